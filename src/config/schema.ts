@@ -1,0 +1,98 @@
+// The shape of sluice.yaml, validated once at start; defaults live here beside each field.
+import { z } from 'zod';
+
+const hostPort = (port: number) =>
+  z.object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(port),
+  }).strict();
+
+const pricing = z.object({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cachedInput: z.number().nonnegative().optional(),
+  cacheWrite: z.number().nonnegative().optional(),
+}).strict();
+
+export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic'] as const;
+
+const provider = z.object({
+  type: z.enum(PROVIDER_TYPES),
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  apiKey: z.string().optional(),
+  /** Azure OpenAI's api-version query parameter. */
+  apiVersion: z.string().optional(),
+  /** Anthropic's anthropic-version header. */
+  anthropicVersion: z.string().optional(),
+  /** Extra headers sent on every upstream request (e.g. an OpenAI organization). */
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Pooled connections per upstream origin. */
+  connections: z.number().int().positive().default(128),
+}).strict();
+
+const target = z.object({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  /** Relative share of first attempts; targets without a weight are tried only as fallbacks when any has one. */
+  weight: z.number().positive().optional(),
+}).strict();
+
+const retry = z.object({
+  /** Extra attempts on the same target before falling back to the next. */
+  attempts: z.number().int().min(0).max(10).default(1),
+  backoffMs: z.number().int().min(0).default(100),
+  /** Per-attempt time limit until response headers arrive, and between body chunks. */
+  timeoutMs: z.number().int().positive().default(60_000),
+}).strict();
+
+const model = z.object({
+  name: z.string().min(1),
+  targets: z.array(target).min(1),
+  pricing: pricing.optional(),
+  retry: retry.partial().optional(),
+}).strict();
+
+const consumer = z.object({
+  name: z.string().min(1),
+  team: z.string().min(1).optional(),
+  owner: z.string().min(1).optional(),
+  keys: z.array(z.string().min(8, 'a key of at least 8 characters')).min(1),
+  /** Model names this consumer may use; all when absent. */
+  models: z.array(z.string()).optional(),
+}).strict();
+
+export const configSchema = z.object({
+  gateway: hostPort(4000).extend({
+    maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  }).strict().default({ host: '127.0.0.1', port: 4000, maxBodyBytes: 10 * 1024 * 1024 }),
+  admin: hostPort(4001).default({ host: '127.0.0.1', port: 4001 }),
+  storage: z.string().regex(/^sqlite:.+/, 'sqlite:<path>').default('sqlite:./data/sluice.db'),
+  ledger: z.object({
+    /** How long records wait in memory before a batch is written: the most a crash can lose. */
+    flushIntervalMs: z.number().int().positive().default(200),
+    maxBatch: z.number().int().positive().default(1000),
+  }).strict().default({ flushIntervalMs: 200, maxBatch: 1000 }),
+  routing: z.object({
+    retry: retry.default({ attempts: 1, backoffMs: 100, timeoutMs: 60_000 }),
+    circuitBreaker: z.object({
+      /** Consecutive failures that open a target's circuit. */
+      failures: z.number().int().positive().default(5),
+      cooldownMs: z.number().int().positive().default(30_000),
+    }).strict().default({ failures: 5, cooldownMs: 30_000 }),
+  }).strict().default({
+    retry: { attempts: 1, backoffMs: 100, timeoutMs: 60_000 },
+    circuitBreaker: { failures: 5, cooldownMs: 30_000 },
+  }),
+  log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict()
+    .default({ level: 'info' }),
+  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name'), provider).default({}),
+  models: z.array(model).default([]),
+  consumers: z.array(consumer).default([]),
+}).strict();
+
+export type SluiceConfig = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof provider>;
+export type ModelConfig = z.infer<typeof model>;
+export type ConsumerConfig = z.infer<typeof consumer>;
+export type RetryConfig = z.infer<typeof retry>;
+export type Pricing = z.infer<typeof pricing>;

@@ -1,0 +1,113 @@
+// The error registry: every error a client can receive from Sluice, declared once, rendered per API shape.
+
+export interface ErrorSpec {
+  status: number;
+  /** OpenAI's `error.type` and `error.code`. */
+  openaiType: string;
+  openaiCode: string | null;
+  /** Anthropic's `error.type`. */
+  anthropicType: string;
+  /** What the README's error table says about it. */
+  summary: string;
+}
+
+export const ERRORS = {
+  invalid_api_key: {
+    status: 401, openaiType: 'invalid_request_error', openaiCode: 'invalid_api_key', anthropicType: 'authentication_error',
+    summary: 'No Sluice key, or a key no consumer holds.',
+  },
+  model_not_found: {
+    status: 404, openaiType: 'invalid_request_error', openaiCode: 'model_not_found', anthropicType: 'not_found_error',
+    summary: 'The model is not configured, or this consumer may not use it.',
+  },
+  route_not_found: {
+    status: 404, openaiType: 'invalid_request_error', openaiCode: 'unknown_url', anthropicType: 'not_found_error',
+    summary: 'No such endpoint.',
+  },
+  method_not_allowed: {
+    status: 405, openaiType: 'invalid_request_error', openaiCode: 'method_not_allowed', anthropicType: 'invalid_request_error',
+    summary: 'The endpoint exists but not for this HTTP method.',
+  },
+  invalid_json: {
+    status: 400, openaiType: 'invalid_request_error', openaiCode: 'invalid_json', anthropicType: 'invalid_request_error',
+    summary: 'The body is not valid JSON.',
+  },
+  invalid_request: {
+    status: 400, openaiType: 'invalid_request_error', openaiCode: 'invalid_value', anthropicType: 'invalid_request_error',
+    summary: 'A field is missing or has the wrong type or value; the message names the field.',
+  },
+  unsupported_by_provider: {
+    status: 400, openaiType: 'invalid_request_error', openaiCode: 'unsupported_parameter', anthropicType: 'invalid_request_error',
+    summary: "The model's provider does not support a feature the request uses.",
+  },
+  body_too_large: {
+    status: 413, openaiType: 'invalid_request_error', openaiCode: 'request_too_large', anthropicType: 'request_too_large',
+    summary: 'The body is larger than gateway.maxBodyBytes.',
+  },
+  upstream_rejected: {
+    status: 400, openaiType: 'invalid_request_error', openaiCode: 'upstream_rejected', anthropicType: 'invalid_request_error',
+    summary: "The provider refused the request itself (a 4xx other than 408/429); its status and message are passed on, never retried.",
+  },
+  upstream_unavailable: {
+    status: 502, openaiType: 'api_error', openaiCode: 'upstream_unavailable', anthropicType: 'api_error',
+    summary: 'Every target failed (connect errors, 429, 5xx); the message lists each attempt.',
+  },
+  upstream_timeout: {
+    status: 504, openaiType: 'api_error', openaiCode: 'upstream_timeout', anthropicType: 'timeout_error',
+    summary: 'Every target failed and the last failure was a timeout.',
+  },
+  internal: {
+    status: 500, openaiType: 'api_error', openaiCode: 'internal_error', anthropicType: 'api_error',
+    summary: 'A fault inside Sluice; logged with the request id.',
+  },
+  shutting_down: {
+    status: 503, openaiType: 'api_error', openaiCode: 'shutting_down', anthropicType: 'overloaded_error',
+    summary: 'The gateway is stopping and takes no new requests.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error that reaches a client; `status` may override the registry's (upstream_rejected keeps the provider's). */
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly param: string | null;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { param?: string; status?: number; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = 'SluiceError';
+    this.code = code;
+    this.status = options.status ?? ERRORS[code].status;
+    this.param = options.param ?? null;
+    this.headers = options.headers;
+  }
+}
+
+export function toSluiceError(error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('internal', 'Internal error in the gateway; see its log for the request id.');
+}
+
+export function openaiErrorBody(error: SluiceError): string {
+  const spec = ERRORS[error.code];
+  return JSON.stringify({ error: { message: error.message, type: spec.openaiType, param: error.param, code: spec.openaiCode } });
+}
+
+export function anthropicErrorBody(error: SluiceError): string {
+  const spec = ERRORS[error.code];
+  return JSON.stringify({ type: 'error', error: { type: anthropicTypeFor(error, spec.anthropicType), message: error.message } });
+}
+
+/** Anthropic names some errors by status rather than by cause (429 rate_limit_error, 529 overloaded_error). */
+function anthropicTypeFor(error: SluiceError, fallback: string): string {
+  switch (error.status) {
+    case 401: return 'authentication_error';
+    case 403: return 'permission_error';
+    case 404: return 'not_found_error';
+    case 413: return 'request_too_large';
+    case 429: return 'rate_limit_error';
+    default: return fallback;
+  }
+}

@@ -1,0 +1,41 @@
+// The contract of a front door: one client API shape, parsed into the IR and rendered back, streams included.
+import type { ChatRequest, ChatResponse } from '../../ir/chat.js';
+import type { StreamEvent } from '../../ir/stream.js';
+import type { Usage } from '../../ir/usage.js';
+import type { SluiceError } from '../../errors.js';
+import type { Dialect } from '../../providers/provider.js';
+
+export interface FrontDoor {
+  readonly dialect: Dialect;
+  /** The error body in this API's shape. */
+  errorBody(error: SluiceError): string;
+  /** Validates the client's JSON and builds the IR; throws SluiceError('invalid_request', ..., { param }) naming the field. */
+  parseChat(body: unknown): ChatRequest;
+  /** An IR answer in this API's shape; `requestedModel` is what the client asked for. */
+  renderChat(response: ChatResponse, requestedModel: string): string;
+  /** Encodes IR stream events as this API's SSE; `clientBody` carries options the IR does not (stream_options). */
+  streamEncoder(request: ChatRequest, clientBody: Record<string, unknown>): StreamEncoder;
+  /** Same-dialect pass-through of a non-streamed answer: the usage in the provider's own JSON. */
+  nativeUsage(body: unknown): Usage;
+  /** Same-dialect pass-through of a stream: relays the provider's SSE, changing only what it must. */
+  streamRelay(request: ChatRequest, clientBody: Record<string, unknown>): ClientStream;
+}
+
+export interface StreamEncoder {
+  /** SSE text for these events ('' when none is due yet). */
+  encode(events: readonly StreamEvent[]): string;
+  /** Whatever closes the stream in this API ([DONE], message_stop), if not yet sent. */
+  end(): string;
+}
+
+/** Turns upstream bytes into client bytes while keeping count of what the call used. */
+export interface ClientStream {
+  push(chunk: Buffer): string;
+  end(): string;
+  /** Usage as the provider reported it so far; `reported` stays false if it never did. */
+  readonly usage: Usage;
+  /** Text and tool-call arguments the model produced, kept only to estimate output tokens when usage never came. */
+  readonly output: string[];
+  /** Set when the provider reported an error inside the stream. */
+  readonly streamError: string | null;
+}

@@ -1,0 +1,168 @@
+// OpenAI Chat Completions request JSON -> IR, validating as it goes so errors name the offending field.
+import type { ChatMessage, ChatRequest, ContentPart, ResponseFormat, TextPart, ToolCall, ToolChoice, ToolDefinition } from '../../ir/chat.js';
+import { SluiceError } from '../../errors.js';
+import { isObject, type JsonObject } from '../../providers/shared/json.js';
+
+function invalid(param: string, message: string): SluiceError {
+  return new SluiceError('invalid_request', `${param}: ${message}`, { param });
+}
+
+function optionalNumber(body: JsonObject, field: string, min: number, max: number): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(field, 'expected a number');
+  if (value < min || value > max) throw invalid(field, `expected a number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function optionalInteger(body: JsonObject, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw invalid(field, 'expected a positive integer');
+  return value;
+}
+
+export function parseOpenAIChat(body: unknown): ChatRequest {
+  if (!isObject(body)) throw invalid('body', 'expected a JSON object');
+  const model = body.model;
+  if (typeof model !== 'string' || model.length === 0) throw invalid('model', 'required, a non-empty string');
+  const rawMessages = body.messages;
+  if (!Array.isArray(rawMessages) || rawMessages.length === 0) throw invalid('messages', 'required, a non-empty array');
+  const stream = body.stream;
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalid('stream', 'expected a boolean');
+
+  const request: ChatRequest = { model, messages: rawMessages.map(parseMessage), stream: stream === true };
+  const maxTokens = optionalInteger(body, 'max_completion_tokens') ?? optionalInteger(body, 'max_tokens');
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  const temperature = optionalNumber(body, 'temperature', 0, 2);
+  if (temperature !== undefined) request.temperature = temperature;
+  const topP = optionalNumber(body, 'top_p', 0, 1);
+  if (topP !== undefined) request.topP = topP;
+  const stop = parseStop(body.stop);
+  if (stop !== undefined) request.stop = stop;
+  if (body.tools !== undefined && body.tools !== null) request.tools = parseTools(body.tools);
+  if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = parseToolChoice(body.tool_choice);
+  if (body.parallel_tool_calls !== undefined && body.parallel_tool_calls !== null) {
+    if (typeof body.parallel_tool_calls !== 'boolean') throw invalid('parallel_tool_calls', 'expected a boolean');
+    request.parallelToolCalls = body.parallel_tool_calls;
+  }
+  if (body.response_format !== undefined && body.response_format !== null) request.responseFormat = parseResponseFormat(body.response_format);
+  if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options)) {
+    throw invalid('stream_options', 'expected an object');
+  }
+  if (typeof body.user === 'string') request.user = body.user;
+  return request;
+}
+
+function parseMessage(raw: unknown, index: number): ChatMessage {
+  const at = `messages[${index}]`;
+  if (!isObject(raw)) throw invalid(at, 'expected an object');
+  switch (raw.role) {
+    case 'system':
+    case 'developer':
+      return { role: 'system', content: parseTextContent(raw.content, `${at}.content`) };
+    case 'user':
+      return { role: 'user', content: parseUserContent(raw.content, `${at}.content`) };
+    case 'assistant': {
+      const content = raw.content === null || raw.content === undefined ? [] : parseTextContent(raw.content, `${at}.content`);
+      const toolCalls = raw.tool_calls === undefined || raw.tool_calls === null ? [] : parseToolCalls(raw.tool_calls, `${at}.tool_calls`);
+      if (content.length === 0 && toolCalls.length === 0 && raw.content === undefined) throw invalid(`${at}.content`, 'required unless tool_calls is given');
+      return { role: 'assistant', content, toolCalls };
+    }
+    case 'tool': {
+      if (typeof raw.tool_call_id !== 'string' || raw.tool_call_id === '') throw invalid(`${at}.tool_call_id`, 'required, a string');
+      return { role: 'tool', toolCallId: raw.tool_call_id, content: parseTextContent(raw.content, `${at}.content`) };
+    }
+    default:
+      throw invalid(`${at}.role`, `expected one of system, developer, user, assistant, tool; got ${JSON.stringify(raw.role)}`);
+  }
+}
+
+function parseTextContent(raw: unknown, at: string): TextPart[] {
+  if (typeof raw === 'string') return [{ type: 'text', text: raw }];
+  if (!Array.isArray(raw)) throw invalid(at, 'expected a string or an array of text parts');
+  return raw.map((part, i) => {
+    if (!isObject(part) || part.type !== 'text' || typeof part.text !== 'string') throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
+    return { type: 'text', text: part.text };
+  });
+}
+
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+function parseUserContent(raw: unknown, at: string): ContentPart[] {
+  if (typeof raw === 'string') return [{ type: 'text', text: raw }];
+  if (!Array.isArray(raw) || raw.length === 0) throw invalid(at, 'expected a string or a non-empty array of content parts');
+  return raw.map((part, i): ContentPart => {
+    const partAt = `${at}[${i}]`;
+    if (!isObject(part)) throw invalid(partAt, 'expected an object');
+    if (part.type === 'text') {
+      if (typeof part.text !== 'string') throw invalid(`${partAt}.text`, 'required, a string');
+      return { type: 'text', text: part.text };
+    }
+    if (part.type === 'image_url') {
+      const image = part.image_url;
+      if (!isObject(image) || typeof image.url !== 'string') throw invalid(`${partAt}.image_url.url`, 'required, a string');
+      const data = DATA_URL.exec(image.url);
+      if (data !== null) return { type: 'image', source: { kind: 'base64', mediaType: data[1]!, data: data[2]! } };
+      return {
+        type: 'image',
+        source: typeof image.detail === 'string' ? { kind: 'url', url: image.url, detail: image.detail } : { kind: 'url', url: image.url },
+      };
+    }
+    throw invalid(`${partAt}.type`, `expected "text" or "image_url"; got ${JSON.stringify(part.type)}`);
+  });
+}
+
+function parseToolCalls(raw: unknown, at: string): ToolCall[] {
+  if (!Array.isArray(raw)) throw invalid(at, 'expected an array');
+  return raw.map((call, i) => {
+    const fn = isObject(call) ? call.function : undefined;
+    if (!isObject(call) || typeof call.id !== 'string' || !isObject(fn) || typeof fn.name !== 'string') {
+      throw invalid(`${at}[${i}]`, 'expected {id, type: "function", function: {name, arguments}}');
+    }
+    return { id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : '{}' };
+  });
+}
+
+function parseTools(raw: unknown): ToolDefinition[] {
+  if (!Array.isArray(raw)) throw invalid('tools', 'expected an array');
+  return raw.map((tool, i) => {
+    const fn = isObject(tool) ? tool.function : undefined;
+    if (!isObject(tool) || tool.type !== 'function' || !isObject(fn) || typeof fn.name !== 'string' || fn.name === '') {
+      throw invalid(`tools[${i}]`, 'expected {type: "function", function: {name, description?, parameters?}}');
+    }
+    if (fn.parameters !== undefined && !isObject(fn.parameters)) throw invalid(`tools[${i}].function.parameters`, 'expected a JSON Schema object');
+    const definition: ToolDefinition = { name: fn.name, parameters: (fn.parameters as JsonObject | undefined) ?? { type: 'object', properties: {} } };
+    if (typeof fn.description === 'string') definition.description = fn.description;
+    return definition;
+  });
+}
+
+function parseToolChoice(raw: unknown): ToolChoice {
+  if (raw === 'auto' || raw === 'none' || raw === 'required') return raw;
+  if (isObject(raw) && raw.type === 'function' && isObject(raw.function) && typeof raw.function.name === 'string') {
+    return { name: raw.function.name };
+  }
+  throw invalid('tool_choice', 'expected "auto", "none", "required" or {type: "function", function: {name}}');
+}
+
+function parseStop(raw: unknown): string[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'string') return [raw];
+  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) return raw as string[];
+  throw invalid('stop', 'expected a string or an array of strings');
+}
+
+function parseResponseFormat(raw: unknown): ResponseFormat {
+  if (!isObject(raw)) throw invalid('response_format', 'expected an object');
+  if (raw.type === 'text' || raw.type === 'json_object') return { type: raw.type };
+  if (raw.type === 'json_schema') {
+    const spec = raw.json_schema;
+    if (!isObject(spec) || typeof spec.name !== 'string') throw invalid('response_format.json_schema.name', 'required, a string');
+    const format: ResponseFormat = { type: 'json_schema', name: spec.name, schema: isObject(spec.schema) ? spec.schema : {} };
+    if (typeof spec.strict === 'boolean') format.strict = spec.strict;
+    if (typeof spec.description === 'string') format.description = spec.description;
+    return format;
+  }
+  throw invalid('response_format.type', `expected "text", "json_object" or "json_schema"; got ${JSON.stringify(raw.type)}`);
+}

@@ -1,0 +1,219 @@
+// The OpenAI Chat Completions front door: POST /v1/chat/completions, answers and streams in OpenAI's exact shapes.
+import type { ChatRequest, ChatResponse, FinishReason } from '../../ir/chat.js';
+import type { StreamEvent } from '../../ir/stream.js';
+import { emptyUsage, type Usage } from '../../ir/usage.js';
+import { openaiErrorBody } from '../../errors.js';
+import { openaiUsage } from '../../providers/openai/response.js';
+import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIFinishReason, OpenAIUsage } from '../../providers/openai/wire.js';
+import { asArray, asObject, isObject, tryParseJson } from '../../providers/shared/json.js';
+import { SseParser, sseData, type SseEvent } from '../../providers/shared/sse.js';
+import type { ClientStream, FrontDoor, StreamEncoder } from './frontdoor.js';
+import { parseOpenAIChat } from './openai-chat-parse.js';
+import { mergeUsage } from './translating-stream.js';
+
+const FINISH: Record<FinishReason, OpenAIFinishReason> = {
+  stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter', error: 'stop',
+};
+
+export function toOpenAIUsage(usage: Usage): OpenAIUsage {
+  return {
+    prompt_tokens: usage.inputTokens,
+    completion_tokens: usage.outputTokens,
+    total_tokens: usage.inputTokens + usage.outputTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
+  };
+}
+
+function chatId(id: string): string {
+  return id.startsWith('chatcmpl-') ? id : `chatcmpl-${id}`;
+}
+
+function renderChat(response: ChatResponse, requestedModel: string): string {
+  const completion: OpenAIChatCompletion = {
+    id: chatId(response.id),
+    object: 'chat.completion',
+    created: response.created,
+    model: requestedModel,
+    choices: [{
+      index: 0,
+      message: {
+        role: 'assistant',
+        content: response.text === '' && response.toolCalls.length > 0 ? null : response.text,
+        ...(response.toolCalls.length > 0 && {
+          tool_calls: response.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } })),
+        }),
+        refusal: null,
+      },
+      finish_reason: FINISH[response.finishReason],
+      logprobs: null,
+    }],
+    usage: toOpenAIUsage(response.usage),
+  };
+  return JSON.stringify(completion);
+}
+
+function wantsUsage(body: Record<string, unknown>): boolean {
+  return isObject(body.stream_options) && body.stream_options.include_usage === true;
+}
+
+/** IR events -> chat.completion.chunk SSE. Usage goes in a final chunk with no choices, only when the client asked. */
+class OpenAIStreamEncoder implements StreamEncoder {
+  private readonly model: string;
+  private readonly includeUsage: boolean;
+  private id: string;
+  private created: number;
+  private started: boolean;
+  private ended: boolean;
+  private readonly usage: Usage;
+
+  constructor(model: string, includeUsage: boolean) {
+    this.model = model;
+    this.includeUsage = includeUsage;
+    this.id = `chatcmpl-${crypto.randomUUID()}`;
+    this.created = Math.floor(Date.now() / 1000);
+    this.started = false;
+    this.ended = false;
+    this.usage = emptyUsage();
+  }
+
+  encode(events: readonly StreamEvent[]): string {
+    let out = '';
+    for (const event of events) {
+      switch (event.type) {
+        case 'start':
+          if (event.id !== '') this.id = chatId(event.id);
+          this.created = event.created;
+          out += this.ensureStarted();
+          break;
+        case 'text':
+          out += this.ensureStarted() + this.chunk({ content: event.text }, null);
+          break;
+        case 'tool_call_start':
+          out += this.ensureStarted() + this.chunk({
+            tool_calls: [{ index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } }],
+          }, null);
+          break;
+        case 'tool_call_delta':
+          out += this.chunk({ tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null);
+          break;
+        case 'finish':
+          out += this.ensureStarted() + this.chunk({}, FINISH[event.finishReason]);
+          break;
+        case 'usage':
+          mergeUsage(this.usage, event.usage);
+          break;
+        case 'error':
+          out += sseData(JSON.stringify({ error: { message: event.message, type: event.errorType, param: null, code: null } }));
+          break;
+      }
+    }
+    return out;
+  }
+
+  end(): string {
+    if (this.ended) return '';
+    this.ended = true;
+    let out = this.ensureStarted();
+    if (this.includeUsage) {
+      const chunk: OpenAIChatChunk = {
+        id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: toOpenAIUsage(this.usage),
+      };
+      out += sseData(JSON.stringify(chunk));
+    }
+    return `${out}data: [DONE]\n\n`;
+  }
+
+  private ensureStarted(): string {
+    if (this.started) return '';
+    this.started = true;
+    return this.chunk({ role: 'assistant', content: '' }, null);
+  }
+
+  private chunk(delta: OpenAIChatChunk['choices'][number]['delta'], finishReason: OpenAIFinishReason | null): string {
+    const chunk: OpenAIChatChunk = {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices: [{ index: 0, delta, finish_reason: finishReason }],
+    };
+    if (this.includeUsage) chunk.usage = null;
+    return sseData(JSON.stringify(chunk));
+  }
+}
+
+/**
+ * OpenAI-shaped client, OpenAI-shaped provider: forwards each event's data untouched, taps usage, and drops the
+ * usage-only chunk Sluice asked for on the client's behalf when the client did not ask for it itself.
+ */
+class OpenAIStreamRelay implements ClientStream {
+  readonly usage: Usage;
+  readonly output: string[];
+  streamError: string | null;
+  private readonly parser: SseParser;
+  private readonly events: SseEvent[];
+  private readonly forwardUsage: boolean;
+
+  constructor(forwardUsage: boolean) {
+    this.usage = emptyUsage();
+    this.output = [];
+    this.streamError = null;
+    this.parser = new SseParser();
+    this.events = [];
+    this.forwardUsage = forwardUsage;
+  }
+
+  push(chunk: Buffer): string {
+    this.events.length = 0;
+    return this.relay(this.parser.push(chunk, this.events));
+  }
+
+  end(): string {
+    this.events.length = 0;
+    return this.relay(this.parser.end(this.events));
+  }
+
+  private relay(events: SseEvent[]): string {
+    let out = '';
+    for (const event of events) {
+      if (event.data === '[DONE]') {
+        out += 'data: [DONE]\n\n';
+        continue;
+      }
+      const chunk = asObject(tryParseJson(event.data));
+      if (chunk.error !== undefined) this.streamError = String(asObject(chunk.error).message ?? 'upstream stream error');
+      const choices = asArray(chunk.choices);
+      for (const choice of choices) {
+        const delta = asObject(asObject(choice).delta);
+        if (typeof delta.content === 'string' && delta.content !== '') this.output.push(delta.content);
+        for (const call of asArray(delta.tool_calls)) {
+          const args = asObject(asObject(call).function).arguments;
+          if (typeof args === 'string' && args !== '') this.output.push(args);
+        }
+      }
+      if (chunk.usage !== undefined && chunk.usage !== null) {
+        const usage = openaiUsage(chunk.usage);
+        if (usage.reported) mergeUsage(this.usage, usage);
+        if (!this.forwardUsage) {
+          if (choices.length === 0) continue;
+          // A usage figure riding on a content chunk: strip just the field the client never asked for.
+          delete chunk.usage;
+          out += sseData(JSON.stringify(chunk));
+          continue;
+        }
+      }
+      out += event.event === null ? sseData(event.data) : `event: ${event.event}\n${sseData(event.data)}`;
+    }
+    return out;
+  }
+}
+
+export const openaiChatFrontDoor: FrontDoor = {
+  dialect: 'openai',
+  errorBody: openaiErrorBody,
+  parseChat: parseOpenAIChat,
+  renderChat,
+  streamEncoder: (request: ChatRequest, clientBody: Record<string, unknown>) => new OpenAIStreamEncoder(request.model, wantsUsage(clientBody)),
+  nativeUsage: (body: unknown) => openaiUsage(asObject(body).usage),
+  streamRelay: (_request: ChatRequest, clientBody: Record<string, unknown>) => new OpenAIStreamRelay(wantsUsage(clientBody)),
+};

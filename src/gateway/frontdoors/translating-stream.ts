@@ -1,0 +1,51 @@
+// A ClientStream for different dialects: provider decoder -> IR events -> front door encoder, tapping usage.
+import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
+import { emptyUsage, type Usage } from '../../ir/usage.js';
+import type { ClientStream, StreamEncoder } from './frontdoor.js';
+
+export class TranslatingStream implements ClientStream {
+  readonly usage: Usage;
+  readonly output: string[];
+  streamError: string | null;
+  private readonly decoder: StreamDecoder;
+  private readonly encoder: StreamEncoder;
+
+  constructor(decoder: StreamDecoder, encoder: StreamEncoder) {
+    this.decoder = decoder;
+    this.encoder = encoder;
+    this.usage = emptyUsage();
+    this.output = [];
+    this.streamError = null;
+  }
+
+  push(chunk: Buffer): string {
+    const events = this.decoder.push(chunk);
+    if (events.length === 0) return '';
+    this.tap(events);
+    return this.encoder.encode(events);
+  }
+
+  end(): string {
+    const events = this.decoder.end();
+    this.tap(events);
+    return this.encoder.encode(events) + this.encoder.end();
+  }
+
+  private tap(events: readonly StreamEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'text') this.output.push(event.text);
+      else if (event.type === 'tool_call_delta') this.output.push(event.argumentsDelta);
+      else if (event.type === 'usage') mergeUsage(this.usage, event.usage);
+      else if (event.type === 'error') this.streamError = event.message;
+    }
+  }
+}
+
+/** Providers report usage in parts (Anthropic: input at start, output at the end); later figures win. */
+export function mergeUsage(into: Usage, part: Partial<Usage>): void {
+  if (part.inputTokens !== undefined) into.inputTokens = part.inputTokens;
+  if (part.outputTokens !== undefined) into.outputTokens = part.outputTokens;
+  if (part.cachedInputTokens !== undefined) into.cachedInputTokens = part.cachedInputTokens;
+  if (part.cacheWriteTokens !== undefined) into.cacheWriteTokens = part.cacheWriteTokens;
+  if (part.inputTokens !== undefined || part.outputTokens !== undefined) into.reported = true;
+}

@@ -1,0 +1,100 @@
+// POST /v1/chat/completions and POST /v1/messages: the pipeline for chat, in either API shape, streamed or not.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SluiceError } from '../../errors.js';
+import type { ChatRequest } from '../../ir/chat.js';
+import type { ClientBody } from '../../providers/provider.js';
+import { tryParseJson } from '../../providers/shared/json.js';
+import type { GatewayContext } from '../context.js';
+import type { ClientStream, FrontDoor } from '../frontdoors/frontdoor.js';
+import { TranslatingStream } from '../frontdoors/translating-stream.js';
+import { authenticate } from '../pipeline/authenticate.js';
+import type { Call } from '../pipeline/call.js';
+import { readJsonBody } from '../pipeline/read-body.js';
+import { record } from '../pipeline/record.js';
+import { resolveModel } from '../pipeline/resolve-model.js';
+import { sendError, write } from '../respond.js';
+import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
+
+export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    call.consumer = authenticate(context.consumers, req);
+    const body = await readJsonBody(req, context.maxBodyBytes);
+    const request = door.parseChat(body);
+    call.chat = request;
+    call.requestedModel = request.model;
+    call.stream = request.stream;
+    const route = resolveModel(context.routing.routes, call.consumer, request.model);
+    const client: ClientBody = { dialect: door.dialect, body };
+    const answer = await invokeUpstream(
+      route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.abort.signal, call,
+    );
+    call.target = answer.target;
+    if (request.stream) await relayStream(door, call, request, body, answer, res);
+    else await complete(door, call, request, answer, res);
+  } catch (error) {
+    sendError(res, door, call, error);
+  }
+  await record(context, call);
+}
+
+async function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): Promise<void> {
+  const text = await answer.body.text();
+  const json = tryParseJson(text);
+  if (json === undefined) {
+    throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
+  }
+  const provider = answer.target.provider;
+  let out: string;
+  if (provider.dialect === door.dialect) {
+    // Same API on both sides: the provider's bytes go to the client untouched.
+    out = text;
+    call.usage = door.nativeUsage(json);
+    if (!call.usage.reported) call.output = outputOf(provider.chatResponse(json));
+  } else {
+    const response = provider.chatResponse(json);
+    call.usage = response.usage;
+    if (!call.usage.reported) call.output = outputOf(response);
+    out = door.renderChat(response, request.model);
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+  res.end(out);
+}
+
+function outputOf(response: { text: string; toolCalls: Array<{ arguments: string }> }): string[] {
+  return [response.text, ...response.toolCalls.map((call) => call.arguments)];
+}
+
+async function relayStream(
+  door: FrontDoor, call: Call, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer, res: ServerResponse,
+): Promise<void> {
+  const provider = answer.target.provider;
+  const stream: ClientStream = provider.dialect === door.dialect
+    ? door.streamRelay(request, body)
+    : new TranslatingStream(provider.chatStreamDecoder(), door.streamEncoder(request, body));
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  try {
+    if (answer.firstChunk !== null) await emit(call, res, stream.push(answer.firstChunk));
+    for await (const chunk of answer.body as AsyncIterable<Buffer>) {
+      const waiting = emit(call, res, stream.push(chunk));
+      if (waiting !== null) await waiting;
+    }
+    await emit(call, res, stream.end());
+    res.end();
+  } catch (error) {
+    // No fallback once the client has bytes: the stream ends with the API's own error event.
+    if (!call.abort.signal.aborted) {
+      sendError(res, door, call, new SluiceError('upstream_unavailable', `The stream from provider ${provider.name} broke off: ${(error as Error).message}`));
+      call.errorClass = 'stream_interrupted';
+    }
+  } finally {
+    call.usage = stream.usage;
+    call.output = stream.output;
+    if (stream.streamError !== null && call.errorClass === null) call.errorClass = 'stream_error';
+  }
+}
+
+function emit(call: Call, res: ServerResponse, text: string): Promise<void> | null {
+  if (text === '') return null;
+  call.markFirstToken();
+  return write(res, text);
+}

@@ -1,0 +1,46 @@
+// POST /v1/embeddings: the embeddings pipeline (OpenAI shape only; no other front door offers embeddings).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SluiceError } from '../../errors.js';
+import type { ClientBody } from '../../providers/provider.js';
+import { asObject, tryParseJson } from '../../providers/shared/json.js';
+import { openaiUsage } from '../../providers/openai/response.js';
+import type { GatewayContext } from '../context.js';
+import { openaiChatFrontDoor } from '../frontdoors/openai-chat.js';
+import { parseOpenAIEmbeddings, renderOpenAIEmbeddings } from '../frontdoors/openai-embeddings.js';
+import { authenticate } from '../pipeline/authenticate.js';
+import type { Call } from '../pipeline/call.js';
+import { readJsonBody } from '../pipeline/read-body.js';
+import { record } from '../pipeline/record.js';
+import { resolveModel } from '../pipeline/resolve-model.js';
+import { sendError, sendJson } from '../respond.js';
+import { invokeUpstream } from '../routing/invoke.js';
+
+export async function handleEmbeddings(context: GatewayContext, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    call.consumer = authenticate(context.consumers, req);
+    const body = await readJsonBody(req, context.maxBodyBytes);
+    const request = parseOpenAIEmbeddings(body);
+    call.embeddings = request;
+    call.requestedModel = request.model;
+    const route = resolveModel(context.routing.routes, call.consumer, request.model);
+    const client: ClientBody = { dialect: 'openai', body };
+    const answer = await invokeUpstream(
+      route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.abort.signal, call,
+    );
+    call.target = answer.target;
+    const text = await answer.body.text();
+    const json = tryParseJson(text);
+    if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
+    if (answer.target.provider.dialect === 'openai') {
+      call.usage = openaiUsage({ prompt_tokens: asObject(asObject(json).usage).prompt_tokens, completion_tokens: 0 });
+      sendJson(res, 200, text);
+    } else {
+      const response = answer.target.provider.embeddingsResponse(json, request);
+      call.usage = response.usage;
+      sendJson(res, 200, renderOpenAIEmbeddings(response, request.model));
+    }
+  } catch (error) {
+    sendError(res, openaiChatFrontDoor, call, error);
+  }
+  await record(context, call);
+}

@@ -1,0 +1,97 @@
+// The state of one call as it moves through the pipeline stages; every field is set in the constructor.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ChatRequest } from '../../ir/chat.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import { emptyUsage, type Usage } from '../../ir/usage.js';
+import type { Transaction } from '../../ledger/transaction.js';
+import type { Consumer } from '../../policy/consumers.js';
+import type { Target } from '../routing/model-routes.js';
+import type { AttemptLog } from '../routing/invoke.js';
+
+export class Call implements AttemptLog {
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly startedHr: bigint;
+  readonly api: 'openai' | 'anthropic';
+  readonly operation: Transaction['operation'];
+  readonly abort: AbortController;
+  consumer: Consumer | null;
+  requestedModel: string | null;
+  chat: ChatRequest | null;
+  embeddings: EmbeddingsRequest | null;
+  stream: boolean;
+  target: Target | null;
+  attempts: number;
+  failures: string[];
+  usage: Usage;
+  /** What the model produced, kept only when usage must be estimated. */
+  output: readonly string[];
+  firstTokenHr: bigint | null;
+  status: number;
+  errorClass: string | null;
+
+  constructor(requestId: string, api: Call['api'], operation: Call['operation']) {
+    this.requestId = requestId;
+    this.startedAt = Date.now();
+    this.startedHr = process.hrtime.bigint();
+    this.api = api;
+    this.operation = operation;
+    this.abort = new AbortController();
+    this.consumer = null;
+    this.requestedModel = null;
+    this.chat = null;
+    this.embeddings = null;
+    this.stream = false;
+    this.target = null;
+    this.attempts = 0;
+    this.failures = [];
+    this.usage = emptyUsage();
+    this.output = [];
+    this.firstTokenHr = null;
+    this.status = 200;
+    this.errorClass = null;
+  }
+
+  /** Aborts the upstream call when the client goes away before the response is complete. */
+  watchClient(req: IncomingMessage, res: ServerResponse): void {
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        if (this.errorClass === null) this.errorClass = 'client_disconnected';
+        if (this.status < 400) this.status = 499;
+        this.abort.abort();
+      }
+    });
+    req.once('error', () => this.abort.abort());
+  }
+
+  markFirstToken(): void {
+    if (this.firstTokenHr === null) this.firstTokenHr = process.hrtime.bigint();
+  }
+
+  toTransaction(costMicroUsd: number | null): Transaction {
+    const now = process.hrtime.bigint();
+    return {
+      requestId: this.requestId,
+      startedAt: this.startedAt,
+      operation: this.operation,
+      api: this.api,
+      consumer: this.consumer?.name ?? null,
+      team: this.consumer?.team ?? null,
+      requestedModel: this.requestedModel,
+      provider: this.target?.provider.name ?? null,
+      providerModel: this.target?.model ?? null,
+      stream: this.stream,
+      inputTokens: this.usage.inputTokens,
+      outputTokens: this.usage.outputTokens,
+      cachedInputTokens: this.usage.cachedInputTokens,
+      cacheWriteTokens: this.usage.cacheWriteTokens,
+      tokensEstimated: !this.usage.reported && (this.usage.inputTokens > 0 || this.usage.outputTokens > 0),
+      costMicroUsd,
+      latencyMs: Number(now - this.startedHr) / 1e6,
+      timeToFirstTokenMs: this.firstTokenHr === null ? null : Number(this.firstTokenHr - this.startedHr) / 1e6,
+      status: this.status,
+      errorClass: this.errorClass,
+      attempts: this.attempts,
+    };
+  }
+}

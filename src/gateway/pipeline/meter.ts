@@ -1,0 +1,19 @@
+// Stage 5: what the call used and cost. Provider usage when reported; otherwise counted with the tokenizer, marked estimated.
+import { costMicroUsd } from '../../metering/cost.js';
+import { countTextTokens, estimateEmbeddingTokens, estimatePromptTokens } from '../../metering/tokenizer.js';
+import type { Call } from './call.js';
+
+/** Runs after the response is complete, so the tokenizer's cost never lands on the client. */
+export async function meter(call: Call): Promise<number | null> {
+  if (call.target === null || (call.status >= 400 && call.status !== 499)) return null;
+  const usage = call.usage;
+  if (!usage.reported) {
+    if (call.chat !== null) {
+      usage.inputTokens = await estimatePromptTokens(call.chat);
+      usage.outputTokens = call.output.length > 0 ? await countTextTokens(call.output) : 0;
+    } else if (call.embeddings !== null) {
+      usage.inputTokens = await estimateEmbeddingTokens(call.embeddings);
+    }
+  }
+  return costMicroUsd(usage, call.target.pricing);
+}

@@ -1,0 +1,32 @@
+// Stage 6: the call's ledger record and metrics, queued for the batch writer (no database write on the request path).
+import type { Logger } from 'pino';
+import type { LedgerWriter } from '../../ledger/writer.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
+import type { Call } from './call.js';
+import { meter } from './meter.js';
+
+export interface RecordSinks {
+  ledger: LedgerWriter;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+export async function record(sinks: RecordSinks, call: Call): Promise<void> {
+  let cost: number | null = null;
+  try {
+    cost = await meter(call);
+  } catch (error) {
+    sinks.logger.error({ requestId: call.requestId, err: (error as Error).message }, 'metering failed; recorded without cost');
+  }
+  const transaction = call.toTransaction(cost);
+  sinks.ledger.append(transaction);
+  sinks.metrics.observe(transaction);
+  if (transaction.status >= 500 || call.failures.length > 0) {
+    sinks.logger.warn({
+      requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status,
+      errorClass: transaction.errorClass, attempts: transaction.attempts, failures: call.failures,
+    }, 'upstream trouble');
+  } else {
+    sinks.logger.debug({ requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status, latencyMs: transaction.latencyMs }, 'call');
+  }
+}

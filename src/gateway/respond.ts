@@ -1,0 +1,42 @@
+// Writing to the client: JSON answers, errors in the caller's API shape, and SSE with backpressure.
+import type { ServerResponse } from 'node:http';
+import { toSluiceError, type SluiceError } from '../errors.js';
+import { sseData, sseEvent } from '../providers/shared/sse.js';
+import type { FrontDoor } from './frontdoors/frontdoor.js';
+import type { Call } from './pipeline/call.js';
+
+export function sendJson(res: ServerResponse, status: number, body: string | Buffer): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Renders any failure for the client; once a stream has begun, the error goes in-band as the API's error event. */
+export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thrown: unknown): SluiceError {
+  const error = toSluiceError(thrown);
+  if (call.errorClass === null || call.errorClass === 'client_disconnected') call.errorClass = error.code;
+  if (res.destroyed) return error;
+  if (res.headersSent) {
+    const body = door.errorBody(error);
+    res.end(door.dialect === 'anthropic' ? sseEvent('error', body) : sseData(body));
+    return error;
+  }
+  call.status = error.status;
+  if (error.headers !== undefined) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  sendJson(res, error.status, door.errorBody(error));
+  return error;
+}
+
+/** Writes and waits for the socket to drain when its buffer is full, so a slow client slows the upstream read. */
+export function write(res: ServerResponse, text: string): Promise<void> | null {
+  if (text === '' || res.destroyed) return null;
+  if (res.write(text)) return null;
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

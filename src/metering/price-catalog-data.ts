@@ -1,0 +1,74 @@
+// The model price catalog shipped with Sluice: list prices in USD per 1M tokens.
+// Source: the providers' public pricing pages (openai.com/api/pricing, anthropic.com/pricing,
+// aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, prompts <= 200k)).
+// Checked: 2026-11-24. Config `pricing` on a model overrides these.
+
+export interface CatalogEntry {
+  provider: 'openai' | 'anthropic' | 'bedrock' | 'gemini';
+  model: string;
+  input: number;
+  output: number;
+  /** Price of input tokens served from the prompt cache; input price when absent. */
+  cachedInput?: number;
+  /** Price of input tokens written to the prompt cache (Anthropic, 5-minute cache); input price when absent. */
+  cacheWrite?: number;
+}
+
+export const PRICE_CATALOG_SOURCE = 'Providers\' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier)';
+export const PRICE_CATALOG_AS_OF = '2026-11-24';
+
+const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number, output: number): CatalogEntry =>
+  ({ provider, model, input, output, cachedInput: round(input * 0.1), cacheWrite: round(input * 1.25) });
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
+  // OpenAI
+  { provider: 'openai', model: 'gpt-5', input: 1.25, output: 10, cachedInput: 0.125 },
+  { provider: 'openai', model: 'gpt-5-mini', input: 0.25, output: 2, cachedInput: 0.025 },
+  { provider: 'openai', model: 'gpt-5-nano', input: 0.05, output: 0.4, cachedInput: 0.005 },
+  { provider: 'openai', model: 'gpt-4.1', input: 2, output: 8, cachedInput: 0.5 },
+  { provider: 'openai', model: 'gpt-4.1-mini', input: 0.4, output: 1.6, cachedInput: 0.1 },
+  { provider: 'openai', model: 'gpt-4.1-nano', input: 0.1, output: 0.4, cachedInput: 0.025 },
+  { provider: 'openai', model: 'gpt-4o', input: 2.5, output: 10, cachedInput: 1.25 },
+  { provider: 'openai', model: 'gpt-4o-mini', input: 0.15, output: 0.6, cachedInput: 0.075 },
+  { provider: 'openai', model: 'o1', input: 15, output: 60, cachedInput: 7.5 },
+  { provider: 'openai', model: 'o3', input: 2, output: 8, cachedInput: 0.5 },
+  { provider: 'openai', model: 'o3-mini', input: 1.1, output: 4.4, cachedInput: 0.55 },
+  { provider: 'openai', model: 'o4-mini', input: 1.1, output: 4.4, cachedInput: 0.275 },
+  { provider: 'openai', model: 'text-embedding-3-small', input: 0.02, output: 0 },
+  { provider: 'openai', model: 'text-embedding-3-large', input: 0.13, output: 0 },
+  { provider: 'openai', model: 'text-embedding-ada-002', input: 0.1, output: 0 },
+  // Anthropic: cache reads at 0.1x input, 5-minute cache writes at 1.25x input
+  claude('anthropic', 'claude-opus-4-1-20250805', 15, 75),
+  claude('anthropic', 'claude-opus-4-20250514', 15, 75),
+  claude('anthropic', 'claude-sonnet-4-5', 3, 15),
+  claude('anthropic', 'claude-sonnet-4-20250514', 3, 15),
+  claude('anthropic', 'claude-3-7-sonnet-20250219', 3, 15),
+  claude('anthropic', 'claude-3-5-sonnet-20241022', 3, 15),
+  claude('anthropic', 'claude-haiku-4-5', 1, 5),
+  claude('anthropic', 'claude-3-5-haiku-20241022', 0.8, 4),
+  claude('anthropic', 'claude-3-haiku-20240307', 0.25, 1.25),
+  // AWS Bedrock, on-demand in us-east-1
+  claude('bedrock', 'anthropic.claude-3-7-sonnet-20250219-v1:0', 3, 15),
+  claude('bedrock', 'anthropic.claude-3-5-sonnet-20241022-v2:0', 3, 15),
+  claude('bedrock', 'anthropic.claude-3-5-haiku-20241022-v1:0', 0.8, 4),
+  { provider: 'bedrock', model: 'amazon.nova-micro-v1:0', input: 0.035, output: 0.14, cachedInput: 0.00875 },
+  { provider: 'bedrock', model: 'amazon.nova-lite-v1:0', input: 0.06, output: 0.24, cachedInput: 0.015 },
+  { provider: 'bedrock', model: 'amazon.nova-pro-v1:0', input: 0.8, output: 3.2, cachedInput: 0.2 },
+  { provider: 'bedrock', model: 'meta.llama3-1-70b-instruct-v1:0', input: 0.72, output: 0.72 },
+  { provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', input: 0.02, output: 0 },
+  { provider: 'bedrock', model: 'cohere.embed-english-v3', input: 0.1, output: 0 },
+  // Google Gemini API (paid tier; prompts up to 200k tokens)
+  { provider: 'gemini', model: 'gemini-2.5-pro', input: 1.25, output: 10, cachedInput: 0.125 },
+  { provider: 'gemini', model: 'gemini-2.5-flash', input: 0.3, output: 2.5, cachedInput: 0.03 },
+  { provider: 'gemini', model: 'gemini-2.5-flash-lite', input: 0.1, output: 0.4, cachedInput: 0.01 },
+  { provider: 'gemini', model: 'gemini-2.0-flash', input: 0.1, output: 0.4, cachedInput: 0.025 },
+  { provider: 'gemini', model: 'gemini-2.0-flash-lite', input: 0.075, output: 0.3 },
+  { provider: 'gemini', model: 'gemini-1.5-pro', input: 1.25, output: 5 },
+  { provider: 'gemini', model: 'gemini-1.5-flash', input: 0.075, output: 0.3 },
+  { provider: 'gemini', model: 'gemini-embedding-001', input: 0.15, output: 0 },
+  { provider: 'gemini', model: 'text-embedding-004', input: 0.025, output: 0 },
+];

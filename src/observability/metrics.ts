@@ -1,0 +1,70 @@
+// Prometheus metrics under the OpenTelemetry GenAI semantic-convention names, one registry per gateway instance.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Transaction } from '../ledger/transaction.js';
+
+const LABELS = ['consumer', 'model', 'provider', 'status', 'gen_ai_operation_name'] as const;
+
+export class GatewayMetrics {
+  readonly registry: Registry;
+  private readonly tokenUsage: Histogram<(typeof LABELS)[number] | 'gen_ai_token_type'>;
+  private readonly duration: Histogram<(typeof LABELS)[number]>;
+  private readonly timeToFirstToken: Histogram<(typeof LABELS)[number]>;
+  private readonly cost: Counter<(typeof LABELS)[number]>;
+  readonly ledgerBuffered: Gauge;
+
+  constructor(ledgerBuffered: () => number) {
+    this.registry = new Registry();
+    this.tokenUsage = new Histogram({
+      name: 'gen_ai_client_token_usage',
+      help: 'Tokens used per call (gen_ai.client.token.usage), by token type input or output',
+      labelNames: [...LABELS, 'gen_ai_token_type'],
+      buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'gen_ai_server_request_duration',
+      help: 'Seconds from request to the end of the response (gen_ai.server.request.duration)',
+      labelNames: LABELS,
+      buckets: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
+      registers: [this.registry],
+    });
+    this.timeToFirstToken = new Histogram({
+      name: 'gen_ai_server_time_to_first_token',
+      help: 'Seconds until the first streamed token reached the client (gen_ai.server.time_to_first_token)',
+      labelNames: LABELS,
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+      registers: [this.registry],
+    });
+    this.cost = new Counter({
+      name: 'sluice_cost_micro_usd_total',
+      help: 'Priced cost of calls in micro-USD',
+      labelNames: LABELS,
+      registers: [this.registry],
+    });
+    this.ledgerBuffered = new Gauge({
+      name: 'sluice_ledger_buffered_records',
+      help: 'Ledger records waiting in memory for the next batch write',
+      registers: [this.registry],
+      collect() {
+        this.set(ledgerBuffered());
+      },
+    });
+  }
+
+  observe(tx: Transaction): void {
+    const labels = {
+      consumer: tx.consumer ?? '',
+      model: tx.requestedModel ?? '',
+      provider: tx.provider ?? '',
+      status: String(tx.status),
+      gen_ai_operation_name: tx.operation === 'chat' ? 'chat' : 'embeddings',
+    };
+    this.duration.observe(labels, tx.latencyMs / 1000);
+    if (tx.timeToFirstTokenMs !== null) this.timeToFirstToken.observe(labels, tx.timeToFirstTokenMs / 1000);
+    if (tx.status < 400) {
+      this.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, tx.inputTokens);
+      if (tx.operation === 'chat') this.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, tx.outputTokens);
+      if (tx.costMicroUsd !== null) this.cost.inc(labels, tx.costMicroUsd);
+    }
+  }
+}

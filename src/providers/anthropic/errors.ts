@@ -1,0 +1,10 @@
+// Anthropic error bodies -> UpstreamFailure; 529 (overloaded) is transient like a 5xx.
+import type { UpstreamFailure } from '../provider.js';
+import { clip, failure } from '../shared/failure.js';
+import { asObject, asString, tryParseJson } from '../shared/json.js';
+
+export function anthropicFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure {
+  const error = asObject(asObject(tryParseJson(body)).error);
+  const message = asString(error.message) || clip(body.trim()) || `HTTP ${status}`;
+  return failure(status, message, headers);
+}

@@ -1,0 +1,88 @@
+// IR -> Anthropic Messages request body (pure; never mutates its input).
+import { SluiceError } from '../../errors.js';
+import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
+import type { ClientBody } from '../provider.js';
+import { tryParseJson } from '../shared/json.js';
+import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest } from './wire.js';
+
+/** Anthropic requires max_tokens; OpenAI clients often leave it out. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+export function anthropicRequestBody(request: ChatRequest, targetModel: string, client: ClientBody | null): object {
+  if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
+  if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
+    throw new SluiceError('unsupported_by_provider',
+      `Provider anthropic does not support response_format ${request.responseFormat.type}; describe the JSON you want in the prompt or use a tool.`,
+      { param: 'response_format' });
+  }
+  const system: string[] = [];
+  const messages: AnthropicMessage[] = [];
+  const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
+    const last = messages.at(-1);
+    // Anthropic wants user and assistant turns to alternate: merge consecutive turns of one role (tool results, then text).
+    if (last !== undefined && last.role === role && Array.isArray(last.content)) last.content.push(...blocks);
+    else messages.push({ role, content: blocks });
+  };
+  for (const message of request.messages) {
+    switch (message.role) {
+      case 'system':
+        system.push(message.content.map((part) => part.text).join(''));
+        break;
+      case 'user':
+        append('user', message.content.map(toBlock));
+        break;
+      case 'assistant': {
+        const blocks: AnthropicContentBlock[] = message.content.filter((part) => part.text !== '').map((part) => ({ type: 'text', text: part.text }));
+        for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
+        append('assistant', blocks);
+        break;
+      }
+      case 'tool': {
+        const onlyText = message.content.every((part) => part.type === 'text');
+        const block: AnthropicContentBlock = {
+          type: 'tool_result',
+          tool_use_id: message.toolCallId,
+          content: onlyText
+            ? message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
+            : message.content.map((part) => (part.type === 'text' ? { type: 'text' as const, text: part.text } : { type: 'image' as const, source: imageSource(part) })),
+        };
+        if (message.isError === true) block.is_error = true;
+        append('user', [block]);
+        break;
+      }
+    }
+  }
+  const body: AnthropicRequest = { model: targetModel, max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS, messages };
+  if (system.length > 0) body.system = system.join('\n\n');
+  if (request.stream) body.stream = true;
+  if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = request.tools.map((tool) => ({
+      name: tool.name, ...(tool.description !== undefined && { description: tool.description }), input_schema: tool.parameters,
+    }));
+  }
+  const choice = request.toolChoice;
+  const noParallel = request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
+  if (choice !== undefined) {
+    if (choice === 'auto') body.tool_choice = { type: 'auto', ...noParallel };
+    else if (choice === 'none') body.tool_choice = { type: 'none' };
+    else if (choice === 'required') body.tool_choice = { type: 'any', ...noParallel };
+    else body.tool_choice = { type: 'tool', name: choice.name, ...noParallel };
+  } else if (request.parallelToolCalls === false && body.tools !== undefined) {
+    body.tool_choice = { type: 'auto', disable_parallel_tool_use: true };
+  }
+  if (request.user !== undefined) body.metadata = { user_id: request.user };
+  return body;
+}
+
+function toBlock(part: ContentPart): AnthropicContentBlock {
+  return part.type === 'text' ? { type: 'text', text: part.text } : { type: 'image', source: imageSource(part) };
+}
+
+function imageSource(part: ImagePart): AnthropicImageSource {
+  return part.source.kind === 'url'
+    ? { type: 'url', url: part.source.url }
+    : { type: 'base64', media_type: part.source.mediaType, data: part.source.data };
+}

@@ -1,0 +1,51 @@
+// Anthropic Messages response -> IR (pure).
+import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { Usage } from '../../ir/usage.js';
+import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+
+export function anthropicChatResponse(body: unknown): ChatResponse {
+  const root = asObject(body);
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const raw of asArray(root.content)) {
+    const block = asObject(raw);
+    if (block.type === 'text') text += asString(block.text);
+    else if (block.type === 'tool_use') toolCalls.push({ id: asString(block.id), name: asString(block.name), arguments: JSON.stringify(block.input ?? {}) });
+  }
+  const response: ChatResponse = {
+    id: asString(root.id),
+    model: asString(root.model),
+    created: Math.floor(Date.now() / 1000),
+    text,
+    toolCalls,
+    finishReason: anthropicFinishReason(root.stop_reason),
+    usage: anthropicUsage(root.usage),
+  };
+  if (typeof root.stop_sequence === 'string') response.stopSequence = root.stop_sequence;
+  return response;
+}
+
+export function anthropicFinishReason(value: unknown): FinishReason {
+  switch (value) {
+    case 'max_tokens': return 'length';
+    case 'tool_use': return 'tool_calls';
+    case 'refusal': return 'content_filter';
+    default: return 'stop';
+  }
+}
+
+/** Anthropic's input_tokens excludes cache reads and writes; the IR's inputTokens is the whole prompt. */
+export function anthropicUsage(value: unknown): Usage {
+  const usage = asObject(value);
+  const input = asNumber(usage.input_tokens);
+  const output = asNumber(usage.output_tokens);
+  const cacheRead = asNumber(usage.cache_read_input_tokens) ?? 0;
+  const cacheWrite = asNumber(usage.cache_creation_input_tokens) ?? 0;
+  return {
+    inputTokens: (input ?? 0) + cacheRead + cacheWrite,
+    outputTokens: output ?? 0,
+    cachedInputTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+    reported: input !== undefined || output !== undefined,
+  };
+}

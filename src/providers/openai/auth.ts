@@ -1,0 +1,8 @@
+// OpenAI credentials: a bearer key, plus any configured static headers (organization, project).
+import type { ProviderConfig } from '../../config/schema.js';
+
+export function openaiHeaders(config: ProviderConfig): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...config.headers };
+  if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
+  return headers;
+}

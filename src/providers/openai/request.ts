@@ -1,0 +1,107 @@
+// IR -> OpenAI Chat Completions and Embeddings request bodies (pure; never mutates its input).
+import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import type { ClientBody } from '../provider.js';
+import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
+
+/**
+ * The body sent upstream. An OpenAI-shaped client body is passed through with only the model changed and,
+ * for streams, usage requested, so fields Sluice does not model (logprobs, seed, ...) still reach the provider.
+ */
+export function openaiChatBody(request: ChatRequest, targetModel: string, client: ClientBody | null): object {
+  if (client?.dialect === 'openai') {
+    const body: Record<string, unknown> = { ...client.body, model: targetModel };
+    if (request.stream) body.stream_options = { ...(client.body.stream_options as object | undefined), include_usage: true };
+    return body;
+  }
+  return fromIR(request, targetModel);
+}
+
+function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
+  const body: OpenAIChatRequest = { model: targetModel, messages: request.messages.map(toMessage) };
+  if (request.stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  if (request.maxTokens !== undefined) body.max_completion_tokens = request.maxTokens;
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.stop !== undefined) body.stop = request.stop;
+  if (request.tools !== undefined) {
+    body.tools = request.tools.map((tool) => ({
+      type: 'function',
+      function: { name: tool.name, ...(tool.description !== undefined && { description: tool.description }), parameters: tool.parameters },
+    }));
+  }
+  if (request.toolChoice !== undefined) {
+    body.tool_choice = typeof request.toolChoice === 'string'
+      ? request.toolChoice
+      : { type: 'function', function: { name: request.toolChoice.name } };
+  }
+  if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  if (request.responseFormat !== undefined) {
+    const format = request.responseFormat;
+    body.response_format = format.type === 'json_schema'
+      ? {
+          type: 'json_schema',
+          json_schema: {
+            name: format.name,
+            schema: format.schema,
+            ...(format.strict !== undefined && { strict: format.strict }),
+            ...(format.description !== undefined && { description: format.description }),
+          },
+        }
+      : { type: format.type };
+  }
+  if (request.user !== undefined) body.user = request.user;
+  return body;
+}
+
+function toMessage(message: ChatMessage): OpenAIMessage {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: joinText(message.content) };
+    case 'user':
+      return { role: 'user', content: toUserContent(message.content) };
+    case 'assistant': {
+      const text = joinText(message.content);
+      const out: OpenAIMessage = { role: 'assistant', content: text === '' && message.toolCalls.length > 0 ? null : text };
+      if (message.toolCalls.length > 0) {
+        out.tool_calls = message.toolCalls.map((call) => ({
+          id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments },
+        }));
+      }
+      return out;
+    }
+    case 'tool':
+      // OpenAI tool messages carry text only; images in a tool result cannot be expressed and are described instead.
+      return {
+        role: 'tool',
+        tool_call_id: message.toolCallId,
+        content: message.content.map((part) => (part.type === 'text' ? part.text : '[image omitted]')).join(''),
+      };
+  }
+}
+
+function toUserContent(parts: ContentPart[]): string | OpenAIContentPart[] {
+  if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text;
+  return parts.map((part): OpenAIContentPart => {
+    if (part.type === 'text') return { type: 'text', text: part.text };
+    const url = part.source.kind === 'url' ? part.source.url : `data:${part.source.mediaType};base64,${part.source.data}`;
+    const detail = part.source.kind === 'url' ? part.source.detail : undefined;
+    return { type: 'image_url', image_url: detail !== undefined ? { url, detail } : { url } };
+  });
+}
+
+function joinText(parts: Array<{ text: string }>): string {
+  return parts.length === 1 ? parts[0]!.text : parts.map((part) => part.text).join('');
+}
+
+export function openaiEmbeddingsBody(request: EmbeddingsRequest, targetModel: string, client: ClientBody | null): object {
+  if (client?.dialect === 'openai') return { ...client.body, model: targetModel };
+  const body: OpenAIEmbeddingsRequest = { model: targetModel, input: request.single ? request.input[0]! : request.input };
+  if (request.encodingFormat !== undefined) body.encoding_format = request.encodingFormat;
+  if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+  if (request.user !== undefined) body.user = request.user;
+  return body;
+}

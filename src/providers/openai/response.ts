@@ -1,0 +1,61 @@
+// OpenAI Chat Completions and Embeddings responses -> IR (pure).
+import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
+import type { Usage } from '../../ir/usage.js';
+import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+
+export function openaiChatResponse(body: unknown): ChatResponse {
+  const root = asObject(body);
+  const choice = asObject(asArray(root.choices)[0]);
+  const message = asObject(choice.message);
+  const toolCalls: ToolCall[] = asArray(message.tool_calls).map((raw) => {
+    const call = asObject(raw);
+    const fn = asObject(call.function);
+    return { id: asString(call.id), name: asString(fn.name), arguments: asString(fn.arguments) };
+  });
+  return {
+    id: asString(root.id),
+    model: asString(root.model),
+    created: asNumber(root.created) ?? Math.floor(Date.now() / 1000),
+    text: asString(message.content),
+    toolCalls,
+    finishReason: openaiFinishReason(choice.finish_reason),
+    usage: openaiUsage(root.usage),
+  };
+}
+
+export function openaiFinishReason(value: unknown): FinishReason {
+  switch (value) {
+    case 'length': return 'length';
+    case 'tool_calls':
+    case 'function_call': return 'tool_calls';
+    case 'content_filter': return 'content_filter';
+    default: return 'stop';
+  }
+}
+
+/** OpenAI's usage object to IR usage; `reported` is false when the object is missing. */
+export function openaiUsage(value: unknown): Usage {
+  const usage = asObject(value);
+  const input = asNumber(usage.prompt_tokens);
+  const output = asNumber(usage.completion_tokens);
+  return {
+    inputTokens: input ?? 0,
+    outputTokens: output ?? 0,
+    cachedInputTokens: asNumber(asObject(usage.prompt_tokens_details).cached_tokens) ?? 0,
+    cacheWriteTokens: 0,
+    reported: input !== undefined || output !== undefined,
+  };
+}
+
+export function openaiEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {
+  const root = asObject(body);
+  const items = asArray(root.data).map(asObject).sort((a, b) => (asNumber(a.index) ?? 0) - (asNumber(b.index) ?? 0));
+  const usage = asObject(root.usage);
+  const input = asNumber(usage.prompt_tokens);
+  return {
+    model: asString(root.model),
+    data: items.map((item) => (request.encodingFormat === 'base64' ? asString(item.embedding) : (asArray(item.embedding) as number[]))),
+    usage: { inputTokens: input ?? 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: input !== undefined },
+  };
+}

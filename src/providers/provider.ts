@@ -1,0 +1,52 @@
+// The contract every provider adapter fulfils: pure translations between the IR and its wire, plus its credentials.
+import type { ChatRequest, ChatResponse } from '../ir/chat.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../ir/embeddings.js';
+import type { StreamDecoder } from '../ir/stream.js';
+import type { ProviderConfig } from '../config/schema.js';
+
+/** The client-facing API shapes Sluice speaks; a provider that speaks one natively gets the client's body passed through. */
+export type Dialect = 'openai' | 'anthropic';
+
+/** The client's own parsed body, offered to a provider of the same dialect so it can change only what it must. */
+export interface ClientBody {
+  dialect: Dialect;
+  body: Record<string, unknown>;
+}
+
+export interface UpstreamRequest {
+  /** Path and query, relative to the provider's origin. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a provider makes of an upstream error response: the message to pass on and whether another try may succeed. */
+export interface UpstreamFailure {
+  status: number;
+  message: string;
+  retryable: boolean;
+  /** Seconds the provider asked to wait, from Retry-After. */
+  retryAfterSeconds?: number;
+}
+
+export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'json_mode' | 'json_schema' | 'embeddings';
+
+export interface Provider {
+  /** The name given in sluice.yaml. */
+  readonly name: string;
+  readonly type: ProviderConfig['type'];
+  /** The client dialect this provider speaks natively, if any. */
+  readonly dialect: Dialect | null;
+  /** scheme://host:port of every upstream request. */
+  readonly origin: string;
+  readonly features: ReadonlySet<Feature>;
+
+  chatRequest(request: ChatRequest, targetModel: string, client: ClientBody | null): UpstreamRequest;
+  chatResponse(body: unknown): ChatResponse;
+  chatStreamDecoder(): StreamDecoder;
+  embeddingsRequest(request: EmbeddingsRequest, targetModel: string, client: ClientBody | null): UpstreamRequest;
+  embeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse;
+  upstreamFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure;
+}
+
+export type ProviderFactory = (name: string, config: ProviderConfig) => Provider;

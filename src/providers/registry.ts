@@ -1,0 +1,16 @@
+// Provider type -> adapter factory: adding a provider is one folder and one line here.
+import type { ProviderConfig } from '../config/schema.js';
+import { createAnthropicProvider } from './anthropic/index.js';
+import { createAzureOpenAIProvider } from './azure-openai/index.js';
+import { createOpenAIProvider } from './openai/index.js';
+import type { Provider, ProviderFactory } from './provider.js';
+
+const FACTORIES: Record<ProviderConfig['type'], ProviderFactory> = {
+  openai: createOpenAIProvider,
+  'azure-openai': createAzureOpenAIProvider,
+  anthropic: createAnthropicProvider,
+};
+
+export function createProvider(name: string, config: ProviderConfig): Provider {
+  return FACTORIES[config.type](name, config);
+}

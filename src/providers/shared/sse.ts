@@ -1,0 +1,91 @@
+// Server-sent events: an incremental parser fed bytes in any split, and the writer's framing.
+// Written by hand because it must be push-driven, allocation-light and keep only the unread tail.
+
+export interface SseEvent {
+  event: string | null;
+  data: string;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Parses an SSE byte stream (https://html.spec.whatwg.org/multipage/server-sent-events.html) pushed in arbitrary chunks. */
+export class SseParser {
+  private tail: Buffer | null;
+  private eventName: string | null;
+  private dataLines: string[];
+  private skipLeadingLf: boolean;
+
+  constructor() {
+    this.tail = null;
+    this.eventName = null;
+    this.dataLines = [];
+    this.skipLeadingLf = false;
+  }
+
+  push(chunk: Buffer, out: SseEvent[] = []): SseEvent[] {
+    const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
+    this.tail = null;
+    let start = 0;
+    if (this.skipLeadingLf && buffer.length > 0) {
+      if (buffer[0] === LF) start = 1;
+      this.skipLeadingLf = false;
+    }
+    for (let i = start; i < buffer.length; i++) {
+      const byte = buffer[i];
+      if (byte !== LF && byte !== CR) continue;
+      this.line(buffer.toString('utf8', start, i), out);
+      if (byte === CR) {
+        if (i + 1 < buffer.length) {
+          if (buffer[i + 1] === LF) i++;
+        } else {
+          this.skipLeadingLf = true;
+        }
+      }
+      start = i + 1;
+    }
+    if (start < buffer.length) this.tail = start === 0 ? Buffer.from(buffer) : buffer.subarray(start);
+    return out;
+  }
+
+  /** Flushes an event left without its closing blank line when the stream ends. */
+  end(out: SseEvent[] = []): SseEvent[] {
+    if (this.tail !== null && this.tail.length > 0) this.line(this.tail.toString('utf8'), out);
+    this.tail = null;
+    this.dispatch(out);
+    return out;
+  }
+
+  private line(line: string, out: SseEvent[]): void {
+    if (line.length === 0) {
+      this.dispatch(out);
+      return;
+    }
+    if (line.charCodeAt(0) === 58 /* ':' comment */) return;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === 'data') this.dataLines.push(value);
+    else if (field === 'event') this.eventName = value;
+  }
+
+  private dispatch(out: SseEvent[]): void {
+    if (this.dataLines.length === 0) {
+      this.eventName = null;
+      return;
+    }
+    const data = this.dataLines.length === 1 ? this.dataLines[0]! : this.dataLines.join('\n');
+    out.push({ event: this.eventName, data });
+    this.dataLines = [];
+    this.eventName = null;
+  }
+}
+
+export function sseData(data: string): string {
+  return `data: ${data}\n\n`;
+}
+
+export function sseEvent(event: string, data: string): string {
+  return `event: ${event}\ndata: ${data}\n\n`;
+}

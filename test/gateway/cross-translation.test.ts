@@ -1,0 +1,202 @@
+// Both front doors reach every provider: the official SDKs against Sluice, translated both ways, streams and tools included.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import {
+  anthropicMessage, anthropicStreamFrames, anthropicToolMessage, anthropicToolStreamFrames, json, MockProvider,
+  openaiCompletion, openaiStreamFrames, openaiToolCompletion, openaiToolStreamFrames, sse,
+} from '../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const ANTHROPIC_UPSTREAM_KEY = 'upstream-anthropic-key-not-real';
+
+describe('translation between the OpenAI and Anthropic shapes', () => {
+  let anthropicMock: MockProvider;
+  let openaiMock: MockProvider;
+  let sluice: TestSluice;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  before(async () => {
+    anthropicMock = await MockProvider.start((request, res) => {
+      const body = request.body;
+      const hasTools = Array.isArray(body.tools);
+      if (body.stream === true) return sse(res, hasTools ? anthropicToolStreamFrames('get_weather', ['{"city":', ' "Paris"}']) : anthropicStreamFrames(['Bon', 'jour']));
+      return json(res, 200, hasTools ? anthropicToolMessage('get_weather', { city: 'Paris' }) : anthropicMessage('Bonjour from Claude'));
+    });
+    openaiMock = await MockProvider.start((request, res) => {
+      const body = request.body;
+      const hasTools = Array.isArray(body.tools);
+      if (body.stream === true) {
+        return sse(res, hasTools ? openaiToolStreamFrames('get_weather', ['{"city":', '"Paris"}']) : openaiStreamFrames(['Hi', ' from', ' GPT'], { prompt_tokens: 14, completion_tokens: 3 }));
+      }
+      return json(res, 200, hasTools ? openaiToolCompletion('get_weather', '{"city":"Paris"}') : openaiCompletion('Hi from GPT'));
+    });
+    sluice = await startTestSluice({
+      providers: {
+        anthropic: { type: 'anthropic', baseUrl: anthropicMock.url, apiKey: ANTHROPIC_UPSTREAM_KEY },
+        openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: 'upstream-openai-key-not-real' },
+      },
+      models: [
+        { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      ],
+    });
+    openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await anthropicMock.close();
+    await openaiMock.close();
+  });
+
+  const weatherTool = { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } };
+
+  test('OpenAI SDK -> Anthropic provider: request translated, answer in OpenAI shape', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'claude-haiku',
+      max_tokens: 200,
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Claude');
+    assert.equal(completion.choices[0]?.finish_reason, 'stop');
+    assert.equal(completion.usage?.prompt_tokens, 20);
+    assert.equal(completion.usage?.completion_tokens, 7);
+    assert.equal(completion.model, 'claude-haiku');
+    const received = anthropicMock.received.at(-1)!;
+    assert.equal(received.path, '/v1/messages');
+    assert.equal(received.headers['x-api-key'], ANTHROPIC_UPSTREAM_KEY);
+    assert.ok(received.headers['anthropic-version']);
+    assert.equal(received.body.model, 'claude-3-5-haiku-20241022');
+    assert.equal(received.body.system, 'Be brief.');
+    assert.equal(received.body.max_tokens, 200);
+    assert.deepEqual(received.body.messages, [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }]);
+  });
+
+  test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'claude-haiku', messages: [{ role: 'user', content: 'Hello' }], stream: true, stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, 'Bonjour');
+    assert.equal(finish, 'stop');
+    assert.equal(usage?.prompt_tokens, 25);
+    assert.equal(usage?.completion_tokens, 6);
+  });
+
+  test('OpenAI SDK -> Anthropic provider: tool calls, streamed and not, and tool results in history', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: weatherTool }];
+    const completion = await openai.chat.completions.create({ model: 'claude-haiku', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools });
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    assert.equal(completion.choices[0]?.finish_reason, 'tool_calls');
+    assert.ok(call?.type === 'function');
+    assert.equal(call.function.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+    assert.deepEqual((anthropicMock.received.at(-1)!.body.tools as unknown[])[0], { name: 'get_weather', description: 'Weather by city', input_schema: weatherTool.parameters });
+
+    const final = await openai.chat.completions.stream({ model: 'claude-haiku', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools }).finalChatCompletion();
+    const streamed = final.choices[0]?.message.tool_calls?.[0];
+    assert.ok(streamed?.type === 'function');
+    assert.deepEqual(JSON.parse(streamed.function.arguments), { city: 'Paris' });
+    assert.equal(streamed.id, 'toolu_02');
+
+    await openai.chat.completions.create({
+      model: 'claude-haiku',
+      tools,
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_01', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'toolu_01', content: '18C and sunny' },
+      ],
+    });
+    const history = anthropicMock.received.at(-1)!.body.messages as Array<{ role: string; content: Array<Record<string, unknown>> }>;
+    assert.deepEqual(history[1]?.content[0], { type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { city: 'Paris' } });
+    assert.equal(history[2]?.role, 'user');
+    assert.equal(history[2]?.content[0]?.type, 'tool_result');
+    assert.equal(history[2]?.content[0]?.tool_use_id, 'toolu_01');
+  });
+
+  test('OpenAI SDK -> Anthropic provider: response_format json_schema is refused with a clear 400', async () => {
+    await assert.rejects(
+      openai.chat.completions.create({
+        model: 'claude-haiku', messages: [{ role: 'user', content: 'x' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
+      }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && /anthropic/i.test(error.message) && /response_format/.test(error.message),
+    );
+  });
+
+  test('Anthropic SDK -> OpenAI provider: request translated, answer in Anthropic shape', async () => {
+    const message = await anthropic.messages.create({
+      model: 'gpt-4o-mini', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello' }],
+    });
+    assert.equal(message.type, 'message');
+    assert.deepEqual(message.content, [{ type: 'text', text: 'Hi from GPT' }]);
+    assert.equal(message.stop_reason, 'end_turn');
+    assert.equal(message.usage.input_tokens, 12);
+    assert.equal(message.usage.output_tokens, 5);
+    const received = openaiMock.received.at(-1)!;
+    assert.equal(received.headers.authorization, 'Bearer upstream-openai-key-not-real');
+    assert.deepEqual(received.body.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }]);
+    assert.equal(received.body.max_completion_tokens, 64);
+  });
+
+  test('Anthropic SDK -> OpenAI provider: streamed text and usage', async () => {
+    const stream = anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] });
+    let text = '';
+    stream.on('text', (delta) => (text += delta));
+    const final = await stream.finalMessage();
+    assert.equal(text, 'Hi from GPT');
+    assert.equal(final.stop_reason, 'end_turn');
+    assert.equal(final.usage.output_tokens, 3);
+  });
+
+  test('Anthropic SDK -> OpenAI provider: tool use, streamed and not', async () => {
+    const tools: Anthropic.Tool[] = [{ name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const message = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] });
+    assert.equal(message.stop_reason, 'tool_use');
+    const block = message.content.find((item) => item.type === 'tool_use');
+    assert.ok(block?.type === 'tool_use');
+    assert.deepEqual(block.input, { city: 'Paris' });
+    const final = await anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+    const streamed = final.content.find((item) => item.type === 'tool_use');
+    assert.ok(streamed?.type === 'tool_use');
+    assert.deepEqual(streamed.input, { city: 'Paris' });
+    assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  test('Anthropic SDK -> Anthropic provider: passed through, streamed and not', async () => {
+    // top_k is a field Sluice's IR does not carry: pass-through must keep it.
+    const params = { model: 'claude-haiku', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }], top_k: 5 } as Anthropic.MessageCreateParamsNonStreaming;
+    const message = await anthropic.messages.create(params);
+    assert.deepEqual(message.content, [{ type: 'text', text: 'Bonjour from Claude' }]);
+    const received = anthropicMock.received.at(-1)!;
+    assert.equal(received.body.top_k, 5, 'fields Sluice does not model still reach the provider');
+    assert.equal(received.body.model, 'claude-3-5-haiku-20241022');
+    assert.equal(received.headers['x-api-key'], ANTHROPIC_UPSTREAM_KEY);
+    const final = await anthropic.messages.stream({ model: 'claude-haiku', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] }).finalMessage();
+    assert.deepEqual(final.content, [{ type: 'text', text: 'Bonjour' }]);
+    assert.equal(final.usage.output_tokens, 6);
+  });
+
+  test('the ledger prices each translated call with the provider\'s usage', async () => {
+    const rows = await ledgerRows(sluice);
+    const claude = rows.find((row) => row.api === 'openai' && row.provider === 'anthropic' && row.stream === 0 && row.input_tokens === 20);
+    assert.ok(claude);
+    assert.equal(claude.cost_micro_usd, Math.round(20 * 0.8 + 7 * 4));
+    const streamed = rows.find((row) => row.api === 'anthropic' && row.provider === 'anthropic' && row.stream === 1);
+    assert.equal(streamed?.input_tokens, 25);
+    assert.equal(streamed?.output_tokens, 6);
+    assert.equal(streamed?.tokens_estimated, 0);
+  });
+});

@@ -1,0 +1,99 @@
+// Every front-door error, as the client sees it: status, shape (OpenAI or Anthropic) and x-request-id.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ERRORS } from '../../src/errors.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+describe('errors in the caller\'s shape', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    mock = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion('ok')));
+    sluice = await startTestSluice({
+      gateway: { host: '127.0.0.1', port: 0, maxBodyBytes: 2048 },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-key-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await mock.close();
+  });
+
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${sluice.baseURL}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.checkout}`, ...headers },
+      body,
+    });
+  const chat = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  const messages = JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+
+  const cases: Array<{ name: string; path: string; body: string; headers?: Record<string, string>; status: number; code: string }> = [
+    { name: 'unknown key', path: '/v1/chat/completions', body: chat, headers: { authorization: 'Bearer sk-unknown-key-0000' }, status: 401, code: 'invalid_api_key' },
+    { name: 'no key', path: '/v1/chat/completions', body: chat, headers: { authorization: '' }, status: 401, code: 'invalid_api_key' },
+    { name: 'unknown model', path: '/v1/chat/completions', body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }), status: 404, code: 'model_not_found' },
+    { name: 'invalid JSON', path: '/v1/chat/completions', body: '{"model":', status: 400, code: 'invalid_json' },
+    { name: 'missing messages', path: '/v1/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini' }), status: 400, code: 'invalid_value' },
+    { name: 'body too large', path: '/v1/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }), status: 413, code: 'request_too_large' },
+    { name: 'unknown endpoint', path: '/v1/nothing', body: '{}', status: 404, code: 'unknown_url' },
+  ];
+
+  for (const c of cases) {
+    test(`OpenAI route: ${c.name} -> ${c.status} ${c.code}`, async () => {
+      const response = await post(c.path, c.body, c.headers);
+      assert.equal(response.status, c.status);
+      assert.ok(response.headers.get('x-request-id'));
+      const body = (await response.json()) as { error: { code: string; message: string; type: string } };
+      assert.equal(body.error.code, c.code);
+      assert.ok(body.error.message.length > 0);
+      assert.ok(body.error.type);
+    });
+  }
+
+  test('a bad field is named in the message and in param', async () => {
+    const response = await post('/v1/chat/completions', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }, { role: 'wizard', content: 'x' }] }));
+    const body = (await response.json()) as { error: { param: string; message: string } };
+    assert.equal(response.status, 400);
+    assert.equal(body.error.param, 'messages[1].role');
+    assert.match(body.error.message, /messages\[1\]\.role/);
+  });
+
+  test('Anthropic route: errors come as Anthropic error objects', async () => {
+    const unknownKey = await post('/v1/messages', messages, { authorization: '', 'x-api-key': 'sk-unknown-key-0000' });
+    assert.equal(unknownKey.status, 401);
+    assert.deepEqual(((await unknownKey.json()) as { type: string; error: { type: string } }).error.type, 'authentication_error');
+    const badField = await post('/v1/messages', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }), { authorization: '', 'x-api-key': KEYS.checkout });
+    assert.equal(badField.status, 400);
+    const body = (await badField.json()) as { type: string; error: { type: string; message: string } };
+    assert.equal(body.type, 'error');
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.match(body.error.message, /max_tokens/);
+    const tooLarge = await post('/v1/messages', JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'x'.repeat(4096) }] }), { 'x-api-key': KEYS.checkout });
+    assert.equal(tooLarge.status, 413);
+    assert.equal(((await tooLarge.json()) as { error: { type: string } }).error.type, 'request_too_large');
+  });
+
+  test('keeps a valid client-sent x-request-id', async () => {
+    const response = await post('/v1/chat/completions', chat, { 'x-request-id': 'trace-abc-123' });
+    assert.equal(response.headers.get('x-request-id'), 'trace-abc-123');
+    await response.arrayBuffer();
+  });
+
+  test('rejects a GET on a POST endpoint with 405', async () => {
+    const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
+    assert.equal(response.status, 405);
+    await response.arrayBuffer();
+  });
+
+  test('every error code in the registry is documented in the README error table', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const [code, spec] of Object.entries(ERRORS)) {
+      assert.match(readme, new RegExp(`\\| \`${code}\` \\| ${spec.status} \\|`), `README error table lacks ${code}`);
+    }
+  });
+});

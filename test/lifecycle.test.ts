@@ -1,0 +1,126 @@
+// Sluice as an operator runs it: the real entry point as a child process, config errors, SIGTERM flushing the ledger, metrics.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import OpenAI from 'openai';
+import { json, MockProvider, openaiCompletion } from './support/mock-provider.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const KEY = 'sk-sluice-lifecycle-key-01';
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(output: () => string, pattern: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const match = pattern.exec(output());
+    if (match) return match;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function writeConfig(dir: string, upstream: string, extra = ''): string {
+  const path = join(dir, 'sluice.yaml');
+  writeFileSync(path, `
+gateway: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0 }
+storage: sqlite:${join(dir, 'ledger.db')}
+ledger: { flushIntervalMs: 60000 }   # nothing is written before the stop: the stop must write it
+providers:
+  openai: { type: openai, baseUrl: ${upstream}/v1, apiKey: "\${UPSTREAM_KEY}" }
+models:
+  - name: gpt-4o-mini
+    targets: [{ provider: openai, model: gpt-4o-mini }]
+consumers:
+  - name: checkout-service
+    team: payments
+    owner: alice@example.com
+    keys: ["\${CHECKOUT_KEY}"]
+${extra}`);
+  return path;
+}
+
+describe('running sluice', () => {
+  test('refuses an invalid config, naming the file, the path and what was expected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const path = writeConfig(dir, 'http://127.0.0.1:1', '  - name: other\n    keys: ["short"]\n');
+    const bad = readFileSync(path, 'utf8').replace('provider: openai, model', 'provider: opnai, model');
+    writeFileSync(path, bad);
+    const { output, exited } = run(['--config', path], { UPSTREAM_KEY: 'x', CHECKOUT_KEY: KEY });
+    assert.equal(await exited, 2);
+    assert.match(output(), /sluice\.yaml: consumers\[1\]\.keys\[0\]: a key of at least 8 characters/);
+    const missing = run(['--config', path], { CHECKOUT_KEY: KEY });
+    assert.equal(await missing.exited, 2);
+    assert.match(missing.output(), /providers\.openai\.apiKey: environment variable UPSTREAM_KEY is not set/);
+  });
+
+  test('on SIGTERM finishes the call in flight and writes every ledger record; serves metrics before that', async () => {
+    const upstream = await MockProvider.start(async (request, res) => {
+      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') await new Promise((resolve) => setTimeout(resolve, 500));
+      json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const config = writeConfig(dir, upstream.url);
+    const sluice = run(['--config', config], { UPSTREAM_KEY: 'upstream-key-not-real', CHECKOUT_KEY: KEY });
+    try {
+      const listening = await waitFor(sluice.output, /"gateway":\{"port":(\d+),"host":"127\.0\.0\.1"\},"admin":\{"port":(\d+)/);
+      const client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${listening[1]}/v1`, maxRetries: 0 });
+      for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `call ${i}` }] });
+
+      const metrics = await (await fetch(`http://127.0.0.1:${listening[2]}/metrics`)).text();
+      assert.match(metrics, /gen_ai_client_token_usage_sum\{[^}]*consumer="checkout-service"[^}]*gen_ai_token_type="input"\} 50/);
+      assert.match(metrics, /gen_ai_server_request_duration_count\{[^}]*model="gpt-4o-mini",provider="openai",status="200"[^}]*\} 5/);
+      assert.ok(!metrics.includes(KEY) && !metrics.includes('upstream-key-not-real'));
+      const health = await fetch(`http://127.0.0.1:${listening[2]}/healthz`);
+      assert.equal(health.status, 200);
+
+      const inFlight = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow' }] });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      sluice.child.kill('SIGTERM');
+      const answer = await inFlight;
+      assert.equal(answer.choices[0]?.message.content, 'ok', 'the call in flight completes');
+      assert.equal(await sluice.exited, 0);
+    } finally {
+      sluice.child.kill('SIGKILL');
+      await upstream.close();
+    }
+    const db = new Database(join(dir, 'ledger.db'), { readonly: true });
+    const rows = db.prepare('SELECT consumer, team, input_tokens, output_tokens, status FROM transactions').all() as Array<Record<string, unknown>>;
+    const migrations = db.prepare('SELECT version, name FROM schema_migrations').all();
+    db.close();
+    assert.equal(rows.length, 6, 'five calls and the one in flight at SIGTERM');
+    assert.ok(rows.every((row) => row.consumer === 'checkout-service' && row.team === 'payments' && row.input_tokens === 10 && row.status === 200));
+    assert.deepEqual(migrations, [{ version: 1, name: 'ledger' }]);
+    assert.ok(!sluice.output().includes(KEY) && !sluice.output().includes('upstream-key-not-real'), 'no secret in the logs');
+  });
+
+  test('with no config file starts on embedded defaults and says so, keeping the generated key out of the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const sluice = run([], { OPENAI_API_KEY: 'sk-test-not-a-real-key-000000', SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0' }, dir);
+    try {
+      await waitFor(sluice.output, /sluice is listening/);
+      assert.match(sluice.output(), /embedded defaults; providers from the environment: openai/);
+      const key = readFileSync(join(dir, 'data', 'default-consumer.key'), 'utf8').trim();
+      assert.match(key, /^sk-sluice-/);
+      assert.ok(!sluice.output().includes(key));
+      assert.ok(!sluice.output().includes('sk-test-not-a-real-key-000000'));
+      sluice.child.kill('SIGINT');
+      assert.equal(await sluice.exited, 0);
+    } finally {
+      sluice.child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,78 @@
+// Starts a real Sluice for a test: in-process on port 0 with a fresh SQLite file, or as a child process for signal tests.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import Database from 'better-sqlite3';
+import { startSluice, type RunningSluice } from '../../src/app.js';
+import { validateConfig } from '../../src/config/load.js';
+
+export const KEYS = { checkout: 'sk-sluice-test-checkout-0001', search: 'sk-sluice-test-search-0002' } as const;
+
+export interface TestSluice {
+  sluice: RunningSluice;
+  baseURL: string;
+  adminURL: string;
+  dbPath: string;
+  stop(): Promise<void>;
+}
+
+/** `overrides` is merged over a config with two consumers and no providers; tests add providers and models. */
+export async function startTestSluice(overrides: Record<string, unknown>): Promise<TestSluice> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
+  const dbPath = join(dir, 'sluice.db');
+  const config = validateConfig({
+    gateway: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    storage: `sqlite:${dbPath}`,
+    ledger: { flushIntervalMs: 20 },
+    routing: { retry: { attempts: 1, backoffMs: 5, timeoutMs: 5_000 } },
+    log: { level: 'silent' },
+    consumers: [
+      { name: 'checkout-service', team: 'payments', owner: 'alice@example.com', keys: [KEYS.checkout] },
+      { name: 'search-service', team: 'discovery', owner: 'bob@example.com', keys: [KEYS.search], models: ['gpt-4o-mini'] },
+    ],
+    ...overrides,
+  }, 'test config');
+  const sluice = await startSluice(config, pino({ level: 'silent' }));
+  return {
+    sluice,
+    baseURL: `http://127.0.0.1:${sluice.gateway.port}`,
+    adminURL: `http://127.0.0.1:${sluice.admin.port}`,
+    dbPath,
+    stop: () => sluice.stop(2_000),
+  };
+}
+
+export interface LedgerRow {
+  request_id: string;
+  operation: string;
+  api: string;
+  consumer: string | null;
+  team: string | null;
+  requested_model: string | null;
+  provider: string | null;
+  provider_model: string | null;
+  stream: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  tokens_estimated: number;
+  cost_micro_usd: number | null;
+  latency_ms: number;
+  time_to_first_token_ms: number | null;
+  status: number;
+  error_class: string | null;
+  attempts: number;
+}
+
+/** Waits until the ledger's writer has committed what was appended, then reads the rows. */
+export async function ledgerRows(test: TestSluice): Promise<LedgerRow[]> {
+  await test.sluice.settled();
+  const db = new Database(test.dbPath, { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM transactions ORDER BY id').all() as LedgerRow[];
+  } finally {
+    db.close();
+  }
+}
