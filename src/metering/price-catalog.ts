@@ -2,6 +2,9 @@
 import type { Pricing } from '../config/schema.js';
 import { PRICE_CATALOG_AS_OF, PRICE_CATALOG_ENTRIES, PRICE_CATALOG_SOURCE, type CatalogEntry } from './price-catalog-data.js';
 
+/** What may follow a catalog name in a versioned model name: a date, a version, or a moving alias. */
+const VERSION_SUFFIX = /^(\d|v\d|latest|preview)/;
+
 /** Provider types that bill at another catalog's list prices. */
 const CATALOG_OF: Record<string, string> = { 'azure-openai': 'openai', vertex: 'gemini' };
 
@@ -43,7 +46,8 @@ export class PriceCatalog {
     // The longest catalog name that the model extends with a version suffix: gpt-4o-mini-2024-07-18, claude-haiku-4-5-20251001.
     let best: string | undefined;
     for (const name of models.keys()) {
-      if (model.length > name.length && model.startsWith(name) && '-@:'.includes(model[name.length]!) && (best === undefined || name.length > best.length)) {
+      if (model.length > name.length + 1 && model.startsWith(name) && '-@:'.includes(model[name.length]!)
+        && VERSION_SUFFIX.test(model.slice(name.length + 1)) && (best === undefined || name.length > best.length)) {
         best = name;
       }
     }

@@ -1,0 +1,73 @@
+// Metering as the ledger shows it: estimated usage when a provider reports none, config prices over the catalog,
+// and streamed tokens relayed as they arrive.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { json, MockProvider, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+describe('metering', () => {
+  let local: MockProvider;
+  let sluice: TestSluice;
+  let client: OpenAI;
+
+  before(async () => {
+    // A compatible server that reports no usage at all, as some local servers do.
+    local = await MockProvider.start(async (request, res) => {
+      const content = String((request.body.messages as Array<{ content: string }>)[0]?.content);
+      if (request.body.stream === true) {
+        const frames = openaiStreamFrames(['The', ' answer', ' is', ' forty', '-two'], null);
+        return sse(res, frames, content === 'slow' ? 150 : 0);
+      }
+      json(res, 200, {
+        id: 'x', object: 'chat.completion', created: 1, model: 'llama',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'The answer is forty-two' }, finish_reason: 'stop' }],
+      });
+    });
+    sluice = await startTestSluice({
+      providers: { local: { type: 'openai', baseUrl: `${local.url}/v1` } },
+      models: [
+        { name: 'llama', targets: [{ provider: 'local', model: 'llama-3.1-8b' }], pricing: { input: 1, output: 2 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'local', model: 'gpt-4o-mini' }] },
+      ],
+    });
+    client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await local.close();
+  });
+
+  test('counts tokens with the tokenizer when the provider reports none, and marks them estimated', async () => {
+    await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'What is the answer to everything?' }] });
+    const stream = await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'fast' }], stream: true });
+    for await (const _chunk of stream) { /* drain */ }
+    const rows = await ledgerRows(sluice);
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      assert.equal(row.tokens_estimated, 1);
+      assert.ok(row.input_tokens > 5, `input estimate ${row.input_tokens}`);
+      assert.ok(row.output_tokens >= 5 && row.output_tokens <= 8, `output estimate ${row.output_tokens}`);
+      assert.equal(row.cost_micro_usd, row.input_tokens * 1 + row.output_tokens * 2, 'priced with the config price');
+    }
+    assert.ok(!local.received.some((r) => 'authorization' in r.headers), 'no credential is sent to a provider that has none');
+  });
+
+  test('relays each streamed token as it arrives, not after the upstream stream ends', async () => {
+    const started = Date.now();
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow' }], stream: true });
+    let firstTextAt = 0;
+    let text = '';
+    for await (const chunk of stream) {
+      const piece = chunk.choices[0]?.delta.content ?? '';
+      if (piece !== '' && firstTextAt === 0) firstTextAt = Date.now() - started;
+      text += piece;
+    }
+    const total = Date.now() - started;
+    assert.equal(text, 'The answer is forty-two');
+    // The mock spaces its 9 frames 150 ms apart (about 1.2 s in all); the first token must not wait for the last frame.
+    assert.ok(total >= 1_000, `stream took ${total} ms`);
+    assert.ok(firstTextAt < total - 600, `first token at ${firstTextAt} ms of ${total} ms`);
+  });
+});
