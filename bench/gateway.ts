@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { load as runLoad } from './load.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -27,7 +27,7 @@ async function startSluice(upstreamPort: number): Promise<{ child: ChildProcess;
 gateway: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 storage: sqlite:${join(dir, 'sluice.db')}
-log: { level: warn }
+log: { level: info }
 providers:
   mock: { type: openai, baseUrl: http://127.0.0.1:${upstreamPort}/v1, apiKey: upstream-bench-key }
 models:
@@ -57,15 +57,8 @@ interface Figures {
 
 async function load(port: number, stream: boolean, connections: number, seconds: number): Promise<Figures> {
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/v1/chat/completions`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-    body,
-    connections,
-    duration: seconds,
-  });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const result = await runLoad(`http://127.0.0.1:${port}`, '/v1/chat/completions', { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body, connections, seconds);
+  return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors };
 }
 
 async function main(): Promise<void> {
@@ -87,8 +80,8 @@ async function main(): Promise<void> {
         const ratio = s.rps / f.rps;
         const added = f.p50 > 0 ? (s.p50 - f.p50) / f.p50 : 0;
         const row = `${(stream ? 'stream' : 'json').padEnd(10)} ${String(connections).padStart(4)} | `
-          + `${f.rps.toFixed(0).padStart(11)} ${f.p50.toFixed(1).padStart(5)} ${f.p99.toFixed(1).padStart(5)} | `
-          + `${s.rps.toFixed(0).padStart(12)} ${s.p50.toFixed(1).padStart(5)} ${s.p99.toFixed(1).padStart(5)} | `
+          + `${f.rps.toFixed(0).padStart(11)} ${f.p50.toFixed(2).padStart(5)} ${f.p99.toFixed(2).padStart(5)} | `
+          + `${s.rps.toFixed(0).padStart(12)} ${s.p50.toFixed(2).padStart(5)} ${s.p99.toFixed(2).padStart(5)} | `
           + `${(ratio * 100).toFixed(0).padStart(10)}%  ${(added * 100).toFixed(0).padStart(8)}%`
           + (f.errors + s.errors > 0 ? `  (errors: floor ${f.errors}, sluice ${s.errors})` : '');
         rows.push(row);

@@ -4,8 +4,17 @@ import type { Transaction } from '../ledger/transaction.js';
 
 const LABELS = ['consumer', 'model', 'provider', 'status', 'gen_ai_operation_name'] as const;
 
+interface Series {
+  duration: { observe(value: number): void };
+  timeToFirstToken: { observe(value: number): void };
+  inputTokens: { observe(value: number): void };
+  outputTokens: { observe(value: number): void };
+  cost: { inc(value: number): void };
+}
+
 export class GatewayMetrics {
   readonly registry: Registry;
+  private readonly series: Map<string, Series>;
   private readonly tokenUsage: Histogram<(typeof LABELS)[number] | 'gen_ai_token_type'>;
   private readonly duration: Histogram<(typeof LABELS)[number]>;
   private readonly timeToFirstToken: Histogram<(typeof LABELS)[number]>;
@@ -14,6 +23,7 @@ export class GatewayMetrics {
 
   constructor(ledgerBuffered: () => number) {
     this.registry = new Registry();
+    this.series = new Map();
     this.tokenUsage = new Histogram({
       name: 'gen_ai_client_token_usage',
       help: 'Tokens used per call (gen_ai.client.token.usage), by token type input or output',
@@ -52,19 +62,36 @@ export class GatewayMetrics {
   }
 
   observe(tx: Transaction): void {
+    const key = `${tx.consumer}\u0000${tx.requestedModel}\u0000${tx.provider}\u0000${tx.status}\u0000${tx.operation}`;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = this.bind(tx);
+      this.series.set(key, series);
+    }
+    series.duration.observe(tx.latencyMs / 1000);
+    if (tx.timeToFirstTokenMs !== null) series.timeToFirstToken.observe(tx.timeToFirstTokenMs / 1000);
+    if (tx.status < 400) {
+      series.inputTokens.observe(tx.inputTokens);
+      if (tx.operation === 'chat') series.outputTokens.observe(tx.outputTokens);
+      if (tx.costMicroUsd !== null) series.cost.inc(tx.costMicroUsd);
+    }
+  }
+
+  /** Label validation and hashing happen once per label set, not once per call. */
+  private bind(tx: Transaction): Series {
     const labels = {
       consumer: tx.consumer ?? '',
       model: tx.requestedModel ?? '',
       provider: tx.provider ?? '',
       status: String(tx.status),
-      gen_ai_operation_name: tx.operation === 'chat' ? 'chat' : 'embeddings',
+      gen_ai_operation_name: tx.operation,
     };
-    this.duration.observe(labels, tx.latencyMs / 1000);
-    if (tx.timeToFirstTokenMs !== null) this.timeToFirstToken.observe(labels, tx.timeToFirstTokenMs / 1000);
-    if (tx.status < 400) {
-      this.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, tx.inputTokens);
-      if (tx.operation === 'chat') this.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, tx.outputTokens);
-      if (tx.costMicroUsd !== null) this.cost.inc(labels, tx.costMicroUsd);
-    }
+    return {
+      duration: this.duration.labels(labels),
+      timeToFirstToken: this.timeToFirstToken.labels(labels),
+      inputTokens: this.tokenUsage.labels({ ...labels, gen_ai_token_type: 'input' }),
+      outputTokens: this.tokenUsage.labels({ ...labels, gen_ai_token_type: 'output' }),
+      cost: this.cost.labels(labels),
+    };
   }
 }

@@ -9,6 +9,7 @@ import { asObject, asString, tryParseJson } from '../../providers/shared/json.js
 import { SseParser, sseEvent, type SseEvent } from '../../providers/shared/sse.js';
 import { parseAnthropicMessages } from './anthropic-messages-parse.js';
 import type { ClientStream, FrontDoor, StreamEncoder } from './frontdoor.js';
+import { OutputSample, type OutputEstimate } from './output-sample.js';
 import { mergeUsage } from './translating-stream.js';
 
 function stopReason(finish: FinishReason | null, stopSequence: string | undefined): AnthropicStopReason {
@@ -170,14 +171,14 @@ class AnthropicStreamEncoder implements StreamEncoder {
 /** Anthropic-shaped client, Anthropic provider: each event goes on untouched while usage and output are tapped. */
 class AnthropicStreamRelay implements ClientStream {
   readonly usage: Usage;
-  readonly output: string[];
+  private readonly output: OutputSample;
   streamError: string | null;
   private readonly parser: SseParser;
   private readonly events: SseEvent[];
 
   constructor() {
     this.usage = emptyUsage();
-    this.output = [];
+    this.output = new OutputSample();
     this.streamError = null;
     this.parser = new SseParser();
     this.events = [];
@@ -197,10 +198,19 @@ class AnthropicStreamRelay implements ClientStream {
     let out = '';
     for (const event of events) {
       const name = event.event ?? 'message';
-      if (name === 'message_start' || name === 'message_delta' || name === 'content_block_delta' || name === 'error') this.tap(name, event.data);
+      if (name === 'content_block_delta') this.output.add(event.data);
+      else if (name === 'message_start' || name === 'message_delta' || name === 'error') this.tap(name, event.data);
       out += sseEvent(name, event.data);
     }
     return out;
+  }
+
+  estimateOutput(): OutputEstimate {
+    return this.output.estimate((data) => {
+      const delta = asObject(asObject(tryParseJson(data)).delta);
+      const piece = delta.type === 'text_delta' ? asString(delta.text) : delta.type === 'input_json_delta' ? asString(delta.partial_json) : '';
+      return piece === '' ? [] : [piece];
+    });
   }
 
   private tap(name: string, data: string): void {
@@ -211,10 +221,6 @@ class AnthropicStreamRelay implements ClientStream {
       const usage = asObject(root.usage);
       if (usage.input_tokens !== undefined && usage.input_tokens !== null) mergeUsage(this.usage, anthropicUsage(usage));
       else if (typeof usage.output_tokens === 'number') mergeUsage(this.usage, { outputTokens: usage.output_tokens });
-    } else if (name === 'content_block_delta') {
-      const delta = asObject(root.delta);
-      const piece = delta.type === 'text_delta' ? asString(delta.text) : delta.type === 'input_json_delta' ? asString(delta.partial_json) : '';
-      if (piece !== '') this.output.push(piece);
     } else {
       this.streamError = asString(asObject(root.error).message, 'upstream stream error');
     }

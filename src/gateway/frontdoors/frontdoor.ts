@@ -4,6 +4,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import type { Usage } from '../../ir/usage.js';
 import type { SluiceError } from '../../errors.js';
 import type { Dialect } from '../../providers/provider.js';
+import type { OutputEstimate } from './output-sample.js';
 
 export interface FrontDoor {
   readonly dialect: Dialect;
@@ -34,8 +35,8 @@ export interface ClientStream {
   end(): string;
   /** Usage as the provider reported it so far; `reported` stays false if it never did. */
   readonly usage: Usage;
-  /** Text and tool-call arguments the model produced, kept only to estimate output tokens when usage never came. */
-  readonly output: string[];
+  /** What the model produced, for estimating output tokens when usage never came; called only then. */
+  estimateOutput(): OutputEstimate;
   /** Set when the provider reported an error inside the stream. */
   readonly streamError: string | null;
 }

@@ -5,10 +5,11 @@ import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { openaiErrorBody } from '../../errors.js';
 import { openaiUsage } from '../../providers/openai/response.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIFinishReason, OpenAIUsage } from '../../providers/openai/wire.js';
-import { asArray, asObject, isObject, tryParseJson } from '../../providers/shared/json.js';
+import { asArray, asObject, asString, isObject, tryParseJson } from '../../providers/shared/json.js';
 import { SseParser, sseData, type SseEvent } from '../../providers/shared/sse.js';
 import type { ClientStream, FrontDoor, StreamEncoder } from './frontdoor.js';
 import { parseOpenAIChat } from './openai-chat-parse.js';
+import { OutputSample, type OutputEstimate } from './output-sample.js';
 import { mergeUsage } from './translating-stream.js';
 
 const FINISH: Record<FinishReason, OpenAIFinishReason> = {
@@ -148,15 +149,15 @@ class OpenAIStreamEncoder implements StreamEncoder {
  */
 class OpenAIStreamRelay implements ClientStream {
   readonly usage: Usage;
-  readonly output: string[];
   streamError: string | null;
+  private readonly output: OutputSample;
   private readonly parser: SseParser;
   private readonly events: SseEvent[];
   private readonly forwardUsage: boolean;
 
   constructor(forwardUsage: boolean) {
     this.usage = emptyUsage();
-    this.output = [];
+    this.output = new OutputSample();
     this.streamError = null;
     this.parser = new SseParser();
     this.events = [];
@@ -173,39 +174,61 @@ class OpenAIStreamRelay implements ClientStream {
     return this.relay(this.parser.end(this.events));
   }
 
+  estimateOutput(): OutputEstimate {
+    return this.output.estimate(chunkOutput);
+  }
+
   private relay(events: SseEvent[]): string {
     let out = '';
     for (const event of events) {
-      if (event.data === '[DONE]') {
-        out += 'data: [DONE]\n\n';
-        continue;
-      }
-      const chunk = asObject(tryParseJson(event.data));
-      if (chunk.error !== undefined) this.streamError = String(asObject(chunk.error).message ?? 'upstream stream error');
-      const choices = asArray(chunk.choices);
-      for (const choice of choices) {
-        const delta = asObject(asObject(choice).delta);
-        if (typeof delta.content === 'string' && delta.content !== '') this.output.push(delta.content);
-        for (const call of asArray(delta.tool_calls)) {
-          const args = asObject(asObject(call).function).arguments;
-          if (typeof args === 'string' && args !== '') this.output.push(args);
-        }
-      }
-      if (chunk.usage !== undefined && chunk.usage !== null) {
-        const usage = openaiUsage(chunk.usage);
-        if (usage.reported) mergeUsage(this.usage, usage);
-        if (!this.forwardUsage) {
-          if (choices.length === 0) continue;
-          // A usage figure riding on a content chunk: strip just the field the client never asked for.
-          delete chunk.usage;
-          out += sseData(JSON.stringify(chunk));
+      const data = event.data;
+      // Content chunks go on verbatim, unparsed: only a chunk that names usage or an error needs a look inside.
+      if (data.includes('"usage":{') || data.startsWith('{"error"')) {
+        const replacement = this.inspect(data);
+        if (replacement !== data) {
+          if (replacement !== '') out += sseData(replacement);
           continue;
         }
+      } else if (data !== '[DONE]') {
+        this.output.add(data);
       }
-      out += event.event === null ? sseData(event.data) : `event: ${event.event}\n${sseData(event.data)}`;
+      out += event.event === null ? sseData(data) : `event: ${event.event}\n${sseData(data)}`;
     }
     return out;
   }
+
+  /** Taps usage and errors; returns what to forward instead: the same data, '' to drop it, or the chunk without usage. */
+  private inspect(data: string): string {
+    const chunk = asObject(tryParseJson(data));
+    if (chunk.error !== undefined) {
+      this.streamError = asString(asObject(chunk.error).message, 'upstream stream error');
+      return data;
+    }
+    if (chunk.usage === undefined || chunk.usage === null) return data;
+    const usage = openaiUsage(chunk.usage);
+    if (usage.reported) mergeUsage(this.usage, usage);
+    const choices = asArray(chunk.choices);
+    if (choices.length > 0) this.output.add(data);
+    if (this.forwardUsage) return data;
+    if (choices.length === 0) return '';
+    // A usage figure riding on a content chunk: strip just the field the client never asked for.
+    delete chunk.usage;
+    return JSON.stringify(chunk);
+  }
+}
+
+/** The text and tool-call arguments in one raw chat.completion.chunk. */
+function chunkOutput(data: string): string[] {
+  const texts: string[] = [];
+  for (const choice of asArray(asObject(tryParseJson(data)).choices)) {
+    const delta = asObject(asObject(choice).delta);
+    if (typeof delta.content === 'string' && delta.content !== '') texts.push(delta.content);
+    for (const call of asArray(delta.tool_calls)) {
+      const args = asObject(asObject(call).function).arguments;
+      if (typeof args === 'string' && args !== '') texts.push(args);
+    }
+  }
+  return texts;
 }
 
 export const openaiChatFrontDoor: FrontDoor = {

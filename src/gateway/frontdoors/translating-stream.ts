@@ -2,10 +2,11 @@
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { ClientStream, StreamEncoder } from './frontdoor.js';
+import { OutputSample, type OutputEstimate } from './output-sample.js';
 
 export class TranslatingStream implements ClientStream {
   readonly usage: Usage;
-  readonly output: string[];
+  private readonly output: OutputSample;
   streamError: string | null;
   private readonly decoder: StreamDecoder;
   private readonly encoder: StreamEncoder;
@@ -14,7 +15,7 @@ export class TranslatingStream implements ClientStream {
     this.decoder = decoder;
     this.encoder = encoder;
     this.usage = emptyUsage();
-    this.output = [];
+    this.output = new OutputSample();
     this.streamError = null;
   }
 
@@ -31,10 +32,14 @@ export class TranslatingStream implements ClientStream {
     return this.encoder.encode(events) + this.encoder.end();
   }
 
+  estimateOutput(): OutputEstimate {
+    return this.output.estimate();
+  }
+
   private tap(events: readonly StreamEvent[]): void {
     for (const event of events) {
-      if (event.type === 'text') this.output.push(event.text);
-      else if (event.type === 'tool_call_delta') this.output.push(event.argumentsDelta);
+      if (event.type === 'text') this.output.add(event.text);
+      else if (event.type === 'tool_call_delta') this.output.add(event.argumentsDelta);
       else if (event.type === 'usage') mergeUsage(this.usage, event.usage);
       else if (event.type === 'error') this.streamError = event.message;
     }

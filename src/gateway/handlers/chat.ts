@@ -6,6 +6,7 @@ import type { ClientBody } from '../../providers/provider.js';
 import { tryParseJson } from '../../providers/shared/json.js';
 import type { GatewayContext } from '../context.js';
 import type { ClientStream, FrontDoor } from '../frontdoors/frontdoor.js';
+import type { OutputEstimate } from '../frontdoors/output-sample.js';
 import { TranslatingStream } from '../frontdoors/translating-stream.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import type { Call } from '../pipeline/call.js';
@@ -49,19 +50,19 @@ async function complete(door: FrontDoor, call: Call, request: ChatRequest, answe
     // Same API on both sides: the provider's bytes go to the client untouched.
     out = text;
     call.usage = door.nativeUsage(json);
-    if (!call.usage.reported) call.output = outputOf(provider.chatResponse(json));
+    if (!call.usage.reported) call.output = () => outputOf(provider.chatResponse(json));
   } else {
     const response = provider.chatResponse(json);
     call.usage = response.usage;
-    if (!call.usage.reported) call.output = outputOf(response);
+    if (!call.usage.reported) call.output = () => outputOf(response);
     out = door.renderChat(response, request.model);
   }
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
   res.end(out);
 }
 
-function outputOf(response: { text: string; toolCalls: Array<{ arguments: string }> }): string[] {
-  return [response.text, ...response.toolCalls.map((call) => call.arguments)];
+function outputOf(response: { text: string; toolCalls: Array<{ arguments: string }> }): OutputEstimate {
+  return { texts: [response.text, ...response.toolCalls.map((call) => call.arguments)], scale: 1 };
 }
 
 async function relayStream(
@@ -88,7 +89,7 @@ async function relayStream(
     }
   } finally {
     call.usage = stream.usage;
-    call.output = stream.output;
+    call.output = () => stream.estimateOutput();
     if (stream.streamError !== null && call.errorClass === null) call.errorClass = 'stream_error';
   }
 }

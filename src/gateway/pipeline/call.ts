@@ -5,6 +5,7 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import type { Consumer } from '../../policy/consumers.js';
+import type { OutputEstimate } from '../frontdoors/output-sample.js';
 import type { Target } from '../routing/model-routes.js';
 import type { AttemptLog } from '../routing/invoke.js';
 
@@ -24,8 +25,8 @@ export class Call implements AttemptLog {
   attempts: number;
   failures: string[];
   usage: Usage;
-  /** What the model produced, kept only when usage must be estimated. */
-  output: readonly string[];
+  /** What the model produced, read only when usage must be estimated. */
+  output: (() => OutputEstimate) | null;
   firstTokenHr: bigint | null;
   status: number;
   errorClass: string | null;
@@ -46,7 +47,7 @@ export class Call implements AttemptLog {
     this.attempts = 0;
     this.failures = [];
     this.usage = emptyUsage();
-    this.output = [];
+    this.output = null;
     this.firstTokenHr = null;
     this.status = 200;
     this.errorClass = null;

@@ -10,7 +10,8 @@ export async function meter(call: Call): Promise<number | null> {
   if (!usage.reported) {
     if (call.chat !== null) {
       usage.inputTokens = await estimatePromptTokens(call.chat);
-      usage.outputTokens = call.output.length > 0 ? await countTextTokens(call.output) : 0;
+      const output = call.output?.();
+      usage.outputTokens = output === undefined ? 0 : Math.round((await countTextTokens(output.texts)) * output.scale);
     } else if (call.embeddings !== null) {
       usage.inputTokens = await estimateEmbeddingTokens(call.embeddings);
     }

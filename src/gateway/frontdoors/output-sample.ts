@@ -1,0 +1,35 @@
+// A bounded sample of what a stream produced, kept only to estimate output tokens when a provider reports no usage.
+// Constant memory per stream: past the budget only the length is counted, and the estimate is scaled up by it.
+
+const BUDGET_CHARS = 64 * 1024;
+
+export interface OutputEstimate {
+  texts: string[];
+  /** Multiply the token count of `texts` by this to cover what was not kept. */
+  scale: number;
+}
+
+export class OutputSample {
+  private readonly kept: string[];
+  private keptChars: number;
+  private totalChars: number;
+
+  constructor() {
+    this.kept = [];
+    this.keptChars = 0;
+    this.totalChars = 0;
+  }
+
+  add(text: string): void {
+    this.totalChars += text.length;
+    if (this.keptChars >= BUDGET_CHARS) return;
+    this.kept.push(text);
+    this.keptChars += text.length;
+  }
+
+  /** `extract` turns a kept piece into the model's text (a relay keeps raw event data and parses only if needed). */
+  estimate(extract?: (piece: string) => string[]): OutputEstimate {
+    const texts = extract === undefined ? this.kept : this.kept.flatMap(extract);
+    return { texts, scale: this.keptChars === 0 ? 1 : this.totalChars / this.keptChars };
+  }
+}
