@@ -27,8 +27,8 @@ export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thro
 }
 
 /** Writes and waits for the socket to drain when its buffer is full, so a slow client slows the upstream read. */
-export function write(res: ServerResponse, text: string): Promise<void> | null {
-  if (text === '' || res.destroyed) return null;
+export function write(res: ServerResponse, text: string | Buffer): Promise<void> | null {
+  if (text.length === 0 || res.destroyed) return null;
   if (res.write(text)) return null;
   return new Promise((resolve) => {
     const done = () => {

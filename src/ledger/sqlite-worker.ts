@@ -10,21 +10,34 @@ export type WorkerReply =
   | { type: 'failed'; id: number; message: string }
   | { type: 'closed' };
 
+const ROWS_PER_STATEMENT = 50;
+
+function values(row: Transaction): Array<string | number | null> {
+  return [
+    row.requestId, row.startedAt, row.operation, row.api, row.consumer, row.team, row.requestedModel, row.provider, row.providerModel,
+    row.stream ? 1 : 0, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.cacheWriteTokens, row.tokensEstimated ? 1 : 0,
+    row.costMicroUsd, row.latencyMs, row.timeToFirstTokenMs, row.status, row.errorClass, row.attempts,
+  ];
+}
+
 const port = parentPort!;
 const { path } = workerData as { path: string };
 
 try {
   const db = openSqlite(path);
-  // Idempotent by request id: a batch re-sent after a failed write cannot double-count.
-  const insert = db.prepare(`INSERT OR IGNORE INTO transactions (
-      request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
+  // Many rows per INSERT statement: far fewer statement steps per batch than one INSERT per row.
+  const columns = `request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
       input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd,
-      latency_ms, time_to_first_token_ms, status, error_class, attempts)
-    VALUES (@requestId, @startedAt, @operation, @api, @consumer, @team, @requestedModel, @provider, @providerModel, @stream,
-      @inputTokens, @outputTokens, @cachedInputTokens, @cacheWriteTokens, @tokensEstimated, @costMicroUsd,
-      @latencyMs, @timeToFirstTokenMs, @status, @errorClass, @attempts)`);
+      latency_ms, time_to_first_token_ms, status, error_class, attempts`;
+  const placeholders = (rows: number) => Array.from({ length: rows }, () => `(${Array(21).fill('?').join(',')})`).join(',');
+  const insertOne = db.prepare(`INSERT INTO transactions (${columns}) VALUES ${placeholders(1)}`);
+  const insertMany = db.prepare(`INSERT INTO transactions (${columns}) VALUES ${placeholders(ROWS_PER_STATEMENT)}`);
   const insertBatch = db.transaction((rows: Transaction[]) => {
-    for (const row of rows) insert.run({ ...row, stream: row.stream ? 1 : 0, tokensEstimated: row.tokensEstimated ? 1 : 0 });
+    let at = 0;
+    for (; at + ROWS_PER_STATEMENT <= rows.length; at += ROWS_PER_STATEMENT) {
+      insertMany.run(rows.slice(at, at + ROWS_PER_STATEMENT).flatMap(values));
+    }
+    for (; at < rows.length; at++) insertOne.run(values(rows[at]!));
   });
 
   port.on('message', (command: WorkerCommand) => {

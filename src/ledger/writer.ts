@@ -19,7 +19,7 @@ export class LedgerWriter {
   private readonly timer: NodeJS.Timeout;
   private nextBatchId: number;
   /** Batches sent and not yet acknowledged, kept so a failed write can be retried and close() can wait for them. */
-  private readonly pending: Map<number, Transaction[]>;
+  private readonly pending: Map<number, { rows: Transaction[]; tries: number }>;
   private readonly drained: Array<() => void>;
   private closedResolve: (() => void) | null;
   written: number;
@@ -86,8 +86,8 @@ export class LedgerWriter {
     await this.worker.terminate();
   }
 
-  private send(id: number, rows: Transaction[]): void {
-    this.pending.set(id, rows);
+  private send(id: number, rows: Transaction[], tries = 1): void {
+    this.pending.set(id, { rows, tries });
     this.worker.postMessage({ type: 'batch', id, rows } satisfies WorkerCommand);
   }
 
@@ -96,12 +96,12 @@ export class LedgerWriter {
       this.pending.delete(reply.id);
       this.written += reply.count;
     } else if (reply.type === 'failed') {
-      const rows = this.pending.get(reply.id);
+      const batch = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       this.failedWrites++;
-      this.options.logger.error({ batch: reply.id, rows: rows?.length ?? 0, err: reply.message }, 'ledger batch write failed');
-      // One more try for a transient fault (a locked database); the insert is idempotent by request id.
-      if (rows !== undefined && this.failedWrites <= 3) this.send(this.nextBatchId++, rows);
+      this.options.logger.error({ batch: reply.id, rows: batch?.rows.length ?? 0, tries: batch?.tries ?? 0, err: reply.message }, 'ledger batch write failed');
+      // A failed batch was rolled back whole, so sending it again cannot count a row twice.
+      if (batch !== undefined && batch.tries < 3) this.send(this.nextBatchId++, batch.rows, batch.tries + 1);
     } else if (reply.type === 'closed') {
       this.closedResolve?.();
     }

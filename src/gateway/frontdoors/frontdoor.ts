@@ -31,8 +31,9 @@ export interface StreamEncoder {
 
 /** Turns upstream bytes into client bytes while keeping count of what the call used. */
 export interface ClientStream {
-  push(chunk: Buffer): string;
-  end(): string;
+  /** Bytes or text for the client ('' or an empty Buffer when nothing is due yet). */
+  push(chunk: Buffer): string | Buffer;
+  end(): string | Buffer;
   /** Usage as the provider reported it so far; `reported` stays false if it never did. */
   readonly usage: Usage;
   /** What the model produced, for estimating output tokens when usage never came; called only then. */

@@ -151,70 +151,122 @@ class OpenAIStreamRelay implements ClientStream {
   readonly usage: Usage;
   streamError: string | null;
   private readonly output: OutputSample;
-  private readonly parser: SseParser;
-  private readonly events: SseEvent[];
   private readonly forwardUsage: boolean;
+  /** An incomplete event carried over to the next chunk. */
+  private tail: Buffer | null;
 
   constructor(forwardUsage: boolean) {
     this.usage = emptyUsage();
     this.output = new OutputSample();
     this.streamError = null;
-    this.parser = new SseParser();
-    this.events = [];
     this.forwardUsage = forwardUsage;
+    this.tail = null;
   }
 
-  push(chunk: Buffer): string {
-    this.events.length = 0;
-    return this.relay(this.parser.push(chunk, this.events));
+  /** Works on bytes: runs of plain content events go out as the very bytes that came in. */
+  push(chunk: Buffer): Buffer {
+    const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
+    this.tail = null;
+    const out: Buffer[] = [];
+    const crlf = buffer.indexOf(CR) !== -1;
+    let start = 0;
+    let passFrom = 0;
+    // Where the next event that needs a look starts to matter; each search runs once over the buffer, not per event.
+    let mark = nextMark(buffer, 0);
+    for (;;) {
+      const end = eventEnd(buffer, start, crlf);
+      if (end === -1) break;
+      const event = buffer.subarray(start, end);
+      if (mark < end) {
+        mark = nextMark(buffer, end);
+        if (start > passFrom) out.push(buffer.subarray(passFrom, start));
+        const replacement = this.inspect(event);
+        if (replacement !== null) out.push(replacement);
+        passFrom = end;
+      } else if (buffer.compare(DONE, 0, DONE.length, start, Math.min(end, start + DONE.length)) !== 0) {
+        this.output.add(event);
+      }
+      start = end;
+    }
+    if (start > passFrom) out.push(buffer.subarray(passFrom, start));
+    if (start < buffer.length) this.tail = Buffer.from(buffer.subarray(start));
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
-  end(): string {
-    this.events.length = 0;
-    return this.relay(this.parser.end(this.events));
+  end(): Buffer {
+    const rest = this.tail;
+    this.tail = null;
+    // A last event without its closing blank line: complete it so the client's parser sees it.
+    return rest === null || rest.length === 0 ? EMPTY : this.push(Buffer.concat([rest, BLANK_LINE]));
   }
 
   estimateOutput(): OutputEstimate {
-    return this.output.estimate(chunkOutput);
+    return this.output.estimate(frameOutput);
   }
 
-  private relay(events: SseEvent[]): string {
+  /** Taps usage and errors; returns what to send instead of the event: itself, null to drop it, or it without usage. */
+  private inspect(event: Buffer): Buffer | null {
+    const frames = framesOf(event);
     let out = '';
-    for (const event of events) {
-      const data = event.data;
-      // Content chunks go on verbatim, unparsed: only a chunk that names usage or an error needs a look inside.
-      if (data.includes('"usage":{') || data.startsWith('{"error"')) {
-        const replacement = this.inspect(data);
-        if (replacement !== data) {
-          if (replacement !== '') out += sseData(replacement);
-          continue;
-        }
-      } else if (data !== '[DONE]') {
-        this.output.add(data);
+    for (const frame of frames) {
+      const chunk = asObject(tryParseJson(frame.data));
+      if (chunk.error !== undefined) {
+        this.streamError = asString(asObject(chunk.error).message, 'upstream stream error');
+        out += sseData(frame.data);
+        continue;
       }
-      out += event.event === null ? sseData(data) : `event: ${event.event}\n${sseData(data)}`;
+      if (chunk.usage === undefined || chunk.usage === null) {
+        this.output.add(`data: ${frame.data}\n\n`);
+        out += sseData(frame.data);
+        continue;
+      }
+      const usage = openaiUsage(chunk.usage);
+      if (usage.reported) mergeUsage(this.usage, usage);
+      const choices = asArray(chunk.choices);
+      if (choices.length > 0) this.output.add(`data: ${frame.data}\n\n`);
+      if (this.forwardUsage) out += sseData(frame.data);
+      else if (choices.length > 0) {
+        // A usage figure riding on a content chunk: strip just the field the client never asked for.
+        delete chunk.usage;
+        out += sseData(JSON.stringify(chunk));
+      }
     }
-    return out;
+    return out === '' ? null : Buffer.from(out);
   }
+}
 
-  /** Taps usage and errors; returns what to forward instead: the same data, '' to drop it, or the chunk without usage. */
-  private inspect(data: string): string {
-    const chunk = asObject(tryParseJson(data));
-    if (chunk.error !== undefined) {
-      this.streamError = asString(asObject(chunk.error).message, 'upstream stream error');
-      return data;
-    }
-    if (chunk.usage === undefined || chunk.usage === null) return data;
-    const usage = openaiUsage(chunk.usage);
-    if (usage.reported) mergeUsage(this.usage, usage);
-    const choices = asArray(chunk.choices);
-    if (choices.length > 0) this.output.add(data);
-    if (this.forwardUsage) return data;
-    if (choices.length === 0) return '';
-    // A usage figure riding on a content chunk: strip just the field the client never asked for.
-    delete chunk.usage;
-    return JSON.stringify(chunk);
-  }
+const CR = 0x0d;
+const USAGE = Buffer.from('"usage":{');
+const ERROR = Buffer.from('"error"');
+const DONE = Buffer.from('data: [DONE]');
+const BLANK_LINE = Buffer.from('\n\n');
+const EMPTY = Buffer.alloc(0);
+
+/** The end (exclusive) of the first complete event at or after `from`: its blank line is LF LF or CR LF CR LF. */
+function eventEnd(buffer: Buffer, from: number, crlfInBuffer: boolean): number {
+  const lf = buffer.indexOf('\n\n', from);
+  const crlf = crlfInBuffer ? buffer.indexOf('\r\n\r\n', from) : -1;
+  if (lf === -1) return crlf === -1 ? -1 : crlf + 4;
+  if (crlf === -1 || lf < crlf) return lf + 2;
+  return crlf + 4;
+}
+
+/** The first position at or after `from` of a usage object or an error, or Infinity. */
+function nextMark(buffer: Buffer, from: number): number {
+  const usage = buffer.indexOf(USAGE, from);
+  const error = buffer.indexOf(ERROR, from);
+  if (usage === -1) return error === -1 ? Infinity : error;
+  return error === -1 ? usage : Math.min(usage, error);
+}
+
+function framesOf(event: Buffer): SseEvent[] {
+  const parser = new SseParser();
+  return parser.end(parser.push(event));
+}
+
+/** The model's output in a raw SSE frame of chat.completion.chunk events. */
+function frameOutput(frame: string): string[] {
+  return framesOf(Buffer.from(frame)).flatMap((event) => (event.data === '[DONE]' ? [] : chunkOutput(event.data)));
 }
 
 /** The text and tool-call arguments in one raw chat.completion.chunk. */

@@ -10,7 +10,7 @@ export interface OutputEstimate {
 }
 
 export class OutputSample {
-  private readonly kept: string[];
+  private readonly kept: Array<string | Buffer>;
   private keptChars: number;
   private totalChars: number;
 
@@ -20,16 +20,18 @@ export class OutputSample {
     this.totalChars = 0;
   }
 
-  add(text: string): void {
-    this.totalChars += text.length;
+  /** A Buffer piece is copied, so the sample never pins the (larger) chunk it came from. */
+  add(piece: string | Buffer): void {
+    this.totalChars += piece.length;
     if (this.keptChars >= BUDGET_CHARS) return;
-    this.kept.push(text);
-    this.keptChars += text.length;
+    this.kept.push(typeof piece === 'string' ? piece : Buffer.from(piece));
+    this.keptChars += piece.length;
   }
 
   /** `extract` turns a kept piece into the model's text (a relay keeps raw event data and parses only if needed). */
   estimate(extract?: (piece: string) => string[]): OutputEstimate {
-    const texts = extract === undefined ? this.kept : this.kept.flatMap(extract);
+    const pieces = this.kept.map((piece) => (typeof piece === 'string' ? piece : piece.toString('utf8')));
+    const texts = extract === undefined ? pieces : pieces.flatMap(extract);
     return { texts, scale: this.keptChars === 0 ? 1 : this.totalChars / this.keptChars };
   }
 }

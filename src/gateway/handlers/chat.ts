@@ -27,7 +27,7 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     const route = resolveModel(context.routing.routes, call.consumer, request.model);
     const client: ClientBody = { dialect: door.dialect, body };
     const answer = await invokeUpstream(
-      route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.abort.signal, call,
+      route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.cancellation, call,
     );
     call.target = answer.target;
     if (request.stream) await relayStream(door, call, request, body, answer, res);
@@ -83,7 +83,7 @@ async function relayStream(
     res.end();
   } catch (error) {
     // No fallback once the client has bytes: the stream ends with the API's own error event.
-    if (!call.abort.signal.aborted) {
+    if (!call.cancellation.aborted) {
       sendError(res, door, call, new SluiceError('upstream_unavailable', `The stream from provider ${provider.name} broke off: ${(error as Error).message}`));
       call.errorClass = 'stream_interrupted';
     }
@@ -94,8 +94,8 @@ async function relayStream(
   }
 }
 
-function emit(call: Call, res: ServerResponse, text: string): Promise<void> | null {
-  if (text === '') return null;
+function emit(call: Call, res: ServerResponse, text: string | Buffer): Promise<void> | null {
+  if (text.length === 0) return null;
   call.markFirstToken();
   return write(res, text);
 }

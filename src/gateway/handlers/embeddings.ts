@@ -25,7 +25,7 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
     const route = resolveModel(context.routing.routes, call.consumer, request.model);
     const client: ClientBody = { dialect: 'openai', body };
     const answer = await invokeUpstream(
-      route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.abort.signal, call,
+      route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.cancellation, call,
     );
     call.target = answer.target;
     const text = await answer.body.text();

@@ -8,6 +8,7 @@ import type { Consumer } from '../../policy/consumers.js';
 import type { OutputEstimate } from '../frontdoors/output-sample.js';
 import type { Target } from '../routing/model-routes.js';
 import type { AttemptLog } from '../routing/invoke.js';
+import { Cancellation } from './cancellation.js';
 
 export class Call implements AttemptLog {
   readonly requestId: string;
@@ -15,7 +16,7 @@ export class Call implements AttemptLog {
   readonly startedHr: bigint;
   readonly api: 'openai' | 'anthropic';
   readonly operation: Transaction['operation'];
-  readonly abort: AbortController;
+  readonly cancellation: Cancellation;
   consumer: Consumer | null;
   requestedModel: string | null;
   chat: ChatRequest | null;
@@ -37,7 +38,7 @@ export class Call implements AttemptLog {
     this.startedHr = process.hrtime.bigint();
     this.api = api;
     this.operation = operation;
-    this.abort = new AbortController();
+    this.cancellation = new Cancellation();
     this.consumer = null;
     this.requestedModel = null;
     this.chat = null;
@@ -59,10 +60,10 @@ export class Call implements AttemptLog {
       if (!res.writableFinished) {
         if (this.errorClass === null) this.errorClass = 'client_disconnected';
         if (this.status < 400) this.status = 499;
-        this.abort.abort();
+        this.cancellation.cancel(new Error('client disconnected'));
       }
     });
-    req.once('error', () => this.abort.abort());
+    req.once('error', () => this.cancellation.cancel(new Error('client request failed')));
   }
 
   markFirstToken(): void {

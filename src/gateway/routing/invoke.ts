@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
 import type { UpstreamRequest } from '../../providers/provider.js';
 import { redactSecrets } from '../../providers/shared/failure.js';
+import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type ModelRoute, type Target } from './model-routes.js';
 
 export interface UpstreamAnswer {
@@ -26,7 +27,7 @@ export async function invokeUpstream(
   route: ModelRoute,
   build: (target: Target) => UpstreamRequest,
   stream: boolean,
-  signal: AbortSignal,
+  signal: Cancellation,
   log: AttemptLog,
 ): Promise<UpstreamAnswer> {
   const { attempts: retries, backoffMs, timeoutMs } = route.retry;
@@ -67,7 +68,7 @@ export async function invokeUpstream(
   throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
 }
 
-async function attemptOnce(target: Target, request: UpstreamRequest, stream: boolean, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
+async function attemptOnce(target: Target, request: UpstreamRequest, stream: boolean, timeoutMs: number, signal: Cancellation): Promise<Outcome> {
   let response: Dispatcher.ResponseData;
   try {
     response = await target.pool.request({
@@ -162,17 +163,17 @@ function describeNetworkError(error: unknown): string {
   return `connection failed (${code ?? cause?.code ?? (error instanceof Error ? error.message : 'unknown error')})`;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: Cancellation): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      signal.off('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal.once('abort', onAbort);
   });
 }

@@ -37,7 +37,6 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX transactions_started_at ON transactions (started_at);
       CREATE INDEX transactions_consumer_started_at ON transactions (consumer, started_at);
-      CREATE UNIQUE INDEX transactions_request_id ON transactions (request_id);
     `,
   },
 ];
