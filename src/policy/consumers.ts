@@ -10,16 +10,21 @@ export interface Consumer {
   models: ReadonlySet<string> | null;
 }
 
+const RECENT_KEYS = 10_000;
+
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
 export class ConsumerDirectory {
   private readonly byKeyHash: Map<string, Consumer>;
+  /** Keys already seen to be valid, so a busy consumer is not hashed on every call. Only valid keys enter, bounded. */
+  private readonly recent: Map<string, Consumer>;
   readonly consumers: readonly Consumer[];
 
   constructor(configs: readonly ConsumerConfig[]) {
     this.byKeyHash = new Map();
+    this.recent = new Map();
     const consumers: Consumer[] = [];
     for (const config of configs) {
       const consumer: Consumer = {
@@ -36,7 +41,14 @@ export class ConsumerDirectory {
 
   /** The consumer holding this key, or undefined. */
   find(key: string): Consumer | undefined {
-    return this.byKeyHash.get(hashKey(key));
+    const seen = this.recent.get(key);
+    if (seen !== undefined) return seen;
+    const consumer = this.byKeyHash.get(hashKey(key));
+    if (consumer !== undefined) {
+      if (this.recent.size >= RECENT_KEYS) this.recent.clear();
+      this.recent.set(key, consumer);
+    }
+    return consumer;
   }
 }
 

@@ -4,6 +4,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { ClientBody } from '../../providers/provider.js';
 import { tryParseJson } from '../../providers/shared/json.js';
+import { usageObjectText } from '../../providers/shared/usage-scan.js';
 import type { GatewayContext } from '../context.js';
 import type { ClientStream, FrontDoor } from '../frontdoors/frontdoor.js';
 import type { OutputEstimate } from '../frontdoors/output-sample.js';
@@ -40,18 +41,23 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
 
 async function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): Promise<void> {
   const text = await answer.body.text();
-  const json = tryParseJson(text);
-  if (json === undefined) {
-    throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
-  }
   const provider = answer.target.provider;
   let out: string;
   if (provider.dialect === door.dialect) {
-    // Same API on both sides: the provider's bytes go to the client untouched.
+    // Same API on both sides: the provider's bytes go to the client untouched, and only the usage is read from them.
     out = text;
-    call.usage = door.nativeUsage(json);
-    if (!call.usage.reported) call.output = () => outputOf(provider.chatResponse(json));
+    const usageText = usageObjectText(text);
+    const usage = usageText === null ? undefined : tryParseJson(usageText);
+    call.usage = door.nativeUsage({ usage });
+    if (!call.usage.reported) {
+      const json = tryParseJson(text);
+      if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${provider.name} answered with a body that is not JSON.`);
+      call.usage = door.nativeUsage(json);
+      if (!call.usage.reported) call.output = () => outputOf(provider.chatResponse(json));
+    }
   } else {
+    const json = tryParseJson(text);
+    if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${provider.name} answered with a body that is not JSON.`);
     const response = provider.chatResponse(json);
     call.usage = response.usage;
     if (!call.usage.reported) call.output = () => outputOf(response);
