@@ -36,7 +36,7 @@ models:
 consumers:
   - { name: bench, team: perf, keys: ["${KEY}"] }
 `);
-  const child = fork(join(here, '../src/main.js'), ['--config', config], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(join(here, '../src/cli/sluice.js'), ['start', '--config', config], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {

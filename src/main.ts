@@ -1,17 +1,15 @@
-// Entry point: load sluice.yaml (or the embedded defaults), start the gateway and admin listeners, stop gracefully.
+// Runs the gateway: load sluice.yaml (or the embedded defaults), start the listeners, stop gracefully on a signal.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startSluice } from './app.js';
 import { defaultConfig } from './config/defaults.js';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { loadConfigFile } from './config/load.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
 import { sqlitePath } from './store/sqlite.js';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } }, allowPositionals: true });
-  const configPath = values.config ?? process.env.SLUICE_CONFIG;
+/** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
+export async function runGateway(configPath: string | undefined): Promise<void> {
   let config: SluiceConfig;
   let notice: string | null = null;
   if (configPath !== undefined) {
@@ -50,12 +48,3 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }
-
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`sluice: invalid configuration\n${error.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`sluice: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});

@@ -10,11 +10,11 @@ import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { json, MockProvider, openaiCompletion } from './support/mock-provider.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const SLUICE = fileURLToPath(new URL('../src/cli/sluice.js', import.meta.url));
 const KEY = 'sk-sluice-lifecycle-key-01';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SLUICE, ...args], { env: { PATH: process.env.PATH, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -65,6 +65,13 @@ describe('running sluice', () => {
     const missing = run(['--config', path], { CHECKOUT_KEY: KEY });
     assert.equal(await missing.exited, 2);
     assert.match(missing.output(), /providers\.openai\.apiKey: environment variable UPSTREAM_KEY is not set/);
+    writeFileSync(path, bad.replace('provider: opnai, model', 'provider: openai, model'));
+    const check = run(['check', '--config', path], { UPSTREAM_KEY: 'x', CHECKOUT_KEY: KEY });
+    assert.equal(await check.exited, 2, 'the short key is still wrong');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('keys: ["short"]', 'keys: ["long-enough-key"]'));
+    const valid = run(['check', '--config', path], { UPSTREAM_KEY: 'x', CHECKOUT_KEY: KEY });
+    assert.equal(await valid.exited, 0);
+    assert.match(valid.output(), /valid; 1 providers, 1 models, 2 consumers/);
   });
 
   test('on SIGTERM finishes the call in flight and writes every ledger record; serves metrics before that', async () => {
@@ -74,7 +81,7 @@ describe('running sluice', () => {
     });
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
     const config = writeConfig(dir, upstream.url);
-    const sluice = run(['--config', config], { UPSTREAM_KEY: 'upstream-key-not-real', CHECKOUT_KEY: KEY });
+    const sluice = run(['start', '--config', config], { UPSTREAM_KEY: 'upstream-key-not-real', CHECKOUT_KEY: KEY });
     try {
       const listening = await waitFor(sluice.output, /"gateway":\{"port":(\d+),"host":"127\.0\.0\.1"\},"admin":\{"port":(\d+)/);
       const client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${listening[1]}/v1`, maxRetries: 0 });

@@ -42,7 +42,7 @@ const retry = z.object({
   attempts: z.number().int().min(0).max(10).default(1),
   backoffMs: z.number().int().min(0).default(100),
   /** Per-attempt time limit until response headers arrive, and between body chunks. */
-  timeoutMs: z.number().int().positive().default(60_000),
+  timeoutMs: z.number().int().positive().default(300_000),
 }).strict();
 
 const model = z.object({
@@ -73,14 +73,14 @@ export const configSchema = z.object({
     maxBatch: z.number().int().positive().default(1000),
   }).strict().default({ flushIntervalMs: 200, maxBatch: 1000 }),
   routing: z.object({
-    retry: retry.default({ attempts: 1, backoffMs: 100, timeoutMs: 60_000 }),
+    retry: retry.default({ attempts: 1, backoffMs: 100, timeoutMs: 300_000 }),
     circuitBreaker: z.object({
       /** Consecutive failures that open a target's circuit. */
       failures: z.number().int().positive().default(5),
       cooldownMs: z.number().int().positive().default(30_000),
     }).strict().default({ failures: 5, cooldownMs: 30_000 }),
   }).strict().default({
-    retry: { attempts: 1, backoffMs: 100, timeoutMs: 60_000 },
+    retry: { attempts: 1, backoffMs: 100, timeoutMs: 300_000 },
     circuitBreaker: { failures: 5, cooldownMs: 30_000 },
   }),
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict()

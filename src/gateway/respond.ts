@@ -13,8 +13,9 @@ export function sendJson(res: ServerResponse, status: number, body: string | Buf
 /** Renders any failure for the client; once a stream has begun, the error goes in-band as the API's error event. */
 export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thrown: unknown): SluiceError {
   const error = toSluiceError(thrown);
-  if (call.errorClass === null || call.errorClass === 'client_disconnected') call.errorClass = error.code;
+  // A client that went away keeps its client_disconnected class: what failed after that is a consequence.
   if (res.destroyed) return error;
+  if (call.errorClass === null) call.errorClass = error.code;
   if (res.headersSent) {
     const body = door.errorBody(error);
     res.end(door.dialect === 'anthropic' ? sseEvent('error', body) : sseData(body));

@@ -176,21 +176,24 @@ class OpenAIStreamRelay implements ClientStream {
     for (;;) {
       const end = eventEnd(buffer, start, crlf);
       if (end === -1) break;
-      const event = buffer.subarray(start, end);
       if (mark < end) {
         mark = nextMark(buffer, end);
-        if (start > passFrom) out.push(buffer.subarray(passFrom, start));
-        const replacement = this.inspect(event);
+        if (start > passFrom) this.pass(buffer.subarray(passFrom, start), out);
+        const replacement = this.inspect(buffer.subarray(start, end));
         if (replacement !== null) out.push(replacement);
         passFrom = end;
-      } else if (buffer.compare(DONE, 0, DONE.length, start, Math.min(end, start + DONE.length)) !== 0) {
-        this.output.add(event);
       }
       start = end;
     }
-    if (start > passFrom) out.push(buffer.subarray(passFrom, start));
+    if (start > passFrom) this.pass(buffer.subarray(passFrom, start), out);
     if (start < buffer.length) this.tail = Buffer.from(buffer.subarray(start));
     return out.length === 1 ? out[0]! : Buffer.concat(out);
+  }
+
+  /** A run of events that go out untouched; sampled as one piece (one copy per run, not per event). */
+  private pass(run: Buffer, out: Buffer[]): void {
+    out.push(run);
+    this.output.add(run);
   }
 
   end(): Buffer {
@@ -238,7 +241,6 @@ class OpenAIStreamRelay implements ClientStream {
 const CR = 0x0d;
 const USAGE = Buffer.from('"usage":{');
 const ERROR = Buffer.from('"error"');
-const DONE = Buffer.from('data: [DONE]');
 const BLANK_LINE = Buffer.from('\n\n');
 const EMPTY = Buffer.alloc(0);
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The `sluice` command: `sluice [start] [--config FILE]` runs the gateway; `sluice check --config FILE` validates a config.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { runGateway } from '../main.js';
+
+const HELP = `Usage: sluice [command] [options]
+
+Commands:
+  start              start the gateway and admin listeners (the default)
+  check              validate a config file and print a summary, then exit
+
+Options:
+  -c, --config FILE  the sluice.yaml to use (default: $SLUICE_CONFIG, else the embedded defaults)
+  -h, --help         this help
+  -v, --version      the version
+`;
+
+async function cli(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`sluice ${pkg.version}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'start';
+  const configPath = values.config ?? process.env.SLUICE_CONFIG;
+  switch (command) {
+    case 'start':
+      await runGateway(configPath);
+      return -1;
+    case 'check': {
+      if (configPath === undefined) {
+        process.stderr.write('sluice check: name a config file with --config\n');
+        return 2;
+      }
+      const config = await loadConfigFile(configPath);
+      process.stdout.write(`${configPath}: valid; ${Object.keys(config.providers).length} providers, ${config.models.length} models, ${config.consumers.length} consumers\n`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`sluice: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+cli(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sluice: invalid configuration\n${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`sluice: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
