@@ -1,13 +1,12 @@
 // Anthropic Messages SSE stream -> IR stream events, fed bytes in any split.
-import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
+import type { StreamEvent } from '../../ir/stream.js';
 import type { Usage } from '../../ir/usage.js';
 import { asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
-import { SseParser, type SseEvent } from '../shared/sse.js';
+import type { SseEvent } from '../shared/sse.js';
+import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { anthropicFinishReason } from './response.js';
 
-export class AnthropicStreamDecoder implements StreamDecoder {
-  private readonly parser: SseParser;
-  private readonly events: SseEvent[];
+export class AnthropicStreamDecoder extends SseStreamDecoder {
   /** Content block index -> IR tool call index, for blocks that are tool_use. */
   private readonly toolBlocks: Map<number, number>;
   /** Cache figures from message_start, kept to complete the usage reported in message_delta. */
@@ -16,25 +15,14 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   private input: number;
 
   constructor() {
-    this.parser = new SseParser();
-    this.events = [];
+    super();
     this.toolBlocks = new Map();
     this.cacheRead = 0;
     this.cacheWrite = 0;
     this.input = 0;
   }
 
-  push(chunk: Buffer): StreamEvent[] {
-    this.events.length = 0;
-    return this.decode(this.parser.push(chunk, this.events));
-  }
-
-  end(): StreamEvent[] {
-    this.events.length = 0;
-    return this.decode(this.parser.end(this.events));
-  }
-
-  private decode(events: SseEvent[]): StreamEvent[] {
+  protected decode(events: readonly SseEvent[]): StreamEvent[] {
     const out: StreamEvent[] = [];
     for (const event of events) {
       const data = asObject(tryParseJson(event.data));

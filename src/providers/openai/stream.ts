@@ -1,34 +1,22 @@
 // OpenAI chat.completion.chunk SSE stream -> IR stream events, fed bytes in any split.
-import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
+import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
-import { SseParser, type SseEvent } from '../shared/sse.js';
+import type { SseEvent } from '../shared/sse.js';
+import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { openaiFinishReason, openaiUsage } from './response.js';
 
-export class OpenAIStreamDecoder implements StreamDecoder {
-  private readonly parser: SseParser;
-  private readonly events: SseEvent[];
+export class OpenAIStreamDecoder extends SseStreamDecoder {
   private started: boolean;
   /** OpenAI indexes tool calls itself; the IR index is the order they began in. */
   private readonly toolIndex: Map<number, number>;
 
   constructor() {
-    this.parser = new SseParser();
-    this.events = [];
+    super();
     this.started = false;
     this.toolIndex = new Map();
   }
 
-  push(chunk: Buffer): StreamEvent[] {
-    this.events.length = 0;
-    return this.decode(this.parser.push(chunk, this.events));
-  }
-
-  end(): StreamEvent[] {
-    this.events.length = 0;
-    return this.decode(this.parser.end(this.events));
-  }
-
-  private decode(events: SseEvent[]): StreamEvent[] {
+  protected decode(events: readonly SseEvent[]): StreamEvent[] {
     const out: StreamEvent[] = [];
     for (const event of events) {
       if (event.data === '[DONE]') continue;
