@@ -1,55 +1,51 @@
 // Prometheus metrics under the OpenTelemetry GenAI semantic-convention names, one registry per gateway instance.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics.js';
 import type { Transaction } from '../ledger/transaction.js';
 
-const LABELS = ['consumer', 'model', 'provider', 'status', 'gen_ai_operation_name'] as const;
 
 interface Series {
-  duration: { observe(value: number): void };
-  timeToFirstToken: { observe(value: number): void };
-  inputTokens: { observe(value: number): void };
-  outputTokens: { observe(value: number): void };
-  cost: { inc(value: number): void };
+  duration: HistogramSeries;
+  timeToFirstToken: HistogramSeries;
+  inputTokens: HistogramSeries;
+  outputTokens: HistogramSeries;
+  cost: CounterSeries;
 }
 
 export class GatewayMetrics {
   readonly registry: Registry;
   private readonly series: Map<string, Series>;
-  private readonly tokenUsage: Histogram<(typeof LABELS)[number] | 'gen_ai_token_type'>;
-  private readonly duration: Histogram<(typeof LABELS)[number]>;
-  private readonly timeToFirstToken: Histogram<(typeof LABELS)[number]>;
-  private readonly cost: Counter<(typeof LABELS)[number]>;
+  private readonly tokenUsage: SeriesHistogram;
+  private readonly duration: SeriesHistogram;
+  private readonly timeToFirstToken: SeriesHistogram;
+  private readonly cost: SeriesCounter;
   readonly ledgerBuffered: Gauge;
 
   constructor(ledgerBuffered: () => number) {
     this.registry = new Registry();
     this.series = new Map();
-    this.tokenUsage = new Histogram({
+    this.tokenUsage = new SeriesHistogram({
       name: 'gen_ai_client_token_usage',
       help: 'Tokens used per call (gen_ai.client.token.usage), by token type input or output',
-      labelNames: [...LABELS, 'gen_ai_token_type'],
       buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
-      registers: [this.registry],
+      registry: this.registry,
     });
-    this.duration = new Histogram({
+    this.duration = new SeriesHistogram({
       name: 'gen_ai_server_request_duration',
       help: 'Seconds from request to the end of the response (gen_ai.server.request.duration)',
-      labelNames: LABELS,
       buckets: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
-      registers: [this.registry],
+      registry: this.registry,
     });
-    this.timeToFirstToken = new Histogram({
+    this.timeToFirstToken = new SeriesHistogram({
       name: 'gen_ai_server_time_to_first_token',
       help: 'Seconds until the first streamed token reached the client (gen_ai.server.time_to_first_token)',
-      labelNames: LABELS,
       buckets: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
-      registers: [this.registry],
+      registry: this.registry,
     });
-    this.cost = new Counter({
+    this.cost = new SeriesCounter({
       name: 'sluice_cost_micro_usd_total',
       help: 'Priced cost of calls in micro-USD',
-      labelNames: LABELS,
-      registers: [this.registry],
+      registry: this.registry,
     });
     this.ledgerBuffered = new Gauge({
       name: 'sluice_ledger_buffered_records',
@@ -87,11 +83,11 @@ export class GatewayMetrics {
       gen_ai_operation_name: tx.operation,
     };
     return {
-      duration: this.duration.labels(labels),
-      timeToFirstToken: this.timeToFirstToken.labels(labels),
-      inputTokens: this.tokenUsage.labels({ ...labels, gen_ai_token_type: 'input' }),
-      outputTokens: this.tokenUsage.labels({ ...labels, gen_ai_token_type: 'output' }),
-      cost: this.cost.labels(labels),
+      duration: this.duration.bind(labels),
+      timeToFirstToken: this.timeToFirstToken.bind(labels),
+      inputTokens: this.tokenUsage.bind({ ...labels, gen_ai_token_type: 'input' }),
+      outputTokens: this.tokenUsage.bind({ ...labels, gen_ai_token_type: 'output' }),
+      cost: this.cost.bind(labels),
     };
   }
 }
