@@ -33,9 +33,4 @@ export class CircuitBreaker {
     this.trialInFlight = false;
     if (this.consecutiveFailures >= this.threshold) this.openUntil = now + this.cooldownMs;
   }
-
-  get state(): 'closed' | 'open' | 'half-open' {
-    if (this.consecutiveFailures < this.threshold) return 'closed';
-    return Date.now() < this.openUntil ? 'open' : 'half-open';
-  }
 }
