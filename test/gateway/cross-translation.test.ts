@@ -200,3 +200,79 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(streamed?.tokens_estimated, 0);
   });
 });
+
+describe('content and disconnects', () => {
+  let anthropicMock: MockProvider;
+  let sluice: TestSluice;
+  let upstreamClosed: Promise<void>;
+
+  before(async () => {
+    let signalClosed: () => void = () => {};
+    upstreamClosed = new Promise((resolve) => (signalClosed = resolve));
+    anthropicMock = await MockProvider.start((request, res) => {
+      if (request.body.stream === true) {
+        // An endless stream: only the client's going away ends it.
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const frame of anthropicStreamFrames(['tick']).slice(0, 3)) res.write(frame);
+        const timer = setInterval(() => res.write(`event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: '.' } })}\n\n`), 20);
+        res.on('close', () => {
+          clearInterval(timer);
+          signalClosed();
+        });
+        return;
+      }
+      json(res, 200, anthropicMessage('I see a cat'));
+    });
+    sluice = await startTestSluice({
+      providers: { anthropic: { type: 'anthropic', baseUrl: anthropicMock.url, apiKey: ANTHROPIC_UPSTREAM_KEY } },
+      models: [{ name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] }, { name: 'gpt-4o-mini', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] }],
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await anthropicMock.close();
+  });
+
+  test('OpenAI image parts reach Anthropic as url and base64 image blocks', async () => {
+    const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    await openai.chat.completions.create({
+      model: 'claude-haiku',
+      messages: [{
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is in these?' },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+        ],
+      }],
+    });
+    const content = (anthropicMock.received.at(-1)!.body.messages as Array<{ content: unknown[] }>)[0]!.content;
+    assert.deepEqual(content, [
+      { type: 'text', text: 'What is in these?' },
+      { type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+    ]);
+  });
+
+  test('a client that disconnects mid-stream closes the upstream stream and is recorded as such', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.checkout}` },
+      body: JSON.stringify({ model: 'claude-haiku', stream: true, messages: [{ role: 'user', content: 'count forever' }] }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let seen = '';
+    while (!seen.includes('"content":"."')) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    await upstreamClosed;
+    const rows = await ledgerRows(sluice);
+    const row = rows.find((r) => r.stream === 1);
+    assert.equal(row?.status, 499);
+    assert.equal(row?.error_class, 'client_disconnected');
+    assert.ok((row?.output_tokens ?? 0) > 0, 'what was streamed before the disconnect is still counted');
+    assert.equal(row?.tokens_estimated, 1, 'and marked as counted by Sluice, not reported');
+  });
+});

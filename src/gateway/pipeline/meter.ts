@@ -15,6 +15,14 @@ export async function meter(call: Call): Promise<number | null> {
     } else if (call.embeddings !== null) {
       usage.inputTokens = await estimateEmbeddingTokens(call.embeddings);
     }
+  } else if (call.status === 499 && call.output !== null) {
+    // The client left mid-stream, so the provider's final output count never came: count what was produced.
+    const output = call.output();
+    const counted = Math.round((await countTextTokens(output.texts)) * output.scale);
+    if (counted > usage.outputTokens) {
+      usage.outputTokens = counted;
+      usage.reported = false;
+    }
   }
   return costMicroUsd(usage, call.target.pricing);
 }
