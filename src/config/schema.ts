@@ -14,12 +14,18 @@ const pricing = z.object({
   cacheWrite: z.number().nonnegative().optional(),
 }).strict();
 
-export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic'] as const;
+export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock'] as const;
 
 const provider = z.object({
   type: z.enum(PROVIDER_TYPES),
-  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** Required for every type but bedrock, whose endpoint follows from the region unless overridden here. */
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   apiKey: z.string().optional(),
+  /** Bedrock: the AWS region, and credentials (else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN). */
+  region: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  secretAccessKey: z.string().optional(),
+  sessionToken: z.string().optional(),
   /** Azure OpenAI's api-version query parameter. */
   apiVersion: z.string().optional(),
   /** Anthropic's anthropic-version header. */

@@ -47,6 +47,8 @@ export interface Provider {
   embeddingsRequest(request: EmbeddingsRequest, targetModel: string, client: ClientBody | null): UpstreamRequest;
   embeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse;
   upstreamFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure;
+  /** Per-attempt credentials that depend on the moment (AWS SigV4 signatures, OAuth tokens); absent for static keys. */
+  authorize?(request: UpstreamRequest): Promise<UpstreamRequest>;
 }
 
 export type ProviderFactory = (name: string, config: ProviderConfig) => Provider;

@@ -2,6 +2,7 @@
 import type { ProviderConfig } from '../config/schema.js';
 import { createAnthropicProvider } from './anthropic/index.js';
 import { createAzureOpenAIProvider } from './azure-openai/index.js';
+import { createBedrockProvider } from './bedrock/index.js';
 import { createOpenAIProvider } from './openai/index.js';
 import type { Provider, ProviderFactory } from './provider.js';
 
@@ -9,6 +10,7 @@ const FACTORIES: Record<ProviderConfig['type'], ProviderFactory> = {
   openai: createOpenAIProvider,
   'azure-openai': createAzureOpenAIProvider,
   anthropic: createAnthropicProvider,
+  bedrock: createBedrockProvider,
 };
 
 export function createProvider(name: string, config: ProviderConfig): Provider {

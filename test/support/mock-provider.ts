@@ -6,6 +6,8 @@ export interface Received {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** The body exactly as sent, for checks that hash it (AWS signatures). */
+  rawBody: string;
 }
 
 export type Responder = (request: Received, res: ServerResponse) => void | Promise<void>;
@@ -47,6 +49,7 @@ export class MockProvider {
       path: req.url ?? '',
       headers: req.headers,
       body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+      rawBody: text,
     };
     this.received.push(received);
     try {

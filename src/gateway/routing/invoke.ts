@@ -68,7 +68,17 @@ export async function invokeUpstream(
   throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
 }
 
-async function attemptOnce(target: Target, request: UpstreamRequest, stream: boolean, timeoutMs: number, signal: Cancellation): Promise<Outcome> {
+async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: boolean, timeoutMs: number, signal: Cancellation): Promise<Outcome> {
+  let request = unsigned;
+  if (target.provider.authorize !== undefined) {
+    try {
+      request = await target.provider.authorize(unsigned);
+    } catch (error) {
+      // Sluice cannot make credentials for this target (none configured, token endpoint down): try the next.
+      target.breaker.failure(Date.now());
+      return { kind: 'next', reason: redactSecrets((error as Error).message), timeout: false };
+    }
+  }
   let response: Dispatcher.ResponseData;
   try {
     response = await target.pool.request({

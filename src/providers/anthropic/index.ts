@@ -11,7 +11,8 @@ import { AnthropicStreamDecoder } from './stream.js';
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images']);
 
 export function createAnthropicProvider(name: string, config: ProviderConfig): Provider {
-  const base = new URL(config.baseUrl);
+  // Config validation requires baseUrl for this type.
+  const base = new URL(config.baseUrl!);
   const path = `${base.pathname.replace(/\/+$/, '')}/v1/messages`;
   const headers = anthropicHeaders(config);
   const noEmbeddings = (): never => {

@@ -10,7 +10,8 @@ import { OpenAIStreamDecoder } from '../openai/stream.js';
 import { azureHeaders } from './auth.js';
 
 export function createAzureOpenAIProvider(name: string, config: ProviderConfig): Provider {
-  const base = new URL(config.baseUrl);
+  // Config validation requires baseUrl for this type.
+  const base = new URL(config.baseUrl!);
   const prefix = base.pathname.replace(/\/+$/, '');
   const query = `?api-version=${encodeURIComponent(config.apiVersion ?? '')}`;
   const headers = azureHeaders(config);

@@ -10,7 +10,8 @@ import { OpenAIStreamDecoder } from './stream.js';
 export const OPENAI_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
 
 export function createOpenAIProvider(name: string, config: ProviderConfig): Provider {
-  const base = new URL(config.baseUrl);
+  // Config validation requires baseUrl for this type.
+  const base = new URL(config.baseUrl!);
   const prefix = base.pathname.replace(/\/+$/, '');
   const headers = openaiHeaders(config);
   return {

@@ -1,0 +1,43 @@
+// The `bedrock` provider: AWS Bedrock's Converse and ConverseStream APIs, signed with SigV4.
+import type { ProviderConfig } from '../../config/schema.js';
+import { SluiceError } from '../../errors.js';
+import type { Feature, Provider } from '../provider.js';
+import { BedrockSigner, resolveCredentials } from './auth.js';
+import { bedrockFailure } from './errors.js';
+import { bedrockConverseBody } from './request.js';
+import { bedrockChatResponse } from './response.js';
+import { BedrockStreamDecoder } from './stream.js';
+
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images']);
+
+export function createBedrockProvider(name: string, config: ProviderConfig): Provider {
+  const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const url = new URL(config.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`);
+  const prefix = url.pathname.replace(/\/+$/, '');
+  const signer = new BedrockSigner(name, url, region, resolveCredentials(config));
+  const headers = { 'content-type': 'application/json', accept: 'application/json', ...config.headers };
+  const streamHeaders = { ...headers, accept: 'application/vnd.amazon.eventstream' };
+  return {
+    name,
+    type: 'bedrock',
+    dialect: null,
+    origin: url.origin,
+    features: FEATURES,
+    // Model ids hold ':' (anthropic.claude-3-5-haiku-20241022-v1:0): encoded once here, as AWS's own SDKs do.
+    chatRequest: (request, modelId) => ({
+      path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,
+      headers: request.stream ? streamHeaders : headers,
+      body: JSON.stringify(bedrockConverseBody(request)),
+    }),
+    chatResponse: (body) => bedrockChatResponse(body),
+    chatStreamDecoder: () => new BedrockStreamDecoder(crypto.randomUUID()),
+    embeddingsRequest: () => {
+      throw new SluiceError('unsupported_by_provider', `Provider ${name} (bedrock): embeddings through Sluice are not available yet.`, { param: 'model' });
+    },
+    embeddingsResponse: () => {
+      throw new SluiceError('unsupported_by_provider', `Provider ${name} (bedrock): embeddings through Sluice are not available yet.`, { param: 'model' });
+    },
+    upstreamFailure: bedrockFailure,
+    authorize: (request) => signer.sign(request),
+  };
+}

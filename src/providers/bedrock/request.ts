@@ -1,0 +1,84 @@
+// IR -> Bedrock Converse request body (pure; never mutates its input).
+import { SluiceError } from '../../errors.js';
+import type { ChatRequest, ContentPart } from '../../ir/chat.js';
+import { tryParseJson } from '../shared/json.js';
+import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage } from './wire.js';
+
+const IMAGE_FORMATS: Record<string, BedrockImageFormat> = {
+  'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp',
+};
+
+function unsupported(param: string, what: string): SluiceError {
+  return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
+}
+
+export function bedrockConverseBody(request: ChatRequest): BedrockConverseRequest {
+  if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
+    throw unsupported('response_format', `response_format ${request.responseFormat.type}; describe the JSON in the prompt or use a tool`);
+  }
+  if (request.toolChoice === 'none') throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
+  const system: Array<{ text: string }> = [];
+  const messages: BedrockMessage[] = [];
+  const append = (role: 'user' | 'assistant', blocks: BedrockContentBlock[]) => {
+    const last = messages.at(-1);
+    // Converse requires alternating turns: consecutive tool results and user text share one user turn.
+    if (last !== undefined && last.role === role) last.content.push(...blocks);
+    else messages.push({ role, content: blocks });
+  };
+  request.messages.forEach((message, index) => {
+    switch (message.role) {
+      case 'system':
+        system.push({ text: message.content.map((part) => part.text).join('') });
+        break;
+      case 'user':
+        append('user', message.content.map((part, i) => toBlock(part, `messages[${index}].content[${i}]`)));
+        break;
+      case 'assistant': {
+        const blocks: BedrockContentBlock[] = message.content.filter((part) => part.text !== '').map((part) => ({ text: part.text }));
+        for (const call of message.toolCalls) blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} } });
+        append('assistant', blocks);
+        break;
+      }
+      case 'tool':
+        append('user', [{
+          toolResult: {
+            toolUseId: message.toolCallId,
+            content: message.content.map((part, i) => {
+              const block = toBlock(part, `messages[${index}].content[${i}]`);
+              return 'text' in block ? { text: block.text } : (block as { image: { format: BedrockImageFormat; source: { bytes: string } } });
+            }),
+            ...(message.isError === true && { status: 'error' as const }),
+          },
+        }]);
+        break;
+    }
+  });
+  const body: BedrockConverseRequest = { messages };
+  if (system.length > 0) body.system = system;
+  const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
+  if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+  if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
+  if (request.topP !== undefined) inference.topP = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
+  if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.toolConfig = {
+      tools: request.tools.map((tool) => ({
+        toolSpec: { name: tool.name, ...(tool.description !== undefined && { description: tool.description }), inputSchema: { json: tool.parameters } },
+      })),
+    };
+    const choice = request.toolChoice;
+    if (choice === 'required') body.toolConfig.toolChoice = { any: {} };
+    else if (typeof choice === 'object') body.toolConfig.toolChoice = { tool: { name: choice.name } };
+    else if (choice === 'auto') body.toolConfig.toolChoice = { auto: {} };
+  }
+  return body;
+}
+
+function toBlock(part: ContentPart, at: string): BedrockContentBlock {
+  if (part.type === 'text') return { text: part.text };
+  if (part.source.kind === 'url') throw unsupported(at, 'images by URL; send the image as base64 data');
+  const format = IMAGE_FORMATS[part.source.mediaType];
+  if (format === undefined) throw unsupported(at, `images of type ${part.source.mediaType}`);
+  return { image: { format, source: { bytes: part.source.data } } };
+}

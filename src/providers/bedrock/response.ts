@@ -1,0 +1,54 @@
+// Bedrock Converse response -> IR (pure).
+import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { Usage } from '../../ir/usage.js';
+import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+
+export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse {
+  const root = asObject(body);
+  const message = asObject(asObject(root.output).message);
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const raw of asArray(message.content)) {
+    const block = asObject(raw);
+    if (typeof block.text === 'string') text += block.text;
+    else if (block.toolUse !== undefined) {
+      const use = asObject(block.toolUse);
+      toolCalls.push({ id: asString(use.toolUseId), name: asString(use.name), arguments: JSON.stringify(use.input ?? {}) });
+    }
+  }
+  return {
+    id: requestId || crypto.randomUUID(),
+    model: '',
+    created: Math.floor(Date.now() / 1000),
+    text,
+    toolCalls,
+    finishReason: bedrockFinishReason(root.stopReason),
+    usage: bedrockUsage(root.usage),
+  };
+}
+
+export function bedrockFinishReason(value: unknown): FinishReason {
+  switch (value) {
+    case 'max_tokens': return 'length';
+    case 'tool_use': return 'tool_calls';
+    case 'guardrail_intervened':
+    case 'content_filtered': return 'content_filter';
+    default: return 'stop';
+  }
+}
+
+/** Bedrock's inputTokens leaves out cache reads and writes; the IR counts the whole prompt. */
+export function bedrockUsage(value: unknown): Usage {
+  const usage = asObject(value);
+  const input = asNumber(usage.inputTokens);
+  const output = asNumber(usage.outputTokens);
+  const cacheRead = asNumber(usage.cacheReadInputTokens) ?? 0;
+  const cacheWrite = asNumber(usage.cacheWriteInputTokens) ?? 0;
+  return {
+    inputTokens: (input ?? 0) + cacheRead + cacheWrite,
+    outputTokens: output ?? 0,
+    cachedInputTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+    reported: input !== undefined || output !== undefined,
+  };
+}

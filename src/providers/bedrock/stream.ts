@@ -1,0 +1,79 @@
+// Bedrock ConverseStream (AWS event-stream frames) -> IR stream events, fed bytes in any split.
+import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
+import { AwsEventStreamParser, type AwsEvent } from '../shared/aws-event-stream.js';
+import { asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
+import { bedrockFinishReason, bedrockUsage } from './response.js';
+
+export class BedrockStreamDecoder implements StreamDecoder {
+  private readonly parser: AwsEventStreamParser;
+  private readonly events: AwsEvent[];
+  /** Content block index -> IR tool call index, for blocks that are toolUse. */
+  private readonly toolBlocks: Map<number, number>;
+  private readonly id: string;
+
+  constructor(id: string) {
+    this.parser = new AwsEventStreamParser();
+    this.events = [];
+    this.toolBlocks = new Map();
+    this.id = id;
+  }
+
+  push(chunk: Buffer): StreamEvent[] {
+    this.events.length = 0;
+    return this.decode(this.parser.push(chunk, this.events));
+  }
+
+  end(): StreamEvent[] {
+    if (this.parser.pendingBytes > 0) {
+      return [{ type: 'error', message: 'The Bedrock stream ended inside a message.', errorType: 'api_error' }];
+    }
+    return [];
+  }
+
+  private decode(events: readonly AwsEvent[]): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const event of events) {
+      const data = asObject(tryParseJson(event.body));
+      if (event.messageType !== 'event') {
+        out.push({ type: 'error', message: asString(data.message, event.type || 'Bedrock stream error'), errorType: event.type || 'api_error' });
+        continue;
+      }
+      switch (event.type) {
+        case 'messageStart':
+          out.push({ type: 'start', id: this.id, model: '', created: Math.floor(Date.now() / 1000) });
+          break;
+        case 'contentBlockStart': {
+          const use = asObject(asObject(data.start).toolUse);
+          if (use.toolUseId !== undefined) {
+            const index = this.toolBlocks.size;
+            this.toolBlocks.set(asNumber(data.contentBlockIndex) ?? 0, index);
+            out.push({ type: 'tool_call_start', index, id: asString(use.toolUseId), name: asString(use.name) });
+          }
+          break;
+        }
+        case 'contentBlockDelta': {
+          const delta = asObject(data.delta);
+          if (typeof delta.text === 'string' && delta.text !== '') out.push({ type: 'text', text: delta.text });
+          else if (delta.toolUse !== undefined) {
+            const index = this.toolBlocks.get(asNumber(data.contentBlockIndex) ?? 0);
+            const input = asString(asObject(delta.toolUse).input);
+            if (index !== undefined && input !== '') out.push({ type: 'tool_call_delta', index, argumentsDelta: input });
+          }
+          break;
+        }
+        case 'messageStop':
+          out.push({ type: 'finish', finishReason: bedrockFinishReason(data.stopReason) });
+          break;
+        case 'metadata': {
+          const usage = bedrockUsage(data.usage);
+          if (usage.reported) out.push({ type: 'usage', usage });
+          break;
+        }
+        default:
+          // contentBlockStop: nothing for the IR.
+          break;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,43 @@
+// AWS Bedrock Converse / ConverseStream wire types, as far as Sluice reads or writes them.
+// Reference: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+// and https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
+
+export type BedrockImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
+
+export type BedrockContentBlock =
+  | { text: string }
+  | { image: { format: BedrockImageFormat; source: { bytes: string } } }
+  | { toolUse: { toolUseId: string; name: string; input: unknown } }
+  | { toolResult: { toolUseId: string; content: Array<{ text: string } | { image: { format: BedrockImageFormat; source: { bytes: string } } }>; status?: 'success' | 'error' } };
+
+export interface BedrockMessage {
+  role: 'user' | 'assistant';
+  content: BedrockContentBlock[];
+}
+
+export interface BedrockConverseRequest {
+  messages: BedrockMessage[];
+  system?: Array<{ text: string }>;
+  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
+  toolConfig?: {
+    tools: Array<{ toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } } }>;
+    toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
+  };
+}
+
+export type BedrockStopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'guardrail_intervened' | 'content_filtered';
+
+export interface BedrockUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+export interface BedrockConverseResponse {
+  output: { message: BedrockMessage };
+  stopReason: BedrockStopReason;
+  usage: BedrockUsage;
+  metrics?: { latencyMs: number };
+}

@@ -1,0 +1,189 @@
+// AWS Bedrock through Sluice: SigV4-signed Converse and ConverseStream, driven by the official OpenAI and Anthropic SDKs.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import type { StreamEvent } from '../../src/ir/stream.js';
+import { BedrockStreamDecoder } from '../../src/providers/bedrock/stream.js';
+import { json } from '../support/mock-provider.js';
+import {
+  AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, converseStreamFrames, converseToolAnswer, sendFrames, startMockBedrock,
+} from '../support/mock-bedrock.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const HAIKU = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+
+describe('Bedrock provider', () => {
+  let bedrock: Awaited<ReturnType<typeof startMockBedrock>>;
+  let sluice: TestSluice;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  before(async () => {
+    bedrock = await startMockBedrock(async (modelId, stream, request, res) => {
+      const body = request.body;
+      if (modelId === 'throttled') {
+        return json(res, 429, { message: 'Too many requests, please wait before trying again.' }, { 'x-amzn-errortype': 'ThrottlingException' });
+      }
+      if (modelId === 'invalid') {
+        return json(res, 400, { message: 'The model returned the following errors: temperature: range: 0..1' }, { 'x-amzn-errortype': 'ValidationException' });
+      }
+      const hasTools = body.toolConfig !== undefined;
+      if (stream) {
+        return sendFrames(res, hasTools ? converseStreamFrames([], { name: 'get_weather', inputPieces: ['{"city":', '"Lyon"}'] }) : converseStreamFrames(['Sa', 'lut']), 5);
+      }
+      return json(res, 200, hasTools ? converseToolAnswer('get_weather', { city: 'Lyon' }) : converseAnswer('Bonjour from Bedrock'));
+    });
+    sluice = await startTestSluice({
+      providers: {
+        bedrock: { type: 'bedrock', baseUrl: bedrock.url, region: AWS_TEST_REGION, ...AWS_TEST_CREDENTIALS },
+        'bedrock-wrong-key': { type: 'bedrock', baseUrl: bedrock.url, region: AWS_TEST_REGION, accessKeyId: AWS_TEST_CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret' },
+      },
+      models: [
+        { name: 'claude-bedrock', targets: [{ provider: 'bedrock', model: HAIKU }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'bedrock', model: HAIKU }] },
+        { name: 'throttled-then-ok', targets: [{ provider: 'bedrock', model: 'throttled' }, { provider: 'bedrock', model: HAIKU }] },
+        { name: 'invalid', targets: [{ provider: 'bedrock', model: 'invalid' }, { provider: 'bedrock', model: HAIKU }] },
+        { name: 'badly-signed', targets: [{ provider: 'bedrock-wrong-key', model: HAIKU }] },
+      ],
+    });
+    openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await bedrock.close();
+  });
+
+  test('signs Converse with SigV4, encodes the model id in the path, and translates both ways', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'claude-bedrock', max_tokens: 100, temperature: 0.2, stop: ['END'],
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Bedrock');
+    assert.equal(completion.usage?.prompt_tokens, 30);
+    const received = bedrock.received.at(-1)!;
+    assert.equal(received.path, '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse');
+    assert.match(String(received.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLETESTONLY\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
+    assert.deepEqual(received.body, {
+      messages: [{ role: 'user', content: [{ text: 'Hello' }] }],
+      system: [{ text: 'Be brief.' }],
+      inferenceConfig: { maxTokens: 100, temperature: 0.2, stopSequences: ['END'] },
+    });
+    assert.equal(bedrock.signatureFailures, 0);
+  });
+
+  test('a wrong signature is refused by the mock and reported as a failed target, never as a client error', async () => {
+    const before = bedrock.signatureFailures;
+    await assert.rejects(openai.chat.completions.create({ model: 'badly-signed', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.equal(error.status, 502);
+      assert.match(error.message, /InvalidSignatureException/);
+      assert.ok(!error.message.includes('wrong-secret'));
+      return true;
+    });
+    assert.equal(bedrock.signatureFailures, before + 1);
+  });
+
+  test('streams ConverseStream event-stream frames to an OpenAI client as they arrive', async () => {
+    const stream = await openai.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, 'Salut');
+    assert.equal(usage?.prompt_tokens, 33);
+    assert.equal(usage?.completion_tokens, 9);
+    assert.equal(bedrock.received.at(-1)!.path, '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream');
+  });
+
+  test('tool calls round-trip for OpenAI and Anthropic clients, streamed and not', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const completion = await openai.chat.completions.create({ model: 'claude-bedrock', tools, tool_choice: 'required', messages: [{ role: 'user', content: 'Weather?' }] });
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    assert.ok(call?.type === 'function');
+    assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Lyon' });
+    const sent = bedrock.received.at(-1)!.body.toolConfig as Record<string, unknown>;
+    assert.deepEqual(sent, { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }], toolChoice: { any: {} } });
+
+    await openai.chat.completions.create({
+      model: 'claude-bedrock', tools,
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'tooluse_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lyon"}' } }] },
+        { role: 'tool', tool_call_id: 'tooluse_1', content: 'Sunny' },
+      ],
+    });
+    const history = bedrock.received.at(-1)!.body.messages as Array<{ role: string; content: unknown[] }>;
+    assert.deepEqual(history[1], { role: 'assistant', content: [{ toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Lyon' } } }] });
+    assert.deepEqual(history[2], { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'Sunny' }] } }] });
+
+    const anthropicTools: Anthropic.Tool[] = [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const final = await anthropic.messages.stream({ model: 'claude-bedrock', max_tokens: 50, tools: anthropicTools, messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+    const block = final.content.find((item) => item.type === 'tool_use');
+    assert.ok(block?.type === 'tool_use');
+    assert.deepEqual(block.input, { city: 'Lyon' });
+    assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  test('ThrottlingException falls back to the next target; ValidationException goes back to the client', async () => {
+    const answer = await openai.chat.completions.create({ model: 'throttled-then-ok', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(answer.choices[0]?.message.content, 'Bonjour from Bedrock');
+    await assert.rejects(openai.chat.completions.create({ model: 'invalid', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError);
+      assert.match(error.message, /ValidationException: The model returned the following errors/);
+      return true;
+    });
+  });
+
+  test('images by URL are refused with a clear 400; base64 images are sent as bytes', async () => {
+    await assert.rejects(
+      openai.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && /bedrock does not support images by URL/.test(error.message),
+    );
+    await openai.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/AAAA' } }] }] });
+    const content = (bedrock.received.at(-1)!.body.messages as Array<{ content: unknown[] }>)[0]!.content;
+    assert.deepEqual(content, [{ image: { format: 'jpeg', source: { bytes: '/9j/AAAA' } } }]);
+  });
+
+  test('the ledger prices Bedrock calls from the catalog', async () => {
+    const rows = await ledgerRows(sluice);
+    const row = rows.find((r) => r.provider === 'bedrock' && r.stream === 0 && r.input_tokens === 30 && r.status === 200);
+    assert.ok(row);
+    assert.equal(row.provider_model, HAIKU);
+    assert.equal(row.cost_micro_usd, Math.round(30 * 0.8 + 8 * 4));
+  });
+});
+
+describe('Bedrock stream decoder', () => {
+  test('decodes event-stream frames fed whole or one byte at a time into the same events', () => {
+    const bytes = Buffer.concat(converseStreamFrames(['Sa', 'lut'], { name: 'f', inputPieces: ['{"a":', '1}'] }));
+    const whole = new BedrockStreamDecoder('id1');
+    const all = [...whole.push(bytes), ...whole.end()];
+    const split = new BedrockStreamDecoder('id1');
+    const one: StreamEvent[] = [];
+    for (let i = 0; i < bytes.length; i++) one.push(...split.push(bytes.subarray(i, i + 1)));
+    one.push(...split.end());
+    const stable = (events: StreamEvent[]) => events.map((e) => (e.type === 'start' ? { ...e, created: 0 } : e));
+    assert.deepEqual(stable(one), stable(all));
+    assert.deepEqual(all.filter((e) => e.type !== 'start'), [
+      { type: 'text', text: 'Sa' },
+      { type: 'text', text: 'lut' },
+      { type: 'tool_call_start', index: 0, id: 'tooluse_s1', name: 'f' },
+      { type: 'tool_call_delta', index: 0, argumentsDelta: '{"a":' },
+      { type: 'tool_call_delta', index: 0, argumentsDelta: '1}' },
+      { type: 'finish', finishReason: 'tool_calls' },
+      { type: 'usage', usage: { inputTokens: 33, outputTokens: 9, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true } },
+    ]);
+  });
+
+  test('reports a stream that ends inside a frame', () => {
+    const bytes = Buffer.concat(converseStreamFrames(['x']));
+    const decoder = new BedrockStreamDecoder('id2');
+    decoder.push(bytes.subarray(0, bytes.length - 3));
+    assert.equal(decoder.end()[0]?.type, 'error');
+  });
+});
