@@ -20,8 +20,14 @@ describe('Bedrock provider', () => {
   let anthropic: Anthropic;
 
   before(async () => {
-    bedrock = await startMockBedrock(async (modelId, stream, request, res) => {
+    bedrock = await startMockBedrock(async (modelId, stream, request, res, operation) => {
       const body = request.body;
+      if (operation === 'invoke' && modelId.startsWith('amazon.titan-embed')) {
+        return json(res, 200, { embedding: [0.5, -0.25, 1], inputTextTokenCount: 4 });
+      }
+      if (operation === 'invoke' && modelId.startsWith('cohere.embed')) {
+        return json(res, 200, { id: 'e1', embeddings: (body.texts as string[]).map((_, i) => [i, 0.5]), texts: body.texts, response_type: 'embeddings_floats' });
+      }
       if (modelId === 'throttled') {
         return json(res, 429, { message: 'Too many requests, please wait before trying again.' }, { 'x-amzn-errortype': 'ThrottlingException' });
       }
@@ -45,6 +51,8 @@ describe('Bedrock provider', () => {
         { name: 'throttled-then-ok', targets: [{ provider: 'bedrock', model: 'throttled' }, { provider: 'bedrock', model: HAIKU }] },
         { name: 'invalid', targets: [{ provider: 'bedrock', model: 'invalid' }, { provider: 'bedrock', model: HAIKU }] },
         { name: 'badly-signed', targets: [{ provider: 'bedrock-wrong-key', model: HAIKU }] },
+        { name: 'titan-embed', targets: [{ provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0' }] },
+        { name: 'cohere-embed', targets: [{ provider: 'bedrock', model: 'cohere.embed-english-v3' }] },
       ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -147,6 +155,27 @@ describe('Bedrock provider', () => {
     await openai.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/AAAA' } }] }] });
     const content = (bedrock.received.at(-1)!.body.messages as Array<{ content: unknown[] }>)[0]!.content;
     assert.deepEqual(content, [{ image: { format: 'jpeg', source: { bytes: '/9j/AAAA' } } }]);
+  });
+
+  test('embeddings through InvokeModel: Titan one text at a time, Cohere in batches, base64 as OpenAI encodes it', async () => {
+    const titan = await openai.embeddings.create({ model: 'titan-embed', input: 'hello there', dimensions: 256, encoding_format: 'float' });
+    assert.deepEqual(titan.data[0]?.embedding, [0.5, -0.25, 1]);
+    assert.equal(titan.usage.prompt_tokens, 4);
+    assert.equal(bedrock.received.at(-1)!.path, '/model/amazon.titan-embed-text-v2%3A0/invoke');
+    assert.deepEqual(bedrock.received.at(-1)!.body, { inputText: 'hello there', dimensions: 256 });
+    await assert.rejects(openai.embeddings.create({ model: 'titan-embed', input: ['a', 'b'] }), (error: unknown) => error instanceof OpenAI.BadRequestError && /one text per request/.test(error.message));
+
+    const cohere = await openai.embeddings.create({ model: 'cohere-embed', input: ['a', 'b'], encoding_format: 'float' });
+    assert.deepEqual(cohere.data.map((d) => d.embedding), [[0, 0.5], [1, 0.5]]);
+    assert.deepEqual(bedrock.received.at(-1)!.body, { texts: ['a', 'b'], input_type: 'search_document' });
+    assert.ok(cohere.usage.prompt_tokens > 0, 'Cohere reports no tokens: Sluice counts them');
+
+    const base64 = await fetch(`${sluice.baseURL}/v1/embeddings`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.checkout}` },
+      body: JSON.stringify({ model: 'titan-embed', input: 'x', encoding_format: 'base64' }),
+    });
+    const encoded = ((await base64.json()) as { data: Array<{ embedding: string }> }).data[0]!.embedding;
+    assert.deepEqual([...new Float32Array(new Uint8Array(Buffer.from(encoded, 'base64')).buffer)], [0.5, -0.25, 1]);
   });
 
   test('the ledger prices Bedrock calls from the catalog', async () => {

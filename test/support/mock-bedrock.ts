@@ -9,7 +9,7 @@ import { json, MockProvider, type Received } from './mock-provider.js';
 export const AWS_TEST_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLETESTONLY', secretAccessKey: 'test-secret-not-real/abc' };
 export const AWS_TEST_REGION = 'us-east-1';
 
-export type BedrockAnswer = (modelId: string, stream: boolean, request: Received, res: ServerResponse) => void | Promise<void>;
+export type BedrockAnswer = (modelId: string, stream: boolean, request: Received, res: ServerResponse, operation: string) => void | Promise<void>;
 
 export async function startMockBedrock(answer: BedrockAnswer): Promise<MockProvider & { signatureFailures: number }> {
   const signer = new SignatureV4({ service: 'bedrock', region: AWS_TEST_REGION, credentials: AWS_TEST_CREDENTIALS, sha256: Sha256 });
@@ -19,9 +19,9 @@ export async function startMockBedrock(answer: BedrockAnswer): Promise<MockProvi
       state.signatureFailures++;
       return json(res, 403, { message: 'The request signature we calculated does not match the signature you provided.' }, { 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/' });
     }
-    const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(request.path);
+    const match = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(request.path);
     if (match === null) return json(res, 404, { message: `no route ${request.path}` });
-    await answer(decodeURIComponent(match[1]!), match[2] === 'converse-stream', request, res);
+    await answer(decodeURIComponent(match[1]!), match[2] === 'converse-stream', request, res, match[2]!);
   });
   return Object.defineProperty(mock, 'signatureFailures', { get: () => state.signatureFailures }) as MockProvider & { signatureFailures: number };
 }

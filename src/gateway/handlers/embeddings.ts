@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ClientBody } from '../../providers/provider.js';
 import { asObject, tryParseJson } from '../../providers/shared/json.js';
+import { estimateEmbeddingTokens } from '../../metering/tokenizer.js';
 import { openaiUsage } from '../../providers/openai/response.js';
 import type { GatewayContext } from '../context.js';
 import { openaiChatFrontDoor } from '../frontdoors/openai-chat.js';
@@ -36,6 +37,10 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
       sendJson(res, 200, text);
     } else {
       const response = answer.target.provider.embeddingsResponse(json, request);
+      if (!response.usage.reported) {
+        // The client expects usage in the answer (Cohere on Bedrock gives none): count it now, marked estimated.
+        response.usage.inputTokens = await estimateEmbeddingTokens(request);
+      }
       call.usage = response.usage;
       sendJson(res, 200, renderOpenAIEmbeddings(response, request.model));
     }

@@ -12,7 +12,7 @@ export async function meter(call: Call): Promise<number | null> {
       usage.inputTokens = await estimatePromptTokens(call.chat);
       const output = call.output?.();
       usage.outputTokens = output === undefined ? 0 : Math.round((await countTextTokens(output.texts)) * output.scale);
-    } else if (call.embeddings !== null) {
+    } else if (call.embeddings !== null && usage.inputTokens === 0) {
       usage.inputTokens = await estimateEmbeddingTokens(call.embeddings);
     }
   } else if (call.status === 499 && call.output !== null) {

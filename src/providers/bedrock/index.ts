@@ -1,14 +1,14 @@
 // The `bedrock` provider: AWS Bedrock's Converse and ConverseStream APIs, signed with SigV4.
 import type { ProviderConfig } from '../../config/schema.js';
-import { SluiceError } from '../../errors.js';
 import type { Feature, Provider } from '../provider.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
+import { bedrockEmbeddingsBody, bedrockEmbeddingsResponse } from './embeddings.js';
 import { bedrockFailure } from './errors.js';
 import { bedrockConverseBody } from './request.js';
 import { bedrockChatResponse } from './response.js';
 import { BedrockStreamDecoder } from './stream.js';
 
-const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images']);
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'embeddings']);
 
 export function createBedrockProvider(name: string, config: ProviderConfig): Provider {
   const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -31,12 +31,12 @@ export function createBedrockProvider(name: string, config: ProviderConfig): Pro
     }),
     chatResponse: (body) => bedrockChatResponse(body),
     chatStreamDecoder: () => new BedrockStreamDecoder(crypto.randomUUID()),
-    embeddingsRequest: () => {
-      throw new SluiceError('unsupported_by_provider', `Provider ${name} (bedrock): embeddings through Sluice are not available yet.`, { param: 'model' });
-    },
-    embeddingsResponse: () => {
-      throw new SluiceError('unsupported_by_provider', `Provider ${name} (bedrock): embeddings through Sluice are not available yet.`, { param: 'model' });
-    },
+    embeddingsRequest: (request, modelId) => ({
+      path: `${prefix}/model/${encodeURIComponent(modelId)}/invoke`,
+      headers,
+      body: JSON.stringify(bedrockEmbeddingsBody(request, modelId)),
+    }),
+    embeddingsResponse: bedrockEmbeddingsResponse,
     upstreamFailure: bedrockFailure,
     authorize: (request) => signer.sign(request),
   };
