@@ -1,4 +1,5 @@
-// The configuration used when there is no sluice.yaml: every provider whose standard environment variables are set.
+// The configuration used when there is no sluice.yaml: every provider whose standard environment variables are set
+// (Bedrock is left to sluice.yaml: AWS credentials in the environment do not say the account uses Bedrock).
 import { randomBytes } from 'node:crypto';
 import { PRICE_CATALOG_ENTRIES } from '../metering/price-catalog-data.js';
 import type { SluiceConfig } from './schema.js';
@@ -12,7 +13,7 @@ export interface DefaultConfig {
   generatedKey: string | null;
 }
 
-const CATALOG_PROVIDER: Record<string, string> = { openai: 'openai', 'azure-openai': 'openai', anthropic: 'anthropic' };
+const CATALOG_PROVIDER: Record<string, string> = { openai: 'openai', anthropic: 'anthropic', gemini: 'gemini' };
 
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DefaultConfig {
   const providers: Record<string, Record<string, unknown>> = {};
@@ -22,6 +23,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DefaultConf
   if (env.ANTHROPIC_API_KEY) {
     providers.anthropic = { type: 'anthropic', baseUrl: env.ANTHROPIC_BASE_URL || 'https://api.anthropic.com', apiKey: env.ANTHROPIC_API_KEY };
   }
+  const googleKey = env.GEMINI_API_KEY || env.GOOGLE_API_KEY;
+  if (googleKey) providers.gemini = { type: 'gemini', apiKey: googleKey };
   // Azure deployments have names of the customer's choosing, so they cannot be guessed: Azure needs a sluice.yaml.
   const models: Array<Record<string, unknown>> = [];
   for (const [name, provider] of Object.entries(providers)) {

@@ -102,7 +102,7 @@ function checkReferences(config: SluiceConfig, source: string): void {
   });
   for (const [name, provider] of Object.entries(config.providers)) {
     if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(`providers.${name}.apiVersion: required for azure-openai`);
-    if (provider.type !== 'bedrock' && provider.baseUrl === undefined) problems.push(`providers.${name}.baseUrl: required for ${provider.type}`);
+    if (provider.type !== 'bedrock' && provider.type !== 'gemini' && provider.baseUrl === undefined) problems.push(`providers.${name}.baseUrl: required for ${provider.type}`);
   }
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));
 }

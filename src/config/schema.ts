@@ -14,11 +14,11 @@ const pricing = z.object({
   cacheWrite: z.number().nonnegative().optional(),
 }).strict();
 
-export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock'] as const;
+export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini'] as const;
 
 const provider = z.object({
   type: z.enum(PROVIDER_TYPES),
-  /** Required for every type but bedrock, whose endpoint follows from the region unless overridden here. */
+  /** Required for openai, azure-openai and anthropic; bedrock and gemini have a standard endpoint, overridable here. */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   apiKey: z.string().optional(),
   /** Bedrock: the AWS region, and credentials (else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN). */

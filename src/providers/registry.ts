@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config/schema.js';
 import { createAnthropicProvider } from './anthropic/index.js';
 import { createAzureOpenAIProvider } from './azure-openai/index.js';
 import { createBedrockProvider } from './bedrock/index.js';
+import { createGeminiProvider } from './gemini/index.js';
 import { createOpenAIProvider } from './openai/index.js';
 import type { Provider, ProviderFactory } from './provider.js';
 
@@ -11,6 +12,7 @@ const FACTORIES: Record<ProviderConfig['type'], ProviderFactory> = {
   'azure-openai': createAzureOpenAIProvider,
   anthropic: createAnthropicProvider,
   bedrock: createBedrockProvider,
+  gemini: createGeminiProvider,
 };
 
 export function createProvider(name: string, config: ProviderConfig): Provider {

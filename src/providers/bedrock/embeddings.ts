@@ -3,6 +3,7 @@
 // and https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-embed.html
 import { SluiceError } from '../../errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
+import { embeddingToBase64 } from '../shared/embedding-encoding.js';
 import { asArray, asNumber, asObject } from '../shared/json.js';
 
 function unsupported(param: string, what: string): SluiceError {
@@ -39,13 +40,7 @@ export function bedrockEmbeddingsResponse(body: unknown, request: EmbeddingsRequ
   }
   return {
     model: '',
-    data: vectors.map((vector) => (request.encodingFormat === 'base64' ? toBase64(vector) : vector)),
+    data: vectors.map((vector) => (request.encodingFormat === 'base64' ? embeddingToBase64(vector) : vector)),
     usage: { inputTokens: tokens ?? 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: tokens !== undefined },
   };
-}
-
-/** OpenAI's base64 encoding of an embedding: little-endian float32s. */
-function toBase64(vector: number[]): string {
-  const floats = new Float32Array(vector);
-  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
 }

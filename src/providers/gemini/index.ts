@@ -1,0 +1,39 @@
+// The `gemini` provider: Google's Gemini API (generativelanguage.googleapis.com) with an API key.
+import type { ProviderConfig } from '../../config/schema.js';
+import type { Feature, Provider } from '../provider.js';
+import { geminiHeaders } from './auth.js';
+import { geminiFailure } from './errors.js';
+import { geminiChatBody, geminiEmbedBody } from './request.js';
+import { geminiChatResponse, geminiEmbeddingsResponse } from './response.js';
+import { GeminiStreamDecoder } from './stream.js';
+
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
+
+export function createGeminiProvider(name: string, config: ProviderConfig): Provider {
+  const url = new URL(config.baseUrl ?? 'https://generativelanguage.googleapis.com');
+  const prefix = `${url.pathname.replace(/\/+$/, '')}/v1beta/models`;
+  const headers = geminiHeaders(config);
+  return {
+    name,
+    type: 'gemini',
+    dialect: null,
+    origin: url.origin,
+    features: FEATURES,
+    chatRequest: (request, model) => ({
+      path: request.stream
+        ? `${prefix}/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
+        : `${prefix}/${encodeURIComponent(model)}:generateContent`,
+      headers,
+      body: JSON.stringify(geminiChatBody(request)),
+    }),
+    chatResponse: geminiChatResponse,
+    chatStreamDecoder: () => new GeminiStreamDecoder(),
+    embeddingsRequest: (request, model) => ({
+      path: `${prefix}/${encodeURIComponent(model)}:batchEmbedContents`,
+      headers,
+      body: JSON.stringify(geminiEmbedBody(request, model)),
+    }),
+    embeddingsResponse: geminiEmbeddingsResponse,
+    upstreamFailure: geminiFailure,
+  };
+}

@@ -1,0 +1,98 @@
+// IR -> Gemini generateContent and batchEmbedContents request bodies (pure; never mutates its input).
+import { SluiceError } from '../../errors.js';
+import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import { isObject, tryParseJson } from '../shared/json.js';
+import type { GeminiBatchEmbedRequest, GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
+
+function unsupported(param: string, what: string): SluiceError {
+  return new SluiceError('unsupported_by_provider', `Provider gemini does not support ${what}.`, { param });
+}
+
+export function geminiChatBody(request: ChatRequest): GeminiRequest {
+  const system: string[] = [];
+  const contents: GeminiContent[] = [];
+  // Gemini answers a function by its name; the IR (like OpenAI) refers to the call by id.
+  const callNames = new Map<string, string>();
+  const append = (role: 'user' | 'model', parts: GeminiPart[]) => {
+    const last = contents.at(-1);
+    if (last !== undefined && last.role === role) last.parts.push(...parts);
+    else contents.push({ role, parts });
+  };
+  request.messages.forEach((message: ChatMessage, index) => {
+    switch (message.role) {
+      case 'system':
+        system.push(message.content.map((part) => part.text).join(''));
+        break;
+      case 'user':
+        append('user', message.content.map((part, i) => toPart(part, `messages[${index}].content[${i}]`)));
+        break;
+      case 'assistant': {
+        const parts: GeminiPart[] = message.content.filter((part) => part.text !== '').map((part) => ({ text: part.text }));
+        for (const call of message.toolCalls) {
+          callNames.set(call.id, call.name);
+          const args = tryParseJson(call.arguments);
+          parts.push({ functionCall: { name: call.name, args: isObject(args) ? args : {} } });
+        }
+        append('model', parts);
+        break;
+      }
+      case 'tool': {
+        const name = callNames.get(message.toolCallId);
+        if (name === undefined) {
+          throw new SluiceError('invalid_request', `messages[${index}].tool_call_id: no earlier assistant tool call has id ${message.toolCallId}`, { param: `messages[${index}].tool_call_id` });
+        }
+        const text = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+        const parsed = tryParseJson(text);
+        append('user', [{ functionResponse: { name, response: isObject(parsed) ? parsed : { content: text } } }]);
+        break;
+      }
+    }
+  });
+  const body: GeminiRequest = { contents };
+  if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
+  const generation: NonNullable<GeminiRequest['generationConfig']> = {};
+  if (request.maxTokens !== undefined) generation.maxOutputTokens = request.maxTokens;
+  if (request.temperature !== undefined) generation.temperature = request.temperature;
+  if (request.topP !== undefined) generation.topP = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) generation.stopSequences = request.stop;
+  const format = request.responseFormat;
+  if (format?.type === 'json_object') generation.responseMimeType = 'application/json';
+  else if (format?.type === 'json_schema') {
+    generation.responseMimeType = 'application/json';
+    generation.responseJsonSchema = format.schema;
+  }
+  if (Object.keys(generation).length > 0) body.generationConfig = generation;
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = [{
+      functionDeclarations: request.tools.map((tool) => ({
+        name: tool.name, ...(tool.description !== undefined && { description: tool.description }), parametersJsonSchema: tool.parameters,
+      })),
+    }];
+  }
+  const choice = request.toolChoice;
+  if (choice !== undefined) {
+    body.toolConfig = {
+      functionCallingConfig: choice === 'auto' ? { mode: 'AUTO' }
+        : choice === 'none' ? { mode: 'NONE' }
+          : choice === 'required' ? { mode: 'ANY' }
+            : { mode: 'ANY', allowedFunctionNames: [choice.name] },
+    };
+  }
+  return body;
+}
+
+function toPart(part: ContentPart, at: string): GeminiPart {
+  if (part.type === 'text') return { text: part.text };
+  if (part.source.kind === 'url') throw unsupported(at, 'images by URL; send the image as base64 data');
+  return { inlineData: { mimeType: part.source.mediaType, data: part.source.data } };
+}
+
+export function geminiEmbedBody(request: EmbeddingsRequest, model: string): GeminiBatchEmbedRequest {
+  return {
+    requests: request.input.map((item, i) => {
+      if (typeof item !== 'string') throw unsupported(`input[${i}]`, 'token arrays as embedding input; send text');
+      return { model: `models/${model}`, content: { parts: [{ text: item }] }, ...(request.dimensions !== undefined && { outputDimensionality: request.dimensions }) };
+    }),
+  };
+}

@@ -1,0 +1,66 @@
+// Gemini responses -> IR (pure).
+import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
+import type { Usage } from '../../ir/usage.js';
+import { embeddingToBase64 } from '../shared/embedding-encoding.js';
+import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+
+export function geminiChatResponse(body: unknown): ChatResponse {
+  const root = asObject(body);
+  const candidate = asObject(asArray(root.candidates)[0]);
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const raw of asArray(asObject(candidate.content).parts)) {
+    const part = asObject(raw);
+    if (typeof part.text === 'string' && part.thought !== true) text += part.text;
+    else if (part.functionCall !== undefined) {
+      const call = asObject(part.functionCall);
+      toolCalls.push({ id: asString(call.id) || `call_${toolCalls.length}_${asString(root.responseId)}`, name: asString(call.name), arguments: JSON.stringify(call.args ?? {}) });
+    }
+  }
+  return {
+    id: asString(root.responseId),
+    model: asString(root.modelVersion),
+    created: Math.floor(Date.now() / 1000),
+    text,
+    toolCalls,
+    finishReason: toolCalls.length > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason),
+    usage: geminiUsage(root.usageMetadata),
+  };
+}
+
+export function geminiFinishReason(value: unknown): FinishReason {
+  switch (value) {
+    case 'MAX_TOKENS': return 'length';
+    case 'SAFETY':
+    case 'RECITATION':
+    case 'BLOCKLIST':
+    case 'PROHIBITED_CONTENT':
+    case 'SPII': return 'content_filter';
+    default: return 'stop';
+  }
+}
+
+/** Gemini counts reasoning ("thoughts") apart from candidates; both are billed as output. */
+export function geminiUsage(value: unknown): Usage {
+  const usage = asObject(value);
+  const input = asNumber(usage.promptTokenCount);
+  const candidates = asNumber(usage.candidatesTokenCount);
+  const thoughts = asNumber(usage.thoughtsTokenCount) ?? 0;
+  return {
+    inputTokens: input ?? 0,
+    outputTokens: (candidates ?? 0) + thoughts,
+    cachedInputTokens: asNumber(usage.cachedContentTokenCount) ?? 0,
+    cacheWriteTokens: 0,
+    reported: input !== undefined || candidates !== undefined,
+  };
+}
+
+export function geminiEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {
+  const vectors = asArray(asObject(body).embeddings).map((item) => asArray(asObject(item).values) as number[]);
+  return {
+    model: '',
+    data: vectors.map((vector) => (request.encodingFormat === 'base64' ? embeddingToBase64(vector) : vector)),
+    usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: false },
+  };
+}

@@ -1,0 +1,146 @@
+// Google Gemini through Sluice: generateContent, streamGenerateContent (SSE), tools, JSON mode and embeddings.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { json, MockProvider, sse } from '../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const GOOGLE_KEY = 'google-test-key-not-real';
+
+function answer(parts: unknown[], finishReason = 'STOP', usage = { promptTokenCount: 21, candidatesTokenCount: 6, totalTokenCount: 27 }) {
+  return { candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }], usageMetadata: usage, modelVersion: 'gemini-2.5-flash', responseId: 'resp-1' };
+}
+
+describe('Gemini provider', () => {
+  let gemini: MockProvider;
+  let sluice: TestSluice;
+  let openai: OpenAI;
+
+  before(async () => {
+    gemini = await MockProvider.start((request, res) => {
+      if (request.headers['x-goog-api-key'] !== GOOGLE_KEY) return json(res, 403, { error: { code: 403, message: 'API key not valid.', status: 'PERMISSION_DENIED' } });
+      const path = request.path;
+      if (path.includes('overloaded')) return json(res, 429, { error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } });
+      if (path.endsWith(':batchEmbedContents')) {
+        const requests = request.body.requests as unknown[];
+        return json(res, 200, { embeddings: requests.map((_, i) => ({ values: [i, 0.25] })) });
+      }
+      const hasTools = request.body.tools !== undefined;
+      if (path.endsWith(':streamGenerateContent?alt=sse')) {
+        const frames = hasTools
+          ? [answer([{ functionCall: { name: 'get_weather', args: { city: 'Nice' } } }], 'STOP')]
+          : [
+              { candidates: [{ content: { role: 'model', parts: [{ text: 'Bon' }] }, index: 0 }], modelVersion: 'gemini-2.5-flash', responseId: 'resp-s' },
+              { candidates: [{ content: { role: 'model', parts: [{ text: 'soir' }] }, index: 0 }], modelVersion: 'gemini-2.5-flash', responseId: 'resp-s' },
+              answer([{ text: '!' }], 'STOP', { promptTokenCount: 11, candidatesTokenCount: 3, totalTokenCount: 14 }),
+            ];
+        return sse(res, frames.map((frame) => `data: ${JSON.stringify(frame)}\r\n\r\n`));
+      }
+      if (hasTools) return json(res, 200, answer([{ functionCall: { name: 'get_weather', args: { city: 'Nice' } } }]));
+      return json(res, 200, answer([{ text: 'Bonjour from Gemini' }]));
+    });
+    sluice = await startTestSluice({
+      providers: { gemini: { type: 'gemini', baseUrl: gemini.url, apiKey: GOOGLE_KEY } },
+      models: [
+        { name: 'gemini-flash', targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
+        { name: 'busy-then-ok', targets: [{ provider: 'gemini', model: 'overloaded' }, { provider: 'gemini', model: 'gemini-2.5-flash' }] },
+        { name: 'gemini-embed', targets: [{ provider: 'gemini', model: 'gemini-embedding-001' }] },
+      ],
+    });
+    openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await gemini.close();
+  });
+
+  test('generateContent with the key in a header, system instruction, generation config and JSON mode', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'gemini-flash', max_tokens: 50, temperature: 0.3, response_format: { type: 'json_schema', json_schema: { name: 'greeting', schema: { type: 'object', properties: { text: { type: 'string' } } } } },
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Gemini');
+    assert.equal(completion.usage?.prompt_tokens, 21);
+    const received = gemini.received.at(-1)!;
+    assert.equal(received.path, '/v1beta/models/gemini-2.5-flash:generateContent');
+    assert.ok(!received.path.includes('key='), 'the API key never goes in the URL');
+    assert.deepEqual(received.body, {
+      contents: [{ role: 'user', parts: [{ text: 'Hello' }] }],
+      systemInstruction: { parts: [{ text: 'Be brief.' }] },
+      generationConfig: { maxOutputTokens: 50, temperature: 0.3, responseMimeType: 'application/json', responseJsonSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+    });
+  });
+
+  test('streams SSE chunks (CRLF-framed) to an OpenAI client with usage', async () => {
+    const stream = await openai.chat.completions.create({ model: 'gemini-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, 'Bonsoir!');
+    assert.equal(usage?.prompt_tokens, 11);
+    assert.equal(gemini.received.at(-1)!.path, '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
+  });
+
+  test('function calls both ways, with the function name found for tool results in history', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const completion = await openai.chat.completions.create({ model: 'gemini-flash', tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, messages: [{ role: 'user', content: 'Weather?' }] });
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    assert.equal(completion.choices[0]?.finish_reason, 'tool_calls');
+    assert.ok(call?.type === 'function');
+    assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Nice' });
+    assert.deepEqual(gemini.received.at(-1)!.body.toolConfig, { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] } });
+
+    await openai.chat.completions.create({
+      model: 'gemini-flash', tools,
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Nice"}' } }] },
+        { role: 'tool', tool_call_id: call.id, content: '{"forecast":"sunny"}' },
+      ],
+    });
+    const contents = gemini.received.at(-1)!.body.contents as unknown[];
+    assert.deepEqual(contents[1], { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Nice' } } }] });
+    assert.deepEqual(contents[2], { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { forecast: 'sunny' } } }] });
+
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const final = await anthropic.messages.stream({ model: 'gemini-flash', max_tokens: 40, tools: [{ name: 'get_weather', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+    const block = final.content.find((item) => item.type === 'tool_use');
+    assert.ok(block?.type === 'tool_use');
+    assert.deepEqual(block.input, { city: 'Nice' });
+  });
+
+  test('RESOURCE_EXHAUSTED falls back to the next target; a URL image is a clear 400', async () => {
+    const answered = await openai.chat.completions.create({ model: 'busy-then-ok', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(answered.choices[0]?.message.content, 'Bonjour from Gemini');
+    await assert.rejects(
+      openai.chat.completions.create({ model: 'gemini-flash', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/x.png' } }] }] }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && /gemini does not support images by URL/.test(error.message),
+    );
+  });
+
+  test('embeddings through batchEmbedContents, counted by Sluice since Gemini reports no tokens', async () => {
+    const result = await openai.embeddings.create({ model: 'gemini-embed', input: ['one', 'two'], dimensions: 2, encoding_format: 'float' });
+    assert.deepEqual(result.data.map((d) => d.embedding), [[0, 0.25], [1, 0.25]]);
+    assert.ok(result.usage.prompt_tokens >= 2);
+    assert.deepEqual(gemini.received.at(-1)!.body, {
+      requests: [
+        { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'one' }] }, outputDimensionality: 2 },
+        { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'two' }] }, outputDimensionality: 2 },
+      ],
+    });
+  });
+
+  test('the ledger prices Gemini calls from the catalog', async () => {
+    const rows = await ledgerRows(sluice);
+    const row = rows.find((r) => r.provider === 'gemini' && r.stream === 0 && r.input_tokens === 21 && r.status === 200);
+    assert.equal(row?.cost_micro_usd, Math.round(21 * 0.3 + 6 * 2.5));
+    const embedding = rows.find((r) => r.operation === 'embeddings');
+    assert.equal(embedding?.tokens_estimated, 1);
+  });
+});
