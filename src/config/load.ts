@@ -73,6 +73,8 @@ function formatIssues(issues: z.core.$ZodIssue[], source: string): string {
   return lines.join('\n');
 }
 
+const HAS_STANDARD_ENDPOINT = new Set(['bedrock', 'gemini', 'vertex']);
+
 /** Cross-references zod cannot see: targets name configured providers, names are unique, keys are not shared. */
 function checkReferences(config: SluiceConfig, source: string): void {
   const problems: string[] = [];
@@ -102,7 +104,7 @@ function checkReferences(config: SluiceConfig, source: string): void {
   });
   for (const [name, provider] of Object.entries(config.providers)) {
     if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(`providers.${name}.apiVersion: required for azure-openai`);
-    if (provider.type !== 'bedrock' && provider.type !== 'gemini' && provider.baseUrl === undefined) problems.push(`providers.${name}.baseUrl: required for ${provider.type}`);
+    if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined) problems.push(`providers.${name}.baseUrl: required for ${provider.type}`);
   }
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));
 }

@@ -14,11 +14,11 @@ const pricing = z.object({
   cacheWrite: z.number().nonnegative().optional(),
 }).strict();
 
-export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini'] as const;
+export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'vertex'] as const;
 
 const provider = z.object({
   type: z.enum(PROVIDER_TYPES),
-  /** Required for openai, azure-openai and anthropic; bedrock and gemini have a standard endpoint, overridable here. */
+  /** Required for openai, azure-openai and anthropic; bedrock, gemini and vertex have a standard endpoint, overridable here. */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   apiKey: z.string().optional(),
   /** Bedrock: the AWS region, and credentials (else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN). */
@@ -26,6 +26,11 @@ const provider = z.object({
   accessKeyId: z.string().optional(),
   secretAccessKey: z.string().optional(),
   sessionToken: z.string().optional(),
+  /** Vertex: the Google Cloud project (else the service account's), the location, and the service account key. */
+  project: z.string().optional(),
+  location: z.string().optional(),
+  serviceAccountFile: z.string().optional(),
+  serviceAccountJson: z.string().optional(),
   /** Azure OpenAI's api-version query parameter. */
   apiVersion: z.string().optional(),
   /** Anthropic's anthropic-version header. */

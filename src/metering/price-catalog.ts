@@ -29,11 +29,13 @@ export class PriceCatalog {
 
   /** The list price of a model at a provider type, matching `gpt-4o-mini-2024-07-18` to `gpt-4o-mini`; undefined if unknown. */
   lookup(providerType: string, model: string): Pricing | undefined {
-    const catalog = CATALOG_OF[providerType] ?? providerType;
+    // Claude on Vertex is billed at Anthropic's prices (its versions written claude-3-5-haiku@20241022), Gemini at Gemini's.
+    const claudeOnVertex = providerType === 'vertex' && model.startsWith('claude');
+    const catalog = claudeOnVertex ? 'anthropic' : (CATALOG_OF[providerType] ?? providerType);
     const key = `${catalog}\u0000${model}`;
     const cached = this.resolved.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const found = this.match(catalog, model);
+    const found = this.match(catalog, claudeOnVertex ? model.replace('@', '-') : model);
     this.resolved.set(key, found ?? null);
     return found;
   }

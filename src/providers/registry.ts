@@ -4,6 +4,7 @@ import { createAnthropicProvider } from './anthropic/index.js';
 import { createAzureOpenAIProvider } from './azure-openai/index.js';
 import { createBedrockProvider } from './bedrock/index.js';
 import { createGeminiProvider } from './gemini/index.js';
+import { createVertexProvider } from './vertex/index.js';
 import { createOpenAIProvider } from './openai/index.js';
 import type { Provider, ProviderFactory } from './provider.js';
 
@@ -13,6 +14,7 @@ const FACTORIES: Record<ProviderConfig['type'], ProviderFactory> = {
   anthropic: createAnthropicProvider,
   bedrock: createBedrockProvider,
   gemini: createGeminiProvider,
+  vertex: createVertexProvider,
 };
 
 export function createProvider(name: string, config: ProviderConfig): Provider {

@@ -48,7 +48,7 @@ export class MockProvider {
       method: req.method ?? '',
       path: req.url ?? '',
       headers: req.headers,
-      body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+      body: parseBody(text),
       rawBody: text,
     };
     this.received.push(received);
@@ -58,6 +58,16 @@ export class MockProvider {
       if (!res.headersSent) res.writeHead(500);
       res.end(String(error));
     }
+  }
+}
+
+/** JSON bodies parsed; anything else (a token endpoint's form) is left to rawBody. */
+function parseBody(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }
 
