@@ -33,7 +33,15 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
       if (body.stream === true) return sse(res, openaiStreamFrames(['Hel', 'lo', ' there'], { prompt_tokens: 9, completion_tokens: 3 }));
       return json(res, 200, openaiCompletion('Hello from OpenAI'));
     });
-    azureMock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello from Azure', { prompt_tokens: 10, completion_tokens: 4 })));
+    azureMock = await MockProvider.start((request, res) => {
+      if (request.path.includes('/embeddings')) {
+        return json(res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.9] }], model: 'ada', usage: { prompt_tokens: 3, total_tokens: 3 } });
+      }
+      if (request.body.stream === true) {
+        return sse(res, request.body.tools !== undefined ? openaiToolStreamFrames('get_weather', ['{"city":"Oslo"}']) : openaiStreamFrames(['Az', 'ure'], { prompt_tokens: 5, completion_tokens: 2 }));
+      }
+      json(res, 200, openaiCompletion('Hello from Azure', { prompt_tokens: 10, completion_tokens: 4 }));
+    });
     sluice = await startTestSluice({
       providers: {
         openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: UPSTREAM_KEY },
@@ -43,6 +51,7 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
         { name: 'azure-mini', targets: [{ provider: 'azure', model: 'my-4o-mini-deployment' }] },
         { name: 'text-embedding-3-small', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
+        { name: 'azure-embed', targets: [{ provider: 'azure', model: 'my-embedding-deployment' }] },
       ],
     });
     client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -115,6 +124,20 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
     assert.equal(received.headers.authorization, undefined);
   });
 
+  test('streams, calls tools and embeds through Azure deployments too', async () => {
+    const stream = await client.chat.completions.create({ model: 'azure-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, 'Azure');
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
+    const final = await client.chat.completions.stream({ model: 'azure-mini', messages: [{ role: 'user', content: 'Weather?' }], tools }).finalChatCompletion();
+    const call = final.choices[0]?.message.tool_calls?.[0];
+    assert.equal(call?.type === 'function' ? call.function.arguments : undefined, '{"city":"Oslo"}');
+    const embedded = await client.embeddings.create({ model: 'azure-embed', input: 'x', encoding_format: 'float' });
+    assert.deepEqual(embedded.data[0]?.embedding, [0.9]);
+    assert.equal(azureMock.received.at(-1)!.path, '/openai/deployments/my-embedding-deployment/embeddings?api-version=2024-10-21');
+  });
+
   test('serves embeddings', async () => {
     const result = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'], encoding_format: 'float' });
     assert.equal(result.data.length, 2);
@@ -124,7 +147,7 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
   test('lists only the models the consumer may use', async () => {
     const all = [];
     for await (const model of client.models.list()) all.push(model.id);
-    assert.deepEqual(all.sort(), ['azure-mini', 'gpt-4o-mini', 'text-embedding-3-small']);
+    assert.deepEqual(all.sort(), ['azure-embed', 'azure-mini', 'gpt-4o-mini', 'text-embedding-3-small']);
     const restricted = new OpenAI({ apiKey: KEYS.search, baseURL: `${sluice.baseURL}/v1` });
     const limited = [];
     for await (const model of restricted.models.list()) limited.push(model.id);
@@ -148,7 +171,7 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
     assert.ok(streamed.time_to_first_token_ms !== null && streamed.time_to_first_token_ms <= streamed.latency_ms);
     const azure = rows.find((row) => row.provider === 'azure');
     assert.equal(azure?.provider_model, 'my-4o-mini-deployment');
-    const embeddings = rows.find((row) => row.operation === 'embeddings');
+    const embeddings = rows.find((row) => row.operation === 'embeddings' && row.provider === 'openai');
     assert.equal(embeddings?.input_tokens, 8);
     const text = JSON.stringify(rows);
     assert.ok(!text.includes('Hello from OpenAI') && !text.includes('Weather?'), 'no prompt or completion text in the ledger');

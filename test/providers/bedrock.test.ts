@@ -35,6 +35,7 @@ describe('Bedrock provider', () => {
         return json(res, 400, { message: 'The model returned the following errors: temperature: range: 0..1' }, { 'x-amzn-errortype': 'ValidationException' });
       }
       const hasTools = body.toolConfig !== undefined;
+      if (stream && modelId === 'slow') return sendFrames(res, converseStreamFrames(['one ', 'two ', 'three ', 'four ', 'five']), 150);
       if (stream) {
         return sendFrames(res, hasTools ? converseStreamFrames([], { name: 'get_weather', inputPieces: ['{"city":', '"Lyon"}'] }) : converseStreamFrames(['Sa', 'lut']), 5);
       }
@@ -51,6 +52,7 @@ describe('Bedrock provider', () => {
         { name: 'throttled-then-ok', targets: [{ provider: 'bedrock', model: 'throttled' }, { provider: 'bedrock', model: HAIKU }] },
         { name: 'invalid', targets: [{ provider: 'bedrock', model: 'invalid' }, { provider: 'bedrock', model: HAIKU }] },
         { name: 'badly-signed', targets: [{ provider: 'bedrock-wrong-key', model: HAIKU }] },
+        { name: 'slow', targets: [{ provider: 'bedrock', model: 'slow' }] },
         { name: 'titan-embed', targets: [{ provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0' }] },
         { name: 'cohere-embed', targets: [{ provider: 'bedrock', model: 'cohere.embed-english-v3' }] },
       ],
@@ -106,6 +108,21 @@ describe('Bedrock provider', () => {
     assert.equal(usage?.prompt_tokens, 33);
     assert.equal(usage?.completion_tokens, 9);
     assert.equal(bedrock.received.at(-1)!.path, '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse-stream');
+  });
+
+  test('translated streams relay each token as it arrives: the first comes long before a slow stream ends', async () => {
+    const started = Date.now();
+    const stream = anthropic.messages.stream({ model: 'slow', max_tokens: 20, messages: [{ role: 'user', content: 'count' }] });
+    let firstAt = 0;
+    stream.on('text', () => {
+      if (firstAt === 0) firstAt = Date.now() - started;
+    });
+    const final = await stream.finalMessage();
+    const total = Date.now() - started;
+    assert.deepEqual(final.content, [{ type: 'text', text: 'one two three four five' }]);
+    // Nine frames 150 ms apart: about 1.3 s in all.
+    assert.ok(total >= 1_000, `stream took ${total} ms`);
+    assert.ok(firstAt > 0 && firstAt < total - 600, `first token at ${firstAt} ms of ${total} ms`);
   });
 
   test('tool calls round-trip for OpenAI and Anthropic clients, streamed and not', async () => {

@@ -42,7 +42,8 @@ describe('Vertex AI provider', () => {
         if (request.path.endsWith(':streamRawPredict')) return sse(res, anthropicStreamFrames(['Cou', 'cou']));
         return json(res, 200, anthropicMessage('Claude on Vertex'));
       }
-      json(res, 200, { candidates: [{ content: { role: 'model', parts: [{ text: 'Gemini on Vertex' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 9, candidatesTokenCount: 4, totalTokenCount: 13 } });
+      const parts = request.body.tools !== undefined ? [{ functionCall: { name: 'lookup', args: { q: 'sluice' } } }] : [{ text: 'Gemini on Vertex' }];
+      json(res, 200, { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 9, candidatesTokenCount: 4, totalTokenCount: 13 } });
     });
     const account = (tokenPath: string, key = privatePem) => JSON.stringify({
       type: 'service_account', project_id: 'proj-1', client_email: CLIENT_EMAIL, private_key: key, token_uri: `${tokenEndpoint.url}${tokenPath}`,
@@ -80,6 +81,17 @@ describe('Vertex AI provider', () => {
     assert.equal(received.path, '/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
     assert.equal(received.headers.authorization, 'Bearer ya29.token-1');
     assert.equal(exchanges, 1, 'one token exchange serves calls until the token nears expiry');
+  });
+
+  test('Gemini on Vertex answers tool calls', async () => {
+    const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const completion = await openai.chat.completions.create({
+      model: 'gemini-vertex', messages: [{ role: 'user', content: 'Look it up' }],
+      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }],
+    });
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    assert.ok(call?.type === 'function');
+    assert.deepEqual(JSON.parse(call.function.arguments), { q: 'sluice' });
   });
 
   test('a token that expires within the refresh margin is exchanged again for the next call', async () => {
