@@ -1,5 +1,6 @@
 // Bedrock credentials and AWS Signature V4 signing (service "bedrock") with the maintained signer.
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ProviderConfig } from '../../config/schema.js';
 import { SluiceError } from '../../errors.js';
@@ -11,13 +12,60 @@ export interface AwsCredentials {
   sessionToken?: string;
 }
 
-/** From the provider's config, else the standard AWS environment variables. */
-export function resolveCredentials(config: ProviderConfig, env: NodeJS.ProcessEnv = process.env): AwsCredentials | null {
+export type CredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
+
+/**
+ * From the provider's config, else the standard AWS environment variables, else a role assumed with a web identity
+ * token (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, as EKS and other OIDC platforms set them; the SDK's own
+ * provider makes the STS call, AWS_ENDPOINT_URL_STS points it elsewhere).
+ */
+export function resolveCredentials(config: ProviderConfig, region: string, env: NodeJS.ProcessEnv = process.env): CredentialSource | null {
   const accessKeyId = config.accessKeyId ?? env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = config.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) return null;
-  const sessionToken = config.sessionToken ?? (config.accessKeyId === undefined ? env.AWS_SESSION_TOKEN : undefined);
-  return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
+  if (accessKeyId && secretAccessKey) {
+    const sessionToken = config.sessionToken ?? (config.accessKeyId === undefined ? env.AWS_SESSION_TOKEN : undefined);
+    return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
+  }
+  if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) {
+    const assume = fromTokenFile({
+      webIdentityTokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
+      roleArn: env.AWS_ROLE_ARN,
+      roleSessionName: env.AWS_ROLE_SESSION_NAME ?? 'sluice',
+      clientConfig: { region, ...(env.AWS_ENDPOINT_URL_STS && { endpoint: env.AWS_ENDPOINT_URL_STS }) },
+    });
+    return cachedUntilExpiry(async () => {
+      const identity = await assume();
+      return { credentials: toCredentials(identity), expiresAt: identity.expiration?.getTime() ?? Number.POSITIVE_INFINITY };
+    });
+  }
+  return null;
+}
+
+function toCredentials(identity: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): AwsCredentials {
+  return identity.sessionToken
+    ? { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey, sessionToken: identity.sessionToken }
+    : { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey };
+}
+
+/** Assumed-role credentials are kept until five minutes before they expire, one refresh at a time. */
+function cachedUntilExpiry(fetch: () => Promise<{ credentials: AwsCredentials; expiresAt: number }>): () => Promise<AwsCredentials> {
+  let current: { credentials: AwsCredentials; expiresAt: number } | null = null;
+  let pending: Promise<AwsCredentials> | null = null;
+  return () => {
+    if (current !== null && current.expiresAt - 5 * 60_000 > Date.now()) return Promise.resolve(current.credentials);
+    pending ??= fetch().then(
+      (fresh) => {
+        current = fresh;
+        pending = null;
+        return fresh.credentials;
+      },
+      (error: unknown) => {
+        pending = null;
+        throw error;
+      },
+    );
+    return pending;
+  };
 }
 
 export class BedrockSigner {
@@ -25,7 +73,7 @@ export class BedrockSigner {
   private readonly url: URL;
   private readonly providerName: string;
 
-  constructor(providerName: string, url: URL, region: string, credentials: AwsCredentials | null) {
+  constructor(providerName: string, url: URL, region: string, credentials: CredentialSource | null) {
     this.providerName = providerName;
     this.url = url;
     this.signer = credentials === null ? null : new SignatureV4({ service: 'bedrock', region, credentials, sha256: Sha256 });
@@ -34,7 +82,7 @@ export class BedrockSigner {
   /** Signs one attempt: the signature carries the time, so every retry is signed afresh. */
   async sign(request: UpstreamRequest): Promise<UpstreamRequest> {
     if (this.signer === null) {
-      throw new SluiceError('upstream_unavailable', `Provider ${this.providerName} (bedrock) has no AWS credentials: set accessKeyId/secretAccessKey or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.`);
+      throw new SluiceError('upstream_unavailable', `Provider ${this.providerName} (bedrock) has no AWS credentials: set accessKeyId/secretAccessKey, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN.`);
     }
     const signed = await this.signer.sign({
       method: 'POST',

@@ -14,7 +14,7 @@ export function createBedrockProvider(name: string, config: ProviderConfig): Pro
   const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const url = new URL(config.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`);
   const prefix = url.pathname.replace(/\/+$/, '');
-  const signer = new BedrockSigner(name, url, region, resolveCredentials(config));
+  const signer = new BedrockSigner(name, url, region, resolveCredentials(config, region));
   const headers = { 'content-type': 'application/json', accept: 'application/json', ...config.headers };
   const streamHeaders = { ...headers, accept: 'application/vnd.amazon.eventstream' };
   return {
