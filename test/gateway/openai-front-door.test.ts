@@ -169,8 +169,10 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
     const streamed = rows.find((row) => row.stream === 1 && row.input_tokens === 9);
     assert.ok(streamed, 'the streamed call is metered from the usage Sluice asked for');
     assert.ok(streamed.time_to_first_token_ms !== null && streamed.time_to_first_token_ms <= streamed.latency_ms);
-    const azure = rows.find((row) => row.provider === 'azure');
+    const azure = rows.find((row) => row.provider === 'azure' && row.stream === 0 && row.operation === 'chat');
     assert.equal(azure?.provider_model, 'my-4o-mini-deployment');
+    assert.equal(azure?.input_tokens, 10);
+    assert.equal(azure?.cost_micro_usd, null, 'a deployment name says nothing of its model: unpriced until the config gives a price');
     const embeddings = rows.find((row) => row.operation === 'embeddings' && row.provider === 'openai');
     assert.equal(embeddings?.input_tokens, 8);
     const text = JSON.stringify(rows);

@@ -42,6 +42,12 @@ describe('Vertex AI provider', () => {
         if (request.path.endsWith(':streamRawPredict')) return sse(res, anthropicStreamFrames(['Cou', 'cou']));
         return json(res, 200, anthropicMessage('Claude on Vertex'));
       }
+      if (request.path.endsWith(':streamGenerateContent?alt=sse')) {
+        return sse(res, [
+          `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'Stream' }] } }] })}\n\n`,
+          `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'ed' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 2 } })}\n\n`,
+        ]);
+      }
       const parts = request.body.tools !== undefined ? [{ functionCall: { name: 'lookup', args: { q: 'sluice' } } }] : [{ text: 'Gemini on Vertex' }];
       json(res, 200, { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 9, candidatesTokenCount: 4, totalTokenCount: 13 } });
     });
@@ -81,6 +87,20 @@ describe('Vertex AI provider', () => {
     assert.equal(received.path, '/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
     assert.equal(received.headers.authorization, 'Bearer ya29.token-1');
     assert.equal(exchanges, 1, 'one token exchange serves calls until the token nears expiry');
+  });
+
+  test('Gemini on Vertex streams', async () => {
+    const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({ model: 'gemini-vertex', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, 'Streamed');
+    assert.equal(usage?.completion_tokens, 2);
+    assert.ok(vertex.received.at(-1)!.path.endsWith('/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse'));
   });
 
   test('Gemini on Vertex answers tool calls', async () => {
