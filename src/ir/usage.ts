@@ -14,3 +14,17 @@ export interface Usage {
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: false };
 }
+
+/**
+ * Usage from providers (Anthropic, Bedrock) whose input count leaves out prompt-cache reads and writes:
+ * the IR's inputTokens is the whole prompt. Any figure may be missing (undefined).
+ */
+export function usageExcludingCache(input: number | undefined, output: number | undefined, cacheRead = 0, cacheWrite = 0): Usage {
+  return {
+    inputTokens: (input ?? 0) + cacheRead + cacheWrite,
+    outputTokens: output ?? 0,
+    cachedInputTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+    reported: input !== undefined || output !== undefined,
+  };
+}

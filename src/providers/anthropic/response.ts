@@ -1,6 +1,6 @@
 // Anthropic Messages response -> IR (pure).
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
-import type { Usage } from '../../ir/usage.js';
+import { usageExcludingCache, type Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString } from '../shared/json.js';
 
 export function anthropicChatResponse(body: unknown): ChatResponse {
@@ -37,15 +37,7 @@ export function anthropicFinishReason(value: unknown): FinishReason {
 /** Anthropic's input_tokens excludes cache reads and writes; the IR's inputTokens is the whole prompt. */
 export function anthropicUsage(value: unknown): Usage {
   const usage = asObject(value);
-  const input = asNumber(usage.input_tokens);
-  const output = asNumber(usage.output_tokens);
-  const cacheRead = asNumber(usage.cache_read_input_tokens) ?? 0;
-  const cacheWrite = asNumber(usage.cache_creation_input_tokens) ?? 0;
-  return {
-    inputTokens: (input ?? 0) + cacheRead + cacheWrite,
-    outputTokens: output ?? 0,
-    cachedInputTokens: cacheRead,
-    cacheWriteTokens: cacheWrite,
-    reported: input !== undefined || output !== undefined,
-  };
+  return usageExcludingCache(
+    asNumber(usage.input_tokens), asNumber(usage.output_tokens), asNumber(usage.cache_read_input_tokens) ?? 0, asNumber(usage.cache_creation_input_tokens) ?? 0,
+  );
 }

@@ -1,6 +1,6 @@
 // Bedrock Converse response -> IR (pure).
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
-import type { Usage } from '../../ir/usage.js';
+import { usageExcludingCache, type Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString } from '../shared/json.js';
 
 export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse {
@@ -40,15 +40,7 @@ export function bedrockFinishReason(value: unknown): FinishReason {
 /** Bedrock's inputTokens leaves out cache reads and writes; the IR counts the whole prompt. */
 export function bedrockUsage(value: unknown): Usage {
   const usage = asObject(value);
-  const input = asNumber(usage.inputTokens);
-  const output = asNumber(usage.outputTokens);
-  const cacheRead = asNumber(usage.cacheReadInputTokens) ?? 0;
-  const cacheWrite = asNumber(usage.cacheWriteInputTokens) ?? 0;
-  return {
-    inputTokens: (input ?? 0) + cacheRead + cacheWrite,
-    outputTokens: output ?? 0,
-    cachedInputTokens: cacheRead,
-    cacheWriteTokens: cacheWrite,
-    reported: input !== undefined || output !== undefined,
-  };
+  return usageExcludingCache(
+    asNumber(usage.inputTokens), asNumber(usage.outputTokens), asNumber(usage.cacheReadInputTokens) ?? 0, asNumber(usage.cacheWriteInputTokens) ?? 0,
+  );
 }
