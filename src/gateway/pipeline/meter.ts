@@ -3,6 +3,18 @@ import { costMicroUsd } from '../../metering/cost.js';
 import { countTextTokens, estimateEmbeddingTokens, estimatePromptTokens } from '../../metering/tokenizer.js';
 import type { Call } from './call.js';
 
+/** Whether metering must count tokens itself (an async tokenizer run) rather than price reported figures. */
+export function needsCounting(call: Call): boolean {
+  if (call.target === null || (call.status >= 400 && call.status !== 499)) return false;
+  return !call.usage.reported || (call.status === 499 && call.output !== null);
+}
+
+/** Prices reported usage; null when the call has no target or failed, or its model has no price. */
+export function price(call: Call): number | null {
+  if (call.target === null || (call.status >= 400 && call.status !== 499)) return null;
+  return costMicroUsd(call.usage, call.target.pricing);
+}
+
 /** Runs after the response is complete, so the tokenizer's cost never lands on the client. */
 export async function meter(call: Call): Promise<number | null> {
   if (call.target === null || (call.status >= 400 && call.status !== 499)) return null;
