@@ -1,15 +1,20 @@
-// Assembles a running Sluice from a validated config: ledger, routing table, gateway and admin listeners.
+// Assembles a running Sluice from a validated config: ledger, counters, governance, the snapshot, gateway and admin listeners.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
+import { BudgetAlerts } from './alerts/budget-alerts.js';
+import { WebhookNotifier } from './alerts/webhooks.js';
 import type { SluiceConfig } from './config/schema.js';
+import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
-import { RoutingTable } from './gateway/routing/model-routes.js';
 import { GatewayServer } from './gateway/server.js';
+import { buildSnapshot } from './gateway/snapshot.js';
 import { LedgerWriter } from './ledger/writer.js';
 import { PriceCatalog } from './metering/price-catalog.js';
+import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { ConsumerDirectory } from './policy/consumers.js';
+import { systemClock, type Clock } from './policy/clock.js';
+import { Governance } from './policy/governance.js';
 import { sqlitePath } from './store/sqlite.js';
 
 export interface RunningSluice {
@@ -18,11 +23,24 @@ export interface RunningSluice {
   context: GatewayContext;
   /** Resolves when no call is in flight and every record so far is committed to the ledger. */
   settled(): Promise<void>;
+  /**
+   * Applies a new config without dropping calls in flight: routing, consumers, budgets, templates, rate limits and
+   * resource statuses. Listeners, storage, ledger, counters and alerts need a restart; a change to them is logged.
+   */
+  reload(config: SluiceConfig): Promise<void>;
   /** Drains calls in flight, flushes the ledger, closes connections. */
   stop(drainTimeoutMs?: number): Promise<void>;
 }
 
-export async function startSluice(config: SluiceConfig, logger: Logger): Promise<RunningSluice> {
+export interface StartOptions {
+  /** The clock budgets count in; tests move one by hand. */
+  clock?: Clock;
+}
+
+/** Config sections a reload cannot change in a running process. */
+const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log'] as const;
+
+export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const ledger = await LedgerWriter.open({
     path: sqlitePath(config.storage),
     flushIntervalMs: config.ledger.flushIntervalMs,
@@ -30,21 +48,41 @@ export async function startSluice(config: SluiceConfig, logger: Logger): Promise
     logger,
   });
   const catalog = new PriceCatalog();
-  const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model));
   const metrics = new GatewayMetrics(() => ledger.buffered);
+  const counters = counterSettings(config.counters);
+  const store = await openCounterStore(counters);
+  const notifier = config.alerts.webhooks.length === 0 ? null
+    : new WebhookNotifier(config.alerts.webhooks, { logger, attempts: config.alerts.attempts, backoffMs: config.alerts.backoffMs });
+  const governance = new Governance({
+    store,
+    failOpen: counters.failMode === 'open',
+    clock: options.clock ?? systemClock,
+    alerts: new BudgetAlerts({ store, notifier, logger, registry: metrics.registry }),
+    logger,
+    registry: metrics.registry,
+  });
+  let current = config;
   const context: GatewayContext = {
-    routing,
-    consumers: new ConsumerDirectory(config.consumers),
+    snapshot: buildSnapshot(config, catalog, governance),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
     logger,
+    governance,
   };
+  // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
+  if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
   const gateway = new GatewayServer(context);
   let stopping = false;
   const admin = createAdminServer({
     registry: metrics.registry,
-    health: () => ({ ok: !stopping, detail: { models: routing.routes.size, providers: routing.providers.size, ledgerWritten: ledger.written } }),
+    health: () => {
+      const { routing, budgets } = context.snapshot;
+      return {
+        ok: !stopping,
+        detail: { models: routing.routes.size, providers: routing.providers.size, budgets: budgets.budgets.length, counters: store.kind, ledgerWritten: ledger.written },
+      };
+    },
   });
   const gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
   const adminAddress = await listen(admin, config.admin.port, config.admin.host);
@@ -56,16 +94,30 @@ export async function startSluice(config: SluiceConfig, logger: Logger): Promise
       await gateway.settled();
       await ledger.drain();
     },
+    async reload(next: SluiceConfig) {
+      const fixed = FIXED_SECTIONS.filter((section) => JSON.stringify(next[section]) !== JSON.stringify(current[section]));
+      if (fixed.length > 0) logger.warn({ sections: fixed }, 'config reload: these sections only take effect after a restart');
+      const previous = context.snapshot;
+      const snapshot = buildSnapshot(next, catalog, governance, previous);
+      if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
+      // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
+      context.snapshot = snapshot;
+      current = next;
+      logger.info({ models: snapshot.routing.routes.size, consumers: snapshot.consumers.consumers.length, budgets: snapshot.budgets.budgets.length },
+        'config reloaded');
+      void previous.routing.retire(snapshot.routing);
+    },
     async stop(drainTimeoutMs = 10_000) {
       if (stopping) return;
       stopping = true;
       await gateway.drain(drainTimeoutMs);
       await ledger.close();
+      await governance.close();
       await new Promise<void>((resolve) => {
         admin.close(() => resolve());
         admin.closeAllConnections();
       });
-      await routing.close();
+      await context.snapshot.routing.close();
     },
   };
 }

@@ -40,6 +40,22 @@ export const ERRORS = {
     status: 400, openaiType: 'invalid_request_error', openaiCode: 'unsupported_parameter', anthropicType: 'invalid_request_error',
     summary: "The model's provider does not support a feature the request uses.",
   },
+  model_not_sanctioned: {
+    status: 403, openaiType: 'permission_error', openaiCode: 'model_not_sanctioned', anthropicType: 'permission_error',
+    summary: 'Every provider model behind the requested model is unsanctioned (or unreviewed) and the resource policy enforces it.',
+  },
+  budget_exhausted: {
+    status: 429, openaiType: 'insufficient_quota', openaiCode: 'budget_exhausted', anthropicType: 'rate_limit_error',
+    summary: 'An enforced budget has no room for this call; `Retry-After` and `x-ratelimit-*` say when the window resets.',
+  },
+  rate_limited: {
+    status: 429, openaiType: 'rate_limit_error', openaiCode: 'rate_limit_exceeded', anthropicType: 'rate_limit_error',
+    summary: 'A tokens- or requests-per-minute limit has no room for this call; `Retry-After` says when it will.',
+  },
+  counters_unavailable: {
+    status: 503, openaiType: 'api_error', openaiCode: 'counters_unavailable', anthropicType: 'api_error',
+    summary: 'Budgets cannot be checked (the Redis counters are unreachable) and `counters.failMode` is `closed`.',
+  },
   body_too_large: {
     status: 413, openaiType: 'invalid_request_error', openaiCode: 'request_too_large', anthropicType: 'request_too_large',
     summary: 'The body is larger than gateway.maxBodyBytes.',

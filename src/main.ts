@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { startSluice } from './app.js';
 import { defaultConfig } from './config/defaults.js';
 import { loadConfigFile } from './config/load.js';
+import { watchConfigFile } from './config/watch.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
 import { sqlitePath } from './store/sqlite.js';
@@ -30,9 +31,27 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
   const logger = createLogger(config.log.level);
   if (notice !== null) logger.info(notice);
   const sluice = await startSluice(config, logger);
-  logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.routing.routes.size }, 'sluice is listening');
+  logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
+
+  let stopWatching = () => {};
+  if (configPath !== undefined) {
+    const path = configPath;
+    let reloading = Promise.resolve();
+    // A config that fails to load or validate is logged and the running one stays: a typo never takes the gateway down.
+    const reload = () => {
+      reloading = reloading.then(async () => {
+        try {
+          await sluice.reload(await loadConfigFile(path));
+        } catch (error) {
+          logger.error({ err: (error as Error).message }, 'config reload refused; still serving the previous config');
+        }
+      });
+    };
+    stopWatching = watchConfigFile(path, reload);
+  }
 
   const stop = (signal: string) => {
+    stopWatching();
     logger.info({ signal }, 'stopping: draining calls in flight and flushing the ledger');
     sluice.stop().then(
       () => {

@@ -110,7 +110,7 @@ describe('running sluice', () => {
     db.close();
     assert.equal(rows.length, 6, 'five calls and the one in flight at SIGTERM');
     assert.ok(rows.every((row) => row.consumer === 'checkout-service' && row.team === 'payments' && row.input_tokens === 10 && row.status === 200));
-    assert.deepEqual(migrations, [{ version: 1, name: 'ledger' }]);
+    assert.deepEqual(migrations, [{ version: 1, name: 'ledger' }, { version: 2, name: 'ledger governance columns' }]);
     assert.ok(!sluice.output().includes(KEY) && !sluice.output().includes('upstream-key-not-real'), 'no secret in the logs');
   });
 

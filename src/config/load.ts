@@ -106,5 +106,62 @@ function checkReferences(config: SluiceConfig, source: string): void {
     if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(`providers.${name}.apiVersion: required for azure-openai`);
     if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined) problems.push(`providers.${name}.baseUrl: required for ${provider.type}`);
   }
+  checkGovernance(config, modelNames, consumerNames, problems);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));
+}
+
+/** Budgets, templates, rate limits and resource statuses name things that must exist. */
+function checkGovernance(config: SluiceConfig, modelNames: Set<string>, consumerNames: Set<string>, problems: string[]): void {
+  const providerNames = Object.keys(config.providers);
+  const checkResources = (scope: unknown, path: string) => {
+    if (typeof scope !== 'object' || scope === null) return;
+    if ('model' in scope && !modelNames.has(String(scope.model))) problems.push(`${path}.model: no model named "${String(scope.model)}"`);
+    if ('provider' in scope && !(String(scope.provider) in config.providers)) {
+      problems.push(`${path}.provider: expected one of the providers (${providerNames.join(', ') || 'none'}), got "${String(scope.provider)}"`);
+    }
+    if ('resource' in scope) {
+      const provider = String(scope.resource).split('/')[0]!;
+      if (!(provider in config.providers)) problems.push(`${path}.resource: no provider named "${provider}"`);
+    }
+  };
+  const checkConsumers = (scope: unknown, path: string) => {
+    if (typeof scope === 'object' && scope !== null && 'consumer' in scope && !consumerNames.has(String(scope.consumer))) {
+      problems.push(`${path}.consumer: no consumer named "${String(scope.consumer)}"`);
+    }
+  };
+  const checkDowngrade = (action: unknown, path: string, model: unknown) => {
+    if (typeof action !== 'object' || action === null || !('downgrade' in action)) return;
+    const target = String(action.downgrade);
+    if (!modelNames.has(target)) problems.push(`${path}.onExhausted.downgrade: no model named "${target}"`);
+    else if (typeof model === 'object' && model !== null && 'model' in model && model.model === target) {
+      problems.push(`${path}.onExhausted.downgrade: "${target}" is the budget's own model`);
+    }
+  };
+  const unique = (names: string[], path: string) => {
+    const seen = new Set<string>();
+    names.forEach((name, i) => {
+      if (seen.has(name)) problems.push(`${path}[${i}].name: "${name}" is defined twice`);
+      seen.add(name);
+    });
+  };
+  unique(config.budgets.map((b) => b.name), 'budgets');
+  unique(config.budgetTemplates.map((t) => t.name), 'budgetTemplates');
+  unique(config.rateLimits.map((r) => r.name), 'rateLimits');
+  config.budgets.forEach((budget, i) => {
+    checkConsumers(budget.consumers, `budgets[${i}].consumers`);
+    checkResources(budget.resources, `budgets[${i}].resources`);
+    checkDowngrade(budget.onExhausted, `budgets[${i}]`, budget.resources);
+  });
+  config.budgetTemplates.forEach((template, i) => {
+    checkResources(template.resources, `budgetTemplates[${i}].resources`);
+    checkDowngrade(template.onExhausted, `budgetTemplates[${i}]`, template.resources);
+  });
+  config.rateLimits.forEach((limit, i) => {
+    checkConsumers(limit.consumers, `rateLimits[${i}].consumers`);
+    checkResources(limit.resources, `rateLimits[${i}].resources`);
+  });
+  for (const resource of Object.keys(config.resources)) {
+    const provider = resource.split('/')[0]!;
+    if (!(provider in config.providers)) problems.push(`resources.${resource}: no provider named "${provider}"`);
+  }
 }

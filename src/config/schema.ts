@@ -1,5 +1,6 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
+import { governanceFields } from './governance-schema.js';
 
 const hostPort = (port: number) =>
   z.object({
@@ -70,6 +71,8 @@ const consumer = z.object({
   keys: z.array(z.string().min(8, 'a key of at least 8 characters')).min(1),
   /** Model names this consumer may use; all when absent. */
   models: z.array(z.string()).optional(),
+  /** Free-form labels, matched by budget templates' selectors. */
+  labels: z.record(z.string(), z.string()).default({}),
 }).strict();
 
 export const configSchema = z.object({
@@ -99,6 +102,7 @@ export const configSchema = z.object({
   providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name'), provider).default({}),
   models: z.array(model).default([]),
   consumers: z.array(consumer).default([]),
+  ...governanceFields,
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;

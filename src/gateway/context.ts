@@ -1,10 +1,9 @@
-// What every request handler reads: the prebuilt tables and the sinks for records, fixed for the gateway's life.
-import type { ConsumerDirectory } from '../policy/consumers.js';
+// What every request handler reads: the current config snapshot (swapped whole on reload) and the sinks for records.
 import type { RecordSinks } from './pipeline/record.js';
-import type { RoutingTable } from './routing/model-routes.js';
+import type { Snapshot } from './snapshot.js';
 
 export interface GatewayContext extends RecordSinks {
-  routing: RoutingTable;
-  consumers: ConsumerDirectory;
+  /** Everything built from one version of the config. A call reads it once, so a reload never mixes two versions. */
+  snapshot: Snapshot;
   maxBodyBytes: number;
 }

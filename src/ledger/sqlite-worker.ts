@@ -16,7 +16,7 @@ function values(row: Transaction): Array<string | number | null> {
   return [
     row.requestId, row.startedAt, row.operation, row.api, row.consumer, row.team, row.requestedModel, row.provider, row.providerModel,
     row.stream ? 1 : 0, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.cacheWriteTokens, row.tokensEstimated ? 1 : 0,
-    row.costMicroUsd, row.latencyMs, row.timeToFirstTokenMs, row.status, row.errorClass, row.attempts,
+    row.costMicroUsd, row.latencyMs, row.timeToFirstTokenMs, row.status, row.errorClass, row.attempts, row.servedModel, row.violations,
   ];
 }
 
@@ -28,8 +28,8 @@ try {
   // Many rows per INSERT statement: far fewer statement steps per batch than one INSERT per row.
   const columns = `request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
       input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd,
-      latency_ms, time_to_first_token_ms, status, error_class, attempts`;
-  const placeholders = (rows: number) => Array.from({ length: rows }, () => `(${Array(21).fill('?').join(',')})`).join(',');
+      latency_ms, time_to_first_token_ms, status, error_class, attempts, served_model, violations`;
+  const placeholders = (rows: number) => Array.from({ length: rows }, () => `(${Array(23).fill('?').join(',')})`).join(',');
   const insertOne = db.prepare(`INSERT INTO transactions (${columns}) VALUES ${placeholders(1)}`);
   const insertMany = db.prepare(`INSERT INTO transactions (${columns}) VALUES ${placeholders(ROWS_PER_STATEMENT)}`);
   const insertBatch = db.transaction((rows: Transaction[]) => {

@@ -30,4 +30,8 @@ export interface Transaction {
   errorClass: string | null;
   /** Upstream attempts made, fallbacks and retries included. */
   attempts: number;
+  /** The Sluice model that served the call when a budget downgraded it from the requested one; else null. */
+  servedModel: string | null;
+  /** Policies the call broke in monitor mode (budget names, "resource:<provider/model>"), comma-separated; else null. */
+  violations: string | null;
 }

@@ -8,6 +8,7 @@ export interface Consumer {
   owner: string | null;
   /** Model names this consumer may use; null means every configured model. */
   models: ReadonlySet<string> | null;
+  labels: Readonly<Record<string, string>>;
 }
 
 const RECENT_KEYS = 10_000;
@@ -32,6 +33,7 @@ export class ConsumerDirectory {
         team: config.team ?? null,
         owner: config.owner ?? null,
         models: config.models ? new Set(config.models) : null,
+        labels: config.labels,
       };
       consumers.push(consumer);
       for (const key of config.keys) this.byKeyHash.set(hashKey(key), consumer);

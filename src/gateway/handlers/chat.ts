@@ -14,18 +14,21 @@ import type { Call } from '../pipeline/call.js';
 import { readJsonBody } from '../pipeline/read-body.js';
 import { record } from '../pipeline/record.js';
 import { resolveModel } from '../pipeline/resolve-model.js';
+import { admit } from '../pipeline/admit.js';
 import { sendError, write } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
 
 export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    call.consumer = authenticate(context.consumers, req);
+    const snapshot = context.snapshot;
+    call.consumer = authenticate(snapshot.consumers, req);
     const body = await readJsonBody(req, context.maxBodyBytes);
     const request = door.parseChat(body);
     call.chat = request;
     call.requestedModel = request.model;
     call.stream = request.stream;
-    const route = resolveModel(context.routing.routes, call.consumer, request.model);
+    const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
+    const route = await admit(snapshot.admission, call, requested);
     const client: ClientBody = { dialect: door.dialect, body };
     const answer = await invokeUpstream(
       route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.cancellation, call,

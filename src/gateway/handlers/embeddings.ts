@@ -13,17 +13,20 @@ import type { Call } from '../pipeline/call.js';
 import { readJsonBody } from '../pipeline/read-body.js';
 import { record } from '../pipeline/record.js';
 import { resolveModel } from '../pipeline/resolve-model.js';
+import { admit } from '../pipeline/admit.js';
 import { sendError, sendJson } from '../respond.js';
 import { invokeUpstream } from '../routing/invoke.js';
 
 export async function handleEmbeddings(context: GatewayContext, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    call.consumer = authenticate(context.consumers, req);
+    const snapshot = context.snapshot;
+    call.consumer = authenticate(snapshot.consumers, req);
     const body = await readJsonBody(req, context.maxBodyBytes);
     const request = parseOpenAIEmbeddings(body);
     call.embeddings = request;
     call.requestedModel = request.model;
-    const route = resolveModel(context.routing.routes, call.consumer, request.model);
+    const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
+    const route = await admit(snapshot.admission, call, requested);
     const client: ClientBody = { dialect: 'openai', body };
     const answer = await invokeUpstream(
       route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.cancellation, call,

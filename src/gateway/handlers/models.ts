@@ -13,8 +13,9 @@ const STARTED = Math.floor(Date.now() / 1000);
 
 export function handleModels(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse, id: string | null): void {
   try {
-    const consumer = authenticate(context.consumers, req);
-    const names = [...context.routing.routes.keys()].filter((name) => mayUse(consumer, name));
+    const snapshot = context.snapshot;
+    const consumer = authenticate(snapshot.consumers, req);
+    const names = [...snapshot.routing.routes.keys()].filter((name) => mayUse(consumer, name));
     if (id !== null) {
       if (!names.includes(id)) throw new SluiceError('model_not_found', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
       sendJson(res, 200, JSON.stringify(door.dialect === 'anthropic' ? anthropicModel(id) : openaiModel(id)));

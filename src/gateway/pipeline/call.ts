@@ -8,6 +8,7 @@ import type { Consumer } from '../../policy/consumers.js';
 import type { OutputEstimate } from '../frontdoors/output-sample.js';
 import type { Target } from '../routing/model-routes.js';
 import type { AttemptLog } from '../routing/invoke.js';
+import type { Reservation } from './admit.js';
 import { Cancellation } from './cancellation.js';
 
 export class Call implements AttemptLog {
@@ -31,6 +32,12 @@ export class Call implements AttemptLog {
   firstTokenHr: bigint | null;
   status: number;
   errorClass: string | null;
+  /** What admission reserved against budgets; settled (or given back) when the call is recorded. */
+  reservation: Reservation | null;
+  /** The Sluice model that serves the call when a budget downgraded it. */
+  servedModel: string | null;
+  /** Policies broken in monitor mode. */
+  violations: string[] | null;
 
   constructor(requestId: string, api: Call['api'], operation: Call['operation']) {
     this.requestId = requestId;
@@ -52,6 +59,13 @@ export class Call implements AttemptLog {
     this.firstTokenHr = null;
     this.status = 200;
     this.errorClass = null;
+    this.reservation = null;
+    this.servedModel = null;
+    this.violations = null;
+  }
+
+  addViolation(name: string): void {
+    (this.violations ??= []).push(name);
   }
 
   /** Aborts the upstream call when the client goes away before the response is complete. */
@@ -94,6 +108,8 @@ export class Call implements AttemptLog {
       status: this.status,
       errorClass: this.errorClass,
       attempts: this.attempts,
+      servedModel: this.servedModel,
+      violations: this.violations === null ? null : this.violations.join(','),
     };
   }
 }

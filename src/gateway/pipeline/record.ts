@@ -2,20 +2,25 @@
 import type { Logger } from 'pino';
 import type { LedgerWriter } from '../../ledger/writer.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
+import type { Governance } from '../../policy/governance.js';
 import type { Call } from './call.js';
 import { meter, needsCounting, price } from './meter.js';
+import { settle } from './settle.js';
 
 export interface RecordSinks {
   ledger: LedgerWriter;
   metrics: GatewayMetrics;
   logger: Logger;
+  governance: Governance;
 }
 
-/** Synchronous for the usual call, whose provider reported its usage: no promise on the busiest path. */
+/**
+ * Synchronous for the usual call, whose provider reported its usage: no promise on the busiest path. What it returns
+ * (counting, a settlement in Redis) runs after the client has its answer; the gateway's drain waits for it.
+ */
 export function record(sinks: RecordSinks, call: Call): Promise<void> | undefined {
   if (needsCounting(call)) return countThenRecord(sinks, call);
-  write(sinks, call, price(call));
-  return undefined;
+  return write(sinks, call, price(call));
 }
 
 async function countThenRecord(sinks: RecordSinks, call: Call): Promise<void> {
@@ -25,10 +30,16 @@ async function countThenRecord(sinks: RecordSinks, call: Call): Promise<void> {
   } catch (error) {
     sinks.logger.error({ requestId: call.requestId, err: (error as Error).message }, 'metering failed; recorded without cost');
   }
-  write(sinks, call, cost);
+  await write(sinks, call, cost);
 }
 
-function write(sinks: RecordSinks, call: Call, cost: number | null): void {
+function write(sinks: RecordSinks, call: Call, cost: number | null): Promise<void> | undefined {
+  const settled = settle(sinks.governance, call, cost);
+  const resource = call.target?.resource;
+  if (resource !== undefined && resource.action === 'monitor') {
+    call.addViolation(`resource:${resource.id}`);
+    sinks.governance.violation(`resource:${resource.id}`, 'resource', call.requestId, call.consumer?.name ?? null);
+  }
   const transaction = call.toTransaction(cost);
   sinks.ledger.append(transaction);
   sinks.metrics.observe(transaction);
@@ -40,4 +51,5 @@ function write(sinks: RecordSinks, call: Call, cost: number | null): void {
   } else {
     sinks.logger.debug({ requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status, latencyMs: transaction.latencyMs }, 'call');
   }
+  return settled;
 }

@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
+import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 
 export interface Target {
@@ -14,11 +15,20 @@ export interface Target {
   breaker: CircuitBreaker;
   /** Config pricing for this model, else the catalog's for this provider and model (resolved at start). */
   pricing: Pricing | undefined;
+  /** The resource this target is and what the resource policy says of it (resolved at start and on reload). */
+  resource: ResourcePolicyEntry;
 }
 
 export interface ModelRoute {
   name: string;
+  /** The targets calls may go to: those the resource policy enforces against are left out. */
   targets: Target[];
+  /** Every configured target, refused ones included (budgets scoped to a provider or resource match on these). */
+  configuredTargets: Target[];
+  /** Set when the resource policy leaves no target: the 403 every call to this model gets. */
+  refusal: string | null;
+  /** The highest price among the targets, for reserving a cost estimate before the target is known. */
+  reservePricing: Pricing | undefined;
   /** Sum of target weights; 0 when no target has a weight (plain ordered fallback). */
   totalWeight: number;
   retry: RetryConfig;
@@ -26,33 +36,50 @@ export interface ModelRoute {
 
 export type PriceLookup = (providerType: string, model: string) => Pricing | undefined;
 
+interface ProviderSlot {
+  provider: Provider;
+  pool: Pool;
+  /** The provider's config as JSON: a reload reuses the slot (its pool and warm connections) when unchanged. */
+  config: string;
+}
+
 export class RoutingTable {
   readonly routes: Map<string, ModelRoute>;
   readonly providers: Map<string, Provider>;
-  private readonly pools: Pool[];
+  private readonly slots: Map<string, ProviderSlot>;
+  private readonly breakers: Map<string, CircuitBreaker>;
 
-  constructor(config: SluiceConfig, lookupPrice: PriceLookup) {
+  /** `previous`: the table being replaced by a reload, whose unchanged providers and breakers carry over. */
+  constructor(config: SluiceConfig, lookupPrice: PriceLookup, previous?: RoutingTable) {
     this.routes = new Map();
     this.providers = new Map();
-    this.pools = [];
-    const poolsByProvider = new Map<string, Pool>();
+    this.slots = new Map();
     for (const [name, providerConfig] of Object.entries(config.providers)) {
-      const provider = createProvider(name, providerConfig);
-      this.providers.set(name, provider);
-      // One pool per provider, so one provider's slow upstream cannot starve another's connections.
-      const pool = new Pool(provider.origin, { connections: providerConfig.connections, keepAliveTimeout: 30_000 });
-      poolsByProvider.set(name, pool);
-      this.pools.push(pool);
+      const json = JSON.stringify(providerConfig);
+      const old = previous?.slots.get(name);
+      let slot: ProviderSlot;
+      if (old !== undefined && old.config === json) slot = old;
+      else {
+        const provider = createProvider(name, providerConfig);
+        // One pool per provider, so one provider's slow upstream cannot starve another's connections.
+        const pool = new Pool(provider.origin, { connections: providerConfig.connections, keepAliveTimeout: 30_000 });
+        slot = { provider, pool, config: json };
+      }
+      this.slots.set(name, slot);
+      this.providers.set(name, slot.provider);
     }
+    const poolsByProvider = new Map<string, Pool>([...this.slots].map(([name, slot]) => [name, slot.pool]));
     const breakers = new Map<string, CircuitBreaker>();
+    this.breakers = breakers;
     const { failures, cooldownMs } = config.routing.circuitBreaker;
     for (const model of config.models) {
       const targets = model.targets.map((target): Target => {
         const provider = this.providers.get(target.provider)!;
         // Two models sharing a provider model share its breaker: the upstream is the thing that fails.
         const key = `${target.provider}\u0000${target.model}`;
-        let breaker = breakers.get(key);
-        if (breaker === undefined) breakers.set(key, (breaker = new CircuitBreaker(failures, cooldownMs)));
+        let breaker = breakers.get(key) ?? previous?.breakers.get(key);
+        if (breaker === undefined) breaker = new CircuitBreaker(failures, cooldownMs);
+        breakers.set(key, breaker);
         return {
           provider,
           pool: poolsByProvider.get(target.provider)!,
@@ -60,20 +87,45 @@ export class RoutingTable {
           weight: target.weight,
           breaker,
           pricing: model.pricing ?? lookupPrice(provider.type, target.model),
+          resource: resourcePolicy(config, target.provider, target.model),
         };
       });
+      const allowed = targets.filter((target) => target.resource.action !== 'enforce');
+      const refused = targets.filter((target) => target.resource.action === 'enforce');
       this.routes.set(model.name, {
         name: model.name,
-        targets,
-        totalWeight: targets.reduce((sum, target) => sum + (target.weight ?? 0), 0),
+        targets: allowed,
+        configuredTargets: targets,
+        refusal: allowed.length > 0 ? null
+          : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => `${t.resource.id} is ${t.resource.status}`).join(', ')}.`,
+        reservePricing: highestPricing(targets),
+        totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
         retry: { ...config.routing.retry, ...model.retry },
       });
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.pools.map((pool) => pool.close()));
+  /** Closes the pools the next table does not reuse, once their calls in flight are done (undici waits for them). */
+  async retire(next: RoutingTable): Promise<void> {
+    const kept = new Set([...next.slots.values()].map((slot) => slot.pool));
+    await Promise.all([...this.slots.values()].filter((slot) => !kept.has(slot.pool)).map((slot) => slot.pool.close()));
   }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.slots.values()].map((slot) => slot.pool.close()));
+  }
+}
+
+function highestPricing(targets: readonly Target[]): Pricing | undefined {
+  let highest: Pricing | undefined;
+  for (const { pricing } of targets) {
+    if (pricing === undefined) continue;
+    highest = highest === undefined ? { ...pricing } : {
+      input: Math.max(highest.input, pricing.input),
+      output: Math.max(highest.output, pricing.output),
+    };
+  }
+  return highest;
 }
 
 /**

@@ -39,4 +39,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX transactions_consumer_started_at ON transactions (consumer, started_at);
     `,
   },
+  {
+    version: 2,
+    name: 'ledger governance columns',
+    sql: `
+      ALTER TABLE transactions ADD COLUMN served_model TEXT;
+      ALTER TABLE transactions ADD COLUMN violations TEXT;
+    `,
+  },
 ];

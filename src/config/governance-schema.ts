@@ -1,0 +1,126 @@
+// The governance parts of sluice.yaml: resource statuses, budgets, budget templates, rate limits, counters and alerts.
+import { z } from 'zod';
+
+/** `30s`, `15m`, `24h`, `7d`: the length of a rolling window. */
+export const DURATION = /^([1-9][0-9]*)(s|m|h|d)$/;
+
+const window = z.union([
+  z.enum(['minute', 'hour', 'day', 'month']),
+  z.object({ rolling: z.string().regex(DURATION, 'a duration such as 30m, 24h or 7d') }).strict(),
+]);
+
+/** Who a budget covers: one consumer, a team, or everyone. */
+const consumerScope = z.union([
+  z.literal('everyone'),
+  z.object({ consumer: z.string().min(1) }).strict(),
+  z.object({ team: z.string().min(1) }).strict(),
+]);
+
+/** Which calls a budget covers: one Sluice model, one provider, one resource (provider/model), or any. */
+const resourceScope = z.union([
+  z.literal('any'),
+  z.object({ model: z.string().min(1) }).strict(),
+  z.object({ provider: z.string().min(1) }).strict(),
+  z.object({ resource: z.string().regex(/^[^/]+\/.+$/, 'provider/model') }).strict(),
+]);
+
+export const MEASURES = ['input_tokens', 'output_tokens', 'total_tokens', 'cost_usd', 'requests'] as const;
+
+const onExhausted = z.union([z.literal('refuse'), z.object({ downgrade: z.string().min(1) }).strict()]);
+
+/** What a budget and a template share: everything but whom it binds. */
+const budgetTerms = {
+  resources: resourceScope.default('any'),
+  measure: z.enum(MEASURES),
+  /** Tokens, requests, or USD for cost_usd. */
+  limit: z.number().positive(),
+  window,
+  mode: z.enum(['monitor', 'enforce']).default('enforce'),
+  /** Percentages of the limit at which one alert per window is sent. */
+  alerts: z.array(z.number().positive().max(1000)).default([]),
+  onExhausted: onExhausted.default('refuse'),
+};
+
+const budget = z.object({
+  name: z.string().min(1).regex(/^[^/]+$/, 'a name without "/"'),
+  consumers: consumerScope.default('everyone'),
+  ...budgetTerms,
+}).strict();
+
+/** Which consumers a template is materialized for: a team, consumers carrying all the given labels, or everyone. */
+const selector = z.union([
+  z.literal('everyone'),
+  z.object({ team: z.string().min(1) }).strict(),
+  z.object({ labels: z.record(z.string(), z.string()) }).strict(),
+]);
+
+const template = z.object({
+  name: z.string().min(1).regex(/^[^/]+$/, 'a name without "/"'),
+  selector,
+  ...budgetTerms,
+}).strict();
+
+const rateLimit = z.object({
+  name: z.string().min(1).regex(/^[^/]+$/, 'a name without "/"'),
+  consumers: consumerScope.default('everyone'),
+  resources: resourceScope.default('any'),
+  /** `consumer`: every consumer in scope has its own counters; `shared`: the scope shares one. */
+  per: z.enum(['consumer', 'shared']).default('consumer'),
+  tokensPerMinute: z.number().int().positive().optional(),
+  requestsPerMinute: z.number().int().positive().optional(),
+  mode: z.enum(['monitor', 'enforce']).default('enforce'),
+}).strict().refine((limit) => limit.tokensPerMinute !== undefined || limit.requestsPerMinute !== undefined, {
+  message: 'set tokensPerMinute, requestsPerMinute or both',
+});
+
+const resourceAction = z.enum(['allow', 'monitor', 'enforce']);
+
+export const governanceFields = {
+  /** Resource (provider/model) -> status; a resource not listed is unreviewed. */
+  resources: z.record(z.string().regex(/^[^/]+\/.+$/, 'provider/model'), z.enum(['sanctioned', 'unsanctioned', 'unreviewed'])).default({}),
+  resourcePolicy: z.object({
+    /** What a call to an unsanctioned resource gets: enforce (403), monitor (served, logged and counted) or allow. */
+    unsanctioned: resourceAction.default('enforce'),
+    unreviewed: resourceAction.default('allow'),
+  }).strict().default({ unsanctioned: 'enforce', unreviewed: 'allow' }),
+  budgets: z.array(budget).default([]),
+  budgetTemplates: z.array(template).default([]),
+  rateLimits: z.array(rateLimit).default([]),
+  admission: z.object({
+    /** The output reserved for a call that names no max_tokens. */
+    defaultMaxTokens: z.number().int().positive().default(4096),
+  }).strict().default({ defaultMaxTokens: 4096 }),
+  counters: z.union([
+    z.literal('memory'),
+    z.string().regex(/^rediss?:\/\//, 'memory or redis://host:port'),
+    z.object({
+      url: z.string().regex(/^(memory|rediss?:\/\/.*)$/, 'memory or redis://host:port'),
+      /** open: admit calls unmetered while Redis is unreachable (logged, metered); closed: refuse them with 503. */
+      failMode: z.enum(['open', 'closed']).default('open'),
+      timeoutMs: z.number().int().positive().default(250),
+      /** Put before every Redis key, so gateways of different deployments can share one Redis. */
+      keyPrefix: z.string().default('sluice:'),
+    }).strict(),
+  ]).default('memory'),
+  alerts: z.object({
+    webhooks: z.array(z.object({
+      url: z.url({ protocol: /^https?$/ }),
+      /** Signs each delivery (x-sluice-signature: v1=HMAC-SHA256 of "timestamp.body"). */
+      secret: z.string().min(16, 'a secret of at least 16 characters'),
+      headers: z.record(z.string(), z.string()).optional(),
+    }).strict()).default([]),
+    attempts: z.number().int().min(1).max(20).default(5),
+    backoffMs: z.number().int().min(0).default(500),
+  }).strict().default({ webhooks: [], attempts: 5, backoffMs: 500 }),
+};
+
+export type BudgetConfig = z.infer<typeof budget>;
+export type BudgetTemplateConfig = z.infer<typeof template>;
+export type RateLimitConfig = z.infer<typeof rateLimit>;
+export type WindowConfig = z.infer<typeof window>;
+export type ConsumerScope = z.infer<typeof consumerScope>;
+export type ResourceScope = z.infer<typeof resourceScope>;
+export type TemplateSelector = z.infer<typeof selector>;
+export type Measure = (typeof MEASURES)[number];
+export type ResourceStatus = 'sanctioned' | 'unsanctioned' | 'unreviewed';
+export type ResourceAction = z.infer<typeof resourceAction>;

@@ -1,0 +1,53 @@
+// The counters budgets and rate limits are held in: one interface, kept in memory (one process) or in Redis (many).
+
+/**
+ * One budget's counter as a call sees it. The window arithmetic (which bucket, how much of the previous one still
+ * counts, how long a key must live) is done by the caller (src/policy/windows.ts), so every store only adds and compares.
+ */
+export interface CounterLine {
+  /** The counter of the window bucket the call falls in. */
+  key: string;
+  /** Rolling windows: the bucket before it, of which `previousWeight` (0..1) still counts. Null for calendar windows. */
+  previousKey: string | null;
+  previousWeight: number;
+  /** The most the window may hold; only read when `enforce`. */
+  limit: number;
+  /** What this call adds (an integer: tokens, micro-USD or requests); negative when a settlement gives back. */
+  amount: number;
+  /** True: refuse when usage + amount would pass the limit. False: count only (monitor mode, settlements). */
+  enforce: boolean;
+  /** How long the bucket's key must outlive now: the end of the last window that can still read it. */
+  ttlMs: number;
+}
+
+export interface ReserveOutcome {
+  /** Whether every enforcing line fitted; when not, nothing was added to any line. */
+  admitted: boolean;
+  /** The index of the first enforcing line that did not fit; -1 when admitted. */
+  refused: number;
+  /** Per line, the window's usage after the call's amount was added (before it, when refused). */
+  used: number[];
+}
+
+export interface CounterStore {
+  readonly kind: 'memory' | 'redis';
+  /**
+   * All or nothing, atomically across the lines (one Lua script on Redis): if every enforcing line has room, add each
+   * line's amount to its bucket; otherwise add nothing. `now` is the caller's clock (epoch ms), used by the memory
+   * store for expiry; Redis expires keys itself.
+   */
+  reserve(now: number, lines: readonly CounterLine[]): ReserveOutcome | Promise<ReserveOutcome>;
+  /** True for the first caller to claim this key until it expires (one alert per threshold per window, across replicas). */
+  claim(now: number, key: string, ttlMs: number): boolean | Promise<boolean>;
+  /** Reads a bucket's value (0 when absent): for inspection and tests, not on the request path. */
+  read(now: number, key: string): number | Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Raised by a store that cannot answer (Redis down or too slow); admission then fails open or closed as configured. */
+export class CounterStoreUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CounterStoreUnavailable';
+  }
+}

@@ -1,0 +1,83 @@
+// Counters in this process's memory: the embedded default. Atomic by construction (one thread, no await inside).
+import type { CounterLine, CounterStore, ReserveOutcome } from './counter-store.js';
+
+interface Entry {
+  value: number;
+  expiresAt: number;
+}
+
+/** How often expired buckets are swept, so a gateway with many consumers and windows does not grow without bound. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+export class MemoryCounterStore implements CounterStore {
+  readonly kind = 'memory' as const;
+  private readonly entries: Map<string, Entry>;
+  private readonly sweeper: NodeJS.Timeout;
+  private lastNow: number;
+
+  constructor() {
+    this.entries = new Map();
+    this.lastNow = 0;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  reserve(now: number, lines: readonly CounterLine[]): ReserveOutcome {
+    this.lastNow = now;
+    const used = new Array<number>(lines.length);
+    let refused = -1;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      let value = this.value(now, line.key);
+      if (line.previousKey !== null && line.previousWeight > 0) value += this.value(now, line.previousKey) * line.previousWeight;
+      used[i] = value;
+      if (refused === -1 && line.enforce && value + line.amount > line.limit) refused = i;
+    }
+    if (refused !== -1) return { admitted: false, refused, used };
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const entry = this.live(now, line.key);
+      if (entry === undefined) this.entries.set(line.key, { value: line.amount, expiresAt: now + line.ttlMs });
+      else {
+        entry.value += line.amount;
+        entry.expiresAt = Math.max(entry.expiresAt, now + line.ttlMs);
+      }
+      used[i] = used[i]! + line.amount;
+    }
+    return { admitted: true, refused: -1, used };
+  }
+
+  claim(now: number, key: string, ttlMs: number): boolean {
+    if (this.live(now, key) !== undefined) return false;
+    this.entries.set(key, { value: 1, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  read(now: number, key: string): number {
+    return this.value(now, key);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+
+  private value(now: number, key: string): number {
+    return this.live(now, key)?.value ?? 0;
+  }
+
+  private live(now: number, key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep(): void {
+    // The last clock value seen, not Date.now(): tests run the gateway on an injected clock.
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= this.lastNow) this.entries.delete(key);
+  }
+}

@@ -1,0 +1,254 @@
+// Counters in Redis: shared by every gateway replica, atomic through one Lua script, and never a reason for a call to hang.
+import { Redis } from 'ioredis';
+import { CounterStoreUnavailable } from './counter-store.js';
+import type { CounterLine, CounterStore, ReserveOutcome } from './counter-store.js';
+
+export interface RedisCounterStoreOptions {
+  /** redis://[user:password@]host:port[/db] or rediss:// for TLS. Its credentials never appear in an error message. */
+  url: string;
+  /** Put before every key, so one Redis can hold several gateways' (or tests') counters apart. Default 'sluice:'. */
+  keyPrefix?: string;
+  /** The longest a command may take before the call is answered as if Redis were down. Default 250 ms. */
+  commandTimeoutMs?: number;
+}
+
+const DEFAULT_KEY_PREFIX = 'sluice:';
+const DEFAULT_COMMAND_TIMEOUT_MS = 250;
+/** How long a TCP (or TLS) connect may take before it is abandoned and retried: only bounds detection, never a call. */
+const CONNECT_TIMEOUT_MS = 2_000;
+/** Reconnect back-off: 100 ms more per failed attempt, never more than this, forever. */
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+/**
+ * The whole of MemoryCounterStore.reserve, run by Redis as one atomic step.
+ *
+ * Per line i (1-based), two keys and five arguments:
+ *   KEYS[2i-1]  the bucket key
+ *   KEYS[2i]    the previous bucket key; the bucket key itself when there is none (the script then never reads it),
+ *               so every key a call names stays the caller's own and the script would hash-tag cleanly on a cluster
+ *   ARGV[5i-4]  amount (an integer, may be negative)
+ *   ARGV[5i-3]  enforce: '1' or '0'
+ *   ARGV[5i-2]  limit
+ *   ARGV[5i-1]  previous weight; '0' when the previous bucket does not count
+ *   ARGV[5i]    ttl in ms (a positive integer)
+ *
+ * Returns { admitted ('1' | '0'), refused index (0-based, '-1' when admitted), then per line the bucket's value and the
+ * previous bucket's value as they were before the call }. Raw GET strings, not Lua numbers: Redis truncates a Lua
+ * number to an integer reply and tostring keeps only 14 digits, so the weighting is redone in JS with the very same
+ * double arithmetic the script compared with (and the memory store uses), giving identical `used` figures.
+ *
+ * Every value is read before anything is written, as in memory, so a key named by two lines (or as one line's
+ * previous bucket) is judged on its value before the call. INCRBY runs even for an amount of 0: memory creates the
+ * entry then too. The expiry only ever grows (PTTL is -1 for a key just created, so it gets one).
+ */
+const RESERVE_LUA = `
+local lines = #KEYS / 2
+local out = { '1', '-1' }
+local refused = -1
+for i = 1, lines do
+  local base = 5 * (i - 1)
+  local weight = tonumber(ARGV[base + 4])
+  local current = redis.call('GET', KEYS[2 * i - 1]) or '0'
+  local previous = '0'
+  if weight > 0 then previous = redis.call('GET', KEYS[2 * i]) or '0' end
+  out[2 * i + 1] = current
+  out[2 * i + 2] = previous
+  if refused == -1 and ARGV[base + 2] == '1' then
+    local used = tonumber(current)
+    if weight > 0 then used = used + tonumber(previous) * weight end
+    if used + tonumber(ARGV[base + 1]) > tonumber(ARGV[base + 3]) then refused = i - 1 end
+  end
+end
+if refused ~= -1 then
+  out[1] = '0'
+  out[2] = tostring(refused)
+  return out
+end
+for i = 1, lines do
+  local base = 5 * (i - 1)
+  local key = KEYS[2 * i - 1]
+  local ttl = tonumber(ARGV[base + 5])
+  redis.call('INCRBY', key, ARGV[base + 1])
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+return out
+`;
+
+/** The command defineCommand adds: no fixed key count, so the count goes first. */
+type ReserveCommand = (numberOfKeys: number, ...keysThenArgs: string[]) => Promise<string[]>;
+const RESERVE_COMMAND = 'sluiceReserve';
+
+export class RedisCounterStore implements CounterStore {
+  readonly kind = 'redis' as const;
+  private readonly redis: Redis;
+  private readonly keyPrefix: string;
+  /** Where Redis is, for messages: scheme, host, port and db, never the user or password. */
+  private readonly where: string;
+  /** Strings that must never reach a message (the URL's password, raw and decoded). */
+  private readonly secrets: string[];
+  private readonly firstConnection: Promise<boolean>;
+  private lastError: string | null;
+  private closed: boolean;
+
+  /** Waits (at most about CONNECT_TIMEOUT_MS) for the first connection, so the first calls can find Redis ready. */
+  static async open(options: RedisCounterStoreOptions): Promise<RedisCounterStore> {
+    const store = new RedisCounterStore(options);
+    await store.firstConnection;
+    return store;
+  }
+
+  /** Starts connecting in the background; until Redis is ready every call rejects with CounterStoreUnavailable. */
+  constructor(options: RedisCounterStoreOptions) {
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.lastError = null;
+    this.closed = false;
+    const { where, secrets } = describeUrl(options.url);
+    this.where = where;
+    this.secrets = secrets;
+    this.redis = new Redis(options.url, {
+      // The gateway never waits for Redis: a call made while disconnected is refused at once instead of queued
+      // until a reconnect that may never come...
+      enableOfflineQueue: false,
+      // ...a call in flight when the connection drops is failed, not retried on the next connection...
+      maxRetriesPerRequest: 0,
+      // ...nor re-sent after reconnecting, since its caller has already been told it failed (a re-sent reserve would
+      // count a call that was answered as unavailable)...
+      autoResendUnfulfilledCommands: false,
+      // ...and a Redis that accepted the command but does not answer (overloaded, paused, a half-open socket) is
+      // given up on after commandTimeoutMs.
+      commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // Keep trying in the background for as long as the store lives, so the gateway recovers by itself.
+      retryStrategy: (times: number) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
+      // Connected explicitly below, to hold the first attempt's outcome for open().
+      lazyConnect: true,
+      // Prefixing is done here, not by ioredis, so the script's keys and every other key are prefixed alike.
+      keyPrefix: '',
+      connectionName: 'sluice-counters',
+    });
+    // Without a listener ioredis reports every failed (re)connect as an unhandled error; the state is already visible
+    // through `available` and through each call's rejection, which carries the last error.
+    this.redis.on('error', (error: unknown) => {
+      this.lastError = this.scrub(messageOf(error));
+    });
+    this.redis.defineCommand(RESERVE_COMMAND, { lua: RESERVE_LUA });
+    this.firstConnection = this.redis.connect().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Whether Redis is connected and answering now; calls made while false reject at once. */
+  get available(): boolean {
+    // After quit() the socket lingers a moment in 'ready'; the store is closed from the call on.
+    return !this.closed && this.redis.status === 'ready';
+  }
+
+  /** `now` is unused: Redis expires the keys itself, on its own clock. */
+  async reserve(_now: number, lines: readonly CounterLine[]): Promise<ReserveOutcome> {
+    if (lines.length === 0) return { admitted: true, refused: -1, used: [] };
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const line of lines) {
+      // INCRBY takes integers only; a fraction here is a caller's bug, not Redis being unavailable.
+      if (!Number.isSafeInteger(line.amount)) throw new RangeError(`counter amount must be an integer, got ${line.amount}`);
+      const previous = line.previousKey !== null && line.previousWeight > 0;
+      keys.push(this.keyPrefix + line.key, this.keyPrefix + (previous ? line.previousKey! : line.key));
+      args.push(
+        String(line.amount),
+        line.enforce ? '1' : '0',
+        String(line.limit),
+        previous ? String(line.previousWeight) : '0',
+        String(ttlOf(line.ttlMs)),
+      );
+    }
+    const reply = await this.command(() =>
+      (this.redis as unknown as Record<typeof RESERVE_COMMAND, ReserveCommand>)[RESERVE_COMMAND](keys.length, ...keys, ...args),
+    );
+    const admitted = reply[0] === '1';
+    const refused = Number(reply[1]);
+    const used = lines.map((line, i) => {
+      // Same order of operations as the script and the memory store: bucket + previous * weight, then + amount.
+      let value = Number(reply[2 * i + 2]);
+      if (line.previousKey !== null && line.previousWeight > 0) value += Number(reply[2 * i + 3]) * line.previousWeight;
+      return admitted ? value + line.amount : value;
+    });
+    return { admitted, refused, used };
+  }
+
+  /** `now` is unused: the claim lasts ttlMs on Redis's clock. */
+  async claim(_now: number, key: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.command(() => this.redis.set(this.keyPrefix + key, '1', 'PX', ttlOf(ttlMs), 'NX'));
+    return reply === 'OK';
+  }
+
+  async read(_now: number, key: string): Promise<number> {
+    const value = await this.command(() => this.redis.get(this.keyPrefix + key));
+    return value === null ? 0 : Number(value);
+  }
+
+  /** Quits politely when connected (pending replies arrive first), otherwise drops the socket; stops reconnecting. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.redis.status === 'ready') {
+      try {
+        await this.redis.quit();
+        return;
+      } catch {
+        // Timed out or the connection died meanwhile: fall through and drop it.
+      }
+    }
+    this.redis.disconnect();
+  }
+
+  /** Runs one command, turning every way it can fail into CounterStoreUnavailable with a credential-free message. */
+  private async command<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new CounterStoreUnavailable(`Redis counter store at ${this.where} is closed`);
+    if (this.redis.status !== 'ready') {
+      // ioredis would refuse too (offline queue disabled); saying why is more use to whoever reads the log.
+      const last = this.lastError === null ? '' : ` (last error: ${this.lastError})`;
+      throw new CounterStoreUnavailable(`Redis counter store at ${this.where} is not connected: ${this.redis.status}${last}`);
+    }
+    try {
+      return await run();
+    } catch (error) {
+      throw new CounterStoreUnavailable(`Redis counter store at ${this.where} failed: ${this.scrub(messageOf(error))}`);
+    }
+  }
+
+  private scrub(message: string): string {
+    let clean = message;
+    for (const secret of this.secrets) clean = clean.split(secret).join('***');
+    return clean;
+  }
+}
+
+/** Redis takes whole milliseconds, at least one (PX 0 is an error, PEXPIRE 0 deletes). */
+function ttlOf(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
+}
+
+function describeUrl(url: string): { where: string; secrets: string[] } {
+  try {
+    const parsed = new URL(url);
+    const secrets = new Set<string>();
+    if (parsed.password !== '') {
+      secrets.add(parsed.password);
+      try {
+        secrets.add(decodeURIComponent(parsed.password));
+      } catch {
+        // Not valid percent-encoding: the raw form is all there is.
+      }
+    }
+    const db = parsed.pathname.length > 1 ? parsed.pathname : '';
+    return { where: `${parsed.protocol}//${parsed.host}${db}`, secrets: [...secrets].filter((s) => s.length > 0) };
+  } catch {
+    // Not a URL we can take apart: name no part of it, as any part may be a secret.
+    return { where: '(unparsable Redis URL)', secrets: [url] };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,63 @@
+// Stage 6a: settlement. A call's reservation becomes its real usage: the difference between what it used and what was
+// reserved is added to every budget it was reserved in (a failed call gives its tokens back; a budget scoped to a
+// provider that did not serve the call gives all of it back), then threshold alerts are checked on the new figures.
+import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
+import { coversTarget, type Budget } from '../../policy/budgets.js';
+import type { Governance } from '../../policy/governance.js';
+import type { Reservation } from './admit.js';
+import type { Call } from './call.js';
+
+/** Never throws: counter trouble after the answer was sent is logged and metered, not the client's problem. */
+export function settle(governance: Governance, call: Call, costMicroUsd: number | null): Promise<void> | undefined {
+  const reservation = call.reservation;
+  if (reservation === null) return undefined;
+  call.reservation = null;
+  const served = call.target !== null && (call.status < 400 || call.status === 499);
+  const lines: CounterLine[] = new Array(reservation.lines.length);
+  for (let i = 0; i < reservation.lines.length; i++) {
+    const reserved = reservation.lines[i]!;
+    const actual = used(reservation.budgets[i]!, call, served, costMicroUsd);
+    lines[i] = { ...reserved, amount: actual - reserved.amount, enforce: false };
+  }
+  const now = governance.clock.now();
+  let pending: ReserveOutcome | Promise<ReserveOutcome>;
+  try {
+    pending = governance.store.reserve(now, lines);
+  } catch (error) {
+    governance.counterTrouble('settle', 'lost', error as Error);
+    return undefined;
+  }
+  if (pending instanceof Promise) {
+    return pending.then((outcome) => alert(governance, reservation, outcome, now), (error: unknown) => {
+      if (error instanceof CounterStoreUnavailable) governance.counterTrouble('settle', 'lost', error);
+      else governance.logger.error({ requestId: call.requestId, err: (error as Error).message }, 'settlement failed');
+    });
+  }
+  return alert(governance, reservation, pending, now);
+}
+
+function used(budget: Budget, call: Call, served: boolean, costMicroUsd: number | null): number {
+  // Requests count whether or not the provider served them: a rate limit protects the gateway and the provider alike.
+  if (budget.measure === 'requests') return call.target === null || coversTarget(budget.resources, call.target) ? 1 : 0;
+  if (!served || !coversTarget(budget.resources, call.target!)) return 0;
+  const usage = call.usage;
+  switch (budget.measure) {
+    case 'input_tokens': return usage.inputTokens;
+    case 'output_tokens': return usage.outputTokens;
+    case 'total_tokens': return usage.inputTokens + usage.outputTokens;
+    case 'cost_usd': return costMicroUsd ?? 0;
+  }
+}
+
+function alert(governance: Governance, reservation: Reservation, outcome: ReserveOutcome, now: number): Promise<void> | undefined {
+  let pending: Promise<void>[] | undefined;
+  for (let i = 0; i < reservation.budgets.length; i++) {
+    const checked = governance.alerts.check(now, reservation.budgets[i]!, reservation.counters[i]!, reservation.positions[i]!, outcome.used[i]!);
+    if (checked !== undefined) (pending ??= []).push(checked);
+  }
+  if (pending === undefined) return undefined;
+  return Promise.all(pending).then(() => undefined, (error: unknown) => {
+    if (error instanceof CounterStoreUnavailable) governance.counterTrouble('alert', 'lost', error);
+    else governance.logger.error({ err: (error as Error).message }, 'alert failed');
+  });
+}

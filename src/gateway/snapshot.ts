@@ -1,0 +1,27 @@
+// Builds the gateway's snapshot from one validated config: routing table, consumers, budgets and admission settings.
+import type { SluiceConfig } from '../config/schema.js';
+import type { PriceCatalog } from '../metering/price-catalog.js';
+import { BudgetBook, compileBudgets } from '../policy/budgets.js';
+import { ConsumerDirectory } from '../policy/consumers.js';
+import type { Governance } from '../policy/governance.js';
+import type { AdmissionPolicy } from './pipeline/admit.js';
+import { RoutingTable } from './routing/model-routes.js';
+
+export interface Snapshot {
+  routing: RoutingTable;
+  consumers: ConsumerDirectory;
+  budgets: BudgetBook;
+  admission: AdmissionPolicy;
+}
+
+export function buildSnapshot(config: SluiceConfig, catalog: PriceCatalog, governance: Governance, previous?: Snapshot): Snapshot {
+  const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model), previous?.routing);
+  const consumers = new ConsumerDirectory(config.consumers);
+  const budgets = new BudgetBook(compileBudgets(config.budgets, config.budgetTemplates, config.rateLimits, consumers.consumers));
+  return {
+    routing,
+    consumers,
+    budgets,
+    admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
+  };
+}

@@ -1,0 +1,152 @@
+// Budgets as the gateway enforces them: explicit budgets, template instances (one per matching consumer) and rate
+// limits, compiled once per config into one list, with the look-up of which apply to a consumer calling a model.
+import type {
+  BudgetConfig, BudgetTemplateConfig, ConsumerScope, Measure, RateLimitConfig, ResourceScope, TemplateSelector,
+} from '../config/governance-schema.js';
+import type { Consumer } from './consumers.js';
+import type { ModelRoute, Target } from '../gateway/routing/model-routes.js';
+import { budgetWindow, type BudgetWindow } from './windows.js';
+
+export type ExhaustedAction = 'refuse' | { downgrade: string };
+
+export interface Budget {
+  /** Stable identity in counter keys: usage survives edits of the limit, mode or alerts. */
+  readonly id: string;
+  /** As users see it: the budget's name; "<template>/<consumer>" for a template's instance. */
+  readonly name: string;
+  readonly kind: 'budget' | 'rate_limit';
+  readonly template: string | null;
+  readonly consumers: ConsumerScope;
+  readonly resources: ResourceScope;
+  readonly measure: Measure;
+  /** In counter units: tokens, requests, or micro-USD for cost_usd. */
+  readonly limit: number;
+  readonly window: BudgetWindow;
+  readonly mode: 'monitor' | 'enforce';
+  /** Alert thresholds in percent, ascending. */
+  readonly alerts: readonly number[];
+  readonly onExhausted: ExhaustedAction;
+  /** Rate limits `per: consumer`: each consumer in scope has its own counter. */
+  readonly perConsumer: boolean;
+}
+
+/** Everything the compiler needs to know of a consumer. */
+export type BudgetSubject = Pick<Consumer, 'name' | 'team' | 'labels'>;
+
+export function compileBudgets(
+  budgets: readonly BudgetConfig[], templates: readonly BudgetTemplateConfig[], rateLimits: readonly RateLimitConfig[],
+  consumers: readonly BudgetSubject[],
+): Budget[] {
+  const out: Budget[] = budgets.map((config) => fromTerms(`budget:${config.name}`, config.name, 'budget', null, config.consumers, config));
+  for (const template of templates) {
+    for (const consumer of consumers) {
+      if (!selects(template.selector, consumer)) continue;
+      // An explicit budget of the same consumer, resources, measure and window replaces the template's for it.
+      const overridden = budgets.some((budget) => typeof budget.consumers === 'object' && 'consumer' in budget.consumers
+        && budget.consumers.consumer === consumer.name && sameTerms(budget, template));
+      if (overridden) continue;
+      out.push(fromTerms(`template:${template.name}:${consumer.name}`, `${template.name}/${consumer.name}`, 'budget', template.name,
+        { consumer: consumer.name }, template));
+    }
+  }
+  for (const limit of rateLimits) {
+    const common = {
+      kind: 'rate_limit' as const, template: null, consumers: limit.consumers, resources: limit.resources, window: budgetWindow({ rolling: '1m' }),
+      mode: limit.mode, alerts: [], onExhausted: 'refuse' as const, perConsumer: limit.per === 'consumer',
+    };
+    if (limit.tokensPerMinute !== undefined) {
+      out.push({ ...common, id: `rate:${limit.name}:tokens`, name: limit.name, measure: 'total_tokens', limit: limit.tokensPerMinute });
+    }
+    if (limit.requestsPerMinute !== undefined) {
+      out.push({ ...common, id: `rate:${limit.name}:requests`, name: limit.name, measure: 'requests', limit: limit.requestsPerMinute });
+    }
+  }
+  return out;
+}
+
+type Terms = Pick<BudgetConfig, 'resources' | 'measure' | 'limit' | 'window' | 'mode' | 'alerts' | 'onExhausted'>;
+
+function fromTerms(id: string, name: string, kind: Budget['kind'], template: string | null, consumers: ConsumerScope, terms: Terms): Budget {
+  return {
+    id, name, kind, template, consumers,
+    resources: terms.resources,
+    measure: terms.measure,
+    limit: terms.measure === 'cost_usd' ? Math.round(terms.limit * 1_000_000) : terms.limit,
+    window: budgetWindow(terms.window),
+    mode: terms.mode,
+    alerts: [...terms.alerts].sort((a, b) => a - b),
+    onExhausted: terms.onExhausted,
+    perConsumer: false,
+  };
+}
+
+function sameTerms(a: Terms, b: Terms): boolean {
+  return JSON.stringify(a.resources) === JSON.stringify(b.resources) && a.measure === b.measure
+    && JSON.stringify(a.window) === JSON.stringify(b.window);
+}
+
+function selects(selector: TemplateSelector, consumer: BudgetSubject): boolean {
+  if (selector === 'everyone') return true;
+  if ('team' in selector) return consumer.team === selector.team;
+  return Object.entries(selector.labels).every(([key, value]) => consumer.labels[key] === value);
+}
+
+function coversConsumer(scope: ConsumerScope, consumer: BudgetSubject): boolean {
+  if (scope === 'everyone') return true;
+  if ('consumer' in scope) return consumer.name === scope.consumer;
+  return consumer.team === scope.team;
+}
+
+/** Whether a call on this route may be counted by the budget: for provider and resource scopes, any target may serve it. */
+function coversRoute(scope: ResourceScope, route: ModelRoute): boolean {
+  if (scope === 'any') return true;
+  if ('model' in scope) return route.name === scope.model;
+  return route.configuredTargets.some((target) => coversTarget(scope, target));
+}
+
+/** Whether the target that served the call is one the budget counts (model and any scopes: every target of the route). */
+export function coversTarget(scope: ResourceScope, target: Target): boolean {
+  if (scope === 'any' || 'model' in scope) return true;
+  if ('provider' in scope) return target.provider.name === scope.provider;
+  return target.resource.id === scope.resource;
+}
+
+/** The budget's counter for this consumer: shared by its whole scope unless the budget counts per consumer. */
+export function counterKey(budget: Budget, consumer: BudgetSubject): string {
+  return budget.perConsumer ? `${budget.id}:${consumer.name}` : budget.id;
+}
+
+/** Describes scopes for messages and alerts. */
+export function describeConsumers(scope: ConsumerScope): string {
+  if (scope === 'everyone') return 'everyone';
+  return 'consumer' in scope ? `consumer ${scope.consumer}` : `team ${scope.team}`;
+}
+
+export function describeResources(scope: ResourceScope): string {
+  if (scope === 'any') return 'any model';
+  if ('model' in scope) return `model ${scope.model}`;
+  if ('provider' in scope) return `provider ${scope.provider}`;
+  return `resource ${scope.resource}`;
+}
+
+/** The compiled budgets and, per consumer and model, the ones that apply: built on first use, kept until the next reload. */
+export class BudgetBook {
+  readonly budgets: readonly Budget[];
+  private readonly applicable: WeakMap<Consumer, Map<string, readonly Budget[]>>;
+
+  constructor(budgets: readonly Budget[]) {
+    this.budgets = budgets;
+    this.applicable = new WeakMap();
+  }
+
+  for(consumer: Consumer, route: ModelRoute): readonly Budget[] {
+    let byModel = this.applicable.get(consumer);
+    if (byModel === undefined) this.applicable.set(consumer, (byModel = new Map()));
+    let found = byModel.get(route.name);
+    if (found === undefined) {
+      found = this.budgets.filter((budget) => coversConsumer(budget.consumers, consumer) && coversRoute(budget.resources, route));
+      byModel.set(route.name, found);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,73 @@
+// What admission and settlement share for the gateway's life: the counter store and its fail mode, the clock,
+// the alerts, and the metrics and log lines of refusals, violations and counter trouble.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { CounterStore } from '../counters/counter-store.js';
+import type { BudgetAlerts } from '../alerts/budget-alerts.js';
+import type { Clock } from './clock.js';
+
+/** At most one log line per this interval about an unreachable counter store: an outage must not flood the log. */
+const OUTAGE_LOG_INTERVAL_MS = 10_000;
+
+export class Governance {
+  readonly store: CounterStore;
+  readonly failOpen: boolean;
+  readonly clock: Clock;
+  readonly alerts: BudgetAlerts;
+  readonly logger: Logger;
+  private readonly refusals: Counter<'budget' | 'kind'>;
+  private readonly violations: Counter<'policy' | 'kind'>;
+  private readonly counterFailures: Counter<'operation' | 'outcome'>;
+  private lastOutageLog: number;
+
+  constructor(options: { store: CounterStore; failOpen: boolean; clock: Clock; alerts: BudgetAlerts; logger: Logger; registry: Registry }) {
+    this.store = options.store;
+    this.failOpen = options.failOpen;
+    this.clock = options.clock;
+    this.alerts = options.alerts;
+    this.logger = options.logger;
+    this.lastOutageLog = 0;
+    const registers = [options.registry];
+    this.refusals = new Counter({ name: 'sluice_budget_refusals_total', help: 'Calls refused by an enforced budget or rate limit', labelNames: ['budget', 'kind'], registers });
+    this.violations = new Counter({
+      name: 'sluice_policy_violations_total', help: 'Calls that broke a policy in monitor mode (served anyway)', labelNames: ['policy', 'kind'], registers,
+    });
+    this.counterFailures = new Counter({
+      name: 'sluice_counter_store_failures_total',
+      help: 'Counter store operations that failed (Redis unreachable or slow); outcome says whether the call was admitted unmetered or refused',
+      labelNames: ['operation', 'outcome'], registers,
+    });
+    const store = this.store;
+    new Gauge({
+      name: 'sluice_counter_store_up', help: '1 while the counter store answers (always 1 in memory)', registers,
+      collect() {
+        this.set('available' in store && (store as { available: boolean }).available === false ? 0 : 1);
+      },
+    });
+  }
+
+  refused(budget: string, kind: string): void {
+    this.refusals.labels(budget, kind).inc();
+  }
+
+  violation(policy: string, kind: 'budget' | 'rate_limit' | 'resource', requestId: string, consumer: string | null): void {
+    this.violations.labels(policy, kind).inc();
+    this.logger.warn({ requestId, consumer, policy, kind }, 'policy violation (monitor mode: the call is served)');
+  }
+
+  /** A counter operation failed; the log says so at most once per interval, the metric counts every one. */
+  counterTrouble(operation: 'reserve' | 'settle' | 'alert', outcome: 'admitted_unmetered' | 'refused' | 'lost', error: Error): void {
+    this.counterFailures.labels(operation, outcome).inc();
+    const now = Date.now();
+    if (now - this.lastOutageLog < OUTAGE_LOG_INTERVAL_MS) return;
+    this.lastOutageLog = now;
+    this.logger.error({ store: this.store.kind, operation, outcome, err: error.message },
+      outcome === 'admitted_unmetered' ? 'ALARM: counters unreachable, calls admitted without budget checks (fail-open)'
+        : outcome === 'refused' ? 'ALARM: counters unreachable, calls refused (fail-closed)' : 'ALARM: counters unreachable, usage not counted');
+  }
+
+  async close(): Promise<void> {
+    await this.alerts.close();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,105 @@
+// Budget windows: which counter bucket a moment falls in, when the window resets, and how long its key must live.
+// Calendar windows (minute, hour, day, month) are UTC. A rolling window of length L is a sliding-window counter:
+// the current bucket of length L plus the previous one weighted by how much of it still lies within the last L.
+import type { WindowConfig } from '../config/governance-schema.js';
+import { DURATION } from '../config/governance-schema.js';
+
+export interface WindowPosition {
+  /** Identifies the bucket, used in counter keys. */
+  bucket: string;
+  previousBucket: string | null;
+  previousWeight: number;
+  /** The window the call is counted in (rolling: the last L ending now). */
+  start: number;
+  end: number;
+  /** How long the bucket's counter must live after now. */
+  ttlMs: number;
+}
+
+export interface BudgetWindow {
+  readonly kind: string;
+  /** Length in ms (a calendar month: the current month's length). */
+  readonly rolling: boolean;
+  position(now: number): WindowPosition;
+  /** How long until `needed` more fits under `limit` given `used` now: the Retry-After of a refusal. */
+  resetInMs(now: number, used: number, needed: number, limit: number): number;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const FIXED_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+/** A minute's grace on key lifetimes, so clocks a little apart on two gateways still read the same bucket. */
+const GRACE_MS = 60_000;
+
+export function budgetWindow(config: WindowConfig): BudgetWindow {
+  if (typeof config === 'object') {
+    const match = DURATION.exec(config.rolling)!;
+    return new RollingWindow(config.rolling, Number(match[1]) * UNIT_MS[match[2]!]!);
+  }
+  if (config === 'month') return new CalendarMonth();
+  return new FixedWindow(config, FIXED_MS[config]!);
+}
+
+class FixedWindow implements BudgetWindow {
+  readonly rolling = false;
+  constructor(readonly kind: string, private readonly lengthMs: number) {}
+
+  position(now: number): WindowPosition {
+    const index = Math.floor(now / this.lengthMs);
+    const start = index * this.lengthMs;
+    const end = start + this.lengthMs;
+    return { bucket: `${this.kind}:${index}`, previousBucket: null, previousWeight: 0, start, end, ttlMs: end - now + GRACE_MS };
+  }
+
+  resetInMs(now: number): number {
+    return this.position(now).end - now;
+  }
+}
+
+class CalendarMonth implements BudgetWindow {
+  readonly kind = 'month';
+  readonly rolling = false;
+
+  position(now: number): WindowPosition {
+    const date = new Date(now);
+    const year = date.getUTCFullYear();
+    const month = date.getUTCMonth();
+    const start = Date.UTC(year, month, 1);
+    const end = Date.UTC(year, month + 1, 1);
+    return { bucket: `month:${year}-${String(month + 1).padStart(2, '0')}`, previousBucket: null, previousWeight: 0, start, end, ttlMs: end - now + GRACE_MS };
+  }
+
+  resetInMs(now: number): number {
+    return this.position(now).end - now;
+  }
+}
+
+class RollingWindow implements BudgetWindow {
+  readonly rolling = true;
+  readonly kind: string;
+  constructor(spec: string, private readonly lengthMs: number) {
+    this.kind = `rolling:${spec}`;
+  }
+
+  position(now: number): WindowPosition {
+    const index = Math.floor(now / this.lengthMs);
+    const bucketStart = index * this.lengthMs;
+    const elapsed = (now - bucketStart) / this.lengthMs;
+    return {
+      bucket: `${this.kind}:${index}`,
+      previousBucket: `${this.kind}:${index - 1}`,
+      previousWeight: 1 - elapsed,
+      start: now - this.lengthMs,
+      end: now,
+      // The bucket is read as "previous" through the whole next bucket.
+      ttlMs: bucketStart + 2 * this.lengthMs - now + GRACE_MS,
+    };
+  }
+
+  /** Usage is taken as spread evenly over the window, so it rolls off at used/L per ms. */
+  resetInMs(_now: number, used: number, needed: number, limit: number): number {
+    if (needed > limit) return this.lengthMs;
+    if (used <= 0) return 0;
+    const excess = used + needed - limit;
+    return Math.min(this.lengthMs, Math.ceil((excess / used) * this.lengthMs));
+  }
+}
