@@ -114,6 +114,57 @@ describe('running sluice', () => {
     assert.ok(!sluice.output().includes(KEY) && !sluice.output().includes('upstream-key-not-real'), 'no secret in the logs');
   });
 
+  test('reloads sluice.yaml when it changes or on SIGHUP, keeps calls in flight, and refuses a broken edit', async () => {
+    const upstream = await MockProvider.start(async (request, res) => {
+      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') await new Promise((resolve) => setTimeout(resolve, 800));
+      json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const config = writeConfig(dir, upstream.url);
+    const original = readFileSync(config, 'utf8');
+    const sluice = run(['start', '--config', config], { UPSTREAM_KEY: 'upstream-key-not-real', CHECKOUT_KEY: KEY });
+    const statusOf = async (client: OpenAI) => {
+      try {
+        await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+        return 200;
+      } catch (error) {
+        return (error as { status: number }).status;
+      }
+    };
+    const until = async (client: OpenAI, status: number) => {
+      for (let i = 0; i < 100; i++) {
+        if ((await statusOf(client)) === status) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`never answered ${status}; output:\n${sluice.output()}`);
+    };
+    try {
+      const listening = await waitFor(sluice.output, /"gateway":\{"port":(\d+)/);
+      const client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${listening[1]}/v1`, maxRetries: 0 });
+      assert.equal(await statusOf(client), 200);
+      // A slow call is in flight while the file changes: it must finish on the config it started with.
+      const inFlight = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow' }] });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      writeFileSync(config, `${original}resources:\n  openai/gpt-4o-mini: unsanctioned\n`);
+      await until(client, 403);
+      assert.equal((await inFlight).choices[0]?.message.content, 'ok');
+      // A broken edit is logged and the running config stays.
+      writeFileSync(config, `${original}resources:\n  openai/gpt-4o-mini: forbidden-ish\n`);
+      await waitFor(sluice.output, /config reload refused; still serving the previous config/);
+      assert.equal(await statusOf(client), 403);
+      // SIGHUP reloads too: it re-reads the file.
+      writeFileSync(config, `${original}budgets:\n  - { name: two-calls, measure: requests, limit: 2, window: day }\n`);
+      sluice.child.kill('SIGHUP');
+      await until(client, 200);
+      await until(client, 429);
+      sluice.child.kill('SIGTERM');
+      assert.equal(await sluice.exited, 0);
+    } finally {
+      sluice.child.kill('SIGKILL');
+      await upstream.close();
+    }
+  });
+
   test('with no config file starts on embedded defaults and says so, keeping the generated key out of the log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
     const sluice = run([], { OPENAI_API_KEY: 'sk-test-not-a-real-key-000000', SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0' }, dir);

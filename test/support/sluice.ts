@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import Database from 'better-sqlite3';
-import { startSluice, type RunningSluice } from '../../src/app.js';
+import { startSluice, type RunningSluice, type StartOptions } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
 
 export const KEYS = { checkout: 'sk-sluice-test-checkout-0001', search: 'sk-sluice-test-search-0002' } as const;
@@ -18,7 +18,7 @@ export interface TestSluice {
 }
 
 /** `overrides` is merged over a config with two consumers and no providers; tests add providers and models. */
-export async function startTestSluice(overrides: Record<string, unknown>): Promise<TestSluice> {
+export async function startTestSluice(overrides: Record<string, unknown>, options: StartOptions = {}): Promise<TestSluice> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const dbPath = join(dir, 'sluice.db');
   const config = validateConfig({
@@ -34,7 +34,7 @@ export async function startTestSluice(overrides: Record<string, unknown>): Promi
     ],
     ...overrides,
   }, 'test config');
-  const sluice = await startSluice(config, pino({ level: 'silent' }));
+  const sluice = await startSluice(config, pino({ level: 'silent' }), options);
   return {
     sluice,
     baseURL: `http://127.0.0.1:${sluice.gateway.port}`,
@@ -64,6 +64,8 @@ export interface LedgerRow {
   status: number;
   error_class: string | null;
   attempts: number;
+  served_model: string | null;
+  violations: string | null;
 }
 
 /** Waits until the ledger's writer has committed what was appended, then reads the rows. */

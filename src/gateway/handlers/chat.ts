@@ -29,6 +29,7 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     call.stream = request.stream;
     const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
     const route = await admit(snapshot.admission, call, requested);
+    if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
     const client: ClientBody = { dialect: door.dialect, body };
     const answer = await invokeUpstream(
       route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.cancellation, call,

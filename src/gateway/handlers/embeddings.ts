@@ -27,6 +27,7 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
     call.requestedModel = request.model;
     const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
     const route = await admit(snapshot.admission, call, requested);
+    if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
     const client: ClientBody = { dialect: 'openai', body };
     const answer = await invokeUpstream(
       route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.cancellation, call,

@@ -37,6 +37,7 @@ export async function admit(policy: AdmissionPolicy, call: Call, requested: Mode
   let promptTokens = -1;
   for (let downgrades = 0; ; downgrades++) {
     if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
+    if (route !== requested) call.servedModel = route.name;
     const budgets = policy.budgets.for(consumer, route);
     if (budgets.length === 0) return route;
     if (promptTokens === -1 && budgets.some((budget) => budget.measure !== 'requests')) promptTokens = await countPrompt(call);
@@ -65,7 +66,6 @@ export async function admit(policy: AdmissionPolicy, call: Call, requested: Mode
           policy.governance.violation(budget.name, budget.kind, call.requestId, consumer.name);
         }
       }
-      if (route !== requested) call.servedModel = route.name;
       return route;
     }
     const budget = budgets[outcome.refused]!;
