@@ -10,12 +10,15 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** The first failure, for the report: `<status> <body...>` or the exception's message; null when none failed. */
+  firstError: string | null;
 }
 
 export async function load(origin: string, path: string, headers: Record<string, string>, body: string, connections: number, seconds: number): Promise<LoadResult> {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | null = null;
   const deadline = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
   const started = process.hrtime.bigint();
   const worker = async () => {
@@ -23,10 +26,16 @@ export async function load(origin: string, path: string, headers: Record<string,
       const t0 = process.hrtime.bigint();
       try {
         const response = await pool.request({ path, method: 'POST', headers, body });
-        for await (const _chunk of response.body) { /* read to the end */ }
-        if (response.statusCode !== 200) errors++;
-      } catch {
+        if (response.statusCode === 200) {
+          for await (const _chunk of response.body) { /* read to the end */ }
+        } else {
+          errors++;
+          const text = await response.body.text();
+          firstError ??= `${response.statusCode} ${text.replace(/\s+/g, ' ').slice(0, 400)}`;
+        }
+      } catch (error) {
         errors++;
+        firstError ??= (error as Error).message;
       }
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
@@ -36,5 +45,5 @@ export async function load(origin: string, path: string, headers: Record<string,
   await pool.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: latencies.length, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
+  return { requests: latencies.length, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors, firstError };
 }
