@@ -1,27 +1,117 @@
-// npm run bench: the floor proxy and Sluice (keys, metering, ledger on) over one mock upstream, in one run.
-// Prints requests/s and p50/p99 latency per concurrency, streamed and not, and Sluice's ratio to the floor.
+// npm run bench: the floor proxy and Sluice over one mock upstream, in one run, each in its own process. Sluice runs as
+// up to three variants: `sluice` (keys, metering, ledger on; no budgets), and `sluice+budgets(memory)` /
+// `sluice+budgets(redis)`: the same plus five budgets and a rate limit applying to every call (7 counter lines reserved
+// and settled per call), with counters in memory or on Redis.
+// Prints requests/s and p50/p99 latency per concurrency, streamed and not, each variant's ratio to the floor measured
+// in the same run, then what governance costs over plain Sluice and a check of the counters.
+//
+//   BENCH_DURATION     seconds measured per run (default 5; each run follows a 1 s warm-up)
+//   BENCH_CONCURRENCY  comma list of connection counts (default 1,16,64)
+//   BENCH_VARIANTS     comma list of variants (default all): sluice, sluice+budgets(memory), sluice+budgets(redis);
+//                      or for short plain, memory, redis
+//   BENCH_REDIS_URL    the Redis for the redis variant (default redis://127.0.0.1:6379)
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { request } from 'undici';
 import { load as runLoad } from './load.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_PREFIX = `sluice-bench:${randomBytes(4).toString('hex')}:`;
 const KEY = 'sk-sluice-bench-key-000001';
+const MAX_TOKENS = 128;
+/** What the mock upstream reports for every call (bench/mock-upstream.ts), and gpt-4o-mini's list price of it. */
+const USAGE = { input: 24, output: 11 };
+const COST_MICRO_USD = Math.round(USAGE.input * 0.15 + USAGE.output * 0.6);
+
+type Counters = 'none' | 'memory' | 'redis';
+const VARIANTS: readonly { name: string; alias: string; counters: Counters }[] = [
+  { name: 'sluice', alias: 'plain', counters: 'none' },
+  { name: 'sluice+budgets(memory)', alias: 'memory', counters: 'memory' },
+  { name: 'sluice+budgets(redis)', alias: 'redis', counters: 'redis' },
+];
+/** The governed variants' budgets and rate limit, and the counter lines each call reserves in them. */
+const BUDGET_LINES = 7;
+const LIMIT = 1_000_000_000_000;
+
+interface Target {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  /** Sluice only. */
+  adminPort?: number;
+  counters?: Counters;
+  /** Calls sent to it (warm-ups included), for the counter check. */
+  sent: number;
+  errors: number;
+  /** Per row, in order. */
+  figures: Figures[];
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  firstError: string | null;
+}
+
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+
+function pickVariants(): typeof VARIANTS {
+  const wanted = process.env.BENCH_VARIANTS;
+  if (wanted === undefined || wanted.trim() === '' || wanted.trim() === 'all') return VARIANTS;
+  const names = wanted.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !VARIANTS.some((variant) => variant.name === name || variant.alias === name));
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_VARIANTS: unknown variant(s) ${unknown.join(', ')}; expected a comma list of `
+      + VARIANTS.map((variant) => `${variant.name} (or ${variant.alias})`).join(', '));
+  }
+  return VARIANTS.filter((variant) => names.includes(variant.name) || names.includes(variant.alias));
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
 
 function start(script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = track(fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
     child.once('message', (message: { port: number }) => resolve({ child, port: message.port }));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }
 
-async function startSluice(upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
+function governanceYaml(counters: Counters): string {
+  if (counters === 'none') return '';
+  const store = counters === 'memory' ? 'memory' : `{ url: "${REDIS_URL}", keyPrefix: "${REDIS_PREFIX}" }`;
+  // Limits no run comes near: every call is checked against all of them, and none is ever refused.
+  return `
+budgets:
+  - { name: bench-cost-month, consumers: everyone, measure: cost_usd, limit: 1000000, window: month }
+  - { name: bench-consumer-tokens-day, consumers: { consumer: bench }, measure: total_tokens, limit: ${LIMIT}, window: day }
+  - { name: bench-team-input-hour, consumers: { team: perf }, measure: input_tokens, limit: ${LIMIT}, window: hour }
+  - { name: bench-model-requests-1h, resources: { model: gpt-4o-mini }, measure: requests, limit: ${LIMIT}, window: { rolling: 1h } }
+  - { name: bench-provider-output-24h, resources: { provider: mock }, measure: output_tokens, limit: ${LIMIT}, window: { rolling: 24h } }
+rateLimits:
+  - { name: bench-rate, consumers: { consumer: bench }, per: consumer, tokensPerMinute: ${LIMIT}, requestsPerMinute: ${LIMIT} }
+counters: ${store}
+`;
+}
+
+async function startSluice(name: string, counters: Counters, upstreamPort: number): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  tempDirs.push(dir);
   const config = join(dir, 'sluice.yaml');
   writeFileSync(config, `
 gateway: { host: 127.0.0.1, port: 0 }
@@ -35,68 +125,319 @@ models:
     targets: [{ provider: mock, model: gpt-4o-mini }]
 consumers:
   - { name: bench, team: perf, keys: ["${KEY}"] }
-`);
-  const child = fork(join(here, '../src/cli/sluice.js'), ['start', '--config', config], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+${governanceYaml(counters)}`);
+  const child = track(fork(join(here, '../src/cli/sluice.js'), ['start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
   return new Promise((resolve, reject) => {
-    let buffered = '';
+    let ready = false;
+    let stdout = '';
+    let stderr = '';
+    let complaints = 0;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start listening within 30 s${stderr === '' ? '' : `; its stderr:\n${stderr}`}`));
+    }, 30_000);
     child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /"gateway":\{"port":(\d+)/.exec(buffered) ?? /"gateway":\{"host":"[^"]*","port":(\d+)/.exec(buffered);
-      if (match) resolve({ child, port: Number(match[1]) });
+      stdout += chunk.toString();
+      let newline: number;
+      while ((newline = stdout.indexOf('\n')) !== -1) {
+        const line = stdout.slice(0, newline);
+        stdout = stdout.slice(newline + 1);
+        let entry: { level?: number; msg?: string; gateway?: { port: number }; admin?: { port: number } };
+        try {
+          entry = JSON.parse(line) as typeof entry;
+        } catch {
+          continue;
+        }
+        if (!ready && entry.msg === 'sluice is listening' && entry.gateway !== undefined && entry.admin !== undefined) {
+          ready = true;
+          clearTimeout(timer);
+          resolve({ name, port: entry.gateway.port, adminPort: entry.admin.port, child, counters, sent: 0, errors: 0, figures: [] });
+        } else if ((entry.level ?? 0) >= 40 && complaints++ < 5) {
+          // Warnings and errors (a counter store outage, say) are shown, a few per variant.
+          process.stderr.write(`[${name}] ${line}\n`);
+        }
+      }
     });
-    child.once('exit', (code) => reject(new Error(`sluice exited with ${code}`)));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (ready) process.stderr.write(`[${name}] ${chunk.toString()}`);
+      else stderr += chunk.toString();
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`${name} exited with ${code ?? signal} before listening${stderr === '' ? '' : `:\n${stderr.trimEnd()}`}`));
+      else process.stderr.write(`[${name}] exited with ${code ?? signal}\n`);
+    });
   });
 }
 
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
+function body(stream: boolean): string {
+  return JSON.stringify({
+    model: 'gpt-4o-mini', stream, max_tokens: MAX_TOKENS,
+    ...(stream ? { stream_options: { include_usage: true } } : {}),
+    messages: [{ role: 'user', content: 'Say something about foxes.' }],
+  });
+}
+const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+
+async function load(target: Target, stream: boolean, connections: number, seconds: number): Promise<Figures> {
+  const result = await runLoad(`http://127.0.0.1:${target.port}`, '/v1/chat/completions', HEADERS, body(stream), connections, seconds);
+  target.sent += result.requests;
+  target.errors += result.errors;
+  return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, firstError: result.firstError };
 }
 
-async function load(port: number, stream: boolean, connections: number, seconds: number): Promise<Figures> {
-  const body = JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'Say something about foxes.' }] });
-  const result = await runLoad(`http://127.0.0.1:${port}`, '/v1/chat/completions', { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body, connections, seconds);
-  return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors };
-}
-
-async function main(): Promise<void> {
-  const upstream = await start(join(here, 'mock-upstream.js'), []);
-  const floor = await start(join(here, 'floor-proxy.js'), [`http://127.0.0.1:${upstream.port}`]);
-  const sluice = await startSluice(upstream.port);
-  const rows: string[] = [];
-  const header = 'mode       conc | floor req/s   p50   p99 | sluice req/s   p50   p99 | req/s ratio  p50 added';
-  console.log(`Sluice benchmark: ${DURATION_S}s per run, concurrencies ${CONCURRENCIES.join(', ')}; latency in ms`);
-  console.log(header);
-  try {
-    for (const stream of [false, true]) {
-      for (const connections of CONCURRENCIES) {
-        // Warm both paths (connection pools, JIT) before measuring.
-        await load(floor.port, stream, connections, 1);
-        await load(sluice.port, stream, connections, 1);
-        const f = await load(floor.port, stream, connections, DURATION_S);
-        const s = await load(sluice.port, stream, connections, DURATION_S);
-        const ratio = s.rps / f.rps;
-        const added = f.p50 > 0 ? (s.p50 - f.p50) / f.p50 : 0;
-        const row = `${(stream ? 'stream' : 'json').padEnd(10)} ${String(connections).padStart(4)} | `
-          + `${f.rps.toFixed(0).padStart(11)} ${f.p50.toFixed(2).padStart(5)} ${f.p99.toFixed(2).padStart(5)} | `
-          + `${s.rps.toFixed(0).padStart(12)} ${s.p50.toFixed(2).padStart(5)} ${s.p99.toFixed(2).padStart(5)} | `
-          + `${(ratio * 100).toFixed(0).padStart(10)}%  ${(added * 100).toFixed(0).padStart(8)}%`
-          + (f.errors + s.errors > 0 ? `  (errors: floor ${f.errors}, sluice ${s.errors})` : '');
-        rows.push(row);
-        console.log(row);
+/** One call per mode before measuring: a target that cannot answer, or answers without usage, is reported and dropped. */
+async function probe(target: Target): Promise<string | null> {
+  for (const stream of [false, true]) {
+    try {
+      const response = await request(`http://127.0.0.1:${target.port}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: body(stream) });
+      const text = await response.body.text();
+      target.sent++;
+      if (response.statusCode !== 200) return `${stream ? 'a streamed' : 'a JSON'} call was answered ${response.statusCode}: ${text.slice(0, 600)}`;
+      if (!new RegExp(`"prompt_tokens":${USAGE.input},"completion_tokens":${USAGE.output}`).test(text)) {
+        return `${stream ? 'a streamed' : 'a JSON'} call's answer reports no usage: ${text.slice(0, 600)}`;
       }
+    } catch (error) {
+      return `${stream ? 'a streamed' : 'a JSON'} call failed: ${(error as Error).message}`;
     }
-    console.log('Target: Sluice >= 70% of the floor\'s requests/s and <= 30% added to its p50.');
+  }
+  return null;
+}
+
+async function adminJson(target: Target, path: string): Promise<Record<string, unknown>> {
+  const response = await request(`http://127.0.0.1:${target.adminPort}${path}`);
+  return await response.body.json() as Record<string, unknown>;
+}
+
+/** Sums of the governance metrics that must stay 0: refusals and counter store failures. */
+async function troubles(target: Target): Promise<{ refusals: number; failures: number }> {
+  const response = await request(`http://127.0.0.1:${target.adminPort}/metrics`);
+  const text = await response.body.text();
+  const sum = (metric: string) => text.split('\n')
+    .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return { refusals: sum('sluice_budget_refusals_total'), failures: sum('sluice_counter_store_failures_total') };
+}
+
+function ms(value: number): string {
+  return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
+}
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(0)}%`;
+}
+
+function range(values: number[], format: (value: number) => string): string {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return format(low) === format(high) ? format(low) : `${format(low)} to ${format(high)}`;
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+/** Deletes every key under the run's prefix; returns the counters' values first, by key without the prefix. */
+async function redisCounters(drop: boolean): Promise<Map<string, number>> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null });
+  redis.on('error', () => { /* reported through the rejected commands */ });
+  try {
+    await redis.connect();
+    const values = new Map<string, number>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const got = await redis.mget(...keys);
+      keys.forEach((key, i) => values.set(key.slice(REDIS_PREFIX.length), Number(got[i] ?? 0)));
+      if (drop) await redis.del(...keys);
+    } while (cursor !== '0');
+    return values;
   } finally {
-    sluice.child.kill('SIGTERM');
-    floor.child.kill();
-    upstream.child.kill();
+    redis.disconnect();
   }
 }
 
+async function redisReachable(): Promise<string | null> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
+  redis.on('error', () => { /* reported below */ });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The redis variant's counters against what it was sent: every call reserved and settled in all 7 lines. */
+function checkRedisCounters(values: Map<string, number>, calls: number): string {
+  const total = (id: string) => [...values].filter(([key]) => key.startsWith(`${id}:`)).reduce((sum, [, value]) => sum + value, 0);
+  const expected: [string, string, number][] = [
+    ['cost_usd (µUSD)', 'budget:bench-cost-month', calls * COST_MICRO_USD],
+    ['total_tokens', 'budget:bench-consumer-tokens-day', calls * (USAGE.input + USAGE.output)],
+    ['input_tokens', 'budget:bench-team-input-hour', calls * USAGE.input],
+    ['requests', 'budget:bench-model-requests-1h', calls],
+    ['output_tokens', 'budget:bench-provider-output-24h', calls * USAGE.output],
+    ['rate tokens', 'rate:bench-rate:tokens:bench', calls * (USAGE.input + USAGE.output)],
+    ['rate requests', 'rate:bench-rate:requests:bench', calls],
+  ];
+  const wrong = expected.filter(([, id, want]) => total(id) !== want).map(([label, id, want]) => `${label} ${total(id)}, expected ${want}`);
+  return wrong.length === 0
+    ? `all ${BUDGET_LINES} counters match the ${calls} calls sent (${USAGE.input} in + ${USAGE.output} out tokens, ${COST_MICRO_USD} µUSD each)`
+    : `MISMATCH over ${calls} calls sent: ${wrong.join('; ')}`;
+}
+
+async function main(): Promise<void> {
+  const variants = pickVariants();
+  console.log(`Sluice benchmark: ${DURATION_S} s per run after a 1 s warm-up, concurrencies ${CONCURRENCIES.join(', ')}; `
+    + `latency in ms; % = req/s of the floor's`);
+  if (variants.some((variant) => variant.counters !== 'none')) {
+    console.log(`budgets = 5 budgets + 1 rate limit on every call (${BUDGET_LINES} counter lines), none ever exhausted; `
+      + `max_tokens ${MAX_TOKENS}`);
+  }
+  const upstream = await start(join(here, 'mock-upstream.js'), []);
+  const floorProcess = await start(join(here, 'floor-proxy.js'), [`http://127.0.0.1:${upstream.port}`]);
+  const floor: Target = { name: 'floor', ...floorProcess, sent: 0, errors: 0, figures: [] };
+  const sluices: Target[] = [];
+  const failed: string[] = [];
+  let redisUsed = false;
+  try {
+    const floorProblem = await probe(floor);
+    if (floorProblem !== null) throw new Error(`the floor proxy does not work: ${floorProblem}`);
+    for (const variant of variants) {
+      if (variant.counters === 'redis') {
+        const problem = await redisReachable();
+        if (problem !== null) {
+          failed.push(`${variant.name}: skipped, Redis at ${REDIS_URL} is unreachable: ${problem}`);
+          continue;
+        }
+        redisUsed = true;
+      }
+      let target: Target;
+      try {
+        target = await startSluice(variant.name, variant.counters, upstream.port);
+      } catch (error) {
+        failed.push(`${variant.name}: did not start: ${(error as Error).message}`);
+        continue;
+      }
+      let problem = await probe(target);
+      if (problem === null && variant.counters !== 'none') {
+        const health = await adminJson(target, '/healthz');
+        const { refusals, failures } = await troubles(target);
+        if (health.budgets !== BUDGET_LINES || health.counters !== variant.counters) {
+          problem = `expected ${BUDGET_LINES} budgets on ${variant.counters} counters, /healthz says ${JSON.stringify(health)}`;
+        } else if (refusals + failures > 0) {
+          problem = `the first calls met ${refusals} budget refusals and ${failures} counter store failures`;
+        }
+      }
+      if (problem !== null) {
+        failed.push(`${variant.name}: ${problem}`);
+        await stopChild(target.child, 'SIGTERM');
+        continue;
+      }
+      sluices.push(target);
+    }
+    for (const line of failed) console.log(`NOT MEASURED ${line}`);
+    if (sluices.length === 0) throw new Error('no Sluice variant could be measured');
+
+    // The table: a row per mode and concurrency, a column group per target (floor: 16 columns, each Sluice: 22).
+    const floorCells = (rps: string, p50: string, p99: string) => `${rps.padStart(6)} ${p50.padStart(4)} ${p99.padStart(4)}`;
+    const sluiceCells = (rps: string, share: string, p50: string, p99: string) =>
+      ` | ${rps.padStart(6)} ${share.padStart(5)} ${p50.padStart(4)} ${p99.padStart(4)}`;
+    console.log(`${' '.repeat(12)}${'floor'.padEnd(16)}${sluices.map((target) => ` | ${target.name.slice(0, 22).padEnd(22)}`).join('')}`);
+    console.log(`mode  conc  ${floorCells('req/s', 'p50', 'p99')}${sluices.map(() => sluiceCells('req/s', '%', 'p50', 'p99')).join('')}`);
+    for (const stream of [false, true]) {
+      for (const connections of CONCURRENCIES) {
+        const notes: string[] = [];
+        // Each target warmed (connection pools, JIT) just before it is measured.
+        for (const target of [floor, ...sluices]) {
+          await load(target, stream, connections, 1);
+          const before = target.counters === 'none' || target.counters === undefined ? null : await troubles(target);
+          const figures = await load(target, stream, connections, DURATION_S);
+          target.figures.push(figures);
+          if (figures.errors > 0) notes.push(`${target.name}: ${figures.errors} errors; first: ${figures.firstError}`);
+          if (before !== null) {
+            const after = await troubles(target);
+            if (after.failures > before.failures) notes.push(`${target.name}: ${after.failures - before.failures} counter store failures (calls admitted unmetered or refused)`);
+            if (after.refusals > before.refusals) notes.push(`${target.name}: ${after.refusals - before.refusals} budget refusals`);
+          }
+        }
+        const f = floor.figures.at(-1)!;
+        let row = `${(stream ? 'stream' : 'json').padEnd(6)}${String(connections).padStart(4)}  ${floorCells(f.rps.toFixed(0), ms(f.p50), ms(f.p99))}`;
+        for (const target of sluices) {
+          const s = target.figures.at(-1)!;
+          row += sluiceCells(s.rps.toFixed(0), pct(s.rps / f.rps), ms(s.p50), ms(s.p99));
+        }
+        console.log(row);
+        for (const note of notes) console.log(`  ! ${note}`);
+      }
+    }
+
+    console.log('Target: Sluice >= 70% of the floor\'s requests/s and <= 30% added to its p50.');
+    const width = Math.max(...sluices.map((target) => target.name.length));
+    for (const target of sluices) {
+      const ratios = target.figures.map((s, i) => s.rps / floor.figures[i]!.rps);
+      const added = target.figures.map((s, i) => (s.p50 - floor.figures[i]!.p50) / floor.figures[i]!.p50);
+      const met = ratios.every((ratio) => ratio >= 0.7) && added.every((value) => value <= 0.3);
+      console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of the floor's, p50 +${range(added, pct)}${met ? '' : '  (target missed)'}`);
+    }
+    const plain = sluices.find((target) => target.counters === 'none');
+    const governed = sluices.filter((target) => target.counters !== 'none');
+    if (plain !== undefined && governed.length > 0) {
+      console.log('What governance costs, against plain sluice in the same rows:');
+      for (const target of governed) {
+        const ratios = target.figures.map((s, i) => s.rps / plain.figures[i]!.rps);
+        const added = target.figures.map((s, i) => s.p50 - plain.figures[i]!.p50);
+        console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of sluice's, p50 +${range(added, (value) => ms(value))} ms`);
+      }
+    }
+  } finally {
+    const memory = sluices.find((target) => target.counters === 'memory');
+    const memoryTroubles = memory === undefined ? null : await troubles(memory).catch(() => null);
+    // Sluice drains and settles its calls on SIGTERM; then the others.
+    await Promise.all(sluices.map((target) => stopChild(target.child, 'SIGTERM')));
+    await Promise.all([...children].map((child) => stopChild(child, 'SIGTERM')));
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    if (memory !== undefined && memoryTroubles !== null) {
+      console.log(`Check ${memory.name}: ${memoryTroubles.refusals} refusals, ${memoryTroubles.failures} counter store failures over ${memory.sent} calls`);
+    }
+    if (redisUsed) {
+      const redis = sluices.find((target) => target.counters === 'redis');
+      try {
+        const values = await redisCounters(true);
+        if (redis !== undefined) {
+          const verdict = redis.errors === 0 ? checkRedisCounters(values, redis.sent) : `not checked (${redis.errors} calls failed)`;
+          console.log(`Check ${redis.name}: ${verdict}`);
+        }
+        console.log(`Redis: deleted ${values.size} keys under ${REDIS_PREFIX}`);
+      } catch (error) {
+        console.log(`Redis: could not read or delete the keys under ${REDIS_PREFIX} (they expire by themselves): ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGTERM');
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  console.error(error instanceof Error ? `bench: ${error.message}` : error);
+  process.exitCode = 1;
 });

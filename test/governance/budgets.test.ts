@@ -8,7 +8,7 @@ import { verifyWebhookSignature } from '../../src/alerts/webhooks.js';
 import { validateConfig } from '../../src/config/load.js';
 import { estimatePromptTokens } from '../../src/metering/tokenizer.js';
 import { ManualClock } from '../../src/policy/clock.js';
-import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const MESSAGE = [{ role: 'user' as const, content: 'hello' }];
@@ -205,6 +205,28 @@ describe('budgets', () => {
     const rows = await ledgerRows(sluice);
     assert.deepEqual(rows.map((row) => [row.requested_model, row.served_model, row.provider_model, row.cost_micro_usd]),
       [['gpt-4o', null, 'gpt-4o', 500], ['gpt-4o', 'gpt-4o-mini', 'gpt-4o-mini', 50]]);
+  });
+
+  test('a streamed call settles to the usage in its stream, and the Anthropic API gets its 429 shape', async () => {
+    const mock = await MockProvider.start(async (request, res) => {
+      if (request.body.stream === true) return sse(res, openaiStreamFrames(['a', 'b'], { prompt_tokens: 10, completion_tokens: 40 }));
+      json(res, 200, openaiCompletion('hi', USAGE));
+    });
+    started.push({ stop: () => mock.close() });
+    const { client, sluice } = await gateway(mock, { budgets: [{ name: 'tokens', measure: 'output_tokens', limit: 60, window: 'day' }] });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGE, max_tokens: 20, stream: true });
+    for await (const _chunk of stream) { /* drain */ }
+    // 40 output tokens settled; another 20 still fits (60), a third call does not.
+    assert.equal((await call(client)).status, 200);
+    const response = await fetch(`${sluice.baseURL}/v1/messages`, {
+      method: 'POST', headers: { 'x-api-key': KEYS.checkout, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'gpt-4o', max_tokens: 20, messages: MESSAGE }),
+    });
+    assert.equal(response.status, 429);
+    assert.equal(response.headers.get('x-ratelimit-remaining-tokens'), '0');
+    const body = await response.json() as { type: string; error: { type: string; message: string } };
+    assert.deepEqual([body.type, body.error.type], ['error', 'rate_limit_error']);
+    assert.match(body.error.message, /Budget 'tokens' \(output_tokens per day, everyone, any model\) has 0 of 60 tokens left/);
   });
 
   test('several budgets apply to one call and all must hold', async () => {
