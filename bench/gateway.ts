@@ -13,7 +13,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -64,6 +64,8 @@ interface Figures {
 }
 
 const children = new Set<ChildProcess>();
+/** Children being stopped on purpose, whose exit is no news. */
+const stopping = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
 function pickVariants(): typeof VARIANTS {
@@ -165,7 +167,7 @@ ${governanceYaml(counters)}`);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       if (!ready) reject(new Error(`${name} exited with ${code ?? signal} before listening${stderr === '' ? '' : `:\n${stderr.trimEnd()}`}`));
-      else process.stderr.write(`[${name}] exited with ${code ?? signal}\n`);
+      else if (!stopping.has(child)) process.stderr.write(`[${name}] exited unexpectedly with ${code ?? signal}\n`);
     });
   });
 }
@@ -227,6 +229,10 @@ function pct(value: number): string {
   return `${(value * 100).toFixed(0)}%`;
 }
 
+function signed(format: (value: number) => string): (value: number) => string {
+  return (value) => (value < 0 ? `-${format(-value)}` : `+${format(value)}`);
+}
+
 function range(values: number[], format: (value: number) => string): string {
   const low = Math.min(...values);
   const high = Math.max(...values);
@@ -235,6 +241,7 @@ function range(values: number[], format: (value: number) => string): string {
 
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
+  stopping.add(child);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', () => {
@@ -245,7 +252,7 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<v
   });
 }
 
-/** Deletes every key under the run's prefix; returns the counters' values first, by key without the prefix. */
+/** The values of every key under the run's prefix, by key without the prefix; with `drop`, the keys are deleted. */
 async function redisCounters(drop: boolean): Promise<Map<string, number>> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null });
   redis.on('error', () => { /* reported through the rejected commands */ });
@@ -269,15 +276,33 @@ async function redisCounters(drop: boolean): Promise<Map<string, number>> {
 
 async function redisReachable(): Promise<string | null> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
-  redis.on('error', () => { /* reported below */ });
+  let cause: string | null = null;
+  redis.on('error', (error: Error) => { cause ??= error.message; });
   try {
     await redis.connect();
     await redis.ping();
     return null;
   } catch (error) {
-    return (error as Error).message;
+    return cause ?? (error as Error).message;
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * What the redis variant added to each counter key over the run, from samples taken between runs: a key gone at a
+ * sample has expired (a minute bucket of the rate limit, the last hour's bucket...) and is counted as it last was. A
+ * bucket is written only while its window is current and outlives that by a minute or more, far longer than between
+ * two samples, so nothing written is missed.
+ */
+class RedisTally {
+  private last = new Map<string, number>();
+  readonly added = new Map<string, number>();
+
+  async sample(): Promise<void> {
+    const now = await redisCounters(false);
+    for (const [key, value] of now) this.added.set(key, (this.added.get(key) ?? 0) + value - (this.last.get(key) ?? 0));
+    this.last = now;
   }
 }
 
@@ -285,7 +310,7 @@ async function redisReachable(): Promise<string | null> {
 function checkRedisCounters(values: Map<string, number>, calls: number): string {
   const total = (id: string) => [...values].filter(([key]) => key.startsWith(`${id}:`)).reduce((sum, [, value]) => sum + value, 0);
   const expected: [string, string, number][] = [
-    ['cost_usd (µUSD)', 'budget:bench-cost-month', calls * COST_MICRO_USD],
+    ['cost_usd (micro-USD)', 'budget:bench-cost-month', calls * COST_MICRO_USD],
     ['total_tokens', 'budget:bench-consumer-tokens-day', calls * (USAGE.input + USAGE.output)],
     ['input_tokens', 'budget:bench-team-input-hour', calls * USAGE.input],
     ['requests', 'budget:bench-model-requests-1h', calls],
@@ -295,25 +320,28 @@ function checkRedisCounters(values: Map<string, number>, calls: number): string 
   ];
   const wrong = expected.filter(([, id, want]) => total(id) !== want).map(([label, id, want]) => `${label} ${total(id)}, expected ${want}`);
   return wrong.length === 0
-    ? `all ${BUDGET_LINES} counters match the ${calls} calls sent (${USAGE.input} in + ${USAGE.output} out tokens, ${COST_MICRO_USD} µUSD each)`
+    ? `all ${BUDGET_LINES} counters match the ${calls} calls sent (${USAGE.input} in + ${USAGE.output} out tokens, ${COST_MICRO_USD} micro-USD each)`
     : `MISMATCH over ${calls} calls sent: ${wrong.join('; ')}`;
 }
 
 async function main(): Promise<void> {
   const variants = pickVariants();
+  const [cpus, busy] = [availableParallelism(), loadavg()[0]!];
   console.log(`Sluice benchmark: ${DURATION_S} s per run after a 1 s warm-up, concurrencies ${CONCURRENCIES.join(', ')}; `
     + `latency in ms; % = req/s of the floor's`);
   if (variants.some((variant) => variant.counters !== 'none')) {
     console.log(`budgets = 5 budgets + 1 rate limit on every call (${BUDGET_LINES} counter lines), none ever exhausted; `
       + `max_tokens ${MAX_TOKENS}`);
   }
-  const upstream = await start(join(here, 'mock-upstream.js'), []);
-  const floorProcess = await start(join(here, 'floor-proxy.js'), [`http://127.0.0.1:${upstream.port}`]);
-  const floor: Target = { name: 'floor', ...floorProcess, sent: 0, errors: 0, figures: [] };
+  console.log(`host: ${cpus} CPUs, load average ${busy.toFixed(1)} before the run${busy > cpus / 2 ? ' (busy: other work skews the figures)' : ''}`);
   const sluices: Target[] = [];
   const failed: string[] = [];
   let redisUsed = false;
+  const tally = new RedisTally();
   try {
+    const upstream = await start(join(here, 'mock-upstream.js'), []);
+    const floorProcess = await start(join(here, 'floor-proxy.js'), [`http://127.0.0.1:${upstream.port}`]);
+    const floor: Target = { name: 'floor', ...floorProcess, sent: 0, errors: 0, figures: [] };
     const floorProblem = await probe(floor);
     if (floorProblem !== null) throw new Error(`the floor proxy does not work: ${floorProblem}`);
     for (const variant of variants) {
@@ -356,7 +384,7 @@ async function main(): Promise<void> {
     const floorCells = (rps: string, p50: string, p99: string) => `${rps.padStart(6)} ${p50.padStart(4)} ${p99.padStart(4)}`;
     const sluiceCells = (rps: string, share: string, p50: string, p99: string) =>
       ` | ${rps.padStart(6)} ${share.padStart(5)} ${p50.padStart(4)} ${p99.padStart(4)}`;
-    console.log(`${' '.repeat(12)}${'floor'.padEnd(16)}${sluices.map((target) => ` | ${target.name.slice(0, 22).padEnd(22)}`).join('')}`);
+    console.log(`${' '.repeat(12)}${'floor'.padEnd(16)}${sluices.map((target) => ` | ${target.name.slice(0, 22).padEnd(22)}`).join('')}`.trimEnd());
     console.log(`mode  conc  ${floorCells('req/s', 'p50', 'p99')}${sluices.map(() => sluiceCells('req/s', '%', 'p50', 'p99')).join('')}`);
     for (const stream of [false, true]) {
       for (const connections of CONCURRENCIES) {
@@ -368,6 +396,7 @@ async function main(): Promise<void> {
           const figures = await load(target, stream, connections, DURATION_S);
           target.figures.push(figures);
           if (figures.errors > 0) notes.push(`${target.name}: ${figures.errors} errors; first: ${figures.firstError}`);
+          if (target.counters === 'redis') await tally.sample();
           if (before !== null) {
             const after = await troubles(target);
             if (after.failures > before.failures) notes.push(`${target.name}: ${after.failures - before.failures} counter store failures (calls admitted unmetered or refused)`);
@@ -391,7 +420,7 @@ async function main(): Promise<void> {
       const ratios = target.figures.map((s, i) => s.rps / floor.figures[i]!.rps);
       const added = target.figures.map((s, i) => (s.p50 - floor.figures[i]!.p50) / floor.figures[i]!.p50);
       const met = ratios.every((ratio) => ratio >= 0.7) && added.every((value) => value <= 0.3);
-      console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of the floor's, p50 +${range(added, pct)}${met ? '' : '  (target missed)'}`);
+      console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of the floor's, p50 ${range(added, signed(pct))}${met ? '' : '  (target missed)'}`);
     }
     const plain = sluices.find((target) => target.counters === 'none');
     const governed = sluices.filter((target) => target.counters !== 'none');
@@ -400,7 +429,7 @@ async function main(): Promise<void> {
       for (const target of governed) {
         const ratios = target.figures.map((s, i) => s.rps / plain.figures[i]!.rps);
         const added = target.figures.map((s, i) => s.p50 - plain.figures[i]!.p50);
-        console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of sluice's, p50 +${range(added, (value) => ms(value))} ms`);
+        console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of sluice's, p50 ${range(added, signed(ms))} ms`);
       }
     }
   } finally {
@@ -416,9 +445,10 @@ async function main(): Promise<void> {
     if (redisUsed) {
       const redis = sluices.find((target) => target.counters === 'redis');
       try {
+        if (redis !== undefined) await tally.sample();
         const values = await redisCounters(true);
         if (redis !== undefined) {
-          const verdict = redis.errors === 0 ? checkRedisCounters(values, redis.sent) : `not checked (${redis.errors} calls failed)`;
+          const verdict = redis.errors === 0 ? checkRedisCounters(tally.added, redis.sent) : `not checked (${redis.errors} calls failed)`;
           console.log(`Check ${redis.name}: ${verdict}`);
         }
         console.log(`Redis: deleted ${values.size} keys under ${REDIS_PREFIX}`);

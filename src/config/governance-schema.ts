@@ -97,7 +97,7 @@ export const governanceFields = {
       url: z.string().regex(/^(memory|rediss?:\/\/.*)$/, 'memory or redis://host:port'),
       /** open: admit calls unmetered while Redis is unreachable (logged, metered); closed: refuse them with 503. */
       failMode: z.enum(['open', 'closed']).default('open'),
-      timeoutMs: z.number().int().positive().default(250),
+      timeoutMs: z.number().int().positive().default(1000),
       /** Put before every Redis key, so gateways of different deployments can share one Redis. */
       keyPrefix: z.string().default('sluice:'),
     }).strict(),

@@ -12,7 +12,7 @@ export interface CounterSettings {
 }
 
 export function counterSettings(config: SluiceConfig['counters']): CounterSettings {
-  if (typeof config === 'string') return { url: config, failMode: 'open', timeoutMs: 250, keyPrefix: 'sluice:' };
+  if (typeof config === 'string') return { url: config, failMode: 'open', timeoutMs: 1000, keyPrefix: 'sluice:' };
   return config;
 }
 

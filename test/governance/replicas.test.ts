@@ -106,20 +106,23 @@ describe('budgets counted in Redis', () => {
   });
 
   /** An in-process gateway whose counters live behind `url`, with one budget; its Redis keys are deleted afterwards. */
-  async function gateway(url: string, failMode: 'open' | 'closed', budget: Record<string, unknown>, clock?: ManualClock): Promise<{ sluice: TestSluice; client: OpenAI }> {
+  async function gateway(
+    url: string, failMode: 'open' | 'closed', budget: Record<string, unknown>, options: { clock?: ManualClock; timeoutMs?: number } = {},
+  ): Promise<{ sluice: TestSluice; client: OpenAI }> {
     const keyPrefix = `sluice-test:${randomUUID()}:`;
     const sluice = await startTestSluice({
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      counters: { url, failMode, timeoutMs: 200, keyPrefix },
+      counters: { url, failMode, timeoutMs: options.timeoutMs ?? 200, keyPrefix },
       budgets: [{ consumers: 'everyone', mode: 'enforce', ...budget }],
-    }, clock === undefined ? {} : { clock });
+    }, options.clock === undefined ? {} : { clock: options.clock });
     cleanups.push(() => deleteKeys(keyPrefix), () => sluice.stop());
     return { sluice, client: new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 }) };
   }
 
   describe('two gateway processes', () => {
-    const children: Array<{ child: ChildProcess; exited: Promise<number | null> }> = [];
+    const children: Array<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> = [];
+    const alarms = () => children.flatMap(({ output }) => output().split('\n').filter((line) => line.includes('ALARM'))).join('\n');
     const keyPrefix = `sluice-test:${randomUUID()}:`;
 
     after(async () => {
@@ -138,7 +141,10 @@ describe('budgets counted in Redis', () => {
 gateway: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 storage: sqlite:${dbPath}
-counters: { url: "${REDIS_URL}", keyPrefix: "${keyPrefix}" }
+# Generous timeout, fail-closed: on a loaded machine a reply that misses a short timeout would be admitted unmetered
+# (fail-open) and read as overspend; this test is about sharing, so trouble must show as a 503, never as a pass/fail
+# of the budget.
+counters: { url: "${REDIS_URL}", keyPrefix: "${keyPrefix}", failMode: closed, timeoutMs: 5000 }
 providers:
   openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
 models:
@@ -151,8 +157,8 @@ budgets:
 `);
       const child = spawn(process.execPath, [SLUICE, 'start', '--config', config], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      children.push({ child, exited });
       let output = '';
+      children.push({ child, exited, output: () => output });
       child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const port = await new Promise<number>((resolve, reject) => {
         child.stdout!.on('data', (chunk: Buffer) => {
@@ -179,11 +185,11 @@ budgets:
       const outcomes = await Promise.all(Array.from({ length: 120 }, (_, i) => outcome(ask(clients[i % 2]!))));
       const served = outcomes.filter((o) => o.status === 200).length;
       const others = outcomes.filter((o) => o.status !== 200 && !(o.status === 429 && o.code === 'budget_exhausted'));
-      assert.deepEqual(others, [], 'every call is served or refused by the budget');
+      assert.deepEqual(others, [], `every call is served or refused by the budget\n${alarms()}`);
       // Reservations are made atomically in the one shared counter, so 40 estimates always fit; settlements can only
       // free room, so a few more may fit, but what was served can never pass the limit.
       assert.ok(served >= 40, `served ${served}`);
-      assert.ok(served * SERVED_TOKENS <= limit, `served ${served * SERVED_TOKENS} tokens over the limit of ${limit}`);
+      assert.ok(served * SERVED_TOKENS <= limit, `served ${served * SERVED_TOKENS} tokens over the limit of ${limit}\n${alarms()}`);
 
       // SIGTERM drains and flushes each ledger; between them they hold every call, with the same figures.
       for (const { child, exited } of children) {
@@ -261,7 +267,8 @@ budgets:
   test('a Redis budget refuses once exhausted and reports the reset', GUARD, async () => {
     // A hand-set clock 30 s into a minute: the calls cannot straddle a window boundary, and the reset is exact.
     const clock = new ManualClock(Date.UTC(2030, 0, 1, 12, 0, 30));
-    const { client } = await gateway(REDIS_URL, 'closed', { name: 'three-a-minute', measure: 'requests', limit: 3, window: 'minute' }, clock);
+    // A generous timeout: a slow reply on a loaded machine must not turn into a 503 (fail-closed) here.
+    const { client } = await gateway(REDIS_URL, 'closed', { name: 'three-a-minute', measure: 'requests', limit: 3, window: 'minute' }, { clock, timeoutMs: 5_000 });
     const upstreamCalls = mock.received.length;
     for (let i = 0; i < 3; i++) await ask(client);
     const refusal = await ask(client).then(() => assert.fail('the fourth call was served'), (error: unknown) => error);
