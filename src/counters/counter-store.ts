@@ -37,6 +37,11 @@ export interface CounterStore {
    * store for expiry; Redis expires keys itself.
    */
   reserve(now: number, lines: readonly CounterLine[]): ReserveOutcome | Promise<ReserveOutcome>;
+  /**
+   * Adds every line's amount whatever the limits (a settlement: real usage minus what was reserved) and returns each
+   * line's usage after. Not all-or-nothing across callers: Redis merges settlements made close together into one call.
+   */
+  settle(now: number, lines: readonly CounterLine[]): number[] | Promise<number[]>;
   /** True for the first caller to claim this key until it expires (one alert per threshold per window, across replicas). */
   claim(now: number, key: string, ttlMs: number): boolean | Promise<boolean>;
   /** Reads a bucket's value (0 when absent): for inspection and tests, not on the request path. */

@@ -47,6 +47,10 @@ export class MemoryCounterStore implements CounterStore {
     return { admitted: true, refused: -1, used };
   }
 
+  settle(now: number, lines: readonly CounterLine[]): number[] {
+    return this.reserve(now, lines.map((line) => (line.enforce ? { ...line, enforce: false } : line))).used;
+  }
+
   claim(now: number, key: string, ttlMs: number): boolean {
     if (this.live(now, key) !== undefined) return false;
     this.entries.set(key, { value: 1, expiresAt: now + ttlMs });

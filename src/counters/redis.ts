@@ -89,6 +89,8 @@ export class RedisCounterStore implements CounterStore {
   private readonly firstConnection: Promise<boolean>;
   private lastError: string | null;
   private closed: boolean;
+  /** Settlements waiting for the end of this event-loop turn. */
+  private settlements: Array<{ lines: readonly CounterLine[]; resolve: (used: number[]) => void; reject: (error: unknown) => void }>;
 
   /** Waits (at most about CONNECT_TIMEOUT_MS) for the first connection, so the first calls can find Redis ready. */
   static async open(options: RedisCounterStoreOptions): Promise<RedisCounterStore> {
@@ -101,6 +103,7 @@ export class RedisCounterStore implements CounterStore {
   constructor(options: RedisCounterStoreOptions) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.lastError = null;
+    this.settlements = [];
     this.closed = false;
     const { where, secrets } = describeUrl(options.url);
     this.where = where;
@@ -177,6 +180,38 @@ export class RedisCounterStore implements CounterStore {
       return admitted ? value + line.amount : value;
     });
     return { admitted, refused, used };
+  }
+
+  /**
+   * Settlements wait for the end of the event-loop turn and go to Redis as one script call, amounts summed per key:
+   * under load that is one round trip for many calls' settlements instead of one each.
+   */
+  settle(now: number, lines: readonly CounterLine[]): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.settlements.push({ lines, resolve, reject });
+      if (this.settlements.length === 1) setImmediate(() => this.flushSettlements(now));
+    });
+  }
+
+  private flushSettlements(now: number): void {
+    const batch = this.settlements;
+    this.settlements = [];
+    const merged = new Map<string, CounterLine>();
+    for (const { lines } of batch) {
+      for (const line of lines) {
+        const seen = merged.get(line.key);
+        merged.set(line.key, seen === undefined ? { ...line, enforce: false }
+          : { ...line, enforce: false, amount: seen.amount + line.amount, ttlMs: Math.max(seen.ttlMs, line.ttlMs) });
+      }
+    }
+    const lines = [...merged.values()];
+    this.reserve(now, lines).then((outcome) => {
+      const used = new Map<string, number>();
+      lines.forEach((line, i) => used.set(line.key, outcome.used[i]!));
+      for (const settlement of batch) settlement.resolve(settlement.lines.map((line) => used.get(line.key)!));
+    }, (error: unknown) => {
+      for (const settlement of batch) settlement.reject(error);
+    });
   }
 
   /** `now` is unused: the claim lasts ttlMs on Redis's clock. */

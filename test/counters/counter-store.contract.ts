@@ -245,5 +245,22 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
       assert.equal(outcomes.filter((o) => !o.admitted).every((o) => o.refused === 0 && o.used[0] === 50), true);
       assert.equal(await store.read(clock.now(), bucket), 50);
     });
+
+    test('settle adds amounts past any limit and returns usage after', async () => {
+      const bucket = key('settle');
+      await store.reserve(clock.now(), [line({ key: bucket, amount: 40, limit: 50 })]);
+      assert.deepEqual(await store.settle(clock.now(), [line({ key: bucket, amount: 30, limit: 50 })]), [70]);
+      assert.deepEqual(await store.settle(clock.now(), [line({ key: bucket, amount: -25, limit: 50 })]), [45]);
+    });
+
+    test('concurrent settlements of one bucket all count, and each sees a usage that includes its own', async () => {
+      const bucket = key('settle-many');
+      const other = key('settle-other');
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+        store.settle(clock.now(), [line({ key: bucket, amount: 2 }), line({ key: other, amount: i % 2 === 0 ? 1 : -1 })])));
+      assert.equal(await store.read(clock.now(), bucket), 100);
+      assert.equal(await store.read(clock.now(), other), 0);
+      assert.ok(results.every(([used]) => used! >= 2 && used! <= 100));
+    });
   });
 }

@@ -1,7 +1,7 @@
 // Stage 6a: settlement. A call's reservation becomes its real usage: the difference between what it used and what was
 // reserved is added to every budget it was reserved in (a failed call gives its tokens back; a budget scoped to a
 // provider that did not serve the call gives all of it back), then threshold alerts are checked on the new figures.
-import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
+import { CounterStoreUnavailable, type CounterLine } from '../../counters/counter-store.js';
 import { coversTarget, type Budget } from '../../policy/budgets.js';
 import type { Governance } from '../../policy/governance.js';
 import type { Reservation } from './admit.js';
@@ -20,15 +20,15 @@ export function settle(governance: Governance, call: Call, costMicroUsd: number 
     lines[i] = { ...reserved, amount: actual - reserved.amount, enforce: false };
   }
   const now = governance.clock.now();
-  let pending: ReserveOutcome | Promise<ReserveOutcome>;
+  let pending: number[] | Promise<number[]>;
   try {
-    pending = governance.store.reserve(now, lines);
+    pending = governance.store.settle(now, lines);
   } catch (error) {
     governance.counterTrouble('settle', 'lost', error as Error);
     return undefined;
   }
   if (pending instanceof Promise) {
-    return pending.then((outcome) => alert(governance, reservation, outcome, now), (error: unknown) => {
+    return pending.then((used) => alert(governance, reservation, used, now), (error: unknown) => {
       if (error instanceof CounterStoreUnavailable) governance.counterTrouble('settle', 'lost', error);
       else governance.logger.error({ requestId: call.requestId, err: (error as Error).message }, 'settlement failed');
     });
@@ -49,10 +49,10 @@ function used(budget: Budget, call: Call, served: boolean, costMicroUsd: number 
   }
 }
 
-function alert(governance: Governance, reservation: Reservation, outcome: ReserveOutcome, now: number): Promise<void> | undefined {
+function alert(governance: Governance, reservation: Reservation, used: number[], now: number): Promise<void> | undefined {
   let pending: Promise<void>[] | undefined;
   for (let i = 0; i < reservation.budgets.length; i++) {
-    const checked = governance.alerts.check(now, reservation.budgets[i]!, reservation.counters[i]!, reservation.positions[i]!, outcome.used[i]!);
+    const checked = governance.alerts.check(now, reservation.budgets[i]!, reservation.counters[i]!, reservation.positions[i]!, used[i]!);
     if (checked !== undefined) (pending ??= []).push(checked);
   }
   if (pending === undefined) return undefined;

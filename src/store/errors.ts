@@ -1,0 +1,40 @@
+// The store's typed errors, in one place: what an admin API handler maps to 404, 409 and 400.
+
+/** The base of every error the director store raises on purpose; anything else is a bug or the database being down. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The entity a mutation names does not exist (an API's 404). */
+export class StoreNotFound extends StoreError {
+  readonly entityType: string;
+  readonly entityId: string;
+
+  constructor(entityType: string, entityId: string) {
+    super(`${entityType} "${entityId}" does not exist`);
+    this.entityType = entityType;
+    this.entityId = entityId;
+  }
+}
+
+/**
+ * The change contradicts what is stored (an API's 409): `duplicate` when the name or id is taken, `reference` when it
+ * names an entity that does not exist or would leave one dangling (foreign keys, translated from each driver's codes),
+ * `state` when the entity is not in a state that allows the change (revoking a revoked key).
+ */
+export type ConflictReason = 'duplicate' | 'reference' | 'state';
+
+export class StoreConflict extends StoreError {
+  readonly reason: ConflictReason;
+
+  constructor(reason: ConflictReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** The input breaks a rule the store keeps itself (an API's 400): a team-owner token without a team, a bad cursor. */
+export class StoreInvalid extends StoreError {}
