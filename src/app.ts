@@ -15,7 +15,6 @@ import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
-import { sqlitePath } from './store/sqlite.js';
 
 export interface RunningSluice {
   gateway: { host: string; port: number };
@@ -42,7 +41,7 @@ const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'al
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const ledger = await LedgerWriter.open({
-    path: sqlitePath(config.storage),
+    storage: config.storage,
     flushIntervalMs: config.ledger.flushIntervalMs,
     maxBatch: config.ledger.maxBatch,
     logger,

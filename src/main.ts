@@ -7,6 +7,7 @@ import { loadConfigFile } from './config/load.js';
 import { watchConfigFile } from './config/watch.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
+import { describeStorage } from './store/open.js';
 import { sqlitePath } from './store/sqlite.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
@@ -19,10 +20,11 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
     const defaults = defaultConfig();
     config = defaults.config;
     const found = defaults.providers.length > 0 ? defaults.providers.join(', ') : 'none (set OPENAI_API_KEY or ANTHROPIC_API_KEY)';
-    notice = `no config file (--config or SLUICE_CONFIG): running on embedded defaults; providers from the environment: ${found}; ledger at ${sqlitePath(config.storage)}`;
+    notice = `no config file (--config or SLUICE_CONFIG): running on embedded defaults; providers from the environment: ${found}; ledger at ${describeStorage(config.storage)}`;
     if (defaults.generatedKey !== null) {
       // The generated key goes to a file readable only by this user, never to the log.
-      const keyFile = join(dirname(sqlitePath(config.storage)), 'default-consumer.key');
+      const dataDir = config.storage.startsWith('sqlite:') ? dirname(sqlitePath(config.storage)) : './data';
+      const keyFile = join(dataDir, 'default-consumer.key');
       mkdirSync(dirname(keyFile), { recursive: true });
       writeFileSync(keyFile, `${defaults.generatedKey}\n`, { mode: 0o600 });
       notice += `; the default consumer's key is in ${keyFile} (set SLUICE_API_KEY to choose it)`;

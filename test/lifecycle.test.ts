@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
+import { MIGRATIONS } from '../src/store/migrations/index.js';
 import { json, MockProvider, openaiCompletion } from './support/mock-provider.js';
 
 const SLUICE = fileURLToPath(new URL('../src/cli/sluice.js', import.meta.url));
@@ -110,7 +111,8 @@ describe('running sluice', () => {
     db.close();
     assert.equal(rows.length, 6, 'five calls and the one in flight at SIGTERM');
     assert.ok(rows.every((row) => row.consumer === 'checkout-service' && row.team === 'payments' && row.input_tokens === 10 && row.status === 200));
-    assert.deepEqual(migrations, [{ version: 1, name: 'ledger' }, { version: 2, name: 'ledger governance columns' }]);
+    assert.deepEqual(migrations, MIGRATIONS.map(({ version, name }) => ({ version, name })), 'every migration, once');
+    assert.deepEqual(migrations.slice(0, 2), [{ version: 1, name: 'ledger' }, { version: 2, name: 'ledger governance columns' }]);
     assert.ok(!sluice.output().includes(KEY) && !sluice.output().includes('upstream-key-not-real'), 'no secret in the logs');
   });
 

@@ -79,8 +79,13 @@ export const configSchema = z.object({
   gateway: hostPort(4000).extend({
     maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
   }).strict().default({ host: '127.0.0.1', port: 4000, maxBodyBytes: 10 * 1024 * 1024 }),
-  admin: hostPort(4001).default({ host: '127.0.0.1', port: 4001 }),
-  storage: z.string().regex(/^sqlite:.+/, 'sqlite:<path>').default('sqlite:./data/sluice.db'),
+  admin: hostPort(4001).extend({
+    /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
+    token: z.string().min(16, 'a token of at least 16 characters').optional(),
+  }).strict().default({ host: '127.0.0.1', port: 4001 }),
+  /** The ledger's and the director's database: an embedded SQLite file, or PostgreSQL (shared by every gateway). */
+  storage: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
+    .default('sqlite:./data/sluice.db'),
   ledger: z.object({
     /** How long records wait in memory before a batch is written: the most a crash can lose. */
     flushIntervalMs: z.number().int().positive().default(200),

@@ -1,19 +1,22 @@
-// Buffers ledger records in memory and hands them to the writer thread in batches, off the request path.
-// A crash loses at most what is buffered: one flush interval, plus a batch the thread had not committed.
-import { Worker } from 'node:worker_threads';
+// Buffers ledger records in memory and hands them to the storage's sink in batches, off the request path.
+// A crash loses at most what is buffered: one flush interval, plus a batch the sink had not committed.
 import type { Logger } from 'pino';
+import { openLedgerSink, type LedgerSink } from './sink.js';
 import type { Transaction } from './transaction.js';
-import type { WorkerCommand, WorkerReply } from './sqlite-worker.js';
 
 export interface LedgerOptions {
-  path: string;
+  /** sluice.yaml's `storage`: `sqlite:<path>` (written by a worker thread) or `postgres://...` (written from this thread). */
+  storage: string;
   flushIntervalMs: number;
   maxBatch: number;
   logger: Logger;
 }
 
+/** Tries per batch before its rows are given up (and counted in failedWrites). */
+const ATTEMPTS = 3;
+
 export class LedgerWriter {
-  private readonly worker: Worker;
+  private readonly sink: LedgerSink;
   private readonly options: LedgerOptions;
   private buffer: Transaction[];
   private readonly timer: NodeJS.Timeout;
@@ -21,36 +24,24 @@ export class LedgerWriter {
   /** Batches sent and not yet acknowledged, kept so a failed write can be retried and close() can wait for them. */
   private readonly pending: Map<number, { rows: Transaction[]; tries: number }>;
   private readonly drained: Array<() => void>;
-  private closedResolve: (() => void) | null;
   written: number;
   failedWrites: number;
 
-  private constructor(worker: Worker, options: LedgerOptions) {
-    this.worker = worker;
+  private constructor(sink: LedgerSink, options: LedgerOptions) {
+    this.sink = sink;
     this.options = options;
     this.buffer = [];
     this.nextBatchId = 1;
     this.pending = new Map();
     this.drained = [];
-    this.closedResolve = null;
     this.written = 0;
     this.failedWrites = 0;
     this.timer = setInterval(() => this.flush(), options.flushIntervalMs);
     this.timer.unref();
-    worker.on('message', (reply: WorkerReply) => this.onReply(reply));
-    worker.on('error', (error) => options.logger.error({ err: error.message }, 'ledger writer thread failed'));
   }
 
   static async open(options: LedgerOptions): Promise<LedgerWriter> {
-    const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path: options.path } });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', (reply: WorkerReply) => {
-        if (reply.type === 'ready') resolve();
-        else reject(new Error(`cannot open the ledger at ${options.path}: ${reply.type === 'failed' ? reply.message : reply.type}`));
-      });
-      worker.once('error', reject);
-    });
-    return new LedgerWriter(worker, options);
+    return new LedgerWriter(await openLedgerSink(options.storage, options.logger), options);
   }
 
   append(transaction: Transaction): void {
@@ -79,32 +70,34 @@ export class LedgerWriter {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.drain();
-    await new Promise<void>((resolve) => {
-      this.closedResolve = resolve;
-      this.worker.postMessage({ type: 'close' } satisfies WorkerCommand);
-    });
-    await this.worker.terminate();
+    await this.sink.close();
   }
 
   private send(id: number, rows: Transaction[], tries = 1): void {
     this.pending.set(id, { rows, tries });
-    this.worker.postMessage({ type: 'batch', id, rows } satisfies WorkerCommand);
+    this.sink.write(rows).then(
+      () => this.onWritten(id, rows.length),
+      (error: Error) => this.onFailed(id, error),
+    );
   }
 
-  private onReply(reply: WorkerReply): void {
-    if (reply.type === 'written') {
-      this.pending.delete(reply.id);
-      this.written += reply.count;
-    } else if (reply.type === 'failed') {
-      const batch = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      this.failedWrites++;
-      this.options.logger.error({ batch: reply.id, rows: batch?.rows.length ?? 0, tries: batch?.tries ?? 0, err: reply.message }, 'ledger batch write failed');
-      // A failed batch was rolled back whole, so sending it again cannot count a row twice.
-      if (batch !== undefined && batch.tries < 3) this.send(this.nextBatchId++, batch.rows, batch.tries + 1);
-    } else if (reply.type === 'closed') {
-      this.closedResolve?.();
-    }
+  private onWritten(id: number, count: number): void {
+    this.pending.delete(id);
+    this.written += count;
+    this.settled();
+  }
+
+  private onFailed(id: number, error: Error): void {
+    const batch = this.pending.get(id);
+    this.pending.delete(id);
+    this.failedWrites++;
+    this.options.logger.error({ batch: id, rows: batch?.rows.length ?? 0, tries: batch?.tries ?? 0, err: error.message }, 'ledger batch write failed');
+    // A failed batch was rolled back whole, so sending it again cannot count a row twice.
+    if (batch !== undefined && batch.tries < ATTEMPTS) this.send(this.nextBatchId++, batch.rows, batch.tries + 1);
+    this.settled();
+  }
+
+  private settled(): void {
     if (this.pending.size === 0) for (const resolve of this.drained.splice(0)) resolve();
   }
 }

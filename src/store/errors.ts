@@ -2,8 +2,8 @@
 
 /** The base of every error the director store raises on purpose; anything else is a bug or the database being down. */
 export class StoreError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -30,8 +30,8 @@ export type ConflictReason = 'duplicate' | 'reference' | 'state';
 export class StoreConflict extends StoreError {
   readonly reason: ConflictReason;
 
-  constructor(reason: ConflictReason, message: string) {
-    super(message);
+  constructor(reason: ConflictReason, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.reason = reason;
   }
 }

@@ -1,20 +1,26 @@
-// Versioned schema migrations, applied in order once each and recorded in schema_migrations.
+// Versioned schema migrations, written once for both databases, applied in order once each and recorded in schema_migrations.
+// Types that differ come from the dialect (src/store/dialect.ts); versions 1 and 2 render for SQLite exactly as first shipped.
+import type { Dialect } from '../dialect.js';
 
 export interface Migration {
   version: number;
   name: string;
-  sql: string;
+  sql(dialect: Dialect): string;
 }
+
+/** Created before any migration, the same in both databases. */
+export const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'ledger',
-    sql: `
+    sql: ({ types }) => `
       CREATE TABLE transactions (
-        id INTEGER PRIMARY KEY,
+        id ${types.serialKey},
         request_id TEXT NOT NULL,
-        started_at INTEGER NOT NULL,
+        started_at ${types.int64} NOT NULL,
         operation TEXT NOT NULL,
         api TEXT NOT NULL,
         consumer TEXT,
@@ -28,9 +34,9 @@ export const MIGRATIONS: readonly Migration[] = [
         cached_input_tokens INTEGER NOT NULL,
         cache_write_tokens INTEGER NOT NULL,
         tokens_estimated INTEGER NOT NULL,
-        cost_micro_usd INTEGER,
-        latency_ms INTEGER NOT NULL,
-        time_to_first_token_ms INTEGER,
+        cost_micro_usd ${types.int64},
+        latency_ms ${types.duration} NOT NULL,
+        time_to_first_token_ms ${types.duration},
         status INTEGER NOT NULL,
         error_class TEXT,
         attempts INTEGER NOT NULL
@@ -42,9 +48,105 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     name: 'ledger governance columns',
-    sql: `
+    sql: () => `
       ALTER TABLE transactions ADD COLUMN served_model TEXT;
       ALTER TABLE transactions ADD COLUMN violations TEXT;
+    `,
+  },
+  {
+    version: 3,
+    name: 'director config version and audit log',
+    // One row whose version every admin change increments; taking its row lock first also serializes admin changes.
+    sql: ({ types, appendOnly }) => `
+      CREATE TABLE director_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        config_version ${types.int64} NOT NULL
+      );
+      INSERT INTO director_state (id, config_version) VALUES (1, 0);
+      CREATE TABLE audit_log (
+        id ${types.serialKey},
+        at ${types.int64} NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        entity_id ${types.key} NOT NULL,
+        before_json ${types.json},
+        after_json ${types.json}
+      );
+      CREATE INDEX audit_log_entity ON audit_log (entity_type, entity_id, id);
+      CREATE INDEX audit_log_actor ON audit_log (actor, id);
+      CREATE INDEX audit_log_at ON audit_log (at);
+      ${appendOnly('audit_log')}
+    `,
+  },
+  {
+    version: 4,
+    name: 'director teams, consumers, keys and admin tokens',
+    // No ON DELETE actions: the store deletes dependents itself, so that each deletion is audited.
+    sql: ({ types }) => `
+      CREATE TABLE teams (
+        name ${types.key} PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at ${types.int64} NOT NULL
+      );
+      CREATE TABLE consumers (
+        name ${types.key} PRIMARY KEY,
+        team ${types.key} REFERENCES teams (name),
+        owner TEXT,
+        labels ${types.json} NOT NULL,
+        models ${types.json},
+        created_at ${types.int64} NOT NULL,
+        updated_at ${types.int64} NOT NULL
+      );
+      CREATE INDEX consumers_team ON consumers (team, name);
+      CREATE TABLE consumer_keys (
+        id ${types.key} PRIMARY KEY,
+        consumer ${types.key} NOT NULL REFERENCES consumers (name),
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at ${types.int64} NOT NULL,
+        expires_at ${types.int64},
+        revoked_at ${types.int64},
+        last_used_at ${types.int64}
+      );
+      CREATE INDEX consumer_keys_consumer ON consumer_keys (consumer, created_at);
+      CREATE TABLE admin_tokens (
+        id ${types.key} PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer', 'team-owner')),
+        team ${types.key} REFERENCES teams (name),
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created_at ${types.int64} NOT NULL,
+        revoked_at ${types.int64},
+        CHECK ((role = 'team-owner' AND team IS NOT NULL) OR (role <> 'team-owner' AND team IS NULL))
+      );
+      CREATE INDEX admin_tokens_team ON admin_tokens (team);
+    `,
+  },
+  {
+    version: 5,
+    name: 'director governance and webhooks',
+    // Budgets, templates and rate limits are the caller's validated definitions, kept whole as JSON documents.
+    sql: ({ types }) => ['budgets', 'budget_templates', 'rate_limits'].map((table) => `
+      CREATE TABLE ${table} (
+        name ${types.key} PRIMARY KEY,
+        definition ${types.json} NOT NULL,
+        created_at ${types.int64} NOT NULL,
+        updated_at ${types.int64} NOT NULL
+      );`).join('') + `
+      CREATE TABLE resources (
+        id ${types.key} PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('sanctioned', 'unsanctioned', 'unreviewed')),
+        note TEXT
+      );
+      CREATE TABLE webhooks (
+        id ${types.key} PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at ${types.int64} NOT NULL
+      );
     `,
   },
 ];

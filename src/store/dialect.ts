@@ -1,0 +1,116 @@
+// Every difference between SQLite and PostgreSQL the store knows of, in one place: column types, JSON, triggers, locks, error codes.
+// Migrations and statements are written once against this; the drivers (sqlite-store.ts, postgres-store.ts) hold no SQL of their own.
+
+/** How a driver error reads to the store: a taken key, a broken reference, a broken CHECK / NOT NULL rule. */
+export type ConstraintViolation = 'duplicate' | 'reference' | 'invalid';
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Column types that differ. */
+  readonly types: {
+    /** An auto-assigned 64-bit integer primary key. */
+    serialKey: string;
+    /** Epoch milliseconds and sums that outgrow 32 bits (SQLite's INTEGER is always 64-bit). */
+    int64: string;
+    /** JSON documents: text in SQLite, JSONB in PostgreSQL (queried with @>). */
+    json: string;
+    /** Names and ids: compared byte by byte in both, so listings and cursors order alike whatever the database's locale. */
+    key: string;
+    /**
+     * The ledger's latencies: fractional milliseconds. Declared INTEGER in SQLite since version 1, whose affinity keeps a
+     * fraction as REAL anyway; PostgreSQL would refuse the fraction in an integer column.
+     */
+    duration: string;
+  };
+  /** True when the driver hands JSON columns back parsed (pg does for JSONB); false when they come back as text. */
+  readonly parsesJson: boolean;
+  /** SQL true when the JSON object in `column` holds every key/value pair of the JSON object bound to the next `?`. */
+  jsonContains(column: string): string;
+  /** Statements that make `table` refuse every UPDATE and DELETE (and TRUNCATE): an append-only log. */
+  appendOnly(table: string): string;
+  /** Taken at the start of each migration's transaction, so two processes starting at once never both apply one. */
+  readonly migrationLock: string | null;
+  /** `?` placeholders as the driver takes them. */
+  bind(sql: string): string;
+  /** What a driver error is, when it is a constraint the store translates into StoreConflict or StoreInvalid. */
+  violation(error: unknown): ConstraintViolation | null;
+}
+
+function errorCode(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return null;
+  return typeof error.code === 'string' ? error.code : null;
+}
+
+export const SQLITE: Dialect = {
+  name: 'sqlite',
+  types: { serialKey: 'INTEGER PRIMARY KEY', int64: 'INTEGER', json: 'TEXT', key: 'TEXT', duration: 'INTEGER' },
+  parsesJson: false,
+  // json_each on both sides rather than json_extract: a label key may hold any character, and none needs quoting here.
+  jsonContains: (column) => `NOT EXISTS (SELECT 1 FROM json_each(?) AS wanted WHERE NOT EXISTS (
+      SELECT 1 FROM json_each(${column}) AS held WHERE held.key = wanted.key AND held.value = wanted.value))`,
+  appendOnly: (table) => `
+    CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
+    CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;`,
+  // BEGIN IMMEDIATE already holds the database's one write lock.
+  migrationLock: null,
+  bind: (sql) => sql,
+  violation(error) {
+    // better-sqlite3's SqliteError carries SQLite's extended result code as a name.
+    switch (errorCode(error)) {
+      case 'SQLITE_CONSTRAINT_PRIMARYKEY':
+      case 'SQLITE_CONSTRAINT_UNIQUE':
+        return 'duplicate';
+      case 'SQLITE_CONSTRAINT_FOREIGNKEY':
+        return 'reference';
+      case 'SQLITE_CONSTRAINT_CHECK':
+      case 'SQLITE_CONSTRAINT_NOTNULL':
+        return 'invalid';
+      default:
+        return null;
+    }
+  },
+};
+
+/** Any constant: the key of the advisory lock migrations take. */
+const MIGRATION_LOCK_KEY = 7_318_462_015;
+
+export const POSTGRES: Dialect = {
+  name: 'postgres',
+  types: {
+    serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    int64: 'BIGINT',
+    json: 'JSONB',
+    key: 'TEXT COLLATE "C"',
+    duration: 'DOUBLE PRECISION',
+  },
+  parsesJson: true,
+  jsonContains: (column) => `${column} @> CAST(? AS JSONB)`,
+  // A row trigger for UPDATE and DELETE, a statement trigger for TRUNCATE (which row triggers do not see).
+  appendOnly: (table) => `
+    CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION '${table} is append-only'; END $$;
+    CREATE TRIGGER ${table}_no_change BEFORE UPDATE OR DELETE ON ${table}
+      FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();
+    CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
+      FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`,
+  migrationLock: `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`,
+  // Every `?` is a placeholder: the statements hold no `?` in literals and use no JSONB `?` operator.
+  bind(sql) {
+    let index = 0;
+    return sql.replace(/\?/g, () => `$${++index}`);
+  },
+  violation(error) {
+    // SQLSTATE class 23, integrity constraint violation.
+    switch (errorCode(error)) {
+      case '23505':
+        return 'duplicate';
+      case '23503':
+        return 'reference';
+      case '23514':
+      case '23502':
+        return 'invalid';
+      default:
+        return null;
+    }
+  },
+};

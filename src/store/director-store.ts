@@ -1,0 +1,266 @@
+// The one storage interface of everything the control plane owns; SQLite and PostgreSQL implement it alike.
+import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../config/governance-schema.js';
+import type { Transaction } from '../ledger/transaction.js';
+
+export { StoreConflict, StoreError, StoreInvalid, StoreNotFound, type ConflictReason } from './errors.js';
+
+/** Epoch milliseconds, as the ledger counts time. */
+export type EpochMs = number;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One page of a keyset-paginated listing; pass `nextCursor` back for the next page, null when this is the last. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Team {
+  name: string;
+  owner: string;
+  createdAt: EpochMs;
+}
+
+export interface Consumer {
+  name: string;
+  team: string | null;
+  owner: string | null;
+  labels: Record<string, string>;
+  /** Model names this consumer may use; null means every model. */
+  models: string[] | null;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export interface ConsumerInput {
+  name: string;
+  team?: string | null;
+  owner?: string | null;
+  labels?: Record<string, string>;
+  models?: string[] | null;
+}
+
+/** Absent fields stay as they are; null clears a nullable one. */
+export type ConsumerPatch = Partial<Omit<ConsumerInput, 'name'>>;
+
+export interface ConsumerFilter {
+  team?: string;
+  /** Consumers carrying every one of these labels with these values. */
+  labels?: Record<string, string>;
+  /** At most this many items per page (1 to 1000; default 100). */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A consumer key as listings show it: never its hash, never its plaintext. */
+export interface ConsumerKey {
+  id: string;
+  consumer: string;
+  /** The first 12 characters of the key, to tell keys apart. */
+  prefix: string;
+  name: string;
+  createdAt: EpochMs;
+  expiresAt: EpochMs | null;
+  revokedAt: EpochMs | null;
+  lastUsedAt: EpochMs | null;
+}
+
+export interface KeyInput {
+  name: string;
+  expiresAt?: EpochMs | null;
+}
+
+/** What creating a key returns: the only time the plaintext exists outside the caller's hands. */
+export interface CreatedKey {
+  key: ConsumerKey;
+  plaintext: string;
+}
+
+/** A presented key that is valid now, and whose it is. `keyId` is what `touchKeys` is later given. */
+export interface KeyMatch {
+  keyId: string;
+  consumer: Consumer;
+}
+
+export const ADMIN_ROLES = ['admin', 'operator', 'viewer', 'team-owner'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export interface AdminToken {
+  id: string;
+  name: string;
+  role: AdminRole;
+  /** The team a team-owner token governs; null for every other role. */
+  team: string | null;
+  prefix: string;
+  createdAt: EpochMs;
+  revokedAt: EpochMs | null;
+}
+
+export interface AdminTokenInput {
+  name: string;
+  role: AdminRole;
+  /** Required for team-owner, refused for the other roles. */
+  team?: string | null;
+}
+
+export interface CreatedAdminToken {
+  token: AdminToken;
+  plaintext: string;
+}
+
+/** A budget, budget template or rate limit: the caller's validated definition, keyed by its name. */
+export interface StoredDefinition<T> {
+  name: string;
+  definition: T;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export interface Resource {
+  /** provider/model */
+  id: string;
+  status: ResourceStatus;
+  note: string | null;
+}
+
+export type ResourcePatch = Partial<Omit<Resource, 'id'>>;
+
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Signs deliveries; stored as given for now, and never written to the audit log. */
+  secret: string;
+  createdAt: EpochMs;
+}
+
+export interface WebhookInput {
+  url: string;
+  secret: string;
+}
+
+export type AuditEntityType =
+  | 'team' | 'consumer' | 'consumer-key' | 'admin-token' | 'budget' | 'budget-template' | 'rate-limit' | 'resource' | 'webhook';
+export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'rotate';
+
+/** One change, written in the transaction that made it. `before` is null for a creation, `after` for a deletion. */
+export interface AuditRecord {
+  id: number;
+  at: EpochMs;
+  actor: string;
+  action: AuditAction;
+  entityType: AuditEntityType;
+  entityId: string;
+  before: JsonValue | null;
+  after: JsonValue | null;
+}
+
+export interface AuditFilter {
+  entityType?: AuditEntityType;
+  entityId?: string;
+  actor?: string;
+  /** Records at or after this time. */
+  since?: EpochMs;
+  /** 1 to 1000. */
+  limit: number;
+  cursor?: string | null;
+}
+
+/**
+ * Everything the director owns, as an admin API handler calls it. Every mutating method takes the `actor` (who asked),
+ * and in the same transaction writes one audit record per entity changed and increments the config version. Lookups
+ * (`get*`) resolve to null for what does not exist; mutations of what does not exist reject with StoreNotFound;
+ * taken names and broken references reject with StoreConflict. Listings are ordered by name (byte order) or id.
+ * The audit log can only be appended to: no method changes or removes a record, and the schema refuses it too.
+ */
+export interface DirectorStore {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  /** Incremented by every committed change but touchKeys: gateways poll it (as an ETag) to know when to reload. */
+  configVersion(): Promise<number>;
+
+  createTeam(actor: string, team: { name: string; owner: string }): Promise<Team>;
+  getTeam(name: string): Promise<Team | null>;
+  listTeams(): Promise<Team[]>;
+  updateTeam(actor: string, name: string, patch: { owner?: string }): Promise<Team>;
+  /**
+   * Refused with StoreConflict (reason `reference`) while a consumer or an unrevoked team-owner token belongs to the
+   * team; revoked tokens of the team are deleted with it (each deletion audited).
+   */
+  deleteTeam(actor: string, name: string): Promise<void>;
+
+  createConsumer(actor: string, consumer: ConsumerInput): Promise<Consumer>;
+  getConsumer(name: string): Promise<Consumer | null>;
+  listConsumers(filter?: ConsumerFilter): Promise<Page<Consumer>>;
+  updateConsumer(actor: string, name: string, patch: ConsumerPatch): Promise<Consumer>;
+  /** Deletes the consumer's keys with it (each key's deletion is audited too). */
+  deleteConsumer(actor: string, name: string): Promise<void>;
+
+  /** Generates `sk-sluice-` + 32 random bytes (base64url); stores only its SHA-256 hash and display prefix. */
+  createKey(actor: string, consumer: string, key: KeyInput): Promise<CreatedKey>;
+  listKeys(consumer: string): Promise<ConsumerKey[]>;
+  /** StoreConflict (reason `state`) when already revoked. */
+  revokeKey(actor: string, id: string): Promise<ConsumerKey>;
+  /**
+   * A new key for the same consumer, and the old one expiring `graceSeconds` from now (or earlier, if it already
+   * expired sooner), in one transaction: clients move to the new key while the old still works.
+   */
+  rotateKey(actor: string, id: string, graceSeconds: number): Promise<CreatedKey>;
+  /** The consumer whose key has this hash, if that key is neither revoked nor expired at `now` (default: the store's clock). */
+  findConsumerByKeyHash(hash: string, now?: EpochMs): Promise<KeyMatch | null>;
+  /** Batch-records when keys were last used (keeping the later time). Not an admin change: no audit, no version. */
+  touchKeys(lastUsed: ReadonlyMap<string, EpochMs>): Promise<void>;
+
+  /** Generates `sa-sluice-` + 32 random bytes (base64url); stores only its hash and prefix. */
+  createAdminToken(actor: string, token: AdminTokenInput): Promise<CreatedAdminToken>;
+  listAdminTokens(): Promise<AdminToken[]>;
+  revokeAdminToken(actor: string, id: string): Promise<AdminToken>;
+  /** The token with this hash, unless revoked. */
+  findAdminTokenByHash(hash: string): Promise<AdminToken | null>;
+
+  createBudget(actor: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>>;
+  getBudget(name: string): Promise<StoredDefinition<BudgetConfig> | null>;
+  listBudgets(): Promise<StoredDefinition<BudgetConfig>[]>;
+  /** Replaces the definition; its `name` must be `name` (renaming is delete and create). */
+  updateBudget(actor: string, name: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>>;
+  deleteBudget(actor: string, name: string): Promise<void>;
+
+  createBudgetTemplate(actor: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>>;
+  getBudgetTemplate(name: string): Promise<StoredDefinition<BudgetTemplateConfig> | null>;
+  listBudgetTemplates(): Promise<StoredDefinition<BudgetTemplateConfig>[]>;
+  updateBudgetTemplate(actor: string, name: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>>;
+  deleteBudgetTemplate(actor: string, name: string): Promise<void>;
+
+  createRateLimit(actor: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>>;
+  getRateLimit(name: string): Promise<StoredDefinition<RateLimitConfig> | null>;
+  listRateLimits(): Promise<StoredDefinition<RateLimitConfig>[]>;
+  updateRateLimit(actor: string, name: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>>;
+  deleteRateLimit(actor: string, name: string): Promise<void>;
+
+  createResource(actor: string, resource: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource>;
+  getResource(id: string): Promise<Resource | null>;
+  listResources(): Promise<Resource[]>;
+  updateResource(actor: string, id: string, patch: ResourcePatch): Promise<Resource>;
+  deleteResource(actor: string, id: string): Promise<void>;
+
+  createWebhook(actor: string, webhook: WebhookInput): Promise<Webhook>;
+  getWebhook(id: string): Promise<Webhook | null>;
+  listWebhooks(): Promise<Webhook[]>;
+  updateWebhook(actor: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook>;
+  deleteWebhook(actor: string, id: string): Promise<void>;
+
+  /** Newest first. */
+  listAudit(filter: AuditFilter): Promise<Page<AuditRecord>>;
+
+  /** All rows in one transaction, one multi-row INSERT per up to 50 rows: all are written or none. */
+  insertTransactions(rows: readonly Transaction[]): Promise<void>;
+  countTransactions(): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+export interface DirectorStoreOptions {
+  /** The time changes are stamped with and keys expire by; tests move one by hand. */
+  clock?: () => EpochMs;
+  /** Told about failures no caller is waiting for (an idle PostgreSQL connection dropping). */
+  onBackgroundError?: (error: Error) => void;
+}

@@ -1,0 +1,18 @@
+// Reading the audit log, newest first; writing happens only inside a change (change.ts), and nothing ever rewrites it.
+import type { AuditFilter, AuditRecord, Page } from '../director-store.js';
+import type { Reader } from './change.js';
+import { decodeCursor, pageLimit, toPage } from './cursor.js';
+import type { AuditRow } from './rows.js';
+
+export async function listAudit(read: Reader, filter: AuditFilter): Promise<Page<AuditRecord>> {
+  const limit = pageLimit(filter.limit);
+  const before = decodeCursor(filter.cursor, 'number');
+  const entityType = filter.entityType ?? null;
+  const entityId = filter.entityId ?? null;
+  const actor = filter.actor ?? null;
+  const since = filter.since ?? null;
+  const rows = await read.session.all<AuditRow>('auditList', [
+    entityType, entityType, entityId, entityId, actor, actor, since, since, before, before, limit + 1,
+  ]);
+  return toPage(rows, limit, (row) => read.json.audit(row), (record) => record.id);
+}

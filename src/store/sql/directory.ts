@@ -1,0 +1,118 @@
+// Teams and consumers: who calls through Sluice and who answers for them.
+import type { Consumer, ConsumerFilter, ConsumerInput, ConsumerPatch, Page, Team } from '../director-store.js';
+import { StoreConflict, StoreNotFound } from '../errors.js';
+import type { Change, Reader } from './change.js';
+import { decodeCursor, pageLimit, toPage } from './cursor.js';
+import { adminToken, consumerKey, type ConsumerRow, type CountRow, type KeyRow, type TeamRow, type TokenRow } from './rows.js';
+
+export async function getTeam(read: Reader, name: string): Promise<Team | null> {
+  const [row] = await read.session.all<TeamRow>('teamGet', [name]);
+  return row === undefined ? null : read.json.team(row);
+}
+
+export async function listTeams(read: Reader): Promise<Team[]> {
+  return (await read.session.all<TeamRow>('teamList', [])).map((row) => read.json.team(row));
+}
+
+export async function createTeam(change: Change, input: { name: string; owner: string }): Promise<Team> {
+  const team: Team = { name: input.name, owner: input.owner, createdAt: change.now };
+  await change.session.run('teamInsert', [team.name, team.owner, team.createdAt]);
+  await change.audit('create', 'team', team.name, null, team);
+  return team;
+}
+
+export async function updateTeam(change: Change, name: string, patch: { owner?: string }): Promise<Team> {
+  const before = await existingTeam(change, name);
+  const after: Team = { ...before, owner: patch.owner ?? before.owner };
+  await change.session.run('teamUpdate', [after.owner, name]);
+  await change.audit('update', 'team', name, before, after);
+  return after;
+}
+
+/** Checked here for a message that says why; the foreign keys still refuse what a concurrent change might slip in. */
+export async function deleteTeam(change: Change, name: string): Promise<void> {
+  const before = await existingTeam(change, name);
+  const [consumers] = await change.session.all<CountRow>('teamConsumerCount', [name]);
+  if ((consumers?.count ?? 0) > 0) throw new StoreConflict('reference', `team "${name}" still has ${consumers?.count} consumers`);
+  const tokens = (await change.session.all<TokenRow>('tokensOfTeam', [name])).map(adminToken);
+  const active = tokens.filter((token) => token.revokedAt === null);
+  if (active.length > 0) throw new StoreConflict('reference', `team "${name}" still has ${active.length} unrevoked team-owner tokens`);
+  for (const token of tokens) {
+    await change.session.run('tokenDelete', [token.id]);
+    await change.audit('delete', 'admin-token', token.id, token, null);
+  }
+  await change.session.run('teamDelete', [name]);
+  await change.audit('delete', 'team', name, before, null);
+}
+
+async function existingTeam(change: Change, name: string): Promise<Team> {
+  const team = await getTeam(change, name);
+  if (team === null) throw new StoreNotFound('team', name);
+  return team;
+}
+
+export async function getConsumer(read: Reader, name: string): Promise<Consumer | null> {
+  const [row] = await read.session.all<ConsumerRow>('consumerGet', [name]);
+  return row === undefined ? null : read.json.consumer(row);
+}
+
+export async function listConsumers(read: Reader, filter: ConsumerFilter): Promise<Page<Consumer>> {
+  const limit = pageLimit(filter.limit);
+  const after = decodeCursor(filter.cursor, 'string');
+  const team = filter.team ?? null;
+  const labels = filter.labels === undefined || Object.keys(filter.labels).length === 0 ? null : read.json.encode(filter.labels);
+  const rows = await read.session.all<ConsumerRow>('consumerList', [team, team, labels, labels, after, after, limit + 1]);
+  return toPage(rows, limit, (row) => read.json.consumer(row), (consumer) => consumer.name);
+}
+
+export async function createConsumer(change: Change, input: ConsumerInput): Promise<Consumer> {
+  const consumer: Consumer = {
+    name: input.name,
+    team: input.team ?? null,
+    owner: input.owner ?? null,
+    labels: input.labels ?? {},
+    models: input.models ?? null,
+    createdAt: change.now,
+    updatedAt: change.now,
+  };
+  await change.session.run('consumerInsert', [
+    consumer.name, consumer.team, consumer.owner, change.json.encode(consumer.labels), change.json.encode(consumer.models),
+    consumer.createdAt, consumer.updatedAt,
+  ]);
+  await change.audit('create', 'consumer', consumer.name, null, consumer);
+  return consumer;
+}
+
+export async function updateConsumer(change: Change, name: string, patch: ConsumerPatch): Promise<Consumer> {
+  const before = await existingConsumer(change, name);
+  // Absent (or undefined) fields keep their value; null clears team, owner and models.
+  const after: Consumer = {
+    ...before,
+    team: patch.team !== undefined ? patch.team : before.team,
+    owner: patch.owner !== undefined ? patch.owner : before.owner,
+    labels: patch.labels ?? before.labels,
+    models: patch.models !== undefined ? patch.models : before.models,
+    updatedAt: change.now,
+  };
+  await change.session.run('consumerUpdate', [
+    after.team, after.owner, change.json.encode(after.labels), change.json.encode(after.models), after.updatedAt, name,
+  ]);
+  await change.audit('update', 'consumer', name, before, after);
+  return after;
+}
+
+export async function deleteConsumer(change: Change, name: string): Promise<void> {
+  const before = await existingConsumer(change, name);
+  for (const key of (await change.session.all<KeyRow>('keyList', [name])).map(consumerKey)) {
+    await change.session.run('keyDelete', [key.id]);
+    await change.audit('delete', 'consumer-key', key.id, key, null);
+  }
+  await change.session.run('consumerDelete', [name]);
+  await change.audit('delete', 'consumer', name, before, null);
+}
+
+export async function existingConsumer(read: Reader, name: string): Promise<Consumer> {
+  const consumer = await getConsumer(read, name);
+  if (consumer === null) throw new StoreNotFound('consumer', name);
+  return consumer;
+}

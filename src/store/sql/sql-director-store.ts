@@ -1,0 +1,241 @@
+// The DirectorStore written once over a driver: each mutation is one transaction that bumps the config version and audits.
+// sqlite-store.ts and postgres-store.ts only supply the driver; the behaviour lives here and in this folder's modules.
+import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../../config/governance-schema.js';
+import type { Transaction } from '../../ledger/transaction.js';
+import type {
+  AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
+  CreatedAdminToken, CreatedKey, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
+  StoredDefinition, Team, Webhook, WebhookInput,
+} from '../director-store.js';
+import { StoreInvalid } from '../errors.js';
+import { listAudit } from './audit.js';
+import { Change, translateError, type Reader, type Subject } from './change.js';
+import * as credentials from './credentials.js';
+import * as directory from './directory.js';
+import * as governance from './governance.js';
+import { insertTransactions } from './ledger.js';
+import { JsonColumns, type CountRow, type VersionRow } from './rows.js';
+import type { StatementDriver } from './session.js';
+import type { DocumentKind } from './statements.js';
+
+type Definition = { name: string };
+
+export class SqlDirectorStore implements DirectorStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  private readonly driver: StatementDriver;
+  private readonly json: JsonColumns;
+  private readonly clock: () => number;
+
+  protected constructor(driver: StatementDriver, options: DirectorStoreOptions) {
+    this.driver = driver;
+    this.dialect = driver.dialect.name;
+    this.json = new JsonColumns(driver.dialect);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async configVersion(): Promise<number> {
+    const [row] = await this.read((read) => read.session.all<VersionRow>('versionGet', []));
+    return row?.config_version ?? 0;
+  }
+
+  createTeam(actor: string, team: { name: string; owner: string }): Promise<Team> {
+    return this.change(actor, { type: 'team', id: team.name }, (change) => directory.createTeam(change, team));
+  }
+  getTeam(name: string): Promise<Team | null> {
+    return this.read((read) => directory.getTeam(read, name));
+  }
+  listTeams(): Promise<Team[]> {
+    return this.read((read) => directory.listTeams(read));
+  }
+  updateTeam(actor: string, name: string, patch: { owner?: string }): Promise<Team> {
+    return this.change(actor, { type: 'team', id: name }, (change) => directory.updateTeam(change, name, patch));
+  }
+  deleteTeam(actor: string, name: string): Promise<void> {
+    const subject: Subject = { type: 'team', id: name, reference: 'consumers or team-owner tokens still belong to it' };
+    return this.change(actor, subject, (change) => directory.deleteTeam(change, name));
+  }
+
+  createConsumer(actor: string, consumer: ConsumerInput): Promise<Consumer> {
+    const subject: Subject = { type: 'consumer', id: consumer.name, reference: `team "${consumer.team ?? ''}" does not exist` };
+    return this.change(actor, subject, (change) => directory.createConsumer(change, consumer));
+  }
+  getConsumer(name: string): Promise<Consumer | null> {
+    return this.read((read) => directory.getConsumer(read, name));
+  }
+  listConsumers(filter: ConsumerFilter = {}): Promise<Page<Consumer>> {
+    return this.read((read) => directory.listConsumers(read, filter));
+  }
+  updateConsumer(actor: string, name: string, patch: ConsumerPatch): Promise<Consumer> {
+    const subject: Subject = { type: 'consumer', id: name, reference: `team "${patch.team ?? ''}" does not exist` };
+    return this.change(actor, subject, (change) => directory.updateConsumer(change, name, patch));
+  }
+  deleteConsumer(actor: string, name: string): Promise<void> {
+    return this.change(actor, { type: 'consumer', id: name }, (change) => directory.deleteConsumer(change, name));
+  }
+
+  createKey(actor: string, consumer: string, key: KeyInput): Promise<CreatedKey> {
+    return this.change(actor, { type: 'consumer-key', id: key.name }, (change) => credentials.createKey(change, consumer, key));
+  }
+  listKeys(consumer: string): Promise<ConsumerKey[]> {
+    return this.read((read) => credentials.listKeys(read, consumer));
+  }
+  revokeKey(actor: string, id: string): Promise<ConsumerKey> {
+    return this.change(actor, { type: 'consumer-key', id }, (change) => credentials.revokeKey(change, id));
+  }
+  rotateKey(actor: string, id: string, graceSeconds: number): Promise<CreatedKey> {
+    return this.change(actor, { type: 'consumer-key', id }, (change) => credentials.rotateKey(change, id, graceSeconds));
+  }
+  findConsumerByKeyHash(hash: string, now: number = this.clock()): Promise<KeyMatch | null> {
+    return this.read((read) => credentials.findConsumerByKeyHash(read, hash, now));
+  }
+  async touchKeys(lastUsed: ReadonlyMap<string, number>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    // Its own transaction without the version bump or an audit record: use is not an admin change.
+    await this.driver.transaction((session) => credentials.touchKeys(session, lastUsed));
+  }
+
+  createAdminToken(actor: string, token: AdminTokenInput): Promise<CreatedAdminToken> {
+    const subject: Subject = { type: 'admin-token', id: token.name, reference: `team "${token.team ?? ''}" does not exist` };
+    return this.change(actor, subject, (change) => credentials.createAdminToken(change, token));
+  }
+  listAdminTokens(): Promise<AdminToken[]> {
+    return this.read((read) => credentials.listAdminTokens(read));
+  }
+  revokeAdminToken(actor: string, id: string): Promise<AdminToken> {
+    return this.change(actor, { type: 'admin-token', id }, (change) => credentials.revokeAdminToken(change, id));
+  }
+  findAdminTokenByHash(hash: string): Promise<AdminToken | null> {
+    return this.read((read) => credentials.findAdminTokenByHash(read, hash));
+  }
+
+  createBudget(actor: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>> {
+    return this.createDocument(actor, 'budget', budget);
+  }
+  getBudget(name: string): Promise<StoredDefinition<BudgetConfig> | null> {
+    return this.read((read) => governance.getDocument<BudgetConfig>(read, 'budget', name));
+  }
+  listBudgets(): Promise<StoredDefinition<BudgetConfig>[]> {
+    return this.read((read) => governance.listDocuments<BudgetConfig>(read, 'budget'));
+  }
+  updateBudget(actor: string, name: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>> {
+    return this.updateDocument(actor, 'budget', name, budget);
+  }
+  deleteBudget(actor: string, name: string): Promise<void> {
+    return this.deleteDocument(actor, 'budget', name);
+  }
+
+  createBudgetTemplate(actor: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>> {
+    return this.createDocument(actor, 'budgetTemplate', template);
+  }
+  getBudgetTemplate(name: string): Promise<StoredDefinition<BudgetTemplateConfig> | null> {
+    return this.read((read) => governance.getDocument<BudgetTemplateConfig>(read, 'budgetTemplate', name));
+  }
+  listBudgetTemplates(): Promise<StoredDefinition<BudgetTemplateConfig>[]> {
+    return this.read((read) => governance.listDocuments<BudgetTemplateConfig>(read, 'budgetTemplate'));
+  }
+  updateBudgetTemplate(actor: string, name: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>> {
+    return this.updateDocument(actor, 'budgetTemplate', name, template);
+  }
+  deleteBudgetTemplate(actor: string, name: string): Promise<void> {
+    return this.deleteDocument(actor, 'budgetTemplate', name);
+  }
+
+  createRateLimit(actor: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>> {
+    return this.createDocument(actor, 'rateLimit', rateLimit);
+  }
+  getRateLimit(name: string): Promise<StoredDefinition<RateLimitConfig> | null> {
+    return this.read((read) => governance.getDocument<RateLimitConfig>(read, 'rateLimit', name));
+  }
+  listRateLimits(): Promise<StoredDefinition<RateLimitConfig>[]> {
+    return this.read((read) => governance.listDocuments<RateLimitConfig>(read, 'rateLimit'));
+  }
+  updateRateLimit(actor: string, name: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>> {
+    return this.updateDocument(actor, 'rateLimit', name, rateLimit);
+  }
+  deleteRateLimit(actor: string, name: string): Promise<void> {
+    return this.deleteDocument(actor, 'rateLimit', name);
+  }
+
+  createResource(actor: string, resource: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource> {
+    return this.change(actor, { type: 'resource', id: resource.id }, (change) => governance.createResource(change, resource));
+  }
+  getResource(id: string): Promise<Resource | null> {
+    return this.read((read) => governance.getResource(read, id));
+  }
+  listResources(): Promise<Resource[]> {
+    return this.read((read) => governance.listResources(read));
+  }
+  updateResource(actor: string, id: string, patch: ResourcePatch): Promise<Resource> {
+    return this.change(actor, { type: 'resource', id }, (change) => governance.updateResource(change, id, patch));
+  }
+  deleteResource(actor: string, id: string): Promise<void> {
+    return this.change(actor, { type: 'resource', id }, (change) => governance.deleteResource(change, id));
+  }
+
+  createWebhook(actor: string, webhook: WebhookInput): Promise<Webhook> {
+    return this.change(actor, { type: 'webhook', id: webhook.url }, (change) => governance.createWebhook(change, webhook));
+  }
+  getWebhook(id: string): Promise<Webhook | null> {
+    return this.read((read) => governance.getWebhook(read, id));
+  }
+  listWebhooks(): Promise<Webhook[]> {
+    return this.read((read) => governance.listWebhooks(read));
+  }
+  updateWebhook(actor: string, id: string, patch: Partial<WebhookInput>): Promise<Webhook> {
+    return this.change(actor, { type: 'webhook', id }, (change) => governance.updateWebhook(change, id, patch));
+  }
+  deleteWebhook(actor: string, id: string): Promise<void> {
+    return this.change(actor, { type: 'webhook', id }, (change) => governance.deleteWebhook(change, id));
+  }
+
+  listAudit(filter: AuditFilter): Promise<Page<AuditRecord>> {
+    return this.read((read) => listAudit(read, filter));
+  }
+
+  async insertTransactions(rows: readonly Transaction[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.driver.transaction((session) => insertTransactions(session, rows));
+  }
+  async countTransactions(): Promise<number> {
+    const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));
+    return row?.count ?? 0;
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  private createDocument<T extends Definition>(actor: string, kind: DocumentKind, definition: T): Promise<StoredDefinition<T>> {
+    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: definition.name }, (change) =>
+      governance.createDocument(change, kind, definition));
+  }
+
+  private updateDocument<T extends Definition>(actor: string, kind: DocumentKind, name: string, definition: T): Promise<StoredDefinition<T>> {
+    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: name }, (change) =>
+      governance.updateDocument(change, kind, name, definition));
+  }
+
+  private deleteDocument(actor: string, kind: DocumentKind, name: string): Promise<void> {
+    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: name }, (change) => governance.deleteDocument(change, kind, name));
+  }
+
+  private read<T>(work: (read: Reader) => Promise<T>): Promise<T> {
+    return this.driver.read((session) => work({ session, json: this.json }));
+  }
+
+  /**
+   * The version bump comes first: on PostgreSQL its row lock makes concurrent admin changes wait for each other, so
+   * checks such as "this team has no consumers" hold until commit (SQLite's write lock does the same).
+   */
+  private async change<T>(actor: string, subject: Subject, work: (change: Change) => Promise<T>): Promise<T> {
+    if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor');
+    try {
+      return await this.driver.transaction(async (session) => {
+        await session.run('versionBump', []);
+        return work(new Change(session, this.clock(), actor, this.json));
+      });
+    } catch (error) {
+      throw translateError(this.driver.dialect, subject, error);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+// Every statement the director store runs, written once with `?` placeholders; the dialect fills in the few parts that differ.
+// Drivers prepare the whole catalogue up front, so no SQL is assembled per call.
+import type { Dialect } from '../dialect.js';
+
+/** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 23 ledger columns stays far under both databases' limits. */
+export const ROWS_PER_STATEMENT = 50;
+
+/** Optional filters are `(CAST(? AS type) IS NULL OR ...)`: one static statement, and PostgreSQL learns each parameter's type. */
+const optionalText = (condition: string) => `(CAST(? AS TEXT) IS NULL OR ${condition})`;
+const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${condition})`;
+
+const TEAM = 'name, owner, created_at';
+const CONSUMER = 'name, team, owner, labels, models, created_at, updated_at';
+const KEY = 'id, consumer, prefix, name, created_at, expires_at, revoked_at, last_used_at';
+const TOKEN = 'id, name, role, team, prefix, created_at, revoked_at';
+const DOCUMENT = 'name, definition, created_at, updated_at';
+
+export const TRANSACTION_COLUMNS = [
+  'request_id', 'started_at', 'operation', 'api', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'stream',
+  'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'tokens_estimated', 'cost_micro_usd',
+  'latency_ms', 'time_to_first_token_ms', 'status', 'error_class', 'attempts', 'served_model', 'violations',
+] as const;
+
+/** Budgets, budget templates and rate limits share one table shape. */
+export const DOCUMENT_TABLES = { budget: 'budgets', budgetTemplate: 'budget_templates', rateLimit: 'rate_limits' } as const;
+export type DocumentKind = keyof typeof DOCUMENT_TABLES;
+type DocumentStatement = `${DocumentKind}${'Insert' | 'Get' | 'List' | 'Update' | 'Delete'}`;
+
+/** Statements for 1 to ROWS_PER_STATEMENT rows, named `<kind>:<rows>`. */
+export type SizedStatement = `${'transactionInsert' | 'keyTouch'}:${number}`;
+
+function fixedStatements(dialect: Dialect) {
+  return {
+    versionBump: 'UPDATE director_state SET config_version = config_version + 1 WHERE id = 1',
+    versionGet: 'SELECT config_version FROM director_state WHERE id = 1',
+
+    teamInsert: `INSERT INTO teams (${TEAM}) VALUES (?, ?, ?)`,
+    teamGet: `SELECT ${TEAM} FROM teams WHERE name = ?`,
+    teamList: `SELECT ${TEAM} FROM teams ORDER BY name`,
+    teamUpdate: 'UPDATE teams SET owner = ? WHERE name = ?',
+    teamDelete: 'DELETE FROM teams WHERE name = ?',
+    teamConsumerCount: 'SELECT COUNT(*) AS count FROM consumers WHERE team = ?',
+
+    consumerInsert: `INSERT INTO consumers (${CONSUMER}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    consumerGet: `SELECT ${CONSUMER} FROM consumers WHERE name = ?`,
+    // Keyset pagination: the page after the cursor's name, in the primary key's order.
+    consumerList: `SELECT ${CONSUMER} FROM consumers
+      WHERE ${optionalText('team = ?')} AND ${optionalText(dialect.jsonContains('consumers.labels'))} AND ${optionalText('name > ?')}
+      ORDER BY name LIMIT ?`,
+    consumerUpdate: 'UPDATE consumers SET team = ?, owner = ?, labels = ?, models = ?, updated_at = ? WHERE name = ?',
+    consumerDelete: 'DELETE FROM consumers WHERE name = ?',
+
+    keyInsert: 'INSERT INTO consumer_keys (id, consumer, hash, prefix, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    keyGet: `SELECT ${KEY} FROM consumer_keys WHERE id = ?`,
+    keyList: `SELECT ${KEY} FROM consumer_keys WHERE consumer = ? ORDER BY created_at, id`,
+    keyRevoke: 'UPDATE consumer_keys SET revoked_at = ? WHERE id = ?',
+    keyExpire: 'UPDATE consumer_keys SET expires_at = ? WHERE id = ?',
+    keyDelete: 'DELETE FROM consumer_keys WHERE id = ?',
+    keyFind: `SELECT consumer_keys.id AS key_id, ${CONSUMER.split(', ').map((column) => `consumers.${column}`).join(', ')}
+      FROM consumer_keys JOIN consumers ON consumers.name = consumer_keys.consumer
+      WHERE consumer_keys.hash = ? AND consumer_keys.revoked_at IS NULL
+        AND (consumer_keys.expires_at IS NULL OR consumer_keys.expires_at > ?)`,
+
+    tokenInsert: `INSERT INTO admin_tokens (id, name, role, team, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    tokenGet: `SELECT ${TOKEN} FROM admin_tokens WHERE id = ?`,
+    tokenList: `SELECT ${TOKEN} FROM admin_tokens ORDER BY created_at, id`,
+    tokenRevoke: 'UPDATE admin_tokens SET revoked_at = ? WHERE id = ?',
+    tokenDelete: 'DELETE FROM admin_tokens WHERE id = ?',
+    tokenFind: `SELECT ${TOKEN} FROM admin_tokens WHERE hash = ? AND revoked_at IS NULL`,
+    tokensOfTeam: `SELECT ${TOKEN} FROM admin_tokens WHERE team = ? ORDER BY created_at, id`,
+
+    resourceInsert: 'INSERT INTO resources (id, status, note) VALUES (?, ?, ?)',
+    resourceGet: 'SELECT id, status, note FROM resources WHERE id = ?',
+    resourceList: 'SELECT id, status, note FROM resources ORDER BY id',
+    resourceUpdate: 'UPDATE resources SET status = ?, note = ? WHERE id = ?',
+    resourceDelete: 'DELETE FROM resources WHERE id = ?',
+
+    webhookInsert: 'INSERT INTO webhooks (id, url, secret, created_at) VALUES (?, ?, ?, ?)',
+    webhookGet: 'SELECT id, url, secret, created_at FROM webhooks WHERE id = ?',
+    webhookList: 'SELECT id, url, secret, created_at FROM webhooks ORDER BY created_at, id',
+    webhookUpdate: 'UPDATE webhooks SET url = ?, secret = ? WHERE id = ?',
+    webhookDelete: 'DELETE FROM webhooks WHERE id = ?',
+
+    auditInsert: `INSERT INTO audit_log (at, actor, action, entity_type, entity_id, before_json, after_json)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    // Newest first; the cursor is the last id seen.
+    auditList: `SELECT id, at, actor, action, entity_type, entity_id, before_json, after_json FROM audit_log
+      WHERE ${optionalText('entity_type = ?')} AND ${optionalText('entity_id = ?')} AND ${optionalText('actor = ?')}
+        AND ${optionalInteger('at >= ?')} AND ${optionalInteger('id < ?')}
+      ORDER BY id DESC LIMIT ?`,
+
+    transactionCount: 'SELECT COUNT(*) AS count FROM transactions',
+  };
+}
+
+function documentStatements(): Record<DocumentStatement, string> {
+  const statements: Partial<Record<DocumentStatement, string>> = {};
+  for (const [kind, table] of Object.entries(DOCUMENT_TABLES) as Array<[DocumentKind, string]>) {
+    statements[`${kind}Insert`] = `INSERT INTO ${table} (${DOCUMENT}) VALUES (?, ?, ?, ?)`;
+    statements[`${kind}Get`] = `SELECT ${DOCUMENT} FROM ${table} WHERE name = ?`;
+    statements[`${kind}List`] = `SELECT ${DOCUMENT} FROM ${table} ORDER BY name`;
+    statements[`${kind}Update`] = `UPDATE ${table} SET definition = ?, updated_at = ? WHERE name = ?`;
+    statements[`${kind}Delete`] = `DELETE FROM ${table} WHERE name = ?`;
+  }
+  return statements as Record<DocumentStatement, string>;
+}
+
+function sizedStatements(): Record<SizedStatement, string> {
+  const statements: Record<SizedStatement, string> = {};
+  const rowPlaceholders = `(${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`;
+  for (let rows = 1; rows <= ROWS_PER_STATEMENT; rows++) {
+    statements[`transactionInsert:${rows}`] = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')}) VALUES ${
+      Array.from({ length: rows }, () => rowPlaceholders).join(', ')}`;
+    // VALUES columns are column1, column2 in both databases; a key's last use only moves forward.
+    statements[`keyTouch:${rows}`] = `UPDATE consumer_keys SET last_used_at = used.column2
+      FROM (VALUES ${Array.from({ length: rows }, () => '(CAST(? AS TEXT), CAST(? AS BIGINT))').join(', ')}) AS used
+      WHERE consumer_keys.id = used.column1 AND (consumer_keys.last_used_at IS NULL OR consumer_keys.last_used_at < used.column2)`;
+  }
+  return statements;
+}
+
+export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement;
+
+/** The whole catalogue for one dialect, `?` placeholders still in place (drivers bind them their way). */
+export function statementCatalogue(dialect: Dialect): Map<StatementName, string> {
+  return new Map(Object.entries({ ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements() }) as Array<[StatementName, string]>);
+}

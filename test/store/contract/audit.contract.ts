@@ -1,0 +1,162 @@
+// Contract: the config version, the append-only audit log and its listing, migrations, and the ledger's batch insert.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Transaction } from '../../../src/ledger/transaction.js';
+import type { AuditRecord, DirectorStore } from '../../../src/store/director-store.js';
+import { StoreInvalid } from '../../../src/store/errors.js';
+import { MIGRATIONS } from '../../../src/store/migrations/index.js';
+import { allAudit, rejectsWith, versionsMoved, type ContractContext } from './context.js';
+
+function transaction(i: number, overrides: Partial<Transaction> = {}): Transaction {
+  return {
+    requestId: `req-${i}`, startedAt: 1_750_000_000_000 + i, operation: 'chat', api: 'openai', consumer: 'ledgered', team: 'payments',
+    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini-2024-07-18', stream: i % 2 === 0,
+    inputTokens: 10 + i, outputTokens: 5, cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false,
+    costMicroUsd: 3_000_000_000 + i, latencyMs: 12, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
+    servedModel: null, violations: null, ...overrides,
+  };
+}
+
+export function auditContract(context: ContractContext): void {
+  describe('config version', () => {
+    test('every change moves it by exactly one; reads, refusals and touchKeys do not', async () => {
+      const { store } = context;
+      const changes: Array<[string, () => Promise<unknown>, number]> = [
+        ['create a team', () => store.createTeam('admin', { name: 'team-version', owner: 'o' }), 1],
+        ['update a team', () => store.updateTeam('admin', 'team-version', { owner: 'p' }), 1],
+        ['create a consumer', () => store.createConsumer('admin', { name: 'consumer-version', team: 'team-version' }), 1],
+        ['update a consumer', () => store.updateConsumer('admin', 'consumer-version', { labels: { x: 'y' } }), 1],
+        ['create a resource', () => store.createResource('admin', { id: 'v/one', status: 'sanctioned' }), 1],
+        ['read everything', async () => {
+          await store.getTeam('team-version');
+          await store.listConsumers({});
+          await store.listAudit({ limit: 10 });
+          await store.configVersion();
+        }, 0],
+        ['a refused change', () => store.createTeam('admin', { name: 'team-version', owner: 'o' }).catch(() => undefined), 0],
+        ['touch no keys', () => store.touchKeys(new Map([['no-such-key', 1]])), 0],
+        ['delete a consumer', () => store.deleteConsumer('admin', 'consumer-version'), 1],
+        ['delete a team', () => store.deleteTeam('admin', 'team-version'), 1],
+      ];
+      for (const [name, change, expected] of changes) assert.equal(await versionsMoved(store, change), expected, name);
+    });
+
+    test('is shared by every store on the same database (what gateways poll)', async () => {
+      const { store } = context;
+      const other = await context.open();
+      try {
+        assert.equal(await other.configVersion(), await store.configVersion());
+        await other.createResource('admin', { id: 'v/two', status: 'unreviewed' });
+        assert.equal(await store.configVersion(), await other.configVersion());
+        assert.deepEqual(await store.getResource('v/two'), { id: 'v/two', status: 'unreviewed', note: null });
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
+  describe('audit log', () => {
+    test('lists newest first, filtered by entity, actor and time, and pages through every record exactly once', async () => {
+      const { store, clock } = context;
+      clock.advance(60_000);
+      const since = clock.now();
+      await store.createTeam('auditor-1', { name: 'team-audited', owner: 'o' });
+      for (let i = 0; i < 6; i++) await store.updateTeam(i % 2 === 0 ? 'auditor-1' : 'auditor-2', 'team-audited', { owner: `owner-${i}` });
+      const trail = await allAudit(store, { entityType: 'team', entityId: 'team-audited' });
+      assert.equal(trail.length, 7);
+      assert.deepEqual(trail.map((record) => record.action), ['update', 'update', 'update', 'update', 'update', 'update', 'create']);
+      assert.deepEqual(trail.map((record) => (record.after as { owner: string }).owner),
+        ['owner-5', 'owner-4', 'owner-3', 'owner-2', 'owner-1', 'owner-0', 'o']);
+      for (const [i, record] of trail.entries()) {
+        if (i > 0) assert.ok(record.id < trail[i - 1]!.id, 'ids descend');
+        const older = trail[i + 1];
+        if (older !== undefined) assert.deepEqual(record.before, older.after, 'each before is the previous after');
+      }
+      assert.deepEqual((await allAudit(store, { actor: 'auditor-2' })).map((record) => record.actor), ['auditor-2', 'auditor-2', 'auditor-2']);
+      assert.equal((await allAudit(store, { since })).length, 7);
+      assert.equal((await allAudit(store, { since: since + 1 })).length, 0);
+      assert.equal((await allAudit(store, { entityType: 'webhook', entityId: 'team-audited' })).length, 0);
+
+      const everything = await allAudit(store, {});
+      for (const limit of [1, 3, 50]) {
+        const seen: AuditRecord[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { items: AuditRecord[]; nextCursor: string | null } = await store.listAudit({ limit, cursor });
+          seen.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        assert.deepEqual(seen.map((record) => record.id), everything.map((record) => record.id), `limit ${limit}`);
+      }
+      assert.equal(new Set(everything.map((record) => record.id)).size, everything.length);
+      await rejectsWith(store.listAudit({ limit: 10, cursor: 'bogus' }), StoreInvalid);
+      await rejectsWith(store.listAudit({ limit: 0 }), StoreInvalid);
+    });
+
+    test('offers no way to change or remove a record, and the database refuses UPDATE and DELETE on it', async () => {
+      const { store } = context;
+      const methods = new Set<string>();
+      for (let proto: object | null = store; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+        for (const name of Object.getOwnPropertyNames(proto)) if (typeof (store as unknown as Record<string, unknown>)[name] === 'function') methods.add(name);
+      }
+      assert.deepEqual([...methods].filter((name) => /audit/i.test(name)), ['listAudit']);
+      const before = await allAudit(store, {});
+      await assert.rejects(context.query("UPDATE audit_log SET actor = 'mallory'"), /append-only/);
+      await assert.rejects(context.query('DELETE FROM audit_log'), /append-only/);
+      if (store.dialect === 'postgres') await assert.rejects(context.query('TRUNCATE audit_log'), /append-only/);
+      assert.deepEqual(await allAudit(store, {}), before);
+    });
+
+    test('refuses a change without an actor', async () => {
+      const { store } = context;
+      await rejectsWith(store.createTeam('', { name: 'team-anonymous', owner: 'o' }), StoreInvalid);
+      assert.equal(await store.getTeam('team-anonymous'), null);
+    });
+  });
+
+  describe('migrations', () => {
+    test('are recorded in schema_migrations, each once, and reopening the database applies nothing again', async () => {
+      const expected = MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name }));
+      const recorded = async () => (await context.query('SELECT version, name FROM schema_migrations ORDER BY version'))
+        .map((row) => ({ version: Number(row.version), name: row.name }));
+      assert.deepEqual(await recorded(), expected);
+      assert.deepEqual(expected.slice(0, 2), [{ version: 1, name: 'ledger' }, { version: 2, name: 'ledger governance columns' }]);
+      const versionBefore = await context.store.configVersion();
+      const reopened: DirectorStore[] = await Promise.all([context.open(), context.open()]);
+      try {
+        assert.deepEqual(await recorded(), expected);
+        assert.equal(await reopened[0]!.configVersion(), versionBefore, 'the data is still there');
+      } finally {
+        for (const store of reopened) await store.close();
+      }
+    });
+  });
+
+  describe('ledger', () => {
+    test('inserts batches of any size, several statements per batch, and counts them, values as given', async () => {
+      const { store } = context;
+      const before = await store.countTransactions();
+      // Latencies are fractional milliseconds (a high-resolution clock); both databases keep the fraction.
+      await store.insertTransactions([transaction(0, { latencyMs: 12.375, timeToFirstTokenMs: 3.5 })]);
+      await store.insertTransactions(Array.from({ length: 123 }, (_, i) => transaction(i + 1, { consumer: 'batch' })));
+      await store.insertTransactions([]);
+      assert.equal(await store.countTransactions(), before + 124);
+      const [row] = await context.query("SELECT * FROM transactions WHERE request_id = 'req-0'");
+      assert.deepEqual({ ...row, id: undefined, started_at: Number(row?.started_at), cost_micro_usd: Number(row?.cost_micro_usd) }, {
+        id: undefined, request_id: 'req-0', started_at: 1_750_000_000_000, operation: 'chat', api: 'openai', consumer: 'ledgered', team: 'payments',
+        requested_model: 'gpt-4o-mini', provider: 'openai', provider_model: 'gpt-4o-mini-2024-07-18', stream: 1, input_tokens: 10,
+        output_tokens: 5, cached_input_tokens: 0, cache_write_tokens: 0, tokens_estimated: 0, cost_micro_usd: 3_000_000_000,
+        latency_ms: 12.375, time_to_first_token_ms: 3.5, status: 200, error_class: null, attempts: 1, served_model: null, violations: null,
+      });
+    });
+
+    test('writes a batch whole or not at all', async () => {
+      const { store } = context;
+      const before = await store.countTransactions();
+      const broken = transaction(999, { requestId: null as unknown as string });
+      const rows = [...Array.from({ length: 60 }, (_, i) => transaction(1_000 + i)), broken];
+      await assert.rejects(store.insertTransactions(rows));
+      assert.equal(await store.countTransactions(), before);
+    });
+  });
+}

@@ -1,0 +1,68 @@
+// The SQLite director store: the shared contract on a fresh file, and the upgrade of a file the ledger alone created.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SQLITE } from '../../src/store/dialect.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations/index.js';
+import { openDirectorStore } from '../../src/store/open.js';
+import { directorStoreContract } from './director-store.contract.js';
+
+function rawQuery(path: string) {
+  return async (sql: string) => {
+    const db = new Database(path);
+    try {
+      const statement = db.prepare(sql);
+      if (statement.reader) return statement.all() as Array<Record<string, unknown>>;
+      statement.run();
+      return [];
+    } finally {
+      db.close();
+    }
+  };
+}
+
+directorStoreContract('sqlite', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'director.db');
+  return { storage: `sqlite:${path}`, query: rawQuery(path), close: async () => {} };
+});
+
+describe('sqlite director store', () => {
+  test('upgrades a file that has only the ledger migrations (1 and 2), keeping its rows', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'old.db');
+    // A file as the ledger-only releases left it: versions 1 and 2 applied, one ledger row.
+    const old = new Database(path);
+    old.exec(SCHEMA_MIGRATIONS_TABLE);
+    for (const migration of MIGRATIONS.slice(0, 2)) {
+      old.exec(migration.sql(SQLITE));
+      old.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, 'then');
+    }
+    old.exec(`INSERT INTO transactions (request_id, started_at, operation, api, stream, input_tokens, output_tokens, cached_input_tokens,
+      cache_write_tokens, tokens_estimated, latency_ms, status, attempts) VALUES ('old', 1, 'chat', 'openai', 0, 1, 1, 0, 0, 0, 1, 200, 1)`);
+    old.close();
+
+    const store = await openDirectorStore(`sqlite:${path}`);
+    try {
+      assert.equal(await store.countTransactions(), 1);
+      await store.createTeam('admin', { name: 'after-upgrade', owner: 'o' });
+      assert.equal(await store.configVersion(), 1);
+    } finally {
+      await store.close();
+    }
+    const versions = (await rawQuery(path)('SELECT version, applied_at FROM schema_migrations ORDER BY version'));
+    assert.deepEqual(versions.map((row) => row.version), MIGRATIONS.map((migration) => migration.version));
+    assert.deepEqual(versions.slice(0, 2).map((row) => row.applied_at), ['then', 'then'], 'versions 1 and 2 are not applied again');
+  });
+
+  test('names the file when it cannot be opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+    const notADirectory = join(dir, 'plain-file');
+    writeFileSync(notADirectory, '');
+    await assert.rejects(openDirectorStore(`sqlite:${notADirectory}/director.db`), (error: Error) => {
+      assert.ok(error.message.startsWith(`cannot open the SQLite store at ${notADirectory}/director.db: `), error.message);
+      return true;
+    });
+  });
+});
