@@ -15,6 +15,10 @@ import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
+import { createDirectorApi } from './director/api.js';
+import { applyDeclared } from './director/declared.js';
+import { DirectorSync, readDirectory, type DirectoryState } from './director/sync.js';
+import { openDirectorStore } from './store/open.js';
 
 export interface RunningSluice {
   gateway: { host: string; port: number };
@@ -34,6 +38,8 @@ export interface RunningSluice {
 export interface StartOptions {
   /** The clock budgets count in; tests move one by hand. */
   clock?: Clock;
+  /** How often the store's config version is checked for changes made elsewhere (default 2 s). */
+  directorPollMs?: number;
 }
 
 /** Config sections a reload cannot change in a running process. */
@@ -48,6 +54,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const catalog = new PriceCatalog();
   const metrics = new GatewayMetrics(() => ledger.buffered);
+  // The director's store: what sluice.yaml declares goes in, then the snapshot is built from what it holds.
+  const directorStore = await openDirectorStore(config.storage);
+  await applyDeclared(directorStore, config);
+  const initial = await readDirectory(directorStore, config);
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters);
   const notifier = config.alerts.webhooks.length === 0 ? null
@@ -62,7 +72,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   let current = config;
   const context: GatewayContext = {
-    snapshot: buildSnapshot(config, catalog, governance),
+    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -72,8 +82,31 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
   const gateway = new GatewayServer(context);
+  const install = async (state: DirectoryState) => {
+    const previous = context.snapshot;
+    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous);
+    if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
+    // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
+    context.snapshot = snapshot;
+    void previous.routing.retire(snapshot.routing);
+  };
+  const sync = new DirectorSync(directorStore, () => current, install, logger, initial.version, options.directorPollMs ?? 2_000);
+  // Last-used times of keys, written in batches away from any call.
+  const touch = setInterval(() => {
+    const usage = context.snapshot.consumers.takeUsage();
+    if (usage.size > 0) directorStore.touchKeys(usage).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
+  }, 10_000);
+  touch.unref();
+  const api = createDirectorApi({
+    store: directorStore,
+    bootstrapToken: config.admin.token ?? null,
+    logger,
+    catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
+    onChange: () => sync.refresh(),
+  });
   let stopping = false;
   const admin = createAdminServer({
+    api,
     registry: metrics.registry,
     health: () => {
       const { routing, budgets } = context.snapshot;
@@ -96,20 +129,20 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     async reload(next: SluiceConfig) {
       const fixed = FIXED_SECTIONS.filter((section) => JSON.stringify(next[section]) !== JSON.stringify(current[section]));
       if (fixed.length > 0) logger.warn({ sections: fixed }, 'config reload: these sections only take effect after a restart');
-      const previous = context.snapshot;
-      const snapshot = buildSnapshot(next, catalog, governance, previous);
-      if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
-      // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
-      context.snapshot = snapshot;
+      await applyDeclared(directorStore, next);
       current = next;
+      await sync.refresh();
+      const snapshot = context.snapshot;
       logger.info({ models: snapshot.routing.routes.size, consumers: snapshot.consumers.consumers.length, budgets: snapshot.budgets.budgets.length },
         'config reloaded');
-      void previous.routing.retire(snapshot.routing);
     },
     async stop(drainTimeoutMs = 10_000) {
       if (stopping) return;
       stopping = true;
       await gateway.drain(drainTimeoutMs);
+      sync.close();
+      clearInterval(touch);
+      await directorStore.touchKeys(context.snapshot.consumers.takeUsage()).catch(() => undefined);
       await ledger.close();
       await governance.close();
       await new Promise<void>((resolve) => {
@@ -117,6 +150,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
         admin.closeAllConnections();
       });
       await context.snapshot.routing.close();
+      await directorStore.close();
     },
   };
 }

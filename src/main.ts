@@ -1,4 +1,5 @@
 // Runs the gateway: load sluice.yaml (or the embedded defaults), start the listeners, stop gracefully on a signal.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startSluice } from './app.js';
@@ -23,8 +24,7 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
     notice = `no config file (--config or SLUICE_CONFIG): running on embedded defaults; providers from the environment: ${found}; ledger at ${describeStorage(config.storage)}`;
     if (defaults.generatedKey !== null) {
       // The generated key goes to a file readable only by this user, never to the log.
-      const dataDir = config.storage.startsWith('sqlite:') ? dirname(sqlitePath(config.storage)) : './data';
-      const keyFile = join(dataDir, 'default-consumer.key');
+      const keyFile = join(dataDir(config), 'default-consumer.key');
       mkdirSync(dirname(keyFile), { recursive: true });
       writeFileSync(keyFile, `${defaults.generatedKey}\n`, { mode: 0o600 });
       notice += `; the default consumer's key is in ${keyFile} (set SLUICE_API_KEY to choose it)`;
@@ -32,6 +32,9 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
   }
   const logger = createLogger(config.log.level);
   if (notice !== null) logger.info(notice);
+  // The director API's bootstrap admin token: admin.token (or SLUICE_ADMIN_TOKEN), else one generated into a file.
+  const adminToken = config.admin.token ?? process.env.SLUICE_ADMIN_TOKEN ?? generateAdminToken(config, logger);
+  config.admin.token = adminToken;
   const sluice = await startSluice(config, logger);
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
 
@@ -43,7 +46,9 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
     const reload = () => {
       reloading = reloading.then(async () => {
         try {
-          await sluice.reload(await loadConfigFile(path));
+          const next = await loadConfigFile(path);
+          next.admin.token ??= adminToken;
+          await sluice.reload(next);
         } catch (error) {
           logger.error({ err: (error as Error).message }, 'config reload refused; still serving the previous config');
         }
@@ -68,4 +73,17 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function dataDir(config: SluiceConfig): string {
+  return config.storage.startsWith('sqlite:') ? dirname(sqlitePath(config.storage)) : './data';
+}
+
+function generateAdminToken(config: SluiceConfig, logger: { info(message: string): void }): string {
+  const token = `sa-sluice-${randomBytes(32).toString('base64url')}`;
+  const file = join(dataDir(config), 'admin.token');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  logger.info(`the director API's bootstrap admin token is in ${file} (set admin.token or SLUICE_ADMIN_TOKEN to choose it)`);
+  return token;
 }

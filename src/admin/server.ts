@@ -1,15 +1,24 @@
-// The admin listener: /healthz and /metrics now; the director's API joins it later.
-import { createServer, type Server } from 'node:http';
+// The admin listener: /healthz, /metrics, and the director's REST API under /api/.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Registry } from 'prom-client';
+import type { DirectorApi } from '../director/api.js';
 
 export interface AdminOptions {
   registry: Registry;
   health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** The director API, when this process runs the director. */
+  api?: DirectorApi;
 }
 
 export function createAdminServer(options: AdminOptions): Server {
-  return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+  const api = options.api === undefined ? null : getRequestListener(options.api.fetch);
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (api !== null && (path === '/api' || path.startsWith('/api/'))) {
+      void api(req, res);
+      return;
+    }
     if (req.method === 'GET' && path === '/healthz') {
       const health = options.health();
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });

@@ -114,6 +114,12 @@ export const governanceFields = {
   }).strict().default({ webhooks: [], attempts: 5, backoffMs: 500 }),
 };
 
+/** The same definitions the admin API validates its bodies with. */
+export const budgetSchema = budget;
+export const budgetTemplateSchema = template;
+export const rateLimitSchema = rateLimit;
+export const resourceStatusSchema = z.enum(['sanctioned', 'unsanctioned', 'unreviewed']);
+
 export type BudgetConfig = z.infer<typeof budget>;
 export type BudgetTemplateConfig = z.infer<typeof template>;
 export type RateLimitConfig = z.infer<typeof rateLimit>;

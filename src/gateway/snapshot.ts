@@ -2,7 +2,7 @@
 import type { SluiceConfig } from '../config/schema.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { BudgetBook, compileBudgets } from '../policy/budgets.js';
-import { ConsumerDirectory } from '../policy/consumers.js';
+import { ConsumerDirectory, type DirectoryEntry } from '../policy/consumers.js';
 import type { Governance } from '../policy/governance.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
@@ -14,9 +14,12 @@ export interface Snapshot {
   admission: AdmissionPolicy;
 }
 
-export function buildSnapshot(config: SluiceConfig, catalog: PriceCatalog, governance: Governance, previous?: Snapshot): Snapshot {
+/** `config`: the file's, with consumers, budgets, templates, rate limits and resources as the director store holds them. */
+export function buildSnapshot(
+  config: SluiceConfig, directory: readonly DirectoryEntry[], catalog: PriceCatalog, governance: Governance, previous?: Snapshot,
+): Snapshot {
   const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model), previous?.routing);
-  const consumers = new ConsumerDirectory(config.consumers);
+  const consumers = new ConsumerDirectory(directory);
   const budgets = new BudgetBook(compileBudgets(config.budgets, config.budgetTemplates, config.rateLimits, consumers.consumers));
   return {
     routing,

@@ -76,6 +76,22 @@ export interface CreatedKey {
   plaintext: string;
 }
 
+/** An unrevoked key as the gateway holds it in memory: its hash, whose it is, until when. Never leaves the process. */
+export interface ActiveKey {
+  id: string;
+  consumer: string;
+  hash: string;
+  name: string;
+  expiresAt: EpochMs | null;
+}
+
+/** A key declared in sluice.yaml: Sluice stores its hash and display prefix, never the plaintext. */
+export interface KeyImport {
+  name: string;
+  hash: string;
+  prefix: string;
+}
+
 /** A presented key that is valid now, and whose it is. `keyId` is what `touchKeys` is later given. */
 export interface KeyMatch {
   keyId: string;
@@ -207,6 +223,10 @@ export interface DirectorStore {
   rotateKey(actor: string, id: string, graceSeconds: number): Promise<CreatedKey>;
   /** The consumer whose key has this hash, if that key is neither revoked nor expired at `now` (default: the store's clock). */
   findConsumerByKeyHash(hash: string, now?: EpochMs): Promise<KeyMatch | null>;
+  /** Stores a key known by its hash (declared in sluice.yaml); audited like a created key. */
+  importKey(actor: string, consumer: string, key: KeyImport): Promise<ConsumerKey>;
+  /** Every unrevoked key with its hash, for the gateway's in-memory key table (expired ones included: it checks). */
+  activeKeys(): Promise<ActiveKey[]>;
   /** Batch-records when keys were last used (keeping the later time). Not an admin change: no audit, no version. */
   touchKeys(lastUsed: ReadonlyMap<string, EpochMs>): Promise<void>;
 

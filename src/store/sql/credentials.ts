@@ -2,19 +2,36 @@
 import { randomUUID } from 'node:crypto';
 import {
   ADMIN_ROLES, type AdminToken, type AdminTokenInput, type ConsumerKey, type CreatedAdminToken, type CreatedKey, type KeyInput,
-  type KeyMatch,
+  type KeyMatch, type ActiveKey, type KeyImport,
 } from '../director-store.js';
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../errors.js';
 import { generateAdminToken, generateConsumerKey } from '../secrets.js';
 import type { Change, Reader } from './change.js';
 import { existingConsumer } from './directory.js';
-import { adminToken, consumerKey, type KeyMatchRow, type KeyRow, type TokenRow } from './rows.js';
+import { adminToken, consumerKey, type ActiveKeyRow, type KeyMatchRow, type KeyRow, type TokenRow } from './rows.js';
 import { ROWS_PER_STATEMENT, type SizedStatement } from './statements.js';
 import type { SqlSession, SqlValue } from './session.js';
 
 export async function createKey(change: Change, consumer: string, input: KeyInput): Promise<CreatedKey> {
   await existingConsumer(change, consumer);
   return insertKey(change, consumer, input.name, input.expiresAt ?? null);
+}
+
+/** A key whose plaintext Sluice never held (declared in sluice.yaml), known by its hash and display prefix. */
+export async function importKey(change: Change, consumer: string, input: KeyImport): Promise<ConsumerKey> {
+  await existingConsumer(change, consumer);
+  const key: ConsumerKey = {
+    id: randomUUID(), consumer, prefix: input.prefix, name: input.name, createdAt: change.now, expiresAt: null, revokedAt: null, lastUsedAt: null,
+  };
+  await change.session.run('keyInsert', [key.id, consumer, input.hash, key.prefix, key.name, key.createdAt, null]);
+  await change.audit('create', 'consumer-key', key.id, null, key);
+  return key;
+}
+
+export async function activeKeys(read: Reader): Promise<ActiveKey[]> {
+  return (await read.session.all<ActiveKeyRow>('keyActive', [])).map((row) => ({
+    id: row.id, consumer: row.consumer, hash: row.hash, name: row.name, expiresAt: row.expires_at,
+  }));
 }
 
 async function insertKey(change: Change, consumer: string, name: string, expiresAt: number | null): Promise<CreatedKey> {

@@ -16,6 +16,7 @@ export interface KeyRow {
   created_at: number; expires_at: number | null; revoked_at: number | null; last_used_at: number | null;
 }
 export interface KeyMatchRow extends ConsumerRow { key_id: string }
+export interface ActiveKeyRow { id: string; consumer: string; hash: string; name: string; expires_at: number | null }
 export interface TokenRow { id: string; name: string; role: AdminRole; team: string | null; prefix: string; created_at: number; revoked_at: number | null }
 export interface DocumentRow { name: string; definition: unknown; created_at: number; updated_at: number }
 export interface ResourceRow { id: string; status: ResourceStatus; note: string | null }

@@ -3,6 +3,7 @@
 import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../../config/governance-schema.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import type {
+  ActiveKey, KeyImport,
   AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
   CreatedAdminToken, CreatedKey, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
   StoredDefinition, Team, Webhook, WebhookInput,
@@ -84,6 +85,12 @@ export class SqlDirectorStore implements DirectorStore {
   }
   rotateKey(actor: string, id: string, graceSeconds: number): Promise<CreatedKey> {
     return this.change(actor, { type: 'consumer-key', id }, (change) => credentials.rotateKey(change, id, graceSeconds));
+  }
+  importKey(actor: string, consumer: string, key: KeyImport): Promise<ConsumerKey> {
+    return this.change(actor, { type: 'consumer-key', id: key.name }, (change) => credentials.importKey(change, consumer, key));
+  }
+  activeKeys(): Promise<ActiveKey[]> {
+    return this.read((read) => credentials.activeKeys(read));
   }
   findConsumerByKeyHash(hash: string, now: number = this.clock()): Promise<KeyMatch | null> {
     return this.read((read) => credentials.findConsumerByKeyHash(read, hash, now));

@@ -56,6 +56,7 @@ function fixedStatements(dialect: Dialect) {
     keyRevoke: 'UPDATE consumer_keys SET revoked_at = ? WHERE id = ?',
     keyExpire: 'UPDATE consumer_keys SET expires_at = ? WHERE id = ?',
     keyDelete: 'DELETE FROM consumer_keys WHERE id = ?',
+    keyActive: 'SELECT id, consumer, hash, name, expires_at FROM consumer_keys WHERE revoked_at IS NULL ORDER BY consumer, id',
     keyFind: `SELECT consumer_keys.id AS key_id, ${CONSUMER.split(', ').map((column) => `consumers.${column}`).join(', ')}
       FROM consumer_keys JOIN consumers ON consumers.name = consumer_keys.consumer
       WHERE consumer_keys.hash = ? AND consumer_keys.revoked_at IS NULL

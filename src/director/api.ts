@@ -1,0 +1,81 @@
+// The director's REST API on the admin port (/api/...): validated input, role checks, audited changes through the
+// store, and its OpenAPI 3.1 description at /api/openapi.json. Hono runs it: frameworks are for the admin side only.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
+import type { DirectorStore } from '../store/director-store.js';
+import { AdminAuthenticator, type ApiEnv } from './access.js';
+import { ApiError, toApiError } from './errors.js';
+import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerConsumerRoutes } from './routes/consumers.js';
+import { registerPolicyRoutes } from './routes/policies.js';
+import { registerResourceRoutes } from './routes/resources.js';
+import { registerTeamRoutes } from './routes/teams.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+
+export interface DirectorApiOptions {
+  store: DirectorStore;
+  /** An admin credential from the environment (SLUICE_ADMIN_TOKEN), for making the first admin tokens. */
+  bootstrapToken: string | null;
+  logger: Logger;
+  /** What budgets may name: the configured models and providers. */
+  catalog: () => { models: ReadonlySet<string>; providers: ReadonlySet<string> };
+  /** Called after every successful change; the answer waits for it, so this process's gateway serves the change at once. */
+  onChange: () => Promise<void>;
+}
+
+/** What every route module is handed. */
+export interface RouteDeps {
+  store: DirectorStore;
+  catalog: DirectorApiOptions['catalog'];
+}
+
+export type DirectorApi = OpenAPIHono<ApiEnv>;
+
+export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
+  const app = new OpenAPIHono<ApiEnv>({
+    // Validation failures name every field in error, by its path in the request.
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+        throw new ApiError(400, 'invalid_request', `Invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+      }
+      return undefined;
+    },
+  });
+  const authenticator = new AdminAuthenticator(options.store, options.bootstrapToken);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'An admin token (sa-sluice-...)' });
+
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path === '/api/openapi.json') return next();
+    c.set('caller', await authenticator.authenticate(c.req.header('authorization')));
+    await next();
+    if (c.req.method !== 'GET' && c.res.status < 400) await options.onChange();
+  });
+
+  const deps: RouteDeps = { store: options.store, catalog: options.catalog };
+  registerTeamRoutes(app, deps);
+  registerConsumerRoutes(app, deps);
+  registerAdminTokenRoutes(app, deps);
+  registerPolicyRoutes(app, deps);
+  registerResourceRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Sluice director API', version: '1', description: 'Consumers, keys, teams, budgets, templates, rate limits, resources, webhooks and the audit log.' },
+    security: [{ adminToken: [] }],
+  });
+
+  app.notFound((c) => c.body(new ApiError(404, 'route_not_found', `No endpoint ${c.req.method} ${c.req.path}.`).body(), 404, { 'content-type': 'application/json' }));
+  app.onError((error, c) => {
+    const failure = error instanceof HTTPException
+      ? new ApiError(400, 'invalid_json', `The request body is not valid JSON (${error.message}).`)
+      : toApiError(error);
+    if (failure.status === 500) options.logger.error({ err: (error as Error).message, path: c.req.path }, 'director API failure');
+    return c.body(failure.body(), failure.status, { 'content-type': 'application/json' });
+  });
+  return app;
+}

@@ -1,0 +1,170 @@
+// /api/consumers and their keys: applications with owners, and the Sluice keys they call the gateway with.
+// A key's plaintext is in the answer to its creation (or rotation) and nowhere else, ever.
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Consumer, ConsumerKey, DirectorStore } from '../../store/director-store.js';
+import { authorizeTeam, type ApiEnv } from '../access.js';
+import type { DirectorApi, RouteDeps } from '../api.js';
+import { ApiError } from '../errors.js';
+import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
+
+const labels = z.record(z.string(), z.string());
+const consumer = z.object({
+  name: z.string(), team: z.string().nullable(), owner: z.string().nullable(), labels,
+  models: z.array(z.string()).nullable(), createdAt: z.string(), updatedAt: z.string(),
+}).openapi('Consumer');
+const consumerInput = z.object({
+  name: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
+  team: z.string().min(1).nullable().optional(),
+  owner: z.string().min(1).nullable().optional(),
+  labels: labels.optional(),
+  models: z.array(z.string().min(1)).nullable().optional(),
+}).strict();
+const consumerPatch = consumerInput.omit({ name: true });
+const key = z.object({
+  id: z.string(), consumer: z.string(), prefix: z.string(), name: z.string(), createdAt: z.string(),
+  expiresAt: z.string().nullable(), revokedAt: z.string().nullable(), lastUsedAt: z.string().nullable(),
+}).openapi('ConsumerKey');
+const createdKey = z.object({ key, plaintext: z.string().openapi({ description: 'Shown this once; Sluice keeps only its hash.' }) }).openapi('CreatedKey');
+const keyInput = z.object({ name: z.string().min(1).max(200), expiresAt: isoTime.nullable().optional() }).strict();
+const rotation = z.object({ graceSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400) }).strict();
+const keyParams = z.object({
+  name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }),
+  id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' } }),
+});
+const listQuery = z.object({
+  team: z.string().optional().openapi({ param: { name: 'team', in: 'query' } }),
+  label: z.union([z.string(), z.array(z.string())]).optional().openapi({ param: { name: 'label', in: 'query', description: 'key=value; repeat for several' } }),
+  ...pageQuery,
+});
+
+function render(value: Consumer) {
+  return { ...value, createdAt: iso(value.createdAt)!, updatedAt: iso(value.updatedAt)! };
+}
+
+function renderKey(value: ConsumerKey) {
+  return { ...value, createdAt: iso(value.createdAt)!, expiresAt: iso(value.expiresAt), revokedAt: iso(value.revokedAt), lastUsedAt: iso(value.lastUsedAt) };
+}
+
+async function existing(store: DirectorStore, name: string): Promise<Consumer> {
+  const found = await store.getConsumer(name);
+  if (found === null) throw new ApiError(404, 'not_found', `consumer "${name}" does not exist`);
+  return found;
+}
+
+/** The key, if it is this consumer's: a team-owner must not reach another team's key by its id. */
+async function keyOf(store: DirectorStore, c: Context<ApiEnv>, consumerName: string, id: string, need: 'read' | 'write'): Promise<void> {
+  const owner = await existing(store, consumerName);
+  authorizeTeam(c, need, owner.team);
+  if (!(await store.listKeys(consumerName)).some((k) => k.id === id)) throw new ApiError(404, 'not_found', `consumer "${consumerName}" has no key "${id}"`);
+}
+
+export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
+  const checkModels = (models: string[] | null | undefined) => {
+    if (models === null || models === undefined) return;
+    const known = catalog().models;
+    const unknown = models.filter((m) => !known.has(m));
+    if (unknown.length > 0) throw new ApiError(400, 'invalid_request', `No model named ${unknown.map((m) => `"${m}"`).join(', ')}.`, [{ path: 'models', message: 'unknown model' }]);
+  };
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/consumers', tags: ['consumers'], summary: 'List consumers, filtered by team or labels, a page at a time',
+    request: { query: listQuery }, responses: { 200: json(z.object({ items: z.array(consumer), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
+  }), async (c) => {
+    const query = c.req.valid('query');
+    const caller = c.get('caller');
+    // A team-owner lists its own team whatever it asks for; asking for another team is refused.
+    const team = caller.role === 'team-owner' ? (query.team ?? caller.team ?? undefined) : query.team;
+    authorizeTeam(c, 'read', caller.role === 'team-owner' ? team : null);
+    const labelFilter: Record<string, string> = {};
+    for (const pair of query.label === undefined ? [] : [query.label].flat()) {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new ApiError(400, 'invalid_request', `label filter "${pair}" is not key=value`, [{ path: 'label', message: 'key=value' }]);
+      labelFilter[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+    const page = await store.listConsumers({ team, labels: labelFilter, limit: query.limit, cursor: query.cursor ?? null });
+    return c.json({ items: page.items.map(render), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/api/consumers', tags: ['consumers'], summary: 'Create a consumer',
+    request: body(consumerInput), responses: { 201: json(consumer, 'Created'), ...errors(400, 409) },
+  }), async (c) => {
+    const input = c.req.valid('json');
+    const caller = authorizeTeam(c, 'write', input.team);
+    checkModels(input.models);
+    return c.json(render(await store.createConsumer(caller.actor, input)), 201);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/consumers/{name}', tags: ['consumers'], summary: 'One consumer',
+    request: { params: nameParam }, responses: { 200: json(consumer, 'The consumer'), ...errors(404) },
+  }), async (c) => {
+    const found = await existing(store, c.req.valid('param').name);
+    authorizeTeam(c, 'read', found.team);
+    return c.json(render(found), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'patch', path: '/api/consumers/{name}', tags: ['consumers'], summary: 'Change a consumer (absent fields stay; null clears)',
+    request: { params: nameParam, ...body(consumerPatch) }, responses: { 200: json(consumer, 'Updated'), ...errors(400, 404, 409) },
+  }), async (c) => {
+    const { name } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    const caller = authorizeTeam(c, 'write', (await existing(store, name)).team);
+    if (patch.team !== undefined) authorizeTeam(c, 'write', patch.team);
+    checkModels(patch.models);
+    return c.json(render(await store.updateConsumer(caller.actor, name, patch)), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'delete', path: '/api/consumers/{name}', tags: ['consumers'], summary: 'Delete a consumer and its keys',
+    request: { params: nameParam }, responses: { 204: { description: 'Deleted' }, ...errors(404) },
+  }), async (c) => {
+    const { name } = c.req.valid('param');
+    const caller = authorizeTeam(c, 'write', (await existing(store, name)).team);
+    await store.deleteConsumer(caller.actor, name);
+    return c.body(null, 204);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/consumers/{name}/keys', tags: ['keys'], summary: 'A consumer\'s keys (never their secrets)',
+    request: { params: nameParam }, responses: { 200: json(z.object({ items: z.array(key) }), 'The keys'), ...errors(404) },
+  }), async (c) => {
+    const { name } = c.req.valid('param');
+    authorizeTeam(c, 'read', (await existing(store, name)).team);
+    return c.json({ items: (await store.listKeys(name)).map(renderKey) }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/api/consumers/{name}/keys', tags: ['keys'], summary: 'Create a key; its plaintext is in this answer only',
+    request: { params: nameParam, ...body(keyInput) }, responses: { 201: json(createdKey, 'Created'), ...errors(400, 404) },
+  }), async (c) => {
+    const { name } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const caller = authorizeTeam(c, 'write', (await existing(store, name)).team);
+    const expiresAt = input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt);
+    const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt });
+    return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/api/consumers/{name}/keys/{id}/revoke', tags: ['keys'], summary: 'Revoke a key at once',
+    request: { params: keyParams }, responses: { 200: json(key, 'Revoked'), ...errors(404, 409) },
+  }), async (c) => {
+    const { name, id } = c.req.valid('param');
+    await keyOf(store, c, name, id, 'write');
+    return c.json(renderKey(await store.revokeKey(c.get('caller').actor, id)), 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'post', path: '/api/consumers/{name}/keys/{id}/rotate', tags: ['keys'],
+    summary: 'A new key for the consumer; the old one keeps working for graceSeconds (default a day)',
+    request: { params: keyParams, ...body(rotation) }, responses: { 201: json(createdKey, 'The new key'), ...errors(400, 404, 409) },
+  }), async (c) => {
+    const { name, id } = c.req.valid('param');
+    await keyOf(store, c, name, id, 'write');
+    const created = await store.rotateKey(c.get('caller').actor, id, c.req.valid('json').graceSeconds);
+    return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
+  });
+}
