@@ -16,9 +16,8 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import { createDirectorApi } from './director/api.js';
-import { applyDeclared } from './director/declared.js';
-import { DirectorSync, readDirectory, type DirectoryState } from './director/sync.js';
-import { openDirectorStore } from './store/open.js';
+import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
+import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
 
 export interface RunningSluice {
   gateway: { host: string; port: number };
@@ -38,8 +37,10 @@ export interface RunningSluice {
 export interface StartOptions {
   /** The clock budgets count in; tests move one by hand. */
   clock?: Clock;
-  /** How often the store's config version is checked for changes made elsewhere (default 2 s). */
+  /** How often the director is asked for changes made elsewhere (default 2 s). */
   directorPollMs?: number;
+  /** Run as a lone gateway: consumers, keys, budgets and resource statuses come from this director. */
+  director?: { url: string; token: string };
 }
 
 /** Config sections a reload cannot change in a running process. */
@@ -54,10 +55,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const catalog = new PriceCatalog();
   const metrics = new GatewayMetrics(() => ledger.buffered);
-  // The director's store: what sluice.yaml declares goes in, then the snapshot is built from what it holds.
-  const directorStore = await openDirectorStore(config.storage);
-  await applyDeclared(directorStore, config);
-  const initial = await readDirectory(directorStore, config);
+  // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
+  const directory = options.director === undefined ? await openLocalDirectory(config)
+    : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
+  const initial = stateOf(config, directory.initial);
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters);
   const notifier = config.alerts.webhooks.length === 0 ? null
@@ -90,15 +91,14 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     context.snapshot = snapshot;
     void previous.routing.retire(snapshot.routing);
   };
-  const sync = new DirectorSync(directorStore, () => current, install, logger, initial.version, options.directorPollMs ?? 2_000);
+  const sync = new DirectorSync(directory.source, () => current, install, logger, initial.version, options.directorPollMs ?? 2_000);
   // Last-used times of keys, written in batches away from any call.
   const touch = setInterval(() => {
-    const usage = context.snapshot.consumers.takeUsage();
-    if (usage.size > 0) directorStore.touchKeys(usage).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
+    directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
   }, 10_000);
   touch.unref();
-  const api = createDirectorApi({
-    store: directorStore,
+  const api = directory.store === null ? undefined : createDirectorApi({
+    store: directory.store,
     bootstrapToken: config.admin.token ?? null,
     logger,
     catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
@@ -129,7 +129,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     async reload(next: SluiceConfig) {
       const fixed = FIXED_SECTIONS.filter((section) => JSON.stringify(next[section]) !== JSON.stringify(current[section]));
       if (fixed.length > 0) logger.warn({ sections: fixed }, 'config reload: these sections only take effect after a restart');
-      await applyDeclared(directorStore, next);
+      await directory.reloaded(next);
       current = next;
       await sync.refresh();
       const snapshot = context.snapshot;
@@ -142,7 +142,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       sync.close();
       clearInterval(touch);
-      await directorStore.touchKeys(context.snapshot.consumers.takeUsage()).catch(() => undefined);
+      await directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch(() => undefined);
       await ledger.close();
       await governance.close();
       await new Promise<void>((resolve) => {
@@ -150,7 +150,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
         admin.closeAllConnections();
       });
       await context.snapshot.routing.close();
-      await directorStore.close();
+      await directory.close();
     },
   };
 }

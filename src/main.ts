@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startSluice } from './app.js';
 import { defaultConfig } from './config/defaults.js';
-import { loadConfigFile } from './config/load.js';
+import { ConfigError, loadConfigFile } from './config/load.js';
 import { watchConfigFile } from './config/watch.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
@@ -12,7 +12,12 @@ import { describeStorage } from './store/open.js';
 import { sqlitePath } from './store/sqlite.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
-export async function runGateway(configPath: string | undefined): Promise<void> {
+export interface RunOptions {
+  /** A lone gateway: take consumers, keys, budgets and resource statuses from this director (token: SLUICE_DIRECTOR_TOKEN). */
+  director?: string;
+}
+
+export async function runGateway(configPath: string | undefined, run: RunOptions = {}): Promise<void> {
   let config: SluiceConfig;
   let notice: string | null = null;
   if (configPath !== undefined) {
@@ -32,10 +37,18 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
   }
   const logger = createLogger(config.log.level);
   if (notice !== null) logger.info(notice);
-  // The director API's bootstrap admin token: admin.token (or SLUICE_ADMIN_TOKEN), else one generated into a file.
-  const adminToken = config.admin.token ?? process.env.SLUICE_ADMIN_TOKEN ?? generateAdminToken(config, logger);
-  config.admin.token = adminToken;
-  const sluice = await startSluice(config, logger);
+  let director: { url: string; token: string } | undefined;
+  let adminToken: string | undefined;
+  if (run.director !== undefined) {
+    const token = process.env.SLUICE_DIRECTOR_TOKEN;
+    if (token === undefined || token === '') throw new ConfigError('sluice gateway --director: set SLUICE_DIRECTOR_TOKEN to an admin or operator token of the director');
+    director = { url: run.director, token };
+  } else {
+    // The director API's bootstrap admin token: admin.token (or SLUICE_ADMIN_TOKEN), else one generated into a file.
+    adminToken = config.admin.token ?? process.env.SLUICE_ADMIN_TOKEN ?? generateAdminToken(config, logger);
+    config.admin.token = adminToken;
+  }
+  const sluice = await startSluice(config, logger, director === undefined ? {} : { director });
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
 
   let stopWatching = () => {};
@@ -47,7 +60,7 @@ export async function runGateway(configPath: string | undefined): Promise<void> 
       reloading = reloading.then(async () => {
         try {
           const next = await loadConfigFile(path);
-          next.admin.token ??= adminToken;
+          if (adminToken !== undefined) next.admin.token ??= adminToken;
           await sluice.reload(next);
         } catch (error) {
           logger.error({ err: (error as Error).message }, 'config reload refused; still serving the previous config');

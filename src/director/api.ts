@@ -9,6 +9,7 @@ import { ApiError, toApiError } from './errors.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
+import { registerGatewayRoutes } from './routes/gateway.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTeamRoutes } from './routes/teams.js';
@@ -62,6 +63,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerResourceRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerGatewayRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

@@ -6,20 +6,30 @@ import type { SluiceConfig } from '../config/schema.js';
 import type { DirectoryEntry } from '../policy/consumers.js';
 import type { DirectorStore } from '../store/director-store.js';
 
-/** The parts of the config the store owns, read from it; the rest of the config stays the file's. */
+/** What the director owns, as one versioned document: what `GET /api/gateway/snapshot` serves to lone gateways. */
+export interface DirectoryParts {
+  version: number;
+  consumers: DirectoryEntry[];
+  budgets: SluiceConfig['budgets'];
+  budgetTemplates: SluiceConfig['budgetTemplates'];
+  rateLimits: SluiceConfig['rateLimits'];
+  resources: SluiceConfig['resources'];
+}
+
+/** The file's config with the parts the director owns taken from it, and the consumers with their key hashes. */
 export interface DirectoryState {
   version: number;
   config: SluiceConfig;
   consumers: DirectoryEntry[];
 }
 
-export async function readDirectory(store: DirectorStore, file: SluiceConfig): Promise<DirectoryState> {
+export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
   const version = await store.configVersion();
   const consumers: DirectoryEntry[] = [];
   let cursor: string | null = null;
   do {
     const page = await store.listConsumers({ limit: 1000, cursor });
-    for (const consumer of page.items) consumers.push({ ...consumer, keys: [] });
+    for (const consumer of page.items) consumers.push({ name: consumer.name, team: consumer.team, owner: consumer.owner, labels: consumer.labels, models: consumer.models, keys: [] });
     cursor = page.nextCursor;
   } while (cursor !== null);
   const byName = new Map(consumers.map((consumer) => [consumer.name, consumer]));
@@ -29,26 +39,61 @@ export async function readDirectory(store: DirectorStore, file: SluiceConfig): P
   }
   const resources: SluiceConfig['resources'] = {};
   for (const resource of await store.listResources()) resources[resource.id] = resource.status;
-  const config: SluiceConfig = {
-    ...file,
-    consumers: consumers.map((c) => ({ name: c.name, keys: [], labels: c.labels, ...(c.team === null ? {} : { team: c.team }), ...(c.owner === null ? {} : { owner: c.owner }), ...(c.models === null ? {} : { models: c.models }) })),
+  return {
+    version,
+    consumers,
     budgets: (await store.listBudgets()).map((item) => item.definition),
     budgetTemplates: (await store.listBudgetTemplates()).map((item) => item.definition),
     rateLimits: (await store.listRateLimits()).map((item) => item.definition),
     resources,
   };
-  return { version, config, consumers };
+}
+
+export function stateOf(file: SluiceConfig, parts: DirectoryParts): DirectoryState {
+  const config: SluiceConfig = {
+    ...file,
+    consumers: parts.consumers.map((c) => ({
+      name: c.name, keys: [], labels: c.labels,
+      ...(c.team === null ? {} : { team: c.team }), ...(c.owner === null ? {} : { owner: c.owner }), ...(c.models === null ? {} : { models: c.models }),
+    })),
+    budgets: parts.budgets,
+    budgetTemplates: parts.budgetTemplates,
+    rateLimits: parts.rateLimits,
+    resources: parts.resources,
+  };
+  return { version: parts.version, config, consumers: parts.consumers };
+}
+
+export async function readDirectory(store: DirectorStore, file: SluiceConfig): Promise<DirectoryState> {
+  return stateOf(file, await readParts(store));
+}
+
+/** Where a gateway's directory comes from: the store in this process, or a director over HTTP (remote.ts). */
+export interface DirectorySource {
+  /** Everything, now. */
+  read(): Promise<DirectoryParts>;
+  /** Everything if it changed since `version`, else null: the cheap question asked every poll. */
+  changedSince(version: number): Promise<DirectoryParts | null>;
+}
+
+export function storeSource(store: DirectorStore): DirectorySource {
+  return {
+    read: () => readParts(store),
+    changedSince: async (version) => ((await store.configVersion()) === version ? null : readParts(store)),
+  };
 }
 
 /** Serializes rebuilds and coalesces bursts: a change during a rebuild causes exactly one more. */
 export class DirectorSync {
   private running: Promise<void> | null;
   private again: boolean;
+  /** Set while the director cannot be read, so an outage is logged once, and its end once. */
+  private failing: boolean;
   private version: number;
   private readonly poller: NodeJS.Timeout;
 
   constructor(
-    private readonly store: DirectorStore,
+    private readonly source: DirectorySource,
     /** The file's config as it is now (reloads replace it). */
     private readonly file: () => SluiceConfig,
     private readonly apply: (state: DirectoryState) => Promise<void>,
@@ -58,43 +103,53 @@ export class DirectorSync {
   ) {
     this.running = null;
     this.again = false;
+    this.failing = false;
     this.version = initialVersion;
     this.poller = setInterval(() => void this.poll(), pollMs);
     this.poller.unref();
   }
 
-  /** Rebuilds now (after a change through the API); resolves when the new snapshot serves. */
+  get currentVersion(): number {
+    return this.version;
+  }
+
+  /** Rebuilds now (after a change through the API, or a reload of the file); resolves when the new snapshot serves. */
   refresh(): Promise<void> {
     if (this.running !== null) {
       this.again = true;
       return this.running;
     }
-    this.running = this.run().finally(() => {
+    this.running = this.run(() => this.source.read()).finally(() => {
       this.running = null;
     });
     return this.running;
   }
 
-  private async run(): Promise<void> {
+  private async run(fetch: () => Promise<DirectoryParts | null>): Promise<void> {
     do {
       this.again = false;
       try {
-        const state = await readDirectory(this.store, this.file());
-        await this.apply(state);
-        this.version = state.version;
+        const parts = await fetch();
+        if (parts !== null) {
+          await this.apply(stateOf(this.file(), parts));
+          this.version = parts.version;
+        }
+        if (this.failing) this.logger.info({ version: this.version }, 'the director answers again');
+        this.failing = false;
       } catch (error) {
-        this.logger.error({ err: (error as Error).message }, 'cannot read the director store; still serving the previous snapshot');
+        if (!this.failing) this.logger.error({ err: (error as Error).message }, 'cannot read the director; still serving the last good snapshot');
+        this.failing = true;
       }
+      fetch = () => this.source.read();
     } while (this.again);
   }
 
   private async poll(): Promise<void> {
     if (this.running !== null) return;
-    try {
-      if ((await this.store.configVersion()) !== this.version) await this.refresh();
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'cannot poll the director store');
-    }
+    this.running = this.run(() => this.source.changedSince(this.version)).finally(() => {
+      this.running = null;
+    });
+    await this.running;
   }
 
   close(): void {

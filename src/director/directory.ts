@@ -1,0 +1,74 @@
+// Where this process's consumers, keys, budgets and resource statuses come from: the director store it runs itself
+// (the default: sluice.yaml applied to it, the API on the admin port), or a director elsewhere (`--director URL`).
+import type { Logger } from 'pino';
+import type { SluiceConfig } from '../config/schema.js';
+import { hashKey } from '../policy/consumers.js';
+import type { DirectorStore } from '../store/director-store.js';
+import { openDirectorStore } from '../store/open.js';
+import { applyDeclared } from './declared.js';
+import { RemoteDirector } from './remote.js';
+import { readParts, storeSource, type DirectoryParts, type DirectorySource } from './sync.js';
+
+export interface Directory {
+  source: DirectorySource;
+  /** The parts to start with. */
+  initial: DirectoryParts;
+  /** The director store when this process is the director; null for a lone gateway. */
+  store: DirectorStore | null;
+  /** Called with a reloaded sluice.yaml before the snapshot is rebuilt. */
+  reloaded(next: SluiceConfig): Promise<void>;
+  /** Last-used times of keys (a lone gateway has no store to write them to). */
+  recordKeyUse(usage: ReadonlyMap<string, number>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openLocalDirectory(config: SluiceConfig): Promise<Directory> {
+  const store = await openDirectorStore(config.storage);
+  await applyDeclared(store, config);
+  return {
+    source: storeSource(store),
+    initial: await readParts(store),
+    store,
+    reloaded: (next) => applyDeclared(store, next),
+    recordKeyUse: (usage) => (usage.size === 0 ? Promise.resolve() : store.touchKeys(usage)),
+    close: () => store.close(),
+  };
+}
+
+/**
+ * A lone gateway starts from the director's snapshot; if the director cannot be reached at start, from what its own
+ * sluice.yaml declares (logged), taking the director's as soon as it answers.
+ */
+export async function openRemoteDirectory(url: string, token: string, config: SluiceConfig, logger: Logger): Promise<Directory> {
+  const source = new RemoteDirector(url, token);
+  let initial: DirectoryParts;
+  try {
+    initial = await source.read();
+  } catch (error) {
+    logger.error({ director: url, err: (error as Error).message }, 'the director cannot be reached; starting on what sluice.yaml declares until it answers');
+    initial = declaredParts(config);
+  }
+  return {
+    source,
+    initial,
+    store: null,
+    reloaded: async () => undefined,
+    recordKeyUse: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** What the file alone declares, in the snapshot's form; version -1 so the director's first answer always replaces it. */
+function declaredParts(config: SluiceConfig): DirectoryParts {
+  return {
+    version: -1,
+    consumers: config.consumers.map((c) => ({
+      name: c.name, team: c.team ?? null, owner: c.owner ?? null, labels: c.labels, models: c.models ?? null,
+      keys: c.keys.map((key, i) => ({ id: `${c.name}#${i}`, hash: hashKey(key), expiresAt: null })),
+    })),
+    budgets: config.budgets,
+    budgetTemplates: config.budgetTemplates,
+    rateLimits: config.rateLimits,
+    resources: config.resources,
+  };
+}

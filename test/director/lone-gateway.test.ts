@@ -1,0 +1,81 @@
+// A gateway started alone (`--director URL`) takes consumers, keys and budgets from the director: changes made through
+// the director's API reach it within its poll interval, and it keeps serving its last snapshot when the director stops.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startSluice, type RunningSluice } from '../../src/app.js';
+import { validateConfig } from '../../src/config/load.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const BOOTSTRAP = 'sa-bootstrap-lone-gateway-0123456789';
+
+describe('a gateway started alone', () => {
+  let mock: MockProvider;
+  let director: TestSluice;
+  let gateway: RunningSluice;
+  let gatewayURL: string;
+  const providers = () => ({ openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } });
+  const models = [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }];
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${director.adminURL}${path}`, {
+      method, headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() as any };
+  };
+  const call = async (key: string) => (await fetch(`${gatewayURL}/v1/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  })).status;
+  const eventually = async (what: () => Promise<boolean>, label: string) => {
+    for (let i = 0; i < 100; i++) {
+      if (await what()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`never: ${label}`);
+  };
+
+  before(async () => {
+    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi', { prompt_tokens: 3, completion_tokens: 2 })));
+    director = await startTestSluice({ admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP }, providers: providers(), models });
+  });
+
+  after(async () => {
+    await gateway?.stop(2_000);
+    await director.stop().catch(() => undefined);
+    await mock.close();
+  });
+
+  test('picks up keys and budgets changed through the director API within seconds, and keeps serving when the director stops', async () => {
+    const operator = await api('POST', '/api/admin-tokens', { name: 'gateway-eu-1', role: 'operator' });
+    assert.equal(operator.status, 201);
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-lone-'));
+    const config = validateConfig({
+      gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, storage: `sqlite:${join(dir, 'ledger.db')}`,
+      log: { level: 'silent' }, providers: providers(), models,
+    }, 'lone gateway');
+    gateway = await startSluice(config, pino({ level: 'silent' }), { director: { url: director.adminURL, token: operator.body.plaintext }, directorPollMs: 100 });
+    gatewayURL = `http://127.0.0.1:${gateway.gateway.port}`;
+    // The lone gateway's admin port has no director API of its own.
+    assert.equal((await fetch(`http://127.0.0.1:${gateway.admin.port}/api/consumers`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } })).status, 404);
+
+    assert.equal((await api('POST', '/api/consumers', { name: 'edge-app', team: 'payments' })).status, 201);
+    const key = (await api('POST', '/api/consumers/edge-app/keys', { name: 'prod' })).body.plaintext as string;
+    await eventually(async () => (await call(key)) === 200, 'the new key works at the lone gateway');
+
+    assert.equal((await api('POST', '/api/budgets', { name: 'edge-two', consumers: { consumer: 'edge-app' }, measure: 'requests', limit: 2, window: 'day' })).status, 201);
+    await eventually(async () => (await call(key)) === 429, 'the budget is enforced at the lone gateway');
+
+    assert.equal((await api('PUT', '/api/budgets/edge-two', { name: 'edge-two', consumers: { consumer: 'edge-app' }, measure: 'requests', limit: 1000, window: 'day' })).status, 200);
+    await eventually(async () => (await call(key)) === 200, 'the raised limit reaches the lone gateway');
+
+    await director.stop();
+    for (let i = 0; i < 5; i++) assert.equal(await call(key), 200, 'the last good snapshot keeps serving');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await call(key), 200, 'polls failing against a stopped director change nothing');
+    assert.equal(await call('sk-sluice-not-a-key-000000000'), 401);
+  });
+});
