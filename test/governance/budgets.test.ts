@@ -3,6 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { verifyWebhookSignature } from '../../src/alerts/webhooks.js';
 import { validateConfig } from '../../src/config/load.js';
@@ -80,12 +81,10 @@ describe('sanctioned models', () => {
   test('the default for unreviewed models is set in config: enforce refuses them, the Anthropic API gets its own error shape', async () => {
     const mock = await upstream();
     const { sluice } = await gateway(mock, { resources: { 'openai/gpt-4o-mini': 'sanctioned' }, resourcePolicy: { unreviewed: 'enforce' } });
-    const response = await fetch(`${sluice.baseURL}/v1/messages`, {
-      method: 'POST', headers: { 'x-api-key': KEYS.checkout, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify({ model: 'gpt-4o', max_tokens: 10, messages: MESSAGE }),
-    });
-    assert.equal(response.status, 403);
-    const body = await response.json() as { type: string; error: { type: string; message: string } };
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const refused = await anthropic.messages.create({ model: 'gpt-4o', max_tokens: 10, messages: MESSAGE }).then(() => null, (error: unknown) => error);
+    assert.ok(refused instanceof Anthropic.PermissionDeniedError, String(refused));
+    const body = refused.error as { type: string; error: { type: string; message: string } };
     assert.equal(body.type, 'error');
     assert.equal(body.error.type, 'permission_error');
     assert.match(body.error.message, /openai\/gpt-4o is unreviewed/);
@@ -218,13 +217,11 @@ describe('budgets', () => {
     for await (const _chunk of stream) { /* drain */ }
     // 40 output tokens settled; another 20 still fits (60), a third call does not.
     assert.equal((await call(client)).status, 200);
-    const response = await fetch(`${sluice.baseURL}/v1/messages`, {
-      method: 'POST', headers: { 'x-api-key': KEYS.checkout, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify({ model: 'gpt-4o', max_tokens: 20, messages: MESSAGE }),
-    });
-    assert.equal(response.status, 429);
-    assert.equal(response.headers.get('x-ratelimit-remaining-tokens'), '0');
-    const body = await response.json() as { type: string; error: { type: string; message: string } };
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const refused = await anthropic.messages.create({ model: 'gpt-4o', max_tokens: 20, messages: MESSAGE }).then(() => null, (error: unknown) => error);
+    assert.ok(refused instanceof Anthropic.RateLimitError, String(refused));
+    assert.equal(refused.headers?.get('x-ratelimit-remaining-tokens'), '0');
+    const body = refused.error as { type: string; error: { type: string; message: string } };
     assert.deepEqual([body.type, body.error.type], ['error', 'rate_limit_error']);
     assert.match(body.error.message, /Budget 'tokens' \(output_tokens per day, everyone, any model\) has 0 of 60 tokens left/);
   });
