@@ -9,6 +9,9 @@ const HELP = `Usage: sluice [command] [options]
 
 Commands:
   start              start the gateway and admin listeners (the default)
+  gateway --director URL
+                     start a lone gateway that takes consumers, keys, budgets and resource statuses from the
+                     director at URL (token: SLUICE_DIRECTOR_TOKEN)
   check              validate a config file and print a summary, then exit
 
 Options:
@@ -20,7 +23,7 @@ Options:
 async function cli(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+    options: { config: { type: 'string', short: 'c' }, director: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -37,6 +40,13 @@ async function cli(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       await runGateway(configPath);
+      return -1;
+    case 'gateway':
+      if (values.director === undefined) {
+        process.stderr.write('sluice gateway: name the director with --director URL\n');
+        return 2;
+      }
+      await runGateway(configPath, { director: values.director });
       return -1;
     case 'check': {
       if (configPath === undefined) {

@@ -2,7 +2,9 @@
 // the director's API reach it within its poll interval, and it keeps serving its last snapshot when the director stops.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -77,5 +79,56 @@ describe('a gateway started alone', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(await call(key), 200, 'polls failing against a stopped director change nothing');
     assert.equal(await call('sk-sluice-not-a-key-000000000'), 401);
+  });
+
+  test('runs from the command line as `sluice gateway --director URL`, and refuses to start without a token', async () => {
+    const fresh = await startTestSluice({ admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP }, providers: providers(), models });
+    try {
+      const adminCall = async (method: string, path: string, body?: unknown) => (await fetch(`${fresh.adminURL}${path}`, {
+        method, headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      })).json() as Promise<any>;
+      const token = (await adminCall('POST', '/api/admin-tokens', { name: 'cli-gateway', role: 'operator' })).plaintext as string;
+      await adminCall('POST', '/api/consumers', { name: 'cli-app' });
+      const key = (await adminCall('POST', '/api/consumers/cli-app/keys', { name: 'k' })).plaintext as string;
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-lone-cli-'));
+      const file = join(dir, 'gateway.yaml');
+      writeFileSync(file, `
+gateway: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0 }
+storage: sqlite:${join(dir, 'ledger.db')}
+providers:
+  openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: sk-upstream-not-real }
+models:
+  - name: gpt-4o-mini
+    targets: [{ provider: openai, model: gpt-4o-mini }]
+`);
+      const cli = fileURLToPath(new URL('../../src/cli/sluice.js', import.meta.url));
+      const refused = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let refusal = '';
+      refused.stderr.on('data', (chunk: Buffer) => (refusal += chunk.toString()));
+      assert.equal(await new Promise((resolve) => refused.once('exit', resolve)), 2);
+      assert.match(refusal, /SLUICE_DIRECTOR_TOKEN/);
+      const child = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], {
+        env: { PATH: process.env.PATH, SLUICE_DIRECTOR_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      try {
+        await eventually(async () => /"gateway":\{"port":\d+/.test(output), 'the lone gateway listens');
+        const port = /"gateway":\{"port":(\d+)/.exec(output)![1];
+        const status = (await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+        })).status;
+        assert.equal(status, 200);
+        assert.ok(!output.includes(token) && !output.includes(key), 'no token or key in the logs');
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    } finally {
+      await fresh.stop();
+    }
   });
 });
