@@ -22,14 +22,21 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = proc
 }
 
 export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): SluiceConfig {
+  return validateConfig(parseYamlWithEnv(text, source, env), source);
+}
+
+/**
+ * YAML text to plain data with ${ENV} resolved, before any validation: shared with `sluice apply`, whose files
+ * interpolate exactly as sluice.yaml does. Errors (bad YAML, an unset variable) are ConfigErrors naming `source`.
+ */
+export function parseYamlWithEnv(text: string, source: string, env: NodeJS.ProcessEnv = process.env): unknown {
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
     const first = document.errors[0]!;
     throw new ConfigError(`${source}: not valid YAML: ${first.message}`);
   }
   const raw: unknown = document.toJS() ?? {};
-  const interpolated = interpolate(raw, [], source, env);
-  return validateConfig(interpolated, source);
+  return interpolate(raw, [], source, env);
 }
 
 export function validateConfig(raw: unknown, source: string): SluiceConfig {
@@ -67,7 +74,8 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function formatIssues(issues: z.core.$ZodIssue[], source: string): string {
+/** Zod issues as `source: path: message` lines (at most ten), the way every config error reads. */
+export function formatIssues(issues: z.core.$ZodIssue[], source: string): string {
   const lines = issues.slice(0, 10).map((issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`);
   if (issues.length > 10) lines.push(`... and ${issues.length - 10} more`);
   return lines.join('\n');

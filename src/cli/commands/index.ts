@@ -1,0 +1,35 @@
+// The admin commands by name, and the one place their failures become messages and exit codes.
+import { reportFailure } from '../admin-client.js';
+import type { AdminCommand } from '../args.js';
+import { applyCommand } from './apply.js';
+import { auditCommand } from './audit.js';
+import { budgetsCommand, rateLimitsCommand, templatesCommand } from './budgets.js';
+import { consumersCommand } from './consumers.js';
+import { keysCommand } from './keys.js';
+import { resourcesCommand } from './resources.js';
+import { teamsCommand } from './teams.js';
+
+const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
+  ['consumers', consumersCommand],
+  ['keys', keysCommand],
+  ['teams', teamsCommand],
+  ['budgets', budgetsCommand],
+  ['templates', templatesCommand],
+  ['ratelimits', rateLimitsCommand],
+  ['resources', resourcesCommand],
+  ['audit', auditCommand],
+  ['apply', applyCommand],
+]);
+
+export function isAdminCommand(name: string | undefined): name is string {
+  return name !== undefined && ADMIN_COMMANDS.has(name);
+}
+
+/** Runs `sluice NOUN ...args`; resolves to the exit code (0, 1 for API and connection errors, 2 for usage errors). */
+export async function runAdminCommand(name: string, args: string[]): Promise<number> {
+  try {
+    return await ADMIN_COMMANDS.get(name)!.run(args);
+  } catch (error) {
+    return reportFailure(error);
+  }
+}

@@ -1,0 +1,211 @@
+// The `sluice` admin commands run as a user runs them, against a real director: tables and --json, keys shown once,
+// rotation and revocation, resource statuses, the audit log, and the exit codes and messages of every kind of failure.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { cliFor, emptyDir, row, runCli } from '../support/cli.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const TOKEN = 'sa-bootstrap-cli-test-token-000001';
+
+describe('sluice admin commands', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let cli: ReturnType<typeof cliFor>;
+
+  before(async () => {
+    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: TOKEN },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+      models: [
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+        { name: 'gpt-4o', targets: [{ provider: 'openai', model: 'gpt-4o' }] },
+      ],
+    });
+    cli = cliFor(sluice.adminURL, TOKEN);
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await mock.close();
+  });
+
+  test('a bad subcommand, flag or missing argument is a usage error: exit 2 with the usage', async () => {
+    const unknown = await cli(['consumers', 'frob']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown subcommand "frob" \(expected list, get, create, update, delete\)/);
+    assert.match(unknown.stderr, /Usage: sluice consumers/);
+    assert.equal((await cli(['consumers', 'list', '--colour'])).code, 2);
+    const noName = await cli(['keys', 'create', 'checkout-service']);
+    assert.equal(noName.code, 2);
+    assert.match(noName.stderr, /--name/);
+    assert.equal((await cli(['resources', 'set', 'openai/gpt-4o', 'blessed'])).code, 2);
+    assert.equal((await cli(['consumers', 'create', 'x', '--label', 'no-equals'])).code, 2);
+    const help = await cli(['keys', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /rotate CONSUMER KEY_ID \[--grace SECONDS\]/);
+    const top = await runCli(['--help']);
+    assert.match(top.stdout, /apply -f FILE/);
+  });
+
+  test('says how to give a token when there is none, and which token a 401 refused without printing it', async () => {
+    const none = await runCli(['consumers', 'list'], { env: { SLUICE_ADMIN_URL: sluice.adminURL } });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no admin token: pass --token, set SLUICE_ADMIN_TOKEN, or run where \.\/data\/admin\.token/);
+    const wrong = await runCli(['teams', 'list', '--url', sluice.adminURL, '--token', 'sa-wrong-token-0000000000000']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Unknown or revoked admin token\. \(the token came from --token\)/);
+    assert.ok(!wrong.stderr.includes('sa-wrong-token') && !wrong.stdout.includes('sa-wrong-token'));
+  });
+
+  test('reads the token from ./data/admin.token, where `sluice start` writes it', async () => {
+    const dir = emptyDir();
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'admin.token'), `${TOKEN}\n`, { mode: 0o600 });
+    const listed = await runCli(['teams', 'list', '--url', sluice.adminURL], { cwd: dir });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^NAME\s+OWNER\s+CREATED$/m);
+  });
+
+  test('a connection failure names the URL that failed', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const failed = await runCli(['consumers', 'list', '--url', `http://127.0.0.1:${port}/`, '--token', TOKEN]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, new RegExp(`cannot reach the director at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+  });
+
+  test('creates a team and a consumer and lists them as an aligned table and as JSON', async () => {
+    const team = await cli(['teams', 'create', 'finance', '--owner', 'alice@example.com']);
+    assert.equal(team.code, 0, team.stderr);
+    assert.equal(team.stdout, 'created team finance (owner alice@example.com)\n');
+    const created = await cli(['consumers', 'create', 'checkout', '--team', 'finance', '--owner', 'alice@example.com',
+      '--label', 'tier=online', '--label', 'env=prod', '--models', 'gpt-4o-mini,gpt-4o']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^created consumer checkout\n/);
+    assert.match(created.stdout, /^labels\s+tier=online,env=prod$/m);
+    assert.equal((await cli(['consumers', 'create', 'reports', '--team', 'finance'])).code, 0);
+
+    const table = (await cli(['consumers', 'list'])).stdout;
+    const lines = table.trimEnd().split('\n');
+    assert.match(lines[0]!, /^NAME\s+TEAM\s+OWNER\s+LABELS\s+MODELS$/);
+    assert.deepEqual(row(table, 'checkout'), ['checkout', 'finance', 'alice@example.com', 'tier=online,env=prod', 'gpt-4o-mini,gpt-4o']);
+    assert.deepEqual(row(table, 'reports'), ['reports', 'finance', '-', '-', '(all)']);
+    assert.ok(row(table, 'checkout-service') !== undefined, 'the consumers sluice.yaml declares are listed too');
+    const checkoutLine = lines.find((line) => line.startsWith('checkout '))!;
+    assert.equal(checkoutLine.indexOf('finance'), lines[0]!.indexOf('TEAM'), 'columns line up under their headers');
+
+    const asJson = await cli(['consumers', 'list', '--json', '--team', 'finance', '--label', 'tier=online']);
+    assert.equal(asJson.code, 0);
+    const parsed = JSON.parse(asJson.stdout) as { items: Array<{ name: string; labels: Record<string, string>; models: string[] }> };
+    assert.deepEqual(parsed.items.map((c) => c.name), ['checkout']);
+    assert.deepEqual(parsed.items[0]!.labels, { tier: 'online', env: 'prod' });
+
+    const updated = await cli(['consumers', 'update', 'checkout', '--owner', 'carol@example.com', '--models', '']);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.match(updated.stdout, /^owner\s+carol@example\.com$/m);
+    assert.match(updated.stdout, /^models\s+\(all\)$/m);
+    const got = JSON.parse((await cli(['consumers', 'get', 'checkout', '--json'])).stdout) as { owner: string; models: null };
+    assert.equal(got.owner, 'carol@example.com');
+    assert.equal(got.models, null);
+    assert.deepEqual(row((await cli(['teams', 'list'])).stdout, 'finance')?.slice(0, 2), ['finance', 'alice@example.com']);
+    assert.equal((await cli(['consumers', 'delete', 'reports'])).stdout, 'deleted consumer reports and its keys\n');
+  });
+
+  test('an API validation error exits 1 with the message and each field path', async () => {
+    const bad = await cli(['consumers', 'create', 'bad name!', '--models', 'gpt-9']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^sluice: Invalid request: name: /);
+    assert.match(bad.stderr, /^ {2}name: letters, digits, "\.", "_" and "-"$/m);
+    const expiry = await cli(['keys', 'create', 'checkout', '--name', 'ci', '--expires', 'tomorrow']);
+    assert.equal(expiry.code, 1);
+    assert.match(expiry.stderr, /^ {2}expiresAt: /m);
+    const missing = await cli(['consumers', 'get', 'nobody']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'sluice: consumer "nobody" does not exist\n');
+    const taken = await cli(['teams', 'delete', 'finance']);
+    assert.equal(taken.code, 1, 'a team with consumers stays');
+  });
+
+  test('a key is shown once, listed without its secret, works at the gateway, and is rotated and revoked', async () => {
+    const created = await cli(['keys', 'create', 'checkout', '--name', 'prod']);
+    assert.equal(created.code, 0, created.stderr);
+    const plaintext = /^ {2}(sk-sluice-\S+)$/m.exec(created.stdout)?.[1];
+    assert.ok(plaintext !== undefined, created.stdout);
+    assert.match(created.stdout, /This key will not be shown again/);
+    const keyId = /created key (\S+) "prod" for consumer checkout \(no expiry\)/.exec(created.stdout)?.[1];
+    assert.ok(keyId !== undefined, created.stdout);
+    const call = (key: string) => fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal((await call(plaintext)).status, 200, 'the printed key is the real key');
+
+    const listed = await cli(['keys', 'list', 'checkout']);
+    assert.match(listed.stdout, /^ID\s+NAME\s+PREFIX\s+STATUS\s+CREATED\s+EXPIRES\s+REVOKED\s+LAST USED$/m);
+    assert.deepEqual(row(listed.stdout, keyId)?.slice(1, 4), ['prod', plaintext.slice(0, 12), 'active']);
+    const listedJson = await cli(['keys', 'list', 'checkout', '--json']);
+    for (const output of [listed.stdout, listedJson.stdout]) assert.ok(!output.includes(plaintext), 'never the secret again');
+
+    const rotated = await cli(['keys', 'rotate', 'checkout', keyId, '--grace', '0']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const fresh = /^ {2}(sk-sluice-\S+)$/m.exec(rotated.stdout)?.[1];
+    const freshId = /the new key is (\S+):/.exec(rotated.stdout)?.[1];
+    assert.ok(fresh !== undefined && freshId !== undefined && fresh !== plaintext, rotated.stdout);
+    assert.match(rotated.stdout, new RegExp(`The old key ${keyId} stopped working at `));
+    assert.equal((await call(plaintext)).status, 401);
+    assert.equal((await call(fresh)).status, 200);
+
+    const asJson = await cli(['keys', 'create', 'checkout', '--name', 'ci', '--json']);
+    const createdJson = JSON.parse(asJson.stdout) as { key: { id: string }; plaintext: string };
+    assert.match(createdJson.plaintext, /^sk-sluice-/, '--json gives the answer, secret included, on stdout');
+    assert.match(asJson.stderr, /will not be shown again/);
+
+    const revoked = await cli(['keys', 'revoke', 'checkout', freshId]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, new RegExp(`^revoked key ${freshId} "prod" of consumer checkout at `));
+    assert.equal((await call(fresh)).status, 401);
+    const after = (await cli(['keys', 'list', 'checkout'])).stdout;
+    assert.equal(row(after, keyId)?.[3], 'expired');
+    assert.equal(row(after, freshId)?.[3], 'revoked');
+    assert.equal((await cli(['keys', 'revoke', 'checkout', freshId])).code, 1, 'revoking twice is refused by the API');
+  });
+
+  test('sets a resource status and lists it', async () => {
+    const set = await cli(['resources', 'set', 'openai/gpt-4o', 'unsanctioned', '--note', 'not reviewed by legal']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout, 'openai/gpt-4o is unsanctioned (not reviewed by legal)\n');
+    const listed = await cli(['resources', 'list']);
+    assert.deepEqual(row(listed.stdout, 'openai/gpt-4o'), ['openai/gpt-4o', 'unsanctioned', 'not reviewed by legal']);
+    const unknown = await cli(['resources', 'set', 'nope/gpt-4o', 'sanctioned']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /No provider named "nope"\.\n {2}id: unknown provider/);
+  });
+
+  test('the audit log shows who changed what', async () => {
+    const audit = await cli(['audit', '--entity-type', 'consumer', '--entity-id', 'checkout']);
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stdout, /^AT\s+ACTOR\s+ACTION\s+TYPE\s+ENTITY\s+CHANGED$/m);
+    const rows = audit.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(/ {2,}/));
+    assert.deepEqual(rows.map((cells) => cells.slice(1)), [
+      ['bootstrap-token', 'update', 'consumer', 'checkout', 'owner,models'],
+      ['bootstrap-token', 'create', 'consumer', 'checkout', '-'],
+    ]);
+    const everything = (await cli(['audit', '--limit', '200'])).stdout;
+    for (const [action, type, entity] of [['create', 'team', 'finance'], ['revoke', 'consumer-key'], ['rotate', 'consumer-key'], ['create', 'resource', 'openai/gpt-4o'], ['delete', 'consumer', 'reports']]) {
+      assert.ok(everything.split('\n').some((line) => line.includes(`  ${action}  `) && line.includes(`  ${type}  `) && (entity === undefined || line.includes(entity))), `${action} ${type}`);
+    }
+    const page = JSON.parse((await cli(['audit', '--json', '--limit', '2'])).stdout) as { items: unknown[]; nextCursor: string | null };
+    assert.equal(page.items.length, 2);
+    assert.ok(page.nextCursor !== null);
+    const badType = await cli(['audit', '--entity-type', 'planet']);
+    assert.equal(badType.code, 1);
+    assert.match(badType.stderr, /entityType: /);
+  });
+});
