@@ -61,8 +61,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const initial = stateOf(config, directory.initial);
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters);
-  const notifier = config.alerts.webhooks.length === 0 ? null
-    : new WebhookNotifier(config.alerts.webhooks, { logger, attempts: config.alerts.attempts, backoffMs: config.alerts.backoffMs });
+  // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
+  const notifier = new WebhookNotifier(config.alerts.webhooks, { logger, attempts: config.alerts.attempts, backoffMs: config.alerts.backoffMs });
+  const refreshWebhooks = async () => {
+    if (directory.store === null) return;
+    const added = await directory.store.listWebhooks();
+    notifier.setWebhooks([...current.alerts.webhooks, ...added.map((webhook) => ({ url: webhook.url, secret: webhook.secret }))]);
+  };
   const governance = new Governance({
     store,
     failOpen: counters.failMode === 'open',
@@ -72,6 +77,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     registry: metrics.registry,
   });
   let current = config;
+  await refreshWebhooks();
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance),
     maxBodyBytes: config.gateway.maxBodyBytes,
@@ -90,6 +96,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
     void previous.routing.retire(snapshot.routing);
+    await refreshWebhooks();
   };
   const sync = new DirectorSync(directory.source, () => current, install, logger, initial.version, options.directorPollMs ?? 2_000);
   // Last-used times of keys, written in batches away from any call.

@@ -60,7 +60,7 @@ type AttemptResult =
 const RESERVED_HEADERS = ['content-type', 'user-agent', 'x-sluice-event-id', 'x-sluice-timestamp', 'x-sluice-signature', 'content-length'];
 
 export class WebhookNotifier {
-  private readonly webhooks: readonly PreparedWebhook[];
+  private webhooks: readonly PreparedWebhook[];
   private readonly logger: Logger;
   private readonly attempts: number;
   private readonly backoffMs: number;
@@ -82,6 +82,15 @@ export class WebhookNotifier {
     this.logger = options.logger;
     this.onOutcome = options.onOutcome;
     this.webhooks = webhooks.map((webhook, index) => prepare(webhook, index));
+  }
+
+  /** Replaces the webhooks later events go to (the director's list changed); deliveries under way finish as they were. */
+  setWebhooks(webhooks: readonly WebhookTarget[]): void {
+    this.webhooks = webhooks.map((webhook, index) => prepare(webhook, index));
+  }
+
+  get webhookCount(): number {
+    return this.webhooks.length;
   }
 
   /** Deliveries (one per event and webhook) not yet delivered or given up. */

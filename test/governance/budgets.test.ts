@@ -363,6 +363,38 @@ describe('alerts', () => {
   });
 });
 
+describe('alerts to webhooks added through the director API', () => {
+  test('a webhook added with POST /api/webhooks receives the next alert, signed with its secret', async () => {
+    const secret = 'whsec-from-the-api-0123456789';
+    const received: boolean[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(verifyWebhookSignature(secret, String(req.headers['x-sluice-timestamp']), body, String(req.headers['x-sluice-signature'])));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    started.push({ stop: () => new Promise<void>((resolve) => receiver.close(() => resolve())) });
+    const mock = await upstream();
+    const token = 'sa-bootstrap-alerts-test-0123456789';
+    const { client, sluice } = await gateway(mock, {
+      admin: { host: '127.0.0.1', port: 0, token },
+      budgets: [{ name: 'api-alerting', measure: 'requests', limit: 2, window: 'day', alerts: [50] }],
+    });
+    const added = await fetch(`${sluice.adminURL}/api/webhooks`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, secret }),
+    });
+    assert.equal(added.status, 201);
+    assert.equal((await call(client)).status, 200);
+    await sluice.sluice.settled();
+    for (let i = 0; i < 50 && received.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(received, [true]);
+  });
+});
+
 /** The parts of the test sluice's config a reload must repeat (storage, listeners), rebuilt from the running one. */
 function startConfig(sluice: TestSluice, mock: MockProvider): Record<string, unknown> {
   return {
