@@ -11,8 +11,10 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
 import { registerGatewayRoutes } from './routes/gateway.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerReportRoutes } from './routes/reports.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTeamRoutes } from './routes/teams.js';
+import { registerUsageRoutes } from './routes/usage.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 
 export interface DirectorApiOptions {
@@ -64,6 +66,8 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerWebhookRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerGatewayRoutes(app, deps);
+  registerUsageRoutes(app, deps);
+  registerReportRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

@@ -1,4 +1,4 @@
-// Every difference between SQLite and PostgreSQL the store knows of, in one place: column types, JSON, triggers, locks, error codes.
+// Every difference between SQLite and PostgreSQL the store knows of, in one place: column types, JSON, triggers, locks, dates, error codes.
 // Migrations and statements are written once against this; the drivers (sqlite-store.ts, postgres-store.ts) hold no SQL of their own.
 
 /** How a driver error reads to the store: a taken key, a broken reference, a broken CHECK / NOT NULL rule. */
@@ -28,6 +28,13 @@ export interface Dialect {
   jsonContains(column: string): string;
   /** Statements that make `table` refuse every UPDATE and DELETE (and TRUNCATE): an append-only log. */
   appendOnly(table: string): string;
+  /**
+   * What follows CREATE TABLE for a table read in primary-key order (the usage rollups): SQLite's WITHOUT ROWID stores the
+   * rows in the key's b-tree, so a range of hours is one contiguous read; PostgreSQL has no such option (its heap is unordered).
+   */
+  readonly clusteredTable: string;
+  /** SQL for the start (epoch ms, UTC) of the calendar month holding the epoch-ms `epochMs`: the one date calculation the dialects write differently. */
+  monthStart(epochMs: string): string;
   /** Taken at the start of each migration's transaction, so two processes starting at once never both apply one. */
   readonly migrationLock: string | null;
   /** `?` placeholders as the driver takes them. */
@@ -51,6 +58,9 @@ export const SQLITE: Dialect = {
   appendOnly: (table) => `
     CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
     CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;`,
+  clusteredTable: ' WITHOUT ROWID',
+  // Integer division first: strftime takes whole seconds; 'start of month' works in UTC unless 'localtime' is asked for.
+  monthStart: (epochMs) => `(CAST(strftime('%s', ${epochMs} / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000)`,
   // BEGIN IMMEDIATE already holds the database's one write lock.
   migrationLock: null,
   bind: (sql) => sql,
@@ -93,6 +103,11 @@ export const POSTGRES: Dialect = {
       FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();
     CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
       FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`,
+  clusteredTable: '',
+  // AT TIME ZONE 'UTC' turns the timestamptz into UTC wall time, so the month is UTC's whatever the session's TimeZone;
+  // EXTRACT(EPOCH) of a timestamp without time zone reads it as UTC again.
+  monthStart: (epochMs) =>
+    `(CAST(EXTRACT(EPOCH FROM date_trunc('month', to_timestamp(${epochMs} / 1000) AT TIME ZONE 'UTC')) AS BIGINT) * 1000)`,
   migrationLock: `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`,
   // Every `?` is a placeholder: the statements hold no `?` in literals and use no JSONB `?` operator.
   bind(sql) {

@@ -181,6 +181,75 @@ export interface AuditFilter {
   cursor?: string | null;
 }
 
+/** What usage can be grouped by. `model` is the Sluice model asked for; `resource` is provider/provider-model; `status` is
+ * `ok` or `error` (HTTP 400 and above); `resourceStatus` is the resource's sanctioned / unsanctioned / unreviewed now. */
+export const USAGE_DIMENSIONS = ['consumer', 'team', 'model', 'provider', 'resource', 'status', 'resourceStatus'] as const;
+export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
+export const USAGE_BUCKETS = ['hour', 'day', 'month'] as const;
+/** UTC hours, days and calendar months. */
+export type UsageBucket = (typeof USAGE_BUCKETS)[number];
+
+/** Usage of these only; '' matches calls the ledger has no such name for (a call refused before it was known). */
+export interface UsageFilter {
+  team?: string;
+  consumer?: string;
+  model?: string;
+  provider?: string;
+  /** provider/provider-model */
+  resource?: string;
+}
+
+/** A span of whole UTC hours, [from, to): the rollups' grain. */
+export interface UsagePeriod {
+  from: EpochMs;
+  to: EpochMs;
+}
+
+export interface UsageQuery extends UsagePeriod {
+  bucket: UsageBucket;
+  /** Empty: one total per bucket. */
+  groupBy: readonly UsageDimension[];
+  filter?: UsageFilter;
+}
+
+export interface UsageTotals {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  /** Integer micro-USD of the priced calls. */
+  costMicroUsd: number;
+  /** Calls whose model had no known price: their cost is not in costMicroUsd. */
+  unpricedCalls: number;
+}
+
+export interface UsageRow extends UsageTotals {
+  /** The bucket's start; its hours before `from` are not in it. */
+  bucketStart: EpochMs;
+  /** The value of each dimension grouped by ('' where the ledger had none). */
+  group: Partial<Record<UsageDimension, string>>;
+}
+
+export interface TopDriversQuery {
+  current: UsagePeriod;
+  previous: UsagePeriod;
+  groupBy: readonly UsageDimension[];
+  filter?: UsageFilter;
+  /** 1 to 1000. */
+  limit: number;
+}
+
+/** A group's cost in two periods; the largest changes (either way) first. */
+export interface CostDriver {
+  group: Partial<Record<UsageDimension, string>>;
+  currentCostMicroUsd: number;
+  previousCostMicroUsd: number;
+  /** current - previous. */
+  deltaMicroUsd: number;
+  currentCalls: number;
+  previousCalls: number;
+}
+
 /**
  * Everything the director owns, as an admin API handler calls it. Every mutating method takes the `actor` (who asked),
  * and in the same transaction writes one audit record per entity changed and increments the config version. Lookups
@@ -271,9 +340,23 @@ export interface DirectorStore {
   /** Newest first. */
   listAudit(filter: AuditFilter): Promise<Page<AuditRecord>>;
 
-  /** All rows in one transaction, one multi-row INSERT per up to 50 rows: all are written or none. */
+  /**
+   * All rows in one transaction, one multi-row INSERT per up to 50 rows: all are written or none. The same transaction adds
+   * them to the hourly usage rollups, so the analytics below never disagree with the ledger.
+   */
   insertTransactions(rows: readonly Transaction[]): Promise<void>;
   countTransactions(): Promise<number>;
+
+  /**
+   * Usage per bucket and group, read from the hourly rollups only (never the ledger's rows), ordered by bucket then group.
+   * `from` and `to` must be whole UTC hours (StoreInvalid otherwise); a day or month bucket holds the hours of [from, to)
+   * that fall in it. Resource statuses are today's, applied to all of the period.
+   */
+  usage(query: UsageQuery): Promise<UsageRow[]>;
+  /** The groups whose cost changed most between the two periods, from the rollups. */
+  topDrivers(query: TopDriversQuery): Promise<CostDriver[]>;
+  /** The first and last hour the rollups hold, or null while the ledger is empty. */
+  usageExtent(): Promise<{ firstHour: EpochMs; lastHour: EpochMs } | null>;
 
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { migrate } from './migrations/migrate.js';
 import { describePostgresUrl, withoutPassword } from './postgres-url.js';
 import { SqlDirectorStore } from './sql/sql-director-store.js';
 import type { MigrationTarget, SqlConnection, SqlSession, SqlValue, StatementDriver } from './sql/session.js';
-import { statementCatalogue, type StatementName } from './sql/statements.js';
+import { isAnalyticsRead, statementCatalogue, type StatementName } from './sql/statements.js';
 
 export interface PostgresStoreOptions extends DirectorStoreOptions {
   /** Pool size (default 10). */
@@ -84,17 +84,21 @@ class PostgresMigrations implements MigrationTarget {
   }
 }
 
-/** The catalogue as named statements: pg prepares each once per connection and reuses it after. */
+/**
+ * The catalogue as named statements: pg prepares each once per connection and reuses it after. The analytics' grouped
+ * reads go unnamed, so PostgreSQL plans each call for its own period and filters (see isAnalyticsRead).
+ */
 class PostgresDriver implements StatementDriver {
   readonly dialect = POSTGRES;
   private readonly pool: Pool;
-  private readonly queries: Map<StatementName, { name: string; text: string }>;
+  private readonly queries: Map<StatementName, { name?: string; text: string }>;
   private readonly poolSession: SqlSession;
   private ended: Promise<void> | null;
 
   constructor(pool: Pool) {
     this.pool = pool;
-    this.queries = new Map([...statementCatalogue(POSTGRES)].map(([name, sql]) => [name, { name: `sluice.${name}`, text: POSTGRES.bind(sql) }]));
+    this.queries = new Map([...statementCatalogue(POSTGRES)].map(([name, sql]) =>
+      [name, isAnalyticsRead(name) ? { text: POSTGRES.bind(sql) } : { name: `sluice.${name}`, text: POSTGRES.bind(sql) }]));
     this.poolSession = this.session(pool);
     this.ended = null;
   }
@@ -120,7 +124,7 @@ class PostgresDriver implements StatementDriver {
     };
   }
 
-  private query(name: StatementName): { name: string; text: string } {
+  private query(name: StatementName): { name?: string; text: string } {
     const query = this.queries.get(name);
     if (query === undefined) throw new Error(`no statement named ${name}`);
     return query;

@@ -7,7 +7,7 @@ import { SQLITE } from './dialect.js';
 import { migrate } from './migrations/migrate.js';
 import { SqlDirectorStore } from './sql/sql-director-store.js';
 import type { MigrationTarget, SqlConnection, SqlSession, SqlValue, StatementDriver } from './sql/session.js';
-import { statementCatalogue, type StatementName } from './sql/statements.js';
+import { isAnalyticsRead, statementCatalogue, type StatementName } from './sql/statements.js';
 import { openSqliteDatabase } from './sqlite.js';
 
 export class SqliteDirectorStore extends SqlDirectorStore {
@@ -98,11 +98,16 @@ class SqliteMigrations implements MigrationTarget {
   }
 }
 
-/** Prepares the whole catalogue once, at construction; runs every caller's work through the file's queue. */
+/**
+ * Prepares the catalogue once, at construction (the analytics' grouped reads once, at first use: see isAnalyticsRead);
+ * runs every caller's work through the file's queue.
+ */
 class SqliteDriver implements StatementDriver {
   readonly dialect = SQLITE;
   private readonly db: Database.Database;
   private readonly statements: Map<StatementName, Database.Statement>;
+  /** SQL of the statements not prepared yet. */
+  private readonly deferred: Map<StatementName, string>;
   private readonly session: SqlSession;
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
@@ -112,7 +117,12 @@ class SqliteDriver implements StatementDriver {
   constructor(db: Database.Database, queue: SerialQueue) {
     this.db = db;
     this.queue = queue;
-    this.statements = new Map([...statementCatalogue(SQLITE)].map(([name, sql]) => [name, db.prepare(SQLITE.bind(sql))]));
+    this.statements = new Map();
+    this.deferred = new Map();
+    for (const [name, sql] of statementCatalogue(SQLITE)) {
+      if (isAnalyticsRead(name)) this.deferred.set(name, SQLITE.bind(sql));
+      else this.statements.set(name, db.prepare(SQLITE.bind(sql)));
+    }
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -147,8 +157,14 @@ class SqliteDriver implements StatementDriver {
   }
 
   private statement(name: StatementName): Database.Statement {
-    const statement = this.statements.get(name);
-    if (statement === undefined) throw new Error(`no statement named ${name}`);
+    let statement = this.statements.get(name);
+    if (statement === undefined) {
+      const sql = this.deferred.get(name);
+      if (sql === undefined) throw new Error(`no statement named ${name}`);
+      statement = this.db.prepare(sql);
+      this.statements.set(name, statement);
+      this.deferred.delete(name);
+    }
     return statement;
   }
 }

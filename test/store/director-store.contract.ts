@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { allAudit, type ContractContext, type StoreHarness } from './contract/context.js';
+import { analyticsContract } from './contract/analytics.contract.js';
 import { auditContract } from './contract/audit.contract.js';
 import { credentialsContract } from './contract/credentials.contract.js';
 import { directoryContract } from './contract/directory.contract.js';
@@ -50,6 +51,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
     credentialsContract(context);
     governanceContract(context);
     auditContract(context);
+    analyticsContract(context);
 
     // Last, once every other test has made its changes and handed out its secrets.
     test('no key, token or webhook secret handed out by any test appears in any audit record', async () => {

@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import pg from 'pg';
+import { POSTGRES } from '../../src/store/dialect.js';
 import { openDirectorStore } from '../../src/store/open.js';
+import { statementCatalogue } from '../../src/store/sql/statements.js';
 import { freshDatabase, POSTGRES_SERVER } from '../support/postgres.js';
 import { directorStoreContract } from './director-store.contract.js';
 
@@ -22,6 +24,25 @@ directorStoreContract('postgres', async () => {
 });
 
 describe('postgres director store', () => {
+  test('every statement of the catalogue is accepted by PostgreSQL, parameter types and all', async () => {
+    const database = await freshDatabase();
+    try {
+      await (await openDirectorStore(database.url)).close();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        for (const [name, sql] of statementCatalogue(POSTGRES)) {
+          await client.query(`PREPARE checked AS ${POSTGRES.bind(sql)}`).catch((error: Error) => assert.fail(`${name}: ${error.message}`));
+          await client.query('DEALLOCATE checked');
+        }
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
   test('a server it cannot reach fails the open naming host and database, never the password', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { SQLITE } from '../../src/store/dialect.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations/index.js';
 import { openDirectorStore } from '../../src/store/open.js';
+import { statementCatalogue } from '../../src/store/sql/statements.js';
 import { directorStoreContract } from './director-store.contract.js';
 
 function rawQuery(path: string) {
@@ -54,6 +55,17 @@ describe('sqlite director store', () => {
     const versions = (await rawQuery(path)('SELECT version, applied_at FROM schema_migrations ORDER BY version'));
     assert.deepEqual(versions.map((row) => row.version), MIGRATIONS.map((migration) => migration.version));
     assert.deepEqual(versions.slice(0, 2).map((row) => row.applied_at), ['then', 'then'], 'versions 1 and 2 are not applied again');
+  });
+
+  test('every statement of the catalogue compiles, those the driver prepares only on first use too', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'catalogue.db');
+    await (await openDirectorStore(`sqlite:${path}`)).close();
+    const db = new Database(path);
+    try {
+      for (const [name, sql] of statementCatalogue(SQLITE)) assert.doesNotThrow(() => db.prepare(SQLITE.bind(sql)), name);
+    } finally {
+      db.close();
+    }
   });
 
   test('names the file when it cannot be opened', async () => {

@@ -1,5 +1,6 @@
 // Versioned schema migrations, written once for both databases, applied in order once each and recorded in schema_migrations.
 // Types that differ come from the dialect (src/store/dialect.ts); versions 1 and 2 render for SQLite exactly as first shipped.
+// Version 6 (usage rollups) also fills its table from the ledger's existing rows, so an upgraded ledger is covered at once.
 import type { Dialect } from '../dialect.js';
 
 export interface Migration {
@@ -147,6 +148,42 @@ export const MIGRATIONS: readonly Migration[] = [
         secret TEXT NOT NULL,
         created_at ${types.int64} NOT NULL
       );
+    `,
+  },
+  {
+    version: 6,
+    name: 'hourly usage rollups',
+    // One row per hour and (consumer, team, model, provider, provider model, status class), kept up to date by every
+    // ledger batch in its own transaction (src/store/sql/rollup.ts). Absent names are '' so the key is NOT NULL and unique.
+    // The primary key leads with the hour: every analytics read is a range of hours. The team index serves a team's own
+    // reads (a team-owner's), which PostgreSQL plans with the team bound. The INSERT ... SELECT rolls up the rows the ledger
+    // already holds, with the same hour and status class rollup.ts computes (hours in UTC; status 400 and above is 'error').
+    sql: ({ types, clusteredTable }) => `
+      CREATE TABLE usage_hourly (
+        hour_start ${types.int64} NOT NULL,
+        consumer ${types.key} NOT NULL,
+        team ${types.key} NOT NULL,
+        requested_model ${types.key} NOT NULL,
+        provider ${types.key} NOT NULL,
+        provider_model ${types.key} NOT NULL,
+        status_class TEXT NOT NULL CHECK (status_class IN ('ok', 'error')),
+        calls ${types.int64} NOT NULL,
+        input_tokens ${types.int64} NOT NULL,
+        output_tokens ${types.int64} NOT NULL,
+        cached_input_tokens ${types.int64} NOT NULL,
+        cost_micro_usd ${types.int64} NOT NULL,
+        unpriced_calls ${types.int64} NOT NULL,
+        PRIMARY KEY (hour_start, consumer, team, requested_model, provider, provider_model, status_class)
+      )${clusteredTable};
+      CREATE INDEX usage_hourly_team_hour ON usage_hourly (team, hour_start);
+      INSERT INTO usage_hourly (hour_start, consumer, team, requested_model, provider, provider_model, status_class,
+          calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls)
+        SELECT (started_at / 3600000) * 3600000, COALESCE(consumer, ''), COALESCE(team, ''), COALESCE(requested_model, ''),
+          COALESCE(provider, ''), COALESCE(provider_model, ''), CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END,
+          COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), COALESCE(SUM(cost_micro_usd), 0),
+          SUM(CASE WHEN cost_micro_usd IS NULL THEN 1 ELSE 0 END)
+        FROM transactions
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
     `,
   },
 ];

@@ -1,5 +1,6 @@
-// The ledger's batch insert: one transaction, one multi-row INSERT per up to ROWS_PER_STATEMENT rows.
+// The ledger's batch insert: one transaction, one multi-row INSERT per up to ROWS_PER_STATEMENT rows, and the rollups' upserts.
 import type { Transaction } from '../../ledger/transaction.js';
+import { addToRollups } from './rollup.js';
 import type { SqlSession, SqlValue } from './session.js';
 import { ROWS_PER_STATEMENT, type SizedStatement } from './statements.js';
 
@@ -18,4 +19,5 @@ export async function insertTransactions(session: SqlSession, rows: readonly Tra
     const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
     await session.run(`transactionInsert:${chunk.length}` satisfies SizedStatement, chunk.flatMap(values));
   }
+  await addToRollups(session, rows);
 }

@@ -6,9 +6,10 @@ import type {
   ActiveKey, KeyImport,
   AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
   CreatedAdminToken, CreatedKey, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
-  StoredDefinition, Team, Webhook, WebhookInput,
+  StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow,
 } from '../director-store.js';
 import { StoreInvalid } from '../errors.js';
+import * as analytics from './analytics.js';
 import { listAudit } from './audit.js';
 import { Change, translateError, type Reader, type Subject } from './change.js';
 import * as credentials from './credentials.js';
@@ -206,6 +207,16 @@ export class SqlDirectorStore implements DirectorStore {
   async countTransactions(): Promise<number> {
     const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));
     return row?.count ?? 0;
+  }
+
+  usage(query: UsageQuery): Promise<UsageRow[]> {
+    return this.read((read) => analytics.usage(read, query));
+  }
+  topDrivers(query: TopDriversQuery): Promise<CostDriver[]> {
+    return this.read((read) => analytics.topDrivers(read, query));
+  }
+  usageExtent(): Promise<{ firstHour: number; lastHour: number } | null> {
+    return this.read((read) => analytics.usageExtent(read));
   }
 
   close(): Promise<void> {

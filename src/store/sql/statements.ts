@@ -1,6 +1,7 @@
 // Every statement the director store runs, written once with `?` placeholders; the dialect fills in the few parts that differ.
 // Drivers prepare the whole catalogue up front, so no SQL is assembled per call.
 import type { Dialect } from '../dialect.js';
+import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
 
 /** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 23 ledger columns stays far under both databases' limits. */
 export const ROWS_PER_STATEMENT = 50;
@@ -120,9 +121,21 @@ function sizedStatements(): Record<SizedStatement, string> {
   return statements;
 }
 
-export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement;
+export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement;
+
+/**
+ * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
+ * first use, not at open: all 512 would add some 40 ms to every open, the ledger's writer thread's included, which never
+ * runs them. PostgreSQL plans them at every call with the actual period and filters: the generic plan a named statement
+ * gets after five calls guesses one row for any period, scans by index and sorts on disk, twice as slow (measured).
+ */
+export function isAnalyticsRead(name: StatementName): boolean {
+  return isGroupedRead(name);
+}
 
 /** The whole catalogue for one dialect, `?` placeholders still in place (drivers bind them their way). */
 export function statementCatalogue(dialect: Dialect): Map<StatementName, string> {
-  return new Map(Object.entries({ ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements() }) as Array<[StatementName, string]>);
+  return new Map(Object.entries({
+    ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
+  }) as Array<[StatementName, string]>);
 }

@@ -1,0 +1,66 @@
+// A stored budget's usage so far in its current window, from the rollups, and its projected burn-down (burn-down.ts).
+import type { BudgetConfig, Measure } from '../../config/governance-schema.js';
+import { budgetWindow } from '../../policy/windows.js';
+import type { DirectorStore, UsageFilter, UsageTotals } from '../../store/director-store.js';
+import { ApiError } from '../errors.js';
+import { burnDown, type BurnDown } from './burn-down.js';
+import { HOUR_MS, hourCeil, hourFloor } from './calendar.js';
+
+export interface BudgetBurnDown extends BurnDown {
+  /** The window the usage is counted in (rolling: the last window length, rounded out to whole hours). */
+  window: { kind: string; start: number; end: number };
+  /** tokens, requests, or micro-USD for cost_usd. */
+  unit: 'tokens' | 'requests' | 'microUsd';
+}
+
+/** Who and what the budget covers, as a rollup filter. */
+function filterOf(budget: BudgetConfig): UsageFilter {
+  const filter: UsageFilter = {};
+  if (typeof budget.consumers === 'object') Object.assign(filter, budget.consumers);
+  if (typeof budget.resources === 'object') Object.assign(filter, budget.resources);
+  return filter;
+}
+
+/** Counted as the gateway counts it (settle.ts): total tokens are input + output; cost in micro-USD. */
+function amount(measure: Measure, totals: UsageTotals): number {
+  switch (measure) {
+    case 'input_tokens': return totals.inputTokens;
+    case 'output_tokens': return totals.outputTokens;
+    case 'total_tokens': return totals.inputTokens + totals.outputTokens;
+    case 'cost_usd': return totals.costMicroUsd;
+    case 'requests': return totals.calls;
+  }
+}
+
+async function used(store: DirectorStore, budget: BudgetConfig, from: number, to: number): Promise<number> {
+  if (to <= from) return 0;
+  // Month buckets: at most two rows per window here, summed; the grouping is none.
+  const rows = await store.usage({ from, to, bucket: 'month', groupBy: [], filter: filterOf(budget) });
+  return rows.reduce((total, row) => total + amount(budget.measure, row), 0);
+}
+
+/**
+ * The rollups are hourly, so windows shorter than an hour (minute, rolling under 1h) are refused. A calendar window
+ * (hour, day, month) starts on an hour: its usage is exact, up to the hour under way. A rolling window is approximated
+ * by whole hours; its recent rate is read from its latest quarter (at least an hour).
+ */
+export async function budgetBurnDown(store: DirectorStore, budget: BudgetConfig, now: number): Promise<BudgetBurnDown> {
+  const window = budgetWindow(budget.window);
+  const position = window.position(now);
+  const lengthMs = position.end - position.start;
+  if (lengthMs < HOUR_MS) {
+    throw new ApiError(400, 'invalid_request', `Budget "${budget.name}" has a ${window.kind} window: burn-downs are read from hourly rollups, so windows of an hour or more only.`);
+  }
+  const limit = budget.measure === 'cost_usd' ? Math.round(budget.limit * 1_000_000) : budget.limit;
+  const unit = budget.measure === 'cost_usd' ? 'microUsd' : budget.measure === 'requests' ? 'requests' : 'tokens';
+  const to = hourCeil(now + 1);
+  if (!window.rolling) {
+    const projection = burnDown({ limit, used: await used(store, budget, position.start, to), now, window: position });
+    return { ...projection, window: { kind: window.kind, start: position.start, end: position.end }, unit };
+  }
+  const start = hourFloor(now - lengthMs);
+  const recentFrom = hourFloor(now - Math.max(HOUR_MS, lengthMs / 4));
+  const [total, recent] = await Promise.all([used(store, budget, start, to), used(store, budget, recentFrom, to)]);
+  const projection = burnDown({ limit, used: total, now, window: position, rolling: { lengthMs, recentUsed: recent, recentMs: now - recentFrom } });
+  return { ...projection, window: { kind: window.kind, start, end: now }, unit };
+}

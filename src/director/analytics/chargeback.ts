@@ -1,0 +1,63 @@
+// The chargeback report: per team, a period's calls, tokens, cost and unpriced calls, as JSON lines or a CSV sheet.
+import type { DirectorStore } from '../../store/director-store.js';
+import type { Span } from './calendar.js';
+import { formatUsd } from './money.js';
+
+export interface ChargebackLine {
+  /** '' for calls with no team. */
+  team: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  /** input + output, as budgets count total tokens. */
+  totalTokens: number;
+  costMicroUsd: number;
+  /** Calls of models without a known price: not in the cost, listed so they are not mistaken for free. */
+  unpricedCalls: number;
+}
+
+/** One rollup read with a single month bucket: a row per team. */
+export async function chargeback(store: DirectorStore, period: Span, team?: string): Promise<ChargebackLine[]> {
+  const rows = await store.usage({ from: period.start, to: period.end, bucket: 'month', groupBy: ['team'], filter: team === undefined ? {} : { team } });
+  const lines = new Map<string, ChargebackLine>();
+  for (const row of rows) {
+    const name = row.group.team ?? '';
+    const line = lines.get(name) ?? { team: name, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
+    line.calls += row.calls;
+    line.inputTokens += row.inputTokens;
+    line.outputTokens += row.outputTokens;
+    line.cachedInputTokens += row.cachedInputTokens;
+    line.totalTokens += row.inputTokens + row.outputTokens;
+    line.costMicroUsd += row.costMicroUsd;
+    line.unpricedCalls += row.unpricedCalls;
+    lines.set(name, line);
+  }
+  return [...lines.values()].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
+}
+
+/**
+ * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A field a spreadsheet would run as a
+ * formula (= + - @ first) is prefixed with ' (OWASP's advice on CSV injection): team names come from admins, but a sheet
+ * should never execute one.
+ */
+function field(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The one free-text column: the numbers and amounts are ours and never start with a formula character. */
+function inert(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+export const CHARGEBACK_COLUMNS = [
+  'period', 'team', 'calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'total_tokens', 'cost_usd', 'unpriced_calls',
+] as const;
+
+export function chargebackCsv(period: string, lines: readonly ChargebackLine[]): string {
+  const rows = lines.map((line) => [
+    period, inert(line.team), line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.totalTokens, formatUsd(line.costMicroUsd), line.unpricedCalls,
+  ]);
+  return [CHARGEBACK_COLUMNS, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
+}

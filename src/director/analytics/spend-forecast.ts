@@ -1,0 +1,40 @@
+// A month's spend forecast, overall and per team, from the rollups' daily costs (the method is in forecast.ts).
+import type { DirectorStore } from '../../store/director-store.js';
+import { DAY_MS, dayFloor, hourCeil, type Span } from './calendar.js';
+import { forecastMonth, HISTORY_DAYS, type DailyCost, type MonthForecast } from './forecast.js';
+
+export interface SpendForecast {
+  /** Of all the calls read: every team's, or the one team's when a team was given. */
+  overall: MonthForecast;
+  /** By team name ('' for calls without a team), in name order. */
+  teams: Array<{ team: string } & MonthForecast>;
+}
+
+/**
+ * One rollup read: daily cost by team from the history window's start (or the month's, if earlier) to now (or the
+ * month's end, if earlier). The overall series is the teams' sum per day; its range is its own, since ranges do not add.
+ */
+export async function forecastSpend(store: DirectorStore, month: Span, now: number, team?: string): Promise<SpendForecast> {
+  const from = Math.min(month.start, dayFloor(now) - HISTORY_DAYS * DAY_MS);
+  const to = Math.max(from + DAY_MS, Math.min(month.end, hourCeil(now)));
+  const [rows, extent] = await Promise.all([
+    store.usage({ from, to, bucket: 'day', groupBy: ['team'], filter: team === undefined ? {} : { team } }),
+    store.usageExtent(),
+  ]);
+  const byTeam = new Map<string, DailyCost[]>();
+  const overall: DailyCost[] = [];
+  for (const row of rows) {
+    const name = row.group.team ?? '';
+    const cost = { dayStart: row.bucketStart, costMicroUsd: row.costMicroUsd };
+    const series = byTeam.get(name) ?? [];
+    series.push(cost);
+    byTeam.set(name, series);
+    overall.push(cost);
+  }
+  const historyStart = extent?.firstHour ?? null;
+  const forecast = (daily: DailyCost[]) => forecastMonth({ daily, month, now, historyStart });
+  return {
+    overall: forecast(overall),
+    teams: [...byTeam.keys()].sort().map((name) => ({ team: name, ...forecast(byTeam.get(name)!) })),
+  };
+}

@@ -1,0 +1,132 @@
+// The usage analytics' statements: the rollup upsert every ledger batch runs, and the reads over usage_hourly.
+// Static like the rest of the catalogue: one statement per bucket and grouping, chosen by name, so no SQL is assembled per call.
+import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension } from '../director-store.js';
+import type { Dialect } from '../dialect.js';
+
+/** Distinct rollup keys per multi-row upsert: 50 x 13 columns, the same statement-size budget as the ledger's inserts. */
+export const ROLLUP_ROWS_PER_STATEMENT = 50;
+
+export const ROLLUP_KEY_COLUMNS = ['hour_start', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'status_class'] as const;
+export const ROLLUP_SUM_COLUMNS = ['calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_micro_usd', 'unpriced_calls'] as const;
+
+/** Each dimension's value in a rollup row `u` (joined to its resource `r` when resource statuses are asked for). */
+const DIMENSION_SQL: Record<UsageDimension, string> = {
+  consumer: 'u.consumer',
+  team: 'u.team',
+  model: 'u.requested_model',
+  provider: 'u.provider',
+  // A call refused before routing has no provider: it is no resource, so neither it nor its status is named.
+  resource: "CASE WHEN u.provider = '' THEN '' ELSE u.provider || '/' || u.provider_model END",
+  status: 'u.status_class',
+  resourceStatus: "CASE WHEN u.provider = '' THEN '' ELSE COALESCE(r.status, 'unreviewed') END",
+};
+
+/** The column each dimension comes back as. */
+export const DIMENSION_COLUMN = {
+  consumer: 'consumer', team: 'team', model: 'model', provider: 'provider', resource: 'resource', status: 'status', resourceStatus: 'resource_status',
+} as const satisfies Record<UsageDimension, string>;
+
+/** The dimension columns of a row the analytics statements return. */
+export type DimensionColumns = { [D in UsageDimension as (typeof DIMENSION_COLUMN)[D]]?: string };
+
+/**
+ * Which dimensions a statement groups by, as a bit mask in USAGE_DIMENSIONS order (consumer 1, team 2, ... resourceStatus
+ * 64). Each of the 128 groupings has its own statements: a grouping chosen by parameters (dimensions not asked for masked
+ * to '') made SQLite sort every row on all seven columns, over twice the time of sorting on the ones asked for.
+ */
+export function groupingMask(groupBy: readonly UsageDimension[]): number {
+  return USAGE_DIMENSIONS.reduce((mask, dimension, bit) => (groupBy.includes(dimension) ? mask | (1 << bit) : mask), 0);
+}
+
+const GROUPINGS = 1 << USAGE_DIMENSIONS.length;
+
+function grouped(mask: number): UsageDimension[] {
+  return USAGE_DIMENSIONS.filter((_, bit) => (mask & (1 << bit)) !== 0);
+}
+
+export type AnalyticsStatement = `usage:${UsageBucket}:${number}` | `topDrivers:${number}` | 'usageExtent' | `rollupUpsert:${number}`;
+
+/** The grouped reads: 128 groupings x 4 statements, prepared by SQLite only when first used (sqlite-store.ts). */
+export function isGroupedRead(name: string): boolean {
+  return name.startsWith('usage:') || name.startsWith('topDrivers:');
+}
+
+/** `(CAST(? AS TEXT) IS NULL OR ...)` per filter, as in statements.ts; the resource filter takes three parameters. */
+const FILTERS = `(CAST(? AS TEXT) IS NULL OR u.team = ?) AND (CAST(? AS TEXT) IS NULL OR u.consumer = ?)
+      AND (CAST(? AS TEXT) IS NULL OR u.requested_model = ?) AND (CAST(? AS TEXT) IS NULL OR u.provider = ?)
+      AND (CAST(? AS TEXT) IS NULL OR (u.provider = ? AND u.provider_model = ?))`;
+
+/** pg reads BIGINT as a number (postgres-store.ts) but SUM of BIGINT is NUMERIC: cast back. */
+const sum = (expression: string, as: string) => `CAST(SUM(${expression}) AS BIGINT) AS ${as}`;
+
+function source(dimensions: readonly UsageDimension[]): string {
+  const join = dimensions.includes('resourceStatus') ? " LEFT JOIN resources AS r ON r.id = u.provider || '/' || u.provider_model" : '';
+  return `usage_hourly AS u${join}`;
+}
+
+const columns = (dimensions: readonly UsageDimension[]) => dimensions.map((d) => `${DIMENSION_SQL[d]} AS ${DIMENSION_COLUMN[d]}`);
+/** 1, 2, ... n: GROUP BY and ORDER BY name output columns by position, the same in both databases. */
+const positions = (count: number) => Array.from({ length: count }, (_, i) => i + 1).join(', ');
+
+/** Parameters: from, to, the filters. */
+function usageStatement(dialect: Dialect, bucket: UsageBucket, mask: number): string {
+  const dimensions = grouped(mask);
+  const all = positions(dimensions.length + 1);
+  // Days are whole multiples of 86,400,000 ms from the epoch in UTC: integer division in both databases.
+  const start = bucket === 'hour' ? 'u.hour_start' : '(u.hour_start / 86400000) * 86400000';
+  const byHourOrDay = `SELECT ${[`${start} AS bucket_start`, ...columns(dimensions)].join(', ')},
+      ${ROLLUP_SUM_COLUMNS.map((column) => sum(`u.${column}`, column)).join(', ')}
+    FROM ${source(dimensions)}
+    WHERE u.hour_start >= CAST(? AS BIGINT) AND u.hour_start < CAST(? AS BIGINT) AND ${FILTERS}
+    GROUP BY ${all}`;
+  if (bucket !== 'month') return `${byHourOrDay} ORDER BY ${all}`;
+  // Months from the days: the month's start (the dialects' date arithmetic) is then worked out once per day and group
+  // rather than once per rollup row, a third of the month query's time in SQLite.
+  return `SELECT ${[`${dialect.monthStart('d.bucket_start')} AS bucket_start`, ...dimensions.map((d) => `d.${DIMENSION_COLUMN[d]} AS ${DIMENSION_COLUMN[d]}`)].join(', ')},
+      ${ROLLUP_SUM_COLUMNS.map((column) => sum(`d.${column}`, column)).join(', ')}
+    FROM (${byHourOrDay}) AS d
+    GROUP BY ${all}
+    ORDER BY ${all}`;
+}
+
+/**
+ * Both periods in one scan: each sum takes the hours of its own period. Parameters: a period's from and to for each sum,
+ * in the order current cost, previous cost, current calls, previous calls; then current and previous again for the WHERE;
+ * the filters; the limit. Ungrouped, HAVING keeps an empty scan from answering one row of NULLs.
+ */
+function topDriversStatement(mask: number): string {
+  const dimensions = grouped(mask);
+  const inPeriod = 'u.hour_start >= CAST(? AS BIGINT) AND u.hour_start < CAST(? AS BIGINT)';
+  const within = (column: string) => `CASE WHEN ${inPeriod} THEN ${column} ELSE 0 END`;
+  return `SELECT * FROM (
+    SELECT ${[...columns(dimensions), sum(within('u.cost_micro_usd'), 'current_cost'), sum(within('u.cost_micro_usd'), 'previous_cost'),
+      sum(within('u.calls'), 'current_calls'), sum(within('u.calls'), 'previous_calls')].join(', ')}
+    FROM ${source(dimensions)}
+    WHERE ((${inPeriod}) OR (${inPeriod})) AND ${FILTERS}
+    ${dimensions.length === 0 ? 'HAVING COUNT(*) > 0' : `GROUP BY ${positions(dimensions.length)}`}
+  ) AS drivers
+  ORDER BY ${['ABS(current_cost - previous_cost) DESC', ...dimensions.map((d) => DIMENSION_COLUMN[d])].join(', ')}
+  LIMIT ?`;
+}
+
+/** Adds to a key's sums when it already has a row: each batch's totals are added once, in its own transaction. */
+function rollupUpsert(rows: number): string {
+  const placeholders = `(${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_SUM_COLUMNS].map(() => '?').join(', ')})`;
+  return `INSERT INTO usage_hourly (${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_SUM_COLUMNS].join(', ')})
+    VALUES ${Array.from({ length: rows }, () => placeholders).join(', ')}
+    ON CONFLICT (${ROLLUP_KEY_COLUMNS.join(', ')}) DO UPDATE SET
+      ${ROLLUP_SUM_COLUMNS.map((column) => `${column} = usage_hourly.${column} + excluded.${column}`).join(', ')}`;
+}
+
+export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement, string> {
+  const statements: Record<string, string> = {
+    // The primary key leads with hour_start: both ends are index look-ups.
+    usageExtent: 'SELECT MIN(hour_start) AS first_hour, MAX(hour_start) AS last_hour FROM usage_hourly',
+  };
+  for (let mask = 0; mask < GROUPINGS; mask++) {
+    for (const bucket of USAGE_BUCKETS) statements[`usage:${bucket}:${mask}`] = usageStatement(dialect, bucket, mask);
+    statements[`topDrivers:${mask}`] = topDriversStatement(mask);
+  }
+  for (let rows = 1; rows <= ROLLUP_ROWS_PER_STATEMENT; rows++) statements[`rollupUpsert:${rows}`] = rollupUpsert(rows);
+  return statements as Record<AnalyticsStatement, string>;
+}

@@ -1,0 +1,106 @@
+// Usage analytics read from the hourly rollups: usage per bucket and group, the biggest cost changes, the span covered.
+// Never reads the ledger's rows: the rollups grow with hours x active keys, not with calls.
+import {
+  USAGE_BUCKETS, USAGE_DIMENSIONS, type CostDriver, type TopDriversQuery, type UsageDimension, type UsageFilter, type UsagePeriod,
+  type UsageQuery, type UsageRow,
+} from '../director-store.js';
+import { StoreInvalid } from '../errors.js';
+import { DIMENSION_COLUMN, groupingMask, type AnalyticsStatement, type DimensionColumns } from './analytics-statements.js';
+import type { Reader } from './change.js';
+import { HOUR_MS } from './rollup.js';
+import type { SqlValue } from './session.js';
+
+interface UsageSqlRow extends DimensionColumns {
+  bucket_start: number; calls: number; input_tokens: number; output_tokens: number; cached_input_tokens: number;
+  cost_micro_usd: number; unpriced_calls: number;
+}
+interface DriverSqlRow extends DimensionColumns {
+  current_cost: number; previous_cost: number; current_calls: number; previous_calls: number;
+}
+
+const MAX_DRIVERS = 1000;
+
+function checkPeriod(period: UsagePeriod, name: string): void {
+  for (const [end, value] of [['from', period.from], ['to', period.to]] as const) {
+    if (!Number.isSafeInteger(value) || value % HOUR_MS !== 0) {
+      throw new StoreInvalid(`${name}.${end} must be a whole UTC hour (the rollups' grain), got ${String(value)}`);
+    }
+  }
+  if (period.from >= period.to) throw new StoreInvalid(`${name}: from must be before to`);
+}
+
+function checkGroupBy(groupBy: readonly UsageDimension[]): void {
+  for (const dimension of groupBy) {
+    if (!USAGE_DIMENSIONS.includes(dimension)) throw new StoreInvalid(`cannot group usage by "${String(dimension)}"`);
+  }
+}
+
+/** Two parameters per filter (the resource filter three), null for a filter not set. */
+function filterParams(filter: UsageFilter = {}): SqlValue[] {
+  const optional = (value: string | undefined): SqlValue[] => (value === undefined ? [null, null] : [value, value]);
+  let resource: SqlValue[] = [null, null, null];
+  if (filter.resource !== undefined) {
+    const slash = filter.resource.indexOf('/');
+    if (slash <= 0) throw new StoreInvalid(`a resource filter is provider/model, got "${filter.resource}"`);
+    resource = [filter.resource, filter.resource.slice(0, slash), filter.resource.slice(slash + 1)];
+  }
+  return [...optional(filter.team), ...optional(filter.consumer), ...optional(filter.model), ...optional(filter.provider), ...resource];
+}
+
+function groupOf(row: DimensionColumns, groupBy: readonly UsageDimension[]): Partial<Record<UsageDimension, string>> {
+  const group: Partial<Record<UsageDimension, string>> = {};
+  // In USAGE_DIMENSIONS order whatever order they were asked in, as the rows are ordered.
+  for (const dimension of USAGE_DIMENSIONS) if (groupBy.includes(dimension)) group[dimension] = row[DIMENSION_COLUMN[dimension]] ?? '';
+  return group;
+}
+
+export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]> {
+  checkPeriod(query, 'usage');
+  checkGroupBy(query.groupBy);
+  if (!USAGE_BUCKETS.includes(query.bucket)) throw new StoreInvalid(`usage buckets are hour, day or month, got "${String(query.bucket)}"`);
+  const statement: AnalyticsStatement = `usage:${query.bucket}:${groupingMask(query.groupBy)}`;
+  const rows = await read.session.all<UsageSqlRow>(statement, [query.from, query.to, ...filterParams(query.filter)]);
+  return rows.map((row) => ({
+    bucketStart: Number(row.bucket_start),
+    group: groupOf(row, query.groupBy),
+    calls: Number(row.calls),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cachedInputTokens: Number(row.cached_input_tokens),
+    costMicroUsd: Number(row.cost_micro_usd),
+    unpricedCalls: Number(row.unpriced_calls),
+  }));
+}
+
+export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<CostDriver[]> {
+  checkPeriod(query.current, 'current');
+  checkPeriod(query.previous, 'previous');
+  checkGroupBy(query.groupBy);
+  if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_DRIVERS) {
+    throw new StoreInvalid(`limit must be 1 to ${MAX_DRIVERS}, got ${String(query.limit)}`);
+  }
+  const { current, previous } = query;
+  const rows = await read.session.all<DriverSqlRow>(`topDrivers:${groupingMask(query.groupBy)}`, [
+    current.from, current.to, previous.from, previous.to, current.from, current.to, previous.from, previous.to,
+    current.from, current.to, previous.from, previous.to,
+    ...filterParams(query.filter), query.limit,
+  ]);
+  return rows.map((row) => {
+    const currentCost = Number(row.current_cost);
+    const previousCost = Number(row.previous_cost);
+    return {
+      group: groupOf(row, query.groupBy),
+      currentCostMicroUsd: currentCost,
+      previousCostMicroUsd: previousCost,
+      deltaMicroUsd: currentCost - previousCost,
+      currentCalls: Number(row.current_calls),
+      previousCalls: Number(row.previous_calls),
+    };
+  });
+}
+
+export async function usageExtent(read: Reader): Promise<{ firstHour: number; lastHour: number } | null> {
+  const [row] = await read.session.all<{ first_hour: number | null; last_hour: number | null }>('usageExtent', []);
+  if (row === undefined || row.first_hour === null || row.last_hour === null) return null;
+  return { firstHour: Number(row.first_hour), lastHour: Number(row.last_hour) };
+}
