@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
 import { WebhookNotifier } from './alerts/webhooks.js';
+import { ConfigError } from './config/load.js';
 import type { SluiceConfig } from './config/schema.js';
+import { MasterKey } from './store/master-key.js';
 import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
@@ -41,12 +43,22 @@ export interface StartOptions {
   directorPollMs?: number;
   /** Run as a lone gateway: consumers, keys, budgets and resource statuses come from this director. */
   director?: { url: string; token: string };
+  /**
+   * Seals and opens provider credentials (default: SLUICE_MASTER_KEY). A director needs one; a lone gateway needs the
+   * director's when the director holds providers with credentials.
+   */
+  masterKey?: MasterKey;
 }
 
 /** Config sections a reload cannot change in a running process. */
 const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log'] as const;
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
+  const envKey = process.env.SLUICE_MASTER_KEY;
+  const masterKey = options.masterKey ?? (envKey === undefined || envKey === '' ? null : MasterKey.parse(envKey));
+  if (masterKey === null && options.director === undefined) {
+    throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
+  }
   const ledger = await LedgerWriter.open({
     storage: config.storage,
     flushIntervalMs: config.ledger.flushIntervalMs,
@@ -56,9 +68,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const catalog = new PriceCatalog();
   const metrics = new GatewayMetrics(() => ledger.buffered);
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
-  const directory = options.director === undefined ? await openLocalDirectory(config)
+  const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!)
     : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
-  const initial = stateOf(config, directory.initial);
+  const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters);
   // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
@@ -98,7 +110,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     void previous.routing.retire(snapshot.routing);
     await refreshWebhooks();
   };
-  const sync = new DirectorSync(directory.source, () => current, install, logger, initial.version, options.directorPollMs ?? 2_000);
+  const sync = new DirectorSync(directory.source, () => current, install, logger, masterKey, initial.version, options.directorPollMs ?? 2_000);
   // Last-used times of keys, written in batches away from any call.
   const touch = setInterval(() => {
     directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
@@ -108,6 +120,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     store: directory.store,
     bootstrapToken: config.admin.token ?? null,
     logger,
+    masterKey: masterKey!,
     catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
     onChange: () => sync.refresh(),
   });

@@ -1,6 +1,6 @@
 // Runs the gateway: load sluice.yaml (or the embedded defaults), start the listeners, stop gracefully on a signal.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startSluice } from './app.js';
 import { defaultConfig } from './config/defaults.js';
@@ -8,6 +8,7 @@ import { ConfigError, loadConfigFile } from './config/load.js';
 import { watchConfigFile } from './config/watch.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
+import { MasterKey } from './store/master-key.js';
 import { describeStorage } from './store/open.js';
 import { sqlitePath } from './store/sqlite.js';
 
@@ -48,7 +49,8 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
     adminToken = config.admin.token ?? process.env.SLUICE_ADMIN_TOKEN ?? generateAdminToken(config, logger);
     config.admin.token = adminToken;
   }
-  const sluice = await startSluice(config, logger, director === undefined ? {} : { director });
+  const masterKey = director === undefined ? directorMasterKey(config, logger) : undefined;
+  const sluice = await startSluice(config, logger, director === undefined ? { ...(masterKey === undefined ? {} : { masterKey }) } : { director });
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
 
   let stopWatching = () => {};
@@ -90,6 +92,31 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
 
 function dataDir(config: SluiceConfig): string {
   return config.storage.startsWith('sqlite:') ? dirname(sqlitePath(config.storage)) : './data';
+}
+
+/**
+ * SLUICE_MASTER_KEY, else the key in the data folder, made on first start (readable by this user only). Two processes
+ * starting together on one PostgreSQL both end up with the file's one key: only one can create it.
+ */
+function directorMasterKey(config: SluiceConfig, logger: { info(message: string): void; warn(message: string): void }): MasterKey | undefined {
+  if (process.env.SLUICE_MASTER_KEY !== undefined && process.env.SLUICE_MASTER_KEY !== '') return undefined;
+  const file = join(dataDir(config), 'master.key');
+  mkdirSync(dirname(file), { recursive: true });
+  const generated = MasterKey.generate();
+  // Written aside, then linked into place: link() fails if the file exists, and never shows a half-written one.
+  const aside = `${file}.${process.pid}.tmp`;
+  writeFileSync(aside, `${generated.text}\n`, { mode: 0o600 });
+  try {
+    linkSync(aside, file);
+    const where = config.storage.startsWith('sqlite:') ? '' : ' (with PostgreSQL, give every director the same SLUICE_MASTER_KEY instead)';
+    logger.warn(`provider credentials are sealed with a master key generated into ${file}: keep it apart from the database's backups${where}`);
+    return generated.key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return MasterKey.parse(readFileSync(file, 'utf8'), file);
+  } finally {
+    unlinkSync(aside);
+  }
 }
 
 function generateAdminToken(config: SluiceConfig, logger: { info(message: string): void }): string {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type SluiceConfig } from './schema.js';
+import { configSchema, type ProviderConfig, type SluiceConfig } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -83,6 +83,14 @@ export function formatIssues(issues: z.core.$ZodIssue[], source: string): string
 
 const HAS_STANDARD_ENDPOINT = new Set(['bedrock', 'gemini', 'vertex']);
 
+/** What a provider's fields must hold together beyond their schema, as [field, message] pairs (the director API checks the same). */
+export function providerProblems(provider: ProviderConfig): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(['apiVersion', 'required for azure-openai']);
+  if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined) problems.push(['baseUrl', `required for ${provider.type}`]);
+  return problems;
+}
+
 /** Cross-references zod cannot see: targets name configured providers, names are unique, keys are not shared. */
 function checkReferences(config: SluiceConfig, source: string): void {
   const problems: string[] = [];
@@ -111,8 +119,7 @@ function checkReferences(config: SluiceConfig, source: string): void {
     });
   });
   for (const [name, provider] of Object.entries(config.providers)) {
-    if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(`providers.${name}.apiVersion: required for azure-openai`);
-    if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined) problems.push(`providers.${name}.baseUrl: required for ${provider.type}`);
+    for (const [field, message] of providerProblems(provider)) problems.push(`providers.${name}.${field}: ${message}`);
   }
   checkGovernance(config, modelNames, consumerNames, problems);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));

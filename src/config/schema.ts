@@ -17,7 +17,7 @@ const pricing = z.object({
 
 export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'vertex'] as const;
 
-const provider = z.object({
+export const providerSchema = z.object({
   type: z.enum(PROVIDER_TYPES),
   /** Required for openai, azure-openai and anthropic; bedrock, gemini and vertex have a standard endpoint, overridable here. */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -57,7 +57,7 @@ const retry = z.object({
   timeoutMs: z.number().int().positive().default(300_000),
 }).strict();
 
-const model = z.object({
+export const modelSchema = z.object({
   name: z.string().min(1),
   targets: z.array(target).min(1),
   pricing: pricing.optional(),
@@ -74,6 +74,15 @@ const consumer = z.object({
   /** Free-form labels, matched by budget templates' selectors. */
   labels: z.record(z.string(), z.string()).default({}),
 }).strict();
+
+export const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name');
+
+/**
+ * The fields of a provider that are secrets: the director stores them sealed with the master key and never shows them
+ * (a header may carry a token, so header values count too). Every other field is a setting, shown to readers.
+ */
+export const CREDENTIAL_FIELDS = ['apiKey', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'serviceAccountJson', 'headers'] as const;
+export type CredentialField = (typeof CREDENTIAL_FIELDS)[number];
 
 export const configSchema = z.object({
   gateway: hostPort(4000).extend({
@@ -104,15 +113,15 @@ export const configSchema = z.object({
   }),
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict()
     .default({ level: 'info' }),
-  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name'), provider).default({}),
-  models: z.array(model).default([]),
+  providers: z.record(providerName, providerSchema).default({}),
+  models: z.array(modelSchema).default([]),
   consumers: z.array(consumer).default([]),
   ...governanceFields,
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;
-export type ProviderConfig = z.infer<typeof provider>;
-export type ModelConfig = z.infer<typeof model>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
 export type ConsumerConfig = z.infer<typeof consumer>;
 export type RetryConfig = z.infer<typeof retry>;
 export type Pricing = z.infer<typeof pricing>;

@@ -4,13 +4,16 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { DirectorStore } from '../store/director-store.js';
+import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { ApiError, toApiError } from './errors.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
 import { registerGatewayRoutes } from './routes/gateway.js';
+import { registerModelRoutes } from './routes/models.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerProviderRoutes } from './routes/providers.js';
 import { registerReportRoutes } from './routes/reports.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTeamRoutes } from './routes/teams.js';
@@ -24,6 +27,8 @@ export interface DirectorApiOptions {
   logger: Logger;
   /** What budgets may name: the configured models and providers. */
   catalog: () => { models: ReadonlySet<string>; providers: ReadonlySet<string> };
+  /** Seals provider credentials given to the API. */
+  masterKey: MasterKey;
   /** Called after every successful change; the answer waits for it, so this process's gateway serves the change at once. */
   onChange: () => Promise<void>;
 }
@@ -32,6 +37,7 @@ export interface DirectorApiOptions {
 export interface RouteDeps {
   store: DirectorStore;
   catalog: DirectorApiOptions['catalog'];
+  masterKey: MasterKey;
 }
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
@@ -57,11 +63,13 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     if (c.req.method !== 'GET' && c.res.status < 400) await options.onChange();
   });
 
-  const deps: RouteDeps = { store: options.store, catalog: options.catalog };
+  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
   registerAdminTokenRoutes(app, deps);
   registerPolicyRoutes(app, deps);
+  registerProviderRoutes(app, deps);
+  registerModelRoutes(app, deps);
   registerResourceRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerAuditRoutes(app, deps);
@@ -71,7 +79,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Sluice director API', version: '1', description: 'Consumers, keys, teams, budgets, templates, rate limits, resources, webhooks and the audit log.' },
+    info: { title: 'Sluice director API', version: '1', description: 'Consumers, keys, teams, providers, models, budgets, templates, rate limits, resources, webhooks, usage and the audit log.' },
     security: [{ adminToken: [] }],
   });
 

@@ -1,17 +1,43 @@
-// What sluice.yaml declares goes into the director store, on start and on every reload: consumers (with their teams
-// and keys, by hash), budgets, budget templates, rate limits and resource statuses are created or updated to match the
+// What sluice.yaml declares goes into the director store, on start and on every reload: providers (credentials sealed
+// with the master key), models with their routes, consumers (with their teams and keys, by hash), budgets, budget templates, rate limits and resource statuses are created or updated to match the
 // file, audited as actor "sluice.yaml". The file owns what it wrote last: an entity it no longer declares is deleted
 // (a key revoked) unless an admin changed it through the API since. What the API created is left alone.
 import type { SluiceConfig } from '../config/schema.js';
 import { hashKey } from '../policy/consumers.js';
-import type { AuditEntityType, DirectorStore, StoredDefinition } from '../store/director-store.js';
+import type { AuditEntityType, DirectorStore, SealedCredentials, StoredDefinition } from '../store/director-store.js';
+import type { MasterKey } from '../store/master-key.js';
+import { openCredentials, sameJson, sealCredentials, splitProvider, type ProviderCredentials } from './provider-credentials.js';
 
 export const DECLARED_BY = 'sluice.yaml';
 /** The name declared keys are stored under, which is how a later reload knows them from keys made through the API. */
 const DECLARED_KEY = 'declared in sluice.yaml';
 const DISPLAY_PREFIX = 12;
 
-export async function applyDeclared(store: DirectorStore, config: SluiceConfig): Promise<void> {
+export async function applyDeclared(store: DirectorStore, config: SluiceConfig, masterKey: MasterKey): Promise<void> {
+  // Providers before models (targets name them), models before consumers and budgets (which name models); removals in
+  // the opposite order, last.
+  const storedProviders = new Map((await store.listProviders()).map((provider) => [provider.name, provider]));
+  for (const [name, declared] of Object.entries(config.providers)) {
+    const { settings, credentials } = splitProvider(declared);
+    const existing = storedProviders.get(name);
+    if (existing === undefined) {
+      await store.createProvider(DECLARED_BY, { name, settings, credentials: sealCredentials(masterKey, name, credentials) });
+      continue;
+    }
+    const sameSettings = sameJson(existing.settings, settings);
+    const sameCredentials = sameCredentialsAs(masterKey, name, existing.credentials, credentials);
+    if (!sameSettings || !sameCredentials) {
+      await store.updateProvider(DECLARED_BY, name, {
+        settings, ...(sameCredentials ? {} : { credentials: sealCredentials(masterKey, name, credentials) }),
+      });
+    }
+  }
+  const storedModels = await store.listModels();
+  for (const model of config.models) {
+    const existing = storedModels.find((item) => item.name === model.name);
+    if (existing === undefined) await store.createModel(DECLARED_BY, model);
+    else if (!sameJson(existing.definition, model)) await store.updateModel(DECLARED_BY, model.name, model);
+  }
   const teams = new Set((await store.listTeams()).map((team) => team.name));
   const active = await store.activeKeys();
   for (const consumer of config.consumers) {
@@ -22,7 +48,7 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig):
     const wanted = { team: consumer.team ?? null, owner: consumer.owner ?? null, labels: consumer.labels, models: consumer.models ?? null };
     const existing = await store.getConsumer(consumer.name);
     if (existing === null) await store.createConsumer(DECLARED_BY, { name: consumer.name, ...wanted });
-    else if (JSON.stringify({ team: existing.team, owner: existing.owner, labels: existing.labels, models: existing.models }) !== JSON.stringify(wanted)) {
+    else if (!sameJson({ team: existing.team, owner: existing.owner, labels: existing.labels, models: existing.models }, wanted)) {
       await store.updateConsumer(DECLARED_BY, consumer.name, wanted);
     }
     const hashes = new Set(consumer.keys.map(hashKey));
@@ -52,6 +78,22 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig):
   for (const id of resources.keys()) {
     if (!(id in config.resources) && (await ownedByFile(store, 'resource', id))) await store.deleteResource(DECLARED_BY, id);
   }
+  const declaredModels = new Set(config.models.map((model) => model.name));
+  for (const { name } of storedModels) {
+    if (!declaredModels.has(name) && (await ownedByFile(store, 'model', name))) await store.deleteModel(DECLARED_BY, name);
+  }
+  for (const name of storedProviders.keys()) {
+    if (!(name in config.providers) && (await ownedByFile(store, 'provider', name))) await store.deleteProvider(DECLARED_BY, name);
+  }
+}
+
+/** Whether the sealed credentials hold exactly these; ones this key cannot open count as different (they get sealed again). */
+function sameCredentialsAs(masterKey: MasterKey, name: string, sealed: SealedCredentials | null, credentials: ProviderCredentials): boolean {
+  try {
+    return sameJson(openCredentials(masterKey, name, sealed), credentials);
+  } catch {
+    return false;
+  }
 }
 
 async function allConsumers(store: DirectorStore): Promise<Array<{ name: string }>> {
@@ -79,7 +121,7 @@ async function upsertAll<T extends { name: string }>(
   for (const value of declared) {
     const existing = byName.get(value.name);
     if (existing === undefined) await create(value);
-    else if (JSON.stringify(existing) !== JSON.stringify(value)) await update(value);
+    else if (!sameJson(existing, value)) await update(value);
   }
   const names = new Set(declared.map((value) => value.name));
   for (const name of byName.keys()) if (!names.has(name) && (await ownedByFile(store, entityType, name))) await remove(name);

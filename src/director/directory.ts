@@ -1,9 +1,10 @@
-// Where this process's consumers, keys, budgets and resource statuses come from: the director store it runs itself
+// Where this process's providers, models, consumers, keys, budgets and resource statuses come from: the director store it runs itself
 // (the default: sluice.yaml applied to it, the API on the admin port), or a director elsewhere (`--director URL`).
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import { hashKey } from '../policy/consumers.js';
 import type { DirectorStore } from '../store/director-store.js';
+import type { MasterKey } from '../store/master-key.js';
 import { openDirectorStore } from '../store/open.js';
 import { applyDeclared } from './declared.js';
 import { RemoteDirector } from './remote.js';
@@ -22,14 +23,14 @@ export interface Directory {
   close(): Promise<void>;
 }
 
-export async function openLocalDirectory(config: SluiceConfig): Promise<Directory> {
+export async function openLocalDirectory(config: SluiceConfig, masterKey: MasterKey): Promise<Directory> {
   const store = await openDirectorStore(config.storage);
-  await applyDeclared(store, config);
+  await applyDeclared(store, config, masterKey);
   return {
     source: storeSource(store),
     initial: await readParts(store),
     store,
-    reloaded: (next) => applyDeclared(store, next),
+    reloaded: (next) => applyDeclared(store, next, masterKey),
     recordKeyUse: (usage) => (usage.size === 0 ? Promise.resolve() : store.touchKeys(usage)),
     close: () => store.close(),
   };
@@ -70,5 +71,7 @@ function declaredParts(config: SluiceConfig): DirectoryParts {
     budgetTemplates: config.budgetTemplates,
     rateLimits: config.rateLimits,
     resources: config.resources,
+    providers: null,
+    models: null,
   };
 }

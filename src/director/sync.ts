@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import type { DirectoryEntry } from '../policy/consumers.js';
 import type { DirectorStore } from '../store/director-store.js';
+import type { MasterKey } from '../store/master-key.js';
+import { openProvider, type SnapshotProvider } from './provider-credentials.js';
 
 /** What the director owns, as one versioned document: what `GET /api/gateway/snapshot` serves to lone gateways. */
 export interface DirectoryParts {
@@ -14,6 +16,9 @@ export interface DirectoryParts {
   budgetTemplates: SluiceConfig['budgetTemplates'];
   rateLimits: SluiceConfig['rateLimits'];
   resources: SluiceConfig['resources'];
+  /** Providers with their credentials sealed, and models with their routes; null: the file's (a lone gateway before the director answers). */
+  providers: Record<string, SnapshotProvider> | null;
+  models: SluiceConfig['models'] | null;
 }
 
 /** The file's config with the parts the director owns taken from it, and the consumers with their key hashes. */
@@ -46,12 +51,19 @@ export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
     budgetTemplates: (await store.listBudgetTemplates()).map((item) => item.definition),
     rateLimits: (await store.listRateLimits()).map((item) => item.definition),
     resources,
+    providers: Object.fromEntries((await store.listProviders()).map((p) => [p.name, { settings: p.settings, credentials: p.credentials }])),
+    models: (await store.listModels()).map((item) => item.definition),
   };
 }
 
-export function stateOf(file: SluiceConfig, parts: DirectoryParts): DirectoryState {
+/** Throws (MasterKeyError) when a provider's credentials cannot be opened with `masterKey`: the last good snapshot then stays. */
+export function stateOf(file: SluiceConfig, parts: DirectoryParts, masterKey: MasterKey | null): DirectoryState {
+  const providers = parts.providers === null ? file.providers
+    : Object.fromEntries(Object.entries(parts.providers).map(([name, provider]) => [name, openProvider(masterKey, name, provider)]));
   const config: SluiceConfig = {
     ...file,
+    providers,
+    models: parts.models ?? file.models,
     consumers: parts.consumers.map((c) => ({
       name: c.name, keys: [], labels: c.labels,
       ...(c.team === null ? {} : { team: c.team }), ...(c.owner === null ? {} : { owner: c.owner }), ...(c.models === null ? {} : { models: c.models }),
@@ -64,9 +76,6 @@ export function stateOf(file: SluiceConfig, parts: DirectoryParts): DirectorySta
   return { version: parts.version, config, consumers: parts.consumers };
 }
 
-export async function readDirectory(store: DirectorStore, file: SluiceConfig): Promise<DirectoryState> {
-  return stateOf(file, await readParts(store));
-}
 
 /** Where a gateway's directory comes from: the store in this process, or a director over HTTP (remote.ts). */
 export interface DirectorySource {
@@ -98,6 +107,7 @@ export class DirectorSync {
     private readonly file: () => SluiceConfig,
     private readonly apply: (state: DirectoryState) => Promise<void>,
     private readonly logger: Logger,
+    private readonly masterKey: MasterKey | null,
     initialVersion: number,
     pollMs: number,
   ) {
@@ -131,7 +141,7 @@ export class DirectorSync {
       try {
         const parts = await fetch();
         if (parts !== null) {
-          await this.apply(stateOf(this.file(), parts));
+          await this.apply(stateOf(this.file(), parts, this.masterKey));
           this.version = parts.version;
         }
         if (this.failing) this.logger.info({ version: this.version }, 'the director answers again');

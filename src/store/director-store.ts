@@ -1,5 +1,6 @@
 // The one storage interface of everything the control plane owns; SQLite and PostgreSQL implement it alike.
 import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../config/governance-schema.js';
+import type { CredentialField, ModelConfig, ProviderConfig } from '../config/schema.js';
 import type { Transaction } from '../ledger/transaction.js';
 
 export { StoreConflict, StoreError, StoreInvalid, StoreNotFound, type ConflictReason } from './errors.js';
@@ -141,6 +142,33 @@ export interface Resource {
 
 export type ResourcePatch = Partial<Omit<Resource, 'id'>>;
 
+/** A provider's settings: its config without the credential fields (CREDENTIAL_FIELDS in src/config/schema.ts). */
+export type ProviderSettings = Omit<ProviderConfig, CredentialField>;
+
+/** Credentials as the store holds them: sealed with the master key by the caller (src/store/master-key.ts), never open. */
+export interface SealedCredentials {
+  /** Which credential fields the sealed value holds, for readers to see what is set. */
+  fields: CredentialField[];
+  sealed: string;
+}
+
+export interface StoredProvider {
+  name: string;
+  settings: ProviderSettings;
+  credentials: SealedCredentials | null;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export interface ProviderInput {
+  name: string;
+  settings: ProviderSettings;
+  credentials: SealedCredentials | null;
+}
+
+/** Absent fields stay as they are; `credentials: null` removes them. */
+export type ProviderPatch = Partial<Omit<ProviderInput, 'name'>>;
+
 export interface Webhook {
   id: string;
   url: string;
@@ -154,8 +182,11 @@ export interface WebhookInput {
   secret: string;
 }
 
-export type AuditEntityType =
-  | 'team' | 'consumer' | 'consumer-key' | 'admin-token' | 'budget' | 'budget-template' | 'rate-limit' | 'resource' | 'webhook';
+export const AUDIT_ENTITY_TYPES = [
+  'team', 'consumer', 'consumer-key', 'admin-token', 'budget', 'budget-template', 'rate-limit', 'resource', 'webhook',
+  'provider', 'model',
+] as const;
+export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
 export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'rotate';
 
 /** One change, written in the transaction that made it. `before` is null for a creation, `after` for a deletion. */
@@ -330,6 +361,21 @@ export interface DirectorStore {
   listResources(): Promise<Resource[]>;
   updateResource(actor: string, id: string, patch: ResourcePatch): Promise<Resource>;
   deleteResource(actor: string, id: string): Promise<void>;
+
+  createProvider(actor: string, provider: ProviderInput): Promise<StoredProvider>;
+  getProvider(name: string): Promise<StoredProvider | null>;
+  listProviders(): Promise<StoredProvider[]>;
+  updateProvider(actor: string, name: string, patch: ProviderPatch): Promise<StoredProvider>;
+  /** Refused with StoreConflict (reason `reference`) while a model routes to it. */
+  deleteProvider(actor: string, name: string): Promise<void>;
+
+  /** A model and its route (targets tried in order); every target's provider must exist (StoreConflict `reference`). */
+  createModel(actor: string, model: ModelConfig): Promise<StoredDefinition<ModelConfig>>;
+  getModel(name: string): Promise<StoredDefinition<ModelConfig> | null>;
+  listModels(): Promise<StoredDefinition<ModelConfig>[]>;
+  updateModel(actor: string, name: string, model: ModelConfig): Promise<StoredDefinition<ModelConfig>>;
+  /** Refused with StoreConflict (reason `reference`) while a consumer, budget, budget template or rate limit names it. */
+  deleteModel(actor: string, name: string): Promise<void>;
 
   createWebhook(actor: string, webhook: WebhookInput): Promise<Webhook>;
   getWebhook(id: string): Promise<Webhook | null>;

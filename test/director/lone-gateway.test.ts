@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { startSluice, type RunningSluice } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { startTestSluice, TEST_MASTER_KEY, TEST_MASTER_KEY_TEXT, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-lone-gateway-0123456789';
 
@@ -59,7 +59,7 @@ describe('a gateway started alone', () => {
       gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, storage: `sqlite:${join(dir, 'ledger.db')}`,
       log: { level: 'silent' }, providers: providers(), models,
     }, 'lone gateway');
-    gateway = await startSluice(config, pino({ level: 'silent' }), { director: { url: director.adminURL, token: operator.body.plaintext }, directorPollMs: 100 });
+    gateway = await startSluice(config, pino({ level: 'silent' }), { director: { url: director.adminURL, token: operator.body.plaintext }, directorPollMs: 100, masterKey: TEST_MASTER_KEY });
     gatewayURL = `http://127.0.0.1:${gateway.gateway.port}`;
     // The lone gateway's admin port has no director API of its own.
     assert.equal((await fetch(`http://127.0.0.1:${gateway.admin.port}/api/consumers`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } })).status, 404);
@@ -108,9 +108,19 @@ models:
       refused.stderr.on('data', (chunk: Buffer) => (refusal += chunk.toString()));
       assert.equal(await new Promise((resolve) => refused.once('exit', resolve)), 2);
       assert.match(refusal, /SLUICE_DIRECTOR_TOKEN/);
-      const child = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], {
+      // The director's providers come with their credentials sealed: a gateway without the master key cannot open them.
+      const keyless = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], {
         env: { PATH: process.env.PATH, SLUICE_DIRECTOR_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'],
       });
+      let keylessOutput = '';
+      keyless.stdout.on('data', (chunk: Buffer) => (keylessOutput += chunk.toString()));
+      keyless.stderr.on('data', (chunk: Buffer) => (keylessOutput += chunk.toString()));
+      assert.notEqual(await new Promise((resolve) => keyless.once('exit', resolve)), 0);
+      assert.match(keylessOutput, /SLUICE_MASTER_KEY/);
+      const child = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], {
+        env: { PATH: process.env.PATH, SLUICE_DIRECTOR_TOKEN: token, SLUICE_MASTER_KEY: TEST_MASTER_KEY_TEXT }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -125,7 +135,7 @@ models:
         assert.ok(!output.includes(token) && !output.includes(key), 'no token or key in the logs');
       } finally {
         child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
+        await exited;
       }
     } finally {
       await fresh.stop();

@@ -9,6 +9,7 @@ import { auditContract } from './contract/audit.contract.js';
 import { credentialsContract } from './contract/credentials.contract.js';
 import { directoryContract } from './contract/directory.contract.js';
 import { governanceContract } from './contract/governance.contract.js';
+import { providersContract } from './contract/providers.contract.js';
 
 export type { StoreHarness } from './contract/context.js';
 
@@ -50,6 +51,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
     directoryContract(context);
     credentialsContract(context);
     governanceContract(context);
+    providersContract(context);
     auditContract(context);
     analyticsContract(context);
 

@@ -6,6 +6,11 @@ import { pino } from 'pino';
 import Database from 'better-sqlite3';
 import { startSluice, type RunningSluice, type StartOptions } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
+import { MasterKey } from '../../src/store/master-key.js';
+
+/** The master key test directors seal provider credentials with; lone gateways under test are given it too. */
+export const TEST_MASTER_KEY_TEXT = 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=';
+export const TEST_MASTER_KEY = MasterKey.parse(TEST_MASTER_KEY_TEXT);
 
 export const KEYS = { checkout: 'sk-sluice-test-checkout-0001', search: 'sk-sluice-test-search-0002' } as const;
 
@@ -34,7 +39,7 @@ export async function startTestSluice(overrides: Record<string, unknown>, option
     ],
     ...overrides,
   }, 'test config');
-  const sluice = await startSluice(config, pino({ level: 'silent' }), options);
+  const sluice = await startSluice(config, pino({ level: 'silent' }), { masterKey: TEST_MASTER_KEY, ...options });
   return {
     sluice,
     baseURL: `http://127.0.0.1:${sluice.gateway.port}`,

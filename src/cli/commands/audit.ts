@@ -1,4 +1,5 @@
 // `sluice audit`: the director's change log (who changed what, when, and which fields), newest first, over /api/audit.
+import { AUDIT_ENTITY_TYPES } from '../../store/director-store.js';
 import { AdminClient } from '../admin-client.js';
 import { expectPositionals, parseCommand, parseInteger, SHARED_HELP, type AdminCommand } from '../args.js';
 import { printJson, printTable, printUsage, time } from '../table.js';
@@ -22,7 +23,7 @@ const USAGE = `Usage: sluice audit [options]
 
 The audit log, newest first (${DEFAULT_LIMIT} records unless --limit says otherwise).
 
-  --entity-type T   team, consumer, consumer-key, admin-token, budget, budget-template, rate-limit, resource, webhook
+  --entity-type T   ${AUDIT_ENTITY_TYPES.join(', ')}
   --entity-id I     one entity's records (a name, a key id, provider/model)
   --actor A         one actor's changes (bootstrap-token, sluice.yaml, admin-token:NAME#ID)
   --since ISO       records at or after this time

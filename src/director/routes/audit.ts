@@ -1,11 +1,11 @@
 // /api/audit: the append-only record of every change (who, what, before, after, when), newest first.
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AuditEntityType } from '../../store/director-store.js';
+import { AUDIT_ENTITY_TYPES } from '../../store/director-store.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { errors, iso, isoTime, json, pageQuery } from './schemas.js';
 
-const ENTITY_TYPES = ['team', 'consumer', 'consumer-key', 'admin-token', 'budget', 'budget-template', 'rate-limit', 'resource', 'webhook'] as const satisfies readonly AuditEntityType[];
+const ENTITY_TYPES = AUDIT_ENTITY_TYPES;
 
 const record = z.object({
   id: z.number(), at: z.string(), actor: z.string(), action: z.string(), entityType: z.enum(ENTITY_TYPES), entityId: z.string(),

@@ -186,4 +186,27 @@ export const MIGRATIONS: readonly Migration[] = [
         GROUP BY 1, 2, 3, 4, 5, 6, 7;
     `,
   },
+  {
+    version: 7,
+    name: 'director providers and models',
+    // A provider's settings are a JSON document; its credentials arrive sealed with the master key (src/store/master-key.ts)
+    // and are kept as that ciphertext, beside the names of the fields it holds. Models (with their routes: the targets)
+    // are whole definitions like budgets. References between them are checked by the store, in the change's transaction.
+    sql: ({ types }) => `
+      CREATE TABLE providers (
+        name ${types.key} PRIMARY KEY,
+        settings ${types.json} NOT NULL,
+        credential_fields ${types.json},
+        credentials TEXT,
+        created_at ${types.int64} NOT NULL,
+        updated_at ${types.int64} NOT NULL
+      );
+      CREATE TABLE models (
+        name ${types.key} PRIMARY KEY,
+        definition ${types.json} NOT NULL,
+        created_at ${types.int64} NOT NULL,
+        updated_at ${types.int64} NOT NULL
+      );
+    `,
+  },
 ];

@@ -11,6 +11,7 @@ export const DOCUMENT_ENTITY: Record<DocumentKind, AuditEntityType> = {
   budget: 'budget',
   budgetTemplate: 'budget-template',
   rateLimit: 'rate-limit',
+  model: 'model',
 };
 
 export async function getDocument<T>(read: Reader, kind: DocumentKind, name: string): Promise<StoredDefinition<T> | null> {

@@ -2,8 +2,9 @@
 import type { ResourceStatus } from '../../config/governance-schema.js';
 import type {
   AdminRole, AdminToken, AuditAction, AuditEntityType, AuditRecord, Consumer, ConsumerKey, JsonValue, Resource, StoredDefinition, Team,
-  Webhook,
+  Webhook, ProviderSettings, StoredProvider,
 } from '../director-store.js';
+import type { CredentialField } from '../../config/schema.js';
 import type { Dialect } from '../dialect.js';
 import type { SqlValue } from './session.js';
 
@@ -19,6 +20,9 @@ export interface KeyMatchRow extends ConsumerRow { key_id: string }
 export interface ActiveKeyRow { id: string; consumer: string; hash: string; name: string; expires_at: number | null }
 export interface TokenRow { id: string; name: string; role: AdminRole; team: string | null; prefix: string; created_at: number; revoked_at: number | null }
 export interface DocumentRow { name: string; definition: unknown; created_at: number; updated_at: number }
+export interface ProviderRow {
+  name: string; settings: unknown; credential_fields: unknown; credentials: string | null; created_at: number; updated_at: number;
+}
 export interface ResourceRow { id: string; status: ResourceStatus; note: string | null }
 export interface WebhookRow { id: string; url: string; secret: string; created_at: number }
 export interface AuditRow {
@@ -64,6 +68,16 @@ export class JsonColumns {
 
   document<T>(row: DocumentRow): StoredDefinition<T> {
     return { name: row.name, definition: this.decode(row.definition) as T, createdAt: row.created_at, updatedAt: row.updated_at };
+  }
+
+  provider(row: ProviderRow): StoredProvider {
+    return {
+      name: row.name,
+      settings: this.decode(row.settings) as unknown as ProviderSettings,
+      credentials: row.credentials === null ? null : { fields: (this.decode(row.credential_fields) ?? []) as CredentialField[], sealed: row.credentials },
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
   }
 
   audit(row: AuditRow): AuditRecord {

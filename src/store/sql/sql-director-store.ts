@@ -7,7 +7,9 @@ import type {
   AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
   CreatedAdminToken, CreatedKey, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow,
+  ProviderInput, ProviderPatch, StoredProvider,
 } from '../director-store.js';
+import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
 import * as analytics from './analytics.js';
 import { listAudit } from './audit.js';
@@ -15,6 +17,7 @@ import { Change, translateError, type Reader, type Subject } from './change.js';
 import * as credentials from './credentials.js';
 import * as directory from './directory.js';
 import * as governance from './governance.js';
+import * as providers from './providers.js';
 import { insertTransactions } from './ledger.js';
 import { JsonColumns, type CountRow, type VersionRow } from './rows.js';
 import type { StatementDriver } from './session.js';
@@ -178,6 +181,38 @@ export class SqlDirectorStore implements DirectorStore {
   }
   deleteResource(actor: string, id: string): Promise<void> {
     return this.change(actor, { type: 'resource', id }, (change) => governance.deleteResource(change, id));
+  }
+
+  createProvider(actor: string, provider: ProviderInput): Promise<StoredProvider> {
+    return this.change(actor, { type: 'provider', id: provider.name }, (change) => providers.createProvider(change, provider));
+  }
+  getProvider(name: string): Promise<StoredProvider | null> {
+    return this.read((read) => providers.getProvider(read, name));
+  }
+  listProviders(): Promise<StoredProvider[]> {
+    return this.read((read) => providers.listProviders(read));
+  }
+  updateProvider(actor: string, name: string, patch: ProviderPatch): Promise<StoredProvider> {
+    return this.change(actor, { type: 'provider', id: name }, (change) => providers.updateProvider(change, name, patch));
+  }
+  deleteProvider(actor: string, name: string): Promise<void> {
+    return this.change(actor, { type: 'provider', id: name }, (change) => providers.deleteProvider(change, name));
+  }
+
+  createModel(actor: string, model: ModelConfig): Promise<StoredDefinition<ModelConfig>> {
+    return this.change(actor, { type: 'model', id: model.name }, (change) => providers.createModel(change, model));
+  }
+  getModel(name: string): Promise<StoredDefinition<ModelConfig> | null> {
+    return this.read((read) => providers.getModel(read, name));
+  }
+  listModels(): Promise<StoredDefinition<ModelConfig>[]> {
+    return this.read((read) => providers.listModels(read));
+  }
+  updateModel(actor: string, name: string, model: ModelConfig): Promise<StoredDefinition<ModelConfig>> {
+    return this.change(actor, { type: 'model', id: name }, (change) => providers.updateModel(change, name, model));
+  }
+  deleteModel(actor: string, name: string): Promise<void> {
+    return this.change(actor, { type: 'model', id: name }, (change) => providers.deleteModel(change, name));
   }
 
   createWebhook(actor: string, webhook: WebhookInput): Promise<Webhook> {

@@ -15,6 +15,7 @@ const CONSUMER = 'name, team, owner, labels, models, created_at, updated_at';
 const KEY = 'id, consumer, prefix, name, created_at, expires_at, revoked_at, last_used_at';
 const TOKEN = 'id, name, role, team, prefix, created_at, revoked_at';
 const DOCUMENT = 'name, definition, created_at, updated_at';
+const PROVIDER = 'name, settings, credential_fields, credentials, created_at, updated_at';
 
 export const TRANSACTION_COLUMNS = [
   'request_id', 'started_at', 'operation', 'api', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'stream',
@@ -22,8 +23,8 @@ export const TRANSACTION_COLUMNS = [
   'latency_ms', 'time_to_first_token_ms', 'status', 'error_class', 'attempts', 'served_model', 'violations',
 ] as const;
 
-/** Budgets, budget templates and rate limits share one table shape. */
-export const DOCUMENT_TABLES = { budget: 'budgets', budgetTemplate: 'budget_templates', rateLimit: 'rate_limits' } as const;
+/** Budgets, budget templates, rate limits and models share one table shape. */
+export const DOCUMENT_TABLES = { budget: 'budgets', budgetTemplate: 'budget_templates', rateLimit: 'rate_limits', model: 'models' } as const;
 export type DocumentKind = keyof typeof DOCUMENT_TABLES;
 type DocumentStatement = `${DocumentKind}${'Insert' | 'Get' | 'List' | 'Update' | 'Delete'}`;
 
@@ -50,6 +51,7 @@ function fixedStatements(dialect: Dialect) {
       ORDER BY name LIMIT ?`,
     consumerUpdate: 'UPDATE consumers SET team = ?, owner = ?, labels = ?, models = ?, updated_at = ? WHERE name = ?',
     consumerDelete: 'DELETE FROM consumers WHERE name = ?',
+    consumerModelUsers: `SELECT ${CONSUMER} FROM consumers WHERE models IS NOT NULL ORDER BY name`,
 
     keyInsert: 'INSERT INTO consumer_keys (id, consumer, hash, prefix, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     keyGet: `SELECT ${KEY} FROM consumer_keys WHERE id = ?`,
@@ -76,6 +78,12 @@ function fixedStatements(dialect: Dialect) {
     resourceList: 'SELECT id, status, note FROM resources ORDER BY id',
     resourceUpdate: 'UPDATE resources SET status = ?, note = ? WHERE id = ?',
     resourceDelete: 'DELETE FROM resources WHERE id = ?',
+
+    providerInsert: `INSERT INTO providers (${PROVIDER}) VALUES (?, ?, ?, ?, ?, ?)`,
+    providerGet: `SELECT ${PROVIDER} FROM providers WHERE name = ?`,
+    providerList: `SELECT ${PROVIDER} FROM providers ORDER BY name`,
+    providerUpdate: 'UPDATE providers SET settings = ?, credential_fields = ?, credentials = ?, updated_at = ? WHERE name = ?',
+    providerDelete: 'DELETE FROM providers WHERE name = ?',
 
     webhookInsert: 'INSERT INTO webhooks (id, url, secret, created_at) VALUES (?, ?, ?, ?)',
     webhookGet: 'SELECT id, url, secret, created_at FROM webhooks WHERE id = ?',

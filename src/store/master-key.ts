@@ -1,0 +1,65 @@
+// Provider credentials are sealed with the master key (SLUICE_MASTER_KEY) before they reach the store, and opened only
+// where a gateway builds its routing table: the database, its backups, the audit log and the snapshot lone gateways poll
+// hold ciphertext. AES-256-GCM (node:crypto) with the provider's name as associated data, so a sealed value copied onto
+// another provider's row does not open.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
+const FORMAT = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export class MasterKeyError extends Error {
+  override name = 'MasterKeyError';
+}
+
+export class MasterKey {
+  /** Names the key in every sealed value, so a value sealed under another key is told apart from a corrupt one. */
+  readonly id: string;
+  private readonly key: Buffer;
+
+  private constructor(key: Buffer) {
+    this.key = key;
+    this.id = createHash('sha256').update('sluice master key id\u0000').update(key).digest('hex').slice(0, 8);
+  }
+
+  /** 32 bytes, written as 64 hex digits or as base64 / base64url (what `openssl rand -base64 32` prints). */
+  static parse(text: string, source = 'SLUICE_MASTER_KEY'): MasterKey {
+    const value = text.trim();
+    const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+    if (bytes.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(value) && !/^[A-Za-z0-9+/_-]{43}=?$/.test(value))) {
+      throw new MasterKeyError(`${source}: expected 32 random bytes as 64 hex digits or base64 (e.g. from \`openssl rand -base64 32\`)`);
+    }
+    return new MasterKey(bytes);
+  }
+
+  static generate(): { key: MasterKey; text: string } {
+    const bytes = randomBytes(32);
+    return { key: new MasterKey(bytes), text: bytes.toString('base64') };
+  }
+
+  /** `context` (the provider's name) must be given again to open it. */
+  seal(plaintext: string, context: string): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(context));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return `${FORMAT}.${this.id}.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
+  }
+
+  open(sealed: string, context: string): string {
+    const [format, keyId, payload] = sealed.split('.');
+    if (format !== FORMAT || keyId === undefined || payload === undefined) throw new MasterKeyError(`credentials of "${context}" are not in a known sealed format`);
+    if (keyId !== this.id) {
+      throw new MasterKeyError(`credentials of "${context}" were sealed with master key ${keyId}, not with this process's (${this.id}): set SLUICE_MASTER_KEY to the director's key`);
+    }
+    const bytes = Buffer.from(payload, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, bytes.subarray(0, IV_BYTES));
+    decipher.setAAD(Buffer.from(context));
+    decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    try {
+      return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    } catch {
+      throw new MasterKeyError(`credentials of "${context}" do not open: altered, or sealed for another provider`);
+    }
+  }
+}
