@@ -1,4 +1,4 @@
-// The usage analytics' statements: the rollup upsert every ledger batch runs, and the reads over usage_hourly.
+// The usage analytics' statements: the rollup upserts every ledger batch runs, and the reads over usage_hourly and usage_daily.
 // Static like the rest of the catalogue: one statement per bucket and grouping, chosen by name, so no SQL is assembled per call.
 import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension } from '../director-store.js';
 import type { Dialect } from '../dialect.js';
@@ -44,7 +44,7 @@ function grouped(mask: number): UsageDimension[] {
   return USAGE_DIMENSIONS.filter((_, bit) => (mask & (1 << bit)) !== 0);
 }
 
-export type AnalyticsStatement = `usage:${UsageBucket}:${number}` | `topDrivers:${number}` | 'usageExtent' | `rollupUpsert:${number}`;
+export type AnalyticsStatement = `usage:${UsageBucket}:${number}` | `topDrivers:${number}` | 'usageExtent' | `rollupUpsert:${number}` | `rollupDailyUpsert:${number}`;
 
 /** The grouped reads: 128 groupings x 4 statements, prepared by SQLite only when first used (sqlite-store.ts). */
 export function isGroupedRead(name: string): boolean {
@@ -59,16 +59,29 @@ const FILTERS = `(CAST(? AS TEXT) IS NULL OR u.team = ?) AND (CAST(? AS TEXT) IS
 /** pg reads BIGINT as a number (postgres-store.ts) but SUM of BIGINT is NUMERIC: cast back. */
 const sum = (expression: string, as: string) => `CAST(SUM(${expression}) AS BIGINT) AS ${as}`;
 
-function source(dimensions: readonly UsageDimension[]): string {
+const ROLLUP_COLUMNS = [...ROLLUP_KEY_COLUMNS.slice(1), ...ROLLUP_SUM_COLUMNS].join(', ');
+const inRange = (column: string) => `(${column} >= CAST(? AS BIGINT) AND ${column} < CAST(? AS BIGINT))`;
+
+/**
+ * The rollup rows a read takes, as `u` with an `hour_start`. Hourly reads take usage_hourly; day and month reads take
+ * whole days from usage_daily (a day's row has its start as hour_start) and only the hours of the partial days at the
+ * ends of each period from usage_hourly. Parameters, per period: its head hours, its tail hours, its whole days
+ * (analytics.ts splits them); an empty range is [0, 0).
+ */
+function source(dimensions: readonly UsageDimension[], periods: 0 | 1 | 2): string {
   const join = dimensions.includes('resourceStatus') ? " LEFT JOIN resources AS r ON r.id = u.provider || '/' || u.provider_model" : '';
-  return `usage_hourly AS u${join}`;
+  if (periods === 0) return `usage_hourly AS u${join}`;
+  const each = (column: string, ranges: number) => Array.from({ length: ranges }, () => inRange(column)).join(' OR ');
+  return `(SELECT hour_start, ${ROLLUP_COLUMNS} FROM usage_hourly WHERE ${each('hour_start', 2 * periods)}
+      UNION ALL
+      SELECT day_start AS hour_start, ${ROLLUP_COLUMNS} FROM usage_daily WHERE ${each('day_start', periods)}) AS u${join}`;
 }
 
 const columns = (dimensions: readonly UsageDimension[]) => dimensions.map((d) => `${DIMENSION_SQL[d]} AS ${DIMENSION_COLUMN[d]}`);
 /** 1, 2, ... n: GROUP BY and ORDER BY name output columns by position, the same in both databases. */
 const positions = (count: number) => Array.from({ length: count }, (_, i) => i + 1).join(', ');
 
-/** Parameters: from, to, the filters. */
+/** Parameters: for hours, from and to; for days and months, the period's parts (see source); then the filters. */
 function usageStatement(dialect: Dialect, bucket: UsageBucket, mask: number): string {
   const dimensions = grouped(mask);
   const all = positions(dimensions.length + 1);
@@ -76,8 +89,7 @@ function usageStatement(dialect: Dialect, bucket: UsageBucket, mask: number): st
   const start = bucket === 'hour' ? 'u.hour_start' : '(u.hour_start / 86400000) * 86400000';
   const byHourOrDay = `SELECT ${[`${start} AS bucket_start`, ...columns(dimensions)].join(', ')},
       ${ROLLUP_SUM_COLUMNS.map((column) => sum(`u.${column}`, column)).join(', ')}
-    FROM ${source(dimensions)}
-    WHERE u.hour_start >= CAST(? AS BIGINT) AND u.hour_start < CAST(? AS BIGINT) AND ${FILTERS}
+    FROM ${bucket === 'hour' ? `${source(dimensions, 0)} WHERE ${inRange('u.hour_start')} AND` : `${source(dimensions, 1)} WHERE`} ${FILTERS}
     GROUP BY ${all}`;
   if (bucket !== 'month') return `${byHourOrDay} ORDER BY ${all}`;
   // Months from the days: the month's start (the dialects' date arithmetic) is then worked out once per day and group
@@ -90,8 +102,8 @@ function usageStatement(dialect: Dialect, bucket: UsageBucket, mask: number): st
 }
 
 /**
- * Both periods in one scan: each sum takes the hours of its own period. Parameters: a period's from and to for each sum,
- * in the order current cost, previous cost, current calls, previous calls; then current and previous again for the WHERE;
+ * Both periods in one scan: each sum takes the rows of its own period. Parameters: a period's from and to for each sum,
+ * in the order current cost, previous cost, current calls, previous calls; the parts of current and previous (see source);
  * the filters; the limit. Ungrouped, HAVING keeps an empty scan from answering one row of NULLs.
  */
 function topDriversStatement(mask: number): string {
@@ -101,8 +113,8 @@ function topDriversStatement(mask: number): string {
   return `SELECT * FROM (
     SELECT ${[...columns(dimensions), sum(within('u.cost_micro_usd'), 'current_cost'), sum(within('u.cost_micro_usd'), 'previous_cost'),
       sum(within('u.calls'), 'current_calls'), sum(within('u.calls'), 'previous_calls')].join(', ')}
-    FROM ${source(dimensions)}
-    WHERE ((${inPeriod}) OR (${inPeriod})) AND ${FILTERS}
+    FROM ${source(dimensions, 2)}
+    WHERE ${FILTERS}
     ${dimensions.length === 0 ? 'HAVING COUNT(*) > 0' : `GROUP BY ${positions(dimensions.length)}`}
   ) AS drivers
   ORDER BY ${['ABS(current_cost - previous_cost) DESC', ...dimensions.map((d) => DIMENSION_COLUMN[d])].join(', ')}
@@ -110,12 +122,13 @@ function topDriversStatement(mask: number): string {
 }
 
 /** Adds to a key's sums when it already has a row: each batch's totals are added once, in its own transaction. */
-function rollupUpsert(rows: number): string {
-  const placeholders = `(${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_SUM_COLUMNS].map(() => '?').join(', ')})`;
-  return `INSERT INTO usage_hourly (${[...ROLLUP_KEY_COLUMNS, ...ROLLUP_SUM_COLUMNS].join(', ')})
+function rollupUpsert(table: 'usage_hourly' | 'usage_daily', rows: number): string {
+  const keys = table === 'usage_hourly' ? ROLLUP_KEY_COLUMNS : ['day_start', ...ROLLUP_KEY_COLUMNS.slice(1)];
+  const placeholders = `(${[...keys, ...ROLLUP_SUM_COLUMNS].map(() => '?').join(', ')})`;
+  return `INSERT INTO ${table} (${[...keys, ...ROLLUP_SUM_COLUMNS].join(', ')})
     VALUES ${Array.from({ length: rows }, () => placeholders).join(', ')}
-    ON CONFLICT (${ROLLUP_KEY_COLUMNS.join(', ')}) DO UPDATE SET
-      ${ROLLUP_SUM_COLUMNS.map((column) => `${column} = usage_hourly.${column} + excluded.${column}`).join(', ')}`;
+    ON CONFLICT (${keys.join(', ')}) DO UPDATE SET
+      ${ROLLUP_SUM_COLUMNS.map((column) => `${column} = ${table}.${column} + excluded.${column}`).join(', ')}`;
 }
 
 export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement, string> {
@@ -127,6 +140,9 @@ export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement
     for (const bucket of USAGE_BUCKETS) statements[`usage:${bucket}:${mask}`] = usageStatement(dialect, bucket, mask);
     statements[`topDrivers:${mask}`] = topDriversStatement(mask);
   }
-  for (let rows = 1; rows <= ROLLUP_ROWS_PER_STATEMENT; rows++) statements[`rollupUpsert:${rows}`] = rollupUpsert(rows);
+  for (let rows = 1; rows <= ROLLUP_ROWS_PER_STATEMENT; rows++) {
+    statements[`rollupUpsert:${rows}`] = rollupUpsert('usage_hourly', rows);
+    statements[`rollupDailyUpsert:${rows}`] = rollupUpsert('usage_daily', rows);
+  }
   return statements as Record<AnalyticsStatement, string>;
 }

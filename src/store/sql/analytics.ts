@@ -1,4 +1,5 @@
-// Usage analytics read from the hourly rollups: usage per bucket and group, the biggest cost changes, the span covered.
+// Usage analytics read from the rollups (hourly, and daily for whole days): usage per bucket and group, the biggest cost
+// changes, the span covered.
 // Never reads the ledger's rows: the rollups grow with hours x active keys, not with calls.
 import {
   USAGE_BUCKETS, USAGE_DIMENSIONS, type CostDriver, type TopDriversQuery, type UsageDimension, type UsageFilter, type UsagePeriod,
@@ -7,7 +8,7 @@ import {
 import { StoreInvalid } from '../errors.js';
 import { DIMENSION_COLUMN, groupingMask, type AnalyticsStatement, type DimensionColumns } from './analytics-statements.js';
 import type { Reader } from './change.js';
-import { HOUR_MS } from './rollup.js';
+import { DAY_MS, HOUR_MS } from './rollup.js';
 import type { SqlValue } from './session.js';
 
 interface UsageSqlRow extends DimensionColumns {
@@ -54,12 +55,24 @@ function groupOf(row: DimensionColumns, groupBy: readonly UsageDimension[]): Par
   return group;
 }
 
+/**
+ * A period as the day and month reads take it: its hours before its first whole day, its hours after its last whole day,
+ * and its whole days in between. A period within one day is all head; empty ranges are [0, 0).
+ */
+export function periodParts(period: UsagePeriod): SqlValue[] {
+  const firstDay = Math.ceil(period.from / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor(period.to / DAY_MS) * DAY_MS;
+  if (firstDay >= lastDay) return [period.from, period.to, 0, 0, 0, 0];
+  return [period.from, firstDay, lastDay, period.to, firstDay, lastDay];
+}
+
 export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]> {
   checkPeriod(query, 'usage');
   checkGroupBy(query.groupBy);
   if (!USAGE_BUCKETS.includes(query.bucket)) throw new StoreInvalid(`usage buckets are hour, day or month, got "${String(query.bucket)}"`);
   const statement: AnalyticsStatement = `usage:${query.bucket}:${groupingMask(query.groupBy)}`;
-  const rows = await read.session.all<UsageSqlRow>(statement, [query.from, query.to, ...filterParams(query.filter)]);
+  const period = query.bucket === 'hour' ? [query.from, query.to] : periodParts(query);
+  const rows = await read.session.all<UsageSqlRow>(statement, [...period, ...filterParams(query.filter)]);
   return rows.map((row) => ({
     bucketStart: Number(row.bucket_start),
     group: groupOf(row, query.groupBy),
@@ -82,7 +95,7 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
   const { current, previous } = query;
   const rows = await read.session.all<DriverSqlRow>(`topDrivers:${groupingMask(query.groupBy)}`, [
     current.from, current.to, previous.from, previous.to, current.from, current.to, previous.from, previous.to,
-    current.from, current.to, previous.from, previous.to,
+    ...hourParts(current, previous), ...dayParts(current, previous),
     ...filterParams(query.filter), query.limit,
   ]);
   return rows.map((row) => {
@@ -97,6 +110,24 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
       previousCalls: Number(row.previous_calls),
     };
   });
+}
+
+/**
+ * Both periods' head and tail hours, then both periods' whole days: the order the two-period source takes them. Periods
+ * that overlap are read from the hours alone: a day row of one period could otherwise hold hours the other also reads.
+ */
+function hourParts(current: UsagePeriod, previous: UsagePeriod): SqlValue[] {
+  if (overlap(current, previous)) return [current.from, current.to, 0, 0, previous.from, previous.to, 0, 0];
+  return [...periodParts(current).slice(0, 4), ...periodParts(previous).slice(0, 4)];
+}
+
+function dayParts(current: UsagePeriod, previous: UsagePeriod): SqlValue[] {
+  if (overlap(current, previous)) return [0, 0, 0, 0];
+  return [...periodParts(current).slice(4), ...periodParts(previous).slice(4)];
+}
+
+function overlap(a: UsagePeriod, b: UsagePeriod): boolean {
+  return a.from < b.to && b.from < a.to;
 }
 
 export async function usageExtent(read: Reader): Promise<{ firstHour: number; lastHour: number } | null> {

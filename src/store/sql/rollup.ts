@@ -5,6 +5,7 @@ import { ROLLUP_ROWS_PER_STATEMENT, type AnalyticsStatement } from './analytics-
 import type { SqlSession, SqlValue } from './session.js';
 
 export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
 
 /** What a rollup row sums: the status the client got, 400 and above, is an error (refusals and failures alike). */
 export function statusClass(status: number): 'ok' | 'error' {
@@ -53,11 +54,34 @@ function values(line: RollupLine): SqlValue[] {
   return [...line.key, line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.costMicroUsd, line.unpricedCalls];
 }
 
-/** Runs in the batch's transaction (ledger.ts): the rollups commit with the rows they count, or not at all. */
+/** The hourly lines summed per day (the key's first part a day's start), in key order like the hourly ones. */
+export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
+  const days = new Map<string, RollupLine>();
+  for (const hour of hours) {
+    const key: RollupLine['key'] = [Math.floor(hour.key[0] / DAY_MS) * DAY_MS, ...hour.key.slice(1) as [string, string, string, string, string, string]];
+    const id = JSON.stringify(key);
+    const day = days.get(id);
+    if (day === undefined) {
+      days.set(id, { ...hour, key });
+      continue;
+    }
+    day.calls += hour.calls;
+    day.inputTokens += hour.inputTokens;
+    day.outputTokens += hour.outputTokens;
+    day.cachedInputTokens += hour.cachedInputTokens;
+    day.costMicroUsd += hour.costMicroUsd;
+    day.unpricedCalls += hour.unpricedCalls;
+  }
+  return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
+}
+
+/** Runs in the batch's transaction (ledger.ts): the hourly and daily rollups commit with the rows they count, or not at all. */
 export async function addToRollups(session: SqlSession, rows: readonly Transaction[]): Promise<void> {
-  const lines = rollUp(rows);
-  for (let at = 0; at < lines.length; at += ROLLUP_ROWS_PER_STATEMENT) {
-    const chunk = lines.slice(at, at + ROLLUP_ROWS_PER_STATEMENT);
-    await session.run(`rollupUpsert:${chunk.length}` satisfies AnalyticsStatement, chunk.flatMap(values));
+  const hours = rollUp(rows);
+  for (const [table, lines] of [['rollupUpsert', hours], ['rollupDailyUpsert', rollUpDays(hours)]] as const) {
+    for (let at = 0; at < lines.length; at += ROLLUP_ROWS_PER_STATEMENT) {
+      const chunk = lines.slice(at, at + ROLLUP_ROWS_PER_STATEMENT);
+      await session.run(`${table}:${chunk.length}` satisfies AnalyticsStatement, chunk.flatMap(values));
+    }
   }
 }

@@ -205,6 +205,20 @@ export function analyticsContract(context: ContractContext): void {
           ...['calls', 'input', 'output', 'cached', 'cost', 'unpriced'].map((column) => Number(row[column]))]));
       assert.ok(fromLedger.length > 100, `${fromLedger.length} rollup keys, more than two upsert statements' worth`);
       assert.deepEqual([...fromRollups].sort(), [...fromLedger].sort());
+      // Days from the daily rollups, and the partial days at both ends from the hourly ones, agree with the ledger too.
+      const from = start + 5 * HOUR;
+      const to = end - 3 * HOUR;
+      const daily = (await store.usage({ from, to, bucket: 'day', groupBy: ['team', 'status'] }))
+        .map((row) => JSON.stringify([row.bucketStart, row.group.team, row.group.status, row.calls, row.inputTokens, row.costMicroUsd, row.unpricedCalls]));
+      const ledgerDaily = (await context.query(`SELECT (started_at / 86400000) * 86400000 AS day, COALESCE(team, '') AS team,
+          CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END AS status, COUNT(*) AS calls, SUM(input_tokens) AS input,
+          COALESCE(SUM(cost_micro_usd), 0) AS cost, SUM(CASE WHEN cost_micro_usd IS NULL THEN 1 ELSE 0 END) AS unpriced
+        FROM transactions WHERE started_at >= ${from} AND started_at < ${to} GROUP BY 1, 2, 3`))
+        .map((row) => JSON.stringify([Number(row.day), row.team, row.status, ...['calls', 'input', 'cost', 'unpriced'].map((column) => Number(row[column]))]));
+      assert.ok(new Set(ledgerDaily.map((line) => JSON.parse(line)[0])).size === 3, 'three days: a partial, a whole and a partial one');
+      assert.deepEqual([...daily].sort(), [...ledgerDaily].sort());
+      const [dailyRows] = await context.query(`SELECT COUNT(*) AS count FROM usage_daily WHERE day_start >= ${start} AND day_start < ${end}`);
+      assert.ok(Number(dailyRows?.count) > 0 && Number(dailyRows?.count) < fromLedger.length, 'fewer daily rows than hourly ones');
       const extent = await store.usageExtent();
       assert.ok(extent !== null && extent.firstHour <= start && extent.lastHour >= end - HOUR, JSON.stringify(extent));
     });
@@ -223,19 +237,20 @@ export function analyticsContract(context: ContractContext): void {
     });
 
     // Last in this part: it rebuilds the rollups from the whole ledger, as migration 6 does on an existing database.
-    test('migration 6 rolls up the rows a ledger held before the rollups existed', async () => {
+    test('migrations 6 and 9 roll up the rows a ledger held before the hourly and daily rollups existed', async () => {
       const { store } = context;
       const period = { from: at('2026-09-01T00:00:00Z'), to: at('2027-06-01T00:00:00Z'), bucket: 'day' as const, groupBy: ['team', 'model', 'status'] as const };
       const before = await store.usage({ ...period, groupBy: [...period.groupBy] });
-      // Rows written past the store, as a release without rollups wrote them, then the database taken back to version 5.
+      // Rows written past the store, as a release without rollups wrote them, then the database taken back to before both.
       await context.query(`INSERT INTO transactions (request_id, started_at, operation, api, consumer, team, requested_model, provider,
           provider_model, stream, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd,
           latency_ms, status, attempts)
         VALUES ('old-1', ${at('2027-04-02T10:15:00Z')}, 'chat', 'openai', 'legacy', 'archive', 'gpt-4o-mini', 'openai', 'gpt-4o-mini', 0, 7, 3, 0, 0, 0, 900, 1, 200, 1),
                ('old-2', ${at('2027-04-02T10:45:00Z')}, 'chat', 'openai', 'legacy', 'archive', 'gpt-4o-mini', 'openai', 'gpt-4o-mini', 0, 7, 3, 0, 0, 0, NULL, 1, 200, 1),
                ('old-3', ${at('2027-04-03T00:00:00Z')}, 'chat', 'openai', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 1, 401, 1)`);
+      await context.query('DROP TABLE usage_daily');
       await context.query('DROP TABLE usage_hourly');
-      await context.query('DELETE FROM schema_migrations WHERE version = 6');
+      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9)');
       const reopened = await context.open();
       try {
         const after = await reopened.usage({ ...period, groupBy: [...period.groupBy] });
