@@ -41,6 +41,8 @@ export interface StartOptions {
   clock?: Clock;
   /** How often the director is asked for changes made elsewhere (default 2 s). */
   directorPollMs?: number;
+  /** How often keys' last use is written to the store, or reported to the director (default 10 s). */
+  keyUseFlushMs?: number;
   /** Run as a lone gateway: consumers, keys, budgets and resource statuses come from this director. */
   director?: { url: string; token: string };
   /**
@@ -114,7 +116,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   // Last-used times of keys, written in batches away from any call.
   const touch = setInterval(() => {
     directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
-  }, 10_000);
+  }, options.keyUseFlushMs ?? 10_000);
   touch.unref();
   const api = directory.store === null ? undefined : createDirectorApi({
     store: directory.store,

@@ -10,7 +10,7 @@ import { ApiError, toApiError } from './errors.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
-import { registerGatewayRoutes } from './routes/gateway.js';
+import { KEY_USE_PATH, registerGatewayRoutes } from './routes/gateway.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerProviderRoutes } from './routes/providers.js';
@@ -42,6 +42,9 @@ export interface RouteDeps {
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
 
+/** Successful POSTs that record what happened rather than change what the director serves. */
+const NOT_CHANGES = new Set([KEY_USE_PATH]);
+
 export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   const app = new OpenAPIHono<ApiEnv>({
     // Validation failures name every field in error, by its path in the request.
@@ -60,7 +63,8 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     if (c.req.path === '/api/openapi.json') return next();
     c.set('caller', await authenticator.authenticate(c.req.header('authorization')));
     await next();
-    if (c.req.method !== 'GET' && c.res.status < 400) await options.onChange();
+    // Reports of use are not changes to what gateways serve: no snapshot rebuild for them.
+    if (c.req.method !== 'GET' && c.res.status < 400 && !NOT_CHANGES.has(c.req.path)) await options.onChange();
   });
 
   const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey };

@@ -18,7 +18,7 @@ export interface Directory {
   store: DirectorStore | null;
   /** Called with a reloaded sluice.yaml before the snapshot is rebuilt. */
   reloaded(next: SluiceConfig): Promise<void>;
-  /** Last-used times of keys (a lone gateway has no store to write them to). */
+  /** Last-used times of keys: to the store, or reported to the director by a lone gateway. */
   recordKeyUse(usage: ReadonlyMap<string, number>): Promise<void>;
   close(): Promise<void>;
 }
@@ -54,7 +54,7 @@ export async function openRemoteDirectory(url: string, token: string, config: Sl
     initial,
     store: null,
     reloaded: async () => undefined,
-    recordKeyUse: async () => undefined,
+    recordKeyUse: (usage) => (usage.size === 0 ? Promise.resolve() : source.recordKeyUse(usage)),
     close: async () => undefined,
   };
 }

@@ -7,10 +7,12 @@ const TIMEOUT_MS = 5_000;
 
 export class RemoteDirector implements DirectorySource {
   private readonly url: string;
+  private readonly keyUseUrl: string;
   private readonly token: string;
 
   constructor(directorUrl: string, token: string) {
     this.url = `${directorUrl.replace(/\/+$/, '')}/api/gateway/snapshot`;
+    this.keyUseUrl = `${directorUrl.replace(/\/+$/, '')}/api/gateway/key-use`;
     this.token = token;
   }
 
@@ -20,6 +22,20 @@ export class RemoteDirector implements DirectorySource {
 
   changedSince(version: number): Promise<DirectoryParts | null> {
     return this.fetch(version);
+  }
+
+  /** Tells the director when keys were last used; an answer other than 204 is an error (the caller logs it). */
+  async recordKeyUse(usage: ReadonlyMap<string, number>): Promise<void> {
+    const keys = [...usage].map(([id, lastUsedAt]) => ({ id, lastUsedAt }));
+    for (let at = 0; at < keys.length; at += 10_000) {
+      const response = await request(this.keyUseUrl, {
+        method: 'POST', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS,
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ keys: keys.slice(at, at + 10_000) }),
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 204) throw new Error(`director answered ${response.statusCode} for ${this.keyUseUrl}: ${text.slice(0, 300)}`);
+    }
   }
 
   private async fetch(version: number | null): Promise<DirectoryParts | null> {

@@ -28,9 +28,9 @@ describe('a gateway started alone', () => {
     });
     return { status: response.status, body: await response.json() as any };
   };
-  const call = async (key: string) => (await fetch(`${gatewayURL}/v1/chat/completions`, {
+  const call = async (key: string, model = 'gpt-4o-mini') => (await fetch(`${gatewayURL}/v1/chat/completions`, {
     method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+    body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
   })).status;
   const eventually = async (what: () => Promise<boolean>, label: string) => {
     for (let i = 0; i < 100; i++) {
@@ -59,7 +59,7 @@ describe('a gateway started alone', () => {
       gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, storage: `sqlite:${join(dir, 'ledger.db')}`,
       log: { level: 'silent' }, providers: providers(), models,
     }, 'lone gateway');
-    gateway = await startSluice(config, pino({ level: 'silent' }), { director: { url: director.adminURL, token: operator.body.plaintext }, directorPollMs: 100, masterKey: TEST_MASTER_KEY });
+    gateway = await startSluice(config, pino({ level: 'silent' }), { director: { url: director.adminURL, token: operator.body.plaintext }, directorPollMs: 100, keyUseFlushMs: 100, masterKey: TEST_MASTER_KEY });
     gatewayURL = `http://127.0.0.1:${gateway.gateway.port}`;
     // The lone gateway's admin port has no director API of its own.
     assert.equal((await fetch(`http://127.0.0.1:${gateway.admin.port}/api/consumers`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } })).status, 404);
@@ -73,6 +73,16 @@ describe('a gateway started alone', () => {
 
     assert.equal((await api('PUT', '/api/budgets/edge-two', { name: 'edge-two', consumers: { consumer: 'edge-app' }, measure: 'requests', limit: 1000, window: 'day' })).status, 200);
     await eventually(async () => (await call(key)) === 200, 'the raised limit reaches the lone gateway');
+
+    // A provider (its credentials sealed in the snapshot) and a model added through the director's API serve here too.
+    assert.equal((await api('POST', '/api/providers', { name: 'edge-upstream', type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-edge-upstream-secret' })).status, 201);
+    assert.equal((await api('POST', '/api/models', { name: 'edge-model', targets: [{ provider: 'edge-upstream', model: 'edge-1' }] })).status, 201);
+    await eventually(async () => (await call(key, 'edge-model')) === 200, 'the model added through the API serves at the lone gateway');
+    assert.equal(mock.received.at(-1)!.headers.authorization, 'Bearer sk-edge-upstream-secret');
+    assert.equal(mock.received.at(-1)!.body.model, 'edge-1');
+
+    // The lone gateway reports its keys' last use to the director.
+    await eventually(async () => typeof (await api('GET', '/api/consumers/edge-app/keys')).body.items[0]?.lastUsedAt === 'string', 'the key\'s last use reaches the director');
 
     await director.stop();
     for (let i = 0; i < 5; i++) assert.equal(await call(key), 200, 'the last good snapshot keeps serving');
