@@ -46,7 +46,7 @@ interface Bench {
   baseline(): Promise<string[]>;
   /** What a database that has been running a while would have: planner statistics (and PostgreSQL's visibility map). */
   settle(): Promise<void>;
-  sizes(): Promise<{ bytes: number; rollupRows: number; ledgerRows: number }>;
+  sizes(): Promise<{ bytes: number; rollupRows: number; dailyRows: number; ledgerRows: number }>;
   close(): Promise<void>;
 }
 
@@ -86,7 +86,7 @@ async function sqliteBench(): Promise<Bench> {
     },
     sizes: async () => {
       const count = (table: string) => Number((connection().prepare(`SELECT COUNT(*) AS count FROM ${table}`).get() as { count: number }).count);
-      return { bytes: statSync(path).size, rollupRows: count('usage_hourly'), ledgerRows: count('transactions') };
+      return { bytes: statSync(path).size, rollupRows: count('usage_hourly'), dailyRows: count('usage_daily'), ledgerRows: count('transactions') };
     },
     close: async () => {
       db?.close();
@@ -129,12 +129,13 @@ async function postgresBench(): Promise<Bench> {
     settle: async () => {
       await (await connection()).query('VACUUM ANALYZE transactions');
       await (await connection()).query('VACUUM ANALYZE usage_hourly');
+      await (await connection()).query('VACUUM ANALYZE usage_daily');
     },
     sizes: async () => {
       const c = await connection();
       const count = async (table: string) => Number((await c.query(`SELECT COUNT(*) AS count FROM ${table}`)).rows[0].count);
       const bytes = Number((await c.query('SELECT pg_database_size(current_database()) AS bytes')).rows[0].bytes);
-      return { bytes, rollupRows: await count('usage_hourly'), ledgerRows: await count('transactions') };
+      return { bytes, rollupRows: await count('usage_hourly'), dailyRows: await count('usage_daily'), ledgerRows: await count('transactions') };
     },
     close: async () => {
       if (connected) await client.end();
@@ -198,7 +199,7 @@ async function measure(kind: string, shape: LedgerShape): Promise<string[]> {
     const agree = JSON.stringify(rollups.result) === JSON.stringify([...baseline.result].sort());
     return [
       `${kind}: ${count(sizes.ledgerRows)} ledger rows -> ${count(sizes.rollupRows)} hourly rollup rows `
-        + `(${(sizes.ledgerRows / Math.max(1, sizes.rollupRows)).toFixed(1)} calls per rollup row); loaded in ${loadSeconds.toFixed(0)} s `
+        + `(${(sizes.ledgerRows / Math.max(1, sizes.rollupRows)).toFixed(1)} calls per rollup row), ${count(sizes.dailyRows)} daily; loaded in ${loadSeconds.toFixed(0)} s `
         + `through insertTransactions; database ${(sizes.bytes / 2 ** 30).toFixed(2)} GiB`,
       `  ${'query: 90 days by team, daily buckets'.padEnd(44)}${'warm-up'.padStart(8)}${'median'.padStart(8)}${'min'.padStart(8)}  (ms)  rows`,
       `  ${'usage() from the rollups'.padEnd(44)}${ms(rollups.warmUp)}${ms(rollups.median)}${ms(rollups.min)}        ${rollups.result.length}`,
