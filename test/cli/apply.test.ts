@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliFor, emptyDir, row } from '../support/cli.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const TOKEN = 'sa-bootstrap-cli-test-token-000001';
 
@@ -16,9 +16,11 @@ function governance(limit: number, tier: string): string {
 teams:
   - { name: finance, owner: "\${FINANCE_OWNER}" }
   - { name: data, owner: dan@example.com }
+models:
+  - { name: gpt-4o-batch, targets: [{ provider: openai, model: gpt-4o }], pricing: { input: 1.25, output: 5 } }
 consumers:
   - { name: billing, team: finance, owner: alice@example.com, labels: { tier: ${tier} }, models: [gpt-4o-mini] }
-  - { name: etl, team: data }
+  - { name: etl, team: data, models: [gpt-4o-batch] }
 budgets:
   - name: finance-monthly
     consumers: { team: finance }
@@ -41,7 +43,7 @@ resources:
 }
 
 const ENTITIES = [
-  'team finance', 'team data', 'consumer billing', 'consumer etl', 'budget finance-monthly', 'budget billing-daily',
+  'team finance', 'team data', 'model gpt-4o-batch', 'consumer billing', 'consumer etl', 'budget finance-monthly', 'budget billing-daily',
   'budget template per-batch-service', 'rate limit default-rpm', 'resource openai/gpt-4o-mini', 'resource openai/gpt-4o',
 ];
 
@@ -88,22 +90,22 @@ describe('sluice apply', () => {
     const said = lines(dry.stdout);
     for (const entity of ENTITIES) assert.equal(said.get(entity), 'would create', entity);
     assert.equal(said.get('resource openai/o1'), 'unchanged', 'an unlisted resource is already unreviewed');
-    assert.match(dry.stdout, /10 would be created, 0 would be updated, 1 unchanged; nothing was changed\n$/);
+    assert.match(dry.stdout, /11 would be created, 0 would be updated, 1 unchanged; nothing was changed\n$/);
     assert.equal((await cli(['budgets', 'list'])).stdout, 'no budgets\n');
     assert.equal((await cli(['audit', '--json', '--limit', '1000'])).stdout, auditBefore, 'no change was made');
   });
 
-  test('applies the file in order (teams, consumers, the rest), then a second apply changes nothing', async () => {
+  test('applies the file in order (teams, models, consumers, the rest), then a second apply changes nothing', async () => {
     const first = await cli(['apply', '-f', file], { env });
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual([...lines(first.stdout).keys()], [...ENTITIES.slice(0, 10), 'resource openai/o1']);
+    assert.deepEqual([...lines(first.stdout).keys()], [...ENTITIES.slice(0, 11), 'resource openai/o1']);
     for (const entity of ENTITIES) assert.equal(lines(first.stdout).get(entity), 'created', entity);
-    assert.match(first.stdout, /10 created, 0 updated, 1 unchanged\n$/);
+    assert.match(first.stdout, /11 created, 0 updated, 1 unchanged\n$/);
 
     const second = await cli(['apply', '-f', file], { env });
     assert.equal(second.code, 0, second.stderr);
     assert.ok([...lines(second.stdout).values()].every((action) => action === 'unchanged'), second.stdout);
-    assert.match(second.stdout, /nothing to change; all 11 already match\n$/);
+    assert.match(second.stdout, /nothing to change; all 12 already match\n$/);
 
     const budgets = (await cli(['budgets', 'list'])).stdout;
     assert.deepEqual(row(budgets, 'finance-monthly'), ['finance-monthly', 'team finance', 'model gpt-4o', 'cost_usd', '$2000', 'month', 'enforce', 'downgrade to gpt-4o-mini']);
@@ -115,6 +117,9 @@ describe('sluice apply', () => {
     assert.equal(limit.per, 'consumer');
     assert.deepEqual(row((await cli(['resources', 'list'])).stdout, 'openai/gpt-4o'), ['openai/gpt-4o', 'unsanctioned', '-']);
     assert.deepEqual(row((await cli(['consumers', 'list'])).stdout, 'billing'), ['billing', 'finance', 'alice@example.com', 'tier=batch', 'gpt-4o-mini']);
+    // The model applied serves at once, routed to its target.
+    const served = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
+    assert.ok(((await served.json()) as { data: Array<{ id: string }> }).data.some((m) => m.id === 'gpt-4o-batch'));
   });
 
   test('an edit updates only what changed, naming the fields; a dry run of it names them too', async () => {
@@ -131,7 +136,7 @@ describe('sluice apply', () => {
     assert.equal(said.get('consumer billing'), 'updated (labels)');
     assert.equal(said.get('budget finance-monthly'), 'updated (limit)');
     assert.equal(said.get('team data'), 'unchanged');
-    assert.match(applied.stdout, /0 created, 3 updated, 8 unchanged\n$/);
+    assert.match(applied.stdout, /0 created, 3 updated, 9 unchanged\n$/);
     const audit = (await cli(['audit', '--entity-type', 'budget', '--entity-id', 'finance-monthly'])).stdout;
     assert.deepEqual(audit.trimEnd().split('\n').slice(1).map((line) => line.split(/ {2,}/).slice(2)), [
       ['update', 'budget', 'finance-monthly', 'limit'],

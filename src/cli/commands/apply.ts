@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetSchema, budgetTemplateSchema, governanceFields, rateLimitSchema } from '../../config/governance-schema.js';
 import { ConfigError, formatIssues, parseYamlWithEnv } from '../../config/load.js';
+import { modelSchema } from '../../config/schema.js';
 import { AdminClient, ApiFailure, apiPath } from '../admin-client.js';
 import { expectPositionals, parseCommand, SHARED_HELP, UsageError, type AdminCommand } from '../args.js';
 import { printJson, printUsage } from '../table.js';
@@ -11,11 +12,12 @@ import type { ResourceView } from './resources.js';
 
 const USAGE = `Usage: sluice apply -f FILE [--dry-run]
 
-Creates or updates what FILE declares, in this order: teams, consumers, budgets, budgetTemplates, rateLimits,
-resources. Entities that already match are left alone; nothing is deleted. \${ENV} is replaced as in sluice.yaml.
+Creates or updates what FILE declares, in this order: teams, models, consumers, budgets, budgetTemplates,
+rateLimits, resources. Entities that already match are left alone; nothing is deleted. \${ENV} is replaced as in sluice.yaml.
 With --dry-run only reads are sent, and each line says what would be done. "-f -" reads the file from stdin.
 
   teams:           [{ name, owner }]
+  models:          [{ name, targets, pricing, retry }]             as in sluice.yaml (providers: the API or sluice.yaml)
   consumers:       [{ name, team, owner, labels, models }]     (keys are made with \`sluice keys create\`)
   budgets, budgetTemplates, rateLimits:                       as in sluice.yaml
   resources:       { provider/model: sanctioned | unsanctioned | unreviewed }
@@ -33,6 +35,7 @@ const consumer = z.object({
 }).strict();
 const applyFile = z.object({
   teams: z.array(team).default([]),
+  models: z.array(modelSchema).default([]),
   consumers: z.array(consumer).default([]),
   budgets: z.array(budgetSchema).default([]),
   budgetTemplates: z.array(budgetTemplateSchema).default([]),
@@ -78,7 +81,7 @@ export function readApplyFile(text: string, source: string, env: NodeJS.ProcessE
   const result = applyFile.safeParse(raw);
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues, source));
   const problems: string[] = [];
-  for (const key of ['teams', 'consumers', 'budgets', 'budgetTemplates', 'rateLimits'] as const) {
+  for (const key of ['teams', 'models', 'consumers', 'budgets', 'budgetTemplates', 'rateLimits'] as const) {
     const seen = new Set<string>();
     result.data[key].forEach(({ name }, i) => {
       if (seen.has(name)) problems.push(`${source}: ${key}[${i}].name: "${name}" is declared twice`);
@@ -102,11 +105,26 @@ function differences(current: Record<string, unknown>, desired: Record<string, u
   return [...keys].filter((key) => canonical(current[key]) !== canonical(desired[key]));
 }
 
-/** The stored form of a budget, template or rate limit, without the store's times, to compare with the file's. */
+/** The stored form of a model, budget, template or rate limit, without the store's times, to compare with the file's. */
 function definitionOf(stored: Record<string, unknown> | null): Record<string, unknown> | null {
   if (stored === null) return null;
   const { createdAt: _created, updatedAt: _updated, ...definition } = stored;
   return definition;
+}
+
+/** Definitions kept whole by name (models, budgets, templates, rate limits): POST to create, PUT to replace. */
+function policySteps(steps: Step[], client: AdminClient, definitions: ReadonlyArray<{ name: string }>, policy: { key: string; kind: string; path: string }): void {
+  definitions.forEach((definition, i) => {
+    const one = `${policy.path}${apiPath`/${definition.name}`}`;
+    steps.push({
+      // The file's value has sluice.yaml's defaults filled in by the same schema the API applies, so a stored
+      // definition made from this file compares equal to it.
+      kind: policy.kind, name: definition.name, path: `${policy.key}[${i}]`, desired: { ...definition },
+      current: async () => definitionOf(await client.find<Record<string, unknown>>(one)),
+      create: () => client.request('POST', policy.path, definition),
+      update: () => client.request('PUT', one, definition),
+    });
+  });
 }
 
 function stepsFor(file: ApplyFile, client: AdminClient): Step[] {
@@ -120,6 +138,8 @@ function stepsFor(file: ApplyFile, client: AdminClient): Step[] {
     create: () => client.request('POST', '/api/teams', { name: t.name, owner: t.owner }),
     update: () => client.request('PATCH', apiPath`/api/teams/${t.name}`, { owner: t.owner }),
   }));
+  // Models before consumers and budgets, which may name them.
+  policySteps(steps, client, file.models, { key: 'models', kind: 'model', path: '/api/models' });
   file.consumers.forEach((c, i) => {
     // The file states the whole consumer, as sluice.yaml does: a field left out is cleared, not kept.
     const desired = { team: c.team ?? null, owner: c.owner ?? null, labels: c.labels, models: c.models ?? null };
@@ -138,19 +158,7 @@ function stepsFor(file: ApplyFile, client: AdminClient): Step[] {
     { key: 'budgetTemplates', kind: 'budget template', path: '/api/budget-templates' },
     { key: 'rateLimits', kind: 'rate limit', path: '/api/rate-limits' },
   ] as const;
-  for (const policy of policies) {
-    file[policy.key].forEach((definition: { name: string }, i: number) => {
-      const one = `${policy.path}${apiPath`/${definition.name}`}`;
-      steps.push({
-        // The file's value has sluice.yaml's defaults filled in by the same schema the API applies, so a stored
-        // definition made from this file compares equal to it.
-        kind: policy.kind, name: definition.name, path: `${policy.key}[${i}]`, desired: { ...definition },
-        current: async () => definitionOf(await client.find<Record<string, unknown>>(one)),
-        create: () => client.request('POST', policy.path, definition),
-        update: () => client.request('PUT', one, definition),
-      });
-    });
-  }
+  for (const policy of policies) policySteps(steps, client, file[policy.key], policy);
   let resources: Promise<Map<string, ResourceView>> | undefined;
   for (const [id, status] of Object.entries(file.resources)) {
     steps.push({
