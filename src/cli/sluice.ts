@@ -22,9 +22,11 @@ Admin commands (the director API on the admin port; run "sluice COMMAND --help" 
   budgets            list, get, delete budgets
   templates          list, get, delete budget templates
   ratelimits         list, get, delete rate limits
+  providers          list, get, delete providers (credentials: only which are set)
+  models             list, get, delete models and their routes
   resources          list resources, set one's status (sanctioned, unsanctioned, unreviewed)
   audit              the audit log, newest first
-  apply -f FILE      create or update teams, consumers, policies and resources to match a YAML file
+  apply -f FILE      create or update teams, models, consumers, policies and resources to match a YAML file
   They take --url URL (default $SLUICE_ADMIN_URL, else http://127.0.0.1:4001), --token TOKEN
   (default $SLUICE_ADMIN_TOKEN, else ./data/admin.token) and --json.
 

@@ -177,6 +177,20 @@ describe('sluice admin commands', () => {
     assert.equal((await cli(['keys', 'revoke', 'checkout', freshId])).code, 1, 'revoking twice is refused by the API');
   });
 
+  test('lists providers with which credentials are set but never their values, and models with their routes', async () => {
+    const providers = await cli(['providers', 'list']);
+    assert.equal(providers.code, 0, providers.stderr);
+    assert.deepEqual(row(providers.stdout, 'openai'), ['openai', 'openai', `${mock.url}/v1`, 'apiKey']);
+    const one = await cli(['providers', 'get', 'openai', '--json']);
+    assert.deepEqual(JSON.parse(one.stdout).credentials, ['apiKey']);
+    for (const output of [providers.stdout, one.stdout]) assert.ok(!output.includes('sk-upstream-not-real'), 'no credential in the output');
+    const models = await cli(['models', 'list']);
+    assert.equal(row(models.stdout, 'gpt-4o-mini')?.[1], 'openai/gpt-4o-mini');
+    const inUse = await cli(['providers', 'delete', 'openai']);
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, /models route to it/);
+  });
+
   test('sets a resource status and lists it', async () => {
     const set = await cli(['resources', 'set', 'openai/gpt-4o', 'unsanctioned', '--note', 'not reviewed by legal']);
     assert.equal(set.code, 0, set.stderr);

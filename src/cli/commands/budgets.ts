@@ -6,13 +6,15 @@ import { dispatchVerb, expectPositionals, parseCommand, SHARED_HELP, type AdminC
 import { labelList, printFields, printJson, printTable, printUsage, time, type Cell } from '../table.js';
 
 /** What the API answers for each: the definition as sluice.yaml spells it, with the store's times. */
-type Stored<T> = T & { createdAt: string; updatedAt: string };
+export type Stored<T> = T & { createdAt: string; updatedAt: string };
 
-interface PolicyKind<T> {
+export interface PolicyKind<T> {
   noun: string;
   plural: string;
   command: string;
   path: string;
+  /** How they are created and changed, for the usage text (default: `sluice apply`). */
+  howToChange?: string;
   columns: string[];
   row(value: Stored<T>): Cell[];
   fields(value: Stored<T>): Array<[string, Cell]>;
@@ -47,7 +49,7 @@ function limit(value: { measure: string; limit: number }): string {
   return value.measure === 'cost_usd' ? `$${value.limit}` : String(value.limit);
 }
 
-function times(value: { createdAt: string; updatedAt: string }): Array<[string, Cell]> {
+export function times(value: { createdAt: string; updatedAt: string }): Array<[string, Cell]> {
   return [['created', time(value.createdAt)], ['updated', time(value.updatedAt)]];
 }
 
@@ -83,14 +85,14 @@ const RATE_LIMITS: PolicyKind<RateLimitConfig> = {
   ],
 };
 
-function policyCommand<T extends { name: string }>(kind: PolicyKind<T>): AdminCommand {
+export function policyCommand<T extends { name: string }>(kind: PolicyKind<T>): AdminCommand {
   const usage = `Usage: sluice ${kind.command} <subcommand> [options]
 
   list          every ${kind.noun}
   get NAME      one ${kind.noun}
   delete NAME   remove a ${kind.noun}
 
-To create or change ${kind.plural}, declare them in a file and run \`sluice apply -f FILE\`.
+${kind.howToChange ?? `To create or change ${kind.plural}, declare them in a file and run \`sluice apply -f FILE\`.`}
 ${SHARED_HELP}`;
 
   const list = async (args: string[]): Promise<number> => {

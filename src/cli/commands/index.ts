@@ -7,6 +7,7 @@ import { budgetsCommand, rateLimitsCommand, templatesCommand } from './budgets.j
 import { consumersCommand } from './consumers.js';
 import { keysCommand } from './keys.js';
 import { resourcesCommand } from './resources.js';
+import { modelsCommand, providersCommand } from './routing.js';
 import { teamsCommand } from './teams.js';
 
 const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
@@ -16,6 +17,8 @@ const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['budgets', budgetsCommand],
   ['templates', templatesCommand],
   ['ratelimits', rateLimitsCommand],
+  ['providers', providersCommand],
+  ['models', modelsCommand],
   ['resources', resourcesCommand],
   ['audit', auditCommand],
   ['apply', applyCommand],
