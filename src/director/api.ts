@@ -14,6 +14,7 @@ import { KEY_USE_PATH, registerGatewayRoutes } from './routes/gateway.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerProviderRoutes } from './routes/providers.js';
+import { OBSERVATIONS_PATH, registerReconciliationRoutes } from './routes/reconciliation.js';
 import { registerReportRoutes } from './routes/reports.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerTeamRoutes } from './routes/teams.js';
@@ -43,7 +44,7 @@ export interface RouteDeps {
 export type DirectorApi = OpenAPIHono<ApiEnv>;
 
 /** Successful POSTs that record what happened rather than change what the director serves. */
-const NOT_CHANGES = new Set([KEY_USE_PATH]);
+const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH]);
 
 export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   const app = new OpenAPIHono<ApiEnv>({
@@ -80,6 +81,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerGatewayRoutes(app, deps);
   registerUsageRoutes(app, deps);
   registerReportRoutes(app, deps);
+  registerReconciliationRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

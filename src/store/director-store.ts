@@ -2,6 +2,7 @@
 import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../config/governance-schema.js';
 import type { CredentialField, ModelConfig, ProviderConfig } from '../config/schema.js';
 import type { Transaction } from '../ledger/transaction.js';
+import type { Hints, Identity, ObservationSource, RuleMatch } from '../policy/discovery.js';
 
 export { StoreConflict, StoreError, StoreInvalid, StoreNotFound, type ConflictReason } from './errors.js';
 
@@ -184,7 +185,7 @@ export interface WebhookInput {
 
 export const AUDIT_ENTITY_TYPES = [
   'team', 'consumer', 'consumer-key', 'admin-token', 'budget', 'budget-template', 'rate-limit', 'resource', 'webhook',
-  'provider', 'model',
+  'provider', 'model', 'discovered-consumer', 'reconciliation-rule',
 ] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
 export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'rotate';
@@ -288,7 +289,7 @@ export interface CostDriver {
  * taken names and broken references reject with StoreConflict. Listings are ordered by name (byte order) or id.
  * The audit log can only be appended to: no method changes or removes a record, and the schema refuses it too.
  */
-export interface DirectorStore {
+export interface DirectorStore extends ReconciliationStore {
   readonly dialect: 'sqlite' | 'postgres';
 
   /** Incremented by every committed change but touchKeys: gateways poll it (as an ETag) to know when to reload. */
@@ -405,6 +406,112 @@ export interface DirectorStore {
   usageExtent(): Promise<{ firstHour: EpochMs; lastHour: EpochMs } | null>;
 
   close(): Promise<void>;
+}
+
+/** One call (or `calls` calls) an observer of traffic saw, whose consumer Sluice may not know. */
+export interface Observation {
+  /** Who saw it, e.g. `discovery-proxy@10.0.0.5` or a gateway's name. */
+  observer: string;
+  at: EpochMs;
+  source: ObservationSource;
+  provider: string;
+  model: string;
+  /** Default 1. */
+  calls?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Integer micro-USD; absent or null: unpriced. */
+  costMicroUsd?: number | null;
+}
+
+export const DISCOVERY_STATUSES = ['pending', 'resolved', 'ignored'] as const;
+export type DiscoveryStatus = (typeof DISCOVERY_STATUSES)[number];
+
+/** Traffic from a caller Sluice did not know, keyed by its strongest hint (policy/discovery.ts), and what an admin made of it. */
+export interface DiscoveredConsumer {
+  id: number;
+  identity: Identity;
+  hints: Hints;
+  firstSeenAt: EpochMs;
+  lastSeenAt: EpochMs;
+  calls: number;
+  status: DiscoveryStatus;
+  /** The consumer its usage is attributed to, when resolved. */
+  consumer: string | null;
+  /** The actor who resolved or ignored it, or `rule:<id>` for a rule. */
+  resolvedBy: string | null;
+  resolvedAt: EpochMs | null;
+}
+
+export interface DiscoveredConsumerFilter {
+  status?: DiscoveryStatus;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** Exactly one: attribute to an existing consumer, create one and attribute to it, or ignore (its usage stays unattributed). */
+export type DiscoveryResolution = { consumer: string } | { create: ConsumerInput } | { ignore: true };
+
+/** What one intake batch did: rows written, and each discovered consumer it touched as it now is. */
+export interface IntakeResult {
+  recorded: number;
+  consumers: DiscoveredConsumer[];
+}
+
+/** A provider/model the ledger has seen (gateway calls and observations) with no status, or an explicit `unreviewed`. */
+export interface DiscoveredResource {
+  id: string;
+  provider: string;
+  model: string;
+  /** Whole UTC hours: the rollups' grain. */
+  firstSeenAt: EpochMs;
+  lastSeenAt: EpochMs;
+  calls: number;
+}
+
+export interface ReconciliationRuleInput {
+  match: RuleMatch;
+  consumer: string;
+  note?: string | null;
+}
+
+export interface ReconciliationRule {
+  id: number;
+  match: RuleMatch;
+  consumer: string;
+  note: string | null;
+  createdAt: EpochMs;
+}
+
+/** Reconciliation: the part of the store that turns traffic from unknown callers into attributed usage. */
+export interface ReconciliationStore {
+  /**
+   * Records the batch all or nothing: a ledger row per observation (operation `observed`, api `discovery`, its calls and
+   * usage, in the hourly and daily rollups), and the discovered consumer of each (created, or its hints, times and calls
+   * merged). A resolved discovered consumer's new usage goes to its consumer; a pending one whose observation a rule
+   * matches (oldest rule first) is resolved by that rule, its past usage moved with it. Not an admin change: no config
+   * version, no audit record. StoreInvalid for an observation without an identifying hint or with a malformed one.
+   */
+  recordObservations(observations: readonly Observation[]): Promise<IntakeResult>;
+  getDiscoveredConsumer(id: number): Promise<DiscoveredConsumer | null>;
+  /** In the order first discovered; keyset-paginated. */
+  listDiscoveredConsumers(filter?: DiscoveredConsumerFilter): Promise<Page<DiscoveredConsumer>>;
+  /**
+   * Resolves (or re-resolves) one, audited as `discovered-consumer`: every ledger row of it gets the consumer and its team
+   * (none when ignored), and the rollups move with them, in one transaction. StoreNotFound for an unknown id; StoreConflict
+   * (`reference`) for a consumer that does not exist or a new consumer's team that does not; (`duplicate`) for a taken name.
+   */
+  resolveDiscoveredConsumer(actor: string, id: number, resolution: DiscoveryResolution): Promise<DiscoveredConsumer>;
+  /** Ordered by provider/model. Derived from the hourly rollups: nothing is written on the gateway's path. */
+  listDiscoveredResources(): Promise<DiscoveredResource[]>;
+  /** Audited; also resolves every pending discovered consumer it matches (each audited), their past usage moved. */
+  createReconciliationRule(actor: string, rule: ReconciliationRuleInput): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }>;
+  getReconciliationRule(id: number): Promise<ReconciliationRule | null>;
+  /** Oldest first: the order intake tries them in. */
+  listReconciliationRules(): Promise<ReconciliationRule[]>;
+  /** What it resolved stays resolved. */
+  deleteReconciliationRule(actor: string, id: number): Promise<void>;
 }
 
 export interface DirectorStoreOptions {

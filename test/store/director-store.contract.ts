@@ -10,6 +10,7 @@ import { credentialsContract } from './contract/credentials.contract.js';
 import { directoryContract } from './contract/directory.contract.js';
 import { governanceContract } from './contract/governance.contract.js';
 import { providersContract } from './contract/providers.contract.js';
+import { reconciliationContract } from './contract/reconciliation.contract.js';
 
 export type { StoreHarness } from './contract/context.js';
 
@@ -54,6 +55,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
     providersContract(context);
     auditContract(context);
     analyticsContract(context);
+    reconciliationContract(context);
 
     // Last, once every other test has made its changes and handed out its secrets.
     test('no key, token or webhook secret handed out by any test appears in any audit record', async () => {

@@ -6,6 +6,7 @@ import { auditCommand } from './audit.js';
 import { budgetsCommand, rateLimitsCommand, templatesCommand } from './budgets.js';
 import { consumersCommand } from './consumers.js';
 import { keysCommand } from './keys.js';
+import { reconcileCommand } from './reconcile.js';
 import { resourcesCommand } from './resources.js';
 import { modelsCommand, providersCommand } from './routing.js';
 import { teamsCommand } from './teams.js';
@@ -22,6 +23,7 @@ const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['resources', resourcesCommand],
   ['audit', auditCommand],
   ['apply', applyCommand],
+  ['reconcile', reconcileCommand],
 ]);
 
 export function isAdminCommand(name: string | undefined): name is string {

@@ -210,6 +210,48 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'reconciliation: discovered consumers and rules',
+    // Traffic observers report (src/store/sql/reconciliation.ts) goes into the ledger like a gateway's, one row per
+    // observation: `calls` is how many calls the row stands for (NULL, every gateway row, is one) and `discovered_consumer`
+    // the discovered consumer it came from, whose resolution later gives the row its consumer and team. The partial index
+    // holds only those rows. A discovered consumer is unique by its identity (its strongest hint; host only for user agents).
+    // Rules name their consumer without a foreign key: a rule whose consumer is deleted matches nothing, and never holds
+    // the deletion up.
+    sql: ({ types }) => `
+      ALTER TABLE transactions ADD COLUMN calls INTEGER;
+      ALTER TABLE transactions ADD COLUMN discovered_consumer ${types.int64};
+      CREATE INDEX transactions_discovered_consumer ON transactions (discovered_consumer, started_at) WHERE discovered_consumer IS NOT NULL;
+      CREATE TABLE discovered_consumers (
+        id ${types.serialKey},
+        identity_kind TEXT NOT NULL CHECK (identity_kind IN ('keyFingerprint', 'ip', 'userAgent')),
+        identity_value ${types.key} NOT NULL,
+        identity_host ${types.key} NOT NULL,
+        hints ${types.json} NOT NULL,
+        first_seen_at ${types.int64} NOT NULL,
+        last_seen_at ${types.int64} NOT NULL,
+        calls ${types.int64} NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'resolved', 'ignored')),
+        consumer ${types.key},
+        resolved_by TEXT,
+        resolved_at ${types.int64},
+        UNIQUE (identity_kind, identity_value, identity_host),
+        CHECK ((status = 'resolved' AND consumer IS NOT NULL) OR (status <> 'resolved' AND consumer IS NULL))
+      );
+      CREATE INDEX discovered_consumers_status ON discovered_consumers (status, id);
+      CREATE TABLE reconciliation_rules (
+        id ${types.serialKey},
+        match_cidr TEXT,
+        match_key_fingerprint TEXT,
+        match_user_agent TEXT,
+        consumer ${types.key} NOT NULL,
+        note TEXT,
+        created_at ${types.int64} NOT NULL,
+        CHECK (match_cidr IS NOT NULL OR match_key_fingerprint IS NOT NULL OR match_user_agent IS NOT NULL)
+      );
+    `,
+  },
+  {
     version: 9,
     name: 'daily usage rollups',
     // The hourly rollups summed per UTC day, kept by the same ledger batches (src/store/sql/rollup.ts): a 90-day query by

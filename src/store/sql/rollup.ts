@@ -1,5 +1,6 @@
 // The hourly usage rollups a ledger batch adds to: the batch summed per key in memory, then one upsert row per key.
-// Migration 6 computes the same key for rows already in the ledger: keep the two in step.
+// Migration 6 computes the same key for rows already in the ledger: keep the two in step. Reconciliation moves usage between
+// keys (moveInRollups) when it gives past ledger rows their consumer.
 import type { Transaction } from '../../ledger/transaction.js';
 import { ROLLUP_ROWS_PER_STATEMENT, type AnalyticsStatement } from './analytics-statements.js';
 import type { SqlSession, SqlValue } from './session.js';
@@ -12,7 +13,12 @@ export function statusClass(status: number): 'ok' | 'error' {
   return status >= 400 ? 'error' : 'ok';
 }
 
-interface RollupLine {
+/** What a rollup line is made of: a ledger row, standing for `calls` calls (observations; absent for a gateway's row, one call). */
+export type RollupSource = Pick<Transaction,
+  'startedAt' | 'consumer' | 'team' | 'requestedModel' | 'provider' | 'providerModel' | 'status' | 'inputTokens' | 'outputTokens' |
+  'cachedInputTokens' | 'costMicroUsd'> & { calls?: number | null };
+
+export interface RollupLine {
   /** hour_start, consumer, team, requested_model, provider, provider_model, status_class */
   key: [number, string, string, string, string, string, string];
   calls: number;
@@ -27,7 +33,7 @@ interface RollupLine {
  * The batch's sums per rollup key, ordered by key. The order matters on PostgreSQL: two ledger writers upserting the
  * same keys lock their rows in the same order, so they wait for each other instead of deadlocking.
  */
-export function rollUp(rows: readonly Transaction[]): RollupLine[] {
+export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
   const lines = new Map<string, RollupLine>();
   for (const row of rows) {
     const key: RollupLine['key'] = [
@@ -40,11 +46,12 @@ export function rollUp(rows: readonly Transaction[]): RollupLine[] {
       line = { key, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
       lines.set(id, line);
     }
-    line.calls += 1;
+    const calls = row.calls ?? 1;
+    line.calls += calls;
     line.inputTokens += row.inputTokens;
     line.outputTokens += row.outputTokens;
     line.cachedInputTokens += row.cachedInputTokens;
-    if (row.costMicroUsd === null) line.unpricedCalls += 1;
+    if (row.costMicroUsd === null) line.unpricedCalls += calls;
     else line.costMicroUsd += row.costMicroUsd;
   }
   return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
@@ -76,12 +83,70 @@ export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
 }
 
 /** Runs in the batch's transaction (ledger.ts): the hourly and daily rollups commit with the rows they count, or not at all. */
-export async function addToRollups(session: SqlSession, rows: readonly Transaction[]): Promise<void> {
-  const hours = rollUp(rows);
+export async function addToRollups(session: SqlSession, rows: readonly RollupSource[]): Promise<void> {
+  await upsertHours(session, rollUp(rows));
+}
+
+/** Adds hourly lines (negative sums subtract) to usage_hourly, and the same summed per day to usage_daily. */
+async function upsertHours(session: SqlSession, hours: readonly RollupLine[]): Promise<void> {
   for (const [table, lines] of [['rollupUpsert', hours], ['rollupDailyUpsert', rollUpDays(hours)]] as const) {
     for (let at = 0; at < lines.length; at += ROLLUP_ROWS_PER_STATEMENT) {
       const chunk = lines.slice(at, at + ROLLUP_ROWS_PER_STATEMENT);
       await session.run(`${table}:${chunk.length}` satisfies AnalyticsStatement, chunk.flatMap(values));
     }
+  }
+}
+
+/** A ledger aggregate as the reconciliation statements return it: one hour and rollup key's sums (see reconciliation-statements.ts). */
+export interface RollupAggregateRow {
+  hour_start: number; consumer: string; team: string; requested_model: string; provider: string; provider_model: string;
+  status_class: 'ok' | 'error'; calls: number; input_tokens: number; output_tokens: number; cached_input_tokens: number;
+  cost_micro_usd: number; unpriced_calls: number;
+}
+
+export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
+  return rows.map((row) => ({
+    key: [Number(row.hour_start), row.consumer, row.team, row.requested_model, row.provider, row.provider_model, row.status_class],
+    calls: Number(row.calls), inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens),
+    cachedInputTokens: Number(row.cached_input_tokens), costMicroUsd: Number(row.cost_micro_usd), unpricedCalls: Number(row.unpriced_calls),
+  }));
+}
+
+/**
+ * Moves usage the rollups hold under one attribution to another, in the caller's transaction: `lines` are the ledger's
+ * sums of the rows being re-attributed, keyed as they are rolled up now (their current consumer and team), and `to` the
+ * consumer and team the rows now have. Each line is subtracted from its key and added to the key with the new consumer
+ * and team, hourly and daily; keys left with no calls are removed. Only these rows' sums move, by addition: a ledger batch
+ * committing into the same hours at the same time adds its own, and neither is lost (recomputing whole hours from the
+ * ledger would, on PostgreSQL, drop a batch that committed between the recount's read and its write). One pass in key
+ * order, like every ledger batch, so the two wait for each other rather than deadlock.
+ */
+export async function moveInRollups(session: SqlSession, lines: readonly RollupLine[], to: { consumer: string | null; team: string | null }): Promise<void> {
+  const deltas = new Map<string, RollupLine>();
+  const add = (line: RollupLine, sign: 1 | -1) => {
+    const id = JSON.stringify(line.key);
+    const delta = deltas.get(id) ?? { key: line.key, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
+    delta.calls += sign * line.calls;
+    delta.inputTokens += sign * line.inputTokens;
+    delta.outputTokens += sign * line.outputTokens;
+    delta.cachedInputTokens += sign * line.cachedInputTokens;
+    delta.costMicroUsd += sign * line.costMicroUsd;
+    delta.unpricedCalls += sign * line.unpricedCalls;
+    deltas.set(id, delta);
+  };
+  for (const line of lines) {
+    add(line, -1);
+    const [hour, , , model, provider, providerModel, status] = line.key;
+    add({ ...line, key: [hour, to.consumer ?? '', to.team ?? '', model, provider, providerModel, status] }, 1);
+  }
+  const changed = [...deltas.entries()]
+    .filter(([, delta]) => delta.calls !== 0 || delta.inputTokens !== 0 || delta.outputTokens !== 0 || delta.cachedInputTokens !== 0
+      || delta.costMicroUsd !== 0 || delta.unpricedCalls !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta);
+  if (changed.length === 0) return;
+  await upsertHours(session, changed);
+  for (const line of changed.filter((delta) => delta.calls < 0)) {
+    await session.run('rollupDeleteEmptyHour', line.key);
+    await session.run('rollupDeleteEmptyDay', [Math.floor(line.key[0] / DAY_MS) * DAY_MS, ...line.key.slice(1)]);
   }
 }

@@ -8,6 +8,8 @@ import type {
   CreatedAdminToken, CreatedKey, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
+  DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
+  ReconciliationRule, ReconciliationRuleInput,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -18,6 +20,7 @@ import * as credentials from './credentials.js';
 import * as directory from './directory.js';
 import * as governance from './governance.js';
 import * as providers from './providers.js';
+import * as reconciliation from './reconciliation.js';
 import { insertTransactions } from './ledger.js';
 import { JsonColumns, type CountRow, type VersionRow } from './rows.js';
 import type { StatementDriver } from './session.js';
@@ -252,6 +255,36 @@ export class SqlDirectorStore implements DirectorStore {
   }
   usageExtent(): Promise<{ firstHour: number; lastHour: number } | null> {
     return this.read((read) => analytics.usageExtent(read));
+  }
+
+  async recordObservations(observations: readonly Observation[]): Promise<IntakeResult> {
+    // Its own transaction without the version bump or an audit record: traffic seen is not an admin change.
+    return this.driver.transaction((session) => reconciliation.recordObservations({ session, json: this.json }, this.clock(), observations));
+  }
+  getDiscoveredConsumer(id: number): Promise<DiscoveredConsumer | null> {
+    return this.read((read) => reconciliation.getDiscoveredConsumer(read, id));
+  }
+  listDiscoveredConsumers(filter: DiscoveredConsumerFilter = {}): Promise<Page<DiscoveredConsumer>> {
+    return this.read((read) => reconciliation.listDiscoveredConsumers(read, filter));
+  }
+  resolveDiscoveredConsumer(actor: string, id: number, resolution: DiscoveryResolution): Promise<DiscoveredConsumer> {
+    const subject: Subject = { type: 'discovered-consumer', id: String(id), reference: 'names a consumer or team that does not exist' };
+    return this.change(actor, subject, (change) => reconciliation.resolveDiscoveredConsumer(change, actor, id, resolution));
+  }
+  listDiscoveredResources(): Promise<DiscoveredResource[]> {
+    return this.read((read) => reconciliation.listDiscoveredResources(read));
+  }
+  createReconciliationRule(actor: string, rule: ReconciliationRuleInput): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
+    return this.change(actor, { type: 'reconciliation-rule', id: rule.consumer }, (change) => reconciliation.createReconciliationRule(change, rule));
+  }
+  getReconciliationRule(id: number): Promise<ReconciliationRule | null> {
+    return this.read((read) => reconciliation.getReconciliationRule(read, id));
+  }
+  listReconciliationRules(): Promise<ReconciliationRule[]> {
+    return this.read((read) => reconciliation.listReconciliationRules(read));
+  }
+  deleteReconciliationRule(actor: string, id: number): Promise<void> {
+    return this.change(actor, { type: 'reconciliation-rule', id: String(id) }, (change) => reconciliation.deleteReconciliationRule(change, id));
   }
 
   close(): Promise<void> {

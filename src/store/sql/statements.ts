@@ -2,6 +2,7 @@
 // Drivers prepare the whole catalogue up front, so no SQL is assembled per call.
 import type { Dialect } from '../dialect.js';
 import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
+import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
 
 /** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 23 ledger columns stays far under both databases' limits. */
 export const ROWS_PER_STATEMENT = 50;
@@ -129,7 +130,8 @@ function sizedStatements(): Record<SizedStatement, string> {
   return statements;
 }
 
-export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement;
+export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
+  | ReconciliationStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -145,5 +147,6 @@ export function isAnalyticsRead(name: StatementName): boolean {
 export function statementCatalogue(dialect: Dialect): Map<StatementName, string> {
   return new Map(Object.entries({
     ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
+    ...reconciliationStatements(TRANSACTION_COLUMNS),
   }) as Array<[StatementName, string]>);
 }

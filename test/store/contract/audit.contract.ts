@@ -147,6 +147,8 @@ export function auditContract(context: ContractContext): void {
         requested_model: 'gpt-4o-mini', provider: 'openai', provider_model: 'gpt-4o-mini-2024-07-18', stream: 1, input_tokens: 10,
         output_tokens: 5, cached_input_tokens: 0, cache_write_tokens: 0, tokens_estimated: 0, cost_micro_usd: 3_000_000_000,
         latency_ms: 12.375, time_to_first_token_ms: 3.5, status: 200, error_class: null, attempts: 1, served_model: null, violations: null,
+        // Reconciliation's columns (migration 8): a gateway's row stands for one call and came from no discovered consumer.
+        calls: null, discovered_consumer: null,
       });
     });
 
