@@ -95,6 +95,29 @@ export class AdminClient {
     return parsed as T;
   }
 
+  /** A GET of a text answer (a CSV report); errors as request's. */
+  async text(path: string): Promise<string> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error',
+      });
+    } catch (error) {
+      throw new ConnectionFailure(this.describeConnectionError(error));
+    }
+    const text = await response.text();
+    if (response.status >= 400) {
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Not the API's error body: the status says it.
+      }
+      throw this.failure(response.status, parsed);
+    }
+    return text;
+  }
+
   /** A GET that answers null when the entity does not exist (the API's 404 `not_found`, not a wrong route). */
   async find<T>(path: string): Promise<T | null> {
     try {

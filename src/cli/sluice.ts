@@ -25,6 +25,8 @@ Admin commands (the director API on the admin port; run "sluice COMMAND --help" 
   providers          list, get, delete providers (credentials: only which are set)
   models             list, get, delete models and their routes
   resources          list resources, set one's status (sanctioned, unsanctioned, unreviewed)
+  usage              usage and cost per bucket and group; "usage drivers": the top cost changes
+  report             chargeback per team for a month (table, JSON or CSV); month-end forecast
   audit              the audit log, newest first
   apply -f FILE      create or update teams, models, consumers, policies and resources to match a YAML file
   reconcile          discovered consumers and resources: list, show, assign, create, ignore; rules

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cliFor, emptyDir, row, runCli } from '../support/cli.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const TOKEN = 'sa-bootstrap-cli-test-token-000001';
 
@@ -189,6 +189,38 @@ describe('sluice admin commands', () => {
     const inUse = await cli(['providers', 'delete', 'openai']);
     assert.equal(inUse.code, 1);
     assert.match(inUse.stderr, /models route to it/);
+  });
+
+  test('shows usage by team, the chargeback as a table and as the API\'s CSV, and the forecast', async () => {
+    for (let i = 0; i < 3; i++) {
+      const answer = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(answer.status, 200);
+    }
+    await sluice.sluice.settled();
+    const usage = await cli(['usage', '--group-by', 'team', '--team', 'payments']);
+    assert.equal(usage.code, 0, usage.stderr);
+    const today = new Date().toISOString().slice(0, 10);
+    assert.deepEqual(row(usage.stdout, today)?.slice(1, 3), ['team=payments', '3']);
+    const json = JSON.parse((await cli(['usage', '--group-by', 'team,model', '--json'])).stdout) as { items: Array<{ group: Record<string, string>; calls: number }> };
+    assert.ok(json.items.some((item) => item.group.team === 'payments' && item.group.model === 'gpt-4o-mini' && item.calls >= 3));
+    const drivers = await cli(['usage', 'drivers', '--group-by', 'team']);
+    assert.equal(drivers.code, 0, drivers.stderr);
+    assert.equal(row(drivers.stdout, 'team=payments')?.[0], 'team=payments');
+
+    const chargeback = await cli(['report', 'chargeback', '--team', 'payments']);
+    assert.equal(chargeback.code, 0, chargeback.stderr);
+    assert.equal(row(chargeback.stdout, 'payments')?.[1], '3');
+    const csv = await cli(['report', 'chargeback', '--csv']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.match(csv.stdout.split('\r\n')[0]!, /^period,team,calls,/);
+    assert.ok(csv.stdout.split('\r\n').some((line) => /^\d{4}-\d{2},payments,3,/.test(line)), csv.stdout);
+    const forecast = await cli(['report', 'forecast']);
+    assert.equal(forecast.code, 0, forecast.stderr);
+    assert.ok(row(forecast.stdout, 'OVERALL') !== undefined, forecast.stdout);
+    assert.equal((await cli(['report', 'chargeback', '--period', 'last-month'])).code, 1, 'the API\'s refusal of a bad period');
   });
 
   test('sets a resource status and lists it', async () => {

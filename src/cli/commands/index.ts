@@ -10,6 +10,7 @@ import { reconcileCommand } from './reconcile.js';
 import { resourcesCommand } from './resources.js';
 import { modelsCommand, providersCommand } from './routing.js';
 import { teamsCommand } from './teams.js';
+import { reportCommand, usageCommand } from './usage.js';
 
 const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['consumers', consumersCommand],
@@ -21,6 +22,8 @@ const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['providers', providersCommand],
   ['models', modelsCommand],
   ['resources', resourcesCommand],
+  ['usage', usageCommand],
+  ['report', reportCommand],
   ['audit', auditCommand],
   ['apply', applyCommand],
   ['reconcile', reconcileCommand],
