@@ -1,4 +1,4 @@
-// Writing to the client: JSON answers, errors in the caller's API shape, and SSE with backpressure.
+// Writing to the client: JSON answers and errors in the caller's API shape (streams: handlers/chat.ts).
 import type { ServerResponse } from 'node:http';
 import { toSluiceError, type SluiceError } from '../errors.js';
 import { sseData, sseEvent } from '../providers/shared/sse.js';
@@ -25,19 +25,4 @@ export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thro
   if (error.headers !== undefined) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   sendJson(res, error.status, door.errorBody(error));
   return error;
-}
-
-/** Writes and waits for the socket to drain when its buffer is full, so a slow client slows the upstream read. */
-export function write(res: ServerResponse, text: string | Buffer): Promise<void> | null {
-  if (text.length === 0 || res.destroyed) return null;
-  if (res.write(text)) return null;
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

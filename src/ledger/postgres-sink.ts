@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { PostgresDirectorStore } from '../store/postgres-store.js';
 import type { LedgerSink } from './sink.js';
-import type { Transaction } from './transaction.js';
+import { unpack, type PackedBatch } from './batch.js';
 
 /** A few connections: batches are large and few (one per flush interval), and the director's pool is separate. */
 const LEDGER_CONNECTIONS = 4;
@@ -23,8 +23,8 @@ export class PostgresLedgerSink implements LedgerSink {
     return new PostgresLedgerSink(store);
   }
 
-  write(rows: Transaction[]): Promise<void> {
-    return this.store.insertTransactions(rows);
+  write(batch: PackedBatch): Promise<void> {
+    return this.store.insertTransactions(unpack(batch));
   }
 
   close(): Promise<void> {

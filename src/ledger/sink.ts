@@ -4,11 +4,11 @@ import { isPostgresUrl } from '../store/postgres-url.js';
 import { sqlitePath } from '../store/sqlite.js';
 import { PostgresLedgerSink } from './postgres-sink.js';
 import { SqliteLedgerSink } from './sqlite-sink.js';
-import type { Transaction } from './transaction.js';
+import type { PackedBatch } from './batch.js';
 
 export interface LedgerSink {
   /** Resolves once every row is committed; rejects when none was (a batch is written whole or rolled back whole). */
-  write(rows: Transaction[]): Promise<void>;
+  write(batch: PackedBatch): Promise<void>;
   /** Called once nothing is pending. */
   close(): Promise<void>;
 }

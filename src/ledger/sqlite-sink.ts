@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { LedgerSink } from './sink.js';
 import type { WorkerCommand, WorkerReply } from './sqlite-worker.js';
-import type { Transaction } from './transaction.js';
+import type { PackedBatch } from './batch.js';
 
 export class SqliteLedgerSink implements LedgerSink {
   private readonly worker: Worker;
@@ -43,12 +43,12 @@ export class SqliteLedgerSink implements LedgerSink {
     return new SqliteLedgerSink(worker, logger);
   }
 
-  write(rows: Transaction[]): Promise<void> {
+  write(batch: PackedBatch): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'batch', id, rows } satisfies WorkerCommand);
+      this.worker.postMessage({ type: 'batch', id, batch } satisfies WorkerCommand);
     });
   }
 

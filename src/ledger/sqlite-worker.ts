@@ -1,9 +1,9 @@
 // The ledger's writer thread: owns the SQLite connection so batch inserts never block the gateway's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDirectorStore } from '../store/sqlite-store.js';
-import type { Transaction } from './transaction.js';
+import { unpack, type PackedBatch } from './batch.js';
 
-export type WorkerCommand = { type: 'batch'; id: number; rows: Transaction[] } | { type: 'close' };
+export type WorkerCommand = { type: 'batch'; id: number; batch: PackedBatch } | { type: 'close' };
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'written'; id: number; count: number }
@@ -19,8 +19,8 @@ try {
   port.on('message', (command: WorkerCommand) => {
     if (command.type === 'batch') {
       // The store runs one piece of work at a time, so batches commit in the order they were sent.
-      store.insertTransactions(command.rows).then(
-        () => port.postMessage({ type: 'written', id: command.id, count: command.rows.length } satisfies WorkerReply),
+      store.insertTransactions(unpack(command.batch)).then(
+        () => port.postMessage({ type: 'written', id: command.id, count: command.batch.count } satisfies WorkerReply),
         (error: Error) => port.postMessage({ type: 'failed', id: command.id, message: error.message } satisfies WorkerReply),
       );
     } else {

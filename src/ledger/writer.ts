@@ -1,6 +1,7 @@
-// Buffers ledger records in memory and hands them to the storage's sink in batches, off the request path.
+// Buffers ledger records in memory, packed (batch.ts), and hands them to the storage's sink in batches, off the request path.
 // A crash loses at most what is buffered: one flush interval, plus a batch the sink had not committed.
 import type { Logger } from 'pino';
+import { BatchBuilder, type PackedBatch } from './batch.js';
 import { openLedgerSink, type LedgerSink } from './sink.js';
 import type { Transaction } from './transaction.js';
 
@@ -18,11 +19,11 @@ const ATTEMPTS = 3;
 export class LedgerWriter {
   private readonly sink: LedgerSink;
   private readonly options: LedgerOptions;
-  private buffer: Transaction[];
+  private readonly buffer: BatchBuilder;
   private readonly timer: NodeJS.Timeout;
   private nextBatchId: number;
   /** Batches sent and not yet acknowledged, kept so a failed write can be retried and close() can wait for them. */
-  private readonly pending: Map<number, { rows: Transaction[]; tries: number }>;
+  private readonly pending: Map<number, { batch: PackedBatch; tries: number }>;
   private readonly drained: Array<() => void>;
   written: number;
   failedWrites: number;
@@ -30,7 +31,7 @@ export class LedgerWriter {
   private constructor(sink: LedgerSink, options: LedgerOptions) {
     this.sink = sink;
     this.options = options;
-    this.buffer = [];
+    this.buffer = new BatchBuilder(options.maxBatch);
     this.nextBatchId = 1;
     this.pending = new Map();
     this.drained = [];
@@ -45,7 +46,7 @@ export class LedgerWriter {
   }
 
   append(transaction: Transaction): void {
-    this.buffer.push(transaction);
+    this.buffer.append(transaction);
     if (this.buffer.length >= this.options.maxBatch) this.flush();
   }
 
@@ -54,10 +55,8 @@ export class LedgerWriter {
   }
 
   flush(): void {
-    if (this.buffer.length === 0) return;
-    const rows = this.buffer;
-    this.buffer = [];
-    this.send(this.nextBatchId++, rows);
+    const batch = this.buffer.take();
+    if (batch !== null) this.send(this.nextBatchId++, batch);
   }
 
   /** Resolves once every record appended so far is committed (or has failed for good). */
@@ -73,10 +72,10 @@ export class LedgerWriter {
     await this.sink.close();
   }
 
-  private send(id: number, rows: Transaction[], tries = 1): void {
-    this.pending.set(id, { rows, tries });
-    this.sink.write(rows).then(
-      () => this.onWritten(id, rows.length),
+  private send(id: number, batch: PackedBatch, tries = 1): void {
+    this.pending.set(id, { batch, tries });
+    this.sink.write(batch).then(
+      () => this.onWritten(id, batch.count),
       (error: Error) => this.onFailed(id, error),
     );
   }
@@ -91,9 +90,9 @@ export class LedgerWriter {
     const batch = this.pending.get(id);
     this.pending.delete(id);
     this.failedWrites++;
-    this.options.logger.error({ batch: id, rows: batch?.rows.length ?? 0, tries: batch?.tries ?? 0, err: error.message }, 'ledger batch write failed');
+    this.options.logger.error({ batch: id, rows: batch?.batch.count ?? 0, tries: batch?.tries ?? 0, err: error.message }, 'ledger batch write failed');
     // A failed batch was rolled back whole, so sending it again cannot count a row twice.
-    if (batch !== undefined && batch.tries < ATTEMPTS) this.send(this.nextBatchId++, batch.rows, batch.tries + 1);
+    if (batch !== undefined && batch.tries < ATTEMPTS) this.send(this.nextBatchId++, batch.batch, batch.tries + 1);
     this.settled();
   }
 

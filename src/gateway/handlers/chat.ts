@@ -15,8 +15,9 @@ import { readJsonBody } from '../pipeline/read-body.js';
 import { record } from '../pipeline/record.js';
 import { resolveModel } from '../pipeline/resolve-model.js';
 import { admit } from '../pipeline/admit.js';
-import { sendError, write } from '../respond.js';
+import { sendError } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
+import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 
 export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -75,7 +76,7 @@ function outputOf(response: { text: string; toolCalls: Array<{ arguments: string
   return { texts: [response.text, ...response.toolCalls.map((call) => call.arguments)], scale: 1 };
 }
 
-async function relayStream(
+function relayStream(
   door: FrontDoor, call: Call, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer, res: ServerResponse,
 ): Promise<void> {
   const provider = answer.target.provider;
@@ -83,29 +84,90 @@ async function relayStream(
     ? door.streamRelay(request, body)
     : new TranslatingStream(provider.chatStreamDecoder(), door.streamEncoder(request, body));
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  try {
-    if (answer.firstChunk !== null) await emit(call, res, stream.push(answer.firstChunk));
-    for await (const chunk of answer.body as AsyncIterable<Buffer>) {
-      const waiting = emit(call, res, stream.push(chunk));
-      if (waiting !== null) await waiting;
+  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, call, provider.name, stream, answer.body, res, resolve)));
+}
+
+/**
+ * Relays a committed upstream stream to the client chunk by chunk as undici hands them over: converted by the
+ * ClientStream, written at once, the upstream paused while the client's socket is full so a slow client slows the read.
+ */
+class StreamRelay implements BodySink {
+  private readonly door: FrontDoor;
+  private readonly call: Call;
+  private readonly providerName: string;
+  private readonly stream: ClientStream;
+  private readonly body: UpstreamBody;
+  private readonly res: ServerResponse;
+  private readonly done: () => void;
+  private readonly onDrain: () => void;
+  private readonly uncork: () => void;
+  private corked: boolean;
+
+  constructor(
+    door: FrontDoor, call: Call, providerName: string, stream: ClientStream, body: UpstreamBody, res: ServerResponse, done: () => void,
+  ) {
+    this.door = door;
+    this.call = call;
+    this.providerName = providerName;
+    this.stream = stream;
+    this.body = body;
+    this.res = res;
+    this.done = done;
+    this.onDrain = () => body.resume();
+    this.corked = false;
+    this.uncork = () => {
+      this.corked = false;
+      res.uncork();
+    };
+  }
+
+  data(chunk: Buffer): void {
+    this.send(this.stream.push(chunk));
+  }
+
+  end(): void {
+    try {
+      this.send(this.stream.end());
+      this.res.end();
+    } catch (error) {
+      this.error(error as Error);
+      return;
     }
-    await emit(call, res, stream.end());
-    res.end();
-  } catch (error) {
+    this.finish();
+  }
+
+  error(error: Error): void {
     // No fallback once the client has bytes: the stream ends with the API's own error event.
-    if (!call.cancellation.aborted) {
-      sendError(res, door, call, new SluiceError('upstream_unavailable', `The stream from provider ${provider.name} broke off: ${(error as Error).message}`));
-      call.errorClass = 'stream_interrupted';
+    if (!this.call.cancellation.aborted) {
+      sendError(this.res, this.door, this.call, new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`));
+      this.call.errorClass = 'stream_interrupted';
     }
-  } finally {
+    this.finish();
+  }
+
+  private send(text: string | Buffer): void {
+    if (text.length === 0) return;
+    this.call.markFirstToken();
+    const res = this.res;
+    if (res.destroyed) return;
+    if (!this.corked) {
+      // What one read of the upstream yields (events, and often the stream's end) leaves in one write, not one each.
+      this.corked = true;
+      res.cork();
+      process.nextTick(this.uncork);
+    }
+    if (res.write(text)) return;
+    this.body.pause();
+    res.once('drain', this.onDrain);
+  }
+
+  private finish(): void {
+    const call = this.call;
+    const stream = this.stream;
+    this.res.off('drain', this.onDrain);
     call.usage = stream.usage;
     call.output = () => stream.estimateOutput();
     if (stream.streamError !== null && call.errorClass === null) call.errorClass = 'stream_error';
+    this.done();
   }
-}
-
-function emit(call: Call, res: ServerResponse, text: string | Buffer): Promise<void> | null {
-  if (text.length === 0) return null;
-  call.markFirstToken();
-  return write(res, text);
 }

@@ -5,14 +5,14 @@ import type { UpstreamRequest } from '../../providers/provider.js';
 import { redactSecrets } from '../../providers/shared/failure.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type ModelRoute, type Target } from './model-routes.js';
+import { exchange, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
 
 export interface UpstreamAnswer {
   target: Target;
   statusCode: number;
   headers: Dispatcher.ResponseData['headers'];
-  body: Dispatcher.ResponseData['body'];
-  /** For streams: the first body chunk, read before committing so a stream that dies at once can still fall back. */
-  firstChunk: Buffer | null;
+  /** A stream's body holds its first chunk, read before committing so a stream that dies at once can still fall back. */
+  body: UpstreamBody;
 }
 
 /** What the ledger and logs need to know about the tries made. */
@@ -79,17 +79,9 @@ async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: bo
       return { kind: 'next', reason: redactSecrets((error as Error).message), timeout: false };
     }
   }
-  let response: Dispatcher.ResponseData;
+  let response: ExchangeHead;
   try {
-    response = await target.pool.request({
-      path: request.path,
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    response = await exchange(target.pool, { path: request.path, headers: request.headers, body: request.body, timeoutMs, stream }, signal);
   } catch (error) {
     if (signal.aborted) throw error;
     target.breaker.failure(Date.now());
@@ -97,10 +89,9 @@ async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: bo
   }
   const status = response.statusCode;
   if (status < 300) {
-    let firstChunk: Buffer | null = null;
     if (stream) {
       try {
-        firstChunk = await readFirstChunk(response.body);
+        await response.body.started();
       } catch (error) {
         if (signal.aborted) throw error;
         target.breaker.failure(Date.now());
@@ -108,7 +99,7 @@ async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: bo
       }
     }
     target.breaker.success();
-    return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body, firstChunk } };
+    return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body } };
   }
   let text = '';
   try {
@@ -132,33 +123,6 @@ async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: bo
   throw new SluiceError('upstream_rejected', `Provider ${target.provider.name} rejected the request: ${message}`, { status });
 }
 
-/** Resolves with the first chunk and pauses the body so the caller picks up from the second. */
-function readFirstChunk(body: Dispatcher.ResponseData['body']): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      cleanup();
-      body.pause();
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(null);
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-    };
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-  });
-}
-
 function isTimeout(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
@@ -177,13 +141,13 @@ function sleep(ms: number, signal: Cancellation): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal.off('abort', onAbort);
+      signal.off(onCancel);
       resolve();
     }, ms);
-    const onAbort = () => {
+    const onCancel = () => {
       clearTimeout(timer);
       reject(signal.reason);
     };
-    signal.once('abort', onAbort);
+    signal.onCancel(onCancel);
   });
 }

@@ -1,0 +1,209 @@
+// One upstream HTTP exchange on undici's dispatcher API: the response arrives in callbacks and goes straight to what
+// consumes it (the whole text of a JSON answer; chunk by chunk, paused and resumed, for a stream) rather than through
+// undici's request(): its Readable body, async iterator and per-chunk promises cost more CPU per streamed call than
+// the relay itself.
+import type { Dispatcher } from 'undici';
+import type { Cancellation } from '../pipeline/cancellation.js';
+
+type IncomingHttpHeaders = Dispatcher.ResponseData['headers'];
+
+/** Takes a streamed body over once the call is committed to this answer. */
+export interface BodySink {
+  /** A chunk of the body; throwing aborts the exchange, and the error comes back through error(). */
+  data(chunk: Buffer): void;
+  end(): void;
+  error(error: Error): void;
+}
+
+/** The body of an exchange whose head has come. */
+export interface UpstreamBody {
+  /** The whole body as text, once it has ended; rejects if it breaks off first. Not for a 2xx stream. */
+  text(): Promise<string>;
+  /** A 2xx stream: resolves once its first chunk is read (and held) or it has ended; rejects if it failed first. */
+  started(): Promise<void>;
+  /** A 2xx stream: hands the body to the sink, starting with the held chunk. */
+  pipe(sink: BodySink): void;
+  /** Backpressure for a piped stream: no more data() until resume(). */
+  pause(): void;
+  resume(): void;
+}
+
+export interface ExchangeOptions {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Per-exchange limits on the wait for the head and between body chunks. */
+  timeoutMs: number;
+  /** A 2xx stream is held at its first chunk until piped, so one that dies at once can still be retried elsewhere. */
+  stream: boolean;
+}
+
+export interface ExchangeHead {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: UpstreamBody;
+}
+
+/** Sends the request; resolves with the head, or rejects with undici's error (or the cancellation's reason). */
+export function exchange(dispatcher: Dispatcher, options: ExchangeOptions, signal: Cancellation): Promise<ExchangeHead> {
+  return new Promise((resolve, reject) => {
+    const handler = new Exchange(options.stream, signal, resolve, reject);
+    dispatcher.dispatch({
+      path: options.path,
+      method: 'POST',
+      headers: options.headers,
+      body: options.body,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    }, handler);
+  });
+}
+
+/**
+ * The handler: after the head it either collects the body as text, or (a 2xx stream) holds it paused at its first
+ * chunk until pipe() hands it on.
+ */
+class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
+  private readonly stream: boolean;
+  private readonly signal: Cancellation;
+  private onHead: ((head: ExchangeHead) => void) | null;
+  private onFailure: ((error: Error) => void) | null;
+  private controller: Dispatcher.DispatchController | null;
+  private statusCode: number;
+  /** Collecting: the body so far. A stream: the first chunk, until piped. */
+  private chunks: Buffer[];
+  private ended: boolean;
+  private failure: Error | null;
+  private waiter: { resolve: (text: string) => void; reject: (error: Error) => void } | null;
+  private starter: { resolve: () => void; reject: (error: Error) => void } | null;
+  private sink: BodySink | null;
+  private readonly onCancel: () => void;
+
+  constructor(stream: boolean, signal: Cancellation, resolve: (head: ExchangeHead) => void, reject: (error: Error) => void) {
+    this.stream = stream;
+    this.signal = signal;
+    this.onHead = resolve;
+    this.onFailure = reject;
+    this.controller = null;
+    this.statusCode = 0;
+    this.chunks = [];
+    this.ended = false;
+    this.failure = null;
+    this.waiter = null;
+    this.starter = null;
+    this.sink = null;
+    this.onCancel = () => this.controller?.abort(this.signal.reason!);
+    signal.onCancel(this.onCancel);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Cancelled while the request waited for a connection.
+    if (this.signal.aborted) controller.abort(this.signal.reason!);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // 1xx informational heads are followed by the real one.
+    if (statusCode < 200) return;
+    this.statusCode = statusCode;
+    const resolve = this.onHead;
+    if (resolve === null) return;
+    this.onHead = null;
+    this.onFailure = null;
+    resolve({ statusCode, headers, body: this });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.sink !== null) {
+      this.sink.data(chunk);
+      return;
+    }
+    this.chunks.push(chunk);
+    if (this.stream && this.statusCode < 300) {
+      // Held here until the caller commits to this answer and pipes it on.
+      controller.pause();
+      this.starter?.resolve();
+    }
+  }
+
+  onResponseEnd(): void {
+    this.ended = true;
+    this.done();
+    if (this.sink !== null) {
+      this.sink.end();
+      return;
+    }
+    this.starter?.resolve();
+    this.waiter?.resolve(this.bodyText());
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    // A cancelled call fails with the cancellation's reason, as undici's request() did with an aborted signal.
+    const failure = this.signal.aborted ? this.signal.reason! : error;
+    this.failure = failure;
+    this.done();
+    if (this.onFailure !== null) {
+      const reject = this.onFailure;
+      this.onHead = null;
+      this.onFailure = null;
+      reject(failure);
+    } else if (this.sink !== null) {
+      this.sink.error(failure);
+    } else {
+      this.waiter?.reject(failure);
+      this.starter?.reject(failure);
+    }
+  }
+
+  text(): Promise<string> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve(this.bodyText());
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  started(): Promise<void> {
+    if (this.chunks.length > 0 || this.ended) return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.starter = { resolve, reject };
+    });
+  }
+
+  pipe(sink: BodySink): void {
+    this.sink = sink;
+    const first = this.chunks.length > 0 ? this.chunks[0]! : null;
+    this.chunks = [];
+    if (first !== null) {
+      try {
+        sink.data(first);
+      } catch (error) {
+        // The same path as a sink that throws inside undici's callback: the exchange is aborted and the sink told.
+        if (this.failure === null && !this.ended) this.controller!.abort(error as Error);
+        else sink.error(error as Error);
+        return;
+      }
+    }
+    if (this.failure !== null) sink.error(this.failure);
+    else if (this.ended) sink.end();
+    else this.controller!.resume();
+  }
+
+  pause(): void {
+    this.controller?.pause();
+  }
+
+  resume(): void {
+    if (this.failure === null && !this.ended) this.controller?.resume();
+  }
+
+  private bodyText(): string {
+    const chunks = this.chunks;
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  }
+
+  private done(): void {
+    this.signal.off(this.onCancel);
+  }
+}

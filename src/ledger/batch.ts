@@ -1,0 +1,198 @@
+// A batch of ledger records packed into a few flat arrays while it fills: numbers in one Float64Array, request ids as
+// UTF-8 in one byte buffer, the other strings (consumer, model, provider...: a handful of distinct values) interned
+// once per batch. Buffering Transaction objects kept a thousand small objects per batch alive past several young-
+// generation collections (copied, promoted, then collected by full GCs), and each one was structured-cloned field by
+// field to the writer thread; a packed batch is a few arrays, cloned by copying their bytes.
+import type { Transaction } from './transaction.js';
+
+/** What crosses to the sink (and, for SQLite, to its writer thread): plain data, structured-clone friendly. */
+export interface PackedBatch {
+  count: number;
+  /** NUMBER_FIELDS per record. */
+  numbers: Float64Array;
+  /** STRING_FIELDS per record: an index into `strings`, or -1 for null. */
+  refs: Int32Array;
+  strings: string[];
+  /** Every record's request id, UTF-8, at the offset and length its numbers give. */
+  ids: Uint8Array;
+}
+
+// Offsets in a record's slice of `numbers`.
+const STARTED_AT = 0;
+const INPUT_TOKENS = 1;
+const OUTPUT_TOKENS = 2;
+const CACHED_INPUT_TOKENS = 3;
+const CACHE_WRITE_TOKENS = 4;
+const COST_MICRO_USD = 5;
+const LATENCY_MS = 6;
+const TIME_TO_FIRST_TOKEN_MS = 7;
+const STATUS = 8;
+const ATTEMPTS = 9;
+/** Bits: stream, tokensEstimated, costMicroUsd null, timeToFirstTokenMs null. */
+const FLAGS = 10;
+const ID_OFFSET = 11;
+const ID_LENGTH = 12;
+const NUMBER_FIELDS = 13;
+
+const STREAM = 1;
+const TOKENS_ESTIMATED = 2;
+const NO_COST = 4;
+const NO_TIME_TO_FIRST_TOKEN = 8;
+
+/** Transaction's nullable or repeating string fields, in their order in `refs`. */
+const STRING_KEYS = [
+  'operation', 'api', 'consumer', 'team', 'requestedModel', 'provider', 'providerModel', 'errorClass', 'servedModel', 'violations',
+] as const satisfies readonly (keyof Transaction)[];
+const STRING_FIELDS = STRING_KEYS.length;
+
+/** Request ids are a UUID or a client's id of at most 128 characters: room for a typical one, grown when exceeded. */
+const ID_BYTES_PER_RECORD = 40;
+
+/** Fills one batch of up to `capacity` records; take() hands it over and starts the next. */
+export class BatchBuilder {
+  private readonly capacity: number;
+  private count: number;
+  private numbers: Float64Array;
+  private refs: Int32Array;
+  private strings: string[];
+  private interned: Map<string, number>;
+  private ids: Buffer;
+  private idBytes: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.count = 0;
+    this.numbers = new Float64Array(0);
+    this.refs = new Int32Array(0);
+    this.strings = [];
+    this.interned = new Map();
+    this.ids = Buffer.alloc(0);
+    this.idBytes = 0;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  append(tx: Transaction): void {
+    // Arrays are made at a batch's first record, so an idle gateway holds none.
+    if (this.count === 0 && this.numbers.length === 0) this.allocate();
+    if (this.count === this.capacity) this.grow();
+    const at = this.count * NUMBER_FIELDS;
+    const numbers = this.numbers;
+    numbers[at + STARTED_AT] = tx.startedAt;
+    numbers[at + INPUT_TOKENS] = tx.inputTokens;
+    numbers[at + OUTPUT_TOKENS] = tx.outputTokens;
+    numbers[at + CACHED_INPUT_TOKENS] = tx.cachedInputTokens;
+    numbers[at + CACHE_WRITE_TOKENS] = tx.cacheWriteTokens;
+    numbers[at + COST_MICRO_USD] = tx.costMicroUsd ?? 0;
+    numbers[at + LATENCY_MS] = tx.latencyMs;
+    numbers[at + TIME_TO_FIRST_TOKEN_MS] = tx.timeToFirstTokenMs ?? 0;
+    numbers[at + STATUS] = tx.status;
+    numbers[at + ATTEMPTS] = tx.attempts;
+    numbers[at + FLAGS] = (tx.stream ? STREAM : 0) | (tx.tokensEstimated ? TOKENS_ESTIMATED : 0)
+      | (tx.costMicroUsd === null ? NO_COST : 0) | (tx.timeToFirstTokenMs === null ? NO_TIME_TO_FIRST_TOKEN : 0);
+    const idLength = Buffer.byteLength(tx.requestId);
+    if (this.idBytes + idLength > this.ids.length) this.growIds(idLength);
+    this.ids.write(tx.requestId, this.idBytes, 'utf8');
+    numbers[at + ID_OFFSET] = this.idBytes;
+    numbers[at + ID_LENGTH] = idLength;
+    this.idBytes += idLength;
+    const refs = this.refs;
+    const base = this.count * STRING_FIELDS;
+    for (let i = 0; i < STRING_FIELDS; i++) refs[base + i] = this.intern(tx[STRING_KEYS[i]!]);
+    this.count++;
+  }
+
+  /** The batch so far (null when empty); the builder starts a new one. */
+  take(): PackedBatch | null {
+    if (this.count === 0) return null;
+    const batch: PackedBatch = {
+      count: this.count,
+      numbers: this.numbers.subarray(0, this.count * NUMBER_FIELDS),
+      refs: this.refs.subarray(0, this.count * STRING_FIELDS),
+      strings: this.strings,
+      ids: this.ids.subarray(0, this.idBytes),
+    };
+    this.count = 0;
+    this.numbers = new Float64Array(0);
+    this.refs = new Int32Array(0);
+    this.strings = [];
+    this.interned = new Map();
+    this.ids = Buffer.alloc(0);
+    this.idBytes = 0;
+    return batch;
+  }
+
+  private intern(value: string | null): number {
+    if (value === null) return -1;
+    let index = this.interned.get(value);
+    if (index === undefined) {
+      index = this.strings.push(value) - 1;
+      this.interned.set(value, index);
+    }
+    return index;
+  }
+
+  private allocate(): void {
+    this.numbers = new Float64Array(this.capacity * NUMBER_FIELDS);
+    this.refs = new Int32Array(this.capacity * STRING_FIELDS);
+    this.ids = Buffer.alloc(this.capacity * ID_BYTES_PER_RECORD);
+  }
+
+  /** Only when appends outrun the flush that a full batch triggers (the writer flushes at capacity). */
+  private grow(): void {
+    const numbers = new Float64Array(this.numbers.length * 2);
+    numbers.set(this.numbers);
+    this.numbers = numbers;
+    const refs = new Int32Array(this.refs.length * 2);
+    refs.set(this.refs);
+    this.refs = refs;
+  }
+
+  private growIds(needed: number): void {
+    const ids = Buffer.alloc(Math.max(this.ids.length * 2, this.idBytes + needed));
+    this.ids.copy(ids, 0, 0, this.idBytes);
+    this.ids = ids;
+  }
+}
+
+/** The records of a batch, as the store inserts them (string fields read from `refs` in STRING_KEYS order). */
+export function unpack(batch: PackedBatch): Transaction[] {
+  const rows: Transaction[] = new Array(batch.count);
+  const { numbers, refs, strings } = batch;
+  const ids = Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength);
+  const text = (ref: number) => (ref === -1 ? null : strings[ref]!);
+  for (let i = 0; i < batch.count; i++) {
+    const at = i * NUMBER_FIELDS;
+    const base = i * STRING_FIELDS;
+    const flags = numbers[at + FLAGS]!;
+    const idOffset = numbers[at + ID_OFFSET]!;
+    rows[i] = {
+      requestId: ids.toString('utf8', idOffset, idOffset + numbers[at + ID_LENGTH]!),
+      startedAt: numbers[at + STARTED_AT]!,
+      operation: text(refs[base]!) as Transaction['operation'],
+      api: text(refs[base + 1]!)!,
+      consumer: text(refs[base + 2]!),
+      team: text(refs[base + 3]!),
+      requestedModel: text(refs[base + 4]!),
+      provider: text(refs[base + 5]!),
+      providerModel: text(refs[base + 6]!),
+      stream: (flags & STREAM) !== 0,
+      inputTokens: numbers[at + INPUT_TOKENS]!,
+      outputTokens: numbers[at + OUTPUT_TOKENS]!,
+      cachedInputTokens: numbers[at + CACHED_INPUT_TOKENS]!,
+      cacheWriteTokens: numbers[at + CACHE_WRITE_TOKENS]!,
+      tokensEstimated: (flags & TOKENS_ESTIMATED) !== 0,
+      costMicroUsd: (flags & NO_COST) !== 0 ? null : numbers[at + COST_MICRO_USD]!,
+      latencyMs: numbers[at + LATENCY_MS]!,
+      timeToFirstTokenMs: (flags & NO_TIME_TO_FIRST_TOKEN) !== 0 ? null : numbers[at + TIME_TO_FIRST_TOKEN_MS]!,
+      status: numbers[at + STATUS]!,
+      errorClass: text(refs[base + 7]!),
+      attempts: numbers[at + ATTEMPTS]!,
+      servedModel: text(refs[base + 8]!),
+      violations: text(refs[base + 9]!),
+    };
+  }
+  return rows;
+}
