@@ -6,6 +6,7 @@ import { startSluice } from './app.js';
 import { defaultConfig } from './config/defaults.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { watchConfigFile } from './config/watch.js';
+import { tuneHeapForGateway } from './gateway/heap-tuning.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createLogger } from './observability/logger.js';
 import { MasterKey } from './store/master-key.js';
@@ -19,6 +20,7 @@ export interface RunOptions {
 }
 
 export async function runGateway(configPath: string | undefined, run: RunOptions = {}): Promise<void> {
+  tuneHeapForGateway();
   let config: SluiceConfig;
   let notice: string | null = null;
   if (configPath !== undefined) {
