@@ -5,7 +5,9 @@
 // Prints requests/s and p50/p99 latency per concurrency, streamed and not, each variant's ratio to the floor measured
 // in the same run, then what governance costs over plain Sluice and a check of the counters.
 //
-//   BENCH_DURATION     seconds measured per run (default 5; each run follows a 1 s warm-up)
+//   BENCH_DURATION     seconds measured per run (default 3; each run follows a warm-up: 1 s in a row's first round)
+//   BENCH_ROUNDS       rounds per row (default 3): the targets take turns within a round, so a ratio compares runs made
+//                      seconds apart; a row shows each target's medians and the median of its per-round ratios
 //   BENCH_CONCURRENCY  comma list of connection counts (default 1,16,64)
 //   BENCH_VARIANTS     comma list of variants (default all): sluice, sluice+budgets(memory), sluice+budgets(redis);
 //                      or for short plain, memory, redis
@@ -21,7 +23,8 @@ import { request } from 'undici';
 import { load as runLoad } from './load.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 3);
+const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `sluice-bench:${randomBytes(4).toString('hex')}:`;
@@ -51,8 +54,10 @@ interface Target {
   /** Calls sent to it (warm-ups included), for the counter check. */
   sent: number;
   errors: number;
-  /** Per row, in order. */
+  /** Per row, in order: the medians of the row's rounds. */
   figures: Figures[];
+  /** Per row, each round's figures. */
+  rounds: Figures[][];
 }
 
 interface Figures {
@@ -153,7 +158,7 @@ ${governanceYaml(counters)}`);
         if (!ready && entry.msg === 'sluice is listening' && entry.gateway !== undefined && entry.admin !== undefined) {
           ready = true;
           clearTimeout(timer);
-          resolve({ name, port: entry.gateway.port, adminPort: entry.admin.port, child, counters, sent: 0, errors: 0, figures: [] });
+          resolve({ name, port: entry.gateway.port, adminPort: entry.admin.port, child, counters, sent: 0, errors: 0, figures: [], rounds: [] });
         } else if ((entry.level ?? 0) >= 40 && complaints++ < 5) {
           // Warnings and errors (a counter store outage, say) are shown, a few per variant.
           process.stderr.write(`[${name}] ${line}\n`);
@@ -219,6 +224,25 @@ async function troubles(target: Target): Promise<{ refusals: number; failures: n
     .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
     .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   return { refusals: sum('sluice_budget_refusals_total'), failures: sum('sluice_counter_store_failures_total') };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Row i: the median over its rounds of target's req/s over base's, each ratio taken within one round. */
+function rowRatio(target: Target, base: Target, i: number): number {
+  return median(target.rounds[i]!.map((figures, round) => figures.rps / base.rounds[i]![round]!.rps));
+}
+
+/** Row i: the median over its rounds of what target adds to base's p50: in ms, or `relative` to base's p50. */
+function rowAddedP50(target: Target, base: Target, i: number, relative = false): number {
+  return median(target.rounds[i]!.map((figures, round) => {
+    const baseP50 = base.rounds[i]![round]!.p50;
+    return relative ? (figures.p50 - baseP50) / baseP50 : figures.p50 - baseP50;
+  }));
 }
 
 function ms(value: number): string {
@@ -327,8 +351,8 @@ function checkRedisCounters(values: Map<string, number>, calls: number): string 
 async function main(): Promise<void> {
   const variants = pickVariants();
   const [cpus, busy] = [availableParallelism(), loadavg()[0]!];
-  console.log(`Sluice benchmark: ${DURATION_S} s per run after a 1 s warm-up, concurrencies ${CONCURRENCIES.join(', ')}; `
-    + `latency in ms; % = req/s of the floor's`);
+  console.log(`Sluice benchmark: ${ROUNDS} rounds per row, in each every target measured ${DURATION_S} s after a warm-up, `
+    + `concurrencies ${CONCURRENCIES.join(', ')}; medians; latency in ms; % = median of the rounds' req/s ratios to the floor`);
   if (variants.some((variant) => variant.counters !== 'none')) {
     console.log(`budgets = 5 budgets + 1 rate limit on every call (${BUDGET_LINES} counter lines), none ever exhausted; `
       + `max_tokens ${MAX_TOKENS}`);
@@ -341,7 +365,7 @@ async function main(): Promise<void> {
   try {
     const upstream = await start(join(here, 'mock-upstream.js'), []);
     const floorProcess = await start(join(here, 'floor-proxy.js'), [`http://127.0.0.1:${upstream.port}`]);
-    const floor: Target = { name: 'floor', ...floorProcess, sent: 0, errors: 0, figures: [] };
+    const floor: Target = { name: 'floor', ...floorProcess, sent: 0, errors: 0, figures: [], rounds: [] };
     const floorProblem = await probe(floor);
     if (floorProblem !== null) throw new Error(`the floor proxy does not work: ${floorProblem}`);
     for (const variant of variants) {
@@ -389,25 +413,38 @@ async function main(): Promise<void> {
     for (const stream of [false, true]) {
       for (const connections of CONCURRENCIES) {
         const notes: string[] = [];
-        // Each target warmed (connection pools, JIT) just before it is measured.
-        for (const target of [floor, ...sluices]) {
-          await load(target, stream, connections, 1);
-          const before = target.counters === 'none' || target.counters === undefined ? null : await troubles(target);
-          const figures = await load(target, stream, connections, DURATION_S);
-          target.figures.push(figures);
-          if (figures.errors > 0) notes.push(`${target.name}: ${figures.errors} errors; first: ${figures.firstError}`);
-          if (target.counters === 'redis') await tally.sample();
-          if (before !== null) {
-            const after = await troubles(target);
-            if (after.failures > before.failures) notes.push(`${target.name}: ${after.failures - before.failures} counter store failures (calls admitted unmetered or refused)`);
-            if (after.refusals > before.refusals) notes.push(`${target.name}: ${after.refusals - before.refusals} budget refusals`);
+        const targets = [floor, ...sluices];
+        const rounds = targets.map((): Figures[] => []);
+        for (let round = 0; round < ROUNDS; round++) {
+          // Each target warmed (connection pools, JIT) just before it is measured.
+          for (const [t, target] of targets.entries()) {
+            await load(target, stream, connections, round === 0 ? 1 : 0.3);
+            const before = target.counters === 'none' || target.counters === undefined ? null : await troubles(target);
+            const figures = await load(target, stream, connections, DURATION_S);
+            rounds[t]!.push(figures);
+            if (figures.errors > 0) notes.push(`${target.name}: ${figures.errors} errors; first: ${figures.firstError}`);
+            if (target.counters === 'redis') await tally.sample();
+            if (before !== null) {
+              const after = await troubles(target);
+              if (after.failures > before.failures) notes.push(`${target.name}: ${after.failures - before.failures} counter store failures (calls admitted unmetered or refused)`);
+              if (after.refusals > before.refusals) notes.push(`${target.name}: ${after.refusals - before.refusals} budget refusals`);
+            }
           }
+        }
+        for (const [t, target] of targets.entries()) {
+          const own = rounds[t]!;
+          target.rounds.push(own);
+          target.figures.push({
+            rps: median(own.map((figures) => figures.rps)), p50: median(own.map((figures) => figures.p50)),
+            p99: median(own.map((figures) => figures.p99)), errors: own.reduce((sum, figures) => sum + figures.errors, 0),
+            firstError: own.find((figures) => figures.firstError !== null)?.firstError ?? null,
+          });
         }
         const f = floor.figures.at(-1)!;
         let row = `${(stream ? 'stream' : 'json').padEnd(6)}${String(connections).padStart(4)}  ${floorCells(f.rps.toFixed(0), ms(f.p50), ms(f.p99))}`;
         for (const target of sluices) {
           const s = target.figures.at(-1)!;
-          row += sluiceCells(s.rps.toFixed(0), pct(s.rps / f.rps), ms(s.p50), ms(s.p99));
+          row += sluiceCells(s.rps.toFixed(0), pct(rowRatio(target, floor, target.figures.length - 1)), ms(s.p50), ms(s.p99));
         }
         console.log(row);
         for (const note of notes) console.log(`  ! ${note}`);
@@ -417,8 +454,8 @@ async function main(): Promise<void> {
     console.log('Target: Sluice >= 70% of the floor\'s requests/s and <= 30% added to its p50.');
     const width = Math.max(...sluices.map((target) => target.name.length));
     for (const target of sluices) {
-      const ratios = target.figures.map((s, i) => s.rps / floor.figures[i]!.rps);
-      const added = target.figures.map((s, i) => (s.p50 - floor.figures[i]!.p50) / floor.figures[i]!.p50);
+      const ratios = target.figures.map((_, i) => rowRatio(target, floor, i));
+      const added = target.figures.map((_, i) => rowAddedP50(target, floor, i, true));
       const met = ratios.every((ratio) => ratio >= 0.7) && added.every((value) => value <= 0.3);
       console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of the floor's, p50 ${range(added, signed(pct))}${met ? '' : '  (target missed)'}`);
     }
@@ -427,8 +464,8 @@ async function main(): Promise<void> {
     if (plain !== undefined && governed.length > 0) {
       console.log('What governance costs, against plain sluice in the same rows:');
       for (const target of governed) {
-        const ratios = target.figures.map((s, i) => s.rps / plain.figures[i]!.rps);
-        const added = target.figures.map((s, i) => s.p50 - plain.figures[i]!.p50);
+        const ratios = target.figures.map((_, i) => rowRatio(target, plain, i));
+        const added = target.figures.map((_, i) => rowAddedP50(target, plain, i));
         console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of sluice's, p50 ${range(added, signed(ms))} ms`);
       }
     }
