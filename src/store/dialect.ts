@@ -24,6 +24,11 @@ export interface Dialect {
   };
   /** True when the driver hands JSON columns back parsed (pg does for JSONB); false when they come back as text. */
   readonly parsesJson: boolean;
+  /**
+   * Ledger rows per INSERT statement. PostgreSQL: many, each statement being a round trip. SQLite, in process: one, the
+   * prepared one-row statement stepped per row, measured at 6.5 us a row against 10.5 for 50-row statements.
+   */
+  readonly ledgerRowsPerInsert: number;
   /** SQL true when the JSON object in `column` holds every key/value pair of the JSON object bound to the next `?`. */
   jsonContains(column: string): string;
   /** Statements that make `table` refuse every UPDATE and DELETE (and TRUNCATE): an append-only log. */
@@ -52,6 +57,7 @@ export const SQLITE: Dialect = {
   name: 'sqlite',
   types: { serialKey: 'INTEGER PRIMARY KEY', int64: 'INTEGER', json: 'TEXT', key: 'TEXT', duration: 'INTEGER' },
   parsesJson: false,
+  ledgerRowsPerInsert: 1,
   // json_each on both sides rather than json_extract: a label key may hold any character, and none needs quoting here.
   jsonContains: (column) => `NOT EXISTS (SELECT 1 FROM json_each(?) AS wanted WHERE NOT EXISTS (
       SELECT 1 FROM json_each(${column}) AS held WHERE held.key = wanted.key AND held.value = wanted.value))`,
@@ -94,6 +100,7 @@ export const POSTGRES: Dialect = {
     duration: 'DOUBLE PRECISION',
   },
   parsesJson: true,
+  ledgerRowsPerInsert: 50,
   jsonContains: (column) => `${column} @> CAST(? AS JSONB)`,
   // A row trigger for UPDATE and DELETE, a statement trigger for TRUNCATE (which row triggers do not see).
   appendOnly: (table) => `

@@ -1,4 +1,4 @@
-// The ledger's batch insert: one transaction, one multi-row INSERT per up to ROWS_PER_STATEMENT rows, and the rollups' upserts.
+// The ledger's batch insert: one transaction, INSERTs of the dialect's rows per statement, and the rollups' upserts.
 import type { Transaction } from '../../ledger/transaction.js';
 import { addToRollups } from './rollup.js';
 import type { SqlSession, SqlValue } from './session.js';
@@ -13,11 +13,16 @@ function values(row: Transaction): SqlValue[] {
   ];
 }
 
-/** Many rows per statement: far fewer statement steps (and, on PostgreSQL, round trips) than one INSERT per row. */
-export async function insertTransactions(session: SqlSession, rows: readonly Transaction[]): Promise<void> {
-  for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
-    await session.run(`transactionInsert:${chunk.length}` satisfies SizedStatement, chunk.flatMap(values));
+/** `rowsPerInsert` (at most ROWS_PER_STATEMENT): the dialect's ledgerRowsPerInsert. */
+export async function insertTransactions(session: SqlSession, rows: readonly Transaction[], rowsPerInsert: number): Promise<void> {
+  if (rowsPerInsert === 1) {
+    for (const row of rows) await session.run('transactionInsert:1', values(row));
+  } else {
+    const size = Math.min(rowsPerInsert, ROWS_PER_STATEMENT);
+    for (let at = 0; at < rows.length; at += size) {
+      const chunk = rows.slice(at, at + size);
+      await session.run(`transactionInsert:${chunk.length}` satisfies SizedStatement, chunk.flatMap(values));
+    }
   }
   await addToRollups(session, rows);
 }

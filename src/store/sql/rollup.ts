@@ -40,7 +40,7 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
       Math.floor(row.startedAt / HOUR_MS) * HOUR_MS, row.consumer ?? '', row.team ?? '', row.requestedModel ?? '',
       row.provider ?? '', row.providerModel ?? '', statusClass(row.status),
     ];
-    const id = JSON.stringify(key);
+    const id = keyId(key);
     let line = lines.get(id);
     if (line === undefined) {
       line = { key, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
@@ -57,6 +57,16 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
   return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
 }
 
+/**
+ * A rollup key as one string, for grouping and for the upsert order: the parts joined by NUL, cheaper per ledger row
+ * than JSON. A part holding a NUL itself (a client can send any model name) makes the key JSON instead: JSON keys start
+ * with "[", joined ones with the hour's digits, so the two forms never meet and every writer orders keys alike.
+ */
+function keyId(key: RollupLine['key']): string {
+  for (let i = 1; i < key.length; i++) if ((key[i] as string).includes('\u0000')) return JSON.stringify(key);
+  return `${key[0]}\u0000${key[1]}\u0000${key[2]}\u0000${key[3]}\u0000${key[4]}\u0000${key[5]}\u0000${key[6]}`;
+}
+
 function values(line: RollupLine): SqlValue[] {
   return [...line.key, line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.costMicroUsd, line.unpricedCalls];
 }
@@ -66,7 +76,7 @@ export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
   const days = new Map<string, RollupLine>();
   for (const hour of hours) {
     const key: RollupLine['key'] = [Math.floor(hour.key[0] / DAY_MS) * DAY_MS, ...hour.key.slice(1) as [string, string, string, string, string, string]];
-    const id = JSON.stringify(key);
+    const id = keyId(key);
     const day = days.get(id);
     if (day === undefined) {
       days.set(id, { ...hour, key });

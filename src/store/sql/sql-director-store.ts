@@ -240,7 +240,7 @@ export class SqlDirectorStore implements DirectorStore {
 
   async insertTransactions(rows: readonly Transaction[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.driver.transaction((session) => insertTransactions(session, rows));
+    await this.driver.transaction((session) => insertTransactions(session, rows, this.driver.dialect.ledgerRowsPerInsert));
   }
   async countTransactions(): Promise<number> {
     const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));
