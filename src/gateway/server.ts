@@ -14,15 +14,26 @@ import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** A POST endpoint's pipeline; module-level functions, so routing a call allocates no closure. */
+type Handler = (context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+const embeddings: Handler = (context, _door, call, req, res) => handleEmbeddings(context, call, req, res);
+
 export class GatewayServer {
   readonly server: Server;
   private readonly context: GatewayContext;
-  private readonly inFlight: Set<Promise<void>>;
+  /** Calls between routing and their ledger record; a count, not a set of promises: no allocation per call. */
+  private inFlight: number;
+  private readonly idleWaiters: Array<() => void>;
+  private readonly callDone: () => void;
   private draining: boolean;
 
   constructor(context: GatewayContext) {
     this.context = context;
-    this.inFlight = new Set();
+    this.inFlight = 0;
+    this.idleWaiters = [];
+    this.callDone = () => {
+      if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    };
     this.draining = false;
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
   }
@@ -39,8 +50,8 @@ export class GatewayServer {
   }
 
   /** Resolves when every call in flight has finished, its ledger record queued. */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  settled(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Stops taking connections and waits for calls in flight (each one's ledger record included). */
@@ -48,8 +59,7 @@ export class GatewayServer {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const settled = Promise.all([...this.inFlight]).then(() => undefined);
-    await Promise.race([settled, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await Promise.race([this.settled(), new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     this.server.closeAllConnections();
     await closed;
   }
@@ -59,52 +69,49 @@ export class GatewayServer {
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
     if (this.draining) res.setHeader('connection', 'close');
-    const done = this.route(req, res, requestId);
-    if (done === null) return;
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    this.route(req, res, requestId);
   }
 
-  private route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> | null {
+  private route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    const context = this.context;
     switch (path) {
       case '/v1/chat/completions':
-        return this.post(req, res, requestId, openaiChatFrontDoor, 'chat', (call) => handleChat(context, openaiChatFrontDoor, call, req, res));
+        return this.post(req, res, requestId, openaiChatFrontDoor, 'chat', handleChat);
       case '/v1/messages':
-        return this.post(req, res, requestId, anthropicFrontDoor, 'chat', (call) => handleChat(context, anthropicFrontDoor, call, req, res));
+        return this.post(req, res, requestId, anthropicFrontDoor, 'chat', handleChat);
       case '/v1/embeddings':
-        return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', (call) => handleEmbeddings(context, call, req, res));
+        return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', embeddings);
     }
     const door = req.headers['anthropic-version'] !== undefined ? anthropicFrontDoor : openaiChatFrontDoor;
     const call = new Call(requestId, door.dialect, 'chat');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (req.method !== 'GET') sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
-      else handleModels(context, door, call, req, res, path === '/v1/models' ? null : decodeURIComponent(path.slice('/v1/models/'.length)));
-      return null;
+      else handleModels(this.context, door, call, req, res, path === '/v1/models' ? null : decodeURIComponent(path.slice('/v1/models/'.length)));
+      return;
     }
     sendError(res, door, call, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
-    return null;
   }
 
   private post(
-    req: IncomingMessage, res: ServerResponse, requestId: string, door: FrontDoor, operation: Call['operation'], handle: (call: Call) => Promise<void>,
-  ): Promise<void> | null {
+    req: IncomingMessage, res: ServerResponse, requestId: string, door: FrontDoor, operation: Call['operation'], handle: Handler,
+  ): void {
     const call = new Call(requestId, door.dialect, operation);
     if (req.method !== 'POST') {
       sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed here; use POST.`));
-      return null;
+      return;
     }
     if (this.draining) {
       sendError(res, door, call, new SluiceError('shutting_down', 'The gateway is shutting down; retry on another instance.'));
-      return null;
+      return;
     }
     call.watchClient(req, res);
-    return handle(call).catch((error: unknown) => {
+    this.inFlight++;
+    handle(this.context, door, call, req, res).then(this.callDone, (error: unknown) => {
       this.context.logger.error({ requestId, err: (error as Error).message }, 'unhandled error in the request pipeline');
       sendError(res, door, call, error);
+      this.callDone();
     });
   }
 }

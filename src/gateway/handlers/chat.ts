@@ -29,7 +29,8 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     call.requestedModel = request.model;
     call.stream = request.stream;
     const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
-    const route = await admit(snapshot.admission, call, requested);
+    const admitted = admit(snapshot.admission, call, requested);
+    const route = admitted instanceof Promise ? await admitted : admitted;
     if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
     const client: ClientBody = { dialect: door.dialect, body };
     const answer = await invokeUpstream(
@@ -41,7 +42,8 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
   } catch (error) {
     sendError(res, door, call, error);
   }
-  await record(context, call);
+  const recorded = record(context, call);
+  if (recorded !== undefined) await recorded;
 }
 
 async function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): Promise<void> {
@@ -100,8 +102,6 @@ class StreamRelay implements BodySink {
   private readonly res: ServerResponse;
   private readonly done: () => void;
   private readonly onDrain: () => void;
-  private readonly uncork: () => void;
-  private corked: boolean;
 
   constructor(
     door: FrontDoor, call: Call, providerName: string, stream: ClientStream, body: UpstreamBody, res: ServerResponse, done: () => void,
@@ -114,11 +114,6 @@ class StreamRelay implements BodySink {
     this.res = res;
     this.done = done;
     this.onDrain = () => body.resume();
-    this.corked = false;
-    this.uncork = () => {
-      this.corked = false;
-      res.uncork();
-    };
   }
 
   data(chunk: Buffer): void {
@@ -150,12 +145,8 @@ class StreamRelay implements BodySink {
     this.call.markFirstToken();
     const res = this.res;
     if (res.destroyed) return;
-    if (!this.corked) {
-      // What one read of the upstream yields (events, and often the stream's end) leaves in one write, not one each.
-      this.corked = true;
-      res.cork();
-      process.nextTick(this.uncork);
-    }
+    // node:http corks the socket for the rest of the tick at a chunk's first write, so what one read of the upstream
+    // yields (events, and often the stream's end) leaves in one write.
     if (res.write(text)) return;
     this.body.pause();
     res.once('drain', this.onDrain);

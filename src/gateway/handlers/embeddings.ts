@@ -26,7 +26,8 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
     call.embeddings = request;
     call.requestedModel = request.model;
     const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
-    const route = await admit(snapshot.admission, call, requested);
+    const admitted = admit(snapshot.admission, call, requested);
+    const route = admitted instanceof Promise ? await admitted : admitted;
     if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
     const client: ClientBody = { dialect: 'openai', body };
     const answer = await invokeUpstream(
@@ -51,5 +52,6 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
   } catch (error) {
     sendError(res, openaiChatFrontDoor, call, error);
   }
-  await record(context, call);
+  const recorded = record(context, call);
+  if (recorded !== undefined) await recorded;
 }

@@ -30,8 +30,16 @@ export interface AdmissionPolicy {
 /** A downgrade may lead to a model with its own exhausted budget and downgrade; the chain is cut after this many. */
 const MAX_DOWNGRADES = 3;
 
-/** The route that will serve the call: the requested one, or the model a budget downgraded it to. */
-export async function admit(policy: AdmissionPolicy, call: Call, requested: ModelRoute): Promise<ModelRoute> {
+/**
+ * The route that will serve the call: the requested one, or the model a budget downgraded it to. Synchronous when no
+ * budget applies and the model is not refused (the usual call): no promise on the busiest path.
+ */
+export function admit(policy: AdmissionPolicy, call: Call, requested: ModelRoute): ModelRoute | Promise<ModelRoute> {
+  if (requested.refusal === null && policy.budgets.for(call.consumer!, requested).length === 0) return requested;
+  return admitAgainstBudgets(policy, call, requested);
+}
+
+async function admitAgainstBudgets(policy: AdmissionPolicy, call: Call, requested: ModelRoute): Promise<ModelRoute> {
   const consumer = call.consumer!;
   let route = requested;
   let promptTokens = -1;

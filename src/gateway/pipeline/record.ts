@@ -48,7 +48,8 @@ function write(sinks: RecordSinks, call: Call, cost: number | null): Promise<voi
       requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status,
       errorClass: transaction.errorClass, attempts: transaction.attempts, failures: call.failures,
     }, 'upstream trouble');
-  } else {
+  } else if (sinks.logger.isLevelEnabled('debug')) {
+    // Checked first: the record object would be built for nothing on every call at the usual levels.
     sinks.logger.debug({ requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status, latencyMs: transaction.latencyMs }, 'call');
   }
   return settled;
