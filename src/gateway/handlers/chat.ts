@@ -85,7 +85,8 @@ function relayStream(
   const stream: ClientStream = provider.dialect === door.dialect
     ? door.streamRelay(request, body)
     : new TranslatingStream(provider.chatStreamDecoder(), door.streamEncoder(request, body));
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, call, provider.name, stream, answer.body, res, resolve)));
 }
 

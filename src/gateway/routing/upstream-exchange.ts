@@ -21,7 +21,7 @@ export interface UpstreamBody {
   text(): Promise<string>;
   /** A 2xx stream: resolves once its first chunk is read (and held) or it has ended; rejects if it failed first. */
   started(): Promise<void>;
-  /** A 2xx stream: hands the body to the sink, starting with the held chunk. */
+  /** A 2xx stream: hands the body to the sink, starting with the chunks held so far. */
   pipe(sink: BodySink): void;
   /** Backpressure for a piped stream: no more data() until resume(). */
   pause(): void;
@@ -34,7 +34,7 @@ export interface ExchangeOptions {
   body: string;
   /** Per-exchange limits on the wait for the head and between body chunks. */
   timeoutMs: number;
-  /** A 2xx stream is held at its first chunk until piped, so one that dies at once can still be retried elsewhere. */
+  /** A 2xx stream is held from its first chunk until piped, so one that dies at once can still be retried elsewhere. */
   stream: boolean;
 }
 
@@ -60,8 +60,15 @@ export function exchange(dispatcher: Dispatcher, options: ExchangeOptions, signa
 }
 
 /**
- * The handler: after the head it either collects the body as text, or (a 2xx stream) holds it paused at its first
- * chunk until pipe() hands it on.
+ * A 2xx stream's chunks are held, not passed on, from the first until pipe(): the caller commits a few microtasks
+ * later. Pausing undici's parser at the first chunk and resuming it at pipe() cost more than holding what the same
+ * read already brought (often the whole stream); the parser is paused only once this much is held.
+ */
+const HOLD_BYTES = 64 * 1024;
+
+/**
+ * The handler: after the head it either collects the body as text, or (a 2xx stream) holds it from its first chunk
+ * until pipe() hands it on.
  */
 class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private readonly stream: boolean;
@@ -70,8 +77,10 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private onFailure: ((error: Error) => void) | null;
   private controller: Dispatcher.DispatchController | null;
   private statusCode: number;
-  /** Collecting: the body so far. A stream: the first chunk, until piped. */
+  /** Collecting: the body so far. A stream: the chunks held until piped. */
   private chunks: Buffer[];
+  private held: number;
+  private paused: boolean;
   private ended: boolean;
   private failure: Error | null;
   private waiter: { resolve: (text: string) => void; reject: (error: Error) => void } | null;
@@ -87,6 +96,8 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     this.controller = null;
     this.statusCode = 0;
     this.chunks = [];
+    this.held = 0;
+    this.paused = false;
     this.ended = false;
     this.failure = null;
     this.waiter = null;
@@ -121,8 +132,14 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     this.chunks.push(chunk);
     if (this.stream && this.statusCode < 300) {
       // Held here until the caller commits to this answer and pipes it on.
-      controller.pause();
-      this.starter?.resolve();
+      this.held += chunk.length;
+      if (this.held >= HOLD_BYTES) {
+        this.paused = true;
+        controller.pause();
+      }
+      const starter = this.starter;
+      this.starter = null;
+      starter?.resolve();
     }
   }
 
@@ -173,11 +190,11 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
 
   pipe(sink: BodySink): void {
     this.sink = sink;
-    const first = this.chunks.length > 0 ? this.chunks[0]! : null;
+    const held = this.chunks;
     this.chunks = [];
-    if (first !== null) {
+    if (held.length > 0) {
       try {
-        sink.data(first);
+        sink.data(held.length === 1 ? held[0]! : Buffer.concat(held, this.held));
       } catch (error) {
         // The same path as a sink that throws inside undici's callback: the exchange is aborted and the sink told.
         if (this.failure === null && !this.ended) this.controller!.abort(error as Error);
@@ -187,14 +204,16 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     }
     if (this.failure !== null) sink.error(this.failure);
     else if (this.ended) sink.end();
-    else this.controller!.resume();
+    else if (this.paused) this.resume();
   }
 
   pause(): void {
+    this.paused = true;
     this.controller?.pause();
   }
 
   resume(): void {
+    this.paused = false;
     if (this.failure === null && !this.ended) this.controller?.resume();
   }
 
