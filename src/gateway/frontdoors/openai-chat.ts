@@ -215,6 +215,8 @@ class OpenAIStreamRelay implements ClientStream {
    * null to drop it, or it re-encoded (without the usage the client did not ask for).
    */
   private inspect(event: Buffer, crlf: boolean): Buffer | null {
+    const usageOnly = this.usageOnly(event, crlf);
+    if (usageOnly !== undefined) return usageOnly;
     const frames = framesOf(event);
     let out = '';
     let changed = false;
@@ -245,6 +247,25 @@ class OpenAIStreamRelay implements ClientStream {
     if (!changed && frames.length === 1 && !crlf && isPlainDataEvent(event, frames[0]!.data)) return event;
     return out === '' ? null : Buffer.from(out);
   }
+
+  /**
+   * The usage-only chunk OpenAI and compatible servers end a stream with (`"choices":[],"usage":{...}` in one plain
+   * `data:` line): what inspect() would decide, with only the usage object parsed, not the event and the whole chunk.
+   * Undefined for any other event, which takes the full look.
+   */
+  private usageOnly(event: Buffer, crlf: boolean): Buffer | null | undefined {
+    if (crlf || event.compare(DATA_PREFIX, 0, 6, 0, 6) !== 0 || event.indexOf(LF) !== event.length - 2) return undefined;
+    const at = event.indexOf(USAGE_ONLY);
+    if (at === -1 || event.indexOf(ERROR) !== -1) return undefined;
+    const open = at + USAGE_ONLY.length - 1;
+    const close = objectEnd(event, open);
+    if (close === -1) return undefined;
+    const usage = tryParseJson(event.toString('utf8', open, close + 1));
+    if (!isObject(usage)) return undefined;
+    const counted = openaiUsage(usage);
+    if (counted.reported) mergeUsage(this.usage, counted);
+    return this.forwardUsage ? event : null;
+  }
 }
 
 const CR = 0x0d;
@@ -256,8 +277,25 @@ const ERROR = Buffer.from('rror"');
 const QUOTE = 0x22;
 const E = 0x65;
 const DATA_PREFIX = Buffer.from('data: ');
+const USAGE_ONLY = Buffer.from('"choices":[],"usage":{');
 const BLANK_LINE = Buffer.from('\n\n');
 const EMPTY = Buffer.alloc(0);
+
+/** The index of the `}` closing the JSON object that opens at `open`, strings skipped; -1 when it does not close. */
+function objectEnd(buffer: Buffer, open: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < buffer.length; i++) {
+    const byte = buffer[i]!;
+    if (inString) {
+      if (byte === 0x5c /* \ */) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === 0x7b /* { */) depth++;
+    else if (byte === 0x7d /* } */ && --depth === 0) return i;
+  }
+  return -1;
+}
 
 /** The end (exclusive) of the first complete event at or after `from`: its blank line is LF LF or CR LF CR LF. */
 function eventEnd(buffer: Buffer, from: number, crlfInBuffer: boolean): number {
