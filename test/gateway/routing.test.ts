@@ -23,7 +23,7 @@ describe('routing, fallback and retries', () => {
       routing: { retry: { attempts: 1, backoffMs: 5, timeoutMs: 300 }, circuitBreaker: { failures: 3, cooldownMs: 60_000 } },
       models: [
         // One model per case: each has its own primary target, so one case's failures cannot open another's circuit.
-        ...['fallback-model', 'rate-limited', 'timing-out', 'rejecting', 'streaming'].map((name) => ({
+        ...['fallback-model', 'rate-limited', 'timing-out', 'rejecting', 'streaming', 'stream-dies-early'].map((name) => ({
           name, targets: [{ provider: 'primary', model: `p-${name}` }, { provider: 'secondary', model: 's-model' }],
         })),
         { name: 'dead-first', targets: [{ provider: 'dead', model: 'x' }, { provider: 'secondary', model: 's-model' }] },
@@ -41,6 +41,7 @@ describe('routing, fallback and retries', () => {
 
   afterEach(() => {
     primary.respondWith((_r, res) => json(res, 200, openaiCompletion('from primary')));
+    secondary.respondWith((_r, res) => json(res, 200, openaiCompletion('from secondary')));
     primary.received.length = 0;
     secondary.received.length = 0;
   });
@@ -143,6 +144,29 @@ describe('routing, fallback and retries', () => {
     }, /broke off/);
     assert.equal(text, 'partial');
     assert.equal(secondary.received.length, 0);
+  });
+
+  test('falls back when a stream dies after its head, before its first byte', async () => {
+    primary.respondWith((_r, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      setTimeout(() => res.destroy(), 20);
+    });
+    secondary.respondWith((_r, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const frame of openaiStreamFrames(['from secondary'], null)) res.write(frame);
+      res.end();
+    });
+    const stream = await client.chat.completions.create({ model: 'stream-dies-early', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, 'from secondary');
+    assert.equal(primary.received.length, 2, 'a retryable failure: tried again on the same target first');
+    assert.equal(secondary.received.length, 1);
+    const rows = await ledgerRows(sluice);
+    const row = rows.find((candidate) => candidate.requested_model === 'stream-dies-early');
+    assert.equal(row?.provider, 'secondary');
+    assert.equal(row?.attempts, 3);
   });
 
   test('records fallback attempts in the ledger', async () => {

@@ -5,7 +5,7 @@ import type { UpstreamRequest } from '../../providers/provider.js';
 import { redactSecrets } from '../../providers/shared/failure.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type ModelRoute, type Target } from './model-routes.js';
-import { exchange, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
+import { exchange, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
 
 export interface UpstreamAnswer {
   target: Target;
@@ -85,19 +85,13 @@ async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: bo
   } catch (error) {
     if (signal.aborted) throw error;
     target.breaker.failure(Date.now());
+    if (error instanceof StreamStartFailure) {
+      return { kind: 'retry', reason: `stream failed before its first byte (${describeNetworkError(error.cause)})`, timeout: isTimeout(error.cause) };
+    }
     return { kind: 'retry', reason: describeNetworkError(error), timeout: isTimeout(error) };
   }
   const status = response.statusCode;
   if (status < 300) {
-    if (stream) {
-      try {
-        await response.body.started();
-      } catch (error) {
-        if (signal.aborted) throw error;
-        target.breaker.failure(Date.now());
-        return { kind: 'retry', reason: `stream failed before its first byte (${describeNetworkError(error)})`, timeout: isTimeout(error) };
-      }
-    }
     target.breaker.success();
     return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body } };
   }

@@ -19,8 +19,6 @@ export interface BodySink {
 export interface UpstreamBody {
   /** The whole body as text, once it has ended; rejects if it breaks off first. Not for a 2xx stream. */
   text(): Promise<string>;
-  /** A 2xx stream: resolves once its first chunk is read (and held) or it has ended; rejects if it failed first. */
-  started(): Promise<void>;
   /** A 2xx stream: hands the body to the sink, starting with the chunks held so far. */
   pipe(sink: BodySink): void;
   /** Backpressure for a piped stream: no more data() until resume(). */
@@ -34,7 +32,10 @@ export interface ExchangeOptions {
   body: string;
   /** Per-exchange limits on the wait for the head and between body chunks. */
   timeoutMs: number;
-  /** A 2xx stream is held from its first chunk until piped, so one that dies at once can still be retried elsewhere. */
+  /**
+   * A 2xx stream's head is given only with its first chunk (held until piped), so one that dies before its first byte
+   * fails the exchange (with StreamStartFailure) and can still be retried elsewhere.
+   */
   stream: boolean;
 }
 
@@ -42,6 +43,17 @@ export interface ExchangeHead {
   statusCode: number;
   headers: IncomingHttpHeaders;
   body: UpstreamBody;
+}
+
+/** A 2xx stream that failed after its head and before its first byte; `cause` is undici's error. */
+export class StreamStartFailure extends Error {
+  override readonly cause: Error;
+
+  constructor(cause: Error) {
+    super(cause.message);
+    this.name = 'StreamStartFailure';
+    this.cause = cause;
+  }
 }
 
 /** Sends the request; resolves with the head, or rejects with undici's error (or the cancellation's reason). */
@@ -77,6 +89,8 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private onFailure: ((error: Error) => void) | null;
   private controller: Dispatcher.DispatchController | null;
   private statusCode: number;
+  /** A 2xx stream's head, kept until its first chunk (or its end) comes. */
+  private head: ExchangeHead | null;
   /** Collecting: the body so far. A stream: the chunks held until piped. */
   private chunks: Buffer[];
   private held: number;
@@ -84,7 +98,6 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private ended: boolean;
   private failure: Error | null;
   private waiter: { resolve: (text: string) => void; reject: (error: Error) => void } | null;
-  private starter: { resolve: () => void; reject: (error: Error) => void } | null;
   private sink: BodySink | null;
   private readonly onCancel: () => void;
 
@@ -95,13 +108,13 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     this.onFailure = reject;
     this.controller = null;
     this.statusCode = 0;
+    this.head = null;
     this.chunks = [];
     this.held = 0;
     this.paused = false;
     this.ended = false;
     this.failure = null;
     this.waiter = null;
-    this.starter = null;
     this.sink = null;
     this.onCancel = () => this.controller?.abort(this.signal.reason!);
     signal.onCancel(this.onCancel);
@@ -117,11 +130,9 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     // 1xx informational heads are followed by the real one.
     if (statusCode < 200) return;
     this.statusCode = statusCode;
-    const resolve = this.onHead;
-    if (resolve === null) return;
-    this.onHead = null;
-    this.onFailure = null;
-    resolve({ statusCode, headers, body: this });
+    const head = { statusCode, headers, body: this };
+    if (this.stream && statusCode < 300) this.head = head;
+    else this.give(head);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -137,9 +148,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
         this.paused = true;
         controller.pause();
       }
-      const starter = this.starter;
-      this.starter = null;
-      starter?.resolve();
+      if (this.head !== null) this.give(this.head);
     }
   }
 
@@ -150,7 +159,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
       this.sink.end();
       return;
     }
-    this.starter?.resolve();
+    if (this.head !== null) this.give(this.head);
     this.waiter?.resolve(this.bodyText());
   }
 
@@ -163,12 +172,11 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
       const reject = this.onFailure;
       this.onHead = null;
       this.onFailure = null;
-      reject(failure);
+      reject(this.head !== null && !this.signal.aborted ? new StreamStartFailure(failure) : failure);
     } else if (this.sink !== null) {
       this.sink.error(failure);
     } else {
       this.waiter?.reject(failure);
-      this.starter?.reject(failure);
     }
   }
 
@@ -177,14 +185,6 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     if (this.ended) return Promise.resolve(this.bodyText());
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
-    });
-  }
-
-  started(): Promise<void> {
-    if (this.chunks.length > 0 || this.ended) return Promise.resolve();
-    if (this.failure !== null) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.starter = { resolve, reject };
     });
   }
 
@@ -215,6 +215,14 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   resume(): void {
     this.paused = false;
     if (this.failure === null && !this.ended) this.controller?.resume();
+  }
+
+  private give(head: ExchangeHead): void {
+    const resolve = this.onHead;
+    this.head = null;
+    this.onHead = null;
+    this.onFailure = null;
+    resolve?.(head);
   }
 
   private bodyText(): string {
