@@ -163,39 +163,39 @@ class OpenAIStreamRelay implements ClientStream {
     this.tail = null;
   }
 
-  /** Works on bytes: plain content events, and looked-at events that need no change, go out as the very bytes that came in. */
+  /**
+   * Works on bytes: plain content events, and looked-at events that need no change, go out as the very bytes that came
+   * in. Only the events holding a mark (a usage object, an error) are cut out and looked at: the rest of the buffer,
+   * up to its last complete event, is never split into events at all.
+   */
   push(chunk: Buffer): Buffer {
     const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
     this.tail = null;
-    const out: Buffer[] = [];
     const crlf = buffer.indexOf(CR) !== -1;
-    let start = 0;
+    // Events end at a blank line: LF LF, or CR LF CR LF in a stream that uses CRs (found one event at a time then).
+    const complete = crlf ? lastEventEnd(buffer) : lastLfLf(buffer);
+    const out: Buffer[] = [];
     /** Where the bytes not yet in `out`, and those not yet in the output sample, begin. */
     let outFrom = 0;
     let sampleFrom = 0;
-    // Where the next event that needs a look starts to matter; each search runs once over the buffer, not per event.
-    let mark = nextMark(buffer, 0);
-    for (;;) {
-      const end = eventEnd(buffer, start, crlf);
-      if (end === -1) break;
-      if (mark < end) {
-        mark = nextMark(buffer, end);
-        // The untouched run before the event is sampled as one piece (one copy per run, not per event).
-        if (start > sampleFrom) this.output.add(buffer.subarray(sampleFrom, start));
-        sampleFrom = end;
-        const event = buffer.subarray(start, end);
-        const replacement = this.inspect(event, crlf);
-        if (replacement !== event) {
-          if (start > outFrom) out.push(buffer.subarray(outFrom, start));
-          if (replacement !== null) out.push(replacement);
-          outFrom = end;
-        }
+    for (let mark = nextMark(buffer, 0); mark < complete; ) {
+      const start = eventStart(buffer, mark, crlf);
+      const end = eventEnd(buffer, mark, crlf);
+      mark = nextMark(buffer, end);
+      // The untouched run before the event is sampled as one piece (one view per run, not per event).
+      if (start > sampleFrom) this.output.add(buffer.subarray(sampleFrom, start));
+      sampleFrom = end;
+      const event = buffer.subarray(start, end);
+      const replacement = this.inspect(event, crlf);
+      if (replacement !== event) {
+        if (start > outFrom) out.push(buffer.subarray(outFrom, start));
+        if (replacement !== null) out.push(replacement);
+        outFrom = end;
       }
-      start = end;
     }
-    if (start > sampleFrom) this.output.add(buffer.subarray(sampleFrom, start));
-    if (start > outFrom) out.push(buffer.subarray(outFrom, start));
-    if (start < buffer.length) this.tail = Buffer.from(buffer.subarray(start));
+    if (complete > sampleFrom) this.output.add(buffer.subarray(sampleFrom, complete));
+    if (complete > outFrom) out.push(buffer.subarray(outFrom, complete));
+    if (complete < buffer.length) this.tail = Buffer.from(buffer.subarray(complete));
     return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
@@ -297,24 +297,34 @@ function objectEnd(buffer: Buffer, open: number): number {
   return -1;
 }
 
-/** The end (exclusive) of the first complete event at or after `from`: its blank line is LF LF or CR LF CR LF. */
-function eventEnd(buffer: Buffer, from: number, crlfInBuffer: boolean): number {
-  const lf = lfLf(buffer, from);
-  const crlf = crlfInBuffer ? buffer.indexOf('\r\n\r\n', from) : -1;
+/** The end (exclusive) of the event holding position `at`: after its blank line, LF LF or CR LF CR LF. */
+function eventEnd(buffer: Buffer, at: number, crlfInBuffer: boolean): number {
+  const lf = buffer.indexOf(BLANK_LINE, at);
+  const crlf = crlfInBuffer ? buffer.indexOf('\r\n\r\n', at) : -1;
   if (lf === -1) return crlf === -1 ? -1 : crlf + 4;
   if (crlf === -1 || lf < crlf) return lf + 2;
   return crlf + 4;
 }
 
-/**
- * indexOf('\n\n', from), found by its single bytes: a one-byte search is a memchr, several times faster than a string
- * needle, and event data (JSON) holds no raw line feed, so nearly every one found ends an event.
- */
-function lfLf(buffer: Buffer, from: number): number {
-  for (let at = buffer.indexOf(LF, from); at !== -1 && at + 1 < buffer.length; at = buffer.indexOf(LF, at + 1)) {
-    if (buffer[at + 1] === LF) return at;
-  }
-  return -1;
+/** The start of the event holding position `at`: just after the blank line before it, or the buffer's start. */
+function eventStart(buffer: Buffer, at: number, crlfInBuffer: boolean): number {
+  if (at === 0) return 0;
+  const lf = buffer.lastIndexOf(BLANK_LINE, at - 1);
+  const crlf = crlfInBuffer ? buffer.lastIndexOf('\r\n\r\n', at - 1) : -1;
+  return Math.max(lf === -1 ? 0 : lf + 2, crlf === -1 ? 0 : crlf + 4);
+}
+
+/** The end (exclusive) of the last complete event: after the buffer's last LF LF, or 0 when it has none. */
+function lastLfLf(buffer: Buffer): number {
+  const at = buffer.lastIndexOf(BLANK_LINE);
+  return at === -1 ? 0 : at + 2;
+}
+
+/** lastLfLf for a buffer with CRs: the last complete event's end, whichever blank line closes it. */
+function lastEventEnd(buffer: Buffer): number {
+  const lf = buffer.lastIndexOf(BLANK_LINE);
+  const crlf = buffer.lastIndexOf('\r\n\r\n');
+  return Math.max(lf === -1 ? 0 : lf + 2, crlf === -1 ? 0 : crlf + 4);
 }
 
 /** The first position at or after `from` of a usage object or an error, or Infinity. */
