@@ -52,22 +52,18 @@ const ID_BYTES_PER_RECORD = 40;
 export class BatchBuilder {
   private readonly capacity: number;
   private count: number;
-  private numbers: Float64Array;
-  private refs: Int32Array;
-  private strings: string[];
-  private interned: Map<string, number>;
-  private ids: Buffer;
-  private idBytes: number;
+  // Set by clear(), from the constructor and from take().
+  private numbers!: Float64Array;
+  private refs!: Int32Array;
+  private strings!: string[];
+  private interned!: Map<string, number>;
+  private ids!: Buffer;
+  private idBytes!: number;
 
   constructor(capacity: number) {
     this.capacity = capacity;
     this.count = 0;
-    this.numbers = new Float64Array(0);
-    this.refs = new Int32Array(0);
-    this.strings = [];
-    this.interned = new Map();
-    this.ids = Buffer.alloc(0);
-    this.idBytes = 0;
+    this.clear();
   }
 
   get length(): number {
@@ -77,7 +73,7 @@ export class BatchBuilder {
   append(tx: Transaction): void {
     // Arrays are made at a batch's first record, so an idle gateway holds none.
     if (this.count === 0 && this.numbers.length === 0) this.allocate();
-    if (this.count === this.capacity) this.grow();
+    if ((this.count + 1) * NUMBER_FIELDS > this.numbers.length) this.grow();
     const at = this.count * NUMBER_FIELDS;
     const numbers = this.numbers;
     numbers[at + STARTED_AT] = tx.startedAt;
@@ -115,13 +111,18 @@ export class BatchBuilder {
       ids: this.ids.subarray(0, this.idBytes),
     };
     this.count = 0;
+    this.clear();
+    return batch;
+  }
+
+  /** An empty batch: no arrays until its first record (allocate()), so an idle gateway holds none. */
+  private clear(): void {
     this.numbers = new Float64Array(0);
     this.refs = new Int32Array(0);
     this.strings = [];
     this.interned = new Map();
     this.ids = Buffer.alloc(0);
     this.idBytes = 0;
-    return batch;
   }
 
   private intern(value: string | null): number {

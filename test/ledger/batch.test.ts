@@ -1,0 +1,38 @@
+// Packed ledger batches: what goes in comes out field for field, nulls, flags and long or non-ASCII request ids included.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchBuilder, unpack } from '../../src/ledger/batch.js';
+import type { Transaction } from '../../src/ledger/transaction.js';
+
+function transaction(i: number): Transaction {
+  return {
+    requestId: i % 3 === 0 ? `client-id-é-${'x'.repeat(100)}-${i}` : `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    startedAt: 1_764_547_200_000 + i, operation: i % 2 === 0 ? 'chat' : 'embeddings', api: i % 2 === 0 ? 'openai' : 'anthropic',
+    consumer: i % 5 === 0 ? null : `consumer-${i % 4}`, team: i % 5 === 0 ? null : 'payments', requestedModel: `model-${i % 3}`,
+    provider: i % 7 === 0 ? null : 'openai', providerModel: i % 7 === 0 ? null : 'gpt-4o-mini', stream: i % 2 === 1,
+    inputTokens: i * 10, outputTokens: i, cachedInputTokens: i % 4, cacheWriteTokens: i % 6, tokensEstimated: i % 3 === 1,
+    costMicroUsd: i % 4 === 0 ? null : i * 7, latencyMs: i + 0.25, timeToFirstTokenMs: i % 2 === 0 ? null : i / 4,
+    status: i % 9 === 0 ? 502 : 200, errorClass: i % 9 === 0 ? 'upstream_unavailable' : null, attempts: 1 + (i % 3),
+    servedModel: i % 8 === 0 ? 'cheaper' : null, violations: i % 10 === 0 ? 'budget-a,resource:openai/gpt-4o' : null,
+  };
+}
+
+test('a packed batch unpacks to the records appended, in order, past its capacity too', () => {
+  const builder = new BatchBuilder(16);
+  const rows = Array.from({ length: 40 }, (_, i) => transaction(i));
+  for (const row of rows) builder.append(row);
+  assert.equal(builder.length, 40);
+  const batch = builder.take();
+  assert.ok(batch !== null);
+  assert.deepEqual(unpack(structuredClone(batch)), rows);
+  assert.equal(builder.length, 0);
+  assert.equal(builder.take(), null);
+});
+
+test('the builder starts afresh after take(): a second batch holds only its own records', () => {
+  const builder = new BatchBuilder(4);
+  builder.append(transaction(1));
+  builder.take();
+  builder.append(transaction(2));
+  assert.deepEqual(unpack(builder.take()!), [transaction(2)]);
+});
