@@ -3,12 +3,11 @@ import { Gauge, Registry } from 'prom-client';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries, type Labels } from './series-metrics.js';
 import type { Transaction } from '../ledger/transaction.js';
 
-
 /**
  * The label sets of the per-call metrics held at most, past which calls are counted in one overflow series per status
- * class and operation. A streamed call's set renders 67 exposition lines (about 11 KB); measured at the bound, a scrape
- * is about 11 MB and took 0.5-1.2 s to render on a busy 2-core machine, time the event loop spends away from calls. Realistic configs (tens of
- * consumers x a few models x a few statuses) stay far below it.
+ * class and operation. A streamed call's set renders 67 exposition lines (about 11 KB): measured at the bound, a scrape
+ * is about 11 MB and took 0.5-1.2 s to render on a busy 2-core machine, time the event loop spends away from calls.
+ * Realistic configs (tens of consumers x a few models x a few statuses) stay far below it.
  */
 export const DEFAULT_MAX_LABEL_SETS = 1_000;
 
