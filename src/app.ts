@@ -10,7 +10,7 @@ import { MasterKey } from './store/master-key.js';
 import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
-import { buildSnapshot } from './gateway/snapshot.js';
+import { buildSnapshot, configuredNames } from './gateway/snapshot.js';
 import { LedgerWriter } from './ledger/writer.js';
 import { PriceCatalog } from './metering/price-catalog.js';
 import { countTextTokens } from './metering/tokenizer.js';
@@ -100,6 +100,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     logger,
     governance,
   };
+  metrics.configure(configuredNames(context.snapshot));
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
   const gateway = new GatewayServer(context);
@@ -109,6 +110,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
+    metrics.configure(configuredNames(snapshot));
     void previous.routing.retire(snapshot.routing);
     await refreshWebhooks();
   };

@@ -1,5 +1,6 @@
 // Builds the gateway's snapshot from one validated config: routing table, consumers, budgets and admission settings.
 import type { SluiceConfig } from '../config/schema.js';
+import type { ConfiguredNames } from '../observability/metrics.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { BudgetBook, compileBudgets } from '../policy/budgets.js';
 import { ConsumerDirectory, type DirectoryEntry } from '../policy/consumers.js';
@@ -26,5 +27,14 @@ export function buildSnapshot(
     consumers,
     budgets,
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
+  };
+}
+
+/** The names metric labels may carry while this snapshot serves. */
+export function configuredNames(snapshot: Snapshot): ConfiguredNames {
+  return {
+    models: snapshot.routing.routes.keys(),
+    consumers: snapshot.consumers.consumers.map((consumer) => consumer.name),
+    providers: snapshot.routing.providers.keys(),
   };
 }

@@ -4,7 +4,7 @@
 // prom-client Registry (which renders the exposition format) through the metric interface it reads: get().
 import type { Registry } from 'prom-client';
 
-type Labels = Record<string, string>;
+export type Labels = Record<string, string>;
 
 interface MetricValue {
   metricName: string;
@@ -72,9 +72,16 @@ export class SeriesHistogram {
     return series;
   }
 
+  /** Forgets a label set (its name left the config): it leaves the exposition; binding it again starts from zero. */
+  unbind(labels: Labels): void {
+    this.series.delete(JSON.stringify(labels));
+  }
+
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const values: MetricValue[] = [];
     for (const series of this.series.values()) {
+      // Bound but never observed (time to first token of a call that did not stream): nothing to say, no lines.
+      if (series.count === 0) continue;
       let cumulative = 0;
       this.bounds.forEach((bound, i) => {
         cumulative += series.counts[i]!;
@@ -121,6 +128,10 @@ export class SeriesCounter {
     let series = this.series.get(key);
     if (series === undefined) this.series.set(key, (series = new BoundCounter(labels)));
     return series;
+  }
+
+  unbind(labels: Labels): void {
+    this.series.delete(JSON.stringify(labels));
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {

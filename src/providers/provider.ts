@@ -3,6 +3,7 @@ import type { ChatRequest, ChatResponse } from '../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../ir/embeddings.js';
 import type { StreamDecoder } from '../ir/stream.js';
 import type { ProviderConfig } from '../config/schema.js';
+import type { ProviderSecrets } from './shared/secret-redactor.js';
 
 /** The client-facing API shapes Sluice speaks; a provider that speaks one natively gets the client's body passed through. */
 export type Dialect = 'openai' | 'anthropic';
@@ -51,4 +52,5 @@ export interface Provider {
   authorize?(request: UpstreamRequest): Promise<UpstreamRequest>;
 }
 
-export type ProviderFactory = (name: string, config: ProviderConfig) => Provider;
+/** `secrets` holds the config's credentials; a provider that obtains more at runtime (tokens, assumed roles) adds them there. */
+export type ProviderFactory = (name: string, config: ProviderConfig, secrets: ProviderSecrets) => Provider;

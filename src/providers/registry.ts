@@ -7,6 +7,7 @@ import { createGeminiProvider } from './gemini/index.js';
 import { createVertexProvider } from './vertex/index.js';
 import { createOpenAIProvider } from './openai/index.js';
 import type { Provider, ProviderFactory } from './provider.js';
+import { ProviderSecrets } from './shared/secret-redactor.js';
 
 const FACTORIES: Record<ProviderConfig['type'], ProviderFactory> = {
   openai: createOpenAIProvider,
@@ -17,6 +18,7 @@ const FACTORIES: Record<ProviderConfig['type'], ProviderFactory> = {
   vertex: createVertexProvider,
 };
 
-export function createProvider(name: string, config: ProviderConfig): Provider {
-  return FACTORIES[config.type](name, config);
+/** `secrets`: where the provider's credentials are kept for redaction, those it obtains at runtime included. */
+export function createProvider(name: string, config: ProviderConfig, secrets: ProviderSecrets = ProviderSecrets.of(config)): Provider {
+  return FACTORIES[config.type](name, config, secrets);
 }

@@ -4,17 +4,20 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openaiChatFrontDoor } from '../../src/gateway/frontdoors/openai-chat.js';
 import type { ClientStream } from '../../src/gateway/frontdoors/frontdoor.js';
+import { ProviderSecrets, SecretRedactor } from '../../src/providers/shared/secret-redactor.js';
 
 const base = '"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini"';
 const content = (text: string) => `data: {${base},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
 const finish = `data: {${base},"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
 const usageOnly = `data: {${base},"choices":[],"usage":{"prompt_tokens":24,"completion_tokens":11,"total_tokens":35,"prompt_tokens_details":{"cached_tokens":8}}}\n\n`;
 const done = 'data: [DONE]\n\n';
+/** A key of no known shape, configured for the upstream: it must never reach the client. */
+const upstreamKey = 'q7Zt2Lw9Xv4Nc8Rb1Hk6';
 const stream = [content('Hel'), content('lo "usage":{ in text'), finish, usageOnly, done].join('');
 
 function relay(forwardUsage: boolean): ClientStream {
   const body = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }], ...(forwardUsage && { stream_options: { include_usage: true } }) };
-  return openaiChatFrontDoor.streamRelay(openaiChatFrontDoor.parseChat(body), body);
+  return openaiChatFrontDoor.streamRelay(openaiChatFrontDoor.parseChat(body), body, new SecretRedactor([new ProviderSecrets([upstreamKey])]));
 }
 
 /** Feeds `text` in reads cut at `cuts` and returns what the client got. */
@@ -78,6 +81,17 @@ describe('the OpenAI stream relay', () => {
     const target = relay(true);
     assert.equal(run(target, text, [20]), text);
     assert.equal(target.streamError, 'overloaded');
+  });
+
+  test('redacts a configured key an error event echoes, wherever the reads are cut, and passes the rest as is', () => {
+    const error = `data: {"error":{"message":"Incorrect API key provided: Bearer ${upstreamKey}","type":"invalid_request_error"}}\n\n`;
+    const text = `${content('a')}${error}${done}`;
+    const expected = text.replace(upstreamKey, '[redacted]');
+    for (const cuts of cutSets(Buffer.byteLength(text))) {
+      const target = relay(true);
+      assert.equal(run(target, text, cuts), expected, `cut at ${cuts.join(',')}`);
+      assert.equal(target.streamError, 'Incorrect API key provided: Bearer [redacted]');
+    }
   });
 
   test('completes a last event that lacks its blank line', () => {

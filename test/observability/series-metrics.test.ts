@@ -31,3 +31,19 @@ test('a counter adds only finite, non-negative amounts', async () => {
   series.inc(4);
   assert.match(await registry.metrics(), /demo_total\{team="x"\} 7\n/);
 });
+
+test('a histogram never observed renders no lines, and an unbound label set leaves the exposition', async () => {
+  const registry = new Registry();
+  const histogram = new SeriesHistogram({ name: 'demo_seconds', help: 'demo', buckets: [1], registry });
+  const counter = new SeriesCounter({ name: 'demo_total', help: 'demo', registry });
+  histogram.bind({ model: 'quiet' });
+  histogram.bind({ model: 'gone' }).observe(0.5);
+  counter.bind({ model: 'gone' }).inc(1);
+  histogram.unbind({ model: 'gone' });
+  counter.unbind({ model: 'gone' });
+  const text = await registry.metrics();
+  assert.doesNotMatch(text, /model="quiet"/);
+  assert.doesNotMatch(text, /model="gone"/);
+  histogram.bind({ model: 'gone' }).observe(2);
+  assert.match(await registry.metrics(), /demo_seconds_count\{model="gone"\} 1\n/);
+});

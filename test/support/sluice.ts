@@ -2,10 +2,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import Database from 'better-sqlite3';
 import { startSluice, type RunningSluice, type StartOptions } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { MasterKey } from '../../src/store/master-key.js';
 
 /** The master key test directors seal provider credentials with; lone gateways under test are given it too. */
@@ -22,8 +23,11 @@ export interface TestSluice {
   stop(): Promise<void>;
 }
 
-/** `overrides` is merged over a config with two consumers and no providers; tests add providers and models. */
-export async function startTestSluice(overrides: Record<string, unknown>, options: StartOptions = {}): Promise<TestSluice> {
+/**
+ * `overrides` is merged over a config with two consumers and no providers; tests add providers and models.
+ * `options.logger`: where the log goes (silent unless given), for tests that read it.
+ */
+export async function startTestSluice(overrides: Record<string, unknown>, options: StartOptions & { logger?: Logger } = {}): Promise<TestSluice> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const dbPath = join(dir, 'sluice.db');
   const config = validateConfig({
@@ -39,7 +43,8 @@ export async function startTestSluice(overrides: Record<string, unknown>, option
     ],
     ...overrides,
   }, 'test config');
-  const sluice = await startSluice(config, pino({ level: 'silent' }), { masterKey: TEST_MASTER_KEY, ...options });
+  const { logger = pino({ level: 'silent' }), ...start } = options;
+  const sluice = await startSluice(config, logger, { masterKey: TEST_MASTER_KEY, ...start });
   return {
     sluice,
     baseURL: `http://127.0.0.1:${sluice.gateway.port}`,
@@ -82,4 +87,11 @@ export async function ledgerRows(test: TestSluice): Promise<LedgerRow[]> {
   } finally {
     db.close();
   }
+}
+
+/** Sluice's own logger at debug level, writing to lines the test reads back. */
+export function capturedLogger(): { logger: Logger; lines: () => string[] } {
+  const lines: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+  return { logger, lines: () => lines };
 }

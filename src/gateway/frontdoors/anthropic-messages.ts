@@ -6,6 +6,7 @@ import { anthropicErrorBody } from '../../errors.js';
 import { anthropicUsage } from '../../providers/anthropic/response.js';
 import type { AnthropicResponse, AnthropicStopReason } from '../../providers/anthropic/wire.js';
 import { asObject, asString, tryParseJson } from '../../providers/shared/json.js';
+import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import { SseParser, sseEvent, type SseEvent } from '../../providers/shared/sse.js';
 import { parseAnthropicMessages } from './anthropic-messages-parse.js';
 import type { ClientStream, FrontDoor, StreamEncoder } from './frontdoor.js';
@@ -175,13 +176,15 @@ class AnthropicStreamRelay implements ClientStream {
   streamError: string | null;
   private readonly parser: SseParser;
   private readonly events: SseEvent[];
+  private readonly redactor: SecretRedactor;
 
-  constructor() {
+  constructor(redactor: SecretRedactor) {
     this.usage = emptyUsage();
     this.output = new OutputSample();
     this.streamError = null;
     this.parser = new SseParser();
     this.events = [];
+    this.redactor = redactor;
   }
 
   push(chunk: Buffer): string {
@@ -198,9 +201,13 @@ class AnthropicStreamRelay implements ClientStream {
     let out = '';
     for (const event of events) {
       const name = event.event ?? 'message';
-      if (name === 'content_block_delta') this.output.add(event.data);
-      else if (name === 'message_start' || name === 'message_delta' || name === 'error') this.tap(name, event.data);
-      out += sseEvent(name, event.data);
+      let data = event.data;
+      if (name === 'content_block_delta') this.output.add(data);
+      else if (name === 'error') {
+        data = this.redactor.redact(data);
+        this.tap(name, data);
+      } else if (name === 'message_start' || name === 'message_delta') this.tap(name, data);
+      out += sseEvent(name, data);
     }
     return out;
   }
@@ -234,5 +241,5 @@ export const anthropicFrontDoor: FrontDoor = {
   renderChat,
   streamEncoder: (request: ChatRequest) => new AnthropicStreamEncoder(request.model),
   nativeUsage: (body: unknown) => anthropicUsage(asObject(body).usage),
-  streamRelay: () => new AnthropicStreamRelay(),
+  streamRelay: (_request: ChatRequest, _clientBody: Record<string, unknown>, redactor: SecretRedactor) => new AnthropicStreamRelay(redactor),
 };

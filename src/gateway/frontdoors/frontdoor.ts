@@ -4,6 +4,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import type { Usage } from '../../ir/usage.js';
 import type { SluiceError } from '../../errors.js';
 import type { Dialect } from '../../providers/provider.js';
+import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import type { OutputEstimate } from './output-sample.js';
 
 export interface FrontDoor {
@@ -18,8 +19,11 @@ export interface FrontDoor {
   streamEncoder(request: ChatRequest, clientBody: Record<string, unknown>): StreamEncoder;
   /** Same-dialect pass-through of a non-streamed answer: the usage in the provider's own JSON. */
   nativeUsage(body: unknown): Usage;
-  /** Same-dialect pass-through of a stream: relays the provider's SSE, changing only what it must. */
-  streamRelay(request: ChatRequest, clientBody: Record<string, unknown>): ClientStream;
+  /**
+   * Same-dialect pass-through of a stream: relays the provider's SSE, changing only what it must; error events pass
+   * through `redactor` (an upstream may echo its key in one).
+   */
+  streamRelay(request: ChatRequest, clientBody: Record<string, unknown>, redactor: SecretRedactor): ClientStream;
 }
 
 export interface StreamEncoder {

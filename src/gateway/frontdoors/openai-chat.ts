@@ -6,6 +6,7 @@ import { openaiErrorBody } from '../../errors.js';
 import { openaiUsage } from '../../providers/openai/response.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIFinishReason, OpenAIUsage } from '../../providers/openai/wire.js';
 import { asArray, asObject, asString, isObject, tryParseJson } from '../../providers/shared/json.js';
+import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import { SseParser, sseData, type SseEvent } from '../../providers/shared/sse.js';
 import type { ClientStream, FrontDoor, StreamEncoder } from './frontdoor.js';
 import { parseOpenAIChat } from './openai-chat-parse.js';
@@ -154,13 +155,15 @@ class OpenAIStreamRelay implements ClientStream {
   private readonly forwardUsage: boolean;
   /** An incomplete event carried over to the next chunk. */
   private tail: Buffer | null;
+  private readonly redactor: SecretRedactor;
 
-  constructor(forwardUsage: boolean) {
+  constructor(forwardUsage: boolean, redactor: SecretRedactor) {
     this.usage = emptyUsage();
     this.output = new OutputSample();
     this.streamError = null;
     this.forwardUsage = forwardUsage;
     this.tail = null;
+    this.redactor = redactor;
   }
 
   /**
@@ -223,8 +226,11 @@ class OpenAIStreamRelay implements ClientStream {
     for (const frame of frames) {
       const chunk = asObject(tryParseJson(frame.data));
       if (chunk.error !== undefined) {
-        this.streamError = asString(asObject(chunk.error).message, 'upstream stream error');
-        out += sseData(frame.data);
+        // The upstream's own words: an echoed key leaves as [redacted].
+        const data = this.redactor.redact(frame.data);
+        if (data !== frame.data) changed = true;
+        this.streamError = this.redactor.redact(asString(asObject(chunk.error).message, 'upstream stream error'));
+        out += sseData(data);
         continue;
       }
       if (chunk.usage === undefined || chunk.usage === null) {
@@ -390,5 +396,6 @@ export const openaiChatFrontDoor: FrontDoor = {
   renderChat,
   streamEncoder: (request: ChatRequest, clientBody: Record<string, unknown>) => new OpenAIStreamEncoder(request.model, wantsUsage(clientBody)),
   nativeUsage: (body: unknown) => openaiUsage(asObject(body).usage),
-  streamRelay: (_request: ChatRequest, clientBody: Record<string, unknown>) => new OpenAIStreamRelay(wantsUsage(clientBody)),
+  streamRelay: (_request: ChatRequest, clientBody: Record<string, unknown>, redactor: SecretRedactor) =>
+    new OpenAIStreamRelay(wantsUsage(clientBody), redactor),
 };

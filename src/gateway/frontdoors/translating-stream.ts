@@ -1,6 +1,7 @@
 // A ClientStream for different dialects: provider decoder -> IR events -> front door encoder, tapping usage.
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
+import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import type { ClientStream, StreamEncoder } from './frontdoor.js';
 import { OutputSample, type OutputEstimate } from './output-sample.js';
 
@@ -10,10 +11,12 @@ export class TranslatingStream implements ClientStream {
   streamError: string | null;
   private readonly decoder: StreamDecoder;
   private readonly encoder: StreamEncoder;
+  private readonly redactor: SecretRedactor;
 
-  constructor(decoder: StreamDecoder, encoder: StreamEncoder) {
+  constructor(decoder: StreamDecoder, encoder: StreamEncoder, redactor: SecretRedactor) {
     this.decoder = decoder;
     this.encoder = encoder;
+    this.redactor = redactor;
     this.usage = emptyUsage();
     this.output = new OutputSample();
     this.streamError = null;
@@ -36,12 +39,18 @@ export class TranslatingStream implements ClientStream {
     return this.output.estimate();
   }
 
-  private tap(events: readonly StreamEvent[]): void {
-    for (const event of events) {
+  /** Taps usage and output; an error event's text, the upstream's own words, is redacted before it is encoded. */
+  private tap(events: StreamEvent[]): void {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
       if (event.type === 'text') this.output.add(event.text);
       else if (event.type === 'tool_call_delta') this.output.add(event.argumentsDelta);
       else if (event.type === 'usage') mergeUsage(this.usage, event.usage);
-      else if (event.type === 'error') this.streamError = event.message;
+      else if (event.type === 'error') {
+        const redacted = { type: 'error' as const, message: this.redactor.redact(event.message), errorType: this.redactor.redact(event.errorType) };
+        events[i] = redacted;
+        this.streamError = redacted.message;
+      }
     }
   }
 }

@@ -43,7 +43,9 @@ function write(sinks: RecordSinks, call: Call, cost: number | null): Promise<voi
   const transaction = call.toTransaction(cost);
   sinks.ledger.append(transaction);
   sinks.metrics.observe(transaction);
-  if (transaction.status >= 500 || call.failures.length > 0) {
+  // A call refused because the counters are unreachable is in governance's alarm (one line per interval, every one in
+  // sluice_counter_store_failures_total): a line per refused call flooded the log with tens of thousands a second.
+  if (call.failures.length > 0 || (transaction.status >= 500 && transaction.errorClass !== 'counters_unavailable')) {
     sinks.logger.warn({
       requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status,
       errorClass: transaction.errorClass, attempts: transaction.attempts, failures: call.failures,

@@ -2,7 +2,6 @@
 import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
 import type { UpstreamRequest } from '../../providers/provider.js';
-import { redactSecrets } from '../../providers/shared/failure.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type ModelRoute, type Target } from './model-routes.js';
 import { exchange, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
@@ -55,7 +54,7 @@ export async function invokeUpstream(
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), signal);
       log.attempts++;
-      const outcome = await attemptOnce(target, request, stream, timeoutMs, signal);
+      const outcome = await attemptOnce(route, target, request, stream, timeoutMs, signal);
       if (outcome.kind === 'answer') return outcome.answer;
       lastWasTimeout = outcome.timeout;
       log.failures.push(`${label}: ${outcome.reason}`);
@@ -68,7 +67,9 @@ export async function invokeUpstream(
   throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
 }
 
-async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: boolean, timeoutMs: number, signal: Cancellation): Promise<Outcome> {
+async function attemptOnce(
+  route: ModelRoute, target: Target, unsigned: UpstreamRequest, stream: boolean, timeoutMs: number, signal: Cancellation,
+): Promise<Outcome> {
   let request = unsigned;
   if (target.provider.authorize !== undefined) {
     try {
@@ -76,7 +77,8 @@ async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: bo
     } catch (error) {
       // Sluice cannot make credentials for this target (none configured, token endpoint down): try the next.
       target.breaker.failure(Date.now());
-      return { kind: 'next', reason: redactSecrets((error as Error).message), timeout: false };
+      // A token endpoint's refusal is upstream text too.
+      return { kind: 'next', reason: route.redactor.redact((error as Error).message), timeout: false };
     }
   }
   let response: ExchangeHead;
@@ -101,8 +103,10 @@ async function attemptOnce(target: Target, unsigned: UpstreamRequest, stream: bo
   } catch {
     // The status alone decides what happens next.
   }
-  const failure = target.provider.upstreamFailure(status, text, response.headers);
-  const message = redactSecrets(failure.message);
+  // Credentials are taken out of the whole body before the provider reads it, so a key cut short by clip() cannot
+  // leave its first half behind; the message is looked at again for one that JSON escapes had hidden.
+  const failure = target.provider.upstreamFailure(status, route.redactor.redact(text), response.headers);
+  const message = route.redactor.redact(failure.message);
   if (failure.retryable) {
     target.breaker.failure(Date.now());
     // A rate-limited target will not recover within a backoff: go straight to the next.

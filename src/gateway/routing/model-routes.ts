@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
+import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 
@@ -32,6 +33,8 @@ export interface ModelRoute {
   /** Sum of target weights; 0 when no target has a weight (plain ordered fallback). */
   totalWeight: number;
   retry: RetryConfig;
+  /** The routing table's: what an upstream's error text passes through before it leaves Sluice. */
+  redactor: SecretRedactor;
 }
 
 export type PriceLookup = (providerType: string, model: string) => Pricing | undefined;
@@ -41,11 +44,15 @@ interface ProviderSlot {
   pool: Pool;
   /** The provider's config as JSON: a reload reuses the slot (its pool and warm connections) when unchanged. */
   config: string;
+  /** Its credentials, configured and obtained since: they go with the provider into the next table. */
+  secrets: ProviderSecrets;
 }
 
 export class RoutingTable {
   readonly routes: Map<string, ModelRoute>;
   readonly providers: Map<string, Provider>;
+  /** Removes every provider's credentials from upstream error text; built with the table, over all its providers. */
+  readonly redactor: SecretRedactor;
   private readonly slots: Map<string, ProviderSlot>;
   private readonly breakers: Map<string, CircuitBreaker>;
 
@@ -60,14 +67,18 @@ export class RoutingTable {
       let slot: ProviderSlot;
       if (old !== undefined && old.config === json) slot = old;
       else {
-        const provider = createProvider(name, providerConfig);
+        const secrets = ProviderSecrets.of(providerConfig);
+        const provider = createProvider(name, providerConfig, secrets);
         // One pool per provider, so one provider's slow upstream cannot starve another's connections.
         const pool = new Pool(provider.origin, { connections: providerConfig.connections, keepAliveTimeout: 30_000 });
-        slot = { provider, pool, config: json };
+        slot = { provider, pool, config: json, secrets };
       }
       this.slots.set(name, slot);
       this.providers.set(name, slot.provider);
     }
+    // Every provider's secrets, not only the target's: a proxy in front of one upstream may echo another's key.
+    const redactor = new SecretRedactor([...this.slots.values()].map((slot) => slot.secrets));
+    this.redactor = redactor;
     const poolsByProvider = new Map<string, Pool>([...this.slots].map(([name, slot]) => [name, slot.pool]));
     const breakers = new Map<string, CircuitBreaker>();
     this.breakers = breakers;
@@ -101,6 +112,7 @@ export class RoutingTable {
         reservePricing: highestPricing(targets),
         totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
         retry: { ...config.routing.retry, ...model.retry },
+        redactor,
       });
     }
   }

@@ -5,6 +5,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { ProviderConfig } from '../../config/schema.js';
 import { SluiceError } from '../../errors.js';
 import type { UpstreamRequest } from '../provider.js';
+import type { ProviderSecrets } from '../shared/secret-redactor.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -17,13 +18,17 @@ export type CredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
 /**
  * From the provider's config, else the standard AWS environment variables, else a role assumed with a web identity
  * token (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, as EKS and other OIDC platforms set them; the SDK's own
- * provider makes the STS call, AWS_ENDPOINT_URL_STS points it elsewhere).
+ * provider makes the STS call, AWS_ENDPOINT_URL_STS points it elsewhere). Credentials from the environment or a role are
+ * added to `secrets` as they become known, so error text never shows them.
  */
-export function resolveCredentials(config: ProviderConfig, region: string, env: NodeJS.ProcessEnv = process.env): CredentialSource | null {
+export function resolveCredentials(
+  config: ProviderConfig, region: string, secrets: ProviderSecrets, env: NodeJS.ProcessEnv = process.env,
+): CredentialSource | null {
   const accessKeyId = config.accessKeyId ?? env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = config.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY;
   if (accessKeyId && secretAccessKey) {
     const sessionToken = config.sessionToken ?? (config.accessKeyId === undefined ? env.AWS_SESSION_TOKEN : undefined);
+    secrets.obtain('aws-static', [accessKeyId, secretAccessKey, sessionToken]);
     return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
   }
   if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) {
@@ -35,6 +40,7 @@ export function resolveCredentials(config: ProviderConfig, region: string, env: 
     });
     return cachedUntilExpiry(async () => {
       const identity = await assume();
+      secrets.obtain('aws-assumed-role', [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken]);
       return { credentials: toCredentials(identity), expiresAt: identity.expiration?.getTime() ?? Number.POSITIVE_INFINITY };
     });
   }

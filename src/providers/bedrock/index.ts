@@ -1,6 +1,7 @@
 // The `bedrock` provider: AWS Bedrock's Converse and ConverseStream APIs, signed with SigV4.
 import type { ProviderConfig } from '../../config/schema.js';
 import type { Feature, Provider } from '../provider.js';
+import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
 import { bedrockEmbeddingsBody, bedrockEmbeddingsResponse } from './embeddings.js';
 import { bedrockFailure } from './errors.js';
@@ -10,11 +11,11 @@ import { BedrockStreamDecoder } from './stream.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'embeddings']);
 
-export function createBedrockProvider(name: string, config: ProviderConfig): Provider {
+export function createBedrockProvider(name: string, config: ProviderConfig, secrets: ProviderSecrets): Provider {
   const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const url = new URL(config.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`);
   const prefix = url.pathname.replace(/\/+$/, '');
-  const signer = new BedrockSigner(name, url, region, resolveCredentials(config, region));
+  const signer = new BedrockSigner(name, url, region, resolveCredentials(config, region, secrets));
   const headers = { 'content-type': 'application/json', accept: 'application/json', ...config.headers };
   const streamHeaders = { ...headers, accept: 'application/vnd.amazon.eventstream' };
   return {

@@ -30,12 +30,3 @@ export function failure(
 export function clip(text: string, max = 300): string {
   return text.length > max ? `${text.slice(0, max)}...` : text;
 }
-
-const KEY_LIKE = /\b(sk-[A-Za-z0-9_*-]{6,}|sk-ant-[A-Za-z0-9_*-]{6,}|AKIA[0-9A-Z]{12,}|AIza[0-9A-Za-z_-]{20,})/g;
-
-/** Upstream messages sometimes echo a (masked) key back; nothing key-like leaves Sluice in an error or a ledger row. */
-export function redactSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(KEY_LIKE, '[redacted]');
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out;
-}

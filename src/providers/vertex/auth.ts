@@ -5,6 +5,7 @@ import { importPKCS8, SignJWT } from 'jose';
 import { request } from 'undici';
 import type { ProviderConfig } from '../../config/schema.js';
 import { asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
+import type { ProviderSecrets } from '../shared/secret-redactor.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';
@@ -20,14 +21,17 @@ interface ServiceAccount {
 
 export class VertexTokenSource {
   private readonly config: ProviderConfig;
+  /** Where the key read from a file, the signed assertions and the access tokens go, so error text never shows them. */
+  private readonly secrets: ProviderSecrets;
   private readonly now: () => number;
   private token: { value: string; expiresAt: number } | null;
   /** One refresh at a time: concurrent calls wait for the same exchange. */
   private refreshing: Promise<string> | null;
   private account: ServiceAccount | null;
 
-  constructor(config: ProviderConfig, now: () => number = Date.now) {
+  constructor(config: ProviderConfig, secrets: ProviderSecrets, now: () => number = Date.now) {
     this.config = config;
+    this.secrets = secrets;
     this.now = now;
     this.token = null;
     this.refreshing = null;
@@ -57,6 +61,8 @@ export class VertexTokenSource {
       .setIssuedAt(issuedAt)
       .setExpirationTime(issuedAt + 3600)
       .sign(key);
+    // The assertion buys tokens for its hour: a token endpoint that quotes it back must not pass it on.
+    this.secrets.obtain('assertion', [assertion]);
     const response = await request(account.tokenUri, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -69,6 +75,7 @@ export class VertexTokenSource {
     if (response.statusCode !== 200 || typeof body.access_token !== 'string') {
       throw new Error(`the token endpoint refused the service account's assertion (HTTP ${response.statusCode}: ${asString(body.error_description) || asString(body.error) || 'no detail'})`);
     }
+    this.secrets.obtain('access-token', [body.access_token]);
     const lifetime = (asNumber(body.expires_in) ?? 3600) * 1000;
     this.token = { value: body.access_token, expiresAt: this.now() + lifetime };
     return body.access_token;
@@ -83,6 +90,8 @@ export class VertexTokenSource {
     const clientEmail = asString(json.client_email);
     const privateKey = asString(json.private_key);
     if (clientEmail === '' || privateKey === '') throw new Error('the service account JSON has no client_email or private_key');
+    // A key from serviceAccountFile or GOOGLE_APPLICATION_CREDENTIALS is known only now (serviceAccountJson is already).
+    this.secrets.obtain('service-account', [privateKey, asString(json.private_key_id) || undefined]);
     this.account = {
       clientEmail,
       privateKey,

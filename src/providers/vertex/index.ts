@@ -14,6 +14,7 @@ import { geminiChatResponse } from '../gemini/response.js';
 import { GeminiStreamDecoder } from '../gemini/stream.js';
 import type { Feature, Provider, UpstreamRequest } from '../provider.js';
 import { asObject } from '../shared/json.js';
+import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { VertexTokenSource } from './auth.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema']);
@@ -25,10 +26,10 @@ function isClaude(model: string): boolean {
   return model.startsWith('claude');
 }
 
-export function createVertexProvider(name: string, config: ProviderConfig): Provider {
+export function createVertexProvider(name: string, config: ProviderConfig, secrets: ProviderSecrets): Provider {
   const location = config.location ?? 'us-central1';
   const url = new URL(config.baseUrl ?? (location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`));
-  const tokens = new VertexTokenSource(config);
+  const tokens = new VertexTokenSource(config, secrets);
   const headers = { 'content-type': 'application/json', ...config.headers };
   // The project may come from the service account, read on first use; paths name it, so they are completed then.
   const PROJECT = '{project}';
