@@ -244,6 +244,10 @@ export interface UsageQuery extends UsagePeriod {
   filter?: UsageFilter;
 }
 
+/**
+ * Every call is served, refused or failed (src/store/sql/rollup.ts' callOutcome): `calls` counts all three; what a budget of
+ * requests counts, the calls the gateway admitted, is calls - refusedCalls; the served are calls - refusedCalls - failedCalls.
+ */
 export interface UsageTotals {
   calls: number;
   inputTokens: number;
@@ -251,8 +255,12 @@ export interface UsageTotals {
   cachedInputTokens: number;
   /** Integer micro-USD of the priced calls. */
   costMicroUsd: number;
-  /** Calls whose model had no known price: their cost is not in costMicroUsd. */
+  /** Served calls whose model had no known price: their cost is not in costMicroUsd. */
   unpricedCalls: number;
+  /** Calls the gateway refused before admitting them (401, 403, 404, 429 and the like): no provider was asked, no budget counts them. */
+  refusedCalls: number;
+  /** Calls admitted that the provider did not serve (upstream errors and timeouts, no target able to serve them). */
+  failedCalls: number;
 }
 
 export interface UsageRow extends UsageTotals {
