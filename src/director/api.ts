@@ -8,6 +8,7 @@ import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { ApiError, toApiError } from './errors.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
+import { registerApplyRoutes } from './routes/apply.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
 import { KEY_USE_PATH, registerGatewayRoutes } from './routes/gateway.js';
@@ -82,6 +83,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerUsageRoutes(app, deps);
   registerReportRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
+  registerApplyRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

@@ -291,6 +291,36 @@ export interface CostDriver {
 }
 
 /**
+ * The changes DirectorStore.batch makes in its one transaction: the store's own operations (the same checks, one audit
+ * record per entity changed), without an actor (the batch's) and without a version bump each (the batch bumps it once).
+ * Reads see what the batch has written so far.
+ */
+export interface DirectorBatch {
+  getTeam(name: string): Promise<Team | null>;
+  createTeam(team: { name: string; owner: string }): Promise<Team>;
+  updateTeam(name: string, patch: { owner?: string }): Promise<Team>;
+  getConsumer(name: string): Promise<Consumer | null>;
+  createConsumer(consumer: ConsumerInput): Promise<Consumer>;
+  updateConsumer(name: string, patch: ConsumerPatch): Promise<Consumer>;
+  listProviders(): Promise<StoredProvider[]>;
+  listModels(): Promise<StoredDefinition<ModelConfig>[]>;
+  createModel(model: ModelConfig): Promise<StoredDefinition<ModelConfig>>;
+  updateModel(name: string, model: ModelConfig): Promise<StoredDefinition<ModelConfig>>;
+  getBudget(name: string): Promise<StoredDefinition<BudgetConfig> | null>;
+  createBudget(budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>>;
+  updateBudget(name: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>>;
+  getBudgetTemplate(name: string): Promise<StoredDefinition<BudgetTemplateConfig> | null>;
+  createBudgetTemplate(template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>>;
+  updateBudgetTemplate(name: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>>;
+  getRateLimit(name: string): Promise<StoredDefinition<RateLimitConfig> | null>;
+  createRateLimit(rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>>;
+  updateRateLimit(name: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>>;
+  listResources(): Promise<Resource[]>;
+  createResource(resource: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource>;
+  updateResource(id: string, patch: ResourcePatch): Promise<Resource>;
+}
+
+/**
  * Everything the director owns, as an admin API handler calls it. Every mutating method takes the `actor` (who asked),
  * and in the same transaction writes one audit record per entity changed and increments the config version. Lookups
  * (`get*`) resolve to null for what does not exist; mutations of what does not exist reject with StoreNotFound;
@@ -302,6 +332,13 @@ export interface DirectorStore extends ReconciliationStore {
 
   /** Incremented by every committed change but touchKeys: gateways poll it (as an ETag) to know when to reload. */
   configVersion(): Promise<number>;
+
+  /**
+   * Runs `work` as one admin change: what it does through the batch commits together, with one config version bump, or
+   * not at all (work rejects). With `commit: false` (a dry run) everything is done and checked, then rolled back, and
+   * work's result returned.
+   */
+  batch<T>(actor: string, work: (batch: DirectorBatch) => Promise<T>, options?: { commit?: boolean }): Promise<T>;
 
   createTeam(actor: string, team: { name: string; owner: string }): Promise<Team>;
   getTeam(name: string): Promise<Team | null>;

@@ -240,7 +240,7 @@ describe('sluice admin commands', () => {
     assert.deepEqual(row(listed.stdout, 'openai/gpt-4o'), ['openai/gpt-4o', 'unsanctioned', 'not reviewed by legal']);
     const unknown = await cli(['resources', 'set', 'nope/gpt-4o', 'sanctioned']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /No provider named "nope"\.\n {2}id: unknown provider/);
+    assert.match(unknown.stderr, /Invalid resource: id: no provider named "nope"\n {2}id: no provider named "nope"/);
   });
 
   test('the audit log shows who changed what', async () => {
