@@ -3,6 +3,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { describeIssue } from '../config/issue-messages.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
@@ -48,6 +50,9 @@ export type DirectorApi = OpenAPIHono<ApiEnv>;
 const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH]);
 
 export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
+  // Bodies are validated by hono's zod validator, which takes no per-parse error map: zod's process-wide one is set
+  // instead, so a 400 says what is allowed (an enum's values, a union's shapes, the keys an object takes).
+  z.config({ customError: describeIssue });
   const app = new OpenAPIHono<ApiEnv>({
     // Validation failures name every field in error, by its path in the request.
     defaultHook: (result) => {

@@ -159,12 +159,12 @@ describe('sluice apply', () => {
 
   test('a bad file is refused before anything is sent, naming the file and the path (exit 2)', async () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['a window sluice.yaml would refuse', 'budgets:\n  - { name: b, measure: requests, limit: 5, window: fortnight }\n', /bad\.yaml: budgets\[0\]\.window: /],
+      ['a window sluice.yaml would refuse', 'budgets:\n  - { name: b, measure: requests, limit: 5, window: fortnight }\n', /bad\.yaml: budgets\[0\]\.window: expected one of minute, hour, day, month, or \{rolling: <a duration such as 24h>\}; got "fortnight"/],
       ['a rate limit with no limit', 'rateLimits:\n  - { name: r }\n', /bad\.yaml: rateLimits\[0\]: set tokensPerMinute, requestsPerMinute or both/],
       ['keys, which apply does not make', 'consumers:\n  - { name: x, keys: [sk-sluice-not-applied] }\n', /bad\.yaml: consumers\[0\]\.keys: apply does not take keys; make them with `sluice keys create x/],
       ['a name declared twice', 'teams:\n  - { name: a, owner: o }\n  - { name: a, owner: p }\n', /bad\.yaml: teams\[1\]\.name: "a" is declared twice/],
       ['an unset variable', 'teams:\n  - { name: a, owner: "${NOT_SET}" }\n', /bad\.yaml: teams\[0\]\.owner: environment variable NOT_SET is not set/],
-      ['a key apply does not know', 'webhooks: []\n', /bad\.yaml: \(top level\): Unrecognized key: "webhooks"/],
+      ['a key apply does not know', 'webhooks: []\n', /bad\.yaml: \(top level\): unknown key "webhooks"; the keys here are teams, models, consumers, budgets, budgetTemplates, rateLimits and resources/],
       ['not YAML', 'teams: [\n', /bad\.yaml: not valid YAML/],
     ];
     const bad = join(dir, 'bad.yaml');

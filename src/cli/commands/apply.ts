@@ -3,6 +3,7 @@
 // POST /api/apply, which checks every reference and applies it in one transaction; nothing is ever deleted, and a second
 // apply of the same file changes nothing.
 import { readFileSync } from 'node:fs';
+import { describeIssue } from '../../config/issue-messages.js';
 import { ConfigError, formatIssues, parseYamlWithEnv } from '../../config/load.js';
 import type { ApplyOutcome } from '../../director/apply.js';
 import { applyDocumentSchema, type ApplyDocument } from '../../director/apply-document.js';
@@ -36,7 +37,7 @@ export function readApplyFile(text: string, source: string, env: NodeJS.ProcessE
       }
     });
   }
-  const result = applyDocumentSchema.safeParse(raw);
+  const result = applyDocumentSchema.safeParse(raw, { error: describeIssue });
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues, source));
   return result.data;
 }
