@@ -6,7 +6,7 @@ export const DURATION = /^([1-9][0-9]*)(s|m|h|d)$/;
 
 const window = z.union([
   z.enum(['minute', 'hour', 'day', 'month']),
-  z.object({ rolling: z.string().regex(DURATION, 'a duration such as 30m, 24h or 7d') }).strict(),
+  z.object({ rolling: z.string().regex(DURATION, 'a duration such as 30m, 24h or 7d').describe('a duration such as 24h') }).strict(),
 ]);
 
 /** Who a budget covers: one consumer, a team, or everyone. */

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { describeIssue } from './issue-messages.js';
 import { configSchema, type ProviderConfig, type SluiceConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -40,7 +41,7 @@ export function parseYamlWithEnv(text: string, source: string, env: NodeJS.Proce
 }
 
 export function validateConfig(raw: unknown, source: string): SluiceConfig {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(raw, { error: describeIssue });
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues, source));
   checkReferences(result.data, source);
   return result.data;

@@ -3,11 +3,14 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { describeIssue } from '../config/issue-messages.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { ApiError, toApiError } from './errors.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
+import { registerApplyRoutes } from './routes/apply.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
 import { KEY_USE_PATH, registerGatewayRoutes } from './routes/gateway.js';
@@ -47,6 +50,9 @@ export type DirectorApi = OpenAPIHono<ApiEnv>;
 const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH]);
 
 export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
+  // Bodies are validated by hono's zod validator, which takes no per-parse error map: zod's process-wide one is set
+  // instead, so a 400 says what is allowed (an enum's values, a union's shapes, the keys an object takes).
+  z.config({ customError: describeIssue });
   const app = new OpenAPIHono<ApiEnv>({
     // Validation failures name every field in error, by its path in the request.
     defaultHook: (result) => {
@@ -82,6 +88,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerUsageRoutes(app, deps);
   registerReportRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
+  registerApplyRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

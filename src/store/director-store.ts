@@ -244,6 +244,10 @@ export interface UsageQuery extends UsagePeriod {
   filter?: UsageFilter;
 }
 
+/**
+ * Every call is served, refused or failed (src/store/sql/rollup.ts' callOutcome): `calls` counts all three; what a budget of
+ * requests counts, the calls the gateway admitted, is calls - refusedCalls; the served are calls - refusedCalls - failedCalls.
+ */
 export interface UsageTotals {
   calls: number;
   inputTokens: number;
@@ -251,8 +255,12 @@ export interface UsageTotals {
   cachedInputTokens: number;
   /** Integer micro-USD of the priced calls. */
   costMicroUsd: number;
-  /** Calls whose model had no known price: their cost is not in costMicroUsd. */
+  /** Served calls whose model had no known price: their cost is not in costMicroUsd. */
   unpricedCalls: number;
+  /** Calls the gateway refused before admitting them (401, 403, 404, 429 and the like): no provider was asked, no budget counts them. */
+  refusedCalls: number;
+  /** Calls admitted that the provider did not serve (upstream errors and timeouts, no target able to serve them). */
+  failedCalls: number;
 }
 
 export interface UsageRow extends UsageTotals {
@@ -283,6 +291,36 @@ export interface CostDriver {
 }
 
 /**
+ * The changes DirectorStore.batch makes in its one transaction: the store's own operations (the same checks, one audit
+ * record per entity changed), without an actor (the batch's) and without a version bump each (the batch bumps it once).
+ * Reads see what the batch has written so far.
+ */
+export interface DirectorBatch {
+  getTeam(name: string): Promise<Team | null>;
+  createTeam(team: { name: string; owner: string }): Promise<Team>;
+  updateTeam(name: string, patch: { owner?: string }): Promise<Team>;
+  getConsumer(name: string): Promise<Consumer | null>;
+  createConsumer(consumer: ConsumerInput): Promise<Consumer>;
+  updateConsumer(name: string, patch: ConsumerPatch): Promise<Consumer>;
+  listProviders(): Promise<StoredProvider[]>;
+  listModels(): Promise<StoredDefinition<ModelConfig>[]>;
+  createModel(model: ModelConfig): Promise<StoredDefinition<ModelConfig>>;
+  updateModel(name: string, model: ModelConfig): Promise<StoredDefinition<ModelConfig>>;
+  getBudget(name: string): Promise<StoredDefinition<BudgetConfig> | null>;
+  createBudget(budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>>;
+  updateBudget(name: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>>;
+  getBudgetTemplate(name: string): Promise<StoredDefinition<BudgetTemplateConfig> | null>;
+  createBudgetTemplate(template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>>;
+  updateBudgetTemplate(name: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>>;
+  getRateLimit(name: string): Promise<StoredDefinition<RateLimitConfig> | null>;
+  createRateLimit(rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>>;
+  updateRateLimit(name: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>>;
+  listResources(): Promise<Resource[]>;
+  createResource(resource: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource>;
+  updateResource(id: string, patch: ResourcePatch): Promise<Resource>;
+}
+
+/**
  * Everything the director owns, as an admin API handler calls it. Every mutating method takes the `actor` (who asked),
  * and in the same transaction writes one audit record per entity changed and increments the config version. Lookups
  * (`get*`) resolve to null for what does not exist; mutations of what does not exist reject with StoreNotFound;
@@ -294,6 +332,13 @@ export interface DirectorStore extends ReconciliationStore {
 
   /** Incremented by every committed change but touchKeys: gateways poll it (as an ETag) to know when to reload. */
   configVersion(): Promise<number>;
+
+  /**
+   * Runs `work` as one admin change: what it does through the batch commits together, with one config version bump, or
+   * not at all (work rejects). With `commit: false` (a dry run) everything is done and checked, then rolled back, and
+   * work's result returned.
+   */
+  batch<T>(actor: string, work: (batch: DirectorBatch) => Promise<T>, options?: { commit?: boolean }): Promise<T>;
 
   createTeam(actor: string, team: { name: string; owner: string }): Promise<Team>;
   getTeam(name: string): Promise<Team | null>;

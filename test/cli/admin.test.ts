@@ -199,11 +199,18 @@ describe('sluice admin commands', () => {
       });
       assert.equal(answer.status, 200);
     }
+    const refused = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(refused.status, 404);
     await sluice.sluice.settled();
     const usage = await cli(['usage', '--group-by', 'team', '--team', 'payments']);
     assert.equal(usage.code, 0, usage.stderr);
     const today = new Date().toISOString().slice(0, 10);
-    assert.deepEqual(row(usage.stdout, today)?.slice(1, 3), ['team=payments', '3']);
+    assert.match(usage.stdout, /UNPRICED +REFUSED +FAILED/);
+    const usageRow = row(usage.stdout, today);
+    assert.deepEqual([usageRow?.slice(1, 3), usageRow?.slice(-3)], [['team=payments', '4'], ['0', '1', '0']], usage.stdout);
     const json = JSON.parse((await cli(['usage', '--group-by', 'team,model', '--json'])).stdout) as { items: Array<{ group: Record<string, string>; calls: number }> };
     assert.ok(json.items.some((item) => item.group.team === 'payments' && item.group.model === 'gpt-4o-mini' && item.calls >= 3));
     const drivers = await cli(['usage', 'drivers', '--group-by', 'team']);
@@ -212,11 +219,13 @@ describe('sluice admin commands', () => {
 
     const chargeback = await cli(['report', 'chargeback', '--team', 'payments']);
     assert.equal(chargeback.code, 0, chargeback.stderr);
-    assert.equal(row(chargeback.stdout, 'payments')?.[1], '3');
+    const payments = row(chargeback.stdout, 'payments');
+    assert.deepEqual([payments?.[1], ...(payments?.slice(-3) ?? [])], ['4', '0', '1', '0'], 'calls, then unpriced, refused and failed');
     const csv = await cli(['report', 'chargeback', '--csv']);
     assert.equal(csv.code, 0, csv.stderr);
     assert.match(csv.stdout.split('\r\n')[0]!, /^period,team,calls,/);
-    assert.ok(csv.stdout.split('\r\n').some((line) => /^\d{4}-\d{2},payments,3,/.test(line)), csv.stdout);
+    assert.match(csv.stdout.split('\r\n')[0]!, /,unpriced_calls,refused_calls,failed_calls$/);
+    assert.ok(csv.stdout.split('\r\n').some((line) => /^\d{4}-\d{2},payments,4,.*,0,1,0$/.test(line)), csv.stdout);
     const forecast = await cli(['report', 'forecast']);
     assert.equal(forecast.code, 0, forecast.stderr);
     assert.ok(row(forecast.stdout, 'OVERALL') !== undefined, forecast.stdout);
@@ -231,7 +240,7 @@ describe('sluice admin commands', () => {
     assert.deepEqual(row(listed.stdout, 'openai/gpt-4o'), ['openai/gpt-4o', 'unsanctioned', 'not reviewed by legal']);
     const unknown = await cli(['resources', 'set', 'nope/gpt-4o', 'sanctioned']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /No provider named "nope"\.\n {2}id: unknown provider/);
+    assert.match(unknown.stderr, /Invalid resource: id: no provider named "nope"\n {2}id: no provider named "nope"/);
   });
 
   test('the audit log shows who changed what', async () => {

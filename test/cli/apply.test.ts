@@ -1,5 +1,6 @@
-// `sluice apply -f FILE` against a real director: a dry run sends nothing, the first apply creates, the second changes
-// nothing, an edit updates only what changed, nothing is ever deleted, and a bad file or a refusal names the path.
+// `sluice apply -f FILE` against a real director: a dry run changes nothing, the first apply creates, the second changes
+// nothing, an edit updates only what changed, nothing is ever deleted, a bad file or a refusal names the path, and an
+// apply that fails changes nothing at all.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -158,12 +159,12 @@ describe('sluice apply', () => {
 
   test('a bad file is refused before anything is sent, naming the file and the path (exit 2)', async () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['a window sluice.yaml would refuse', 'budgets:\n  - { name: b, measure: requests, limit: 5, window: fortnight }\n', /bad\.yaml: budgets\[0\]\.window: /],
+      ['a window sluice.yaml would refuse', 'budgets:\n  - { name: b, measure: requests, limit: 5, window: fortnight }\n', /bad\.yaml: budgets\[0\]\.window: expected one of minute, hour, day, month, or \{rolling: <a duration such as 24h>\}; got "fortnight"/],
       ['a rate limit with no limit', 'rateLimits:\n  - { name: r }\n', /bad\.yaml: rateLimits\[0\]: set tokensPerMinute, requestsPerMinute or both/],
       ['keys, which apply does not make', 'consumers:\n  - { name: x, keys: [sk-sluice-not-applied] }\n', /bad\.yaml: consumers\[0\]\.keys: apply does not take keys; make them with `sluice keys create x/],
       ['a name declared twice', 'teams:\n  - { name: a, owner: o }\n  - { name: a, owner: p }\n', /bad\.yaml: teams\[1\]\.name: "a" is declared twice/],
       ['an unset variable', 'teams:\n  - { name: a, owner: "${NOT_SET}" }\n', /bad\.yaml: teams\[0\]\.owner: environment variable NOT_SET is not set/],
-      ['a key apply does not know', 'webhooks: []\n', /bad\.yaml: \(top level\): Unrecognized key: "webhooks"/],
+      ['a key apply does not know', 'webhooks: []\n', /bad\.yaml: \(top level\): unknown key "webhooks"; the keys here are teams, models, consumers, budgets, budgetTemplates, rateLimits and resources/],
       ['not YAML', 'teams: [\n', /bad\.yaml: not valid YAML/],
     ];
     const bad = join(dir, 'bad.yaml');
@@ -180,13 +181,59 @@ describe('sluice apply', () => {
     assert.equal((await cli(['apply'])).code, 2, 'no -f is a usage error');
   });
 
-  test('a refusal from the API stops the apply, exit 1, naming the entity and the field by their path in the file', async () => {
+  test('a refusal from the director applies nothing, exit 1, naming the field by its path in the file', async () => {
     const refused = join(dir, 'refused.yaml');
     writeFileSync(refused, 'teams:\n  - { name: data, owner: dan@example.com }\nbudgets:\n  - { name: b9, resources: { model: gpt-9 }, measure: requests, limit: 5, window: day }\n');
     const result = await cli(['apply', '-f', refused]);
     assert.equal(result.code, 1);
-    assert.equal(result.stdout, 'team data: unchanged\n', 'what was done before the refusal is reported');
-    assert.match(result.stderr, /refused\.yaml: budgets\[0\] \(budget b9\): Invalid budget: resources\.model: no model named "gpt-9"/);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /refused\.yaml: nothing was applied; the director found a problem:\n/);
     assert.match(result.stderr, /^ {2}budgets\[0\]\.resources\.model: no model named "gpt-9"$/m);
+  });
+
+  test('a failing apply changes nothing, and its dry run finds every problem the apply would meet', async () => {
+    const failing = join(dir, 'failing.yaml');
+    writeFileSync(failing, `
+teams:
+  - { name: research, owner: rita@example.com }
+consumers:
+  - { name: notebook, team: research, models: [gpt-4o-mini, gpt-9] }
+  - { name: crawler, team: nowhere }
+budgets:
+  - { name: research-daily, consumers: { consumer: notebook }, resources: { model: gpt-10 }, measure: requests, limit: 5, window: day }
+resources:
+  nobody/model-x: sanctioned
+`);
+    // Read over HTTP rather than with more CLI runs: each is a process start, slow on a loaded machine.
+    const api = (path: string) => fetch(`${sluice.adminURL}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const snapshot = async () => ({
+      version: (await api('/api/gateway/snapshot')).headers.get('etag'), audit: await (await api('/api/audit?limit=1000')).text(),
+      teams: await (await api('/api/teams')).text(),
+    });
+    const before = await snapshot();
+    const problems = [
+      '  consumers[0].models: no model named "gpt-9"',
+      '  consumers[1].team: no team named "nowhere"',
+      '  budgets[0].resources.model: no model named "gpt-10"',
+      '  resources.nobody/model-x: no provider named "nobody"',
+    ];
+    for (const args of [['--dry-run'], []]) {
+      const result = await cli(['apply', '-f', failing, ...args]);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stdout}`);
+      assert.equal(result.stdout, '', 'nothing to report as applied');
+      assert.deepEqual(result.stderr.trimEnd().split('\n'), [`sluice: ${failing}: nothing was applied; the director found 4 problems:`, ...problems]);
+    }
+    assert.deepEqual(await snapshot(), before, 'no team (not even the one the file declares first), no audit record, no config version');
+  });
+
+  test('an apply that succeeds bumps the config version once, whatever it changes', async () => {
+    const many = join(dir, 'many.yaml');
+    writeFileSync(many, 'teams:\n' + Array.from({ length: 5 }, (_, i) => `  - { name: squad-${i}, owner: o${i}@example.com }\n`).join(''));
+    const version = async () => (await fetch(`${sluice.adminURL}/api/gateway/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.get('etag');
+    const before = Number((await version())!.slice(2, -1));
+    const result = await cli(['apply', '-f', many]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /5 created, 0 updated, 0 unchanged\n$/);
+    assert.equal(await version(), `"v${before + 1}"`);
   });
 });

@@ -121,13 +121,13 @@ describe('money and the chargeback sheet', () => {
   });
 
   test('the CSV has a header row, CRLF lines, quotes what needs quoting and defuses formulas', () => {
-    const line = { calls: 2, inputTokens: 10, outputTokens: 5, cachedInputTokens: 1, totalTokens: 15, costMicroUsd: 1_500_000, unpricedCalls: 1 };
+    const line = { calls: 5, inputTokens: 10, outputTokens: 5, cachedInputTokens: 1, totalTokens: 15, costMicroUsd: 1_500_000, unpricedCalls: 1, refusedCalls: 2, failedCalls: 1 };
     const csv = chargebackCsv('2026-11', [{ team: 'ads, "growth"', ...line }, { team: '=HYPERLINK("x")', ...line }, { team: '', ...line }]);
     assert.equal(csv, [
-      'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls',
-      '2026-11,"ads, ""growth""",2,10,5,1,15,1.500000,1',
-      `2026-11,"'=HYPERLINK(""x"")",2,10,5,1,15,1.500000,1`,
-      '2026-11,,2,10,5,1,15,1.500000,1',
+      'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
+      '2026-11,"ads, ""growth""",5,10,5,1,15,1.500000,1,2,1',
+      `2026-11,"'=HYPERLINK(""x"")",5,10,5,1,15,1.500000,1,2,1`,
+      '2026-11,,5,10,5,1,15,1.500000,1,2,1',
       '',
     ].join('\r\n'));
   });

@@ -71,7 +71,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await ledger.insertTransactions([
         call(last.start + 10 * HOUR, { costMicroUsd: 1_500_000 }),
         call(last.start + 30 * HOUR, { costMicroUsd: 2_000_000, requestedModel: 'claude-haiku', provider: 'anthropic', providerModel: 'claude-3-5-haiku' }),
-        call(last.start + 30 * HOUR + 60_000, { costMicroUsd: null, status: 502 }),
+        call(last.start + 30 * HOUR + 60_000, { costMicroUsd: null, status: 502, errorClass: 'upstream_unavailable', inputTokens: 0, outputTokens: 0 }),
         call(last.start + 50 * HOUR, { consumer: 'search-service', team: 'discovery', costMicroUsd: 250_000, inputTokens: 10, outputTokens: 1 }),
         call(last.start + 51 * HOUR, { consumer: 'search-service', team: 'discovery', costMicroUsd: 250_000, inputTokens: 10, outputTokens: 1 }),
         call(earlier.start + 5 * HOUR, { consumer: 'search-service', team: 'discovery', costMicroUsd: 4_000_000 }),
@@ -104,11 +104,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(answer.body.from, new Date(last.start).toISOString());
       assert.deepEqual(answer.body.groupBy, ['team', 'model']);
       const day = (hours: number) => new Date(last.start + Math.floor(hours / 24) * 24 * HOUR).toISOString();
-      assert.deepEqual(answer.body.items.map((item: any) => [item.bucketStart, item.group, item.calls, item.cost.usd, item.unpricedCalls]), [
-        [day(10), { team: 'payments', model: 'gpt-4o-mini' }, 1, '1.500000', 0],
-        [day(30), { team: 'payments', model: 'claude-haiku' }, 1, '2.000000', 0],
-        [day(30), { team: 'payments', model: 'gpt-4o-mini' }, 1, '0.000000', 1],
-        [day(50), { team: 'discovery', model: 'gpt-4o-mini' }, 2, '0.500000', 0],
+      assert.deepEqual(answer.body.items.map((item: any) => [item.bucketStart, item.group, item.calls, item.cost.usd, item.unpricedCalls, item.failedCalls]), [
+        [day(10), { team: 'payments', model: 'gpt-4o-mini' }, 1, '1.500000', 0, 0],
+        [day(30), { team: 'payments', model: 'claude-haiku' }, 1, '2.000000', 0, 0],
+        [day(30), { team: 'payments', model: 'gpt-4o-mini' }, 1, '0.000000', 0, 1],
+        [day(50), { team: 'discovery', model: 'gpt-4o-mini' }, 2, '0.500000', 0, 0],
       ].sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0)));
       const monthly = await admin('GET', `/api/usage?${lastMonth()}&bucket=month&team=discovery`);
       assert.deepEqual(monthly.body.items.map((item: any) => [item.group, item.calls, item.inputTokens, item.outputTokens, item.cost]),
@@ -171,11 +171,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await admin('GET', '/api/budgets/nothing/burn-down')).status, 404);
     });
 
-    test('the chargeback as JSON and as a CSV attachment: per team, tokens, USD with six decimals, unpriced calls', async () => {
+    test('the chargeback as JSON and as a CSV attachment: per team, tokens, USD with six decimals, unpriced, refused and failed calls', async () => {
       const answer = await admin('GET', `/api/reports/chargeback?period=${last.name}`);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      assert.deepEqual(answer.body.items.map((line: any) => [line.team, line.calls, line.totalTokens, line.cost.usd, line.unpricedCalls]), [
-        ['discovery', 2, 22, '0.500000', 0], ['payments', 3, 3_300, '3.500000', 1],
+      assert.deepEqual(answer.body.items.map((line: any) => [line.team, line.calls, line.totalTokens, line.cost.usd, line.unpricedCalls, line.failedCalls]), [
+        ['discovery', 2, 22, '0.500000', 0, 0], ['payments', 3, 2_200, '3.500000', 0, 1],
       ]);
       assert.deepEqual([answer.body.total.calls, answer.body.total.cost.usd], [5, '4.000000']);
       const csv = await admin('GET', `/api/reports/chargeback?period=${last.name}&format=csv`);
@@ -183,9 +183,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
       assert.equal(csv.headers.get('content-disposition'), `attachment; filename="sluice-chargeback-${last.name}.csv"`);
       assert.equal(csv.text, [
-        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls',
-        `${last.name},discovery,2,20,2,0,22,0.500000,0`,
-        `${last.name},payments,3,3000,300,0,3300,3.500000,1`,
+        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
+        `${last.name},discovery,2,20,2,0,22,0.500000,0,0,0`,
+        `${last.name},payments,3,2000,200,0,2200,3.500000,0,0,1`,
         '',
       ].join('\r\n'));
     });

@@ -14,6 +14,12 @@ describe('metering', () => {
   before(async () => {
     // A compatible server that reports no usage at all, as some local servers do.
     local = await MockProvider.start(async (request, res) => {
+      if (request.path.endsWith('/embeddings')) {
+        // Usage only when the input asks for it: a server that omits it and one that reports its own count.
+        const input = request.body.input as string[];
+        const data = input.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2] }));
+        return json(res, 200, { object: 'list', model: 'nomic', data, ...(input[0] === 'reported' ? { usage: { prompt_tokens: 77, total_tokens: 77 } } : {}) });
+      }
       const content = String((request.body.messages as Array<{ content: string }>)[0]?.content);
       if (request.body.stream === true) {
         const frames = openaiStreamFrames(['The', ' answer', ' is', ' forty', '-two'], null);
@@ -29,6 +35,7 @@ describe('metering', () => {
       models: [
         { name: 'llama', targets: [{ provider: 'local', model: 'llama-3.1-8b' }], pricing: { input: 1, output: 2 } },
         { name: 'gpt-4o-mini', targets: [{ provider: 'local', model: 'gpt-4o-mini' }] },
+        { name: 'nomic', targets: [{ provider: 'local', model: 'nomic-embed-text' }], pricing: { input: 1, output: 0 } },
       ],
     });
     client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -52,6 +59,19 @@ describe('metering', () => {
       assert.equal(row.cost_micro_usd, row.input_tokens * 1 + row.output_tokens * 2, 'priced with the config price');
     }
     assert.ok(!local.received.some((r) => 'authorization' in r.headers), 'no credential is sent to a provider that has none');
+  });
+
+  test('embeddings: the provider\'s own input count when it gives one; else counted with the tokenizer, marked estimated and priced', async () => {
+    const text = 'The quick brown fox jumps over the lazy dog, twice over and then some more.';
+    const estimated = await client.embeddings.create({ model: 'nomic', input: [text, text] });
+    assert.equal(estimated.data.length, 2);
+    await client.embeddings.create({ model: 'nomic', input: ['reported', text] });
+    const rows = (await ledgerRows(sluice)).filter((row) => row.operation === 'embeddings');
+    assert.deepEqual(rows.map((row) => [row.status, row.tokens_estimated, row.output_tokens]), [[200, 1, 0], [200, 0, 0]]);
+    const [counted, reported] = rows;
+    assert.ok(counted!.input_tokens >= 30 && counted!.input_tokens <= 40, `both inputs counted: ${counted!.input_tokens}`);
+    assert.equal(counted!.cost_micro_usd, counted!.input_tokens, 'priced at the config price, 1 micro-USD a token');
+    assert.deepEqual([reported!.input_tokens, reported!.cost_micro_usd], [77, 77]);
   });
 
   test('relays each streamed token as it arrives, not after the upstream stream ends', async () => {

@@ -6,6 +6,7 @@ import { openDirectorStore } from '../../src/store/open.js';
 import { allAudit, type ContractContext, type StoreHarness } from './contract/context.js';
 import { analyticsContract } from './contract/analytics.contract.js';
 import { auditContract } from './contract/audit.contract.js';
+import { batchContract } from './contract/batch.contract.js';
 import { credentialsContract } from './contract/credentials.contract.js';
 import { directoryContract } from './contract/directory.contract.js';
 import { governanceContract } from './contract/governance.contract.js';
@@ -54,6 +55,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
     governanceContract(context);
     providersContract(context);
     auditContract(context);
+    batchContract(context);
     analyticsContract(context);
     reconciliationContract(context);
 

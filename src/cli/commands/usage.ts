@@ -8,10 +8,13 @@ import { printJson, printTable, printUsage } from '../table.js';
 interface Money { microUsd: number; usd: string }
 interface UsageItem {
   bucketStart: string; group: Record<string, string>; calls: number; inputTokens: number; outputTokens: number;
-  cachedInputTokens: number; cost: Money; unpricedCalls: number;
+  cachedInputTokens: number; cost: Money; unpricedCalls: number; refusedCalls: number; failedCalls: number;
 }
 interface DriverItem { group: Record<string, string>; current: Money; previous: Money; delta: Money; currentCalls: number; previousCalls: number }
-interface ChargebackLine { team: string; calls: number; inputTokens: number; outputTokens: number; totalTokens: number; cost: Money; unpricedCalls: number }
+interface ChargebackLine {
+  team: string; calls: number; inputTokens: number; outputTokens: number; totalTokens: number; cost: Money; unpricedCalls: number;
+  refusedCalls: number; failedCalls: number;
+}
 interface ForecastBody {
   month: string;
   overall: { actualToDate: Money; forecast: Money; low: Money; high: Money; method: string } | null;
@@ -56,9 +59,9 @@ async function usage(args: string[]): Promise<number> {
   const answer = await AdminClient.fromFlags(values).request<{ from: string; to: string; bucket: string; items: UsageItem[] }>('GET', `/api/usage?${params}`);
   if (values.json) printJson(answer);
   else {
-    printTable(['BUCKET', 'GROUP', 'CALLS', 'INPUT', 'OUTPUT', 'COST USD', 'UNPRICED'], answer.items.map((item) => [
+    printTable(['BUCKET', 'GROUP', 'CALLS', 'INPUT', 'OUTPUT', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'], answer.items.map((item) => [
       item.bucketStart.slice(0, answer.bucket === 'hour' ? 16 : answer.bucket === 'day' ? 10 : 7), groupText(item.group), item.calls,
-      item.inputTokens, item.outputTokens, item.cost.usd, item.unpricedCalls,
+      item.inputTokens, item.outputTokens, item.cost.usd, item.unpricedCalls, item.refusedCalls, item.failedCalls,
     ]), `usage from ${answer.from} to ${answer.to}`);
   }
   return 0;
@@ -108,8 +111,10 @@ async function chargeback(args: string[]): Promise<number> {
   const answer = await client.request<{ period: string; items: ChargebackLine[]; total: Omit<ChargebackLine, 'team'> }>('GET', `/api/reports/chargeback?${params}`);
   if (values.json) printJson(answer);
   else {
-    const line = (team: string, l: Omit<ChargebackLine, 'team'>) => [team, l.calls, l.inputTokens, l.outputTokens, l.totalTokens, l.cost.usd, l.unpricedCalls];
-    printTable(['TEAM', 'CALLS', 'INPUT', 'OUTPUT', 'TOTAL TOKENS', 'COST USD', 'UNPRICED'],
+    const line = (team: string, l: Omit<ChargebackLine, 'team'>) => [
+      team, l.calls, l.inputTokens, l.outputTokens, l.totalTokens, l.cost.usd, l.unpricedCalls, l.refusedCalls, l.failedCalls,
+    ];
+    printTable(['TEAM', 'CALLS', 'INPUT', 'OUTPUT', 'TOTAL TOKENS', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'],
       [...answer.items.map((l) => line(l.team === '' ? '(no team)' : l.team, l)), ...(answer.items.length > 0 ? [line('TOTAL', answer.total)] : [])],
       `chargeback for ${answer.period}`);
   }

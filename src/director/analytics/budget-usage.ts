@@ -21,14 +21,18 @@ function filterOf(budget: BudgetConfig): UsageFilter {
   return filter;
 }
 
-/** Counted as the gateway counts it (settle.ts): total tokens are input + output; cost in micro-USD. */
+/**
+ * Counted as the gateway counts it (settle.ts): total tokens are input + output; cost in micro-USD; requests are the calls
+ * it admitted (served or failed), never those it refused (unknown model, unsanctioned, over a budget or rate limit), for
+ * which no budget reserved anything. Refused calls carry no tokens and no cost.
+ */
 function amount(measure: Measure, totals: UsageTotals): number {
   switch (measure) {
     case 'input_tokens': return totals.inputTokens;
     case 'output_tokens': return totals.outputTokens;
     case 'total_tokens': return totals.inputTokens + totals.outputTokens;
     case 'cost_usd': return totals.costMicroUsd;
-    case 'requests': return totals.calls;
+    case 'requests': return totals.calls - totals.refusedCalls;
   }
 }
 

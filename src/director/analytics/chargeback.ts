@@ -1,4 +1,5 @@
-// The chargeback report: per team, a period's calls, tokens, cost and unpriced calls, as JSON lines or a CSV sheet.
+// The chargeback report: per team, a period's calls, tokens, cost, and the calls it could not price, the gateway refused, or
+// that failed, as JSON lines or a CSV sheet.
 import type { DirectorStore } from '../../store/director-store.js';
 import type { Span } from './calendar.js';
 import { formatUsd } from './money.js';
@@ -13,8 +14,12 @@ export interface ChargebackLine {
   /** input + output, as budgets count total tokens. */
   totalTokens: number;
   costMicroUsd: number;
-  /** Calls of models without a known price: not in the cost, listed so they are not mistaken for free. */
+  /** Served calls of models without a known price: not in the cost, listed so they are not mistaken for free. */
   unpricedCalls: number;
+  /** Refused by the gateway before admission (403, 404, 429, ...): never served, never priced, in no budget. */
+  refusedCalls: number;
+  /** Admitted, then not served (upstream errors and timeouts). */
+  failedCalls: number;
 }
 
 /** One rollup read with a single month bucket: a row per team. */
@@ -23,7 +28,9 @@ export async function chargeback(store: DirectorStore, period: Span, team?: stri
   const lines = new Map<string, ChargebackLine>();
   for (const row of rows) {
     const name = row.group.team ?? '';
-    const line = lines.get(name) ?? { team: name, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
+    const line = lines.get(name) ?? {
+      team: name, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: 0, costMicroUsd: 0, unpricedCalls: 0, refusedCalls: 0, failedCalls: 0,
+    };
     line.calls += row.calls;
     line.inputTokens += row.inputTokens;
     line.outputTokens += row.outputTokens;
@@ -31,6 +38,8 @@ export async function chargeback(store: DirectorStore, period: Span, team?: stri
     line.totalTokens += row.inputTokens + row.outputTokens;
     line.costMicroUsd += row.costMicroUsd;
     line.unpricedCalls += row.unpricedCalls;
+    line.refusedCalls += row.refusedCalls;
+    line.failedCalls += row.failedCalls;
     lines.set(name, line);
   }
   return [...lines.values()].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
@@ -51,13 +60,16 @@ function inert(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
+/** refused_calls and failed_calls were added last (unpriced_calls became served calls only), so earlier columns keep their places. */
 export const CHARGEBACK_COLUMNS = [
-  'period', 'team', 'calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'total_tokens', 'cost_usd', 'unpriced_calls',
+  'period', 'team', 'calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'total_tokens', 'cost_usd', 'unpriced_calls', 'refused_calls',
+  'failed_calls',
 ] as const;
 
 export function chargebackCsv(period: string, lines: readonly ChargebackLine[]): string {
   const rows = lines.map((line) => [
     period, inert(line.team), line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.totalTokens, formatUsd(line.costMicroUsd), line.unpricedCalls,
+    line.refusedCalls, line.failedCalls,
   ]);
   return [CHARGEBACK_COLUMNS, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

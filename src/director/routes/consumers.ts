@@ -6,6 +6,7 @@ import type { Consumer, ConsumerKey, DirectorStore } from '../../store/director-
 import { authorizeTeam, type ApiEnv } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
+import { consumerModelIssues } from '../references.js';
 import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
 
 const labels = z.record(z.string(), z.string());
@@ -13,7 +14,7 @@ const consumer = z.object({
   name: z.string(), team: z.string().nullable(), owner: z.string().nullable(), labels,
   models: z.array(z.string()).nullable(), createdAt: z.string(), updatedAt: z.string(),
 }).openapi('Consumer');
-const consumerInput = z.object({
+export const consumerInput = z.object({
   name: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
   team: z.string().min(1).nullable().optional(),
   owner: z.string().min(1).nullable().optional(),
@@ -61,10 +62,8 @@ async function keyOf(store: DirectorStore, c: Context<ApiEnv>, consumerName: str
 
 export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
   const checkModels = (models: string[] | null | undefined) => {
-    if (models === null || models === undefined) return;
-    const known = catalog().models;
-    const unknown = models.filter((m) => !known.has(m));
-    if (unknown.length > 0) throw new ApiError(400, 'invalid_request', `No model named ${unknown.map((m) => `"${m}"`).join(', ')}.`, [{ path: 'models', message: 'unknown model' }]);
+    const issues = consumerModelIssues(models, catalog());
+    if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid consumer: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   };
 
   app.openapi(createRoute({

@@ -5,7 +5,8 @@ import { modelSchema, type ModelConfig } from '../../config/schema.js';
 import type { StoredDefinition } from '../../store/director-store.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
-import { ApiError, type Issue } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { modelTargetIssues } from '../references.js';
 import { body, errors, iso, json, nameParam } from './schemas.js';
 
 const view = z.object({ name: z.string(), targets: z.array(z.object({ provider: z.string(), model: z.string() }).passthrough()), createdAt: z.string(), updatedAt: z.string() })
@@ -20,8 +21,7 @@ export function registerModelRoutes(app: DirectorApi, { store }: RouteDeps): voi
   /** Named providers must exist (the store checks again in its transaction, for a provider deleted meanwhile). */
   const checkTargets = async (model: ModelConfig) => {
     const providers = new Set((await store.listProviders()).map((provider) => provider.name));
-    const issues: Issue[] = model.targets.flatMap((target, i) => providers.has(target.provider) ? []
-      : [{ path: `targets.${i}.provider`, message: `no provider named "${target.provider}"` }]);
+    const issues = modelTargetIssues(model, { providers });
     if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid model: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   };
 

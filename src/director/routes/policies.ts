@@ -6,7 +6,8 @@ import { budgetSchema, budgetTemplateSchema, rateLimitSchema } from '../../confi
 import type { DirectorStore, StoredDefinition } from '../../store/director-store.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
-import { ApiError, type Issue } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { policyIssues } from '../references.js';
 import { body, errors, iso, json, nameParam } from './schemas.js';
 
 interface Definition {
@@ -60,21 +61,7 @@ function register<T extends Definition>(app: DirectorApi, { store, catalog }: Ro
 
   /** The consumer, model, provider and downgrade model a definition names must exist. */
   const checkReferences = async (value: T) => {
-    const issues: Issue[] = [];
-    const { models, providers } = catalog();
-    const scope = value.consumers;
-    if (typeof scope === 'object' && scope !== null && 'consumer' in scope && (await store.getConsumer(String(scope.consumer))) === null) {
-      issues.push({ path: 'consumers.consumer', message: `no consumer named "${String(scope.consumer)}"` });
-    }
-    const resources = value.resources;
-    if (typeof resources === 'object' && resources !== null) {
-      if ('model' in resources && !models.has(String(resources.model))) issues.push({ path: 'resources.model', message: `no model named "${String(resources.model)}"` });
-      if ('provider' in resources && !providers.has(String(resources.provider))) issues.push({ path: 'resources.provider', message: `no provider named "${String(resources.provider)}"` });
-    }
-    const action = value.onExhausted;
-    if (typeof action === 'object' && action !== null && 'downgrade' in action && !models.has(String(action.downgrade))) {
-      issues.push({ path: 'onExhausted.downgrade', message: `no model named "${String(action.downgrade)}"` });
-    }
+    const issues = await policyIssues(value, { ...catalog(), consumer: async (name) => (await store.getConsumer(name)) !== null });
     if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid ${kind.noun}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   };
 

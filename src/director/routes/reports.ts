@@ -38,7 +38,10 @@ const burnDownBody = z.object({
 
 const chargebackLine = z.object({
   team: z.string(), calls: z.number(), inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(),
-  totalTokens: z.number(), cost: moneyBody, unpricedCalls: z.number(),
+  totalTokens: z.number(), cost: moneyBody,
+  unpricedCalls: z.number().openapi({ description: 'Served calls of models with no known price: their cost is not in `cost`' }),
+  refusedCalls: z.number().openapi({ description: 'Calls the gateway refused before admitting them (401, 403, 404, 429, ...)' }),
+  failedCalls: z.number().openapi({ description: 'Calls admitted but not served (upstream errors and timeouts)' }),
 }).openapi('ChargebackLine');
 const chargebackBody = z.object({
   period: z.string(), from: z.string(), to: z.string(), items: z.array(chargebackLine), total: chargebackLine.omit({ team: true }),
@@ -101,7 +104,7 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
 
   app.openapi(createRoute({
     method: 'get', path: '/api/reports/chargeback', tags: ['analytics'],
-    summary: 'Per team, a month\'s calls, tokens, cost (USD, 6 decimals) and unpriced calls, as JSON or a CSV attachment',
+    summary: 'Per team, a month\'s calls, tokens, cost (USD, 6 decimals), unpriced, refused and failed calls, as JSON or a CSV attachment',
     request: {
       query: z.object({ period: monthParam('period'), format: z.enum(['json', 'csv']).default('json').openapi(query('format')), team: z.string().optional().openapi(query('team')) }),
     },
@@ -120,7 +123,9 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
         'content-disposition': `attachment; filename="sluice-chargeback-${name}.csv"`,
       });
     }
-    const total = { calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
+    const total = {
+      calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: 0, costMicroUsd: 0, unpricedCalls: 0, refusedCalls: 0, failedCalls: 0,
+    };
     for (const line of lines) for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += line[key];
     const render = ({ costMicroUsd, ...counts }: typeof total) => ({ ...counts, cost: money(costMicroUsd) });
     return c.json({

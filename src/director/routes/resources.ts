@@ -4,6 +4,7 @@ import { resourceStatusSchema } from '../../config/governance-schema.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
+import { resourceIssues } from '../references.js';
 import { body, errors, json } from './schemas.js';
 
 const resource = z.object({ id: z.string(), status: resourceStatusSchema, note: z.string().nullable() }).openapi('Resource');
@@ -28,8 +29,8 @@ export function registerResourceRoutes(app: DirectorApi, { store, catalog }: Rou
     const caller = authorize(c, 'write');
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const provider = id.slice(0, id.indexOf('/'));
-    if (!catalog().providers.has(provider)) throw new ApiError(400, 'invalid_request', `No provider named "${provider}".`, [{ path: 'id', message: 'unknown provider' }]);
+    const issues = resourceIssues(id, catalog());
+    if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid resource: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
     const existing = await store.getResource(id);
     const saved = existing === null
       ? await store.createResource(caller.actor, { id, status: input.status, note: input.note ?? null })

@@ -7,7 +7,7 @@ import { ApiError } from '../errors.js';
 import { body, errors, iso, json, nameParam } from './schemas.js';
 
 const team = z.object({ name: z.string(), owner: z.string(), createdAt: z.string() }).openapi('Team');
-const teamInput = z.object({ name: z.string().min(1).max(200), owner: z.string().min(1) }).strict();
+export const teamInput = z.object({ name: z.string().min(1).max(200), owner: z.string().min(1) }).strict();
 const teamPatch = z.object({ owner: z.string().min(1) }).strict();
 
 function render(value: Team) {

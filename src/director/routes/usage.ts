@@ -30,7 +30,10 @@ const periodBody = z.object({ from: z.string(), to: z.string() });
 
 const usageItem = z.object({
   bucketStart: z.string(), group, calls: z.number(), inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(),
-  cost: moneyBody, unpricedCalls: z.number(),
+  cost: moneyBody,
+  unpricedCalls: z.number().openapi({ description: 'Served calls of models with no known price: their cost is not in `cost`' }),
+  refusedCalls: z.number().openapi({ description: 'Calls the gateway refused before admitting them (401, 403, 404, 429, ...): no provider was asked' }),
+  failedCalls: z.number().openapi({ description: 'Calls admitted but not served (upstream errors and timeouts)' }),
 }).openapi('UsageRow');
 const driverItem = z.object({
   group, current: moneyBody, previous: moneyBody, delta: moneyBody, currentCalls: z.number(), previousCalls: z.number(),
@@ -111,6 +114,7 @@ export function registerUsageRoutes(app: DirectorApi, { store }: RouteDeps): voi
       items: rows.map((row) => ({
         bucketStart: iso(row.bucketStart)!, group: row.group as Record<string, string>, calls: row.calls, inputTokens: row.inputTokens,
         outputTokens: row.outputTokens, cachedInputTokens: row.cachedInputTokens, cost: money(row.costMicroUsd), unpricedCalls: row.unpricedCalls,
+        refusedCalls: row.refusedCalls, failedCalls: row.failedCalls,
       })),
     }, 200);
   });

@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors.js';
 import type { ClientBody } from '../../providers/provider.js';
 import { asObject, tryParseJson } from '../../providers/shared/json.js';
 import { estimateEmbeddingTokens } from '../../metering/tokenizer.js';
-import { openaiUsage } from '../../providers/openai/response.js';
+import { openaiEmbeddingsUsage } from '../../providers/openai/response.js';
 import type { GatewayContext } from '../context.js';
 import { openaiChatFrontDoor } from '../frontdoors/openai-chat.js';
 import { parseOpenAIEmbeddings, renderOpenAIEmbeddings } from '../frontdoors/openai-embeddings.js';
@@ -38,7 +38,9 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
     const json = tryParseJson(text);
     if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
     if (answer.target.provider.dialect === 'openai') {
-      call.usage = openaiUsage({ prompt_tokens: asObject(asObject(json).usage).prompt_tokens, completion_tokens: 0 });
+      // The provider's bytes go to the client untouched; a server that reports no usage is counted after the answer
+      // (meter.ts), marked estimated.
+      call.usage = openaiEmbeddingsUsage(asObject(json).usage);
       sendJson(res, 200, text);
     } else {
       const response = answer.target.provider.embeddingsResponse(json, request);

@@ -48,14 +48,21 @@ export function openaiUsage(value: unknown): Usage {
   };
 }
 
+/**
+ * An embeddings answer's usage object to IR usage: the input count only (embeddings produce no output tokens), `reported`
+ * false when the server gave none, so that metering counts it.
+ */
+export function openaiEmbeddingsUsage(value: unknown): Usage {
+  const input = asNumber(asObject(value).prompt_tokens);
+  return { inputTokens: input ?? 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: input !== undefined };
+}
+
 export function openaiEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {
   const root = asObject(body);
   const items = asArray(root.data).map(asObject).sort((a, b) => (asNumber(a.index) ?? 0) - (asNumber(b.index) ?? 0));
-  const usage = asObject(root.usage);
-  const input = asNumber(usage.prompt_tokens);
   return {
     model: asString(root.model),
     data: items.map((item) => (request.encodingFormat === 'base64' ? asString(item.embedding) : (asArray(item.embedding) as number[]))),
-    usage: { inputTokens: input ?? 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: input !== undefined },
+    usage: openaiEmbeddingsUsage(root.usage),
   };
 }

@@ -2,6 +2,7 @@
 // Types that differ come from the dialect (src/store/dialect.ts); versions 1 and 2 render for SQLite exactly as first shipped.
 // Version 6 (usage rollups) also fills its table from the ledger's existing rows, so an upgraded ledger is covered at once.
 import type { Dialect } from '../dialect.js';
+import { OUTCOME_SQL } from '../sql/rollup.js';
 
 export interface Migration {
   version: number;
@@ -279,6 +280,40 @@ export const MIGRATIONS: readonly Migration[] = [
           calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls)
         SELECT (hour_start / 86400000) * 86400000, consumer, team, requested_model, provider, provider_model, status_class,
           SUM(calls), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cost_micro_usd), SUM(unpriced_calls)
+        FROM usage_hourly
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    `,
+  },
+  {
+    version: 10,
+    name: 'usage rollups: refused and failed calls',
+    // Each rollup row also counts its calls the gateway refused before admitting them and those admitted but not served
+    // (src/store/sql/rollup.ts' callOutcome), and unpriced_calls now counts served calls only: a refusal has no price
+    // either, and was counted as unpriced. The sums are recomputed from the ledger, which the rollups are always the sum
+    // of (reconciliation moves both alike), with the outcome rollup.ts computes. The ALTERs come first: on PostgreSQL they
+    // lock both tables until commit, so a ledger batch committing meanwhile waits and adds its sums to the new rows.
+    sql: ({ types }) => `
+      ALTER TABLE usage_hourly ADD COLUMN refused_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN failed_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN refused_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN failed_calls ${types.int64} NOT NULL DEFAULT 0;
+      DELETE FROM usage_hourly;
+      DELETE FROM usage_daily;
+      INSERT INTO usage_hourly (hour_start, consumer, team, requested_model, provider, provider_model, status_class,
+          calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls, refused_calls, failed_calls)
+        SELECT (started_at / 3600000) * 3600000, COALESCE(consumer, ''), COALESCE(team, ''), COALESCE(requested_model, ''),
+          COALESCE(provider, ''), COALESCE(provider_model, ''), CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END,
+          SUM(COALESCE(calls, 1)), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), COALESCE(SUM(cost_micro_usd), 0),
+          SUM(CASE WHEN cost_micro_usd IS NULL AND ${OUTCOME_SQL} = 'served' THEN COALESCE(calls, 1) ELSE 0 END),
+          SUM(CASE WHEN ${OUTCOME_SQL} = 'refused' THEN COALESCE(calls, 1) ELSE 0 END),
+          SUM(CASE WHEN ${OUTCOME_SQL} = 'failed' THEN COALESCE(calls, 1) ELSE 0 END)
+        FROM transactions
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+      INSERT INTO usage_daily (day_start, consumer, team, requested_model, provider, provider_model, status_class,
+          calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls, refused_calls, failed_calls)
+        SELECT (hour_start / 86400000) * 86400000, consumer, team, requested_model, provider, provider_model, status_class,
+          SUM(calls), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cost_micro_usd), SUM(unpriced_calls),
+          SUM(refused_calls), SUM(failed_calls)
         FROM usage_hourly
         GROUP BY 1, 2, 3, 4, 5, 6, 7;
     `,

@@ -3,11 +3,13 @@
 import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension } from '../director-store.js';
 import type { Dialect } from '../dialect.js';
 
-/** Distinct rollup keys per multi-row upsert: 50 x 13 columns, the same statement-size budget as the ledger's inserts. */
+/** Distinct rollup keys per multi-row upsert: 50 x 15 columns, the same statement-size budget as the ledger's inserts. */
 export const ROLLUP_ROWS_PER_STATEMENT = 50;
 
 export const ROLLUP_KEY_COLUMNS = ['hour_start', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'status_class'] as const;
-export const ROLLUP_SUM_COLUMNS = ['calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_micro_usd', 'unpriced_calls'] as const;
+export const ROLLUP_SUM_COLUMNS = [
+  'calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_micro_usd', 'unpriced_calls', 'refused_calls', 'failed_calls',
+] as const;
 
 /** Each dimension's value in a rollup row `u` (joined to its resource `r` when resource statuses are asked for). */
 const DIMENSION_SQL: Record<UsageDimension, string> = {

@@ -13,7 +13,7 @@ import type { SqlValue } from './session.js';
 
 interface UsageSqlRow extends DimensionColumns {
   bucket_start: number; calls: number; input_tokens: number; output_tokens: number; cached_input_tokens: number;
-  cost_micro_usd: number; unpriced_calls: number;
+  cost_micro_usd: number; unpriced_calls: number; refused_calls: number; failed_calls: number;
 }
 interface DriverSqlRow extends DimensionColumns {
   current_cost: number; previous_cost: number; current_calls: number; previous_calls: number;
@@ -82,6 +82,8 @@ export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]
     cachedInputTokens: Number(row.cached_input_tokens),
     costMicroUsd: Number(row.cost_micro_usd),
     unpricedCalls: Number(row.unpriced_calls),
+    refusedCalls: Number(row.refused_calls),
+    failedCalls: Number(row.failed_calls),
   }));
 }
 

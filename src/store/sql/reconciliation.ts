@@ -154,7 +154,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   ];
   return {
     values, startedAt: observation.at, consumer, team, requestedModel: observation.model, provider: observation.provider,
-    providerModel: observation.model, status: 200, inputTokens, outputTokens, cachedInputTokens: 0, costMicroUsd: cost, calls,
+    providerModel: observation.model, status: 200, errorClass: null, inputTokens, outputTokens, cachedInputTokens: 0, costMicroUsd: cost, calls,
   };
 }
 

@@ -1,6 +1,7 @@
 // The hourly usage rollups a ledger batch adds to: the batch summed per key in memory, then one upsert row per key.
-// Migration 6 computes the same key for rows already in the ledger: keep the two in step. Reconciliation moves usage between
-// keys (moveInRollups) when it gives past ledger rows their consumer.
+// Migration 6 computes the same key for rows already in the ledger, and migration 10 the same outcomes (OUTCOME_SQL): keep
+// them in step. Reconciliation moves usage between keys (moveInRollups) when it gives past ledger rows their consumer.
+import type { ErrorCode } from '../../errors.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import { ROLLUP_ROWS_PER_STATEMENT, type AnalyticsStatement } from './analytics-statements.js';
 import type { SqlSession, SqlValue } from './session.js';
@@ -13,10 +14,38 @@ export function statusClass(status: number): 'ok' | 'error' {
   return status >= 400 ? 'error' : 'ok';
 }
 
+/**
+ * The errors with which the gateway refuses a call before admitting it (authentication, the request itself, the model's
+ * name or sanction, a budget or rate limit, counters it cannot check, shutting down): no provider was asked and no budget
+ * counts the call (src/gateway/pipeline/admit.ts reserves only for what it admits). Every other error befell an
+ * admitted call (an upstream failure, a timeout, a target that cannot serve it, the client leaving).
+ */
+export const REFUSALS: readonly ErrorCode[] = [
+  'invalid_api_key', 'model_not_found', 'route_not_found', 'method_not_allowed', 'invalid_json', 'invalid_request', 'body_too_large',
+  'model_not_sanctioned', 'budget_exhausted', 'rate_limited', 'counters_unavailable', 'shutting_down',
+];
+const REFUSED = new Set<string>(REFUSALS);
+
+/**
+ * How a call ended, as the figures count it. Served: the provider answered (status under 400), or answered in part before
+ * the client left (499 with a target): what metering prices and budgets count (settle.ts). Refused: by the gateway,
+ * before admission. Failed: admitted, then not served.
+ */
+export type CallOutcome = 'served' | 'refused' | 'failed';
+
+export function callOutcome(row: Pick<Transaction, 'status' | 'errorClass' | 'provider'>): CallOutcome {
+  if (row.errorClass !== null && REFUSED.has(row.errorClass)) return 'refused';
+  return row.status < 400 || (row.status === 499 && row.provider !== null) ? 'served' : 'failed';
+}
+
+/** callOutcome over the ledger's columns, for the statements that sum ledger rows themselves (migration 10, reconciliation). */
+export const OUTCOME_SQL = `CASE WHEN error_class IN (${REFUSALS.map((code) => `'${code}'`).join(', ')}) THEN 'refused'
+  WHEN status < 400 OR (status = 499 AND provider IS NOT NULL) THEN 'served' ELSE 'failed' END`;
+
 /** What a rollup line is made of: a ledger row, standing for `calls` calls (observations; absent for a gateway's row, one call). */
 export type RollupSource = Pick<Transaction,
-  'startedAt' | 'consumer' | 'team' | 'requestedModel' | 'provider' | 'providerModel' | 'status' | 'inputTokens' | 'outputTokens' |
-  'cachedInputTokens' | 'costMicroUsd'> & { calls?: number | null };
+  'startedAt' | 'consumer' | 'team' | 'requestedModel' | 'provider' | 'providerModel' | 'status' | 'errorClass' | 'inputTokens' |
+  'outputTokens' | 'cachedInputTokens' | 'costMicroUsd'> & { calls?: number | null };
 
 export interface RollupLine {
   /** hour_start, consumer, team, requested_model, provider, provider_model, status_class */
@@ -26,7 +55,14 @@ export interface RollupLine {
   outputTokens: number;
   cachedInputTokens: number;
   costMicroUsd: number;
+  /** Served calls with no known price. */
   unpricedCalls: number;
+  refusedCalls: number;
+  failedCalls: number;
+}
+
+function emptyLine(key: RollupLine['key']): RollupLine {
+  return { key, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd: 0, unpricedCalls: 0, refusedCalls: 0, failedCalls: 0 };
 }
 
 /**
@@ -43,7 +79,7 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     const id = keyId(key);
     let line = lines.get(id);
     if (line === undefined) {
-      line = { key, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
+      line = emptyLine(key);
       lines.set(id, line);
     }
     const calls = row.calls ?? 1;
@@ -51,8 +87,11 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     line.inputTokens += row.inputTokens;
     line.outputTokens += row.outputTokens;
     line.cachedInputTokens += row.cachedInputTokens;
-    if (row.costMicroUsd === null) line.unpricedCalls += calls;
-    else line.costMicroUsd += row.costMicroUsd;
+    const outcome = callOutcome(row);
+    if (outcome === 'refused') line.refusedCalls += calls;
+    else if (outcome === 'failed') line.failedCalls += calls;
+    if (row.costMicroUsd !== null) line.costMicroUsd += row.costMicroUsd;
+    else if (outcome === 'served') line.unpricedCalls += calls;
   }
   return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
 }
@@ -68,7 +107,10 @@ function keyId(key: RollupLine['key']): string {
 }
 
 function values(line: RollupLine): SqlValue[] {
-  return [...line.key, line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.costMicroUsd, line.unpricedCalls];
+  return [
+    ...line.key, line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.costMicroUsd, line.unpricedCalls, line.refusedCalls,
+    line.failedCalls,
+  ];
 }
 
 /** The hourly lines summed per day (the key's first part a day's start), in key order like the hourly ones. */
@@ -88,6 +130,8 @@ export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
     day.cachedInputTokens += hour.cachedInputTokens;
     day.costMicroUsd += hour.costMicroUsd;
     day.unpricedCalls += hour.unpricedCalls;
+    day.refusedCalls += hour.refusedCalls;
+    day.failedCalls += hour.failedCalls;
   }
   return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
 }
@@ -111,7 +155,7 @@ async function upsertHours(session: SqlSession, hours: readonly RollupLine[]): P
 export interface RollupAggregateRow {
   hour_start: number; consumer: string; team: string; requested_model: string; provider: string; provider_model: string;
   status_class: 'ok' | 'error'; calls: number; input_tokens: number; output_tokens: number; cached_input_tokens: number;
-  cost_micro_usd: number; unpriced_calls: number;
+  cost_micro_usd: number; unpriced_calls: number; refused_calls: number; failed_calls: number;
 }
 
 export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
@@ -119,6 +163,7 @@ export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
     key: [Number(row.hour_start), row.consumer, row.team, row.requested_model, row.provider, row.provider_model, row.status_class],
     calls: Number(row.calls), inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens),
     cachedInputTokens: Number(row.cached_input_tokens), costMicroUsd: Number(row.cost_micro_usd), unpricedCalls: Number(row.unpriced_calls),
+    refusedCalls: Number(row.refused_calls), failedCalls: Number(row.failed_calls),
   }));
 }
 
@@ -135,13 +180,15 @@ export async function moveInRollups(session: SqlSession, lines: readonly RollupL
   const deltas = new Map<string, RollupLine>();
   const add = (line: RollupLine, sign: 1 | -1) => {
     const id = JSON.stringify(line.key);
-    const delta = deltas.get(id) ?? { key: line.key, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd: 0, unpricedCalls: 0 };
+    const delta = deltas.get(id) ?? emptyLine(line.key);
     delta.calls += sign * line.calls;
     delta.inputTokens += sign * line.inputTokens;
     delta.outputTokens += sign * line.outputTokens;
     delta.cachedInputTokens += sign * line.cachedInputTokens;
     delta.costMicroUsd += sign * line.costMicroUsd;
     delta.unpricedCalls += sign * line.unpricedCalls;
+    delta.refusedCalls += sign * line.refusedCalls;
+    delta.failedCalls += sign * line.failedCalls;
     deltas.set(id, delta);
   };
   for (const line of lines) {
@@ -151,7 +198,7 @@ export async function moveInRollups(session: SqlSession, lines: readonly RollupL
   }
   const changed = [...deltas.entries()]
     .filter(([, delta]) => delta.calls !== 0 || delta.inputTokens !== 0 || delta.outputTokens !== 0 || delta.cachedInputTokens !== 0
-      || delta.costMicroUsd !== 0 || delta.unpricedCalls !== 0)
+      || delta.costMicroUsd !== 0 || delta.unpricedCalls !== 0 || delta.refusedCalls !== 0 || delta.failedCalls !== 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta);
   if (changed.length === 0) return;
   await upsertHours(session, changed);

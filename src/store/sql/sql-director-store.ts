@@ -5,7 +5,7 @@ import type { Transaction } from '../../ledger/transaction.js';
 import type {
   ActiveKey, KeyImport,
   AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
-  CreatedAdminToken, CreatedKey, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
+  CreatedAdminToken, CreatedKey, DirectorBatch, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
@@ -15,6 +15,7 @@ import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
 import * as analytics from './analytics.js';
 import { listAudit } from './audit.js';
+import { SqlBatch } from './batch.js';
 import { Change, translateError, type Reader, type Subject } from './change.js';
 import * as credentials from './credentials.js';
 import * as directory from './directory.js';
@@ -27,6 +28,9 @@ import type { StatementDriver } from './session.js';
 import type { DocumentKind } from './statements.js';
 
 type Definition = { name: string };
+
+/** Thrown through a dry run's transaction to roll it back; never leaves batch(). */
+class DryRunRollback extends Error {}
 
 export class SqlDirectorStore implements DirectorStore {
   readonly dialect: 'sqlite' | 'postgres';
@@ -44,6 +48,22 @@ export class SqlDirectorStore implements DirectorStore {
   async configVersion(): Promise<number> {
     const [row] = await this.read((read) => read.session.all<VersionRow>('versionGet', []));
     return row?.config_version ?? 0;
+  }
+
+  async batch<T>(actor: string, work: (batch: DirectorBatch) => Promise<T>, options: { commit?: boolean } = {}): Promise<T> {
+    if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor');
+    let result: T;
+    try {
+      await this.driver.transaction(async (session) => {
+        // First, as in change(): the version row's lock serializes this batch with every other admin change.
+        await session.run('versionBump', []);
+        result = await work(new SqlBatch(new Change(session, this.clock(), actor, this.json), this.driver.dialect));
+        if (options.commit === false) throw new DryRunRollback();
+      });
+    } catch (error) {
+      if (!(error instanceof DryRunRollback)) throw error;
+    }
+    return result!;
   }
 
   createTeam(actor: string, team: { name: string; owner: string }): Promise<Team> {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Transaction } from '../../../src/ledger/transaction.js';
 import type { UsageRow } from '../../../src/store/director-store.js';
 import { StoreInvalid } from '../../../src/store/errors.js';
+import { OUTCOME_SQL } from '../../../src/store/sql/rollup.js';
 import { rejectsWith, type ContractContext } from './context.js';
 
 const HOUR = 3_600_000;
@@ -22,6 +23,19 @@ function call(startedAt: string | number, overrides: Partial<Transaction> = {}):
   };
 }
 
+/** How calls end, as the ledger records them: served, refused by the gateway, failed after admission. */
+const OUTCOMES: ReadonlyArray<Pick<Transaction, 'status' | 'errorClass'> & { provider?: null }> = [
+  { status: 200, errorClass: null },
+  { status: 429, errorClass: 'budget_exhausted', provider: null },
+  { status: 404, errorClass: 'model_not_found', provider: null },
+  { status: 403, errorClass: 'model_not_sanctioned', provider: null },
+  { status: 502, errorClass: 'upstream_unavailable' },
+  { status: 504, errorClass: 'upstream_timeout', provider: null },
+  // The client left: served in part when a provider was answering, failed when none was yet.
+  { status: 499, errorClass: 'client_disconnected' },
+  { status: 499, errorClass: 'client_disconnected', provider: null },
+];
+
 /** What a reader checks of a row: when, which group, how many calls, what cost. */
 const brief = (rows: UsageRow[]) => rows.map((row) => [iso(row.bucketStart), row.group, row.calls, row.costMicroUsd]);
 
@@ -31,7 +45,9 @@ export function analyticsContract(context: ContractContext): void {
       const { store } = context;
       await store.insertTransactions([
         call('2026-09-01T10:05:00Z'), call('2026-09-01T10:55:00Z', { costMicroUsd: null }),
-        call('2026-09-01T11:00:00Z', { consumer: null, team: null, requestedModel: null, provider: null, providerModel: null, status: 401, costMicroUsd: null }),
+        call('2026-09-01T11:00:00Z', {
+          consumer: null, team: null, requestedModel: null, provider: null, providerModel: null, status: 401, errorClass: 'invalid_api_key', costMicroUsd: null,
+        }),
       ]);
       await store.insertTransactions([call('2026-09-01T10:30:00Z', { inputTokens: 1, outputTokens: 2, cachedInputTokens: 3, costMicroUsd: 7 })]);
       const rows = await context.query(`SELECT * FROM usage_hourly WHERE hour_start >= ${at('2026-09-01T00:00:00Z')}
@@ -43,11 +59,11 @@ export function analyticsContract(context: ContractContext): void {
         {
           hour_start: at('2026-09-01T10:00:00Z'), consumer: 'checkout', team: 'payments', requested_model: 'gpt-4o-mini', provider: 'openai',
           provider_model: 'gpt-4o-mini-2024-07-18', status_class: 'ok', calls: 3, input_tokens: 201, output_tokens: 22, cached_input_tokens: 43,
-          cost_micro_usd: 1_007, unpriced_calls: 1,
+          cost_micro_usd: 1_007, unpriced_calls: 1, refused_calls: 0, failed_calls: 0,
         },
         {
           hour_start: at('2026-09-01T11:00:00Z'), consumer: '', team: '', requested_model: '', provider: '', provider_model: '', status_class: 'error',
-          calls: 1, input_tokens: 100, output_tokens: 10, cached_input_tokens: 20, cost_micro_usd: 0, unpriced_calls: 1,
+          calls: 1, input_tokens: 100, output_tokens: 10, cached_input_tokens: 20, cost_micro_usd: 0, unpriced_calls: 0, refused_calls: 1, failed_calls: 0,
         },
       ]);
 
@@ -93,7 +109,7 @@ export function analyticsContract(context: ContractContext): void {
         call(`${day}01:00:00Z`, { consumer: 'checkout', team: 'payments', costMicroUsd: 1_000 }),
         call(`${day}02:00:00Z`, { consumer: 'refunds', team: 'payments', requestedModel: 'claude-haiku', provider: 'anthropic', providerModel: 'claude-3-5-haiku', costMicroUsd: 4_000 }),
         call(`${day}03:00:00Z`, { consumer: 'search', team: 'discovery', costMicroUsd: 2_000 }),
-        call(`${day}04:00:00Z`, { consumer: 'search', team: 'discovery', status: 503, costMicroUsd: null }),
+        call(`${day}04:00:00Z`, { consumer: 'search', team: 'discovery', costMicroUsd: null }),
         call(`${day}05:00:00Z`, { consumer: 'loose', team: null, costMicroUsd: 8_000 }),
       ]);
       const usage = (groupBy: Parameters<typeof store.usage>[0]['groupBy'], filter = {}) =>
@@ -108,7 +124,7 @@ export function analyticsContract(context: ContractContext): void {
       assert.deepEqual(groups(await usage(['resource'])), [
         [{ resource: 'anthropic/claude-3-5-haiku' }, 1, 4_000, 0], [{ resource: 'openai/gpt-4o-mini-2024-07-18' }, 4, 11_000, 1],
       ]);
-      assert.deepEqual(groups(await usage(['status'])), [[{ status: 'error' }, 1, 0, 1], [{ status: 'ok' }, 4, 15_000, 0]]);
+      assert.deepEqual(groups(await usage(['status'])), [[{ status: 'ok' }, 5, 15_000, 1]]);
       assert.deepEqual(groups(await usage(['consumer'], { team: 'payments' })), [[{ consumer: 'checkout' }, 1, 1_000, 0], [{ consumer: 'refunds' }, 1, 4_000, 0]]);
       assert.deepEqual(groups(await usage([], { team: '' })), [[{}, 1, 8_000, 0]], "team '' is the calls without a team");
       assert.deepEqual(groups(await usage([], { consumer: 'search' })), [[{}, 2, 2_000, 1]]);
@@ -118,6 +134,7 @@ export function analyticsContract(context: ContractContext): void {
       const [tokens] = await usage([], { consumer: 'checkout' });
       assert.deepEqual({ ...tokens, group: undefined, bucketStart: undefined }, {
         group: undefined, bucketStart: undefined, calls: 1, inputTokens: 100, outputTokens: 10, cachedInputTokens: 20, costMicroUsd: 1_000, unpricedCalls: 0,
+        refusedCalls: 0, failedCalls: 0,
       });
     });
 
@@ -185,7 +202,7 @@ export function analyticsContract(context: ContractContext): void {
       const rows = Array.from({ length: 600 }, (_, i) => call(start + ((i * 7_919_000) % (72 * HOUR)), {
         consumer: i % 11 === 0 ? null : `consumer-${i % 6}`, team: i % 6 < 3 ? 'payments' : i % 6 === 3 ? null : 'discovery',
         requestedModel: ['gpt-4o-mini', 'claude-haiku', 'embed'][i % 3]!, provider: i % 13 === 0 ? null : ['openai', 'anthropic'][i % 2]!,
-        providerModel: `model-${i % 4}`, status: i % 17 === 0 ? 429 : 200, inputTokens: i, outputTokens: 2 * i, cachedInputTokens: i % 5,
+        providerModel: `model-${i % 4}`, ...OUTCOMES[i % 19 < OUTCOMES.length ? i % 19 : 0]!, inputTokens: i, outputTokens: 2 * i, cachedInputTokens: i % 5,
         costMicroUsd: i % 9 === 0 ? null : 1_000 + i,
       }));
       // Three batches, the same keys in more than one: each adds to the rows the others made.
@@ -193,16 +210,18 @@ export function analyticsContract(context: ContractContext): void {
       const end = start + 72 * HOUR;
       const fromRollups = (await store.usage({ from: start, to: end, bucket: 'hour', groupBy: ['consumer', 'team', 'model', 'resource', 'status'] }))
         .map((row) => JSON.stringify([row.bucketStart, row.group.consumer, row.group.team, row.group.model, row.group.resource, row.group.status,
-          row.calls, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.costMicroUsd, row.unpricedCalls]));
+          row.calls, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.costMicroUsd, row.unpricedCalls, row.refusedCalls, row.failedCalls]));
+      // The outcome as the migration and reconciliation compute it in SQL: it agrees with rollup.ts' own.
       const fromLedger = (await context.query(`SELECT (started_at / 3600000) * 3600000 AS hour, COALESCE(consumer, '') AS consumer,
           COALESCE(team, '') AS team, COALESCE(requested_model, '') AS model,
           CASE WHEN provider IS NULL THEN '' ELSE provider || '/' || provider_model END AS resource,
           CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END AS status, COUNT(*) AS calls, SUM(input_tokens) AS input,
           SUM(output_tokens) AS output, SUM(cached_input_tokens) AS cached, COALESCE(SUM(cost_micro_usd), 0) AS cost,
-          SUM(CASE WHEN cost_micro_usd IS NULL THEN 1 ELSE 0 END) AS unpriced
+          SUM(CASE WHEN cost_micro_usd IS NULL AND ${OUTCOME_SQL} = 'served' THEN 1 ELSE 0 END) AS unpriced,
+          SUM(CASE WHEN ${OUTCOME_SQL} = 'refused' THEN 1 ELSE 0 END) AS refused, SUM(CASE WHEN ${OUTCOME_SQL} = 'failed' THEN 1 ELSE 0 END) AS failed
         FROM transactions WHERE started_at >= ${start} AND started_at < ${end} GROUP BY 1, 2, 3, 4, 5, 6`))
         .map((row) => JSON.stringify([Number(row.hour), row.consumer, row.team, row.model, row.resource, row.status,
-          ...['calls', 'input', 'output', 'cached', 'cost', 'unpriced'].map((column) => Number(row[column]))]));
+          ...['calls', 'input', 'output', 'cached', 'cost', 'unpriced', 'refused', 'failed'].map((column) => Number(row[column]))]));
       assert.ok(fromLedger.length > 100, `${fromLedger.length} rollup keys, more than two upsert statements' worth`);
       assert.deepEqual([...fromRollups].sort(), [...fromLedger].sort());
       // Days from the daily rollups, and the partial days at both ends from the hourly ones, agree with the ledger too.
@@ -212,7 +231,7 @@ export function analyticsContract(context: ContractContext): void {
         .map((row) => JSON.stringify([row.bucketStart, row.group.team, row.group.status, row.calls, row.inputTokens, row.costMicroUsd, row.unpricedCalls]));
       const ledgerDaily = (await context.query(`SELECT (started_at / 86400000) * 86400000 AS day, COALESCE(team, '') AS team,
           CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END AS status, COUNT(*) AS calls, SUM(input_tokens) AS input,
-          COALESCE(SUM(cost_micro_usd), 0) AS cost, SUM(CASE WHEN cost_micro_usd IS NULL THEN 1 ELSE 0 END) AS unpriced
+          COALESCE(SUM(cost_micro_usd), 0) AS cost, SUM(CASE WHEN cost_micro_usd IS NULL AND ${OUTCOME_SQL} = 'served' THEN 1 ELSE 0 END) AS unpriced
         FROM transactions WHERE started_at >= ${from} AND started_at < ${to} GROUP BY 1, 2, 3`))
         .map((row) => JSON.stringify([Number(row.day), row.team, row.status, ...['calls', 'input', 'cost', 'unpriced'].map((column) => Number(row[column]))]));
       assert.ok(new Set(ledgerDaily.map((line) => JSON.parse(line)[0])).size === 3, 'three days: a partial, a whole and a partial one');
@@ -236,34 +255,63 @@ export function analyticsContract(context: ContractContext): void {
       await rejectsWith(store.topDrivers({ current: period, previous: period, groupBy: ['team'], limit: 0 }), StoreInvalid);
     });
 
-    // Last in this part: it rebuilds the rollups from the whole ledger, as migration 6 does on an existing database.
-    test('migrations 6 and 9 roll up the rows a ledger held before the hourly and daily rollups existed', async () => {
+    // Last in this part, with the next: they rebuild the rollups from the whole ledger, as migrations 6 and 10 do on an existing database.
+    test('migrations 6, 9 and 10 roll up the rows a ledger held before the hourly and daily rollups existed', async () => {
       const { store } = context;
       const period = { from: at('2026-09-01T00:00:00Z'), to: at('2027-06-01T00:00:00Z'), bucket: 'day' as const, groupBy: ['team', 'model', 'status'] as const };
       const before = await store.usage({ ...period, groupBy: [...period.groupBy] });
       // Rows written past the store, as a release without rollups wrote them, then the database taken back to before both.
       await context.query(`INSERT INTO transactions (request_id, started_at, operation, api, consumer, team, requested_model, provider,
           provider_model, stream, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd,
-          latency_ms, status, attempts)
-        VALUES ('old-1', ${at('2027-04-02T10:15:00Z')}, 'chat', 'openai', 'legacy', 'archive', 'gpt-4o-mini', 'openai', 'gpt-4o-mini', 0, 7, 3, 0, 0, 0, 900, 1, 200, 1),
-               ('old-2', ${at('2027-04-02T10:45:00Z')}, 'chat', 'openai', 'legacy', 'archive', 'gpt-4o-mini', 'openai', 'gpt-4o-mini', 0, 7, 3, 0, 0, 0, NULL, 1, 200, 1),
-               ('old-3', ${at('2027-04-03T00:00:00Z')}, 'chat', 'openai', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 1, 401, 1)`);
+          latency_ms, status, error_class, attempts)
+        VALUES ('old-1', ${at('2027-04-02T10:15:00Z')}, 'chat', 'openai', 'legacy', 'archive', 'gpt-4o-mini', 'openai', 'gpt-4o-mini', 0, 7, 3, 0, 0, 0, 900, 1, 200, NULL, 1),
+               ('old-2', ${at('2027-04-02T10:45:00Z')}, 'chat', 'openai', 'legacy', 'archive', 'gpt-4o-mini', 'openai', 'gpt-4o-mini', 0, 7, 3, 0, 0, 0, NULL, 1, 200, NULL, 1),
+               ('old-3', ${at('2027-04-03T00:00:00Z')}, 'chat', 'openai', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 1, 401, 'invalid_api_key', 1)`);
       await context.query('DROP TABLE usage_daily');
       await context.query('DROP TABLE usage_hourly');
-      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9)');
+      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10)');
       const reopened = await context.open();
       try {
         const after = await reopened.usage({ ...period, groupBy: [...period.groupBy] });
         const old = after.filter((row) => row.bucketStart >= at('2027-04-02T00:00:00Z') && row.bucketStart < at('2027-04-04T00:00:00Z'));
-        assert.deepEqual(old.map((row) => [iso(row.bucketStart), row.group, row.calls, row.inputTokens, row.costMicroUsd, row.unpricedCalls]), [
-          ['2027-04-02T00:00:00.000Z', { team: 'archive', model: 'gpt-4o-mini', status: 'ok' }, 2, 14, 900, 1],
-          ['2027-04-03T00:00:00.000Z', { team: '', model: '', status: 'error' }, 1, 0, 0, 1],
+        assert.deepEqual(old.map((row) => [iso(row.bucketStart), row.group, row.calls, row.inputTokens, row.costMicroUsd, row.unpricedCalls, row.refusedCalls]), [
+          ['2027-04-02T00:00:00.000Z', { team: 'archive', model: 'gpt-4o-mini', status: 'ok' }, 2, 14, 900, 1, 0],
+          ['2027-04-03T00:00:00.000Z', { team: '', model: '', status: 'error' }, 1, 0, 0, 0, 1],
         ]);
         assert.deepEqual(after.filter((row) => !old.includes(row)), before, 'everything rolled up before is rolled up the same again');
         // The store that was open all along reads and writes the rebuilt table.
         await store.insertTransactions([call('2027-04-02T10:20:00Z', { team: 'archive', consumer: 'legacy', costMicroUsd: 100 })]);
         const [day] = await store.usage({ from: at('2027-04-02T00:00:00Z'), to: at('2027-04-03T00:00:00Z'), bucket: 'day', groupBy: ['team'] });
         assert.deepEqual([day?.calls, day?.costMicroUsd], [3, 1_000]);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    test('migration 10 takes refusals and failures out of the unpriced calls a ledger rolled up before it, each in its own count', async () => {
+      const { store } = context;
+      const hour = at('2027-07-01T10:00:00Z');
+      await store.insertTransactions([
+        call(hour, { costMicroUsd: null }),
+        call(hour + 60_000, { status: 404, errorClass: 'model_not_found', provider: null, providerModel: null, costMicroUsd: null }),
+        call(hour + 120_000, { status: 429, errorClass: 'budget_exhausted', provider: null, providerModel: null, costMicroUsd: null }),
+        call(hour + 180_000, { status: 502, errorClass: 'upstream_unavailable', costMicroUsd: null }),
+      ]);
+      const period = { from: hour, to: hour + HOUR, bucket: 'day' as const, groupBy: [] };
+      const figures = (rows: UsageRow[]) => rows.map((row) => [row.calls, row.unpricedCalls, row.refusedCalls, row.failedCalls]);
+      assert.deepEqual(figures(await store.usage(period)), [[4, 1, 2, 1]]);
+      // The rollups as version 9 kept them: every call without a cost was unpriced, and there were no other counts.
+      for (const table of ['usage_hourly', 'usage_daily']) {
+        await context.query(`UPDATE ${table} SET unpriced_calls = calls WHERE status_class = 'error'`);
+        await context.query(`ALTER TABLE ${table} DROP COLUMN refused_calls`);
+        await context.query(`ALTER TABLE ${table} DROP COLUMN failed_calls`);
+      }
+      await context.query('DELETE FROM schema_migrations WHERE version = 10');
+      const reopened = await context.open();
+      try {
+        assert.deepEqual(figures(await reopened.usage(period)), [[4, 1, 2, 1]]);
+        const wholeDay = { from: at('2027-07-01T00:00:00Z'), to: at('2027-07-02T00:00:00Z'), bucket: 'day' as const, groupBy: [] };
+        assert.deepEqual(figures(await reopened.usage(wholeDay)), [[4, 1, 2, 1]], 'the daily rows too');
       } finally {
         await reopened.close();
       }

@@ -1,0 +1,54 @@
+// The names an admin definition refers to must exist: the models a consumer may use, the providers a model routes to,
+// what a budget, template or rate limit is scoped to or downgrades to, the provider of a resource. The routes check one
+// entity against what exists; apply checks a whole document, where what exists includes what the document declares.
+import type { ModelConfig } from '../config/schema.js';
+import type { Issue } from './errors.js';
+
+export interface KnownNames {
+  models: ReadonlySet<string>;
+  providers: ReadonlySet<string>;
+  /** Whether a consumer exists: a look-up, since there may be many. */
+  consumer(name: string): Promise<boolean>;
+}
+
+/** What a budget, budget template or rate limit may name. */
+export interface PolicyReferences {
+  consumers?: unknown;
+  resources?: unknown;
+  onExhausted?: unknown;
+}
+
+/** Issue paths are the field's path within the entity, e.g. `resources.model`. */
+export function consumerModelIssues(models: readonly string[] | null | undefined, known: Pick<KnownNames, 'models'>): Issue[] {
+  if (models === null || models === undefined) return [];
+  return models.filter((model) => !known.models.has(model)).map((model) => ({ path: 'models', message: `no model named "${model}"` }));
+}
+
+export function modelTargetIssues(model: ModelConfig, known: Pick<KnownNames, 'providers'>): Issue[] {
+  return model.targets.flatMap((target, i) => known.providers.has(target.provider) ? []
+    : [{ path: `targets.${i}.provider`, message: `no provider named "${target.provider}"` }]);
+}
+
+export async function policyIssues(value: PolicyReferences, known: KnownNames): Promise<Issue[]> {
+  const issues: Issue[] = [];
+  const scope = value.consumers;
+  if (typeof scope === 'object' && scope !== null && 'consumer' in scope && !(await known.consumer(String(scope.consumer)))) {
+    issues.push({ path: 'consumers.consumer', message: `no consumer named "${String(scope.consumer)}"` });
+  }
+  const resources = value.resources;
+  if (typeof resources === 'object' && resources !== null) {
+    if ('model' in resources && !known.models.has(String(resources.model))) issues.push({ path: 'resources.model', message: `no model named "${String(resources.model)}"` });
+    if ('provider' in resources && !known.providers.has(String(resources.provider))) issues.push({ path: 'resources.provider', message: `no provider named "${String(resources.provider)}"` });
+  }
+  const action = value.onExhausted;
+  if (typeof action === 'object' && action !== null && 'downgrade' in action && !known.models.has(String(action.downgrade))) {
+    issues.push({ path: 'onExhausted.downgrade', message: `no model named "${String(action.downgrade)}"` });
+  }
+  return issues;
+}
+
+/** A resource id is provider/model; its provider must exist. */
+export function resourceIssues(id: string, known: Pick<KnownNames, 'providers'>): Issue[] {
+  const provider = id.slice(0, id.indexOf('/'));
+  return known.providers.has(provider) ? [] : [{ path: 'id', message: `no provider named "${provider}"` }];
+}

@@ -1,0 +1,86 @@
+// Validation messages say what is allowed, the same in the three places a definition is checked: sluice.yaml
+// (`sluice check`), a `sluice apply` file, and the admin API's 400s. An enum lists its values, a union its shapes, a wrong
+// type names the type expected and the one given, an unknown key the keys the object takes.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emptyDir, runCli } from '../support/cli.js';
+import { startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const TOKEN = 'sa-bootstrap-messages-test-token-01';
+const WINDOW = 'expected one of minute, hour, day, month, or {rolling: <a duration such as 24h>}; got "weekly"';
+
+/** A budget with one field made wrong, and what each place must say of it (the path as sluice.yaml and apply files name it). */
+const CASES: Array<{ name: string; budget: Record<string, unknown>; path: string; apiPath: string; message: string }> = [
+  { name: 'a union (the window)', budget: { window: 'weekly' }, path: 'budgets[0].window', apiPath: 'window', message: WINDOW },
+  {
+    name: 'an enum (the measure)', budget: { measure: 'calls' }, path: 'budgets[0].measure', apiPath: 'measure',
+    message: 'expected one of input_tokens, output_tokens, total_tokens, cost_usd or requests; got "calls"',
+  },
+  { name: 'a wrong type (the limit)', budget: { limit: 'five' }, path: 'budgets[0].limit', apiPath: 'limit', message: 'expected a number; got a string' },
+  {
+    name: 'an unknown key', budget: { colour: 'red' }, path: 'budgets[0]', apiPath: '(body)',
+    message: 'unknown key "colour"; the keys here are name, consumers, resources, measure, limit, window, mode, alerts and onExhausted',
+  },
+];
+
+const budget = (overrides: Record<string, unknown>) => ({ name: 'b', measure: 'requests', limit: 5, window: 'day', ...overrides });
+
+describe('validation messages', () => {
+  let sluice: TestSluice;
+  const dir = emptyDir();
+
+  before(async () => {
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: TOKEN },
+      // Never called: the tests only validate.
+      providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+  });
+
+  for (const { name, budget: overrides, path, apiPath, message } of CASES) {
+    test(`${name}: sluice check, sluice apply and the admin API say what is allowed`, async () => {
+      const yaml = `budgets:\n  - ${JSON.stringify(budget(overrides))}\n`;
+      const config = join(dir, 'sluice.yaml');
+      writeFileSync(config, yaml);
+      const check = await runCli(['check', '--config', config]);
+      assert.equal(check.code, 2, check.stderr);
+      assert.ok(check.stderr.includes(`${config}: ${path}: ${message}\n`), check.stderr);
+
+      const file = join(dir, 'governance.yaml');
+      writeFileSync(file, yaml);
+      const apply = await runCli(['apply', '-f', file], { env: { SLUICE_ADMIN_URL: sluice.adminURL, SLUICE_ADMIN_TOKEN: TOKEN } });
+      assert.equal(apply.code, 2, apply.stderr);
+      assert.ok(apply.stderr.includes(`${file}: ${path}: ${message}\n`), apply.stderr);
+
+      const response = await fetch(`${sluice.adminURL}/api/budgets`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(budget(overrides)),
+      });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { error: { message: string; issues: Array<{ path: string; message: string }> } };
+      assert.deepEqual(body.error.issues, [{ path: apiPath, message }]);
+      assert.equal(body.error.message, `Invalid request: ${apiPath}: ${message}`);
+    });
+  }
+
+  test('a field left out is required, naming what it takes; a union of shapes names each', async () => {
+    writeFileSync(join(dir, 'missing.yaml'), 'budgets:\n  - { name: b, measure: requests, window: day, consumers: all }\n');
+    const check = await runCli(['check', '--config', join(dir, 'missing.yaml')]);
+    assert.match(check.stderr, /budgets\[0\]\.consumers: expected one of everyone, \{consumer: string\}, or \{team: string\}; got "all"\n/);
+    assert.match(check.stderr, /budgets\[0\]\.limit: required: expected a number\n/);
+  });
+
+  test('a value that may be a secret is never quoted back: a wrong type says only its type', async () => {
+    writeFileSync(join(dir, 'secret.yaml'), 'providers:\n  openai: { type: openai, baseUrl: "http://127.0.0.1:1/v1", apiKey: 12345678901234 }\n');
+    const check = await runCli(['check', '--config', join(dir, 'secret.yaml')]);
+    assert.equal(check.code, 2);
+    assert.match(check.stderr, /providers\.openai\.apiKey: expected a string; got a number\n/);
+    assert.ok(!check.stderr.includes('12345678901234'));
+  });
+});

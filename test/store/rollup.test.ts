@@ -1,0 +1,44 @@
+// How a ledger row's call ended, as the rollups count it: what budgets and the chargeback read served, refused and failed
+// calls from. Each case is a call the gateway can record.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { callOutcome, rollUp, type CallOutcome, type RollupSource } from '../../src/store/sql/rollup.js';
+
+const CASES: Array<{ name: string; status: number; errorClass: string | null; provider: string | null; outcome: CallOutcome }> = [
+  { name: 'answered', status: 200, errorClass: null, provider: 'openai', outcome: 'served' },
+  { name: 'observed by a traffic observer', status: 200, errorClass: null, provider: null, outcome: 'served' },
+  { name: 'the client left mid-answer', status: 499, errorClass: 'client_disconnected', provider: 'openai', outcome: 'served' },
+  { name: 'the client left before any provider answered', status: 499, errorClass: 'client_disconnected', provider: null, outcome: 'failed' },
+  { name: 'an unknown key (401)', status: 401, errorClass: 'invalid_api_key', provider: null, outcome: 'refused' },
+  { name: 'an unknown model (404)', status: 404, errorClass: 'model_not_found', provider: null, outcome: 'refused' },
+  { name: 'an unsanctioned model (403)', status: 403, errorClass: 'model_not_sanctioned', provider: null, outcome: 'refused' },
+  { name: 'a budget exhausted (429)', status: 429, errorClass: 'budget_exhausted', provider: null, outcome: 'refused' },
+  { name: 'a rate limit (429)', status: 429, errorClass: 'rate_limited', provider: null, outcome: 'refused' },
+  { name: 'a malformed request (400)', status: 400, errorClass: 'invalid_request', provider: null, outcome: 'refused' },
+  { name: 'counters unreachable, fail closed (503)', status: 503, errorClass: 'counters_unavailable', provider: null, outcome: 'refused' },
+  { name: 'every target failed (502)', status: 502, errorClass: 'upstream_unavailable', provider: null, outcome: 'failed' },
+  { name: 'the upstream timed out (504)', status: 504, errorClass: 'upstream_timeout', provider: null, outcome: 'failed' },
+  { name: 'the provider refused the request itself', status: 400, errorClass: 'upstream_rejected', provider: null, outcome: 'failed' },
+  { name: 'no target can express the request', status: 400, errorClass: 'unsupported_by_provider', provider: null, outcome: 'failed' },
+  { name: 'a stream that broke after it began', status: 200, errorClass: 'stream_error', provider: 'openai', outcome: 'served' },
+];
+
+for (const { name, status, errorClass, provider, outcome } of CASES) {
+  test(`${name}: ${outcome}`, () => {
+    assert.equal(callOutcome({ status, errorClass, provider }), outcome);
+  });
+}
+
+test('a rollup line counts refused and failed calls apart, and only served calls without a price as unpriced', () => {
+  const row = (status: number, errorClass: string | null, costMicroUsd: number | null, calls?: number): RollupSource => ({
+    startedAt: 0, consumer: 'c', team: 't', requestedModel: 'm', provider: status < 400 ? 'openai' : null, providerModel: status < 400 ? 'x' : null,
+    status, errorClass, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd, ...(calls === undefined ? {} : { calls }),
+  });
+  const lines = rollUp([
+    row(200, null, 10), row(200, null, null), row(200, null, null, 4), row(404, 'model_not_found', null), row(429, 'budget_exhausted', null),
+    row(502, 'upstream_unavailable', null),
+  ]);
+  assert.deepEqual(lines.map((line) => [line.key[6], line.calls, line.costMicroUsd, line.unpricedCalls, line.refusedCalls, line.failedCalls]), [
+    ['error', 3, 0, 0, 2, 1], ['ok', 6, 10, 5, 0, 0],
+  ]);
+});
