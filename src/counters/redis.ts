@@ -37,8 +37,8 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
  *               missing too (a FLUSHDB, a Redis restart without persistence) answers { 'seed', '-1' } and writes
  *               nothing, so the gateway seeds the counters from the ledger and reserves again. A missing bucket with
  *               the marker there is a window nobody has counted in yet. The marker is read only when a bucket is missing.
- *   'settle'    settlements: a missing bucket is left missing (its reservation was lost with it; adding what the call
- *               gives back would count it below zero)
+ *   'settle'    settlements when the counters can be seeded again: a missing bucket is left missing (its reservation
+ *               was lost with it; created by what the call gives back, it would stand below zero and hide the loss)
  *
  * Returns { admitted ('1' | '0'), refused index (0-based, '-1' when admitted), then per line the bucket's value and the
  * previous bucket's value as they were before the call }. Raw GET strings, not Lua numbers: Redis truncates a Lua
@@ -283,7 +283,10 @@ export class RedisCounterStore implements CounterStore {
       }
     }
     const lines = [...merged.values()];
-    this.run(lines, 'settle').then((outcome) => {
+    // With a reseeder, a bucket missing at settlement was lost with its reservation: left missing, so the next call finds
+    // it so and has the counters seeded again (a settlement recreating it below zero would hide the loss). Without one,
+    // as in memory: the settlement creates what it does not find.
+    this.run(lines, this.reseed === null ? 'count' : 'settle').then((outcome) => {
       const used = new Map<string, number>();
       lines.forEach((line, i) => used.set(line.key, outcome.used[i]!));
       for (const settlement of batch) settlement.resolve(settlement.lines.map((line) => used.get(line.key)!));

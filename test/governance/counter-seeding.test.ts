@@ -252,11 +252,25 @@ describe('counter seeding from the ledger', () => {
       }
     });
 
-    test('a settlement for a bucket lost since its reservation is not counted below zero', async () => {
-      await store.reserve(Date.now(), [line('settled', 100, 50)]);
+    test('a settlement for a bucket lost since its reservation leaves it missing, not below zero, so the loss is found', async () => {
+      let seedings = 0;
+      store.reseedWith(async () => {
+        seedings++;
+        await store.seed(Date.now(), [{ key: 'settled', value: 20, ttlMs: 60_000 }], true);
+      });
       await deleteTestKeys(prefix);
-      await store.settle(Date.now(), [{ ...line('settled', 100, -30), enforce: false }]);
-      assert.equal(await store.read(Date.now(), 'settled'), 0);
+      try {
+        await store.reserve(Date.now(), [line('settled', 100, 50)]);
+        assert.equal(seedings, 1);
+        await deleteTestKeys(prefix);
+        await store.settle(Date.now(), [{ ...line('settled', 100, -30), enforce: false }]);
+        assert.equal(await store.read(Date.now(), 'settled'), 0);
+        // The next call finds the bucket missing, and the counters are seeded again.
+        assert.deepEqual(await store.reserve(Date.now(), [line('settled', 100, 1)]), { admitted: true, refused: -1, used: [21] });
+        assert.equal(seedings, 2);
+      } finally {
+        store.reseedWith(null);
+      }
     });
   });
 });
