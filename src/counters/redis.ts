@@ -10,9 +10,15 @@ export interface RedisCounterStoreOptions {
   keyPrefix?: string;
   /** The longest a command may take before the call is answered as if Redis were down. Default 250 ms. */
   commandTimeoutMs?: number;
+  /**
+   * With a reseeder (reseedWith), how often the seeded marker is looked for, so counters lost while only other gateways
+   * (lone ones, which cannot seed) take calls are seeded again within this. Default 5 s; 0: never.
+   */
+  lossCheckIntervalMs?: number;
 }
 
 const DEFAULT_KEY_PREFIX = 'sluice:';
+const DEFAULT_LOSS_CHECK_INTERVAL_MS = 5_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 250;
 /** How long a TCP (or TLS) connect may take before it is abandoned and retried: only bounds detection, never a call. */
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -144,6 +150,8 @@ export class RedisCounterStore implements CounterStore {
   private reseed: (() => Promise<void>) | null;
   /** The seeding under way, which every reservation that found the counters lost waits for. */
   private reseeding: Promise<void> | null;
+  private readonly lossCheckIntervalMs: number;
+  private lossCheck: NodeJS.Timeout | null;
   /** Settlements waiting for the end of this event-loop turn. */
   private settlements: Array<{ lines: readonly CounterLine[]; resolve: (used: number[]) => void; reject: (error: unknown) => void }>;
 
@@ -160,6 +168,8 @@ export class RedisCounterStore implements CounterStore {
     this.marker = this.keyPrefix + SEEDED_MARKER;
     this.reseed = null;
     this.reseeding = null;
+    this.lossCheckIntervalMs = options.lossCheckIntervalMs ?? DEFAULT_LOSS_CHECK_INTERVAL_MS;
+    this.lossCheck = null;
     this.lastError = null;
     this.settlements = [];
     this.closed = false;
@@ -314,6 +324,17 @@ export class RedisCounterStore implements CounterStore {
 
   reseedWith(reseed: (() => Promise<void>) | null): void {
     this.reseed = reseed;
+    if (this.lossCheck !== null) clearInterval(this.lossCheck);
+    this.lossCheck = null;
+    if (reseed === null || this.lossCheckIntervalMs <= 0) return;
+    this.lossCheck = setInterval(() => {
+      if (!this.available || this.reseeding !== null) return;
+      this.redis.exists(this.marker).then((found) => {
+        if (found === 0) return this.seedAgain();
+        return undefined;
+      }).catch(() => undefined);
+    }, this.lossCheckIntervalMs);
+    this.lossCheck.unref();
   }
 
   /** One seeding at a time, which every reservation that found the counters lost shares. */
@@ -347,6 +368,7 @@ export class RedisCounterStore implements CounterStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.lossCheck !== null) clearInterval(this.lossCheck);
     if (this.redis.status === 'ready') {
       try {
         await this.redis.quit();

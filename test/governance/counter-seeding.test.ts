@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { validateConfig } from '../../src/config/load.js';
@@ -17,7 +18,7 @@ import { ManualClock } from '../../src/policy/clock.js';
 import { CounterSeeder } from '../../src/policy/counter-seeding.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
-import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
+import { deleteTestKeys, TEST_REDIS, TEST_REDIS_URL, testKeyPrefix, testRedisUrlVia } from '../support/redis.js';
 
 const at = (time: string) => Date.parse(time);
 const HOUR = 3_600_000;
@@ -59,6 +60,44 @@ function line(key: string, limit: number, amount = 1, previous: { key: string; w
 }
 
 const logger = pino({ level: 'silent' });
+
+/** Waits for `done` to hold, looking every 10 ms; fails after 10 s rather than hang. */
+async function eventually(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 10_000) assert.fail('never happened');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A TCP hop in front of the test Redis whose open connections the test can cut, as a Redis restart would. */
+async function redisProxy(): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(TEST_REDIS.port, TEST_REDIS.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cut = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    url: testRedisUrlVia((server.address() as net.AddressInfo).port),
+    cut,
+    close: () => {
+      cut();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 describe('counter seeding from the ledger', () => {
   let ledger: DirectorStore;
@@ -204,7 +243,8 @@ describe('counter seeding from the ledger', () => {
     const prefix = testKeyPrefix();
     let store: RedisCounterStore;
     before(async () => {
-      store = await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: prefix });
+      // No periodic look for the marker: each test counts the seedings it causes itself.
+      store = await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: prefix, lossCheckIntervalMs: 0 });
     });
     after(async () => {
       await store.close();
@@ -249,6 +289,48 @@ describe('counter seeding from the ledger', () => {
         assert.equal(seedings, 2);
       } finally {
         store.reseedWith(null);
+      }
+    });
+
+    test('a gateway taking no calls finds the counters lost by looking for the marker, and seeds them for lone gateways', async () => {
+      const shared = testKeyPrefix();
+      const director = await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: shared, lossCheckIntervalMs: 20 });
+      const lone = await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: shared });
+      let seedings = 0;
+      try {
+        director.reseedWith(async () => {
+          seedings++;
+          await director.seed(Date.now(), [{ key: 'hourly', value: 3, ttlMs: 60_000 }], true);
+        });
+        await eventually(() => seedings === 1);
+        assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), { admitted: false, refused: 0, used: [3] });
+        // Lost again: found again, with no call on the gateway that can seed.
+        await deleteTestKeys(shared);
+        await eventually(() => seedings === 2);
+        assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), { admitted: false, refused: 0, used: [3] });
+      } finally {
+        await director.close();
+        await lone.close();
+        await deleteTestKeys(shared);
+      }
+    });
+
+    test('Redis back after a disconnection: the counters are seeded again (it may have restarted from an older snapshot)', async () => {
+      const proxy = await redisProxy();
+      const shared = testKeyPrefix();
+      const store = await RedisCounterStore.open({ url: proxy.url, keyPrefix: shared, lossCheckIntervalMs: 0 });
+      let seedings = 0;
+      try {
+        store.reseedWith(async () => {
+          seedings++;
+          await store.seed(Date.now(), [], true);
+        });
+        proxy.cut();
+        await eventually(() => seedings === 1);
+      } finally {
+        await store.close();
+        await proxy.close();
+        await deleteTestKeys(shared);
       }
     });
 
