@@ -121,6 +121,13 @@ if ARGV[2 * seeds + 1] == '1' then redis.call('SET', KEYS[seeds + 1], '1') end
 return seeds
 `;
 
+/**
+ * The longest a reservation waits for the counters to be seeded again (a ledger read): past it the call is answered as
+ * counters unavailable (its fail mode decides) while the seeding goes on, so a slow or unreachable ledger hangs no call.
+ */
+const SEED_WAIT_MS = 3_000;
+/** After a seeding failed, the next starts no sooner than this: calls meanwhile are answered as counters unavailable. */
+const SEED_RETRY_MS = 1_000;
 /** Under the key prefix: set by a complete seeding, without expiry, so it is lost only with the counters themselves. */
 const SEEDED_MARKER = 'counters:seeded';
 /** Seeds per script call: a large seeding (many consumers' rate limits) runs as several short steps, not one long one. */
@@ -150,6 +157,8 @@ export class RedisCounterStore implements CounterStore {
   private reseed: (() => Promise<void>) | null;
   /** The seeding under way, which every reservation that found the counters lost waits for. */
   private reseeding: Promise<void> | null;
+  /** The last seeding's failure, and when: within SEED_RETRY_MS of it no new seeding starts. */
+  private seedFailure: { at: number; error: CounterStoreUnavailable } | null;
   private readonly lossCheckIntervalMs: number;
   private lossCheck: NodeJS.Timeout | null;
   /** Settlements waiting for the end of this event-loop turn. */
@@ -168,6 +177,7 @@ export class RedisCounterStore implements CounterStore {
     this.marker = this.keyPrefix + SEEDED_MARKER;
     this.reseed = null;
     this.reseeding = null;
+    this.seedFailure = null;
     this.lossCheckIntervalMs = options.lossCheckIntervalMs ?? DEFAULT_LOSS_CHECK_INTERVAL_MS;
     this.lossCheck = null;
     this.lastError = null;
@@ -256,7 +266,7 @@ export class RedisCounterStore implements CounterStore {
     const reply = await this.command(() => (this.redis as unknown as Scripts)[RESERVE_COMMAND](keys.length, ...keys, ...args));
     if (reply[0] === 'seed') {
       if (mode === 'recheck') throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
-      await this.seedAgain();
+      await this.seededWithin(SEED_WAIT_MS);
       return this.run(lines, 'recheck');
     }
     const admitted = reply[0] === '1';
@@ -339,18 +349,37 @@ export class RedisCounterStore implements CounterStore {
 
   /** One seeding at a time, which every reservation that found the counters lost shares. */
   private seedAgain(): Promise<void> {
-    if (this.reseeding === null) {
-      const reseed = this.reseed;
-      if (reseed === null) return Promise.resolve();
-      this.reseeding = reseed().then(() => {
-        this.reseeding = null;
-      }, (error: unknown) => {
-        this.reseeding = null;
-        throw error instanceof CounterStoreUnavailable ? error
-          : new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters, and seeding them failed: ${this.scrub(messageOf(error))}`);
-      });
-    }
+    if (this.reseeding !== null) return this.reseeding;
+    const reseed = this.reseed;
+    if (reseed === null) return Promise.resolve();
+    if (this.seedFailure !== null && Date.now() - this.seedFailure.at < SEED_RETRY_MS) return Promise.reject(this.seedFailure.error);
+    this.reseeding = reseed().then(() => {
+      this.reseeding = null;
+      this.seedFailure = null;
+    }, (error: unknown) => {
+      this.reseeding = null;
+      const unavailable = error instanceof CounterStoreUnavailable ? error
+        : new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters, and seeding them failed: ${this.scrub(messageOf(error))}`);
+      this.seedFailure = { at: Date.now(), error: unavailable };
+      throw unavailable;
+    });
     return this.reseeding;
+  }
+
+  /** seedAgain, waited for at most `ms`: the seeding goes on after, for the calls that come next. */
+  private seededWithin(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters; they are still being seeded from the ledger`));
+      }, ms);
+      this.seedAgain().then(() => {
+        clearTimeout(timer);
+        resolve();
+      }, (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
   }
 
   /** `now` is unused: the claim lasts ttlMs on Redis's clock. */

@@ -262,7 +262,7 @@ describe('counter seeding from the ledger', () => {
       }
     });
 
-    test('a seeding that fails answers the call as counters unavailable (the fail mode decides), and the next call tries again', async () => {
+    test('a seeding that fails answers the call as counters unavailable (the fail mode decides), and a call a second later tries again', async () => {
       await deleteTestKeys(prefix);
       let seedings = 0;
       store.reseedWith(async () => {
@@ -272,6 +272,10 @@ describe('counter seeding from the ledger', () => {
       });
       try {
         await assert.rejects(store.reserve(Date.now(), [line('hourly', 3)]), { name: 'CounterStoreUnavailable' });
+        // Right after a failure no seeding is started: the call is answered as counters unavailable at once.
+        await assert.rejects(store.reserve(Date.now(), [line('hourly', 3)]), { name: 'CounterStoreUnavailable' });
+        assert.equal(seedings, 1);
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
         assert.deepEqual(await store.reserve(Date.now(), [line('hourly', 3)]), { admitted: true, refused: -1, used: [1] });
         assert.equal(seedings, 2);
       } finally {
@@ -318,6 +322,28 @@ describe('counter seeding from the ledger', () => {
         await store.close();
         await proxy.close();
         await deleteTestKeys(shared);
+      }
+    });
+
+    test('a seeding slower than the wait answers the call as counters unavailable, and is not started twice', { timeout: 20_000 }, async () => {
+      await deleteTestKeys(prefix);
+      let seedings = 0;
+      let finish: () => void = () => {};
+      store.reseedWith(async () => {
+        seedings++;
+        await new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+        await store.seed(Date.now(), [], true);
+      });
+      try {
+        await assert.rejects(store.reserve(Date.now(), [line('hourly', 3)]), { name: 'CounterStoreUnavailable', message: /still being seeded/ });
+        finish();
+        // The next call finds the seeding done, or waits for the one under way: either way it is not started again.
+        assert.deepEqual(await store.reserve(Date.now(), [line('hourly', 3)]), { admitted: true, refused: -1, used: [1] });
+        assert.equal(seedings, 1);
+      } finally {
+        store.reseedWith(null);
       }
     });
 
