@@ -112,6 +112,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   if (seeder !== null) {
     await seedAtStart(seeder, store.kind, logger);
     store.reseedWith(() => seeder.reseed());
+  } else if (store.kind === 'memory') {
+    logger.warn('a lone gateway has no ledger to seed in-memory budget counters from: they start from nothing at every start; share Redis counters with the director instead');
   }
   const gateway = new GatewayServer(context);
   const install = async (state: DirectoryState) => {
