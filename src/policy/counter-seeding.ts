@@ -6,12 +6,14 @@
 // answered carries none). Exact for calendar windows (hour, day, month: whole hours from the rollups, read through the
 // window's end) and for rolling windows (the current and the previous bucket, each a fixed span, the previous then read
 // at its weight as admission reads it); spans that do not start on an hour (minute windows, rolling ones of odd lengths)
-// are read from the ledger's rows at their partial hours. Left out, where the live counter had them:
-//   - `requests` of calls admitted that no target answered (every target failed): the ledger has no provider for them,
-//     like a refusal's, so they cannot be told apart from calls refused before admission;
+// are read from the ledger's rows at their partial hours. Where the seed and the live counter differ:
+//   - `requests` of calls admitted that no target answered (every target failed) are left out: the ledger has no
+//     provider for them, like a refusal's, so they cannot be told apart from calls refused before admission;
 //   - a downgraded call is in the rollups under the model asked for, so a budget scoped to a model counts it there, not
 //     under the model that served it (budgets on everyone, teams, consumers, providers and resources are exact);
-//   - calls in flight, and the ledger's last unflushed batch, when the seed is read.
+//   - the ledger places a call by its arrival, the counter by its admission a moment later: a call arriving in a
+//     window's last milliseconds may be seeded into that window rather than the next;
+//   - calls in flight, and the ledger's last unflushed batch, when the seed is read, are left out.
 // A seed never adds: each counter is raised to the ledger's figure if it holds less (CounterStore.seed), so seeding
 // twice, or by several gateways at once, counts the ledger's usage once.
 import type { Logger } from 'pino';
