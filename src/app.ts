@@ -17,6 +17,8 @@ import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
+import type { Budget } from './policy/budgets.js';
+import { CounterSeeder } from './policy/counter-seeding.js';
 import { createDirectorApi } from './director/api.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
@@ -103,11 +105,23 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   metrics.configure(configuredNames(context.snapshot));
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
+  // Budget counters start from the ledger's figures, before the first call is taken; a lone gateway has no ledger to
+  // read (its Redis counters are seeded by the director's process).
+  const seeder = directory.store === null ? null : new CounterSeeder({
+    store, ledger: directory.store, clock: governance.clock, logger, budgets: () => context.snapshot.budgets.budgets,
+  });
+  if (seeder !== null) {
+    await seedAtStart(seeder, store.kind, logger);
+    store.reseedWith(() => seeder.reseed());
+  } else if (store.kind === 'memory') {
+    logger.warn('a lone gateway has no ledger to seed in-memory budget counters from: they start from nothing at every start; share Redis counters with the director instead');
+  }
   const gateway = new GatewayServer(context);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
     const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
+    if (seeder !== null) await seedAdded(seeder, ledger, previous.budgets.budgets, snapshot.budgets.budgets, logger);
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
     metrics.configure(configuredNames(snapshot));
@@ -177,6 +191,34 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await directory.close();
     },
   };
+}
+
+/** Never stops the start: without the ledger's figures, counting starts from what the counter store holds (logged). */
+async function seedAtStart(seeder: CounterSeeder, counters: string, logger: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    const outcome = await seeder.seedAll();
+    logger.info({ ...outcome, counters, ms: Math.round(performance.now() - started) }, 'budget counters seeded from the ledger');
+  } catch (error) {
+    logger.error({ err: (error as Error).message, counters }, 'budget counters cannot be seeded from the ledger; counting starts from what the counters hold');
+  }
+}
+
+/**
+ * Counters a reload brings in (a new budget, template instance or rate limit, or a budget's new window) are seeded before
+ * the snapshot that uses them is installed, from a ledger holding every call this process has finished.
+ */
+async function seedAdded(seeder: CounterSeeder, ledger: LedgerWriter, before: readonly Budget[], after: readonly Budget[], logger: Logger): Promise<void> {
+  const known = new Set(before.map((budget) => `${budget.id}\u0000${budget.window.kind}`));
+  const added = after.filter((budget) => !known.has(`${budget.id}\u0000${budget.window.kind}`));
+  if (added.length === 0) return;
+  try {
+    await ledger.drain();
+    const outcome = await seeder.seed(added, false);
+    logger.info({ ...outcome, budgets: added.map((budget) => budget.name) }, 'budget counters of added budgets seeded from the ledger');
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, 'budget counters of added budgets cannot be seeded from the ledger');
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {

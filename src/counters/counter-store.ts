@@ -29,6 +29,15 @@ export interface ReserveOutcome {
   used: number[];
 }
 
+/** A bucket's usage as the ledger has it, for a counter that may have lost it (src/policy/counter-seeding.ts). */
+export interface CounterSeed {
+  key: string;
+  /** The counter is raised to this when it holds less; never lowered, never added to. */
+  value: number;
+  /** For a key the seed creates: how long it must outlive now (as CounterLine.ttlMs). */
+  ttlMs: number;
+}
+
 export interface CounterStore {
   readonly kind: 'memory' | 'redis';
   /**
@@ -44,6 +53,20 @@ export interface CounterStore {
   settle(now: number, lines: readonly CounterLine[]): number[] | Promise<number[]>;
   /** True for the first caller to claim this key until it expires (one alert per threshold per window, across replicas). */
   claim(now: number, key: string, ttlMs: number): boolean | Promise<boolean>;
+  /**
+   * Raises each key to at least its seed's value, atomically per key: a key holding more (calls counted since) keeps its
+   * value, a missing one is created. A maximum, never a sum, so seeding twice, or by several gateways at once, counts the
+   * ledger's usage once. `complete`: these are the seeds of every line of every current window, and the store takes
+   * itself as seeded until it loses its keys (Redis keeps a marker key, which a FLUSHDB or a restart without persistence
+   * loses with the counters).
+   */
+  seed(now: number, seeds: readonly CounterSeed[], complete: boolean): void | Promise<void>;
+  /**
+   * What seeds the store again when it finds its keys lost (Redis: a reservation meets a missing bucket while the marker
+   * is gone); that reservation waits for it, then is made again. Null, the default: counting goes on from what is there.
+   * Memory counters cannot lose their keys while the process lives, and never call it.
+   */
+  reseedWith(reseed: (() => Promise<void>) | null): void;
   /** Reads a bucket's value (0 when absent): for inspection and tests, not on the request path. */
   read(now: number, key: string): number | Promise<number>;
   close(): Promise<void>;

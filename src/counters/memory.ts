@@ -1,5 +1,5 @@
 // Counters in this process's memory: the embedded default. Atomic by construction (one thread, no await inside).
-import type { CounterLine, CounterStore, ReserveOutcome } from './counter-store.js';
+import type { CounterLine, CounterSeed, CounterStore, ReserveOutcome } from './counter-store.js';
 
 interface Entry {
   value: number;
@@ -55,6 +55,22 @@ export class MemoryCounterStore implements CounterStore {
     if (this.live(now, key) !== undefined) return false;
     this.entries.set(key, { value: 1, expiresAt: now + ttlMs });
     return true;
+  }
+
+  seed(now: number, seeds: readonly CounterSeed[]): void {
+    this.lastNow = now;
+    for (const seed of seeds) {
+      const entry = this.live(now, seed.key);
+      if (entry === undefined) this.entries.set(seed.key, { value: seed.value, expiresAt: now + seed.ttlMs });
+      else if (entry.value < seed.value) {
+        entry.value = seed.value;
+        entry.expiresAt = Math.max(entry.expiresAt, now + seed.ttlMs);
+      }
+    }
+  }
+
+  reseedWith(): void {
+    // Nothing to do: this process's memory is never lost while it runs, and it starts empty, to be seeded at start.
   }
 
   read(now: number, key: string): number {

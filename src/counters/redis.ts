@@ -1,7 +1,7 @@
 // Counters in Redis: shared by every gateway replica, atomic through one Lua script, and never a reason for a call to hang.
 import { Redis } from 'ioredis';
 import { CounterStoreUnavailable } from './counter-store.js';
-import type { CounterLine, CounterStore, ReserveOutcome } from './counter-store.js';
+import type { CounterLine, CounterSeed, CounterStore, ReserveOutcome } from './counter-store.js';
 
 export interface RedisCounterStoreOptions {
   /** redis://[user:password@]host:port[/db] or rediss:// for TLS. Its credentials never appear in an error message. */
@@ -10,9 +10,15 @@ export interface RedisCounterStoreOptions {
   keyPrefix?: string;
   /** The longest a command may take before the call is answered as if Redis were down. Default 250 ms. */
   commandTimeoutMs?: number;
+  /**
+   * With a reseeder (reseedWith), how often the seeded marker is looked for, so counters lost while only other gateways
+   * (lone ones, which cannot seed) take calls are seeded again within this. Default 5 s; 0: never.
+   */
+  lossCheckIntervalMs?: number;
 }
 
 const DEFAULT_KEY_PREFIX = 'sluice:';
+const DEFAULT_LOSS_CHECK_INTERVAL_MS = 5_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 250;
 /** How long a TCP (or TLS) connect may take before it is abandoned and retried: only bounds detection, never a call. */
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -31,6 +37,14 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
  *   ARGV[5i-2]  limit
  *   ARGV[5i-1]  previous weight; '0' when the previous bucket does not count
  *   ARGV[5i]    ttl in ms (a positive integer)
+ * then the marker key SEEDED_MARKER last in KEYS, and the mode last in ARGV:
+ *   'count'     a reservation: as the memory store
+ *   'check'     a reservation that first makes sure the counters were not lost: a missing bucket while the marker is
+ *               missing too (a FLUSHDB, a Redis restart without persistence) answers { 'seed', '-1' } and writes
+ *               nothing, so the gateway seeds the counters from the ledger and reserves again. A missing bucket with
+ *               the marker there is a window nobody has counted in yet. The marker is read only when a bucket is missing.
+ *   'settle'    settlements when the counters can be seeded again: a missing bucket is left missing (its reservation
+ *               was lost with it; created by what the call gives back, it would stand below zero and hide the loss)
  *
  * Returns { admitted ('1' | '0'), refused index (0-based, '-1' when admitted), then per line the bucket's value and the
  * previous bucket's value as they were before the call }. Raw GET strings, not Lua numbers: Redis truncates a Lua
@@ -42,13 +56,20 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
  * entry then too. The expiry only ever grows (PTTL is -1 for a key just created, so it gets one).
  */
 const RESERVE_LUA = `
-local lines = #KEYS / 2
+local lines = (#KEYS - 1) / 2
+local mode = ARGV[5 * lines + 1]
 local out = { '1', '-1' }
 local refused = -1
+local missing = {}
 for i = 1, lines do
   local base = 5 * (i - 1)
   local weight = tonumber(ARGV[base + 4])
-  local current = redis.call('GET', KEYS[2 * i - 1]) or '0'
+  local current = redis.call('GET', KEYS[2 * i - 1])
+  if not current then
+    if mode == 'check' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return { 'seed', '-1' } end
+    missing[i] = true
+    current = '0'
+  end
   local previous = '0'
   if weight > 0 then previous = redis.call('GET', KEYS[2 * i]) or '0' end
   out[2 * i + 1] = current
@@ -65,18 +86,59 @@ if refused ~= -1 then
   return out
 end
 for i = 1, lines do
-  local base = 5 * (i - 1)
-  local key = KEYS[2 * i - 1]
-  local ttl = tonumber(ARGV[base + 5])
-  redis.call('INCRBY', key, ARGV[base + 1])
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  if not (mode == 'settle' and missing[i]) then
+    local base = 5 * (i - 1)
+    local key = KEYS[2 * i - 1]
+    local ttl = tonumber(ARGV[base + 5])
+    redis.call('INCRBY', key, ARGV[base + 1])
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  end
 end
 return out
 `;
 
-/** The command defineCommand adds: no fixed key count, so the count goes first. */
-type ReserveCommand = (numberOfKeys: number, ...keysThenArgs: string[]) => Promise<string[]>;
+/**
+ * Counter seeding (CounterStore.seed), one atomic step per batch of keys. KEYS: the seeded keys, then SEEDED_MARKER.
+ * ARGV: per key its value and ttl in ms, then '1' to set the marker (a complete seeding). Each key is raised to its
+ * value, never lowered nor added to: a maximum, so seeds applied twice, or by two gateways at once, count once. A key
+ * that was there keeps its expiry unless the seed's is later (KEEPTTL: Redis 6.0 or later).
+ */
+const SEED_LUA = `
+local seeds = #KEYS - 1
+for i = 1, seeds do
+  local key = KEYS[i]
+  local value = ARGV[2 * i - 1]
+  local ttl = tonumber(ARGV[2 * i])
+  local current = redis.call('GET', key)
+  if not current then
+    redis.call('SET', key, value, 'PX', ttl)
+  elseif tonumber(current) < tonumber(value) then
+    redis.call('SET', key, value, 'KEEPTTL')
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  end
+end
+if ARGV[2 * seeds + 1] == '1' then redis.call('SET', KEYS[seeds + 1], '1') end
+return seeds
+`;
+
+/**
+ * The longest a reservation waits for the counters to be seeded again (a ledger read): past it the call is answered as
+ * counters unavailable (its fail mode decides) while the seeding goes on, so a slow or unreachable ledger hangs no call.
+ */
+const SEED_WAIT_MS = 3_000;
+/** After a seeding failed, the next starts no sooner than this: calls meanwhile are answered as counters unavailable. */
+const SEED_RETRY_MS = 1_000;
+/** Under the key prefix: set by a complete seeding, without expiry, so it is lost only with the counters themselves. */
+const SEEDED_MARKER = 'counters:seeded';
+/** Seeds per script call: a large seeding (many consumers' rate limits) runs as several short steps, not one long one. */
+const SEEDS_PER_CALL = 500;
+
+/** The commands defineCommand adds: no fixed key count, so the count goes first. */
+type ScriptCommand<Reply> = (numberOfKeys: number, ...keysThenArgs: string[]) => Promise<Reply>;
 const RESERVE_COMMAND = 'sluiceReserve';
+const SEED_COMMAND = 'sluiceSeed';
+type ReserveMode = 'count' | 'check' | 'settle';
+type Scripts = Record<typeof RESERVE_COMMAND, ScriptCommand<string[]>> & Record<typeof SEED_COMMAND, ScriptCommand<number>>;
 
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
@@ -87,8 +149,18 @@ export class RedisCounterStore implements CounterStore {
   /** Strings that must never reach a message (the URL's password, raw and decoded). */
   private readonly secrets: string[];
   private readonly firstConnection: Promise<boolean>;
+  /** The prefixed SEEDED_MARKER, named by every reservation. */
+  private readonly marker: string;
   private lastError: string | null;
   private closed: boolean;
+  /** Set by reseedWith: what seeds the counters again once they are found lost (or Redis is back). */
+  private reseed: (() => Promise<void>) | null;
+  /** The seeding under way, which every reservation that found the counters lost waits for. */
+  private reseeding: Promise<void> | null;
+  /** The last seeding's failure, and when: within SEED_RETRY_MS of it no new seeding starts. */
+  private seedFailure: { at: number; error: CounterStoreUnavailable } | null;
+  private readonly lossCheckIntervalMs: number;
+  private lossCheck: NodeJS.Timeout | null;
   /** Settlements waiting for the end of this event-loop turn. */
   private settlements: Array<{ lines: readonly CounterLine[]; resolve: (used: number[]) => void; reject: (error: unknown) => void }>;
 
@@ -102,6 +174,12 @@ export class RedisCounterStore implements CounterStore {
   /** Starts connecting in the background; until Redis is ready every call rejects with CounterStoreUnavailable. */
   constructor(options: RedisCounterStoreOptions) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.marker = this.keyPrefix + SEEDED_MARKER;
+    this.reseed = null;
+    this.reseeding = null;
+    this.seedFailure = null;
+    this.lossCheckIntervalMs = options.lossCheckIntervalMs ?? DEFAULT_LOSS_CHECK_INTERVAL_MS;
+    this.lossCheck = null;
     this.lastError = null;
     this.settlements = [];
     this.closed = false;
@@ -138,6 +216,13 @@ export class RedisCounterStore implements CounterStore {
       this.lastError = this.scrub(messageOf(error));
     });
     this.redis.defineCommand(RESERVE_COMMAND, { lua: RESERVE_LUA });
+    this.redis.defineCommand(SEED_COMMAND, { lua: SEED_LUA });
+    // Redis back after a disconnection (or reached for the first time after a start it missed) may have restarted from
+    // an older snapshot (its counters behind the ledger), or empty: the counters are seeded again, which raises any that
+    // fell behind and changes none that did not. The reseeder is set after the start's own seeding, so not at the first.
+    this.redis.on('ready', () => {
+      if (this.reseed !== null) this.seedAgain().catch(() => undefined);
+    });
     this.firstConnection = this.redis.connect().then(
       () => true,
       () => false,
@@ -150,9 +235,17 @@ export class RedisCounterStore implements CounterStore {
     return !this.closed && this.redis.status === 'ready';
   }
 
-  /** `now` is unused: Redis expires the keys itself, on its own clock. */
-  async reserve(_now: number, lines: readonly CounterLine[]): Promise<ReserveOutcome> {
-    if (lines.length === 0) return { admitted: true, refused: -1, used: [] };
+  /**
+   * `now` is unused: Redis expires the keys itself, on its own clock. When the counters are found lost (see RESERVE_LUA's
+   * 'check'), the reservation waits for them to be seeded again and is made once more: one round trip more, only then.
+   */
+  reserve(_now: number, lines: readonly CounterLine[]): Promise<ReserveOutcome> {
+    if (lines.length === 0) return Promise.resolve({ admitted: true, refused: -1, used: [] });
+    return this.run(lines, this.reseed === null ? 'count' : 'check');
+  }
+
+  /** 'recheck': a 'check' made again after seeding; finding the counters lost once more, it gives up. */
+  private async run(lines: readonly CounterLine[], mode: ReserveMode | 'recheck'): Promise<ReserveOutcome> {
     const keys: string[] = [];
     const args: string[] = [];
     for (const line of lines) {
@@ -168,9 +261,14 @@ export class RedisCounterStore implements CounterStore {
         String(ttlOf(line.ttlMs)),
       );
     }
-    const reply = await this.command(() =>
-      (this.redis as unknown as Record<typeof RESERVE_COMMAND, ReserveCommand>)[RESERVE_COMMAND](keys.length, ...keys, ...args),
-    );
+    keys.push(this.marker);
+    args.push(mode === 'recheck' ? 'check' : mode);
+    const reply = await this.command(() => (this.redis as unknown as Scripts)[RESERVE_COMMAND](keys.length, ...keys, ...args));
+    if (reply[0] === 'seed') {
+      if (mode === 'recheck') throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
+      await this.seededWithin(SEED_WAIT_MS);
+      return this.run(lines, 'recheck');
+    }
     const admitted = reply[0] === '1';
     const refused = Number(reply[1]);
     const used = lines.map((line, i) => {
@@ -205,12 +303,82 @@ export class RedisCounterStore implements CounterStore {
       }
     }
     const lines = [...merged.values()];
-    this.reserve(now, lines).then((outcome) => {
+    // With a reseeder, a bucket missing at settlement was lost with its reservation: left missing, so the next call finds
+    // it so and has the counters seeded again (a settlement recreating it below zero would hide the loss). Without one,
+    // as in memory: the settlement creates what it does not find.
+    this.run(lines, this.reseed === null ? 'count' : 'settle').then((outcome) => {
       const used = new Map<string, number>();
       lines.forEach((line, i) => used.set(line.key, outcome.used[i]!));
       for (const settlement of batch) settlement.resolve(settlement.lines.map((line) => used.get(line.key)!));
     }, (error: unknown) => {
       for (const settlement of batch) settlement.reject(error);
+    });
+  }
+
+  /** `now` is unused: each key created lives ttlMs on Redis's clock. */
+  async seed(_now: number, seeds: readonly CounterSeed[], complete: boolean): Promise<void> {
+    for (let at = 0; at < seeds.length || (at === 0 && complete); at += SEEDS_PER_CALL) {
+      const batch = seeds.slice(at, at + SEEDS_PER_CALL);
+      const last = at + SEEDS_PER_CALL >= seeds.length;
+      const keys = batch.map((seed) => this.keyPrefix + seed.key);
+      const args: string[] = [];
+      for (const seed of batch) {
+        if (!Number.isSafeInteger(seed.value)) throw new RangeError(`counter seed must be an integer, got ${seed.value}`);
+        args.push(String(seed.value), String(ttlOf(seed.ttlMs)));
+      }
+      keys.push(this.marker);
+      args.push(complete && last ? '1' : '0');
+      await this.command(() => (this.redis as unknown as Scripts)[SEED_COMMAND](keys.length, ...keys, ...args));
+    }
+  }
+
+  reseedWith(reseed: (() => Promise<void>) | null): void {
+    this.reseed = reseed;
+    if (this.lossCheck !== null) clearInterval(this.lossCheck);
+    this.lossCheck = null;
+    if (reseed === null || this.lossCheckIntervalMs <= 0) return;
+    this.lossCheck = setInterval(() => {
+      if (!this.available || this.reseeding !== null) return;
+      this.redis.exists(this.marker).then((found) => {
+        if (found === 0) return this.seedAgain();
+        return undefined;
+      }).catch(() => undefined);
+    }, this.lossCheckIntervalMs);
+    this.lossCheck.unref();
+  }
+
+  /** One seeding at a time, which every reservation that found the counters lost shares. */
+  private seedAgain(): Promise<void> {
+    if (this.reseeding !== null) return this.reseeding;
+    const reseed = this.reseed;
+    if (reseed === null) return Promise.resolve();
+    if (this.seedFailure !== null && Date.now() - this.seedFailure.at < SEED_RETRY_MS) return Promise.reject(this.seedFailure.error);
+    this.reseeding = reseed().then(() => {
+      this.reseeding = null;
+      this.seedFailure = null;
+    }, (error: unknown) => {
+      this.reseeding = null;
+      const unavailable = error instanceof CounterStoreUnavailable ? error
+        : new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters, and seeding them failed: ${this.scrub(messageOf(error))}`);
+      this.seedFailure = { at: Date.now(), error: unavailable };
+      throw unavailable;
+    });
+    return this.reseeding;
+  }
+
+  /** seedAgain, waited for at most `ms`: the seeding goes on after, for the calls that come next. */
+  private seededWithin(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters; they are still being seeded from the ledger`));
+      }, ms);
+      this.seedAgain().then(() => {
+        clearTimeout(timer);
+        resolve();
+      }, (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      });
     });
   }
 
@@ -229,6 +397,7 @@ export class RedisCounterStore implements CounterStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.lossCheck !== null) clearInterval(this.lossCheck);
     if (this.redis.status === 'ready') {
       try {
         await this.redis.quit();

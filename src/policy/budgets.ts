@@ -112,8 +112,13 @@ export function coversTarget(scope: ResourceScope, target: Target): boolean {
 }
 
 /** The budget's counter for this consumer: shared by its whole scope unless the budget counts per consumer. */
-export function counterKey(budget: Budget, consumer: BudgetSubject): string {
+export function counterKey(budget: Budget, consumer: Pick<BudgetSubject, 'name'>): string {
   return budget.perConsumer ? `${budget.id}:${consumer.name}` : budget.id;
+}
+
+/** The key of one window bucket of a counter (windows.ts names the bucket): what admission reserves in, and seeding fills. */
+export function bucketKey(counter: string, bucket: string): string {
+  return `${counter}:${bucket}`;
 }
 
 /** Describes scopes for messages and alerts. */

@@ -16,6 +16,14 @@ export interface WindowPosition {
   ttlMs: number;
 }
 
+/** One bucket whose counter holds part of a window's usage: the span of calls it counts, and how long its key must live. */
+export interface WindowBucket {
+  bucket: string;
+  start: number;
+  end: number;
+  ttlMs: number;
+}
+
 export interface BudgetWindow {
   readonly kind: string;
   /** Length in ms (a calendar month: the current month's length). */
@@ -23,6 +31,11 @@ export interface BudgetWindow {
   position(now: number): WindowPosition;
   /** How long until `needed` more fits under `limit` given `used` now: the Retry-After of a refusal. */
   resetInMs(now: number, used: number, needed: number, limit: number): number;
+  /**
+   * The buckets that make up the window's usage at `now`, as position() names them: the current one, and for a rolling
+   * window the previous one too (read at its weight). What counter seeding fills from the ledger.
+   */
+  buckets(now: number): WindowBucket[];
 }
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -53,6 +66,11 @@ class FixedWindow implements BudgetWindow {
   resetInMs(now: number): number {
     return this.position(now).end - now;
   }
+
+  buckets(now: number): WindowBucket[] {
+    const { bucket, start, end, ttlMs } = this.position(now);
+    return [{ bucket, start, end, ttlMs }];
+  }
 }
 
 class CalendarMonth implements BudgetWindow {
@@ -70,6 +88,11 @@ class CalendarMonth implements BudgetWindow {
 
   resetInMs(now: number): number {
     return this.position(now).end - now;
+  }
+
+  buckets(now: number): WindowBucket[] {
+    const { bucket, start, end, ttlMs } = this.position(now);
+    return [{ bucket, start, end, ttlMs }];
   }
 }
 
@@ -93,6 +116,16 @@ class RollingWindow implements BudgetWindow {
       // The bucket is read as "previous" through the whole next bucket.
       ttlMs: bucketStart + 2 * this.lengthMs - now + GRACE_MS,
     };
+  }
+
+  /** Each bucket lives until the end of the one after it, which reads it as its previous bucket (as position() says). */
+  buckets(now: number): WindowBucket[] {
+    const index = Math.floor(now / this.lengthMs);
+    const bucketStart = index * this.lengthMs;
+    return [
+      { bucket: `${this.kind}:${index - 1}`, start: bucketStart - this.lengthMs, end: bucketStart, ttlMs: bucketStart + this.lengthMs - now + GRACE_MS },
+      { bucket: `${this.kind}:${index}`, start: bucketStart, end: bucketStart + this.lengthMs, ttlMs: bucketStart + 2 * this.lengthMs - now + GRACE_MS },
+    ];
   }
 
   /** Usage is taken as spread evenly over the window, so it rolls off at used/L per ms. */

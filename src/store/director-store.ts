@@ -231,6 +231,22 @@ export interface UsageFilter {
   resource?: string;
 }
 
+/** What gateways admitted and routed for one rollup key (consumer, team, model asked for, provider, provider model). */
+export interface AdmittedUsageRow {
+  consumer: string;
+  /** '' where the ledger had none; likewise model and providerModel. */
+  team: string;
+  model: string;
+  provider: string;
+  providerModel: string;
+  /** Calls a target answered, whatever their status. */
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Integer micro-USD; an unpriced call adds nothing. */
+  costMicroUsd: number;
+}
+
 /** A span of whole UTC hours, [from, to): the rollups' grain. */
 export interface UsagePeriod {
   from: EpochMs;
@@ -449,6 +465,12 @@ export interface DirectorStore extends ReconciliationStore {
   topDrivers(query: TopDriversQuery): Promise<CostDriver[]>;
   /** The first and last hour the rollups hold, or null while the ledger is empty. */
   usageExtent(): Promise<{ firstHour: EpochMs; lastHour: EpochMs } | null>;
+  /**
+   * What gateways admitted and routed in [from, to) (any epoch milliseconds), per rollup key: the figure budget counters
+   * are seeded with at start. Calls a target answered, with a consumer; not refusals (no target), nor observed traffic.
+   * Whole hours are read from the rollups, the partial hours at either end from the ledger's rows.
+   */
+  admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]>;
 
   close(): Promise<void>;
 }

@@ -246,6 +246,30 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
       assert.equal(await store.read(clock.now(), bucket), 50);
     });
 
+    test('seed raises a counter that holds less, keeps one that holds more, and seeding twice counts once', async () => {
+      const seeded = key('seeded');
+      await store.seed(clock.now(), [{ key: seeded, value: 5, ttlMs: LONG_TTL_MS }], false);
+      await store.seed(clock.now(), [{ key: seeded, value: 5, ttlMs: LONG_TTL_MS }], false);
+      assert.equal(await store.read(clock.now(), seeded), 5);
+      await store.reserve(clock.now(), [line({ key: seeded, amount: 3 })]);
+      await store.seed(clock.now(), [{ key: seeded, value: 6, ttlMs: LONG_TTL_MS }], false);
+      assert.equal(await store.read(clock.now(), seeded), 8, 'what was counted since the seed stays counted');
+      await store.seed(clock.now(), [{ key: seeded, value: 10, ttlMs: LONG_TTL_MS }], true);
+      assert.equal(await store.read(clock.now(), seeded), 10);
+      assert.deepEqual(await store.reserve(clock.now(), [line({ key: seeded, amount: 1, limit: 10 })]), { admitted: false, refused: 0, used: [10] });
+    });
+
+    test('a seeded counter lives its ttl; a seed never shortens the life of one already there', async () => {
+      const created = key('seed-created');
+      const kept = key('seed-kept');
+      await store.reserve(clock.now(), [line({ key: kept, amount: 1, ttlMs: LONG_TTL_MS })]);
+      await store.seed(clock.now(), [{ key: created, value: 7, ttlMs: SHORT_TTL_MS }, { key: kept, value: 7, ttlMs: SHORT_TTL_MS }], false);
+      assert.equal(await store.read(clock.now(), created), 7);
+      await clock.pass(SHORT_TTL_MS * 2);
+      assert.equal(await store.read(clock.now(), created), 0);
+      assert.equal(await store.read(clock.now(), kept), 7);
+    });
+
     test('settle adds amounts past any limit and returns usage after', async () => {
       const bucket = key('settle');
       await store.reserve(clock.now(), [line({ key: bucket, amount: 40, limit: 50 })]);

@@ -7,16 +7,15 @@ import { Redis } from 'ioredis';
 import { CounterStoreUnavailable } from '../../src/counters/counter-store.js';
 import type { CounterLine } from '../../src/counters/counter-store.js';
 import { RedisCounterStore } from '../../src/counters/redis.js';
+import { TEST_REDIS, TEST_REDIS_URL, testKeyPrefix, testRedisUrlVia } from '../support/redis.js';
 import { counterStoreContract, wallClock } from './counter-store.contract.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 /** Every test that expects a failure must see it long before this: a hang fails the test instead of the run. */
 const UNAVAILABLE_TEST = { timeout: 3_000 };
 
 /** One prefix per run, so runs (and other tests sharing the Redis) never see each other's keys. */
-function prefix(): string {
-  return `sluice-test:${randomUUID()}:`;
-}
+const prefix = testKeyPrefix;
 
 function line(key: string, overrides: Partial<CounterLine> = {}): CounterLine {
   return { key, previousKey: null, previousWeight: 0, limit: 100, amount: 1, enforce: true, ttlMs: 60_000, ...overrides };
@@ -251,7 +250,7 @@ describe('redis counter store when Redis cannot answer', () => {
       port = await deadPort();
       // Forwards to the real Redis once listening: stands for Redis being restarted on the store's address.
       proxy = net.createServer((client) => {
-        const upstream = net.connect(6379, '127.0.0.1');
+        const upstream = net.connect(TEST_REDIS.port, TEST_REDIS.host);
         for (const socket of [client, upstream]) {
           sockets.add(socket);
           socket.on('error', () => {});
@@ -267,7 +266,7 @@ describe('redis counter store when Redis cannot answer', () => {
     });
 
     test('a store started while Redis is down reconnects by itself once Redis is reachable', { timeout: 10_000 }, async () => {
-      const store = await RedisCounterStore.open({ url: `redis://127.0.0.1:${port}`, keyPrefix: prefix() });
+      const store = await RedisCounterStore.open({ url: testRedisUrlVia(port), keyPrefix: prefix() });
       try {
         await rejectsUnavailable(store.reserve(Date.now(), [line('bucket')]));
         await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));

@@ -1,25 +1,23 @@
 // Budgets held in Redis: shared by gateway replicas (real CLI processes), and what a Redis outage does to calls in
-// either fail mode. Needs a real Redis on 127.0.0.1:6379; every test uses its own key prefix and deletes its keys.
+// either fail mode. Needs a real Redis (test/support/redis.ts); every test uses its own key prefix and deletes its keys.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { Redis } from 'ioredis';
 import OpenAI, { APIError } from 'openai';
 import { estimatePromptTokens } from '../../src/metering/tokenizer.js';
 import { ManualClock } from '../../src/policy/clock.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { deleteTestKeys, TEST_REDIS, TEST_REDIS_URL, testKeyPrefix, testRedisUrlVia } from '../support/redis.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const SLUICE = fileURLToPath(new URL('../../src/cli/sluice.js', import.meta.url));
-const REDIS = { host: '127.0.0.1', port: 6379 };
-const REDIS_URL = `redis://${REDIS.host}:${REDIS.port}`;
+const REDIS_URL = TEST_REDIS_URL;
 const KEY = 'sk-sluice-replicas-key-01';
 const MESSAGE = 'Say hello.';
 const MAX_TOKENS = 20;
@@ -48,7 +46,7 @@ async function outcome(call: Promise<unknown>): Promise<{ status: number; code?:
 async function redisProxy(): Promise<{ url: string; kill(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    const upstream = net.connect(REDIS.port, REDIS.host);
+    const upstream = net.connect(TEST_REDIS.port, TEST_REDIS.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('error', () => {});
@@ -63,23 +61,13 @@ async function redisProxy(): Promise<{ url: string; kill(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: testRedisUrlVia(port),
     kill: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await closed;
     },
   };
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    await redis.quit();
-  }
 }
 
 function metric(text: string, pattern: RegExp): number {
@@ -109,28 +97,30 @@ describe('budgets counted in Redis', () => {
   async function gateway(
     url: string, failMode: 'open' | 'closed', budget: Record<string, unknown>, options: { clock?: ManualClock; timeoutMs?: number } = {},
   ): Promise<{ sluice: TestSluice; client: OpenAI }> {
-    const keyPrefix = `sluice-test:${randomUUID()}:`;
+    const keyPrefix = testKeyPrefix();
     const sluice = await startTestSluice({
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       counters: { url, failMode, timeoutMs: options.timeoutMs ?? 200, keyPrefix },
       budgets: [{ consumers: 'everyone', mode: 'enforce', ...budget }],
     }, options.clock === undefined ? {} : { clock: options.clock });
-    cleanups.push(() => deleteKeys(keyPrefix), () => sluice.stop());
+    cleanups.push(async () => {
+      await deleteTestKeys(keyPrefix);
+    }, () => sluice.stop());
     return { sluice, client: new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 }) };
   }
 
   describe('two gateway processes', () => {
     const children: Array<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> = [];
     const alarms = () => children.flatMap(({ output }) => output().split('\n').filter((line) => line.includes('ALARM'))).join('\n');
-    const keyPrefix = `sluice-test:${randomUUID()}:`;
+    const keyPrefix = testKeyPrefix();
 
     after(async () => {
       for (const { child, exited } of children) {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         await exited;
       }
-      await deleteKeys(keyPrefix);
+      await deleteTestKeys(keyPrefix);
     });
 
     /** Starts the real CLI on its own config (own ledger, shared counters) and reads its gateway port from the log. */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { allAudit, type ContractContext, type StoreHarness } from './contract/context.js';
+import { admittedUsageContract } from './contract/admitted-usage.contract.js';
 import { analyticsContract } from './contract/analytics.contract.js';
 import { auditContract } from './contract/audit.contract.js';
 import { batchContract } from './contract/batch.contract.js';
@@ -57,6 +58,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
     auditContract(context);
     batchContract(context);
     analyticsContract(context);
+    admittedUsageContract(context);
     reconciliationContract(context);
 
     // Last, once every other test has made its changes and handed out its secrets.

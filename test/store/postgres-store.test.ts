@@ -6,7 +6,7 @@ import pg from 'pg';
 import { POSTGRES } from '../../src/store/dialect.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { statementCatalogue } from '../../src/store/sql/statements.js';
-import { freshDatabase, POSTGRES_SERVER } from '../support/postgres.js';
+import { freshDatabase, postgresUrl } from '../support/postgres.js';
 import { directorStoreContract } from './director-store.contract.js';
 
 directorStoreContract('postgres', async () => {
@@ -56,6 +56,6 @@ describe('postgres director store', () => {
   });
 
   test('a database that does not exist is named in the error', async () => {
-    await assert.rejects(openDirectorStore(`${POSTGRES_SERVER}/sluice_no_such_database`), /sluice_no_such_database/);
+    await assert.rejects(openDirectorStore(postgresUrl('sluice_no_such_database')), /sluice_no_such_database/);
   });
 });

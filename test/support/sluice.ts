@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { startSluice, type RunningSluice, type StartOptions } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { SluiceConfig } from '../../src/config/schema.js';
 import { MasterKey } from '../../src/store/master-key.js';
 
 /** The master key test directors seal provider credentials with; lone gateways under test are given it too. */
@@ -20,6 +21,8 @@ export interface TestSluice {
   baseURL: string;
   adminURL: string;
   dbPath: string;
+  /** The validated config it was started with, for a test to change and reload. */
+  config: SluiceConfig;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export async function startTestSluice(overrides: Record<string, unknown>, option
     baseURL: `http://127.0.0.1:${sluice.gateway.port}`,
     adminURL: `http://127.0.0.1:${sluice.admin.port}`,
     dbPath,
+    config,
     stop: () => sluice.stop(2_000),
   };
 }

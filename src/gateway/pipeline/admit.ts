@@ -6,7 +6,7 @@ import { SluiceError } from '../../errors.js';
 import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
 import { costMicroUsd } from '../../metering/cost.js';
 import { estimateEmbeddingTokens, estimatePromptTokens } from '../../metering/tokenizer.js';
-import { counterKey, describeConsumers, describeResources, type Budget, type BudgetBook } from '../../policy/budgets.js';
+import { bucketKey, counterKey, describeConsumers, describeResources, type Budget, type BudgetBook } from '../../policy/budgets.js';
 import { mayUse, type Consumer } from '../../policy/consumers.js';
 import type { Governance } from '../../policy/governance.js';
 import type { WindowPosition } from '../../policy/windows.js';
@@ -117,8 +117,8 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
     positions.push(position);
     counters.push(counter);
     lines.push({
-      key: `${counter}:${position.bucket}`,
-      previousKey: position.previousBucket === null ? null : `${counter}:${position.previousBucket}`,
+      key: bucketKey(counter, position.bucket),
+      previousKey: position.previousBucket === null ? null : bucketKey(counter, position.previousBucket),
       previousWeight: position.previousWeight,
       limit: budget.limit,
       amount,

@@ -6,7 +6,7 @@ import type {
   ActiveKey, KeyImport,
   AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
   CreatedAdminToken, CreatedKey, DirectorBatch, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
-  StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow,
+  StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
   ReconciliationRule, ReconciliationRuleInput,
@@ -14,6 +14,7 @@ import type {
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
 import * as analytics from './analytics.js';
+import { admittedUsage } from './admitted-usage.js';
 import { listAudit } from './audit.js';
 import { SqlBatch } from './batch.js';
 import { Change, translateError, type Reader, type Subject } from './change.js';
@@ -275,6 +276,9 @@ export class SqlDirectorStore implements DirectorStore {
   }
   usageExtent(): Promise<{ firstHour: number; lastHour: number } | null> {
     return this.read((read) => analytics.usageExtent(read));
+  }
+  admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]> {
+    return this.read((read) => admittedUsage(read, period));
   }
 
   async recordObservations(observations: readonly Observation[]): Promise<IntakeResult> {

@@ -1,6 +1,7 @@
 // Every statement the director store runs, written once with `?` placeholders; the dialect fills in the few parts that differ.
 // Drivers prepare the whole catalogue up front, so no SQL is assembled per call.
 import type { Dialect } from '../dialect.js';
+import { admittedUsageStatements, type AdmittedUsageStatement } from './admitted-usage.js';
 import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
 import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
 
@@ -131,7 +132,7 @@ function sizedStatements(): Record<SizedStatement, string> {
 }
 
 export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
-  | ReconciliationStatement;
+  | ReconciliationStatement | AdmittedUsageStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -147,6 +148,6 @@ export function isAnalyticsRead(name: StatementName): boolean {
 export function statementCatalogue(dialect: Dialect): Map<StatementName, string> {
   return new Map(Object.entries({
     ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
-    ...reconciliationStatements(TRANSACTION_COLUMNS),
+    ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect),
   }) as Array<[StatementName, string]>);
 }

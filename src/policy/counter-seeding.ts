@@ -1,0 +1,127 @@
+// Budget and rate-limit counters seeded from the ledger, so a restart (or a Redis that lost its keys) forgets nothing: each
+// line's current window buckets are raised to what the ledger says gateways admitted in them.
+//
+// What is counted mirrors settlement (src/gateway/pipeline/settle.ts) as far as the ledger's rollups can tell: calls a
+// target answered, in the budget's consumer and resource scope, their tokens and cost (a call that failed after its target
+// answered carries none). Exact for calendar windows (hour, day, month: whole hours from the rollups, read through the
+// window's end) and for rolling windows (the current and the previous bucket, each a fixed span, the previous then read
+// at its weight as admission reads it); spans that do not start on an hour (minute windows, rolling ones of odd lengths)
+// are read from the ledger's rows at their partial hours. Where the seed and the live counter differ:
+//   - `requests` of calls admitted that no target answered (every target failed) are left out: the ledger has no
+//     provider for them, like a refusal's, so they cannot be told apart from calls refused before admission;
+//   - a downgraded call is in the rollups under the model asked for, so a budget scoped to a model counts it there, not
+//     under the model that served it (budgets on everyone, teams, consumers, providers and resources are exact);
+//   - the ledger places a call by its arrival, the counter by its admission a moment later: a call arriving in a
+//     window's last milliseconds may be seeded into that window rather than the next;
+//   - calls in flight, and the ledger's last unflushed batch, when the seed is read, are left out.
+// A seed never adds: each counter is raised to the ledger's figure if it holds less (CounterStore.seed), so seeding
+// twice, or by several gateways at once, counts the ledger's usage once.
+import type { Logger } from 'pino';
+import type { CounterSeed, CounterStore } from '../counters/counter-store.js';
+import type { AdmittedUsageRow, UsagePeriod } from '../store/director-store.js';
+import { bucketKey, counterKey, type Budget } from './budgets.js';
+import type { Clock } from './clock.js';
+import { resourceId } from './resources.js';
+
+/** Where the ledger's usage is read from: the director store. */
+export interface AdmittedUsageSource {
+  admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]>;
+}
+
+export interface CounterSeederOptions {
+  store: CounterStore;
+  ledger: AdmittedUsageSource;
+  clock: Clock;
+  logger: Logger;
+  /** Every budget the gateway enforces now (the current snapshot's), for a complete seeding. */
+  budgets: () => readonly Budget[];
+}
+
+export interface SeedingOutcome {
+  /** Counters given a figure (a line with no usage in the ledger is left alone). */
+  seeded: number;
+  /** Spans read from the ledger: one per distinct bucket span. */
+  reads: number;
+}
+
+export class CounterSeeder {
+  private readonly options: CounterSeederOptions;
+
+  constructor(options: CounterSeederOptions) {
+    this.options = options;
+  }
+
+  /** Seeds every line of every budget the gateway enforces, and marks the store seeded. */
+  seedAll(): Promise<SeedingOutcome> {
+    return this.seed(this.options.budgets(), true);
+  }
+
+  /** Seeds the lines of these budgets only (budgets a reload added): the store's other counters are not touched. */
+  async seed(budgets: readonly Budget[], complete: boolean): Promise<SeedingOutcome> {
+    const { store, ledger, clock } = this.options;
+    const now = clock.now();
+    const spans = new Map<string, UsagePeriod>();
+    const plans = budgets.map((budget) => ({
+      budget,
+      buckets: budget.window.buckets(now).map((bucket) => {
+        const span = `${bucket.start}:${bucket.end}`;
+        spans.set(span, { from: bucket.start, to: bucket.end });
+        return { ...bucket, span };
+      }),
+    }));
+    // One read per distinct span, one after another: a start or a reload is no reason to load the database.
+    const usage = new Map<string, AdmittedUsageRow[]>();
+    for (const [span, period] of spans) usage.set(span, await ledger.admittedUsage(period));
+    const seeds = new Map<string, CounterSeed>();
+    for (const { budget, buckets } of plans) {
+      for (const bucket of buckets) {
+        for (const row of usage.get(bucket.span)!) {
+          if (!counts(budget, row)) continue;
+          const amount = amountOf(budget, row);
+          if (amount <= 0) continue;
+          const key = bucketKey(counterKey(budget, { name: row.consumer }), bucket.bucket);
+          const seed = seeds.get(key);
+          if (seed === undefined) seeds.set(key, { key, value: amount, ttlMs: bucket.ttlMs });
+          else seed.value += amount;
+        }
+      }
+    }
+    await store.seed(now, [...seeds.values()], complete);
+    return { seeded: seeds.size, reads: spans.size };
+  }
+
+  /** seedAll for the counter store to call when it finds its keys lost (or Redis back): logged, failures rethrown. */
+  async reseed(): Promise<void> {
+    try {
+      const outcome = await this.seedAll();
+      this.options.logger.warn({ ...outcome, counters: this.options.store.kind }, 'budget counters seeded again from the ledger (Redis lost them, or reconnected)');
+    } catch (error) {
+      this.options.logger.error({ err: (error as Error).message }, 'budget counters cannot be seeded from the ledger');
+      throw error;
+    }
+  }
+}
+
+/** The ledger-side twin of BudgetBook.for and coversTarget: whether the budget counted this call. */
+function counts(budget: Budget, row: AdmittedUsageRow): boolean {
+  const consumers = budget.consumers;
+  if (consumers !== 'everyone') {
+    if ('consumer' in consumers ? row.consumer !== consumers.consumer : row.team !== consumers.team) return false;
+  }
+  const resources = budget.resources;
+  if (resources === 'any') return true;
+  if ('model' in resources) return row.model === resources.model;
+  if ('provider' in resources) return row.provider === resources.provider;
+  return resourceId(row.provider, row.providerModel) === resources.resource;
+}
+
+/** As settlement counts it: total tokens are input + output; cost in micro-USD; a request per call. */
+function amountOf(budget: Budget, row: AdmittedUsageRow): number {
+  switch (budget.measure) {
+    case 'input_tokens': return row.inputTokens;
+    case 'output_tokens': return row.outputTokens;
+    case 'total_tokens': return row.inputTokens + row.outputTokens;
+    case 'requests': return row.calls;
+    case 'cost_usd': return row.costMicroUsd;
+  }
+}
