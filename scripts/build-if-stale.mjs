@@ -39,7 +39,7 @@ if (stale !== null) {
     process.stderr.write(`sluice: dist/ is not current (${relative(root, stale)}) and TypeScript is not installed: run "npm install" (with dev dependencies), then "npm run build"\n`);
     process.exit(existsSync(join(root, 'dist', 'src', 'cli', 'sluice.js')) ? 0 : 1);
   }
-  process.stderr.write(`sluice: compiling (dist/ is older than ${relative(root, stale)})\n`);
+  process.stderr.write(`sluice: compiling (dist/ is missing or older than ${relative(root, stale)})\n`);
   const build = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' });
   process.exit(build.status ?? 1);
 }

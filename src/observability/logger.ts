@@ -26,7 +26,8 @@ export function createProcessLogger(level: string, format: LogFormat): Logger {
   const colorize = process.stdout.isTTY === true && (process.env.NO_COLOR ?? '') === '';
   const transport = pino.transport({
     target: 'pino-pretty',
-    options: { destination: 1, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+    // The start-up lines' fields repeat what their message says; the rest stay, on the message's line.
+    options: { destination: 1, colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,storage,counters,failMode,providers' },
   });
   return pino(loggerOptions(level), transport);
 }
