@@ -82,6 +82,10 @@ describe('starting sluice', () => {
       const bad = runSluice(['start', '--config', writeConfig(dir, 0, 0), '--port', 'eighty']);
       assert.equal(await bad.exited, 2);
       assert.match(bad.output(), /--port: a port from 0 to 65535 \(0: any free port\), got "eighty"/);
+      const typo = await runCli(['start', '--prot', '8080']);
+      assert.equal(typo.code, 2);
+      assert.match(typo.stderr, /^sluice: Unknown option '--prot'.*\(see "sluice --help" and "sluice start --help"\)\n$/);
+      assert.doesNotMatch(typo.stderr, /\n\s+at /, 'no stack trace');
     } finally {
       busy.server.close();
     }
@@ -94,11 +98,13 @@ describe('starting sluice', () => {
       await listeningPorts(json);
       const messages = json.output().trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
       const listening = messages.indexOf('sluice is listening');
-      assert.deepEqual(messages.slice(listening - 3, listening), [
+      const startup = [
         `storage: SQLite at ${join(dir, 'sluice.db')}`,
         'counters: in memory (budgets and rate limits count in this process only)',
         'providers: local (openai) http://127.0.0.1:9/v1',
-      ]);
+      ];
+      assert.deepEqual(messages.filter((message) => startup.includes(message)), startup, 'each once, in this order');
+      assert.ok(messages.indexOf(startup[0]!) > -1 && messages.indexOf(startup[2]!) < listening, 'before the listening line');
       assert.ok(!json.output().includes('not-a-real-key-0000'));
     } finally {
       assert.equal(await stopSluice(json), 0);

@@ -72,15 +72,7 @@ A start that fails (a port in use) leaves admin.token and default-consumer.key a
 async function cli(argv: string[]): Promise<number> {
   // Admin commands parse their own flags, so they are dispatched before the gateway's options are read.
   if (isAdminCommand(argv[0])) return runAdminCommand(argv[0], argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string', short: 'c' }, director: { type: 'string' },
-      port: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' }, 'admin-host': { type: 'string' },
-      help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
-    },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseStartArgs(argv);
   const command = positionals[0] ?? 'start';
   if (values.help) {
     process.stdout.write(positionals.length > 0 && (command === 'start' || command === 'gateway') ? START_HELP : HELP);
@@ -117,6 +109,25 @@ async function cli(argv: string[]): Promise<number> {
   }
 }
 
+class UsageError extends Error {}
+
+function parseStartArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' }, director: { type: 'string' },
+        port: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' }, 'admin-host': { type: 'string' },
+        help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    // An unknown flag or one without its value: parseArgs's own message is clear; the stack would not be.
+    throw new UsageError((error as Error).message);
+  }
+}
+
 /** Runs the gateway; resolves to -1 (keep running) once it listens, or 1 when it cannot start for a reason it names. */
 async function start(configPath: string | undefined, options: RunOptions): Promise<number> {
   // Loaded only for the commands that run it: the admin commands start in a fraction of the time.
@@ -136,6 +147,10 @@ cli(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`sluice: ${error.message} (see "sluice --help" and "sluice start --help")\n`);
+      process.exit(2);
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(`sluice: invalid configuration\n${error.message}\n`);
       process.exit(2);
