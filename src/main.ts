@@ -1,6 +1,6 @@
 // Runs the gateway: load sluice.yaml (or the embedded defaults), start the listeners, stop gracefully on a signal.
 import { randomBytes } from 'node:crypto';
-import { startSluice } from './app.js';
+import { startSluice, type RunningSluice } from './app.js';
 import { defaultConfig, NO_PROVIDER_HINT, type DefaultConfig } from './config/defaults.js';
 import { withListenerOverrides, type ListenerFlags } from './config/listeners.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
@@ -60,7 +60,7 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
     config = { ...config, admin: { ...config.admin, token: adminToken } };
   }
   const masterKey = director === undefined ? directorMasterKey(config, logger) : undefined;
-  let sluice: Awaited<ReturnType<typeof startSluice>>;
+  let sluice: RunningSluice;
   try {
     sluice = await startSluice(config, logger, {
       ...(director === undefined ? {} : { director }),
