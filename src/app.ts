@@ -15,11 +15,13 @@ import { LedgerWriter } from './ledger/writer.js';
 import { PriceCatalog } from './metering/price-catalog.js';
 import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { logStartup } from './observability/startup-log.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import type { Budget } from './policy/budgets.js';
 import { CounterSeeder } from './policy/counter-seeding.js';
 import { createDirectorApi } from './director/api.js';
+import type { DeclaredOrigin } from './director/declared.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
 
@@ -52,6 +54,8 @@ export interface StartOptions {
    * director's when the director holds providers with credentials.
    */
   masterKey?: MasterKey;
+  /** What declared `config`; names the keys it brings (default: sluice.yaml). */
+  declaredOrigin?: DeclaredOrigin;
 }
 
 /** Config sections a reload cannot change in a running process. */
@@ -72,7 +76,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const catalog = new PriceCatalog();
   const metrics = new GatewayMetrics(() => ledger.buffered);
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
-  const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!)
+  const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
     : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
   const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);
@@ -103,6 +107,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     governance,
   };
   metrics.configure(configuredNames(context.snapshot));
+  logStartup(logger, { storage: config.storage, counters: config.counters, providers: initial.config.providers, built: context.snapshot.routing.providers });
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
   // Budget counters start from the ledger's figures, before the first call is taken; a lone gateway has no ledger to

@@ -1,45 +1,54 @@
 // Runs the gateway: load sluice.yaml (or the embedded defaults), start the listeners, stop gracefully on a signal.
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { startSluice } from './app.js';
-import { defaultConfig } from './config/defaults.js';
+import { startSluice, type RunningSluice } from './app.js';
+import { defaultConfig, NO_PROVIDER_HINT, type DefaultConfig } from './config/defaults.js';
+import { withListenerOverrides, type ListenerFlags } from './config/listeners.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { watchConfigFile } from './config/watch.js';
 import { tuneHeapForGateway } from './gateway/heap-tuning.js';
 import type { SluiceConfig } from './config/schema.js';
-import { createLogger } from './observability/logger.js';
+import { createProcessLogger, logFormat } from './observability/logger.js';
+import { createDataFile, dataFile, readDataFile } from './store/data-folder.js';
 import { MasterKey } from './store/master-key.js';
-import { describeStorage } from './store/open.js';
-import { sqlitePath } from './store/sqlite.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
 export interface RunOptions {
   /** A lone gateway: take consumers, keys, budgets and resource statuses from this director (token: SLUICE_DIRECTOR_TOKEN). */
   director?: string;
+  /** --port, --host, --admin-port, --admin-host: over SLUICE_PORT and the like, over sluice.yaml. */
+  listeners?: ListenerFlags;
+}
+
+/** A start that cannot go on for a reason the operator can fix (a port in use): its message is all that is printed. */
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+/** A secret made by this start, written to its file only once the listeners are up: a failed start leaves no file. */
+interface NewDataFile {
+  path: string;
+  value: string;
+  /** What the file holds, for the log line. */
+  holds: string;
+  hint: string;
 }
 
 export async function runGateway(configPath: string | undefined, run: RunOptions = {}): Promise<void> {
   tuneHeapForGateway();
-  let config: SluiceConfig;
-  let notice: string | null = null;
-  if (configPath !== undefined) {
-    config = await loadConfigFile(configPath);
-  } else {
-    const defaults = defaultConfig();
-    config = defaults.config;
-    const found = defaults.providers.length > 0 ? defaults.providers.join(', ') : 'none (set OPENAI_API_KEY or ANTHROPIC_API_KEY)';
-    notice = `no config file (--config or SLUICE_CONFIG): running on embedded defaults; providers from the environment: ${found}; ledger at ${describeStorage(config.storage)}`;
-    if (defaults.generatedKey !== null) {
-      // The generated key goes to a file readable only by this user, never to the log.
-      const keyFile = join(dataDir(config), 'default-consumer.key');
-      mkdirSync(dirname(keyFile), { recursive: true });
-      writeFileSync(keyFile, `${defaults.generatedKey}\n`, { mode: 0o600 });
-      notice += `; the default consumer's key is in ${keyFile} (set SLUICE_API_KEY to choose it)`;
-    }
+  const flags = run.listeners ?? {};
+  const defaults = configPath === undefined ? defaultConfig() : null;
+  let config = withListenerOverrides(defaults?.config ?? (await loadConfigFile(configPath!)), flags);
+  const logger = createProcessLogger(config.log.level, logFormat(config.log.format, process.env, process.stdout.isTTY === true));
+  const newFiles: NewDataFile[] = [];
+  if (defaults !== null) {
+    logger.info(defaultsNotice(defaults));
+    if (defaults.providers.length === 0) logger.warn(NO_PROVIDER_HINT);
+    const { value, origin, file } = defaults.consumerKey;
+    if (origin === 'generated') newFiles.push({ path: file, value, holds: 'the default consumer\'s key', hint: 'set SLUICE_API_KEY to choose it' });
   }
-  const logger = createLogger(config.log.level);
-  if (notice !== null) logger.info(notice);
   let director: { url: string; token: string } | undefined;
   let adminToken: string | undefined;
   if (run.director !== undefined) {
@@ -47,13 +56,22 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
     if (token === undefined || token === '') throw new ConfigError('sluice gateway --director: set SLUICE_DIRECTOR_TOKEN to an admin or operator token of the director');
     director = { url: run.director, token };
   } else {
-    // The director API's bootstrap admin token: admin.token (or SLUICE_ADMIN_TOKEN), else one generated into a file.
-    adminToken = config.admin.token ?? process.env.SLUICE_ADMIN_TOKEN ?? generateAdminToken(config, logger);
-    config.admin.token = adminToken;
+    adminToken = bootstrapAdminToken(config, logger, newFiles);
+    config = { ...config, admin: { ...config.admin, token: adminToken } };
   }
   const masterKey = director === undefined ? directorMasterKey(config, logger) : undefined;
-  const sluice = await startSluice(config, logger, director === undefined ? { ...(masterKey === undefined ? {} : { masterKey }) } : { director });
+  let sluice: RunningSluice;
+  try {
+    sluice = await startSluice(config, logger, {
+      ...(director === undefined ? {} : { director }),
+      ...(masterKey === undefined ? {} : { masterKey }),
+      ...(defaults === null ? {} : { declaredOrigin: 'embedded defaults' as const }),
+    });
+  } catch (error) {
+    throw listenFailure(error, config) ?? error;
+  }
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
+  for (const file of newFiles) writeNewDataFile(file, logger);
 
   let stopWatching = () => {};
   if (configPath !== undefined) {
@@ -63,7 +81,7 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
     const reload = () => {
       reloading = reloading.then(async () => {
         try {
-          const next = await loadConfigFile(path);
+          const next = withListenerOverrides(await loadConfigFile(path), flags);
           if (adminToken !== undefined) next.admin.token ??= adminToken;
           await sluice.reload(next);
         } catch (error) {
@@ -92,40 +110,64 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-function dataDir(config: SluiceConfig): string {
-  return config.storage.startsWith('sqlite:') ? dirname(sqlitePath(config.storage)) : './data';
+function defaultsNotice(defaults: DefaultConfig): string {
+  const found = defaults.providers.length > 0 ? defaults.providers.join(', ') : 'none';
+  const { origin, file } = defaults.consumerKey;
+  const key = origin === 'SLUICE_API_KEY' ? 'SLUICE_API_KEY'
+    : origin === 'file' ? `the one in ${file}` : `a new one, written to ${file} once listening`;
+  return `no config file (--config or SLUICE_CONFIG): running on the embedded defaults; providers from the environment: ${found}; the default consumer's key is ${key}`;
+}
+
+/** admin.token, else SLUICE_ADMIN_TOKEN, else the token file of an earlier start, else a new one for that file. */
+function bootstrapAdminToken(config: SluiceConfig, logger: { info(message: string): void }, newFiles: NewDataFile[]): string {
+  const chosen = config.admin.token ?? process.env.SLUICE_ADMIN_TOKEN;
+  if (chosen !== undefined && chosen !== '') return chosen;
+  const file = dataFile(config.storage, 'admin.token');
+  const kept = readDataFile(file);
+  if (kept !== null) {
+    logger.info(`the director API's bootstrap admin token is the one in ${file}`);
+    return kept;
+  }
+  const token = `sa-sluice-${randomBytes(32).toString('base64url')}`;
+  newFiles.push({ path: file, value: token, holds: 'the director API\'s bootstrap admin token', hint: 'set admin.token or SLUICE_ADMIN_TOKEN to choose it' });
+  return token;
+}
+
+function writeNewDataFile(file: NewDataFile, logger: { info(message: string): void; warn(message: string): void }): void {
+  if (createDataFile(file.path, file.value)) {
+    logger.info(`${file.holds} is in ${file.path}, written now (${file.hint})`);
+    return;
+  }
+  // Another process starting on the same data folder wrote it first; its file stays, and this process says so.
+  logger.warn(`${file.path} was made by another process while this one started and was left as it is: it does not hold this process's ${file.holds.replace(/^the /, '')}; restart this one to use it`);
 }
 
 /**
- * SLUICE_MASTER_KEY, else the key in the data folder, made on first start (readable by this user only). Two processes
- * starting together on one PostgreSQL both end up with the file's one key: only one can create it.
+ * SLUICE_MASTER_KEY, else the key in the data folder, made on first start (readable by this user only). Unlike the
+ * other files it is made before the listeners: the store seals credentials with it at start, and two processes starting
+ * together on one PostgreSQL must both end up with the file's one key, which only one can create.
  */
 function directorMasterKey(config: SluiceConfig, logger: { info(message: string): void; warn(message: string): void }): MasterKey | undefined {
   if (process.env.SLUICE_MASTER_KEY !== undefined && process.env.SLUICE_MASTER_KEY !== '') return undefined;
-  const file = join(dataDir(config), 'master.key');
-  mkdirSync(dirname(file), { recursive: true });
+  const file = dataFile(config.storage, 'master.key');
+  const kept = readDataFile(file);
+  if (kept !== null) return MasterKey.parse(kept, file);
   const generated = MasterKey.generate();
-  // Written aside, then linked into place: link() fails if the file exists, and never shows a half-written one.
-  const aside = `${file}.${process.pid}.tmp`;
-  writeFileSync(aside, `${generated.text}\n`, { mode: 0o600 });
-  try {
-    linkSync(aside, file);
-    const where = config.storage.startsWith('sqlite:') ? '' : ' (with PostgreSQL, give every director the same SLUICE_MASTER_KEY instead)';
-    logger.warn(`provider credentials are sealed with a master key generated into ${file}: keep it apart from the database's backups${where}`);
-    return generated.key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return MasterKey.parse(readFileSync(file, 'utf8'), file);
-  } finally {
-    unlinkSync(aside);
-  }
+  if (!createDataFile(file, generated.text)) return MasterKey.parse(readDataFile(file) ?? '', file);
+  const where = config.storage.startsWith('sqlite:') ? '' : ' (with PostgreSQL, give every director the same SLUICE_MASTER_KEY instead)';
+  logger.warn(`provider credentials are sealed with a master key generated into ${file}: keep it apart from the database's backups${where}`);
+  return generated.key;
 }
 
-function generateAdminToken(config: SluiceConfig, logger: { info(message: string): void }): string {
-  const token = `sa-sluice-${randomBytes(32).toString('base64url')}`;
-  const file = join(dataDir(config), 'admin.token');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  logger.info(`the director API's bootstrap admin token is in ${file} (set admin.token or SLUICE_ADMIN_TOKEN to choose it)`);
-  return token;
+/** A port in use or not ours to take, said plainly with the way out; null for any other failure. */
+function listenFailure(error: unknown, config: SluiceConfig): StartError | null {
+  const { code, syscall, port, address } = error as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (syscall !== 'listen' || code === undefined) return null;
+  const listener = port === config.admin.port && port !== config.gateway.port ? { name: 'admin API', flag: '--admin-port', variable: 'SLUICE_ADMIN_PORT' }
+    : { name: 'gateway', flag: '--port', variable: 'SLUICE_PORT' };
+  const where = `${address ?? '?'}:${port ?? '?'}`;
+  const why = code === 'EADDRINUSE' ? 'the address is already in use (EADDRINUSE): another process listens there'
+    : code === 'EACCES' ? 'permission denied (EACCES): ports below 1024 need privileges'
+      : code === 'EADDRNOTAVAIL' ? 'this machine has no such address (EADDRNOTAVAIL)' : code;
+  return new StartError(`cannot listen on ${where} for the ${listener.name}: ${why}; choose another with ${listener.flag} or ${listener.variable}`);
 }

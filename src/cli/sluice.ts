@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
+import type { RunOptions } from '../main.js';
 import { isAdminCommand, runAdminCommand } from './commands/index.js';
 
 const HELP = `Usage: sluice [command] [options]
@@ -35,20 +36,46 @@ Admin commands (the director API on the admin port; run "sluice COMMAND --help" 
 
 Options:
   -c, --config FILE  the sluice.yaml to use (default: $SLUICE_CONFIG, else the embedded defaults)
-  -h, --help         this help
+  -h, --help         this help ("sluice start --help": the listeners' flags and variables)
   -v, --version      the version
+`;
+
+const START_HELP = `Usage: sluice start [options]
+       sluice gateway --director URL [options]
+
+Starts the gateway (OpenAI and Anthropic APIs, default http://127.0.0.1:4000) and the admin listener (director API,
+metrics, health; default http://127.0.0.1:4001). Runs until SIGTERM or SIGINT, which finish the calls in flight and
+write the ledger. sluice.yaml is reloaded when it changes or on SIGHUP.
+
+Options (a flag wins over its variable, which wins over sluice.yaml, which wins over the default):
+  -c, --config FILE      the sluice.yaml to use ($SLUICE_CONFIG); without one, the embedded defaults: every provider
+                         whose API key is in the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or
+                         GOOGLE_API_KEY), SQLite in ./data ($SLUICE_STORAGE) and one consumer, "default"
+  --port PORT            the gateway's port ($SLUICE_PORT, default 4000; 0: any free port)
+  --host HOST            the gateway's address ($SLUICE_HOST, default 127.0.0.1; 0.0.0.0: every interface)
+  --admin-port PORT      the admin listener's port ($SLUICE_ADMIN_PORT, default 4001)
+  --admin-host HOST      the admin listener's address ($SLUICE_ADMIN_HOST, default 127.0.0.1)
+  --director URL         (sluice gateway) the director to take consumers, keys and budgets from;
+                         its token in $SLUICE_DIRECTOR_TOKEN
+  -h, --help             this help
+
+Logs: pretty on a terminal, JSON lines otherwise; $SLUICE_LOG_FORMAT (json or pretty) or log.format decides.
+
+Files in the data folder (beside the SQLite file, else ./data), made on the first start, read back on every other:
+  admin.token            the director API's bootstrap admin token, unless admin.token or $SLUICE_ADMIN_TOKEN is set;
+                         the admin commands read it from ./data/admin.token
+  default-consumer.key   without sluice.yaml: the default consumer's key, unless $SLUICE_API_KEY is set
+  master.key             seals provider credentials in the store, unless $SLUICE_MASTER_KEY is set
+A start that fails (a port in use) leaves admin.token and default-consumer.key as they were.
 `;
 
 async function cli(argv: string[]): Promise<number> {
   // Admin commands parse their own flags, so they are dispatched before the gateway's options are read.
   if (isAdminCommand(argv[0])) return runAdminCommand(argv[0], argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, director: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseStartArgs(argv);
+  const command = positionals[0] ?? 'start';
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(positionals.length > 0 && (command === 'start' || command === 'gateway') ? START_HELP : HELP);
     return 0;
   }
   if (values.version) {
@@ -56,20 +83,17 @@ async function cli(argv: string[]): Promise<number> {
     process.stdout.write(`sluice ${pkg.version}\n`);
     return 0;
   }
-  const command = positionals[0] ?? 'start';
   const configPath = values.config ?? process.env.SLUICE_CONFIG;
+  const listeners = { port: values.port, host: values.host, adminPort: values['admin-port'], adminHost: values['admin-host'] };
   switch (command) {
     case 'start':
-      // Loaded only for the commands that run it: the admin commands start in a fraction of the time.
-      await (await import('../main.js')).runGateway(configPath);
-      return -1;
+      return start(configPath, { listeners });
     case 'gateway':
       if (values.director === undefined) {
         process.stderr.write('sluice gateway: name the director with --director URL\n');
         return 2;
       }
-      await (await import('../main.js')).runGateway(configPath, { director: values.director });
-      return -1;
+      return start(configPath, { director: values.director, listeners });
     case 'check': {
       if (configPath === undefined) {
         process.stderr.write('sluice check: name a config file with --config\n');
@@ -85,11 +109,48 @@ async function cli(argv: string[]): Promise<number> {
   }
 }
 
+class UsageError extends Error {}
+
+function parseStartArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' }, director: { type: 'string' },
+        port: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' }, 'admin-host': { type: 'string' },
+        help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    // An unknown flag or one without its value: parseArgs's own message is clear; the stack would not be.
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Runs the gateway; resolves to -1 (keep running) once it listens, or 1 when it cannot start for a reason it names. */
+async function start(configPath: string | undefined, options: RunOptions): Promise<number> {
+  // Loaded only for the commands that run it: the admin commands start in a fraction of the time.
+  const { runGateway, StartError } = await import('../main.js');
+  try {
+    await runGateway(configPath, options);
+    return -1;
+  } catch (error) {
+    if (!(error instanceof StartError)) throw error;
+    process.stderr.write(`sluice: ${error.message}\n`);
+    return 1;
+  }
+}
+
 cli(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`sluice: ${error.message} (see "sluice --help" and "sluice start --help")\n`);
+      process.exit(2);
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(`sluice: invalid configuration\n${error.message}\n`);
       process.exit(2);

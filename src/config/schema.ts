@@ -111,8 +111,11 @@ export const configSchema = z.object({
     retry: { attempts: 1, backoffMs: 100, timeoutMs: 300_000 },
     circuitBreaker: { failures: 5, cooldownMs: 30_000 },
   }),
-  log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict()
-    .default({ level: 'info' }),
+  log: z.object({
+    level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** json (one object a line, for log shippers) or pretty (for a person); absent: pretty on a terminal, else json. */
+    format: z.enum(['json', 'pretty']).optional(),
+  }).strict().default({ level: 'info' }),
   providers: z.record(providerName, providerSchema).default({}),
   models: z.array(modelSchema).default([]),
   consumers: z.array(consumer).default([]),

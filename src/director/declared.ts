@@ -1,4 +1,4 @@
-// What sluice.yaml declares goes into the director store, on start and on every reload: providers (credentials sealed
+// What sluice.yaml (or, without one, the embedded defaults) declares goes into the director store, on start and on every reload: providers (credentials sealed
 // with the master key), models with their routes, consumers (with their teams and keys, by hash), budgets, budget templates, rate limits and resource statuses are created or updated to match the
 // file, audited as actor "sluice.yaml". The file owns what it wrote last: an entity it no longer declares is deleted
 // (a key revoked) unless an admin changed it through the API since. What the API created is left alone.
@@ -9,11 +9,22 @@ import type { MasterKey } from '../store/master-key.js';
 import { openCredentials, sameJson, sealCredentials, splitProvider, type ProviderCredentials } from './provider-credentials.js';
 
 export const DECLARED_BY = 'sluice.yaml';
-/** The name declared keys are stored under, which is how a later reload knows them from keys made through the API. */
-const DECLARED_KEY = 'declared in sluice.yaml';
+
+/** What declared the config: a sluice.yaml, or the embedded defaults when there is none. */
+export type DeclaredOrigin = 'sluice.yaml' | 'embedded defaults';
+
+/**
+ * The names declared keys are stored under, which say where a key comes from to whoever lists them, and are how a later
+ * start or reload knows them from keys made through the API (only those may be revoked for no longer being declared).
+ */
+const DECLARED_KEY: Record<DeclaredOrigin, string> = {
+  'sluice.yaml': 'declared in sluice.yaml',
+  'embedded defaults': 'declared by the embedded defaults',
+};
+const DECLARED_KEY_NAMES: ReadonlySet<string> = new Set(Object.values(DECLARED_KEY));
 const DISPLAY_PREFIX = 12;
 
-export async function applyDeclared(store: DirectorStore, config: SluiceConfig, masterKey: MasterKey): Promise<void> {
+export async function applyDeclared(store: DirectorStore, config: SluiceConfig, masterKey: MasterKey, origin: DeclaredOrigin = 'sluice.yaml'): Promise<void> {
   // Providers before models (targets name them), models before consumers and budgets (which name models); removals in
   // the opposite order, last.
   const storedProviders = new Map((await store.listProviders()).map((provider) => [provider.name, provider]));
@@ -55,9 +66,9 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig, 
     const held = active.filter((key) => key.consumer === consumer.name);
     for (const key of consumer.keys) {
       const hash = hashKey(key);
-      if (!held.some((k) => k.hash === hash)) await store.importKey(DECLARED_BY, consumer.name, { name: DECLARED_KEY, hash, prefix: key.slice(0, DISPLAY_PREFIX) });
+      if (!held.some((k) => k.hash === hash)) await store.importKey(DECLARED_BY, consumer.name, { name: DECLARED_KEY[origin], hash, prefix: key.slice(0, DISPLAY_PREFIX) });
     }
-    for (const key of held) if (key.name === DECLARED_KEY && !hashes.has(key.hash)) await store.revokeKey(DECLARED_BY, key.id);
+    for (const key of held) if (DECLARED_KEY_NAMES.has(key.name) && !hashes.has(key.hash)) await store.revokeKey(DECLARED_BY, key.id);
   }
   const declaredConsumers = new Set(config.consumers.map((consumer) => consumer.name));
   for (const { name } of await allConsumers(store)) {

@@ -6,7 +6,7 @@ import { hashKey } from '../policy/consumers.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { openDirectorStore } from '../store/open.js';
-import { applyDeclared } from './declared.js';
+import { applyDeclared, type DeclaredOrigin } from './declared.js';
 import { RemoteDirector } from './remote.js';
 import { readParts, storeSource, type DirectoryParts, type DirectorySource } from './sync.js';
 
@@ -23,9 +23,9 @@ export interface Directory {
   close(): Promise<void>;
 }
 
-export async function openLocalDirectory(config: SluiceConfig, masterKey: MasterKey): Promise<Directory> {
+export async function openLocalDirectory(config: SluiceConfig, masterKey: MasterKey, origin: DeclaredOrigin = 'sluice.yaml'): Promise<Directory> {
   const store = await openDirectorStore(config.storage);
-  await applyDeclared(store, config, masterKey);
+  await applyDeclared(store, config, masterKey, origin);
   return {
     source: storeSource(store),
     initial: await readParts(store),

@@ -1,0 +1,124 @@
+// Starting sluice as an operator does: `sluice start --help`, the listeners' flags and variables, what the first log
+// lines say, and a port in use said plainly.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './support/cli.js';
+import { listeningPorts, runSluice, SLUICE_ENTRY, stopSluice, waitFor } from './support/process.js';
+
+async function busyPort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+function writeConfig(dir: string, gatewayPort: number, adminPort: number): string {
+  const path = join(dir, 'sluice.yaml');
+  writeFileSync(path, `
+gateway: { host: 127.0.0.1, port: ${gatewayPort} }
+admin: { host: 127.0.0.1, port: ${adminPort} }
+storage: sqlite:${join(dir, 'sluice.db')}
+providers:
+  local: { type: openai, baseUrl: "http://127.0.0.1:9/v1", apiKey: not-a-real-key-0000 }
+models:
+  - name: local-model
+    targets: [{ provider: local, model: local-model }]
+`);
+  return path;
+}
+
+describe('starting sluice', () => {
+  test('`sluice start --help` lists the listeners\' flags, their variables and the data files; the entry point is a node script', async () => {
+    const help = await runCli(['start', '--help']);
+    assert.equal(help.code, 0);
+    for (const expected of ['--port PORT', '$SLUICE_PORT', '--host HOST', '$SLUICE_HOST', '--admin-port PORT', '$SLUICE_ADMIN_PORT',
+      '--admin-host HOST', '$SLUICE_ADMIN_HOST', '$SLUICE_LOG_FORMAT', 'admin.token', 'default-consumer.key', 'master.key']) {
+      assert.ok(help.stdout.includes(expected), `start --help names ${expected}`);
+    }
+    const general = await runCli(['--help']);
+    assert.equal(general.code, 0);
+    assert.match(general.stdout, /^Usage: sluice \[command\]/);
+    assert.match(general.stdout, /sluice start --help/);
+    assert.match(readFileSync(SLUICE_ENTRY, 'utf8'), /^#!\/usr\/bin\/env node\n/, 'the bin runs under node when executed directly');
+  });
+
+  test('a flag wins over its variable, which wins over sluice.yaml; a reload keeps the overrides without asking for a restart', async () => {
+    const busy = await busyPort();
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    // The file names a port in use for both listeners, and so does SLUICE_PORT: only the overrides let it start.
+    const config = writeConfig(dir, busy.port, busy.port);
+    const sluice = runSluice(['start', '--config', config, '--port', '0', '--host', '127.0.0.1'],
+      { SLUICE_PORT: String(busy.port), SLUICE_HOST: 'localhost', SLUICE_ADMIN_PORT: '0', SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+    try {
+      const ports = await listeningPorts(sluice);
+      assert.notEqual(ports.gateway, busy.port);
+      assert.notEqual(ports.admin, busy.port);
+      assert.match(sluice.output(), /"gateway":\{"port":\d+,"host":"127\.0\.0\.1"\}/, '--host over SLUICE_HOST');
+      const health = await fetch(`http://127.0.0.1:${ports.admin}/healthz`);
+      assert.equal(health.status, 200);
+
+      writeFileSync(config, `${readFileSync(config, 'utf8')}# edited\n`);
+      await waitFor(sluice.output, /config reloaded/);
+      assert.doesNotMatch(sluice.output(), /only take effect after a restart/);
+    } finally {
+      assert.equal(await stopSluice(sluice), 0);
+      busy.server.close();
+    }
+  });
+
+  test('a port in use stops the start with a message naming the address, the listener and the way out', async () => {
+    const busy = await busyPort();
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    try {
+      const sluice = runSluice(['start', '--config', writeConfig(dir, 0, 0), '--admin-port', String(busy.port)],
+        { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+      assert.equal(await sluice.exited, 1);
+      assert.ok(sluice.output().includes(`sluice: cannot listen on 127.0.0.1:${busy.port} for the admin API: the address is already in use (EADDRINUSE)`), sluice.output());
+      assert.match(sluice.output(), /another process listens there; choose another with --admin-port or SLUICE_ADMIN_PORT\n/);
+      assert.doesNotMatch(sluice.output(), /\n\s+at /, 'no stack trace');
+      const bad = runSluice(['start', '--config', writeConfig(dir, 0, 0), '--port', 'eighty']);
+      assert.equal(await bad.exited, 2);
+      assert.match(bad.output(), /--port: a port from 0 to 65535 \(0: any free port\), got "eighty"/);
+      const typo = await runCli(['start', '--prot', '8080']);
+      assert.equal(typo.code, 2);
+      assert.match(typo.stderr, /^sluice: Unknown option '--prot'.*\(see "sluice --help" and "sluice start --help"\)\n$/);
+      assert.doesNotMatch(typo.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      busy.server.close();
+    }
+  });
+
+  test('the first lines name the storage, the counters, each provider with its base URL and the listeners; pretty when asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const json = runSluice(['start', '--config', writeConfig(dir, 0, 0)], { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+    try {
+      await listeningPorts(json);
+      const messages = json.output().trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+      const listening = messages.indexOf('sluice is listening');
+      const startup = [
+        `storage: SQLite at ${join(dir, 'sluice.db')}`,
+        'counters: in memory (budgets and rate limits count in this process only)',
+        'providers: local (openai) http://127.0.0.1:9/v1',
+      ];
+      assert.deepEqual(messages.filter((message) => startup.includes(message)), startup, 'each once, in this order');
+      assert.ok(messages.indexOf(startup[0]!) > -1 && messages.indexOf(startup[2]!) < listening, 'before the listening line');
+      assert.ok(!json.output().includes('not-a-real-key-0000'));
+    } finally {
+      assert.equal(await stopSluice(json), 0);
+    }
+
+    const pretty = runSluice(['start', '--config', writeConfig(dir, 0, 0)], { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=', SLUICE_LOG_FORMAT: 'pretty' });
+    try {
+      await waitFor(pretty.output, /INFO.*sluice is listening/);
+      const line = pretty.output().split('\n').find((text) => text.includes('sluice is listening'))!;
+      assert.ok(!line.startsWith('{'), 'a line for a person, not JSON');
+      assert.match(pretty.output(), /INFO.*providers: local \(openai\) http:\/\/127\.0\.0\.1:9\/v1/);
+      assert.doesNotMatch(pretty.output(), /\u001b\[/, 'no colours when stdout is not a terminal');
+    } finally {
+      assert.equal(await stopSluice(pretty), 0);
+    }
+  });
+});
