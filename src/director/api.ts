@@ -8,6 +8,7 @@ import { describeIssue } from '../config/issue-messages.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
+import { registerApiDocs } from './api-docs.js';
 import { ApiError, toApiError } from './errors.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerApplyRoutes } from './routes/apply.js';
@@ -66,6 +67,8 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   const authenticator = new AdminAuthenticator(options.store, options.bootstrapToken);
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'An admin token (sa-sluice-...)' });
 
+  // Before the token check: the docs page and its assets are public; the calls it makes need a token (api-docs.ts).
+  registerApiDocs(app);
   app.use('/api/*', async (c, next) => {
     if (c.req.path === '/api/openapi.json') return next();
     c.set('caller', await authenticator.authenticate(c.req.header('authorization')));

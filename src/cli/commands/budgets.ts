@@ -4,6 +4,7 @@ import type { BudgetConfig, BudgetTemplateConfig, ConsumerScope, RateLimitConfig
 import { AdminClient, apiPath } from '../admin-client.js';
 import { dispatchVerb, expectPositionals, parseCommand, SHARED_HELP, type AdminCommand } from '../args.js';
 import { labelList, printFields, printJson, printTable, printUsage, time, type Cell } from '../table.js';
+import { BURN_DOWN_USAGE_LINE, burnDown } from './burn-down.js';
 
 /** What the API answers for each: the definition as sluice.yaml spells it, with the store's times. */
 export type Stored<T> = T & { createdAt: string; updatedAt: string };
@@ -85,13 +86,19 @@ const RATE_LIMITS: PolicyKind<RateLimitConfig> = {
   ],
 };
 
-export function policyCommand<T extends { name: string }>(kind: PolicyKind<T>): AdminCommand {
+/** Verbs one kind has beyond list, get and delete (budgets: burn-down), with their lines for the usage text. */
+export interface ExtraVerbs {
+  lines: string;
+  verbs: Record<string, (args: string[], usage: string) => Promise<number>>;
+}
+
+export function policyCommand<T extends { name: string }>(kind: PolicyKind<T>, extra?: ExtraVerbs): AdminCommand {
   const usage = `Usage: sluice ${kind.command} <subcommand> [options]
 
   list          every ${kind.noun}
   get NAME      one ${kind.noun}
   delete NAME   remove a ${kind.noun}
-
+${extra === undefined ? '' : `${extra.lines}\n`}
 ${kind.howToChange ?? `To create or change ${kind.plural}, declare them in a file and run \`sluice apply -f FILE\`.`}
 ${SHARED_HELP}`;
 
@@ -125,9 +132,10 @@ ${SHARED_HELP}`;
     return 0;
   };
 
-  return { usage, run: (args) => dispatchVerb(kind.command, usage, { list, get, delete: remove }, args) };
+  const extraVerbs = Object.fromEntries(Object.entries(extra?.verbs ?? {}).map(([verb, run]) => [verb, (args: string[]) => run(args, usage)]));
+  return { usage, run: (args) => dispatchVerb(kind.command, usage, { list, get, delete: remove, ...extraVerbs }, args) };
 }
 
-export const budgetsCommand = policyCommand(BUDGETS);
+export const budgetsCommand = policyCommand(BUDGETS, { lines: BURN_DOWN_USAGE_LINE, verbs: { 'burn-down': burnDown } });
 export const templatesCommand = policyCommand(TEMPLATES);
 export const rateLimitsCommand = policyCommand(RATE_LIMITS);

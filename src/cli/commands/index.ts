@@ -1,6 +1,7 @@
 // The admin commands by name, and the one place their failures become messages and exit codes.
 import { reportFailure } from '../admin-client.js';
 import type { AdminCommand } from '../args.js';
+import { adminTokensCommand } from './admin-tokens.js';
 import { applyCommand } from './apply.js';
 import { auditCommand } from './audit.js';
 import { budgetsCommand, rateLimitsCommand, templatesCommand } from './budgets.js';
@@ -11,6 +12,7 @@ import { resourcesCommand } from './resources.js';
 import { modelsCommand, providersCommand } from './routing.js';
 import { teamsCommand } from './teams.js';
 import { reportCommand, usageCommand } from './usage.js';
+import { webhooksCommand } from './webhooks.js';
 
 const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['consumers', consumersCommand],
@@ -27,6 +29,8 @@ const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['audit', auditCommand],
   ['apply', applyCommand],
   ['reconcile', reconcileCommand],
+  ['admin-tokens', adminTokensCommand],
+  ['webhooks', webhooksCommand],
 ]);
 
 export function isAdminCommand(name: string | undefined): name is string {

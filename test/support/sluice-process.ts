@@ -1,0 +1,64 @@
+// Starts the real `sluice` command as a user does (a child process in a folder of its own) and waits until its admin
+// listener answers /healthz. Ports are chosen free beforehand and passed the way a user passes them, so the test
+// does not depend on the wording of the log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const SLUICE = fileURLToPath(new URL('../../src/cli/sluice.js', import.meta.url));
+
+export interface SluiceProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Stops it with SIGTERM and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on right now (the OS's pick, released at once). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Runs `sluice ...args` in `cwd` with a bare environment (PATH and `env` only) and resolves once `adminURL`/healthz
+ * answers 200; rejects with its output if it exits first or `ms` pass.
+ */
+export async function startSluiceProcess(args: string[], options: { cwd: string; env: Record<string, string>; adminURL: string; ms?: number }): Promise<SluiceProcess> {
+  const child = spawn(process.execPath, [SLUICE, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) => child.once('exit', (code) => {
+    exitCode = code;
+    resolve();
+  }));
+  const stop = async () => {
+    if (exitCode === undefined) child.kill('SIGTERM');
+    await exited;
+  };
+  const deadline = Date.now() + (options.ms ?? 30_000);
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`sluice exited with ${exitCode} before listening; output:\n${output}`);
+    try {
+      const health = await fetch(`${options.adminURL}/healthz`);
+      await health.arrayBuffer();
+      if (health.status === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`sluice did not answer /healthz; output:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, output: () => output, stop };
+}
