@@ -20,7 +20,7 @@ Admin commands (the director API on the admin port; run "sluice COMMAND --help" 
   consumers          list, get, create, update, delete consumers
   keys               list, create, rotate, revoke a consumer's keys (a new key is shown once)
   teams              list, create, delete teams
-  budgets            list, get, delete budgets
+  budgets            list, get, delete budgets; "budgets burn-down NAME": spend so far and projected exhaustion
   templates          list, get, delete budget templates
   ratelimits         list, get, delete rate limits
   providers          list, get, delete providers (credentials: only which are set)
@@ -31,6 +31,8 @@ Admin commands (the director API on the admin port; run "sluice COMMAND --help" 
   audit              the audit log, newest first
   apply -f FILE      create or update teams, models, consumers, policies and resources to match a YAML file
   reconcile          discovered consumers and resources: list, show, assign, create, ignore; rules
+  admin-tokens       list, create, revoke admin tokens (a new token is shown once)
+  webhooks           list, create, update, delete alert webhooks (a generated secret is shown once)
   They take --url URL (default $SLUICE_ADMIN_URL, else http://127.0.0.1:4001), --token TOKEN
   (default $SLUICE_ADMIN_TOKEN, else ./data/admin.token) and --json.
 
