@@ -7,7 +7,7 @@ export interface ErrorSpec {
   openaiCode: string | null;
   /** Anthropic's `error.type`. */
   anthropicType: string;
-  /** What the README's error table says about it. */
+  /** What the error table in docs/errors.md says about it. */
   summary: string;
 }
 
