@@ -69,7 +69,24 @@ export class GatewayServer {
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
     if (this.draining) res.setHeader('connection', 'close');
-    this.route(req, res, requestId);
+    // Nothing a client sends may end the process: a throw in routing or a handler's start is this request's 500.
+    try {
+      this.route(req, res, requestId);
+    } catch (error) {
+      this.fault(req, res, requestId, error);
+    }
+  }
+
+  /** A fault inside Sluice on one request: logged with its request id and stack, answered 500 in the route's shape. */
+  private fault(req: IncomingMessage, res: ServerResponse, requestId: string, error: unknown): void {
+    this.context.logger.error({ requestId, err: error }, 'unhandled error in the request pipeline');
+    try {
+      const door = errorDoor(req);
+      sendError(res, door, new Call(requestId, door.dialect, 'chat'), error);
+    } catch {
+      // The answer cannot be written either: the connection is all that is left to end.
+      res.destroy();
+    }
   }
 
   private route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
@@ -84,11 +101,16 @@ export class GatewayServer {
       case '/v1/embeddings':
         return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', embeddings);
     }
-    const door = req.headers['anthropic-version'] !== undefined ? anthropicFrontDoor : openaiChatFrontDoor;
+    const door = errorDoor(req);
     const call = new Call(requestId, door.dialect, 'chat');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (req.method !== 'GET') sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
-      else handleModels(this.context, door, call, req, res, path === '/v1/models' ? null : decodeURIComponent(path.slice('/v1/models/'.length)));
+      else if (path === '/v1/models') handleModels(this.context, door, call, req, res, null);
+      else {
+        const id = modelId(path.slice('/v1/models/'.length));
+        if (id === null) sendError(res, door, call, new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }));
+        else handleModels(this.context, door, call, req, res, id);
+      }
       return;
     }
     sendError(res, door, call, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
@@ -109,9 +131,25 @@ export class GatewayServer {
     call.watchClient(req, res);
     this.inFlight++;
     handle(this.context, door, call, req, res).then(this.callDone, (error: unknown) => {
-      this.context.logger.error({ requestId, err: (error as Error).message }, 'unhandled error in the request pipeline');
-      sendError(res, door, call, error);
       this.callDone();
+      this.fault(req, res, requestId, error);
     });
+  }
+}
+
+/** The API shape of a request's errors: its route's, or, off the front doors' routes, the one its headers suggest. */
+function errorDoor(req: IncomingMessage): FrontDoor {
+  const url = req.url ?? '';
+  if (url.startsWith('/v1/messages')) return anthropicFrontDoor;
+  if (url.startsWith('/v1/chat/') || url.startsWith('/v1/embeddings')) return openaiChatFrontDoor;
+  return req.headers['anthropic-version'] !== undefined ? anthropicFrontDoor : openaiChatFrontDoor;
+}
+
+/** The `{id}` of /v1/models/{id}, percent-decoded; null when its encoding is malformed (`%`, `%E0%A4%A`). */
+function modelId(encoded: string): string | null {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return null;
   }
 }

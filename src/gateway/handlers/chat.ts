@@ -40,7 +40,7 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     if (request.stream) await relayStream(door, call, request, body, answer, res);
     else await complete(door, call, request, answer, res);
   } catch (error) {
-    sendError(res, door, call, error);
+    sendError(res, door, call, error, context.logger);
   }
   const recorded = record(context, call);
   if (recorded !== undefined) await recorded;

@@ -50,7 +50,7 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
       sendJson(res, 200, renderOpenAIEmbeddings(response, request.model));
     }
   } catch (error) {
-    sendError(res, openaiChatFrontDoor, call, error);
+    sendError(res, openaiChatFrontDoor, call, error, context.logger);
   }
   const recorded = record(context, call);
   if (recorded !== undefined) await recorded;

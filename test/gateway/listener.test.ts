@@ -1,0 +1,91 @@
+// The gateway's listener under hostile or broken input: nothing a client sends ends the process or gets a bare 500.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+/** A pino logger whose lines the test can read. */
+function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
+}
+
+describe('the listener survives what clients send', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    mock = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion('ok')));
+    sluice = await startTestSluice({
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-key-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await mock.close();
+  });
+
+  const models = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${sluice.baseURL}${path}`, { headers: { authorization: `Bearer ${KEYS.checkout}`, ...headers } });
+
+  async function stillServing(): Promise<void> {
+    const response = await models('/v1/models/gpt-4o-mini');
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { id: string }).id, 'gpt-4o-mini');
+  }
+
+  for (const path of ['/v1/models/%', '/v1/models/%E0%A4%A', '/v1/models/gpt-4o-mini%']) {
+    test(`a malformed percent-encoding in ${path} is a 400 in the route's shape, and the gateway keeps serving`, async () => {
+      const openai = await models(path);
+      assert.equal(openai.status, 400);
+      const body = (await openai.json()) as { error: { code: string; param: string; type: string } };
+      assert.deepEqual([body.error.code, body.error.param, body.error.type], ['invalid_value', 'model', 'invalid_request_error']);
+      const anthropic = await models(path, { 'anthropic-version': '2023-06-01' });
+      assert.equal(anthropic.status, 400);
+      assert.deepEqual(((await anthropic.json()) as { type: string; error: { type: string } }), {
+        type: 'error', error: { type: 'invalid_request_error', message: 'The model id in the path is not valid percent-encoding.' },
+      });
+      await stillServing();
+    });
+  }
+
+  test('a fault inside a handler is logged with the request id and answered 500 in the route\'s shape', async () => {
+    const { context } = sluice.sluice;
+    const { logger, lines } = capturingLogger();
+    const saved = { logger: context.logger, snapshot: context.snapshot };
+    context.logger = logger;
+    Object.defineProperty(context, 'snapshot', { configurable: true, get: () => { throw new Error('snapshot exploded'); } });
+    try {
+      const listing = await models('/v1/models', { 'x-request-id': 'fault-models-1' });
+      assert.equal(listing.status, 500);
+      assert.equal(((await listing.json()) as { error: { code: string } }).error.code, 'internal_error');
+      const chat = await fetch(`${sluice.baseURL}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': KEYS.checkout, 'content-type': 'application/json', 'x-request-id': 'fault-messages-1' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(chat.status, 500);
+      assert.deepEqual(((await chat.json()) as { type: string; error: { type: string } }).error.type, 'api_error');
+    } finally {
+      Object.defineProperty(context, 'snapshot', { configurable: true, writable: true, enumerable: true, value: saved.snapshot });
+      await sluice.sluice.settled();
+      context.logger = saved.logger;
+    }
+    for (const requestId of ['fault-models-1', 'fault-messages-1']) {
+      const line = lines.find((candidate) => candidate.requestId === requestId && candidate.level === 50);
+      assert.ok(line, `an error line for ${requestId}`);
+      assert.match(String((line.err as { message?: string }).message), /snapshot exploded/);
+    }
+    await stillServing();
+  });
+});
