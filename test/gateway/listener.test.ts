@@ -88,4 +88,36 @@ describe('the listener survives what clients send', () => {
     }
     await stillServing();
   });
+
+  const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+  const nested: Array<{ name: string; path: string; body: string }> = [
+    { name: 'an unknown field', path: '/v1/chat/completions', body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"extra":${deepArray(10_000)}}` },
+    { name: 'tool parameters', path: '/v1/chat/completions', body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deepObject(10_000)}}}]}` },
+    { name: 'a tool input schema', path: '/v1/messages', body: `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":${deepObject(10_000)}}]}` },
+    { name: 'embeddings input', path: '/v1/embeddings', body: `{"model":"gpt-4o-mini","input":"x","extra":${deepArray(10_000)}}` },
+  ];
+  for (const c of nested) {
+    test(`JSON nested 10,000 deep in ${c.name} (${c.path}) is a 400 invalid_request naming the body`, async () => {
+      const response = await fetch(`${sluice.baseURL}${c.path}`, {
+        method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'x-api-key': KEYS.checkout, 'content-type': 'application/json' }, body: c.body,
+      });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { type?: string; error: { type: string; message: string; param?: string } };
+      assert.match(body.error.message, /deeper than 128 levels/);
+      if (c.path === '/v1/messages') assert.deepEqual([body.type, body.error.type], ['error', 'invalid_request_error']);
+      else assert.equal(body.error.param, 'body');
+    });
+  }
+
+  test('a tool schema nested deep but within the limit goes upstream as sent', async () => {
+    mock.received.length = 0;
+    const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deepObject(100)}}}]}`,
+    });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    assert.equal(JSON.stringify(mock.received[0]?.body.tools).split('{"a":').length - 1, 100);
+  });
 });
