@@ -102,7 +102,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   };
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
-  const gateway = new GatewayServer(context);
+  const gateway = new GatewayServer(context, config.gateway);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
     const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous);

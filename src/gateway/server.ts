@@ -1,6 +1,7 @@
 // The data-plane listener: node:http, a request id per call, and a fixed front-door routing table.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { SluiceConfig } from '../config/schema.js';
 import { SluiceError } from '../errors.js';
 import type { GatewayContext } from './context.js';
 import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
@@ -13,6 +14,9 @@ import { Call } from './pipeline/call.js';
 import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** What the listener allows its clients (sluice.yaml's gateway section). */
+export type ListenerLimits = Pick<SluiceConfig['gateway'], 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>;
 
 /** A POST endpoint's pipeline; module-level functions, so routing a call allocates no closure. */
 type Handler = (context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -27,7 +31,7 @@ export class GatewayServer {
   private readonly callDone: () => void;
   private draining: boolean;
 
-  constructor(context: GatewayContext) {
+  constructor(context: GatewayContext, limits: ListenerLimits) {
     this.context = context;
     this.inFlight = 0;
     this.idleWaiters = [];
@@ -35,7 +39,16 @@ export class GatewayServer {
       if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     };
     this.draining = false;
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
+    // node:http's requestTimeout covers receiving the request only: a parser leaves the list of connections it checks
+    // once its request is complete, so an answer (a stream of many minutes) is never cut by it.
+    this.server = createServer({
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often those two are checked (node's default, 30 s, would let a 30 s limit run to a minute).
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(limits.headersTimeoutMs / 4))),
+    }, (req, res) => this.onRequest(req, res));
+    this.server.maxConnections = limits.maxConnections;
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {

@@ -1,9 +1,11 @@
 // The gateway's listener under hostile or broken input: nothing a client sends ends the process or gets a bare 500.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import OpenAI from 'openai';
 import { pino } from 'pino';
-import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 /** A pino logger whose lines the test can read. */
@@ -16,6 +18,21 @@ function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, u
     },
   });
   return { logger: pino({ level: 'info' }, sink), lines };
+}
+
+/** A raw client connection: what it received, and a promise settled when the server has closed it. */
+async function rawConnection(port: number): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  // A reset is one way for the server to close it.
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, received: () => received, closed };
 }
 
 describe('the listener survives what clients send', () => {
@@ -121,3 +138,108 @@ describe('the listener survives what clients send', () => {
     assert.equal(JSON.stringify(mock.received[0]?.body.tools).split('{"a":').length - 1, 100);
   });
 });
+
+describe('the listener times out clients that hold a connection without finishing a request', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let port: number;
+
+  before(async () => {
+    mock = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion('ok')));
+    sluice = await startTestSluice({
+      gateway: { host: '127.0.0.1', port: 0, headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 300 },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-key-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+    port = sluice.sluice.gateway.port;
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await mock.close();
+  });
+
+  const holds: Array<{ name: string; sent: string }> = [
+    { name: 'nothing at all', sent: '' },
+    { name: 'part of the headers', sent: `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\n` },
+    {
+      name: 'the headers and part of the body',
+      sent: `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"model":"gpt-4o-mini",`,
+    },
+  ];
+  for (const hold of holds) {
+    test(`closes a connection that sends ${hold.name}, answering 408`, async () => {
+      const connection = await rawConnection(port);
+      if (hold.sent !== '') connection.socket.write(hold.sent);
+      await connection.closed;
+      assert.match(connection.received(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    });
+  }
+
+  test('closes a kept-alive connection left idle after its answer', async () => {
+    const connection = await rawConnection(port);
+    connection.socket.write(`GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\n\r\n`);
+    await connection.closed;
+    assert.match(connection.received(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*"gpt-4o-mini"/);
+    assert.doesNotMatch(connection.received(), /408/);
+  });
+
+  test('a body sent slowly past the headers timeout but within the request timeout is read', async () => {
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow upload' }] });
+    const connection = await rawConnection(port);
+    connection.socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    for (const piece of [body.slice(0, 10), body.slice(10, 20), body.slice(20)]) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      connection.socket.write(piece);
+    }
+    await connection.closed;
+    assert.match(connection.received(), /^HTTP\/1\.1 200 OK\r\n/);
+  });
+
+  test('a streamed answer running far past the request timeout is relayed whole', async () => {
+    mock.respondWith((_r, res) => sse(res, openaiStreamFrames(['one ', 'two ', 'three ', 'four ', 'five'], { prompt_tokens: 3, completion_tokens: 5 }), 200));
+    try {
+      const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      assert.equal(text, 'one two three four five');
+    } finally {
+      mock.respondWith((_r, res) => json(res, 200, openaiCompletion('ok')));
+    }
+  });
+});
+
+describe('the listener caps its client connections', () => {
+  let sluice: TestSluice;
+
+  before(async () => {
+    sluice = await startTestSluice({
+      gateway: { host: '127.0.0.1', port: 0, maxConnections: 2 },
+      providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'upstream-key-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+  });
+
+  after(() => sluice.stop());
+
+  test('closes connections past gateway.maxConnections as they come, and takes new ones once below it', async () => {
+    const port = sluice.sluice.gateway.port;
+    const held = [await rawConnection(port), await rawConnection(port)];
+    const refused = await rawConnection(port);
+    await refused.closed;
+    assert.equal(refused.received(), '');
+    for (const connection of held) assert.equal(connection.socket.destroyed, false);
+    for (const connection of held) connection.socket.destroy();
+    await Promise.all(held.map((connection) => connection.closed));
+    // The server counts a connection out when it sees it close, a moment after the client does.
+    let status = 0;
+    for (let tries = 0; status === 0 && tries < 100; tries++) {
+      status = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } })
+        .then(async (response) => { await response.arrayBuffer(); return response.status; })
+        .catch(async () => { await new Promise((resolve) => setTimeout(resolve, 20)); return 0; });
+    }
+    assert.equal(status, 200);
+  });
+});
+
