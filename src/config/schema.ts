@@ -49,19 +49,36 @@ const target = z.object({
   weight: z.number().positive().optional(),
 }).strict();
 
-const retry = z.object({
-  /** Extra attempts on the same target before falling back to the next. */
-  attempts: z.number().int().min(0).max(10).default(1),
-  backoffMs: z.number().int().min(0).default(100),
-  /** Per-attempt time limit until response headers arrive, and between body chunks. */
-  timeoutMs: z.number().int().positive().default(300_000),
+/**
+ * Per-attempt limits on waiting for an upstream. A non-streamed answer's head comes only once the whole answer is
+ * generated, which for a long one takes minutes (the OpenAI and Anthropic SDKs wait up to 10): 5 minutes. A stream's
+ * head comes before the first token, so a minute without one is an upstream that hangs. Between chunks, a reasoning
+ * model may think in silence: 2 minutes. An attempt that times out goes to the next target without a retry.
+ */
+const RETRY_DEFAULTS = { attempts: 1, backoffMs: 100, timeoutMs: 300_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 120_000 };
+
+/** Retry and timeout settings: routing.retry gives every one, a model's own `retry` overrides some of them. */
+const retryFields = z.object({
+  /** Extra attempts on the same target before falling back to the next (not after a timeout or a 429). */
+  attempts: z.number().int().min(0).max(10),
+  backoffMs: z.number().int().min(0),
+  /** The longest wait for any part of an answer: for a non-streamed one, its head (sent once it is generated). */
+  timeoutMs: z.number().int().positive(),
+  /** The longest wait for a streamed answer's head (capped by timeoutMs). */
+  firstByteTimeoutMs: z.number().int().positive(),
+  /** The longest silence between two chunks of an answer's body once its head has come (capped by timeoutMs). */
+  idleTimeoutMs: z.number().int().positive(),
 }).strict();
+
+/** A model's override: no defaults of its own, so what it leaves out comes from routing.retry, not from these defaults. */
+const retryOverride = retryFields.partial();
+const retry = retryOverride.transform((given) => ({ ...RETRY_DEFAULTS, ...given }));
 
 export const modelSchema = z.object({
   name: z.string().min(1),
   targets: z.array(target).min(1),
   pricing: pricing.optional(),
-  retry: retry.partial().optional(),
+  retry: retryOverride.optional(),
 }).strict();
 
 const consumer = z.object({
@@ -124,14 +141,20 @@ export const configSchema = z.object({
     maxBatch: z.number().int().positive().default(1000),
   }).strict().default({ flushIntervalMs: 200, maxBatch: 1000 }),
   routing: z.object({
-    retry: retry.default({ attempts: 1, backoffMs: 100, timeoutMs: 300_000 }),
+    retry: retry.default(RETRY_DEFAULTS),
+    /**
+     * The largest non-streamed upstream answer held in memory to translate or meter (streams are never held): past it
+     * the attempt fails as the upstream's fault. A batch of 2,048 float embeddings of 3,072 dimensions would need more.
+     */
+    maxResponseBytes: z.number().int().positive().default(32 * 1024 * 1024),
     circuitBreaker: z.object({
       /** Consecutive failures that open a target's circuit. */
       failures: z.number().int().positive().default(5),
       cooldownMs: z.number().int().positive().default(30_000),
     }).strict().default({ failures: 5, cooldownMs: 30_000 }),
   }).strict().default({
-    retry: { attempts: 1, backoffMs: 100, timeoutMs: 300_000 },
+    retry: RETRY_DEFAULTS,
+    maxResponseBytes: 32 * 1024 * 1024,
     circuitBreaker: { failures: 5, cooldownMs: 30_000 },
   }),
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict()

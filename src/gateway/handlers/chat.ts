@@ -38,7 +38,7 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     );
     call.target = answer.target;
     if (request.stream) await relayStream(door, call, request, body, answer, res);
-    else await complete(door, call, request, answer, res);
+    else complete(door, call, request, answer, res);
   } catch (error) {
     sendError(res, door, call, error, context.logger);
   }
@@ -46,8 +46,8 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
   if (recorded !== undefined) await recorded;
 }
 
-async function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): Promise<void> {
-  const text = await answer.body.text();
+function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): void {
+  const text = answer.text!;
   const provider = answer.target.provider;
   let out: string;
   if (provider.dialect === door.dialect) {

@@ -32,6 +32,8 @@ export interface ModelRoute {
   /** Sum of target weights; 0 when no target has a weight (plain ordered fallback). */
   totalWeight: number;
   retry: RetryConfig;
+  /** The largest non-streamed answer an attempt may hold (routing.maxResponseBytes). */
+  maxResponseBytes: number;
 }
 
 export type PriceLookup = (providerType: string, model: string) => Pricing | undefined;
@@ -101,6 +103,7 @@ export class RoutingTable {
         reservePricing: highestPricing(targets),
         totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
         retry: { ...config.routing.retry, ...model.retry },
+        maxResponseBytes: config.routing.maxResponseBytes,
       });
     }
   }
