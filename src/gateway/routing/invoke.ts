@@ -5,7 +5,7 @@ import type { UpstreamRequest } from '../../providers/provider.js';
 import { redactSecrets } from '../../providers/shared/failure.js';
 import { streamStartFault } from '../../providers/shared/stream-start.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
-import { attemptOrder, type ModelRoute, type Target } from './model-routes.js';
+import { attemptOrder, type AttemptLimits, type ModelRoute, type Target } from './model-routes.js';
 import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
 
 export interface UpstreamAnswer {
@@ -35,12 +35,6 @@ type Outcome =
   | { kind: 'answer'; answer: UpstreamAnswer }
   | { kind: 'retry' | 'next'; reason: string; timeout: boolean; rateLimit?: { retryAfterSeconds: number | undefined } };
 
-/** What a call's limits come to for one attempt's exchange; streams wait less for their head. */
-interface AttemptLimits {
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
-  maxBodyBytes: number;
-}
 
 export async function invokeUpstream(
   route: ModelRoute,
@@ -49,12 +43,8 @@ export async function invokeUpstream(
   signal: Cancellation,
   log: AttemptLog,
 ): Promise<UpstreamAnswer> {
-  const { attempts: retries, backoffMs, timeoutMs, firstByteTimeoutMs, idleTimeoutMs } = route.retry;
-  const limits: AttemptLimits = {
-    headersTimeoutMs: stream ? Math.min(firstByteTimeoutMs, timeoutMs) : timeoutMs,
-    bodyTimeoutMs: Math.min(idleTimeoutMs, timeoutMs),
-    maxBodyBytes: route.maxResponseBytes,
-  };
+  const { attempts: retries, backoffMs } = route.retry;
+  const limits = stream ? route.limits.stream : route.limits.whole;
   let lastWasTimeout = false;
   // When the last failure is a 429, the client gets it, with the soonest Retry-After a rate-limited target asked for.
   let lastWasRateLimit = false;

@@ -19,7 +19,8 @@ const MAX_AWS_FRAME = 16 * 1024 * 1024;
 export function streamStartFault(framing: StreamFraming, contentType: string | string[] | undefined, first: Buffer | null): string | null {
   const type = Array.isArray(contentType) ? contentType[0] : contentType;
   const expected = MEDIA_TYPES[framing];
-  if (type !== undefined && !type.trimStart().toLowerCase().startsWith(expected)) {
+  // Checked as sent first: it nearly always is lowercase, and this runs on every streamed call.
+  if (type !== undefined && !type.startsWith(expected) && !type.trimStart().toLowerCase().startsWith(expected)) {
     return `answered a stream request with content-type ${JSON.stringify(type.slice(0, 100))}, not ${expected}`;
   }
   if (first === null || first.length === 0) return null;
@@ -42,7 +43,8 @@ function opensSse(first: Buffer): boolean {
   const name = first.toString('latin1', at, end);
   // Cut off by the end of the chunk rather than by ':' or a line end: the rest of the name is still to come.
   const whole = end < first.length;
-  return SSE_FIELDS.some((field) => (whole ? field === name : field.startsWith(name)));
+  for (const field of SSE_FIELDS) if (whole ? field === name : field.startsWith(name)) return true;
+  return false;
 }
 
 /** A frame's prelude: total length, then headers length, both big-endian, the headers fitting inside the frame. */
