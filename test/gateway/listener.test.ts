@@ -106,6 +106,31 @@ describe('the listener survives what clients send', () => {
     await stillServing();
   });
 
+  test('a handler that rejects after answering is logged, and the gateway keeps serving', async () => {
+    const { context } = sluice.sluice;
+    const { logger, lines } = capturingLogger();
+    const saved = { logger: context.logger, append: context.ledger.append };
+    context.logger = logger;
+    // Recording runs after the answer, outside the handler's own try: its throw rejects the handler's promise.
+    context.ledger.append = () => { throw new Error('ledger exploded'); };
+    try {
+      const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json', 'x-request-id': 'fault-after-answer-1' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+      await sluice.sluice.settled();
+    } finally {
+      context.ledger.append = saved.append;
+      context.logger = saved.logger;
+    }
+    const line = lines.find((candidate) => candidate.requestId === 'fault-after-answer-1' && candidate.level === 50);
+    assert.match(String((line?.err as { message?: string } | undefined)?.message), /ledger exploded/);
+    await stillServing();
+  });
+
   const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
   const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
   const nested: Array<{ name: string; path: string; body: string }> = [
