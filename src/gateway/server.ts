@@ -41,12 +41,14 @@ export class GatewayServer {
     this.draining = false;
     // node:http's requestTimeout covers receiving the request only: a parser leaves the list of connections it checks
     // once its request is complete, so an answer (a stream of many minutes) is never cut by it.
+    // The headers are part of the request: their limit is never the longer one (node refuses that).
+    const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
     this.server = createServer({
-      headersTimeout: limits.headersTimeoutMs,
+      headersTimeout,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // How often those two are checked (node's default, 30 s, would let a 30 s limit run to a minute).
-      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(limits.headersTimeoutMs / 4))),
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headersTimeout / 4))),
     }, (req, res) => this.onRequest(req, res));
     this.server.maxConnections = limits.maxConnections;
   }

@@ -35,7 +35,6 @@ type Outcome =
   | { kind: 'answer'; answer: UpstreamAnswer }
   | { kind: 'retry' | 'next'; reason: string; timeout: boolean; rateLimit?: { retryAfterSeconds: number | undefined } };
 
-
 export async function invokeUpstream(
   route: ModelRoute,
   build: (target: Target) => UpstreamRequest,

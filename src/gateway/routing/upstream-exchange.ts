@@ -110,7 +110,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private head: ExchangeHead | null;
   /** Collecting: the body so far. A stream: the chunks held until piped. */
   private chunks: Buffer[];
-  /** Bytes in `chunks`. */
+  /** Bytes of the body read so far; all of them are in `chunks` until a stream is piped. */
   private held: number;
   private paused: boolean;
   private ended: boolean;
