@@ -105,8 +105,8 @@ export type CredentialField = (typeof CREDENTIAL_FIELDS)[number];
  * The client side of the listener. Headers within 30 s (NGINX allows 60 s): clients send them at once, a slow one is
  * holding a connection. A whole request within 120 s still lets a 10 MB body arrive at 85 KB/s. 65 s of keep-alive
  * outlasts the 60 s idle timeout of the load balancers in front (AWS ALB), so the gateway is never the side closing a
- * connection the balancer is about to reuse. 4,096 connections stay under a usual descriptor limit with the upstream
- * pools beside them.
+ * connection the balancer is about to reuse. 4,096 connections: a flood of them is turned away at accept rather than
+ * taking every file descriptor the upstream pools also need.
  */
 const GATEWAY_DEFAULTS = {
   maxBodyBytes: 10 * 1024 * 1024,
