@@ -16,11 +16,11 @@ export function sendJson(res: ServerResponse, status: number, body: string | Buf
  * logger, a fault inside Sluice (anything not a SluiceError, answered 500) is logged with its stack and request id.
  */
 export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thrown: unknown, logger?: Logger): SluiceError {
-  if (logger !== undefined && !(thrown instanceof SluiceError)) logger.error({ requestId: call.requestId, err: thrown }, 'internal error in the request pipeline');
   const error = toSluiceError(thrown);
-  // A client that went away keeps its client_disconnected class: what failed after that is a consequence. An answer
-  // already complete takes nothing more.
+  // A client that went away keeps its client_disconnected class: what failed after that is a consequence (a cancelled
+  // upstream call, a body cut short), not a fault. An answer already complete takes nothing more.
   if (res.destroyed || res.writableEnded) return error;
+  if (logger !== undefined && !(thrown instanceof SluiceError)) logger.error({ requestId: call.requestId, err: thrown }, 'internal error in the request pipeline');
   if (call.errorClass === null) call.errorClass = error.code;
   if (res.headersSent) {
     const body = door.errorBody(error);

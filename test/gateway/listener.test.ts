@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 /** A pino logger whose lines the test can read. */
 function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
@@ -129,6 +129,39 @@ describe('the listener survives what clients send', () => {
     const line = lines.find((candidate) => candidate.requestId === 'fault-after-answer-1' && candidate.level === 50);
     assert.match(String((line?.err as { message?: string } | undefined)?.message), /ledger exploded/);
     await stillServing();
+  });
+
+  test('a client that goes away mid-call is not logged as a fault', async () => {
+    const { context } = sluice.sluice;
+    const { logger, lines } = capturingLogger();
+    const saved = context.logger;
+    context.logger = logger;
+    let arrived!: () => void;
+    const upstreamReached = new Promise<void>((resolve) => (arrived = resolve));
+    mock.respondWith(async (_r, res) => {
+      arrived();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      json(res, 200, openaiCompletion('too late for the client'));
+    });
+    try {
+      const leaving = new AbortController();
+      const response = fetch(`${sluice.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json', 'x-request-id': 'client-leaves-1' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+        signal: leaving.signal,
+      });
+      await upstreamReached;
+      leaving.abort();
+      await assert.rejects(response);
+      await sluice.sluice.settled();
+    } finally {
+      mock.respondWith((_r, res) => json(res, 200, openaiCompletion('ok')));
+      context.logger = saved;
+    }
+    assert.deepEqual(lines.filter((line) => line.requestId === 'client-leaves-1' && line.level === 50), []);
+    const row = (await ledgerRows(sluice)).find((candidate) => candidate.request_id === 'client-leaves-1');
+    assert.deepEqual([row?.status, row?.error_class], [499, 'client_disconnected']);
   });
 
   const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
