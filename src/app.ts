@@ -121,7 +121,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   } else if (store.kind === 'memory') {
     logger.warn('a lone gateway has no ledger to seed in-memory budget counters from: they start from nothing at every start; share Redis counters with the director instead');
   }
-  const gateway = new GatewayServer(context);
+  const gateway = new GatewayServer(context, config.gateway);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
     const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous);

@@ -49,19 +49,36 @@ const target = z.object({
   weight: z.number().positive().optional(),
 }).strict();
 
-const retry = z.object({
-  /** Extra attempts on the same target before falling back to the next. */
-  attempts: z.number().int().min(0).max(10).default(1),
-  backoffMs: z.number().int().min(0).default(100),
-  /** Per-attempt time limit until response headers arrive, and between body chunks. */
-  timeoutMs: z.number().int().positive().default(300_000),
+/**
+ * Per-attempt limits on waiting for an upstream. A non-streamed answer's head comes only once the whole answer is
+ * generated, which for a long one takes minutes (the OpenAI and Anthropic SDKs wait up to 10): 5 minutes. A stream's
+ * head comes before the first token, so a minute without one is an upstream that hangs. Between chunks, a reasoning
+ * model may think in silence: 2 minutes. An attempt that times out goes to the next target without a retry.
+ */
+const RETRY_DEFAULTS = { attempts: 1, backoffMs: 100, timeoutMs: 300_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 120_000 };
+
+/** Retry and timeout settings: routing.retry gives every one, a model's own `retry` overrides some of them. */
+const retryFields = z.object({
+  /** Extra attempts on the same target before falling back to the next (not after a timeout or a 429). */
+  attempts: z.number().int().min(0).max(10),
+  backoffMs: z.number().int().min(0),
+  /** The longest wait for any part of an answer: for a non-streamed one, its head (sent once it is generated). */
+  timeoutMs: z.number().int().positive(),
+  /** The longest wait for a streamed answer's head (capped by timeoutMs). */
+  firstByteTimeoutMs: z.number().int().positive(),
+  /** The longest silence between two chunks of an answer's body once its head has come (capped by timeoutMs). */
+  idleTimeoutMs: z.number().int().positive(),
 }).strict();
+
+/** A model's override: no defaults of its own, so what it leaves out comes from routing.retry, not from these defaults. */
+const retryOverride = retryFields.partial();
+const retry = retryOverride.transform((given) => ({ ...RETRY_DEFAULTS, ...given }));
 
 export const modelSchema = z.object({
   name: z.string().min(1),
   targets: z.array(target).min(1),
   pricing: pricing.optional(),
-  retry: retry.partial().optional(),
+  retry: retryOverride.optional(),
 }).strict();
 
 const consumer = z.object({
@@ -84,10 +101,33 @@ export const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowerca
 export const CREDENTIAL_FIELDS = ['apiKey', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'serviceAccountJson', 'headers'] as const;
 export type CredentialField = (typeof CREDENTIAL_FIELDS)[number];
 
+/**
+ * The client side of the listener. Headers within 30 s (NGINX allows 60 s): clients send them at once, a slow one is
+ * holding a connection. A whole request within 120 s still lets a 10 MB body arrive at 85 KB/s. 65 s of keep-alive
+ * outlasts the 60 s idle timeout of the load balancers in front (AWS ALB), so the gateway is never the side closing a
+ * connection the balancer is about to reuse. 4,096 connections: a flood of them is turned away at accept rather than
+ * taking every file descriptor the upstream pools also need.
+ */
+const GATEWAY_DEFAULTS = {
+  maxBodyBytes: 10 * 1024 * 1024,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 4096,
+};
+
 export const configSchema = z.object({
   gateway: hostPort(4000).extend({
-    maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
-  }).strict().default({ host: '127.0.0.1', port: 4000, maxBodyBytes: 10 * 1024 * 1024 }),
+    maxBodyBytes: z.number().int().positive().default(GATEWAY_DEFAULTS.maxBodyBytes),
+    /** The longest a client may take to send a request's headers, from its first byte or from connecting (capped by requestTimeoutMs). */
+    headersTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.headersTimeoutMs),
+    /** The longest a client may take to send a whole request, headers and body; the answer is not counted. */
+    requestTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.requestTimeoutMs),
+    /** How long a kept-alive client connection may sit idle between requests. */
+    keepAliveTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
+    /** Client connections open at once; past it, new ones are closed as they are accepted. */
+    maxConnections: z.number().int().positive().default(GATEWAY_DEFAULTS.maxConnections),
+  }).strict().default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
   admin: hostPort(4001).extend({
     /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
     token: z.string().min(16, 'a token of at least 16 characters').optional(),
@@ -101,14 +141,20 @@ export const configSchema = z.object({
     maxBatch: z.number().int().positive().default(1000),
   }).strict().default({ flushIntervalMs: 200, maxBatch: 1000 }),
   routing: z.object({
-    retry: retry.default({ attempts: 1, backoffMs: 100, timeoutMs: 300_000 }),
+    retry: retry.default(RETRY_DEFAULTS),
+    /**
+     * The largest non-streamed upstream answer held in memory to translate or meter (streams are never held): past it
+     * the attempt fails as the upstream's fault. A batch of 2,048 float embeddings of 3,072 dimensions would need more.
+     */
+    maxResponseBytes: z.number().int().positive().default(32 * 1024 * 1024),
     circuitBreaker: z.object({
       /** Consecutive failures that open a target's circuit. */
       failures: z.number().int().positive().default(5),
       cooldownMs: z.number().int().positive().default(30_000),
     }).strict().default({ failures: 5, cooldownMs: 30_000 }),
   }).strict().default({
-    retry: { attempts: 1, backoffMs: 100, timeoutMs: 300_000 },
+    retry: RETRY_DEFAULTS,
+    maxResponseBytes: 32 * 1024 * 1024,
     circuitBreaker: { failures: 5, cooldownMs: 30_000 },
   }),
   log: z.object({

@@ -1,6 +1,7 @@
 // Writing to the client: JSON answers and errors in the caller's API shape (streams: handlers/chat.ts).
 import type { ServerResponse } from 'node:http';
-import { toSluiceError, type SluiceError } from '../errors.js';
+import type { Logger } from 'pino';
+import { SluiceError, toSluiceError } from '../errors.js';
 import { sseData, sseEvent } from '../providers/shared/sse.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
 import type { Call } from './pipeline/call.js';
@@ -10,11 +11,16 @@ export function sendJson(res: ServerResponse, status: number, body: string | Buf
   res.end(body);
 }
 
-/** Renders any failure for the client; once a stream has begun, the error goes in-band as the API's error event. */
-export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thrown: unknown): SluiceError {
+/**
+ * Renders any failure for the client; once a stream has begun, the error goes in-band as the API's error event. Given a
+ * logger, a fault inside Sluice (anything not a SluiceError, answered 500) is logged with its stack and request id.
+ */
+export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thrown: unknown, logger?: Logger): SluiceError {
   const error = toSluiceError(thrown);
-  // A client that went away keeps its client_disconnected class: what failed after that is a consequence.
-  if (res.destroyed) return error;
+  // A client that went away keeps its client_disconnected class: what failed after that is a consequence (a cancelled
+  // upstream call, a body cut short), not a fault. An answer already complete takes nothing more.
+  if (res.destroyed || res.writableEnded) return error;
+  if (logger !== undefined && !(thrown instanceof SluiceError)) logger.error({ requestId: call.requestId, err: thrown }, 'internal error in the request pipeline');
   if (call.errorClass === null) call.errorClass = error.code;
   if (res.headersSent) {
     const body = door.errorBody(error);

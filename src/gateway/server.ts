@@ -1,6 +1,7 @@
 // The data-plane listener: node:http, a request id per call, and a fixed front-door routing table.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { SluiceConfig } from '../config/schema.js';
 import { SluiceError } from '../errors.js';
 import type { GatewayContext } from './context.js';
 import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
@@ -13,6 +14,9 @@ import { Call } from './pipeline/call.js';
 import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** What the listener allows its clients (sluice.yaml's gateway section). */
+export type ListenerLimits = Pick<SluiceConfig['gateway'], 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>;
 
 /** A POST endpoint's pipeline; module-level functions, so routing a call allocates no closure. */
 type Handler = (context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -27,7 +31,7 @@ export class GatewayServer {
   private readonly callDone: () => void;
   private draining: boolean;
 
-  constructor(context: GatewayContext) {
+  constructor(context: GatewayContext, limits: ListenerLimits) {
     this.context = context;
     this.inFlight = 0;
     this.idleWaiters = [];
@@ -35,7 +39,18 @@ export class GatewayServer {
       if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     };
     this.draining = false;
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
+    // node:http's requestTimeout covers receiving the request only: a parser leaves the list of connections it checks
+    // once its request is complete, so an answer (a stream of many minutes) is never cut by it.
+    // The headers are part of the request: their limit is never the longer one (node refuses that).
+    const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+    this.server = createServer({
+      headersTimeout,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often those two are checked (node's default, 30 s, would let a 30 s limit run to a minute).
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headersTimeout / 4))),
+    }, (req, res) => this.onRequest(req, res));
+    this.server.maxConnections = limits.maxConnections;
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
@@ -69,7 +84,24 @@ export class GatewayServer {
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
     if (this.draining) res.setHeader('connection', 'close');
-    this.route(req, res, requestId);
+    // Nothing a client sends may end the process: a throw in routing or a handler's start is this request's 500.
+    try {
+      this.route(req, res, requestId);
+    } catch (error) {
+      this.fault(req, res, requestId, error);
+    }
+  }
+
+  /** A fault inside Sluice on one request: logged with its request id and stack, answered 500 in the route's shape. */
+  private fault(req: IncomingMessage, res: ServerResponse, requestId: string, error: unknown): void {
+    this.context.logger.error({ requestId, err: error }, 'unhandled error in the request pipeline');
+    try {
+      const door = errorDoor(req);
+      sendError(res, door, new Call(requestId, door.dialect, 'chat'), error);
+    } catch {
+      // The answer cannot be written either: the connection is all that is left to end.
+      res.destroy();
+    }
   }
 
   private route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
@@ -84,11 +116,16 @@ export class GatewayServer {
       case '/v1/embeddings':
         return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', embeddings);
     }
-    const door = req.headers['anthropic-version'] !== undefined ? anthropicFrontDoor : openaiChatFrontDoor;
+    const door = errorDoor(req);
     const call = new Call(requestId, door.dialect, 'chat');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (req.method !== 'GET') sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
-      else handleModels(this.context, door, call, req, res, path === '/v1/models' ? null : decodeURIComponent(path.slice('/v1/models/'.length)));
+      else if (path === '/v1/models') handleModels(this.context, door, call, req, res, null);
+      else {
+        const id = modelId(path.slice('/v1/models/'.length));
+        if (id === null) sendError(res, door, call, new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }));
+        else handleModels(this.context, door, call, req, res, id);
+      }
       return;
     }
     sendError(res, door, call, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
@@ -109,9 +146,25 @@ export class GatewayServer {
     call.watchClient(req, res);
     this.inFlight++;
     handle(this.context, door, call, req, res).then(this.callDone, (error: unknown) => {
-      this.context.logger.error({ requestId, err: (error as Error).message }, 'unhandled error in the request pipeline');
-      sendError(res, door, call, error);
       this.callDone();
+      this.fault(req, res, requestId, error);
     });
+  }
+}
+
+/** The API shape of a request's errors: its route's, or, off the front doors' routes, the one its headers suggest. */
+function errorDoor(req: IncomingMessage): FrontDoor {
+  const url = req.url ?? '';
+  if (url.startsWith('/v1/messages')) return anthropicFrontDoor;
+  if (url.startsWith('/v1/chat/') || url.startsWith('/v1/embeddings')) return openaiChatFrontDoor;
+  return req.headers['anthropic-version'] !== undefined ? anthropicFrontDoor : openaiChatFrontDoor;
+}
+
+/** The `{id}` of /v1/models/{id}, percent-decoded; null when its encoding is malformed (`%`, `%E0%A4%A`). */
+function modelId(encoded: string): string | null {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return null;
   }
 }

@@ -30,6 +30,8 @@ export interface UpstreamFailure {
   retryAfterSeconds?: number;
 }
 
+export type StreamFraming = 'sse' | 'aws-event-stream';
+
 export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'json_mode' | 'json_schema' | 'embeddings';
 
 export interface Provider {
@@ -41,6 +43,8 @@ export interface Provider {
   /** scheme://host:port of every upstream request. */
   readonly origin: string;
   readonly features: ReadonlySet<Feature>;
+  /** How a streamed answer is framed: server-sent events unless said otherwise (Bedrock's AWS event stream). */
+  readonly streamFraming?: StreamFraming;
 
   chatRequest(request: ChatRequest, targetModel: string, client: ClientBody | null): UpstreamRequest;
   chatResponse(body: unknown): ChatResponse;

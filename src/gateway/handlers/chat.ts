@@ -39,16 +39,16 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     );
     call.target = answer.target;
     if (request.stream) await relayStream(door, call, request, body, answer, route.redactor, res);
-    else await complete(door, call, request, answer, res);
+    else complete(door, call, request, answer, res);
   } catch (error) {
-    sendError(res, door, call, error);
+    sendError(res, door, call, error, context.logger);
   }
   const recorded = record(context, call);
   if (recorded !== undefined) await recorded;
 }
 
-async function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): Promise<void> {
-  const text = await answer.body.text();
+function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): void {
+  const text = answer.text!;
   const provider = answer.target.provider;
   let out: string;
   if (provider.dialect === door.dialect) {

@@ -34,7 +34,7 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
       route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.cancellation, call,
     );
     call.target = answer.target;
-    const text = await answer.body.text();
+    const text = answer.text!;
     const json = tryParseJson(text);
     if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
     if (answer.target.provider.dialect === 'openai') {
@@ -52,7 +52,7 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
       sendJson(res, 200, renderOpenAIEmbeddings(response, request.model));
     }
   } catch (error) {
-    sendError(res, openaiChatFrontDoor, call, error);
+    sendError(res, openaiChatFrontDoor, call, error, context.logger);
   }
   const recorded = record(context, call);
   if (recorded !== undefined) await recorded;

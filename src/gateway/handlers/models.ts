@@ -27,7 +27,7 @@ export function handleModels(context: GatewayContext, door: FrontDoor, call: Cal
       sendJson(res, 200, JSON.stringify({ object: 'list', data: names.map(openaiModel) }));
     }
   } catch (error) {
-    sendError(res, door, call, error);
+    sendError(res, door, call, error, context.logger);
   }
 }
 

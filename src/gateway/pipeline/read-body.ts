@@ -46,7 +46,34 @@ function parse(text: string): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new SluiceError('invalid_request', 'body: expected a JSON object', { param: 'body' });
   }
+  if (nestsDeeper(body, 1)) {
+    throw new SluiceError('invalid_request', `body: nests objects and arrays deeper than ${MAX_DEPTH} levels`, { param: 'body' });
+  }
   return body as Record<string, unknown>;
+}
+
+/**
+ * JSON.parse takes any depth, but what walks the body afterwards recurses (JSON.stringify of the upstream request
+ * overflows the stack a few thousand levels down): deeper than any real request (tool schemas run to a dozen levels),
+ * far shallower than the stack allows.
+ */
+const MAX_DEPTH = 128;
+
+/** Recursion bounded by MAX_DEPTH itself; visits each object and array once, and stops at the first too deep. */
+function nestsDeeper(value: object, depth: number): boolean {
+  if (depth > MAX_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null && nestsDeeper(item, depth + 1)) return true;
+    }
+    return false;
+  }
+  for (const key in value) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && nestsDeeper(item, depth + 1)) return true;
+  }
+  return false;
 }
 
 function tooLarge(maxBytes: number): SluiceError {

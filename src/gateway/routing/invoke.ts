@@ -2,9 +2,10 @@
 import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
 import type { UpstreamRequest } from '../../providers/provider.js';
+import { streamStartFault } from '../../providers/shared/stream-start.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
-import { attemptOrder, type ModelRoute, type Target } from './model-routes.js';
-import { exchange, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
+import { attemptOrder, type AttemptLimits, type ModelRoute, type Target } from './model-routes.js';
+import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
 
 export interface UpstreamAnswer {
   target: Target;
@@ -12,6 +13,11 @@ export interface UpstreamAnswer {
   headers: Dispatcher.ResponseData['headers'];
   /** A stream's body holds its first chunk, read before committing so a stream that dies at once can still fall back. */
   body: UpstreamBody;
+  /**
+   * A non-streamed answer's whole body, read within the attempt, so one that breaks off, stalls or runs too large is
+   * that attempt's failure and the next target's chance; null for a stream.
+   */
+  text: string | null;
 }
 
 /** What the ledger and logs need to know about the tries made. */
@@ -20,7 +26,13 @@ export interface AttemptLog {
   failures: string[];
 }
 
-type Outcome = { kind: 'answer'; answer: UpstreamAnswer } | { kind: 'retry' | 'next'; reason: string; timeout: boolean };
+/**
+ * A failed attempt: 'retry' the same target after a backoff, or go to the 'next'. `rateLimit` is set for a 429, with the
+ * seconds its Retry-After asked for, if any.
+ */
+type Outcome =
+  | { kind: 'answer'; answer: UpstreamAnswer }
+  | { kind: 'retry' | 'next'; reason: string; timeout: boolean; rateLimit?: { retryAfterSeconds: number | undefined } };
 
 export async function invokeUpstream(
   route: ModelRoute,
@@ -29,8 +41,12 @@ export async function invokeUpstream(
   signal: Cancellation,
   log: AttemptLog,
 ): Promise<UpstreamAnswer> {
-  const { attempts: retries, backoffMs, timeoutMs } = route.retry;
+  const { attempts: retries, backoffMs } = route.retry;
+  const limits = stream ? route.limits.stream : route.limits.whole;
   let lastWasTimeout = false;
+  // When the last failure is a 429, the client gets it, with the soonest Retry-After a rate-limited target asked for.
+  let lastWasRateLimit = false;
+  let retryAfterSeconds: number | undefined;
   let unsupported: SluiceError | null = null;
   for (const target of attemptOrder(route)) {
     const label = `${target.provider.name}/${target.model}`;
@@ -54,9 +70,11 @@ export async function invokeUpstream(
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), signal);
       log.attempts++;
-      const outcome = await attemptOnce(route, target, request, stream, timeoutMs, signal);
+      const outcome = await attemptOnce(route, target, request, stream, limits, signal);
       if (outcome.kind === 'answer') return outcome.answer;
       lastWasTimeout = outcome.timeout;
+      lastWasRateLimit = outcome.rateLimit !== undefined;
+      if (outcome.rateLimit !== undefined) retryAfterSeconds = soonest(retryAfterSeconds, outcome.rateLimit.retryAfterSeconds);
       log.failures.push(`${label}: ${outcome.reason}`);
       if (outcome.kind === 'next') break;
     }
@@ -64,11 +82,21 @@ export async function invokeUpstream(
   if (unsupported !== null && log.attempts === 0) throw unsupported;
   const summary = log.failures.join('; ');
   if (lastWasTimeout) throw new SluiceError('upstream_timeout', `Every target of model ${route.name} failed; the last timed out: ${summary}`);
+  if (lastWasRateLimit) {
+    // The client's own backoff is the right answer to a rate limit: it gets the 429 and when to come back.
+    throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed; the last is rate limited: ${summary}`, {
+      status: 429, ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
+    });
+  }
   throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
 }
 
+function soonest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
 async function attemptOnce(
-  route: ModelRoute, target: Target, unsigned: UpstreamRequest, stream: boolean, timeoutMs: number, signal: Cancellation,
+  route: ModelRoute, target: Target, unsigned: UpstreamRequest, stream: boolean, limits: AttemptLimits, signal: Cancellation,
 ): Promise<Outcome> {
   let request = unsigned;
   if (target.provider.authorize !== undefined) {
@@ -83,19 +111,45 @@ async function attemptOnce(
   }
   let response: ExchangeHead;
   try {
-    response = await exchange(target.pool, { path: request.path, headers: request.headers, body: request.body, timeoutMs, stream }, signal);
+    response = await exchange(target.pool, {
+      path: request.path,
+      headers: request.headers,
+      body: request.body,
+      headersTimeoutMs: limits.headersTimeoutMs,
+      bodyTimeoutMs: limits.bodyTimeoutMs,
+      maxBodyBytes: limits.maxBodyBytes,
+      stream,
+    }, signal);
   } catch (error) {
     if (signal.aborted) throw error;
     target.breaker.failure(Date.now());
-    if (error instanceof StreamStartFailure) {
-      return { kind: 'retry', reason: `stream failed before its first byte (${describeNetworkError(error.cause)})`, timeout: isTimeout(error.cause) };
-    }
-    return { kind: 'retry', reason: describeNetworkError(error), timeout: isTimeout(error) };
+    if (error instanceof StreamStartFailure) return networkFailure(error.cause, 'stream failed before its first byte: ');
+    return networkFailure(error, '');
   }
   const status = response.statusCode;
   if (status < 300) {
+    if (stream) {
+      const fault = streamStartFault(target.provider.streamFraming ?? 'sse', response.headers['content-type'], response.body.first());
+      if (fault !== null) {
+        response.body.discard(new Error(fault));
+        target.breaker.failure(Date.now());
+        return { kind: 'retry', reason: fault, timeout: false };
+      }
+      target.breaker.success();
+      return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body, text: null } };
+    }
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      target.breaker.failure(Date.now());
+      // The same answer would come again from this target; another may answer smaller.
+      if (error instanceof ResponseTooLarge) return { kind: 'next', reason: error.message, timeout: false };
+      return networkFailure(error, `answer broke off after its head (HTTP ${status}): `);
+    }
     target.breaker.success();
-    return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body } };
+    return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body, text } };
   }
   let text = '';
   try {
@@ -110,7 +164,8 @@ async function attemptOnce(
   if (failure.retryable) {
     target.breaker.failure(Date.now());
     // A rate-limited target will not recover within a backoff: go straight to the next.
-    return { kind: status === 429 ? 'next' : 'retry', reason: `HTTP ${status} ${message}`, timeout: status === 408 || status === 504 };
+    if (status === 429) return { kind: 'next', reason: `HTTP ${status} ${message}`, timeout: false, rateLimit: { retryAfterSeconds: failure.retryAfterSeconds } };
+    return { kind: 'retry', reason: `HTTP ${status} ${message}`, timeout: status === 408 || status === 504 };
   }
   if (status === 401 || status === 403 || status === 404) {
     // Sluice's own credentials or deployment name are wrong at this target, not the client's request: try the next.
@@ -119,6 +174,15 @@ async function attemptOnce(
   }
   target.breaker.success();
   throw new SluiceError('upstream_rejected', `Provider ${target.provider.name} rejected the request: ${message}`, { status });
+}
+
+/**
+ * A failed exchange: retried on the same target after a backoff, except a timeout, which goes to the next target at
+ * once (a target that let one attempt time out would most likely let the retry time out too, doubling the client's wait).
+ */
+function networkFailure(error: unknown, context: string): Outcome {
+  const timeout = isTimeout(error);
+  return { kind: timeout ? 'next' : 'retry', reason: `${context}${describeNetworkError(error)}`, timeout };
 }
 
 function isTimeout(error: unknown): boolean {

@@ -35,6 +35,16 @@ export interface ModelRoute {
   retry: RetryConfig;
   /** The routing table's: what an upstream's error text passes through before it leaves Sluice. */
   redactor: SecretRedactor;
+  /** What one attempt may wait for and hold, for a streamed call and for a whole answer; worked out once, here. */
+  limits: { stream: AttemptLimits; whole: AttemptLimits };
+}
+
+export interface AttemptLimits {
+  /** The longest wait for the answer's head: a stream's comes before its first token, a whole answer's once it is done. */
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** The most of a non-streamed body held (routing.maxResponseBytes); streams are never held. */
+  maxBodyBytes: number;
 }
 
 export type PriceLookup = (providerType: string, model: string) => Pricing | undefined;
@@ -101,6 +111,7 @@ export class RoutingTable {
           resource: resourcePolicy(config, target.provider, target.model),
         };
       });
+      const retry = { ...config.routing.retry, ...model.retry };
       const allowed = targets.filter((target) => target.resource.action !== 'enforce');
       const refused = targets.filter((target) => target.resource.action === 'enforce');
       this.routes.set(model.name, {
@@ -111,7 +122,8 @@ export class RoutingTable {
           : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => `${t.resource.id} is ${t.resource.status}`).join(', ')}.`,
         reservePricing: highestPricing(targets),
         totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
-        retry: { ...config.routing.retry, ...model.retry },
+        retry,
+        limits: attemptLimits(retry, config.routing.maxResponseBytes),
         redactor,
       });
     }
@@ -126,6 +138,15 @@ export class RoutingTable {
   async close(): Promise<void> {
     await Promise.all([...this.slots.values()].map((slot) => slot.pool.close()));
   }
+}
+
+/** timeoutMs caps every wait; the stream's head and the silences between chunks have tighter limits of their own. */
+function attemptLimits(retry: RetryConfig, maxBodyBytes: number): ModelRoute['limits'] {
+  const bodyTimeoutMs = Math.min(retry.idleTimeoutMs, retry.timeoutMs);
+  return {
+    stream: { headersTimeoutMs: Math.min(retry.firstByteTimeoutMs, retry.timeoutMs), bodyTimeoutMs, maxBodyBytes },
+    whole: { headersTimeoutMs: retry.timeoutMs, bodyTimeoutMs, maxBodyBytes },
+  };
 }
 
 function highestPricing(targets: readonly Target[]): Pricing | undefined {

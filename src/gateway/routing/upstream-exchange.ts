@@ -24,14 +24,22 @@ export interface UpstreamBody {
   /** Backpressure for a piped stream: no more data() until resume(). */
   pause(): void;
   resume(): void;
+  /** A 2xx stream's first chunk, held until piped; null before it comes or once piped. */
+  first(): Buffer | null;
+  /** Gives the answer up before piping it (a stream that is not one): the exchange is aborted. */
+  discard(reason: Error): void;
 }
 
 export interface ExchangeOptions {
   path: string;
   headers: Record<string, string>;
   body: string;
-  /** Per-exchange limits on the wait for the head and between body chunks. */
-  timeoutMs: number;
+  /** The longest wait for the head. */
+  headersTimeoutMs: number;
+  /** The longest wait between body chunks. */
+  bodyTimeoutMs: number;
+  /** The most of a body collected as text (a stream is never collected): past it, text() rejects with ResponseTooLarge. */
+  maxBodyBytes: number;
   /**
    * A 2xx stream's head is given only with its first chunk (held until piped), so one that dies before its first byte
    * fails the exchange (with StreamStartFailure) and can still be retried elsewhere.
@@ -56,17 +64,25 @@ export class StreamStartFailure extends Error {
   }
 }
 
+/** A body to be collected that grew past ExchangeOptions.maxBodyBytes; the exchange was aborted there. */
+export class ResponseTooLarge extends Error {
+  constructor(maxBytes: number) {
+    super(`the answer is larger than the ${maxBytes} bytes the gateway holds (routing.maxResponseBytes)`);
+    this.name = 'ResponseTooLarge';
+  }
+}
+
 /** Sends the request; resolves with the head, or rejects with undici's error (or the cancellation's reason). */
 export function exchange(dispatcher: Dispatcher, options: ExchangeOptions, signal: Cancellation): Promise<ExchangeHead> {
   return new Promise((resolve, reject) => {
-    const handler = new Exchange(options.stream, signal, resolve, reject);
+    const handler = new Exchange(options.stream, options.maxBodyBytes, signal, resolve, reject);
     dispatcher.dispatch({
       path: options.path,
       method: 'POST',
       headers: options.headers,
       body: options.body,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
     }, handler);
   });
 }
@@ -84,6 +100,7 @@ const HOLD_BYTES = 64 * 1024;
  */
 class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private readonly stream: boolean;
+  private readonly maxBodyBytes: number;
   private readonly signal: Cancellation;
   private onHead: ((head: ExchangeHead) => void) | null;
   private onFailure: ((error: Error) => void) | null;
@@ -93,6 +110,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private head: ExchangeHead | null;
   /** Collecting: the body so far. A stream: the chunks held until piped. */
   private chunks: Buffer[];
+  /** Bytes of the body read so far; all of them are in `chunks` until a stream is piped. */
   private held: number;
   private paused: boolean;
   private ended: boolean;
@@ -101,8 +119,11 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private sink: BodySink | null;
   private readonly onCancel: () => void;
 
-  constructor(stream: boolean, signal: Cancellation, resolve: (head: ExchangeHead) => void, reject: (error: Error) => void) {
+  constructor(
+    stream: boolean, maxBodyBytes: number, signal: Cancellation, resolve: (head: ExchangeHead) => void, reject: (error: Error) => void,
+  ) {
     this.stream = stream;
+    this.maxBodyBytes = maxBodyBytes;
     this.signal = signal;
     this.onHead = resolve;
     this.onFailure = reject;
@@ -140,16 +161,24 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
       this.sink.data(chunk);
       return;
     }
-    this.chunks.push(chunk);
+    this.held += chunk.length;
     if (this.stream && this.statusCode < 300) {
       // Held here until the caller commits to this answer and pipes it on.
-      this.held += chunk.length;
+      this.chunks.push(chunk);
       if (this.held >= HOLD_BYTES) {
         this.paused = true;
         controller.pause();
       }
       if (this.head !== null) this.give(this.head);
+      return;
     }
+    if (this.held > this.maxBodyBytes) {
+      // Collected whole, an answer this large would hold the gateway's memory for one call.
+      this.chunks = [];
+      controller.abort(new ResponseTooLarge(this.maxBodyBytes));
+      return;
+    }
+    this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
@@ -212,6 +241,15 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     this.controller?.pause();
   }
 
+  first(): Buffer | null {
+    return this.sink === null && this.chunks.length > 0 ? this.chunks[0]! : null;
+  }
+
+  discard(reason: Error): void {
+    this.chunks = [];
+    if (this.failure === null && !this.ended) this.controller?.abort(reason);
+  }
+
   resume(): void {
     this.paused = false;
     if (this.failure === null && !this.ended) this.controller?.resume();
@@ -227,7 +265,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
 
   private bodyText(): string {
     const chunks = this.chunks;
-    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, this.held).toString('utf8');
   }
 
   private done(): void {

@@ -24,6 +24,7 @@ export function createBedrockProvider(name: string, config: ProviderConfig, secr
     dialect: null,
     origin: url.origin,
     features: FEATURES,
+    streamFraming: 'aws-event-stream',
     // Model ids hold ':' (anthropic.claude-3-5-haiku-20241022-v1:0): encoded once here, as AWS's own SDKs do.
     chatRequest: (request, modelId) => ({
       path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,

@@ -1,0 +1,235 @@
+// Upstreams that fail halfway: answers that break off, stall, run too large or are not the stream asked for are the
+// upstream's failure (502/504, with fallback), and a rate limit with no target left reaches the client as a 429.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { anthropicStreamFrames, json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const CASES = ['stalls', 'breaks', 'json-stream', 'html-stream', 'anthropic-json-stream', 'rate-limited', 'slow-head', 'model-override'];
+
+/** The head and part of a JSON answer; the rest never comes (`then` decides: stall, or close the connection). */
+function partialJson(res: ServerResponse, then: 'stall' | 'close'): void {
+  const body = JSON.stringify(openaiCompletion('never whole'));
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+  res.write(body.slice(0, 40));
+  if (then === 'close') setTimeout(() => res.destroy(), 20);
+}
+
+describe('upstream answers that fail after their head', () => {
+  let primary: MockProvider;
+  let secondary: MockProvider;
+  let sluice: TestSluice;
+  let client: OpenAI;
+
+  before(async () => {
+    primary = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion('from primary')));
+    secondary = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion('from secondary')));
+    sluice = await startTestSluice({
+      providers: {
+        primary: { type: 'openai', baseUrl: `${primary.url}/v1`, apiKey: 'primary-key-not-real' },
+        secondary: { type: 'openai', baseUrl: `${secondary.url}/v1`, apiKey: 'secondary-key-not-real' },
+        'anthropic-primary': { type: 'anthropic', baseUrl: primary.url, apiKey: 'anthropic-key-not-real' },
+        'anthropic-secondary': { type: 'anthropic', baseUrl: secondary.url, apiKey: 'anthropic-key-not-real' },
+      },
+      routing: { retry: { attempts: 1, backoffMs: 5, timeoutMs: 300 }, circuitBreaker: { failures: 100, cooldownMs: 60_000 } },
+      models: [
+        // One model per case and per route shape, so the breakers of one case never touch another's.
+        ...CASES.flatMap((name) => [
+          { name, targets: [{ provider: 'primary', model: `p-${name}` }, { provider: 'secondary', model: 's-model' }] },
+          { name: `only-${name}`, targets: [{ provider: 'primary', model: `only-${name}` }] },
+        ]),
+        {
+          name: 'claude-fallback',
+          targets: [{ provider: 'anthropic-primary', model: 'claude-p' }, { provider: 'anthropic-secondary', model: 'claude-s' }],
+        },
+        { name: 'claude-only', targets: [{ provider: 'anthropic-primary', model: 'claude-only' }] },
+        { name: 'twice-rate-limited', targets: [{ provider: 'primary', model: 'rl-1' }, { provider: 'secondary', model: 'rl-2' }] },
+        // A model's own retry leaves the rest of routing.retry (timeoutMs: 300) in force.
+        { name: 'own-retry', targets: [{ provider: 'primary', model: 'own-retry' }], retry: { attempts: 0 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'secondary', model: 'gpt-4o-mini' }] },
+      ],
+    });
+    client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  afterEach(() => {
+    primary.respondWith((_r, res) => json(res, 200, openaiCompletion('from primary')));
+    secondary.respondWith((_r, res) => json(res, 200, openaiCompletion('from secondary')));
+    primary.received.length = 0;
+    secondary.received.length = 0;
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await primary.close();
+    await secondary.close();
+  });
+
+  const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+  const askStream = async (model: string) => {
+    const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    return text;
+  };
+  const rejectsWith = (status: number, pattern: RegExp) => (error: unknown) => {
+    assert.ok(error instanceof OpenAI.APIError, String(error));
+    assert.equal(error.status, status);
+    assert.match(error.message, pattern);
+    return true;
+  };
+
+  test('a non-streamed answer that stalls after its head falls back, and without a fallback is a 504', async () => {
+    primary.respondWith((_r, res) => partialJson(res, 'stall'));
+    assert.equal((await ask('stalls')).choices[0]?.message.content, 'from secondary');
+    assert.equal(primary.received.length, 1, 'a timeout goes to the next target without a retry');
+    await assert.rejects(ask('only-stalls'), rejectsWith(504, /only-stalls: answer broke off after its head \(HTTP 200\): timed out waiting for the body/));
+  });
+
+  test('a non-streamed answer whose connection closes mid-body is retried, falls back, and without a fallback is a 502', async () => {
+    primary.respondWith((_r, res) => partialJson(res, 'close'));
+    assert.equal((await ask('breaks')).choices[0]?.message.content, 'from secondary');
+    assert.equal(primary.received.length, 2, 'a broken connection is retried on the same target first');
+    await assert.rejects(ask('only-breaks'), rejectsWith(502, /only-breaks: answer broke off after its head \(HTTP 200\)/));
+    const rows = await ledgerRows(sluice);
+    const failed = rows.find((row) => row.requested_model === 'only-breaks');
+    assert.deepEqual([failed?.status, failed?.error_class, failed?.attempts], [502, 'upstream_unavailable', 2]);
+  });
+
+  test('a stream request answered with JSON is not relayed: it falls back, and without a fallback is a 502 in the ledger', async () => {
+    primary.respondWith((_r, res) => json(res, 200, openaiCompletion('not a stream')));
+    secondary.respondWith((_r, res) => sse(res, openaiStreamFrames(['from ', 'secondary'], null)));
+    assert.equal(await askStream('json-stream'), 'from secondary');
+    await assert.rejects(askStream('only-json-stream'), rejectsWith(502, /content-type "application\/json", not text\/event-stream/));
+    const rows = await ledgerRows(sluice);
+    const failed = rows.find((row) => row.requested_model === 'only-json-stream');
+    assert.deepEqual([failed?.status, failed?.error_class, failed?.stream], [502, 'upstream_unavailable', 1]);
+  });
+
+  test('a stream request answered with bytes that are not server-sent events is not relayed, whatever its content-type', async () => {
+    primary.respondWith((_r, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('<html><body>Service temporarily unavailable</body></html>');
+    });
+    secondary.respondWith((_r, res) => sse(res, openaiStreamFrames(['from secondary'], null)));
+    assert.equal(await askStream('html-stream'), 'from secondary');
+    await assert.rejects(askStream('only-html-stream'), rejectsWith(502, /bytes that are not server-sent events/));
+  });
+
+  test('Anthropic to Anthropic: a stream answered with JSON falls back, and without a fallback is a 502 error object', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    primary.respondWith((_r, res) => json(res, 200, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
+    secondary.respondWith((_r, res) => sse(res, anthropicStreamFrames(['from secondary'])));
+    const stream = anthropic.messages.stream({ model: 'claude-fallback', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(await stream.finalText(), 'from secondary');
+    await assert.rejects(
+      anthropic.messages.stream({ model: 'claude-only', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }).finalText(),
+      (error: unknown) => {
+        assert.ok(error instanceof Anthropic.APIError, String(error));
+        assert.equal(error.status, 502);
+        assert.equal((error.error as { error?: { type?: string } }).error?.type, 'api_error');
+        return true;
+      },
+    );
+  });
+
+  test('a 429 with no target left reaches the client as a 429 with the Retry-After of the soonest target', async () => {
+    primary.respondWith((_r, res) => json(res, 429, { error: { message: 'Rate limit reached', type: 'requests' } }, { 'retry-after': '30' }));
+    secondary.respondWith((_r, res) => json(res, 429, { error: { message: 'Rate limit reached', type: 'requests' } }, { 'retry-after': '7' }));
+    for (const model of ['only-rate-limited', 'twice-rate-limited']) {
+      await assert.rejects(ask(model), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+        assert.equal(error.headers?.get('retry-after'), model === 'only-rate-limited' ? '30' : '7');
+        assert.match(error.message, /rate limited/);
+        return true;
+      });
+    }
+    primary.respondWith((_r, res) => json(res, 429, { error: { message: 'Rate limit reached' } }));
+    await assert.rejects(ask('only-rate-limited'), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.RateLimitError);
+      assert.equal(error.headers?.get('retry-after'), null, 'no Retry-After is made up');
+      return true;
+    });
+  });
+
+  test('a model\'s own retry settings leave the rest of routing.retry in force', async () => {
+    primary.respondWith(async (_r, res) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      json(res, 200, openaiCompletion('too late'));
+    });
+    await assert.rejects(ask('own-retry'), rejectsWith(504, /timed out waiting for response headers/));
+  });
+});
+
+describe('upstream limits that need settings of their own', () => {
+  let primary: MockProvider;
+  let secondary: MockProvider;
+  let sluice: TestSluice;
+  let client: OpenAI;
+  const big = 'a few words of a long answer, '.repeat(7 * 1024);
+
+  before(async () => {
+    primary = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion(big)));
+    secondary = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion('from secondary')));
+    sluice = await startTestSluice({
+      providers: {
+        primary: { type: 'openai', baseUrl: `${primary.url}/v1`, apiKey: 'primary-key-not-real' },
+        secondary: { type: 'openai', baseUrl: `${secondary.url}/v1`, apiKey: 'secondary-key-not-real' },
+      },
+      routing: {
+        retry: { attempts: 1, backoffMs: 5, timeoutMs: 5_000, firstByteTimeoutMs: 200 },
+        maxResponseBytes: 64 * 1024,
+        circuitBreaker: { failures: 100, cooldownMs: 60_000 },
+      },
+      models: [
+        { name: 'large', targets: [{ provider: 'primary', model: 'large' }, { provider: 'secondary', model: 's-model' }] },
+        { name: 'only-large', targets: [{ provider: 'primary', model: 'only-large' }] },
+        { name: 'slow-head', targets: [{ provider: 'primary', model: 'slow-head' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'secondary', model: 'gpt-4o-mini' }] },
+      ],
+    });
+    client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await primary.close();
+    await secondary.close();
+  });
+
+  const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+  const askStream = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true });
+
+  test('a non-streamed answer past routing.maxResponseBytes is a 502, or the next target\'s answer', async () => {
+    assert.equal((await ask('large')).choices[0]?.message.content, 'from secondary');
+    assert.equal(primary.received.length, 1, 'the same target would send the same answer: not retried');
+    await assert.rejects(ask('only-large'), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.equal(error.status, 502);
+      assert.match(error.message, /larger than the 65536 bytes the gateway holds \(routing\.maxResponseBytes\)/);
+      return true;
+    });
+  });
+
+  test('a streamed answer is never held, whatever its size', async () => {
+    primary.respondWith((_r, res) => sse(res, openaiStreamFrames([big, big], { prompt_tokens: 5, completion_tokens: 100_000 })));
+    let text = '';
+    for await (const chunk of await askStream('only-large')) text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text.length, 2 * big.length);
+  });
+
+  test('a stream waits firstByteTimeoutMs for its head, a non-streamed answer timeoutMs', async () => {
+    primary.respondWith(async (request, res) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      if (request.body.stream === true) sse(res, openaiStreamFrames(['late'], null));
+      else json(res, 200, openaiCompletion('worth the wait'));
+    });
+    assert.equal((await ask('slow-head')).choices[0]?.message.content, 'worth the wait');
+    await assert.rejects(async () => {
+      for await (const _chunk of await askStream('slow-head')) assert.fail('no chunk of a stream whose head came too late');
+    }, (error: unknown) => error instanceof OpenAI.APIError && error.status === 504 && /timed out waiting for response headers/.test(error.message));
+  });
+});
