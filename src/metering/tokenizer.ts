@@ -8,8 +8,54 @@ type CountTokens = (text: string) => number;
 let loading: Promise<CountTokens> | null = null;
 
 function tokenizer(): Promise<CountTokens> {
-  loading ??= import('gpt-tokenizer/encoding/o200k_base').then((module) => module.countTokens as CountTokens);
+  loading ??= import('gpt-tokenizer/encoding/o200k_base').then((module) => bounded(module.countTokens as CountTokens));
   return loading;
+}
+
+/**
+ * BPE merges each pre-token in time quadratic in its length, and one run of letters, spaces or CJK without punctuation
+ * is one pre-token: 80 KB of one letter took 2.4 s and a 10 MB prompt hours, on the event loop, from any key holder (or
+ * any upstream, through the output sample). A run of text without whitespace longer than this is counted in pieces cut
+ * where a letter or digit meets punctuation, which is where the tokenizer's own pre-tokens end anyway, so such text
+ * (minified JSON, URLs) counts exactly as before; only a run with no such place within the length is cut blindly, and
+ * counts within a token per cut.
+ */
+const LONGEST_RUN = 512;
+const LONG_RUN = new RegExp(`\\S{${LONGEST_RUN + 1},}|\\s{${LONGEST_RUN + 1},}`, 'g');
+/** A letter or digit followed by punctuation other than an apostrophe (which may begin a contraction: 's, 're). */
+const PRE_TOKEN_END = /[\p{L}\p{N}\p{M}](?=[^\p{L}\p{N}\p{M}'\s])/gu;
+
+function bounded(count: CountTokens): CountTokens {
+  return (text) => {
+    if (text.length <= LONGEST_RUN) return count(text);
+    LONG_RUN.lastIndex = 0;
+    let total = 0;
+    let from = 0;
+    for (let run = LONG_RUN.exec(text); run !== null; run = LONG_RUN.exec(text)) {
+      if (run.index > from) total += count(text.slice(from, run.index));
+      const end = run.index + run[0].length;
+      let at = run.index;
+      while (end - at > LONGEST_RUN) {
+        const cut = pieceEnd(text, at);
+        total += count(text.slice(at, cut));
+        at = cut;
+      }
+      total += count(text.slice(at, end));
+      from = end;
+    }
+    if (from === 0) return count(text);
+    if (from < text.length) total += count(text.slice(from));
+    return total;
+  };
+}
+
+/** Where the piece starting at `at` ends: the last pre-token end in its second half, else a blind cut at the length. */
+function pieceEnd(text: string, at: number): number {
+  const window = text.slice(at + LONGEST_RUN / 2, at + LONGEST_RUN);
+  let last = -1;
+  PRE_TOKEN_END.lastIndex = 0;
+  for (let end = PRE_TOKEN_END.exec(window); end !== null; end = PRE_TOKEN_END.exec(window)) last = end.index + end[0].length;
+  return last === -1 ? at + LONGEST_RUN : at + LONGEST_RUN / 2 + last;
 }
 
 /** OpenAI's documented accounting: 3 tokens per message for its framing, 3 to prime the reply. */

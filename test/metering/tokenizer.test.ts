@@ -1,0 +1,93 @@
+// The tokenizer behind estimates and admission: exact on ordinary text, and linear on runs that BPE merges in quadratic
+// time (one letter, spaces or CJK repeated), which any key holder or upstream can send.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import OpenAI from 'openai';
+import { Worker } from 'node:worker_threads';
+import { countTextTokens } from '../../src/metering/tokenizer.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { KEYS, startTestSluice } from '../support/sluice.js';
+
+const started: Array<{ stop(): Promise<void> }> = [];
+after(async () => {
+  for (const thing of started.reverse()) await thing.stop();
+});
+
+describe('tokenizer', () => {
+  test('ordinary text counts exactly as the BPE tokenizer counts it', async () => {
+    const texts = [
+      'The quick brown fox jumps over the lazy dog, and then it runs away into the forest. '.repeat(2_000),
+      '我们的团队正在开发一个新的网关系统，它可以处理大量的人工智能请求并进行计费。'.repeat(500),
+      JSON.stringify({ tools: Array.from({ length: 300 }, (_, i) => ({ name: `tool_${i}`, parameters: { type: 'object', description: 'x'.repeat(40) } })) }),
+      `${'word '.repeat(100)}${'a'.repeat(512)} tail`,
+    ];
+    for (const text of texts) assert.equal(await countTextTokens([text]), countTokens(text));
+  });
+
+  // Unsliced, 2 MB of one letter takes about 25 minutes of one core. The counts run in a worker, so a tokenizer that blocks
+  // fails this test at its deadline instead of hanging the suite.
+  test('a run of megabytes of one letter, spaces, newlines or one CJK character is counted in linear time', async () => {
+    const size = 2_000_000;
+    const counted = await inWorker(size, 60_000);
+    assert.ok(Math.abs(counted.letters - size / 8) <= size / 512, `a run of letters: ${counted.letters}`);
+    assert.ok(counted.spaces > 0 && counted.newlines > 0);
+    assert.ok(Math.abs(counted.cjk - size) <= size / 512 + 1, `a run of one CJK character: ${counted.cjk}`);
+    const expected = countTokens('Hello there. '.repeat(1_000)) + size / 8 + countTokens(' after'.repeat(1_000));
+    assert.ok(Math.abs(counted.mixed - expected) <= size / 512 + 2, `prose around a run: ${counted.mixed} against ${expected}`);
+  });
+
+  test('a budgeted gateway admits a 3 MB single-word prompt and keeps serving', { timeout: 60_000 }, async () => {
+    const mock = await MockProvider.start((request, res) => json(res, 200, openaiCompletion('ok', { prompt_tokens: 5, completion_tokens: 1 }, String(request.body.model))));
+    started.push({ stop: () => mock.close() });
+    const sluice = await startTestSluice({
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 1, output: 2 } }],
+      // Admission counts the prompt with the tokenizer only when a budget counts tokens.
+      budgets: [{ name: 'tokens', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100_000_000, window: 'day' }],
+    });
+    started.push(sluice);
+    const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q'.repeat(3_000_000) }] });
+    assert.equal(answer.choices[0]!.message.content, 'ok');
+    assert.equal(mock.received.length, 1);
+    const models = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
+    assert.equal(models.status, 200);
+  });
+});
+
+interface Counted { letters: number; spaces: number; newlines: number; cjk: number; mixed: number }
+
+/** Counts the pathological texts in a worker thread; rejects if that takes longer than `deadlineMs`. */
+function inWorker(size: number, deadlineMs: number): Promise<Counted> {
+  const tokenizer = new URL('../../src/metering/tokenizer.js', import.meta.url).href;
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.tokenizer).then(async ({ countTextTokens }) => {
+      const size = workerData.size;
+      const count = (text) => countTextTokens([text]);
+      parentPort.postMessage({
+        letters: await count('a'.repeat(size)),
+        spaces: await count(' '.repeat(size)),
+        newlines: await count('\\n'.repeat(size)),
+        cjk: await count('\\u4e2d'.repeat(size)),
+        mixed: await count('Hello there. '.repeat(1000) + 'a'.repeat(size) + ' after'.repeat(1000)),
+      });
+    });`;
+  const worker = new Worker(source, { eval: true, workerData: { tokenizer, size } });
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`the tokenizer took longer than ${deadlineMs} ms`));
+    }, deadlineMs);
+    worker.once('message', (counted: Counted) => {
+      clearTimeout(deadline);
+      void worker.terminate();
+      resolve(counted);
+    });
+    worker.once('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
+  });
+}
