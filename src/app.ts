@@ -125,6 +125,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     masterKey: masterKey!,
     catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
     onChange: () => sync.refresh(),
+    maxBodyBytes: config.admin.maxBodyBytes,
   });
   let stopping = false;
   const admin = createAdminServer({

@@ -15,6 +15,12 @@ const pricing = z.object({
   cacheWrite: z.number().nonnegative().optional(),
 }).strict();
 
+/**
+ * 4 MiB: the largest bodies the director API takes are 1,000 observations or 10,000 key-use reports with every field at
+ * its length limit (about 2.3 MB each); everything else is a few KB.
+ */
+export const ADMIN_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'vertex'] as const;
 
 export const providerSchema = z.object({
@@ -91,7 +97,9 @@ export const configSchema = z.object({
   admin: hostPort(4001).extend({
     /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
     token: z.string().min(16, 'a token of at least 16 characters').optional(),
-  }).strict().default({ host: '127.0.0.1', port: 4001 }),
+    /** Director API request bodies larger than this are refused with 413; the default holds the largest intake allowed. */
+    maxBodyBytes: z.number().int().positive().default(ADMIN_MAX_BODY_BYTES),
+  }).strict().default({ host: '127.0.0.1', port: 4001, maxBodyBytes: ADMIN_MAX_BODY_BYTES }),
   /** The ledger's and the director's database: an embedded SQLite file, or PostgreSQL (shared by every gateway). */
   storage: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
     .default('sqlite:./data/sluice.db'),
