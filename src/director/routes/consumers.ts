@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import type { Consumer, ConsumerKey, DirectorStore } from '../../store/director-store.js';
 import { authorize, authorizeTeam, type ApiEnv, type Caller } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { labelsRecord, nameText, ownerText, TEXT_LIMITS } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
 import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
 
@@ -14,11 +15,11 @@ const consumer = z.object({
   models: z.array(z.string()).nullable(), createdAt: z.string(), updatedAt: z.string(),
 }).openapi('Consumer');
 const consumerInput = z.object({
-  name: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
-  team: z.string().min(1).nullable().optional(),
-  owner: z.string().min(1).nullable().optional(),
-  labels: labels.optional(),
-  models: z.array(z.string().min(1)).nullable().optional(),
+  name: nameText().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
+  team: nameText().nullable().optional(),
+  owner: ownerText().nullable().optional(),
+  labels: labelsRecord().optional(),
+  models: z.array(nameText()).max(TEXT_LIMITS.allowList).nullable().optional(),
 }).strict();
 const consumerPatch = consumerInput.omit({ name: true });
 const key = z.object({
@@ -26,7 +27,7 @@ const key = z.object({
   expiresAt: z.string().nullable(), revokedAt: z.string().nullable(), lastUsedAt: z.string().nullable(),
 }).openapi('ConsumerKey');
 const createdKey = z.object({ key, plaintext: z.string().openapi({ description: 'Shown this once; Sluice keeps only its hash.' }) }).openapi('CreatedKey');
-const keyInput = z.object({ name: z.string().min(1).max(200), expiresAt: isoTime.nullable().optional() }).strict();
+const keyInput = z.object({ name: nameText(), expiresAt: isoTime.nullable().optional() }).strict();
 const rotation = z.object({ graceSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400) }).strict();
 const keyParams = z.object({
   name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }),

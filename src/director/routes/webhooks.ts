@@ -1,14 +1,16 @@
 // /api/webhooks: where budget alerts are POSTed. The signing secret is write-only: no answer ever carries it.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Webhook } from '../../store/director-store.js';
+import { webhookSecret } from '../../config/governance-schema.js';
+import { httpUrl } from '../../config/limits.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { body, errors, idParam, iso, json } from './schemas.js';
 
 const webhook = z.object({ id: z.string(), url: z.string(), createdAt: z.string() }).openapi('Webhook');
 const webhookInput = z.object({
-  url: z.url({ protocol: /^https?$/ }),
-  secret: z.string().min(16, 'a secret of at least 16 characters'),
+  url: httpUrl(),
+  secret: webhookSecret(),
 }).strict();
 
 function render(value: Webhook) {
