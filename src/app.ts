@@ -19,6 +19,7 @@ import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import { createDirectorApi } from './director/api.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
+import { openWebhookSecret } from './director/webhook-secrets.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
 
 export interface RunningSluice {
@@ -80,7 +81,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const refreshWebhooks = async () => {
     if (directory.store === null) return;
     const added = await directory.store.listWebhooks();
-    notifier.setWebhooks([...current.alerts.webhooks, ...added.map((webhook) => ({ url: webhook.url, secret: webhook.secret }))]);
+    notifier.setWebhooks([...current.alerts.webhooks, ...added.map((webhook) => ({ url: webhook.url, secret: openWebhookSecret(masterKey!, webhook.secret) }))]);
   };
   const governance = new Governance({
     store,
