@@ -4,17 +4,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { adminClient, clientWithRole, type AdminClient } from '../support/admin-client.js';
+import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
 const LIMIT = 64 * 1024;
 type RequestBody = string | ReadableStream<Uint8Array>;
-/** A model for sluice.yaml's declared consumers to name; nothing is ever sent to it. */
-const CATALOG = {
-  providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-  models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-};
 
 async function raw(sluice: TestSluice, method: string, path: string, init: { token?: string; body?: RequestBody; headers?: Record<string, string> } = {}) {
   const response = await fetch(`${sluice.adminURL}${path}`, {
@@ -42,7 +37,7 @@ describe('the admin listener\'s errors', () => {
   let viewerToken: string;
 
   before(async () => {
-    sluice = await startTestSluice({ ...CATALOG, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP, maxBodyBytes: LIMIT } });
+    sluice = await startTestSluice({ ...OFFLINE_CATALOG, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP, maxBodyBytes: LIMIT } });
     admin = adminClient(sluice, BOOTSTRAP);
     const made = await admin('POST', '/api/admin-tokens', { name: 'auditor', role: 'viewer' });
     viewerToken = made.body.plaintext;
@@ -125,7 +120,7 @@ describe('authorization before validation and look-up', () => {
   let viewer: AdminClient;
 
   before(async () => {
-    sluice = await startTestSluice({ ...CATALOG, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP } });
+    sluice = await startTestSluice({ ...OFFLINE_CATALOG, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP } });
     viewer = await clientWithRole(sluice, adminClient(sluice, BOOTSTRAP), 'auditor', 'viewer');
   });
 

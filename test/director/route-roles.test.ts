@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROUTE_ROLES, tableMismatches } from '../../src/director/route-roles.js';
 import { ADMIN_ROLES, type AdminRole } from '../../src/store/director-store.js';
-import { adminClient, clientWithRole, type AdminClient } from '../support/admin-client.js';
+import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -18,8 +18,7 @@ describe('the route x role table', () => {
   before(async () => {
     sluice = await startTestSluice({
       admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      ...OFFLINE_CATALOG,
     });
     const admin = adminClient(sluice, BOOTSTRAP);
     clients.set('admin', admin);

@@ -29,3 +29,12 @@ export async function clientWithRole(sluice: TestSluice, admin: AdminClient, nam
   if (made.status !== 201) throw new Error(`cannot make a ${role} token: ${JSON.stringify(made.body)}`);
   return adminClient(sluice, made.body.plaintext as string);
 }
+
+/**
+ * A provider and model for the test config's declared consumers to name, for director tests that never call the gateway
+ * (the base URL is a closed loopback port).
+ */
+export const OFFLINE_CATALOG = {
+  providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
+  models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+};

@@ -168,6 +168,9 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     const input = c.req.valid('json');
     const { caller } = await consumerFor(store, c, name, 'write');
     const expiresAt = input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt);
+    if (expiresAt !== null && expiresAt <= Date.now()) {
+      throw new ApiError(400, 'invalid_request', `Invalid request: expiresAt: ${input.expiresAt} is not in the future`, [{ path: 'expiresAt', message: 'not in the future' }]);
+    }
     const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt });
     return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
   });
