@@ -17,6 +17,7 @@ import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
+import { ProviderTargets } from './policy/provider-targets.js';
 import { createDirectorApi } from './director/api.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
 import { openWebhookSecret } from './director/webhook-secrets.js';
@@ -54,7 +55,7 @@ export interface StartOptions {
 }
 
 /** Config sections a reload cannot change in a running process. */
-const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log'] as const;
+const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets'] as const;
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
@@ -93,8 +94,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   let current = config;
   await refreshWebhooks();
+  // Where upstream connections may go; the listeners are added once bound (a configured port 0 is chosen then).
+  const providerTargets = ProviderTargets.fromConfig(config);
   const context: GatewayContext = {
-    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance),
+    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -106,7 +109,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const gateway = new GatewayServer(context);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
-    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous);
+    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
@@ -127,6 +130,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
     onChange: () => sync.refresh(),
     maxBodyBytes: config.admin.maxBodyBytes,
+    providerTargets,
   });
   let stopping = false;
   const admin = createAdminServer({
@@ -142,6 +146,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
   const adminAddress = await listen(admin, config.admin.port, config.admin.host);
+  providerTargets.setListeners([
+    { ...gatewayAddress, what: 'Sluice\'s gateway listener' },
+    { ...adminAddress, what: 'Sluice\'s admin listener' },
+  ]);
   return {
     gateway: gatewayAddress,
     admin: adminAddress,

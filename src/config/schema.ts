@@ -1,6 +1,7 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
 import { governanceFields } from './governance-schema.js';
+import { parseAllowEntry } from '../policy/provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 
 const hostPort = (port: number) =>
@@ -124,6 +125,14 @@ export const configSchema = z.object({
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info') }).strict()
     .default({ level: 'info' }),
   providers: z.record(providerName, providerSchema).default({}),
+  /**
+   * Provider base URLs are refused when they point at link-local or cloud metadata addresses, or at Sluice's own
+   * listeners, PostgreSQL or Redis; `allow` lists CIDRs, addresses or host:port to permit anyway.
+   */
+  providerTargets: z.object({
+    allow: z.array(z.string().max(TEXT_LIMITS.setting).refine((entry) => parseAllowEntry(entry) !== null, 'a CIDR (169.254.10.0/24), an address or host:port'))
+      .max(1000).default([]),
+  }).strict().default({ allow: [] }),
   models: z.array(modelSchema).default([]),
   consumers: z.array(consumer).default([]),
   ...governanceFields,

@@ -4,6 +4,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { DirectorStore } from '../store/director-store.js';
+import type { ProviderTargets } from '../policy/provider-targets.js';
 import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { ApiError, toApiError } from './errors.js';
@@ -35,6 +36,8 @@ export interface DirectorApiOptions {
   onChange: () => Promise<void>;
   /** Larger request bodies are refused with 413 before they are read whole (admin.maxBodyBytes). */
   maxBodyBytes: number;
+  /** Where provider base URLs may point. */
+  providerTargets: ProviderTargets;
 }
 
 /** What every route module is handed. */
@@ -42,6 +45,7 @@ export interface RouteDeps {
   store: DirectorStore;
   catalog: DirectorApiOptions['catalog'];
   masterKey: MasterKey;
+  providerTargets: ProviderTargets;
 }
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
@@ -87,7 +91,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     if (c.req.method !== 'GET' && c.res.status < 400 && !NOT_CHANGES.has(c.req.path)) await options.onChange();
   });
 
-  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey };
+  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey, providerTargets: options.providerTargets };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
   registerAdminTokenRoutes(app, deps);

@@ -9,6 +9,7 @@ import type { StoredProvider } from '../../store/director-store.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
+import type { ProviderTargets } from '../../policy/provider-targets.js';
 import { openCredentials, sealCredentials, splitProvider } from '../provider-credentials.js';
 import { body, errors, iso, json, nameParam } from './schemas.js';
 
@@ -33,9 +34,14 @@ function render(provider: StoredProvider) {
   };
 }
 
-/** The same checks sluice.yaml's providers get, and the adapter must accept the config (as the gateway will build it). */
-function check(name: string, config: ProviderConfig): void {
+/**
+ * The same checks sluice.yaml's providers get (the base URL's target among them), and the adapter must accept the config
+ * (as the gateway will build it).
+ */
+function check(name: string, config: ProviderConfig, targets: ProviderTargets): void {
   const problems = providerProblems(config);
+  const refusal = config.baseUrl === undefined ? null : targets.baseUrlRefusal(config.baseUrl);
+  if (refusal !== null) problems.push(['baseUrl', refusal]);
   if (problems.length > 0) {
     throw new ApiError(400, 'invalid_request', `Invalid provider: ${problems.map(([f, m]) => `${f}: ${m}`).join('; ')}`, problems.map(([path, message]) => ({ path, message })));
   }
@@ -46,7 +52,7 @@ function check(name: string, config: ProviderConfig): void {
   }
 }
 
-export function registerProviderRoutes(app: DirectorApi, { store, masterKey }: RouteDeps): void {
+export function registerProviderRoutes(app: DirectorApi, { store, masterKey, providerTargets }: RouteDeps): void {
   const missing = (name: string) => new ApiError(404, 'not_found', `provider "${name}" does not exist`);
 
   app.openapi(createRoute({
@@ -75,7 +81,7 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey }: R
   }), async (c) => {
     const caller = authorize(c, 'admin');
     const { name, ...config } = c.req.valid('json');
-    check(name, config);
+    check(name, config, providerTargets);
     const { settings, credentials } = splitProvider(config);
     const created = await store.createProvider(caller.actor, { name, settings, credentials: sealCredentials(masterKey, name, credentials) });
     return c.json(render(created), 201);
@@ -102,7 +108,7 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey }: R
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
       throw new ApiError(400, 'invalid_request', `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
     }
-    check(name, parsed.data);
+    check(name, parsed.data, providerTargets);
     const { settings, credentials } = splitProvider(parsed.data);
     const updated = await store.updateProvider(caller.actor, name, {
       settings, ...(touchesCredentials ? { credentials: sealCredentials(masterKey, name, credentials) } : {}),

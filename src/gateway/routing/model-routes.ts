@@ -4,7 +4,9 @@ import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js'
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
+import type { ProviderTargets } from '../../policy/provider-targets.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { guardedConnector } from './guarded-connector.js';
 
 export interface Target {
   provider: Provider;
@@ -49,8 +51,11 @@ export class RoutingTable {
   private readonly slots: Map<string, ProviderSlot>;
   private readonly breakers: Map<string, CircuitBreaker>;
 
-  /** `previous`: the table being replaced by a reload, whose unchanged providers and breakers carry over. */
-  constructor(config: SluiceConfig, lookupPrice: PriceLookup, previous?: RoutingTable) {
+  /**
+   * `previous`: the table being replaced by a reload, whose unchanged providers and breakers carry over. `targets`: where
+   * upstream connections may go, checked on every new connection (when absent, anywhere).
+   */
+  constructor(config: SluiceConfig, lookupPrice: PriceLookup, previous?: RoutingTable, targets?: ProviderTargets) {
     this.routes = new Map();
     this.providers = new Map();
     this.slots = new Map();
@@ -62,7 +67,10 @@ export class RoutingTable {
       else {
         const provider = createProvider(name, providerConfig);
         // One pool per provider, so one provider's slow upstream cannot starve another's connections.
-        const pool = new Pool(provider.origin, { connections: providerConfig.connections, keepAliveTimeout: 30_000 });
+        const pool = new Pool(provider.origin, {
+          connections: providerConfig.connections, keepAliveTimeout: 30_000,
+          ...(targets === undefined ? {} : { connect: guardedConnector(targets, provider.origin) }),
+        });
         slot = { provider, pool, config: json };
       }
       this.slots.set(name, slot);
