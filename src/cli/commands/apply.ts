@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { budgetSchema, budgetTemplateSchema, governanceFields, rateLimitSchema } from '../../config/governance-schema.js';
 import { ConfigError, formatIssues, parseYamlWithEnv } from '../../config/load.js';
 import { modelSchema } from '../../config/schema.js';
+import { labelsRecord, nameText, ownerText, TEXT_LIMITS } from '../../config/limits.js';
 import { AdminClient, ApiFailure, apiPath } from '../admin-client.js';
 import { expectPositionals, parseCommand, SHARED_HELP, UsageError, type AdminCommand } from '../args.js';
 import { printJson, printUsage } from '../table.js';
@@ -25,13 +26,13 @@ ${SHARED_HELP}`;
 
 // Teams and consumers have no schema in sluice.yaml's shape that fits (a declared consumer needs keys there), so
 // they are spelled here; the API checks them again, with the name rules it owns.
-const team = z.object({ name: z.string().min(1), owner: z.string().min(1) }).strict();
+const team = z.object({ name: nameText(), owner: ownerText() }).strict();
 const consumer = z.object({
-  name: z.string().min(1),
-  team: z.string().min(1).optional(),
-  owner: z.string().min(1).optional(),
-  labels: z.record(z.string(), z.string()).default({}),
-  models: z.array(z.string().min(1)).optional(),
+  name: nameText(),
+  team: nameText().optional(),
+  owner: ownerText().optional(),
+  labels: labelsRecord().default({}),
+  models: z.array(nameText()).max(TEXT_LIMITS.allowList).optional(),
 }).strict();
 const applyFile = z.object({
   teams: z.array(team).default([]),
