@@ -10,6 +10,35 @@ import { startTestSluice, type TestSluice } from '../support/sluice.js';
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
 const BODIES: Array<[string, unknown]> = [['no body', undefined], ['an empty object', {}], ['text that is not JSON', '{"name": ']];
 
+/** A body each write would accept from a role it lets in (`name`: the name in the path). */
+const VALID_BODIES: Record<string, (name: string) => unknown> = {
+  'POST /api/teams': () => ({ name: 'rr-team', owner: 'o@example.com' }),
+  'PATCH /api/teams/{name}': () => ({ owner: 'rr@example.com' }),
+  'POST /api/consumers': () => ({ name: 'rr-consumer', team: 'payments' }),
+  'PATCH /api/consumers/{name}': () => ({ owner: 'rr@example.com' }),
+  'POST /api/consumers/{name}/keys': () => ({ name: 'rr-key' }),
+  'POST /api/consumers/{name}/keys/{id}/rotate': () => ({ graceSeconds: 0 }),
+  'POST /api/admin-tokens': () => ({ name: 'rr-token', role: 'admin' }),
+  'POST /api/providers': () => ({ name: 'rr-provider', type: 'openai', baseUrl: 'https://llm.example.com/v1' }),
+  'PATCH /api/providers/{name}': () => ({ baseUrl: 'https://llm.example.com/v2' }),
+  'POST /api/models': () => ({ name: 'rr-model', targets: [{ provider: 'openai', model: 'gpt-4o' }] }),
+  'PUT /api/models/{name}': (name) => ({ name, targets: [{ provider: 'openai', model: 'gpt-4o' }] }),
+  'PUT /api/resources/{id}': () => ({ status: 'unsanctioned' }),
+  'POST /api/webhooks': () => ({ url: 'https://hooks.example.com/x', secret: 'whsec-0123456789abcdef' }),
+  'PATCH /api/webhooks/{id}': () => ({ url: 'https://hooks.example.com/y' }),
+  'POST /api/gateway/key-use': () => ({ keys: [] }),
+  'POST /api/reconciliation/observations': () => ({ observations: [{ observer: 'rr', at: 0, source: { ip: '10.0.0.1' }, provider: 'openai', model: 'gpt-4o' }] }),
+  'POST /api/reconciliation/consumers/{id}/resolve': () => ({ ignore: true }),
+  'POST /api/reconciliation/resources/{id}/resolve': () => ({ status: 'sanctioned' }),
+  'POST /api/reconciliation/rules': () => ({ match: { cidr: '10.0.0.0/8' }, consumer: 'checkout-service' }),
+  ...Object.fromEntries(['budgets', 'rate-limits', 'budget-templates'].flatMap((kind) => {
+    const definition = (name: string) => (kind === 'rate-limits' ? { name, requestsPerMinute: 1 }
+      : kind === 'budgets' ? { name, measure: 'requests', limit: 1, window: 'day' }
+        : { name, selector: 'everyone', measure: 'requests', limit: 1, window: 'day' });
+    return [[`POST /api/${kind}`, () => definition('rr-definition')], [`PUT /api/${kind}/{name}`, definition]];
+  })),
+};
+
 describe('the route x role table', () => {
   let sluice: TestSluice;
   let operations: Array<{ method: string; path: string }>;
@@ -46,7 +75,9 @@ describe('the route x role table', () => {
         const concrete = path.replace('{name}', name).replace('{id}', '1');
         for (const role of ADMIN_ROLES) {
           if (ROUTE_ROLES[`${method} ${path}`]!.includes(role)) continue;
-          for (const [label, payload] of method === 'GET' ? BODIES.slice(0, 1) : BODIES) {
+          const valid = VALID_BODIES[`${method} ${path}`];
+          const bodies: Array<[string, unknown]> = method === 'GET' ? BODIES.slice(0, 1) : [...BODIES, ...(valid === undefined ? [] : [['a valid body', valid(name)] as [string, unknown]])];
+          for (const [label, payload] of bodies) {
             const answer = await clients.get(role)!(method, concrete, payload);
             assert.equal(answer.status, 403, `${role} ${method} ${concrete} with ${label}: ${JSON.stringify(answer.body)}`);
             assert.equal(answer.body.error.code, 'forbidden');
@@ -56,6 +87,11 @@ describe('the route x role table', () => {
       }
     }
     assert.ok(refusals > 300, `${refusals} refusals checked`);
+    // Nothing a refused write carried was made.
+    const admin = clients.get('admin')!;
+    const audit = await admin('GET', '/api/audit?limit=1000');
+    assert.ok(!JSON.stringify(audit.body).includes('rr-'), 'no refused write is in the audit log');
+    assert.ok(!JSON.stringify(audit.body.items.map((item: { action: string; entityType: string; entityId: string }) => item)).includes('"action":"delete"'), 'nothing was deleted');
   });
 
   test('lets every role the row names through to the route (which may still keep a team-owner to its team)', async () => {
