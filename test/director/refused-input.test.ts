@@ -2,8 +2,9 @@
 // URLs; credentials belong in apiKey or headers), and a key that would expire before it is made.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { ConfigError, validateConfig } from '../../src/config/load.js';
-import { adminClient, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
+import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -52,5 +53,20 @@ describe('refused input', () => {
     assert.ok(!keys.body.items.some((key: { name: string }) => key.name === 'late'), 'no key was made');
     const made = await admin('POST', '/api/consumers/checkout-service/keys', { name: 'timely', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
     assert.equal(made.status, 201);
+  });
+
+  test('a base URL with user:password@ stored before the refusal is shown to readers masked', async () => {
+    const db = new Database(sluice.dbPath);
+    db.prepare('INSERT INTO providers (name, settings, credential_fields, credentials, created_at, updated_at) VALUES (?, ?, NULL, NULL, ?, ?)')
+      .run('legacy', JSON.stringify({ type: 'openai', baseUrl: `https://svc:${PASSWORD}@llm.internal.example/v1`, connections: 128 }), Date.now(), Date.now());
+    db.close();
+    const viewer = await clientWithRole(sluice, admin, 'auditor', 'viewer');
+    const one = await viewer('GET', '/api/providers/legacy');
+    assert.equal(one.status, 200);
+    assert.equal(one.body.baseUrl, 'https://***@llm.internal.example/v1');
+    assert.ok(!JSON.stringify((await viewer('GET', '/api/providers')).body).includes(PASSWORD));
+    const patched = await admin('PATCH', '/api/providers/legacy', { anthropicVersion: null });
+    assert.equal(patched.status, 400, 'a change must give the base URL without its userinfo');
+    assert.ok(!JSON.stringify(patched.body).includes(PASSWORD));
   });
 });

@@ -28,10 +28,19 @@ const providerPatch = z.object(Object.fromEntries(Object.entries(providerSchema.
   .map(([field, schema]) => [field, (schema instanceof z.ZodDefault ? schema.unwrap() as z.ZodType : schema as z.ZodType).nullable().optional()]))).strict();
 
 function render(provider: StoredProvider) {
+  const { baseUrl } = provider.settings as { baseUrl?: unknown };
   return {
-    name: provider.name, ...provider.settings, credentials: provider.credentials?.fields ?? [],
-    createdAt: iso(provider.createdAt)!, updatedAt: iso(provider.updatedAt)!,
+    name: provider.name, ...provider.settings, ...(typeof baseUrl === 'string' ? { baseUrl: withoutUserinfo(baseUrl) } : {}),
+    credentials: provider.credentials?.fields ?? [], createdAt: iso(provider.createdAt)!, updatedAt: iso(provider.updatedAt)!,
   };
+}
+
+/**
+ * A base URL stored before user:password@ was refused is shown with its userinfo masked: readers must not see it. (A
+ * patch of such a provider is refused until its base URL is given without one.)
+ */
+function withoutUserinfo(baseUrl: string): string {
+  return baseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
 }
 
 /**
