@@ -20,9 +20,11 @@ import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import type { Budget } from './policy/budgets.js';
 import { CounterSeeder } from './policy/counter-seeding.js';
+import { ProviderTargets } from './policy/provider-targets.js';
 import { createDirectorApi } from './director/api.js';
 import type { DeclaredOrigin } from './director/declared.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
+import { openWebhookSecret } from './director/webhook-secrets.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
 
 export interface RunningSluice {
@@ -59,7 +61,7 @@ export interface StartOptions {
 }
 
 /** Config sections a reload cannot change in a running process. */
-const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log'] as const;
+const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets'] as const;
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
@@ -86,7 +88,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const refreshWebhooks = async () => {
     if (directory.store === null) return;
     const added = await directory.store.listWebhooks();
-    notifier.setWebhooks([...current.alerts.webhooks, ...added.map((webhook) => ({ url: webhook.url, secret: webhook.secret }))]);
+    notifier.setWebhooks([...current.alerts.webhooks, ...added.map((webhook) => ({ url: webhook.url, secret: openWebhookSecret(masterKey!, webhook.secret) }))]);
   };
   const governance = new Governance({
     store,
@@ -98,8 +100,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   let current = config;
   await refreshWebhooks();
+  // Where upstream connections may go; the listeners are added once bound (a configured port 0 is chosen then).
+  const providerTargets = ProviderTargets.fromConfig(config);
   const context: GatewayContext = {
-    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance),
+    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -124,7 +128,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const gateway = new GatewayServer(context, config.gateway);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
-    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous);
+    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     if (seeder !== null) await seedAdded(seeder, ledger, previous.budgets.budgets, snapshot.budgets.budgets, logger);
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
@@ -146,6 +150,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     masterKey: masterKey!,
     catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
     onChange: () => sync.refresh(),
+    maxBodyBytes: config.admin.maxBodyBytes,
+    providerTargets,
   });
   let stopping = false;
   const admin = createAdminServer({
@@ -161,6 +167,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
   const adminAddress = await listen(admin, config.admin.port, config.admin.host);
+  providerTargets.setListeners([
+    { ...gatewayAddress, what: 'Sluice\'s gateway listener' },
+    { ...adminAddress, what: 'Sluice\'s admin listener' },
+  ]);
   return {
     gateway: gatewayAddress,
     admin: adminAddress,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { getRequestListener } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import type { DirectorApi } from '../director/api.js';
+import { ApiError } from '../director/errors.js';
 
 export interface AdminOptions {
   registry: Registry;
@@ -38,7 +39,8 @@ export function createAdminServer(options: AdminOptions): Server {
       );
       return;
     }
+    // The director API's error shape, for every path of the admin listener.
     res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { message: `No endpoint ${req.method} ${path}`, type: 'invalid_request_error', code: 'unknown_url' } }));
+    res.end(new ApiError(404, 'route_not_found', `No endpoint ${req.method} ${path}.`).body());
   });
 }

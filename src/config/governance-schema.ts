@@ -1,32 +1,38 @@
 // The governance parts of sluice.yaml: resource statuses, budgets, budget templates, rate limits, counters and alerts.
 import { z } from 'zod';
+import { headersRecord, httpUrl, labelsRecord, nameText, TEXT_LIMITS } from './limits.js';
 
 /** `30s`, `15m`, `24h`, `7d`: the length of a rolling window. */
 export const DURATION = /^([1-9][0-9]*)(s|m|h|d)$/;
 
 const window = z.union([
   z.enum(['minute', 'hour', 'day', 'month']),
-  z.object({ rolling: z.string().regex(DURATION, 'a duration such as 30m, 24h or 7d').describe('a duration such as 24h') }).strict(),
+  z.object({ rolling: z.string().max(32).regex(DURATION, 'a duration such as 30m, 24h or 7d').describe('a duration such as 24h') }).strict(),
 ]);
+
+/** A resource: provider/model. */
+function resourceId() {
+  return z.string().max(TEXT_LIMITS.name + 1 + TEXT_LIMITS.providerModel).regex(/^[^/]+\/.+$/, 'provider/model');
+}
 
 /** Who a budget covers: one consumer, a team, or everyone. */
 const consumerScope = z.union([
   z.literal('everyone'),
-  z.object({ consumer: z.string().min(1) }).strict(),
-  z.object({ team: z.string().min(1) }).strict(),
+  z.object({ consumer: nameText() }).strict(),
+  z.object({ team: nameText() }).strict(),
 ]);
 
 /** Which calls a budget covers: one Sluice model, one provider, one resource (provider/model), or any. */
 const resourceScope = z.union([
   z.literal('any'),
-  z.object({ model: z.string().min(1) }).strict(),
-  z.object({ provider: z.string().min(1) }).strict(),
-  z.object({ resource: z.string().regex(/^[^/]+\/.+$/, 'provider/model') }).strict(),
+  z.object({ model: nameText() }).strict(),
+  z.object({ provider: nameText() }).strict(),
+  z.object({ resource: resourceId() }).strict(),
 ]);
 
 export const MEASURES = ['input_tokens', 'output_tokens', 'total_tokens', 'cost_usd', 'requests'] as const;
 
-const onExhausted = z.union([z.literal('refuse'), z.object({ downgrade: z.string().min(1) }).strict()]);
+const onExhausted = z.union([z.literal('refuse'), z.object({ downgrade: nameText() }).strict()]);
 
 /** What a budget and a template share: everything but whom it binds. */
 const budgetTerms = {
@@ -37,12 +43,12 @@ const budgetTerms = {
   window,
   mode: z.enum(['monitor', 'enforce']).default('enforce'),
   /** Percentages of the limit at which one alert per window is sent. */
-  alerts: z.array(z.number().positive().max(1000)).default([]),
+  alerts: z.array(z.number().positive().max(1000)).max(20).default([]),
   onExhausted: onExhausted.default('refuse'),
 };
 
 const budget = z.object({
-  name: z.string().min(1).regex(/^[^/]+$/, 'a name without "/"'),
+  name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
   consumers: consumerScope.default('everyone'),
   ...budgetTerms,
 }).strict();
@@ -50,18 +56,18 @@ const budget = z.object({
 /** Which consumers a template is materialized for: a team, consumers carrying all the given labels, or everyone. */
 const selector = z.union([
   z.literal('everyone'),
-  z.object({ team: z.string().min(1) }).strict(),
-  z.object({ labels: z.record(z.string(), z.string()) }).strict(),
+  z.object({ team: nameText() }).strict(),
+  z.object({ labels: labelsRecord() }).strict(),
 ]);
 
 const template = z.object({
-  name: z.string().min(1).regex(/^[^/]+$/, 'a name without "/"'),
+  name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
   selector,
   ...budgetTerms,
 }).strict();
 
 const rateLimit = z.object({
-  name: z.string().min(1).regex(/^[^/]+$/, 'a name without "/"'),
+  name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
   consumers: consumerScope.default('everyone'),
   resources: resourceScope.default('any'),
   /** `consumer`: every consumer in scope has its own counters; `shared`: the scope shares one. */
@@ -77,7 +83,7 @@ const resourceAction = z.enum(['allow', 'monitor', 'enforce']);
 
 export const governanceFields = {
   /** Resource (provider/model) -> status; a resource not listed is unreviewed. */
-  resources: z.record(z.string().regex(/^[^/]+\/.+$/, 'provider/model'), z.enum(['sanctioned', 'unsanctioned', 'unreviewed'])).default({}),
+  resources: z.record(resourceId(), z.enum(['sanctioned', 'unsanctioned', 'unreviewed'])).default({}),
   resourcePolicy: z.object({
     /** What a call to an unsanctioned resource gets: enforce (403), monitor (served, logged and counted) or allow. */
     unsanctioned: resourceAction.default('enforce'),
@@ -92,27 +98,32 @@ export const governanceFields = {
   }).strict().default({ defaultMaxTokens: 4096 }),
   counters: z.union([
     z.literal('memory'),
-    z.string().regex(/^rediss?:\/\//, 'memory or redis://host:port'),
+    z.string().max(TEXT_LIMITS.url).regex(/^rediss?:\/\//, 'memory or redis://host:port'),
     z.object({
-      url: z.string().regex(/^(memory|rediss?:\/\/.*)$/, 'memory or redis://host:port'),
+      url: z.string().max(TEXT_LIMITS.url).regex(/^(memory|rediss?:\/\/.*)$/, 'memory or redis://host:port'),
       /** open: admit calls unmetered while Redis is unreachable (logged, metered); closed: refuse them with 503. */
       failMode: z.enum(['open', 'closed']).default('open'),
       timeoutMs: z.number().int().positive().default(1000),
       /** Put before every Redis key, so gateways of different deployments can share one Redis. */
-      keyPrefix: z.string().default('sluice:'),
+      keyPrefix: z.string().max(64).default('sluice:'),
     }).strict(),
   ]).default('memory'),
   alerts: z.object({
     webhooks: z.array(z.object({
-      url: z.url({ protocol: /^https?$/ }),
+      url: httpUrl(),
       /** Signs each delivery (x-sluice-signature: v1=HMAC-SHA256 of "timestamp.body"). */
-      secret: z.string().min(16, 'a secret of at least 16 characters'),
-      headers: z.record(z.string(), z.string()).optional(),
+      secret: webhookSecret(),
+      headers: headersRecord().optional(),
     }).strict()).default([]),
     attempts: z.number().int().min(1).max(20).default(5),
     backoffMs: z.number().int().min(0).default(500),
   }).strict().default({ webhooks: [], attempts: 5, backoffMs: 500 }),
 };
+
+/** A webhook's signing secret, in sluice.yaml and the API alike. */
+export function webhookSecret() {
+  return z.string().min(16, 'a secret of at least 16 characters').max(1024);
+}
 
 /** The same definitions the admin API validates its bodies with. */
 export const budgetSchema = budget;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { describeIssue } from './issue-messages.js';
+import { ProviderTargets } from '../policy/provider-targets.js';
 import { configSchema, type ProviderConfig, type SluiceConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -119,8 +120,11 @@ function checkReferences(config: SluiceConfig, source: string): void {
       if (!modelNames.has(name)) problems.push(`consumers[${c}].models[${i}]: no model named "${name}"`);
     });
   });
+  const targets = ProviderTargets.fromConfig(config);
   for (const [name, provider] of Object.entries(config.providers)) {
     for (const [field, message] of providerProblems(provider)) problems.push(`providers.${name}.${field}: ${message}`);
+    const refusal = provider.baseUrl === undefined ? null : targets.baseUrlRefusal(provider.baseUrl);
+    if (refusal !== null) problems.push(`providers.${name}.baseUrl: ${refusal}`);
   }
   checkGovernance(config, modelNames, consumerNames, problems);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));

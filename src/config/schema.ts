@@ -1,10 +1,12 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
 import { governanceFields } from './governance-schema.js';
+import { parseAllowEntry } from '../policy/provider-targets.js';
+import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 
 const hostPort = (port: number) =>
   z.object({
-    host: z.string().min(1).default('127.0.0.1'),
+    host: z.string().min(1).max(TEXT_LIMITS.setting).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(port),
   }).strict();
 
@@ -15,36 +17,43 @@ const pricing = z.object({
   cacheWrite: z.number().nonnegative().optional(),
 }).strict();
 
+/**
+ * 4 MiB: the largest bodies the director API takes are 1,000 observations or 10,000 key-use reports with every field at
+ * its length limit (about 2.3 MB each); everything else is a few KB.
+ */
+export const ADMIN_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'vertex'] as const;
 
 export const providerSchema = z.object({
   type: z.enum(PROVIDER_TYPES),
   /** Required for openai, azure-openai and anthropic; bedrock, gemini and vertex have a standard endpoint, overridable here. */
-  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  apiKey: z.string().optional(),
+  /** Never with user:password@: readers see base URLs, so credentials go in apiKey or headers, which they do not. */
+  baseUrl: httpUrl().refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'a base URL carries no user:password@; put credentials in apiKey or headers').optional(),
+  apiKey: secretText().optional(),
   /** Bedrock: the AWS region, and credentials (else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN). */
-  region: z.string().optional(),
-  accessKeyId: z.string().optional(),
-  secretAccessKey: z.string().optional(),
-  sessionToken: z.string().optional(),
+  region: settingText().optional(),
+  accessKeyId: settingText().optional(),
+  secretAccessKey: secretText().optional(),
+  sessionToken: secretText().optional(),
   /** Vertex: the Google Cloud project (else the service account's), the location, and the service account key. */
-  project: z.string().optional(),
-  location: z.string().optional(),
-  serviceAccountFile: z.string().optional(),
-  serviceAccountJson: z.string().optional(),
+  project: settingText().optional(),
+  location: settingText().optional(),
+  serviceAccountFile: z.string().max(TEXT_LIMITS.url).optional(),
+  serviceAccountJson: z.string().max(TEXT_LIMITS.document).optional(),
   /** Azure OpenAI's api-version query parameter. */
-  apiVersion: z.string().optional(),
+  apiVersion: settingText().optional(),
   /** Anthropic's anthropic-version header. */
-  anthropicVersion: z.string().optional(),
+  anthropicVersion: settingText().optional(),
   /** Extra headers sent on every upstream request (e.g. an OpenAI organization). */
-  headers: z.record(z.string(), z.string()).optional(),
+  headers: headersRecord().optional(),
   /** Pooled connections per upstream origin. */
   connections: z.number().int().positive().default(128),
 }).strict();
 
 const target = z.object({
-  provider: z.string().min(1),
-  model: z.string().min(1),
+  provider: nameText(),
+  model: z.string().min(1).max(TEXT_LIMITS.providerModel),
   /** Relative share of first attempts; targets without a weight are tried only as fallbacks when any has one. */
   weight: z.number().positive().optional(),
 }).strict();
@@ -75,24 +84,24 @@ const retryOverride = retryFields.partial();
 const retry = retryOverride.transform((given) => ({ ...RETRY_DEFAULTS, ...given }));
 
 export const modelSchema = z.object({
-  name: z.string().min(1),
-  targets: z.array(target).min(1),
+  name: nameText(),
+  targets: z.array(target).min(1).max(64),
   pricing: pricing.optional(),
   retry: retryOverride.optional(),
 }).strict();
 
 const consumer = z.object({
-  name: z.string().min(1),
-  team: z.string().min(1).optional(),
-  owner: z.string().min(1).optional(),
-  keys: z.array(z.string().min(8, 'a key of at least 8 characters')).min(1),
+  name: nameText(),
+  team: nameText().optional(),
+  owner: ownerText().optional(),
+  keys: z.array(z.string().min(8, 'a key of at least 8 characters').max(TEXT_LIMITS.setting)).min(1).max(100),
   /** Model names this consumer may use; all when absent. */
-  models: z.array(z.string()).optional(),
+  models: z.array(nameText()).max(TEXT_LIMITS.allowList).optional(),
   /** Free-form labels, matched by budget templates' selectors. */
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: labelsRecord().default({}),
 }).strict();
 
-export const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name');
+export const providerName = z.string().max(TEXT_LIMITS.name).regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name');
 
 /**
  * The fields of a provider that are secrets: the director stores them sealed with the master key and never shows them
@@ -130,10 +139,12 @@ export const configSchema = z.object({
   }).strict().default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
   admin: hostPort(4001).extend({
     /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
-    token: z.string().min(16, 'a token of at least 16 characters').optional(),
-  }).strict().default({ host: '127.0.0.1', port: 4001 }),
+    token: z.string().min(16, 'a token of at least 16 characters').max(TEXT_LIMITS.setting).optional(),
+    /** Director API request bodies larger than this are refused with 413; the default holds the largest intake allowed. */
+    maxBodyBytes: z.number().int().positive().default(ADMIN_MAX_BODY_BYTES),
+  }).strict().default({ host: '127.0.0.1', port: 4001, maxBodyBytes: ADMIN_MAX_BODY_BYTES }),
   /** The ledger's and the director's database: an embedded SQLite file, or PostgreSQL (shared by every gateway). */
-  storage: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
+  storage: z.string().max(TEXT_LIMITS.url).regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
     .default('sqlite:./data/sluice.db'),
   ledger: z.object({
     /** How long records wait in memory before a batch is written: the most a crash can lose. */
@@ -163,6 +174,14 @@ export const configSchema = z.object({
     format: z.enum(['json', 'pretty']).optional(),
   }).strict().default({ level: 'info' }),
   providers: z.record(providerName, providerSchema).default({}),
+  /**
+   * Provider base URLs are refused when they point at link-local or cloud metadata addresses, or at Sluice's own
+   * listeners, PostgreSQL or Redis; `allow` lists CIDRs, addresses or host:port to permit anyway.
+   */
+  providerTargets: z.object({
+    allow: z.array(z.string().max(TEXT_LIMITS.setting).refine((entry) => parseAllowEntry(entry) !== null, 'a CIDR (169.254.10.0/24), an address or host:port'))
+      .max(1000).default([]),
+  }).strict().default({ allow: [] }),
   models: z.array(modelSchema).default([]),
   consumers: z.array(consumer).default([]),
   ...governanceFields,

@@ -1,15 +1,17 @@
 // The director's REST API on the admin port (/api/...): validated input, role checks, audited changes through the
 // store, and its OpenAPI 3.1 description at /api/openapi.json. Hono runs it: frameworks are for the admin side only.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { describeIssue } from '../config/issue-messages.js';
 import type { DirectorStore } from '../store/director-store.js';
+import type { ProviderTargets } from '../policy/provider-targets.js';
 import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { registerApiDocs } from './api-docs.js';
 import { ApiError, toApiError } from './errors.js';
+import { RouteRoles, tableMismatches } from './route-roles.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerApplyRoutes } from './routes/apply.js';
 import { registerAuditRoutes } from './routes/audit.js';
@@ -36,6 +38,10 @@ export interface DirectorApiOptions {
   masterKey: MasterKey;
   /** Called after every successful change; the answer waits for it, so this process's gateway serves the change at once. */
   onChange: () => Promise<void>;
+  /** Larger request bodies are refused with 413 before they are read whole (admin.maxBodyBytes). */
+  maxBodyBytes: number;
+  /** Where provider base URLs may point. */
+  providerTargets: ProviderTargets;
 }
 
 /** What every route module is handed. */
@@ -43,6 +49,7 @@ export interface RouteDeps {
   store: DirectorStore;
   catalog: DirectorApiOptions['catalog'];
   masterKey: MasterKey;
+  providerTargets: ProviderTargets;
 }
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
@@ -69,15 +76,31 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
 
   // Before the token check: the docs page and its assets are public; the calls it makes need a token (api-docs.ts).
   registerApiDocs(app);
+  const routeRoles = new RouteRoles();
+  const limitBody = bodyLimit({
+    maxSize: options.maxBodyBytes,
+    onError: () => {
+      throw new ApiError(413, 'body_too_large', `The request body is larger than ${options.maxBodyBytes} bytes (admin.maxBodyBytes).`);
+    },
+  });
+  // Authenticate, then authorize by role and route, then limit the body: no validator or look-up runs before that.
   app.use('/api/*', async (c, next) => {
     if (c.req.path === '/api/openapi.json') return next();
-    c.set('caller', await authenticator.authenticate(c.req.header('authorization')));
-    await next();
+    const caller = await authenticator.authenticate(c.req.header('authorization'));
+    c.set('caller', caller);
+    const route = routeRoles.lookup(c.req.method, c.req.path);
+    if (route.kind === 'other-methods') {
+      throw new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${route.allow.join(', ')}.`, undefined, { allow: route.allow.join(', ') });
+    }
+    if (route.kind === 'route' && !route.roles.includes(caller.role)) {
+      throw new ApiError(403, 'forbidden', `Role ${caller.role} may not ${c.req.method} ${c.req.path}: it is for ${route.roles.join(', ')}.`);
+    }
+    await limitBody(c, next);
     // Reports of use are not changes to what gateways serve: no snapshot rebuild for them.
     if (c.req.method !== 'GET' && c.res.status < 400 && !NOT_CHANGES.has(c.req.path)) await options.onChange();
   });
 
-  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey };
+  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey, providerTargets: options.providerTargets };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
   registerAdminTokenRoutes(app, deps);
@@ -99,13 +122,17 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     security: [{ adminToken: [] }],
   });
 
-  app.notFound((c) => c.body(new ApiError(404, 'route_not_found', `No endpoint ${c.req.method} ${c.req.path}.`).body(), 404, { 'content-type': 'application/json' }));
+  const undocumented = tableMismatches(app.openAPIRegistry.definitions.flatMap((definition) => (definition.type === 'route' ? [definition.route] : [])));
+  if (undocumented.length > 0) throw new Error(`director API: ${undocumented.join('; ')}`);
+
+  app.notFound((c) => {
+    const failure = new ApiError(404, 'route_not_found', `No endpoint ${c.req.method} ${c.req.path}; see /api/openapi.json.`);
+    return c.body(failure.body(), 404, { 'content-type': 'application/json' });
+  });
   app.onError((error, c) => {
-    const failure = error instanceof HTTPException
-      ? new ApiError(400, 'invalid_json', `The request body is not valid JSON (${error.message}).`)
-      : toApiError(error);
+    const failure = toApiError(error);
     if (failure.status === 500) options.logger.error({ err: (error as Error).message, path: c.req.path }, 'director API failure');
-    return c.body(failure.body(), failure.status, { 'content-type': 'application/json' });
+    return c.body(failure.body(), failure.status, { 'content-type': 'application/json', ...failure.headers });
   });
   return app;
 }

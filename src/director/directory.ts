@@ -8,6 +8,7 @@ import type { MasterKey } from '../store/master-key.js';
 import { openDirectorStore } from '../store/open.js';
 import { applyDeclared, type DeclaredOrigin } from './declared.js';
 import { RemoteDirector } from './remote.js';
+import { sealStoredWebhookSecrets } from './webhook-secrets.js';
 import { readParts, storeSource, type DirectoryParts, type DirectorySource } from './sync.js';
 
 export interface Directory {
@@ -26,6 +27,7 @@ export interface Directory {
 export async function openLocalDirectory(config: SluiceConfig, masterKey: MasterKey, origin: DeclaredOrigin = 'sluice.yaml'): Promise<Directory> {
   const store = await openDirectorStore(config.storage);
   await applyDeclared(store, config, masterKey, origin);
+  await sealStoredWebhookSecrets(store, masterKey);
   return {
     source: storeSource(store),
     initial: await readParts(store),

@@ -1,4 +1,5 @@
 // Errors of the admin API: one JSON shape, `{ "error": { "code", "message", "issues"? } }`, with the status to send.
+import { HTTPException } from 'hono/http-exception';
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../store/errors.js';
 
 export interface Issue {
@@ -7,8 +8,11 @@ export interface Issue {
   message: string;
 }
 
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 500;
+
 export class ApiError extends Error {
-  constructor(readonly status: 400 | 401 | 403 | 404 | 409 | 500, readonly code: string, message: string, readonly issues?: Issue[]) {
+  /** `headers`: sent with the answer, e.g. `allow` with a 405. */
+  constructor(readonly status: ApiStatus, readonly code: string, message: string, readonly issues?: Issue[], readonly headers: Record<string, string> = {}) {
     super(message);
     this.name = 'ApiError';
   }
@@ -18,9 +22,14 @@ export class ApiError extends Error {
   }
 }
 
-/** The store's typed errors become 404/409/400; anything else is a 500 that says no more than that. */
+/**
+ * The store's typed errors become 404/409/400, hono's a 400 (a body that is not JSON) or 415 (a body that is not sent
+ * as JSON); anything else is a 500 that says no more than that.
+ */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException && error.status === 400) return new ApiError(400, 'invalid_json', `The request body is not valid JSON (${error.message}).`);
+  if (error instanceof HTTPException && error.status === 415) return new ApiError(415, 'unsupported_media_type', 'Send the request body as JSON, with content-type: application/json.');
   if (error instanceof StoreNotFound) return new ApiError(404, 'not_found', error.message);
   if (error instanceof StoreConflict) return new ApiError(409, error.reason === 'duplicate' ? 'already_exists' : 'conflict', error.message);
   if (error instanceof StoreInvalid) return new ApiError(400, 'invalid_request', error.message);

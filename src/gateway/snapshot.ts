@@ -5,6 +5,7 @@ import type { PriceCatalog } from '../metering/price-catalog.js';
 import { BudgetBook, compileBudgets } from '../policy/budgets.js';
 import { ConsumerDirectory, type DirectoryEntry } from '../policy/consumers.js';
 import type { Governance } from '../policy/governance.js';
+import type { ProviderTargets } from '../policy/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
 
@@ -15,11 +16,14 @@ export interface Snapshot {
   admission: AdmissionPolicy;
 }
 
-/** `config`: the file's, with consumers, budgets, templates, rate limits and resources as the director store holds them. */
+/**
+ * `config`: the file's, with consumers, budgets, templates, rate limits and resources as the director store holds them.
+ * `targets`: where upstream connections may go.
+ */
 export function buildSnapshot(
-  config: SluiceConfig, directory: readonly DirectoryEntry[], catalog: PriceCatalog, governance: Governance, previous?: Snapshot,
+  config: SluiceConfig, directory: readonly DirectoryEntry[], catalog: PriceCatalog, governance: Governance, previous?: Snapshot, targets?: ProviderTargets,
 ): Snapshot {
-  const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model), previous?.routing);
+  const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model), previous?.routing, targets);
   const consumers = new ConsumerDirectory(directory);
   const budgets = new BudgetBook(compileBudgets(config.budgets, config.budgetTemplates, config.rateLimits, consumers.consumers));
   return {

@@ -173,7 +173,10 @@ export type ProviderPatch = Partial<Omit<ProviderInput, 'name'>>;
 export interface Webhook {
   id: string;
   url: string;
-  /** Signs deliveries; stored as given for now, and never written to the audit log. */
+  /**
+   * Signs deliveries. Opaque to the store: the director seals it with the master key (src/director/webhook-secrets.ts);
+   * rows written before that hold plaintext until the director's next start. Never written to the audit log.
+   */
   secret: string;
   createdAt: EpochMs;
 }

@@ -7,6 +7,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 const FORMAT = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** `v1.<key id>.<iv, tag and ciphertext, base64url>`: at least the IV and tag. */
+const SEALED = /^v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]{38,}$/;
 
 export class MasterKeyError extends Error {
   override name = 'MasterKeyError';
@@ -30,6 +32,11 @@ export class MasterKey {
       throw new MasterKeyError(`${source}: expected 32 random bytes as 64 hex digits or base64 (e.g. from \`openssl rand -base64 32\`)`);
     }
     return new MasterKey(bytes);
+  }
+
+  /** Whether `value` has the form of a sealed value (a plaintext secret of that form would be a deliberate oddity). */
+  static isSealed(value: string): boolean {
+    return SEALED.test(value);
   }
 
   static generate(): { key: MasterKey; text: string } {

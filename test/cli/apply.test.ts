@@ -166,6 +166,8 @@ describe('sluice apply', () => {
       ['an unset variable', 'teams:\n  - { name: a, owner: "${NOT_SET}" }\n', /bad\.yaml: teams\[0\]\.owner: environment variable NOT_SET is not set/],
       ['a key apply does not know', 'webhooks: []\n', /bad\.yaml: \(top level\): unknown key "webhooks"; the keys here are teams, models, consumers, budgets, budgetTemplates, rateLimits and resources/],
       ['not YAML', 'teams: [\n', /bad\.yaml: not valid YAML/],
+      ['an owner past its length limit', `teams:\n  - { name: a, owner: ${'o'.repeat(257)} }\n`, /bad\.yaml: teams\[0\]\.owner: /],
+      ['a label past its length limit', `consumers:\n  - { name: c, labels: { tier: ${'v'.repeat(257)} } }\n`, /bad\.yaml: consumers\[0\]\.labels\.tier: /],
     ];
     const bad = join(dir, 'bad.yaml');
     for (const [name, text, expected] of cases) {

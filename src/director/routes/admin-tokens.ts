@@ -1,6 +1,7 @@
 // /api/admin-tokens: who may use this API, with which role. Admin role only; a token's plaintext is shown once.
 import { createRoute, z } from '@hono/zod-openapi';
 import { ADMIN_ROLES, type AdminToken } from '../../store/director-store.js';
+import { nameText } from '../../config/limits.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { body, errors, idParam, iso, json } from './schemas.js';
@@ -9,7 +10,7 @@ const token = z.object({
   id: z.string(), name: z.string(), role: z.enum(ADMIN_ROLES), team: z.string().nullable(), prefix: z.string(),
   createdAt: z.string(), revokedAt: z.string().nullable(),
 }).openapi('AdminToken');
-const tokenInput = z.object({ name: z.string().min(1).max(200), role: z.enum(ADMIN_ROLES), team: z.string().min(1).nullable().optional() }).strict()
+const tokenInput = z.object({ name: nameText(), role: z.enum(ADMIN_ROLES), team: nameText().nullable().optional() }).strict()
   .refine((input) => (input.role === 'team-owner') === (input.team !== undefined && input.team !== null), {
     message: 'a team-owner token names its team; other roles name none', path: ['team'],
   });

@@ -3,8 +3,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Consumer, ConsumerKey, DirectorStore } from '../../store/director-store.js';
-import { authorizeTeam, type ApiEnv } from '../access.js';
+import { authorize, authorizeTeam, type ApiEnv, type Caller } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { labelsRecord, nameText, ownerText, TEXT_LIMITS } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
 import { consumerModelIssues } from '../references.js';
 import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
@@ -15,11 +16,11 @@ const consumer = z.object({
   models: z.array(z.string()).nullable(), createdAt: z.string(), updatedAt: z.string(),
 }).openapi('Consumer');
 export const consumerInput = z.object({
-  name: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
-  team: z.string().min(1).nullable().optional(),
-  owner: z.string().min(1).nullable().optional(),
-  labels: labels.optional(),
-  models: z.array(z.string().min(1)).nullable().optional(),
+  name: nameText().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
+  team: nameText().nullable().optional(),
+  owner: ownerText().nullable().optional(),
+  labels: labelsRecord().optional(),
+  models: z.array(nameText()).max(TEXT_LIMITS.allowList).nullable().optional(),
 }).strict();
 const consumerPatch = consumerInput.omit({ name: true });
 const key = z.object({
@@ -27,7 +28,7 @@ const key = z.object({
   expiresAt: z.string().nullable(), revokedAt: z.string().nullable(), lastUsedAt: z.string().nullable(),
 }).openapi('ConsumerKey');
 const createdKey = z.object({ key, plaintext: z.string().openapi({ description: 'Shown this once; Sluice keeps only its hash.' }) }).openapi('CreatedKey');
-const keyInput = z.object({ name: z.string().min(1).max(200), expiresAt: isoTime.nullable().optional() }).strict();
+const keyInput = z.object({ name: nameText(), expiresAt: isoTime.nullable().optional() }).strict();
 const rotation = z.object({ graceSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400) }).strict();
 const keyParams = z.object({
   name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }),
@@ -47,17 +48,40 @@ function renderKey(value: ConsumerKey) {
   return { ...value, createdAt: iso(value.createdAt)!, expiresAt: iso(value.expiresAt), revokedAt: iso(value.revokedAt), lastUsedAt: iso(value.lastUsedAt) };
 }
 
-async function existing(store: DirectorStore, name: string): Promise<Consumer> {
+/**
+ * The consumer a caller may act on with `need`. Other roles are authorized before the look-up; a team-owner gets the same
+ * 403 for a name that does not exist as for another team's, so it cannot learn which names exist.
+ */
+async function consumerFor(store: DirectorStore, c: Context<ApiEnv>, name: string, need: 'read' | 'write'): Promise<{ caller: Caller; found: Consumer }> {
+  if (c.get('caller').role !== 'team-owner') authorize(c, need);
   const found = await store.getConsumer(name);
+  const caller = authorizeTeam(c, need, found?.team);
   if (found === null) throw new ApiError(404, 'not_found', `consumer "${name}" does not exist`);
-  return found;
+  return { caller, found };
 }
 
 /** The key, if it is this consumer's: a team-owner must not reach another team's key by its id. */
-async function keyOf(store: DirectorStore, c: Context<ApiEnv>, consumerName: string, id: string, need: 'read' | 'write'): Promise<void> {
-  const owner = await existing(store, consumerName);
-  authorizeTeam(c, need, owner.team);
+async function keyOf(store: DirectorStore, c: Context<ApiEnv>, consumerName: string, id: string, need: 'read' | 'write'): Promise<Caller> {
+  const { caller } = await consumerFor(store, c, consumerName, need);
   if (!(await store.listKeys(consumerName)).some((k) => k.id === id)) throw new ApiError(404, 'not_found', `consumer "${consumerName}" has no key "${id}"`);
+  return caller;
+}
+
+/**
+ * The model allow-list, the labels budget templates select on, and the team (whose budgets apply) decide governance:
+ * they are the admin's and operator's to set. A team-owner may create a consumer without them and manage its owner and
+ * keys, but setting any of them, even to its current value, is refused.
+ */
+function refuseGovernanceFields(caller: Caller, input: { team?: unknown; labels?: Record<string, string>; models?: unknown }, creating: boolean): void {
+  if (caller.role !== 'team-owner') return;
+  const set = [
+    ...(!creating && input.team !== undefined ? ['team'] : []),
+    ...(input.labels !== undefined && (!creating || Object.keys(input.labels).length > 0) ? ['labels'] : []),
+    ...(input.models !== undefined && (!creating || input.models !== null) ? ['models'] : []),
+  ];
+  if (set.length > 0) {
+    throw new ApiError(403, 'forbidden', `A team-owner may not set ${set.join(', ')}: the model allow-list, labels and team decide which models and budgets apply; ask an admin or operator.`);
+  }
 }
 
 export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
@@ -91,6 +115,7 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
   }), async (c) => {
     const input = c.req.valid('json');
     const caller = authorizeTeam(c, 'write', input.team);
+    refuseGovernanceFields(caller, input, true);
     checkModels(input.models);
     return c.json(render(await store.createConsumer(caller.actor, input)), 201);
   });
@@ -99,8 +124,7 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     method: 'get', path: '/api/consumers/{name}', tags: ['consumers'], summary: 'One consumer',
     request: { params: nameParam }, responses: { 200: json(consumer, 'The consumer'), ...errors(404) },
   }), async (c) => {
-    const found = await existing(store, c.req.valid('param').name);
-    authorizeTeam(c, 'read', found.team);
+    const { found } = await consumerFor(store, c, c.req.valid('param').name, 'read');
     return c.json(render(found), 200);
   });
 
@@ -110,8 +134,8 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
   }), async (c) => {
     const { name } = c.req.valid('param');
     const patch = c.req.valid('json');
-    const caller = authorizeTeam(c, 'write', (await existing(store, name)).team);
-    if (patch.team !== undefined) authorizeTeam(c, 'write', patch.team);
+    const { caller } = await consumerFor(store, c, name, 'write');
+    refuseGovernanceFields(caller, patch, false);
     checkModels(patch.models);
     return c.json(render(await store.updateConsumer(caller.actor, name, patch)), 200);
   });
@@ -121,7 +145,7 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     request: { params: nameParam }, responses: { 204: { description: 'Deleted' }, ...errors(404) },
   }), async (c) => {
     const { name } = c.req.valid('param');
-    const caller = authorizeTeam(c, 'write', (await existing(store, name)).team);
+    const { caller } = await consumerFor(store, c, name, 'write');
     await store.deleteConsumer(caller.actor, name);
     return c.body(null, 204);
   });
@@ -131,7 +155,7 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     request: { params: nameParam }, responses: { 200: json(z.object({ items: z.array(key) }), 'The keys'), ...errors(404) },
   }), async (c) => {
     const { name } = c.req.valid('param');
-    authorizeTeam(c, 'read', (await existing(store, name)).team);
+    await consumerFor(store, c, name, 'read');
     return c.json({ items: (await store.listKeys(name)).map(renderKey) }, 200);
   });
 
@@ -141,8 +165,11 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
   }), async (c) => {
     const { name } = c.req.valid('param');
     const input = c.req.valid('json');
-    const caller = authorizeTeam(c, 'write', (await existing(store, name)).team);
+    const { caller } = await consumerFor(store, c, name, 'write');
     const expiresAt = input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt);
+    if (expiresAt !== null && expiresAt <= Date.now()) {
+      throw new ApiError(400, 'invalid_request', `Invalid request: expiresAt: ${input.expiresAt} is not in the future`, [{ path: 'expiresAt', message: 'not in the future' }]);
+    }
     const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt });
     return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
   });
@@ -152,8 +179,8 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     request: { params: keyParams }, responses: { 200: json(key, 'Revoked'), ...errors(404, 409) },
   }), async (c) => {
     const { name, id } = c.req.valid('param');
-    await keyOf(store, c, name, id, 'write');
-    return c.json(renderKey(await store.revokeKey(c.get('caller').actor, id)), 200);
+    const caller = await keyOf(store, c, name, id, 'write');
+    return c.json(renderKey(await store.revokeKey(caller.actor, id)), 200);
   });
 
   app.openapi(createRoute({
@@ -162,8 +189,8 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     request: { params: keyParams, ...body(rotation) }, responses: { 201: json(createdKey, 'The new key'), ...errors(400, 404, 409) },
   }), async (c) => {
     const { name, id } = c.req.valid('param');
-    await keyOf(store, c, name, id, 'write');
-    const created = await store.rotateKey(c.get('caller').actor, id, c.req.valid('json').graceSeconds);
+    const caller = await keyOf(store, c, name, id, 'write');
+    const created = await store.rotateKey(caller.actor, id, c.req.valid('json').graceSeconds);
     return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
   });
 }

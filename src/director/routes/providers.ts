@@ -9,6 +9,7 @@ import type { StoredProvider } from '../../store/director-store.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
+import type { ProviderTargets } from '../../policy/provider-targets.js';
 import { openCredentials, sealCredentials, splitProvider } from '../provider-credentials.js';
 import { body, errors, iso, json, nameParam } from './schemas.js';
 
@@ -27,15 +28,29 @@ const providerPatch = z.object(Object.fromEntries(Object.entries(providerSchema.
   .map(([field, schema]) => [field, (schema instanceof z.ZodDefault ? schema.unwrap() as z.ZodType : schema as z.ZodType).nullable().optional()]))).strict();
 
 function render(provider: StoredProvider) {
+  const { baseUrl } = provider.settings as { baseUrl?: unknown };
   return {
-    name: provider.name, ...provider.settings, credentials: provider.credentials?.fields ?? [],
-    createdAt: iso(provider.createdAt)!, updatedAt: iso(provider.updatedAt)!,
+    name: provider.name, ...provider.settings, ...(typeof baseUrl === 'string' ? { baseUrl: withoutUserinfo(baseUrl) } : {}),
+    credentials: provider.credentials?.fields ?? [], createdAt: iso(provider.createdAt)!, updatedAt: iso(provider.updatedAt)!,
   };
 }
 
-/** The same checks sluice.yaml's providers get, and the adapter must accept the config (as the gateway will build it). */
-function check(name: string, config: ProviderConfig): void {
+/**
+ * A base URL stored before user:password@ was refused is shown with its userinfo masked: readers must not see it. (A
+ * patch of such a provider is refused until its base URL is given without one.)
+ */
+function withoutUserinfo(baseUrl: string): string {
+  return baseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+}
+
+/**
+ * The same checks sluice.yaml's providers get (the base URL's target among them), and the adapter must accept the config
+ * (as the gateway will build it).
+ */
+function check(name: string, config: ProviderConfig, targets: ProviderTargets): void {
   const problems = providerProblems(config);
+  const refusal = config.baseUrl === undefined ? null : targets.baseUrlRefusal(config.baseUrl);
+  if (refusal !== null) problems.push(['baseUrl', refusal]);
   if (problems.length > 0) {
     throw new ApiError(400, 'invalid_request', `Invalid provider: ${problems.map(([f, m]) => `${f}: ${m}`).join('; ')}`, problems.map(([path, message]) => ({ path, message })));
   }
@@ -46,7 +61,7 @@ function check(name: string, config: ProviderConfig): void {
   }
 }
 
-export function registerProviderRoutes(app: DirectorApi, { store, masterKey }: RouteDeps): void {
+export function registerProviderRoutes(app: DirectorApi, { store, masterKey, providerTargets }: RouteDeps): void {
   const missing = (name: string) => new ApiError(404, 'not_found', `provider "${name}" does not exist`);
 
   app.openapi(createRoute({
@@ -75,7 +90,7 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey }: R
   }), async (c) => {
     const caller = authorize(c, 'admin');
     const { name, ...config } = c.req.valid('json');
-    check(name, config);
+    check(name, config, providerTargets);
     const { settings, credentials } = splitProvider(config);
     const created = await store.createProvider(caller.actor, { name, settings, credentials: sealCredentials(masterKey, name, credentials) });
     return c.json(render(created), 201);
@@ -102,7 +117,7 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey }: R
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
       throw new ApiError(400, 'invalid_request', `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
     }
-    check(name, parsed.data);
+    check(name, parsed.data, providerTargets);
     const { settings, credentials } = splitProvider(parsed.data);
     const updated = await store.updateProvider(caller.actor, name, {
       settings, ...(touchesCredentials ? { credentials: sealCredentials(masterKey, name, credentials) } : {}),

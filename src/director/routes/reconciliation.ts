@@ -9,6 +9,7 @@ import type { DiscoveredConsumer, DiscoveredResource, Observation, Reconciliatio
 import { DISCOVERY_STATUSES } from '../../store/director-store.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { labelsRecord, nameText, noteText, ownerText } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
 import { body, errors, iso, isoTime, json, pageQuery } from './schemas.js';
 
@@ -59,14 +60,14 @@ const discovered = z.object({
   consumer: z.string().nullable(), resolvedBy: z.string().nullable(), resolvedAt: z.string().nullable(),
 }).openapi('DiscoveredConsumer');
 
-const consumerName = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"');
+const consumerName = nameText().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"');
 const resolution = z.object({
-  consumer: z.string().min(1).max(200).optional().openapi({ description: 'an existing consumer' }),
+  consumer: nameText().optional().openapi({ description: 'an existing consumer' }),
   create: z.object({
     name: consumerName,
-    team: z.string().min(1).nullable().optional().openapi({ description: 'must exist (409 otherwise): create the team first' }),
-    owner: z.string().min(1).nullable().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
+    team: nameText().nullable().optional().openapi({ description: 'must exist (409 otherwise): create the team first' }),
+    owner: ownerText().nullable().optional(),
+    labels: labelsRecord().optional(),
   }).strict().optional(),
   ignore: z.literal(true).optional(),
 }).strict().superRefine((value, ctx) => {
@@ -81,7 +82,7 @@ const match = z.object({
 }).strict().superRefine((value, ctx) => {
   for (const problem of matchProblems(value)) ctx.addIssue({ code: 'custom', path: problem.field === '(match)' ? [] : [problem.field], message: problem.message });
 });
-const ruleInput = z.object({ match, consumer: z.string().min(1).max(200), note: z.string().max(2000).nullable().optional() }).strict();
+const ruleInput = z.object({ match, consumer: nameText(), note: noteText().nullable().optional() }).strict();
 const rule = z.object({
   id: z.number(), match: z.object({ cidr: z.string().optional(), keyFingerprint: z.string().optional(), userAgent: z.string().optional() }),
   consumer: z.string(), note: z.string().nullable(), createdAt: z.string(),
@@ -92,7 +93,7 @@ const resource = z.object({
 }).openapi('DiscoveredResource');
 const resourceResolution = z.object({
   status: resourceStatusSchema.refine((status) => status !== 'unreviewed', 'sanctioned or unsanctioned'),
-  note: z.string().max(2000).nullable().optional(),
+  note: noteText().nullable().optional(),
 }).strict();
 
 const numericId = z.object({ id: z.string().regex(/^\d{1,15}$/, 'a number').openapi({ param: { name: 'id', in: 'path' } }) });

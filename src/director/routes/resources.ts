@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { resourceStatusSchema } from '../../config/governance-schema.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { noteText } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
 import { resourceIssues } from '../references.js';
 import { body, errors, json } from './schemas.js';
@@ -11,7 +12,7 @@ const resource = z.object({ id: z.string(), status: resourceStatusSchema, note: 
 const idParam = z.object({
   id: z.string().regex(/^[^/]+\/.+$/, 'provider/model').openapi({ param: { name: 'id', in: 'path', description: 'provider/model, URL-encoded' } }),
 });
-const statusInput = z.object({ status: resourceStatusSchema, note: z.string().max(2000).nullable().optional() }).strict();
+const statusInput = z.object({ status: resourceStatusSchema, note: noteText().nullable().optional() }).strict();
 
 export function registerResourceRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
   app.openapi(createRoute({

@@ -3,12 +3,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Team } from '../../store/director-store.js';
 import { authorize, authorizeTeam } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { nameText, ownerText } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
 import { body, errors, iso, json, nameParam } from './schemas.js';
 
 const team = z.object({ name: z.string(), owner: z.string(), createdAt: z.string() }).openapi('Team');
-export const teamInput = z.object({ name: z.string().min(1).max(200), owner: z.string().min(1) }).strict();
-const teamPatch = z.object({ owner: z.string().min(1) }).strict();
+export const teamInput = z.object({ name: nameText(), owner: ownerText() }).strict();
+const teamPatch = z.object({ owner: ownerText() }).strict();
 
 function render(value: Team) {
   return { name: value.name, owner: value.owner, createdAt: iso(value.createdAt)! };

@@ -1,21 +1,24 @@
 // /api/webhooks: where budget alerts are POSTed. The signing secret is write-only: no answer ever carries it.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Webhook } from '../../store/director-store.js';
+import { webhookSecret } from '../../config/governance-schema.js';
+import { httpUrl } from '../../config/limits.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { sealWebhookSecret } from '../webhook-secrets.js';
 import { body, errors, idParam, iso, json } from './schemas.js';
 
 const webhook = z.object({ id: z.string(), url: z.string(), createdAt: z.string() }).openapi('Webhook');
 const webhookInput = z.object({
-  url: z.url({ protocol: /^https?$/ }),
-  secret: z.string().min(16, 'a secret of at least 16 characters'),
+  url: httpUrl(),
+  secret: webhookSecret(),
 }).strict();
 
 function render(value: Webhook) {
   return { id: value.id, url: value.url, createdAt: iso(value.createdAt)! };
 }
 
-export function registerWebhookRoutes(app: DirectorApi, { store }: RouteDeps): void {
+export function registerWebhookRoutes(app: DirectorApi, { store, masterKey }: RouteDeps): void {
   app.openapi(createRoute({
     method: 'get', path: '/api/webhooks', tags: ['webhooks'], summary: 'List webhooks (without their secrets)',
     responses: { 200: json(z.object({ items: z.array(webhook) }), 'The webhooks'), ...errors() },
@@ -29,7 +32,8 @@ export function registerWebhookRoutes(app: DirectorApi, { store }: RouteDeps): v
     request: body(webhookInput), responses: { 201: json(webhook, 'Created'), ...errors(400) },
   }), async (c) => {
     const caller = authorize(c, 'admin');
-    return c.json(render(await store.createWebhook(caller.actor, c.req.valid('json'))), 201);
+    const input = c.req.valid('json');
+    return c.json(render(await store.createWebhook(caller.actor, { url: input.url, secret: sealWebhookSecret(masterKey, input.secret) })), 201);
   });
 
   app.openapi(createRoute({
@@ -37,7 +41,9 @@ export function registerWebhookRoutes(app: DirectorApi, { store }: RouteDeps): v
     request: { params: idParam, ...body(webhookInput.partial()) }, responses: { 200: json(webhook, 'Updated'), ...errors(400, 404) },
   }), async (c) => {
     const caller = authorize(c, 'admin');
-    return c.json(render(await store.updateWebhook(caller.actor, c.req.valid('param').id, c.req.valid('json'))), 200);
+    const { url, secret } = c.req.valid('json');
+    const patch = { ...(url === undefined ? {} : { url }), ...(secret === undefined ? {} : { secret: sealWebhookSecret(masterKey, secret) }) };
+    return c.json(render(await store.updateWebhook(caller.actor, c.req.valid('param').id, patch)), 200);
   });
 
   app.openapi(createRoute({

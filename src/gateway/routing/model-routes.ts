@@ -5,7 +5,9 @@ import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
+import type { ProviderTargets } from '../../policy/provider-targets.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { guardedConnector } from './guarded-connector.js';
 
 export interface Target {
   provider: Provider;
@@ -66,8 +68,11 @@ export class RoutingTable {
   private readonly slots: Map<string, ProviderSlot>;
   private readonly breakers: Map<string, CircuitBreaker>;
 
-  /** `previous`: the table being replaced by a reload, whose unchanged providers and breakers carry over. */
-  constructor(config: SluiceConfig, lookupPrice: PriceLookup, previous?: RoutingTable) {
+  /**
+   * `previous`: the table being replaced by a reload, whose unchanged providers and breakers carry over. `targets`: where
+   * upstream connections may go, checked on every new connection (when absent, anywhere).
+   */
+  constructor(config: SluiceConfig, lookupPrice: PriceLookup, previous?: RoutingTable, targets?: ProviderTargets) {
     this.routes = new Map();
     this.providers = new Map();
     this.slots = new Map();
@@ -80,7 +85,10 @@ export class RoutingTable {
         const secrets = ProviderSecrets.of(providerConfig);
         const provider = createProvider(name, providerConfig, secrets);
         // One pool per provider, so one provider's slow upstream cannot starve another's connections.
-        const pool = new Pool(provider.origin, { connections: providerConfig.connections, keepAliveTimeout: 30_000 });
+        const pool = new Pool(provider.origin, {
+          connections: providerConfig.connections, keepAliveTimeout: 30_000,
+          ...(targets === undefined ? {} : { connect: guardedConnector(targets, provider.origin) }),
+        });
         slot = { provider, pool, config: json, secrets };
       }
       this.slots.set(name, slot);

@@ -1,0 +1,40 @@
+// A minimal client of the director API for tests: one call with a bearer token, answering status, headers and parsed JSON.
+import type { TestSluice } from './sluice.js';
+
+export interface AdminAnswer {
+  status: number;
+  headers: Headers;
+  // Tests read arbitrary answer fields; the API's own schemas are checked by the tests that use them.
+  body: any;
+}
+
+export type AdminClient = (method: string, path: string, payload?: unknown) => Promise<AdminAnswer>;
+
+/** `payload`: an object sent as JSON, or a string sent as it is. */
+export function adminClient(sluice: TestSluice, token: string): AdminClient {
+  return async (method, path, payload) => {
+    const response = await fetch(`${sluice.adminURL}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: payload === undefined ? undefined : typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text === '' ? null : JSON.parse(text) };
+  };
+}
+
+/** Makes an admin token with the bootstrap client and returns a client that uses it. */
+export async function clientWithRole(sluice: TestSluice, admin: AdminClient, name: string, role: string, team?: string): Promise<AdminClient> {
+  const made = await admin('POST', '/api/admin-tokens', { name, role, ...(team === undefined ? {} : { team }) });
+  if (made.status !== 201) throw new Error(`cannot make a ${role} token: ${JSON.stringify(made.body)}`);
+  return adminClient(sluice, made.body.plaintext as string);
+}
+
+/**
+ * A provider and model for the test config's declared consumers to name, for director tests that never call the gateway
+ * (the base URL is a closed loopback port).
+ */
+export const OFFLINE_CATALOG = {
+  providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
+  models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+};
