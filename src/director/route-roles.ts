@@ -63,6 +63,9 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
 
   'GET /api/audit': READ,
 
+  // A whole declared document (sluice apply): teams, models, consumers, policies, resources, all or nothing.
+  'POST /api/apply': WRITE,
+
   // Gateways read key hashes and report key use: the operator role is a gateway's.
   'GET /api/gateway/snapshot': WRITE,
   'POST /api/gateway/key-use': WRITE,
