@@ -11,10 +11,12 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { buildSnapshot } from './gateway/snapshot.js';
+import { defaultSpoolDir } from './ledger/spool.js';
 import { LedgerWriter } from './ledger/writer.js';
 import { PriceCatalog } from './metering/price-catalog.js';
 import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { readinessProbe } from './observability/readiness.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import { createDirectorApi } from './director/api.js';
@@ -62,13 +64,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
   }
   const ledger = await LedgerWriter.open({
+    ...config.ledger,
     storage: config.storage,
-    flushIntervalMs: config.ledger.flushIntervalMs,
-    maxBatch: config.ledger.maxBatch,
+    spoolDir: config.ledger.spoolDir ?? defaultSpoolDir(config.storage),
     logger,
   });
   const catalog = new PriceCatalog();
-  const metrics = new GatewayMetrics(() => ledger.buffered);
+  const metrics = new GatewayMetrics(() => ledger.status());
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
   const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!)
     : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
@@ -92,6 +94,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   let current = config;
   await refreshWebhooks();
+  let stopping = false;
+  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance),
     maxBodyBytes: config.gateway.maxBodyBytes,
@@ -99,6 +103,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     metrics,
     logger,
     governance,
+    readiness,
   };
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
@@ -126,15 +131,18 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
     onChange: () => sync.refresh(),
   });
-  let stopping = false;
   const admin = createAdminServer({
     api,
     registry: metrics.registry,
+    readiness,
     health: () => {
       const { routing, budgets } = context.snapshot;
       return {
         ok: !stopping,
-        detail: { models: routing.routes.size, providers: routing.providers.size, budgets: budgets.budgets.length, counters: store.kind, ledgerWritten: ledger.written },
+        detail: {
+          models: routing.routes.size, providers: routing.providers.size, budgets: budgets.budgets.length, counters: store.kind,
+          ledgerWritten: ledger.written, ledgerBehind: ledger.status().behind,
+        },
       };
     },
   });

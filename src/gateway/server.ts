@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { SluiceError } from '../errors.js';
+import { answerHealth } from '../observability/readiness.js';
 import type { GatewayContext } from './context.js';
 import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
@@ -83,6 +84,9 @@ export class GatewayServer {
         return this.post(req, res, requestId, anthropicFrontDoor, 'chat', handleChat);
       case '/v1/embeddings':
         return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', embeddings);
+      case '/healthz':
+      case '/readyz':
+        return answerHealth(req, res, path, this.context.readiness);
     }
     const door = req.headers['anthropic-version'] !== undefined ? anthropicFrontDoor : openaiChatFrontDoor;
     const call = new Call(requestId, door.dialect, 'chat');

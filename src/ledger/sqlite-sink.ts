@@ -1,17 +1,19 @@
 // Ledger batches into SQLite through the writer thread, so better-sqlite3's blocking inserts never stall the event loop.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { LedgerSink } from './sink.js';
+import { LedgerWriteFailed, type LedgerSink } from './sink.js';
 import type { WorkerCommand, WorkerReply } from './sqlite-worker.js';
 import type { PackedBatch } from './batch.js';
 
 export class SqliteLedgerSink implements LedgerSink {
+  /** Two: the thread writes one at a time, and the next is already there when it is done. */
+  readonly concurrency = 2;
   private readonly worker: Worker;
   private nextId: number;
   /** Batches posted to the thread and not yet answered. */
-  private readonly waiting: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  private readonly waiting: Map<number, { resolve: (fresh: boolean) => void; reject: (error: Error) => void }>;
   /** Set once the thread has died: later writes fail at once instead of waiting forever for an answer. */
-  private failure: Error | null;
+  private failure: LedgerWriteFailed | null;
   private closedResolve: (() => void) | null;
 
   private constructor(worker: Worker, logger: Logger) {
@@ -43,12 +45,12 @@ export class SqliteLedgerSink implements LedgerSink {
     return new SqliteLedgerSink(worker, logger);
   }
 
-  write(batch: PackedBatch): Promise<void> {
+  write(key: string, batch: PackedBatch): Promise<boolean> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'batch', id, batch } satisfies WorkerCommand);
+      this.worker.postMessage({ type: 'batch', id, key, batch } satisfies WorkerCommand);
     });
   }
 
@@ -70,12 +72,12 @@ export class SqliteLedgerSink implements LedgerSink {
     if (reply.type === 'ready') return;
     const waiter = this.waiting.get(reply.id);
     this.waiting.delete(reply.id);
-    if (reply.type === 'written') waiter?.resolve();
-    else waiter?.reject(new Error(reply.message));
+    if (reply.type === 'written') waiter?.resolve(reply.fresh);
+    else waiter?.reject(new LedgerWriteFailed(reply.message, reply.rowsRefused));
   }
 
   private fail(error: Error): void {
-    this.failure ??= error;
+    this.failure ??= new LedgerWriteFailed(error.message, false);
     for (const waiter of this.waiting.values()) waiter.reject(this.failure);
     this.waiting.clear();
   }
