@@ -11,6 +11,7 @@ import { handleChat } from './handlers/chat.js';
 import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
+import { refuseWhileDraining } from './pipeline/refuse-draining.js';
 import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -107,7 +108,7 @@ export class GatewayServer {
       return;
     }
     if (this.draining) {
-      sendError(res, door, call, new SluiceError('shutting_down', 'The gateway is shutting down; retry on another instance.'));
+      refuseWhileDraining(this.context, door, call, req, res);
       return;
     }
     call.watchClient(req, res);
