@@ -101,7 +101,7 @@ export const configSchema = z.object({
     maxBatch: z.number().int().positive().default(1000),
     /** Records held in memory while the store is slow or away (the most a crash can lose); past it, batches are spooled. */
     maxBufferedRecords: z.number().int().positive().default(50_000),
-    /** The spool folder, one per gateway process; default `ledger-spool` next to the SQLite file, or ./data/ledger-spool. */
+    /** The spool folder, one per gateway process; default `<SQLite file>-ledger-spool`, or ./data/ledger-spool with PostgreSQL. */
     spoolDir: z.string().min(1).optional(),
     /** The spool's bound on disk; records past it are dropped and counted (sluice_ledger_dropped_records_total). */
     maxSpoolBytes: z.number().int().positive().default(1024 ** 3),

@@ -2,7 +2,7 @@
 // atomically (a temporary file, fsync, rename), replayed oldest first and deleted once committed. A restart finds them
 // there and replays them before anything newer.
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { isPostgresUrl } from '../store/postgres-url.js';
 import { sqlitePath } from '../store/sqlite.js';
@@ -36,9 +36,12 @@ const LOCK = 'spool.lock';
 /** `<order, 12 digits>-<records>.batch`: the name sorts in spooled order and says how many records it holds. */
 const FILE = /^(\d{12})-(\d+)\.batch$/;
 
-/** Next to the SQLite database, or `./data/ledger-spool` with PostgreSQL (the data folder main.ts uses). */
+/**
+ * Beside the SQLite file and named after it (`./data/sluice.db-ledger-spool`), so gateways with databases in one folder
+ * keep apart; with PostgreSQL `./data/ledger-spool` (the data folder main.ts uses).
+ */
 export function defaultSpoolDir(storage: string): string {
-  if (storage.startsWith('sqlite:') && sqlitePath(storage) !== ':memory:') return join(dirname(sqlitePath(storage)), 'ledger-spool');
+  if (storage.startsWith('sqlite:') && sqlitePath(storage) !== ':memory:') return `${sqlitePath(storage)}-ledger-spool`;
   if (isPostgresUrl(storage) || storage.startsWith('sqlite:')) return join('data', 'ledger-spool');
   throw new Error('storage must be sqlite:<path> or postgres://...');
 }
