@@ -113,6 +113,22 @@ describe('the ledger writer', () => {
     assert.deepEqual(readdirSync(options.spoolDir).filter((name) => name.endsWith('.batch')), [], 'replayed files are deleted');
   });
 
+  test('SQLite: a writer thread that dies is started again, and the batches it held are written', async () => {
+    const storage = stores[0]!.storage();
+    const writer = await LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 60_000, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } }));
+    try {
+      // Reaching inside: nothing a test can send makes the thread die, but an out-of-memory or a native fault could.
+      const thread = (writer as unknown as { sink: { worker: { terminate(): Promise<number> } } }).sink.worker;
+      await thread.terminate();
+      for (let i = 0; i < 20; i++) writer.append(record(`thread-${i}`, 'thread'));
+      await writer.drain();
+      assert.equal(writer.status().writtenRecords, 20);
+    } finally {
+      await writer.close();
+    }
+    assert.equal(sqliteCount(storage, 'thread'), 20);
+  });
+
   test('past the spool bound records are dropped and counted; those held are written when the store returns', async () => {
     const relay = await TcpRelay.start({ host: '127.0.0.1', port: 5432 });
     const storage = database.url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`);
