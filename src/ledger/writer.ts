@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { BatchBuilder, requestIdAt, sliceBatch, type PackedBatch } from './batch.js';
 import { LedgerWriteFailed, openLedgerSink, type LedgerSink } from './sink.js';
 import { Spool } from './spool.js';
+import type { LedgerStatus } from './status.js';
 import type { Transaction } from './transaction.js';
 
 export interface LedgerOptions {
@@ -26,35 +27,14 @@ export interface LedgerOptions {
   logger: Logger;
 }
 
-/** What the ledger holds and has done: for metrics and readiness. */
-export interface LedgerStatus {
-  /** Records in memory: the batch filling, and batches waiting for or being written. */
-  bufferedRecords: number;
-  /** Records and bytes in spool files (those being replayed included). */
-  spooledRecords: number;
-  spooledBytes: number;
-  writtenRecords: number;
-  /** Batch writes that failed: the store unreachable or unwritable, or refusing a batch's rows. */
-  writeFailures: { unavailable: number; refused: number };
-  /** Records given up: refused by the store on their own, past the spool's bound, or lost with a spool file. */
-  droppedRecords: { refused: number; spoolFull: number; spoolFailed: number };
-  /** Strings made storable (a NUL, a lone surrogate, past the length cap) before they reached the store. */
-  repairedValues: number;
-  /** The last write failed for want of a store, and none has succeeded since. */
-  failing: boolean;
-  /** Failing, or records wait in the spool: readiness is red meanwhile. */
-  behind: boolean;
-  /** Milliseconds since the oldest batch not yet written was formed; 0 when none waits. */
-  oldestUnwrittenMs: number;
-}
-
 /** A batch on its way to the store. */
 interface Queued {
   /** The store's idempotency key: this process's prefix and a number, `/from-to` per split. */
   key: string;
-  /** FIFO position: batches are sent oldest first, and one that failed goes back to its place. */
+  /** Breaks ties between batches formed in the same millisecond. */
   order: number;
   batch: PackedBatch;
+  /** When the batch was formed (spooled, for one from a previous run): batches are sent oldest first. */
   queuedAt: number;
   /** The spool file it came from, deleted when every part of it is settled. */
   spooled: { file: string; parts: number } | null;

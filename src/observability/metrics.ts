@@ -2,7 +2,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics.js';
 import type { Transaction } from '../ledger/transaction.js';
-import type { LedgerStatus } from '../ledger/writer.js';
+import type { LedgerStatus } from '../ledger/status.js';
 
 
 interface Series {

@@ -1,7 +1,7 @@
 // Liveness (/healthz) and readiness (/readyz) for load balancers, answered alike on the gateway and admin listeners.
 // Ready means: not draining, the ledger keeping up with its store, and the counters answering when calls depend on them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LedgerStatus } from '../ledger/writer.js';
+import type { LedgerStatus } from '../ledger/status.js';
 
 export interface ReadinessReport {
   ready: boolean;
