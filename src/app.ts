@@ -11,11 +11,13 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { buildSnapshot, configuredNames } from './gateway/snapshot.js';
+import { defaultSpoolDir } from './ledger/spool.js';
 import { LedgerWriter } from './ledger/writer.js';
 import { PriceCatalog } from './metering/price-catalog.js';
 import { countTextTokens } from './metering/tokenizer.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { logStartup } from './observability/startup-log.js';
+import { readinessProbe } from './observability/readiness.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import type { Budget } from './policy/budgets.js';
@@ -70,13 +72,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
   }
   const ledger = await LedgerWriter.open({
+    ...config.ledger,
     storage: config.storage,
-    flushIntervalMs: config.ledger.flushIntervalMs,
-    maxBatch: config.ledger.maxBatch,
+    spoolDir: config.ledger.spoolDir ?? defaultSpoolDir(config.storage),
     logger,
   });
   const catalog = new PriceCatalog();
-  const metrics = new GatewayMetrics(() => ledger.buffered);
+  const metrics = new GatewayMetrics(() => ledger.status());
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
   const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
     : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
@@ -102,6 +104,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   await refreshWebhooks();
   // Where upstream connections may go; the listeners are added once bound (a configured port 0 is chosen then).
   const providerTargets = ProviderTargets.fromConfig(config);
+  let stopping = false;
+  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets),
     maxBodyBytes: config.gateway.maxBodyBytes,
@@ -109,6 +113,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     metrics,
     logger,
     governance,
+    readiness,
   };
   metrics.configure(configuredNames(context.snapshot));
   logStartup(logger, { storage: config.storage, counters: config.counters, providers: initial.config.providers, built: context.snapshot.routing.providers });
@@ -153,15 +158,18 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     maxBodyBytes: config.admin.maxBodyBytes,
     providerTargets,
   });
-  let stopping = false;
   const admin = createAdminServer({
     api,
     registry: metrics.registry,
+    readiness,
     health: () => {
       const { routing, budgets } = context.snapshot;
       return {
         ok: !stopping,
-        detail: { models: routing.routes.size, providers: routing.providers.size, budgets: budgets.budgets.length, counters: store.kind, ledgerWritten: ledger.written },
+        detail: {
+          models: routing.routes.size, providers: routing.providers.size, budgets: budgets.budgets.length, counters: store.kind,
+          ledgerWritten: ledger.written, ledgerBehind: ledger.status().behind,
+        },
       };
     },
   });

@@ -1,13 +1,16 @@
-// The admin listener: /healthz, /metrics, and the director's REST API under /api/.
+// The admin listener: /healthz, /readyz, /metrics, and the director's REST API under /api/.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import type { DirectorApi } from '../director/api.js';
 import { ApiError } from '../director/errors.js';
+import { answerHealth, type ReadinessProbe } from '../observability/readiness.js';
 
 export interface AdminOptions {
   registry: Registry;
   health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** /readyz, the same report as on the gateway listener. */
+  readiness: ReadinessProbe;
   /** The director API, when this process runs the director. */
   api?: DirectorApi;
 }
@@ -24,6 +27,10 @@ export function createAdminServer(options: AdminOptions): Server {
       const health = options.health();
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', ...health.detail }));
+      return;
+    }
+    if (path === '/readyz') {
+      answerHealth(req, res, path, options.readiness);
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {

@@ -147,10 +147,24 @@ export const configSchema = z.object({
   storage: z.string().max(TEXT_LIMITS.url).regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
     .default('sqlite:./data/sluice.db'),
   ledger: z.object({
-    /** How long records wait in memory before a batch is written: the most a crash can lose. */
+    /** How long records wait in memory before a batch is written. */
     flushIntervalMs: z.number().int().positive().default(200),
     maxBatch: z.number().int().positive().default(1000),
-  }).strict().default({ flushIntervalMs: 200, maxBatch: 1000 }),
+    /** Records held in memory while the store is slow or away (the most a crash can lose); past it, batches are spooled. */
+    maxBufferedRecords: z.number().int().positive().default(50_000),
+    /** The spool folder, one per gateway process; default `<SQLite file>-ledger-spool`, or ./data/ledger-spool with PostgreSQL. */
+    spoolDir: z.string().min(1).optional(),
+    /** The spool's bound on disk; records past it are dropped and counted (sluice_ledger_dropped_records_total). */
+    maxSpoolBytes: z.number().int().positive().default(1024 ** 3),
+    /** The wait before writing again to a store that failed, doubled per failure up to maxBackoffMs. */
+    retry: z.object({
+      initialBackoffMs: z.number().int().positive().default(100),
+      maxBackoffMs: z.number().int().positive().default(5_000),
+    }).strict().default({ initialBackoffMs: 100, maxBackoffMs: 5_000 }),
+  }).strict().default({
+    flushIntervalMs: 200, maxBatch: 1000, maxBufferedRecords: 50_000, maxSpoolBytes: 1024 ** 3,
+    retry: { initialBackoffMs: 100, maxBackoffMs: 5_000 },
+  }),
   routing: z.object({
     retry: retry.default(RETRY_DEFAULTS),
     /**

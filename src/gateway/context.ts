@@ -1,4 +1,5 @@
 // What every request handler reads: the current config snapshot (swapped whole on reload) and the sinks for records.
+import type { ReadinessProbe } from '../observability/readiness.js';
 import type { RecordSinks } from './pipeline/record.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -6,4 +7,6 @@ export interface GatewayContext extends RecordSinks {
   /** Everything built from one version of the config. A call reads it once, so a reload never mixes two versions. */
   snapshot: Snapshot;
   maxBodyBytes: number;
+  /** /readyz: draining, the ledger keeping up, the counters answering. */
+  readiness: ReadinessProbe;
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { SluiceConfig } from '../config/schema.js';
 import { SluiceError } from '../errors.js';
+import { answerHealth } from '../observability/readiness.js';
 import type { GatewayContext } from './context.js';
 import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
@@ -11,6 +12,7 @@ import { handleChat } from './handlers/chat.js';
 import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
+import { refuseWhileDraining } from './pipeline/refuse-draining.js';
 import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -115,6 +117,9 @@ export class GatewayServer {
         return this.post(req, res, requestId, anthropicFrontDoor, 'chat', handleChat);
       case '/v1/embeddings':
         return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', embeddings);
+      case '/healthz':
+      case '/readyz':
+        return answerHealth(req, res, path, this.context.readiness);
     }
     const door = errorDoor(req);
     const call = new Call(requestId, door.dialect, 'chat');
@@ -140,7 +145,7 @@ export class GatewayServer {
       return;
     }
     if (this.draining) {
-      sendError(res, door, call, new SluiceError('shutting_down', 'The gateway is shutting down; retry on another instance.'));
+      refuseWhileDraining(this.context, door, call, req, res);
       return;
     }
     call.watchClient(req, res);

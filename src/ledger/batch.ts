@@ -3,6 +3,7 @@
 // once per batch. Buffering Transaction objects kept a thousand small objects per batch alive past several young-
 // generation collections (copied, promoted, then collected by full GCs), and each one was structured-cloned field by
 // field to the writer thread; a packed batch is a few arrays, cloned by copying their bytes.
+import { storableText } from './storable.js';
 import type { Transaction } from './transaction.js';
 
 /** What crosses to the sink (and, for SQLite, to its writer thread): plain data, structured-clone friendly. */
@@ -59,10 +60,13 @@ export class BatchBuilder {
   private interned!: Map<string, number>;
   private ids!: Buffer;
   private idBytes!: number;
+  /** Strings that had to be made storable (storable.ts), since the builder was made. */
+  repaired: number;
 
   constructor(capacity: number) {
     this.capacity = capacity;
     this.count = 0;
+    this.repaired = 0;
     this.clear();
   }
 
@@ -125,11 +129,14 @@ export class BatchBuilder {
     this.idBytes = 0;
   }
 
+  /** A string is checked for storability once per batch, when first seen, not once per record. */
   private intern(value: string | null): number {
     if (value === null) return -1;
     let index = this.interned.get(value);
     if (index === undefined) {
-      index = this.strings.push(value) - 1;
+      const text = storableText(value);
+      if (text !== value) this.repaired++;
+      index = this.strings.push(text) - 1;
       this.interned.set(value, index);
     }
     return index;
@@ -156,6 +163,25 @@ export class BatchBuilder {
     this.ids.copy(ids, 0, 0, this.idBytes);
     this.ids = ids;
   }
+}
+
+/** Records [from, to) of a batch, sharing its arrays: what the ledger writes when the store refused the whole batch. */
+export function sliceBatch(batch: PackedBatch, from: number, to: number): PackedBatch {
+  // Request ids stay where they are: each record's numbers hold the offset of its id in the whole `ids`.
+  return {
+    count: to - from,
+    numbers: batch.numbers.subarray(from * NUMBER_FIELDS, to * NUMBER_FIELDS),
+    refs: batch.refs.subarray(from * STRING_FIELDS, to * STRING_FIELDS),
+    strings: batch.strings,
+    ids: batch.ids,
+  };
+}
+
+/** Record `index`'s request id, for the log line of a record the store refused. */
+export function requestIdAt(batch: PackedBatch, index: number): string {
+  const at = index * NUMBER_FIELDS;
+  const offset = batch.numbers[at + ID_OFFSET]!;
+  return Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength).toString('utf8', offset, offset + batch.numbers[at + ID_LENGTH]!);
 }
 
 /** The records of a batch, as the store inserts them (string fields read from `refs` in STRING_KEYS order). */

@@ -1,13 +1,17 @@
 // Ledger batches into PostgreSQL from the main thread: pg's I/O is asynchronous, so no writer thread is needed.
 import type { Logger } from 'pino';
 import { PostgresDirectorStore } from '../store/postgres-store.js';
-import type { LedgerSink } from './sink.js';
+import { POSTGRES } from '../store/dialect.js';
+import { LedgerWriteFailed, type LedgerSink } from './sink.js';
 import { unpack, type PackedBatch } from './batch.js';
 
 /** A few connections: batches are large and few (one per flush interval), and the director's pool is separate. */
 const LEDGER_CONNECTIONS = 4;
+/** A batch unanswered this long counts as failed and is sent again (its key keeps it from being written twice). */
+const QUERY_TIMEOUT_MS = 30_000;
 
 export class PostgresLedgerSink implements LedgerSink {
+  readonly concurrency = LEDGER_CONNECTIONS;
   private readonly store: PostgresDirectorStore;
 
   private constructor(store: PostgresDirectorStore) {
@@ -18,13 +22,16 @@ export class PostgresLedgerSink implements LedgerSink {
   static async open(url: string, logger: Logger): Promise<PostgresLedgerSink> {
     const store = await PostgresDirectorStore.open(url, {
       maxConnections: LEDGER_CONNECTIONS,
+      queryTimeoutMs: QUERY_TIMEOUT_MS,
       onBackgroundError: (error) => logger.warn({ err: error.message }, 'ledger PostgreSQL connection failed'),
     });
     return new PostgresLedgerSink(store);
   }
 
-  write(batch: PackedBatch): Promise<void> {
-    return this.store.insertTransactions(unpack(batch));
+  write(key: string, batch: PackedBatch): Promise<boolean> {
+    return this.store.insertLedgerBatch(key, unpack(batch)).catch((error: unknown) => {
+      throw new LedgerWriteFailed((error as Error).message, POSTGRES.rejectsData(error));
+    });
   }
 
   close(): Promise<void> {

@@ -1,13 +1,15 @@
 // The ledger's writer thread: owns the SQLite connection so batch inserts never block the gateway's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
+import { SQLITE } from '../store/dialect.js';
 import { SqliteDirectorStore } from '../store/sqlite-store.js';
 import { unpack, type PackedBatch } from './batch.js';
 
-export type WorkerCommand = { type: 'batch'; id: number; batch: PackedBatch } | { type: 'close' };
+export type WorkerCommand = { type: 'batch'; id: number; key: string; batch: PackedBatch } | { type: 'close' };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'written'; id: number; count: number }
-  | { type: 'failed'; id: number; message: string }
+  /** `fresh`: false when the batch's key was committed before and nothing was written. */
+  | { type: 'written'; id: number; fresh: boolean }
+  | { type: 'failed'; id: number; message: string; rowsRefused: boolean }
   | { type: 'closed' };
 
 const port = parentPort!;
@@ -19,9 +21,11 @@ try {
   port.on('message', (command: WorkerCommand) => {
     if (command.type === 'batch') {
       // The store runs one piece of work at a time, so batches commit in the order they were sent.
-      store.insertTransactions(unpack(command.batch)).then(
-        () => port.postMessage({ type: 'written', id: command.id, count: command.batch.count } satisfies WorkerReply),
-        (error: Error) => port.postMessage({ type: 'failed', id: command.id, message: error.message } satisfies WorkerReply),
+      store.insertLedgerBatch(command.key, unpack(command.batch)).then(
+        (fresh) => port.postMessage({ type: 'written', id: command.id, fresh } satisfies WorkerReply),
+        (error: Error) => port.postMessage({
+          type: 'failed', id: command.id, message: error.message, rowsRefused: SQLITE.rejectsData(error),
+        } satisfies WorkerReply),
       );
     } else {
       void store.close().finally(() => {
@@ -32,6 +36,6 @@ try {
   });
   port.postMessage({ type: 'ready' } satisfies WorkerReply);
 } catch (error) {
-  port.postMessage({ type: 'failed', id: -1, message: (error as Error).message } satisfies WorkerReply);
+  port.postMessage({ type: 'failed', id: -1, message: (error as Error).message, rowsRefused: false } satisfies WorkerReply);
   port.close();
 }

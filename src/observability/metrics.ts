@@ -1,7 +1,8 @@
 // Prometheus metrics under the OpenTelemetry GenAI semantic-convention names, one registry per gateway instance.
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries, type Labels } from './series-metrics.js';
 import type { Transaction } from '../ledger/transaction.js';
+import type { LedgerStatus } from '../ledger/status.js';
 
 /**
  * The label sets of the per-call metrics held at most, past which calls are counted in one overflow series per status
@@ -43,8 +44,9 @@ export class GatewayMetrics {
   private consumers: ReadonlySet<string>;
   private providers: ReadonlySet<string>;
   readonly ledgerBuffered: Gauge;
+  private readonly unauthenticatedCalls: Counter<'route'>;
 
-  constructor(ledgerBuffered: () => number, options: { maxLabelSets?: number } = {}) {
+  constructor(ledger: () => LedgerStatus, options: { maxLabelSets?: number } = {}) {
     this.registry = new Registry();
     this.series = new Map();
     this.maxLabelSets = options.maxLabelSets ?? DEFAULT_MAX_LABEL_SETS;
@@ -76,10 +78,73 @@ export class GatewayMetrics {
     });
     this.ledgerBuffered = new Gauge({
       name: 'sluice_ledger_buffered_records',
-      help: 'Ledger records waiting in memory for the next batch write',
+      help: 'Ledger records in memory, not yet committed: the batch filling and batches waiting for the store',
       registers: [this.registry],
       collect() {
-        this.set(ledgerBuffered());
+        this.set(ledger().bufferedRecords);
+      },
+    });
+    this.addLedgerMetrics(ledger);
+    this.unauthenticatedCalls = new Counter({
+      name: 'sluice_unauthenticated_requests_total',
+      help: 'Calls refused for a missing or unknown API key (counted here, not written to the ledger), by route',
+      labelNames: ['route'],
+      registers: [this.registry],
+    });
+  }
+
+  /** A call refused before it had a consumer: counted rather than recorded, so garbage traffic cannot fill the ledger. */
+  unauthenticated(route: string): void {
+    this.unauthenticatedCalls.labels(route).inc();
+  }
+
+  /** The ledger's state, read from the writer at each scrape (its counters are running totals it keeps). */
+  private addLedgerMetrics(ledger: () => LedgerStatus): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: (status: LedgerStatus) => number) =>
+      new Gauge({ name, help, registers, collect() { this.set(read(ledger())); } });
+    gauge('sluice_ledger_spooled_records', 'Ledger records in spool files, waiting for the store', (status) => status.spooledRecords);
+    gauge('sluice_ledger_spooled_bytes', 'Bytes of ledger spool files', (status) => status.spooledBytes);
+    gauge('sluice_ledger_behind', '1 while the ledger cannot write (store failing) or holds spooled records; readiness is red meanwhile',
+      (status) => (status.behind ? 1 : 0));
+    gauge('sluice_ledger_oldest_unwritten_seconds', 'Age of the oldest ledger batch not yet committed (0 when none waits)',
+      (status) => status.oldestUnwrittenMs / 1000);
+    new Counter({
+      name: 'sluice_ledger_written_records_total', help: 'Ledger records committed to the store', registers,
+      collect() {
+        this.reset();
+        this.inc(ledger().writtenRecords);
+      },
+    });
+    new Counter({
+      name: 'sluice_ledger_write_failures_total',
+      help: 'Ledger batch writes that failed: reason unavailable (store unreachable, locked, full; retried) or refused (the rows; split)',
+      labelNames: ['reason'], registers,
+      collect() {
+        const { writeFailures } = ledger();
+        this.reset();
+        this.inc({ reason: 'unavailable' }, writeFailures.unavailable);
+        this.inc({ reason: 'refused' }, writeFailures.refused);
+      },
+    });
+    new Counter({
+      name: 'sluice_ledger_dropped_records_total',
+      help: 'Ledger records given up: refused by the store on their own, past the spool bound, or unwritable to or unreadable from the spool',
+      labelNames: ['reason'], registers,
+      collect() {
+        const { droppedRecords } = ledger();
+        this.reset();
+        this.inc({ reason: 'refused' }, droppedRecords.refused);
+        this.inc({ reason: 'spool_full' }, droppedRecords.spoolFull);
+        this.inc({ reason: 'spool_failed' }, droppedRecords.spoolFailed);
+      },
+    });
+    new Counter({
+      name: 'sluice_ledger_repaired_values_total',
+      help: 'Ledger strings made storable before writing (a NUL or lone surrogate replaced, or cut at the length cap)', registers,
+      collect() {
+        this.reset();
+        this.inc(ledger().repairedValues);
       },
     });
   }

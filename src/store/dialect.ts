@@ -52,6 +52,11 @@ export interface Dialect {
   bind(sql: string): string;
   /** What a driver error is, when it is a constraint the store translates into StoreConflict or StoreInvalid. */
   violation(error: unknown): ConstraintViolation | null;
+  /**
+   * True when the database refused the data itself (a value it cannot store, a broken constraint): sending the same rows
+   * again fails again. False for everything else (unreachable, locked, disk full, shutting down), which a retry may cure.
+   */
+  rejectsData(error: unknown): boolean;
 }
 
 function errorCode(error: unknown): string | null {
@@ -91,6 +96,12 @@ export const SQLITE: Dialect = {
       default:
         return null;
     }
+  },
+  rejectsData(error) {
+    const code = errorCode(error);
+    if (code === null) return false;
+    // SQLITE_BUSY, _LOCKED, _FULL, _IOERR*, _READONLY*, _CANTOPEN: the file, not the rows; a retry may succeed.
+    return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || code === 'SQLITE_RANGE';
   },
 };
 
@@ -142,5 +153,12 @@ export const POSTGRES: Dialect = {
       default:
         return null;
     }
+  },
+  rejectsData(error) {
+    const code = errorCode(error);
+    // SQLSTATE classes 22 (data exception: a NUL in text, a number out of range), 23 (integrity constraint) and 54
+    // (program limit exceeded: an index row too large). Connection errors carry node's codes (ECONNRESET) or class 08,
+    // 53 or 57 (server resources, shutdown): not the data's fault.
+    return code !== null && code.length === 5 && (code.startsWith('22') || code.startsWith('23') || code.startsWith('54'));
   },
 };

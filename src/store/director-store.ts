@@ -456,6 +456,11 @@ export interface DirectorStore extends ReconciliationStore {
    * them to the hourly usage rollups, so the analytics below never disagree with the ledger.
    */
   insertTransactions(rows: readonly Transaction[]): Promise<void>;
+  /**
+   * The ledger writer's insert: like insertTransactions, under the batch's key (its idempotency key). Resolves false, and
+   * writes nothing, when a batch with this key was committed before.
+   */
+  insertLedgerBatch(key: string, rows: readonly Transaction[]): Promise<boolean>;
   countTransactions(): Promise<number>;
 
   /**

@@ -11,6 +11,8 @@ import { isAnalyticsRead, statementCatalogue, type StatementName } from './sql/s
 export interface PostgresStoreOptions extends DirectorStoreOptions {
   /** Pool size (default 10). */
   maxConnections?: number;
+  /** How long a statement may go unanswered before it fails (default: no limit), so a silent network cannot hang a caller. */
+  queryTimeoutMs?: number;
 }
 
 /** How long to wait for a connection before failing, rather than hanging on an unreachable host. */
@@ -40,7 +42,10 @@ function createPool(url: string, options: PostgresStoreOptions): Pool {
   // read as numbers (pg's default is strings). Set on this pool only, not pg's global parsers.
   const types = new TypeOverrides();
   types.setTypeParser(20, (value: string) => Number(value));
-  const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types });
+  const pool = new Pool({
+    connectionString: url, max: options.maxConnections ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types,
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
+  });
   // An idle client losing its connection is reported here; unhandled, it would end the process.
   pool.on('error', (error) => options.onBackgroundError?.(new Error(withoutPassword(error.message, url))));
   return pool;
@@ -50,6 +55,12 @@ function createPool(url: string, options: PostgresStoreOptions): Pool {
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client whose connection breaks between two statements emits 'error', which the pool no longer listens
+  // for: unheard, it would end the process. The next statement fails with it anyway, and the client is then discarded.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -61,6 +72,7 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
     });
     throw error;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

@@ -9,6 +9,7 @@ import type { Transaction } from '../../src/ledger/transaction.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import { ledgerOptions } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
 
@@ -75,11 +76,11 @@ describe('the ledger on PostgreSQL', () => {
   });
 
   test('batches by maxBatch and the flush interval, and drain waits for every batch to commit', async () => {
-    const writer = await LedgerWriter.open({ storage: database.url, flushIntervalMs: 20, maxBatch: 100, logger });
+    const writer = await LedgerWriter.open(ledgerOptions(database.url, { flushIntervalMs: 20, maxBatch: 100 }));
     try {
       const before = (await client.query('SELECT COUNT(*)::int AS count FROM transactions')).rows[0].count as number;
       for (let i = 0; i < 250; i++) writer.append(record(i));
-      assert.equal(writer.buffered, 50, 'two full batches already sent');
+      assert.equal(writer.buffered, 250, 'in memory until committed: two full batches sent, 50 records filling the next');
       await writer.drain();
       assert.deepEqual([writer.buffered, writer.written, writer.failedWrites], [0, 250, 0]);
       const after = (await client.query("SELECT COUNT(*)::int AS count FROM transactions WHERE request_id LIKE 'batch-%'")).rows[0].count;
@@ -99,7 +100,7 @@ describe('the ledger on PostgreSQL', () => {
     const { port } = server.address() as net.AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const storage = `postgresql://ledger:Pa55-w0rd-x@127.0.0.1:${port}/sluice_ledger`;
-    await assert.rejects(LedgerWriter.open({ storage, flushIntervalMs: 20, maxBatch: 10, logger }), (error: Error) => {
+    await assert.rejects(LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 20, maxBatch: 10 })), (error: Error) => {
       assert.match(error.message, /^cannot open the ledger: /);
       assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}/sluice_ledger`));
       assert.ok(!error.message.includes('Pa55-w0rd-x'), error.message);

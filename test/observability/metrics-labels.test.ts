@@ -2,10 +2,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'undici';
+import type { LedgerStatus } from '../../src/ledger/status.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
+
+/** A ledger that holds nothing and has done nothing: these tests look at the per-call metrics only. */
+function idleLedger(): LedgerStatus {
+  return {
+    bufferedRecords: 0, spooledRecords: 0, spooledBytes: 0, writtenRecords: 0, writeFailures: { unavailable: 0, refused: 0 },
+    droppedRecords: { refused: 0, spoolFull: 0, spoolFailed: 0 }, repairedValues: 0, failing: false, behind: false, oldestUnwrittenMs: 0,
+  };
+}
 
 /** Each exposition line's metric name and labels, without its value: one entry per series. */
 function seriesOf(exposition: string): Set<string> {
@@ -87,7 +96,7 @@ describe('metric labels', () => {
   });
 
   test('labels only configured names: an unknown model or consumer is "unknown", an anonymous call ""', async () => {
-    const metrics = new GatewayMetrics(() => 0);
+    const metrics = new GatewayMetrics(idleLedger);
     metrics.configure({ models: ['gpt-4o-mini'], consumers: ['checkout-service'], providers: ['openai'] });
     metrics.observe(transaction({}));
     metrics.observe(transaction({ requestedModel: 'made-up', provider: null, status: 404 }));
@@ -106,7 +115,7 @@ describe('metric labels', () => {
   });
 
   test('label sets past the bound go to one overflow series per status class and operation', async () => {
-    const metrics = new GatewayMetrics(() => 0, { maxLabelSets: 10 });
+    const metrics = new GatewayMetrics(idleLedger, { maxLabelSets: 10 });
     const consumers = Array.from({ length: 50 }, (_, i) => `consumer-${i}`);
     metrics.configure({ models: ['gpt-4o-mini'], consumers, providers: ['openai'] });
     for (const consumer of consumers) {
@@ -121,7 +130,7 @@ describe('metric labels', () => {
   });
 
   test('a reload drops the series of models, consumers and providers it removed, and frees their room', async () => {
-    const metrics = new GatewayMetrics(() => 0, { maxLabelSets: 2 });
+    const metrics = new GatewayMetrics(idleLedger, { maxLabelSets: 2 });
     metrics.configure({ models: ['a', 'b'], consumers: ['checkout-service'], providers: ['openai'] });
     metrics.observe(transaction({ requestedModel: 'a' }));
     metrics.observe(transaction({ requestedModel: 'b' }));

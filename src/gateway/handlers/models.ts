@@ -27,6 +27,8 @@ export function handleModels(context: GatewayContext, door: FrontDoor, call: Cal
       sendJson(res, 200, JSON.stringify({ object: 'list', data: names.map(openaiModel) }));
     }
   } catch (error) {
+    // Listing models records no ledger row; a bad key is counted like on the other routes.
+    if (error instanceof SluiceError && error.code === 'invalid_api_key') context.metrics.unauthenticated('/v1/models');
     sendError(res, door, call, error, context.logger);
   }
 }

@@ -34,6 +34,11 @@ async function countThenRecord(sinks: RecordSinks, call: Call): Promise<void> {
 }
 
 function write(sinks: RecordSinks, call: Call, cost: number | null): Promise<void> | undefined {
+  // No consumer: the key was missing or unknown. Counted, not recorded: garbage traffic must not fill the ledger.
+  if (call.consumer === null) {
+    sinks.metrics.unauthenticated(routeOf(call));
+    return undefined;
+  }
   const settled = settle(sinks.governance, call, cost);
   const resource = call.target?.resource;
   if (resource !== undefined && resource.action === 'monitor') {
@@ -55,4 +60,10 @@ function write(sinks: RecordSinks, call: Call, cost: number | null): Promise<voi
     sinks.logger.debug({ requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status, latencyMs: transaction.latencyMs }, 'call');
   }
   return settled;
+}
+
+/** The route a call came in on, from what the call knows: a label from a fixed set. */
+function routeOf(call: Call): string {
+  if (call.api === 'anthropic') return '/v1/messages';
+  return call.operation === 'embeddings' ? '/v1/embeddings' : '/v1/chat/completions';
 }

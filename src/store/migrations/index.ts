@@ -318,4 +318,20 @@ export const MIGRATIONS: readonly Migration[] = [
         GROUP BY 1, 2, 3, 4, 5, 6, 7;
     `,
   },
+  {
+    version: 11,
+    name: 'ledger batch keys',
+    // A ledger batch's key, written in the transaction that inserts its rows (src/store/sql/ledger.ts): a batch sent again
+    // after a commit whose answer was lost finds its key taken and writes nothing, so neither its rows nor the rollups
+    // count twice. A key per batch rather than a unique request id: a client may send one x-request-id on several calls,
+    // each a call of its own. Keys older than a week are pruned; by then no gateway still holds the batch.
+    sql: ({ types }) => `
+      CREATE TABLE ledger_batches (
+        id ${types.key} PRIMARY KEY,
+        committed_at ${types.int64} NOT NULL,
+        records INTEGER NOT NULL
+      );
+      CREATE INDEX ledger_batches_committed_at ON ledger_batches (committed_at);
+    `,
+  },
 ];

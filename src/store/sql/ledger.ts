@@ -13,6 +13,22 @@ function values(row: Transaction): SqlValue[] {
   ];
 }
 
+/** How long a batch's key is kept: far longer than any gateway holds a batch it could send again. */
+export const LEDGER_BATCH_KEY_RETENTION_MS = 7 * 86_400_000;
+
+/**
+ * A ledger batch under its key, in the caller's transaction: false, and nothing written, when a batch with this key was
+ * committed before (sent again after its commit's answer was lost). `pruneBefore`: also forget keys committed before it.
+ */
+export async function insertLedgerBatch(
+  session: SqlSession, key: string, rows: readonly Transaction[], rowsPerInsert: number, now: number, pruneBefore: number | null,
+): Promise<boolean> {
+  if (pruneBefore !== null) await session.run('ledgerBatchPrune', [pruneBefore]);
+  if ((await session.run('ledgerBatchClaim', [key, now, rows.length])) === 0) return false;
+  await insertTransactions(session, rows, rowsPerInsert);
+  return true;
+}
+
 /** `rowsPerInsert` (at most ROWS_PER_STATEMENT): the dialect's ledgerRowsPerInsert. */
 export async function insertTransactions(session: SqlSession, rows: readonly Transaction[], rowsPerInsert: number): Promise<void> {
   if (rowsPerInsert === 1) {

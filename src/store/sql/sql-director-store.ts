@@ -23,7 +23,8 @@ import * as directory from './directory.js';
 import * as governance from './governance.js';
 import * as providers from './providers.js';
 import * as reconciliation from './reconciliation.js';
-import { insertTransactions } from './ledger.js';
+import { insertLedgerBatch, insertTransactions, LEDGER_BATCH_KEY_RETENTION_MS } from './ledger.js';
+import { HOUR_MS } from './rollup.js';
 import { JsonColumns, type CountRow, type VersionRow } from './rows.js';
 import type { StatementDriver } from './session.js';
 import type { DocumentKind } from './statements.js';
@@ -38,12 +39,15 @@ export class SqlDirectorStore implements DirectorStore {
   private readonly driver: StatementDriver;
   private readonly json: JsonColumns;
   private readonly clock: () => number;
+  /** When insertLedgerBatch last pruned old batch keys. */
+  private ledgerKeysPrunedAt: number;
 
   protected constructor(driver: StatementDriver, options: DirectorStoreOptions) {
     this.driver = driver;
     this.dialect = driver.dialect.name;
     this.json = new JsonColumns(driver.dialect);
     this.clock = options.clock ?? Date.now;
+    this.ledgerKeysPrunedAt = 0;
   }
 
   async configVersion(): Promise<number> {
@@ -262,6 +266,15 @@ export class SqlDirectorStore implements DirectorStore {
   async insertTransactions(rows: readonly Transaction[]): Promise<void> {
     if (rows.length === 0) return;
     await this.driver.transaction((session) => insertTransactions(session, rows, this.driver.dialect.ledgerRowsPerInsert));
+  }
+  async insertLedgerBatch(key: string, rows: readonly Transaction[]): Promise<boolean> {
+    const now = this.clock();
+    // Old keys go at most once an hour, in a batch's own transaction.
+    const pruneBefore = now - this.ledgerKeysPrunedAt >= HOUR_MS ? now - LEDGER_BATCH_KEY_RETENTION_MS : null;
+    const written = await this.driver.transaction((session) =>
+      insertLedgerBatch(session, key, rows, this.driver.dialect.ledgerRowsPerInsert, now, pruneBefore));
+    if (pruneBefore !== null) this.ledgerKeysPrunedAt = now;
+    return written;
   }
   async countTransactions(): Promise<number> {
     const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));

@@ -1,0 +1,21 @@
+// A call that reaches a consumer route while the gateway drains: refused with 503 shutting_down, and recorded like any
+// refusal when its key is valid (the operator must see calls turned away), only counted when it is not (record.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SluiceError } from '../../errors.js';
+import type { GatewayContext } from '../context.js';
+import type { FrontDoor } from '../frontdoors/frontdoor.js';
+import { sendError } from '../respond.js';
+import { authenticate } from './authenticate.js';
+import type { Call } from './call.js';
+import { record } from './record.js';
+
+export function refuseWhileDraining(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): void {
+  try {
+    call.consumer = authenticate(context.snapshot.consumers, req);
+  } catch {
+    // No valid key: the consumer stays unknown, and the refusal is counted rather than recorded.
+  }
+  sendError(res, door, call, new SluiceError('shutting_down', 'The gateway is shutting down; retry on another instance.'));
+  // Nothing to meter or settle (no target, no reservation): the record is queued at once, before the ledger closes.
+  void record(context, call);
+}

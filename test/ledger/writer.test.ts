@@ -1,0 +1,162 @@
+// The ledger writer against both stores: a record the store refuses costs only itself; a locked SQLite file sends batches
+// to the spool, which a restart replays; past the spool's bound records are dropped, and counted.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { Transaction } from '../../src/ledger/transaction.js';
+import { LedgerWriter } from '../../src/ledger/writer.js';
+import { ledgerOptions } from '../support/ledger.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { TcpRelay } from '../support/tcp-relay.js';
+
+function record(requestId: string, consumer: string): Transaction {
+  return {
+    requestId, startedAt: Date.now(), operation: 'chat', api: 'openai', consumer, team: 't', requestedModel: 'm',
+    provider: 'p', providerModel: 'pm', stream: false, inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0,
+    tokensEstimated: false, costMicroUsd: 10, latencyMs: 1, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
+    servedModel: null, violations: null,
+  };
+}
+
+async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the ledger writer', () => {
+  let database: TestDatabase;
+  let client: pg.Client;
+
+  before(async () => {
+    database = await freshDatabase();
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+  });
+
+  after(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+
+  const stores: Array<{ name: string; storage: () => string; count: (storage: string, consumer: string) => Promise<number> }> = [
+    {
+      name: 'SQLite',
+      storage: () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-ledger-')), 'ledger.db')}`,
+      count: async (storage, consumer) => sqliteCount(storage, consumer),
+    },
+    {
+      name: 'PostgreSQL',
+      storage: () => database.url,
+      count: async (_storage, consumer) =>
+        (await client.query<{ count: number }>('SELECT COUNT(*)::int AS count FROM transactions WHERE consumer = $1', [consumer])).rows[0]!.count,
+    },
+  ];
+
+  for (const store of stores) {
+    test(`${store.name}: a record the store refuses is dropped and counted alone; the rest of its batch is written`, async () => {
+      const storage = store.storage();
+      const writer = await LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 60_000 }));
+      const consumer = `refused-${store.name}`;
+      try {
+        for (let i = 0; i < 100; i++) {
+          // api is NOT NULL in both databases: no repair makes this record storable.
+          writer.append(i === 37 ? { ...record(`refused-${i}`, consumer), api: null as unknown as string } : record(`refused-${i}`, consumer));
+        }
+        await writer.drain();
+        const status = writer.status();
+        assert.equal(status.droppedRecords.refused, 1);
+        assert.equal(status.writtenRecords, 99);
+        assert.ok(status.writeFailures.refused >= 1);
+        assert.equal(status.writeFailures.unavailable, 0, 'a refusal is not an outage');
+        assert.equal(status.behind, false);
+      } finally {
+        await writer.close();
+      }
+      assert.equal(await store.count(storage, consumer), 99);
+    });
+  }
+
+  test('SQLite locked: batches go to the spool, stay there through a stop, and the next start writes each once', async () => {
+    const storage = stores[0]!.storage();
+    const options = ledgerOptions(storage, { flushIntervalMs: 60_000, maxBatch: 10, maxBufferedRecords: 10, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } });
+    const first = await LedgerWriter.open(options);
+    // Another connection holds the write lock: the writer thread waits out its busy timeout, then fails with SQLITE_BUSY.
+    const locker = new Database(storage.slice('sqlite:'.length));
+    locker.exec('BEGIN IMMEDIATE');
+    try {
+      for (let i = 0; i < 50; i++) first.append(record(`locked-${i}`, 'locked'));
+      await until('the spool holds what memory cannot', () => first.status().spooledRecords === 40);
+      await until('the writer finds the store failing', () => first.status().failing);
+      assert.equal(first.status().behind, true);
+      await first.close();
+      assert.equal(readdirSync(options.spoolDir).filter((name) => name.endsWith('.batch')).length, 5, 'every batch in its own file');
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    const second = await LedgerWriter.open(options);
+    try {
+      await second.drain();
+      assert.equal(second.status().writtenRecords, 50);
+      assert.equal(second.status().behind, false);
+    } finally {
+      await second.close();
+    }
+    assert.equal(sqliteCount(storage, 'locked'), 50);
+    assert.deepEqual(readdirSync(options.spoolDir).filter((name) => name.endsWith('.batch')), [], 'replayed files are deleted');
+  });
+
+  test('SQLite: a writer thread that dies is started again, and the batches it held are written', async () => {
+    const storage = stores[0]!.storage();
+    const writer = await LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 60_000, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } }));
+    try {
+      // Reaching inside: nothing a test can send makes the thread die, but an out-of-memory or a native fault could.
+      const thread = (writer as unknown as { sink: { worker: { terminate(): Promise<number> } } }).sink.worker;
+      await thread.terminate();
+      for (let i = 0; i < 20; i++) writer.append(record(`thread-${i}`, 'thread'));
+      await writer.drain();
+      assert.equal(writer.status().writtenRecords, 20);
+    } finally {
+      await writer.close();
+    }
+    assert.equal(sqliteCount(storage, 'thread'), 20);
+  });
+
+  test('past the spool bound records are dropped and counted; those held are written when the store returns', async () => {
+    const relay = await TcpRelay.start({ host: '127.0.0.1', port: 5432 });
+    const storage = database.url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`);
+    // Room for one 10-record batch in memory and none on disk.
+    const writer = await LedgerWriter.open(ledgerOptions(storage, {
+      flushIntervalMs: 60_000, maxBatch: 10, maxBufferedRecords: 10, maxSpoolBytes: 1, retry: { initialBackoffMs: 10, maxBackoffMs: 50 },
+    }));
+    try {
+      relay.cut();
+      for (let i = 0; i < 30; i++) writer.append(record(`bounded-${i}`, 'bounded'));
+      await until('the writer finds the store failing', () => writer.status().failing);
+      assert.deepEqual(writer.status().droppedRecords, { refused: 0, spoolFull: 20, spoolFailed: 0 });
+      relay.restore();
+      await writer.drain();
+      assert.equal(writer.status().writtenRecords, 10);
+    } finally {
+      await writer.close();
+      await relay.close();
+    }
+    assert.equal(await stores[1]!.count(database.url, 'bounded'), 10);
+  });
+});
+
+function sqliteCount(storage: string, consumer: string): number {
+  const db = new Database(storage.slice('sqlite:'.length), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS count FROM transactions WHERE consumer = ?').get(consumer) as { count: number }).count;
+  } finally {
+    db.close();
+  }
+}

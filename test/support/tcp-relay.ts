@@ -1,0 +1,88 @@
+// A TCP relay a test puts between Sluice and a server (PostgreSQL) to cut the connection and restore it at will.
+import net from 'node:net';
+
+export class TcpRelay {
+  private readonly target: { host: string; port: number };
+  private readonly server: net.Server;
+  /** Both ends of every relayed connection. */
+  private readonly sockets: Set<net.Socket>;
+  private cutOff: boolean;
+  /** Set by loseAnswerAfter(): the bytes that end the connection once the server has them. */
+  private lastWords: Buffer | null;
+
+  private constructor(target: { host: string; port: number }) {
+    this.target = target;
+    this.sockets = new Set();
+    this.cutOff = false;
+    this.lastWords = null;
+    this.server = net.createServer((client) => this.relay(client));
+  }
+
+  /** Listens on a free loopback port and relays every connection to `target`. */
+  static async start(target: { host: string; port: number }): Promise<TcpRelay> {
+    const relay = new TcpRelay(target);
+    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', resolve));
+    return relay;
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Resets every relayed connection and refuses new ones until restore(). */
+  cut(): void {
+    this.cutOff = true;
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    this.sockets.clear();
+  }
+
+  /**
+   * The next time a client sends `marker` (e.g. PostgreSQL's COMMIT), the server gets it and the client's connection is
+   * dropped before the answer: the server does the work, the client never learns it was done.
+   */
+  loseAnswerAfter(marker: Buffer): void {
+    this.lastWords = marker;
+  }
+
+  restore(): void {
+    this.cutOff = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private relay(client: net.Socket): void {
+    // Refused while cut: accepted and reset at once, as a firewall's RST would.
+    if (this.cutOff) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = net.connect(this.target.port, this.target.host);
+    this.sockets.add(client);
+    this.sockets.add(upstream);
+    let answerLost = false;
+    const close = () => {
+      client.destroy();
+      // After loseAnswerAfter's marker the server's side is closing in order: destroying it could lose the marker.
+      if (!answerLost) upstream.destroy();
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+    client.on('data', (chunk: Buffer) => {
+      if (this.lastWords !== null && chunk.includes(this.lastWords)) {
+        this.lastWords = null;
+        answerLost = true;
+        // Delivered, then the server's side closed in order (it reads the whole message first); the client's reset.
+        upstream.end(chunk);
+        client.resetAndDestroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+  }
+}
