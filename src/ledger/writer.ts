@@ -69,7 +69,8 @@ export class LedgerWriter {
   private retryTimer: NodeJS.Timeout | null;
   private lastFailureLog: number;
   private closing: boolean;
-  private readonly idleWaiters: Array<() => void>;
+  /** drain() callers, each waiting for the batches formed up to its mark (Queued.order). */
+  private readonly idleWaiters: Array<{ mark: number; resolve: () => void }>;
   private closeWaiter: (() => void) | null;
   written: number;
   private readonly writeFailures: LedgerStatus['writeFailures'];
@@ -174,11 +175,15 @@ export class LedgerWriter {
     this.pump();
   }
 
-  /** Resolves once every record appended so far is committed (or given up): memory and spool empty. */
+  /**
+   * Resolves once every record appended so far is committed (or given up): the batches formed up to now are written, and
+   * the spool is empty. Records appended meanwhile are not waited for, so a drain under steady traffic ends.
+   */
   async drain(): Promise<void> {
     this.flush();
-    if (this.idle()) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const mark = this.nextOrder - 1;
+    if (this.settledThrough(mark)) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push({ mark, resolve }));
   }
 
   /**
@@ -194,7 +199,7 @@ export class LedgerWriter {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     await this.spool.close();
     await this.sink.close();
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
   }
 
   /** Sends what waits, as many at once as the sink takes (one while the store is failing), refilling from the spool. */
@@ -369,8 +374,12 @@ export class LedgerWriter {
     });
   }
 
-  private idle(): boolean {
-    return this.builder.length === 0 && this.memory.length === 0 && this.inFlight.size === 0 && this.spool.length === 0 && !this.refilling;
+  /** No batch formed up to `mark` waits in memory or on its way (split parts keep their batch's order), and none in the spool. */
+  private settledThrough(mark: number): boolean {
+    if (this.spool.length > 0 || this.refilling) return false;
+    for (const queued of this.memory) if (queued.order <= mark) return false;
+    for (const queued of this.inFlight) if (queued.order <= mark) return false;
+    return true;
   }
 
   /** Closing: nothing left in memory or on its way. */
@@ -384,6 +393,12 @@ export class LedgerWriter {
       this.closeWaiter = null;
       resolve();
     }
-    if (this.idleWaiters.length > 0 && this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.idleWaiters.length === 0) return;
+    for (let at = this.idleWaiters.length - 1; at >= 0; at--) {
+      const waiter = this.idleWaiters[at]!;
+      if (!this.settledThrough(waiter.mark)) continue;
+      this.idleWaiters.splice(at, 1);
+      waiter.resolve();
+    }
   }
 }

@@ -150,6 +150,23 @@ describe('the ledger writer', () => {
     }
     assert.equal(await stores[1]!.count(database.url, 'bounded'), 10);
   });
+  // A reload that adds a budget drains the ledger before seeding it; under steady traffic that drain never ended, since
+  // it also waited for the records appended after it (the reload hung, and every later one behind it).
+  test('drain ends once what was appended before it is written, while records keep coming', async () => {
+    const storage = `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-ledger-')), 'ledger.db')}`;
+    const writer = await LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 60_000 }));
+    let appended = 0;
+    const traffic = setInterval(() => writer.append(record(`steady-${appended++}`, 'steady')), 1);
+    try {
+      for (let i = 0; i < 20; i++) writer.append(record(`before-${i}`, 'before'));
+      await writer.drain();
+      assert.equal(sqliteCount(storage, 'before'), 20);
+    } finally {
+      clearInterval(traffic);
+      await writer.close();
+    }
+    assert.equal(sqliteCount(storage, 'steady'), appended, 'close writes what came after');
+  });
 });
 
 function sqliteCount(storage: string, consumer: string): number {
