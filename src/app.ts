@@ -20,6 +20,7 @@ import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import type { Budget } from './policy/budgets.js';
 import { CounterSeeder } from './policy/counter-seeding.js';
+import { Compliance } from './compliance/compliance.js';
 import { createDirectorApi } from './director/api.js';
 import type { DeclaredOrigin } from './director/declared.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
@@ -139,13 +140,23 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
   }, options.keyUseFlushMs ?? 10_000);
   touch.unref();
-  const api = directory.store === null ? undefined : createDirectorApi({
+  // The director assesses its controls; the ledger accounting is this process's gateway's, since this start.
+  const compliance = directory.store === null ? null : new Compliance({
+    store: directory.store,
+    config: () => current,
+    ledger: { since: Date.now(), settle: () => ledger.drain(), counted: () => metrics.callsObserved, committed: () => ledger.written, buffered: () => ledger.buffered },
+    registry: metrics.registry,
+    logger,
+    clock: () => (options.clock ?? systemClock).now(),
+  });
+  const api = directory.store === null || compliance === null ? undefined : createDirectorApi({
     store: directory.store,
     bootstrapToken: config.admin.token ?? null,
     logger,
     masterKey: masterKey!,
     catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
     onChange: () => sync.refresh(),
+    compliance,
   });
   let stopping = false;
   const admin = createAdminServer({
@@ -161,6 +172,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
   const adminAddress = await listen(admin, config.admin.port, config.admin.host);
+  await compliance?.start();
   return {
     gateway: gatewayAddress,
     admin: adminAddress,
@@ -185,6 +197,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       sync.close();
       clearInterval(touch);
+      await compliance?.stop();
       await directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch(() => undefined);
       await ledger.close();
       await governance.close();

@@ -4,6 +4,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Compliance } from '../compliance/compliance.js';
 import { describeIssue } from '../config/issue-messages.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
@@ -12,6 +13,7 @@ import { ApiError, toApiError } from './errors.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerApplyRoutes } from './routes/apply.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { COMPLIANCE_ASSESS_PATH, registerComplianceRoutes } from './routes/compliance.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
 import { KEY_USE_PATH, registerGatewayRoutes } from './routes/gateway.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -35,6 +37,8 @@ export interface DirectorApiOptions {
   masterKey: MasterKey;
   /** Called after every successful change; the answer waits for it, so this process's gateway serves the change at once. */
   onChange: () => Promise<void>;
+  /** Assessments and the OSCAL documents (/api/compliance). */
+  compliance: Compliance;
 }
 
 /** What every route module is handed. */
@@ -42,12 +46,13 @@ export interface RouteDeps {
   store: DirectorStore;
   catalog: DirectorApiOptions['catalog'];
   masterKey: MasterKey;
+  compliance: Compliance;
 }
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
 
 /** Successful POSTs that record what happened rather than change what the director serves. */
-const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH]);
+const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH, COMPLIANCE_ASSESS_PATH]);
 
 export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   // Bodies are validated by hono's zod validator, which takes no per-parse error map: zod's process-wide one is set
@@ -74,7 +79,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     if (c.req.method !== 'GET' && c.res.status < 400 && !NOT_CHANGES.has(c.req.path)) await options.onChange();
   });
 
-  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey };
+  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey, compliance: options.compliance };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
   registerAdminTokenRoutes(app, deps);
@@ -89,6 +94,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerReportRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerApplyRoutes(app, deps);
+  registerComplianceRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

@@ -1,0 +1,37 @@
+// IA-5: consumer keys and admin tokens are rotated within the rotation period, and no expired key is accepted.
+import { days, iso, outcome, type Check } from '../check.js';
+
+export const authenticatorRotation: Check = {
+  id: 'authenticator-rotation',
+  title: 'Keys and admin tokens are rotated in time; expired keys are not accepted',
+  description: 'Lists the unrevoked consumer keys and admin tokens and names each created longer ago than '
+    + 'compliance.rotationDays that has not expired; names each key whose last accepted use came after its expiry. (The '
+    + 'gateway refuses an expired key like an unknown one, 401, and the ledger does not record which key was presented: '
+    + 'refused presentations are in the authenticated-calls check\'s refusedUnauthenticated count.) The bootstrap admin '
+    + 'token (admin.token) is not stored and so not listed.',
+  method: 'TEST',
+  async run({ store, settings, now }) {
+    const due = now - days(settings.rotationDays);
+    const keys = await store.compliance.unrevokedKeys();
+    const live = keys.filter((key) => key.expiresAt === null || key.expiresAt > now);
+    const problems: string[] = [];
+    for (const key of live) {
+      if (key.createdAt < due) problems.push(`consumer "${key.consumer}" key "${key.name}" (${key.id}) created ${iso(key.createdAt)} is older than ${settings.rotationDays} days`);
+    }
+    const acceptedAfterExpiry = keys.filter((key) => key.expiresAt !== null && key.lastUsedAt !== null && key.lastUsedAt > key.expiresAt);
+    for (const key of acceptedAfterExpiry) problems.push(`consumer "${key.consumer}" key "${key.name}" (${key.id}) was used at ${iso(key.lastUsedAt!)}, after it expired at ${iso(key.expiresAt!)}`);
+    const tokens = (await store.listAdminTokens()).filter((token) => token.revokedAt === null);
+    for (const token of tokens) {
+      if (token.createdAt < due) problems.push(`admin token "${token.name}" (${token.id}, ${token.role}) created ${iso(token.createdAt)} is older than ${settings.rotationDays} days`);
+    }
+    const staleKeys = live.filter((key) => key.createdAt < due).length;
+    const staleTokens = tokens.filter((token) => token.createdAt < due).length;
+    return outcome(problems,
+      `All ${live.length} live consumer keys and ${tokens.length} admin tokens are younger than ${settings.rotationDays} days; no expired key was accepted.`,
+      `${staleKeys} keys and ${staleTokens} admin tokens are due for rotation; ${acceptedAfterExpiry.length} keys were accepted after expiry.`,
+      {
+        liveKeys: live.length, keysDueForRotation: staleKeys, expiredUnrevokedKeys: keys.length - live.length,
+        keysAcceptedAfterExpiry: acceptedAfterExpiry.length, adminTokens: tokens.length, adminTokensDueForRotation: staleTokens,
+      });
+  },
+};
