@@ -31,6 +31,7 @@ Admin commands (the director API on the admin port; run "sluice COMMAND --help" 
   audit              the audit log, newest first
   apply -f FILE      create or update teams, models, consumers, policies and resources to match a YAML file
   reconcile          discovered consumers and resources: list, show, assign, create, ignore; rules
+  compliance         assess now; export the OSCAL component definition, assessment results or POA&M (JSON, YAML)
   They take --url URL (default $SLUICE_ADMIN_URL, else http://127.0.0.1:4001), --token TOKEN
   (default $SLUICE_ADMIN_TOKEN, else ./data/admin.token) and --json.
 

@@ -3,6 +3,7 @@ import { reportFailure } from '../admin-client.js';
 import type { AdminCommand } from '../args.js';
 import { applyCommand } from './apply.js';
 import { auditCommand } from './audit.js';
+import { complianceCommand } from './compliance.js';
 import { budgetsCommand, rateLimitsCommand, templatesCommand } from './budgets.js';
 import { consumersCommand } from './consumers.js';
 import { keysCommand } from './keys.js';
@@ -27,6 +28,7 @@ const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['audit', auditCommand],
   ['apply', applyCommand],
   ['reconcile', reconcileCommand],
+  ['compliance', complianceCommand],
 ]);
 
 export function isAdminCommand(name: string | undefined): name is string {
