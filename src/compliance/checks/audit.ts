@@ -1,6 +1,10 @@
 // AU-2 / AU-3 / AU-12 / AU-9: the ledger records every call, each record says who, what, when, the outcome and the
 // cost, and the ledger and the audit log are tamper-evident (their hash chains verify).
+import { setTimeout as delay } from 'node:timers/promises';
 import { outcome, type Check } from '../check.js';
+
+/** How long the ledger check waits for the writer to commit what it holds. */
+const SETTLE_TIMEOUT_MS = 30_000;
 
 /** Incomplete rows named per observation; the count covers them all. */
 const ROWS_NAMED = 10;
@@ -18,7 +22,14 @@ export const ledgerCompleteness: Check = {
     if (ledger === null) {
       return { satisfied: false, summary: 'This process runs no gateway: no count to compare the ledger with.', counts: {}, problems: ['no gateway in this process'] };
     }
-    await ledger.settle();
+    // Under steady traffic the writer settles between batches; one that does not within the bound is reported, not guessed at.
+    const settled = await Promise.race([ledger.settle().then(() => true), delay(SETTLE_TIMEOUT_MS, false, { ref: false })]);
+    if (!settled) {
+      return {
+        satisfied: false, summary: `The ledger writer did not catch up within ${SETTLE_TIMEOUT_MS / 1000} s: its rows could not be compared.`,
+        counts: { bufferedRows: ledger.buffered() }, problems: ['the ledger writer did not settle'],
+      };
+    }
     // Read together, in one turn of the event loop: no call can be counted between the three.
     const counted = ledger.counted();
     const committed = ledger.committed();

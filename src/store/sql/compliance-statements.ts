@@ -46,7 +46,8 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
   for (const [chain, columns] of [['transactions', TRANSACTION_CHAIN_COLUMNS], ['audit_log', AUDIT_CHAIN_COLUMNS]] as const) {
     chainStatements[`chainRows:${chain}`] = `SELECT ${columns} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
     // PostgreSQL assigns ids at insert, not at commit: SHARE mode waits for the inserts in progress and holds new ones
-    // back until this transaction ends, so no row below the maximum read next can still appear. SQLite has one writer.
+    // back until this transaction ends, so no row below the maximum read next can still appear. SQLite (one writer,
+    // ids in commit order) needs none and never runs it.
     chainStatements[`chainLock:${chain}`] = dialect.name === 'postgres' ? `LOCK TABLE ${chain} IN SHARE MODE` : 'SELECT 1';
     chainStatements[`chainMaxId:${chain}`] = `SELECT COALESCE(MAX(id), 0) AS id FROM ${chain}`;
     chainStatements[`chainCountAfter:${chain}`] = `SELECT COUNT(*) AS count FROM ${chain} WHERE id > ?`;
