@@ -9,7 +9,7 @@ import type { AssessmentRecord } from './assessment.js';
 import { ComplianceAssessor, type AssessmentOutcome } from './assessor.js';
 import { MODERATE_BASELINE } from './catalog.js';
 import { ChainSealer } from './chain/sealer.js';
-import { verifyChain, type ChainVerification } from './chain/verify.js';
+import { verifyChain, type ChainVerification, type GivenAnchor } from './chain/verify.js';
 import type { LedgerAccounting } from './check.js';
 import { CHECKS } from './checks/index.js';
 import { CONTROL_MAPPING } from './control-mapping.js';
@@ -103,9 +103,8 @@ export class Compliance {
     return this.store.compliance.listAssessments({ limit, cursor });
   }
 
-  /** Verifies both chains from their first block; `seal` first seals what is new (when sealing is on). */
-  async verifyChains(seal: boolean): Promise<ChainVerification[]> {
-    if (seal && this.config().compliance.sealIntervalSeconds > 0) await this.sealer.seal();
-    return Promise.all(CHAIN_NAMES.map((chain) => verifyChain(this.store.compliance, chain)));
+  /** Verifies both chains from their first block, against the stored anchors and any `given` from elsewhere. */
+  verifyChains(given: ReadonlyArray<GivenAnchor & { chain: ChainName }> = []): Promise<ChainVerification[]> {
+    return Promise.all(CHAIN_NAMES.map((chain) => verifyChain(this.store.compliance, chain, given.filter((anchor) => anchor.chain === chain))));
   }
 }

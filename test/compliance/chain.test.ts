@@ -54,6 +54,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       }
     }
 
+    /** Drops a table's append-only triggers, as someone with the database's owner rights could. */
+    async function dropAppendOnly(table: string): Promise<void> {
+      if (database === null) {
+        await tamper(`DROP TRIGGER IF EXISTS ${table}_no_update; DROP TRIGGER IF EXISTS ${table}_no_delete;`);
+      } else {
+        await tamper(`DROP TRIGGER IF EXISTS ${table}_no_change ON ${table}`);
+      }
+    }
+
     async function broken(chain: 'transactions' | 'audit_log') {
       return (await verifyChain(store.compliance, chain)).broken;
     }
@@ -113,6 +122,28 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(await broken('audit_log'), null);
     });
 
+    test('an anchor kept outside the database catches a chain cut short, which the stored anchors cannot', async () => {
+      const [kept] = await store.compliance.listAnchors('transactions', 1);
+      const given = [{ block: kept!.block, headHash: kept!.headHash }];
+      assert.equal((await verifyChain(store.compliance, 'transactions', given)).broken, null);
+      const wrong = (await verifyChain(store.compliance, 'transactions', [{ block: kept!.block, headHash: 'e'.repeat(64) }])).broken;
+      assert.equal(wrong?.detail, `transactions: the anchor given for block ${kept!.block} does not match the chain`);
+      // Someone able to drop the append-only rules removes the last block and its anchor: what is left verifies.
+      await dropAppendOnly('chain_blocks');
+      await dropAppendOnly('chain_anchors');
+      await tamper(`DELETE FROM chain_anchors WHERE chain = 'transactions' AND block = ${kept!.block}`);
+      await tamper(`DELETE FROM chain_blocks WHERE chain = 'transactions' AND block = ${kept!.block}`);
+      const cut = await verifyChain(store.compliance, 'transactions');
+      assert.equal(cut.broken, null);
+      assert.ok(cut.unsealedRows > 0, 'its rows count as not sealed yet');
+      const caught = (await verifyChain(store.compliance, 'transactions', given)).broken;
+      assert.equal(caught?.kind, 'anchor-mismatch');
+      assert.match(caught!.detail, /past the chain's end/);
+      // Sealed again, the same rows make the same block.
+      await sealer.seal();
+      assert.equal((await verifyChain(store.compliance, 'transactions', given)).broken, null);
+    });
+
     test('a changed ledger row is named', async () => {
       await tamper('UPDATE transactions SET cost_micro_usd = 1 WHERE id = 17');
       const found = await broken('transactions');
@@ -136,8 +167,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     test('an audit record changed behind the append-only rule is named', async () => {
       // The audit log refuses updates; someone able to drop the rule first is still caught.
-      if (storeKind === 'sqlite') await tamper('DROP TRIGGER audit_log_no_update');
-      else await tamper('DROP TRIGGER audit_log_no_change ON audit_log');
+      await dropAppendOnly('audit_log');
       const [first] = await store.compliance.chainRows('audit_log', 0, 1_000, 1);
       await tamper(`UPDATE audit_log SET actor = 'someone-else' WHERE id = ${first!.id}`);
       const found = await broken('audit_log');
@@ -146,14 +176,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     test('a rewritten block or anchor is named', async () => {
-      if (storeKind === 'sqlite') await tamper('DROP TRIGGER chain_anchors_no_update');
-      else await tamper('DROP TRIGGER chain_anchors_no_change ON chain_anchors');
+      await dropAppendOnly('chain_anchors');
       await tamper(`UPDATE chain_anchors SET head_hash = '${'f'.repeat(64)}' WHERE chain = 'audit_log'`);
       await tamper(`UPDATE audit_log SET actor = 'admin' WHERE actor = 'someone-else'`);
       const anchor = await broken('audit_log');
       assert.equal(anchor?.kind, 'anchor-mismatch');
-      if (storeKind === 'sqlite') await tamper('DROP TRIGGER chain_blocks_no_update');
-      else await tamper('DROP TRIGGER chain_blocks_no_change ON chain_blocks');
+      await dropAppendOnly('chain_blocks');
       await tamper(`UPDATE chain_blocks SET row_count = row_count + 1 WHERE chain = 'audit_log' AND block = 1`);
       const block = await broken('audit_log');
       assert.deepEqual([block?.kind, block?.block], ['block-altered', 1]);

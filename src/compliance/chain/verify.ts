@@ -33,10 +33,25 @@ export interface ChainVerification {
 
 const BLOCKS_PER_READ = 100;
 
-export async function verifyChain(store: ComplianceStore, chain: ChainName): Promise<ChainVerification> {
-  // The anchors by block, to check each block's recomputed hash against what was anchored (and perhaps copied away).
-  const anchors = new Map<number, ChainAnchor[]>();
-  for (const anchor of await store.listAnchors(chain, 10_000)) {
+/** An anchor kept outside the database (copied from the log or the API): the chain must still reach it. */
+export interface GivenAnchor {
+  block: number;
+  headHash: string;
+}
+
+/** Stored anchors checked per verification: the newest, some week of them at one sealing a minute. */
+const STORED_ANCHORS_CHECKED = 10_000;
+
+/**
+ * `given`: anchors from outside the database. A writer to the database can rewrite the rows, the blocks and the stored
+ * anchors alike, consistently; only an anchor kept elsewhere catches that.
+ */
+export async function verifyChain(store: ComplianceStore, chain: ChainName, given: readonly GivenAnchor[] = []): Promise<ChainVerification> {
+  // The anchors by block, to check each block's recomputed hash against what was anchored.
+  const anchors = new Map<number, Array<Pick<ChainAnchor, 'headHash' | 'anchoredAt'> & { source: string }>>();
+  const stored = await store.listAnchors(chain, STORED_ANCHORS_CHECKED);
+  for (const anchor of [...stored.map((a) => ({ ...a, source: `the anchor taken at ${new Date(a.anchoredAt).toISOString()}` })),
+    ...given.map((a) => ({ ...a, anchoredAt: 0, source: 'the anchor given' }))]) {
     const list = anchors.get(anchor.block) ?? [];
     list.push(anchor);
     anchors.set(anchor.block, list);
@@ -83,7 +98,7 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName): Pro
       for (const anchor of anchors.get(block.block) ?? []) {
         anchorsChecked++;
         if (anchor.headHash !== recomputed) {
-          broken = at('anchor-mismatch', null, `${chain}: the anchor of block ${block.block} taken at ${new Date(anchor.anchoredAt).toISOString()} does not match the chain`);
+          broken = at('anchor-mismatch', null, `${chain}: ${anchor.source} for block ${block.block} does not match the chain`);
           break scan;
         }
       }
@@ -96,6 +111,10 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName): Pro
     }
     after = blocks[blocks.length - 1]!.block;
   }
+  const beyond = broken === null ? given.find((anchor) => anchor.block >= expectedBlock) : undefined;
+  if (beyond !== undefined) {
+    broken = { chain, kind: 'anchor-mismatch', block: beyond.block, rowId: null, detail: `${chain}: the anchor given for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed` };
+  }
   return {
     chain,
     blocks: expectedBlock - 1,
@@ -106,10 +125,4 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName): Pro
     anchorsChecked,
     broken,
   };
-}
-
-/** Verifies against an anchor kept outside the database: the chain must still reach that hash at that block. */
-export async function matchesAnchor(store: ComplianceStore, chain: ChainName, block: number, headHash: string): Promise<boolean> {
-  const [found] = await store.chainBlocks(chain, block - 1, 1);
-  return found !== undefined && found.block === block && found.hash === headHash;
 }

@@ -4,7 +4,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { stringify } from 'yaml';
-import { CHAIN_NAMES } from '../../store/compliance-store.js';
+import { CHAIN_NAMES, type ChainName } from '../../store/compliance-store.js';
 import type { ApiEnv } from '../access.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
@@ -12,6 +12,8 @@ import { ApiError } from '../errors.js';
 import { errors, iso, json, pageQuery } from './schemas.js';
 
 export const COMPLIANCE_ASSESS_PATH = '/api/compliance/assessments';
+
+const ANCHORS = /^((transactions|audit_log):[1-9][0-9]{0,15}:[0-9a-fA-F]{64})(,(transactions|audit_log):[1-9][0-9]{0,15}:[0-9a-fA-F]{64})*$/;
 
 const query = (name: string) => ({ param: { name, in: 'query' as const } });
 const format = z.enum(['json', 'yaml']).default('json').openapi({ ...query('format'), description: 'json (default) or yaml' });
@@ -141,11 +143,21 @@ export function registerComplianceRoutes(app: DirectorApi, { compliance }: Route
 
   app.openapi(createRoute({
     method: 'get', path: '/api/compliance/chains', tags: ['compliance'],
-    summary: 'Verify both hash chains from their first block, naming the first broken link',
-    responses: { 200: json(z.object({ items: z.array(verification) }), 'The verification'), ...errors() },
+    summary: 'Verify both hash chains from their first block, against their stored anchors and any given, naming the first broken link',
+    request: {
+      query: z.object({
+        anchor: z.string().max(10_000).regex(ANCHORS, 'chain:block:headHash, comma-separated (e.g. transactions:12:9f2c...)').optional()
+          .openapi({ ...query('anchor'), description: 'Anchors kept outside the database, as the log or /api/compliance/anchors gave them: chain:block:headHash, comma-separated' }),
+      }),
+    },
+    responses: { 200: json(z.object({ items: z.array(verification) }), 'The verification'), ...errors(400) },
   }), async (c) => {
     authorize(c, 'read');
-    const chains = await compliance.verifyChains(false);
+    const given = (c.req.valid('query').anchor ?? '').split(',').filter((text) => text !== '').map((text) => {
+      const [chain, block, headHash] = text.split(':') as [ChainName, string, string];
+      return { chain, block: Number(block), headHash: headHash.toLowerCase() };
+    });
+    const chains = await compliance.verifyChains(given);
     return c.json({
       items: chains.map(({ broken, ...rest }) => ({
         ...rest, broken: broken === null ? null : { kind: broken.kind, block: broken.block, rowId: broken.rowId, detail: broken.detail },

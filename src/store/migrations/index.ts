@@ -326,7 +326,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // assessment that satisfies it. chain_blocks seals the ledger's and the audit log's rows in id order, block after
     // block, each block's hash over the previous one and its rows' hashes (src/compliance/chain/); chain_anchors records
     // the head after each sealing, to be copied elsewhere. The sealer only reads the sealed tables: their inserts are untouched.
-    sql: ({ types, appendOnly }) => `
+    // PostgreSQL hands out ids before commit; its chain_horizon_* functions lock the sealed table in SHARE mode (waiting
+    // for the inserts in progress) before reading the highest id, so a sealing never passes over a row committed later.
+    sql: ({ name, types, appendOnly }) => `
       CREATE TABLE compliance_assessments (
         id ${types.serialKey},
         uuid ${types.key} NOT NULL UNIQUE,
@@ -379,6 +381,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX chain_anchors_chain ON chain_anchors (chain, id);
       ${appendOnly('chain_anchors')}
+      ${name === 'postgres' ? ['transactions', 'audit_log'].map((table) => `
+      CREATE FUNCTION chain_horizon_${table}() RETURNS BIGINT LANGUAGE plpgsql AS $$
+        BEGIN
+          LOCK TABLE ${table} IN SHARE MODE;
+          RETURN (SELECT COALESCE(MAX(id), 0) FROM ${table});
+        END $$;`).join('') : ''}
     `,
   },
 ];

@@ -37,7 +37,7 @@ export type ComplianceStatement =
   | 'assessmentInsert' | 'assessmentLatest' | 'assessmentGet' | 'assessmentList'
   | 'poamOpenGet' | 'poamInsert' | 'poamUpdate' | 'poamClose' | 'poamList'
   | 'chainHead' | 'chainBlocks' | 'chainBlockInsert' | 'chainAnchorInsert' | 'chainAnchorList' | 'chainAnchorListAll'
-  | `chain${'Rows' | 'Lock' | 'MaxId' | 'CountAfter'}:${'transactions' | 'audit_log'}`
+  | `chain${'Rows' | 'Horizon' | 'CountAfter'}:${'transactions' | 'audit_log'}`
   | 'evidenceLedgerCounts' | 'evidenceIncompleteIds' | 'evidenceResourceViolations' | 'evidenceCallsByConsumer'
   | 'evidenceCallsByProvider' | 'evidenceUnrevokedKeys';
 
@@ -45,15 +45,15 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
   const chainStatements: Record<string, string> = {};
   for (const [chain, columns] of [['transactions', TRANSACTION_CHAIN_COLUMNS], ['audit_log', AUDIT_CHAIN_COLUMNS]] as const) {
     chainStatements[`chainRows:${chain}`] = `SELECT ${columns} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
-    // PostgreSQL assigns ids at insert, not at commit: SHARE mode waits for the inserts in progress and holds new ones
-    // back until this transaction ends, so no row below the maximum read next can still appear. SQLite (one writer,
-    // ids in commit order) needs none and never runs it.
-    chainStatements[`chainLock:${chain}`] = dialect.name === 'postgres' ? `LOCK TABLE ${chain} IN SHARE MODE` : 'SELECT 1';
-    chainStatements[`chainMaxId:${chain}`] = `SELECT COALESCE(MAX(id), 0) AS id FROM ${chain}`;
+    // PostgreSQL assigns ids at insert, not at commit: its function (migration 11) takes a SHARE lock first, which waits
+    // for the inserts in progress and holds new ones back until the caller's transaction ends, so no row below the
+    // maximum it reads can still appear. SQLite assigns ids under its one write lock, in commit order: a read suffices.
+    chainStatements[`chainHorizon:${chain}`] = dialect.name === 'postgres' ? `SELECT chain_horizon_${chain}() AS id`
+      : `SELECT COALESCE(MAX(id), 0) AS id FROM ${chain}`;
     chainStatements[`chainCountAfter:${chain}`] = `SELECT COUNT(*) AS count FROM ${chain} WHERE id > ?`;
   }
   return {
-    ...(chainStatements as Record<`chain${'Rows' | 'Lock' | 'MaxId' | 'CountAfter'}:${'transactions' | 'audit_log'}`, string>),
+    ...(chainStatements as Record<`chain${'Rows' | 'Horizon' | 'CountAfter'}:${'transactions' | 'audit_log'}`, string>),
     assessmentInsert: `INSERT INTO compliance_assessments (${ASSESSMENT_SUMMARY}, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     assessmentLatest: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments ORDER BY id DESC LIMIT 1`,
     assessmentGet: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments WHERE uuid = ?`,

@@ -119,16 +119,12 @@ export class SqlComplianceStore implements ComplianceStore {
 
   chainHorizon(chain: ChainName): Promise<number> {
     const highest = async (session: SqlSession) => {
-      const [row] = await session.all<{ id: number }>(`chainMaxId:${chain}`, []);
+      const [row] = await session.all<{ id: number }>(`chainHorizon:${chain}`, []);
       return Number(row?.id ?? 0);
     };
-    // SQLite assigns ids under its one write lock, in commit order: a plain read sees every row below its maximum, and
-    // takes no lock that would make this thread wait for the ledger's writer.
-    if (this.driver.dialect.name === 'sqlite') return this.driver.read(highest);
-    return this.driver.transaction(async (session) => {
-      await session.all(`chainLock:${chain}`, []);
-      return highest(session);
-    });
+    // PostgreSQL's lock lasts until the transaction ends; SQLite's plain read takes no lock that would make this thread
+    // wait for the ledger's writer.
+    return this.driver.dialect.name === 'sqlite' ? this.driver.read(highest) : this.driver.transaction(highest);
   }
 
   async countRowsAfter(chain: ChainName, afterRowId: number): Promise<number> {
