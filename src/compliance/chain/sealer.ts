@@ -5,9 +5,9 @@ import { setImmediate as yieldToCalls } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { CHAIN_NAMES, type ChainAnchor, type ChainBlock, type ChainName, type ComplianceStore } from '../../store/compliance-store.js';
 import { StoreConflict } from '../../store/errors.js';
-import { blockHash, GENESIS_HASH, rowDigests, rowHash } from './links.js';
+import { blockHash, GENESIS_HASH, hashRows, readRows, rowDigests } from './links.js';
 
-/** Rows per block: a block's digests stay some 100 KB, and its rows one read. */
+/** Rows per block: a block's digests stay some 100 KB. */
 export const BLOCK_ROWS = 4_000;
 
 export interface SealOutcome {
@@ -59,9 +59,9 @@ export class ChainSealer {
     try {
       while ((head?.lastRowId ?? 0) < horizon) {
         const afterRowId = head?.lastRowId ?? 0;
-        const rows = await this.store.chainRows(chain, afterRowId, horizon, BLOCK_ROWS);
+        const rows = await readRows(this.store, chain, afterRowId, horizon, BLOCK_ROWS);
         if (rows.length === 0) break;
-        const hashes = rows.map((row) => rowHash(chain, row));
+        const hashes = await hashRows(chain, rows);
         const place = { chain, block: (head?.block ?? 0) + 1, afterRowId, lastRowId: rows[rows.length - 1]!.id };
         const previousHash = head?.hash ?? GENESIS_HASH;
         const block: ChainBlock = {

@@ -3,7 +3,7 @@
 // written since the last sealing, which no chain covers yet.
 import { setImmediate as yieldToCalls } from 'node:timers/promises';
 import type { ChainAnchor, ChainName, ComplianceStore } from '../../store/compliance-store.js';
-import { blockHash, GENESIS_HASH, parseRowDigests, ROW_DIGEST_LENGTH, rowHash } from './links.js';
+import { blockHash, GENESIS_HASH, hashRows, parseRowDigests, readRows, ROW_DIGEST_LENGTH } from './links.js';
 
 export type BreakKind = 'row-modified' | 'row-deleted' | 'row-inserted' | 'block-altered' | 'anchor-mismatch';
 
@@ -74,8 +74,8 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName, give
       }
       const listed = parseRowDigests(block.rowDigests);
       // One row more than sealed, to see a row slipped in at the end of the range.
-      const rows = await store.chainRows(chain, block.afterRowId, block.lastRowId, listed.length + 1);
-      const hashes = rows.map((row) => rowHash(chain, row));
+      const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1);
+      const hashes = await hashRows(chain, rows);
       for (let i = 0; i < Math.max(rows.length, listed.length); i++) {
         const row = rows[i];
         const seal = listed[i];

@@ -8,7 +8,7 @@ import { metadata, nonEmpty, oscalTime, prop } from './oscal.js';
 /** Sluice's checks stand in for an assessment plan; the document names them in its back matter. */
 const PLAN_UUID = nameUuid('assessment-plan:sluice-continuous-checks');
 
-function observation(o: Observation) {
+export function observation(o: Observation) {
   return {
     uuid: o.uuid,
     title: o.title,
@@ -37,10 +37,6 @@ export function finding(f: Finding) {
     },
     ...nonEmpty('related-observations', f.observations.map((uuid) => ({ 'observation-uuid': uuid }))),
   };
-}
-
-export function oscalObservation(o: Observation) {
-  return observation(o);
 }
 
 function result(record: AssessmentRecord) {

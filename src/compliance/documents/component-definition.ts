@@ -4,7 +4,7 @@
 import type { ControlCatalog } from '../catalog.js';
 import { CLAIM_CONDITIONS, type ClaimFacts, type ControlMapping } from '../control-mapping.js';
 import { nameUuid, newUuid } from '../uuid.js';
-import { COMPONENT_UUID, metadata, prop } from './oscal.js';
+import { COMPONENT_UUID, metadata, prop, sluiceVersion } from './oscal.js';
 
 export function componentDefinition(facts: ClaimFacts, mapping: readonly ControlMapping[], catalog: ControlCatalog, now: number) {
   const claimed = mapping.filter((control) => CLAIM_CONDITIONS[control.claimedWhen](facts));
@@ -22,7 +22,7 @@ export function componentDefinition(facts: ClaimFacts, mapping: readonly Control
         title: 'Sluice',
         description: 'A gateway and governance director for AI inference traffic: authenticates every call with a consumer key, enforces sanctioned models, budgets and rate limits, records every call in a ledger and every admin change in an audit log, and assesses its own controls continuously.',
         purpose: 'Govern and account for the AI inference traffic of an organisation.',
-        props: [prop('version', metadata('', now).version)],
+        props: [prop('version', sluiceVersion())],
         'control-implementations': [{
           uuid: nameUuid(`control-implementation:${catalog.source.uuid}`),
           source,

@@ -3,7 +3,7 @@
 // finding and observations, which the document carries.
 import type { PoamItem } from '../../store/compliance-store.js';
 import type { AssessmentRecord } from '../assessment.js';
-import { finding, oscalObservation } from './assessment-results.js';
+import { finding, observation } from './assessment-results.js';
 import { COMPONENT_UUID, metadata, nonEmpty, oscalTime, prop } from './oscal.js';
 import { newUuid } from '../uuid.js';
 
@@ -19,7 +19,7 @@ export function planOfActionAndMilestones(items: readonly PoamItem[], latest: As
       uuid: newUuid(),
       metadata: metadata('Sluice: plan of action and milestones', now),
       'system-id': { 'identifier-type': 'https://ietf.org/rfc/rfc4122', id: COMPONENT_UUID },
-      ...nonEmpty('observations', observations.map(oscalObservation)),
+      ...nonEmpty('observations', observations.map(observation)),
       ...nonEmpty('findings', related.map(finding)),
       'poam-items': items.map((item) => {
         const current = item.closedAt === null ? findings.get(item.objectiveId) : undefined;
