@@ -122,12 +122,24 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   } else if (store.kind === 'memory') {
     logger.warn('a lone gateway has no ledger to seed in-memory budget counters from: they start from nothing at every start; share Redis counters with the director instead');
   }
+  // The director assesses its controls; the ledger accounting is this process's gateway's, since this start.
+  const compliance = directory.store === null ? null : new Compliance({
+    store: directory.store,
+    config: () => current,
+    ledger: { since: Date.now(), settle: () => ledger.drain(), counted: () => metrics.callsObserved, committed: () => ledger.written, buffered: () => ledger.buffered },
+    takeExpiredKeyPresentations: () => context.snapshot.consumers.takeExpiredPresentations(),
+    registry: metrics.registry,
+    logger,
+    clock: () => (options.clock ?? systemClock).now(),
+  });
   const gateway = new GatewayServer(context);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
     const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     if (seeder !== null) await seedAdded(seeder, ledger, previous.budgets.budgets, snapshot.budgets.budgets, logger);
+    // The expired keys the old snapshot counted, taken in the same turn as the swap so none is lost.
+    compliance?.collectExpiredKeys();
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
     metrics.configure(configuredNames(snapshot));
@@ -140,15 +152,6 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
   }, options.keyUseFlushMs ?? 10_000);
   touch.unref();
-  // The director assesses its controls; the ledger accounting is this process's gateway's, since this start.
-  const compliance = directory.store === null ? null : new Compliance({
-    store: directory.store,
-    config: () => current,
-    ledger: { since: Date.now(), settle: () => ledger.drain(), counted: () => metrics.callsObserved, committed: () => ledger.written, buffered: () => ledger.buffered },
-    registry: metrics.registry,
-    logger,
-    clock: () => (options.clock ?? systemClock).now(),
-  });
   const api = directory.store === null || compliance === null ? undefined : createDirectorApi({
     store: directory.store,
     bootstrapToken: config.admin.token ?? null,

@@ -2,6 +2,7 @@
 // keep the assessment and its POA&M bookkeeping in the store, and set the gauges. One at a time per process.
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
+import type { ExpiredKeyPresentations } from '../policy/consumers.js';
 import type { AssessmentOrigin, PoamItem } from '../store/compliance-store.js';
 import type { DirectorStore, JsonValue } from '../store/director-store.js';
 import { findingsOf, observe, type AssessmentRecord } from './assessment.js';
@@ -22,6 +23,8 @@ export interface AssessorOptions {
   /** sluice.yaml as running now: read at each assessment, so a reload's settings apply to the next. */
   config: () => SluiceConfig;
   ledger: LedgerAccounting | null;
+  /** Expired keys presented to this process's gateway since it started (collected up to now). */
+  expiredKeyPresentations: () => ReadonlyMap<string, ExpiredKeyPresentations>;
   sealer: ChainSealer;
   gauges: ComplianceGauges | null;
   logger: Logger;
@@ -78,6 +81,7 @@ export class ComplianceAssessor {
       config,
       store,
       ledger: this.options.ledger,
+      expiredKeyPresentations: this.options.expiredKeyPresentations(),
       chains: () => (verified ??= Promise.all(CHAIN_NAMES.map((chain) => verifyChain(store.compliance, chain)))),
       previous: await store.compliance.latestAssessment(),
       env: this.options.env ?? process.env,

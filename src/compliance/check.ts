@@ -1,6 +1,7 @@
 // What a compliance check is: a named computation over live data (the store, the ledger, the chains, the running
 // config) whose outcome says whether the objectives mapped to it (control-mapping.ts) are satisfied, with its evidence.
 import type { ComplianceConfig } from '../config/compliance-schema.js';
+import type { ExpiredKeyPresentations } from '../policy/consumers.js';
 import type { SluiceConfig } from '../config/schema.js';
 import type { AssessmentSummary } from '../store/compliance-store.js';
 import type { DirectorStore, EpochMs } from '../store/director-store.js';
@@ -31,6 +32,8 @@ export interface AssessmentContext {
   store: DirectorStore;
   /** Null where this process runs no gateway. */
   ledger: LedgerAccounting | null;
+  /** Expired keys this process's gateway was presented (and refused) since it started, by key id. */
+  expiredKeyPresentations: ReadonlyMap<string, ExpiredKeyPresentations>;
   /** Both chains verified (computed once per assessment, shared by the checks that read it). */
   chains(): Promise<ChainVerification[]>;
   /** The assessment before this one, if any. */

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SluiceConfig } from '../config/schema.js';
+import type { ExpiredKeyPresentations } from '../policy/consumers.js';
 import type { AssessmentSummary, ChainAnchor, ChainName } from '../store/compliance-store.js';
 import type { DirectorStore, Page } from '../store/director-store.js';
 import type { AssessmentRecord } from './assessment.js';
@@ -24,6 +25,8 @@ export interface ComplianceOptions {
   store: DirectorStore;
   config: () => SluiceConfig;
   ledger: LedgerAccounting | null;
+  /** Takes the expired keys presented to this process's gateway since the previous take (the snapshot's directory). */
+  takeExpiredKeyPresentations: (() => Map<string, ExpiredKeyPresentations>) | null;
   registry: Registry | null;
   logger: Logger;
   clock?: () => number;
@@ -36,15 +39,20 @@ export class Compliance {
   private readonly config: () => SluiceConfig;
   private readonly scheduler: ComplianceScheduler;
   private readonly clock: () => number;
+  private readonly takeExpiredKeys: (() => Map<string, ExpiredKeyPresentations>) | null;
+  /** Every expired key presented since start: a reload replaces the snapshot that counts them, so they are kept here. */
+  private readonly expiredKeys: Map<string, ExpiredKeyPresentations>;
 
   constructor(options: ComplianceOptions) {
     this.store = options.store;
     this.config = options.config;
     this.clock = options.clock ?? Date.now;
+    this.takeExpiredKeys = options.takeExpiredKeyPresentations;
+    this.expiredKeys = new Map();
     this.sealer = new ChainSealer({ store: options.store.compliance, clock: this.clock, logger: options.logger });
     this.assessor = new ComplianceAssessor({
       store: options.store, checks: CHECKS, mapping: CONTROL_MAPPING, catalog: MODERATE_BASELINE, config: options.config,
-      ledger: options.ledger, sealer: this.sealer, gauges: options.registry === null ? null : new ComplianceGauges(options.registry),
+      ledger: options.ledger, expiredKeyPresentations: () => this.collectExpiredKeys(), sealer: this.sealer, gauges: options.registry === null ? null : new ComplianceGauges(options.registry),
       logger: options.logger, clock: this.clock,
     });
     this.scheduler = new ComplianceScheduler({ settings: () => options.config().compliance, assessor: this.assessor, sealer: this.sealer, logger: options.logger });
@@ -60,6 +68,15 @@ export class Compliance {
     this.scheduler.stop();
     await this.assessor.idle();
     await this.sealer.idle();
+  }
+
+  /** Moves what the gateway counted into the tally kept since start; called often enough that a reload loses little. */
+  collectExpiredKeys(): ReadonlyMap<string, ExpiredKeyPresentations> {
+    for (const [keyId, taken] of this.takeExpiredKeys?.() ?? []) {
+      const kept = this.expiredKeys.get(keyId);
+      this.expiredKeys.set(keyId, kept === undefined ? taken : { count: kept.count + taken.count, lastAt: Math.max(kept.lastAt, taken.lastAt) });
+    }
+    return this.expiredKeys;
   }
 
   assess(actor: string): Promise<AssessmentOutcome> {

@@ -213,7 +213,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(finding(await assess(), 'sc-8_obj').satisfied, true);
     });
 
-    test('a key older than the rotation period flips IA-5 until it is revoked', async () => {
+    test('a key older than the rotation period flips IA-5 until it is rotated; an expired key still presented flips it again', async () => {
       assert.equal((await api('POST', '/api/consumers', { name: 'legacy-app', owner: 'dave@example.com', team: 'payments' })).status, 201);
       const key = await api('POST', '/api/consumers/legacy-app/keys', { name: 'first' });
       assert.equal(key.status, 201, key.text);
@@ -222,9 +222,18 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await tamper('UPDATE consumer_keys SET created_at = $1 WHERE id = $2', [clock.now() - 120 * 24 * HOUR, id]);
       const flipped = await assess();
       assert.equal(finding(flipped, 'ia-5_obj.f').satisfied, false);
-      assert.match(finding(flipped, 'ia-5_obj.f').description, /1 keys and 0 admin tokens are due for rotation/);
-      assert.equal((await api('POST', `/api/consumers/legacy-app/keys/${id}/revoke`)).status, 200);
+      assert.match(finding(flipped, 'ia-5_obj.f').description, /^1 keys and 0 admin tokens are due for rotation; 0 keys were accepted after expiry; 0 expired keys are still presented\./);
+      // Rotated with no grace: the old key expires at once.
+      const rotated = await api('POST', `/api/consumers/legacy-app/keys/${id}/rotate`, { graceSeconds: 0 });
+      assert.equal(rotated.status, 201, rotated.text);
       assert.equal(finding(await assess(), 'ia-5_obj.f').satisfied, true);
+      // A client that did not move to the new key is refused, and named.
+      await assert.rejects(chat(key.body.plaintext as string, 'gpt-4o-mini'), (error: { status?: number }) => error.status === 401);
+      const presented = await assess();
+      assert.equal(finding(presented, 'ia-5_obj.f').satisfied, false);
+      const results = (await document('/api/compliance/assessment-results', 'assessment-results'))['assessment-results'].results[0];
+      const observation = results.observations.find((o: any) => o.props.some((p: any) => p.name === 'check' && p.value === 'authenticator-rotation'));
+      assert.match(observation.remarks, new RegExp(`consumer "legacy-app" key "first" \\(${id}\\) expired at .+ and was still presented 1 times since this gateway started`));
     });
 
     test('a consumer with traffic and no enforced budget flips SC-5 until a budget covers it', async () => {
