@@ -294,5 +294,27 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await document('/api/compliance/poam', 'plan-of-action-and-milestones');
       await document('/api/compliance/assessment-results', 'assessment-results');
     });
+
+    test('a served call whose row lost its consumer flips AC-3, IA-2 and AU-3, naming the row', async () => {
+      // Back to the time of the calls made here, so the period holds them again.
+      clock.set(Date.now() + HOUR);
+      assert.equal(finding(await assess(), 'au-3_obj.f').satisfied, true);
+      const ledgerChain = (await api('GET', '/api/compliance/chains')).body.items.find((chain: any) => chain.chain === 'transactions');
+      const target = ledgerChain.lastSealedRowId;
+      await tamper('UPDATE transactions SET consumer = NULL WHERE id = $1', [target]);
+      const flipped = await assess();
+      for (const objective of ['ac-3_obj', 'ia-2_obj-1', 'au-3_obj.f']) assert.equal(finding(flipped, objective).satisfied, false, objective);
+      assert.match(finding(flipped, 'ia-2_obj-1').description, /^1 of \d+ served calls had no authenticated consumer\./);
+      assert.match(finding(flipped, 'au-3_obj.f').description, new RegExp(`1 rows miss a required field \\(first: transactions row ${target}\\)`));
+    });
+
+    test('a ledger row removed from the database flips AU-2 and AU-12: fewer rows than the gateway wrote', async () => {
+      assert.equal(finding(await assess(), 'au-2_obj.c-2').satisfied, true);
+      const ledgerChain = (await api('GET', '/api/compliance/chains')).body.items.find((chain: any) => chain.chain === 'transactions');
+      await tamper('DELETE FROM transactions WHERE id = $1', [ledgerChain.lastSealedRowId]);
+      const flipped = await assess();
+      for (const objective of ['au-2_obj.c-2', 'au-12_obj.c']) assert.equal(finding(flipped, objective).satisfied, false, objective);
+      assert.match(finding(flipped, 'au-2_obj.c-2').description, /were committed: 1 are gone/);
+    });
   });
 }

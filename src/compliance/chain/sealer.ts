@@ -81,8 +81,7 @@ export class ChainSealer {
       this.logger.debug({ chain, err: error.message }, 'chain sealing: another process sealed first');
       return { chain, blocks, rows: sealedRows, anchor: null };
     }
-    if (head === null) return { chain, blocks: 0, rows: 0, anchor: null };
-    if (blocks === 0) return { chain, blocks: 0, rows: 0, anchor: null };
+    if (head === null || blocks === 0) return { chain, blocks: 0, rows: 0, anchor: null };
     const total = await this.sealedRowCount(chain, head);
     const anchor = { chain, block: head.block, headHash: head.hash, sealedRows: total, lastRowId: head.lastRowId, anchoredAt: this.clock() };
     await this.store.appendBlocks([], anchor);
