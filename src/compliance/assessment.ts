@@ -48,7 +48,7 @@ export interface AssessmentRecord {
 }
 
 /** Runs each check; a check that throws is an observation of the failure, not satisfied (the evidence could not be read). */
-export async function observe(checks: readonly Check[], context: AssessmentContext, validForMs: number): Promise<Observation[]> {
+export async function observe(checks: readonly Check[], context: AssessmentContext, validForMs: number, clock: () => EpochMs): Promise<Observation[]> {
   const observations: Observation[] = [];
   for (const check of checks) {
     let result: CheckOutcome;
@@ -58,7 +58,7 @@ export async function observe(checks: readonly Check[], context: AssessmentConte
       const message = (error as Error).message;
       result = { satisfied: false, summary: `The check could not read its evidence: ${message}`, counts: {}, problems: [message] };
     }
-    const collected = Date.now();
+    const collected = clock();
     observations.push({
       uuid: newUuid(), check: check.id, title: check.title, method: check.method, evidence: check.description,
       collected, expires: collected + validForMs, ...result,

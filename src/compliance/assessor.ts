@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import type { ExpiredKeyPresentations } from '../policy/consumers.js';
-import type { AssessmentOrigin, PoamItem } from '../store/compliance-store.js';
+import { CHAIN_NAMES, type AssessmentOrigin, type PoamItem } from '../store/compliance-store.js';
 import type { DirectorStore, JsonValue } from '../store/director-store.js';
 import { findingsOf, observe, type AssessmentRecord } from './assessment.js';
 import type { ControlCatalog } from './catalog.js';
@@ -13,7 +13,6 @@ import type { AssessmentContext, Check, LedgerAccounting } from './check.js';
 import type { ControlMapping } from './control-mapping.js';
 import type { ComplianceGauges } from './metrics.js';
 import { nameUuid, newUuid } from './uuid.js';
-import { CHAIN_NAMES } from '../store/compliance-store.js';
 
 export interface AssessorOptions {
   store: DirectorStore;
@@ -87,7 +86,7 @@ export class ComplianceAssessor {
       env: this.options.env ?? process.env,
     };
     const validFor = (settings.intervalMinutes > 0 ? settings.intervalMinutes * 60_000 : settings.periodHours * 3_600_000);
-    const observations = await observe(this.options.checks, context, validFor);
+    const observations = await observe(this.options.checks, context, validFor, this.clock);
     const findings = findingsOf(observations, this.options.mapping, this.options.catalog);
     const chains = await context.chains();
     const endedAt = Math.max(this.clock(), startedAt);

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SluiceConfig } from '../config/schema.js';
 import type { ExpiredKeyPresentations } from '../policy/consumers.js';
-import type { AssessmentSummary, ChainAnchor, ChainName } from '../store/compliance-store.js';
+import { CHAIN_NAMES, type AssessmentSummary, type ChainAnchor, type ChainName } from '../store/compliance-store.js';
 import type { DirectorStore, Page } from '../store/director-store.js';
 import type { AssessmentRecord } from './assessment.js';
 import { ComplianceAssessor, type AssessmentOutcome } from './assessor.js';
@@ -19,7 +19,6 @@ import { componentDefinition } from './documents/component-definition.js';
 import { planOfActionAndMilestones } from './documents/poam.js';
 import { ComplianceGauges } from './metrics.js';
 import { ComplianceScheduler } from './scheduler.js';
-import { CHAIN_NAMES } from '../store/compliance-store.js';
 
 export interface ComplianceOptions {
   store: DirectorStore;
@@ -52,8 +51,8 @@ export class Compliance {
     this.sealer = new ChainSealer({ store: options.store.compliance, clock: this.clock, logger: options.logger });
     this.assessor = new ComplianceAssessor({
       store: options.store, checks: CHECKS, mapping: CONTROL_MAPPING, catalog: MODERATE_BASELINE, config: options.config,
-      ledger: options.ledger, expiredKeyPresentations: () => this.collectExpiredKeys(), sealer: this.sealer, gauges: options.registry === null ? null : new ComplianceGauges(options.registry),
-      logger: options.logger, clock: this.clock,
+      ledger: options.ledger, expiredKeyPresentations: () => this.collectExpiredKeys(), sealer: this.sealer,
+      gauges: options.registry === null ? null : new ComplianceGauges(options.registry), logger: options.logger, clock: this.clock,
     });
     this.scheduler = new ComplianceScheduler({ settings: () => options.config().compliance, assessor: this.assessor, sealer: this.sealer, logger: options.logger });
   }
