@@ -113,6 +113,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         models: [
           { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 0.15, output: 0.6 } },
           { name: 'gpt-4o', targets: [{ provider: 'openai', model: 'gpt-4o' }], pricing: { input: 2.5, output: 10 } },
+          { name: 'gpt-4.1', targets: [{ provider: 'openai', model: 'gpt-4.1' }], pricing: { input: 2, output: 8 } },
         ],
         resources: { 'openai/gpt-4o-mini': 'sanctioned', 'openai/gpt-4o': 'unsanctioned' },
         resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
@@ -246,6 +247,55 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(finding(await assess(), 'sc-5_obj.b').satisfied, true);
     });
 
+    test('more admin-role tokens than compliance.maxAdminTokens flips AC-6 until one is revoked', async () => {
+      const ids: string[] = [];
+      for (const name of ['ops-a', 'ops-b', 'ops-c', 'ops-d']) {
+        const created = await api('POST', '/api/admin-tokens', { name, role: 'admin' });
+        assert.equal(created.status, 201, created.text);
+        ids.push(created.body.token.id as string);
+      }
+      const flipped = await assess();
+      assert.equal(finding(flipped, 'ac-6_obj').satisfied, false);
+      assert.match(finding(flipped, 'ac-6_obj').description, /^4 unrevoked admin-role tokens, more than compliance\.maxAdminTokens \(3\)\./);
+      assert.equal((await api('POST', `/api/admin-tokens/${ids[0]}/revoke`)).status, 200);
+      assert.equal(finding(await assess(), 'ac-6_obj').satisfied, true);
+    });
+
+    test('traffic to an unreviewed model flips CM-8 until the model is reviewed', async () => {
+      await chat(KEYS.checkout, 'gpt-4.1');
+      const flipped = await assess();
+      assert.equal(finding(flipped, 'cm-8_obj.a.2').satisfied, false);
+      const results = (await document('/api/compliance/assessment-results', 'assessment-results'))['assessment-results'].results[0];
+      const observation = results.observations.find((o: any) => o.props.some((p: any) => p.name === 'check' && p.value === 'resource-review'));
+      assert.match(observation.remarks, /resource openai\/gpt-4\.1 \(1 calls, last .+\) is unreviewed/);
+      assert.equal((await api('PUT', `/api/resources/${encodeURIComponent('openai/gpt-4.1')}`, { status: 'sanctioned' })).status, 200);
+      assert.equal(finding(await assess(), 'cm-8_obj.a.2').satisfied, true);
+    });
+
+    test('traffic seen to an unregistered provider flips SA-9, and a discovery left pending too long flips CM-8', async () => {
+      const observed = await api('POST', '/api/reconciliation/observations', {
+        observations: [
+          { observer: 'proxy-a', at: clock.now() - 8 * 24 * HOUR, source: { ip: '10.80.0.9' }, provider: 'openai', model: 'gpt-4o-mini' },
+          { observer: 'proxy-a', at: Date.now(), source: { ip: '10.80.0.10' }, provider: 'mistral', model: 'mistral-large', calls: 4 },
+        ],
+      });
+      assert.equal(observed.status, 200, observed.text);
+      const stale = observed.body.consumers.find((c: any) => c.identity.value === '10.80.0.9');
+      const fresh = observed.body.consumers.find((c: any) => c.identity.value === '10.80.0.10');
+      const flipped = await assess();
+      for (const objective of ['sa-9_obj.b-1', 'sa-9_obj.c', 'cm-8_obj.b']) assert.equal(finding(flipped, objective).satisfied, false, objective);
+      assert.match(finding(flipped, 'sa-9_obj.c').description, /provider "mistral" had 4 calls but is not registered/);
+      assert.match(finding(flipped, 'cm-8_obj.b').description, /^1 discovered consumers have been pending longer than 7 days\./);
+      const registered = await api('POST', '/api/providers', { name: 'mistral', type: 'openai', baseUrl: 'https://api.mistral.ai/v1' });
+      assert.equal(registered.status, 201, registered.text);
+      assert.equal((await api('POST', `/api/reconciliation/resources/${encodeURIComponent('mistral/mistral-large')}/resolve`, { status: 'sanctioned' })).status, 200);
+      for (const discovered of [stale, fresh]) {
+        assert.equal((await api('POST', `/api/reconciliation/consumers/${discovered.id}/resolve`, { ignore: true })).status, 200);
+      }
+      const fixed = await assess();
+      for (const objective of ['sa-9_obj.b-1', 'sa-9_obj.c', 'cm-8_obj.b', 'cm-8_obj.a.2']) assert.equal(finding(fixed, objective).satisfied, true, objective);
+    });
+
     test('unsanctioned traffic served in monitor mode flips AC-3 and opens a POA&M item, closed once the period holds none', async () => {
       await chat(KEYS.checkout, 'gpt-4o', 2);
       const flipped = await assess();
@@ -269,6 +319,16 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(prop(closed, 'status'), 'closed');
       assert.ok(prop(closed, 'closed'));
       assert.match(await (await fetch(`${sluice.adminURL}/metrics`)).text(), /sluice_compliance_control_satisfied\{control="ac-3"\} 1/);
+    });
+
+    test('an assessment later than its interval allows flips CA-7, and the next on time closes its item', async () => {
+      clock.advance(11 * 24 * HOUR);
+      const late = await assess();
+      assert.equal(finding(late, 'ca-7_obj.c').satisfied, false);
+      assert.match(finding(late, 'ca-7_obj.c').description, /more than the 10080-minute interval allows/);
+      const onTime = await assess();
+      assert.equal(finding(onTime, 'ca-7_obj.c').satisfied, true);
+      assert.equal(onTime.poamItems.find((item) => item.objectiveId === 'ca-7_obj.c')?.status, 'closed');
     });
 
     test('a ledger row edited in the database breaks the chain: AU-9 names the row, and stays not satisfied', async () => {
@@ -310,10 +370,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     test('a ledger row removed from the database flips AU-2 and AU-12: fewer rows than the gateway wrote', async () => {
       assert.equal(finding(await assess(), 'au-2_obj.c-2').satisfied, true);
-      const ledgerChain = (await api('GET', '/api/compliance/chains')).body.items.find((chain: any) => chain.chain === 'transactions');
-      await tamper('DELETE FROM transactions WHERE id = $1', [ledgerChain.lastSealedRowId]);
+      await tamper('DELETE FROM transactions WHERE id = (SELECT MAX(id) FROM transactions WHERE discovered_consumer IS NULL)');
       const flipped = await assess();
-      for (const objective of ['au-2_obj.c-2', 'au-12_obj.c']) assert.equal(finding(flipped, objective).satisfied, false, objective);
+      for (const objective of ['au-2_obj.c-2', 'au-12_obj.c']) assert.equal(finding(flipped, objective).satisfied, false, `${objective}: ${finding(flipped, objective).description}`);
       assert.match(finding(flipped, 'au-2_obj.c-2').description, /were committed: 1 are gone/);
     });
   });

@@ -19,10 +19,12 @@ export interface BrokenLink {
 
 export interface ChainVerification {
   chain: ChainName;
+  /** Blocks and rows verified: all of them, or those before the first break. */
   blocks: number;
   sealedRows: number;
+  /** The last row id the chain's stored head seals. */
   lastSealedRowId: number;
-  /** The head as recomputed; null before the first sealing. */
+  /** The head as recomputed; null before the first sealing, or when the chain is broken. */
   headHash: string | null;
   /** Rows above the last sealed id: written since the last sealing, not covered yet. */
   unsealedRows: number;
@@ -115,13 +117,15 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName, give
   if (beyond !== undefined) {
     broken = { chain, kind: 'anchor-mismatch', block: beyond.block, rowId: null, detail: `${chain}: the anchor given for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed` };
   }
+  const head = await store.chainHead(chain);
+  const lastSealedRowId = head?.lastRowId ?? 0;
   return {
     chain,
     blocks: expectedBlock - 1,
     sealedRows,
-    lastSealedRowId: previousLastRowId,
-    headHash: expectedBlock === 1 ? null : previousHash,
-    unsealedRows: await store.countRowsAfter(chain, previousLastRowId),
+    lastSealedRowId,
+    headHash: expectedBlock === 1 || broken !== null ? null : previousHash,
+    unsealedRows: await store.countRowsAfter(chain, lastSealedRowId),
     anchorsChecked,
     broken,
   };
