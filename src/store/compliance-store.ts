@@ -91,8 +91,6 @@ export interface LedgerPeriodCounts {
   served: number;
   /** Served without a consumer: never authenticated. */
   servedAnonymous: number;
-  /** Refused as unauthenticated (401). */
-  refusedUnauthenticated: number;
   /** Rows missing a field every record must hold; see SqlComplianceStore for the rule. */
   incomplete: number;
   /** Served rows with no cost: their model has no price. */

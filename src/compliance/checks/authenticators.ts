@@ -7,8 +7,8 @@ export const authenticatorRotation: Check = {
   description: 'Lists the unrevoked consumer keys and admin tokens and names each created longer ago than '
     + 'compliance.rotationDays that has not expired; names each key whose last accepted use came after its expiry; and '
     + 'names each expired key a client still presented (refused, 401) to this process\'s gateway in the period: a client '
-    + 'that has not rotated. The gateway counts those presentations in memory since it started (the ledger does not '
-    + 'record which key a refused call sent). The bootstrap admin token (admin.token) is not stored and so not listed.',
+    + 'that has not rotated. The gateway counts those presentations in memory since it started (a refused call does not '
+    + 'say in the ledger which key it sent). The bootstrap admin token (admin.token) is not stored and so not listed.',
   method: 'TEST',
   async run({ store, settings, now, period, expiredKeyPresentations }) {
     const due = now - days(settings.rotationDays);

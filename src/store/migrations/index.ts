@@ -319,7 +319,8 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 11,
+    // 12, not 11: the ledger's batch keys took 11 on another branch; versions are applied in order, a gap is harmless.
+    version: 12,
     name: 'compliance: assessments, POA&M items, hash chains of the ledger and audit log',
     // Assessments are kept whole (their observations and findings as JSON) and never changed. A POA&M item is one
     // objective's not-satisfied spell: at most one open per objective (the partial unique index), closed by the first

@@ -45,7 +45,7 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
   const chainStatements: Record<string, string> = {};
   for (const [chain, columns] of [['transactions', TRANSACTION_CHAIN_COLUMNS], ['audit_log', AUDIT_CHAIN_COLUMNS]] as const) {
     chainStatements[`chainRows:${chain}`] = `SELECT ${columns} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
-    // PostgreSQL assigns ids at insert, not at commit: its function (migration 11) takes a SHARE lock first, which waits
+    // PostgreSQL assigns ids at insert, not at commit: its function (migration 12) takes a SHARE lock first, which waits
     // for the inserts in progress and holds new ones back until the caller's transaction ends, so no row below the
     // maximum it reads can still appear. SQLite assigns ids under its one write lock, in commit order: a read suffices.
     chainStatements[`chainHorizon:${chain}`] = dialect.name === 'postgres' ? `SELECT chain_horizon_${chain}() AS id`
@@ -78,7 +78,6 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     evidenceLedgerCounts: `SELECT COUNT(*) AS rows_count,
         COALESCE(SUM(CASE WHEN status < 400 THEN 1 ELSE 0 END), 0) AS served,
         COALESCE(SUM(CASE WHEN status < 400 AND consumer IS NULL THEN 1 ELSE 0 END), 0) AS served_anonymous,
-        COALESCE(SUM(CASE WHEN status = 401 THEN 1 ELSE 0 END), 0) AS refused_unauthenticated,
         COALESCE(SUM(CASE WHEN ${INCOMPLETE} THEN 1 ELSE 0 END), 0) AS incomplete,
         COALESCE(SUM(CASE WHEN status < 400 AND cost_micro_usd IS NULL THEN 1 ELSE 0 END), 0) AS served_unpriced,
         (SELECT COUNT(*) FROM transactions AS observed WHERE observed.discovered_consumer IS NOT NULL

@@ -23,7 +23,7 @@ interface BlockRow {
 }
 interface AnchorRow { id: number; chain: ChainName; block: number; head_hash: string; sealed_rows: number; last_row_id: number; anchored_at: number }
 interface CountsRow {
-  rows_count: number; served: number; served_anonymous: number; refused_unauthenticated: number; incomplete: number;
+  rows_count: number; served: number; served_anonymous: number; incomplete: number;
   served_unpriced: number; observed_rows: number;
 }
 interface KeyRow { id: string; consumer: string; name: string; created_at: number; expires_at: number | null; last_used_at: number | null }
@@ -168,7 +168,7 @@ export class SqlComplianceStore implements ComplianceStore {
     const [row] = await this.driver.read((session) => session.all<CountsRow>('evidenceLedgerCounts', [from, to, from, to]));
     return {
       rows: Number(row?.rows_count ?? 0), served: Number(row?.served ?? 0), servedAnonymous: Number(row?.served_anonymous ?? 0),
-      refusedUnauthenticated: Number(row?.refused_unauthenticated ?? 0), incomplete: Number(row?.incomplete ?? 0),
+      incomplete: Number(row?.incomplete ?? 0),
       servedUnpriced: Number(row?.served_unpriced ?? 0), observedRows: Number(row?.observed_rows ?? 0),
     };
   }
