@@ -1,6 +1,6 @@
 // Vendors what Sluice's compliance documents need from NIST's SP 800-53 rev5 MODERATE baseline (resolved profile catalog,
 // OSCAL JSON, public domain): each control's id, label and title, and its SP 800-53A assessment objectives (id, label,
-// prose). Writes src/compliance/data/sp800-53-rev5-moderate.ts; rerun after replacing the catalog with a newer one:
+// prose). Writes src/compliance/baseline/sp800-53-rev5-moderate.ts; rerun after replacing the catalog with a newer one:
 //   node scripts/compliance-catalog.mjs [path/to/NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog-min.json]
 // Plain JavaScript: it runs on a checkout, before anything is compiled.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const source = process.argv[2] ?? join(root, '..', 'shared', 'oscal', 'NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog-min.json');
-const target = join(root, 'src', 'compliance', 'data', 'sp800-53-rev5-moderate.ts');
+const target = join(root, 'src', 'compliance', 'baseline', 'sp800-53-rev5-moderate.ts');
 
 const { catalog } = JSON.parse(readFileSync(source, 'utf8'));
 

@@ -1,6 +1,6 @@
 // Look-ups into the vendored NIST SP 800-53 rev5 MODERATE baseline: controls and their assessment objectives by id.
 import type { CatalogControl, CatalogData, CatalogObjective } from './catalog-data.js';
-import { SP800_53_REV5_MODERATE } from './data/sp800-53-rev5-moderate.js';
+import { SP800_53_REV5_MODERATE } from './baseline/sp800-53-rev5-moderate.js';
 
 export class ControlCatalog {
   readonly source: CatalogData['source'];

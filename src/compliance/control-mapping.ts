@@ -1,6 +1,6 @@
 // Which NIST SP 800-53 rev5 controls Sluice implements, how, when the configuration implements them, and which checks
 // assess which of their objectives: data, so a control or a check is added by adding a row. Control and objective ids
-// are the vendored catalog's (data/); a test holds every id here to it. AU-10 and PM-5, which the issue also names, are
+// are the vendored catalog's (baseline/); a test holds every id here to it. AU-10 and PM-5, which the issue also names, are
 // not in the MODERATE baseline that catalog holds, so they are not claimed.
 import type { BudgetConfig, BudgetTemplateConfig } from '../config/governance-schema.js';
 import type { SluiceConfig } from '../config/schema.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { MODERATE_BASELINE } from '../../src/compliance/catalog.js';
 import { CHECKS } from '../../src/compliance/checks/index.js';
 import { CLAIM_CONDITIONS, CONTROL_MAPPING } from '../../src/compliance/control-mapping.js';
-import { SP800_53_REV5_MODERATE } from '../../src/compliance/data/sp800-53-rev5-moderate.js';
+import { SP800_53_REV5_MODERATE } from '../../src/compliance/baseline/sp800-53-rev5-moderate.js';
 import { nameUuid, newUuid } from '../../src/compliance/uuid.js';
 
 test('the vendored catalog is NIST\'s SP 800-53 rev5 MODERATE baseline, with its assessment objectives', () => {
