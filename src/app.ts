@@ -23,6 +23,7 @@ import { Governance } from './policy/governance.js';
 import type { Budget } from './policy/budgets.js';
 import { CounterSeeder } from './policy/counter-seeding.js';
 import { ProviderTargets } from './policy/provider-targets.js';
+import { Compliance } from './compliance/compliance.js';
 import { createDirectorApi } from './director/api.js';
 import type { DeclaredOrigin } from './director/declared.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
@@ -130,12 +131,24 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   } else if (store.kind === 'memory') {
     logger.warn('a lone gateway has no ledger to seed in-memory budget counters from: they start from nothing at every start; share Redis counters with the director instead');
   }
+  // The director assesses its controls; the ledger accounting is this process's gateway's, since this start.
+  const compliance = directory.store === null ? null : new Compliance({
+    store: directory.store,
+    config: () => current,
+    ledger: { since: Date.now(), settle: () => ledger.drain(), counted: () => metrics.callsObserved, committed: () => ledger.written, buffered: () => { const status = ledger.status(); return status.bufferedRecords + status.spooledRecords; } },
+    takeExpiredKeyPresentations: () => context.snapshot.consumers.takeExpiredPresentations(),
+    registry: metrics.registry,
+    logger,
+    clock: () => (options.clock ?? systemClock).now(),
+  });
   const gateway = new GatewayServer(context, config.gateway);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
     const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     if (seeder !== null) await seedAdded(seeder, ledger, previous.budgets.budgets, snapshot.budgets.budgets, logger);
+    // The expired keys the old snapshot counted, taken in the same turn as the swap so none is lost.
+    compliance?.collectExpiredKeys();
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
     metrics.configure(configuredNames(snapshot));
@@ -148,7 +161,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
   }, options.keyUseFlushMs ?? 10_000);
   touch.unref();
-  const api = directory.store === null ? undefined : createDirectorApi({
+  const api = directory.store === null || compliance === null ? undefined : createDirectorApi({
     store: directory.store,
     bootstrapToken: config.admin.token ?? null,
     logger,
@@ -157,6 +170,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     onChange: () => sync.refresh(),
     maxBodyBytes: config.admin.maxBodyBytes,
     providerTargets,
+    compliance,
   });
   const admin = createAdminServer({
     api,
@@ -179,6 +193,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     { ...gatewayAddress, what: 'Sluice\'s gateway listener' },
     { ...adminAddress, what: 'Sluice\'s admin listener' },
   ]);
+  await compliance?.start();
   return {
     gateway: gatewayAddress,
     admin: adminAddress,
@@ -203,6 +218,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       sync.close();
       clearInterval(touch);
+      await compliance?.stop();
       await directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch(() => undefined);
       await ledger.close();
       await governance.close();

@@ -33,6 +33,7 @@ Admin commands (the director API on the admin port; run "sluice COMMAND --help" 
   reconcile          discovered consumers and resources: list, show, assign, create, ignore; rules
   admin-tokens       list, create, revoke admin tokens (a new token is shown once)
   webhooks           list, create, update, delete alert webhooks (a generated secret is shown once)
+  compliance         assess now; export the OSCAL component definition, assessment results or POA&M (JSON, YAML)
   They take --url URL (default $SLUICE_ADMIN_URL, else http://127.0.0.1:4001), --token TOKEN
   (default $SLUICE_ADMIN_TOKEN, else ./data/admin.token) and --json.
 

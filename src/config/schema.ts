@@ -1,5 +1,6 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
+import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { parseAllowEntry } from '../policy/provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
@@ -199,6 +200,7 @@ export const configSchema = z.object({
   models: z.array(modelSchema).default([]),
   consumers: z.array(consumer).default([]),
   ...governanceFields,
+  compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;

@@ -4,6 +4,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Compliance } from '../compliance/compliance.js';
 import { describeIssue } from '../config/issue-messages.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { ProviderTargets } from '../policy/provider-targets.js';
@@ -15,6 +16,7 @@ import { RouteRoles, tableMismatches } from './route-roles.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerApplyRoutes } from './routes/apply.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { COMPLIANCE_ASSESS_PATH, registerComplianceRoutes } from './routes/compliance.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
 import { KEY_USE_PATH, registerGatewayRoutes } from './routes/gateway.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -42,6 +44,8 @@ export interface DirectorApiOptions {
   maxBodyBytes: number;
   /** Where provider base URLs may point. */
   providerTargets: ProviderTargets;
+  /** Assessments and the OSCAL documents (/api/compliance). */
+  compliance: Compliance;
 }
 
 /** What every route module is handed. */
@@ -50,12 +54,13 @@ export interface RouteDeps {
   catalog: DirectorApiOptions['catalog'];
   masterKey: MasterKey;
   providerTargets: ProviderTargets;
+  compliance: Compliance;
 }
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
 
 /** Successful POSTs that record what happened rather than change what the director serves. */
-const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH]);
+const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH, COMPLIANCE_ASSESS_PATH]);
 
 export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   // Bodies are validated by hono's zod validator, which takes no per-parse error map: zod's process-wide one is set
@@ -100,7 +105,9 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     if (c.req.method !== 'GET' && c.res.status < 400 && !NOT_CHANGES.has(c.req.path)) await options.onChange();
   });
 
-  const deps: RouteDeps = { store: options.store, catalog: options.catalog, masterKey: options.masterKey, providerTargets: options.providerTargets };
+  const deps: RouteDeps = {
+    store: options.store, catalog: options.catalog, masterKey: options.masterKey, providerTargets: options.providerTargets, compliance: options.compliance,
+  };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
   registerAdminTokenRoutes(app, deps);
@@ -115,6 +122,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerReportRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerApplyRoutes(app, deps);
+  registerComplianceRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

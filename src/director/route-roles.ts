@@ -63,6 +63,15 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
 
   'GET /api/audit': READ,
 
+  'GET /api/compliance/component-definition': READ,
+  'GET /api/compliance/assessment-results': READ,
+  'GET /api/compliance/assessment-results/{uuid}': READ,
+  'GET /api/compliance/assessments': READ,
+  'POST /api/compliance/assessments': WRITE,
+  'GET /api/compliance/poam': READ,
+  'GET /api/compliance/anchors': READ,
+  'GET /api/compliance/chains': READ,
+
   // A whole declared document (sluice apply): teams, models, consumers, policies, resources, all or nothing.
   'POST /api/apply': WRITE,
 

@@ -45,6 +45,8 @@ export class GatewayMetrics {
   private providers: ReadonlySet<string>;
   readonly ledgerBuffered: Gauge;
   private readonly unauthenticatedCalls: Counter<'route'>;
+  /** Calls observed since start, every one: unlike the series, never dropped by a reload (compliance compares it with the ledger). */
+  callsObserved: number;
 
   constructor(ledger: () => LedgerStatus, options: { maxLabelSets?: number } = {}) {
     this.registry = new Registry();
@@ -53,6 +55,7 @@ export class GatewayMetrics {
     this.models = new Set();
     this.consumers = new Set();
     this.providers = new Set();
+    this.callsObserved = 0;
     this.tokenUsage = new SeriesHistogram({
       name: 'gen_ai_client_token_usage',
       help: 'Tokens used per call (gen_ai.client.token.usage), by token type input or output',
@@ -166,6 +169,7 @@ export class GatewayMetrics {
   }
 
   observe(tx: Transaction): void {
+    this.callsObserved++;
     // Set look-ups only: a name a client made up, or one a reload removed, is "unknown" ("" when there was none).
     const consumer = tx.consumer === null ? '' : this.consumers.has(tx.consumer) ? tx.consumer : UNKNOWN;
     const model = tx.requestedModel === null ? '' : this.models.has(tx.requestedModel) ? tx.requestedModel : UNKNOWN;

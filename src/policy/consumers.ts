@@ -21,6 +21,12 @@ export interface DirectoryEntry {
   keys: ReadonlyArray<{ id: string; hash: string; expiresAt: number | null }>;
 }
 
+/** How often an expired key was presented (and refused), and when last. */
+export interface ExpiredKeyPresentations {
+  count: number;
+  lastAt: number;
+}
+
 interface KeyEntry {
   consumer: Consumer;
   keyId: string;
@@ -42,6 +48,8 @@ export class ConsumerDirectory {
   /** Key id -> when it was last used, not yet written to the store. */
   private readonly used: Map<string, number>;
   private readonly lastTouched: Map<string, number>;
+  /** Key id -> presentations after its expiry (refused), not yet taken. At most one entry per known key. */
+  private readonly expiredPresented: Map<string, ExpiredKeyPresentations>;
   readonly consumers: readonly Consumer[];
 
   constructor(entries: readonly DirectoryEntry[]) {
@@ -49,6 +57,7 @@ export class ConsumerDirectory {
     this.recent = new Map();
     this.used = new Map();
     this.lastTouched = new Map();
+    this.expiredPresented = new Map();
     const consumers: Consumer[] = [];
     for (const entry of entries) {
       const consumer: Consumer = {
@@ -73,12 +82,28 @@ export class ConsumerDirectory {
       if (this.recent.size >= RECENT_KEYS) this.recent.clear();
       this.recent.set(key, entry);
     }
-    if (entry.expiresAt !== null && entry.expiresAt <= now) return undefined;
+    if (entry.expiresAt !== null && entry.expiresAt <= now) {
+      // Refused; counted for compliance (IA-5): a client still sending a key past its expiry has not rotated.
+      const presented = this.expiredPresented.get(entry.keyId);
+      if (presented === undefined) this.expiredPresented.set(entry.keyId, { count: 1, lastAt: now });
+      else {
+        presented.count++;
+        presented.lastAt = now;
+      }
+      return undefined;
+    }
     if (now - (this.lastTouched.get(entry.keyId) ?? 0) >= TOUCH_EVERY_MS) {
       this.lastTouched.set(entry.keyId, now);
       this.used.set(entry.keyId, now);
     }
     return entry.consumer;
+  }
+
+  /** The presentations of expired keys since the previous call, by key id. */
+  takeExpiredPresentations(): Map<string, ExpiredKeyPresentations> {
+    const out = new Map(this.expiredPresented);
+    this.expiredPresented.clear();
+    return out;
   }
 
   /** The last uses recorded since the previous call, for the store's last_used_at. */

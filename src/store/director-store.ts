@@ -2,6 +2,7 @@
 import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../config/governance-schema.js';
 import type { CredentialField, ModelConfig, ProviderConfig } from '../config/schema.js';
 import type { Transaction } from '../ledger/transaction.js';
+import type { ComplianceStore } from './compliance-store.js';
 import type { Hints, Identity, ObservationSource, RuleMatch } from '../policy/discovery.js';
 
 export { StoreConflict, StoreError, StoreInvalid, StoreNotFound, type ConflictReason } from './errors.js';
@@ -348,6 +349,8 @@ export interface DirectorBatch {
  */
 export interface DirectorStore extends ReconciliationStore {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Assessments, POA&M items and the hash chains, on the same database (src/store/compliance-store.ts). */
+  readonly compliance: ComplianceStore;
 
   /** Incremented by every committed change but touchKeys: gateways poll it (as an ETag) to know when to reload. */
   configVersion(): Promise<number>;

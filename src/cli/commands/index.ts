@@ -4,6 +4,7 @@ import type { AdminCommand } from '../args.js';
 import { adminTokensCommand } from './admin-tokens.js';
 import { applyCommand } from './apply.js';
 import { auditCommand } from './audit.js';
+import { complianceCommand } from './compliance.js';
 import { budgetsCommand, rateLimitsCommand, templatesCommand } from './budgets.js';
 import { consumersCommand } from './consumers.js';
 import { keysCommand } from './keys.js';
@@ -31,6 +32,7 @@ const ADMIN_COMMANDS: ReadonlyMap<string, AdminCommand> = new Map([
   ['reconcile', reconcileCommand],
   ['admin-tokens', adminTokensCommand],
   ['webhooks', webhooksCommand],
+  ['compliance', complianceCommand],
 ]);
 
 export function isAdminCommand(name: string | undefined): name is string {

@@ -334,4 +334,75 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ledger_batches_committed_at ON ledger_batches (committed_at);
     `,
   },
+  {
+    version: 12,
+    name: 'compliance: assessments, POA&M items, hash chains of the ledger and audit log',
+    // Assessments are kept whole (their observations and findings as JSON) and never changed. A POA&M item is one
+    // objective's not-satisfied spell: at most one open per objective (the partial unique index), closed by the first
+    // assessment that satisfies it. chain_blocks seals the ledger's and the audit log's rows in id order, block after
+    // block, each block's hash over the previous one and its rows' hashes (src/compliance/chain/); chain_anchors records
+    // the head after each sealing, to be copied elsewhere. The sealer only reads the sealed tables: their inserts are untouched.
+    // PostgreSQL hands out ids before commit; its chain_horizon_* functions lock the sealed table in SHARE mode (waiting
+    // for the inserts in progress) before reading the highest id, so a sealing never passes over a row committed later.
+    sql: ({ name, types, appendOnly }) => `
+      CREATE TABLE compliance_assessments (
+        id ${types.serialKey},
+        uuid ${types.key} NOT NULL UNIQUE,
+        started_at ${types.int64} NOT NULL,
+        ended_at ${types.int64} NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('schedule', 'on-demand')),
+        actor TEXT NOT NULL,
+        satisfied INTEGER NOT NULL,
+        not_satisfied INTEGER NOT NULL,
+        result ${types.json} NOT NULL
+      );
+      CREATE INDEX compliance_assessments_started_at ON compliance_assessments (started_at);
+      ${appendOnly('compliance_assessments')}
+      CREATE TABLE compliance_poam_items (
+        id ${types.serialKey},
+        uuid ${types.key} NOT NULL UNIQUE,
+        objective_id ${types.key} NOT NULL,
+        control_id ${types.key} NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        first_seen_at ${types.int64} NOT NULL,
+        first_assessment ${types.key} NOT NULL,
+        last_seen_at ${types.int64} NOT NULL,
+        last_assessment ${types.key} NOT NULL,
+        closed_at ${types.int64},
+        closed_by_assessment ${types.key}
+      );
+      CREATE UNIQUE INDEX compliance_poam_items_open ON compliance_poam_items (objective_id) WHERE closed_at IS NULL;
+      CREATE TABLE chain_blocks (
+        chain ${types.key} NOT NULL CHECK (chain IN ('transactions', 'audit_log')),
+        block ${types.int64} NOT NULL,
+        after_row_id ${types.int64} NOT NULL,
+        last_row_id ${types.int64} NOT NULL,
+        row_count ${types.int64} NOT NULL,
+        row_digests TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        sealed_at ${types.int64} NOT NULL,
+        PRIMARY KEY (chain, block)
+      );
+      ${appendOnly('chain_blocks')}
+      CREATE TABLE chain_anchors (
+        id ${types.serialKey},
+        chain ${types.key} NOT NULL,
+        block ${types.int64} NOT NULL,
+        head_hash TEXT NOT NULL,
+        sealed_rows ${types.int64} NOT NULL,
+        last_row_id ${types.int64} NOT NULL,
+        anchored_at ${types.int64} NOT NULL
+      );
+      CREATE INDEX chain_anchors_chain ON chain_anchors (chain, id);
+      ${appendOnly('chain_anchors')}
+      ${name === 'postgres' ? ['transactions', 'audit_log'].map((table) => `
+      CREATE FUNCTION chain_horizon_${table}() RETURNS BIGINT LANGUAGE plpgsql AS $$
+        BEGIN
+          LOCK TABLE ${table} IN SHARE MODE;
+          RETURN (SELECT COALESCE(MAX(id), 0) FROM ${table});
+        END $$;`).join('') : ''}
+    `,
+  },
 ];

@@ -17,6 +17,7 @@ import * as analytics from './analytics.js';
 import { admittedUsage } from './admitted-usage.js';
 import { listAudit } from './audit.js';
 import { SqlBatch } from './batch.js';
+import { SqlComplianceStore } from './compliance.js';
 import { Change, translateError, type Reader, type Subject } from './change.js';
 import * as credentials from './credentials.js';
 import * as directory from './directory.js';
@@ -36,6 +37,7 @@ class DryRunRollback extends Error {}
 
 export class SqlDirectorStore implements DirectorStore {
   readonly dialect: 'sqlite' | 'postgres';
+  readonly compliance: SqlComplianceStore;
   private readonly driver: StatementDriver;
   private readonly json: JsonColumns;
   private readonly clock: () => number;
@@ -48,6 +50,7 @@ export class SqlDirectorStore implements DirectorStore {
     this.json = new JsonColumns(driver.dialect);
     this.clock = options.clock ?? Date.now;
     this.ledgerKeysPrunedAt = 0;
+    this.compliance = new SqlComplianceStore(driver, this.json);
   }
 
   async configVersion(): Promise<number> {

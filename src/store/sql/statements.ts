@@ -3,6 +3,7 @@
 import type { Dialect } from '../dialect.js';
 import { admittedUsageStatements, type AdmittedUsageStatement } from './admitted-usage.js';
 import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
+import { complianceStatements, type ComplianceStatement } from './compliance-statements.js';
 import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
 
 /** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 23 ledger columns stays far under both databases' limits. */
@@ -135,7 +136,7 @@ function sizedStatements(): Record<SizedStatement, string> {
 }
 
 export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
-  | ReconciliationStatement | AdmittedUsageStatement;
+  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -151,6 +152,6 @@ export function isAnalyticsRead(name: StatementName): boolean {
 export function statementCatalogue(dialect: Dialect): Map<StatementName, string> {
   return new Map(Object.entries({
     ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
-    ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect),
+    ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect), ...complianceStatements(dialect),
   }) as Array<[StatementName, string]>);
 }

@@ -1,0 +1,132 @@
+// Verifies a hash chain from its first block: recomputes every sealed row's hash and every block's link, and names the
+// first place they disagree (a row changed, removed or slipped in; a block or an anchor rewritten). Also counts the rows
+// written since the last sealing, which no chain covers yet.
+import { setImmediate as yieldToCalls } from 'node:timers/promises';
+import type { ChainAnchor, ChainName, ComplianceStore } from '../../store/compliance-store.js';
+import { blockHash, GENESIS_HASH, hashRows, parseRowDigests, readRows, ROW_DIGEST_LENGTH } from './links.js';
+
+export type BreakKind = 'row-modified' | 'row-deleted' | 'row-inserted' | 'block-altered' | 'anchor-mismatch';
+
+export interface BrokenLink {
+  chain: ChainName;
+  kind: BreakKind;
+  block: number;
+  /** The row that no longer matches, when the break is a row's. */
+  rowId: number | null;
+  /** Says it in a sentence, naming the table and row. */
+  detail: string;
+}
+
+export interface ChainVerification {
+  chain: ChainName;
+  /** Blocks and rows verified: all of them, or those before the first break. */
+  blocks: number;
+  sealedRows: number;
+  /** The last row id the chain's stored head seals. */
+  lastSealedRowId: number;
+  /** The head as recomputed; null before the first sealing, or when the chain is broken. */
+  headHash: string | null;
+  /** Rows above the last sealed id: written since the last sealing, not covered yet. */
+  unsealedRows: number;
+  anchorsChecked: number;
+  /** The first disagreement, or null when the chain holds. */
+  broken: BrokenLink | null;
+}
+
+const BLOCKS_PER_READ = 100;
+
+/** An anchor kept outside the database (copied from the log or the API): the chain must still reach it. */
+export interface GivenAnchor {
+  block: number;
+  headHash: string;
+}
+
+/** Stored anchors checked per verification: the newest, some week of them at one sealing a minute. */
+const STORED_ANCHORS_CHECKED = 10_000;
+
+/**
+ * `given`: anchors from outside the database. A writer to the database can rewrite the rows, the blocks and the stored
+ * anchors alike, consistently; only an anchor kept elsewhere catches that.
+ */
+export async function verifyChain(store: ComplianceStore, chain: ChainName, given: readonly GivenAnchor[] = []): Promise<ChainVerification> {
+  // The anchors by block, to check each block's recomputed hash against what was anchored.
+  const anchors = new Map<number, Array<Pick<ChainAnchor, 'headHash' | 'anchoredAt'> & { source: string }>>();
+  const stored = await store.listAnchors(chain, STORED_ANCHORS_CHECKED);
+  for (const anchor of [...stored.map((a) => ({ ...a, source: `the anchor taken at ${new Date(a.anchoredAt).toISOString()}` })),
+    ...given.map((a) => ({ ...a, anchoredAt: 0, source: 'the anchor given' }))]) {
+    const list = anchors.get(anchor.block) ?? [];
+    list.push(anchor);
+    anchors.set(anchor.block, list);
+  }
+  let previousHash = GENESIS_HASH;
+  let previousLastRowId = 0;
+  let expectedBlock = 1;
+  let sealedRows = 0;
+  let anchorsChecked = 0;
+  let broken: BrokenLink | null = null;
+  let after = 0;
+  scan: for (;;) {
+    const blocks = await store.chainBlocks(chain, after, BLOCKS_PER_READ);
+    if (blocks.length === 0) break;
+    for (const block of blocks) {
+      const at = (kind: BreakKind, rowId: number | null, detail: string): BrokenLink => ({ chain, kind, block: block.block, rowId, detail });
+      if (block.block !== expectedBlock || block.afterRowId !== previousLastRowId || block.previousHash !== previousHash) {
+        broken = at('block-altered', null, `${chain}: block ${block.block} does not follow block ${expectedBlock - 1} (its number, row range or previous hash was changed)`);
+        break scan;
+      }
+      const listed = parseRowDigests(block.rowDigests);
+      // One row more than sealed, to see a row slipped in at the end of the range.
+      const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1);
+      const hashes = await hashRows(chain, rows);
+      for (let i = 0; i < Math.max(rows.length, listed.length); i++) {
+        const row = rows[i];
+        const seal = listed[i];
+        if (row === undefined) {
+          broken = at('row-deleted', seal!.id, `${chain} row ${seal!.id} was sealed in block ${block.block} and is gone`);
+        } else if (seal === undefined || row.id < seal.id) {
+          broken = at('row-inserted', row.id, `${chain} row ${row.id} is inside block ${block.block}'s sealed range but was not sealed in it`);
+        } else if (row.id > seal.id) {
+          broken = at('row-deleted', seal.id, `${chain} row ${seal.id} was sealed in block ${block.block} and is gone`);
+        } else if (hashes[i]!.slice(0, ROW_DIGEST_LENGTH) !== seal.digest) {
+          broken = at('row-modified', row.id, `${chain} row ${row.id} was changed after it was sealed in block ${block.block}`);
+        }
+        if (broken !== null) break scan;
+      }
+      const recomputed = blockHash(previousHash, block, hashes);
+      if (recomputed !== block.hash || block.rowCount !== listed.length) {
+        broken = at('block-altered', null, `${chain}: block ${block.block}'s stored hash or row count does not match its rows`);
+        break scan;
+      }
+      for (const anchor of anchors.get(block.block) ?? []) {
+        anchorsChecked++;
+        if (anchor.headHash !== recomputed) {
+          broken = at('anchor-mismatch', null, `${chain}: ${anchor.source} for block ${block.block} does not match the chain`);
+          break scan;
+        }
+      }
+      previousHash = recomputed;
+      previousLastRowId = block.lastRowId;
+      sealedRows += block.rowCount;
+      expectedBlock++;
+      // Rereading the ledger is the longest part of an assessment: let calls in between blocks.
+      await yieldToCalls();
+    }
+    after = blocks[blocks.length - 1]!.block;
+  }
+  const beyond = broken === null ? given.find((anchor) => anchor.block >= expectedBlock) : undefined;
+  if (beyond !== undefined) {
+    broken = { chain, kind: 'anchor-mismatch', block: beyond.block, rowId: null, detail: `${chain}: the anchor given for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed` };
+  }
+  const head = await store.chainHead(chain);
+  const lastSealedRowId = head?.lastRowId ?? 0;
+  return {
+    chain,
+    blocks: expectedBlock - 1,
+    sealedRows,
+    lastSealedRowId,
+    headHash: expectedBlock === 1 || broken !== null ? null : previousHash,
+    unsealedRows: await store.countRowsAfter(chain, lastSealedRowId),
+    anchorsChecked,
+    broken,
+  };
+}

@@ -1,0 +1,126 @@
+// Continuous compliance in a director process: the sealer, the assessor and their schedule, and the OSCAL documents the
+// API and CLI serve, rendered from the store. Assembled once by app.ts.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SluiceConfig } from '../config/schema.js';
+import type { ExpiredKeyPresentations } from '../policy/consumers.js';
+import { CHAIN_NAMES, type AssessmentSummary, type ChainAnchor, type ChainName } from '../store/compliance-store.js';
+import type { DirectorStore, Page } from '../store/director-store.js';
+import type { AssessmentRecord } from './assessment.js';
+import { ComplianceAssessor, type AssessmentOutcome } from './assessor.js';
+import { MODERATE_BASELINE } from './catalog.js';
+import { ChainSealer } from './chain/sealer.js';
+import { verifyChain, type ChainVerification, type GivenAnchor } from './chain/verify.js';
+import type { LedgerAccounting } from './check.js';
+import { CHECKS } from './checks/index.js';
+import { CONTROL_MAPPING } from './control-mapping.js';
+import { assessmentResults } from './documents/assessment-results.js';
+import { componentDefinition } from './documents/component-definition.js';
+import { planOfActionAndMilestones } from './documents/poam.js';
+import { ComplianceGauges } from './metrics.js';
+import { ComplianceScheduler } from './scheduler.js';
+
+export interface ComplianceOptions {
+  store: DirectorStore;
+  config: () => SluiceConfig;
+  ledger: LedgerAccounting | null;
+  /** Takes the expired keys presented to this process's gateway since the previous take (the snapshot's directory). */
+  takeExpiredKeyPresentations: (() => Map<string, ExpiredKeyPresentations>) | null;
+  registry: Registry | null;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export class Compliance {
+  readonly sealer: ChainSealer;
+  readonly assessor: ComplianceAssessor;
+  private readonly store: DirectorStore;
+  private readonly config: () => SluiceConfig;
+  private readonly scheduler: ComplianceScheduler;
+  private readonly clock: () => number;
+  private readonly takeExpiredKeys: (() => Map<string, ExpiredKeyPresentations>) | null;
+  /** Every expired key presented since start: a reload replaces the snapshot that counts them, so they are kept here. */
+  private readonly expiredKeys: Map<string, ExpiredKeyPresentations>;
+
+  constructor(options: ComplianceOptions) {
+    this.store = options.store;
+    this.config = options.config;
+    this.clock = options.clock ?? Date.now;
+    this.takeExpiredKeys = options.takeExpiredKeyPresentations;
+    this.expiredKeys = new Map();
+    this.sealer = new ChainSealer({ store: options.store.compliance, clock: this.clock, logger: options.logger });
+    this.assessor = new ComplianceAssessor({
+      store: options.store, checks: CHECKS, mapping: CONTROL_MAPPING, catalog: MODERATE_BASELINE, config: options.config,
+      ledger: options.ledger, expiredKeyPresentations: () => this.collectExpiredKeys(), sealer: this.sealer,
+      gauges: options.registry === null ? null : new ComplianceGauges(options.registry), logger: options.logger, clock: this.clock,
+    });
+    this.scheduler = new ComplianceScheduler({ settings: () => options.config().compliance, assessor: this.assessor, sealer: this.sealer, logger: options.logger });
+  }
+
+  async start(): Promise<void> {
+    const latest = await this.store.compliance.latestAssessment();
+    this.scheduler.start(latest?.endedAt ?? null, this.clock());
+  }
+
+  /** Stops the schedule and waits for an assessment or sealing in progress. */
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    await this.assessor.idle();
+    await this.sealer.idle();
+  }
+
+  /** Moves what the gateway counted into the tally kept since start; called often enough that a reload loses little. */
+  collectExpiredKeys(): ReadonlyMap<string, ExpiredKeyPresentations> {
+    for (const [keyId, taken] of this.takeExpiredKeys?.() ?? []) {
+      const kept = this.expiredKeys.get(keyId);
+      this.expiredKeys.set(keyId, kept === undefined ? taken : { count: kept.count + taken.count, lastAt: Math.max(kept.lastAt, taken.lastAt) });
+    }
+    return this.expiredKeys;
+  }
+
+  assess(actor: string): Promise<AssessmentOutcome> {
+    return this.assessor.assess('on-demand', actor);
+  }
+
+  async componentDefinition(): Promise<ReturnType<typeof componentDefinition>> {
+    const [providers, budgets, templates] = await Promise.all([this.store.listProviders(), this.store.listBudgets(), this.store.listBudgetTemplates()]);
+    return componentDefinition({ config: this.config(), providers, budgets: [...budgets, ...templates] }, CONTROL_MAPPING, MODERATE_BASELINE, this.clock());
+  }
+
+  /** The latest `limit` assessments, newest first; null before the first. */
+  async assessmentResults(limit: number): Promise<ReturnType<typeof assessmentResults> | null> {
+    const page = await this.store.compliance.listAssessments({ limit });
+    const records: AssessmentRecord[] = [];
+    for (const summary of page.items) {
+      const stored = await this.store.compliance.getAssessment(summary.uuid);
+      if (stored !== null) records.push(stored.result as unknown as AssessmentRecord);
+    }
+    return records.length === 0 ? null : assessmentResults(records, this.clock());
+  }
+
+  async assessmentResultsOf(uuid: string): Promise<ReturnType<typeof assessmentResults> | null> {
+    const stored = await this.store.compliance.getAssessment(uuid);
+    return stored === null ? null : assessmentResults([stored.result as unknown as AssessmentRecord], this.clock());
+  }
+
+  /** Null while no objective was ever found not satisfied (OSCAL needs at least one item). */
+  async poam(): Promise<ReturnType<typeof planOfActionAndMilestones> | null> {
+    const items = await this.store.compliance.listPoamItems();
+    if (items.length === 0) return null;
+    const latest = await this.store.compliance.latestAssessment();
+    return planOfActionAndMilestones(items, latest === null ? null : latest.result as unknown as AssessmentRecord, this.clock());
+  }
+
+  anchors(chain: ChainName | null, limit: number): Promise<ChainAnchor[]> {
+    return this.store.compliance.listAnchors(chain, limit);
+  }
+
+  history(limit: number, cursor: string | null): Promise<Page<AssessmentSummary>> {
+    return this.store.compliance.listAssessments({ limit, cursor });
+  }
+
+  /** Verifies both chains from their first block, against the stored anchors and any `given` from elsewhere. */
+  verifyChains(given: ReadonlyArray<GivenAnchor & { chain: ChainName }> = []): Promise<ChainVerification[]> {
+    return Promise.all(CHAIN_NAMES.map((chain) => verifyChain(this.store.compliance, chain, given.filter((anchor) => anchor.chain === chain))));
+  }
+}

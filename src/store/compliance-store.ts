@@ -1,0 +1,162 @@
+// The part of the store compliance owns: assessments and POA&M items, the hash chains over the ledger and the audit log,
+// and the read-only evidence queries the checks run. SQLite and PostgreSQL implement it alike (src/store/sql/compliance.ts).
+import type { EpochMs, JsonValue, Page } from './director-store.js';
+
+/** The append-only tables sealed into hash chains. */
+export const CHAIN_NAMES = ['transactions', 'audit_log'] as const;
+export type ChainName = (typeof CHAIN_NAMES)[number];
+
+/** Rows (after_row_id, last_row_id] of one table, sealed together. */
+export interface ChainBlock {
+  chain: ChainName;
+  /** 1, 2, ... */
+  block: number;
+  /** The previous block's last row id (0 for the first block). */
+  afterRowId: number;
+  lastRowId: number;
+  rowCount: number;
+  /** `<row id>:<first 16 hex digits of the row's hash>` per row, space-separated, in id order: names a changed row. */
+  rowDigests: string;
+  /** The previous block's hash; 64 zeros for the first. */
+  previousHash: string;
+  hash: string;
+  sealedAt: EpochMs;
+}
+
+/** A chain's head as it was after one sealing, to be copied somewhere the database's writers cannot reach. */
+export interface ChainAnchor {
+  id: number;
+  chain: ChainName;
+  block: number;
+  headHash: string;
+  /** Rows sealed into the chain so far. */
+  sealedRows: number;
+  lastRowId: number;
+  anchoredAt: EpochMs;
+}
+
+/** One sealed table's row as hashed: its id and its columns by name (JSON columns parsed). */
+export interface ChainRow {
+  id: number;
+  columns: Record<string, JsonValue>;
+}
+
+export type AssessmentOrigin = 'schedule' | 'on-demand';
+
+export interface StoredAssessment {
+  uuid: string;
+  startedAt: EpochMs;
+  endedAt: EpochMs;
+  origin: AssessmentOrigin;
+  /** Who asked: `scheduler`, or the API caller's actor. */
+  actor: string;
+  satisfied: number;
+  notSatisfied: number;
+  /** The assessment as src/compliance/assessment.ts records it (observations and findings). */
+  result: JsonValue;
+}
+
+export type AssessmentSummary = Omit<StoredAssessment, 'result'>;
+
+/** One objective's outcome in an assessment, as the POA&M bookkeeping needs it. */
+export interface ObjectiveOutcome {
+  objectiveId: string;
+  controlId: string;
+  satisfied: boolean;
+  /** For a new or still-open item: what is wrong now. */
+  title: string;
+  description: string;
+}
+
+/** One objective's spell of not-satisfied findings: open until an assessment satisfies the objective. */
+export interface PoamItem {
+  uuid: string;
+  objectiveId: string;
+  controlId: string;
+  title: string;
+  /** As the latest not-satisfied finding described it. */
+  description: string;
+  firstSeenAt: EpochMs;
+  firstAssessment: string;
+  lastSeenAt: EpochMs;
+  lastAssessment: string;
+  closedAt: EpochMs | null;
+  closedByAssessment: string | null;
+}
+
+/** Counts over the ledger's gateway rows (not observed traffic) whose call started in [from, to). */
+export interface LedgerPeriodCounts {
+  rows: number;
+  /** Status below 400. */
+  served: number;
+  /** Served without a consumer: never authenticated. */
+  servedAnonymous: number;
+  /** Rows missing a field every record must hold; see SqlComplianceStore for the rule. */
+  incomplete: number;
+  /** Served rows with no cost: their model has no price. */
+  servedUnpriced: number;
+  /** Observed (discovery) rows and the calls they stand for. */
+  observedRows: number;
+}
+
+/** Served calls counted per group (resource, consumer, provider) in a period. */
+export interface GroupCount {
+  name: string;
+  calls: number;
+}
+
+export interface KeyAge {
+  id: string;
+  consumer: string;
+  name: string;
+  createdAt: EpochMs;
+  expiresAt: EpochMs | null;
+  lastUsedAt: EpochMs | null;
+}
+
+export interface ComplianceStore {
+  /**
+   * Records the assessment and, in the same transaction, its POA&M bookkeeping: a not-satisfied objective without an open
+   * item opens one (uuid from `itemUuid(objectiveId, firstSeenAt)`), an open one is brought up to date, and a satisfied
+   * objective's open item is closed. Resolves to the items it opened, updated or closed.
+   */
+  recordAssessment(assessment: StoredAssessment, outcomes: readonly ObjectiveOutcome[],
+    itemUuid: (objectiveId: string, firstSeenAt: EpochMs) => string): Promise<PoamItem[]>;
+  latestAssessment(): Promise<StoredAssessment | null>;
+  getAssessment(uuid: string): Promise<StoredAssessment | null>;
+  /** Newest first; keyset-paginated. */
+  listAssessments(filter: { limit?: number; cursor?: string | null }): Promise<Page<AssessmentSummary>>;
+  /** Every item, open and closed, oldest first. */
+  listPoamItems(): Promise<PoamItem[]>;
+
+  /** The chain's last block, or null before the first sealing. */
+  chainHead(chain: ChainName): Promise<ChainBlock | null>;
+  /** Blocks after `afterBlock`, in order, at most `limit`. */
+  chainBlocks(chain: ChainName, afterBlock: number, limit: number): Promise<ChainBlock[]>;
+  /** Rows with after < id <= through, in id order, at most `limit`. */
+  chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainRow[]>;
+  /**
+   * The highest row id below which every row is committed: what a sealing may seal up to. PostgreSQL hands out ids before
+   * commit, so there it first waits, for a moment, for the inserts in progress (a SHARE lock that new inserts queue behind).
+   */
+  chainHorizon(chain: ChainName): Promise<number>;
+  /** Rows with id above `afterRowId` (not sealed yet). */
+  countRowsAfter(chain: ChainName, afterRowId: number): Promise<number>;
+  /** Appends the blocks and the anchor (if any) in one transaction; StoreConflict when another sealer took a block number first. */
+  appendBlocks(blocks: readonly ChainBlock[], anchor: Omit<ChainAnchor, 'id'> | null): Promise<void>;
+  /** Newest first. */
+  listAnchors(chain: ChainName | null, limit: number): Promise<ChainAnchor[]>;
+
+  /** Evidence: the ledger's gateway rows of [from, to). */
+  ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts>;
+  /** Evidence: ids of up to `limit` incomplete rows of [from, to), to name them. */
+  incompleteRowIds(from: EpochMs, to: EpochMs, limit: number): Promise<number[]>;
+  /** Evidence: served calls that broke the resource policy in monitor mode (a `resource:` violation), per provider/model. */
+  servedResourceViolations(from: EpochMs, to: EpochMs): Promise<GroupCount[]>;
+  /** Evidence: calls (served or not) per consumer of [from, to). */
+  callsByConsumer(from: EpochMs, to: EpochMs): Promise<GroupCount[]>;
+  /** Evidence: calls per provider of [from, to), gateway and observed rows alike. */
+  callsByProvider(from: EpochMs, to: EpochMs): Promise<GroupCount[]>;
+  /** Evidence: every unrevoked consumer key, without its hash. */
+  unrevokedKeys(): Promise<KeyAge[]>;
+}

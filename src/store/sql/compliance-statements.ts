@@ -1,0 +1,97 @@
+// Compliance's statements: assessments, POA&M items, the hash chains' blocks and anchors, the sealed tables' rows as the
+// chains hash them, and the evidence reads over the ledger. Static like the rest of the catalogue (statements.ts).
+import type { Dialect } from '../dialect.js';
+
+/**
+ * The ledger's columns as the chain hashes them, listed here once and for all: a column a later migration adds is not in
+ * the hash, so rows sealed before it keep their hashes. Observed rows (discovery) get their consumer and team from a
+ * resolution after they are written (an audited admin change), so for them those two are left out of the hash.
+ */
+const TRANSACTION_CHAIN_COLUMNS = `id, request_id, started_at, operation, api,
+  CASE WHEN discovered_consumer IS NULL THEN consumer END AS consumer,
+  CASE WHEN discovered_consumer IS NULL THEN team END AS team,
+  requested_model, provider, provider_model, stream, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
+  tokens_estimated, cost_micro_usd, latency_ms, time_to_first_token_ms, status, error_class, attempts, served_model, violations,
+  calls, discovered_consumer`;
+const AUDIT_CHAIN_COLUMNS = 'id, at, actor, action, entity_type, entity_id, before_json, after_json';
+
+const ASSESSMENT_SUMMARY = 'uuid, started_at, ended_at, origin, actor, satisfied, not_satisfied';
+const POAM_ITEM = `uuid, objective_id, control_id, title, description, first_seen_at, first_assessment, last_seen_at, last_assessment,
+  closed_at, closed_by_assessment`;
+const BLOCK = 'chain, block, after_row_id, last_row_id, row_count, row_digests, previous_hash, hash, sealed_at';
+const ANCHOR = 'id, chain, block, head_hash, sealed_rows, last_row_id, anchored_at';
+
+/** A gateway row of the period (observed traffic has its own rows, discovered_consumer set). */
+const GATEWAY_PERIOD = 'discovered_consumer IS NULL AND started_at >= ? AND started_at < ?';
+
+/**
+ * What every ledger row must say (AU-3): which call (request id), when (a start time), what (operation and API), the
+ * outcome (an HTTP status, an error class when it failed); a served call also who (consumer), which model and provider,
+ * and its cost (NULL only when the model has no price, counted apart as unpriced).
+ */
+const INCOMPLETE = `(request_id = '' OR started_at <= 0 OR operation NOT IN ('chat', 'embeddings') OR api = ''
+  OR status < 100 OR status > 599 OR (status >= 400 AND error_class IS NULL)
+  OR (status < 400 AND (consumer IS NULL OR requested_model IS NULL OR provider IS NULL OR provider_model IS NULL)))`;
+
+export type ComplianceStatement =
+  | 'assessmentInsert' | 'assessmentLatest' | 'assessmentGet' | 'assessmentList'
+  | 'poamOpenGet' | 'poamInsert' | 'poamUpdate' | 'poamClose' | 'poamList'
+  | 'chainHead' | 'chainBlocks' | 'chainBlockInsert' | 'chainAnchorInsert' | 'chainAnchorList' | 'chainAnchorListAll'
+  | `chain${'Rows' | 'Horizon' | 'CountAfter'}:${'transactions' | 'audit_log'}`
+  | 'evidenceLedgerCounts' | 'evidenceIncompleteIds' | 'evidenceResourceViolations' | 'evidenceCallsByConsumer'
+  | 'evidenceCallsByProvider' | 'evidenceUnrevokedKeys';
+
+export function complianceStatements(dialect: Dialect): Record<ComplianceStatement, string> {
+  const chainStatements: Record<string, string> = {};
+  for (const [chain, columns] of [['transactions', TRANSACTION_CHAIN_COLUMNS], ['audit_log', AUDIT_CHAIN_COLUMNS]] as const) {
+    chainStatements[`chainRows:${chain}`] = `SELECT ${columns} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
+    // PostgreSQL assigns ids at insert, not at commit: its function (migration 12) takes a SHARE lock first, which waits
+    // for the inserts in progress and holds new ones back until the caller's transaction ends, so no row below the
+    // maximum it reads can still appear. SQLite assigns ids under its one write lock, in commit order: a read suffices.
+    chainStatements[`chainHorizon:${chain}`] = dialect.name === 'postgres' ? `SELECT chain_horizon_${chain}() AS id`
+      : `SELECT COALESCE(MAX(id), 0) AS id FROM ${chain}`;
+    chainStatements[`chainCountAfter:${chain}`] = `SELECT COUNT(*) AS count FROM ${chain} WHERE id > ?`;
+  }
+  return {
+    ...(chainStatements as Record<`chain${'Rows' | 'Horizon' | 'CountAfter'}:${'transactions' | 'audit_log'}`, string>),
+    assessmentInsert: `INSERT INTO compliance_assessments (${ASSESSMENT_SUMMARY}, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    assessmentLatest: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments ORDER BY id DESC LIMIT 1`,
+    assessmentGet: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments WHERE uuid = ?`,
+    // Newest first; the cursor is the last id seen.
+    assessmentList: `SELECT id, ${ASSESSMENT_SUMMARY} FROM compliance_assessments
+      WHERE (CAST(? AS BIGINT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
+
+    poamOpenGet: `SELECT ${POAM_ITEM} FROM compliance_poam_items WHERE objective_id = ? AND closed_at IS NULL`,
+    poamInsert: `INSERT INTO compliance_poam_items (uuid, objective_id, control_id, title, description, first_seen_at, first_assessment,
+      last_seen_at, last_assessment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    poamUpdate: 'UPDATE compliance_poam_items SET title = ?, description = ?, last_seen_at = ?, last_assessment = ? WHERE uuid = ?',
+    poamClose: 'UPDATE compliance_poam_items SET closed_at = ?, closed_by_assessment = ? WHERE uuid = ?',
+    poamList: `SELECT ${POAM_ITEM} FROM compliance_poam_items ORDER BY id`,
+
+    chainHead: `SELECT ${BLOCK} FROM chain_blocks WHERE chain = ? ORDER BY block DESC LIMIT 1`,
+    chainBlocks: `SELECT ${BLOCK} FROM chain_blocks WHERE chain = ? AND block > ? ORDER BY block LIMIT ?`,
+    chainBlockInsert: `INSERT INTO chain_blocks (${BLOCK}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    chainAnchorInsert: 'INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at) VALUES (?, ?, ?, ?, ?, ?)',
+    chainAnchorList: `SELECT ${ANCHOR} FROM chain_anchors WHERE chain = ? ORDER BY id DESC LIMIT ?`,
+    chainAnchorListAll: `SELECT ${ANCHOR} FROM chain_anchors ORDER BY id DESC LIMIT ?`,
+
+    evidenceLedgerCounts: `SELECT COUNT(*) AS rows_count,
+        COALESCE(SUM(CASE WHEN status < 400 THEN 1 ELSE 0 END), 0) AS served,
+        COALESCE(SUM(CASE WHEN status < 400 AND consumer IS NULL THEN 1 ELSE 0 END), 0) AS served_anonymous,
+        COALESCE(SUM(CASE WHEN ${INCOMPLETE} THEN 1 ELSE 0 END), 0) AS incomplete,
+        COALESCE(SUM(CASE WHEN status < 400 AND cost_micro_usd IS NULL THEN 1 ELSE 0 END), 0) AS served_unpriced,
+        (SELECT COUNT(*) FROM transactions AS observed WHERE observed.discovered_consumer IS NOT NULL
+          AND observed.started_at >= ? AND observed.started_at < ?) AS observed_rows
+      FROM transactions WHERE ${GATEWAY_PERIOD}`,
+    evidenceIncompleteIds: `SELECT id FROM transactions WHERE ${GATEWAY_PERIOD} AND ${INCOMPLETE} ORDER BY id LIMIT ?`,
+    evidenceResourceViolations: `SELECT provider || '/' || provider_model AS name, COUNT(*) AS calls FROM transactions
+      WHERE ${GATEWAY_PERIOD} AND status < 400 AND violations LIKE '%resource:%'
+      GROUP BY provider, provider_model ORDER BY 1`,
+    evidenceCallsByConsumer: `SELECT consumer AS name, COUNT(*) AS calls FROM transactions
+      WHERE ${GATEWAY_PERIOD} AND consumer IS NOT NULL GROUP BY consumer ORDER BY consumer`,
+    evidenceCallsByProvider: `SELECT provider AS name, CAST(SUM(COALESCE(calls, 1)) AS BIGINT) AS calls FROM transactions
+      WHERE started_at >= ? AND started_at < ? AND provider IS NOT NULL GROUP BY provider ORDER BY provider`,
+    evidenceUnrevokedKeys: `SELECT id, consumer, name, created_at, expires_at, last_used_at FROM consumer_keys
+      WHERE revoked_at IS NULL ORDER BY consumer, id`,
+  };
+}

@@ -1,0 +1,190 @@
+// The hash chains over the ledger and the audit log, on both stores: sealing in blocks, verification from the first
+// block, and each way a row or the chain itself can be tampered with, named by table and row; the attribution that
+// reconciliation gives observed rows later does not break the chain.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { pino } from 'pino';
+import { BLOCK_ROWS, ChainSealer } from '../../src/compliance/chain/sealer.js';
+import { verifyChain } from '../../src/compliance/chain/verify.js';
+import type { Transaction } from '../../src/ledger/transaction.js';
+import type { DirectorStore } from '../../src/store/director-store.js';
+import { openDirectorStore } from '../../src/store/open.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+
+function call(i: number, overrides: Partial<Transaction> = {}): Transaction {
+  return {
+    requestId: `req-${i}`, startedAt: 1_800_000_000_000 + i, operation: 'chat', api: 'openai', consumer: 'checkout', team: 'payments',
+    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini-2024-07-18', stream: false,
+    inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false,
+    costMicroUsd: 42, latencyMs: 12.5, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
+    servedModel: null, violations: null, ...overrides,
+  };
+}
+
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`hash chains on ${storeKind}`, () => {
+    let database: TestDatabase | null = null;
+    let path = '';
+    let store: DirectorStore;
+    let sealer: ChainSealer;
+    const logged: Array<Record<string, unknown>> = [];
+
+    /** SQL straight to the database, as someone with access to it but not to Sluice would run it. */
+    async function tamper(sql: string): Promise<void> {
+      if (database === null) {
+        const db = new Database(path);
+        try {
+          db.exec(sql);
+        } finally {
+          db.close();
+        }
+        return;
+      }
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    }
+
+    /** Drops a table's append-only triggers, as someone with the database's owner rights could. */
+    async function dropAppendOnly(table: string): Promise<void> {
+      if (database === null) {
+        await tamper(`DROP TRIGGER IF EXISTS ${table}_no_update; DROP TRIGGER IF EXISTS ${table}_no_delete;`);
+      } else {
+        await tamper(`DROP TRIGGER IF EXISTS ${table}_no_change ON ${table}`);
+      }
+    }
+
+    async function broken(chain: 'transactions' | 'audit_log') {
+      return (await verifyChain(store.compliance, chain)).broken;
+    }
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      path = join(mkdtempSync(join(tmpdir(), 'sluice-chain-')), 'sluice.db');
+      store = await openDirectorStore(database?.url ?? `sqlite:${path}`);
+      const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+      sealer = new ChainSealer({ store: store.compliance, clock: Date.now, logger });
+    });
+
+    after(async () => {
+      await store.close();
+      await database?.drop();
+    });
+
+    test('seals the ledger in blocks and the audit log, verifies both, and logs each anchor', async () => {
+      await store.insertTransactions(Array.from({ length: BLOCK_ROWS + 10 }, (_, i) => call(i)));
+      await store.createTeam('admin', { name: 'payments', owner: 'alice@example.com' });
+      await store.createConsumer('admin', { name: 'checkout', team: 'payments', owner: 'alice@example.com', labels: { tier: 'critical', env: 'prod' } });
+      const outcomes = await sealer.seal();
+      const ledger = outcomes.find((o) => o.chain === 'transactions')!;
+      assert.deepEqual([ledger.blocks, ledger.rows], [2, BLOCK_ROWS + 10]);
+      const audit = outcomes.find((o) => o.chain === 'audit_log')!;
+      assert.deepEqual([audit.blocks, audit.rows], [1, 2]);
+      for (const chain of ['transactions', 'audit_log'] as const) {
+        const verification = await verifyChain(store.compliance, chain);
+        assert.equal(verification.broken, null);
+        assert.equal(verification.unsealedRows, 0);
+        assert.equal(verification.anchorsChecked, 1);
+      }
+      const anchorLine = logged.find((line) => line.msg === 'compliance chain anchored' && line.chain === 'transactions');
+      assert.equal(anchorLine?.sealedRows, BLOCK_ROWS + 10);
+      assert.equal(anchorLine?.headHash, (await store.compliance.listAnchors('transactions', 1))[0]!.headHash);
+      // Nothing new: nothing sealed, no new anchor.
+      assert.deepEqual((await sealer.seal()).map((o) => o.rows), [0, 0]);
+    });
+
+    test('rows written after a sealing are counted as unsealed until the next', async () => {
+      await store.insertTransactions([call(90_001), call(90_002)]);
+      const before = await verifyChain(store.compliance, 'transactions');
+      assert.deepEqual([before.broken, before.unsealedRows], [null, 2]);
+      await sealer.seal();
+      const sealed = await verifyChain(store.compliance, 'transactions');
+      assert.deepEqual([sealed.broken, sealed.unsealedRows, sealed.anchorsChecked], [null, 0, 2]);
+    });
+
+    test('an observed row attributed later by reconciliation still verifies: the attribution is audited, not chained', async () => {
+      const intake = await store.recordObservations([{
+        observer: 'proxy-a', at: 1_800_000_500_000, source: { ip: '10.70.0.1' }, provider: 'openai', model: 'gpt-4o', calls: 3, costMicroUsd: 900,
+      }]);
+      await sealer.seal();
+      await store.resolveDiscoveredConsumer('admin', intake.consumers[0]!.id, { consumer: 'checkout' });
+      await sealer.seal();
+      assert.equal(await broken('transactions'), null);
+      assert.equal(await broken('audit_log'), null);
+    });
+
+    test('an anchor kept outside the database catches a chain cut short, which the stored anchors cannot', async () => {
+      const [kept] = await store.compliance.listAnchors('transactions', 1);
+      const given = [{ block: kept!.block, headHash: kept!.headHash }];
+      assert.equal((await verifyChain(store.compliance, 'transactions', given)).broken, null);
+      const wrong = (await verifyChain(store.compliance, 'transactions', [{ block: kept!.block, headHash: 'e'.repeat(64) }])).broken;
+      assert.equal(wrong?.detail, `transactions: the anchor given for block ${kept!.block} does not match the chain`);
+      // Someone able to drop the append-only rules removes the last block and its anchor: what is left verifies.
+      await dropAppendOnly('chain_blocks');
+      await dropAppendOnly('chain_anchors');
+      await tamper(`DELETE FROM chain_anchors WHERE chain = 'transactions' AND block = ${kept!.block}`);
+      await tamper(`DELETE FROM chain_blocks WHERE chain = 'transactions' AND block = ${kept!.block}`);
+      const cut = await verifyChain(store.compliance, 'transactions');
+      assert.equal(cut.broken, null);
+      assert.ok(cut.unsealedRows > 0, 'its rows count as not sealed yet');
+      const caught = (await verifyChain(store.compliance, 'transactions', given)).broken;
+      assert.equal(caught?.kind, 'anchor-mismatch');
+      assert.match(caught!.detail, /past the chain's end/);
+      // Sealed again, the same rows make the same block.
+      await sealer.seal();
+      assert.equal((await verifyChain(store.compliance, 'transactions', given)).broken, null);
+    });
+
+    test('a changed ledger row is named', async () => {
+      await tamper('UPDATE transactions SET cost_micro_usd = 1 WHERE id = 17');
+      const found = await broken('transactions');
+      assert.deepEqual([found?.kind, found?.rowId, found?.block], ['row-modified', 17, 1]);
+      assert.equal(found?.detail, 'transactions row 17 was changed after it was sealed in block 1');
+      await tamper('UPDATE transactions SET cost_micro_usd = 42 WHERE id = 17');
+      assert.equal(await broken('transactions'), null, 'the original value verifies again');
+    });
+
+    test('a removed ledger row is named, and a forged row put in its place', async () => {
+      const removed = (await store.compliance.chainRows('transactions', BLOCK_ROWS + 4, BLOCK_ROWS + 10, 1))[0]!;
+      await tamper(`DELETE FROM transactions WHERE id = ${removed.id}`);
+      assert.deepEqual(Object.values((({ kind, rowId }) => ({ kind, rowId }))((await broken('transactions'))!)), ['row-deleted', removed.id]);
+      // Another row under the same id.
+      await tamper(`INSERT INTO transactions (id, request_id, started_at, operation, api, stream, input_tokens, output_tokens,
+        cached_input_tokens, cache_write_tokens, tokens_estimated, latency_ms, status, attempts)
+        ${storeKind === 'postgres' ? 'OVERRIDING SYSTEM VALUE ' : ''}VALUES (${removed.id}, 'forged', 1800000000000, 'chat', 'openai', 0, 1, 1, 0, 0, 0, 1, 200, 1)`);
+      const found = await broken('transactions');
+      assert.deepEqual([found?.kind, found?.rowId], ['row-modified', removed.id]);
+    });
+
+    test('an audit record changed behind the append-only rule is named', async () => {
+      // The audit log refuses updates; someone able to drop the rule first is still caught.
+      await dropAppendOnly('audit_log');
+      const [first] = await store.compliance.chainRows('audit_log', 0, 1_000, 1);
+      await tamper(`UPDATE audit_log SET actor = 'someone-else' WHERE id = ${first!.id}`);
+      const found = await broken('audit_log');
+      assert.deepEqual([found?.kind, found?.rowId], ['row-modified', first!.id]);
+      assert.match(found!.detail, new RegExp(`^audit_log row ${first!.id} was changed`));
+    });
+
+    test('a rewritten block or anchor is named', async () => {
+      await dropAppendOnly('chain_anchors');
+      await tamper(`UPDATE chain_anchors SET head_hash = '${'f'.repeat(64)}' WHERE chain = 'audit_log'`);
+      await tamper(`UPDATE audit_log SET actor = 'admin' WHERE actor = 'someone-else'`);
+      const anchor = await broken('audit_log');
+      assert.equal(anchor?.kind, 'anchor-mismatch');
+      await dropAppendOnly('chain_blocks');
+      await tamper(`UPDATE chain_blocks SET row_count = row_count + 1 WHERE chain = 'audit_log' AND block = 1`);
+      const block = await broken('audit_log');
+      assert.deepEqual([block?.kind, block?.block], ['block-altered', 1]);
+    });
+  });
+}
