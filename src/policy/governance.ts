@@ -19,6 +19,8 @@ export class Governance {
   private readonly violations: Counter<'policy' | 'kind'>;
   private readonly counterFailures: Counter<'operation' | 'outcome'>;
   private lastOutageLog: number;
+  /** Per policy broken in monitor mode: when it was last logged, and how many since went unlogged. Keys are config names. */
+  private readonly violationLog: Map<string, { at: number; unlogged: number }>;
 
   constructor(options: { store: CounterStore; failOpen: boolean; clock: Clock; alerts: BudgetAlerts; logger: Logger; registry: Registry }) {
     this.store = options.store;
@@ -27,6 +29,7 @@ export class Governance {
     this.alerts = options.alerts;
     this.logger = options.logger;
     this.lastOutageLog = 0;
+    this.violationLog = new Map();
     const registers = [options.registry];
     this.refusals = new Counter({ name: 'sluice_budget_refusals_total', help: 'Calls refused by an enforced budget or rate limit', labelNames: ['budget', 'kind'], registers });
     this.violations = new Counter({
@@ -50,9 +53,23 @@ export class Governance {
     this.refusals.labels(budget, kind).inc();
   }
 
+  /**
+   * A call broke a policy in monitor mode and is served. The metric counts each one and the ledger row records it; the log
+   * says so at most once per interval per policy, with how many it left out since, so a key holder cannot flood it.
+   */
   violation(policy: string, kind: 'budget' | 'rate_limit' | 'resource', requestId: string, consumer: string | null): void {
     this.violations.labels(policy, kind).inc();
-    this.logger.warn({ requestId, consumer, policy, kind }, 'policy violation (monitor mode: the call is served)');
+    const key = `${kind}\u0000${policy}`;
+    const now = Date.now();
+    const last = this.violationLog.get(key);
+    if (last !== undefined && now - last.at < OUTAGE_LOG_INTERVAL_MS) {
+      last.unlogged++;
+      return;
+    }
+    const unlogged = last?.unlogged ?? 0;
+    this.violationLog.set(key, { at: now, unlogged: 0 });
+    this.logger.warn({ requestId, consumer, policy, kind, ...(unlogged > 0 ? { alsoSinceLastLine: unlogged } : {}) },
+      'policy violation (monitor mode: the call is served)');
   }
 
   /** A counter operation failed; the log says so at most once per interval, the metric counts every one. */
