@@ -62,19 +62,19 @@ export const ERRORS = {
   },
   upstream_rejected: {
     status: 400, openaiType: 'invalid_request_error', openaiCode: 'upstream_rejected', anthropicType: 'invalid_request_error',
-    summary: "The provider refused the request itself (a 4xx other than 408/429); its status and message are passed on, never retried.",
+    summary: "The provider refused the request itself (a 4xx other than 401/403/404/408/409/429); its status and message are passed on, never retried.",
   },
   upstream_unavailable: {
     status: 502, openaiType: 'api_error', openaiCode: 'upstream_unavailable', anthropicType: 'api_error',
-    summary: 'Every target failed (connect errors, 429, 5xx); the message lists each attempt.',
+    summary: 'Every target failed (connect errors, 5xx, a body that broke off, an answer too large, a stream request not answered with a stream); the message lists each attempt. Status 429 with Retry-After when the last failure was a 429.',
   },
   upstream_timeout: {
     status: 504, openaiType: 'api_error', openaiCode: 'upstream_timeout', anthropicType: 'timeout_error',
-    summary: 'Every target failed and the last failure was a timeout.',
+    summary: 'Every target failed and the last failure was a timeout (head, first byte, idle between chunks, connecting, or an upstream 408/504).',
   },
   internal: {
     status: 500, openaiType: 'api_error', openaiCode: 'internal_error', anthropicType: 'api_error',
-    summary: 'A fault inside Sluice; logged with the request id.',
+    summary: 'A fault inside Sluice; logged with its stack and the request id. No client input causes one, and it never ends the process.',
   },
   shutting_down: {
     status: 503, openaiType: 'api_error', openaiCode: 'shutting_down', anthropicType: 'overloaded_error',
