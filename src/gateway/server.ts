@@ -13,6 +13,7 @@ import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
 import { refuseWhileDraining } from './pipeline/refuse-draining.js';
+import { handleMcp } from '../mcp/handler.js';
 import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -121,6 +122,7 @@ export class GatewayServer {
       case '/readyz':
         return answerHealth(req, res, path, this.context.readiness);
     }
+    if (path === '/mcp' || path.startsWith('/mcp/')) return this.mcp(req, res, requestId, path);
     const door = errorDoor(req);
     const call = new Call(requestId, door.dialect, 'chat');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
@@ -134,6 +136,19 @@ export class GatewayServer {
       return;
     }
     sendError(res, door, call, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
+  }
+
+  /** The MCP gateway (src/mcp/): counted in flight like a call, so a drain waits for its ledger record. */
+  private mcp(req: IncomingMessage, res: ServerResponse, requestId: string, path: string): void {
+    if (this.draining) res.setHeader('connection', 'close');
+    // A GET holds a stream open for server-initiated messages as long as the client wants: no call to wait for.
+    const counted = req.method !== 'GET';
+    if (counted) this.inFlight++;
+    const done = counted ? this.callDone : noop;
+    handleMcp(this.context, req, res, path, requestId).then(done, (error: unknown) => {
+      done();
+      this.fault(req, res, requestId, error);
+    });
   }
 
   private post(
@@ -156,6 +171,8 @@ export class GatewayServer {
     });
   }
 }
+
+function noop(): void {}
 
 /** The API shape of a request's errors: its route's, or, off the front doors' routes, the one its headers suggest. */
 function errorDoor(req: IncomingMessage): FrontDoor {
