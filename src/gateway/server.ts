@@ -13,7 +13,7 @@ import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
 import { refuseWhileDraining } from './pipeline/refuse-draining.js';
-import { handleMcp } from '../mcp/handler.js';
+import { handleMcp } from './mcp/handler.js';
 import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -138,7 +138,7 @@ export class GatewayServer {
     sendError(res, door, call, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
   }
 
-  /** The MCP gateway (src/mcp/): counted in flight like a call, so a drain waits for its ledger record. */
+  /** The MCP gateway (src/gateway/mcp/): counted in flight like a call, so a drain waits for its ledger record. */
   private mcp(req: IncomingMessage, res: ServerResponse, requestId: string, path: string): void {
     if (this.draining) res.setHeader('connection', 'close');
     // A GET holds a stream open for server-initiated messages as long as the client wants: no call to wait for.

@@ -8,7 +8,7 @@ import type { Governance } from '../policy/governance.js';
 import type { ProviderTargets } from '../policy/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
-import { McpDirectory } from '../mcp/directory.js';
+import { McpDirectory } from './mcp/directory.js';
 
 export interface Snapshot {
   routing: RoutingTable;

@@ -1,12 +1,12 @@
 // The MCP servers of one config version, compiled for the request path: each server's upstream pool and credentials,
 // its resource status, and per consumer the servers and tools it may call (look-ups in prebuilt maps).
 import { Agent } from 'undici';
-import type { McpConfig } from '../config/mcp-schema.js';
-import type { SluiceConfig } from '../config/schema.js';
-import { guardedConnector } from '../gateway/routing/guarded-connector.js';
-import type { Consumer } from '../policy/consumers.js';
-import type { ProviderTargets } from '../policy/provider-targets.js';
-import { resourcePolicy, type ResourcePolicyEntry } from '../policy/resources.js';
+import type { McpConfig } from '../../config/mcp-schema.js';
+import type { SluiceConfig } from '../../config/schema.js';
+import { guardedConnector } from '../routing/guarded-connector.js';
+import type { Consumer } from '../../policy/consumers.js';
+import type { ProviderTargets } from '../../policy/provider-targets.js';
+import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
 
 /** The provider part of an MCP server's resource id (`mcp/<server>`) and of its ledger rows' provider (`mcp:<server>`). */
 export const MCP_RESOURCE_PREFIX = 'mcp';

@@ -1,7 +1,7 @@
 // One MCP tools/call as the ledger records it: server, tool, consumer, latency and outcome. Never its arguments or result.
-import type { Transaction } from '../ledger/transaction.js';
-import type { Consumer } from '../policy/consumers.js';
-import type { RecordSinks } from '../gateway/pipeline/record.js';
+import type { Transaction } from '../../ledger/transaction.js';
+import type { Consumer } from '../../policy/consumers.js';
+import type { RecordSinks } from '../pipeline/record.js';
 import { MCP_RESOURCE_PREFIX, type McpServer } from './directory.js';
 
 export class ToolCall {

@@ -3,10 +3,10 @@
 // tools/call outside the grant and records every tools/call in the ledger. GET /mcp lists the consumer's servers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request, type Dispatcher } from 'undici';
-import type { SluiceError } from '../errors.js';
-import type { GatewayContext } from '../gateway/context.js';
-import { authenticate } from '../gateway/pipeline/authenticate.js';
-import type { Consumer } from '../policy/consumers.js';
+import type { SluiceError } from '../../errors.js';
+import type { GatewayContext } from '../context.js';
+import { authenticate } from '../pipeline/authenticate.js';
+import type { Consumer } from '../../policy/consumers.js';
 import { mayCall, type McpServer, type ToolGrant } from './directory.js';
 import {
   INVALID_PARAMS, INVALID_REQUEST, isObject, PARSE_ERROR, requestId, SERVER_NOT_FOUND, SERVER_REFUSED, sendRpcError, UNAUTHORIZED,

@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../support/mock-mcp.js';
-import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../../support/mock-mcp.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
 
 async function connect(test: TestSluice, server: string, key: string): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
