@@ -9,6 +9,7 @@ import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
 import { openaiChatFrontDoor } from './frontdoors/openai-chat.js';
 import { handleChat } from './handlers/chat.js';
+import { handleCountTokens } from './handlers/count-tokens.js';
 import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
@@ -24,6 +25,7 @@ export type ListenerLimits = Pick<SluiceConfig['gateway'], 'headersTimeoutMs' | 
 /** A POST endpoint's pipeline; module-level functions, so routing a call allocates no closure. */
 type Handler = (context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse) => Promise<void>;
 const embeddings: Handler = (context, _door, call, req, res) => handleEmbeddings(context, call, req, res);
+const countTokens: Handler = (context, _door, call, req, res) => handleCountTokens(context, call, req, res);
 
 export class GatewayServer {
   readonly server: Server;
@@ -116,6 +118,8 @@ export class GatewayServer {
         return this.post(req, res, requestId, openaiChatFrontDoor, 'chat', handleChat);
       case '/v1/messages':
         return this.post(req, res, requestId, anthropicFrontDoor, 'chat', handleChat);
+      case '/v1/messages/count_tokens':
+        return this.post(req, res, requestId, anthropicFrontDoor, 'chat', countTokens);
       case '/v1/embeddings':
         return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', embeddings);
       case '/healthz':

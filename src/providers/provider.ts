@@ -52,6 +52,11 @@ export interface Provider {
   embeddingsRequest(request: EmbeddingsRequest, targetModel: string, client: ClientBody | null): UpstreamRequest;
   embeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse;
   upstreamFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure;
+  /**
+   * The provider's own token counting for an Anthropic Messages body (the client's, the model renamed): Anthropic's
+   * POST /v1/messages/count_tokens. Absent where the provider has no such endpoint; Sluice then estimates.
+   */
+  countTokensRequest?(body: Record<string, unknown>, targetModel: string): UpstreamRequest;
   /** Per-attempt credentials that depend on the moment (AWS SigV4 signatures, OAuth tokens); absent for static keys. */
   authorize?(request: UpstreamRequest): Promise<UpstreamRequest>;
 }

@@ -4,6 +4,7 @@ import { SluiceError } from '../../errors.js';
 import type { Feature, Provider } from '../provider.js';
 import { anthropicHeaders } from './auth.js';
 import { anthropicFailure } from './errors.js';
+import { countTokensBody } from './count-tokens.js';
 import { anthropicRequestBody } from './request.js';
 import { anthropicChatResponse } from './response.js';
 import { AnthropicStreamDecoder } from './stream.js';
@@ -30,5 +31,6 @@ export function createAnthropicProvider(name: string, config: ProviderConfig): P
     embeddingsRequest: noEmbeddings,
     embeddingsResponse: noEmbeddings,
     upstreamFailure: anthropicFailure,
+    countTokensRequest: (body, targetModel) => ({ path: `${path}/count_tokens`, headers, body: JSON.stringify(countTokensBody(body, targetModel)) }),
   };
 }
