@@ -53,6 +53,11 @@ export interface Provider {
   embeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse;
   upstreamFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure;
   /**
+   * The most embedding inputs one upstream call to `targetModel` takes (Bedrock Titan: 1); absent or undefined: no limit
+   * Sluice knows of. A longer list is fanned out over several calls and the answers put back together in order.
+   */
+  embeddingsInputsPerCall?(targetModel: string): number | undefined;
+  /**
    * The provider's own token counting for an Anthropic Messages body (the client's, the model renamed): Anthropic's
    * POST /v1/messages/count_tokens. Absent where the provider has no such endpoint; Sluice then estimates.
    */

@@ -16,6 +16,9 @@ import { resolveModel } from '../pipeline/resolve-model.js';
 import { admit } from '../pipeline/admit.js';
 import { sendError, sendJson } from '../respond.js';
 import { invokeUpstream } from '../routing/invoke.js';
+import type { ModelRoute } from '../routing/model-routes.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import { fanOutEmbeddings, piecesNeeded } from './embeddings-fan-out.js';
 
 export async function handleEmbeddings(context: GatewayContext, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -29,31 +32,44 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
     const admitted = admit(snapshot.admission, call, requested);
     const route = admitted instanceof Promise ? await admitted : admitted;
     if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
-    const client: ClientBody = { dialect: 'openai', body };
-    const answer = await invokeUpstream(
-      route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.cancellation, call,
-    );
-    call.target = answer.target;
-    const text = answer.text!;
-    const json = tryParseJson(text);
-    if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
-    if (answer.target.provider.dialect === 'openai') {
-      // The provider's bytes go to the client untouched; a server that reports no usage is counted after the answer
-      // (meter.ts), marked estimated.
-      call.usage = openaiEmbeddingsUsage(asObject(json).usage);
-      sendJson(res, 200, text);
+    const perCall = piecesNeeded(route, request);
+    if (perCall !== null) {
+      const fanned = await fanOutEmbeddings(route, request, perCall, call);
+      call.target = fanned.target;
+      if (!fanned.response.usage.reported) fanned.response.usage.inputTokens = await estimateEmbeddingTokens(request);
+      call.usage = fanned.response.usage;
+      sendJson(res, 200, renderOpenAIEmbeddings(fanned.response, request.model));
     } else {
-      const response = answer.target.provider.embeddingsResponse(json, request);
-      if (!response.usage.reported) {
-        // The client expects usage in the answer (Cohere on Bedrock gives none): count it now, marked estimated.
-        response.usage.inputTokens = await estimateEmbeddingTokens(request);
-      }
-      call.usage = response.usage;
-      sendJson(res, 200, renderOpenAIEmbeddings(response, request.model));
+      await invokeOnce(res, call, route, request, body);
     }
   } catch (error) {
     sendError(res, openaiChatFrontDoor, call, error, context.logger);
   }
   const recorded = record(context, call);
   if (recorded !== undefined) await recorded;
+}
+
+async function invokeOnce(res: ServerResponse, call: Call, route: ModelRoute, request: EmbeddingsRequest, body: Record<string, unknown>): Promise<void> {
+  const client: ClientBody = { dialect: 'openai', body };
+  const answer = await invokeUpstream(
+    route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.cancellation, call,
+  );
+  call.target = answer.target;
+  const text = answer.text!;
+  const json = tryParseJson(text);
+  if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
+  if (answer.target.provider.dialect === 'openai') {
+    // The provider's bytes go to the client untouched; a server that reports no usage is counted after the answer
+    // (meter.ts), marked estimated.
+    call.usage = openaiEmbeddingsUsage(asObject(json).usage);
+    sendJson(res, 200, text);
+  } else {
+    const response = answer.target.provider.embeddingsResponse(json, request);
+    if (!response.usage.reported) {
+      // The client expects usage in the answer (Cohere on Bedrock gives none): count it now, marked estimated.
+      response.usage.inputTokens = await estimateEmbeddingTokens(request);
+    }
+    call.usage = response.usage;
+    sendJson(res, 200, renderOpenAIEmbeddings(response, request.model));
+  }
 }

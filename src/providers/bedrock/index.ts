@@ -3,7 +3,7 @@ import type { ProviderConfig } from '../../config/schema.js';
 import type { Feature, Provider } from '../provider.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
-import { bedrockEmbeddingsBody, bedrockEmbeddingsResponse } from './embeddings.js';
+import { bedrockEmbeddingsBody, bedrockEmbeddingsInputsPerCall, bedrockEmbeddingsResponse } from './embeddings.js';
 import { bedrockFailure } from './errors.js';
 import { bedrockConverseBody } from './request.js';
 import { bedrockChatResponse } from './response.js';
@@ -39,6 +39,7 @@ export function createBedrockProvider(name: string, config: ProviderConfig, secr
       body: JSON.stringify(bedrockEmbeddingsBody(request, modelId)),
     }),
     embeddingsResponse: bedrockEmbeddingsResponse,
+    embeddingsInputsPerCall: bedrockEmbeddingsInputsPerCall,
     upstreamFailure: bedrockFailure,
     authorize: (request) => signer.sign(request),
   };
