@@ -70,9 +70,12 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private finish: FinishReason | null;
   private stopSequence: string | undefined;
   private readonly usage: Usage;
+  /** The prompt's tokens as Sluice's tokenizer counts them, for message_start when the provider reports them only at the end. */
+  private readonly promptEstimate: number;
 
-  constructor(model: string) {
+  constructor(model: string, promptEstimate: number) {
     this.model = model;
+    this.promptEstimate = promptEstimate;
     this.id = '';
     this.started = false;
     this.ended = false;
@@ -135,7 +138,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
       + sseEvent('message_delta', JSON.stringify({
         type: 'message_delta',
         delta: { stop_reason: stopReason(this.finish, this.stopSequence), stop_sequence: this.stopSequence ?? null },
-        usage: toAnthropicUsage(this.usage),
+        usage: toAnthropicUsage(this.promptUsage()),
       }))
       + sseEvent('message_stop', '{"type":"message_stop"}');
   }
@@ -143,7 +146,9 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private ensureStarted(): string {
     if (this.started) return '';
     this.started = true;
-    const usage = toAnthropicUsage(this.usage);
+    // Anthropic clients (LangChain's ChatAnthropic) read input_tokens from message_start: an OpenAI-compatible provider
+    // reports usage only after the last token, so the estimate stands in here and message_delta carries the real count.
+    const usage = toAnthropicUsage(this.promptUsage());
     return sseEvent('message_start', JSON.stringify({
       type: 'message_start',
       message: {
@@ -151,6 +156,11 @@ class AnthropicStreamEncoder implements StreamEncoder {
         stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 },
       },
     }));
+  }
+
+  /** The usage to state: the provider's once reported, else the prompt estimate (a reader keeps the latest input_tokens). */
+  private promptUsage(): Usage {
+    return this.usage.reported ? this.usage : { ...this.usage, inputTokens: this.promptEstimate };
   }
 
   private openTextBlock(): string {
@@ -239,7 +249,8 @@ export const anthropicFrontDoor: FrontDoor = {
   errorBody: anthropicErrorBody,
   parseChat: parseAnthropicMessages,
   renderChat,
-  streamEncoder: (request: ChatRequest) => new AnthropicStreamEncoder(request.model),
+  streamEncoder: (request: ChatRequest, _body, promptEstimate) => new AnthropicStreamEncoder(request.model, promptEstimate ?? 0),
+  statesPromptFirst: true,
   nativeUsage: (body: unknown) => anthropicUsage(asObject(body).usage),
   streamRelay: (_request: ChatRequest, _clientBody: Record<string, unknown>, redactor: SecretRedactor) => new AnthropicStreamRelay(redactor),
 };

@@ -15,8 +15,13 @@ export interface FrontDoor {
   parseChat(body: unknown): ChatRequest;
   /** An IR answer in this API's shape; `requestedModel` is what the client asked for. */
   renderChat(response: ChatResponse, requestedModel: string): string;
-  /** Encodes IR stream events as this API's SSE; `clientBody` carries options the IR does not (stream_options). */
-  streamEncoder(request: ChatRequest, clientBody: Record<string, unknown>): StreamEncoder;
+  /**
+   * Encodes IR stream events as this API's SSE; `clientBody` carries options the IR does not (stream_options).
+   * `promptEstimate`: the prompt's tokens by Sluice's tokenizer, for a shape that states them before the provider does.
+   */
+  streamEncoder(request: ChatRequest, clientBody: Record<string, unknown>, promptEstimate?: number): StreamEncoder;
+  /** Whether streamEncoder wants a promptEstimate (Anthropic's message_start states the input tokens first). */
+  readonly statesPromptFirst?: boolean;
   /** Same-dialect pass-through of a non-streamed answer: the usage in the provider's own JSON. */
   nativeUsage(body: unknown): Usage;
   /**

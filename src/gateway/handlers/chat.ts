@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
+import { estimatePromptTokens } from '../../metering/tokenizer.js';
 import type { ClientBody } from '../../providers/provider.js';
 import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import { tryParseJson } from '../../providers/shared/json.js';
@@ -38,7 +39,11 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
       route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.cancellation, call,
     );
     call.target = answer.target;
-    if (request.stream) await relayStream(door, call, request, body, answer, route.redactor, res);
+    if (request.stream) {
+      const translated = answer.target.provider.dialect !== door.dialect;
+      const promptEstimate = translated && door.statesPromptFirst === true ? await estimatePromptTokens(request) : undefined;
+      await relayStream(door, call, request, body, answer, route.redactor, res, promptEstimate);
+    }
     else complete(door, call, request, answer, res);
   } catch (error) {
     sendError(res, door, call, error, context.logger);
@@ -81,12 +86,12 @@ function outputOf(response: { text: string; toolCalls: Array<{ arguments: string
 
 function relayStream(
   door: FrontDoor, call: Call, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer, redactor: SecretRedactor,
-  res: ServerResponse,
+  res: ServerResponse, promptEstimate?: number,
 ): Promise<void> {
   const provider = answer.target.provider;
   const stream: ClientStream = provider.dialect === door.dialect
     ? door.streamRelay(request, body, redactor)
-    : new TranslatingStream(provider.chatStreamDecoder(), door.streamEncoder(request, body), redactor);
+    : new TranslatingStream(provider.chatStreamDecoder(), door.streamEncoder(request, body, promptEstimate), redactor);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, call, provider.name, stream, answer.body, res, resolve)));
