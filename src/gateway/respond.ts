@@ -2,7 +2,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { SluiceError, toSluiceError } from '../errors.js';
-import { sseData, sseEvent } from '../providers/shared/sse.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
 import type { Call } from './pipeline/call.js';
 
@@ -23,8 +22,7 @@ export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thro
   if (logger !== undefined && !(thrown instanceof SluiceError)) logger.error({ requestId: call.requestId, err: thrown }, 'internal error in the request pipeline');
   if (call.errorClass === null) call.errorClass = error.code;
   if (res.headersSent) {
-    const body = door.errorBody(error);
-    res.end(door.dialect === 'anthropic' ? sseEvent('error', body) : sseData(body));
+    res.end(door.errorEvent(error));
     return error;
   }
   call.status = error.status;

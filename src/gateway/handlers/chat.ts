@@ -2,14 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
-import type { ClientBody } from '../../providers/provider.js';
-import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
-import { tryParseJson } from '../../providers/shared/json.js';
-import { usageObjectText } from '../../providers/shared/usage-scan.js';
+import type { ChatExchange, ClientBody, ClientStream, Redactor } from '../../wire/exchange.js';
 import type { GatewayContext } from '../context.js';
-import type { ClientStream, FrontDoor } from '../frontdoors/frontdoor.js';
-import type { OutputEstimate } from '../frontdoors/output-sample.js';
-import { TranslatingStream } from '../frontdoors/translating-stream.js';
+import type { FrontDoor } from '../frontdoors/frontdoor.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import type { Call } from '../pipeline/call.js';
 import { readJsonBody } from '../pipeline/read-body.js';
@@ -35,7 +30,7 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
     const client: ClientBody = { dialect: door.dialect, body };
     const answer = await invokeUpstream(
-      route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.cancellation, call,
+      route, (target) => target.provider.openChat(request, target.model, client), request.stream, call.cancellation, call,
     );
     call.target = answer.target;
     if (request.stream) await relayStream(door, call, request, body, answer, route.redactor, res);
@@ -47,49 +42,23 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
   if (recorded !== undefined) await recorded;
 }
 
-function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): void {
-  const text = answer.text!;
-  const provider = answer.target.provider;
-  let out: string;
-  if (provider.dialect === door.dialect) {
-    // Same API on both sides: the provider's bytes go to the client untouched, and only the usage is read from them.
-    out = text;
-    const usageText = usageObjectText(text);
-    const usage = usageText === null ? undefined : tryParseJson(usageText);
-    call.usage = door.nativeUsage({ usage });
-    if (!call.usage.reported) {
-      const json = tryParseJson(text);
-      if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${provider.name} answered with a body that is not JSON.`);
-      call.usage = door.nativeUsage(json);
-      if (!call.usage.reported) call.output = () => outputOf(provider.chatResponse(json));
-    }
-  } else {
-    const json = tryParseJson(text);
-    if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${provider.name} answered with a body that is not JSON.`);
-    const response = provider.chatResponse(json);
-    call.usage = response.usage;
-    if (!call.usage.reported) call.output = () => outputOf(response);
-    out = door.renderChat(response, request.model);
-  }
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-  res.end(out);
-}
-
-function outputOf(response: { text: string; toolCalls: Array<{ arguments: string }> }): OutputEstimate {
-  return { texts: [response.text, ...response.toolCalls.map((call) => call.arguments)], scale: 1 };
+function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer<ChatExchange>, res: ServerResponse): void {
+  const out = door.answer(answer.exchange, answer.text!, request);
+  call.usage = out.usage;
+  call.output = out.output;
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out.body) });
+  res.end(out.body);
 }
 
 function relayStream(
-  door: FrontDoor, call: Call, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer, redactor: SecretRedactor,
+  door: FrontDoor, call: Call, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer<ChatExchange>, redactor: Redactor,
   res: ServerResponse,
 ): Promise<void> {
-  const provider = answer.target.provider;
-  const stream: ClientStream = provider.dialect === door.dialect
-    ? door.streamRelay(request, body, redactor)
-    : new TranslatingStream(provider.chatStreamDecoder(), door.streamEncoder(request, body), redactor);
+  const stream = door.stream(answer.exchange, request, body, redactor);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, call, provider.name, stream, answer.body, res, resolve)));
+  const provider = answer.exchange.provider;
+  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, call, provider, stream, answer.body, res, resolve)));
 }
 
 /**

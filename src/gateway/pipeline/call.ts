@@ -5,7 +5,7 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import type { Consumer } from '../../policy/consumers.js';
-import type { OutputEstimate } from '../frontdoors/output-sample.js';
+import type { OutputEstimate } from '../../wire/output-sample.js';
 import type { Target } from '../routing/model-routes.js';
 import type { AttemptLog } from '../routing/invoke.js';
 import type { Reservation } from './admit.js';
