@@ -5,13 +5,12 @@ import { mayUse } from '../../policy/consumers.js';
 import type { GatewayContext } from '../context.js';
 import type { FrontDoor } from '../frontdoors/frontdoor.js';
 import { authenticate } from '../pipeline/authenticate.js';
-import type { Call } from '../pipeline/call.js';
 import { sendError, sendJson } from '../respond.js';
 
 /** Models have no creation time of their own; the gateway's start stands in for it. */
 const STARTED = Math.floor(Date.now() / 1000);
 
-export function handleModels(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse, id: string | null): void {
+export function handleModels(context: GatewayContext, door: FrontDoor, req: IncomingMessage, res: ServerResponse, id: string | null): void {
   try {
     const snapshot = context.snapshot;
     const consumer = authenticate(snapshot.consumers, req);
@@ -25,6 +24,6 @@ export function handleModels(context: GatewayContext, door: FrontDoor, call: Cal
   } catch (error) {
     // Listing models records no ledger row; a bad key is counted like on the other routes.
     if (error instanceof SluiceError && error.code === 'invalid_api_key') context.metrics.unauthenticated('/v1/models');
-    sendError(res, door, call, error, context.logger);
+    sendError(res, door, error, context.logger, String(res.getHeader('x-request-id')));
   }
 }

@@ -28,8 +28,16 @@ export interface UpstreamAnswer<E extends OpenedExchange> {
   text: string | null;
 }
 
-/** What the ledger and logs need to know about the tries made. */
-export interface AttemptLog {
+/**
+ * What invoking produced: the answer, or why there is none (a SluiceError for the client, or the cancellation's reason),
+ * and what the ledger and logs need to know about the tries made either way.
+ */
+export type Invocation<E extends OpenedExchange> =
+  | { answer: UpstreamAnswer<E>; error: null; attempts: number; failures: string[] }
+  | { answer: null; error: unknown; attempts: number; failures: string[] };
+
+/** The tries made so far. */
+interface AttemptLog {
   attempts: number;
   failures: string[];
 }
@@ -42,12 +50,21 @@ type Outcome<E extends OpenedExchange> =
   | { kind: 'answer'; answer: UpstreamAnswer<E> }
   | { kind: 'retry' | 'next'; reason: string; timeout: boolean; rateLimit?: { retryAfterSeconds: number | undefined } };
 
+/** Never rejects: a failure comes back as the invocation's error, with the attempts made. */
 export async function invokeUpstream<E extends OpenedExchange>(
-  route: ModelRoute,
-  open: (target: Target) => E,
-  stream: boolean,
-  signal: Cancellation,
-  log: AttemptLog,
+  route: ModelRoute, open: (target: Target) => E, stream: boolean, signal: Cancellation,
+): Promise<Invocation<E>> {
+  const log: AttemptLog = { attempts: 0, failures: [] };
+  try {
+    const answer = await invokeTargets(route, open, stream, signal, log);
+    return { answer, error: null, attempts: log.attempts, failures: log.failures };
+  } catch (error) {
+    return { answer: null, error, attempts: log.attempts, failures: log.failures };
+  }
+}
+
+async function invokeTargets<E extends OpenedExchange>(
+  route: ModelRoute, open: (target: Target) => E, stream: boolean, signal: Cancellation, log: AttemptLog,
 ): Promise<UpstreamAnswer<E>> {
   const { attempts: retries, backoffMs } = route.retry;
   const limits = stream ? route.limits.stream : route.limits.whole;
