@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import { estimatePromptTokens } from '../../metering/tokenizer.js';
-import { isObject, tryParseJson } from '../../providers/shared/json.js';
+import { isObject, tryParseJson } from '../../wire/json.js';
 import type { GatewayContext } from '../context.js';
 import { anthropicFrontDoor } from '../frontdoors/anthropic-messages.js';
 import { parseAnthropicMessages } from '../frontdoors/anthropic-messages-parse.js';
@@ -39,7 +39,7 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
     res.setHeader('x-sluice-tokens-estimated', 'true');
     sendJson(res, 200, JSON.stringify({ input_tokens: estimate, estimated: true }));
   } catch (error) {
-    sendError(res, anthropicFrontDoor, call, error, context.logger);
+    sendError(res, anthropicFrontDoor, error, context.logger, call.requestId);
   }
 }
 
@@ -48,17 +48,15 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
  * null when none does, or none could answer (an estimate then serves). A request the provider refuses is the client's.
  */
 async function countAtProvider(route: ModelRoute, body: Record<string, unknown>, call: Call): Promise<number | null> {
-  const targets = route.targets.filter((target) => target.provider.countTokensRequest !== undefined);
+  const targets = route.targets.filter((target) => target.provider.openCountTokens !== undefined);
   if (targets.length === 0) return null;
-  try {
-    const answer = await invokeUpstream(
-      { ...route, targets }, (target) => target.provider.countTokensRequest!(body, target.model), false, call.cancellation, call,
-    );
-    const json = tryParseJson(answer.text ?? '');
-    if (isObject(json) && typeof json.input_tokens === 'number') return json.input_tokens;
-    return null;
-  } catch (error) {
+  const invocation = await invokeUpstream({ ...route, targets }, (target) => target.provider.openCountTokens!(body, target.model), false, call.cancellation);
+  const answer = invocation.answer;
+  if (answer === null) {
+    const error = invocation.error;
     if (error instanceof SluiceError && error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 408) throw error;
     return null;
   }
+  const json = tryParseJson(answer.text ?? '');
+  return isObject(json) && typeof json.input_tokens === 'number' ? json.input_tokens : null;
 }
