@@ -83,6 +83,11 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
   'GET /api/usage/top-drivers': TEAM_READ,
   'GET /api/forecast': TEAM_READ,
   'GET /api/reports/chargeback': TEAM_READ,
+  // The ledger's rows: a team-owner sees its own team's (the handler forces its team filter).
+  'GET /api/transactions': TEAM_READ,
+  'GET /api/transactions/{id}': TEAM_READ,
+  // Who the token is: every role may ask.
+  'GET /api/session': [...TEAM_READ],
 
   'POST /api/reconciliation/observations': WRITE,
   'GET /api/reconciliation/consumers': READ,
