@@ -27,6 +27,7 @@ import { registerReportRoutes } from './routes/reports.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerTeamRoutes } from './routes/teams.js';
+import { registerTemplateInstanceRoutes } from './routes/template-instances.js';
 import { registerTransactionRoutes } from './routes/transactions.js';
 import { registerUsageRoutes } from './routes/usage.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
@@ -126,6 +127,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerApplyRoutes(app, deps);
   registerComplianceRoutes(app, deps);
   registerTransactionRoutes(app, deps);
+  registerTemplateInstanceRoutes(app, deps);
   registerSessionRoutes(app);
 
   app.doc31('/api/openapi.json', {

@@ -39,6 +39,7 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
   ...definitionRoutes('/api/budget-templates'),
   ...definitionRoutes('/api/rate-limits'),
   'GET /api/budgets/{name}/burn-down': READ,
+  'GET /api/budget-templates/{name}/instances': READ,
 
   'GET /api/providers': READ,
   'POST /api/providers': ADMIN,
