@@ -133,7 +133,7 @@ export function historyCalls(from: number, to: number, seed = 16): Transaction[]
 /** Callers nobody declared, as a discovery proxy on the egress path would report them. */
 export const UNDECLARED_CALLERS = [
   { source: { keyFingerprint: 'sha256:5e2c9a81d04f7b36', ip: '10.20.4.17', userAgent: 'python-requests/2.32.3' }, provider: 'openai', model: 'gpt-4o', perDay: 60, input: 2_500, output: 400 },
-  { source: { ip: '10.20.9.3', userAgent: 'langchain-js/0.3.19', host: 'api.anthropic.com' }, provider: 'anthropic', model: 'claude-3-5-haiku-latest', perDay: 120, input: 1_500, output: 300 },
+  { source: { ip: '10.20.9.3', userAgent: 'langchain-js/0.3.19', host: 'api.anthropic.com' }, provider: 'anthropic', model: 'claude-haiku-4-5', perDay: 120, input: 1_500, output: 300 },
   { source: { ip: '192.168.7.21', userAgent: 'curl/8.5.0', host: 'api.mistral.ai' }, provider: 'mistral', model: 'mistral-large-latest', perDay: 25, input: 4_000, output: 700 },
 ] as const;
 

@@ -49,8 +49,24 @@ export async function signIn(page: Page, consoleURL: string, token: string): Pro
 export async function goTo(page: Page, title: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: title, exact: true }).click();
   await page.getByRole('heading', { level: 1 }).first().waitFor();
-  // Every "Loading ..." placeholder gone: the page shows its data (or its error).
-  await page.waitForFunction('document.querySelectorAll(\'[aria-busy="true"]\').length === 0');
+  await loaded(page);
+}
+
+/**
+ * Until every "Loading ..." placeholder is gone: the page shows its data (or its error). Polled through locators, as
+ * the console's Content-Security-Policy refuses the eval a string waitForFunction would need.
+ */
+export async function loaded(page: Page): Promise<void> {
+  await until(async () => (await page.locator('[aria-busy="true"]').count()) === 0);
+}
+
+/** Polls a condition of the page until it holds (or 30 s pass). */
+export async function until(condition: () => Promise<boolean>, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

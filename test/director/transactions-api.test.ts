@@ -119,6 +119,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(invalid.status, 400);
       assert.equal(invalid.body.error.code, 'invalid_request');
       assert.equal((await admin('GET', '/api/transactions?outcome=lost')).status, 400);
+      assert.equal((await admin('GET', '/api/transactions?cursor=not-a-cursor')).status, 400);
     });
 
     test('a team-owner sees its own team\'s rows only, and /api/session names each role', async () => {

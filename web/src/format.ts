@@ -1,14 +1,19 @@
 // How the console shows amounts, counts and times: USD from exact micro-USD, thousands separators, UTC dates.
 
 const usdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const smallUsdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 6 });
+const smallUsdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 });
 const countFormat = new Intl.NumberFormat('en-US');
 const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
-/** Cents for amounts of a dollar or more; the first significant digits below. */
+/** Cents for a cent or more; four decimals below a cent, so a single cheap call does not read as $0.00. */
 export function usd(microUsd: number): string {
   const value = microUsd / 1_000_000;
-  return Math.abs(value) >= 1 || value === 0 ? usdFormat.format(value) : smallUsdFormat.format(value);
+  return Math.abs(value) >= 0.01 || value === 0 ? usdFormat.format(value) : smallUsdFormat.format(value);
+}
+
+/** A duration in whole milliseconds. */
+export function ms(value: number): string {
+  return `${countFormat.format(Math.round(value))} ms`;
 }
 
 export function count(value: number): string {

@@ -1,6 +1,7 @@
 // Reading the ledger one call at a time, newest first, for the console's transaction list and detail: keyset-paginated
 // on the row id, every filter optional. The figures read the rollups (analytics.ts); this reads the rows themselves.
 import type { LedgerEntry, LedgerFilter, Page } from '../director-store.js';
+import { StoreInvalid } from '../errors.js';
 import type { Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
 import { OUTCOME_SQL, callOutcome } from './rollup.js';
@@ -14,13 +15,14 @@ const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team
 
 export function transactionStatements() {
   return {
-    // Newest first; the cursor is the last id seen. `model` matches the model asked for or the one that served it.
+    // Newest first by start (then id, for calls that started in the same millisecond); the cursor is the last row's pair.
+    // `model` matches the model asked for or the one that served it.
     transactionList: `SELECT ${LEDGER_ENTRY} FROM transactions
       WHERE ${optionalText('consumer = ?')} AND ${optionalText('team = ?')}
         AND ${optionalText('(requested_model = ? OR served_model = ?)')} AND ${optionalText('provider = ?')}
         AND ${optionalText(`${OUTCOME_SQL} = ?`)} AND ${optionalInteger('started_at >= ?')} AND ${optionalInteger('started_at < ?')}
-        AND ${optionalInteger('id < ?')}
-      ORDER BY id DESC LIMIT ?`,
+        AND ${optionalInteger('(started_at < ? OR (started_at = ? AND id < ?))')}
+      ORDER BY started_at DESC, id DESC LIMIT ?`,
     transactionGet: `SELECT ${LEDGER_ENTRY} FROM transactions WHERE id = ?`,
   };
 }
@@ -57,7 +59,11 @@ function entry(row: LedgerRow): LedgerEntry {
 
 export async function listTransactions(read: Reader, filter: LedgerFilter): Promise<Page<LedgerEntry>> {
   const limit = pageLimit(filter.limit);
-  const before = decodeCursor(filter.cursor, 'number');
+  const cursor = decodeCursor(filter.cursor, 'string');
+  const position = cursor === null ? null : /^(\d+):(\d+)$/.exec(cursor);
+  if (cursor !== null && position === null) throw new StoreInvalid('the cursor is not one this listing returned');
+  const beforeStart = position === null ? null : Number(position[1]);
+  const beforeId = position === null ? null : Number(position[2]);
   const consumer = filter.consumer ?? null;
   const team = filter.team ?? null;
   const model = filter.model ?? null;
@@ -66,9 +72,9 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   const from = filter.from ?? null;
   const to = filter.to ?? null;
   const rows = await read.session.all<LedgerRow>('transactionList', [
-    consumer, consumer, team, team, model, model, model, provider, provider, outcome, outcome, from, from, to, to, before, before, limit + 1,
+    consumer, consumer, team, team, model, model, model, provider, provider, outcome, outcome, from, from, to, to, beforeStart, beforeStart, beforeStart, beforeId, limit + 1,
   ]);
-  return toPage(rows, limit, entry, (item) => item.id);
+  return toPage(rows, limit, entry, (item) => `${item.startedAt}:${item.id}`);
 }
 
 export async function getTransaction(read: Reader, id: number): Promise<LedgerEntry | null> {

@@ -99,12 +99,12 @@ function TemplateForm({ consumers, teams, onDone }: { consumers: Consumer[]; tea
       <div class="fields">
         <label>Template name<input required value={name} onInput={(event) => setName(event.currentTarget.value)} placeholder="batch-daily" /></label>
         <label>Applies to
-          <select value={kind} onChange={(event) => setKind(event.currentTarget.value as typeof kind)}>
+          <select aria-label="Applies to" value={kind} onChange={(event) => setKind(event.currentTarget.value as typeof kind)}>
             <option value="labels">consumers with labels</option><option value="team">a team's consumers</option><option value="everyone">every consumer</option>
           </select>
         </label>
         {kind === 'team' ? (
-          <label>Team<select value={team} onChange={(event) => setTeam(event.currentTarget.value)}>{teams.map((one) => <option key={one.name} value={one.name}>{one.name}</option>)}</select></label>
+          <label>Team<select aria-label="Team" value={team} onChange={(event) => setTeam(event.currentTarget.value)}>{teams.map((one) => <option key={one.name} value={one.name}>{one.name}</option>)}</select></label>
         ) : kind === 'labels' ? (
           <label>Labels<input required value={labels} onInput={(event) => setLabels(event.currentTarget.value)} placeholder="tier=batch" /></label>
         ) : null}

@@ -61,13 +61,13 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
   const chart = useMemo(() => {
     const days = Array.from({ length: 30 }, (_value, index) => start + index * DAY);
     const byGroup = new Map<string, number>();
-    for (const item of answer.items) byGroup.set(item.group[by] || '(none)', (byGroup.get(item.group[by] || '(none)') ?? 0) + item.cost.microUsd);
+    for (const item of answer.items) byGroup.set(item.group[by] || 'unattributed', (byGroup.get(item.group[by] || 'unattributed') ?? 0) + item.cost.microUsd);
     const ranked = [...byGroup.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
     const shown = ranked.slice(0, 6);
     const names = ranked.length > 6 ? [...shown, 'other'] : shown;
     const values = new Map(names.map((name) => [name, days.map(() => 0)]));
     for (const item of answer.items) {
-      const name = item.group[by] || '(none)';
+      const name = item.group[by] || 'unattributed';
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
       const row = values.get(shown.includes(name) ? name : 'other');
       if (row !== undefined && index >= 0 && index < days.length) row[index]! += item.cost.microUsd / 1_000_000;
@@ -86,8 +86,8 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
 function TopTable({ title, items, dimension }: { title: string; items: UsageItem[]; dimension: string }) {
   const ranked = [...items].sort((a, b) => b.cost.microUsd - a.cost.microUsd).slice(0, 5);
   return (
-    <section class="card">
-      <h2>{title}</h2>
+    <section class="card" aria-labelledby={`top-${dimension}`}>
+      <h2 id={`top-${dimension}`}>{title}</h2>
       {ranked.length === 0 ? <Empty title="No calls this month yet" /> : (
         <table>
           <thead><tr><th scope="col">{dimension}</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Spend</th></tr></thead>

@@ -82,7 +82,7 @@ export function ReportsPage({ session }: { session: Session }) {
               <tbody>
                 {answer.items.map((item) => (
                   <tr key={JSON.stringify(item.group)}>
-                    <td>{item.group[groupBy] || <span class="muted">none</span>}</td><td class="num">{usd(item.previous.microUsd)}</td><td class="num">{usd(item.current.microUsd)}</td>
+                    <td>{item.group[groupBy] || <span class="muted">unattributed</span>}</td><td class="num">{usd(item.previous.microUsd)}</td><td class="num">{usd(item.current.microUsd)}</td>
                     <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>{item.delta.microUsd > 0 ? '+' : ''}{usd(item.delta.microUsd)}</td>
                   </tr>
                 ))}

@@ -1,7 +1,7 @@
 // The ledger, one call per row, filterable and paged by keyset ("Show more"); a call's detail page.
 import { useEffect, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
-import { count, dateTime, usd } from '../format';
+import { count, dateTime, ms, usd } from '../format';
 import { Badge, Empty, Show, useLoad } from '../ui';
 
 interface Filters { consumer: string; team: string; model: string; provider: string; outcome: string; from: string; to: string }
@@ -81,7 +81,7 @@ export function TransactionsPage({ session }: { session: Session }) {
                 <td>{row.provider ?? '—'}</td>
                 <td class="num">{count(row.inputTokens)} / {count(row.outputTokens)}</td>
                 <td class="num">{row.cost === null ? <span class="muted">unpriced</span> : usd(row.cost.microUsd)}</td>
-                <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : `${count(row.latencyMs)} ms`}</td>
+                <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : ms(row.latencyMs)}</td>
                 <td>{outcomeBadge(row)}</td>
               </tr>
             ))}
@@ -111,8 +111,8 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Downgraded to', row.servedModel ?? 'no'], ['Status', <>{outcomeBadge(row)} {row.errorClass === null ? null : <code>{row.errorClass}</code>}</>],
             ['Input tokens', `${count(row.inputTokens)}${row.cachedInputTokens > 0 ? ` (${count(row.cachedInputTokens)} cached)` : ''}`],
             ['Output tokens', count(row.outputTokens)], ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
-            ['Cost', row.cost === null ? 'unpriced' : usd(row.cost.microUsd)], ['Latency', row.operation === 'observed' ? 'observed, not proxied' : `${count(row.latencyMs)} ms`],
-            ['Time to first token', row.timeToFirstTokenMs === null ? '—' : `${count(row.timeToFirstTokenMs)} ms`],
+            ['Cost', row.cost === null ? 'unpriced' : usd(row.cost.microUsd)], ['Latency', row.operation === 'observed' ? 'observed, not proxied' : ms(row.latencyMs)],
+            ['Time to first token', row.timeToFirstTokenMs === null ? '—' : ms(row.timeToFirstTokenMs)],
             ['Attempts', row.attempts > 1 ? `${row.attempts} (retries or fallbacks)` : String(row.attempts)],
             ['Calls', count(row.calls)],
           ];
