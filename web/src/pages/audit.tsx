@@ -26,15 +26,25 @@ function flatten(value: unknown, prefix = '', out: Flat = new Map()): Flat {
     for (const [key, inner] of entries) flatten(inner, prefix === '' ? key : `${prefix}.${key}`, out);
     return out;
   }
-  out.set(prefix === '' ? 'value' : prefix, String(value));
+  // Times are stored as epoch milliseconds (createdAt, updatedAt, expiresAt, ...): shown as UTC times.
+  const time = typeof value === 'number' && /At$/.test(prefix) && value > 1e12 ? dateTime(new Date(value).toISOString()) : null;
+  out.set(prefix === '' ? 'value' : prefix, time ?? String(value));
   return out;
+}
+
+/** An empty object on one side and its fields on the other is the same change as the fields alone. */
+function redundant(key: string, was: string | undefined, is: string | undefined, old: Flat, now: Flat): boolean {
+  const children = (side: Flat) => [...side.keys()].some((other) => other.startsWith(`${key}.`) || other.startsWith(`${key}[`));
+  return (was === '{}' && is === undefined && children(now)) || (is === '{}' && was === undefined && children(old))
+    || (was === '[]' && is === undefined && children(now)) || (is === '[]' && was === undefined && children(old));
 }
 
 export function Diff({ before, after }: { before: unknown; after: unknown }) {
   const old = flatten(before);
   const now = flatten(after);
   const keys = [...new Set([...old.keys(), ...now.keys()])].sort();
-  const rows = keys.map((key) => ({ key, was: old.get(key), is: now.get(key) })).filter((row) => row.was !== row.is);
+  const rows = keys.map((key) => ({ key, was: old.get(key), is: now.get(key) }))
+    .filter((row) => row.was !== row.is && !redundant(row.key, row.was, row.is, old, now));
   const unchanged = keys.length - rows.length;
   if (rows.length === 0) return <p class="muted">No field changed.</p>;
   return (
