@@ -3,6 +3,7 @@ import type { SluiceConfig } from '../config/schema.js';
 import type { ConfiguredNames } from '../observability/metrics.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { BudgetBook, compileBudgets } from '../policy/budgets.js';
+import { IdentityRules, type IdentityRuleDefinition } from '../identity/rules.js';
 import { ConsumerDirectory, type DirectoryEntry } from '../policy/consumers.js';
 import type { Governance } from '../policy/governance.js';
 import type { ProviderTargets } from '../policy/provider-targets.js';
@@ -12,6 +13,8 @@ import { RoutingTable } from './routing/model-routes.js';
 export interface Snapshot {
   routing: RoutingTable;
   consumers: ConsumerDirectory;
+  /** Certificates, mesh identities and JWTs -> consumers. */
+  identityRules: IdentityRules;
   budgets: BudgetBook;
   admission: AdmissionPolicy;
 }
@@ -22,6 +25,7 @@ export interface Snapshot {
  */
 export function buildSnapshot(
   config: SluiceConfig, directory: readonly DirectoryEntry[], catalog: PriceCatalog, governance: Governance, previous?: Snapshot, targets?: ProviderTargets,
+  identityRules: readonly IdentityRuleDefinition[] = [],
 ): Snapshot {
   const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model), previous?.routing, targets);
   const consumers = new ConsumerDirectory(directory);
@@ -29,6 +33,7 @@ export function buildSnapshot(
   return {
     routing,
     consumers,
+    identityRules: new IdentityRules(identityRules, consumers.consumers),
     budgets,
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
   };

@@ -3,6 +3,7 @@ import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatu
 import type { CredentialField, ModelConfig, ProviderConfig } from '../config/schema.js';
 import type { Transaction } from '../ledger/transaction.js';
 import type { ComplianceStore } from './compliance-store.js';
+import type { IdentityField, IdentityMatch } from '../identity/rules.js';
 import type { Hints, Identity, ObservationSource, RuleMatch } from '../policy/discovery.js';
 
 export { StoreConflict, StoreError, StoreInvalid, StoreNotFound, type ConflictReason } from './errors.js';
@@ -189,7 +190,7 @@ export interface WebhookInput {
 
 export const AUDIT_ENTITY_TYPES = [
   'team', 'consumer', 'consumer-key', 'admin-token', 'budget', 'budget-template', 'rate-limit', 'resource', 'webhook',
-  'provider', 'model', 'discovered-consumer', 'reconciliation-rule',
+  'provider', 'model', 'discovered-consumer', 'reconciliation-rule', 'identity-rule',
 ] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
 export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'rotate';
@@ -347,7 +348,67 @@ export interface DirectorBatch {
  * taken names and broken references reject with StoreConflict. Listings are ordered by name (byte order) or id.
  * The audit log can only be appended to: no method changes or removes a record, and the schema refuses it too.
  */
-export interface DirectorStore extends ReconciliationStore {
+export interface TransactionFilter {
+  consumer?: string;
+  team?: string;
+  /** Rows with a smaller id only. */
+  before?: number;
+  limit: number;
+}
+
+/** One ledger row as the API lists it. */
+export interface LedgerEntry {
+  id: number;
+  requestId: string;
+  startedAt: EpochMs;
+  operation: string;
+  api: string;
+  consumer: string | null;
+  team: string | null;
+  requestedModel: string | null;
+  provider: string | null;
+  providerModel: string | null;
+  status: number;
+  errorClass: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costMicroUsd: number | null;
+  /** `key:<id>`, `mtls:<SPIFFE id or subject>`, `xfcc:<...>`, `jwt:<issuer>#<sub>`; null before identities were recorded. */
+  identity: string | null;
+}
+
+export interface IdentityRuleInput {
+  field: IdentityField;
+  match: IdentityMatch;
+  value: string;
+  /** JWT fields only: the issuer the rule is for; any configured issuer when absent. */
+  issuer?: string | null;
+  consumer: string;
+  note?: string | null;
+}
+
+export interface IdentityRule {
+  id: number;
+  field: IdentityField;
+  match: IdentityMatch;
+  value: string;
+  issuer: string | null;
+  consumer: string;
+  note: string | null;
+  createdAt: EpochMs;
+}
+
+/** Identity rules: certificates, mesh identities and JWTs mapped to consumers. */
+export interface IdentityRuleStore {
+  /** Audited. StoreInvalid for an unusable value; StoreConflict (`reference`) for a consumer that does not exist. */
+  createIdentityRule(actor: string, rule: IdentityRuleInput): Promise<IdentityRule>;
+  getIdentityRule(id: number): Promise<IdentityRule | null>;
+  /** Oldest first. */
+  listIdentityRules(): Promise<IdentityRule[]>;
+  deleteIdentityRule(actor: string, id: number): Promise<void>;
+}
+
+export interface DirectorStore extends ReconciliationStore, IdentityRuleStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Assessments, POA&M items and the hash chains, on the same database (src/store/compliance-store.ts). */
   readonly compliance: ComplianceStore;
@@ -465,6 +526,8 @@ export interface DirectorStore extends ReconciliationStore {
    */
   insertLedgerBatch(key: string, rows: readonly Transaction[]): Promise<boolean>;
   countTransactions(): Promise<number>;
+  /** Ledger rows newest first, with the identity each call was authenticated by; `before`: a row id from the last page. */
+  listTransactions(filter: TransactionFilter): Promise<LedgerEntry[]>;
 
   /**
    * Usage per bucket and group, read from the hourly rollups only (never the ledger's rows), ordered by bucket then group.

@@ -23,7 +23,8 @@ import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const snapshot = context.snapshot;
-    call.consumer = authenticate(snapshot.consumers, req);
+    const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
+    call.consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     const body = await readJsonBody(req, context.maxBodyBytes);
     const request = door.parseChat(body);
     call.chat = request;

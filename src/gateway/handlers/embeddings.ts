@@ -20,7 +20,8 @@ import { invokeUpstream } from '../routing/invoke.js';
 export async function handleEmbeddings(context: GatewayContext, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const snapshot = context.snapshot;
-    call.consumer = authenticate(snapshot.consumers, req);
+    const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
+    call.consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     const body = await readJsonBody(req, context.maxBodyBytes);
     const request = parseOpenAIEmbeddings(body);
     call.embeddings = request;

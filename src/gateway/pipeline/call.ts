@@ -19,6 +19,8 @@ export class Call implements AttemptLog {
   readonly operation: Transaction['operation'];
   readonly cancellation: Cancellation;
   consumer: Consumer | null;
+  /** The credential the consumer was authenticated by (`key:<id>`, `mtls:spiffe://...`, `jwt:<iss>#<sub>`), never a secret. */
+  identity: string | null;
   requestedModel: string | null;
   chat: ChatRequest | null;
   embeddings: EmbeddingsRequest | null;
@@ -47,6 +49,7 @@ export class Call implements AttemptLog {
     this.operation = operation;
     this.cancellation = new Cancellation();
     this.consumer = null;
+    this.identity = null;
     this.requestedModel = null;
     this.chat = null;
     this.embeddings = null;
@@ -110,6 +113,7 @@ export class Call implements AttemptLog {
       attempts: this.attempts,
       servedModel: this.servedModel,
       violations: this.violations === null ? null : this.violations.join(','),
+      identity: this.identity,
     };
   }
 }

@@ -9,7 +9,7 @@ import type {
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
-  ReconciliationRule, ReconciliationRuleInput,
+  ReconciliationRule, ReconciliationRuleInput, IdentityRule, IdentityRuleInput, LedgerEntry, TransactionFilter,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -23,6 +23,7 @@ import * as credentials from './credentials.js';
 import * as directory from './directory.js';
 import * as governance from './governance.js';
 import * as providers from './providers.js';
+import * as identityRules from './identity-rules.js';
 import * as reconciliation from './reconciliation.js';
 import { insertLedgerBatch, insertTransactions, LEDGER_BATCH_KEY_RETENTION_MS } from './ledger.js';
 import { HOUR_MS } from './rollup.js';
@@ -31,6 +32,12 @@ import type { StatementDriver } from './session.js';
 import type { DocumentKind } from './statements.js';
 
 type Definition = { name: string };
+
+interface LedgerEntryRow {
+  id: number; request_id: string; started_at: number; operation: string; api: string; consumer: string | null; team: string | null;
+  requested_model: string | null; provider: string | null; provider_model: string | null; status: number; error_class: string | null;
+  input_tokens: number; output_tokens: number; cost_micro_usd: number | null; identity: string | null;
+}
 
 /** Thrown through a dry run's transaction to roll it back; never leaves batch(). */
 class DryRunRollback extends Error {}
@@ -279,6 +286,17 @@ export class SqlDirectorStore implements DirectorStore {
     if (pruneBefore !== null) this.ledgerKeysPrunedAt = now;
     return written;
   }
+  async listTransactions(filter: TransactionFilter): Promise<LedgerEntry[]> {
+    const rows = await this.read((read) => read.session.all<LedgerEntryRow>('transactionList', [
+      filter.consumer ?? null, filter.team ?? null, filter.before ?? null, filter.limit,
+    ]));
+    return rows.map((row) => ({
+      id: Number(row.id), requestId: row.request_id, startedAt: Number(row.started_at), operation: row.operation, api: row.api,
+      consumer: row.consumer, team: row.team, requestedModel: row.requested_model, provider: row.provider, providerModel: row.provider_model,
+      status: Number(row.status), errorClass: row.error_class, inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens),
+      costMicroUsd: row.cost_micro_usd === null ? null : Number(row.cost_micro_usd), identity: row.identity,
+    }));
+  }
   async countTransactions(): Promise<number> {
     const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));
     return row?.count ?? 0;
@@ -322,6 +340,18 @@ export class SqlDirectorStore implements DirectorStore {
   }
   listReconciliationRules(): Promise<ReconciliationRule[]> {
     return this.read((read) => reconciliation.listReconciliationRules(read));
+  }
+  createIdentityRule(actor: string, rule: IdentityRuleInput): Promise<IdentityRule> {
+    return this.change(actor, { type: 'identity-rule', id: rule.value }, (change) => identityRules.createIdentityRule(change, rule));
+  }
+  getIdentityRule(id: number): Promise<IdentityRule | null> {
+    return this.read((read) => identityRules.getIdentityRule(read, id));
+  }
+  listIdentityRules(): Promise<IdentityRule[]> {
+    return this.read((read) => identityRules.listIdentityRules(read));
+  }
+  deleteIdentityRule(actor: string, id: number): Promise<void> {
+    return this.change(actor, { type: 'identity-rule', id: String(id) }, (change) => identityRules.deleteIdentityRule(change, id));
   }
   deleteReconciliationRule(actor: string, id: number): Promise<void> {
     return this.change(actor, { type: 'reconciliation-rule', id: String(id) }, (change) => reconciliation.deleteReconciliationRule(change, id));
