@@ -287,8 +287,12 @@ export class SqlDirectorStore implements DirectorStore {
     return written;
   }
   async listTransactions(filter: TransactionFilter): Promise<LedgerEntry[]> {
+    // Each optional filter is bound twice: its IS NULL test and its condition.
+    const consumer = filter.consumer ?? null;
+    const team = filter.team ?? null;
+    const before = filter.before ?? null;
     const rows = await this.read((read) => read.session.all<LedgerEntryRow>('transactionList', [
-      filter.consumer ?? null, filter.team ?? null, filter.before ?? null, filter.limit,
+      consumer, consumer, team, team, before, before, filter.limit,
     ]));
     return rows.map((row) => ({
       id: Number(row.id), requestId: row.request_id, startedAt: Number(row.started_at), operation: row.operation, api: row.api,
