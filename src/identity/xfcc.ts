@@ -70,7 +70,8 @@ function emptyElement(): XfccElement {
 function add(element: XfccElement, key: string, value: string): void {
   if (key === 'by') element.by.push(value);
   else if (key === 'hash') element.hash = value;
-  else if (key === 'subject') element.subject = value;
+  // Istio sends `Subject=""` for SPIFFE certificates, which have none.
+  else if (key === 'subject') element.subject = value === '' ? null : value;
   else if (key === 'uri') element.uri.push(value);
   else if (key === 'dns') element.dns.push(value);
   // Cert and Chain (URL-encoded PEM) are not needed: the proxy verified the certificate; its identity fields suffice.
