@@ -34,7 +34,7 @@ import { KEYS_ONLY, type GatewayIdentity } from './gateway/pipeline/authenticate
 import { JwtVerifier } from './identity/jwt.js';
 import { trustedProxyList } from './identity/peer.js';
 import { ListenerTls } from './identity/tls.js';
-import { UnmappedIdentityReports } from './identity/unmapped-reports.js';
+import { UnmappedIdentityReports } from './director/unmapped-identities.js';
 
 export interface RunningSluice {
   gateway: { host: string; port: number };

@@ -1,8 +1,17 @@
 // sluice.yaml's transport security and identity settings: TLS on a listener, client certificates, trusted proxies that
 // forward the mesh's identity (Envoy's x-forwarded-client-cert), and the JWT issuers consumers and admins come from.
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseCidr } from '../policy/discovery.js';
 import { httpUrl, settingText, TEXT_LIMITS } from './limits.js';
+
+/** `10.0.0.0/8`, `fd00::/8`, or a bare address; what policy/discovery.ts' parseCidr reads (config imports nothing of policy). */
+function isNetwork(text: string): boolean {
+  const [address, prefix, extra] = text.trim().split('/');
+  if (address === undefined || extra !== undefined || address.includes('%')) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 const file = () => z.string().min(1).max(TEXT_LIMITS.url);
 
@@ -58,7 +67,7 @@ export const identitySchema = z.object({
   /** A client certificate (or forwarded identity) that no identity rule maps to a consumer: refused, or refused and reported as a discovery. */
   unmappedCertificate: z.enum(['refuse', 'discover']).default('refuse'),
   /** Direct peers (CIDRs or addresses) whose x-forwarded-client-cert header is believed: the mesh's sidecars or waypoints. */
-  trustedProxies: z.array(z.string().max(TEXT_LIMITS.setting).refine((cidr) => parseCidr(cidr) !== null, 'an IPv4 or IPv6 network, e.g. 10.0.0.0/8'))
+  trustedProxies: z.array(z.string().max(TEXT_LIMITS.setting).refine(isNetwork, 'an IPv4 or IPv6 network, e.g. 10.0.0.0/8'))
     .max(1000).default([]),
   /** Issuers whose JWTs authenticate consumers (`Authorization: Bearer <JWT>`), mapped to consumers by identity rules. */
   jwtIssuers: z.array(jwtIssuer).max(20).default([]),

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { normalizeIp } from '../policy/discovery.js';
 import type { Observation } from '../store/director-store.js';
-import { identityLabel, type PresentedIdentity } from './rules.js';
+import { identityLabel, type PresentedIdentity } from '../identity/rules.js';
 
 const MAX_PENDING = 1000;
 /** Refused calls are not calls to a provider: they are filed under this provider and model in the discovery views. */
