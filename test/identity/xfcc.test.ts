@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseXfcc } from '../../src/identity/xfcc.js';
-import { adminClient } from '../support/admin-client.js';
+import { adminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -98,5 +98,46 @@ describe('mesh identity from a trusted proxy', () => {
     const row = (await ledgerRows(distrusting)).at(-1)!;
     assert.equal(row.consumer, 'search-service');
     assert.match(row.identity ?? '', /^key:/);
+  });
+});
+
+describe('identity.unmappedCertificate: discover', () => {
+  let sluice: TestSluice;
+
+  before(async () => {
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      identity: { trustedProxies: ['127.0.0.1/32', '::1'], unmappedCertificate: 'discover' },
+      ...OFFLINE_CATALOG,
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+  });
+
+  test('refuses an unmapped mesh identity with 403 and reports it to reconciliation as a discovered consumer', async () => {
+    const unknown = 'spiffe://acme.mil/ns/labs/sa/notebook';
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;URI=${unknown}` },
+        body: JSON.stringify(CHAT),
+      });
+      assert.equal(response.status, 403);
+      await response.arrayBuffer();
+    }
+    const admin = adminClient(sluice, BOOTSTRAP);
+    // Reports are batched away from the calls: wait for the batch, not for a fixed time.
+    const deadline = Date.now() + 30_000;
+    let found: any;
+    while (found === undefined && Date.now() < deadline) {
+      const listed = await admin('GET', '/api/reconciliation/consumers');
+      found = listed.body.items.find((item: { hints: { userAgents: string[] } }) => item.hints.userAgents.includes(`xfcc:${unknown}`));
+      if (found === undefined) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.ok(found !== undefined, 'the unmapped identity is a discovered consumer');
+    assert.equal(found.status, 'pending');
+    assert.equal(found.calls, 3);
+    assert.match(found.identity.value, /^x509:[0-9a-f]{16}$/);
   });
 });
