@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { adminClient, type AdminClient } from '../support/admin-client.js';
+import type { AdminClient } from '../support/admin-client.js';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
@@ -20,6 +20,20 @@ const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
 const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] };
 
 interface Answer { status: number; body: any; reusedSocket: boolean }
+
+/** The director API over HTTPS, trusting the test CA. */
+function httpsAdminClient(url: string, token: string, caCert: string): AdminClient {
+  const dispatcher = new Agent({ connect: { ca: caCert } });
+  return async (method, path, payload) => {
+    const response = await undiciFetch(`${url}${path}`, {
+      method, dispatcher,
+      headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers as unknown as Headers, body: text === '' ? null : JSON.parse(text) };
+  };
+}
 
 describe('mTLS on the gateway listener', () => {
   let mock: MockProvider;
@@ -88,12 +102,12 @@ describe('mTLS on the gateway listener', () => {
         host: '127.0.0.1', port: 0,
         tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), clientCaFile: join(folder, 'client-ca.pem'), minVersion: 'TLSv1.2' },
       },
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP, tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), minVersion: 'TLSv1.3' } },
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
     });
     gatewayURL = `https://127.0.0.1:${sluice.sluice.gateway.port}`;
-    admin = adminClient(sluice, BOOTSTRAP);
+    admin = httpsAdminClient(`https://127.0.0.1:${sluice.sluice.admin.port}`, BOOTSTRAP, ca.cert);
     const exact = await admin('POST', '/api/identity-rules', { field: 'spiffe', match: 'exact', value: CHECKOUT_ID, consumer: 'checkout-service' });
     assert.equal(exact.status, 201, JSON.stringify(exact.body));
     const pattern = await admin('POST', '/api/identity-rules', { field: 'spiffe', match: 'pattern', value: 'spiffe://acme.mil/ns/*/sa/search', consumer: 'search-service' });
@@ -157,6 +171,23 @@ describe('mTLS on the gateway listener', () => {
     assert.match(answer.body.error.message, /not trusted/);
     const anthropic = await call('/v1/messages', { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }, { client: forged });
     assert.equal(anthropic.body.error.type, 'authentication_error');
+  });
+
+  test('serves the admin API over HTTPS only, with TLS 1.3 as its minimum', async () => {
+    assert.equal((await admin('GET', '/api/identity-rules')).status, 200);
+    const version = await new Promise<string | null>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: sluice.sluice.admin.port, ca: ca.cert, servername: 'localhost' }, () => {
+        resolve(socket.getProtocol());
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(version, 'TLSv1.3');
+    await assert.rejects(new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: sluice.sluice.admin.port, ca: ca.cert, servername: 'localhost', maxVersion: 'TLSv1.2' }, () => resolve(socket));
+      socket.on('error', reject);
+    }));
+    await assert.rejects(fetch(`http://127.0.0.1:${sluice.sluice.admin.port}/healthz`));
   });
 
   test('picks up a renewed server certificate without a restart, and a connection open across the renewal keeps working', async () => {
