@@ -1,5 +1,6 @@
 // Assembles a running Sluice from a validated config: ledger, counters, governance, the snapshot, gateway and admin listeners.
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
@@ -29,6 +30,11 @@ import type { DeclaredOrigin } from './director/declared.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
 import { openWebhookSecret } from './director/webhook-secrets.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
+import { KEYS_ONLY, type GatewayIdentity } from './gateway/pipeline/authenticate.js';
+import { JwtVerifier } from './identity/jwt.js';
+import { trustedProxyList } from './identity/peer.js';
+import { ListenerTls } from './identity/tls.js';
+import { UnmappedIdentityReports } from './director/unmapped-identities.js';
 
 export interface RunningSluice {
   gateway: { host: string; port: number };
@@ -64,7 +70,7 @@ export interface StartOptions {
 }
 
 /** Config sections a reload cannot change in a running process. */
-const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets'] as const;
+const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets', 'identity'] as const;
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
@@ -107,8 +113,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const providerTargets = ProviderTargets.fromConfig(config);
   let stopping = false;
   const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
+  const gatewayTls = config.gateway.tls === undefined ? null : await ListenerTls.load(config.gateway.tls);
+  const adminTls = config.admin.tls === undefined ? undefined : await ListenerTls.load(config.admin.tls);
+  const unmappedReports = config.identity.unmappedCertificate === 'discover' && directory.store !== null
+    ? new UnmappedIdentityReports((observations) => directory.store!.recordObservations(observations), logger) : null;
   const context: GatewayContext = {
-    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets),
+    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
+    identity: gatewayIdentity(config, gatewayTls, unmappedReports),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -141,10 +152,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     logger,
     clock: () => (options.clock ?? systemClock).now(),
   });
-  const gateway = new GatewayServer(context, config.gateway);
+  const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
-    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets);
+    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets, state.identityRules);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     if (seeder !== null) await seedAdded(seeder, ledger, previous.budgets.budgets, snapshot.budgets.budgets, logger);
     // The expired keys the old snapshot counted, taken in the same turn as the swap so none is lost.
@@ -172,9 +183,11 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     maxBodyBytes: config.admin.maxBodyBytes,
     providerTargets,
     compliance,
+    adminOidc: config.identity.adminOidc ?? null,
   });
   const admin = createAdminServer({
     api,
+    ...(adminTls === undefined ? {} : { tls: adminTls }),
     registry: metrics.registry,
     readiness,
     health: () => {
@@ -190,6 +203,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
   const adminAddress = await listen(admin, config.admin.port, config.admin.host);
+  if (gatewayTls !== null) gatewayTls.watch(gateway.server as HttpsServer, logger);
+  if (adminTls !== undefined) adminTls.watch(admin as HttpsServer, logger);
   providerTargets.setListeners([
     { ...gatewayAddress, what: 'Sluice\'s gateway listener' },
     { ...adminAddress, what: 'Sluice\'s admin listener' },
@@ -217,6 +232,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       if (stopping) return;
       stopping = true;
       await gateway.drain(drainTimeoutMs);
+      gatewayTls?.close();
+      adminTls?.close();
+      await unmappedReports?.close();
       sync.close();
       clearInterval(touch);
       await compliance?.stop();
@@ -262,7 +280,21 @@ async function seedAdded(seeder: CounterSeeder, ledger: LedgerWriter, before: re
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
+/** How the gateway identifies callers besides Sluice keys: nothing to check (the key path as it was) unless configured. */
+function gatewayIdentity(config: SluiceConfig, tls: ListenerTls | null, reports: UnmappedIdentityReports | null): GatewayIdentity {
+  const clientCertificates = tls?.verifiesClients ?? false;
+  const trustedProxies = trustedProxyList(config.identity.trustedProxies);
+  const jwt = config.identity.jwtIssuers.length === 0 ? null : new JwtVerifier(config.identity.jwtIssuers);
+  if (!clientCertificates && trustedProxies === null && jwt === null) return KEYS_ONLY;
+  return {
+    checksPeer: clientCertificates || trustedProxies !== null,
+    peer: { clientCertificates, certificateRequired: clientCertificates && tls!.config.clientCertificate === 'require', trustedProxies },
+    jwt,
+    onUnmapped: reports === null ? null : reports.report,
+  };
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<{ host: string; port: number }> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

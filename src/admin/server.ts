@@ -1,9 +1,11 @@
 // The admin listener: /healthz, /readyz, /metrics, and the director's REST API under /api/.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { getRequestListener } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import type { DirectorApi } from '../director/api.js';
 import { ApiError } from '../director/errors.js';
+import type { ListenerTls } from '../identity/tls.js';
 import { answerHealth, type ReadinessProbe } from '../observability/readiness.js';
 import { ConsoleFiles } from './console.js';
 
@@ -16,12 +18,14 @@ export interface AdminOptions {
   api?: DirectorApi;
   /** The console's built files (dist/web by default); served only with the director API, its backend. */
   consoleDir?: string;
+  /** HTTPS with these certificate files; plain HTTP when absent. */
+  tls?: ListenerTls;
 }
 
-export function createAdminServer(options: AdminOptions): Server {
+export function createAdminServer(options: AdminOptions): Server | HttpsServer {
   const api = options.api === undefined ? null : getRequestListener(options.api.fetch);
   const consoleFiles = options.api === undefined ? null : new ConsoleFiles(options.consoleDir);
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (api !== null && (path === '/api' || path.startsWith('/api/'))) {
       void api(req, res);
@@ -54,5 +58,6 @@ export function createAdminServer(options: AdminOptions): Server {
     // The director API's error shape, for every path of the admin listener.
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(new ApiError(404, 'route_not_found', `No endpoint ${req.method} ${path}.`).body());
-  });
+  };
+  return options.tls === undefined ? createServer(listener) : options.tls.createServer({}, listener, true);
 }

@@ -5,6 +5,7 @@ import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
 import { parseAllowEntry } from '../policy/provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
+import { identitySchema, tlsSchema } from './identity-schema.js';
 
 const hostPort = (port: number) =>
   z.object({
@@ -138,12 +139,16 @@ export const configSchema = z.object({
     keepAliveTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
     /** Client connections open at once; past it, new ones are closed as they are accepted. */
     maxConnections: z.number().int().positive().default(GATEWAY_DEFAULTS.maxConnections),
+    /** HTTPS (and mTLS with a client CA) on the gateway listener; plain HTTP when absent. */
+    tls: tlsSchema.optional(),
   }).strict().default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
   admin: hostPort(4001).extend({
     /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
     token: z.string().min(16, 'a token of at least 16 characters').max(TEXT_LIMITS.setting).optional(),
     /** Director API request bodies larger than this are refused with 413; the default holds the largest intake allowed. */
     maxBodyBytes: z.number().int().positive().default(ADMIN_MAX_BODY_BYTES),
+    /** HTTPS on the admin listener; plain HTTP when absent. */
+    tls: tlsSchema.optional(),
   }).strict().default({ host: '127.0.0.1', port: 4001, maxBodyBytes: ADMIN_MAX_BODY_BYTES }),
   /** The ledger's and the director's database: an embedded SQLite file, or PostgreSQL (shared by every gateway). */
   storage: z.string().max(TEXT_LIMITS.url).regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
@@ -204,6 +209,8 @@ export const configSchema = z.object({
   compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
   /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
   mcp: mcpSchema.default(MCP_DEFAULTS),
+  /** Who a caller is besides its Sluice key: client certificates, the mesh's forwarded identity, JWTs (docs/identity.md). */
+  identity: identitySchema.default({ unmappedCertificate: 'refuse', trustedProxies: [], jwtIssuers: [] }),
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;

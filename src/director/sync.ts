@@ -3,6 +3,7 @@
 // snapshot they started with; a store that cannot be read leaves the last good snapshot serving.
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
+import type { IdentityRuleDefinition } from '../identity/rules.js';
 import type { DirectoryEntry } from '../policy/consumers.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
@@ -19,6 +20,8 @@ export interface DirectoryParts {
   /** Providers with their credentials sealed, and models with their routes; null: the file's (a lone gateway before the director answers). */
   providers: Record<string, SnapshotProvider> | null;
   models: SluiceConfig['models'] | null;
+  /** Which consumer a certificate, mesh identity or JWT stands for; absent from a director older than identity rules. */
+  identityRules?: IdentityRuleDefinition[];
 }
 
 /** The file's config with the parts the director owns taken from it, and the consumers with their key hashes. */
@@ -26,6 +29,7 @@ export interface DirectoryState {
   version: number;
   config: SluiceConfig;
   consumers: DirectoryEntry[];
+  identityRules: IdentityRuleDefinition[];
 }
 
 export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
@@ -53,6 +57,7 @@ export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
     resources,
     providers: Object.fromEntries((await store.listProviders()).map((p) => [p.name, { settings: p.settings, credentials: p.credentials }])),
     models: (await store.listModels()).map((item) => item.definition),
+    identityRules: (await store.listIdentityRules()).map(({ id, field, match, value, issuer, consumer }) => ({ id, field, match, value, issuer, consumer })),
   };
 }
 
@@ -73,7 +78,7 @@ export function stateOf(file: SluiceConfig, parts: DirectoryParts, masterKey: Ma
     rateLimits: parts.rateLimits,
     resources: parts.resources,
   };
-  return { version: parts.version, config, consumers: parts.consumers };
+  return { version: parts.version, config, consumers: parts.consumers, identityRules: parts.identityRules ?? [] };
 }
 
 

@@ -35,4 +35,9 @@ export interface Transaction {
   servedModel: string | null;
   /** Policies the call broke in monitor mode (budget names, "resource:<provider/model>"), comma-separated; else null. */
   violations: string | null;
+  /**
+   * The credential the consumer was authenticated by: `key:<key id>`, `mtls:<SPIFFE id or subject>`, `xfcc:<...>`,
+   * `jwt:<issuer>#<sub>`; never a secret. Optional: records made before it (spooled, or observers') have none.
+   */
+  identity?: string | null;
 }

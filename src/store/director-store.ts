@@ -3,6 +3,7 @@ import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatu
 import type { CredentialField, ModelConfig, ProviderConfig } from '../config/schema.js';
 import type { Transaction } from '../ledger/transaction.js';
 import type { ComplianceStore } from './compliance-store.js';
+import type { IdentityField, IdentityMatch } from '../identity/rules.js';
 import type { Hints, Identity, ObservationSource, RuleMatch } from '../policy/discovery.js';
 
 export { StoreConflict, StoreError, StoreInvalid, StoreNotFound, type ConflictReason } from './errors.js';
@@ -189,7 +190,7 @@ export interface WebhookInput {
 
 export const AUDIT_ENTITY_TYPES = [
   'team', 'consumer', 'consumer-key', 'admin-token', 'budget', 'budget-template', 'rate-limit', 'resource', 'webhook',
-  'provider', 'model', 'discovered-consumer', 'reconciliation-rule',
+  'provider', 'model', 'discovered-consumer', 'reconciliation-rule', 'identity-rule',
 ] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
 export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'rotate';
@@ -347,7 +348,38 @@ export interface DirectorBatch {
  * taken names and broken references reject with StoreConflict. Listings are ordered by name (byte order) or id.
  * The audit log can only be appended to: no method changes or removes a record, and the schema refuses it too.
  */
-export interface DirectorStore extends ReconciliationStore {
+export interface IdentityRuleInput {
+  field: IdentityField;
+  match: IdentityMatch;
+  value: string;
+  /** JWT fields only: the issuer the rule is for; any configured issuer when absent. */
+  issuer?: string | null;
+  consumer: string;
+  note?: string | null;
+}
+
+export interface IdentityRule {
+  id: number;
+  field: IdentityField;
+  match: IdentityMatch;
+  value: string;
+  issuer: string | null;
+  consumer: string;
+  note: string | null;
+  createdAt: EpochMs;
+}
+
+/** Identity rules: certificates, mesh identities and JWTs mapped to consumers. */
+export interface IdentityRuleStore {
+  /** Audited. StoreInvalid for an unusable value; StoreConflict (`reference`) for a consumer that does not exist. */
+  createIdentityRule(actor: string, rule: IdentityRuleInput): Promise<IdentityRule>;
+  getIdentityRule(id: number): Promise<IdentityRule | null>;
+  /** Oldest first. */
+  listIdentityRules(): Promise<IdentityRule[]>;
+  deleteIdentityRule(actor: string, id: number): Promise<void>;
+}
+
+export interface DirectorStore extends ReconciliationStore, IdentityRuleStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Assessments, POA&M items and the hash chains, on the same database (src/store/compliance-store.ts). */
   readonly compliance: ComplianceStore;
@@ -515,6 +547,8 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   /** How many calls the row stands for: 1 for a gateway's call. */
   calls: number;
   discoveredConsumer: number | null;
+  /** `key:<id>`, `mtls:<SPIFFE id or subject>`, `xfcc:<...>`, `jwt:<issuer>#<sub>`; null before identities were recorded. */
+  identity: string | null;
 }
 
 /** One call (or `calls` calls) an observer of traffic saw, whose consumer Sluice may not know. */

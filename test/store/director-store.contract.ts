@@ -11,6 +11,7 @@ import { batchContract } from './contract/batch.contract.js';
 import { credentialsContract } from './contract/credentials.contract.js';
 import { directoryContract } from './contract/directory.contract.js';
 import { governanceContract } from './contract/governance.contract.js';
+import { identityContract } from './contract/identity.contract.js';
 import { providersContract } from './contract/providers.contract.js';
 import { reconciliationContract } from './contract/reconciliation.contract.js';
 
@@ -60,6 +61,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
     analyticsContract(context);
     admittedUsageContract(context);
     reconciliationContract(context);
+    identityContract(context);
 
     // Last, once every other test has made its changes and handed out its secrets.
     test('no key, token or webhook secret handed out by any test appears in any audit record', async () => {

@@ -20,7 +20,8 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
   try {
     const snapshot = context.snapshot;
     try {
-      call.consumer = authenticate(snapshot.consumers, req);
+      const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
+      call.consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     } catch (error) {
       context.metrics.unauthenticated('/v1/messages/count_tokens');
       throw error;

@@ -10,6 +10,7 @@ function values(row: Transaction): SqlValue[] {
     row.requestId, row.startedAt, row.operation, row.api, row.consumer, row.team, row.requestedModel, row.provider, row.providerModel,
     row.stream ? 1 : 0, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.cacheWriteTokens, row.tokensEstimated ? 1 : 0,
     row.costMicroUsd, row.latencyMs, row.timeToFirstTokenMs, row.status, row.errorClass, row.attempts, row.servedModel, row.violations,
+    row.identity ?? null,
   ];
 }
 

@@ -147,10 +147,10 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const outputTokens = observation.outputTokens ?? 0;
   const cost = observation.costMicroUsd ?? null;
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
-  // so Sluice made no attempt, measured no latency, and records it as a success.
+  // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here.
   const values: SqlValue[] = [
     `observed-${randomUUID()}`, observation.at, 'observed', 'discovery', consumer, team, observation.model, observation.provider, observation.model,
-    0, inputTokens, outputTokens, 0, 0, 0, cost, 0, null, 200, null, 0, null, null, calls, discoveredId,
+    0, inputTokens, outputTokens, 0, 0, 0, cost, 0, null, 200, null, 0, null, null, null, calls, discoveredId,
   ];
   return {
     values, startedAt: observation.at, consumer, team, requestedModel: observation.model, provider: observation.provider,

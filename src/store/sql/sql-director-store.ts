@@ -9,7 +9,7 @@ import type {
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
-  ReconciliationRule, ReconciliationRuleInput, LedgerEntry, LedgerFilter,
+  ReconciliationRule, ReconciliationRuleInput, IdentityRule, IdentityRuleInput, LedgerEntry, LedgerFilter,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -23,6 +23,7 @@ import * as credentials from './credentials.js';
 import * as directory from './directory.js';
 import * as governance from './governance.js';
 import * as providers from './providers.js';
+import * as identityRules from './identity-rules.js';
 import * as reconciliation from './reconciliation.js';
 import { insertLedgerBatch, insertTransactions, LEDGER_BATCH_KEY_RETENTION_MS } from './ledger.js';
 import { HOUR_MS } from './rollup.js';
@@ -330,6 +331,18 @@ export class SqlDirectorStore implements DirectorStore {
   }
   listReconciliationRules(): Promise<ReconciliationRule[]> {
     return this.read((read) => reconciliation.listReconciliationRules(read));
+  }
+  createIdentityRule(actor: string, rule: IdentityRuleInput): Promise<IdentityRule> {
+    return this.change(actor, { type: 'identity-rule', id: rule.value }, (change) => identityRules.createIdentityRule(change, rule));
+  }
+  getIdentityRule(id: number): Promise<IdentityRule | null> {
+    return this.read((read) => identityRules.getIdentityRule(read, id));
+  }
+  listIdentityRules(): Promise<IdentityRule[]> {
+    return this.read((read) => identityRules.listIdentityRules(read));
+  }
+  deleteIdentityRule(actor: string, id: number): Promise<void> {
+    return this.change(actor, { type: 'identity-rule', id: String(id) }, (change) => identityRules.deleteIdentityRule(change, id));
   }
   deleteReconciliationRule(actor: string, id: number): Promise<void> {
     return this.change(actor, { type: 'reconciliation-rule', id: String(id) }, (change) => reconciliation.deleteReconciliationRule(change, id));

@@ -4,6 +4,7 @@ import type { Dialect } from '../dialect.js';
 import { admittedUsageStatements, type AdmittedUsageStatement } from './admitted-usage.js';
 import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
 import { complianceStatements, type ComplianceStatement } from './compliance-statements.js';
+import { identityRuleStatements, type IdentityRuleStatement } from './identity-rules.js';
 import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
 import { transactionStatements, type TransactionStatement } from './transactions.js';
 
@@ -24,7 +25,7 @@ const PROVIDER = 'name, settings, credential_fields, credentials, created_at, up
 export const TRANSACTION_COLUMNS = [
   'request_id', 'started_at', 'operation', 'api', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'stream',
   'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'tokens_estimated', 'cost_micro_usd',
-  'latency_ms', 'time_to_first_token_ms', 'status', 'error_class', 'attempts', 'served_model', 'violations',
+  'latency_ms', 'time_to_first_token_ms', 'status', 'error_class', 'attempts', 'served_model', 'violations', 'identity',
 ] as const;
 
 /** Budgets, budget templates, rate limits and models share one table shape. */
@@ -104,6 +105,7 @@ function fixedStatements(dialect: Dialect) {
       ORDER BY id DESC LIMIT ?`,
 
     transactionCount: 'SELECT COUNT(*) AS count FROM transactions',
+    // The latest ledger rows, newest first, keyset-paginated by id (the primary key): what a call was and who made it.
     // Changes no row when the batch's key is already there: its rows were committed before (ledger.ts).
     ledgerBatchClaim: 'INSERT INTO ledger_batches (id, committed_at, records) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
     ledgerBatchPrune: 'DELETE FROM ledger_batches WHERE committed_at < ?',
@@ -137,7 +139,7 @@ function sizedStatements(): Record<SizedStatement, string> {
 }
 
 export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
-  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | TransactionStatement;
+  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | TransactionStatement | IdentityRuleStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -154,6 +156,6 @@ export function statementCatalogue(dialect: Dialect): Map<StatementName, string>
   return new Map(Object.entries({
     ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
     ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect), ...complianceStatements(dialect),
-    ...transactionStatements(),
+    ...transactionStatements(), ...identityRuleStatements(),
   }) as Array<[StatementName, string]>);
 }
