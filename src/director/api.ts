@@ -27,7 +27,9 @@ import { OBSERVATIONS_PATH, registerReconciliationRoutes } from './routes/reconc
 import { registerReportRoutes } from './routes/reports.js';
 import { registerResourceRoutes } from './routes/resources.js';
 import { registerIdentityRuleRoutes } from './routes/identity-rules.js';
+import { registerSessionRoutes } from './routes/session.js';
 import { registerTeamRoutes } from './routes/teams.js';
+import { registerTemplateInstanceRoutes } from './routes/template-instances.js';
 import { registerTransactionRoutes } from './routes/transactions.js';
 import { registerUsageRoutes } from './routes/usage.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
@@ -128,8 +130,10 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerReconciliationRoutes(app, deps);
   registerApplyRoutes(app, deps);
   registerComplianceRoutes(app, deps);
-  registerIdentityRuleRoutes(app, deps);
   registerTransactionRoutes(app, deps);
+  registerTemplateInstanceRoutes(app, deps);
+  registerSessionRoutes(app);
+  registerIdentityRuleRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

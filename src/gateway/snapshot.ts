@@ -9,6 +9,7 @@ import type { Governance } from '../policy/governance.js';
 import type { ProviderTargets } from '../policy/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
+import { McpDirectory } from './mcp/directory.js';
 
 export interface Snapshot {
   routing: RoutingTable;
@@ -17,6 +18,8 @@ export interface Snapshot {
   identityRules: IdentityRules;
   budgets: BudgetBook;
   admission: AdmissionPolicy;
+  /** The MCP servers fronted on /mcp and who may call which tools. */
+  mcp: McpDirectory;
 }
 
 /**
@@ -36,6 +39,7 @@ export function buildSnapshot(
     identityRules: new IdentityRules(identityRules, consumers.consumers),
     budgets,
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
+    mcp: new McpDirectory(config, targets, previous?.mcp),
   };
 }
 

@@ -348,35 +348,6 @@ export interface DirectorBatch {
  * taken names and broken references reject with StoreConflict. Listings are ordered by name (byte order) or id.
  * The audit log can only be appended to: no method changes or removes a record, and the schema refuses it too.
  */
-export interface TransactionFilter {
-  consumer?: string;
-  team?: string;
-  /** Rows with a smaller id only. */
-  before?: number;
-  limit: number;
-}
-
-/** One ledger row as the API lists it. */
-export interface LedgerEntry {
-  id: number;
-  requestId: string;
-  startedAt: EpochMs;
-  operation: string;
-  api: string;
-  consumer: string | null;
-  team: string | null;
-  requestedModel: string | null;
-  provider: string | null;
-  providerModel: string | null;
-  status: number;
-  errorClass: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  costMicroUsd: number | null;
-  /** `key:<id>`, `mtls:<SPIFFE id or subject>`, `xfcc:<...>`, `jwt:<issuer>#<sub>`; null before identities were recorded. */
-  identity: string | null;
-}
-
 export interface IdentityRuleInput {
   field: IdentityField;
   match: IdentityMatch;
@@ -526,8 +497,10 @@ export interface DirectorStore extends ReconciliationStore, IdentityRuleStore {
    */
   insertLedgerBatch(key: string, rows: readonly Transaction[]): Promise<boolean>;
   countTransactions(): Promise<number>;
-  /** Ledger rows newest first, with the identity each call was authenticated by; `before`: a row id from the last page. */
-  listTransactions(filter: TransactionFilter): Promise<LedgerEntry[]>;
+  /** Ledger rows, newest first, keyset-paginated on their id (sql/transactions.ts). */
+  listTransactions(filter: LedgerFilter): Promise<Page<LedgerEntry>>;
+  /** One ledger row by its id, or null. */
+  getTransaction(id: number): Promise<LedgerEntry | null>;
 
   /**
    * Usage per bucket and group, read from the hourly rollups only (never the ledger's rows), ordered by bucket then group.
@@ -547,6 +520,35 @@ export interface DirectorStore extends ReconciliationStore, IdentityRuleStore {
   admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]>;
 
   close(): Promise<void>;
+}
+
+/** Which ledger rows a listing returns; every field optional. `model` matches the model asked for or the one that served. */
+export interface LedgerFilter {
+  consumer?: string;
+  team?: string;
+  model?: string;
+  provider?: string;
+  outcome?: 'served' | 'refused' | 'failed';
+  /** [from, to) on the call's start, epoch milliseconds. */
+  from?: EpochMs;
+  to?: EpochMs;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A ledger row as read back: the transaction, its row id, how it ended, and for observed traffic its calls and discovery. */
+export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations'> {
+  id: number;
+  /** `chat`, `embeddings`, or `observed` for traffic reported through the reconciliation intake. */
+  operation: string;
+  violations: string[];
+  outcome: 'served' | 'refused' | 'failed';
+  /** How many calls the row stands for: 1 for a gateway's call. */
+  calls: number;
+  discoveredConsumer: number | null;
+  /** The credential the call was authenticated by (`key:<id>`, `mtls:...`, `xfcc:...`, `jwt:<issuer>#<sub>`); null before it was recorded. */
+  identity: string | null;
 }
 
 /** One call (or `calls` calls) an observer of traffic saw, whose consumer Sluice may not know. */

@@ -1,45 +1,82 @@
-// /api/transactions: the latest ledger rows, newest first, each with the identity its call was authenticated by (a key
-// id, a SPIFFE id or certificate subject, a JWT's issuer and subject; never a secret). A team-owner sees its team's only.
+// /api/transactions: the ledger's rows, newest first with keyset paging, and one transaction's detail (tokens, cost,
+// latency, time to first token, attempts, violations). Read roles see every row; a team-owner its own team's only.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { LedgerEntry } from '../../store/director-store.js';
+import { money } from '../analytics/money.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
-import { errors, iso, json } from './schemas.js';
-import { usageTeam } from './usage.js';
+import { ApiError } from '../errors.js';
+import { moneyBody, usageTeam } from './usage.js';
+import { errors, iso, isoTime, json, pageQuery } from './schemas.js';
 
 const query = (name: string) => ({ param: { name, in: 'query' as const } });
+const OUTCOMES = ['served', 'refused', 'failed'] as const;
 
-const listQuery = z.object({
-  consumer: z.string().max(200).optional().openapi(query('consumer')),
-  team: z.string().max(200).optional().openapi(query('team')),
-  before: z.string().regex(/^\d{1,15}$/, 'a row id').optional().openapi({ ...query('before'), description: 'Rows older than this id (the last page\'s nextBefore)' }),
-  limit: z.string().regex(/^\d{1,4}$/, 'a number').optional().openapi({ ...query('limit'), description: '1 to 1000, default 100' }),
-});
+const transaction = z.object({
+  id: z.string().openapi({ description: 'The ledger row id' }),
+  requestId: z.string(), startedAt: z.string(), operation: z.string().openapi({ description: '`chat`, `embeddings`, or `observed` (reported by an observer)' }),
+  api: z.string(), consumer: z.string().nullable(), team: z.string().nullable(), requestedModel: z.string().nullable(),
+  provider: z.string().nullable(), providerModel: z.string().nullable(), servedModel: z.string().nullable(), stream: z.boolean(),
+  calls: z.number(), inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(), cacheWriteTokens: z.number(),
+  tokensEstimated: z.boolean(), cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),
+  latencyMs: z.number(), timeToFirstTokenMs: z.number().nullable(), status: z.number(), errorClass: z.string().nullable(),
+  outcome: z.enum(OUTCOMES), attempts: z.number().openapi({ description: 'Upstream attempts, retries and fallbacks included' }),
+  violations: z.array(z.string()).openapi({ description: 'Policies broken in monitor mode: budget names, `resource:<provider/model>`' }),
+  discoveredConsumer: z.number().nullable(),
+  identity: z.string().nullable().openapi({
+    description: 'The credential the call was authenticated by: key:<key id>, mtls:<SPIFFE id or subject>, xfcc:<...>, jwt:<issuer>#<sub>; never a secret',
+  }),
+}).openapi('Transaction');
 
-const entry = z.object({
-  id: z.number(), requestId: z.string(), startedAt: z.string(), operation: z.string(), api: z.string(),
-  consumer: z.string().nullable(), team: z.string().nullable(), requestedModel: z.string().nullable(), provider: z.string().nullable(),
-  providerModel: z.string().nullable(), status: z.number(), errorClass: z.string().nullable(), inputTokens: z.number(), outputTokens: z.number(),
-  costMicroUsd: z.number().nullable(),
-  identity: z.string().nullable().openapi({ description: 'key:<key id>, mtls:<SPIFFE id or subject>, xfcc:<...>, jwt:<issuer>#<sub>' }),
-}).openapi('LedgerEntry');
-
-function render(value: LedgerEntry) {
-  return { ...value, startedAt: iso(value.startedAt)! };
+function view(entry: LedgerEntry): z.infer<typeof transaction> {
+  return {
+    id: String(entry.id), requestId: entry.requestId, startedAt: iso(entry.startedAt)!, operation: entry.operation, api: entry.api,
+    consumer: entry.consumer, team: entry.team, requestedModel: entry.requestedModel, provider: entry.provider,
+    providerModel: entry.providerModel, servedModel: entry.servedModel, stream: entry.stream, calls: entry.calls,
+    inputTokens: entry.inputTokens, outputTokens: entry.outputTokens, cachedInputTokens: entry.cachedInputTokens,
+    cacheWriteTokens: entry.cacheWriteTokens, tokensEstimated: entry.tokensEstimated,
+    cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd), latencyMs: entry.latencyMs,
+    timeToFirstTokenMs: entry.timeToFirstTokenMs, status: entry.status, errorClass: entry.errorClass, outcome: entry.outcome,
+    attempts: entry.attempts, violations: entry.violations, discoveredConsumer: entry.discoveredConsumer, identity: entry.identity,
+  };
 }
 
 export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps): void {
   app.openapi(createRoute({
-    method: 'get', path: '/api/transactions', tags: ['usage'], summary: 'Ledger rows, newest first, with the identity each call was authenticated by',
-    request: { query: listQuery },
-    responses: { 200: json(z.object({ items: z.array(entry), nextBefore: z.number().nullable() }), 'A page of ledger rows'), ...errors(400) },
+    method: 'get', path: '/api/transactions', tags: ['transactions'], summary: 'Ledger rows, newest first, keyset-paginated',
+    request: {
+      query: z.object({
+        consumer: z.string().optional().openapi(query('consumer')),
+        team: z.string().optional().openapi(query('team')),
+        model: z.string().optional().openapi({ ...query('model'), description: 'The model asked for or the one that served' }),
+        provider: z.string().optional().openapi(query('provider')),
+        outcome: z.enum(OUTCOMES).optional().openapi(query('outcome')),
+        from: isoTime.optional().openapi(query('from')),
+        to: isoTime.optional().openapi(query('to')),
+        ...pageQuery,
+      }),
+    },
+    responses: { 200: json(z.object({ items: z.array(transaction), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
   }), async (c) => {
-    const input = c.req.valid('query');
-    const { team } = usageTeam(c, input.team);
-    const limit = Math.min(Math.max(Number(input.limit ?? 100), 1), 1000);
-    const items = await store.listTransactions({
-      limit, ...(input.consumer === undefined ? {} : { consumer: input.consumer }), ...(team === undefined ? {} : { team }),
-      ...(input.before === undefined ? {} : { before: Number(input.before) }),
+    const request = c.req.valid('query');
+    const { team } = usageTeam(c, request.team);
+    const page = await store.listTransactions({
+      consumer: request.consumer, team, model: request.model, provider: request.provider, outcome: request.outcome,
+      from: request.from === undefined ? undefined : Date.parse(request.from), to: request.to === undefined ? undefined : Date.parse(request.to),
+      limit: request.limit, cursor: request.cursor ?? null,
     });
-    return c.json({ items: items.map(render), nextBefore: items.length === limit ? items.at(-1)!.id : null }, 200);
+    return c.json({ items: page.items.map(view), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/transactions/{id}', tags: ['transactions'], summary: 'One transaction',
+    request: { params: z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'a ledger row id').openapi({ param: { name: 'id', in: 'path' } }) }) },
+    responses: { 200: json(transaction, 'The transaction'), ...errors(400, 404) },
+  }), async (c) => {
+    const { team, oneTeam } = usageTeam(c, undefined);
+    const id = c.req.valid('param').id;
+    const entry = await store.getTransaction(Number(id));
+    // A team-owner gets the same 404 for another team's row as for none.
+    if (entry === null || (oneTeam && entry.team !== team)) throw new ApiError(404, 'not_found', `No transaction ${id}.`);
+    return c.json(view(entry), 200);
   });
 }

@@ -9,7 +9,7 @@ import type {
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
-  ReconciliationRule, ReconciliationRuleInput, IdentityRule, IdentityRuleInput, LedgerEntry, TransactionFilter,
+  ReconciliationRule, ReconciliationRuleInput, LedgerEntry, LedgerFilter, IdentityRule, IdentityRuleInput,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -27,17 +27,12 @@ import * as identityRules from './identity-rules.js';
 import * as reconciliation from './reconciliation.js';
 import { insertLedgerBatch, insertTransactions, LEDGER_BATCH_KEY_RETENTION_MS } from './ledger.js';
 import { HOUR_MS } from './rollup.js';
+import { getTransaction, listTransactions } from './transactions.js';
 import { JsonColumns, type CountRow, type VersionRow } from './rows.js';
 import type { StatementDriver } from './session.js';
 import type { DocumentKind } from './statements.js';
 
 type Definition = { name: string };
-
-interface LedgerEntryRow {
-  id: number; request_id: string; started_at: number; operation: string; api: string; consumer: string | null; team: string | null;
-  requested_model: string | null; provider: string | null; provider_model: string | null; status: number; error_class: string | null;
-  input_tokens: number; output_tokens: number; cost_micro_usd: number | null; identity: string | null;
-}
 
 /** Thrown through a dry run's transaction to roll it back; never leaves batch(). */
 class DryRunRollback extends Error {}
@@ -286,24 +281,16 @@ export class SqlDirectorStore implements DirectorStore {
     if (pruneBefore !== null) this.ledgerKeysPrunedAt = now;
     return written;
   }
-  async listTransactions(filter: TransactionFilter): Promise<LedgerEntry[]> {
-    // Each optional filter is bound twice: its IS NULL test and its condition.
-    const consumer = filter.consumer ?? null;
-    const team = filter.team ?? null;
-    const before = filter.before ?? null;
-    const rows = await this.read((read) => read.session.all<LedgerEntryRow>('transactionList', [
-      consumer, consumer, team, team, before, before, filter.limit,
-    ]));
-    return rows.map((row) => ({
-      id: Number(row.id), requestId: row.request_id, startedAt: Number(row.started_at), operation: row.operation, api: row.api,
-      consumer: row.consumer, team: row.team, requestedModel: row.requested_model, provider: row.provider, providerModel: row.provider_model,
-      status: Number(row.status), errorClass: row.error_class, inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens),
-      costMicroUsd: row.cost_micro_usd === null ? null : Number(row.cost_micro_usd), identity: row.identity,
-    }));
-  }
   async countTransactions(): Promise<number> {
     const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));
     return row?.count ?? 0;
+  }
+
+  listTransactions(filter: LedgerFilter): Promise<Page<LedgerEntry>> {
+    return this.read((read) => listTransactions(read, filter));
+  }
+  getTransaction(id: number): Promise<LedgerEntry | null> {
+    return this.read((read) => getTransaction(read, id));
   }
 
   usage(query: UsageQuery): Promise<UsageRow[]> {

@@ -6,6 +6,7 @@ import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './a
 import { complianceStatements, type ComplianceStatement } from './compliance-statements.js';
 import { identityRuleStatements, type IdentityRuleStatement } from './identity-rules.js';
 import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
+import { transactionStatements, type TransactionStatement } from './transactions.js';
 
 /** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 23 ledger columns stays far under both databases' limits. */
 export const ROWS_PER_STATEMENT = 50;
@@ -104,11 +105,6 @@ function fixedStatements(dialect: Dialect) {
       ORDER BY id DESC LIMIT ?`,
 
     transactionCount: 'SELECT COUNT(*) AS count FROM transactions',
-    // The latest ledger rows, newest first, keyset-paginated by id (the primary key): what a call was and who made it.
-    transactionList: `SELECT id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, status,
-        error_class, input_tokens, output_tokens, cost_micro_usd, identity FROM transactions
-      WHERE ${optionalText('consumer = ?')} AND ${optionalText('team = ?')} AND ${optionalInteger('id < ?')}
-      ORDER BY id DESC LIMIT ?`,
     // Changes no row when the batch's key is already there: its rows were committed before (ledger.ts).
     ledgerBatchClaim: 'INSERT INTO ledger_batches (id, committed_at, records) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
     ledgerBatchPrune: 'DELETE FROM ledger_batches WHERE committed_at < ?',
@@ -142,7 +138,7 @@ function sizedStatements(): Record<SizedStatement, string> {
 }
 
 export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
-  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | IdentityRuleStatement;
+  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | TransactionStatement | IdentityRuleStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -159,6 +155,6 @@ export function statementCatalogue(dialect: Dialect): Map<StatementName, string>
   return new Map(Object.entries({
     ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
     ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect), ...complianceStatements(dialect),
-    ...identityRuleStatements(),
+    ...transactionStatements(), ...identityRuleStatements(),
   }) as Array<[StatementName, string]>);
 }

@@ -59,12 +59,13 @@ export function identityContract(context: ContractContext): void {
       const { store } = context;
       await store.insertTransactions([call(1, 'key:k-1'), call(2, 'mtls:spiffe://acme.mil/ns/pay/sa/checkout'), call(3, undefined), call(4, 'jwt:https://idp#svc')]);
       const page = await store.listTransactions({ consumer: 'identity-holder', limit: 3 });
-      assert.deepEqual(page.map((row) => [row.requestId, row.identity]), [
+      assert.deepEqual(page.items.map((row) => [row.requestId, row.identity]), [
         ['identity-req-4', 'jwt:https://idp#svc'], ['identity-req-3', null], ['identity-req-2', 'mtls:spiffe://acme.mil/ns/pay/sa/checkout'],
       ]);
-      const rest = await store.listTransactions({ team: 'identity-team', before: page.at(-1)!.id, limit: 3 });
-      assert.deepEqual(rest.map((row) => [row.requestId, row.identity, row.costMicroUsd, row.status]), [['identity-req-1', 'key:k-1', 7, 200]]);
-      assert.deepEqual(await store.listTransactions({ consumer: 'no-such-consumer', limit: 10 }), []);
+      const rest = await store.listTransactions({ team: 'identity-team', cursor: page.nextCursor, limit: 3 });
+      assert.deepEqual(rest.items.map((row) => [row.requestId, row.identity, row.costMicroUsd, row.status]), [['identity-req-1', 'key:k-1', 7, 200]]);
+      assert.equal((await store.getTransaction(page.items[0]!.id))?.identity, 'jwt:https://idp#svc');
+      assert.deepEqual((await store.listTransactions({ consumer: 'no-such-consumer', limit: 10 })).items, []);
     });
   });
 }
