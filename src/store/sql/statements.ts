@@ -105,7 +105,6 @@ function fixedStatements(dialect: Dialect) {
       ORDER BY id DESC LIMIT ?`,
 
     transactionCount: 'SELECT COUNT(*) AS count FROM transactions',
-    // The latest ledger rows, newest first, keyset-paginated by id (the primary key): what a call was and who made it.
     // Changes no row when the batch's key is already there: its rows were committed before (ledger.ts).
     ledgerBatchClaim: 'INSERT INTO ledger_batches (id, committed_at, records) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
     ledgerBatchPrune: 'DELETE FROM ledger_batches WHERE committed_at < ?',

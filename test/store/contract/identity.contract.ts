@@ -64,6 +64,7 @@ export function identityContract(context: ContractContext): void {
       ]);
       const rest = await store.listTransactions({ team: 'identity-team', cursor: page.nextCursor, limit: 3 });
       assert.deepEqual(rest.items.map((row) => [row.requestId, row.identity, row.costMicroUsd, row.status]), [['identity-req-1', 'key:k-1', 7, 200]]);
+      assert.equal((await store.getTransaction(page.items[0]!.id))?.identity, 'jwt:https://idp#svc');
       assert.deepEqual((await store.listTransactions({ consumer: 'no-such-consumer', limit: 10 })).items, []);
     });
   });
