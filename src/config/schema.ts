@@ -1,6 +1,7 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
 import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
+import { DISCOVERY_DEFAULTS, discoverySchema } from './discovery-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { parseAllowEntry } from '../policy/provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
@@ -201,6 +202,8 @@ export const configSchema = z.object({
   consumers: z.array(consumer).default([]),
   ...governanceFields,
   compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
+  /** The discovery proxy (`sluice discover`); the gateway and director ignore it. */
+  discovery: discoverySchema.default(DISCOVERY_DEFAULTS),
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;
