@@ -15,7 +15,7 @@ import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
 import { openaiUsage } from '../providers/openai/response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../providers/shared/aws-event-stream.js';
-import { asNumber, asObject, asString, tryParseJson } from '../providers/shared/json.js';
+import { asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
 import { usageExcludingCache } from '../ir/usage.js';
 
 export interface RequestReading {
