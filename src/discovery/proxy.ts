@@ -250,6 +250,7 @@ export class DiscoveryProxy {
     if (socket.destroyed) return;
     const key = peerKey(socket.remoteAddress, socket.remotePort);
     this.tunnels.set(key, tunnel);
+    socket.setNoDelay(true);
     socket.once('close', () => this.tunnels.delete(key));
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
