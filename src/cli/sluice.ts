@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { RunOptions } from '../main.js';
 import { isAdminCommand, runAdminCommand } from './commands/index.js';
+import { runCa, runDiscover } from './discover.js';
 
 const HELP = `Usage: sluice [command] [options]
 
@@ -15,6 +16,8 @@ Commands:
                      start a lone gateway that takes consumers, keys, budgets and resource statuses from the
                      director at URL (token: SLUICE_DIRECTOR_TOKEN)
   check              validate a config file and print a summary, then exit
+  discover           start the discovery gateway: a forward proxy that inventories AI traffic (docs/discovery.md)
+  ca init            write the discovery gateway's organisation CA (certificate and 0600 key)
   demo               try Sluice with nothing to set up: a simulated provider, weeks of history and live traffic on
                      a temporary database; prints the console's URL and an admin token (--port, --admin-port)
 
@@ -77,6 +80,8 @@ A start that fails (a port in use) leaves admin.token and default-consumer.key a
 async function cli(argv: string[]): Promise<number> {
   // Admin commands parse their own flags, so they are dispatched before the gateway's options are read.
   if (isAdminCommand(argv[0])) return runAdminCommand(argv[0], argv.slice(1));
+  if (argv[0] === 'discover') return runDiscover(argv.slice(1));
+  if (argv[0] === 'ca') return runCa(argv.slice(1));
   const { values, positionals } = parseStartArgs(argv);
   const command = positionals[0] ?? 'start';
   if (values.help) {

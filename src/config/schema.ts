@@ -1,6 +1,7 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
 import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
+import { DISCOVERY_DEFAULTS, discoverySchema } from './discovery-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
 import { parseAllowEntry } from '../policy/provider-targets.js';
@@ -207,6 +208,8 @@ export const configSchema = z.object({
   consumers: z.array(consumer).default([]),
   ...governanceFields,
   compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
+  /** The discovery proxy (`sluice discover`); the gateway and director ignore it. */
+  discovery: discoverySchema.default(DISCOVERY_DEFAULTS),
   /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
   mcp: mcpSchema.default(MCP_DEFAULTS),
   /** Who a caller is besides its Sluice key: client certificates, the mesh's forwarded identity, JWTs (docs/identity.md). */

@@ -9,7 +9,19 @@ export interface ObservationSource {
   keyFingerprint?: string;
   userAgent?: string;
   host?: string;
+  /** The user an observer authenticated (a discovery proxy's Proxy-Authorization user). */
+  user?: string;
+  /** The provider organization or account the call named (OpenAI-Organization, anthropic-organization-id). */
+  organization?: string;
+  /** The provider project the call named (OpenAI-Project). */
+  project?: string;
+  /** The calling service's own name (OpenTelemetry service.name). */
+  service?: string;
 }
+
+/** The hints that describe a caller without identifying it: kept, never used as its identity. */
+export const LABEL_HINTS = ['user', 'organization', 'project', 'service'] as const;
+export const MAX_LABEL_HINT = 200;
 
 /** The strongest hint present names a discovered consumer: a key fingerprint, else the source IP, else the user agent (with the host). */
 export const IDENTITY_KINDS = ['keyFingerprint', 'ip', 'userAgent'] as const;
@@ -29,6 +41,10 @@ export interface Hints {
   userAgents: string[];
   hosts: string[];
   observers: string[];
+  users: string[];
+  organizations: string[];
+  projects: string[];
+  services: string[];
 }
 
 export const MAX_HINTS = 20;
@@ -74,6 +90,12 @@ export function sourceProblems(source: ObservationSource): Array<{ field: keyof 
   if (source.host !== undefined && (source.host.length > MAX_HOST || !HOST_PATTERN.test(source.host.toLowerCase()))) {
     problems.push({ field: 'host', message: 'a host name or address' });
   }
+  for (const field of LABEL_HINTS) {
+    const value = source[field];
+    if (value !== undefined && (value.trim() === '' || value.length > MAX_LABEL_HINT || CONTROL.test(value))) {
+      problems.push({ field, message: `1 to ${MAX_LABEL_HINT} characters, no control characters` });
+    }
+  }
   if (source.keyFingerprint === undefined && source.ip === undefined && source.userAgent === undefined) {
     problems.push({ field: '(source)', message: 'needs at least one of keyFingerprint, ip, userAgent to tell who called' });
   }
@@ -87,6 +109,10 @@ export function normalizeSource(source: ObservationSource): ObservationSource {
   if (source.keyFingerprint !== undefined) out.keyFingerprint = source.keyFingerprint.toLowerCase();
   if (source.userAgent !== undefined) out.userAgent = source.userAgent.trim();
   if (source.host !== undefined) out.host = source.host.toLowerCase();
+  for (const field of LABEL_HINTS) {
+    const value = source[field];
+    if (value !== undefined) out[field] = value.trim();
+  }
   return out;
 }
 
@@ -99,7 +125,7 @@ export function identityOf(source: ObservationSource): Identity {
 }
 
 export function emptyHints(): Hints {
-  return { ips: [], keyFingerprints: [], userAgents: [], hosts: [], observers: [] };
+  return { ips: [], keyFingerprints: [], userAgents: [], hosts: [], observers: [], users: [], organizations: [], projects: [], services: [] };
 }
 
 /** `hints` with those of one more observation added (each list distinct, at most MAX_HINTS long); whether anything changed. */
@@ -115,6 +141,10 @@ export function mergeHints(hints: Hints, source: ObservationSource, observer: st
   add(hints.userAgents, source.userAgent);
   add(hints.hosts, source.host);
   add(hints.observers, observer);
+  add(hints.users, source.user);
+  add(hints.organizations, source.organization);
+  add(hints.projects, source.project);
+  add(hints.services, source.service);
   return changed;
 }
 

@@ -83,6 +83,7 @@ export function reconciliationContract(context: ContractContext): void {
       const key = await byValue(store, 'sha256:aaaa0000aaaa0001');
       assert.deepEqual(key.hints, {
         ips: ['10.60.0.1', '10.60.0.2'], keyFingerprints: ['sha256:aaaa0000aaaa0001'], userAgents: ['svc/1'], hosts: ['api.openai.com'], observers: ['recon-proxy'],
+        users: [], organizations: [], projects: [], services: [],
       });
       assert.deepEqual([key.firstSeenAt, key.lastSeenAt], [at('2031-01-05T10:10:00Z'), at('2031-01-05T11:20:00Z')]);
       assert.deepEqual(await store.getDiscoveredConsumer(key.id), key);
