@@ -33,6 +33,8 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `sluice-bench:${randomBytes(4).toString('hex')}:`;
 const BASELINE = process.env.BENCH_BASELINE === undefined || process.env.BENCH_BASELINE === '' ? null : resolvePath(process.env.BENCH_BASELINE);
 const THIS_CLI = join(here, '../src/cli/sluice.js');
+/** The table's rows, in the order they are measured. */
+const ROWS = [false, true].flatMap((stream) => CONCURRENCIES.map((connections) => `${stream ? 'stream' : 'json'}/${connections}`));
 const KEY = 'sk-sluice-bench-key-000001';
 const MAX_TOKENS = 128;
 /** What the mock upstream reports for every call (bench/mock-upstream.ts), and gpt-4o-mini's list price of it. */
@@ -518,7 +520,8 @@ async function main(): Promise<void> {
         const added = built.figures.map((_, i) => rowAddedP50(built, base, i));
         const addedP99 = built.figures.map((_, i) => median(built.rounds[i]!.map((figures, round) => figures.p99 - base.rounds[i]![round]!.p99)));
         console.log(`  ${built.name.padEnd(width)}  req/s ${range(ratios, pct)} of the baseline's, p50 ${range(added, signed(ms))} ms, `
-          + `p99 ${range(addedP99, signed(ms))} ms`);
+          + `p99 ${range(addedP99, signed(ms))} ms; median over the rows: req/s ${pct(median(ratios))}, p50 ${signed(ms)(median(added))} ms`);
+        console.log(`    by row (mode/concurrency: req/s ratio, p50 added): ${ROWS.map((row, i) => `${row} ${pct(ratios[i]!)} ${signed(ms)(added[i]!)}`).join(', ')}`);
       }
     }
   } finally {
