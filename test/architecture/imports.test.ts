@@ -105,8 +105,8 @@ export const RULES: readonly Rule[] = [
       under(from, 'cli') && to.endsWith('.ts') && !under(to, 'cli', 'config')
       // The apply document's schema, shared with the director, validates a file before it is sent.
       && to !== 'director/apply-document.ts'
-      // `sluice start` runs the gateway itself, loaded only for that command.
-      && to !== 'main.ts',
+      // `sluice start` and `sluice demo` run Sluice itself, each loaded only for its command.
+      && to !== 'main.ts' && to !== 'demo/demo.ts',
     known: [
       // The audit command lists the entity types the store records.
       'cli/commands/audit.ts -> store/director-store.ts',
