@@ -81,6 +81,12 @@ export const RULES: readonly Rule[] = [
     known: [],
   },
   {
+    name: 'the gateway knows providers only by their contract, their registry and their credentials',
+    forbids: ({ from, to }) => under(from, 'gateway') && under(to, 'providers')
+      && !['providers/provider.ts', 'providers/registry.ts', 'providers/shared/secret-redactor.ts'].includes(to),
+    known: [],
+  },
+  {
     name: 'nothing on the request path imports the store',
     forbids: ({ from, to }) => under(from, 'gateway', 'providers', 'policy', 'metering', 'counters') && under(to, 'store'),
     known: [
@@ -99,10 +105,8 @@ export const RULES: readonly Rule[] = [
       under(from, 'cli') && to.endsWith('.ts') && !under(to, 'cli', 'config')
       // The apply document's schema, shared with the director, validates a file before it is sent.
       && to !== 'director/apply-document.ts'
-      // `sluice start` runs the gateway itself, loaded only for that command.
-      && to !== 'main.ts'
-      // `sluice demo` runs a whole Sluice with its simulated provider, likewise loaded only for that command.
-      && to !== 'demo/demo.ts',
+      // `sluice start` and `sluice demo` run Sluice itself, each loaded only for its command.
+      && to !== 'main.ts' && to !== 'demo/demo.ts',
     known: [
       // The audit command lists the entity types the store records.
       'cli/commands/audit.ts -> store/director-store.ts',
@@ -231,10 +235,11 @@ describe('the rules themselves', () => {
     { name: 'a provider importing the gateway', file: 'providers/openai/index.ts', text: "import '../../gateway/server.js';", rule: RULES[0]!.name },
     { name: 'a provider importing policy', file: 'providers/openai/request.ts', text: "import type { Consumer } from '../../policy/consumers.js';", rule: RULES[0]!.name },
     { name: 'a front door importing a provider', file: 'gateway/frontdoors/openai-chat.ts', text: "export { openaiUsage } from '../../providers/openai/response.js';", rule: RULES[1]!.name },
-    { name: 'the gateway importing the store', file: 'gateway/handlers/chat.ts', text: "const store = await import('../../store/sqlite-store.js');", rule: RULES[2]!.name },
-    { name: 'the store importing undici', file: 'store/sqlite-store.ts', text: "import { request } from 'undici';", rule: RULES[3]!.name },
-    { name: 'the store importing node:http', file: 'store/postgres-store.ts', text: "import type { Server } from 'node:http';", rule: RULES[3]!.name },
-    { name: 'the CLI importing the gateway', file: 'cli/commands/keys.ts', text: "import { GatewayServer } from '../../gateway/server.js';", rule: RULES[4]!.name },
+    { name: 'a handler importing the wire of a provider', file: 'gateway/handlers/chat.ts', text: "import { openaiUsage } from '../../providers/openai/response.js';", rule: RULES[2]!.name },
+    { name: 'the gateway importing the store', file: 'gateway/handlers/chat.ts', text: "const store = await import('../../store/sqlite-store.js');", rule: RULES[3]!.name },
+    { name: 'the store importing undici', file: 'store/sqlite-store.ts', text: "import { request } from 'undici';", rule: RULES[4]!.name },
+    { name: 'the store importing node:http', file: 'store/postgres-store.ts', text: "import type { Server } from 'node:http';", rule: RULES[4]!.name },
+    { name: 'the CLI importing the gateway', file: 'cli/commands/keys.ts', text: "import { GatewayServer } from '../../gateway/server.js';", rule: RULES[5]!.name },
   ];
   for (const entry of cases) {
     test(`catch ${entry.name}`, () => {
