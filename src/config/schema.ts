@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
 import { governanceFields } from './governance-schema.js';
-import { parseAllowEntry } from '../policy/provider-targets.js';
+import { parseAllowEntry } from './provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 
 const hostPort = (port: number) =>

@@ -1,7 +1,7 @@
 // Who may do what on the admin API: admin tokens (stored hashed) with roles, plus the bootstrap token from the config.
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
-import type { AdminRole, AdminToken, DirectorStore } from '../store/director-store.js';
+import type { AdminRole, AdminToken, DirectoryStore } from '../store/admin-store.js';
 import { hashSecret } from '../store/secrets.js';
 import { ApiError } from './errors.js';
 
@@ -24,11 +24,11 @@ export type ApiEnv = { Variables: { caller: Caller } };
 const BOOTSTRAP: Caller = { actor: 'bootstrap-token', role: 'admin', team: null };
 
 export class AdminAuthenticator {
-  private readonly store: DirectorStore;
+  private readonly store: DirectoryStore;
   private readonly bootstrap: Buffer | null;
 
   /** `bootstrapToken`: an admin credential from the environment, for the first tokens to be made with. */
-  constructor(store: DirectorStore, bootstrapToken: string | null) {
+  constructor(store: DirectoryStore, bootstrapToken: string | null) {
     this.store = store;
     this.bootstrap = bootstrapToken === null ? null : Buffer.from(hashSecret(bootstrapToken), 'hex');
   }

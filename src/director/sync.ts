@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import type { DirectoryEntry } from '../policy/consumers.js';
-import type { DirectorStore } from '../store/director-store.js';
+import type { AdminStore } from '../store/admin-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { openProvider, type SnapshotProvider } from './provider-credentials.js';
 
@@ -28,7 +28,7 @@ export interface DirectoryState {
   consumers: DirectoryEntry[];
 }
 
-export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
+export async function readParts(store: AdminStore): Promise<DirectoryParts> {
   const version = await store.configVersion();
   const consumers: DirectoryEntry[] = [];
   let cursor: string | null = null;
@@ -47,9 +47,9 @@ export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
   return {
     version,
     consumers,
-    budgets: (await store.listBudgets()).map((item) => item.definition),
-    budgetTemplates: (await store.listBudgetTemplates()).map((item) => item.definition),
-    rateLimits: (await store.listRateLimits()).map((item) => item.definition),
+    budgets: (await store.listDefinitions('budget')).map((item) => item.definition),
+    budgetTemplates: (await store.listDefinitions('budgetTemplate')).map((item) => item.definition),
+    rateLimits: (await store.listDefinitions('rateLimit')).map((item) => item.definition),
     resources,
     providers: Object.fromEntries((await store.listProviders()).map((p) => [p.name, { settings: p.settings, credentials: p.credentials }])),
     models: (await store.listModels()).map((item) => item.definition),
@@ -85,7 +85,7 @@ export interface DirectorySource {
   changedSince(version: number): Promise<DirectoryParts | null>;
 }
 
-export function storeSource(store: DirectorStore): DirectorySource {
+export function storeSource(store: AdminStore): DirectorySource {
   return {
     read: () => readParts(store),
     changedSince: async (version) => ((await store.configVersion()) === version ? null : readParts(store)),

@@ -1,7 +1,6 @@
 // Where the ledger's batches go, chosen by the storage URL: SQLite through its writer thread, or PostgreSQL directly.
 import type { Logger } from 'pino';
-import { isPostgresUrl } from '../store/postgres-url.js';
-import { sqlitePath } from '../store/sqlite.js';
+import { isPostgresUrl, sqlitePath } from '../config/storage.js';
 import { PostgresLedgerSink } from './postgres-sink.js';
 import { SqliteLedgerSink } from './sqlite-sink.js';
 import type { PackedBatch } from './batch.js';

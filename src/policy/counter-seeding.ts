@@ -18,7 +18,7 @@
 // twice, or by several gateways at once, counts the ledger's usage once.
 import type { Logger } from 'pino';
 import type { CounterSeed, CounterStore } from '../counters/counter-store.js';
-import type { AdmittedUsageRow, UsagePeriod } from '../store/director-store.js';
+import type { AdmittedUsageRow, UsagePeriod } from '../store/analytics-store.js';
 import { bucketKey, counterKey, type Budget } from './budgets.js';
 import type { Clock } from './clock.js';
 import { resourceId } from './resources.js';

@@ -2,34 +2,11 @@
 // and the rules that attribute discoveries to consumers (CIDR matching with node's own net.BlockList, no hand-written math).
 import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
+import type { CompiledRule, DiscoveryPolicy, Hints, Identity, ObservationSource, RuleMatch } from '../store/reconciliation-store.js';
 
-/** What an observer saw of who made a call. A key fingerprint is a short hash prefix, never a key (see keyFingerprint). */
-export interface ObservationSource {
-  ip?: string;
-  keyFingerprint?: string;
-  userAgent?: string;
-  host?: string;
-}
-
-/** The strongest hint present names a discovered consumer: a key fingerprint, else the source IP, else the user agent (with the host). */
-export const IDENTITY_KINDS = ['keyFingerprint', 'ip', 'userAgent'] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
-
-export interface Identity {
-  kind: IdentityKind;
-  value: string;
-  /** Part of the identity only for `userAgent` (the same agent calling another host is another discovery); else null. */
-  host: string | null;
-}
-
-/** Every distinct hint seen for one discovered consumer, the first MAX_HINTS of each kind, in the order first seen. */
-export interface Hints {
-  ips: string[];
-  keyFingerprints: string[];
-  userAgents: string[];
-  hosts: string[];
-  observers: string[];
-}
+export {
+  emptyHints, IDENTITY_KINDS, type Hints, type Identity, type IdentityKind, type ObservationSource, type RuleMatch,
+} from '../store/reconciliation-store.js';
 
 export const MAX_HINTS = 20;
 
@@ -98,10 +75,6 @@ export function identityOf(source: ObservationSource): Identity {
   throw new Error('a source without an identifying hint');
 }
 
-export function emptyHints(): Hints {
-  return { ips: [], keyFingerprints: [], userAgents: [], hosts: [], observers: [] };
-}
-
 /** `hints` with those of one more observation added (each list distinct, at most MAX_HINTS long); whether anything changed. */
 export function mergeHints(hints: Hints, source: ObservationSource, observer: string): boolean {
   let changed = false;
@@ -116,15 +89,6 @@ export function mergeHints(hints: Hints, source: ObservationSource, observer: st
   add(hints.hosts, source.host);
   add(hints.observers, observer);
   return changed;
-}
-
-/** What a rule matches; every condition given must hold. */
-export interface RuleMatch {
-  /** An IPv4 or IPv6 network, e.g. `10.1.0.0/16` or `2001:db8::/32`; a bare address is its /32 or /128. */
-  cidr?: string;
-  keyFingerprint?: string;
-  /** A prefix of the user agent, e.g. `python-requests/`. */
-  userAgent?: string;
 }
 
 export interface ParsedCidr {
@@ -175,7 +139,7 @@ export function normalizeMatch(match: RuleMatch): RuleMatch {
 }
 
 /** A rule ready to test sources and discovered consumers against. */
-export class RuleMatcher {
+export class RuleMatcher implements CompiledRule {
   readonly match: RuleMatch;
   private readonly network: BlockList | null;
 
@@ -213,3 +177,9 @@ export class RuleMatcher {
     return true;
   }
 }
+
+/** What the store is given to apply in intake's and a rule's transaction (src/store/reconciliation-store.ts). */
+export const DISCOVERY_POLICY: DiscoveryPolicy = {
+  sourceProblems, normalizeSource, identityOf, mergeHints, matchProblems, normalizeMatch,
+  compileRule: (match) => new RuleMatcher(match),
+};

@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describeIssue } from '../../config/issue-messages.js';
 import { ConfigError, formatIssues, parseYamlWithEnv } from '../../config/load.js';
-import type { ApplyOutcome } from '../../director/apply.js';
-import { applyDocumentSchema, type ApplyDocument } from '../../director/apply-document.js';
+import { applyDocumentSchema, type ApplyDocument, type ApplyOutcome } from '../../schemas/apply-document.js';
 import { AdminClient, ApiFailure } from '../admin-client.js';
 import { expectPositionals, parseCommand, SHARED_HELP, UsageError, type AdminCommand } from '../args.js';
 import { printJson, printUsage } from '../table.js';
