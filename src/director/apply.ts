@@ -4,7 +4,7 @@
 // updated or left alone, in order (teams, models, consumers, budgets, templates, rate limits, resources), one audit record
 // per change and one config version bump for all. Nothing is deleted. A dry run does the same, then rolls back.
 import type { DirectorBatch } from '../store/director-store.js';
-import type { ApplyAction, ApplyDocument, ApplyOutcome } from '../schemas/apply-document.js';
+import type { ApplyDocument, ApplyOutcome } from '../schemas/apply-document.js';
 import { ApiError, type Issue } from './errors.js';
 import { consumerModelIssues, modelTargetIssues, policyIssues, resourceIssues, type KnownNames } from './references.js';
 
@@ -73,7 +73,8 @@ async function stepsOf(batch: DirectorBatch, document: ApplyDocument): Promise<S
       () => batch.createDefinition('budget', budget), () => batch.updateDefinition('budget', budget.name, budget)));
   }
   for (const [i, template] of document.budgetTemplates.entries()) {
-    steps.push(definitionStep('budget template', `budgetTemplates.${i}`, template, await batch.getDefinition('budgetTemplate', template.name),
+    const current = await batch.getDefinition('budgetTemplate', template.name);
+    steps.push(definitionStep('budget template', `budgetTemplates.${i}`, template, current,
       () => batch.createDefinition('budgetTemplate', template), () => batch.updateDefinition('budgetTemplate', template.name, template)));
   }
   for (const [i, limit] of document.rateLimits.entries()) {

@@ -75,11 +75,17 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig, 
     if (!declaredConsumers.has(name) && (await ownedByFile(store, 'consumer', name))) await store.deleteConsumer(DECLARED_BY, name);
   }
   await upsertAll(store, 'budget', config.budgets, await store.listDefinitions('budget'),
-    (b) => store.createDefinition(DECLARED_BY, 'budget', b), (b) => store.updateDefinition(DECLARED_BY, 'budget', b.name, b), (n) => store.deleteDefinition(DECLARED_BY, 'budget', n));
+    (b) => store.createDefinition(DECLARED_BY, 'budget', b),
+    (b) => store.updateDefinition(DECLARED_BY, 'budget', b.name, b),
+    (n) => store.deleteDefinition(DECLARED_BY, 'budget', n));
   await upsertAll(store, 'budget-template', config.budgetTemplates, await store.listDefinitions('budgetTemplate'),
-    (t) => store.createDefinition(DECLARED_BY, 'budgetTemplate', t), (t) => store.updateDefinition(DECLARED_BY, 'budgetTemplate', t.name, t), (n) => store.deleteDefinition(DECLARED_BY, 'budgetTemplate', n));
+    (t) => store.createDefinition(DECLARED_BY, 'budgetTemplate', t),
+    (t) => store.updateDefinition(DECLARED_BY, 'budgetTemplate', t.name, t),
+    (n) => store.deleteDefinition(DECLARED_BY, 'budgetTemplate', n));
   await upsertAll(store, 'rate-limit', config.rateLimits, await store.listDefinitions('rateLimit'),
-    (r) => store.createDefinition(DECLARED_BY, 'rateLimit', r), (r) => store.updateDefinition(DECLARED_BY, 'rateLimit', r.name, r), (n) => store.deleteDefinition(DECLARED_BY, 'rateLimit', n));
+    (r) => store.createDefinition(DECLARED_BY, 'rateLimit', r),
+    (r) => store.updateDefinition(DECLARED_BY, 'rateLimit', r.name, r),
+    (n) => store.deleteDefinition(DECLARED_BY, 'rateLimit', n));
   const resources = new Map((await store.listResources()).map((resource) => [resource.id, resource]));
   for (const [id, status] of Object.entries(config.resources)) {
     const existing = resources.get(id);
