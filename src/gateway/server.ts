@@ -12,7 +12,7 @@ import { handleChat } from './handlers/chat.js';
 import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
-import { refuseWhileDraining } from './pipeline/refuse-draining.js';
+import { refuseWhileDraining } from './handlers/refuse-draining.js';
 import { sendError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -99,7 +99,7 @@ export class GatewayServer {
     this.context.logger.error({ requestId, err: error }, 'unhandled error in the request pipeline');
     try {
       const door = errorDoor(req);
-      sendError(res, door, new Call(requestId, door.dialect, 'chat'), error);
+      sendError(res, door, error);
     } catch {
       // The answer cannot be written either: the connection is all that is left to end.
       res.destroy();
@@ -122,18 +122,17 @@ export class GatewayServer {
         return answerHealth(req, res, path, this.context.readiness);
     }
     const door = errorDoor(req);
-    const call = new Call(requestId, door.dialect, 'chat');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
-      if (req.method !== 'GET') sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
-      else if (path === '/v1/models') handleModels(this.context, door, call, req, res, null);
+      if (req.method !== 'GET') sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
+      else if (path === '/v1/models') handleModels(this.context, door, req, res, null);
       else {
         const id = modelId(path.slice('/v1/models/'.length));
-        if (id === null) sendError(res, door, call, new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }));
-        else handleModels(this.context, door, call, req, res, id);
+        if (id === null) sendError(res, door, new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }));
+        else handleModels(this.context, door, req, res, id);
       }
       return;
     }
-    sendError(res, door, call, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
+    sendError(res, door, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
   }
 
   private post(
@@ -141,7 +140,7 @@ export class GatewayServer {
   ): void {
     const call = new Call(requestId, door.dialect, operation);
     if (req.method !== 'POST') {
-      sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed here; use POST.`));
+      sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed here; use POST.`));
       return;
     }
     if (this.draining) {

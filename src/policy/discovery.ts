@@ -2,11 +2,11 @@
 // and the rules that attribute discoveries to consumers (CIDR matching with node's own net.BlockList, no hand-written math).
 import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import type { CompiledRule, DiscoveryPolicy, Hints, Identity, ObservationSource, RuleMatch } from '../store/reconciliation-store.js';
+import type { Hints, Identity, ObservationSource, RuleMatch } from '../schemas/observation.js';
 
 export {
   emptyHints, IDENTITY_KINDS, type Hints, type Identity, type IdentityKind, type ObservationSource, type RuleMatch,
-} from '../store/reconciliation-store.js';
+} from '../schemas/observation.js';
 
 export const MAX_HINTS = 20;
 
@@ -139,7 +139,7 @@ export function normalizeMatch(match: RuleMatch): RuleMatch {
 }
 
 /** A rule ready to test sources and discovered consumers against. */
-export class RuleMatcher implements CompiledRule {
+export class RuleMatcher {
   readonly match: RuleMatch;
   private readonly network: BlockList | null;
 
@@ -178,8 +178,11 @@ export class RuleMatcher implements CompiledRule {
   }
 }
 
-/** What the store is given to apply in intake's and a rule's transaction (src/store/reconciliation-store.ts). */
-export const DISCOVERY_POLICY: DiscoveryPolicy = {
+/**
+ * What the director gives the store to apply in intake's and a rule's transaction: the store's DiscoveryPolicy
+ * (src/store/reconciliation-store.ts), which this satisfies without policy importing the store.
+ */
+export const DISCOVERY_POLICY = {
   sourceProblems, normalizeSource, identityOf, mergeHints, matchProblems, normalizeMatch,
-  compileRule: (match) => new RuleMatcher(match),
+  compileRule: (match: RuleMatch) => new RuleMatcher(match),
 };

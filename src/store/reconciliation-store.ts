@@ -1,50 +1,14 @@
 // The reconciliation part of the store: traffic observed from callers Sluice may not know, the discovered consumers it came
 // from, their resolution and the rules that resolve them. The store records and moves; the discovery policy that checks
-// hints, keys discoveries and evaluates rules (src/policy/discovery.ts) is given to it at open, not imported by it.
+// hints, keys discoveries and evaluates rules (src/policy/discovery.ts) is given to it at open, not imported by it; the
+// shapes both speak are the shared schemas' (src/schemas/observation.ts).
+import type { Hints, Identity, ObservationSource, RuleMatch } from '../schemas/observation.js';
 import type { ConsumerInput } from './admin-store.js';
 import type { EpochMs, Page } from './records.js';
 
-/** What an observer saw of who made a call. A key fingerprint is a short hash prefix, never a key (see keyFingerprint). */
-export interface ObservationSource {
-  ip?: string;
-  keyFingerprint?: string;
-  userAgent?: string;
-  host?: string;
-}
-
-/** The strongest hint present names a discovered consumer: a key fingerprint, else the source IP, else the user agent (with the host). */
-export const IDENTITY_KINDS = ['keyFingerprint', 'ip', 'userAgent'] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
-
-export interface Identity {
-  kind: IdentityKind;
-  value: string;
-  /** Part of the identity only for `userAgent` (the same agent calling another host is another discovery); else null. */
-  host: string | null;
-}
-
-/** Every distinct hint seen for one discovered consumer, the first MAX_HINTS of each kind, in the order first seen. */
-export interface Hints {
-  ips: string[];
-  keyFingerprints: string[];
-  userAgents: string[];
-  hosts: string[];
-  observers: string[];
-}
-
-/** What a rule matches; every condition given must hold. */
-export interface RuleMatch {
-  /** An IPv4 or IPv6 network, e.g. `10.1.0.0/16` or `2001:db8::/32`; a bare address is its /32 or /128. */
-  cidr?: string;
-  keyFingerprint?: string;
-  /** A prefix of the user agent, e.g. `python-requests/`. */
-  userAgent?: string;
-}
-
-/** Hints with none recorded yet: where every discovered consumer's start. */
-export function emptyHints(): Hints {
-  return { ips: [], keyFingerprints: [], userAgents: [], hosts: [], observers: [] };
-}
+export {
+  emptyHints, IDENTITY_KINDS, type Hints, type Identity, type IdentityKind, type ObservationSource, type RuleMatch,
+} from '../schemas/observation.js';
 
 /** A problem with one field of an observation's source or a rule's match; `(source)` or `(match)` for the whole. */
 export interface FieldProblem<Field extends string> {

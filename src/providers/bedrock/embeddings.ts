@@ -4,7 +4,7 @@
 import { SluiceError } from '../../errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
-import { asArray, asNumber, asObject } from '../shared/json.js';
+import { asArray, asNumber, asObject } from '../../wire/json.js';
 
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
