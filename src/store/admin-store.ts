@@ -227,12 +227,15 @@ export interface DirectorBatch {
   updateModel(name: string, model: ModelConfig): Promise<StoredDefinition<ModelConfig>>;
   getDefinition<K extends DefinitionKind>(kind: K, name: string): Promise<StoredDefinition<DefinitionKinds[K]> | null>;
   createDefinition<K extends DefinitionKind>(kind: K, definition: DefinitionKinds[K]): Promise<StoredDefinition<DefinitionKinds[K]>>;
-  updateDefinition<K extends DefinitionKind>(kind: K, name: string, definition: DefinitionKinds[K]): Promise<StoredDefinition<DefinitionKinds[K]>>;
+  updateDefinition<K extends DefinitionKind>(
+    kind: K,
+    name: string,
+    definition: DefinitionKinds[K],
+  ): Promise<StoredDefinition<DefinitionKinds[K]>>;
   listResources(): Promise<Resource[]>;
   createResource(resource: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource>;
   updateResource(id: string, patch: ResourcePatch): Promise<Resource>;
 }
-
 
 /**
  * Teams, consumers, their keys and admin tokens. Every mutating method takes the `actor` (who asked), and in the same
@@ -288,12 +291,19 @@ export interface DirectoryStore {
 /** Budgets, budget templates, rate limits, resource statuses and webhooks; changes as DirectoryStore's. */
 export interface GovernanceStore {
   /** Budgets, budget templates and rate limits alike: one path per kind (DefinitionKinds), audited as that kind. */
-  createDefinition<K extends DefinitionKind>(actor: string, kind: K, definition: DefinitionKinds[K]): Promise<StoredDefinition<DefinitionKinds[K]>>;
+  createDefinition<K extends DefinitionKind>(
+    actor: string,
+    kind: K,
+    definition: DefinitionKinds[K],
+  ): Promise<StoredDefinition<DefinitionKinds[K]>>;
   getDefinition<K extends DefinitionKind>(kind: K, name: string): Promise<StoredDefinition<DefinitionKinds[K]> | null>;
   listDefinitions<K extends DefinitionKind>(kind: K): Promise<StoredDefinition<DefinitionKinds[K]>[]>;
   /** Replaces the definition; its `name` must be `name` (renaming is delete and create). */
   updateDefinition<K extends DefinitionKind>(
-    actor: string, kind: K, name: string, definition: DefinitionKinds[K],
+    actor: string,
+    kind: K,
+    name: string,
+    definition: DefinitionKinds[K],
   ): Promise<StoredDefinition<DefinitionKinds[K]>>;
   deleteDefinition(actor: string, kind: DefinitionKind, name: string): Promise<void>;
 

@@ -7,7 +7,13 @@ import type { ConsumerInput } from './admin-store.js';
 import type { EpochMs, Page } from './records.js';
 
 export {
-  emptyHints, IDENTITY_KINDS, type Hints, type Identity, type IdentityKind, type ObservationSource, type RuleMatch,
+  emptyHints,
+  IDENTITY_KINDS,
+  type Hints,
+  type Identity,
+  type IdentityKind,
+  type ObservationSource,
+  type RuleMatch,
 } from '../schemas/observation.js';
 
 /** A problem with one field of an observation's source or a rule's match; `(source)` or `(match)` for the whole. */
@@ -142,7 +148,10 @@ export interface ReconciliationStore {
   /** Ordered by provider/model. Derived from the hourly rollups: nothing is written on the gateway's path. */
   listDiscoveredResources(): Promise<DiscoveredResource[]>;
   /** Audited; also resolves every pending discovered consumer it matches (each audited), their past usage moved. */
-  createReconciliationRule(actor: string, rule: ReconciliationRuleInput): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }>;
+  createReconciliationRule(
+    actor: string,
+    rule: ReconciliationRuleInput,
+  ): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }>;
   getReconciliationRule(id: number): Promise<ReconciliationRule | null>;
   /** Oldest first: the order intake tries them in. */
   listReconciliationRules(): Promise<ReconciliationRule[]>;

@@ -125,7 +125,9 @@ function storeSpeaksHttp(edges: readonly Edge[]): string[] {
 const LEDGER_INTERFACE = 'store/ledger-store.ts';
 
 function ledgerBeyondItsInterface(edges: readonly Edge[]): string[] {
-  return edges.filter((edge) => unit(edge.from) === 'ledger' && edge.local && unit(edge.to) === 'store' && edge.to !== LEDGER_INTERFACE).map(show);
+  return edges
+    .filter((edge) => unit(edge.from) === 'ledger' && edge.local && unit(edge.to) === 'store' && edge.to !== LEDGER_INTERFACE)
+    .map(show);
 }
 
 function policyOnGateway(edges: readonly Edge[]): string[] {
@@ -145,15 +147,27 @@ function cliBeyondItsClient(edges: readonly Edge[]): string[] {
 }
 
 const RULES: Array<{ name: string; check: (edges: readonly Edge[]) => string[]; forbidden: Omit<Edge, 'line'> }> = [
-  { name: 'no import cycle between top-level folders of src/', check: folderCycles,
-    forbidden: { from: 'store/sql/ledger.ts', to: 'ledger/batch.ts', local: true } },
+  {
+    name: 'no import cycle between top-level folders of src/',
+    check: folderCycles,
+    forbidden: { from: 'store/sql/ledger.ts', to: 'ledger/batch.ts', local: true },
+  },
   { name: 'the store imports no HTTP module', check: storeSpeaksHttp, forbidden: { from: 'store/open.ts', to: 'undici', local: false } },
-  { name: 'the ledger imports nothing of the store but its ledger interface', check: ledgerBeyondItsInterface,
-    forbidden: { from: 'ledger/sink.ts', to: 'store/director-store.ts', local: true } },
-  { name: 'policy imports nothing of the gateway', check: policyOnGateway,
-    forbidden: { from: 'policy/budgets.ts', to: 'gateway/routing/model-routes.ts', local: true } },
-  { name: 'the CLI imports only its admin client, config and the shared schemas', check: cliBeyondItsClient,
-    forbidden: { from: 'cli/commands/audit.ts', to: 'store/director-store.ts', local: true } },
+  {
+    name: 'the ledger imports nothing of the store but its ledger interface',
+    check: ledgerBeyondItsInterface,
+    forbidden: { from: 'ledger/sink.ts', to: 'store/director-store.ts', local: true },
+  },
+  {
+    name: 'policy imports nothing of the gateway',
+    check: policyOnGateway,
+    forbidden: { from: 'policy/budgets.ts', to: 'gateway/routing/model-routes.ts', local: true },
+  },
+  {
+    name: 'the CLI imports only its admin client, config and the shared schemas',
+    check: cliBeyondItsClient,
+    forbidden: { from: 'cli/commands/audit.ts', to: 'store/director-store.ts', local: true },
+  },
 ];
 
 describe('store boundaries', () => {
@@ -165,7 +179,10 @@ describe('store boundaries', () => {
     const files = new Set(sourceFiles(SRC).map((file) => relative(SRC, file).split(sep).join('/')));
     const unresolved = edges.filter((edge) => edge.local && !files.has(edge.to)).map(show);
     assert.deepEqual(unresolved, []);
-    assert.ok(edges.some((edge) => unit(edge.from) === 'ledger' && edge.to === LEDGER_INTERFACE), 'the ledger writes through its interface');
+    assert.ok(
+      edges.some((edge) => unit(edge.from) === 'ledger' && edge.to === LEDGER_INTERFACE),
+      'the ledger writes through its interface',
+    );
   });
 
   for (const rule of RULES) {
@@ -176,7 +193,10 @@ describe('store boundaries', () => {
     test(`${rule.name}: fails once ${rule.forbidden.from} imports ${rule.forbidden.to}`, () => {
       const found = rule.check([...edges, { ...rule.forbidden, line: 1 }]);
       assert.ok(found.length > 0, 'the forbidden import went unnoticed');
-      assert.ok(found.some((violation) => violation.includes(`src/${rule.forbidden.from}:1`)), found.join('\n'));
+      assert.ok(
+        found.some((violation) => violation.includes(`src/${rule.forbidden.from}:1`)),
+        found.join('\n'),
+      );
     });
   }
 });

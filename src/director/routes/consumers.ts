@@ -128,7 +128,8 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       },
     },
     remove: {
-      summary: 'Delete a consumer and its keys', errors: [404], access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
+      summary: 'Delete a consumer and its keys', errors: [404],
+      access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
       run: (caller, name) => store.deleteConsumer(caller.actor, name),
     },
   });

@@ -64,67 +64,104 @@ export function registerEntityRoutes<Stored, Create, Update>(app: DirectorApi, e
 
   const { list, create, get, update, remove } = entity;
   if (list !== undefined) {
-    app.openapi(createRoute({
-      method: 'get', path, tags: [tag], summary: list.summary,
-      responses: { 200: json(z.object({ items: z.array(view) }), list.description), ...errors() },
-    }), async (c) => {
-      const caller = await allowed(c, list.access, null);
-      return c.json({ items: (await list.items(caller)).map(render) }, 200);
-    });
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path,
+        tags: [tag],
+        summary: list.summary,
+        responses: { 200: json(z.object({ items: z.array(view) }), list.description), ...errors() },
+      }),
+      async (c) => {
+        const caller = await allowed(c, list.access, null);
+        return c.json({ items: (await list.items(caller)).map(render) }, 200);
+      },
+    );
   }
 
   if (create !== undefined) {
-    app.openapi(createRoute({
-      method: 'post', path, tags: [tag], summary: create.summary,
-      request: body(create.body), responses: { 201: json(view, 'Created'), ...errors(...create.errors) },
-    }), async (c) => {
-      const value = input<Create>(c);
-      const caller = await allowed(c, create.access, value);
-      return c.json(render(await create.run(caller, value)), 201);
-    });
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path,
+        tags: [tag],
+        summary: create.summary,
+        request: body(create.body),
+        responses: { 201: json(view, 'Created'), ...errors(...create.errors) },
+      }),
+      async (c) => {
+        const value = input<Create>(c);
+        const caller = await allowed(c, create.access, value);
+        return c.json(render(await create.run(caller, value)), 201);
+      },
+    );
   }
 
   if (get !== undefined) {
-    app.openapi(createRoute({
-      method: 'get', path: one, tags: [tag], summary: get.summary,
-      request: { params: key.params }, responses: { 200: json(view, get.description), ...errors(404) },
-    }), async (c) => {
-      const name = keyOf(c);
-      const caller = await allowed(c, get.access, name);
-      const found = await get.find(name, caller);
-      if (found === null) throw new ApiError(404, 'not_found', `${noun} "${name}" does not exist`);
-      return c.json(render(found), 200);
-    });
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: one,
+        tags: [tag],
+        summary: get.summary,
+        request: { params: key.params },
+        responses: { 200: json(view, get.description), ...errors(404) },
+      }),
+      async (c) => {
+        const name = keyOf(c);
+        const caller = await allowed(c, get.access, name);
+        const found = await get.find(name, caller);
+        if (found === null) throw new ApiError(404, 'not_found', `${noun} "${name}" does not exist`);
+        return c.json(render(found), 200);
+      },
+    );
   }
 
   if (update !== undefined) {
-    app.openapi(createRoute({
-      method: update.method, path: one, tags: [tag], summary: update.summary,
-      request: { params: key.params, ...body(update.body) }, responses: { 200: json(view, update.description), ...errors(...update.errors) },
-    }), async (c) => {
-      const name = keyOf(c);
-      const caller = await allowed(c, update.access, name);
-      const value = input<Update>(c);
-      if (update.samePathName === true) requireSameName(name, value as { name: string });
-      return c.json(render(await update.run(caller, name, value)), 200);
-    });
+    app.openapi(
+      createRoute({
+        method: update.method,
+        path: one,
+        tags: [tag],
+        summary: update.summary,
+        request: { params: key.params, ...body(update.body) },
+        responses: { 200: json(view, update.description), ...errors(...update.errors) },
+      }),
+      async (c) => {
+        const name = keyOf(c);
+        const caller = await allowed(c, update.access, name);
+        const value = input<Update>(c);
+        if (update.samePathName === true) requireSameName(name, value as { name: string });
+        return c.json(render(await update.run(caller, name, value)), 200);
+      },
+    );
   }
 
   if (remove !== undefined) {
-    app.openapi(createRoute({
-      method: 'delete', path: one, tags: [tag], summary: remove.summary,
-      request: { params: key.params }, responses: { 204: { description: 'Deleted' }, ...errors(...remove.errors) },
-    }), async (c) => {
-      const name = keyOf(c);
-      await remove.run(await allowed(c, remove.access, name), name);
-      return c.body(null, 204);
-    });
+    app.openapi(
+      createRoute({
+        method: 'delete',
+        path: one,
+        tags: [tag],
+        summary: remove.summary,
+        request: { params: key.params },
+        responses: { 204: { description: 'Deleted' }, ...errors(...remove.errors) },
+      }),
+      async (c) => {
+        const name = keyOf(c);
+        await remove.run(await allowed(c, remove.access, name), name);
+        return c.body(null, 204);
+      },
+    );
   }
 }
 
 function requireSameName(name: string, value: { name: string }): void {
   if (value.name === name) return;
-  throw new ApiError(400, 'invalid_request', `The body's name "${value.name}" is not the path's "${name}"; renaming is a delete and a create.`, [
-    { path: 'name', message: 'must match the path' },
-  ]);
+  throw new ApiError(
+    400,
+    'invalid_request',
+    `The body's name "${value.name}" is not the path's "${name}"; renaming is a delete and a create.`,
+    [{ path: 'name', message: 'must match the path' }],
+  );
 }

@@ -23,7 +23,9 @@ const KINDS = [
   {
     kind: 'budgetTemplate', path: '/api/budget-templates', tag: 'budget templates', noun: 'budget template', schema: budgetTemplateSchema,
   } satisfies Kind<'budgetTemplate'>,
-  { kind: 'rateLimit', path: '/api/rate-limits', tag: 'rate limits', noun: 'rate limit', schema: rateLimitSchema } satisfies Kind<'rateLimit'>,
+  {
+    kind: 'rateLimit', path: '/api/rate-limits', tag: 'rate limits', noun: 'rate limit', schema: rateLimitSchema,
+  } satisfies Kind<'rateLimit'>,
 ] as const;
 
 function render<T>(stored: StoredDefinition<T>) {
@@ -34,14 +36,17 @@ export function registerPolicyRoutes(app: DirectorApi, deps: RouteDeps): void {
   for (const kind of KINDS) register(app, deps, kind as Kind<DefinitionKind>);
 }
 
-function register<K extends DefinitionKind>(app: DirectorApi, { store, catalog }: RouteDeps, { kind, path, tag, noun, schema }: Kind<K>): void {
+function register<K extends DefinitionKind>(
+  app: DirectorApi, { store, catalog }: RouteDeps, { kind, path, tag, noun, schema }: Kind<K>,
+): void {
   type Definition = DefinitionKinds[K];
   const item = z.object({ name: z.string(), createdAt: z.string(), updatedAt: z.string() }).passthrough();
 
   /** The consumer, model, provider and downgrade model a definition names must exist. */
   const checkReferences = async (value: Definition) => {
     const issues = await policyIssues(value, { ...catalog(), consumer: async (name) => (await store.getConsumer(name)) !== null });
-    if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid ${noun}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    if (issues.length === 0) return;
+    throw new ApiError(400, 'invalid_request', `Invalid ${noun}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   };
 
   registerEntityRoutes<StoredDefinition<Definition>, Definition, Definition>(app, {
@@ -56,13 +61,15 @@ function register<K extends DefinitionKind>(app: DirectorApi, { store, catalog }
     },
     get: { summary: `One ${noun}`, description: `The ${noun}`, access: 'read', find: (name) => store.getDefinition(kind, name) },
     update: {
-      method: 'put', summary: `Replace a ${noun} (its usage so far still counts)`, body: schema, description: 'Replaced', errors: [400, 404],
-      access: 'write', samePathName: true,
+      method: 'put', summary: `Replace a ${noun} (its usage so far still counts)`, body: schema, description: 'Replaced',
+      errors: [400, 404], access: 'write', samePathName: true,
       run: async (caller, name, value) => {
         await checkReferences(value);
         return store.updateDefinition(caller.actor, kind, name, value);
       },
     },
-    remove: { summary: `Delete a ${noun}`, errors: [404], access: 'write', run: (caller, name) => store.deleteDefinition(caller.actor, kind, name) },
+    remove: {
+      summary: `Delete a ${noun}`, errors: [404], access: 'write', run: (caller, name) => store.deleteDefinition(caller.actor, kind, name),
+    },
   });
 }

@@ -81,7 +81,8 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey, pro
       },
     },
     update: {
-      method: 'patch', summary: 'Change a provider: fields given replace theirs, null removes one; credentials not named stay as they are (admin role)',
+      method: 'patch',
+      summary: 'Change a provider: fields given replace theirs, null removes one; credentials not named stay as they are (admin role)',
       body: providerPatch, description: 'Updated', errors: [400, 404], access: 'admin',
       run: async (caller, name, patch) => {
         const existing = await store.getProvider(name);
@@ -96,8 +97,11 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey, pro
         }
         const parsed = providerSchema.safeParse(current);
         if (!parsed.success) {
-          const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
-          throw new ApiError(400, 'invalid_request', `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+          const issues = parsed.error.issues.map((issue) => ({
+            path: issue.path.map(String).join('.') || '(body)', message: issue.message,
+          }));
+          throw new ApiError(400, 'invalid_request', `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+            issues);
         }
         check(name, parsed.data, providerTargets);
         const { settings, credentials } = splitProvider(parsed.data);

@@ -16,17 +16,20 @@ const statusInput = z.object({ status: resourceStatusSchema, note: noteText().nu
 
 export function registerResourceRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
   registerEntityRoutes<Resource, never, z.infer<typeof statusInput>>(app, {
-    path: '/api/resources', tag: 'resources', noun: 'resource', key: { field: 'id', params: idParam }, view: resource, render: (saved) => saved,
+    path: '/api/resources', tag: 'resources', noun: 'resource', key: { field: 'id', params: idParam }, view: resource,
+    render: (saved) => saved,
     list: {
       summary: 'Resources with a status (those not listed are unreviewed)', description: 'The resources', access: 'read',
       items: () => store.listResources(),
     },
     update: {
-      method: 'put', summary: 'Set a resource\'s status (sanctioned, unsanctioned, unreviewed)', body: statusInput, description: 'Set', errors: [400],
-      access: 'write',
+      method: 'put', summary: 'Set a resource\'s status (sanctioned, unsanctioned, unreviewed)', body: statusInput, description: 'Set',
+      errors: [400], access: 'write',
       run: async (caller, id, input) => {
         const issues = resourceIssues(id, catalog());
-        if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid resource: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+        if (issues.length > 0) {
+          throw new ApiError(400, 'invalid_request', `Invalid resource: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+        }
         const existing = await store.getResource(id);
         return existing === null
           ? store.createResource(caller.actor, { id, status: input.status, note: input.note ?? null })
@@ -34,7 +37,8 @@ export function registerResourceRoutes(app: DirectorApi, { store, catalog }: Rou
       },
     },
     remove: {
-      summary: 'Forget a resource\'s status (it becomes unreviewed)', errors: [404], access: 'write', run: (caller, id) => store.deleteResource(caller.actor, id),
+      summary: 'Forget a resource\'s status (it becomes unreviewed)', errors: [404], access: 'write',
+      run: (caller, id) => store.deleteResource(caller.actor, id),
     },
   });
 }

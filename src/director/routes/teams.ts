@@ -26,12 +26,18 @@ export function registerTeamRoutes(app: DirectorApi, { store }: RouteDeps): void
       },
       items: async (caller) => (await store.listTeams()).filter((t) => caller.role !== 'team-owner' || t.name === caller.team),
     },
-    create: { summary: 'Create a team', body: teamInput, errors: [400, 409], access: 'write', run: (caller, input) => store.createTeam(caller.actor, input) },
-    get: { summary: 'One team', description: 'The team', access: (c, name) => authorizeTeam(c, 'read', name), find: (name) => store.getTeam(name) },
+    create: {
+      summary: 'Create a team', body: teamInput, errors: [400, 409], access: 'write', run: (caller, input) => store.createTeam(caller.actor, input),
+    },
+    get: {
+      summary: 'One team', description: 'The team', access: (c, name) => authorizeTeam(c, 'read', name), find: (name) => store.getTeam(name),
+    },
     update: {
       method: 'patch', summary: 'Change a team\'s owner', body: teamPatch, description: 'Updated', errors: [400, 404], access: 'write',
       run: (caller, name, patch) => store.updateTeam(caller.actor, name, patch),
     },
-    remove: { summary: 'Delete a team that has no consumers', errors: [404, 409], access: 'write', run: (caller, name) => store.deleteTeam(caller.actor, name) },
+    remove: {
+      summary: 'Delete a team that has no consumers', errors: [404, 409], access: 'write', run: (caller, name) => store.deleteTeam(caller.actor, name),
+    },
   });
 }

@@ -22,15 +22,20 @@ export function registerWebhookRoutes(app: DirectorApi, { store, masterKey }: Ro
   const webhookPatch = webhookInput.partial();
   registerEntityRoutes<Webhook, z.infer<typeof webhookInput>, z.infer<typeof webhookPatch>>(app, {
     path: '/api/webhooks', tag: 'webhooks', noun: 'webhook', key: { field: 'id', params: idParam }, view: webhook, render,
-    list: { summary: 'List webhooks (without their secrets)', description: 'The webhooks', access: 'read', items: () => store.listWebhooks() },
+    list: {
+      summary: 'List webhooks (without their secrets)', description: 'The webhooks', access: 'read', items: () => store.listWebhooks(),
+    },
     create: {
       summary: 'Add a webhook (admin role: it holds a secret)', body: webhookInput, errors: [400], access: 'admin',
       run: (caller, input) => store.createWebhook(caller.actor, { url: input.url, secret: sealWebhookSecret(masterKey, input.secret) }),
     },
     update: {
-      method: 'patch', summary: 'Change a webhook\'s URL or secret', body: webhookPatch, description: 'Updated', errors: [400, 404], access: 'admin',
+      method: 'patch', summary: 'Change a webhook\'s URL or secret', body: webhookPatch, description: 'Updated', errors: [400, 404],
+      access: 'admin',
       run: (caller, id, { url, secret }) => {
-        const patch = { ...(url === undefined ? {} : { url }), ...(secret === undefined ? {} : { secret: sealWebhookSecret(masterKey, secret) }) };
+        const patch = {
+          ...(url === undefined ? {} : { url }), ...(secret === undefined ? {} : { secret: sealWebhookSecret(masterKey, secret) }),
+        };
         return store.updateWebhook(caller.actor, id, patch);
       },
     },

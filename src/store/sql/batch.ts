@@ -60,10 +60,14 @@ export class SqlBatch implements DirectorBatch {
     return governance.getDocument<DefinitionKinds[K]>(this.change, kind, name);
   }
   createDefinition<K extends DefinitionKind>(kind: K, definition: DefinitionKinds[K]): Promise<StoredDefinition<DefinitionKinds[K]>> {
-    return this.run({ type: governance.DOCUMENT_ENTITY[kind], id: definition.name }, () => governance.createDocument(this.change, kind, definition));
+    const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: definition.name };
+    return this.run(subject, () => governance.createDocument(this.change, kind, definition));
   }
-  updateDefinition<K extends DefinitionKind>(kind: K, name: string, definition: DefinitionKinds[K]): Promise<StoredDefinition<DefinitionKinds[K]>> {
-    return this.run({ type: governance.DOCUMENT_ENTITY[kind], id: name }, () => governance.updateDocument(this.change, kind, name, definition));
+  updateDefinition<K extends DefinitionKind>(
+    kind: K, name: string, definition: DefinitionKinds[K],
+  ): Promise<StoredDefinition<DefinitionKinds[K]>> {
+    const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: name };
+    return this.run(subject, () => governance.updateDocument(this.change, kind, name, definition));
   }
 
   listResources(): Promise<Resource[]> {

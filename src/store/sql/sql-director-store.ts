@@ -6,7 +6,8 @@ import type { DiscoveryPolicy } from '../reconciliation-store.js';
 import type {
   ActiveKey, KeyImport,
   AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
-  CreatedAdminToken, CreatedKey, DefinitionKind, DefinitionKinds, DirectorBatch, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
+  CreatedAdminToken, CreatedKey, DefinitionKind, DefinitionKinds,
+  DirectorBatch, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
@@ -148,7 +149,9 @@ export class SqlDirectorStore implements DirectorStore {
     return this.read((read) => credentials.findAdminTokenByHash(read, hash));
   }
 
-  createDefinition<K extends DefinitionKind>(actor: string, kind: K, definition: DefinitionKinds[K]): Promise<StoredDefinition<DefinitionKinds[K]>> {
+  createDefinition<K extends DefinitionKind>(
+    actor: string, kind: K, definition: DefinitionKinds[K],
+  ): Promise<StoredDefinition<DefinitionKinds[K]>> {
     return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: definition.name }, (change) =>
       governance.createDocument(change, kind, definition));
   }
@@ -165,7 +168,8 @@ export class SqlDirectorStore implements DirectorStore {
       governance.updateDocument(change, kind, name, definition));
   }
   deleteDefinition(actor: string, kind: DefinitionKind, name: string): Promise<void> {
-    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: name }, (change) => governance.deleteDocument(change, kind, name));
+    const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: name };
+    return this.change(actor, subject, (change) => governance.deleteDocument(change, kind, name));
   }
 
   createResource(actor: string, resource: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource> {
@@ -281,7 +285,9 @@ export class SqlDirectorStore implements DirectorStore {
   listDiscoveredResources(): Promise<DiscoveredResource[]> {
     return this.read((read) => reconciliation.listDiscoveredResources(read));
   }
-  async createReconciliationRule(actor: string, rule: ReconciliationRuleInput): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
+  async createReconciliationRule(
+    actor: string, rule: ReconciliationRuleInput,
+  ): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
     const policy = this.discoveryPolicy();
     return this.change(actor, { type: 'reconciliation-rule', id: rule.consumer }, (change) =>
       reconciliation.createReconciliationRule(change, policy, rule));

@@ -29,7 +29,8 @@ export class SqlLedgerStore implements LedgerStore {
     // Old keys go at most once an hour, in a batch's own transaction.
     const pruneBefore = now - this.ledgerKeysPrunedAt >= HOUR_MS ? now - LEDGER_BATCH_KEY_RETENTION_MS : null;
     const written = await this.driver.transaction((session) =>
-      insertLedgerBatch(session, key, rows, this.driver.dialect.ledgerRowsPerInsert, now, pruneBefore));
+      insertLedgerBatch(session, key, rows, this.driver.dialect.ledgerRowsPerInsert, now, pruneBefore),
+    );
     if (pruneBefore !== null) this.ledgerKeysPrunedAt = now;
     return written;
   }
