@@ -3,6 +3,9 @@ import type { ChatRequest } from '../ir/chat.js';
 import type { EmbeddingsRequest } from '../ir/embeddings.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { ChatExchange, ClientBody, EmbeddingsExchange, StreamFraming, UpstreamRequest } from '../wire/exchange.js';
+
+/** A token counting call's exchange: the request, and how to read a failure. */
+export type CountTokensExchange = Pick<ChatExchange, 'provider' | 'request' | 'failure'>;
 import type { ProviderSecrets } from './shared/secret-redactor.js';
 
 export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'json_mode' | 'json_schema' | 'embeddings';
@@ -25,6 +28,16 @@ export interface Provider {
    */
   openChat(request: ChatRequest, model: string, client: ClientBody | null): ChatExchange;
   openEmbeddings(request: EmbeddingsRequest, model: string, client: ClientBody | null): EmbeddingsExchange;
+  /**
+   * The most embedding inputs one upstream call to `model` takes (Bedrock Titan: 1); absent or undefined: no limit
+   * Sluice knows of. A longer list is fanned out over several calls and the answers put back together in order.
+   */
+  embeddingsInputsPerCall?(model: string): number | undefined;
+  /**
+   * The provider's own token counting for an Anthropic Messages body (the client's, the model renamed): Anthropic's
+   * POST /v1/messages/count_tokens. Absent where the provider has no such endpoint; Sluice then estimates.
+   */
+  openCountTokens?(body: Record<string, unknown>, model: string): CountTokensExchange;
   /** Per-attempt credentials that depend on the moment (AWS SigV4 signatures, OAuth tokens); absent for static keys. */
   authorize?(request: UpstreamRequest): Promise<UpstreamRequest>;
 }

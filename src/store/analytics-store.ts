@@ -1,5 +1,6 @@
 // The analytics part of the store: usage read from the hourly rollups, cost drivers, and what gateways admitted.
-import type { EpochMs } from './records.js';
+import type { Transaction } from '../ir/transaction.js';
+import type { EpochMs, Page } from './records.js';
 
 /** What usage can be grouped by. `model` is the Sluice model asked for; `resource` is provider/provider-model; `status` is
  * `ok` or `error` (HTTP 400 and above); `resourceStatus` is the resource's sanctioned / unsanctioned / unreviewed now. */
@@ -94,8 +95,42 @@ export interface CostDriver {
   previousCalls: number;
 }
 
-/** Reads only: the rollups are written with the ledger's rows (ledger-store.ts) and with observations (reconciliation). */
+/** Which ledger rows a listing returns; every field optional. `model` matches the model asked for or the one that served. */
+export interface LedgerFilter {
+  consumer?: string;
+  team?: string;
+  model?: string;
+  provider?: string;
+  outcome?: 'served' | 'refused' | 'failed';
+  /** [from, to) on the call's start, epoch milliseconds. */
+  from?: EpochMs;
+  to?: EpochMs;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A ledger row as read back: the transaction, its row id, how it ended, and for observed traffic its calls and discovery. */
+export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations'> {
+  id: number;
+  /** `chat`, `embeddings`, or `observed` for traffic reported through the reconciliation intake. */
+  operation: string;
+  violations: string[];
+  outcome: 'served' | 'refused' | 'failed';
+  /** How many calls the row stands for: 1 for a gateway's call. */
+  calls: number;
+  discoveredConsumer: number | null;
+}
+
+/**
+ * Reads only: the rollups are written with the ledger's rows (ledger-store.ts) and with observations (reconciliation);
+ * the ledger's rows themselves are read back one page at a time.
+ */
 export interface AnalyticsStore {
+  /** Ledger rows, newest first, keyset-paginated on their id (sql/transactions.ts). */
+  listTransactions(filter: LedgerFilter): Promise<Page<LedgerEntry>>;
+  /** One ledger row by its id, or null. */
+  getTransaction(id: number): Promise<LedgerEntry | null>;
   /**
    * Usage per bucket and group, read from the hourly rollups only (never the ledger's rows), ordered by bucket then group.
    * `from` and `to` must be whole UTC hours (StoreInvalid otherwise); a day or month bucket holds the hours of [from, to)

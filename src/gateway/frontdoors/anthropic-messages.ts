@@ -69,9 +69,12 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private finish: FinishReason | null;
   private stopSequence: string | undefined;
   private readonly usage: Usage;
+  /** The prompt's tokens as Sluice's tokenizer counts them, for message_start when the provider reports them only at the end. */
+  private readonly promptEstimate: number;
 
-  constructor(model: string) {
+  constructor(model: string, promptEstimate: number) {
     this.model = model;
+    this.promptEstimate = promptEstimate;
     this.id = '';
     this.started = false;
     this.ended = false;
@@ -134,7 +137,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
       + sseEvent('message_delta', JSON.stringify({
         type: 'message_delta',
         delta: { stop_reason: stopReason(this.finish, this.stopSequence), stop_sequence: this.stopSequence ?? null },
-        usage: toAnthropicUsage(this.usage),
+        usage: toAnthropicUsage(this.promptUsage()),
       }))
       + sseEvent('message_stop', '{"type":"message_stop"}');
   }
@@ -142,7 +145,9 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private ensureStarted(): string {
     if (this.started) return '';
     this.started = true;
-    const usage = toAnthropicUsage(this.usage);
+    // Anthropic clients (LangChain's ChatAnthropic) read input_tokens from message_start: an OpenAI-compatible provider
+    // reports usage only after the last token, so the estimate stands in here and message_delta carries the real count.
+    const usage = toAnthropicUsage(this.promptUsage());
     return sseEvent('message_start', JSON.stringify({
       type: 'message_start',
       message: {
@@ -150,6 +155,11 @@ class AnthropicStreamEncoder implements StreamEncoder {
         stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 },
       },
     }));
+  }
+
+  /** The usage to state: the provider's once reported, else the prompt estimate (a reader keeps the latest input_tokens). */
+  private promptUsage(): Usage {
+    return this.usage.reported ? this.usage : { ...this.usage, inputTokens: this.promptEstimate };
   }
 
   private openTextBlock(): string {
@@ -174,10 +184,11 @@ export const anthropicFrontDoor: FrontDoor = {
   errorEvent: (error) => sseEvent('error', anthropicErrorBody(error)),
   parseChat: parseAnthropicMessages,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
-  stream: (exchange: ChatExchange, request: ChatRequest, _clientBody: Record<string, unknown>, redactor: Redactor) =>
+  stream: (exchange: ChatExchange, request: ChatRequest, _clientBody: Record<string, unknown>, redactor: Redactor, promptEstimate?: number) =>
     exchange.passThrough !== null
       ? exchange.passThrough.relay(redactor)
-      : new TranslatingStream(exchange.streamDecoder(), new AnthropicStreamEncoder(request.model), redactor),
+      : new TranslatingStream(exchange.streamDecoder(), new AnthropicStreamEncoder(request.model, promptEstimate ?? 0), redactor),
+  statesPromptFirst: true,
   renderModel: (id: string, created: number) => JSON.stringify(anthropicModel(id, created)),
   renderModels: (ids: readonly string[], created: number) =>
     JSON.stringify({ data: ids.map((id) => anthropicModel(id, created)), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null }),

@@ -21,9 +21,12 @@ export interface FrontDoor {
   /**
    * The client's stream: the provider's relayed when the exchange passes through, else decoded to the IR and encoded in
    * this API's events. Error events pass through `redactor` (an upstream may echo its key in one). `clientBody` carries
-   * options the IR does not (stream_options).
+   * options the IR does not (stream_options). `promptEstimate`: the prompt's tokens by Sluice's tokenizer, for a
+   * translated stream in a shape that states them before the provider does (statesPromptFirst).
    */
-  stream(exchange: ChatExchange, request: ChatRequest, clientBody: Record<string, unknown>, redactor: Redactor): ClientStream;
+  stream(exchange: ChatExchange, request: ChatRequest, clientBody: Record<string, unknown>, redactor: Redactor, promptEstimate?: number): ClientStream;
+  /** Whether a translated stream states the prompt's tokens in its first event (Anthropic's message_start). */
+  readonly statesPromptFirst?: boolean;
   /** GET /v1/models/{id}: one model in this API's shape. */
   renderModel(id: string, created: number): string;
   /** GET /v1/models: the list in this API's shape. */

@@ -43,7 +43,7 @@ export function parseOpenAIEmbeddings(body: Record<string, unknown>): Embeddings
   return request;
 }
 
-function renderOpenAIEmbeddings(response: EmbeddingsResponse, requestedModel: string): string {
+export function renderOpenAIEmbeddings(response: EmbeddingsResponse, requestedModel: string): string {
   const body: OpenAIEmbeddingsResponse = {
     object: 'list',
     data: response.data.map((embedding, index) => ({ object: 'embedding', index, embedding })),

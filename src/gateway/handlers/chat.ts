@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
+import { estimatePromptTokens } from '../../metering/tokenizer.js';
 import type { Usage } from '../../ir/usage.js';
 import type { ChatExchange, ClientBody, ClientStream, Redactor } from '../../wire/exchange.js';
 import type { OutputEstimate } from '../../wire/output-sample.js';
@@ -47,7 +48,9 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     if (answer === null) throw invocation.error;
     call.target = answer.target;
     if (request.stream) {
-      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res);
+      const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
+      const promptEstimate = translated ? await estimatePromptTokens(request) : undefined;
+      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate);
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
@@ -82,9 +85,9 @@ interface Streamed {
 
 function relayStream(
   door: FrontDoor, cancellation: Cancellation, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer<ChatExchange>,
-  redactor: Redactor, res: ServerResponse,
+  redactor: Redactor, res: ServerResponse, promptEstimate?: number,
 ): Promise<Streamed> {
-  const stream = door.stream(answer.exchange, request, body, redactor);
+  const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   const provider = answer.exchange.provider;

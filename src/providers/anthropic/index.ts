@@ -3,6 +3,8 @@ import type { ProviderConfig } from '../../config/schema.js';
 import { SluiceError } from '../../errors.js';
 import type { Feature, Provider } from '../provider.js';
 import { anthropicHeaders } from './auth.js';
+import { countTokensBody } from './count-tokens.js';
+import { anthropicFailure } from './errors.js';
 import { openAnthropicChat } from './exchange.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images']);
@@ -21,5 +23,10 @@ export function createAnthropicProvider(name: string, config: ProviderConfig): P
     openEmbeddings: () => {
       throw new SluiceError('unsupported_by_provider', `Provider ${name} (anthropic) does not offer embeddings.`, { param: 'model' });
     },
+    openCountTokens: (body, model) => ({
+      provider: name,
+      request: { path: `${path}/count_tokens`, headers, body: JSON.stringify(countTokensBody(body, model)) },
+      failure: anthropicFailure,
+    }),
   };
 }

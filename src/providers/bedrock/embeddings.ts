@@ -10,6 +10,13 @@ function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
 }
 
+/** Titan embeds one text per InvokeModel call; Cohere Embed takes at most 96 texts. */
+export function bedrockEmbeddingsInputsPerCall(modelId: string): number | undefined {
+  if (modelId.includes('titan-embed')) return 1;
+  if (modelId.includes('cohere.embed')) return 96;
+  return undefined;
+}
+
 export function bedrockEmbeddingsBody(request: EmbeddingsRequest, modelId: string): object {
   const texts = request.input.map((item, i) => {
     if (typeof item !== 'string') throw unsupported(`input[${i}]`, 'token arrays as embedding input; send text');

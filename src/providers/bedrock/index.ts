@@ -7,7 +7,7 @@ import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
-import { bedrockEmbeddingsBody, bedrockEmbeddingsResponse } from './embeddings.js';
+import { bedrockEmbeddingsBody, bedrockEmbeddingsInputsPerCall, bedrockEmbeddingsResponse } from './embeddings.js';
 import { bedrockFailure } from './errors.js';
 import { bedrockConverseBody } from './request.js';
 import { bedrockChatResponse } from './response.js';
@@ -52,6 +52,7 @@ export function createBedrockProvider(name: string, config: ProviderConfig, secr
       response: bedrockEmbeddingsResponse,
       failure: bedrockFailure,
     }),
+    embeddingsInputsPerCall: bedrockEmbeddingsInputsPerCall,
     authorize: (request) => signer.sign(request),
   };
 }

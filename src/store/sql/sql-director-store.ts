@@ -11,7 +11,7 @@ import type {
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
-  ReconciliationRule, ReconciliationRuleInput,
+  ReconciliationRule, ReconciliationRuleInput, LedgerEntry, LedgerFilter,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -27,6 +27,7 @@ import * as governance from './governance.js';
 import * as providers from './providers.js';
 import * as reconciliation from './reconciliation.js';
 import { JsonColumns, type VersionRow } from './rows.js';
+import { getTransaction, listTransactions } from './transactions.js';
 import type { StatementDriver } from './session.js';
 import { SqlLedgerStore } from './sql-ledger-store.js';
 
@@ -251,6 +252,13 @@ export class SqlDirectorStore implements DirectorStore {
   }
   rejectsData(error: unknown): boolean {
     return this.ledger.rejectsData(error);
+  }
+
+  listTransactions(filter: LedgerFilter): Promise<Page<LedgerEntry>> {
+    return this.read((read) => listTransactions(read, filter));
+  }
+  getTransaction(id: number): Promise<LedgerEntry | null> {
+    return this.read((read) => getTransaction(read, id));
   }
 
   usage(query: UsageQuery): Promise<UsageRow[]> {
