@@ -96,7 +96,9 @@ export const RULES: readonly Rule[] = [
       // src/schemas/ holds what the CLI shares with the director: the apply document's schema, the audit entity types.
       under(from, 'cli') && to.endsWith('.ts') && !under(to, 'cli', 'config', 'schemas')
       // `sluice start` runs the gateway itself, loaded only for that command.
-      && to !== 'main.ts',
+      && to !== 'main.ts'
+      // `sluice demo` runs a whole Sluice with its simulated provider, likewise loaded only for that command.
+      && to !== 'demo/demo.ts',
     known: [],
   },
 ];

@@ -136,13 +136,16 @@ function policyOnGateway(edges: readonly Edge[]): string[] {
 
 /** The CLI's own modules (its admin client among them), config and the shared schemas. */
 const CLI_MAY_IMPORT = new Set(['cli', 'config', 'schemas']);
-/** `sluice start` runs the gateway and the director in the CLI's own process: the one way from the CLI into the server. */
-const CLI_ENTRY = { from: 'cli/sluice.ts', to: 'main.ts' };
+/**
+ * `sluice start` runs the gateway and the director in the CLI's own process, `sluice demo` a whole Sluice with its simulated
+ * provider: the only ways from the CLI into the server, each loaded for its command alone.
+ */
+const CLI_ENTRIES = new Set(['main.ts', 'demo/demo.ts']);
 
 function cliBeyondItsClient(edges: readonly Edge[]): string[] {
   return edges
     .filter((edge) => unit(edge.from) === 'cli' && edge.local && !CLI_MAY_IMPORT.has(unit(edge.to)))
-    .filter((edge) => !(edge.from === CLI_ENTRY.from && edge.to === CLI_ENTRY.to))
+    .filter((edge) => !(edge.from === 'cli/sluice.ts' && CLI_ENTRIES.has(edge.to)))
     .map(show);
 }
 
