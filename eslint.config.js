@@ -41,6 +41,13 @@ export default tseslint.config(
     },
   },
   {
+    // The console (web/, its own tsconfig and build): the same unused-code rule, without type information.
+    files: ['**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
     // Tests pass `any`-typed SDK responses around and assert on them; the rule stays on for src/.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
