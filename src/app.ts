@@ -23,7 +23,7 @@ import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import type { Budget } from './policy/budgets.js';
 import { CounterSeeder } from './policy/counter-seeding.js';
-import { ProviderTargets } from './policy/provider-targets.js';
+import { ProviderTargets } from './config/provider-targets.js';
 import { Compliance } from './compliance/compliance.js';
 import { createDirectorApi } from './director/api.js';
 import type { DeclaredOrigin } from './director/declared.js';

@@ -8,7 +8,7 @@ import { watchConfigFile } from './config/watch.js';
 import { tuneHeapForGateway } from './gateway/heap-tuning.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createProcessLogger, logFormat } from './observability/logger.js';
-import { createDataFile, dataFile, readDataFile } from './store/data-folder.js';
+import { createDataFile, dataFile, readDataFile } from './config/data-folder.js';
 import { MasterKey } from './store/master-key.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */

@@ -4,7 +4,7 @@ import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
 import { DISCOVERY_DEFAULTS, discoverySchema } from './discovery-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
-import { parseAllowEntry } from '../policy/provider-targets.js';
+import { parseAllowEntry } from './provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 import { identitySchema, tlsSchema } from './identity-schema.js';
 

@@ -284,14 +284,14 @@ export class RedisCounterStore implements CounterStore {
    * Settlements wait for the end of the event-loop turn and go to Redis as one script call, amounts summed per key:
    * under load that is one round trip for many calls' settlements instead of one each.
    */
-  settle(now: number, lines: readonly CounterLine[]): Promise<number[]> {
+  settle(_now: number, lines: readonly CounterLine[]): Promise<number[]> {
     return new Promise((resolve, reject) => {
       this.settlements.push({ lines, resolve, reject });
-      if (this.settlements.length === 1) setImmediate(() => this.flushSettlements(now));
+      if (this.settlements.length === 1) setImmediate(() => this.flushSettlements());
     });
   }
 
-  private flushSettlements(now: number): void {
+  private flushSettlements(): void {
     const batch = this.settlements;
     this.settlements = [];
     const merged = new Map<string, CounterLine>();

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import type { AdminOidcConfig } from '../config/identity-schema.js';
 import { JwtVerifier, looksLikeJwt, stringClaim, TokenRefused } from '../identity/jwt.js';
-import { ADMIN_ROLES, type AdminRole, type AdminToken, type DirectorStore } from '../store/director-store.js';
+import { ADMIN_ROLES, type AdminRole, type AdminToken, type DirectoryStore } from '../store/admin-store.js';
 import { hashSecret } from '../store/secrets.js';
 import { ApiError } from './errors.js';
 
@@ -26,7 +26,7 @@ export type ApiEnv = { Variables: { caller: Caller } };
 const BOOTSTRAP: Caller = { actor: 'bootstrap-token', role: 'admin', team: null };
 
 export class AdminAuthenticator {
-  private readonly store: DirectorStore;
+  private readonly store: DirectoryStore;
   private readonly bootstrap: Buffer | null;
 
   private readonly oidc: { config: AdminOidcConfig; verifier: JwtVerifier } | null;
@@ -35,7 +35,7 @@ export class AdminAuthenticator {
    * `bootstrapToken`: an admin credential from the environment, for the first tokens to be made with. `oidc`: an issuer
    * whose JWTs are taken too, the role (and a team-owner's team) named by claims.
    */
-  constructor(store: DirectorStore, bootstrapToken: string | null, oidc: AdminOidcConfig | null = null) {
+  constructor(store: DirectoryStore, bootstrapToken: string | null, oidc: AdminOidcConfig | null = null) {
     this.store = store;
     this.bootstrap = bootstrapToken === null ? null : Buffer.from(hashSecret(bootstrapToken), 'hex');
     this.oidc = oidc === null ? null : { config: oidc, verifier: new JwtVerifier([oidc]) };

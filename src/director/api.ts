@@ -8,7 +8,7 @@ import type { Compliance } from '../compliance/compliance.js';
 import { describeIssue } from '../config/issue-messages.js';
 import type { AdminOidcConfig } from '../config/identity-schema.js';
 import type { DirectorStore } from '../store/director-store.js';
-import type { ProviderTargets } from '../policy/provider-targets.js';
+import type { ProviderTargets } from '../config/provider-targets.js';
 import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { registerApiDocs } from './api-docs.js';

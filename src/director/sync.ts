@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import type { IdentityRuleDefinition } from '../identity/rules.js';
 import type { DirectoryEntry } from '../policy/consumers.js';
-import type { DirectorStore } from '../store/director-store.js';
+import type { AdminStore } from '../store/admin-store.js';
+import type { IdentityRuleStore } from '../store/identity-rule-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { openProvider, type SnapshotProvider } from './provider-credentials.js';
 
@@ -32,7 +33,7 @@ export interface DirectoryState {
   identityRules: IdentityRuleDefinition[];
 }
 
-export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
+export async function readParts(store: AdminStore & IdentityRuleStore): Promise<DirectoryParts> {
   const version = await store.configVersion();
   const consumers: DirectoryEntry[] = [];
   let cursor: string | null = null;
@@ -51,9 +52,9 @@ export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
   return {
     version,
     consumers,
-    budgets: (await store.listBudgets()).map((item) => item.definition),
-    budgetTemplates: (await store.listBudgetTemplates()).map((item) => item.definition),
-    rateLimits: (await store.listRateLimits()).map((item) => item.definition),
+    budgets: (await store.listDefinitions('budget')).map((item) => item.definition),
+    budgetTemplates: (await store.listDefinitions('budgetTemplate')).map((item) => item.definition),
+    rateLimits: (await store.listDefinitions('rateLimit')).map((item) => item.definition),
     resources,
     providers: Object.fromEntries((await store.listProviders()).map((p) => [p.name, { settings: p.settings, credentials: p.credentials }])),
     models: (await store.listModels()).map((item) => item.definition),
@@ -90,7 +91,7 @@ export interface DirectorySource {
   changedSince(version: number): Promise<DirectoryParts | null>;
 }
 
-export function storeSource(store: DirectorStore): DirectorySource {
+export function storeSource(store: AdminStore & IdentityRuleStore): DirectorySource {
   return {
     read: () => readParts(store),
     changedSince: async (version) => ((await store.configVersion()) === version ? null : readParts(store)),

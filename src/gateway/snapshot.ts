@@ -6,7 +6,7 @@ import { BudgetBook, compileBudgets } from '../policy/budgets.js';
 import { IdentityRules, type IdentityRuleDefinition } from '../identity/rules.js';
 import { ConsumerDirectory, type DirectoryEntry } from '../policy/consumers.js';
 import type { Governance } from '../policy/governance.js';
-import type { ProviderTargets } from '../policy/provider-targets.js';
+import type { ProviderTargets } from '../config/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
 import { McpDirectory } from './mcp/directory.js';

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { BatchBuilder, requestIdAt, sliceBatch, type PackedBatch } from './batch.js';
-import { LedgerWriteFailed, openLedgerSink, type LedgerSink } from './sink.js';
+import { openLedgerSink } from './open-sink.js';
+import { LedgerWriteFailed, type LedgerSink } from './sink.js';
 import { Spool } from './spool.js';
 import type { LedgerStatus } from './status.js';
 import type { Transaction } from './transaction.js';

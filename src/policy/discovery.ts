@@ -2,50 +2,11 @@
 // and the rules that attribute discoveries to consumers (CIDR matching with node's own net.BlockList, no hand-written math).
 import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
+import { LABEL_HINTS, MAX_LABEL_HINT, type Hints, type Identity, type ObservationSource, type RuleMatch } from '../schemas/observation.js';
 
-/** What an observer saw of who made a call. A key fingerprint is a short hash prefix, never a key (see keyFingerprint). */
-export interface ObservationSource {
-  ip?: string;
-  keyFingerprint?: string;
-  userAgent?: string;
-  host?: string;
-  /** The user an observer authenticated (a discovery proxy's Proxy-Authorization user). */
-  user?: string;
-  /** The provider organization or account the call named (OpenAI-Organization, anthropic-organization-id). */
-  organization?: string;
-  /** The provider project the call named (OpenAI-Project). */
-  project?: string;
-  /** The calling service's own name (OpenTelemetry service.name). */
-  service?: string;
-}
-
-/** The hints that describe a caller without identifying it: kept, never used as its identity. */
-export const LABEL_HINTS = ['user', 'organization', 'project', 'service'] as const;
-export const MAX_LABEL_HINT = 200;
-
-/** The strongest hint present names a discovered consumer: a key fingerprint, else the source IP, else the user agent (with the host). */
-export const IDENTITY_KINDS = ['keyFingerprint', 'ip', 'userAgent'] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
-
-export interface Identity {
-  kind: IdentityKind;
-  value: string;
-  /** Part of the identity only for `userAgent` (the same agent calling another host is another discovery); else null. */
-  host: string | null;
-}
-
-/** Every distinct hint seen for one discovered consumer, the first MAX_HINTS of each kind, in the order first seen. */
-export interface Hints {
-  ips: string[];
-  keyFingerprints: string[];
-  userAgents: string[];
-  hosts: string[];
-  observers: string[];
-  users: string[];
-  organizations: string[];
-  projects: string[];
-  services: string[];
-}
+export {
+  emptyHints, IDENTITY_KINDS, LABEL_HINTS, MAX_LABEL_HINT, type Hints, type Identity, type IdentityKind, type ObservationSource, type RuleMatch,
+} from '../schemas/observation.js';
 
 export const MAX_HINTS = 20;
 
@@ -124,10 +85,6 @@ export function identityOf(source: ObservationSource): Identity {
   throw new Error('a source without an identifying hint');
 }
 
-export function emptyHints(): Hints {
-  return { ips: [], keyFingerprints: [], userAgents: [], hosts: [], observers: [], users: [], organizations: [], projects: [], services: [] };
-}
-
 /** `hints` with those of one more observation added (each list distinct, at most MAX_HINTS long); whether anything changed. */
 export function mergeHints(hints: Hints, source: ObservationSource, observer: string): boolean {
   let changed = false;
@@ -146,15 +103,6 @@ export function mergeHints(hints: Hints, source: ObservationSource, observer: st
   add(hints.projects, source.project);
   add(hints.services, source.service);
   return changed;
-}
-
-/** What a rule matches; every condition given must hold. */
-export interface RuleMatch {
-  /** An IPv4 or IPv6 network, e.g. `10.1.0.0/16` or `2001:db8::/32`; a bare address is its /32 or /128. */
-  cidr?: string;
-  keyFingerprint?: string;
-  /** A prefix of the user agent, e.g. `python-requests/`. */
-  userAgent?: string;
 }
 
 export interface ParsedCidr {
@@ -243,3 +191,12 @@ export class RuleMatcher {
     return true;
   }
 }
+
+/**
+ * What the director gives the store to apply in intake's and a rule's transaction: the store's DiscoveryPolicy
+ * (src/store/reconciliation-store.ts), which this satisfies without policy importing the store.
+ */
+export const DISCOVERY_POLICY = {
+  sourceProblems, normalizeSource, identityOf, mergeHints, matchProblems, normalizeMatch,
+  compileRule: (match: RuleMatch) => new RuleMatcher(match),
+};

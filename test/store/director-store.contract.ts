@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
+import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { allAudit, type ContractContext, type StoreHarness } from './contract/context.js';
 import { admittedUsageContract } from './contract/admitted-usage.contract.js';
@@ -33,7 +34,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
         },
       },
       query: (sql) => harness.query(sql),
-      open: () => openDirectorStore(harness.storage, { clock: () => now }),
+      open: () => openDirectorStore(harness.storage, { clock: () => now, discovery: DISCOVERY_POLICY }),
       secrets: [],
     };
     let store: DirectorStore;

@@ -36,7 +36,7 @@ export function anthropicFinishReason(value: unknown): FinishReason {
 }
 
 /** Anthropic's input_tokens excludes cache reads and writes; the IR's inputTokens is the whole prompt. */
-function anthropicUsage(value: unknown): Usage {
+export function anthropicUsage(value: unknown): Usage {
   const usage = asObject(value);
   return usageExcludingCache(
     asNumber(usage.input_tokens), asNumber(usage.output_tokens), asNumber(usage.cache_read_input_tokens) ?? 0, asNumber(usage.cache_creation_input_tokens) ?? 0,

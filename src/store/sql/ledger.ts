@@ -1,5 +1,5 @@
 // The ledger's batch insert: one transaction, INSERTs of the dialect's rows per statement, and the rollups' upserts.
-import type { Transaction } from '../../ledger/transaction.js';
+import type { Transaction } from '../../ir/transaction.js';
 import { addToRollups } from './rollup.js';
 import type { SqlSession, SqlValue } from './session.js';
 import { ROWS_PER_STATEMENT, type SizedStatement } from './statements.js';

@@ -9,7 +9,6 @@ import type { DirectorStore, DiscoveredConsumer, Observation, UsageRow } from '.
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../../../src/store/errors.js';
 import { allAudit, auditWritten, lastAudit, refusedWithoutTrace, rejectsWith, versionsMoved, type ContractContext } from './context.js';
 
-const HOUR = 3_600_000;
 const at = (time: string) => Date.parse(time);
 
 function observed(time: string, source: Observation['source'], overrides: Partial<Observation> = {}): Observation {
