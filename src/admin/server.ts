@@ -13,6 +13,8 @@ export interface AdminOptions {
   readiness: ReadinessProbe;
   /** The director API, when this process runs the director. */
   api?: DirectorApi;
+  /** /metrics from elsewhere than `registry`: a worker's answers every worker's, summed by the primary. */
+  metrics?: () => Promise<string>;
 }
 
 export function createAdminServer(options: AdminOptions): Server {
@@ -34,7 +36,7 @@ export function createAdminServer(options: AdminOptions): Server {
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      options.registry.metrics().then(
+      (options.metrics ?? (() => options.registry.metrics()))().then(
         (text) => {
           res.writeHead(200, { 'content-type': options.registry.contentType });
           res.end(text);

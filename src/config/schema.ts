@@ -126,6 +126,9 @@ const GATEWAY_DEFAULTS = {
   maxConnections: 4096,
 };
 
+/** The most workers `sluice start --workers N` runs. */
+export const MAX_WORKERS = 256;
+
 export const configSchema = z.object({
   gateway: hostPort(4000).extend({
     maxBodyBytes: z.number().int().positive().default(GATEWAY_DEFAULTS.maxBodyBytes),
@@ -137,6 +140,8 @@ export const configSchema = z.object({
     keepAliveTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
     /** Client connections open at once; past it, new ones are closed as they are accepted. */
     maxConnections: z.number().int().positive().default(GATEWAY_DEFAULTS.maxConnections),
+    /** Processes serving the listeners (`sluice start --workers N`, SLUICE_WORKERS); absent: one per available core. */
+    workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
   }).strict().default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
   admin: hostPort(4001).extend({
     /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
