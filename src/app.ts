@@ -173,6 +173,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     context.snapshot = snapshot;
     metrics.configure(configuredNames(snapshot));
     void previous.routing.retire(snapshot.routing);
+    void previous.mcp.closeUnused(snapshot.mcp);
     await refreshWebhooks();
   };
   const sync = new DirectorSync(directory.source, () => current, install, logger, masterKey, initial.version, options.directorPollMs ?? 2_000);
@@ -249,6 +250,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
         admin.closeAllConnections();
       });
       await context.snapshot.routing.close();
+      await context.snapshot.mcp.close();
       await directory.close();
     },
   };

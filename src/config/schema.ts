@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
 import { governanceFields } from './governance-schema.js';
+import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
 import { parseAllowEntry } from '../policy/provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 
@@ -206,6 +207,8 @@ export const configSchema = z.object({
   consumers: z.array(consumer).default([]),
   ...governanceFields,
   compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
+  /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
+  mcp: mcpSchema.default(MCP_DEFAULTS),
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;

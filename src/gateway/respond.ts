@@ -2,33 +2,36 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { SluiceError, toSluiceError } from '../errors.js';
-import { sseData, sseEvent } from '../providers/shared/sse.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
-import type { Call } from './pipeline/call.js';
 
 export function sendJson(res: ServerResponse, status: number, body: string | Buffer): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
+/** What sending a failure means for the call's record: its error class, and its status when it went as the answer's. */
+export interface ErrorSent {
+  code: string;
+  /** Null when the error went in-band, in a stream already begun with 200. */
+  status: number | null;
+}
+
 /**
  * Renders any failure for the client; once a stream has begun, the error goes in-band as the API's error event. Given a
  * logger, a fault inside Sluice (anything not a SluiceError, answered 500) is logged with its stack and request id.
+ * Null when nothing could be sent.
  */
-export function sendError(res: ServerResponse, door: FrontDoor, call: Call, thrown: unknown, logger?: Logger): SluiceError {
-  const error = toSluiceError(thrown);
+export function sendError(res: ServerResponse, door: FrontDoor, thrown: unknown, logger?: Logger, requestId?: string): ErrorSent | null {
   // A client that went away keeps its client_disconnected class: what failed after that is a consequence (a cancelled
   // upstream call, a body cut short), not a fault. An answer already complete takes nothing more.
-  if (res.destroyed || res.writableEnded) return error;
-  if (logger !== undefined && !(thrown instanceof SluiceError)) logger.error({ requestId: call.requestId, err: thrown }, 'internal error in the request pipeline');
-  if (call.errorClass === null) call.errorClass = error.code;
+  if (res.destroyed || res.writableEnded) return null;
+  const error = toSluiceError(thrown);
+  if (logger !== undefined && !(thrown instanceof SluiceError)) logger.error({ requestId, err: thrown }, 'internal error in the request pipeline');
   if (res.headersSent) {
-    const body = door.errorBody(error);
-    res.end(door.dialect === 'anthropic' ? sseEvent('error', body) : sseData(body));
-    return error;
+    res.end(door.errorEvent(error));
+    return { code: error.code, status: null };
   }
-  call.status = error.status;
   if (error.headers !== undefined) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   sendJson(res, error.status, door.errorBody(error));
-  return error;
+  return { code: error.code, status: error.status };
 }

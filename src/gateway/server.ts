@@ -9,11 +9,13 @@ import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
 import { openaiChatFrontDoor } from './frontdoors/openai-chat.js';
 import { handleChat } from './handlers/chat.js';
+import { handleCountTokens } from './handlers/count-tokens.js';
 import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
-import { refuseWhileDraining } from './pipeline/refuse-draining.js';
+import { refuseWhileDraining } from './handlers/refuse-draining.js';
 import { sendError } from './respond.js';
+import { handleMcp } from './mcp/handler.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -23,6 +25,7 @@ export type ListenerLimits = Pick<SluiceConfig['gateway'], 'headersTimeoutMs' | 
 /** A POST endpoint's pipeline; module-level functions, so routing a call allocates no closure. */
 type Handler = (context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse) => Promise<void>;
 const embeddings: Handler = (context, _door, call, req, res) => handleEmbeddings(context, call, req, res);
+const countTokens: Handler = (context, _door, call, req, res) => handleCountTokens(context, call, req, res);
 
 export class GatewayServer {
   readonly server: Server;
@@ -99,7 +102,7 @@ export class GatewayServer {
     this.context.logger.error({ requestId, err: error }, 'unhandled error in the request pipeline');
     try {
       const door = errorDoor(req);
-      sendError(res, door, new Call(requestId, door.dialect, 'chat'), error);
+      sendError(res, door, error);
     } catch {
       // The answer cannot be written either: the connection is all that is left to end.
       res.destroy();
@@ -115,25 +118,40 @@ export class GatewayServer {
         return this.post(req, res, requestId, openaiChatFrontDoor, 'chat', handleChat);
       case '/v1/messages':
         return this.post(req, res, requestId, anthropicFrontDoor, 'chat', handleChat);
+      case '/v1/messages/count_tokens':
+        return this.post(req, res, requestId, anthropicFrontDoor, 'chat', countTokens);
       case '/v1/embeddings':
         return this.post(req, res, requestId, openaiChatFrontDoor, 'embeddings', embeddings);
       case '/healthz':
       case '/readyz':
         return answerHealth(req, res, path, this.context.readiness);
     }
+    if (path === '/mcp' || path.startsWith('/mcp/')) return this.mcp(req, res, requestId, path);
     const door = errorDoor(req);
-    const call = new Call(requestId, door.dialect, 'chat');
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
-      if (req.method !== 'GET') sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
-      else if (path === '/v1/models') handleModels(this.context, door, call, req, res, null);
+      if (req.method !== 'GET') sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
+      else if (path === '/v1/models') handleModels(this.context, door, req, res, null);
       else {
         const id = modelId(path.slice('/v1/models/'.length));
-        if (id === null) sendError(res, door, call, new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }));
-        else handleModels(this.context, door, call, req, res, id);
+        if (id === null) sendError(res, door, new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }));
+        else handleModels(this.context, door, req, res, id);
       }
       return;
     }
-    sendError(res, door, call, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
+    sendError(res, door, new SluiceError('route_not_found', `No endpoint ${req.method} ${path}.`));
+  }
+
+  /** The MCP gateway (src/gateway/mcp/): counted in flight like a call, so a drain waits for its ledger record. */
+  private mcp(req: IncomingMessage, res: ServerResponse, requestId: string, path: string): void {
+    if (this.draining) res.setHeader('connection', 'close');
+    // A GET holds a stream open for server-initiated messages as long as the client wants: no call to wait for.
+    const counted = req.method !== 'GET';
+    if (counted) this.inFlight++;
+    const done = counted ? this.callDone : noop;
+    handleMcp(this.context, req, res, path, requestId).then(done, (error: unknown) => {
+      done();
+      this.fault(req, res, requestId, error);
+    });
   }
 
   private post(
@@ -141,7 +159,7 @@ export class GatewayServer {
   ): void {
     const call = new Call(requestId, door.dialect, operation);
     if (req.method !== 'POST') {
-      sendError(res, door, call, new SluiceError('method_not_allowed', `${req.method} is not allowed here; use POST.`));
+      sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed here; use POST.`));
       return;
     }
     if (this.draining) {
@@ -156,6 +174,8 @@ export class GatewayServer {
     });
   }
 }
+
+function noop(): void {}
 
 /** The API shape of a request's errors: its route's, or, off the front doors' routes, the one its headers suggest. */
 function errorDoor(req: IncomingMessage): FrontDoor {

@@ -8,12 +8,15 @@ import type { Governance } from '../policy/governance.js';
 import type { ProviderTargets } from '../policy/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
+import { McpDirectory } from './mcp/directory.js';
 
 export interface Snapshot {
   routing: RoutingTable;
   consumers: ConsumerDirectory;
   budgets: BudgetBook;
   admission: AdmissionPolicy;
+  /** The MCP servers fronted on /mcp and who may call which tools. */
+  mcp: McpDirectory;
 }
 
 /**
@@ -31,6 +34,7 @@ export function buildSnapshot(
     consumers,
     budgets,
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
+    mcp: new McpDirectory(config, targets, previous?.mcp),
   };
 }
 

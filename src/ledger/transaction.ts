@@ -4,7 +4,8 @@ export interface Transaction {
   requestId: string;
   /** Epoch milliseconds when the request arrived. */
   startedAt: number;
-  operation: 'chat' | 'embeddings';
+  /** mcp_tool_call: a tools/call through /mcp (provider `mcp:<server>`, model the tool's name, no tokens). */
+  operation: 'chat' | 'embeddings' | 'mcp_tool_call';
   /** The client API used: openai or anthropic. */
   api: string;
   consumer: string | null;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { StreamDecoder, StreamEvent } from '../../src/ir/stream.js';
 import { AnthropicStreamDecoder } from '../../src/providers/anthropic/stream.js';
 import { OpenAIStreamDecoder } from '../../src/providers/openai/stream.js';
-import { SseParser } from '../../src/providers/shared/sse.js';
+import { SseParser } from '../../src/wire/sse.js';
 import { anthropicToolStreamFrames, anthropicStreamFrames, openaiStreamFrames, openaiToolStreamFrames } from '../support/mock-provider.js';
 
 function decodeWhole(decoder: StreamDecoder, recording: string): StreamEvent[] {

@@ -1,7 +1,7 @@
 // Anthropic Messages request JSON -> IR, validating as it goes so errors name the offending field.
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart, TextPart, ToolCall, ToolChoice, ToolDefinition } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
-import { isObject, type JsonObject } from '../../providers/shared/json.js';
+import { isObject, type JsonObject } from '../../wire/json.js';
 
 function invalid(param: string, message: string): SluiceError {
   return new SluiceError('invalid_request', `${param}: ${message}`, { param });

@@ -3,15 +3,14 @@ import type { ChatRequest, ChatResponse, FinishReason } from '../../ir/chat.js';
 import type { StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { anthropicErrorBody } from '../../errors.js';
-import { anthropicUsage } from '../../providers/anthropic/response.js';
-import type { AnthropicResponse, AnthropicStopReason } from '../../providers/anthropic/wire.js';
-import { asObject, asString, tryParseJson } from '../../providers/shared/json.js';
-import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
-import { SseParser, sseEvent, type SseEvent } from '../../providers/shared/sse.js';
+import type { ChatExchange, Redactor } from '../../wire/exchange.js';
+import { tryParseJson } from '../../wire/json.js';
+import { sseEvent } from '../../wire/sse.js';
+import { mergeUsage } from '../../wire/usage.js';
 import { parseAnthropicMessages } from './anthropic-messages-parse.js';
-import type { ClientStream, FrontDoor, StreamEncoder } from './frontdoor.js';
-import { OutputSample, type OutputEstimate } from './output-sample.js';
-import { mergeUsage } from './translating-stream.js';
+import type { AnthropicResponse, AnthropicStopReason } from './anthropic-wire.js';
+import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
+import { TranslatingStream } from './translating-stream.js';
 
 function stopReason(finish: FinishReason | null, stopSequence: string | undefined): AnthropicStopReason {
   switch (finish) {
@@ -70,9 +69,12 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private finish: FinishReason | null;
   private stopSequence: string | undefined;
   private readonly usage: Usage;
+  /** The prompt's tokens as Sluice's tokenizer counts them, for message_start when the provider reports them only at the end. */
+  private readonly promptEstimate: number;
 
-  constructor(model: string) {
+  constructor(model: string, promptEstimate: number) {
     this.model = model;
+    this.promptEstimate = promptEstimate;
     this.id = '';
     this.started = false;
     this.ended = false;
@@ -135,7 +137,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
       + sseEvent('message_delta', JSON.stringify({
         type: 'message_delta',
         delta: { stop_reason: stopReason(this.finish, this.stopSequence), stop_sequence: this.stopSequence ?? null },
-        usage: toAnthropicUsage(this.usage),
+        usage: toAnthropicUsage(this.promptUsage()),
       }))
       + sseEvent('message_stop', '{"type":"message_stop"}');
   }
@@ -143,7 +145,9 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private ensureStarted(): string {
     if (this.started) return '';
     this.started = true;
-    const usage = toAnthropicUsage(this.usage);
+    // Anthropic clients (LangChain's ChatAnthropic) read input_tokens from message_start: an OpenAI-compatible provider
+    // reports usage only after the last token, so the estimate stands in here and message_delta carries the real count.
+    const usage = toAnthropicUsage(this.promptUsage());
     return sseEvent('message_start', JSON.stringify({
       type: 'message_start',
       message: {
@@ -151,6 +155,11 @@ class AnthropicStreamEncoder implements StreamEncoder {
         stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 },
       },
     }));
+  }
+
+  /** The usage to state: the provider's once reported, else the prompt estimate (a reader keeps the latest input_tokens). */
+  private promptUsage(): Usage {
+    return this.usage.reported ? this.usage : { ...this.usage, inputTokens: this.promptEstimate };
   }
 
   private openTextBlock(): string {
@@ -169,77 +178,22 @@ class AnthropicStreamEncoder implements StreamEncoder {
   }
 }
 
-/** Anthropic-shaped client, Anthropic provider: each event goes on untouched while usage and output are tapped. */
-class AnthropicStreamRelay implements ClientStream {
-  readonly usage: Usage;
-  private readonly output: OutputSample;
-  streamError: string | null;
-  private readonly parser: SseParser;
-  private readonly events: SseEvent[];
-  private readonly redactor: SecretRedactor;
-
-  constructor(redactor: SecretRedactor) {
-    this.usage = emptyUsage();
-    this.output = new OutputSample();
-    this.streamError = null;
-    this.parser = new SseParser();
-    this.events = [];
-    this.redactor = redactor;
-  }
-
-  push(chunk: Buffer): string {
-    this.events.length = 0;
-    return this.relay(this.parser.push(chunk, this.events));
-  }
-
-  end(): string {
-    this.events.length = 0;
-    return this.relay(this.parser.end(this.events));
-  }
-
-  private relay(events: SseEvent[]): string {
-    let out = '';
-    for (const event of events) {
-      const name = event.event ?? 'message';
-      let data = event.data;
-      if (name === 'content_block_delta') this.output.add(data);
-      else if (name === 'error') {
-        data = this.redactor.redact(data);
-        this.tap(name, data);
-      } else if (name === 'message_start' || name === 'message_delta') this.tap(name, data);
-      out += sseEvent(name, data);
-    }
-    return out;
-  }
-
-  estimateOutput(): OutputEstimate {
-    return this.output.estimate((data) => {
-      const delta = asObject(asObject(tryParseJson(data)).delta);
-      const piece = delta.type === 'text_delta' ? asString(delta.text) : delta.type === 'input_json_delta' ? asString(delta.partial_json) : '';
-      return piece === '' ? [] : [piece];
-    });
-  }
-
-  private tap(name: string, data: string): void {
-    const root = asObject(tryParseJson(data));
-    if (name === 'message_start') {
-      mergeUsage(this.usage, anthropicUsage(asObject(root.message).usage));
-    } else if (name === 'message_delta') {
-      const usage = asObject(root.usage);
-      if (usage.input_tokens !== undefined && usage.input_tokens !== null) mergeUsage(this.usage, anthropicUsage(usage));
-      else if (typeof usage.output_tokens === 'number') mergeUsage(this.usage, { outputTokens: usage.output_tokens });
-    } else {
-      this.streamError = asString(asObject(root.error).message, 'upstream stream error');
-    }
-  }
-}
-
 export const anthropicFrontDoor: FrontDoor = {
   dialect: 'anthropic',
   errorBody: anthropicErrorBody,
+  errorEvent: (error) => sseEvent('error', anthropicErrorBody(error)),
   parseChat: parseAnthropicMessages,
-  renderChat,
-  streamEncoder: (request: ChatRequest) => new AnthropicStreamEncoder(request.model),
-  nativeUsage: (body: unknown) => anthropicUsage(asObject(body).usage),
-  streamRelay: (_request: ChatRequest, _clientBody: Record<string, unknown>, redactor: SecretRedactor) => new AnthropicStreamRelay(redactor),
+  answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
+  stream: (exchange: ChatExchange, request: ChatRequest, _clientBody: Record<string, unknown>, redactor: Redactor, promptEstimate?: number) =>
+    exchange.passThrough !== null
+      ? exchange.passThrough.relay(redactor)
+      : new TranslatingStream(exchange.streamDecoder(), new AnthropicStreamEncoder(request.model, promptEstimate ?? 0), redactor),
+  statesPromptFirst: true,
+  renderModel: (id: string, created: number) => JSON.stringify(anthropicModel(id, created)),
+  renderModels: (ids: readonly string[], created: number) =>
+    JSON.stringify({ data: ids.map((id) => anthropicModel(id, created)), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null }),
 };
+
+function anthropicModel(id: string, created: number) {
+  return { type: 'model', id, display_name: id, created_at: new Date(created * 1000).toISOString() };
+}

@@ -1,29 +1,44 @@
-// The contract of a front door: one client API shape, parsed into the IR and rendered back, streams included.
+// The contract of a front door: one client API shape, parsed into the IR and rendered back, streams included. A front
+// door knows the IR and its own wire; what a provider sent comes to it through the call's exchange.
 import type { ChatRequest, ChatResponse } from '../../ir/chat.js';
 import type { StreamEvent } from '../../ir/stream.js';
 import type { Usage } from '../../ir/usage.js';
-import type { SluiceError } from '../../errors.js';
-import type { Dialect } from '../../providers/provider.js';
-import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
-import type { OutputEstimate } from './output-sample.js';
+import { SluiceError } from '../../errors.js';
+import type { ChatExchange, ClientStream, Dialect, Redactor } from '../../wire/exchange.js';
+import { tryParseJson } from '../../wire/json.js';
+import type { OutputEstimate } from '../../wire/output-sample.js';
 
 export interface FrontDoor {
   readonly dialect: Dialect;
   /** The error body in this API's shape. */
   errorBody(error: SluiceError): string;
+  /** The error as this API's in-band stream event, for a failure once the stream has begun. */
+  errorEvent(error: SluiceError): string;
   /** Validates the client's JSON and builds the IR; throws SluiceError('invalid_request', ..., { param }) naming the field. */
   parseChat(body: unknown): ChatRequest;
-  /** An IR answer in this API's shape; `requestedModel` is what the client asked for. */
-  renderChat(response: ChatResponse, requestedModel: string): string;
-  /** Encodes IR stream events as this API's SSE; `clientBody` carries options the IR does not (stream_options). */
-  streamEncoder(request: ChatRequest, clientBody: Record<string, unknown>): StreamEncoder;
-  /** Same-dialect pass-through of a non-streamed answer: the usage in the provider's own JSON. */
-  nativeUsage(body: unknown): Usage;
+  /** The client's answer from the provider's whole answer: passed through when the exchange allows it, else translated. */
+  answer(exchange: ChatExchange, text: string, request: ChatRequest): ChatAnswer;
   /**
-   * Same-dialect pass-through of a stream: relays the provider's SSE, changing only what it must; error events pass
-   * through `redactor` (an upstream may echo its key in one).
+   * The client's stream: the provider's relayed when the exchange passes through, else decoded to the IR and encoded in
+   * this API's events. Error events pass through `redactor` (an upstream may echo its key in one). `clientBody` carries
+   * options the IR does not (stream_options). `promptEstimate`: the prompt's tokens by Sluice's tokenizer, for a
+   * translated stream in a shape that states them before the provider does (statesPromptFirst).
    */
-  streamRelay(request: ChatRequest, clientBody: Record<string, unknown>, redactor: SecretRedactor): ClientStream;
+  stream(exchange: ChatExchange, request: ChatRequest, clientBody: Record<string, unknown>, redactor: Redactor, promptEstimate?: number): ClientStream;
+  /** Whether a translated stream states the prompt's tokens in its first event (Anthropic's message_start). */
+  readonly statesPromptFirst?: boolean;
+  /** GET /v1/models/{id}: one model in this API's shape. */
+  renderModel(id: string, created: number): string;
+  /** GET /v1/models: the list in this API's shape. */
+  renderModels(ids: readonly string[], created: number): string;
+}
+
+/** A whole answer for the client, and what metering needs from it. */
+export interface ChatAnswer {
+  body: string;
+  usage: Usage;
+  /** What the model produced, for counting output tokens when usage was not reported; null when it was. */
+  output: (() => OutputEstimate) | null;
 }
 
 export interface StreamEncoder {
@@ -33,15 +48,27 @@ export interface StreamEncoder {
   end(): string;
 }
 
-/** Turns upstream bytes into client bytes while keeping count of what the call used. */
-export interface ClientStream {
-  /** Bytes or text for the client ('' or an empty Buffer when nothing is due yet). */
-  push(chunk: Buffer): string | Buffer;
-  end(): string | Buffer;
-  /** Usage as the provider reported it so far; `reported` stays false if it never did. */
-  readonly usage: Usage;
-  /** What the model produced, for estimating output tokens when usage never came; called only then. */
-  estimateOutput(): OutputEstimate;
-  /** Set when the provider reported an error inside the stream. */
-  readonly streamError: string | null;
+/** What the front doors share of answer(): the pass-through or the translation, and the usage of either. */
+export function answerChat(
+  exchange: ChatExchange, text: string, requestedModel: string, render: (response: ChatResponse, requestedModel: string) => string,
+): ChatAnswer {
+  const passThrough = exchange.passThrough;
+  if (passThrough !== null) {
+    // Same API on both sides: the provider's bytes go to the client untouched, and only the usage is read from them.
+    const usage = passThrough.usage(text);
+    if (usage === null) throw notJson(exchange);
+    return { body: text, usage, output: usage.reported ? null : () => outputOf(exchange.response(tryParseJson(text))) };
+  }
+  const json = tryParseJson(text);
+  if (json === undefined) throw notJson(exchange);
+  const response = exchange.response(json);
+  return { body: render(response, requestedModel), usage: response.usage, output: response.usage.reported ? null : () => outputOf(response) };
+}
+
+function notJson(exchange: ChatExchange): SluiceError {
+  return new SluiceError('upstream_unavailable', `Provider ${exchange.provider} answered with a body that is not JSON.`);
+}
+
+function outputOf(response: ChatResponse): OutputEstimate {
+  return { texts: [response.text, ...response.toolCalls.map((call) => call.arguments)], scale: 1 };
 }

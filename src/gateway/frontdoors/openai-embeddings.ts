@@ -1,7 +1,11 @@
 // The OpenAI Embeddings front door: POST /v1/embeddings request -> IR, IR -> OpenAI's list shape.
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
+import type { Usage } from '../../ir/usage.js';
 import { SluiceError } from '../../errors.js';
-import type { OpenAIEmbeddingsResponse } from '../../providers/openai/wire.js';
+import { estimateEmbeddingTokens } from '../../metering/tokenizer.js';
+import type { EmbeddingsExchange } from '../../wire/exchange.js';
+import { tryParseJson } from '../../wire/json.js';
+import type { OpenAIEmbeddingsResponse } from './openai-wire.js';
 
 function invalid(param: string, message: string): SluiceError {
   return new SluiceError('invalid_request', `${param}: ${message}`, { param });
@@ -47,4 +51,22 @@ export function renderOpenAIEmbeddings(response: EmbeddingsResponse, requestedMo
     usage: { prompt_tokens: response.usage.inputTokens, total_tokens: response.usage.inputTokens },
   };
   return JSON.stringify(body);
+}
+
+/**
+ * The client's answer from the provider's whole answer: its bytes as they are when the exchange passes through (a server
+ * that reports no usage is counted after the answer, by metering), else translated, with usage counted now when the
+ * provider gave none (Cohere on Bedrock): the client expects it in the answer.
+ */
+export async function answerOpenAIEmbeddings(
+  exchange: EmbeddingsExchange, text: string, request: EmbeddingsRequest,
+): Promise<{ body: string; usage: Usage }> {
+  const json = tryParseJson(text);
+  if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${exchange.provider} answered with a body that is not JSON.`);
+  if (exchange.passThrough !== null) return { body: text, usage: exchange.passThrough.usage(json) };
+  const decoded = exchange.response(json, request);
+  const response = decoded.usage.reported
+    ? decoded
+    : { ...decoded, usage: { ...decoded.usage, inputTokens: await estimateEmbeddingTokens(request) } };
+  return { body: renderOpenAIEmbeddings(response, request.model), usage: response.usage };
 }

@@ -1,9 +1,10 @@
 // A ClientStream for different dialects: provider decoder -> IR events -> front door encoder, tapping usage.
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
-import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
-import type { ClientStream, StreamEncoder } from './frontdoor.js';
-import { OutputSample, type OutputEstimate } from './output-sample.js';
+import type { ClientStream, Redactor } from '../../wire/exchange.js';
+import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
+import { mergeUsage } from '../../wire/usage.js';
+import type { StreamEncoder } from './frontdoor.js';
 
 export class TranslatingStream implements ClientStream {
   readonly usage: Usage;
@@ -11,9 +12,9 @@ export class TranslatingStream implements ClientStream {
   streamError: string | null;
   private readonly decoder: StreamDecoder;
   private readonly encoder: StreamEncoder;
-  private readonly redactor: SecretRedactor;
+  private readonly redactor: Redactor;
 
-  constructor(decoder: StreamDecoder, encoder: StreamEncoder, redactor: SecretRedactor) {
+  constructor(decoder: StreamDecoder, encoder: StreamEncoder, redactor: Redactor) {
     this.decoder = decoder;
     this.encoder = encoder;
     this.redactor = redactor;
@@ -53,13 +54,4 @@ export class TranslatingStream implements ClientStream {
       }
     }
   }
-}
-
-/** Providers report usage in parts (Anthropic: input at start, output at the end); later figures win. */
-export function mergeUsage(into: Usage, part: Partial<Usage>): void {
-  if (part.inputTokens !== undefined) into.inputTokens = part.inputTokens;
-  if (part.outputTokens !== undefined) into.outputTokens = part.outputTokens;
-  if (part.cachedInputTokens !== undefined) into.cachedInputTokens = part.cachedInputTokens;
-  if (part.cacheWriteTokens !== undefined) into.cacheWriteTokens = part.cacheWriteTokens;
-  if (part.inputTokens !== undefined || part.outputTokens !== undefined) into.reported = true;
 }

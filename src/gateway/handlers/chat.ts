@@ -1,95 +1,97 @@
-// POST /v1/chat/completions and POST /v1/messages: the pipeline for chat, in either API shape, streamed or not.
+// POST /v1/chat/completions and POST /v1/messages: the pipeline for chat, in either API shape, streamed or not. The
+// stages are composed here, and only here is the call's state written, from what each stage returns.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
-import type { ClientBody } from '../../providers/provider.js';
-import type { SecretRedactor } from '../../providers/shared/secret-redactor.js';
-import { tryParseJson } from '../../providers/shared/json.js';
-import { usageObjectText } from '../../providers/shared/usage-scan.js';
+import { estimatePromptTokens } from '../../metering/tokenizer.js';
+import type { Usage } from '../../ir/usage.js';
+import type { ChatExchange, ClientBody, ClientStream, Redactor } from '../../wire/exchange.js';
+import type { OutputEstimate } from '../../wire/output-sample.js';
 import type { GatewayContext } from '../context.js';
-import type { ClientStream, FrontDoor } from '../frontdoors/frontdoor.js';
-import type { OutputEstimate } from '../frontdoors/output-sample.js';
-import { TranslatingStream } from '../frontdoors/translating-stream.js';
+import type { ChatAnswer, FrontDoor } from '../frontdoors/frontdoor.js';
+import { admit } from '../pipeline/admit.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import type { Call } from '../pipeline/call.js';
+import type { Cancellation } from '../pipeline/cancellation.js';
 import { readJsonBody } from '../pipeline/read-body.js';
-import { record } from '../pipeline/record.js';
 import { resolveModel } from '../pipeline/resolve-model.js';
-import { admit } from '../pipeline/admit.js';
 import { sendError } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
 import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
+import { finishCall } from './finish.js';
 
 export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const snapshot = context.snapshot;
-    call.consumer = authenticate(snapshot.consumers, req);
+    const consumer = authenticate(snapshot.consumers, req);
+    call.consumer = consumer;
     const body = await readJsonBody(req, context.maxBodyBytes);
     const request = door.parseChat(body);
     call.chat = request;
     call.requestedModel = request.model;
     call.stream = request.stream;
-    const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
-    const admitted = admit(snapshot.admission, call, requested);
-    const route = admitted instanceof Promise ? await admitted : admitted;
-    if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
-    const client: ClientBody = { dialect: door.dialect, body };
-    const answer = await invokeUpstream(
-      route, (target) => target.provider.chatRequest(request, target.model, client), request.stream, call.cancellation, call,
-    );
-    call.target = answer.target;
-    if (request.stream) await relayStream(door, call, request, body, answer, route.redactor, res);
-    else complete(door, call, request, answer, res);
-  } catch (error) {
-    sendError(res, door, call, error, context.logger);
-  }
-  const recorded = record(context, call);
-  if (recorded !== undefined) await recorded;
-}
-
-function complete(door: FrontDoor, call: Call, request: ChatRequest, answer: UpstreamAnswer, res: ServerResponse): void {
-  const text = answer.text!;
-  const provider = answer.target.provider;
-  let out: string;
-  if (provider.dialect === door.dialect) {
-    // Same API on both sides: the provider's bytes go to the client untouched, and only the usage is read from them.
-    out = text;
-    const usageText = usageObjectText(text);
-    const usage = usageText === null ? undefined : tryParseJson(usageText);
-    call.usage = door.nativeUsage({ usage });
-    if (!call.usage.reported) {
-      const json = tryParseJson(text);
-      if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${provider.name} answered with a body that is not JSON.`);
-      call.usage = door.nativeUsage(json);
-      if (!call.usage.reported) call.output = () => outputOf(provider.chatResponse(json));
+    const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
+    const admitting = admit(snapshot.admission, consumer, requested, call);
+    const admission = admitting instanceof Promise ? await admitting : admitting;
+    const route = admission.route;
+    call.reservation = admission.reservation;
+    call.violations = admission.violations;
+    if (route !== requested) {
+      call.servedModel = route.name;
+      res.setHeader('x-sluice-served-model', route.name);
     }
-  } else {
-    const json = tryParseJson(text);
-    if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${provider.name} answered with a body that is not JSON.`);
-    const response = provider.chatResponse(json);
-    call.usage = response.usage;
-    if (!call.usage.reported) call.output = () => outputOf(response);
-    out = door.renderChat(response, request.model);
+    const client: ClientBody = { dialect: door.dialect, body };
+    const invocation = await invokeUpstream(route, (target) => target.provider.openChat(request, target.model, client), request.stream, call.cancellation);
+    call.attempts = invocation.attempts;
+    call.failures = invocation.failures;
+    const answer = invocation.answer;
+    if (answer === null) throw invocation.error;
+    call.target = answer.target;
+    if (request.stream) {
+      const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
+      const promptEstimate = translated ? await estimatePromptTokens(request) : undefined;
+      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate);
+      call.usage = streamed.usage;
+      call.output = streamed.output;
+      call.firstTokenHr = streamed.firstTokenHr;
+      if (call.errorClass === null) call.errorClass = streamed.errorClass;
+    } else {
+      const answered = complete(door, request, answer, res);
+      call.usage = answered.usage;
+      call.output = answered.output;
+    }
+  } catch (error) {
+    call.failed(sendError(res, door, error, context.logger, call.requestId));
   }
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-  res.end(out);
+  const finished = finishCall(context, call);
+  if (finished !== undefined) await finished;
 }
 
-function outputOf(response: { text: string; toolCalls: Array<{ arguments: string }> }): OutputEstimate {
-  return { texts: [response.text, ...response.toolCalls.map((call) => call.arguments)], scale: 1 };
+function complete(door: FrontDoor, request: ChatRequest, answer: UpstreamAnswer<ChatExchange>, res: ServerResponse): ChatAnswer {
+  const out = door.answer(answer.exchange, answer.text!, request);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out.body) });
+  res.end(out.body);
+  return out;
+}
+
+/** What relaying a stream produced. */
+interface Streamed {
+  usage: Usage;
+  output: () => OutputEstimate;
+  firstTokenHr: bigint | null;
+  /** stream_interrupted when the upstream broke off, stream_error when it reported an error in the stream. */
+  errorClass: 'stream_interrupted' | 'stream_error' | null;
 }
 
 function relayStream(
-  door: FrontDoor, call: Call, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer, redactor: SecretRedactor,
-  res: ServerResponse,
-): Promise<void> {
-  const provider = answer.target.provider;
-  const stream: ClientStream = provider.dialect === door.dialect
-    ? door.streamRelay(request, body, redactor)
-    : new TranslatingStream(provider.chatStreamDecoder(), door.streamEncoder(request, body), redactor);
+  door: FrontDoor, cancellation: Cancellation, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer<ChatExchange>,
+  redactor: Redactor, res: ServerResponse, promptEstimate?: number,
+): Promise<Streamed> {
+  const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, call, provider.name, stream, answer.body, res, resolve)));
+  const provider = answer.exchange.provider;
+  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve)));
 }
 
 /**
@@ -98,25 +100,30 @@ function relayStream(
  */
 class StreamRelay implements BodySink {
   private readonly door: FrontDoor;
-  private readonly call: Call;
+  private readonly cancellation: Cancellation;
   private readonly providerName: string;
   private readonly stream: ClientStream;
   private readonly body: UpstreamBody;
   private readonly res: ServerResponse;
-  private readonly done: () => void;
+  private readonly done: (streamed: Streamed) => void;
   private readonly onDrain: () => void;
+  private firstTokenHr: bigint | null;
+  private interrupted: boolean;
 
   constructor(
-    door: FrontDoor, call: Call, providerName: string, stream: ClientStream, body: UpstreamBody, res: ServerResponse, done: () => void,
+    door: FrontDoor, cancellation: Cancellation, providerName: string, stream: ClientStream, body: UpstreamBody, res: ServerResponse,
+    done: (streamed: Streamed) => void,
   ) {
     this.door = door;
-    this.call = call;
+    this.cancellation = cancellation;
     this.providerName = providerName;
     this.stream = stream;
     this.body = body;
     this.res = res;
     this.done = done;
     this.onDrain = () => body.resume();
+    this.firstTokenHr = null;
+    this.interrupted = false;
   }
 
   data(chunk: Buffer): void {
@@ -136,16 +143,16 @@ class StreamRelay implements BodySink {
 
   error(error: Error): void {
     // No fallback once the client has bytes: the stream ends with the API's own error event.
-    if (!this.call.cancellation.aborted) {
-      sendError(this.res, this.door, this.call, new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`));
-      this.call.errorClass = 'stream_interrupted';
+    if (!this.cancellation.aborted) {
+      sendError(this.res, this.door, new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`));
+      this.interrupted = true;
     }
     this.finish();
   }
 
   private send(text: string | Buffer): void {
     if (text.length === 0) return;
-    this.call.markFirstToken();
+    if (this.firstTokenHr === null) this.firstTokenHr = process.hrtime.bigint();
     const res = this.res;
     if (res.destroyed) return;
     // node:http corks the socket for the rest of the tick at a chunk's first write, so what one read of the upstream
@@ -156,12 +163,13 @@ class StreamRelay implements BodySink {
   }
 
   private finish(): void {
-    const call = this.call;
     const stream = this.stream;
     this.res.off('drain', this.onDrain);
-    call.usage = stream.usage;
-    call.output = () => stream.estimateOutput();
-    if (stream.streamError !== null && call.errorClass === null) call.errorClass = 'stream_error';
-    this.done();
+    this.done({
+      usage: stream.usage,
+      output: () => stream.estimateOutput(),
+      firstTokenHr: this.firstTokenHr,
+      errorClass: this.interrupted ? 'stream_interrupted' : stream.streamError !== null ? 'stream_error' : null,
+    });
   }
 }

@@ -1,59 +1,72 @@
-// POST /v1/embeddings: the embeddings pipeline (OpenAI shape only; no other front door offers embeddings).
+// POST /v1/embeddings: the embeddings pipeline (OpenAI shape only; no other front door offers embeddings). The stages
+// are composed here, and only here is the call's state written, from what each stage returns.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SluiceError } from '../../errors.js';
-import type { ClientBody } from '../../providers/provider.js';
-import { asObject, tryParseJson } from '../../providers/shared/json.js';
-import { estimateEmbeddingTokens } from '../../metering/tokenizer.js';
-import { openaiEmbeddingsUsage } from '../../providers/openai/response.js';
+import type { ClientBody } from '../../wire/exchange.js';
 import type { GatewayContext } from '../context.js';
 import { openaiChatFrontDoor } from '../frontdoors/openai-chat.js';
-import { parseOpenAIEmbeddings, renderOpenAIEmbeddings } from '../frontdoors/openai-embeddings.js';
+import { answerOpenAIEmbeddings, parseOpenAIEmbeddings, renderOpenAIEmbeddings } from '../frontdoors/openai-embeddings.js';
+import { estimateEmbeddingTokens } from '../../metering/tokenizer.js';
+import { admit } from '../pipeline/admit.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import type { Call } from '../pipeline/call.js';
 import { readJsonBody } from '../pipeline/read-body.js';
-import { record } from '../pipeline/record.js';
 import { resolveModel } from '../pipeline/resolve-model.js';
-import { admit } from '../pipeline/admit.js';
 import { sendError, sendJson } from '../respond.js';
 import { invokeUpstream } from '../routing/invoke.js';
+import type { ModelRoute } from '../routing/model-routes.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import { fanOutEmbeddings, piecesNeeded } from './embeddings-fan-out.js';
+import { finishCall } from './finish.js';
 
 export async function handleEmbeddings(context: GatewayContext, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const snapshot = context.snapshot;
-    call.consumer = authenticate(snapshot.consumers, req);
+    const consumer = authenticate(snapshot.consumers, req);
+    call.consumer = consumer;
     const body = await readJsonBody(req, context.maxBodyBytes);
     const request = parseOpenAIEmbeddings(body);
     call.embeddings = request;
     call.requestedModel = request.model;
-    const requested = resolveModel(snapshot.routing.routes, call.consumer, request.model);
-    const admitted = admit(snapshot.admission, call, requested);
-    const route = admitted instanceof Promise ? await admitted : admitted;
-    if (route !== requested) res.setHeader('x-sluice-served-model', route.name);
-    const client: ClientBody = { dialect: 'openai', body };
-    const answer = await invokeUpstream(
-      route, (target) => target.provider.embeddingsRequest(request, target.model, client), false, call.cancellation, call,
-    );
-    call.target = answer.target;
-    const text = answer.text!;
-    const json = tryParseJson(text);
-    if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${answer.target.provider.name} answered with a body that is not JSON.`);
-    if (answer.target.provider.dialect === 'openai') {
-      // The provider's bytes go to the client untouched; a server that reports no usage is counted after the answer
-      // (meter.ts), marked estimated.
-      call.usage = openaiEmbeddingsUsage(asObject(json).usage);
-      sendJson(res, 200, text);
+    const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
+    const admitting = admit(snapshot.admission, consumer, requested, call);
+    const admission = admitting instanceof Promise ? await admitting : admitting;
+    const route = admission.route;
+    call.reservation = admission.reservation;
+    call.violations = admission.violations;
+    if (route !== requested) {
+      call.servedModel = route.name;
+      res.setHeader('x-sluice-served-model', route.name);
+    }
+    const perCall = piecesNeeded(route, request);
+    if (perCall !== null) {
+      // More inputs than a target takes per call (Bedrock Titan: one): one upstream call per piece.
+      const fanned = await fanOutEmbeddings(route, request, perCall, call.cancellation, call);
+      call.target = fanned.target;
+      const usage = fanned.response.usage.reported ? fanned.response.usage
+        : { ...fanned.response.usage, inputTokens: await estimateEmbeddingTokens(request) };
+      call.usage = usage;
+      sendJson(res, 200, renderOpenAIEmbeddings({ ...fanned.response, usage }, request.model));
     } else {
-      const response = answer.target.provider.embeddingsResponse(json, request);
-      if (!response.usage.reported) {
-        // The client expects usage in the answer (Cohere on Bedrock gives none): count it now, marked estimated.
-        response.usage.inputTokens = await estimateEmbeddingTokens(request);
-      }
-      call.usage = response.usage;
-      sendJson(res, 200, renderOpenAIEmbeddings(response, request.model));
+      await invokeOnce(call, route, request, body, res);
     }
   } catch (error) {
-    sendError(res, openaiChatFrontDoor, call, error, context.logger);
+    call.failed(sendError(res, openaiChatFrontDoor, error, context.logger, call.requestId));
   }
-  const recorded = record(context, call);
-  if (recorded !== undefined) await recorded;
+  const finished = finishCall(context, call);
+  if (finished !== undefined) await finished;
+}
+
+async function invokeOnce(
+  call: Call, route: ModelRoute, request: EmbeddingsRequest, body: Record<string, unknown>, res: ServerResponse,
+): Promise<void> {
+  const client: ClientBody = { dialect: openaiChatFrontDoor.dialect, body };
+  const invocation = await invokeUpstream(route, (target) => target.provider.openEmbeddings(request, target.model, client), false, call.cancellation);
+  call.attempts = invocation.attempts;
+  call.failures = invocation.failures;
+  const answer = invocation.answer;
+  if (answer === null) throw invocation.error;
+  call.target = answer.target;
+  const out = await answerOpenAIEmbeddings(answer.exchange, answer.text!, request);
+  call.usage = out.usage;
+  sendJson(res, 200, out.body);
 }

@@ -1,8 +1,11 @@
 // Stage 3: admission. The resource policy first (403 for a model whose every target is refused), then every budget and
 // rate limit that applies: an estimate of the call (prompt tokens counted with the tokenizer, plus max_tokens or the
 // default cap, priced at the route's highest price) is reserved in all of them at once, or the call is refused (429) or
-// downgraded. Contract: a reservation made here is always settled or given back by the record stage (settle.ts).
+// downgraded. Contract: a reservation made here is returned to the handler, which always has it settled or given back
+// (settle.ts) once the call is done.
 import { SluiceError } from '../../errors.js';
+import type { ChatRequest } from '../../ir/chat.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
 import { costMicroUsd } from '../../metering/cost.js';
 import { estimateEmbeddingTokens, estimatePromptTokens } from '../../metering/tokenizer.js';
@@ -11,7 +14,6 @@ import { mayUse, type Consumer } from '../../policy/consumers.js';
 import type { Governance } from '../../policy/governance.js';
 import type { WindowPosition } from '../../policy/windows.js';
 import type { ModelRoute } from '../routing/model-routes.js';
-import type { Call } from './call.js';
 
 export interface Reservation {
   budgets: readonly Budget[];
@@ -27,6 +29,21 @@ export interface AdmissionPolicy {
   defaultMaxTokens: number;
 }
 
+/** What admission produced: the route that serves the call, what it reserved, and the monitor-mode budgets it broke. */
+export interface Admission {
+  route: ModelRoute;
+  /** Null when no budget applies, or the counters were unreachable and the call was let through unmetered. */
+  reservation: Reservation | null;
+  violations: string[] | null;
+}
+
+/** What admission reads of the call. */
+export interface Demand {
+  readonly requestId: string;
+  readonly chat: ChatRequest | null;
+  readonly embeddings: EmbeddingsRequest | null;
+}
+
 /** A downgrade may lead to a model with its own exhausted budget and downgrade; the chain is cut after this many. */
 const MAX_DOWNGRADES = 3;
 
@@ -34,22 +51,20 @@ const MAX_DOWNGRADES = 3;
  * The route that will serve the call: the requested one, or the model a budget downgraded it to. Synchronous when no
  * budget applies and the model is not refused (the usual call): no promise on the busiest path.
  */
-export function admit(policy: AdmissionPolicy, call: Call, requested: ModelRoute): ModelRoute | Promise<ModelRoute> {
-  if (requested.refusal === null && policy.budgets.for(call.consumer!, requested).length === 0) return requested;
-  return admitAgainstBudgets(policy, call, requested);
+export function admit(policy: AdmissionPolicy, consumer: Consumer, requested: ModelRoute, demand: Demand): Admission | Promise<Admission> {
+  if (requested.refusal === null && policy.budgets.for(consumer, requested).length === 0) return { route: requested, reservation: null, violations: null };
+  return admitAgainstBudgets(policy, consumer, requested, demand);
 }
 
-async function admitAgainstBudgets(policy: AdmissionPolicy, call: Call, requested: ModelRoute): Promise<ModelRoute> {
-  const consumer = call.consumer!;
+async function admitAgainstBudgets(policy: AdmissionPolicy, consumer: Consumer, requested: ModelRoute, demand: Demand): Promise<Admission> {
   let route = requested;
   let promptTokens = -1;
   for (let downgrades = 0; ; downgrades++) {
     if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
-    if (route !== requested) call.servedModel = route.name;
     const budgets = policy.budgets.for(consumer, route);
-    if (budgets.length === 0) return route;
-    if (promptTokens === -1 && budgets.some((budget) => budget.measure !== 'requests')) promptTokens = await countPrompt(call);
-    const outputTokens = call.chat !== null ? call.chat.maxTokens ?? policy.defaultMaxTokens : 0;
+    if (budgets.length === 0) return { route, reservation: null, violations: null };
+    if (promptTokens === -1 && budgets.some((budget) => budget.measure !== 'requests')) promptTokens = await countPrompt(demand);
+    const outputTokens = demand.chat !== null ? demand.chat.maxTokens ?? policy.defaultMaxTokens : 0;
     const now = policy.governance.clock.now();
     const reservation = plan(budgets, consumer, route, now, Math.max(promptTokens, 0), outputTokens);
     let outcome: ReserveOutcome;
@@ -60,21 +75,21 @@ async function admitAgainstBudgets(policy: AdmissionPolicy, call: Call, requeste
       if (!(error instanceof CounterStoreUnavailable)) throw error;
       if (policy.governance.failOpen) {
         policy.governance.counterTrouble('reserve', 'admitted_unmetered', error);
-        return route;
+        return { route, reservation: null, violations: null };
       }
       policy.governance.counterTrouble('reserve', 'refused', error);
       throw new SluiceError('counters_unavailable', 'Budgets cannot be checked right now (the counter store is unreachable); retry shortly.');
     }
     if (outcome.admitted) {
-      call.reservation = reservation;
+      let violations: string[] | null = null;
       for (let i = 0; i < budgets.length; i++) {
         const budget = budgets[i]!;
         if (budget.mode === 'monitor' && outcome.used[i]! > budget.limit) {
-          call.addViolation(budget.name);
-          policy.governance.violation(budget.name, budget.kind, call.requestId, consumer.name);
+          (violations ??= []).push(budget.name);
+          policy.governance.violation(budget.name, budget.kind, demand.requestId, consumer.name);
         }
       }
-      return route;
+      return { route, reservation, violations };
     }
     const budget = budgets[outcome.refused]!;
     const downgrade = typeof budget.onExhausted === 'object' ? policy.routes.get(budget.onExhausted.downgrade) : undefined;
@@ -87,9 +102,9 @@ async function admitAgainstBudgets(policy: AdmissionPolicy, call: Call, requeste
   }
 }
 
-async function countPrompt(call: Call): Promise<number> {
-  if (call.chat !== null) return estimatePromptTokens(call.chat);
-  if (call.embeddings !== null) return estimateEmbeddingTokens(call.embeddings);
+async function countPrompt(demand: Demand): Promise<number> {
+  if (demand.chat !== null) return estimatePromptTokens(demand.chat);
+  if (demand.embeddings !== null) return estimateEmbeddingTokens(demand.embeddings);
   return 0;
 }
 

@@ -1,17 +1,19 @@
-// The state of one call as it moves through the pipeline stages; every field is set in the constructor.
+// The state of one call as it moves through the pipeline stages; every field is set in the constructor. The handlers
+// write it, from what each stage returns; the stages only read it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import type { Consumer } from '../../policy/consumers.js';
-import type { OutputEstimate } from '../frontdoors/output-sample.js';
+import type { OutputEstimate } from '../../wire/output-sample.js';
+import type { ErrorSent } from '../respond.js';
 import type { Target } from '../routing/model-routes.js';
-import type { AttemptLog } from '../routing/invoke.js';
 import type { Reservation } from './admit.js';
 import { Cancellation } from './cancellation.js';
+import type { Metered } from './meter.js';
 
-export class Call implements AttemptLog {
+export class Call {
   readonly requestId: string;
   readonly startedAt: number;
   readonly startedHr: bigint;
@@ -32,7 +34,7 @@ export class Call implements AttemptLog {
   firstTokenHr: bigint | null;
   status: number;
   errorClass: string | null;
-  /** What admission reserved against budgets; settled (or given back) when the call is recorded. */
+  /** What admission reserved against budgets; settled (or given back) when the call is done. */
   reservation: Reservation | null;
   /** The Sluice model that serves the call when a budget downgraded it. */
   servedModel: string | null;
@@ -64,10 +66,6 @@ export class Call implements AttemptLog {
     this.violations = null;
   }
 
-  addViolation(name: string): void {
-    (this.violations ??= []).push(name);
-  }
-
   /** Aborts the upstream call when the client goes away before the response is complete. */
   watchClient(req: IncomingMessage, res: ServerResponse): void {
     res.once('close', () => {
@@ -80,11 +78,15 @@ export class Call implements AttemptLog {
     req.once('error', () => this.cancellation.cancel(new Error('client request failed')));
   }
 
-  markFirstToken(): void {
-    if (this.firstTokenHr === null) this.firstTokenHr = process.hrtime.bigint();
+  /** A failure as it was sent to the client (null: the client had gone, or had its whole answer already). */
+  failed(sent: ErrorSent | null): void {
+    if (sent === null) return;
+    if (this.errorClass === null) this.errorClass = sent.code;
+    if (sent.status !== null) this.status = sent.status;
   }
 
-  toTransaction(costMicroUsd: number | null): Transaction {
+  toTransaction(metered: Metered, violations: readonly string[] | null): Transaction {
+    const usage = metered.usage;
     const now = process.hrtime.bigint();
     return {
       requestId: this.requestId,
@@ -97,19 +99,19 @@ export class Call implements AttemptLog {
       provider: this.target?.provider.name ?? null,
       providerModel: this.target?.model ?? null,
       stream: this.stream,
-      inputTokens: this.usage.inputTokens,
-      outputTokens: this.usage.outputTokens,
-      cachedInputTokens: this.usage.cachedInputTokens,
-      cacheWriteTokens: this.usage.cacheWriteTokens,
-      tokensEstimated: !this.usage.reported && (this.usage.inputTokens > 0 || this.usage.outputTokens > 0),
-      costMicroUsd,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cachedInputTokens: usage.cachedInputTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      tokensEstimated: !usage.reported && (usage.inputTokens > 0 || usage.outputTokens > 0),
+      costMicroUsd: metered.cost,
       latencyMs: Number(now - this.startedHr) / 1e6,
       timeToFirstTokenMs: this.firstTokenHr === null ? null : Number(this.firstTokenHr - this.startedHr) / 1e6,
       status: this.status,
       errorClass: this.errorClass,
       attempts: this.attempts,
       servedModel: this.servedModel,
-      violations: this.violations === null ? null : this.violations.join(','),
+      violations: violations === null ? null : violations.join(','),
     };
   }
 }

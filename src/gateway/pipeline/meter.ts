@@ -1,40 +1,52 @@
 // Stage 5: what the call used and cost. Provider usage when reported; otherwise counted with the tokenizer, marked estimated.
+import type { Usage } from '../../ir/usage.js';
 import { costMicroUsd } from '../../metering/cost.js';
 import { countTextTokens, estimateEmbeddingTokens, estimatePromptTokens } from '../../metering/tokenizer.js';
 import type { Call } from './call.js';
 
+/** What metering produced: the usage to record and settle (a new object when counted), and its cost. */
+export interface Metered {
+  usage: Usage;
+  /** Null when the call has no target or failed, or its model has no price. */
+  cost: number | null;
+}
+
+/** What metering reads of the call. */
+export type MeteredCall = Pick<Readonly<Call>, 'target' | 'status' | 'usage' | 'output' | 'chat' | 'embeddings'>;
+
+function failed(call: MeteredCall): boolean {
+  return call.target === null || (call.status >= 400 && call.status !== 499);
+}
+
 /** Whether metering must count tokens itself (an async tokenizer run) rather than price reported figures. */
-export function needsCounting(call: Call): boolean {
-  if (call.target === null || (call.status >= 400 && call.status !== 499)) return false;
+export function needsCounting(call: MeteredCall): boolean {
+  if (failed(call)) return false;
   return !call.usage.reported || (call.status === 499 && call.output !== null);
 }
 
-/** Prices reported usage; null when the call has no target or failed, or its model has no price. */
-export function price(call: Call): number | null {
-  if (call.target === null || (call.status >= 400 && call.status !== 499)) return null;
-  return costMicroUsd(call.usage, call.target.pricing);
+/** Prices reported usage, as it is. */
+export function price(call: MeteredCall): Metered {
+  return { usage: call.usage, cost: failed(call) ? null : costMicroUsd(call.usage, call.target!.pricing) };
 }
 
 /** Runs after the response is complete, so the tokenizer's cost never lands on the client. */
-export async function meter(call: Call): Promise<number | null> {
-  if (call.target === null || (call.status >= 400 && call.status !== 499)) return null;
-  const usage = call.usage;
+export async function meter(call: MeteredCall): Promise<Metered> {
+  if (failed(call)) return { usage: call.usage, cost: null };
+  let usage = call.usage;
   if (!usage.reported) {
     if (call.chat !== null) {
-      usage.inputTokens = await estimatePromptTokens(call.chat);
+      const inputTokens = await estimatePromptTokens(call.chat);
       const output = call.output?.();
-      usage.outputTokens = output === undefined ? 0 : Math.round((await countTextTokens(output.texts)) * output.scale);
+      const outputTokens = output === undefined ? 0 : Math.round((await countTextTokens(output.texts)) * output.scale);
+      usage = { ...usage, inputTokens, outputTokens };
     } else if (call.embeddings !== null && usage.inputTokens === 0) {
-      usage.inputTokens = await estimateEmbeddingTokens(call.embeddings);
+      usage = { ...usage, inputTokens: await estimateEmbeddingTokens(call.embeddings) };
     }
   } else if (call.status === 499 && call.output !== null) {
     // The client left mid-stream, so the provider's final output count never came: count what was produced.
     const output = call.output();
     const counted = Math.round((await countTextTokens(output.texts)) * output.scale);
-    if (counted > usage.outputTokens) {
-      usage.outputTokens = counted;
-      usage.reported = false;
-    }
+    if (counted > usage.outputTokens) usage = { ...usage, outputTokens: counted, reported: false };
   }
-  return costMicroUsd(usage, call.target.pricing);
+  return { usage, cost: costMicroUsd(usage, call.target!.pricing) };
 }

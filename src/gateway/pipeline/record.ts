@@ -4,8 +4,7 @@ import type { LedgerWriter } from '../../ledger/writer.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { Governance } from '../../policy/governance.js';
 import type { Call } from './call.js';
-import { meter, needsCounting, price } from './meter.js';
-import { settle } from './settle.js';
+import type { Metered } from './meter.js';
 
 export interface RecordSinks {
   ledger: LedgerWriter;
@@ -14,38 +13,20 @@ export interface RecordSinks {
   governance: Governance;
 }
 
-/**
- * Synchronous for the usual call, whose provider reported its usage: no promise on the busiest path. What it returns
- * (counting, a settlement in Redis) runs after the client has its answer; the gateway's drain waits for it.
- */
-export function record(sinks: RecordSinks, call: Call): Promise<void> | undefined {
-  if (needsCounting(call)) return countThenRecord(sinks, call);
-  return write(sinks, call, price(call));
-}
-
-async function countThenRecord(sinks: RecordSinks, call: Call): Promise<void> {
-  let cost: number | null = null;
-  try {
-    cost = await meter(call);
-  } catch (error) {
-    sinks.logger.error({ requestId: call.requestId, err: (error as Error).message }, 'metering failed; recorded without cost');
-  }
-  await write(sinks, call, cost);
-}
-
-function write(sinks: RecordSinks, call: Call, cost: number | null): Promise<void> | undefined {
+/** Queues the record of a call that is done, with what metering made of it. */
+export function record(sinks: RecordSinks, call: Readonly<Call>, metered: Metered): void {
   // No consumer: the key was missing or unknown. Counted, not recorded: garbage traffic must not fill the ledger.
   if (call.consumer === null) {
     sinks.metrics.unauthenticated(routeOf(call));
-    return undefined;
+    return;
   }
-  const settled = settle(sinks.governance, call, cost);
+  let violations = call.violations;
   const resource = call.target?.resource;
   if (resource !== undefined && resource.action === 'monitor') {
-    call.addViolation(`resource:${resource.id}`);
-    sinks.governance.violation(`resource:${resource.id}`, 'resource', call.requestId, call.consumer?.name ?? null);
+    violations = [...(violations ?? []), `resource:${resource.id}`];
+    sinks.governance.violation(`resource:${resource.id}`, 'resource', call.requestId, call.consumer.name);
   }
-  const transaction = call.toTransaction(cost);
+  const transaction = call.toTransaction(metered, violations);
   sinks.ledger.append(transaction);
   sinks.metrics.observe(transaction);
   // A call refused because the counters are unreachable is in governance's alarm (one line per interval, every one in
@@ -59,11 +40,10 @@ function write(sinks: RecordSinks, call: Call, cost: number | null): Promise<voi
     // Checked first: the record object would be built for nothing on every call at the usual levels.
     sinks.logger.debug({ requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status, latencyMs: transaction.latencyMs }, 'call');
   }
-  return settled;
 }
 
 /** The route a call came in on, from what the call knows: a label from a fixed set. */
-function routeOf(call: Call): string {
+function routeOf(call: Readonly<Call>): string {
   if (call.api === 'anthropic') return '/v1/messages';
   return call.operation === 'embeddings' ? '/v1/embeddings' : '/v1/chat/completions';
 }

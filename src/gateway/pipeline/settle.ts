@@ -6,17 +6,18 @@ import { coversTarget, type Budget } from '../../policy/budgets.js';
 import type { Governance } from '../../policy/governance.js';
 import type { Reservation } from './admit.js';
 import type { Call } from './call.js';
+import type { Metered } from './meter.js';
+
+/** What settlement reads of the call. */
+export type SettledCall = Pick<Readonly<Call>, 'requestId' | 'target' | 'status'>;
 
 /** Never throws: counter trouble after the answer was sent is logged and metered, not the client's problem. */
-export function settle(governance: Governance, call: Call, costMicroUsd: number | null): Promise<void> | undefined {
-  const reservation = call.reservation;
-  if (reservation === null) return undefined;
-  call.reservation = null;
+export function settle(governance: Governance, reservation: Reservation, call: SettledCall, metered: Metered): Promise<void> | undefined {
   const served = call.target !== null && (call.status < 400 || call.status === 499);
   const lines: CounterLine[] = new Array(reservation.lines.length);
   for (let i = 0; i < reservation.lines.length; i++) {
     const reserved = reservation.lines[i]!;
-    const actual = used(reservation.budgets[i]!, call, served, costMicroUsd);
+    const actual = used(reservation.budgets[i]!, call, served, metered);
     lines[i] = { ...reserved, amount: actual - reserved.amount, enforce: false };
   }
   const now = governance.clock.now();
@@ -36,16 +37,16 @@ export function settle(governance: Governance, call: Call, costMicroUsd: number 
   return alert(governance, reservation, pending, now);
 }
 
-function used(budget: Budget, call: Call, served: boolean, costMicroUsd: number | null): number {
+function used(budget: Budget, call: SettledCall, served: boolean, metered: Metered): number {
   // Requests count whether or not the provider served them: a rate limit protects the gateway and the provider alike.
   if (budget.measure === 'requests') return call.target === null || coversTarget(budget.resources, call.target) ? 1 : 0;
   if (!served || !coversTarget(budget.resources, call.target!)) return 0;
-  const usage = call.usage;
+  const usage = metered.usage;
   switch (budget.measure) {
     case 'input_tokens': return usage.inputTokens;
     case 'output_tokens': return usage.outputTokens;
     case 'total_tokens': return usage.inputTokens + usage.outputTokens;
-    case 'cost_usd': return costMicroUsd ?? 0;
+    case 'cost_usd': return metered.cost ?? 0;
   }
 }
 

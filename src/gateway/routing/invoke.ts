@@ -1,14 +1,22 @@
 // Sends one call upstream through a model's targets: retries with backoff, ordered fallback, circuit breakers.
 import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
-import type { UpstreamRequest } from '../../providers/provider.js';
-import { streamStartFault } from '../../providers/shared/stream-start.js';
+import type { ResponseHeaders, UpstreamFailure, UpstreamRequest } from '../../wire/exchange.js';
+import { streamStartFault } from '../../wire/stream-start.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type AttemptLimits, type ModelRoute, type Target } from './model-routes.js';
 import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
 
-export interface UpstreamAnswer {
+/** What invoking needs of a call's exchange with one target: the request, and how to read a failure. */
+export interface OpenedExchange {
+  readonly request: UpstreamRequest;
+  failure(status: number, body: string, headers: ResponseHeaders): UpstreamFailure;
+}
+
+export interface UpstreamAnswer<E extends OpenedExchange> {
   target: Target;
+  /** The exchange opened with the target that answered: it reads the answer. */
+  exchange: E;
   statusCode: number;
   headers: Dispatcher.ResponseData['headers'];
   /** A stream's body holds its first chunk, read before committing so a stream that dies at once can still fall back. */
@@ -20,8 +28,16 @@ export interface UpstreamAnswer {
   text: string | null;
 }
 
-/** What the ledger and logs need to know about the tries made. */
-export interface AttemptLog {
+/**
+ * What invoking produced: the answer, or why there is none (a SluiceError for the client, or the cancellation's reason),
+ * and what the ledger and logs need to know about the tries made either way.
+ */
+export type Invocation<E extends OpenedExchange> =
+  | { answer: UpstreamAnswer<E>; error: null; attempts: number; failures: string[] }
+  | { answer: null; error: unknown; attempts: number; failures: string[] };
+
+/** The tries made so far. */
+interface AttemptLog {
   attempts: number;
   failures: string[];
 }
@@ -30,17 +46,26 @@ export interface AttemptLog {
  * A failed attempt: 'retry' the same target after a backoff, or go to the 'next'. `rateLimit` is set for a 429, with the
  * seconds its Retry-After asked for, if any.
  */
-type Outcome =
-  | { kind: 'answer'; answer: UpstreamAnswer }
+type Outcome<E extends OpenedExchange> =
+  | { kind: 'answer'; answer: UpstreamAnswer<E> }
   | { kind: 'retry' | 'next'; reason: string; timeout: boolean; rateLimit?: { retryAfterSeconds: number | undefined } };
 
-export async function invokeUpstream(
-  route: ModelRoute,
-  build: (target: Target) => UpstreamRequest,
-  stream: boolean,
-  signal: Cancellation,
-  log: AttemptLog,
-): Promise<UpstreamAnswer> {
+/** Never rejects: a failure comes back as the invocation's error, with the attempts made. */
+export async function invokeUpstream<E extends OpenedExchange>(
+  route: ModelRoute, open: (target: Target) => E, stream: boolean, signal: Cancellation,
+): Promise<Invocation<E>> {
+  const log: AttemptLog = { attempts: 0, failures: [] };
+  try {
+    const answer = await invokeTargets(route, open, stream, signal, log);
+    return { answer, error: null, attempts: log.attempts, failures: log.failures };
+  } catch (error) {
+    return { answer: null, error, attempts: log.attempts, failures: log.failures };
+  }
+}
+
+async function invokeTargets<E extends OpenedExchange>(
+  route: ModelRoute, open: (target: Target) => E, stream: boolean, signal: Cancellation, log: AttemptLog,
+): Promise<UpstreamAnswer<E>> {
   const { attempts: retries, backoffMs } = route.retry;
   const limits = stream ? route.limits.stream : route.limits.whole;
   let lastWasTimeout = false;
@@ -54,9 +79,9 @@ export async function invokeUpstream(
       log.failures.push(`${label}: skipped, circuit open after repeated failures`);
       continue;
     }
-    let request: UpstreamRequest;
+    let opened: E;
     try {
-      request = build(target);
+      opened = open(target);
     } catch (error) {
       // A provider that cannot express the request (a feature it lacks): another target may; else the client hears why.
       if (error instanceof SluiceError && error.code === 'unsupported_by_provider') {
@@ -70,7 +95,7 @@ export async function invokeUpstream(
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), signal);
       log.attempts++;
-      const outcome = await attemptOnce(route, target, request, stream, limits, signal);
+      const outcome = await attemptOnce(route, target, opened, stream, limits, signal);
       if (outcome.kind === 'answer') return outcome.answer;
       lastWasTimeout = outcome.timeout;
       lastWasRateLimit = outcome.rateLimit !== undefined;
@@ -95,9 +120,10 @@ function soonest(a: number | undefined, b: number | undefined): number | undefin
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
-async function attemptOnce(
-  route: ModelRoute, target: Target, unsigned: UpstreamRequest, stream: boolean, limits: AttemptLimits, signal: Cancellation,
-): Promise<Outcome> {
+async function attemptOnce<E extends OpenedExchange>(
+  route: ModelRoute, target: Target, opened: E, stream: boolean, limits: AttemptLimits, signal: Cancellation,
+): Promise<Outcome<E>> {
+  const unsigned = opened.request;
   let request = unsigned;
   if (target.provider.authorize !== undefined) {
     try {
@@ -136,7 +162,7 @@ async function attemptOnce(
         return { kind: 'retry', reason: fault, timeout: false };
       }
       target.breaker.success();
-      return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body, text: null } };
+      return { kind: 'answer', answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text: null } };
     }
     let text: string;
     try {
@@ -149,7 +175,7 @@ async function attemptOnce(
       return networkFailure(error, `answer broke off after its head (HTTP ${status}): `);
     }
     target.breaker.success();
-    return { kind: 'answer', answer: { target, statusCode: status, headers: response.headers, body: response.body, text } };
+    return { kind: 'answer', answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text } };
   }
   let text = '';
   try {
@@ -159,7 +185,7 @@ async function attemptOnce(
   }
   // Credentials are taken out of the whole body before the provider reads it, so a key cut short by clip() cannot
   // leave its first half behind; the message is looked at again for one that JSON escapes had hidden.
-  const failure = target.provider.upstreamFailure(status, route.redactor.redact(text), response.headers);
+  const failure = opened.failure(status, route.redactor.redact(text), response.headers);
   const message = route.redactor.redact(failure.message);
   if (failure.retryable) {
     target.breaker.failure(Date.now());
@@ -180,7 +206,7 @@ async function attemptOnce(
  * A failed exchange: retried on the same target after a backoff, except a timeout, which goes to the next target at
  * once (a target that let one attempt time out would most likely let the retry time out too, doubling the client's wait).
  */
-function networkFailure(error: unknown, context: string): Outcome {
+function networkFailure(error: unknown, context: string): Outcome<never> {
   const timeout = isTimeout(error);
   return { kind: timeout ? 'next' : 'retry', reason: `${context}${describeNetworkError(error)}`, timeout };
 }

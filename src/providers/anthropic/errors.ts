@@ -1,7 +1,7 @@
 // Anthropic error bodies -> UpstreamFailure; 529 (overloaded) is transient like a 5xx.
-import type { UpstreamFailure } from '../provider.js';
+import type { UpstreamFailure } from '../../wire/exchange.js';
 import { clip, failure } from '../shared/failure.js';
-import { asObject, asString, tryParseJson } from '../shared/json.js';
+import { asObject, asString, tryParseJson } from '../../wire/json.js';
 
 export function anthropicFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure {
   const error = asObject(asObject(tryParseJson(body)).error);

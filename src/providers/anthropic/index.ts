@@ -3,10 +3,9 @@ import type { ProviderConfig } from '../../config/schema.js';
 import { SluiceError } from '../../errors.js';
 import type { Feature, Provider } from '../provider.js';
 import { anthropicHeaders } from './auth.js';
+import { countTokensBody } from './count-tokens.js';
 import { anthropicFailure } from './errors.js';
-import { anthropicRequestBody } from './request.js';
-import { anthropicChatResponse } from './response.js';
-import { AnthropicStreamDecoder } from './stream.js';
+import { openAnthropicChat } from './exchange.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images']);
 
@@ -15,20 +14,19 @@ export function createAnthropicProvider(name: string, config: ProviderConfig): P
   const base = new URL(config.baseUrl!);
   const path = `${base.pathname.replace(/\/+$/, '')}/v1/messages`;
   const headers = anthropicHeaders(config);
-  const noEmbeddings = (): never => {
-    throw new SluiceError('unsupported_by_provider', `Provider ${name} (anthropic) does not offer embeddings.`, { param: 'model' });
-  };
   return {
     name,
     type: 'anthropic',
-    dialect: 'anthropic',
     origin: base.origin,
     features: FEATURES,
-    chatRequest: (request, targetModel, client) => ({ path, headers, body: JSON.stringify(anthropicRequestBody(request, targetModel, client)) }),
-    chatResponse: anthropicChatResponse,
-    chatStreamDecoder: () => new AnthropicStreamDecoder(),
-    embeddingsRequest: noEmbeddings,
-    embeddingsResponse: noEmbeddings,
-    upstreamFailure: anthropicFailure,
+    openChat: (request, model, client) => openAnthropicChat(name, path, headers, request, model, client),
+    openEmbeddings: () => {
+      throw new SluiceError('unsupported_by_provider', `Provider ${name} (anthropic) does not offer embeddings.`, { param: 'model' });
+    },
+    openCountTokens: (body, model) => ({
+      provider: name,
+      request: { path: `${path}/count_tokens`, headers, body: JSON.stringify(countTokensBody(body, model)) },
+      failure: anthropicFailure,
+    }),
   };
 }

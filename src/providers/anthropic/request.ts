@@ -1,8 +1,8 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
-import type { ClientBody } from '../provider.js';
-import { tryParseJson } from '../shared/json.js';
+import type { ClientBody } from '../../wire/exchange.js';
+import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest } from './wire.js';
 
 /** Anthropic requires max_tokens; OpenAI clients often leave it out. */

@@ -1,7 +1,8 @@
 // Anthropic Messages response -> IR (pure).
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
-import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { usageObjectText } from '../../wire/usage-scan.js';
 
 export function anthropicChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);
@@ -40,4 +41,18 @@ export function anthropicUsage(value: unknown): Usage {
   return usageExcludingCache(
     asNumber(usage.input_tokens), asNumber(usage.output_tokens), asNumber(usage.cache_read_input_tokens) ?? 0, asNumber(usage.cache_creation_input_tokens) ?? 0,
   );
+}
+
+/**
+ * The usage of a whole answer passed through to the client untouched: its usage object found and parsed alone, the whole
+ * answer parsed only when that fails. Null when the answer is not JSON.
+ */
+export function anthropicAnswerUsage(text: string): Usage | null {
+  const found = usageObjectText(text);
+  if (found !== null) {
+    const usage = anthropicUsage(tryParseJson(found));
+    if (usage.reported) return usage;
+  }
+  const json = tryParseJson(text);
+  return json === undefined ? null : anthropicUsage(asObject(json).usage);
 }

@@ -1,25 +1,20 @@
 // Anthropic Messages SSE stream -> IR stream events, fed bytes in any split.
 import type { StreamEvent } from '../../ir/stream.js';
-import type { Usage } from '../../ir/usage.js';
-import { asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
-import type { SseEvent } from '../shared/sse.js';
+import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { anthropicFinishReason } from './response.js';
+import { AnthropicStreamUsage } from './stream-usage.js';
 
 export class AnthropicStreamDecoder extends SseStreamDecoder {
   /** Content block index -> IR tool call index, for blocks that are tool_use. */
   private readonly toolBlocks: Map<number, number>;
-  /** Cache figures from message_start, kept to complete the usage reported in message_delta. */
-  private cacheRead: number;
-  private cacheWrite: number;
-  private input: number;
+  private readonly usage: AnthropicStreamUsage;
 
   constructor() {
     super();
     this.toolBlocks = new Map();
-    this.cacheRead = 0;
-    this.cacheWrite = 0;
-    this.input = 0;
+    this.usage = new AnthropicStreamUsage();
   }
 
   protected decode(events: readonly SseEvent[]): StreamEvent[] {
@@ -30,11 +25,7 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
         case 'message_start': {
           const message = asObject(data.message);
           out.push({ type: 'start', id: asString(message.id), model: asString(message.model), created: Math.floor(Date.now() / 1000) });
-          const usage = asObject(message.usage);
-          this.cacheRead = asNumber(usage.cache_read_input_tokens) ?? 0;
-          this.cacheWrite = asNumber(usage.cache_creation_input_tokens) ?? 0;
-          this.input = (asNumber(usage.input_tokens) ?? 0) + this.cacheRead + this.cacheWrite;
-          out.push({ type: 'usage', usage: { inputTokens: this.input, cachedInputTokens: this.cacheRead, cacheWriteTokens: this.cacheWrite } });
+          out.push({ type: 'usage', usage: this.usage.start(message) });
           break;
         }
         case 'content_block_start': {
@@ -68,20 +59,8 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
             if (typeof delta.stop_sequence === 'string') finish.stopSequence = delta.stop_sequence;
             out.push(finish);
           }
-          const usage = asObject(data.usage);
-          const part: Partial<Usage> = {};
-          const output = asNumber(usage.output_tokens);
-          if (output !== undefined) part.outputTokens = output;
-          // Newer API versions repeat the input figures in message_delta; they win over message_start's.
-          const input = asNumber(usage.input_tokens);
-          if (input !== undefined) {
-            const cacheRead = asNumber(usage.cache_read_input_tokens) ?? this.cacheRead;
-            const cacheWrite = asNumber(usage.cache_creation_input_tokens) ?? this.cacheWrite;
-            part.inputTokens = input + cacheRead + cacheWrite;
-            part.cachedInputTokens = cacheRead;
-            part.cacheWriteTokens = cacheWrite;
-          }
-          if (Object.keys(part).length > 0) out.push({ type: 'usage', usage: part });
+          const usage = this.usage.delta(data);
+          if (usage !== null) out.push({ type: 'usage', usage });
           break;
         }
         case 'error': {

@@ -3,10 +3,7 @@
 import type { ProviderConfig } from '../../config/schema.js';
 import type { Provider } from '../provider.js';
 import { OPENAI_FEATURES } from '../openai/index.js';
-import { openaiFailure } from '../openai/errors.js';
-import { openaiChatBody, openaiEmbeddingsBody } from '../openai/request.js';
-import { openaiChatResponse, openaiEmbeddingsResponse } from '../openai/response.js';
-import { OpenAIStreamDecoder } from '../openai/stream.js';
+import { openaiChatExchange, openaiEmbeddingsExchange } from '../openai/exchange.js';
 import { azureHeaders } from './auth.js';
 
 export function createAzureOpenAIProvider(name: string, config: ProviderConfig): Provider {
@@ -21,18 +18,11 @@ export function createAzureOpenAIProvider(name: string, config: ProviderConfig):
   return {
     name,
     type: 'azure-openai',
-    dialect: 'openai',
     origin: base.origin,
     features: OPENAI_FEATURES,
-    chatRequest: (request, deployment, client) => ({
-      path: deploymentPath(deployment, 'chat/completions'), headers, body: JSON.stringify(openaiChatBody(request, deployment, client)),
-    }),
-    chatResponse: openaiChatResponse,
-    chatStreamDecoder: () => new OpenAIStreamDecoder(),
-    embeddingsRequest: (request, deployment, client) => ({
-      path: deploymentPath(deployment, 'embeddings'), headers, body: JSON.stringify(openaiEmbeddingsBody(request, deployment, client)),
-    }),
-    embeddingsResponse: openaiEmbeddingsResponse,
-    upstreamFailure: openaiFailure,
+    openChat: (request, deployment, client) =>
+      openaiChatExchange(name, deploymentPath(deployment, 'chat/completions'), headers, request, deployment, client),
+    openEmbeddings: (request, deployment, client) =>
+      openaiEmbeddingsExchange(name, deploymentPath(deployment, 'embeddings'), headers, request, deployment, client),
   };
 }

@@ -4,7 +4,7 @@ import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ProviderConfig } from '../../config/schema.js';
 import { SluiceError } from '../../errors.js';
-import type { UpstreamRequest } from '../provider.js';
+import type { UpstreamRequest } from '../../wire/exchange.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 
 export interface AwsCredentials {

@@ -4,10 +4,17 @@
 import { SluiceError } from '../../errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
-import { asArray, asNumber, asObject } from '../shared/json.js';
+import { asArray, asNumber, asObject } from '../../wire/json.js';
 
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
+}
+
+/** Titan embeds one text per InvokeModel call; Cohere Embed takes at most 96 texts. */
+export function bedrockEmbeddingsInputsPerCall(modelId: string): number | undefined {
+  if (modelId.includes('titan-embed')) return 1;
+  if (modelId.includes('cohere.embed')) return 96;
+  return undefined;
 }
 
 export function bedrockEmbeddingsBody(request: EmbeddingsRequest, modelId: string): object {

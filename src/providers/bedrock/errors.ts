@@ -1,8 +1,8 @@
 // Bedrock error responses -> UpstreamFailure. The error's name comes in x-amzn-errortype; throttling is transient,
 // validation is the request's fault. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors
-import type { UpstreamFailure } from '../provider.js';
+import type { UpstreamFailure } from '../../wire/exchange.js';
 import { clip, failure } from '../shared/failure.js';
-import { asObject, asString, tryParseJson } from '../shared/json.js';
+import { asObject, asString, tryParseJson } from '../../wire/json.js';
 
 const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalServerException', 'ModelNotReadyException', 'ModelTimeoutException']);
 

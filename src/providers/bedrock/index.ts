@@ -1,15 +1,23 @@
 // The `bedrock` provider: AWS Bedrock's Converse and ConverseStream APIs, signed with SigV4.
 import type { ProviderConfig } from '../../config/schema.js';
+import type { ChatRequest } from '../../ir/chat.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import type { StreamDecoder } from '../../ir/stream.js';
+import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
-import { bedrockEmbeddingsBody, bedrockEmbeddingsResponse } from './embeddings.js';
+import { bedrockEmbeddingsBody, bedrockEmbeddingsInputsPerCall, bedrockEmbeddingsResponse } from './embeddings.js';
 import { bedrockFailure } from './errors.js';
 import { bedrockConverseBody } from './request.js';
 import { bedrockChatResponse } from './response.js';
 import { BedrockStreamDecoder } from './stream.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'embeddings']);
+
+function streamDecoder(): StreamDecoder {
+  return new BedrockStreamDecoder(crypto.randomUUID());
+}
 
 export function createBedrockProvider(name: string, config: ProviderConfig, secrets: ProviderSecrets): Provider {
   const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -21,25 +29,30 @@ export function createBedrockProvider(name: string, config: ProviderConfig, secr
   return {
     name,
     type: 'bedrock',
-    dialect: null,
     origin: url.origin,
     features: FEATURES,
     streamFraming: 'aws-event-stream',
     // Model ids hold ':' (anthropic.claude-3-5-haiku-20241022-v1:0): encoded once here, as AWS's own SDKs do.
-    chatRequest: (request, modelId) => ({
-      path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,
-      headers: request.stream ? streamHeaders : headers,
-      body: JSON.stringify(bedrockConverseBody(request)),
+    openChat: (request: ChatRequest, modelId: string): ChatExchange => ({
+      provider: name,
+      request: {
+        path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,
+        headers: request.stream ? streamHeaders : headers,
+        body: JSON.stringify(bedrockConverseBody(request)),
+      },
+      passThrough: null,
+      response: bedrockChatResponse,
+      streamDecoder,
+      failure: bedrockFailure,
     }),
-    chatResponse: (body) => bedrockChatResponse(body),
-    chatStreamDecoder: () => new BedrockStreamDecoder(crypto.randomUUID()),
-    embeddingsRequest: (request, modelId) => ({
-      path: `${prefix}/model/${encodeURIComponent(modelId)}/invoke`,
-      headers,
-      body: JSON.stringify(bedrockEmbeddingsBody(request, modelId)),
+    openEmbeddings: (request: EmbeddingsRequest, modelId: string): EmbeddingsExchange => ({
+      provider: name,
+      request: { path: `${prefix}/model/${encodeURIComponent(modelId)}/invoke`, headers, body: JSON.stringify(bedrockEmbeddingsBody(request, modelId)) },
+      passThrough: null,
+      response: bedrockEmbeddingsResponse,
+      failure: bedrockFailure,
     }),
-    embeddingsResponse: bedrockEmbeddingsResponse,
-    upstreamFailure: bedrockFailure,
+    embeddingsInputsPerCall: bedrockEmbeddingsInputsPerCall,
     authorize: (request) => signer.sign(request),
   };
 }

@@ -1,7 +1,7 @@
 // IR -> Bedrock Converse request body (pure; never mutates its input).
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart } from '../../ir/chat.js';
-import { tryParseJson } from '../shared/json.js';
+import { tryParseJson } from '../../wire/json.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage } from './wire.js';
 
 const IMAGE_FORMATS: Record<string, BedrockImageFormat> = {

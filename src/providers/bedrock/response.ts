@@ -1,7 +1,7 @@
 // Bedrock Converse response -> IR (pure).
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
-import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+import { asArray, asNumber, asObject, asString } from '../../wire/json.js';
 
 export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse {
   const root = asObject(body);

@@ -1,7 +1,7 @@
 // Bedrock ConverseStream (AWS event-stream frames) -> IR stream events, fed bytes in any split.
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../shared/aws-event-stream.js';
-import { asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
+import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { bedrockFinishReason, bedrockUsage } from './response.js';
 
 export class BedrockStreamDecoder implements StreamDecoder {

@@ -1,7 +1,7 @@
 // Gemini error bodies ({error: {code, message, status}}) -> UpstreamFailure.
-import type { UpstreamFailure } from '../provider.js';
+import type { UpstreamFailure } from '../../wire/exchange.js';
 import { clip, failure } from '../shared/failure.js';
-import { asObject, asString, tryParseJson } from '../shared/json.js';
+import { asObject, asString, tryParseJson } from '../../wire/json.js';
 
 export function geminiFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure {
   const error = asObject(asObject(asArray0(tryParseJson(body))).error);

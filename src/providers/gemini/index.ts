@@ -2,10 +2,8 @@
 import type { ProviderConfig } from '../../config/schema.js';
 import type { Feature, Provider } from '../provider.js';
 import { geminiHeaders } from './auth.js';
-import { geminiFailure } from './errors.js';
+import { geminiChatExchange, geminiEmbeddingsExchange } from './exchange.js';
 import { geminiChatBody, geminiEmbedBody } from './request.js';
-import { geminiChatResponse, geminiEmbeddingsResponse } from './response.js';
-import { GeminiStreamDecoder } from './stream.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
 
@@ -16,24 +14,19 @@ export function createGeminiProvider(name: string, config: ProviderConfig): Prov
   return {
     name,
     type: 'gemini',
-    dialect: null,
     origin: url.origin,
     features: FEATURES,
-    chatRequest: (request, model) => ({
+    openChat: (request, model) => geminiChatExchange(name, {
       path: request.stream
         ? `${prefix}/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
         : `${prefix}/${encodeURIComponent(model)}:generateContent`,
       headers,
       body: JSON.stringify(geminiChatBody(request)),
     }),
-    chatResponse: geminiChatResponse,
-    chatStreamDecoder: () => new GeminiStreamDecoder(),
-    embeddingsRequest: (request, model) => ({
+    openEmbeddings: (request, model) => geminiEmbeddingsExchange(name, {
       path: `${prefix}/${encodeURIComponent(model)}:batchEmbedContents`,
       headers,
       body: JSON.stringify(geminiEmbedBody(request, model)),
     }),
-    embeddingsResponse: geminiEmbeddingsResponse,
-    upstreamFailure: geminiFailure,
   };
 }

@@ -2,7 +2,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
-import { isObject, tryParseJson } from '../shared/json.js';
+import { isObject, tryParseJson } from '../../wire/json.js';
 import type { GeminiBatchEmbedRequest, GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 
 function unsupported(param: string, what: string): SluiceError {

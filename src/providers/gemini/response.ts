@@ -3,7 +3,7 @@ import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import type { Usage } from '../../ir/usage.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
-import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+import { asArray, asNumber, asObject, asString } from '../../wire/json.js';
 
 export function geminiChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);

@@ -1,7 +1,7 @@
 // Gemini streamGenerateContent?alt=sse -> IR stream events: each SSE event is a whole GenerateContentResponse.
 import type { StreamEvent } from '../../ir/stream.js';
-import { asArray, asObject, asString, tryParseJson } from '../shared/json.js';
-import type { SseEvent } from '../shared/sse.js';
+import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
+import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { geminiFinishReason, geminiUsage } from './response.js';
 

@@ -1,7 +1,7 @@
 // OpenAI error bodies -> UpstreamFailure.
-import type { UpstreamFailure } from '../provider.js';
+import type { UpstreamFailure } from '../../wire/exchange.js';
 import { clip, failure } from '../shared/failure.js';
-import { asObject, asString, tryParseJson } from '../shared/json.js';
+import { asObject, asString, tryParseJson } from '../../wire/json.js';
 
 export function openaiFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure {
   const error = asObject(asObject(tryParseJson(body)).error);

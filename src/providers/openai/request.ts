@@ -1,7 +1,7 @@
 // IR -> OpenAI Chat Completions and Embeddings request bodies (pure; never mutates its input).
 import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
-import type { ClientBody } from '../provider.js';
+import type { ClientBody } from '../../wire/exchange.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**

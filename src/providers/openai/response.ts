@@ -2,7 +2,8 @@
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import type { Usage } from '../../ir/usage.js';
-import { asArray, asNumber, asObject, asString } from '../shared/json.js';
+import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { usageObjectText } from '../../wire/usage-scan.js';
 
 export function openaiChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);
@@ -65,4 +66,23 @@ export function openaiEmbeddingsResponse(body: unknown, request: EmbeddingsReque
     data: items.map((item) => (request.encodingFormat === 'base64' ? asString(item.embedding) : (asArray(item.embedding) as number[]))),
     usage: openaiEmbeddingsUsage(root.usage),
   };
+}
+
+/**
+ * The usage of a whole chat answer passed through to the client untouched: its usage object found and parsed alone, the
+ * whole answer parsed only when that fails. Null when the answer is not JSON.
+ */
+export function openaiAnswerUsage(text: string): Usage | null {
+  const found = usageObjectText(text);
+  if (found !== null) {
+    const usage = openaiUsage(tryParseJson(found));
+    if (usage.reported) return usage;
+  }
+  const json = tryParseJson(text);
+  return json === undefined ? null : openaiUsage(asObject(json).usage);
+}
+
+/** The usage of a whole embeddings answer passed through to the client. */
+export function openaiEmbeddingsAnswerUsage(body: unknown): Usage {
+  return openaiEmbeddingsUsage(asObject(body).usage);
 }

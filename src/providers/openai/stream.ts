@@ -1,7 +1,7 @@
 // OpenAI chat.completion.chunk SSE stream -> IR stream events, fed bytes in any split.
 import type { StreamEvent } from '../../ir/stream.js';
-import { asArray, asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
-import type { SseEvent } from '../shared/sse.js';
+import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { openaiFinishReason, openaiUsage } from './response.js';
 

@@ -42,61 +42,12 @@ export interface OpenAIChatRequest {
   user?: string;
 }
 
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number };
-}
-
-export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
-
-export interface OpenAIChatCompletion {
-  id: string;
-  object: 'chat.completion';
-  created: number;
-  model: string;
-  choices: Array<{
-    index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: OpenAIToolCall[]; refusal: string | null };
-    finish_reason: OpenAIFinishReason;
-    logprobs: null;
-  }>;
-  usage: OpenAIUsage;
-  system_fingerprint?: string | null;
-}
-
-export interface OpenAIChatChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  choices: Array<{
-    index: number;
-    delta: {
-      role?: 'assistant';
-      content?: string | null;
-      tool_calls?: Array<{ index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }>;
-    };
-    finish_reason: OpenAIFinishReason | null;
-    logprobs?: null;
-  }>;
-  usage?: OpenAIUsage | null;
-}
-
 export interface OpenAIEmbeddingsRequest {
   model: string;
   input: string | string[] | number[] | number[][];
   encoding_format?: 'float' | 'base64';
   dimensions?: number;
   user?: string;
-}
-
-export interface OpenAIEmbeddingsResponse {
-  object: 'list';
-  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
-  model: string;
-  usage: { prompt_tokens: number; total_tokens: number };
 }
 
 export interface OpenAIErrorBody {

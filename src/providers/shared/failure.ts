@@ -1,5 +1,5 @@
 // Status-based rules every provider shares: which upstream failures are worth another try, and Retry-After.
-import type { UpstreamFailure } from '../provider.js';
+import type { UpstreamFailure } from '../../wire/exchange.js';
 
 /** 408, 409 (Azure's "busy"), 429 and 5xx are transient; any other 4xx is caused by the request and would fail again. */
 export function isRetryableStatus(status: number): boolean {

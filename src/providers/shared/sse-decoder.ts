@@ -1,6 +1,6 @@
 // The shared half of every SSE-speaking provider's stream decoder: bytes in any split -> whole events -> decode().
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
-import { SseParser, type SseEvent } from './sse.js';
+import { SseParser, type SseEvent } from '../../wire/sse.js';
 
 export abstract class SseStreamDecoder implements StreamDecoder {
   private readonly parser: SseParser;

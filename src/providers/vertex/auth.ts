@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { importPKCS8, SignJWT } from 'jose';
 import { request } from 'undici';
 import type { ProviderConfig } from '../../config/schema.js';
-import { asNumber, asObject, asString, tryParseJson } from '../shared/json.js';
+import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';

@@ -29,7 +29,7 @@ const GATEWAY_PERIOD = 'discovered_consumer IS NULL AND started_at >= ? AND star
  * outcome (an HTTP status, an error class when it failed); a served call also who (consumer), which model and provider,
  * and its cost (NULL only when the model has no price, counted apart as unpriced).
  */
-const INCOMPLETE = `(request_id = '' OR started_at <= 0 OR operation NOT IN ('chat', 'embeddings') OR api = ''
+const INCOMPLETE = `(request_id = '' OR started_at <= 0 OR operation NOT IN ('chat', 'embeddings', 'mcp_tool_call') OR api = ''
   OR status < 100 OR status > 599 OR (status >= 400 AND error_class IS NULL)
   OR (status < 400 AND (consumer IS NULL OR requested_model IS NULL OR provider IS NULL OR provider_model IS NULL)))`;
 

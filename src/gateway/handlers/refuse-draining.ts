@@ -4,10 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { GatewayContext } from '../context.js';
 import type { FrontDoor } from '../frontdoors/frontdoor.js';
+import { authenticate } from '../pipeline/authenticate.js';
+import type { Call } from '../pipeline/call.js';
 import { sendError } from '../respond.js';
-import { authenticate } from './authenticate.js';
-import type { Call } from './call.js';
-import { record } from './record.js';
+import { finishCall } from './finish.js';
 
 export function refuseWhileDraining(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): void {
   try {
@@ -15,7 +15,7 @@ export function refuseWhileDraining(context: GatewayContext, door: FrontDoor, ca
   } catch {
     // No valid key: the consumer stays unknown, and the refusal is counted rather than recorded.
   }
-  sendError(res, door, call, new SluiceError('shutting_down', 'The gateway is shutting down; retry on another instance.'));
+  call.failed(sendError(res, door, new SluiceError('shutting_down', 'The gateway is shutting down; retry on another instance.')));
   // Nothing to meter or settle (no target, no reservation): the record is queued at once, before the ledger closes.
-  void record(context, call);
+  void finishCall(context, call);
 }

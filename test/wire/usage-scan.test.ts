@@ -1,7 +1,7 @@
 // Reading usage out of a pass-through answer without parsing the whole answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { usageObjectText } from '../../src/providers/shared/usage-scan.js';
+import { usageObjectText } from '../../src/wire/usage-scan.js';
 
 test('finds the top-level usage object after the choices', () => {
   const body = JSON.stringify({ id: 'x', choices: [{ message: { content: 'she said "usage": {"a":1} twice' } }], usage: { prompt_tokens: 3, completion_tokens: 4, prompt_tokens_details: { cached_tokens: 1 } } });

@@ -1,6 +1,6 @@
 // Whether a 2xx answer to a stream request starts as the stream it should be, judged from its head and first chunk,
 // before the call commits to it: a proxy's HTML page or a JSON body sent with 200 is an upstream failure, not a stream.
-import type { StreamFraming } from '../provider.js';
+import type { StreamFraming } from './exchange.js';
 
 const MEDIA_TYPES: Record<StreamFraming, string> = {
   sse: 'text/event-stream',

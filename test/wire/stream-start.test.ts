@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeAwsEvent } from '../../src/providers/shared/aws-event-stream.js';
-import { streamStartFault } from '../../src/providers/shared/stream-start.js';
+import { streamStartFault } from '../../src/wire/stream-start.js';
 import { anthropicStreamFrames, openaiStreamFrames } from '../support/mock-provider.js';
 
 describe('the start of a stream', () => {

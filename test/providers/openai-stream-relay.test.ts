@@ -2,9 +2,9 @@
 // the same bytes (less the usage Sluice asked for on its behalf), and the usage and errors are tapped.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openaiChatFrontDoor } from '../../src/gateway/frontdoors/openai-chat.js';
-import type { ClientStream } from '../../src/gateway/frontdoors/frontdoor.js';
+import { OpenAIStreamRelay } from '../../src/providers/openai/relay.js';
 import { ProviderSecrets, SecretRedactor } from '../../src/providers/shared/secret-redactor.js';
+import type { ClientStream } from '../../src/wire/exchange.js';
 
 const base = '"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini"';
 const content = (text: string) => `data: {${base},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
@@ -16,8 +16,7 @@ const upstreamKey = 'q7Zt2Lw9Xv4Nc8Rb1Hk6';
 const stream = [content('Hel'), content('lo "usage":{ in text'), finish, usageOnly, done].join('');
 
 function relay(forwardUsage: boolean): ClientStream {
-  const body = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }], ...(forwardUsage && { stream_options: { include_usage: true } }) };
-  return openaiChatFrontDoor.streamRelay(openaiChatFrontDoor.parseChat(body), body, new SecretRedactor([new ProviderSecrets([upstreamKey])]));
+  return new OpenAIStreamRelay(forwardUsage, new SecretRedactor([new ProviderSecrets([upstreamKey])]));
 }
 
 /** Feeds `text` in reads cut at `cuts` and returns what the client got. */

@@ -1,0 +1,240 @@
+// /mcp/<server>: the MCP gateway (Streamable HTTP transport, JSON-RPC 2.0). Authenticates the consumer as /v1 does,
+// keeps it to the servers and tools it was granted, injects the server's credentials, filters tools/list, refuses a
+// tools/call outside the grant and records every tools/call in the ledger. GET /mcp lists the consumer's servers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type Dispatcher } from 'undici';
+import type { SluiceError } from '../../errors.js';
+import type { GatewayContext } from '../context.js';
+import { authenticate } from '../pipeline/authenticate.js';
+import type { Consumer } from '../../policy/consumers.js';
+import { mayCall, type McpServer, type ToolGrant } from './directory.js';
+import {
+  INVALID_PARAMS, INVALID_REQUEST, isObject, PARSE_ERROR, requestId, SERVER_NOT_FOUND, SERVER_REFUSED, sendRpcError, UNAUTHORIZED,
+  UPSTREAM_FAILED, type JsonRpcId, type JsonRpcMessage,
+} from './json-rpc.js';
+import { SseRelay } from './sse-relay.js';
+import { ToolCall } from './tool-call.js';
+
+/** Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them. */
+const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'] as const;
+/** Upstream headers the client needs back. */
+const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
+/** The largest JSON answer held to filter or read (SSE answers are relayed event by event). */
+const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
+
+/** What the gateway does with the answer to the client's message. */
+interface Exchange {
+  id: JsonRpcId | null;
+  /** tools/list: the result's tools filtered to the grant. */
+  grant: ToolGrant | null;
+  /** tools/call: recorded once answered. */
+  toolCall: ToolCall | null;
+}
+
+export async function handleMcp(context: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
+  const snapshot = context.snapshot;
+  let consumer: Consumer;
+  try {
+    consumer = authenticate(snapshot.consumers, req);
+  } catch (error) {
+    req.resume();
+    context.metrics.unauthenticated('/mcp');
+    sendRpcError(res, 401, null, UNAUTHORIZED, (error as SluiceError).message);
+    return;
+  }
+  const access = snapshot.mcp.access(consumer);
+  if (path === '/mcp' || path === '/mcp/') {
+    req.resume();
+    if (req.method !== 'GET') return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on /mcp; use GET to list servers.`);
+    return listServers(res, snapshot.mcp.servers, access);
+  }
+  const name = path.slice('/mcp/'.length);
+  const server = snapshot.mcp.servers.get(name);
+  const grant = access.get(name);
+  if (server === undefined || grant === undefined) {
+    req.resume();
+    return sendRpcError(res, 404, null, SERVER_NOT_FOUND, `No MCP server '${name}' is available to consumer '${consumer.name}'.`);
+  }
+  if (server.resource.action === 'enforce') {
+    req.resume();
+    return sendRpcError(res, 403, null, SERVER_REFUSED, `The MCP server '${name}' is ${server.resource.status}; calls to it are refused.`);
+  }
+  if (req.method === 'GET' || req.method === 'DELETE') return forward(context, req, res, server, null, { id: null, grant: null, toolCall: null });
+  if (req.method !== 'POST') {
+    req.resume();
+    return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on ${path}; use POST, GET or DELETE.`);
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req, snapshot.mcp.maxBodyBytes);
+  } catch {
+    return sendRpcError(res, 413, null, INVALID_REQUEST, `The message is larger than ${snapshot.mcp.maxBodyBytes} bytes.`);
+  }
+  let message: unknown;
+  try {
+    message = JSON.parse(body.toString('utf8'));
+  } catch {
+    return sendRpcError(res, 400, null, PARSE_ERROR, 'The body is not valid JSON.');
+  }
+  if (!isObject(message)) {
+    // JSON-RPC batches left MCP in 2025-06-18; a batch could carry a tools/call past the grant unseen.
+    return sendRpcError(res, 400, null, INVALID_REQUEST, 'Send one JSON-RPC message per request; batches are not supported.');
+  }
+  const exchange = exchangeFor(message, grant, consumer, server, requestId);
+  if (exchange.toolCall !== null && !mayCall(grant, exchange.toolCall.tool)) {
+    exchange.toolCall.fail(403, 'mcp_tool_not_allowed');
+    exchange.toolCall.record(context);
+    return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, `Tool '${exchange.toolCall.tool}' is not available to consumer '${consumer.name}'.`);
+  }
+  return forward(context, req, res, server, body, exchange);
+}
+
+function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consumer, server: McpServer, callId: string): Exchange {
+  const id = requestId(message);
+  if (id === null) return { id, grant: null, toolCall: null };
+  if (message.method === 'tools/list') return { id, grant, toolCall: null };
+  if (message.method === 'tools/call') {
+    const params = isObject(message.params) ? message.params : {};
+    const tool = typeof params.name === 'string' ? params.name : '';
+    return { id, grant: null, toolCall: new ToolCall(callId, consumer, server, tool) };
+  }
+  return { id, grant: null, toolCall: null };
+}
+
+async function forward(
+  context: GatewayContext, req: IncomingMessage, res: ServerResponse, server: McpServer, body: Buffer | null, exchange: Exchange,
+): Promise<void> {
+  const toolCall = exchange.toolCall;
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      toolCall?.fail(499, 'client_disconnected');
+      abort.abort();
+    }
+  });
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  Object.assign(headers, server.headers);
+  let upstream: Dispatcher.ResponseData;
+  try {
+    if (toolCall !== null) toolCall.attempts = 1;
+    upstream = await request(server.url, {
+      method: req.method as Dispatcher.HttpMethod,
+      headers,
+      body,
+      dispatcher: server.dispatcher,
+      signal: abort.signal,
+      headersTimeout: server.timeoutMs,
+      // A GET stream waits for server-initiated messages for as long as the client keeps it open.
+      bodyTimeout: req.method === 'GET' ? 0 : server.timeoutMs,
+    });
+  } catch (error) {
+    context.logger.warn({ server: server.name, err: (error as Error).message }, 'MCP server unreachable');
+    toolCall?.fail(502, 'upstream_unavailable');
+    toolCall?.record(context);
+    if (!res.destroyed) sendRpcError(res, 502, exchange.id, UPSTREAM_FAILED, `The MCP server '${server.name}' could not be reached.`);
+    return;
+  }
+  const type = String(upstream.headers['content-type'] ?? '');
+  const returned: Record<string, string> = {};
+  for (const name of RETURNED) {
+    const value = upstream.headers[name];
+    if (typeof value === 'string') returned[name] = value;
+  }
+  if (toolCall !== null && upstream.statusCode >= 400) toolCall.fail(upstream.statusCode, 'mcp_upstream_error');
+  try {
+    if (exchange.id !== null && (exchange.grant !== null || toolCall !== null) && upstream.statusCode < 300) {
+      if (type.startsWith('application/json')) return await relayJson(res, upstream, returned, exchange);
+      if (type.startsWith('text/event-stream')) return await relaySse(res, upstream, returned, exchange);
+    }
+    res.writeHead(upstream.statusCode, returned);
+    for await (const chunk of upstream.body) res.write(chunk as Buffer);
+    res.end();
+  } catch (error) {
+    if (!abort.signal.aborted) {
+      context.logger.warn({ server: server.name, err: (error as Error).message }, 'MCP server answer failed');
+      toolCall?.fail(502, 'upstream_unavailable');
+    }
+    if (!res.headersSent) sendRpcError(res, 502, exchange.id, UPSTREAM_FAILED, `The MCP server '${server.name}' failed while answering.`);
+    else res.destroy();
+  } finally {
+    toolCall?.record(context);
+  }
+}
+
+async function relayJson(res: ServerResponse, upstream: Dispatcher.ResponseData, returned: Record<string, string>, exchange: Exchange): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of upstream.body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_ANSWER_BYTES) throw new Error('MCP answer too large');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  let body = text;
+  try {
+    body = rewrite(JSON.parse(text), exchange) ?? text;
+  } catch {
+    // Not JSON after all: relayed as it came.
+  }
+  res.writeHead(upstream.statusCode, { ...returned, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+async function relaySse(res: ServerResponse, upstream: Dispatcher.ResponseData, returned: Record<string, string>, exchange: Exchange): Promise<void> {
+  if (exchange.toolCall !== null) exchange.toolCall.stream = true;
+  res.writeHead(upstream.statusCode, returned);
+  const relay = new SseRelay(res, (message) => rewrite(message, exchange));
+  for await (const chunk of upstream.body) relay.push(chunk as Buffer);
+  relay.end();
+  res.end();
+}
+
+/** The answer to the exchange's request, rewritten (tools/list) or read (tools/call); null: send unchanged. */
+function rewrite(message: unknown, exchange: Exchange): string | null {
+  if (!isObject(message) || message.id !== exchange.id || message.method !== undefined) return null;
+  if (exchange.toolCall !== null) {
+    exchange.toolCall.observeAnswer(message);
+    return null;
+  }
+  const grant = exchange.grant;
+  if (grant === null || grant === '*' || !isObject(message.result) || !Array.isArray(message.result.tools)) return null;
+  const tools = message.result.tools.filter((tool: unknown) => isObject(tool) && typeof tool.name === 'string' && grant.has(tool.name));
+  return JSON.stringify({ ...message, result: { ...message.result, tools } });
+}
+
+function listServers(res: ServerResponse, servers: ReadonlyMap<string, McpServer>, access: ReadonlyMap<string, ToolGrant>): void {
+  const data = [...access].flatMap(([name, grant]) => {
+    const server = servers.get(name);
+    if (server === undefined) return [];
+    return [{
+      id: name, object: 'mcp_server', url: `/mcp/${name}`, resource: server.resource.id, status: server.resource.status,
+      available: server.resource.action !== 'enforce', tools: grant === '*' ? '*' : [...grant],
+    }];
+  });
+  const body = JSON.stringify({ object: 'list', data });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new Error('message too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}

@@ -1,0 +1,50 @@
+// Relays an MCP server's SSE answer to the client event by event, letting the gateway read (and rewrite) the JSON-RPC
+// messages it carries: tools/list filtered to the consumer's tools, the tools/call answer observed for the ledger.
+import type { ServerResponse } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
+
+/** Maps one JSON-RPC message (parsed from an event's data); returns the data to send, or null to send it unchanged. */
+export type MessageRewrite = (message: unknown) => string | null;
+
+export class SseRelay {
+  private readonly res: ServerResponse;
+  private readonly rewrite: MessageRewrite;
+  private readonly parser: EventSourceParser;
+  /** Keeps a character split between two chunks whole. */
+  private readonly decoder: StringDecoder;
+
+  constructor(res: ServerResponse, rewrite: MessageRewrite) {
+    this.res = res;
+    this.rewrite = rewrite;
+    this.decoder = new StringDecoder('utf8');
+    this.parser = createParser({
+      onEvent: (event) => this.forward(event),
+      onRetry: (interval) => this.res.write(`retry: ${interval}\n\n`),
+    });
+  }
+
+  push(chunk: Buffer): void {
+    this.parser.feed(this.decoder.write(chunk));
+  }
+
+  end(): void {
+    this.parser.feed(this.decoder.end());
+  }
+
+  private forward(event: EventSourceMessage): void {
+    let data = event.data;
+    let message: unknown = undefined;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      // Not JSON: not a message the gateway reads; passed on as it came.
+    }
+    if (message !== undefined) data = this.rewrite(message) ?? data;
+    let frame = '';
+    if (event.id !== undefined) frame += `id: ${event.id}\n`;
+    if (event.event !== undefined) frame += `event: ${event.event}\n`;
+    for (const line of data.split('\n')) frame += `data: ${line}\n`;
+    this.res.write(`${frame}\n`);
+  }
+}

@@ -1,0 +1,38 @@
+// The exchange of a call in Anthropic's Messages wire: an Anthropic-shaped client's body is passed through and the answer
+// relayed as it is; any other client's request is translated, and so is the answer.
+import type { ChatRequest } from '../../ir/chat.js';
+import type { StreamDecoder } from '../../ir/stream.js';
+import type { ChatExchange, ChatPassThrough, ClientBody, Redactor, UpstreamRequest } from '../../wire/exchange.js';
+import { anthropicFailure } from './errors.js';
+import { AnthropicStreamRelay } from './relay.js';
+import { anthropicRequestBody } from './request.js';
+import { anthropicAnswerUsage, anthropicChatResponse } from './response.js';
+import { AnthropicStreamDecoder } from './stream.js';
+
+const PASS_THROUGH: ChatPassThrough = {
+  usage: anthropicAnswerUsage,
+  relay: (redactor: Redactor) => new AnthropicStreamRelay(redactor),
+};
+
+function streamDecoder(): StreamDecoder {
+  return new AnthropicStreamDecoder();
+}
+
+/** `passed`: whether `request` carries the client's own Anthropic body (then the answer may be relayed as it is). */
+export function anthropicChatExchange(provider: string, request: UpstreamRequest, passed: boolean): ChatExchange {
+  return {
+    provider,
+    request,
+    passThrough: passed ? PASS_THROUGH : null,
+    response: anthropicChatResponse,
+    streamDecoder,
+    failure: anthropicFailure,
+  };
+}
+
+export function openAnthropicChat(
+  provider: string, path: string, headers: Record<string, string>, request: ChatRequest, model: string, client: ClientBody | null,
+): ChatExchange {
+  const body = JSON.stringify(anthropicRequestBody(request, model, client));
+  return anthropicChatExchange(provider, { path, headers, body }, client !== null && client.dialect === 'anthropic');
+}

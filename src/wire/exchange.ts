@@ -1,0 +1,98 @@
+// One call's exchange with a provider, as the provider opens it for a target: the request it sends, and how its answer
+// is read (decoded to the IR, or, when the provider passed the client's own body through, relayed as it is). The
+// contract between the front doors, the gateway and the providers, so that none of them imports another's wire format.
+import type { ChatResponse } from '../ir/chat.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../ir/embeddings.js';
+import type { StreamDecoder } from '../ir/stream.js';
+import type { Usage } from '../ir/usage.js';
+import type { OutputEstimate } from './output-sample.js';
+
+/** The client-facing API shapes Sluice speaks; a provider that speaks one natively gets the client's body passed through. */
+export type Dialect = 'openai' | 'anthropic';
+
+/** The client's own parsed body, offered to a provider of the same dialect so it can change only what it must. */
+export interface ClientBody {
+  dialect: Dialect;
+  body: Record<string, unknown>;
+}
+
+export interface UpstreamRequest {
+  /** Path and query, relative to the provider's origin. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a provider makes of an upstream error response: the message to pass on and whether another try may succeed. */
+export interface UpstreamFailure {
+  status: number;
+  message: string;
+  retryable: boolean;
+  /** Seconds the provider asked to wait, from Retry-After. */
+  retryAfterSeconds?: number;
+}
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+export type StreamFraming = 'sse' | 'aws-event-stream';
+
+/** Takes credentials out of upstream text before a client, a log or the ledger sees it. */
+export interface Redactor {
+  redact(text: string): string;
+}
+
+/** Turns upstream bytes into client bytes while keeping count of what the call used. */
+export interface ClientStream {
+  /** Bytes or text for the client ('' or an empty Buffer when nothing is due yet). */
+  push(chunk: Buffer): string | Buffer;
+  end(): string | Buffer;
+  /** Usage as the provider reported it so far; `reported` stays false if it never did. */
+  readonly usage: Usage;
+  /** What the model produced, for estimating output tokens when usage never came; called only then. */
+  estimateOutput(): OutputEstimate;
+  /** Set when the provider reported an error inside the stream. */
+  readonly streamError: string | null;
+}
+
+/** What the exchanges of chat and embeddings share. */
+interface Exchange {
+  /** The provider's name in sluice.yaml, for messages. */
+  readonly provider: string;
+  readonly request: UpstreamRequest;
+  /** An error answer: the message to pass on and whether another attempt may succeed. */
+  failure(status: number, body: string, headers: ResponseHeaders): UpstreamFailure;
+}
+
+export interface ChatExchange extends Exchange {
+  /**
+   * Set when the provider passed the client's body through: its answer is in the client's own wire, and may go to the
+   * client as it is. Null when the request was translated (the answer must be too).
+   */
+  readonly passThrough: ChatPassThrough | null;
+  /** A whole answer (parsed JSON) to the IR. */
+  response(body: unknown): ChatResponse;
+  /** A decoder of the streamed answer to IR events. */
+  streamDecoder(): StreamDecoder;
+}
+
+export interface ChatPassThrough {
+  /**
+   * The usage in a whole answer's text, its usage object read without parsing the rest where it can; `reported` false
+   * when it has none, null when the text is not JSON.
+   */
+  usage(text: string): Usage | null;
+  /** Relays the streamed answer, changing only what it must, tapping usage; error events pass through `redactor`. */
+  relay(redactor: Redactor): ClientStream;
+}
+
+export interface EmbeddingsExchange extends Exchange {
+  /** Set when the provider passed the client's body through (its answer is in the client's wire). */
+  readonly passThrough: EmbeddingsPassThrough | null;
+  /** A whole answer (parsed JSON) to the IR. */
+  response(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse;
+}
+
+export interface EmbeddingsPassThrough {
+  /** The usage in a whole answer (parsed JSON); `reported` false when it has none. */
+  usage(body: unknown): Usage;
+}

@@ -1,0 +1,78 @@
+// A real MCP server for tests: the official SDK's McpServer over StreamableHTTPServerTransport on loopback, one
+// session per client, answering only requests that carry the credentials Sluice is configured to inject.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { z } from 'zod';
+
+export const MOCK_MCP_TOKEN = 'mcp-upstream-secret-token-0001';
+
+export interface MockMcp {
+  url: string;
+  /** Every request's headers, as the server received them. */
+  received: IncomingMessage['headers'][];
+  /** tools/call names the server ran. */
+  calls: string[];
+  close(): Promise<void>;
+}
+
+/** `json`: answer requests with application/json rather than an SSE stream (the transport's other mode). */
+export async function startMockMcp(options: { json?: boolean } = {}): Promise<MockMcp> {
+  const received: IncomingMessage['headers'][] = [];
+  const calls: string[] = [];
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const build = () => {
+    const server = new McpServer({ name: 'mock-tools', version: '1.0.0' });
+    server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, ({ a, b }) => {
+      calls.push('add');
+      return { content: [{ type: 'text', text: String(a + b) }] };
+    });
+    server.registerTool('echo', { description: 'Echoes its text', inputSchema: { text: z.string() } }, ({ text }) => {
+      calls.push('echo');
+      return { content: [{ type: 'text', text }] };
+    });
+    server.registerTool('fail', { description: 'Always fails', inputSchema: {} }, () => {
+      calls.push('fail');
+      return { content: [{ type: 'text', text: 'it failed' }], isError: true };
+    });
+    server.registerTool('delete_everything', { description: 'Must never run', inputSchema: {} }, () => {
+      calls.push('delete_everything');
+      return { content: [{ type: 'text', text: 'deleted' }] };
+    });
+    return server;
+  };
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    received.push(req.headers);
+    if (req.headers.authorization !== `Bearer ${MOCK_MCP_TOKEN}`) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      return;
+    }
+    const sessionId = req.headers['mcp-session-id'];
+    let transport = typeof sessionId === 'string' ? transports.get(sessionId) : undefined;
+    if (transport === undefined) {
+      const created = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: options.json === true,
+        onsessioninitialized: (id) => void transports.set(id, created),
+      });
+      transport = created;
+      await build().connect(created);
+    }
+    await transport.handleRequest(req, res);
+  };
+  const http: Server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const address = http.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    received,
+    calls,
+    close: async () => {
+      for (const transport of transports.values()) await transport.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
