@@ -1,7 +1,6 @@
 // Assembles a running Sluice from a validated config: ledger, counters, governance, the snapshot, gateway and admin listeners.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
@@ -78,6 +77,8 @@ export interface WorkerLink {
   ledgerSink: LedgerSink;
   /** Every worker's metrics, summed by the primary. */
   metrics: () => Promise<string>;
+  /** Gives the primary this worker's own metrics to sum. */
+  provideMetrics: (metrics: () => Promise<unknown[]>) => void;
 }
 
 /** Config sections a reload cannot change in a running process. */
@@ -98,8 +99,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const catalog = new PriceCatalog();
   const metrics = new GatewayMetrics(() => ledger.status());
-  // A worker answers the primary's requests for its metrics (prom-client's cluster aggregator).
-  if (options.worker !== undefined) AggregatorRegistry.setRegistries([metrics.registry]);
+  // A worker answers the primary's requests for its metrics, which the primary sums for /metrics.
+  options.worker?.provideMetrics(() => metrics.registry.getMetricsAsJSON());
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
   const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
     : await openRemoteDirectory(options.director.url, options.director.token, config, logger);

@@ -2,7 +2,6 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
 import { startSluice, type RunningSluice, type WorkerLink } from './app.js';
 import { runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
 import { PrimaryLink } from './cluster/primary-link.js';
@@ -142,8 +141,6 @@ function workerCount(flag: string | undefined, config: SluiceConfig): number {
 /** What a worker shares with the others through its primary. */
 function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
   const primary = new PrimaryLink();
-  // Answers the primary's requests for this worker's metrics.
-  new AggregatorRegistry();
   return {
     primary,
     link: {
@@ -151,6 +148,7 @@ function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
       counters: new SharedCounterStore(primary),
       ledgerSink: new SharedLedgerSink(primary),
       metrics: () => primary.request<string>({ op: 'metrics' }),
+      provideMetrics: (metrics) => primary.provideMetrics(metrics),
     },
   };
 }

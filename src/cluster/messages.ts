@@ -40,8 +40,20 @@ export interface ListeningMessage {
   admin: { host: string; port: number };
 }
 
-export type WorkerMessage = RequestMessage | ListeningMessage;
+/** The primary asks a listening worker for its metrics (prom-client's JSON form), to sum them for /metrics. */
+export interface MetricsRequestMessage {
+  sluice: 'metrics-request';
+  id: number;
+}
 
-export function isSluiceMessage(message: unknown): message is WorkerMessage | ReplyMessage {
+export interface MetricsReplyMessage {
+  sluice: 'metrics-reply';
+  id: number;
+  metrics: unknown[];
+}
+
+export type WorkerMessage = RequestMessage | ListeningMessage | MetricsReplyMessage;
+
+export function isSluiceMessage(message: unknown): message is WorkerMessage | ReplyMessage | MetricsRequestMessage {
   return typeof message === 'object' && message !== null && typeof (message as { sluice?: unknown }).sluice === 'string';
 }

@@ -15,13 +15,31 @@ interface Waiting {
 export class PrimaryLink {
   private nextId: number;
   private readonly waiting: Map<number, Waiting>;
+  /** This worker's metrics as prom-client's JSON, set once its registry exists. */
+  private metrics: (() => Promise<unknown[]>) | null;
 
   constructor() {
     this.nextId = 1;
     this.waiting = new Map();
+    this.metrics = null;
     process.on('message', (message: unknown) => {
-      if (!isSluiceMessage(message) || message.sluice !== 'reply') return;
-      this.answer(message);
+      if (!isSluiceMessage(message)) return;
+      if (message.sluice === 'reply') this.answer(message);
+      else if (message.sluice === 'metrics-request') this.sendMetrics(message.id);
+    });
+  }
+
+  /** What this worker answers when the primary sums every worker's metrics. */
+  provideMetrics(metrics: () => Promise<unknown[]>): void {
+    this.metrics = metrics;
+  }
+
+  private sendMetrics(id: number): void {
+    const metrics = this.metrics === null ? Promise.resolve([]) : this.metrics();
+    metrics.then((json) => {
+      if (process.connected) process.send!({ sluice: 'metrics-reply', id, metrics: json });
+    }, () => {
+      if (process.connected) process.send!({ sluice: 'metrics-reply', id, metrics: [] });
     });
   }
 

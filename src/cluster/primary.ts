@@ -26,8 +26,29 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const counters = new MemoryCounterStore();
   // Opened at the first batch: by then the first worker has created (or migrated) the store's tables.
   let sink: Promise<LedgerSink> | null = null;
-  const metrics = new AggregatorRegistry();
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
+  /** Workers whose listeners are up: the ones asked for metrics (one still starting would not answer). */
+  const serving = new Set<Worker>();
+  const metricReplies = new Map<number, (metrics: unknown[]) => void>();
+  let nextMetricsId = 1;
+  /** Every serving worker's metrics, summed as prom-client's cluster aggregator does; a worker silent for 5 s is left out. */
+  const clusterMetrics = async (): Promise<string> => {
+    const asked = [...serving].filter((worker) => worker.isConnected());
+    const replies = await Promise.all(asked.map((worker) => new Promise<unknown[]>((resolve) => {
+      const id = nextMetricsId++;
+      const timer = setTimeout(() => {
+        metricReplies.delete(id);
+        resolve([]);
+      }, 5_000);
+      metricReplies.set(id, (metrics) => {
+        clearTimeout(timer);
+        metricReplies.delete(id);
+        resolve(metrics);
+      });
+      worker.send({ sluice: 'metrics-request', id });
+    })));
+    return AggregatorRegistry.aggregate(replies.filter((reply) => reply.length > 0) as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  };
   let stopping = false;
 
   const answer = async (request: PrimaryRequest): Promise<unknown> => {
@@ -41,7 +62,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       case 'ledger':
         sink ??= openLedgerSink(options.storage, logger);
         return (await sink).write(request.key, request.batch);
-      case 'metrics': return metrics.clusterMetrics();
+      case 'metrics': return clusterMetrics();
     }
   };
 
@@ -52,7 +73,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     worker.on('message', (message: unknown) => {
       if (!isSluiceMessage(message)) return;
       if (message.sluice === 'listening') {
+        serving.add(worker);
         listening?.();
+        return;
+      }
+      if (message.sluice === 'metrics-reply') {
+        metricReplies.get(message.id)?.(message.metrics);
         return;
       }
       if (message.sluice !== 'request') return;
@@ -65,6 +91,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   cluster.on('exit', (worker, code, signal) => {
     const known = slots.get(worker);
     slots.delete(worker);
+    serving.delete(worker);
     if (stopping || known === undefined) return;
     logger.error({ worker: worker.process.pid, slot: known.slot, code, signal }, 'a worker died; starting another in its place');
     const pause = Date.now() - known.startedAt < RESTART_PAUSE_MS ? RESTART_PAUSE_MS : 0;
