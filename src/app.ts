@@ -1,6 +1,7 @@
 // Assembles a running Sluice from a validated config: ledger, counters, governance, the snapshot, gateway and admin listeners.
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
@@ -9,6 +10,8 @@ import { ConfigError } from './config/load.js';
 import type { SluiceConfig } from './config/schema.js';
 import { MasterKey } from './store/master-key.js';
 import { counterSettings, openCounterStore } from './counters/open.js';
+import type { CounterStore } from './counters/counter-store.js';
+import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { buildSnapshot, configuredNames } from './gateway/snapshot.js';
@@ -67,6 +70,21 @@ export interface StartOptions {
   masterKey?: MasterKey;
   /** What declared `config`; names the keys it brings (default: sluice.yaml). */
   declaredOrigin?: DeclaredOrigin;
+  /** A worker of `sluice start --workers N`: what it shares with the other workers through the primary (src/cluster/). */
+  worker?: WorkerLink;
+}
+
+export interface WorkerLink {
+  /** Its slot among the workers; its spool folder is named after it. */
+  slot: number;
+  /** The primary's memory counters (used when `counters` is memory). */
+  counters: CounterStore;
+  /** The primary's ledger writer. */
+  ledgerSink: LedgerSink;
+  /** Every worker's metrics, summed by the primary. */
+  metrics: () => Promise<string>;
+  /** Gives the primary this worker's own metrics to sum. */
+  provideMetrics: (metrics: () => Promise<unknown[]>) => void;
 }
 
 /** Config sections a reload cannot change in a running process. */
@@ -81,17 +99,20 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const ledger = await LedgerWriter.open({
     ...config.ledger,
     storage: config.storage,
-    spoolDir: config.ledger.spoolDir ?? defaultSpoolDir(config.storage),
+    spoolDir: workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker),
     logger,
+    ...(options.worker === undefined ? {} : { sink: options.worker.ledgerSink }),
   });
   const catalog = new PriceCatalog();
   const metrics = new GatewayMetrics(() => ledger.status());
+  // A worker answers the primary's requests for its metrics, which the primary sums for /metrics.
+  options.worker?.provideMetrics(() => metrics.registry.getMetricsAsJSON());
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
   const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
     : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
   const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);
-  const store = await openCounterStore(counters);
+  const store = await openCounterStore(counters, options.worker?.counters);
   // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
   const notifier = new WebhookNotifier(config.alerts.webhooks, { logger, attempts: config.alerts.attempts, backoffMs: config.alerts.backoffMs });
   const refreshWebhooks = async () => {
@@ -189,6 +210,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     api,
     ...(adminTls === undefined ? {} : { tls: adminTls }),
     registry: metrics.registry,
+    ...(options.worker === undefined ? {} : { metrics: options.worker.metrics }),
     readiness,
     health: () => {
       const { routing, budgets } = context.snapshot;
@@ -209,7 +231,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     { ...gatewayAddress, what: 'Sluice\'s gateway listener' },
     { ...adminAddress, what: 'Sluice\'s admin listener' },
   ]);
-  await compliance?.start();
+  // One schedule of assessments per gateway, not one per worker.
+  if (options.worker === undefined || options.worker.slot === 0) await compliance?.start();
   return {
     gateway: gatewayAddress,
     admin: adminAddress,
@@ -292,6 +315,11 @@ function gatewayIdentity(config: SluiceConfig, tls: ListenerTls | null, reports:
     jwt,
     onUnmapped: reports === null ? null : reports.report,
   };
+}
+
+/** Each worker keeps batches the primary could not take in a spool folder of its own, replayed by its replacement. */
+function workerSpoolDir(spoolDir: string, worker: WorkerLink | undefined): string {
+  return worker === undefined ? spoolDir : join(spoolDir, `worker-${worker.slot}`);
 }
 
 function listen(server: Server | HttpsServer, port: number, host: string): Promise<{ host: string; port: number }> {

@@ -16,6 +16,8 @@ export interface AdminOptions {
   readiness: ReadinessProbe;
   /** The director API, when this process runs the director. */
   api?: DirectorApi;
+  /** /metrics from elsewhere than `registry`: a worker's answers every worker's, summed by the primary. */
+  metrics?: () => Promise<string>;
   /** The console's built files (dist/web by default); served only with the director API, its backend. */
   consoleDir?: string;
   /** HTTPS with these certificate files; plain HTTP when absent. */
@@ -43,7 +45,7 @@ export function createAdminServer(options: AdminOptions): Server | HttpsServer {
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      options.registry.metrics().then(
+      (options.metrics ?? (() => options.registry.metrics()))().then(
         (text) => {
           res.writeHead(200, { 'content-type': options.registry.contentType });
           res.end(text);

@@ -63,6 +63,8 @@ Options (a flag wins over its variable, which wins over sluice.yaml, which wins 
   --host HOST            the gateway's address ($SLUICE_HOST, default 127.0.0.1; 0.0.0.0: every interface)
   --admin-port PORT      the admin listener's port ($SLUICE_ADMIN_PORT, default 4001)
   --admin-host HOST      the admin listener's address ($SLUICE_ADMIN_HOST, default 127.0.0.1)
+  --workers N            processes serving the listeners, sharing their sockets, counters and ledger
+                         ($SLUICE_WORKERS, gateway.workers; default: one per available core; 1: one process)
   --director URL         (sluice gateway) the director to take consumers, keys and budgets from;
                          its token in $SLUICE_DIRECTOR_TOKEN
   -h, --help             this help
@@ -95,15 +97,16 @@ async function cli(argv: string[]): Promise<number> {
   }
   const configPath = values.config ?? process.env.SLUICE_CONFIG;
   const listeners = { port: values.port, host: values.host, adminPort: values['admin-port'], adminHost: values['admin-host'] };
+  const workers = values.workers === undefined ? {} : { workers: values.workers };
   switch (command) {
     case 'start':
-      return start(configPath, { listeners });
+      return start(configPath, { listeners, ...workers });
     case 'gateway':
       if (values.director === undefined) {
         process.stderr.write('sluice gateway: name the director with --director URL\n');
         return 2;
       }
-      return start(configPath, { director: values.director, listeners });
+      return start(configPath, { director: values.director, listeners, ...workers });
     case 'demo':
       return demo(values.port, values['admin-port'], values.host);
     case 'check': {
@@ -130,7 +133,7 @@ function parseStartArgs(argv: string[]) {
       options: {
         config: { type: 'string', short: 'c' }, director: { type: 'string' },
         port: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' }, 'admin-host': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        workers: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       allowPositionals: true,
     });

@@ -129,6 +129,9 @@ const GATEWAY_DEFAULTS = {
   maxConnections: 4096,
 };
 
+/** The most workers `sluice start --workers N` runs. */
+export const MAX_WORKERS = 256;
+
 export const configSchema = z.object({
   gateway: hostPort(4000).extend({
     maxBodyBytes: z.number().int().positive().default(GATEWAY_DEFAULTS.maxBodyBytes),
@@ -142,6 +145,8 @@ export const configSchema = z.object({
     maxConnections: z.number().int().positive().default(GATEWAY_DEFAULTS.maxConnections),
     /** HTTPS (and mTLS with a client CA) on the gateway listener; plain HTTP when absent. */
     tls: tlsSchema.optional(),
+    /** Processes serving the listeners (`sluice start --workers N`, SLUICE_WORKERS); absent: one per available core. */
+    workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
   }).strict().default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
   admin: hostPort(4001).extend({
     /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */

@@ -26,6 +26,8 @@ export interface LedgerOptions {
   /** The wait before sending again to a store that failed, doubled per failure up to the maximum. */
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   logger: Logger;
+  /** Where batches go instead of the storage's own sink: a worker's goes to its primary (src/cluster/shared-ledger.ts). */
+  sink?: LedgerSink;
 }
 
 /** A batch on its way to the store. */
@@ -112,7 +114,7 @@ export class LedgerWriter {
     });
     let sink: LedgerSink;
     try {
-      sink = await openLedgerSink(options.storage, options.logger);
+      sink = options.sink ?? await openLedgerSink(options.storage, options.logger);
     } catch (error) {
       await spool.close();
       throw error;
