@@ -20,7 +20,13 @@ import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
 import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
 
-export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleChat(
+  context: GatewayContext,
+  door: FrontDoor,
+  call: Call,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     const snapshot = context.snapshot;
     const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
@@ -42,7 +48,12 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
       res.setHeader('x-sluice-served-model', route.name);
     }
     const client: ClientBody = { dialect: door.dialect, body };
-    const invocation = await invokeUpstream(route, (target) => target.provider.openChat(request, target.model, client), request.stream, call.cancellation);
+    const invocation = await invokeUpstream(
+      route,
+      (target) => target.provider.openChat(request, target.model, client),
+      request.stream,
+      call.cancellation,
+    );
     call.attempts = invocation.attempts;
     call.failures = invocation.failures;
     const answer = invocation.answer;
@@ -85,8 +96,14 @@ interface Streamed {
 }
 
 function relayStream(
-  door: FrontDoor, cancellation: Cancellation, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer<ChatExchange>,
-  redactor: Redactor, res: ServerResponse, promptEstimate?: number,
+  door: FrontDoor,
+  cancellation: Cancellation,
+  request: ChatRequest,
+  body: Record<string, unknown>,
+  answer: UpstreamAnswer<ChatExchange>,
+  redactor: Redactor,
+  res: ServerResponse,
+  promptEstimate?: number,
 ): Promise<Streamed> {
   const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
@@ -112,7 +129,12 @@ class StreamRelay implements BodySink {
   private interrupted: boolean;
 
   constructor(
-    door: FrontDoor, cancellation: Cancellation, providerName: string, stream: ClientStream, body: UpstreamBody, res: ServerResponse,
+    door: FrontDoor,
+    cancellation: Cancellation,
+    providerName: string,
+    stream: ClientStream,
+    body: UpstreamBody,
+    res: ServerResponse,
     done: (streamed: Streamed) => void,
   ) {
     this.door = door;
@@ -145,7 +167,11 @@ class StreamRelay implements BodySink {
   error(error: Error): void {
     // No fallback once the client has bytes: the stream ends with the API's own error event.
     if (!this.cancellation.aborted) {
-      sendError(this.res, this.door, new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`));
+      sendError(
+        this.res,
+        this.door,
+        new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`),
+      );
       this.interrupted = true;
     }
     this.finish();
