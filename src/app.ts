@@ -10,6 +10,7 @@ import { MasterKey } from './store/master-key.js';
 import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
+import { ChatCache } from './gateway/cache/chat-cache.js';
 import { buildSnapshot, configuredNames } from './gateway/snapshot.js';
 import { defaultSpoolDir } from './ledger/spool.js';
 import { LedgerWriter } from './ledger/writer.js';
@@ -115,6 +116,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     logger,
     governance,
     readiness,
+    cache: new ChatCache(config.cache, metrics.registry, logger),
   };
   metrics.configure(configuredNames(context.snapshot));
   logStartup(logger, { storage: config.storage, counters: config.counters, providers: initial.config.providers, built: context.snapshot.routing.providers });
@@ -229,6 +231,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       });
       await context.snapshot.routing.close();
       await context.snapshot.mcp.close();
+      await context.cache.store.close();
       await directory.close();
     },
   };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
+import { CACHE_DEFAULTS, cacheSchema } from './cache-schema.js';
 import { parseAllowEntry } from '../policy/provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 
@@ -204,6 +205,8 @@ export const configSchema = z.object({
   compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
   /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
   mcp: mcpSchema.default(MCP_DEFAULTS),
+  /** The exact-match response cache (docs/agents.md); nothing is cached unless a model or a request opts in. */
+  cache: cacheSchema.default(CACHE_DEFAULTS),
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;

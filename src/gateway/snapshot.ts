@@ -9,6 +9,7 @@ import type { ProviderTargets } from '../policy/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
 import { McpDirectory } from './mcp/directory.js';
+import { CachePolicy } from './cache/policy.js';
 
 export interface Snapshot {
   routing: RoutingTable;
@@ -17,6 +18,8 @@ export interface Snapshot {
   admission: AdmissionPolicy;
   /** The MCP servers fronted on /mcp and who may call which tools. */
   mcp: McpDirectory;
+  /** Which chat calls the response cache serves, and for how long. */
+  cachePolicy: CachePolicy;
 }
 
 /**
@@ -35,6 +38,7 @@ export function buildSnapshot(
     budgets,
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
     mcp: new McpDirectory(config, targets, previous?.mcp),
+    cachePolicy: new CachePolicy(config.cache),
   };
 }
 

@@ -19,6 +19,9 @@ import { sendError } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
 import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
+import { CACHE_HEADER } from '../cache/policy.js';
+import { StreamCapture } from '../cache/stream-capture.js';
+import { price } from '../pipeline/meter.js';
 
 export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -31,6 +34,13 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     call.requestedModel = request.model;
     call.stream = request.stream;
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
+    // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
+    const slot = snapshot.cachePolicy.slot(req, consumer, door.dialect, request.model, body);
+    if (slot !== null) {
+      const hit = await context.cache.store.get(slot.key);
+      if (hit !== null) return context.cache.answerHit(context, call, res, hit);
+      res.setHeader(CACHE_HEADER, 'miss');
+    }
     const admitting = admit(snapshot.admission, consumer, requested, call);
     const admission = admitting instanceof Promise ? await admitting : admitting;
     const route = admission.route;
@@ -50,15 +60,23 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     if (request.stream) {
       const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
       const promptEstimate = translated ? await estimatePromptTokens(request) : undefined;
-      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate);
+      const capture = slot === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
+      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate, capture);
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
+      const captured = capture?.whole() ?? null;
+      if (slot !== null && captured !== null && call.usage.reported) {
+        context.cache.keep(slot, call, 'text/event-stream; charset=utf-8', captured, price(call).cost, snapshot.cachePolicy.maxEntryBytes);
+      }
     } else {
       const answered = complete(door, request, answer, res);
       call.usage = answered.usage;
       call.output = answered.output;
+      if (slot !== null && call.usage.reported) {
+        context.cache.keep(slot, call, 'application/json', Buffer.from(answered.body), price(call).cost, snapshot.cachePolicy.maxEntryBytes);
+      }
     }
   } catch (error) {
     call.failed(sendError(res, door, error, context.logger, call.requestId));
@@ -85,13 +103,13 @@ interface Streamed {
 
 function relayStream(
   door: FrontDoor, cancellation: Cancellation, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer<ChatExchange>,
-  redactor: Redactor, res: ServerResponse, promptEstimate?: number,
+  redactor: Redactor, res: ServerResponse, promptEstimate?: number, capture: StreamCapture | null = null,
 ): Promise<Streamed> {
   const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   const provider = answer.exchange.provider;
-  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve)));
+  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve, capture)));
 }
 
 /**
@@ -109,11 +127,14 @@ class StreamRelay implements BodySink {
   private readonly onDrain: () => void;
   private firstTokenHr: bigint | null;
   private interrupted: boolean;
+  /** What the client got, kept for the response cache (null when the call is not cached). */
+  private readonly capture: StreamCapture | null;
 
   constructor(
     door: FrontDoor, cancellation: Cancellation, providerName: string, stream: ClientStream, body: UpstreamBody, res: ServerResponse,
-    done: (streamed: Streamed) => void,
+    done: (streamed: Streamed) => void, capture: StreamCapture | null,
   ) {
+    this.capture = capture;
     this.door = door;
     this.cancellation = cancellation;
     this.providerName = providerName;
@@ -153,6 +174,7 @@ class StreamRelay implements BodySink {
   private send(text: string | Buffer): void {
     if (text.length === 0) return;
     if (this.firstTokenHr === null) this.firstTokenHr = process.hrtime.bigint();
+    this.capture?.add(text);
     const res = this.res;
     if (res.destroyed) return;
     // node:http corks the socket for the rest of the tick at a chunk's first write, so what one read of the upstream
