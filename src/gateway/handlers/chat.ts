@@ -35,7 +35,8 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     call.stream = request.stream;
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
     // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
-    const slot = snapshot.cachePolicy.slot(req, consumer, door.dialect, request.model, body);
+    // Not for a model the resource policy refuses: admission answers those.
+    const slot = requested.refusal === null ? snapshot.cachePolicy.slot(req, consumer, door.dialect, request.model, body) : null;
     if (slot !== null) {
       const hit = await context.cache.store.get(slot.key);
       if (hit !== null) return context.cache.answerHit(context, call, res, hit);
