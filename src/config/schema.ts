@@ -4,6 +4,7 @@ import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
 import { CACHE_DEFAULTS, cacheSchema } from './cache-schema.js';
+import { guardrailSchema } from './guardrails-schema.js';
 import { parseAllowEntry } from '../policy/provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 
@@ -207,6 +208,8 @@ export const configSchema = z.object({
   mcp: mcpSchema.default(MCP_DEFAULTS),
   /** The exact-match response cache (docs/agents.md); nothing is cached unless a model or a request opts in. */
   cache: cacheSchema.default(CACHE_DEFAULTS),
+  /** Detectors on prompts and answers: monitor, block or mask (docs/agents.md). */
+  guardrails: z.array(guardrailSchema).max(100).default([]),
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;

@@ -10,6 +10,7 @@ import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
 import { McpDirectory } from './mcp/directory.js';
 import { CachePolicy } from './cache/policy.js';
+import { Guardrails } from './guardrails/guardrails.js';
 
 export interface Snapshot {
   routing: RoutingTable;
@@ -20,6 +21,8 @@ export interface Snapshot {
   mcp: McpDirectory;
   /** Which chat calls the response cache serves, and for how long. */
   cachePolicy: CachePolicy;
+  /** Detectors on prompts and answers. */
+  guardrails: Guardrails;
 }
 
 /**
@@ -39,6 +42,7 @@ export function buildSnapshot(
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
     mcp: new McpDirectory(config, targets, previous?.mcp),
     cachePolicy: new CachePolicy(config.cache),
+    guardrails: new Guardrails(config.guardrails),
   };
 }
 

@@ -28,7 +28,10 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     const snapshot = context.snapshot;
     const consumer = authenticate(snapshot.consumers, req);
     call.consumer = consumer;
-    const body = await readJsonBody(req, context.maxBodyBytes);
+    const received = await readJsonBody(req, context.maxBodyBytes);
+    // Guardrails on the prompt: a block is the caller's 400, a mask changes the body every later stage sees.
+    const guarded = snapshot.guardrails.empty ? null : snapshot.guardrails.check('input', consumer, String(received.model), received);
+    const body = guarded?.body ?? received;
     const request = door.parseChat(body);
     call.chat = request;
     call.requestedModel = request.model;
@@ -46,7 +49,8 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     const admission = admitting instanceof Promise ? await admitting : admitting;
     const route = admission.route;
     call.reservation = admission.reservation;
-    call.violations = admission.violations;
+    call.violations = guarded === null || guarded.violations.length === 0 ? admission.violations
+      : [...(admission.violations ?? []), ...guarded.violations];
     if (route !== requested) {
       call.servedModel = route.name;
       res.setHeader('x-sluice-served-model', route.name);
@@ -72,7 +76,12 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
         context.cache.keep(slot, call, 'text/event-stream; charset=utf-8', captured, price(call).cost, snapshot.cachePolicy.maxEntryBytes);
       }
     } else {
-      const answered = complete(door, request, answer, res);
+      const answered = complete(door, request, answer, res, snapshot.guardrails.empty ? null : (text) => {
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        const checked = snapshot.guardrails.check('output', consumer, request.model, parsed);
+        if (checked.violations.length > 0) call.violations = [...(call.violations ?? []), ...checked.violations];
+        return checked.body === parsed ? text : JSON.stringify(checked.body);
+      });
       call.usage = answered.usage;
       call.output = answered.output;
       if (slot !== null && call.usage.reported) {
@@ -86,8 +95,12 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
   if (finished !== undefined) await finished;
 }
 
-function complete(door: FrontDoor, request: ChatRequest, answer: UpstreamAnswer<ChatExchange>, res: ServerResponse): ChatAnswer {
-  const out = door.answer(answer.exchange, answer.text!, request);
+/** `guard`: the output guardrails over the answer's JSON text (throws a block; returns the text, masked or not). */
+function complete(
+  door: FrontDoor, request: ChatRequest, answer: UpstreamAnswer<ChatExchange>, res: ServerResponse, guard: ((text: string) => string) | null,
+): ChatAnswer {
+  const answered = door.answer(answer.exchange, answer.text!, request);
+  const out = guard === null ? answered : { ...answered, body: guard(answered.body) };
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out.body) });
   res.end(out.body);
   return out;
