@@ -29,8 +29,36 @@ function staleSource() {
   return null;
 }
 
+/** The newest modification time under a folder (files only). */
+function newest(folder) {
+  let latest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/** The console (web/) is built into dist/web by Vite: again when a file under web/ is newer than its index.html. */
+function buildConsoleIfStale() {
+  const web = join(root, 'web');
+  if (!existsSync(web)) return 0;
+  const built = join(root, 'dist', 'web', 'index.html');
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(web)) return 0;
+  let vite;
+  try {
+    vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  } catch {
+    process.stderr.write('sluice: the console (dist/web) is not current and Vite is not installed: run "npm install", then "npm run build"\n');
+    return 0;
+  }
+  process.stderr.write('sluice: building the console (dist/web is missing or older than web/)\n');
+  return spawnSync(process.execPath, [vite, 'build', '--config', join(web, 'vite.config.mjs')], { stdio: 'inherit', cwd: root }).status ?? 1;
+}
+
 const stale = staleSource();
-if (stale !== null) {
+if (stale === null) process.exit(buildConsoleIfStale());
+else {
   let tsc;
   try {
     tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -41,5 +69,5 @@ if (stale !== null) {
   }
   process.stderr.write(`sluice: compiling (dist/ is missing or older than ${relative(root, stale)})\n`);
   const build = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' });
-  process.exit(build.status ?? 1);
+  process.exit(build.status === 0 ? buildConsoleIfStale() : build.status ?? 1);
 }

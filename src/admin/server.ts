@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { DirectorApi } from '../director/api.js';
 import { ApiError } from '../director/errors.js';
 import { answerHealth, type ReadinessProbe } from '../observability/readiness.js';
+import { ConsoleFiles } from './console.js';
 
 export interface AdminOptions {
   registry: Registry;
@@ -13,16 +14,20 @@ export interface AdminOptions {
   readiness: ReadinessProbe;
   /** The director API, when this process runs the director. */
   api?: DirectorApi;
+  /** The console's built files (dist/web by default); served only with the director API, its backend. */
+  consoleDir?: string;
 }
 
 export function createAdminServer(options: AdminOptions): Server {
   const api = options.api === undefined ? null : getRequestListener(options.api.fetch);
+  const consoleFiles = options.api === undefined ? null : new ConsoleFiles(options.consoleDir);
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (api !== null && (path === '/api' || path.startsWith('/api/'))) {
       void api(req, res);
       return;
     }
+    if (consoleFiles !== null && consoleFiles.handle(req, res, path)) return;
     if (req.method === 'GET' && path === '/healthz') {
       const health = options.health();
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });

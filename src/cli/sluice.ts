@@ -15,6 +15,8 @@ Commands:
                      start a lone gateway that takes consumers, keys, budgets and resource statuses from the
                      director at URL (token: SLUICE_DIRECTOR_TOKEN)
   check              validate a config file and print a summary, then exit
+  demo               try Sluice with nothing to set up: a simulated provider, weeks of history and live traffic on
+                     a temporary database; prints the console's URL and an admin token (--port, --admin-port)
 
 Admin commands (the director API on the admin port; run "sluice COMMAND --help" for each):
   consumers          list, get, create, update, delete consumers
@@ -97,6 +99,8 @@ async function cli(argv: string[]): Promise<number> {
         return 2;
       }
       return start(configPath, { director: values.director, listeners });
+    case 'demo':
+      return demo(values.port, values['admin-port'], values.host);
     case 'check': {
       if (configPath === undefined) {
         process.stderr.write('sluice check: name a config file with --config\n');
@@ -143,6 +147,37 @@ async function start(configPath: string | undefined, options: RunOptions): Promi
     process.stderr.write(`sluice: ${error.message}\n`);
     return 1;
   }
+}
+
+/** Runs `sluice demo` until Ctrl-C; its temporary database is removed on the way out. */
+async function demo(port: string | undefined, adminPort: string | undefined, host: string | undefined): Promise<number> {
+  const { runDemo } = await import('../demo/demo.js');
+  const portOf = (text: string | undefined, fallback: number, flag: string) => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`${flag}: expected a port from 0 to 65535, got "${text}"`);
+    return value;
+  };
+  const log = (line: string) => process.stdout.write(`sluice demo: ${line}\n`);
+  const running = await runDemo({
+    port: portOf(port, 4000, '--port'), adminPort: portOf(adminPort, 4001, '--admin-port'), ...(host === undefined ? {} : { host }), log,
+  });
+  process.stdout.write([
+    '',
+    `  Console:      ${running.consoleURL}`,
+    `  Admin token:  ${running.adminToken}`,
+    `  Viewer token: ${running.viewerToken}   (read-only: no edit controls)`,
+    `  Gateway:      ${running.gatewayURL}/v1   (live traffic from six demo consumers)`,
+    '',
+    '  Sign in to the console with the admin token. Everything lives in a temporary folder, removed on Ctrl-C.',
+    '',
+  ].join('\n'));
+  const stop = () => {
+    running.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return -1;
 }
 
 cli(process.argv.slice(2)).then(

@@ -25,7 +25,10 @@ import { registerProviderRoutes } from './routes/providers.js';
 import { OBSERVATIONS_PATH, registerReconciliationRoutes } from './routes/reconciliation.js';
 import { registerReportRoutes } from './routes/reports.js';
 import { registerResourceRoutes } from './routes/resources.js';
+import { registerSessionRoutes } from './routes/session.js';
 import { registerTeamRoutes } from './routes/teams.js';
+import { registerTemplateInstanceRoutes } from './routes/template-instances.js';
+import { registerTransactionRoutes } from './routes/transactions.js';
 import { registerUsageRoutes } from './routes/usage.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 
@@ -123,6 +126,9 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerReconciliationRoutes(app, deps);
   registerApplyRoutes(app, deps);
   registerComplianceRoutes(app, deps);
+  registerTransactionRoutes(app, deps);
+  registerTemplateInstanceRoutes(app, deps);
+  registerSessionRoutes(app);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

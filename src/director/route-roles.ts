@@ -39,6 +39,7 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
   ...definitionRoutes('/api/budget-templates'),
   ...definitionRoutes('/api/rate-limits'),
   'GET /api/budgets/{name}/burn-down': READ,
+  'GET /api/budget-templates/{name}/instances': READ,
 
   'GET /api/providers': READ,
   'POST /api/providers': ADMIN,
@@ -83,6 +84,11 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
   'GET /api/usage/top-drivers': TEAM_READ,
   'GET /api/forecast': TEAM_READ,
   'GET /api/reports/chargeback': TEAM_READ,
+  // The ledger's rows: a team-owner sees its own team's (the handler forces its team filter).
+  'GET /api/transactions': TEAM_READ,
+  'GET /api/transactions/{id}': TEAM_READ,
+  // Who the token is: every role may ask.
+  'GET /api/session': [...TEAM_READ],
 
   'POST /api/reconciliation/observations': WRITE,
   'GET /api/reconciliation/consumers': READ,

@@ -465,6 +465,10 @@ export interface DirectorStore extends ReconciliationStore {
    */
   insertLedgerBatch(key: string, rows: readonly Transaction[]): Promise<boolean>;
   countTransactions(): Promise<number>;
+  /** Ledger rows, newest first, keyset-paginated on their id (sql/transactions.ts). */
+  listTransactions(filter: LedgerFilter): Promise<Page<LedgerEntry>>;
+  /** One ledger row by its id, or null. */
+  getTransaction(id: number): Promise<LedgerEntry | null>;
 
   /**
    * Usage per bucket and group, read from the hourly rollups only (never the ledger's rows), ordered by bucket then group.
@@ -484,6 +488,33 @@ export interface DirectorStore extends ReconciliationStore {
   admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]>;
 
   close(): Promise<void>;
+}
+
+/** Which ledger rows a listing returns; every field optional. `model` matches the model asked for or the one that served. */
+export interface LedgerFilter {
+  consumer?: string;
+  team?: string;
+  model?: string;
+  provider?: string;
+  outcome?: 'served' | 'refused' | 'failed';
+  /** [from, to) on the call's start, epoch milliseconds. */
+  from?: EpochMs;
+  to?: EpochMs;
+  /** 1 to 1000; default 100. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A ledger row as read back: the transaction, its row id, how it ended, and for observed traffic its calls and discovery. */
+export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations'> {
+  id: number;
+  /** `chat`, `embeddings`, or `observed` for traffic reported through the reconciliation intake. */
+  operation: string;
+  violations: string[];
+  outcome: 'served' | 'refused' | 'failed';
+  /** How many calls the row stands for: 1 for a gateway's call. */
+  calls: number;
+  discoveredConsumer: number | null;
 }
 
 /** One call (or `calls` calls) an observer of traffic saw, whose consumer Sluice may not know. */

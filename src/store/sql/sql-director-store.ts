@@ -9,7 +9,7 @@ import type {
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
-  ReconciliationRule, ReconciliationRuleInput,
+  ReconciliationRule, ReconciliationRuleInput, LedgerEntry, LedgerFilter,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -26,6 +26,7 @@ import * as providers from './providers.js';
 import * as reconciliation from './reconciliation.js';
 import { insertLedgerBatch, insertTransactions, LEDGER_BATCH_KEY_RETENTION_MS } from './ledger.js';
 import { HOUR_MS } from './rollup.js';
+import { getTransaction, listTransactions } from './transactions.js';
 import { JsonColumns, type CountRow, type VersionRow } from './rows.js';
 import type { StatementDriver } from './session.js';
 import type { DocumentKind } from './statements.js';
@@ -282,6 +283,13 @@ export class SqlDirectorStore implements DirectorStore {
   async countTransactions(): Promise<number> {
     const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));
     return row?.count ?? 0;
+  }
+
+  listTransactions(filter: LedgerFilter): Promise<Page<LedgerEntry>> {
+    return this.read((read) => listTransactions(read, filter));
+  }
+  getTransaction(id: number): Promise<LedgerEntry | null> {
+    return this.read((read) => getTransaction(read, id));
   }
 
   usage(query: UsageQuery): Promise<UsageRow[]> {

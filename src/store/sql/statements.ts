@@ -5,6 +5,7 @@ import { admittedUsageStatements, type AdmittedUsageStatement } from './admitted
 import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
 import { complianceStatements, type ComplianceStatement } from './compliance-statements.js';
 import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
+import { transactionStatements, type TransactionStatement } from './transactions.js';
 
 /** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 23 ledger columns stays far under both databases' limits. */
 export const ROWS_PER_STATEMENT = 50;
@@ -136,7 +137,7 @@ function sizedStatements(): Record<SizedStatement, string> {
 }
 
 export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
-  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement;
+  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | TransactionStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -153,5 +154,6 @@ export function statementCatalogue(dialect: Dialect): Map<StatementName, string>
   return new Map(Object.entries({
     ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
     ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect), ...complianceStatements(dialect),
+    ...transactionStatements(),
   }) as Array<[StatementName, string]>);
 }

@@ -1,0 +1,89 @@
+// `sluice demo` as a newcomer runs it: a child process on free ports, whose printed URL and token open a console that
+// shows data within a minute. Then a screenshot of every page, light and dark, with the demo's data.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Browser } from 'playwright-core';
+import { SLUICE_ENTRY } from '../support/process.js';
+import { consoleErrors, goTo, launch, missingBrowser, openContext, PAGE_TITLES, screenshot, signIn } from './browser.js';
+
+const skip = missingBrowser();
+
+describe('sluice demo', { skip: skip ?? false }, () => {
+  let child: ChildProcess;
+  let output = '';
+  let browser: Browser;
+  let consoleURL = '';
+  let adminToken = '';
+  let viewerToken = '';
+
+  before(async () => {
+    child = spawn(process.execPath, [SLUICE_ENTRY, 'demo', '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!/Viewer token: +(\S+)/.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`sluice demo did not print its console URL:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    consoleURL = /Console: +(\S+)/.exec(output)![1]!;
+    adminToken = /Admin token: +(\S+)/.exec(output)![1]!;
+    viewerToken = /Viewer token: +(\S+)/.exec(output)![1]!;
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    }
+  });
+
+  test('prints the console URL and tokens, and the console shows data within 60 s', async () => {
+    assert.match(consoleURL, /^http:\/\/127\.0\.0\.1:\d+\/console\/$/);
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    const errors = consoleErrors(page);
+    await signIn(page, consoleURL, adminToken);
+    const spend = page.getByTestId('overview-spend');
+    await spend.waitFor({ timeout: 60_000 });
+    assert.match(await spend.innerText(), /^\$[\d,]+\.\d\d$/);
+    assert.notEqual(await spend.innerText(), '$0.00');
+    assert.ok(Number((await page.getByTestId('overview-pending').innerText()).replace(/,/g, '')) >= 3, 'three undeclared callers pending');
+    // The exhausted budget, the unsanctioned model and the chart are on the page.
+    await page.getByText('research-monthly').first().waitFor();
+    await page.getByTestId('unsanctioned').getByText('openai/gpt-4o').waitFor();
+    assert.equal(await page.locator('.chart canvas').count() > 0, true);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a screenshot of every page in light and dark', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      const context = await openContext(browser, scheme);
+      const page = await context.newPage();
+      const errors = consoleErrors(page);
+      await signIn(page, consoleURL, adminToken);
+      for (const title of PAGE_TITLES) {
+        await goTo(page, title);
+        if (title === 'Budgets & templates') await page.getByTestId('instances-batch-daily').waitFor();
+        await screenshot(page, `demo-${title.toLowerCase().replace(/[^a-z]+/g, '-')}-${scheme}`);
+      }
+      await goTo(page, 'Transactions');
+      await page.getByTestId('transactions').locator('tbody a').first().click();
+      await page.getByRole('heading', { name: /^Transaction \d+/ }).waitFor();
+      await screenshot(page, `demo-transaction-detail-${scheme}`);
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    await signIn(page, consoleURL, viewerToken);
+    await goTo(page, 'Inventory');
+    assert.equal(await page.getByRole('button', { name: 'New consumer' }).count(), 0);
+    await screenshot(page, 'demo-inventory-viewer-light');
+    await context.close();
+  });
+});

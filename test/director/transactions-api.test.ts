@@ -1,0 +1,144 @@
+// The ledger's rows over HTTP, against both stores: newest first with keyset paging, each filter, one transaction's
+// detail, a team-owner held to its own team, validation, and /api/session naming the caller's role.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Transaction } from '../../src/ledger/transaction.js';
+import type { DirectorStore } from '../../src/store/director-store.js';
+import { openDirectorStore } from '../../src/store/open.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const BOOTSTRAP = 'sa-bootstrap-test-token-transactions';
+const HOUR = 3_600_000;
+
+type Answer = { status: number; body: any };
+
+function client(sluice: TestSluice, token: string) {
+  return async (method: string, path: string, payload?: unknown): Promise<Answer> => {
+    const response = await fetch(`${sluice.adminURL}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+  };
+}
+
+let sequence = 0;
+function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
+  return {
+    requestId: `tx-api-${sequence++}`, startedAt, operation: 'chat', api: 'openai', consumer: 'checkout', team: 'payments',
+    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini', stream: false, inputTokens: 1_000, outputTokens: 100,
+    cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false, costMicroUsd: 1_000, latencyMs: 120, timeToFirstTokenMs: null,
+    status: 200, errorClass: null, attempts: 1, servedModel: null, violations: null, ...overrides,
+  };
+}
+
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`transactions API on ${storeKind}`, () => {
+    let database: TestDatabase | null = null;
+    let sluice: TestSluice;
+    let ledger: DirectorStore;
+    let admin: ReturnType<typeof client>;
+    const start = Date.UTC(2026, 10, 2, 8);
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      sluice = await startTestSluice({
+        ...(database === null ? {} : { storage: database.url }),
+        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+        // Never called: the rows are written straight into the ledger.
+        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      });
+      admin = client(sluice, BOOTSTRAP);
+      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      await ledger.insertTransactions([
+        call(start, { requestId: 'first', costMicroUsd: 1_500_000 }),
+        call(start + HOUR, {
+          requestId: 'stream', stream: true, timeToFirstTokenMs: 240, attempts: 2, violations: 'payments-monthly,resource:openai/gpt-4o',
+          requestedModel: 'gpt-4o', providerModel: 'gpt-4o',
+        }),
+        call(start + 2 * HOUR, { requestId: 'refused', status: 429, errorClass: 'budget_exhausted', provider: null, providerModel: null, costMicroUsd: null }),
+        call(start + 3 * HOUR, { requestId: 'search', consumer: 'search', team: 'discovery', requestedModel: 'claude-haiku', provider: 'anthropic' }),
+        call(start + 4 * HOUR, { requestId: 'failed', status: 502, errorClass: 'upstream_unavailable', costMicroUsd: null }),
+      ]);
+    });
+
+    after(async () => {
+      await ledger?.close();
+      await sluice.stop();
+      await database?.drop();
+    });
+
+    test('lists newest first and pages with the cursor until it is null', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Answer = await admin('GET', `/api/transactions?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+        assert.ok(page.body.items.length <= 2);
+        seen.push(...page.body.items.map((item: any) => item.requestId));
+        cursor = page.body.nextCursor;
+      } while (cursor !== null);
+      assert.deepEqual(seen, ['failed', 'search', 'refused', 'stream', 'first']);
+    });
+
+    test('filters by consumer, team, model, provider, outcome and time', async () => {
+      const ids = async (query: string) => {
+        const answer = await admin('GET', `/api/transactions?${query}`);
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        return answer.body.items.map((item: any) => item.requestId);
+      };
+      assert.deepEqual(await ids('consumer=search'), ['search']);
+      assert.deepEqual(await ids('team=discovery'), ['search']);
+      assert.deepEqual(await ids('model=gpt-4o'), ['stream']);
+      assert.deepEqual(await ids('provider=anthropic'), ['search']);
+      assert.deepEqual(await ids('outcome=refused'), ['refused']);
+      assert.deepEqual(await ids('outcome=failed'), ['failed']);
+      const from = new Date(start + HOUR).toISOString();
+      const to = new Date(start + 3 * HOUR).toISOString();
+      assert.deepEqual(await ids(`from=${from}&to=${to}`), ['refused', 'stream']);
+    });
+
+    test('a transaction\'s detail: tokens, cost, latency, time to first token, attempts, violations', async () => {
+      const list = await admin('GET', '/api/transactions?model=gpt-4o');
+      const detail = await admin('GET', `/api/transactions/${list.body.items[0].id}`);
+      assert.equal(detail.status, 200, JSON.stringify(detail.body));
+      assert.equal(detail.body.requestId, 'stream');
+      assert.equal(detail.body.stream, true);
+      assert.equal(detail.body.timeToFirstTokenMs, 240);
+      assert.equal(detail.body.attempts, 2);
+      assert.deepEqual(detail.body.violations, ['payments-monthly', 'resource:openai/gpt-4o']);
+      assert.deepEqual(detail.body.cost, { microUsd: 1_000, usd: '0.001000' });
+      assert.equal(detail.body.outcome, 'served');
+      assert.equal(detail.body.startedAt, new Date(start + HOUR).toISOString());
+      assert.equal((await admin('GET', '/api/transactions/999999')).status, 404);
+      const invalid = await admin('GET', '/api/transactions/abc');
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error.code, 'invalid_request');
+      assert.equal((await admin('GET', '/api/transactions?outcome=lost')).status, 400);
+      assert.equal((await admin('GET', '/api/transactions?cursor=not-a-cursor')).status, 400);
+    });
+
+    test('a team-owner sees its own team\'s rows only, and /api/session names each role', async () => {
+      await admin('POST', '/api/teams', { name: 'payments', owner: 'pat@example.com' });
+      await admin('POST', '/api/teams', { name: 'discovery', owner: 'dee@example.com' });
+      const made = await admin('POST', '/api/admin-tokens', { name: 'payments-owner', role: 'team-owner', team: 'payments' });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const owner = client(sluice, made.body.plaintext);
+      const mine = await owner('GET', '/api/transactions');
+      assert.equal(mine.status, 200);
+      assert.deepEqual(new Set(mine.body.items.map((item: any) => item.team)), new Set(['payments']));
+      assert.equal((await owner('GET', '/api/transactions?team=discovery')).status, 403);
+      const searchRow = (await admin('GET', '/api/transactions?consumer=search')).body.items[0];
+      assert.equal((await owner('GET', `/api/transactions/${searchRow.id}`)).status, 404);
+      assert.deepEqual((await owner('GET', '/api/session')).body, { actor: `admin-token:payments-owner#${made.body.token.id}`, role: 'team-owner', team: 'payments' });
+      assert.deepEqual((await admin('GET', '/api/session')).body, { actor: 'bootstrap-token', role: 'admin', team: null });
+      const viewer = await admin('POST', '/api/admin-tokens', { name: 'reader', role: 'viewer' });
+      assert.equal((await client(sluice, viewer.body.plaintext)('GET', '/api/session')).body.role, 'viewer');
+      assert.equal((await client(sluice, 'sa-sluice-wrong')('GET', '/api/session')).status, 401);
+    });
+  });
+}

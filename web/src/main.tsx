@@ -1,0 +1,102 @@
+// The console's shell: sign-in with an admin token, the navigation, and the page the location's hash names.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { forgetToken, signIn, storedToken, type Session } from './api';
+import { AuditPage } from './pages/audit';
+import { BudgetsPage } from './pages/budgets';
+import { InventoryPage } from './pages/inventory';
+import { LoginPage } from './pages/login';
+import { OverviewPage } from './pages/overview';
+import { ReconciliationPage } from './pages/reconciliation';
+import { ReportsPage } from './pages/reports';
+import { TransactionDetailPage, TransactionsPage } from './pages/transactions';
+import { roleLabel } from './ui';
+import './styles.css';
+
+const PAGES = [
+  { path: 'overview', title: 'Overview' },
+  { path: 'inventory', title: 'Inventory' },
+  { path: 'reconciliation', title: 'Reconciliation' },
+  { path: 'budgets', title: 'Budgets & templates' },
+  { path: 'transactions', title: 'Transactions' },
+  { path: 'reports', title: 'Reports' },
+  { path: 'audit', title: 'Audit log' },
+] as const;
+
+function currentRoute(): string[] {
+  const hash = window.location.hash.replace(/^#\/?/, '');
+  const parts = hash.split('/').filter((part) => part !== '').map(decodeURIComponent);
+  return parts.length === 0 ? ['overview'] : parts;
+}
+
+function Page({ route, session }: { route: string[]; session: Session }) {
+  switch (route[0]) {
+    case 'inventory': return <InventoryPage session={session} />;
+    case 'reconciliation': return <ReconciliationPage session={session} />;
+    case 'budgets': return <BudgetsPage session={session} />;
+    case 'transactions': return route[1] === undefined ? <TransactionsPage session={session} /> : <TransactionDetailPage id={route[1]} />;
+    case 'reports': return <ReportsPage session={session} />;
+    case 'audit': return <AuditPage session={session} />;
+    default: return <OverviewPage session={session} />;
+  }
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null>(null);
+  const [checking, setChecking] = useState(storedToken() !== null);
+  const [route, setRoute] = useState(currentRoute());
+
+  useEffect(() => {
+    const onHash = () => setRoute(currentRoute());
+    const onUnauthenticated = () => {
+      forgetToken();
+      setSession(null);
+    };
+    window.addEventListener('hashchange', onHash);
+    window.addEventListener('sluice:unauthenticated', onUnauthenticated);
+    const token = storedToken();
+    if (token !== null) {
+      signIn(token).then(setSession, () => forgetToken()).finally(() => setChecking(false));
+    }
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      window.removeEventListener('sluice:unauthenticated', onUnauthenticated);
+    };
+  }, []);
+
+  useEffect(() => {
+    const page = PAGES.find((one) => one.path === route[0]);
+    document.title = `${page?.title ?? 'Overview'} · Sluice`;
+    document.getElementById('main')?.focus();
+  }, [route]);
+
+  if (checking) return <p class="muted center">Signing in…</p>;
+  if (session === null) return <LoginPage onSignedIn={setSession} />;
+  const active = PAGES.find((one) => one.path === route[0])?.path ?? 'overview';
+  return (
+    <div class="shell">
+      <a class="skip" href="#main" onClick={(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      <header class="topbar">
+        <span class="brand">Sluice</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((page) => (
+              <li key={page.path}>
+                <a href={`#/${page.path}`} aria-current={active === page.path ? 'page' : undefined}>{page.title}</a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="who">
+          <span data-testid="role">{roleLabel(session.role)}{session.team === null ? '' : ` · ${session.team}`}</span>
+          <button type="button" class="link" onClick={() => { forgetToken(); setSession(null); }}>Sign out</button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page route={route} session={session} />
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

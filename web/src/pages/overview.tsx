@@ -1,0 +1,206 @@
+// The state of AI use at a glance: this month's spend, calls and tokens against last month's, the month-end forecast,
+// spend per day stacked by team or model, top consumers and models, budgets nearest exhaustion, unsanctioned traffic
+// in the last 24 hours, and the discoveries waiting for someone.
+import { useMemo, useState } from 'preact/hooks';
+import { api, list, query, type Budget, type BurnDown, type Discovered, type Forecast, type Session, type Stored, type UsageAnswer, type UsageItem } from '../api';
+import { OTHER_COLOR, seriesColor, StackedBars } from '../charts';
+import { count, day, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, usd } from '../format';
+import { Badge, Bar, Empty, Show, Stat, useLoad } from '../ui';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+function totals(items: UsageItem[]) {
+  return items.reduce((sum, item) => ({
+    calls: sum.calls + item.calls, tokens: sum.tokens + item.inputTokens + item.outputTokens, cost: sum.cost + item.cost.microUsd,
+    refused: sum.refused + item.refusedCalls,
+  }), { calls: 0, tokens: 0, cost: 0, refused: 0 });
+}
+
+async function loadOverview(session: Session) {
+  const now = Date.now();
+  const to = hourFloor(now) + HOUR;
+  const thisMonth = monthStart(now);
+  const lastMonth = monthStart(now, -1);
+  // Last month up to the same moment of the month, for a like-for-like comparison.
+  const lastMonthSamePoint = Math.min(thisMonth, hourFloor(lastMonth + (to - thisMonth)));
+  const usage = (params: Record<string, string | undefined>) => api<UsageAnswer>(`/api/usage${query(params)}`);
+  const readsDiscoveries = session.role !== 'team-owner';
+  const [month, previous, previousWhole, byConsumer, byModel, recent, forecast, budgets, pending] = await Promise.all([
+    usage({ from: isoHour(thisMonth), to: isoHour(to), bucket: 'month' }),
+    usage({ from: isoHour(lastMonth), to: isoHour(lastMonthSamePoint), bucket: 'month' }),
+    usage({ from: isoHour(lastMonth), to: isoHour(thisMonth), bucket: 'month' }),
+    usage({ from: isoHour(thisMonth), to: isoHour(to), bucket: 'month', groupBy: 'consumer' }),
+    usage({ from: isoHour(thisMonth), to: isoHour(to), bucket: 'month', groupBy: 'model' }),
+    usage({ from: isoHour(hourFloor(now - DAY) + HOUR), to: isoHour(to), bucket: 'day', groupBy: 'resource,resourceStatus' }),
+    api<Forecast>(`/api/forecast${query({ month: monthName(now) })}`),
+    session.role === 'team-owner' ? Promise.resolve([] as Stored<Budget>[]) : list<Stored<Budget>>('/api/budgets').catch(() => [] as Stored<Budget>[]),
+    readsDiscoveries ? api<{ items: Discovered[] }>('/api/reconciliation/consumers?status=pending&limit=1000') : Promise.resolve(null),
+  ]);
+  const burnDowns = (await Promise.all(budgets.map((budget) => api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`)
+    .then((burn) => ({ burn, budget }), () => null))))
+    .filter((entry): entry is { burn: BurnDown; budget: Stored<Budget> } => entry !== null)
+    .sort((a, b) => b.burn.usedPercent - a.burn.usedPercent);
+  const unsanctioned = recent.items.filter((item) => item.group.resourceStatus === 'unsanctioned');
+  return { from: thisMonth, to, month, previous, previousWhole, byConsumer, byModel, unsanctioned, forecast, burnDowns, pending };
+}
+
+function SpendChart({ by }: { by: 'team' | 'model' }) {
+  const now = Date.now();
+  const end = hourFloor(now) + HOUR;
+  const start = Math.floor((now - 29 * DAY) / DAY) * DAY;
+  const loaded = useLoad(() => api<UsageAnswer>(`/api/usage${query({ from: isoHour(start), to: isoHour(end), bucket: 'day', groupBy: by })}`), [by]);
+  return (
+    <Show loaded={loaded} what="spend per day">
+      {(answer) => <SpendBars answer={answer} start={start} by={by} />}
+    </Show>
+  );
+}
+
+function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; by: string }) {
+  const chart = useMemo(() => {
+    const days = Array.from({ length: 30 }, (_value, index) => start + index * DAY);
+    const byGroup = new Map<string, number>();
+    for (const item of answer.items) byGroup.set(item.group[by] || 'unattributed', (byGroup.get(item.group[by] || 'unattributed') ?? 0) + item.cost.microUsd);
+    const ranked = [...byGroup.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
+    const shown = ranked.slice(0, 6);
+    const names = ranked.length > 6 ? [...shown, 'other'] : shown;
+    const values = new Map(names.map((name) => [name, days.map(() => 0)]));
+    for (const item of answer.items) {
+      const name = item.group[by] || 'unattributed';
+      const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
+      const row = values.get(shown.includes(name) ? name : 'other');
+      if (row !== undefined && index >= 0 && index < days.length) row[index]! += item.cost.microUsd / 1_000_000;
+    }
+    return {
+      x: days.map((ms) => ms / 1000),
+      series: names.map((name, index) => ({ label: name, color: name === 'other' ? OTHER_COLOR : seriesColor(index), values: values.get(name)! })),
+    };
+  }, [answer, start, by]);
+  if (answer.items.every((item) => item.cost.microUsd === 0)) {
+    return <Empty title="No spend in the last 30 days">Send calls through the gateway (or run <code>sluice demo</code>) and they appear here within the hour.</Empty>;
+  }
+  return <StackedBars x={chart.x} series={chart.series} title={`Spend per day by ${by}, last 30 days`} />;
+}
+
+function TopTable({ title, items, dimension }: { title: string; items: UsageItem[]; dimension: string }) {
+  const ranked = [...items].sort((a, b) => b.cost.microUsd - a.cost.microUsd).slice(0, 5);
+  return (
+    <section class="card" aria-labelledby={`top-${dimension}`}>
+      <h2 id={`top-${dimension}`}>{title}</h2>
+      {ranked.length === 0 ? <Empty title="No calls this month yet" /> : (
+        <table>
+          <thead><tr><th scope="col">{dimension}</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Spend</th></tr></thead>
+          <tbody>
+            {ranked.map((item) => (
+              <tr key={item.group[dimension]}>
+                <td>{item.group[dimension] || <span class="muted">unattributed</span>}</td>
+                <td class="num">{count(item.calls)}</td>
+                <td class="num">{usd(item.cost.microUsd)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export function OverviewPage({ session }: { session: Session }) {
+  const [by, setBy] = useState<'team' | 'model'>('team');
+  const loaded = useLoad(() => loadOverview(session), [session.role]);
+  return (
+    <>
+      <h1>Overview</h1>
+      <Show loaded={loaded} what="the overview">
+        {(data) => {
+          const month = totals(data.month.items);
+          const previous = totals(data.previous.items);
+          const previousWhole = totals(data.previousWhole.items);
+          const change = previous.cost === 0 ? null : ((month.cost - previous.cost) / previous.cost) * 100;
+          const overall = data.forecast.overall;
+          return (
+            <>
+              <p class="muted" data-testid="overview-period">
+                {monthLabel(monthName(data.from))} to date: {day(new Date(data.from).toISOString())} – {day(new Date(data.to - 1).toISOString())} (UTC)
+                {session.role === 'team-owner' ? ` · team ${session.team}` : ''}
+              </p>
+              <div class="stats">
+                <Stat label="Spend this month" testId="overview-spend" value={usd(month.cost)}
+                  detail={change === null ? 'no spend last month by this day' : `${change >= 0 ? '+' : ''}${change.toFixed(0)}% against last month by this day (${usd(previous.cost)})`} />
+                <Stat label="Calls this month" testId="overview-calls" value={count(month.calls)} detail={`${count(month.refused)} refused`} />
+                <Stat label="Tokens this month" testId="overview-tokens" value={count(month.tokens)} detail="input + output" />
+                <Stat label="Month-end forecast" testId="overview-forecast" value={overall === null ? '—' : usd(overall.forecast.microUsd)}
+                  detail={overall === null ? 'per team only' : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`} />
+                {data.pending === null ? null : (
+                  <Stat label="Pending discoveries" testId="overview-pending" value={count(data.pending.items.length)}
+                    detail={<a href="#/reconciliation">Review the queue</a>} />
+                )}
+              </div>
+              <section class="card">
+                <div class="card-head">
+                  <h2>Spend per day, last 30 days</h2>
+                  <div class="segmented" role="group" aria-label="Stack by">
+                    {(['team', 'model'] as const).map((option) => (
+                      <button key={option} type="button" aria-pressed={by === option} onClick={() => setBy(option)}>By {option}</button>
+                    ))}
+                  </div>
+                </div>
+                <SpendChart by={by} />
+              </section>
+              <div class="grid-2">
+                <TopTable title="Top consumers this month" items={data.byConsumer.items} dimension="consumer" />
+                <TopTable title="Top models this month" items={data.byModel.items} dimension="model" />
+              </div>
+              <div class="grid-2">
+                <section class="card">
+                  <h2>Budgets nearest exhaustion</h2>
+                  {data.burnDowns.length === 0 ? (
+                    <Empty title="No budgets to show">Create one under <a href="#/budgets">Budgets &amp; templates</a> to see how fast it burns.</Empty>
+                  ) : (
+                    <ul class="plain">
+                      {data.burnDowns.slice(0, 5).map(({ burn, budget }) => (
+                        <li key={burn.budget} class="budget-line">
+                          <div class="row-between">
+                            <span>{burn.budget} {budget.mode === 'monitor' ? <Badge tone="neutral">monitor</Badge> : null}</span>
+                            <span class="muted">{inUnit(burn.used, burn.unit)} of {inUnit(burn.limit, burn.unit)}</span>
+                          </div>
+                          <Bar percent={burn.usedPercent} label={`${burn.budget}: ${burn.usedPercent}% used`} />
+                          <small class="muted">{burn.exhausted ? 'Exhausted' : burn.exhaustsAt === null ? 'Not projected to run out this window' : `Projected to run out ${day(burn.exhaustsAt)}`}</small>
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </section>
+                <section class="card">
+                  <h2>Unsanctioned traffic, last 24 hours</h2>
+                  {data.unsanctioned.length === 0 ? <Empty title="None">No calls reached an unsanctioned model in the last 24 hours.</Empty> : (
+                    <table data-testid="unsanctioned">
+                      <thead><tr><th scope="col">Resource</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Spend</th></tr></thead>
+                      <tbody>
+                        {Object.values(data.unsanctioned.reduce<Record<string, { resource: string; calls: number; cost: number }>>((sum, item) => {
+                          const resource = item.group.resource ?? '';
+                          const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
+                          entry.calls += item.calls;
+                          entry.cost += item.cost.microUsd;
+                          sum[resource] = entry;
+                          return sum;
+                        }, {})).map((entry) => (
+                          <tr key={entry.resource}>
+                            <td><Badge tone="bad">unsanctioned</Badge> {entry.resource}</td>
+                            <td class="num">{count(entry.calls)}</td>
+                            <td class="num">{usd(entry.cost)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  )}
+                </section>
+              </div>
+            </>
+          );
+        }}
+      </Show>
+    </>
+  );
+}

@@ -1,0 +1,96 @@
+// Chargeback per team for a month, with its CSV, and the cost drivers that moved most against the previous period.
+import { useState } from 'preact/hooks';
+import { api, download, query, type ChargebackLine, type Money, type Session } from '../api';
+import { count, monthLabel, monthName, monthStart, usd } from '../format';
+import { Empty, Notice, Show, useLoad } from '../ui';
+
+interface Chargeback { period: string; items: ChargebackLine[]; total: Omit<ChargebackLine, 'team'> }
+interface Drivers { items: Array<{ group: Record<string, string>; current: Money; previous: Money; delta: Money; currentCalls: number; previousCalls: number }> }
+
+export function ReportsPage({ session }: { session: Session }) {
+  const now = Date.now();
+  const months = Array.from({ length: 6 }, (_value, index) => monthName(monthStart(now, -index)));
+  const [period, setPeriod] = useState(months[0]!);
+  const [groupBy, setGroupBy] = useState('team');
+  const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
+  const chargeback = useLoad(() => api<Chargeback>(`/api/reports/chargeback${query({ period })}`), [period]);
+  const drivers = useLoad(() => api<Drivers>(`/api/usage/top-drivers${query({ groupBy, limit: 10 })}`), [groupBy]);
+  const save = async () => {
+    try {
+      const blob = await download(`/api/reports/chargeback${query({ period, format: 'csv' })}`);
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `sluice-chargeback-${period}.csv`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setNotice({ tone: 'good', text: `Downloaded sluice-chargeback-${period}.csv.` });
+    } catch (failure) {
+      setNotice({ tone: 'bad', text: (failure as Error).message });
+    }
+  };
+  return (
+    <>
+      <h1>Reports</h1>
+      <Notice notice={notice} />
+      <section class="card">
+        <div class="card-head">
+          <h2>Chargeback by team</h2>
+          <div class="toolbar">
+            <label class="compact">Month
+              <select value={period} onChange={(event) => setPeriod(event.currentTarget.value)}>
+                {months.map((month) => <option key={month} value={month}>{monthLabel(month)}</option>)}
+              </select>
+            </label>
+            <button type="button" onClick={() => void save()}>Download CSV</button>
+          </div>
+        </div>
+        <Show loaded={chargeback} what="the chargeback">
+          {(report) => report.items.length === 0 ? <Empty title={`No usage in ${monthLabel(report.period)}`}>Pick another month; teams appear once their consumers make calls.</Empty> : (
+            <table data-testid="chargeback">
+              <thead><tr><th scope="col">Team</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Input tokens</th><th scope="col" class="num">Output tokens</th><th scope="col" class="num">Refused</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Cost</th></tr></thead>
+              <tbody>
+                {report.items.map((line) => (
+                  <tr key={line.team}>
+                    <td>{line.team === '' ? <span class="muted">no team</span> : line.team}</td><td class="num">{count(line.calls)}</td><td class="num">{count(line.inputTokens)}</td>
+                    <td class="num">{count(line.outputTokens)}</td><td class="num">{count(line.refusedCalls)}</td><td class="num">{count(line.failedCalls)}</td><td class="num">{usd(line.cost.microUsd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr><th scope="row">Total</th><td class="num">{count(report.total.calls)}</td><td class="num">{count(report.total.inputTokens)}</td><td class="num">{count(report.total.outputTokens)}</td><td class="num">{count(report.total.refusedCalls)}</td><td class="num">{count(report.total.failedCalls)}</td><td class="num">{usd(report.total.cost.microUsd)}</td></tr>
+              </tfoot>
+            </table>
+          )}
+        </Show>
+      </section>
+      <section class="card">
+        <div class="card-head">
+          <h2>Top cost drivers, last 30 days against the 30 before</h2>
+          <label class="compact">By
+            <select value={groupBy} onChange={(event) => setGroupBy(event.currentTarget.value)}>
+              {(session.role === 'team-owner' ? ['consumer', 'model'] : ['team', 'consumer', 'model', 'provider']).map((option) => <option key={option} value={option}>{option}</option>)}
+            </select>
+          </label>
+        </div>
+        <Show loaded={drivers} what="cost drivers">
+          {(answer) => answer.items.length === 0 ? <Empty title="No spend in either period" /> : (
+            <table>
+              <thead><tr><th scope="col">{groupBy}</th><th scope="col" class="num">Previous</th><th scope="col" class="num">Current</th><th scope="col" class="num">Change</th></tr></thead>
+              <tbody>
+                {answer.items.map((item) => (
+                  <tr key={JSON.stringify(item.group)}>
+                    <td>{item.group[groupBy] || <span class="muted">unattributed</span>}</td><td class="num">{usd(item.previous.microUsd)}</td><td class="num">{usd(item.current.microUsd)}</td>
+                    <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>{item.delta.microUsd > 0 ? '+' : ''}{usd(item.delta.microUsd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Show>
+      </section>
+    </>
+  );
+}
