@@ -6,10 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CONSOLE_PATH = '/console/';
+const CONSOLE_PATH = '/console/';
 
 /** Scripts and styles from the admin origin only, no inline script or style, calls to the admin origin only, no framing. */
-export const CONSOLE_CSP = [
+const CONSOLE_CSP = [
   "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'", "font-src 'self'",
   "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
@@ -22,7 +22,7 @@ const TYPES: Record<string, string> = {
 interface ConsoleFile { body: Buffer; type: string; immutable: boolean }
 
 /** dist/web beside dist/src, where `npm run build` writes the console. */
-export function defaultConsoleDir(): string {
+function defaultConsoleDir(): string {
   return fileURLToPath(new URL('../../web', import.meta.url));
 }
 

@@ -100,7 +100,9 @@ export const RULES: readonly Rule[] = [
       // The apply document's schema, shared with the director, validates a file before it is sent.
       && to !== 'director/apply-document.ts'
       // `sluice start` runs the gateway itself, loaded only for that command.
-      && to !== 'main.ts',
+      && to !== 'main.ts'
+      // `sluice demo` runs a whole Sluice with its simulated provider, likewise loaded only for that command.
+      && to !== 'demo/demo.ts',
     known: [
       // The audit command lists the entity types the store records.
       'cli/commands/audit.ts -> store/director-store.ts',

@@ -265,6 +265,8 @@ describe('the console', { skip: skip ?? false }, () => {
     await consumers.first().waitFor();
     assert.deepEqual(await consumers.allInnerTexts(), ['checkout-service']);
     assert.equal(await ownerSession.page.getByRole('button', { name: 'Edit' }).count(), 1);
+    assert.deepEqual(await ownerSession.page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allInnerTexts(),
+      ['Overview', 'Inventory', 'Transactions', 'Reports']);
     await screenshot(ownerSession.page, 'console-inventory-team-owner-light');
     await ownerSession.close();
   });

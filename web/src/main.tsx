@@ -73,6 +73,9 @@ function App() {
   if (checking) return <p class="muted center">Signing in…</p>;
   if (session === null) return <LoginPage onSignedIn={setSession} />;
   const active = PAGES.find((one) => one.path === route[0])?.path ?? 'overview';
+  // Discoveries belong to no team yet; budgets and the audit log are for the read roles: a team-owner's token reads none.
+  const hidden = new Set(session.role === 'team-owner' ? ['reconciliation', 'budgets', 'audit'] : []);
+  const pages = PAGES.filter((page) => !hidden.has(page.path));
   return (
     <div class="shell">
       <a class="skip" href="#main" onClick={(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
@@ -80,7 +83,7 @@ function App() {
         <span class="brand">Sluice</span>
         <nav aria-label="Pages">
           <ul>
-            {PAGES.map((page) => (
+            {pages.map((page) => (
               <li key={page.path}>
                 <a href={`#/${page.path}`} aria-current={active === page.path ? 'page' : undefined}>{page.title}</a>
               </li>

@@ -49,8 +49,11 @@ export function registerTemplateInstanceRoutes(app: DirectorApi, { store }: Rout
     for (const compiled of compileBudgets(budgets, [template.definition], [], consumers)) {
       if (compiled.template !== name || typeof compiled.consumers !== 'object' || !('consumer' in compiled.consumers)) continue;
       const consumer = compiled.consumers.consumer;
-      const { selector: _selector, ...terms } = template.definition;
-      const asBudget: BudgetConfig = { ...terms, name: compiled.name, consumers: { consumer } };
+      const terms = template.definition;
+      const asBudget: BudgetConfig = {
+        name: compiled.name, consumers: { consumer }, resources: terms.resources, measure: terms.measure, limit: terms.limit, window: terms.window,
+        mode: terms.mode, alerts: terms.alerts, onExhausted: terms.onExhausted,
+      };
       const unit = terms.measure === 'cost_usd' ? 'microUsd' as const : terms.measure === 'requests' ? 'requests' as const : 'tokens' as const;
       const common = { name: compiled.name, consumer, team: teams.get(consumer) ?? null, unit, limit: compiled.limit };
       const position = compiled.window.position(now);

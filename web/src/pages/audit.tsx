@@ -64,7 +64,7 @@ export function Diff({ before, after }: { before: unknown; after: unknown }) {
   );
 }
 
-export function AuditPage({ session: _session }: { session: Session }) {
+export function AuditPage({ session }: { session: Session }) {
   const [entityType, setEntityType] = useState('');
   const [actor, setActor] = useState('');
   const [applied, setApplied] = useState({ entityType: '', actor: '' });
@@ -87,8 +87,11 @@ export function AuditPage({ session: _session }: { session: Session }) {
     }
   };
   useEffect(() => {
-    void load(null);
+    if (session.role !== 'team-owner') void load(null);
   }, [applied]);
+  if (session.role === 'team-owner') {
+    return (<><h1>Audit log</h1><Empty title="Not for team-owner tokens">The audit log is read with an admin, operator or viewer token.</Empty></>);
+  }
   return (
     <>
       <h1>Audit log</h1>

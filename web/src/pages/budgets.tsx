@@ -190,7 +190,10 @@ export function BudgetsPage({ session }: { session: Session }) {
     loaded.reload();
   };
   const setMode = async (budget: Stored<Budget>, mode: 'monitor' | 'enforce') => {
-    const { createdAt: _created, updatedAt: _updated, ...definition } = budget;
+    // The stored budget as its definition: without the times the API adds.
+    const definition: Record<string, unknown> = { ...budget };
+    delete definition.createdAt;
+    delete definition.updatedAt;
     try {
       await change('PUT', `/api/budgets/${encodeURIComponent(budget.name)}`, { ...definition, mode });
       done(`Budget ${budget.name} now ${mode === 'monitor' ? 'monitors' : 'enforces'}.`);
