@@ -12,11 +12,14 @@
 //   BENCH_VARIANTS     comma list of variants (default all): sluice, sluice+budgets(memory), sluice+budgets(redis);
 //                      or for short plain, memory, redis
 //   BENCH_REDIS_URL    the Redis for the redis variant (default redis://127.0.0.1:6379)
+//   BENCH_BASELINE     the dist folder of another build (e.g. main's, built with `npx tsc -p .` in a worktree of it):
+//                      each variant also runs from there, as `<variant>@base`, taking its turn beside this build's in
+//                      every round (the two swap order each round); a last table gives this build against it
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
@@ -28,6 +31,10 @@ const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `sluice-bench:${randomBytes(4).toString('hex')}:`;
+const BASELINE = process.env.BENCH_BASELINE === undefined || process.env.BENCH_BASELINE === '' ? null : resolvePath(process.env.BENCH_BASELINE);
+const THIS_CLI = join(here, '../src/cli/sluice.js');
+/** The table's rows, in the order they are measured. */
+const ROWS = [false, true].flatMap((stream) => CONCURRENCIES.map((connections) => `${stream ? 'stream' : 'json'}/${connections}`));
 const KEY = 'sk-sluice-bench-key-000001';
 const MAX_TOKENS = 128;
 /** What the mock upstream reports for every call (bench/mock-upstream.ts), and gpt-4o-mini's list price of it. */
@@ -51,6 +58,8 @@ interface Target {
   /** Sluice only. */
   adminPort?: number;
   counters?: Counters;
+  /** A baseline build's run of a variant: the same variant of this build, measured beside it. */
+  baselineOf?: Target;
   /** Calls sent to it (warm-ups included), for the counter check. */
   sent: number;
   errors: number;
@@ -116,7 +125,7 @@ counters: ${store}
 `;
 }
 
-async function startSluice(name: string, counters: Counters, upstreamPort: number): Promise<Target> {
+async function startSluice(name: string, counters: Counters, upstreamPort: number, cli = THIS_CLI): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   tempDirs.push(dir);
   const config = join(dir, 'sluice.yaml');
@@ -133,7 +142,7 @@ models:
 consumers:
   - { name: bench, team: perf, keys: ["${KEY}"] }
 ${governanceYaml(counters)}`);
-  const child = track(fork(join(here, '../src/cli/sluice.js'), ['start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
+  const child = track(fork(cli, ['start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
   return new Promise((resolve, reject) => {
     let ready = false;
     let stdout = '';
@@ -348,7 +357,55 @@ function checkRedisCounters(values: Map<string, number>, calls: number): string 
     : `MISMATCH over ${calls} calls sent: ${wrong.join('; ')}`;
 }
 
+/** Starts a variant from the build at `cli` and probes it; null (and why, in `failed`) when it cannot be measured. */
+async function startVariant(name: string, counters: Counters, upstreamPort: number, cli: string, failed: string[]): Promise<Target | null> {
+  let target: Target;
+  try {
+    target = await startSluice(name, counters, upstreamPort, cli);
+  } catch (error) {
+    failed.push(`${name}: did not start: ${(error as Error).message}`);
+    return null;
+  }
+  let problem = await probe(target);
+  if (problem === null && counters !== 'none') {
+    const health = await adminJson(target, '/healthz');
+    const { refusals, failures } = await troubles(target);
+    if (health.budgets !== BUDGET_LINES || health.counters !== counters) {
+      problem = `expected ${BUDGET_LINES} budgets on ${counters} counters, /healthz says ${JSON.stringify(health)}`;
+    } else if (refusals + failures > 0) {
+      problem = `the first calls met ${refusals} budget refusals and ${failures} counter store failures`;
+    }
+  }
+  if (problem !== null) {
+    failed.push(`${name}: ${problem}`);
+    await stopChild(target.child, 'SIGTERM');
+    return null;
+  }
+  return target;
+}
+
+/**
+ * The order targets take their turns in a round: as listed, a baseline right after its build; in odd rounds each build
+ * and its baseline swap places, so neither always runs on the heels of the other.
+ */
+function turnOrder(targets: readonly Target[], round: number): number[] {
+  const order: number[] = [];
+  for (let t = 0; t < targets.length; t++) {
+    const next = targets[t + 1];
+    if (round % 2 === 1 && next !== undefined && next.baselineOf === targets[t]) {
+      order.push(t + 1, t);
+      t++;
+    } else {
+      order.push(t);
+    }
+  }
+  return order;
+}
+
 async function main(): Promise<void> {
+  if (BASELINE !== null && !existsSync(join(BASELINE, 'src/cli/sluice.js'))) {
+    throw new Error(`BENCH_BASELINE: ${BASELINE} holds no src/cli/sluice.js; give the dist folder of a build (npx tsc -p . in its tree)`);
+  }
   const variants = pickVariants();
   const [cpus, busy] = [availableParallelism(), loadavg()[0]!];
   console.log(`Sluice benchmark: ${ROUNDS} rounds per row, in each every target measured ${DURATION_S} s after a warm-up, `
@@ -377,29 +434,13 @@ async function main(): Promise<void> {
         }
         redisUsed = true;
       }
-      let target: Target;
-      try {
-        target = await startSluice(variant.name, variant.counters, upstream.port);
-      } catch (error) {
-        failed.push(`${variant.name}: did not start: ${(error as Error).message}`);
-        continue;
+      const built = await startVariant(variant.name, variant.counters, upstream.port, THIS_CLI, failed);
+      if (built === null) continue;
+      sluices.push(built);
+      if (BASELINE !== null) {
+        const base = await startVariant(`${variant.name}@base`, variant.counters, upstream.port, join(BASELINE, 'src/cli/sluice.js'), failed);
+        if (base !== null) sluices.push({ ...base, baselineOf: built });
       }
-      let problem = await probe(target);
-      if (problem === null && variant.counters !== 'none') {
-        const health = await adminJson(target, '/healthz');
-        const { refusals, failures } = await troubles(target);
-        if (health.budgets !== BUDGET_LINES || health.counters !== variant.counters) {
-          problem = `expected ${BUDGET_LINES} budgets on ${variant.counters} counters, /healthz says ${JSON.stringify(health)}`;
-        } else if (refusals + failures > 0) {
-          problem = `the first calls met ${refusals} budget refusals and ${failures} counter store failures`;
-        }
-      }
-      if (problem !== null) {
-        failed.push(`${variant.name}: ${problem}`);
-        await stopChild(target.child, 'SIGTERM');
-        continue;
-      }
-      sluices.push(target);
     }
     for (const line of failed) console.log(`NOT MEASURED ${line}`);
     if (sluices.length === 0) throw new Error('no Sluice variant could be measured');
@@ -417,7 +458,8 @@ async function main(): Promise<void> {
         const rounds = targets.map((): Figures[] => []);
         for (let round = 0; round < ROUNDS; round++) {
           // Each target warmed (connection pools, JIT) just before it is measured.
-          for (const [t, target] of targets.entries()) {
+          for (const t of turnOrder(targets, round)) {
+            const target = targets[t]!;
             await load(target, stream, connections, round === 0 ? 1 : 0.3);
             const before = target.counters === 'none' || target.counters === undefined ? null : await troubles(target);
             const figures = await load(target, stream, connections, DURATION_S);
@@ -459,8 +501,8 @@ async function main(): Promise<void> {
       const met = ratios.every((ratio) => ratio >= 0.7) && added.every((value) => value <= 0.3);
       console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of the floor's, p50 ${range(added, signed(pct))}${met ? '' : '  (target missed)'}`);
     }
-    const plain = sluices.find((target) => target.counters === 'none');
-    const governed = sluices.filter((target) => target.counters !== 'none');
+    const plain = sluices.find((target) => target.counters === 'none' && target.baselineOf === undefined);
+    const governed = sluices.filter((target) => target.counters !== 'none' && target.baselineOf === undefined);
     if (plain !== undefined && governed.length > 0) {
       console.log('What governance costs, against plain sluice in the same rows:');
       for (const target of governed) {
@@ -469,8 +511,21 @@ async function main(): Promise<void> {
         console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of sluice's, p50 ${range(added, signed(ms))} ms`);
       }
     }
+    const bases = sluices.filter((target) => target.baselineOf !== undefined);
+    if (bases.length > 0) {
+      console.log(`This build against the baseline (${BASELINE}), in the same rows (median of the rounds' ratios):`);
+      for (const base of bases) {
+        const built = base.baselineOf!;
+        const ratios = built.figures.map((_, i) => rowRatio(built, base, i));
+        const added = built.figures.map((_, i) => rowAddedP50(built, base, i));
+        const addedP99 = built.figures.map((_, i) => median(built.rounds[i]!.map((figures, round) => figures.p99 - base.rounds[i]![round]!.p99)));
+        console.log(`  ${built.name.padEnd(width)}  req/s ${range(ratios, pct)} of the baseline's, p50 ${range(added, signed(ms))} ms, `
+          + `p99 ${range(addedP99, signed(ms))} ms; median over the rows: req/s ${pct(median(ratios))}, p50 ${signed(ms)(median(added))} ms`);
+        console.log(`    by row (mode/concurrency: req/s ratio, p50 added): ${ROWS.map((row, i) => `${row} ${pct(ratios[i]!)} ${signed(ms)(added[i]!)}`).join(', ')}`);
+      }
+    }
   } finally {
-    const memory = sluices.find((target) => target.counters === 'memory');
+    const memory = sluices.find((target) => target.counters === 'memory' && target.baselineOf === undefined);
     const memoryTroubles = memory === undefined ? null : await troubles(memory).catch(() => null);
     // Sluice drains and settles its calls on SIGTERM; then the others.
     await Promise.all(sluices.map((target) => stopChild(target.child, 'SIGTERM')));
@@ -480,13 +535,16 @@ async function main(): Promise<void> {
       console.log(`Check ${memory.name}: ${memoryTroubles.refusals} refusals, ${memoryTroubles.failures} counter store failures over ${memory.sent} calls`);
     }
     if (redisUsed) {
-      const redis = sluices.find((target) => target.counters === 'redis');
+      // A baseline's redis variant shares the run's keys: the counters hold both builds' calls.
+      const redis = sluices.filter((target) => target.counters === 'redis');
       try {
-        if (redis !== undefined) await tally.sample();
+        if (redis.length > 0) await tally.sample();
         const values = await redisCounters(true);
-        if (redis !== undefined) {
-          const verdict = redis.errors === 0 ? checkRedisCounters(tally.added, redis.sent) : `not checked (${redis.errors} calls failed)`;
-          console.log(`Check ${redis.name}: ${verdict}`);
+        if (redis.length > 0) {
+          const sent = redis.reduce((sum, target) => sum + target.sent, 0);
+          const errors = redis.reduce((sum, target) => sum + target.errors, 0);
+          const verdict = errors === 0 ? checkRedisCounters(tally.added, sent) : `not checked (${errors} calls failed)`;
+          console.log(`Check ${redis.map((target) => target.name).join(' + ')}: ${verdict}`);
         }
         console.log(`Redis: deleted ${values.size} keys under ${REDIS_PREFIX}`);
       } catch (error) {

@@ -1,5 +1,7 @@
 // Assembles a running Sluice from a validated config: ledger, counters, governance, the snapshot, gateway and admin listeners.
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
@@ -8,6 +10,8 @@ import { ConfigError } from './config/load.js';
 import type { SluiceConfig } from './config/schema.js';
 import { MasterKey } from './store/master-key.js';
 import { counterSettings, openCounterStore } from './counters/open.js';
+import type { CounterStore } from './counters/counter-store.js';
+import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
@@ -23,13 +27,18 @@ import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
 import type { Budget } from './policy/budgets.js';
 import { CounterSeeder } from './policy/counter-seeding.js';
-import { ProviderTargets } from './policy/provider-targets.js';
+import { ProviderTargets } from './config/provider-targets.js';
 import { Compliance } from './compliance/compliance.js';
 import { createDirectorApi } from './director/api.js';
 import type { DeclaredOrigin } from './director/declared.js';
 import { openLocalDirectory, openRemoteDirectory } from './director/directory.js';
 import { openWebhookSecret } from './director/webhook-secrets.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
+import { KEYS_ONLY, type GatewayIdentity } from './gateway/pipeline/authenticate.js';
+import { JwtVerifier } from './identity/jwt.js';
+import { trustedProxyList } from './identity/peer.js';
+import { ListenerTls } from './identity/tls.js';
+import { UnmappedIdentityReports } from './director/unmapped-identities.js';
 
 export interface RunningSluice {
   gateway: { host: string; port: number };
@@ -62,10 +71,25 @@ export interface StartOptions {
   masterKey?: MasterKey;
   /** What declared `config`; names the keys it brings (default: sluice.yaml). */
   declaredOrigin?: DeclaredOrigin;
+  /** A worker of `sluice start --workers N`: what it shares with the other workers through the primary (src/cluster/). */
+  worker?: WorkerLink;
+}
+
+export interface WorkerLink {
+  /** Its slot among the workers; its spool folder is named after it. */
+  slot: number;
+  /** The primary's memory counters (used when `counters` is memory). */
+  counters: CounterStore;
+  /** The primary's ledger writer. */
+  ledgerSink: LedgerSink;
+  /** Every worker's metrics, summed by the primary. */
+  metrics: () => Promise<string>;
+  /** Gives the primary this worker's own metrics to sum. */
+  provideMetrics: (metrics: () => Promise<unknown[]>) => void;
 }
 
 /** Config sections a reload cannot change in a running process. */
-const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets'] as const;
+const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets', 'identity'] as const;
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
@@ -76,17 +100,20 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const ledger = await LedgerWriter.open({
     ...config.ledger,
     storage: config.storage,
-    spoolDir: config.ledger.spoolDir ?? defaultSpoolDir(config.storage),
+    spoolDir: workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker),
     logger,
+    ...(options.worker === undefined ? {} : { sink: options.worker.ledgerSink }),
   });
   const catalog = new PriceCatalog();
   const metrics = new GatewayMetrics(() => ledger.status());
+  // A worker answers the primary's requests for its metrics, which the primary sums for /metrics.
+  options.worker?.provideMetrics(() => metrics.registry.getMetricsAsJSON());
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
   const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
     : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
   const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);
-  const store = await openCounterStore(counters);
+  const store = await openCounterStore(counters, options.worker?.counters);
   // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
   const notifier = new WebhookNotifier(config.alerts.webhooks, { logger, attempts: config.alerts.attempts, backoffMs: config.alerts.backoffMs });
   const refreshWebhooks = async () => {
@@ -108,8 +135,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const providerTargets = ProviderTargets.fromConfig(config);
   let stopping = false;
   const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
+  const gatewayTls = config.gateway.tls === undefined ? null : await ListenerTls.load(config.gateway.tls);
+  const adminTls = config.admin.tls === undefined ? undefined : await ListenerTls.load(config.admin.tls);
+  const unmappedReports = config.identity.unmappedCertificate === 'discover' && directory.store !== null
+    ? new UnmappedIdentityReports((observations) => directory.store!.recordObservations(observations), logger) : null;
   const context: GatewayContext = {
-    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets),
+    snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
+    identity: gatewayIdentity(config, gatewayTls, unmappedReports),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -143,10 +175,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     logger,
     clock: () => (options.clock ?? systemClock).now(),
   });
-  const gateway = new GatewayServer(context, config.gateway);
+  const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
-    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets);
+    const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets, state.identityRules);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     if (seeder !== null) await seedAdded(seeder, ledger, previous.budgets.budgets, snapshot.budgets.budgets, logger);
     // The expired keys the old snapshot counted, taken in the same turn as the swap so none is lost.
@@ -174,10 +206,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     maxBodyBytes: config.admin.maxBodyBytes,
     providerTargets,
     compliance,
+    adminOidc: config.identity.adminOidc ?? null,
   });
   const admin = createAdminServer({
     api,
+    ...(adminTls === undefined ? {} : { tls: adminTls }),
     registry: metrics.registry,
+    ...(options.worker === undefined ? {} : { metrics: options.worker.metrics }),
     readiness,
     health: () => {
       const { routing, budgets } = context.snapshot;
@@ -192,11 +227,14 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   const gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
   const adminAddress = await listen(admin, config.admin.port, config.admin.host);
+  if (gatewayTls !== null) gatewayTls.watch(gateway.server as HttpsServer, logger);
+  if (adminTls !== undefined) adminTls.watch(admin as HttpsServer, logger);
   providerTargets.setListeners([
     { ...gatewayAddress, what: 'Sluice\'s gateway listener' },
     { ...adminAddress, what: 'Sluice\'s admin listener' },
   ]);
-  await compliance?.start();
+  // One schedule of assessments per gateway, not one per worker.
+  if (options.worker === undefined || options.worker.slot === 0) await compliance?.start();
   return {
     gateway: gatewayAddress,
     admin: adminAddress,
@@ -219,6 +257,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       if (stopping) return;
       stopping = true;
       await gateway.drain(drainTimeoutMs);
+      gatewayTls?.close();
+      adminTls?.close();
+      await unmappedReports?.close();
       sync.close();
       clearInterval(touch);
       await compliance?.stop();
@@ -265,7 +306,26 @@ async function seedAdded(seeder: CounterSeeder, ledger: LedgerWriter, before: re
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<{ host: string; port: number }> {
+/** How the gateway identifies callers besides Sluice keys: nothing to check (the key path as it was) unless configured. */
+function gatewayIdentity(config: SluiceConfig, tls: ListenerTls | null, reports: UnmappedIdentityReports | null): GatewayIdentity {
+  const clientCertificates = tls?.verifiesClients ?? false;
+  const trustedProxies = trustedProxyList(config.identity.trustedProxies);
+  const jwt = config.identity.jwtIssuers.length === 0 ? null : new JwtVerifier(config.identity.jwtIssuers);
+  if (!clientCertificates && trustedProxies === null && jwt === null) return KEYS_ONLY;
+  return {
+    checksPeer: clientCertificates || trustedProxies !== null,
+    peer: { clientCertificates, certificateRequired: clientCertificates && tls!.config.clientCertificate === 'require', trustedProxies },
+    jwt,
+    onUnmapped: reports === null ? null : reports.report,
+  };
+}
+
+/** Each worker keeps batches the primary could not take in a spool folder of its own, replayed by its replacement. */
+function workerSpoolDir(spoolDir: string, worker: WorkerLink | undefined): string {
+  return worker === undefined ? spoolDir : join(spoolDir, `worker-${worker.slot}`);
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<{ host: string; port: number }> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

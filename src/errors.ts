@@ -14,7 +14,11 @@ export interface ErrorSpec {
 export const ERRORS = {
   invalid_api_key: {
     status: 401, openaiType: 'invalid_request_error', openaiCode: 'invalid_api_key', anthropicType: 'authentication_error',
-    summary: 'No Sluice key, or a key no consumer holds.',
+    summary: 'No Sluice key, or a key no consumer holds; a client certificate missing or from an untrusted CA, or a JWT that does not verify.',
+  },
+  identity_not_mapped: {
+    status: 403, openaiType: 'permission_error', openaiCode: 'identity_not_mapped', anthropicType: 'permission_error',
+    summary: 'A client certificate, mesh identity or JWT that verifies but that no identity rule maps to a consumer.',
   },
   model_not_found: {
     status: 404, openaiType: 'invalid_request_error', openaiCode: 'model_not_found', anthropicType: 'not_found_error',

@@ -1,6 +1,13 @@
 // Runs the gateway: load sluice.yaml (or the embedded defaults), start the listeners, stop gracefully on a signal.
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { startSluice, type RunningSluice } from './app.js';
+import { availableParallelism } from 'node:os';
+import { startSluice, type RunningSluice, type WorkerLink } from './app.js';
+import { runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
+import { PrimaryLink } from './cluster/primary-link.js';
+import { SharedCounterStore } from './cluster/shared-counters.js';
+import { SharedLedgerSink } from './cluster/shared-ledger.js';
+import { MAX_WORKERS } from './config/schema.js';
 import { defaultConfig, NO_PROVIDER_HINT, type DefaultConfig } from './config/defaults.js';
 import { withListenerOverrides, type ListenerFlags } from './config/listeners.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
@@ -8,7 +15,7 @@ import { watchConfigFile } from './config/watch.js';
 import { tuneHeapForGateway } from './gateway/heap-tuning.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createProcessLogger, logFormat } from './observability/logger.js';
-import { createDataFile, dataFile, readDataFile } from './store/data-folder.js';
+import { createDataFile, dataFile, readDataFile } from './config/data-folder.js';
 import { MasterKey } from './store/master-key.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
@@ -17,6 +24,8 @@ export interface RunOptions {
   director?: string;
   /** --port, --host, --admin-port, --admin-host: over SLUICE_PORT and the like, over sluice.yaml. */
   listeners?: ListenerFlags;
+  /** --workers: over SLUICE_WORKERS, over gateway.workers, over the available cores. */
+  workers?: string;
 }
 
 /** A start that cannot go on for a reason the operator can fix (a port in use): its message is all that is printed. */
@@ -42,6 +51,12 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
   const defaults = configPath === undefined ? defaultConfig() : null;
   let config = withListenerOverrides(defaults?.config ?? (await loadConfigFile(configPath!)), flags);
   const logger = createProcessLogger(config.log.level, logFormat(config.log.format, process.env, process.stdout.isTTY === true));
+  const workers = workerCount(run.workers, config);
+  if (cluster.isPrimary && workers > 1) {
+    await runPrimary({ workers, storage: config.storage, logger });
+    return;
+  }
+  const worker = cluster.isWorker ? workerLink() : undefined;
   const newFiles: NewDataFile[] = [];
   if (defaults !== null) {
     logger.info(defaultsNotice(defaults));
@@ -66,12 +81,14 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
       ...(director === undefined ? {} : { director }),
       ...(masterKey === undefined ? {} : { masterKey }),
       ...(defaults === null ? {} : { declaredOrigin: 'embedded defaults' as const }),
+      ...(worker === undefined ? {} : { worker: worker.link }),
     });
   } catch (error) {
     throw listenFailure(error, config) ?? error;
   }
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
   for (const file of newFiles) writeNewDataFile(file, logger);
+  worker?.primary.listening({ gateway: sluice.gateway, admin: sluice.admin });
 
   let stopWatching = () => {};
   if (configPath !== undefined) {
@@ -108,6 +125,32 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** --workers, else SLUICE_WORKERS, else gateway.workers, else one per available core. */
+function workerCount(flag: string | undefined, config: SluiceConfig): number {
+  const given = flag ?? process.env.SLUICE_WORKERS;
+  if (given === undefined || given === '') return config.gateway.workers ?? availableParallelism();
+  const count = Number(given);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) {
+    throw new StartError(`--workers (or SLUICE_WORKERS) must be a whole number from 1 to ${MAX_WORKERS}, not "${given}"`);
+  }
+  return count;
+}
+
+/** What a worker shares with the others through its primary. */
+function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
+  const primary = new PrimaryLink();
+  return {
+    primary,
+    link: {
+      slot: Number(process.env[WORKER_SLOT_VARIABLE] ?? '0'),
+      counters: new SharedCounterStore(primary),
+      ledgerSink: new SharedLedgerSink(primary),
+      metrics: () => primary.request<string>({ op: 'metrics' }),
+      provideMetrics: (metrics) => primary.provideMetrics(metrics),
+    },
+  };
 }
 
 function defaultsNotice(defaults: DefaultConfig): string {

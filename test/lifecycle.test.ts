@@ -15,7 +15,7 @@ const SLUICE = fileURLToPath(new URL('../src/cli/sluice.js', import.meta.url));
 const KEY = 'sk-sluice-lifecycle-key-01';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [SLUICE, ...args], { env: { PATH: process.env.PATH, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SLUICE, ...args], { env: { PATH: process.env.PATH, SLUICE_WORKERS: '1', ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -116,6 +116,7 @@ describe('starting sluice', () => {
       const line = pretty.output().split('\n').find((text) => text.includes('sluice is listening'))!;
       assert.ok(!line.startsWith('{'), 'a line for a person, not JSON');
       assert.match(pretty.output(), /INFO.*providers: local \(openai\) http:\/\/127\.0\.0\.1:9\/v1/);
+      // eslint-disable-next-line no-control-regex -- ESC is the colour codes' first byte
       assert.doesNotMatch(pretty.output(), /\u001b\[/, 'no colours when stdout is not a terminal');
     } finally {
       assert.equal(await stopSluice(pretty), 0);

@@ -1,9 +1,11 @@
 // The admin listener: /healthz, /readyz, /metrics, and the director's REST API under /api/.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { getRequestListener } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import type { DirectorApi } from '../director/api.js';
 import { ApiError } from '../director/errors.js';
+import type { ListenerTls } from '../identity/tls.js';
 import { answerHealth, type ReadinessProbe } from '../observability/readiness.js';
 import { ConsoleFiles } from './console.js';
 
@@ -14,14 +16,18 @@ export interface AdminOptions {
   readiness: ReadinessProbe;
   /** The director API, when this process runs the director. */
   api?: DirectorApi;
+  /** /metrics from elsewhere than `registry`: a worker's answers every worker's, summed by the primary. */
+  metrics?: () => Promise<string>;
   /** The console's built files (dist/web by default); served only with the director API, its backend. */
   consoleDir?: string;
+  /** HTTPS with these certificate files; plain HTTP when absent. */
+  tls?: ListenerTls;
 }
 
-export function createAdminServer(options: AdminOptions): Server {
+export function createAdminServer(options: AdminOptions): Server | HttpsServer {
   const api = options.api === undefined ? null : getRequestListener(options.api.fetch);
   const consoleFiles = options.api === undefined ? null : new ConsoleFiles(options.consoleDir);
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (api !== null && (path === '/api' || path.startsWith('/api/'))) {
       void api(req, res);
@@ -39,7 +45,7 @@ export function createAdminServer(options: AdminOptions): Server {
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      options.registry.metrics().then(
+      (options.metrics ?? (() => options.registry.metrics()))().then(
         (text) => {
           res.writeHead(200, { 'content-type': options.registry.contentType });
           res.end(text);
@@ -54,5 +60,6 @@ export function createAdminServer(options: AdminOptions): Server {
     // The director API's error shape, for every path of the admin listener.
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(new ApiError(404, 'route_not_found', `No endpoint ${req.method} ${path}.`).body());
-  });
+  };
+  return options.tls === undefined ? createServer(listener) : options.tls.createServer({}, listener, true);
 }

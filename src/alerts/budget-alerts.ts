@@ -5,6 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { CounterStore } from '../counters/counter-store.js';
 import { describeConsumers, describeResources, type Budget } from '../policy/budgets.js';
+import type { ThresholdAlerts } from '../policy/governance.js';
 import type { WindowPosition } from '../policy/windows.js';
 import type { BudgetAlert } from './alert-event.js';
 import type { WebhookNotifier } from './webhooks.js';
@@ -12,7 +13,7 @@ import type { WebhookNotifier } from './webhooks.js';
 /** Local memory of thresholds already claimed, so a budget past 80% does not ask the store on every call. */
 const MAX_REMEMBERED = 100_000;
 
-export class BudgetAlerts {
+export class BudgetAlerts implements ThresholdAlerts {
   private readonly store: CounterStore;
   private readonly notifier: WebhookNotifier | null;
   private readonly logger: Logger;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { RunOptions } from '../main.js';
 import { isAdminCommand, runAdminCommand } from './commands/index.js';
+import { runCa, runDiscover } from './discover.js';
 
 const HELP = `Usage: sluice [command] [options]
 
@@ -15,6 +16,8 @@ Commands:
                      start a lone gateway that takes consumers, keys, budgets and resource statuses from the
                      director at URL (token: SLUICE_DIRECTOR_TOKEN)
   check              validate a config file and print a summary, then exit
+  discover           start the discovery gateway: a forward proxy that inventories AI traffic (docs/discovery.md)
+  ca init            write the discovery gateway's organisation CA (certificate and 0600 key)
   demo               try Sluice with nothing to set up: a simulated provider, weeks of history and live traffic on
                      a temporary database; prints the console's URL and an admin token (--port, --admin-port)
 
@@ -60,6 +63,8 @@ Options (a flag wins over its variable, which wins over sluice.yaml, which wins 
   --host HOST            the gateway's address ($SLUICE_HOST, default 127.0.0.1; 0.0.0.0: every interface)
   --admin-port PORT      the admin listener's port ($SLUICE_ADMIN_PORT, default 4001)
   --admin-host HOST      the admin listener's address ($SLUICE_ADMIN_HOST, default 127.0.0.1)
+  --workers N            processes serving the listeners, sharing their sockets, counters and ledger
+                         ($SLUICE_WORKERS, gateway.workers; default: one per available core; 1: one process)
   --director URL         (sluice gateway) the director to take consumers, keys and budgets from;
                          its token in $SLUICE_DIRECTOR_TOKEN
   -h, --help             this help
@@ -77,6 +82,8 @@ A start that fails (a port in use) leaves admin.token and default-consumer.key a
 async function cli(argv: string[]): Promise<number> {
   // Admin commands parse their own flags, so they are dispatched before the gateway's options are read.
   if (isAdminCommand(argv[0])) return runAdminCommand(argv[0], argv.slice(1));
+  if (argv[0] === 'discover') return runDiscover(argv.slice(1));
+  if (argv[0] === 'ca') return runCa(argv.slice(1));
   const { values, positionals } = parseStartArgs(argv);
   const command = positionals[0] ?? 'start';
   if (values.help) {
@@ -90,15 +97,16 @@ async function cli(argv: string[]): Promise<number> {
   }
   const configPath = values.config ?? process.env.SLUICE_CONFIG;
   const listeners = { port: values.port, host: values.host, adminPort: values['admin-port'], adminHost: values['admin-host'] };
+  const workers = values.workers === undefined ? {} : { workers: values.workers };
   switch (command) {
     case 'start':
-      return start(configPath, { listeners });
+      return start(configPath, { listeners, ...workers });
     case 'gateway':
       if (values.director === undefined) {
         process.stderr.write('sluice gateway: name the director with --director URL\n');
         return 2;
       }
-      return start(configPath, { director: values.director, listeners });
+      return start(configPath, { director: values.director, listeners, ...workers });
     case 'demo':
       return demo(values.port, values['admin-port'], values.host);
     case 'check': {
@@ -125,7 +133,7 @@ function parseStartArgs(argv: string[]) {
       options: {
         config: { type: 'string', short: 'c' }, director: { type: 'string' },
         port: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' }, 'admin-host': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        workers: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       allowPositionals: true,
     });

@@ -5,6 +5,7 @@ export type Cell = string | number | boolean | null | undefined;
 /** Names, notes and labels come from other people; control characters in them must not reach the terminal. */
 function clean(value: Cell): string {
   if (value === null || value === undefined || value === '') return '-';
+  // eslint-disable-next-line no-control-regex -- control characters are what a table cell must not print
   return String(value).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 

@@ -83,7 +83,9 @@ export class Compliance {
   }
 
   async componentDefinition(): Promise<ReturnType<typeof componentDefinition>> {
-    const [providers, budgets, templates] = await Promise.all([this.store.listProviders(), this.store.listBudgets(), this.store.listBudgetTemplates()]);
+    const [providers, budgets, templates] = await Promise.all([
+      this.store.listProviders(), this.store.listDefinitions('budget'), this.store.listDefinitions('budgetTemplate'),
+    ]);
     return componentDefinition({ config: this.config(), providers, budgets: [...budgets, ...templates] }, CONTROL_MAPPING, MODERATE_BASELINE, this.clock());
   }
 

@@ -3,7 +3,7 @@
 // consumer, "default", whose key is SLUICE_API_KEY, else the one kept in the data folder since the first start.
 import { randomBytes } from 'node:crypto';
 import { PRICE_CATALOG_ENTRIES } from '../metering/price-catalog-data.js';
-import { dataFile, readDataFile } from '../store/data-folder.js';
+import { dataFile, readDataFile } from './data-folder.js';
 import type { SluiceConfig } from './schema.js';
 import { ConfigError, validateConfig } from './load.js';
 

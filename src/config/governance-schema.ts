@@ -106,6 +106,11 @@ export const governanceFields = {
       timeoutMs: z.number().int().positive().default(1000),
       /** Put before every Redis key, so gateways of different deployments can share one Redis. */
       keyPrefix: z.string().max(64).default('sluice:'),
+      /**
+       * Room leased per budget counter at once, as a fraction of its limit, admitted against without asking the store
+       * (docs/scale-out.md); 0: every call asks the store. Default: 0 on Redis, 1/64 between workers.
+       */
+      leaseShare: z.number().min(0).max(0.5).optional(),
     }).strict(),
   ]).default('memory'),
   alerts: z.object({

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { describeIssue } from './issue-messages.js';
-import { ProviderTargets } from '../policy/provider-targets.js';
+import { ProviderTargets } from './provider-targets.js';
 import { configSchema, type ProviderConfig, type SluiceConfig } from './schema.js';
 
 export class ConfigError extends Error {

@@ -1,12 +1,14 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
 import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
+import { DISCOVERY_DEFAULTS, discoverySchema } from './discovery-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
 import { CACHE_DEFAULTS, cacheSchema } from './cache-schema.js';
 import { guardrailSchema } from './guardrails-schema.js';
-import { parseAllowEntry } from '../policy/provider-targets.js';
+import { parseAllowEntry } from './provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
+import { identitySchema, tlsSchema } from './identity-schema.js';
 
 const hostPort = (port: number) =>
   z.object({
@@ -129,6 +131,9 @@ const GATEWAY_DEFAULTS = {
   maxConnections: 4096,
 };
 
+/** The most workers `sluice start --workers N` runs. */
+export const MAX_WORKERS = 256;
+
 export const configSchema = z.object({
   gateway: hostPort(4000).extend({
     maxBodyBytes: z.number().int().positive().default(GATEWAY_DEFAULTS.maxBodyBytes),
@@ -140,12 +145,18 @@ export const configSchema = z.object({
     keepAliveTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
     /** Client connections open at once; past it, new ones are closed as they are accepted. */
     maxConnections: z.number().int().positive().default(GATEWAY_DEFAULTS.maxConnections),
+    /** HTTPS (and mTLS with a client CA) on the gateway listener; plain HTTP when absent. */
+    tls: tlsSchema.optional(),
+    /** Processes serving the listeners (`sluice start --workers N`, SLUICE_WORKERS); absent: one per available core. */
+    workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
   }).strict().default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
   admin: hostPort(4001).extend({
     /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
     token: z.string().min(16, 'a token of at least 16 characters').max(TEXT_LIMITS.setting).optional(),
     /** Director API request bodies larger than this are refused with 413; the default holds the largest intake allowed. */
     maxBodyBytes: z.number().int().positive().default(ADMIN_MAX_BODY_BYTES),
+    /** HTTPS on the admin listener; plain HTTP when absent. */
+    tls: tlsSchema.optional(),
   }).strict().default({ host: '127.0.0.1', port: 4001, maxBodyBytes: ADMIN_MAX_BODY_BYTES }),
   /** The ledger's and the director's database: an embedded SQLite file, or PostgreSQL (shared by every gateway). */
   storage: z.string().max(TEXT_LIMITS.url).regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
@@ -204,12 +215,16 @@ export const configSchema = z.object({
   consumers: z.array(consumer).default([]),
   ...governanceFields,
   compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
+  /** The discovery proxy (`sluice discover`); the gateway and director ignore it. */
+  discovery: discoverySchema.default(DISCOVERY_DEFAULTS),
   /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
   mcp: mcpSchema.default(MCP_DEFAULTS),
   /** The exact-match response cache (docs/agents.md); nothing is cached unless a model or a request opts in. */
   cache: cacheSchema.default(CACHE_DEFAULTS),
   /** Detectors on prompts and answers: monitor, block or mask (docs/agents.md). */
   guardrails: z.array(guardrailSchema).max(100).default([]),
+  /** Who a caller is besides its Sluice key: client certificates, the mesh's forwarded identity, JWTs (docs/identity.md). */
+  identity: identitySchema.default({ unmappedCertificate: 'refuse', trustedProxies: [], jwtIssuers: [] }),
 }).strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;

@@ -38,6 +38,33 @@ export interface CounterSeed {
   ttlMs: number;
 }
 
+/** Room asked of the store for one counter line (src/counters/leased.ts): `line.amount` is what must fit now. */
+export interface LeaseRequest {
+  line: CounterLine;
+  /** Room wanted beyond the line's amount, for calls to come; the store grants less near the limit (LEASE_NEAR_DIVISOR). */
+  extra: number;
+}
+
+export interface LeaseGrant {
+  /** 0 when the line's amount does not fit; else the amount plus the extra granted, already added to the bucket. */
+  granted: number;
+  /** The window's usage before the grant (every holder's unused room included). */
+  used: number;
+}
+
+/**
+ * A lease takes at most this fraction of the room left after the call that asked for it: as a window fills, slices
+ * shrink, and once a slice would be under one unit every call is admitted alone, exactly as without leases.
+ */
+export const LEASE_NEAR_DIVISOR = 8;
+
+/** The room a lease grants: the amount, if it fits, and the extra the room left allows (the same rule in memory and Lua). */
+export function leaseGranted(used: number, limit: number, amount: number, extra: number): number {
+  const room = limit - used;
+  if (room < amount) return 0;
+  return amount + Math.max(0, Math.min(extra, Math.floor((room - amount) / LEASE_NEAR_DIVISOR)));
+}
+
 export interface CounterStore {
   readonly kind: 'memory' | 'redis';
   /**
@@ -67,6 +94,12 @@ export interface CounterStore {
    * Memory counters cannot lose their keys while the process lives, and never call it.
    */
   reseedWith(reseed: (() => Promise<void>) | null): void;
+  /**
+   * Per request, independently: when the line's amount fits under its limit, adds the amount plus extra room (within
+   * leaseGranted's rule) to the bucket and answers what was granted. What a lease holder later admits against that room
+   * asks the store nothing; what it does not use it gives back with a negative settlement.
+   */
+  lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] | Promise<LeaseGrant[]>;
   /** Reads a bucket's value (0 when absent): for inspection and tests, not on the request path. */
   read(now: number, key: string): number | Promise<number>;
   close(): Promise<void>;

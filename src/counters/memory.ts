@@ -1,5 +1,6 @@
 // Counters in this process's memory: the embedded default. Atomic by construction (one thread, no await inside).
-import type { CounterLine, CounterSeed, CounterStore, ReserveOutcome } from './counter-store.js';
+import { leaseGranted } from './counter-store.js';
+import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 
 interface Entry {
   value: number;
@@ -49,6 +50,17 @@ export class MemoryCounterStore implements CounterStore {
 
   settle(now: number, lines: readonly CounterLine[]): number[] {
     return this.reserve(now, lines.map((line) => (line.enforce ? { ...line, enforce: false } : line))).used;
+  }
+
+  lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] {
+    this.lastNow = now;
+    return requests.map(({ line, extra }) => {
+      let used = this.value(now, line.key);
+      if (line.previousKey !== null && line.previousWeight > 0) used += this.value(now, line.previousKey) * line.previousWeight;
+      const granted = leaseGranted(used, line.limit, line.amount, extra);
+      if (granted > 0) this.reserve(now, [{ ...line, amount: granted, enforce: false }]);
+      return { granted, used };
+    });
   }
 
   claim(now: number, key: string, ttlMs: number): boolean {

@@ -1,6 +1,7 @@
 // Opens the counter store sluice.yaml names: `memory` (one process) or `redis://...` (shared by every gateway).
 import type { SluiceConfig } from '../config/schema.js';
 import type { CounterStore } from './counter-store.js';
+import { LeasedCounterStore } from './leased.js';
 import { MemoryCounterStore } from './memory.js';
 import { RedisCounterStore } from './redis.js';
 
@@ -9,15 +10,30 @@ export interface CounterSettings {
   failMode: 'open' | 'closed';
   timeoutMs: number;
   keyPrefix: string;
+  /** Room leased at once per counter, as a fraction of its limit (src/counters/leased.ts); 0: no leases. */
+  leaseShare: number;
 }
 
+/**
+ * 1/64 of a limit: a budget of 100,000 tokens leases about 1,560 at a time; one under 64 units admits every call alone.
+ * The default between the workers of one gateway (their counters are the primary's memory). Redis counters lease only
+ * when `counters.leaseShare` says so: leases refuse a little early near the limit (docs/scale-out.md).
+ */
+export const DEFAULT_LEASE_SHARE = 1 / 64;
+
 export function counterSettings(config: SluiceConfig['counters']): CounterSettings {
-  if (typeof config === 'string') return { url: config, failMode: 'open', timeoutMs: 1000, keyPrefix: 'sluice:' };
-  return config;
+  const leaseShare = (url: string, share?: number) => share ?? (url === 'memory' ? DEFAULT_LEASE_SHARE : 0);
+  if (typeof config === 'string') return { url: config, failMode: 'open', timeoutMs: 1000, keyPrefix: 'sluice:', leaseShare: leaseShare(config) };
+  return { ...config, leaseShare: leaseShare(config.url, config.leaseShare) };
 }
 
 /** Waits for Redis's first connection attempt, so the first calls find it ready; a Redis that is down does not stop the start. */
-export async function openCounterStore(settings: CounterSettings): Promise<CounterStore> {
-  if (settings.url === 'memory') return new MemoryCounterStore();
-  return RedisCounterStore.open({ url: settings.url, commandTimeoutMs: settings.timeoutMs, keyPrefix: settings.keyPrefix });
+export async function openCounterStore(settings: CounterSettings, shared?: CounterStore): Promise<CounterStore> {
+  // In a worker of `sluice start --workers N`, memory counters are the primary's, reached over IPC (src/cluster/).
+  if (settings.url === 'memory') return shared === undefined ? new MemoryCounterStore() : leased(shared, settings);
+  return leased(await RedisCounterStore.open({ url: settings.url, commandTimeoutMs: settings.timeoutMs, keyPrefix: settings.keyPrefix }), settings);
+}
+
+function leased(store: CounterStore, settings: CounterSettings): CounterStore {
+  return settings.leaseShare > 0 ? new LeasedCounterStore(store, { share: settings.leaseShare }) : store;
 }

@@ -1,7 +1,7 @@
 // Counters in Redis: shared by every gateway replica, atomic through one Lua script, and never a reason for a call to hang.
 import { Redis } from 'ioredis';
-import { CounterStoreUnavailable } from './counter-store.js';
-import type { CounterLine, CounterSeed, CounterStore, ReserveOutcome } from './counter-store.js';
+import { CounterStoreUnavailable, LEASE_NEAR_DIVISOR } from './counter-store.js';
+import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 
 export interface RedisCounterStoreOptions {
   /** redis://[user:password@]host:port[/db] or rediss:// for TLS. Its credentials never appear in an error message. */
@@ -122,6 +122,49 @@ return seeds
 `;
 
 /**
+ * CounterStore.lease in one atomic step, leaseGranted's rule in Lua. Per request i (1-based), two keys as RESERVE_LUA's
+ * line and five arguments: ARGV[5i-4] the amount that must fit, ARGV[5i-3] the extra wanted, ARGV[5i-2] the limit,
+ * ARGV[5i-1] the previous bucket's weight, ARGV[5i] the ttl in ms; then the marker key last in KEYS and the mode
+ * ('count' or 'check', as RESERVE_LUA) last in ARGV. Returns per request the room granted and the usage before it
+ * (as strings), or { 'seed' } as RESERVE_LUA's 'check'.
+ */
+const LEASE_LUA = `
+local lines = (#KEYS - 1) / 2
+local mode = ARGV[5 * lines + 1]
+local out = {}
+for i = 1, lines do
+  local base = 5 * (i - 1)
+  local key = KEYS[2 * i - 1]
+  local current = redis.call('GET', key)
+  if not current then
+    if mode == 'check' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return { 'seed' } end
+    current = '0'
+  end
+  local weight = tonumber(ARGV[base + 4])
+  local used = tonumber(current)
+  if weight > 0 then used = used + tonumber(redis.call('GET', KEYS[2 * i]) or '0') * weight end
+  local amount = tonumber(ARGV[base + 1])
+  local room = tonumber(ARGV[base + 3]) - used
+  local granted = 0
+  if room >= amount then
+    local extra = math.floor((room - amount) / ${LEASE_NEAR_DIVISOR})
+    if extra > tonumber(ARGV[base + 2]) then extra = tonumber(ARGV[base + 2]) end
+    if extra < 0 then extra = 0 end
+    granted = amount + extra
+    if granted > 0 then
+      local ttl = tonumber(ARGV[base + 5])
+      redis.call('INCRBY', key, granted)
+      if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+    end
+  end
+  out[2 * i - 1] = tostring(granted)
+  out[2 * i] = current
+  if weight > 0 then out[2 * i] = tostring(used) end
+end
+return out
+`;
+
+/**
  * The longest a reservation waits for the counters to be seeded again (a ledger read): past it the call is answered as
  * counters unavailable (its fail mode decides) while the seeding goes on, so a slow or unreachable ledger hangs no call.
  */
@@ -137,8 +180,9 @@ const SEEDS_PER_CALL = 500;
 type ScriptCommand<Reply> = (numberOfKeys: number, ...keysThenArgs: string[]) => Promise<Reply>;
 const RESERVE_COMMAND = 'sluiceReserve';
 const SEED_COMMAND = 'sluiceSeed';
+const LEASE_COMMAND = 'sluiceLease';
 type ReserveMode = 'count' | 'check' | 'settle';
-type Scripts = Record<typeof RESERVE_COMMAND, ScriptCommand<string[]>> & Record<typeof SEED_COMMAND, ScriptCommand<number>>;
+type Scripts = Record<typeof RESERVE_COMMAND | typeof LEASE_COMMAND, ScriptCommand<string[]>> & Record<typeof SEED_COMMAND, ScriptCommand<number>>;
 
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
@@ -217,6 +261,7 @@ export class RedisCounterStore implements CounterStore {
     });
     this.redis.defineCommand(RESERVE_COMMAND, { lua: RESERVE_LUA });
     this.redis.defineCommand(SEED_COMMAND, { lua: SEED_LUA });
+    this.redis.defineCommand(LEASE_COMMAND, { lua: LEASE_LUA });
     // Redis back after a disconnection (or reached for the first time after a start it missed) may have restarted from
     // an older snapshot (its counters behind the ledger), or empty: the counters are seeded again, which raises any that
     // fell behind and changes none that did not. The reseeder is set after the start's own seeding, so not at the first.
@@ -280,18 +325,44 @@ export class RedisCounterStore implements CounterStore {
     return { admitted, refused, used };
   }
 
+  /** One script call for every request; counters found lost are seeded again first, as reserve() does. */
+  lease(_now: number, requests: readonly LeaseRequest[]): Promise<LeaseGrant[]> {
+    if (requests.length === 0) return Promise.resolve([]);
+    return this.runLease(requests, this.reseed === null ? 'count' : 'check', false);
+  }
+
+  private async runLease(requests: readonly LeaseRequest[], mode: 'count' | 'check', again: boolean): Promise<LeaseGrant[]> {
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const { line, extra } of requests) {
+      if (!Number.isSafeInteger(line.amount) || !Number.isSafeInteger(extra)) throw new RangeError(`lease amounts must be integers, got ${line.amount}, ${extra}`);
+      const previous = line.previousKey !== null && line.previousWeight > 0;
+      keys.push(this.keyPrefix + line.key, this.keyPrefix + (previous ? line.previousKey! : line.key));
+      args.push(String(line.amount), String(extra), String(line.limit), previous ? String(line.previousWeight) : '0', String(ttlOf(line.ttlMs)));
+    }
+    keys.push(this.marker);
+    args.push(mode);
+    const reply = await this.command(() => (this.redis as unknown as Scripts)[LEASE_COMMAND](keys.length, ...keys, ...args));
+    if (reply[0] === 'seed') {
+      if (again) throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
+      await this.seededWithin(SEED_WAIT_MS);
+      return this.runLease(requests, mode, true);
+    }
+    return requests.map((_, i) => ({ granted: Number(reply[2 * i]), used: Number(reply[2 * i + 1]) }));
+  }
+
   /**
    * Settlements wait for the end of the event-loop turn and go to Redis as one script call, amounts summed per key:
    * under load that is one round trip for many calls' settlements instead of one each.
    */
-  settle(now: number, lines: readonly CounterLine[]): Promise<number[]> {
+  settle(_now: number, lines: readonly CounterLine[]): Promise<number[]> {
     return new Promise((resolve, reject) => {
       this.settlements.push({ lines, resolve, reject });
-      if (this.settlements.length === 1) setImmediate(() => this.flushSettlements(now));
+      if (this.settlements.length === 1) setImmediate(() => this.flushSettlements());
     });
   }
 
-  private flushSettlements(now: number): void {
+  private flushSettlements(): void {
     const batch = this.settlements;
     this.settlements = [];
     const merged = new Map<string, CounterLine>();

@@ -6,8 +6,9 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Compliance } from '../compliance/compliance.js';
 import { describeIssue } from '../config/issue-messages.js';
+import type { AdminOidcConfig } from '../config/identity-schema.js';
 import type { DirectorStore } from '../store/director-store.js';
-import type { ProviderTargets } from '../policy/provider-targets.js';
+import type { ProviderTargets } from '../config/provider-targets.js';
 import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { registerApiDocs } from './api-docs.js';
@@ -25,6 +26,7 @@ import { registerProviderRoutes } from './routes/providers.js';
 import { OBSERVATIONS_PATH, registerReconciliationRoutes } from './routes/reconciliation.js';
 import { registerReportRoutes } from './routes/reports.js';
 import { registerResourceRoutes } from './routes/resources.js';
+import { registerIdentityRuleRoutes } from './routes/identity-rules.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerTeamRoutes } from './routes/teams.js';
 import { registerTemplateInstanceRoutes } from './routes/template-instances.js';
@@ -49,6 +51,8 @@ export interface DirectorApiOptions {
   providerTargets: ProviderTargets;
   /** Assessments and the OSCAL documents (/api/compliance). */
   compliance: Compliance;
+  /** An OIDC issuer whose tokens are taken in place of admin tokens (identity.adminOidc); null for admin tokens only. */
+  adminOidc?: AdminOidcConfig | null;
 }
 
 /** What every route module is handed. */
@@ -79,7 +83,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
       return undefined;
     },
   });
-  const authenticator = new AdminAuthenticator(options.store, options.bootstrapToken);
+  const authenticator = new AdminAuthenticator(options.store, options.bootstrapToken, options.adminOidc ?? null);
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'An admin token (sa-sluice-...)' });
 
   // Before the token check: the docs page and its assets are public; the calls it makes need a token (api-docs.ts).
@@ -126,6 +130,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   registerReconciliationRoutes(app, deps);
   registerApplyRoutes(app, deps);
   registerComplianceRoutes(app, deps);
+  registerIdentityRuleRoutes(app, deps);
   registerTransactionRoutes(app, deps);
   registerTemplateInstanceRoutes(app, deps);
   registerSessionRoutes(app);

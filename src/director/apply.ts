@@ -4,21 +4,9 @@
 // updated or left alone, in order (teams, models, consumers, budgets, templates, rate limits, resources), one audit record
 // per change and one config version bump for all. Nothing is deleted. A dry run does the same, then rolls back.
 import type { DirectorBatch } from '../store/director-store.js';
-import type { ApplyDocument } from './apply-document.js';
+import type { ApplyDocument, ApplyOutcome } from '../schemas/apply-document.js';
 import { ApiError, type Issue } from './errors.js';
 import { consumerModelIssues, modelTargetIssues, policyIssues, resourceIssues, type KnownNames } from './references.js';
-
-export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'would create' | 'would update';
-
-export interface ApplyOutcome {
-  kind: string;
-  name: string;
-  /** Where the entity is in the document, e.g. `budgets.0`. */
-  path: string;
-  action: ApplyAction;
-  /** The fields that differ (updates only). */
-  changed: string[];
-}
 
 /** One entity of the document: what the file wants, what the store holds (null: absent), and the write that makes it so. */
 interface Step {
@@ -81,16 +69,17 @@ async function stepsOf(batch: DirectorBatch, document: ApplyDocument): Promise<S
     });
   }
   for (const [i, budget] of document.budgets.entries()) {
-    steps.push(definitionStep('budget', `budgets.${i}`, budget, await batch.getBudget(budget.name),
-      () => batch.createBudget(budget), () => batch.updateBudget(budget.name, budget)));
+    steps.push(definitionStep('budget', `budgets.${i}`, budget, await batch.getDefinition('budget', budget.name),
+      () => batch.createDefinition('budget', budget), () => batch.updateDefinition('budget', budget.name, budget)));
   }
   for (const [i, template] of document.budgetTemplates.entries()) {
-    steps.push(definitionStep('budget template', `budgetTemplates.${i}`, template, await batch.getBudgetTemplate(template.name),
-      () => batch.createBudgetTemplate(template), () => batch.updateBudgetTemplate(template.name, template)));
+    const current = await batch.getDefinition('budgetTemplate', template.name);
+    steps.push(definitionStep('budget template', `budgetTemplates.${i}`, template, current,
+      () => batch.createDefinition('budgetTemplate', template), () => batch.updateDefinition('budgetTemplate', template.name, template)));
   }
   for (const [i, limit] of document.rateLimits.entries()) {
-    steps.push(definitionStep('rate limit', `rateLimits.${i}`, limit, await batch.getRateLimit(limit.name),
-      () => batch.createRateLimit(limit), () => batch.updateRateLimit(limit.name, limit)));
+    steps.push(definitionStep('rate limit', `rateLimits.${i}`, limit, await batch.getDefinition('rateLimit', limit.name),
+      () => batch.createDefinition('rateLimit', limit), () => batch.updateDefinition('rateLimit', limit.name, limit)));
   }
   const resources = new Map((await batch.listResources()).map((resource) => [resource.id, resource]));
   for (const [id, status] of Object.entries(document.resources)) {

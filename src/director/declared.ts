@@ -74,12 +74,18 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig, 
   for (const { name } of await allConsumers(store)) {
     if (!declaredConsumers.has(name) && (await ownedByFile(store, 'consumer', name))) await store.deleteConsumer(DECLARED_BY, name);
   }
-  await upsertAll(store, 'budget', config.budgets, await store.listBudgets(),
-    (b) => store.createBudget(DECLARED_BY, b), (b) => store.updateBudget(DECLARED_BY, b.name, b), (n) => store.deleteBudget(DECLARED_BY, n));
-  await upsertAll(store, 'budget-template', config.budgetTemplates, await store.listBudgetTemplates(),
-    (t) => store.createBudgetTemplate(DECLARED_BY, t), (t) => store.updateBudgetTemplate(DECLARED_BY, t.name, t), (n) => store.deleteBudgetTemplate(DECLARED_BY, n));
-  await upsertAll(store, 'rate-limit', config.rateLimits, await store.listRateLimits(),
-    (r) => store.createRateLimit(DECLARED_BY, r), (r) => store.updateRateLimit(DECLARED_BY, r.name, r), (n) => store.deleteRateLimit(DECLARED_BY, n));
+  await upsertAll(store, 'budget', config.budgets, await store.listDefinitions('budget'),
+    (b) => store.createDefinition(DECLARED_BY, 'budget', b),
+    (b) => store.updateDefinition(DECLARED_BY, 'budget', b.name, b),
+    (n) => store.deleteDefinition(DECLARED_BY, 'budget', n));
+  await upsertAll(store, 'budget-template', config.budgetTemplates, await store.listDefinitions('budgetTemplate'),
+    (t) => store.createDefinition(DECLARED_BY, 'budgetTemplate', t),
+    (t) => store.updateDefinition(DECLARED_BY, 'budgetTemplate', t.name, t),
+    (n) => store.deleteDefinition(DECLARED_BY, 'budgetTemplate', n));
+  await upsertAll(store, 'rate-limit', config.rateLimits, await store.listDefinitions('rateLimit'),
+    (r) => store.createDefinition(DECLARED_BY, 'rateLimit', r),
+    (r) => store.updateDefinition(DECLARED_BY, 'rateLimit', r.name, r),
+    (n) => store.deleteDefinition(DECLARED_BY, 'rateLimit', n));
   const resources = new Map((await store.listResources()).map((resource) => [resource.id, resource]));
   for (const [id, status] of Object.entries(config.resources)) {
     const existing = resources.get(id);

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import { hashKey } from '../policy/consumers.js';
+import { DISCOVERY_POLICY } from '../policy/discovery.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { openDirectorStore } from '../store/open.js';
@@ -25,7 +26,7 @@ export interface Directory {
 }
 
 export async function openLocalDirectory(config: SluiceConfig, masterKey: MasterKey, origin: DeclaredOrigin = 'sluice.yaml'): Promise<Directory> {
-  const store = await openDirectorStore(config.storage);
+  const store = await openDirectorStore(config.storage, { discovery: DISCOVERY_POLICY });
   await applyDeclared(store, config, masterKey, origin);
   await sealStoredWebhookSecrets(store, masterKey);
   return {

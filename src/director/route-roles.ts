@@ -100,6 +100,11 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
   'POST /api/reconciliation/rules': WRITE,
   'GET /api/reconciliation/rules/{id}': READ,
   'DELETE /api/reconciliation/rules/{id}': WRITE,
+
+  'GET /api/identity-rules': READ,
+  'POST /api/identity-rules': WRITE,
+  'GET /api/identity-rules/{id}': READ,
+  'DELETE /api/identity-rules/{id}': WRITE,
 };
 
 /** Budgets, budget templates and rate limits share one set of routes. */

@@ -3,8 +3,10 @@
 // snapshot they started with; a store that cannot be read leaves the last good snapshot serving.
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
+import type { IdentityRuleDefinition } from '../identity/rules.js';
 import type { DirectoryEntry } from '../policy/consumers.js';
-import type { DirectorStore } from '../store/director-store.js';
+import type { AdminStore } from '../store/admin-store.js';
+import type { IdentityRuleStore } from '../store/identity-rule-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { openProvider, type SnapshotProvider } from './provider-credentials.js';
 
@@ -19,6 +21,8 @@ export interface DirectoryParts {
   /** Providers with their credentials sealed, and models with their routes; null: the file's (a lone gateway before the director answers). */
   providers: Record<string, SnapshotProvider> | null;
   models: SluiceConfig['models'] | null;
+  /** Which consumer a certificate, mesh identity or JWT stands for; absent from a director older than identity rules. */
+  identityRules?: IdentityRuleDefinition[];
 }
 
 /** The file's config with the parts the director owns taken from it, and the consumers with their key hashes. */
@@ -26,9 +30,10 @@ export interface DirectoryState {
   version: number;
   config: SluiceConfig;
   consumers: DirectoryEntry[];
+  identityRules: IdentityRuleDefinition[];
 }
 
-export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
+export async function readParts(store: AdminStore & IdentityRuleStore): Promise<DirectoryParts> {
   const version = await store.configVersion();
   const consumers: DirectoryEntry[] = [];
   let cursor: string | null = null;
@@ -47,12 +52,13 @@ export async function readParts(store: DirectorStore): Promise<DirectoryParts> {
   return {
     version,
     consumers,
-    budgets: (await store.listBudgets()).map((item) => item.definition),
-    budgetTemplates: (await store.listBudgetTemplates()).map((item) => item.definition),
-    rateLimits: (await store.listRateLimits()).map((item) => item.definition),
+    budgets: (await store.listDefinitions('budget')).map((item) => item.definition),
+    budgetTemplates: (await store.listDefinitions('budgetTemplate')).map((item) => item.definition),
+    rateLimits: (await store.listDefinitions('rateLimit')).map((item) => item.definition),
     resources,
     providers: Object.fromEntries((await store.listProviders()).map((p) => [p.name, { settings: p.settings, credentials: p.credentials }])),
     models: (await store.listModels()).map((item) => item.definition),
+    identityRules: (await store.listIdentityRules()).map(({ id, field, match, value, issuer, consumer }) => ({ id, field, match, value, issuer, consumer })),
   };
 }
 
@@ -73,7 +79,7 @@ export function stateOf(file: SluiceConfig, parts: DirectoryParts, masterKey: Ma
     rateLimits: parts.rateLimits,
     resources: parts.resources,
   };
-  return { version: parts.version, config, consumers: parts.consumers };
+  return { version: parts.version, config, consumers: parts.consumers, identityRules: parts.identityRules ?? [] };
 }
 
 
@@ -85,7 +91,7 @@ export interface DirectorySource {
   changedSince(version: number): Promise<DirectoryParts | null>;
 }
 
-export function storeSource(store: DirectorStore): DirectorySource {
+export function storeSource(store: AdminStore & IdentityRuleStore): DirectorySource {
   return {
     read: () => readParts(store),
     changedSince: async (version) => ((await store.configVersion()) === version ? null : readParts(store)),

@@ -1,7 +1,7 @@
 // Webhook signing secrets are sealed with the master key before they reach the store, as provider credentials are, and
 // opened only where deliveries are signed. Rows written before sealing hold plaintext: they are read as they are and
 // sealed when the director starts.
-import type { DirectorStore } from '../store/director-store.js';
+import type { GovernanceStore } from '../store/admin-store.js';
 import { MasterKey } from '../store/master-key.js';
 
 /** Associated data of every sealed webhook secret: a sealed provider credential copied here does not open. */
@@ -20,7 +20,7 @@ export function openWebhookSecret(masterKey: MasterKey, stored: string): string 
 }
 
 /** Seals the secrets stored in plaintext; resolves to how many it sealed. Run once at the director's start. */
-export async function sealStoredWebhookSecrets(store: DirectorStore, masterKey: MasterKey): Promise<number> {
+export async function sealStoredWebhookSecrets(store: GovernanceStore, masterKey: MasterKey): Promise<number> {
   const plaintext = (await store.listWebhooks()).filter((webhook) => !MasterKey.isSealed(webhook.secret));
   for (const webhook of plaintext) await store.updateWebhook(SEALING_ACTOR, webhook.id, { secret: sealWebhookSecret(masterKey, webhook.secret) });
   return plaintext.length;

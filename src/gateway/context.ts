@@ -1,6 +1,7 @@
 // What every request handler reads: the current config snapshot (swapped whole on reload) and the sinks for records.
 import type { ReadinessProbe } from '../observability/readiness.js';
 import type { ChatCache } from './cache/chat-cache.js';
+import type { GatewayIdentity } from './pipeline/authenticate.js';
 import type { RecordSinks } from './pipeline/record.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -12,4 +13,6 @@ export interface GatewayContext extends RecordSinks {
   readiness: ReadinessProbe;
   /** The response cache's store (kept across reloads); which calls it serves is the snapshot's cachePolicy. */
   cache: ChatCache;
+  /** Client certificates, trusted proxies and JWT issuers (fixed at start). */
+  identity: GatewayIdentity;
 }

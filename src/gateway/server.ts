@@ -1,8 +1,10 @@
 // The data-plane listener: node:http, a request id per call, and a fixed front-door routing table.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { SluiceConfig } from '../config/schema.js';
 import { SluiceError } from '../errors.js';
+import type { ListenerTls } from '../identity/tls.js';
 import { answerHealth } from '../observability/readiness.js';
 import type { GatewayContext } from './context.js';
 import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
@@ -28,7 +30,7 @@ const embeddings: Handler = (context, _door, call, req, res) => handleEmbeddings
 const countTokens: Handler = (context, _door, call, req, res) => handleCountTokens(context, call, req, res);
 
 export class GatewayServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   private readonly context: GatewayContext;
   /** Calls between routing and their ledger record; a count, not a set of promises: no allocation per call. */
   private inFlight: number;
@@ -36,7 +38,8 @@ export class GatewayServer {
   private readonly callDone: () => void;
   private draining: boolean;
 
-  constructor(context: GatewayContext, limits: ListenerLimits) {
+  /** `tls`: HTTPS (and mTLS with a client CA) with its certificate files; plain HTTP when null. */
+  constructor(context: GatewayContext, limits: ListenerLimits, tls: ListenerTls | null = null) {
     this.context = context;
     this.inFlight = 0;
     this.idleWaiters = [];
@@ -48,13 +51,15 @@ export class GatewayServer {
     // once its request is complete, so an answer (a stream of many minutes) is never cut by it.
     // The headers are part of the request: their limit is never the longer one (node refuses that).
     const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
-    this.server = createServer({
+    const options = {
       headersTimeout,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // How often those two are checked (node's default, 30 s, would let a 30 s limit run to a minute).
       connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headersTimeout / 4))),
-    }, (req, res) => this.onRequest(req, res));
+    };
+    const listener = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res);
+    this.server = tls === null ? createServer(options, listener) : tls.createServer(options, listener);
     this.server.maxConnections = limits.maxConnections;
   }
 

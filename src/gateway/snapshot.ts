@@ -3,9 +3,10 @@ import type { SluiceConfig } from '../config/schema.js';
 import type { ConfiguredNames } from '../observability/metrics.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { BudgetBook, compileBudgets } from '../policy/budgets.js';
+import { IdentityRules, type IdentityRuleDefinition } from '../identity/rules.js';
 import { ConsumerDirectory, type DirectoryEntry } from '../policy/consumers.js';
 import type { Governance } from '../policy/governance.js';
-import type { ProviderTargets } from '../policy/provider-targets.js';
+import type { ProviderTargets } from '../config/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
 import { McpDirectory } from './mcp/directory.js';
@@ -15,6 +16,8 @@ import { Guardrails } from './guardrails/guardrails.js';
 export interface Snapshot {
   routing: RoutingTable;
   consumers: ConsumerDirectory;
+  /** Certificates, mesh identities and JWTs -> consumers. */
+  identityRules: IdentityRules;
   budgets: BudgetBook;
   admission: AdmissionPolicy;
   /** The MCP servers fronted on /mcp and who may call which tools. */
@@ -31,6 +34,7 @@ export interface Snapshot {
  */
 export function buildSnapshot(
   config: SluiceConfig, directory: readonly DirectoryEntry[], catalog: PriceCatalog, governance: Governance, previous?: Snapshot, targets?: ProviderTargets,
+  identityRules: readonly IdentityRuleDefinition[] = [],
 ): Snapshot {
   const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model), previous?.routing, targets);
   const consumers = new ConsumerDirectory(directory);
@@ -38,6 +42,7 @@ export function buildSnapshot(
   return {
     routing,
     consumers,
+    identityRules: new IdentityRules(identityRules, consumers.consumers),
     budgets,
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
     mcp: new McpDirectory(config, targets, previous?.mcp),

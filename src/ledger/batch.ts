@@ -43,6 +43,7 @@ const NO_TIME_TO_FIRST_TOKEN = 8;
 /** Transaction's nullable or repeating string fields, in their order in `refs`. */
 const STRING_KEYS = [
   'operation', 'api', 'consumer', 'team', 'requestedModel', 'provider', 'providerModel', 'errorClass', 'servedModel', 'violations',
+  'identity',
 ] as const satisfies readonly (keyof Transaction)[];
 const STRING_FIELDS = STRING_KEYS.length;
 
@@ -100,7 +101,7 @@ export class BatchBuilder {
     this.idBytes += idLength;
     const refs = this.refs;
     const base = this.count * STRING_FIELDS;
-    for (let i = 0; i < STRING_FIELDS; i++) refs[base + i] = this.intern(tx[STRING_KEYS[i]!]);
+    for (let i = 0; i < STRING_FIELDS; i++) refs[base + i] = this.intern(tx[STRING_KEYS[i]!] ?? null);
     this.count++;
   }
 
@@ -171,10 +172,15 @@ export function sliceBatch(batch: PackedBatch, from: number, to: number): Packed
   return {
     count: to - from,
     numbers: batch.numbers.subarray(from * NUMBER_FIELDS, to * NUMBER_FIELDS),
-    refs: batch.refs.subarray(from * STRING_FIELDS, to * STRING_FIELDS),
+    refs: batch.refs.subarray(from * stringStride(batch), to * stringStride(batch)),
     strings: batch.strings,
     ids: batch.ids,
   };
+}
+
+/** String fields per record: STRING_FIELDS, or one fewer in a batch spooled before the identity field. */
+function stringStride(batch: PackedBatch): number {
+  return batch.count === 0 ? STRING_FIELDS : batch.refs.length / batch.count;
 }
 
 /** Record `index`'s request id, for the log line of a record the store refused. */
@@ -190,9 +196,11 @@ export function unpack(batch: PackedBatch): Transaction[] {
   const { numbers, refs, strings } = batch;
   const ids = Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength);
   const text = (ref: number) => (ref === -1 ? null : strings[ref]!);
+  // A batch spooled before the identity field was added has one string field fewer per record.
+  const stride = stringStride(batch);
   for (let i = 0; i < batch.count; i++) {
     const at = i * NUMBER_FIELDS;
-    const base = i * STRING_FIELDS;
+    const base = i * stride;
     const flags = numbers[at + FLAGS]!;
     const idOffset = numbers[at + ID_OFFSET]!;
     rows[i] = {
@@ -219,6 +227,7 @@ export function unpack(batch: PackedBatch): Transaction[] {
       attempts: numbers[at + ATTEMPTS]!,
       servedModel: text(refs[base + 8]!),
       violations: text(refs[base + 9]!),
+      identity: stride > 10 ? text(refs[base + 10]!) : null,
     };
   }
   return rows;

@@ -1,7 +1,6 @@
 // Ledger batches into PostgreSQL from the main thread: pg's I/O is asynchronous, so no writer thread is needed.
 import type { Logger } from 'pino';
-import { PostgresDirectorStore } from '../store/postgres-store.js';
-import { POSTGRES } from '../store/dialect.js';
+import { openLedgerStore, type LedgerStore } from '../store/ledger-store.js';
 import { LedgerWriteFailed, type LedgerSink } from './sink.js';
 import { unpack, type PackedBatch } from './batch.js';
 
@@ -12,15 +11,15 @@ const QUERY_TIMEOUT_MS = 30_000;
 
 export class PostgresLedgerSink implements LedgerSink {
   readonly concurrency = LEDGER_CONNECTIONS;
-  private readonly store: PostgresDirectorStore;
+  private readonly store: LedgerStore;
 
-  private constructor(store: PostgresDirectorStore) {
+  private constructor(store: LedgerStore) {
     this.store = store;
   }
 
   /** Applies pending migrations, as the SQLite writer thread does, so a fresh database is ready for the first batch. */
   static async open(url: string, logger: Logger): Promise<PostgresLedgerSink> {
-    const store = await PostgresDirectorStore.open(url, {
+    const store = await openLedgerStore(url, {
       maxConnections: LEDGER_CONNECTIONS,
       queryTimeoutMs: QUERY_TIMEOUT_MS,
       onBackgroundError: (error) => logger.warn({ err: error.message }, 'ledger PostgreSQL connection failed'),
@@ -30,7 +29,7 @@ export class PostgresLedgerSink implements LedgerSink {
 
   write(key: string, batch: PackedBatch): Promise<boolean> {
     return this.store.insertLedgerBatch(key, unpack(batch)).catch((error: unknown) => {
-      throw new LedgerWriteFailed((error as Error).message, POSTGRES.rejectsData(error));
+      throw new LedgerWriteFailed((error as Error).message, this.store.rejectsData(error));
     });
   }
 

@@ -4,8 +4,7 @@
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { isPostgresUrl } from '../store/postgres-url.js';
-import { sqlitePath } from '../store/sqlite.js';
+import { isPostgresUrl, sqlitePath } from '../config/storage.js';
 import type { PackedBatch } from './batch.js';
 
 /** A batch read back from the spool, with its key (the store's idempotency key) and when it was spooled. */

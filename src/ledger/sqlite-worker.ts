@@ -1,7 +1,6 @@
 // The ledger's writer thread: owns the SQLite connection so batch inserts never block the gateway's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SQLITE } from '../store/dialect.js';
-import { SqliteDirectorStore } from '../store/sqlite-store.js';
+import { openLedgerStore } from '../store/ledger-store.js';
 import { unpack, type PackedBatch } from './batch.js';
 
 export type WorkerCommand = { type: 'batch'; id: number; key: string; batch: PackedBatch } | { type: 'close' };
@@ -17,14 +16,14 @@ const { path } = workerData as { path: string };
 
 try {
   // The same store, migrations and multi-row INSERT as everywhere else; here its blocking calls cost only this thread.
-  const store = await SqliteDirectorStore.open(path);
+  const store = await openLedgerStore(`sqlite:${path}`);
   port.on('message', (command: WorkerCommand) => {
     if (command.type === 'batch') {
       // The store runs one piece of work at a time, so batches commit in the order they were sent.
       store.insertLedgerBatch(command.key, unpack(command.batch)).then(
         (fresh) => port.postMessage({ type: 'written', id: command.id, fresh } satisfies WorkerReply),
         (error: Error) => port.postMessage({
-          type: 'failed', id: command.id, message: error.message, rowsRefused: SQLITE.rejectsData(error),
+          type: 'failed', id: command.id, message: error.message, rowsRefused: store.rejectsData(error),
         } satisfies WorkerReply),
       );
     } else {

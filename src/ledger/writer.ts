@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { BatchBuilder, requestIdAt, sliceBatch, type PackedBatch } from './batch.js';
-import { LedgerWriteFailed, openLedgerSink, type LedgerSink } from './sink.js';
+import { openLedgerSink } from './open-sink.js';
+import { LedgerWriteFailed, type LedgerSink } from './sink.js';
 import { Spool } from './spool.js';
 import type { LedgerStatus } from './status.js';
 import type { Transaction } from './transaction.js';
@@ -25,6 +26,8 @@ export interface LedgerOptions {
   /** The wait before sending again to a store that failed, doubled per failure up to the maximum. */
   retry: { initialBackoffMs: number; maxBackoffMs: number };
   logger: Logger;
+  /** Where batches go instead of the storage's own sink: a worker's goes to its primary (src/cluster/shared-ledger.ts). */
+  sink?: LedgerSink;
 }
 
 /** A batch on its way to the store. */
@@ -111,7 +114,7 @@ export class LedgerWriter {
     });
     let sink: LedgerSink;
     try {
-      sink = await openLedgerSink(options.storage, options.logger);
+      sink = options.sink ?? await openLedgerSink(options.storage, options.logger);
     } catch (error) {
       await spool.close();
       throw error;

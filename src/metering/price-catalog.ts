@@ -1,5 +1,5 @@
 // Price look-ups by provider and model, O(1) after the first sight of a name (dated variants resolve to their base).
-import type { Pricing } from '../config/schema.js';
+import type { Pricing } from './cost.js';
 import { PRICE_CATALOG_AS_OF, PRICE_CATALOG_ENTRIES, PRICE_CATALOG_SOURCE, type CatalogEntry } from './price-catalog-data.js';
 
 /** What may follow a catalog name in a versioned model name: a date, a version, or a moving alias. */

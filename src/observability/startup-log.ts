@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ProviderConfig, SluiceConfig } from '../config/schema.js';
 import { counterSettings } from '../counters/open.js';
 import type { Provider } from '../providers/provider.js';
-import { describeStorage } from '../store/open.js';
+import { describeStorage } from '../config/storage.js';
 
 export interface StartupFacts {
   storage: string;

@@ -4,10 +4,22 @@ import type {
   BudgetConfig, BudgetTemplateConfig, ConsumerScope, Measure, RateLimitConfig, ResourceScope, TemplateSelector,
 } from '../config/governance-schema.js';
 import type { Consumer } from './consumers.js';
-import type { ModelRoute, Target } from '../gateway/routing/model-routes.js';
 import { budgetWindow, type BudgetWindow } from './windows.js';
 
 export type ExhaustedAction = 'refuse' | { downgrade: string };
+
+/** What budget scopes read of a routing target; the gateway's Target (gateway/routing/model-routes.ts) has it and more. */
+export interface Target {
+  provider: { readonly name: string };
+  resource: { readonly id: string };
+}
+
+/** What budget scopes read of a model's route; the gateway's ModelRoute has it and more. */
+export interface ModelRoute {
+  name: string;
+  /** Every configured target, refused ones included. */
+  configuredTargets: readonly Target[];
+}
 
 export interface Budget {
   /** Stable identity in counter keys: usage survives edits of the limit, mode or alerts. */

@@ -27,10 +27,12 @@ export interface ExpiredKeyPresentations {
   lastAt: number;
 }
 
-interface KeyEntry {
+export interface KeyEntry {
   consumer: Consumer;
   keyId: string;
   expiresAt: number | null;
+  /** How the ledger names the credential (`key:<id>`), made once here rather than per call. */
+  identity: string;
 }
 
 /** A key's last use is recorded at most this often: the figure is for humans, the map stays small. */
@@ -66,13 +68,18 @@ export class ConsumerDirectory {
         labels: entry.labels,
       };
       consumers.push(consumer);
-      for (const key of entry.keys) this.byKeyHash.set(key.hash, { consumer, keyId: key.id, expiresAt: key.expiresAt });
+      for (const key of entry.keys) this.byKeyHash.set(key.hash, { consumer, keyId: key.id, expiresAt: key.expiresAt, identity: `key:${key.id}` });
     }
     this.consumers = consumers;
   }
 
   /** The consumer holding this key, if the key is known and has not expired. */
   find(key: string, now = Date.now()): Consumer | undefined {
+    return this.findEntry(key, now)?.consumer;
+  }
+
+  /** The key's entry (its consumer and id), if the key is known and has not expired. */
+  findEntry(key: string, now = Date.now()): KeyEntry | undefined {
     const entry = this.byKeyHash.get(hashKey(key));
     if (entry === undefined) return undefined;
     if (entry.expiresAt !== null && entry.expiresAt <= now) {
@@ -89,7 +96,7 @@ export class ConsumerDirectory {
       this.lastTouched.set(entry.keyId, now);
       this.used.set(entry.keyId, now);
     }
-    return entry.consumer;
+    return entry;
   }
 
   /** The presentations of expired keys since the previous call, by key id. */

@@ -18,10 +18,30 @@
 // twice, or by several gateways at once, counts the ledger's usage once.
 import type { Logger } from 'pino';
 import type { CounterSeed, CounterStore } from '../counters/counter-store.js';
-import type { AdmittedUsageRow, UsagePeriod } from '../store/director-store.js';
 import { bucketKey, counterKey, type Budget } from './budgets.js';
 import type { Clock } from './clock.js';
 import { resourceId } from './resources.js';
+
+/**
+ * What seeding reads of the admitted usage the ledger holds (the store's AnalyticsStore.admittedUsage row has it): one
+ * rollup key's calls a target answered, in [from, to).
+ */
+interface AdmittedUsageRow {
+  consumer: string;
+  team: string;
+  model: string;
+  provider: string;
+  providerModel: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costMicroUsd: number;
+}
+
+interface UsagePeriod {
+  from: number;
+  to: number;
+}
 
 /** Where the ledger's usage is read from: the director store. */
 export interface AdmittedUsageSource {

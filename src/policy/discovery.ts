@@ -2,34 +2,11 @@
 // and the rules that attribute discoveries to consumers (CIDR matching with node's own net.BlockList, no hand-written math).
 import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
+import { LABEL_HINTS, MAX_LABEL_HINT, type Hints, type Identity, type ObservationSource, type RuleMatch } from '../schemas/observation.js';
 
-/** What an observer saw of who made a call. A key fingerprint is a short hash prefix, never a key (see keyFingerprint). */
-export interface ObservationSource {
-  ip?: string;
-  keyFingerprint?: string;
-  userAgent?: string;
-  host?: string;
-}
-
-/** The strongest hint present names a discovered consumer: a key fingerprint, else the source IP, else the user agent (with the host). */
-export const IDENTITY_KINDS = ['keyFingerprint', 'ip', 'userAgent'] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
-
-export interface Identity {
-  kind: IdentityKind;
-  value: string;
-  /** Part of the identity only for `userAgent` (the same agent calling another host is another discovery); else null. */
-  host: string | null;
-}
-
-/** Every distinct hint seen for one discovered consumer, the first MAX_HINTS of each kind, in the order first seen. */
-export interface Hints {
-  ips: string[];
-  keyFingerprints: string[];
-  userAgents: string[];
-  hosts: string[];
-  observers: string[];
-}
+export {
+  emptyHints, IDENTITY_KINDS, LABEL_HINTS, MAX_LABEL_HINT, type Hints, type Identity, type IdentityKind, type ObservationSource, type RuleMatch,
+} from '../schemas/observation.js';
 
 export const MAX_HINTS = 20;
 
@@ -74,6 +51,12 @@ export function sourceProblems(source: ObservationSource): Array<{ field: keyof 
   if (source.host !== undefined && (source.host.length > MAX_HOST || !HOST_PATTERN.test(source.host.toLowerCase()))) {
     problems.push({ field: 'host', message: 'a host name or address' });
   }
+  for (const field of LABEL_HINTS) {
+    const value = source[field];
+    if (value !== undefined && (value.trim() === '' || value.length > MAX_LABEL_HINT || CONTROL.test(value))) {
+      problems.push({ field, message: `1 to ${MAX_LABEL_HINT} characters, no control characters` });
+    }
+  }
   if (source.keyFingerprint === undefined && source.ip === undefined && source.userAgent === undefined) {
     problems.push({ field: '(source)', message: 'needs at least one of keyFingerprint, ip, userAgent to tell who called' });
   }
@@ -87,6 +70,10 @@ export function normalizeSource(source: ObservationSource): ObservationSource {
   if (source.keyFingerprint !== undefined) out.keyFingerprint = source.keyFingerprint.toLowerCase();
   if (source.userAgent !== undefined) out.userAgent = source.userAgent.trim();
   if (source.host !== undefined) out.host = source.host.toLowerCase();
+  for (const field of LABEL_HINTS) {
+    const value = source[field];
+    if (value !== undefined) out[field] = value.trim();
+  }
   return out;
 }
 
@@ -96,10 +83,6 @@ export function identityOf(source: ObservationSource): Identity {
   if (source.ip !== undefined) return { kind: 'ip', value: source.ip, host: null };
   if (source.userAgent !== undefined) return { kind: 'userAgent', value: source.userAgent, host: source.host ?? null };
   throw new Error('a source without an identifying hint');
-}
-
-export function emptyHints(): Hints {
-  return { ips: [], keyFingerprints: [], userAgents: [], hosts: [], observers: [] };
 }
 
 /** `hints` with those of one more observation added (each list distinct, at most MAX_HINTS long); whether anything changed. */
@@ -115,16 +98,11 @@ export function mergeHints(hints: Hints, source: ObservationSource, observer: st
   add(hints.userAgents, source.userAgent);
   add(hints.hosts, source.host);
   add(hints.observers, observer);
+  add(hints.users, source.user);
+  add(hints.organizations, source.organization);
+  add(hints.projects, source.project);
+  add(hints.services, source.service);
   return changed;
-}
-
-/** What a rule matches; every condition given must hold. */
-export interface RuleMatch {
-  /** An IPv4 or IPv6 network, e.g. `10.1.0.0/16` or `2001:db8::/32`; a bare address is its /32 or /128. */
-  cidr?: string;
-  keyFingerprint?: string;
-  /** A prefix of the user agent, e.g. `python-requests/`. */
-  userAgent?: string;
 }
 
 export interface ParsedCidr {
@@ -213,3 +191,12 @@ export class RuleMatcher {
     return true;
   }
 }
+
+/**
+ * What the director gives the store to apply in intake's and a rule's transaction: the store's DiscoveryPolicy
+ * (src/store/reconciliation-store.ts), which this satisfies without policy importing the store.
+ */
+export const DISCOVERY_POLICY = {
+  sourceProblems, normalizeSource, identityOf, mergeHints, matchProblems, normalizeMatch,
+  compileRule: (match: RuleMatch) => new RuleMatcher(match),
+};

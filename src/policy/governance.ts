@@ -3,17 +3,25 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { CounterStore } from '../counters/counter-store.js';
-import type { BudgetAlerts } from '../alerts/budget-alerts.js';
+import type { Budget } from './budgets.js';
 import type { Clock } from './clock.js';
+import type { WindowPosition } from './windows.js';
 
 /** At most one log line per this interval about an unreachable counter store: an outage must not flood the log. */
 const OUTAGE_LOG_INTERVAL_MS = 10_000;
+
+/** What governance needs of the budget alerts (src/alerts/budget-alerts.ts implements it; policy does not import alerts). */
+export interface ThresholdAlerts {
+  /** After a settlement, with the window's usage: a promise only when a threshold is newly reached. */
+  check(now: number, budget: Budget, counter: string, position: WindowPosition, used: number): Promise<void> | undefined;
+  close(): Promise<void>;
+}
 
 export class Governance {
   readonly store: CounterStore;
   readonly failOpen: boolean;
   readonly clock: Clock;
-  readonly alerts: BudgetAlerts;
+  readonly alerts: ThresholdAlerts;
   readonly logger: Logger;
   private readonly refusals: Counter<'budget' | 'kind'>;
   private readonly violations: Counter<'policy' | 'kind'>;
@@ -22,7 +30,7 @@ export class Governance {
   /** Per policy broken in monitor mode: when it was last logged, and how many since went unlogged. Keys are config names. */
   private readonly violationLog: Map<string, { at: number; unlogged: number }>;
 
-  constructor(options: { store: CounterStore; failOpen: boolean; clock: Clock; alerts: BudgetAlerts; logger: Logger; registry: Registry }) {
+  constructor(options: { store: CounterStore; failOpen: boolean; clock: Clock; alerts: ThresholdAlerts; logger: Logger; registry: Registry }) {
     this.store = options.store;
     this.failOpen = options.failOpen;
     this.clock = options.clock;

@@ -1,6 +1,6 @@
 // The part of the store compliance owns: assessments and POA&M items, the hash chains over the ledger and the audit log,
 // and the read-only evidence queries the checks run. SQLite and PostgreSQL implement it alike (src/store/sql/compliance.ts).
-import type { EpochMs, JsonValue, Page } from './director-store.js';
+import type { EpochMs, JsonValue, Page } from './records.js';
 
 /** The append-only tables sealed into hash chains. */
 export const CHAIN_NAMES = ['transactions', 'audit_log'] as const;

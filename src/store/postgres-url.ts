@@ -1,16 +1,4 @@
-// How a PostgreSQL storage URL is named in errors and logs: host, port, database and user, never the password.
-
-/** `postgres://sluice@db.internal:5432/sluice`, or a generic name when the URL does not parse. */
-export function describePostgresUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const user = parsed.username === '' ? '' : `${decodeURIComponent(parsed.username)}@`;
-    const host = parsed.hostname === '' ? 'localhost' : parsed.hostname;
-    return `postgres://${user}${host}:${parsed.port === '' ? '5432' : parsed.port}${parsed.pathname}`;
-  } catch {
-    return 'the configured PostgreSQL URL';
-  }
-}
+// A PostgreSQL URL's password kept out of errors (config/storage.ts names the URL in logs).
 
 /** Removes the URL's password from a message (a driver error could quote the connection string). */
 export function withoutPassword(message: string, url: string): string {
@@ -25,8 +13,4 @@ export function withoutPassword(message: string, url: string): string {
   const decoded = decodeURIComponent(password);
   if (decoded !== password) out = out.split(decoded).join('[redacted]');
   return out;
-}
-
-export function isPostgresUrl(storage: string): boolean {
-  return storage.startsWith('postgres://') || storage.startsWith('postgresql://');
 }

@@ -15,8 +15,3 @@ export function openSqliteDatabase(path: string): Database.Database {
   db.pragma('foreign_keys = ON');
   return db;
 }
-
-/** `sqlite:./data/sluice.db` -> `./data/sluice.db`. */
-export function sqlitePath(storage: string): string {
-  return storage.slice('sqlite:'.length);
-}

@@ -13,6 +13,7 @@ import { BLOCK_ROWS, ChainSealer } from '../../src/compliance/chain/sealer.js';
 import { verifyChain } from '../../src/compliance/chain/verify.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
+import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -70,7 +71,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     before(async () => {
       if (storeKind === 'postgres') database = await freshDatabase();
       path = join(mkdtempSync(join(tmpdir(), 'sluice-chain-')), 'sluice.db');
-      store = await openDirectorStore(database?.url ?? `sqlite:${path}`);
+      store = await openDirectorStore(database?.url ?? `sqlite:${path}`, { discovery: DISCOVERY_POLICY });
       const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
       sealer = new ChainSealer({ store: store.compliance, clock: Date.now, logger });
     });

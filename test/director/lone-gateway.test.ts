@@ -113,14 +113,14 @@ models:
     targets: [{ provider: openai, model: gpt-4o-mini }]
 `);
       const cli = fileURLToPath(new URL('../../src/cli/sluice.js', import.meta.url));
-      const refused = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const refused = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], { env: { PATH: process.env.PATH, SLUICE_WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let refusal = '';
       refused.stderr.on('data', (chunk: Buffer) => (refusal += chunk.toString()));
       assert.equal(await new Promise((resolve) => refused.once('exit', resolve)), 2);
       assert.match(refusal, /SLUICE_DIRECTOR_TOKEN/);
       // The director's providers come with their credentials sealed: a gateway without the master key cannot open them.
       const keyless = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], {
-        env: { PATH: process.env.PATH, SLUICE_DIRECTOR_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH, SLUICE_WORKERS: '1', SLUICE_DIRECTOR_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       let keylessOutput = '';
       keyless.stdout.on('data', (chunk: Buffer) => (keylessOutput += chunk.toString()));
@@ -128,7 +128,7 @@ models:
       assert.notEqual(await new Promise((resolve) => keyless.once('exit', resolve)), 0);
       assert.match(keylessOutput, /SLUICE_MASTER_KEY/);
       const child = spawn(process.execPath, [cli, 'gateway', '--director', fresh.adminURL, '--config', file], {
-        env: { PATH: process.env.PATH, SLUICE_DIRECTOR_TOKEN: token, SLUICE_MASTER_KEY: TEST_MASTER_KEY_TEXT }, stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH, SLUICE_WORKERS: '1', SLUICE_DIRECTOR_TOKEN: token, SLUICE_MASTER_KEY: TEST_MASTER_KEY_TEXT }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       const exited = new Promise((resolve) => child.once('exit', resolve));
       let output = '';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { ConfigError, validateConfig } from '../../src/config/load.js';
 import { guardedConnector, ProviderTargetRefused } from '../../src/gateway/routing/guarded-connector.js';
-import { ProviderTargets } from '../../src/policy/provider-targets.js';
+import { ProviderTargets } from '../../src/config/provider-targets.js';
 import { adminClient, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';

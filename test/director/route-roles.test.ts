@@ -31,6 +31,10 @@ const VALID_BODIES: Record<string, (name: string) => unknown> = {
   'POST /api/reconciliation/consumers/{id}/resolve': () => ({ ignore: true }),
   'POST /api/reconciliation/resources/{id}/resolve': () => ({ status: 'sanctioned' }),
   'POST /api/reconciliation/rules': () => ({ match: { cidr: '10.0.0.0/8' }, consumer: 'checkout-service' }),
+  'POST /api/identity-rules': () => ({ field: 'spiffe', match: 'prefix', value: 'spiffe://rr-acme.mil/', consumer: 'checkout-service' }),
+  'POST /api/consumers/{name}/keys/{id}/revoke': () => ({}),
+  'POST /api/admin-tokens/{id}/revoke': () => ({}),
+  'POST /api/compliance/assessments': () => ({}),
   ...Object.fromEntries(['budgets', 'rate-limits', 'budget-templates'].flatMap((kind) => {
     const definition = (name: string) => (kind === 'rate-limits' ? { name, requestsPerMinute: 1 }
       : kind === 'budgets' ? { name, measure: 'requests', limit: 1, window: 'day' }
@@ -65,6 +69,27 @@ describe('the route x role table', () => {
   test('has one row for every operation of the OpenAPI document, and none for anything else', () => {
     assert.ok(operations.length > 50, `${operations.length} operations`);
     assert.deepEqual(tableMismatches(operations), []);
+    // The valid bodies below are for operations that exist (a renamed route would silently go untested with one).
+    const documented = new Set(operations.map(({ method, path }) => `${method} ${path}`));
+    assert.deepEqual(Object.keys(VALID_BODIES).filter((operation) => !documented.has(operation)), []);
+  });
+
+  test('gives a viewer 403 for POST /api/teams with an empty body, and for DELETE of a consumer that does not exist', async () => {
+    const viewer = clients.get('viewer')!;
+    for (const [method, path, payload] of [
+      ['POST', '/api/teams', undefined], ['POST', '/api/teams', {}], ['POST', '/api/teams', ''],
+      ['DELETE', '/api/consumers/no-such-consumer', undefined], ['DELETE', '/api/consumers/checkout-service', undefined],
+    ] as Array<[string, string, unknown]>) {
+      const answer = await viewer(method, path, payload);
+      assert.equal(answer.status, 403, `${method} ${path} ${JSON.stringify(payload)}: ${JSON.stringify(answer.body)}`);
+      assert.deepEqual(Object.keys(answer.body.error).sort(), ['code', 'message']);
+      assert.equal(answer.body.error.code, 'forbidden');
+      assert.doesNotMatch(answer.body.error.message, /not found|does not exist|invalid|required/i);
+    }
+    // Whether the name exists makes no difference to the answer.
+    const missing = await viewer('DELETE', '/api/consumers/no-such-consumer');
+    const existing = await viewer('DELETE', '/api/consumers/checkout-service');
+    assert.equal(missing.body.error.message.replace('no-such-consumer', 'NAME'), existing.body.error.message.replace('checkout-service', 'NAME'));
   });
 
   test('refuses every role the row leaves out with 403, before reading the body or looking anything up', async () => {
@@ -72,7 +97,7 @@ describe('the route x role table', () => {
     for (const { method, path } of operations) {
       // A name that exists (declared in sluice.yaml) and one that does not: the answer must not tell them apart.
       for (const name of ['checkout-service', 'no-such-name']) {
-        const concrete = path.replace('{name}', name).replace('{id}', '1');
+        const concrete = path.replace('{name}', name).replace('{id}', '1').replace('{uuid}', '7d3c5e1a-0000-4000-8000-000000000001');
         for (const role of ADMIN_ROLES) {
           if (ROUTE_ROLES[`${method} ${path}`]!.includes(role)) continue;
           const valid = VALID_BODIES[`${method} ${path}`];
@@ -96,7 +121,7 @@ describe('the route x role table', () => {
 
   test('lets every role the row names through to the route (which may still keep a team-owner to its team)', async () => {
     for (const { method, path } of operations) {
-      const concrete = path.replace('{name}', 'no-such-name').replace('{id}', '1');
+      const concrete = path.replace('{name}', 'no-such-name').replace('{id}', '1').replace('{uuid}', '7d3c5e1a-0000-4000-8000-000000000001');
       for (const role of ROUTE_ROLES[`${method} ${path}`]!) {
         const answer = await clients.get(role)!(method, concrete, method === 'GET' ? undefined : {});
         assert.ok(answer.status !== 403 || (role === 'team-owner' && !/^Role /.test(answer.body.error.message)),

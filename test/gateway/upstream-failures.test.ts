@@ -224,7 +224,7 @@ describe('upstream limits that need settings of their own', () => {
   test('a stream waits firstByteTimeoutMs for its head, a non-streamed answer timeoutMs', async () => {
     primary.respondWith(async (request, res) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      if (request.body.stream === true) sse(res, openaiStreamFrames(['late'], null));
+      if (request.body.stream === true) await sse(res, openaiStreamFrames(['late'], null));
       else json(res, 200, openaiCompletion('worth the wait'));
     });
     assert.equal((await ask('slow-head')).choices[0]?.message.content, 'worth the wait');

@@ -145,7 +145,7 @@ consumers:
 budgets:
   - { name: shared-tokens, consumers: everyone, measure: total_tokens, limit: ${limit}, window: day, mode: enforce }
 `);
-      const child = spawn(process.execPath, [SLUICE, 'start', '--config', config], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [SLUICE, 'start', '--config', config], { env: { PATH: process.env.PATH, SLUICE_WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       let output = '';
       children.push({ child, exited, output: () => output });

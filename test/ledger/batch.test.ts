@@ -14,6 +14,7 @@ function transaction(i: number): Transaction {
     costMicroUsd: i % 4 === 0 ? null : i * 7, latencyMs: i + 0.25, timeToFirstTokenMs: i % 2 === 0 ? null : i / 4,
     status: i % 9 === 0 ? 502 : 200, errorClass: i % 9 === 0 ? 'upstream_unavailable' : null, attempts: 1 + (i % 3),
     servedModel: i % 8 === 0 ? 'cheaper' : null, violations: i % 10 === 0 ? 'budget-a,resource:openai/gpt-4o' : null,
+    identity: i % 3 === 0 ? null : i % 3 === 1 ? `key:k-${i % 5}` : 'mtls:spiffe://acme.mil/ns/payments/sa/checkout',
   };
 }
 
@@ -35,4 +36,15 @@ test('the builder starts afresh after take(): a second batch holds only its own 
   builder.take();
   builder.append(transaction(2));
   assert.deepEqual(unpack(builder.take()!), [transaction(2)]);
+});
+
+test('a batch spooled before the identity field (ten string fields a record) still unpacks, its identities null', () => {
+  const builder = new BatchBuilder(4);
+  const rows = [transaction(1), transaction(2), transaction(4)];
+  for (const row of rows) builder.append(row);
+  const batch = builder.take()!;
+  const stride = batch.refs.length / batch.count;
+  const older = new Int32Array(batch.count * (stride - 1));
+  for (let i = 0; i < batch.count; i++) older.set(batch.refs.subarray(i * stride, i * stride + stride - 1), i * (stride - 1));
+  assert.deepEqual(unpack({ ...batch, refs: older }), rows.map((row) => ({ ...row, identity: null })));
 });

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import OpenAI from 'openai';
 import pg from 'pg';
-import { pino } from 'pino';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
@@ -12,8 +11,6 @@ import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '.
 import { ledgerOptions } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
-
-const logger = pino({ level: 'silent' });
 
 function record(i: number): Transaction {
   return {

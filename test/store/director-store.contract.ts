@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
+import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { allAudit, type ContractContext, type StoreHarness } from './contract/context.js';
 import { admittedUsageContract } from './contract/admitted-usage.contract.js';
@@ -11,6 +12,7 @@ import { batchContract } from './contract/batch.contract.js';
 import { credentialsContract } from './contract/credentials.contract.js';
 import { directoryContract } from './contract/directory.contract.js';
 import { governanceContract } from './contract/governance.contract.js';
+import { identityContract } from './contract/identity.contract.js';
 import { providersContract } from './contract/providers.contract.js';
 import { reconciliationContract } from './contract/reconciliation.contract.js';
 
@@ -32,7 +34,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
         },
       },
       query: (sql) => harness.query(sql),
-      open: () => openDirectorStore(harness.storage, { clock: () => now }),
+      open: () => openDirectorStore(harness.storage, { clock: () => now, discovery: DISCOVERY_POLICY }),
       secrets: [],
     };
     let store: DirectorStore;
@@ -60,6 +62,7 @@ export function directorStoreContract(name: string, open: () => Promise<StoreHar
     analyticsContract(context);
     admittedUsageContract(context);
     reconciliationContract(context);
+    identityContract(context);
 
     // Last, once every other test has made its changes and handed out its secrets.
     test('no key, token or webhook secret handed out by any test appears in any audit record', async () => {

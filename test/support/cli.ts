@@ -26,7 +26,7 @@ export function emptyDir(): string {
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [SLUICE, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...options.env },
+    env: { PATH: process.env.PATH ?? '', SLUICE_WORKERS: '1', ...options.env },
     cwd: options.cwd ?? emptyDir(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -31,7 +31,7 @@ export async function freePort(): Promise<number> {
  * answers 200; rejects with its output if it exits first or `ms` pass.
  */
 export async function startSluiceProcess(args: string[], options: { cwd: string; env: Record<string, string>; adminURL: string; ms?: number }): Promise<SluiceProcess> {
-  const child = spawn(process.execPath, [SLUICE, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SLUICE, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', SLUICE_WORKERS: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

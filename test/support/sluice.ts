@@ -82,6 +82,7 @@ export interface LedgerRow {
   attempts: number;
   served_model: string | null;
   violations: string | null;
+  identity: string | null;
 }
 
 /** Waits until the ledger's writer has committed what was appended, then reads the rows. */

@@ -5,21 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { describeIssue } from '../../config/issue-messages.js';
 import { ConfigError, formatIssues, parseYamlWithEnv } from '../../config/load.js';
-import { applyDocumentSchema, type ApplyDocument } from '../../director/apply-document.js';
+import { applyDocumentSchema, type ApplyDocument, type ApplyOutcome } from '../../schemas/apply-document.js';
 import { AdminClient, ApiFailure } from '../admin-client.js';
 import { expectPositionals, parseCommand, SHARED_HELP, UsageError, type AdminCommand } from '../args.js';
 import { printJson, printUsage } from '../table.js';
-
-/** One entity's result in POST /api/apply's answer, as the API documents it. */
-interface ApplyOutcome {
-  kind: string;
-  name: string;
-  /** Where the entity is in the document, e.g. `budgets.0`. */
-  path: string;
-  action: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update';
-  /** The fields that differ (updates only). */
-  changed: string[];
-}
 
 const USAGE = `Usage: sluice apply -f FILE [--dry-run]
 

@@ -1,5 +1,5 @@
 // `sluice audit`: the director's change log (who changed what, when, and which fields), newest first, over /api/audit.
-import { AUDIT_ENTITY_TYPES } from '../../store/director-store.js';
+import { AUDIT_ENTITY_TYPES } from '../../schemas/audit.js';
 import { AdminClient } from '../admin-client.js';
 import { expectPositionals, parseCommand, parseInteger, SHARED_HELP, type AdminCommand } from '../args.js';
 import { printJson, printTable, printUsage, time } from '../table.js';

@@ -8,7 +8,8 @@ import { printFields, printJson, printTable, printUsage, time, type Cell } from 
 export interface DiscoveredConsumerView {
   id: number;
   identity: { kind: 'keyFingerprint' | 'ip' | 'userAgent'; value: string; host: string | null };
-  hints: { ips: string[]; keyFingerprints: string[]; userAgents: string[]; hosts: string[]; observers: string[] };
+  hints: { ips: string[]; keyFingerprints: string[]; userAgents: string[]; hosts: string[]; observers: string[];
+    users?: string[]; organizations?: string[]; projects?: string[]; services?: string[] };
   firstSeenAt: string;
   lastSeenAt: string;
   calls: number;
@@ -92,6 +93,8 @@ export function printDiscovered(item: DiscoveredConsumerView): void {
     ['first seen', time(item.firstSeenAt)], ['last seen', time(item.lastSeenAt)],
     ['ips', item.hints.ips.join(', ')], ['key fingerprints', item.hints.keyFingerprints.join(', ')],
     ['user agents', item.hints.userAgents.join(', ')], ['hosts', item.hints.hosts.join(', ')], ['observers', item.hints.observers.join(', ')],
+    ['users', (item.hints.users ?? []).join(', ')], ['organizations', (item.hints.organizations ?? []).join(', ')],
+    ['projects', (item.hints.projects ?? []).join(', ')], ['services', (item.hints.services ?? []).join(', ')],
     ['resolved by', item.resolvedBy], ['resolved at', time(item.resolvedAt)],
   ];
   printFields(fields);

@@ -19,7 +19,8 @@ export const budgetCoverage: Check = {
   method: 'TEST',
   async run({ store, period }) {
     const [budgets, templates, rateLimits, traffic] = await Promise.all([
-      store.listBudgets(), store.listBudgetTemplates(), store.listRateLimits(), store.compliance.callsByConsumer(period.from, period.to),
+      store.listDefinitions('budget'), store.listDefinitions('budgetTemplate'), store.listDefinitions('rateLimit'),
+      store.compliance.callsByConsumer(period.from, period.to),
     ]);
     const consumers = [];
     for (const { name } of traffic) {

@@ -1,7 +1,7 @@
 // A stored budget's usage so far in its current window, from the rollups, and its projected burn-down (burn-down.ts).
 import type { BudgetConfig, Measure } from '../../config/governance-schema.js';
 import { budgetWindow } from '../../policy/windows.js';
-import type { DirectorStore, UsageFilter, UsageTotals } from '../../store/director-store.js';
+import type { AnalyticsStore, UsageFilter, UsageTotals } from '../../store/analytics-store.js';
 import { ApiError } from '../errors.js';
 import { burnDown, type BurnDown } from './burn-down.js';
 import { HOUR_MS, hourCeil, hourFloor } from './calendar.js';
@@ -36,7 +36,7 @@ function amount(measure: Measure, totals: UsageTotals): number {
   }
 }
 
-async function used(store: DirectorStore, budget: BudgetConfig, from: number, to: number): Promise<number> {
+async function used(store: AnalyticsStore, budget: BudgetConfig, from: number, to: number): Promise<number> {
   if (to <= from) return 0;
   // Month buckets: at most two rows per window here, summed; the grouping is none.
   const rows = await store.usage({ from, to, bucket: 'month', groupBy: [], filter: filterOf(budget) });
@@ -48,7 +48,7 @@ async function used(store: DirectorStore, budget: BudgetConfig, from: number, to
  * (hour, day, month) starts on an hour: its usage is exact, up to the hour under way. A rolling window is approximated
  * by whole hours; its recent rate is read from its latest quarter (at least an hour).
  */
-export async function budgetBurnDown(store: DirectorStore, budget: BudgetConfig, now: number): Promise<BudgetBurnDown> {
+export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig, now: number): Promise<BudgetBurnDown> {
   const window = budgetWindow(budget.window);
   const position = window.position(now);
   const lengthMs = position.end - position.start;

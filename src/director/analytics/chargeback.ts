@@ -1,6 +1,6 @@
 // The chargeback report: per team, a period's calls, tokens, cost, and the calls it could not price, the gateway refused, or
 // that failed, as JSON lines or a CSV sheet.
-import type { DirectorStore } from '../../store/director-store.js';
+import type { AnalyticsStore } from '../../store/analytics-store.js';
 import type { Span } from './calendar.js';
 import { formatUsd } from './money.js';
 
@@ -23,7 +23,7 @@ export interface ChargebackLine {
 }
 
 /** One rollup read with a single month bucket: a row per team. */
-export async function chargeback(store: DirectorStore, period: Span, team?: string): Promise<ChargebackLine[]> {
+export async function chargeback(store: AnalyticsStore, period: Span, team?: string): Promise<ChargebackLine[]> {
   const rows = await store.usage({ from: period.start, to: period.end, bucket: 'month', groupBy: ['team'], filter: team === undefined ? {} : { team } });
   const lines = new Map<string, ChargebackLine>();
   for (const row of rows) {

@@ -1,5 +1,5 @@
 // A month's spend forecast, overall and per team, from the rollups' daily costs (the method is in forecast.ts).
-import type { DirectorStore } from '../../store/director-store.js';
+import type { AnalyticsStore } from '../../store/analytics-store.js';
 import { DAY_MS, dayFloor, hourCeil, type Span } from './calendar.js';
 import { forecastMonth, HISTORY_DAYS, type DailyCost, type MonthForecast } from './forecast.js';
 
@@ -14,7 +14,7 @@ export interface SpendForecast {
  * One rollup read: daily cost by team from the history window's start (or the month's, if earlier) to now (or the
  * month's end, if earlier). The overall series is the teams' sum per day; its range is its own, since ranges do not add.
  */
-export async function forecastSpend(store: DirectorStore, month: Span, now: number, team?: string): Promise<SpendForecast> {
+export async function forecastSpend(store: AnalyticsStore, month: Span, now: number, team?: string): Promise<SpendForecast> {
   const from = Math.min(month.start, dayFloor(now) - HISTORY_DAYS * DAY_MS);
   const to = Math.max(from + DAY_MS, Math.min(month.end, hourCeil(now)));
   const [rows, extent] = await Promise.all([

@@ -3,7 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { authorize } from '../access.js';
 import { applyDocument } from '../apply.js';
-import { applyRequestSchema } from '../apply-document.js';
+import { applyRequestSchema } from '../../schemas/apply-document.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { body, errors, json } from './schemas.js';
 

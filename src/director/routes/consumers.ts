@@ -5,9 +5,11 @@ import type { Context } from 'hono';
 import type { Consumer, ConsumerKey, DirectorStore } from '../../store/director-store.js';
 import { authorize, authorizeTeam, type ApiEnv, type Caller } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
-import { labelsRecord, nameText, ownerText, TEXT_LIMITS } from '../../config/limits.js';
+import { nameText } from '../../config/limits.js';
+import { consumerInput } from '../../schemas/directory.js';
 import { ApiError } from '../errors.js';
 import { consumerModelIssues } from '../references.js';
+import { registerEntityRoutes } from './entity.js';
 import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
 
 const labels = z.record(z.string(), z.string());
@@ -15,13 +17,6 @@ const consumer = z.object({
   name: z.string(), team: z.string().nullable(), owner: z.string().nullable(), labels,
   models: z.array(z.string()).nullable(), createdAt: z.string(), updatedAt: z.string(),
 }).openapi('Consumer');
-export const consumerInput = z.object({
-  name: nameText().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
-  team: nameText().nullable().optional(),
-  owner: ownerText().nullable().optional(),
-  labels: labelsRecord().optional(),
-  models: z.array(nameText()).max(TEXT_LIMITS.allowList).nullable().optional(),
-}).strict();
 const consumerPatch = consumerInput.omit({ name: true });
 const key = z.object({
   id: z.string(), consumer: z.string(), prefix: z.string(), name: z.string(), createdAt: z.string(),
@@ -109,45 +104,34 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     return c.json({ items: page.items.map(render), nextCursor: page.nextCursor }, 200);
   });
 
-  app.openapi(createRoute({
-    method: 'post', path: '/api/consumers', tags: ['consumers'], summary: 'Create a consumer',
-    request: body(consumerInput), responses: { 201: json(consumer, 'Created'), ...errors(400, 409) },
-  }), async (c) => {
-    const input = c.req.valid('json');
-    const caller = authorizeTeam(c, 'write', input.team);
-    refuseGovernanceFields(caller, input, true);
-    checkModels(input.models);
-    return c.json(render(await store.createConsumer(caller.actor, input)), 201);
-  });
-
-  app.openapi(createRoute({
-    method: 'get', path: '/api/consumers/{name}', tags: ['consumers'], summary: 'One consumer',
-    request: { params: nameParam }, responses: { 200: json(consumer, 'The consumer'), ...errors(404) },
-  }), async (c) => {
-    const { found } = await consumerFor(store, c, c.req.valid('param').name, 'read');
-    return c.json(render(found), 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'patch', path: '/api/consumers/{name}', tags: ['consumers'], summary: 'Change a consumer (absent fields stay; null clears)',
-    request: { params: nameParam, ...body(consumerPatch) }, responses: { 200: json(consumer, 'Updated'), ...errors(400, 404, 409) },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const patch = c.req.valid('json');
-    const { caller } = await consumerFor(store, c, name, 'write');
-    refuseGovernanceFields(caller, patch, false);
-    checkModels(patch.models);
-    return c.json(render(await store.updateConsumer(caller.actor, name, patch)), 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'delete', path: '/api/consumers/{name}', tags: ['consumers'], summary: 'Delete a consumer and its keys',
-    request: { params: nameParam }, responses: { 204: { description: 'Deleted' }, ...errors(404) },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const { caller } = await consumerFor(store, c, name, 'write');
-    await store.deleteConsumer(caller.actor, name);
-    return c.body(null, 204);
+  registerEntityRoutes<Consumer, z.infer<typeof consumerInput>, z.infer<typeof consumerPatch>>(app, {
+    path: '/api/consumers', tag: 'consumers', noun: 'consumer', view: consumer, render,
+    create: {
+      summary: 'Create a consumer', body: consumerInput, errors: [400, 409], access: (c, input) => authorizeTeam(c, 'write', input.team),
+      run: (caller, input) => {
+        refuseGovernanceFields(caller, input, true);
+        checkModels(input.models);
+        return store.createConsumer(caller.actor, input);
+      },
+    },
+    get: {
+      summary: 'One consumer', description: 'The consumer', access: async (c, name) => (await consumerFor(store, c, name, 'read')).caller,
+      find: (name) => store.getConsumer(name),
+    },
+    update: {
+      method: 'patch', summary: 'Change a consumer (absent fields stay; null clears)', body: consumerPatch, description: 'Updated',
+      errors: [400, 404, 409], access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
+      run: (caller, name, patch) => {
+        refuseGovernanceFields(caller, patch, false);
+        checkModels(patch.models);
+        return store.updateConsumer(caller.actor, name, patch);
+      },
+    },
+    remove: {
+      summary: 'Delete a consumer and its keys', errors: [404],
+      access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
+      run: (caller, name) => store.deleteConsumer(caller.actor, name),
+    },
   });
 
   app.openapi(createRoute({

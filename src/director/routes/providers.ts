@@ -1,17 +1,17 @@
 // /api/providers: upstreams with their settings and write-only credentials. Credentials are sealed with the master key
 // before the store sees them and never come back out: readers see which credential fields are set, nothing more.
 // Every write is for the admin role: whoever can point a provider's baseUrl elsewhere can send its key there.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { providerProblems } from '../../config/load.js';
 import { CREDENTIAL_FIELDS, providerName, providerSchema, type ProviderConfig } from '../../config/schema.js';
 import { createProvider } from '../../providers/registry.js';
 import type { StoredProvider } from '../../store/director-store.js';
-import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
-import type { ProviderTargets } from '../../policy/provider-targets.js';
+import type { ProviderTargets } from '../../config/provider-targets.js';
 import { openCredentials, sealCredentials, splitProvider } from '../provider-credentials.js';
-import { body, errors, iso, json, nameParam } from './schemas.js';
+import { registerEntityRoutes } from './entity.js';
+import { iso } from './schemas.js';
 
 const view = z.object({
   name: z.string(),
@@ -64,73 +64,55 @@ function check(name: string, config: ProviderConfig, targets: ProviderTargets): 
 export function registerProviderRoutes(app: DirectorApi, { store, masterKey, providerTargets }: RouteDeps): void {
   const missing = (name: string) => new ApiError(404, 'not_found', `provider "${name}" does not exist`);
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/providers', tags: ['providers'], summary: 'List providers (settings, and which credentials are set)',
-    responses: { 200: json(z.object({ items: z.array(view) }), 'The providers'), ...errors() },
-  }), async (c) => {
-    authorize(c, 'read');
-    return c.json({ items: (await store.listProviders()).map(render) }, 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'get', path: '/api/providers/{name}', tags: ['providers'], summary: 'One provider',
-    request: { params: nameParam }, responses: { 200: json(view, 'The provider'), ...errors(404) },
-  }), async (c) => {
-    authorize(c, 'read');
-    const { name } = c.req.valid('param');
-    const found = await store.getProvider(name);
-    if (found === null) throw missing(name);
-    return c.json(render(found), 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'post', path: '/api/providers', tags: ['providers'],
-    summary: 'Add a provider: the fields of sluice.yaml\'s providers, with a name (admin role; credentials are write-only)',
-    request: body(providerInput), responses: { 201: json(view, 'Created'), ...errors(400, 409) },
-  }), async (c) => {
-    const caller = authorize(c, 'admin');
-    const { name, ...config } = c.req.valid('json');
-    check(name, config, providerTargets);
-    const { settings, credentials } = splitProvider(config);
-    const created = await store.createProvider(caller.actor, { name, settings, credentials: sealCredentials(masterKey, name, credentials) });
-    return c.json(render(created), 201);
-  });
-
-  app.openapi(createRoute({
-    method: 'patch', path: '/api/providers/{name}', tags: ['providers'],
-    summary: 'Change a provider: fields given replace theirs, null removes one; credentials not named stay as they are (admin role)',
-    request: { params: nameParam, ...body(providerPatch) }, responses: { 200: json(view, 'Updated'), ...errors(400, 404) },
-  }), async (c) => {
-    const caller = authorize(c, 'admin');
-    const { name } = c.req.valid('param');
-    const patch = c.req.valid('json') as Record<string, unknown>;
-    const existing = await store.getProvider(name);
-    if (existing === null) throw missing(name);
-    const touchesCredentials = CREDENTIAL_FIELDS.some((field) => field in patch);
-    const current: Record<string, unknown> = { ...existing.settings, ...(touchesCredentials ? openCredentials(masterKey, name, existing.credentials) : {}) };
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === null) delete current[field];
-      else if (value !== undefined) current[field] = value;
-    }
-    const parsed = providerSchema.safeParse(current);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
-      throw new ApiError(400, 'invalid_request', `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-    }
-    check(name, parsed.data, providerTargets);
-    const { settings, credentials } = splitProvider(parsed.data);
-    const updated = await store.updateProvider(caller.actor, name, {
-      settings, ...(touchesCredentials ? { credentials: sealCredentials(masterKey, name, credentials) } : {}),
-    });
-    return c.json(render(updated), 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'delete', path: '/api/providers/{name}', tags: ['providers'], summary: 'Delete a provider no model routes to (admin role)',
-    request: { params: nameParam }, responses: { 204: { description: 'Deleted' }, ...errors(404, 409) },
-  }), async (c) => {
-    const caller = authorize(c, 'admin');
-    await store.deleteProvider(caller.actor, c.req.valid('param').name);
-    return c.body(null, 204);
+  registerEntityRoutes<StoredProvider, z.infer<typeof providerInput>, Record<string, unknown>>(app, {
+    path: '/api/providers', tag: 'providers', noun: 'provider', view, render,
+    list: {
+      summary: 'List providers (settings, and which credentials are set)', description: 'The providers', access: 'read',
+      items: () => store.listProviders(),
+    },
+    get: { summary: 'One provider', description: 'The provider', access: 'read', find: (name) => store.getProvider(name) },
+    create: {
+      summary: 'Add a provider: the fields of sluice.yaml\'s providers, with a name (admin role; credentials are write-only)',
+      body: providerInput, errors: [400, 409], access: 'admin',
+      run: (caller, { name, ...config }) => {
+        check(name, config, providerTargets);
+        const { settings, credentials } = splitProvider(config);
+        return store.createProvider(caller.actor, { name, settings, credentials: sealCredentials(masterKey, name, credentials) });
+      },
+    },
+    update: {
+      method: 'patch',
+      summary: 'Change a provider: fields given replace theirs, null removes one; credentials not named stay as they are (admin role)',
+      body: providerPatch, description: 'Updated', errors: [400, 404], access: 'admin',
+      run: async (caller, name, patch) => {
+        const existing = await store.getProvider(name);
+        if (existing === null) throw missing(name);
+        const touchesCredentials = CREDENTIAL_FIELDS.some((field) => field in patch);
+        const current: Record<string, unknown> = {
+          ...existing.settings, ...(touchesCredentials ? openCredentials(masterKey, name, existing.credentials) : {}),
+        };
+        for (const [field, value] of Object.entries(patch)) {
+          if (value === null) delete current[field];
+          else if (value !== undefined) current[field] = value;
+        }
+        const parsed = providerSchema.safeParse(current);
+        if (!parsed.success) {
+          const issues = parsed.error.issues.map((issue) => ({
+            path: issue.path.map(String).join('.') || '(body)', message: issue.message,
+          }));
+          throw new ApiError(400, 'invalid_request', `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+            issues);
+        }
+        check(name, parsed.data, providerTargets);
+        const { settings, credentials } = splitProvider(parsed.data);
+        return store.updateProvider(caller.actor, name, {
+          settings, ...(touchesCredentials ? { credentials: sealCredentials(masterKey, name, credentials) } : {}),
+        });
+      },
+    },
+    remove: {
+      summary: 'Delete a provider no model routes to (admin role)', errors: [404, 409], access: 'admin',
+      run: (caller, name) => store.deleteProvider(caller.actor, name),
+    },
   });
 }

@@ -29,6 +29,10 @@ const source = z.object({
   }),
   userAgent: z.string().max(512).optional(),
   host: z.string().max(255).optional().openapi({ example: 'api.openai.com' }),
+  user: z.string().max(200).optional().openapi({ description: 'the user an observer authenticated, e.g. a proxy user' }),
+  organization: z.string().max(200).optional().openapi({ description: 'the provider organization the call named (OpenAI-Organization)' }),
+  project: z.string().max(200).optional().openapi({ description: 'the provider project the call named (OpenAI-Project)' }),
+  service: z.string().max(200).optional().openapi({ description: 'the calling service\'s name (OpenTelemetry service.name)' }),
 }).strict().superRefine((value, ctx) => {
   for (const problem of sourceProblems(value)) ctx.addIssue({ code: 'custom', path: problem.field === '(source)' ? [] : [problem.field], message: problem.message });
 }).openapi('ObservationSource');
@@ -52,6 +56,7 @@ const intake = z.object({ observations: z.array(observation).min(1).max(MAX_OBSE
 
 const hints = z.object({
   ips: z.array(z.string()), keyFingerprints: z.array(z.string()), userAgents: z.array(z.string()), hosts: z.array(z.string()), observers: z.array(z.string()),
+  users: z.array(z.string()), organizations: z.array(z.string()), projects: z.array(z.string()), services: z.array(z.string()),
 });
 const discovered = z.object({
   id: z.number(),

@@ -86,7 +86,7 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
   }), async (c) => {
     authorize(c, 'read');
     const { name } = c.req.valid('param');
-    const stored = await store.getBudget(name);
+    const stored = await store.getDefinition('budget', name);
     if (stored === null) throw new ApiError(404, 'not_found', `budget "${name}" does not exist`);
     const budget = stored.definition;
     const result = await budgetBurnDown(store, budget, Date.now());

@@ -1,12 +1,12 @@
 // /api/resources: models at providers ("openai/gpt-4o", URL-encoded in paths) and whether they are sanctioned.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { resourceStatusSchema } from '../../config/governance-schema.js';
-import { authorize } from '../access.js';
+import type { Resource } from '../../store/director-store.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { noteText } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
 import { resourceIssues } from '../references.js';
-import { body, errors, json } from './schemas.js';
+import { registerEntityRoutes } from './entity.js';
 
 const resource = z.object({ id: z.string(), status: resourceStatusSchema, note: z.string().nullable() }).openapi('Resource');
 const idParam = z.object({
@@ -15,36 +15,30 @@ const idParam = z.object({
 const statusInput = z.object({ status: resourceStatusSchema, note: noteText().nullable().optional() }).strict();
 
 export function registerResourceRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
-  app.openapi(createRoute({
-    method: 'get', path: '/api/resources', tags: ['resources'], summary: 'Resources with a status (those not listed are unreviewed)',
-    responses: { 200: json(z.object({ items: z.array(resource) }), 'The resources'), ...errors() },
-  }), async (c) => {
-    authorize(c, 'read');
-    return c.json({ items: await store.listResources() }, 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'put', path: '/api/resources/{id}', tags: ['resources'], summary: 'Set a resource\'s status (sanctioned, unsanctioned, unreviewed)',
-    request: { params: idParam, ...body(statusInput) }, responses: { 200: json(resource, 'Set'), ...errors(400) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    const { id } = c.req.valid('param');
-    const input = c.req.valid('json');
-    const issues = resourceIssues(id, catalog());
-    if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid resource: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-    const existing = await store.getResource(id);
-    const saved = existing === null
-      ? await store.createResource(caller.actor, { id, status: input.status, note: input.note ?? null })
-      : await store.updateResource(caller.actor, id, { status: input.status, ...(input.note === undefined ? {} : { note: input.note }) });
-    return c.json(saved, 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'delete', path: '/api/resources/{id}', tags: ['resources'], summary: 'Forget a resource\'s status (it becomes unreviewed)',
-    request: { params: idParam }, responses: { 204: { description: 'Deleted' }, ...errors(404) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    await store.deleteResource(caller.actor, c.req.valid('param').id);
-    return c.body(null, 204);
+  registerEntityRoutes<Resource, never, z.infer<typeof statusInput>>(app, {
+    path: '/api/resources', tag: 'resources', noun: 'resource', key: { field: 'id', params: idParam }, view: resource,
+    render: (saved) => saved,
+    list: {
+      summary: 'Resources with a status (those not listed are unreviewed)', description: 'The resources', access: 'read',
+      items: () => store.listResources(),
+    },
+    update: {
+      method: 'put', summary: 'Set a resource\'s status (sanctioned, unsanctioned, unreviewed)', body: statusInput, description: 'Set',
+      errors: [400], access: 'write',
+      run: async (caller, id, input) => {
+        const issues = resourceIssues(id, catalog());
+        if (issues.length > 0) {
+          throw new ApiError(400, 'invalid_request', `Invalid resource: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+        }
+        const existing = await store.getResource(id);
+        return existing === null
+          ? store.createResource(caller.actor, { id, status: input.status, note: input.note ?? null })
+          : store.updateResource(caller.actor, id, { status: input.status, ...(input.note === undefined ? {} : { note: input.note }) });
+      },
+    },
+    remove: {
+      summary: 'Forget a resource\'s status (it becomes unreviewed)', errors: [404], access: 'write',
+      run: (caller, id) => store.deleteResource(caller.actor, id),
+    },
   });
 }

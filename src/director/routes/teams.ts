@@ -1,14 +1,14 @@
 // /api/teams: the teams consumers belong to and budgets are scoped by.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Team } from '../../store/director-store.js';
 import { authorize, authorizeTeam } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
-import { nameText, ownerText } from '../../config/limits.js';
-import { ApiError } from '../errors.js';
-import { body, errors, iso, json, nameParam } from './schemas.js';
+import { ownerText } from '../../config/limits.js';
+import { teamInput } from '../../schemas/directory.js';
+import { registerEntityRoutes } from './entity.js';
+import { iso } from './schemas.js';
 
 const team = z.object({ name: z.string(), owner: z.string(), createdAt: z.string() }).openapi('Team');
-export const teamInput = z.object({ name: nameText(), owner: ownerText() }).strict();
 const teamPatch = z.object({ owner: ownerText() }).strict();
 
 function render(value: Team) {
@@ -16,49 +16,28 @@ function render(value: Team) {
 }
 
 export function registerTeamRoutes(app: DirectorApi, { store }: RouteDeps): void {
-  app.openapi(createRoute({
-    method: 'get', path: '/api/teams', tags: ['teams'], summary: 'List teams (a team-owner sees its own)',
-    responses: { 200: json(z.object({ items: z.array(team) }), 'The teams'), ...errors() },
-  }), async (c) => {
-    const caller = c.get('caller');
-    if (caller.role !== 'team-owner') authorize(c, 'read');
-    const teams = await store.listTeams();
-    return c.json({ items: teams.filter((t) => caller.role !== 'team-owner' || t.name === caller.team).map(render) }, 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'post', path: '/api/teams', tags: ['teams'], summary: 'Create a team',
-    request: body(teamInput), responses: { 201: json(team, 'Created'), ...errors(400, 409) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    return c.json(render(await store.createTeam(caller.actor, c.req.valid('json'))), 201);
-  });
-
-  app.openapi(createRoute({
-    method: 'get', path: '/api/teams/{name}', tags: ['teams'], summary: 'One team',
-    request: { params: nameParam }, responses: { 200: json(team, 'The team'), ...errors(404) },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    authorizeTeam(c, 'read', name);
-    const found = await store.getTeam(name);
-    if (found === null) throw new ApiError(404, 'not_found', `team "${name}" does not exist`);
-    return c.json(render(found), 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'patch', path: '/api/teams/{name}', tags: ['teams'], summary: 'Change a team\'s owner',
-    request: { params: nameParam, ...body(teamPatch) }, responses: { 200: json(team, 'Updated'), ...errors(400, 404) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    return c.json(render(await store.updateTeam(caller.actor, c.req.valid('param').name, c.req.valid('json'))), 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'delete', path: '/api/teams/{name}', tags: ['teams'], summary: 'Delete a team that has no consumers',
-    request: { params: nameParam }, responses: { 204: { description: 'Deleted' }, ...errors(404, 409) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    await store.deleteTeam(caller.actor, c.req.valid('param').name);
-    return c.body(null, 204);
+  registerEntityRoutes<Team, z.infer<typeof teamInput>, z.infer<typeof teamPatch>>(app, {
+    path: '/api/teams', tag: 'teams', noun: 'team', view: team, render,
+    list: {
+      summary: 'List teams (a team-owner sees its own)', description: 'The teams',
+      access: (c) => {
+        const caller = c.get('caller');
+        return caller.role === 'team-owner' ? caller : authorize(c, 'read');
+      },
+      items: async (caller) => (await store.listTeams()).filter((t) => caller.role !== 'team-owner' || t.name === caller.team),
+    },
+    create: {
+      summary: 'Create a team', body: teamInput, errors: [400, 409], access: 'write', run: (caller, input) => store.createTeam(caller.actor, input),
+    },
+    get: {
+      summary: 'One team', description: 'The team', access: (c, name) => authorizeTeam(c, 'read', name), find: (name) => store.getTeam(name),
+    },
+    update: {
+      method: 'patch', summary: 'Change a team\'s owner', body: teamPatch, description: 'Updated', errors: [400, 404], access: 'write',
+      run: (caller, name, patch) => store.updateTeam(caller.actor, name, patch),
+    },
+    remove: {
+      summary: 'Delete a team that has no consumers', errors: [404, 409], access: 'write', run: (caller, name) => store.deleteTeam(caller.actor, name),
+    },
   });
 }

@@ -39,10 +39,10 @@ export function registerTemplateInstanceRoutes(app: DirectorApi, { store }: Rout
   }), async (c) => {
     authorize(c, 'read');
     const { name } = c.req.valid('param');
-    const template = await store.getBudgetTemplate(name);
+    const template = await store.getDefinition('budgetTemplate', name);
     if (template === null) throw new ApiError(404, 'not_found', `budget template "${name}" does not exist`);
     const consumers = await allConsumers(store);
-    const budgets = (await store.listBudgets()).map((stored) => stored.definition);
+    const budgets = (await store.listDefinitions('budget')).map((stored) => stored.definition);
     const teams = new Map(consumers.map((consumer) => [consumer.name, consumer.team]));
     const now = Date.now();
     const items = [];

@@ -1,5 +1,5 @@
 // /api/transactions: the ledger's rows, newest first with keyset paging, and one transaction's detail (tokens, cost,
-// latency, time to first token, attempts, violations). Read roles see every row; a team-owner its own team's only.
+// latency, time to first token, attempts, violations, the identity the call was authenticated by, never a secret). Read roles see every row; a team-owner its own team's only.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { LedgerEntry } from '../../store/director-store.js';
 import { money } from '../analytics/money.js';
@@ -22,6 +22,9 @@ const transaction = z.object({
   outcome: z.enum(OUTCOMES), attempts: z.number().openapi({ description: 'Upstream attempts, retries and fallbacks included' }),
   violations: z.array(z.string()).openapi({ description: 'Policies broken in monitor mode: budget names, `resource:<provider/model>`' }),
   discoveredConsumer: z.number().nullable(),
+  identity: z.string().nullable().openapi({
+    description: 'What the call was authenticated by: key:<key id>, mtls:<SPIFFE id or subject>, xfcc:<...>, jwt:<issuer>#<sub>; never a secret',
+  }),
 }).openapi('Transaction');
 
 function view(entry: LedgerEntry): z.infer<typeof transaction> {
@@ -34,6 +37,7 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd), latencyMs: entry.latencyMs,
     timeToFirstTokenMs: entry.timeToFirstTokenMs, status: entry.status, errorClass: entry.errorClass, outcome: entry.outcome,
     attempts: entry.attempts, violations: entry.violations, discoveredConsumer: entry.discoveredConsumer,
+    identity: entry.identity,
   };
 }
 

@@ -16,7 +16,7 @@ const FINISH: Record<FinishReason, OpenAIFinishReason> = {
   stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter', error: 'stop',
 };
 
-export function toOpenAIUsage(usage: Usage): OpenAIUsage {
+function toOpenAIUsage(usage: Usage): OpenAIUsage {
   return {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,

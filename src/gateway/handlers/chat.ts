@@ -26,7 +26,8 @@ import { price } from '../pipeline/meter.js';
 export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const snapshot = context.snapshot;
-    const consumer = authenticate(snapshot.consumers, req);
+    const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
+    const consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     call.consumer = consumer;
     const received = await readJsonBody(req, context.maxBodyBytes);
     // Guardrails on the prompt: a block is the caller's 400, a mask changes the body every later stage sees.

@@ -20,7 +20,8 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
   try {
     const snapshot = context.snapshot;
     try {
-      call.consumer = authenticate(snapshot.consumers, req);
+      const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
+      call.consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     } catch (error) {
       context.metrics.unauthenticated('/v1/messages/count_tokens');
       throw error;
@@ -28,7 +29,7 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
     const body = await readJsonBody(req, context.maxBodyBytes);
     // A count_tokens body is a Messages body without max_tokens: validated by the same parser, with the field lent.
     const request = parseAnthropicMessages({ ...body, max_tokens: 1, stream: false });
-    const route = resolveModel(snapshot.routing.routes, call.consumer, request.model);
+    const route = resolveModel(snapshot.routing.routes, call.consumer!, request.model);
     if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
     const counted = await countAtProvider(route, body, call);
     if (counted !== null) {

@@ -21,7 +21,8 @@ import { finishCall } from './finish.js';
 export async function handleEmbeddings(context: GatewayContext, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const snapshot = context.snapshot;
-    const consumer = authenticate(snapshot.consumers, req);
+    const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
+    const consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     call.consumer = consumer;
     const body = await readJsonBody(req, context.maxBodyBytes);
     const request = parseOpenAIEmbeddings(body);

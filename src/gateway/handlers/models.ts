@@ -1,7 +1,7 @@
 // GET /v1/models and /v1/models/{id}: the models this consumer may use, in OpenAI's shape (Anthropic's for Anthropic clients).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
-import { mayUse } from '../../policy/consumers.js';
+import { mayUse, type Consumer } from '../../policy/consumers.js';
 import type { GatewayContext } from '../context.js';
 import type { FrontDoor } from '../frontdoors/frontdoor.js';
 import { authenticate } from '../pipeline/authenticate.js';
@@ -13,8 +13,18 @@ const STARTED = Math.floor(Date.now() / 1000);
 export function handleModels(context: GatewayContext, door: FrontDoor, req: IncomingMessage, res: ServerResponse, id: string | null): void {
   try {
     const snapshot = context.snapshot;
-    const consumer = authenticate(snapshot.consumers, req);
-    const names = [...snapshot.routing.routes.keys()].filter((name) => mayUse(consumer, name));
+    const consumer = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, null);
+    // A JWT is verified asynchronously; a key or a certificate answers at once.
+    if (consumer instanceof Promise) consumer.then((found) => listModels(context, door, res, id, found), (error: unknown) => refuse(context, door, res, error));
+    else listModels(context, door, res, id, consumer);
+  } catch (error) {
+    refuse(context, door, res, error);
+  }
+}
+
+function listModels(context: GatewayContext, door: FrontDoor, res: ServerResponse, id: string | null, consumer: Consumer): void {
+  try {
+    const names = [...context.snapshot.routing.routes.keys()].filter((name) => mayUse(consumer, name));
     if (id !== null) {
       if (!names.includes(id)) throw new SluiceError('model_not_found', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
       sendJson(res, 200, door.renderModel(id, STARTED));
@@ -22,8 +32,12 @@ export function handleModels(context: GatewayContext, door: FrontDoor, req: Inco
     }
     sendJson(res, 200, door.renderModels(names, STARTED));
   } catch (error) {
-    // Listing models records no ledger row; a bad key is counted like on the other routes.
-    if (error instanceof SluiceError && error.code === 'invalid_api_key') context.metrics.unauthenticated('/v1/models');
-    sendError(res, door, error, context.logger, String(res.getHeader('x-request-id')));
+    refuse(context, door, res, error);
   }
+}
+
+function refuse(context: GatewayContext, door: FrontDoor, res: ServerResponse, error: unknown): void {
+  // Listing models records no ledger row; a bad key is counted like on the other routes.
+  if (error instanceof SluiceError && error.code === 'invalid_api_key') context.metrics.unauthenticated('/v1/models');
+  sendError(res, door, error, context.logger, String(res.getHeader('x-request-id')));
 }

@@ -11,7 +11,11 @@ import { finishCall } from './finish.js';
 
 export function refuseWhileDraining(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): void {
   try {
-    call.consumer = authenticate(context.snapshot.consumers, req);
+    const { snapshot } = context;
+    const consumer = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
+    // A JWT is not verified for a call refused anyway: its consumer stays unknown, like a call without a valid key.
+    if (consumer instanceof Promise) void consumer.catch(() => undefined);
+    else call.consumer = consumer;
   } catch {
     // No valid key: the consumer stays unknown, and the refusal is counted rather than recorded.
   }

@@ -5,7 +5,7 @@ import type { McpConfig } from '../../config/mcp-schema.js';
 import type { SluiceConfig } from '../../config/schema.js';
 import { guardedConnector } from '../routing/guarded-connector.js';
 import type { Consumer } from '../../policy/consumers.js';
-import type { ProviderTargets } from '../../policy/provider-targets.js';
+import type { ProviderTargets } from '../../config/provider-targets.js';
 import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
 
 /** The provider part of an MCP server's resource id (`mcp/<server>`) and of its ledger rows' provider (`mcp:<server>`). */

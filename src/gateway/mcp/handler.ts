@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request, type Dispatcher } from 'undici';
 import type { SluiceError } from '../../errors.js';
 import type { GatewayContext } from '../context.js';
-import { authenticate } from '../pipeline/authenticate.js';
+import { authenticate, type IdentitySink } from '../pipeline/authenticate.js';
 import type { Consumer } from '../../policy/consumers.js';
 import { mayCall, type McpServer, type ToolGrant } from './directory.js';
 import {
@@ -34,8 +34,11 @@ interface Exchange {
 export async function handleMcp(context: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
   const snapshot = context.snapshot;
   let consumer: Consumer;
+  // What the caller was authenticated by (a key id, a certificate, a JWT): recorded with each tool call, never a secret.
+  const identity: IdentitySink = { identity: null };
   try {
-    consumer = authenticate(snapshot.consumers, req);
+    const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, identity);
+    consumer = authenticated instanceof Promise ? await authenticated : authenticated;
   } catch (error) {
     req.resume();
     context.metrics.unauthenticated('/mcp');
@@ -81,6 +84,7 @@ export async function handleMcp(context: GatewayContext, req: IncomingMessage, r
     return sendRpcError(res, 400, null, INVALID_REQUEST, 'Send one JSON-RPC message per request; batches are not supported.');
   }
   const exchange = exchangeFor(message, grant, consumer, server, requestId);
+  if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
   if (exchange.toolCall !== null && !mayCall(grant, exchange.toolCall.tool)) {
     exchange.toolCall.fail(403, 'mcp_tool_not_allowed');
     exchange.toolCall.record(context);

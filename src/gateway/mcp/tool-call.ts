@@ -16,6 +16,8 @@ export class ToolCall {
   status: number;
   errorClass: string | null;
   attempts: number;
+  /** What the consumer was authenticated by (key id, certificate, JWT subject); never a secret. */
+  identity: string | null;
   private recorded: boolean;
 
   constructor(requestId: string, consumer: Consumer, server: McpServer, tool: string) {
@@ -29,6 +31,7 @@ export class ToolCall {
     this.status = 200;
     this.errorClass = null;
     this.attempts = 0;
+    this.identity = null;
     this.recorded = false;
   }
 
@@ -80,6 +83,7 @@ export class ToolCall {
       attempts: this.attempts,
       servedModel: null,
       violations,
+      identity: this.identity,
     };
     sinks.ledger.append(transaction);
     sinks.metrics.observe(transaction);

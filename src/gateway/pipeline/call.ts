@@ -21,6 +21,8 @@ export class Call {
   readonly operation: Transaction['operation'];
   readonly cancellation: Cancellation;
   consumer: Consumer | null;
+  /** The credential the consumer was authenticated by (`key:<id>`, `mtls:spiffe://...`, `jwt:<iss>#<sub>`), never a secret. */
+  identity: string | null;
   requestedModel: string | null;
   chat: ChatRequest | null;
   embeddings: EmbeddingsRequest | null;
@@ -49,6 +51,7 @@ export class Call {
     this.operation = operation;
     this.cancellation = new Cancellation();
     this.consumer = null;
+    this.identity = null;
     this.requestedModel = null;
     this.chat = null;
     this.embeddings = null;
@@ -112,6 +115,7 @@ export class Call {
       attempts: this.attempts,
       servedModel: this.servedModel,
       violations: violations === null ? null : violations.join(','),
+      identity: this.identity,
     };
   }
 }

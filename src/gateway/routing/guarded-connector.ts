@@ -5,7 +5,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
-import type { ProviderTargets } from '../../policy/provider-targets.js';
+import type { ProviderTargets } from '../../config/provider-targets.js';
 
 export class ProviderTargetRefused extends Error {
   override name = 'ProviderTargetRefused';

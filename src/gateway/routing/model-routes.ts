@@ -5,7 +5,7 @@ import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
 import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
-import type { ProviderTargets } from '../../policy/provider-targets.js';
+import type { ProviderTargets } from '../../config/provider-targets.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { guardedConnector } from './guarded-connector.js';
 

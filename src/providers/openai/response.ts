@@ -53,7 +53,7 @@ export function openaiUsage(value: unknown): Usage {
  * An embeddings answer's usage object to IR usage: the input count only (embeddings produce no output tokens), `reported`
  * false when the server gave none, so that metering counts it.
  */
-export function openaiEmbeddingsUsage(value: unknown): Usage {
+function openaiEmbeddingsUsage(value: unknown): Usage {
   const input = asNumber(asObject(value).prompt_tokens);
   return { inputTokens: input ?? 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: input !== undefined };
 }

@@ -405,4 +405,24 @@ export const MIGRATIONS: readonly Migration[] = [
         END $$;`).join('') : ''}
     `,
   },
+  {
+    version: 13,
+    name: 'identity: rules mapping certificates, mesh identities and JWTs to consumers; the ledger\'s identity column',
+    // A ledger row names the credential its consumer was authenticated by (key id, SPIFFE id or certificate subject, JWT
+    // issuer and subject), never a secret; NULL for rows before this version and for observers' rows. Identity rules name
+    // their consumer without a foreign key, like reconciliation rules.
+    sql: ({ types }) => `
+      ALTER TABLE transactions ADD COLUMN identity TEXT;
+      CREATE TABLE identity_rules (
+        id ${types.serialKey},
+        field TEXT NOT NULL CHECK (field IN ('spiffe', 'subject', 'sub', 'team', 'group')),
+        match_kind TEXT NOT NULL CHECK (match_kind IN ('exact', 'prefix', 'pattern')),
+        value TEXT NOT NULL,
+        issuer TEXT,
+        consumer ${types.key} NOT NULL,
+        note TEXT,
+        created_at ${types.int64} NOT NULL
+      );
+    `,
+  },
 ];

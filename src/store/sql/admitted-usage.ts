@@ -1,7 +1,7 @@
 // What gateways admitted and routed in a span of time, per consumer, team, model and target: the ledger's figure budget
 // counters are seeded with (src/policy/counter-seeding.ts). Whole hours come from the rollups (whole days from the daily
 // ones), the partial hours at either end from the ledger's rows: at most an hour of rows at each end, by started_at.
-import type { AdmittedUsageRow, UsagePeriod } from '../director-store.js';
+import type { AdmittedUsageRow, UsagePeriod } from '../analytics-store.js';
 import type { Dialect } from '../dialect.js';
 import { StoreInvalid } from '../errors.js';
 import { periodParts } from './analytics.js';

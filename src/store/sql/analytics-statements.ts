@@ -1,6 +1,6 @@
 // The usage analytics' statements: the rollup upserts every ledger batch runs, and the reads over usage_hourly and usage_daily.
 // Static like the rest of the catalogue: one statement per bucket and grouping, chosen by name, so no SQL is assembled per call.
-import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension } from '../director-store.js';
+import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension } from '../analytics-store.js';
 import type { Dialect } from '../dialect.js';
 
 /** Distinct rollup keys per multi-row upsert: 50 x 15 columns, the same statement-size budget as the ledger's inserts. */

@@ -4,7 +4,7 @@
 import {
   USAGE_BUCKETS, USAGE_DIMENSIONS, type CostDriver, type TopDriversQuery, type UsageDimension, type UsageFilter, type UsagePeriod,
   type UsageQuery, type UsageRow,
-} from '../director-store.js';
+} from '../analytics-store.js';
 import { StoreInvalid } from '../errors.js';
 import { DIMENSION_COLUMN, groupingMask, type AnalyticsStatement, type DimensionColumns } from './analytics-statements.js';
 import type { Reader } from './change.js';

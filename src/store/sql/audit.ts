@@ -1,5 +1,6 @@
 // Reading the audit log, newest first; writing happens only inside a change (change.ts), and nothing ever rewrites it.
-import type { AuditFilter, AuditRecord, Page } from '../director-store.js';
+import type { AuditFilter, AuditRecord } from '../admin-store.js';
+import type { Page } from '../records.js';
 import type { Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
 import type { AuditRow } from './rows.js';

@@ -1,16 +1,16 @@
 // The operations of one DirectorStore.batch, over the batch's single Change: the same modules the store's own methods
 // call, each driver error translated as the store's method would translate it.
-import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../../config/governance-schema.js';
+import type { ResourceStatus } from '../../config/governance-schema.js';
 import type { ModelConfig } from '../../config/schema.js';
 import type {
-  Consumer, ConsumerInput, ConsumerPatch, DirectorBatch, Resource, ResourcePatch, StoredDefinition, StoredProvider, Team,
-} from '../director-store.js';
+  Consumer, ConsumerInput, ConsumerPatch, DefinitionKind, DefinitionKinds, DirectorBatch, Resource, ResourcePatch, StoredDefinition,
+  StoredProvider, Team,
+} from '../admin-store.js';
 import type { Dialect } from '../dialect.js';
 import { translateError, type Change, type Subject } from './change.js';
 import * as directory from './directory.js';
 import * as governance from './governance.js';
 import * as providers from './providers.js';
-import type { DocumentKind } from './statements.js';
 
 export class SqlBatch implements DirectorBatch {
   private readonly change: Change;
@@ -56,34 +56,18 @@ export class SqlBatch implements DirectorBatch {
     return this.run({ type: 'model', id: name }, () => providers.updateModel(this.change, name, model));
   }
 
-  getBudget(name: string): Promise<StoredDefinition<BudgetConfig> | null> {
-    return governance.getDocument<BudgetConfig>(this.change, 'budget', name);
+  getDefinition<K extends DefinitionKind>(kind: K, name: string): Promise<StoredDefinition<DefinitionKinds[K]> | null> {
+    return governance.getDocument<DefinitionKinds[K]>(this.change, kind, name);
   }
-  createBudget(budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>> {
-    return this.createDocument('budget', budget);
+  createDefinition<K extends DefinitionKind>(kind: K, definition: DefinitionKinds[K]): Promise<StoredDefinition<DefinitionKinds[K]>> {
+    const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: definition.name };
+    return this.run(subject, () => governance.createDocument(this.change, kind, definition));
   }
-  updateBudget(name: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>> {
-    return this.updateDocument('budget', name, budget);
-  }
-
-  getBudgetTemplate(name: string): Promise<StoredDefinition<BudgetTemplateConfig> | null> {
-    return governance.getDocument<BudgetTemplateConfig>(this.change, 'budgetTemplate', name);
-  }
-  createBudgetTemplate(template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>> {
-    return this.createDocument('budgetTemplate', template);
-  }
-  updateBudgetTemplate(name: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>> {
-    return this.updateDocument('budgetTemplate', name, template);
-  }
-
-  getRateLimit(name: string): Promise<StoredDefinition<RateLimitConfig> | null> {
-    return governance.getDocument<RateLimitConfig>(this.change, 'rateLimit', name);
-  }
-  createRateLimit(rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>> {
-    return this.createDocument('rateLimit', rateLimit);
-  }
-  updateRateLimit(name: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>> {
-    return this.updateDocument('rateLimit', name, rateLimit);
+  updateDefinition<K extends DefinitionKind>(
+    kind: K, name: string, definition: DefinitionKinds[K],
+  ): Promise<StoredDefinition<DefinitionKinds[K]>> {
+    const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: name };
+    return this.run(subject, () => governance.updateDocument(this.change, kind, name, definition));
   }
 
   listResources(): Promise<Resource[]> {
@@ -94,14 +78,6 @@ export class SqlBatch implements DirectorBatch {
   }
   updateResource(id: string, patch: ResourcePatch): Promise<Resource> {
     return this.run({ type: 'resource', id }, () => governance.updateResource(this.change, id, patch));
-  }
-
-  private createDocument<T extends { name: string }>(kind: DocumentKind, definition: T): Promise<StoredDefinition<T>> {
-    return this.run({ type: governance.DOCUMENT_ENTITY[kind], id: definition.name }, () => governance.createDocument(this.change, kind, definition));
-  }
-
-  private updateDocument<T extends { name: string }>(kind: DocumentKind, name: string, definition: T): Promise<StoredDefinition<T>> {
-    return this.run({ type: governance.DOCUMENT_ENTITY[kind], id: name }, () => governance.updateDocument(this.change, kind, name, definition));
   }
 
   /** A failed statement ends the batch: PostgreSQL refuses any further statement in its transaction, so nothing goes on. */

@@ -1,5 +1,5 @@
 // One admin change in progress: its transaction, its time, who made it, and the audit records it writes alongside.
-import type { AuditAction, AuditEntityType } from '../director-store.js';
+import type { AuditAction, AuditEntityType } from '../admin-store.js';
 import type { Dialect } from '../dialect.js';
 import { StoreConflict, StoreError, StoreInvalid } from '../errors.js';
 import type { JsonColumns } from './rows.js';

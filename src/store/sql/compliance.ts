@@ -3,7 +3,7 @@ import type {
   AssessmentSummary, ChainAnchor, ChainBlock, ChainName, ChainRow, ComplianceStore, GroupCount, KeyAge, LedgerPeriodCounts,
   ObjectiveOutcome, PoamItem, StoredAssessment,
 } from '../compliance-store.js';
-import type { EpochMs, JsonValue, Page } from '../director-store.js';
+import type { EpochMs, JsonValue, Page } from '../records.js';
 import { StoreConflict } from '../errors.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
 import type { JsonColumns } from './rows.js';

@@ -1,5 +1,6 @@
 // Teams and consumers: who calls through Sluice and who answers for them.
-import type { Consumer, ConsumerFilter, ConsumerInput, ConsumerPatch, Page, Team } from '../director-store.js';
+import type { Consumer, ConsumerFilter, ConsumerInput, ConsumerPatch, Team } from '../admin-store.js';
+import type { Page } from '../records.js';
 import { StoreConflict, StoreNotFound } from '../errors.js';
 import type { Change, Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';

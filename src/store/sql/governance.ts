@@ -1,7 +1,7 @@
 // Budgets, budget templates, rate limits (whole JSON definitions by name), resource statuses and webhooks.
 import { randomUUID } from 'node:crypto';
 import type { ResourceStatus } from '../../config/governance-schema.js';
-import type { AuditEntityType, Resource, ResourcePatch, StoredDefinition, Webhook, WebhookInput } from '../director-store.js';
+import type { AuditEntityType, Resource, ResourcePatch, StoredDefinition, Webhook, WebhookInput } from '../admin-store.js';
 import { StoreInvalid, StoreNotFound } from '../errors.js';
 import type { Change, Reader } from './change.js';
 import { resource, webhook, type DocumentRow, type ResourceRow, type WebhookRow } from './rows.js';

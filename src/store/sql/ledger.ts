@@ -1,5 +1,5 @@
 // The ledger's batch insert: one transaction, INSERTs of the dialect's rows per statement, and the rollups' upserts.
-import type { Transaction } from '../../ledger/transaction.js';
+import type { Transaction } from '../../ir/transaction.js';
 import { addToRollups } from './rollup.js';
 import type { SqlSession, SqlValue } from './session.js';
 import { ROWS_PER_STATEMENT, type SizedStatement } from './statements.js';
@@ -10,6 +10,7 @@ function values(row: Transaction): SqlValue[] {
     row.requestId, row.startedAt, row.operation, row.api, row.consumer, row.team, row.requestedModel, row.provider, row.providerModel,
     row.stream ? 1 : 0, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.cacheWriteTokens, row.tokensEstimated ? 1 : 0,
     row.costMicroUsd, row.latencyMs, row.timeToFirstTokenMs, row.status, row.errorClass, row.attempts, row.servedModel, row.violations,
+    row.identity ?? null,
   ];
 }
 

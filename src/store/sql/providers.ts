@@ -3,7 +3,7 @@
 // has a model routing to a missing provider, or a consumer, budget, template or rate limit naming a missing model.
 import type { ModelConfig } from '../../config/schema.js';
 import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig } from '../../config/governance-schema.js';
-import type { ProviderInput, ProviderPatch, StoredDefinition, StoredProvider } from '../director-store.js';
+import type { ProviderInput, ProviderPatch, StoredDefinition, StoredProvider } from '../admin-store.js';
 import { StoreConflict, StoreNotFound } from '../errors.js';
 import type { Change, Reader } from './change.js';
 import { createDocument, deleteDocument, getDocument, listDocuments, updateDocument } from './governance.js';

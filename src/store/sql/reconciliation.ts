@@ -1,15 +1,13 @@
 // Reconciliation: observed traffic into the ledger and the discovered consumers it came from, their resolution (past usage
 // follows: ledger rows and rollups move together), rules that resolve discoveries by their hints, and discovered resources.
 import { randomUUID } from 'node:crypto';
+import type { Consumer } from '../admin-store.js';
+import type { Page } from '../records.js';
 import {
-  emptyHints, identityOf, matchProblems, mergeHints, normalizeMatch, normalizeSource, RuleMatcher, sourceProblems,
-  type Hints, type IdentityKind, type ObservationSource, type RuleMatch,
-} from '../../policy/discovery.js';
-import type {
-  Consumer, DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, DiscoveryStatus, IntakeResult,
-  Observation, Page, ReconciliationRule, ReconciliationRuleInput,
-} from '../director-store.js';
-import { DISCOVERY_STATUSES } from '../director-store.js';
+  DISCOVERY_STATUSES, emptyHints, type DiscoveredConsumer, type DiscoveredConsumerFilter, type DiscoveredResource,
+  type DiscoveryPolicy, type DiscoveryResolution, type DiscoveryStatus, type Hints, type IdentityKind, type IntakeResult,
+  type Observation, type ObservationSource, type ReconciliationRule, type ReconciliationRuleInput, type RuleMatch,
+} from '../reconciliation-store.js';
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../errors.js';
 import type { Change, Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
@@ -72,7 +70,7 @@ interface Checked {
 const isCount = (value: unknown, max: number) => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
 
 /** The batch checked as a whole before anything is written; the first problem, by its path, is the StoreInvalid's message. */
-function check(observations: readonly Observation[]): Checked[] {
+function check(policy: DiscoveryPolicy, observations: readonly Observation[]): Checked[] {
   return observations.map((observation, index) => {
     const at = `observations[${index}]`;
     const invalid = (path: string, message: string) => new StoreInvalid(`${at}.${path}: ${message}`);
@@ -91,9 +89,9 @@ function check(observations: readonly Observation[]): Checked[] {
     const cost = observation.costMicroUsd;
     if (cost !== undefined && cost !== null && !isCount(cost, MAX_COST_PER_OBSERVATION)) throw invalid('costMicroUsd', 'whole micro-USD, 0 or more');
     const source = observation.source ?? {};
-    const [problem] = sourceProblems(source);
+    const [problem] = policy.sourceProblems(source);
     if (problem !== undefined) throw invalid(problem.field === '(source)' ? 'source' : `source.${problem.field}`, problem.message);
-    return { observation, source: normalizeSource(source), calls };
+    return { observation, source: policy.normalizeSource(source), calls };
   });
 }
 
@@ -105,10 +103,10 @@ interface Group {
 }
 
 /** The batch's observations per identity, in identity order: the order every transaction takes discovered consumers' locks in. */
-function groupByIdentity(checked: readonly Checked[]): Group[] {
+function groupByIdentity(policy: DiscoveryPolicy, checked: readonly Checked[]): Group[] {
   const groups = new Map<string, Group>();
   for (const item of checked) {
-    const identity = identityOf(item.source);
+    const identity = policy.identityOf(item.source);
     const host = identity.host ?? '';
     const id = JSON.stringify([identity.kind, identity.value, host]);
     let group = groups.get(id);
@@ -147,10 +145,10 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const outputTokens = observation.outputTokens ?? 0;
   const cost = observation.costMicroUsd ?? null;
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
-  // so Sluice made no attempt, measured no latency, and records it as a success.
+  // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here.
   const values: SqlValue[] = [
     `observed-${randomUUID()}`, observation.at, 'observed', 'discovery', consumer, team, observation.model, observation.provider, observation.model,
-    0, inputTokens, outputTokens, 0, 0, 0, cost, 0, null, 200, null, 0, null, null, calls, discoveredId,
+    0, inputTokens, outputTokens, 0, 0, 0, cost, 0, null, 200, null, 0, null, null, null, calls, discoveredId,
   ];
   return {
     values, startedAt: observation.at, consumer, team, requestedModel: observation.model, provider: observation.provider,
@@ -159,18 +157,20 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
 }
 
 /** Intake: see ReconciliationStore.recordObservations. Runs in one transaction that is not an admin change. */
-export async function recordObservations(read: Reader, now: number, observations: readonly Observation[]): Promise<IntakeResult> {
+export async function recordObservations(
+  read: Reader, policy: DiscoveryPolicy, now: number, observations: readonly Observation[],
+): Promise<IntakeResult> {
   if (observations.length === 0) return { recorded: 0, consumers: [] };
-  const groups = groupByIdentity(check(observations));
+  const groups = groupByIdentity(policy, check(policy, observations));
   const consumers = new Consumers(read);
-  const rules = (await all<RuleRow>(read, 'ruleList', [])).map(rule).map((r) => ({ rule: r, matcher: new RuleMatcher(r.match) }));
+  const rules = (await all<RuleRow>(read, 'ruleList', [])).map(rule).map((r) => ({ rule: r, matcher: policy.compileRule(r.match) }));
   const rows: LedgerRow[] = [];
   /** Each as it now is: the upsert's row, its hints merged, its resolution applied. */
   const touched: DiscoveredConsumer[] = [];
   const resolvedByRule: Array<{ id: number; consumer: string; team: string | null }> = [];
   for (const group of groups) {
     const hints = emptyHints();
-    for (const member of group.members) mergeHints(hints, member.source, member.observation.observer);
+    for (const member of group.members) policy.mergeHints(hints, member.source, member.observation.observer);
     const times = group.members.map((member) => member.observation.at);
     const calls = group.members.reduce((sum, member) => sum + member.calls, 0);
     const [upserted] = await all<DiscoveredRow>(read, 'discoveredUpsert', [
@@ -178,7 +178,7 @@ export async function recordObservations(read: Reader, now: number, observations
     ]);
     let current = discovered(read, upserted!);
     let changed = false;
-    for (const member of group.members) changed = mergeHints(current.hints, member.source, member.observation.observer) || changed;
+    for (const member of group.members) changed = policy.mergeHints(current.hints, member.source, member.observation.observer) || changed;
     if (changed) await read.session.run('discoveredHintsUpdate', [read.json.encode(current.hints), current.id]);
 
     let consumer: string | null = null;
@@ -311,20 +311,20 @@ export async function listReconciliationRules(read: Reader): Promise<Reconciliat
 }
 
 export async function createReconciliationRule(
-  change: Change, input: ReconciliationRuleInput,
+  change: Change, policy: DiscoveryPolicy, input: ReconciliationRuleInput,
 ): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
   const match = input.match ?? {};
-  const [problem] = matchProblems(match);
+  const [problem] = policy.matchProblems(match);
   if (problem !== undefined) throw new StoreInvalid(`${problem.field === '(match)' ? 'match' : `match.${problem.field}`}: ${problem.message}`);
   const consumer = await getConsumer(change, input.consumer);
   if (consumer === null) throw new StoreConflict('reference', `consumer "${input.consumer}" does not exist`);
-  const normalized = normalizeMatch(match);
+  const normalized = policy.normalizeMatch(match);
   const [row] = await all<RuleRow>(change, 'ruleInsert', [
     normalized.cidr ?? null, normalized.keyFingerprint ?? null, normalized.userAgent ?? null, consumer.name, input.note ?? null, change.now,
   ]);
   const created = rule(row!);
   await change.audit('create', 'reconciliation-rule', String(created.id), null, created);
-  const matcher = new RuleMatcher(created.match);
+  const matcher = policy.compileRule(created.match);
   const pending = (await all<DiscoveredRow>(change, 'discoveredPending', [])).map((r) => discovered(change, r)).filter((d) => matcher.matchesHints(d.hints));
   return { rule: created, resolved: await settle(change, pending, consumer, `rule:${created.id}`) };
 }

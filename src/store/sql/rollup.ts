@@ -2,7 +2,7 @@
 // Migration 6 computes the same key for rows already in the ledger, and migration 10 the same outcomes (OUTCOME_SQL): keep
 // them in step. Reconciliation moves usage between keys (moveInRollups) when it gives past ledger rows their consumer.
 import type { ErrorCode } from '../../errors.js';
-import type { Transaction } from '../../ledger/transaction.js';
+import type { Transaction } from '../../ir/transaction.js';
 import { ROLLUP_ROWS_PER_STATEMENT, type AnalyticsStatement } from './analytics-statements.js';
 import type { SqlSession, SqlValue } from './session.js';
 

@@ -1,15 +1,17 @@
 // The DirectorStore written once over a driver: each mutation is one transaction that bumps the config version and audits.
 // sqlite-store.ts and postgres-store.ts only supply the driver; the behaviour lives here and in this folder's modules.
-import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../../config/governance-schema.js';
-import type { Transaction } from '../../ledger/transaction.js';
+import type { ResourceStatus } from '../../config/governance-schema.js';
+import type { Transaction } from '../../ir/transaction.js';
+import type { DiscoveryPolicy } from '../reconciliation-store.js';
 import type {
   ActiveKey, KeyImport,
   AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
-  CreatedAdminToken, CreatedKey, DirectorBatch, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
+  CreatedAdminToken, CreatedKey, DefinitionKind, DefinitionKinds,
+  DirectorBatch, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
   StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
   ProviderInput, ProviderPatch, StoredProvider,
   DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
-  ReconciliationRule, ReconciliationRuleInput, LedgerEntry, LedgerFilter,
+  ReconciliationRule, ReconciliationRuleInput, IdentityRule, IdentityRuleInput, LedgerEntry, LedgerFilter,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -23,15 +25,12 @@ import * as credentials from './credentials.js';
 import * as directory from './directory.js';
 import * as governance from './governance.js';
 import * as providers from './providers.js';
+import * as identityRules from './identity-rules.js';
 import * as reconciliation from './reconciliation.js';
-import { insertLedgerBatch, insertTransactions, LEDGER_BATCH_KEY_RETENTION_MS } from './ledger.js';
-import { HOUR_MS } from './rollup.js';
+import { JsonColumns, type VersionRow } from './rows.js';
 import { getTransaction, listTransactions } from './transactions.js';
-import { JsonColumns, type CountRow, type VersionRow } from './rows.js';
 import type { StatementDriver } from './session.js';
-import type { DocumentKind } from './statements.js';
-
-type Definition = { name: string };
+import { SqlLedgerStore } from './sql-ledger-store.js';
 
 /** Thrown through a dry run's transaction to roll it back; never leaves batch(). */
 class DryRunRollback extends Error {}
@@ -42,15 +41,16 @@ export class SqlDirectorStore implements DirectorStore {
   private readonly driver: StatementDriver;
   private readonly json: JsonColumns;
   private readonly clock: () => number;
-  /** When insertLedgerBatch last pruned old batch keys. */
-  private ledgerKeysPrunedAt: number;
+  private readonly ledger: SqlLedgerStore;
+  private readonly discovery: DiscoveryPolicy | null;
 
   protected constructor(driver: StatementDriver, options: DirectorStoreOptions) {
     this.driver = driver;
     this.dialect = driver.dialect.name;
     this.json = new JsonColumns(driver.dialect);
     this.clock = options.clock ?? Date.now;
-    this.ledgerKeysPrunedAt = 0;
+    this.ledger = new SqlLedgerStore(driver, options);
+    this.discovery = options.discovery ?? null;
     this.compliance = new SqlComplianceStore(driver, this.json);
   }
 
@@ -151,52 +151,27 @@ export class SqlDirectorStore implements DirectorStore {
     return this.read((read) => credentials.findAdminTokenByHash(read, hash));
   }
 
-  createBudget(actor: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>> {
-    return this.createDocument(actor, 'budget', budget);
+  createDefinition<K extends DefinitionKind>(
+    actor: string, kind: K, definition: DefinitionKinds[K],
+  ): Promise<StoredDefinition<DefinitionKinds[K]>> {
+    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: definition.name }, (change) =>
+      governance.createDocument(change, kind, definition));
   }
-  getBudget(name: string): Promise<StoredDefinition<BudgetConfig> | null> {
-    return this.read((read) => governance.getDocument<BudgetConfig>(read, 'budget', name));
+  getDefinition<K extends DefinitionKind>(kind: K, name: string): Promise<StoredDefinition<DefinitionKinds[K]> | null> {
+    return this.read((read) => governance.getDocument<DefinitionKinds[K]>(read, kind, name));
   }
-  listBudgets(): Promise<StoredDefinition<BudgetConfig>[]> {
-    return this.read((read) => governance.listDocuments<BudgetConfig>(read, 'budget'));
+  listDefinitions<K extends DefinitionKind>(kind: K): Promise<StoredDefinition<DefinitionKinds[K]>[]> {
+    return this.read((read) => governance.listDocuments<DefinitionKinds[K]>(read, kind));
   }
-  updateBudget(actor: string, name: string, budget: BudgetConfig): Promise<StoredDefinition<BudgetConfig>> {
-    return this.updateDocument(actor, 'budget', name, budget);
+  updateDefinition<K extends DefinitionKind>(
+    actor: string, kind: K, name: string, definition: DefinitionKinds[K],
+  ): Promise<StoredDefinition<DefinitionKinds[K]>> {
+    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: name }, (change) =>
+      governance.updateDocument(change, kind, name, definition));
   }
-  deleteBudget(actor: string, name: string): Promise<void> {
-    return this.deleteDocument(actor, 'budget', name);
-  }
-
-  createBudgetTemplate(actor: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>> {
-    return this.createDocument(actor, 'budgetTemplate', template);
-  }
-  getBudgetTemplate(name: string): Promise<StoredDefinition<BudgetTemplateConfig> | null> {
-    return this.read((read) => governance.getDocument<BudgetTemplateConfig>(read, 'budgetTemplate', name));
-  }
-  listBudgetTemplates(): Promise<StoredDefinition<BudgetTemplateConfig>[]> {
-    return this.read((read) => governance.listDocuments<BudgetTemplateConfig>(read, 'budgetTemplate'));
-  }
-  updateBudgetTemplate(actor: string, name: string, template: BudgetTemplateConfig): Promise<StoredDefinition<BudgetTemplateConfig>> {
-    return this.updateDocument(actor, 'budgetTemplate', name, template);
-  }
-  deleteBudgetTemplate(actor: string, name: string): Promise<void> {
-    return this.deleteDocument(actor, 'budgetTemplate', name);
-  }
-
-  createRateLimit(actor: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>> {
-    return this.createDocument(actor, 'rateLimit', rateLimit);
-  }
-  getRateLimit(name: string): Promise<StoredDefinition<RateLimitConfig> | null> {
-    return this.read((read) => governance.getDocument<RateLimitConfig>(read, 'rateLimit', name));
-  }
-  listRateLimits(): Promise<StoredDefinition<RateLimitConfig>[]> {
-    return this.read((read) => governance.listDocuments<RateLimitConfig>(read, 'rateLimit'));
-  }
-  updateRateLimit(actor: string, name: string, rateLimit: RateLimitConfig): Promise<StoredDefinition<RateLimitConfig>> {
-    return this.updateDocument(actor, 'rateLimit', name, rateLimit);
-  }
-  deleteRateLimit(actor: string, name: string): Promise<void> {
-    return this.deleteDocument(actor, 'rateLimit', name);
+  deleteDefinition(actor: string, kind: DefinitionKind, name: string): Promise<void> {
+    const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: name };
+    return this.change(actor, subject, (change) => governance.deleteDocument(change, kind, name));
   }
 
   createResource(actor: string, resource: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource> {
@@ -267,22 +242,17 @@ export class SqlDirectorStore implements DirectorStore {
     return this.read((read) => listAudit(read, filter));
   }
 
-  async insertTransactions(rows: readonly Transaction[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.driver.transaction((session) => insertTransactions(session, rows, this.driver.dialect.ledgerRowsPerInsert));
+  insertTransactions(rows: readonly Transaction[]): Promise<void> {
+    return this.ledger.insertTransactions(rows);
   }
-  async insertLedgerBatch(key: string, rows: readonly Transaction[]): Promise<boolean> {
-    const now = this.clock();
-    // Old keys go at most once an hour, in a batch's own transaction.
-    const pruneBefore = now - this.ledgerKeysPrunedAt >= HOUR_MS ? now - LEDGER_BATCH_KEY_RETENTION_MS : null;
-    const written = await this.driver.transaction((session) =>
-      insertLedgerBatch(session, key, rows, this.driver.dialect.ledgerRowsPerInsert, now, pruneBefore));
-    if (pruneBefore !== null) this.ledgerKeysPrunedAt = now;
-    return written;
+  insertLedgerBatch(key: string, rows: readonly Transaction[]): Promise<boolean> {
+    return this.ledger.insertLedgerBatch(key, rows);
   }
-  async countTransactions(): Promise<number> {
-    const [row] = await this.read((read) => read.session.all<CountRow>('transactionCount', []));
-    return row?.count ?? 0;
+  countTransactions(): Promise<number> {
+    return this.ledger.countTransactions();
+  }
+  rejectsData(error: unknown): boolean {
+    return this.ledger.rejectsData(error);
   }
 
   listTransactions(filter: LedgerFilter): Promise<Page<LedgerEntry>> {
@@ -307,7 +277,9 @@ export class SqlDirectorStore implements DirectorStore {
 
   async recordObservations(observations: readonly Observation[]): Promise<IntakeResult> {
     // Its own transaction without the version bump or an audit record: traffic seen is not an admin change.
-    return this.driver.transaction((session) => reconciliation.recordObservations({ session, json: this.json }, this.clock(), observations));
+    const policy = this.discoveryPolicy();
+    return this.driver.transaction((session) =>
+      reconciliation.recordObservations({ session, json: this.json }, policy, this.clock(), observations));
   }
   getDiscoveredConsumer(id: number): Promise<DiscoveredConsumer | null> {
     return this.read((read) => reconciliation.getDiscoveredConsumer(read, id));
@@ -322,14 +294,30 @@ export class SqlDirectorStore implements DirectorStore {
   listDiscoveredResources(): Promise<DiscoveredResource[]> {
     return this.read((read) => reconciliation.listDiscoveredResources(read));
   }
-  createReconciliationRule(actor: string, rule: ReconciliationRuleInput): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
-    return this.change(actor, { type: 'reconciliation-rule', id: rule.consumer }, (change) => reconciliation.createReconciliationRule(change, rule));
+  async createReconciliationRule(
+    actor: string, rule: ReconciliationRuleInput,
+  ): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
+    const policy = this.discoveryPolicy();
+    return this.change(actor, { type: 'reconciliation-rule', id: rule.consumer }, (change) =>
+      reconciliation.createReconciliationRule(change, policy, rule));
   }
   getReconciliationRule(id: number): Promise<ReconciliationRule | null> {
     return this.read((read) => reconciliation.getReconciliationRule(read, id));
   }
   listReconciliationRules(): Promise<ReconciliationRule[]> {
     return this.read((read) => reconciliation.listReconciliationRules(read));
+  }
+  createIdentityRule(actor: string, rule: IdentityRuleInput): Promise<IdentityRule> {
+    return this.change(actor, { type: 'identity-rule', id: rule.value }, (change) => identityRules.createIdentityRule(change, rule));
+  }
+  getIdentityRule(id: number): Promise<IdentityRule | null> {
+    return this.read((read) => identityRules.getIdentityRule(read, id));
+  }
+  listIdentityRules(): Promise<IdentityRule[]> {
+    return this.read((read) => identityRules.listIdentityRules(read));
+  }
+  deleteIdentityRule(actor: string, id: number): Promise<void> {
+    return this.change(actor, { type: 'identity-rule', id: String(id) }, (change) => identityRules.deleteIdentityRule(change, id));
   }
   deleteReconciliationRule(actor: string, id: number): Promise<void> {
     return this.change(actor, { type: 'reconciliation-rule', id: String(id) }, (change) => reconciliation.deleteReconciliationRule(change, id));
@@ -339,18 +327,9 @@ export class SqlDirectorStore implements DirectorStore {
     return this.driver.close();
   }
 
-  private createDocument<T extends Definition>(actor: string, kind: DocumentKind, definition: T): Promise<StoredDefinition<T>> {
-    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: definition.name }, (change) =>
-      governance.createDocument(change, kind, definition));
-  }
-
-  private updateDocument<T extends Definition>(actor: string, kind: DocumentKind, name: string, definition: T): Promise<StoredDefinition<T>> {
-    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: name }, (change) =>
-      governance.updateDocument(change, kind, name, definition));
-  }
-
-  private deleteDocument(actor: string, kind: DocumentKind, name: string): Promise<void> {
-    return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: name }, (change) => governance.deleteDocument(change, kind, name));
+  private discoveryPolicy(): DiscoveryPolicy {
+    if (this.discovery === null) throw new Error('this store was opened without a discovery policy (DirectorStoreOptions.discovery)');
+    return this.discovery;
   }
 
   private read<T>(work: (read: Reader) => Promise<T>): Promise<T> {

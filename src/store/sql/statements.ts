@@ -4,6 +4,7 @@ import type { Dialect } from '../dialect.js';
 import { admittedUsageStatements, type AdmittedUsageStatement } from './admitted-usage.js';
 import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
 import { complianceStatements, type ComplianceStatement } from './compliance-statements.js';
+import { identityRuleStatements, type IdentityRuleStatement } from './identity-rules.js';
 import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
 import { transactionStatements, type TransactionStatement } from './transactions.js';
 
@@ -24,7 +25,7 @@ const PROVIDER = 'name, settings, credential_fields, credentials, created_at, up
 export const TRANSACTION_COLUMNS = [
   'request_id', 'started_at', 'operation', 'api', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'stream',
   'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'tokens_estimated', 'cost_micro_usd',
-  'latency_ms', 'time_to_first_token_ms', 'status', 'error_class', 'attempts', 'served_model', 'violations',
+  'latency_ms', 'time_to_first_token_ms', 'status', 'error_class', 'attempts', 'served_model', 'violations', 'identity',
 ] as const;
 
 /** Budgets, budget templates, rate limits and models share one table shape. */
@@ -137,7 +138,7 @@ function sizedStatements(): Record<SizedStatement, string> {
 }
 
 export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
-  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | TransactionStatement;
+  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | TransactionStatement | IdentityRuleStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -154,6 +155,6 @@ export function statementCatalogue(dialect: Dialect): Map<StatementName, string>
   return new Map(Object.entries({
     ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
     ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect), ...complianceStatements(dialect),
-    ...transactionStatements(),
+    ...transactionStatements(), ...identityRuleStatements(),
   }) as Array<[StatementName, string]>);
 }

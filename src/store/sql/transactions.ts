@@ -11,7 +11,7 @@ const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${
 
 const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
-  time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer`;
+  time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity`;
 
 export function transactionStatements() {
   return {
@@ -35,7 +35,7 @@ interface LedgerRow {
   input_tokens: number; output_tokens: number; cached_input_tokens: number; cache_write_tokens: number; tokens_estimated: number;
   cost_micro_usd: number | string | null; latency_ms: number; time_to_first_token_ms: number | null; status: number;
   error_class: string | null; attempts: number; served_model: string | null; violations: string | null; calls: number | null;
-  discovered_consumer: number | string | null;
+  discovered_consumer: number | string | null; identity: string | null;
 }
 
 /** PostgreSQL returns BIGINT columns as strings. */
@@ -54,6 +54,7 @@ function entry(row: LedgerRow): LedgerEntry {
     calls: row.calls === null ? 1 : integer(row.calls),
     discoveredConsumer: row.discovered_consumer === null ? null : integer(row.discovered_consumer),
     outcome: callOutcome({ status: integer(row.status), errorClass: row.error_class, provider: row.provider }),
+    identity: row.identity,
   };
 }
 

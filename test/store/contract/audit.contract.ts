@@ -149,6 +149,8 @@ export function auditContract(context: ContractContext): void {
         latency_ms: 12.375, time_to_first_token_ms: 3.5, status: 200, error_class: null, attempts: 1, served_model: null, violations: null,
         // Reconciliation's columns (migration 8): a gateway's row stands for one call and came from no discovered consumer.
         calls: null, discovered_consumer: null,
+        // Migration 13: the credential the call was authenticated by; this record names none.
+        identity: null,
       });
     });
 

@@ -33,11 +33,11 @@ const kinds = [
         ? { name, consumers: { team: 'payments' }, resources: { model: 'gpt-4o-mini' }, measure: 'cost_usd', limit: 12.5, window: 'month', alerts: [50, 90] }
         : { name, measure: 'requests', limit: 100, window: { rolling: '24h' }, mode: 'monitor', onExhausted: { downgrade: 'cheap' } },
     ])),
-    create: (store, actor, definition) => store.createBudget(actor, definition),
-    get: (store, name) => store.getBudget(name),
-    list: (store) => store.listBudgets(),
-    update: (store, actor, name, definition) => store.updateBudget(actor, name, definition),
-    remove: (store, actor, name) => store.deleteBudget(actor, name),
+    create: (store, actor, definition) => store.createDefinition(actor, 'budget', definition),
+    get: (store, name) => store.getDefinition('budget', name),
+    list: (store) => store.listDefinitions('budget'),
+    update: (store, actor, name, definition) => store.updateDefinition(actor, 'budget', name, definition),
+    remove: (store, actor, name) => store.deleteDefinition(actor, 'budget', name),
   } satisfies DefinitionKind<ReturnType<typeof governanceFields.budgets.parse>[number]>,
   {
     kind: 'budget template',
@@ -47,11 +47,11 @@ const kinds = [
         ? { name, selector: { labels: { tier: 'critical' } }, measure: 'total_tokens', limit: 1_000_000, window: 'day' }
         : { name, selector: 'everyone', measure: 'output_tokens', limit: 5, window: 'hour' },
     ])),
-    create: (store, actor, definition) => store.createBudgetTemplate(actor, definition),
-    get: (store, name) => store.getBudgetTemplate(name),
-    list: (store) => store.listBudgetTemplates(),
-    update: (store, actor, name, definition) => store.updateBudgetTemplate(actor, name, definition),
-    remove: (store, actor, name) => store.deleteBudgetTemplate(actor, name),
+    create: (store, actor, definition) => store.createDefinition(actor, 'budgetTemplate', definition),
+    get: (store, name) => store.getDefinition('budgetTemplate', name),
+    list: (store) => store.listDefinitions('budgetTemplate'),
+    update: (store, actor, name, definition) => store.updateDefinition(actor, 'budgetTemplate', name, definition),
+    remove: (store, actor, name) => store.deleteDefinition(actor, 'budgetTemplate', name),
   } satisfies DefinitionKind<ReturnType<typeof governanceFields.budgetTemplates.parse>[number]>,
   {
     kind: 'rate limit',
@@ -59,11 +59,11 @@ const kinds = [
     make: (name, variant) => first(governanceFields.rateLimits.parse([
       variant === 1 ? { name, requestsPerMinute: 60 } : { name, consumers: { consumer: 'x' }, per: 'shared', tokensPerMinute: 10_000, mode: 'monitor' },
     ])),
-    create: (store, actor, definition) => store.createRateLimit(actor, definition),
-    get: (store, name) => store.getRateLimit(name),
-    list: (store) => store.listRateLimits(),
-    update: (store, actor, name, definition) => store.updateRateLimit(actor, name, definition),
-    remove: (store, actor, name) => store.deleteRateLimit(actor, name),
+    create: (store, actor, definition) => store.createDefinition(actor, 'rateLimit', definition),
+    get: (store, name) => store.getDefinition('rateLimit', name),
+    list: (store) => store.listDefinitions('rateLimit'),
+    update: (store, actor, name, definition) => store.updateDefinition(actor, 'rateLimit', name, definition),
+    remove: (store, actor, name) => store.deleteDefinition(actor, 'rateLimit', name),
   } satisfies DefinitionKind<ReturnType<typeof governanceFields.rateLimits.parse>[number]>,
 ];
 

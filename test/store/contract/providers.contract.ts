@@ -61,9 +61,9 @@ export function providersContract(context: ContractContext): void {
       await refusedWithoutTrace(store, () => store.deleteModel('alice', 'acme-chat'), (p) => rejectsWith(p, StoreConflict, 'reference'));
       await store.updateConsumer('alice', 'acme-user', { models: null });
       const [budget] = governanceFields.budgets.parse([{ name: 'acme-cap', resources: { model: 'acme-chat' }, measure: 'requests', limit: 5, window: 'day' }]);
-      await store.createBudget('alice', budget!);
+      await store.createDefinition('alice', 'budget', budget!);
       await refusedWithoutTrace(store, () => store.deleteModel('alice', 'acme-chat'), (p) => rejectsWith(p, StoreConflict, 'reference'));
-      await store.deleteBudget('alice', 'acme-cap');
+      await store.deleteDefinition('alice', 'budget', 'acme-cap');
       await store.deleteConsumer('alice', 'acme-user');
       await store.deleteModel('alice', 'acme-chat');
       await store.deleteProvider('alice', 'acme');

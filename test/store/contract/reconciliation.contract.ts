@@ -9,7 +9,6 @@ import type { DirectorStore, DiscoveredConsumer, Observation, UsageRow } from '.
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../../../src/store/errors.js';
 import { allAudit, auditWritten, lastAudit, refusedWithoutTrace, rejectsWith, versionsMoved, type ContractContext } from './context.js';
 
-const HOUR = 3_600_000;
 const at = (time: string) => Date.parse(time);
 
 function observed(time: string, source: Observation['source'], overrides: Partial<Observation> = {}): Observation {
@@ -83,6 +82,7 @@ export function reconciliationContract(context: ContractContext): void {
       const key = await byValue(store, 'sha256:aaaa0000aaaa0001');
       assert.deepEqual(key.hints, {
         ips: ['10.60.0.1', '10.60.0.2'], keyFingerprints: ['sha256:aaaa0000aaaa0001'], userAgents: ['svc/1'], hosts: ['api.openai.com'], observers: ['recon-proxy'],
+        users: [], organizations: [], projects: [], services: [],
       });
       assert.deepEqual([key.firstSeenAt, key.lastSeenAt], [at('2031-01-05T10:10:00Z'), at('2031-01-05T11:20:00Z')]);
       assert.deepEqual(await store.getDiscoveredConsumer(key.id), key);

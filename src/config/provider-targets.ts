@@ -5,7 +5,7 @@
 // name resolves to (src/gateway/routing/guarded-connector.ts). `providerTargets.allow` lists exceptions.
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { SluiceConfig } from '../config/schema.js';
+import type { SluiceConfig } from './schema.js';
 
 /** An endpoint of Sluice itself. */
 export interface OwnEndpoint {

@@ -4,8 +4,7 @@
 import { z } from 'zod';
 import { budgetSchema, budgetTemplateSchema, governanceFields, rateLimitSchema } from '../config/governance-schema.js';
 import { modelSchema } from '../config/schema.js';
-import { consumerInput } from './routes/consumers.js';
-import { teamInput } from './routes/teams.js';
+import { consumerInput, teamInput } from './directory.js';
 
 /** The lists of named entities, in the order apply makes them: what a later one names is made first. */
 export const NAMED_KINDS = ['teams', 'models', 'consumers', 'budgets', 'budgetTemplates', 'rateLimits'] as const;
@@ -37,3 +36,16 @@ export const applyDocumentSchema = z.object(documentShape).strict().superRefine(
 export const applyRequestSchema = z.object({ ...documentShape, dryRun: z.boolean().default(false) }).strict().superRefine(noNameTwice);
 
 export type ApplyDocument = z.infer<typeof applyDocumentSchema>;
+
+export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'would create' | 'would update';
+
+/** What apply did (or would do) to one entity of the document. */
+export interface ApplyOutcome {
+  kind: string;
+  name: string;
+  /** Where the entity is in the document, e.g. `budgets.0`. */
+  path: string;
+  action: ApplyAction;
+  /** The fields that differ (updates only). */
+  changed: string[];
+}

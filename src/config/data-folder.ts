@@ -3,8 +3,8 @@
 // written aside and linked into place, so no reader sees half a file and a file another process made is never replaced.
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '../config/load.js';
-import { sqlitePath } from './sqlite.js';
+import { ConfigError } from './load.js';
+import { sqlitePath } from './storage.js';
 
 export type DataFileName = 'master.key' | 'admin.token' | 'default-consumer.key';
 

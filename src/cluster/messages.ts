@@ -1,0 +1,59 @@
+// The messages between the primary of `sluice start --workers N` and its workers, over the cluster's IPC channel.
+import type { CounterLine, CounterSeed, LeaseRequest } from '../counters/counter-store.js';
+import type { PackedBatch } from '../ledger/batch.js';
+
+/** What a worker asks of the primary: the counters every worker shares, the one ledger writer, and /metrics. */
+export type PrimaryRequest =
+  | { op: 'reserve'; now: number; lines: CounterLine[] }
+  | { op: 'settle'; now: number; batches: CounterLine[][] }
+  | { op: 'lease'; now: number; requests: LeaseRequest[] }
+  | { op: 'claim'; now: number; key: string; ttlMs: number }
+  | { op: 'seed'; now: number; seeds: CounterSeed[]; complete: boolean }
+  | { op: 'read'; now: number; key: string }
+  | { op: 'ledger'; key: string; batch: PackedBatch }
+  | { op: 'metrics' };
+
+export interface RequestMessage {
+  sluice: 'request';
+  id: number;
+  request: PrimaryRequest;
+}
+
+/** A failure as it crosses the channel: its class by name, so the worker raises the same kind of error. */
+export interface ErrorShape {
+  name: string;
+  message: string;
+  rowsRefused?: boolean;
+}
+
+export interface ReplyMessage {
+  sluice: 'reply';
+  id: number;
+  value?: unknown;
+  error?: ErrorShape;
+}
+
+/** A worker's listeners are up (the first one's addresses are logged by the primary). */
+export interface ListeningMessage {
+  sluice: 'listening';
+  gateway: { host: string; port: number };
+  admin: { host: string; port: number };
+}
+
+/** The primary asks a listening worker for its metrics (prom-client's JSON form), to sum them for /metrics. */
+export interface MetricsRequestMessage {
+  sluice: 'metrics-request';
+  id: number;
+}
+
+export interface MetricsReplyMessage {
+  sluice: 'metrics-reply';
+  id: number;
+  metrics: unknown[];
+}
+
+export type WorkerMessage = RequestMessage | ListeningMessage | MetricsReplyMessage;
+
+export function isSluiceMessage(message: unknown): message is WorkerMessage | ReplyMessage | MetricsRequestMessage {
+  return typeof message === 'object' && message !== null && typeof (message as { sluice?: unknown }).sluice === 'string';
+}

@@ -1,0 +1,158 @@
+// The primary of `sluice start --workers N`: forks the workers (which share the listening sockets through node:cluster),
+// holds the counters they share and the one ledger writer, sums their metrics, replaces a worker that dies, and stops
+// them all gracefully on SIGTERM or SIGINT.
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger } from 'pino';
+import { MemoryCounterStore } from '../counters/memory.js';
+import { openLedgerSink } from '../ledger/open-sink.js';
+import type { LedgerSink } from '../ledger/sink.js';
+import { isSluiceMessage, type ErrorShape, type PrimaryRequest, type ReplyMessage } from './messages.js';
+
+export interface PrimaryOptions {
+  workers: number;
+  storage: string;
+  logger: Logger;
+}
+
+/** The slot a worker fills, passed in its environment: its spool folder is named after it, so a replacement replays it. */
+export const WORKER_SLOT_VARIABLE = 'SLUICE_WORKER_SLOT';
+/** A worker that dies this soon after its start is replaced only after this pause, so a crash loop does not spin. */
+const RESTART_PAUSE_MS = 1_000;
+
+export async function runPrimary(options: PrimaryOptions): Promise<void> {
+  const { logger } = options;
+  // Typed arrays (the ledger's packed batches) cross the channel as they are.
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const counters = new MemoryCounterStore();
+  // Opened at the first batch: by then the first worker has created (or migrated) the store's tables.
+  let sink: Promise<LedgerSink> | null = null;
+  const slots = new Map<Worker, { slot: number; startedAt: number }>();
+  /** Workers whose listeners are up: the ones asked for metrics (one still starting would not answer). */
+  const serving = new Set<Worker>();
+  const metricReplies = new Map<number, (metrics: unknown[]) => void>();
+  let nextMetricsId = 1;
+  /** Every serving worker's metrics, summed as prom-client's cluster aggregator does; a worker silent for 5 s is left out. */
+  const clusterMetrics = async (): Promise<string> => {
+    const asked = [...serving].filter((worker) => worker.isConnected());
+    const replies = await Promise.all(asked.map((worker) => new Promise<unknown[]>((resolve) => {
+      const id = nextMetricsId++;
+      const timer = setTimeout(() => {
+        metricReplies.delete(id);
+        resolve([]);
+      }, 5_000);
+      metricReplies.set(id, (metrics) => {
+        clearTimeout(timer);
+        metricReplies.delete(id);
+        resolve(metrics);
+      });
+      worker.send({ sluice: 'metrics-request', id });
+    })));
+    return AggregatorRegistry.aggregate(replies.filter((reply) => reply.length > 0) as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  };
+  let stopping = false;
+
+  const answer = async (request: PrimaryRequest): Promise<unknown> => {
+    switch (request.op) {
+      case 'reserve': return counters.reserve(request.now, request.lines);
+      case 'settle': return request.batches.map((lines) => counters.settle(request.now, lines));
+      case 'lease': return counters.lease(request.now, request.requests);
+      case 'claim': return counters.claim(request.now, request.key, request.ttlMs);
+      case 'seed': return counters.seed(request.now, request.seeds);
+      case 'read': return counters.read(request.now, request.key);
+      case 'ledger':
+        sink ??= openLedgerSink(options.storage, logger);
+        return (await sink).write(request.key, request.batch);
+      case 'metrics': return clusterMetrics();
+    }
+  };
+
+  let listening: (() => void) | null = null;
+  const fork = (slot: number): Worker => {
+    const worker = cluster.fork({ [WORKER_SLOT_VARIABLE]: String(slot) });
+    slots.set(worker, { slot, startedAt: Date.now() });
+    worker.on('message', (message: unknown) => {
+      if (!isSluiceMessage(message)) return;
+      if (message.sluice === 'listening') {
+        serving.add(worker);
+        listening?.();
+        return;
+      }
+      if (message.sluice === 'metrics-reply') {
+        metricReplies.get(message.id)?.(message.metrics);
+        return;
+      }
+      if (message.sluice !== 'request') return;
+      answer(message.request).then((value) => reply(worker, { sluice: 'reply', id: message.id, value }),
+        (error: unknown) => reply(worker, { sluice: 'reply', id: message.id, error: shapeOf(error) }));
+    });
+    return worker;
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const known = slots.get(worker);
+    slots.delete(worker);
+    serving.delete(worker);
+    if (stopping || known === undefined) return;
+    logger.error({ worker: worker.process.pid, slot: known.slot, code, signal }, 'a worker died; starting another in its place');
+    const pause = Date.now() - known.startedAt < RESTART_PAUSE_MS ? RESTART_PAUSE_MS : 0;
+    setTimeout(() => {
+      if (!stopping) fork(known.slot);
+    }, pause).unref();
+  });
+
+  // The first worker alone, then the others: it creates the data folder's files and migrates the store.
+  const first = fork(0);
+  await new Promise<void>((resolve, reject) => {
+    listening = resolve;
+    first.once('exit', (code) => reject(new Error(`the first worker exited with ${code} before listening`)));
+  }).catch(() => {
+    // Its own message (a port in use, a bad config) is already on stderr.
+    process.exit(1);
+  });
+  let started = 1;
+  await new Promise<void>((resolve) => {
+    listening = () => {
+      if (++started === options.workers) resolve();
+    };
+    if (options.workers === 1) resolve();
+    for (let slot = 1; slot < options.workers; slot++) fork(slot);
+  });
+  listening = null;
+  logger.info({ workers: options.workers, pid: process.pid }, 'sluice workers are listening');
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping the workers: each drains its calls and flushes its ledger');
+    const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+    void Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
+      if (worker.isDead()) {
+        resolve();
+        return;
+      }
+      worker.once('exit', () => resolve());
+      worker.process.kill('SIGTERM');
+    }))).then(async () => {
+      await (await sink)?.close();
+      await counters.close();
+      logger.info('stopped');
+      process.exit(0);
+    }, () => process.exit(1));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  // Config reloads: each worker watches sluice.yaml itself; SIGHUP to the primary reaches every one.
+  process.on('SIGHUP', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+  });
+}
+
+function reply(worker: Worker, message: ReplyMessage): void {
+  if (worker.isConnected()) worker.send(message);
+}
+
+function shapeOf(error: unknown): ErrorShape {
+  const { name, message, rowsRefused } = error as Error & { rowsRefused?: boolean };
+  return { name: name ?? 'Error', message: message ?? String(error), ...(rowsRefused === undefined ? {} : { rowsRefused }) };
+}

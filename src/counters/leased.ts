@@ -1,0 +1,240 @@
+// Admission without a round trip per call: room leased from a shared counter store (Redis, or the cluster primary's
+// memory), admitted against here, renewed ahead of need and given back when idle. docs/scale-out.md states the bound.
+import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
+
+export interface LeaseOptions {
+  /** The most extra room one lease asks for, as a fraction of the limit (default 1/64). 0: every call asks the store. */
+  share?: number;
+  /** Room unused for this long is given back (default 1 s); so is a bucket whose window has moved on. */
+  idleMs?: number;
+}
+
+const DEFAULT_SHARE = 1 / 64;
+const DEFAULT_IDLE_MS = 1_000;
+/** A lease is renewed in the background once less than this fraction of its last grant is left. */
+const RENEW_BELOW = 1 / 4;
+/** Calls that met room taken by others while their lease was on its way try again this many times. */
+const RACE_RETRIES = 3;
+
+/** Room this process holds in one bucket; the store counts it as used until it is admitted against or given back. */
+class Lease {
+  room: number;
+  lastGrant: number;
+  /** The bucket's usage as the store last said (every holder's room included), for the `used` figures. */
+  storeUsed: number;
+  lastUse: number;
+  renewing: boolean;
+  line: CounterLine;
+
+  constructor(line: CounterLine, now: number) {
+    this.room = 0;
+    this.lastGrant = 0;
+    this.storeUsed = 0;
+    this.lastUse = now;
+    this.renewing = false;
+    this.line = line;
+  }
+}
+
+export class LeasedCounterStore implements CounterStore {
+  readonly kind: CounterStore['kind'];
+  private readonly inner: CounterStore;
+  private readonly share: number;
+  private readonly idleMs: number;
+  private readonly leases: Map<string, Lease>;
+  private readonly sweeper: NodeJS.Timeout;
+  private lastNow: number;
+
+  constructor(inner: CounterStore, options: LeaseOptions = {}) {
+    this.inner = inner;
+    this.kind = inner.kind;
+    this.share = options.share ?? DEFAULT_SHARE;
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.leases = new Map();
+    this.lastNow = 0;
+    this.sweeper = setInterval(() => this.giveBackIdle(this.lastNow), Math.max(50, Math.floor(this.idleMs / 2)));
+    this.sweeper.unref();
+  }
+
+  /** As the store below: false while Redis is unreachable. */
+  get available(): boolean {
+    const inner = this.inner as CounterStore & { available?: boolean };
+    return inner.available ?? true;
+  }
+
+  /** Room held now in a bucket: what the store counts as used but this process has not admitted. */
+  held(key: string): number {
+    return this.leases.get(key)?.room ?? 0;
+  }
+
+  reserve(now: number, lines: readonly CounterLine[]): ReserveOutcome | Promise<ReserveOutcome> {
+    this.lastNow = now;
+    // Monitor-mode lines must be counted as they come, not from room: such a reservation goes to the store whole.
+    // So do all while the store is unreachable: fail-open or fail-closed, and its alarm, are as without leases.
+    if (!this.available || lines.some((line) => !line.enforce)) return this.inner.reserve(now, lines);
+    const local = this.fromRoom(now, lines);
+    if (local !== null) return local;
+    return this.leaseThenReserve(now, lines);
+  }
+
+  /** Admits from room held when every line has enough; null when one has not. */
+  private fromRoom(now: number, lines: readonly CounterLine[]): ReserveOutcome | null {
+    for (const line of lines) {
+      const lease = this.leases.get(line.key);
+      if (lease === undefined || lease.room < line.amount) return null;
+    }
+    const used = new Array<number>(lines.length);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const lease = this.leases.get(line.key)!;
+      lease.room -= line.amount;
+      lease.lastUse = now;
+      lease.line = line;
+      used[i] = lease.storeUsed - lease.room;
+      if (lease.room < lease.lastGrant * RENEW_BELOW && !lease.renewing) this.renew(now, lease);
+    }
+    return { admitted: true, refused: -1, used };
+  }
+
+  private async leaseThenReserve(now: number, lines: readonly CounterLine[]): Promise<ReserveOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      const requests: LeaseRequest[] = [];
+      const asked: number[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        const room = this.leases.get(line.key)?.room ?? 0;
+        if (room >= line.amount) continue;
+        requests.push({ line: { ...line, amount: line.amount - room }, extra: this.extraFor(line) });
+        asked.push(i);
+      }
+      let grants: LeaseGrant[] = [];
+      if (requests.length > 0) {
+        const pending = this.inner.lease(now, requests);
+        grants = pending instanceof Promise ? await pending : pending;
+      }
+      let refused = -1;
+      for (let j = 0; j < grants.length; j++) {
+        const grant = grants[j]!;
+        const line = lines[asked[j]!]!;
+        this.credit(now, line, grant);
+        if (grant.granted === 0 && refused === -1) refused = asked[j]!;
+      }
+      if (refused !== -1) {
+        const used = lines.map((line) => {
+          const lease = this.leases.get(line.key);
+          return lease === undefined ? 0 : lease.storeUsed - lease.room;
+        });
+        return { admitted: false, refused, used };
+      }
+      const local = this.fromRoom(now, lines);
+      if (local !== null) return local;
+      // Calls admitted meanwhile took the room just granted: ask again, then ask the store for this call alone.
+      if (attempt >= RACE_RETRIES) return this.inner.reserve(now, lines);
+    }
+  }
+
+  private extraFor(line: CounterLine): number {
+    return Math.max(0, Math.floor(line.limit * this.share));
+  }
+
+  private credit(now: number, line: CounterLine, grant: LeaseGrant): void {
+    let lease = this.leases.get(line.key);
+    if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+    lease.storeUsed = grant.used + grant.granted;
+    if (grant.granted === 0) return;
+    lease.room += grant.granted;
+    lease.lastGrant = grant.granted;
+    lease.lastUse = now;
+  }
+
+  /** Renewal ahead of exhaustion, off the call's path: a failure only means the next call asks itself. */
+  private renew(now: number, lease: Lease): void {
+    const extra = this.extraFor(lease.line);
+    if (extra === 0) return;
+    lease.renewing = true;
+    const done = () => {
+      lease.renewing = false;
+    };
+    try {
+      const pending = this.inner.lease(now, [{ line: { ...lease.line, amount: 0 }, extra }]);
+      if (pending instanceof Promise) {
+        // Deliberately not awaited: the call that started it is already admitted.
+        void pending.then((grants) => {
+          this.credit(now, lease.line, grants[0]!);
+          done();
+        }, done);
+      } else {
+        this.credit(now, lease.line, pending[0]!);
+        done();
+      }
+    } catch {
+      done();
+    }
+  }
+
+  /** Gives back room not used within idleMs (a window that moved on leaves its old bucket's lease idle). */
+  private giveBackIdle(now: number): void {
+    const lines: CounterLine[] = [];
+    for (const [key, lease] of this.leases) {
+      if (now - lease.lastUse < this.idleMs || lease.renewing) continue;
+      this.leases.delete(key);
+      if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
+    }
+    if (lines.length === 0) return;
+    this.giveBack(now, lines).catch(() => undefined);
+  }
+
+  private async giveBack(now: number, lines: CounterLine[]): Promise<void> {
+    await this.inner.settle(now, lines);
+  }
+
+  /** Settlements go to the store as before (it batches them); the `used` figures leave out this process's unused room. */
+  settle(now: number, lines: readonly CounterLine[]): number[] | Promise<number[]> {
+    this.lastNow = now;
+    const pending = this.inner.settle(now, lines);
+    if (pending instanceof Promise) return pending.then((used) => this.withoutHeld(lines, used));
+    return this.withoutHeld(lines, pending);
+  }
+
+  private withoutHeld(lines: readonly CounterLine[], used: number[]): number[] {
+    return used.map((value, i) => value - this.held(lines[i]!.key));
+  }
+
+  lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] | Promise<LeaseGrant[]> {
+    return this.inner.lease(now, requests);
+  }
+
+  claim(now: number, key: string, ttlMs: number): boolean | Promise<boolean> {
+    return this.inner.claim(now, key, ttlMs);
+  }
+
+  seed(now: number, seeds: readonly CounterSeed[], complete: boolean): void | Promise<void> {
+    return this.inner.seed(now, seeds, complete);
+  }
+
+  /** Counters seeded again were lost with every holder's room: the room held here is dropped, not given back. */
+  reseedWith(reseed: (() => Promise<void>) | null): void {
+    if (reseed === null) {
+      this.inner.reseedWith(null);
+      return;
+    }
+    this.inner.reseedWith(async () => {
+      this.leases.clear();
+      await reseed();
+    });
+  }
+
+  read(now: number, key: string): number | Promise<number> {
+    return this.inner.read(now, key);
+  }
+
+  /** Gives back every lease's room, then closes the store below. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    const lines: CounterLine[] = [];
+    for (const lease of this.leases.values()) if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
+    this.leases.clear();
+    if (lines.length > 0) await this.giveBack(this.lastNow, lines).catch(() => undefined);
+    await this.inner.close();
+  }
+}

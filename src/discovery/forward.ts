@@ -1,0 +1,213 @@
+// One request through the discovery proxy to its origin: read (a copy of) the request body up to the bound, apply enforce
+// mode, send it on over HTTPS with the upstream's certificate verified (or plain HTTP for absolute-form requests), and
+// relay the answer as it comes, reading model, usage, status, latency and time to first byte on the way.
+import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { DiscoveryConfig } from '../config/discovery-schema.js';
+import { costMicroUsd } from '../metering/cost.js';
+import type { PriceCatalog } from '../metering/price-catalog.js';
+import type { HostEntry } from './catalog.js';
+import { refuse, type DiscoveryPolicy } from './enforce.js';
+import { sourceOf, type Fingerprinter } from './hints.js';
+import type { DiscoveryMetrics } from './metrics.js';
+import { readRequest, ResponseReader } from './reading.js';
+import type { SeenCall } from './report.js';
+
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+/** Where a request goes and who sent it. */
+export interface Target {
+  secure: boolean;
+  host: string;
+  port: number;
+  entry: HostEntry | null;
+  clientIp: string | undefined;
+  proxyUser: string | null;
+}
+
+export interface ForwardDeps {
+  config: DiscoveryConfig;
+  httpsAgent: HttpsAgent;
+  httpAgent: HttpAgent;
+  policy: DiscoveryPolicy;
+  prices: PriceCatalog;
+  fingerprints: Fingerprinter;
+  metrics: DiscoveryMetrics;
+  log: Logger;
+  record: (call: SeenCall) => void;
+}
+
+/** Hop-by-hop headers (RFC 9110 7.6.1), the proxy's own, and HTTP/2 pseudo-headers never go on to the next hop. */
+const HOP_BY_HOP = new Set([
+  'connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'http2-settings',
+]);
+
+export function endToEndHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  const named = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',').map((name) => name.trim()) : [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name.startsWith(':') || HOP_BY_HOP.has(name) || named.includes(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** The address to connect to for host:port: a `upstream.resolve` entry, else the host itself. */
+export function connectAddress(config: DiscoveryConfig, host: string, port: number): { host: string; port: number } {
+  const mapped = config.upstream.resolve[`${host}:${port}`] ?? config.upstream.resolve[host];
+  if (mapped === undefined) return { host, port };
+  const at = mapped.lastIndexOf(':');
+  return { host: mapped.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(mapped.slice(at + 1)) };
+}
+
+interface BodyCopy {
+  chunks: Buffer[];
+  /** The whole body, when it was within the bound; null past it (the rest is still in the request, unread). */
+  whole: Buffer | null;
+  ended: boolean;
+}
+
+/** Reads the request body up to `max` bytes; past it, stops (the rest streams on to the upstream unread). */
+function readBody(req: ClientRequest, max: number): Promise<BodyCopy> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (copy: BodyCopy) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      resolve(copy);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > max) {
+        req.pause();
+        done({ chunks, whole: null, ended: false });
+      }
+    };
+    const onEnd = () => done({ chunks, whole: Buffer.concat(chunks), ended: true });
+    const onError = (error: Error) => reject(error);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function upstreamFailure(res: ClientResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify({ error: { message, type: 'proxy_error', code: status === 502 ? 'upstream_unavailable' : 'bad_request' } });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/;
+
+/** Sends one request on and relays its answer; for a catalog host, records what it read once the answer is over. */
+export async function forward(req: ClientRequest, res: ClientResponse, target: Target, deps: ForwardDeps): Promise<void> {
+  const started = performance.now();
+  const url = req.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const query = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
+  const { entry } = target;
+  // Unread bodies (another host's, a GET's) stream straight on.
+  let body: BodyCopy = { chunks: [], whole: null, ended: false };
+  let overflow = false;
+  if (entry !== null && req.method !== 'GET' && req.method !== 'HEAD') {
+    try {
+      body = await readBody(req, deps.config.maxParseBytes);
+      overflow = body.whole === null;
+    } catch {
+      res.destroy();
+      return;
+    }
+  }
+  const reading = entry === null ? null : readRequest(entry.wire, path, body.whole);
+  if (entry !== null && reading !== null && reading.model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, reading.model)) {
+    deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+    deps.log.warn({ provider: entry.provider, model: reading.model, client: target.clientIp }, 'discovery: a call to an unsanctioned model refused');
+    if (!body.ended) req.resume();
+    refuse(res, entry.wire, entry.provider, reading.model);
+    return;
+  }
+
+  const headers = endToEndHeaders(req.headers);
+  const authority = req.headers[':authority'];
+  if (headers.host === undefined) headers.host = typeof authority === 'string' ? authority : target.port === (target.secure ? 443 : 80) ? target.host : `${target.host}:${target.port}`;
+  const address = connectAddress(deps.config, target.host, target.port);
+  const options = {
+    host: address.host, port: address.port, method: req.method, path: url, headers,
+    ...(target.secure ? { servername: isIP(target.host) === 0 ? target.host : undefined, agent: deps.httpsAgent } : { agent: deps.httpAgent }),
+  };
+  const upstream = target.secure ? httpsRequest(options) : httpRequest(options);
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  upstream.on('error', (error: NodeJS.ErrnoException) => {
+    const code = error.code ?? '';
+    if (entry !== null) deps.metrics.calls.inc({ provider: entry.provider, outcome: 'upstream_error' });
+    if (CERTIFICATE_ERRORS.test(code)) {
+      deps.log.warn({ host: target.host, code }, 'discovery: the upstream certificate is not trusted; call refused');
+      upstreamFailure(res, 502, `Sluice discovery: the certificate of ${target.host} is not trusted (${code}); the call was not sent.`);
+    } else {
+      deps.log.debug({ host: target.host, code }, 'discovery: upstream failed');
+      upstreamFailure(res, 502, `Sluice discovery: ${target.host} cannot be reached (${code || 'error'}).`);
+    }
+  });
+  upstream.on('response', (answer: IncomingMessage) => {
+    const headersAt = performance.now();
+    const status = answer.statusCode ?? 502;
+    const reader = entry === null ? null : new ResponseReader(entry.wire, status, answer.headers, deps.config.maxParseBytes);
+    let firstByteAt: number | null = null;
+    if (reader !== null) {
+      answer.on('data', (chunk: Buffer) => {
+        firstByteAt ??= performance.now();
+        reader.push(chunk);
+      });
+    }
+    answer.on('end', () => {
+      if (entry === null || reader === null || reading === null) return;
+      const read = reader.end(status);
+      const endedAt = performance.now();
+      const requested = reading.model;
+      const model = entry.provider === 'azure-openai' ? (read.model ?? requested) : (requested ?? read.model);
+      const priced = read.model ?? requested;
+      const usage = read.usage;
+      const cost = usage === null || priced === null ? null : costMicroUsd(usage, deps.prices.lookup(entry.provider, priced));
+      const unparsed = read.unparsed || overflow;
+      deps.metrics.calls.inc({ provider: entry.provider, outcome: unparsed ? 'unparsed' : 'observed' });
+      deps.metrics.latency.observe({ provider: entry.provider }, (endedAt - started) / 1000);
+      if (firstByteAt !== null) deps.metrics.ttfb.observe({ provider: entry.provider }, (firstByteAt - started) / 1000);
+      deps.log.debug({
+        provider: entry.provider, model, operation: reading.operation, stream: reading.stream, status, unparsed,
+        latencyMs: Math.round(endedAt - started), headersMs: Math.round(headersAt - started),
+        ttfbMs: firstByteAt === null ? null : Math.round(firstByteAt - started),
+      }, 'discovery: call observed');
+      deps.record({
+        at: Date.now(),
+        source: sourceOf({ clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host }, req.headers, query, answer.headers, deps.fingerprints),
+        provider: entry.provider,
+        model,
+        inputTokens: usage?.inputTokens ?? null,
+        outputTokens: usage?.outputTokens ?? null,
+        costMicroUsd: cost,
+      });
+    });
+    answer.on('error', () => res.destroy());
+    res.writeHead(status, endToEndHeaders(answer.headers));
+    answer.pipe(res as NodeJS.WritableStream);
+  });
+  for (const chunk of body.chunks) upstream.write(chunk);
+  if (body.ended) upstream.end();
+  else (req as NodeJS.ReadableStream).pipe(upstream);
+}

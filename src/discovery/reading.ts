@@ -1,0 +1,245 @@
+// What the discovery proxy reads of one call, per the wire format of the host it went to: the operation and model from
+// the request (path and body; Bedrock and Vertex carry the model in the path), and the model and token usage from the
+// response, whether JSON, SSE or AWS event-stream. It reads copies of the bytes as they pass, never holds a stream
+// back and never changes a byte; a body past the size bound is passed on unread and the call counted as unparsed.
+// The wire parsing is the providers' own: their stream decoders and usage readers.
+import type { WireFormat } from '../config/discovery-schema.js';
+import type { StreamDecoder } from '../ir/stream.js';
+import type { Usage } from '../ir/usage.js';
+import { anthropicUsage } from '../providers/anthropic/response.js';
+import { AnthropicStreamDecoder } from '../providers/anthropic/stream.js';
+import { bedrockUsage } from '../providers/bedrock/response.js';
+import { BedrockStreamDecoder } from '../providers/bedrock/stream.js';
+import { geminiUsage } from '../providers/gemini/response.js';
+import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
+import { openaiUsage } from '../providers/openai/response.js';
+import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
+import { AwsEventStreamParser, type AwsEvent } from '../providers/shared/aws-event-stream.js';
+import { asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
+import { usageExcludingCache } from '../ir/usage.js';
+
+export interface RequestReading {
+  /** chat, embeddings, ... or the last path segment; null when the path names none. */
+  operation: string | null;
+  model: string | null;
+  stream: boolean;
+}
+
+const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/;
+const GOOGLE_MODEL_PATH = /\/models\/([^/:]+):([A-Za-z]+)$/;
+
+function operationOf(path: string): string | null {
+  if (/\/chat\/completions$/.test(path)) return 'chat';
+  if (/\/embeddings$/.test(path)) return 'embeddings';
+  if (/\/messages$/.test(path)) return 'chat';
+  if (/\/responses$/.test(path)) return 'responses';
+  if (/\/completions$/.test(path)) return 'completions';
+  if (/\/v2\/chat$|\/v1\/chat$/.test(path)) return 'chat';
+  if (/\/v2\/embed$|\/v1\/embed$/.test(path)) return 'embeddings';
+  return null;
+}
+
+/** Reads a request: `path` without its query, `body` its bytes when they were read whole (null past the bound). */
+export function readRequest(wire: WireFormat, path: string, body: Buffer | null): RequestReading {
+  const json = body === null || body.length === 0 ? {} : asObject(tryParseJson(body.toString('utf8')));
+  const bodyModel = typeof json.model === 'string' && json.model !== '' ? json.model : null;
+  if (wire === 'bedrock') {
+    const match = BEDROCK_PATH.exec(path);
+    if (match === null) return { operation: null, model: null, stream: false };
+    const operation = match[2]!;
+    return { operation: operation.startsWith('converse') ? 'chat' : 'invoke', model: decodeURIComponent(match[1]!), stream: operation.endsWith('stream') };
+  }
+  if (wire === 'gemini') {
+    const match = GOOGLE_MODEL_PATH.exec(path);
+    if (match !== null) {
+      const method = match[2]!;
+      const operation = /embed/i.test(method) ? 'embeddings' : /generate|predict/i.test(method) ? 'chat' : method;
+      return { operation, model: decodeURIComponent(match[1]!), stream: /^stream/.test(method) };
+    }
+    // Vertex's OpenAI-compatible endpoint (.../endpoints/openapi/chat/completions) names the model in the body.
+    return { operation: operationOf(path), model: bodyModel, stream: json.stream === true };
+  }
+  if (wire === 'openai') {
+    // Azure OpenAI names the deployment in the path; the model it runs comes back in the answer.
+    const deployment = /\/openai\/deployments\/([^/]+)\//.exec(path);
+    return { operation: operationOf(path), model: bodyModel ?? (deployment === null ? null : decodeURIComponent(deployment[1]!)), stream: json.stream === true };
+  }
+  return { operation: operationOf(path), model: bodyModel, stream: json.stream === true };
+}
+
+export interface ResponseReading {
+  /** The model the answer names (the served one), if it names one. */
+  model: string | null;
+  usage: Usage | null;
+  /** True when the body could not be read: past the bound, an unknown framing or encoding, or not the expected JSON. */
+  unparsed: boolean;
+}
+
+type Framing = 'json' | 'sse' | 'event-stream' | 'other';
+
+function framingOf(contentType: string): Framing {
+  const type = contentType.toLowerCase();
+  if (type.startsWith('text/event-stream')) return 'sse';
+  if (type.startsWith('application/vnd.amazon.eventstream')) return 'event-stream';
+  if (type.includes('json')) return 'json';
+  return 'other';
+}
+
+/** Bedrock's InvokeModelWithResponseStream: each chunk's JSON is base64 in `bytes`, the last carries the invocation metrics. */
+class BedrockInvokeStreamDecoder {
+  private readonly parser: AwsEventStreamParser;
+  private readonly events: AwsEvent[];
+  usage: Usage | null;
+
+  constructor() {
+    this.parser = new AwsEventStreamParser();
+    this.events = [];
+    this.usage = null;
+  }
+
+  push(chunk: Buffer): void {
+    this.events.length = 0;
+    for (const event of this.parser.push(chunk, this.events)) {
+      const bytes = asObject(tryParseJson(event.body)).bytes;
+      if (typeof bytes !== 'string') continue;
+      const metrics = asObject(asObject(tryParseJson(Buffer.from(bytes, 'base64').toString('utf8')))['amazon-bedrock-invocationMetrics']);
+      const input = asNumber(metrics.inputTokenCount);
+      const output = asNumber(metrics.outputTokenCount);
+      if (input !== undefined || output !== undefined) {
+        this.usage = usageExcludingCache(input, output, asNumber(metrics.cacheReadInputTokenCount) ?? 0, asNumber(metrics.cacheWriteInputTokenCount) ?? 0);
+      }
+    }
+  }
+}
+
+function jsonUsage(wire: WireFormat, root: Record<string, unknown>): Usage {
+  switch (wire) {
+    case 'anthropic': return anthropicUsage(root.usage);
+    case 'bedrock': return bedrockUsage(root.usage);
+    case 'gemini': return geminiUsage(root.usageMetadata);
+    case 'cohere': {
+      // Cohere v2 chat: usage.billed_units (and usage.tokens); v1: meta.billed_units.
+      const usage = asObject(root.usage);
+      const billed = asObject(usage.billed_units ?? asObject(root.meta).billed_units);
+      return usageExcludingCache(asNumber(billed.input_tokens), asNumber(billed.output_tokens));
+    }
+    default: {
+      // OpenAI's Responses API names its figures input_tokens/output_tokens; chat and embeddings prompt/completion_tokens.
+      const usage = asObject(root.usage);
+      if (usage.input_tokens !== undefined && usage.prompt_tokens === undefined) {
+        return usageExcludingCache(asNumber(usage.input_tokens), asNumber(usage.output_tokens));
+      }
+      return openaiUsage(root.usage);
+    }
+  }
+}
+
+function headerNumber(headers: Record<string, string | string[] | undefined>, name: string): number | undefined {
+  const value = headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  return Number(text);
+}
+
+/**
+ * Reads a response as its bytes pass: `push` each chunk (a copy is kept only for a JSON body, up to the bound), `end`
+ * once it is over. Usage a provider did not report stays null, never zero.
+ */
+export class ResponseReader {
+  private readonly wire: WireFormat;
+  private readonly framing: Framing;
+  private readonly maxBytes: number;
+  private readonly decoder: StreamDecoder | null;
+  private readonly invokeDecoder: BedrockInvokeStreamDecoder | null;
+  private readonly chunks: Buffer[];
+  private size: number;
+  private model: string | null;
+  private usage: Partial<Usage> | null;
+  private readonly headerUsage: Usage | null;
+  private failed: boolean;
+
+  constructor(wire: WireFormat, status: number, headers: Record<string, string | string[] | undefined>, maxBytes: number) {
+    this.wire = wire;
+    const encoding = asString(headers['content-encoding']).toLowerCase();
+    this.framing = encoding !== '' && encoding !== 'identity' ? 'other' : framingOf(asString(headers['content-type']));
+    this.maxBytes = maxBytes;
+    this.chunks = [];
+    this.size = 0;
+    this.model = null;
+    this.usage = null;
+    this.failed = status >= 200 && status < 300 && this.framing === 'other';
+    // Bedrock's InvokeModel answers carry the counts in headers, whatever the model's own body looks like.
+    const input = headerNumber(headers, 'x-amzn-bedrock-input-token-count');
+    const output = headerNumber(headers, 'x-amzn-bedrock-output-token-count');
+    this.headerUsage = input === undefined && output === undefined ? null : usageExcludingCache(input, output);
+    this.decoder = null;
+    this.invokeDecoder = null;
+    if (status >= 200 && status < 300) {
+      if (this.framing === 'sse') {
+        this.decoder = wire === 'anthropic' ? new AnthropicStreamDecoder() : wire === 'gemini' ? new GeminiStreamDecoder()
+          : wire === 'openai' ? new OpenAIStreamDecoder() : null;
+        if (this.decoder === null) this.failed = true;
+      } else if (this.framing === 'event-stream') {
+        if (wire === 'bedrock') {
+          // ConverseStream speaks Bedrock's own events; InvokeModelWithResponseStream wraps the model's in `bytes`.
+          this.decoder = new BedrockStreamDecoder('');
+          this.invokeDecoder = new BedrockInvokeStreamDecoder();
+        } else this.failed = true;
+      }
+    }
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failed) return;
+    try {
+      if (this.decoder !== null) {
+        this.take(this.decoder.push(chunk));
+        this.invokeDecoder?.push(chunk);
+      } else if (this.framing === 'json') {
+        this.size += chunk.length;
+        if (this.size > this.maxBytes) {
+          this.failed = true;
+          this.chunks.length = 0;
+        } else this.chunks.push(Buffer.from(chunk));
+      }
+    } catch {
+      // A stream the decoders cannot follow (a corrupt frame): the client still gets every byte; this call is unparsed.
+      this.failed = true;
+    }
+  }
+
+  end(status: number): ResponseReading {
+    if (!this.failed) {
+      try {
+        if (this.decoder !== null) this.take(this.decoder.end());
+        else if (this.framing === 'json' && this.chunks.length > 0) {
+          const root = asObject(tryParseJson(Buffer.concat(this.chunks).toString('utf8')));
+          this.chunks.length = 0;
+          if (typeof root.model === 'string' && root.model !== '') this.model = root.model;
+          else if (typeof root.modelVersion === 'string' && root.modelVersion !== '') this.model = root.modelVersion;
+          if (status >= 200 && status < 300) {
+            const usage = jsonUsage(this.wire, root);
+            if (usage.reported) this.usage = usage;
+          }
+        }
+      } catch {
+        this.failed = true;
+      }
+    }
+    let usage: Usage | null = this.headerUsage ?? this.invokeDecoder?.usage ?? null;
+    if (usage === null && this.usage !== null) {
+      usage = {
+        inputTokens: this.usage.inputTokens ?? 0, outputTokens: this.usage.outputTokens ?? 0,
+        cachedInputTokens: this.usage.cachedInputTokens ?? 0, cacheWriteTokens: this.usage.cacheWriteTokens ?? 0, reported: true,
+      };
+    }
+    return { model: this.model, usage, unparsed: this.failed && usage === null };
+  }
+
+  private take(events: ReturnType<StreamDecoder['push']>): void {
+    for (const event of events) {
+      if (event.type === 'start' && event.model !== '' && this.model === null) this.model = event.model;
+      else if (event.type === 'usage') this.usage = { ...this.usage, ...event.usage };
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// JWTs from configured issuers, verified with jose against each issuer's JWKS: fetched, cached, fetched again when a token
+// names a `kid` the cache lacks (at most once per cooldown, so a flood of made-up kids cannot hammer the issuer),
+// checked for issuer, audience, expiry and not-before with a clock tolerance, and only for the asymmetric algorithms
+// configured (never `none`, never HS*: a public key must not verify a MAC).
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JwtIssuerConfig } from '../config/identity-schema.js';
+
+/** A token that does not verify: the message says why, never the token. */
+export class TokenRefused extends Error {}
+
+export interface VerifiedToken {
+  issuer: string;
+  sub: string;
+  payload: JWTPayload;
+  config: JwtIssuerConfig;
+}
+
+/** The cheap test that picks the JWT path: a compact JWS starts with a base64url `{"` header and has two dots. */
+export function looksLikeJwt(token: string): boolean {
+  if (!token.startsWith('eyJ')) return false;
+  const first = token.indexOf('.');
+  return first !== -1 && token.indexOf('.', first + 1) !== -1 && token.indexOf('.', token.lastIndexOf('.') + 1) === -1;
+}
+
+interface Issuer {
+  config: JwtIssuerConfig;
+  keys: ReturnType<typeof createRemoteJWKSet>;
+}
+
+export class JwtVerifier {
+  private readonly issuers: Map<string, Issuer>;
+
+  constructor(configs: readonly JwtIssuerConfig[]) {
+    this.issuers = new Map(configs.map((config) => [config.issuer, {
+      config,
+      keys: createRemoteJWKSet(new URL(config.jwksUri), {
+        cooldownDuration: config.jwksCooldownSeconds * 1000,
+        cacheMaxAge: config.jwksCacheSeconds * 1000,
+        timeoutDuration: 5_000,
+      }),
+    }]));
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    let issuerName: string | undefined;
+    try {
+      issuerName = decodeJwt(token).iss;
+    } catch {
+      throw new TokenRefused('The bearer token is not a well-formed JWT.');
+    }
+    const issuer = issuerName === undefined ? undefined : this.issuers.get(issuerName);
+    if (issuer === undefined) throw new TokenRefused('The JWT\'s issuer (iss) is not one Sluice trusts.');
+    const { config } = issuer;
+    try {
+      const { payload } = await jwtVerify(token, issuer.keys, {
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: config.algorithms,
+        clockTolerance: config.clockToleranceSeconds,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return { issuer: config.issuer, sub: payload.sub!, payload, config };
+    } catch (error) {
+      throw new TokenRefused(refusal(error));
+    }
+  }
+}
+
+/** What went wrong, for the caller, from jose's error classes. */
+function refusal(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'The JWT has expired.';
+  if (error instanceof errors.JWTClaimValidationFailed) return `The JWT's "${error.claim}" claim is not accepted (${error.reason}).`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'The JWT is signed with an algorithm Sluice does not accept.';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'No key of the issuer matches the JWT\'s key id (kid).';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The JWT\'s signature does not verify.';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID') {
+    return 'The issuer\'s signing keys cannot be fetched.';
+  }
+  if (error instanceof errors.JOSEError) return `The JWT does not verify (${error.code}).`;
+  return 'The issuer\'s signing keys cannot be fetched.';
+}
+
+/** A string claim, or null. */
+export function stringClaim(payload: JWTPayload, name: string): string | null {
+  const value = payload[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** A list-of-strings claim (a lone string counts as one); at most 100 entries are looked at. */
+export function listClaim(payload: JWTPayload, name: string): string[] {
+  const value = payload[name];
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) return [];
+  return value.slice(0, 100).filter((item): item is string => typeof item === 'string' && item !== '');
+}

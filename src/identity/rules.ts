@@ -1,0 +1,133 @@
+// Identity rules: which consumer a client certificate, a mesh identity or a JWT stands for. A rule matches one field
+// (a SPIFFE id or certificate subject; a JWT's sub, team claim or one of its groups) exactly, by prefix, or by a
+// pattern where `*` is one path segment and `**` any rest. Compiled once per snapshot; a call costs a map look-up for
+// exact rules and a scan of the few prefix and pattern rules.
+import type { Consumer } from '../policy/consumers.js';
+
+export const IDENTITY_FIELDS = ['spiffe', 'subject', 'sub', 'team', 'group'] as const;
+export type IdentityField = (typeof IDENTITY_FIELDS)[number];
+export const IDENTITY_MATCHES = ['exact', 'prefix', 'pattern'] as const;
+export type IdentityMatch = (typeof IDENTITY_MATCHES)[number];
+
+/** The fields a certificate (or forwarded certificate) has; the others are a JWT's. */
+export const CERTIFICATE_FIELDS: ReadonlySet<IdentityField> = new Set(['spiffe', 'subject']);
+
+export interface IdentityRuleDefinition {
+  id: number;
+  field: IdentityField;
+  match: IdentityMatch;
+  value: string;
+  /** JWT rules only: the issuer whose tokens the rule applies to; null for any configured issuer. */
+  issuer: string | null;
+  consumer: string;
+}
+
+/** What a caller proved, before it is mapped to a consumer. */
+export type PresentedIdentity =
+  | { kind: 'certificate'; via: 'mtls' | 'xfcc'; spiffe: string | null; subject: string | null }
+  | { kind: 'jwt'; issuer: string; sub: string; team: string | null; groups: readonly string[] };
+
+interface CompiledRule {
+  definition: IdentityRuleDefinition;
+  test: (value: string) => boolean;
+}
+
+const MAX_VALUE = 1024;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Why a rule cannot be used; null when it is fine. */
+export function ruleProblem(rule: Pick<IdentityRuleDefinition, 'field' | 'match' | 'value' | 'issuer'>): string | null {
+  if (rule.value === '' || rule.value.length > MAX_VALUE || CONTROL.test(rule.value)) return `value: 1 to ${MAX_VALUE} characters, no control characters`;
+  if (rule.field === 'spiffe' && (rule.match !== 'prefix' || rule.value.length > 9) && !rule.value.startsWith('spiffe://')) {
+    return 'value: a SPIFFE id (or prefix or pattern of one) starts with spiffe://';
+  }
+  if (rule.issuer !== null && CERTIFICATE_FIELDS.has(rule.field)) return `issuer: only for JWT fields (sub, team, group), not ${rule.field}`;
+  return null;
+}
+
+/** `spiffe://acme.mil/ns/*\/sa/checkout`: `*` one path segment, `**` anything; everything else literal. */
+export function patternRegExp(pattern: string): RegExp {
+  const source = pattern.split(/(\*\*|\*)/).map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`);
+}
+
+export class IdentityRules {
+  private readonly exact: Map<string, IdentityRuleDefinition>;
+  /** Prefix rules longest first, then pattern rules oldest first. */
+  private readonly scanned: CompiledRule[];
+  private readonly consumers: Map<string, Consumer>;
+  readonly size: number;
+
+  constructor(rules: readonly IdentityRuleDefinition[], consumers: readonly Consumer[]) {
+    this.exact = new Map();
+    this.consumers = new Map(consumers.map((consumer) => [consumer.name, consumer]));
+    const prefixes: CompiledRule[] = [];
+    const patterns: CompiledRule[] = [];
+    for (const rule of [...rules].sort((a, b) => a.id - b.id)) {
+      if (rule.match === 'exact') {
+        const key = exactKey(rule.field, rule.issuer, rule.value);
+        if (!this.exact.has(key)) this.exact.set(key, rule);
+      } else if (rule.match === 'prefix') {
+        prefixes.push({ definition: rule, test: (value) => value.startsWith(rule.value) });
+      } else {
+        const pattern = patternRegExp(rule.value);
+        patterns.push({ definition: rule, test: (value) => pattern.test(value) });
+      }
+    }
+    prefixes.sort((a, b) => b.definition.value.length - a.definition.value.length || a.definition.id - b.definition.id);
+    this.scanned = [...prefixes, ...patterns];
+    this.size = rules.length;
+  }
+
+  /**
+   * The consumer the identity maps to and the rule that mapped it; null when no rule maps it to a consumer that exists.
+   * Exact rules first, then the longest prefix, then patterns; for a certificate the SPIFFE id before the subject, for a
+   * JWT its sub, then its team, then its groups in order.
+   */
+  resolve(identity: PresentedIdentity): { consumer: Consumer; rule: IdentityRuleDefinition } | null {
+    const candidates = candidatesOf(identity);
+    const issuer = identity.kind === 'jwt' ? identity.issuer : null;
+    for (const [field, value] of candidates) {
+      const rule = this.exact.get(exactKey(field, issuer, value)) ?? (issuer === null ? undefined : this.exact.get(exactKey(field, null, value)));
+      const found = rule === undefined ? null : this.consumerOf(rule);
+      if (found !== null) return found;
+    }
+    for (const compiled of this.scanned) {
+      const rule = compiled.definition;
+      if (rule.issuer !== null && rule.issuer !== issuer) continue;
+      for (const [field, value] of candidates) {
+        if (field !== rule.field || !compiled.test(value)) continue;
+        const found = this.consumerOf(rule);
+        if (found !== null) return found;
+      }
+    }
+    return null;
+  }
+
+  private consumerOf(rule: IdentityRuleDefinition): { consumer: Consumer; rule: IdentityRuleDefinition } | null {
+    const consumer = this.consumers.get(rule.consumer);
+    return consumer === undefined ? null : { consumer, rule };
+  }
+}
+
+function exactKey(field: IdentityField, issuer: string | null, value: string): string {
+  return `${field}\u0000${issuer ?? ''}\u0000${value}`;
+}
+
+function candidatesOf(identity: PresentedIdentity): Array<[IdentityField, string]> {
+  if (identity.kind === 'certificate') {
+    const out: Array<[IdentityField, string]> = [];
+    if (identity.spiffe !== null) out.push(['spiffe', identity.spiffe]);
+    if (identity.subject !== null) out.push(['subject', identity.subject]);
+    return out;
+  }
+  return [['sub', identity.sub], ...(identity.team === null ? [] : [['team', identity.team] as [IdentityField, string]]),
+    ...identity.groups.map((group) => ['group', group] as [IdentityField, string])];
+}
+
+/** How the ledger and the API name an identity: never a secret, only what it proved. */
+export function identityLabel(identity: PresentedIdentity): string {
+  if (identity.kind === 'jwt') return `jwt:${identity.issuer}#${identity.sub}`;
+  return `${identity.via}:${identity.spiffe ?? identity.subject ?? 'unnamed'}`;
+}

@@ -1,0 +1,44 @@
+// One ledger record per transaction: who called what, what it used and cost, how it went. Never prompt or completion text.
+// Sluice's own form of a finished call: the gateway makes it, the ledger batches it, the store writes it.
+
+export interface Transaction {
+  requestId: string;
+  /** Epoch milliseconds when the request arrived. */
+  startedAt: number;
+  /** mcp_tool_call: a tools/call through /mcp (provider `mcp:<server>`, model the tool's name, no tokens). */
+  operation: 'chat' | 'embeddings' | 'mcp_tool_call';
+  /** The client API used: openai or anthropic. */
+  api: string;
+  consumer: string | null;
+  team: string | null;
+  requestedModel: string | null;
+  provider: string | null;
+  providerModel: string | null;
+  stream: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  /** True when the provider reported no usage and Sluice counted with its tokenizer. */
+  tokensEstimated: boolean;
+  /** Integer micro-USD; null when the model has no known price. */
+  costMicroUsd: number | null;
+  latencyMs: number;
+  /** Streams only: until the first content byte was sent to the client. */
+  timeToFirstTokenMs: number | null;
+  /** HTTP status the client received. */
+  status: number;
+  /** The error code from the registry (or 'client_disconnected', 'stream_error'); null on success. */
+  errorClass: string | null;
+  /** Upstream attempts made, fallbacks and retries included. */
+  attempts: number;
+  /** The Sluice model that served the call when a budget downgraded it from the requested one; else null. */
+  servedModel: string | null;
+  /** Policies the call broke in monitor mode (budget names, "resource:<provider/model>"), comma-separated; else null. */
+  violations: string | null;
+  /**
+   * The credential the consumer was authenticated by: `key:<key id>`, `mtls:<SPIFFE id or subject>`, `xfcc:<...>`,
+   * `jwt:<issuer>#<sub>`; never a secret. Optional: records made before it (spooled, or observers') have none.
+   */
+  identity?: string | null;
+}

@@ -1,0 +1,19 @@
+// What the audit log records changes of: shared by the store that writes it, the admin API that lists it and the CLI.
+
+export const AUDIT_ENTITY_TYPES = [
+  'team',
+  'consumer',
+  'consumer-key',
+  'admin-token',
+  'budget',
+  'budget-template',
+  'rate-limit',
+  'resource',
+  'webhook',
+  'provider',
+  'model',
+  'discovered-consumer',
+  'reconciliation-rule',
+  'identity-rule',
+] as const;
+export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];

@@ -1,0 +1,143 @@
+// Mesh identity behind a sidecar or waypoint: Envoy's x-forwarded-client-cert, parsed per Envoy's documented format,
+// believed only from a trusted proxy's address; the same header from any other peer is ignored (a forgery test).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseXfcc } from '../../src/identity/xfcc.js';
+import { adminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const BOOTSTRAP = 'sa-bootstrap-xfcc-test-token-0123456789';
+const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
+const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] };
+/** What an Istio sidecar (forwardClientCertDetails APPEND_FORWARD / SANITIZE_SET) adds for the workload it terminated mTLS for. */
+const SIDECAR_XFCC = `By=spiffe://acme.mil/ns/ai/sa/sluice;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;`
+  + `Subject="O=Acme,CN=checkout";URI=${CHECKOUT_ID}`;
+
+describe('Envoy\'s x-forwarded-client-cert format', () => {
+  test('parses the elements of Envoy\'s documented examples, quoted values with commas and semicolons included', () => {
+    const elements = parseXfcc('By=http://frontend.lyft.com;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;'
+      + 'Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com,'
+      + 'By=http://backend.lyft.com;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;URI=http://frontend.lyft.com;DNS=lyft.com;DNS=www.lyft.com');
+    assert.deepEqual(elements, [
+      { by: ['http://frontend.lyft.com'], hash: '468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688',
+        subject: '/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client', uri: ['http://testclient.lyft.com'], dns: [] },
+      { by: ['http://backend.lyft.com'], hash: '9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e', subject: null,
+        uri: ['http://frontend.lyft.com'], dns: ['lyft.com', 'www.lyft.com'] },
+    ]);
+    assert.equal(parseXfcc('Subject="CN=a,O=b;c \\"quoted\\""')![0]!.subject, 'CN=a,O=b;c "quoted"');
+  });
+
+  test('refuses malformed values: an unterminated quote, a pair without =', () => {
+    assert.equal(parseXfcc('Subject="CN=a'), null);
+    assert.equal(parseXfcc('By=x;nonsense'), null);
+  });
+});
+
+describe('mesh identity from a trusted proxy', () => {
+  let mock: MockProvider;
+  let trusting: TestSluice;
+  let distrusting: TestSluice;
+
+  before(async () => {
+    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
+    const common = {
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-xfcc' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    };
+    // The test client connects from 127.0.0.1: a sidecar on the same pod network for one, a stranger for the other.
+    trusting = await startTestSluice({ ...common, identity: { trustedProxies: ['127.0.0.1/32', '::1'] } });
+    distrusting = await startTestSluice({ ...common, identity: { trustedProxies: ['10.0.0.0/8'] } });
+    for (const sluice of [trusting, distrusting]) {
+      const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', { field: 'spiffe', match: 'prefix', value: 'spiffe://acme.mil/ns/payments/', consumer: 'checkout-service' });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+    }
+  });
+
+  after(async () => {
+    await trusting.stop();
+    await distrusting.stop();
+    await mock.close();
+  });
+
+  test('takes the workload identity from x-forwarded-client-cert when the direct peer is a trusted proxy', async () => {
+    const response = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC }, body: JSON.stringify(CHAT),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const row = (await ledgerRows(trusting)).at(-1)!;
+    assert.equal(row.consumer, 'checkout-service');
+    assert.equal(row.identity, `xfcc:${CHECKOUT_ID}`);
+  });
+
+  test('uses the element the trusted proxy added (the last), not one a client put before it', async () => {
+    const forgedFirst = `URI=spiffe://acme.mil/ns/payments/sa/forged,By=spiffe://acme.mil/ns/ai/sa/sluice;URI=spiffe://acme.mil/ns/web/sa/frontend`;
+    const response = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': forgedFirst }, body: JSON.stringify(CHAT),
+    });
+    assert.equal(response.status, 403);
+    const body = await response.json() as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'identity_not_mapped');
+    assert.match(body.error.message, /spiffe:\/\/acme\.mil\/ns\/web\/sa\/frontend/);
+  });
+
+  test('ignores a forged x-forwarded-client-cert from a peer that is not a trusted proxy', async () => {
+    const alone = await fetch(`${distrusting.baseURL}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC }, body: JSON.stringify(CHAT),
+    });
+    assert.equal(alone.status, 401);
+    assert.equal((await alone.json() as { error: { code: string } }).error.code, 'invalid_api_key');
+    // With a key of its own, the caller is that key's consumer, whatever the header claims.
+    const withKey = await fetch(`${distrusting.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC, authorization: `Bearer ${KEYS.search}` },
+      body: JSON.stringify(CHAT),
+    });
+    assert.equal(withKey.status, 200);
+    const row = (await ledgerRows(distrusting)).at(-1)!;
+    assert.equal(row.consumer, 'search-service');
+    assert.match(row.identity ?? '', /^key:/);
+  });
+});
+
+describe('identity.unmappedCertificate: discover', () => {
+  let sluice: TestSluice;
+
+  before(async () => {
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      identity: { trustedProxies: ['127.0.0.1/32', '::1'], unmappedCertificate: 'discover' },
+      ...OFFLINE_CATALOG,
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+  });
+
+  test('refuses an unmapped mesh identity with 403 and reports it to reconciliation as a discovered consumer', async () => {
+    const unknown = 'spiffe://acme.mil/ns/labs/sa/notebook';
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;URI=${unknown}` },
+        body: JSON.stringify(CHAT),
+      });
+      assert.equal(response.status, 403);
+      await response.arrayBuffer();
+    }
+    const admin = adminClient(sluice, BOOTSTRAP);
+    // Reports are batched away from the calls: wait for the batch, not for a fixed time.
+    const deadline = Date.now() + 30_000;
+    let found: any;
+    while (found === undefined && Date.now() < deadline) {
+      const listed = await admin('GET', '/api/reconciliation/consumers');
+      found = listed.body.items.find((item: { hints: { userAgents: string[] } }) => item.hints.userAgents.includes(`xfcc:${unknown}`));
+      if (found === undefined) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.ok(found !== undefined, 'the unmapped identity is a discovered consumer');
+    assert.equal(found.status, 'pending');
+    assert.equal(found.calls, 3);
+    assert.match(found.identity.value, /^x509:[0-9a-f]{16}$/);
+  });
+});

@@ -1,0 +1,71 @@
+// Certificates made in the test with @peculiar/x509 over node's WebCrypto: a CA, server certificates for 127.0.0.1 and
+// client certificates with a subject and a SPIFFE id. No openssl, no files checked in.
+import 'reflect-metadata';
+import { webcrypto, type webcrypto as WebCrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+// node's WebCrypto is the standard Crypto the library asks for; its declared type is node's own.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
+
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY_MS = 86_400_000;
+
+export interface Issued {
+  /** PEM certificate. */
+  cert: string;
+  /** PEM PKCS#8 private key. */
+  key: string;
+  serialNumber: string;
+}
+
+export interface TestCa extends Issued {
+  issue(options: { subject: string; spiffe?: string; server?: boolean; notAfter?: Date }): Promise<Issued>;
+}
+
+let serial = 1;
+function nextSerial(): string {
+  serial++;
+  return serial.toString(16).padStart(4, '0');
+}
+
+async function keyPem(key: WebCrypto.CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
+}
+
+export async function makeCa(name: string): Promise<TestCa> {
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as WebCrypto.CryptoKeyPair;
+  const serialNumber = nextSerial();
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber, name: `CN=${name}`, notBefore: new Date(Date.now() - DAY_MS), notAfter: new Date(Date.now() + 30 * DAY_MS),
+    signingAlgorithm: ALGORITHM, keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return {
+    cert: ca.toString('pem'), key: await keyPem(keys.privateKey), serialNumber,
+    async issue({ subject, spiffe, server = false, notAfter }) {
+      const leafKeys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as WebCrypto.CryptoKeyPair;
+      const names: x509.JsonGeneralName[] = [];
+      if (spiffe !== undefined) names.push({ type: 'url', value: spiffe });
+      if (server) names.push({ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' });
+      const leafSerial = nextSerial();
+      const leaf = await x509.X509CertificateGenerator.create({
+        serialNumber: leafSerial, subject, issuer: ca.subject,
+        notBefore: new Date(Date.now() - DAY_MS), notAfter: notAfter ?? new Date(Date.now() + 7 * DAY_MS),
+        signingAlgorithm: ALGORITHM, publicKey: leafKeys.publicKey, signingKey: keys.privateKey,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+          new x509.ExtendedKeyUsageExtension([server ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+          ...(names.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(names)]),
+          await x509.AuthorityKeyIdentifierExtension.create(ca),
+        ],
+      });
+      return { cert: leaf.toString('pem'), key: await keyPem(leafKeys.privateKey), serialNumber: leafSerial };
+    },
+  };
+}
