@@ -27,10 +27,13 @@ export default tseslint.config(
     },
     rules: {
       // A promise nobody awaits loses its rejection: await it, or `void` it on purpose with a comment saying why.
-      '@typescript-eslint/no-floating-promises': ['error', {
-        // node:test runs what describe() and test() register; their promises are the runner's to await.
-        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'suite', 'test', 'it'] }],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // node:test runs what describe() and test() register; their promises are the runner's to await.
+          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'suite', 'test', 'it'] }],
+        },
+      ],
       // A variable a callback reads, assigned once the thing it belongs to exists, stays `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],

@@ -24,7 +24,10 @@ import { generateLedger, type LedgerShape } from './ledger-generator.js';
 
 const DAY_MS = 86_400_000;
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
-const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',').map((name) => name.trim()).filter(Boolean);
+const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres')
+  .split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
 const DAYS = Number(process.env.BENCH_DAYS ?? 92);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20_000);
@@ -56,12 +59,26 @@ function line(day: number, team: string, values: number[]): string {
 }
 
 function fromRollups(rows: UsageRow[]): string[] {
-  return rows.map((row) => line(row.bucketStart, row.group.team ?? '', [row.calls, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.costMicroUsd, row.unpricedCalls]));
+  return rows.map((row) =>
+    line(row.bucketStart, row.group.team ?? '', [
+      row.calls,
+      row.inputTokens,
+      row.outputTokens,
+      row.cachedInputTokens,
+      row.costMicroUsd,
+      row.unpricedCalls,
+    ]),
+  );
 }
 
 function fromBaseline(rows: Array<Record<string, unknown>>): string[] {
-  return rows.map((row) => line(Number(row.day), String(row.team),
-    ['calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost', 'unpriced'].map((column) => Number(row[column]))));
+  return rows.map((row) =>
+    line(
+      Number(row.day),
+      String(row.team),
+      ['calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost', 'unpriced'].map((column) => Number(row[column])),
+    ),
+  );
 }
 
 async function sqliteBench(): Promise<Bench> {
@@ -85,8 +102,14 @@ async function sqliteBench(): Promise<Bench> {
       connection().exec('ANALYZE');
     },
     sizes: async () => {
-      const count = (table: string) => Number((connection().prepare(`SELECT COUNT(*) AS count FROM ${table}`).get() as { count: number }).count);
-      return { bytes: statSync(path).size, rollupRows: count('usage_hourly'), dailyRows: count('usage_daily'), ledgerRows: count('transactions') };
+      const count = (table: string) =>
+        Number((connection().prepare(`SELECT COUNT(*) AS count FROM ${table}`).get() as { count: number }).count);
+      return {
+        bytes: statSync(path).size,
+        rollupRows: count('usage_hourly'),
+        dailyRows: count('usage_daily'),
+        ledgerRows: count('transactions'),
+      };
     },
     close: async () => {
       db?.close();
@@ -135,7 +158,12 @@ async function postgresBench(): Promise<Bench> {
       const c = await connection();
       const count = async (table: string) => Number((await c.query(`SELECT COUNT(*) AS count FROM ${table}`)).rows[0].count);
       const bytes = Number((await c.query('SELECT pg_database_size(current_database()) AS bytes')).rows[0].bytes);
-      return { bytes, rollupRows: await count('usage_hourly'), dailyRows: await count('usage_daily'), ledgerRows: await count('transactions') };
+      return {
+        bytes,
+        rollupRows: await count('usage_hourly'),
+        dailyRows: await count('usage_daily'),
+        ledgerRows: await count('transactions'),
+      };
     },
     close: async () => {
       if (connected) await client.end();
@@ -155,7 +183,9 @@ async function load(bench: Bench, store: DirectorStore, shape: LedgerShape): Pro
     if (written - reported >= shape.rows / 10 || written === shape.rows) {
       reported = written;
       const seconds = (performance.now() - started) / 1_000;
-      console.log(`  ${bench.name}: loaded ${written.toLocaleString('en-US')} rows in ${seconds.toFixed(0)} s (${Math.round(written / seconds).toLocaleString('en-US')} rows/s)`);
+      console.log(
+        `  ${bench.name}: loaded ${written.toLocaleString('en-US')} rows in ${seconds.toFixed(0)} s (${Math.round(written / seconds).toLocaleString('en-US')} rows/s)`,
+      );
     }
   }
   return (performance.now() - started) / 1_000;
@@ -198,14 +228,14 @@ async function measure(kind: string, shape: LedgerShape): Promise<string[]> {
     const baseline = await time(() => bench.baseline());
     const agree = JSON.stringify(rollups.result) === JSON.stringify([...baseline.result].sort());
     return [
-      `${kind}: ${count(sizes.ledgerRows)} ledger rows -> ${count(sizes.rollupRows)} hourly rollup rows `
-        + `(${(sizes.ledgerRows / Math.max(1, sizes.rollupRows)).toFixed(1)} calls per rollup row), ${count(sizes.dailyRows)} daily; loaded in ${loadSeconds.toFixed(0)} s `
-        + `through insertTransactions; database ${(sizes.bytes / 2 ** 30).toFixed(2)} GiB`,
+      `${kind}: ${count(sizes.ledgerRows)} ledger rows -> ${count(sizes.rollupRows)} hourly rollup rows ` +
+        `(${(sizes.ledgerRows / Math.max(1, sizes.rollupRows)).toFixed(1)} calls per rollup row), ${count(sizes.dailyRows)} daily; loaded in ${loadSeconds.toFixed(0)} s ` +
+        `through insertTransactions; database ${(sizes.bytes / 2 ** 30).toFixed(2)} GiB`,
       `  ${'query: 90 days by team, daily buckets'.padEnd(44)}${'warm-up'.padStart(8)}${'median'.padStart(8)}${'min'.padStart(8)}  (ms)  rows`,
       `  ${'usage() from the rollups'.padEnd(44)}${ms(rollups.warmUp)}${ms(rollups.median)}${ms(rollups.min)}        ${rollups.result.length}`,
       `  ${'baseline: the same from transactions'.padEnd(44)}${ms(baseline.warmUp)}${ms(baseline.median)}${ms(baseline.min)}        ${baseline.result.length}`,
-      `  rollups ${(baseline.median / rollups.median).toFixed(1)}x faster by median (${(baseline.min / rollups.min).toFixed(1)}x by min); `
-        + `results ${agree ? 'agree' : 'DIFFER'}`,
+      `  rollups ${(baseline.median / rollups.median).toFixed(1)}x faster by median (${(baseline.min / rollups.min).toFixed(1)}x by min); ` +
+        `results ${agree ? 'agree' : 'DIFFER'}`,
     ];
   } finally {
     await store.close();
@@ -215,8 +245,10 @@ async function measure(kind: string, shape: LedgerShape): Promise<string[]> {
 
 async function main(): Promise<void> {
   const shape: LedgerShape = { rows: ROWS, end: END, days: DAYS, consumers: 200, teams: 20 };
-  console.log(`Sluice analytics benchmark: ${count(ROWS)} ledger rows over ${DAYS} days (200 consumers, 20 teams, 15 models) per store, `
-    + `batches of ${count(BATCH)}; ${RUNS} timed runs after a warm-up; host: ${availableParallelism()} CPUs`);
+  console.log(
+    `Sluice analytics benchmark: ${count(ROWS)} ledger rows over ${DAYS} days (200 consumers, 20 teams, 15 models) per store, ` +
+      `batches of ${count(BATCH)}; ${RUNS} timed runs after a warm-up; host: ${availableParallelism()} CPUs`,
+  );
   const report: string[] = [];
   for (const kind of STORES) {
     if (kind !== 'sqlite' && kind !== 'postgres') throw new Error(`BENCH_STORES: unknown store "${kind}" (sqlite, postgres)`);

@@ -15,7 +15,10 @@ import { startDiscovery } from '../src/discovery/discovery.js';
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ANSWER = JSON.stringify({
-  id: 'chatcmpl-bench', object: 'chat.completion', created: 1_700_000_000, model: 'gpt-4o-mini-2024-07-18',
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1_700_000_000,
+  model: 'gpt-4o-mini-2024-07-18',
   choices: [{ index: 0, message: { role: 'assistant', content: 'benchmark answer '.repeat(20) }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 40, completion_tokens: 60, total_tokens: 100 },
 });
@@ -39,30 +42,49 @@ async function main(): Promise<void> {
   server.on('secureConnection', () => upstreamConnections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const config = validateConfig({
-    log: { level: 'silent' },
-    discovery: {
-      host: '127.0.0.1', port: 0, ca: { certFile: org.cert, keyFile: org.key },
-      upstream: { caFile: join(dir, 'upstream.pem'), resolve: { 'api.openai.com': `127.0.0.1:${port}` } },
+  const config = validateConfig(
+    {
+      log: { level: 'silent' },
+      discovery: {
+        host: '127.0.0.1',
+        port: 0,
+        ca: { certFile: org.cert, keyFile: org.key },
+        upstream: { caFile: join(dir, 'upstream.pem'), resolve: { 'api.openai.com': `127.0.0.1:${port}` } },
+      },
     },
-  }, 'bench');
+    'bench',
+  );
   const discovery = await startDiscovery(config, pino({ level: 'silent' }));
   const orgPem = (await import('node:fs')).readFileSync(org.cert, 'utf8');
   const variants: Array<{ name: string; url: string; dispatcher: Dispatcher }> = [
-    { name: 'direct', url: `https://127.0.0.1:${port}/v1/chat/completions`, dispatcher: new Agent({ connect: { ca: upstreamCa.certPem } }) },
     {
-      name: 'tunneled (non-AI host)', url: `https://127.0.0.1:${port}/v1/chat/completions`,
+      name: 'direct',
+      url: `https://127.0.0.1:${port}/v1/chat/completions`,
+      dispatcher: new Agent({ connect: { ca: upstreamCa.certPem } }),
+    },
+    {
+      name: 'tunneled (non-AI host)',
+      url: `https://127.0.0.1:${port}/v1/chat/completions`,
       dispatcher: new ProxyAgent({ uri: discovery.url, requestTls: { ca: upstreamCa.certPem } }),
     },
-    { name: 'intercepted (AI host)', url: 'https://api.openai.com/v1/chat/completions', dispatcher: new ProxyAgent({ uri: discovery.url, requestTls: { ca: orgPem } }) },
+    {
+      name: 'intercepted (AI host)',
+      url: 'https://api.openai.com/v1/chat/completions',
+      dispatcher: new ProxyAgent({ uri: discovery.url, requestTls: { ca: orgPem } }),
+    },
   ];
-  console.log(`discovery benchmark: ${CALLS} calls per variant, ${CONCURRENCY} at a time, ${BODY.length} B request, ${ANSWER.length} B answer`);
+  console.log(
+    `discovery benchmark: ${CALLS} calls per variant, ${CONCURRENCY} at a time, ${BODY.length} B request, ${ANSWER.length} B answer`,
+  );
   let baseline = 0;
   for (const variant of variants) {
     const one = async () => {
       const started = performance.now();
       const answer = await request(variant.url, {
-        method: 'POST', dispatcher: variant.dispatcher, body: BODY, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-not-real' },
+        method: 'POST',
+        dispatcher: variant.dispatcher,
+        body: BODY,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-not-real' },
       });
       await answer.body.text();
       return performance.now() - started;
@@ -71,16 +93,20 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < CALLS) latencies.push(await one());
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next++ < CALLS) latencies.push(await one());
+      }),
+    );
     const seconds = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
     const p50 = latencies[Math.floor(latencies.length / 2)]!;
     const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
     if (variant.name === 'direct') baseline = p50;
     const added = variant.name === 'direct' ? '' : `  added p50 ${(p50 - baseline).toFixed(2)} ms`;
-    console.log(`${variant.name.padEnd(24)} ${(CALLS / seconds).toFixed(0).padStart(6)} calls/s  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms${added}`);
+    console.log(
+      `${variant.name.padEnd(24)} ${(CALLS / seconds).toFixed(0).padStart(6)} calls/s  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms${added}`,
+    );
     console.log(`  upstream TLS connections so far: ${upstreamConnections}`);
     await variant.dispatcher.close();
   }

@@ -10,7 +10,10 @@ const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const response = await pool.request({
-      path: req.url ?? '/', method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks),
+      path: req.url ?? '/',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.concat(chunks),
     });
     res.writeHead(response.statusCode, { 'content-type': String(response.headers['content-type'] ?? 'application/json') });
     for await (const chunk of response.body) res.write(chunk);

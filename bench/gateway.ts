@@ -31,7 +31,8 @@ const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `sluice-bench:${randomBytes(4).toString('hex')}:`;
-const BASELINE = process.env.BENCH_BASELINE === undefined || process.env.BENCH_BASELINE === '' ? null : resolvePath(process.env.BENCH_BASELINE);
+const BASELINE =
+  process.env.BENCH_BASELINE === undefined || process.env.BENCH_BASELINE === '' ? null : resolvePath(process.env.BENCH_BASELINE);
 const THIS_CLI = join(here, '../src/cli/sluice.js');
 /** The table's rows, in the order they are measured. */
 const ROWS = [false, true].flatMap((stream) => CONCURRENCIES.map((connections) => `${stream ? 'stream' : 'json'}/${connections}`));
@@ -85,11 +86,16 @@ const tempDirs: string[] = [];
 function pickVariants(): typeof VARIANTS {
   const wanted = process.env.BENCH_VARIANTS;
   if (wanted === undefined || wanted.trim() === '' || wanted.trim() === 'all') return VARIANTS;
-  const names = wanted.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = wanted
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   const unknown = names.filter((name) => !VARIANTS.some((variant) => variant.name === name || variant.alias === name));
   if (unknown.length > 0) {
-    throw new Error(`BENCH_VARIANTS: unknown variant(s) ${unknown.join(', ')}; expected a comma list of `
-      + VARIANTS.map((variant) => `${variant.name} (or ${variant.alias})`).join(', '));
+    throw new Error(
+      `BENCH_VARIANTS: unknown variant(s) ${unknown.join(', ')}; expected a comma list of ` +
+        VARIANTS.map((variant) => `${variant.name} (or ${variant.alias})`).join(', '),
+    );
   }
   return VARIANTS.filter((variant) => names.includes(variant.name) || names.includes(variant.alias));
 }
@@ -129,7 +135,9 @@ async function startSluice(name: string, counters: Counters, upstreamPort: numbe
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   tempDirs.push(dir);
   const config = join(dir, 'sluice.yaml');
-  writeFileSync(config, `
+  writeFileSync(
+    config,
+    `
 gateway: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 storage: sqlite:${join(dir, 'sluice.db')}
@@ -141,7 +149,8 @@ models:
     targets: [{ provider: mock, model: gpt-4o-mini }]
 consumers:
   - { name: bench, team: perf, keys: ["${KEY}"] }
-${governanceYaml(counters)}`);
+${governanceYaml(counters)}`,
+  );
   const child = track(fork(cli, ['start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
   return new Promise((resolve, reject) => {
     let ready = false;
@@ -167,7 +176,17 @@ ${governanceYaml(counters)}`);
         if (!ready && entry.msg === 'sluice is listening' && entry.gateway !== undefined && entry.admin !== undefined) {
           ready = true;
           clearTimeout(timer);
-          resolve({ name, port: entry.gateway.port, adminPort: entry.admin.port, child, counters, sent: 0, errors: 0, figures: [], rounds: [] });
+          resolve({
+            name,
+            port: entry.gateway.port,
+            adminPort: entry.admin.port,
+            child,
+            counters,
+            sent: 0,
+            errors: 0,
+            figures: [],
+            rounds: [],
+          });
         } else if ((entry.level ?? 0) >= 40 && complaints++ < 5) {
           // Warnings and errors (a counter store outage, say) are shown, a few per variant.
           process.stderr.write(`[${name}] ${line}\n`);
@@ -180,7 +199,8 @@ ${governanceYaml(counters)}`);
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      if (!ready) reject(new Error(`${name} exited with ${code ?? signal} before listening${stderr === '' ? '' : `:\n${stderr.trimEnd()}`}`));
+      if (!ready)
+        reject(new Error(`${name} exited with ${code ?? signal} before listening${stderr === '' ? '' : `:\n${stderr.trimEnd()}`}`));
       else if (!stopping.has(child)) process.stderr.write(`[${name}] exited unexpectedly with ${code ?? signal}\n`);
     });
   });
@@ -188,7 +208,9 @@ ${governanceYaml(counters)}`);
 
 function body(stream: boolean): string {
   return JSON.stringify({
-    model: 'gpt-4o-mini', stream, max_tokens: MAX_TOKENS,
+    model: 'gpt-4o-mini',
+    stream,
+    max_tokens: MAX_TOKENS,
     ...(stream ? { stream_options: { include_usage: true } } : {}),
     messages: [{ role: 'user', content: 'Say something about foxes.' }],
   });
@@ -206,10 +228,15 @@ async function load(target: Target, stream: boolean, connections: number, second
 async function probe(target: Target): Promise<string | null> {
   for (const stream of [false, true]) {
     try {
-      const response = await request(`http://127.0.0.1:${target.port}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: body(stream) });
+      const response = await request(`http://127.0.0.1:${target.port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: HEADERS,
+        body: body(stream),
+      });
       const text = await response.body.text();
       target.sent++;
-      if (response.statusCode !== 200) return `${stream ? 'a streamed' : 'a JSON'} call was answered ${response.statusCode}: ${text.slice(0, 600)}`;
+      if (response.statusCode !== 200)
+        return `${stream ? 'a streamed' : 'a JSON'} call was answered ${response.statusCode}: ${text.slice(0, 600)}`;
       if (!new RegExp(`"prompt_tokens":${USAGE.input},"completion_tokens":${USAGE.output}`).test(text)) {
         return `${stream ? 'a streamed' : 'a JSON'} call's answer reports no usage: ${text.slice(0, 600)}`;
       }
@@ -222,16 +249,18 @@ async function probe(target: Target): Promise<string | null> {
 
 async function adminJson(target: Target, path: string): Promise<Record<string, unknown>> {
   const response = await request(`http://127.0.0.1:${target.adminPort}${path}`);
-  return await response.body.json() as Record<string, unknown>;
+  return (await response.body.json()) as Record<string, unknown>;
 }
 
 /** Sums of the governance metrics that must stay 0: refusals and counter store failures. */
 async function troubles(target: Target): Promise<{ refusals: number; failures: number }> {
   const response = await request(`http://127.0.0.1:${target.adminPort}/metrics`);
   const text = await response.body.text();
-  const sum = (metric: string) => text.split('\n')
-    .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
-    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  const sum = (metric: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   return { refusals: sum('sluice_budget_refusals_total'), failures: sum('sluice_counter_store_failures_total') };
 }
 
@@ -248,10 +277,12 @@ function rowRatio(target: Target, base: Target, i: number): number {
 
 /** Row i: the median over its rounds of what target adds to base's p50: in ms, or `relative` to base's p50. */
 function rowAddedP50(target: Target, base: Target, i: number, relative = false): number {
-  return median(target.rounds[i]!.map((figures, round) => {
-    const baseP50 = base.rounds[i]![round]!.p50;
-    return relative ? (figures.p50 - baseP50) / baseP50 : figures.p50 - baseP50;
-  }));
+  return median(
+    target.rounds[i]!.map((figures, round) => {
+      const baseP50 = base.rounds[i]![round]!.p50;
+      return relative ? (figures.p50 - baseP50) / baseP50 : figures.p50 - baseP50;
+    }),
+  );
 }
 
 function ms(value: number): string {
@@ -288,7 +319,9 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<v
 /** The values of every key under the run's prefix, by key without the prefix; with `drop`, the keys are deleted. */
 async function redisCounters(drop: boolean): Promise<Map<string, number>> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null });
-  redis.on('error', () => { /* reported through the rejected commands */ });
+  redis.on('error', () => {
+    /* reported through the rejected commands */
+  });
   try {
     await redis.connect();
     const values = new Map<string, number>();
@@ -310,7 +343,9 @@ async function redisCounters(drop: boolean): Promise<Map<string, number>> {
 async function redisReachable(): Promise<string | null> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
   let cause: string | null = null;
-  redis.on('error', (error: Error) => { cause ??= error.message; });
+  redis.on('error', (error: Error) => {
+    cause ??= error.message;
+  });
   try {
     await redis.connect();
     await redis.ping();
@@ -408,13 +443,19 @@ async function main(): Promise<void> {
   }
   const variants = pickVariants();
   const [cpus, busy] = [availableParallelism(), loadavg()[0]!];
-  console.log(`Sluice benchmark: ${ROUNDS} rounds per row, in each every target measured ${DURATION_S} s after a warm-up, `
-    + `concurrencies ${CONCURRENCIES.join(', ')}; medians; latency in ms; % = median of the rounds' req/s ratios to the floor`);
+  console.log(
+    `Sluice benchmark: ${ROUNDS} rounds per row, in each every target measured ${DURATION_S} s after a warm-up, ` +
+      `concurrencies ${CONCURRENCIES.join(', ')}; medians; latency in ms; % = median of the rounds' req/s ratios to the floor`,
+  );
   if (variants.some((variant) => variant.counters !== 'none')) {
-    console.log(`budgets = 5 budgets + 1 rate limit on every call (${BUDGET_LINES} counter lines), none ever exhausted; `
-      + `max_tokens ${MAX_TOKENS}`);
+    console.log(
+      `budgets = 5 budgets + 1 rate limit on every call (${BUDGET_LINES} counter lines), none ever exhausted; ` +
+        `max_tokens ${MAX_TOKENS}`,
+    );
   }
-  console.log(`host: ${cpus} CPUs, load average ${busy.toFixed(1)} before the run${busy > cpus / 2 ? ' (busy: other work skews the figures)' : ''}`);
+  console.log(
+    `host: ${cpus} CPUs, load average ${busy.toFixed(1)} before the run${busy > cpus / 2 ? ' (busy: other work skews the figures)' : ''}`,
+  );
   const sluices: Target[] = [];
   const failed: string[] = [];
   let redisUsed = false;
@@ -438,7 +479,13 @@ async function main(): Promise<void> {
       if (built === null) continue;
       sluices.push(built);
       if (BASELINE !== null) {
-        const base = await startVariant(`${variant.name}@base`, variant.counters, upstream.port, join(BASELINE, 'src/cli/sluice.js'), failed);
+        const base = await startVariant(
+          `${variant.name}@base`,
+          variant.counters,
+          upstream.port,
+          join(BASELINE, 'src/cli/sluice.js'),
+          failed,
+        );
         if (base !== null) sluices.push({ ...base, baselineOf: built });
       }
     }
@@ -449,7 +496,9 @@ async function main(): Promise<void> {
     const floorCells = (rps: string, p50: string, p99: string) => `${rps.padStart(6)} ${p50.padStart(4)} ${p99.padStart(4)}`;
     const sluiceCells = (rps: string, share: string, p50: string, p99: string) =>
       ` | ${rps.padStart(6)} ${share.padStart(5)} ${p50.padStart(4)} ${p99.padStart(4)}`;
-    console.log(`${' '.repeat(12)}${'floor'.padEnd(16)}${sluices.map((target) => ` | ${target.name.slice(0, 22).padEnd(22)}`).join('')}`.trimEnd());
+    console.log(
+      `${' '.repeat(12)}${'floor'.padEnd(16)}${sluices.map((target) => ` | ${target.name.slice(0, 22).padEnd(22)}`).join('')}`.trimEnd(),
+    );
     console.log(`mode  conc  ${floorCells('req/s', 'p50', 'p99')}${sluices.map(() => sluiceCells('req/s', '%', 'p50', 'p99')).join('')}`);
     for (const stream of [false, true]) {
       for (const connections of CONCURRENCIES) {
@@ -468,7 +517,10 @@ async function main(): Promise<void> {
             if (target.counters === 'redis') await tally.sample();
             if (before !== null) {
               const after = await troubles(target);
-              if (after.failures > before.failures) notes.push(`${target.name}: ${after.failures - before.failures} counter store failures (calls admitted unmetered or refused)`);
+              if (after.failures > before.failures)
+                notes.push(
+                  `${target.name}: ${after.failures - before.failures} counter store failures (calls admitted unmetered or refused)`,
+                );
               if (after.refusals > before.refusals) notes.push(`${target.name}: ${after.refusals - before.refusals} budget refusals`);
             }
           }
@@ -477,8 +529,10 @@ async function main(): Promise<void> {
           const own = rounds[t]!;
           target.rounds.push(own);
           target.figures.push({
-            rps: median(own.map((figures) => figures.rps)), p50: median(own.map((figures) => figures.p50)),
-            p99: median(own.map((figures) => figures.p99)), errors: own.reduce((sum, figures) => sum + figures.errors, 0),
+            rps: median(own.map((figures) => figures.rps)),
+            p50: median(own.map((figures) => figures.p50)),
+            p99: median(own.map((figures) => figures.p99)),
+            errors: own.reduce((sum, figures) => sum + figures.errors, 0),
             firstError: own.find((figures) => figures.firstError !== null)?.firstError ?? null,
           });
         }
@@ -493,13 +547,15 @@ async function main(): Promise<void> {
       }
     }
 
-    console.log('Target: Sluice >= 70% of the floor\'s requests/s and <= 30% added to its p50.');
+    console.log("Target: Sluice >= 70% of the floor's requests/s and <= 30% added to its p50.");
     const width = Math.max(...sluices.map((target) => target.name.length));
     for (const target of sluices) {
       const ratios = target.figures.map((_, i) => rowRatio(target, floor, i));
       const added = target.figures.map((_, i) => rowAddedP50(target, floor, i, true));
       const met = ratios.every((ratio) => ratio >= 0.7) && added.every((value) => value <= 0.3);
-      console.log(`  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of the floor's, p50 ${range(added, signed(pct))}${met ? '' : '  (target missed)'}`);
+      console.log(
+        `  ${target.name.padEnd(width)}  req/s ${range(ratios, pct)} of the floor's, p50 ${range(added, signed(pct))}${met ? '' : '  (target missed)'}`,
+      );
     }
     const plain = sluices.find((target) => target.counters === 'none' && target.baselineOf === undefined);
     const governed = sluices.filter((target) => target.counters !== 'none' && target.baselineOf === undefined);
@@ -518,10 +574,16 @@ async function main(): Promise<void> {
         const built = base.baselineOf!;
         const ratios = built.figures.map((_, i) => rowRatio(built, base, i));
         const added = built.figures.map((_, i) => rowAddedP50(built, base, i));
-        const addedP99 = built.figures.map((_, i) => median(built.rounds[i]!.map((figures, round) => figures.p99 - base.rounds[i]![round]!.p99)));
-        console.log(`  ${built.name.padEnd(width)}  req/s ${range(ratios, pct)} of the baseline's, p50 ${range(added, signed(ms))} ms, `
-          + `p99 ${range(addedP99, signed(ms))} ms; median over the rows: req/s ${pct(median(ratios))}, p50 ${signed(ms)(median(added))} ms`);
-        console.log(`    by row (mode/concurrency: req/s ratio, p50 added): ${ROWS.map((row, i) => `${row} ${pct(ratios[i]!)} ${signed(ms)(added[i]!)}`).join(', ')}`);
+        const addedP99 = built.figures.map((_, i) =>
+          median(built.rounds[i]!.map((figures, round) => figures.p99 - base.rounds[i]![round]!.p99)),
+        );
+        console.log(
+          `  ${built.name.padEnd(width)}  req/s ${range(ratios, pct)} of the baseline's, p50 ${range(added, signed(ms))} ms, ` +
+            `p99 ${range(addedP99, signed(ms))} ms; median over the rows: req/s ${pct(median(ratios))}, p50 ${signed(ms)(median(added))} ms`,
+        );
+        console.log(
+          `    by row (mode/concurrency: req/s ratio, p50 added): ${ROWS.map((row, i) => `${row} ${pct(ratios[i]!)} ${signed(ms)(added[i]!)}`).join(', ')}`,
+        );
       }
     }
   } finally {
@@ -532,7 +594,9 @@ async function main(): Promise<void> {
     await Promise.all([...children].map((child) => stopChild(child, 'SIGTERM')));
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
     if (memory !== undefined && memoryTroubles !== null) {
-      console.log(`Check ${memory.name}: ${memoryTroubles.refusals} refusals, ${memoryTroubles.failures} counter store failures over ${memory.sent} calls`);
+      console.log(
+        `Check ${memory.name}: ${memoryTroubles.refusals} refusals, ${memoryTroubles.failures} counter store failures over ${memory.sent} calls`,
+      );
     }
     if (redisUsed) {
       // A baseline's redis variant shares the run's keys: the counters hold both builds' calls.
@@ -548,7 +612,9 @@ async function main(): Promise<void> {
         }
         console.log(`Redis: deleted ${values.size} keys under ${REDIS_PREFIX}`);
       } catch (error) {
-        console.log(`Redis: could not read or delete the keys under ${REDIS_PREFIX} (they expire by themselves): ${(error as Error).message}`);
+        console.log(
+          `Redis: could not read or delete the keys under ${REDIS_PREFIX} (they expire by themselves): ${(error as Error).message}`,
+        );
       }
     }
   }

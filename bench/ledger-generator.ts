@@ -32,13 +32,29 @@ const MODELS: readonly Model[] = [
   { name: 'gpt-4.1', provider: 'openai', providerModel: 'gpt-4.1-2025-04-14', input: 2, output: 8, popularity: 6 },
   { name: 'gpt-4.1-mini', provider: 'openai', providerModel: 'gpt-4.1-mini-2025-04-14', input: 0.4, output: 1.6, popularity: 8 },
   { name: 'o3-mini', provider: 'openai', providerModel: 'o3-mini-2025-01-31', input: 1.1, output: 4.4, popularity: 4 },
-  { name: 'text-embedding-3-small', provider: 'openai', providerModel: 'text-embedding-3-small', input: 0.02, output: 0, popularity: 10, embeddings: true },
+  {
+    name: 'text-embedding-3-small',
+    provider: 'openai',
+    providerModel: 'text-embedding-3-small',
+    input: 0.02,
+    output: 0,
+    popularity: 10,
+    embeddings: true,
+  },
   { name: 'claude-haiku', provider: 'anthropic', providerModel: 'claude-3-5-haiku-20241022', input: 0.8, output: 4, popularity: 10 },
   { name: 'claude-sonnet', provider: 'anthropic', providerModel: 'claude-sonnet-4-20250514', input: 3, output: 15, popularity: 9 },
   { name: 'claude-opus', provider: 'anthropic', providerModel: 'claude-opus-4-20250514', input: 15, output: 75, popularity: 2 },
   { name: 'gemini-flash', provider: 'gemini', providerModel: 'gemini-2.0-flash', input: 0.1, output: 0.4, popularity: 6 },
   { name: 'gemini-pro', provider: 'gemini', providerModel: 'gemini-2.5-pro', input: 1.25, output: 10, popularity: 3 },
-  { name: 'titan-embed', provider: 'bedrock', providerModel: 'amazon.titan-embed-text-v2:0', input: 0.02, output: 0, popularity: 2, embeddings: true },
+  {
+    name: 'titan-embed',
+    provider: 'bedrock',
+    providerModel: 'amazon.titan-embed-text-v2:0',
+    input: 0.02,
+    output: 0,
+    popularity: 2,
+    embeddings: true,
+  },
   { name: 'llama-70b', provider: 'bedrock', providerModel: 'meta.llama3-3-70b-instruct-v1:0', input: 0.72, output: 0.72, popularity: 2 },
   { name: 'mistral-large', provider: 'bedrock', providerModel: 'mistral.mistral-large-2407-v1:0', input: 2, output: 6, popularity: 1 },
   { name: 'local-llama', provider: 'local', providerModel: 'llama-3.1-8b-instruct', input: null, output: 0, popularity: 3 },
@@ -145,14 +161,31 @@ function makeCall(id: number, startedAt: number, caller: Caller, next: () => num
   const inputTokens = ok ? 50 + Math.floor(next() ** 2 * 4_000) : 0;
   const outputTokens = ok && !model.embeddings ? 10 + Math.floor(next() ** 3 * 1_500) : 0;
   const cachedInputTokens = ok && next() < 0.3 ? Math.floor(inputTokens / 2) : 0;
-  const costMicroUsd = model.input === null ? null
-    : Math.round((inputTokens - cachedInputTokens / 2) * model.input + outputTokens * model.output);
+  const costMicroUsd =
+    model.input === null ? null : Math.round((inputTokens - cachedInputTokens / 2) * model.input + outputTokens * model.output);
   return {
-    requestId: `bench-${id}`, startedAt, operation: model.embeddings ? 'embeddings' : 'chat', api: next() < 0.8 ? 'openai' : 'anthropic',
-    consumer: caller.consumer, team: caller.team, requestedModel: model.name,
-    provider: fallback ? 'azure' : model.provider, providerModel: fallback ? 'my-4o-mini-deployment' : model.providerModel,
-    stream: next() < 0.4, inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens: 0, tokensEstimated: false, costMicroUsd,
-    latencyMs: 80 + next() * 2_000, timeToFirstTokenMs: null, status, errorClass: ok ? null : status === 429 ? 'rate_limited' : 'upstream_error',
-    attempts: ok ? 1 : 2, servedModel: null, violations: null,
+    requestId: `bench-${id}`,
+    startedAt,
+    operation: model.embeddings ? 'embeddings' : 'chat',
+    api: next() < 0.8 ? 'openai' : 'anthropic',
+    consumer: caller.consumer,
+    team: caller.team,
+    requestedModel: model.name,
+    provider: fallback ? 'azure' : model.provider,
+    providerModel: fallback ? 'my-4o-mini-deployment' : model.providerModel,
+    stream: next() < 0.4,
+    inputTokens,
+    outputTokens,
+    cachedInputTokens,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd,
+    latencyMs: 80 + next() * 2_000,
+    timeToFirstTokenMs: null,
+    status,
+    errorClass: ok ? null : status === 429 ? 'rate_limited' : 'upstream_error',
+    attempts: ok ? 1 : 2,
+    servedModel: null,
+    violations: null,
   };
 }

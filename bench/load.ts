@@ -14,7 +14,14 @@ export interface LoadResult {
   firstError: string | null;
 }
 
-export async function load(origin: string, path: string, headers: Record<string, string>, body: string, connections: number, seconds: number): Promise<LoadResult> {
+export async function load(
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   const latencies: number[] = [];
   let errors = 0;
@@ -27,7 +34,9 @@ export async function load(origin: string, path: string, headers: Record<string,
       try {
         const response = await pool.request({ path, method: 'POST', headers, body });
         if (response.statusCode === 200) {
-          for await (const _chunk of response.body) { /* read to the end */ }
+          for await (const _chunk of response.body) {
+            /* read to the end */
+          }
         } else {
           errors++;
           const text = await response.body.text();

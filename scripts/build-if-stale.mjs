@@ -49,11 +49,15 @@ function buildConsoleIfStale() {
   try {
     vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
   } catch {
-    process.stderr.write('sluice: the console (dist/web) is not current and Vite is not installed: run "npm install", then "npm run build"\n');
+    process.stderr.write(
+      'sluice: the console (dist/web) is not current and Vite is not installed: run "npm install", then "npm run build"\n',
+    );
     return 0;
   }
   process.stderr.write('sluice: building the console (dist/web is missing or older than web/)\n');
-  return spawnSync(process.execPath, [vite, 'build', '--config', join(web, 'vite.config.mjs')], { stdio: 'inherit', cwd: root }).status ?? 1;
+  return (
+    spawnSync(process.execPath, [vite, 'build', '--config', join(web, 'vite.config.mjs')], { stdio: 'inherit', cwd: root }).status ?? 1
+  );
 }
 
 const stale = staleSource();
@@ -64,10 +68,12 @@ else {
     tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   } catch {
     // An install without dev dependencies: nothing to compile with; the packed package ships dist/ already.
-    process.stderr.write(`sluice: dist/ is not current (${relative(root, stale)}) and TypeScript is not installed: run "npm install" (with dev dependencies), then "npm run build"\n`);
+    process.stderr.write(
+      `sluice: dist/ is not current (${relative(root, stale)}) and TypeScript is not installed: run "npm install" (with dev dependencies), then "npm run build"\n`,
+    );
     process.exit(existsSync(join(root, 'dist', 'src', 'cli', 'sluice.js')) ? 0 : 1);
   }
   process.stderr.write(`sluice: compiling (dist/ is missing or older than ${relative(root, stale)})\n`);
   const build = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' });
-  process.exit(build.status === 0 ? buildConsoleIfStale() : build.status ?? 1);
+  process.exit(build.status === 0 ? buildConsoleIfStale() : (build.status ?? 1));
 }

@@ -109,17 +109,26 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   // A worker answers the primary's requests for its metrics, which the primary sums for /metrics.
   options.worker?.provideMetrics(() => metrics.registry.getMetricsAsJSON());
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
-  const directory = options.director === undefined ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
-    : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
+  const directory =
+    options.director === undefined
+      ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
+      : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
   const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters, options.worker?.counters);
   // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
-  const notifier = new WebhookNotifier(config.alerts.webhooks, { logger, attempts: config.alerts.attempts, backoffMs: config.alerts.backoffMs });
+  const notifier = new WebhookNotifier(config.alerts.webhooks, {
+    logger,
+    attempts: config.alerts.attempts,
+    backoffMs: config.alerts.backoffMs,
+  });
   const refreshWebhooks = async () => {
     if (directory.store === null) return;
     const added = await directory.store.listWebhooks();
-    notifier.setWebhooks([...current.alerts.webhooks, ...added.map((webhook) => ({ url: webhook.url, secret: openWebhookSecret(masterKey!, webhook.secret) }))]);
+    notifier.setWebhooks([
+      ...current.alerts.webhooks,
+      ...added.map((webhook) => ({ url: webhook.url, secret: openWebhookSecret(masterKey!, webhook.secret) })),
+    ]);
   };
   const governance = new Governance({
     store,
@@ -137,8 +146,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
   const gatewayTls = config.gateway.tls === undefined ? null : await ListenerTls.load(config.gateway.tls);
   const adminTls = config.admin.tls === undefined ? undefined : await ListenerTls.load(config.admin.tls);
-  const unmappedReports = config.identity.unmappedCertificate === 'discover' && directory.store !== null
-    ? new UnmappedIdentityReports((observations) => directory.store!.recordObservations(observations), logger) : null;
+  const unmappedReports =
+    config.identity.unmappedCertificate === 'discover' && directory.store !== null
+      ? new UnmappedIdentityReports((observations) => directory.store!.recordObservations(observations), logger)
+      : null;
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
     identity: gatewayIdentity(config, gatewayTls, unmappedReports),
@@ -151,30 +162,56 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     cache: new ChatCache(config.cache, metrics.registry, logger),
   };
   metrics.configure(configuredNames(context.snapshot));
-  logStartup(logger, { storage: config.storage, counters: config.counters, providers: initial.config.providers, built: context.snapshot.routing.providers });
+  logStartup(logger, {
+    storage: config.storage,
+    counters: config.counters,
+    providers: initial.config.providers,
+    built: context.snapshot.routing.providers,
+  });
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
   // Budget counters start from the ledger's figures, before the first call is taken; a lone gateway has no ledger to
   // read (its Redis counters are seeded by the director's process).
-  const seeder = directory.store === null ? null : new CounterSeeder({
-    store, ledger: directory.store, clock: governance.clock, logger, budgets: () => context.snapshot.budgets.budgets,
-  });
+  const seeder =
+    directory.store === null
+      ? null
+      : new CounterSeeder({
+          store,
+          ledger: directory.store,
+          clock: governance.clock,
+          logger,
+          budgets: () => context.snapshot.budgets.budgets,
+        });
   if (seeder !== null) {
     await seedAtStart(seeder, store.kind, logger);
     store.reseedWith(() => seeder.reseed());
   } else if (store.kind === 'memory') {
-    logger.warn('a lone gateway has no ledger to seed in-memory budget counters from: they start from nothing at every start; share Redis counters with the director instead');
+    logger.warn(
+      'a lone gateway has no ledger to seed in-memory budget counters from: they start from nothing at every start; share Redis counters with the director instead',
+    );
   }
   // The director assesses its controls; the ledger accounting is this process's gateway's, since this start.
-  const compliance = directory.store === null ? null : new Compliance({
-    store: directory.store,
-    config: () => current,
-    ledger: { since: Date.now(), settle: () => ledger.drain(), counted: () => metrics.callsObserved, committed: () => ledger.written, buffered: () => { const status = ledger.status(); return status.bufferedRecords + status.spooledRecords; } },
-    takeExpiredKeyPresentations: () => context.snapshot.consumers.takeExpiredPresentations(),
-    registry: metrics.registry,
-    logger,
-    clock: () => (options.clock ?? systemClock).now(),
-  });
+  const compliance =
+    directory.store === null
+      ? null
+      : new Compliance({
+          store: directory.store,
+          config: () => current,
+          ledger: {
+            since: Date.now(),
+            settle: () => ledger.drain(),
+            counted: () => metrics.callsObserved,
+            committed: () => ledger.written,
+            buffered: () => {
+              const status = ledger.status();
+              return status.bufferedRecords + status.spooledRecords;
+            },
+          },
+          takeExpiredKeyPresentations: () => context.snapshot.consumers.takeExpiredPresentations(),
+          registry: metrics.registry,
+          logger,
+          clock: () => (options.clock ?? systemClock).now(),
+        });
   const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
@@ -190,24 +227,40 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     void previous.mcp.closeUnused(snapshot.mcp);
     await refreshWebhooks();
   };
-  const sync = new DirectorSync(directory.source, () => current, install, logger, masterKey, initial.version, options.directorPollMs ?? 2_000);
+  const sync = new DirectorSync(
+    directory.source,
+    () => current,
+    install,
+    logger,
+    masterKey,
+    initial.version,
+    options.directorPollMs ?? 2_000,
+  );
   // Last-used times of keys, written in batches away from any call.
   const touch = setInterval(() => {
-    directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
+    directory
+      .recordKeyUse(context.snapshot.consumers.takeUsage())
+      .catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cannot record key use'));
   }, options.keyUseFlushMs ?? 10_000);
   touch.unref();
-  const api = directory.store === null || compliance === null ? undefined : createDirectorApi({
-    store: directory.store,
-    bootstrapToken: config.admin.token ?? null,
-    logger,
-    masterKey: masterKey!,
-    catalog: () => ({ models: new Set(context.snapshot.routing.routes.keys()), providers: new Set(context.snapshot.routing.providers.keys()) }),
-    onChange: () => sync.refresh(),
-    maxBodyBytes: config.admin.maxBodyBytes,
-    providerTargets,
-    compliance,
-    adminOidc: config.identity.adminOidc ?? null,
-  });
+  const api =
+    directory.store === null || compliance === null
+      ? undefined
+      : createDirectorApi({
+          store: directory.store,
+          bootstrapToken: config.admin.token ?? null,
+          logger,
+          masterKey: masterKey!,
+          catalog: () => ({
+            models: new Set(context.snapshot.routing.routes.keys()),
+            providers: new Set(context.snapshot.routing.providers.keys()),
+          }),
+          onChange: () => sync.refresh(),
+          maxBodyBytes: config.admin.maxBodyBytes,
+          providerTargets,
+          compliance,
+          adminOidc: config.identity.adminOidc ?? null,
+        });
   const admin = createAdminServer({
     api,
     ...(adminTls === undefined ? {} : { tls: adminTls }),
@@ -219,8 +272,12 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       return {
         ok: !stopping,
         detail: {
-          models: routing.routes.size, providers: routing.providers.size, budgets: budgets.budgets.length, counters: store.kind,
-          ledgerWritten: ledger.written, ledgerBehind: ledger.status().behind,
+          models: routing.routes.size,
+          providers: routing.providers.size,
+          budgets: budgets.budgets.length,
+          counters: store.kind,
+          ledgerWritten: ledger.written,
+          ledgerBehind: ledger.status().behind,
         },
       };
     },
@@ -230,8 +287,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   if (gatewayTls !== null) gatewayTls.watch(gateway.server as HttpsServer, logger);
   if (adminTls !== undefined) adminTls.watch(admin as HttpsServer, logger);
   providerTargets.setListeners([
-    { ...gatewayAddress, what: 'Sluice\'s gateway listener' },
-    { ...adminAddress, what: 'Sluice\'s admin listener' },
+    { ...gatewayAddress, what: "Sluice's gateway listener" },
+    { ...adminAddress, what: "Sluice's admin listener" },
   ]);
   // One schedule of assessments per gateway, not one per worker.
   if (options.worker === undefined || options.worker.slot === 0) await compliance?.start();
@@ -250,8 +307,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       current = next;
       await sync.refresh();
       const snapshot = context.snapshot;
-      logger.info({ models: snapshot.routing.routes.size, consumers: snapshot.consumers.consumers.length, budgets: snapshot.budgets.budgets.length },
-        'config reloaded');
+      logger.info(
+        { models: snapshot.routing.routes.size, consumers: snapshot.consumers.consumers.length, budgets: snapshot.budgets.budgets.length },
+        'config reloaded',
+      );
     },
     async stop(drainTimeoutMs = 10_000) {
       if (stopping) return;
@@ -285,7 +344,10 @@ async function seedAtStart(seeder: CounterSeeder, counters: string, logger: Logg
     const outcome = await seeder.seedAll();
     logger.info({ ...outcome, counters, ms: Math.round(performance.now() - started) }, 'budget counters seeded from the ledger');
   } catch (error) {
-    logger.error({ err: (error as Error).message, counters }, 'budget counters cannot be seeded from the ledger; counting starts from what the counters hold');
+    logger.error(
+      { err: (error as Error).message, counters },
+      'budget counters cannot be seeded from the ledger; counting starts from what the counters hold',
+    );
   }
 }
 
@@ -293,7 +355,13 @@ async function seedAtStart(seeder: CounterSeeder, counters: string, logger: Logg
  * Counters a reload brings in (a new budget, template instance or rate limit, or a budget's new window) are seeded before
  * the snapshot that uses them is installed, from a ledger holding every call this process has finished.
  */
-async function seedAdded(seeder: CounterSeeder, ledger: LedgerWriter, before: readonly Budget[], after: readonly Budget[], logger: Logger): Promise<void> {
+async function seedAdded(
+  seeder: CounterSeeder,
+  ledger: LedgerWriter,
+  before: readonly Budget[],
+  after: readonly Budget[],
+  logger: Logger,
+): Promise<void> {
   const known = new Set(before.map((budget) => `${budget.id}\u0000${budget.window.kind}`));
   const added = after.filter((budget) => !known.has(`${budget.id}\u0000${budget.window.kind}`));
   if (added.length === 0) return;
@@ -331,7 +399,7 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
     server.listen(port, host, () => {
       server.off('error', reject);
       const address = server.address();
-      resolve({ port: typeof address === "object" && address !== null ? address.port : port, host });
+      resolve({ port: typeof address === 'object' && address !== null ? address.port : port, host });
     });
   });
 }

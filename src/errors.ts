@@ -13,75 +13,133 @@ export interface ErrorSpec {
 
 export const ERRORS = {
   invalid_api_key: {
-    status: 401, openaiType: 'invalid_request_error', openaiCode: 'invalid_api_key', anthropicType: 'authentication_error',
-    summary: 'No Sluice key, or a key no consumer holds; a client certificate missing or from an untrusted CA, or a JWT that does not verify.',
+    status: 401,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'invalid_api_key',
+    anthropicType: 'authentication_error',
+    summary:
+      'No Sluice key, or a key no consumer holds; a client certificate missing or from an untrusted CA, or a JWT that does not verify.',
   },
   identity_not_mapped: {
-    status: 403, openaiType: 'permission_error', openaiCode: 'identity_not_mapped', anthropicType: 'permission_error',
+    status: 403,
+    openaiType: 'permission_error',
+    openaiCode: 'identity_not_mapped',
+    anthropicType: 'permission_error',
     summary: 'A client certificate, mesh identity or JWT that verifies but that no identity rule maps to a consumer.',
   },
   model_not_found: {
-    status: 404, openaiType: 'invalid_request_error', openaiCode: 'model_not_found', anthropicType: 'not_found_error',
+    status: 404,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'model_not_found',
+    anthropicType: 'not_found_error',
     summary: 'The model is not configured, or this consumer may not use it.',
   },
   route_not_found: {
-    status: 404, openaiType: 'invalid_request_error', openaiCode: 'unknown_url', anthropicType: 'not_found_error',
+    status: 404,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'unknown_url',
+    anthropicType: 'not_found_error',
     summary: 'No such endpoint.',
   },
   method_not_allowed: {
-    status: 405, openaiType: 'invalid_request_error', openaiCode: 'method_not_allowed', anthropicType: 'invalid_request_error',
+    status: 405,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'method_not_allowed',
+    anthropicType: 'invalid_request_error',
     summary: 'The endpoint exists but not for this HTTP method.',
   },
   invalid_json: {
-    status: 400, openaiType: 'invalid_request_error', openaiCode: 'invalid_json', anthropicType: 'invalid_request_error',
+    status: 400,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'invalid_json',
+    anthropicType: 'invalid_request_error',
     summary: 'The body is not valid JSON.',
   },
   invalid_request: {
-    status: 400, openaiType: 'invalid_request_error', openaiCode: 'invalid_value', anthropicType: 'invalid_request_error',
+    status: 400,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'invalid_value',
+    anthropicType: 'invalid_request_error',
     summary: 'A field is missing or has the wrong type or value; the message names the field.',
   },
   unsupported_by_provider: {
-    status: 400, openaiType: 'invalid_request_error', openaiCode: 'unsupported_parameter', anthropicType: 'invalid_request_error',
+    status: 400,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'unsupported_parameter',
+    anthropicType: 'invalid_request_error',
     summary: "The model's provider does not support a feature the request uses.",
   },
   model_not_sanctioned: {
-    status: 403, openaiType: 'permission_error', openaiCode: 'model_not_sanctioned', anthropicType: 'permission_error',
+    status: 403,
+    openaiType: 'permission_error',
+    openaiCode: 'model_not_sanctioned',
+    anthropicType: 'permission_error',
     summary: 'Every provider model behind the requested model is unsanctioned (or unreviewed) and the resource policy enforces it.',
   },
   budget_exhausted: {
-    status: 429, openaiType: 'insufficient_quota', openaiCode: 'budget_exhausted', anthropicType: 'rate_limit_error',
+    status: 429,
+    openaiType: 'insufficient_quota',
+    openaiCode: 'budget_exhausted',
+    anthropicType: 'rate_limit_error',
     summary: 'An enforced budget has no room for this call; `Retry-After` and `x-ratelimit-*` say when the window resets.',
   },
   rate_limited: {
-    status: 429, openaiType: 'rate_limit_error', openaiCode: 'rate_limit_exceeded', anthropicType: 'rate_limit_error',
+    status: 429,
+    openaiType: 'rate_limit_error',
+    openaiCode: 'rate_limit_exceeded',
+    anthropicType: 'rate_limit_error',
     summary: 'A tokens- or requests-per-minute limit has no room for this call; `Retry-After` says when it will.',
   },
   counters_unavailable: {
-    status: 503, openaiType: 'api_error', openaiCode: 'counters_unavailable', anthropicType: 'api_error',
+    status: 503,
+    openaiType: 'api_error',
+    openaiCode: 'counters_unavailable',
+    anthropicType: 'api_error',
     summary: 'Budgets cannot be checked (the Redis counters are unreachable) and `counters.failMode` is `closed`.',
   },
   body_too_large: {
-    status: 413, openaiType: 'invalid_request_error', openaiCode: 'request_too_large', anthropicType: 'request_too_large',
+    status: 413,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'request_too_large',
+    anthropicType: 'request_too_large',
     summary: 'The body is larger than gateway.maxBodyBytes.',
   },
   upstream_rejected: {
-    status: 400, openaiType: 'invalid_request_error', openaiCode: 'upstream_rejected', anthropicType: 'invalid_request_error',
-    summary: "The provider refused the request itself (a 4xx other than 401/403/404/408/409/429); its status and message are passed on, never retried.",
+    status: 400,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'upstream_rejected',
+    anthropicType: 'invalid_request_error',
+    summary:
+      'The provider refused the request itself (a 4xx other than 401/403/404/408/409/429); its status and message are passed on, never retried.',
   },
   upstream_unavailable: {
-    status: 502, openaiType: 'api_error', openaiCode: 'upstream_unavailable', anthropicType: 'api_error',
-    summary: 'Every target failed (connect errors, 5xx, a body that broke off, an answer too large, a stream request not answered with a stream); the message lists each attempt. Status 429 with Retry-After when the last failure was a 429.',
+    status: 502,
+    openaiType: 'api_error',
+    openaiCode: 'upstream_unavailable',
+    anthropicType: 'api_error',
+    summary:
+      'Every target failed (connect errors, 5xx, a body that broke off, an answer too large, a stream request not answered with a stream); the message lists each attempt. Status 429 with Retry-After when the last failure was a 429.',
   },
   upstream_timeout: {
-    status: 504, openaiType: 'api_error', openaiCode: 'upstream_timeout', anthropicType: 'timeout_error',
-    summary: 'Every target failed and the last failure was a timeout (head, first byte, idle between chunks, connecting, or an upstream 408/504).',
+    status: 504,
+    openaiType: 'api_error',
+    openaiCode: 'upstream_timeout',
+    anthropicType: 'timeout_error',
+    summary:
+      'Every target failed and the last failure was a timeout (head, first byte, idle between chunks, connecting, or an upstream 408/504).',
   },
   internal: {
-    status: 500, openaiType: 'api_error', openaiCode: 'internal_error', anthropicType: 'api_error',
+    status: 500,
+    openaiType: 'api_error',
+    openaiCode: 'internal_error',
+    anthropicType: 'api_error',
     summary: 'A fault inside Sluice; logged with its stack and the request id. No client input causes one, and it never ends the process.',
   },
   shutting_down: {
-    status: 503, openaiType: 'api_error', openaiCode: 'shutting_down', anthropicType: 'overloaded_error',
+    status: 503,
+    openaiType: 'api_error',
+    openaiCode: 'shutting_down',
+    anthropicType: 'overloaded_error',
     summary: 'The gateway is stopping and takes no new requests.',
   },
 } as const satisfies Record<string, ErrorSpec>;
@@ -123,11 +181,17 @@ export function anthropicErrorBody(error: SluiceError): string {
 /** Anthropic names some errors by status rather than by cause (429 rate_limit_error, 529 overloaded_error). */
 function anthropicTypeFor(error: SluiceError, fallback: string): string {
   switch (error.status) {
-    case 401: return 'authentication_error';
-    case 403: return 'permission_error';
-    case 404: return 'not_found_error';
-    case 413: return 'request_too_large';
-    case 429: return 'rate_limit_error';
-    default: return fallback;
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    default:
+      return fallback;
   }
 }

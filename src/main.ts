@@ -62,13 +62,15 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
     logger.info(defaultsNotice(defaults));
     if (defaults.providers.length === 0) logger.warn(NO_PROVIDER_HINT);
     const { value, origin, file } = defaults.consumerKey;
-    if (origin === 'generated') newFiles.push({ path: file, value, holds: 'the default consumer\'s key', hint: 'set SLUICE_API_KEY to choose it' });
+    if (origin === 'generated')
+      newFiles.push({ path: file, value, holds: "the default consumer's key", hint: 'set SLUICE_API_KEY to choose it' });
   }
   let director: { url: string; token: string } | undefined;
   let adminToken: string | undefined;
   if (run.director !== undefined) {
     const token = process.env.SLUICE_DIRECTOR_TOKEN;
-    if (token === undefined || token === '') throw new ConfigError('sluice gateway --director: set SLUICE_DIRECTOR_TOKEN to an admin or operator token of the director');
+    if (token === undefined || token === '')
+      throw new ConfigError('sluice gateway --director: set SLUICE_DIRECTOR_TOKEN to an admin or operator token of the director');
     director = { url: run.director, token };
   } else {
     adminToken = bootstrapAdminToken(config, logger, newFiles);
@@ -156,8 +158,12 @@ function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
 function defaultsNotice(defaults: DefaultConfig): string {
   const found = defaults.providers.length > 0 ? defaults.providers.join(', ') : 'none';
   const { origin, file } = defaults.consumerKey;
-  const key = origin === 'SLUICE_API_KEY' ? 'SLUICE_API_KEY'
-    : origin === 'file' ? `the one in ${file}` : `a new one, written to ${file} once listening`;
+  const key =
+    origin === 'SLUICE_API_KEY'
+      ? 'SLUICE_API_KEY'
+      : origin === 'file'
+        ? `the one in ${file}`
+        : `a new one, written to ${file} once listening`;
   return `no config file (--config or SLUICE_CONFIG): running on the embedded defaults; providers from the environment: ${found}; the default consumer's key is ${key}`;
 }
 
@@ -172,7 +178,12 @@ function bootstrapAdminToken(config: SluiceConfig, logger: { info(message: strin
     return kept;
   }
   const token = `sa-sluice-${randomBytes(32).toString('base64url')}`;
-  newFiles.push({ path: file, value: token, holds: 'the director API\'s bootstrap admin token', hint: 'set admin.token or SLUICE_ADMIN_TOKEN to choose it' });
+  newFiles.push({
+    path: file,
+    value: token,
+    holds: "the director API's bootstrap admin token",
+    hint: 'set admin.token or SLUICE_ADMIN_TOKEN to choose it',
+  });
   return token;
 }
 
@@ -182,7 +193,9 @@ function writeNewDataFile(file: NewDataFile, logger: { info(message: string): vo
     return;
   }
   // Another process starting on the same data folder wrote it first; its file stays, and this process says so.
-  logger.warn(`${file.path} was made by another process while this one started and was left as it is: it does not hold this process's ${file.holds.replace(/^the /, '')}; restart this one to use it`);
+  logger.warn(
+    `${file.path} was made by another process while this one started and was left as it is: it does not hold this process's ${file.holds.replace(/^the /, '')}; restart this one to use it`,
+  );
 }
 
 /**
@@ -190,7 +203,10 @@ function writeNewDataFile(file: NewDataFile, logger: { info(message: string): vo
  * other files it is made before the listeners: the store seals credentials with it at start, and two processes starting
  * together on one PostgreSQL must both end up with the file's one key, which only one can create.
  */
-function directorMasterKey(config: SluiceConfig, logger: { info(message: string): void; warn(message: string): void }): MasterKey | undefined {
+function directorMasterKey(
+  config: SluiceConfig,
+  logger: { info(message: string): void; warn(message: string): void },
+): MasterKey | undefined {
   if (process.env.SLUICE_MASTER_KEY !== undefined && process.env.SLUICE_MASTER_KEY !== '') return undefined;
   const file = dataFile(config.storage, 'master.key');
   const kept = readDataFile(file);
@@ -198,7 +214,9 @@ function directorMasterKey(config: SluiceConfig, logger: { info(message: string)
   const generated = MasterKey.generate();
   if (!createDataFile(file, generated.text)) return MasterKey.parse(readDataFile(file) ?? '', file);
   const where = config.storage.startsWith('sqlite:') ? '' : ' (with PostgreSQL, give every director the same SLUICE_MASTER_KEY instead)';
-  logger.warn(`provider credentials are sealed with a master key generated into ${file}: keep it apart from the database's backups${where}`);
+  logger.warn(
+    `provider credentials are sealed with a master key generated into ${file}: keep it apart from the database's backups${where}`,
+  );
   return generated.key;
 }
 
@@ -206,11 +224,20 @@ function directorMasterKey(config: SluiceConfig, logger: { info(message: string)
 function listenFailure(error: unknown, config: SluiceConfig): StartError | null {
   const { code, syscall, port, address } = error as NodeJS.ErrnoException & { port?: number; address?: string };
   if (syscall !== 'listen' || code === undefined) return null;
-  const listener = port === config.admin.port && port !== config.gateway.port ? { name: 'admin API', flag: '--admin-port', variable: 'SLUICE_ADMIN_PORT' }
-    : { name: 'gateway', flag: '--port', variable: 'SLUICE_PORT' };
+  const listener =
+    port === config.admin.port && port !== config.gateway.port
+      ? { name: 'admin API', flag: '--admin-port', variable: 'SLUICE_ADMIN_PORT' }
+      : { name: 'gateway', flag: '--port', variable: 'SLUICE_PORT' };
   const where = `${address ?? '?'}:${port ?? '?'}`;
-  const why = code === 'EADDRINUSE' ? 'the address is already in use (EADDRINUSE): another process listens there'
-    : code === 'EACCES' ? 'permission denied (EACCES): ports below 1024 need privileges'
-      : code === 'EADDRNOTAVAIL' ? 'this machine has no such address (EADDRNOTAVAIL)' : code;
-  return new StartError(`cannot listen on ${where} for the ${listener.name}: ${why}; choose another with ${listener.flag} or ${listener.variable}`);
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the address is already in use (EADDRINUSE): another process listens there'
+      : code === 'EACCES'
+        ? 'permission denied (EACCES): ports below 1024 need privileges'
+        : code === 'EADDRNOTAVAIL'
+          ? 'this machine has no such address (EADDRNOTAVAIL)'
+          : code;
+  return new StartError(
+    `cannot listen on ${where} for the ${listener.name}: ${why}; choose another with ${listener.flag} or ${listener.variable}`,
+  );
 }

@@ -14,8 +14,16 @@ import { json, MockProvider, openaiCompletion } from './support/mock-provider.js
 const SLUICE = fileURLToPath(new URL('../src/cli/sluice.js', import.meta.url));
 const KEY = 'sk-sluice-lifecycle-key-01';
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [SLUICE, ...args], { env: { PATH: process.env.PATH, SLUICE_WORKERS: '1', ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [SLUICE, ...args], {
+    env: { PATH: process.env.PATH, SLUICE_WORKERS: '1', ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -35,7 +43,9 @@ async function waitFor(output: () => string, pattern: RegExp, ms = 10_000): Prom
 
 function writeConfig(dir: string, upstream: string, extra = ''): string {
   const path = join(dir, 'sluice.yaml');
-  writeFileSync(path, `
+  writeFileSync(
+    path,
+    `
 gateway: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 storage: sqlite:${join(dir, 'ledger.db')}
@@ -50,7 +60,8 @@ consumers:
     team: payments
     owner: alice@example.com
     keys: ["\${CHECKOUT_KEY}"]
-${extra}`);
+${extra}`,
+  );
   return path;
 }
 
@@ -77,7 +88,8 @@ describe('running sluice', () => {
 
   test('on SIGTERM finishes the call in flight and writes every ledger record; serves metrics before that', async () => {
     const upstream = await MockProvider.start(async (request, res) => {
-      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') await new Promise((resolve) => setTimeout(resolve, 500));
+      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow')
+        await new Promise((resolve) => setTimeout(resolve, 500));
       json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
     });
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
@@ -86,7 +98,8 @@ describe('running sluice', () => {
     try {
       const listening = await waitFor(sluice.output, /"gateway":\{"port":(\d+),"host":"127\.0\.0\.1"\},"admin":\{"port":(\d+)/);
       const client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${listening[1]}/v1`, maxRetries: 0 });
-      for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `call ${i}` }] });
+      for (let i = 0; i < 5; i++)
+        await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `call ${i}` }] });
 
       const metrics = await (await fetch(`http://127.0.0.1:${listening[2]}/metrics`)).text();
       assert.match(metrics, /gen_ai_client_token_usage_sum\{[^}]*consumer="checkout-service"[^}]*gen_ai_token_type="input"\} 50/);
@@ -106,19 +119,31 @@ describe('running sluice', () => {
       await upstream.close();
     }
     const db = new Database(join(dir, 'ledger.db'), { readonly: true });
-    const rows = db.prepare('SELECT consumer, team, input_tokens, output_tokens, status FROM transactions').all() as Array<Record<string, unknown>>;
+    const rows = db.prepare('SELECT consumer, team, input_tokens, output_tokens, status FROM transactions').all() as Array<
+      Record<string, unknown>
+    >;
     const migrations = db.prepare('SELECT version, name FROM schema_migrations').all();
     db.close();
     assert.equal(rows.length, 6, 'five calls and the one in flight at SIGTERM');
-    assert.ok(rows.every((row) => row.consumer === 'checkout-service' && row.team === 'payments' && row.input_tokens === 10 && row.status === 200));
-    assert.deepEqual(migrations, MIGRATIONS.map(({ version, name }) => ({ version, name })), 'every migration, once');
-    assert.deepEqual(migrations.slice(0, 2), [{ version: 1, name: 'ledger' }, { version: 2, name: 'ledger governance columns' }]);
+    assert.ok(
+      rows.every((row) => row.consumer === 'checkout-service' && row.team === 'payments' && row.input_tokens === 10 && row.status === 200),
+    );
+    assert.deepEqual(
+      migrations,
+      MIGRATIONS.map(({ version, name }) => ({ version, name })),
+      'every migration, once',
+    );
+    assert.deepEqual(migrations.slice(0, 2), [
+      { version: 1, name: 'ledger' },
+      { version: 2, name: 'ledger governance columns' },
+    ]);
     assert.ok(!sluice.output().includes(KEY) && !sluice.output().includes('upstream-key-not-real'), 'no secret in the logs');
   });
 
   test('reloads sluice.yaml when it changes or on SIGHUP, keeps calls in flight, and refuses a broken edit', async () => {
     const upstream = await MockProvider.start(async (request, res) => {
-      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') await new Promise((resolve) => setTimeout(resolve, 800));
+      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow')
+        await new Promise((resolve) => setTimeout(resolve, 800));
       json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
     });
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));

@@ -20,7 +20,9 @@ function chat(gatewayPort: number, key: string) {
 }
 
 async function defaultConsumerKeys(adminPort: number, token: string): Promise<KeyView[]> {
-  const response = await fetch(`http://127.0.0.1:${adminPort}/api/consumers/default/keys`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`http://127.0.0.1:${adminPort}/api/consumers/default/keys`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(response.status, 200, 'the token from ./data/admin.token is accepted');
   return ((await response.json()) as { items: KeyView[] }).items;
 }
@@ -35,11 +37,16 @@ function dataFiles(dir: string) {
 
 describe('restarting sluice on the embedded defaults', () => {
   const upstreamEnv = (upstream: MockProvider) => ({
-    OPENAI_API_KEY: 'sk-upstream-not-real-000000', OPENAI_BASE_URL: `${upstream.url}/v1`, SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0',
+    OPENAI_API_KEY: 'sk-upstream-not-real-000000',
+    OPENAI_BASE_URL: `${upstream.url}/v1`,
+    SLUICE_PORT: '0',
+    SLUICE_ADMIN_PORT: '0',
   });
 
-  test('keeps the default consumer\'s key and the admin token: a client key works across the restart', async () => {
-    const upstream = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })));
+  test("keeps the default consumer's key and the admin token: a client key works across the restart", async () => {
+    const upstream = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'sluice-restart-'));
     try {
       const first = runSluice([], upstreamEnv(upstream), dir);
@@ -75,8 +82,10 @@ describe('restarting sluice on the embedded defaults', () => {
 
   // A second `npm start` in the same folder: it stops at the ledger spool the first one holds (or, were that free, at the
   // port in use; test/startup.test.ts has the port alone). Either way it must change no file.
-  test('a second start in the same folder (port and spool in use) changes no file and leaves the running one\'s key and token working', async () => {
-    const upstream = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })));
+  test("a second start in the same folder (port and spool in use) changes no file and leaves the running one's key and token working", async () => {
+    const upstream = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'sluice-restart-'));
     const running = runSluice([], upstreamEnv(upstream), dir);
     try {
@@ -89,7 +98,11 @@ describe('restarting sluice on the embedded defaults', () => {
       assert.deepEqual(dataFiles(dir), before, 'key, token and master key files untouched (content and modification time)');
 
       const keys = await defaultConsumerKeys(ports.admin, before.token.text.trim());
-      assert.deepEqual(keys.map((key) => key.revokedAt), [null], 'the failed start neither added nor revoked a key');
+      assert.deepEqual(
+        keys.map((key) => key.revokedAt),
+        [null],
+        'the failed start neither added nor revoked a key',
+      );
       assert.equal((await chat(ports.gateway, before.key.text.trim())).choices[0]?.message.content, 'ok');
     } finally {
       assert.equal(await stopSluice(running), 0);

@@ -17,7 +17,9 @@ async function busyPort(): Promise<{ server: Server; port: number }> {
 
 function writeConfig(dir: string, gatewayPort: number, adminPort: number): string {
   const path = join(dir, 'sluice.yaml');
-  writeFileSync(path, `
+  writeFileSync(
+    path,
+    `
 gateway: { host: 127.0.0.1, port: ${gatewayPort} }
 admin: { host: 127.0.0.1, port: ${adminPort} }
 storage: sqlite:${join(dir, 'sluice.db')}
@@ -26,16 +28,29 @@ providers:
 models:
   - name: local-model
     targets: [{ provider: local, model: local-model }]
-`);
+`,
+  );
   return path;
 }
 
 describe('starting sluice', () => {
-  test('`sluice start --help` lists the listeners\' flags, their variables and the data files; the entry point is a node script', async () => {
+  test("`sluice start --help` lists the listeners' flags, their variables and the data files; the entry point is a node script", async () => {
     const help = await runCli(['start', '--help']);
     assert.equal(help.code, 0);
-    for (const expected of ['--port PORT', '$SLUICE_PORT', '--host HOST', '$SLUICE_HOST', '--admin-port PORT', '$SLUICE_ADMIN_PORT',
-      '--admin-host HOST', '$SLUICE_ADMIN_HOST', '$SLUICE_LOG_FORMAT', 'admin.token', 'default-consumer.key', 'master.key']) {
+    for (const expected of [
+      '--port PORT',
+      '$SLUICE_PORT',
+      '--host HOST',
+      '$SLUICE_HOST',
+      '--admin-port PORT',
+      '$SLUICE_ADMIN_PORT',
+      '--admin-host HOST',
+      '$SLUICE_ADMIN_HOST',
+      '$SLUICE_LOG_FORMAT',
+      'admin.token',
+      'default-consumer.key',
+      'master.key',
+    ]) {
       assert.ok(help.stdout.includes(expected), `start --help names ${expected}`);
     }
     const general = await runCli(['--help']);
@@ -50,8 +65,12 @@ describe('starting sluice', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
     // The file names a port in use for both listeners, and so does SLUICE_PORT: only the overrides let it start.
     const config = writeConfig(dir, busy.port, busy.port);
-    const sluice = runSluice(['start', '--config', config, '--port', '0', '--host', '127.0.0.1'],
-      { SLUICE_PORT: String(busy.port), SLUICE_HOST: 'localhost', SLUICE_ADMIN_PORT: '0', SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+    const sluice = runSluice(['start', '--config', config, '--port', '0', '--host', '127.0.0.1'], {
+      SLUICE_PORT: String(busy.port),
+      SLUICE_HOST: 'localhost',
+      SLUICE_ADMIN_PORT: '0',
+      SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=',
+    });
     try {
       const ports = await listeningPorts(sluice);
       assert.notEqual(ports.gateway, busy.port);
@@ -73,10 +92,16 @@ describe('starting sluice', () => {
     const busy = await busyPort();
     const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
     try {
-      const sluice = runSluice(['start', '--config', writeConfig(dir, 0, 0), '--admin-port', String(busy.port)],
-        { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+      const sluice = runSluice(['start', '--config', writeConfig(dir, 0, 0), '--admin-port', String(busy.port)], {
+        SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=',
+      });
       assert.equal(await sluice.exited, 1);
-      assert.ok(sluice.output().includes(`sluice: cannot listen on 127.0.0.1:${busy.port} for the admin API: the address is already in use (EADDRINUSE)`), sluice.output());
+      assert.ok(
+        sluice
+          .output()
+          .includes(`sluice: cannot listen on 127.0.0.1:${busy.port} for the admin API: the address is already in use (EADDRINUSE)`),
+        sluice.output(),
+      );
       assert.match(sluice.output(), /another process listens there; choose another with --admin-port or SLUICE_ADMIN_PORT\n/);
       assert.doesNotMatch(sluice.output(), /\n\s+at /, 'no stack trace');
       const bad = runSluice(['start', '--config', writeConfig(dir, 0, 0), '--port', 'eighty']);
@@ -93,27 +118,43 @@ describe('starting sluice', () => {
 
   test('the first lines name the storage, the counters, each provider with its base URL and the listeners; pretty when asked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
-    const json = runSluice(['start', '--config', writeConfig(dir, 0, 0)], { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+    const json = runSluice(['start', '--config', writeConfig(dir, 0, 0)], {
+      SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=',
+    });
     try {
       await listeningPorts(json);
-      const messages = json.output().trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+      const messages = json
+        .output()
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { msg: string }).msg);
       const listening = messages.indexOf('sluice is listening');
       const startup = [
         `storage: SQLite at ${join(dir, 'sluice.db')}`,
         'counters: in memory (budgets and rate limits count in this process only)',
         'providers: local (openai) http://127.0.0.1:9/v1',
       ];
-      assert.deepEqual(messages.filter((message) => startup.includes(message)), startup, 'each once, in this order');
+      assert.deepEqual(
+        messages.filter((message) => startup.includes(message)),
+        startup,
+        'each once, in this order',
+      );
       assert.ok(messages.indexOf(startup[0]!) > -1 && messages.indexOf(startup[2]!) < listening, 'before the listening line');
       assert.ok(!json.output().includes('not-a-real-key-0000'));
     } finally {
       assert.equal(await stopSluice(json), 0);
     }
 
-    const pretty = runSluice(['start', '--config', writeConfig(dir, 0, 0)], { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=', SLUICE_LOG_FORMAT: 'pretty' });
+    const pretty = runSluice(['start', '--config', writeConfig(dir, 0, 0)], {
+      SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=',
+      SLUICE_LOG_FORMAT: 'pretty',
+    });
     try {
       await waitFor(pretty.output, /INFO.*sluice is listening/);
-      const line = pretty.output().split('\n').find((text) => text.includes('sluice is listening'))!;
+      const line = pretty
+        .output()
+        .split('\n')
+        .find((text) => text.includes('sluice is listening'))!;
       assert.ok(!line.startsWith('{'), 'a line for a person, not JSON');
       assert.match(pretty.output(), /INFO.*providers: local \(openai\) http:\/\/127\.0\.0\.1:9\/v1/);
       // eslint-disable-next-line no-control-regex -- ESC is the colour codes' first byte

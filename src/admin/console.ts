@@ -10,16 +10,32 @@ const CONSOLE_PATH = '/console/';
 
 /** Scripts and styles from the admin origin only, no inline script or style, calls to the admin origin only, no framing. */
 const CONSOLE_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'", "font-src 'self'",
-  "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.woff2': 'font/woff2', '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
 };
 
-interface ConsoleFile { body: Buffer; type: string; immutable: boolean }
+interface ConsoleFile {
+  body: Buffer;
+  type: string;
+  immutable: boolean;
+}
 
 /** dist/web beside dist/src, where `npm run build` writes the console. */
 function defaultConsoleDir(): string {
@@ -42,7 +58,8 @@ export class ConsoleFiles {
         files.set('index.html', { body: await readFile(join(this.dir, 'index.html')), type: TYPES['.html']!, immutable: false });
         for (const name of await readdir(join(this.dir, 'assets'))) {
           const type = TYPES[extname(name)];
-          if (type !== undefined) files.set(`assets/${name}`, { body: await readFile(join(this.dir, 'assets', name)), type, immutable: true });
+          if (type !== undefined)
+            files.set(`assets/${name}`, { body: await readFile(join(this.dir, 'assets', name)), type, immutable: true });
         }
         return files;
       } catch {
@@ -65,10 +82,19 @@ export class ConsoleFiles {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, relative: string): Promise<void> {
-    const common = { 'content-security-policy': CONSOLE_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
+    const common = {
+      'content-security-policy': CONSOLE_CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...common, allow: 'GET, HEAD', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed on the console; allowed: GET, HEAD.` } }));
+      res.end(
+        JSON.stringify({
+          error: { code: 'method_not_allowed', message: `${req.method} is not allowed on the console; allowed: GET, HEAD.` },
+        }),
+      );
       return;
     }
     const files = await this.load();
@@ -84,7 +110,9 @@ export class ConsoleFiles {
       return;
     }
     res.writeHead(200, {
-      ...common, 'content-type': file.type, 'content-length': file.body.length,
+      ...common,
+      'content-type': file.type,
+      'content-length': file.body.length,
       'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
     res.end(req.method === 'HEAD' ? undefined : file.body);

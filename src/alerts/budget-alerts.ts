@@ -27,8 +27,10 @@ export class BudgetAlerts implements ThresholdAlerts {
     this.logger = options.logger;
     this.claimed = new Map();
     this.sent = new Counter({
-      name: 'sluice_budget_alerts_total', help: 'Budget threshold alerts raised (one per threshold per window)',
-      labelNames: ['budget', 'threshold'], registers: [options.registry],
+      name: 'sluice_budget_alerts_total',
+      help: 'Budget threshold alerts raised (one per threshold per window)',
+      labelNames: ['budget', 'threshold'],
+      registers: [options.registry],
     });
   }
 

@@ -77,7 +77,8 @@ export class WebhookNotifier {
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isInteger(this.attempts) || this.attempts < 1) throw new RangeError('webhook attempts must be an integer of at least 1');
-    if (!(this.backoffMs >= 0) || !(this.maxBackoffMs >= 0)) throw new RangeError('webhook backoff must be a non-negative number of milliseconds');
+    if (!(this.backoffMs >= 0) || !(this.maxBackoffMs >= 0))
+      throw new RangeError('webhook backoff must be a non-negative number of milliseconds');
     if (!(this.timeoutMs > 0)) throw new RangeError('webhook timeout must be a positive number of milliseconds');
     this.logger = options.logger;
     this.onOutcome = options.onOutcome;
@@ -170,21 +171,33 @@ export class WebhookNotifier {
         const reason = scrub(result.reason, webhook.secret);
         if (result.kind === 'fatal' || attempt >= this.attempts || this.closed) {
           const why = result.kind === 'fatal' ? 'not retryable' : attempt >= this.attempts ? 'attempts exhausted' : 'notifier closed';
-          this.logger.error({ ...context, attempt, attempts: this.attempts, status: result.status, reason, gaveUp: why }, 'budget alert webhook delivery failed');
+          this.logger.error(
+            { ...context, attempt, attempts: this.attempts, status: result.status, reason, gaveUp: why },
+            'budget alert webhook delivery failed',
+          );
           this.report('failed');
           return;
         }
         const waitMs = this.waitBefore(attempt + 1, result.retryAfterMs);
-        this.logger.warn({ ...context, attempt, attempts: this.attempts, status: result.status, reason, retryInMs: waitMs }, 'budget alert webhook delivery failed; retrying');
+        this.logger.warn(
+          { ...context, attempt, attempts: this.attempts, status: result.status, reason, retryInMs: waitMs },
+          'budget alert webhook delivery failed; retrying',
+        );
         this.report('retried');
         if (!(await this.sleep(waitMs))) {
-          this.logger.error({ ...context, attempt, attempts: this.attempts, status: result.status, reason, gaveUp: 'notifier closed' }, 'budget alert webhook delivery failed');
+          this.logger.error(
+            { ...context, attempt, attempts: this.attempts, status: result.status, reason, gaveUp: 'notifier closed' },
+            'budget alert webhook delivery failed',
+          );
           this.report('failed');
           return;
         }
       }
     } catch (error) {
-      this.logger.error({ ...context, reason: scrub((error as Error).message, webhook.secret), gaveUp: 'unexpected error' }, 'budget alert webhook delivery failed');
+      this.logger.error(
+        { ...context, reason: scrub((error as Error).message, webhook.secret), gaveUp: 'unexpected error' },
+        'budget alert webhook delivery failed',
+      );
       this.report('failed');
     }
   }
@@ -211,7 +224,8 @@ export class WebhookNotifier {
     } catch (error) {
       const code = errorCode(error);
       // A request undici refuses to send (an invalid configured header) fails the same way every time.
-      if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') return { kind: 'fatal', status: null, reason: describeNetworkError(error) };
+      if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED')
+        return { kind: 'fatal', status: null, reason: describeNetworkError(error) };
       return { kind: 'retry', status: null, reason: describeNetworkError(error), retryAfterMs: null };
     }
     const status = response.statusCode;
@@ -306,8 +320,10 @@ function prepare(webhook: WebhookTarget, index: number): PreparedWebhook {
     throw new TypeError(`webhooks[${index}].url is not a valid URL`);
   }
   const logUrl = `${url.origin}${url.pathname}`;
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`webhooks[${index}].url (${logUrl}) must be http or https`);
-  if (typeof webhook.secret !== 'string' || webhook.secret.length === 0) throw new TypeError(`webhooks[${index}] (${logUrl}) needs a non-empty secret`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`webhooks[${index}].url (${logUrl}) must be http or https`);
+  if (typeof webhook.secret !== 'string' || webhook.secret.length === 0)
+    throw new TypeError(`webhooks[${index}] (${logUrl}) needs a non-empty secret`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(webhook.headers ?? {})) {
     const lower = name.toLowerCase();

@@ -12,7 +12,12 @@ const TIMEOUT_MS = 30_000;
 
 /** An error answer from the API: its message and, for validation errors, each field's path. */
 export class ApiFailure extends Error {
-  constructor(message: string, readonly status: number, readonly code: string, readonly issues: ReadonlyArray<{ path: string; message: string }> = []) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly issues: ReadonlyArray<{ path: string; message: string }> = [],
+  ) {
     super(message);
     this.name = 'ApiFailure';
   }
@@ -50,7 +55,11 @@ export class AdminClient {
    * Flags first, then the environment, then the token file `sluice start` writes. `env` and `cwd` are parameters so
    * the precedence is explicit, not hidden in globals.
    */
-  static fromFlags(flags: { url?: string | undefined; token?: string | undefined }, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AdminClient {
+  static fromFlags(
+    flags: { url?: string | undefined; token?: string | undefined },
+    env: NodeJS.ProcessEnv = process.env,
+    cwd = process.cwd(),
+  ): AdminClient {
     const url = checkUrl(flags.url ?? (env.SLUICE_ADMIN_URL || DEFAULT_URL));
     let token: string | undefined;
     let source: string;
@@ -58,11 +67,14 @@ export class AdminClient {
     else if (env.SLUICE_ADMIN_TOKEN) [token, source] = [env.SLUICE_ADMIN_TOKEN, '$SLUICE_ADMIN_TOKEN'];
     else [token, source] = [readTokenFile(join(cwd, TOKEN_FILE)), `./${TOKEN_FILE}`];
     if (token === undefined || token.trim() === '') {
-      throw new UsageError(`no admin token: pass --token, set SLUICE_ADMIN_TOKEN, or run where ./${TOKEN_FILE} (written by \`sluice start\`) is`);
+      throw new UsageError(
+        `no admin token: pass --token, set SLUICE_ADMIN_TOKEN, or run where ./${TOKEN_FILE} (written by \`sluice start\`) is`,
+      );
     }
     token = token.trim();
     // A header with such characters is refused by fetch with an error that quotes the value: check first, quote nothing.
-    if (!/^[\x21-\x7e]+$/.test(token)) throw new UsageError(`the admin token from ${source} has spaces or characters a header cannot carry`);
+    if (!/^[\x21-\x7e]+$/.test(token))
+      throw new UsageError(`the admin token from ${source} has spaces or characters a header cannot carry`);
     return new AdminClient(url, token, source);
   }
 
@@ -72,7 +84,11 @@ export class AdminClient {
     try {
       response = await fetch(`${this.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(TIMEOUT_MS),
         // The admin API never redirects; following one would carry the token somewhere nobody named.
@@ -87,7 +103,11 @@ export class AdminClient {
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new ApiFailure(`${method} ${this.url}${path} answered HTTP ${response.status} with a body that is not JSON: is --url the admin port?`, response.status, 'not_json');
+        throw new ApiFailure(
+          `${method} ${this.url}${path} answered HTTP ${response.status} with a body that is not JSON: is --url the admin port?`,
+          response.status,
+          'not_json',
+        );
       }
     }
     if (response.status >= 400) throw this.failure(response.status, parsed);
@@ -100,7 +120,9 @@ export class AdminClient {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
-        headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error',
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        redirect: 'error',
       });
     } catch (error) {
       throw new ConnectionFailure(this.describeConnectionError(error));
@@ -149,15 +171,19 @@ export class AdminClient {
     let message = typeof error?.message === 'string' ? error.message : `the director answered HTTP ${status}`;
     if (status === 401) message += ` (the token came from ${this.tokenSource})`;
     const issues = Array.isArray(error?.issues)
-      ? error.issues.filter((issue): issue is { path: string; message: string } => typeof issue?.path === 'string' && typeof issue?.message === 'string')
+      ? error.issues.filter(
+          (issue): issue is { path: string; message: string } => typeof issue?.path === 'string' && typeof issue?.message === 'string',
+        )
       : [];
     return new ApiFailure(message, status, code, issues);
   }
 
   private describeConnectionError(error: unknown): string {
-    if (error instanceof DOMException && error.name === 'TimeoutError') return `the director at ${this.url} did not answer within ${TIMEOUT_MS / 1000} s`;
+    if (error instanceof DOMException && error.name === 'TimeoutError')
+      return `the director at ${this.url} did not answer within ${TIMEOUT_MS / 1000} s`;
     const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+    const reason =
+      typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
     return `cannot reach the director at ${this.url} (${reason})`;
   }
 }
@@ -169,9 +195,11 @@ function checkUrl(value: string): string {
   } catch {
     throw new UsageError(`--url "${value}" is not a URL (e.g. http://127.0.0.1:4001)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http:// or https://, got "${url.protocol}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--url must be http:// or https://, got "${url.protocol}"`);
   // Credentials in a URL end up in error messages and shell history; the token has its own flag.
-  if (url.username !== '' || url.password !== '') throw new UsageError('--url must not carry credentials; pass the admin token with --token');
+  if (url.username !== '' || url.password !== '')
+    throw new UsageError('--url must not carry credentials; pass the admin token with --token');
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 

@@ -3,7 +3,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A mistake in how the command was called: the message and the command's usage go to stderr, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string, readonly usage?: string) {
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -57,7 +60,10 @@ export function parseLabels(pairs: readonly string[] | undefined, usage: string)
 /** `--models a,b` as a list; an empty value means "no allow-list" (every model), which the API spells null. */
 export function parseModels(value: string | undefined): string[] | null | undefined {
   if (value === undefined) return undefined;
-  const models = value.split(',').map((model) => model.trim()).filter((model) => model !== '');
+  const models = value
+    .split(',')
+    .map((model) => model.trim())
+    .filter((model) => model !== '');
   return models.length === 0 ? null : models;
 }
 
@@ -65,7 +71,8 @@ export function parseModels(value: string | undefined): string[] | null | undefi
 export function parseInteger(flag: string, value: string | undefined, min: number, max: number, usage: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`, usage);
+  if (!/^\d+$/.test(value) || number < min || number > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`, usage);
   return number;
 }
 
@@ -74,7 +81,10 @@ export function parseInteger(flag: string, value: string | undefined, min: numbe
  * usage; no verb or an unknown one is a usage error.
  */
 export async function dispatchVerb(
-  noun: string, usage: string, verbs: Record<string, (args: string[]) => Promise<number>>, args: string[],
+  noun: string,
+  usage: string,
+  verbs: Record<string, (args: string[]) => Promise<number>>,
+  args: string[],
 ): Promise<number> {
   const [verb, ...rest] = args;
   if (verb === '--help' || verb === '-h') {
@@ -83,7 +93,8 @@ export async function dispatchVerb(
   }
   if (verb === undefined) throw new UsageError(`sluice ${noun}: name a subcommand (${Object.keys(verbs).join(', ')})`, usage);
   const run = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
-  if (run === undefined) throw new UsageError(`sluice ${noun}: unknown subcommand "${verb}" (expected ${Object.keys(verbs).join(', ')})`, usage);
+  if (run === undefined)
+    throw new UsageError(`sluice ${noun}: unknown subcommand "${verb}" (expected ${Object.keys(verbs).join(', ')})`, usage);
   return run(rest);
 }
 

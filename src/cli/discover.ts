@@ -26,7 +26,13 @@ async function configFrom(path: string | undefined): Promise<SluiceConfig> {
 
 export async function runDiscover(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv, options: { config: { type: 'string', short: 'c' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(DISCOVER_HELP);
@@ -44,13 +50,19 @@ export async function runDiscover(argv: string[]): Promise<number> {
     process.stderr.write(`sluice discover: ${(error as Error).message}\n`);
     return 1;
   }
-  log.info({ proxy: running.url, mode: config.discovery.mode, director: config.discovery.director?.url ?? null }, 'sluice discovery is listening');
+  log.info(
+    { proxy: running.url, mode: config.discovery.mode, director: config.discovery.director?.url ?? null },
+    'sluice discovery is listening',
+  );
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping: sending or spooling what was observed');
-    running.stop().then(() => process.exit(0), (error: unknown) => {
-      log.error({ err: (error as Error).message }, 'unclean stop');
-      process.exit(1);
-    });
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: (error as Error).message }, 'unclean stop');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -59,8 +71,15 @@ export async function runDiscover(argv: string[]): Promise<number> {
 
 export async function runCa(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, cert: { type: 'string' }, key: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help || positionals[0] !== 'init') {
     process.stdout.write(CA_HELP);
@@ -72,8 +91,10 @@ export async function runCa(argv: string[]): Promise<number> {
   const { writeCertificateAuthority } = await import('../discovery/ca.js');
   try {
     const ca = await writeCertificateAuthority(certFile, keyFile, { force: values.force === true });
-    process.stdout.write(`wrote the discovery CA: certificate ${certFile} (distribute it to clients), key ${keyFile} (mode 0600)\n`
-      + `subject: ${ca.cert.subject}; valid until ${ca.cert.notAfter.toISOString()}\n`);
+    process.stdout.write(
+      `wrote the discovery CA: certificate ${certFile} (distribute it to clients), key ${keyFile} (mode 0600)\n` +
+        `subject: ${ca.cert.subject}; valid until ${ca.cert.notAfter.toISOString()}\n`,
+    );
     return 0;
   } catch (error) {
     process.stderr.write(`sluice ca init: ${(error as Error).message}\n`);

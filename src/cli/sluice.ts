@@ -115,7 +115,9 @@ async function cli(argv: string[]): Promise<number> {
         return 2;
       }
       const config = await loadConfigFile(configPath);
-      process.stdout.write(`${configPath}: valid; ${Object.keys(config.providers).length} providers, ${config.models.length} models, ${config.consumers.length} consumers\n`);
+      process.stdout.write(
+        `${configPath}: valid; ${Object.keys(config.providers).length} providers, ${config.models.length} models, ${config.consumers.length} consumers\n`,
+      );
       return 0;
     }
     default:
@@ -131,9 +133,15 @@ function parseStartArgs(argv: string[]) {
     return parseArgs({
       args: argv,
       options: {
-        config: { type: 'string', short: 'c' }, director: { type: 'string' },
-        port: { type: 'string' }, host: { type: 'string' }, 'admin-port': { type: 'string' }, 'admin-host': { type: 'string' },
-        workers: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        config: { type: 'string', short: 'c' },
+        director: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'admin-port': { type: 'string' },
+        'admin-host': { type: 'string' },
+        workers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
       allowPositionals: true,
     });
@@ -163,25 +171,34 @@ async function demo(port: string | undefined, adminPort: string | undefined, hos
   const portOf = (text: string | undefined, fallback: number, flag: string) => {
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`${flag}: expected a port from 0 to 65535, got "${text}"`);
+    if (!Number.isInteger(value) || value < 0 || value > 65535)
+      throw new UsageError(`${flag}: expected a port from 0 to 65535, got "${text}"`);
     return value;
   };
   const log = (line: string) => process.stdout.write(`sluice demo: ${line}\n`);
   const running = await runDemo({
-    port: portOf(port, 4000, '--port'), adminPort: portOf(adminPort, 4001, '--admin-port'), ...(host === undefined ? {} : { host }), log,
+    port: portOf(port, 4000, '--port'),
+    adminPort: portOf(adminPort, 4001, '--admin-port'),
+    ...(host === undefined ? {} : { host }),
+    log,
   });
-  process.stdout.write([
-    '',
-    `  Console:      ${running.consoleURL}`,
-    `  Admin token:  ${running.adminToken}`,
-    `  Viewer token: ${running.viewerToken}   (read-only: no edit controls)`,
-    `  Gateway:      ${running.gatewayURL}/v1   (live traffic from six demo consumers)`,
-    '',
-    '  Sign in to the console with the admin token. Everything lives in a temporary folder, removed on Ctrl-C.',
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      '',
+      `  Console:      ${running.consoleURL}`,
+      `  Admin token:  ${running.adminToken}`,
+      `  Viewer token: ${running.viewerToken}   (read-only: no edit controls)`,
+      `  Gateway:      ${running.gatewayURL}/v1   (live traffic from six demo consumers)`,
+      '',
+      '  Sign in to the console with the admin token. Everything lives in a temporary folder, removed on Ctrl-C.',
+      '',
+    ].join('\n'),
+  );
   const stop = () => {
-    running.stop().then(() => process.exit(0), () => process.exit(1));
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -50,5 +50,7 @@ export function time(iso: string | null | undefined): string | null {
 
 /** `{ tier: critical, env: prod }` as `tier=critical,env=prod`. */
 export function labelList(labels: Record<string, string> | null | undefined): string {
-  return Object.entries(labels ?? {}).map(([key, value]) => `${key}=${value}`).join(',');
+  return Object.entries(labels ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }

@@ -36,11 +36,14 @@ export class PrimaryLink {
 
   private sendMetrics(id: number): void {
     const metrics = this.metrics === null ? Promise.resolve([]) : this.metrics();
-    metrics.then((json) => {
-      if (process.connected) process.send!({ sluice: 'metrics-reply', id, metrics: json });
-    }, () => {
-      if (process.connected) process.send!({ sluice: 'metrics-reply', id, metrics: [] });
-    });
+    metrics.then(
+      (json) => {
+        if (process.connected) process.send!({ sluice: 'metrics-reply', id, metrics: json });
+      },
+      () => {
+        if (process.connected) process.send!({ sluice: 'metrics-reply', id, metrics: [] });
+      },
+    );
   }
 
   /** Whether this process is a worker started by a primary (`sluice start --workers N`). */

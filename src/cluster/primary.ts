@@ -35,35 +35,49 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   /** Every serving worker's metrics, summed as prom-client's cluster aggregator does; a worker silent for 5 s is left out. */
   const clusterMetrics = async (): Promise<string> => {
     const asked = [...serving].filter((worker) => worker.isConnected());
-    const replies = await Promise.all(asked.map((worker) => new Promise<unknown[]>((resolve) => {
-      const id = nextMetricsId++;
-      const timer = setTimeout(() => {
-        metricReplies.delete(id);
-        resolve([]);
-      }, 5_000);
-      metricReplies.set(id, (metrics) => {
-        clearTimeout(timer);
-        metricReplies.delete(id);
-        resolve(metrics);
-      });
-      worker.send({ sluice: 'metrics-request', id });
-    })));
-    return AggregatorRegistry.aggregate(replies.filter((reply) => reply.length > 0) as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+    const replies = await Promise.all(
+      asked.map(
+        (worker) =>
+          new Promise<unknown[]>((resolve) => {
+            const id = nextMetricsId++;
+            const timer = setTimeout(() => {
+              metricReplies.delete(id);
+              resolve([]);
+            }, 5_000);
+            metricReplies.set(id, (metrics) => {
+              clearTimeout(timer);
+              metricReplies.delete(id);
+              resolve(metrics);
+            });
+            worker.send({ sluice: 'metrics-request', id });
+          }),
+      ),
+    );
+    return AggregatorRegistry.aggregate(
+      replies.filter((reply) => reply.length > 0) as Parameters<typeof AggregatorRegistry.aggregate>[0],
+    ).metrics();
   };
   let stopping = false;
 
   const answer = async (request: PrimaryRequest): Promise<unknown> => {
     switch (request.op) {
-      case 'reserve': return counters.reserve(request.now, request.lines);
-      case 'settle': return request.batches.map((lines) => counters.settle(request.now, lines));
-      case 'lease': return counters.lease(request.now, request.requests);
-      case 'claim': return counters.claim(request.now, request.key, request.ttlMs);
-      case 'seed': return counters.seed(request.now, request.seeds);
-      case 'read': return counters.read(request.now, request.key);
+      case 'reserve':
+        return counters.reserve(request.now, request.lines);
+      case 'settle':
+        return request.batches.map((lines) => counters.settle(request.now, lines));
+      case 'lease':
+        return counters.lease(request.now, request.requests);
+      case 'claim':
+        return counters.claim(request.now, request.key, request.ttlMs);
+      case 'seed':
+        return counters.seed(request.now, request.seeds);
+      case 'read':
+        return counters.read(request.now, request.key);
       case 'ledger':
         sink ??= openLedgerSink(options.storage, logger);
         return (await sink).write(request.key, request.batch);
-      case 'metrics': return clusterMetrics();
+      case 'metrics':
+        return clusterMetrics();
     }
   };
 
@@ -83,8 +97,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         return;
       }
       if (message.sluice !== 'request') return;
-      answer(message.request).then((value) => reply(worker, { sluice: 'reply', id: message.id, value }),
-        (error: unknown) => reply(worker, { sluice: 'reply', id: message.id, error: shapeOf(error) }));
+      answer(message.request).then(
+        (value) => reply(worker, { sluice: 'reply', id: message.id, value }),
+        (error: unknown) => reply(worker, { sluice: 'reply', id: message.id, error: shapeOf(error) }),
+      );
     });
     return worker;
   };
@@ -126,19 +142,27 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping the workers: each drains its calls and flushes its ledger');
     const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
-    void Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
-      if (worker.isDead()) {
-        resolve();
-        return;
-      }
-      worker.once('exit', () => resolve());
-      worker.process.kill('SIGTERM');
-    }))).then(async () => {
-      await (await sink)?.close();
-      await counters.close();
-      logger.info('stopped');
-      process.exit(0);
-    }, () => process.exit(1));
+    void Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) {
+              resolve();
+              return;
+            }
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    ).then(
+      async () => {
+        await (await sink)?.close();
+        await counters.close();
+        logger.info('stopped');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -27,11 +27,14 @@ export class SharedCounterStore implements CounterStore {
   private flush(now: number): void {
     const batch = this.settlements;
     this.settlements = [];
-    this.link.request<number[][]>({ op: 'settle', now, batches: batch.map((entry) => entry.lines) }).then((used) => {
-      batch.forEach((entry, i) => entry.resolve(used[i]!));
-    }, (error: Error) => {
-      for (const entry of batch) entry.reject(error);
-    });
+    this.link.request<number[][]>({ op: 'settle', now, batches: batch.map((entry) => entry.lines) }).then(
+      (used) => {
+        batch.forEach((entry, i) => entry.resolve(used[i]!));
+      },
+      (error: Error) => {
+        for (const entry of batch) entry.reject(error);
+      },
+    );
   }
 
   lease(now: number, requests: readonly LeaseRequest[]): Promise<LeaseGrant[]> {

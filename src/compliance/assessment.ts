@@ -48,7 +48,12 @@ export interface AssessmentRecord {
 }
 
 /** Runs each check; a check that throws is an observation of the failure, not satisfied (the evidence could not be read). */
-export async function observe(checks: readonly Check[], context: AssessmentContext, validForMs: number, clock: () => EpochMs): Promise<Observation[]> {
+export async function observe(
+  checks: readonly Check[],
+  context: AssessmentContext,
+  validForMs: number,
+  clock: () => EpochMs,
+): Promise<Observation[]> {
   const observations: Observation[] = [];
   for (const check of checks) {
     let result: CheckOutcome;
@@ -60,8 +65,14 @@ export async function observe(checks: readonly Check[], context: AssessmentConte
     }
     const collected = clock();
     observations.push({
-      uuid: newUuid(), check: check.id, title: check.title, method: check.method, evidence: check.description,
-      collected, expires: collected + validForMs, ...result,
+      uuid: newUuid(),
+      check: check.id,
+      title: check.title,
+      method: check.method,
+      evidence: check.description,
+      collected,
+      expires: collected + validForMs,
+      ...result,
     });
   }
   return observations;
@@ -87,10 +98,15 @@ export function findingsOf(observations: readonly Observation[], mapping: readon
     const { control, objective } = catalog.objective(objectiveId);
     const satisfied = related.length > 0 && failing.length === 0;
     findings.push({
-      uuid: newUuid(), objectiveId, controlId,
+      uuid: newUuid(),
+      objectiveId,
+      controlId,
       title: `${control.label} ${objective.label} ${control.title}`,
-      description: satisfied ? related.map((observation) => observation.summary).join(' ')
-        : failing.length === 0 ? 'No check observed this objective.' : failing.map((observation) => observation.summary).join(' '),
+      description: satisfied
+        ? related.map((observation) => observation.summary).join(' ')
+        : failing.length === 0
+          ? 'No check observed this objective.'
+          : failing.map((observation) => observation.summary).join(' '),
       satisfied,
       observations: related.map((observation) => observation.uuid),
     });

@@ -85,28 +85,57 @@ export class ComplianceAssessor {
       previous: await store.compliance.latestAssessment(),
       env: this.options.env ?? process.env,
     };
-    const validFor = (settings.intervalMinutes > 0 ? settings.intervalMinutes * 60_000 : settings.periodHours * 3_600_000);
+    const validFor = settings.intervalMinutes > 0 ? settings.intervalMinutes * 60_000 : settings.periodHours * 3_600_000;
     const observations = await observe(this.options.checks, context, validFor, this.clock);
     const findings = findingsOf(observations, this.options.mapping, this.options.catalog);
     const chains = await context.chains();
     const endedAt = Math.max(this.clock(), startedAt);
     const record: AssessmentRecord = {
-      uuid: newUuid(), startedAt, endedAt, period: context.period, origin, actor, observations, findings,
+      uuid: newUuid(),
+      startedAt,
+      endedAt,
+      period: context.period,
+      origin,
+      actor,
+      observations,
+      findings,
       chains: chains.map((chain) => ({ ...chain, broken: chain.broken?.detail ?? null })),
     };
     const notSatisfied = findings.filter((finding) => !finding.satisfied);
-    const items = await store.compliance.recordAssessment({
-      uuid: record.uuid, startedAt, endedAt, origin, actor, satisfied: findings.length - notSatisfied.length,
-      notSatisfied: notSatisfied.length, result: record as unknown as JsonValue,
-    }, findings.map((finding) => ({
-      objectiveId: finding.objectiveId, controlId: finding.controlId, satisfied: finding.satisfied, title: finding.title, description: finding.description,
-    })), poamItemUuid);
+    const items = await store.compliance.recordAssessment(
+      {
+        uuid: record.uuid,
+        startedAt,
+        endedAt,
+        origin,
+        actor,
+        satisfied: findings.length - notSatisfied.length,
+        notSatisfied: notSatisfied.length,
+        result: record as unknown as JsonValue,
+      },
+      findings.map((finding) => ({
+        objectiveId: finding.objectiveId,
+        controlId: finding.controlId,
+        satisfied: finding.satisfied,
+        title: finding.title,
+        description: finding.description,
+      })),
+      poamItemUuid,
+    );
     const open = (await store.compliance.listPoamItems()).filter((item) => item.closedAt === null).length;
     this.options.gauges?.record(findings, endedAt, open);
-    logger.info({
-      assessment: record.uuid, origin, satisfied: findings.length - notSatisfied.length, notSatisfied: notSatisfied.length,
-      failing: [...new Set(notSatisfied.map((finding) => finding.controlId))], openPoamItems: open, ms: endedAt - startedAt,
-    }, 'compliance assessed');
+    logger.info(
+      {
+        assessment: record.uuid,
+        origin,
+        satisfied: findings.length - notSatisfied.length,
+        notSatisfied: notSatisfied.length,
+        failing: [...new Set(notSatisfied.map((finding) => finding.controlId))],
+        openPoamItems: open,
+        ms: endedAt - startedAt,
+      },
+      'compliance assessed',
+    );
     return { record, items };
   }
 }

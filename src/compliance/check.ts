@@ -68,7 +68,12 @@ export interface Check {
 export const PROBLEMS_SHOWN = 20;
 
 /** An outcome from a list of problems: satisfied when there are none. */
-export function outcome(problems: readonly string[], satisfiedSummary: string, problemSummary: string, counts: Record<string, number>): CheckOutcome {
+export function outcome(
+  problems: readonly string[],
+  satisfiedSummary: string,
+  problemSummary: string,
+  counts: Record<string, number>,
+): CheckOutcome {
   return {
     satisfied: problems.length === 0,
     summary: problems.length === 0 ? satisfiedSummary : problemSummary,

@@ -50,11 +50,24 @@ export class Compliance {
     this.expiredKeys = new Map();
     this.sealer = new ChainSealer({ store: options.store.compliance, clock: this.clock, logger: options.logger });
     this.assessor = new ComplianceAssessor({
-      store: options.store, checks: CHECKS, mapping: CONTROL_MAPPING, catalog: MODERATE_BASELINE, config: options.config,
-      ledger: options.ledger, expiredKeyPresentations: () => this.collectExpiredKeys(), sealer: this.sealer,
-      gauges: options.registry === null ? null : new ComplianceGauges(options.registry), logger: options.logger, clock: this.clock,
+      store: options.store,
+      checks: CHECKS,
+      mapping: CONTROL_MAPPING,
+      catalog: MODERATE_BASELINE,
+      config: options.config,
+      ledger: options.ledger,
+      expiredKeyPresentations: () => this.collectExpiredKeys(),
+      sealer: this.sealer,
+      gauges: options.registry === null ? null : new ComplianceGauges(options.registry),
+      logger: options.logger,
+      clock: this.clock,
     });
-    this.scheduler = new ComplianceScheduler({ settings: () => options.config().compliance, assessor: this.assessor, sealer: this.sealer, logger: options.logger });
+    this.scheduler = new ComplianceScheduler({
+      settings: () => options.config().compliance,
+      assessor: this.assessor,
+      sealer: this.sealer,
+      logger: options.logger,
+    });
   }
 
   async start(): Promise<void> {
@@ -73,7 +86,10 @@ export class Compliance {
   collectExpiredKeys(): ReadonlyMap<string, ExpiredKeyPresentations> {
     for (const [keyId, taken] of this.takeExpiredKeys?.() ?? []) {
       const kept = this.expiredKeys.get(keyId);
-      this.expiredKeys.set(keyId, kept === undefined ? taken : { count: kept.count + taken.count, lastAt: Math.max(kept.lastAt, taken.lastAt) });
+      this.expiredKeys.set(
+        keyId,
+        kept === undefined ? taken : { count: kept.count + taken.count, lastAt: Math.max(kept.lastAt, taken.lastAt) },
+      );
     }
     return this.expiredKeys;
   }
@@ -84,9 +100,16 @@ export class Compliance {
 
   async componentDefinition(): Promise<ReturnType<typeof componentDefinition>> {
     const [providers, budgets, templates] = await Promise.all([
-      this.store.listProviders(), this.store.listDefinitions('budget'), this.store.listDefinitions('budgetTemplate'),
+      this.store.listProviders(),
+      this.store.listDefinitions('budget'),
+      this.store.listDefinitions('budgetTemplate'),
     ]);
-    return componentDefinition({ config: this.config(), providers, budgets: [...budgets, ...templates] }, CONTROL_MAPPING, MODERATE_BASELINE, this.clock());
+    return componentDefinition(
+      { config: this.config(), providers, budgets: [...budgets, ...templates] },
+      CONTROL_MAPPING,
+      MODERATE_BASELINE,
+      this.clock(),
+    );
   }
 
   /** The latest `limit` assessments, newest first; null before the first. */
@@ -110,7 +133,7 @@ export class Compliance {
     const items = await this.store.compliance.listPoamItems();
     if (items.length === 0) return null;
     const latest = await this.store.compliance.latestAssessment();
-    return planOfActionAndMilestones(items, latest === null ? null : latest.result as unknown as AssessmentRecord, this.clock());
+    return planOfActionAndMilestones(items, latest === null ? null : (latest.result as unknown as AssessmentRecord), this.clock());
   }
 
   anchors(chain: ChainName | null, limit: number): Promise<ChainAnchor[]> {
@@ -123,6 +146,14 @@ export class Compliance {
 
   /** Verifies both chains from their first block, against the stored anchors and any `given` from elsewhere. */
   verifyChains(given: ReadonlyArray<GivenAnchor & { chain: ChainName }> = []): Promise<ChainVerification[]> {
-    return Promise.all(CHAIN_NAMES.map((chain) => verifyChain(this.store.compliance, chain, given.filter((anchor) => anchor.chain === chain))));
+    return Promise.all(
+      CHAIN_NAMES.map((chain) =>
+        verifyChain(
+          this.store.compliance,
+          chain,
+          given.filter((anchor) => anchor.chain === chain),
+        ),
+      ),
+    );
   }
 }

@@ -47,11 +47,15 @@ export class ComplianceScheduler {
     if (this.stopped) return;
     // Turned off, it looks again a minute later: a reload may turn it on.
     const seconds = this.settings().sealIntervalSeconds;
-    this.sealTimer = setTimeout(() => {
-      const sealing = seconds === 0 || this.settings().sealIntervalSeconds === 0 ? Promise.resolve() : this.sealer.seal();
-      sealing.catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'compliance: sealing the hash chains failed'))
-        .finally(() => this.scheduleSeal());
-    }, (seconds === 0 ? 60 : seconds) * 1000);
+    this.sealTimer = setTimeout(
+      () => {
+        const sealing = seconds === 0 || this.settings().sealIntervalSeconds === 0 ? Promise.resolve() : this.sealer.seal();
+        sealing
+          .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'compliance: sealing the hash chains failed'))
+          .finally(() => this.scheduleSeal());
+      },
+      (seconds === 0 ? 60 : seconds) * 1000,
+    );
     this.sealTimer.unref();
   }
 
@@ -61,7 +65,8 @@ export class ComplianceScheduler {
     this.assessTimer = setTimeout(() => {
       const interval = this.settings().intervalMinutes * 60_000;
       if (interval === 0) return this.scheduleAssessment(null);
-      this.assessor.assess('schedule', 'scheduler')
+      this.assessor
+        .assess('schedule', 'scheduler')
         .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'compliance: the scheduled assessment failed'))
         .finally(() => this.scheduleAssessment(this.settings().intervalMinutes * 60_000 || null));
     }, delayMs ?? 60_000);

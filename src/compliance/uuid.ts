@@ -7,7 +7,10 @@ import { createHash, randomUUID } from 'node:crypto';
 export const SLUICE_NAMESPACE = '5b0c6f3e-2a7d-4c1e-9f4b-8d2e6a1c3b57';
 
 export function nameUuid(name: string, namespace: string = SLUICE_NAMESPACE): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

@@ -29,15 +29,26 @@ interface EnvironmentProvider {
 // Azure deployments have names of the customer's choosing, so they cannot be guessed: Azure needs a sluice.yaml, as do
 // Bedrock (see above) and Vertex AI (a project and a service account, not one variable).
 const ENVIRONMENT_PROVIDERS: readonly EnvironmentProvider[] = [
-  { name: 'openai', type: 'openai', keys: ['OPENAI_API_KEY'], baseUrl: { variable: 'OPENAI_BASE_URL', standard: 'https://api.openai.com/v1' } },
-  { name: 'anthropic', type: 'anthropic', keys: ['ANTHROPIC_API_KEY'], baseUrl: { variable: 'ANTHROPIC_BASE_URL', standard: 'https://api.anthropic.com' } },
+  {
+    name: 'openai',
+    type: 'openai',
+    keys: ['OPENAI_API_KEY'],
+    baseUrl: { variable: 'OPENAI_BASE_URL', standard: 'https://api.openai.com/v1' },
+  },
+  {
+    name: 'anthropic',
+    type: 'anthropic',
+    keys: ['ANTHROPIC_API_KEY'],
+    baseUrl: { variable: 'ANTHROPIC_BASE_URL', standard: 'https://api.anthropic.com' },
+  },
   { name: 'gemini', type: 'gemini', keys: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'] },
 ];
 
 /** What to do when no provider was found: every variable read here, and nothing this file does not read. */
-export const NO_PROVIDER_HINT = `no provider: set ${ENVIRONMENT_PROVIDERS.map((p) => p.keys.join(' or ')).join(', ')}`
-  + ` (${ENVIRONMENT_PROVIDERS.flatMap((p) => (p.baseUrl === undefined ? [] : [p.baseUrl.variable])).join(' and ')} point them at another server)`
-  + '; Azure OpenAI, Bedrock and Vertex AI need a sluice.yaml';
+export const NO_PROVIDER_HINT =
+  `no provider: set ${ENVIRONMENT_PROVIDERS.map((p) => p.keys.join(' or ')).join(', ')}` +
+  ` (${ENVIRONMENT_PROVIDERS.flatMap((p) => (p.baseUrl === undefined ? [] : [p.baseUrl.variable])).join(' and ')} point them at another server)` +
+  '; Azure OpenAI, Bedrock and Vertex AI need a sluice.yaml';
 
 const CATALOG_PROVIDER: Record<string, string> = { openai: 'openai', anthropic: 'anthropic', gemini: 'gemini' };
 
@@ -47,7 +58,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DefaultConf
     const apiKey = candidate.keys.map((variable) => env[variable]).find((value) => value !== undefined && value !== '');
     if (apiKey === undefined) continue;
     providers[candidate.name] = {
-      type: candidate.type, apiKey,
+      type: candidate.type,
+      apiKey,
       ...(candidate.baseUrl === undefined ? {} : { baseUrl: env[candidate.baseUrl.variable] || candidate.baseUrl.standard }),
     };
   }

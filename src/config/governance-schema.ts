@@ -7,12 +7,17 @@ export const DURATION = /^([1-9][0-9]*)(s|m|h|d)$/;
 
 const window = z.union([
   z.enum(['minute', 'hour', 'day', 'month']),
-  z.object({ rolling: z.string().max(32).regex(DURATION, 'a duration such as 30m, 24h or 7d').describe('a duration such as 24h') }).strict(),
+  z
+    .object({ rolling: z.string().max(32).regex(DURATION, 'a duration such as 30m, 24h or 7d').describe('a duration such as 24h') })
+    .strict(),
 ]);
 
 /** A resource: provider/model. */
 function resourceId() {
-  return z.string().max(TEXT_LIMITS.name + 1 + TEXT_LIMITS.providerModel).regex(/^[^/]+\/.+$/, 'provider/model');
+  return z
+    .string()
+    .max(TEXT_LIMITS.name + 1 + TEXT_LIMITS.providerModel)
+    .regex(/^[^/]+\/.+$/, 'provider/model');
 }
 
 /** Who a budget covers: one consumer, a team, or everyone. */
@@ -47,82 +52,110 @@ const budgetTerms = {
   onExhausted: onExhausted.default('refuse'),
 };
 
-const budget = z.object({
-  name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
-  consumers: consumerScope.default('everyone'),
-  ...budgetTerms,
-}).strict();
+const budget = z
+  .object({
+    name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
+    consumers: consumerScope.default('everyone'),
+    ...budgetTerms,
+  })
+  .strict();
 
 /** Which consumers a template is materialized for: a team, consumers carrying all the given labels, or everyone. */
-const selector = z.union([
-  z.literal('everyone'),
-  z.object({ team: nameText() }).strict(),
-  z.object({ labels: labelsRecord() }).strict(),
-]);
+const selector = z.union([z.literal('everyone'), z.object({ team: nameText() }).strict(), z.object({ labels: labelsRecord() }).strict()]);
 
-const template = z.object({
-  name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
-  selector,
-  ...budgetTerms,
-}).strict();
+const template = z
+  .object({
+    name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
+    selector,
+    ...budgetTerms,
+  })
+  .strict();
 
-const rateLimit = z.object({
-  name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
-  consumers: consumerScope.default('everyone'),
-  resources: resourceScope.default('any'),
-  /** `consumer`: every consumer in scope has its own counters; `shared`: the scope shares one. */
-  per: z.enum(['consumer', 'shared']).default('consumer'),
-  tokensPerMinute: z.number().int().positive().optional(),
-  requestsPerMinute: z.number().int().positive().optional(),
-  mode: z.enum(['monitor', 'enforce']).default('enforce'),
-}).strict().refine((limit) => limit.tokensPerMinute !== undefined || limit.requestsPerMinute !== undefined, {
-  message: 'set tokensPerMinute, requestsPerMinute or both',
-});
+const rateLimit = z
+  .object({
+    name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
+    consumers: consumerScope.default('everyone'),
+    resources: resourceScope.default('any'),
+    /** `consumer`: every consumer in scope has its own counters; `shared`: the scope shares one. */
+    per: z.enum(['consumer', 'shared']).default('consumer'),
+    tokensPerMinute: z.number().int().positive().optional(),
+    requestsPerMinute: z.number().int().positive().optional(),
+    mode: z.enum(['monitor', 'enforce']).default('enforce'),
+  })
+  .strict()
+  .refine((limit) => limit.tokensPerMinute !== undefined || limit.requestsPerMinute !== undefined, {
+    message: 'set tokensPerMinute, requestsPerMinute or both',
+  });
 
 const resourceAction = z.enum(['allow', 'monitor', 'enforce']);
 
 export const governanceFields = {
   /** Resource (provider/model) -> status; a resource not listed is unreviewed. */
   resources: z.record(resourceId(), z.enum(['sanctioned', 'unsanctioned', 'unreviewed'])).default({}),
-  resourcePolicy: z.object({
-    /** What a call to an unsanctioned resource gets: enforce (403), monitor (served, logged and counted) or allow. */
-    unsanctioned: resourceAction.default('enforce'),
-    unreviewed: resourceAction.default('allow'),
-  }).strict().default({ unsanctioned: 'enforce', unreviewed: 'allow' }),
+  resourcePolicy: z
+    .object({
+      /** What a call to an unsanctioned resource gets: enforce (403), monitor (served, logged and counted) or allow. */
+      unsanctioned: resourceAction.default('enforce'),
+      unreviewed: resourceAction.default('allow'),
+    })
+    .strict()
+    .default({ unsanctioned: 'enforce', unreviewed: 'allow' }),
   budgets: z.array(budget).default([]),
   budgetTemplates: z.array(template).default([]),
   rateLimits: z.array(rateLimit).default([]),
-  admission: z.object({
-    /** The output reserved for a call that names no max_tokens. */
-    defaultMaxTokens: z.number().int().positive().default(4096),
-  }).strict().default({ defaultMaxTokens: 4096 }),
-  counters: z.union([
-    z.literal('memory'),
-    z.string().max(TEXT_LIMITS.url).regex(/^rediss?:\/\//, 'memory or redis://host:port'),
-    z.object({
-      url: z.string().max(TEXT_LIMITS.url).regex(/^(memory|rediss?:\/\/.*)$/, 'memory or redis://host:port'),
-      /** open: admit calls unmetered while Redis is unreachable (logged, metered); closed: refuse them with 503. */
-      failMode: z.enum(['open', 'closed']).default('open'),
-      timeoutMs: z.number().int().positive().default(1000),
-      /** Put before every Redis key, so gateways of different deployments can share one Redis. */
-      keyPrefix: z.string().max(64).default('sluice:'),
-      /**
-       * Room leased per budget counter at once, as a fraction of its limit, admitted against without asking the store
-       * (docs/scale-out.md); 0: every call asks the store. Default: 0 on Redis, 1/64 between workers.
-       */
-      leaseShare: z.number().min(0).max(0.5).optional(),
-    }).strict(),
-  ]).default('memory'),
-  alerts: z.object({
-    webhooks: z.array(z.object({
-      url: httpUrl(),
-      /** Signs each delivery (x-sluice-signature: v1=HMAC-SHA256 of "timestamp.body"). */
-      secret: webhookSecret(),
-      headers: headersRecord().optional(),
-    }).strict()).default([]),
-    attempts: z.number().int().min(1).max(20).default(5),
-    backoffMs: z.number().int().min(0).default(500),
-  }).strict().default({ webhooks: [], attempts: 5, backoffMs: 500 }),
+  admission: z
+    .object({
+      /** The output reserved for a call that names no max_tokens. */
+      defaultMaxTokens: z.number().int().positive().default(4096),
+    })
+    .strict()
+    .default({ defaultMaxTokens: 4096 }),
+  counters: z
+    .union([
+      z.literal('memory'),
+      z
+        .string()
+        .max(TEXT_LIMITS.url)
+        .regex(/^rediss?:\/\//, 'memory or redis://host:port'),
+      z
+        .object({
+          url: z
+            .string()
+            .max(TEXT_LIMITS.url)
+            .regex(/^(memory|rediss?:\/\/.*)$/, 'memory or redis://host:port'),
+          /** open: admit calls unmetered while Redis is unreachable (logged, metered); closed: refuse them with 503. */
+          failMode: z.enum(['open', 'closed']).default('open'),
+          timeoutMs: z.number().int().positive().default(1000),
+          /** Put before every Redis key, so gateways of different deployments can share one Redis. */
+          keyPrefix: z.string().max(64).default('sluice:'),
+          /**
+           * Room leased per budget counter at once, as a fraction of its limit, admitted against without asking the store
+           * (docs/scale-out.md); 0: every call asks the store. Default: 0 on Redis, 1/64 between workers.
+           */
+          leaseShare: z.number().min(0).max(0.5).optional(),
+        })
+        .strict(),
+    ])
+    .default('memory'),
+  alerts: z
+    .object({
+      webhooks: z
+        .array(
+          z
+            .object({
+              url: httpUrl(),
+              /** Signs each delivery (x-sluice-signature: v1=HMAC-SHA256 of "timestamp.body"). */
+              secret: webhookSecret(),
+              headers: headersRecord().optional(),
+            })
+            .strict(),
+        )
+        .default([]),
+      attempts: z.number().int().min(1).max(20).default(5),
+      backoffMs: z.number().int().min(0).default(500),
+    })
+    .strict()
+    .default({ webhooks: [], attempts: 5, backoffMs: 500 }),
 };
 
 /** A webhook's signing secret, in sluice.yaml and the API alike. */

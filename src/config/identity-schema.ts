@@ -15,22 +15,24 @@ function isNetwork(text: string): boolean {
 
 const file = () => z.string().min(1).max(TEXT_LIMITS.url);
 
-export const tlsSchema = z.object({
-  /** PEM certificate chain and private key; both files are read again when either changes, without a restart. */
-  certFile: file(),
-  keyFile: file(),
-  /** TLSv1.2 (the default) or TLSv1.3. */
-  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
-  /** An OpenSSL cipher list for TLS 1.2 (TLS 1.3's suites are node's); node's default when absent. */
-  ciphers: settingText().optional(),
-  /** PEM CA bundle client certificates are verified against: mTLS. */
-  clientCaFile: file().optional(),
-  /**
-   * With a client CA: `require` (the default) refuses a call without a valid client certificate; `optional` lets a call
-   * without one authenticate by Sluice key or JWT. A certificate from another CA is refused either way.
-   */
-  clientCertificate: z.enum(['require', 'optional']).default('require'),
-}).strict();
+export const tlsSchema = z
+  .object({
+    /** PEM certificate chain and private key; both files are read again when either changes, without a restart. */
+    certFile: file(),
+    keyFile: file(),
+    /** TLSv1.2 (the default) or TLSv1.3. */
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** An OpenSSL cipher list for TLS 1.2 (TLS 1.3's suites are node's); node's default when absent. */
+    ciphers: settingText().optional(),
+    /** PEM CA bundle client certificates are verified against: mTLS. */
+    clientCaFile: file().optional(),
+    /**
+     * With a client CA: `require` (the default) refuses a call without a valid client certificate; `optional` lets a call
+     * without one authenticate by Sluice key or JWT. A certificate from another CA is refused either way.
+     */
+    clientCertificate: z.enum(['require', 'optional']).default('require'),
+  })
+  .strict();
 
 /** Asymmetric JWS algorithms only: `none` and the HS* family (a shared secret, forgeable with a public key) are never accepted. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -57,23 +59,29 @@ const issuerFields = {
 
 const jwtIssuer = z.object(issuerFields).strict();
 
-const adminOidc = z.object({
-  ...issuerFields,
-  /** The claim naming the admin role (admin, operator, viewer or team-owner); a token without one is refused. */
-  roleClaim: settingText().default('sluice_role'),
-}).strict();
+const adminOidc = z
+  .object({
+    ...issuerFields,
+    /** The claim naming the admin role (admin, operator, viewer or team-owner); a token without one is refused. */
+    roleClaim: settingText().default('sluice_role'),
+  })
+  .strict();
 
-export const identitySchema = z.object({
-  /** A client certificate (or forwarded identity) that no identity rule maps to a consumer: refused, or refused and reported as a discovery. */
-  unmappedCertificate: z.enum(['refuse', 'discover']).default('refuse'),
-  /** Direct peers (CIDRs or addresses) whose x-forwarded-client-cert header is believed: the mesh's sidecars or waypoints. */
-  trustedProxies: z.array(z.string().max(TEXT_LIMITS.setting).refine(isNetwork, 'an IPv4 or IPv6 network, e.g. 10.0.0.0/8'))
-    .max(1000).default([]),
-  /** Issuers whose JWTs authenticate consumers (`Authorization: Bearer <JWT>`), mapped to consumers by identity rules. */
-  jwtIssuers: z.array(jwtIssuer).max(20).default([]),
-  /** An OIDC issuer whose tokens the director API takes in place of admin tokens, the role named by a claim. */
-  adminOidc: adminOidc.optional(),
-}).strict();
+export const identitySchema = z
+  .object({
+    /** A client certificate (or forwarded identity) that no identity rule maps to a consumer: refused, or refused and reported as a discovery. */
+    unmappedCertificate: z.enum(['refuse', 'discover']).default('refuse'),
+    /** Direct peers (CIDRs or addresses) whose x-forwarded-client-cert header is believed: the mesh's sidecars or waypoints. */
+    trustedProxies: z
+      .array(z.string().max(TEXT_LIMITS.setting).refine(isNetwork, 'an IPv4 or IPv6 network, e.g. 10.0.0.0/8'))
+      .max(1000)
+      .default([]),
+    /** Issuers whose JWTs authenticate consumers (`Authorization: Bearer <JWT>`), mapped to consumers by identity rules. */
+    jwtIssuers: z.array(jwtIssuer).max(20).default([]),
+    /** An OIDC issuer whose tokens the director API takes in place of admin tokens, the role named by a claim. */
+    adminOidc: adminOidc.optional(),
+  })
+  .strict();
 
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type IdentityConfig = z.infer<typeof identitySchema>;

@@ -22,7 +22,9 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') {
     const keys = Object.keys(value);
-    return keys.length === 0 ? 'an empty object' : `an object with ${keys.length === 1 ? 'key' : 'keys'} ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}`;
+    return keys.length === 0
+      ? 'an empty object'
+      : `an object with ${keys.length === 1 ? 'key' : 'keys'} ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}`;
   }
   return `a ${typeof value}`;
 }
@@ -69,16 +71,22 @@ function alternatives(schema: Schema): string[] {
   const inner = unwrapped(schema);
   const definition = definitionOf(inner);
   switch (definition.type) {
-    case 'enum': return Object.values(definition.entries as Record<string, string | number>).map(String);
-    case 'literal': return (definition.values as unknown[]).map((value) => (typeof value === 'string' ? value : JSON.stringify(value)));
-    case 'union': return (definition.options as Schema[]).flatMap(alternatives);
+    case 'enum':
+      return Object.values(definition.entries as Record<string, string | number>).map(String);
+    case 'literal':
+      return (definition.values as unknown[]).map((value) => (typeof value === 'string' ? value : JSON.stringify(value)));
+    case 'union':
+      return (definition.options as Schema[]).flatMap(alternatives);
     case 'object': {
       const shape = Object.entries(definition.shape as Record<string, Schema>);
       return [`{${shape.map(([key, field]) => `${key}: ${describeField(field)}`).join(', ')}}`];
     }
-    case 'array': return ['a list'];
-    case 'record': return ['an object'];
-    default: return [`a ${definition.type}`];
+    case 'array':
+      return ['a list'];
+    case 'record':
+      return ['an object'];
+    default:
+      return [`a ${definition.type}`];
   }
 }
 
@@ -92,19 +100,23 @@ export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     }
     case 'invalid_value': {
       const values = issue.values.map((value) => (typeof value === 'string' ? value : JSON.stringify(value)));
-      return values.length === 1 ? `expected ${JSON.stringify(issue.values[0])}; got ${given(issue.input)}` : `expected one of ${oneOf(values)}; got ${given(issue.input)}`;
+      return values.length === 1
+        ? `expected ${JSON.stringify(issue.values[0])}; got ${given(issue.input)}`
+        : `expected one of ${oneOf(values)}; got ${given(issue.input)}`;
     }
     case 'invalid_type': {
       // An enum or union fails as a wrong type when given, say, a number: list its values all the same. A lone object is
       // just "an object": its keys are for the message of a key that is wrong.
-      const expected = schema === undefined || definitionOf(unwrapped(schema)).type === 'object' ? `a ${issue.expected}`.replace(/^a object$/, 'an object')
-        : oneOf(alternatives(schema), true);
+      const expected =
+        schema === undefined || definitionOf(unwrapped(schema)).type === 'object'
+          ? `a ${issue.expected}`.replace(/^a object$/, 'an object')
+          : oneOf(alternatives(schema), true);
       if (issue.input === undefined) return `required: expected ${expected}`;
       return `expected ${expected}; got ${kindOf(issue.input)}`;
     }
     case 'unrecognized_keys': {
       const keys = issue.keys.map((key) => `"${key}"`);
-      const shape = schema === undefined ? undefined : definitionOf(schema).shape as Record<string, unknown> | undefined;
+      const shape = schema === undefined ? undefined : (definitionOf(schema).shape as Record<string, unknown> | undefined);
       const allowed = shape === undefined ? '' : `; the keys here are ${listed(Object.keys(shape), 'and')}`;
       return `unknown ${keys.length === 1 ? 'key' : 'keys'} ${keys.join(', ')}${allowed}`;
     }

@@ -36,9 +36,13 @@ export const secretText = () => z.string().max(TEXT_LIMITS.secret);
 export const httpUrl = () => z.url({ protocol: /^https?$/ }).max(TEXT_LIMITS.url);
 
 /** Free-form labels (what budget templates select on): bounded keys, values and count. */
-export const labelsRecord = () => z.record(z.string().min(1).max(TEXT_LIMITS.labelKey), z.string().max(TEXT_LIMITS.labelValue))
-  .refine((labels) => Object.keys(labels).length <= TEXT_LIMITS.labels, `at most ${TEXT_LIMITS.labels} labels`);
+export const labelsRecord = () =>
+  z
+    .record(z.string().min(1).max(TEXT_LIMITS.labelKey), z.string().max(TEXT_LIMITS.labelValue))
+    .refine((labels) => Object.keys(labels).length <= TEXT_LIMITS.labels, `at most ${TEXT_LIMITS.labels} labels`);
 
 /** Extra HTTP headers (providers, webhooks): bounded names, values and count. */
-export const headersRecord = () => z.record(z.string().min(1).max(TEXT_LIMITS.headerName), secretText())
-  .refine((headers) => Object.keys(headers).length <= TEXT_LIMITS.headers, `at most ${TEXT_LIMITS.headers} headers`);
+export const headersRecord = () =>
+  z
+    .record(z.string().min(1).max(TEXT_LIMITS.headerName), secretText())
+    .refine((headers) => Object.keys(headers).length <= TEXT_LIMITS.headers, `at most ${TEXT_LIMITS.headers} headers`);

@@ -13,12 +13,13 @@ export interface ListenerFlags {
 
 type Listener = 'gateway' | 'admin';
 
-const SETTINGS: ReadonlyArray<{ listener: Listener; field: 'port' | 'host'; flag: keyof ListenerFlags; option: string; variable: string }> = [
-  { listener: 'gateway', field: 'port', flag: 'port', option: '--port', variable: 'SLUICE_PORT' },
-  { listener: 'gateway', field: 'host', flag: 'host', option: '--host', variable: 'SLUICE_HOST' },
-  { listener: 'admin', field: 'port', flag: 'adminPort', option: '--admin-port', variable: 'SLUICE_ADMIN_PORT' },
-  { listener: 'admin', field: 'host', flag: 'adminHost', option: '--admin-host', variable: 'SLUICE_ADMIN_HOST' },
-];
+const SETTINGS: ReadonlyArray<{ listener: Listener; field: 'port' | 'host'; flag: keyof ListenerFlags; option: string; variable: string }> =
+  [
+    { listener: 'gateway', field: 'port', flag: 'port', option: '--port', variable: 'SLUICE_PORT' },
+    { listener: 'gateway', field: 'host', flag: 'host', option: '--host', variable: 'SLUICE_HOST' },
+    { listener: 'admin', field: 'port', flag: 'adminPort', option: '--admin-port', variable: 'SLUICE_ADMIN_PORT' },
+    { listener: 'admin', field: 'host', flag: 'adminHost', option: '--admin-host', variable: 'SLUICE_ADMIN_HOST' },
+  ];
 
 /** The variables read here, for `sluice start --help`. */
 export const LISTENER_VARIABLES = SETTINGS.map((setting) => setting.variable);
@@ -30,7 +31,12 @@ export function withListenerOverrides(config: SluiceConfig, flags: ListenerFlags
   for (const setting of SETTINGS) {
     const fromFlag = flags[setting.flag];
     const fromEnv = env[setting.variable];
-    const [value, source] = fromFlag !== undefined ? [fromFlag, setting.option] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, setting.variable] : [undefined, ''];
+    const [value, source] =
+      fromFlag !== undefined
+        ? [fromFlag, setting.option]
+        : fromEnv !== undefined && fromEnv !== ''
+          ? [fromEnv, setting.variable]
+          : [undefined, ''];
     if (value === undefined) continue;
     const target = setting.listener === 'gateway' ? gateway : admin;
     if (setting.field === 'port') target.port = parsePort(value, source);

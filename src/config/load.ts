@@ -89,7 +89,8 @@ const HAS_STANDARD_ENDPOINT = new Set(['bedrock', 'gemini', 'vertex']);
 export function providerProblems(provider: ProviderConfig): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(['apiVersion', 'required for azure-openai']);
-  if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined) problems.push(['baseUrl', `required for ${provider.type}`]);
+  if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined)
+    problems.push(['baseUrl', `required for ${provider.type}`]);
   return problems;
 }
 
@@ -137,7 +138,9 @@ function checkGovernance(config: SluiceConfig, modelNames: Set<string>, consumer
     if (typeof scope !== 'object' || scope === null) return;
     if ('model' in scope && !modelNames.has(String(scope.model))) problems.push(`${path}.model: no model named "${String(scope.model)}"`);
     if ('provider' in scope && !(String(scope.provider) in config.providers)) {
-      problems.push(`${path}.provider: expected one of the providers (${providerNames.join(', ') || 'none'}), got "${String(scope.provider)}"`);
+      problems.push(
+        `${path}.provider: expected one of the providers (${providerNames.join(', ') || 'none'}), got "${String(scope.provider)}"`,
+      );
     }
     if ('resource' in scope) {
       const provider = String(scope.resource).split('/')[0]!;
@@ -164,9 +167,18 @@ function checkGovernance(config: SluiceConfig, modelNames: Set<string>, consumer
       seen.add(name);
     });
   };
-  unique(config.budgets.map((b) => b.name), 'budgets');
-  unique(config.budgetTemplates.map((t) => t.name), 'budgetTemplates');
-  unique(config.rateLimits.map((r) => r.name), 'rateLimits');
+  unique(
+    config.budgets.map((b) => b.name),
+    'budgets',
+  );
+  unique(
+    config.budgetTemplates.map((t) => t.name),
+    'budgetTemplates',
+  );
+  unique(
+    config.rateLimits.map((r) => r.name),
+    'rateLimits',
+  );
   config.budgets.forEach((budget, i) => {
     checkConsumers(budget.consumers, `budgets[${i}].consumers`);
     checkResources(budget.resources, `budgets[${i}].resources`);

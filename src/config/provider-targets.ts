@@ -31,7 +31,8 @@ LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
 /** What an entry of providerTargets.allow says: a CIDR, an address, or host:port. */
-export type AllowEntry = { kind: 'cidr'; address: string; prefix: number; family: 'ipv4' | 'ipv6' } | { kind: 'host-port'; host: string; port: number };
+export type AllowEntry =
+  { kind: 'cidr'; address: string; prefix: number; family: 'ipv4' | 'ipv6' } | { kind: 'host-port'; host: string; port: number };
 
 /** Null when `text` is none of `10.0.0.0/8`, `169.254.10.5`, `fe80::1`, `host:port`, `[::1]:4001`. */
 export function parseAllowEntry(text: string): AllowEntry | null {
@@ -81,14 +82,15 @@ export function configuredEndpoints(config: Pick<SluiceConfig, 'storage' | 'coun
   const add = (text: string, defaultPort: number, what: string) => {
     try {
       const url = new URL(text);
-      if (url.hostname !== '') endpoints.push({ host: normalizeHost(url.hostname), port: url.port === '' ? defaultPort : Number(url.port), what });
+      if (url.hostname !== '')
+        endpoints.push({ host: normalizeHost(url.hostname), port: url.port === '' ? defaultPort : Number(url.port), what });
     } catch {
       // Validation of storage and counters reports a malformed URL.
     }
   };
-  if (/^postgres(ql)?:\/\//.test(config.storage)) add(config.storage, 5432, 'Sluice\'s PostgreSQL store');
+  if (/^postgres(ql)?:\/\//.test(config.storage)) add(config.storage, 5432, "Sluice's PostgreSQL store");
   const counters = typeof config.counters === 'string' ? config.counters : config.counters.url;
-  if (/^rediss?:\/\//.test(counters)) add(counters, 6379, 'Sluice\'s Redis counters');
+  if (/^rediss?:\/\//.test(counters)) add(counters, 6379, "Sluice's Redis counters");
   return endpoints;
 }
 
@@ -113,14 +115,16 @@ export class ProviderTargets {
   static fromConfig(config: Pick<SluiceConfig, 'storage' | 'counters' | 'gateway' | 'admin' | 'providerTargets'>): ProviderTargets {
     const targets = new ProviderTargets(config.providerTargets.allow, configuredEndpoints(config));
     targets.setListeners([
-      { host: config.gateway.host, port: config.gateway.port, what: 'Sluice\'s gateway listener' },
-      { host: config.admin.host, port: config.admin.port, what: 'Sluice\'s admin listener' },
+      { host: config.gateway.host, port: config.gateway.port, what: "Sluice's gateway listener" },
+      { host: config.admin.host, port: config.admin.port, what: "Sluice's admin listener" },
     ]);
     return targets;
   }
 
   setListeners(listeners: readonly OwnEndpoint[]): void {
-    this.listeners = listeners.filter((listener) => listener.port !== 0).map((listener) => ({ ...listener, host: normalizeHost(listener.host) }));
+    this.listeners = listeners
+      .filter((listener) => listener.port !== 0)
+      .map((listener) => ({ ...listener, host: normalizeHost(listener.host) }));
   }
 
   /** Why a base URL may not be a provider's, or null; checked when it is written. */

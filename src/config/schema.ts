@@ -11,17 +11,21 @@ import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, 
 import { identitySchema, tlsSchema } from './identity-schema.js';
 
 const hostPort = (port: number) =>
-  z.object({
-    host: z.string().min(1).max(TEXT_LIMITS.setting).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(port),
-  }).strict();
+  z
+    .object({
+      host: z.string().min(1).max(TEXT_LIMITS.setting).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(port),
+    })
+    .strict();
 
-const pricing = z.object({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  cachedInput: z.number().nonnegative().optional(),
-  cacheWrite: z.number().nonnegative().optional(),
-}).strict();
+const pricing = z
+  .object({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cachedInput: z.number().nonnegative().optional(),
+    cacheWrite: z.number().nonnegative().optional(),
+  })
+  .strict();
 
 /**
  * 4 MiB: the largest bodies the director API takes are 1,000 observations or 10,000 key-use reports with every field at
@@ -31,38 +35,44 @@ export const ADMIN_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'vertex'] as const;
 
-export const providerSchema = z.object({
-  type: z.enum(PROVIDER_TYPES),
-  /** Required for openai, azure-openai and anthropic; bedrock, gemini and vertex have a standard endpoint, overridable here. */
-  /** Never with user:password@: readers see base URLs, so credentials go in apiKey or headers, which they do not. */
-  baseUrl: httpUrl().refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'a base URL carries no user:password@; put credentials in apiKey or headers').optional(),
-  apiKey: secretText().optional(),
-  /** Bedrock: the AWS region, and credentials (else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN). */
-  region: settingText().optional(),
-  accessKeyId: settingText().optional(),
-  secretAccessKey: secretText().optional(),
-  sessionToken: secretText().optional(),
-  /** Vertex: the Google Cloud project (else the service account's), the location, and the service account key. */
-  project: settingText().optional(),
-  location: settingText().optional(),
-  serviceAccountFile: z.string().max(TEXT_LIMITS.url).optional(),
-  serviceAccountJson: z.string().max(TEXT_LIMITS.document).optional(),
-  /** Azure OpenAI's api-version query parameter. */
-  apiVersion: settingText().optional(),
-  /** Anthropic's anthropic-version header. */
-  anthropicVersion: settingText().optional(),
-  /** Extra headers sent on every upstream request (e.g. an OpenAI organization). */
-  headers: headersRecord().optional(),
-  /** Pooled connections per upstream origin. */
-  connections: z.number().int().positive().default(128),
-}).strict();
+export const providerSchema = z
+  .object({
+    type: z.enum(PROVIDER_TYPES),
+    /** Required for openai, azure-openai and anthropic; bedrock, gemini and vertex have a standard endpoint, overridable here. */
+    /** Never with user:password@: readers see base URLs, so credentials go in apiKey or headers, which they do not. */
+    baseUrl: httpUrl()
+      .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'a base URL carries no user:password@; put credentials in apiKey or headers')
+      .optional(),
+    apiKey: secretText().optional(),
+    /** Bedrock: the AWS region, and credentials (else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN). */
+    region: settingText().optional(),
+    accessKeyId: settingText().optional(),
+    secretAccessKey: secretText().optional(),
+    sessionToken: secretText().optional(),
+    /** Vertex: the Google Cloud project (else the service account's), the location, and the service account key. */
+    project: settingText().optional(),
+    location: settingText().optional(),
+    serviceAccountFile: z.string().max(TEXT_LIMITS.url).optional(),
+    serviceAccountJson: z.string().max(TEXT_LIMITS.document).optional(),
+    /** Azure OpenAI's api-version query parameter. */
+    apiVersion: settingText().optional(),
+    /** Anthropic's anthropic-version header. */
+    anthropicVersion: settingText().optional(),
+    /** Extra headers sent on every upstream request (e.g. an OpenAI organization). */
+    headers: headersRecord().optional(),
+    /** Pooled connections per upstream origin. */
+    connections: z.number().int().positive().default(128),
+  })
+  .strict();
 
-const target = z.object({
-  provider: nameText(),
-  model: z.string().min(1).max(TEXT_LIMITS.providerModel),
-  /** Relative share of first attempts; targets without a weight are tried only as fallbacks when any has one. */
-  weight: z.number().positive().optional(),
-}).strict();
+const target = z
+  .object({
+    provider: nameText(),
+    model: z.string().min(1).max(TEXT_LIMITS.providerModel),
+    /** Relative share of first attempts; targets without a weight are tried only as fallbacks when any has one. */
+    weight: z.number().positive().optional(),
+  })
+  .strict();
 
 /**
  * Per-attempt limits on waiting for an upstream. A non-streamed answer's head comes only once the whole answer is
@@ -73,41 +83,50 @@ const target = z.object({
 const RETRY_DEFAULTS = { attempts: 1, backoffMs: 100, timeoutMs: 300_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 120_000 };
 
 /** Retry and timeout settings: routing.retry gives every one, a model's own `retry` overrides some of them. */
-const retryFields = z.object({
-  /** Extra attempts on the same target before falling back to the next (not after a timeout or a 429). */
-  attempts: z.number().int().min(0).max(10),
-  backoffMs: z.number().int().min(0),
-  /** The longest wait for any part of an answer: for a non-streamed one, its head (sent once it is generated). */
-  timeoutMs: z.number().int().positive(),
-  /** The longest wait for a streamed answer's head (capped by timeoutMs). */
-  firstByteTimeoutMs: z.number().int().positive(),
-  /** The longest silence between two chunks of an answer's body once its head has come (capped by timeoutMs). */
-  idleTimeoutMs: z.number().int().positive(),
-}).strict();
+const retryFields = z
+  .object({
+    /** Extra attempts on the same target before falling back to the next (not after a timeout or a 429). */
+    attempts: z.number().int().min(0).max(10),
+    backoffMs: z.number().int().min(0),
+    /** The longest wait for any part of an answer: for a non-streamed one, its head (sent once it is generated). */
+    timeoutMs: z.number().int().positive(),
+    /** The longest wait for a streamed answer's head (capped by timeoutMs). */
+    firstByteTimeoutMs: z.number().int().positive(),
+    /** The longest silence between two chunks of an answer's body once its head has come (capped by timeoutMs). */
+    idleTimeoutMs: z.number().int().positive(),
+  })
+  .strict();
 
 /** A model's override: no defaults of its own, so what it leaves out comes from routing.retry, not from these defaults. */
 const retryOverride = retryFields.partial();
 const retry = retryOverride.transform((given) => ({ ...RETRY_DEFAULTS, ...given }));
 
-export const modelSchema = z.object({
-  name: nameText(),
-  targets: z.array(target).min(1).max(64),
-  pricing: pricing.optional(),
-  retry: retryOverride.optional(),
-}).strict();
+export const modelSchema = z
+  .object({
+    name: nameText(),
+    targets: z.array(target).min(1).max(64),
+    pricing: pricing.optional(),
+    retry: retryOverride.optional(),
+  })
+  .strict();
 
-const consumer = z.object({
-  name: nameText(),
-  team: nameText().optional(),
-  owner: ownerText().optional(),
-  keys: z.array(z.string().min(8, 'a key of at least 8 characters').max(TEXT_LIMITS.setting)).min(1).max(100),
-  /** Model names this consumer may use; all when absent. */
-  models: z.array(nameText()).max(TEXT_LIMITS.allowList).optional(),
-  /** Free-form labels, matched by budget templates' selectors. */
-  labels: labelsRecord().default({}),
-}).strict();
+const consumer = z
+  .object({
+    name: nameText(),
+    team: nameText().optional(),
+    owner: ownerText().optional(),
+    keys: z.array(z.string().min(8, 'a key of at least 8 characters').max(TEXT_LIMITS.setting)).min(1).max(100),
+    /** Model names this consumer may use; all when absent. */
+    models: z.array(nameText()).max(TEXT_LIMITS.allowList).optional(),
+    /** Free-form labels, matched by budget templates' selectors. */
+    labels: labelsRecord().default({}),
+  })
+  .strict();
 
-export const providerName = z.string().max(TEXT_LIMITS.name).regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name');
+export const providerName = z
+  .string()
+  .max(TEXT_LIMITS.name)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name');
 
 /**
  * The fields of a provider that are secrets: the director stores them sealed with the master key and never shows them
@@ -134,98 +153,145 @@ const GATEWAY_DEFAULTS = {
 /** The most workers `sluice start --workers N` runs. */
 export const MAX_WORKERS = 256;
 
-export const configSchema = z.object({
-  gateway: hostPort(4000).extend({
-    maxBodyBytes: z.number().int().positive().default(GATEWAY_DEFAULTS.maxBodyBytes),
-    /** The longest a client may take to send a request's headers, from its first byte or from connecting (capped by requestTimeoutMs). */
-    headersTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.headersTimeoutMs),
-    /** The longest a client may take to send a whole request, headers and body; the answer is not counted. */
-    requestTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.requestTimeoutMs),
-    /** How long a kept-alive client connection may sit idle between requests. */
-    keepAliveTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
-    /** Client connections open at once; past it, new ones are closed as they are accepted. */
-    maxConnections: z.number().int().positive().default(GATEWAY_DEFAULTS.maxConnections),
-    /** HTTPS (and mTLS with a client CA) on the gateway listener; plain HTTP when absent. */
-    tls: tlsSchema.optional(),
-    /** Processes serving the listeners (`sluice start --workers N`, SLUICE_WORKERS); absent: one per available core. */
-    workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
-  }).strict().default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
-  admin: hostPort(4001).extend({
-    /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
-    token: z.string().min(16, 'a token of at least 16 characters').max(TEXT_LIMITS.setting).optional(),
-    /** Director API request bodies larger than this are refused with 413; the default holds the largest intake allowed. */
-    maxBodyBytes: z.number().int().positive().default(ADMIN_MAX_BODY_BYTES),
-    /** HTTPS on the admin listener; plain HTTP when absent. */
-    tls: tlsSchema.optional(),
-  }).strict().default({ host: '127.0.0.1', port: 4001, maxBodyBytes: ADMIN_MAX_BODY_BYTES }),
-  /** The ledger's and the director's database: an embedded SQLite file, or PostgreSQL (shared by every gateway). */
-  storage: z.string().max(TEXT_LIMITS.url).regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
-    .default('sqlite:./data/sluice.db'),
-  ledger: z.object({
-    /** How long records wait in memory before a batch is written. */
-    flushIntervalMs: z.number().int().positive().default(200),
-    maxBatch: z.number().int().positive().default(1000),
-    /** Records held in memory while the store is slow or away (the most a crash can lose); past it, batches are spooled. */
-    maxBufferedRecords: z.number().int().positive().default(50_000),
-    /** The spool folder, one per gateway process; default `<SQLite file>-ledger-spool`, or ./data/ledger-spool with PostgreSQL. */
-    spoolDir: z.string().min(1).optional(),
-    /** The spool's bound on disk; records past it are dropped and counted (sluice_ledger_dropped_records_total). */
-    maxSpoolBytes: z.number().int().positive().default(1024 ** 3),
-    /** The wait before writing again to a store that failed, doubled per failure up to maxBackoffMs. */
-    retry: z.object({
-      initialBackoffMs: z.number().int().positive().default(100),
-      maxBackoffMs: z.number().int().positive().default(5_000),
-    }).strict().default({ initialBackoffMs: 100, maxBackoffMs: 5_000 }),
-  }).strict().default({
-    flushIntervalMs: 200, maxBatch: 1000, maxBufferedRecords: 50_000, maxSpoolBytes: 1024 ** 3,
-    retry: { initialBackoffMs: 100, maxBackoffMs: 5_000 },
-  }),
-  routing: z.object({
-    retry: retry.default(RETRY_DEFAULTS),
+export const configSchema = z
+  .object({
+    gateway: hostPort(4000)
+      .extend({
+        maxBodyBytes: z.number().int().positive().default(GATEWAY_DEFAULTS.maxBodyBytes),
+        /** The longest a client may take to send a request's headers, from its first byte or from connecting (capped by requestTimeoutMs). */
+        headersTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.headersTimeoutMs),
+        /** The longest a client may take to send a whole request, headers and body; the answer is not counted. */
+        requestTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.requestTimeoutMs),
+        /** How long a kept-alive client connection may sit idle between requests. */
+        keepAliveTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
+        /** Client connections open at once; past it, new ones are closed as they are accepted. */
+        maxConnections: z.number().int().positive().default(GATEWAY_DEFAULTS.maxConnections),
+        /** HTTPS (and mTLS with a client CA) on the gateway listener; plain HTTP when absent. */
+        tls: tlsSchema.optional(),
+        /** Processes serving the listeners (`sluice start --workers N`, SLUICE_WORKERS); absent: one per available core. */
+        workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 4000, ...GATEWAY_DEFAULTS }),
+    admin: hostPort(4001)
+      .extend({
+        /** The bootstrap admin token of the director API (e.g. "${SLUICE_ADMIN_TOKEN}"); generated into the data folder when absent. */
+        token: z.string().min(16, 'a token of at least 16 characters').max(TEXT_LIMITS.setting).optional(),
+        /** Director API request bodies larger than this are refused with 413; the default holds the largest intake allowed. */
+        maxBodyBytes: z.number().int().positive().default(ADMIN_MAX_BODY_BYTES),
+        /** HTTPS on the admin listener; plain HTTP when absent. */
+        tls: tlsSchema.optional(),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 4001, maxBodyBytes: ADMIN_MAX_BODY_BYTES }),
+    /** The ledger's and the director's database: an embedded SQLite file, or PostgreSQL (shared by every gateway). */
+    storage: z
+      .string()
+      .max(TEXT_LIMITS.url)
+      .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'sqlite:<path> or postgres://user@host:port/database')
+      .default('sqlite:./data/sluice.db'),
+    ledger: z
+      .object({
+        /** How long records wait in memory before a batch is written. */
+        flushIntervalMs: z.number().int().positive().default(200),
+        maxBatch: z.number().int().positive().default(1000),
+        /** Records held in memory while the store is slow or away (the most a crash can lose); past it, batches are spooled. */
+        maxBufferedRecords: z.number().int().positive().default(50_000),
+        /** The spool folder, one per gateway process; default `<SQLite file>-ledger-spool`, or ./data/ledger-spool with PostgreSQL. */
+        spoolDir: z.string().min(1).optional(),
+        /** The spool's bound on disk; records past it are dropped and counted (sluice_ledger_dropped_records_total). */
+        maxSpoolBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 ** 3),
+        /** The wait before writing again to a store that failed, doubled per failure up to maxBackoffMs. */
+        retry: z
+          .object({
+            initialBackoffMs: z.number().int().positive().default(100),
+            maxBackoffMs: z.number().int().positive().default(5_000),
+          })
+          .strict()
+          .default({ initialBackoffMs: 100, maxBackoffMs: 5_000 }),
+      })
+      .strict()
+      .default({
+        flushIntervalMs: 200,
+        maxBatch: 1000,
+        maxBufferedRecords: 50_000,
+        maxSpoolBytes: 1024 ** 3,
+        retry: { initialBackoffMs: 100, maxBackoffMs: 5_000 },
+      }),
+    routing: z
+      .object({
+        retry: retry.default(RETRY_DEFAULTS),
+        /**
+         * The largest non-streamed upstream answer held in memory to translate or meter (streams are never held): past it
+         * the attempt fails as the upstream's fault. A batch of 2,048 float embeddings of 3,072 dimensions would need more.
+         */
+        maxResponseBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(32 * 1024 * 1024),
+        circuitBreaker: z
+          .object({
+            /** Consecutive failures that open a target's circuit. */
+            failures: z.number().int().positive().default(5),
+            cooldownMs: z.number().int().positive().default(30_000),
+          })
+          .strict()
+          .default({ failures: 5, cooldownMs: 30_000 }),
+      })
+      .strict()
+      .default({
+        retry: RETRY_DEFAULTS,
+        maxResponseBytes: 32 * 1024 * 1024,
+        circuitBreaker: { failures: 5, cooldownMs: 30_000 },
+      }),
+    log: z
+      .object({
+        level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+        /** json (one object a line, for log shippers) or pretty (for a person); absent: pretty on a terminal, else json. */
+        format: z.enum(['json', 'pretty']).optional(),
+      })
+      .strict()
+      .default({ level: 'info' }),
+    providers: z.record(providerName, providerSchema).default({}),
     /**
-     * The largest non-streamed upstream answer held in memory to translate or meter (streams are never held): past it
-     * the attempt fails as the upstream's fault. A batch of 2,048 float embeddings of 3,072 dimensions would need more.
+     * Provider base URLs are refused when they point at link-local or cloud metadata addresses, or at Sluice's own
+     * listeners, PostgreSQL or Redis; `allow` lists CIDRs, addresses or host:port to permit anyway.
      */
-    maxResponseBytes: z.number().int().positive().default(32 * 1024 * 1024),
-    circuitBreaker: z.object({
-      /** Consecutive failures that open a target's circuit. */
-      failures: z.number().int().positive().default(5),
-      cooldownMs: z.number().int().positive().default(30_000),
-    }).strict().default({ failures: 5, cooldownMs: 30_000 }),
-  }).strict().default({
-    retry: RETRY_DEFAULTS,
-    maxResponseBytes: 32 * 1024 * 1024,
-    circuitBreaker: { failures: 5, cooldownMs: 30_000 },
-  }),
-  log: z.object({
-    level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-    /** json (one object a line, for log shippers) or pretty (for a person); absent: pretty on a terminal, else json. */
-    format: z.enum(['json', 'pretty']).optional(),
-  }).strict().default({ level: 'info' }),
-  providers: z.record(providerName, providerSchema).default({}),
-  /**
-   * Provider base URLs are refused when they point at link-local or cloud metadata addresses, or at Sluice's own
-   * listeners, PostgreSQL or Redis; `allow` lists CIDRs, addresses or host:port to permit anyway.
-   */
-  providerTargets: z.object({
-    allow: z.array(z.string().max(TEXT_LIMITS.setting).refine((entry) => parseAllowEntry(entry) !== null, 'a CIDR (169.254.10.0/24), an address or host:port'))
-      .max(1000).default([]),
-  }).strict().default({ allow: [] }),
-  models: z.array(modelSchema).default([]),
-  consumers: z.array(consumer).default([]),
-  ...governanceFields,
-  compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
-  /** The discovery proxy (`sluice discover`); the gateway and director ignore it. */
-  discovery: discoverySchema.default(DISCOVERY_DEFAULTS),
-  /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
-  mcp: mcpSchema.default(MCP_DEFAULTS),
-  /** The exact-match response cache (docs/agents.md); nothing is cached unless a model or a request opts in. */
-  cache: cacheSchema.default(CACHE_DEFAULTS),
-  /** Detectors on prompts and answers: monitor, block or mask (docs/agents.md). */
-  guardrails: z.array(guardrailSchema).max(100).default([]),
-  /** Who a caller is besides its Sluice key: client certificates, the mesh's forwarded identity, JWTs (docs/identity.md). */
-  identity: identitySchema.default({ unmappedCertificate: 'refuse', trustedProxies: [], jwtIssuers: [] }),
-}).strict();
+    providerTargets: z
+      .object({
+        allow: z
+          .array(
+            z
+              .string()
+              .max(TEXT_LIMITS.setting)
+              .refine((entry) => parseAllowEntry(entry) !== null, 'a CIDR (169.254.10.0/24), an address or host:port'),
+          )
+          .max(1000)
+          .default([]),
+      })
+      .strict()
+      .default({ allow: [] }),
+    models: z.array(modelSchema).default([]),
+    consumers: z.array(consumer).default([]),
+    ...governanceFields,
+    compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
+    /** The discovery proxy (`sluice discover`); the gateway and director ignore it. */
+    discovery: discoverySchema.default(DISCOVERY_DEFAULTS),
+    /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
+    mcp: mcpSchema.default(MCP_DEFAULTS),
+    /** The exact-match response cache (docs/agents.md); nothing is cached unless a model or a request opts in. */
+    cache: cacheSchema.default(CACHE_DEFAULTS),
+    /** Detectors on prompts and answers: monitor, block or mask (docs/agents.md). */
+    guardrails: z.array(guardrailSchema).max(100).default([]),
+    /** Who a caller is besides its Sluice key: client certificates, the mesh's forwarded identity, JWTs (docs/identity.md). */
+    identity: identitySchema.default({ unmappedCertificate: 'refuse', trustedProxies: [], jwtIssuers: [] }),
+  })
+  .strict();
 
 export type SluiceConfig = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;

@@ -49,7 +49,10 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   settle(now: number, lines: readonly CounterLine[]): number[] {
-    return this.reserve(now, lines.map((line) => (line.enforce ? { ...line, enforce: false } : line))).used;
+    return this.reserve(
+      now,
+      lines.map((line) => (line.enforce ? { ...line, enforce: false } : line)),
+    ).used;
   }
 
   lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] {

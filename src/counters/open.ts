@@ -23,7 +23,8 @@ export const DEFAULT_LEASE_SHARE = 1 / 64;
 
 export function counterSettings(config: SluiceConfig['counters']): CounterSettings {
   const leaseShare = (url: string, share?: number) => share ?? (url === 'memory' ? DEFAULT_LEASE_SHARE : 0);
-  if (typeof config === 'string') return { url: config, failMode: 'open', timeoutMs: 1000, keyPrefix: 'sluice:', leaseShare: leaseShare(config) };
+  if (typeof config === 'string')
+    return { url: config, failMode: 'open', timeoutMs: 1000, keyPrefix: 'sluice:', leaseShare: leaseShare(config) };
   return { ...config, leaseShare: leaseShare(config.url, config.leaseShare) };
 }
 
@@ -31,7 +32,10 @@ export function counterSettings(config: SluiceConfig['counters']): CounterSettin
 export async function openCounterStore(settings: CounterSettings, shared?: CounterStore): Promise<CounterStore> {
   // In a worker of `sluice start --workers N`, memory counters are the primary's, reached over IPC (src/cluster/).
   if (settings.url === 'memory') return shared === undefined ? new MemoryCounterStore() : leased(shared, settings);
-  return leased(await RedisCounterStore.open({ url: settings.url, commandTimeoutMs: settings.timeoutMs, keyPrefix: settings.keyPrefix }), settings);
+  return leased(
+    await RedisCounterStore.open({ url: settings.url, commandTimeoutMs: settings.timeoutMs, keyPrefix: settings.keyPrefix }),
+    settings,
+  );
 }
 
 function leased(store: CounterStore, settings: CounterSettings): CounterStore {

@@ -182,7 +182,8 @@ const RESERVE_COMMAND = 'sluiceReserve';
 const SEED_COMMAND = 'sluiceSeed';
 const LEASE_COMMAND = 'sluiceLease';
 type ReserveMode = 'count' | 'check' | 'settle';
-type Scripts = Record<typeof RESERVE_COMMAND | typeof LEASE_COMMAND, ScriptCommand<string[]>> & Record<typeof SEED_COMMAND, ScriptCommand<number>>;
+type Scripts = Record<typeof RESERVE_COMMAND | typeof LEASE_COMMAND, ScriptCommand<string[]>> &
+  Record<typeof SEED_COMMAND, ScriptCommand<number>>;
 
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
@@ -310,7 +311,8 @@ export class RedisCounterStore implements CounterStore {
     args.push(mode === 'recheck' ? 'check' : mode);
     const reply = await this.command(() => (this.redis as unknown as Scripts)[RESERVE_COMMAND](keys.length, ...keys, ...args));
     if (reply[0] === 'seed') {
-      if (mode === 'recheck') throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
+      if (mode === 'recheck')
+        throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
       await this.seededWithin(SEED_WAIT_MS);
       return this.run(lines, 'recheck');
     }
@@ -335,10 +337,17 @@ export class RedisCounterStore implements CounterStore {
     const keys: string[] = [];
     const args: string[] = [];
     for (const { line, extra } of requests) {
-      if (!Number.isSafeInteger(line.amount) || !Number.isSafeInteger(extra)) throw new RangeError(`lease amounts must be integers, got ${line.amount}, ${extra}`);
+      if (!Number.isSafeInteger(line.amount) || !Number.isSafeInteger(extra))
+        throw new RangeError(`lease amounts must be integers, got ${line.amount}, ${extra}`);
       const previous = line.previousKey !== null && line.previousWeight > 0;
       keys.push(this.keyPrefix + line.key, this.keyPrefix + (previous ? line.previousKey! : line.key));
-      args.push(String(line.amount), String(extra), String(line.limit), previous ? String(line.previousWeight) : '0', String(ttlOf(line.ttlMs)));
+      args.push(
+        String(line.amount),
+        String(extra),
+        String(line.limit),
+        previous ? String(line.previousWeight) : '0',
+        String(ttlOf(line.ttlMs)),
+      );
     }
     keys.push(this.marker);
     args.push(mode);
@@ -369,21 +378,28 @@ export class RedisCounterStore implements CounterStore {
     for (const { lines } of batch) {
       for (const line of lines) {
         const seen = merged.get(line.key);
-        merged.set(line.key, seen === undefined ? { ...line, enforce: false }
-          : { ...line, enforce: false, amount: seen.amount + line.amount, ttlMs: Math.max(seen.ttlMs, line.ttlMs) });
+        merged.set(
+          line.key,
+          seen === undefined
+            ? { ...line, enforce: false }
+            : { ...line, enforce: false, amount: seen.amount + line.amount, ttlMs: Math.max(seen.ttlMs, line.ttlMs) },
+        );
       }
     }
     const lines = [...merged.values()];
     // With a reseeder, a bucket missing at settlement was lost with its reservation: left missing, so the next call finds
     // it so and has the counters seeded again (a settlement recreating it below zero would hide the loss). Without one,
     // as in memory: the settlement creates what it does not find.
-    this.run(lines, this.reseed === null ? 'count' : 'settle').then((outcome) => {
-      const used = new Map<string, number>();
-      lines.forEach((line, i) => used.set(line.key, outcome.used[i]!));
-      for (const settlement of batch) settlement.resolve(settlement.lines.map((line) => used.get(line.key)!));
-    }, (error: unknown) => {
-      for (const settlement of batch) settlement.reject(error);
-    });
+    this.run(lines, this.reseed === null ? 'count' : 'settle').then(
+      (outcome) => {
+        const used = new Map<string, number>();
+        lines.forEach((line, i) => used.set(line.key, outcome.used[i]!));
+        for (const settlement of batch) settlement.resolve(settlement.lines.map((line) => used.get(line.key)!));
+      },
+      (error: unknown) => {
+        for (const settlement of batch) settlement.reject(error);
+      },
+    );
   }
 
   /** `now` is unused: each key created lives ttlMs on Redis's clock. */
@@ -410,10 +426,13 @@ export class RedisCounterStore implements CounterStore {
     if (reseed === null || this.lossCheckIntervalMs <= 0) return;
     this.lossCheck = setInterval(() => {
       if (!this.available || this.reseeding !== null) return;
-      this.redis.exists(this.marker).then((found) => {
-        if (found === 0) return this.seedAgain();
-        return undefined;
-      }).catch(() => undefined);
+      this.redis
+        .exists(this.marker)
+        .then((found) => {
+          if (found === 0) return this.seedAgain();
+          return undefined;
+        })
+        .catch(() => undefined);
     }, this.lossCheckIntervalMs);
     this.lossCheck.unref();
   }
@@ -424,16 +443,23 @@ export class RedisCounterStore implements CounterStore {
     const reseed = this.reseed;
     if (reseed === null) return Promise.resolve();
     if (this.seedFailure !== null && Date.now() - this.seedFailure.at < SEED_RETRY_MS) return Promise.reject(this.seedFailure.error);
-    this.reseeding = reseed().then(() => {
-      this.reseeding = null;
-      this.seedFailure = null;
-    }, (error: unknown) => {
-      this.reseeding = null;
-      const unavailable = error instanceof CounterStoreUnavailable ? error
-        : new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters, and seeding them failed: ${this.scrub(messageOf(error))}`);
-      this.seedFailure = { at: Date.now(), error: unavailable };
-      throw unavailable;
-    });
+    this.reseeding = reseed().then(
+      () => {
+        this.reseeding = null;
+        this.seedFailure = null;
+      },
+      (error: unknown) => {
+        this.reseeding = null;
+        const unavailable =
+          error instanceof CounterStoreUnavailable
+            ? error
+            : new CounterStoreUnavailable(
+                `Redis counter store at ${this.where} lost its counters, and seeding them failed: ${this.scrub(messageOf(error))}`,
+              );
+        this.seedFailure = { at: Date.now(), error: unavailable };
+        throw unavailable;
+      },
+    );
     return this.reseeding;
   }
 
@@ -441,15 +467,22 @@ export class RedisCounterStore implements CounterStore {
   private seededWithin(ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters; they are still being seeded from the ledger`));
+        reject(
+          new CounterStoreUnavailable(
+            `Redis counter store at ${this.where} lost its counters; they are still being seeded from the ledger`,
+          ),
+        );
       }, ms);
-      this.seedAgain().then(() => {
-        clearTimeout(timer);
-        resolve();
-      }, (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      });
+      this.seedAgain().then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
   }
 

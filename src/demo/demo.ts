@@ -39,11 +39,15 @@ export interface RunningDemo {
 }
 
 class DemoAdmin {
-  constructor(private readonly url: string, private readonly token: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
 
   async send<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${this.url}${path}`, {
-      method, headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -55,25 +59,33 @@ class DemoAdmin {
 function demoConfig(dir: string, provider: SimulatedProvider, options: DemoOptions, adminToken: string) {
   const host = options.host ?? '127.0.0.1';
   const simulated = { type: 'openai', baseUrl: provider.url, apiKey: 'sk-demo-simulated-provider' };
-  return validateConfig({
-    gateway: { host, port: options.port },
-    admin: { host, port: options.adminPort, token: adminToken },
-    storage: `sqlite:${join(dir, 'sluice.db')}`,
-    ledger: { spoolDir: join(dir, 'ledger-spool') },
-    log: { level: 'warn' },
-    providers: { openai: simulated, mistral: simulated },
-    models: [
-      ...Object.entries(DEMO_ROUTES).map(([name, route]) => ({
-        name, targets: [route], ...(route.provider === 'mistral' ? { pricing: MISTRAL_PRICING } : {}),
-      })),
-      { name: 'text-embedding-3-small', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
-    ],
-    resources: {
-      'openai/gpt-4o-mini': 'sanctioned', 'openai/gpt-4.1': 'sanctioned', 'openai/text-embedding-3-small': 'sanctioned', 'openai/gpt-4o': 'unsanctioned',
+  return validateConfig(
+    {
+      gateway: { host, port: options.port },
+      admin: { host, port: options.adminPort, token: adminToken },
+      storage: `sqlite:${join(dir, 'sluice.db')}`,
+      ledger: { spoolDir: join(dir, 'ledger-spool') },
+      log: { level: 'warn' },
+      providers: { openai: simulated, mistral: simulated },
+      models: [
+        ...Object.entries(DEMO_ROUTES).map(([name, route]) => ({
+          name,
+          targets: [route],
+          ...(route.provider === 'mistral' ? { pricing: MISTRAL_PRICING } : {}),
+        })),
+        { name: 'text-embedding-3-small', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
+      ],
+      resources: {
+        'openai/gpt-4o-mini': 'sanctioned',
+        'openai/gpt-4.1': 'sanctioned',
+        'openai/text-embedding-3-small': 'sanctioned',
+        'openai/gpt-4o': 'unsanctioned',
+      },
+      // gpt-4o is unsanctioned, but served and reported as a violation while the teams move off it.
+      resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
     },
-    // gpt-4o is unsanctioned, but served and reported as a violation while the teams move off it.
-    resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
-  }, 'sluice demo');
+    'sluice demo',
+  );
 }
 
 /** Weeks of history through the store's own ledger insert, before the gateway starts (its counters are seeded from it). */
@@ -94,19 +106,51 @@ async function createPolicies(admin: DemoAdmin, now: number): Promise<void> {
   const to = Math.floor(now / HOUR) * HOUR + HOUR;
   const from = Math.min(monthStart, to - HOUR);
   const usage = await admin.send<{ items: Array<{ group: { team: string }; cost: { microUsd: number } }> }>(
-    'GET', `/api/usage?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=month&groupBy=team`);
-  const spent = (team: string) => usage.items.filter((item) => item.group.team === team).reduce((sum, item) => sum + item.cost.microUsd, 0) / 1e6;
+    'GET',
+    `/api/usage?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=month&groupBy=team`,
+  );
+  const spent = (team: string) =>
+    usage.items.filter((item) => item.group.team === team).reduce((sum, item) => sum + item.cost.microUsd, 0) / 1e6;
   const monthEnd = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + 1, 1);
   const elapsed = Math.max(0.05, (now - monthStart) / (monthEnd - monthStart));
   const usd = (value: number) => Math.max(1, Math.round(value * 100) / 100);
   await admin.send('POST', '/api/apply', {
     budgets: [
-      { name: 'research-monthly', consumers: { team: 'research' }, measure: 'cost_usd', limit: usd(spent('research') * 0.8), window: 'month', alerts: [50, 80, 100] },
-      { name: 'payments-monthly', consumers: { team: 'payments' }, measure: 'cost_usd', limit: usd((spent('payments') / elapsed) * 0.9), window: 'month', alerts: [50, 80, 100] },
-      { name: 'search-daily-tokens', consumers: { team: 'search' }, measure: 'total_tokens', limit: 600_000, window: 'day', mode: 'monitor', alerts: [80, 100] },
+      {
+        name: 'research-monthly',
+        consumers: { team: 'research' },
+        measure: 'cost_usd',
+        limit: usd(spent('research') * 0.8),
+        window: 'month',
+        alerts: [50, 80, 100],
+      },
+      {
+        name: 'payments-monthly',
+        consumers: { team: 'payments' },
+        measure: 'cost_usd',
+        limit: usd((spent('payments') / elapsed) * 0.9),
+        window: 'month',
+        alerts: [50, 80, 100],
+      },
+      {
+        name: 'search-daily-tokens',
+        consumers: { team: 'search' },
+        measure: 'total_tokens',
+        limit: 600_000,
+        window: 'day',
+        mode: 'monitor',
+        alerts: [80, 100],
+      },
     ],
     budgetTemplates: [
-      { name: 'batch-daily', selector: { labels: { tier: 'batch' } }, measure: 'total_tokens', limit: 2_000_000, window: 'day', alerts: [80] },
+      {
+        name: 'batch-daily',
+        selector: { labels: { tier: 'batch' } },
+        measure: 'total_tokens',
+        limit: 2_000_000,
+        window: 'day',
+        alerts: [80],
+      },
     ],
   });
 }

@@ -30,12 +30,78 @@ export interface Profile {
 }
 
 export const DEMO_CONSUMERS: Profile[] = [
-  { name: 'checkout', team: 'payments', owner: 'priya@example.com', labels: { tier: 'online' }, peakPerHour: 14, models: { 'gpt-4o-mini': 0.75, 'gpt-4.1': 0.25 }, inputTokens: 2_400, outputTokens: 450, streamShare: 0.6, rhythm: 'office' },
-  { name: 'invoicing', team: 'payments', owner: 'priya@example.com', labels: { tier: 'batch' }, peakPerHour: 10, models: { 'gpt-4.1': 0.7, 'gpt-4o-mini': 0.3 }, inputTokens: 6_000, outputTokens: 900, streamShare: 0, rhythm: 'night' },
-  { name: 'search-api', team: 'search', owner: 'sam@example.com', labels: { tier: 'online' }, peakPerHour: 18, models: { 'gpt-4o-mini': 0.6, 'mistral-large': 0.4 }, inputTokens: 1_800, outputTokens: 300, streamShare: 0.8, rhythm: 'office' },
-  { name: 'recommender', team: 'search', owner: 'sam@example.com', labels: { tier: 'online' }, peakPerHour: 8, models: { 'gpt-4.1': 0.6, 'gpt-4o': 0.4 }, inputTokens: 3_500, outputTokens: 500, streamShare: 0.3, rhythm: 'office' },
-  { name: 'notebook', team: 'research', owner: 'rosa@example.com', labels: { tier: 'experimental' }, peakPerHour: 6, models: { 'gpt-4.1': 1 }, inputTokens: 30_000, outputTokens: 1_800, streamShare: 0.5, rhythm: 'office' },
-  { name: 'etl-nightly', team: 'data', owner: 'dan@example.com', labels: { tier: 'batch' }, peakPerHour: 12, models: { 'gpt-4o-mini': 1 }, inputTokens: 8_000, outputTokens: 1_200, streamShare: 0, rhythm: 'night' },
+  {
+    name: 'checkout',
+    team: 'payments',
+    owner: 'priya@example.com',
+    labels: { tier: 'online' },
+    peakPerHour: 14,
+    models: { 'gpt-4o-mini': 0.75, 'gpt-4.1': 0.25 },
+    inputTokens: 2_400,
+    outputTokens: 450,
+    streamShare: 0.6,
+    rhythm: 'office',
+  },
+  {
+    name: 'invoicing',
+    team: 'payments',
+    owner: 'priya@example.com',
+    labels: { tier: 'batch' },
+    peakPerHour: 10,
+    models: { 'gpt-4.1': 0.7, 'gpt-4o-mini': 0.3 },
+    inputTokens: 6_000,
+    outputTokens: 900,
+    streamShare: 0,
+    rhythm: 'night',
+  },
+  {
+    name: 'search-api',
+    team: 'search',
+    owner: 'sam@example.com',
+    labels: { tier: 'online' },
+    peakPerHour: 18,
+    models: { 'gpt-4o-mini': 0.6, 'mistral-large': 0.4 },
+    inputTokens: 1_800,
+    outputTokens: 300,
+    streamShare: 0.8,
+    rhythm: 'office',
+  },
+  {
+    name: 'recommender',
+    team: 'search',
+    owner: 'sam@example.com',
+    labels: { tier: 'online' },
+    peakPerHour: 8,
+    models: { 'gpt-4.1': 0.6, 'gpt-4o': 0.4 },
+    inputTokens: 3_500,
+    outputTokens: 500,
+    streamShare: 0.3,
+    rhythm: 'office',
+  },
+  {
+    name: 'notebook',
+    team: 'research',
+    owner: 'rosa@example.com',
+    labels: { tier: 'experimental' },
+    peakPerHour: 6,
+    models: { 'gpt-4.1': 1 },
+    inputTokens: 30_000,
+    outputTokens: 1_800,
+    streamShare: 0.5,
+    rhythm: 'office',
+  },
+  {
+    name: 'etl-nightly',
+    team: 'data',
+    owner: 'dan@example.com',
+    labels: { tier: 'batch' },
+    peakPerHour: 12,
+    models: { 'gpt-4o-mini': 1 },
+    inputTokens: 8_000,
+    outputTokens: 1_200,
+    streamShare: 0,
+    rhythm: 'night',
+  },
 ];
 
 /** Sluice model -> the provider and its model name behind it. */
@@ -102,12 +168,25 @@ export function simulatedCall(profile: Profile, startedAt: number, random: () =>
   const usage = { inputTokens: failed ? 0 : inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0 };
   const firstToken = Math.round(180 + random() * 500);
   return {
-    requestId: `demo-history-${sequence}`, startedAt, operation: 'chat', api: 'openai', consumer: profile.name, team: profile.team,
-    requestedModel: model, provider: route.provider, providerModel: route.model, stream, ...usage, tokensEstimated: false,
+    requestId: `demo-history-${sequence}`,
+    startedAt,
+    operation: 'chat',
+    api: 'openai',
+    consumer: profile.name,
+    team: profile.team,
+    requestedModel: model,
+    provider: route.provider,
+    providerModel: route.model,
+    stream,
+    ...usage,
+    tokensEstimated: false,
     costMicroUsd: failed ? null : costMicroUsd({ ...usage, reported: true }, pricingOf(model)),
     latencyMs: failed ? Math.round(800 + random() * 2_000) : firstToken + Math.round(outputTokens * (4 + random() * 5)),
-    timeToFirstTokenMs: stream && !failed ? firstToken : null, status: failed ? 502 : 200, errorClass: failed ? 'upstream_unavailable' : null,
-    attempts: failed ? 2 : random() < 0.02 ? 2 : 1, servedModel: null,
+    timeToFirstTokenMs: stream && !failed ? firstToken : null,
+    status: failed ? 502 : 200,
+    errorClass: failed ? 'upstream_unavailable' : null,
+    attempts: failed ? 2 : random() < 0.02 ? 2 : 1,
+    servedModel: null,
     violations: model === 'gpt-4o' && !failed ? 'resource:openai/gpt-4o' : null,
   };
 }
@@ -132,14 +211,42 @@ export function historyCalls(from: number, to: number, seed = 16): Transaction[]
 
 /** Callers nobody declared, as a discovery proxy on the egress path would report them. */
 export const UNDECLARED_CALLERS = [
-  { source: { keyFingerprint: 'sha256:5e2c9a81d04f7b36', ip: '10.20.4.17', userAgent: 'python-requests/2.32.3' }, provider: 'openai', model: 'gpt-4o', perDay: 60, input: 2_500, output: 400 },
-  { source: { ip: '10.20.9.3', userAgent: 'langchain-js/0.3.19', host: 'api.anthropic.com' }, provider: 'anthropic', model: 'claude-haiku-4-5', perDay: 120, input: 1_500, output: 300 },
-  { source: { ip: '192.168.7.21', userAgent: 'curl/8.5.0', host: 'api.mistral.ai' }, provider: 'mistral', model: 'mistral-large-latest', perDay: 25, input: 4_000, output: 700 },
+  {
+    source: { keyFingerprint: 'sha256:5e2c9a81d04f7b36', ip: '10.20.4.17', userAgent: 'python-requests/2.32.3' },
+    provider: 'openai',
+    model: 'gpt-4o',
+    perDay: 60,
+    input: 2_500,
+    output: 400,
+  },
+  {
+    source: { ip: '10.20.9.3', userAgent: 'langchain-js/0.3.19', host: 'api.anthropic.com' },
+    provider: 'anthropic',
+    model: 'claude-haiku-4-5',
+    perDay: 120,
+    input: 1_500,
+    output: 300,
+  },
+  {
+    source: { ip: '192.168.7.21', userAgent: 'curl/8.5.0', host: 'api.mistral.ai' },
+    provider: 'mistral',
+    model: 'mistral-large-latest',
+    perDay: 25,
+    input: 4_000,
+    output: 700,
+  },
 ] as const;
 
 export interface DemoObservation {
-  observer: string; at: number; source: Record<string, string>; provider: string; model: string; calls: number;
-  inputTokens: number; outputTokens: number; costMicroUsd: number | null;
+  observer: string;
+  at: number;
+  source: Record<string, string>;
+  provider: string;
+  model: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costMicroUsd: number | null;
 }
 
 /** One observation per caller per day, over the days before `to`. */
@@ -153,8 +260,14 @@ export function historyObservations(to: number, days: number, seed = 61): DemoOb
       const outputTokens = calls * caller.output;
       const pricing = caller.provider === 'mistral' ? MISTRAL_PRICING : catalog.lookup(caller.provider, caller.model);
       observations.push({
-        observer: 'demo-discovery-proxy', at: to - day * 86_400_000 + Math.floor(random() * 3_600_000), source: { ...caller.source },
-        provider: caller.provider, model: caller.model, calls, inputTokens, outputTokens,
+        observer: 'demo-discovery-proxy',
+        at: to - day * 86_400_000 + Math.floor(random() * 3_600_000),
+        source: { ...caller.source },
+        provider: caller.provider,
+        model: caller.model,
+        calls,
+        inputTokens,
+        outputTokens,
         costMicroUsd: costMicroUsd({ inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricing),
       });
     }

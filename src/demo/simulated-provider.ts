@@ -4,8 +4,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const WORDS = ('the gateway routes each call to a provider and records its tokens cost and latency so teams can see spend '
-  + 'budgets alerts forecast reconcile discovery consumer model answer summary report customer invoice search result').split(' ');
+const WORDS = (
+  'the gateway routes each call to a provider and records its tokens cost and latency so teams can see spend ' +
+  'budgets alerts forecast reconcile discovery consumer model answer summary report customer invoice search result'
+).split(' ');
 
 export interface SimulatedProvider {
   url: string;
@@ -23,12 +25,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const jitter = (ms: number) => Math.round(ms * (0.7 + Math.random() * 0.6));
 
 function text(words: number): string {
-  return Array.from({ length: words }, (_value, index) => WORDS[(index * 7 + Math.floor(Math.random() * WORDS.length)) % WORDS.length]).join(' ');
+  return Array.from(
+    { length: words },
+    (_value, index) => WORDS[(index * 7 + Math.floor(Math.random() * WORDS.length)) % WORDS.length],
+  ).join(' ');
 }
 
 /** About four characters a token, as OpenAI's tokenizers average on English. */
 function promptTokens(body: { messages?: Array<{ content?: unknown }>; input?: unknown }): number {
-  const source = body.messages === undefined ? JSON.stringify(body.input ?? '') : body.messages.map((message) => JSON.stringify(message.content ?? '')).join(' ');
+  const source =
+    body.messages === undefined
+      ? JSON.stringify(body.input ?? '')
+      : body.messages.map((message) => JSON.stringify(message.content ?? '')).join(' ');
   return Math.max(8, Math.ceil(source.length / 4) + 7 * (body.messages?.length ?? 1));
 }
 
@@ -45,7 +53,12 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 async function chat(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
   const model = String(body.model ?? 'unknown');
-  const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : 400;
+  const maxTokens =
+    typeof body.max_tokens === 'number'
+      ? body.max_tokens
+      : typeof body.max_completion_tokens === 'number'
+        ? body.max_completion_tokens
+        : 400;
   const input = promptTokens(body as { messages?: Array<{ content?: unknown }> });
   const output = Math.max(5, Math.min(maxTokens, Math.round(40 + Math.random() * 260)));
   const answer = text(Math.round(output * 0.75));
@@ -66,14 +79,19 @@ async function chat(body: Record<string, unknown>, res: ServerResponse): Promise
     }
     res.write(chunk({}, 'stop'));
     const options = body.stream_options as { include_usage?: boolean } | undefined;
-    if (options?.include_usage === true) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+    if (options?.include_usage === true)
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
     res.end('data: [DONE]\n\n');
     return;
   }
   await sleep(jitter(firstTokenMs + perTokenMs * output));
   send(res, 200, {
-    id, object: 'chat.completion', created, model,
-    choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage,
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }],
+    usage,
   });
 }
 
@@ -82,7 +100,8 @@ async function embeddings(body: Record<string, unknown>, res: ServerResponse): P
   const tokens = promptTokens({ input: body.input });
   await sleep(jitter(60));
   send(res, 200, {
-    object: 'list', model: String(body.model ?? 'unknown'),
+    object: 'list',
+    model: String(body.model ?? 'unknown'),
     data: inputs.map((_input, index) => ({ object: 'embedding', index, embedding: Array.from({ length: 8 }, () => Math.random() - 0.5) })),
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   });
@@ -91,23 +110,29 @@ async function embeddings(body: Record<string, unknown>, res: ServerResponse): P
 export async function startSimulatedProvider(): Promise<SimulatedProvider> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    readJson(req).then(async (body) => {
-      if (req.method === 'POST' && path === '/v1/chat/completions') return chat(body, res);
-      if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(body, res);
-      send(res, 404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: 'not_found' } });
-      return undefined;
-    }).catch(() => {
-      if (!res.headersSent) send(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
-      else res.end();
-    });
+    readJson(req)
+      .then(async (body) => {
+        if (req.method === 'POST' && path === '/v1/chat/completions') return chat(body, res);
+        if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(body, res);
+        send(res, 404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', param: null, code: 'not_found' } });
+        return undefined;
+      })
+      .catch(() => {
+        if (!res.headersSent)
+          send(res, 400, {
+            error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null },
+          });
+        else res.end();
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -14,8 +14,12 @@ export interface TrafficOptions {
 }
 
 const PROMPTS = [
-  'Summarise this support ticket in two sentences.', 'Classify the sentiment of this review.', 'Draft a polite reminder for an overdue invoice.',
-  'Extract the order number and the delivery address.', 'Suggest three related products for this basket.', 'Explain this SQL query plan.',
+  'Summarise this support ticket in two sentences.',
+  'Classify the sentiment of this review.',
+  'Draft a polite reminder for an overdue invoice.',
+  'Extract the order number and the delivery address.',
+  'Suggest three related products for this basket.',
+  'Explain this SQL query plan.',
 ];
 
 async function call(options: TrafficOptions, profile: Profile, random: () => number): Promise<void> {
@@ -26,15 +30,23 @@ async function call(options: TrafficOptions, profile: Profile, random: () => num
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'user-agent': `${profile.name}/1.0` };
   if (profile.team === 'search' && random() < 0.25) {
     const response = await fetch(`${options.gatewayURL}/v1/embeddings`, {
-      method: 'POST', headers, body: JSON.stringify({ model: 'text-embedding-3-small', input: PROMPTS[Math.floor(random() * PROMPTS.length)] }),
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'text-embedding-3-small', input: PROMPTS[Math.floor(random() * PROMPTS.length)] }),
     });
     await response.arrayBuffer();
     return;
   }
   const stream = random() < profile.streamShare;
   const body = {
-    model, stream, ...(stream ? { stream_options: { include_usage: true } } : {}), max_tokens: 300,
-    messages: [{ role: 'system', content: `You help the ${profile.team} team.` }, { role: 'user', content: PROMPTS[Math.floor(random() * PROMPTS.length)]!.repeat(1 + Math.floor(random() * 6)) }],
+    model,
+    stream,
+    ...(stream ? { stream_options: { include_usage: true } } : {}),
+    max_tokens: 300,
+    messages: [
+      { role: 'system', content: `You help the ${profile.team} team.` },
+      { role: 'user', content: PROMPTS[Math.floor(random() * PROMPTS.length)]!.repeat(1 + Math.floor(random() * 6)) },
+    ],
   };
   const response = await fetch(`${options.gatewayURL}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body) });
   // Streams are read to their end, as a client would; refusals (an exhausted budget) are part of the demo.
@@ -45,12 +57,21 @@ async function observe(options: TrafficOptions, random: () => number): Promise<v
   const caller = UNDECLARED_CALLERS[Math.floor(random() * UNDECLARED_CALLERS.length)]!;
   const calls = 1 + Math.floor(random() * 4);
   const response = await fetch(`${options.adminURL}/api/reconciliation/observations`, {
-    method: 'POST', headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      observations: [{
-        observer: 'demo-discovery-proxy', at: Date.now(), source: caller.source, provider: caller.provider, model: caller.model, calls,
-        inputTokens: calls * caller.input, outputTokens: calls * caller.output,
-      }],
+      observations: [
+        {
+          observer: 'demo-discovery-proxy',
+          at: Date.now(),
+          source: caller.source,
+          provider: caller.provider,
+          model: caller.model,
+          calls,
+          inputTokens: calls * caller.input,
+          outputTokens: calls * caller.output,
+        },
+      ],
     }),
   });
   await response.arrayBuffer();

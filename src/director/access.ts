@@ -68,7 +68,8 @@ export class AdminAuthenticator {
       throw new ApiError(403, 'forbidden', `The token's "${config.roleClaim}" claim names no admin role (${ADMIN_ROLES.join(', ')}).`);
     }
     const team = stringClaim(verified.payload, config.teamClaim);
-    if (role === 'team-owner' && team === null) throw new ApiError(403, 'forbidden', `A team-owner token needs a "${config.teamClaim}" claim.`);
+    if (role === 'team-owner' && team === null)
+      throw new ApiError(403, 'forbidden', `A team-owner token needs a "${config.teamClaim}" claim.`);
     return { actor: `oidc:${verified.issuer}#${verified.sub}`, role: role as AdminRole, team: role === 'team-owner' ? team : null };
   }
 }
@@ -80,7 +81,8 @@ function callerOf(token: AdminToken): Caller {
 /** Refuses (403) a caller whose role does not grant `need`; team-owners pass only through `allowTeam`. */
 export function authorize(c: Context<ApiEnv>, need: Need): Caller {
   const caller = c.get('caller');
-  const granted = caller.role === 'admin' || (caller.role === 'operator' && need !== 'admin') || (caller.role === 'viewer' && need === 'read');
+  const granted =
+    caller.role === 'admin' || (caller.role === 'operator' && need !== 'admin') || (caller.role === 'viewer' && need === 'read');
   if (!granted) throw forbidden(caller, need);
   return caller;
 }
@@ -96,6 +98,11 @@ export function authorizeTeam(c: Context<ApiEnv>, need: Need, team: string | nul
 }
 
 function forbidden(caller: Caller, need: Need): ApiError {
-  const what = need === 'admin' ? 'admin tokens and webhook secrets are for the admin role' : need === 'write' ? 'changes need the admin or operator role' : 'reading needs the admin, operator or viewer role';
+  const what =
+    need === 'admin'
+      ? 'admin tokens and webhook secrets are for the admin role'
+      : need === 'write'
+        ? 'changes need the admin or operator role'
+        : 'reading needs the admin, operator or viewer role';
   return new ApiError(403, 'forbidden', `Role ${caller.role} may not do this: ${what}.`);
 }

@@ -94,13 +94,19 @@ export function registerApiDocs<E extends Env>(app: Hono<E>): void {
   });
   for (const asset of ASSETS) {
     // The package's files change only with its version: an hour's caching saves reloading 1.7 MB of script.
-    app.get(`${API_DOCS_PATH}/${asset}`, async (c, next) => {
-      withHeaders(c, 'public, max-age=3600');
-      await next();
-    }, serveStatic({ path: join(SWAGGER_UI_DIR, asset) }));
+    app.get(
+      `${API_DOCS_PATH}/${asset}`,
+      async (c, next) => {
+        withHeaders(c, 'public, max-age=3600');
+        await next();
+      },
+      serveStatic({ path: join(SWAGGER_UI_DIR, asset) }),
+    );
   }
   app.get(`${API_DOCS_PATH}/*`, (c) => {
     withHeaders(c, 'no-cache');
-    return c.body(new ApiError(404, 'route_not_found', `No file ${c.req.path} in the API docs.`).body(), 404, { 'content-type': 'application/json' });
+    return c.body(new ApiError(404, 'route_not_found', `No file ${c.req.path} in the API docs.`).body(), 404, {
+      'content-type': 'application/json',
+    });
   });
 }

@@ -84,7 +84,11 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     },
   });
   const authenticator = new AdminAuthenticator(options.store, options.bootstrapToken, options.adminOidc ?? null);
-  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'An admin token (sa-sluice-...)' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An admin token (sa-sluice-...)',
+  });
 
   // Before the token check: the docs page and its assets are public; the calls it makes need a token (api-docs.ts).
   registerApiDocs(app);
@@ -102,10 +106,20 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     c.set('caller', caller);
     const route = routeRoles.lookup(c.req.method, c.req.path);
     if (route.kind === 'other-methods') {
-      throw new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${route.allow.join(', ')}.`, undefined, { allow: route.allow.join(', ') });
+      throw new ApiError(
+        405,
+        'method_not_allowed',
+        `${c.req.method} is not allowed on ${c.req.path}; allowed: ${route.allow.join(', ')}.`,
+        undefined,
+        { allow: route.allow.join(', ') },
+      );
     }
     if (route.kind === 'route' && !route.roles.includes(caller.role)) {
-      throw new ApiError(403, 'forbidden', `Role ${caller.role} may not ${c.req.method} ${c.req.path}: it is for ${route.roles.join(', ')}.`);
+      throw new ApiError(
+        403,
+        'forbidden',
+        `Role ${caller.role} may not ${c.req.method} ${c.req.path}: it is for ${route.roles.join(', ')}.`,
+      );
     }
     await limitBody(c, next);
     // Reports of use are not changes to what gateways serve: no snapshot rebuild for them.
@@ -113,7 +127,11 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
   });
 
   const deps: RouteDeps = {
-    store: options.store, catalog: options.catalog, masterKey: options.masterKey, providerTargets: options.providerTargets, compliance: options.compliance,
+    store: options.store,
+    catalog: options.catalog,
+    masterKey: options.masterKey,
+    providerTargets: options.providerTargets,
+    compliance: options.compliance,
   };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
@@ -137,11 +155,18 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Sluice director API', version: '1', description: 'Consumers, keys, teams, providers, models, budgets, templates, rate limits, resources, webhooks, usage and the audit log.' },
+    info: {
+      title: 'Sluice director API',
+      version: '1',
+      description:
+        'Consumers, keys, teams, providers, models, budgets, templates, rate limits, resources, webhooks, usage and the audit log.',
+    },
     security: [{ adminToken: [] }],
   });
 
-  const undocumented = tableMismatches(app.openAPIRegistry.definitions.flatMap((definition) => (definition.type === 'route' ? [definition.route] : [])));
+  const undocumented = tableMismatches(
+    app.openAPIRegistry.definitions.flatMap((definition) => (definition.type === 'route' ? [definition.route] : [])),
+  );
   if (undocumented.length > 0) throw new Error(`director API: ${undocumented.join('; ')}`);
 
   app.notFound((c) => {

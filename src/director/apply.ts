@@ -23,8 +23,13 @@ interface Step {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
     item !== null && typeof item === 'object' && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item);
+      ? Object.fromEntries(
+          Object.entries(item)
+            .filter(([, v]) => v !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : item,
+  );
 }
 
 function differences(current: Record<string, unknown>, desired: Record<string, unknown>): string[] {
@@ -34,9 +39,22 @@ function differences(current: Record<string, unknown>, desired: Record<string, u
 
 /** A definition kept whole by name (a budget, template or rate limit), compared with the stored one as it was validated. */
 function definitionStep<T extends { name: string }>(
-  kind: string, path: string, definition: T, found: { definition: T } | null, create: () => Promise<unknown>, update: () => Promise<unknown>,
+  kind: string,
+  path: string,
+  definition: T,
+  found: { definition: T } | null,
+  create: () => Promise<unknown>,
+  update: () => Promise<unknown>,
 ): Step {
-  return { kind, name: definition.name, path, desired: { ...definition }, current: found === null ? null : { ...found.definition }, create, update };
+  return {
+    kind,
+    name: definition.name,
+    path,
+    desired: { ...definition },
+    current: found === null ? null : { ...found.definition },
+    create,
+    update,
+  };
 }
 
 /** Every entity as a step, its current state read in the batch. */
@@ -45,8 +63,13 @@ async function stepsOf(batch: DirectorBatch, document: ApplyDocument): Promise<S
   for (const [i, team] of document.teams.entries()) {
     const found = await batch.getTeam(team.name);
     steps.push({
-      kind: 'team', name: team.name, path: `teams.${i}`, desired: { owner: team.owner }, current: found === null ? null : { owner: found.owner },
-      create: () => batch.createTeam(team), update: () => batch.updateTeam(team.name, { owner: team.owner }),
+      kind: 'team',
+      name: team.name,
+      path: `teams.${i}`,
+      desired: { owner: team.owner },
+      current: found === null ? null : { owner: found.owner },
+      create: () => batch.createTeam(team),
+      update: () => batch.updateTeam(team.name, { owner: team.owner }),
     });
   }
   const models = new Map((await batch.listModels()).map((model) => [model.name, model.definition]));
@@ -54,41 +77,83 @@ async function stepsOf(batch: DirectorBatch, document: ApplyDocument): Promise<S
     const found = models.get(model.name);
     steps.push({
       // The document's definition has the defaults the route's schema fills in, so a stored one made from it compares equal.
-      kind: 'model', name: model.name, path: `models.${i}`, desired: { ...model }, current: found === undefined ? null : { ...found },
-      create: () => batch.createModel(model), update: () => batch.updateModel(model.name, model),
+      kind: 'model',
+      name: model.name,
+      path: `models.${i}`,
+      desired: { ...model },
+      current: found === undefined ? null : { ...found },
+      create: () => batch.createModel(model),
+      update: () => batch.updateModel(model.name, model),
     });
   }
   for (const [i, consumer] of document.consumers.entries()) {
     // The document states the whole consumer, as sluice.yaml does: a field left out is cleared, not kept.
-    const desired = { team: consumer.team ?? null, owner: consumer.owner ?? null, labels: consumer.labels ?? {}, models: consumer.models ?? null };
+    const desired = {
+      team: consumer.team ?? null,
+      owner: consumer.owner ?? null,
+      labels: consumer.labels ?? {},
+      models: consumer.models ?? null,
+    };
     const found = await batch.getConsumer(consumer.name);
     steps.push({
-      kind: 'consumer', name: consumer.name, path: `consumers.${i}`, desired,
+      kind: 'consumer',
+      name: consumer.name,
+      path: `consumers.${i}`,
+      desired,
       current: found === null ? null : { team: found.team, owner: found.owner, labels: found.labels, models: found.models },
-      create: () => batch.createConsumer({ name: consumer.name, ...desired }), update: () => batch.updateConsumer(consumer.name, desired),
+      create: () => batch.createConsumer({ name: consumer.name, ...desired }),
+      update: () => batch.updateConsumer(consumer.name, desired),
     });
   }
   for (const [i, budget] of document.budgets.entries()) {
-    steps.push(definitionStep('budget', `budgets.${i}`, budget, await batch.getDefinition('budget', budget.name),
-      () => batch.createDefinition('budget', budget), () => batch.updateDefinition('budget', budget.name, budget)));
+    steps.push(
+      definitionStep(
+        'budget',
+        `budgets.${i}`,
+        budget,
+        await batch.getDefinition('budget', budget.name),
+        () => batch.createDefinition('budget', budget),
+        () => batch.updateDefinition('budget', budget.name, budget),
+      ),
+    );
   }
   for (const [i, template] of document.budgetTemplates.entries()) {
     const current = await batch.getDefinition('budgetTemplate', template.name);
-    steps.push(definitionStep('budget template', `budgetTemplates.${i}`, template, current,
-      () => batch.createDefinition('budgetTemplate', template), () => batch.updateDefinition('budgetTemplate', template.name, template)));
+    steps.push(
+      definitionStep(
+        'budget template',
+        `budgetTemplates.${i}`,
+        template,
+        current,
+        () => batch.createDefinition('budgetTemplate', template),
+        () => batch.updateDefinition('budgetTemplate', template.name, template),
+      ),
+    );
   }
   for (const [i, limit] of document.rateLimits.entries()) {
-    steps.push(definitionStep('rate limit', `rateLimits.${i}`, limit, await batch.getDefinition('rateLimit', limit.name),
-      () => batch.createDefinition('rateLimit', limit), () => batch.updateDefinition('rateLimit', limit.name, limit)));
+    steps.push(
+      definitionStep(
+        'rate limit',
+        `rateLimits.${i}`,
+        limit,
+        await batch.getDefinition('rateLimit', limit.name),
+        () => batch.createDefinition('rateLimit', limit),
+        () => batch.updateDefinition('rateLimit', limit.name, limit),
+      ),
+    );
   }
   const resources = new Map((await batch.listResources()).map((resource) => [resource.id, resource]));
   for (const [id, status] of Object.entries(document.resources)) {
     const found = resources.get(id);
     steps.push({
       // A resource with no status is unreviewed, so declaring it unreviewed asks for nothing.
-      kind: 'resource', name: id, path: `resources.${id}`, desired: { status },
+      kind: 'resource',
+      name: id,
+      path: `resources.${id}`,
+      desired: { status },
       current: found !== undefined ? { status: found.status } : status === 'unreviewed' ? { status } : null,
-      create: () => batch.createResource({ id, status }), update: () => batch.updateResource(id, { status }),
+      create: () => batch.createResource({ id, status }),
+      update: () => batch.updateResource(id, { status }),
     });
   }
   return steps;
@@ -104,7 +169,8 @@ async function referenceIssues(batch: DirectorBatch, document: ApplyDocument): P
     consumer: async (name) => declaredConsumers.has(name) || (await batch.getConsumer(name)) !== null,
   };
   const issues: Issue[] = [];
-  const at = (path: string, found: Issue[]) => issues.push(...found.map((issue) => ({ path: `${path}.${issue.path}`, message: issue.message })));
+  const at = (path: string, found: Issue[]) =>
+    issues.push(...found.map((issue) => ({ path: `${path}.${issue.path}`, message: issue.message })));
   document.models.forEach((model, i) => at(`models.${i}`, modelTargetIssues(model, known)));
   for (const [i, consumer] of document.consumers.entries()) {
     const team = consumer.team;
@@ -127,7 +193,12 @@ export async function applyDocument(batch: DirectorBatch, document: ApplyDocumen
   const issues = await referenceIssues(batch, document);
   if (issues.length > 0) {
     const listed = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-    throw new ApiError(400, 'invalid_request', `Nothing was applied: ${issues.length === 1 ? 'a reference does' : `${issues.length} references do`} not hold: ${listed}`, issues);
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `Nothing was applied: ${issues.length === 1 ? 'a reference does' : `${issues.length} references do`} not hold: ${listed}`,
+      issues,
+    );
   }
   const outcomes: ApplyOutcome[] = [];
   for (const step of await stepsOf(batch, document)) {

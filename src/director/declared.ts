@@ -24,7 +24,12 @@ const DECLARED_KEY: Record<DeclaredOrigin, string> = {
 const DECLARED_KEY_NAMES: ReadonlySet<string> = new Set(Object.values(DECLARED_KEY));
 const DISPLAY_PREFIX = 12;
 
-export async function applyDeclared(store: DirectorStore, config: SluiceConfig, masterKey: MasterKey, origin: DeclaredOrigin = 'sluice.yaml'): Promise<void> {
+export async function applyDeclared(
+  store: DirectorStore,
+  config: SluiceConfig,
+  masterKey: MasterKey,
+  origin: DeclaredOrigin = 'sluice.yaml',
+): Promise<void> {
   // Providers before models (targets name them), models before consumers and budgets (which name models); removals in
   // the opposite order, last.
   const storedProviders = new Map((await store.listProviders()).map((provider) => [provider.name, provider]));
@@ -39,7 +44,8 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig, 
     const sameCredentials = sameCredentialsAs(masterKey, name, existing.credentials, credentials);
     if (!sameSettings || !sameCredentials) {
       await store.updateProvider(DECLARED_BY, name, {
-        settings, ...(sameCredentials ? {} : { credentials: sealCredentials(masterKey, name, credentials) }),
+        settings,
+        ...(sameCredentials ? {} : { credentials: sealCredentials(masterKey, name, credentials) }),
       });
     }
   }
@@ -66,7 +72,8 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig, 
     const held = active.filter((key) => key.consumer === consumer.name);
     for (const key of consumer.keys) {
       const hash = hashKey(key);
-      if (!held.some((k) => k.hash === hash)) await store.importKey(DECLARED_BY, consumer.name, { name: DECLARED_KEY[origin], hash, prefix: key.slice(0, DISPLAY_PREFIX) });
+      if (!held.some((k) => k.hash === hash))
+        await store.importKey(DECLARED_BY, consumer.name, { name: DECLARED_KEY[origin], hash, prefix: key.slice(0, DISPLAY_PREFIX) });
     }
     for (const key of held) if (DECLARED_KEY_NAMES.has(key.name) && !hashes.has(key.hash)) await store.revokeKey(DECLARED_BY, key.id);
   }
@@ -74,18 +81,33 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig, 
   for (const { name } of await allConsumers(store)) {
     if (!declaredConsumers.has(name) && (await ownedByFile(store, 'consumer', name))) await store.deleteConsumer(DECLARED_BY, name);
   }
-  await upsertAll(store, 'budget', config.budgets, await store.listDefinitions('budget'),
+  await upsertAll(
+    store,
+    'budget',
+    config.budgets,
+    await store.listDefinitions('budget'),
     (b) => store.createDefinition(DECLARED_BY, 'budget', b),
     (b) => store.updateDefinition(DECLARED_BY, 'budget', b.name, b),
-    (n) => store.deleteDefinition(DECLARED_BY, 'budget', n));
-  await upsertAll(store, 'budget-template', config.budgetTemplates, await store.listDefinitions('budgetTemplate'),
+    (n) => store.deleteDefinition(DECLARED_BY, 'budget', n),
+  );
+  await upsertAll(
+    store,
+    'budget-template',
+    config.budgetTemplates,
+    await store.listDefinitions('budgetTemplate'),
     (t) => store.createDefinition(DECLARED_BY, 'budgetTemplate', t),
     (t) => store.updateDefinition(DECLARED_BY, 'budgetTemplate', t.name, t),
-    (n) => store.deleteDefinition(DECLARED_BY, 'budgetTemplate', n));
-  await upsertAll(store, 'rate-limit', config.rateLimits, await store.listDefinitions('rateLimit'),
+    (n) => store.deleteDefinition(DECLARED_BY, 'budgetTemplate', n),
+  );
+  await upsertAll(
+    store,
+    'rate-limit',
+    config.rateLimits,
+    await store.listDefinitions('rateLimit'),
     (r) => store.createDefinition(DECLARED_BY, 'rateLimit', r),
     (r) => store.updateDefinition(DECLARED_BY, 'rateLimit', r.name, r),
-    (n) => store.deleteDefinition(DECLARED_BY, 'rateLimit', n));
+    (n) => store.deleteDefinition(DECLARED_BY, 'rateLimit', n),
+  );
   const resources = new Map((await store.listResources()).map((resource) => [resource.id, resource]));
   for (const [id, status] of Object.entries(config.resources)) {
     const existing = resources.get(id);
@@ -105,7 +127,12 @@ export async function applyDeclared(store: DirectorStore, config: SluiceConfig, 
 }
 
 /** Whether the sealed credentials hold exactly these; ones this key cannot open count as different (they get sealed again). */
-function sameCredentialsAs(masterKey: MasterKey, name: string, sealed: SealedCredentials | null, credentials: ProviderCredentials): boolean {
+function sameCredentialsAs(
+  masterKey: MasterKey,
+  name: string,
+  sealed: SealedCredentials | null,
+  credentials: ProviderCredentials,
+): boolean {
   try {
     return sameJson(openCredentials(masterKey, name, sealed), credentials);
   } catch {
@@ -131,8 +158,13 @@ async function ownedByFile(store: DirectorStore, entityType: AuditEntityType, en
 }
 
 async function upsertAll<T extends { name: string }>(
-  store: DirectorStore, entityType: AuditEntityType, declared: readonly T[], stored: readonly StoredDefinition<T>[],
-  create: (value: T) => Promise<unknown>, update: (value: T) => Promise<unknown>, remove: (name: string) => Promise<unknown>,
+  store: DirectorStore,
+  entityType: AuditEntityType,
+  declared: readonly T[],
+  stored: readonly StoredDefinition<T>[],
+  create: (value: T) => Promise<unknown>,
+  update: (value: T) => Promise<unknown>,
+  remove: (name: string) => Promise<unknown>,
 ): Promise<void> {
   const byName = new Map(stored.map((item) => [item.name, item.definition]));
   for (const value of declared) {

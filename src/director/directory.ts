@@ -25,7 +25,11 @@ export interface Directory {
   close(): Promise<void>;
 }
 
-export async function openLocalDirectory(config: SluiceConfig, masterKey: MasterKey, origin: DeclaredOrigin = 'sluice.yaml'): Promise<Directory> {
+export async function openLocalDirectory(
+  config: SluiceConfig,
+  masterKey: MasterKey,
+  origin: DeclaredOrigin = 'sluice.yaml',
+): Promise<Directory> {
   const store = await openDirectorStore(config.storage, { discovery: DISCOVERY_POLICY });
   await applyDeclared(store, config, masterKey, origin);
   await sealStoredWebhookSecrets(store, masterKey);
@@ -49,7 +53,10 @@ export async function openRemoteDirectory(url: string, token: string, config: Sl
   try {
     initial = await source.read();
   } catch (error) {
-    logger.error({ director: url, err: (error as Error).message }, 'the director cannot be reached; starting on what sluice.yaml declares until it answers');
+    logger.error(
+      { director: url, err: (error as Error).message },
+      'the director cannot be reached; starting on what sluice.yaml declares until it answers',
+    );
     initial = declaredParts(config);
   }
   return {
@@ -67,7 +74,11 @@ function declaredParts(config: SluiceConfig): DirectoryParts {
   return {
     version: -1,
     consumers: config.consumers.map((c) => ({
-      name: c.name, team: c.team ?? null, owner: c.owner ?? null, labels: c.labels, models: c.models ?? null,
+      name: c.name,
+      team: c.team ?? null,
+      owner: c.owner ?? null,
+      labels: c.labels,
+      models: c.models ?? null,
       keys: c.keys.map((key, i) => ({ id: `${c.name}#${i}`, hash: hashKey(key), expiresAt: null })),
     })),
     budgets: config.budgets,

@@ -12,13 +12,21 @@ export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 500;
 
 export class ApiError extends Error {
   /** `headers`: sent with the answer, e.g. `allow` with a 405. */
-  constructor(readonly status: ApiStatus, readonly code: string, message: string, readonly issues?: Issue[], readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: ApiStatus,
+    readonly code: string,
+    message: string,
+    readonly issues?: Issue[],
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'ApiError';
   }
 
   body(): string {
-    return JSON.stringify({ error: { code: this.code, message: this.message, ...(this.issues === undefined ? {} : { issues: this.issues }) } });
+    return JSON.stringify({
+      error: { code: this.code, message: this.message, ...(this.issues === undefined ? {} : { issues: this.issues }) },
+    });
   }
 }
 
@@ -28,8 +36,10 @@ export class ApiError extends Error {
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof HTTPException && error.status === 400) return new ApiError(400, 'invalid_json', `The request body is not valid JSON (${error.message}).`);
-  if (error instanceof HTTPException && error.status === 415) return new ApiError(415, 'unsupported_media_type', 'Send the request body as JSON, with content-type: application/json.');
+  if (error instanceof HTTPException && error.status === 400)
+    return new ApiError(400, 'invalid_json', `The request body is not valid JSON (${error.message}).`);
+  if (error instanceof HTTPException && error.status === 415)
+    return new ApiError(415, 'unsupported_media_type', 'Send the request body as JSON, with content-type: application/json.');
   if (error instanceof StoreNotFound) return new ApiError(404, 'not_found', error.message);
   if (error instanceof StoreConflict) return new ApiError(409, error.reason === 'duplicate' ? 'already_exists' : 'conflict', error.message);
   if (error instanceof StoreInvalid) return new ApiError(400, 'invalid_request', error.message);

@@ -33,7 +33,8 @@ export function sealCredentials(masterKey: MasterKey, provider: string, credenti
 
 export function openCredentials(masterKey: MasterKey | null, provider: string, sealed: SealedCredentials | null): ProviderCredentials {
   if (sealed === null) return {};
-  if (masterKey === null) throw new MasterKeyError(`provider "${provider}" has credentials sealed with the director's master key: set SLUICE_MASTER_KEY to it`);
+  if (masterKey === null)
+    throw new MasterKeyError(`provider "${provider}" has credentials sealed with the director's master key: set SLUICE_MASTER_KEY to it`);
   return JSON.parse(masterKey.open(sealed.sealed, provider)) as ProviderCredentials;
 }
 
@@ -49,7 +50,11 @@ export function sameJson(a: unknown, b: unknown): boolean {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

@@ -25,8 +25,9 @@ export function consumerModelIssues(models: readonly string[] | null | undefined
 }
 
 export function modelTargetIssues(model: ModelConfig, known: Pick<KnownNames, 'providers'>): Issue[] {
-  return model.targets.flatMap((target, i) => known.providers.has(target.provider) ? []
-    : [{ path: `targets.${i}.provider`, message: `no provider named "${target.provider}"` }]);
+  return model.targets.flatMap((target, i) =>
+    known.providers.has(target.provider) ? [] : [{ path: `targets.${i}.provider`, message: `no provider named "${target.provider}"` }],
+  );
 }
 
 export async function policyIssues(value: PolicyReferences, known: KnownNames): Promise<Issue[]> {
@@ -37,8 +38,10 @@ export async function policyIssues(value: PolicyReferences, known: KnownNames): 
   }
   const resources = value.resources;
   if (typeof resources === 'object' && resources !== null) {
-    if ('model' in resources && !known.models.has(String(resources.model))) issues.push({ path: 'resources.model', message: `no model named "${String(resources.model)}"` });
-    if ('provider' in resources && !known.providers.has(String(resources.provider))) issues.push({ path: 'resources.provider', message: `no provider named "${String(resources.provider)}"` });
+    if ('model' in resources && !known.models.has(String(resources.model)))
+      issues.push({ path: 'resources.model', message: `no model named "${String(resources.model)}"` });
+    if ('provider' in resources && !known.providers.has(String(resources.provider)))
+      issues.push({ path: 'resources.provider', message: `no provider named "${String(resources.provider)}"` });
   }
   const action = value.onExhausted;
   if (typeof action === 'object' && action !== null && 'downgrade' in action && !known.models.has(String(action.downgrade))) {

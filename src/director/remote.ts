@@ -29,12 +29,15 @@ export class RemoteDirector implements DirectorySource {
     const keys = [...usage].map(([id, lastUsedAt]) => ({ id, lastUsedAt }));
     for (let at = 0; at < keys.length; at += 10_000) {
       const response = await request(this.keyUseUrl, {
-        method: 'POST', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS,
+        method: 'POST',
+        headersTimeout: TIMEOUT_MS,
+        bodyTimeout: TIMEOUT_MS,
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ keys: keys.slice(at, at + 10_000) }),
       });
       const text = await response.body.text();
-      if (response.statusCode !== 204) throw new Error(`director answered ${response.statusCode} for ${this.keyUseUrl}: ${text.slice(0, 300)}`);
+      if (response.statusCode !== 204)
+        throw new Error(`director answered ${response.statusCode} for ${this.keyUseUrl}: ${text.slice(0, 300)}`);
     }
   }
 

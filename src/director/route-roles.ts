@@ -119,10 +119,7 @@ function definitionRoutes(path: string): Record<string, readonly AdminRole[]> {
 }
 
 /** What a request's method and path find in the table. */
-export type RouteLookup =
-  | { kind: 'route'; roles: readonly AdminRole[] }
-  | { kind: 'other-methods'; allow: string[] }
-  | { kind: 'unknown' };
+export type RouteLookup = { kind: 'route'; roles: readonly AdminRole[] } | { kind: 'other-methods'; allow: string[] } | { kind: 'unknown' };
 
 interface PathPattern {
   pattern: RegExp;
@@ -139,7 +136,10 @@ export class RouteRoles {
       const [method, path] = operation.split(' ') as [string, string];
       let entry = byPath.get(path);
       if (entry === undefined) {
-        const source = path.split('/').map((part) => (/^\{.+\}$/.test(part) ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+        const source = path
+          .split('/')
+          .map((part) => (/^\{.+\}$/.test(part) ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+          .join('/');
         entry = { pattern: new RegExp(`^${source}$`), methods: new Map() };
         byPath.set(path, entry);
         this.paths.push(entry);
@@ -167,6 +167,8 @@ export function tableMismatches(operations: ReadonlyArray<{ method: string; path
   const documented = new Set(operations.map((operation) => `${operation.method.toUpperCase()} ${operation.path}`));
   return [
     ...[...documented].filter((operation) => !(operation in table)).map((operation) => `${operation}: no row in the route x role table`),
-    ...Object.keys(table).filter((operation) => !documented.has(operation)).map((operation) => `${operation}: in the route x role table but not an operation`),
+    ...Object.keys(table)
+      .filter((operation) => !documented.has(operation))
+      .map((operation) => `${operation}: in the route x role table but not an operation`),
   ];
 }

@@ -39,13 +39,26 @@ export async function readParts(store: AdminStore & IdentityRuleStore): Promise<
   let cursor: string | null = null;
   do {
     const page = await store.listConsumers({ limit: 1000, cursor });
-    for (const consumer of page.items) consumers.push({ name: consumer.name, team: consumer.team, owner: consumer.owner, labels: consumer.labels, models: consumer.models, keys: [] });
+    for (const consumer of page.items)
+      consumers.push({
+        name: consumer.name,
+        team: consumer.team,
+        owner: consumer.owner,
+        labels: consumer.labels,
+        models: consumer.models,
+        keys: [],
+      });
     cursor = page.nextCursor;
   } while (cursor !== null);
   const byName = new Map(consumers.map((consumer) => [consumer.name, consumer]));
   for (const key of await store.activeKeys()) {
     const owner = byName.get(key.consumer);
-    if (owner !== undefined) (owner.keys as Array<{ id: string; hash: string; expiresAt: number | null }>).push({ id: key.id, hash: key.hash, expiresAt: key.expiresAt });
+    if (owner !== undefined)
+      (owner.keys as Array<{ id: string; hash: string; expiresAt: number | null }>).push({
+        id: key.id,
+        hash: key.hash,
+        expiresAt: key.expiresAt,
+      });
   }
   const resources: SluiceConfig['resources'] = {};
   for (const resource of await store.listResources()) resources[resource.id] = resource.status;
@@ -58,21 +71,34 @@ export async function readParts(store: AdminStore & IdentityRuleStore): Promise<
     resources,
     providers: Object.fromEntries((await store.listProviders()).map((p) => [p.name, { settings: p.settings, credentials: p.credentials }])),
     models: (await store.listModels()).map((item) => item.definition),
-    identityRules: (await store.listIdentityRules()).map(({ id, field, match, value, issuer, consumer }) => ({ id, field, match, value, issuer, consumer })),
+    identityRules: (await store.listIdentityRules()).map(({ id, field, match, value, issuer, consumer }) => ({
+      id,
+      field,
+      match,
+      value,
+      issuer,
+      consumer,
+    })),
   };
 }
 
 /** Throws (MasterKeyError) when a provider's credentials cannot be opened with `masterKey`: the last good snapshot then stays. */
 export function stateOf(file: SluiceConfig, parts: DirectoryParts, masterKey: MasterKey | null): DirectoryState {
-  const providers = parts.providers === null ? file.providers
-    : Object.fromEntries(Object.entries(parts.providers).map(([name, provider]) => [name, openProvider(masterKey, name, provider)]));
+  const providers =
+    parts.providers === null
+      ? file.providers
+      : Object.fromEntries(Object.entries(parts.providers).map(([name, provider]) => [name, openProvider(masterKey, name, provider)]));
   const config: SluiceConfig = {
     ...file,
     providers,
     models: parts.models ?? file.models,
     consumers: parts.consumers.map((c) => ({
-      name: c.name, keys: [], labels: c.labels,
-      ...(c.team === null ? {} : { team: c.team }), ...(c.owner === null ? {} : { owner: c.owner }), ...(c.models === null ? {} : { models: c.models }),
+      name: c.name,
+      keys: [],
+      labels: c.labels,
+      ...(c.team === null ? {} : { team: c.team }),
+      ...(c.owner === null ? {} : { owner: c.owner }),
+      ...(c.models === null ? {} : { models: c.models }),
     })),
     budgets: parts.budgets,
     budgetTemplates: parts.budgetTemplates,
@@ -81,7 +107,6 @@ export function stateOf(file: SluiceConfig, parts: DirectoryParts, masterKey: Ma
   };
   return { version: parts.version, config, consumers: parts.consumers, identityRules: parts.identityRules ?? [] };
 }
-
 
 /** Where a gateway's directory comes from: the store in this process, or a director over HTTP (remote.ts). */
 export interface DirectorySource {
@@ -153,7 +178,8 @@ export class DirectorSync {
         if (this.failing) this.logger.info({ version: this.version }, 'the director answers again');
         this.failing = false;
       } catch (error) {
-        if (!this.failing) this.logger.error({ err: (error as Error).message }, 'cannot read the director; still serving the last good snapshot');
+        if (!this.failing)
+          this.logger.error({ err: (error as Error).message }, 'cannot read the director; still serving the last good snapshot');
         this.failing = true;
       }
       fetch = () => this.source.read();

@@ -39,7 +39,11 @@ export class UnmappedIdentityReports {
     if (this.pending.size >= MAX_PENDING) return;
     const ip = req.socket.remoteAddress === undefined ? null : normalizeIp(req.socket.remoteAddress);
     this.pending.set(label, {
-      observer: 'sluice-gateway', at: Date.now(), provider: UNMAPPED_PROVIDER, model: UNMAPPED_MODEL, calls: 1,
+      observer: 'sluice-gateway',
+      at: Date.now(),
+      provider: UNMAPPED_PROVIDER,
+      model: UNMAPPED_MODEL,
+      calls: 1,
       source: {
         keyFingerprint: `${identity.kind === 'jwt' ? 'jwt' : 'x509'}:${createHash('sha256').update(label).digest('hex').slice(0, 16)}`,
         userAgent: label,

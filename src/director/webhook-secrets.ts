@@ -22,6 +22,7 @@ export function openWebhookSecret(masterKey: MasterKey, stored: string): string 
 /** Seals the secrets stored in plaintext; resolves to how many it sealed. Run once at the director's start. */
 export async function sealStoredWebhookSecrets(store: GovernanceStore, masterKey: MasterKey): Promise<number> {
   const plaintext = (await store.listWebhooks()).filter((webhook) => !MasterKey.isSealed(webhook.secret));
-  for (const webhook of plaintext) await store.updateWebhook(SEALING_ACTOR, webhook.id, { secret: sealWebhookSecret(masterKey, webhook.secret) });
+  for (const webhook of plaintext)
+    await store.updateWebhook(SEALING_ACTOR, webhook.id, { secret: sealWebhookSecret(masterKey, webhook.secret) });
   return plaintext.length;
 }

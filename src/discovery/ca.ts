@@ -79,17 +79,26 @@ export async function readCertificateAuthority(certFile: string, keyFile: string
   try {
     [certPem, keyPem] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
   } catch (error) {
-    throw new Error(`cannot read the discovery CA (${certFile}, ${keyFile}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; `
-      + 'run "sluice ca init" first');
+    throw new Error(
+      `cannot read the discovery CA (${certFile}, ${keyFile}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; ` +
+        'run "sluice ca init" first',
+    );
   }
   return loadCertificateAuthority(certPem, keyPem);
 }
 
 /** `sluice ca init`: writes a new CA; the key with mode 0600. Refuses to overwrite an existing one unless forced. */
-export async function writeCertificateAuthority(certFile: string, keyFile: string, options: { force?: boolean; commonName?: string } = {}): Promise<CertificateAuthority> {
+export async function writeCertificateAuthority(
+  certFile: string,
+  keyFile: string,
+  options: { force?: boolean; commonName?: string } = {},
+): Promise<CertificateAuthority> {
   if (options.force !== true) {
     for (const file of [certFile, keyFile]) {
-      const exists = await access(file).then(() => true, () => false);
+      const exists = await access(file).then(
+        () => true,
+        () => false,
+      );
       if (exists) throw new Error(`${file} exists; pass --force to replace the CA (every client must then trust the new one)`);
     }
   }
@@ -104,7 +113,10 @@ export async function writeCertificateAuthority(certFile: string, keyFile: strin
 
 /** A server certificate for `hosts` (DNS names or IP addresses) signed by `ca`, with the given key pair. */
 export async function issueCertificate(
-  ca: CertificateAuthority, hosts: readonly string[], validityDays: number, keys?: CryptoKeyPair,
+  ca: CertificateAuthority,
+  hosts: readonly string[],
+  validityDays: number,
+  keys?: CryptoKeyPair,
 ): Promise<IssuedCertificate & { keys: CryptoKeyPair }> {
   const pair = keys ?? (await keyPair());
   const now = Date.now();
@@ -122,7 +134,9 @@ export async function issueCertificate(
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(hosts.map((host) => (isIP(host) === 0 ? { type: 'dns' as const, value: host } : { type: 'ip' as const, value: host }))),
+      new x509.SubjectAlternativeNameExtension(
+        hosts.map((host) => (isIP(host) === 0 ? { type: 'dns' as const, value: host } : { type: 'ip' as const, value: host })),
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],
   });
@@ -177,4 +191,3 @@ export class LeafCertificates {
     return context;
   }
 }
-

@@ -36,7 +36,11 @@ export const BUILT_IN_HOSTS: readonly HostEntry[] = [
 ];
 
 function patternRegex(pattern: string): RegExp {
-  const body = pattern.toLowerCase().split('*').map((part) => part.replace(/[.-]/g, (c) => `\\${c}`)).join('[a-z0-9-]+');
+  const body = pattern
+    .toLowerCase()
+    .split('*')
+    .map((part) => part.replace(/[.-]/g, (c) => `\\${c}`))
+    .join('[a-z0-9-]+');
   return new RegExp(`^${body}$`);
 }
 

@@ -28,7 +28,10 @@ export interface RunningDiscovery {
   stop(): Promise<void>;
 }
 
-export async function startDiscovery(config: Pick<SluiceConfig, 'discovery' | 'resources' | 'resourcePolicy'>, log: Logger): Promise<RunningDiscovery> {
+export async function startDiscovery(
+  config: Pick<SluiceConfig, 'discovery' | 'resources' | 'resourcePolicy'>,
+  log: Logger,
+): Promise<RunningDiscovery> {
   const discovery: DiscoveryConfig = config.discovery;
   const ca = await readCertificateAuthority(discovery.ca.certFile, discovery.ca.keyFile);
   const leaves = new LeafCertificates(ca, discovery.ca.leafValidityDays);
@@ -48,9 +51,12 @@ export async function startDiscovery(config: Pick<SluiceConfig, 'discovery' | 'r
     reporter.start();
   }
   // Without a director, what was seen is written to the log once a minute: the proxy is still useful on its own.
-  const logTimer = director === undefined ? setInterval(() => {
-    for (const observation of aggregator.drain()) log.info({ observation }, 'discovery: observed (no director configured)');
-  }, 60_000) : null;
+  const logTimer =
+    director === undefined
+      ? setInterval(() => {
+          for (const observation of aggregator.drain()) log.info({ observation }, 'discovery: observed (no director configured)');
+        }, 60_000)
+      : null;
   logTimer?.unref();
   const record = (call: SeenCall) => aggregator.add(call);
   let policyTimer: NodeJS.Timeout | null = null;
@@ -60,7 +66,15 @@ export async function startDiscovery(config: Pick<SluiceConfig, 'discovery' | 'r
     policyTimer.unref();
   }
   const proxy = new DiscoveryProxy({
-    config: discovery, catalog, leaves, extraCa, policy, prices, metrics, log, record,
+    config: discovery,
+    catalog,
+    leaves,
+    extraCa,
+    policy,
+    prices,
+    metrics,
+    log,
+    record,
     local: (req, res) => {
       if (!discovery.otlp || req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/traces') return false;
       void handleTraces(req, res, discovery.maxParseBytes, prices, metrics, record).catch(() => res.destroy()); // answers its own failures
@@ -71,7 +85,11 @@ export async function startDiscovery(config: Pick<SluiceConfig, 'discovery' | 'r
   return {
     port,
     url: `http://${discovery.host.includes(':') ? `[${discovery.host}]` : discovery.host}:${port}`,
-    proxy, metrics, aggregator, reporter, leaves,
+    proxy,
+    metrics,
+    aggregator,
+    reporter,
+    leaves,
     flush: async () => {
       await reporter?.flush();
     },

@@ -27,12 +27,18 @@ export class DiscoveryPolicy {
   /** Reads the director's resource statuses (GET /api/resources); on failure the last ones read stay in force. */
   async refresh(url: string, token: string, log: Logger): Promise<void> {
     try {
-      const response = await fetch(new URL('/api/resources', url), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(new URL('/api/resources', url), {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(10_000),
+      });
       if (!response.ok) throw new Error(`status ${response.status}`);
       const body = (await response.json()) as { items: Array<{ id: string; status: ResourceStatus }> };
       this.directorStatuses = Object.fromEntries(body.items.map((item) => [item.id, item.status]));
     } catch (error) {
-      log.warn({ err: (error as Error).message }, 'discovery: resource statuses cannot be read from the director; the last ones read stay in force');
+      log.warn(
+        { err: (error as Error).message },
+        'discovery: resource statuses cannot be read from the director; the last ones read stay in force',
+      );
     }
   }
 }

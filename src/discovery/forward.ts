@@ -1,7 +1,13 @@
 // One request through the discovery proxy to its origin: read (a copy of) the request body up to the bound, apply enforce
 // mode, send it on over HTTPS with the upstream's certificate verified (or plain HTTP for absolute-form requests), and
 // relay the answer as it comes, reading model, usage, status, latency and time to first byte on the way.
-import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  type Agent as HttpAgent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { isIP } from 'node:net';
@@ -44,13 +50,27 @@ export interface ForwardDeps {
 
 /** Hop-by-hop headers (RFC 9110 7.6.1), the proxy's own, and HTTP/2 pseudo-headers never go on to the next hop. */
 const HOP_BY_HOP = new Set([
-  'connection', 'proxy-connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
   'http2-settings',
 ]);
 
 export function endToEndHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
-  const named = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',').map((name) => name.trim()) : [];
+  const named =
+    typeof headers.connection === 'string'
+      ? headers.connection
+          .toLowerCase()
+          .split(',')
+          .map((name) => name.trim())
+      : [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || name.startsWith(':') || HOP_BY_HOP.has(name) || named.includes(name)) continue;
     out[name] = value;
@@ -133,9 +153,18 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
     }
   }
   const reading = entry === null ? null : readRequest(entry.wire, path, body.whole);
-  if (entry !== null && reading !== null && reading.model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, reading.model)) {
+  if (
+    entry !== null &&
+    reading !== null &&
+    reading.model !== null &&
+    deps.config.mode === 'enforce' &&
+    deps.policy.refuses(entry.provider, reading.model)
+  ) {
     deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
-    deps.log.warn({ provider: entry.provider, model: reading.model, client: target.clientIp }, 'discovery: a call to an unsanctioned model refused');
+    deps.log.warn(
+      { provider: entry.provider, model: reading.model, client: target.clientIp },
+      'discovery: a call to an unsanctioned model refused',
+    );
     if (!body.ended) req.resume();
     refuse(res, entry.wire, entry.provider, reading.model);
     return;
@@ -143,11 +172,23 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
 
   const headers = endToEndHeaders(req.headers);
   const authority = req.headers[':authority'];
-  if (headers.host === undefined) headers.host = typeof authority === 'string' ? authority : target.port === (target.secure ? 443 : 80) ? target.host : `${target.host}:${target.port}`;
+  if (headers.host === undefined)
+    headers.host =
+      typeof authority === 'string'
+        ? authority
+        : target.port === (target.secure ? 443 : 80)
+          ? target.host
+          : `${target.host}:${target.port}`;
   const address = connectAddress(deps.config, target.host, target.port);
   const options = {
-    host: address.host, port: address.port, method: req.method, path: url, headers,
-    ...(target.secure ? { servername: isIP(target.host) === 0 ? target.host : undefined, agent: deps.httpsAgent } : { agent: deps.httpAgent }),
+    host: address.host,
+    port: address.port,
+    method: req.method,
+    path: url,
+    headers,
+    ...(target.secure
+      ? { servername: isIP(target.host) === 0 ? target.host : undefined, agent: deps.httpsAgent }
+      : { agent: deps.httpAgent }),
   };
   const upstream = target.secure ? httpsRequest(options) : httpRequest(options);
   res.on('close', () => {
@@ -188,14 +229,29 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
       deps.metrics.calls.inc({ provider: entry.provider, outcome: unparsed ? 'unparsed' : 'observed' });
       deps.metrics.latency.observe({ provider: entry.provider }, (endedAt - started) / 1000);
       if (firstByteAt !== null) deps.metrics.ttfb.observe({ provider: entry.provider }, (firstByteAt - started) / 1000);
-      deps.log.debug({
-        provider: entry.provider, model, operation: reading.operation, stream: reading.stream, status, unparsed,
-        latencyMs: Math.round(endedAt - started), headersMs: Math.round(headersAt - started),
-        ttfbMs: firstByteAt === null ? null : Math.round(firstByteAt - started),
-      }, 'discovery: call observed');
+      deps.log.debug(
+        {
+          provider: entry.provider,
+          model,
+          operation: reading.operation,
+          stream: reading.stream,
+          status,
+          unparsed,
+          latencyMs: Math.round(endedAt - started),
+          headersMs: Math.round(headersAt - started),
+          ttfbMs: firstByteAt === null ? null : Math.round(firstByteAt - started),
+        },
+        'discovery: call observed',
+      );
       deps.record({
         at: Date.now(),
-        source: sourceOf({ clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host }, req.headers, query, answer.headers, deps.fingerprints),
+        source: sourceOf(
+          { clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host },
+          req.headers,
+          query,
+          answer.headers,
+          deps.fingerprints,
+        ),
         provider: entry.provider,
         model,
         inputTokens: usage?.inputTokens ?? null,

@@ -59,7 +59,11 @@ export interface CallParties {
 
 /** The hints of one call from its request (and the answer's headers, where a provider names the organization). */
 export function sourceOf(
-  parties: CallParties, request: IncomingHttpHeaders, query: URLSearchParams | null, response: IncomingHttpHeaders | null, fingerprints: Fingerprinter,
+  parties: CallParties,
+  request: IncomingHttpHeaders,
+  query: URLSearchParams | null,
+  response: IncomingHttpHeaders | null,
+  fingerprints: Fingerprinter,
 ): ObservationSource {
   const source: ObservationSource = { host: parties.host.toLowerCase() };
   const ip = parties.clientIp === undefined ? null : normalizeIp(parties.clientIp);
@@ -69,8 +73,9 @@ export function sourceOf(
   const agent = clip(header(request, 'user-agent'), 512);
   if (agent !== undefined) source.userAgent = agent;
   if (parties.proxyUser !== null) source.user = clip(parties.proxyUser);
-  const organization = header(request, 'openai-organization') ?? (response === null ? undefined : header(response, 'anthropic-organization-id')
-    ?? header(response, 'openai-organization'));
+  const organization =
+    header(request, 'openai-organization') ??
+    (response === null ? undefined : (header(response, 'anthropic-organization-id') ?? header(response, 'openai-organization')));
   if (organization !== undefined) source.organization = clip(organization);
   const project = header(request, 'openai-project');
   if (project !== undefined) source.project = clip(project);

@@ -18,7 +18,9 @@ interface ProtoMessage {
   encode(message: unknown): { finish(): Uint8Array };
 }
 interface OtlpRoot {
-  opentelemetry: { proto: { collector: { trace: { v1: { ExportTraceServiceRequest: ProtoMessage; ExportTraceServiceResponse: ProtoMessage } } } } };
+  opentelemetry: {
+    proto: { collector: { trace: { v1: { ExportTraceServiceRequest: ProtoMessage; ExportTraceServiceResponse: ProtoMessage } } } };
+  };
 }
 const require = createRequire(import.meta.url);
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as OtlpRoot;
@@ -47,8 +49,16 @@ interface TracesData {
 
 /** gen_ai.system / gen_ai.provider.name values, as Sluice names providers. */
 const PROVIDER_NAMES: Record<string, string> = {
-  'aws.bedrock': 'bedrock', 'gcp.gemini': 'gemini', 'gcp.vertex_ai': 'vertex', 'gcp.gen_ai': 'gemini', 'az.ai.openai': 'azure-openai',
-  'azure.ai.openai': 'azure-openai', 'az.ai.inference': 'azure-ai-inference', 'azure.ai.inference': 'azure-ai-inference', mistral_ai: 'mistral', x_ai: 'xai',
+  'aws.bedrock': 'bedrock',
+  'gcp.gemini': 'gemini',
+  'gcp.vertex_ai': 'vertex',
+  'gcp.gen_ai': 'gemini',
+  'az.ai.openai': 'azure-openai',
+  'azure.ai.openai': 'azure-openai',
+  'az.ai.inference': 'azure-ai-inference',
+  'azure.ai.inference': 'azure-ai-inference',
+  mistral_ai: 'mistral',
+  x_ai: 'xai',
 };
 
 function attributes(list: KeyValue[] | undefined): Map<string, string | number | boolean> {
@@ -67,7 +77,10 @@ function attributes(list: KeyValue[] | undefined): Map<string, string | number |
 function text(value: string | number | boolean | undefined, max = 200): string | undefined {
   if (typeof value !== 'string') return undefined;
   // eslint-disable-next-line no-control-regex
-  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, max);
+  const clean = value
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, max);
   return clean === '' ? undefined : clean;
 }
 
@@ -101,12 +114,22 @@ export function genAiCalls(data: TracesData, clientIp: string | undefined, price
         if (service !== undefined) source.service = service;
         const host = text(attrs.get('server.address'), 255);
         if (host !== undefined && /^[a-z0-9._:[\]-]+$/i.test(host)) source.host = host.toLowerCase();
-        const cost = input === null && output === null ? null : costMicroUsd(
-          { inputTokens: input ?? 0, outputTokens: output ?? 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, prices.lookup(provider, model),
-        );
+        const cost =
+          input === null && output === null
+            ? null
+            : costMicroUsd(
+                { inputTokens: input ?? 0, outputTokens: output ?? 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true },
+                prices.lookup(provider, model),
+              );
         const end = Number(span.endTimeUnixNano ?? 0);
         calls.push({
-          at: end > 0 ? Math.floor(end / 1e6) : Date.now(), source, provider, model: requested, inputTokens: input, outputTokens: output, costMicroUsd: cost,
+          at: end > 0 ? Math.floor(end / 1e6) : Date.now(),
+          source,
+          provider,
+          model: requested,
+          inputTokens: input,
+          outputTokens: output,
+          costMicroUsd: cost,
         });
       }
     }
@@ -140,7 +163,12 @@ async function readAll(req: IncomingMessage, max: number): Promise<Buffer | null
 
 /** Handles POST /v1/traces; `record` takes each GenAI call found. */
 export async function handleTraces(
-  req: IncomingMessage, res: ServerResponse, maxBytes: number, prices: PriceCatalog, metrics: DiscoveryMetrics, record: (call: SeenCall) => void,
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBytes: number,
+  prices: PriceCatalog,
+  metrics: DiscoveryMetrics,
+  record: (call: SeenCall) => void,
 ): Promise<void> {
   const type = String(req.headers['content-type'] ?? '').toLowerCase();
   const protobuf = type.startsWith('application/x-protobuf') || type.startsWith('application/protobuf');
@@ -159,7 +187,11 @@ export async function handleTraces(
     }
     if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') body = await gunzipAsync(body);
     data = protobuf
-      ? (ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: String, bytes: String, defaults: false }) as TracesData)
+      ? (ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), {
+          longs: String,
+          bytes: String,
+          defaults: false,
+        }) as TracesData)
       : (JSON.parse(body.toString('utf8')) as TracesData);
     if (typeof data !== 'object' || data === null) throw new Error('not an ExportTraceServiceRequest');
   } catch (error) {

@@ -72,11 +72,20 @@ export class DiscoveryProxy {
     this.sockets = new Set();
     this.tunnels = new Map();
     const httpsAgent = new HttpsAgent({
-      keepAlive: true, maxSockets: 256, ...(deps.extraCa === null ? {} : { ca: [...rootCertificates, deps.extraCa] }),
+      keepAlive: true,
+      maxSockets: 256,
+      ...(deps.extraCa === null ? {} : { ca: [...rootCertificates, deps.extraCa] }),
     });
     this.forwarding = {
-      config: deps.config, httpsAgent, httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }), policy: deps.policy, prices: deps.prices,
-      fingerprints: new Fingerprinter(deps.config.fingerprintKey), metrics: deps.metrics, log: deps.log, record: deps.record,
+      config: deps.config,
+      httpsAgent,
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+      policy: deps.policy,
+      prices: deps.prices,
+      fingerprints: new Fingerprinter(deps.config.fingerprintKey),
+      metrics: deps.metrics,
+      log: deps.log,
+      record: deps.record,
     };
     this.server = createHttpServer({ requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
     this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket as Socket, head));
@@ -86,11 +95,18 @@ export class DiscoveryProxy {
       else socket.destroy();
     });
     this.server.on('connection', (socket: Socket) => this.track(socket));
-    this.tls = createSecureServer({
-      allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      SNICallback: (servername, callback) => this.certificateFor(servername, callback),
-    }, (req, res) => this.onIntercepted(req, res));
-    this.tls.on('tlsClientError', (error: NodeJS.ErrnoException) => deps.log.debug({ code: error.code }, 'discovery: an intercepted handshake failed'));
+    this.tls = createSecureServer(
+      {
+        allowHTTP1: true,
+        ALPNProtocols: ['h2', 'http/1.1'],
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        SNICallback: (servername, callback) => this.certificateFor(servername, callback),
+      },
+      (req, res) => this.onIntercepted(req, res),
+    );
+    this.tls.on('tlsClientError', (error: NodeJS.ErrnoException) =>
+      deps.log.debug({ code: error.code }, 'discovery: an intercepted handshake failed'),
+    );
     this.tls.on('sessionError', () => undefined);
   }
 
@@ -100,7 +116,10 @@ export class DiscoveryProxy {
       callback(new Error(`${servername} is not intercepted`));
       return;
     }
-    Promise.resolve(this.deps.leaves.context(servername)).then((context) => callback(null, context), (error: Error) => callback(error));
+    Promise.resolve(this.deps.leaves.context(servername)).then(
+      (context) => callback(null, context),
+      (error: Error) => callback(error),
+    );
   }
 
   async listen(host: string, port: number): Promise<number> {
@@ -168,8 +187,12 @@ export class DiscoveryProxy {
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     req.url = `${parsed.pathname}${parsed.search}`;
     const target: Target = {
-      secure: false, host, port: parsed.port === '' ? 80 : Number(parsed.port), entry: this.deps.catalog.lookup(host),
-      clientIp: req.socket.remoteAddress, proxyUser: user === '' ? null : user,
+      secure: false,
+      host,
+      port: parsed.port === '' ? 80 : Number(parsed.port),
+      entry: this.deps.catalog.lookup(host),
+      clientIp: req.socket.remoteAddress,
+      proxyUser: user === '' ? null : user,
     };
     void forward(req, res, target, this.forwarding); // forward() answers its own failures
   }
@@ -182,22 +205,31 @@ export class DiscoveryProxy {
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      void this.deps.metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType });
-        res.end(text);
-      }, () => res.destroy()); // both branches settle it
+      void this.deps.metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType });
+          res.end(text);
+        },
+        () => res.destroy(),
+      ); // both branches settle it
       return;
     }
     if (this.deps.local(req, res)) return;
     res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { message: 'This is a forward proxy: send absolute-form requests or CONNECT.', type: 'proxy_error', code: 'not_found' } }));
+    res.end(
+      JSON.stringify({
+        error: { message: 'This is a forward proxy: send absolute-form requests or CONNECT.', type: 'proxy_error', code: 'not_found' },
+      }),
+    );
   }
 
   private onConnect(req: IncomingMessage, socket: Socket, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const user = this.authenticate(req);
     if (user === null) {
-      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm="sluice discovery"\r\ncontent-length: 0\r\n\r\n');
+      socket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm="sluice discovery"\r\ncontent-length: 0\r\n\r\n',
+      );
       return;
     }
     const match = HOST_PATTERN.exec(req.url ?? '');
@@ -229,7 +261,10 @@ export class DiscoveryProxy {
       upstream.pipe(socket);
     });
     upstream.on('error', (error: NodeJS.ErrnoException) => {
-      if (!connected && socket.writable) socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${tunnel.host}:${tunnel.port} cannot be reached (${error.code ?? 'error'})\n`);
+      if (!connected && socket.writable)
+        socket.end(
+          `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${tunnel.host}:${tunnel.port} cannot be reached (${error.code ?? 'error'})\n`,
+        );
       else socket.destroy();
     });
     socket.on('close', () => upstream.destroy());
@@ -265,8 +300,12 @@ export class DiscoveryProxy {
       return;
     }
     const target: Target = {
-      secure: true, host: tunnel.host, port: tunnel.port, entry: this.deps.catalog.lookup(tunnel.host),
-      clientIp: tunnel.clientIp, proxyUser: tunnel.proxyUser,
+      secure: true,
+      host: tunnel.host,
+      port: tunnel.port,
+      entry: this.deps.catalog.lookup(tunnel.host),
+      clientIp: tunnel.clientIp,
+      proxyUser: tunnel.proxyUser,
     };
     void forward(req, res, target, this.forwarding); // forward() answers its own failures
   }

@@ -47,7 +47,11 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
     const match = BEDROCK_PATH.exec(path);
     if (match === null) return { operation: null, model: null, stream: false };
     const operation = match[2]!;
-    return { operation: operation.startsWith('converse') ? 'chat' : 'invoke', model: decodeURIComponent(match[1]!), stream: operation.endsWith('stream') };
+    return {
+      operation: operation.startsWith('converse') ? 'chat' : 'invoke',
+      model: decodeURIComponent(match[1]!),
+      stream: operation.endsWith('stream'),
+    };
   }
   if (wire === 'gemini') {
     const match = GOOGLE_MODEL_PATH.exec(path);
@@ -62,7 +66,11 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
   if (wire === 'openai') {
     // Azure OpenAI names the deployment in the path; the model it runs comes back in the answer.
     const deployment = /\/openai\/deployments\/([^/]+)\//.exec(path);
-    return { operation: operationOf(path), model: bodyModel ?? (deployment === null ? null : decodeURIComponent(deployment[1]!)), stream: json.stream === true };
+    return {
+      operation: operationOf(path),
+      model: bodyModel ?? (deployment === null ? null : decodeURIComponent(deployment[1]!)),
+      stream: json.stream === true,
+    };
   }
   return { operation: operationOf(path), model: bodyModel, stream: json.stream === true };
 }
@@ -106,7 +114,12 @@ class BedrockInvokeStreamDecoder {
       const input = asNumber(metrics.inputTokenCount);
       const output = asNumber(metrics.outputTokenCount);
       if (input !== undefined || output !== undefined) {
-        this.usage = usageExcludingCache(input, output, asNumber(metrics.cacheReadInputTokenCount) ?? 0, asNumber(metrics.cacheWriteInputTokenCount) ?? 0);
+        this.usage = usageExcludingCache(
+          input,
+          output,
+          asNumber(metrics.cacheReadInputTokenCount) ?? 0,
+          asNumber(metrics.cacheWriteInputTokenCount) ?? 0,
+        );
       }
     }
   }
@@ -114,9 +127,12 @@ class BedrockInvokeStreamDecoder {
 
 function jsonUsage(wire: WireFormat, root: Record<string, unknown>): Usage {
   switch (wire) {
-    case 'anthropic': return anthropicUsage(root.usage);
-    case 'bedrock': return bedrockUsage(root.usage);
-    case 'gemini': return geminiUsage(root.usageMetadata);
+    case 'anthropic':
+      return anthropicUsage(root.usage);
+    case 'bedrock':
+      return bedrockUsage(root.usage);
+    case 'gemini':
+      return geminiUsage(root.usageMetadata);
     case 'cohere': {
       // Cohere v2 chat: usage.billed_units (and usage.tokens); v1: meta.billed_units.
       const usage = asObject(root.usage);
@@ -176,8 +192,14 @@ export class ResponseReader {
     this.invokeDecoder = null;
     if (status >= 200 && status < 300) {
       if (this.framing === 'sse') {
-        this.decoder = wire === 'anthropic' ? new AnthropicStreamDecoder() : wire === 'gemini' ? new GeminiStreamDecoder()
-          : wire === 'openai' ? new OpenAIStreamDecoder() : null;
+        this.decoder =
+          wire === 'anthropic'
+            ? new AnthropicStreamDecoder()
+            : wire === 'gemini'
+              ? new GeminiStreamDecoder()
+              : wire === 'openai'
+                ? new OpenAIStreamDecoder()
+                : null;
         if (this.decoder === null) this.failed = true;
       } else if (this.framing === 'event-stream') {
         if (wire === 'bedrock') {
@@ -229,8 +251,11 @@ export class ResponseReader {
     let usage: Usage | null = this.headerUsage ?? this.invokeDecoder?.usage ?? null;
     if (usage === null && this.usage !== null) {
       usage = {
-        inputTokens: this.usage.inputTokens ?? 0, outputTokens: this.usage.outputTokens ?? 0,
-        cachedInputTokens: this.usage.cachedInputTokens ?? 0, cacheWriteTokens: this.usage.cacheWriteTokens ?? 0, reported: true,
+        inputTokens: this.usage.inputTokens ?? 0,
+        outputTokens: this.usage.outputTokens ?? 0,
+        cachedInputTokens: this.usage.cachedInputTokens ?? 0,
+        cacheWriteTokens: this.usage.cacheWriteTokens ?? 0,
+        reported: true,
       };
     }
     return { model: this.model, usage, unparsed: this.failed && usage === null };

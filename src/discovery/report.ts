@@ -201,8 +201,10 @@ export class Reporter {
     }
     const calls = batch.reduce((sum, observation) => sum + observation.calls, 0);
     this.metrics.observationsDropped.inc(batch.length);
-    this.log.warn({ observations: batch.length, calls, spoolBytes: this.spool.sizeBytes },
-      'discovery: the spool is full; observations dropped (the director has been unreachable too long)');
+    this.log.warn(
+      { observations: batch.length, calls, spoolBytes: this.spool.sizeBytes },
+      'discovery: the spool is full; observations dropped (the director has been unreachable too long)',
+    );
   }
 
   private async send(batch: Observation[]): Promise<SendResult> {
@@ -215,17 +217,28 @@ export class Reporter {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
-      this.log.warn({ err: (error as Error).cause === undefined ? (error as Error).message : String((error as Error).cause) },
-        'discovery: the director cannot be reached; observations spooled');
+      this.log.warn(
+        { err: (error as Error).cause === undefined ? (error as Error).message : String((error as Error).cause) },
+        'discovery: the director cannot be reached; observations spooled',
+      );
       return 'retry';
     }
     const text = await response.text().catch(() => '');
     if (response.ok) return 'sent';
-    if (response.status >= 500 || response.status === 429 || response.status === 401 || response.status === 403 || response.status === 408) {
+    if (
+      response.status >= 500 ||
+      response.status === 429 ||
+      response.status === 401 ||
+      response.status === 403 ||
+      response.status === 408
+    ) {
       this.log.warn({ status: response.status }, 'discovery: the director refused the observations for now; they wait in the spool');
       return 'retry';
     }
-    this.log.error({ status: response.status, answer: text.slice(0, 500), observations: batch.length }, 'discovery: the director rejected a batch; dropped');
+    this.log.error(
+      { status: response.status, answer: text.slice(0, 500), observations: batch.length },
+      'discovery: the director rejected a batch; dropped',
+    );
     return 'rejected';
   }
 }

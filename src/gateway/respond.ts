@@ -26,7 +26,8 @@ export function sendError(res: ServerResponse, door: FrontDoor, thrown: unknown,
   // upstream call, a body cut short), not a fault. An answer already complete takes nothing more.
   if (res.destroyed || res.writableEnded) return null;
   const error = toSluiceError(thrown);
-  if (logger !== undefined && !(thrown instanceof SluiceError)) logger.error({ requestId, err: thrown }, 'internal error in the request pipeline');
+  if (logger !== undefined && !(thrown instanceof SluiceError))
+    logger.error({ requestId, err: thrown }, 'internal error in the request pipeline');
   if (res.headersSent) {
     res.end(door.errorEvent(error));
     return { code: error.code, status: null };

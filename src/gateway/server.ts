@@ -22,7 +22,10 @@ import { handleMcp } from './mcp/handler.js';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** What the listener allows its clients (sluice.yaml's gateway section). */
-export type ListenerLimits = Pick<SluiceConfig['gateway'], 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>;
+export type ListenerLimits = Pick<
+  SluiceConfig['gateway'],
+  'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'
+>;
 
 /** A POST endpoint's pipeline; module-level functions, so routing a call allocates no closure. */
 type Handler = (context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -134,11 +137,17 @@ export class GatewayServer {
     if (path === '/mcp' || path.startsWith('/mcp/')) return this.mcp(req, res, requestId, path);
     const door = errorDoor(req);
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
-      if (req.method !== 'GET') sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
+      if (req.method !== 'GET')
+        sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
       else if (path === '/v1/models') handleModels(this.context, door, req, res, null);
       else {
         const id = modelId(path.slice('/v1/models/'.length));
-        if (id === null) sendError(res, door, new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }));
+        if (id === null)
+          sendError(
+            res,
+            door,
+            new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }),
+          );
         else handleModels(this.context, door, req, res, id);
       }
       return;
@@ -160,7 +169,12 @@ export class GatewayServer {
   }
 
   private post(
-    req: IncomingMessage, res: ServerResponse, requestId: string, door: FrontDoor, operation: Call['operation'], handle: Handler,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    door: FrontDoor,
+    operation: Call['operation'],
+    handle: Handler,
   ): void {
     const call = new Call(requestId, door.dialect, operation);
     if (req.method !== 'POST') {

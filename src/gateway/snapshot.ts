@@ -33,7 +33,12 @@ export interface Snapshot {
  * `targets`: where upstream connections may go.
  */
 export function buildSnapshot(
-  config: SluiceConfig, directory: readonly DirectoryEntry[], catalog: PriceCatalog, governance: Governance, previous?: Snapshot, targets?: ProviderTargets,
+  config: SluiceConfig,
+  directory: readonly DirectoryEntry[],
+  catalog: PriceCatalog,
+  governance: Governance,
+  previous?: Snapshot,
+  targets?: ProviderTargets,
   identityRules: readonly IdentityRuleDefinition[] = [],
 ): Snapshot {
   const routing = new RoutingTable(config, (type, model) => catalog.lookup(type, model), previous?.routing, targets);

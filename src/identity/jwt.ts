@@ -31,14 +31,19 @@ export class JwtVerifier {
   private readonly issuers: Map<string, Issuer>;
 
   constructor(configs: readonly JwtIssuerConfig[]) {
-    this.issuers = new Map(configs.map((config) => [config.issuer, {
-      config,
-      keys: createRemoteJWKSet(new URL(config.jwksUri), {
-        cooldownDuration: config.jwksCooldownSeconds * 1000,
-        cacheMaxAge: config.jwksCacheSeconds * 1000,
-        timeoutDuration: 5_000,
-      }),
-    }]));
+    this.issuers = new Map(
+      configs.map((config) => [
+        config.issuer,
+        {
+          config,
+          keys: createRemoteJWKSet(new URL(config.jwksUri), {
+            cooldownDuration: config.jwksCooldownSeconds * 1000,
+            cacheMaxAge: config.jwksCacheSeconds * 1000,
+            timeoutDuration: 5_000,
+          }),
+        },
+      ]),
+    );
   }
 
   async verify(token: string): Promise<VerifiedToken> {
@@ -49,7 +54,7 @@ export class JwtVerifier {
       throw new TokenRefused('The bearer token is not a well-formed JWT.');
     }
     const issuer = issuerName === undefined ? undefined : this.issuers.get(issuerName);
-    if (issuer === undefined) throw new TokenRefused('The JWT\'s issuer (iss) is not one Sluice trusts.');
+    if (issuer === undefined) throw new TokenRefused("The JWT's issuer (iss) is not one Sluice trusts.");
     const { config } = issuer;
     try {
       const { payload } = await jwtVerify(token, issuer.keys, {
@@ -71,13 +76,13 @@ function refusal(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'The JWT has expired.';
   if (error instanceof errors.JWTClaimValidationFailed) return `The JWT's "${error.claim}" claim is not accepted (${error.reason}).`;
   if (error instanceof errors.JOSEAlgNotAllowed) return 'The JWT is signed with an algorithm Sluice does not accept.';
-  if (error instanceof errors.JWKSNoMatchingKey) return 'No key of the issuer matches the JWT\'s key id (kid).';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The JWT\'s signature does not verify.';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID') {
-    return 'The issuer\'s signing keys cannot be fetched.';
+  if (error instanceof errors.JWKSNoMatchingKey) return "No key of the issuer matches the JWT's key id (kid).";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "The JWT's signature does not verify.";
+  if (error instanceof errors.JWKSTimeout || (error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID')) {
+    return "The issuer's signing keys cannot be fetched.";
   }
   if (error instanceof errors.JOSEError) return `The JWT does not verify (${error.code}).`;
-  return 'The issuer\'s signing keys cannot be fetched.';
+  return "The issuer's signing keys cannot be fetched.";
 }
 
 /** A string claim, or null. */

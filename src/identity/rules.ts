@@ -38,17 +38,22 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Why a rule cannot be used; null when it is fine. */
 export function ruleProblem(rule: Pick<IdentityRuleDefinition, 'field' | 'match' | 'value' | 'issuer'>): string | null {
-  if (rule.value === '' || rule.value.length > MAX_VALUE || CONTROL.test(rule.value)) return `value: 1 to ${MAX_VALUE} characters, no control characters`;
+  if (rule.value === '' || rule.value.length > MAX_VALUE || CONTROL.test(rule.value))
+    return `value: 1 to ${MAX_VALUE} characters, no control characters`;
   if (rule.field === 'spiffe' && (rule.match !== 'prefix' || rule.value.length > 9) && !rule.value.startsWith('spiffe://')) {
     return 'value: a SPIFFE id (or prefix or pattern of one) starts with spiffe://';
   }
-  if (rule.issuer !== null && CERTIFICATE_FIELDS.has(rule.field)) return `issuer: only for JWT fields (sub, team, group), not ${rule.field}`;
+  if (rule.issuer !== null && CERTIFICATE_FIELDS.has(rule.field))
+    return `issuer: only for JWT fields (sub, team, group), not ${rule.field}`;
   return null;
 }
 
 /** `spiffe://acme.mil/ns/*\/sa/checkout`: `*` one path segment, `**` anything; everything else literal. */
 export function patternRegExp(pattern: string): RegExp {
-  const source = pattern.split(/(\*\*|\*)/).map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  const source = pattern
+    .split(/(\*\*|\*)/)
+    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${source}$`);
 }
 
@@ -89,7 +94,8 @@ export class IdentityRules {
     const candidates = candidatesOf(identity);
     const issuer = identity.kind === 'jwt' ? identity.issuer : null;
     for (const [field, value] of candidates) {
-      const rule = this.exact.get(exactKey(field, issuer, value)) ?? (issuer === null ? undefined : this.exact.get(exactKey(field, null, value)));
+      const rule =
+        this.exact.get(exactKey(field, issuer, value)) ?? (issuer === null ? undefined : this.exact.get(exactKey(field, null, value)));
       const found = rule === undefined ? null : this.consumerOf(rule);
       if (found !== null) return found;
     }
@@ -122,8 +128,11 @@ function candidatesOf(identity: PresentedIdentity): Array<[IdentityField, string
     if (identity.subject !== null) out.push(['subject', identity.subject]);
     return out;
   }
-  return [['sub', identity.sub], ...(identity.team === null ? [] : [['team', identity.team] as [IdentityField, string]]),
-    ...identity.groups.map((group) => ['group', group] as [IdentityField, string])];
+  return [
+    ['sub', identity.sub],
+    ...(identity.team === null ? [] : [['team', identity.team] as [IdentityField, string]]),
+    ...identity.groups.map((group) => ['group', group] as [IdentityField, string]),
+  ];
 }
 
 /** How the ledger and the API name an identity: never a secret, only what it proved. */

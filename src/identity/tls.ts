@@ -47,13 +47,20 @@ export class ListenerTls {
    * says which). `refuseAtHandshake` (the admin listener) ends a connection without a trusted certificate at once.
    */
   createServer(options: HttpsServerOptions, listener: RequestListener, refuseAtHandshake = false): HttpsServer {
-    const server = createHttpsServer({ ...options, ...this.context, requestCert: this.verifiesClients, rejectUnauthorized: refuseAtHandshake }, listener);
+    const server = createHttpsServer(
+      { ...options, ...this.context, requestCert: this.verifiesClients, rejectUnauthorized: refuseAtHandshake },
+      listener,
+    );
     return server;
   }
 
   /** Watches the files' folders (a renewal often renames a new file over the old) and swaps the server's context. */
   watch(server: HttpsServer, logger: Logger): void {
-    const files = [this.config.certFile, this.config.keyFile, ...(this.config.clientCaFile === undefined ? [] : [this.config.clientCaFile])];
+    const files = [
+      this.config.certFile,
+      this.config.keyFile,
+      ...(this.config.clientCaFile === undefined ? [] : [this.config.clientCaFile]),
+    ];
     const byFolder = new Map<string, Set<string>>();
     for (const file of files) {
       const folder = dirname(resolve(file));
@@ -63,9 +70,11 @@ export class ListenerTls {
     }
     for (const [folder, names] of byFolder) {
       try {
-        this.watchers.push(watch(folder, { persistent: false }, (_event, name) => {
-          if (name === null || names.has(name)) this.schedule(server, logger);
-        }));
+        this.watchers.push(
+          watch(folder, { persistent: false }, (_event, name) => {
+            if (name === null || names.has(name)) this.schedule(server, logger);
+          }),
+        );
       } catch (error) {
         logger.warn({ folder, err: (error as Error).message }, 'TLS files cannot be watched here: a renewed certificate needs a restart');
       }
@@ -91,7 +100,10 @@ export class ListenerTls {
       this.reloads++;
       logger.info({ certFile: this.config.certFile }, 'TLS certificate reloaded');
     } catch (error) {
-      logger.warn({ certFile: this.config.certFile, err: (error as Error).message }, 'TLS files changed but cannot be used yet; the previous certificate stays');
+      logger.warn(
+        { certFile: this.config.certFile, err: (error as Error).message },
+        'TLS files changed but cannot be used yet; the previous certificate stays',
+      );
     }
   }
 
@@ -103,10 +115,14 @@ export class ListenerTls {
 
 async function readContext(config: TlsConfig): Promise<SecureContextOptions> {
   const [cert, key, ca] = await Promise.all([
-    readFile(config.certFile), readFile(config.keyFile), config.clientCaFile === undefined ? undefined : readFile(config.clientCaFile),
+    readFile(config.certFile),
+    readFile(config.keyFile),
+    config.clientCaFile === undefined ? undefined : readFile(config.clientCaFile),
   ]);
   return {
-    cert, key, minVersion: config.minVersion,
+    cert,
+    key,
+    minVersion: config.minVersion,
     ...(config.ciphers === undefined ? {} : { ciphers: config.ciphers }),
     ...(ca === undefined ? {} : { ca }),
   };

@@ -42,7 +42,16 @@ const NO_TIME_TO_FIRST_TOKEN = 8;
 
 /** Transaction's nullable or repeating string fields, in their order in `refs`. */
 const STRING_KEYS = [
-  'operation', 'api', 'consumer', 'team', 'requestedModel', 'provider', 'providerModel', 'errorClass', 'servedModel', 'violations',
+  'operation',
+  'api',
+  'consumer',
+  'team',
+  'requestedModel',
+  'provider',
+  'providerModel',
+  'errorClass',
+  'servedModel',
+  'violations',
   'identity',
 ] as const satisfies readonly (keyof Transaction)[];
 const STRING_FIELDS = STRING_KEYS.length;
@@ -91,8 +100,11 @@ export class BatchBuilder {
     numbers[at + TIME_TO_FIRST_TOKEN_MS] = tx.timeToFirstTokenMs ?? 0;
     numbers[at + STATUS] = tx.status;
     numbers[at + ATTEMPTS] = tx.attempts;
-    numbers[at + FLAGS] = (tx.stream ? STREAM : 0) | (tx.tokensEstimated ? TOKENS_ESTIMATED : 0)
-      | (tx.costMicroUsd === null ? NO_COST : 0) | (tx.timeToFirstTokenMs === null ? NO_TIME_TO_FIRST_TOKEN : 0);
+    numbers[at + FLAGS] =
+      (tx.stream ? STREAM : 0) |
+      (tx.tokensEstimated ? TOKENS_ESTIMATED : 0) |
+      (tx.costMicroUsd === null ? NO_COST : 0) |
+      (tx.timeToFirstTokenMs === null ? NO_TIME_TO_FIRST_TOKEN : 0);
     const idLength = Buffer.byteLength(tx.requestId);
     if (this.idBytes + idLength > this.ids.length) this.growIds(idLength);
     this.ids.write(tx.requestId, this.idBytes, 'utf8');
@@ -187,7 +199,11 @@ function stringStride(batch: PackedBatch): number {
 export function requestIdAt(batch: PackedBatch, index: number): string {
   const at = index * NUMBER_FIELDS;
   const offset = batch.numbers[at + ID_OFFSET]!;
-  return Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength).toString('utf8', offset, offset + batch.numbers[at + ID_LENGTH]!);
+  return Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength).toString(
+    'utf8',
+    offset,
+    offset + batch.numbers[at + ID_LENGTH]!,
+  );
 }
 
 /** The records of a batch, as the store inserts them (string fields read from `refs` in STRING_KEYS order). */

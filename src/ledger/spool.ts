@@ -117,12 +117,21 @@ export class Spool {
     // Exact-size copies: a batch's arrays are views of buffers sized for a full batch.
     const record: SpoolRecord = {
       key,
-      batch: { count: batch.count, numbers: batch.numbers.slice(), refs: batch.refs.slice(), strings: batch.strings, ids: batch.ids.slice() },
+      batch: {
+        count: batch.count,
+        numbers: batch.numbers.slice(),
+        refs: batch.refs.slice(),
+        strings: batch.strings,
+        ids: batch.ids.slice(),
+      },
     };
     const payload = serialize(record);
     if (this.bytes + payload.length > this.maxBytes) return 'full';
     const file: SpoolFile = {
-      name: `${String(this.nextOrder++).padStart(12, '0')}-${batch.count}.batch`, records: batch.count, bytes: payload.length, spooledAt: Date.now(),
+      name: `${String(this.nextOrder++).padStart(12, '0')}-${batch.count}.batch`,
+      records: batch.count,
+      bytes: payload.length,
+      spooledAt: Date.now(),
     };
     this.files.push(file);
     this.records += file.records;

@@ -63,16 +63,21 @@ export class SqliteLedgerSink implements LedgerSink {
 
   /** One new thread for every write waiting on it; a start that fails is a failed write, retried by the writer. */
   private restart(): Promise<void> {
-    this.restarting ??= startWorker(this.path).then((worker) => {
-      this.worker = worker;
-      this.failure = null;
-      this.attach(worker);
-      this.logger.warn('ledger writer thread started again');
-    }, (error: Error) => {
-      throw new LedgerWriteFailed(`cannot start the ledger writer thread: ${error.message}`, false);
-    }).finally(() => {
-      this.restarting = null;
-    });
+    this.restarting ??= startWorker(this.path)
+      .then(
+        (worker) => {
+          this.worker = worker;
+          this.failure = null;
+          this.attach(worker);
+          this.logger.warn('ledger writer thread started again');
+        },
+        (error: Error) => {
+          throw new LedgerWriteFailed(`cannot start the ledger writer thread: ${error.message}`, false);
+        },
+      )
+      .finally(() => {
+        this.restarting = null;
+      });
     return this.restarting;
   }
 

@@ -22,9 +22,13 @@ try {
       // The store runs one piece of work at a time, so batches commit in the order they were sent.
       store.insertLedgerBatch(command.key, unpack(command.batch)).then(
         (fresh) => port.postMessage({ type: 'written', id: command.id, fresh } satisfies WorkerReply),
-        (error: Error) => port.postMessage({
-          type: 'failed', id: command.id, message: error.message, rowsRefused: store.rejectsData(error),
-        } satisfies WorkerReply),
+        (error: Error) =>
+          port.postMessage({
+            type: 'failed',
+            id: command.id,
+            message: error.message,
+            rowsRefused: store.rejectsData(error),
+          } satisfies WorkerReply),
       );
     } else {
       void store.close().finally(() => {

@@ -114,7 +114,7 @@ export class LedgerWriter {
     });
     let sink: LedgerSink;
     try {
-      sink = options.sink ?? await openLedgerSink(options.storage, options.logger);
+      sink = options.sink ?? (await openLedgerSink(options.storage, options.logger));
     } catch (error) {
       await spool.close();
       throw error;
@@ -229,8 +229,10 @@ export class LedgerWriter {
     if (this.failing) {
       this.failing = false;
       this.backoffMs = this.options.retry.initialBackoffMs;
-      this.logger.warn({ unavailableMs: Date.now() - this.failingSince, spooledRecords: this.spool.records, bufferedRecords: this.buffered },
-        'ledger writes resumed; catching up');
+      this.logger.warn(
+        { unavailableMs: Date.now() - this.failingSince, spooledRecords: this.spool.records, bufferedRecords: this.buffered },
+        'ledger writes resumed; catching up',
+      );
     }
     this.settlePart(queued);
     this.pump();
@@ -252,8 +254,10 @@ export class LedgerWriter {
       }
       if (now - this.lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
         this.lastFailureLog = now;
-        this.logger.error({ err: message, bufferedRecords: this.buffered, spooledRecords: this.spool.records },
-          'ledger store unavailable: holding records (memory, then spool) and retrying');
+        this.logger.error(
+          { err: message, bufferedRecords: this.buffered, spooledRecords: this.spool.records },
+          'ledger store unavailable: holding records (memory, then spool) and retrying',
+        );
       }
       if (this.closing) {
         this.memoryRecords -= queued.batch.count;
@@ -281,8 +285,10 @@ export class LedgerWriter {
     const half = Math.ceil(batch.count / 2);
     if (queued.spooled !== null) queued.spooled.parts++;
     // Keys follow from the split alone, so a replay of the same batch splits into the same keys.
-    this.requeue({ ...queued, key: `${queued.key}/0-${half}`, batch: sliceBatch(batch, 0, half) },
-      { ...queued, key: `${queued.key}/${half}-${batch.count}`, batch: sliceBatch(batch, half, batch.count) });
+    this.requeue(
+      { ...queued, key: `${queued.key}/0-${half}`, batch: sliceBatch(batch, 0, half) },
+      { ...queued, key: `${queued.key}/${half}-${batch.count}`, batch: sliceBatch(batch, half, batch.count) },
+    );
   }
 
   /** Back in order among the batches waiting: by when they were formed, oldest first. */
@@ -309,28 +315,36 @@ export class LedgerWriter {
   private refill(): void {
     if (this.refilling || this.spool.waiting === 0) return;
     // At least one batch when memory is empty, whatever its size against the bound.
-    const room = this.memory.length === 0 && this.inFlight.size === 0
-      ? Math.max(this.options.maxBufferedRecords - this.memoryRecords, this.spool.nextRecords)
-      : this.options.maxBufferedRecords - this.memoryRecords;
+    const room =
+      this.memory.length === 0 && this.inFlight.size === 0
+        ? Math.max(this.options.maxBufferedRecords - this.memoryRecords, this.spool.nextRecords)
+        : this.options.maxBufferedRecords - this.memoryRecords;
     if (room < this.spool.nextRecords) return;
     this.refilling = true;
-    this.spool.take(room, this.sink.concurrency * 2).then((batches) => {
-      this.refilling = false;
-      for (const spooled of batches) {
-        this.requeue({
-          key: spooled.key, order: this.nextOrder++, batch: spooled.batch, queuedAt: spooled.spooledAt, spooled: { file: spooled.file, parts: 1 },
-        });
-        this.memoryRecords += spooled.batch.count;
-      }
-      if (this.closing) this.spoolMemory();
-      this.pump();
-      this.checkIdle();
-    }, (error: unknown) => {
-      this.refilling = false;
-      this.logger.error({ err: (error as Error).message }, 'cannot read the ledger spool');
-      this.retryLater();
-      this.checkIdle();
-    });
+    this.spool.take(room, this.sink.concurrency * 2).then(
+      (batches) => {
+        this.refilling = false;
+        for (const spooled of batches) {
+          this.requeue({
+            key: spooled.key,
+            order: this.nextOrder++,
+            batch: spooled.batch,
+            queuedAt: spooled.spooledAt,
+            spooled: { file: spooled.file, parts: 1 },
+          });
+          this.memoryRecords += spooled.batch.count;
+        }
+        if (this.closing) this.spoolMemory();
+        this.pump();
+        this.checkIdle();
+      },
+      (error: unknown) => {
+        this.refilling = false;
+        this.logger.error({ err: (error as Error).message }, 'cannot read the ledger spool');
+        this.retryLater();
+        this.checkIdle();
+      },
+    );
   }
 
   private toSpool(queued: Queued): void {
@@ -340,20 +354,27 @@ export class LedgerWriter {
       const now = Date.now();
       if (now - this.lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
         this.lastFailureLog = now;
-        this.logger.error({ spoolDir: this.options.spoolDir, maxSpoolBytes: this.options.maxSpoolBytes, records: queued.batch.count },
-          'ledger spool full: records dropped');
+        this.logger.error(
+          { spoolDir: this.options.spoolDir, maxSpoolBytes: this.options.maxSpoolBytes, records: queued.batch.count },
+          'ledger spool full: records dropped',
+        );
       }
       return;
     }
-    written.then(() => {
-      this.pump();
-      this.checkIdle();
-    }, (error: unknown) => {
-      this.dropped.spoolFailed += queued.batch.count;
-      this.logger.error({ spoolDir: this.options.spoolDir, records: queued.batch.count, err: (error as Error).message },
-        'cannot write the ledger spool: records dropped');
-      this.checkIdle();
-    });
+    written.then(
+      () => {
+        this.pump();
+        this.checkIdle();
+      },
+      (error: unknown) => {
+        this.dropped.spoolFailed += queued.batch.count;
+        this.logger.error(
+          { spoolDir: this.options.spoolDir, records: queued.batch.count, err: (error as Error).message },
+          'cannot write the ledger spool: records dropped',
+        );
+        this.checkIdle();
+      },
+    );
   }
 
   /** Out of memory and onto disk, while closing: a batch from the spool is still there, the others are written to it. */
@@ -372,9 +393,15 @@ export class LedgerWriter {
   private settlePart(queued: Queued): void {
     const spooled = queued.spooled;
     if (spooled === null || --spooled.parts > 0) return;
-    this.spool.remove(spooled.file).then(() => this.checkIdle(), (error: unknown) => {
-      this.logger.error({ file: spooled.file, err: (error as Error).message }, 'cannot delete a replayed ledger spool file; it may be replayed again (its key keeps it from being written twice)');
-    });
+    this.spool.remove(spooled.file).then(
+      () => this.checkIdle(),
+      (error: unknown) => {
+        this.logger.error(
+          { file: spooled.file, err: (error as Error).message },
+          'cannot delete a replayed ledger spool file; it may be replayed again (its key keeps it from being written twice)',
+        );
+      },
+    );
   }
 
   /** No batch formed up to `mark` waits in memory or on its way (split parts keep their batch's order), and none in the spool. */

@@ -15,9 +15,9 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
   if (pricing === undefined) return null;
   const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
   return Math.round(
-    uncached * pricing.input
-      + usage.cachedInputTokens * (pricing.cachedInput ?? pricing.input)
-      + usage.cacheWriteTokens * (pricing.cacheWrite ?? pricing.input)
-      + usage.outputTokens * pricing.output,
+    uncached * pricing.input +
+      usage.cachedInputTokens * (pricing.cachedInput ?? pricing.input) +
+      usage.cacheWriteTokens * (pricing.cacheWrite ?? pricing.input) +
+      usage.outputTokens * pricing.output,
   );
 }

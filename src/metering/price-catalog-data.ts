@@ -14,11 +14,18 @@ export interface CatalogEntry {
   cacheWrite?: number;
 }
 
-export const PRICE_CATALOG_SOURCE = 'Providers\' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier)';
+export const PRICE_CATALOG_SOURCE =
+  "Providers' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier)";
 export const PRICE_CATALOG_AS_OF = '2026-11-24';
 
-const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number, output: number): CatalogEntry =>
-  ({ provider, model, input, output, cachedInput: round(input * 0.1), cacheWrite: round(input * 1.25) });
+const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number, output: number): CatalogEntry => ({
+  provider,
+  model,
+  input,
+  output,
+  cachedInput: round(input * 0.1),
+  cacheWrite: round(input * 1.25),
+});
 
 function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;

@@ -48,8 +48,13 @@ export class PriceCatalog {
     // The longest catalog name that the model extends with a version suffix: gpt-4o-mini-2024-07-18, claude-haiku-4-5-20251001.
     let best: string | undefined;
     for (const name of models.keys()) {
-      if (model.length > name.length + 1 && model.startsWith(name) && '-@:'.includes(model[name.length]!)
-        && VERSION_SUFFIX.test(model.slice(name.length + 1)) && (best === undefined || name.length > best.length)) {
+      if (
+        model.length > name.length + 1 &&
+        model.startsWith(name) &&
+        '-@:'.includes(model[name.length]!) &&
+        VERSION_SUFFIX.test(model.slice(name.length + 1)) &&
+        (best === undefined || name.length > best.length)
+      ) {
         best = name;
       }
     }

@@ -6,7 +6,15 @@ import { ConfigError } from '../config/load.js';
 export type LogFormat = 'json' | 'pretty';
 
 /** Request headers that carry a credential: Sluice's keys (authorization, x-api-key) and providers' (api-key, ...). */
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'x-amz-security-token', 'cookie'];
+const CREDENTIAL_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'x-amz-security-token',
+  'cookie',
+];
 
 /** Credential fields of a provider's config, and the `key` a consumer's key is logged under. */
 const CREDENTIAL_FIELDS = ['apiKey', 'key', 'secretAccessKey', 'sessionToken', 'serviceAccountJson', 'private_key', 'secret'];
@@ -42,7 +50,13 @@ export function createProcessLogger(level: string, format: LogFormat): Logger {
   const transport = pino.transport({
     target: 'pino-pretty',
     // The start-up lines' fields repeat what their message says; the rest stay, on the message's line.
-    options: { destination: 1, colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,storage,counters,failMode,providers' },
+    options: {
+      destination: 1,
+      colorize,
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service,storage,counters,failMode,providers',
+    },
   });
   return pino(loggerOptions(level), transport);
 }

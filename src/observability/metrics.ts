@@ -105,15 +105,30 @@ export class GatewayMetrics {
   private addLedgerMetrics(ledger: () => LedgerStatus): void {
     const registers = [this.registry];
     const gauge = (name: string, help: string, read: (status: LedgerStatus) => number) =>
-      new Gauge({ name, help, registers, collect() { this.set(read(ledger())); } });
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read(ledger()));
+        },
+      });
     gauge('sluice_ledger_spooled_records', 'Ledger records in spool files, waiting for the store', (status) => status.spooledRecords);
     gauge('sluice_ledger_spooled_bytes', 'Bytes of ledger spool files', (status) => status.spooledBytes);
-    gauge('sluice_ledger_behind', '1 while the ledger cannot write (store failing) or holds spooled records; readiness is red meanwhile',
-      (status) => (status.behind ? 1 : 0));
-    gauge('sluice_ledger_oldest_unwritten_seconds', 'Age of the oldest ledger batch not yet committed (0 when none waits)',
-      (status) => status.oldestUnwrittenMs / 1000);
+    gauge(
+      'sluice_ledger_behind',
+      '1 while the ledger cannot write (store failing) or holds spooled records; readiness is red meanwhile',
+      (status) => (status.behind ? 1 : 0),
+    );
+    gauge(
+      'sluice_ledger_oldest_unwritten_seconds',
+      'Age of the oldest ledger batch not yet committed (0 when none waits)',
+      (status) => status.oldestUnwrittenMs / 1000,
+    );
     new Counter({
-      name: 'sluice_ledger_written_records_total', help: 'Ledger records committed to the store', registers,
+      name: 'sluice_ledger_written_records_total',
+      help: 'Ledger records committed to the store',
+      registers,
       collect() {
         this.reset();
         this.inc(ledger().writtenRecords);
@@ -122,7 +137,8 @@ export class GatewayMetrics {
     new Counter({
       name: 'sluice_ledger_write_failures_total',
       help: 'Ledger batch writes that failed: reason unavailable (store unreachable, locked, full; retried) or refused (the rows; split)',
-      labelNames: ['reason'], registers,
+      labelNames: ['reason'],
+      registers,
       collect() {
         const { writeFailures } = ledger();
         this.reset();
@@ -133,7 +149,8 @@ export class GatewayMetrics {
     new Counter({
       name: 'sluice_ledger_dropped_records_total',
       help: 'Ledger records given up: refused by the store on their own, past the spool bound, or unwritable to or unreadable from the spool',
-      labelNames: ['reason'], registers,
+      labelNames: ['reason'],
+      registers,
       collect() {
         const { droppedRecords } = ledger();
         this.reset();
@@ -144,7 +161,8 @@ export class GatewayMetrics {
     });
     new Counter({
       name: 'sluice_ledger_repaired_values_total',
-      help: 'Ledger strings made storable before writing (a NUL or lone surrogate replaced, or cut at the length cap)', registers,
+      help: 'Ledger strings made storable before writing (a NUL or lone surrogate replaced, or cut at the length cap)',
+      registers,
       collect() {
         this.reset();
         this.inc(ledger().repairedValues);
@@ -193,7 +211,11 @@ export class GatewayMetrics {
       let overflow = this.series.get(overflowKey);
       if (overflow === undefined) {
         overflow = this.bindLabels({
-          consumer: OVERFLOW, model: OVERFLOW, provider: OVERFLOW, status: statusClass(tx.status), gen_ai_operation_name: tx.operation,
+          consumer: OVERFLOW,
+          model: OVERFLOW,
+          provider: OVERFLOW,
+          status: statusClass(tx.status),
+          gen_ai_operation_name: tx.operation,
         });
         // At most one per status class and operation: the overflow itself stays bounded.
         this.series.set(overflowKey, overflow);

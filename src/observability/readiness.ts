@@ -40,7 +40,10 @@ export function readinessProbe(sources: ReadinessSources): ReadinessProbe {
       notReady,
       draining,
       ledger: {
-        behind: ledger.behind, failing: ledger.failing, bufferedRecords: ledger.bufferedRecords, spooledRecords: ledger.spooledRecords,
+        behind: ledger.behind,
+        failing: ledger.failing,
+        bufferedRecords: ledger.bufferedRecords,
+        spooledRecords: ledger.spooledRecords,
         oldestUnwrittenSeconds: ledger.oldestUnwrittenMs / 1000,
       },
       counters: { store: store.kind, up, failMode: failOpen ? 'open' : 'closed' },
@@ -54,7 +57,11 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-
 export function answerHealth(req: IncomingMessage, res: ServerResponse, path: '/healthz' | '/readyz', probe: ReadinessProbe): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { ...JSON_HEADERS, allow: 'GET, HEAD' });
-    res.end(JSON.stringify({ error: { message: `${req.method} is not allowed on ${path}; use GET.`, type: 'invalid_request_error', code: 'method_not_allowed' } }));
+    res.end(
+      JSON.stringify({
+        error: { message: `${req.method} is not allowed on ${path}; use GET.`, type: 'invalid_request_error', code: 'method_not_allowed' },
+      }),
+    );
     return;
   }
   let status = 200;

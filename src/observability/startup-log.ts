@@ -26,7 +26,9 @@ export function logStartup(logger: Logger, facts: StartupFacts): void {
     logger.info({ counters: where, failMode: counters.failMode }, `counters: Redis at ${where} (fail ${counters.failMode})`);
   }
   const providers = Object.entries(facts.providers).map(([name, config]) => ({
-    name, type: config.type, baseUrl: withoutCredentials(config.baseUrl ?? facts.built.get(name)?.origin ?? '(standard endpoint)'),
+    name,
+    type: config.type,
+    baseUrl: withoutCredentials(config.baseUrl ?? facts.built.get(name)?.origin ?? '(standard endpoint)'),
   }));
   const list = providers.map((p) => (p.name === p.type ? `${p.name} ${p.baseUrl}` : `${p.name} (${p.type}) ${p.baseUrl}`)).join(', ');
   logger.info({ providers }, providers.length === 0 ? 'providers: none' : `providers: ${list}`);

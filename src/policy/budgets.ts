@@ -1,7 +1,13 @@
 // Budgets as the gateway enforces them: explicit budgets, template instances (one per matching consumer) and rate
 // limits, compiled once per config into one list, with the look-up of which apply to a consumer calling a model.
 import type {
-  BudgetConfig, BudgetTemplateConfig, ConsumerScope, Measure, RateLimitConfig, ResourceScope, TemplateSelector,
+  BudgetConfig,
+  BudgetTemplateConfig,
+  ConsumerScope,
+  Measure,
+  RateLimitConfig,
+  ResourceScope,
+  TemplateSelector,
 } from '../config/governance-schema.js';
 import type { Consumer } from './consumers.js';
 import { budgetWindow, type BudgetWindow } from './windows.js';
@@ -46,7 +52,9 @@ export interface Budget {
 export type BudgetSubject = Pick<Consumer, 'name' | 'team' | 'labels'>;
 
 export function compileBudgets(
-  budgets: readonly BudgetConfig[], templates: readonly BudgetTemplateConfig[], rateLimits: readonly RateLimitConfig[],
+  budgets: readonly BudgetConfig[],
+  templates: readonly BudgetTemplateConfig[],
+  rateLimits: readonly RateLimitConfig[],
   consumers: readonly BudgetSubject[],
 ): Budget[] {
   const out: Budget[] = budgets.map((config) => fromTerms(`budget:${config.name}`, config.name, 'budget', null, config.consumers, config));
@@ -54,17 +62,37 @@ export function compileBudgets(
     for (const consumer of consumers) {
       if (!selects(template.selector, consumer)) continue;
       // An explicit budget of the same consumer, resources, measure and window replaces the template's for it.
-      const overridden = budgets.some((budget) => typeof budget.consumers === 'object' && 'consumer' in budget.consumers
-        && budget.consumers.consumer === consumer.name && sameTerms(budget, template));
+      const overridden = budgets.some(
+        (budget) =>
+          typeof budget.consumers === 'object' &&
+          'consumer' in budget.consumers &&
+          budget.consumers.consumer === consumer.name &&
+          sameTerms(budget, template),
+      );
       if (overridden) continue;
-      out.push(fromTerms(`template:${template.name}:${consumer.name}`, `${template.name}/${consumer.name}`, 'budget', template.name,
-        { consumer: consumer.name }, template));
+      out.push(
+        fromTerms(
+          `template:${template.name}:${consumer.name}`,
+          `${template.name}/${consumer.name}`,
+          'budget',
+          template.name,
+          { consumer: consumer.name },
+          template,
+        ),
+      );
     }
   }
   for (const limit of rateLimits) {
     const common = {
-      kind: 'rate_limit' as const, template: null, consumers: limit.consumers, resources: limit.resources, window: budgetWindow({ rolling: '1m' }),
-      mode: limit.mode, alerts: [], onExhausted: 'refuse' as const, perConsumer: limit.per === 'consumer',
+      kind: 'rate_limit' as const,
+      template: null,
+      consumers: limit.consumers,
+      resources: limit.resources,
+      window: budgetWindow({ rolling: '1m' }),
+      mode: limit.mode,
+      alerts: [],
+      onExhausted: 'refuse' as const,
+      perConsumer: limit.per === 'consumer',
     };
     if (limit.tokensPerMinute !== undefined) {
       out.push({ ...common, id: `rate:${limit.name}:tokens`, name: limit.name, measure: 'total_tokens', limit: limit.tokensPerMinute });
@@ -78,9 +106,20 @@ export function compileBudgets(
 
 type Terms = Pick<BudgetConfig, 'resources' | 'measure' | 'limit' | 'window' | 'mode' | 'alerts' | 'onExhausted'>;
 
-function fromTerms(id: string, name: string, kind: Budget['kind'], template: string | null, consumers: ConsumerScope, terms: Terms): Budget {
+function fromTerms(
+  id: string,
+  name: string,
+  kind: Budget['kind'],
+  template: string | null,
+  consumers: ConsumerScope,
+  terms: Terms,
+): Budget {
   return {
-    id, name, kind, template, consumers,
+    id,
+    name,
+    kind,
+    template,
+    consumers,
     resources: terms.resources,
     measure: terms.measure,
     limit: terms.measure === 'cost_usd' ? Math.round(terms.limit * 1_000_000) : terms.limit,
@@ -93,8 +132,11 @@ function fromTerms(id: string, name: string, kind: Budget['kind'], template: str
 }
 
 function sameTerms(a: Terms, b: Terms): boolean {
-  return JSON.stringify(a.resources) === JSON.stringify(b.resources) && a.measure === b.measure
-    && JSON.stringify(a.window) === JSON.stringify(b.window);
+  return (
+    JSON.stringify(a.resources) === JSON.stringify(b.resources) &&
+    a.measure === b.measure &&
+    JSON.stringify(a.window) === JSON.stringify(b.window)
+  );
 }
 
 function selects(selector: TemplateSelector, consumer: BudgetSubject): boolean {

@@ -68,7 +68,8 @@ export class ConsumerDirectory {
         labels: entry.labels,
       };
       consumers.push(consumer);
-      for (const key of entry.keys) this.byKeyHash.set(key.hash, { consumer, keyId: key.id, expiresAt: key.expiresAt, identity: `key:${key.id}` });
+      for (const key of entry.keys)
+        this.byKeyHash.set(key.hash, { consumer, keyId: key.id, expiresAt: key.expiresAt, identity: `key:${key.id}` });
     }
     this.consumers = consumers;
   }

@@ -114,7 +114,10 @@ export class CounterSeeder {
   async reseed(): Promise<void> {
     try {
       const outcome = await this.seedAll();
-      this.options.logger.warn({ ...outcome, counters: this.options.store.kind }, 'budget counters seeded again from the ledger (Redis lost them, or reconnected)');
+      this.options.logger.warn(
+        { ...outcome, counters: this.options.store.kind },
+        'budget counters seeded again from the ledger (Redis lost them, or reconnected)',
+      );
     } catch (error) {
       this.options.logger.error({ err: (error as Error).message }, 'budget counters cannot be seeded from the ledger');
       throw error;
@@ -138,10 +141,15 @@ function counts(budget: Budget, row: AdmittedUsageRow): boolean {
 /** As settlement counts it: total tokens are input + output; cost in micro-USD; a request per call. */
 function amountOf(budget: Budget, row: AdmittedUsageRow): number {
   switch (budget.measure) {
-    case 'input_tokens': return row.inputTokens;
-    case 'output_tokens': return row.outputTokens;
-    case 'total_tokens': return row.inputTokens + row.outputTokens;
-    case 'requests': return row.calls;
-    case 'cost_usd': return row.costMicroUsd;
+    case 'input_tokens':
+      return row.inputTokens;
+    case 'output_tokens':
+      return row.outputTokens;
+    case 'total_tokens':
+      return row.inputTokens + row.outputTokens;
+    case 'requests':
+      return row.calls;
+    case 'cost_usd':
+      return row.costMicroUsd;
   }
 }

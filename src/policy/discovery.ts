@@ -5,7 +5,15 @@ import { BlockList, isIP } from 'node:net';
 import { LABEL_HINTS, MAX_LABEL_HINT, type Hints, type Identity, type ObservationSource, type RuleMatch } from '../schemas/observation.js';
 
 export {
-  emptyHints, IDENTITY_KINDS, LABEL_HINTS, MAX_LABEL_HINT, type Hints, type Identity, type IdentityKind, type ObservationSource, type RuleMatch,
+  emptyHints,
+  IDENTITY_KINDS,
+  LABEL_HINTS,
+  MAX_LABEL_HINT,
+  type Hints,
+  type Identity,
+  type IdentityKind,
+  type ObservationSource,
+  type RuleMatch,
 } from '../schemas/observation.js';
 
 export const MAX_HINTS = 20;
@@ -43,9 +51,15 @@ export function sourceProblems(source: ObservationSource): Array<{ field: keyof 
   const problems: Array<{ field: keyof ObservationSource | '(source)'; message: string }> = [];
   if (source.ip !== undefined && normalizeIp(source.ip) === null) problems.push({ field: 'ip', message: 'not an IPv4 or IPv6 address' });
   if (source.keyFingerprint !== undefined && !KEY_FINGERPRINT_PATTERN.test(source.keyFingerprint.toLowerCase())) {
-    problems.push({ field: 'keyFingerprint', message: 'expected <algorithm>:<8 to 24 hex digits>, e.g. sha256:9f86d081884c7d65 (never a key)' });
+    problems.push({
+      field: 'keyFingerprint',
+      message: 'expected <algorithm>:<8 to 24 hex digits>, e.g. sha256:9f86d081884c7d65 (never a key)',
+    });
   }
-  if (source.userAgent !== undefined && (source.userAgent.trim() === '' || source.userAgent.length > MAX_USER_AGENT || CONTROL.test(source.userAgent))) {
+  if (
+    source.userAgent !== undefined &&
+    (source.userAgent.trim() === '' || source.userAgent.length > MAX_USER_AGENT || CONTROL.test(source.userAgent))
+  ) {
     problems.push({ field: 'userAgent', message: `1 to ${MAX_USER_AGENT} characters, no control characters` });
   }
   if (source.host !== undefined && (source.host.length > MAX_HOST || !HOST_PATTERN.test(source.host.toLowerCase()))) {
@@ -133,11 +147,15 @@ export function matchProblems(match: RuleMatch): Array<{ field: keyof RuleMatch 
   if (match.cidr === undefined && match.keyFingerprint === undefined && match.userAgent === undefined) {
     problems.push({ field: '(match)', message: 'needs at least one of cidr, keyFingerprint, userAgent' });
   }
-  if (match.cidr !== undefined && parseCidr(match.cidr) === null) problems.push({ field: 'cidr', message: 'an IPv4 or IPv6 network, e.g. 10.1.0.0/16' });
+  if (match.cidr !== undefined && parseCidr(match.cidr) === null)
+    problems.push({ field: 'cidr', message: 'an IPv4 or IPv6 network, e.g. 10.1.0.0/16' });
   if (match.keyFingerprint !== undefined && !KEY_FINGERPRINT_PATTERN.test(match.keyFingerprint.toLowerCase())) {
     problems.push({ field: 'keyFingerprint', message: 'expected <algorithm>:<8 to 24 hex digits>, e.g. sha256:9f86d081884c7d65' });
   }
-  if (match.userAgent !== undefined && (match.userAgent === '' || match.userAgent.length > MAX_USER_AGENT || CONTROL.test(match.userAgent))) {
+  if (
+    match.userAgent !== undefined &&
+    (match.userAgent === '' || match.userAgent.length > MAX_USER_AGENT || CONTROL.test(match.userAgent))
+  ) {
     problems.push({ field: 'userAgent', message: `1 to ${MAX_USER_AGENT} characters, no control characters` });
   }
   return problems;
@@ -178,7 +196,8 @@ export class RuleMatcher {
   matchesSource(source: ObservationSource): boolean {
     if (this.match.cidr !== undefined && (source.ip === undefined || !this.ipMatches(source.ip))) return false;
     if (this.match.keyFingerprint !== undefined && source.keyFingerprint !== this.match.keyFingerprint) return false;
-    if (this.match.userAgent !== undefined && (source.userAgent === undefined || !source.userAgent.startsWith(this.match.userAgent))) return false;
+    if (this.match.userAgent !== undefined && (source.userAgent === undefined || !source.userAgent.startsWith(this.match.userAgent)))
+      return false;
     return true;
   }
 
@@ -197,6 +216,11 @@ export class RuleMatcher {
  * (src/store/reconciliation-store.ts), which this satisfies without policy importing the store.
  */
 export const DISCOVERY_POLICY = {
-  sourceProblems, normalizeSource, identityOf, mergeHints, matchProblems, normalizeMatch,
+  sourceProblems,
+  normalizeSource,
+  identityOf,
+  mergeHints,
+  matchProblems,
+  normalizeMatch,
   compileRule: (match: RuleMatch) => new RuleMatcher(match),
 };

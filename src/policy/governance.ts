@@ -30,7 +30,14 @@ export class Governance {
   /** Per policy broken in monitor mode: when it was last logged, and how many since went unlogged. Keys are config names. */
   private readonly violationLog: Map<string, { at: number; unlogged: number }>;
 
-  constructor(options: { store: CounterStore; failOpen: boolean; clock: Clock; alerts: ThresholdAlerts; logger: Logger; registry: Registry }) {
+  constructor(options: {
+    store: CounterStore;
+    failOpen: boolean;
+    clock: Clock;
+    alerts: ThresholdAlerts;
+    logger: Logger;
+    registry: Registry;
+  }) {
     this.store = options.store;
     this.failOpen = options.failOpen;
     this.clock = options.clock;
@@ -39,18 +46,29 @@ export class Governance {
     this.lastOutageLog = 0;
     this.violationLog = new Map();
     const registers = [options.registry];
-    this.refusals = new Counter({ name: 'sluice_budget_refusals_total', help: 'Calls refused by an enforced budget or rate limit', labelNames: ['budget', 'kind'], registers });
+    this.refusals = new Counter({
+      name: 'sluice_budget_refusals_total',
+      help: 'Calls refused by an enforced budget or rate limit',
+      labelNames: ['budget', 'kind'],
+      registers,
+    });
     this.violations = new Counter({
-      name: 'sluice_policy_violations_total', help: 'Calls that broke a policy in monitor mode (served anyway)', labelNames: ['policy', 'kind'], registers,
+      name: 'sluice_policy_violations_total',
+      help: 'Calls that broke a policy in monitor mode (served anyway)',
+      labelNames: ['policy', 'kind'],
+      registers,
     });
     this.counterFailures = new Counter({
       name: 'sluice_counter_store_failures_total',
       help: 'Counter store operations that failed (Redis unreachable or slow); outcome says whether the call was admitted unmetered or refused',
-      labelNames: ['operation', 'outcome'], registers,
+      labelNames: ['operation', 'outcome'],
+      registers,
     });
     const store = this.store;
     new Gauge({
-      name: 'sluice_counter_store_up', help: '1 while the counter store answers (always 1 in memory)', registers,
+      name: 'sluice_counter_store_up',
+      help: '1 while the counter store answers (always 1 in memory)',
+      registers,
       collect() {
         this.set('available' in store && (store as { available: boolean }).available === false ? 0 : 1);
       },
@@ -76,8 +94,10 @@ export class Governance {
     }
     const unlogged = last?.unlogged ?? 0;
     this.violationLog.set(key, { at: now, unlogged: 0 });
-    this.logger.warn({ requestId, consumer, policy, kind, ...(unlogged > 0 ? { alsoSinceLastLine: unlogged } : {}) },
-      'policy violation (monitor mode: the call is served)');
+    this.logger.warn(
+      { requestId, consumer, policy, kind, ...(unlogged > 0 ? { alsoSinceLastLine: unlogged } : {}) },
+      'policy violation (monitor mode: the call is served)',
+    );
   }
 
   /** A counter operation failed; the log says so at most once per interval, the metric counts every one. */
@@ -86,9 +106,14 @@ export class Governance {
     const now = Date.now();
     if (now - this.lastOutageLog < OUTAGE_LOG_INTERVAL_MS) return;
     this.lastOutageLog = now;
-    this.logger.error({ store: this.store.kind, operation, outcome, err: error.message },
-      outcome === 'admitted_unmetered' ? 'ALARM: counters unreachable, calls admitted without budget checks (fail-open)'
-        : outcome === 'refused' ? 'ALARM: counters unreachable, calls refused (fail-closed)' : 'ALARM: counters unreachable, usage not counted');
+    this.logger.error(
+      { store: this.store.kind, operation, outcome, err: error.message },
+      outcome === 'admitted_unmetered'
+        ? 'ALARM: counters unreachable, calls admitted without budget checks (fail-open)'
+        : outcome === 'refused'
+          ? 'ALARM: counters unreachable, calls refused (fail-closed)'
+          : 'ALARM: counters unreachable, usage not counted',
+    );
   }
 
   async close(): Promise<void> {

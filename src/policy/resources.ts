@@ -14,9 +14,14 @@ export function resourceId(provider: string, model: string): string {
   return `${provider}/${model}`;
 }
 
-export function resourcePolicy(config: Pick<SluiceConfig, 'resources' | 'resourcePolicy'>, provider: string, model: string): ResourcePolicyEntry {
+export function resourcePolicy(
+  config: Pick<SluiceConfig, 'resources' | 'resourcePolicy'>,
+  provider: string,
+  model: string,
+): ResourcePolicyEntry {
   const id = resourceId(provider, model);
   const status = config.resources[id] ?? 'unreviewed';
-  const action = status === 'sanctioned' ? 'allow' : status === 'unsanctioned' ? config.resourcePolicy.unsanctioned : config.resourcePolicy.unreviewed;
+  const action =
+    status === 'sanctioned' ? 'allow' : status === 'unsanctioned' ? config.resourcePolicy.unsanctioned : config.resourcePolicy.unreviewed;
   return { id, status, action };
 }

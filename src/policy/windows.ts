@@ -54,7 +54,10 @@ export function budgetWindow(config: WindowConfig): BudgetWindow {
 
 class FixedWindow implements BudgetWindow {
   readonly rolling = false;
-  constructor(readonly kind: string, private readonly lengthMs: number) {}
+  constructor(
+    readonly kind: string,
+    private readonly lengthMs: number,
+  ) {}
 
   position(now: number): WindowPosition {
     const index = Math.floor(now / this.lengthMs);
@@ -83,7 +86,14 @@ class CalendarMonth implements BudgetWindow {
     const month = date.getUTCMonth();
     const start = Date.UTC(year, month, 1);
     const end = Date.UTC(year, month + 1, 1);
-    return { bucket: `month:${year}-${String(month + 1).padStart(2, '0')}`, previousBucket: null, previousWeight: 0, start, end, ttlMs: end - now + GRACE_MS };
+    return {
+      bucket: `month:${year}-${String(month + 1).padStart(2, '0')}`,
+      previousBucket: null,
+      previousWeight: 0,
+      start,
+      end,
+      ttlMs: end - now + GRACE_MS,
+    };
   }
 
   resetInMs(now: number): number {
@@ -99,7 +109,10 @@ class CalendarMonth implements BudgetWindow {
 class RollingWindow implements BudgetWindow {
   readonly rolling = true;
   readonly kind: string;
-  constructor(spec: string, private readonly lengthMs: number) {
+  constructor(
+    spec: string,
+    private readonly lengthMs: number,
+  ) {
     this.kind = `rolling:${spec}`;
   }
 
@@ -123,8 +136,18 @@ class RollingWindow implements BudgetWindow {
     const index = Math.floor(now / this.lengthMs);
     const bucketStart = index * this.lengthMs;
     return [
-      { bucket: `${this.kind}:${index - 1}`, start: bucketStart - this.lengthMs, end: bucketStart, ttlMs: bucketStart + this.lengthMs - now + GRACE_MS },
-      { bucket: `${this.kind}:${index}`, start: bucketStart, end: bucketStart + this.lengthMs, ttlMs: bucketStart + 2 * this.lengthMs - now + GRACE_MS },
+      {
+        bucket: `${this.kind}:${index - 1}`,
+        start: bucketStart - this.lengthMs,
+        end: bucketStart,
+        ttlMs: bucketStart + this.lengthMs - now + GRACE_MS,
+      },
+      {
+        bucket: `${this.kind}:${index}`,
+        start: bucketStart,
+        end: bucketStart + this.lengthMs,
+        ttlMs: bucketStart + 2 * this.lengthMs - now + GRACE_MS,
+      },
     ];
   }
 

@@ -33,7 +33,10 @@ function noNameTwice(document: Record<(typeof NAMED_KINDS)[number], Array<{ name
 export const applyDocumentSchema = z.object(documentShape).strict().superRefine(noNameTwice);
 
 /** The request body of POST /api/apply: the document's fields, and whether to roll back after checking (a dry run). */
-export const applyRequestSchema = z.object({ ...documentShape, dryRun: z.boolean().default(false) }).strict().superRefine(noNameTwice);
+export const applyRequestSchema = z
+  .object({ ...documentShape, dryRun: z.boolean().default(false) })
+  .strict()
+  .superRefine(noNameTwice);
 
 export type ApplyDocument = z.infer<typeof applyDocumentSchema>;
 

@@ -56,5 +56,15 @@ export interface RuleMatch {
 
 /** Hints with none recorded yet: where every discovered consumer's start. */
 export function emptyHints(): Hints {
-  return { ips: [], keyFingerprints: [], userAgents: [], hosts: [], observers: [], users: [], organizations: [], projects: [], services: [] };
+  return {
+    ips: [],
+    keyFingerprints: [],
+    userAgents: [],
+    hosts: [],
+    observers: [],
+    users: [],
+    organizations: [],
+    projects: [],
+    services: [],
+  };
 }

@@ -120,8 +120,11 @@ export interface ComplianceStore {
    * item opens one (uuid from `itemUuid(objectiveId, firstSeenAt)`), an open one is brought up to date, and a satisfied
    * objective's open item is closed. Resolves to the items it opened, updated or closed.
    */
-  recordAssessment(assessment: StoredAssessment, outcomes: readonly ObjectiveOutcome[],
-    itemUuid: (objectiveId: string, firstSeenAt: EpochMs) => string): Promise<PoamItem[]>;
+  recordAssessment(
+    assessment: StoredAssessment,
+    outcomes: readonly ObjectiveOutcome[],
+    itemUuid: (objectiveId: string, firstSeenAt: EpochMs) => string,
+  ): Promise<PoamItem[]>;
   latestAssessment(): Promise<StoredAssessment | null>;
   getAssessment(uuid: string): Promise<StoredAssessment | null>;
   /** Newest first; keyset-paginated. */

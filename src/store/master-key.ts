@@ -55,9 +55,12 @@ export class MasterKey {
 
   open(sealed: string, context: string): string {
     const [format, keyId, payload] = sealed.split('.');
-    if (format !== FORMAT || keyId === undefined || payload === undefined) throw new MasterKeyError(`credentials of "${context}" are not in a known sealed format`);
+    if (format !== FORMAT || keyId === undefined || payload === undefined)
+      throw new MasterKeyError(`credentials of "${context}" are not in a known sealed format`);
     if (keyId !== this.id) {
-      throw new MasterKeyError(`credentials of "${context}" were sealed with master key ${keyId}, not with this process's (${this.id}): set SLUICE_MASTER_KEY to the director's key`);
+      throw new MasterKeyError(
+        `credentials of "${context}" were sealed with master key ${keyId}, not with this process's (${this.id}): set SLUICE_MASTER_KEY to the director's key`,
+      );
     }
     const bytes = Buffer.from(payload, 'base64url');
     const decipher = createDecipheriv('aes-256-gcm', this.key, bytes.subarray(0, IV_BYTES));

@@ -38,7 +38,10 @@ function createPool(url: string, options: PostgresPoolOptions): Pool {
   const types = new TypeOverrides();
   types.setTypeParser(20, (value: string) => Number(value));
   const pool = new Pool({
-    connectionString: url, max: options.maxConnections ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types,
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    types,
     ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
   });
   // An idle client losing its connection is reported here; unhandled, it would end the process.
@@ -81,13 +84,16 @@ class PostgresMigrations implements MigrationTarget {
   }
 
   transaction<T>(work: (connection: SqlConnection) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, (client) => work({
-      // Without parameters pg uses the simple protocol, which takes several statements at once.
-      exec: async (sql) => {
-        await client.query(sql);
-      },
-      query: async <Row>(sql: string, params: readonly SqlValue[] = []) => (await client.query(POSTGRES.bind(sql), [...params])).rows as Row[],
-    }));
+    return inTransaction(this.pool, (client) =>
+      work({
+        // Without parameters pg uses the simple protocol, which takes several statements at once.
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+        query: async <Row>(sql: string, params: readonly SqlValue[] = []) =>
+          (await client.query(POSTGRES.bind(sql), [...params])).rows as Row[],
+      }),
+    );
   }
 }
 
@@ -104,8 +110,12 @@ class PostgresDriver implements StatementDriver {
 
   constructor(pool: Pool) {
     this.pool = pool;
-    this.queries = new Map([...statementCatalogue(POSTGRES)].map(([name, sql]) =>
-      [name, isAnalyticsRead(name) ? { text: POSTGRES.bind(sql) } : { name: `sluice.${name}`, text: POSTGRES.bind(sql) }]));
+    this.queries = new Map(
+      [...statementCatalogue(POSTGRES)].map(([name, sql]) => [
+        name,
+        isAnalyticsRead(name) ? { text: POSTGRES.bind(sql) } : { name: `sluice.${name}`, text: POSTGRES.bind(sql) },
+      ]),
+    );
     this.poolSession = this.session(pool);
     this.ended = null;
   }

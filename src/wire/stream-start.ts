@@ -25,7 +25,9 @@ export function streamStartFault(framing: StreamFraming, contentType: string | s
   }
   if (first === null || first.length === 0) return null;
   const framed = framing === 'sse' ? opensSse(first) : opensAwsFrame(first);
-  return framed ? null : `answered a stream request with bytes that are not ${framing === 'sse' ? 'server-sent events' : 'AWS event-stream frames'}`;
+  return framed
+    ? null
+    : `answered a stream request with bytes that are not ${framing === 'sse' ? 'server-sent events' : 'AWS event-stream frames'}`;
 }
 
 /** The first line (after a byte-order mark and blank lines) is a comment or a known field, or a prefix of one. */

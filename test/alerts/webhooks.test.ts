@@ -77,7 +77,11 @@ function memoryLogger(): { logger: Logger; text: () => string; lines: () => LogL
   });
   const logger = pino({ level: 'debug' }, stream);
   const text = () => chunks.join('');
-  const lines = () => text().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as LogLine);
+  const lines = () =>
+    text()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as LogLine);
   return { logger, text, lines };
 }
 
@@ -169,7 +173,11 @@ describe('budget alert webhooks', () => {
   test('retries after 500 and 503, then succeeds: three attempts with the same event id, each validly signed', async () => {
     const hook = await receiver((attempt, res) => answer(res, attempt === 1 ? 500 : attempt === 2 ? 503 : 200));
     const outcomes: DeliveryOutcome[] = [];
-    const alerts = notifier([{ url: hook.url, secret: SECRET }], { logger: memoryLogger().logger, backoffMs: 5, onOutcome: (o) => outcomes.push(o) });
+    const alerts = notifier([{ url: hook.url, secret: SECRET }], {
+      logger: memoryLogger().logger,
+      backoffMs: 5,
+      onOutcome: (o) => outcomes.push(o),
+    });
     const event = alert();
     alerts.send(event);
     await alerts.drain();
@@ -177,7 +185,10 @@ describe('budget alert webhooks', () => {
     for (const delivery of hook.deliveries) {
       assert.equal(delivery.headers['x-sluice-event-id'], event.id);
       assert.equal(delivery.body, JSON.stringify(event));
-      assert.equal(verifyWebhookSignature(SECRET, delivery.headers['x-sluice-timestamp'], delivery.body, delivery.headers['x-sluice-signature']), true);
+      assert.equal(
+        verifyWebhookSignature(SECRET, delivery.headers['x-sluice-timestamp'], delivery.body, delivery.headers['x-sluice-signature']),
+        true,
+      );
     }
     assert.deepEqual(outcomes, ['retried', 'retried', 'delivered']);
   });
@@ -190,7 +201,12 @@ describe('budget alert webhooks', () => {
     });
     const outcomes: DeliveryOutcome[] = [];
     const log = memoryLogger();
-    const alerts = notifier([{ url: hook.url, secret: SECRET }], { logger: log.logger, backoffMs: 5, maxBackoffMs: 25, onOutcome: (o) => outcomes.push(o) });
+    const alerts = notifier([{ url: hook.url, secret: SECRET }], {
+      logger: log.logger,
+      backoffMs: 5,
+      maxBackoffMs: 25,
+      onOutcome: (o) => outcomes.push(o),
+    });
     alerts.send(alert());
     await alerts.drain();
     assert.equal(hook.deliveries.length, 3);
@@ -219,7 +235,12 @@ describe('budget alert webhooks', () => {
   test('gives up after `attempts` and reports failed', async () => {
     const hook = await receiver((_n, res) => answer(res, 502));
     const outcomes: DeliveryOutcome[] = [];
-    const alerts = notifier([{ url: hook.url, secret: SECRET }], { logger: memoryLogger().logger, attempts: 3, backoffMs: 5, onOutcome: (o) => outcomes.push(o) });
+    const alerts = notifier([{ url: hook.url, secret: SECRET }], {
+      logger: memoryLogger().logger,
+      attempts: 3,
+      backoffMs: 5,
+      onOutcome: (o) => outcomes.push(o),
+    });
     alerts.send(alert());
     await alerts.drain();
     assert.equal(hook.deliveries.length, 3);
@@ -231,7 +252,12 @@ describe('budget alert webhooks', () => {
     const port = await deadPort();
     const outcomes: DeliveryOutcome[] = [];
     const log = memoryLogger();
-    const alerts = notifier([{ url: `http://127.0.0.1:${port}/hook`, secret: SECRET }], { logger: log.logger, attempts: 3, backoffMs: 5, onOutcome: (o) => outcomes.push(o) });
+    const alerts = notifier([{ url: `http://127.0.0.1:${port}/hook`, secret: SECRET }], {
+      logger: log.logger,
+      attempts: 3,
+      backoffMs: 5,
+      onOutcome: (o) => outcomes.push(o),
+    });
     assert.doesNotThrow(() => alerts.send(alert()));
     await alerts.drain();
     assert.deepEqual(outcomes, ['retried', 'retried', 'failed']);
@@ -249,7 +275,13 @@ describe('budget alert webhooks', () => {
     });
     const outcomes: DeliveryOutcome[] = [];
     const log = memoryLogger();
-    const alerts = notifier([{ url: hook.url, secret: SECRET }], { logger: log.logger, attempts: 2, backoffMs: 5, timeoutMs: 150, onOutcome: (o) => outcomes.push(o) });
+    const alerts = notifier([{ url: hook.url, secret: SECRET }], {
+      logger: log.logger,
+      attempts: 2,
+      backoffMs: 5,
+      timeoutMs: 150,
+      onOutcome: (o) => outcomes.push(o),
+    });
     alerts.send(alert());
     assert.equal(await alerts.drain(1), false);
     assert.equal(alerts.pending, 1);
@@ -264,7 +296,10 @@ describe('budget alert webhooks', () => {
     const second = await receiver();
     const outcomes: DeliveryOutcome[] = [];
     const alerts = notifier(
-      [{ url: first.url, secret: SECRET }, { url: second.url, secret: 'second-secret-not-real' }],
+      [
+        { url: first.url, secret: SECRET },
+        { url: second.url, secret: 'second-secret-not-real' },
+      ],
       { logger: memoryLogger().logger, backoffMs: 5, onOutcome: (o) => outcomes.push(o) },
     );
     const event = alert();
@@ -272,11 +307,17 @@ describe('budget alert webhooks', () => {
     assert.equal(alerts.pending, 2);
     await alerts.drain();
     assert.deepEqual(outcomes, ['delivered', 'delivered']);
-    for (const [hook, secret] of [[first, SECRET], [second, 'second-secret-not-real']] as const) {
+    for (const [hook, secret] of [
+      [first, SECRET],
+      [second, 'second-secret-not-real'],
+    ] as const) {
       assert.equal(hook.deliveries.length, 1);
       const delivery = hook.deliveries[0]!;
       assert.equal(delivery.headers['x-sluice-event-id'], event.id);
-      assert.equal(verifyWebhookSignature(secret, delivery.headers['x-sluice-timestamp'], delivery.body, delivery.headers['x-sluice-signature']), true);
+      assert.equal(
+        verifyWebhookSignature(secret, delivery.headers['x-sluice-timestamp'], delivery.body, delivery.headers['x-sluice-signature']),
+        true,
+      );
     }
   });
 
@@ -286,7 +327,11 @@ describe('budget alert webhooks', () => {
     const log = memoryLogger();
     const alerts = notifier(
       [
-        { url: `${hook.url.replace('http://', 'http://hookuser:hookpass-not-real@')}/in?token=query-token-not-real`, secret: SECRET, headers: { 'x-extra': 'header-value-not-real' } },
+        {
+          url: `${hook.url.replace('http://', 'http://hookuser:hookpass-not-real@')}/in?token=query-token-not-real`,
+          secret: SECRET,
+          headers: { 'x-extra': 'header-value-not-real' },
+        },
         { url: `${rejecting.url}/no?sig=another-query-not-real`, secret: SECRET },
       ],
       { logger: log.logger, backoffMs: 5 },
@@ -316,7 +361,14 @@ describe('budget alert webhooks', () => {
       assert.equal(text.includes(signature), false);
       assert.equal(text.includes(signature.slice(3)), false);
     }
-    for (const secret of [SECRET, 'hookuser', 'hookpass-not-real', 'query-token-not-real', 'another-query-not-real', 'header-value-not-real']) {
+    for (const secret of [
+      SECRET,
+      'hookuser',
+      'hookpass-not-real',
+      'query-token-not-real',
+      'another-query-not-real',
+      'header-value-not-real',
+    ]) {
       assert.equal(text.includes(secret), false, `the logs contain ${secret}`);
     }
   });
@@ -364,12 +416,15 @@ describe('budget alert webhooks', () => {
   test('rejects webhooks it could never deliver to, without echoing credentials', () => {
     const logger = memoryLogger().logger;
     assert.throws(() => new WebhookNotifier([{ url: 'not a url', secret: SECRET }], { logger }), /webhooks\[0\]\.url is not a valid URL/);
-    assert.throws(() => new WebhookNotifier([{ url: 'ftp://u:p@example.com/x?q=1', secret: SECRET }], { logger }), (error: Error) => {
-      assert.match(error.message, /must be http or https/);
-      assert.equal(error.message.includes('u:p'), false);
-      assert.equal(error.message.includes('q=1'), false);
-      return true;
-    });
+    assert.throws(
+      () => new WebhookNotifier([{ url: 'ftp://u:p@example.com/x?q=1', secret: SECRET }], { logger }),
+      (error: Error) => {
+        assert.match(error.message, /must be http or https/);
+        assert.equal(error.message.includes('u:p'), false);
+        assert.equal(error.message.includes('q=1'), false);
+        return true;
+      },
+    );
     assert.throws(() => new WebhookNotifier([{ url: 'https://example.com/x', secret: '' }], { logger }), /non-empty secret/);
     assert.throws(() => new WebhookNotifier([], { logger, attempts: 0 }), RangeError);
   });

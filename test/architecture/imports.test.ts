@@ -82,8 +82,10 @@ export const RULES: readonly Rule[] = [
   },
   {
     name: 'the gateway knows providers only by their contract, their registry and their credentials',
-    forbids: ({ from, to }) => under(from, 'gateway') && under(to, 'providers')
-      && !['providers/provider.ts', 'providers/registry.ts', 'providers/shared/secret-redactor.ts'].includes(to),
+    forbids: ({ from, to }) =>
+      under(from, 'gateway') &&
+      under(to, 'providers') &&
+      !['providers/provider.ts', 'providers/registry.ts', 'providers/shared/secret-redactor.ts'].includes(to),
     known: [],
   },
   {
@@ -100,13 +102,15 @@ export const RULES: readonly Rule[] = [
     name: 'the CLI imports only itself, its API client, config and the shared schemas',
     forbids: ({ from, to }) =>
       // src/schemas/ holds what the CLI shares with the director: the apply document's schema, the audit entity types.
-      under(from, 'cli') && to.endsWith('.ts') && !under(to, 'cli', 'config', 'schemas')
+      under(from, 'cli') &&
+      to.endsWith('.ts') &&
+      !under(to, 'cli', 'config', 'schemas') &&
       // `sluice start` runs the gateway itself, loaded only for that command.
-      && to !== 'main.ts'
+      to !== 'main.ts' &&
       // `sluice demo` runs a whole Sluice with its simulated provider, likewise loaded only for that command.
-      && to !== 'demo/demo.ts'
+      to !== 'demo/demo.ts' &&
       // `sluice discover` and `sluice ca init` run the discovery gateway and write its CA, with the process logger.
-      && !(from === 'cli/discover.ts' && (under(to, 'discovery') || to === 'observability/logger.ts')),
+      !(from === 'cli/discover.ts' && (under(to, 'discovery') || to === 'observability/logger.ts')),
     known: [],
   },
 ];
@@ -166,9 +170,13 @@ export function unitCycles(edges: readonly Edge[]): string[][] {
 /** The file edges between units of one component, 'from -> to', to say where a cycle is closed. */
 function cycleEdges(component: readonly string[], edges: readonly Edge[]): string[] {
   const members = new Set(component);
-  return [...new Set(edges
-    .filter(({ from, to }) => to.endsWith('.ts') && unit(from) !== unit(to) && members.has(unit(from)) && members.has(unit(to)))
-    .map(({ from, to }) => `${from} -> ${to}`))].sort();
+  return [
+    ...new Set(
+      edges
+        .filter(({ from, to }) => to.endsWith('.ts') && unit(from) !== unit(to) && members.has(unit(from)) && members.has(unit(to)))
+        .map(({ from, to }) => `${from} -> ${to}`),
+    ),
+  ].sort();
 }
 
 /**
@@ -188,8 +196,16 @@ describe('the import graph of src/', () => {
   for (const rule of RULES) {
     test(rule.name, () => {
       const found = breaches(rule, edges);
-      assert.deepEqual(found.filter((edge) => !rule.known.includes(edge)), [], `forbidden imports: ${rule.name}`);
-      assert.deepEqual(rule.known.filter((edge) => !found.includes(edge)), [], 'known exceptions that no longer exist: drop them');
+      assert.deepEqual(
+        found.filter((edge) => !rule.known.includes(edge)),
+        [],
+        `forbidden imports: ${rule.name}`,
+      );
+      assert.deepEqual(
+        rule.known.filter((edge) => !found.includes(edge)),
+        [],
+        'known exceptions that no longer exist: drop them',
+      );
     });
   }
 
@@ -199,21 +215,60 @@ describe('the import graph of src/', () => {
     const cycles = unitCycles(remaining).map((component) => ({ units: component, edges: cycleEdges(component, remaining) }));
     assert.deepEqual(cycles, [], 'import cycles between top-level folders');
     const present = new Set(edges.map(named));
-    assert.deepEqual(KNOWN_CYCLE_EDGES.filter((edge) => !present.has(edge)), [], 'known exceptions that no longer exist: drop them');
+    assert.deepEqual(
+      KNOWN_CYCLE_EDGES.filter((edge) => !present.has(edge)),
+      [],
+      'known exceptions that no longer exist: drop them',
+    );
   });
 });
 
 describe('the rules themselves', () => {
   // A forbidden import added to a copy of a real file must be caught: the rules cannot pass by reading nothing.
   const cases: Array<{ name: string; file: string; text: string; rule: string }> = [
-    { name: 'a provider importing the gateway', file: 'providers/openai/index.ts', text: "import '../../gateway/server.js';", rule: RULES[0]!.name },
-    { name: 'a provider importing policy', file: 'providers/openai/request.ts', text: "import type { Consumer } from '../../policy/consumers.js';", rule: RULES[0]!.name },
-    { name: 'a front door importing a provider', file: 'gateway/frontdoors/openai-chat.ts', text: "export { openaiUsage } from '../../providers/openai/response.js';", rule: RULES[1]!.name },
-    { name: 'a handler importing the wire of a provider', file: 'gateway/handlers/chat.ts', text: "import { openaiUsage } from '../../providers/openai/response.js';", rule: RULES[2]!.name },
-    { name: 'the gateway importing the store', file: 'gateway/handlers/chat.ts', text: "const store = await import('../../store/sqlite-store.js');", rule: RULES[3]!.name },
+    {
+      name: 'a provider importing the gateway',
+      file: 'providers/openai/index.ts',
+      text: "import '../../gateway/server.js';",
+      rule: RULES[0]!.name,
+    },
+    {
+      name: 'a provider importing policy',
+      file: 'providers/openai/request.ts',
+      text: "import type { Consumer } from '../../policy/consumers.js';",
+      rule: RULES[0]!.name,
+    },
+    {
+      name: 'a front door importing a provider',
+      file: 'gateway/frontdoors/openai-chat.ts',
+      text: "export { openaiUsage } from '../../providers/openai/response.js';",
+      rule: RULES[1]!.name,
+    },
+    {
+      name: 'a handler importing the wire of a provider',
+      file: 'gateway/handlers/chat.ts',
+      text: "import { openaiUsage } from '../../providers/openai/response.js';",
+      rule: RULES[2]!.name,
+    },
+    {
+      name: 'the gateway importing the store',
+      file: 'gateway/handlers/chat.ts',
+      text: "const store = await import('../../store/sqlite-store.js');",
+      rule: RULES[3]!.name,
+    },
     { name: 'the store importing undici', file: 'store/sqlite-store.ts', text: "import { request } from 'undici';", rule: RULES[4]!.name },
-    { name: 'the store importing node:http', file: 'store/postgres-store.ts', text: "import type { Server } from 'node:http';", rule: RULES[4]!.name },
-    { name: 'the CLI importing the gateway', file: 'cli/commands/keys.ts', text: "import { GatewayServer } from '../../gateway/server.js';", rule: RULES[5]!.name },
+    {
+      name: 'the store importing node:http',
+      file: 'store/postgres-store.ts',
+      text: "import type { Server } from 'node:http';",
+      rule: RULES[4]!.name,
+    },
+    {
+      name: 'the CLI importing the gateway',
+      file: 'cli/commands/keys.ts',
+      text: "import { GatewayServer } from '../../gateway/server.js';",
+      rule: RULES[5]!.name,
+    },
   ];
   for (const entry of cases) {
     test(`catch ${entry.name}`, () => {

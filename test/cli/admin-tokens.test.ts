@@ -50,7 +50,10 @@ describe('sluice admin-tokens', () => {
     const line = row(listed.stdout, id);
     assert.deepEqual(line?.slice(1, 6), ['dashboards', 'viewer', '-', plaintext.slice(0, line![4]!.length), 'active']);
     const listedJson = await cli(['admin-tokens', 'list', '--json']);
-    assert.deepEqual((JSON.parse(listedJson.stdout) as { items: Array<{ id: string }> }).items.map((t) => t.id), [id]);
+    assert.deepEqual(
+      (JSON.parse(listedJson.stdout) as { items: Array<{ id: string }> }).items.map((t) => t.id),
+      [id],
+    );
     for (const output of [listed.stdout, listedJson.stdout]) assert.ok(!output.includes(plaintext), 'never the secret again');
 
     const owner = await cli(['admin-tokens', 'create', '--name', 'payments-lead', '--role', 'team-owner', '--team', 'payments', '--json']);

@@ -85,8 +85,21 @@ describe('sluice admin commands', () => {
     const team = await cli(['teams', 'create', 'finance', '--owner', 'alice@example.com']);
     assert.equal(team.code, 0, team.stderr);
     assert.equal(team.stdout, 'created team finance (owner alice@example.com)\n');
-    const created = await cli(['consumers', 'create', 'checkout', '--team', 'finance', '--owner', 'alice@example.com',
-      '--label', 'tier=online', '--label', 'env=prod', '--models', 'gpt-4o-mini,gpt-4o']);
+    const created = await cli([
+      'consumers',
+      'create',
+      'checkout',
+      '--team',
+      'finance',
+      '--owner',
+      'alice@example.com',
+      '--label',
+      'tier=online',
+      '--label',
+      'env=prod',
+      '--models',
+      'gpt-4o-mini,gpt-4o',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /^created consumer checkout\n/);
     assert.match(created.stdout, /^labels\s+tier=online,env=prod$/m);
@@ -104,7 +117,10 @@ describe('sluice admin commands', () => {
     const asJson = await cli(['consumers', 'list', '--json', '--team', 'finance', '--label', 'tier=online']);
     assert.equal(asJson.code, 0);
     const parsed = JSON.parse(asJson.stdout) as { items: Array<{ name: string; labels: Record<string, string>; models: string[] }> };
-    assert.deepEqual(parsed.items.map((c) => c.name), ['checkout']);
+    assert.deepEqual(
+      parsed.items.map((c) => c.name),
+      ['checkout'],
+    );
     assert.deepEqual(parsed.items[0]!.labels, { tier: 'online', env: 'prod' });
 
     const updated = await cli(['consumers', 'update', 'checkout', '--owner', 'carol@example.com', '--models', '']);
@@ -141,10 +157,12 @@ describe('sluice admin commands', () => {
     assert.match(created.stdout, /This key will not be shown again/);
     const keyId = /created key (\S+) "prod" for consumer checkout \(no expiry\)/.exec(created.stdout)?.[1];
     assert.ok(keyId !== undefined, created.stdout);
-    const call = (key: string) => fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-    });
+    const call = (key: string) =>
+      fetch(`${sluice.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
     assert.equal((await call(plaintext)).status, 200, 'the printed key is the real key');
 
     const listed = await cli(['keys', 'list', 'checkout']);
@@ -191,16 +209,18 @@ describe('sluice admin commands', () => {
     assert.match(inUse.stderr, /models route to it/);
   });
 
-  test('shows usage by team, the chargeback as a table and as the API\'s CSV, and the forecast', async () => {
+  test("shows usage by team, the chargeback as a table and as the API's CSV, and the forecast", async () => {
     for (let i = 0; i < 3; i++) {
       const answer = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
       });
       assert.equal(answer.status, 200);
     }
     const refused = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }),
     });
     assert.equal(refused.status, 404);
@@ -210,8 +230,17 @@ describe('sluice admin commands', () => {
     const today = new Date().toISOString().slice(0, 10);
     assert.match(usage.stdout, /UNPRICED +REFUSED +FAILED/);
     const usageRow = row(usage.stdout, today);
-    assert.deepEqual([usageRow?.slice(1, 3), usageRow?.slice(-3)], [['team=payments', '4'], ['0', '1', '0']], usage.stdout);
-    const json = JSON.parse((await cli(['usage', '--group-by', 'team,model', '--json'])).stdout) as { items: Array<{ group: Record<string, string>; calls: number }> };
+    assert.deepEqual(
+      [usageRow?.slice(1, 3), usageRow?.slice(-3)],
+      [
+        ['team=payments', '4'],
+        ['0', '1', '0'],
+      ],
+      usage.stdout,
+    );
+    const json = JSON.parse((await cli(['usage', '--group-by', 'team,model', '--json'])).stdout) as {
+      items: Array<{ group: Record<string, string>; calls: number }>;
+    };
     assert.ok(json.items.some((item) => item.group.team === 'payments' && item.group.model === 'gpt-4o-mini' && item.calls >= 3));
     const drivers = await cli(['usage', 'drivers', '--group-by', 'team']);
     assert.equal(drivers.code, 0, drivers.stderr);
@@ -225,11 +254,14 @@ describe('sluice admin commands', () => {
     assert.equal(csv.code, 0, csv.stderr);
     assert.match(csv.stdout.split('\r\n')[0]!, /^period,team,calls,/);
     assert.match(csv.stdout.split('\r\n')[0]!, /,unpriced_calls,refused_calls,failed_calls$/);
-    assert.ok(csv.stdout.split('\r\n').some((line) => /^\d{4}-\d{2},payments,4,.*,0,1,0$/.test(line)), csv.stdout);
+    assert.ok(
+      csv.stdout.split('\r\n').some((line) => /^\d{4}-\d{2},payments,4,.*,0,1,0$/.test(line)),
+      csv.stdout,
+    );
     const forecast = await cli(['report', 'forecast']);
     assert.equal(forecast.code, 0, forecast.stderr);
     assert.ok(row(forecast.stdout, 'OVERALL') !== undefined, forecast.stdout);
-    assert.equal((await cli(['report', 'chargeback', '--period', 'last-month'])).code, 1, 'the API\'s refusal of a bad period');
+    assert.equal((await cli(['report', 'chargeback', '--period', 'last-month'])).code, 1, "the API's refusal of a bad period");
   });
 
   test('sets a resource status and lists it', async () => {
@@ -247,14 +279,34 @@ describe('sluice admin commands', () => {
     const audit = await cli(['audit', '--entity-type', 'consumer', '--entity-id', 'checkout']);
     assert.equal(audit.code, 0, audit.stderr);
     assert.match(audit.stdout, /^AT\s+ACTOR\s+ACTION\s+TYPE\s+ENTITY\s+CHANGED$/m);
-    const rows = audit.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(/ {2,}/));
-    assert.deepEqual(rows.map((cells) => cells.slice(1)), [
-      ['bootstrap-token', 'update', 'consumer', 'checkout', 'owner,models'],
-      ['bootstrap-token', 'create', 'consumer', 'checkout', '-'],
-    ]);
+    const rows = audit.stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/ {2,}/));
+    assert.deepEqual(
+      rows.map((cells) => cells.slice(1)),
+      [
+        ['bootstrap-token', 'update', 'consumer', 'checkout', 'owner,models'],
+        ['bootstrap-token', 'create', 'consumer', 'checkout', '-'],
+      ],
+    );
     const everything = (await cli(['audit', '--limit', '200'])).stdout;
-    for (const [action, type, entity] of [['create', 'team', 'finance'], ['revoke', 'consumer-key'], ['rotate', 'consumer-key'], ['create', 'resource', 'openai/gpt-4o'], ['delete', 'consumer', 'reports']]) {
-      assert.ok(everything.split('\n').some((line) => line.includes(`  ${action}  `) && line.includes(`  ${type}  `) && (entity === undefined || line.includes(entity))), `${action} ${type}`);
+    for (const [action, type, entity] of [
+      ['create', 'team', 'finance'],
+      ['revoke', 'consumer-key'],
+      ['rotate', 'consumer-key'],
+      ['create', 'resource', 'openai/gpt-4o'],
+      ['delete', 'consumer', 'reports'],
+    ]) {
+      assert.ok(
+        everything
+          .split('\n')
+          .some(
+            (line) => line.includes(`  ${action}  `) && line.includes(`  ${type}  `) && (entity === undefined || line.includes(entity)),
+          ),
+        `${action} ${type}`,
+      );
     }
     const page = JSON.parse((await cli(['audit', '--json', '--limit', '2'])).stdout) as { items: unknown[]; nextCursor: string | null };
     assert.equal(page.items.length, 2);

@@ -44,17 +44,32 @@ resources:
 }
 
 const ENTITIES = [
-  'team finance', 'team data', 'model gpt-4o-batch', 'consumer billing', 'consumer etl', 'budget finance-monthly', 'budget billing-daily',
-  'budget template per-batch-service', 'rate limit default-rpm', 'resource openai/gpt-4o-mini', 'resource openai/gpt-4o',
+  'team finance',
+  'team data',
+  'model gpt-4o-batch',
+  'consumer billing',
+  'consumer etl',
+  'budget finance-monthly',
+  'budget billing-daily',
+  'budget template per-batch-service',
+  'rate limit default-rpm',
+  'resource openai/gpt-4o-mini',
+  'resource openai/gpt-4o',
 ];
 
 /** apply's lines by entity: `team finance` -> `created`. */
 function lines(stdout: string): Map<string, string> {
   // Every line but the summary is "<kind> <name>: <action>[ (fields)]".
-  return new Map(stdout.trimEnd().split('\n').slice(0, -1).map((line) => {
-    const at = line.indexOf(': ');
-    return [line.slice(0, at), line.slice(at + 2)];
-  }));
+  return new Map(
+    stdout
+      .trimEnd()
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => {
+        const at = line.indexOf(': ');
+        return [line.slice(0, at), line.slice(at + 2)];
+      }),
+  );
 }
 
 describe('sluice apply', () => {
@@ -105,19 +120,43 @@ describe('sluice apply', () => {
 
     const second = await cli(['apply', '-f', file], { env });
     assert.equal(second.code, 0, second.stderr);
-    assert.ok([...lines(second.stdout).values()].every((action) => action === 'unchanged'), second.stdout);
+    assert.ok(
+      [...lines(second.stdout).values()].every((action) => action === 'unchanged'),
+      second.stdout,
+    );
     assert.match(second.stdout, /nothing to change; all 12 already match\n$/);
 
     const budgets = (await cli(['budgets', 'list'])).stdout;
-    assert.deepEqual(row(budgets, 'finance-monthly'), ['finance-monthly', 'team finance', 'model gpt-4o', 'cost_usd', '$2000', 'month', 'enforce', 'downgrade to gpt-4o-mini']);
+    assert.deepEqual(row(budgets, 'finance-monthly'), [
+      'finance-monthly',
+      'team finance',
+      'model gpt-4o',
+      'cost_usd',
+      '$2000',
+      'month',
+      'enforce',
+      'downgrade to gpt-4o-mini',
+    ]);
     assert.deepEqual(row(budgets, 'billing-daily')?.slice(1, 6), ['consumer billing', 'any', 'requests', '1000', 'rolling 24h']);
     assert.match((await cli(['budgets', 'get', 'finance-monthly'])).stdout, /^alerts\s+50%,80%,100%$/m);
-    assert.deepEqual(row((await cli(['templates', 'list'])).stdout, 'per-batch-service')?.slice(0, 2), ['per-batch-service', 'labels tier=batch']);
-    const limit = JSON.parse((await cli(['ratelimits', 'get', 'default-rpm', '--json'])).stdout) as { requestsPerMinute: number; per: string };
+    assert.deepEqual(row((await cli(['templates', 'list'])).stdout, 'per-batch-service')?.slice(0, 2), [
+      'per-batch-service',
+      'labels tier=batch',
+    ]);
+    const limit = JSON.parse((await cli(['ratelimits', 'get', 'default-rpm', '--json'])).stdout) as {
+      requestsPerMinute: number;
+      per: string;
+    };
     assert.equal(limit.requestsPerMinute, 600);
     assert.equal(limit.per, 'consumer');
     assert.deepEqual(row((await cli(['resources', 'list'])).stdout, 'openai/gpt-4o'), ['openai/gpt-4o', 'unsanctioned', '-']);
-    assert.deepEqual(row((await cli(['consumers', 'list'])).stdout, 'billing'), ['billing', 'finance', 'alice@example.com', 'tier=batch', 'gpt-4o-mini']);
+    assert.deepEqual(row((await cli(['consumers', 'list'])).stdout, 'billing'), [
+      'billing',
+      'finance',
+      'alice@example.com',
+      'tier=batch',
+      'gpt-4o-mini',
+    ]);
     // The model applied serves at once, routed to its target.
     const served = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
     assert.ok(((await served.json()) as { data: Array<{ id: string }> }).data.some((m) => m.id === 'gpt-4o-batch'));
@@ -139,10 +178,17 @@ describe('sluice apply', () => {
     assert.equal(said.get('team data'), 'unchanged');
     assert.match(applied.stdout, /0 created, 3 updated, 9 unchanged\n$/);
     const audit = (await cli(['audit', '--entity-type', 'budget', '--entity-id', 'finance-monthly'])).stdout;
-    assert.deepEqual(audit.trimEnd().split('\n').slice(1).map((line) => line.split(/ {2,}/).slice(2)), [
-      ['update', 'budget', 'finance-monthly', 'limit'],
-      ['create', 'budget', 'finance-monthly', '-'],
-    ]);
+    assert.deepEqual(
+      audit
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(/ {2,}/).slice(2)),
+      [
+        ['update', 'budget', 'finance-monthly', 'limit'],
+        ['create', 'budget', 'finance-monthly', '-'],
+      ],
+    );
   });
 
   test('never deletes: an entity removed through the CLI comes back with the next apply', async () => {
@@ -159,15 +205,43 @@ describe('sluice apply', () => {
 
   test('a bad file is refused before anything is sent, naming the file and the path (exit 2)', async () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['a window sluice.yaml would refuse', 'budgets:\n  - { name: b, measure: requests, limit: 5, window: fortnight }\n', /bad\.yaml: budgets\[0\]\.window: expected one of minute, hour, day, month, or \{rolling: <a duration such as 24h>\}; got "fortnight"/],
-      ['a rate limit with no limit', 'rateLimits:\n  - { name: r }\n', /bad\.yaml: rateLimits\[0\]: set tokensPerMinute, requestsPerMinute or both/],
-      ['keys, which apply does not make', 'consumers:\n  - { name: x, keys: [sk-sluice-not-applied] }\n', /bad\.yaml: consumers\[0\]\.keys: apply does not take keys; make them with `sluice keys create x/],
-      ['a name declared twice', 'teams:\n  - { name: a, owner: o }\n  - { name: a, owner: p }\n', /bad\.yaml: teams\[1\]\.name: "a" is declared twice/],
-      ['an unset variable', 'teams:\n  - { name: a, owner: "${NOT_SET}" }\n', /bad\.yaml: teams\[0\]\.owner: environment variable NOT_SET is not set/],
-      ['a key apply does not know', 'webhooks: []\n', /bad\.yaml: \(top level\): unknown key "webhooks"; the keys here are teams, models, consumers, budgets, budgetTemplates, rateLimits and resources/],
+      [
+        'a window sluice.yaml would refuse',
+        'budgets:\n  - { name: b, measure: requests, limit: 5, window: fortnight }\n',
+        /bad\.yaml: budgets\[0\]\.window: expected one of minute, hour, day, month, or \{rolling: <a duration such as 24h>\}; got "fortnight"/,
+      ],
+      [
+        'a rate limit with no limit',
+        'rateLimits:\n  - { name: r }\n',
+        /bad\.yaml: rateLimits\[0\]: set tokensPerMinute, requestsPerMinute or both/,
+      ],
+      [
+        'keys, which apply does not make',
+        'consumers:\n  - { name: x, keys: [sk-sluice-not-applied] }\n',
+        /bad\.yaml: consumers\[0\]\.keys: apply does not take keys; make them with `sluice keys create x/,
+      ],
+      [
+        'a name declared twice',
+        'teams:\n  - { name: a, owner: o }\n  - { name: a, owner: p }\n',
+        /bad\.yaml: teams\[1\]\.name: "a" is declared twice/,
+      ],
+      [
+        'an unset variable',
+        'teams:\n  - { name: a, owner: "${NOT_SET}" }\n',
+        /bad\.yaml: teams\[0\]\.owner: environment variable NOT_SET is not set/,
+      ],
+      [
+        'a key apply does not know',
+        'webhooks: []\n',
+        /bad\.yaml: \(top level\): unknown key "webhooks"; the keys here are teams, models, consumers, budgets, budgetTemplates, rateLimits and resources/,
+      ],
       ['not YAML', 'teams: [\n', /bad\.yaml: not valid YAML/],
       ['an owner past its length limit', `teams:\n  - { name: a, owner: ${'o'.repeat(257)} }\n`, /bad\.yaml: teams\[0\]\.owner: /],
-      ['a label past its length limit', `consumers:\n  - { name: c, labels: { tier: ${'v'.repeat(257)} } }\n`, /bad\.yaml: consumers\[0\]\.labels\.tier: /],
+      [
+        'a label past its length limit',
+        `consumers:\n  - { name: c, labels: { tier: ${'v'.repeat(257)} } }\n`,
+        /bad\.yaml: consumers\[0\]\.labels\.tier: /,
+      ],
     ];
     const bad = join(dir, 'bad.yaml');
     for (const [name, text, expected] of cases) {
@@ -185,7 +259,10 @@ describe('sluice apply', () => {
 
   test('a refusal from the director applies nothing, exit 1, naming the field by its path in the file', async () => {
     const refused = join(dir, 'refused.yaml');
-    writeFileSync(refused, 'teams:\n  - { name: data, owner: dan@example.com }\nbudgets:\n  - { name: b9, resources: { model: gpt-9 }, measure: requests, limit: 5, window: day }\n');
+    writeFileSync(
+      refused,
+      'teams:\n  - { name: data, owner: dan@example.com }\nbudgets:\n  - { name: b9, resources: { model: gpt-9 }, measure: requests, limit: 5, window: day }\n',
+    );
     const result = await cli(['apply', '-f', refused]);
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
@@ -195,7 +272,9 @@ describe('sluice apply', () => {
 
   test('a failing apply changes nothing, and its dry run finds every problem the apply would meet', async () => {
     const failing = join(dir, 'failing.yaml');
-    writeFileSync(failing, `
+    writeFileSync(
+      failing,
+      `
 teams:
   - { name: research, owner: rita@example.com }
 consumers:
@@ -205,11 +284,13 @@ budgets:
   - { name: research-daily, consumers: { consumer: notebook }, resources: { model: gpt-10 }, measure: requests, limit: 5, window: day }
 resources:
   nobody/model-x: sanctioned
-`);
+`,
+    );
     // Read over HTTP rather than with more CLI runs: each is a process start, slow on a loaded machine.
     const api = (path: string) => fetch(`${sluice.adminURL}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const snapshot = async () => ({
-      version: (await api('/api/gateway/snapshot')).headers.get('etag'), audit: await (await api('/api/audit?limit=1000')).text(),
+      version: (await api('/api/gateway/snapshot')).headers.get('etag'),
+      audit: await (await api('/api/audit?limit=1000')).text(),
       teams: await (await api('/api/teams')).text(),
     });
     const before = await snapshot();
@@ -223,7 +304,10 @@ resources:
       const result = await cli(['apply', '-f', failing, ...args]);
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stdout}`);
       assert.equal(result.stdout, '', 'nothing to report as applied');
-      assert.deepEqual(result.stderr.trimEnd().split('\n'), [`sluice: ${failing}: nothing was applied; the director found 4 problems:`, ...problems]);
+      assert.deepEqual(result.stderr.trimEnd().split('\n'), [
+        `sluice: ${failing}: nothing was applied; the director found 4 problems:`,
+        ...problems,
+      ]);
     }
     assert.deepEqual(await snapshot(), before, 'no team (not even the one the file declares first), no audit record, no config version');
   });
@@ -231,7 +315,8 @@ resources:
   test('an apply that succeeds bumps the config version once, whatever it changes', async () => {
     const many = join(dir, 'many.yaml');
     writeFileSync(many, 'teams:\n' + Array.from({ length: 5 }, (_, i) => `  - { name: squad-${i}, owner: o${i}@example.com }\n`).join(''));
-    const version = async () => (await fetch(`${sluice.adminURL}/api/gateway/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.get('etag');
+    const version = async () =>
+      (await fetch(`${sluice.adminURL}/api/gateway/snapshot`, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.get('etag');
     const before = Number((await version())!.slice(2, -1));
     const result = await cli(['apply', '-f', many]);
     assert.equal(result.code, 0, result.stderr);

@@ -15,7 +15,8 @@ describe('sluice budgets burn-down', () => {
 
   const call = async () => {
     const answer = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
       // max_tokens keeps the reservation within the budgets' limits.
       body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
     });
@@ -29,9 +30,22 @@ describe('sluice budgets burn-down', () => {
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       budgets: [
-        { name: 'checkout-daily', consumers: { consumer: 'checkout-service' }, resources: { model: 'gpt-4o-mini' }, measure: 'requests', limit: 4, window: 'day' },
+        {
+          name: 'checkout-daily',
+          consumers: { consumer: 'checkout-service' },
+          resources: { model: 'gpt-4o-mini' },
+          measure: 'requests',
+          limit: 4,
+          window: 'day',
+        },
         { name: 'payments-monthly', consumers: { team: 'payments' }, measure: 'cost_usd', limit: 100, window: 'month' },
-        { name: 'checkout-rolling', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 1000, window: { rolling: '24h' } },
+        {
+          name: 'checkout-rolling',
+          consumers: { consumer: 'checkout-service' },
+          measure: 'total_tokens',
+          limit: 1000,
+          window: { rolling: '24h' },
+        },
       ],
     });
     cli = cliFor(sluice.adminURL, TOKEN);
@@ -42,7 +56,7 @@ describe('sluice budgets burn-down', () => {
     await mock.close();
   });
 
-  test('budgets burn-down shows the usage so far in the window and the projection, in the budget\'s unit', async () => {
+  test("budgets burn-down shows the usage so far in the window and the projection, in the budget's unit", async () => {
     await call();
     await call();
     await sluice.sluice.settled();
@@ -55,7 +69,11 @@ describe('sluice budgets burn-down', () => {
     assert.equal(field(requests.stdout, 'used'), '2 requests (50%)');
     assert.equal(field(requests.stdout, 'remaining'), '2 requests');
     assert.equal(field(requests.stdout, 'method'), 'linear-since-window-start');
-    const asJson = JSON.parse((await cli(['budgets', 'burn-down', 'checkout-daily', '--json'])).stdout) as { used: number; limit: number; unit: string };
+    const asJson = JSON.parse((await cli(['budgets', 'burn-down', 'checkout-daily', '--json'])).stdout) as {
+      used: number;
+      limit: number;
+      unit: string;
+    };
     assert.deepEqual([asJson.used, asJson.limit, asJson.unit], [2, 4, 'requests']);
 
     const money = await cli(['budgets', 'burn-down', 'payments-monthly']);

@@ -26,7 +26,9 @@ describe('sluice compliance', () => {
     cli = cliFor(sluice.adminURL, TOKEN);
     // A consumer nobody owns: at least one finding is not satisfied, so the POA&M has an item.
     const response = await fetch(`${sluice.adminURL}/api/consumers`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'orphan' }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'orphan' }),
     });
     assert.equal(response.status, 201);
   });
@@ -46,7 +48,11 @@ describe('sluice compliance', () => {
   });
 
   test('export prints the OSCAL documents as JSON, valid against the schemas, and as YAML', async () => {
-    for (const [name, model] of [['component-definition', 'component-definition'], ['assessment-results', 'assessment-results'], ['poam', 'plan-of-action-and-milestones']] as const) {
+    for (const [name, model] of [
+      ['component-definition', 'component-definition'],
+      ['assessment-results', 'assessment-results'],
+      ['poam', 'plan-of-action-and-milestones'],
+    ] as const) {
       const asJson = await cli(['compliance', 'export', name]);
       assert.equal(asJson.code, 0, asJson.stderr);
       assert.deepEqual(oscalErrors(model, JSON.parse(asJson.stdout)), [], `${name} as JSON`);

@@ -18,9 +18,11 @@ describe('sluice reconcile', () => {
 
   async function observe(observations: unknown[]): Promise<void> {
     const response = await fetch(`${sluice.adminURL}/api/reconciliation/observations`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ observations }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ observations }),
     });
-    const answer = await response.json() as { consumers: Array<{ id: number; identity: { value: string } }> };
+    const answer = (await response.json()) as { consumers: Array<{ id: number; identity: { value: string } }> };
     assert.equal(response.status, 200, JSON.stringify(answer));
     for (const item of answer.consumers) ids.set(item.identity.value, item.id);
   }
@@ -34,7 +36,15 @@ describe('sluice reconcile', () => {
     });
     cli = cliFor(sluice.adminURL, TOKEN);
     const at = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
-    const seen = (source: Record<string, string>, calls = 1) => ({ observer: 'proxy-a', at, source, provider: 'openai', model: 'gpt-4o', calls, costMicroUsd: 500 });
+    const seen = (source: Record<string, string>, calls = 1) => ({
+      observer: 'proxy-a',
+      at,
+      source,
+      provider: 'openai',
+      model: 'gpt-4o',
+      calls,
+      costMicroUsd: 500,
+    });
     await observe([
       seen({ keyFingerprint: 'sha256:feedface00000001', ip: '10.90.0.1', userAgent: 'python-requests/2.31' }, 6),
       seen({ ip: '10.91.0.7', userAgent: 'curl/8.5' }, 2),
@@ -55,7 +65,10 @@ describe('sluice reconcile', () => {
     const key = row(listed.stdout, String(ids.get('sha256:feedface00000001')));
     assert.deepEqual(key?.slice(1, 5), ['key sha256:feedface00000001', 'pending', '-', '6']);
     assert.equal(key?.[6], 'ip=10.90.0.1 agent=python-requests/2.31');
-    assert.deepEqual(row(listed.stdout, String(ids.get('batch-runner/3')))?.slice(1, 3), ['agent batch-runner/3 @ api.openai.com', 'pending']);
+    assert.deepEqual(row(listed.stdout, String(ids.get('batch-runner/3')))?.slice(1, 3), [
+      'agent batch-runner/3 @ api.openai.com',
+      'pending',
+    ]);
 
     const asJson = await cli(['reconcile', 'list', '--status', 'pending', '--json']);
     assert.equal(asJson.code, 0, asJson.stderr);
@@ -75,7 +88,17 @@ describe('sluice reconcile', () => {
     const assigned = await cli(['reconcile', 'assign', String(ids.get('sha256:feedface00000001')), 'checkout-service']);
     assert.equal(assigned.code, 0, assigned.stderr);
     assert.match(assigned.stdout, /assigned to checkout-service; 6 calls follow/);
-    const created = await cli(['reconcile', 'create', String(ids.get('10.91.0.7')), '--name', 'curl-scripts', '--team', 'payments', '--owner', 'ops@example.com']);
+    const created = await cli([
+      'reconcile',
+      'create',
+      String(ids.get('10.91.0.7')),
+      '--name',
+      'curl-scripts',
+      '--team',
+      'payments',
+      '--owner',
+      'ops@example.com',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /created consumer curl-scripts \(team payments\)/);
     const consumer = await cli(['consumers', 'get', 'curl-scripts']);
@@ -90,9 +113,12 @@ describe('sluice reconcile', () => {
     assert.equal(row(resolved.stdout, String(ids.get('10.92.0.1'))), undefined);
 
     const hour = Math.floor(Date.now() / HOUR) * HOUR;
-    const usage = await fetch(`${sluice.adminURL}/api/usage?from=${new Date(hour - 3 * HOUR).toISOString()}&to=${new Date(hour + HOUR).toISOString()}&groupBy=consumer`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
+    const usage = await fetch(
+      `${sluice.adminURL}/api/usage?from=${new Date(hour - 3 * HOUR).toISOString()}&to=${new Date(hour + HOUR).toISOString()}&groupBy=consumer`,
+      {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      },
+    );
     const items = ((await usage.json()) as { items: Array<{ group: { consumer: string }; calls: number }> }).items;
     assert.equal(items.find((item) => item.group.consumer === 'checkout-service')?.calls, 6);
     assert.equal(items.find((item) => item.group.consumer === 'curl-scripts')?.calls, 2);
@@ -106,7 +132,17 @@ describe('sluice reconcile', () => {
   });
 
   test('rule add resolves the pending ones it matches; rules lists them; rule delete removes one', async () => {
-    const added = await cli(['reconcile', 'rule', 'add', '--consumer', 'search-service', '--user-agent', 'batch-runner/', '--note', 'nightly jobs']);
+    const added = await cli([
+      'reconcile',
+      'rule',
+      'add',
+      '--consumer',
+      'search-service',
+      '--user-agent',
+      'batch-runner/',
+      '--note',
+      'nightly jobs',
+    ]);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /^rule (\d+): agent\^=batch-runner\/ -> search-service; resolved 1 pending discovered consumers$/m);
     assert.ok(row(added.stdout, String(ids.get('batch-runner/3'))) !== undefined, 'the resolved one is shown');
@@ -152,7 +188,10 @@ describe('sluice reconcile', () => {
     assert.equal((await cli(['reconcile', 'resource', 'openai/gpt-4o', 'unreviewed'])).code, 2);
     const unknown = await cli(['reconcile', 'frob']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown subcommand "frob" \(expected list, show, assign, create, ignore, resources, resource, rules, rule\)/);
+    assert.match(
+      unknown.stderr,
+      /unknown subcommand "frob" \(expected list, show, assign, create, ignore, resources, resource, rules, rule\)/,
+    );
     const help = await cli(['reconcile', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /rule add --consumer C \[--cidr X\] \[--fingerprint F\] \[--user-agent PREFIX\]/);

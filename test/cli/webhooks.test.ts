@@ -18,7 +18,10 @@ const TOKEN = 'sa-bootstrap-cli-test-token-000003';
 class Receiver {
   readonly deliveries: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
   private waiting: Array<() => void> = [];
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<Receiver> {
     let receiver: Receiver | undefined;
@@ -56,7 +59,8 @@ describe('sluice webhooks', () => {
 
   const call = async () => {
     const answer = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
       // max_tokens keeps the reservation within the budgets' limits.
       body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
     });
@@ -71,7 +75,15 @@ describe('sluice webhooks', () => {
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       budgets: [
-        { name: 'checkout-daily', consumers: { consumer: 'checkout-service' }, resources: { model: 'gpt-4o-mini' }, measure: 'requests', limit: 4, window: 'day', alerts: [50] },
+        {
+          name: 'checkout-daily',
+          consumers: { consumer: 'checkout-service' },
+          resources: { model: 'gpt-4o-mini' },
+          measure: 'requests',
+          limit: 4,
+          window: 'day',
+          alerts: [50],
+        },
       ],
     });
     cli = cliFor(sluice.adminURL, TOKEN);
@@ -83,7 +95,7 @@ describe('sluice webhooks', () => {
     await mock.close();
   });
 
-  test('a webhook\'s generated secret is shown once and signs the alerts a budget raises; it is never listed', async () => {
+  test("a webhook's generated secret is shown once and signs the alerts a budget raises; it is never listed", async () => {
     const created = await cli(['webhooks', 'create', receiver.url]);
     assert.equal(created.code, 0, created.stderr);
     const id = /^created webhook (\S+) for /m.exec(created.stdout)?.[1];
@@ -104,8 +116,10 @@ describe('sluice webhooks', () => {
     await receiver.received(1);
     const delivery = receiver.deliveries[0]!;
     assert.equal((JSON.parse(delivery.body) as { budget: string }).budget, 'checkout-daily');
-    assert.ok(verifyWebhookSignature(secret, delivery.headers['x-sluice-timestamp'], delivery.body, delivery.headers['x-sluice-signature']),
-      'the printed secret is the one deliveries are signed with');
+    assert.ok(
+      verifyWebhookSignature(secret, delivery.headers['x-sluice-timestamp'], delivery.body, delivery.headers['x-sluice-signature']),
+      'the printed secret is the one deliveries are signed with',
+    );
 
     const rotated = await cli(['webhooks', 'update', id, '--new-secret', '--json']);
     assert.equal(rotated.code, 0, rotated.stderr);
@@ -124,12 +138,16 @@ describe('sluice webhooks', () => {
     assert.equal((await cli(['webhooks', 'list'])).stdout, 'no webhooks\n');
   });
 
-  test('a webhook secret comes from a file, never from a flag\'s value; the API\'s checks exit 1, usage errors 2', async () => {
+  test("a webhook secret comes from a file, never from a flag's value; the API's checks exit 1, usage errors 2", async () => {
     const dir = emptyDir();
     writeFileSync(join(dir, 'secret'), 'a-receiver-chosen-secret-0123456789\n', { mode: 0o600 });
     const fromFile = await cli(['webhooks', 'create', 'https://hooks.example.com/sluice', '--secret-file', join(dir, 'secret')]);
     assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.match(fromFile.stdout, /^created webhook \S+ for https:\/\/hooks\.example\.com\/sluice\n$/, 'a secret the user gave is not printed');
+    assert.match(
+      fromFile.stdout,
+      /^created webhook \S+ for https:\/\/hooks\.example\.com\/sluice\n$/,
+      'a secret the user gave is not printed',
+    );
     assert.ok(!fromFile.stdout.includes('a-receiver-chosen-secret'));
 
     writeFileSync(join(dir, 'short'), 'too-short', { mode: 0o600 });

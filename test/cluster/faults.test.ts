@@ -33,8 +33,11 @@ async function call(port: number): Promise<number> {
 
 /** A Redis server of this test's own, on a free port, keeping nothing on disk: a restart loses every key. */
 async function privateRedis(port: number): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--bind', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--bind', '127.0.0.1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await waitFor(() => output, /Ready to accept connections/, 20_000);
@@ -51,7 +54,9 @@ async function privateRedis(port: number): Promise<{ child: ChildProcess; stop()
 function config(dir: string, name: string, mockUrl: string, gatewayPort: number, counters: string): { file: string; dbPath: string } {
   const dbPath = join(dir, `${name}.db`);
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 gateway: { host: 127.0.0.1, port: ${gatewayPort} }
 admin: { host: 127.0.0.1, port: 0, token: admin-token-for-the-faults-test }
 storage: sqlite:${dbPath}
@@ -66,14 +71,18 @@ consumers:
   - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
 budgets:
   - { name: roomy, consumers: everyone, measure: requests, limit: 1000000, window: day, mode: enforce }
-`);
+`,
+  );
   return { file, dbPath };
 }
 
 /** The pids of a process's children (the workers of a primary). */
 function childrenOf(pid: number): number[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((line) => Number(line.trim())).filter((n) => n > 0);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => n > 0);
   } catch {
     return [];
   }
@@ -92,7 +101,9 @@ describe('faults under load', () => {
   const running: SluiceProcess[] = [];
 
   before(async () => {
-    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })));
+    mock = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
+    );
     dir = mkdtempSync(join(tmpdir(), 'sluice-faults-'));
   });
 
@@ -105,8 +116,13 @@ describe('faults under load', () => {
     const redisPort = await freePort();
     let redis = await privateRedis(redisPort);
     const gatewayPort = await freePort();
-    const { file } = config(dir, 'redis', mock.url, gatewayPort,
-      `{ url: "redis://127.0.0.1:${redisPort}", keyPrefix: "sluice-faults:", failMode: open, timeoutMs: 2000, leaseShare: 0.015625 }`);
+    const { file } = config(
+      dir,
+      'redis',
+      mock.url,
+      gatewayPort,
+      `{ url: "redis://127.0.0.1:${redisPort}", keyPrefix: "sluice-faults:", failMode: open, timeoutMs: 2000, leaseShare: 0.015625 }`,
+    );
     const sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: Buffer.alloc(32, 3).toString('base64') });
     running.push(sluice);
     try {
@@ -141,33 +157,41 @@ describe('faults under load', () => {
     }
   });
 
-  test('a whole gateway killed with SIGKILL under load: the ledger loses at most the last batch window, none corrupted', { timeout: 180_000 }, async () => {
-    const gatewayPort = await freePort();
-    const { file, dbPath } = config(dir, 'kill', mock.url, gatewayPort, 'memory');
-    const sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: Buffer.alloc(32, 4).toString('base64') });
-    running.push(sluice);
-    await waitFor(sluice.output, /sluice workers are listening/, 90_000);
-    let load = true;
-    const statuses: number[] = [];
-    const callers = Array.from({ length: 8 }, async () => {
-      while (load) statuses.push(await call(gatewayPort));
-    });
-    while (statuses.length < 300) await sleep(20);
-    // The primary and its workers, all at once, as a node failure would.
-    for (const pid of [...childrenOf(sluice.child.pid!), sluice.child.pid!]) process.kill(pid, 'SIGKILL');
-    await sluice.exited;
-    load = false;
-    await Promise.all(callers);
-    const served = statuses.filter((status) => status === 200).length;
-    const rows = ledgerRows(dbPath);
-    // Every row is whole and unique (none corrupted), and rows for all but the last batch window's calls are there.
-    assert.equal(new Set(rows.map((row) => row.request_id)).size, rows.length);
-    assert.ok(rows.every((row) => row.status === 200));
-    const db = new Database(dbPath, { readonly: true });
-    assert.equal((db.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
-    db.close();
-    assert.ok(rows.length <= served, `${rows.length} rows for ${served} served calls`);
-    assert.ok(rows.length > 0);
-    process.stdout.write(`# kill -9 of a whole gateway: ${served} calls served, ${rows.length} in the ledger, ${served - rows.length} lost\n`);
-  });
+  test(
+    'a whole gateway killed with SIGKILL under load: the ledger loses at most the last batch window, none corrupted',
+    { timeout: 180_000 },
+    async () => {
+      const gatewayPort = await freePort();
+      const { file, dbPath } = config(dir, 'kill', mock.url, gatewayPort, 'memory');
+      const sluice = runSluice(['start', '--workers', '2', '--config', file], {
+        SLUICE_MASTER_KEY: Buffer.alloc(32, 4).toString('base64'),
+      });
+      running.push(sluice);
+      await waitFor(sluice.output, /sluice workers are listening/, 90_000);
+      let load = true;
+      const statuses: number[] = [];
+      const callers = Array.from({ length: 8 }, async () => {
+        while (load) statuses.push(await call(gatewayPort));
+      });
+      while (statuses.length < 300) await sleep(20);
+      // The primary and its workers, all at once, as a node failure would.
+      for (const pid of [...childrenOf(sluice.child.pid!), sluice.child.pid!]) process.kill(pid, 'SIGKILL');
+      await sluice.exited;
+      load = false;
+      await Promise.all(callers);
+      const served = statuses.filter((status) => status === 200).length;
+      const rows = ledgerRows(dbPath);
+      // Every row is whole and unique (none corrupted), and rows for all but the last batch window's calls are there.
+      assert.equal(new Set(rows.map((row) => row.request_id)).size, rows.length);
+      assert.ok(rows.every((row) => row.status === 200));
+      const db = new Database(dbPath, { readonly: true });
+      assert.equal((db.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
+      db.close();
+      assert.ok(rows.length <= served, `${rows.length} rows for ${served} served calls`);
+      assert.ok(rows.length > 0);
+      process.stdout.write(
+        `# kill -9 of a whole gateway: ${served} calls served, ${rows.length} in the ledger, ${served - rows.length} lost\n`,
+      );
+    },
+  );
 });

@@ -37,13 +37,17 @@ describe('two gateways of two workers sharing one Redis budget through leases', 
   let mock: MockProvider;
 
   before(async () => {
-    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })));
+    mock = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-gateways-'));
     for (const name of ['one', 'two']) {
       const dbPath = join(dir, `${name}.db`);
       const port = await freePort();
       const config = join(dir, `${name}.yaml`);
-      writeFileSync(config, `
+      writeFileSync(
+        config,
+        `
 gateway: { host: 127.0.0.1, port: ${port} }
 admin: { host: 127.0.0.1, port: ${await freePort()}, token: admin-token-for-the-redis-test }
 storage: sqlite:${dbPath}
@@ -58,8 +62,11 @@ consumers:
   - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
 budgets:
   - { name: fifty-calls, consumers: everyone, measure: requests, limit: ${LIMIT}, window: day, mode: enforce }
-`);
-      const sluice = runSluice(['start', '--workers', '2', '--config', config], { SLUICE_MASTER_KEY: Buffer.alloc(32, 9).toString('base64') });
+`,
+      );
+      const sluice = runSluice(['start', '--workers', '2', '--config', config], {
+        SLUICE_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+      });
       gateways.push({ sluice, port, dbPath });
     }
     for (const { sluice } of gateways) await waitFor(sluice.output, /sluice workers are listening/, 90_000);
@@ -76,7 +83,11 @@ budgets:
     const bound = WORKERS * Math.floor(LIMIT * SHARE);
     const statuses = await Promise.all(Array.from({ length: 200 }, (_, i) => call(gateways[i % 2]!.port)));
     const admitted = statuses.filter((status) => status === 200).length;
-    assert.deepEqual(statuses.filter((status) => status !== 200 && status !== 429), [], 'every call is served or refused by the budget');
+    assert.deepEqual(
+      statuses.filter((status) => status !== 200 && status !== 429),
+      [],
+      'every call is served or refused by the budget',
+    );
     assert.ok(admitted <= LIMIT + bound, `admitted ${admitted}`);
     // Leased room only ever holds back: near the limit each call asks Redis alone, so the budget is used up.
     assert.ok(admitted >= LIMIT - bound, `admitted ${admitted}`);

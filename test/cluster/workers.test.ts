@@ -31,7 +31,10 @@ async function call(port: number): Promise<number> {
 /** The pids of a process's children (the workers of a primary). */
 function childrenOf(pid: number): number[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((line) => Number(line.trim())).filter((n) => n > 0);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => n > 0);
   } catch {
     return [];
   }
@@ -49,13 +52,17 @@ describe('sluice start --workers 2', () => {
   let adminPort: number;
 
   before(async () => {
-    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })));
+    mock = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
     dbPath = join(dir, 'sluice.db');
     gatewayPort = await freePort();
     adminPort = await freePort();
     const config = join(dir, 'sluice.yaml');
-    writeFileSync(config, `
+    writeFileSync(
+      config,
+      `
 gateway: { host: 127.0.0.1, port: ${gatewayPort} }
 admin: { host: 127.0.0.1, port: ${adminPort}, token: admin-token-for-the-workers-test }
 storage: sqlite:${dbPath}
@@ -69,7 +76,8 @@ consumers:
   - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
 budgets:
   - { name: fifty-calls, consumers: everyone, measure: requests, limit: 50, window: day, mode: enforce }
-`);
+`,
+    );
     sluice = runSluice(['start', '--workers', '2', '--config', config], { SLUICE_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') });
     await waitFor(sluice.output, /sluice workers are listening/, 60_000);
   });
@@ -79,14 +87,18 @@ budgets:
     await mock.close();
   });
 
-  test('a budget that fits 50 calls admits 50 of 200 concurrent calls across both workers, and /metrics sums them', { timeout: 120_000 }, async () => {
-    const statuses = await Promise.all(Array.from({ length: 200 }, () => call(gatewayPort)));
-    assert.equal(statuses.filter((status) => status === 200).length, 50);
-    assert.equal(statuses.filter((status) => status === 429).length, 150);
-    // Both workers took calls: each one's own metrics hold only its share, the sum is every call.
-    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-    assert.equal(metric(metrics, /^sluice_budget_refusals_total\{budget="fifty-calls",kind="budget"\} (\d+)$/), 150, metrics);
-  });
+  test(
+    'a budget that fits 50 calls admits 50 of 200 concurrent calls across both workers, and /metrics sums them',
+    { timeout: 120_000 },
+    async () => {
+      const statuses = await Promise.all(Array.from({ length: 200 }, () => call(gatewayPort)));
+      assert.equal(statuses.filter((status) => status === 200).length, 50);
+      assert.equal(statuses.filter((status) => status === 429).length, 150);
+      // Both workers took calls: each one's own metrics hold only its share, the sum is every call.
+      const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+      assert.equal(metric(metrics, /^sluice_budget_refusals_total\{budget="fifty-calls",kind="budget"\} (\d+)$/), 150, metrics);
+    },
+  );
 
   test('a worker killed with SIGKILL is replaced and logged, and the gateway keeps serving', { timeout: 120_000 }, async () => {
     // The first test's calls all in the ledger first: what a killed worker had not flushed is lost by design.

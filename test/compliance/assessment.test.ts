@@ -16,8 +16,17 @@ const HOUR = 3_600_000;
 
 type Answer = { status: number; body: any; text: string };
 
-interface Finding { objectiveId: string; controlId: string; satisfied: boolean; description: string }
-interface Assessment { uuid: string; findings: Finding[]; poamItems: Array<{ uuid: string; objectiveId: string; status: string }> }
+interface Finding {
+  objectiveId: string;
+  controlId: string;
+  satisfied: boolean;
+  description: string;
+}
+interface Assessment {
+  uuid: string;
+  findings: Finding[];
+  poamItems: Array<{ uuid: string; objectiveId: string; status: string }>;
+}
 
 for (const storeKind of ['sqlite', 'postgres'] as const) {
   describe(`continuous compliance on ${storeKind}`, () => {
@@ -106,21 +115,24 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     before(async () => {
       if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-        models: [
-          { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 0.15, output: 0.6 } },
-          { name: 'gpt-4o', targets: [{ provider: 'openai', model: 'gpt-4o' }], pricing: { input: 2.5, output: 10 } },
-          { name: 'gpt-4.1', targets: [{ provider: 'openai', model: 'gpt-4.1' }], pricing: { input: 2, output: 8 } },
-        ],
-        resources: { 'openai/gpt-4o-mini': 'sanctioned', 'openai/gpt-4o': 'unsanctioned' },
-        resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
-        budgets: [{ name: 'payments-daily', consumers: { team: 'payments' }, measure: 'requests', limit: 100_000, window: 'day' }],
-        // No scheduled run gets in the way: the tests assess on demand.
-        compliance: { intervalMinutes: 7 * 24 * 60, sealIntervalSeconds: 3600 },
-      }, { clock });
+      sluice = await startTestSluice(
+        {
+          ...(database === null ? {} : { storage: database.url }),
+          admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+          providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+          models: [
+            { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 0.15, output: 0.6 } },
+            { name: 'gpt-4o', targets: [{ provider: 'openai', model: 'gpt-4o' }], pricing: { input: 2.5, output: 10 } },
+            { name: 'gpt-4.1', targets: [{ provider: 'openai', model: 'gpt-4.1' }], pricing: { input: 2, output: 8 } },
+          ],
+          resources: { 'openai/gpt-4o-mini': 'sanctioned', 'openai/gpt-4o': 'unsanctioned' },
+          resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
+          budgets: [{ name: 'payments-daily', consumers: { team: 'payments' }, measure: 'requests', limit: 100_000, window: 'day' }],
+          // No scheduled run gets in the way: the tests assess on demand.
+          compliance: { intervalMinutes: 7 * 24 * 60, sealIntervalSeconds: 3600 },
+        },
+        { clock },
+      );
     });
 
     after(async () => {
@@ -137,7 +149,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const results = await document('/api/compliance/assessment-results', 'assessment-results');
       const [result] = results['assessment-results'].results;
       assert.equal(result.uuid, assessment.uuid);
-      const observation = result.observations.find((o: any) => o.props.some((p: any) => p.name === 'check' && p.value === 'authenticated-calls'));
+      const observation = result.observations.find((o: any) =>
+        o.props.some((p: any) => p.name === 'check' && p.value === 'authenticated-calls'),
+      );
       assert.ok(observation.collected.endsWith('Z') && observation.expires.endsWith('Z'));
       assert.deepEqual(observation.methods, ['TEST']);
       assert.equal(observation.props.find((p: any) => p.name === 'servedCalls').value, '3');
@@ -145,8 +159,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(auFinding.target.status.state, 'satisfied');
       assert.ok(auFinding['related-observations'].length > 0);
       const component = await document('/api/compliance/component-definition', 'component-definition');
-      const claimed = component['component-definition'].components[0]['control-implementations'][0]['implemented-requirements'].map((r: any) => r['control-id']);
-      for (const control of ['ac-6', 'au-2', 'au-3', 'au-9', 'au-12', 'cm-8', 'sa-9', 'sc-8', 'ia-2', 'ia-5', 'sc-5', 'ca-7']) assert.ok(claimed.includes(control), `${control} is claimed`);
+      const claimed = component['component-definition'].components[0]['control-implementations'][0]['implemented-requirements'].map(
+        (r: any) => r['control-id'],
+      );
+      for (const control of ['ac-6', 'au-2', 'au-3', 'au-9', 'au-12', 'cm-8', 'sa-9', 'sc-8', 'ia-2', 'ia-5', 'sc-5', 'ca-7'])
+        assert.ok(claimed.includes(control), `${control} is claimed`);
       // The resource policy only monitors unsanctioned models: AC-3 is not claimed.
       assert.ok(!claimed.includes('ac-3'));
       assert.equal((await api('GET', '/api/compliance/poam')).status, 404);
@@ -159,15 +176,18 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const second = (await document('/api/compliance/component-definition', 'component-definition'))['component-definition'];
       assert.equal(first.components[0].uuid, second.components[0].uuid);
       assert.equal(first.components[0]['control-implementations'][0].uuid, second.components[0]['control-implementations'][0].uuid);
-      assert.deepEqual(first.components[0]['control-implementations'][0]['implemented-requirements'].map((r: any) => r.uuid),
-        second.components[0]['control-implementations'][0]['implemented-requirements'].map((r: any) => r.uuid));
+      assert.deepEqual(
+        first.components[0]['control-implementations'][0]['implemented-requirements'].map((r: any) => r.uuid),
+        second.components[0]['control-implementations'][0]['implemented-requirements'].map((r: any) => r.uuid),
+      );
       await assess();
       const results = (await document('/api/compliance/assessment-results?limit=2', 'assessment-results'))['assessment-results'].results;
       assert.equal(results.length, 2);
       assert.notEqual(results[0].uuid, results[1].uuid);
       const observations = results.flatMap((r: any) => r.observations.map((o: any) => o.uuid));
       assert.equal(new Set(observations).size, observations.length);
-      for (const uuid of [first.components[0].uuid, results[0].uuid, ...observations]) assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      for (const uuid of [first.components[0].uuid, results[0].uuid, ...observations])
+        assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       const history = await api('GET', '/api/compliance/assessments?limit=10');
       assert.equal(history.body.items.length, 2);
     });
@@ -190,25 +210,38 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const [a, b] = [first, second].map((assessment) => assessment.poamItems.find((item) => item.objectiveId === 'cm-8_obj.a.1')!.uuid);
       assert.equal(a, b, 'the open item keeps its UUID');
       const results = (await document('/api/compliance/assessment-results', 'assessment-results'))['assessment-results'].results[0];
-      const observation = results.observations.find((o: any) => o.props.some((p: any) => p.name === 'check' && p.value === 'consumer-ownership'));
+      const observation = results.observations.find((o: any) =>
+        o.props.some((p: any) => p.name === 'check' && p.value === 'consumer-ownership'),
+      );
       assert.match(observation.remarks, /consumer "orphan-batch-job" has no owner and no team/);
       assert.equal((await api('PATCH', '/api/consumers/orphan-batch-job', { owner: 'carol@example.com', team: 'payments' })).status, 200);
       const fixed = await assess();
       assert.equal(finding(fixed, 'cm-8_obj.a.1').satisfied, true);
-      assert.deepEqual(fixed.poamItems.filter((item) => item.objectiveId === 'cm-8_obj.a.1').map((item) => [item.uuid, item.status]), [[a, 'closed']]);
+      assert.deepEqual(
+        fixed.poamItems.filter((item) => item.objectiveId === 'cm-8_obj.a.1').map((item) => [item.uuid, item.status]),
+        [[a, 'closed']],
+      );
     });
 
     test('a plaintext upstream is named under SC-8, which the component definition then no longer claims', async () => {
-      const created = await api('POST', '/api/providers', { name: 'internal-llm', type: 'openai', baseUrl: 'http://llm.internal.example:8080/v1' });
+      const created = await api('POST', '/api/providers', {
+        name: 'internal-llm',
+        type: 'openai',
+        baseUrl: 'http://llm.internal.example:8080/v1',
+      });
       assert.equal(created.status, 201, created.text);
       const flipped = await assess();
       assert.equal(finding(flipped, 'sc-8_obj').satisfied, false);
       assert.match(finding(flipped, 'sc-8_obj').description, /connections are plaintext/);
       const results = (await document('/api/compliance/assessment-results', 'assessment-results'))['assessment-results'].results[0];
-      const observation = results.observations.find((o: any) => o.props.some((p: any) => p.name === 'check' && p.value === 'transmission-protection'));
+      const observation = results.observations.find((o: any) =>
+        o.props.some((p: any) => p.name === 'check' && p.value === 'transmission-protection'),
+      );
       assert.match(observation.remarks, /upstream provider "internal-llm" is plaintext HTTP \(http:\/\/llm\.internal\.example:8080\)/);
       const component = await document('/api/compliance/component-definition', 'component-definition');
-      const claimed = component['component-definition'].components[0]['control-implementations'][0]['implemented-requirements'].map((r: any) => r['control-id']);
+      const claimed = component['component-definition'].components[0]['control-implementations'][0]['implemented-requirements'].map(
+        (r: any) => r['control-id'],
+      );
       assert.ok(!claimed.includes('sc-8'));
       assert.equal((await api('DELETE', '/api/providers/internal-llm')).status, 204);
       assert.equal(finding(await assess(), 'sc-8_obj').satisfied, true);
@@ -223,7 +256,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await tamper('UPDATE consumer_keys SET created_at = $1 WHERE id = $2', [clock.now() - 120 * 24 * HOUR, id]);
       const flipped = await assess();
       assert.equal(finding(flipped, 'ia-5_obj.f').satisfied, false);
-      assert.match(finding(flipped, 'ia-5_obj.f').description, /^1 keys and 0 admin tokens are due for rotation; 0 keys were accepted after expiry; 0 expired keys are still presented\./);
+      assert.match(
+        finding(flipped, 'ia-5_obj.f').description,
+        /^1 keys and 0 admin tokens are due for rotation; 0 keys were accepted after expiry; 0 expired keys are still presented\./,
+      );
       // Rotated with no grace: the old key expires at once.
       const rotated = await api('POST', `/api/consumers/legacy-app/keys/${id}/rotate`, { graceSeconds: 0 });
       assert.equal(rotated.status, 201, rotated.text);
@@ -233,8 +269,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const presented = await assess();
       assert.equal(finding(presented, 'ia-5_obj.f').satisfied, false);
       const results = (await document('/api/compliance/assessment-results', 'assessment-results'))['assessment-results'].results[0];
-      const observation = results.observations.find((o: any) => o.props.some((p: any) => p.name === 'check' && p.value === 'authenticator-rotation'));
-      assert.match(observation.remarks, new RegExp(`consumer "legacy-app" key "first" \\(${id}\\) expired at .+ and was still presented 1 times since this gateway started`));
+      const observation = results.observations.find((o: any) =>
+        o.props.some((p: any) => p.name === 'check' && p.value === 'authenticator-rotation'),
+      );
+      assert.match(
+        observation.remarks,
+        new RegExp(
+          `consumer "legacy-app" key "first" \\(${id}\\) expired at .+ and was still presented 1 times since this gateway started`,
+        ),
+      );
     });
 
     test('a consumer with traffic and no enforced budget flips SC-5 until a budget covers it', async () => {
@@ -242,7 +285,13 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const flipped = await assess();
       assert.equal(finding(flipped, 'sc-5_obj.b').satisfied, false);
       assert.match(finding(flipped, 'sc-5_obj.b').description, /1 of 2 consumers with traffic have no enforced budget/);
-      const budget = await api('POST', '/api/budgets', { name: 'discovery-daily', consumers: { team: 'discovery' }, measure: 'requests', limit: 100_000, window: 'day' });
+      const budget = await api('POST', '/api/budgets', {
+        name: 'discovery-daily',
+        consumers: { team: 'discovery' },
+        measure: 'requests',
+        limit: 100_000,
+        window: 'day',
+      });
       assert.equal(budget.status, 201, budget.text);
       assert.equal(finding(await assess(), 'sc-5_obj.b').satisfied, true);
     });
@@ -256,7 +305,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       }
       const flipped = await assess();
       assert.equal(finding(flipped, 'ac-6_obj').satisfied, false);
-      assert.match(finding(flipped, 'ac-6_obj').description, /^4 unrevoked admin-role tokens, more than compliance\.maxAdminTokens \(3\)\./);
+      assert.match(
+        finding(flipped, 'ac-6_obj').description,
+        /^4 unrevoked admin-role tokens, more than compliance\.maxAdminTokens \(3\)\./,
+      );
       assert.equal((await api('POST', `/api/admin-tokens/${ids[0]}/revoke`)).status, 200);
       assert.equal(finding(await assess(), 'ac-6_obj').satisfied, true);
     });
@@ -266,7 +318,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const flipped = await assess();
       assert.equal(finding(flipped, 'cm-8_obj.a.2').satisfied, false);
       const results = (await document('/api/compliance/assessment-results', 'assessment-results'))['assessment-results'].results[0];
-      const observation = results.observations.find((o: any) => o.props.some((p: any) => p.name === 'check' && p.value === 'resource-review'));
+      const observation = results.observations.find((o: any) =>
+        o.props.some((p: any) => p.name === 'check' && p.value === 'resource-review'),
+      );
       assert.match(observation.remarks, /resource openai\/gpt-4\.1 \(1 calls, last .+\) is unreviewed/);
       assert.equal((await api('PUT', `/api/resources/${encodeURIComponent('openai/gpt-4.1')}`, { status: 'sanctioned' })).status, 200);
       assert.equal(finding(await assess(), 'cm-8_obj.a.2').satisfied, true);
@@ -283,17 +337,26 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const stale = observed.body.consumers.find((c: any) => c.identity.value === '10.80.0.9');
       const fresh = observed.body.consumers.find((c: any) => c.identity.value === '10.80.0.10');
       const flipped = await assess();
-      for (const objective of ['sa-9_obj.b-1', 'sa-9_obj.c', 'cm-8_obj.b']) assert.equal(finding(flipped, objective).satisfied, false, objective);
+      for (const objective of ['sa-9_obj.b-1', 'sa-9_obj.c', 'cm-8_obj.b'])
+        assert.equal(finding(flipped, objective).satisfied, false, objective);
       assert.match(finding(flipped, 'sa-9_obj.c').description, /provider "mistral" had 4 calls but is not registered/);
       assert.match(finding(flipped, 'cm-8_obj.b').description, /^1 discovered consumers have been pending longer than 7 days\./);
       const registered = await api('POST', '/api/providers', { name: 'mistral', type: 'openai', baseUrl: 'https://api.mistral.ai/v1' });
       assert.equal(registered.status, 201, registered.text);
-      assert.equal((await api('POST', `/api/reconciliation/resources/${encodeURIComponent('mistral/mistral-large')}/resolve`, { status: 'sanctioned' })).status, 200);
+      assert.equal(
+        (
+          await api('POST', `/api/reconciliation/resources/${encodeURIComponent('mistral/mistral-large')}/resolve`, {
+            status: 'sanctioned',
+          })
+        ).status,
+        200,
+      );
       for (const discovered of [stale, fresh]) {
         assert.equal((await api('POST', `/api/reconciliation/consumers/${discovered.id}/resolve`, { ignore: true })).status, 200);
       }
       const fixed = await assess();
-      for (const objective of ['sa-9_obj.b-1', 'sa-9_obj.c', 'cm-8_obj.b', 'cm-8_obj.a.2']) assert.equal(finding(fixed, objective).satisfied, true, objective);
+      for (const objective of ['sa-9_obj.b-1', 'sa-9_obj.c', 'cm-8_obj.b', 'cm-8_obj.a.2'])
+        assert.equal(finding(fixed, objective).satisfied, true, objective);
     });
 
     test('unsanctioned traffic served in monitor mode flips AC-3 and opens a POA&M item, closed once the period holds none', async () => {
@@ -363,16 +426,21 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const target = ledgerChain.lastSealedRowId;
       await tamper('UPDATE transactions SET consumer = NULL WHERE id = $1', [target]);
       const flipped = await assess();
-      for (const objective of ['ac-3_obj', 'ia-2_obj-1', 'au-3_obj.f']) assert.equal(finding(flipped, objective).satisfied, false, objective);
+      for (const objective of ['ac-3_obj', 'ia-2_obj-1', 'au-3_obj.f'])
+        assert.equal(finding(flipped, objective).satisfied, false, objective);
       assert.match(finding(flipped, 'ia-2_obj-1').description, /^1 of \d+ served calls had no authenticated consumer\./);
-      assert.match(finding(flipped, 'au-3_obj.f').description, new RegExp(`1 rows miss a required field \\(first: transactions row ${target}\\)`));
+      assert.match(
+        finding(flipped, 'au-3_obj.f').description,
+        new RegExp(`1 rows miss a required field \\(first: transactions row ${target}\\)`),
+      );
     });
 
     test('a ledger row removed from the database flips AU-2 and AU-12: fewer rows than the gateway wrote', async () => {
       assert.equal(finding(await assess(), 'au-2_obj.c-2').satisfied, true);
       await tamper('DELETE FROM transactions WHERE id = (SELECT MAX(id) FROM transactions WHERE discovered_consumer IS NULL)');
       const flipped = await assess();
-      for (const objective of ['au-2_obj.c-2', 'au-12_obj.c']) assert.equal(finding(flipped, objective).satisfied, false, `${objective}: ${finding(flipped, objective).description}`);
+      for (const objective of ['au-2_obj.c-2', 'au-12_obj.c'])
+        assert.equal(finding(flipped, objective).satisfied, false, `${objective}: ${finding(flipped, objective).description}`);
       assert.match(finding(flipped, 'au-2_obj.c-2').description, /were committed: 1 are gone/);
     });
   });

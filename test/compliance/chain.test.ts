@@ -19,11 +19,30 @@ import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 
 function call(i: number, overrides: Partial<Transaction> = {}): Transaction {
   return {
-    requestId: `req-${i}`, startedAt: 1_800_000_000_000 + i, operation: 'chat', api: 'openai', consumer: 'checkout', team: 'payments',
-    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini-2024-07-18', stream: false,
-    inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false,
-    costMicroUsd: 42, latencyMs: 12.5, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
-    servedModel: null, violations: null, ...overrides,
+    requestId: `req-${i}`,
+    startedAt: 1_800_000_000_000 + i,
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'checkout',
+    team: 'payments',
+    requestedModel: 'gpt-4o-mini',
+    provider: 'openai',
+    providerModel: 'gpt-4o-mini-2024-07-18',
+    stream: false,
+    inputTokens: 10,
+    outputTokens: 5,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 42,
+    latencyMs: 12.5,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+    ...overrides,
   };
 }
 
@@ -84,7 +103,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     test('seals the ledger in blocks and the audit log, verifies both, and logs each anchor', async () => {
       await store.insertTransactions(Array.from({ length: BLOCK_ROWS + 10 }, (_, i) => call(i)));
       await store.createTeam('admin', { name: 'payments', owner: 'alice@example.com' });
-      await store.createConsumer('admin', { name: 'checkout', team: 'payments', owner: 'alice@example.com', labels: { tier: 'critical', env: 'prod' } });
+      await store.createConsumer('admin', {
+        name: 'checkout',
+        team: 'payments',
+        owner: 'alice@example.com',
+        labels: { tier: 'critical', env: 'prod' },
+      });
       const outcomes = await sealer.seal();
       const ledger = outcomes.find((o) => o.chain === 'transactions')!;
       assert.deepEqual([ledger.blocks, ledger.rows], [2, BLOCK_ROWS + 10]);
@@ -100,7 +124,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(anchorLine?.sealedRows, BLOCK_ROWS + 10);
       assert.equal(anchorLine?.headHash, (await store.compliance.listAnchors('transactions', 1))[0]!.headHash);
       // Nothing new: nothing sealed, no new anchor.
-      assert.deepEqual((await sealer.seal()).map((o) => o.rows), [0, 0]);
+      assert.deepEqual(
+        (await sealer.seal()).map((o) => o.rows),
+        [0, 0],
+      );
     });
 
     test('rows written after a sealing are counted as unsealed until the next', async () => {
@@ -113,9 +140,17 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     test('an observed row attributed later by reconciliation still verifies: the attribution is audited, not chained', async () => {
-      const intake = await store.recordObservations([{
-        observer: 'proxy-a', at: 1_800_000_500_000, source: { ip: '10.70.0.1' }, provider: 'openai', model: 'gpt-4o', calls: 3, costMicroUsd: 900,
-      }]);
+      const intake = await store.recordObservations([
+        {
+          observer: 'proxy-a',
+          at: 1_800_000_500_000,
+          source: { ip: '10.70.0.1' },
+          provider: 'openai',
+          model: 'gpt-4o',
+          calls: 3,
+          costMicroUsd: 900,
+        },
+      ]);
       await sealer.seal();
       await store.resolveDiscoveredConsumer('admin', intake.consumers[0]!.id, { consumer: 'checkout' });
       await sealer.seal();
@@ -157,7 +192,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     test('a removed ledger row is named, and a forged row put in its place', async () => {
       const removed = (await store.compliance.chainRows('transactions', BLOCK_ROWS + 4, BLOCK_ROWS + 10, 1))[0]!;
       await tamper(`DELETE FROM transactions WHERE id = ${removed.id}`);
-      assert.deepEqual(Object.values((({ kind, rowId }) => ({ kind, rowId }))((await broken('transactions'))!)), ['row-deleted', removed.id]);
+      assert.deepEqual(Object.values((({ kind, rowId }) => ({ kind, rowId }))((await broken('transactions'))!)), [
+        'row-deleted',
+        removed.id,
+      ]);
       // Another row under the same id.
       await tamper(`INSERT INTO transactions (id, request_id, started_at, operation, api, stream, input_tokens, output_tokens,
         cached_input_tokens, cache_write_tokens, tokens_estimated, latency_ms, status, attempts)

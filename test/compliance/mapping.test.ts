@@ -8,7 +8,7 @@ import { CLAIM_CONDITIONS, CONTROL_MAPPING } from '../../src/compliance/control-
 import { SP800_53_REV5_MODERATE } from '../../src/compliance/baseline/sp800-53-rev5-moderate.js';
 import { nameUuid, newUuid } from '../../src/compliance/uuid.js';
 
-test('the vendored catalog is NIST\'s SP 800-53 rev5 MODERATE baseline, with its assessment objectives', () => {
+test("the vendored catalog is NIST's SP 800-53 rev5 MODERATE baseline, with its assessment objectives", () => {
   assert.match(SP800_53_REV5_MODERATE.source.title, /800-53 Revision 5.*MODERATE/);
   assert.equal(SP800_53_REV5_MODERATE.controls.length, 287);
   assert.equal(MODERATE_BASELINE.control('au-9').title, 'Protection of Audit Information');
@@ -30,8 +30,14 @@ test('every check is mapped to some objective, and the mapping names only checks
   const mapped = new Set(CONTROL_MAPPING.flatMap((mapping) => Object.keys(mapping.checks)));
   const ids = CHECKS.map((check) => check.id);
   assert.equal(new Set(ids).size, ids.length, 'check ids are unique');
-  assert.deepEqual([...mapped].filter((id) => !ids.includes(id)), []);
-  assert.deepEqual(ids.filter((id) => !mapped.has(id)), []);
+  assert.deepEqual(
+    [...mapped].filter((id) => !ids.includes(id)),
+    [],
+  );
+  assert.deepEqual(
+    ids.filter((id) => !mapped.has(id)),
+    [],
+  );
 });
 
 test('name-based UUIDs are RFC 9562 version 5, random ones version 4', () => {

@@ -26,12 +26,15 @@ describe('the compliance schedule', () => {
 
   before(async () => {
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-    sluice = await startTestSluice({
-      admin: { host: '127.0.0.1', port: 0, token: TOKEN },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      compliance: { intervalMinutes: 60, sealIntervalSeconds: 1 },
-    }, { logger });
+    sluice = await startTestSluice(
+      {
+        admin: { host: '127.0.0.1', port: 0, token: TOKEN },
+        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        compliance: { intervalMinutes: 60, sealIntervalSeconds: 1 },
+      },
+      { logger },
+    );
   });
 
   after(async () => {
@@ -42,7 +45,7 @@ describe('the compliance schedule', () => {
   test('assesses soon after start without being asked', async () => {
     const history = await eventually('a scheduled assessment', async () => {
       const response = await fetch(`${sluice.adminURL}/api/compliance/assessments`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      const body = await response.json() as { items: Array<{ origin: string; actor: string }> };
+      const body = (await response.json()) as { items: Array<{ origin: string; actor: string }> };
       return body.items.length > 0 ? body.items : undefined;
     });
     assert.deepEqual([history[0]!.origin, history[0]!.actor], ['schedule', 'scheduler']);
@@ -53,8 +56,11 @@ describe('the compliance schedule', () => {
     const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
     await sluice.sluice.settled();
-    const anchor = await eventually('an anchor of the ledger', async () => lines().map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((line) => line.msg === 'compliance chain anchored' && line.chain === 'transactions'));
+    const anchor = await eventually('an anchor of the ledger', async () =>
+      lines()
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => line.msg === 'compliance chain anchored' && line.chain === 'transactions'),
+    );
     assert.equal(typeof anchor.headHash, 'string');
     assert.match(anchor.headHash as string, /^[0-9a-f]{64}$/);
   });

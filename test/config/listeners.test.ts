@@ -7,21 +7,44 @@ import { validateConfig } from '../../src/config/load.js';
 const fromFile = validateConfig({ gateway: { host: '10.0.0.1', port: 7000 }, admin: { host: '10.0.0.2', port: 7001 } }, 'sluice.yaml');
 const bare = validateConfig({}, 'sluice.yaml');
 
-const cases: Array<{ name: string; flags: Record<string, string>; env: Record<string, string>; gateway: [string, number]; admin: [string, number]; config?: typeof bare }> = [
+const cases: Array<{
+  name: string;
+  flags: Record<string, string>;
+  env: Record<string, string>;
+  gateway: [string, number];
+  admin: [string, number];
+  config?: typeof bare;
+}> = [
   { name: 'nothing given: the defaults', flags: {}, env: {}, config: bare, gateway: ['127.0.0.1', 4000], admin: ['127.0.0.1', 4001] },
   { name: 'nothing given: the file', flags: {}, env: {}, gateway: ['10.0.0.1', 7000], admin: ['10.0.0.2', 7001] },
   {
-    name: 'variables over the file', flags: {},
+    name: 'variables over the file',
+    flags: {},
     env: { SLUICE_PORT: '8000', SLUICE_HOST: '0.0.0.0', SLUICE_ADMIN_PORT: '8001', SLUICE_ADMIN_HOST: '::1' },
-    gateway: ['0.0.0.0', 8000], admin: ['::1', 8001],
+    gateway: ['0.0.0.0', 8000],
+    admin: ['::1', 8001],
   },
   {
-    name: 'flags over variables', flags: { port: '9000', host: 'localhost', adminPort: '0', adminHost: '127.0.0.1' },
+    name: 'flags over variables',
+    flags: { port: '9000', host: 'localhost', adminPort: '0', adminHost: '127.0.0.1' },
     env: { SLUICE_PORT: '8000', SLUICE_HOST: '0.0.0.0', SLUICE_ADMIN_PORT: '8001', SLUICE_ADMIN_HOST: '::1' },
-    gateway: ['localhost', 9000], admin: ['127.0.0.1', 0],
+    gateway: ['localhost', 9000],
+    admin: ['127.0.0.1', 0],
   },
-  { name: 'an empty variable counts as unset', flags: {}, env: { SLUICE_PORT: '' }, gateway: ['10.0.0.1', 7000], admin: ['10.0.0.2', 7001] },
-  { name: 'one flag leaves the other settings alone', flags: { adminPort: '5001' }, env: { SLUICE_HOST: '0.0.0.0' }, gateway: ['0.0.0.0', 7000], admin: ['10.0.0.2', 5001] },
+  {
+    name: 'an empty variable counts as unset',
+    flags: {},
+    env: { SLUICE_PORT: '' },
+    gateway: ['10.0.0.1', 7000],
+    admin: ['10.0.0.2', 7001],
+  },
+  {
+    name: 'one flag leaves the other settings alone',
+    flags: { adminPort: '5001' },
+    env: { SLUICE_HOST: '0.0.0.0' },
+    gateway: ['0.0.0.0', 7000],
+    admin: ['10.0.0.2', 5001],
+  },
 ];
 
 for (const c of cases) {

@@ -15,12 +15,24 @@ const WINDOW = 'expected one of minute, hour, day, month, or {rolling: <a durati
 const CASES: Array<{ name: string; budget: Record<string, unknown>; path: string; apiPath: string; message: string }> = [
   { name: 'a union (the window)', budget: { window: 'weekly' }, path: 'budgets[0].window', apiPath: 'window', message: WINDOW },
   {
-    name: 'an enum (the measure)', budget: { measure: 'calls' }, path: 'budgets[0].measure', apiPath: 'measure',
+    name: 'an enum (the measure)',
+    budget: { measure: 'calls' },
+    path: 'budgets[0].measure',
+    apiPath: 'measure',
     message: 'expected one of input_tokens, output_tokens, total_tokens, cost_usd or requests; got "calls"',
   },
-  { name: 'a wrong type (the limit)', budget: { limit: 'five' }, path: 'budgets[0].limit', apiPath: 'limit', message: 'expected a number; got a string' },
   {
-    name: 'an unknown key', budget: { colour: 'red' }, path: 'budgets[0]', apiPath: '(body)',
+    name: 'a wrong type (the limit)',
+    budget: { limit: 'five' },
+    path: 'budgets[0].limit',
+    apiPath: 'limit',
+    message: 'expected a number; got a string',
+  },
+  {
+    name: 'an unknown key',
+    budget: { colour: 'red' },
+    path: 'budgets[0]',
+    apiPath: '(body)',
     message: 'unknown key "colour"; the keys here are name, consumers, resources, measure, limit, window, mode, alerts and onExhausted',
   },
 ];
@@ -60,7 +72,9 @@ describe('validation messages', () => {
       assert.ok(apply.stderr.includes(`${file}: ${path}: ${message}\n`), apply.stderr);
 
       const response = await fetch(`${sluice.adminURL}/api/budgets`, {
-        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(budget(overrides)),
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(budget(overrides)),
       });
       assert.equal(response.status, 400);
       const body = (await response.json()) as { error: { message: string; issues: Array<{ path: string; message: string }> } };
@@ -77,7 +91,10 @@ describe('validation messages', () => {
   });
 
   test('a value that may be a secret is never quoted back: a wrong type says only its type', async () => {
-    writeFileSync(join(dir, 'secret.yaml'), 'providers:\n  openai: { type: openai, baseUrl: "http://127.0.0.1:1/v1", apiKey: 12345678901234 }\n');
+    writeFileSync(
+      join(dir, 'secret.yaml'),
+      'providers:\n  openai: { type: openai, baseUrl: "http://127.0.0.1:1/v1", apiKey: 12345678901234 }\n',
+    );
     const check = await runCli(['check', '--config', join(dir, 'secret.yaml')]);
     assert.equal(check.code, 2);
     assert.match(check.stderr, /providers\.openai\.apiKey: expected a string; got a number\n/);

@@ -27,8 +27,16 @@ export function missingBrowser(): string | null {
 export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath()!,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -76,7 +84,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-export const PAGE_TITLES = ['Overview', 'Inventory', 'Reconciliation', 'Budgets & templates', 'Transactions', 'Reports', 'Audit log'] as const;
+export const PAGE_TITLES = [
+  'Overview',
+  'Inventory',
+  'Reconciliation',
+  'Budgets & templates',
+  'Transactions',
+  'Reports',
+  'Audit log',
+] as const;
 
 /** Collects what the page logs as errors, CSP violations included, for a test to assert there are none. */
 export function consoleErrors(page: Page): string[] {

@@ -25,7 +25,8 @@ describe('the console', { skip: skip ?? false }, () => {
 
   const admin = async (method: string, path: string, body?: unknown, token = BOOTSTRAP) => {
     const response = await fetch(`${sluice.adminURL}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -33,7 +34,8 @@ describe('the console', { skip: skip ?? false }, () => {
   };
   const chat = async (model: string) => {
     const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
     });
     assert.equal(response.status, 200, await response.text());
@@ -58,7 +60,9 @@ describe('the console', { skip: skip ?? false }, () => {
   };
 
   before(async () => {
-    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi', { prompt_tokens: 120_000, completion_tokens: 20_000 })));
+    mock = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('hi', { prompt_tokens: 120_000, completion_tokens: 20_000 })),
+    );
     sluice = await startTestSluice({
       admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
@@ -70,18 +74,29 @@ describe('the console', { skip: skip ?? false }, () => {
       resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
     });
     consoleURL = `${sluice.adminURL}/console/`;
-    for (const team of ['payments', 'discovery']) assert.ok([201, 409].includes((await admin('POST', '/api/teams', { name: team, owner: 'owner@example.com' })).status));
+    for (const team of ['payments', 'discovery'])
+      assert.ok([201, 409].includes((await admin('POST', '/api/teams', { name: team, owner: 'owner@example.com' })).status));
     for (let call = 0; call < 3; call++) await chat('gpt-4o-mini');
     await chat('gpt-4o');
     const intake = await admin('POST', '/api/reconciliation/observations', {
-      observations: [{
-        observer: 'proxy-1', at: Date.now() - 60_000, source: { ip: '10.9.8.7', userAgent: 'batch-runner/1.0' }, provider: 'openai', model: 'gpt-4o-mini',
-        calls: 7, inputTokens: 7_000, outputTokens: 700, costMicroUsd: 2_500_000,
-      }],
+      observations: [
+        {
+          observer: 'proxy-1',
+          at: Date.now() - 60_000,
+          source: { ip: '10.9.8.7', userAgent: 'batch-runner/1.0' },
+          provider: 'openai',
+          model: 'gpt-4o-mini',
+          calls: 7,
+          inputTokens: 7_000,
+          outputTokens: 700,
+          costMicroUsd: 2_500_000,
+        },
+      ],
     });
     assert.equal(intake.status, 200, intake.text);
     // The gateway's calls reach the ledger in its next batch.
-    while ((await admin('GET', '/api/transactions?limit=10')).body.items.length < 5) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((await admin('GET', '/api/transactions?limit=10')).body.items.length < 5)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     browser = await launch();
   });
 
@@ -177,7 +192,10 @@ describe('the console', { skip: skip ?? false }, () => {
     await page.getByRole('button', { name: 'Assign', exact: true }).first().click();
     await page.getByLabel('Consumer').selectOption('search-service');
     await page.getByRole('button', { name: 'Assign', exact: true }).last().click();
-    await page.getByRole('status').filter({ hasText: /^Discovery 1 assigned to search-service; its past usage moved with it\.$/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Discovery 1 assigned to search-service; its past usage moved with it\.$/ })
+      .waitFor();
     const api = await admin('GET', `/api/usage?${monthPeriod()}&bucket=month&groupBy=consumer&consumer=search-service`);
     assert.equal(api.body.items[0].calls, 7);
     await goTo(page, 'Overview');
@@ -199,12 +217,18 @@ describe('the console', { skip: skip ?? false }, () => {
     assert.match(await page.getByTestId('template-preview').innerText(), /Would cover 1 consumer: checkout-service/);
     await form.getByLabel('Limit').fill('500000');
     await form.getByRole('button', { name: 'Create template' }).click();
-    await page.getByRole('status').filter({ hasText: /^Template payments-daily created for 1 consumer\.$/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Template payments-daily created for 1 consumer\.$/ })
+      .waitFor();
     const instances = page.getByTestId('instances-payments-daily');
     await instances.waitFor();
     assert.match(await instances.innerText(), /payments-daily\/checkout-service/);
     const api = await admin('GET', '/api/budget-templates/payments-daily/instances');
-    assert.deepEqual(api.body.items.map((item: { name: string }) => item.name), ['payments-daily/checkout-service']);
+    assert.deepEqual(
+      api.body.items.map((item: { name: string }) => item.name),
+      ['payments-daily/checkout-service'],
+    );
     assert.match(await instances.innerText(), new RegExp(`${countText(api.body.items[0].used)} tokens of 500,000 tokens`));
     assert.deepEqual(errors, []);
     await close();
@@ -219,7 +243,10 @@ describe('the console', { skip: skip ?? false }, () => {
     assert.equal(download.suggestedFilename(), `sluice-chargeback-${period}.csv`);
     const csv = await readFile((await download.path())!, 'utf8');
     const [header, ...rows] = csv.trim().split(/\r?\n/);
-    assert.equal(header, 'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls');
+    assert.equal(
+      header,
+      'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
+    );
     const payments = rows.map((row) => row.split(',')).find((cells) => cells[1] === 'payments');
     assert.ok(payments !== undefined, csv);
     assert.equal(payments[0], period);
@@ -229,7 +256,10 @@ describe('the console', { skip: skip ?? false }, () => {
     assert.equal(payments[7], line.cost.usd);
     assert.equal(csv, (await admin('GET', `/api/reports/chargeback?period=${period}&format=csv`)).text);
     // The page shows the same figures.
-    assert.match(await page.getByTestId('chargeback').getByRole('row').filter({ hasText: 'payments' }).innerText(), new RegExp(`payments\\s+4\\s`));
+    assert.match(
+      await page.getByTestId('chargeback').getByRole('row').filter({ hasText: 'payments' }).innerText(),
+      new RegExp(`payments\\s+4\\s`),
+    );
     await close();
   });
 
@@ -237,9 +267,12 @@ describe('the console', { skip: skip ?? false }, () => {
     const viewer = await admin('POST', '/api/admin-tokens', { name: 'console-viewer', role: 'viewer' });
     const { page, errors, close } = await session(viewer.body.plaintext);
     assert.equal(await page.getByTestId('role').innerText(), 'Viewer');
-    const editControls = async () => (await page.getByRole('button', {
-      name: /^(New consumer|New budget|New template|Create team|Edit|Resolve|Re-assign|Sanction|Unsanction|Create key|Revoke)$/,
-    }).count()) + (await page.locator('select[aria-label^="Mode of"], select[aria-label^="Status of"]').count());
+    const editControls = async () =>
+      (await page
+        .getByRole('button', {
+          name: /^(New consumer|New budget|New template|Create team|Edit|Resolve|Re-assign|Sanction|Unsanction|Create key|Revoke)$/,
+        })
+        .count()) + (await page.locator('select[aria-label^="Mode of"], select[aria-label^="Status of"]').count());
     for (const title of PAGE_TITLES) {
       await goTo(page, title);
       assert.equal(await editControls(), 0, `no edit control on ${title}`);
@@ -265,8 +298,12 @@ describe('the console', { skip: skip ?? false }, () => {
     await consumers.first().waitFor();
     assert.deepEqual(await consumers.allInnerTexts(), ['checkout-service']);
     assert.equal(await ownerSession.page.getByRole('button', { name: 'Edit' }).count(), 1);
-    assert.deepEqual(await ownerSession.page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allInnerTexts(),
-      ['Overview', 'Inventory', 'Transactions', 'Reports']);
+    assert.deepEqual(await ownerSession.page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allInnerTexts(), [
+      'Overview',
+      'Inventory',
+      'Transactions',
+      'Reports',
+    ]);
     await screenshot(ownerSession.page, 'console-inventory-team-owner-light');
     await ownerSession.close();
   });
@@ -278,7 +315,13 @@ describe('the console', { skip: skip ?? false }, () => {
       for (const title of PAGE_TITLES) {
         await goTo(page, title);
         if (title === 'Audit log') {
-          await page.getByTestId('audit').getByRole('row').filter({ hasText: 'consumer checkout-service' }).first().getByRole('button', { name: 'Changes' }).click();
+          await page
+            .getByTestId('audit')
+            .getByRole('row')
+            .filter({ hasText: 'consumer checkout-service' })
+            .first()
+            .getByRole('button', { name: 'Changes' })
+            .click();
           const diff = page.locator('table.diff');
           assert.match(await diff.innerText(), /owner\s+alice@example\.com\s+carol@example\.com/);
           assert.doesNotMatch(await page.locator('main').innerText(), /[{]"/, 'no raw JSON on the page');

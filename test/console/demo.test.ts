@@ -55,7 +55,7 @@ describe('sluice demo', { skip: skip ?? false }, () => {
     // The exhausted budget, the unsanctioned model and the chart are on the page.
     await page.getByText('research-monthly').first().waitFor();
     await page.getByTestId('unsanctioned').getByText('openai/gpt-4o').waitFor();
-    assert.equal(await page.locator('.chart canvas').count() > 0, true);
+    assert.equal((await page.locator('.chart canvas').count()) > 0, true);
     assert.deepEqual(errors, []);
     await context.close();
   });

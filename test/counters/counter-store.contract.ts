@@ -242,7 +242,10 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
         Array.from({ length: 200 }, async () => store.reserve(clock.now(), [line({ key: bucket, amount: 1, limit: 50 })])),
       );
       assert.equal(outcomes.filter((o) => o.admitted).length, 50);
-      assert.equal(outcomes.filter((o) => !o.admitted).every((o) => o.refused === 0 && o.used[0] === 50), true);
+      assert.equal(
+        outcomes.filter((o) => !o.admitted).every((o) => o.refused === 0 && o.used[0] === 50),
+        true,
+      );
       assert.equal(await store.read(clock.now(), bucket), 50);
     });
 
@@ -256,14 +259,25 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
       assert.equal(await store.read(clock.now(), seeded), 8, 'what was counted since the seed stays counted');
       await store.seed(clock.now(), [{ key: seeded, value: 10, ttlMs: LONG_TTL_MS }], true);
       assert.equal(await store.read(clock.now(), seeded), 10);
-      assert.deepEqual(await store.reserve(clock.now(), [line({ key: seeded, amount: 1, limit: 10 })]), { admitted: false, refused: 0, used: [10] });
+      assert.deepEqual(await store.reserve(clock.now(), [line({ key: seeded, amount: 1, limit: 10 })]), {
+        admitted: false,
+        refused: 0,
+        used: [10],
+      });
     });
 
     test('a seeded counter lives its ttl; a seed never shortens the life of one already there', async () => {
       const created = key('seed-created');
       const kept = key('seed-kept');
       await store.reserve(clock.now(), [line({ key: kept, amount: 1, ttlMs: LONG_TTL_MS })]);
-      await store.seed(clock.now(), [{ key: created, value: 7, ttlMs: SHORT_TTL_MS }, { key: kept, value: 7, ttlMs: SHORT_TTL_MS }], false);
+      await store.seed(
+        clock.now(),
+        [
+          { key: created, value: 7, ttlMs: SHORT_TTL_MS },
+          { key: kept, value: 7, ttlMs: SHORT_TTL_MS },
+        ],
+        false,
+      );
       assert.equal(await store.read(clock.now(), created), 7);
       await clock.pass(SHORT_TTL_MS * 2);
       assert.equal(await store.read(clock.now(), created), 0);
@@ -280,8 +294,11 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
     test('concurrent settlements of one bucket all count, and each sees a usage that includes its own', async () => {
       const bucket = key('settle-many');
       const other = key('settle-other');
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        store.settle(clock.now(), [line({ key: bucket, amount: 2 }), line({ key: other, amount: i % 2 === 0 ? 1 : -1 })])));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.settle(clock.now(), [line({ key: bucket, amount: 2 }), line({ key: other, amount: i % 2 === 0 ? 1 : -1 })]),
+        ),
+      );
       assert.equal(await store.read(clock.now(), bucket), 100);
       assert.equal(await store.read(clock.now(), other), 0);
       assert.ok(results.every(([used]) => used! >= 2 && used! <= 100));

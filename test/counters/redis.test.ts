@@ -193,18 +193,22 @@ describe('redis counter store', () => {
 describe('redis counter store when Redis cannot answer', () => {
   const password = 's3cret-Pa55word';
 
-  test('Redis not listening: every call rejects with CounterStoreUnavailable at once, naming no credentials', UNAVAILABLE_TEST, async () => {
-    const url = `redis://sluice:${password}@127.0.0.1:${await deadPort()}`;
-    const store = await RedisCounterStore.open({ url, keyPrefix: prefix() });
-    try {
-      assert.equal(store.available, false);
-      await rejectsUnavailable(store.reserve(Date.now(), [line('bucket')]), password);
-      await rejectsUnavailable(store.claim(Date.now(), 'alert', 1_000), password);
-      await rejectsUnavailable(store.read(Date.now(), 'bucket'), password);
-    } finally {
-      await store.close();
-    }
-  });
+  test(
+    'Redis not listening: every call rejects with CounterStoreUnavailable at once, naming no credentials',
+    UNAVAILABLE_TEST,
+    async () => {
+      const url = `redis://sluice:${password}@127.0.0.1:${await deadPort()}`;
+      const store = await RedisCounterStore.open({ url, keyPrefix: prefix() });
+      try {
+        assert.equal(store.available, false);
+        await rejectsUnavailable(store.reserve(Date.now(), [line('bucket')]), password);
+        await rejectsUnavailable(store.claim(Date.now(), 'alert', 1_000), password);
+        await rejectsUnavailable(store.read(Date.now(), 'bucket'), password);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
   test('calls made before the first connection completes reject rather than wait for it', UNAVAILABLE_TEST, async () => {
     const store = new RedisCounterStore({ url: `redis://:${password}@127.0.0.1:${await deadPort()}`, keyPrefix: prefix() });
@@ -215,19 +219,23 @@ describe('redis counter store when Redis cannot answer', () => {
     }
   });
 
-  test('Redis connected but never answering: the call rejects with CounterStoreUnavailable after the command timeout', UNAVAILABLE_TEST, async () => {
-    const impostor = await misbehavingRedis('silent');
-    const store = await RedisCounterStore.open({ url: impostor.url, keyPrefix: prefix(), commandTimeoutMs: 100 });
-    try {
-      assert.equal(store.available, true);
-      await rejectsUnavailable(store.reserve(Date.now(), [line('bucket')]));
-      await rejectsUnavailable(store.claim(Date.now(), 'alert', 1_000));
-      await rejectsUnavailable(store.read(Date.now(), 'bucket'));
-    } finally {
-      await store.close();
-      await impostor.close();
-    }
-  });
+  test(
+    'Redis connected but never answering: the call rejects with CounterStoreUnavailable after the command timeout',
+    UNAVAILABLE_TEST,
+    async () => {
+      const impostor = await misbehavingRedis('silent');
+      const store = await RedisCounterStore.open({ url: impostor.url, keyPrefix: prefix(), commandTimeoutMs: 100 });
+      try {
+        assert.equal(store.available, true);
+        await rejectsUnavailable(store.reserve(Date.now(), [line('bucket')]));
+        await rejectsUnavailable(store.claim(Date.now(), 'alert', 1_000));
+        await rejectsUnavailable(store.read(Date.now(), 'bucket'));
+      } finally {
+        await store.close();
+        await impostor.close();
+      }
+    },
+  );
 
   test('Redis dropping the connection mid-call: the call rejects with CounterStoreUnavailable', UNAVAILABLE_TEST, async () => {
     const impostor = await misbehavingRedis('drop');

@@ -20,18 +20,32 @@ import { parse } from 'yaml';
 const DEPLOY = new URL('../../../deploy/', import.meta.url);
 const read = (path: string) => readFileSync(fileURLToPath(new URL(path, DEPLOY)), 'utf8');
 
-type Resource = { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string> };
+type Resource = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+};
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  'apps/v1/Deployment': Deployment, 'apps/v1/StatefulSet': StatefulSet, 'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget, 'v1/ConfigMap': ConfigMap, 'v1/Namespace': Namespace, 'v1/Secret': Secret, 'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Namespace': Namespace,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
 };
 
 function resources(): Resource[] {
   const kustomization = parse(read('kubernetes/kustomization.yaml')) as { resources: string[] };
-  return kustomization.resources.flatMap((file) => parseAllDocuments(read(`kubernetes/${file}`)).map((doc) => {
-    assert.deepEqual(doc.errors, [], file);
-    return doc.toJS() as Resource;
-  }));
+  return kustomization.resources.flatMap((file) =>
+    parseAllDocuments(read(`kubernetes/${file}`)).map((doc) => {
+      assert.deepEqual(doc.errors, [], file);
+      return doc.toJS() as Resource;
+    }),
+  );
 }
 
 test('every manifest the kustomization lists is valid against the Kubernetes schema of its kind', () => {
@@ -58,7 +72,9 @@ test('the director and gateways probe /readyz and /healthz, ask for resources an
     assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
     assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
     assert.ok(container.resources?.requests?.cpu !== undefined && container.resources.limits?.memory !== undefined);
-    const fromSecret = (container.env ?? []).filter((variable) => variable.valueFrom?.secretKeyRef?.name === 'sluice-secrets').map((variable) => variable.name);
+    const fromSecret = (container.env ?? [])
+      .filter((variable) => variable.valueFrom?.secretKeyRef?.name === 'sluice-secrets')
+      .map((variable) => variable.name);
     assert.ok(fromSecret.includes('SLUICE_MASTER_KEY'), name);
     assert.ok(fromSecret.includes(name === 'sluice-director' ? 'SLUICE_ADMIN_TOKEN' : 'SLUICE_DIRECTOR_TOKEN'), name);
   }

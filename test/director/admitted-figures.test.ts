@@ -21,7 +21,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       if (storeKind === 'postgres') database = await freshDatabase();
       // The upstream fails a prompt of "fail"; it answers every other.
       mock = await MockProvider.start((request, res) => {
-        if ((request.body.messages as Array<{ content: unknown }>)[0]!.content === 'fail') json(res, 500, { error: { message: 'upstream is down', type: 'server_error' } });
+        if ((request.body.messages as Array<{ content: unknown }>)[0]!.content === 'fail')
+          json(res, 500, { error: { message: 'upstream is down', type: 'server_error' } });
         else json(res, 200, openaiCompletion('hi'));
       });
       sluice = await startTestSluice({
@@ -35,7 +36,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           { name: 'house-model', targets: [{ provider: 'openai', model: 'house-model-7b' }] },
         ],
         resources: { 'openai/gpt-4o': 'unsanctioned' },
-        budgets: [{ name: 'checkout-hourly', consumers: { consumer: 'checkout-service' }, measure: 'requests', limit: LIMIT, window: 'hour' }],
+        budgets: [
+          { name: 'checkout-hourly', consumers: { consumer: 'checkout-service' }, measure: 'requests', limit: LIMIT, window: 'hour' },
+        ],
       });
     });
 
@@ -59,7 +62,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     const admin = async (path: string): Promise<{ status: number; body: any; text: string }> => {
       const response = await fetch(`${sluice.adminURL}${path}`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } });
       const text = await response.text();
-      return { status: response.status, body: (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : null, text };
+      return {
+        status: response.status,
+        body: (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : null,
+        text,
+      };
     };
 
     test(`a budget of ${LIMIT} calls: ${LIMIT} admitted, refusals on the side, and the figures say so`, async () => {
@@ -80,22 +87,45 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await sluice.sluice.settled();
       const burnDown = await admin('/api/budgets/checkout-hourly/burn-down');
       assert.equal(burnDown.status, 200, JSON.stringify(burnDown.body));
-      assert.deepEqual([burnDown.body.used, burnDown.body.usedPercent, burnDown.body.remaining, burnDown.body.exhausted], [LIMIT, 100, 0, true]);
+      assert.deepEqual(
+        [burnDown.body.used, burnDown.body.usedPercent, burnDown.body.remaining, burnDown.body.exhausted],
+        [LIMIT, 100, 0, true],
+      );
 
       const report = await admin('/api/reports/chargeback');
       assert.equal(report.status, 200, JSON.stringify(report.body));
       const lines = report.body.items.map((line: any) => [line.team, line.calls, line.unpricedCalls, line.refusedCalls, line.failedCalls]);
-      assert.deepEqual(lines, [['discovery', 1, 0, 0, 1], ['payments', 9, 1, 6, 0]]);
-      assert.deepEqual([report.body.total.calls, report.body.total.unpricedCalls, report.body.total.refusedCalls, report.body.total.failedCalls], [10, 1, 6, 1]);
+      assert.deepEqual(lines, [
+        ['discovery', 1, 0, 0, 1],
+        ['payments', 9, 1, 6, 0],
+      ]);
+      assert.deepEqual(
+        [report.body.total.calls, report.body.total.unpricedCalls, report.body.total.refusedCalls, report.body.total.failedCalls],
+        [10, 1, 6, 1],
+      );
 
       const sheet = await admin('/api/reports/chargeback?format=csv');
       const [header, ...rows] = sheet.text.trimEnd().split('\r\n');
-      assert.equal(header, 'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls');
-      assert.deepEqual(rows.map((row) => row.split(',').slice(-3)), [['0', '0', '1'], ['1', '6', '0']]);
+      assert.equal(
+        header,
+        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
+      );
+      assert.deepEqual(
+        rows.map((row) => row.split(',').slice(-3)),
+        [
+          ['0', '0', '1'],
+          ['1', '6', '0'],
+        ],
+      );
 
       const usage = await admin('/api/usage?bucket=month&groupBy=team');
-      assert.deepEqual(usage.body.items.map((item: any) => [item.group.team, item.calls, item.unpricedCalls, item.refusedCalls, item.failedCalls]),
-        [['discovery', 1, 0, 0, 1], ['payments', 9, 1, 6, 0]]);
+      assert.deepEqual(
+        usage.body.items.map((item: any) => [item.group.team, item.calls, item.unpricedCalls, item.refusedCalls, item.failedCalls]),
+        [
+          ['discovery', 1, 0, 0, 1],
+          ['payments', 9, 1, 6, 0],
+        ],
+      );
     });
   });
 }

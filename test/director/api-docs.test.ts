@@ -33,7 +33,10 @@ describe('interactive API docs at /api/docs', () => {
     assert.match(answer.headers.get('content-type') ?? '', /^text\/html; charset=utf-8$/i);
     const html = await answer.text();
     const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
-    assert.deepEqual(scripts.map((script) => /src="([^"]+)"/.exec(script[1]!)?.[1]), ['docs/swagger-ui-bundle.js', 'docs/sluice-api-docs.js']);
+    assert.deepEqual(
+      scripts.map((script) => /src="([^"]+)"/.exec(script[1]!)?.[1]),
+      ['docs/swagger-ui-bundle.js', 'docs/sluice-api-docs.js'],
+    );
     for (const script of scripts) assert.equal(script[2]!.trim(), '', 'no inline script');
     assert.match(html, /<link rel="stylesheet" href="docs\/swagger-ui\.css">/);
     assert.ok(!/https?:\/\//.test(html), 'nothing is loaded from another origin');
@@ -43,10 +46,12 @@ describe('interactive API docs at /api/docs', () => {
     for (const path of ['/api/docs', '/api/docs/sluice-api-docs.js', '/api/docs/swagger-ui-bundle.js']) {
       const answer = await fetch(new URL(path, sluice.adminURL));
       await answer.arrayBuffer();
-      const policy = new Map((answer.headers.get('content-security-policy') ?? '').split(/;\s*/).map((directive) => {
-        const [name, ...values] = directive.split(' ');
-        return [name!, values.join(' ')] as const;
-      }));
+      const policy = new Map(
+        (answer.headers.get('content-security-policy') ?? '').split(/;\s*/).map((directive) => {
+          const [name, ...values] = directive.split(' ');
+          return [name!, values.join(' ')] as const;
+        }),
+      );
       assert.equal(policy.get('default-src'), "'none'", path);
       assert.equal(policy.get('script-src'), "'self'", `${path}: scripts from this origin only, none inline, no eval`);
       assert.equal(policy.get('connect-src'), "'self'", `${path}: calls to this origin only`);
@@ -79,7 +84,10 @@ describe('interactive API docs at /api/docs', () => {
   test('the document the page loads is public and declares the bearer scheme its Authorize button fills in', async () => {
     const answer = await fetch(new URL('openapi.json', page));
     assert.equal(answer.status, 200);
-    const doc = await answer.json() as { components: { securitySchemes: Record<string, { type: string; scheme: string }> }; security: unknown };
+    const doc = (await answer.json()) as {
+      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+      security: unknown;
+    };
     const scheme = doc.components.securitySchemes.adminToken;
     assert.equal(scheme?.type, 'http');
     assert.equal(scheme?.scheme, 'bearer');
@@ -96,7 +104,12 @@ describe('interactive API docs at /api/docs', () => {
   });
 
   test('serves nothing else from the package, and sends /api/docs/ to /api/docs', async () => {
-    for (const path of ['/api/docs/package.json', '/api/docs/index.html', '/api/docs/swagger-initializer.js', '/api/docs/swagger-ui-bundle.js.map']) {
+    for (const path of [
+      '/api/docs/package.json',
+      '/api/docs/index.html',
+      '/api/docs/swagger-initializer.js',
+      '/api/docs/swagger-ui-bundle.js.map',
+    ]) {
       const answer = await fetch(new URL(path, sluice.adminURL));
       assert.equal(answer.status, 404, path);
       assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'route_not_found', path);

@@ -53,9 +53,23 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const none = await fetch(`${sluice.adminURL}/api/consumers`);
       assert.equal(none.status, 401);
       assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'unauthenticated');
-      const doc = await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json() as { openapi: string; paths: Record<string, unknown> };
+      const doc = (await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
       assert.equal(doc.openapi, '3.1.0');
-      for (const path of ['/api/consumers', '/api/consumers/{name}/keys', '/api/budgets', '/api/budget-templates', '/api/rate-limits', '/api/resources/{id}', '/api/audit', '/api/admin-tokens', '/api/teams', '/api/webhooks']) {
+      for (const path of [
+        '/api/consumers',
+        '/api/consumers/{name}/keys',
+        '/api/budgets',
+        '/api/budget-templates',
+        '/api/rate-limits',
+        '/api/resources/{id}',
+        '/api/audit',
+        '/api/admin-tokens',
+        '/api/teams',
+        '/api/webhooks',
+      ]) {
         assert.ok(path in doc.paths, `${path} is described`);
       }
     });
@@ -72,7 +86,17 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await admin('POST', '/api/consumers', { name: 'x', team: 'no-such-team' })).status, 409);
       assert.equal((await admin('POST', '/api/consumers', { name: 'x', models: ['no-such-model'] })).status, 400);
       for (const name of ['checkout', 'billing', 'ledger-sync']) {
-        assert.equal((await admin('POST', '/api/consumers', { name, team: 'finance', owner: 'alice@example.com', labels: { tier: name === 'billing' ? 'batch' : 'online' } })).status, 201);
+        assert.equal(
+          (
+            await admin('POST', '/api/consumers', {
+              name,
+              team: 'finance',
+              owner: 'alice@example.com',
+              labels: { tier: name === 'billing' ? 'batch' : 'online' },
+            })
+          ).status,
+          201,
+        );
       }
       for (const name of ['etl', 'reports']) assert.equal((await admin('POST', '/api/consumers', { name, team: 'analytics' })).status, 201);
       const seen: string[] = [];
@@ -86,7 +110,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       } while (cursor !== null);
       // The two consumers sluice.yaml declares are in the store too.
       assert.deepEqual(seen, ['billing', 'checkout', 'checkout-service', 'etl', 'ledger-sync', 'reports', 'search-service']);
-      assert.deepEqual((await admin('GET', '/api/consumers?team=finance&label=tier=online')).body.items.map((c: { name: string }) => c.name), ['checkout', 'ledger-sync']);
+      assert.deepEqual(
+        (await admin('GET', '/api/consumers?team=finance&label=tier=online')).body.items.map((c: { name: string }) => c.name),
+        ['checkout', 'ledger-sync'],
+      );
       const patched = await admin('PATCH', '/api/consumers/checkout', { owner: 'carol@example.com', labels: { tier: 'critical' } });
       assert.equal(patched.status, 200);
       assert.equal(patched.body.owner, 'carol@example.com');
@@ -104,10 +131,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const listed = await admin('GET', '/api/consumers/checkout/keys');
       assert.ok(!JSON.stringify(listed.body).includes(plaintext));
       assert.ok(!JSON.stringify(listed.body).includes('hash'));
-      const call = () => fetch(`${sluice.baseURL}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${plaintext}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-      });
+      const call = () =>
+        fetch(`${sluice.baseURL}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${plaintext}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+        });
       assert.equal((await call()).status, 200);
       const rotated = await admin('POST', `/api/consumers/checkout/keys/${created.body.key.id}/rotate`, { graceSeconds: 0 });
       assert.equal(rotated.status, 201);
@@ -115,14 +144,18 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await call()).status, 401, 'a key rotated with no grace stops at once');
       const fresh = rotated.body.plaintext as string;
       const freshCall = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${fresh}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${fresh}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
       });
       assert.equal(freshCall.status, 200);
       assert.equal((await admin('POST', `/api/consumers/checkout/keys/${rotated.body.key.id}/revoke`)).status, 200);
       const revoked = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${fresh}` } });
       assert.equal(revoked.status, 401);
-      const keys = (await admin('GET', '/api/consumers/checkout/keys')).body.items as Array<{ revokedAt: string | null; lastUsedAt: string | null }>;
+      const keys = (await admin('GET', '/api/consumers/checkout/keys')).body.items as Array<{
+        revokedAt: string | null;
+        lastUsedAt: string | null;
+      }>;
       assert.ok(keys.some((k) => k.revokedAt !== null));
     });
 
@@ -133,7 +166,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         secrets.push(made.body.plaintext);
         return client(sluice, made.body.plaintext as string);
       };
-      assert.equal((await admin('POST', '/api/admin-tokens', { name: 'x', role: 'team-owner' })).status, 400, 'a team-owner names its team');
+      assert.equal(
+        (await admin('POST', '/api/admin-tokens', { name: 'x', role: 'team-owner' })).status,
+        400,
+        'a team-owner names its team',
+      );
       const operator = await token('ops', 'operator');
       const viewer = await token('auditor', 'viewer');
       const owner = await token('payments-lead', 'team-owner', 'finance');
@@ -143,16 +180,30 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         ['viewer may not create', viewer, 'POST', '/api/consumers', { name: 'v1' }, 403],
         ['viewer may not see admin tokens', viewer, 'GET', '/api/admin-tokens', undefined, 403],
         ['operator creates consumers', operator, 'POST', '/api/consumers', { name: 'ops-made', team: 'analytics' }, 201],
-        ['operator sets budgets', operator, 'POST', '/api/budgets', { name: 'ops-budget', measure: 'requests', limit: 10, window: 'day' }, 201],
+        [
+          'operator sets budgets',
+          operator,
+          'POST',
+          '/api/budgets',
+          { name: 'ops-budget', measure: 'requests', limit: 10, window: 'day' },
+          201,
+        ],
         ['operator may not make admin tokens', operator, 'POST', '/api/admin-tokens', { name: 'y', role: 'admin' }, 403],
-        ['operator may not add webhooks (secrets)', operator, 'POST', '/api/webhooks', { url: 'http://127.0.0.1:9/x', secret: 'whsec-0123456789abcdef' }, 403],
+        [
+          'operator may not add webhooks (secrets)',
+          operator,
+          'POST',
+          '/api/webhooks',
+          { url: 'http://127.0.0.1:9/x', secret: 'whsec-0123456789abcdef' },
+          403,
+        ],
         ['team-owner creates in its team', owner, 'POST', '/api/consumers', { name: 'pay-new', team: 'finance' }, 201],
         ['team-owner may not create in another team', owner, 'POST', '/api/consumers', { name: 'data-new', team: 'analytics' }, 403],
         ['team-owner may not create a teamless consumer', owner, 'POST', '/api/consumers', { name: 'loose' }, 403],
         ['team-owner reads its consumer', owner, 'GET', '/api/consumers/billing', undefined, 200],
-        ['team-owner may not read another team\'s', owner, 'GET', '/api/consumers/etl', undefined, 403],
+        ["team-owner may not read another team's", owner, 'GET', '/api/consumers/etl', undefined, 403],
         ['team-owner makes keys for its consumers', owner, 'POST', '/api/consumers/billing/keys', { name: 'ci' }, 201],
-        ['team-owner may not key another team\'s', owner, 'POST', '/api/consumers/etl/keys', { name: 'ci' }, 403],
+        ["team-owner may not key another team's", owner, 'POST', '/api/consumers/etl/keys', { name: 'ci' }, 403],
         ['team-owner may not move a consumer out', owner, 'PATCH', '/api/consumers/billing', { team: 'analytics' }, 403],
         ['team-owner may not read budgets', owner, 'GET', '/api/budgets', undefined, 403],
         ['team-owner may not see admin tokens', owner, 'GET', '/api/admin-tokens', undefined, 403],
@@ -164,25 +215,55 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         assert.equal(answer.status, status, `${name}: ${JSON.stringify(answer.body)}`);
       }
       const listedByOwner = await owner('GET', '/api/consumers');
-      assert.ok(listedByOwner.body.items.every((c: { team: string }) => c.team === 'finance'), 'a team-owner lists only its team');
+      assert.ok(
+        listedByOwner.body.items.every((c: { team: string }) => c.team === 'finance'),
+        'a team-owner lists only its team',
+      );
       assert.equal((await owner('GET', '/api/consumers?team=analytics')).status, 403);
-      assert.equal((await admin('GET', '/api/webhooks')).body.items.some((w: Record<string, unknown>) => 'secret' in w), false, 'webhook secrets are write-only');
+      assert.equal(
+        (await admin('GET', '/api/webhooks')).body.items.some((w: Record<string, unknown>) => 'secret' in w),
+        false,
+        'webhook secrets are write-only',
+      );
     });
 
     test('budgets, templates, rate limits and resource statuses are validated like sluice.yaml and checked for references', async () => {
       const badWindow = await admin('POST', '/api/budgets', { name: 'b', measure: 'requests', limit: 1, window: 'fortnight' });
       assert.equal(badWindow.status, 400);
       assert.ok(badWindow.body.error.issues.some((i: { path: string }) => i.path === 'window'));
-      const unknownModel = await admin('POST', '/api/budgets', { name: 'b', resources: { model: 'gpt-9' }, measure: 'requests', limit: 1, window: 'day' });
+      const unknownModel = await admin('POST', '/api/budgets', {
+        name: 'b',
+        resources: { model: 'gpt-9' },
+        measure: 'requests',
+        limit: 1,
+        window: 'day',
+      });
       assert.deepEqual(unknownModel.body.error.issues, [{ path: 'resources.model', message: 'no model named "gpt-9"' }]);
-      assert.equal((await admin('POST', '/api/budget-templates', { name: 't', selector: { team: 'analytics' }, measure: 'total_tokens', limit: 1000, window: 'day' })).status, 201);
+      assert.equal(
+        (
+          await admin('POST', '/api/budget-templates', {
+            name: 't',
+            selector: { team: 'analytics' },
+            measure: 'total_tokens',
+            limit: 1000,
+            window: 'day',
+          })
+        ).status,
+        201,
+      );
       assert.equal((await admin('POST', '/api/rate-limits', { name: 'r', requestsPerMinute: 60 })).status, 201);
       assert.equal((await admin('POST', '/api/rate-limits', { name: 'r2' })).status, 400, 'a rate limit needs a limit');
       const replaced = await admin('PUT', '/api/budgets/ops-budget', { name: 'ops-budget', measure: 'requests', limit: 20, window: 'day' });
       assert.equal(replaced.status, 200);
       assert.equal(replaced.body.limit, 20);
-      assert.equal((await admin('PUT', '/api/budgets/ops-budget', { name: 'other', measure: 'requests', limit: 20, window: 'day' })).status, 400);
-      const status = await admin('PUT', `/api/resources/${encodeURIComponent('openai/gpt-4o-mini')}`, { status: 'sanctioned', note: 'reviewed 2026-11' });
+      assert.equal(
+        (await admin('PUT', '/api/budgets/ops-budget', { name: 'other', measure: 'requests', limit: 20, window: 'day' })).status,
+        400,
+      );
+      const status = await admin('PUT', `/api/resources/${encodeURIComponent('openai/gpt-4o-mini')}`, {
+        status: 'sanctioned',
+        note: 'reviewed 2026-11',
+      });
       assert.equal(status.status, 200);
       assert.equal(status.body.status, 'sanctioned');
       assert.equal((await admin('PUT', `/api/resources/${encodeURIComponent('nope/gpt-4o-mini')}`, { status: 'sanctioned' })).status, 400);
@@ -198,7 +279,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         all.push(...page.body.items);
         cursor = page.body.nextCursor;
       } while (cursor !== null);
-      const find = (entityType: string, entityId: string, action: string) => all.find((r) => r.entityType === entityType && r.entityId === entityId && r.action === action);
+      const find = (entityType: string, entityId: string, action: string) =>
+        all.find((r) => r.entityType === entityType && r.entityId === entityId && r.action === action);
       const patch = find('consumer', 'checkout', 'update');
       assert.ok(patch !== undefined);
       assert.equal(patch.actor, 'bootstrap-token');
@@ -206,7 +288,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((patch.after as { owner: string }).owner, 'carol@example.com');
       assert.ok(find('budget', 'ops-budget', 'delete') !== undefined);
       assert.ok(find('resource', 'openai/gpt-4o-mini', 'create') !== undefined);
-      assert.ok(all.some((r) => r.entityType === 'consumer' && r.entityId === 'pay-new' && r.actor.startsWith('admin-token:payments-lead')));
+      assert.ok(
+        all.some((r) => r.entityType === 'consumer' && r.entityId === 'pay-new' && r.actor.startsWith('admin-token:payments-lead')),
+      );
       assert.ok(all.some((r) => r.entityType === 'consumer-key' && r.action === 'revoke'));
       const text = JSON.stringify(all);
       for (const secret of secrets) assert.ok(!text.includes(secret), 'no key or token plaintext in the audit log');

@@ -33,19 +33,31 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     const call = async (method: string, path: string, payload?: unknown, token = BOOTSTRAP): Promise<Answer> => {
       const response = await fetch(`${sluice.adminURL}${path}`, {
-        method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: payload === undefined ? undefined : JSON.stringify(payload),
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: payload === undefined ? undefined : JSON.stringify(payload),
       });
       const text = await response.text();
       return { status: response.status, body: text === '' ? null : JSON.parse(text) };
     };
-    const version = async () => (await fetch(`${sluice.adminURL}/api/gateway/snapshot`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } })).headers.get('etag');
+    const version = async () =>
+      (await fetch(`${sluice.adminURL}/api/gateway/snapshot`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } })).headers.get('etag');
     const auditCount = async () => (await call('GET', '/api/audit?limit=1000')).body.items.length as number;
 
     const document = {
       teams: [{ name: 'research', owner: 'rita@example.com' }],
       models: [{ name: 'house-model', targets: [{ provider: 'openai', model: 'house-7b' }] }],
       consumers: [{ name: 'notebook', team: 'research', models: ['house-model', 'gpt-4o-mini'] }],
-      budgets: [{ name: 'notebook-daily', consumers: { consumer: 'notebook' }, resources: { model: 'house-model' }, measure: 'requests', limit: 50, window: 'day' }],
+      budgets: [
+        {
+          name: 'notebook-daily',
+          consumers: { consumer: 'notebook' },
+          resources: { model: 'house-model' },
+          measure: 'requests',
+          limit: 50,
+          window: 'day',
+        },
+      ],
       resources: { 'openai/house-7b': 'sanctioned' },
     };
 
@@ -54,7 +66,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const broken = {
         ...document,
         models: [{ name: 'house-model', targets: [{ provider: 'nowhere', model: 'house-7b' }] }],
-        consumers: [{ name: 'notebook', team: 'research', models: ['house-model', 'gpt-9'] }, { name: 'crawler', team: 'ghosts' }],
+        consumers: [
+          { name: 'notebook', team: 'research', models: ['house-model', 'gpt-9'] },
+          { name: 'crawler', team: 'ghosts' },
+        ],
         budgets: [{ ...document.budgets[0], consumers: { consumer: 'nobody' }, onExhausted: { downgrade: 'gpt-10' } }],
       };
       for (const dryRun of [true, false]) {
@@ -67,7 +82,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           { path: 'budgets.0.consumers.consumer', message: 'no consumer named "nobody"' },
           { path: 'budgets.0.onExhausted.downgrade', message: 'no model named "gpt-10"' },
         ]);
-        assert.match(answer.body.error.message, /^Nothing was applied: 5 references do not hold: models\.0\.targets\.0\.provider: no provider named "nowhere"; /);
+        assert.match(
+          answer.body.error.message,
+          /^Nothing was applied: 5 references do not hold: models\.0\.targets\.0\.provider: no provider named "nowhere"; /,
+        );
       }
       assert.deepEqual([await version(), await auditCount()], [versionBefore, auditBefore]);
       assert.equal((await call('GET', '/api/teams/research')).status, 404);
@@ -78,11 +96,16 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const answer = await call('POST', '/api/apply', { ...document, dryRun: true });
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       assert.equal(answer.body.dryRun, true);
-      assert.deepEqual(answer.body.results.map((r: any) => [r.kind, r.name, r.path, r.action]), [
-        ['team', 'research', 'teams.0', 'would create'], ['model', 'house-model', 'models.0', 'would create'],
-        ['consumer', 'notebook', 'consumers.0', 'would create'], ['budget', 'notebook-daily', 'budgets.0', 'would create'],
-        ['resource', 'openai/house-7b', 'resources.openai/house-7b', 'would create'],
-      ]);
+      assert.deepEqual(
+        answer.body.results.map((r: any) => [r.kind, r.name, r.path, r.action]),
+        [
+          ['team', 'research', 'teams.0', 'would create'],
+          ['model', 'house-model', 'models.0', 'would create'],
+          ['consumer', 'notebook', 'consumers.0', 'would create'],
+          ['budget', 'notebook-daily', 'budgets.0', 'would create'],
+          ['resource', 'openai/house-7b', 'resources.openai/house-7b', 'would create'],
+        ],
+      );
       assert.deepEqual([await version(), await auditCount()], [versionBefore, auditBefore]);
     });
 
@@ -96,18 +119,33 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(await auditCount(), auditBefore + 5);
       assert.equal((await call('GET', '/api/consumers/notebook')).body.team, 'research');
       const again = await call('POST', '/api/apply', document);
-      assert.ok(again.body.results.every((r: any) => r.action === 'unchanged'), JSON.stringify(again.body));
+      assert.ok(
+        again.body.results.every((r: any) => r.action === 'unchanged'),
+        JSON.stringify(again.body),
+      );
       const edited = await call('POST', '/api/apply', { budgets: [{ ...document.budgets[0], limit: 60 }] });
-      assert.deepEqual(edited.body.results.map((r: any) => [r.name, r.action, r.changed]), [['notebook-daily', 'updated', ['limit']]]);
+      assert.deepEqual(
+        edited.body.results.map((r: any) => [r.name, r.action, r.changed]),
+        [['notebook-daily', 'updated', ['limit']]],
+      );
     });
 
     test('applying needs the admin or operator role; the body is checked like every other', async () => {
       const made = await call('POST', '/api/admin-tokens', { name: 'watcher', role: 'viewer' });
       assert.equal(made.status, 201);
       assert.equal((await call('POST', '/api/apply', document, made.body.plaintext)).status, 403);
-      const bad = await call('POST', '/api/apply', { teams: [{ name: 'a', owner: 'o' }, { name: 'a', owner: 'p' }], webhooks: [] });
+      const bad = await call('POST', '/api/apply', {
+        teams: [
+          { name: 'a', owner: 'o' },
+          { name: 'a', owner: 'p' },
+        ],
+        webhooks: [],
+      });
       assert.equal(bad.status, 400);
-      assert.deepEqual(bad.body.error.issues.map((i: any) => i.path), ['(body)', 'teams.1.name']);
+      assert.deepEqual(
+        bad.body.error.issues.map((i: any) => i.path),
+        ['(body)', 'teams.1.name'],
+      );
     });
   });
 }

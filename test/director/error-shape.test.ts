@@ -11,7 +11,12 @@ const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
 const LIMIT = 64 * 1024;
 type RequestBody = string | ReadableStream<Uint8Array>;
 
-async function raw(sluice: TestSluice, method: string, path: string, init: { token?: string; body?: RequestBody; headers?: Record<string, string> } = {}) {
+async function raw(
+  sluice: TestSluice,
+  method: string,
+  path: string,
+  init: { token?: string; body?: RequestBody; headers?: Record<string, string> } = {},
+) {
   const response = await fetch(`${sluice.adminURL}${path}`, {
     method,
     headers: { ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }), ...init.headers },
@@ -31,7 +36,7 @@ function assertErrorShape(answer: { status: number; headers: Headers; text: stri
   for (const key of Object.keys(body.error)) assert.ok(['code', 'message', 'issues'].includes(key), `unexpected field ${key}`);
 }
 
-describe('the admin listener\'s errors', () => {
+describe("the admin listener's errors", () => {
   let sluice: TestSluice;
   let admin: AdminClient;
   let viewerToken: string;
@@ -47,27 +52,82 @@ describe('the admin listener\'s errors', () => {
     await sluice.stop();
   });
 
-  const cases: Array<{ name: string; method: string; path: string; token?: () => string; body?: () => RequestBody; headers?: Record<string, string>; status: number; code: string }> = [
+  const cases: Array<{
+    name: string;
+    method: string;
+    path: string;
+    token?: () => string;
+    body?: () => RequestBody;
+    headers?: Record<string, string>;
+    status: number;
+    code: string;
+  }> = [
     { name: 'no token', method: 'GET', path: '/api/consumers', status: 401, code: 'unauthenticated' },
-    { name: 'an unknown token', method: 'GET', path: '/api/consumers', token: () => 'sa-not-a-token-000000000000', status: 401, code: 'unauthenticated' },
+    {
+      name: 'an unknown token',
+      method: 'GET',
+      path: '/api/consumers',
+      token: () => 'sa-not-a-token-000000000000',
+      status: 401,
+      code: 'unauthenticated',
+    },
     { name: 'a role that may not', method: 'GET', path: '/api/admin-tokens', token: () => viewerToken, status: 403, code: 'forbidden' },
     {
-      name: 'a field that fails validation', method: 'POST', path: '/api/teams', body: () => JSON.stringify({ name: '', owner: 'x' }),
-      headers: { 'content-type': 'application/json' }, status: 400, code: 'invalid_request',
+      name: 'a field that fails validation',
+      method: 'POST',
+      path: '/api/teams',
+      body: () => JSON.stringify({ name: '', owner: 'x' }),
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'invalid_request',
     },
     { name: 'a query that fails validation', method: 'GET', path: '/api/consumers?limit=0', status: 400, code: 'invalid_request' },
-    { name: 'a body that is not JSON', method: 'POST', path: '/api/teams', body: () => '{"name": ', headers: { 'content-type': 'application/json' }, status: 400, code: 'invalid_json' },
-    { name: 'a body without a JSON content type', method: 'POST', path: '/api/teams', body: () => 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
+    {
+      name: 'a body that is not JSON',
+      method: 'POST',
+      path: '/api/teams',
+      body: () => '{"name": ',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'invalid_json',
+    },
+    {
+      name: 'a body without a JSON content type',
+      method: 'POST',
+      path: '/api/teams',
+      body: () => 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      status: 415,
+      code: 'unsupported_media_type',
+    },
     { name: 'an unknown route', method: 'GET', path: '/api/nothing-here', status: 404, code: 'route_not_found' },
     { name: 'a missing entity', method: 'GET', path: '/api/teams/no-such-team', status: 404, code: 'not_found' },
     { name: 'a method the route does not take', method: 'PUT', path: '/api/consumers', status: 405, code: 'method_not_allowed' },
-    { name: 'a duplicate', method: 'POST', path: '/api/teams', body: () => JSON.stringify({ name: 'payments', owner: 'x' }), headers: { 'content-type': 'application/json' }, status: 409, code: 'already_exists' },
     {
-      name: 'a body over the limit, with its length', method: 'POST', path: '/api/teams', body: () => JSON.stringify({ name: 'big', owner: 'x'.repeat(LIMIT) }),
-      headers: { 'content-type': 'application/json' }, status: 413, code: 'body_too_large',
+      name: 'a duplicate',
+      method: 'POST',
+      path: '/api/teams',
+      body: () => JSON.stringify({ name: 'payments', owner: 'x' }),
+      headers: { 'content-type': 'application/json' },
+      status: 409,
+      code: 'already_exists',
     },
     {
-      name: 'a body over the limit, chunked', method: 'POST', path: '/api/teams', headers: { 'content-type': 'application/json' }, status: 413, code: 'body_too_large',
+      name: 'a body over the limit, with its length',
+      method: 'POST',
+      path: '/api/teams',
+      body: () => JSON.stringify({ name: 'big', owner: 'x'.repeat(LIMIT) }),
+      headers: { 'content-type': 'application/json' },
+      status: 413,
+      code: 'body_too_large',
+    },
+    {
+      name: 'a body over the limit, chunked',
+      method: 'POST',
+      path: '/api/teams',
+      headers: { 'content-type': 'application/json' },
+      status: 413,
+      code: 'body_too_large',
       body: () => {
         const chunk = new TextEncoder().encode('x'.repeat(16 * 1024));
         let sent = 0;
@@ -86,7 +146,8 @@ describe('the admin listener\'s errors', () => {
     test(`${item.name}: ${item.status} ${item.code}`, async () => {
       const answer = await raw(sluice, item.method, item.path, {
         token: item.token === undefined ? (item.status === 401 ? undefined : BOOTSTRAP) : item.token(),
-        body: item.body?.(), headers: item.headers,
+        body: item.body?.(),
+        headers: item.headers,
       });
       assertErrorShape(answer, item.status, item.code);
     });
@@ -128,7 +189,7 @@ describe('authorization before validation and look-up', () => {
     await sluice.stop();
   });
 
-  test('a viewer\'s write is 403 whatever its body, and whether or not the name exists', async () => {
+  test("a viewer's write is 403 whatever its body, and whether or not the name exists", async () => {
     for (const payload of [undefined, {}, '{"broken', { name: 'ok', owner: 'x' }]) {
       const answer = await viewer('POST', '/api/teams', payload);
       assert.equal(answer.status, 403, `POST /api/teams with ${JSON.stringify(payload)}`);

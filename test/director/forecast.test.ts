@@ -24,13 +24,23 @@ describe('month-end forecast', () => {
     const daily = [...days('2026-11-01', '2026-12-15', () => USD), { dayStart: at('2026-12-15T00:00:00Z'), costMicroUsd: USD / 2 }];
     const result = forecastMonth({ daily, month: DECEMBER, now: at('2026-12-15T12:00:00Z'), historyStart: at('2026-11-01T00:00:00Z') });
     // 14 full days and half of today so far; half of today and 16 days to come.
-    assert.deepEqual(result, { actualToDate: 14.5 * USD, forecast: 31 * USD, low: 31 * USD, high: 31 * USD, method: 'weekly-seasonal-28d', historyDays: 28 });
+    assert.deepEqual(result, {
+      actualToDate: 14.5 * USD,
+      forecast: 31 * USD,
+      low: 31 * USD,
+      high: 31 * USD,
+      method: 'weekly-seasonal-28d',
+      historyDays: 28,
+    });
   });
 
   test('weekly seasonality: quiet weekends make a month with eight weekend days cost 23 weekdays, not a flat 31 x mean', () => {
     const weekdaysOnly = (day: number) => ([0, 6].includes(new Date(day).getUTCDay()) ? 0 : 2 * USD);
     const result = forecastMonth({
-      daily: days('2026-11-03', '2026-12-01', weekdaysOnly), month: DECEMBER, now: at('2026-12-01T00:00:00Z'), historyStart: at('2026-01-01T00:00:00Z'),
+      daily: days('2026-11-03', '2026-12-01', weekdaysOnly),
+      month: DECEMBER,
+      now: at('2026-12-01T00:00:00Z'),
+      historyStart: at('2026-01-01T00:00:00Z'),
     });
     assert.equal(result.method, 'weekly-seasonal-28d');
     assert.deepEqual([result.actualToDate, result.forecast, result.low, result.high], [0, 46 * USD, 46 * USD, 46 * USD]);
@@ -39,7 +49,9 @@ describe('month-end forecast', () => {
   test('with under 14 days of history: a flat mean, and an 80% range of 1.2816 x s x sqrt(days left)', () => {
     const result = forecastMonth({
       daily: days('2026-11-24', '2026-12-01', (day) => ((day - at('2026-11-24')) / DAY_MS + 1) * USD),
-      month: DECEMBER, now: at('2026-12-01T00:00:00Z'), historyStart: at('2026-11-24T00:00:00Z'),
+      month: DECEMBER,
+      now: at('2026-12-01T00:00:00Z'),
+      historyStart: at('2026-11-24T00:00:00Z'),
     });
     // Costs 1..7 USD: mean 4, sample variance 28/6.
     const margin = Z_80 * Math.sqrt(28 / 6) * USD * Math.sqrt(31);
@@ -50,10 +62,12 @@ describe('month-end forecast', () => {
     assert.equal(result.high, Math.round(124 * USD + margin));
   });
 
-  test('days before the ledger\'s first are not history; days after it without calls count as zero', () => {
+  test("days before the ledger's first are not history; days after it without calls count as zero", () => {
     const result = forecastMonth({
       daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costMicroUsd: 10 * USD }],
-      month: DECEMBER, now: at('2026-12-15T00:00:00Z'), historyStart: at('2026-12-10T05:00:00Z'),
+      month: DECEMBER,
+      now: at('2026-12-15T00:00:00Z'),
+      historyStart: at('2026-12-10T05:00:00Z'),
     });
     // Five days of history (10th to 14th), 10 USD in all: 2 USD a day for the 17 days left.
     assert.deepEqual([result.method, result.historyDays, result.actualToDate, result.forecast], ['flat-mean', 5, 10 * USD, 44 * USD]);
@@ -61,20 +75,47 @@ describe('month-end forecast', () => {
 
   test('the range never goes below what is already spent', () => {
     const spiky = days('2026-12-01', '2026-12-31', (day) => (new Date(day).getUTCDate() % 5 === 0 ? 50 * USD : 0));
-    const result = forecastMonth({ daily: spiky, month: DECEMBER, now: at('2026-12-31T01:00:00Z'), historyStart: at('2026-12-01T00:00:00Z') });
+    const result = forecastMonth({
+      daily: spiky,
+      month: DECEMBER,
+      now: at('2026-12-31T01:00:00Z'),
+      historyStart: at('2026-12-01T00:00:00Z'),
+    });
     assert.equal(result.low, result.actualToDate);
     assert.ok(result.high > result.forecast);
   });
 
   test('no full day of history yet: nothing projected; a month over: its actual; a month ahead: all projected', () => {
-    const today = forecastMonth({ daily: [{ dayStart: at('2026-12-15T00:00:00Z'), costMicroUsd: 3 }], month: DECEMBER, now: at('2026-12-15T09:00:00Z'), historyStart: at('2026-12-15T08:00:00Z') });
+    const today = forecastMonth({
+      daily: [{ dayStart: at('2026-12-15T00:00:00Z'), costMicroUsd: 3 }],
+      month: DECEMBER,
+      now: at('2026-12-15T09:00:00Z'),
+      historyStart: at('2026-12-15T08:00:00Z'),
+    });
     assert.deepEqual(today, { actualToDate: 3, forecast: 3, low: 3, high: 3, method: 'no-history', historyDays: 0 });
     const empty = forecastMonth({ daily: [], month: DECEMBER, now: at('2026-12-15T09:00:00Z'), historyStart: null });
     assert.deepEqual([empty.method, empty.forecast], ['no-history', 0]);
     const steady = days('2026-10-01', '2027-01-02', () => USD);
-    const over = forecastMonth({ daily: steady, month: parseMonth('2026-11')!, now: at('2027-01-01T12:00:00Z'), historyStart: at('2026-10-01T00:00:00Z') });
-    assert.deepEqual(over, { actualToDate: 30 * USD, forecast: 30 * USD, low: 30 * USD, high: 30 * USD, method: 'complete', historyDays: 0 });
-    const ahead = forecastMonth({ daily: steady, month: parseMonth('2027-02')!, now: at('2027-01-02T00:00:00Z'), historyStart: at('2026-10-01T00:00:00Z') });
+    const over = forecastMonth({
+      daily: steady,
+      month: parseMonth('2026-11')!,
+      now: at('2027-01-01T12:00:00Z'),
+      historyStart: at('2026-10-01T00:00:00Z'),
+    });
+    assert.deepEqual(over, {
+      actualToDate: 30 * USD,
+      forecast: 30 * USD,
+      low: 30 * USD,
+      high: 30 * USD,
+      method: 'complete',
+      historyDays: 0,
+    });
+    const ahead = forecastMonth({
+      daily: steady,
+      month: parseMonth('2027-02')!,
+      now: at('2027-01-02T00:00:00Z'),
+      historyStart: at('2026-10-01T00:00:00Z'),
+    });
     assert.deepEqual([ahead.actualToDate, ahead.forecast], [0, 28 * USD]);
   });
 });
@@ -90,7 +131,13 @@ describe('budget burn-down', () => {
   });
 
   test('a calendar window that lasts: no exhaustion date; none either with no usage', () => {
-    assert.deepEqual([burnDown({ limit: 100, used: 40, now: halfway, window }).exhaustsAt, burnDown({ limit: 100, used: 40, now: halfway, window }).projectedAtEnd], [null, 80]);
+    assert.deepEqual(
+      [
+        burnDown({ limit: 100, used: 40, now: halfway, window }).exhaustsAt,
+        burnDown({ limit: 100, used: 40, now: halfway, window }).projectedAtEnd,
+      ],
+      [null, 80],
+    );
     assert.equal(burnDown({ limit: 100, used: 0, now: halfway, window }).exhaustsAt, null);
   });
 
@@ -103,32 +150,67 @@ describe('budget burn-down', () => {
     const now = at('2026-12-10T12:00:00Z');
     const lengthMs = 24 * HOUR_MS;
     // 100 in the last 24h, 50 of it in the last 6h: the total grows by 50/6 - 100/24 per hour, 100/24 an hour.
-    const rising = burnDown({ limit: 150, used: 100, now, window: { start: now - lengthMs, end: now }, rolling: { lengthMs, recentUsed: 50, recentMs: 6 * HOUR_MS } });
+    const rising = burnDown({
+      limit: 150,
+      used: 100,
+      now,
+      window: { start: now - lengthMs, end: now },
+      rolling: { lengthMs, recentUsed: 50, recentMs: 6 * HOUR_MS },
+    });
     assert.equal(rising.method, 'rolling-recent-rate');
     assert.ok(Math.abs(rising.exhaustsAt! - (now + 12 * HOUR_MS)) <= 1, `${rising.exhaustsAt}`);
     assert.deepEqual([rising.projectedAtEnd, rising.horizon], [200, now + lengthMs]);
-    const steady = burnDown({ limit: 150, used: 100, now, window: { start: now - lengthMs, end: now }, rolling: { lengthMs, recentUsed: 25, recentMs: 6 * HOUR_MS } });
+    const steady = burnDown({
+      limit: 150,
+      used: 100,
+      now,
+      window: { start: now - lengthMs, end: now },
+      rolling: { lengthMs, recentUsed: 25, recentMs: 6 * HOUR_MS },
+    });
     assert.deepEqual([steady.exhaustsAt, steady.projectedAtEnd], [null, 100]);
   });
 });
 
 describe('money and the chargeback sheet', () => {
   test('micro-USD render as USD with six decimals, by integer arithmetic', () => {
-    const cases: Array<[number, string]> = [[0, '0.000000'], [1, '0.000001'], [1_234_567, '1.234567'], [1_000_000, '1.000000'], [-5, '-0.000005'],
-      [9_007_199_254_740_991, '9007199254.740991']];
+    const cases: Array<[number, string]> = [
+      [0, '0.000000'],
+      [1, '0.000001'],
+      [1_234_567, '1.234567'],
+      [1_000_000, '1.000000'],
+      [-5, '-0.000005'],
+      [9_007_199_254_740_991, '9007199254.740991'],
+    ];
     for (const [micro, usd] of cases) assert.equal(formatUsd(micro), usd, String(micro));
     assert.throws(() => formatUsd(0.5), RangeError);
   });
 
   test('the CSV has a header row, CRLF lines, quotes what needs quoting and defuses formulas', () => {
-    const line = { calls: 5, inputTokens: 10, outputTokens: 5, cachedInputTokens: 1, totalTokens: 15, costMicroUsd: 1_500_000, unpricedCalls: 1, refusedCalls: 2, failedCalls: 1 };
-    const csv = chargebackCsv('2026-11', [{ team: 'ads, "growth"', ...line }, { team: '=HYPERLINK("x")', ...line }, { team: '', ...line }]);
-    assert.equal(csv, [
-      'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
-      '2026-11,"ads, ""growth""",5,10,5,1,15,1.500000,1,2,1',
-      `2026-11,"'=HYPERLINK(""x"")",5,10,5,1,15,1.500000,1,2,1`,
-      '2026-11,,5,10,5,1,15,1.500000,1,2,1',
-      '',
-    ].join('\r\n'));
+    const line = {
+      calls: 5,
+      inputTokens: 10,
+      outputTokens: 5,
+      cachedInputTokens: 1,
+      totalTokens: 15,
+      costMicroUsd: 1_500_000,
+      unpricedCalls: 1,
+      refusedCalls: 2,
+      failedCalls: 1,
+    };
+    const csv = chargebackCsv('2026-11', [
+      { team: 'ads, "growth"', ...line },
+      { team: '=HYPERLINK("x")', ...line },
+      { team: '', ...line },
+    ]);
+    assert.equal(
+      csv,
+      [
+        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
+        '2026-11,"ads, ""growth""",5,10,5,1,15,1.500000,1,2,1',
+        `2026-11,"'=HYPERLINK(""x"")",5,10,5,1,15,1.500000,1,2,1`,
+        '2026-11,,5,10,5,1,15,1.500000,1,2,1',
+        '',
+      ].join('\r\n'),
+    );
   });
 });

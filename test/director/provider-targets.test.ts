@@ -35,7 +35,7 @@ describe('provider targets in the director API', () => {
     await mock.close();
   });
 
-  test('refuses metadata and link-local addresses and Sluice\'s own listeners, saying how to allow them', async () => {
+  test("refuses metadata and link-local addresses and Sluice's own listeners, saying how to allow them", async () => {
     const adminPort = sluice.sluice.admin.port;
     const gatewayPort = sluice.sluice.gateway.port;
     const refused = [
@@ -53,34 +53,50 @@ describe('provider targets in the director API', () => {
     for (const baseUrl of refused) {
       const answer = await admin('POST', '/api/providers', { name: 'sneaky', type: 'openai', baseUrl });
       assert.equal(answer.status, 400, `${baseUrl}: ${JSON.stringify(answer.body)}`);
-      assert.deepEqual(answer.body.error.issues.map((issue: { path: string }) => issue.path), ['baseUrl']);
+      assert.deepEqual(
+        answer.body.error.issues.map((issue: { path: string }) => issue.path),
+        ['baseUrl'],
+      );
       assert.match(answer.body.error.message, /providerTargets\.allow/);
     }
     assert.equal((await admin('PATCH', '/api/providers/openai', { baseUrl: 'http://169.254.169.254/v1' })).status, 400);
   });
 
   test('accepts private networks, loopback on other ports, and what the allow-list names', async () => {
-    for (const [name, baseUrl] of [['vllm', 'http://10.1.2.3:8000/v1'], ['local', `${mock.url}/v1`], ['allowed', 'http://169.254.10.5/v1']] as const) {
+    for (const [name, baseUrl] of [
+      ['vllm', 'http://10.1.2.3:8000/v1'],
+      ['local', `${mock.url}/v1`],
+      ['allowed', 'http://169.254.10.5/v1'],
+    ] as const) {
       const answer = await admin('POST', '/api/providers', { name, type: 'openai', baseUrl });
       assert.equal(answer.status, 201, `${baseUrl}: ${JSON.stringify(answer.body)}`);
     }
   });
 
-  test('refuses at connect time what only the running process knows: a listener\'s port chosen at start', async () => {
+  test("refuses at connect time what only the running process knows: a listener's port chosen at start", async () => {
     // sluice.yaml names port 0, so the file cannot be refused for the admin port; the connection to it is.
     const target = `http://127.0.0.1:${sluice.sluice.admin.port}/v1`;
-    await sluice.sluice.reload(validateConfig({
-      gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP }, storage: `sqlite:${sluice.dbPath}`,
-      log: { level: 'silent' }, routing: { retry: { attempts: 0, backoffMs: 5, timeoutMs: 5_000 } },
-      providers: { loop: { type: 'openai', baseUrl: target, apiKey: 'sk-upstream-not-real' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'loop', model: 'gpt-4o-mini' }] }],
-      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
-    }, 'reloaded'));
+    await sluice.sluice.reload(
+      validateConfig(
+        {
+          gateway: { host: '127.0.0.1', port: 0 },
+          admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+          storage: `sqlite:${sluice.dbPath}`,
+          log: { level: 'silent' },
+          routing: { retry: { attempts: 0, backoffMs: 5, timeoutMs: 5_000 } },
+          providers: { loop: { type: 'openai', baseUrl: target, apiKey: 'sk-upstream-not-real' } },
+          models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'loop', model: 'gpt-4o-mini' }] }],
+          consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+        },
+        'reloaded',
+      ),
+    );
     const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
-    const body = await response.json() as { error: { code: string; message: string } };
+    const body = (await response.json()) as { error: { code: string; message: string } };
     assert.equal(response.status, 502, JSON.stringify(body));
     assert.equal(body.error.code, 'upstream_unavailable');
     assert.match(body.error.message, /SLUICE_PROVIDER_TARGET_REFUSED/, 'refused before connecting, not answered by the admin listener');
@@ -90,19 +106,39 @@ describe('provider targets in the director API', () => {
 describe('provider targets in sluice.yaml', () => {
   const provider = (baseUrl: string) => ({ providers: { upstream: { type: 'openai', baseUrl } } });
   const cases: Array<[string, Record<string, unknown>, RegExp | null]> = [
-    ['the metadata address', provider('http://169.254.169.254/v1'), /providers\.upstream\.baseUrl: 169\.254\.169\.254 is a link-local or cloud metadata address/],
+    [
+      'the metadata address',
+      provider('http://169.254.169.254/v1'),
+      /providers\.upstream\.baseUrl: 169\.254\.169\.254 is a link-local or cloud metadata address/,
+    ],
     ['the admin listener', { ...provider('http://127.0.0.1:4001/v1'), admin: { port: 4001 } }, /Sluice's admin listener/],
     ['the gateway listener by name', { ...provider('http://localhost:4000/v1') }, /Sluice's gateway listener/],
     ['the configured Redis', { ...provider('http://127.0.0.1:6379'), counters: 'redis://localhost:6379' }, /Sluice's Redis counters/],
-    ['the configured PostgreSQL', { ...provider('http://db.internal:5432'), storage: 'postgres://sluice@db.internal/sluice' }, /Sluice's PostgreSQL store/],
-    ['Redis when allowed by host:port', { ...provider('http://127.0.0.1:6379'), counters: 'redis://localhost:6379', providerTargets: { allow: ['127.0.0.1:6379'] } }, null],
-    ['a link-local address when allowed by CIDR', { ...provider('http://169.254.10.5/v1'), providerTargets: { allow: ['169.254.10.0/24'] } }, null],
+    [
+      'the configured PostgreSQL',
+      { ...provider('http://db.internal:5432'), storage: 'postgres://sluice@db.internal/sluice' },
+      /Sluice's PostgreSQL store/,
+    ],
+    [
+      'Redis when allowed by host:port',
+      { ...provider('http://127.0.0.1:6379'), counters: 'redis://localhost:6379', providerTargets: { allow: ['127.0.0.1:6379'] } },
+      null,
+    ],
+    [
+      'a link-local address when allowed by CIDR',
+      { ...provider('http://169.254.10.5/v1'), providerTargets: { allow: ['169.254.10.0/24'] } },
+      null,
+    ],
     ['a private network', provider('http://10.1.2.3:8000/v1'), null],
   ];
   for (const [name, config, refusal] of cases) {
     test(`${refusal === null ? 'accepts' : 'refuses'} ${name}`, () => {
       if (refusal === null) validateConfig(config, 'sluice.yaml');
-      else assert.throws(() => validateConfig(config, 'sluice.yaml'), (error: unknown) => error instanceof ConfigError && refusal.test(error.message));
+      else
+        assert.throws(
+          () => validateConfig(config, 'sluice.yaml'),
+          (error: unknown) => error instanceof ConfigError && refusal.test(error.message),
+        );
     });
   }
 
@@ -132,7 +168,7 @@ describe('the guarded connector', () => {
   /** The test server stands in for one of Sluice's own listeners. */
   const targets = () => {
     const guard = new ProviderTargets([], []);
-    guard.setListeners([{ host: '127.0.0.1', port, what: 'Sluice\'s admin listener' }]);
+    guard.setListeners([{ host: '127.0.0.1', port, what: "Sluice's admin listener" }]);
     return guard;
   };
 
@@ -141,7 +177,10 @@ describe('the guarded connector', () => {
       const origin = `http://${host}:${port}`;
       const pool = new Pool(origin, { connect: guardedConnector(targets(), origin) });
       try {
-        await assert.rejects(pool.request({ path: '/', method: 'GET' }), (error: unknown) => error instanceof ProviderTargetRefused && /admin listener/.test(error.message));
+        await assert.rejects(
+          pool.request({ path: '/', method: 'GET' }),
+          (error: unknown) => error instanceof ProviderTargetRefused && /admin listener/.test(error.message),
+        );
         assert.equal(requests, 0, 'nothing reached the listener');
       } finally {
         await pool.close();
@@ -152,7 +191,7 @@ describe('the guarded connector', () => {
   test('connects when the policy allows it', async () => {
     const origin = `http://localhost:${port}`;
     const guard = new ProviderTargets([`localhost:${port}`], []);
-    guard.setListeners([{ host: '127.0.0.1', port, what: 'Sluice\'s admin listener' }]);
+    guard.setListeners([{ host: '127.0.0.1', port, what: "Sluice's admin listener" }]);
     const pool = new Pool(origin, { connect: guardedConnector(guard, origin) });
     try {
       const answer = await pool.request({ path: '/', method: 'GET' });

@@ -43,12 +43,17 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     const storedText = async (): Promise<string> => {
       if (database === null) {
         const dir = dirname(sluice.dbPath);
-        return readdirSync(dir).filter((file) => file.startsWith('sluice.db')).map((file) => readFileSync(`${dir}/${file}`).toString('latin1')).join('\n');
+        return readdirSync(dir)
+          .filter((file) => file.startsWith('sluice.db'))
+          .map((file) => readFileSync(`${dir}/${file}`).toString('latin1'))
+          .join('\n');
       }
       const db = new pg.Client({ connectionString: database.url });
       await db.connect();
       try {
-        const rows = await Promise.all(['providers', 'audit_log', 'models'].map(async (table) => JSON.stringify((await db.query(`SELECT * FROM ${table}`)).rows)));
+        const rows = await Promise.all(
+          ['providers', 'audit_log', 'models'].map(async (table) => JSON.stringify((await db.query(`SELECT * FROM ${table}`)).rows)),
+        );
         return rows.join('\n');
       } finally {
         await db.end();
@@ -74,26 +79,40 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await database?.drop();
     });
 
-    test('sluice.yaml\'s providers and models are in the store, credentials shown only as the fields set', async () => {
+    test("sluice.yaml's providers and models are in the store, credentials shown only as the fields set", async () => {
       const providers = await admin('GET', '/api/providers');
       assert.equal(providers.status, 200);
-      assert.deepEqual(providers.body.items.map((p: { name: string; type: string; credentials: string[] }) => [p.name, p.type, p.credentials]), [['openai', 'openai', ['apiKey']]]);
+      assert.deepEqual(
+        providers.body.items.map((p: { name: string; type: string; credentials: string[] }) => [p.name, p.type, p.credentials]),
+        [['openai', 'openai', ['apiKey']]],
+      );
       assert.ok(!providers.text.includes('sk-upstream-declared'));
       const models = await admin('GET', '/api/models');
-      assert.deepEqual(models.body.items.map((m: { name: string }) => m.name), ['gpt-4o-mini']);
+      assert.deepEqual(
+        models.body.items.map((m: { name: string }) => m.name),
+        ['gpt-4o-mini'],
+      );
       const audit = await admin('GET', '/api/audit?entityType=provider');
       assert.equal(audit.body.items[0].actor, 'sluice.yaml');
     });
 
     test('a provider and a model added through the API serve calls at once, with the credentials injected upstream', async () => {
       const created = await admin('POST', '/api/providers', {
-        name: 'upstream', type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: UPSTREAM_KEY, headers: { 'OpenAI-Organization': ORG_HEADER },
+        name: 'upstream',
+        type: 'openai',
+        baseUrl: `${mock.url}/v1`,
+        apiKey: UPSTREAM_KEY,
+        headers: { 'OpenAI-Organization': ORG_HEADER },
       });
       assert.equal(created.status, 201, created.text);
       assert.deepEqual(created.body.credentials, ['apiKey', 'headers']);
       assert.equal(created.body.baseUrl, `${mock.url}/v1`);
       assert.ok(!created.text.includes(UPSTREAM_KEY) && !created.text.includes(ORG_HEADER), 'credentials are write-only');
-      const model = await admin('POST', '/api/models', { name: 'house-model', targets: [{ provider: 'upstream', model: 'm-2024' }], pricing: { input: 1, output: 2 } });
+      const model = await admin('POST', '/api/models', {
+        name: 'house-model',
+        targets: [{ provider: 'upstream', model: 'm-2024' }],
+        pricing: { input: 1, output: 2 },
+      });
       assert.equal(model.status, 201, model.text);
 
       const answer = await openai.chat.completions.create({ model: 'house-model', messages: [{ role: 'user', content: 'hello' }] });
@@ -125,46 +144,86 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(mock.received.at(-1)!.headers['openai-organization'], undefined);
 
       const audit = await admin('GET', '/api/audit?entityType=provider&entityId=upstream');
-      assert.deepEqual(audit.body.items.map((r: { action: string }) => r.action), ['update', 'update', 'update', 'create']);
+      assert.deepEqual(
+        audit.body.items.map((r: { action: string }) => r.action),
+        ['update', 'update', 'update', 'create'],
+      );
       assert.deepEqual(audit.body.items[3].after.credentials.fields, ['apiKey', 'headers']);
-      const everything = [audit.text, (await admin('GET', '/api/providers')).text, (await admin('GET', '/api/providers/upstream')).text,
-        (await admin('GET', '/api/gateway/snapshot')).text, await storedText()].join('\n');
+      const everything = [
+        audit.text,
+        (await admin('GET', '/api/providers')).text,
+        (await admin('GET', '/api/providers/upstream')).text,
+        (await admin('GET', '/api/gateway/snapshot')).text,
+        await storedText(),
+      ].join('\n');
       for (const secret of [UPSTREAM_KEY, ROTATED_KEY, ORG_HEADER, 'sk-upstream-declared']) {
         assert.ok(!everything.includes(secret), `${secret} appears nowhere in clear: answers, snapshot, audit log, database`);
       }
     });
 
     test('validation names the field; references hold both ways', async () => {
-      const azure = await admin('POST', '/api/providers', { name: 'azure', type: 'azure-openai', baseUrl: 'https://acme.openai.azure.com', apiKey: 'k' });
+      const azure = await admin('POST', '/api/providers', {
+        name: 'azure',
+        type: 'azure-openai',
+        baseUrl: 'https://acme.openai.azure.com',
+        apiKey: 'k',
+      });
       assert.equal(azure.status, 400);
-      assert.deepEqual(azure.body.error.issues.map((i: { path: string }) => i.path), ['apiVersion']);
+      assert.deepEqual(
+        azure.body.error.issues.map((i: { path: string }) => i.path),
+        ['apiVersion'],
+      );
       const badName = await admin('POST', '/api/providers', { name: 'Bad Name', type: 'openai', baseUrl: 'http://x', extra: 1 });
       assert.equal(badName.status, 400);
       assert.ok(badName.body.error.issues.some((i: { path: string }) => i.path === 'name'));
       assert.equal((await admin('POST', '/api/providers', { name: 'upstream', type: 'openai', baseUrl: 'http://x' })).status, 409);
-      const unknown = await admin('POST', '/api/models', { name: 'nowhere', targets: [{ provider: 'upstream', model: 'a' }, { provider: 'ghost', model: 'b' }] });
+      const unknown = await admin('POST', '/api/models', {
+        name: 'nowhere',
+        targets: [
+          { provider: 'upstream', model: 'a' },
+          { provider: 'ghost', model: 'b' },
+        ],
+      });
       assert.equal(unknown.status, 400);
-      assert.deepEqual(unknown.body.error.issues.map((i: { path: string }) => i.path), ['targets.1.provider']);
+      assert.deepEqual(
+        unknown.body.error.issues.map((i: { path: string }) => i.path),
+        ['targets.1.provider'],
+      );
       const renamed = await admin('PUT', '/api/models/house-model', { name: 'other', targets: [{ provider: 'upstream', model: 'a' }] });
       assert.equal(renamed.status, 400);
 
       const inUse = await admin('DELETE', '/api/providers/upstream');
       assert.equal(inUse.status, 409);
       assert.match(inUse.body.error.message, /house-model/);
-      assert.equal((await admin('POST', '/api/budgets', { name: 'house-cap', measure: 'requests', limit: 10, window: 'day', resources: { model: 'house-model' } })).status, 201);
+      assert.equal(
+        (
+          await admin('POST', '/api/budgets', {
+            name: 'house-cap',
+            measure: 'requests',
+            limit: 10,
+            window: 'day',
+            resources: { model: 'house-model' },
+          })
+        ).status,
+        201,
+      );
       const named = await admin('DELETE', '/api/models/house-model');
       assert.equal(named.status, 409);
       assert.match(named.body.error.message, /budget "house-cap"/);
       assert.equal((await admin('DELETE', '/api/budgets/house-cap')).status, 204);
       assert.equal((await admin('DELETE', '/api/models/house-model')).status, 204);
-      const gone = await openai.chat.completions.create({ model: 'house-model', messages: [{ role: 'user', content: 'x' }] }).then(() => null, (e: { status: number }) => e);
+      const gone = await openai.chat.completions.create({ model: 'house-model', messages: [{ role: 'user', content: 'x' }] }).then(
+        () => null,
+        (e: { status: number }) => e,
+      );
       assert.equal(gone?.status, 404, 'a deleted model is gone from the gateway');
       assert.equal((await admin('DELETE', '/api/providers/upstream')).status, 204);
       assert.equal((await admin('GET', '/api/providers/upstream')).status, 404);
     });
 
     test('roles: provider writes are for admins; operators manage models; viewers read without secrets; team-owners neither', async () => {
-      const token = async (name: string, role: string, team?: string) => (await admin('POST', '/api/admin-tokens', { name, role, ...(team === undefined ? {} : { team }) })).body.plaintext as string;
+      const token = async (name: string, role: string, team?: string) =>
+        (await admin('POST', '/api/admin-tokens', { name, role, ...(team === undefined ? {} : { team }) })).body.plaintext as string;
       await admin('POST', '/api/teams', { name: 'payments-team', owner: 'p@example.com' });
       const operator = client(sluice, await token('ops', 'operator'));
       const viewer = client(sluice, await token('view', 'viewer'));
@@ -180,8 +239,22 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         ['viewer adds a model', viewer, 'POST', '/api/models', { name: 'x', targets: [{ provider: 'openai', model: 'x' }] }, 403],
         ['operator lists providers', operator, 'GET', '/api/providers', undefined, 200],
         ['viewer reads a provider', viewer, 'GET', '/api/providers/openai', undefined, 200],
-        ['operator adds a model', operator, 'POST', '/api/models', { name: 'ops-model', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }, 201],
-        ['operator replaces a model', operator, 'PUT', '/api/models/ops-model', { name: 'ops-model', targets: [{ provider: 'openai', model: 'gpt-4o' }] }, 200],
+        [
+          'operator adds a model',
+          operator,
+          'POST',
+          '/api/models',
+          { name: 'ops-model', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+          201,
+        ],
+        [
+          'operator replaces a model',
+          operator,
+          'PUT',
+          '/api/models/ops-model',
+          { name: 'ops-model', targets: [{ provider: 'openai', model: 'gpt-4o' }] },
+          200,
+        ],
         ['viewer reads a model', viewer, 'GET', '/api/models/ops-model', undefined, 200],
         ['operator deletes a model', operator, 'DELETE', '/api/models/ops-model', undefined, 204],
         ['admin adds a provider', admin, 'POST', '/api/providers', provider, 201],
@@ -191,8 +264,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         assert.equal(answer.status, status, `${name}: ${answer.text}`);
         assert.ok(!answer.text.includes('sk-ops') && !answer.text.includes('sk-upstream-declared'), `${name}: no credential in the answer`);
       }
-      const openapi = await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json() as { paths: Record<string, unknown> };
-      for (const path of ['/api/providers', '/api/providers/{name}', '/api/models', '/api/models/{name}']) assert.ok(path in openapi.paths, `${path} is described`);
+      const openapi = (await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      for (const path of ['/api/providers', '/api/providers/{name}', '/api/models', '/api/models/{name}'])
+        assert.ok(path in openapi.paths, `${path} is described`);
     });
   });
 }

@@ -29,7 +29,17 @@ const hour = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
 const period = `from=${new Date(hour).toISOString()}&to=${new Date(hour + 4 * HOUR).toISOString()}`;
 
 function observation(source: Record<string, string>, overrides: Record<string, unknown> = {}) {
-  return { observer: 'discovery-proxy-1', at: hour + 10 * 60_000, source, provider: 'openai', model: 'gpt-4o', inputTokens: 50, outputTokens: 5, costMicroUsd: 2_000, ...overrides };
+  return {
+    observer: 'discovery-proxy-1',
+    at: hour + 10 * 60_000,
+    source,
+    provider: 'openai',
+    model: 'gpt-4o',
+    inputTokens: 50,
+    outputTokens: 5,
+    costMicroUsd: 2_000,
+    ...overrides,
+  };
 }
 
 for (const storeKind of ['sqlite', 'postgres'] as const) {
@@ -68,30 +78,49 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     test('the OpenAPI document describes the reconciliation endpoints', async () => {
-      const doc = await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json() as { paths: Record<string, unknown> };
-      for (const path of ['/api/reconciliation/observations', '/api/reconciliation/consumers', '/api/reconciliation/consumers/{id}',
-        '/api/reconciliation/consumers/{id}/resolve', '/api/reconciliation/resources', '/api/reconciliation/resources/{id}/resolve',
-        '/api/reconciliation/rules', '/api/reconciliation/rules/{id}']) {
+      const doc = (await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      for (const path of [
+        '/api/reconciliation/observations',
+        '/api/reconciliation/consumers',
+        '/api/reconciliation/consumers/{id}',
+        '/api/reconciliation/consumers/{id}/resolve',
+        '/api/reconciliation/resources',
+        '/api/reconciliation/resources/{id}/resolve',
+        '/api/reconciliation/rules',
+        '/api/reconciliation/rules/{id}',
+      ]) {
         assert.ok(path in doc.paths, `${path} is described`);
       }
     });
 
     test('intake refuses bad batches naming each field by its path, and writes nothing of them', async () => {
-      const bad = await admin('POST', '/api/reconciliation/observations', { observations: [
-        observation({ ip: '10.80.0.1' }),
-        observation({ ip: '999.1.1.1', keyFingerprint: 'sk-proj-0123456789abcdefghijklmnop' }, { observer: '' }),
-        observation({ host: 'api.openai.com' }, { calls: 0, at: 'yesterday' }),
-        observation({ ip: '10.80.0.2' }, { at: Date.now() + 3 * HOUR, colour: 'red' }),
-      ] });
+      const bad = await admin('POST', '/api/reconciliation/observations', {
+        observations: [
+          observation({ ip: '10.80.0.1' }),
+          observation({ ip: '999.1.1.1', keyFingerprint: 'sk-proj-0123456789abcdefghijklmnop' }, { observer: '' }),
+          observation({ host: 'api.openai.com' }, { calls: 0, at: 'yesterday' }),
+          observation({ ip: '10.80.0.2' }, { at: Date.now() + 3 * HOUR, colour: 'red' }),
+        ],
+      });
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.code, 'invalid_request');
       const paths = bad.body.error.issues.map((issue: { path: string }) => issue.path);
-      for (const path of ['observations.1.observer', 'observations.1.source.ip', 'observations.1.source.keyFingerprint', 'observations.2.source',
-        'observations.2.calls', 'observations.2.at', 'observations.3']) {
+      for (const path of [
+        'observations.1.observer',
+        'observations.1.source.ip',
+        'observations.1.source.keyFingerprint',
+        'observations.2.source',
+        'observations.2.calls',
+        'observations.2.at',
+        'observations.3',
+      ]) {
         assert.ok(paths.includes(path), `${path} in ${JSON.stringify(paths)}`);
       }
       assert.ok(!bad.text.includes('sk-proj-0123456789'), 'a key sent by mistake is not echoed');
-      assert.equal((await admin('POST', '/api/reconciliation/observations', { observations: [] })).body.error.issues[0].path, 'observations');
+      assert.equal(
+        (await admin('POST', '/api/reconciliation/observations', { observations: [] })).body.error.issues[0].path,
+        'observations',
+      );
       const tooMany = Array.from({ length: 1001 }, () => observation({ ip: '10.80.0.3' }));
       assert.equal((await admin('POST', '/api/reconciliation/observations', { observations: tooMany })).status, 400);
       assert.equal((await admin('POST', '/api/reconciliation/observations', '{"observations": [')).body.error.code, 'invalid_json');
@@ -100,17 +129,20 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     test('observed callers queue up by their strongest hint; assigning one moves its past usage to the consumer in /api/usage', async () => {
-      const recorded = await admin('POST', '/api/reconciliation/observations', { observations: [
-        observation({ keyFingerprint: 'sha256:1111aaaa2222bbbb', ip: '10.81.0.1', userAgent: 'python-requests/2.31' }, { calls: 4 }),
-        observation({ keyFingerprint: 'sha256:1111aaaa2222bbbb', ip: '10.81.0.2' }, { at: new Date(hour + HOUR + 60_000).toISOString() }),
-        observation({ ip: '10.81.9.9', userAgent: 'curl/8' }),
-      ] });
+      const recorded = await admin('POST', '/api/reconciliation/observations', {
+        observations: [
+          observation({ keyFingerprint: 'sha256:1111aaaa2222bbbb', ip: '10.81.0.1', userAgent: 'python-requests/2.31' }, { calls: 4 }),
+          observation({ keyFingerprint: 'sha256:1111aaaa2222bbbb', ip: '10.81.0.2' }, { at: new Date(hour + HOUR + 60_000).toISOString() }),
+          observation({ ip: '10.81.9.9', userAgent: 'curl/8' }),
+        ],
+      });
       assert.equal(recorded.status, 200, JSON.stringify(recorded.body));
       assert.equal(recorded.body.recorded, 3);
       const key = recorded.body.consumers.find((item: any) => item.identity.kind === 'keyFingerprint');
-      assert.deepEqual([key.identity.value, key.calls, key.status, key.hints.ips, key.hints.userAgents], [
-        'sha256:1111aaaa2222bbbb', 5, 'pending', ['10.81.0.1', '10.81.0.2'], ['python-requests/2.31'],
-      ]);
+      assert.deepEqual(
+        [key.identity.value, key.calls, key.status, key.hints.ips, key.hints.userAgents],
+        ['sha256:1111aaaa2222bbbb', 5, 'pending', ['10.81.0.1', '10.81.0.2'], ['python-requests/2.31']],
+      );
       assert.equal(key.firstSeenAt, new Date(hour + 10 * 60_000).toISOString());
       assert.equal(key.lastSeenAt, new Date(hour + HOUR + 60_000).toISOString());
 
@@ -135,71 +167,118 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
       const resolved = await admin('POST', `/api/reconciliation/consumers/${key.id}/resolve`, { consumer: 'recon-trainer' });
       assert.equal(resolved.status, 200, JSON.stringify(resolved.body));
-      assert.deepEqual([resolved.body.status, resolved.body.consumer, resolved.body.resolvedBy], ['resolved', 'recon-trainer', 'bootstrap-token']);
+      assert.deepEqual(
+        [resolved.body.status, resolved.body.consumer, resolved.body.resolvedBy],
+        ['resolved', 'recon-trainer', 'bootstrap-token'],
+      );
       const usage = await admin('GET', `/api/usage?${period}&bucket=hour&groupBy=consumer,team`);
       const trainer = usage.body.items.filter((item: any) => item.group.consumer === 'recon-trainer');
-      assert.deepEqual(trainer.map((item: any) => [item.bucketStart, item.group.team, item.calls, item.cost.microUsd]), [
-        [new Date(hour).toISOString(), 'recon-ml', 4, 2_000], [new Date(hour + HOUR).toISOString(), 'recon-ml', 1, 2_000],
-      ]);
+      assert.deepEqual(
+        trainer.map((item: any) => [item.bucketStart, item.group.team, item.calls, item.cost.microUsd]),
+        [
+          [new Date(hour).toISOString(), 'recon-ml', 4, 2_000],
+          [new Date(hour + HOUR).toISOString(), 'recon-ml', 1, 2_000],
+        ],
+      );
       const audit = await admin('GET', `/api/audit?entityType=discovered-consumer&entityId=${key.id}`);
-      assert.deepEqual(audit.body.items.map((r: any) => [r.action, r.actor, r.before.status, r.after.consumer]), [['update', 'bootstrap-token', 'pending', 'recon-trainer']]);
+      assert.deepEqual(
+        audit.body.items.map((r: any) => [r.action, r.actor, r.before.status, r.after.consumer]),
+        [['update', 'bootstrap-token', 'pending', 'recon-trainer']],
+      );
 
       // Create: the consumer and its team; a team that does not exist is a 409 (create it first).
       const agent = recorded.body.consumers.find((item: any) => item.identity.kind === 'ip');
-      const noTeam = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, { create: { name: 'recon-curl', team: 'recon-nowhere' } });
+      const noTeam = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, {
+        create: { name: 'recon-curl', team: 'recon-nowhere' },
+      });
       assert.equal(noTeam.status, 409);
       assert.match(noTeam.body.error.message, /team "recon-nowhere" does not exist/);
       const badName = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, { create: { name: 'bad name!' } });
       assert.equal(badName.body.error.issues[0].path, 'create.name');
-      const created = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, { create: { name: 'recon-curl', team: 'recon-ml', owner: 'ops@example.com' } });
+      const created = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, {
+        create: { name: 'recon-curl', team: 'recon-ml', owner: 'ops@example.com' },
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       assert.equal((await admin('GET', '/api/consumers/recon-curl')).body.owner, 'ops@example.com');
       assert.equal((await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, { ignore: true })).body.status, 'ignored');
-      assert.equal((await admin('GET', '/api/reconciliation/consumers?status=ignored')).body.items.some((item: any) => item.id === agent.id), true);
+      assert.equal(
+        (await admin('GET', '/api/reconciliation/consumers?status=ignored')).body.items.some((item: any) => item.id === agent.id),
+        true,
+      );
     });
 
     test('rules: created with what they resolve, listed, deleted; intake applies them; each change audited', async () => {
-      const seen = await admin('POST', '/api/reconciliation/observations', { observations: [
-        observation({ ip: '10.82.3.4' }, { calls: 2 }), observation({ ip: 'fd00:82::5' }), observation({ ip: '10.83.0.1' }),
-      ] });
+      const seen = await admin('POST', '/api/reconciliation/observations', {
+        observations: [observation({ ip: '10.82.3.4' }, { calls: 2 }), observation({ ip: 'fd00:82::5' }), observation({ ip: '10.83.0.1' })],
+      });
       assert.equal(seen.status, 200);
       const invalid = await admin('POST', '/api/reconciliation/rules', { match: { cidr: '10.82.0.0/40' }, consumer: 'recon-trainer' });
       assert.deepEqual([invalid.status, invalid.body.error.issues[0].path], [400, 'match.cidr']);
-      assert.deepEqual((await admin('POST', '/api/reconciliation/rules', { match: {}, consumer: 'recon-trainer' })).body.error.issues[0].path, 'match');
+      assert.deepEqual(
+        (await admin('POST', '/api/reconciliation/rules', { match: {}, consumer: 'recon-trainer' })).body.error.issues[0].path,
+        'match',
+      );
       assert.equal((await admin('POST', '/api/reconciliation/rules', { match: { cidr: '10.82.0.0/16' }, consumer: 'nobody' })).status, 409);
 
-      const v4 = await admin('POST', '/api/reconciliation/rules', { match: { cidr: '10.82.0.0/16' }, consumer: 'recon-trainer', note: 'training subnet' });
+      const v4 = await admin('POST', '/api/reconciliation/rules', {
+        match: { cidr: '10.82.0.0/16' },
+        consumer: 'recon-trainer',
+        note: 'training subnet',
+      });
       assert.equal(v4.status, 201, JSON.stringify(v4.body));
-      assert.deepEqual(v4.body.resolved.map((item: any) => [item.identity.value, item.consumer, item.resolvedBy]), [['10.82.3.4', 'recon-trainer', `rule:${v4.body.rule.id}`]]);
+      assert.deepEqual(
+        v4.body.resolved.map((item: any) => [item.identity.value, item.consumer, item.resolvedBy]),
+        [['10.82.3.4', 'recon-trainer', `rule:${v4.body.rule.id}`]],
+      );
       const v6 = await admin('POST', '/api/reconciliation/rules', { match: { cidr: 'fd00:82::/32' }, consumer: 'recon-trainer' });
-      assert.deepEqual(v6.body.resolved.map((item: any) => item.identity.value), ['fd00:82::5']);
+      assert.deepEqual(
+        v6.body.resolved.map((item: any) => item.identity.value),
+        ['fd00:82::5'],
+      );
       const listed = await admin('GET', '/api/reconciliation/rules');
-      assert.deepEqual(listed.body.items.map((rule: any) => [rule.id, rule.match, rule.consumer]), [
-        [v4.body.rule.id, { cidr: '10.82.0.0/16' }, 'recon-trainer'], [v6.body.rule.id, { cidr: 'fd00:82::/32' }, 'recon-trainer'],
-      ]);
+      assert.deepEqual(
+        listed.body.items.map((rule: any) => [rule.id, rule.match, rule.consumer]),
+        [
+          [v4.body.rule.id, { cidr: '10.82.0.0/16' }, 'recon-trainer'],
+          [v6.body.rule.id, { cidr: 'fd00:82::/32' }, 'recon-trainer'],
+        ],
+      );
       assert.equal((await admin('GET', `/api/reconciliation/rules/${v4.body.rule.id}`)).body.note, 'training subnet');
 
       const later = await admin('POST', '/api/reconciliation/observations', { observations: [observation({ ip: '10.82.200.1' })] });
       assert.deepEqual([later.body.consumers[0].status, later.body.consumers[0].consumer], ['resolved', 'recon-trainer']);
-      assert.equal((await admin('GET', '/api/reconciliation/consumers?status=pending')).body.items.some((item: any) => item.identity.value === '10.83.0.1'), true);
+      assert.equal(
+        (await admin('GET', '/api/reconciliation/consumers?status=pending')).body.items.some(
+          (item: any) => item.identity.value === '10.83.0.1',
+        ),
+        true,
+      );
 
       assert.equal((await admin('DELETE', `/api/reconciliation/rules/${v6.body.rule.id}`)).status, 204);
       assert.equal((await admin('DELETE', `/api/reconciliation/rules/${v6.body.rule.id}`)).status, 404);
       const audit = await admin('GET', '/api/audit?entityType=reconciliation-rule');
-      assert.deepEqual(audit.body.items.map((r: any) => [r.action, r.entityId]), [
-        ['delete', String(v6.body.rule.id)], ['create', String(v6.body.rule.id)], ['create', String(v4.body.rule.id)],
-      ]);
+      assert.deepEqual(
+        audit.body.items.map((r: any) => [r.action, r.entityId]),
+        [
+          ['delete', String(v6.body.rule.id)],
+          ['create', String(v6.body.rule.id)],
+          ['create', String(v4.body.rule.id)],
+        ],
+      );
     });
 
     test('gateway calls to an unreviewed model and observed models appear as discovered resources until marked', async () => {
       const call = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
       });
       assert.equal(call.status, 200);
       await call.text();
       await sluice.sluice.settled();
-      await admin('POST', '/api/reconciliation/observations', { observations: [observation({ ip: '10.84.0.1' }, { provider: 'mistral', model: 'mistral-large', calls: 3 })] });
+      await admin('POST', '/api/reconciliation/observations', {
+        observations: [observation({ ip: '10.84.0.1' }, { provider: 'mistral', model: 'mistral-large', calls: 3 })],
+      });
       const found = await admin('GET', '/api/reconciliation/resources');
       assert.equal(found.status, 200);
       const byId = new Map(found.body.items.map((item: any) => [item.id, item]));
@@ -208,16 +287,32 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([gateway.status, gateway.calls >= 1], ['unreviewed', true]);
       assert.equal((byId.get('mistral/mistral-large') as any)?.calls, 3);
 
-      assert.equal((await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o-mini')}/resolve`, { status: 'unreviewed' })).status, 400);
-      assert.equal((await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('nope/never-seen')}/resolve`, { status: 'sanctioned' })).status, 404);
-      const sanctioned = await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o-mini')}/resolve`, { status: 'sanctioned' });
+      assert.equal(
+        (await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o-mini')}/resolve`, { status: 'unreviewed' }))
+          .status,
+        400,
+      );
+      assert.equal(
+        (await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('nope/never-seen')}/resolve`, { status: 'sanctioned' }))
+          .status,
+        404,
+      );
+      const sanctioned = await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o-mini')}/resolve`, {
+        status: 'sanctioned',
+      });
       assert.deepEqual(sanctioned.body, { id: 'openai/gpt-4o-mini', status: 'sanctioned', note: null });
       // A provider that is only observed, not configured here, can be marked too.
-      const shadow = await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('mistral/mistral-large')}/resolve`, { status: 'unsanctioned', note: 'no DPA' });
+      const shadow = await admin('POST', `/api/reconciliation/resources/${encodeURIComponent('mistral/mistral-large')}/resolve`, {
+        status: 'unsanctioned',
+        note: 'no DPA',
+      });
       assert.equal(shadow.status, 200, JSON.stringify(shadow.body));
       const after = (await admin('GET', '/api/reconciliation/resources')).body.items.map((item: any) => item.id);
       assert.ok(!after.includes('openai/gpt-4o-mini') && !after.includes('mistral/mistral-large'));
-      assert.equal((await admin('GET', '/api/resources')).body.items.find((r: any) => r.id === 'mistral/mistral-large').status, 'unsanctioned');
+      assert.equal(
+        (await admin('GET', '/api/resources')).body.items.find((r: any) => r.id === 'mistral/mistral-large').status,
+        'unsanctioned',
+      );
       const audit = await admin('GET', `/api/audit?entityType=resource&entityId=${encodeURIComponent('mistral/mistral-large')}`);
       assert.equal(audit.body.items[0].after.status, 'unsanctioned');
     });
@@ -226,27 +321,78 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const operator = await token('recon-ops', 'operator');
       const viewer = await token('recon-auditor', 'viewer');
       const owner = await token('recon-lead', 'team-owner', 'recon-ml');
-      const seen = await operator('POST', '/api/reconciliation/observations', { observations: [observation({ ip: '10.85.0.1' }), observation({ ip: '10.85.0.2' })] });
-      assert.equal(seen.status, 200, 'an operator (a discovery proxy\'s token) reports traffic');
+      const seen = await operator('POST', '/api/reconciliation/observations', {
+        observations: [observation({ ip: '10.85.0.1' }), observation({ ip: '10.85.0.2' })],
+      });
+      assert.equal(seen.status, 200, "an operator (a discovery proxy's token) reports traffic");
       const [first, second] = seen.body.consumers.map((item: any) => item.id);
       const cases: Array<[string, ReturnType<typeof client>, string, string, unknown, number]> = [
         ['viewer lists the queue', viewer, 'GET', '/api/reconciliation/consumers', undefined, 200],
         ['viewer reads one', viewer, 'GET', `/api/reconciliation/consumers/${first}`, undefined, 200],
         ['viewer lists resources', viewer, 'GET', '/api/reconciliation/resources', undefined, 200],
         ['viewer lists rules', viewer, 'GET', '/api/reconciliation/rules', undefined, 200],
-        ['viewer may not report traffic', viewer, 'POST', '/api/reconciliation/observations', { observations: [observation({ ip: '10.85.0.3' })] }, 403],
+        [
+          'viewer may not report traffic',
+          viewer,
+          'POST',
+          '/api/reconciliation/observations',
+          { observations: [observation({ ip: '10.85.0.3' })] },
+          403,
+        ],
         ['viewer may not resolve', viewer, 'POST', `/api/reconciliation/consumers/${first}/resolve`, { ignore: true }, 403],
-        ['viewer may not make rules', viewer, 'POST', '/api/reconciliation/rules', { match: { cidr: '10.85.0.0/24' }, consumer: 'recon-trainer' }, 403],
-        ['viewer may not mark resources', viewer, 'POST', `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o')}/resolve`, { status: 'sanctioned' }, 403],
+        [
+          'viewer may not make rules',
+          viewer,
+          'POST',
+          '/api/reconciliation/rules',
+          { match: { cidr: '10.85.0.0/24' }, consumer: 'recon-trainer' },
+          403,
+        ],
+        [
+          'viewer may not mark resources',
+          viewer,
+          'POST',
+          `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o')}/resolve`,
+          { status: 'sanctioned' },
+          403,
+        ],
         ['team-owner may not list the queue', owner, 'GET', '/api/reconciliation/consumers', undefined, 403],
         ['team-owner may not read resources', owner, 'GET', '/api/reconciliation/resources', undefined, 403],
         ['team-owner may not read rules', owner, 'GET', '/api/reconciliation/rules', undefined, 403],
-        ['team-owner may not report traffic', owner, 'POST', '/api/reconciliation/observations', { observations: [observation({ ip: '10.85.0.3' })] }, 403],
-        ['team-owner may not resolve, even to its team', owner, 'POST', `/api/reconciliation/consumers/${first}/resolve`, { consumer: 'recon-trainer' }, 403],
+        [
+          'team-owner may not report traffic',
+          owner,
+          'POST',
+          '/api/reconciliation/observations',
+          { observations: [observation({ ip: '10.85.0.3' })] },
+          403,
+        ],
+        [
+          'team-owner may not resolve, even to its team',
+          owner,
+          'POST',
+          `/api/reconciliation/consumers/${first}/resolve`,
+          { consumer: 'recon-trainer' },
+          403,
+        ],
         ['operator resolves', operator, 'POST', `/api/reconciliation/consumers/${first}/resolve`, { consumer: 'recon-trainer' }, 200],
         ['admin ignores', admin, 'POST', `/api/reconciliation/consumers/${second}/resolve`, { ignore: true }, 200],
-        ['operator makes a rule', operator, 'POST', '/api/reconciliation/rules', { match: { cidr: '10.85.0.0/24' }, consumer: 'recon-trainer' }, 201],
-        ['operator marks a resource', operator, 'POST', `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o')}/resolve`, { status: 'sanctioned' }, 200],
+        [
+          'operator makes a rule',
+          operator,
+          'POST',
+          '/api/reconciliation/rules',
+          { match: { cidr: '10.85.0.0/24' }, consumer: 'recon-trainer' },
+          201,
+        ],
+        [
+          'operator marks a resource',
+          operator,
+          'POST',
+          `/api/reconciliation/resources/${encodeURIComponent('openai/gpt-4o')}/resolve`,
+          { status: 'sanctioned' },
+          200,
+        ],
       ];
       for (const [name, caller, method, path, payload, status] of cases) {
         const answer = await caller(method, path, payload);
@@ -261,8 +407,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const records = await admin('GET', '/api/audit?limit=1000');
       const operatorRecord = records.body.items.find((r: any) => r.entityType === 'discovered-consumer' && r.entityId === String(first));
       assert.match(operatorRecord.actor, /^admin-token:recon-ops#/);
-      const everything = JSON.stringify(records.body) + JSON.stringify((await admin('GET', '/api/reconciliation/consumers?limit=1000')).body);
-      for (const secret of [...plaintexts, BOOTSTRAP, 'sk-upstream-not-real']) assert.ok(!everything.includes(secret), 'a secret in a listing or the audit log');
+      const everything =
+        JSON.stringify(records.body) + JSON.stringify((await admin('GET', '/api/reconciliation/consumers?limit=1000')).body);
+      for (const secret of [...plaintexts, BOOTSTRAP, 'sk-upstream-not-real'])
+        assert.ok(!everything.includes(secret), 'a secret in a listing or the audit log');
     });
   });
 }

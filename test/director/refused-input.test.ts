@@ -27,20 +27,44 @@ describe('refused input', () => {
     for (const baseUrl of [`https://svc:${PASSWORD}@llm.internal.example/v1`, `http://svc@llm.internal.example/v1`]) {
       const answer = await admin('POST', '/api/providers', { name: 'private', type: 'openai', baseUrl });
       assert.equal(answer.status, 400, JSON.stringify(answer.body));
-      assert.deepEqual(answer.body.error.issues.map((issue: { path: string }) => issue.path), ['baseUrl']);
+      assert.deepEqual(
+        answer.body.error.issues.map((issue: { path: string }) => issue.path),
+        ['baseUrl'],
+      );
       assert.match(answer.body.error.message, /apiKey or headers/);
       assert.ok(!JSON.stringify(answer.body).includes(PASSWORD));
     }
-    assert.equal((await admin('PATCH', '/api/providers/openai', { baseUrl: `https://svc:${PASSWORD}@llm.internal.example/v1` })).status, 400);
+    assert.equal(
+      (await admin('PATCH', '/api/providers/openai', { baseUrl: `https://svc:${PASSWORD}@llm.internal.example/v1` })).status,
+      400,
+    );
     const audit = await admin('GET', '/api/audit?entityType=provider&limit=100');
     assert.ok(!JSON.stringify(audit.body).includes(PASSWORD), 'nothing refused is in the audit log');
-    assert.equal((await admin('POST', '/api/providers', { name: 'private', type: 'openai', baseUrl: 'https://llm.internal.example/v1', headers: { authorization: `Basic ${PASSWORD}` } })).status, 201);
+    assert.equal(
+      (
+        await admin('POST', '/api/providers', {
+          name: 'private',
+          type: 'openai',
+          baseUrl: 'https://llm.internal.example/v1',
+          headers: { authorization: `Basic ${PASSWORD}` },
+        })
+      ).status,
+      201,
+    );
   });
 
   test('sluice.yaml refuses the same base URL', () => {
-    assert.throws(() => validateConfig({
-      providers: { openai: { type: 'openai', baseUrl: `https://svc:${PASSWORD}@llm.internal.example/v1` } },
-    }, 'sluice.yaml'), (error: unknown) => error instanceof ConfigError && /providers\.openai\.baseUrl/.test(error.message) && !error.message.includes(PASSWORD));
+    assert.throws(
+      () =>
+        validateConfig(
+          {
+            providers: { openai: { type: 'openai', baseUrl: `https://svc:${PASSWORD}@llm.internal.example/v1` } },
+          },
+          'sluice.yaml',
+        ),
+      (error: unknown) =>
+        error instanceof ConfigError && /providers\.openai\.baseUrl/.test(error.message) && !error.message.includes(PASSWORD),
+    );
   });
 
   test('a key whose expiresAt is not in the future is refused; one in the future is made', async () => {
@@ -51,14 +75,23 @@ describe('refused input', () => {
     }
     const keys = await admin('GET', '/api/consumers/checkout-service/keys');
     assert.ok(!keys.body.items.some((key: { name: string }) => key.name === 'late'), 'no key was made');
-    const made = await admin('POST', '/api/consumers/checkout-service/keys', { name: 'timely', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const made = await admin('POST', '/api/consumers/checkout-service/keys', {
+      name: 'timely',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     assert.equal(made.status, 201);
   });
 
   test('a base URL with user:password@ stored before the refusal is shown to readers masked', async () => {
     const db = new Database(sluice.dbPath);
-    db.prepare('INSERT INTO providers (name, settings, credential_fields, credentials, created_at, updated_at) VALUES (?, ?, NULL, NULL, ?, ?)')
-      .run('legacy', JSON.stringify({ type: 'openai', baseUrl: `https://svc:${PASSWORD}@llm.internal.example/v1`, connections: 128 }), Date.now(), Date.now());
+    db.prepare(
+      'INSERT INTO providers (name, settings, credential_fields, credentials, created_at, updated_at) VALUES (?, ?, NULL, NULL, ?, ?)',
+    ).run(
+      'legacy',
+      JSON.stringify({ type: 'openai', baseUrl: `https://svc:${PASSWORD}@llm.internal.example/v1`, connections: 128 }),
+      Date.now(),
+      Date.now(),
+    );
     db.close();
     const viewer = await clientWithRole(sluice, admin, 'auditor', 'viewer');
     const one = await viewer('GET', '/api/providers/legacy');

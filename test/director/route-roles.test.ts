@@ -8,7 +8,11 @@ import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminClient } from '
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
-const BODIES: Array<[string, unknown]> = [['no body', undefined], ['an empty object', {}], ['text that is not JSON', '{"name": ']];
+const BODIES: Array<[string, unknown]> = [
+  ['no body', undefined],
+  ['an empty object', {}],
+  ['text that is not JSON', '{"name": '],
+];
 
 /** A body each write would accept from a role it lets in (`name`: the name in the path). */
 const VALID_BODIES: Record<string, (name: string) => unknown> = {
@@ -27,7 +31,9 @@ const VALID_BODIES: Record<string, (name: string) => unknown> = {
   'POST /api/webhooks': () => ({ url: 'https://hooks.example.com/x', secret: 'whsec-0123456789abcdef' }),
   'PATCH /api/webhooks/{id}': () => ({ url: 'https://hooks.example.com/y' }),
   'POST /api/gateway/key-use': () => ({ keys: [] }),
-  'POST /api/reconciliation/observations': () => ({ observations: [{ observer: 'rr', at: 0, source: { ip: '10.0.0.1' }, provider: 'openai', model: 'gpt-4o' }] }),
+  'POST /api/reconciliation/observations': () => ({
+    observations: [{ observer: 'rr', at: 0, source: { ip: '10.0.0.1' }, provider: 'openai', model: 'gpt-4o' }],
+  }),
   'POST /api/reconciliation/consumers/{id}/resolve': () => ({ ignore: true }),
   'POST /api/reconciliation/resources/{id}/resolve': () => ({ status: 'sanctioned' }),
   'POST /api/reconciliation/rules': () => ({ match: { cidr: '10.0.0.0/8' }, consumer: 'checkout-service' }),
@@ -35,12 +41,20 @@ const VALID_BODIES: Record<string, (name: string) => unknown> = {
   'POST /api/consumers/{name}/keys/{id}/revoke': () => ({}),
   'POST /api/admin-tokens/{id}/revoke': () => ({}),
   'POST /api/compliance/assessments': () => ({}),
-  ...Object.fromEntries(['budgets', 'rate-limits', 'budget-templates'].flatMap((kind) => {
-    const definition = (name: string) => (kind === 'rate-limits' ? { name, requestsPerMinute: 1 }
-      : kind === 'budgets' ? { name, measure: 'requests', limit: 1, window: 'day' }
-        : { name, selector: 'everyone', measure: 'requests', limit: 1, window: 'day' });
-    return [[`POST /api/${kind}`, () => definition('rr-definition')], [`PUT /api/${kind}/{name}`, definition]];
-  })),
+  ...Object.fromEntries(
+    ['budgets', 'rate-limits', 'budget-templates'].flatMap((kind) => {
+      const definition = (name: string) =>
+        kind === 'rate-limits'
+          ? { name, requestsPerMinute: 1 }
+          : kind === 'budgets'
+            ? { name, measure: 'requests', limit: 1, window: 'day' }
+            : { name, selector: 'everyone', measure: 'requests', limit: 1, window: 'day' };
+      return [
+        [`POST /api/${kind}`, () => definition('rr-definition')],
+        [`PUT /api/${kind}/{name}`, definition],
+      ];
+    }),
+  ),
 };
 
 describe('the route x role table', () => {
@@ -58,8 +72,12 @@ describe('the route x role table', () => {
     clients.set('operator', await clientWithRole(sluice, admin, 'ops', 'operator'));
     clients.set('viewer', await clientWithRole(sluice, admin, 'auditor', 'viewer'));
     clients.set('team-owner', await clientWithRole(sluice, admin, 'payments-lead', 'team-owner', 'payments'));
-    const document = await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> };
-    operations = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path })));
+    const document = (await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path })),
+    );
   });
 
   after(async () => {
@@ -71,14 +89,20 @@ describe('the route x role table', () => {
     assert.deepEqual(tableMismatches(operations), []);
     // The valid bodies below are for operations that exist (a renamed route would silently go untested with one).
     const documented = new Set(operations.map(({ method, path }) => `${method} ${path}`));
-    assert.deepEqual(Object.keys(VALID_BODIES).filter((operation) => !documented.has(operation)), []);
+    assert.deepEqual(
+      Object.keys(VALID_BODIES).filter((operation) => !documented.has(operation)),
+      [],
+    );
   });
 
   test('gives a viewer 403 for POST /api/teams with an empty body, and for DELETE of a consumer that does not exist', async () => {
     const viewer = clients.get('viewer')!;
     for (const [method, path, payload] of [
-      ['POST', '/api/teams', undefined], ['POST', '/api/teams', {}], ['POST', '/api/teams', ''],
-      ['DELETE', '/api/consumers/no-such-consumer', undefined], ['DELETE', '/api/consumers/checkout-service', undefined],
+      ['POST', '/api/teams', undefined],
+      ['POST', '/api/teams', {}],
+      ['POST', '/api/teams', ''],
+      ['DELETE', '/api/consumers/no-such-consumer', undefined],
+      ['DELETE', '/api/consumers/checkout-service', undefined],
     ] as Array<[string, string, unknown]>) {
       const answer = await viewer(method, path, payload);
       assert.equal(answer.status, 403, `${method} ${path} ${JSON.stringify(payload)}: ${JSON.stringify(answer.body)}`);
@@ -89,7 +113,10 @@ describe('the route x role table', () => {
     // Whether the name exists makes no difference to the answer.
     const missing = await viewer('DELETE', '/api/consumers/no-such-consumer');
     const existing = await viewer('DELETE', '/api/consumers/checkout-service');
-    assert.equal(missing.body.error.message.replace('no-such-consumer', 'NAME'), existing.body.error.message.replace('checkout-service', 'NAME'));
+    assert.equal(
+      missing.body.error.message.replace('no-such-consumer', 'NAME'),
+      existing.body.error.message.replace('checkout-service', 'NAME'),
+    );
   });
 
   test('refuses every role the row leaves out with 403, before reading the body or looking anything up', async () => {
@@ -101,7 +128,10 @@ describe('the route x role table', () => {
         for (const role of ADMIN_ROLES) {
           if (ROUTE_ROLES[`${method} ${path}`]!.includes(role)) continue;
           const valid = VALID_BODIES[`${method} ${path}`];
-          const bodies: Array<[string, unknown]> = method === 'GET' ? BODIES.slice(0, 1) : [...BODIES, ...(valid === undefined ? [] : [['a valid body', valid(name)] as [string, unknown]])];
+          const bodies: Array<[string, unknown]> =
+            method === 'GET'
+              ? BODIES.slice(0, 1)
+              : [...BODIES, ...(valid === undefined ? [] : [['a valid body', valid(name)] as [string, unknown]])];
           for (const [label, payload] of bodies) {
             const answer = await clients.get(role)!(method, concrete, payload);
             assert.equal(answer.status, 403, `${role} ${method} ${concrete} with ${label}: ${JSON.stringify(answer.body)}`);
@@ -116,16 +146,26 @@ describe('the route x role table', () => {
     const admin = clients.get('admin')!;
     const audit = await admin('GET', '/api/audit?limit=1000');
     assert.ok(!JSON.stringify(audit.body).includes('rr-'), 'no refused write is in the audit log');
-    assert.ok(!JSON.stringify(audit.body.items.map((item: { action: string; entityType: string; entityId: string }) => item)).includes('"action":"delete"'), 'nothing was deleted');
+    assert.ok(
+      !JSON.stringify(audit.body.items.map((item: { action: string; entityType: string; entityId: string }) => item)).includes(
+        '"action":"delete"',
+      ),
+      'nothing was deleted',
+    );
   });
 
   test('lets every role the row names through to the route (which may still keep a team-owner to its team)', async () => {
     for (const { method, path } of operations) {
-      const concrete = path.replace('{name}', 'no-such-name').replace('{id}', '1').replace('{uuid}', '7d3c5e1a-0000-4000-8000-000000000001');
+      const concrete = path
+        .replace('{name}', 'no-such-name')
+        .replace('{id}', '1')
+        .replace('{uuid}', '7d3c5e1a-0000-4000-8000-000000000001');
       for (const role of ROUTE_ROLES[`${method} ${path}`]!) {
         const answer = await clients.get(role)!(method, concrete, method === 'GET' ? undefined : {});
-        assert.ok(answer.status !== 403 || (role === 'team-owner' && !/^Role /.test(answer.body.error.message)),
-          `${role} ${method} ${concrete}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        assert.ok(
+          answer.status !== 403 || (role === 'team-owner' && !/^Role /.test(answer.body.error.message)),
+          `${role} ${method} ${concrete}: ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
       }
     }
   });

@@ -15,10 +15,14 @@ describe('a team-owner and governance', () => {
   let owner: AdminClient;
   let key: string;
 
-  const call = async (model = 'gpt-4o-mini') => (await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  })).status;
+  const call = async (model = 'gpt-4o-mini') =>
+    (
+      await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      })
+    ).status;
 
   before(async () => {
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
@@ -33,10 +37,25 @@ describe('a team-owner and governance', () => {
     admin = adminClient(sluice, BOOTSTRAP);
     assert.equal((await admin('POST', '/api/teams', { name: 'finance', owner: 'alice@example.com' })).status, 201);
     assert.equal((await admin('POST', '/api/teams', { name: 'analytics', owner: 'dan@example.com' })).status, 201);
-    assert.equal((await admin('POST', '/api/consumers', { name: 'alice', team: 'finance', labels: { tier: 'batch' }, models: ['gpt-4o-mini'] })).status, 201);
+    assert.equal(
+      (await admin('POST', '/api/consumers', { name: 'alice', team: 'finance', labels: { tier: 'batch' }, models: ['gpt-4o-mini'] }))
+        .status,
+      201,
+    );
     assert.equal((await admin('POST', '/api/consumers', { name: 'etl', team: 'analytics' })).status, 201);
     // One call a day for consumers labelled tier=batch.
-    assert.equal((await admin('POST', '/api/budget-templates', { name: 'batch-daily', selector: { labels: { tier: 'batch' } }, measure: 'requests', limit: 1, window: 'day' })).status, 201);
+    assert.equal(
+      (
+        await admin('POST', '/api/budget-templates', {
+          name: 'batch-daily',
+          selector: { labels: { tier: 'batch' } },
+          measure: 'requests',
+          limit: 1,
+          window: 'day',
+        })
+      ).status,
+      201,
+    );
     key = (await admin('POST', '/api/consumers/alice/keys', { name: 'prod' })).body.plaintext;
     owner = await clientWithRole(sluice, admin, 'finance-lead', 'team-owner', 'finance');
   });
@@ -48,7 +67,7 @@ describe('a team-owner and governance', () => {
 
   test('may not remove an admin-set model allow-list', async () => {
     const refused = await call('gpt-4o');
-    assert.equal(refused, 404, 'gpt-4o is outside alice\'s allow-list: it does not exist for her');
+    assert.equal(refused, 404, "gpt-4o is outside alice's allow-list: it does not exist for her");
     const answer = await owner('PATCH', '/api/consumers/alice', { models: null });
     assert.equal(answer.status, 403, JSON.stringify(answer.body));
     assert.equal(answer.body.error.code, 'forbidden');
@@ -73,7 +92,7 @@ describe('a team-owner and governance', () => {
     assert.equal((await owner('PATCH', '/api/consumers/alice', { team: null })).status, 403);
   });
 
-  test('manages its consumers\' owner and keys', async () => {
+  test("manages its consumers' owner and keys", async () => {
     const patched = await owner('PATCH', '/api/consumers/alice', { owner: 'bob@example.com' });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body.owner, 'bob@example.com');
@@ -85,14 +104,17 @@ describe('a team-owner and governance', () => {
 
   test('creates a consumer in its team without governance fields, and may not set them', async () => {
     assert.equal((await owner('POST', '/api/consumers', { name: 'plain', team: 'finance', owner: 'bob@example.com' })).status, 201);
-    assert.equal((await owner('POST', '/api/consumers', { name: 'empty-ok', team: 'finance', labels: {}, models: null })).status, 201,
-      'empty labels and no allow-list are what a consumer gets anyway');
+    assert.equal(
+      (await owner('POST', '/api/consumers', { name: 'empty-ok', team: 'finance', labels: {}, models: null })).status,
+      201,
+      'empty labels and no allow-list are what a consumer gets anyway',
+    );
     assert.equal((await owner('POST', '/api/consumers', { name: 'labelled', team: 'finance', labels: { tier: 'online' } })).status, 403);
     assert.equal((await owner('POST', '/api/consumers', { name: 'restricted', team: 'finance', models: ['gpt-4o-mini'] })).status, 403);
     assert.equal((await admin('GET', '/api/consumers/labelled')).status, 404, 'nothing was created');
   });
 
-  test('gets the same 403 for a missing consumer as for another team\'s, on every consumer route', async () => {
+  test("gets the same 403 for a missing consumer as for another team's, on every consumer route", async () => {
     const routes: Array<[string, string, unknown]> = [
       ['GET', '/api/consumers/{name}', undefined],
       ['PATCH', '/api/consumers/{name}', { owner: 'x@example.com' }],
@@ -111,6 +133,6 @@ describe('a team-owner and governance', () => {
     }
     assert.equal((await owner('GET', '/api/teams/no-such-team')).status, 403);
     assert.deepEqual((await owner('GET', '/api/teams/no-such-team')).body, (await owner('GET', '/api/teams/analytics')).body);
-    assert.equal((await admin('GET', '/api/consumers/etl')).status, 200, 'another team\'s consumer is untouched');
+    assert.equal((await admin('GET', '/api/consumers/etl')).status, 200, "another team's consumer is untouched");
   });
 });

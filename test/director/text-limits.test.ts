@@ -34,25 +34,77 @@ describe('length limits on the director API', () => {
     ['a consumer owner set by a team-owner', () => owner, 'PATCH', '/api/consumers/checkout-service', { owner: HUGE }, 'owner'],
     ['a label value', () => admin, 'POST', '/api/consumers', { name: 'c1', labels: { tier: HUGE } }, 'labels.tier'],
     ['a label key', () => admin, 'POST', '/api/consumers', { name: 'c2', labels: { ['k'.repeat(129)]: 'v' } }, 'labels'],
-    ['65 labels', () => admin, 'POST', '/api/consumers', { name: 'c3', labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }, 'labels'],
+    [
+      '65 labels',
+      () => admin,
+      'POST',
+      '/api/consumers',
+      { name: 'c3', labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) },
+      'labels',
+    ],
     ['a key name', () => admin, 'POST', '/api/consumers/checkout-service/keys', { name: HUGE }, 'name'],
     ['an admin token name', () => admin, 'POST', '/api/admin-tokens', { name: HUGE, role: 'viewer' }, 'name'],
-    ['a webhook URL', () => admin, 'POST', '/api/webhooks', { url: `https://example.com/${HUGE}`, secret: 'whsec-0123456789abcdef' }, 'url'],
+    [
+      'a webhook URL',
+      () => admin,
+      'POST',
+      '/api/webhooks',
+      { url: `https://example.com/${HUGE}`, secret: 'whsec-0123456789abcdef' },
+      'url',
+    ],
     ['a webhook secret', () => admin, 'POST', '/api/webhooks', { url: 'https://example.com/hook', secret: HUGE }, 'secret'],
-    ['a resource note', () => admin, 'PUT', `/api/resources/${encodeURIComponent('openai/gpt-4o-mini')}`, { status: 'sanctioned', note: HUGE }, 'note'],
+    [
+      'a resource note',
+      () => admin,
+      'PUT',
+      `/api/resources/${encodeURIComponent('openai/gpt-4o-mini')}`,
+      { status: 'sanctioned', note: HUGE },
+      'note',
+    ],
     ['a budget name', () => admin, 'POST', '/api/budgets', { name: HUGE, measure: 'requests', limit: 1, window: 'day' }, 'name'],
-    ['a template selector label', () => admin, 'POST', '/api/budget-templates', { name: 't', selector: { labels: { tier: HUGE } }, measure: 'requests', limit: 1, window: 'day' }, 'selector'],
+    [
+      'a template selector label',
+      () => admin,
+      'POST',
+      '/api/budget-templates',
+      { name: 't', selector: { labels: { tier: HUGE } }, measure: 'requests', limit: 1, window: 'day' },
+      'selector',
+    ],
     ['a model name', () => admin, 'POST', '/api/models', { name: HUGE, targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }, 'name'],
-    ['a provider header', () => admin, 'POST', '/api/providers', { name: 'other', type: 'openai', baseUrl: 'https://example.com/v1', headers: { 'x-org': HUGE } }, 'headers.x-org'],
-    ['a provider base URL', () => admin, 'POST', '/api/providers', { name: 'other', type: 'openai', baseUrl: `https://example.com/${HUGE}` }, 'baseUrl'],
-    ['a reconciliation rule note', () => admin, 'POST', '/api/reconciliation/rules', { match: { cidr: '10.0.0.0/8' }, consumer: 'checkout-service', note: HUGE }, 'note'],
+    [
+      'a provider header',
+      () => admin,
+      'POST',
+      '/api/providers',
+      { name: 'other', type: 'openai', baseUrl: 'https://example.com/v1', headers: { 'x-org': HUGE } },
+      'headers.x-org',
+    ],
+    [
+      'a provider base URL',
+      () => admin,
+      'POST',
+      '/api/providers',
+      { name: 'other', type: 'openai', baseUrl: `https://example.com/${HUGE}` },
+      'baseUrl',
+    ],
+    [
+      'a reconciliation rule note',
+      () => admin,
+      'POST',
+      '/api/reconciliation/rules',
+      { match: { cidr: '10.0.0.0/8' }, consumer: 'checkout-service', note: HUGE },
+      'note',
+    ],
   ];
 
   for (const [name, as, method, path, payload, field] of refusals) {
     test(`refuses ${name} with 400 naming the field`, async () => {
       const answer = await as()(method, path, payload);
       assert.equal(answer.status, 400, JSON.stringify(answer.body).slice(0, 300));
-      assert.ok(answer.body.error.issues.some((issue: { path: string }) => issue.path.startsWith(field)), JSON.stringify(answer.body.error.issues).slice(0, 300));
+      assert.ok(
+        answer.body.error.issues.some((issue: { path: string }) => issue.path.startsWith(field)),
+        JSON.stringify(answer.body.error.issues).slice(0, 300),
+      );
       assert.ok(JSON.stringify(answer.body).length < 10_000, 'the error does not echo the value');
     });
   }
@@ -65,9 +117,20 @@ describe('length limits on the director API', () => {
   test('the largest observation intake (1,000 with every field at its limit) fits the default body limit', async () => {
     const host = `${'h'.repeat(63)}.`.repeat(3) + 'h'.repeat(63);
     const observations = Array.from({ length: 1000 }, (_, i) => ({
-      observer: 'o'.repeat(200), at: '2026-12-01T00:00:00.000+00:00',
-      source: { ip: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255', keyFingerprint: `sha256:${'ab'.repeat(12)}`, userAgent: `${i}`.padEnd(512, 'u'), host },
-      provider: 'p'.repeat(200), model: 'm'.repeat(500), calls: 1_000_000, inputTokens: 1_000_000_000, outputTokens: 1_000_000_000, costMicroUsd: 1_000_000_000_000_000,
+      observer: 'o'.repeat(200),
+      at: '2026-12-01T00:00:00.000+00:00',
+      source: {
+        ip: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255',
+        keyFingerprint: `sha256:${'ab'.repeat(12)}`,
+        userAgent: `${i}`.padEnd(512, 'u'),
+        host,
+      },
+      provider: 'p'.repeat(200),
+      model: 'm'.repeat(500),
+      calls: 1_000_000,
+      inputTokens: 1_000_000_000,
+      outputTokens: 1_000_000_000,
+      costMicroUsd: 1_000_000_000_000_000,
     }));
     const body = JSON.stringify({ observations });
     assert.ok(body.length > 1_500_000 && body.length < ADMIN_MAX_BODY_BYTES, `${body.length} bytes`);
@@ -98,7 +161,10 @@ describe('length limits in sluice.yaml', () => {
   ];
   for (const [name, overrides, message] of cases) {
     test(`refuses ${name} too long`, () => {
-      assert.throws(() => validateConfig({ ...base, ...overrides }, 'sluice.yaml'), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+      assert.throws(
+        () => validateConfig({ ...base, ...overrides }, 'sluice.yaml'),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
+      );
     });
   }
 });

@@ -28,10 +28,30 @@ function client(sluice: TestSluice, token: string) {
 let sequence = 0;
 function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
   return {
-    requestId: `tx-api-${sequence++}`, startedAt, operation: 'chat', api: 'openai', consumer: 'checkout', team: 'payments',
-    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini', stream: false, inputTokens: 1_000, outputTokens: 100,
-    cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false, costMicroUsd: 1_000, latencyMs: 120, timeToFirstTokenMs: null,
-    status: 200, errorClass: null, attempts: 1, servedModel: null, violations: null, ...overrides,
+    requestId: `tx-api-${sequence++}`,
+    startedAt,
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'checkout',
+    team: 'payments',
+    requestedModel: 'gpt-4o-mini',
+    provider: 'openai',
+    providerModel: 'gpt-4o-mini',
+    stream: false,
+    inputTokens: 1_000,
+    outputTokens: 100,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 1_000,
+    latencyMs: 120,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+    ...overrides,
   };
 }
 
@@ -57,11 +77,29 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await ledger.insertTransactions([
         call(start, { requestId: 'first', costMicroUsd: 1_500_000 }),
         call(start + HOUR, {
-          requestId: 'stream', stream: true, timeToFirstTokenMs: 240, attempts: 2, violations: 'payments-monthly,resource:openai/gpt-4o',
-          requestedModel: 'gpt-4o', providerModel: 'gpt-4o',
+          requestId: 'stream',
+          stream: true,
+          timeToFirstTokenMs: 240,
+          attempts: 2,
+          violations: 'payments-monthly,resource:openai/gpt-4o',
+          requestedModel: 'gpt-4o',
+          providerModel: 'gpt-4o',
         }),
-        call(start + 2 * HOUR, { requestId: 'refused', status: 429, errorClass: 'budget_exhausted', provider: null, providerModel: null, costMicroUsd: null }),
-        call(start + 3 * HOUR, { requestId: 'search', consumer: 'search', team: 'discovery', requestedModel: 'claude-haiku', provider: 'anthropic' }),
+        call(start + 2 * HOUR, {
+          requestId: 'refused',
+          status: 429,
+          errorClass: 'budget_exhausted',
+          provider: null,
+          providerModel: null,
+          costMicroUsd: null,
+        }),
+        call(start + 3 * HOUR, {
+          requestId: 'search',
+          consumer: 'search',
+          team: 'discovery',
+          requestedModel: 'claude-haiku',
+          provider: 'anthropic',
+        }),
         call(start + 4 * HOUR, { requestId: 'failed', status: 502, errorClass: 'upstream_unavailable', costMicroUsd: null }),
       ]);
     });
@@ -102,7 +140,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await ids(`from=${from}&to=${to}`), ['refused', 'stream']);
     });
 
-    test('a transaction\'s detail: tokens, cost, latency, time to first token, attempts, violations', async () => {
+    test("a transaction's detail: tokens, cost, latency, time to first token, attempts, violations", async () => {
       const list = await admin('GET', '/api/transactions?model=gpt-4o');
       const detail = await admin('GET', `/api/transactions/${list.body.items[0].id}`);
       assert.equal(detail.status, 200, JSON.stringify(detail.body));
@@ -122,7 +160,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await admin('GET', '/api/transactions?cursor=not-a-cursor')).status, 400);
     });
 
-    test('a team-owner sees its own team\'s rows only, and /api/session names each role', async () => {
+    test("a team-owner sees its own team's rows only, and /api/session names each role", async () => {
       await admin('POST', '/api/teams', { name: 'payments', owner: 'pat@example.com' });
       await admin('POST', '/api/teams', { name: 'discovery', owner: 'dee@example.com' });
       const made = await admin('POST', '/api/admin-tokens', { name: 'payments-owner', role: 'team-owner', team: 'payments' });
@@ -134,7 +172,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await owner('GET', '/api/transactions?team=discovery')).status, 403);
       const searchRow = (await admin('GET', '/api/transactions?consumer=search')).body.items[0];
       assert.equal((await owner('GET', `/api/transactions/${searchRow.id}`)).status, 404);
-      assert.deepEqual((await owner('GET', '/api/session')).body, { actor: `admin-token:payments-owner#${made.body.token.id}`, role: 'team-owner', team: 'payments' });
+      assert.deepEqual((await owner('GET', '/api/session')).body, {
+        actor: `admin-token:payments-owner#${made.body.token.id}`,
+        role: 'team-owner',
+        team: 'payments',
+      });
       assert.deepEqual((await admin('GET', '/api/session')).body, { actor: 'bootstrap-token', role: 'admin', team: null });
       const viewer = await admin('POST', '/api/admin-tokens', { name: 'reader', role: 'viewer' });
       assert.equal((await client(sluice, viewer.body.plaintext)('GET', '/api/session')).body.role, 'viewer');

@@ -32,16 +32,40 @@ function months(now: number) {
   const date = new Date(now);
   const start = (offset: number) => Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + offset, 1);
   const name = (offset: number) => new Date(start(offset)).toISOString().slice(0, 7);
-  return { earlier: { start: start(-2), name: name(-2) }, last: { start: start(-1), end: start(0), name: name(-1) }, current: { start: start(0), name: name(0) } };
+  return {
+    earlier: { start: start(-2), name: name(-2) },
+    last: { start: start(-1), end: start(0), name: name(-1) },
+    current: { start: start(0), name: name(0) },
+  };
 }
 
 let sequence = 0;
 function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
   return {
-    requestId: `api-usage-${sequence++}`, startedAt, operation: 'chat', api: 'openai', consumer: 'checkout-service', team: 'payments',
-    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini', stream: false, inputTokens: 1_000, outputTokens: 100,
-    cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false, costMicroUsd: 1_000_000, latencyMs: 10, timeToFirstTokenMs: null,
-    status: 200, errorClass: null, attempts: 1, servedModel: null, violations: null, ...overrides,
+    requestId: `api-usage-${sequence++}`,
+    startedAt,
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'checkout-service',
+    team: 'payments',
+    requestedModel: 'gpt-4o-mini',
+    provider: 'openai',
+    providerModel: 'gpt-4o-mini',
+    stream: false,
+    inputTokens: 1_000,
+    outputTokens: 100,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 1_000_000,
+    latencyMs: 10,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+    ...overrides,
   };
 }
 
@@ -70,10 +94,33 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
       await ledger.insertTransactions([
         call(last.start + 10 * HOUR, { costMicroUsd: 1_500_000 }),
-        call(last.start + 30 * HOUR, { costMicroUsd: 2_000_000, requestedModel: 'claude-haiku', provider: 'anthropic', providerModel: 'claude-3-5-haiku' }),
-        call(last.start + 30 * HOUR + 60_000, { costMicroUsd: null, status: 502, errorClass: 'upstream_unavailable', inputTokens: 0, outputTokens: 0 }),
-        call(last.start + 50 * HOUR, { consumer: 'search-service', team: 'discovery', costMicroUsd: 250_000, inputTokens: 10, outputTokens: 1 }),
-        call(last.start + 51 * HOUR, { consumer: 'search-service', team: 'discovery', costMicroUsd: 250_000, inputTokens: 10, outputTokens: 1 }),
+        call(last.start + 30 * HOUR, {
+          costMicroUsd: 2_000_000,
+          requestedModel: 'claude-haiku',
+          provider: 'anthropic',
+          providerModel: 'claude-3-5-haiku',
+        }),
+        call(last.start + 30 * HOUR + 60_000, {
+          costMicroUsd: null,
+          status: 502,
+          errorClass: 'upstream_unavailable',
+          inputTokens: 0,
+          outputTokens: 0,
+        }),
+        call(last.start + 50 * HOUR, {
+          consumer: 'search-service',
+          team: 'discovery',
+          costMicroUsd: 250_000,
+          inputTokens: 10,
+          outputTokens: 1,
+        }),
+        call(last.start + 51 * HOUR, {
+          consumer: 'search-service',
+          team: 'discovery',
+          costMicroUsd: 250_000,
+          inputTokens: 10,
+          outputTokens: 1,
+        }),
         call(earlier.start + 5 * HOUR, { consumer: 'search-service', team: 'discovery', costMicroUsd: 4_000_000 }),
         call(earlier.start + 6 * HOUR, { costMicroUsd: 500_000 }),
         call(thisMonthCall, { costMicroUsd: 3_000_000 }),
@@ -104,46 +151,76 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(answer.body.from, new Date(last.start).toISOString());
       assert.deepEqual(answer.body.groupBy, ['team', 'model']);
       const day = (hours: number) => new Date(last.start + Math.floor(hours / 24) * 24 * HOUR).toISOString();
-      assert.deepEqual(answer.body.items.map((item: any) => [item.bucketStart, item.group, item.calls, item.cost.usd, item.unpricedCalls, item.failedCalls]), [
-        [day(10), { team: 'payments', model: 'gpt-4o-mini' }, 1, '1.500000', 0, 0],
-        [day(30), { team: 'payments', model: 'claude-haiku' }, 1, '2.000000', 0, 0],
-        [day(30), { team: 'payments', model: 'gpt-4o-mini' }, 1, '0.000000', 0, 1],
-        [day(50), { team: 'discovery', model: 'gpt-4o-mini' }, 2, '0.500000', 0, 0],
-      ].sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0)));
+      assert.deepEqual(
+        answer.body.items.map((item: any) => [
+          item.bucketStart,
+          item.group,
+          item.calls,
+          item.cost.usd,
+          item.unpricedCalls,
+          item.failedCalls,
+        ]),
+        [
+          [day(10), { team: 'payments', model: 'gpt-4o-mini' }, 1, '1.500000', 0, 0],
+          [day(30), { team: 'payments', model: 'claude-haiku' }, 1, '2.000000', 0, 0],
+          [day(30), { team: 'payments', model: 'gpt-4o-mini' }, 1, '0.000000', 0, 1],
+          [day(50), { team: 'discovery', model: 'gpt-4o-mini' }, 2, '0.500000', 0, 0],
+        ].sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0)),
+      );
       const monthly = await admin('GET', `/api/usage?${lastMonth()}&bucket=month&team=discovery`);
-      assert.deepEqual(monthly.body.items.map((item: any) => [item.group, item.calls, item.inputTokens, item.outputTokens, item.cost]),
-        [[{}, 2, 20, 2, { microUsd: 500_000, usd: '0.500000' }]]);
+      assert.deepEqual(
+        monthly.body.items.map((item: any) => [item.group, item.calls, item.inputTokens, item.outputTokens, item.cost]),
+        [[{}, 2, 20, 2, { microUsd: 500_000, usd: '0.500000' }]],
+      );
       const byStatus = await admin('GET', `/api/usage?${lastMonth()}&bucket=month&groupBy=status,resourceStatus&consumer=checkout-service`);
-      assert.deepEqual(byStatus.body.items.map((item: any) => [item.group, item.calls]), [
-        [{ status: 'error', resourceStatus: 'unreviewed' }, 1], [{ status: 'ok', resourceStatus: 'unreviewed' }, 2],
-      ]);
+      assert.deepEqual(
+        byStatus.body.items.map((item: any) => [item.group, item.calls]),
+        [
+          [{ status: 'error', resourceStatus: 'unreviewed' }, 1],
+          [{ status: 'ok', resourceStatus: 'unreviewed' }, 2],
+        ],
+      );
     });
 
     test('a call through the gateway is in the usage as soon as its ledger batch is written', async () => {
       const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${KEYS.search}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.search}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
       });
       assert.equal(response.status, 200);
       await response.text();
       await sluice.sluice.settled();
       const hour = Math.floor(Date.now() / HOUR) * HOUR;
-      const answer = await admin('GET', `/api/usage?from=${new Date(hour - HOUR).toISOString()}&to=${new Date(hour + HOUR).toISOString()}&bucket=hour&groupBy=consumer,team`);
+      const answer = await admin(
+        'GET',
+        `/api/usage?from=${new Date(hour - HOUR).toISOString()}&to=${new Date(hour + HOUR).toISOString()}&bucket=hour&groupBy=consumer,team`,
+      );
       const gateway = answer.body.items.filter((item: any) => item.group.consumer === 'search-service');
-      assert.equal(gateway.reduce((total: number, item: any) => total + item.calls, 0), 1, JSON.stringify(answer.body));
+      assert.equal(
+        gateway.reduce((total: number, item: any) => total + item.calls, 0),
+        1,
+        JSON.stringify(answer.body),
+      );
       assert.equal(gateway[0].group.team, 'discovery');
     });
 
     test('top drivers compare a period with the one before it, biggest change first', async () => {
-      const answer = await admin('GET', `/api/usage/top-drivers?${lastMonth()}&previousFrom=${new Date(earlier.start).toISOString()}&previousTo=${new Date(last.start).toISOString()}&groupBy=team`);
+      const answer = await admin(
+        'GET',
+        `/api/usage/top-drivers?${lastMonth()}&previousFrom=${new Date(earlier.start).toISOString()}&previousTo=${new Date(last.start).toISOString()}&groupBy=team`,
+      );
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      assert.deepEqual(answer.body.items.map((item: any) => [item.group.team, item.current.usd, item.previous.usd, item.delta.usd]), [
-        ['discovery', '0.500000', '4.000000', '-3.500000'],
-        ['payments', '3.500000', '0.500000', '3.000000'],
-      ]);
+      assert.deepEqual(
+        answer.body.items.map((item: any) => [item.group.team, item.current.usd, item.previous.usd, item.delta.usd]),
+        [
+          ['discovery', '0.500000', '4.000000', '-3.500000'],
+          ['payments', '3.500000', '0.500000', '3.000000'],
+        ],
+      );
     });
 
-    test('the month\'s forecast per team and overall; a past month is its actual', async () => {
+    test("the month's forecast per team and overall; a past month is its actual", async () => {
       const answer = await admin('GET', `/api/forecast?month=${current.name}`);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       assert.equal(answer.body.month, current.name);
@@ -153,18 +230,48 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.ok(payments.low.microUsd <= payments.forecast.microUsd && payments.forecast.microUsd <= payments.high.microUsd);
       assert.ok(answer.body.overall.actualToDate.microUsd >= 3_000_000);
       const past = await admin('GET', `/api/forecast?month=${last.name}`);
-      assert.deepEqual(past.body.teams.map((line: any) => [line.team, line.method, line.forecast.usd]), [['discovery', 'complete', '0.500000'], ['payments', 'complete', '3.500000']]);
+      assert.deepEqual(
+        past.body.teams.map((line: any) => [line.team, line.method, line.forecast.usd]),
+        [
+          ['discovery', 'complete', '0.500000'],
+          ['payments', 'complete', '3.500000'],
+        ],
+      );
       assert.equal(past.body.overall.forecast.usd, '4.000000');
     });
 
-    test('a budget\'s burn-down: its window, usage so far from the rollups, and the projection', async () => {
-      assert.equal((await admin('POST', '/api/budgets', { name: 'payments-monthly', consumers: { team: 'payments' }, measure: 'cost_usd', limit: 10, window: 'month' })).status, 201);
+    test("a budget's burn-down: its window, usage so far from the rollups, and the projection", async () => {
+      assert.equal(
+        (
+          await admin('POST', '/api/budgets', {
+            name: 'payments-monthly',
+            consumers: { team: 'payments' },
+            measure: 'cost_usd',
+            limit: 10,
+            window: 'month',
+          })
+        ).status,
+        201,
+      );
       const answer = await admin('GET', '/api/budgets/payments-monthly/burn-down');
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      assert.deepEqual([answer.body.unit, answer.body.window.kind, answer.body.window.start, answer.body.limit, answer.body.used, answer.body.usd.limit, answer.body.usd.used],
-        ['microUsd', 'month', new Date(current.start).toISOString(), 10_000_000, 3_000_000, '10.000000', '3.000000']);
+      assert.deepEqual(
+        [
+          answer.body.unit,
+          answer.body.window.kind,
+          answer.body.window.start,
+          answer.body.limit,
+          answer.body.used,
+          answer.body.usd.limit,
+          answer.body.usd.used,
+        ],
+        ['microUsd', 'month', new Date(current.start).toISOString(), 10_000_000, 3_000_000, '10.000000', '3.000000'],
+      );
       assert.equal(answer.body.method, 'linear-since-window-start');
-      assert.equal((await admin('POST', '/api/budgets', { name: 'per-minute', measure: 'requests', limit: 10, window: 'minute' })).status, 201);
+      assert.equal(
+        (await admin('POST', '/api/budgets', { name: 'per-minute', measure: 'requests', limit: 10, window: 'minute' })).status,
+        201,
+      );
       const minute = await admin('GET', '/api/budgets/per-minute/burn-down');
       assert.equal(minute.status, 400);
       assert.match(minute.body.error.message, /hourly rollups/);
@@ -174,20 +281,34 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     test('the chargeback as JSON and as a CSV attachment: per team, tokens, USD with six decimals, unpriced, refused and failed calls', async () => {
       const answer = await admin('GET', `/api/reports/chargeback?period=${last.name}`);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      assert.deepEqual(answer.body.items.map((line: any) => [line.team, line.calls, line.totalTokens, line.cost.usd, line.unpricedCalls, line.failedCalls]), [
-        ['discovery', 2, 22, '0.500000', 0, 0], ['payments', 3, 2_200, '3.500000', 0, 1],
-      ]);
+      assert.deepEqual(
+        answer.body.items.map((line: any) => [
+          line.team,
+          line.calls,
+          line.totalTokens,
+          line.cost.usd,
+          line.unpricedCalls,
+          line.failedCalls,
+        ]),
+        [
+          ['discovery', 2, 22, '0.500000', 0, 0],
+          ['payments', 3, 2_200, '3.500000', 0, 1],
+        ],
+      );
       assert.deepEqual([answer.body.total.calls, answer.body.total.cost.usd], [5, '4.000000']);
       const csv = await admin('GET', `/api/reports/chargeback?period=${last.name}&format=csv`);
       assert.equal(csv.status, 200);
       assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
       assert.equal(csv.headers.get('content-disposition'), `attachment; filename="sluice-chargeback-${last.name}.csv"`);
-      assert.equal(csv.text, [
-        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
-        `${last.name},discovery,2,20,2,0,22,0.500000,0,0,0`,
-        `${last.name},payments,3,2000,200,0,2200,3.500000,0,0,1`,
-        '',
-      ].join('\r\n'));
+      assert.equal(
+        csv.text,
+        [
+          'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
+          `${last.name},discovery,2,20,2,0,22,0.500000,0,0,0`,
+          `${last.name},payments,3,2000,200,0,2200,3.500000,0,0,1`,
+          '',
+        ].join('\r\n'),
+      );
     });
 
     test('read roles see all teams; a team-owner sees only its own team, and no whole', async () => {
@@ -196,15 +317,31 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const owner = await token('payments-lead', 'team-owner', 'payments');
       const usage = await owner('GET', `/api/usage?${lastMonth()}&bucket=month&groupBy=team`);
       assert.equal(usage.status, 200);
-      assert.deepEqual(usage.body.items.map((item: any) => item.group.team), ['payments']);
+      assert.deepEqual(
+        usage.body.items.map((item: any) => item.group.team),
+        ['payments'],
+      );
       assert.equal((await owner('GET', `/api/usage?${lastMonth()}&team=discovery`)).status, 403);
       const drivers = await owner('GET', `/api/usage/top-drivers?${lastMonth()}&groupBy=team`);
-      assert.deepEqual(drivers.body.items.map((item: any) => item.group.team), ['payments']);
+      assert.deepEqual(
+        drivers.body.items.map((item: any) => item.group.team),
+        ['payments'],
+      );
       const forecast = await owner('GET', `/api/forecast?month=${last.name}`);
       assert.equal(forecast.body.overall, null);
-      assert.deepEqual(forecast.body.teams.map((line: any) => line.team), ['payments']);
+      assert.deepEqual(
+        forecast.body.teams.map((line: any) => line.team),
+        ['payments'],
+      );
       const sheet = await owner('GET', `/api/reports/chargeback?period=${last.name}&format=csv`);
-      assert.deepEqual(sheet.text.trim().split('\r\n').slice(1).map((line) => line.split(',')[1]), ['payments']);
+      assert.deepEqual(
+        sheet.text
+          .trim()
+          .split('\r\n')
+          .slice(1)
+          .map((line) => line.split(',')[1]),
+        ['payments'],
+      );
       assert.equal((await owner('GET', '/api/budgets/payments-monthly/burn-down')).status, 403, 'budgets are for read roles, as elsewhere');
     });
 
@@ -225,10 +362,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         const answer = await admin('GET', path);
         assert.equal(answer.status, 400, `${path}: ${JSON.stringify(answer.body)}`);
         assert.equal(answer.body.error.code, 'invalid_request');
-        assert.ok(answer.body.error.issues.some((issue: { path: string }) => issue.path === field), `${path}: ${JSON.stringify(answer.body.error.issues)}`);
+        assert.ok(
+          answer.body.error.issues.some((issue: { path: string }) => issue.path === field),
+          `${path}: ${JSON.stringify(answer.body.error.issues)}`,
+        );
       }
-      const doc = await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json() as { paths: Record<string, unknown> };
-      for (const path of ['/api/usage', '/api/usage/top-drivers', '/api/forecast', '/api/budgets/{name}/burn-down', '/api/reports/chargeback']) {
+      const doc = (await (await fetch(`${sluice.adminURL}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      for (const path of [
+        '/api/usage',
+        '/api/usage/top-drivers',
+        '/api/forecast',
+        '/api/budgets/{name}/burn-down',
+        '/api/reports/chargeback',
+      ]) {
         assert.ok(path in doc.paths, `${path} is described`);
       }
     });

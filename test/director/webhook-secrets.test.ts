@@ -44,19 +44,32 @@ describe('webhook secrets at rest', () => {
     assert.equal(TEST_MASTER_KEY.open(storedSecrets(sluice.dbPath)[0]!.secret, 'webhook-secret'), rotated, 'a URL change keeps the secret');
   });
 
-  test('a plaintext secret stored before sealing is sealed at the director\'s next start', async () => {
+  test("a plaintext secret stored before sealing is sealed at the director's next start", async () => {
     const first = await startTestSluice({ ...OFFLINE_CATALOG, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP } });
     await first.stop();
     const db = new Database(first.dbPath);
-    db.prepare('INSERT INTO webhooks (id, url, secret, created_at) VALUES (?, ?, ?, ?)').run('legacy-hook', 'http://127.0.0.1:9/legacy', SECRET, Date.now());
+    db.prepare('INSERT INTO webhooks (id, url, secret, created_at) VALUES (?, ?, ?, ?)').run(
+      'legacy-hook',
+      'http://127.0.0.1:9/legacy',
+      SECRET,
+      Date.now(),
+    );
     db.close();
-    const second = await startTestSluice({ ...OFFLINE_CATALOG, storage: `sqlite:${first.dbPath}`, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP } });
+    const second = await startTestSluice({
+      ...OFFLINE_CATALOG,
+      storage: `sqlite:${first.dbPath}`,
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+    });
     started.push(second);
     const [row] = storedSecrets(first.dbPath);
     assert.ok(MasterKey.isSealed(row!.secret), 'sealed at start');
     assert.equal(TEST_MASTER_KEY.open(row!.secret, 'webhook-secret'), SECRET, 'the same secret');
     const audit = await adminClient(second, BOOTSTRAP)('GET', '/api/audit?entityType=webhook');
-    assert.ok(audit.body.items.some((item: { action: string; actor: string }) => item.action === 'update' && item.actor === 'sluice:seal-webhook-secrets'));
+    assert.ok(
+      audit.body.items.some(
+        (item: { action: string; actor: string }) => item.action === 'update' && item.actor === 'sluice:seal-webhook-secrets',
+      ),
+    );
     assert.ok(!JSON.stringify(audit.body).includes(SECRET));
   });
 });

@@ -25,9 +25,12 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     mock = await HttpsMock.start(await tls.serverCert(['api.openai.com']), (_request, res) => json(res, 200, openaiCompletion('ok')));
     director = await startTestSluice({ admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP }, consumers: [] });
     // An admin marks openai/gpt-4o unsanctioned once it has been seen; enforce mode reads the statuses from the director.
-    const admin = (path: string, body: unknown) => fetch(`${director.adminURL}${path}`, {
-      method: 'POST', headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-    });
+    const admin = (path: string, body: unknown) =>
+      fetch(`${director.adminURL}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const seen = await admin('/api/reconciliation/observations', {
       observations: [{ observer: 'seed', at: Date.now() - 60_000, source: { ip: '10.0.0.9' }, provider: 'openai', model: 'gpt-4o' }],
     });
@@ -35,7 +38,8 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     const resolved = await admin('/api/reconciliation/resources/openai%2Fgpt-4o/resolve', { status: 'unsanctioned' });
     assert.equal(resolved.status, 200, await resolved.text());
     discovery = await startTestDiscovery({
-      mode: 'enforce', observer: 'proxy-enforce',
+      mode: 'enforce',
+      observer: 'proxy-enforce',
       ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
       upstream: { caFile: tls.upstreamCaFile, resolve: { 'api.openai.com': `127.0.0.1:${mock.port}` } },
       director: { url: director.adminURL, token: BOOTSTRAP, flushIntervalMs: 3_600_000, spoolDir: `${tls.dir}/spool` },
@@ -48,16 +52,24 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     await mock.close();
   });
 
-  test('enforce: an unsanctioned model gets a 403 in OpenAI\'s shape and the provider sees nothing; a sanctioned one passes', async () => {
+  test("enforce: an unsanctioned model gets a 403 in OpenAI's shape and the provider sees nothing; a sanctioned one passes", async () => {
     const proxied = proxiedFetch(discovery.url, tls.orgCaPem);
-    const client = new OpenAI({ apiKey: 'sk-enforce-test-not-real', baseURL: 'https://api.openai.com/v1', fetch: proxied.fetch, maxRetries: 0 });
-    await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.PermissionDeniedError);
-      assert.equal(error.status, 403);
-      assert.equal(error.code, 'model_not_sanctioned');
-      assert.match(error.message, /openai\/gpt-4o is not sanctioned/);
-      return true;
+    const client = new OpenAI({
+      apiKey: 'sk-enforce-test-not-real',
+      baseURL: 'https://api.openai.com/v1',
+      fetch: proxied.fetch,
+      maxRetries: 0,
     });
+    await assert.rejects(
+      client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.PermissionDeniedError);
+        assert.equal(error.status, 403);
+        assert.equal(error.code, 'model_not_sanctioned');
+        assert.match(error.message, /openai\/gpt-4o is not sanctioned/);
+        return true;
+      },
+    );
     assert.equal(mock.received.length, 0);
     const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(answer.choices[0]!.message.content, 'ok');
@@ -65,23 +77,37 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     await proxied.dispatcher.close();
   });
 
-  for (const [kind, Exporter] of [['protobuf', ProtoExporter], ['JSON', JsonExporter]] as const) {
+  for (const [kind, Exporter] of [
+    ['protobuf', ProtoExporter],
+    ['JSON', JsonExporter],
+  ] as const) {
     test(`OTLP (${kind}): a GenAI span from the official exporter shows up as discovered traffic with its model and tokens`, async () => {
       const service = `billing-bot-${kind.toLowerCase()}`;
       const exporter: SpanExporter = new Exporter({ url: `${discovery.url}/v1/traces` });
-      const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': service }),
+        spanProcessors: [new SimpleSpanProcessor(exporter)],
+      });
       const tracer = provider.getTracer('test');
-      tracer.startSpan('chat claude-sonnet-4-5', {
-        attributes: {
-          'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': 'claude-sonnet-4-5',
-          'gen_ai.usage.input_tokens': 321, 'gen_ai.usage.output_tokens': 45, 'server.address': 'api.anthropic.com',
-        },
-      }).end();
+      tracer
+        .startSpan('chat claude-sonnet-4-5', {
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'anthropic',
+            'gen_ai.request.model': 'claude-sonnet-4-5',
+            'gen_ai.usage.input_tokens': 321,
+            'gen_ai.usage.output_tokens': 45,
+            'server.address': 'api.anthropic.com',
+          },
+        })
+        .end();
       tracer.startSpan('not an AI call', { attributes: { 'http.request.method': 'GET' } }).end();
       await provider.forceFlush();
       await provider.shutdown();
       await discovery.flush();
-      const response = await fetch(`${director.adminURL}/api/reconciliation/consumers`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } });
+      const response = await fetch(`${director.adminURL}/api/reconciliation/consumers`, {
+        headers: { authorization: `Bearer ${BOOTSTRAP}` },
+      });
       const { items } = (await response.json()) as { items: Array<{ calls: number; hints: Record<string, string[]> }> };
       const consumer = items.find((item) => item.hints.services?.includes(service));
       assert.ok(consumer, JSON.stringify(items));
@@ -95,8 +121,12 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     });
   }
 
-  test('OTLP: a body that is not OTLP is a 400 in OTLP\'s status shape', async () => {
-    const response = await fetch(`${discovery.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: 'not protobuf at all' });
+  test("OTLP: a body that is not OTLP is a 400 in OTLP's status shape", async () => {
+    const response = await fetch(`${discovery.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: 'not protobuf at all',
+    });
     assert.equal(response.status, 400);
     assert.equal(((await response.json()) as { code: number }).code, 3);
   });

@@ -24,8 +24,13 @@ async function until(check: () => Promise<boolean>, what: string, ms = 60_000): 
   }
 }
 
-const counter = async (metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> }, labels: Record<string, string> = {}) =>
-  (await metric.get()).values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+const counter = async (
+  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> },
+  labels: Record<string, string> = {},
+) =>
+  (await metric.get()).values
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
 
 describe('discovery: director outage and bad input', () => {
   let tls: TlsFixture;
@@ -49,10 +54,17 @@ describe('discovery: director outage and bad input', () => {
       ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
       exclude: ['api.groq.com'],
       maxParseBytes: 1024 * 1024,
-      upstream: { caFile: tls.upstreamCaFile, resolve: { 'api.openai.com': `127.0.0.1:${mock.port}`, 'api.groq.com': `127.0.0.1:${mock.port}` } },
+      upstream: {
+        caFile: tls.upstreamCaFile,
+        resolve: { 'api.openai.com': `127.0.0.1:${mock.port}`, 'api.groq.com': `127.0.0.1:${mock.port}` },
+      },
       director: {
-        url: `http://127.0.0.1:${adminPort}`, token: BOOTSTRAP, flushIntervalMs: 3_600_000, spoolDir: join(tls.dir, 'spool'),
-        initialBackoffMs: 50, maxBackoffMs: 200,
+        url: `http://127.0.0.1:${adminPort}`,
+        token: BOOTSTRAP,
+        flushIntervalMs: 3_600_000,
+        spoolDir: join(tls.dir, 'spool'),
+        initialBackoffMs: 50,
+        maxBackoffMs: 200,
       },
     });
   });
@@ -66,7 +78,9 @@ describe('discovery: director outage and bad input', () => {
   const call = async (key: string) => {
     const proxied = proxiedFetch(discovery.url, tls.orgCaPem);
     const response = await proxied.fetch('https://api.openai.com/v1/chat/completions', {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }),
     });
     assert.equal(response.status, 200);
     await response.text();
@@ -74,7 +88,9 @@ describe('discovery: director outage and bad input', () => {
   };
 
   const recordedCalls = async (): Promise<number> => {
-    const response = await fetch(`http://127.0.0.1:${adminPort}/api/reconciliation/consumers`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } });
+    const response = await fetch(`http://127.0.0.1:${adminPort}/api/reconciliation/consumers`, {
+      headers: { authorization: `Bearer ${BOOTSTRAP}` },
+    });
     const { items } = (await response.json()) as { items: Array<{ calls: number; hints: { hosts: string[] } }> };
     return items.reduce((sum, item) => sum + item.calls, 0);
   };
@@ -104,13 +120,21 @@ describe('discovery: director outage and bad input', () => {
     const small = await startTestDiscovery({
       ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
       upstream: { caFile: tls.upstreamCaFile, resolve: { 'api.openai.com': `127.0.0.1:${mock.port}` } },
-      director: { url: `http://127.0.0.1:${await freePort()}`, token: BOOTSTRAP, flushIntervalMs: 3_600_000, spoolDir: join(tls.dir, 'small-spool'), maxSpoolBytes: 400 },
+      director: {
+        url: `http://127.0.0.1:${await freePort()}`,
+        token: BOOTSTRAP,
+        flushIntervalMs: 3_600_000,
+        spoolDir: join(tls.dir, 'small-spool'),
+        maxSpoolBytes: 400,
+      },
     });
     try {
       const proxied = proxiedFetch(small.url, tls.orgCaPem);
       for (let i = 0; i < 4; i++) {
         const response = await proxied.fetch('https://api.openai.com/v1/chat/completions', {
-          method: 'POST', headers: { authorization: `Bearer sk-small-${i}-not-real` }, body: JSON.stringify({ model: 'gpt-4o-mini' }),
+          method: 'POST',
+          headers: { authorization: `Bearer sk-small-${i}-not-real` },
+          body: JSON.stringify({ model: 'gpt-4o-mini' }),
         });
         assert.equal(response.status, 200, 'calls flow while nothing can be reported');
         await response.text();
@@ -139,7 +163,7 @@ describe('discovery: director outage and bad input', () => {
     assert.equal(health.status, 200);
   });
 
-  test('bad input: a client hello for an excluded host is tunneled untouched (the origin\'s certificate)', async () => {
+  test("bad input: a client hello for an excluded host is tunneled untouched (the origin's certificate)", async () => {
     const { socket, status } = await connectTunnel(discovery.port, 'api.groq.com:443');
     assert.equal(status, 200);
     const secure = tlsConnect({ socket, ca: tls.upstreamCa.certPem, servername: 'api.groq.com' });
@@ -162,7 +186,9 @@ describe('discovery: director outage and bad input', () => {
     const proxied = proxiedFetch(discovery.url, tls.orgCaPem);
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(50 * 1024 * 1024) }] });
     const response = await proxied.fetch('https://api.openai.com/v1/chat/completions', {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-big-body-not-real' }, body,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-big-body-not-real' },
+      body,
     });
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { received: number }).received, body.length);

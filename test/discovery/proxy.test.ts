@@ -11,7 +11,15 @@ import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { startTestSluice, ledgerRows, type TestSluice } from '../support/sluice.js';
 import { json, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
-import { connectTunnel, directFetch, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import {
+  connectTunnel,
+  directFetch,
+  HttpsMock,
+  proxiedFetch,
+  startTestDiscovery,
+  tlsFixture,
+  type TlsFixture,
+} from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 import { PriceCatalog } from '../../src/metering/price-catalog.js';
 import { costMicroUsd } from '../../src/metering/cost.js';
@@ -37,7 +45,9 @@ describe('discovery proxy end to end', () => {
       else json(res, 200, openaiCompletion('Hello!', { prompt_tokens: 17, completion_tokens: 4 }), { 'openai-organization': 'org-mock' });
     });
     untrusted = await HttpsMock.start(await tls.serverCert(['api.mistral.ai'], false), (_request, res) => json(res, 200, {}));
-    plainSite = await HttpsMock.start(await tls.serverCert(['127.0.0.1', 'intranet.example']), (_request, res) => json(res, 200, { ok: true }));
+    plainSite = await HttpsMock.start(await tls.serverCert(['127.0.0.1', 'intranet.example']), (_request, res) =>
+      json(res, 200, { ok: true }),
+    );
     director = await startTestSluice({ admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP }, consumers: [] });
     discovery = await startTestDiscovery({
       observer: 'proxy-e2e',
@@ -57,9 +67,15 @@ describe('discovery proxy end to end', () => {
     await Promise.all([mock.close(), untrusted.close(), plainSite.close()]);
   });
 
-  const sdk = (fetch: typeof globalThis.fetch, baseURL: string) => new OpenAI({
-    apiKey: PROVIDER_KEY, baseURL, fetch, organization: 'org-acme', project: 'proj-shadow', maxRetries: 0,
-  });
+  const sdk = (fetch: typeof globalThis.fetch, baseURL: string) =>
+    new OpenAI({
+      apiKey: PROVIDER_KEY,
+      baseURL,
+      fetch,
+      organization: 'org-acme',
+      project: 'proj-shadow',
+      maxRetries: 0,
+    });
 
   test('the openai SDK through the proxy: plain and streamed answers byte-identical to direct, several calls on one tunnel', async () => {
     const proxied = proxiedFetch(discovery.url, tls.orgCaPem, PROXY_AUTH);
@@ -95,11 +111,36 @@ describe('discovery proxy end to end', () => {
 
   test('curl --proxy --cacert: the same bytes as curl straight to the provider', async () => {
     const payload = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'from curl' }] });
-    const common = ['-s', '--fail-with-body', '-H', 'content-type: application/json', '-H', `authorization: Bearer ${PROVIDER_KEY}`, '-A', 'curl-batch/1.0', '-d', payload];
-    const proxied = await run('curl', [...common, '--proxy', discovery.url, '--proxy-user', 'alice:wonderland-pass', '--cacert', tls.orgCaFile,
-      'https://api.openai.com/v1/chat/completions']);
-    const direct = await run('curl', [...common, '--resolve', `api.openai.com:${mock.port}:127.0.0.1`, '--cacert', tls.upstreamCaFile,
-      `https://api.openai.com:${mock.port}/v1/chat/completions`]);
+    const common = [
+      '-s',
+      '--fail-with-body',
+      '-H',
+      'content-type: application/json',
+      '-H',
+      `authorization: Bearer ${PROVIDER_KEY}`,
+      '-A',
+      'curl-batch/1.0',
+      '-d',
+      payload,
+    ];
+    const proxied = await run('curl', [
+      ...common,
+      '--proxy',
+      discovery.url,
+      '--proxy-user',
+      'alice:wonderland-pass',
+      '--cacert',
+      tls.orgCaFile,
+      'https://api.openai.com/v1/chat/completions',
+    ]);
+    const direct = await run('curl', [
+      ...common,
+      '--resolve',
+      `api.openai.com:${mock.port}:127.0.0.1`,
+      '--cacert',
+      tls.upstreamCaFile,
+      `https://api.openai.com:${mock.port}/v1/chat/completions`,
+    ]);
     assert.equal(proxied.stdout, direct.stdout);
     assert.equal(JSON.parse(proxied.stdout).usage.prompt_tokens, 17);
   });
@@ -113,7 +154,7 @@ describe('discovery proxy end to end', () => {
     assert.equal(mock.received.length, seen);
   });
 
-  test('a host outside the catalog is tunneled untouched: the client sees the origin\'s own certificate', async () => {
+  test("a host outside the catalog is tunneled untouched: the client sees the origin's own certificate", async () => {
     const { socket, status } = await connectTunnel(discovery.port, `127.0.0.1:${plainSite.port}`, { 'proxy-authorization': PROXY_AUTH });
     assert.equal(status, 200);
     const secure = tlsConnect({ socket, ca: tls.upstreamCa.certPem, servername: 'intranet.example' });
@@ -126,7 +167,9 @@ describe('discovery proxy end to end', () => {
   test('an upstream whose certificate is not trusted is refused, not silently accepted', async () => {
     const proxied = proxiedFetch(discovery.url, tls.orgCaPem, PROXY_AUTH);
     const response = await proxied.fetch('https://api.mistral.ai/v1/chat/completions', {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x-not-real' }, body: JSON.stringify({ model: 'mistral-small' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer x-not-real' },
+      body: JSON.stringify({ model: 'mistral-small' }),
     });
     assert.equal(response.status, 502);
     assert.match(((await response.json()) as { error: { message: string } }).error.message, /not trusted/);
@@ -142,7 +185,11 @@ describe('discovery proxy end to end', () => {
     });
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'over h2' }] });
     const stream = session.request({
-      ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json', authorization: `Bearer ${PROVIDER_KEY}`, 'user-agent': 'h2-client/1',
+      ':method': 'POST',
+      ':path': '/v1/chat/completions',
+      'content-type': 'application/json',
+      authorization: `Bearer ${PROVIDER_KEY}`,
+      'user-agent': 'h2-client/1',
     });
     stream.end(body);
     let status2 = 0;
@@ -153,13 +200,20 @@ describe('discovery proxy end to end', () => {
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     session.close();
     assert.equal(status2, 200);
-    assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString('utf8')), openaiCompletion('Hello!', { prompt_tokens: 17, completion_tokens: 4 }));
+    assert.deepEqual(
+      JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      openaiCompletion('Hello!', { prompt_tokens: 17, completion_tokens: 4 }),
+    );
   });
 
   test('the director shows the discovered consumer with its hints, the model, exact tokens and cost', async () => {
     await discovery.flush();
-    const response = await fetch(`${director.adminURL}/api/reconciliation/consumers`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } });
-    const { items } = (await response.json()) as { items: Array<{ identity: { kind: string; value: string }; calls: number; hints: Record<string, string[]> }> };
+    const response = await fetch(`${director.adminURL}/api/reconciliation/consumers`, {
+      headers: { authorization: `Bearer ${BOOTSTRAP}` },
+    });
+    const { items } = (await response.json()) as {
+      items: Array<{ identity: { kind: string; value: string }; calls: number; hints: Record<string, string[]> }>;
+    };
     const fingerprint = keyFingerprint(PROVIDER_KEY);
     const consumer = items.find((item) => item.identity.value === fingerprint);
     assert.ok(consumer, JSON.stringify(items));
@@ -171,18 +225,34 @@ describe('discovery proxy end to end', () => {
     assert.deepEqual(consumer.hints.projects, ['proj-shadow']);
     assert.deepEqual(consumer.hints.hosts, ['api.openai.com']);
     assert.deepEqual(consumer.hints.observers, ['proxy-e2e']);
-    assert.ok(consumer.hints.userAgents!.some((agent) => agent.startsWith('OpenAI/JS')), consumer.hints.userAgents!.join());
+    assert.ok(
+      consumer.hints.userAgents!.some((agent) => agent.startsWith('OpenAI/JS')),
+      consumer.hints.userAgents!.join(),
+    );
     assert.ok(consumer.hints.userAgents!.includes('curl-batch/1.0'));
     // 3 plain + 2 streamed (SDK) + 1 curl + 1 h2 = 7 calls, each gpt-4o-mini.
     assert.equal(consumer.calls, 7);
     const rows = (await ledgerRows(director)).filter((row) => row.operation === 'observed');
-    assert.equal(rows.reduce((sum, row) => sum + row.input_tokens, 0), 4 * 17 + 2 * 21 + 17);
-    assert.equal(rows.reduce((sum, row) => sum + row.output_tokens, 0), 4 * 4 + 2 * 3 + 4);
-    assert.ok(rows.every((row) => row.provider === 'openai' && row.provider_model === 'gpt-4o-mini'), JSON.stringify(rows[0]));
+    assert.equal(
+      rows.reduce((sum, row) => sum + row.input_tokens, 0),
+      4 * 17 + 2 * 21 + 17,
+    );
+    assert.equal(
+      rows.reduce((sum, row) => sum + row.output_tokens, 0),
+      4 * 4 + 2 * 3 + 4,
+    );
+    assert.ok(
+      rows.every((row) => row.provider === 'openai' && row.provider_model === 'gpt-4o-mini'),
+      JSON.stringify(rows[0]),
+    );
     const pricing = new PriceCatalog().lookup('openai', 'gpt-4o-mini-2024-07-18');
     assert.ok(pricing);
-    const one = (input: number, output: number) => costMicroUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricing)!;
-    assert.equal(rows.reduce((sum, row) => sum + (row.cost_micro_usd ?? 0), 0), 5 * one(17, 4) + 2 * one(21, 3));
+    const one = (input: number, output: number) =>
+      costMicroUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricing)!;
+    assert.equal(
+      rows.reduce((sum, row) => sum + (row.cost_micro_usd ?? 0), 0),
+      5 * one(17, 4) + 2 * one(21, 3),
+    );
     // Secrets never leave: neither the provider key nor the proxy password is anywhere in what the director stored.
     const stored = JSON.stringify(items) + JSON.stringify(rows);
     assert.ok(!stored.includes(PROVIDER_KEY) && !stored.includes('wonderland-pass'));

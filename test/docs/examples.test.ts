@@ -45,16 +45,22 @@ describe('examples/', () => {
   }
 
   test('examples/sluice.yaml declares what the sample promises: fallback, teams, budgets, a template, a rate limit, reviews', () => {
-    const config = parse(readFileSync(join(ROOT, 'examples', 'sluice.yaml'), 'utf8')) as Record<string, unknown[] & Record<string, unknown>>;
+    const config = parse(readFileSync(join(ROOT, 'examples', 'sluice.yaml'), 'utf8')) as Record<
+      string,
+      unknown[] & Record<string, unknown>
+    >;
     const models = config.models as Array<{ targets: unknown[] }>;
-    assert.ok(models.some((model) => model.targets.length > 1), 'a model with a fallback');
+    assert.ok(
+      models.some((model) => model.targets.length > 1),
+      'a model with a fallback',
+    );
     assert.ok((config.budgets as unknown[]).length >= 2);
     assert.ok((config.budgetTemplates as unknown[]).length >= 1);
     assert.ok((config.rateLimits as unknown[]).length >= 1);
     assert.ok(Object.keys(config.resources as object).length >= 1);
   });
 
-  test('examples/local.yaml serves the README\'s no-provider-key call through an OpenAI-compatible server', async () => {
+  test("examples/local.yaml serves the README's no-provider-key call through an OpenAI-compatible server", async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const noKey = readme.slice(readme.indexOf('### No provider key?'), readme.indexOf('## Set-up'));
     const key = /SLUICE_API_KEY=(\S+) npm start -- --config examples\/local\.yaml/.exec(noKey)?.[1];
@@ -62,26 +68,38 @@ describe('examples/', () => {
     assert.ok(key !== undefined && body !== undefined, 'the README shows the start command and the call');
     assert.match(noKey, new RegExp(`-H "Authorization: Bearer ${key}"`));
 
-    const server = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello from a local model.', undefined, 'llama3.2')));
+    const server = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('Hello from a local model.', undefined, 'llama3.2')),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'sluice-local-example-'));
     // The example as written, on ports a test can use.
     const [port, adminPort] = [await freePort(), await freePort()];
     const config = parse(readFileSync(join(ROOT, 'examples', 'local.yaml'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'local.yaml'), stringify({ ...config, gateway: { port }, admin: { port: adminPort } }));
     const sluice = await startSluiceProcess(['start', '--config', 'local.yaml'], {
-      cwd: dir, adminURL: `http://127.0.0.1:${adminPort}`, env: { SLUICE_API_KEY: key, LOCAL_OPENAI_BASE_URL: `${server.url}/v1` },
+      cwd: dir,
+      adminURL: `http://127.0.0.1:${adminPort}`,
+      env: { SLUICE_API_KEY: key, LOCAL_OPENAI_BASE_URL: `${server.url}/v1` },
     });
     try {
       const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body,
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
       });
       assert.equal(answer.status, 200);
-      assert.equal(((await answer.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, 'Hello from a local model.');
+      assert.equal(
+        ((await answer.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content,
+        'Hello from a local model.',
+      );
       assert.equal(server.received.at(-1)?.body.model, 'llama3.2', 'the server is asked for the model by its own name');
       assert.equal(server.received.at(-1)?.headers.authorization, undefined, 'no provider key is sent: the example declares none');
 
       const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: key, maxRetries: 0 });
-      assert.deepEqual((await client.models.list()).data.map((model) => model.id), ['llama3.2']);
+      assert.deepEqual(
+        (await client.models.list()).data.map((model) => model.id),
+        ['llama3.2'],
+      );
     } finally {
       await sluice.stop();
       await server.close();

@@ -17,7 +17,9 @@ import { freePort, startSluiceProcess, type SluiceProcess } from '../support/slu
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const DOCS = readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name));
+const DOCS = readdirSync(join(ROOT, 'docs'))
+  .filter((name) => name.endsWith('.md'))
+  .map((name) => join('docs', name));
 
 /** The text under a heading, up to the next heading of the same or a higher level. */
 function section(markdown: string, heading: string): string {
@@ -41,7 +43,11 @@ function calledModels(text: string): string[] {
 
 /** GitHub's anchor for a heading: lower-case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 function anchors(markdown: string): Set<string> {
@@ -77,8 +83,14 @@ describe('the README quick start, on the embedded defaults', () => {
     gatewayURL = `http://127.0.0.1:${port}`;
     // Only what the quick start sets (OPENAI_API_KEY), plus the upstream and the ports a test must choose.
     sluice = await startSluiceProcess(['start'], {
-      cwd: dir, adminURL: `http://127.0.0.1:${adminPort}`,
-      env: { OPENAI_API_KEY: 'sk-upstream-not-real', OPENAI_BASE_URL: `${mock.url}/v1`, SLUICE_PORT: String(port), SLUICE_ADMIN_PORT: String(adminPort) },
+      cwd: dir,
+      adminURL: `http://127.0.0.1:${adminPort}`,
+      env: {
+        OPENAI_API_KEY: 'sk-upstream-not-real',
+        OPENAI_BASE_URL: `${mock.url}/v1`,
+        SLUICE_PORT: String(port),
+        SLUICE_ADMIN_PORT: String(adminPort),
+      },
     });
   });
 
@@ -91,14 +103,21 @@ describe('the README quick start, on the embedded defaults', () => {
     // Up to its "No provider key?" part, which is about another set-up.
     const quickStart = section(README, '## Quick start').split('### No provider key?')[0]!;
     const key = readFileSync(join(dir, 'data', 'default-consumer.key'), 'utf8').trim();
-    const listed = await (await fetch(`${gatewayURL}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json() as { data: Array<{ id: string }> };
+    const listed = (await (await fetch(`${gatewayURL}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+      data: Array<{ id: string }>;
+    };
     const served = new Set(listed.data.map((model) => model.id));
     const called = calledModels(quickStart);
     assert.ok(called.length >= 2, 'the curl call and the SDK call');
     for (const model of called) assert.ok(served.has(model), `${model} is served with only OPENAI_API_KEY set`);
 
     // Every model name it mentions exists on the defaults of the variable that exposes it.
-    const everyProvider = defaultConfig({ OPENAI_API_KEY: 'x', ANTHROPIC_API_KEY: 'x', GEMINI_API_KEY: 'x', SLUICE_API_KEY: 'sk-sluice-x' });
+    const everyProvider = defaultConfig({
+      OPENAI_API_KEY: 'x',
+      ANTHROPIC_API_KEY: 'x',
+      GEMINI_API_KEY: 'x',
+      SLUICE_API_KEY: 'sk-sluice-x',
+    });
     const names = new Set(everyProvider.config.models.map((model) => model.name));
     const mentioned = [...quickStart.matchAll(/`((?:gpt|claude|gemini|text-embedding|o\d)[\w.-]*)`/g)].map((m) => m[1]!);
     assert.ok(mentioned.length >= 4);
@@ -113,14 +132,16 @@ describe('the README quick start, on the embedded defaults', () => {
     const body = /-d '([^']+)'/.exec(curl)![1]!;
     const key = readFileSync(join(dir, 'data', 'default-consumer.key'), 'utf8').trim();
     const answer = await fetch(`${gatewayURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body,
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body,
     });
     assert.equal(answer.status, 200);
-    const completion = await answer.json() as { choices: Array<{ message: { content: string } }> };
+    const completion = (await answer.json()) as { choices: Array<{ message: { content: string } }> };
     assert.equal(completion.choices[0]!.message.content, 'Hello from the mock upstream.');
   });
 
-  test('its OpenAI SDK snippet runs as written (with the test\'s port), from the folder npm start ran in', async () => {
+  test("its OpenAI SDK snippet runs as written (with the test's port), from the folder npm start ran in", async () => {
     const snippet = codeBlocks(section(README, '## Quick start'), 'js')[0]!;
     assert.match(snippet, /http:\/\/127\.0\.0\.1:4000\/v1/);
     writeFileSync(join(dir, 'hello.mjs'), snippet.replace('http://127.0.0.1:4000/v1', `${gatewayURL}/v1`));
@@ -141,16 +162,20 @@ describe('the README, for a newcomer with no provider key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-no-key-'));
     const [port, adminPort] = [await freePort(), await freePort()];
     const sluice = await startSluiceProcess(['start'], {
-      cwd: dir, adminURL: `http://127.0.0.1:${adminPort}`, env: { SLUICE_PORT: String(port), SLUICE_ADMIN_PORT: String(adminPort) },
+      cwd: dir,
+      adminURL: `http://127.0.0.1:${adminPort}`,
+      env: { SLUICE_PORT: String(port), SLUICE_ADMIN_PORT: String(adminPort) },
     });
     try {
       assert.ok(sluice.output().includes('providers from the environment: none'), sluice.output());
       const key = readFileSync(join(dir, 'data', 'default-consumer.key'), 'utf8').trim();
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-      const models = await (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers })).json() as { data: unknown[] };
+      const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`, { headers })).json()) as { data: unknown[] };
       assert.deepEqual(models.data, []);
       const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-        method: 'POST', headers, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
       });
       assert.equal(answer.status, 404);
       assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'model_not_found');
@@ -168,11 +193,16 @@ describe('the README and docs/ stay true', () => {
     const named = [...README.matchAll(/Node\.js (\d+(?:\.\d+)*)/g)].map((match) => match[1]);
     assert.ok(named.length >= 2, 'the quick start and the set-up name it');
     for (const version of named) assert.equal(version, required);
-    assert.match(section(README, '## Set-up'), /npm install && npm start {5}# starts Sluice on its embedded defaults \(gateway :4000, admin :4001\)\nnpm test {21}# builds and runs the whole test suite/);
+    assert.match(
+      section(README, '## Set-up'),
+      /npm install && npm start {5}# starts Sluice on its embedded defaults \(gateway :4000, admin :4001\)\nnpm test {21}# builds and runs the whole test suite/,
+    );
   });
 
-  test('the README\'s config and governance examples are one valid sluice.yaml', async () => {
-    const yaml = [section(README, '## A config file'), section(README, '## Governance in one example')].flatMap((text) => codeBlocks(text, 'yaml'));
+  test("the README's config and governance examples are one valid sluice.yaml", async () => {
+    const yaml = [section(README, '## A config file'), section(README, '## Governance in one example')].flatMap((text) =>
+      codeBlocks(text, 'yaml'),
+    );
     assert.equal(yaml.length, 2);
     const dir = mkdtempSync(join(tmpdir(), 'sluice-readme-yaml-'));
     writeFileSync(join(dir, 'sluice.yaml'), yaml.join('\n'));

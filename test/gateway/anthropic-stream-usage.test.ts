@@ -16,7 +16,8 @@ describe('input tokens of a translated Anthropic stream', () => {
 
   before(async () => {
     openaiMock = await MockProvider.start((_request, res) =>
-      sse(res, openaiStreamFrames(['Hi', ' there'], reportUsage ? { prompt_tokens: 57, completion_tokens: 2 } : null)));
+      sse(res, openaiStreamFrames(['Hi', ' there'], reportUsage ? { prompt_tokens: 57, completion_tokens: 2 } : null)),
+    );
     sluice = await startTestSluice({
       consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
       providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
@@ -31,9 +32,15 @@ describe('input tokens of a translated Anthropic stream', () => {
 
   const prompt = 'Tell me, in a few words, what the weather is usually like in Lyon in the spring.';
 
-  test('LangChain\'s ChatAnthropic sees input tokens above zero', async () => {
+  test("LangChain's ChatAnthropic sees input tokens above zero", async () => {
     reportUsage = true;
-    const model = new ChatAnthropic({ model: 'gpt-4o-mini', apiKey: KEYS.checkout, anthropicApiUrl: sluice.baseURL, maxRetries: 0, maxTokens: 50 });
+    const model = new ChatAnthropic({
+      model: 'gpt-4o-mini',
+      apiKey: KEYS.checkout,
+      anthropicApiUrl: sluice.baseURL,
+      maxRetries: 0,
+      maxTokens: 50,
+    });
     let message: AIMessageChunk | undefined;
     for await (const chunk of await model.stream(prompt)) message = message === undefined ? chunk : message.concat(chunk);
     assert.equal(message!.content, 'Hi there');
@@ -41,13 +48,17 @@ describe('input tokens of a translated Anthropic stream', () => {
     assert.equal(message!.usage_metadata!.output_tokens, 2);
   });
 
-  test('the Anthropic SDK gets the estimate in message_start and the provider\'s count in message_delta', async () => {
+  test("the Anthropic SDK gets the estimate in message_start and the provider's count in message_delta", async () => {
     reportUsage = true;
     const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
     const events = [];
     for await (const event of await anthropic.messages.create({
-      model: 'gpt-4o-mini', max_tokens: 50, stream: true, messages: [{ role: 'user', content: prompt }],
-    })) events.push(event);
+      model: 'gpt-4o-mini',
+      max_tokens: 50,
+      stream: true,
+      messages: [{ role: 'user', content: prompt }],
+    }))
+      events.push(event);
     const start = events.find((event) => event.type === 'message_start')!;
     const delta = events.find((event) => event.type === 'message_delta')!;
     const estimated = start.message.usage.input_tokens;
@@ -55,7 +66,9 @@ describe('input tokens of a translated Anthropic stream', () => {
     assert.ok(estimated > 10 && estimated < 57, `estimate ${estimated}`);
     assert.equal(delta.usage.input_tokens, 57);
     assert.equal(delta.usage.output_tokens, 2);
-    const final = await anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 50, messages: [{ role: 'user', content: prompt }] }).finalMessage();
+    const final = await anthropic.messages
+      .stream({ model: 'gpt-4o-mini', max_tokens: 50, messages: [{ role: 'user', content: prompt }] })
+      .finalMessage();
     assert.equal(final.usage.input_tokens, 57);
     const row = (await ledgerRows(sluice)).at(-1)!;
     assert.equal(row.input_tokens, 57);
@@ -65,7 +78,9 @@ describe('input tokens of a translated Anthropic stream', () => {
   test('a provider that never reports usage leaves the estimate in both events, and the ledger marks it estimated', async () => {
     reportUsage = false;
     const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
-    const final = await anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 50, messages: [{ role: 'user', content: prompt }] }).finalMessage();
+    const final = await anthropic.messages
+      .stream({ model: 'gpt-4o-mini', max_tokens: 50, messages: [{ role: 'user', content: prompt }] })
+      .finalMessage();
     assert.ok(final.usage.input_tokens > 10);
     const row = (await ledgerRows(sluice)).at(-1)!;
     assert.equal(row.tokens_estimated, 1);

@@ -17,9 +17,13 @@ describe('token counting', () => {
 
   before(async () => {
     anthropicMock = await MockProvider.start((request, res) => {
-      if (request.path !== '/v1/messages/count_tokens') return json(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'no' } });
+      if (request.path !== '/v1/messages/count_tokens')
+        return json(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'no' } });
       if (upstreamStatus !== 200) {
-        return json(res, upstreamStatus, { type: 'error', error: { type: upstreamStatus === 400 ? 'invalid_request_error' : 'api_error', message: 'messages.0.content: bad block' } });
+        return json(res, upstreamStatus, {
+          type: 'error',
+          error: { type: upstreamStatus === 400 ? 'invalid_request_error' : 'api_error', message: 'messages.0.content: bad block' },
+        });
       }
       return json(res, 200, { input_tokens: 1234 });
     });
@@ -43,10 +47,12 @@ describe('token counting', () => {
     await openaiMock?.close();
   });
 
-  test('a model served by Anthropic is counted by Anthropic\'s endpoint, with the provider\'s model name and key', async () => {
+  test("a model served by Anthropic is counted by Anthropic's endpoint, with the provider's model name and key", async () => {
     upstreamStatus = 200;
     const counted = await anthropic.messages.countTokens({
-      model: 'claude-haiku', system: 'Be brief.', messages: [{ role: 'user', content: 'How many tokens is this?' }],
+      model: 'claude-haiku',
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'How many tokens is this?' }],
       tools: [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
     });
     assert.equal(counted.input_tokens, 1234);
@@ -58,10 +64,11 @@ describe('token counting', () => {
     assert.equal(sent.body.model, 'claude-3-5-haiku-20241022');
   });
 
-  test('a model without a counting endpoint is counted with Sluice\'s tokenizer and marked estimated', async () => {
+  test("a model without a counting endpoint is counted with Sluice's tokenizer and marked estimated", async () => {
     const short = await anthropic.messages.countTokens({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
     const long = await anthropic.messages.countTokens({
-      model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi '.repeat(200) }],
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi '.repeat(200) }],
     });
     assert.equal((short as unknown as { estimated?: boolean }).estimated, true);
     assert.ok(short.input_tokens > 0);
@@ -71,7 +78,7 @@ describe('token counting', () => {
     assert.equal(openaiMock.received.length, 0);
   });
 
-  test('Anthropic refusing the request is the client\'s error; Anthropic failing falls back to an estimate', async () => {
+  test("Anthropic refusing the request is the client's error; Anthropic failing falls back to an estimate", async () => {
     upstreamStatus = 400;
     await assert.rejects(
       anthropic.messages.countTokens({ model: 'claude-haiku', messages: [{ role: 'user', content: 'x' }] }),
@@ -83,16 +90,20 @@ describe('token counting', () => {
     upstreamStatus = 200;
   });
 
-  test('bad input answers in Anthropic\'s error shape', async () => {
+  test("bad input answers in Anthropic's error shape", async () => {
     await assert.rejects(anthropic.messages.countTokens({ model: 'claude-haiku', messages: [] }), (error: unknown) => {
       assert.ok(error instanceof Anthropic.BadRequestError);
       assert.match(error.message, /messages/);
       return true;
     });
-    await assert.rejects(anthropic.messages.countTokens({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
-      (error: unknown) => error instanceof Anthropic.NotFoundError);
+    await assert.rejects(
+      anthropic.messages.countTokens({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.NotFoundError,
+    );
     const unauthenticated = new Anthropic({ apiKey: 'sk-not-a-sluice-key-000', baseURL: sluice.baseURL, maxRetries: 0 });
-    await assert.rejects(unauthenticated.messages.countTokens({ model: 'claude-haiku', messages: [{ role: 'user', content: 'x' }] }),
-      (error: unknown) => error instanceof Anthropic.AuthenticationError);
+    await assert.rejects(
+      unauthenticated.messages.countTokens({ model: 'claude-haiku', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.AuthenticationError,
+    );
   });
 });

@@ -4,8 +4,17 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import {
-  anthropicMessage, anthropicStreamFrames, anthropicToolMessage, anthropicToolStreamFrames, json, MockProvider,
-  openaiCompletion, openaiStreamFrames, openaiToolCompletion, openaiToolStreamFrames, sse,
+  anthropicMessage,
+  anthropicStreamFrames,
+  anthropicToolMessage,
+  anthropicToolStreamFrames,
+  json,
+  MockProvider,
+  openaiCompletion,
+  openaiStreamFrames,
+  openaiToolCompletion,
+  openaiToolStreamFrames,
+  sse,
 } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -22,14 +31,23 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     anthropicMock = await MockProvider.start((request, res) => {
       const body = request.body;
       const hasTools = Array.isArray(body.tools);
-      if (body.stream === true) return sse(res, hasTools ? anthropicToolStreamFrames('get_weather', ['{"city":', ' "Paris"}']) : anthropicStreamFrames(['Bon', 'jour']));
+      if (body.stream === true)
+        return sse(
+          res,
+          hasTools ? anthropicToolStreamFrames('get_weather', ['{"city":', ' "Paris"}']) : anthropicStreamFrames(['Bon', 'jour']),
+        );
       return json(res, 200, hasTools ? anthropicToolMessage('get_weather', { city: 'Paris' }) : anthropicMessage('Bonjour from Claude'));
     });
     openaiMock = await MockProvider.start((request, res) => {
       const body = request.body;
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true) {
-        return sse(res, hasTools ? openaiToolStreamFrames('get_weather', ['{"city":', '"Paris"}']) : openaiStreamFrames(['Hi', ' from', ' GPT'], { prompt_tokens: 14, completion_tokens: 3 }));
+        return sse(
+          res,
+          hasTools
+            ? openaiToolStreamFrames('get_weather', ['{"city":', '"Paris"}'])
+            : openaiStreamFrames(['Hi', ' from', ' GPT'], { prompt_tokens: 14, completion_tokens: 3 }),
+        );
       }
       return json(res, 200, hasTools ? openaiToolCompletion('get_weather', '{"city":"Paris"}') : openaiCompletion('Hi from GPT'));
     });
@@ -53,13 +71,20 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     await openaiMock.close();
   });
 
-  const weatherTool = { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } };
+  const weatherTool = {
+    name: 'get_weather',
+    description: 'Weather by city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  };
 
   test('OpenAI SDK -> Anthropic provider: request translated, answer in OpenAI shape', async () => {
     const completion = await openai.chat.completions.create({
       model: 'claude-haiku',
       max_tokens: 200,
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ],
     });
     assert.equal(completion.choices[0]?.message.content, 'Bonjour from Claude');
     assert.equal(completion.choices[0]?.finish_reason, 'stop');
@@ -78,7 +103,10 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
 
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {
     const stream = await openai.chat.completions.create({
-      model: 'claude-haiku', messages: [{ role: 'user', content: 'Hello' }], stream: true, stream_options: { include_usage: true },
+      model: 'claude-haiku',
+      messages: [{ role: 'user', content: 'Hello' }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let text = '';
     let finish: string | null | undefined;
@@ -96,15 +124,25 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
 
   test('OpenAI SDK -> Anthropic provider: tool calls, streamed and not, and tool results in history', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: weatherTool }];
-    const completion = await openai.chat.completions.create({ model: 'claude-haiku', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools });
+    const completion = await openai.chat.completions.create({
+      model: 'claude-haiku',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools,
+    });
     const call = completion.choices[0]?.message.tool_calls?.[0];
     assert.equal(completion.choices[0]?.finish_reason, 'tool_calls');
     assert.ok(call?.type === 'function');
     assert.equal(call.function.name, 'get_weather');
     assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
-    assert.deepEqual((anthropicMock.received.at(-1)!.body.tools as unknown[])[0], { name: 'get_weather', description: 'Weather by city', input_schema: weatherTool.parameters });
+    assert.deepEqual((anthropicMock.received.at(-1)!.body.tools as unknown[])[0], {
+      name: 'get_weather',
+      description: 'Weather by city',
+      input_schema: weatherTool.parameters,
+    });
 
-    const final = await openai.chat.completions.stream({ model: 'claude-haiku', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools }).finalChatCompletion();
+    const final = await openai.chat.completions
+      .stream({ model: 'claude-haiku', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools })
+      .finalChatCompletion();
     const streamed = final.choices[0]?.message.tool_calls?.[0];
     assert.ok(streamed?.type === 'function');
     assert.deepEqual(JSON.parse(streamed.function.arguments), { city: 'Paris' });
@@ -115,7 +153,11 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
       tools,
       messages: [
         { role: 'user', content: 'Weather in Paris?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_01', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'toolu_01', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
         { role: 'tool', tool_call_id: 'toolu_01', content: '18C and sunny' },
       ],
     });
@@ -129,16 +171,21 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
   test('OpenAI SDK -> Anthropic provider: response_format json_schema is refused with a clear 400', async () => {
     await assert.rejects(
       openai.chat.completions.create({
-        model: 'claude-haiku', messages: [{ role: 'user', content: 'x' }],
+        model: 'claude-haiku',
+        messages: [{ role: 'user', content: 'x' }],
         response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
       }),
-      (error: unknown) => error instanceof OpenAI.BadRequestError && /anthropic/i.test(error.message) && /response_format/.test(error.message),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && /anthropic/i.test(error.message) && /response_format/.test(error.message),
     );
   });
 
   test('Anthropic SDK -> OpenAI provider: request translated, answer in Anthropic shape', async () => {
     const message = await anthropic.messages.create({
-      model: 'gpt-4o-mini', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello' }],
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'Hello' }],
     });
     assert.equal(message.type, 'message');
     assert.deepEqual(message.content, [{ type: 'text', text: 'Hi from GPT' }]);
@@ -147,7 +194,10 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(message.usage.output_tokens, 5);
     const received = openaiMock.received.at(-1)!;
     assert.equal(received.headers.authorization, 'Bearer upstream-openai-key-not-real');
-    assert.deepEqual(received.body.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }]);
+    assert.deepEqual(received.body.messages, [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello' },
+    ]);
     assert.equal(received.body.max_completion_tokens, 64);
   });
 
@@ -162,13 +212,22 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
   });
 
   test('Anthropic SDK -> OpenAI provider: tool use, streamed and not', async () => {
-    const tools: Anthropic.Tool[] = [{ name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
-    const message = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] });
+    const tools: Anthropic.Tool[] = [
+      { name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } },
+    ];
+    const message = await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      tools,
+      messages: [{ role: 'user', content: 'Weather?' }],
+    });
     assert.equal(message.stop_reason, 'tool_use');
     const block = message.content.find((item) => item.type === 'tool_use');
     assert.ok(block?.type === 'tool_use');
     assert.deepEqual(block.input, { city: 'Paris' });
-    const final = await anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+    const final = await anthropic.messages
+      .stream({ model: 'gpt-4o-mini', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] })
+      .finalMessage();
     const streamed = final.content.find((item) => item.type === 'tool_use');
     assert.ok(streamed?.type === 'tool_use');
     assert.deepEqual(streamed.input, { city: 'Paris' });
@@ -177,19 +236,26 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
 
   test('Anthropic SDK -> Anthropic provider: passed through, streamed and not', async () => {
     // top_k is a field Sluice's IR does not carry: pass-through must keep it.
-    const params = { model: 'claude-haiku', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }], top_k: 5 } as Anthropic.MessageCreateParamsNonStreaming;
+    const params = {
+      model: 'claude-haiku',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Hello' }],
+      top_k: 5,
+    } as Anthropic.MessageCreateParamsNonStreaming;
     const message = await anthropic.messages.create(params);
     assert.deepEqual(message.content, [{ type: 'text', text: 'Bonjour from Claude' }]);
     const received = anthropicMock.received.at(-1)!;
     assert.equal(received.body.top_k, 5, 'fields Sluice does not model still reach the provider');
     assert.equal(received.body.model, 'claude-3-5-haiku-20241022');
     assert.equal(received.headers['x-api-key'], ANTHROPIC_UPSTREAM_KEY);
-    const final = await anthropic.messages.stream({ model: 'claude-haiku', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] }).finalMessage();
+    const final = await anthropic.messages
+      .stream({ model: 'claude-haiku', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] })
+      .finalMessage();
     assert.deepEqual(final.content, [{ type: 'text', text: 'Bonjour' }]);
     assert.equal(final.usage.output_tokens, 6);
   });
 
-  test('the ledger prices each translated call with the provider\'s usage', async () => {
+  test("the ledger prices each translated call with the provider's usage", async () => {
     const rows = await ledgerRows(sluice);
     const claude = rows.find((row) => row.api === 'openai' && row.provider === 'anthropic' && row.stream === 0 && row.input_tokens === 20);
     assert.ok(claude);
@@ -214,7 +280,13 @@ describe('content and disconnects', () => {
         // An endless stream: only the client's going away ends it.
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         for (const frame of anthropicStreamFrames(['tick']).slice(0, 3)) res.write(frame);
-        const timer = setInterval(() => res.write(`event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: '.' } })}\n\n`), 20);
+        const timer = setInterval(
+          () =>
+            res.write(
+              `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: '.' } })}\n\n`,
+            ),
+          20,
+        );
         res.on('close', () => {
           clearInterval(timer);
           signalClosed();
@@ -225,7 +297,10 @@ describe('content and disconnects', () => {
     });
     sluice = await startTestSluice({
       providers: { anthropic: { type: 'anthropic', baseUrl: anthropicMock.url, apiKey: ANTHROPIC_UPSTREAM_KEY } },
-      models: [{ name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] }, { name: 'gpt-4o-mini', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] }],
+      models: [
+        { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
+      ],
     });
   });
 
@@ -238,14 +313,16 @@ describe('content and disconnects', () => {
     const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     await openai.chat.completions.create({
       model: 'claude-haiku',
-      messages: [{
-        role: 'user',
-        content: [
-          { type: 'text', text: 'What is in these?' },
-          { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
-          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
-        ],
-      }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in these?' },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          ],
+        },
+      ],
     });
     const content = (anthropicMock.received.at(-1)!.body.messages as Array<{ content: unknown[] }>)[0]!.content;
     assert.deepEqual(content, [

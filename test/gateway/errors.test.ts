@@ -6,7 +6,7 @@ import { ERRORS } from '../../src/errors.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
-describe('errors in the caller\'s shape', () => {
+describe("errors in the caller's shape", () => {
   let mock: MockProvider;
   let sluice: TestSluice;
 
@@ -34,12 +34,37 @@ describe('errors in the caller\'s shape', () => {
   const messages = JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
 
   const cases: Array<{ name: string; path: string; body: string; headers?: Record<string, string>; status: number; code: string }> = [
-    { name: 'unknown key', path: '/v1/chat/completions', body: chat, headers: { authorization: 'Bearer sk-unknown-key-0000' }, status: 401, code: 'invalid_api_key' },
+    {
+      name: 'unknown key',
+      path: '/v1/chat/completions',
+      body: chat,
+      headers: { authorization: 'Bearer sk-unknown-key-0000' },
+      status: 401,
+      code: 'invalid_api_key',
+    },
     { name: 'no key', path: '/v1/chat/completions', body: chat, headers: { authorization: '' }, status: 401, code: 'invalid_api_key' },
-    { name: 'unknown model', path: '/v1/chat/completions', body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }), status: 404, code: 'model_not_found' },
+    {
+      name: 'unknown model',
+      path: '/v1/chat/completions',
+      body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'hi' }] }),
+      status: 404,
+      code: 'model_not_found',
+    },
     { name: 'invalid JSON', path: '/v1/chat/completions', body: '{"model":', status: 400, code: 'invalid_json' },
-    { name: 'missing messages', path: '/v1/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini' }), status: 400, code: 'invalid_value' },
-    { name: 'body too large', path: '/v1/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }), status: 413, code: 'request_too_large' },
+    {
+      name: 'missing messages',
+      path: '/v1/chat/completions',
+      body: JSON.stringify({ model: 'gpt-4o-mini' }),
+      status: 400,
+      code: 'invalid_value',
+    },
+    {
+      name: 'body too large',
+      path: '/v1/chat/completions',
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
+      status: 413,
+      code: 'request_too_large',
+    },
     { name: 'unknown endpoint', path: '/v1/nothing', body: '{}', status: 404, code: 'unknown_url' },
   ];
 
@@ -56,7 +81,16 @@ describe('errors in the caller\'s shape', () => {
   }
 
   test('a bad field is named in the message and in param', async () => {
-    const response = await post('/v1/chat/completions', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }, { role: 'wizard', content: 'x' }] }));
+    const response = await post(
+      '/v1/chat/completions',
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'wizard', content: 'x' },
+        ],
+      }),
+    );
     const body = (await response.json()) as { error: { param: string; message: string } };
     assert.equal(response.status, 400);
     assert.equal(body.error.param, 'messages[1].role');
@@ -67,13 +101,20 @@ describe('errors in the caller\'s shape', () => {
     const unknownKey = await post('/v1/messages', messages, { authorization: '', 'x-api-key': 'sk-unknown-key-0000' });
     assert.equal(unknownKey.status, 401);
     assert.deepEqual(((await unknownKey.json()) as { type: string; error: { type: string } }).error.type, 'authentication_error');
-    const badField = await post('/v1/messages', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }), { authorization: '', 'x-api-key': KEYS.checkout });
+    const badField = await post('/v1/messages', JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }), {
+      authorization: '',
+      'x-api-key': KEYS.checkout,
+    });
     assert.equal(badField.status, 400);
     const body = (await badField.json()) as { type: string; error: { type: string; message: string } };
     assert.equal(body.type, 'error');
     assert.equal(body.error.type, 'invalid_request_error');
     assert.match(body.error.message, /max_tokens/);
-    const tooLarge = await post('/v1/messages', JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'x'.repeat(4096) }] }), { 'x-api-key': KEYS.checkout });
+    const tooLarge = await post(
+      '/v1/messages',
+      JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'x'.repeat(4096) }] }),
+      { 'x-api-key': KEYS.checkout },
+    );
     assert.equal(tooLarge.status, 413);
     assert.equal(((await tooLarge.json()) as { error: { type: string } }).error.type, 'request_too_large');
   });

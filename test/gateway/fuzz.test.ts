@@ -5,7 +5,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import fc from 'fast-check';
-import { anthropicMessage, anthropicStreamFrames, json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import {
+  anthropicMessage,
+  anthropicStreamFrames,
+  json,
+  MockProvider,
+  openaiCompletion,
+  openaiStreamFrames,
+  sse,
+} from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const RUNS = 2_000;
@@ -33,98 +41,155 @@ const MODELS = ['gpt-4o-mini', 'claude', 'embed', 'unknown-model', ''];
 /** Paths as clients type them, and as attackers do: every front door, odd ids, broken percent-encoding, junk. */
 const pathArbitrary: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('/v1/chat/completions', '/v1/messages', '/v1/embeddings') },
-  { weight: 1, arbitrary: fc.constantFrom('/v1/models', '/v1/models/gpt-4o-mini', '/v1/models/claude', '/v1/chat/completions?stream=true') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('/v1/models', '/v1/models/gpt-4o-mini', '/v1/models/claude', '/v1/chat/completions?stream=true'),
+  },
   {
     weight: 2,
-    arbitrary: fc.tuple(
-      fc.constantFrom('/v1/models/', '/v1/', '/', '/v1/messages/', '/v1/chat/completions/'),
-      fc.array(fc.oneof(
-        fc.constantFrom('%', '%E0%A4%A', '%zz', '%00', '%2F', '%C3%28', '..', '//', '?', '?q=%', '#', 'gpt-4o-mini', '%F0%9F%98%80'),
-        fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@-]{0,12}$/),
-      ), { maxLength: 5 }),
-    ).map(([prefix, parts]) => prefix + parts.join('')),
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('/v1/models/', '/v1/', '/', '/v1/messages/', '/v1/chat/completions/'),
+        fc.array(
+          fc.oneof(
+            fc.constantFrom('%', '%E0%A4%A', '%zz', '%00', '%2F', '%C3%28', '..', '//', '?', '?q=%', '#', 'gpt-4o-mini', '%F0%9F%98%80'),
+            fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@-]{0,12}$/),
+          ),
+          { maxLength: 5 },
+        ),
+      )
+      .map(([prefix, parts]) => prefix + parts.join('')),
   },
 );
 
 /** Header values a real client can send: printable ASCII, including some that look almost right. */
 const headerText = fc.stringMatching(/^[\x20-\x7e]{0,40}$/).map((text) => text.trim());
 
-const headersArbitrary: fc.Arbitrary<Record<string, string>> = fc.record({
-  // Mostly a valid key, so most requests get past authentication to the parsers and the upstream.
-  authorization: fc.option(fc.oneof(
-    { weight: 12, arbitrary: fc.constant(`Bearer ${KEYS.checkout}`) },
-    { weight: 1, arbitrary: fc.constantFrom(`Bearer ${KEYS.search}`, 'Bearer sk-not-a-sluice-key-0000', 'Bearer', KEYS.checkout) },
-    { weight: 1, arbitrary: headerText },
-  ), { nil: undefined, freq: 6 }),
-  'x-api-key': fc.option(fc.oneof(
-    { weight: 4, arbitrary: fc.constant(KEYS.checkout) }, { weight: 1, arbitrary: fc.constant('sk-not-a-sluice-key-0000') }, { weight: 1, arbitrary: headerText },
-  ), { nil: undefined, freq: 4 }),
-  'content-type': fc.option(fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'multipart/form-data'), headerText), { nil: undefined }),
-  'anthropic-version': fc.option(fc.oneof(fc.constant('2023-06-01'), headerText), { nil: undefined }),
-  'x-request-id': fc.option(fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/), fc.constant('x'.repeat(300)), headerText), { nil: undefined }),
-}, { requiredKeys: [] }).map((headers) => {
-  const present: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) present[name] = value;
-  return present;
-});
+const headersArbitrary: fc.Arbitrary<Record<string, string>> = fc
+  .record(
+    {
+      // Mostly a valid key, so most requests get past authentication to the parsers and the upstream.
+      authorization: fc.option(
+        fc.oneof(
+          { weight: 12, arbitrary: fc.constant(`Bearer ${KEYS.checkout}`) },
+          { weight: 1, arbitrary: fc.constantFrom(`Bearer ${KEYS.search}`, 'Bearer sk-not-a-sluice-key-0000', 'Bearer', KEYS.checkout) },
+          { weight: 1, arbitrary: headerText },
+        ),
+        { nil: undefined, freq: 6 },
+      ),
+      'x-api-key': fc.option(
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant(KEYS.checkout) },
+          { weight: 1, arbitrary: fc.constant('sk-not-a-sluice-key-0000') },
+          { weight: 1, arbitrary: headerText },
+        ),
+        { nil: undefined, freq: 4 },
+      ),
+      'content-type': fc.option(
+        fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'multipart/form-data'), headerText),
+        { nil: undefined },
+      ),
+      'anthropic-version': fc.option(fc.oneof(fc.constant('2023-06-01'), headerText), { nil: undefined }),
+      'x-request-id': fc.option(fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/), fc.constant('x'.repeat(300)), headerText), {
+        nil: undefined,
+      }),
+    },
+    { requiredKeys: [] },
+  )
+  .map((headers) => {
+    const present: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) present[name] = value;
+    return present;
+  });
 
 const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }));
 const anyJson = fc.jsonValue({ maxDepth: 4 });
 
 /** A message in either API's shape, or almost: right and wrong roles, content types and parts. */
-const messageArbitrary = fc.record({
-  role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer', 'tool', 'wizard'), anyJson),
-  content: fc.oneof(
-    text,
-    fc.array(fc.record({ type: fc.constantFrom('text', 'image_url', 'image', 'tool_use', 'tool_result', 'nope'), text }, { requiredKeys: ['type'] }), { maxLength: 3 }),
-    anyJson,
-  ),
-}, { requiredKeys: [] });
+const messageArbitrary = fc.record(
+  {
+    role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer', 'tool', 'wizard'), anyJson),
+    content: fc.oneof(
+      text,
+      fc.array(
+        fc.record(
+          { type: fc.constantFrom('text', 'image_url', 'image', 'tool_use', 'tool_result', 'nope'), text },
+          { requiredKeys: ['type'] },
+        ),
+        { maxLength: 3 },
+      ),
+      anyJson,
+    ),
+  },
+  { requiredKeys: [] },
+);
 
 /** Bodies close enough to a real request to reach deep into the pipeline, with fields of every wrong type. */
-const requestLikeBody = fc.record({
-  model: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...MODELS) }, { weight: 1, arbitrary: anyJson }),
-  messages: fc.oneof({ weight: 4, arbitrary: fc.array(messageArbitrary, { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: anyJson }),
-  input: fc.oneof(text, fc.array(text, { maxLength: 3 }), fc.array(fc.integer(), { maxLength: 5 }), anyJson),
-  max_tokens: fc.oneof(fc.integer({ min: -5, max: 5_000 }), anyJson),
-  stream: fc.oneof({ weight: 3, arbitrary: fc.boolean() }, { weight: 1, arbitrary: anyJson }),
-  temperature: fc.oneof(fc.double(), anyJson),
-  tools: fc.oneof(
-    fc.array(fc.record({ type: fc.constant('function'), function: fc.record({ name: text, parameters: anyJson }, { requiredKeys: [] }) }, { requiredKeys: [] }), { maxLength: 2 }),
-    fc.array(fc.record({ name: text, input_schema: anyJson }, { requiredKeys: [] }), { maxLength: 2 }),
-    anyJson,
-  ),
-  tool_choice: anyJson,
-  stop: anyJson,
-  system: anyJson,
-  response_format: anyJson,
-  stream_options: anyJson,
-}, { requiredKeys: [] }).map((body) => JSON.stringify(body));
+const requestLikeBody = fc
+  .record(
+    {
+      model: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...MODELS) }, { weight: 1, arbitrary: anyJson }),
+      messages: fc.oneof(
+        { weight: 4, arbitrary: fc.array(messageArbitrary, { minLength: 1, maxLength: 4 }) },
+        { weight: 1, arbitrary: anyJson },
+      ),
+      input: fc.oneof(text, fc.array(text, { maxLength: 3 }), fc.array(fc.integer(), { maxLength: 5 }), anyJson),
+      max_tokens: fc.oneof(fc.integer({ min: -5, max: 5_000 }), anyJson),
+      stream: fc.oneof({ weight: 3, arbitrary: fc.boolean() }, { weight: 1, arbitrary: anyJson }),
+      temperature: fc.oneof(fc.double(), anyJson),
+      tools: fc.oneof(
+        fc.array(
+          fc.record(
+            { type: fc.constant('function'), function: fc.record({ name: text, parameters: anyJson }, { requiredKeys: [] }) },
+            { requiredKeys: [] },
+          ),
+          { maxLength: 2 },
+        ),
+        fc.array(fc.record({ name: text, input_schema: anyJson }, { requiredKeys: [] }), { maxLength: 2 }),
+        anyJson,
+      ),
+      tool_choice: anyJson,
+      stop: anyJson,
+      system: anyJson,
+      response_format: anyJson,
+      stream_options: anyJson,
+    },
+    { requiredKeys: [] },
+  )
+  .map((body) => JSON.stringify(body));
 
 /** Requests each API accepts, so the run also covers the way to the provider and back, streamed and not. */
-const validBody = fc.tuple(
-  fc.constantFrom('chat', 'messages', 'embeddings'),
-  fc.constantFrom('gpt-4o-mini', 'claude'),
-  fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.boolean(),
-  fc.boolean(),
-).map(([api, model, content, stream, tools]) => {
-  if (api === 'embeddings') return JSON.stringify({ model: 'embed', input: [content, 'second'] });
-  const body: Record<string, unknown> = { model, messages: [{ role: 'user', content }], stream, max_tokens: 16 };
-  if (tools) {
-    body.tools = api === 'chat'
-      ? [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }]
-      : [{ name: 'lookup', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }];
-  }
-  return JSON.stringify(body);
-});
+const validBody = fc
+  .tuple(
+    fc.constantFrom('chat', 'messages', 'embeddings'),
+    fc.constantFrom('gpt-4o-mini', 'claude'),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.boolean(),
+    fc.boolean(),
+  )
+  .map(([api, model, content, stream, tools]) => {
+    if (api === 'embeddings') return JSON.stringify({ model: 'embed', input: [content, 'second'] });
+    const body: Record<string, unknown> = { model, messages: [{ role: 'user', content }], stream, max_tokens: 16 };
+    if (tools) {
+      body.tools =
+        api === 'chat'
+          ? [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }]
+          : [{ name: 'lookup', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }];
+    }
+    return JSON.stringify(body);
+  });
 
-const nested = fc.tuple(fc.integer({ min: 100, max: 20_000 }), fc.constantFrom('[', '{"a":')).map(([depth, open]) =>
-  `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"x":${open.repeat(depth)}${open === '[' ? '' : '1'}${(open === '[' ? ']' : '}').repeat(depth)}}`);
+const nested = fc
+  .tuple(fc.integer({ min: 100, max: 20_000 }), fc.constantFrom('[', '{"a":'))
+  .map(
+    ([depth, open]) =>
+      `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"x":${open.repeat(depth)}${open === '[' ? '' : '1'}${(open === '[' ? ']' : '}').repeat(depth)}}`,
+  );
 
 /** A long prompt that stays under the gateway's body limit. */
-const hugeString = fc.tuple(fc.integer({ min: 50_000, max: 400_000 }), fc.constantFrom('gpt-4o-mini', 'claude')).map(([size, model]) =>
-  JSON.stringify({ model, max_tokens: 5, messages: [{ role: 'user', content: 'word '.repeat(size / 5) }] }));
+const hugeString = fc
+  .tuple(fc.integer({ min: 50_000, max: 400_000 }), fc.constantFrom('gpt-4o-mini', 'claude'))
+  .map(([size, model]) => JSON.stringify({ model, max_tokens: 5, messages: [{ role: 'user', content: 'word '.repeat(size / 5) }] }));
 
 const bodyArbitrary: fc.Arbitrary<string | Buffer> = fc.oneof(
   { weight: 4, arbitrary: validBody },
@@ -137,17 +202,25 @@ const bodyArbitrary: fc.Arbitrary<string | Buffer> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('', '{', 'null', '[]', '"text"', '{"model":', '\uFEFF{}', '{"__proto__":{"x":1}}') },
 );
 
-const requestArbitrary: fc.Arbitrary<FuzzRequest> = fc.record({
-  method: fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS') }),
-  path: pathArbitrary,
-  headers: headersArbitrary,
-  body: bodyArbitrary,
-  length: fc.oneof({ weight: 8, arbitrary: fc.constant('exact' as const) }, { weight: 1, arbitrary: fc.constantFrom('chunked' as const, 'zero' as const, 'short' as const, 'over-limit' as const) }),
-}).map((generated) => ({
-  ...generated,
-  // Mostly the method each route expects, so requests get past the method check.
-  method: generated.method !== '' ? generated.method : generated.path.startsWith('/v1/models') ? 'GET' : 'POST',
-}));
+const requestArbitrary: fc.Arbitrary<FuzzRequest> = fc
+  .record({
+    method: fc.oneof(
+      { weight: 8, arbitrary: fc.constant('') },
+      { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS') },
+    ),
+    path: pathArbitrary,
+    headers: headersArbitrary,
+    body: bodyArbitrary,
+    length: fc.oneof(
+      { weight: 8, arbitrary: fc.constant('exact' as const) },
+      { weight: 1, arbitrary: fc.constantFrom('chunked' as const, 'zero' as const, 'short' as const, 'over-limit' as const) },
+    ),
+  })
+  .map((generated) => ({
+    ...generated,
+    // Mostly the method each route expects, so requests get past the method check.
+    method: generated.method !== '' ? generated.method : generated.path.startsWith('/v1/models') ? 'GET' : 'POST',
+  }));
 
 // --- what every answer must look like -----------------------------------------------------------------------------
 
@@ -166,7 +239,10 @@ function checkAnswer(fuzz: FuzzRequest, answer: Answer): void {
     assert.deepEqual([answer.status, answer.headers.connection, answer.body], [400, 'close', '']);
     return;
   }
-  assert.ok(typeof answer.headers['x-request-id'] === 'string', `every answer carries x-request-id: got ${answer.status} ${JSON.stringify(answer.headers)} ${answer.body.slice(0, 200)}`);
+  assert.ok(
+    typeof answer.headers['x-request-id'] === 'string',
+    `every answer carries x-request-id: got ${answer.status} ${JSON.stringify(answer.headers)} ${answer.body.slice(0, 200)}`,
+  );
   const contentType = String(answer.headers['content-type'] ?? '');
   if (answer.status < 400) {
     if (contentType.startsWith('application/json')) JSON.parse(answer.body);
@@ -210,12 +286,15 @@ function send(port: number, agent: Agent, fuzz: FuzzRequest): Promise<Answer> {
   if (fuzz.length === 'short') headers['content-length'] = String(Math.floor(body.length / 2));
   if (fuzz.length === 'over-limit') headers['content-length'] = String(MAX_BODY_BYTES + 1);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: fuzz.method, path: fuzz.path, headers, agent: inStep ? agent : false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: fuzz.method, path: fuzz.path, headers, agent: inStep ? agent : false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     // After its answer, a connection left out of step by a wrong length may still error: settled by then, ignored.
     req.on('error', reject);
     // A request left without an answer is a failure of its own, not a run that never ends.
@@ -233,10 +312,18 @@ describe('fuzzing both front doors', () => {
     mock = await MockProvider.start((received, res) => {
       const stream = received.body.stream === true;
       if (received.path.endsWith('/embeddings')) {
-        return json(res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2] }], model: 'embed', usage: { prompt_tokens: 3, total_tokens: 3 } });
+        return json(res, 200, {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2] }],
+          model: 'embed',
+          usage: { prompt_tokens: 3, total_tokens: 3 },
+        });
       }
-      if (received.path.endsWith('/messages')) return stream ? sse(res, anthropicStreamFrames(['fuzzed'])) : json(res, 200, anthropicMessage('fuzzed'));
-      return stream ? sse(res, openaiStreamFrames(['fuzzed'], { prompt_tokens: 3, completion_tokens: 1 })) : json(res, 200, openaiCompletion('fuzzed'));
+      if (received.path.endsWith('/messages'))
+        return stream ? sse(res, anthropicStreamFrames(['fuzzed'])) : json(res, 200, anthropicMessage('fuzzed'));
+      return stream
+        ? sse(res, openaiStreamFrames(['fuzzed'], { prompt_tokens: 3, completion_tokens: 1 }))
+        : json(res, 200, openaiCompletion('fuzzed'));
     });
     sluice = await startTestSluice({
       gateway: { host: '127.0.0.1', port: 0, maxBodyBytes: MAX_BODY_BYTES },
@@ -260,21 +347,27 @@ describe('fuzzing both front doors', () => {
   test(`${RUNS} generated requests: no 5xx, every error in its route's shape, the gateway still serving`, async () => {
     const port = sluice.sluice.gateway.port;
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-    const seed = process.env.SLUICE_FUZZ_SEED === undefined ? Date.now() ^ (Math.random() * 0x100000000) : Number(process.env.SLUICE_FUZZ_SEED);
+    const seed =
+      process.env.SLUICE_FUZZ_SEED === undefined ? Date.now() ^ (Math.random() * 0x100000000) : Number(process.env.SLUICE_FUZZ_SEED);
     try {
-      await fc.assert(fc.asyncProperty(requestArbitrary, async (fuzz) => checkAnswer(fuzz, await send(port, agent, fuzz))), {
-        numRuns: RUNS,
-        seed,
-        // Shrinking replays requests against the same gateway, whose state (breakers, budgets) a replay may not share:
-        // report the first failure as it happened; the seed replays the whole run.
-        endOnFailure: true,
-        includeErrorInReport: true,
-      });
+      await fc.assert(
+        fc.asyncProperty(requestArbitrary, async (fuzz) => checkAnswer(fuzz, await send(port, agent, fuzz))),
+        {
+          numRuns: RUNS,
+          seed,
+          // Shrinking replays requests against the same gateway, whose state (breakers, budgets) a replay may not share:
+          // report the first failure as it happened; the seed replays the whole run.
+          endOnFailure: true,
+          includeErrorInReport: true,
+        },
+      );
     } finally {
       agent.destroy();
     }
     const answer = await send(port, new Agent(), {
-      method: 'POST', path: '/v1/chat/completions', length: 'exact',
+      method: 'POST',
+      path: '/v1/chat/completions',
+      length: 'exact',
       headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'still there?' }] }),
     });

@@ -13,9 +13,11 @@ const providers = (upstream: MockProvider) => ({
   models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
 });
 
-async function readiness(url: string): Promise<{ status: number; body: { status: string; notReady: string[]; counters: { up: boolean } } }> {
+async function readiness(
+  url: string,
+): Promise<{ status: number; body: { status: string; notReady: string[]; counters: { up: boolean } } }> {
   const response = await fetch(`${url}/readyz`);
-  return { status: response.status, body: await response.json() as { status: string; notReady: string[]; counters: { up: boolean } } };
+  return { status: response.status, body: (await response.json()) as { status: string; notReady: string[]; counters: { up: boolean } } };
 }
 
 async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
@@ -78,7 +80,10 @@ test('counters down: red in fail-closed mode, reported but ready in fail-open mo
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const upstream = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('ok')));
   for (const failMode of ['closed', 'open'] as const) {
-    const sluice = await startTestSluice({ ...providers(upstream), counters: { url: `redis://127.0.0.1:${port}`, failMode, keyPrefix: `sluice-health-test-${port}:` } });
+    const sluice = await startTestSluice({
+      ...providers(upstream),
+      counters: { url: `redis://127.0.0.1:${port}`, failMode, keyPrefix: `sluice-health-test-${port}:` },
+    });
     try {
       const ready = await readiness(sluice.baseURL);
       assert.equal(ready.status, failMode === 'closed' ? 503 : 200, failMode);

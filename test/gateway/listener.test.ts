@@ -69,19 +69,25 @@ describe('the listener survives what clients send', () => {
       assert.deepEqual([body.error.code, body.error.param, body.error.type], ['invalid_value', 'model', 'invalid_request_error']);
       const anthropic = await models(path, { 'anthropic-version': '2023-06-01' });
       assert.equal(anthropic.status, 400);
-      assert.deepEqual(((await anthropic.json()) as { type: string; error: { type: string } }), {
-        type: 'error', error: { type: 'invalid_request_error', message: 'The model id in the path is not valid percent-encoding.' },
+      assert.deepEqual((await anthropic.json()) as { type: string; error: { type: string } }, {
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'The model id in the path is not valid percent-encoding.' },
       });
       await stillServing();
     });
   }
 
-  test('a fault inside a handler is logged with the request id and answered 500 in the route\'s shape', async () => {
+  test("a fault inside a handler is logged with the request id and answered 500 in the route's shape", async () => {
     const { context } = sluice.sluice;
     const { logger, lines } = capturingLogger();
     const saved = { logger: context.logger, snapshot: context.snapshot };
     context.logger = logger;
-    Object.defineProperty(context, 'snapshot', { configurable: true, get: () => { throw new Error('snapshot exploded'); } });
+    Object.defineProperty(context, 'snapshot', {
+      configurable: true,
+      get: () => {
+        throw new Error('snapshot exploded');
+      },
+    });
     try {
       const listing = await models('/v1/models', { 'x-request-id': 'fault-models-1' });
       assert.equal(listing.status, 500);
@@ -112,7 +118,9 @@ describe('the listener survives what clients send', () => {
     const saved = { logger: context.logger, append: context.ledger.append };
     context.logger = logger;
     // Recording runs after the answer, outside the handler's own try: its throw rejects the handler's promise.
-    context.ledger.append = () => { throw new Error('ledger exploded'); };
+    context.ledger.append = () => {
+      throw new Error('ledger exploded');
+    };
     try {
       const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
         method: 'POST',
@@ -159,7 +167,10 @@ describe('the listener survives what clients send', () => {
       mock.respondWith((_r, res) => json(res, 200, openaiCompletion('ok')));
       context.logger = saved;
     }
-    assert.deepEqual(lines.filter((line) => line.requestId === 'client-leaves-1' && line.level === 50), []);
+    assert.deepEqual(
+      lines.filter((line) => line.requestId === 'client-leaves-1' && line.level === 50),
+      [],
+    );
     const row = (await ledgerRows(sluice)).find((candidate) => candidate.request_id === 'client-leaves-1');
     assert.deepEqual([row?.status, row?.error_class], [499, 'client_disconnected']);
   });
@@ -167,15 +178,29 @@ describe('the listener survives what clients send', () => {
   const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
   const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
   const nested: Array<{ name: string; path: string; body: string }> = [
-    { name: 'an unknown field', path: '/v1/chat/completions', body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"extra":${deepArray(10_000)}}` },
-    { name: 'tool parameters', path: '/v1/chat/completions', body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deepObject(10_000)}}}]}` },
-    { name: 'a tool input schema', path: '/v1/messages', body: `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":${deepObject(10_000)}}]}` },
+    {
+      name: 'an unknown field',
+      path: '/v1/chat/completions',
+      body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"extra":${deepArray(10_000)}}`,
+    },
+    {
+      name: 'tool parameters',
+      path: '/v1/chat/completions',
+      body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deepObject(10_000)}}}]}`,
+    },
+    {
+      name: 'a tool input schema',
+      path: '/v1/messages',
+      body: `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":${deepObject(10_000)}}]}`,
+    },
     { name: 'embeddings input', path: '/v1/embeddings', body: `{"model":"gpt-4o-mini","input":"x","extra":${deepArray(10_000)}}` },
   ];
   for (const c of nested) {
     test(`JSON nested 10,000 deep in ${c.name} (${c.path}) is a 400 invalid_request naming the body`, async () => {
       const response = await fetch(`${sluice.baseURL}${c.path}`, {
-        method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'x-api-key': KEYS.checkout, 'content-type': 'application/json' }, body: c.body,
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.checkout}`, 'x-api-key': KEYS.checkout, 'content-type': 'application/json' },
+        body: c.body,
       });
       assert.equal(response.status, 400);
       const body = (await response.json()) as { type?: string; error: { type: string; message: string; param?: string } };
@@ -188,7 +213,8 @@ describe('the listener survives what clients send', () => {
   test('a tool schema nested deep but within the limit goes upstream as sent', async () => {
     mock.received.length = 0;
     const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
       body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deepObject(100)}}}]}`,
     });
     assert.equal(response.status, 200);
@@ -219,7 +245,10 @@ describe('the listener times out clients that hold a connection without finishin
 
   const holds: Array<{ name: string; sent: string }> = [
     { name: 'nothing at all', sent: '' },
-    { name: 'part of the headers', sent: `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\n` },
+    {
+      name: 'part of the headers',
+      sent: `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\n`,
+    },
     {
       name: 'the headers and part of the body',
       sent: `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"model":"gpt-4o-mini",`,
@@ -245,7 +274,9 @@ describe('the listener times out clients that hold a connection without finishin
   test('a body sent slowly past the headers timeout but within the request timeout is read', async () => {
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow upload' }] });
     const connection = await rawConnection(port);
-    connection.socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    connection.socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEYS.checkout}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
     for (const piece of [body.slice(0, 10), body.slice(10, 20), body.slice(20)]) {
       await new Promise((resolve) => setTimeout(resolve, 150));
       connection.socket.write(piece);
@@ -255,10 +286,16 @@ describe('the listener times out clients that hold a connection without finishin
   });
 
   test('a streamed answer running far past the request timeout is relayed whole', async () => {
-    mock.respondWith((_r, res) => sse(res, openaiStreamFrames(['one ', 'two ', 'three ', 'four ', 'five'], { prompt_tokens: 3, completion_tokens: 5 }), 200));
+    mock.respondWith((_r, res) =>
+      sse(res, openaiStreamFrames(['one ', 'two ', 'three ', 'four ', 'five'], { prompt_tokens: 3, completion_tokens: 5 }), 200),
+    );
     try {
       const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true });
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       assert.equal(text, 'one two three four five');
@@ -294,10 +331,15 @@ describe('the listener caps its client connections', () => {
     let status = 0;
     for (let tries = 0; status === 0 && tries < 100; tries++) {
       status = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } })
-        .then(async (response) => { await response.arrayBuffer(); return response.status; })
-        .catch(async () => { await new Promise((resolve) => setTimeout(resolve, 20)); return 0; });
+        .then(async (response) => {
+          await response.arrayBuffer();
+          return response.status;
+        })
+        .catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return 0;
+        });
     }
     assert.equal(status, 200);
   });
 });
-

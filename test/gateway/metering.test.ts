@@ -18,7 +18,12 @@ describe('metering', () => {
         // Usage only when the input asks for it: a server that omits it and one that reports its own count.
         const input = request.body.input as string[];
         const data = input.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2] }));
-        return json(res, 200, { object: 'list', model: 'nomic', data, ...(input[0] === 'reported' ? { usage: { prompt_tokens: 77, total_tokens: 77 } } : {}) });
+        return json(res, 200, {
+          object: 'list',
+          model: 'nomic',
+          data,
+          ...(input[0] === 'reported' ? { usage: { prompt_tokens: 77, total_tokens: 77 } } : {}),
+        });
       }
       const content = String((request.body.messages as Array<{ content: string }>)[0]?.content);
       if (request.body.stream === true) {
@@ -26,7 +31,10 @@ describe('metering', () => {
         return sse(res, frames, content === 'slow' ? 150 : 0);
       }
       json(res, 200, {
-        id: 'x', object: 'chat.completion', created: 1, model: 'llama',
+        id: 'x',
+        object: 'chat.completion',
+        created: 1,
+        model: 'llama',
         choices: [{ index: 0, message: { role: 'assistant', content: 'The answer is forty-two' }, finish_reason: 'stop' }],
       });
     });
@@ -49,7 +57,9 @@ describe('metering', () => {
   test('counts tokens with the tokenizer when the provider reports none, and marks them estimated', async () => {
     await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'What is the answer to everything?' }] });
     const stream = await client.chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'fast' }], stream: true });
-    for await (const _chunk of stream) { /* drain */ }
+    for await (const _chunk of stream) {
+      /* drain */
+    }
     const rows = await ledgerRows(sluice);
     assert.equal(rows.length, 2);
     for (const row of rows) {
@@ -61,13 +71,19 @@ describe('metering', () => {
     assert.ok(!local.received.some((r) => 'authorization' in r.headers), 'no credential is sent to a provider that has none');
   });
 
-  test('embeddings: the provider\'s own input count when it gives one; else counted with the tokenizer, marked estimated and priced', async () => {
+  test("embeddings: the provider's own input count when it gives one; else counted with the tokenizer, marked estimated and priced", async () => {
     const text = 'The quick brown fox jumps over the lazy dog, twice over and then some more.';
     const estimated = await client.embeddings.create({ model: 'nomic', input: [text, text] });
     assert.equal(estimated.data.length, 2);
     await client.embeddings.create({ model: 'nomic', input: ['reported', text] });
     const rows = (await ledgerRows(sluice)).filter((row) => row.operation === 'embeddings');
-    assert.deepEqual(rows.map((row) => [row.status, row.tokens_estimated, row.output_tokens]), [[200, 1, 0], [200, 0, 0]]);
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.tokens_estimated, row.output_tokens]),
+      [
+        [200, 1, 0],
+        [200, 0, 0],
+      ],
+    );
     const [counted, reported] = rows;
     assert.ok(counted!.input_tokens >= 30 && counted!.input_tokens <= 40, `both inputs counted: ${counted!.input_tokens}`);
     assert.equal(counted!.cost_micro_usd, counted!.input_tokens, 'priced at the config price, 1 micro-USD a token');
@@ -76,7 +92,11 @@ describe('metering', () => {
 
   test('relays each streamed token as it arrives, not after the upstream stream ends', async () => {
     const started = Date.now();
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'slow' }],
+      stream: true,
+    });
     let firstTextAt = 0;
     let text = '';
     for await (const chunk of stream) {

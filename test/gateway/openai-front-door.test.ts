@@ -2,7 +2,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { json, MockProvider, openaiCompletion, openaiStreamFrames, openaiToolCompletion, openaiToolStreamFrames, sse } from '../support/mock-provider.js';
+import {
+  json,
+  MockProvider,
+  openaiCompletion,
+  openaiStreamFrames,
+  openaiToolCompletion,
+  openaiToolStreamFrames,
+  sse,
+} from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const UPSTREAM_KEY = 'upstream-openai-key-not-real';
@@ -35,10 +43,20 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
     });
     azureMock = await MockProvider.start((request, res) => {
       if (request.path.includes('/embeddings')) {
-        return json(res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.9] }], model: 'ada', usage: { prompt_tokens: 3, total_tokens: 3 } });
+        return json(res, 200, {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.9] }],
+          model: 'ada',
+          usage: { prompt_tokens: 3, total_tokens: 3 },
+        });
       }
       if (request.body.stream === true) {
-        return sse(res, request.body.tools !== undefined ? openaiToolStreamFrames('get_weather', ['{"city":"Oslo"}']) : openaiStreamFrames(['Az', 'ure'], { prompt_tokens: 5, completion_tokens: 2 }));
+        return sse(
+          res,
+          request.body.tools !== undefined
+            ? openaiToolStreamFrames('get_weather', ['{"city":"Oslo"}'])
+            : openaiStreamFrames(['Az', 'ure'], { prompt_tokens: 5, completion_tokens: 2 }),
+        );
       }
       json(res, 200, openaiCompletion('Hello from Azure', { prompt_tokens: 10, completion_tokens: 4 }));
     });
@@ -75,7 +93,11 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
   });
 
   test('streams a completion and strips the usage chunk the client did not ask for', async () => {
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
     let text = '';
     let usageChunks = 0;
     for await (const chunk of stream) {
@@ -90,7 +112,10 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
 
   test('keeps the usage chunk when the client asked for it', async () => {
     const stream = await client.chat.completions.create({
-      model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true },
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
@@ -99,11 +124,21 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
   });
 
   test('passes tool definitions through and returns tool calls, streamed or not', async () => {
-    const tools: OpenAI.ChatCompletionTool[] = [{
-      type: 'function',
-      function: { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
-    }];
-    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Weather?' }], tools });
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Weather by city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      },
+    ];
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools,
+    });
     const call = completion.choices[0]?.message.tool_calls?.[0];
     assert.equal(call?.type === 'function' ? call.function.name : undefined, 'get_weather');
     assert.deepEqual(openaiMock.received.at(-1)!.body.tools, tools);
@@ -130,7 +165,9 @@ describe('OpenAI front door over OpenAI-compatible providers', () => {
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     assert.equal(text, 'Azure');
     const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
-    const final = await client.chat.completions.stream({ model: 'azure-mini', messages: [{ role: 'user', content: 'Weather?' }], tools }).finalChatCompletion();
+    const final = await client.chat.completions
+      .stream({ model: 'azure-mini', messages: [{ role: 'user', content: 'Weather?' }], tools })
+      .finalChatCompletion();
     const call = final.choices[0]?.message.tool_calls?.[0];
     assert.equal(call?.type === 'function' ? call.function.arguments : undefined, '{"city":"Oslo"}');
     const embedded = await client.embeddings.create({ model: 'azure-embed', input: 'x', encoding_format: 'float' });

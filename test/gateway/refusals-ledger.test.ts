@@ -14,8 +14,10 @@ async function metricLines(sluice: TestSluice, name: string): Promise<string[]> 
 
 function chatRequest(key: string, requestId: string): string {
   const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-  return `POST /v1/chat/completions HTTP/1.1\r\nhost: sluice\r\ncontent-type: application/json\r\nauthorization: Bearer ${key}\r\n`
-    + `x-request-id: ${requestId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return (
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: sluice\r\ncontent-type: application/json\r\nauthorization: Bearer ${key}\r\n` +
+    `x-request-id: ${requestId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }
 
 test('calls with a missing or unknown key are counted by route, and write no ledger row', async () => {
@@ -25,15 +27,21 @@ test('calls with a missing or unknown key are counted by route, and write no led
     models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
   });
   try {
-    const post = (path: string, headers: Record<string, string>) => fetch(`${sluice.baseURL}${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"model":"gpt-4o-mini","messages":[]}',
-    });
+    const post = (path: string, headers: Record<string, string>) =>
+      fetch(`${sluice.baseURL}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{"model":"gpt-4o-mini","messages":[]}',
+      });
     for (let i = 0; i < 20; i++) {
       const garbage = await post('/v1/chat/completions', { authorization: `Bearer sk-garbage-${i}` });
       assert.equal(garbage.status, 401);
       await garbage.arrayBuffer();
     }
-    for (const [path, headers] of [['/v1/messages', { 'x-api-key': 'sk-garbage' }], ['/v1/embeddings', {}]] as const) {
+    for (const [path, headers] of [
+      ['/v1/messages', { 'x-api-key': 'sk-garbage' }],
+      ['/v1/embeddings', {}],
+    ] as const) {
       const refused = await post(path, headers);
       assert.equal(refused.status, 401);
       await refused.arrayBuffer();
@@ -45,7 +53,11 @@ test('calls with a missing or unknown key are counted by route, and write no led
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 
     const rows = await ledgerRows(sluice);
-    assert.deepEqual(rows.map((row) => [row.consumer, row.status]), [['checkout-service', 200]], 'only the authenticated call');
+    assert.deepEqual(
+      rows.map((row) => [row.consumer, row.status]),
+      [['checkout-service', 200]],
+      'only the authenticated call',
+    );
     assert.deepEqual((await metricLines(sluice, 'sluice_unauthenticated_requests_total')).sort(), [
       'sluice_unauthenticated_requests_total{route="/v1/chat/completions"} 20',
       'sluice_unauthenticated_requests_total{route="/v1/embeddings"} 1',
@@ -112,6 +124,7 @@ test('while draining, a refused call with a valid key is recorded as 503 shuttin
     { request_id: 'drain-in-flight', consumer: 'checkout-service', status: 200, error_class: null },
     { request_id: 'drain-refused', consumer: 'checkout-service', status: 503, error_class: 'shutting_down' },
   ]);
-  assert.deepEqual(await metricLines(sluice, 'sluice_unauthenticated_requests_total'),
-    ['sluice_unauthenticated_requests_total{route="/v1/chat/completions"} 1']);
+  assert.deepEqual(await metricLines(sluice, 'sluice_unauthenticated_requests_total'), [
+    'sluice_unauthenticated_requests_total{route="/v1/chat/completions"} 1',
+  ]);
 });

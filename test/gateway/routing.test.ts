@@ -24,15 +24,34 @@ describe('routing, fallback and retries', () => {
       models: [
         // One model per case: each has its own primary target, so one case's failures cannot open another's circuit.
         ...['fallback-model', 'rate-limited', 'timing-out', 'rejecting', 'streaming', 'stream-dies-early'].map((name) => ({
-          name, targets: [{ provider: 'primary', model: `p-${name}` }, { provider: 'secondary', model: 's-model' }],
+          name,
+          targets: [
+            { provider: 'primary', model: `p-${name}` },
+            { provider: 'secondary', model: 's-model' },
+          ],
         })),
-        { name: 'dead-first', targets: [{ provider: 'dead', model: 'x' }, { provider: 'secondary', model: 's-model' }] },
-        { name: 'breaker-model', targets: [{ provider: 'primary', model: 'breaker-target' }, { provider: 'secondary', model: 's-model' }] },
+        {
+          name: 'dead-first',
+          targets: [
+            { provider: 'dead', model: 'x' },
+            { provider: 'secondary', model: 's-model' },
+          ],
+        },
+        {
+          name: 'breaker-model',
+          targets: [
+            { provider: 'primary', model: 'breaker-target' },
+            { provider: 'secondary', model: 's-model' },
+          ],
+        },
         { name: 'only-primary', targets: [{ provider: 'primary', model: 'only' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'primary', model: 'gpt-4o-mini' }] },
         {
           name: 'weighted',
-          targets: [{ provider: 'primary', model: 'w1', weight: 1 }, { provider: 'secondary', model: 'w2', weight: 3 }],
+          targets: [
+            { provider: 'primary', model: 'w1', weight: 1 },
+            { provider: 'secondary', model: 'w2', weight: 3 },
+          ],
         },
       ],
     });
@@ -64,7 +83,9 @@ describe('routing, fallback and retries', () => {
   });
 
   test('falls back at once on 429 without retrying the rate-limited target', async () => {
-    primary.respondWith((_r, res) => json(res, 429, { error: { message: 'rate limited', type: 'rate_limit_error' } }, { 'retry-after': '1' }));
+    primary.respondWith((_r, res) =>
+      json(res, 429, { error: { message: 'rate limited', type: 'rate_limit_error' } }, { 'retry-after': '1' }),
+    );
     const answer = await ask('rate-limited');
     assert.equal(answer.choices[0]?.message.content, 'from secondary');
     assert.equal(primary.received.length, 1);
@@ -85,7 +106,9 @@ describe('routing, fallback and retries', () => {
   });
 
   test('does not fall back on a 400 caused by the request, and passes the provider message on', async () => {
-    primary.respondWith((_r, res) => json(res, 400, { error: { message: "Invalid value for 'temperature'", type: 'invalid_request_error' } }));
+    primary.respondWith((_r, res) =>
+      json(res, 400, { error: { message: "Invalid value for 'temperature'", type: 'invalid_request_error' } }),
+    );
     await assert.rejects(ask('rejecting'), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError);
       assert.match(error.message, /Invalid value for 'temperature'/);
@@ -127,7 +150,10 @@ describe('routing, fallback and retries', () => {
   test('spreads first attempts by weight', async () => {
     for (let i = 0; i < 40; i++) await ask('weighted');
     assert.equal(primary.received.length + secondary.received.length, 40);
-    assert.ok(secondary.received.length > primary.received.length, `3:1 weights, got ${secondary.received.length}:${primary.received.length}`);
+    assert.ok(
+      secondary.received.length > primary.received.length,
+      `3:1 weights, got ${secondary.received.length}:${primary.received.length}`,
+    );
     assert.ok(primary.received.length > 0);
   });
 
@@ -157,7 +183,11 @@ describe('routing, fallback and retries', () => {
       for (const frame of openaiStreamFrames(['from secondary'], null)) res.write(frame);
       res.end();
     });
-    const stream = await client.chat.completions.create({ model: 'stream-dies-early', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'stream-dies-early',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     assert.equal(text, 'from secondary');

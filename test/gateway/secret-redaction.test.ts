@@ -30,7 +30,18 @@ const mintedTokens: string[] = [];
 
 /** Every secret, and a prefix of each: a key cut in half by a length limit leaks as surely as a whole one. */
 function secrets(): string[] {
-  const whole = [AZURE_KEY, PLAIN_KEY, encodeURIComponent(PLAIN_KEY), TENANT_TOKEN, CLAUDE_KEY, STORED_KEY, AWS_SECRET, AWS_SESSION, PEM_LINE, ...mintedTokens];
+  const whole = [
+    AZURE_KEY,
+    PLAIN_KEY,
+    encodeURIComponent(PLAIN_KEY),
+    TENANT_TOKEN,
+    CLAUDE_KEY,
+    STORED_KEY,
+    AWS_SECRET,
+    AWS_SESSION,
+    PEM_LINE,
+    ...mintedTokens,
+  ];
   return [...whole, ...whole.map((secret) => secret.slice(0, 14))];
 }
 
@@ -69,7 +80,12 @@ describe('credentials echoed by upstreams', () => {
         const model = String(request.body.model);
         if (model === 'echo-401') {
           // A proxy that quotes everything it holds, another provider's key included.
-          return json(res, 401, { error: { message: `Incorrect API key provided: ${bearer}; tenant ${String(request.headers['x-tenant-token'])}; query key=${encodeURIComponent(PLAIN_KEY)}; upstream ${CLAUDE_KEY}`, type: 'invalid_request_error' } });
+          return json(res, 401, {
+            error: {
+              message: `Incorrect API key provided: ${bearer}; tenant ${String(request.headers['x-tenant-token'])}; query key=${encodeURIComponent(PLAIN_KEY)}; upstream ${CLAUDE_KEY}`,
+              type: 'invalid_request_error',
+            },
+          });
         }
         if (model === 'echo-text') {
           // Not JSON: the body itself becomes the message, cut at 300 characters right through the key.
@@ -79,19 +95,30 @@ describe('credentials echoed by upstreams', () => {
         }
         if (model === 'stream-error') {
           const frames = openaiStreamFrames(['Hel'], null).slice(0, 2);
-          return sse(res, [...frames, `data: ${JSON.stringify({ error: { message: `credentials revoked mid-stream: ${bearer}`, type: 'server_error' } })}\n\n`]);
+          return sse(res, [
+            ...frames,
+            `data: ${JSON.stringify({ error: { message: `credentials revoked mid-stream: ${bearer}`, type: 'server_error' } })}\n\n`,
+          ]);
         }
       }
       if (request.path.startsWith('/claude/')) {
         const frames = anthropicStreamFrames(['Bon']).slice(0, 4);
-        const error = { type: 'error', error: { type: 'overloaded_error', message: `key ${String(request.headers['x-api-key'])} is overloaded` } };
+        const error = {
+          type: 'error',
+          error: { type: 'overloaded_error', message: `key ${String(request.headers['x-api-key'])} is overloaded` },
+        };
         return sse(res, [...frames, `event: error\ndata: ${JSON.stringify(error)}\n\n`]);
       }
       if (request.path.startsWith('/stored/')) {
         return json(res, 400, { error: { message: `this deployment does not accept ${bearer}`, type: 'invalid_request_error' } });
       }
       if (request.path.startsWith('/bedrock/')) {
-        return json(res, 400, { message: `The security token ${String(request.headers['x-amz-security-token'])} is invalid; secret ${AWS_SECRET}` }, { 'x-amzn-errortype': 'ValidationException' });
+        return json(
+          res,
+          400,
+          { message: `The security token ${String(request.headers['x-amz-security-token'])} is invalid; secret ${AWS_SECRET}` },
+          { 'x-amzn-errortype': 'ValidationException' },
+        );
       }
       if (request.path.includes('/publishers/google/')) {
         if (request.path.includes(':streamGenerateContent')) {
@@ -105,33 +132,47 @@ describe('credentials echoed by upstreams', () => {
       json(res, 404, { error: { message: `no route ${request.path}` } });
     });
     const accountFile = join(mkdtempSync(join(tmpdir(), 'sluice-sa-')), 'account.json');
-    writeFileSync(accountFile, JSON.stringify({
-      type: 'service_account', project_id: 'proj-1', client_email: 'sluice@proj-1.iam.gserviceaccount.com', private_key: PRIVATE_PEM,
-      token_uri: `${tokenEndpoint.url}/token`,
-    }));
-    sluice = await startTestSluice({
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      providers: {
-        azure: { type: 'azure-openai', baseUrl: `${upstream.url}/azure`, apiKey: AZURE_KEY, apiVersion: '2024-10-21' },
-        plain: { type: 'openai', baseUrl: `${upstream.url}/plain/v1`, apiKey: PLAIN_KEY, headers: { 'x-tenant-token': TENANT_TOKEN } },
-        claude: { type: 'anthropic', baseUrl: `${upstream.url}/claude`, apiKey: CLAUDE_KEY },
-        bedrock: {
-          type: 'bedrock', baseUrl: `${upstream.url}/bedrock`, region: 'us-east-1', accessKeyId: 'AKIDREDACTIONTEST', secretAccessKey: AWS_SECRET, sessionToken: AWS_SESSION,
+    writeFileSync(
+      accountFile,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'proj-1',
+        client_email: 'sluice@proj-1.iam.gserviceaccount.com',
+        private_key: PRIVATE_PEM,
+        token_uri: `${tokenEndpoint.url}/token`,
+      }),
+    );
+    sluice = await startTestSluice(
+      {
+        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+        providers: {
+          azure: { type: 'azure-openai', baseUrl: `${upstream.url}/azure`, apiKey: AZURE_KEY, apiVersion: '2024-10-21' },
+          plain: { type: 'openai', baseUrl: `${upstream.url}/plain/v1`, apiKey: PLAIN_KEY, headers: { 'x-tenant-token': TENANT_TOKEN } },
+          claude: { type: 'anthropic', baseUrl: `${upstream.url}/claude`, apiKey: CLAUDE_KEY },
+          bedrock: {
+            type: 'bedrock',
+            baseUrl: `${upstream.url}/bedrock`,
+            region: 'us-east-1',
+            accessKeyId: 'AKIDREDACTIONTEST',
+            secretAccessKey: AWS_SECRET,
+            sessionToken: AWS_SESSION,
+          },
+          vertex: { type: 'vertex', baseUrl: upstream.url, serviceAccountFile: accountFile },
         },
-        vertex: { type: 'vertex', baseUrl: upstream.url, serviceAccountFile: accountFile },
+        models: [
+          { name: 'gpt-4o-mini', targets: [{ provider: 'plain', model: 'echo-401' }] },
+          { name: 'azure-rejects', targets: [{ provider: 'azure', model: 'rejects' }] },
+          { name: 'azure-fails', targets: [{ provider: 'azure', model: 'fails' }] },
+          { name: 'echo-401', targets: [{ provider: 'plain', model: 'echo-401' }] },
+          { name: 'echo-text', targets: [{ provider: 'plain', model: 'echo-text' }] },
+          { name: 'stream-error', targets: [{ provider: 'plain', model: 'stream-error' }] },
+          { name: 'claude-stream-error', targets: [{ provider: 'claude', model: 'claude-3-5-haiku-20241022' }] },
+          { name: 'bedrock-rejects', targets: [{ provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' }] },
+          { name: 'vertex-rejects', targets: [{ provider: 'vertex', model: 'gemini-2.5-flash' }] },
+        ],
       },
-      models: [
-        { name: 'gpt-4o-mini', targets: [{ provider: 'plain', model: 'echo-401' }] },
-        { name: 'azure-rejects', targets: [{ provider: 'azure', model: 'rejects' }] },
-        { name: 'azure-fails', targets: [{ provider: 'azure', model: 'fails' }] },
-        { name: 'echo-401', targets: [{ provider: 'plain', model: 'echo-401' }] },
-        { name: 'echo-text', targets: [{ provider: 'plain', model: 'echo-text' }] },
-        { name: 'stream-error', targets: [{ provider: 'plain', model: 'stream-error' }] },
-        { name: 'claude-stream-error', targets: [{ provider: 'claude', model: 'claude-3-5-haiku-20241022' }] },
-        { name: 'bedrock-rejects', targets: [{ provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' }] },
-        { name: 'vertex-rejects', targets: [{ provider: 'vertex', model: 'gemini-2.5-flash' }] },
-      ],
-    }, { logger: log.logger });
+      { logger: log.logger },
+    );
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0, fetch: recording });
     anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0, fetch: recording });
   });
@@ -146,7 +187,11 @@ describe('credentials echoed by upstreams', () => {
   async function openaiError(model: string, stream = false): Promise<InstanceType<typeof OpenAI.APIError>> {
     try {
       if (stream) {
-        for await (const _chunk of await openai.chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] }));
+        for await (const _chunk of await openai.chat.completions.create({
+          model,
+          stream: true,
+          messages: [{ role: 'user', content: 'hi' }],
+        }));
       } else {
         await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
       }
@@ -178,10 +223,13 @@ describe('credentials echoed by upstreams', () => {
     assertNoSecret(answers.join('\n'), 'the client answers');
   });
 
-  test('a key of no known shape, its Bearer and URL-encoded forms, a custom header and another provider\'s key', async () => {
+  test("a key of no known shape, its Bearer and URL-encoded forms, a custom header and another provider's key", async () => {
     const error = await openaiError('echo-401');
     assert.equal(error.status, 502);
-    assert.match(error.message, /Incorrect API key provided: Bearer \[redacted\]; tenant \[redacted\]; query key=\[redacted\]; upstream \[redacted\]/);
+    assert.match(
+      error.message,
+      /Incorrect API key provided: Bearer \[redacted\]; tenant \[redacted\]; query key=\[redacted\]; upstream \[redacted\]/,
+    );
     assert.equal(upstream.received.at(-1)!.headers.authorization, `Bearer ${PLAIN_KEY}`, 'the upstream did get the key it echoed');
     assertNoSecret(answers.join('\n'), 'the client answers');
   });
@@ -223,10 +271,17 @@ describe('credentials echoed by upstreams', () => {
   });
 
   test('credentials held sealed in the director store', async () => {
-    const admin = (method: string, path: string, body: unknown) => fetch(`${sluice.adminURL}${path}`, {
-      method, headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-    });
-    assert.equal((await admin('POST', '/api/providers', { name: 'stored', type: 'openai', baseUrl: `${upstream.url}/stored/v1`, apiKey: STORED_KEY })).status, 201);
+    const admin = (method: string, path: string, body: unknown) =>
+      fetch(`${sluice.adminURL}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    assert.equal(
+      (await admin('POST', '/api/providers', { name: 'stored', type: 'openai', baseUrl: `${upstream.url}/stored/v1`, apiKey: STORED_KEY }))
+        .status,
+      201,
+    );
     assert.equal((await admin('POST', '/api/models', { name: 'stored-model', targets: [{ provider: 'stored', model: 'm' }] })).status, 201);
     const error = await openaiError('stored-model');
     assert.equal(error.status, 400);
@@ -237,10 +292,16 @@ describe('credentials echoed by upstreams', () => {
   test('none of them is in the log, the ledger file or /metrics', async () => {
     await sluice.sluice.settled();
     const lines = log.lines();
-    assert.ok(lines.some((line) => line.includes('upstream trouble') && line.includes('[redacted]')), 'the failures were logged, redacted');
+    assert.ok(
+      lines.some((line) => line.includes('upstream trouble') && line.includes('[redacted]')),
+      'the failures were logged, redacted',
+    );
     assertNoSecret(lines.join(''), 'the log');
     const dir = dirname(sluice.dbPath);
-    const stored = readdirSync(dir).filter((file) => file.startsWith('sluice.db')).map((file) => readFileSync(join(dir, file)).toString('latin1')).join('\n');
+    const stored = readdirSync(dir)
+      .filter((file) => file.startsWith('sluice.db'))
+      .map((file) => readFileSync(join(dir, file)).toString('latin1'))
+      .join('\n');
     assert.ok(stored.includes('azure-rejects'), 'the ledger holds the calls');
     assertNoSecret(stored, 'the SQLite file');
     assertNoSecret(await (await fetch(`${sluice.adminURL}/metrics`)).text(), '/metrics');

@@ -38,15 +38,30 @@ describe('upstream answers that fail after their head', () => {
       models: [
         // One model per case and per route shape, so the breakers of one case never touch another's.
         ...CASES.flatMap((name) => [
-          { name, targets: [{ provider: 'primary', model: `p-${name}` }, { provider: 'secondary', model: 's-model' }] },
+          {
+            name,
+            targets: [
+              { provider: 'primary', model: `p-${name}` },
+              { provider: 'secondary', model: 's-model' },
+            ],
+          },
           { name: `only-${name}`, targets: [{ provider: 'primary', model: `only-${name}` }] },
         ]),
         {
           name: 'claude-fallback',
-          targets: [{ provider: 'anthropic-primary', model: 'claude-p' }, { provider: 'anthropic-secondary', model: 'claude-s' }],
+          targets: [
+            { provider: 'anthropic-primary', model: 'claude-p' },
+            { provider: 'anthropic-secondary', model: 'claude-s' },
+          ],
         },
         { name: 'claude-only', targets: [{ provider: 'anthropic-primary', model: 'claude-only' }] },
-        { name: 'twice-rate-limited', targets: [{ provider: 'primary', model: 'rl-1' }, { provider: 'secondary', model: 'rl-2' }] },
+        {
+          name: 'twice-rate-limited',
+          targets: [
+            { provider: 'primary', model: 'rl-1' },
+            { provider: 'secondary', model: 'rl-2' },
+          ],
+        },
         // A model's own retry leaves the rest of routing.retry (timeoutMs: 300) in force.
         { name: 'own-retry', targets: [{ provider: 'primary', model: 'own-retry' }], retry: { attempts: 0 } },
         { name: 'gpt-4o-mini', targets: [{ provider: 'secondary', model: 'gpt-4o-mini' }] },
@@ -86,7 +101,10 @@ describe('upstream answers that fail after their head', () => {
     primary.respondWith((_r, res) => partialJson(res, 'stall'));
     assert.equal((await ask('stalls')).choices[0]?.message.content, 'from secondary');
     assert.equal(primary.received.length, 1, 'a timeout goes to the next target without a retry');
-    await assert.rejects(ask('only-stalls'), rejectsWith(504, /only-stalls: answer broke off after its head \(HTTP 200\): timed out waiting for the body/));
+    await assert.rejects(
+      ask('only-stalls'),
+      rejectsWith(504, /only-stalls: answer broke off after its head \(HTTP 200\): timed out waiting for the body/),
+    );
   });
 
   test('a non-streamed answer whose connection closes mid-body is retried, falls back, and without a fallback is a 502', async () => {
@@ -137,8 +155,12 @@ describe('upstream answers that fail after their head', () => {
   });
 
   test('a 429 with no target left reaches the client as a 429 with the Retry-After of the soonest target', async () => {
-    primary.respondWith((_r, res) => json(res, 429, { error: { message: 'Rate limit reached', type: 'requests' } }, { 'retry-after': '30' }));
-    secondary.respondWith((_r, res) => json(res, 429, { error: { message: 'Rate limit reached', type: 'requests' } }, { 'retry-after': '7' }));
+    primary.respondWith((_r, res) =>
+      json(res, 429, { error: { message: 'Rate limit reached', type: 'requests' } }, { 'retry-after': '30' }),
+    );
+    secondary.respondWith((_r, res) =>
+      json(res, 429, { error: { message: 'Rate limit reached', type: 'requests' } }, { 'retry-after': '7' }),
+    );
     for (const model of ['only-rate-limited', 'twice-rate-limited']) {
       await assert.rejects(ask(model), (error: unknown) => {
         assert.ok(error instanceof OpenAI.RateLimitError, String(error));
@@ -155,7 +177,7 @@ describe('upstream answers that fail after their head', () => {
     });
   });
 
-  test('a model\'s own retry settings leave the rest of routing.retry in force', async () => {
+  test("a model's own retry settings leave the rest of routing.retry in force", async () => {
     primary.respondWith(async (_r, res) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       json(res, 200, openaiCompletion('too late'));
@@ -185,7 +207,13 @@ describe('upstream limits that need settings of their own', () => {
         circuitBreaker: { failures: 100, cooldownMs: 60_000 },
       },
       models: [
-        { name: 'large', targets: [{ provider: 'primary', model: 'large' }, { provider: 'secondary', model: 's-model' }] },
+        {
+          name: 'large',
+          targets: [
+            { provider: 'primary', model: 'large' },
+            { provider: 'secondary', model: 's-model' },
+          ],
+        },
         { name: 'only-large', targets: [{ provider: 'primary', model: 'only-large' }] },
         { name: 'slow-head', targets: [{ provider: 'primary', model: 'slow-head' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'secondary', model: 'gpt-4o-mini' }] },
@@ -203,7 +231,7 @@ describe('upstream limits that need settings of their own', () => {
   const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
   const askStream = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true });
 
-  test('a non-streamed answer past routing.maxResponseBytes is a 502, or the next target\'s answer', async () => {
+  test("a non-streamed answer past routing.maxResponseBytes is a 502, or the next target's answer", async () => {
     assert.equal((await ask('large')).choices[0]?.message.content, 'from secondary');
     assert.equal(primary.received.length, 1, 'the same target would send the same answer: not retried');
     await assert.rejects(ask('only-large'), (error: unknown) => {
@@ -228,8 +256,12 @@ describe('upstream limits that need settings of their own', () => {
       else json(res, 200, openaiCompletion('worth the wait'));
     });
     assert.equal((await ask('slow-head')).choices[0]?.message.content, 'worth the wait');
-    await assert.rejects(async () => {
-      for await (const _chunk of await askStream('slow-head')) assert.fail('no chunk of a stream whose head came too late');
-    }, (error: unknown) => error instanceof OpenAI.APIError && error.status === 504 && /timed out waiting for response headers/.test(error.message));
+    await assert.rejects(
+      async () => {
+        for await (const _chunk of await askStream('slow-head')) assert.fail('no chunk of a stream whose head came too late');
+      },
+      (error: unknown) =>
+        error instanceof OpenAI.APIError && error.status === 504 && /timed out waiting for response headers/.test(error.message),
+    );
   });
 });

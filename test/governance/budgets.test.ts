@@ -41,7 +41,11 @@ function baseConfig(mock: MockProvider, extra: Record<string, unknown>): Record<
   };
 }
 
-async function gateway(mock: MockProvider, extra: Record<string, unknown>, clock?: ManualClock): Promise<{ sluice: TestSluice; client: OpenAI }> {
+async function gateway(
+  mock: MockProvider,
+  extra: Record<string, unknown>,
+  clock?: ManualClock,
+): Promise<{ sluice: TestSluice; client: OpenAI }> {
   const sluice = await startTestSluice(baseConfig(mock, extra), clock === undefined ? {} : { clock });
   started.push(sluice);
   return { sluice, client: new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 }) };
@@ -55,13 +59,25 @@ async function call(client: OpenAI, model = 'gpt-4o', maxTokens = 20): Promise<O
     return { status: response.status, code: null, headers: response.headers, served: response.headers.get('x-sluice-served-model') };
   } catch (error) {
     if (!(error instanceof OpenAI.APIError)) throw error;
-    return { status: error.status ?? 0, code: (error.code as string | null | undefined) ?? null, headers: error.headers ?? null, served: null };
+    return {
+      status: error.status ?? 0,
+      code: (error.code as string | null | undefined) ?? null,
+      headers: error.headers ?? null,
+      served: null,
+    };
   }
 }
 
 /** What admission reserves for MESSAGE with max_tokens 20: the tokenizer's prompt count plus 20. */
 async function reservedTokens(): Promise<number> {
-  return (await estimatePromptTokens({ model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }], stream: false, maxTokens: 20 })) + 20;
+  return (
+    (await estimatePromptTokens({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }],
+      stream: false,
+      maxTokens: 20,
+    })) + 20
+  );
 }
 
 describe('sanctioned models', () => {
@@ -75,14 +91,26 @@ describe('sanctioned models', () => {
     assert.equal(mock.received.length, 1);
     assert.equal(mock.received[0]!.body.model, 'gpt-4o-mini');
     const rows = await ledgerRows(sluice);
-    assert.deepEqual(rows.map((row) => [row.requested_model, row.status, row.error_class]), [['gpt-4o', 403, 'model_not_sanctioned'], ['gpt-4o-mini', 200, null]]);
+    assert.deepEqual(
+      rows.map((row) => [row.requested_model, row.status, row.error_class]),
+      [
+        ['gpt-4o', 403, 'model_not_sanctioned'],
+        ['gpt-4o-mini', 200, null],
+      ],
+    );
   });
 
   test('the default for unreviewed models is set in config: enforce refuses them, the Anthropic API gets its own error shape', async () => {
     const mock = await upstream();
-    const { sluice } = await gateway(mock, { resources: { 'openai/gpt-4o-mini': 'sanctioned' }, resourcePolicy: { unreviewed: 'enforce' } });
+    const { sluice } = await gateway(mock, {
+      resources: { 'openai/gpt-4o-mini': 'sanctioned' },
+      resourcePolicy: { unreviewed: 'enforce' },
+    });
     const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
-    const refused = await anthropic.messages.create({ model: 'gpt-4o', max_tokens: 10, messages: MESSAGE }).then(() => null, (error: unknown) => error);
+    const refused = await anthropic.messages.create({ model: 'gpt-4o', max_tokens: 10, messages: MESSAGE }).then(
+      () => null,
+      (error: unknown) => error,
+    );
     assert.ok(refused instanceof Anthropic.PermissionDeniedError, String(refused));
     const body = refused.error as { type: string; error: { type: string; message: string } };
     assert.equal(body.type, 'error');
@@ -93,7 +121,10 @@ describe('sanctioned models', () => {
 
   test('monitor: the call is served, and the violation is logged, counted and recorded in the ledger', async () => {
     const mock = await upstream();
-    const { client, sluice } = await gateway(mock, { resources: { 'openai/gpt-4o': 'unsanctioned' }, resourcePolicy: { unsanctioned: 'monitor' } });
+    const { client, sluice } = await gateway(mock, {
+      resources: { 'openai/gpt-4o': 'unsanctioned' },
+      resourcePolicy: { unsanctioned: 'monitor' },
+    });
     assert.equal((await call(client, 'gpt-4o')).status, 200);
     const [row] = await ledgerRows(sluice);
     assert.equal(row!.violations, 'resource:openai/gpt-4o');
@@ -106,9 +137,15 @@ describe('budgets', () => {
   test('enforce: a token budget refuses with 429, Retry-After at the window reset and x-ratelimit headers', async () => {
     const mock = await upstream();
     const clock = new ManualClock(Date.parse('2026-03-10T12:00:00Z'));
-    const { client, sluice } = await gateway(mock, {
-      budgets: [{ name: 'checkout-daily', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100, window: 'day' }],
-    }, clock);
+    const { client, sluice } = await gateway(
+      mock,
+      {
+        budgets: [
+          { name: 'checkout-daily', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100, window: 'day' },
+        ],
+      },
+      clock,
+    );
     // Each call settles at 30 tokens; a call is admitted while used + its reservation fits in 100.
     const reserved = await reservedTokens();
     const outcomes: Outcome[] = [];
@@ -136,9 +173,15 @@ describe('budgets', () => {
       budgets: [{ name: 'watch', measure: 'requests', limit: 2, window: 'hour', mode: 'monitor', alerts: [100] }],
     });
     const outcomes = [await call(client), await call(client), await call(client)];
-    assert.deepEqual(outcomes.map((o) => o.status), [200, 200, 200]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      [200, 200, 200],
+    );
     const rows = await ledgerRows(sluice);
-    assert.deepEqual(rows.map((row) => row.violations), [null, null, 'watch']);
+    assert.deepEqual(
+      rows.map((row) => row.violations),
+      [null, null, 'watch'],
+    );
     const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
     assert.match(metrics, /sluice_policy_violations_total\{policy="watch",kind="budget"\} 1/);
     assert.match(metrics, /sluice_budget_alerts_total\{budget="watch",threshold="100"\} 1/);
@@ -148,15 +191,30 @@ describe('budgets', () => {
     const mock = await upstream();
     // gpt-4o: 10 and 20 USD per 1M tokens, so a call costs 10*10 + 20*20 = 500 micro-USD.
     const { client, sluice } = await gateway(mock, {
-      budgets: [{ name: 'gpt-4o-spend', consumers: { team: 'payments' }, resources: { model: 'gpt-4o' }, measure: 'cost_usd', limit: 0.0012, window: 'month' }],
+      budgets: [
+        {
+          name: 'gpt-4o-spend',
+          consumers: { team: 'payments' },
+          resources: { model: 'gpt-4o' },
+          measure: 'cost_usd',
+          limit: 0.0012,
+          window: 'month',
+        },
+      ],
     });
     const outcomes = [await call(client), await call(client), await call(client)];
-    assert.deepEqual(outcomes.map((o) => o.status), [200, 200, 429]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      [200, 200, 429],
+    );
     assert.equal(outcomes[2]!.headers!.get('x-ratelimit-limit-usd'), '0.001200');
     assert.equal(outcomes[2]!.headers!.get('x-ratelimit-remaining-usd'), '0.000200');
     assert.equal((await call(client, 'gpt-4o-mini')).status, 200, 'the budget covers gpt-4o only');
     const rows = await ledgerRows(sluice);
-    assert.equal(rows.filter((row) => row.requested_model === 'gpt-4o' && row.status === 200).reduce((sum, row) => sum + row.cost_micro_usd!, 0), 1000);
+    assert.equal(
+      rows.filter((row) => row.requested_model === 'gpt-4o' && row.status === 200).reduce((sum, row) => sum + row.cost_micro_usd!, 0),
+      1000,
+    );
   });
 
   test('a calendar month resets at the first of the next month, UTC', async () => {
@@ -175,7 +233,11 @@ describe('budgets', () => {
     const mock = await upstream();
     const start = Date.parse('2026-05-05T10:00:00Z');
     const clock = new ManualClock(start);
-    const { client } = await gateway(mock, { budgets: [{ name: 'rolling', measure: 'requests', limit: 3, window: { rolling: '1h' } }] }, clock);
+    const { client } = await gateway(
+      mock,
+      { budgets: [{ name: 'rolling', measure: 'requests', limit: 3, window: { rolling: '1h' } }] },
+      clock,
+    );
     const statuses = async (n: number) => {
       const out: number[] = [];
       for (let i = 0; i < n; i++) out.push((await call(client)).status);
@@ -192,7 +254,16 @@ describe('budgets', () => {
   test('downgrade: an exhausted budget sends the call to the named cheaper model instead of refusing', async () => {
     const mock = await upstream();
     const { client, sluice } = await gateway(mock, {
-      budgets: [{ name: 'premium', resources: { model: 'gpt-4o' }, measure: 'requests', limit: 1, window: 'day', onExhausted: { downgrade: 'gpt-4o-mini' } }],
+      budgets: [
+        {
+          name: 'premium',
+          resources: { model: 'gpt-4o' },
+          measure: 'requests',
+          limit: 1,
+          window: 'day',
+          onExhausted: { downgrade: 'gpt-4o-mini' },
+        },
+      ],
     });
     const first = await call(client);
     const second = await call(client);
@@ -200,10 +271,18 @@ describe('budgets', () => {
     assert.equal(first.served, null);
     assert.equal(second.status, 200);
     assert.equal(second.served, 'gpt-4o-mini');
-    assert.deepEqual(mock.received.map((r) => r.body.model), ['gpt-4o', 'gpt-4o-mini']);
+    assert.deepEqual(
+      mock.received.map((r) => r.body.model),
+      ['gpt-4o', 'gpt-4o-mini'],
+    );
     const rows = await ledgerRows(sluice);
-    assert.deepEqual(rows.map((row) => [row.requested_model, row.served_model, row.provider_model, row.cost_micro_usd]),
-      [['gpt-4o', null, 'gpt-4o', 500], ['gpt-4o', 'gpt-4o-mini', 'gpt-4o-mini', 50]]);
+    assert.deepEqual(
+      rows.map((row) => [row.requested_model, row.served_model, row.provider_model, row.cost_micro_usd]),
+      [
+        ['gpt-4o', null, 'gpt-4o', 500],
+        ['gpt-4o', 'gpt-4o-mini', 'gpt-4o-mini', 50],
+      ],
+    );
   });
 
   test('a streamed call settles to the usage in its stream, and the Anthropic API gets its 429 shape', async () => {
@@ -214,11 +293,16 @@ describe('budgets', () => {
     started.push({ stop: () => mock.close() });
     const { client, sluice } = await gateway(mock, { budgets: [{ name: 'tokens', measure: 'output_tokens', limit: 60, window: 'day' }] });
     const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGE, max_tokens: 20, stream: true });
-    for await (const _chunk of stream) { /* drain */ }
+    for await (const _chunk of stream) {
+      /* drain */
+    }
     // 40 output tokens settled; another 20 still fits (60), a third call does not.
     assert.equal((await call(client)).status, 200);
     const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
-    const refused = await anthropic.messages.create({ model: 'gpt-4o', max_tokens: 20, messages: MESSAGE }).then(() => null, (error: unknown) => error);
+    const refused = await anthropic.messages.create({ model: 'gpt-4o', max_tokens: 20, messages: MESSAGE }).then(
+      () => null,
+      (error: unknown) => error,
+    );
     assert.ok(refused instanceof Anthropic.RateLimitError, String(refused));
     assert.equal(refused.headers?.get('x-ratelimit-remaining-tokens'), '0');
     const body = refused.error as { type: string; error: { type: string; message: string } };
@@ -235,7 +319,10 @@ describe('budgets', () => {
       ],
     });
     const outcomes = [await call(client), await call(client), await call(client)];
-    assert.deepEqual(outcomes.map((o) => o.status), [200, 200, 429]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      [200, 200, 429],
+    );
     assert.equal(outcomes[2]!.headers!.get('x-sluice-budget'), 'tight');
   });
 
@@ -267,7 +354,10 @@ describe('rate limits', () => {
     const { client, sluice } = await gateway(mock, { rateLimits: [{ name: 'rpm', requestsPerMinute: 2 }] }, clock);
     const search = new OpenAI({ apiKey: KEYS.search, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     const outcomes = [await call(client), await call(client), await call(client), await call(search, 'gpt-4o-mini')];
-    assert.deepEqual(outcomes.map((o) => o.status), [200, 200, 429, 200]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      [200, 200, 429, 200],
+    );
     assert.equal(outcomes[2]!.code, 'rate_limit_exceeded');
     assert.equal(outcomes[2]!.headers!.get('x-ratelimit-remaining-requests'), '0');
     clock.advance(120_000);
@@ -308,7 +398,11 @@ describe('budget templates', () => {
     };
     const { sluice } = await gateway(mock, config);
     assert.deepEqual(await statuses(as(sluice, 'sk-sluice-test-etl-0003'), 3), [200, 200, 429], 'etl: the template, 2 a day');
-    assert.deepEqual(await statuses(as(sluice, 'sk-sluice-test-reports-0004'), 5), [200, 200, 200, 200, 429], 'reports: its own budget of 4');
+    assert.deepEqual(
+      await statuses(as(sluice, 'sk-sluice-test-reports-0004'), 5),
+      [200, 200, 200, 200, 429],
+      'reports: its own budget of 4',
+    );
     assert.deepEqual(await statuses(as(sluice, KEYS.checkout), 3), [200, 200, 200], 'payments is not selected');
 
     // A consumer added to team data later gets the template without anything else changing.
@@ -317,9 +411,17 @@ describe('budget templates', () => {
     assert.deepEqual(await statuses(as(sluice, 'sk-sluice-test-ingest-0005'), 3), [200, 200, 429]);
 
     // Editing the template changes every budget made from it, and what each consumer used so far still counts.
-    await sluice.sluice.reload(validateConfig({
-      ...startConfig(sluice, mock), ...config, consumers: [...consumers, added], budgetTemplates: [{ ...template, limit: 3 }],
-    }, 'reloaded'));
+    await sluice.sluice.reload(
+      validateConfig(
+        {
+          ...startConfig(sluice, mock),
+          ...config,
+          consumers: [...consumers, added],
+          budgetTemplates: [{ ...template, limit: 3 }],
+        },
+        'reloaded',
+      ),
+    );
     assert.deepEqual(await statuses(as(sluice, 'sk-sluice-test-etl-0003'), 2), [200, 429]);
     assert.deepEqual(await statuses(as(sluice, 'sk-sluice-test-ingest-0005'), 2), [200, 429]);
   });
@@ -333,7 +435,12 @@ describe('alerts', () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        const valid = verifyWebhookSignature(secret, String(req.headers['x-sluice-timestamp']), body, String(req.headers['x-sluice-signature']));
+        const valid = verifyWebhookSignature(
+          secret,
+          String(req.headers['x-sluice-timestamp']),
+          body,
+          String(req.headers['x-sluice-signature']),
+        );
         received.push({ body, valid });
         res.writeHead(204).end();
       });
@@ -343,16 +450,31 @@ describe('alerts', () => {
     const port = (receiver.address() as { port: number }).port;
     const mock = await upstream();
     const clock = new ManualClock(Date.parse('2026-07-01T09:00:00Z'));
-    const { client, sluice } = await gateway(mock, {
-      budgets: [{ name: 'alerting', measure: 'requests', limit: 10, window: 'day', mode: 'enforce', alerts: [50, 80, 100] }],
-      alerts: { webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret }], backoffMs: 5 },
-    }, clock);
+    const { client, sluice } = await gateway(
+      mock,
+      {
+        budgets: [{ name: 'alerting', measure: 'requests', limit: 10, window: 'day', mode: 'enforce', alerts: [50, 80, 100] }],
+        alerts: { webhooks: [{ url: `http://127.0.0.1:${port}/hook`, secret }], backoffMs: 5 },
+      },
+      clock,
+    );
     for (let i = 0; i < 9; i++) assert.equal((await call(client)).status, 200);
     await sluice.sluice.settled();
     for (let i = 0; i < 50 && received.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    const events = received.map((r) => JSON.parse(r.body) as { budget: string; thresholdPercent: number; used: number; limit: number; window: { kind: string } });
-    assert.ok(received.every((r) => r.valid), 'every delivery carries a valid signature');
-    assert.deepEqual(events.map((e) => [e.budget, e.thresholdPercent, e.used, e.limit, e.window.kind]), [['alerting', 50, 5, 10, 'day'], ['alerting', 80, 8, 10, 'day']]);
+    const events = received.map(
+      (r) => JSON.parse(r.body) as { budget: string; thresholdPercent: number; used: number; limit: number; window: { kind: string } },
+    );
+    assert.ok(
+      received.every((r) => r.valid),
+      'every delivery carries a valid signature',
+    );
+    assert.deepEqual(
+      events.map((e) => [e.budget, e.thresholdPercent, e.used, e.limit, e.window.kind]),
+      [
+        ['alerting', 50, 5, 10, 'day'],
+        ['alerting', 80, 8, 10, 'day'],
+      ],
+    );
     // The next day is a new window: 50% is sent again.
     clock.advance(86_400_000);
     for (let i = 0; i < 5; i++) await call(client);
@@ -371,7 +493,9 @@ describe('alerts to webhooks added through the director API', () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        received.push(verifyWebhookSignature(secret, String(req.headers['x-sluice-timestamp']), body, String(req.headers['x-sluice-signature'])));
+        received.push(
+          verifyWebhookSignature(secret, String(req.headers['x-sluice-timestamp']), body, String(req.headers['x-sluice-signature'])),
+        );
         res.writeHead(204).end();
       });
     });
@@ -384,7 +508,8 @@ describe('alerts to webhooks added through the director API', () => {
       budgets: [{ name: 'api-alerting', measure: 'requests', limit: 2, window: 'day', alerts: [50] }],
     });
     const added = await fetch(`${sluice.adminURL}/api/webhooks`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, secret }),
     });
     assert.equal(added.status, 201);
@@ -398,7 +523,11 @@ describe('alerts to webhooks added through the director API', () => {
 /** The parts of the test sluice's config a reload must repeat (storage, listeners), rebuilt from the running one. */
 function startConfig(sluice: TestSluice, mock: MockProvider): Record<string, unknown> {
   return {
-    gateway: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, storage: `sqlite:${sluice.dbPath}`,
-    ledger: { flushIntervalMs: 20 }, log: { level: 'silent' }, ...baseConfig(mock, {}),
+    gateway: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    storage: `sqlite:${sluice.dbPath}`,
+    ledger: { flushIntervalMs: 20 },
+    log: { level: 'silent' },
+    ...baseConfig(mock, {}),
   };
 }

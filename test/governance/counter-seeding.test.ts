@@ -28,32 +28,59 @@ const DAY = 24 * HOUR;
 let sequence = 0;
 function call(startedAt: string, overrides: Partial<Transaction> = {}): Transaction {
   return {
-    requestId: `seed-${sequence++}`, startedAt: at(startedAt), operation: 'chat', api: 'openai',
-    consumer: 'checkout-service', team: 'payments', requestedModel: 'gpt-4o', provider: 'openai', providerModel: 'gpt-4o',
-    stream: false, inputTokens: 100, outputTokens: 20, cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false,
-    costMicroUsd: 1_500, latencyMs: 5, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1, servedModel: null,
-    violations: null, ...overrides,
+    requestId: `seed-${sequence++}`,
+    startedAt: at(startedAt),
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'checkout-service',
+    team: 'payments',
+    requestedModel: 'gpt-4o',
+    provider: 'openai',
+    providerModel: 'gpt-4o',
+    stream: false,
+    inputTokens: 100,
+    outputTokens: 20,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 1_500,
+    latencyMs: 5,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+    ...overrides,
   };
 }
 
 function budgets(governance: Record<string, unknown>): Budget[] {
-  const config = validateConfig({
-    providers: {
-      openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-not-real' },
-      anthropic: { type: 'anthropic', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-not-real' },
+  const config = validateConfig(
+    {
+      providers: {
+        openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-not-real' },
+        anthropic: { type: 'anthropic', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-not-real' },
+      },
+      models: [
+        { name: 'gpt-4o', targets: [{ provider: 'openai', model: 'gpt-4o' }] },
+        { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku' }] },
+      ],
+      consumers: [
+        { name: 'checkout-service', team: 'payments', labels: { tier: 'gold' }, keys: ['sk-sluice-seeding-checkout-01'] },
+        { name: 'search-service', team: 'discovery', labels: { tier: 'gold' }, keys: ['sk-sluice-seeding-search-0002'] },
+      ],
+      log: { level: 'silent' },
+      ...governance,
     },
-    models: [
-      { name: 'gpt-4o', targets: [{ provider: 'openai', model: 'gpt-4o' }] },
-      { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku' }] },
-    ],
-    consumers: [
-      { name: 'checkout-service', team: 'payments', labels: { tier: 'gold' }, keys: ['sk-sluice-seeding-checkout-01'] },
-      { name: 'search-service', team: 'discovery', labels: { tier: 'gold' }, keys: ['sk-sluice-seeding-search-0002'] },
-    ],
-    log: { level: 'silent' },
-    ...governance,
-  }, 'seeding test');
-  return compileBudgets(config.budgets, config.budgetTemplates, config.rateLimits, config.consumers.map((c) => ({ name: c.name, team: c.team ?? null, labels: c.labels ?? {} })));
+    'seeding test',
+  );
+  return compileBudgets(
+    config.budgets,
+    config.budgetTemplates,
+    config.rateLimits,
+    config.consumers.map((c) => ({ name: c.name, team: c.team ?? null, labels: c.labels ?? {} })),
+  );
 }
 
 function line(key: string, limit: number, amount = 1, previous: { key: string; weight: number } | null = null): CounterLine {
@@ -111,8 +138,22 @@ describe('counter seeding from the ledger', () => {
       call('2030-03-10T10:05:00Z'),
       call('2030-03-10T10:20:00Z'),
       call('2030-03-10T10:40:00Z', { inputTokens: 300, outputTokens: 60, costMicroUsd: 4_500 }),
-      call('2030-03-10T10:41:00Z', { provider: null, providerModel: null, status: 429, errorClass: 'budget_exhausted', inputTokens: 0, outputTokens: 0, costMicroUsd: null }),
-      call('2030-03-10T10:45:00Z', { consumer: 'search-service', team: 'discovery', requestedModel: 'claude', provider: 'anthropic', providerModel: 'claude-3-5-haiku' }),
+      call('2030-03-10T10:41:00Z', {
+        provider: null,
+        providerModel: null,
+        status: 429,
+        errorClass: 'budget_exhausted',
+        inputTokens: 0,
+        outputTokens: 0,
+        costMicroUsd: null,
+      }),
+      call('2030-03-10T10:45:00Z', {
+        consumer: 'search-service',
+        team: 'discovery',
+        requestedModel: 'claude',
+        provider: 'anthropic',
+        providerModel: 'claude-3-5-haiku',
+      }),
       // The day before and the month before.
       call('2030-03-09T12:00:00Z'),
       call('2030-02-27T12:00:00Z'),
@@ -134,14 +175,17 @@ describe('counter seeding from the ledger', () => {
   test('calendar windows: each counter of its current bucket holds what the ledger admitted in it, refusals left out', async () => {
     const store = new MemoryCounterStore();
     const now = at('2030-03-10T10:50:20Z');
-    const outcome = await seeder(store, budgets({
-      budgets: [
-        { name: 'three-an-hour', consumers: { consumer: 'checkout-service' }, measure: 'requests', limit: 3, window: 'hour' },
-        { name: 'daily-tokens', consumers: 'everyone', measure: 'total_tokens', limit: 10_000, window: 'day' },
-        { name: 'monthly-usd', consumers: { team: 'payments' }, measure: 'cost_usd', limit: 1, window: 'month' },
-        { name: 'minute-input', consumers: 'everyone', measure: 'input_tokens', limit: 10_000, window: 'minute' },
-      ],
-    })).seedAll();
+    const outcome = await seeder(
+      store,
+      budgets({
+        budgets: [
+          { name: 'three-an-hour', consumers: { consumer: 'checkout-service' }, measure: 'requests', limit: 3, window: 'hour' },
+          { name: 'daily-tokens', consumers: 'everyone', measure: 'total_tokens', limit: 10_000, window: 'day' },
+          { name: 'monthly-usd', consumers: { team: 'payments' }, measure: 'cost_usd', limit: 1, window: 'month' },
+          { name: 'minute-input', consumers: 'everyone', measure: 'input_tokens', limit: 10_000, window: 'minute' },
+        ],
+      }),
+    ).seedAll();
     const hour = Math.floor(now / HOUR);
     const day = Math.floor(now / DAY);
     // Checkout's 10:05, 10:20, 10:40, 10:49:10 and 10:50:05; not 09:59:59, nor the refusal at 10:41.
@@ -159,10 +203,13 @@ describe('counter seeding from the ledger', () => {
   test('rolling windows: the current and the previous bucket are both seeded, and read as admission reads them', async () => {
     const store = new MemoryCounterStore();
     const now = at('2030-03-10T10:50:20Z');
-    await seeder(store, budgets({
-      budgets: [{ name: 'rolling-day', consumers: 'everyone', measure: 'requests', limit: 100, window: { rolling: '24h' } }],
-      rateLimits: [{ name: 'per-consumer', consumers: 'everyone', per: 'consumer', requestsPerMinute: 3 }],
-    })).seedAll();
+    await seeder(
+      store,
+      budgets({
+        budgets: [{ name: 'rolling-day', consumers: 'everyone', measure: 'requests', limit: 100, window: { rolling: '24h' } }],
+        rateLimits: [{ name: 'per-consumer', consumers: 'everyone', per: 'consumer', requestsPerMinute: 3 }],
+      }),
+    ).seedAll();
     const index = Math.floor(now / DAY);
     // Rolling 24h buckets are UTC days: today's 8 calls (the refusal left out), yesterday's one.
     assert.equal(store.read(now, `budget:rolling-day:rolling:24h:${index}`), 8);
@@ -183,15 +230,18 @@ describe('counter seeding from the ledger', () => {
     const store = new MemoryCounterStore();
     const now = at('2030-03-10T10:50:20Z');
     const day = Math.floor(now / DAY);
-    await seeder(store, budgets({
-      budgets: [
-        { name: 'discovery', consumers: { team: 'discovery' }, measure: 'requests', limit: 100, window: 'day' },
-        { name: 'claude', resources: { model: 'claude' }, measure: 'requests', limit: 100, window: 'day' },
-        { name: 'openai', resources: { provider: 'openai' }, measure: 'requests', limit: 100, window: 'day' },
-        { name: 'haiku', resources: { resource: 'anthropic/claude-3-5-haiku' }, measure: 'output_tokens', limit: 100, window: 'day' },
-      ],
-      budgetTemplates: [{ name: 'gold', selector: { labels: { tier: 'gold' } }, measure: 'requests', limit: 100, window: 'day' }],
-    })).seedAll();
+    await seeder(
+      store,
+      budgets({
+        budgets: [
+          { name: 'discovery', consumers: { team: 'discovery' }, measure: 'requests', limit: 100, window: 'day' },
+          { name: 'claude', resources: { model: 'claude' }, measure: 'requests', limit: 100, window: 'day' },
+          { name: 'openai', resources: { provider: 'openai' }, measure: 'requests', limit: 100, window: 'day' },
+          { name: 'haiku', resources: { resource: 'anthropic/claude-3-5-haiku' }, measure: 'output_tokens', limit: 100, window: 'day' },
+        ],
+        budgetTemplates: [{ name: 'gold', selector: { labels: { tier: 'gold' } }, measure: 'requests', limit: 100, window: 'day' }],
+      }),
+    ).seedAll();
     assert.equal(store.read(now, `budget:discovery:day:${day}`), 2);
     assert.equal(store.read(now, `budget:claude:day:${day}`), 1);
     assert.equal(store.read(now, `budget:openai:day:${day}`), 7);
@@ -205,7 +255,8 @@ describe('counter seeding from the ledger', () => {
       const prefix = testKeyPrefix();
       const stores: CounterStore[] = [];
       const open = async (): Promise<CounterStore> => {
-        const store = kind === 'memory' ? new MemoryCounterStore() : await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: prefix });
+        const store =
+          kind === 'memory' ? new MemoryCounterStore() : await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: prefix });
         stores.push(store);
         return store;
       };
@@ -214,7 +265,7 @@ describe('counter seeding from the ledger', () => {
         if (kind === 'redis') await deleteTestKeys(prefix);
       });
 
-      test('gateways seeding one store together count the ledger\'s usage once', async () => {
+      test("gateways seeding one store together count the ledger's usage once", async () => {
         const stores = [await open(), await open()];
         const compiled = budgets({ budgets: [{ name: 'hourly', consumers: 'everyone', measure: 'requests', limit: 100, window: 'hour' }] });
         await Promise.all(stores.map((store) => seeder(store, compiled).seedAll()));
@@ -325,27 +376,34 @@ describe('counter seeding from the ledger', () => {
       }
     });
 
-    test('a seeding slower than the wait answers the call as counters unavailable, and is not started twice', { timeout: 20_000 }, async () => {
-      await deleteTestKeys(prefix);
-      let seedings = 0;
-      let finish: () => void = () => {};
-      store.reseedWith(async () => {
-        seedings++;
-        await new Promise<void>((resolve) => {
-          finish = resolve;
+    test(
+      'a seeding slower than the wait answers the call as counters unavailable, and is not started twice',
+      { timeout: 20_000 },
+      async () => {
+        await deleteTestKeys(prefix);
+        let seedings = 0;
+        let finish: () => void = () => {};
+        store.reseedWith(async () => {
+          seedings++;
+          await new Promise<void>((resolve) => {
+            finish = resolve;
+          });
+          await store.seed(Date.now(), [], true);
         });
-        await store.seed(Date.now(), [], true);
-      });
-      try {
-        await assert.rejects(store.reserve(Date.now(), [line('hourly', 3)]), { name: 'CounterStoreUnavailable', message: /still being seeded/ });
-        finish();
-        // The next call finds the seeding done, or waits for the one under way: either way it is not started again.
-        assert.deepEqual(await store.reserve(Date.now(), [line('hourly', 3)]), { admitted: true, refused: -1, used: [1] });
-        assert.equal(seedings, 1);
-      } finally {
-        store.reseedWith(null);
-      }
-    });
+        try {
+          await assert.rejects(store.reserve(Date.now(), [line('hourly', 3)]), {
+            name: 'CounterStoreUnavailable',
+            message: /still being seeded/,
+          });
+          finish();
+          // The next call finds the seeding done, or waits for the one under way: either way it is not started again.
+          assert.deepEqual(await store.reserve(Date.now(), [line('hourly', 3)]), { admitted: true, refused: -1, used: [1] });
+          assert.equal(seedings, 1);
+        } finally {
+          store.reseedWith(null);
+        }
+      },
+    );
 
     test('a settlement for a bucket lost since its reservation leaves it missing, not below zero, so the loss is found', async () => {
       let seedings = 0;

@@ -20,25 +20,35 @@ async function closedPort(): Promise<number> {
 test('fail-closed with Redis refusing connections: 300 refused calls, all counted, a bounded number of warnings', async () => {
   const upstream = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('ok')));
   const log = capturedLogger();
-  const sluice = await startTestSluice({
-    providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: 'upstream-not-real' } },
-    models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-    counters: { url: `redis://127.0.0.1:${await closedPort()}`, failMode: 'closed', timeoutMs: 200, keyPrefix: 'sluice-test-never-written:' },
-    budgets: [{ name: 'roomy', consumers: 'everyone', mode: 'enforce', measure: 'requests', limit: 1_000_000, window: 'day' }],
-  }, { logger: log.logger });
+  const sluice = await startTestSluice(
+    {
+      providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: 'upstream-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      counters: {
+        url: `redis://127.0.0.1:${await closedPort()}`,
+        failMode: 'closed',
+        timeoutMs: 200,
+        keyPrefix: 'sluice-test-never-written:',
+      },
+      budgets: [{ name: 'roomy', consumers: 'everyone', mode: 'enforce', measure: 'requests', limit: 1_000_000, window: 'day' }],
+    },
+    { logger: log.logger },
+  );
   const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
   try {
     const calls = 300;
-    const statuses = await Promise.all(Array.from({ length: calls }, async () => {
-      try {
-        await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-        return 200;
-      } catch (error) {
-        assert.ok(error instanceof OpenAI.APIError);
-        assert.equal(error.code, 'counters_unavailable');
-        return error.status;
-      }
-    }));
+    const statuses = await Promise.all(
+      Array.from({ length: calls }, async () => {
+        try {
+          await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+          return 200;
+        } catch (error) {
+          assert.ok(error instanceof OpenAI.APIError);
+          assert.equal(error.code, 'counters_unavailable');
+          return error.status;
+        }
+      }),
+    );
     assert.deepEqual(new Set(statuses), new Set([503]));
     await sluice.sluice.settled();
     const warnings = log.lines().filter((line) => (JSON.parse(line) as { level: number }).level >= 40);

@@ -95,24 +95,40 @@ describe('budgets counted in Redis', () => {
 
   /** An in-process gateway whose counters live behind `url`, with one budget; its Redis keys are deleted afterwards. */
   async function gateway(
-    url: string, failMode: 'open' | 'closed', budget: Record<string, unknown>, options: { clock?: ManualClock; timeoutMs?: number } = {},
+    url: string,
+    failMode: 'open' | 'closed',
+    budget: Record<string, unknown>,
+    options: { clock?: ManualClock; timeoutMs?: number } = {},
   ): Promise<{ sluice: TestSluice; client: OpenAI }> {
     const keyPrefix = testKeyPrefix();
-    const sluice = await startTestSluice({
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-not-real' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      counters: { url, failMode, timeoutMs: options.timeoutMs ?? 200, keyPrefix },
-      budgets: [{ consumers: 'everyone', mode: 'enforce', ...budget }],
-    }, options.clock === undefined ? {} : { clock: options.clock });
-    cleanups.push(async () => {
-      await deleteTestKeys(keyPrefix);
-    }, () => sluice.stop());
+    const sluice = await startTestSluice(
+      {
+        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-not-real' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        counters: { url, failMode, timeoutMs: options.timeoutMs ?? 200, keyPrefix },
+        budgets: [{ consumers: 'everyone', mode: 'enforce', ...budget }],
+      },
+      options.clock === undefined ? {} : { clock: options.clock },
+    );
+    cleanups.push(
+      async () => {
+        await deleteTestKeys(keyPrefix);
+      },
+      () => sluice.stop(),
+    );
     return { sluice, client: new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 }) };
   }
 
   describe('two gateway processes', () => {
     const children: Array<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> = [];
-    const alarms = () => children.flatMap(({ output }) => output().split('\n').filter((line) => line.includes('ALARM'))).join('\n');
+    const alarms = () =>
+      children
+        .flatMap(({ output }) =>
+          output()
+            .split('\n')
+            .filter((line) => line.includes('ALARM')),
+        )
+        .join('\n');
     const keyPrefix = testKeyPrefix();
 
     after(async () => {
@@ -127,7 +143,9 @@ describe('budgets counted in Redis', () => {
     async function replica(dir: string, name: string, limit: number): Promise<{ port: number; dbPath: string }> {
       const dbPath = join(dir, `${name}.db`);
       const config = join(dir, `${name}.yaml`);
-      writeFileSync(config, `
+      writeFileSync(
+        config,
+        `
 gateway: { host: 127.0.0.1, port: 0 }
 admin: { host: 127.0.0.1, port: 0 }
 storage: sqlite:${dbPath}
@@ -144,8 +162,12 @@ consumers:
   - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
 budgets:
   - { name: shared-tokens, consumers: everyone, measure: total_tokens, limit: ${limit}, window: day, mode: enforce }
-`);
-      const child = spawn(process.execPath, [SLUICE, 'start', '--config', config], { env: { PATH: process.env.PATH, SLUICE_WORKERS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+`,
+      );
+      const child = spawn(process.execPath, [SLUICE, 'start', '--config', config], {
+        env: { PATH: process.env.PATH, SLUICE_WORKERS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       let output = '';
       children.push({ child, exited, output: () => output });
@@ -163,9 +185,13 @@ budgets:
 
     test('two gateway processes sharing Redis keep the combined spend within one budget', { timeout: 60_000 }, async () => {
       // The estimate each call reserves, computed as the gateway does from the same IR.
-      const estimate = await estimatePromptTokens({
-        model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'text', text: MESSAGE }] }], stream: false, maxTokens: MAX_TOKENS,
-      }) + MAX_TOKENS;
+      const estimate =
+        (await estimatePromptTokens({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: [{ type: 'text', text: MESSAGE }] }],
+          stream: false,
+          maxTokens: MAX_TOKENS,
+        })) + MAX_TOKENS;
       assert.ok(estimate >= SERVED_TOKENS, 'each settlement gives back, never takes more');
       const limit = 40 * estimate;
       const dir = mkdtempSync(join(tmpdir(), 'sluice-replicas-'));
@@ -191,7 +217,11 @@ budgets:
       let tokens = 0;
       for (const { dbPath } of replicas) {
         const db = new Database(dbPath, { readonly: true });
-        const ledger = db.prepare('SELECT status, input_tokens, output_tokens FROM transactions').all() as Array<{ status: number; input_tokens: number; output_tokens: number }>;
+        const ledger = db.prepare('SELECT status, input_tokens, output_tokens FROM transactions').all() as Array<{
+          status: number;
+          input_tokens: number;
+          output_tokens: number;
+        }>;
         db.close();
         rows += ledger.length;
         ok += ledger.filter((row) => row.status === 200).length;
@@ -208,7 +238,12 @@ budgets:
   test('fail-open: with Redis gone mid-traffic, calls are admitted unmetered and the alarm is raised', GUARD, async () => {
     const proxy = await redisProxy();
     cleanups.push(() => proxy.kill());
-    const { sluice, client } = await gateway(proxy.url, 'open', { name: 'roomy', measure: 'total_tokens', limit: 1_000_000, window: 'day' });
+    const { sluice, client } = await gateway(proxy.url, 'open', {
+      name: 'roomy',
+      measure: 'total_tokens',
+      limit: 1_000_000,
+      window: 'day',
+    });
 
     // Four callers in a row each; the proxy is cut while calls are in flight, then more calls follow the outage.
     let done = 0;
@@ -216,21 +251,29 @@ budgets:
       while (done < 5) await sleep(2);
       await proxy.kill();
     })();
-    const during = await Promise.all(Array.from({ length: 4 }, async () => {
-      const seen = [];
-      for (let i = 0; i < 5; i++) {
-        seen.push(await outcome(ask(client)));
-        done++;
-      }
-      return seen;
-    }));
+    const during = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const seen = [];
+        for (let i = 0; i < 5; i++) {
+          seen.push(await outcome(ask(client)));
+          done++;
+        }
+        return seen;
+      }),
+    );
     await cut;
     const afterwards = [];
     for (let i = 0; i < 5; i++) afterwards.push(await outcome(ask(client)));
-    assert.deepEqual([...during.flat(), ...afterwards].map((o) => o.status), Array(25).fill(200));
+    assert.deepEqual(
+      [...during.flat(), ...afterwards].map((o) => o.status),
+      Array(25).fill(200),
+    );
 
     const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
-    assert.ok(metric(metrics, /sluice_counter_store_failures_total\{operation="reserve",outcome="admitted_unmetered"\} (\d+)/) > 0, metrics);
+    assert.ok(
+      metric(metrics, /sluice_counter_store_failures_total\{operation="reserve",outcome="admitted_unmetered"\} (\d+)/) > 0,
+      metrics,
+    );
     assert.match(metrics, /^sluice_counter_store_up 0$/m);
     const rows = await ledgerRows(sluice);
     assert.equal(rows.length, 25);
@@ -240,7 +283,12 @@ budgets:
   test('fail-closed: with Redis unreachable, calls are refused with 503 counters_unavailable, never hung', GUARD, async () => {
     const proxy = await redisProxy();
     cleanups.push(() => proxy.kill());
-    const { sluice, client } = await gateway(proxy.url, 'closed', { name: 'roomy', measure: 'total_tokens', limit: 1_000_000, window: 'day' });
+    const { sluice, client } = await gateway(proxy.url, 'closed', {
+      name: 'roomy',
+      measure: 'total_tokens',
+      limit: 1_000_000,
+      window: 'day',
+    });
 
     for (let i = 0; i < 3; i++) assert.deepEqual(await outcome(ask(client)), { status: 200 });
     await sluice.sluice.settled();
@@ -258,10 +306,18 @@ budgets:
     // A hand-set clock 30 s into a minute: the calls cannot straddle a window boundary, and the reset is exact.
     const clock = new ManualClock(Date.UTC(2030, 0, 1, 12, 0, 30));
     // A generous timeout: a slow reply on a loaded machine must not turn into a 503 (fail-closed) here.
-    const { client } = await gateway(REDIS_URL, 'closed', { name: 'three-a-minute', measure: 'requests', limit: 3, window: 'minute' }, { clock, timeoutMs: 5_000 });
+    const { client } = await gateway(
+      REDIS_URL,
+      'closed',
+      { name: 'three-a-minute', measure: 'requests', limit: 3, window: 'minute' },
+      { clock, timeoutMs: 5_000 },
+    );
     const upstreamCalls = mock.received.length;
     for (let i = 0; i < 3; i++) await ask(client);
-    const refusal = await ask(client).then(() => assert.fail('the fourth call was served'), (error: unknown) => error);
+    const refusal = await ask(client).then(
+      () => assert.fail('the fourth call was served'),
+      (error: unknown) => error,
+    );
     assert.ok(refusal instanceof OpenAI.RateLimitError, String(refusal));
     assert.equal(refusal.code, 'budget_exhausted');
     assert.equal(refusal.headers.get('retry-after'), '30');

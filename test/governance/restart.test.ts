@@ -82,7 +82,11 @@ describe('budgets and rate limits survive a restart', () => {
     for (const suffix of ['', '-wal']) if (existsSync(path + suffix)) copyFileSync(path + suffix, copy + suffix);
     return `sqlite:${copy}`;
   };
-  const threeADay = { budgets: [{ name: 'three-a-day', consumers: { consumer: 'checkout-service' }, measure: 'requests', limit: 3, window: 'day', mode: 'enforce' }] };
+  const threeADay = {
+    budgets: [
+      { name: 'three-a-day', consumers: { consumer: 'checkout-service' }, measure: 'requests', limit: 3, window: 'day', mode: 'enforce' },
+    ],
+  };
 
   test('memory: a budget of 3 calls a day, exhausted, stays exhausted after a restart', async () => {
     const storage = sqlite();
@@ -95,7 +99,9 @@ describe('budgets and rate limits survive a restart', () => {
   test('memory: a monthly cost budget is not reset by a deploy', async () => {
     const storage = sqlite();
     // Room for the reservation of a call (its estimate) plus a few calls' real cost, no more.
-    const governance = { budgets: [{ name: 'monthly-usd', consumers: 'everyone', measure: 'cost_usd', limit: 0.0025, window: 'month', mode: 'enforce' }] };
+    const governance = {
+      budgets: [{ name: 'monthly-usd', consumers: 'everyone', measure: 'cost_usd', limit: 0.0025, window: 'month', mode: 'enforce' }],
+    };
     let sluice = await gateway(storage, governance);
     const before = await calls(sluice, 10);
     const served = before.filter((status) => status === 200).length;
@@ -107,14 +113,16 @@ describe('budgets and rate limits survive a restart', () => {
 
   test('memory: a rate limit of 3 requests a minute, exhausted, stays exhausted after a restart', async () => {
     const storage = sqlite();
-    const governance = { rateLimits: [{ name: 'three-a-minute', consumers: 'everyone', per: 'consumer', requestsPerMinute: 3, mode: 'enforce' }] };
+    const governance = {
+      rateLimits: [{ name: 'three-a-minute', consumers: 'everyone', per: 'consumer', requestsPerMinute: 3, mode: 'enforce' }],
+    };
     let sluice = await gateway(storage, governance);
     assert.deepEqual(await calls(sluice, 4), [200, 200, 200, 429]);
     sluice = await restart(sluice, () => gateway(storage, governance));
     assert.deepEqual(await call(sluice), { status: 429, code: 'rate_limit_exceeded' });
   });
 
-  test('memory: a reload that adds a budget counts the window\'s usage so far', async () => {
+  test("memory: a reload that adds a budget counts the window's usage so far", async () => {
     const storage = sqlite();
     const sluice = await gateway(storage, {});
     assert.deepEqual(await calls(sluice, 3), [200, 200, 200]);
@@ -139,7 +147,7 @@ describe('budgets and rate limits survive a restart', () => {
       assert.deepEqual(await calls(sluice, 4), [200, 200, 200, 429]);
       await sluice.stop();
       running.splice(0);
-      assert.ok(await deleteTestKeys(counters.keyPrefix) > 0, 'the counters were in Redis');
+      assert.ok((await deleteTestKeys(counters.keyPrefix)) > 0, 'the counters were in Redis');
       sluice = await gateway(storage, threeADay, counters);
       assert.deepEqual(await call(sluice), { status: 429, code: 'budget_exhausted' });
     });
@@ -150,16 +158,18 @@ describe('budgets and rate limits survive a restart', () => {
       const sluice = await gateway(storage, threeADay, counters);
       assert.deepEqual(await calls(sluice, 4), [200, 200, 200, 429]);
       await sluice.sluice.settled();
-      assert.ok(await deleteTestKeys(counters.keyPrefix) > 0, 'the counters were in Redis');
+      assert.ok((await deleteTestKeys(counters.keyPrefix)) > 0, 'the counters were in Redis');
       const upstreamCalls = mock.received.length;
       assert.deepEqual(await calls(sluice, 2), [429, 429]);
       assert.equal(mock.received.length, upstreamCalls, 'no call reached the provider');
     });
 
-    test('two gateways starting together on one Redis count the ledger\'s usage once', async () => {
+    test("two gateways starting together on one Redis count the ledger's usage once", async () => {
       const storage = sqlite();
       const counters = redisCounters();
-      const fiveADay = { budgets: [{ name: 'five-a-day', consumers: 'everyone', measure: 'requests', limit: 5, window: 'day', mode: 'enforce' }] };
+      const fiveADay = {
+        budgets: [{ name: 'five-a-day', consumers: 'everyone', measure: 'requests', limit: 5, window: 'day', mode: 'enforce' }],
+      };
       const first = await gateway(storage, fiveADay, counters);
       assert.deepEqual(await calls(first, 2), [200, 200]);
       await first.stop();
@@ -176,7 +186,7 @@ describe('budgets and rate limits survive a restart', () => {
         await redis.quit();
       }
       // Three more fit the budget between the two gateways, and no more.
-      const statuses = [...await calls(one!, 2), ...await calls(two!, 2), ...await calls(one!, 1)];
+      const statuses = [...(await calls(one!, 2)), ...(await calls(two!, 2)), ...(await calls(one!, 1))];
       assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
     });
   });

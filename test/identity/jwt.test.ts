@@ -15,11 +15,21 @@ import { ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.
 const BOOTSTRAP = 'sa-bootstrap-jwt-test-token-0123456789';
 const ISSUER = 'https://idp.example.test/realms/acme';
 
-interface SigningKey { kid: string; privateKey: JoseKey; publicJwk: JWK; spki: string }
+interface SigningKey {
+  kid: string;
+  privateKey: JoseKey;
+  publicJwk: JWK;
+  spki: string;
+}
 
 async function signingKey(kid: string): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }, spki: await exportSPKI(publicKey) };
+  return {
+    kid,
+    privateKey,
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+    spki: await exportSPKI(publicKey),
+  };
 }
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
@@ -34,20 +44,26 @@ describe('JWT consumers and OIDC admin tokens', () => {
   let second: SigningKey;
 
   function token(key: SigningKey, claims: JWTPayload, options: { audience?: string; expiresIn?: string | number } = {}): Promise<string> {
-    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' }).setIssuer(ISSUER)
-      .setAudience(options.audience ?? 'sluice-gateway').setIssuedAt().setExpirationTime(options.expiresIn ?? '5m').sign(key.privateKey);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(options.audience ?? 'sluice-gateway')
+      .setIssuedAt()
+      .setExpirationTime(options.expiresIn ?? '5m')
+      .sign(key.privateKey);
   }
 
   function chat(credential: string) {
     return fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
     });
   }
 
   async function refused(credential: string, status: number, message: RegExp): Promise<void> {
     const response = await chat(credential);
-    const body = await response.json() as { error: { code: string; message: string; type: string } };
+    const body = (await response.json()) as { error: { code: string; message: string; type: string } };
     assert.equal(response.status, status, JSON.stringify(body));
     assert.equal(body.error.code, status === 401 ? 'invalid_api_key' : 'identity_not_mapped');
     assert.match(body.error.message, message);
@@ -71,8 +87,17 @@ describe('JWT consumers and OIDC admin tokens', () => {
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-jwt' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       identity: {
-        jwtIssuers: [{ issuer: ISSUER, jwksUri, audience: 'sluice-gateway', algorithms: ['RS256'], clockToleranceSeconds: 5, jwksCooldownSeconds: 1 }],
-        adminOidc: { issuer: ISSUER, jwksUri, audience: 'sluice-admin', algorithms: ['RS256'], roleClaim: 'sluice_role', jwksCooldownSeconds: 1 },
+        jwtIssuers: [
+          { issuer: ISSUER, jwksUri, audience: 'sluice-gateway', algorithms: ['RS256'], clockToleranceSeconds: 5, jwksCooldownSeconds: 1 },
+        ],
+        adminOidc: {
+          issuer: ISSUER,
+          jwksUri,
+          audience: 'sluice-admin',
+          algorithms: ['RS256'],
+          roleClaim: 'sluice_role',
+          jwksCooldownSeconds: 1,
+        },
       },
     });
     const admin = adminClient(sluice, BOOTSTRAP);
@@ -111,10 +136,13 @@ describe('JWT consumers and OIDC admin tokens', () => {
     const expired = await token(first, { sub: 'svc-checkout' }, { expiresIn: Math.floor(Date.now() / 1000) - 600 });
     await refused(expired, 401, /expired/);
     const client = new Anthropic({ apiKey: expired, baseURL: sluice.baseURL, maxRetries: 0 });
-    await assert.rejects(client.messages.create({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }), (error: unknown) => {
-      assert.ok(error instanceof Anthropic.AuthenticationError, String(error));
-      return true;
-    });
+    await assert.rejects(
+      client.messages.create({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof Anthropic.AuthenticationError, String(error));
+        return true;
+      },
+    );
   });
 
   test('refuses a JWT for another audience with 401', async () => {
@@ -123,17 +151,29 @@ describe('JWT consumers and OIDC admin tokens', () => {
 
   test('refuses alg none with 401', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const unsigned = `${base64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url(JSON.stringify({
-      iss: ISSUER, aud: 'sluice-gateway', sub: 'svc-checkout', iat: now, exp: now + 300,
-    }))}.`;
+    const unsigned = `${base64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url(
+      JSON.stringify({
+        iss: ISSUER,
+        aud: 'sluice-gateway',
+        sub: 'svc-checkout',
+        iat: now,
+        exp: now + 300,
+      }),
+    )}.`;
     await refused(unsigned, 401, /algorithm|does not verify/);
   });
 
-  test('refuses HS256 signed with the issuer\'s public key as the secret with 401', async () => {
+  test("refuses HS256 signed with the issuer's public key as the secret with 401", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const signingInput = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: first.kid }))}.${base64url(JSON.stringify({
-      iss: ISSUER, aud: 'sluice-gateway', sub: 'svc-checkout', iat: now, exp: now + 300,
-    }))}`;
+    const signingInput = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: first.kid }))}.${base64url(
+      JSON.stringify({
+        iss: ISSUER,
+        aud: 'sluice-gateway',
+        sub: 'svc-checkout',
+        iat: now,
+        exp: now + 300,
+      }),
+    )}`;
     for (const secret of [first.spki, JSON.stringify(first.publicJwk)]) {
       const forged = `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
       await refused(forged, 401, /algorithm/);
@@ -159,18 +199,21 @@ describe('JWT consumers and OIDC admin tokens', () => {
     const stranger = await signingKey('made-up');
     const started = Date.now();
     const before = fetches;
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      const response = await chat(await token(stranger, { sub: 'svc-checkout' }));
-      assert.equal(response.status, 401);
-      await response.arrayBuffer();
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await chat(await token(stranger, { sub: 'svc-checkout' }));
+        assert.equal(response.status, 401);
+        await response.arrayBuffer();
+      }),
+    );
     const seconds = Math.ceil((Date.now() - started) / 1000);
     assert.ok(fetches - before <= seconds + 1, `${fetches - before} JWKS fetches in ${seconds} s for 20 tokens`);
   });
 
   test('takes OIDC admin tokens: the role claim decides, a token without a role gets 403, an expired one 401', async () => {
     const key = published[0]!.kid === second.kid ? second : first;
-    const adminToken = (claims: JWTPayload, expiresIn?: number) => token(key, claims, { audience: 'sluice-admin', ...(expiresIn === undefined ? {} : { expiresIn }) });
+    const adminToken = (claims: JWTPayload, expiresIn?: number) =>
+      token(key, claims, { audience: 'sluice-admin', ...(expiresIn === undefined ? {} : { expiresIn }) });
     const viewer = adminClient(sluice, await adminToken({ sub: 'auditor@acme.mil', sluice_role: 'viewer' }));
     assert.equal((await viewer('GET', '/api/teams')).status, 200);
     const refusedWrite = await viewer('POST', '/api/teams', {});
@@ -178,7 +221,10 @@ describe('JWT consumers and OIDC admin tokens', () => {
     assert.equal(refusedWrite.body.error.code, 'forbidden');
     const noRole = await adminClient(sluice, await adminToken({ sub: 'someone@acme.mil' }))('GET', '/api/teams');
     assert.equal(noRole.status, 403);
-    const expired = await adminClient(sluice, await adminToken({ sub: 'auditor@acme.mil', sluice_role: 'admin' }, Math.floor(Date.now() / 1000) - 600))('GET', '/api/teams');
+    const expired = await adminClient(
+      sluice,
+      await adminToken({ sub: 'auditor@acme.mil', sluice_role: 'admin' }, Math.floor(Date.now() / 1000) - 600),
+    )('GET', '/api/teams');
     assert.equal(expired.status, 401);
     assert.equal(expired.body.error.code, 'unauthenticated');
     // A gateway token (another audience) is no admin token.

@@ -19,14 +19,19 @@ const BOOTSTRAP = 'sa-bootstrap-mtls-test-token-0123456789';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
 const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] };
 
-interface Answer { status: number; body: any; reusedSocket: boolean }
+interface Answer {
+  status: number;
+  body: any;
+  reusedSocket: boolean;
+}
 
 /** The director API over HTTPS, trusting the test CA. */
 function httpsAdminClient(url: string, token: string, caCert: string): AdminClient {
   const dispatcher = new Agent({ connect: { ca: caCert } });
   return async (method, path, payload) => {
     const response = await undiciFetch(`${url}${path}`, {
-      method, dispatcher,
+      method,
+      dispatcher,
       headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
@@ -46,17 +51,29 @@ describe('mTLS on the gateway listener', () => {
   let checkout: Issued;
 
   /** One HTTPS call with node's client, optionally with a client certificate and a kept-alive agent. */
-  function call(path: string, body: unknown, options: { client?: Issued; agent?: HttpsAgent; headers?: Record<string, string> } = {}): Promise<Answer> {
+  function call(
+    path: string,
+    body: unknown,
+    options: { client?: Issued; agent?: HttpsAgent; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const req = request(`${gatewayURL}${path}`, {
-        method: 'POST', ca: ca.cert, agent: options.agent ?? false,
-        ...(options.client === undefined ? {} : { cert: options.client.cert, key: options.client.key }),
-        headers: { 'content-type': 'application/json', ...options.headers },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), reusedSocket: req.reusedSocket }));
-      });
+      const req = request(
+        `${gatewayURL}${path}`,
+        {
+          method: 'POST',
+          ca: ca.cert,
+          agent: options.agent ?? false,
+          ...(options.client === undefined ? {} : { cert: options.client.cert, key: options.client.key }),
+          headers: { 'content-type': 'application/json', ...options.headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), reusedSocket: req.reusedSocket }),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(body));
     });
@@ -64,7 +81,8 @@ describe('mTLS on the gateway listener', () => {
 
   function sdk(client: Issued): OpenAI {
     const dispatcher = new Agent({ connect: { cert: client.cert, key: client.key, ca: ca.cert } });
-    const viaAgent = ((url: string, init?: Record<string, unknown>) => undiciFetch(url, { ...init, dispatcher })) as unknown as typeof fetch;
+    const viaAgent = ((url: string, init?: Record<string, unknown>) =>
+      undiciFetch(url, { ...init, dispatcher })) as unknown as typeof fetch;
     // The SDK insists on an API key; with a mapped client certificate Sluice does not look at it.
     return new OpenAI({ apiKey: 'not-used-with-a-client-certificate', baseURL: `${gatewayURL}/v1`, maxRetries: 0, fetch: viaAgent });
   }
@@ -99,18 +117,39 @@ describe('mTLS on the gateway listener', () => {
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello over mTLS')));
     sluice = await startTestSluice({
       gateway: {
-        host: '127.0.0.1', port: 0,
-        tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), clientCaFile: join(folder, 'client-ca.pem'), minVersion: 'TLSv1.2' },
+        host: '127.0.0.1',
+        port: 0,
+        tls: {
+          certFile: join(folder, 'server.crt'),
+          keyFile: join(folder, 'server.key'),
+          clientCaFile: join(folder, 'client-ca.pem'),
+          minVersion: 'TLSv1.2',
+        },
       },
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP, tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), minVersion: 'TLSv1.3' } },
+      admin: {
+        host: '127.0.0.1',
+        port: 0,
+        token: BOOTSTRAP,
+        tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), minVersion: 'TLSv1.3' },
+      },
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
     });
     gatewayURL = `https://127.0.0.1:${sluice.sluice.gateway.port}`;
     admin = httpsAdminClient(`https://127.0.0.1:${sluice.sluice.admin.port}`, BOOTSTRAP, ca.cert);
-    const exact = await admin('POST', '/api/identity-rules', { field: 'spiffe', match: 'exact', value: CHECKOUT_ID, consumer: 'checkout-service' });
+    const exact = await admin('POST', '/api/identity-rules', {
+      field: 'spiffe',
+      match: 'exact',
+      value: CHECKOUT_ID,
+      consumer: 'checkout-service',
+    });
     assert.equal(exact.status, 201, JSON.stringify(exact.body));
-    const pattern = await admin('POST', '/api/identity-rules', { field: 'spiffe', match: 'pattern', value: 'spiffe://acme.mil/ns/*/sa/search', consumer: 'search-service' });
+    const pattern = await admin('POST', '/api/identity-rules', {
+      field: 'spiffe',
+      match: 'pattern',
+      value: 'spiffe://acme.mil/ns/*/sa/search',
+      consumer: 'search-service',
+    });
     assert.equal(pattern.status, 201, JSON.stringify(pattern.body));
   });
 
@@ -155,12 +194,15 @@ describe('mTLS on the gateway listener', () => {
 
   test('refuses a certificate of the trusted CA that no rule maps with 403 identity_not_mapped (the SDK sees PermissionDeniedError)', async () => {
     const stranger = await ca.issue({ subject: 'CN=stranger', spiffe: 'spiffe://acme.mil/ns/other/sa/stranger' });
-    await assert.rejects(sdk(stranger).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.PermissionDeniedError, String(error));
-      assert.equal(error.status, 403);
-      assert.equal(error.code, 'identity_not_mapped');
-      return true;
-    });
+    await assert.rejects(
+      sdk(stranger).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.PermissionDeniedError, String(error));
+        assert.equal(error.status, 403);
+        assert.equal(error.code, 'identity_not_mapped');
+        return true;
+      },
+    );
   });
 
   test('refuses a certificate from another CA with 401, even when its SPIFFE id is one a rule maps', async () => {
@@ -169,7 +211,11 @@ describe('mTLS on the gateway listener', () => {
     assert.equal(answer.status, 401);
     assert.equal(answer.body.error.code, 'invalid_api_key');
     assert.match(answer.body.error.message, /not trusted/);
-    const anthropic = await call('/v1/messages', { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }, { client: forged });
+    const anthropic = await call(
+      '/v1/messages',
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] },
+      { client: forged },
+    );
     assert.equal(anthropic.body.error.type, 'authentication_error');
   });
 
@@ -183,10 +229,15 @@ describe('mTLS on the gateway listener', () => {
       socket.on('error', reject);
     });
     assert.equal(version, 'TLSv1.3');
-    await assert.rejects(new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: sluice.sluice.admin.port, ca: ca.cert, servername: 'localhost', maxVersion: 'TLSv1.2' }, () => resolve(socket));
-      socket.on('error', reject);
-    }));
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const socket = connect(
+          { host: '127.0.0.1', port: sluice.sluice.admin.port, ca: ca.cert, servername: 'localhost', maxVersion: 'TLSv1.2' },
+          () => resolve(socket),
+        );
+        socket.on('error', reject);
+      }),
+    );
     await assert.rejects(fetch(`http://127.0.0.1:${sluice.sluice.admin.port}/healthz`));
   });
 

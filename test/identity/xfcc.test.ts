@@ -11,19 +11,32 @@ const BOOTSTRAP = 'sa-bootstrap-xfcc-test-token-0123456789';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
 const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] };
 /** What an Istio sidecar (forwardClientCertDetails APPEND_FORWARD / SANITIZE_SET) adds for the workload it terminated mTLS for. */
-const SIDECAR_XFCC = `By=spiffe://acme.mil/ns/ai/sa/sluice;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;`
-  + `Subject="O=Acme,CN=checkout";URI=${CHECKOUT_ID}`;
+const SIDECAR_XFCC =
+  `By=spiffe://acme.mil/ns/ai/sa/sluice;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;` +
+  `Subject="O=Acme,CN=checkout";URI=${CHECKOUT_ID}`;
 
-describe('Envoy\'s x-forwarded-client-cert format', () => {
-  test('parses the elements of Envoy\'s documented examples, quoted values with commas and semicolons included', () => {
-    const elements = parseXfcc('By=http://frontend.lyft.com;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;'
-      + 'Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com,'
-      + 'By=http://backend.lyft.com;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;URI=http://frontend.lyft.com;DNS=lyft.com;DNS=www.lyft.com');
+describe("Envoy's x-forwarded-client-cert format", () => {
+  test("parses the elements of Envoy's documented examples, quoted values with commas and semicolons included", () => {
+    const elements = parseXfcc(
+      'By=http://frontend.lyft.com;Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;' +
+        'Subject="/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client";URI=http://testclient.lyft.com,' +
+        'By=http://backend.lyft.com;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;URI=http://frontend.lyft.com;DNS=lyft.com;DNS=www.lyft.com',
+    );
     assert.deepEqual(elements, [
-      { by: ['http://frontend.lyft.com'], hash: '468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688',
-        subject: '/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client', uri: ['http://testclient.lyft.com'], dns: [] },
-      { by: ['http://backend.lyft.com'], hash: '9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e', subject: null,
-        uri: ['http://frontend.lyft.com'], dns: ['lyft.com', 'www.lyft.com'] },
+      {
+        by: ['http://frontend.lyft.com'],
+        hash: '468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688',
+        subject: '/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client',
+        uri: ['http://testclient.lyft.com'],
+        dns: [],
+      },
+      {
+        by: ['http://backend.lyft.com'],
+        hash: '9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e',
+        subject: null,
+        uri: ['http://frontend.lyft.com'],
+        dns: ['lyft.com', 'www.lyft.com'],
+      },
     ]);
     assert.equal(parseXfcc('Subject="CN=a,O=b;c \\"quoted\\""')![0]!.subject, 'CN=a,O=b;c "quoted"');
   });
@@ -50,7 +63,12 @@ describe('mesh identity from a trusted proxy', () => {
     trusting = await startTestSluice({ ...common, identity: { trustedProxies: ['127.0.0.1/32', '::1'] } });
     distrusting = await startTestSluice({ ...common, identity: { trustedProxies: ['10.0.0.0/8'] } });
     for (const sluice of [trusting, distrusting]) {
-      const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', { field: 'spiffe', match: 'prefix', value: 'spiffe://acme.mil/ns/payments/', consumer: 'checkout-service' });
+      const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
+        field: 'spiffe',
+        match: 'prefix',
+        value: 'spiffe://acme.mil/ns/payments/',
+        consumer: 'checkout-service',
+      });
       assert.equal(made.status, 201, JSON.stringify(made.body));
     }
   });
@@ -63,7 +81,9 @@ describe('mesh identity from a trusted proxy', () => {
 
   test('takes the workload identity from x-forwarded-client-cert when the direct peer is a trusted proxy', async () => {
     const response = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC }, body: JSON.stringify(CHAT),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC },
+      body: JSON.stringify(CHAT),
     });
     assert.equal(response.status, 200, await response.clone().text());
     const row = (await ledgerRows(trusting)).at(-1)!;
@@ -74,20 +94,24 @@ describe('mesh identity from a trusted proxy', () => {
   test('uses the element the trusted proxy added (the last), not one a client put before it', async () => {
     const forgedFirst = `URI=spiffe://acme.mil/ns/payments/sa/forged,By=spiffe://acme.mil/ns/ai/sa/sluice;URI=spiffe://acme.mil/ns/web/sa/frontend`;
     const response = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': forgedFirst }, body: JSON.stringify(CHAT),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': forgedFirst },
+      body: JSON.stringify(CHAT),
     });
     assert.equal(response.status, 403);
-    const body = await response.json() as { error: { code: string; message: string } };
+    const body = (await response.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'identity_not_mapped');
     assert.match(body.error.message, /spiffe:\/\/acme\.mil\/ns\/web\/sa\/frontend/);
   });
 
   test('ignores a forged x-forwarded-client-cert from a peer that is not a trusted proxy', async () => {
     const alone = await fetch(`${distrusting.baseURL}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC }, body: JSON.stringify(CHAT),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC },
+      body: JSON.stringify(CHAT),
     });
     assert.equal(alone.status, 401);
-    assert.equal((await alone.json() as { error: { code: string } }).error.code, 'invalid_api_key');
+    assert.equal(((await alone.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
     // With a key of its own, the caller is that key's consumer, whatever the header claims.
     const withKey = await fetch(`${distrusting.baseURL}/v1/chat/completions`, {
       method: 'POST',
@@ -120,7 +144,8 @@ describe('identity.unmappedCertificate: discover', () => {
     const unknown = 'spiffe://acme.mil/ns/labs/sa/notebook';
     for (let i = 0; i < 3; i++) {
       const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;URI=${unknown}` },
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;URI=${unknown}` },
         body: JSON.stringify(CHAT),
       });
       assert.equal(response.status, 403);

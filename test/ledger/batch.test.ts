@@ -7,13 +7,28 @@ import type { Transaction } from '../../src/ledger/transaction.js';
 function transaction(i: number): Transaction {
   return {
     requestId: i % 3 === 0 ? `client-id-é-${'x'.repeat(100)}-${i}` : `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    startedAt: 1_764_547_200_000 + i, operation: i % 2 === 0 ? 'chat' : 'embeddings', api: i % 2 === 0 ? 'openai' : 'anthropic',
-    consumer: i % 5 === 0 ? null : `consumer-${i % 4}`, team: i % 5 === 0 ? null : 'payments', requestedModel: `model-${i % 3}`,
-    provider: i % 7 === 0 ? null : 'openai', providerModel: i % 7 === 0 ? null : 'gpt-4o-mini', stream: i % 2 === 1,
-    inputTokens: i * 10, outputTokens: i, cachedInputTokens: i % 4, cacheWriteTokens: i % 6, tokensEstimated: i % 3 === 1,
-    costMicroUsd: i % 4 === 0 ? null : i * 7, latencyMs: i + 0.25, timeToFirstTokenMs: i % 2 === 0 ? null : i / 4,
-    status: i % 9 === 0 ? 502 : 200, errorClass: i % 9 === 0 ? 'upstream_unavailable' : null, attempts: 1 + (i % 3),
-    servedModel: i % 8 === 0 ? 'cheaper' : null, violations: i % 10 === 0 ? 'budget-a,resource:openai/gpt-4o' : null,
+    startedAt: 1_764_547_200_000 + i,
+    operation: i % 2 === 0 ? 'chat' : 'embeddings',
+    api: i % 2 === 0 ? 'openai' : 'anthropic',
+    consumer: i % 5 === 0 ? null : `consumer-${i % 4}`,
+    team: i % 5 === 0 ? null : 'payments',
+    requestedModel: `model-${i % 3}`,
+    provider: i % 7 === 0 ? null : 'openai',
+    providerModel: i % 7 === 0 ? null : 'gpt-4o-mini',
+    stream: i % 2 === 1,
+    inputTokens: i * 10,
+    outputTokens: i,
+    cachedInputTokens: i % 4,
+    cacheWriteTokens: i % 6,
+    tokensEstimated: i % 3 === 1,
+    costMicroUsd: i % 4 === 0 ? null : i * 7,
+    latencyMs: i + 0.25,
+    timeToFirstTokenMs: i % 2 === 0 ? null : i / 4,
+    status: i % 9 === 0 ? 502 : 200,
+    errorClass: i % 9 === 0 ? 'upstream_unavailable' : null,
+    attempts: 1 + (i % 3),
+    servedModel: i % 8 === 0 ? 'cheaper' : null,
+    violations: i % 10 === 0 ? 'budget-a,resource:openai/gpt-4o' : null,
     identity: i % 3 === 0 ? null : i % 3 === 1 ? `key:k-${i % 5}` : 'mtls:spiffe://acme.mil/ns/payments/sa/checkout',
   };
 }
@@ -46,5 +61,8 @@ test('a batch spooled before the identity field (ten string fields a record) sti
   const stride = batch.refs.length / batch.count;
   const older = new Int32Array(batch.count * (stride - 1));
   for (let i = 0; i < batch.count; i++) older.set(batch.refs.subarray(i * stride, i * stride + stride - 1), i * (stride - 1));
-  assert.deepEqual(unpack({ ...batch, refs: older }), rows.map((row) => ({ ...row, identity: null })));
+  assert.deepEqual(
+    unpack({ ...batch, refs: older }),
+    rows.map((row) => ({ ...row, identity: null })),
+  );
 });

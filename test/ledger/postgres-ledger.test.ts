@@ -14,10 +14,29 @@ import { KEYS, startTestSluice } from '../support/sluice.js';
 
 function record(i: number): Transaction {
   return {
-    requestId: `batch-${i}`, startedAt: Date.now(), operation: 'chat', api: 'openai', consumer: 'c', team: null, requestedModel: 'm',
-    provider: 'p', providerModel: 'pm', stream: false, inputTokens: i, outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0,
-    tokensEstimated: false, costMicroUsd: null, latencyMs: 1, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
-    servedModel: null, violations: null,
+    requestId: `batch-${i}`,
+    startedAt: Date.now(),
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'c',
+    team: null,
+    requestedModel: 'm',
+    provider: 'p',
+    providerModel: 'pm',
+    stream: false,
+    inputTokens: i,
+    outputTokens: 1,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: null,
+    latencyMs: 1,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
   };
 }
 
@@ -52,7 +71,11 @@ describe('the ledger on PostgreSQL', () => {
       const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
       const answer = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
       assert.equal(answer.choices[0]?.message.content, 'Hello from the mock');
-      const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+      const stream = await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: true,
+      });
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       assert.equal(text, 'Hello');
@@ -63,13 +86,38 @@ describe('the ledger on PostgreSQL', () => {
       await upstream.close();
     }
     const { rows } = await client.query(
-      'SELECT consumer, team, requested_model, provider, stream, input_tokens, output_tokens, status, attempts FROM transactions ORDER BY id');
+      'SELECT consumer, team, requested_model, provider, stream, input_tokens, output_tokens, status, attempts FROM transactions ORDER BY id',
+    );
     assert.deepEqual(rows, [
-      { consumer: 'checkout-service', team: 'payments', requested_model: 'gpt-4o-mini', provider: 'openai', stream: 0, input_tokens: 12, output_tokens: 5, status: 200, attempts: 1 },
-      { consumer: 'checkout-service', team: 'payments', requested_model: 'gpt-4o-mini', provider: 'openai', stream: 1, input_tokens: 9, output_tokens: 2, status: 200, attempts: 1 },
+      {
+        consumer: 'checkout-service',
+        team: 'payments',
+        requested_model: 'gpt-4o-mini',
+        provider: 'openai',
+        stream: 0,
+        input_tokens: 12,
+        output_tokens: 5,
+        status: 200,
+        attempts: 1,
+      },
+      {
+        consumer: 'checkout-service',
+        team: 'payments',
+        requested_model: 'gpt-4o-mini',
+        provider: 'openai',
+        stream: 1,
+        input_tokens: 9,
+        output_tokens: 2,
+        status: 200,
+        attempts: 1,
+      },
     ]);
     const migrations = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepEqual(migrations.rows.map((row) => row.version), MIGRATIONS.map((migration) => migration.version), 'the same migrations as SQLite');
+    assert.deepEqual(
+      migrations.rows.map((row) => row.version),
+      MIGRATIONS.map((migration) => migration.version),
+      'the same migrations as SQLite',
+    );
   });
 
   test('batches by maxBatch and the flush interval, and drain waits for every batch to commit', async () => {

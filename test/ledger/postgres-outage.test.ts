@@ -28,10 +28,29 @@ async function metric(sluice: TestSluice, name: string): Promise<number> {
 
 function record(requestId: string, consumer: string): Transaction {
   return {
-    requestId, startedAt: Date.now(), operation: 'chat', api: 'openai', consumer, team: 't', requestedModel: 'm',
-    provider: 'p', providerModel: 'pm', stream: false, inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0,
-    tokensEstimated: false, costMicroUsd: 10, latencyMs: 1, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
-    servedModel: null, violations: null,
+    requestId,
+    startedAt: Date.now(),
+    operation: 'chat',
+    api: 'openai',
+    consumer,
+    team: 't',
+    requestedModel: 'm',
+    provider: 'p',
+    providerModel: 'pm',
+    stream: false,
+    inputTokens: 1,
+    outputTokens: 1,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 10,
+    latencyMs: 1,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
   };
 }
 
@@ -46,7 +65,9 @@ describe('the ledger through a PostgreSQL outage', () => {
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
     relay = await TcpRelay.start({ host: '127.0.0.1', port: 5432 });
-    upstream = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })));
+    upstream = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })),
+    );
   });
 
   after(async () => {
@@ -75,7 +96,10 @@ describe('the ledger through a PostgreSQL outage', () => {
       while (running) {
         const id = `outage-${next++}`;
         try {
-          await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': id } });
+          await openai.chat.completions.create(
+            { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+            { headers: { 'x-request-id': id } },
+          );
           answered.push(id);
         } catch {
           failed++;
@@ -89,7 +113,10 @@ describe('the ledger through a PostgreSQL outage', () => {
       relay.cut();
       const atCut = answered.length;
       await until('readiness turns red', async () => (await readiness()) === 503);
-      await until('the outage holds more than the memory bound', async () => answered.length >= atCut + 600 && (await metric(sluice, 'sluice_ledger_spooled_records')) > 0);
+      await until(
+        'the outage holds more than the memory bound',
+        async () => answered.length >= atCut + 600 && (await metric(sluice, 'sluice_ledger_spooled_records')) > 0,
+      );
       assert.equal(await metric(sluice, 'sluice_ledger_behind'), 1);
       assert.ok((await metric(sluice, 'sluice_ledger_write_failures_total')) > 0);
       relay.restore();
@@ -104,7 +131,10 @@ describe('the ledger through a PostgreSQL outage', () => {
       await sluice.sluice.settled();
       assert.equal(failed, 0, 'the gateway answered every call');
       const { rows } = await client.query<{ request_id: string; status: number }>('SELECT request_id, status FROM transactions');
-      const ok = rows.filter((row) => row.status === 200).map((row) => row.request_id).sort();
+      const ok = rows
+        .filter((row) => row.status === 200)
+        .map((row) => row.request_id)
+        .sort();
       assert.equal(ok.length, answered.length, 'one ledger row per 200 answer');
       assert.deepEqual(ok, [...answered].sort());
       assert.equal(rows.length, answered.length, 'no row written twice');
@@ -118,7 +148,9 @@ describe('the ledger through a PostgreSQL outage', () => {
   });
 
   test('a batch whose commit succeeded but whose answer was lost is not written twice, nor counted twice in the rollups', async () => {
-    const writer = await LedgerWriter.open(ledgerOptions(throughRelay(), { flushIntervalMs: 60_000, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } }));
+    const writer = await LedgerWriter.open(
+      ledgerOptions(throughRelay(), { flushIntervalMs: 60_000, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } }),
+    );
     try {
       // PostgreSQL gets the COMMIT and commits; the writer sees its connection reset and sends the batch again.
       relay.loseAnswerAfter(Buffer.from('COMMIT\0'));
@@ -144,8 +176,11 @@ describe('the ledger through a PostgreSQL outage', () => {
     });
     try {
       const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-      const call = (i: number) => openai.chat.completions.create(
-        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-request-id': `poison-neighbour-${i}` } });
+      const call = (i: number) =>
+        openai.chat.completions.create(
+          { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+          { headers: { 'x-request-id': `poison-neighbour-${i}` } },
+        );
       for (let i = 0; i < 5; i++) await call(i);
       const poisoned = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
         method: 'POST',
@@ -157,9 +192,13 @@ describe('the ledger through a PostgreSQL outage', () => {
       for (let i = 5; i < 10; i++) await call(i);
       await sluice.sluice.settled();
       const { rows } = await client.query<{ request_id: string; requested_model: string; status: number }>(
-        "SELECT request_id, requested_model, status FROM transactions WHERE request_id LIKE 'poison-%' ORDER BY request_id");
+        "SELECT request_id, requested_model, status FROM transactions WHERE request_id LIKE 'poison-%' ORDER BY request_id",
+      );
       assert.equal(rows.length, 11, 'the poisoned call and its ten neighbours');
-      assert.deepEqual(rows.find((row) => row.request_id === 'poison-itself'), { request_id: 'poison-itself', requested_model: 'poison\uFFFD\uFFFD', status: 404 });
+      assert.deepEqual(
+        rows.find((row) => row.request_id === 'poison-itself'),
+        { request_id: 'poison-itself', requested_model: 'poison\uFFFD\uFFFD', status: 404 },
+      );
       assert.equal(await metric(sluice, 'sluice_ledger_repaired_values_total'), 1);
       assert.equal(sluice.sluice.context.ledger.status().droppedRecords.refused, 0);
     } finally {

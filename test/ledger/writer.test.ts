@@ -15,10 +15,29 @@ import { TcpRelay } from '../support/tcp-relay.js';
 
 function record(requestId: string, consumer: string): Transaction {
   return {
-    requestId, startedAt: Date.now(), operation: 'chat', api: 'openai', consumer, team: 't', requestedModel: 'm',
-    provider: 'p', providerModel: 'pm', stream: false, inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, cacheWriteTokens: 0,
-    tokensEstimated: false, costMicroUsd: 10, latencyMs: 1, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
-    servedModel: null, violations: null,
+    requestId,
+    startedAt: Date.now(),
+    operation: 'chat',
+    api: 'openai',
+    consumer,
+    team: 't',
+    requestedModel: 'm',
+    provider: 'p',
+    providerModel: 'pm',
+    stream: false,
+    inputTokens: 1,
+    outputTokens: 1,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 10,
+    latencyMs: 1,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
   };
 }
 
@@ -55,7 +74,8 @@ describe('the ledger writer', () => {
       name: 'PostgreSQL',
       storage: () => database.url,
       count: async (_storage, consumer) =>
-        (await client.query<{ count: number }>('SELECT COUNT(*)::int AS count FROM transactions WHERE consumer = $1', [consumer])).rows[0]!.count,
+        (await client.query<{ count: number }>('SELECT COUNT(*)::int AS count FROM transactions WHERE consumer = $1', [consumer])).rows[0]!
+          .count,
     },
   ];
 
@@ -67,7 +87,9 @@ describe('the ledger writer', () => {
       try {
         for (let i = 0; i < 100; i++) {
           // api is NOT NULL in both databases: no repair makes this record storable.
-          writer.append(i === 37 ? { ...record(`refused-${i}`, consumer), api: null as unknown as string } : record(`refused-${i}`, consumer));
+          writer.append(
+            i === 37 ? { ...record(`refused-${i}`, consumer), api: null as unknown as string } : record(`refused-${i}`, consumer),
+          );
         }
         await writer.drain();
         const status = writer.status();
@@ -85,7 +107,12 @@ describe('the ledger writer', () => {
 
   test('SQLite locked: batches go to the spool, stay there through a stop, and the next start writes each once', async () => {
     const storage = stores[0]!.storage();
-    const options = ledgerOptions(storage, { flushIntervalMs: 60_000, maxBatch: 10, maxBufferedRecords: 10, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } });
+    const options = ledgerOptions(storage, {
+      flushIntervalMs: 60_000,
+      maxBatch: 10,
+      maxBufferedRecords: 10,
+      retry: { initialBackoffMs: 10, maxBackoffMs: 50 },
+    });
     const first = await LedgerWriter.open(options);
     // Another connection holds the write lock: the writer thread waits out its busy timeout, then fails with SQLITE_BUSY.
     const locker = new Database(storage.slice('sqlite:'.length));
@@ -110,12 +137,18 @@ describe('the ledger writer', () => {
       await second.close();
     }
     assert.equal(sqliteCount(storage, 'locked'), 50);
-    assert.deepEqual(readdirSync(options.spoolDir).filter((name) => name.endsWith('.batch')), [], 'replayed files are deleted');
+    assert.deepEqual(
+      readdirSync(options.spoolDir).filter((name) => name.endsWith('.batch')),
+      [],
+      'replayed files are deleted',
+    );
   });
 
   test('SQLite: a writer thread that dies is started again, and the batches it held are written', async () => {
     const storage = stores[0]!.storage();
-    const writer = await LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 60_000, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } }));
+    const writer = await LedgerWriter.open(
+      ledgerOptions(storage, { flushIntervalMs: 60_000, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } }),
+    );
     try {
       // Reaching inside: nothing a test can send makes the thread die, but an out-of-memory or a native fault could.
       const thread = (writer as unknown as { sink: { worker: { terminate(): Promise<number> } } }).sink.worker;
@@ -133,9 +166,15 @@ describe('the ledger writer', () => {
     const relay = await TcpRelay.start({ host: '127.0.0.1', port: 5432 });
     const storage = database.url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`);
     // Room for one 10-record batch in memory and none on disk.
-    const writer = await LedgerWriter.open(ledgerOptions(storage, {
-      flushIntervalMs: 60_000, maxBatch: 10, maxBufferedRecords: 10, maxSpoolBytes: 1, retry: { initialBackoffMs: 10, maxBackoffMs: 50 },
-    }));
+    const writer = await LedgerWriter.open(
+      ledgerOptions(storage, {
+        flushIntervalMs: 60_000,
+        maxBatch: 10,
+        maxBufferedRecords: 10,
+        maxSpoolBytes: 1,
+        retry: { initialBackoffMs: 10, maxBackoffMs: 50 },
+      }),
+    );
     try {
       relay.cut();
       for (let i = 0; i < 30; i++) writer.append(record(`bounded-${i}`, 'bounded'));

@@ -55,9 +55,18 @@ describe('tokenizer', () => {
   });
 
   test('estimates a prompt with tool definitions higher than without', async () => {
-    const base: ChatRequest = { model: 'm', stream: false, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is the weather in Paris?' }] }] };
+    const base: ChatRequest = {
+      model: 'm',
+      stream: false,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is the weather in Paris?' }] }],
+    };
     const plain = await estimatePromptTokens(base);
-    const withTools = await estimatePromptTokens({ ...base, tools: [{ name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } }] });
+    const withTools = await estimatePromptTokens({
+      ...base,
+      tools: [
+        { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+      ],
+    });
     assert.ok(plain > 7 && plain < 20, `plain prompt estimate ${plain}`);
     assert.ok(withTools > plain + 10);
   });

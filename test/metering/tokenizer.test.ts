@@ -19,7 +19,9 @@ describe('tokenizer', () => {
     const texts = [
       'The quick brown fox jumps over the lazy dog, and then it runs away into the forest. '.repeat(2_000),
       '我们的团队正在开发一个新的网关系统，它可以处理大量的人工智能请求并进行计费。'.repeat(500),
-      JSON.stringify({ tools: Array.from({ length: 300 }, (_, i) => ({ name: `tool_${i}`, parameters: { type: 'object', description: 'x'.repeat(40) } })) }),
+      JSON.stringify({
+        tools: Array.from({ length: 300 }, (_, i) => ({ name: `tool_${i}`, parameters: { type: 'object', description: 'x'.repeat(40) } })),
+      }),
       `${'word '.repeat(100)}${'a'.repeat(512)} tail`,
     ];
     for (const text of texts) assert.equal(await countTextTokens([text]), countTokens(text));
@@ -38,17 +40,24 @@ describe('tokenizer', () => {
   });
 
   test('a budgeted gateway admits a 3 MB single-word prompt and keeps serving', { timeout: 60_000 }, async () => {
-    const mock = await MockProvider.start((request, res) => json(res, 200, openaiCompletion('ok', { prompt_tokens: 5, completion_tokens: 1 }, String(request.body.model))));
+    const mock = await MockProvider.start((request, res) =>
+      json(res, 200, openaiCompletion('ok', { prompt_tokens: 5, completion_tokens: 1 }, String(request.body.model))),
+    );
     started.push({ stop: () => mock.close() });
     const sluice = await startTestSluice({
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 1, output: 2 } }],
       // Admission counts the prompt with the tokenizer only when a budget counts tokens.
-      budgets: [{ name: 'tokens', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100_000_000, window: 'day' }],
+      budgets: [
+        { name: 'tokens', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100_000_000, window: 'day' },
+      ],
     });
     started.push(sluice);
     const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-    const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q'.repeat(3_000_000) }] });
+    const answer = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'q'.repeat(3_000_000) }],
+    });
     assert.equal(answer.choices[0]!.message.content, 'ok');
     assert.equal(mock.received.length, 1);
     const models = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
@@ -56,7 +65,13 @@ describe('tokenizer', () => {
   });
 });
 
-interface Counted { letters: number; spaces: number; newlines: number; cjk: number; mixed: number }
+interface Counted {
+  letters: number;
+  spaces: number;
+  newlines: number;
+  cjk: number;
+  mixed: number;
+}
 
 /** Counts the pathological texts in a worker thread; rejects if that takes longer than `deadlineMs`. */
 function inWorker(size: number, deadlineMs: number): Promise<Counted> {

@@ -7,13 +7,24 @@ test('request headers and provider credentials are redacted wherever a logged ob
   const lines: string[] = [];
   const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
   const headers = {
-    authorization: 'Bearer secret-authorization-1', 'x-api-key': 'secret-x-api-key-2', 'api-key': 'secret-api-key-3',
-    'x-goog-api-key': 'secret-goog-4', 'proxy-authorization': 'Basic c2VjcmV0OjU=', accept: 'application/json',
+    authorization: 'Bearer secret-authorization-1',
+    'x-api-key': 'secret-x-api-key-2',
+    'api-key': 'secret-api-key-3',
+    'x-goog-api-key': 'secret-goog-4',
+    'proxy-authorization': 'Basic c2VjcmV0OjU=',
+    accept: 'application/json',
   };
-  logger.info({
-    headers, req: { headers }, authorization: 'Bearer secret-top-6', 'x-api-key': 'secret-top-7',
-    provider: { apiKey: 'secret-provider-8', secretAccessKey: 'secret-aws-9', sessionToken: 'secret-aws-10' }, key: 'secret-key-11',
-  }, 'a request');
+  logger.info(
+    {
+      headers,
+      req: { headers },
+      authorization: 'Bearer secret-top-6',
+      'x-api-key': 'secret-top-7',
+      provider: { apiKey: 'secret-provider-8', secretAccessKey: 'secret-aws-9', sessionToken: 'secret-aws-10' },
+      key: 'secret-key-11',
+    },
+    'a request',
+  );
   const line = lines.join('');
   assert.doesNotMatch(line, /secret-|c2VjcmV0/);
   const logged = JSON.parse(line) as { headers: Record<string, string>; req: { headers: Record<string, string> } };

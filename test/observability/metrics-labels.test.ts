@@ -11,8 +11,16 @@ import { KEYS, startTestSluice } from '../support/sluice.js';
 /** A ledger that holds nothing and has done nothing: these tests look at the per-call metrics only. */
 function idleLedger(): LedgerStatus {
   return {
-    bufferedRecords: 0, spooledRecords: 0, spooledBytes: 0, writtenRecords: 0, writeFailures: { unavailable: 0, refused: 0 },
-    droppedRecords: { refused: 0, spoolFull: 0, spoolFailed: 0 }, repairedValues: 0, failing: false, behind: false, oldestUnwrittenMs: 0,
+    bufferedRecords: 0,
+    spooledRecords: 0,
+    spooledBytes: 0,
+    writtenRecords: 0,
+    writeFailures: { unavailable: 0, refused: 0 },
+    droppedRecords: { refused: 0, spoolFull: 0, spoolFailed: 0 },
+    repairedValues: 0,
+    failing: false,
+    behind: false,
+    oldestUnwrittenMs: 0,
   };
 }
 
@@ -32,10 +40,30 @@ function gatewaySeries(exposition: string): string[] {
 
 function transaction(overrides: Partial<Transaction>): Transaction {
   return {
-    requestId: 'r', startedAt: 0, operation: 'chat', api: 'openai', consumer: 'checkout-service', team: 'payments',
-    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini', stream: false, inputTokens: 3, outputTokens: 2,
-    cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false, costMicroUsd: 1, latencyMs: 12, timeToFirstTokenMs: null,
-    status: 200, errorClass: null, attempts: 1, servedModel: null, violations: null, ...overrides,
+    requestId: 'r',
+    startedAt: 0,
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'checkout-service',
+    team: 'payments',
+    requestedModel: 'gpt-4o-mini',
+    provider: 'openai',
+    providerModel: 'gpt-4o-mini',
+    stream: false,
+    inputTokens: 3,
+    outputTokens: 2,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 1,
+    latencyMs: 12,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+    ...overrides,
   };
 }
 
@@ -50,7 +78,8 @@ describe('metric labels', () => {
     const pool = new Pool(sluice.baseURL, { connections: 8 });
     const call = async (model: string) => {
       const response = await pool.request({
-        method: 'POST', path: '/v1/chat/completions',
+        method: 'POST',
+        path: '/v1/chat/completions',
         headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
       });
@@ -67,17 +96,22 @@ describe('metric labels', () => {
       await sluice.sluice.settled();
       const before = await scrape();
       assert.equal(before.status, 200);
-      assert.match(before.text, /gen_ai_server_request_duration_count\{consumer="checkout-service",model="unknown",provider="",status="404"/);
+      assert.match(
+        before.text,
+        /gen_ai_server_request_duration_count\{consumer="checkout-service",model="unknown",provider="",status="404"/,
+      );
 
       let next = 0;
       const statuses = new Map<number, number>();
-      await Promise.all(Array.from({ length: 8 }, async () => {
-        while (next < 10_000) {
-          const name = `unknown-${next++}-`.padEnd(200, 'x');
-          const status = await call(name);
-          statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < 10_000) {
+            const name = `unknown-${next++}-`.padEnd(200, 'x');
+            const status = await call(name);
+            statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          }
+        }),
+      );
       assert.deepEqual([...statuses], [[404, 10_000]]);
       for (let i = 0; i < 3; i++) assert.equal(await call(`huge-${i}-`.padEnd(1024 * 1024, 'y')), 404);
       await sluice.sluice.settled();
@@ -87,7 +121,10 @@ describe('metric labels', () => {
       assert.deepEqual(gatewaySeries(after.text), gatewaySeries(before.text), 'no new series');
       // Only the counts and sums grew (a few digits per line).
       assert.ok(after.text.length < before.text.length + 2_000, `/metrics grew from ${before.text.length} to ${after.text.length} bytes`);
-      assert.match(after.text, /gen_ai_server_request_duration_count\{consumer="checkout-service",model="unknown",provider="",status="404",gen_ai_operation_name="chat"\} 10004\n/);
+      assert.match(
+        after.text,
+        /gen_ai_server_request_duration_count\{consumer="checkout-service",model="unknown",provider="",status="404",gen_ai_operation_name="chat"\} 10004\n/,
+      );
     } finally {
       await pool.close();
       await sluice.stop();
@@ -125,8 +162,14 @@ describe('metric labels', () => {
     const text = await metrics.registry.metrics();
     const durationSeries = [...text.matchAll(/gen_ai_server_request_duration_count\{([^}]*)\} (\d+)/g)];
     assert.equal(durationSeries.length, 12, 'ten label sets and two overflow series');
-    assert.match(text, /gen_ai_server_request_duration_count\{consumer="overflow",model="overflow",provider="overflow",status="2xx",gen_ai_operation_name="chat"\} 45\n/);
-    assert.match(text, /gen_ai_server_request_duration_count\{consumer="overflow",model="overflow",provider="overflow",status="5xx",gen_ai_operation_name="chat"\} 45\n/);
+    assert.match(
+      text,
+      /gen_ai_server_request_duration_count\{consumer="overflow",model="overflow",provider="overflow",status="2xx",gen_ai_operation_name="chat"\} 45\n/,
+    );
+    assert.match(
+      text,
+      /gen_ai_server_request_duration_count\{consumer="overflow",model="overflow",provider="overflow",status="5xx",gen_ai_operation_name="chat"\} 45\n/,
+    );
   });
 
   test('a reload drops the series of models, consumers and providers it removed, and frees their room', async () => {

@@ -18,15 +18,18 @@ function capture() {
   return { logger: createLogger('info', stream), lines };
 }
 
-test('names PostgreSQL, Redis and each provider\'s URL without a password, user or key', () => {
-  const config = validateConfig({
-    storage: 'postgres://sluice:pg-secret-password@db.internal:6543/ledger',
-    counters: 'redis://default:redis-secret-password@cache.internal:6380/2',
-    providers: {
-      openai: { type: 'openai', baseUrl: 'https://llm.internal/v1?api-key=query-secret', apiKey: 'sk-provider-secret' },
-      gemini: { type: 'gemini', apiKey: 'gemini-secret' },
+test("names PostgreSQL, Redis and each provider's URL without a password, user or key", () => {
+  const config = validateConfig(
+    {
+      storage: 'postgres://sluice:pg-secret-password@db.internal:6543/ledger',
+      counters: 'redis://default:redis-secret-password@cache.internal:6380/2',
+      providers: {
+        openai: { type: 'openai', baseUrl: 'https://llm.internal/v1?api-key=query-secret', apiKey: 'sk-provider-secret' },
+        gemini: { type: 'gemini', apiKey: 'gemini-secret' },
+      },
     },
-  }, 'sluice.yaml');
+    'sluice.yaml',
+  );
   const built = new Map(Object.entries(config.providers).map(([name, provider]) => [name, createProvider(name, provider)]));
   const { logger, lines } = capture();
   logStartup(logger, { storage: config.storage, counters: config.counters, providers: config.providers, built });
@@ -34,21 +37,23 @@ test('names PostgreSQL, Redis and each provider\'s URL without a password, user 
   for (const secret of ['pg-secret-password', 'redis-secret-password', 'query-secret', 'sk-provider-secret', 'gemini-secret']) {
     assert.ok(!text.includes(secret), `no ${secret} in the log`);
   }
-  assert.deepEqual(lines.map((line) => line.msg), [
-    'storage: PostgreSQL at postgres://sluice@db.internal:6543/ledger',
-    'counters: Redis at redis://cache.internal:6380/2 (fail open)',
-    'providers: openai https://llm.internal/v1, gemini https://generativelanguage.googleapis.com',
-  ]);
+  assert.deepEqual(
+    lines.map((line) => line.msg),
+    [
+      'storage: PostgreSQL at postgres://sluice@db.internal:6543/ledger',
+      'counters: Redis at redis://cache.internal:6380/2 (fail open)',
+      'providers: openai https://llm.internal/v1, gemini https://generativelanguage.googleapis.com',
+    ],
+  );
 });
 
 test('names a SQLite path, memory counters and no provider', () => {
   const { logger, lines } = capture();
   logStartup(logger, { storage: 'sqlite:./data/sluice.db', counters: 'memory', providers: {}, built: new Map() });
-  assert.deepEqual(lines.map((line) => line.msg), [
-    'storage: SQLite at ./data/sluice.db',
-    'counters: in memory (budgets and rate limits count in this process only)',
-    'providers: none',
-  ]);
+  assert.deepEqual(
+    lines.map((line) => line.msg),
+    ['storage: SQLite at ./data/sluice.db', 'counters: in memory (budgets and rate limits count in this process only)', 'providers: none'],
+  );
 });
 
 test('log format: SLUICE_LOG_FORMAT, else log.format, else pretty on a terminal and JSON otherwise', () => {

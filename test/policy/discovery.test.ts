@@ -3,8 +3,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  emptyHints, identityOf, keyFingerprint, KEY_FINGERPRINT_PATTERN, matchProblems, MAX_HINTS, mergeHints, normalizeIp, normalizeSource, parseCidr,
-  RuleMatcher, sourceProblems,
+  emptyHints,
+  identityOf,
+  keyFingerprint,
+  KEY_FINGERPRINT_PATTERN,
+  matchProblems,
+  MAX_HINTS,
+  mergeHints,
+  normalizeIp,
+  normalizeSource,
+  parseCidr,
+  RuleMatcher,
+  sourceProblems,
 } from '../../src/policy/discovery.js';
 
 describe('discovery hints and rules', () => {
@@ -20,7 +30,8 @@ describe('discovery hints and rules', () => {
     assert.equal(parseCidr('2001:DB8::/32')?.text, '2001:db8::/32');
     assert.equal(parseCidr('10.9.9.9')?.text, '10.9.9.9/32');
     assert.equal(parseCidr('::1')?.text, '::1/128');
-    for (const bad of ['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/-1', '10.0.0.0/16/1', 'net/8', '10.0.0.0/ 8']) assert.equal(parseCidr(bad), null, bad);
+    for (const bad of ['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/-1', '10.0.0.0/16/1', 'net/8', '10.0.0.0/ 8'])
+      assert.equal(parseCidr(bad), null, bad);
   });
 
   test('a rule matches a source when every condition holds, a discovered consumer when one of its hints meets each', () => {
@@ -42,11 +53,17 @@ describe('discovery hints and rules', () => {
   });
 
   test('identity is the strongest hint present; hints merge distinct and bounded', () => {
-    assert.deepEqual(identityOf({ ip: '10.0.0.1', keyFingerprint: 'sha256:0011223344556677', userAgent: 'a' }), { kind: 'keyFingerprint', value: 'sha256:0011223344556677', host: null });
+    assert.deepEqual(identityOf({ ip: '10.0.0.1', keyFingerprint: 'sha256:0011223344556677', userAgent: 'a' }), {
+      kind: 'keyFingerprint',
+      value: 'sha256:0011223344556677',
+      host: null,
+    });
     assert.deepEqual(identityOf({ ip: '10.0.0.1', userAgent: 'a', host: 'h' }), { kind: 'ip', value: '10.0.0.1', host: null });
     assert.deepEqual(identityOf({ userAgent: 'a', host: 'h' }), { kind: 'userAgent', value: 'a', host: 'h' });
-    assert.deepEqual(normalizeSource({ ip: '::ffff:10.0.0.1', keyFingerprint: 'SHA256:ABCDEF0123456789', userAgent: ' a ', host: 'API.X' }),
-      { ip: '10.0.0.1', keyFingerprint: 'sha256:abcdef0123456789', userAgent: 'a', host: 'api.x' });
+    assert.deepEqual(
+      normalizeSource({ ip: '::ffff:10.0.0.1', keyFingerprint: 'SHA256:ABCDEF0123456789', userAgent: ' a ', host: 'API.X' }),
+      { ip: '10.0.0.1', keyFingerprint: 'sha256:abcdef0123456789', userAgent: 'a', host: 'api.x' },
+    );
     const hints = emptyHints();
     assert.equal(mergeHints(hints, { ip: '10.0.0.1' }, 'o'), true);
     assert.equal(mergeHints(hints, { ip: '10.0.0.1' }, 'o'), false, 'nothing new');
@@ -61,10 +78,24 @@ describe('discovery hints and rules', () => {
     assert.ok(KEY_FINGERPRINT_PATTERN.test(fingerprint));
     assert.ok(!fingerprint.includes('secret'));
     for (const key of ['sk-proj-abcdefghijklmnopqrstuvwxyz', `azure:${'0123456789abcdef'.repeat(2)}`, 'sk-ant-api03-xyz']) {
-      assert.deepEqual(sourceProblems({ keyFingerprint: key }).map((p) => p.field), ['keyFingerprint'], key);
-      assert.deepEqual(matchProblems({ keyFingerprint: key }).map((p) => p.field), ['keyFingerprint'], key);
+      assert.deepEqual(
+        sourceProblems({ keyFingerprint: key }).map((p) => p.field),
+        ['keyFingerprint'],
+        key,
+      );
+      assert.deepEqual(
+        matchProblems({ keyFingerprint: key }).map((p) => p.field),
+        ['keyFingerprint'],
+        key,
+      );
     }
-    assert.deepEqual(sourceProblems({ host: 'api.openai.com' }).map((p) => p.field), ['(source)']);
-    assert.deepEqual(matchProblems({}).map((p) => p.field), ['(match)']);
+    assert.deepEqual(
+      sourceProblems({ host: 'api.openai.com' }).map((p) => p.field),
+      ['(source)'],
+    );
+    assert.deepEqual(
+      matchProblems({}).map((p) => p.field),
+      ['(match)'],
+    );
   });
 });

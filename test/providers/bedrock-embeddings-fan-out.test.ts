@@ -19,7 +19,8 @@ describe('Bedrock embeddings fanned out', () => {
       const body = request.body;
       if (modelId.startsWith('amazon.titan-embed')) {
         const text = String(body.inputText);
-        if (text === 'refused') return json(res, 400, { message: 'Malformed input request' }, { 'x-amzn-errortype': 'ValidationException' });
+        if (text === 'refused')
+          return json(res, 400, { message: 'Malformed input request' }, { 'x-amzn-errortype': 'ValidationException' });
         inFlight++;
         mostInFlight = Math.max(mostInFlight, inFlight);
         // Earlier inputs answer later, so answers arrive out of order when they run side by side.
@@ -50,8 +51,14 @@ describe('Bedrock embeddings fanned out', () => {
     const inputs = Array.from({ length: 10 }, (_, i) => `${'w '.repeat(i)}x`.trim());
     const before = bedrock.received.length;
     const answer = await openai.embeddings.create({ model: 'titan-embed', input: inputs, encoding_format: 'float' });
-    assert.deepEqual(answer.data.map((item) => item.index), [...inputs.keys()]);
-    assert.deepEqual(answer.data.map((item) => item.embedding[0]), inputs.map((text) => text.length));
+    assert.deepEqual(
+      answer.data.map((item) => item.index),
+      [...inputs.keys()],
+    );
+    assert.deepEqual(
+      answer.data.map((item) => item.embedding[0]),
+      inputs.map((text) => text.length),
+    );
     const words = inputs.reduce((sum, text) => sum + text.split(' ').length, 0);
     assert.equal(answer.usage.prompt_tokens, words);
     const sent = bedrock.received.slice(before);
@@ -69,18 +76,30 @@ describe('Bedrock embeddings fanned out', () => {
   test('base64 encoding survives the fan-out', async () => {
     const answer = await openai.embeddings.create({ model: 'titan-embed', input: ['ab', 'abcd'] });
     // The SDK decodes base64 back into floats.
-    assert.deepEqual(answer.data.map((item) => item.embedding), [[2, 0.5], [4, 0.5]]);
+    assert.deepEqual(
+      answer.data.map((item) => item.embedding),
+      [
+        [2, 0.5],
+        [4, 0.5],
+      ],
+    );
   });
 
   test('Cohere takes 96 texts a call: 100 inputs are two calls', async () => {
     const before = bedrock.received.length;
     const inputs = Array.from({ length: 100 }, (_, i) => 'y'.repeat(i + 1));
     const answer = await openai.embeddings.create({ model: 'cohere-embed', input: inputs, encoding_format: 'float' });
-    assert.deepEqual(answer.data.map((item) => item.embedding[0]), inputs.map((text) => text.length));
-    assert.deepEqual(bedrock.received.slice(before).map((request) => (request.body.texts as string[]).length), [96, 4]);
+    assert.deepEqual(
+      answer.data.map((item) => item.embedding[0]),
+      inputs.map((text) => text.length),
+    );
+    assert.deepEqual(
+      bedrock.received.slice(before).map((request) => (request.body.texts as string[]).length),
+      [96, 4],
+    );
   });
 
-  test('one input refused fails the whole request with the provider\'s 400 in OpenAI\'s shape', async () => {
+  test("one input refused fails the whole request with the provider's 400 in OpenAI's shape", async () => {
     await assert.rejects(openai.embeddings.create({ model: 'titan-embed', input: ['fine', 'refused', 'also fine'] }), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError);
       assert.match(error.message, /Malformed input request/);

@@ -17,9 +17,15 @@ let sluice: TestSluice;
 before(async () => {
   sts = await MockProvider.start((request, res) => {
     const form = new URLSearchParams(request.rawBody);
-    if (form.get('Action') !== 'AssumeRoleWithWebIdentity' || form.get('WebIdentityToken') !== 'oidc-token-from-the-platform' || form.get('RoleArn') !== 'arn:aws:iam::123456789012:role/sluice') {
+    if (
+      form.get('Action') !== 'AssumeRoleWithWebIdentity' ||
+      form.get('WebIdentityToken') !== 'oidc-token-from-the-platform' ||
+      form.get('RoleArn') !== 'arn:aws:iam::123456789012:role/sluice'
+    ) {
       res.writeHead(400, { 'content-type': 'text/xml' });
-      res.end('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>bad token</Message></Error></ErrorResponse>');
+      res.end(
+        '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>bad token</Message></Error></ErrorResponse>',
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/xml' });

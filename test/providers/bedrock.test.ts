@@ -7,7 +7,13 @@ import type { StreamEvent } from '../../src/ir/stream.js';
 import { BedrockStreamDecoder } from '../../src/providers/bedrock/stream.js';
 import { json } from '../support/mock-provider.js';
 import {
-  AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, converseStreamFrames, converseToolAnswer, sendFrames, startMockBedrock,
+  AWS_TEST_CREDENTIALS,
+  AWS_TEST_REGION,
+  converseAnswer,
+  converseStreamFrames,
+  converseToolAnswer,
+  sendFrames,
+  startMockBedrock,
 } from '../support/mock-bedrock.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -26,31 +32,70 @@ describe('Bedrock provider', () => {
         return json(res, 200, { embedding: [0.5, -0.25, 1], inputTextTokenCount: 4 });
       }
       if (operation === 'invoke' && modelId.startsWith('cohere.embed')) {
-        return json(res, 200, { id: 'e1', embeddings: (body.texts as string[]).map((_, i) => [i, 0.5]), texts: body.texts, response_type: 'embeddings_floats' });
+        return json(res, 200, {
+          id: 'e1',
+          embeddings: (body.texts as string[]).map((_, i) => [i, 0.5]),
+          texts: body.texts,
+          response_type: 'embeddings_floats',
+        });
       }
       if (modelId === 'throttled') {
-        return json(res, 429, { message: 'Too many requests, please wait before trying again.' }, { 'x-amzn-errortype': 'ThrottlingException' });
+        return json(
+          res,
+          429,
+          { message: 'Too many requests, please wait before trying again.' },
+          { 'x-amzn-errortype': 'ThrottlingException' },
+        );
       }
       if (modelId === 'invalid') {
-        return json(res, 400, { message: 'The model returned the following errors: temperature: range: 0..1' }, { 'x-amzn-errortype': 'ValidationException' });
+        return json(
+          res,
+          400,
+          { message: 'The model returned the following errors: temperature: range: 0..1' },
+          { 'x-amzn-errortype': 'ValidationException' },
+        );
       }
       const hasTools = body.toolConfig !== undefined;
       if (stream && modelId === 'slow') return sendFrames(res, converseStreamFrames(['one ', 'two ', 'three ', 'four ', 'five']), 150);
       if (stream) {
-        return sendFrames(res, hasTools ? converseStreamFrames([], { name: 'get_weather', inputPieces: ['{"city":', '"Lyon"}'] }) : converseStreamFrames(['Sa', 'lut']), 5);
+        return sendFrames(
+          res,
+          hasTools
+            ? converseStreamFrames([], { name: 'get_weather', inputPieces: ['{"city":', '"Lyon"}'] })
+            : converseStreamFrames(['Sa', 'lut']),
+          5,
+        );
       }
       return json(res, 200, hasTools ? converseToolAnswer('get_weather', { city: 'Lyon' }) : converseAnswer('Bonjour from Bedrock'));
     });
     sluice = await startTestSluice({
       providers: {
         bedrock: { type: 'bedrock', baseUrl: bedrock.url, region: AWS_TEST_REGION, ...AWS_TEST_CREDENTIALS },
-        'bedrock-wrong-key': { type: 'bedrock', baseUrl: bedrock.url, region: AWS_TEST_REGION, accessKeyId: AWS_TEST_CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret' },
+        'bedrock-wrong-key': {
+          type: 'bedrock',
+          baseUrl: bedrock.url,
+          region: AWS_TEST_REGION,
+          accessKeyId: AWS_TEST_CREDENTIALS.accessKeyId,
+          secretAccessKey: 'wrong-secret',
+        },
       },
       models: [
         { name: 'claude-bedrock', targets: [{ provider: 'bedrock', model: HAIKU }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'bedrock', model: HAIKU }] },
-        { name: 'throttled-then-ok', targets: [{ provider: 'bedrock', model: 'throttled' }, { provider: 'bedrock', model: HAIKU }] },
-        { name: 'invalid', targets: [{ provider: 'bedrock', model: 'invalid' }, { provider: 'bedrock', model: HAIKU }] },
+        {
+          name: 'throttled-then-ok',
+          targets: [
+            { provider: 'bedrock', model: 'throttled' },
+            { provider: 'bedrock', model: HAIKU },
+          ],
+        },
+        {
+          name: 'invalid',
+          targets: [
+            { provider: 'bedrock', model: 'invalid' },
+            { provider: 'bedrock', model: HAIKU },
+          ],
+        },
         { name: 'badly-signed', targets: [{ provider: 'bedrock-wrong-key', model: HAIKU }] },
         { name: 'slow', targets: [{ provider: 'bedrock', model: 'slow' }] },
         { name: 'titan-embed', targets: [{ provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0' }] },
@@ -68,14 +113,23 @@ describe('Bedrock provider', () => {
 
   test('signs Converse with SigV4, encodes the model id in the path, and translates both ways', async () => {
     const completion = await openai.chat.completions.create({
-      model: 'claude-bedrock', max_tokens: 100, temperature: 0.2, stop: ['END'],
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }],
+      model: 'claude-bedrock',
+      max_tokens: 100,
+      temperature: 0.2,
+      stop: ['END'],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ],
     });
     assert.equal(completion.choices[0]?.message.content, 'Bonjour from Bedrock');
     assert.equal(completion.usage?.prompt_tokens, 30);
     const received = bedrock.received.at(-1)!;
     assert.equal(received.path, '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse');
-    assert.match(String(received.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLETESTONLY\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
+    assert.match(
+      String(received.headers.authorization),
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLETESTONLY\/\d{8}\/us-east-1\/bedrock\/aws4_request/,
+    );
     assert.deepEqual(received.body, {
       messages: [{ role: 'user', content: [{ text: 'Hello' }] }],
       system: [{ text: 'Be brief.' }],
@@ -86,18 +140,26 @@ describe('Bedrock provider', () => {
 
   test('a wrong signature is refused by the mock and reported as a failed target, never as a client error', async () => {
     const before = bedrock.signatureFailures;
-    await assert.rejects(openai.chat.completions.create({ model: 'badly-signed', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.APIError);
-      assert.equal(error.status, 502);
-      assert.match(error.message, /InvalidSignatureException/);
-      assert.ok(!error.message.includes('wrong-secret'));
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create({ model: 'badly-signed', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 502);
+        assert.match(error.message, /InvalidSignatureException/);
+        assert.ok(!error.message.includes('wrong-secret'));
+        return true;
+      },
+    );
     assert.equal(bedrock.signatureFailures, before + 1);
   });
 
   test('streams ConverseStream event-stream frames to an OpenAI client as they arrive', async () => {
-    const stream = await openai.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      model: 'claude-bedrock',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) {
@@ -126,28 +188,50 @@ describe('Bedrock provider', () => {
   });
 
   test('tool calls round-trip for OpenAI and Anthropic clients, streamed and not', async () => {
-    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
-    const completion = await openai.chat.completions.create({ model: 'claude-bedrock', tools, tool_choice: 'required', messages: [{ role: 'user', content: 'Weather?' }] });
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const completion = await openai.chat.completions.create({
+      model: 'claude-bedrock',
+      tools,
+      tool_choice: 'required',
+      messages: [{ role: 'user', content: 'Weather?' }],
+    });
     const call = completion.choices[0]?.message.tool_calls?.[0];
     assert.ok(call?.type === 'function');
     assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Lyon' });
     const sent = bedrock.received.at(-1)!.body.toolConfig as Record<string, unknown>;
-    assert.deepEqual(sent, { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }], toolChoice: { any: {} } });
+    assert.deepEqual(sent, {
+      tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }],
+      toolChoice: { any: {} },
+    });
 
     await openai.chat.completions.create({
-      model: 'claude-bedrock', tools,
+      model: 'claude-bedrock',
+      tools,
       messages: [
         { role: 'user', content: 'Weather?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'tooluse_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lyon"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'tooluse_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lyon"}' } }],
+        },
         { role: 'tool', tool_call_id: 'tooluse_1', content: 'Sunny' },
       ],
     });
     const history = bedrock.received.at(-1)!.body.messages as Array<{ role: string; content: unknown[] }>;
-    assert.deepEqual(history[1], { role: 'assistant', content: [{ toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Lyon' } } }] });
+    assert.deepEqual(history[1], {
+      role: 'assistant',
+      content: [{ toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Lyon' } } }],
+    });
     assert.deepEqual(history[2], { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'Sunny' }] } }] });
 
-    const anthropicTools: Anthropic.Tool[] = [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
-    const final = await anthropic.messages.stream({ model: 'claude-bedrock', max_tokens: 50, tools: anthropicTools, messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+    const anthropicTools: Anthropic.Tool[] = [
+      { name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } },
+    ];
+    const final = await anthropic.messages
+      .stream({ model: 'claude-bedrock', max_tokens: 50, tools: anthropicTools, messages: [{ role: 'user', content: 'Weather?' }] })
+      .finalMessage();
     const block = final.content.find((item) => item.type === 'tool_use');
     assert.ok(block?.type === 'tool_use');
     assert.deepEqual(block.input, { city: 'Lyon' });
@@ -157,19 +241,28 @@ describe('Bedrock provider', () => {
   test('ThrottlingException falls back to the next target; ValidationException goes back to the client', async () => {
     const answer = await openai.chat.completions.create({ model: 'throttled-then-ok', messages: [{ role: 'user', content: 'x' }] });
     assert.equal(answer.choices[0]?.message.content, 'Bonjour from Bedrock');
-    await assert.rejects(openai.chat.completions.create({ model: 'invalid', messages: [{ role: 'user', content: 'x' }] }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.BadRequestError);
-      assert.match(error.message, /ValidationException: The model returned the following errors/);
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create({ model: 'invalid', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError);
+        assert.match(error.message, /ValidationException: The model returned the following errors/);
+        return true;
+      },
+    );
   });
 
   test('images by URL are refused with a clear 400; base64 images are sent as bytes', async () => {
     await assert.rejects(
-      openai.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] }),
+      openai.chat.completions.create({
+        model: 'claude-bedrock',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }],
+      }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /bedrock does not support images by URL/.test(error.message),
     );
-    await openai.chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/AAAA' } }] }] });
+    await openai.chat.completions.create({
+      model: 'claude-bedrock',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/AAAA' } }] }],
+    });
     const content = (bedrock.received.at(-1)!.body.messages as Array<{ content: unknown[] }>)[0]!.content;
     assert.deepEqual(content, [{ image: { format: 'jpeg', source: { bytes: '/9j/AAAA' } } }]);
   });
@@ -182,12 +275,19 @@ describe('Bedrock provider', () => {
     assert.deepEqual(bedrock.received.at(-1)!.body, { inputText: 'hello there', dimensions: 256 });
 
     const cohere = await openai.embeddings.create({ model: 'cohere-embed', input: ['a', 'b'], encoding_format: 'float' });
-    assert.deepEqual(cohere.data.map((d) => d.embedding), [[0, 0.5], [1, 0.5]]);
+    assert.deepEqual(
+      cohere.data.map((d) => d.embedding),
+      [
+        [0, 0.5],
+        [1, 0.5],
+      ],
+    );
     assert.deepEqual(bedrock.received.at(-1)!.body, { texts: ['a', 'b'], input_type: 'search_document' });
     assert.ok(cohere.usage.prompt_tokens > 0, 'Cohere reports no tokens: Sluice counts them');
 
     const base64 = await fetch(`${sluice.baseURL}/v1/embeddings`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.checkout}` },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.checkout}` },
       body: JSON.stringify({ model: 'titan-embed', input: 'x', encoding_format: 'base64' }),
     });
     const encoded = ((await base64.json()) as { data: Array<{ embedding: string }> }).data[0]!.embedding;
@@ -214,15 +314,18 @@ describe('Bedrock stream decoder', () => {
     one.push(...split.end());
     const stable = (events: StreamEvent[]) => events.map((e) => (e.type === 'start' ? { ...e, created: 0 } : e));
     assert.deepEqual(stable(one), stable(all));
-    assert.deepEqual(all.filter((e) => e.type !== 'start'), [
-      { type: 'text', text: 'Sa' },
-      { type: 'text', text: 'lut' },
-      { type: 'tool_call_start', index: 0, id: 'tooluse_s1', name: 'f' },
-      { type: 'tool_call_delta', index: 0, argumentsDelta: '{"a":' },
-      { type: 'tool_call_delta', index: 0, argumentsDelta: '1}' },
-      { type: 'finish', finishReason: 'tool_calls' },
-      { type: 'usage', usage: { inputTokens: 33, outputTokens: 9, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true } },
-    ]);
+    assert.deepEqual(
+      all.filter((e) => e.type !== 'start'),
+      [
+        { type: 'text', text: 'Sa' },
+        { type: 'text', text: 'lut' },
+        { type: 'tool_call_start', index: 0, id: 'tooluse_s1', name: 'f' },
+        { type: 'tool_call_delta', index: 0, argumentsDelta: '{"a":' },
+        { type: 'tool_call_delta', index: 0, argumentsDelta: '1}' },
+        { type: 'finish', finishReason: 'tool_calls' },
+        { type: 'usage', usage: { inputTokens: 33, outputTokens: 9, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true } },
+      ],
+    );
   });
 
   test('reports a stream that ends inside a frame', () => {

@@ -9,7 +9,12 @@ import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/s
 const GOOGLE_KEY = 'google-test-key-not-real';
 
 function answer(parts: unknown[], finishReason = 'STOP', usage = { promptTokenCount: 21, candidatesTokenCount: 6, totalTokenCount: 27 }) {
-  return { candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }], usageMetadata: usage, modelVersion: 'gemini-2.5-flash', responseId: 'resp-1' };
+  return {
+    candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }],
+    usageMetadata: usage,
+    modelVersion: 'gemini-2.5-flash',
+    responseId: 'resp-1',
+  };
 }
 
 describe('Gemini provider', () => {
@@ -19,9 +24,11 @@ describe('Gemini provider', () => {
 
   before(async () => {
     gemini = await MockProvider.start((request, res) => {
-      if (request.headers['x-goog-api-key'] !== GOOGLE_KEY) return json(res, 403, { error: { code: 403, message: 'API key not valid.', status: 'PERMISSION_DENIED' } });
+      if (request.headers['x-goog-api-key'] !== GOOGLE_KEY)
+        return json(res, 403, { error: { code: 403, message: 'API key not valid.', status: 'PERMISSION_DENIED' } });
       const path = request.path;
-      if (path.includes('overloaded')) return json(res, 429, { error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } });
+      if (path.includes('overloaded'))
+        return json(res, 429, { error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } });
       if (path.endsWith(':batchEmbedContents')) {
         const requests = request.body.requests as unknown[];
         return json(res, 200, { embeddings: requests.map((_, i) => ({ values: [i, 0.25] })) });
@@ -31,11 +38,22 @@ describe('Gemini provider', () => {
         const frames = hasTools
           ? [answer([{ functionCall: { name: 'get_weather', args: { city: 'Nice' } } }], 'STOP')]
           : [
-              { candidates: [{ content: { role: 'model', parts: [{ text: 'Bon' }] }, index: 0 }], modelVersion: 'gemini-2.5-flash', responseId: 'resp-s' },
-              { candidates: [{ content: { role: 'model', parts: [{ text: 'soir' }] }, index: 0 }], modelVersion: 'gemini-2.5-flash', responseId: 'resp-s' },
+              {
+                candidates: [{ content: { role: 'model', parts: [{ text: 'Bon' }] }, index: 0 }],
+                modelVersion: 'gemini-2.5-flash',
+                responseId: 'resp-s',
+              },
+              {
+                candidates: [{ content: { role: 'model', parts: [{ text: 'soir' }] }, index: 0 }],
+                modelVersion: 'gemini-2.5-flash',
+                responseId: 'resp-s',
+              },
               answer([{ text: '!' }], 'STOP', { promptTokenCount: 11, candidatesTokenCount: 3, totalTokenCount: 14 }),
             ];
-        return sse(res, frames.map((frame) => `data: ${JSON.stringify(frame)}\r\n\r\n`));
+        return sse(
+          res,
+          frames.map((frame) => `data: ${JSON.stringify(frame)}\r\n\r\n`),
+        );
       }
       if (hasTools) return json(res, 200, answer([{ functionCall: { name: 'get_weather', args: { city: 'Nice' } } }]));
       return json(res, 200, answer([{ text: 'Bonjour from Gemini' }]));
@@ -45,7 +63,13 @@ describe('Gemini provider', () => {
       models: [
         { name: 'gemini-flash', targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
-        { name: 'busy-then-ok', targets: [{ provider: 'gemini', model: 'overloaded' }, { provider: 'gemini', model: 'gemini-2.5-flash' }] },
+        {
+          name: 'busy-then-ok',
+          targets: [
+            { provider: 'gemini', model: 'overloaded' },
+            { provider: 'gemini', model: 'gemini-2.5-flash' },
+          ],
+        },
         { name: 'gemini-embed', targets: [{ provider: 'gemini', model: 'gemini-embedding-001' }] },
       ],
     });
@@ -59,8 +83,17 @@ describe('Gemini provider', () => {
 
   test('generateContent with the key in a header, system instruction, generation config and JSON mode', async () => {
     const completion = await openai.chat.completions.create({
-      model: 'gemini-flash', max_tokens: 50, temperature: 0.3, response_format: { type: 'json_schema', json_schema: { name: 'greeting', schema: { type: 'object', properties: { text: { type: 'string' } } } } },
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello' }],
+      model: 'gemini-flash',
+      max_tokens: 50,
+      temperature: 0.3,
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'greeting', schema: { type: 'object', properties: { text: { type: 'string' } } } },
+      },
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+      ],
     });
     assert.equal(completion.choices[0]?.message.content, 'Bonjour from Gemini');
     assert.equal(completion.usage?.prompt_tokens, 21);
@@ -70,12 +103,22 @@ describe('Gemini provider', () => {
     assert.deepEqual(received.body, {
       contents: [{ role: 'user', parts: [{ text: 'Hello' }] }],
       systemInstruction: { parts: [{ text: 'Be brief.' }] },
-      generationConfig: { maxOutputTokens: 50, temperature: 0.3, responseMimeType: 'application/json', responseJsonSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+      generationConfig: {
+        maxOutputTokens: 50,
+        temperature: 0.3,
+        responseMimeType: 'application/json',
+        responseJsonSchema: { type: 'object', properties: { text: { type: 'string' } } },
+      },
     });
   });
 
   test('streams SSE chunks (CRLF-framed) to an OpenAI client with usage', async () => {
-    const stream = await openai.chat.completions.create({ model: 'gemini-flash', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      model: 'gemini-flash',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) {
@@ -88,28 +131,52 @@ describe('Gemini provider', () => {
   });
 
   test('function calls both ways, with the function name found for tool results in history', async () => {
-    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
-    const completion = await openai.chat.completions.create({ model: 'gemini-flash', tools, tool_choice: { type: 'function', function: { name: 'get_weather' } }, messages: [{ role: 'user', content: 'Weather?' }] });
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const completion = await openai.chat.completions.create({
+      model: 'gemini-flash',
+      tools,
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      messages: [{ role: 'user', content: 'Weather?' }],
+    });
     const call = completion.choices[0]?.message.tool_calls?.[0];
     assert.equal(completion.choices[0]?.finish_reason, 'tool_calls');
     assert.ok(call?.type === 'function');
     assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Nice' });
-    assert.deepEqual(gemini.received.at(-1)!.body.toolConfig, { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] } });
+    assert.deepEqual(gemini.received.at(-1)!.body.toolConfig, {
+      functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] },
+    });
 
     await openai.chat.completions.create({
-      model: 'gemini-flash', tools,
+      model: 'gemini-flash',
+      tools,
       messages: [
         { role: 'user', content: 'Weather?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Nice"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: call.id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Nice"}' } }],
+        },
         { role: 'tool', tool_call_id: call.id, content: '{"forecast":"sunny"}' },
       ],
     });
     const contents = gemini.received.at(-1)!.body.contents as unknown[];
     assert.deepEqual(contents[1], { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Nice' } } }] });
-    assert.deepEqual(contents[2], { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { forecast: 'sunny' } } }] });
+    assert.deepEqual(contents[2], {
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { forecast: 'sunny' } } }],
+    });
 
     const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
-    const final = await anthropic.messages.stream({ model: 'gemini-flash', max_tokens: 40, tools: [{ name: 'get_weather', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'Weather?' }] }).finalMessage();
+    const final = await anthropic.messages
+      .stream({
+        model: 'gemini-flash',
+        max_tokens: 40,
+        tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+        messages: [{ role: 'user', content: 'Weather?' }],
+      })
+      .finalMessage();
     const block = final.content.find((item) => item.type === 'tool_use');
     assert.ok(block?.type === 'tool_use');
     assert.deepEqual(block.input, { city: 'Nice' });
@@ -119,14 +186,28 @@ describe('Gemini provider', () => {
     const answered = await openai.chat.completions.create({ model: 'busy-then-ok', messages: [{ role: 'user', content: 'x' }] });
     assert.equal(answered.choices[0]?.message.content, 'Bonjour from Gemini');
     await assert.rejects(
-      openai.chat.completions.create({ model: 'gemini-flash', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/x.png' } }] }] }),
+      openai.chat.completions.create({
+        model: 'gemini-flash',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/x.png' } }] }],
+      }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /gemini does not support images by URL/.test(error.message),
     );
   });
 
   test('embeddings through batchEmbedContents, counted by Sluice since Gemini reports no tokens', async () => {
-    const result = await openai.embeddings.create({ model: 'gemini-embed', input: ['one', 'two'], dimensions: 2, encoding_format: 'float' });
-    assert.deepEqual(result.data.map((d) => d.embedding), [[0, 0.25], [1, 0.25]]);
+    const result = await openai.embeddings.create({
+      model: 'gemini-embed',
+      input: ['one', 'two'],
+      dimensions: 2,
+      encoding_format: 'float',
+    });
+    assert.deepEqual(
+      result.data.map((d) => d.embedding),
+      [
+        [0, 0.25],
+        [1, 0.25],
+      ],
+    );
     assert.ok(result.usage.prompt_tokens >= 2);
     assert.deepEqual(gemini.received.at(-1)!.body, {
       requests: [

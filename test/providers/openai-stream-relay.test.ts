@@ -7,7 +7,8 @@ import { ProviderSecrets, SecretRedactor } from '../../src/providers/shared/secr
 import type { ClientStream } from '../../src/wire/exchange.js';
 
 const base = '"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini"';
-const content = (text: string) => `data: {${base},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
+const content = (text: string) =>
+  `data: {${base},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
 const finish = `data: {${base},"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
 const usageOnly = `data: {${base},"choices":[],"usage":{"prompt_tokens":24,"completion_tokens":11,"total_tokens":35,"prompt_tokens_details":{"cached_tokens":8}}}\n\n`;
 const done = 'data: [DONE]\n\n';

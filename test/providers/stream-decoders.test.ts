@@ -28,7 +28,11 @@ describe('SSE parser', () => {
     const parser = new SseParser();
     const text = ': keep-alive\r\nevent: a\r\ndata: one\r\ndata: two\r\n\r\ndata: three\r\rdata: {"é":1}';
     const whole = [...parser.push(Buffer.from(text)), ...parser.end()];
-    assert.deepEqual(whole, [{ event: 'a', data: 'one\ntwo' }, { event: null, data: 'three' }, { event: null, data: '{"é":1}' }]);
+    assert.deepEqual(whole, [
+      { event: 'a', data: 'one\ntwo' },
+      { event: null, data: 'three' },
+      { event: null, data: '{"é":1}' },
+    ]);
     const bytes = Buffer.from(text);
     const split = new SseParser();
     const events = [];
@@ -51,20 +55,32 @@ describe('OpenAI stream decoder', () => {
 
   test('maps text, finish and usage', () => {
     const events = decodeWhole(new OpenAIStreamDecoder(), cases[0]!.recording);
-    assert.deepEqual(events.filter((e) => e.type === 'text').map((e) => (e.type === 'text' ? e.text : '')), ['Hel', 'lo']);
-    assert.deepEqual(events.find((e) => e.type === 'finish'), { type: 'finish', finishReason: 'stop' });
+    assert.deepEqual(
+      events.filter((e) => e.type === 'text').map((e) => (e.type === 'text' ? e.text : '')),
+      ['Hel', 'lo'],
+    );
+    assert.deepEqual(
+      events.find((e) => e.type === 'finish'),
+      { type: 'finish', finishReason: 'stop' },
+    );
     const usage = events.find((e) => e.type === 'usage');
     assert.equal(usage?.type === 'usage' ? usage.usage.inputTokens : -1, 9);
   });
 
   test('maps tool calls to start and argument deltas', () => {
     const events = decodeWhole(new OpenAIStreamDecoder(), cases[1]!.recording);
-    assert.deepEqual(events.filter((e) => e.type.startsWith('tool_call')), [
-      { type: 'tool_call_start', index: 0, id: 'call_xyz', name: 'get_weather' },
-      { type: 'tool_call_delta', index: 0, argumentsDelta: '{"ci' },
-      { type: 'tool_call_delta', index: 0, argumentsDelta: 'ty":"Paris"}' },
-    ]);
-    assert.deepEqual(events.find((e) => e.type === 'finish'), { type: 'finish', finishReason: 'tool_calls' });
+    assert.deepEqual(
+      events.filter((e) => e.type.startsWith('tool_call')),
+      [
+        { type: 'tool_call_start', index: 0, id: 'call_xyz', name: 'get_weather' },
+        { type: 'tool_call_delta', index: 0, argumentsDelta: '{"ci' },
+        { type: 'tool_call_delta', index: 0, argumentsDelta: 'ty":"Paris"}' },
+      ],
+    );
+    assert.deepEqual(
+      events.find((e) => e.type === 'finish'),
+      { type: 'finish', finishReason: 'tool_calls' },
+    );
   });
 });
 
@@ -74,7 +90,10 @@ describe('Anthropic stream decoder', () => {
 
   test('byte by byte equals whole, for text and for tool use', () => {
     for (const recording of [text, tool]) {
-      assert.deepEqual(stable(decodeByteByByte(new AnthropicStreamDecoder(), recording)), stable(decodeWhole(new AnthropicStreamDecoder(), recording)));
+      assert.deepEqual(
+        stable(decodeByteByByte(new AnthropicStreamDecoder(), recording)),
+        stable(decodeWhole(new AnthropicStreamDecoder(), recording)),
+      );
     }
   });
 
@@ -92,10 +111,13 @@ describe('Anthropic stream decoder', () => {
 
   test('maps tool_use blocks to tool calls', () => {
     const events = decodeWhole(new AnthropicStreamDecoder(), tool);
-    assert.deepEqual(events.filter((e) => e.type.startsWith('tool_call')), [
-      { type: 'tool_call_start', index: 0, id: 'toolu_02', name: 'get_weather' },
-      { type: 'tool_call_delta', index: 0, argumentsDelta: '{"city":' },
-      { type: 'tool_call_delta', index: 0, argumentsDelta: ' "Paris"}' },
-    ]);
+    assert.deepEqual(
+      events.filter((e) => e.type.startsWith('tool_call')),
+      [
+        { type: 'tool_call_start', index: 0, id: 'toolu_02', name: 'get_weather' },
+        { type: 'tool_call_delta', index: 0, argumentsDelta: '{"city":' },
+        { type: 'tool_call_delta', index: 0, argumentsDelta: ' "Paris"}' },
+      ],
+    );
   });
 });

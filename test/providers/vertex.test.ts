@@ -27,17 +27,25 @@ describe('Vertex AI provider', () => {
       const form = new URLSearchParams(request.rawBody);
       try {
         assert.equal(form.get('grant_type'), 'urn:ietf:params:oauth:grant-type:jwt-bearer');
-        const { payload } = await jwtVerify(form.get('assertion') ?? '', verifyKey, { issuer: CLIENT_EMAIL, audience: `${tokenEndpoint.url}${request.path}` });
+        const { payload } = await jwtVerify(form.get('assertion') ?? '', verifyKey, {
+          issuer: CLIENT_EMAIL,
+          audience: `${tokenEndpoint.url}${request.path}`,
+        });
         assert.equal(payload.scope, 'https://www.googleapis.com/auth/cloud-platform');
       } catch {
         refused++;
         return json(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
       }
       exchanges++;
-      json(res, 200, { access_token: `ya29.token-${exchanges}`, expires_in: request.path.includes('short') ? 60 : 3600, token_type: 'Bearer' });
+      json(res, 200, {
+        access_token: `ya29.token-${exchanges}`,
+        expires_in: request.path.includes('short') ? 60 : 3600,
+        token_type: 'Bearer',
+      });
     });
     vertex = await MockProvider.start((request, res) => {
-      if (!String(request.headers.authorization).startsWith('Bearer ya29.token-')) return json(res, 401, { error: { code: 401, message: 'unauthenticated', status: 'UNAUTHENTICATED' } });
+      if (!String(request.headers.authorization).startsWith('Bearer ya29.token-'))
+        return json(res, 401, { error: { code: 401, message: 'unauthenticated', status: 'UNAUTHENTICATED' } });
       if (request.path.includes('/publishers/anthropic/')) {
         if (request.path.endsWith(':streamRawPredict')) return sse(res, anthropicStreamFrames(['Cou', 'cou']));
         return json(res, 200, anthropicMessage('Claude on Vertex'));
@@ -48,17 +56,32 @@ describe('Vertex AI provider', () => {
           `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'ed' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 2 } })}\n\n`,
         ]);
       }
-      const parts = request.body.tools !== undefined ? [{ functionCall: { name: 'lookup', args: { q: 'sluice' } } }] : [{ text: 'Gemini on Vertex' }];
-      json(res, 200, { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 9, candidatesTokenCount: 4, totalTokenCount: 13 } });
+      const parts =
+        request.body.tools !== undefined ? [{ functionCall: { name: 'lookup', args: { q: 'sluice' } } }] : [{ text: 'Gemini on Vertex' }];
+      json(res, 200, {
+        candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP' }],
+        usageMetadata: { promptTokenCount: 9, candidatesTokenCount: 4, totalTokenCount: 13 },
+      });
     });
-    const account = (tokenPath: string, key = privatePem) => JSON.stringify({
-      type: 'service_account', project_id: 'proj-1', client_email: CLIENT_EMAIL, private_key: key, token_uri: `${tokenEndpoint.url}${tokenPath}`,
-    });
+    const account = (tokenPath: string, key = privatePem) =>
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'proj-1',
+        client_email: CLIENT_EMAIL,
+        private_key: key,
+        token_uri: `${tokenEndpoint.url}${tokenPath}`,
+      });
     const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     sluice = await startTestSluice({
       providers: {
         vertex: { type: 'vertex', baseUrl: vertex.url, location: 'us-central1', serviceAccountJson: account('/token') },
-        'vertex-short': { type: 'vertex', baseUrl: vertex.url, location: 'europe-west4', project: 'proj-2', serviceAccountJson: account('/token?short') },
+        'vertex-short': {
+          type: 'vertex',
+          baseUrl: vertex.url,
+          location: 'europe-west4',
+          project: 'proj-2',
+          serviceAccountJson: account('/token?short'),
+        },
         'vertex-wrong-key': { type: 'vertex', baseUrl: vertex.url, serviceAccountJson: account('/token', otherKey) },
       },
       models: [
@@ -91,7 +114,12 @@ describe('Vertex AI provider', () => {
 
   test('Gemini on Vertex streams', async () => {
     const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-    const stream = await openai.chat.completions.create({ model: 'gemini-vertex', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      model: 'gemini-vertex',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) {
@@ -106,7 +134,8 @@ describe('Vertex AI provider', () => {
   test('Gemini on Vertex answers tool calls', async () => {
     const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     const completion = await openai.chat.completions.create({
-      model: 'gemini-vertex', messages: [{ role: 'user', content: 'Look it up' }],
+      model: 'gemini-vertex',
+      messages: [{ role: 'user', content: 'Look it up' }],
       tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }],
     });
     const call = completion.choices[0]?.message.tool_calls?.[0];
@@ -120,31 +149,46 @@ describe('Vertex AI provider', () => {
     await openai.chat.completions.create({ model: 'short-lived', messages: [{ role: 'user', content: 'Hi' }] });
     await openai.chat.completions.create({ model: 'short-lived', messages: [{ role: 'user', content: 'Hi' }] });
     assert.equal(exchanges, before + 2);
-    assert.equal(vertex.received.at(-1)!.path, '/v1/projects/proj-2/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent');
+    assert.equal(
+      vertex.received.at(-1)!.path,
+      '/v1/projects/proj-2/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent',
+    );
   });
 
   test('Claude on Vertex through rawPredict and streamRawPredict, from the Anthropic SDK', async () => {
     const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
-    const message = await anthropic.messages.create({ model: 'claude-vertex', max_tokens: 30, messages: [{ role: 'user', content: 'Hi' }] });
+    const message = await anthropic.messages.create({
+      model: 'claude-vertex',
+      max_tokens: 30,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     assert.deepEqual(message.content, [{ type: 'text', text: 'Claude on Vertex' }]);
     const received = vertex.received.at(-1)!;
-    assert.equal(received.path, '/v1/projects/proj-1/locations/us-central1/publishers/anthropic/models/claude-3-5-haiku%4020241022:rawPredict');
+    assert.equal(
+      received.path,
+      '/v1/projects/proj-1/locations/us-central1/publishers/anthropic/models/claude-3-5-haiku%4020241022:rawPredict',
+    );
     assert.equal(received.body.anthropic_version, 'vertex-2023-10-16');
     assert.equal(received.body.model, undefined);
-    const final = await anthropic.messages.stream({ model: 'claude-vertex', max_tokens: 30, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    const final = await anthropic.messages
+      .stream({ model: 'claude-vertex', max_tokens: 30, messages: [{ role: 'user', content: 'Hi' }] })
+      .finalMessage();
     assert.deepEqual(final.content, [{ type: 'text', text: 'Coucou' }]);
     assert.ok(vertex.received.at(-1)!.path.endsWith(':streamRawPredict'));
   });
 
   test('an assertion signed with the wrong key is refused by the token endpoint and reported as a failed target', async () => {
     const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-    await assert.rejects(openai.chat.completions.create({ model: 'wrong-key', messages: [{ role: 'user', content: 'Hi' }] }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.APIError);
-      assert.equal(error.status, 502);
-      assert.match(error.message, /token endpoint refused/);
-      assert.ok(!error.message.includes('PRIVATE KEY'));
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create({ model: 'wrong-key', messages: [{ role: 'user', content: 'Hi' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 502);
+        assert.match(error.message, /token endpoint refused/);
+        assert.ok(!error.message.includes('PRIVATE KEY'));
+        return true;
+      },
+    );
     assert.ok(refused >= 1);
   });
 

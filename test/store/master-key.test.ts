@@ -13,7 +13,10 @@ test('seals with a fresh IV every time and opens only with the same key and prov
   assert.equal(again.open(one, 'openai'), '{"apiKey":"sk-secret"}');
   assert.throws(() => key.open(one, 'anthropic'), MasterKeyError, 'bound to its provider');
   const other = MasterKey.generate().key;
-  assert.throws(() => other.open(one, 'openai'), (error: Error) => error instanceof MasterKeyError && error.message.includes(key.id) && error.message.includes('SLUICE_MASTER_KEY'));
+  assert.throws(
+    () => other.open(one, 'openai'),
+    (error: Error) => error instanceof MasterKeyError && error.message.includes(key.id) && error.message.includes('SLUICE_MASTER_KEY'),
+  );
   const [format, id, payload] = one.split('.') as [string, string, string];
   const flipped = Buffer.from(payload, 'base64url');
   flipped[flipped.length - 1] = flipped[flipped.length - 1]! ^ 1;

@@ -8,7 +8,13 @@ const CASES: Array<{ name: string; status: number; errorClass: string | null; pr
   { name: 'answered', status: 200, errorClass: null, provider: 'openai', outcome: 'served' },
   { name: 'observed by a traffic observer', status: 200, errorClass: null, provider: null, outcome: 'served' },
   { name: 'the client left mid-answer', status: 499, errorClass: 'client_disconnected', provider: 'openai', outcome: 'served' },
-  { name: 'the client left before any provider answered', status: 499, errorClass: 'client_disconnected', provider: null, outcome: 'failed' },
+  {
+    name: 'the client left before any provider answered',
+    status: 499,
+    errorClass: 'client_disconnected',
+    provider: null,
+    outcome: 'failed',
+  },
   { name: 'an unknown key (401)', status: 401, errorClass: 'invalid_api_key', provider: null, outcome: 'refused' },
   { name: 'an unknown model (404)', status: 404, errorClass: 'model_not_found', provider: null, outcome: 'refused' },
   { name: 'an unsanctioned model (403)', status: 403, errorClass: 'model_not_sanctioned', provider: null, outcome: 'refused' },
@@ -31,14 +37,33 @@ for (const { name, status, errorClass, provider, outcome } of CASES) {
 
 test('a rollup line counts refused and failed calls apart, and only served calls without a price as unpriced', () => {
   const row = (status: number, errorClass: string | null, costMicroUsd: number | null, calls?: number): RollupSource => ({
-    startedAt: 0, consumer: 'c', team: 't', requestedModel: 'm', provider: status < 400 ? 'openai' : null, providerModel: status < 400 ? 'x' : null,
-    status, errorClass, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd, ...(calls === undefined ? {} : { calls }),
+    startedAt: 0,
+    consumer: 'c',
+    team: 't',
+    requestedModel: 'm',
+    provider: status < 400 ? 'openai' : null,
+    providerModel: status < 400 ? 'x' : null,
+    status,
+    errorClass,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    costMicroUsd,
+    ...(calls === undefined ? {} : { calls }),
   });
   const lines = rollUp([
-    row(200, null, 10), row(200, null, null), row(200, null, null, 4), row(404, 'model_not_found', null), row(429, 'budget_exhausted', null),
+    row(200, null, 10),
+    row(200, null, null),
+    row(200, null, null, 4),
+    row(404, 'model_not_found', null),
+    row(429, 'budget_exhausted', null),
     row(502, 'upstream_unavailable', null),
   ]);
-  assert.deepEqual(lines.map((line) => [line.key[6], line.calls, line.costMicroUsd, line.unpricedCalls, line.refusedCalls, line.failedCalls]), [
-    ['error', 3, 0, 0, 2, 1], ['ok', 6, 10, 5, 0, 0],
-  ]);
+  assert.deepEqual(
+    lines.map((line) => [line.key[6], line.calls, line.costMicroUsd, line.unpricedCalls, line.refusedCalls, line.failedCalls]),
+    [
+      ['error', 3, 0, 0, 2, 1],
+      ['ok', 6, 10, 5, 0, 0],
+    ],
+  );
 });

@@ -38,7 +38,9 @@ describe('sqlite director store', () => {
     old.exec(SCHEMA_MIGRATIONS_TABLE);
     for (const migration of MIGRATIONS.slice(0, 2)) {
       old.exec(migration.sql(SQLITE));
-      old.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, 'then');
+      old
+        .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        .run(migration.version, migration.name, 'then');
     }
     old.exec(`INSERT INTO transactions (request_id, started_at, operation, api, stream, input_tokens, output_tokens, cached_input_tokens,
       cache_write_tokens, tokens_estimated, latency_ms, status, attempts) VALUES ('old', 1, 'chat', 'openai', 0, 1, 1, 0, 0, 0, 1, 200, 1)`);
@@ -52,9 +54,16 @@ describe('sqlite director store', () => {
     } finally {
       await store.close();
     }
-    const versions = (await rawQuery(path)('SELECT version, applied_at FROM schema_migrations ORDER BY version'));
-    assert.deepEqual(versions.map((row) => row.version), MIGRATIONS.map((migration) => migration.version));
-    assert.deepEqual(versions.slice(0, 2).map((row) => row.applied_at), ['then', 'then'], 'versions 1 and 2 are not applied again');
+    const versions = await rawQuery(path)('SELECT version, applied_at FROM schema_migrations ORDER BY version');
+    assert.deepEqual(
+      versions.map((row) => row.version),
+      MIGRATIONS.map((migration) => migration.version),
+    );
+    assert.deepEqual(
+      versions.slice(0, 2).map((row) => row.applied_at),
+      ['then', 'then'],
+      'versions 1 and 2 are not applied again',
+    );
   });
 
   test('every statement of the catalogue compiles, those the driver prepares only on first use too', async () => {

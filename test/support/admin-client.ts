@@ -24,7 +24,13 @@ export function adminClient(sluice: TestSluice, token: string): AdminClient {
 }
 
 /** Makes an admin token with the bootstrap client and returns a client that uses it. */
-export async function clientWithRole(sluice: TestSluice, admin: AdminClient, name: string, role: string, team?: string): Promise<AdminClient> {
+export async function clientWithRole(
+  sluice: TestSluice,
+  admin: AdminClient,
+  name: string,
+  role: string,
+  team?: string,
+): Promise<AdminClient> {
   const made = await admin('POST', '/api/admin-tokens', { name, role, ...(team === undefined ? {} : { team }) });
   if (made.status !== 201) throw new Error(`cannot make a ${role} token: ${JSON.stringify(made.body)}`);
   return adminClient(sluice, made.body.plaintext as string);

@@ -30,15 +30,22 @@ function nextSerial(): string {
 
 async function keyPem(key: WebCrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
 export async function makeCa(name: string): Promise<TestCa> {
-  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as WebCrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
   const serialNumber = nextSerial();
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber, name: `CN=${name}`, notBefore: new Date(Date.now() - DAY_MS), notAfter: new Date(Date.now() + 30 * DAY_MS),
-    signingAlgorithm: ALGORITHM, keys,
+    serialNumber,
+    name: `CN=${name}`,
+    notBefore: new Date(Date.now() - DAY_MS),
+    notAfter: new Date(Date.now() + 30 * DAY_MS),
+    signingAlgorithm: ALGORITHM,
+    keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
@@ -46,17 +53,24 @@ export async function makeCa(name: string): Promise<TestCa> {
     ],
   });
   return {
-    cert: ca.toString('pem'), key: await keyPem(keys.privateKey), serialNumber,
+    cert: ca.toString('pem'),
+    key: await keyPem(keys.privateKey),
+    serialNumber,
     async issue({ subject, spiffe, server = false, notAfter }) {
-      const leafKeys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as WebCrypto.CryptoKeyPair;
+      const leafKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
       const names: x509.JsonGeneralName[] = [];
       if (spiffe !== undefined) names.push({ type: 'url', value: spiffe });
       if (server) names.push({ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' });
       const leafSerial = nextSerial();
       const leaf = await x509.X509CertificateGenerator.create({
-        serialNumber: leafSerial, subject, issuer: ca.subject,
-        notBefore: new Date(Date.now() - DAY_MS), notAfter: notAfter ?? new Date(Date.now() + 7 * DAY_MS),
-        signingAlgorithm: ALGORITHM, publicKey: leafKeys.publicKey, signingKey: keys.privateKey,
+        serialNumber: leafSerial,
+        subject,
+        issuer: ca.subject,
+        notBefore: new Date(Date.now() - DAY_MS),
+        notAfter: notAfter ?? new Date(Date.now() + 7 * DAY_MS),
+        signingAlgorithm: ALGORITHM,
+        publicKey: leafKeys.publicKey,
+        signingKey: keys.privateKey,
         extensions: [
           new x509.BasicConstraintsExtension(false, undefined, true),
           new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),

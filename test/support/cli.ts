@@ -42,10 +42,14 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 
 /** A runner bound to one director: every call gets its URL and token through the environment, as an admin sets them. */
 export function cliFor(adminURL: string, token: string) {
-  return (args: string[], options: CliOptions = {}) => runCli(args, { ...options, env: { SLUICE_ADMIN_URL: adminURL, SLUICE_ADMIN_TOKEN: token, ...options.env } });
+  return (args: string[], options: CliOptions = {}) =>
+    runCli(args, { ...options, env: { SLUICE_ADMIN_URL: adminURL, SLUICE_ADMIN_TOKEN: token, ...options.env } });
 }
 
 /** The table row whose first column is `first`, split into its cells. */
 export function row(table: string, first: string): string[] | undefined {
-  return table.split('\n').map((line) => line.split(/ {2,}/)).find((cells) => cells[0] === first);
+  return table
+    .split('\n')
+    .map((line) => line.split(/ {2,}/))
+    .find((cells) => cells[0] === first);
 }

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Agent, fetch as undiciFetch, ProxyAgent, type Dispatcher } from 'undici';
-import { createCertificateAuthority, issueCertificate, writeCertificateAuthority, type CertificateAuthority } from '../../src/discovery/ca.js';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  writeCertificateAuthority,
+  type CertificateAuthority,
+} from '../../src/discovery/ca.js';
 import { startDiscovery, type RunningDiscovery } from '../../src/discovery/discovery.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { Received, Responder } from './mock-provider.js';
@@ -35,7 +40,12 @@ export async function tlsFixture(): Promise<TlsFixture> {
   const upstreamCaFile = join(dir, 'upstream-ca.pem');
   writeFileSync(upstreamCaFile, upstreamCa.certPem);
   return {
-    dir, orgCaFile, orgCaKeyFile, orgCaPem: org.certPem, upstreamCa, upstreamCaFile,
+    dir,
+    orgCaFile,
+    orgCaKeyFile,
+    orgCaPem: org.certPem,
+    upstreamCa,
+    upstreamCaFile,
     async serverCert(names, trusted = true) {
       const ca = trusted ? upstreamCa : untrusted;
       const leaf = await issueCertificate(ca, names, 30);
@@ -96,9 +106,14 @@ export class HttpsMock {
 }
 
 /** undici's fetch through the proxy, trusting the organisation CA for the intercepted hosts. */
-export function proxiedFetch(proxyUrl: string, orgCaPem: string, token?: string): { fetch: typeof globalThis.fetch; dispatcher: ProxyAgent } {
+export function proxiedFetch(
+  proxyUrl: string,
+  orgCaPem: string,
+  token?: string,
+): { fetch: typeof globalThis.fetch; dispatcher: ProxyAgent } {
   const dispatcher = new ProxyAgent({ uri: proxyUrl, requestTls: { ca: orgCaPem }, ...(token === undefined ? {} : { token }) });
-  const fetch = ((url: string, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof globalThis.fetch;
+  const fetch = ((url: string, init?: RequestInit) =>
+    undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof globalThis.fetch;
   return { fetch, dispatcher };
 }
 
@@ -113,15 +128,22 @@ export function directFetch(upstreamCaPem: string): { fetch: typeof globalThis.f
       },
     } as unknown as Agent.Options['connect'],
   });
-  const fetch = ((url: string, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof globalThis.fetch;
+  const fetch = ((url: string, init?: RequestInit) =>
+    undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof globalThis.fetch;
   return { fetch, dispatcher };
 }
 
 /** Opens a CONNECT tunnel by hand; resolves with the socket and the proxy's status line once its answer's head is in. */
-export function connectTunnel(proxyPort: number, target: string, headers: Record<string, string> = {}): Promise<{ socket: Socket; status: number; head: string }> {
+export function connectTunnel(
+  proxyPort: number,
+  target: string,
+  headers: Record<string, string> = {},
+): Promise<{ socket: Socket; status: number; head: string }> {
   return new Promise((resolve, reject) => {
     const socket = netConnect(proxyPort, '127.0.0.1', () => {
-      const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      const extra = Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
       socket.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n${extra}\r\n`);
     });
     let buffered = Buffer.alloc(0);
@@ -141,7 +163,13 @@ export function connectTunnel(proxyPort: number, target: string, headers: Record
   });
 }
 
-export async function startTestDiscovery(discovery: Record<string, unknown>, rest: Record<string, unknown> = {}): Promise<RunningDiscovery> {
-  const config = validateConfig({ log: { level: 'silent' }, ...rest, discovery: { host: '127.0.0.1', port: 0, ...discovery } }, 'test config');
+export async function startTestDiscovery(
+  discovery: Record<string, unknown>,
+  rest: Record<string, unknown> = {},
+): Promise<RunningDiscovery> {
+  const config = validateConfig(
+    { log: { level: 'silent' }, ...rest, discovery: { host: '127.0.0.1', port: 0, ...discovery } },
+    'test config',
+  );
   return startDiscovery(config, pino({ level: 'silent' }));
 }

@@ -9,7 +9,13 @@ import { json, MockProvider, type Received } from './mock-provider.js';
 export const AWS_TEST_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLETESTONLY', secretAccessKey: 'test-secret-not-real/abc' };
 export const AWS_TEST_REGION = 'us-east-1';
 
-export type BedrockAnswer = (modelId: string, stream: boolean, request: Received, res: ServerResponse, operation: string) => void | Promise<void>;
+export type BedrockAnswer = (
+  modelId: string,
+  stream: boolean,
+  request: Received,
+  res: ServerResponse,
+  operation: string,
+) => void | Promise<void>;
 
 export async function startMockBedrock(answer: BedrockAnswer): Promise<MockProvider & { signatureFailures: number }> {
   const signer = new SignatureV4({ service: 'bedrock', region: AWS_TEST_REGION, credentials: AWS_TEST_CREDENTIALS, sha256: Sha256 });
@@ -17,13 +23,20 @@ export async function startMockBedrock(answer: BedrockAnswer): Promise<MockProvi
   const mock = await MockProvider.start(async (request, res) => {
     if (!(await signatureIsValid(signer, request))) {
       state.signatureFailures++;
-      return json(res, 403, { message: 'The request signature we calculated does not match the signature you provided.' }, { 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/' });
+      return json(
+        res,
+        403,
+        { message: 'The request signature we calculated does not match the signature you provided.' },
+        { 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/' },
+      );
     }
     const match = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(request.path);
     if (match === null) return json(res, 404, { message: `no route ${request.path}` });
     await answer(decodeURIComponent(match[1]!), match[2] === 'converse-stream', request, res, match[2]!);
   });
-  return Object.defineProperty(mock, 'signatureFailures', { get: () => state.signatureFailures }) as MockProvider & { signatureFailures: number };
+  return Object.defineProperty(mock, 'signatureFailures', { get: () => state.signatureFailures }) as MockProvider & {
+    signatureFailures: number;
+  };
 }
 
 async function signatureIsValid(signer: SignatureV4, request: Received): Promise<boolean> {
@@ -36,7 +49,16 @@ async function signatureIsValid(signer: SignatureV4, request: Received): Promise
   for (const name of signedHeaders) headers[name] = String(request.headers[name] ?? '');
   const [host, port] = String(request.headers.host).split(':');
   const expected = await signer.sign(
-    { method: request.method, protocol: 'http:', hostname: host!, port: Number(port), path: request.path, query: {}, headers, body: request.rawBody },
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: host!,
+      port: Number(port),
+      path: request.path,
+      query: {},
+      headers,
+      body: request.rawBody,
+    },
     { signingDate: new Date(`${when[1]}-${when[2]}-${when[3]}T${when[4]}:${when[5]}:${when[6]}Z`) },
   );
   return expected.headers.authorization === authorization;
@@ -66,8 +88,12 @@ export function converseStreamFrames(pieces: string[], tool?: { name: string; in
   if (pieces.length > 0) frames.push(encodeAwsEvent('contentBlockStop', { contentBlockIndex: 0 }));
   if (tool !== undefined) {
     const index = pieces.length > 0 ? 1 : 0;
-    frames.push(encodeAwsEvent('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId: 'tooluse_s1', name: tool.name } } }));
-    tool.inputPieces.forEach((input) => frames.push(encodeAwsEvent('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input } } })));
+    frames.push(
+      encodeAwsEvent('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId: 'tooluse_s1', name: tool.name } } }),
+    );
+    tool.inputPieces.forEach((input) =>
+      frames.push(encodeAwsEvent('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input } } })),
+    );
     frames.push(encodeAwsEvent('contentBlockStop', { contentBlockIndex: index }));
   }
   frames.push(encodeAwsEvent('messageStop', { stopReason: tool === undefined ? 'end_turn' : 'tool_use' }));

@@ -106,12 +106,19 @@ export function openaiToolCompletion(name: string, args: string, usage = { promp
     object: 'chat.completion',
     created: 1_700_000_000,
     model: 'gpt-4o-mini-2024-07-18',
-    choices: [{
-      index: 0,
-      message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_abc', type: 'function', function: { name, arguments: args } }] },
-      finish_reason: 'tool_calls',
-      logprobs: null,
-    }],
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: null,
+          refusal: null,
+          tool_calls: [{ id: 'call_abc', type: 'function', function: { name, arguments: args } }],
+        },
+        finish_reason: 'tool_calls',
+        logprobs: null,
+      },
+    ],
     usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
   };
 }
@@ -119,13 +126,21 @@ export function openaiToolCompletion(name: string, args: string, usage = { promp
 /** The frames OpenAI sends for a streamed text answer; with usage, the final usage-only chunk is included. */
 export function openaiStreamFrames(pieces: string[], usage: { prompt_tokens: number; completion_tokens: number } | null): string[] {
   const base = { id: 'chatcmpl-mockstream', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini-2024-07-18' };
-  const frames = [`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], ...(usage && { usage: null }) })}\n\n`];
+  const frames = [
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], ...(usage && { usage: null }) })}\n\n`,
+  ];
   for (const piece of pieces) {
-    frames.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }], ...(usage && { usage: null }) })}\n\n`);
+    frames.push(
+      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }], ...(usage && { usage: null }) })}\n\n`,
+    );
   }
-  frames.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...(usage && { usage: null }) })}\n\n`);
+  frames.push(
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...(usage && { usage: null }) })}\n\n`,
+  );
   if (usage) {
-    frames.push(`data: ${JSON.stringify({ ...base, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`);
+    frames.push(
+      `data: ${JSON.stringify({ ...base, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
+    );
   }
   frames.push('data: [DONE]\n\n');
   return frames;
@@ -137,10 +152,14 @@ export function openaiToolStreamFrames(name: string, argPieces: string[]): strin
     `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_xyz', type: 'function', function: { name, arguments: '' } }] }, finish_reason: null }] })}\n\n`,
   ];
   for (const piece of argPieces) {
-    frames.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, finish_reason: null }] })}\n\n`);
+    frames.push(
+      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, finish_reason: null }] })}\n\n`,
+    );
   }
   frames.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })}\n\n`);
-  frames.push(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 40, completion_tokens: 11, total_tokens: 51 } })}\n\n`);
+  frames.push(
+    `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 40, completion_tokens: 11, total_tokens: 51 } })}\n\n`,
+  );
   frames.push('data: [DONE]\n\n');
   return frames;
 }
@@ -166,7 +185,10 @@ export function anthropicToolMessage(name: string, input: Record<string, unknown
     type: 'message',
     role: 'assistant',
     model: 'claude-3-5-haiku-20241022',
-    content: [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', id: 'toolu_01', name, input }],
+    content: [
+      { type: 'text', text: 'Let me check.' },
+      { type: 'tool_use', id: 'toolu_01', name, input },
+    ],
     stop_reason: 'tool_use',
     stop_sequence: null,
     usage: { input_tokens: 50, output_tokens: 15 },
@@ -181,13 +203,26 @@ export function anthropicStreamFrames(pieces: string[], usage = { input_tokens: 
   return [
     event('message_start', {
       type: 'message_start',
-      message: { id: 'msg_stream1', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-20241022', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input_tokens, output_tokens: 1 } },
+      message: {
+        id: 'msg_stream1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-3-5-haiku-20241022',
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: usage.input_tokens, output_tokens: 1 },
+      },
     }),
     event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
     event('ping', { type: 'ping' }),
     ...pieces.map((text) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })),
     event('content_block_stop', { type: 'content_block_stop', index: 0 }),
-    event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }),
+    event('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: usage.output_tokens },
+    }),
     event('message_stop', { type: 'message_stop' }),
   ];
 }
@@ -196,12 +231,31 @@ export function anthropicToolStreamFrames(name: string, jsonPieces: string[]): s
   return [
     event('message_start', {
       type: 'message_start',
-      message: { id: 'msg_stream2', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-20241022', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 60, output_tokens: 1 } },
+      message: {
+        id: 'msg_stream2',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-3-5-haiku-20241022',
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 60, output_tokens: 1 },
+      },
     }),
-    event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_02', name, input: {} } }),
-    ...jsonPieces.map((partial_json) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json } })),
+    event('content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'tool_use', id: 'toolu_02', name, input: {} },
+    }),
+    ...jsonPieces.map((partial_json) =>
+      event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json } }),
+    ),
     event('content_block_stop', { type: 'content_block_stop', index: 0 }),
-    event('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 18 } }),
+    event('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { output_tokens: 18 },
+    }),
     event('message_stop', { type: 'message_stop' }),
   ];
 }

@@ -13,7 +13,11 @@ export interface SluiceProcess {
 
 /** `env` is added to PATH alone, so nothing from the test runner's shell (an OPENAI_API_KEY, a SLUICE_PORT) leaks in. */
 export function runSluice(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): SluiceProcess {
-  const child = spawn(process.execPath, [SLUICE_ENTRY, ...args], { env: { PATH: process.env.PATH, SLUICE_WORKERS: '1', ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SLUICE_ENTRY, ...args], {
+    env: { PATH: process.env.PATH, SLUICE_WORKERS: '1', ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -30,16 +30,25 @@ export async function freePort(): Promise<number> {
  * Runs `sluice ...args` in `cwd` with a bare environment (PATH and `env` only) and resolves once `adminURL`/healthz
  * answers 200; rejects with its output if it exits first or `ms` pass.
  */
-export async function startSluiceProcess(args: string[], options: { cwd: string; env: Record<string, string>; adminURL: string; ms?: number }): Promise<SluiceProcess> {
-  const child = spawn(process.execPath, [SLUICE, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', SLUICE_WORKERS: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startSluiceProcess(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; adminURL: string; ms?: number },
+): Promise<SluiceProcess> {
+  const child = spawn(process.execPath, [SLUICE, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', SLUICE_WORKERS: '1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) => child.once('exit', (code) => {
-    exitCode = code;
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve();
+    }),
+  );
   const stop = async () => {
     if (exitCode === undefined) child.kill('SIGTERM');
     await exited;

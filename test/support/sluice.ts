@@ -30,24 +30,30 @@ export interface TestSluice {
  * `overrides` is merged over a config with two consumers and no providers; tests add providers and models.
  * `options.logger`: where the log goes (silent unless given), for tests that read it.
  */
-export async function startTestSluice(overrides: Record<string, unknown>, options: StartOptions & { logger?: Logger } = {}): Promise<TestSluice> {
+export async function startTestSluice(
+  overrides: Record<string, unknown>,
+  options: StartOptions & { logger?: Logger } = {},
+): Promise<TestSluice> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const dbPath = join(dir, 'sluice.db');
   const { ledger, ...rest } = overrides;
-  const config = validateConfig({
-    gateway: { host: '127.0.0.1', port: 0 },
-    admin: { host: '127.0.0.1', port: 0 },
-    storage: `sqlite:${dbPath}`,
-    // The spool in the test's own folder whatever the storage (with PostgreSQL it would default to ./data).
-    ledger: { flushIntervalMs: 20, spoolDir: join(dir, 'ledger-spool'), ...(ledger as Record<string, unknown> | undefined) },
-    routing: { retry: { attempts: 1, backoffMs: 5, timeoutMs: 5_000 } },
-    log: { level: 'silent' },
-    consumers: [
-      { name: 'checkout-service', team: 'payments', owner: 'alice@example.com', keys: [KEYS.checkout] },
-      { name: 'search-service', team: 'discovery', owner: 'bob@example.com', keys: [KEYS.search], models: ['gpt-4o-mini'] },
-    ],
-    ...rest,
-  }, 'test config');
+  const config = validateConfig(
+    {
+      gateway: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
+      storage: `sqlite:${dbPath}`,
+      // The spool in the test's own folder whatever the storage (with PostgreSQL it would default to ./data).
+      ledger: { flushIntervalMs: 20, spoolDir: join(dir, 'ledger-spool'), ...(ledger as Record<string, unknown> | undefined) },
+      routing: { retry: { attempts: 1, backoffMs: 5, timeoutMs: 5_000 } },
+      log: { level: 'silent' },
+      consumers: [
+        { name: 'checkout-service', team: 'payments', owner: 'alice@example.com', keys: [KEYS.checkout] },
+        { name: 'search-service', team: 'discovery', owner: 'bob@example.com', keys: [KEYS.search], models: ['gpt-4o-mini'] },
+      ],
+      ...rest,
+    },
+    'test config',
+  );
   const { logger = pino({ level: 'silent' }), ...start } = options;
   const sluice = await startSluice(config, logger, { masterKey: TEST_MASTER_KEY, ...start });
   return {

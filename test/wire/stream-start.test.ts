@@ -23,10 +23,30 @@ describe('the start of a stream', () => {
   }
 
   const notSse: Array<{ name: string; contentType: string | undefined; first: string; fault: RegExp }> = [
-    { name: 'a JSON answer', contentType: 'application/json', first: '{"id":"chatcmpl-1"}', fault: /content-type "application\/json", not text\/event-stream/ },
-    { name: 'JSON sent as an event stream', contentType: 'text/event-stream', first: '{"error":{"message":"x"}}', fault: /not server-sent events/ },
-    { name: 'an HTML page without a content-type', contentType: undefined, first: '<!DOCTYPE html><html>', fault: /not server-sent events/ },
-    { name: 'a field name no stream opens with', contentType: 'text/event-stream', first: 'status: ok\n\n', fault: /not server-sent events/ },
+    {
+      name: 'a JSON answer',
+      contentType: 'application/json',
+      first: '{"id":"chatcmpl-1"}',
+      fault: /content-type "application\/json", not text\/event-stream/,
+    },
+    {
+      name: 'JSON sent as an event stream',
+      contentType: 'text/event-stream',
+      first: '{"error":{"message":"x"}}',
+      fault: /not server-sent events/,
+    },
+    {
+      name: 'an HTML page without a content-type',
+      contentType: undefined,
+      first: '<!DOCTYPE html><html>',
+      fault: /not server-sent events/,
+    },
+    {
+      name: 'a field name no stream opens with',
+      contentType: 'text/event-stream',
+      first: 'status: ok\n\n',
+      fault: /not server-sent events/,
+    },
   ];
   for (const c of notSse) {
     test(`server-sent events: ${c.name} is not a stream`, () => {
@@ -44,7 +64,10 @@ describe('the start of a stream', () => {
     for (let end = 1; end <= 16; end++) {
       assert.equal(streamStartFault('aws-event-stream', 'application/vnd.amazon.eventstream', frame.subarray(0, end)), null);
     }
-    assert.match(streamStartFault('aws-event-stream', 'application/json', Buffer.from('{"message":"x"}')) ?? '', /not application\/vnd\.amazon\.eventstream/);
+    assert.match(
+      streamStartFault('aws-event-stream', 'application/json', Buffer.from('{"message":"x"}')) ?? '',
+      /not application\/vnd\.amazon\.eventstream/,
+    );
     assert.match(streamStartFault('aws-event-stream', undefined, Buffer.from('{"message":"x"}')) ?? '', /not AWS event-stream frames/);
   });
 });

@@ -4,8 +4,16 @@ import assert from 'node:assert/strict';
 import { usageObjectText } from '../../src/wire/usage-scan.js';
 
 test('finds the top-level usage object after the choices', () => {
-  const body = JSON.stringify({ id: 'x', choices: [{ message: { content: 'she said "usage": {"a":1} twice' } }], usage: { prompt_tokens: 3, completion_tokens: 4, prompt_tokens_details: { cached_tokens: 1 } } });
-  assert.deepEqual(JSON.parse(usageObjectText(body)!), { prompt_tokens: 3, completion_tokens: 4, prompt_tokens_details: { cached_tokens: 1 } });
+  const body = JSON.stringify({
+    id: 'x',
+    choices: [{ message: { content: 'she said "usage": {"a":1} twice' } }],
+    usage: { prompt_tokens: 3, completion_tokens: 4, prompt_tokens_details: { cached_tokens: 1 } },
+  });
+  assert.deepEqual(JSON.parse(usageObjectText(body)!), {
+    prompt_tokens: 3,
+    completion_tokens: 4,
+    prompt_tokens_details: { cached_tokens: 1 },
+  });
 });
 
 test('finds it in pretty-printed JSON', () => {

@@ -11,7 +11,11 @@ export interface Session {
 }
 
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -82,7 +86,8 @@ export async function signIn(candidate: string): Promise<Session> {
 
 export function query(params: Record<string, string | number | undefined | null>): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
   const text = search.toString();
   return text === '' ? '' : `?${text}`;
 }
@@ -92,58 +97,178 @@ export async function allPages<T>(path: string, params: Record<string, string | 
   const items: T[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: T[]; nextCursor: string | null } = await api(`${path}${query({ ...params, limit: 1000, cursor: cursor ?? undefined })}`);
+    const page: { items: T[]; nextCursor: string | null } = await api(
+      `${path}${query({ ...params, limit: 1000, cursor: cursor ?? undefined })}`,
+    );
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor !== null);
   return items;
 }
 
-export interface Money { microUsd: number; usd: string }
+export interface Money {
+  microUsd: number;
+  usd: string;
+}
 export interface UsageItem {
-  bucketStart: string; group: Record<string, string>; calls: number; inputTokens: number; outputTokens: number; cachedInputTokens: number;
-  cost: Money; unpricedCalls: number; refusedCalls: number; failedCalls: number;
+  bucketStart: string;
+  group: Record<string, string>;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cost: Money;
+  unpricedCalls: number;
+  refusedCalls: number;
+  failedCalls: number;
 }
-export interface UsageAnswer { from: string; to: string; bucket: string; groupBy: string[]; items: UsageItem[] }
-export interface Consumer { name: string; team: string | null; owner: string | null; labels: Record<string, string>; models: string[] | null }
-export interface Team { name: string; owner: string }
-export interface ConsumerKey { id: string; name: string; prefix: string; createdAt: string; expiresAt: string | null; revokedAt: string | null; lastUsedAt: string | null }
+export interface UsageAnswer {
+  from: string;
+  to: string;
+  bucket: string;
+  groupBy: string[];
+  items: UsageItem[];
+}
+export interface Consumer {
+  name: string;
+  team: string | null;
+  owner: string | null;
+  labels: Record<string, string>;
+  models: string[] | null;
+}
+export interface Team {
+  name: string;
+  owner: string;
+}
+export interface ConsumerKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
 export interface Discovered {
-  id: number; identity: { kind: string; value: string; host: string | null };
+  id: number;
+  identity: { kind: string; value: string; host: string | null };
   hints: { ips: string[]; keyFingerprints: string[]; userAgents: string[]; hosts: string[]; observers: string[] };
-  firstSeenAt: string; lastSeenAt: string; calls: number; status: 'pending' | 'resolved' | 'ignored'; consumer: string | null;
-  resolvedBy: string | null; resolvedAt: string | null;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  calls: number;
+  status: 'pending' | 'resolved' | 'ignored';
+  consumer: string | null;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
 }
-export interface DiscoveredResource { id: string; provider: string; model: string; firstSeenAt: string; lastSeenAt: string; calls: number }
-export interface Resource { id: string; status: 'sanctioned' | 'unsanctioned' | 'unreviewed'; note: string | null }
+export interface DiscoveredResource {
+  id: string;
+  provider: string;
+  model: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  calls: number;
+}
+export interface Resource {
+  id: string;
+  status: 'sanctioned' | 'unsanctioned' | 'unreviewed';
+  note: string | null;
+}
 export type Window = 'minute' | 'hour' | 'day' | 'month' | { rolling: string };
 export interface BudgetTerms {
   resources: 'any' | { model: string } | { provider: string } | { resource: string };
   measure: 'input_tokens' | 'output_tokens' | 'total_tokens' | 'cost_usd' | 'requests';
-  limit: number; window: Window; mode: 'monitor' | 'enforce'; alerts: number[]; onExhausted: 'refuse' | { downgrade: string };
+  limit: number;
+  window: Window;
+  mode: 'monitor' | 'enforce';
+  alerts: number[];
+  onExhausted: 'refuse' | { downgrade: string };
 }
-export interface Budget extends BudgetTerms { name: string; consumers: 'everyone' | { consumer: string } | { team: string } }
-export interface Template extends BudgetTerms { name: string; selector: 'everyone' | { team: string } | { labels: Record<string, string> } }
+export interface Budget extends BudgetTerms {
+  name: string;
+  consumers: 'everyone' | { consumer: string } | { team: string };
+}
+export interface Template extends BudgetTerms {
+  name: string;
+  selector: 'everyone' | { team: string } | { labels: Record<string, string> };
+}
 export type Stored<T> = T & { createdAt: string; updatedAt: string };
 export interface BurnDown {
-  budget: string; unit: 'tokens' | 'requests' | 'microUsd'; limit: number; used: number; remaining: number; usedPercent: number; exhausted: boolean;
-  projectedAtEnd: number; exhaustsAt: string | null; window: { kind: string; start: string; end: string };
+  budget: string;
+  unit: 'tokens' | 'requests' | 'microUsd';
+  limit: number;
+  used: number;
+  remaining: number;
+  usedPercent: number;
+  exhausted: boolean;
+  projectedAtEnd: number;
+  exhaustsAt: string | null;
+  window: { kind: string; start: string; end: string };
   usd: { limit: string; used: string; remaining: string; projectedAtEnd: string } | null;
 }
-export interface Instance { name: string; consumer: string; team: string | null; unit: string; limit: number; used: number | null; usedPercent: number | null; exhausted: boolean | null }
-export interface Transaction {
-  id: string; requestId: string; startedAt: string; operation: string; api: string; consumer: string | null; team: string | null;
-  requestedModel: string | null; provider: string | null; providerModel: string | null; servedModel: string | null; stream: boolean; calls: number;
-  inputTokens: number; outputTokens: number; cachedInputTokens: number; cacheWriteTokens: number; tokensEstimated: boolean; cost: Money | null;
-  latencyMs: number; timeToFirstTokenMs: number | null; status: number; errorClass: string | null; outcome: 'served' | 'refused' | 'failed';
-  attempts: number; violations: string[]; discoveredConsumer: number | null;
+export interface Instance {
+  name: string;
+  consumer: string;
+  team: string | null;
+  unit: string;
+  limit: number;
+  used: number | null;
+  usedPercent: number | null;
+  exhausted: boolean | null;
 }
-export interface AuditRecord { id: number; at: string; actor: string; action: string; entityType: string; entityId: string; before: unknown; after: unknown }
+export interface Transaction {
+  id: string;
+  requestId: string;
+  startedAt: string;
+  operation: string;
+  api: string;
+  consumer: string | null;
+  team: string | null;
+  requestedModel: string | null;
+  provider: string | null;
+  providerModel: string | null;
+  servedModel: string | null;
+  stream: boolean;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  tokensEstimated: boolean;
+  cost: Money | null;
+  latencyMs: number;
+  timeToFirstTokenMs: number | null;
+  status: number;
+  errorClass: string | null;
+  outcome: 'served' | 'refused' | 'failed';
+  attempts: number;
+  violations: string[];
+  discoveredConsumer: number | null;
+}
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  entityType: string;
+  entityId: string;
+  before: unknown;
+  after: unknown;
+}
 export interface ChargebackLine {
-  team: string; calls: number; inputTokens: number; outputTokens: number; cachedInputTokens: number; totalTokens: number; cost: Money;
-  unpricedCalls: number; refusedCalls: number; failedCalls: number;
+  team: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  totalTokens: number;
+  cost: Money;
+  unpricedCalls: number;
+  refusedCalls: number;
+  failedCalls: number;
 }
 export interface Forecast {
-  month: string; asOf: string;
+  month: string;
+  asOf: string;
   overall: { actualToDate: Money; forecast: Money; low: Money; high: Money; method: string; historyDays: number } | null;
 }

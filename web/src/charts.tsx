@@ -52,13 +52,25 @@ export function StackedBars({ x, series, title, height = 260 }: StackedProps) {
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, label: 'Day (UTC)', labelSize: 24 },
         {
-          stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, label: 'Spend (USD)', labelSize: 24, size: 70,
+          stroke: axisColor,
+          grid: { stroke: gridColor, width: 1 },
+          ticks: { stroke: gridColor },
+          label: 'Spend (USD)',
+          labelSize: 24,
+          size: 70,
           values: (_u, ticks) => ticks.map((tick) => `$${tick >= 1000 ? `${(tick / 1000).toFixed(1)}k` : tick.toFixed(tick < 10 ? 2 : 0)}`),
         },
       ],
       series: [
         { label: 'Day' },
-        ...ordered.map(({ one }) => ({ label: one.label, stroke: one.color, fill: one.color, width: 0, paths: bars, points: { show: false } })),
+        ...ordered.map(({ one }) => ({
+          label: one.label,
+          stroke: one.color,
+          fill: one.color,
+          width: 0,
+          paths: bars,
+          points: { show: false },
+        })),
       ],
     };
     const plot = new uPlot(options, [x, ...ordered.map(({ data }) => data)], element);
@@ -72,7 +84,11 @@ export function StackedBars({ x, series, title, height = 260 }: StackedProps) {
   const totals = series.map((one) => one.values.reduce((sum, value) => sum + value, 0));
   return (
     <figure class="chart">
-      <div ref={host} role="img" aria-label={`${title}: ${series.map((one, index) => `${one.label} ${usd(Math.round(totals[index]! * 1e6))}`).join(', ')}`} />
+      <div
+        ref={host}
+        role="img"
+        aria-label={`${title}: ${series.map((one, index) => `${one.label} ${usd(Math.round(totals[index]! * 1e6))}`).join(', ')}`}
+      />
       <figcaption>
         <ul class="legend">
           {series.map((one, index) => (
@@ -95,12 +111,20 @@ export function Sparkline({ values, label }: { values: number[]; label: string }
     if (element === null || values.length === 0) return undefined;
     const x = values.map((_value, index) => index);
     const color = cssVar('--accent');
-    const plot = new uPlot({
-      width: 120, height: 28, legend: { show: false }, cursor: { show: false }, axes: [{ show: false }, { show: false }],
-      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max : 1] } },
-      series: [{}, { stroke: color, width: 1.5, fill: `${color}33`, points: { show: false } }],
-      padding: [2, 2, 2, 2],
-    }, [x, values], element);
+    const plot = new uPlot(
+      {
+        width: 120,
+        height: 28,
+        legend: { show: false },
+        cursor: { show: false },
+        axes: [{ show: false }, { show: false }],
+        scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max : 1] } },
+        series: [{}, { stroke: color, width: 1.5, fill: `${color}33`, points: { show: false } }],
+        padding: [2, 2, 2, 2],
+      },
+      [x, values],
+      element,
+    );
     return () => plot.destroy();
   }, [values]);
   return <span class="sparkline" ref={host} role="img" aria-label={label} />;

@@ -25,19 +25,29 @@ const PAGES = [
 
 function currentRoute(): string[] {
   const hash = window.location.hash.replace(/^#\/?/, '');
-  const parts = hash.split('/').filter((part) => part !== '').map(decodeURIComponent);
+  const parts = hash
+    .split('/')
+    .filter((part) => part !== '')
+    .map(decodeURIComponent);
   return parts.length === 0 ? ['overview'] : parts;
 }
 
 function Page({ route, session }: { route: string[]; session: Session }) {
   switch (route[0]) {
-    case 'inventory': return <InventoryPage session={session} />;
-    case 'reconciliation': return <ReconciliationPage session={session} />;
-    case 'budgets': return <BudgetsPage session={session} />;
-    case 'transactions': return route[1] === undefined ? <TransactionsPage session={session} /> : <TransactionDetailPage id={route[1]} />;
-    case 'reports': return <ReportsPage session={session} />;
-    case 'audit': return <AuditPage session={session} />;
-    default: return <OverviewPage session={session} />;
+    case 'inventory':
+      return <InventoryPage session={session} />;
+    case 'reconciliation':
+      return <ReconciliationPage session={session} />;
+    case 'budgets':
+      return <BudgetsPage session={session} />;
+    case 'transactions':
+      return route[1] === undefined ? <TransactionsPage session={session} /> : <TransactionDetailPage id={route[1]} />;
+    case 'reports':
+      return <ReportsPage session={session} />;
+    case 'audit':
+      return <AuditPage session={session} />;
+    default:
+      return <OverviewPage session={session} />;
   }
 }
 
@@ -56,7 +66,9 @@ function App() {
     window.addEventListener('sluice:unauthenticated', onUnauthenticated);
     const token = storedToken();
     if (token !== null) {
-      signIn(token).then(setSession, () => forgetToken()).finally(() => setChecking(false));
+      signIn(token)
+        .then(setSession, () => forgetToken())
+        .finally(() => setChecking(false));
     }
     return () => {
       window.removeEventListener('hashchange', onHash);
@@ -78,21 +90,44 @@ function App() {
   const pages = PAGES.filter((page) => !hidden.has(page.path));
   return (
     <div class="shell">
-      <a class="skip" href="#main" onClick={(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="topbar">
         <span class="brand">Sluice</span>
         <nav aria-label="Pages">
           <ul>
             {pages.map((page) => (
               <li key={page.path}>
-                <a href={`#/${page.path}`} aria-current={active === page.path ? 'page' : undefined}>{page.title}</a>
+                <a href={`#/${page.path}`} aria-current={active === page.path ? 'page' : undefined}>
+                  {page.title}
+                </a>
               </li>
             ))}
           </ul>
         </nav>
         <div class="who">
-          <span data-testid="role">{roleLabel(session.role)}{session.team === null ? '' : ` · ${session.team}`}</span>
-          <button type="button" class="link" onClick={() => { forgetToken(); setSession(null); }}>Sign out</button>
+          <span data-testid="role">
+            {roleLabel(session.role)}
+            {session.team === null ? '' : ` · ${session.team}`}
+          </span>
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              forgetToken();
+              setSession(null);
+            }}
+          >
+            Sign out
+          </button>
         </div>
       </header>
       <main id="main" tabIndex={-1}>

@@ -12,7 +12,11 @@ export interface Loaded<T> {
 
 /** Runs `load` now and whenever `deps` change; `reload` runs it again (after a change). */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: string | null; loading: boolean }>({ data: null, error: null, loading: true });
+  const [state, setState] = useState<{ data: T | null; error: string | null; loading: boolean }>({
+    data: null,
+    error: null,
+    loading: true,
+  });
   const [round, setRound] = useState(0);
   useEffect(() => {
     let live = true;
@@ -30,8 +34,18 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
 }
 
 export function Show<T>({ loaded, children, what }: { loaded: Loaded<T>; what: string; children: (data: T) => ComponentChildren }) {
-  if (loaded.error !== null) return <p class="error" role="alert">Could not load {what}: {loaded.error}</p>;
-  if (loaded.data === null) return <p class="muted" aria-busy="true">Loading {what}…</p>;
+  if (loaded.error !== null)
+    return (
+      <p class="error" role="alert">
+        Could not load {what}: {loaded.error}
+      </p>
+    );
+  if (loaded.data === null)
+    return (
+      <p class="muted" aria-busy="true">
+        Loading {what}…
+      </p>
+    );
   return <>{children(loaded.data)}</>;
 }
 
@@ -52,7 +66,9 @@ export function Stat({ label, value, detail, testId }: { label: string; value: s
   return (
     <div class="stat">
       <div class="stat-label">{label}</div>
-      <div class="stat-value" data-testid={testId}>{value}</div>
+      <div class="stat-value" data-testid={testId}>
+        {value}
+      </div>
       {detail === undefined ? null : <div class="stat-detail">{detail}</div>}
     </div>
   );
@@ -84,5 +100,9 @@ export function roleLabel(role: Role): string {
 /** A message after a change: what happened, or why it did not. */
 export function Notice({ notice }: { notice: { tone: 'good' | 'bad'; text: string } | null }) {
   if (notice === null) return null;
-  return <p class={notice.tone === 'good' ? 'notice' : 'error'} role={notice.tone === 'good' ? 'status' : 'alert'}>{notice.text}</p>;
+  return (
+    <p class={notice.tone === 'good' ? 'notice' : 'error'} role={notice.tone === 'good' ? 'status' : 'alert'}>
+      {notice.text}
+    </p>
+  );
 }

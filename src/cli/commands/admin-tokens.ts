@@ -42,18 +42,32 @@ async function list(args: string[]): Promise<number> {
   }
   printTable(
     ['ID', 'NAME', 'ROLE', 'TEAM', 'PREFIX', 'STATUS', 'CREATED', 'REVOKED'],
-    answer.items.map((t) => [t.id, t.name, t.role, t.team, t.prefix, t.revokedAt === null ? 'active' : 'revoked', time(t.createdAt), time(t.revokedAt)]),
+    answer.items.map((t) => [
+      t.id,
+      t.name,
+      t.role,
+      t.team,
+      t.prefix,
+      t.revokedAt === null ? 'active' : 'revoked',
+      time(t.createdAt),
+      time(t.revokedAt),
+    ]),
     'admin tokens (the bootstrap token is not stored, so never listed)',
   );
   return 0;
 }
 
 async function create(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, { name: { type: 'string' }, role: { type: 'string' }, team: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    { name: { type: 'string' }, role: { type: 'string' }, team: { type: 'string' } },
+    USAGE,
+  );
   if (values.help) return printUsage(USAGE);
   expectPositionals(positionals, [], USAGE);
   if (values.name === undefined) throw new UsageError('sluice admin-tokens create: name the token with --name (e.g. --name ci)', USAGE);
-  if (values.role === undefined) throw new UsageError('sluice admin-tokens create: give its role with --role (admin, operator, viewer or team-owner)', USAGE);
+  if (values.role === undefined)
+    throw new UsageError('sluice admin-tokens create: give its role with --role (admin, operator, viewer or team-owner)', USAGE);
   // The API checks the role and the team rule (a team-owner names its team, no other role does) and names the field.
   const body = { name: values.name, role: values.role, ...(values.team === undefined ? {} : { team: values.team }) };
   const created = await AdminClient.fromFlags(values).request<CreatedAdminToken>('POST', '/api/admin-tokens', body);

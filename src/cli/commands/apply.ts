@@ -32,7 +32,9 @@ export function readApplyFile(text: string, source: string, env: NodeJS.ProcessE
   if (Array.isArray(consumers)) {
     consumers.forEach((entry, i) => {
       if (entry !== null && typeof entry === 'object' && 'keys' in entry) {
-        throw new ConfigError(`${source}: consumers[${i}].keys: apply does not take keys; make them with \`sluice keys create ${String((entry as { name?: unknown }).name ?? 'CONSUMER')} --name N\``);
+        throw new ConfigError(
+          `${source}: consumers[${i}].keys: apply does not take keys; make them with \`sluice keys create ${String((entry as { name?: unknown }).name ?? 'CONSUMER')} --name N\``,
+        );
       }
     });
   }
@@ -44,16 +46,20 @@ export function readApplyFile(text: string, source: string, env: NodeJS.ProcessE
 /** The API's dotted path (`budgets.0.resources.model`) as the file's (`budgets[0].resources.model`); a resource id stays whole. */
 function filePath(path: string): string {
   if (path.startsWith('resources.')) return path;
-  return path.split('.').map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
+  return path
+    .split('.')
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
 }
 
 /** A refusal from the director: nothing was applied; each problem named by its path in the file. */
 function refused(error: unknown, source: string): unknown {
   if (!(error instanceof ApiFailure)) return error;
   const issues = error.issues.map((issue) => ({ path: filePath(issue.path), message: issue.message }));
-  const message = issues.length > 0
-    ? `${source}: nothing was applied; the director found ${issues.length === 1 ? 'a problem' : `${issues.length} problems`}:`
-    : `${source}: nothing was applied: ${error.message}`;
+  const message =
+    issues.length > 0
+      ? `${source}: nothing was applied; the director found ${issues.length === 1 ? 'a problem' : `${issues.length} problems`}:`
+      : `${source}: nothing was applied: ${error.message}`;
   return new ApiFailure(message, error.status, error.code, issues);
 }
 
@@ -67,7 +73,8 @@ function summary(outcomes: readonly ApplyOutcome[], source: string, dryRun: bool
   const [created, updated, unchanged] = [count('created', 'would create'), count('updated', 'would update'), count('unchanged')];
   if (outcomes.length === 0) return `${source} declares nothing\n`;
   if (created + updated === 0) return `${source}: nothing to change; all ${unchanged} already match\n`;
-  if (dryRun) return `dry run of ${source}: ${created} would be created, ${updated} would be updated, ${unchanged} unchanged; nothing was changed\n`;
+  if (dryRun)
+    return `dry run of ${source}: ${created} would be created, ${updated} would be updated, ${unchanged} unchanged; nothing was changed\n`;
   return `${source}: ${created} created, ${updated} updated, ${unchanged} unchanged\n`;
 }
 

@@ -49,9 +49,17 @@ function changedFields(record: AuditRecord): string {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, {
-    'entity-type': { type: 'string' }, 'entity-id': { type: 'string' }, actor: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' },
-  }, USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      'entity-type': { type: 'string' },
+      'entity-id': { type: 'string' },
+      actor: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) return printUsage(USAGE);
   expectPositionals(positionals, [], USAGE);
   const wanted = parseInteger('--limit', values.limit, 1, 100_000, USAGE) ?? DEFAULT_LIMIT;
@@ -73,7 +81,12 @@ async function run(args: string[]): Promise<number> {
     cursor = answer.nextCursor;
   } while (cursor !== null && items.length < wanted);
   if (values.json) printJson({ items, nextCursor: cursor });
-  else printTable(['AT', 'ACTOR', 'ACTION', 'TYPE', 'ENTITY', 'CHANGED'], items.map((r) => [time(r.at), r.actor, r.action, r.entityType, r.entityId, changedFields(r)]), 'audit records');
+  else
+    printTable(
+      ['AT', 'ACTOR', 'ACTION', 'TYPE', 'ENTITY', 'CHANGED'],
+      items.map((r) => [time(r.at), r.actor, r.action, r.entityType, r.entityId, changedFields(r)]),
+      'audit records',
+    );
   return 0;
 }
 

@@ -1,6 +1,14 @@
 // `sluice budgets|templates|ratelimits list|get|delete`: the three policy kinds share their routes' shape, so they share
 // this file; only the columns differ. Creating and editing them goes through `sluice apply`, from a reviewed file.
-import type { BudgetConfig, BudgetTemplateConfig, ConsumerScope, RateLimitConfig, ResourceScope, TemplateSelector, WindowConfig } from '../../config/governance-schema.js';
+import type {
+  BudgetConfig,
+  BudgetTemplateConfig,
+  ConsumerScope,
+  RateLimitConfig,
+  ResourceScope,
+  TemplateSelector,
+  WindowConfig,
+} from '../../config/governance-schema.js';
 import { AdminClient, apiPath } from '../admin-client.js';
 import { dispatchVerb, expectPositionals, parseCommand, SHARED_HELP, type AdminCommand } from '../args.js';
 import { labelList, printFields, printJson, printTable, printUsage, time, type Cell } from '../table.js';
@@ -51,38 +59,88 @@ function limit(value: { measure: string; limit: number }): string {
 }
 
 export function times(value: { createdAt: string; updatedAt: string }): Array<[string, Cell]> {
-  return [['created', time(value.createdAt)], ['updated', time(value.updatedAt)]];
+  return [
+    ['created', time(value.createdAt)],
+    ['updated', time(value.updatedAt)],
+  ];
 }
 
 const BUDGETS: PolicyKind<BudgetConfig> = {
-  noun: 'budget', plural: 'budgets', command: 'budgets', path: '/api/budgets',
+  noun: 'budget',
+  plural: 'budgets',
+  command: 'budgets',
+  path: '/api/budgets',
   columns: ['NAME', 'CONSUMERS', 'RESOURCES', 'MEASURE', 'LIMIT', 'WINDOW', 'MODE', 'ON EXHAUSTED'],
-  row: (b) => [b.name, consumerScope(b.consumers), resourceScope(b.resources), b.measure, limit(b), window(b.window), b.mode, onExhausted(b.onExhausted)],
+  row: (b) => [
+    b.name,
+    consumerScope(b.consumers),
+    resourceScope(b.resources),
+    b.measure,
+    limit(b),
+    window(b.window),
+    b.mode,
+    onExhausted(b.onExhausted),
+  ],
   fields: (b) => [
-    ['name', b.name], ['consumers', consumerScope(b.consumers)], ['resources', resourceScope(b.resources)], ['measure', b.measure],
-    ['limit', limit(b)], ['window', window(b.window)], ['mode', b.mode], ['alerts', b.alerts.map((a) => `${a}%`).join(',')],
-    ['on exhausted', onExhausted(b.onExhausted)], ...times(b),
+    ['name', b.name],
+    ['consumers', consumerScope(b.consumers)],
+    ['resources', resourceScope(b.resources)],
+    ['measure', b.measure],
+    ['limit', limit(b)],
+    ['window', window(b.window)],
+    ['mode', b.mode],
+    ['alerts', b.alerts.map((a) => `${a}%`).join(',')],
+    ['on exhausted', onExhausted(b.onExhausted)],
+    ...times(b),
   ],
 };
 
 const TEMPLATES: PolicyKind<BudgetTemplateConfig> = {
-  noun: 'budget template', plural: 'budget templates', command: 'templates', path: '/api/budget-templates',
+  noun: 'budget template',
+  plural: 'budget templates',
+  command: 'templates',
+  path: '/api/budget-templates',
   columns: ['NAME', 'SELECTOR', 'RESOURCES', 'MEASURE', 'LIMIT', 'WINDOW', 'MODE', 'ON EXHAUSTED'],
-  row: (t) => [t.name, selector(t.selector), resourceScope(t.resources), t.measure, limit(t), window(t.window), t.mode, onExhausted(t.onExhausted)],
+  row: (t) => [
+    t.name,
+    selector(t.selector),
+    resourceScope(t.resources),
+    t.measure,
+    limit(t),
+    window(t.window),
+    t.mode,
+    onExhausted(t.onExhausted),
+  ],
   fields: (t) => [
-    ['name', t.name], ['selector', selector(t.selector)], ['resources', resourceScope(t.resources)], ['measure', t.measure],
-    ['limit', limit(t)], ['window', window(t.window)], ['mode', t.mode], ['alerts', t.alerts.map((a) => `${a}%`).join(',')],
-    ['on exhausted', onExhausted(t.onExhausted)], ...times(t),
+    ['name', t.name],
+    ['selector', selector(t.selector)],
+    ['resources', resourceScope(t.resources)],
+    ['measure', t.measure],
+    ['limit', limit(t)],
+    ['window', window(t.window)],
+    ['mode', t.mode],
+    ['alerts', t.alerts.map((a) => `${a}%`).join(',')],
+    ['on exhausted', onExhausted(t.onExhausted)],
+    ...times(t),
   ],
 };
 
 const RATE_LIMITS: PolicyKind<RateLimitConfig> = {
-  noun: 'rate limit', plural: 'rate limits', command: 'ratelimits', path: '/api/rate-limits',
+  noun: 'rate limit',
+  plural: 'rate limits',
+  command: 'ratelimits',
+  path: '/api/rate-limits',
   columns: ['NAME', 'CONSUMERS', 'RESOURCES', 'PER', 'TOKENS/MIN', 'REQUESTS/MIN', 'MODE'],
   row: (r) => [r.name, consumerScope(r.consumers), resourceScope(r.resources), r.per, r.tokensPerMinute, r.requestsPerMinute, r.mode],
   fields: (r) => [
-    ['name', r.name], ['consumers', consumerScope(r.consumers)], ['resources', resourceScope(r.resources)], ['per', r.per],
-    ['tokens per minute', r.tokensPerMinute], ['requests per minute', r.requestsPerMinute], ['mode', r.mode], ...times(r),
+    ['name', r.name],
+    ['consumers', consumerScope(r.consumers)],
+    ['resources', resourceScope(r.resources)],
+    ['per', r.per],
+    ['tokens per minute', r.tokensPerMinute],
+    ['requests per minute', r.requestsPerMinute],
+    ['mode', r.mode],
+    ...times(r),
   ],
 };
 
@@ -132,7 +190,9 @@ ${SHARED_HELP}`;
     return 0;
   };
 
-  const extraVerbs = Object.fromEntries(Object.entries(extra?.verbs ?? {}).map(([verb, run]) => [verb, (args: string[]) => run(args, usage)]));
+  const extraVerbs = Object.fromEntries(
+    Object.entries(extra?.verbs ?? {}).map(([verb, run]) => [verb, (args: string[]) => run(args, usage)]),
+  );
   return { usage, run: (args) => dispatchVerb(kind.command, usage, { list, get, delete: remove, ...extraVerbs }, args) };
 }
 

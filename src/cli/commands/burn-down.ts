@@ -36,7 +36,8 @@ export async function burnDown(args: string[], usage: string): Promise<number> {
     return 0;
   }
   // Money as the API's exact USD decimals; counts with their unit.
-  const amount = (key: 'limit' | 'used' | 'remaining' | 'projectedAtEnd') => (view.usd === null ? `${view[key]} ${view.unit}` : `$${view.usd[key]}`);
+  const amount = (key: 'limit' | 'used' | 'remaining' | 'projectedAtEnd') =>
+    view.usd === null ? `${view[key]} ${view.unit}` : `$${view.usd[key]}`;
   const rolling = view.method === 'rolling-recent-rate';
   // The API's kind is `rolling:24h`; `sluice budgets list` writes it `rolling 24h`.
   const kind = view.window.kind.replace(/^rolling:/, 'rolling ');

@@ -52,13 +52,17 @@ async function assess(args: string[]): Promise<number> {
     printJson(assessment);
     return 0;
   }
-  printTable(['CONTROL', 'OBJECTIVE', 'STATE', 'FINDING'], assessment.findings.map((f) => [
-    f.controlId.toUpperCase(), f.objectiveId, f.satisfied ? 'satisfied' : 'NOT SATISFIED', f.description,
-  ]), 'findings');
+  printTable(
+    ['CONTROL', 'OBJECTIVE', 'STATE', 'FINDING'],
+    assessment.findings.map((f) => [f.controlId.toUpperCase(), f.objectiveId, f.satisfied ? 'satisfied' : 'NOT SATISFIED', f.description]),
+    'findings',
+  );
   const open = assessment.poamItems.filter((item) => item.status === 'open').length;
   const closed = assessment.poamItems.length - open;
-  process.stdout.write(`\nassessment ${assessment.uuid}: ${assessment.satisfied} objectives satisfied, ${assessment.notSatisfied} not; `
-    + `POA&M items open or still open: ${open}, closed now: ${closed}\n`);
+  process.stdout.write(
+    `\nassessment ${assessment.uuid}: ${assessment.satisfied} objectives satisfied, ${assessment.notSatisfied} not; ` +
+      `POA&M items open or still open: ${open}, closed now: ${closed}\n`,
+  );
   return 0;
 }
 
@@ -67,7 +71,8 @@ async function exportDocument(args: string[]): Promise<number> {
   if (values.help) return printUsage(USAGE);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`, USAGE);
   const name = positionals[0] ?? 'assessment-results';
-  if (!Object.hasOwn(DOCUMENTS, name)) throw new UsageError(`unknown document "${name}" (expected ${Object.keys(DOCUMENTS).join(', ')})`, USAGE);
+  if (!Object.hasOwn(DOCUMENTS, name))
+    throw new UsageError(`unknown document "${name}" (expected ${Object.keys(DOCUMENTS).join(', ')})`, USAGE);
   const wanted = format(values.format) ?? 'json';
   const text = await AdminClient.fromFlags(values).text(`${DOCUMENTS[name as DocumentName]}?format=${wanted}`);
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -1,6 +1,15 @@
 // `sluice consumers list|get|create|update|delete`: the applications that call the gateway, over /api/consumers.
 import { AdminClient, apiPath } from '../admin-client.js';
-import { dispatchVerb, expectPositionals, parseCommand, parseLabels, parseModels, SHARED_HELP, UsageError, type AdminCommand } from '../args.js';
+import {
+  dispatchVerb,
+  expectPositionals,
+  parseCommand,
+  parseLabels,
+  parseModels,
+  SHARED_HELP,
+  UsageError,
+  type AdminCommand,
+} from '../args.js';
 import { labelList, printFields, printJson, printTable, printUsage, time } from '../table.js';
 
 /** GET /api/consumers/{name}, as the OpenAPI document's Consumer. */
@@ -39,13 +48,23 @@ function modelList(models: string[] | null): string {
 
 export function printConsumer(consumer: ConsumerView): void {
   printFields([
-    ['name', consumer.name], ['team', consumer.team], ['owner', consumer.owner], ['labels', labelList(consumer.labels)],
-    ['models', modelList(consumer.models)], ['created', time(consumer.createdAt)], ['updated', time(consumer.updatedAt)],
+    ['name', consumer.name],
+    ['team', consumer.team],
+    ['owner', consumer.owner],
+    ['labels', labelList(consumer.labels)],
+    ['models', modelList(consumer.models)],
+    ['created', time(consumer.createdAt)],
+    ['updated', time(consumer.updatedAt)],
   ]);
 }
 
 /** The fields given as flags, in the API's spelling; an empty --team/--owner is null (cleared). */
-function fieldsFrom(values: { team?: string | undefined; owner?: string | undefined; label?: string[] | undefined; models?: string | undefined }) {
+function fieldsFrom(values: {
+  team?: string | undefined;
+  owner?: string | undefined;
+  label?: string[] | undefined;
+  models?: string | undefined;
+}) {
   const fields: { team?: string | null; owner?: string | null; labels?: Record<string, string>; models?: string[] | null } = {};
   if (values.team !== undefined) fields.team = values.team === '' ? null : values.team;
   if (values.owner !== undefined) fields.owner = values.owner === '' ? null : values.owner;
@@ -66,7 +85,12 @@ async function list(args: string[]): Promise<number> {
   for (const [key, value] of Object.entries(parseLabels(values.label, USAGE) ?? {})) query.append('label', `${key}=${value}`);
   const items = await AdminClient.fromFlags(values).listAll<ConsumerView>('/api/consumers', query);
   if (values.json) printJson({ items, nextCursor: null });
-  else printTable(['NAME', 'TEAM', 'OWNER', 'LABELS', 'MODELS'], items.map((c) => [c.name, c.team, c.owner, labelList(c.labels), modelList(c.models)]), 'consumers');
+  else
+    printTable(
+      ['NAME', 'TEAM', 'OWNER', 'LABELS', 'MODELS'],
+      items.map((c) => [c.name, c.team, c.owner, labelList(c.labels), modelList(c.models)]),
+      'consumers',
+    );
   return 0;
 }
 
@@ -99,7 +123,8 @@ async function update(args: string[]): Promise<number> {
   if (values.help) return printUsage(USAGE);
   const [name] = expectPositionals(positionals, ['NAME'], USAGE);
   const patch = fieldsFrom(values);
-  if (Object.keys(patch).length === 0) throw new UsageError('sluice consumers update: nothing to change (give --team, --owner, --label or --models)', USAGE);
+  if (Object.keys(patch).length === 0)
+    throw new UsageError('sluice consumers update: nothing to change (give --team, --owner, --label or --models)', USAGE);
   const consumer = await AdminClient.fromFlags(values).request<ConsumerView>('PATCH', apiPath`/api/consumers/${name!}`, patch);
   if (values.json) {
     printJson(consumer);

@@ -62,7 +62,16 @@ async function list(args: string[]): Promise<number> {
   const now = Date.now();
   printTable(
     ['ID', 'NAME', 'PREFIX', 'STATUS', 'CREATED', 'EXPIRES', 'REVOKED', 'LAST USED'],
-    answer.items.map((k) => [k.id, k.name, k.prefix, status(k, now), time(k.createdAt), time(k.expiresAt), time(k.revokedAt), time(k.lastUsedAt)]),
+    answer.items.map((k) => [
+      k.id,
+      k.name,
+      k.prefix,
+      status(k, now),
+      time(k.createdAt),
+      time(k.expiresAt),
+      time(k.revokedAt),
+      time(k.lastUsedAt),
+    ]),
     `keys for consumer ${consumer}`,
   );
   return 0;
@@ -87,13 +96,20 @@ async function rotate(args: string[]): Promise<number> {
   const [consumer, keyId] = expectPositionals(positionals, ['CONSUMER', 'KEY_ID'], USAGE);
   const grace = parseInteger('--grace', values.grace, 0, MAX_GRACE_SECONDS, USAGE);
   const client = AdminClient.fromFlags(values);
-  const created = await client.request<CreatedKey>('POST', apiPath`/api/consumers/${consumer!}/keys/${keyId!}/rotate`, grace === undefined ? {} : { graceSeconds: grace });
+  const created = await client.request<CreatedKey>(
+    'POST',
+    apiPath`/api/consumers/${consumer!}/keys/${keyId!}/rotate`,
+    grace === undefined ? {} : { graceSeconds: grace },
+  );
   showSecret(created, values.json === true, `rotated key ${keyId} of consumer ${consumer}; the new key is ${created.key.id}:`);
   if (!values.json) {
     // The rotation answer carries only the new key; the old key's end is read back, as rotation never lengthens a life.
     const keys = await client.request<{ items: KeyView[] }>('GET', apiPath`/api/consumers/${consumer!}/keys`);
     const old = keys.items.find((key) => key.id === keyId);
-    if (old?.expiresAt) process.stdout.write(`The old key ${keyId} ${Date.parse(old.expiresAt) <= Date.now() ? 'stopped working at' : 'keeps working until'} ${time(old.expiresAt)}.\n`);
+    if (old?.expiresAt)
+      process.stdout.write(
+        `The old key ${keyId} ${Date.parse(old.expiresAt) <= Date.now() ? 'stopped working at' : 'keeps working until'} ${time(old.expiresAt)}.\n`,
+      );
   }
   return 0;
 }

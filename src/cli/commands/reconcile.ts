@@ -8,8 +8,17 @@ import { printFields, printJson, printTable, printUsage, time, type Cell } from 
 export interface DiscoveredConsumerView {
   id: number;
   identity: { kind: 'keyFingerprint' | 'ip' | 'userAgent'; value: string; host: string | null };
-  hints: { ips: string[]; keyFingerprints: string[]; userAgents: string[]; hosts: string[]; observers: string[];
-    users?: string[]; organizations?: string[]; projects?: string[]; services?: string[] };
+  hints: {
+    ips: string[];
+    keyFingerprints: string[];
+    userAgents: string[];
+    hosts: string[];
+    observers: string[];
+    users?: string[];
+    organizations?: string[];
+    projects?: string[];
+    services?: string[];
+  };
   firstSeenAt: string;
   lastSeenAt: string;
   calls: number;
@@ -84,24 +93,38 @@ function ruleMatch(rule: RuleView): string {
     rule.match.cidr === undefined ? null : `cidr=${rule.match.cidr}`,
     rule.match.keyFingerprint === undefined ? null : `key=${rule.match.keyFingerprint}`,
     rule.match.userAgent === undefined ? null : `agent^=${rule.match.userAgent}`,
-  ].filter((part) => part !== null).join(' ');
+  ]
+    .filter((part) => part !== null)
+    .join(' ');
 }
 
 export function printDiscovered(item: DiscoveredConsumerView): void {
   const fields: Array<[string, Cell]> = [
-    ['id', item.id], ['identity', identity(item)], ['status', item.status], ['consumer', item.consumer], ['calls', item.calls],
-    ['first seen', time(item.firstSeenAt)], ['last seen', time(item.lastSeenAt)],
-    ['ips', item.hints.ips.join(', ')], ['key fingerprints', item.hints.keyFingerprints.join(', ')],
-    ['user agents', item.hints.userAgents.join(', ')], ['hosts', item.hints.hosts.join(', ')], ['observers', item.hints.observers.join(', ')],
-    ['users', (item.hints.users ?? []).join(', ')], ['organizations', (item.hints.organizations ?? []).join(', ')],
-    ['projects', (item.hints.projects ?? []).join(', ')], ['services', (item.hints.services ?? []).join(', ')],
-    ['resolved by', item.resolvedBy], ['resolved at', time(item.resolvedAt)],
+    ['id', item.id],
+    ['identity', identity(item)],
+    ['status', item.status],
+    ['consumer', item.consumer],
+    ['calls', item.calls],
+    ['first seen', time(item.firstSeenAt)],
+    ['last seen', time(item.lastSeenAt)],
+    ['ips', item.hints.ips.join(', ')],
+    ['key fingerprints', item.hints.keyFingerprints.join(', ')],
+    ['user agents', item.hints.userAgents.join(', ')],
+    ['hosts', item.hints.hosts.join(', ')],
+    ['observers', item.hints.observers.join(', ')],
+    ['users', (item.hints.users ?? []).join(', ')],
+    ['organizations', (item.hints.organizations ?? []).join(', ')],
+    ['projects', (item.hints.projects ?? []).join(', ')],
+    ['services', (item.hints.services ?? []).join(', ')],
+    ['resolved by', item.resolvedBy],
+    ['resolved at', time(item.resolvedAt)],
   ];
   printFields(fields);
 }
 
 function idArgument(value: string): string {
-  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`"${value}" is not a discovered consumer's ID (a number; see sluice reconcile list)`, USAGE);
+  if (!/^\d{1,15}$/.test(value))
+    throw new UsageError(`"${value}" is not a discovered consumer's ID (a number; see sluice reconcile list)`, USAGE);
   return value;
 }
 
@@ -117,9 +140,11 @@ async function list(args: string[]): Promise<number> {
   const items = await AdminClient.fromFlags(values).listAll<DiscoveredConsumerView>('/api/reconciliation/consumers', query);
   if (values.json) printJson({ items, nextCursor: null });
   else {
-    printTable(['ID', 'IDENTITY', 'STATUS', 'CONSUMER', 'CALLS', 'LAST SEEN', 'HINTS'], items.map((item) => [
-      item.id, identity(item), item.status, item.consumer, item.calls, time(item.lastSeenAt), otherHints(item),
-    ]), values.status === undefined ? 'discovered consumers' : `${values.status} discovered consumers`);
+    printTable(
+      ['ID', 'IDENTITY', 'STATUS', 'CONSUMER', 'CALLS', 'LAST SEEN', 'HINTS'],
+      items.map((item) => [item.id, identity(item), item.status, item.consumer, item.calls, time(item.lastSeenAt), otherHints(item)]),
+      values.status === undefined ? 'discovered consumers' : `${values.status} discovered consumers`,
+    );
   }
   return 0;
 }
@@ -128,14 +153,26 @@ async function show(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(args, {}, USAGE);
   if (values.help) return printUsage(USAGE);
   const [id] = expectPositionals(positionals, ['ID'], USAGE);
-  const item = await AdminClient.fromFlags(values).request<DiscoveredConsumerView>('GET', apiPath`/api/reconciliation/consumers/${idArgument(id!)}`);
+  const item = await AdminClient.fromFlags(values).request<DiscoveredConsumerView>(
+    'GET',
+    apiPath`/api/reconciliation/consumers/${idArgument(id!)}`,
+  );
   if (values.json) printJson(item);
   else printDiscovered(item);
   return 0;
 }
 
-async function resolve(values: { url?: string | undefined; token?: string | undefined; json?: boolean | undefined }, id: string, how: unknown, done: string): Promise<number> {
-  const item = await AdminClient.fromFlags(values).request<DiscoveredConsumerView>('POST', apiPath`/api/reconciliation/consumers/${idArgument(id)}/resolve`, how);
+async function resolve(
+  values: { url?: string | undefined; token?: string | undefined; json?: boolean | undefined },
+  id: string,
+  how: unknown,
+  done: string,
+): Promise<number> {
+  const item = await AdminClient.fromFlags(values).request<DiscoveredConsumerView>(
+    'POST',
+    apiPath`/api/reconciliation/consumers/${idArgument(id)}/resolve`,
+    how,
+  );
   if (values.json) printJson(item);
   else process.stdout.write(`discovered consumer ${item.id} (${identity(item)}): ${done}; ${item.calls} calls follow\n`);
   return 0;
@@ -149,12 +186,20 @@ async function assign(args: string[]): Promise<number> {
 }
 
 async function create(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, {
-    name: { type: 'string' }, team: { type: 'string' }, owner: { type: 'string' }, label: { type: 'string', multiple: true },
-  }, USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      name: { type: 'string' },
+      team: { type: 'string' },
+      owner: { type: 'string' },
+      label: { type: 'string', multiple: true },
+    },
+    USAGE,
+  );
   if (values.help) return printUsage(USAGE);
   const [id] = expectPositionals(positionals, ['ID'], USAGE) as [string];
-  if (values.name === undefined || values.name === '') throw new UsageError('sluice reconcile create: name the new consumer with --name', USAGE);
+  if (values.name === undefined || values.name === '')
+    throw new UsageError('sluice reconcile create: name the new consumer with --name', USAGE);
   const labels = parseLabels(values.label, USAGE);
   const consumer = {
     name: values.name,
@@ -162,7 +207,12 @@ async function create(args: string[]): Promise<number> {
     ...(values.owner === undefined || values.owner === '' ? {} : { owner: values.owner }),
     ...(labels === undefined ? {} : { labels }),
   };
-  return resolve(values, id, { create: consumer }, `created consumer ${values.name}${consumer.team === undefined ? '' : ` (team ${consumer.team})`} and assigned to it`);
+  return resolve(
+    values,
+    id,
+    { create: consumer },
+    `created consumer ${values.name}${consumer.team === undefined ? '' : ` (team ${consumer.team})`} and assigned to it`,
+  );
 }
 
 async function ignore(args: string[]): Promise<number> {
@@ -179,8 +229,11 @@ async function resources(args: string[]): Promise<number> {
   const answer = await AdminClient.fromFlags(values).request<{ items: ResourceView[] }>('GET', '/api/reconciliation/resources');
   if (values.json) printJson(answer);
   else {
-    printTable(['RESOURCE', 'CALLS', 'FIRST SEEN', 'LAST SEEN'], answer.items.map((r) => [r.id, r.calls, time(r.firstSeenAt), time(r.lastSeenAt)]),
-      'discovered resources (every resource seen has a status)');
+    printTable(
+      ['RESOURCE', 'CALLS', 'FIRST SEEN', 'LAST SEEN'],
+      answer.items.map((r) => [r.id, r.calls, time(r.firstSeenAt), time(r.lastSeenAt)]),
+      'discovered resources (every resource seen has a status)',
+    );
   }
   return 0;
 }
@@ -190,10 +243,14 @@ async function resource(args: string[]): Promise<number> {
   if (values.help) return printUsage(USAGE);
   const [id, status] = expectPositionals(positionals, ['PROVIDER/MODEL', 'STATUS'], USAGE) as [string, string];
   if (!/^[^/]+\/.+$/.test(id)) throw new UsageError(`"${id}" is not PROVIDER/MODEL (e.g. openai/gpt-4o)`, USAGE);
-  if (status !== 'sanctioned' && status !== 'unsanctioned') throw new UsageError(`the status is sanctioned or unsanctioned, got "${status}"`, USAGE);
+  if (status !== 'sanctioned' && status !== 'unsanctioned')
+    throw new UsageError(`the status is sanctioned or unsanctioned, got "${status}"`, USAGE);
   const body = { status, ...(values.note === undefined ? {} : { note: values.note }) };
   const saved = await AdminClient.fromFlags(values).request<{ id: string; status: string; note: string | null }>(
-    'POST', apiPath`/api/reconciliation/resources/${id}/resolve`, body);
+    'POST',
+    apiPath`/api/reconciliation/resources/${id}/resolve`,
+    body,
+  );
   if (values.json) printJson(saved);
   else process.stdout.write(`${saved.id} is ${saved.status}${saved.note === null ? '' : ` (${saved.note})`}\n`);
   return 0;
@@ -205,33 +262,60 @@ async function rules(args: string[]): Promise<number> {
   expectPositionals(positionals, [], USAGE);
   const answer = await AdminClient.fromFlags(values).request<{ items: RuleView[] }>('GET', '/api/reconciliation/rules');
   if (values.json) printJson(answer);
-  else printTable(['ID', 'MATCH', 'CONSUMER', 'NOTE', 'CREATED'], answer.items.map((r) => [r.id, ruleMatch(r), r.consumer, r.note, time(r.createdAt)]), 'reconciliation rules');
+  else
+    printTable(
+      ['ID', 'MATCH', 'CONSUMER', 'NOTE', 'CREATED'],
+      answer.items.map((r) => [r.id, ruleMatch(r), r.consumer, r.note, time(r.createdAt)]),
+      'reconciliation rules',
+    );
   return 0;
 }
 
 async function ruleAdd(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, {
-    consumer: { type: 'string' }, cidr: { type: 'string' }, fingerprint: { type: 'string' }, 'user-agent': { type: 'string' }, note: { type: 'string' },
-  }, USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      consumer: { type: 'string' },
+      cidr: { type: 'string' },
+      fingerprint: { type: 'string' },
+      'user-agent': { type: 'string' },
+      note: { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.help) return printUsage(USAGE);
   expectPositionals(positionals, [], USAGE);
-  if (values.consumer === undefined || values.consumer === '') throw new UsageError('sluice reconcile rule add: name the consumer with --consumer', USAGE);
+  if (values.consumer === undefined || values.consumer === '')
+    throw new UsageError('sluice reconcile rule add: name the consumer with --consumer', USAGE);
   const match = {
     ...(values.cidr === undefined ? {} : { cidr: values.cidr }),
     ...(values.fingerprint === undefined ? {} : { keyFingerprint: values.fingerprint }),
     ...(values['user-agent'] === undefined ? {} : { userAgent: values['user-agent'] }),
   };
-  if (Object.keys(match).length === 0) throw new UsageError('sluice reconcile rule add: give at least one of --cidr, --fingerprint, --user-agent', USAGE);
-  const answer = await AdminClient.fromFlags(values).request<{ rule: RuleView; resolved: DiscoveredConsumerView[] }>('POST', '/api/reconciliation/rules', {
-    match, consumer: values.consumer, ...(values.note === undefined ? {} : { note: values.note }),
-  });
+  if (Object.keys(match).length === 0)
+    throw new UsageError('sluice reconcile rule add: give at least one of --cidr, --fingerprint, --user-agent', USAGE);
+  const answer = await AdminClient.fromFlags(values).request<{ rule: RuleView; resolved: DiscoveredConsumerView[] }>(
+    'POST',
+    '/api/reconciliation/rules',
+    {
+      match,
+      consumer: values.consumer,
+      ...(values.note === undefined ? {} : { note: values.note }),
+    },
+  );
   if (values.json) {
     printJson(answer);
     return 0;
   }
-  process.stdout.write(`rule ${answer.rule.id}: ${ruleMatch(answer.rule)} -> ${answer.rule.consumer}; resolved ${answer.resolved.length} pending discovered consumers\n`);
+  process.stdout.write(
+    `rule ${answer.rule.id}: ${ruleMatch(answer.rule)} -> ${answer.rule.consumer}; resolved ${answer.resolved.length} pending discovered consumers\n`,
+  );
   if (answer.resolved.length > 0) {
-    printTable(['ID', 'IDENTITY', 'CALLS'], answer.resolved.map((item) => [item.id, identity(item), item.calls]), 'discovered consumers');
+    printTable(
+      ['ID', 'IDENTITY', 'CALLS'],
+      answer.resolved.map((item) => [item.id, identity(item), item.calls]),
+      'discovered consumers',
+    );
   }
   return 0;
 }

@@ -25,7 +25,12 @@ async function list(args: string[]): Promise<number> {
   expectPositionals(positionals, [], USAGE);
   const answer = await AdminClient.fromFlags(values).request<{ items: ResourceView[] }>('GET', '/api/resources');
   if (values.json) printJson(answer);
-  else printTable(['RESOURCE', 'STATUS', 'NOTE'], answer.items.map((r) => [r.id, r.status, r.note]), 'resources with a status (every resource is unreviewed)');
+  else
+    printTable(
+      ['RESOURCE', 'STATUS', 'NOTE'],
+      answer.items.map((r) => [r.id, r.status, r.note]),
+      'resources with a status (every resource is unreviewed)',
+    );
   return 0;
 }
 
@@ -34,7 +39,8 @@ async function set(args: string[]): Promise<number> {
   if (values.help) return printUsage(USAGE);
   const [id, status] = expectPositionals(positionals, ['PROVIDER/MODEL', 'STATUS'], USAGE) as [string, string];
   if (!/^[^/]+\/.+$/.test(id)) throw new UsageError(`"${id}" is not PROVIDER/MODEL (e.g. openai/gpt-4o-mini)`, USAGE);
-  if (!(RESOURCE_STATUSES as readonly string[]).includes(status)) throw new UsageError(`the status is one of ${RESOURCE_STATUSES.join(', ')}, got "${status}"`, USAGE);
+  if (!(RESOURCE_STATUSES as readonly string[]).includes(status))
+    throw new UsageError(`the status is one of ${RESOURCE_STATUSES.join(', ')}, got "${status}"`, USAGE);
   const body = { status, ...(values.note === undefined ? {} : { note: values.note }) };
   const saved = await AdminClient.fromFlags(values).request<ResourceView>('PUT', apiPath`/api/resources/${id}`, body);
   if (values.json) printJson(saved);

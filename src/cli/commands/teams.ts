@@ -23,7 +23,12 @@ async function list(args: string[]): Promise<number> {
   expectPositionals(positionals, [], USAGE);
   const answer = await AdminClient.fromFlags(values).request<{ items: TeamView[] }>('GET', '/api/teams');
   if (values.json) printJson(answer);
-  else printTable(['NAME', 'OWNER', 'CREATED'], answer.items.map((t) => [t.name, t.owner, time(t.createdAt)]), 'teams');
+  else
+    printTable(
+      ['NAME', 'OWNER', 'CREATED'],
+      answer.items.map((t) => [t.name, t.owner, time(t.createdAt)]),
+      'teams',
+    );
   return 0;
 }
 
@@ -31,7 +36,7 @@ async function create(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(args, { owner: { type: 'string' } }, USAGE);
   if (values.help) return printUsage(USAGE);
   const [name] = expectPositionals(positionals, ['NAME'], USAGE);
-  if (values.owner === undefined) throw new UsageError('sluice teams create: name the team\'s owner with --owner', USAGE);
+  if (values.owner === undefined) throw new UsageError("sluice teams create: name the team's owner with --owner", USAGE);
   const team = await AdminClient.fromFlags(values).request<TeamView>('POST', '/api/teams', { name, owner: values.owner });
   if (values.json) printJson(team);
   else process.stdout.write(`created team ${team.name} (owner ${team.owner})\n`);

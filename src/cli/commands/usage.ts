@@ -5,15 +5,40 @@ import { AdminClient } from '../admin-client.js';
 import { dispatchVerb, expectPositionals, parseCommand, SHARED_HELP, type AdminCommand } from '../args.js';
 import { printJson, printTable, printUsage } from '../table.js';
 
-interface Money { microUsd: number; usd: string }
-interface UsageItem {
-  bucketStart: string; group: Record<string, string>; calls: number; inputTokens: number; outputTokens: number;
-  cachedInputTokens: number; cost: Money; unpricedCalls: number; refusedCalls: number; failedCalls: number;
+interface Money {
+  microUsd: number;
+  usd: string;
 }
-interface DriverItem { group: Record<string, string>; current: Money; previous: Money; delta: Money; currentCalls: number; previousCalls: number }
+interface UsageItem {
+  bucketStart: string;
+  group: Record<string, string>;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cost: Money;
+  unpricedCalls: number;
+  refusedCalls: number;
+  failedCalls: number;
+}
+interface DriverItem {
+  group: Record<string, string>;
+  current: Money;
+  previous: Money;
+  delta: Money;
+  currentCalls: number;
+  previousCalls: number;
+}
 interface ChargebackLine {
-  team: string; calls: number; inputTokens: number; outputTokens: number; totalTokens: number; cost: Money; unpricedCalls: number;
-  refusedCalls: number; failedCalls: number;
+  team: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cost: Money;
+  unpricedCalls: number;
+  refusedCalls: number;
+  failedCalls: number;
 }
 interface ForecastBody {
   month: string;
@@ -34,8 +59,14 @@ const USAGE_USAGE = `Usage: sluice usage [options]
 ${SHARED_HELP}`;
 
 const FILTERS = {
-  team: { type: 'string' }, consumer: { type: 'string' }, model: { type: 'string' }, provider: { type: 'string' }, resource: { type: 'string' },
-  from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string' },
+  team: { type: 'string' },
+  consumer: { type: 'string' },
+  model: { type: 'string' },
+  provider: { type: 'string' },
+  resource: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'group-by': { type: 'string' },
 } as const;
 
 /** The flags given, as the API's query parameters. */
@@ -48,39 +79,84 @@ function query(values: Record<string, unknown>, names: Record<string, string>): 
   return params;
 }
 
-const FILTER_PARAMS = { team: 'team', consumer: 'consumer', model: 'model', provider: 'provider', resource: 'resource', from: 'from', to: 'to', 'group-by': 'groupBy' };
-const groupText = (group: Record<string, string>) => Object.entries(group).map(([k, v]) => `${k}=${v === '' ? '-' : v}`).join(' ') || 'all';
+const FILTER_PARAMS = {
+  team: 'team',
+  consumer: 'consumer',
+  model: 'model',
+  provider: 'provider',
+  resource: 'resource',
+  from: 'from',
+  to: 'to',
+  'group-by': 'groupBy',
+};
+const groupText = (group: Record<string, string>) =>
+  Object.entries(group)
+    .map(([k, v]) => `${k}=${v === '' ? '-' : v}`)
+    .join(' ') || 'all';
 
 async function usage(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(args, { ...FILTERS, bucket: { type: 'string' } }, USAGE_USAGE);
   if (values.help) return printUsage(USAGE_USAGE);
   expectPositionals(positionals, [], USAGE_USAGE);
   const params = query(values, { ...FILTER_PARAMS, bucket: 'bucket' });
-  const answer = await AdminClient.fromFlags(values).request<{ from: string; to: string; bucket: string; items: UsageItem[] }>('GET', `/api/usage?${params}`);
+  const answer = await AdminClient.fromFlags(values).request<{ from: string; to: string; bucket: string; items: UsageItem[] }>(
+    'GET',
+    `/api/usage?${params}`,
+  );
   if (values.json) printJson(answer);
   else {
-    printTable(['BUCKET', 'GROUP', 'CALLS', 'INPUT', 'OUTPUT', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'], answer.items.map((item) => [
-      item.bucketStart.slice(0, answer.bucket === 'hour' ? 16 : answer.bucket === 'day' ? 10 : 7), groupText(item.group), item.calls,
-      item.inputTokens, item.outputTokens, item.cost.usd, item.unpricedCalls, item.refusedCalls, item.failedCalls,
-    ]), `usage from ${answer.from} to ${answer.to}`);
+    printTable(
+      ['BUCKET', 'GROUP', 'CALLS', 'INPUT', 'OUTPUT', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'],
+      answer.items.map((item) => [
+        item.bucketStart.slice(0, answer.bucket === 'hour' ? 16 : answer.bucket === 'day' ? 10 : 7),
+        groupText(item.group),
+        item.calls,
+        item.inputTokens,
+        item.outputTokens,
+        item.cost.usd,
+        item.unpricedCalls,
+        item.refusedCalls,
+        item.failedCalls,
+      ]),
+      `usage from ${answer.from} to ${answer.to}`,
+    );
   }
   return 0;
 }
 
 async function drivers(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, {
-    ...FILTERS, 'previous-from': { type: 'string' }, 'previous-to': { type: 'string' }, limit: { type: 'string' },
-  }, USAGE_USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      ...FILTERS,
+      'previous-from': { type: 'string' },
+      'previous-to': { type: 'string' },
+      limit: { type: 'string' },
+    },
+    USAGE_USAGE,
+  );
   if (values.help) return printUsage(USAGE_USAGE);
   expectPositionals(positionals, [], USAGE_USAGE);
   const params = query(values, { ...FILTER_PARAMS, 'previous-from': 'previousFrom', 'previous-to': 'previousTo', limit: 'limit' });
-  const answer = await AdminClient.fromFlags(values).request<{ current: { from: string; to: string }; previous: { from: string; to: string }; items: DriverItem[] }>(
-    'GET', `/api/usage/top-drivers?${params}`);
+  const answer = await AdminClient.fromFlags(values).request<{
+    current: { from: string; to: string };
+    previous: { from: string; to: string };
+    items: DriverItem[];
+  }>('GET', `/api/usage/top-drivers?${params}`);
   if (values.json) printJson(answer);
   else {
-    printTable(['GROUP', 'CURRENT USD', 'PREVIOUS USD', 'CHANGE USD', 'CALLS', 'PREVIOUS CALLS'], answer.items.map((item) => [
-      groupText(item.group), item.current.usd, item.previous.usd, item.delta.usd, item.currentCalls, item.previousCalls,
-    ]), 'cost drivers');
+    printTable(
+      ['GROUP', 'CURRENT USD', 'PREVIOUS USD', 'CHANGE USD', 'CALLS', 'PREVIOUS CALLS'],
+      answer.items.map((item) => [
+        groupText(item.group),
+        item.current.usd,
+        item.previous.usd,
+        item.delta.usd,
+        item.currentCalls,
+        item.previousCalls,
+      ]),
+      'cost drivers',
+    );
   }
   return 0;
 }
@@ -98,7 +174,11 @@ const REPORT_USAGE = `Usage: sluice report <subcommand> [options]
 ${SHARED_HELP}`;
 
 async function chargeback(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, { period: { type: 'string' }, team: { type: 'string' }, csv: { type: 'boolean' } }, REPORT_USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    { period: { type: 'string' }, team: { type: 'string' }, csv: { type: 'boolean' } },
+    REPORT_USAGE,
+  );
   if (values.help) return printUsage(REPORT_USAGE);
   expectPositionals(positionals, [], REPORT_USAGE);
   const params = query(values, { period: 'period', team: 'team' });
@@ -108,15 +188,31 @@ async function chargeback(args: string[]): Promise<number> {
     process.stdout.write(await client.text(`/api/reports/chargeback?${params}`));
     return 0;
   }
-  const answer = await client.request<{ period: string; items: ChargebackLine[]; total: Omit<ChargebackLine, 'team'> }>('GET', `/api/reports/chargeback?${params}`);
+  const answer = await client.request<{ period: string; items: ChargebackLine[]; total: Omit<ChargebackLine, 'team'> }>(
+    'GET',
+    `/api/reports/chargeback?${params}`,
+  );
   if (values.json) printJson(answer);
   else {
     const line = (team: string, l: Omit<ChargebackLine, 'team'>) => [
-      team, l.calls, l.inputTokens, l.outputTokens, l.totalTokens, l.cost.usd, l.unpricedCalls, l.refusedCalls, l.failedCalls,
+      team,
+      l.calls,
+      l.inputTokens,
+      l.outputTokens,
+      l.totalTokens,
+      l.cost.usd,
+      l.unpricedCalls,
+      l.refusedCalls,
+      l.failedCalls,
     ];
-    printTable(['TEAM', 'CALLS', 'INPUT', 'OUTPUT', 'TOTAL TOKENS', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'],
-      [...answer.items.map((l) => line(l.team === '' ? '(no team)' : l.team, l)), ...(answer.items.length > 0 ? [line('TOTAL', answer.total)] : [])],
-      `chargeback for ${answer.period}`);
+    printTable(
+      ['TEAM', 'CALLS', 'INPUT', 'OUTPUT', 'TOTAL TOKENS', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'],
+      [
+        ...answer.items.map((l) => line(l.team === '' ? '(no team)' : l.team, l)),
+        ...(answer.items.length > 0 ? [line('TOTAL', answer.total)] : []),
+      ],
+      `chargeback for ${answer.period}`,
+    );
   }
   return 0;
 }
@@ -125,11 +221,15 @@ async function forecast(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(args, { month: { type: 'string' }, team: { type: 'string' } }, REPORT_USAGE);
   if (values.help) return printUsage(REPORT_USAGE);
   expectPositionals(positionals, [], REPORT_USAGE);
-  const answer = await AdminClient.fromFlags(values).request<ForecastBody>('GET', `/api/forecast?${query(values, { month: 'month', team: 'team' })}`);
+  const answer = await AdminClient.fromFlags(values).request<ForecastBody>(
+    'GET',
+    `/api/forecast?${query(values, { month: 'month', team: 'team' })}`,
+  );
   if (values.json) printJson(answer);
   else {
     const rows = answer.teams.map((t) => [t.team === '' ? '(no team)' : t.team, t.actualToDate.usd, t.forecast.usd, t.low.usd, t.high.usd]);
-    if (answer.overall !== null) rows.push(['OVERALL', answer.overall.actualToDate.usd, answer.overall.forecast.usd, answer.overall.low.usd, answer.overall.high.usd]);
+    if (answer.overall !== null)
+      rows.push(['OVERALL', answer.overall.actualToDate.usd, answer.overall.forecast.usd, answer.overall.low.usd, answer.overall.high.usd]);
     printTable(['TEAM', 'TO DATE USD', 'FORECAST USD', 'LOW USD', 'HIGH USD'], rows, `forecast for ${answer.month}`);
     if (answer.overall !== null) process.stdout.write(`method: ${answer.overall.method}\n`);
   }

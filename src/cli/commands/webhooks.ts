@@ -68,7 +68,12 @@ async function list(args: string[]): Promise<number> {
   expectPositionals(positionals, [], USAGE);
   const answer = await AdminClient.fromFlags(values).request<{ items: WebhookView[] }>('GET', '/api/webhooks');
   if (values.json) printJson(answer);
-  else printTable(['ID', 'URL', 'CREATED'], answer.items.map((w) => [w.id, w.url, time(w.createdAt)]), 'webhooks');
+  else
+    printTable(
+      ['ID', 'URL', 'CREATED'],
+      answer.items.map((w) => [w.id, w.url, time(w.createdAt)]),
+      'webhooks',
+    );
   return 0;
 }
 
@@ -89,7 +94,8 @@ async function update(args: string[]): Promise<number> {
   if (values.help) return printUsage(USAGE);
   // The new address is a positional, as in create: --url already names the director.
   const [id, newUrl] = expectPositionals(positionals, positionals.length > 1 ? ['ID', 'URL'] : ['ID'], USAGE);
-  if (values['secret-file'] !== undefined && values['new-secret']) throw new UsageError('give --secret-file or --new-secret, not both', USAGE);
+  if (values['secret-file'] !== undefined && values['new-secret'])
+    throw new UsageError('give --secret-file or --new-secret, not both', USAGE);
   const body: { url?: string; secret?: string } = {};
   if (newUrl !== undefined) body.url = newUrl;
   const generated = values['new-secret'] ? generateSecret() : null;

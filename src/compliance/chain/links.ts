@@ -24,8 +24,9 @@ export interface BlockPlace {
 }
 
 export function blockHash(previousHash: string, place: BlockPlace, rowHashes: readonly string[]): string {
-  const hash = createHash('sha256')
-    .update(`${previousHash}\n${place.chain}\n${place.block}\n${place.afterRowId}\n${place.lastRowId}\n${rowHashes.length}\n`);
+  const hash = createHash('sha256').update(
+    `${previousHash}\n${place.chain}\n${place.block}\n${place.afterRowId}\n${place.lastRowId}\n${rowHashes.length}\n`,
+  );
   for (const row of rowHashes) hash.update(row);
   return hash.digest('hex');
 }
@@ -50,7 +51,13 @@ export function parseRowDigests(text: string): Array<{ id: number; digest: strin
 export const ROWS_PER_READ = 500;
 
 /** Up to `limit` rows with after < id <= through, in id order, read ROWS_PER_READ at a time with a yield to calls between. */
-export async function readRows(store: ComplianceStore, chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainRow[]> {
+export async function readRows(
+  store: ComplianceStore,
+  chain: ChainName,
+  afterRowId: number,
+  throughRowId: number,
+  limit: number,
+): Promise<ChainRow[]> {
   const rows: ChainRow[] = [];
   let after = afterRowId;
   while (rows.length < limit) {

@@ -65,8 +65,12 @@ export class ChainSealer {
         const place = { chain, block: (head?.block ?? 0) + 1, afterRowId, lastRowId: rows[rows.length - 1]!.id };
         const previousHash = head?.hash ?? GENESIS_HASH;
         const block: ChainBlock = {
-          ...place, rowCount: rows.length, rowDigests: rowDigests(rows, hashes), previousHash,
-          hash: blockHash(previousHash, place, hashes), sealedAt: this.clock(),
+          ...place,
+          rowCount: rows.length,
+          rowDigests: rowDigests(rows, hashes),
+          previousHash,
+          hash: blockHash(previousHash, place, hashes),
+          sealedAt: this.clock(),
         };
         await this.store.appendBlocks([block], null);
         head = block;
@@ -83,11 +87,27 @@ export class ChainSealer {
     }
     if (head === null || blocks === 0) return { chain, blocks: 0, rows: 0, anchor: null };
     const total = await this.sealedRowCount(chain, head);
-    const anchor = { chain, block: head.block, headHash: head.hash, sealedRows: total, lastRowId: head.lastRowId, anchoredAt: this.clock() };
+    const anchor = {
+      chain,
+      block: head.block,
+      headHash: head.hash,
+      sealedRows: total,
+      lastRowId: head.lastRowId,
+      anchoredAt: this.clock(),
+    };
     await this.store.appendBlocks([], anchor);
     // The anchor in the log too: a copy outside the database, which its writers cannot rewrite.
-    this.logger.info({ chain, block: anchor.block, headHash: anchor.headHash, sealedRows: anchor.sealedRows, lastRowId: anchor.lastRowId, addedRows: sealedRows },
-      'compliance chain anchored');
+    this.logger.info(
+      {
+        chain,
+        block: anchor.block,
+        headHash: anchor.headHash,
+        sealedRows: anchor.sealedRows,
+        lastRowId: anchor.lastRowId,
+        addedRows: sealedRows,
+      },
+      'compliance chain anchored',
+    );
     return { chain, blocks, rows: sealedRows, anchor };
   }
 

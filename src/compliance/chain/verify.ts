@@ -48,12 +48,18 @@ const STORED_ANCHORS_CHECKED = 10_000;
  * `given`: anchors from outside the database. A writer to the database can rewrite the rows, the blocks and the stored
  * anchors alike, consistently; only an anchor kept elsewhere catches that.
  */
-export async function verifyChain(store: ComplianceStore, chain: ChainName, given: readonly GivenAnchor[] = []): Promise<ChainVerification> {
+export async function verifyChain(
+  store: ComplianceStore,
+  chain: ChainName,
+  given: readonly GivenAnchor[] = [],
+): Promise<ChainVerification> {
   // The anchors by block, to check each block's recomputed hash against what was anchored.
   const anchors = new Map<number, Array<Pick<ChainAnchor, 'headHash' | 'anchoredAt'> & { source: string }>>();
   const stored = await store.listAnchors(chain, STORED_ANCHORS_CHECKED);
-  for (const anchor of [...stored.map((a) => ({ ...a, source: `the anchor taken at ${new Date(a.anchoredAt).toISOString()}` })),
-    ...given.map((a) => ({ ...a, anchoredAt: 0, source: 'the anchor given' }))]) {
+  for (const anchor of [
+    ...stored.map((a) => ({ ...a, source: `the anchor taken at ${new Date(a.anchoredAt).toISOString()}` })),
+    ...given.map((a) => ({ ...a, anchoredAt: 0, source: 'the anchor given' })),
+  ]) {
     const list = anchors.get(anchor.block) ?? [];
     list.push(anchor);
     anchors.set(anchor.block, list);
@@ -69,9 +75,19 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName, give
     const blocks = await store.chainBlocks(chain, after, BLOCKS_PER_READ);
     if (blocks.length === 0) break;
     for (const block of blocks) {
-      const at = (kind: BreakKind, rowId: number | null, detail: string): BrokenLink => ({ chain, kind, block: block.block, rowId, detail });
+      const at = (kind: BreakKind, rowId: number | null, detail: string): BrokenLink => ({
+        chain,
+        kind,
+        block: block.block,
+        rowId,
+        detail,
+      });
       if (block.block !== expectedBlock || block.afterRowId !== previousLastRowId || block.previousHash !== previousHash) {
-        broken = at('block-altered', null, `${chain}: block ${block.block} does not follow block ${expectedBlock - 1} (its number, row range or previous hash was changed)`);
+        broken = at(
+          'block-altered',
+          null,
+          `${chain}: block ${block.block} does not follow block ${expectedBlock - 1} (its number, row range or previous hash was changed)`,
+        );
         break scan;
       }
       const listed = parseRowDigests(block.rowDigests);
@@ -84,7 +100,11 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName, give
         if (row === undefined) {
           broken = at('row-deleted', seal!.id, `${chain} row ${seal!.id} was sealed in block ${block.block} and is gone`);
         } else if (seal === undefined || row.id < seal.id) {
-          broken = at('row-inserted', row.id, `${chain} row ${row.id} is inside block ${block.block}'s sealed range but was not sealed in it`);
+          broken = at(
+            'row-inserted',
+            row.id,
+            `${chain} row ${row.id} is inside block ${block.block}'s sealed range but was not sealed in it`,
+          );
         } else if (row.id > seal.id) {
           broken = at('row-deleted', seal.id, `${chain} row ${seal.id} was sealed in block ${block.block} and is gone`);
         } else if (hashes[i]!.slice(0, ROW_DIGEST_LENGTH) !== seal.digest) {
@@ -115,7 +135,13 @@ export async function verifyChain(store: ComplianceStore, chain: ChainName, give
   }
   const beyond = broken === null ? given.find((anchor) => anchor.block >= expectedBlock) : undefined;
   if (beyond !== undefined) {
-    broken = { chain, kind: 'anchor-mismatch', block: beyond.block, rowId: null, detail: `${chain}: the anchor given for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed` };
+    broken = {
+      chain,
+      kind: 'anchor-mismatch',
+      block: beyond.block,
+      rowId: null,
+      detail: `${chain}: the anchor given for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed`,
+    };
   }
   const head = await store.chainHead(chain);
   const lastSealedRowId = head?.lastRowId ?? 0;

@@ -12,22 +12,30 @@ const ROWS_NAMED = 10;
 export const ledgerCompleteness: Check = {
   id: 'ledger-completeness',
   title: 'The ledger holds every call the gateway counted',
-  description: 'Compares, since this process started, the calls its gateway finished and counted (the metrics\' call count) '
-    + 'with the ledger rows its writer committed plus those still buffered, after letting the writer catch up; a record '
-    + 'lost to a failed write shows as a difference. Also checks that the ledger holds at least the committed rows for '
-    + 'calls since the start (rows removed afterwards show as fewer). It covers this process\'s gateway: lone gateways '
-    + 'writing to a shared PostgreSQL ledger are each checked by their own director process, not this one.',
+  description:
+    "Compares, since this process started, the calls its gateway finished and counted (the metrics' call count) " +
+    'with the ledger rows its writer committed plus those still buffered, after letting the writer catch up; a record ' +
+    'lost to a failed write shows as a difference. Also checks that the ledger holds at least the committed rows for ' +
+    "calls since the start (rows removed afterwards show as fewer). It covers this process's gateway: lone gateways " +
+    'writing to a shared PostgreSQL ledger are each checked by their own director process, not this one.',
   method: 'TEST',
   async run({ ledger, store }) {
     if (ledger === null) {
-      return { satisfied: false, summary: 'This process runs no gateway: no count to compare the ledger with.', counts: {}, problems: ['no gateway in this process'] };
+      return {
+        satisfied: false,
+        summary: 'This process runs no gateway: no count to compare the ledger with.',
+        counts: {},
+        problems: ['no gateway in this process'],
+      };
     }
     // Under steady traffic the writer settles between batches; one that does not within the bound is reported, not guessed at.
     const settled = await Promise.race([ledger.settle().then(() => true), delay(SETTLE_TIMEOUT_MS, false, { ref: false })]);
     if (!settled) {
       return {
-        satisfied: false, summary: `The ledger writer did not catch up within ${SETTLE_TIMEOUT_MS / 1000} s: its rows could not be compared.`,
-        counts: { bufferedRows: ledger.buffered() }, problems: ['the ledger writer did not settle'],
+        satisfied: false,
+        summary: `The ledger writer did not catch up within ${SETTLE_TIMEOUT_MS / 1000} s: its rows could not be compared.`,
+        counts: { bufferedRows: ledger.buffered() },
+        problems: ['the ledger writer did not settle'],
       };
     }
     // Read together, in one turn of the event loop: no call can be counted between the three.
@@ -43,22 +51,33 @@ export const ledgerCompleteness: Check = {
     const problems: string[] = [];
     if (missing > 0) problems.push(`${missing} calls counted by the gateway have no ledger row (failed ledger writes)`);
     if (held < committedSinceStart) {
-      problems.push(`the ledger holds ${held} gateway rows since ${new Date(ledger.since).toISOString()} but ${committedSinceStart} were committed: ${committedSinceStart - held} are gone`);
+      problems.push(
+        `the ledger holds ${held} gateway rows since ${new Date(ledger.since).toISOString()} but ${committedSinceStart} were committed: ${committedSinceStart - held} are gone`,
+      );
     }
-    return outcome(problems,
+    return outcome(
+      problems,
       `All ${counted} calls the gateway counted since ${new Date(ledger.since).toISOString()} are in the ledger (${committed} committed, ${buffered} buffered).`,
       `The ledger is missing records: ${problems.join('; ')}.`,
-      { countedCalls: counted, committedRows: committed, bufferedRows: buffered, missingRows: Math.max(0, missing), ledgerRowsSinceStart: held });
+      {
+        countedCalls: counted,
+        committedRows: committed,
+        bufferedRows: buffered,
+        missingRows: Math.max(0, missing),
+        ledgerRowsSinceStart: held,
+      },
+    );
   },
 };
 
 export const recordContent: Check = {
   id: 'record-content',
   title: 'Every ledger row holds who, what, when, the outcome and the cost',
-  description: 'Counts the ledger\'s gateway rows of the period missing a field every record must hold: the request id, the '
-    + 'start time, the operation and API, the HTTP status (and an error class when it failed); for a served call also the '
-    + 'consumer, the model asked for, the provider and provider model, and the cost. A served call of a model without a '
-    + 'price has no cost and is counted as unpriced: price the model to satisfy this.',
+  description:
+    "Counts the ledger's gateway rows of the period missing a field every record must hold: the request id, the " +
+    'start time, the operation and API, the HTTP status (and an error class when it failed); for a served call also the ' +
+    'consumer, the model asked for, the provider and provider model, and the cost. A served call of a model without a ' +
+    'price has no cost and is counted as unpriced: price the model to satisfy this.',
   method: 'TEST',
   async run({ store, period }) {
     const counts = await store.compliance.ledgerPeriodCounts(period.from, period.to);
@@ -68,20 +87,23 @@ export const recordContent: Check = {
       problems.push(`${counts.incomplete} rows miss a required field (first: transactions row ${ids.join(', ')})`);
     }
     if (counts.servedUnpriced > 0) problems.push(`${counts.servedUnpriced} served calls have no cost (their model has no price)`);
-    return outcome(problems,
+    return outcome(
+      problems,
       `All ${counts.rows} ledger rows of the period hold who, what, when, the outcome and the cost.`,
       `Ledger rows of the period lack required content: ${problems.join('; ')}.`,
-      { ledgerRows: counts.rows, incompleteRows: counts.incomplete, servedUnpriced: counts.servedUnpriced });
+      { ledgerRows: counts.rows, incompleteRows: counts.incomplete, servedUnpriced: counts.servedUnpriced },
+    );
   },
 };
 
 export const chainIntegrity: Check = {
   id: 'chain-integrity',
   title: 'The ledger and the audit log are tamper-evident, and their chains verify',
-  description: 'Recomputes the SHA-256 hash chains over the ledger (transactions) and the audit log from their first block: '
-    + 'every sealed row\'s hash, every block\'s link to the previous one, and every anchor. Names the first broken link: '
-    + 'the table and row id changed, removed or slipped in, or the block or anchor rewritten. Rows written since the last '
-    + 'sealing are counted as unsealed. Not satisfied while sealing is turned off.',
+  description:
+    'Recomputes the SHA-256 hash chains over the ledger (transactions) and the audit log from their first block: ' +
+    "every sealed row's hash, every block's link to the previous one, and every anchor. Names the first broken link: " +
+    'the table and row id changed, removed or slipped in, or the block or anchor rewritten. Rows written since the last ' +
+    'sealing are counted as unsealed. Not satisfied while sealing is turned off.',
   method: 'TEST',
   async run({ chains, settings }) {
     const verifications = await chains();
@@ -96,9 +118,16 @@ export const chainIntegrity: Check = {
       counts[`${name}Blocks`] = v.blocks;
       counts[`${name}AnchorsChecked`] = v.anchorsChecked;
     }
-    return outcome(problems,
-      verifications.map((v) => `${v.chain}: ${v.sealedRows} rows in ${v.blocks} blocks verify (head ${v.headHash ?? 'none yet'}), ${v.unsealedRows} not sealed yet`).join('; ') + '.',
+    return outcome(
+      problems,
+      verifications
+        .map(
+          (v) =>
+            `${v.chain}: ${v.sealedRows} rows in ${v.blocks} blocks verify (head ${v.headHash ?? 'none yet'}), ${v.unsealedRows} not sealed yet`,
+        )
+        .join('; ') + '.',
       `Tamper evidence failed: ${problems.join('; ')}.`,
-      counts);
+      counts,
+    );
   },
 };

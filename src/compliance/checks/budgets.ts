@@ -13,13 +13,16 @@ function covers(scope: ConsumerScope, consumer: { name: string; team: string | n
 export const budgetCoverage: Check = {
   id: 'budget-coverage',
   title: 'Every consumer with traffic falls under an enforced budget',
-  description: 'Compiles the director\'s budgets and budget templates (one instance per consumer a template selects) as '
-    + 'the gateway does, and names each consumer with calls in the period that no budget in enforce mode covers. Rate '
-    + 'limits are counted as evidence but do not stand in for a budget.',
+  description:
+    "Compiles the director's budgets and budget templates (one instance per consumer a template selects) as " +
+    'the gateway does, and names each consumer with calls in the period that no budget in enforce mode covers. Rate ' +
+    'limits are counted as evidence but do not stand in for a budget.',
   method: 'TEST',
   async run({ store, period }) {
     const [budgets, templates, rateLimits, traffic] = await Promise.all([
-      store.listDefinitions('budget'), store.listDefinitions('budgetTemplate'), store.listDefinitions('rateLimit'),
+      store.listDefinitions('budget'),
+      store.listDefinitions('budgetTemplate'),
+      store.listDefinitions('rateLimit'),
       store.compliance.callsByConsumer(period.from, period.to),
     ]);
     const consumers = [];
@@ -27,16 +30,25 @@ export const budgetCoverage: Check = {
       const consumer = await store.getConsumer(name);
       consumers.push({ name, team: consumer?.team ?? null, labels: consumer?.labels ?? {} });
     }
-    const compiled = compileBudgets(budgets.map((b) => b.definition), templates.map((t) => t.definition), rateLimits.map((r) => r.definition), consumers);
+    const compiled = compileBudgets(
+      budgets.map((b) => b.definition),
+      templates.map((t) => t.definition),
+      rateLimits.map((r) => r.definition),
+      consumers,
+    );
     const enforced = compiled.filter((budget) => budget.kind === 'budget' && budget.mode === 'enforce');
     const uncovered = consumers.filter((consumer) => !enforced.some((budget) => covers(budget.consumers, consumer)));
     const calls = new Map(traffic.map((group) => [group.name, group.calls]));
-    return outcome(uncovered.map((consumer) => `consumer "${consumer.name}" (${calls.get(consumer.name)} calls) has no enforced budget`),
+    return outcome(
+      uncovered.map((consumer) => `consumer "${consumer.name}" (${calls.get(consumer.name)} calls) has no enforced budget`),
       `All ${consumers.length} consumers with traffic fall under an enforced budget.`,
       `${uncovered.length} of ${consumers.length} consumers with traffic have no enforced budget.`,
       {
-        consumersWithTraffic: consumers.length, consumersWithoutEnforcedBudget: uncovered.length, enforcedBudgets: enforced.length,
+        consumersWithTraffic: consumers.length,
+        consumersWithoutEnforcedBudget: uncovered.length,
+        enforcedBudgets: enforced.length,
         rateLimits: rateLimits.length,
-      });
+      },
+    );
   },
 };

@@ -9,9 +9,18 @@ import { assessmentCadence } from './monitoring.js';
 import { externalServices, transmissionProtection } from './services.js';
 
 export const CHECKS: readonly Check[] = [
-  authenticatedCalls, sanctionedModels, adminRoles,
-  ledgerCompleteness, recordContent, chainIntegrity,
-  consumerOwnership, resourceReview, discoveryReview,
-  externalServices, transmissionProtection,
-  authenticatorRotation, budgetCoverage, assessmentCadence,
+  authenticatedCalls,
+  sanctionedModels,
+  adminRoles,
+  ledgerCompleteness,
+  recordContent,
+  chainIntegrity,
+  consumerOwnership,
+  resourceReview,
+  discoveryReview,
+  externalServices,
+  transmissionProtection,
+  authenticatorRotation,
+  budgetCoverage,
+  assessmentCadence,
 ];

@@ -6,7 +6,8 @@ import { outcome, type Check } from '../check.js';
 
 /** Provider types whose endpoint has a standard https address when baseUrl is absent. */
 const STANDARD_ENDPOINTS: Readonly<Record<string, string>> = {
-  bedrock: 'https://bedrock-runtime.<region>.amazonaws.com', gemini: 'https://generativelanguage.googleapis.com',
+  bedrock: 'https://bedrock-runtime.<region>.amazonaws.com',
+  gemini: 'https://generativelanguage.googleapis.com',
   vertex: 'https://<location>-aiplatform.googleapis.com',
 };
 
@@ -30,9 +31,10 @@ export function credentialKind(provider: StoredProvider): string {
 export const externalServices: Check = {
   id: 'external-services',
   title: 'Every upstream provider is registered, with its endpoint and credential kind',
-  description: 'Lists the providers registered in the director (type, endpoint, kind of credential) and the providers the '
-    + 'ledger saw traffic to in the period, gateway calls and observed traffic alike; names each provider with traffic '
-    + 'that is not registered, and each registered one without a known endpoint.',
+  description:
+    'Lists the providers registered in the director (type, endpoint, kind of credential) and the providers the ' +
+    'ledger saw traffic to in the period, gateway calls and observed traffic alike; names each provider with traffic ' +
+    'that is not registered, and each registered one without a known endpoint.',
   method: 'TEST',
   async run({ store, period }) {
     const providers = await store.listProviders();
@@ -44,11 +46,18 @@ export const externalServices: Check = {
     for (const provider of providers) {
       if (providerEndpoint(provider) === null) problems.push(`provider "${provider.name}" (${provider.settings.type}) has no endpoint`);
     }
-    const inventory = providers.map((p) => `${p.name} (${p.settings.type}, ${providerEndpoint(p) ?? 'no endpoint'}, credential: ${credentialKind(p)})`);
-    return outcome(problems,
+    const inventory = providers.map(
+      (p) => `${p.name} (${p.settings.type}, ${providerEndpoint(p) ?? 'no endpoint'}, credential: ${credentialKind(p)})`,
+    );
+    return outcome(
+      problems,
       `All upstream providers with traffic are registered: ${inventory.join('; ') || 'none'}.`,
       `Upstream providers are not all registered: ${problems.join('; ')}.`,
-      { registeredProviders: providers.length, unregisteredProvidersWithTraffic: problems.filter((p) => p.endsWith('not registered')).length });
+      {
+        registeredProviders: providers.length,
+        unregisteredProvidersWithTraffic: problems.filter((p) => p.endsWith('not registered')).length,
+      },
+    );
   },
 };
 
@@ -59,7 +68,11 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Plaintext connections this deployment makes or accepts across a network, each named. */
-function plaintextLinks(config: SluiceConfig, providers: readonly StoredProvider[], env: NodeJS.ProcessEnv): { links: string[]; upstreams: number } {
+function plaintextLinks(
+  config: SluiceConfig,
+  providers: readonly StoredProvider[],
+  env: NodeJS.ProcessEnv,
+): { links: string[]; upstreams: number } {
   const links: string[] = [];
   let upstreams = 0;
   for (const provider of providers) {
@@ -67,13 +80,20 @@ function plaintextLinks(config: SluiceConfig, providers: readonly StoredProvider
     if (endpoint === null) continue;
     upstreams++;
     const url = new URL(endpoint.replace(/<[^>]+>/g, 'x'));
-    if (url.protocol === 'http:' && !isLoopback(url.hostname)) links.push(`upstream provider "${provider.name}" is plaintext HTTP (${url.origin})`);
+    if (url.protocol === 'http:' && !isLoopback(url.hostname))
+      links.push(`upstream provider "${provider.name}" is plaintext HTTP (${url.origin})`);
   }
   // Node's process-wide switch: with it, no https upstream's certificate is checked.
   if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') links.push('NODE_TLS_REJECT_UNAUTHORIZED=0: upstream TLS certificates are not verified');
   if (config.compliance.listenerTls === 'none') {
-    for (const [name, listener] of [['gateway', config.gateway], ['admin', config.admin]] as const) {
-      if (!isLoopback(listener.host)) links.push(`the ${name} listener on ${listener.host}:${listener.port} speaks plain HTTP off this host (set compliance.listenerTls: proxy when a TLS proxy fronts it)`);
+    for (const [name, listener] of [
+      ['gateway', config.gateway],
+      ['admin', config.admin],
+    ] as const) {
+      if (!isLoopback(listener.host))
+        links.push(
+          `the ${name} listener on ${listener.host}:${listener.port} speaks plain HTTP off this host (set compliance.listenerTls: proxy when a TLS proxy fronts it)`,
+        );
     }
   }
   if (config.storage.startsWith('postgres')) {
@@ -89,16 +109,19 @@ function plaintextLinks(config: SluiceConfig, providers: readonly StoredProvider
 export const transmissionProtection: Check = {
   id: 'transmission-protection',
   title: 'Connections that leave the host use TLS with verified certificates',
-  description: 'Examines the registered providers\' endpoints (http:// to a host other than this one is plaintext), Node\'s '
-    + 'certificate verification (NODE_TLS_REJECT_UNAUTHORIZED=0 turns it off for every upstream), the gateway and admin '
-    + 'listeners (plain HTTP: fine on loopback or behind a TLS proxy declared with compliance.listenerTls: proxy) and the '
-    + 'PostgreSQL storage (sslmode verify-full or verify-ca off this host). Names each plaintext or unverified link.',
+  description:
+    "Examines the registered providers' endpoints (http:// to a host other than this one is plaintext), Node's " +
+    'certificate verification (NODE_TLS_REJECT_UNAUTHORIZED=0 turns it off for every upstream), the gateway and admin ' +
+    'listeners (plain HTTP: fine on loopback or behind a TLS proxy declared with compliance.listenerTls: proxy) and the ' +
+    'PostgreSQL storage (sslmode verify-full or verify-ca off this host). Names each plaintext or unverified link.',
   method: 'EXAMINE',
   async run({ store, config, env }) {
     const { links, upstreams } = plaintextLinks(config, await store.listProviders(), env);
-    return outcome(links,
+    return outcome(
+      links,
       `All ${upstreams} upstream endpoints and the listeners use verified TLS or stay on this host.`,
       `${links.length} connections are plaintext or unverified.`,
-      { upstreamEndpoints: upstreams, plaintextOrUnverifiedLinks: links.length });
+      { upstreamEndpoints: upstreams, plaintextOrUnverifiedLinks: links.length },
+    );
   },
 };

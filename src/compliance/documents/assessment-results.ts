@@ -13,8 +13,11 @@ export function observation(o: Observation) {
     uuid: o.uuid,
     title: o.title,
     description: o.summary,
-    props: [prop('check', o.check), prop('outcome', o.satisfied ? 'satisfied' : 'not-satisfied'),
-      ...Object.entries(o.counts).map(([name, value]) => prop(name, value))],
+    props: [
+      prop('check', o.check),
+      prop('outcome', o.satisfied ? 'satisfied' : 'not-satisfied'),
+      ...Object.entries(o.counts).map(([name, value]) => prop(name, value)),
+    ],
     methods: [o.method],
     types: ['control-objective'],
     'relevant-evidence': [{ description: o.evidence }],
@@ -35,7 +38,10 @@ export function finding(f: Finding) {
       'target-id': f.objectiveId,
       status: { state: f.satisfied ? 'satisfied' : 'not-satisfied' },
     },
-    ...nonEmpty('related-observations', f.observations.map((uuid) => ({ 'observation-uuid': uuid }))),
+    ...nonEmpty(
+      'related-observations',
+      f.observations.map((uuid) => ({ 'observation-uuid': uuid })),
+    ),
   };
 }
 
@@ -45,12 +51,19 @@ function result(record: AssessmentRecord) {
   return {
     uuid: record.uuid,
     title: `Sluice continuous assessment ${oscalTime(record.startedAt)}`,
-    description: `${record.findings.length - failed} of ${record.findings.length} control objectives satisfied, from live state, the ledger `
-      + `and the audit log of ${oscalTime(record.period.from)} to ${oscalTime(record.period.to)} (${record.origin}, by ${record.actor}).`,
+    description:
+      `${record.findings.length - failed} of ${record.findings.length} control objectives satisfied, from live state, the ledger ` +
+      `and the audit log of ${oscalTime(record.period.from)} to ${oscalTime(record.period.to)} (${record.origin}, by ${record.actor}).`,
     start: oscalTime(record.startedAt),
     end: oscalTime(record.endedAt),
-    props: [prop('origin', record.origin), prop('period-start', oscalTime(record.period.from)), prop('period-end', oscalTime(record.period.to)),
-      ...record.chains.filter((chain) => chain.headHash !== null).map((chain) => prop(`${chain.chain === 'transactions' ? 'ledger' : 'audit-log'}-chain-head`, `${chain.blocks}:${chain.headHash}`))],
+    props: [
+      prop('origin', record.origin),
+      prop('period-start', oscalTime(record.period.from)),
+      prop('period-end', oscalTime(record.period.to)),
+      ...record.chains
+        .filter((chain) => chain.headHash !== null)
+        .map((chain) => prop(`${chain.chain === 'transactions' ? 'ledger' : 'audit-log'}-chain-head`, `${chain.blocks}:${chain.headHash}`)),
+    ],
     'reviewed-controls': { 'control-selections': [{ 'include-controls': controls.map((id) => ({ 'control-id': id })) }] },
     ...nonEmpty('observations', record.observations.map(observation)),
     ...nonEmpty('findings', record.findings.map(finding)),
@@ -63,14 +76,17 @@ export function assessmentResults(records: readonly AssessmentRecord[], now: num
     'assessment-results': {
       uuid: newUuid(),
       metadata: metadata('Sluice: continuous assessment results', now),
-      'import-ap': { href: `#${PLAN_UUID}`, remarks: 'Sluice\'s built-in checks are the assessment plan; see the back matter.' },
+      'import-ap': { href: `#${PLAN_UUID}`, remarks: "Sluice's built-in checks are the assessment plan; see the back matter." },
       results: records.map(result),
       'back-matter': {
-        resources: [{
-          uuid: PLAN_UUID,
-          title: 'Sluice continuous checks',
-          description: 'Each observation names the check that made it (property check) and what it proves from which data (relevant evidence). The checks, and the objectives each assesses, are described in the Sluice documentation (docs/compliance.md).',
-        }],
+        resources: [
+          {
+            uuid: PLAN_UUID,
+            title: 'Sluice continuous checks',
+            description:
+              'Each observation names the check that made it (property check) and what it proves from which data (relevant evidence). The checks, and the objectives each assesses, are described in the Sluice documentation (docs/compliance.md).',
+          },
+        ],
       },
     },
   };

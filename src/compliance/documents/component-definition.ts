@@ -14,27 +14,40 @@ export function componentDefinition(facts: ClaimFacts, mapping: readonly Control
     'component-definition': {
       // A new document each time it is generated; what it describes keeps its UUIDs.
       uuid: newUuid(),
-      metadata: metadata('Sluice: NIST SP 800-53 rev5 controls implemented by this deployment', now,
-        notClaimed.length === 0 ? undefined : `Not claimed, as this deployment's configuration does not implement them: ${notClaimed.map((c) => `${catalog.control(c.control).label} (${c.claimedWhen})`).join(', ')}.`),
-      components: [{
-        uuid: COMPONENT_UUID,
-        type: 'software',
-        title: 'Sluice',
-        description: 'A gateway and governance director for AI inference traffic: authenticates every call with a consumer key, enforces sanctioned models, budgets and rate limits, records every call in a ledger and every admin change in an audit log, and assesses its own controls continuously.',
-        purpose: 'Govern and account for the AI inference traffic of an organisation.',
-        props: [prop('version', sluiceVersion())],
-        'control-implementations': [{
-          uuid: nameUuid(`control-implementation:${catalog.source.uuid}`),
-          source,
-          description: `The controls of ${catalog.source.title} (${catalog.source.version}) that Sluice implements as configured.`,
-          'implemented-requirements': claimed.map((control) => ({
-            uuid: nameUuid(`implemented-requirement:${control.control}`),
-            'control-id': control.control,
-            description: control.implementation,
-            props: [prop('claimed-when', control.claimedWhen), ...Object.keys(control.checks).map((check) => prop('assessed-by', check))],
-          })),
-        }],
-      }],
+      metadata: metadata(
+        'Sluice: NIST SP 800-53 rev5 controls implemented by this deployment',
+        now,
+        notClaimed.length === 0
+          ? undefined
+          : `Not claimed, as this deployment's configuration does not implement them: ${notClaimed.map((c) => `${catalog.control(c.control).label} (${c.claimedWhen})`).join(', ')}.`,
+      ),
+      components: [
+        {
+          uuid: COMPONENT_UUID,
+          type: 'software',
+          title: 'Sluice',
+          description:
+            'A gateway and governance director for AI inference traffic: authenticates every call with a consumer key, enforces sanctioned models, budgets and rate limits, records every call in a ledger and every admin change in an audit log, and assesses its own controls continuously.',
+          purpose: 'Govern and account for the AI inference traffic of an organisation.',
+          props: [prop('version', sluiceVersion())],
+          'control-implementations': [
+            {
+              uuid: nameUuid(`control-implementation:${catalog.source.uuid}`),
+              source,
+              description: `The controls of ${catalog.source.title} (${catalog.source.version}) that Sluice implements as configured.`,
+              'implemented-requirements': claimed.map((control) => ({
+                uuid: nameUuid(`implemented-requirement:${control.control}`),
+                'control-id': control.control,
+                description: control.implementation,
+                props: [
+                  prop('claimed-when', control.claimedWhen),
+                  ...Object.keys(control.checks).map((check) => prop('assessed-by', check)),
+                ],
+              })),
+            },
+          ],
+        },
+      ],
     },
   };
 }

@@ -10,7 +10,9 @@ import { newUuid } from '../uuid.js';
 /** `items`: at least one (OSCAL requires it). `latest`: the latest assessment, whose findings open items relate to. */
 export function planOfActionAndMilestones(items: readonly PoamItem[], latest: AssessmentRecord | null, now: number) {
   const findings = new Map((latest?.findings ?? []).map((f) => [f.objectiveId, f]));
-  const related = items.filter((item) => item.closedAt === null).map((item) => findings.get(item.objectiveId))
+  const related = items
+    .filter((item) => item.closedAt === null)
+    .map((item) => findings.get(item.objectiveId))
     .filter((f): f is NonNullable<typeof f> => f !== undefined && !f.satisfied);
   const observationUuids = new Set(related.flatMap((f) => f.observations));
   const observations = (latest?.observations ?? []).filter((o) => observationUuids.has(o.uuid));
@@ -29,15 +31,25 @@ export function planOfActionAndMilestones(items: readonly PoamItem[], latest: As
           description: item.description,
           props: [
             prop('status', item.closedAt === null ? 'open' : 'closed'),
-            prop('objective-id', item.objectiveId), prop('control-id', item.controlId),
-            prop('first-seen', oscalTime(item.firstSeenAt)), prop('first-assessment', item.firstAssessment),
-            prop('last-seen', oscalTime(item.lastSeenAt)), prop('last-assessment', item.lastAssessment),
-            ...(item.closedAt === null ? [] : [prop('closed', oscalTime(item.closedAt)), prop('closed-by-assessment', item.closedByAssessment ?? '')]),
+            prop('objective-id', item.objectiveId),
+            prop('control-id', item.controlId),
+            prop('first-seen', oscalTime(item.firstSeenAt)),
+            prop('first-assessment', item.firstAssessment),
+            prop('last-seen', oscalTime(item.lastSeenAt)),
+            prop('last-assessment', item.lastAssessment),
+            ...(item.closedAt === null
+              ? []
+              : [prop('closed', oscalTime(item.closedAt)), prop('closed-by-assessment', item.closedByAssessment ?? '')]),
           ],
-          ...(current === undefined || current.satisfied ? {} : {
-            'related-findings': [{ 'finding-uuid': current.uuid }],
-            ...nonEmpty('related-observations', current.observations.map((uuid) => ({ 'observation-uuid': uuid }))),
-          }),
+          ...(current === undefined || current.satisfied
+            ? {}
+            : {
+                'related-findings': [{ 'finding-uuid': current.uuid }],
+                ...nonEmpty(
+                  'related-observations',
+                  current.observations.map((uuid) => ({ 'observation-uuid': uuid })),
+                ),
+              }),
         };
       }),
     },

@@ -28,11 +28,16 @@ function filterOf(budget: BudgetConfig): UsageFilter {
  */
 function amount(measure: Measure, totals: UsageTotals): number {
   switch (measure) {
-    case 'input_tokens': return totals.inputTokens;
-    case 'output_tokens': return totals.outputTokens;
-    case 'total_tokens': return totals.inputTokens + totals.outputTokens;
-    case 'cost_usd': return totals.costMicroUsd;
-    case 'requests': return totals.calls - totals.refusedCalls;
+    case 'input_tokens':
+      return totals.inputTokens;
+    case 'output_tokens':
+      return totals.outputTokens;
+    case 'total_tokens':
+      return totals.inputTokens + totals.outputTokens;
+    case 'cost_usd':
+      return totals.costMicroUsd;
+    case 'requests':
+      return totals.calls - totals.refusedCalls;
   }
 }
 
@@ -53,7 +58,11 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   const position = window.position(now);
   const lengthMs = position.end - position.start;
   if (lengthMs < HOUR_MS) {
-    throw new ApiError(400, 'invalid_request', `Budget "${budget.name}" has a ${window.kind} window: burn-downs are read from hourly rollups, so windows of an hour or more only.`);
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `Budget "${budget.name}" has a ${window.kind} window: burn-downs are read from hourly rollups, so windows of an hour or more only.`,
+    );
   }
   const limit = budget.measure === 'cost_usd' ? Math.round(budget.limit * 1_000_000) : budget.limit;
   const unit = budget.measure === 'cost_usd' ? 'microUsd' : budget.measure === 'requests' ? 'requests' : 'tokens';
@@ -65,6 +74,12 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   const start = hourFloor(now - lengthMs);
   const recentFrom = hourFloor(now - Math.max(HOUR_MS, lengthMs / 4));
   const [total, recent] = await Promise.all([used(store, budget, start, to), used(store, budget, recentFrom, to)]);
-  const projection = burnDown({ limit, used: total, now, window: position, rolling: { lengthMs, recentUsed: recent, recentMs: now - recentFrom } });
+  const projection = burnDown({
+    limit,
+    used: total,
+    now,
+    window: position,
+    rolling: { lengthMs, recentUsed: recent, recentMs: now - recentFrom },
+  });
   return { ...projection, window: { kind: window.kind, start, end: now }, unit };
 }

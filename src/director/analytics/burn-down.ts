@@ -46,7 +46,13 @@ export function burnDown(input: BurnDownInput): BurnDown {
       const reachedIn = (limit - used) / slope;
       if (reachedIn < lengthMs) exhaustsAt = Math.ceil(now + reachedIn);
     }
-    return { ...common, projectedAtEnd: Math.round(Math.max(0, used + slope * lengthMs)), exhaustsAt, horizon, method: 'rolling-recent-rate' };
+    return {
+      ...common,
+      projectedAtEnd: Math.round(Math.max(0, used + slope * lengthMs)),
+      exhaustsAt,
+      horizon,
+      method: 'rolling-recent-rate',
+    };
   }
   const { start, end } = input.window;
   const rate = used / Math.max(1, now - start);

@@ -24,12 +24,27 @@ export interface ChargebackLine {
 
 /** One rollup read with a single month bucket: a row per team. */
 export async function chargeback(store: AnalyticsStore, period: Span, team?: string): Promise<ChargebackLine[]> {
-  const rows = await store.usage({ from: period.start, to: period.end, bucket: 'month', groupBy: ['team'], filter: team === undefined ? {} : { team } });
+  const rows = await store.usage({
+    from: period.start,
+    to: period.end,
+    bucket: 'month',
+    groupBy: ['team'],
+    filter: team === undefined ? {} : { team },
+  });
   const lines = new Map<string, ChargebackLine>();
   for (const row of rows) {
     const name = row.group.team ?? '';
     const line = lines.get(name) ?? {
-      team: name, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: 0, costMicroUsd: 0, unpricedCalls: 0, refusedCalls: 0, failedCalls: 0,
+      team: name,
+      calls: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      totalTokens: 0,
+      costMicroUsd: 0,
+      unpricedCalls: 0,
+      refusedCalls: 0,
+      failedCalls: 0,
     };
     line.calls += row.calls;
     line.inputTokens += row.inputTokens;
@@ -62,14 +77,32 @@ function inert(text: string): string {
 
 /** refused_calls and failed_calls were added last (unpriced_calls became served calls only), so earlier columns keep their places. */
 export const CHARGEBACK_COLUMNS = [
-  'period', 'team', 'calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'total_tokens', 'cost_usd', 'unpriced_calls', 'refused_calls',
+  'period',
+  'team',
+  'calls',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'total_tokens',
+  'cost_usd',
+  'unpriced_calls',
+  'refused_calls',
   'failed_calls',
 ] as const;
 
 export function chargebackCsv(period: string, lines: readonly ChargebackLine[]): string {
   const rows = lines.map((line) => [
-    period, inert(line.team), line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.totalTokens, formatUsd(line.costMicroUsd), line.unpricedCalls,
-    line.refusedCalls, line.failedCalls,
+    period,
+    inert(line.team),
+    line.calls,
+    line.inputTokens,
+    line.outputTokens,
+    line.cachedInputTokens,
+    line.totalTokens,
+    formatUsd(line.costMicroUsd),
+    line.unpricedCalls,
+    line.refusedCalls,
+    line.failedCalls,
   ]);
   return [CHARGEBACK_COLUMNS, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

@@ -86,8 +86,14 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
   const byDay = costsByDay(input.daily);
   let actualToDate = 0;
   for (const [day, cost] of byDay) if (day >= month.start && day < month.end && day < now) actualToDate += cost;
-  const settled = (method: ForecastMethod, historyDays: number): MonthForecast =>
-    ({ actualToDate, forecast: actualToDate, low: actualToDate, high: actualToDate, method, historyDays });
+  const settled = (method: ForecastMethod, historyDays: number): MonthForecast => ({
+    actualToDate,
+    forecast: actualToDate,
+    low: actualToDate,
+    high: actualToDate,
+    method,
+    historyDays,
+  });
   if (now >= month.end) return settled('complete', 0);
 
   const today = dayFloor(now);

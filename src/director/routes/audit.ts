@@ -7,31 +7,58 @@ import { errors, iso, isoTime, json, pageQuery } from './schemas.js';
 
 const ENTITY_TYPES = AUDIT_ENTITY_TYPES;
 
-const record = z.object({
-  id: z.number(), at: z.string(), actor: z.string(), action: z.string(), entityType: z.enum(ENTITY_TYPES), entityId: z.string(),
-  before: z.unknown(), after: z.unknown(),
-}).openapi('AuditRecord');
+const record = z
+  .object({
+    id: z.number(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    entityType: z.enum(ENTITY_TYPES),
+    entityId: z.string(),
+    before: z.unknown(),
+    after: z.unknown(),
+  })
+  .openapi('AuditRecord');
 
 export function registerAuditRoutes(app: DirectorApi, { store }: RouteDeps): void {
-  app.openapi(createRoute({
-    method: 'get', path: '/api/audit', tags: ['audit'], summary: 'The audit log, newest first',
-    request: {
-      query: z.object({
-        entityType: z.enum(ENTITY_TYPES).optional().openapi({ param: { name: 'entityType', in: 'query' } }),
-        entityId: z.string().optional().openapi({ param: { name: 'entityId', in: 'query' } }),
-        actor: z.string().optional().openapi({ param: { name: 'actor', in: 'query' } }),
-        since: isoTime.optional().openapi({ param: { name: 'since', in: 'query' } }),
-        ...pageQuery,
-      }),
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/audit',
+      tags: ['audit'],
+      summary: 'The audit log, newest first',
+      request: {
+        query: z.object({
+          entityType: z
+            .enum(ENTITY_TYPES)
+            .optional()
+            .openapi({ param: { name: 'entityType', in: 'query' } }),
+          entityId: z
+            .string()
+            .optional()
+            .openapi({ param: { name: 'entityId', in: 'query' } }),
+          actor: z
+            .string()
+            .optional()
+            .openapi({ param: { name: 'actor', in: 'query' } }),
+          since: isoTime.optional().openapi({ param: { name: 'since', in: 'query' } }),
+          ...pageQuery,
+        }),
+      },
+      responses: { 200: json(z.object({ items: z.array(record), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
+    }),
+    async (c) => {
+      authorize(c, 'read');
+      const query = c.req.valid('query');
+      const page = await store.listAudit({
+        entityType: query.entityType,
+        entityId: query.entityId,
+        actor: query.actor,
+        since: query.since === undefined ? undefined : Date.parse(query.since),
+        limit: query.limit,
+        cursor: query.cursor ?? null,
+      });
+      return c.json({ items: page.items.map((item) => ({ ...item, at: iso(item.at)! })), nextCursor: page.nextCursor }, 200);
     },
-    responses: { 200: json(z.object({ items: z.array(record), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
-  }), async (c) => {
-    authorize(c, 'read');
-    const query = c.req.valid('query');
-    const page = await store.listAudit({
-      entityType: query.entityType, entityId: query.entityId, actor: query.actor,
-      since: query.since === undefined ? undefined : Date.parse(query.since), limit: query.limit, cursor: query.cursor ?? null,
-    });
-    return c.json({ items: page.items.map((item) => ({ ...item, at: iso(item.at)! })), nextCursor: page.nextCursor }, 200);
-  });
+  );
 }

@@ -13,25 +13,63 @@ import { registerEntityRoutes } from './entity.js';
 import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
 
 const labels = z.record(z.string(), z.string());
-const consumer = z.object({
-  name: z.string(), team: z.string().nullable(), owner: z.string().nullable(), labels,
-  models: z.array(z.string()).nullable(), createdAt: z.string(), updatedAt: z.string(),
-}).openapi('Consumer');
+const consumer = z
+  .object({
+    name: z.string(),
+    team: z.string().nullable(),
+    owner: z.string().nullable(),
+    labels,
+    models: z.array(z.string()).nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Consumer');
 const consumerPatch = consumerInput.omit({ name: true });
-const key = z.object({
-  id: z.string(), consumer: z.string(), prefix: z.string(), name: z.string(), createdAt: z.string(),
-  expiresAt: z.string().nullable(), revokedAt: z.string().nullable(), lastUsedAt: z.string().nullable(),
-}).openapi('ConsumerKey');
-const createdKey = z.object({ key, plaintext: z.string().openapi({ description: 'Shown this once; Sluice keeps only its hash.' }) }).openapi('CreatedKey');
+const key = z
+  .object({
+    id: z.string(),
+    consumer: z.string(),
+    prefix: z.string(),
+    name: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .openapi('ConsumerKey');
+const createdKey = z
+  .object({ key, plaintext: z.string().openapi({ description: 'Shown this once; Sluice keeps only its hash.' }) })
+  .openapi('CreatedKey');
 const keyInput = z.object({ name: nameText(), expiresAt: isoTime.nullable().optional() }).strict();
-const rotation = z.object({ graceSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400) }).strict();
+const rotation = z
+  .object({
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .default(86_400),
+  })
+  .strict();
 const keyParams = z.object({
-  name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }),
-  id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' } }),
+  name: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'name', in: 'path' } }),
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'id', in: 'path' } }),
 });
 const listQuery = z.object({
-  team: z.string().optional().openapi({ param: { name: 'team', in: 'query' } }),
-  label: z.union([z.string(), z.array(z.string())]).optional().openapi({ param: { name: 'label', in: 'query', description: 'key=value; repeat for several' } }),
+  team: z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'team', in: 'query' } }),
+  label: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({ param: { name: 'label', in: 'query', description: 'key=value; repeat for several' } }),
   ...pageQuery,
 });
 
@@ -40,14 +78,25 @@ function render(value: Consumer) {
 }
 
 function renderKey(value: ConsumerKey) {
-  return { ...value, createdAt: iso(value.createdAt)!, expiresAt: iso(value.expiresAt), revokedAt: iso(value.revokedAt), lastUsedAt: iso(value.lastUsedAt) };
+  return {
+    ...value,
+    createdAt: iso(value.createdAt)!,
+    expiresAt: iso(value.expiresAt),
+    revokedAt: iso(value.revokedAt),
+    lastUsedAt: iso(value.lastUsedAt),
+  };
 }
 
 /**
  * The consumer a caller may act on with `need`. Other roles are authorized before the look-up; a team-owner gets the same
  * 403 for a name that does not exist as for another team's, so it cannot learn which names exist.
  */
-async function consumerFor(store: DirectorStore, c: Context<ApiEnv>, name: string, need: 'read' | 'write'): Promise<{ caller: Caller; found: Consumer }> {
+async function consumerFor(
+  store: DirectorStore,
+  c: Context<ApiEnv>,
+  name: string,
+  need: 'read' | 'write',
+): Promise<{ caller: Caller; found: Consumer }> {
   if (c.get('caller').role !== 'team-owner') authorize(c, need);
   const found = await store.getConsumer(name);
   const caller = authorizeTeam(c, need, found?.team);
@@ -58,7 +107,8 @@ async function consumerFor(store: DirectorStore, c: Context<ApiEnv>, name: strin
 /** The key, if it is this consumer's: a team-owner must not reach another team's key by its id. */
 async function keyOf(store: DirectorStore, c: Context<ApiEnv>, consumerName: string, id: string, need: 'read' | 'write'): Promise<Caller> {
   const { caller } = await consumerFor(store, c, consumerName, need);
-  if (!(await store.listKeys(consumerName)).some((k) => k.id === id)) throw new ApiError(404, 'not_found', `consumer "${consumerName}" has no key "${id}"`);
+  if (!(await store.listKeys(consumerName)).some((k) => k.id === id))
+    throw new ApiError(404, 'not_found', `consumer "${consumerName}" has no key "${id}"`);
   return caller;
 }
 
@@ -67,7 +117,11 @@ async function keyOf(store: DirectorStore, c: Context<ApiEnv>, consumerName: str
  * they are the admin's and operator's to set. A team-owner may create a consumer without them and manage its owner and
  * keys, but setting any of them, even to its current value, is refused.
  */
-function refuseGovernanceFields(caller: Caller, input: { team?: unknown; labels?: Record<string, string>; models?: unknown }, creating: boolean): void {
+function refuseGovernanceFields(
+  caller: Caller,
+  input: { team?: unknown; labels?: Record<string, string>; models?: unknown },
+  creating: boolean,
+): void {
   if (caller.role !== 'team-owner') return;
   const set = [
     ...(!creating && input.team !== undefined ? ['team'] : []),
@@ -75,39 +129,59 @@ function refuseGovernanceFields(caller: Caller, input: { team?: unknown; labels?
     ...(input.models !== undefined && (!creating || input.models !== null) ? ['models'] : []),
   ];
   if (set.length > 0) {
-    throw new ApiError(403, 'forbidden', `A team-owner may not set ${set.join(', ')}: the model allow-list, labels and team decide which models and budgets apply; ask an admin or operator.`);
+    throw new ApiError(
+      403,
+      'forbidden',
+      `A team-owner may not set ${set.join(', ')}: the model allow-list, labels and team decide which models and budgets apply; ask an admin or operator.`,
+    );
   }
 }
 
 export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
   const checkModels = (models: string[] | null | undefined) => {
     const issues = consumerModelIssues(models, catalog());
-    if (issues.length > 0) throw new ApiError(400, 'invalid_request', `Invalid consumer: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    if (issues.length > 0)
+      throw new ApiError(400, 'invalid_request', `Invalid consumer: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   };
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/consumers', tags: ['consumers'], summary: 'List consumers, filtered by team or labels, a page at a time',
-    request: { query: listQuery }, responses: { 200: json(z.object({ items: z.array(consumer), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
-  }), async (c) => {
-    const query = c.req.valid('query');
-    const caller = c.get('caller');
-    // A team-owner lists its own team whatever it asks for; asking for another team is refused.
-    const team = caller.role === 'team-owner' ? (query.team ?? caller.team ?? undefined) : query.team;
-    authorizeTeam(c, 'read', caller.role === 'team-owner' ? team : null);
-    const labelFilter: Record<string, string> = {};
-    for (const pair of query.label === undefined ? [] : [query.label].flat()) {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new ApiError(400, 'invalid_request', `label filter "${pair}" is not key=value`, [{ path: 'label', message: 'key=value' }]);
-      labelFilter[pair.slice(0, at)] = pair.slice(at + 1);
-    }
-    const page = await store.listConsumers({ team, labels: labelFilter, limit: query.limit, cursor: query.cursor ?? null });
-    return c.json({ items: page.items.map(render), nextCursor: page.nextCursor }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/consumers',
+      tags: ['consumers'],
+      summary: 'List consumers, filtered by team or labels, a page at a time',
+      request: { query: listQuery },
+      responses: { 200: json(z.object({ items: z.array(consumer), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const caller = c.get('caller');
+      // A team-owner lists its own team whatever it asks for; asking for another team is refused.
+      const team = caller.role === 'team-owner' ? (query.team ?? caller.team ?? undefined) : query.team;
+      authorizeTeam(c, 'read', caller.role === 'team-owner' ? team : null);
+      const labelFilter: Record<string, string> = {};
+      for (const pair of query.label === undefined ? [] : [query.label].flat()) {
+        const at = pair.indexOf('=');
+        if (at < 1)
+          throw new ApiError(400, 'invalid_request', `label filter "${pair}" is not key=value`, [{ path: 'label', message: 'key=value' }]);
+        labelFilter[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+      const page = await store.listConsumers({ team, labels: labelFilter, limit: query.limit, cursor: query.cursor ?? null });
+      return c.json({ items: page.items.map(render), nextCursor: page.nextCursor }, 200);
+    },
+  );
 
   registerEntityRoutes<Consumer, z.infer<typeof consumerInput>, z.infer<typeof consumerPatch>>(app, {
-    path: '/api/consumers', tag: 'consumers', noun: 'consumer', view: consumer, render,
+    path: '/api/consumers',
+    tag: 'consumers',
+    noun: 'consumer',
+    view: consumer,
+    render,
     create: {
-      summary: 'Create a consumer', body: consumerInput, errors: [400, 409], access: (c, input) => authorizeTeam(c, 'write', input.team),
+      summary: 'Create a consumer',
+      body: consumerInput,
+      errors: [400, 409],
+      access: (c, input) => authorizeTeam(c, 'write', input.team),
       run: (caller, input) => {
         refuseGovernanceFields(caller, input, true);
         checkModels(input.models);
@@ -115,12 +189,18 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       },
     },
     get: {
-      summary: 'One consumer', description: 'The consumer', access: async (c, name) => (await consumerFor(store, c, name, 'read')).caller,
+      summary: 'One consumer',
+      description: 'The consumer',
+      access: async (c, name) => (await consumerFor(store, c, name, 'read')).caller,
       find: (name) => store.getConsumer(name),
     },
     update: {
-      method: 'patch', summary: 'Change a consumer (absent fields stay; null clears)', body: consumerPatch, description: 'Updated',
-      errors: [400, 404, 409], access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
+      method: 'patch',
+      summary: 'Change a consumer (absent fields stay; null clears)',
+      body: consumerPatch,
+      description: 'Updated',
+      errors: [400, 404, 409],
+      access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
       run: (caller, name, patch) => {
         refuseGovernanceFields(caller, patch, false);
         checkModels(patch.models);
@@ -128,53 +208,83 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       },
     },
     remove: {
-      summary: 'Delete a consumer and its keys', errors: [404],
+      summary: 'Delete a consumer and its keys',
+      errors: [404],
       access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
       run: (caller, name) => store.deleteConsumer(caller.actor, name),
     },
   });
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/consumers/{name}/keys', tags: ['keys'], summary: 'A consumer\'s keys (never their secrets)',
-    request: { params: nameParam }, responses: { 200: json(z.object({ items: z.array(key) }), 'The keys'), ...errors(404) },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    await consumerFor(store, c, name, 'read');
-    return c.json({ items: (await store.listKeys(name)).map(renderKey) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/consumers/{name}/keys',
+      tags: ['keys'],
+      summary: "A consumer's keys (never their secrets)",
+      request: { params: nameParam },
+      responses: { 200: json(z.object({ items: z.array(key) }), 'The keys'), ...errors(404) },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      await consumerFor(store, c, name, 'read');
+      return c.json({ items: (await store.listKeys(name)).map(renderKey) }, 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/api/consumers/{name}/keys', tags: ['keys'], summary: 'Create a key; its plaintext is in this answer only',
-    request: { params: nameParam, ...body(keyInput) }, responses: { 201: json(createdKey, 'Created'), ...errors(400, 404) },
-  }), async (c) => {
-    const { name } = c.req.valid('param');
-    const input = c.req.valid('json');
-    const { caller } = await consumerFor(store, c, name, 'write');
-    const expiresAt = input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt);
-    if (expiresAt !== null && expiresAt <= Date.now()) {
-      throw new ApiError(400, 'invalid_request', `Invalid request: expiresAt: ${input.expiresAt} is not in the future`, [{ path: 'expiresAt', message: 'not in the future' }]);
-    }
-    const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt });
-    return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/consumers/{name}/keys',
+      tags: ['keys'],
+      summary: 'Create a key; its plaintext is in this answer only',
+      request: { params: nameParam, ...body(keyInput) },
+      responses: { 201: json(createdKey, 'Created'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const input = c.req.valid('json');
+      const { caller } = await consumerFor(store, c, name, 'write');
+      const expiresAt = input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt);
+      if (expiresAt !== null && expiresAt <= Date.now()) {
+        throw new ApiError(400, 'invalid_request', `Invalid request: expiresAt: ${input.expiresAt} is not in the future`, [
+          { path: 'expiresAt', message: 'not in the future' },
+        ]);
+      }
+      const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt });
+      return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/api/consumers/{name}/keys/{id}/revoke', tags: ['keys'], summary: 'Revoke a key at once',
-    request: { params: keyParams }, responses: { 200: json(key, 'Revoked'), ...errors(404, 409) },
-  }), async (c) => {
-    const { name, id } = c.req.valid('param');
-    const caller = await keyOf(store, c, name, id, 'write');
-    return c.json(renderKey(await store.revokeKey(caller.actor, id)), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/consumers/{name}/keys/{id}/revoke',
+      tags: ['keys'],
+      summary: 'Revoke a key at once',
+      request: { params: keyParams },
+      responses: { 200: json(key, 'Revoked'), ...errors(404, 409) },
+    }),
+    async (c) => {
+      const { name, id } = c.req.valid('param');
+      const caller = await keyOf(store, c, name, id, 'write');
+      return c.json(renderKey(await store.revokeKey(caller.actor, id)), 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/api/consumers/{name}/keys/{id}/rotate', tags: ['keys'],
-    summary: 'A new key for the consumer; the old one keeps working for graceSeconds (default a day)',
-    request: { params: keyParams, ...body(rotation) }, responses: { 201: json(createdKey, 'The new key'), ...errors(400, 404, 409) },
-  }), async (c) => {
-    const { name, id } = c.req.valid('param');
-    const caller = await keyOf(store, c, name, id, 'write');
-    const created = await store.rotateKey(caller.actor, id, c.req.valid('json').graceSeconds);
-    return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/consumers/{name}/keys/{id}/rotate',
+      tags: ['keys'],
+      summary: 'A new key for the consumer; the old one keeps working for graceSeconds (default a day)',
+      request: { params: keyParams, ...body(rotation) },
+      responses: { 201: json(createdKey, 'The new key'), ...errors(400, 404, 409) },
+    }),
+    async (c) => {
+      const { name, id } = c.req.valid('param');
+      const caller = await keyOf(store, c, name, id, 'write');
+      const created = await store.rotateKey(caller.actor, id, c.req.valid('json').graceSeconds);
+      return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
+    },
+  );
 }

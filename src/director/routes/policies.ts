@@ -21,10 +21,18 @@ interface Kind<K extends DefinitionKind> {
 const KINDS = [
   { kind: 'budget', path: '/api/budgets', tag: 'budgets', noun: 'budget', schema: budgetSchema } satisfies Kind<'budget'>,
   {
-    kind: 'budgetTemplate', path: '/api/budget-templates', tag: 'budget templates', noun: 'budget template', schema: budgetTemplateSchema,
+    kind: 'budgetTemplate',
+    path: '/api/budget-templates',
+    tag: 'budget templates',
+    noun: 'budget template',
+    schema: budgetTemplateSchema,
   } satisfies Kind<'budgetTemplate'>,
   {
-    kind: 'rateLimit', path: '/api/rate-limits', tag: 'rate limits', noun: 'rate limit', schema: rateLimitSchema,
+    kind: 'rateLimit',
+    path: '/api/rate-limits',
+    tag: 'rate limits',
+    noun: 'rate limit',
+    schema: rateLimitSchema,
   } satisfies Kind<'rateLimit'>,
 ] as const;
 
@@ -37,7 +45,9 @@ export function registerPolicyRoutes(app: DirectorApi, deps: RouteDeps): void {
 }
 
 function register<K extends DefinitionKind>(
-  app: DirectorApi, { store, catalog }: RouteDeps, { kind, path, tag, noun, schema }: Kind<K>,
+  app: DirectorApi,
+  { store, catalog }: RouteDeps,
+  { kind, path, tag, noun, schema }: Kind<K>,
 ): void {
   type Definition = DefinitionKinds[K];
   const item = z.object({ name: z.string(), createdAt: z.string(), updatedAt: z.string() }).passthrough();
@@ -50,10 +60,17 @@ function register<K extends DefinitionKind>(
   };
 
   registerEntityRoutes<StoredDefinition<Definition>, Definition, Definition>(app, {
-    path, tag, noun, view: item, render,
+    path,
+    tag,
+    noun,
+    view: item,
+    render,
     list: { summary: `List ${noun}s`, description: `The ${noun}s`, access: 'read', items: () => store.listDefinitions(kind) },
     create: {
-      summary: `Create a ${noun}`, body: schema, errors: [400, 409], access: 'write',
+      summary: `Create a ${noun}`,
+      body: schema,
+      errors: [400, 409],
+      access: 'write',
       run: async (caller, value) => {
         await checkReferences(value);
         return store.createDefinition(caller.actor, kind, value);
@@ -61,15 +78,23 @@ function register<K extends DefinitionKind>(
     },
     get: { summary: `One ${noun}`, description: `The ${noun}`, access: 'read', find: (name) => store.getDefinition(kind, name) },
     update: {
-      method: 'put', summary: `Replace a ${noun} (its usage so far still counts)`, body: schema, description: 'Replaced',
-      errors: [400, 404], access: 'write', samePathName: true,
+      method: 'put',
+      summary: `Replace a ${noun} (its usage so far still counts)`,
+      body: schema,
+      description: 'Replaced',
+      errors: [400, 404],
+      access: 'write',
+      samePathName: true,
       run: async (caller, name, value) => {
         await checkReferences(value);
         return store.updateDefinition(caller.actor, kind, name, value);
       },
     },
     remove: {
-      summary: `Delete a ${noun}`, errors: [404], access: 'write', run: (caller, name) => store.deleteDefinition(caller.actor, kind, name),
+      summary: `Delete a ${noun}`,
+      errors: [404],
+      access: 'write',
+      run: (caller, name) => store.deleteDefinition(caller.actor, kind, name),
     },
   });
 }

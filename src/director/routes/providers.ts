@@ -13,25 +13,43 @@ import { openCredentials, sealCredentials, splitProvider } from '../provider-cre
 import { registerEntityRoutes } from './entity.js';
 import { iso } from './schemas.js';
 
-const view = z.object({
-  name: z.string(),
-  type: z.string(),
-  credentials: z.array(z.enum(CREDENTIAL_FIELDS)).openapi({ description: 'The credential fields that are set (their values are never shown)' }),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-}).passthrough().openapi('Provider');
+const view = z
+  .object({
+    name: z.string(),
+    type: z.string(),
+    credentials: z
+      .array(z.enum(CREDENTIAL_FIELDS))
+      .openapi({ description: 'The credential fields that are set (their values are never shown)' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .passthrough()
+  .openapi('Provider');
 
 const providerInput = providerSchema.extend({ name: providerName }).strict();
 /** Any field of sluice.yaml's provider but its type; null removes one (a credential included). Defaults apply only on create. */
-const providerPatch = z.object(Object.fromEntries(Object.entries(providerSchema.shape)
-  .filter(([field]) => field !== 'type')
-  .map(([field, schema]) => [field, (schema instanceof z.ZodDefault ? schema.unwrap() as z.ZodType : schema as z.ZodType).nullable().optional()]))).strict();
+const providerPatch = z
+  .object(
+    Object.fromEntries(
+      Object.entries(providerSchema.shape)
+        .filter(([field]) => field !== 'type')
+        .map(([field, schema]) => [
+          field,
+          (schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : (schema as z.ZodType)).nullable().optional(),
+        ]),
+    ),
+  )
+  .strict();
 
 function render(provider: StoredProvider) {
   const { baseUrl } = provider.settings as { baseUrl?: unknown };
   return {
-    name: provider.name, ...provider.settings, ...(typeof baseUrl === 'string' ? { baseUrl: withoutUserinfo(baseUrl) } : {}),
-    credentials: provider.credentials?.fields ?? [], createdAt: iso(provider.createdAt)!, updatedAt: iso(provider.updatedAt)!,
+    name: provider.name,
+    ...provider.settings,
+    ...(typeof baseUrl === 'string' ? { baseUrl: withoutUserinfo(baseUrl) } : {}),
+    credentials: provider.credentials?.fields ?? [],
+    createdAt: iso(provider.createdAt)!,
+    updatedAt: iso(provider.updatedAt)!,
   };
 }
 
@@ -52,7 +70,12 @@ function check(name: string, config: ProviderConfig, targets: ProviderTargets): 
   const refusal = config.baseUrl === undefined ? null : targets.baseUrlRefusal(config.baseUrl);
   if (refusal !== null) problems.push(['baseUrl', refusal]);
   if (problems.length > 0) {
-    throw new ApiError(400, 'invalid_request', `Invalid provider: ${problems.map(([f, m]) => `${f}: ${m}`).join('; ')}`, problems.map(([path, message]) => ({ path, message })));
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `Invalid provider: ${problems.map(([f, m]) => `${f}: ${m}`).join('; ')}`,
+      problems.map(([path, message]) => ({ path, message })),
+    );
   }
   try {
     createProvider(name, config);
@@ -65,15 +88,23 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey, pro
   const missing = (name: string) => new ApiError(404, 'not_found', `provider "${name}" does not exist`);
 
   registerEntityRoutes<StoredProvider, z.infer<typeof providerInput>, Record<string, unknown>>(app, {
-    path: '/api/providers', tag: 'providers', noun: 'provider', view, render,
+    path: '/api/providers',
+    tag: 'providers',
+    noun: 'provider',
+    view,
+    render,
     list: {
-      summary: 'List providers (settings, and which credentials are set)', description: 'The providers', access: 'read',
+      summary: 'List providers (settings, and which credentials are set)',
+      description: 'The providers',
+      access: 'read',
       items: () => store.listProviders(),
     },
     get: { summary: 'One provider', description: 'The provider', access: 'read', find: (name) => store.getProvider(name) },
     create: {
-      summary: 'Add a provider: the fields of sluice.yaml\'s providers, with a name (admin role; credentials are write-only)',
-      body: providerInput, errors: [400, 409], access: 'admin',
+      summary: "Add a provider: the fields of sluice.yaml's providers, with a name (admin role; credentials are write-only)",
+      body: providerInput,
+      errors: [400, 409],
+      access: 'admin',
       run: (caller, { name, ...config }) => {
         check(name, config, providerTargets);
         const { settings, credentials } = splitProvider(config);
@@ -83,13 +114,17 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey, pro
     update: {
       method: 'patch',
       summary: 'Change a provider: fields given replace theirs, null removes one; credentials not named stay as they are (admin role)',
-      body: providerPatch, description: 'Updated', errors: [400, 404], access: 'admin',
+      body: providerPatch,
+      description: 'Updated',
+      errors: [400, 404],
+      access: 'admin',
       run: async (caller, name, patch) => {
         const existing = await store.getProvider(name);
         if (existing === null) throw missing(name);
         const touchesCredentials = CREDENTIAL_FIELDS.some((field) => field in patch);
         const current: Record<string, unknown> = {
-          ...existing.settings, ...(touchesCredentials ? openCredentials(masterKey, name, existing.credentials) : {}),
+          ...existing.settings,
+          ...(touchesCredentials ? openCredentials(masterKey, name, existing.credentials) : {}),
         };
         for (const [field, value] of Object.entries(patch)) {
           if (value === null) delete current[field];
@@ -98,20 +133,28 @@ export function registerProviderRoutes(app: DirectorApi, { store, masterKey, pro
         const parsed = providerSchema.safeParse(current);
         if (!parsed.success) {
           const issues = parsed.error.issues.map((issue) => ({
-            path: issue.path.map(String).join('.') || '(body)', message: issue.message,
+            path: issue.path.map(String).join('.') || '(body)',
+            message: issue.message,
           }));
-          throw new ApiError(400, 'invalid_request', `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-            issues);
+          throw new ApiError(
+            400,
+            'invalid_request',
+            `Invalid provider: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+            issues,
+          );
         }
         check(name, parsed.data, providerTargets);
         const { settings, credentials } = splitProvider(parsed.data);
         return store.updateProvider(caller.actor, name, {
-          settings, ...(touchesCredentials ? { credentials: sealCredentials(masterKey, name, credentials) } : {}),
+          settings,
+          ...(touchesCredentials ? { credentials: sealCredentials(masterKey, name, credentials) } : {}),
         });
       },
     },
     remove: {
-      summary: 'Delete a provider no model routes to (admin role)', errors: [404, 409], access: 'admin',
+      summary: 'Delete a provider no model routes to (admin role)',
+      errors: [404, 409],
+      access: 'admin',
       run: (caller, name) => store.deleteProvider(caller.actor, name),
     },
   });

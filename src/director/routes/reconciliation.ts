@@ -21,92 +21,161 @@ const FUTURE_SLACK_MS = 3_600_000;
 
 const count = (max: number) => z.number().int().min(0).max(max);
 
-const source = z.object({
-  ip: z.string().max(64).optional().openapi({ example: '10.1.4.20' }),
-  keyFingerprint: z.string().max(64).optional().openapi({
-    description: '<algorithm>:<8 to 24 hex digits> of the provider key seen, e.g. sha256:9f86d081884c7d65; never a key',
-    example: 'sha256:9f86d081884c7d65',
-  }),
-  userAgent: z.string().max(512).optional(),
-  host: z.string().max(255).optional().openapi({ example: 'api.openai.com' }),
-  user: z.string().max(200).optional().openapi({ description: 'the user an observer authenticated, e.g. a proxy user' }),
-  organization: z.string().max(200).optional().openapi({ description: 'the provider organization the call named (OpenAI-Organization)' }),
-  project: z.string().max(200).optional().openapi({ description: 'the provider project the call named (OpenAI-Project)' }),
-  service: z.string().max(200).optional().openapi({ description: 'the calling service\'s name (OpenTelemetry service.name)' }),
-}).strict().superRefine((value, ctx) => {
-  for (const problem of sourceProblems(value)) ctx.addIssue({ code: 'custom', path: problem.field === '(source)' ? [] : [problem.field], message: problem.message });
-}).openapi('ObservationSource');
+const source = z
+  .object({
+    ip: z.string().max(64).optional().openapi({ example: '10.1.4.20' }),
+    keyFingerprint: z.string().max(64).optional().openapi({
+      description: '<algorithm>:<8 to 24 hex digits> of the provider key seen, e.g. sha256:9f86d081884c7d65; never a key',
+      example: 'sha256:9f86d081884c7d65',
+    }),
+    userAgent: z.string().max(512).optional(),
+    host: z.string().max(255).optional().openapi({ example: 'api.openai.com' }),
+    user: z.string().max(200).optional().openapi({ description: 'the user an observer authenticated, e.g. a proxy user' }),
+    organization: z.string().max(200).optional().openapi({ description: 'the provider organization the call named (OpenAI-Organization)' }),
+    project: z.string().max(200).optional().openapi({ description: 'the provider project the call named (OpenAI-Project)' }),
+    service: z.string().max(200).optional().openapi({ description: "the calling service's name (OpenTelemetry service.name)" }),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    for (const problem of sourceProblems(value))
+      ctx.addIssue({ code: 'custom', path: problem.field === '(source)' ? [] : [problem.field], message: problem.message });
+  })
+  .openapi('ObservationSource');
 
-const observation = z.object({
-  observer: z.string().min(1).max(200).openapi({ example: 'discovery-proxy-1' }),
-  at: z.union([z.number().int().min(0), isoTime]).openapi({ description: 'epoch milliseconds, or an ISO 8601 time' }),
-  source,
-  provider: z.string().regex(/^[^/\s]{1,200}$/, 'a provider name, without "/"').openapi({ example: 'openai' }),
-  model: z.string().min(1).max(500).openapi({ example: 'gpt-4o' }),
-  calls: z.number().int().min(1).max(1_000_000).optional(),
-  inputTokens: count(1_000_000_000).optional(),
-  outputTokens: count(1_000_000_000).optional(),
-  costMicroUsd: count(1_000_000_000_000_000).nullable().optional(),
-}).strict().superRefine((value, ctx) => {
-  const at = typeof value.at === 'number' ? value.at : Date.parse(value.at);
-  if (at > Date.now() + FUTURE_SLACK_MS) ctx.addIssue({ code: 'custom', path: ['at'], message: 'more than an hour in the future' });
-}).openapi('Observation');
+const observation = z
+  .object({
+    observer: z.string().min(1).max(200).openapi({ example: 'discovery-proxy-1' }),
+    at: z.union([z.number().int().min(0), isoTime]).openapi({ description: 'epoch milliseconds, or an ISO 8601 time' }),
+    source,
+    provider: z
+      .string()
+      .regex(/^[^/\s]{1,200}$/, 'a provider name, without "/"')
+      .openapi({ example: 'openai' }),
+    model: z.string().min(1).max(500).openapi({ example: 'gpt-4o' }),
+    calls: z.number().int().min(1).max(1_000_000).optional(),
+    inputTokens: count(1_000_000_000).optional(),
+    outputTokens: count(1_000_000_000).optional(),
+    costMicroUsd: count(1_000_000_000_000_000).nullable().optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const at = typeof value.at === 'number' ? value.at : Date.parse(value.at);
+    if (at > Date.now() + FUTURE_SLACK_MS) ctx.addIssue({ code: 'custom', path: ['at'], message: 'more than an hour in the future' });
+  })
+  .openapi('Observation');
 
 const intake = z.object({ observations: z.array(observation).min(1).max(MAX_OBSERVATIONS) }).strict();
 
 const hints = z.object({
-  ips: z.array(z.string()), keyFingerprints: z.array(z.string()), userAgents: z.array(z.string()), hosts: z.array(z.string()), observers: z.array(z.string()),
-  users: z.array(z.string()), organizations: z.array(z.string()), projects: z.array(z.string()), services: z.array(z.string()),
+  ips: z.array(z.string()),
+  keyFingerprints: z.array(z.string()),
+  userAgents: z.array(z.string()),
+  hosts: z.array(z.string()),
+  observers: z.array(z.string()),
+  users: z.array(z.string()),
+  organizations: z.array(z.string()),
+  projects: z.array(z.string()),
+  services: z.array(z.string()),
 });
-const discovered = z.object({
-  id: z.number(),
-  identity: z.object({ kind: z.enum(['keyFingerprint', 'ip', 'userAgent']), value: z.string(), host: z.string().nullable() }),
-  hints, firstSeenAt: z.string(), lastSeenAt: z.string(), calls: z.number(), status: z.enum(DISCOVERY_STATUSES),
-  consumer: z.string().nullable(), resolvedBy: z.string().nullable(), resolvedAt: z.string().nullable(),
-}).openapi('DiscoveredConsumer');
+const discovered = z
+  .object({
+    id: z.number(),
+    identity: z.object({ kind: z.enum(['keyFingerprint', 'ip', 'userAgent']), value: z.string(), host: z.string().nullable() }),
+    hints,
+    firstSeenAt: z.string(),
+    lastSeenAt: z.string(),
+    calls: z.number(),
+    status: z.enum(DISCOVERY_STATUSES),
+    consumer: z.string().nullable(),
+    resolvedBy: z.string().nullable(),
+    resolvedAt: z.string().nullable(),
+  })
+  .openapi('DiscoveredConsumer');
 
 const consumerName = nameText().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"');
-const resolution = z.object({
-  consumer: nameText().optional().openapi({ description: 'an existing consumer' }),
-  create: z.object({
-    name: consumerName,
-    team: nameText().nullable().optional().openapi({ description: 'must exist (409 otherwise): create the team first' }),
-    owner: ownerText().nullable().optional(),
-    labels: labelsRecord().optional(),
-  }).strict().optional(),
-  ignore: z.literal(true).optional(),
-}).strict().superRefine((value, ctx) => {
-  const given = ['consumer', 'create', 'ignore'].filter((key) => value[key as keyof typeof value] !== undefined);
-  if (given.length !== 1) ctx.addIssue({ code: 'custom', path: [], message: `give exactly one of consumer, create, ignore (got ${given.length === 0 ? 'none' : given.join(', ')})` });
-}).openapi('DiscoveryResolution');
+const resolution = z
+  .object({
+    consumer: nameText().optional().openapi({ description: 'an existing consumer' }),
+    create: z
+      .object({
+        name: consumerName,
+        team: nameText().nullable().optional().openapi({ description: 'must exist (409 otherwise): create the team first' }),
+        owner: ownerText().nullable().optional(),
+        labels: labelsRecord().optional(),
+      })
+      .strict()
+      .optional(),
+    ignore: z.literal(true).optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const given = ['consumer', 'create', 'ignore'].filter((key) => value[key as keyof typeof value] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `give exactly one of consumer, create, ignore (got ${given.length === 0 ? 'none' : given.join(', ')})`,
+      });
+  })
+  .openapi('DiscoveryResolution');
 
-const match = z.object({
-  cidr: z.string().max(64).optional().openapi({ example: '10.1.0.0/16' }),
-  keyFingerprint: z.string().max(64).optional(),
-  userAgent: z.string().max(512).optional().openapi({ description: 'a prefix of the user agent', example: 'python-requests/' }),
-}).strict().superRefine((value, ctx) => {
-  for (const problem of matchProblems(value)) ctx.addIssue({ code: 'custom', path: problem.field === '(match)' ? [] : [problem.field], message: problem.message });
-});
+const match = z
+  .object({
+    cidr: z.string().max(64).optional().openapi({ example: '10.1.0.0/16' }),
+    keyFingerprint: z.string().max(64).optional(),
+    userAgent: z.string().max(512).optional().openapi({ description: 'a prefix of the user agent', example: 'python-requests/' }),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    for (const problem of matchProblems(value))
+      ctx.addIssue({ code: 'custom', path: problem.field === '(match)' ? [] : [problem.field], message: problem.message });
+  });
 const ruleInput = z.object({ match, consumer: nameText(), note: noteText().nullable().optional() }).strict();
-const rule = z.object({
-  id: z.number(), match: z.object({ cidr: z.string().optional(), keyFingerprint: z.string().optional(), userAgent: z.string().optional() }),
-  consumer: z.string(), note: z.string().nullable(), createdAt: z.string(),
-}).openapi('ReconciliationRule');
+const rule = z
+  .object({
+    id: z.number(),
+    match: z.object({ cidr: z.string().optional(), keyFingerprint: z.string().optional(), userAgent: z.string().optional() }),
+    consumer: z.string(),
+    note: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('ReconciliationRule');
 
-const resource = z.object({
-  id: z.string(), provider: z.string(), model: z.string(), status: z.literal('unreviewed'), firstSeenAt: z.string(), lastSeenAt: z.string(), calls: z.number(),
-}).openapi('DiscoveredResource');
-const resourceResolution = z.object({
-  status: resourceStatusSchema.refine((status) => status !== 'unreviewed', 'sanctioned or unsanctioned'),
-  note: noteText().nullable().optional(),
-}).strict();
+const resource = z
+  .object({
+    id: z.string(),
+    provider: z.string(),
+    model: z.string(),
+    status: z.literal('unreviewed'),
+    firstSeenAt: z.string(),
+    lastSeenAt: z.string(),
+    calls: z.number(),
+  })
+  .openapi('DiscoveredResource');
+const resourceResolution = z
+  .object({
+    status: resourceStatusSchema.refine((status) => status !== 'unreviewed', 'sanctioned or unsanctioned'),
+    note: noteText().nullable().optional(),
+  })
+  .strict();
 
-const numericId = z.object({ id: z.string().regex(/^\d{1,15}$/, 'a number').openapi({ param: { name: 'id', in: 'path' } }) });
+const numericId = z.object({
+  id: z
+    .string()
+    .regex(/^\d{1,15}$/, 'a number')
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 const resourceId = z.object({
-  id: z.string().regex(/^[^/]+\/.+$/, 'provider/model').openapi({ param: { name: 'id', in: 'path', description: 'provider/model, URL-encoded' } }),
+  id: z
+    .string()
+    .regex(/^[^/]+\/.+$/, 'provider/model')
+    .openapi({ param: { name: 'id', in: 'path', description: 'provider/model, URL-encoded' } }),
 });
 const listQuery = z.object({
-  status: z.enum(DISCOVERY_STATUSES).optional().openapi({ param: { name: 'status', in: 'query' } }),
+  status: z
+    .enum(DISCOVERY_STATUSES)
+    .optional()
+    .openapi({ param: { name: 'status', in: 'query' } }),
   ...pageQuery,
 });
 
@@ -123,118 +192,200 @@ function renderResource(value: DiscoveredResource) {
 }
 
 export function registerReconciliationRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
-  app.openapi(createRoute({
-    method: 'post', path: OBSERVATIONS_PATH, tags: ['reconciliation'],
-    summary: `Report observed traffic (1 to ${MAX_OBSERVATIONS} observations), recorded as usage all or nothing`,
-    request: body(intake),
-    responses: { 200: json(z.object({ recorded: z.number(), consumers: z.array(discovered) }), 'Recorded; the discovered consumers it touched'), ...errors(400) },
-  }), async (c) => {
-    authorize(c, 'write');
-    const observations: Observation[] = c.req.valid('json').observations.map((item) => ({
-      ...item, at: typeof item.at === 'number' ? item.at : Date.parse(item.at),
-    }));
-    const result = await store.recordObservations(observations);
-    return c.json({ recorded: result.recorded, consumers: result.consumers.map(renderDiscovered) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: OBSERVATIONS_PATH,
+      tags: ['reconciliation'],
+      summary: `Report observed traffic (1 to ${MAX_OBSERVATIONS} observations), recorded as usage all or nothing`,
+      request: body(intake),
+      responses: {
+        200: json(z.object({ recorded: z.number(), consumers: z.array(discovered) }), 'Recorded; the discovered consumers it touched'),
+        ...errors(400),
+      },
+    }),
+    async (c) => {
+      authorize(c, 'write');
+      const observations: Observation[] = c.req.valid('json').observations.map((item) => ({
+        ...item,
+        at: typeof item.at === 'number' ? item.at : Date.parse(item.at),
+      }));
+      const result = await store.recordObservations(observations);
+      return c.json({ recorded: result.recorded, consumers: result.consumers.map(renderDiscovered) }, 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/reconciliation/consumers', tags: ['reconciliation'], summary: 'Discovered consumers in the order discovered, a page at a time',
-    request: { query: listQuery },
-    responses: { 200: json(z.object({ items: z.array(discovered), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
-  }), async (c) => {
-    authorize(c, 'read');
-    const query = c.req.valid('query');
-    const page = await store.listDiscoveredConsumers({ status: query.status, limit: query.limit, cursor: query.cursor ?? null });
-    return c.json({ items: page.items.map(renderDiscovered), nextCursor: page.nextCursor }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/reconciliation/consumers',
+      tags: ['reconciliation'],
+      summary: 'Discovered consumers in the order discovered, a page at a time',
+      request: { query: listQuery },
+      responses: { 200: json(z.object({ items: z.array(discovered), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
+    }),
+    async (c) => {
+      authorize(c, 'read');
+      const query = c.req.valid('query');
+      const page = await store.listDiscoveredConsumers({ status: query.status, limit: query.limit, cursor: query.cursor ?? null });
+      return c.json({ items: page.items.map(renderDiscovered), nextCursor: page.nextCursor }, 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/reconciliation/consumers/{id}', tags: ['reconciliation'], summary: 'One discovered consumer',
-    request: { params: numericId }, responses: { 200: json(discovered, 'The discovered consumer'), ...errors(404) },
-  }), async (c) => {
-    authorize(c, 'read');
-    const { id } = c.req.valid('param');
-    const found = await store.getDiscoveredConsumer(Number(id));
-    if (found === null) throw new ApiError(404, 'not_found', `discovered consumer ${id} does not exist`);
-    return c.json(renderDiscovered(found), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/reconciliation/consumers/{id}',
+      tags: ['reconciliation'],
+      summary: 'One discovered consumer',
+      request: { params: numericId },
+      responses: { 200: json(discovered, 'The discovered consumer'), ...errors(404) },
+    }),
+    async (c) => {
+      authorize(c, 'read');
+      const { id } = c.req.valid('param');
+      const found = await store.getDiscoveredConsumer(Number(id));
+      if (found === null) throw new ApiError(404, 'not_found', `discovered consumer ${id} does not exist`);
+      return c.json(renderDiscovered(found), 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/api/reconciliation/consumers/{id}/resolve', tags: ['reconciliation'],
-    summary: 'Resolve a discovered consumer: { consumer } an existing one, { create } a new one, or { ignore: true }; its past usage follows',
-    request: { params: numericId, ...body(resolution) }, responses: { 200: json(discovered, 'Resolved'), ...errors(400, 404, 409) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    const { id } = c.req.valid('param');
-    const input = c.req.valid('json');
-    const how = input.consumer !== undefined ? { consumer: input.consumer } : input.create !== undefined ? { create: input.create } : { ignore: true as const };
-    return c.json(renderDiscovered(await store.resolveDiscoveredConsumer(caller.actor, Number(id), how)), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/reconciliation/consumers/{id}/resolve',
+      tags: ['reconciliation'],
+      summary:
+        'Resolve a discovered consumer: { consumer } an existing one, { create } a new one, or { ignore: true }; its past usage follows',
+      request: { params: numericId, ...body(resolution) },
+      responses: { 200: json(discovered, 'Resolved'), ...errors(400, 404, 409) },
+    }),
+    async (c) => {
+      const caller = authorize(c, 'write');
+      const { id } = c.req.valid('param');
+      const input = c.req.valid('json');
+      const how =
+        input.consumer !== undefined
+          ? { consumer: input.consumer }
+          : input.create !== undefined
+            ? { create: input.create }
+            : { ignore: true as const };
+      return c.json(renderDiscovered(await store.resolveDiscoveredConsumer(caller.actor, Number(id), how)), 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/reconciliation/resources', tags: ['reconciliation'],
-    summary: 'Discovered resources: provider/models the ledger has seen (gateway calls and observations) that nobody has reviewed',
-    responses: { 200: json(z.object({ items: z.array(resource) }), 'The discovered resources'), ...errors() },
-  }), async (c) => {
-    authorize(c, 'read');
-    return c.json({ items: (await store.listDiscoveredResources()).map(renderResource) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/reconciliation/resources',
+      tags: ['reconciliation'],
+      summary: 'Discovered resources: provider/models the ledger has seen (gateway calls and observations) that nobody has reviewed',
+      responses: { 200: json(z.object({ items: z.array(resource) }), 'The discovered resources'), ...errors() },
+    }),
+    async (c) => {
+      authorize(c, 'read');
+      return c.json({ items: (await store.listDiscoveredResources()).map(renderResource) }, 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/api/reconciliation/resources/{id}/resolve', tags: ['reconciliation'],
-    summary: 'Mark a discovered resource sanctioned or unsanctioned (as PUT /api/resources/{id}, for providers seen but not configured too)',
-    request: { params: resourceId, ...body(resourceResolution) },
-    responses: { 200: json(z.object({ id: z.string(), status: resourceStatusSchema, note: z.string().nullable() }), 'Set'), ...errors(400, 404) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    const { id } = c.req.valid('param');
-    const input = c.req.valid('json');
-    const existing = await store.getResource(id);
-    if (existing === null && !catalog().providers.has(id.slice(0, id.indexOf('/'))) && !(await store.listDiscoveredResources()).some((r) => r.id === id)) {
-      throw new ApiError(404, 'not_found', `resource "${id}" has not been seen in the ledger and its provider is not configured`);
-    }
-    const saved = existing === null
-      ? await store.createResource(caller.actor, { id, status: input.status, note: input.note ?? null })
-      : await store.updateResource(caller.actor, id, { status: input.status, ...(input.note === undefined ? {} : { note: input.note }) });
-    return c.json(saved, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/reconciliation/resources/{id}/resolve',
+      tags: ['reconciliation'],
+      summary:
+        'Mark a discovered resource sanctioned or unsanctioned (as PUT /api/resources/{id}, for providers seen but not configured too)',
+      request: { params: resourceId, ...body(resourceResolution) },
+      responses: {
+        200: json(z.object({ id: z.string(), status: resourceStatusSchema, note: z.string().nullable() }), 'Set'),
+        ...errors(400, 404),
+      },
+    }),
+    async (c) => {
+      const caller = authorize(c, 'write');
+      const { id } = c.req.valid('param');
+      const input = c.req.valid('json');
+      const existing = await store.getResource(id);
+      if (
+        existing === null &&
+        !catalog().providers.has(id.slice(0, id.indexOf('/'))) &&
+        !(await store.listDiscoveredResources()).some((r) => r.id === id)
+      ) {
+        throw new ApiError(404, 'not_found', `resource "${id}" has not been seen in the ledger and its provider is not configured`);
+      }
+      const saved =
+        existing === null
+          ? await store.createResource(caller.actor, { id, status: input.status, note: input.note ?? null })
+          : await store.updateResource(caller.actor, id, {
+              status: input.status,
+              ...(input.note === undefined ? {} : { note: input.note }),
+            });
+      return c.json(saved, 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/reconciliation/rules', tags: ['reconciliation'], summary: 'Reconciliation rules, oldest first (the order intake tries them in)',
-    responses: { 200: json(z.object({ items: z.array(rule) }), 'The rules'), ...errors() },
-  }), async (c) => {
-    authorize(c, 'read');
-    return c.json({ items: (await store.listReconciliationRules()).map(renderRule) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/reconciliation/rules',
+      tags: ['reconciliation'],
+      summary: 'Reconciliation rules, oldest first (the order intake tries them in)',
+      responses: { 200: json(z.object({ items: z.array(rule) }), 'The rules'), ...errors() },
+    }),
+    async (c) => {
+      authorize(c, 'read');
+      return c.json({ items: (await store.listReconciliationRules()).map(renderRule) }, 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'post', path: '/api/reconciliation/rules', tags: ['reconciliation'],
-    summary: 'Create a rule (source CIDR, key fingerprint, user-agent prefix -> consumer); it resolves the pending discoveries it matches',
-    request: body(ruleInput),
-    responses: { 201: json(z.object({ rule, resolved: z.array(discovered) }), 'Created, with what it resolved'), ...errors(400, 409) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    const created = await store.createReconciliationRule(caller.actor, c.req.valid('json'));
-    return c.json({ rule: renderRule(created.rule), resolved: created.resolved.map(renderDiscovered) }, 201);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/reconciliation/rules',
+      tags: ['reconciliation'],
+      summary:
+        'Create a rule (source CIDR, key fingerprint, user-agent prefix -> consumer); it resolves the pending discoveries it matches',
+      request: body(ruleInput),
+      responses: { 201: json(z.object({ rule, resolved: z.array(discovered) }), 'Created, with what it resolved'), ...errors(400, 409) },
+    }),
+    async (c) => {
+      const caller = authorize(c, 'write');
+      const created = await store.createReconciliationRule(caller.actor, c.req.valid('json'));
+      return c.json({ rule: renderRule(created.rule), resolved: created.resolved.map(renderDiscovered) }, 201);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/reconciliation/rules/{id}', tags: ['reconciliation'], summary: 'One rule',
-    request: { params: numericId }, responses: { 200: json(rule, 'The rule'), ...errors(404) },
-  }), async (c) => {
-    authorize(c, 'read');
-    const { id } = c.req.valid('param');
-    const found = await store.getReconciliationRule(Number(id));
-    if (found === null) throw new ApiError(404, 'not_found', `reconciliation rule ${id} does not exist`);
-    return c.json(renderRule(found), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/reconciliation/rules/{id}',
+      tags: ['reconciliation'],
+      summary: 'One rule',
+      request: { params: numericId },
+      responses: { 200: json(rule, 'The rule'), ...errors(404) },
+    }),
+    async (c) => {
+      authorize(c, 'read');
+      const { id } = c.req.valid('param');
+      const found = await store.getReconciliationRule(Number(id));
+      if (found === null) throw new ApiError(404, 'not_found', `reconciliation rule ${id} does not exist`);
+      return c.json(renderRule(found), 200);
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'delete', path: '/api/reconciliation/rules/{id}', tags: ['reconciliation'], summary: 'Delete a rule (what it resolved stays resolved)',
-    request: { params: numericId }, responses: { 204: { description: 'Deleted' }, ...errors(404) },
-  }), async (c) => {
-    const caller = authorize(c, 'write');
-    await store.deleteReconciliationRule(caller.actor, Number(c.req.valid('param').id));
-    return c.body(null, 204);
-  });
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/reconciliation/rules/{id}',
+      tags: ['reconciliation'],
+      summary: 'Delete a rule (what it resolved stays resolved)',
+      request: { params: numericId },
+      responses: { 204: { description: 'Deleted' }, ...errors(404) },
+    }),
+    async (c) => {
+      const caller = authorize(c, 'write');
+      await store.deleteReconciliationRule(caller.actor, Number(c.req.valid('param').id));
+      return c.body(null, 204);
+    },
+  );
 }

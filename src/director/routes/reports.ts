@@ -15,42 +15,81 @@ import { errors, iso, json, nameParam } from './schemas.js';
 import { moneyBody, usageTeam } from './usage.js';
 
 const query = (name: string) => ({ param: { name, in: 'query' as const } });
-const monthParam = (name: string) => z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM').optional()
-  .openapi({ ...query(name), example: '2026-12' });
+const monthParam = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM')
+    .optional()
+    .openapi({ ...query(name), example: '2026-12' });
 
-const forecastItem = z.object({
-  actualToDate: moneyBody, forecast: moneyBody, low: moneyBody, high: moneyBody,
-  method: z.enum(['complete', 'weekly-seasonal-28d', 'flat-mean', 'no-history']), historyDays: z.number(),
-}).openapi('MonthForecast');
+const forecastItem = z
+  .object({
+    actualToDate: moneyBody,
+    forecast: moneyBody,
+    low: moneyBody,
+    high: moneyBody,
+    method: z.enum(['complete', 'weekly-seasonal-28d', 'flat-mean', 'no-history']),
+    historyDays: z.number(),
+  })
+  .openapi('MonthForecast');
 const forecastBody = z.object({
-  month: z.string(), from: z.string(), to: z.string(), asOf: z.string(),
-  overall: forecastItem.nullable(), teams: z.array(forecastItem.extend({ team: z.string() })),
+  month: z.string(),
+  from: z.string(),
+  to: z.string(),
+  asOf: z.string(),
+  overall: forecastItem.nullable(),
+  teams: z.array(forecastItem.extend({ team: z.string() })),
 });
 
-const burnDownBody = z.object({
-  budget: z.string(), measure: z.enum(MEASURES), unit: z.enum(['tokens', 'requests', 'microUsd']),
-  window: z.object({ kind: z.string(), start: z.string(), end: z.string() }),
-  limit: z.number(), used: z.number(), remaining: z.number(), usedPercent: z.number(), exhausted: z.boolean(),
-  projectedAtEnd: z.number(), exhaustsAt: z.string().nullable(), horizon: z.string(),
-  method: z.enum(['linear-since-window-start', 'rolling-recent-rate']),
-  usd: z.object({ limit: z.string(), used: z.string(), remaining: z.string(), projectedAtEnd: z.string() }).nullable(),
-}).openapi('BudgetBurnDown');
+const burnDownBody = z
+  .object({
+    budget: z.string(),
+    measure: z.enum(MEASURES),
+    unit: z.enum(['tokens', 'requests', 'microUsd']),
+    window: z.object({ kind: z.string(), start: z.string(), end: z.string() }),
+    limit: z.number(),
+    used: z.number(),
+    remaining: z.number(),
+    usedPercent: z.number(),
+    exhausted: z.boolean(),
+    projectedAtEnd: z.number(),
+    exhaustsAt: z.string().nullable(),
+    horizon: z.string(),
+    method: z.enum(['linear-since-window-start', 'rolling-recent-rate']),
+    usd: z.object({ limit: z.string(), used: z.string(), remaining: z.string(), projectedAtEnd: z.string() }).nullable(),
+  })
+  .openapi('BudgetBurnDown');
 
-const chargebackLine = z.object({
-  team: z.string(), calls: z.number(), inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(),
-  totalTokens: z.number(), cost: moneyBody,
-  unpricedCalls: z.number().openapi({ description: 'Served calls of models with no known price: their cost is not in `cost`' }),
-  refusedCalls: z.number().openapi({ description: 'Calls the gateway refused before admitting them (401, 403, 404, 429, ...)' }),
-  failedCalls: z.number().openapi({ description: 'Calls admitted but not served (upstream errors and timeouts)' }),
-}).openapi('ChargebackLine');
+const chargebackLine = z
+  .object({
+    team: z.string(),
+    calls: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cachedInputTokens: z.number(),
+    totalTokens: z.number(),
+    cost: moneyBody,
+    unpricedCalls: z.number().openapi({ description: 'Served calls of models with no known price: their cost is not in `cost`' }),
+    refusedCalls: z.number().openapi({ description: 'Calls the gateway refused before admitting them (401, 403, 404, 429, ...)' }),
+    failedCalls: z.number().openapi({ description: 'Calls admitted but not served (upstream errors and timeouts)' }),
+  })
+  .openapi('ChargebackLine');
 const chargebackBody = z.object({
-  period: z.string(), from: z.string(), to: z.string(), items: z.array(chargebackLine), total: chargebackLine.omit({ team: true }),
+  period: z.string(),
+  from: z.string(),
+  to: z.string(),
+  items: z.array(chargebackLine),
+  total: chargebackLine.omit({ team: true }),
 });
 
 function renderForecast(forecast: MonthForecast) {
   return {
-    actualToDate: money(forecast.actualToDate), forecast: money(forecast.forecast), low: money(forecast.low), high: money(forecast.high),
-    method: forecast.method, historyDays: forecast.historyDays,
+    actualToDate: money(forecast.actualToDate),
+    forecast: money(forecast.forecast),
+    low: money(forecast.low),
+    high: money(forecast.high),
+    method: forecast.method,
+    historyDays: forecast.historyDays,
   };
 }
 
@@ -60,77 +99,137 @@ function month(text: string | undefined, now: number): { name: string; span: Spa
 }
 
 export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): void {
-  app.openapi(createRoute({
-    method: 'get', path: '/api/forecast', tags: ['analytics'],
-    summary: 'Month-end spend forecast with an 80% range, overall and per team (weekday means of the last 28 days)',
-    request: { query: z.object({ month: monthParam('month'), team: z.string().optional().openapi(query('team')) }) },
-    responses: { 200: json(forecastBody, 'The forecast'), ...errors(400) },
-  }), async (c) => {
-    const params = c.req.valid('query');
-    const { team, oneTeam } = usageTeam(c, params.team);
-    const now = Date.now();
-    const { name, span } = month(params.month, now);
-    const result = await forecastSpend(store, span, now, team);
-    return c.json({
-      month: name, from: iso(span.start)!, to: iso(span.end)!, asOf: iso(now)!,
-      // A team-owner sees its team, not the whole (for an admin naming a team, the whole is that team).
-      overall: oneTeam ? null : renderForecast(result.overall),
-      teams: result.teams.map((line) => ({ team: line.team, ...renderForecast(line) })),
-    }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/forecast',
+      tags: ['analytics'],
+      summary: 'Month-end spend forecast with an 80% range, overall and per team (weekday means of the last 28 days)',
+      request: { query: z.object({ month: monthParam('month'), team: z.string().optional().openapi(query('team')) }) },
+      responses: { 200: json(forecastBody, 'The forecast'), ...errors(400) },
+    }),
+    async (c) => {
+      const params = c.req.valid('query');
+      const { team, oneTeam } = usageTeam(c, params.team);
+      const now = Date.now();
+      const { name, span } = month(params.month, now);
+      const result = await forecastSpend(store, span, now, team);
+      return c.json(
+        {
+          month: name,
+          from: iso(span.start)!,
+          to: iso(span.end)!,
+          asOf: iso(now)!,
+          // A team-owner sees its team, not the whole (for an admin naming a team, the whole is that team).
+          overall: oneTeam ? null : renderForecast(result.overall),
+          teams: result.teams.map((line) => ({ team: line.team, ...renderForecast(line) })),
+        },
+        200,
+      );
+    },
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/budgets/{name}/burn-down', tags: ['budgets'],
-    summary: 'A budget\'s usage so far in its window and when it is projected to run out (from the hourly rollups)',
-    request: { params: nameParam }, responses: { 200: json(burnDownBody, 'The burn-down'), ...errors(400, 404) },
-  }), async (c) => {
-    authorize(c, 'read');
-    const { name } = c.req.valid('param');
-    const stored = await store.getDefinition('budget', name);
-    if (stored === null) throw new ApiError(404, 'not_found', `budget "${name}" does not exist`);
-    const budget = stored.definition;
-    const result = await budgetBurnDown(store, budget, Date.now());
-    return c.json({
-      budget: name, measure: budget.measure, unit: result.unit,
-      window: { kind: result.window.kind, start: iso(result.window.start)!, end: iso(result.window.end)! },
-      limit: result.limit, used: result.used, remaining: result.remaining,
-      usedPercent: Math.round((result.used / result.limit) * 10_000) / 100, exhausted: result.exhausted,
-      projectedAtEnd: result.projectedAtEnd, exhaustsAt: iso(result.exhaustsAt), horizon: iso(result.horizon)!, method: result.method,
-      usd: result.unit !== 'microUsd' ? null : {
-        limit: formatUsd(result.limit), used: formatUsd(result.used), remaining: formatUsd(result.remaining), projectedAtEnd: formatUsd(result.projectedAtEnd),
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/budgets/{name}/burn-down',
+      tags: ['budgets'],
+      summary: "A budget's usage so far in its window and when it is projected to run out (from the hourly rollups)",
+      request: { params: nameParam },
+      responses: { 200: json(burnDownBody, 'The burn-down'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      authorize(c, 'read');
+      const { name } = c.req.valid('param');
+      const stored = await store.getDefinition('budget', name);
+      if (stored === null) throw new ApiError(404, 'not_found', `budget "${name}" does not exist`);
+      const budget = stored.definition;
+      const result = await budgetBurnDown(store, budget, Date.now());
+      return c.json(
+        {
+          budget: name,
+          measure: budget.measure,
+          unit: result.unit,
+          window: { kind: result.window.kind, start: iso(result.window.start)!, end: iso(result.window.end)! },
+          limit: result.limit,
+          used: result.used,
+          remaining: result.remaining,
+          usedPercent: Math.round((result.used / result.limit) * 10_000) / 100,
+          exhausted: result.exhausted,
+          projectedAtEnd: result.projectedAtEnd,
+          exhaustsAt: iso(result.exhaustsAt),
+          horizon: iso(result.horizon)!,
+          method: result.method,
+          usd:
+            result.unit !== 'microUsd'
+              ? null
+              : {
+                  limit: formatUsd(result.limit),
+                  used: formatUsd(result.used),
+                  remaining: formatUsd(result.remaining),
+                  projectedAtEnd: formatUsd(result.projectedAtEnd),
+                },
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/reports/chargeback',
+      tags: ['analytics'],
+      summary: "Per team, a month's calls, tokens, cost (USD, 6 decimals), unpriced, refused and failed calls, as JSON or a CSV attachment",
+      request: {
+        query: z.object({
+          period: monthParam('period'),
+          format: z.enum(['json', 'csv']).default('json').openapi(query('format')),
+          team: z.string().optional().openapi(query('team')),
+        }),
       },
-    }, 200);
-  });
-
-  app.openapi(createRoute({
-    method: 'get', path: '/api/reports/chargeback', tags: ['analytics'],
-    summary: 'Per team, a month\'s calls, tokens, cost (USD, 6 decimals), unpriced, refused and failed calls, as JSON or a CSV attachment',
-    request: {
-      query: z.object({ period: monthParam('period'), format: z.enum(['json', 'csv']).default('json').openapi(query('format')), team: z.string().optional().openapi(query('team')) }),
+      responses: {
+        200: {
+          description: 'The chargeback',
+          content: { 'application/json': { schema: chargebackBody }, 'text/csv': { schema: z.string() } },
+        },
+        ...errors(400),
+      },
+    }),
+    async (c) => {
+      const params = c.req.valid('query');
+      const { team } = usageTeam(c, params.team);
+      const { name, span } = month(params.period, Date.now());
+      const lines = await chargeback(store, span, team);
+      if (params.format === 'csv') {
+        return c.body(chargebackCsv(name, lines), 200, {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="sluice-chargeback-${name}.csv"`,
+        });
+      }
+      const total = {
+        calls: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        cachedInputTokens: 0,
+        totalTokens: 0,
+        costMicroUsd: 0,
+        unpricedCalls: 0,
+        refusedCalls: 0,
+        failedCalls: 0,
+      };
+      for (const line of lines) for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += line[key];
+      const render = ({ costMicroUsd, ...counts }: typeof total) => ({ ...counts, cost: money(costMicroUsd) });
+      return c.json(
+        {
+          period: name,
+          from: iso(span.start)!,
+          to: iso(span.end)!,
+          items: lines.map(({ team: lineTeam, ...rest }) => ({ team: lineTeam, ...render(rest) })),
+          total: render(total),
+        },
+        200,
+      );
     },
-    responses: {
-      200: { description: 'The chargeback', content: { 'application/json': { schema: chargebackBody }, 'text/csv': { schema: z.string() } } },
-      ...errors(400),
-    },
-  }), async (c) => {
-    const params = c.req.valid('query');
-    const { team } = usageTeam(c, params.team);
-    const { name, span } = month(params.period, Date.now());
-    const lines = await chargeback(store, span, team);
-    if (params.format === 'csv') {
-      return c.body(chargebackCsv(name, lines), 200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="sluice-chargeback-${name}.csv"`,
-      });
-    }
-    const total = {
-      calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, totalTokens: 0, costMicroUsd: 0, unpricedCalls: 0, refusedCalls: 0, failedCalls: 0,
-    };
-    for (const line of lines) for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += line[key];
-    const render = ({ costMicroUsd, ...counts }: typeof total) => ({ ...counts, cost: money(costMicroUsd) });
-    return c.json({
-      period: name, from: iso(span.start)!, to: iso(span.end)!,
-      items: lines.map(({ team: lineTeam, ...rest }) => ({ team: lineTeam, ...render(rest) })), total: render(total),
-    }, 200);
-  });
+  );
 }

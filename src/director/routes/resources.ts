@@ -10,25 +10,43 @@ import { registerEntityRoutes } from './entity.js';
 
 const resource = z.object({ id: z.string(), status: resourceStatusSchema, note: z.string().nullable() }).openapi('Resource');
 const idParam = z.object({
-  id: z.string().regex(/^[^/]+\/.+$/, 'provider/model').openapi({ param: { name: 'id', in: 'path', description: 'provider/model, URL-encoded' } }),
+  id: z
+    .string()
+    .regex(/^[^/]+\/.+$/, 'provider/model')
+    .openapi({ param: { name: 'id', in: 'path', description: 'provider/model, URL-encoded' } }),
 });
 const statusInput = z.object({ status: resourceStatusSchema, note: noteText().nullable().optional() }).strict();
 
 export function registerResourceRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
   registerEntityRoutes<Resource, never, z.infer<typeof statusInput>>(app, {
-    path: '/api/resources', tag: 'resources', noun: 'resource', key: { field: 'id', params: idParam }, view: resource,
+    path: '/api/resources',
+    tag: 'resources',
+    noun: 'resource',
+    key: { field: 'id', params: idParam },
+    view: resource,
     render: (saved) => saved,
     list: {
-      summary: 'Resources with a status (those not listed are unreviewed)', description: 'The resources', access: 'read',
+      summary: 'Resources with a status (those not listed are unreviewed)',
+      description: 'The resources',
+      access: 'read',
       items: () => store.listResources(),
     },
     update: {
-      method: 'put', summary: 'Set a resource\'s status (sanctioned, unsanctioned, unreviewed)', body: statusInput, description: 'Set',
-      errors: [400], access: 'write',
+      method: 'put',
+      summary: "Set a resource's status (sanctioned, unsanctioned, unreviewed)",
+      body: statusInput,
+      description: 'Set',
+      errors: [400],
+      access: 'write',
       run: async (caller, id, input) => {
         const issues = resourceIssues(id, catalog());
         if (issues.length > 0) {
-          throw new ApiError(400, 'invalid_request', `Invalid resource: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+          throw new ApiError(
+            400,
+            'invalid_request',
+            `Invalid resource: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+            issues,
+          );
         }
         const existing = await store.getResource(id);
         return existing === null
@@ -37,7 +55,9 @@ export function registerResourceRoutes(app: DirectorApi, { store, catalog }: Rou
       },
     },
     remove: {
-      summary: 'Forget a resource\'s status (it becomes unreviewed)', errors: [404], access: 'write',
+      summary: "Forget a resource's status (it becomes unreviewed)",
+      errors: [404],
+      access: 'write',
       run: (caller, id) => store.deleteResource(caller.actor, id),
     },
   });

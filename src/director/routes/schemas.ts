@@ -1,16 +1,41 @@
 // The API's shared shapes: path and query parameters, pagination, times as ISO strings, the error body.
 import { z } from '@hono/zod-openapi';
 
-export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
-}).openapi('Error');
+export const errorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
 
-export const nameParam = z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }) });
-export const idParam = z.object({ id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' } }) });
+export const nameParam = z.object({
+  name: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'name', in: 'path' } }),
+});
+export const idParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ param: { name: 'limit', in: 'query' } }),
-  cursor: z.string().optional().openapi({ param: { name: 'cursor', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+  cursor: z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' } }),
 };
 
 export const isoTime = z.iso.datetime({ offset: true }).openapi({ example: '2027-01-31T00:00:00Z' });
@@ -23,10 +48,14 @@ export function iso(epochMs: number | null): string | null {
 export function errors(...statuses: Array<400 | 401 | 403 | 404 | 409>) {
   const out: Record<number, { description: string; content: { 'application/json': { schema: typeof errorBody } } }> = {};
   const describe: Record<number, string> = {
-    400: 'Invalid input (the issues name each field)', 401: 'No or unknown admin token', 403: 'The token\'s role may not do this',
-    404: 'No such entity', 409: 'A name already taken, or a reference that does not hold',
+    400: 'Invalid input (the issues name each field)',
+    401: 'No or unknown admin token',
+    403: "The token's role may not do this",
+    404: 'No such entity',
+    409: 'A name already taken, or a reference that does not hold',
   };
-  for (const status of [401, 403, ...statuses]) out[status] = { description: describe[status]!, content: { 'application/json': { schema: errorBody } } };
+  for (const status of [401, 403, ...statuses])
+    out[status] = { description: describe[status]!, content: { 'application/json': { schema: errorBody } } };
   return out;
 }
 

@@ -17,9 +17,14 @@ function render(value: Team) {
 
 export function registerTeamRoutes(app: DirectorApi, { store }: RouteDeps): void {
   registerEntityRoutes<Team, z.infer<typeof teamInput>, z.infer<typeof teamPatch>>(app, {
-    path: '/api/teams', tag: 'teams', noun: 'team', view: team, render,
+    path: '/api/teams',
+    tag: 'teams',
+    noun: 'team',
+    view: team,
+    render,
     list: {
-      summary: 'List teams (a team-owner sees its own)', description: 'The teams',
+      summary: 'List teams (a team-owner sees its own)',
+      description: 'The teams',
       access: (c) => {
         const caller = c.get('caller');
         return caller.role === 'team-owner' ? caller : authorize(c, 'read');
@@ -27,17 +32,32 @@ export function registerTeamRoutes(app: DirectorApi, { store }: RouteDeps): void
       items: async (caller) => (await store.listTeams()).filter((t) => caller.role !== 'team-owner' || t.name === caller.team),
     },
     create: {
-      summary: 'Create a team', body: teamInput, errors: [400, 409], access: 'write', run: (caller, input) => store.createTeam(caller.actor, input),
+      summary: 'Create a team',
+      body: teamInput,
+      errors: [400, 409],
+      access: 'write',
+      run: (caller, input) => store.createTeam(caller.actor, input),
     },
     get: {
-      summary: 'One team', description: 'The team', access: (c, name) => authorizeTeam(c, 'read', name), find: (name) => store.getTeam(name),
+      summary: 'One team',
+      description: 'The team',
+      access: (c, name) => authorizeTeam(c, 'read', name),
+      find: (name) => store.getTeam(name),
     },
     update: {
-      method: 'patch', summary: 'Change a team\'s owner', body: teamPatch, description: 'Updated', errors: [400, 404], access: 'write',
+      method: 'patch',
+      summary: "Change a team's owner",
+      body: teamPatch,
+      description: 'Updated',
+      errors: [400, 404],
+      access: 'write',
       run: (caller, name, patch) => store.updateTeam(caller.actor, name, patch),
     },
     remove: {
-      summary: 'Delete a team that has no consumers', errors: [404, 409], access: 'write', run: (caller, name) => store.deleteTeam(caller.actor, name),
+      summary: 'Delete a team that has no consumers',
+      errors: [404, 409],
+      access: 'write',
+      run: (caller, name) => store.deleteTeam(caller.actor, name),
     },
   });
 }

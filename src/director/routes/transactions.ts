@@ -11,73 +11,140 @@ import { errors, iso, isoTime, json, pageQuery } from './schemas.js';
 const query = (name: string) => ({ param: { name, in: 'query' as const } });
 const OUTCOMES = ['served', 'refused', 'failed'] as const;
 
-const transaction = z.object({
-  id: z.string().openapi({ description: 'The ledger row id' }),
-  requestId: z.string(), startedAt: z.string(), operation: z.string().openapi({ description: '`chat`, `embeddings`, or `observed` (reported by an observer)' }),
-  api: z.string(), consumer: z.string().nullable(), team: z.string().nullable(), requestedModel: z.string().nullable(),
-  provider: z.string().nullable(), providerModel: z.string().nullable(), servedModel: z.string().nullable(), stream: z.boolean(),
-  calls: z.number(), inputTokens: z.number(), outputTokens: z.number(), cachedInputTokens: z.number(), cacheWriteTokens: z.number(),
-  tokensEstimated: z.boolean(), cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),
-  latencyMs: z.number(), timeToFirstTokenMs: z.number().nullable(), status: z.number(), errorClass: z.string().nullable(),
-  outcome: z.enum(OUTCOMES), attempts: z.number().openapi({ description: 'Upstream attempts, retries and fallbacks included' }),
-  violations: z.array(z.string()).openapi({ description: 'Policies broken in monitor mode: budget names, `resource:<provider/model>`' }),
-  discoveredConsumer: z.number().nullable(),
-  identity: z.string().nullable().openapi({
-    description: 'What the call was authenticated by: key:<key id>, mtls:<SPIFFE id or subject>, xfcc:<...>, jwt:<issuer>#<sub>; never a secret',
-  }),
-}).openapi('Transaction');
+const transaction = z
+  .object({
+    id: z.string().openapi({ description: 'The ledger row id' }),
+    requestId: z.string(),
+    startedAt: z.string(),
+    operation: z.string().openapi({ description: '`chat`, `embeddings`, or `observed` (reported by an observer)' }),
+    api: z.string(),
+    consumer: z.string().nullable(),
+    team: z.string().nullable(),
+    requestedModel: z.string().nullable(),
+    provider: z.string().nullable(),
+    providerModel: z.string().nullable(),
+    servedModel: z.string().nullable(),
+    stream: z.boolean(),
+    calls: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cachedInputTokens: z.number(),
+    cacheWriteTokens: z.number(),
+    tokensEstimated: z.boolean(),
+    cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),
+    latencyMs: z.number(),
+    timeToFirstTokenMs: z.number().nullable(),
+    status: z.number(),
+    errorClass: z.string().nullable(),
+    outcome: z.enum(OUTCOMES),
+    attempts: z.number().openapi({ description: 'Upstream attempts, retries and fallbacks included' }),
+    violations: z.array(z.string()).openapi({ description: 'Policies broken in monitor mode: budget names, `resource:<provider/model>`' }),
+    discoveredConsumer: z.number().nullable(),
+    identity: z.string().nullable().openapi({
+      description:
+        'What the call was authenticated by: key:<key id>, mtls:<SPIFFE id or subject>, xfcc:<...>, jwt:<issuer>#<sub>; never a secret',
+    }),
+  })
+  .openapi('Transaction');
 
 function view(entry: LedgerEntry): z.infer<typeof transaction> {
   return {
-    id: String(entry.id), requestId: entry.requestId, startedAt: iso(entry.startedAt)!, operation: entry.operation, api: entry.api,
-    consumer: entry.consumer, team: entry.team, requestedModel: entry.requestedModel, provider: entry.provider,
-    providerModel: entry.providerModel, servedModel: entry.servedModel, stream: entry.stream, calls: entry.calls,
-    inputTokens: entry.inputTokens, outputTokens: entry.outputTokens, cachedInputTokens: entry.cachedInputTokens,
-    cacheWriteTokens: entry.cacheWriteTokens, tokensEstimated: entry.tokensEstimated,
-    cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd), latencyMs: entry.latencyMs,
-    timeToFirstTokenMs: entry.timeToFirstTokenMs, status: entry.status, errorClass: entry.errorClass, outcome: entry.outcome,
-    attempts: entry.attempts, violations: entry.violations, discoveredConsumer: entry.discoveredConsumer,
+    id: String(entry.id),
+    requestId: entry.requestId,
+    startedAt: iso(entry.startedAt)!,
+    operation: entry.operation,
+    api: entry.api,
+    consumer: entry.consumer,
+    team: entry.team,
+    requestedModel: entry.requestedModel,
+    provider: entry.provider,
+    providerModel: entry.providerModel,
+    servedModel: entry.servedModel,
+    stream: entry.stream,
+    calls: entry.calls,
+    inputTokens: entry.inputTokens,
+    outputTokens: entry.outputTokens,
+    cachedInputTokens: entry.cachedInputTokens,
+    cacheWriteTokens: entry.cacheWriteTokens,
+    tokensEstimated: entry.tokensEstimated,
+    cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd),
+    latencyMs: entry.latencyMs,
+    timeToFirstTokenMs: entry.timeToFirstTokenMs,
+    status: entry.status,
+    errorClass: entry.errorClass,
+    outcome: entry.outcome,
+    attempts: entry.attempts,
+    violations: entry.violations,
+    discoveredConsumer: entry.discoveredConsumer,
     identity: entry.identity,
   };
 }
 
 export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps): void {
-  app.openapi(createRoute({
-    method: 'get', path: '/api/transactions', tags: ['transactions'], summary: 'Ledger rows, newest first, keyset-paginated',
-    request: {
-      query: z.object({
-        consumer: z.string().optional().openapi(query('consumer')),
-        team: z.string().optional().openapi(query('team')),
-        model: z.string().optional().openapi({ ...query('model'), description: 'The model asked for or the one that served' }),
-        provider: z.string().optional().openapi(query('provider')),
-        outcome: z.enum(OUTCOMES).optional().openapi(query('outcome')),
-        from: isoTime.optional().openapi(query('from')),
-        to: isoTime.optional().openapi(query('to')),
-        ...pageQuery,
-      }),
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/transactions',
+      tags: ['transactions'],
+      summary: 'Ledger rows, newest first, keyset-paginated',
+      request: {
+        query: z.object({
+          consumer: z.string().optional().openapi(query('consumer')),
+          team: z.string().optional().openapi(query('team')),
+          model: z
+            .string()
+            .optional()
+            .openapi({ ...query('model'), description: 'The model asked for or the one that served' }),
+          provider: z.string().optional().openapi(query('provider')),
+          outcome: z.enum(OUTCOMES).optional().openapi(query('outcome')),
+          from: isoTime.optional().openapi(query('from')),
+          to: isoTime.optional().openapi(query('to')),
+          ...pageQuery,
+        }),
+      },
+      responses: { 200: json(z.object({ items: z.array(transaction), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
+    }),
+    async (c) => {
+      const request = c.req.valid('query');
+      const { team } = usageTeam(c, request.team);
+      const page = await store.listTransactions({
+        consumer: request.consumer,
+        team,
+        model: request.model,
+        provider: request.provider,
+        outcome: request.outcome,
+        from: request.from === undefined ? undefined : Date.parse(request.from),
+        to: request.to === undefined ? undefined : Date.parse(request.to),
+        limit: request.limit,
+        cursor: request.cursor ?? null,
+      });
+      return c.json({ items: page.items.map(view), nextCursor: page.nextCursor }, 200);
     },
-    responses: { 200: json(z.object({ items: z.array(transaction), nextCursor: z.string().nullable() }), 'A page'), ...errors(400) },
-  }), async (c) => {
-    const request = c.req.valid('query');
-    const { team } = usageTeam(c, request.team);
-    const page = await store.listTransactions({
-      consumer: request.consumer, team, model: request.model, provider: request.provider, outcome: request.outcome,
-      from: request.from === undefined ? undefined : Date.parse(request.from), to: request.to === undefined ? undefined : Date.parse(request.to),
-      limit: request.limit, cursor: request.cursor ?? null,
-    });
-    return c.json({ items: page.items.map(view), nextCursor: page.nextCursor }, 200);
-  });
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/api/transactions/{id}', tags: ['transactions'], summary: 'One transaction',
-    request: { params: z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'a ledger row id').openapi({ param: { name: 'id', in: 'path' } }) }) },
-    responses: { 200: json(transaction, 'The transaction'), ...errors(400, 404) },
-  }), async (c) => {
-    const { team, oneTeam } = usageTeam(c, undefined);
-    const id = c.req.valid('param').id;
-    const entry = await store.getTransaction(Number(id));
-    // A team-owner gets the same 404 for another team's row as for none.
-    if (entry === null || (oneTeam && entry.team !== team)) throw new ApiError(404, 'not_found', `No transaction ${id}.`);
-    return c.json(view(entry), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/transactions/{id}',
+      tags: ['transactions'],
+      summary: 'One transaction',
+      request: {
+        params: z.object({
+          id: z
+            .string()
+            .regex(/^[1-9][0-9]{0,15}$/, 'a ledger row id')
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
+      },
+      responses: { 200: json(transaction, 'The transaction'), ...errors(400, 404) },
+    }),
+    async (c) => {
+      const { team, oneTeam } = usageTeam(c, undefined);
+      const id = c.req.valid('param').id;
+      const entry = await store.getTransaction(Number(id));
+      // A team-owner gets the same 404 for another team's row as for none.
+      if (entry === null || (oneTeam && entry.team !== team)) throw new ApiError(404, 'not_found', `No transaction ${id}.`);
+      return c.json(view(entry), 200);
+    },
+  );
 }

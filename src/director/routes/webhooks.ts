@@ -9,10 +9,12 @@ import { registerEntityRoutes } from './entity.js';
 import { idParam, iso } from './schemas.js';
 
 const webhook = z.object({ id: z.string(), url: z.string(), createdAt: z.string() }).openapi('Webhook');
-const webhookInput = z.object({
-  url: httpUrl(),
-  secret: webhookSecret(),
-}).strict();
+const webhookInput = z
+  .object({
+    url: httpUrl(),
+    secret: webhookSecret(),
+  })
+  .strict();
 
 function render(value: Webhook) {
   return { id: value.id, url: value.url, createdAt: iso(value.createdAt)! };
@@ -21,20 +23,36 @@ function render(value: Webhook) {
 export function registerWebhookRoutes(app: DirectorApi, { store, masterKey }: RouteDeps): void {
   const webhookPatch = webhookInput.partial();
   registerEntityRoutes<Webhook, z.infer<typeof webhookInput>, z.infer<typeof webhookPatch>>(app, {
-    path: '/api/webhooks', tag: 'webhooks', noun: 'webhook', key: { field: 'id', params: idParam }, view: webhook, render,
+    path: '/api/webhooks',
+    tag: 'webhooks',
+    noun: 'webhook',
+    key: { field: 'id', params: idParam },
+    view: webhook,
+    render,
     list: {
-      summary: 'List webhooks (without their secrets)', description: 'The webhooks', access: 'read', items: () => store.listWebhooks(),
+      summary: 'List webhooks (without their secrets)',
+      description: 'The webhooks',
+      access: 'read',
+      items: () => store.listWebhooks(),
     },
     create: {
-      summary: 'Add a webhook (admin role: it holds a secret)', body: webhookInput, errors: [400], access: 'admin',
+      summary: 'Add a webhook (admin role: it holds a secret)',
+      body: webhookInput,
+      errors: [400],
+      access: 'admin',
       run: (caller, input) => store.createWebhook(caller.actor, { url: input.url, secret: sealWebhookSecret(masterKey, input.secret) }),
     },
     update: {
-      method: 'patch', summary: 'Change a webhook\'s URL or secret', body: webhookPatch, description: 'Updated', errors: [400, 404],
+      method: 'patch',
+      summary: "Change a webhook's URL or secret",
+      body: webhookPatch,
+      description: 'Updated',
+      errors: [400, 404],
       access: 'admin',
       run: (caller, id, { url, secret }) => {
         const patch = {
-          ...(url === undefined ? {} : { url }), ...(secret === undefined ? {} : { secret: sealWebhookSecret(masterKey, secret) }),
+          ...(url === undefined ? {} : { url }),
+          ...(secret === undefined ? {} : { secret: sealWebhookSecret(masterKey, secret) }),
         };
         return store.updateWebhook(caller.actor, id, patch);
       },

@@ -18,11 +18,21 @@ export class ChatCache {
   private readonly saved: Counter<'model'>;
 
   constructor(config: CacheConfig, registry: Registry, logger: Logger) {
-    this.store = config.store === 'memory' ? new MemoryResponseCache(config.maxEntries) : new RedisResponseCache(config.store, config.keyPrefix, logger);
-    this.hits = new Counter({ name: 'sluice_response_cache_hits_total', help: 'Calls answered from the response cache', labelNames: ['model'], registers: [registry] });
+    this.store =
+      config.store === 'memory'
+        ? new MemoryResponseCache(config.maxEntries)
+        : new RedisResponseCache(config.store, config.keyPrefix, logger);
+    this.hits = new Counter({
+      name: 'sluice_response_cache_hits_total',
+      help: 'Calls answered from the response cache',
+      labelNames: ['model'],
+      registers: [registry],
+    });
     this.saved = new Counter({
-      name: 'sluice_response_cache_saved_micro_usd_total', help: 'What the calls answered from the response cache would have cost, in micro-USD',
-      labelNames: ['model'], registers: [registry],
+      name: 'sluice_response_cache_saved_micro_usd_total',
+      help: 'What the calls answered from the response cache would have cost, in micro-USD',
+      labelNames: ['model'],
+      registers: [registry],
     });
   }
 
@@ -31,7 +41,11 @@ export class ChatCache {
     res.writeHead(200, { 'content-type': hit.contentType, 'content-length': hit.body.length, [CACHE_HEADER]: 'hit' });
     res.end(hit.body);
     const usage = {
-      inputTokens: hit.inputTokens, outputTokens: hit.outputTokens, cachedInputTokens: hit.inputTokens, cacheWriteTokens: 0, reported: !hit.tokensEstimated,
+      inputTokens: hit.inputTokens,
+      outputTokens: hit.outputTokens,
+      cachedInputTokens: hit.inputTokens,
+      cacheWriteTokens: 0,
+      reported: !hit.tokensEstimated,
     };
     const transaction: Transaction = {
       ...call.toTransaction({ usage, cost: 0 }, null),
@@ -49,10 +63,19 @@ export class ChatCache {
   /** Keeps a successful answer (bounded by maxEntryBytes); never awaited by the client's answer. */
   keep(slot: CacheSlot, call: Call, contentType: string, body: Buffer, costMicroUsd: number | null, maxEntryBytes: number): void {
     if (body.length > maxEntryBytes || call.target === null || call.status !== 200 || call.errorClass !== null) return;
-    void this.store.set(slot.key, {
-      contentType, body,
-      inputTokens: call.usage.inputTokens, outputTokens: call.usage.outputTokens, tokensEstimated: !call.usage.reported,
-      costMicroUsd, provider: call.target.provider.name, providerModel: call.target.model,
-    }, slot.ttlMs);
+    void this.store.set(
+      slot.key,
+      {
+        contentType,
+        body,
+        inputTokens: call.usage.inputTokens,
+        outputTokens: call.usage.outputTokens,
+        tokensEstimated: !call.usage.reported,
+        costMicroUsd,
+        provider: call.target.provider.name,
+        providerModel: call.target.model,
+      },
+      slot.ttlMs,
+    );
   }
 }

@@ -14,10 +14,14 @@ import { TranslatingStream } from './translating-stream.js';
 
 function stopReason(finish: FinishReason | null, stopSequence: string | undefined): AnthropicStopReason {
   switch (finish) {
-    case 'length': return 'max_tokens';
-    case 'tool_calls': return 'tool_use';
-    case 'content_filter': return 'refusal';
-    default: return stopSequence !== undefined ? 'stop_sequence' : 'end_turn';
+    case 'length':
+      return 'max_tokens';
+    case 'tool_calls':
+      return 'tool_use';
+    case 'content_filter':
+      return 'refusal';
+    default:
+      return stopSequence !== undefined ? 'stop_sequence' : 'end_turn';
   }
 }
 
@@ -100,7 +104,10 @@ class AnthropicStreamEncoder implements StreamEncoder {
         case 'text':
           out += this.ensureStarted();
           if (this.openKind !== 'text') out += this.closeBlock() + this.openTextBlock();
-          out += sseEvent('content_block_delta', JSON.stringify({ type: 'content_block_delta', index: this.openBlock, delta: { type: 'text_delta', text: event.text } }));
+          out += sseEvent(
+            'content_block_delta',
+            JSON.stringify({ type: 'content_block_delta', index: this.openBlock, delta: { type: 'text_delta', text: event.text } }),
+          );
           break;
         case 'tool_call_start': {
           out += this.ensureStarted() + this.closeBlock();
@@ -108,13 +115,23 @@ class AnthropicStreamEncoder implements StreamEncoder {
           this.openBlock = index;
           this.openKind = 'tool_use';
           this.toolBlocks.set(event.index, index);
-          out += sseEvent('content_block_start', JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: event.id, name: event.name, input: {} } }));
+          out += sseEvent(
+            'content_block_start',
+            JSON.stringify({
+              type: 'content_block_start',
+              index,
+              content_block: { type: 'tool_use', id: event.id, name: event.name, input: {} },
+            }),
+          );
           break;
         }
         case 'tool_call_delta': {
           const index = this.toolBlocks.get(event.index);
           if (index === undefined) break;
-          out += sseEvent('content_block_delta', JSON.stringify({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: event.argumentsDelta } }));
+          out += sseEvent(
+            'content_block_delta',
+            JSON.stringify({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: event.argumentsDelta } }),
+          );
           break;
         }
         case 'finish':
@@ -122,7 +139,9 @@ class AnthropicStreamEncoder implements StreamEncoder {
           this.stopSequence = event.stopSequence;
           break;
         case 'error':
-          out += this.ensureStarted() + sseEvent('error', JSON.stringify({ type: 'error', error: { type: event.errorType, message: event.message } }));
+          out +=
+            this.ensureStarted() +
+            sseEvent('error', JSON.stringify({ type: 'error', error: { type: event.errorType, message: event.message } }));
           break;
       }
     }
@@ -133,13 +152,19 @@ class AnthropicStreamEncoder implements StreamEncoder {
     if (this.ended) return '';
     this.ended = true;
     // The stop reason and usage are sent last: OpenAI reports usage after its finish chunk.
-    return this.ensureStarted() + this.closeBlock()
-      + sseEvent('message_delta', JSON.stringify({
-        type: 'message_delta',
-        delta: { stop_reason: stopReason(this.finish, this.stopSequence), stop_sequence: this.stopSequence ?? null },
-        usage: toAnthropicUsage(this.promptUsage()),
-      }))
-      + sseEvent('message_stop', '{"type":"message_stop"}');
+    return (
+      this.ensureStarted() +
+      this.closeBlock() +
+      sseEvent(
+        'message_delta',
+        JSON.stringify({
+          type: 'message_delta',
+          delta: { stop_reason: stopReason(this.finish, this.stopSequence), stop_sequence: this.stopSequence ?? null },
+          usage: toAnthropicUsage(this.promptUsage()),
+        }),
+      ) +
+      sseEvent('message_stop', '{"type":"message_stop"}')
+    );
   }
 
   private ensureStarted(): string {
@@ -148,13 +173,22 @@ class AnthropicStreamEncoder implements StreamEncoder {
     // Anthropic clients (LangChain's ChatAnthropic) read input_tokens from message_start: an OpenAI-compatible provider
     // reports usage only after the last token, so the estimate stands in here and message_delta carries the real count.
     const usage = toAnthropicUsage(this.promptUsage());
-    return sseEvent('message_start', JSON.stringify({
-      type: 'message_start',
-      message: {
-        id: messageId(this.id), type: 'message', role: 'assistant', model: this.model, content: [],
-        stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 },
-      },
-    }));
+    return sseEvent(
+      'message_start',
+      JSON.stringify({
+        type: 'message_start',
+        message: {
+          id: messageId(this.id),
+          type: 'message',
+          role: 'assistant',
+          model: this.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { ...usage, output_tokens: 0 },
+        },
+      }),
+    );
   }
 
   /** The usage to state: the provider's once reported, else the prompt estimate (a reader keeps the latest input_tokens). */
@@ -166,7 +200,10 @@ class AnthropicStreamEncoder implements StreamEncoder {
     const index = this.nextBlock++;
     this.openBlock = index;
     this.openKind = 'text';
-    return sseEvent('content_block_start', JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
+    return sseEvent(
+      'content_block_start',
+      JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }),
+    );
   }
 
   private closeBlock(): string {
@@ -184,14 +221,25 @@ export const anthropicFrontDoor: FrontDoor = {
   errorEvent: (error) => sseEvent('error', anthropicErrorBody(error)),
   parseChat: parseAnthropicMessages,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
-  stream: (exchange: ChatExchange, request: ChatRequest, _clientBody: Record<string, unknown>, redactor: Redactor, promptEstimate?: number) =>
+  stream: (
+    exchange: ChatExchange,
+    request: ChatRequest,
+    _clientBody: Record<string, unknown>,
+    redactor: Redactor,
+    promptEstimate?: number,
+  ) =>
     exchange.passThrough !== null
       ? exchange.passThrough.relay(redactor)
       : new TranslatingStream(exchange.streamDecoder(), new AnthropicStreamEncoder(request.model, promptEstimate ?? 0), redactor),
   statesPromptFirst: true,
   renderModel: (id: string, created: number) => JSON.stringify(anthropicModel(id, created)),
   renderModels: (ids: readonly string[], created: number) =>
-    JSON.stringify({ data: ids.map((id) => anthropicModel(id, created)), has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null }),
+    JSON.stringify({
+      data: ids.map((id) => anthropicModel(id, created)),
+      has_more: false,
+      first_id: ids[0] ?? null,
+      last_id: ids.at(-1) ?? null,
+    }),
 };
 
 function anthropicModel(id: string, created: number) {

@@ -24,7 +24,13 @@ export interface FrontDoor {
    * options the IR does not (stream_options). `promptEstimate`: the prompt's tokens by Sluice's tokenizer, for a
    * translated stream in a shape that states them before the provider does (statesPromptFirst).
    */
-  stream(exchange: ChatExchange, request: ChatRequest, clientBody: Record<string, unknown>, redactor: Redactor, promptEstimate?: number): ClientStream;
+  stream(
+    exchange: ChatExchange,
+    request: ChatRequest,
+    clientBody: Record<string, unknown>,
+    redactor: Redactor,
+    promptEstimate?: number,
+  ): ClientStream;
   /** Whether a translated stream states the prompt's tokens in its first event (Anthropic's message_start). */
   readonly statesPromptFirst?: boolean;
   /** GET /v1/models/{id}: one model in this API's shape. */
@@ -50,7 +56,10 @@ export interface StreamEncoder {
 
 /** What the front doors share of answer(): the pass-through or the translation, and the usage of either. */
 export function answerChat(
-  exchange: ChatExchange, text: string, requestedModel: string, render: (response: ChatResponse, requestedModel: string) => string,
+  exchange: ChatExchange,
+  text: string,
+  requestedModel: string,
+  render: (response: ChatResponse, requestedModel: string) => string,
 ): ChatAnswer {
   const passThrough = exchange.passThrough;
   if (passThrough !== null) {
@@ -62,7 +71,11 @@ export function answerChat(
   const json = tryParseJson(text);
   if (json === undefined) throw notJson(exchange);
   const response = exchange.response(json);
-  return { body: render(response, requestedModel), usage: response.usage, output: response.usage.reported ? null : () => outputOf(response) };
+  return {
+    body: render(response, requestedModel),
+    usage: response.usage,
+    output: response.usage.reported ? null : () => outputOf(response),
+  };
 }
 
 function notJson(exchange: ChatExchange): SluiceError {

@@ -1,5 +1,14 @@
 // OpenAI Chat Completions request JSON -> IR, validating as it goes so errors name the offending field.
-import type { ChatMessage, ChatRequest, ContentPart, ResponseFormat, TextPart, ToolCall, ToolChoice, ToolDefinition } from '../../ir/chat.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  ResponseFormat,
+  TextPart,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+} from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 
@@ -46,7 +55,8 @@ export function parseOpenAIChat(body: unknown): ChatRequest {
     if (typeof body.parallel_tool_calls !== 'boolean') throw invalid('parallel_tool_calls', 'expected a boolean');
     request.parallelToolCalls = body.parallel_tool_calls;
   }
-  if (body.response_format !== undefined && body.response_format !== null) request.responseFormat = parseResponseFormat(body.response_format);
+  if (body.response_format !== undefined && body.response_format !== null)
+    request.responseFormat = parseResponseFormat(body.response_format);
   if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options)) {
     throw invalid('stream_options', 'expected an object');
   }
@@ -66,7 +76,8 @@ function parseMessage(raw: unknown, index: number): ChatMessage {
     case 'assistant': {
       const content = raw.content === null || raw.content === undefined ? [] : parseTextContent(raw.content, `${at}.content`);
       const toolCalls = raw.tool_calls === undefined || raw.tool_calls === null ? [] : parseToolCalls(raw.tool_calls, `${at}.tool_calls`);
-      if (content.length === 0 && toolCalls.length === 0 && raw.content === undefined) throw invalid(`${at}.content`, 'required unless tool_calls is given');
+      if (content.length === 0 && toolCalls.length === 0 && raw.content === undefined)
+        throw invalid(`${at}.content`, 'required unless tool_calls is given');
       return { role: 'assistant', content, toolCalls };
     }
     case 'tool': {
@@ -82,7 +93,8 @@ function parseTextContent(raw: unknown, at: string): TextPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
   if (!Array.isArray(raw)) throw invalid(at, 'expected a string or an array of text parts');
   return raw.map((part, i) => {
-    if (!isObject(part) || part.type !== 'text' || typeof part.text !== 'string') throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
+    if (!isObject(part) || part.type !== 'text' || typeof part.text !== 'string')
+      throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
     return { type: 'text', text: part.text };
   });
 }
@@ -131,8 +143,12 @@ function parseTools(raw: unknown): ToolDefinition[] {
     if (!isObject(tool) || tool.type !== 'function' || !isObject(fn) || typeof fn.name !== 'string' || fn.name === '') {
       throw invalid(`tools[${i}]`, 'expected {type: "function", function: {name, description?, parameters?}}');
     }
-    if (fn.parameters !== undefined && !isObject(fn.parameters)) throw invalid(`tools[${i}].function.parameters`, 'expected a JSON Schema object');
-    const definition: ToolDefinition = { name: fn.name, parameters: (fn.parameters as JsonObject | undefined) ?? { type: 'object', properties: {} } };
+    if (fn.parameters !== undefined && !isObject(fn.parameters))
+      throw invalid(`tools[${i}].function.parameters`, 'expected a JSON Schema object');
+    const definition: ToolDefinition = {
+      name: fn.name,
+      parameters: (fn.parameters as JsonObject | undefined) ?? { type: 'object', properties: {} },
+    };
     if (typeof fn.description === 'string') definition.description = fn.description;
     return definition;
   });

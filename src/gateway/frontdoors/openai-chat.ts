@@ -13,7 +13,11 @@ import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIFinishReason, OpenAIU
 import { TranslatingStream } from './translating-stream.js';
 
 const FINISH: Record<FinishReason, OpenAIFinishReason> = {
-  stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter', error: 'stop',
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  content_filter: 'content_filter',
+  error: 'stop',
 };
 
 function toOpenAIUsage(usage: Usage): OpenAIUsage {
@@ -35,19 +39,25 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
     object: 'chat.completion',
     created: response.created,
     model: requestedModel,
-    choices: [{
-      index: 0,
-      message: {
-        role: 'assistant',
-        content: response.text === '' && response.toolCalls.length > 0 ? null : response.text,
-        ...(response.toolCalls.length > 0 && {
-          tool_calls: response.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } })),
-        }),
-        refusal: null,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: response.text === '' && response.toolCalls.length > 0 ? null : response.text,
+          ...(response.toolCalls.length > 0 && {
+            tool_calls: response.toolCalls.map((call) => ({
+              id: call.id,
+              type: 'function' as const,
+              function: { name: call.name, arguments: call.arguments },
+            })),
+          }),
+          refusal: null,
+        },
+        finish_reason: FINISH[response.finishReason],
+        logprobs: null,
       },
-      finish_reason: FINISH[response.finishReason],
-      logprobs: null,
-    }],
+    ],
     usage: toOpenAIUsage(response.usage),
   };
   return JSON.stringify(completion);
@@ -90,9 +100,14 @@ class OpenAIStreamEncoder implements StreamEncoder {
           out += this.ensureStarted() + this.chunk({ content: event.text }, null);
           break;
         case 'tool_call_start':
-          out += this.ensureStarted() + this.chunk({
-            tool_calls: [{ index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } }],
-          }, null);
+          out +=
+            this.ensureStarted() +
+            this.chunk(
+              {
+                tool_calls: [{ index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } }],
+              },
+              null,
+            );
           break;
         case 'tool_call_delta':
           out += this.chunk({ tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null);
@@ -117,7 +132,12 @@ class OpenAIStreamEncoder implements StreamEncoder {
     let out = this.ensureStarted();
     if (this.includeUsage) {
       const chunk: OpenAIChatChunk = {
-        id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: toOpenAIUsage(this.usage),
+        id: this.id,
+        object: 'chat.completion.chunk',
+        created: this.created,
+        model: this.model,
+        choices: [],
+        usage: toOpenAIUsage(this.usage),
       };
       out += sseData(JSON.stringify(chunk));
     }

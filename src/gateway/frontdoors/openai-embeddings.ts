@@ -25,18 +25,24 @@ export function parseOpenAIEmbeddings(body: Record<string, unknown>): Embeddings
   } else if (Array.isArray(input) && input.length > 0 && input.every((item) => typeof item === 'number')) {
     items = [input as number[]];
     single = true;
-  } else if (Array.isArray(input) && input.length > 0 && input.every((item) => Array.isArray(item) && item.every((n) => typeof n === 'number'))) {
+  } else if (
+    Array.isArray(input) &&
+    input.length > 0 &&
+    input.every((item) => Array.isArray(item) && item.every((n) => typeof n === 'number'))
+  ) {
     items = input as number[][];
   } else {
     throw invalid('input', 'required: a string, an array of strings, or token arrays, not empty');
   }
   const request: EmbeddingsRequest = { model, input: items, single };
   if (body.encoding_format !== undefined) {
-    if (body.encoding_format !== 'float' && body.encoding_format !== 'base64') throw invalid('encoding_format', 'expected "float" or "base64"');
+    if (body.encoding_format !== 'float' && body.encoding_format !== 'base64')
+      throw invalid('encoding_format', 'expected "float" or "base64"');
     request.encodingFormat = body.encoding_format;
   }
   if (body.dimensions !== undefined) {
-    if (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions) || body.dimensions < 1) throw invalid('dimensions', 'expected a positive integer');
+    if (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions) || body.dimensions < 1)
+      throw invalid('dimensions', 'expected a positive integer');
     request.dimensions = body.dimensions;
   }
   if (typeof body.user === 'string') request.user = body.user;
@@ -59,10 +65,13 @@ export function renderOpenAIEmbeddings(response: EmbeddingsResponse, requestedMo
  * provider gave none (Cohere on Bedrock): the client expects it in the answer.
  */
 export async function answerOpenAIEmbeddings(
-  exchange: EmbeddingsExchange, text: string, request: EmbeddingsRequest,
+  exchange: EmbeddingsExchange,
+  text: string,
+  request: EmbeddingsRequest,
 ): Promise<{ body: string; usage: Usage }> {
   const json = tryParseJson(text);
-  if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${exchange.provider} answered with a body that is not JSON.`);
+  if (json === undefined)
+    throw new SluiceError('upstream_unavailable', `Provider ${exchange.provider} answered with a body that is not JSON.`);
   if (exchange.passThrough !== null) return { body: text, usage: exchange.passThrough.usage(json) };
   const decoded = exchange.response(json, request);
   const response = decoded.usage.reported

@@ -48,7 +48,11 @@ export class TranslatingStream implements ClientStream {
       else if (event.type === 'tool_call_delta') this.output.add(event.argumentsDelta);
       else if (event.type === 'usage') mergeUsage(this.usage, event.usage);
       else if (event.type === 'error') {
-        const redacted = { type: 'error' as const, message: this.redactor.redact(event.message), errorType: this.redactor.redact(event.errorType) };
+        const redacted = {
+          type: 'error' as const,
+          message: this.redactor.redact(event.message),
+          errorType: this.redactor.redact(event.errorType),
+        };
         events[i] = redacted;
         this.streamError = redacted.message;
       }

@@ -25,12 +25,20 @@ class Guardrail {
     this.onOutput = config.on !== 'input';
     this.consumers = config.consumers === undefined ? null : new Set(config.consumers);
     this.models = config.models === undefined ? null : new Set(config.models);
-    const builtIns: Record<string, { enabled: boolean }> = { names: { enabled: false }, digits: { enabled: false }, url: { enabled: false },
-      zipcode: { enabled: false }, username: { enabled: false }, password: { enabled: false } };
+    const builtIns: Record<string, { enabled: boolean }> = {
+      names: { enabled: false },
+      digits: { enabled: false },
+      url: { enabled: false },
+      zipcode: { enabled: false },
+      username: { enabled: false },
+      password: { enabled: false },
+    };
     for (const kind of PII_KINDS) builtIns[kind] = { enabled: config.pii.includes(kind) };
     this.redactor = new SyncRedactor({
       builtInRedactors: builtIns,
-      customRedactors: { before: config.patterns.map((source) => ({ regexpPattern: new RegExp(source, 'giu'), replaceWith: PATTERN_MASK })) },
+      customRedactors: {
+        before: config.patterns.map((source) => ({ regexpPattern: new RegExp(source, 'giu'), replaceWith: PATTERN_MASK })),
+      },
     });
   }
 
@@ -74,9 +82,13 @@ export class Guardrails {
       const masked = mapTexts(current, fields, (text) => guardrail.redact(text));
       if (masked === current) continue;
       if (guardrail.mode === 'block') {
-        throw new SluiceError('invalid_request', side === 'input'
-          ? `The request was blocked by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`
-          : `The answer was withheld by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`, side === 'input' ? { param: 'messages' } : {});
+        throw new SluiceError(
+          'invalid_request',
+          side === 'input'
+            ? `The request was blocked by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`
+            : `The answer was withheld by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`,
+          side === 'input' ? { param: 'messages' } : {},
+        );
       }
       violations.push(`guardrail:${guardrail.name}`);
       if (guardrail.mode === 'mask') current = masked;

@@ -23,7 +23,13 @@ import { CACHE_HEADER } from '../cache/policy.js';
 import { StreamCapture } from '../cache/stream-capture.js';
 import { price } from '../pipeline/meter.js';
 
-export async function handleChat(context: GatewayContext, door: FrontDoor, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleChat(
+  context: GatewayContext,
+  door: FrontDoor,
+  call: Call,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     const snapshot = context.snapshot;
     const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
@@ -50,14 +56,19 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
     const admission = admitting instanceof Promise ? await admitting : admitting;
     const route = admission.route;
     call.reservation = admission.reservation;
-    call.violations = guarded === null || guarded.violations.length === 0 ? admission.violations
-      : [...(admission.violations ?? []), ...guarded.violations];
+    call.violations =
+      guarded === null || guarded.violations.length === 0 ? admission.violations : [...(admission.violations ?? []), ...guarded.violations];
     if (route !== requested) {
       call.servedModel = route.name;
       res.setHeader('x-sluice-served-model', route.name);
     }
     const client: ClientBody = { dialect: door.dialect, body };
-    const invocation = await invokeUpstream(route, (target) => target.provider.openChat(request, target.model, client), request.stream, call.cancellation);
+    const invocation = await invokeUpstream(
+      route,
+      (target) => target.provider.openChat(request, target.model, client),
+      request.stream,
+      call.cancellation,
+    );
     call.attempts = invocation.attempts;
     call.failures = invocation.failures;
     const answer = invocation.answer;
@@ -77,16 +88,31 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
         context.cache.keep(slot, call, 'text/event-stream; charset=utf-8', captured, price(call).cost, snapshot.cachePolicy.maxEntryBytes);
       }
     } else {
-      const answered = complete(door, request, answer, res, snapshot.guardrails.empty ? null : (text) => {
-        const parsed = JSON.parse(text) as Record<string, unknown>;
-        const checked = snapshot.guardrails.check('output', consumer, request.model, parsed);
-        if (checked.violations.length > 0) call.violations = [...(call.violations ?? []), ...checked.violations];
-        return checked.body === parsed ? text : JSON.stringify(checked.body);
-      });
+      const answered = complete(
+        door,
+        request,
+        answer,
+        res,
+        snapshot.guardrails.empty
+          ? null
+          : (text) => {
+              const parsed = JSON.parse(text) as Record<string, unknown>;
+              const checked = snapshot.guardrails.check('output', consumer, request.model, parsed);
+              if (checked.violations.length > 0) call.violations = [...(call.violations ?? []), ...checked.violations];
+              return checked.body === parsed ? text : JSON.stringify(checked.body);
+            },
+      );
       call.usage = answered.usage;
       call.output = answered.output;
       if (slot !== null && call.usage.reported) {
-        context.cache.keep(slot, call, 'application/json', Buffer.from(answered.body), price(call).cost, snapshot.cachePolicy.maxEntryBytes);
+        context.cache.keep(
+          slot,
+          call,
+          'application/json',
+          Buffer.from(answered.body),
+          price(call).cost,
+          snapshot.cachePolicy.maxEntryBytes,
+        );
       }
     }
   } catch (error) {
@@ -98,7 +124,11 @@ export async function handleChat(context: GatewayContext, door: FrontDoor, call:
 
 /** `guard`: the output guardrails over the answer's JSON text (throws a block; returns the text, masked or not). */
 function complete(
-  door: FrontDoor, request: ChatRequest, answer: UpstreamAnswer<ChatExchange>, res: ServerResponse, guard: ((text: string) => string) | null,
+  door: FrontDoor,
+  request: ChatRequest,
+  answer: UpstreamAnswer<ChatExchange>,
+  res: ServerResponse,
+  guard: ((text: string) => string) | null,
 ): ChatAnswer {
   const answered = door.answer(answer.exchange, answer.text!, request);
   const out = guard === null ? answered : { ...answered, body: guard(answered.body) };
@@ -117,14 +147,23 @@ interface Streamed {
 }
 
 function relayStream(
-  door: FrontDoor, cancellation: Cancellation, request: ChatRequest, body: Record<string, unknown>, answer: UpstreamAnswer<ChatExchange>,
-  redactor: Redactor, res: ServerResponse, promptEstimate?: number, capture: StreamCapture | null = null,
+  door: FrontDoor,
+  cancellation: Cancellation,
+  request: ChatRequest,
+  body: Record<string, unknown>,
+  answer: UpstreamAnswer<ChatExchange>,
+  redactor: Redactor,
+  res: ServerResponse,
+  promptEstimate?: number,
+  capture: StreamCapture | null = null,
 ): Promise<Streamed> {
   const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   const provider = answer.exchange.provider;
-  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve, capture)));
+  return new Promise((resolve) =>
+    answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve, capture)),
+  );
 }
 
 /**
@@ -146,8 +185,14 @@ class StreamRelay implements BodySink {
   private readonly capture: StreamCapture | null;
 
   constructor(
-    door: FrontDoor, cancellation: Cancellation, providerName: string, stream: ClientStream, body: UpstreamBody, res: ServerResponse,
-    done: (streamed: Streamed) => void, capture: StreamCapture | null,
+    door: FrontDoor,
+    cancellation: Cancellation,
+    providerName: string,
+    stream: ClientStream,
+    body: UpstreamBody,
+    res: ServerResponse,
+    done: (streamed: Streamed) => void,
+    capture: StreamCapture | null,
   ) {
     this.capture = capture;
     this.door = door;
@@ -180,7 +225,11 @@ class StreamRelay implements BodySink {
   error(error: Error): void {
     // No fallback once the client has bytes: the stream ends with the API's own error event.
     if (!this.cancellation.aborted) {
-      sendError(this.res, this.door, new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`));
+      sendError(
+        this.res,
+        this.door,
+        new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`),
+      );
       this.interrupted = true;
     }
     this.finish();

@@ -51,11 +51,17 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
 async function countAtProvider(route: ModelRoute, body: Record<string, unknown>, call: Call): Promise<number | null> {
   const targets = route.targets.filter((target) => target.provider.openCountTokens !== undefined);
   if (targets.length === 0) return null;
-  const invocation = await invokeUpstream({ ...route, targets }, (target) => target.provider.openCountTokens!(body, target.model), false, call.cancellation);
+  const invocation = await invokeUpstream(
+    { ...route, targets },
+    (target) => target.provider.openCountTokens!(body, target.model),
+    false,
+    call.cancellation,
+  );
   const answer = invocation.answer;
   if (answer === null) {
     const error = invocation.error;
-    if (error instanceof SluiceError && error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 408) throw error;
+    if (error instanceof SluiceError && error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 408)
+      throw error;
     return null;
   }
   const json = tryParseJson(answer.text ?? '');

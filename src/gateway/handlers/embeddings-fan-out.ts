@@ -32,7 +32,11 @@ export interface FannedOut {
 }
 
 export async function fanOutEmbeddings(
-  route: ModelRoute, request: EmbeddingsRequest, perCall: number, cancellation: Cancellation, log: PieceLog,
+  route: ModelRoute,
+  request: EmbeddingsRequest,
+  perCall: number,
+  cancellation: Cancellation,
+  log: PieceLog,
 ): Promise<FannedOut> {
   const pieces: EmbeddingsRequest[] = [];
   for (let at = 0; at < request.input.length; at += perCall) {
@@ -44,13 +48,19 @@ export async function fanOutEmbeddings(
     while (next < pieces.length && !cancellation.aborted) {
       const index = next++;
       const piece = pieces[index]!;
-      const invocation = await invokeUpstream(route, (target) => target.provider.openEmbeddings(piece, target.model, null), false, cancellation);
+      const invocation = await invokeUpstream(
+        route,
+        (target) => target.provider.openEmbeddings(piece, target.model, null),
+        false,
+        cancellation,
+      );
       log.attempts += invocation.attempts;
       log.failures.push(...invocation.failures);
       const answer = invocation.answer;
       if (answer === null) throw invocation.error;
       const json = tryParseJson(answer.text!);
-      if (json === undefined) throw new SluiceError('upstream_unavailable', `Provider ${answer.exchange.provider} answered with a body that is not JSON.`);
+      if (json === undefined)
+        throw new SluiceError('upstream_unavailable', `Provider ${answer.exchange.provider} answered with a body that is not JSON.`);
       answers[index] = { response: answer.exchange.response(json, piece), target: answer.target };
     }
   };

@@ -43,7 +43,8 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
       // More inputs than a target takes per call (Bedrock Titan: one): one upstream call per piece.
       const fanned = await fanOutEmbeddings(route, request, perCall, call.cancellation, call);
       call.target = fanned.target;
-      const usage = fanned.response.usage.reported ? fanned.response.usage
+      const usage = fanned.response.usage.reported
+        ? fanned.response.usage
         : { ...fanned.response.usage, inputTokens: await estimateEmbeddingTokens(request) };
       call.usage = usage;
       sendJson(res, 200, renderOpenAIEmbeddings({ ...fanned.response, usage }, request.model));
@@ -58,10 +59,19 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
 }
 
 async function invokeOnce(
-  call: Call, route: ModelRoute, request: EmbeddingsRequest, body: Record<string, unknown>, res: ServerResponse,
+  call: Call,
+  route: ModelRoute,
+  request: EmbeddingsRequest,
+  body: Record<string, unknown>,
+  res: ServerResponse,
 ): Promise<void> {
   const client: ClientBody = { dialect: openaiChatFrontDoor.dialect, body };
-  const invocation = await invokeUpstream(route, (target) => target.provider.openEmbeddings(request, target.model, client), false, call.cancellation);
+  const invocation = await invokeUpstream(
+    route,
+    (target) => target.provider.openEmbeddings(request, target.model, client),
+    false,
+    call.cancellation,
+  );
   call.attempts = invocation.attempts;
   call.failures = invocation.failures;
   const answer = invocation.answer;

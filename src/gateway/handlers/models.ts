@@ -15,7 +15,11 @@ export function handleModels(context: GatewayContext, door: FrontDoor, req: Inco
     const snapshot = context.snapshot;
     const consumer = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, null);
     // A JWT is verified asynchronously; a key or a certificate answers at once.
-    if (consumer instanceof Promise) consumer.then((found) => listModels(context, door, res, id, found), (error: unknown) => refuse(context, door, res, error));
+    if (consumer instanceof Promise)
+      consumer.then(
+        (found) => listModels(context, door, res, id, found),
+        (error: unknown) => refuse(context, door, res, error),
+      );
     else listModels(context, door, res, id, consumer);
   } catch (error) {
     refuse(context, door, res, error);
@@ -26,7 +30,8 @@ function listModels(context: GatewayContext, door: FrontDoor, res: ServerRespons
   try {
     const names = [...context.snapshot.routing.routes.keys()].filter((name) => mayUse(consumer, name));
     if (id !== null) {
-      if (!names.includes(id)) throw new SluiceError('model_not_found', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
+      if (!names.includes(id))
+        throw new SluiceError('model_not_found', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
       sendJson(res, 200, door.renderModel(id, STARTED));
       return;
     }

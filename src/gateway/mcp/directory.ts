@@ -37,13 +37,19 @@ export class McpDirectory {
       const origin = new URL(server.url).origin;
       const kept = previous?.servers.get(name);
       // An unchanged origin keeps its pool across reloads: open connections are not dropped by a config change.
-      const dispatcher = kept !== undefined && new URL(kept.url).origin === origin ? kept.dispatcher
-        : new Agent(targets === undefined ? {} : { connect: guardedConnector(targets, origin) });
+      const dispatcher =
+        kept !== undefined && new URL(kept.url).origin === origin
+          ? kept.dispatcher
+          : new Agent(targets === undefined ? {} : { connect: guardedConnector(targets, origin) });
       const headers: Record<string, string> = {};
       for (const [header, value] of Object.entries(server.headers ?? {})) headers[header.toLowerCase()] = value;
       const resources = { ...config.resources, [`${MCP_RESOURCE_PREFIX}/${name}`]: server.status };
       servers.set(name, {
-        name, url: server.url, headers, timeoutMs: server.timeoutMs, dispatcher,
+        name,
+        url: server.url,
+        headers,
+        timeoutMs: server.timeoutMs,
+        dispatcher,
         resource: resourcePolicy({ resources, resourcePolicy: config.resourcePolicy }, MCP_RESOURCE_PREFIX, name),
       });
     }
@@ -71,7 +77,9 @@ export class McpDirectory {
   /** Closes pools the next directory did not keep. */
   async closeUnused(next: McpDirectory): Promise<void> {
     const kept = new Set([...next.servers.values()].map((server) => server.dispatcher));
-    await Promise.all([...this.servers.values()].filter((server) => !kept.has(server.dispatcher)).map((server) => server.dispatcher.close()));
+    await Promise.all(
+      [...this.servers.values()].filter((server) => !kept.has(server.dispatcher)).map((server) => server.dispatcher.close()),
+    );
   }
 }
 
@@ -82,7 +90,8 @@ export function mayCall(grant: ToolGrant, tool: string): boolean {
 function compile(grants: McpConfig['access'], consumer: Consumer): ReadonlyMap<string, ToolGrant> {
   const access = new Map<string, ToolGrant>();
   for (const entry of grants) {
-    const matches = entry.consumer !== undefined ? entry.consumer === consumer.name : consumer.team !== null && entry.team === consumer.team;
+    const matches =
+      entry.consumer !== undefined ? entry.consumer === consumer.name : consumer.team !== null && entry.team === consumer.team;
     if (!matches) continue;
     const held = access.get(entry.server);
     if (held === '*' || entry.tools === '*') access.set(entry.server, '*');

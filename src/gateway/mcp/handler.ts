@@ -9,8 +9,18 @@ import { authenticate, type IdentitySink } from '../pipeline/authenticate.js';
 import type { Consumer } from '../../policy/consumers.js';
 import { mayCall, type McpServer, type ToolGrant } from './directory.js';
 import {
-  INVALID_PARAMS, INVALID_REQUEST, isObject, PARSE_ERROR, requestId, SERVER_NOT_FOUND, SERVER_REFUSED, sendRpcError, UNAUTHORIZED,
-  UPSTREAM_FAILED, type JsonRpcId, type JsonRpcMessage,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  isObject,
+  PARSE_ERROR,
+  requestId,
+  SERVER_NOT_FOUND,
+  SERVER_REFUSED,
+  sendRpcError,
+  UNAUTHORIZED,
+  UPSTREAM_FAILED,
+  type JsonRpcId,
+  type JsonRpcMessage,
 } from './json-rpc.js';
 import { SseRelay } from './sse-relay.js';
 import { ToolCall } from './tool-call.js';
@@ -31,7 +41,13 @@ interface Exchange {
   toolCall: ToolCall | null;
 }
 
-export async function handleMcp(context: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
+export async function handleMcp(
+  context: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  requestId: string,
+): Promise<void> {
   const snapshot = context.snapshot;
   let consumer: Consumer;
   // What the caller was authenticated by (a key id, a certificate, a JWT): recorded with each tool call, never a secret.
@@ -48,7 +64,8 @@ export async function handleMcp(context: GatewayContext, req: IncomingMessage, r
   const access = snapshot.mcp.access(consumer);
   if (path === '/mcp' || path === '/mcp/') {
     req.resume();
-    if (req.method !== 'GET') return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on /mcp; use GET to list servers.`);
+    if (req.method !== 'GET')
+      return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on /mcp; use GET to list servers.`);
     return listServers(res, snapshot.mcp.servers, access);
   }
   const name = path.slice('/mcp/'.length);
@@ -62,7 +79,8 @@ export async function handleMcp(context: GatewayContext, req: IncomingMessage, r
     req.resume();
     return sendRpcError(res, 403, null, SERVER_REFUSED, `The MCP server '${name}' is ${server.resource.status}; calls to it are refused.`);
   }
-  if (req.method === 'GET' || req.method === 'DELETE') return forward(context, req, res, server, null, { id: null, grant: null, toolCall: null });
+  if (req.method === 'GET' || req.method === 'DELETE')
+    return forward(context, req, res, server, null, { id: null, grant: null, toolCall: null });
   if (req.method !== 'POST') {
     req.resume();
     return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on ${path}; use POST, GET or DELETE.`);
@@ -88,7 +106,13 @@ export async function handleMcp(context: GatewayContext, req: IncomingMessage, r
   if (exchange.toolCall !== null && !mayCall(grant, exchange.toolCall.tool)) {
     exchange.toolCall.fail(403, 'mcp_tool_not_allowed');
     exchange.toolCall.record(context);
-    return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, `Tool '${exchange.toolCall.tool}' is not available to consumer '${consumer.name}'.`);
+    return sendRpcError(
+      res,
+      200,
+      exchange.id,
+      INVALID_PARAMS,
+      `Tool '${exchange.toolCall.tool}' is not available to consumer '${consumer.name}'.`,
+    );
   }
   return forward(context, req, res, server, body, exchange);
 }
@@ -106,7 +130,12 @@ function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consum
 }
 
 async function forward(
-  context: GatewayContext, req: IncomingMessage, res: ServerResponse, server: McpServer, body: Buffer | null, exchange: Exchange,
+  context: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  server: McpServer,
+  body: Buffer | null,
+  exchange: Exchange,
 ): Promise<void> {
   const toolCall = exchange.toolCall;
   const abort = new AbortController();
@@ -169,7 +198,12 @@ async function forward(
   }
 }
 
-async function relayJson(res: ServerResponse, upstream: Dispatcher.ResponseData, returned: Record<string, string>, exchange: Exchange): Promise<void> {
+async function relayJson(
+  res: ServerResponse,
+  upstream: Dispatcher.ResponseData,
+  returned: Record<string, string>,
+  exchange: Exchange,
+): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of upstream.body) {
@@ -188,7 +222,12 @@ async function relayJson(res: ServerResponse, upstream: Dispatcher.ResponseData,
   res.end(body);
 }
 
-async function relaySse(res: ServerResponse, upstream: Dispatcher.ResponseData, returned: Record<string, string>, exchange: Exchange): Promise<void> {
+async function relaySse(
+  res: ServerResponse,
+  upstream: Dispatcher.ResponseData,
+  returned: Record<string, string>,
+  exchange: Exchange,
+): Promise<void> {
   if (exchange.toolCall !== null) exchange.toolCall.stream = true;
   res.writeHead(upstream.statusCode, returned);
   const relay = new SseRelay(res, (message) => rewrite(message, exchange));
@@ -214,10 +253,17 @@ function listServers(res: ServerResponse, servers: ReadonlyMap<string, McpServer
   const data = [...access].flatMap(([name, grant]) => {
     const server = servers.get(name);
     if (server === undefined) return [];
-    return [{
-      id: name, object: 'mcp_server', url: `/mcp/${name}`, resource: server.resource.id, status: server.resource.status,
-      available: server.resource.action !== 'enforce', tools: grant === '*' ? '*' : [...grant],
-    }];
+    return [
+      {
+        id: name,
+        object: 'mcp_server',
+        url: `/mcp/${name}`,
+        resource: server.resource.id,
+        status: server.resource.status,
+        available: server.resource.action !== 'enforce',
+        tools: grant === '*' ? '*' : [...grant],
+      },
+    ];
   });
   const body = JSON.stringify({ object: 'list', data });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

@@ -52,7 +52,8 @@ const MAX_DOWNGRADES = 3;
  * budget applies and the model is not refused (the usual call): no promise on the busiest path.
  */
 export function admit(policy: AdmissionPolicy, consumer: Consumer, requested: ModelRoute, demand: Demand): Admission | Promise<Admission> {
-  if (requested.refusal === null && policy.budgets.for(consumer, requested).length === 0) return { route: requested, reservation: null, violations: null };
+  if (requested.refusal === null && policy.budgets.for(consumer, requested).length === 0)
+    return { route: requested, reservation: null, violations: null };
   return admitAgainstBudgets(policy, consumer, requested, demand);
 }
 
@@ -64,7 +65,7 @@ async function admitAgainstBudgets(policy: AdmissionPolicy, consumer: Consumer, 
     const budgets = policy.budgets.for(consumer, route);
     if (budgets.length === 0) return { route, reservation: null, violations: null };
     if (promptTokens === -1 && budgets.some((budget) => budget.measure !== 'requests')) promptTokens = await countPrompt(demand);
-    const outputTokens = demand.chat !== null ? demand.chat.maxTokens ?? policy.defaultMaxTokens : 0;
+    const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) : 0;
     const now = policy.governance.clock.now();
     const reservation = plan(budgets, consumer, route, now, Math.max(promptTokens, 0), outputTokens);
     let outcome: ReserveOutcome;
@@ -78,7 +79,10 @@ async function admitAgainstBudgets(policy: AdmissionPolicy, consumer: Consumer, 
         return { route, reservation: null, violations: null };
       }
       policy.governance.counterTrouble('reserve', 'refused', error);
-      throw new SluiceError('counters_unavailable', 'Budgets cannot be checked right now (the counter store is unreachable); retry shortly.');
+      throw new SluiceError(
+        'counters_unavailable',
+        'Budgets cannot be checked right now (the counter store is unreachable); retry shortly.',
+      );
     }
     if (outcome.admitted) {
       let violations: string[] | null = null;
@@ -116,13 +120,25 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
   for (const budget of budgets) {
     let amount: number;
     switch (budget.measure) {
-      case 'input_tokens': amount = input; break;
-      case 'output_tokens': amount = output; break;
-      case 'total_tokens': amount = input + output; break;
-      case 'requests': amount = 1; break;
+      case 'input_tokens':
+        amount = input;
+        break;
+      case 'output_tokens':
+        amount = output;
+        break;
+      case 'total_tokens':
+        amount = input + output;
+        break;
+      case 'requests':
+        amount = 1;
+        break;
       case 'cost_usd':
         if (cost === -1) {
-          cost = costMicroUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reported: false }, route.reservePricing) ?? 0;
+          cost =
+            costMicroUsd(
+              { inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reported: false },
+              route.reservePricing,
+            ) ?? 0;
         }
         amount = cost;
         break;
@@ -145,7 +161,11 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
 }
 
 const UNIT: Record<Budget['measure'], string> = {
-  input_tokens: 'tokens', output_tokens: 'tokens', total_tokens: 'tokens', requests: 'requests', cost_usd: 'usd',
+  input_tokens: 'tokens',
+  output_tokens: 'tokens',
+  total_tokens: 'tokens',
+  requests: 'requests',
+  cost_usd: 'usd',
 };
 
 function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutcome, now: number): SluiceError {
@@ -164,9 +184,10 @@ function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutco
     [`x-ratelimit-reset-${unit}`]: duration(resetMs),
     'x-sluice-budget': budget.name,
   };
-  const what = budget.kind === 'rate_limit'
-    ? `Rate limit '${budget.name}' (${budget.measure === 'requests' ? 'requests' : 'tokens'} per minute, ${describeConsumers(budget.consumers)}, ${describeResources(budget.resources)})`
-    : `Budget '${budget.name}' (${budget.measure} per ${budget.window.kind}, ${describeConsumers(budget.consumers)}, ${describeResources(budget.resources)})`;
+  const what =
+    budget.kind === 'rate_limit'
+      ? `Rate limit '${budget.name}' (${budget.measure === 'requests' ? 'requests' : 'tokens'} per minute, ${describeConsumers(budget.consumers)}, ${describeResources(budget.resources)})`
+      : `Budget '${budget.name}' (${budget.measure} per ${budget.window.kind}, ${describeConsumers(budget.consumers)}, ${describeResources(budget.resources)})`;
   const message = `${what} has ${format(remaining)} of ${format(budget.limit)} ${unit === 'usd' ? 'USD' : unit} left; this call needs up to ${format(line.amount)}. Retry after ${retryAfter} s.`;
   return new SluiceError(budget.kind === 'rate_limit' ? 'rate_limited' : 'budget_exhausted', message, { headers });
 }

@@ -21,7 +21,10 @@ export interface GatewayIdentity {
 }
 
 export const KEYS_ONLY: GatewayIdentity = {
-  checksPeer: false, peer: { clientCertificates: false, certificateRequired: false, trustedProxies: null }, jwt: null, onUnmapped: null,
+  checksPeer: false,
+  peer: { clientCertificates: false, certificateRequired: false, trustedProxies: null },
+  jwt: null,
+  onUnmapped: null,
 };
 
 /** Where the authenticated identity goes (the call's ledger record); null for routes that record nothing. */
@@ -35,7 +38,11 @@ export interface IdentitySink {
  * to no consumer.
  */
 export function authenticate(
-  identity: GatewayIdentity, directory: ConsumerDirectory, rules: IdentityRules, req: IncomingMessage, sink: IdentitySink | null,
+  identity: GatewayIdentity,
+  directory: ConsumerDirectory,
+  rules: IdentityRules,
+  req: IncomingMessage,
+  sink: IdentitySink | null,
 ): Consumer | Promise<Consumer> {
   if (identity.checksPeer) {
     let peer: PresentedIdentity | null;
@@ -48,7 +55,8 @@ export function authenticate(
     if (peer !== null) return mapped(identity, rules, peer, req, sink);
   }
   const key = presentedKey(req);
-  if (key === null) throw new SluiceError('invalid_api_key', 'No API key: send your Sluice key as "Authorization: Bearer <key>" or "x-api-key".');
+  if (key === null)
+    throw new SluiceError('invalid_api_key', 'No API key: send your Sluice key as "Authorization: Bearer <key>" or "x-api-key".');
   if (identity.jwt !== null && looksLikeJwt(key)) return byToken(identity, identity.jwt, rules, key, req, sink);
   const entry = directory.findEntry(key);
   if (entry === undefined) throw new SluiceError('invalid_api_key', 'Invalid API key: no consumer holds this Sluice key.');
@@ -57,7 +65,12 @@ export function authenticate(
 }
 
 async function byToken(
-  identity: GatewayIdentity, verifier: JwtVerifier, rules: IdentityRules, token: string, req: IncomingMessage, sink: IdentitySink | null,
+  identity: GatewayIdentity,
+  verifier: JwtVerifier,
+  rules: IdentityRules,
+  token: string,
+  req: IncomingMessage,
+  sink: IdentitySink | null,
 ): Promise<Consumer> {
   let verified: VerifiedToken;
   try {
@@ -67,12 +80,28 @@ async function byToken(
     throw error;
   }
   const { payload, config } = verified;
-  return mapped(identity, rules, {
-    kind: 'jwt', issuer: verified.issuer, sub: verified.sub, team: stringClaim(payload, config.teamClaim), groups: listClaim(payload, config.groupsClaim),
-  }, req, sink);
+  return mapped(
+    identity,
+    rules,
+    {
+      kind: 'jwt',
+      issuer: verified.issuer,
+      sub: verified.sub,
+      team: stringClaim(payload, config.teamClaim),
+      groups: listClaim(payload, config.groupsClaim),
+    },
+    req,
+    sink,
+  );
 }
 
-function mapped(identity: GatewayIdentity, rules: IdentityRules, presented: PresentedIdentity, req: IncomingMessage, sink: IdentitySink | null): Consumer {
+function mapped(
+  identity: GatewayIdentity,
+  rules: IdentityRules,
+  presented: PresentedIdentity,
+  req: IncomingMessage,
+  sink: IdentitySink | null,
+): Consumer {
   const label = identityLabel(presented);
   const found = rules.resolve(presented);
   if (found === null) {

@@ -32,13 +32,30 @@ export function record(sinks: RecordSinks, call: Readonly<Call>, metered: Metere
   // A call refused because the counters are unreachable is in governance's alarm (one line per interval, every one in
   // sluice_counter_store_failures_total): a line per refused call flooded the log with tens of thousands a second.
   if (call.failures.length > 0 || (transaction.status >= 500 && transaction.errorClass !== 'counters_unavailable')) {
-    sinks.logger.warn({
-      requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status,
-      errorClass: transaction.errorClass, attempts: transaction.attempts, failures: call.failures,
-    }, 'upstream trouble');
+    sinks.logger.warn(
+      {
+        requestId: call.requestId,
+        consumer: transaction.consumer,
+        model: transaction.requestedModel,
+        status: transaction.status,
+        errorClass: transaction.errorClass,
+        attempts: transaction.attempts,
+        failures: call.failures,
+      },
+      'upstream trouble',
+    );
   } else if (sinks.logger.isLevelEnabled('debug')) {
     // Checked first: the record object would be built for nothing on every call at the usual levels.
-    sinks.logger.debug({ requestId: call.requestId, consumer: transaction.consumer, model: transaction.requestedModel, status: transaction.status, latencyMs: transaction.latencyMs }, 'call');
+    sinks.logger.debug(
+      {
+        requestId: call.requestId,
+        consumer: transaction.consumer,
+        model: transaction.requestedModel,
+        status: transaction.status,
+        latencyMs: transaction.latencyMs,
+      },
+      'call',
+    );
   }
 }
 

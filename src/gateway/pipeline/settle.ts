@@ -29,10 +29,13 @@ export function settle(governance: Governance, reservation: Reservation, call: S
     return undefined;
   }
   if (pending instanceof Promise) {
-    return pending.then((used) => alert(governance, reservation, used, now), (error: unknown) => {
-      if (error instanceof CounterStoreUnavailable) governance.counterTrouble('settle', 'lost', error);
-      else governance.logger.error({ requestId: call.requestId, err: (error as Error).message }, 'settlement failed');
-    });
+    return pending.then(
+      (used) => alert(governance, reservation, used, now),
+      (error: unknown) => {
+        if (error instanceof CounterStoreUnavailable) governance.counterTrouble('settle', 'lost', error);
+        else governance.logger.error({ requestId: call.requestId, err: (error as Error).message }, 'settlement failed');
+      },
+    );
   }
   return alert(governance, reservation, pending, now);
 }
@@ -43,10 +46,14 @@ function used(budget: Budget, call: SettledCall, served: boolean, metered: Meter
   if (!served || !coversTarget(budget.resources, call.target!)) return 0;
   const usage = metered.usage;
   switch (budget.measure) {
-    case 'input_tokens': return usage.inputTokens;
-    case 'output_tokens': return usage.outputTokens;
-    case 'total_tokens': return usage.inputTokens + usage.outputTokens;
-    case 'cost_usd': return metered.cost ?? 0;
+    case 'input_tokens':
+      return usage.inputTokens;
+    case 'output_tokens':
+      return usage.outputTokens;
+    case 'total_tokens':
+      return usage.inputTokens + usage.outputTokens;
+    case 'cost_usd':
+      return metered.cost ?? 0;
   }
 }
 
@@ -57,8 +64,11 @@ function alert(governance: Governance, reservation: Reservation, used: number[],
     if (checked !== undefined) (pending ??= []).push(checked);
   }
   if (pending === undefined) return undefined;
-  return Promise.all(pending).then(() => undefined, (error: unknown) => {
-    if (error instanceof CounterStoreUnavailable) governance.counterTrouble('alert', 'lost', error);
-    else governance.logger.error({ err: (error as Error).message }, 'alert failed');
-  });
+  return Promise.all(pending).then(
+    () => undefined,
+    (error: unknown) => {
+      if (error instanceof CounterStoreUnavailable) governance.counterTrouble('alert', 'lost', error);
+      else governance.logger.error({ err: (error as Error).message }, 'alert failed');
+    },
+  );
 }

@@ -52,7 +52,10 @@ type Outcome<E extends OpenedExchange> =
 
 /** Never rejects: a failure comes back as the invocation's error, with the attempts made. */
 export async function invokeUpstream<E extends OpenedExchange>(
-  route: ModelRoute, open: (target: Target) => E, stream: boolean, signal: Cancellation,
+  route: ModelRoute,
+  open: (target: Target) => E,
+  stream: boolean,
+  signal: Cancellation,
 ): Promise<Invocation<E>> {
   const log: AttemptLog = { attempts: 0, failures: [] };
   try {
@@ -64,7 +67,11 @@ export async function invokeUpstream<E extends OpenedExchange>(
 }
 
 async function invokeTargets<E extends OpenedExchange>(
-  route: ModelRoute, open: (target: Target) => E, stream: boolean, signal: Cancellation, log: AttemptLog,
+  route: ModelRoute,
+  open: (target: Target) => E,
+  stream: boolean,
+  signal: Cancellation,
+  log: AttemptLog,
 ): Promise<UpstreamAnswer<E>> {
   const { attempts: retries, backoffMs } = route.retry;
   const limits = stream ? route.limits.stream : route.limits.whole;
@@ -106,11 +113,13 @@ async function invokeTargets<E extends OpenedExchange>(
   }
   if (unsupported !== null && log.attempts === 0) throw unsupported;
   const summary = log.failures.join('; ');
-  if (lastWasTimeout) throw new SluiceError('upstream_timeout', `Every target of model ${route.name} failed; the last timed out: ${summary}`);
+  if (lastWasTimeout)
+    throw new SluiceError('upstream_timeout', `Every target of model ${route.name} failed; the last timed out: ${summary}`);
   if (lastWasRateLimit) {
     // The client's own backoff is the right answer to a rate limit: it gets the 429 and when to come back.
     throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed; the last is rate limited: ${summary}`, {
-      status: 429, ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
+      status: 429,
+      ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
     });
   }
   throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
@@ -121,7 +130,12 @@ function soonest(a: number | undefined, b: number | undefined): number | undefin
 }
 
 async function attemptOnce<E extends OpenedExchange>(
-  route: ModelRoute, target: Target, opened: E, stream: boolean, limits: AttemptLimits, signal: Cancellation,
+  route: ModelRoute,
+  target: Target,
+  opened: E,
+  stream: boolean,
+  limits: AttemptLimits,
+  signal: Cancellation,
 ): Promise<Outcome<E>> {
   const unsigned = opened.request;
   let request = unsigned;
@@ -137,15 +151,19 @@ async function attemptOnce<E extends OpenedExchange>(
   }
   let response: ExchangeHead;
   try {
-    response = await exchange(target.pool, {
-      path: request.path,
-      headers: request.headers,
-      body: request.body,
-      headersTimeoutMs: limits.headersTimeoutMs,
-      bodyTimeoutMs: limits.bodyTimeoutMs,
-      maxBodyBytes: limits.maxBodyBytes,
-      stream,
-    }, signal);
+    response = await exchange(
+      target.pool,
+      {
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeoutMs: limits.headersTimeoutMs,
+        bodyTimeoutMs: limits.bodyTimeoutMs,
+        maxBodyBytes: limits.maxBodyBytes,
+        stream,
+      },
+      signal,
+    );
   } catch (error) {
     if (signal.aborted) throw error;
     target.breaker.failure(Date.now());
@@ -162,7 +180,10 @@ async function attemptOnce<E extends OpenedExchange>(
         return { kind: 'retry', reason: fault, timeout: false };
       }
       target.breaker.success();
-      return { kind: 'answer', answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text: null } };
+      return {
+        kind: 'answer',
+        answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text: null },
+      };
     }
     let text: string;
     try {
@@ -175,7 +196,10 @@ async function attemptOnce<E extends OpenedExchange>(
       return networkFailure(error, `answer broke off after its head (HTTP ${status}): `);
     }
     target.breaker.success();
-    return { kind: 'answer', answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text } };
+    return {
+      kind: 'answer',
+      answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text },
+    };
   }
   let text = '';
   try {
@@ -190,7 +214,13 @@ async function attemptOnce<E extends OpenedExchange>(
   if (failure.retryable) {
     target.breaker.failure(Date.now());
     // A rate-limited target will not recover within a backoff: go straight to the next.
-    if (status === 429) return { kind: 'next', reason: `HTTP ${status} ${message}`, timeout: false, rateLimit: { retryAfterSeconds: failure.retryAfterSeconds } };
+    if (status === 429)
+      return {
+        kind: 'next',
+        reason: `HTTP ${status} ${message}`,
+        timeout: false,
+        rateLimit: { retryAfterSeconds: failure.retryAfterSeconds },
+      };
     return { kind: 'retry', reason: `HTTP ${status} ${message}`, timeout: status === 408 || status === 504 };
   }
   if (status === 401 || status === 403 || status === 404) {

@@ -86,7 +86,8 @@ export class RoutingTable {
         const provider = createProvider(name, providerConfig, secrets);
         // One pool per provider, so one provider's slow upstream cannot starve another's connections.
         const pool = new Pool(provider.origin, {
-          connections: providerConfig.connections, keepAliveTimeout: 30_000,
+          connections: providerConfig.connections,
+          keepAliveTimeout: 30_000,
           ...(targets === undefined ? {} : { connect: guardedConnector(targets, provider.origin) }),
         });
         slot = { provider, pool, config: json, secrets };
@@ -126,8 +127,10 @@ export class RoutingTable {
         name: model.name,
         targets: allowed,
         configuredTargets: targets,
-        refusal: allowed.length > 0 ? null
-          : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => `${t.resource.id} is ${t.resource.status}`).join(', ')}.`,
+        refusal:
+          allowed.length > 0
+            ? null
+            : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => `${t.resource.id} is ${t.resource.status}`).join(', ')}.`,
         reservePricing: highestPricing(targets),
         totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
         retry,
@@ -161,10 +164,13 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
   let highest: Pricing | undefined;
   for (const { pricing } of targets) {
     if (pricing === undefined) continue;
-    highest = highest === undefined ? { ...pricing } : {
-      input: Math.max(highest.input, pricing.input),
-      output: Math.max(highest.output, pricing.output),
-    };
+    highest =
+      highest === undefined
+        ? { ...pricing }
+        : {
+            input: Math.max(highest.input, pricing.input),
+            output: Math.max(highest.output, pricing.output),
+          };
   }
   return highest;
 }

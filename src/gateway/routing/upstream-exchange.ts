@@ -76,14 +76,17 @@ export class ResponseTooLarge extends Error {
 export function exchange(dispatcher: Dispatcher, options: ExchangeOptions, signal: Cancellation): Promise<ExchangeHead> {
   return new Promise((resolve, reject) => {
     const handler = new Exchange(options.stream, options.maxBodyBytes, signal, resolve, reject);
-    dispatcher.dispatch({
-      path: options.path,
-      method: 'POST',
-      headers: options.headers,
-      body: options.body,
-      headersTimeout: options.headersTimeoutMs,
-      bodyTimeout: options.bodyTimeoutMs,
-    }, handler);
+    dispatcher.dispatch(
+      {
+        path: options.path,
+        method: 'POST',
+        headers: options.headers,
+        body: options.body,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+      },
+      handler,
+    );
   });
 }
 
@@ -120,7 +123,11 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private readonly onCancel: () => void;
 
   constructor(
-    stream: boolean, maxBodyBytes: number, signal: Cancellation, resolve: (head: ExchangeHead) => void, reject: (error: Error) => void,
+    stream: boolean,
+    maxBodyBytes: number,
+    signal: Cancellation,
+    resolve: (head: ExchangeHead) => void,
+    reject: (error: Error) => void,
   ) {
     this.stream = stream;
     this.maxBodyBytes = maxBodyBytes;

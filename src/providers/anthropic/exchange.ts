@@ -31,7 +31,12 @@ export function anthropicChatExchange(provider: string, request: UpstreamRequest
 }
 
 export function openAnthropicChat(
-  provider: string, path: string, headers: Record<string, string>, request: ChatRequest, model: string, client: ClientBody | null,
+  provider: string,
+  path: string,
+  headers: Record<string, string>,
+  request: ChatRequest,
+  model: string,
+  client: ClientBody | null,
 ): ChatExchange {
   const body = JSON.stringify(anthropicRequestBody(request, model, client));
   return anthropicChatExchange(provider, { path, headers, body }, client !== null && client.dialect === 'anthropic');

@@ -60,7 +60,8 @@ export class AnthropicStreamRelay implements ClientStream {
   estimateOutput(): OutputEstimate {
     return this.output.estimate((data) => {
       const delta = asObject(asObject(tryParseJson(data)).delta);
-      const piece = delta.type === 'text_delta' ? asString(delta.text) : delta.type === 'input_json_delta' ? asString(delta.partial_json) : '';
+      const piece =
+        delta.type === 'text_delta' ? asString(delta.text) : delta.type === 'input_json_delta' ? asString(delta.partial_json) : '';
       return piece === '' ? [] : [piece];
     });
   }

@@ -11,9 +11,11 @@ export const DEFAULT_MAX_TOKENS = 4096;
 export function anthropicRequestBody(request: ChatRequest, targetModel: string, client: ClientBody | null): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
   if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
-    throw new SluiceError('unsupported_by_provider',
+    throw new SluiceError(
+      'unsupported_by_provider',
       `Provider anthropic does not support response_format ${request.responseFormat.type}; describe the JSON you want in the prompt or use a tool.`,
-      { param: 'response_format' });
+      { param: 'response_format' },
+    );
   }
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
@@ -32,8 +34,11 @@ export function anthropicRequestBody(request: ChatRequest, targetModel: string, 
         append('user', message.content.map(toBlock));
         break;
       case 'assistant': {
-        const blocks: AnthropicContentBlock[] = message.content.filter((part) => part.text !== '').map((part) => ({ type: 'text', text: part.text }));
-        for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
+        const blocks: AnthropicContentBlock[] = message.content
+          .filter((part) => part.text !== '')
+          .map((part) => ({ type: 'text', text: part.text }));
+        for (const call of message.toolCalls)
+          blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
         append('assistant', blocks);
         break;
       }
@@ -44,7 +49,9 @@ export function anthropicRequestBody(request: ChatRequest, targetModel: string, 
           tool_use_id: message.toolCallId,
           content: onlyText
             ? message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
-            : message.content.map((part) => (part.type === 'text' ? { type: 'text' as const, text: part.text } : { type: 'image' as const, source: imageSource(part) })),
+            : message.content.map((part) =>
+                part.type === 'text' ? { type: 'text' as const, text: part.text } : { type: 'image' as const, source: imageSource(part) },
+              ),
         };
         if (message.isError === true) block.is_error = true;
         append('user', [block]);
@@ -60,7 +67,9 @@ export function anthropicRequestBody(request: ChatRequest, targetModel: string, 
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool) => ({
-      name: tool.name, ...(tool.description !== undefined && { description: tool.description }), input_schema: tool.parameters,
+      name: tool.name,
+      ...(tool.description !== undefined && { description: tool.description }),
+      input_schema: tool.parameters,
     }));
   }
   const choice = request.toolChoice;

@@ -11,7 +11,8 @@ export function anthropicChatResponse(body: unknown): ChatResponse {
   for (const raw of asArray(root.content)) {
     const block = asObject(raw);
     if (block.type === 'text') text += asString(block.text);
-    else if (block.type === 'tool_use') toolCalls.push({ id: asString(block.id), name: asString(block.name), arguments: JSON.stringify(block.input ?? {}) });
+    else if (block.type === 'tool_use')
+      toolCalls.push({ id: asString(block.id), name: asString(block.name), arguments: JSON.stringify(block.input ?? {}) });
   }
   const response: ChatResponse = {
     id: asString(root.id),
@@ -28,10 +29,14 @@ export function anthropicChatResponse(body: unknown): ChatResponse {
 
 export function anthropicFinishReason(value: unknown): FinishReason {
   switch (value) {
-    case 'max_tokens': return 'length';
-    case 'tool_use': return 'tool_calls';
-    case 'refusal': return 'content_filter';
-    default: return 'stop';
+    case 'max_tokens':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    default:
+      return 'stop';
   }
 }
 
@@ -39,7 +44,10 @@ export function anthropicFinishReason(value: unknown): FinishReason {
 export function anthropicUsage(value: unknown): Usage {
   const usage = asObject(value);
   return usageExcludingCache(
-    asNumber(usage.input_tokens), asNumber(usage.output_tokens), asNumber(usage.cache_read_input_tokens) ?? 0, asNumber(usage.cache_creation_input_tokens) ?? 0,
+    asNumber(usage.input_tokens),
+    asNumber(usage.output_tokens),
+    asNumber(usage.cache_read_input_tokens) ?? 0,
+    asNumber(usage.cache_creation_input_tokens) ?? 0,
   );
 }
 

@@ -65,7 +65,11 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
         }
         case 'error': {
           const error = asObject(data.error);
-          out.push({ type: 'error', message: asString(error.message, 'upstream stream error'), errorType: asString(error.type, 'api_error') });
+          out.push({
+            type: 'error',
+            message: asString(error.message, 'upstream stream error'),
+            errorType: asString(error.type, 'api_error'),
+          });
           break;
         }
         default:

@@ -22,7 +22,10 @@ export type CredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
  * added to `secrets` as they become known, so error text never shows them.
  */
 export function resolveCredentials(
-  config: ProviderConfig, region: string, secrets: ProviderSecrets, env: NodeJS.ProcessEnv = process.env,
+  config: ProviderConfig,
+  region: string,
+  secrets: ProviderSecrets,
+  env: NodeJS.ProcessEnv = process.env,
 ): CredentialSource | null {
   const accessKeyId = config.accessKeyId ?? env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = config.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY;
@@ -88,7 +91,10 @@ export class BedrockSigner {
   /** Signs one attempt: the signature carries the time, so every retry is signed afresh. */
   async sign(request: UpstreamRequest): Promise<UpstreamRequest> {
     if (this.signer === null) {
-      throw new SluiceError('upstream_unavailable', `Provider ${this.providerName} (bedrock) has no AWS credentials: set accessKeyId/secretAccessKey, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN.`);
+      throw new SluiceError(
+        'upstream_unavailable',
+        `Provider ${this.providerName} (bedrock) has no AWS credentials: set accessKeyId/secretAccessKey, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN.`,
+      );
     }
     const signed = await this.signer.sign({
       method: 'POST',

@@ -23,7 +23,8 @@ export function bedrockEmbeddingsBody(request: EmbeddingsRequest, modelId: strin
     return item;
   });
   if (modelId.includes('titan-embed')) {
-    if (texts.length !== 1) throw unsupported('input', 'several inputs in one call to a Titan embedding model (it takes one text per request)');
+    if (texts.length !== 1)
+      throw unsupported('input', 'several inputs in one call to a Titan embedding model (it takes one text per request)');
     return { inputText: texts[0], ...(request.dimensions !== undefined && { dimensions: request.dimensions }) };
   }
   if (modelId.includes('cohere.embed')) {

@@ -4,7 +4,13 @@ import type { UpstreamFailure } from '../../wire/exchange.js';
 import { clip, failure } from '../shared/failure.js';
 import { asObject, asString, tryParseJson } from '../../wire/json.js';
 
-const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalServerException', 'ModelNotReadyException', 'ModelTimeoutException']);
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'ServiceUnavailableException',
+  'InternalServerException',
+  'ModelNotReadyException',
+  'ModelTimeoutException',
+]);
 
 export function bedrockFailure(status: number, body: string, headers: Record<string, string | string[] | undefined>): UpstreamFailure {
   const typeHeader = headers['x-amzn-errortype'];

@@ -47,7 +47,11 @@ export function createBedrockProvider(name: string, config: ProviderConfig, secr
     }),
     openEmbeddings: (request: EmbeddingsRequest, modelId: string): EmbeddingsExchange => ({
       provider: name,
-      request: { path: `${prefix}/model/${encodeURIComponent(modelId)}/invoke`, headers, body: JSON.stringify(bedrockEmbeddingsBody(request, modelId)) },
+      request: {
+        path: `${prefix}/model/${encodeURIComponent(modelId)}/invoke`,
+        headers,
+        body: JSON.stringify(bedrockEmbeddingsBody(request, modelId)),
+      },
       passThrough: null,
       response: bedrockEmbeddingsResponse,
       failure: bedrockFailure,

@@ -5,7 +5,11 @@ import { tryParseJson } from '../../wire/json.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage } from './wire.js';
 
 const IMAGE_FORMATS: Record<string, BedrockImageFormat> = {
-  'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp',
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/jpg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
 };
 
 function unsupported(param: string, what: string): SluiceError {
@@ -31,25 +35,33 @@ export function bedrockConverseBody(request: ChatRequest): BedrockConverseReques
         system.push({ text: message.content.map((part) => part.text).join('') });
         break;
       case 'user':
-        append('user', message.content.map((part, i) => toBlock(part, `messages[${index}].content[${i}]`)));
+        append(
+          'user',
+          message.content.map((part, i) => toBlock(part, `messages[${index}].content[${i}]`)),
+        );
         break;
       case 'assistant': {
         const blocks: BedrockContentBlock[] = message.content.filter((part) => part.text !== '').map((part) => ({ text: part.text }));
-        for (const call of message.toolCalls) blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} } });
+        for (const call of message.toolCalls)
+          blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);
         break;
       }
       case 'tool':
-        append('user', [{
-          toolResult: {
-            toolUseId: message.toolCallId,
-            content: message.content.map((part, i) => {
-              const block = toBlock(part, `messages[${index}].content[${i}]`);
-              return 'text' in block ? { text: block.text } : (block as { image: { format: BedrockImageFormat; source: { bytes: string } } });
-            }),
-            ...(message.isError === true && { status: 'error' as const }),
+        append('user', [
+          {
+            toolResult: {
+              toolUseId: message.toolCallId,
+              content: message.content.map((part, i) => {
+                const block = toBlock(part, `messages[${index}].content[${i}]`);
+                return 'text' in block
+                  ? { text: block.text }
+                  : (block as { image: { format: BedrockImageFormat; source: { bytes: string } } });
+              }),
+              ...(message.isError === true && { status: 'error' as const }),
+            },
           },
-        }]);
+        ]);
         break;
     }
   });
@@ -64,7 +76,11 @@ export function bedrockConverseBody(request: ChatRequest): BedrockConverseReques
   if (request.tools !== undefined && request.tools.length > 0) {
     body.toolConfig = {
       tools: request.tools.map((tool) => ({
-        toolSpec: { name: tool.name, ...(tool.description !== undefined && { description: tool.description }), inputSchema: { json: tool.parameters } },
+        toolSpec: {
+          name: tool.name,
+          ...(tool.description !== undefined && { description: tool.description }),
+          inputSchema: { json: tool.parameters },
+        },
       })),
     };
     const choice = request.toolChoice;

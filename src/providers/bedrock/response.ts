@@ -29,11 +29,15 @@ export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse
 
 export function bedrockFinishReason(value: unknown): FinishReason {
   switch (value) {
-    case 'max_tokens': return 'length';
-    case 'tool_use': return 'tool_calls';
+    case 'max_tokens':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
     case 'guardrail_intervened':
-    case 'content_filtered': return 'content_filter';
-    default: return 'stop';
+    case 'content_filtered':
+      return 'content_filter';
+    default:
+      return 'stop';
   }
 }
 
@@ -41,6 +45,9 @@ export function bedrockFinishReason(value: unknown): FinishReason {
 export function bedrockUsage(value: unknown): Usage {
   const usage = asObject(value);
   return usageExcludingCache(
-    asNumber(usage.inputTokens), asNumber(usage.outputTokens), asNumber(usage.cacheReadInputTokens) ?? 0, asNumber(usage.cacheWriteInputTokens) ?? 0,
+    asNumber(usage.inputTokens),
+    asNumber(usage.outputTokens),
+    asNumber(usage.cacheReadInputTokens) ?? 0,
+    asNumber(usage.cacheWriteInputTokens) ?? 0,
   );
 }

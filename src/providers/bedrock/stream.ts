@@ -35,7 +35,11 @@ export class BedrockStreamDecoder implements StreamDecoder {
     for (const event of events) {
       const data = asObject(tryParseJson(event.body));
       if (event.messageType !== 'event') {
-        out.push({ type: 'error', message: asString(data.message, event.type || 'Bedrock stream error'), errorType: event.type || 'api_error' });
+        out.push({
+          type: 'error',
+          message: asString(data.message, event.type || 'Bedrock stream error'),
+          errorType: event.type || 'api_error',
+        });
         continue;
       }
       switch (event.type) {

@@ -8,7 +8,13 @@ export type BedrockContentBlock =
   | { text: string }
   | { image: { format: BedrockImageFormat; source: { bytes: string } } }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
-  | { toolResult: { toolUseId: string; content: Array<{ text: string } | { image: { format: BedrockImageFormat; source: { bytes: string } } }>; status?: 'success' | 'error' } };
+  | {
+      toolResult: {
+        toolUseId: string;
+        content: Array<{ text: string } | { image: { format: BedrockImageFormat; source: { bytes: string } } }>;
+        status?: 'success' | 'error';
+      };
+    };
 
 export interface BedrockMessage {
   role: 'user' | 'assistant';

@@ -16,17 +16,19 @@ export function createGeminiProvider(name: string, config: ProviderConfig): Prov
     type: 'gemini',
     origin: url.origin,
     features: FEATURES,
-    openChat: (request, model) => geminiChatExchange(name, {
-      path: request.stream
-        ? `${prefix}/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
-        : `${prefix}/${encodeURIComponent(model)}:generateContent`,
-      headers,
-      body: JSON.stringify(geminiChatBody(request)),
-    }),
-    openEmbeddings: (request, model) => geminiEmbeddingsExchange(name, {
-      path: `${prefix}/${encodeURIComponent(model)}:batchEmbedContents`,
-      headers,
-      body: JSON.stringify(geminiEmbedBody(request, model)),
-    }),
+    openChat: (request, model) =>
+      geminiChatExchange(name, {
+        path: request.stream
+          ? `${prefix}/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
+          : `${prefix}/${encodeURIComponent(model)}:generateContent`,
+        headers,
+        body: JSON.stringify(geminiChatBody(request)),
+      }),
+    openEmbeddings: (request, model) =>
+      geminiEmbeddingsExchange(name, {
+        path: `${prefix}/${encodeURIComponent(model)}:batchEmbedContents`,
+        headers,
+        body: JSON.stringify(geminiEmbedBody(request, model)),
+      }),
   };
 }

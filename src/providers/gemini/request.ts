@@ -25,7 +25,10 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
         system.push(message.content.map((part) => part.text).join(''));
         break;
       case 'user':
-        append('user', message.content.map((part, i) => toPart(part, `messages[${index}].content[${i}]`)));
+        append(
+          'user',
+          message.content.map((part, i) => toPart(part, `messages[${index}].content[${i}]`)),
+        );
         break;
       case 'assistant': {
         const parts: GeminiPart[] = message.content.filter((part) => part.text !== '').map((part) => ({ text: part.text }));
@@ -40,7 +43,11 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
       case 'tool': {
         const name = callNames.get(message.toolCallId);
         if (name === undefined) {
-          throw new SluiceError('invalid_request', `messages[${index}].tool_call_id: no earlier assistant tool call has id ${message.toolCallId}`, { param: `messages[${index}].tool_call_id` });
+          throw new SluiceError(
+            'invalid_request',
+            `messages[${index}].tool_call_id: no earlier assistant tool call has id ${message.toolCallId}`,
+            { param: `messages[${index}].tool_call_id` },
+          );
         }
         const text = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
         const parsed = tryParseJson(text);
@@ -64,19 +71,27 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
   }
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
   if (request.tools !== undefined && request.tools.length > 0) {
-    body.tools = [{
-      functionDeclarations: request.tools.map((tool) => ({
-        name: tool.name, ...(tool.description !== undefined && { description: tool.description }), parametersJsonSchema: tool.parameters,
-      })),
-    }];
+    body.tools = [
+      {
+        functionDeclarations: request.tools.map((tool) => ({
+          name: tool.name,
+          ...(tool.description !== undefined && { description: tool.description }),
+          parametersJsonSchema: tool.parameters,
+        })),
+      },
+    ];
   }
   const choice = request.toolChoice;
   if (choice !== undefined) {
     body.toolConfig = {
-      functionCallingConfig: choice === 'auto' ? { mode: 'AUTO' }
-        : choice === 'none' ? { mode: 'NONE' }
-          : choice === 'required' ? { mode: 'ANY' }
-            : { mode: 'ANY', allowedFunctionNames: [choice.name] },
+      functionCallingConfig:
+        choice === 'auto'
+          ? { mode: 'AUTO' }
+          : choice === 'none'
+            ? { mode: 'NONE' }
+            : choice === 'required'
+              ? { mode: 'ANY' }
+              : { mode: 'ANY', allowedFunctionNames: [choice.name] },
     };
   }
   return body;
@@ -92,7 +107,11 @@ export function geminiEmbedBody(request: EmbeddingsRequest, model: string): Gemi
   return {
     requests: request.input.map((item, i) => {
       if (typeof item !== 'string') throw unsupported(`input[${i}]`, 'token arrays as embedding input; send text');
-      return { model: `models/${model}`, content: { parts: [{ text: item }] }, ...(request.dimensions !== undefined && { outputDimensionality: request.dimensions }) };
+      return {
+        model: `models/${model}`,
+        content: { parts: [{ text: item }] },
+        ...(request.dimensions !== undefined && { outputDimensionality: request.dimensions }),
+      };
     }),
   };
 }

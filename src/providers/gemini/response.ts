@@ -15,7 +15,11 @@ export function geminiChatResponse(body: unknown): ChatResponse {
     if (typeof part.text === 'string' && part.thought !== true) text += part.text;
     else if (part.functionCall !== undefined) {
       const call = asObject(part.functionCall);
-      toolCalls.push({ id: asString(call.id) || `call_${toolCalls.length}_${asString(root.responseId)}`, name: asString(call.name), arguments: JSON.stringify(call.args ?? {}) });
+      toolCalls.push({
+        id: asString(call.id) || `call_${toolCalls.length}_${asString(root.responseId)}`,
+        name: asString(call.name),
+        arguments: JSON.stringify(call.args ?? {}),
+      });
     }
   }
   return {
@@ -31,13 +35,16 @@ export function geminiChatResponse(body: unknown): ChatResponse {
 
 export function geminiFinishReason(value: unknown): FinishReason {
   switch (value) {
-    case 'MAX_TOKENS': return 'length';
+    case 'MAX_TOKENS':
+      return 'length';
     case 'SAFETY':
     case 'RECITATION':
     case 'BLOCKLIST':
     case 'PROHIBITED_CONTENT':
-    case 'SPII': return 'content_filter';
-    default: return 'stop';
+    case 'SPII':
+      return 'content_filter';
+    default:
+      return 'stop';
   }
 }
 

@@ -21,12 +21,21 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       const root = asObject(tryParseJson(event.data));
       if (root.error !== undefined) {
         const error = asObject(root.error);
-        out.push({ type: 'error', message: asString(error.message, 'Gemini stream error'), errorType: asString(error.status, 'api_error') });
+        out.push({
+          type: 'error',
+          message: asString(error.message, 'Gemini stream error'),
+          errorType: asString(error.status, 'api_error'),
+        });
         continue;
       }
       if (!this.started) {
         this.started = true;
-        out.push({ type: 'start', id: asString(root.responseId), model: asString(root.modelVersion), created: Math.floor(Date.now() / 1000) });
+        out.push({
+          type: 'start',
+          id: asString(root.responseId),
+          model: asString(root.modelVersion),
+          created: Math.floor(Date.now() / 1000),
+        });
       }
       const candidate = asObject(asArray(root.candidates)[0]);
       for (const raw of asArray(asObject(candidate.content).parts)) {
@@ -36,7 +45,12 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
           // Gemini sends each function call whole, in one part.
           const call = asObject(part.functionCall);
           const index = this.toolCalls++;
-          out.push({ type: 'tool_call_start', index, id: asString(call.id) || `call_${index}_${asString(root.responseId)}`, name: asString(call.name) });
+          out.push({
+            type: 'tool_call_start',
+            index,
+            id: asString(call.id) || `call_${index}_${asString(root.responseId)}`,
+            name: asString(call.name),
+          });
           out.push({ type: 'tool_call_delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
         }
       }

@@ -5,7 +5,12 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { StreamDecoder } from '../../ir/stream.js';
 import { isObject } from '../../wire/json.js';
 import type {
-  ChatExchange, ChatPassThrough, ClientBody, EmbeddingsExchange, EmbeddingsPassThrough, Redactor,
+  ChatExchange,
+  ChatPassThrough,
+  ClientBody,
+  EmbeddingsExchange,
+  EmbeddingsPassThrough,
+  Redactor,
 } from '../../wire/exchange.js';
 import { openaiFailure } from './errors.js';
 import { OpenAIStreamRelay } from './relay.js';
@@ -35,7 +40,12 @@ function wantsUsage(body: Record<string, unknown>): boolean {
 }
 
 export function openaiChatExchange(
-  provider: string, path: string, headers: Record<string, string>, request: ChatRequest, model: string, client: ClientBody | null,
+  provider: string,
+  path: string,
+  headers: Record<string, string>,
+  request: ChatRequest,
+  model: string,
+  client: ClientBody | null,
 ): ChatExchange {
   const passed = client !== null && client.dialect === 'openai';
   return {
@@ -49,7 +59,12 @@ export function openaiChatExchange(
 }
 
 export function openaiEmbeddingsExchange(
-  provider: string, path: string, headers: Record<string, string>, request: EmbeddingsRequest, model: string, client: ClientBody | null,
+  provider: string,
+  path: string,
+  headers: Record<string, string>,
+  request: EmbeddingsRequest,
+  model: string,
+  client: ClientBody | null,
 ): EmbeddingsExchange {
   return {
     provider,

@@ -4,7 +4,15 @@ import type { Feature, Provider } from '../provider.js';
 import { openaiHeaders } from './auth.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from './exchange.js';
 
-export const OPENAI_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
+export const OPENAI_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
+  'chat',
+  'stream',
+  'tools',
+  'images',
+  'json_mode',
+  'json_schema',
+  'embeddings',
+]);
 
 export function createOpenAIProvider(name: string, config: ProviderConfig): Provider {
   // Config validation requires baseUrl for this type.

@@ -45,7 +45,7 @@ export class OpenAIStreamRelay implements ClientStream {
     /** Where the bytes not yet in `out`, and those not yet in the output sample, begin. */
     let outFrom = 0;
     let sampleFrom = 0;
-    for (let mark = nextMark(buffer, 0); mark < complete; ) {
+    for (let mark = nextMark(buffer, 0); mark < complete;) {
       const start = eventStart(buffer, mark, crlf);
       const end = eventEnd(buffer, mark, crlf);
       mark = nextMark(buffer, end);

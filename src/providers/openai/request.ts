@@ -34,24 +34,24 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
     }));
   }
   if (request.toolChoice !== undefined) {
-    body.tool_choice = typeof request.toolChoice === 'string'
-      ? request.toolChoice
-      : { type: 'function', function: { name: request.toolChoice.name } };
+    body.tool_choice =
+      typeof request.toolChoice === 'string' ? request.toolChoice : { type: 'function', function: { name: request.toolChoice.name } };
   }
   if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
   if (request.responseFormat !== undefined) {
     const format = request.responseFormat;
-    body.response_format = format.type === 'json_schema'
-      ? {
-          type: 'json_schema',
-          json_schema: {
-            name: format.name,
-            schema: format.schema,
-            ...(format.strict !== undefined && { strict: format.strict }),
-            ...(format.description !== undefined && { description: format.description }),
-          },
-        }
-      : { type: format.type };
+    body.response_format =
+      format.type === 'json_schema'
+        ? {
+            type: 'json_schema',
+            json_schema: {
+              name: format.name,
+              schema: format.schema,
+              ...(format.strict !== undefined && { strict: format.strict }),
+              ...(format.description !== undefined && { description: format.description }),
+            },
+          }
+        : { type: format.type };
   }
   if (request.user !== undefined) body.user = request.user;
   return body;
@@ -68,7 +68,9 @@ function toMessage(message: ChatMessage): OpenAIMessage {
       const out: OpenAIMessage = { role: 'assistant', content: text === '' && message.toolCalls.length > 0 ? null : text };
       if (message.toolCalls.length > 0) {
         out.tool_calls = message.toolCalls.map((call) => ({
-          id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments },
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: call.arguments },
         }));
       }
       return out;

@@ -27,11 +27,15 @@ export function openaiChatResponse(body: unknown): ChatResponse {
 
 export function openaiFinishReason(value: unknown): FinishReason {
   switch (value) {
-    case 'length': return 'length';
+    case 'length':
+      return 'length';
     case 'tool_calls':
-    case 'function_call': return 'tool_calls';
-    case 'content_filter': return 'content_filter';
-    default: return 'stop';
+    case 'function_call':
+      return 'tool_calls';
+    case 'content_filter':
+      return 'content_filter';
+    default:
+      return 'stop';
   }
 }
 
@@ -60,7 +64,9 @@ function openaiEmbeddingsUsage(value: unknown): Usage {
 
 export function openaiEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {
   const root = asObject(body);
-  const items = asArray(root.data).map(asObject).sort((a, b) => (asNumber(a.index) ?? 0) - (asNumber(b.index) ?? 0));
+  const items = asArray(root.data)
+    .map(asObject)
+    .sort((a, b) => (asNumber(a.index) ?? 0) - (asNumber(b.index) ?? 0));
   return {
     model: asString(root.model),
     data: items.map((item) => (request.encodingFormat === 'base64' ? asString(item.embedding) : (asArray(item.embedding) as number[]))),

@@ -24,7 +24,11 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
       const root = asObject(parsed);
       if (root.error !== undefined) {
         const error = asObject(root.error);
-        out.push({ type: 'error', message: asString(error.message, 'upstream stream error'), errorType: asString(error.type, 'api_error') });
+        out.push({
+          type: 'error',
+          message: asString(error.message, 'upstream stream error'),
+          errorType: asString(error.type, 'api_error'),
+        });
         continue;
       }
       if (!this.started) {

@@ -1,9 +1,7 @@
 // OpenAI Chat Completions and Embeddings wire types, as far as Sluice reads or writes them.
 // Reference: https://platform.openai.com/docs/api-reference/chat and /embeddings
 
-export type OpenAIContentPart =
-  | { type: 'text'; text: string }
-  | { type: 'image_url'; image_url: { url: string; detail?: string } };
+export type OpenAIContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: string } };
 
 export interface OpenAIToolCall {
   id: string;

@@ -37,7 +37,8 @@ export class AwsEventStreamParser {
         return typeof value === 'string' ? value : '';
       };
       const messageType = header(':message-type') || 'event';
-      const type = messageType === 'exception' ? header(':exception-type') : messageType === 'error' ? header(':error-code') : header(':event-type');
+      const type =
+        messageType === 'exception' ? header(':exception-type') : messageType === 'error' ? header(':error-code') : header(':event-type');
       out.push({ messageType, type, body: Buffer.from(message.body).toString('utf8') });
       start += total;
     }

@@ -12,7 +12,8 @@ const REDACTED = '[redacted]';
 const MIN_SECRET_LENGTH = 8;
 
 /** Second line of defence, by shape: OpenAI and Anthropic keys, AWS access key ids, Google API keys, Slack-style tokens. */
-const KEY_SHAPES = /\b(sk-[A-Za-z0-9_*-]{6,}|sk-ant-[A-Za-z0-9_*-]{6,}|(?:AKIA|ASIA)[0-9A-Z]{12,}|AIza[0-9A-Za-z_-]{20,}|ya29\.[0-9A-Za-z_.-]{10,})/g;
+const KEY_SHAPES =
+  /\b(sk-[A-Za-z0-9_*-]{6,}|sk-ant-[A-Za-z0-9_*-]{6,}|(?:AKIA|ASIA)[0-9A-Z]{12,}|AIza[0-9A-Za-z_-]{20,}|ya29\.[0-9A-Za-z_.-]{10,})/g;
 
 /**
  * The secrets of one provider: those in its config, and those it obtains while running (Vertex's OAuth tokens and the

@@ -73,7 +73,9 @@ export class VertexTokenSource {
     const text = await response.body.text();
     const body = asObject(tryParseJson(text));
     if (response.statusCode !== 200 || typeof body.access_token !== 'string') {
-      throw new Error(`the token endpoint refused the service account's assertion (HTTP ${response.statusCode}: ${asString(body.error_description) || asString(body.error) || 'no detail'})`);
+      throw new Error(
+        `the token endpoint refused the service account's assertion (HTTP ${response.statusCode}: ${asString(body.error_description) || asString(body.error) || 'no detail'})`,
+      );
     }
     this.secrets.obtain('access-token', [body.access_token]);
     const lifetime = (asNumber(body.expires_in) ?? 3600) * 1000;
@@ -85,7 +87,8 @@ export class VertexTokenSource {
     if (this.account !== null) return this.account;
     const path = this.config.serviceAccountFile ?? process.env.GOOGLE_APPLICATION_CREDENTIALS;
     const text = this.config.serviceAccountJson ?? (path !== undefined ? await readFile(path, 'utf8') : undefined);
-    if (text === undefined) throw new Error('no service account: set serviceAccountFile, serviceAccountJson or GOOGLE_APPLICATION_CREDENTIALS');
+    if (text === undefined)
+      throw new Error('no service account: set serviceAccountFile, serviceAccountJson or GOOGLE_APPLICATION_CREDENTIALS');
     const json = asObject(tryParseJson(text));
     const clientEmail = asString(json.client_email);
     const privateKey = asString(json.private_key);

@@ -23,7 +23,9 @@ function isClaude(model: string): boolean {
 
 export function createVertexProvider(name: string, config: ProviderConfig, secrets: ProviderSecrets): Provider {
   const location = config.location ?? 'us-central1';
-  const url = new URL(config.baseUrl ?? (location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`));
+  const url = new URL(
+    config.baseUrl ?? (location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`),
+  );
   const tokens = new VertexTokenSource(config, secrets);
   const headers = { 'content-type': 'application/json', ...config.headers };
   // The project may come from the service account, read on first use; paths name it, so they are completed then.
@@ -39,7 +41,10 @@ export function createVertexProvider(name: string, config: ProviderConfig, secre
     openChat: (request: ChatRequest, model: string): ChatExchange => {
       if (isClaude(model)) {
         // Vertex names the model in the path and wants its own anthropic_version in the body.
-        const body: Record<string, unknown> = { ...(anthropicRequestBody(request, model, null) as Record<string, unknown>), anthropic_version: VERTEX_ANTHROPIC_VERSION };
+        const body: Record<string, unknown> = {
+          ...(anthropicRequestBody(request, model, null) as Record<string, unknown>),
+          anthropic_version: VERTEX_ANTHROPIC_VERSION,
+        };
         delete body.model;
         const path = modelPath('anthropic', model, request.stream ? 'streamRawPredict' : 'rawPredict');
         return anthropicChatExchange(name, { path, headers, body: JSON.stringify(body) }, false);
@@ -51,11 +56,14 @@ export function createVertexProvider(name: string, config: ProviderConfig, secre
       });
     },
     openEmbeddings: () => {
-      throw new SluiceError('unsupported_by_provider', `Provider ${name} (vertex) does not offer embeddings through Sluice yet.`, { param: 'model' });
+      throw new SluiceError('unsupported_by_provider', `Provider ${name} (vertex) does not offer embeddings through Sluice yet.`, {
+        param: 'model',
+      });
     },
     authorize: async (request: UpstreamRequest) => {
       const [token, project] = await Promise.all([tokens.accessToken(), tokens.projectId()]);
-      if (project === undefined) throw new Error(`provider ${name} (vertex) has no project: set project or use a service account that names one`);
+      if (project === undefined)
+        throw new Error(`provider ${name} (vertex) has no project: set project or use a service account that names one`);
       return {
         path: request.path.replace(PROJECT, encodeURIComponent(project)),
         headers: { ...request.headers, authorization: `Bearer ${token}` },

@@ -131,13 +131,19 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'director governance and webhooks',
     // Budgets, templates and rate limits are the caller's validated definitions, kept whole as JSON documents.
-    sql: ({ types }) => ['budgets', 'budget_templates', 'rate_limits'].map((table) => `
+    sql: ({ types }) =>
+      ['budgets', 'budget_templates', 'rate_limits']
+        .map(
+          (table) => `
       CREATE TABLE ${table} (
         name ${types.key} PRIMARY KEY,
         definition ${types.json} NOT NULL,
         created_at ${types.int64} NOT NULL,
         updated_at ${types.int64} NOT NULL
-      );`).join('') + `
+      );`,
+        )
+        .join('') +
+      `
       CREATE TABLE resources (
         id ${types.key} PRIMARY KEY,
         status TEXT NOT NULL CHECK (status IN ('sanctioned', 'unsanctioned', 'unreviewed')),
@@ -397,17 +403,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX chain_anchors_chain ON chain_anchors (chain, id);
       ${appendOnly('chain_anchors')}
-      ${name === 'postgres' ? ['transactions', 'audit_log'].map((table) => `
+      ${
+        name === 'postgres'
+          ? ['transactions', 'audit_log']
+              .map(
+                (table) => `
       CREATE FUNCTION chain_horizon_${table}() RETURNS BIGINT LANGUAGE plpgsql AS $$
         BEGIN
           LOCK TABLE ${table} IN SHARE MODE;
           RETURN (SELECT COALESCE(MAX(id), 0) FROM ${table});
-        END $$;`).join('') : ''}
+        END $$;`,
+              )
+              .join('')
+          : ''
+      }
     `,
   },
   {
     version: 13,
-    name: 'identity: rules mapping certificates, mesh identities and JWTs to consumers; the ledger\'s identity column',
+    name: "identity: rules mapping certificates, mesh identities and JWTs to consumers; the ledger's identity column",
     // A ledger row names the credential its consumer was authenticated by (key id, SPIFFE id or certificate subject, JWT
     // issuer and subject), never a secret; NULL for rows before this version and for observers' rows. Identity rules name
     // their consumer without a foreign key, like reconciliation rules.

@@ -20,7 +20,9 @@ export async function migrate(target: MigrationTarget): Promise<number[]> {
       if (done.length > 0) return;
       await connection.exec(migration.sql(dialect));
       await connection.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
-        migration.version, migration.name, new Date().toISOString(),
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
       ]);
       applied.push(migration.version);
     });

@@ -52,8 +52,15 @@ export function admittedUsageStatements(dialect: Dialect): Record<AdmittedUsageS
 }
 
 interface AdmittedUsageSqlRow {
-  consumer: string; team: string; requested_model: string; provider: string; provider_model: string;
-  calls: number; input_tokens: number; output_tokens: number; cost_micro_usd: number;
+  consumer: string;
+  team: string;
+  requested_model: string;
+  provider: string;
+  provider_model: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micro_usd: number;
 }
 
 /** See DirectorStore.admittedUsage. */

@@ -6,9 +6,24 @@ import type { Dialect } from '../dialect.js';
 /** Distinct rollup keys per multi-row upsert: 50 x 15 columns, the same statement-size budget as the ledger's inserts. */
 export const ROLLUP_ROWS_PER_STATEMENT = 50;
 
-export const ROLLUP_KEY_COLUMNS = ['hour_start', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'status_class'] as const;
+export const ROLLUP_KEY_COLUMNS = [
+  'hour_start',
+  'consumer',
+  'team',
+  'requested_model',
+  'provider',
+  'provider_model',
+  'status_class',
+] as const;
 export const ROLLUP_SUM_COLUMNS = [
-  'calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_micro_usd', 'unpriced_calls', 'refused_calls', 'failed_calls',
+  'calls',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'cost_micro_usd',
+  'unpriced_calls',
+  'refused_calls',
+  'failed_calls',
 ] as const;
 
 /** Each dimension's value in a rollup row `u` (joined to its resource `r` when resource statuses are asked for). */
@@ -25,7 +40,13 @@ const DIMENSION_SQL: Record<UsageDimension, string> = {
 
 /** The column each dimension comes back as. */
 export const DIMENSION_COLUMN = {
-  consumer: 'consumer', team: 'team', model: 'model', provider: 'provider', resource: 'resource', status: 'status', resourceStatus: 'resource_status',
+  consumer: 'consumer',
+  team: 'team',
+  model: 'model',
+  provider: 'provider',
+  resource: 'resource',
+  status: 'status',
+  resourceStatus: 'resource_status',
 } as const satisfies Record<UsageDimension, string>;
 
 /** The dimension columns of a row the analytics statements return. */
@@ -46,7 +67,8 @@ function grouped(mask: number): UsageDimension[] {
   return USAGE_DIMENSIONS.filter((_, bit) => (mask & (1 << bit)) !== 0);
 }
 
-export type AnalyticsStatement = `usage:${UsageBucket}:${number}` | `topDrivers:${number}` | 'usageExtent' | `rollupUpsert:${number}` | `rollupDailyUpsert:${number}`;
+export type AnalyticsStatement =
+  `usage:${UsageBucket}:${number}` | `topDrivers:${number}` | 'usageExtent' | `rollupUpsert:${number}` | `rollupDailyUpsert:${number}`;
 
 /** The grouped reads: 128 groupings x 4 statements, prepared by SQLite only when first used (sqlite-store.ts). */
 export function isGroupedRead(name: string): boolean {
@@ -113,8 +135,13 @@ function topDriversStatement(mask: number): string {
   const inPeriod = 'u.hour_start >= CAST(? AS BIGINT) AND u.hour_start < CAST(? AS BIGINT)';
   const within = (column: string) => `CASE WHEN ${inPeriod} THEN ${column} ELSE 0 END`;
   return `SELECT * FROM (
-    SELECT ${[...columns(dimensions), sum(within('u.cost_micro_usd'), 'current_cost'), sum(within('u.cost_micro_usd'), 'previous_cost'),
-      sum(within('u.calls'), 'current_calls'), sum(within('u.calls'), 'previous_calls')].join(', ')}
+    SELECT ${[
+      ...columns(dimensions),
+      sum(within('u.cost_micro_usd'), 'current_cost'),
+      sum(within('u.cost_micro_usd'), 'previous_cost'),
+      sum(within('u.calls'), 'current_calls'),
+      sum(within('u.calls'), 'previous_calls'),
+    ].join(', ')}
     FROM ${source(dimensions, 2)}
     WHERE ${FILTERS}
     ${dimensions.length === 0 ? 'HAVING COUNT(*) > 0' : `GROUP BY ${positions(dimensions.length)}`}

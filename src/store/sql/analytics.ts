@@ -2,8 +2,15 @@
 // changes, the span covered.
 // Never reads the ledger's rows: the rollups grow with hours x active keys, not with calls.
 import {
-  USAGE_BUCKETS, USAGE_DIMENSIONS, type CostDriver, type TopDriversQuery, type UsageDimension, type UsageFilter, type UsagePeriod,
-  type UsageQuery, type UsageRow,
+  USAGE_BUCKETS,
+  USAGE_DIMENSIONS,
+  type CostDriver,
+  type TopDriversQuery,
+  type UsageDimension,
+  type UsageFilter,
+  type UsagePeriod,
+  type UsageQuery,
+  type UsageRow,
 } from '../analytics-store.js';
 import { StoreInvalid } from '../errors.js';
 import { DIMENSION_COLUMN, groupingMask, type AnalyticsStatement, type DimensionColumns } from './analytics-statements.js';
@@ -12,17 +19,30 @@ import { DAY_MS, HOUR_MS } from './rollup.js';
 import type { SqlValue } from './session.js';
 
 interface UsageSqlRow extends DimensionColumns {
-  bucket_start: number; calls: number; input_tokens: number; output_tokens: number; cached_input_tokens: number;
-  cost_micro_usd: number; unpriced_calls: number; refused_calls: number; failed_calls: number;
+  bucket_start: number;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cost_micro_usd: number;
+  unpriced_calls: number;
+  refused_calls: number;
+  failed_calls: number;
 }
 interface DriverSqlRow extends DimensionColumns {
-  current_cost: number; previous_cost: number; current_calls: number; previous_calls: number;
+  current_cost: number;
+  previous_cost: number;
+  current_calls: number;
+  previous_calls: number;
 }
 
 const MAX_DRIVERS = 1000;
 
 function checkPeriod(period: UsagePeriod, name: string): void {
-  for (const [end, value] of [['from', period.from], ['to', period.to]] as const) {
+  for (const [end, value] of [
+    ['from', period.from],
+    ['to', period.to],
+  ] as const) {
     if (!Number.isSafeInteger(value) || value % HOUR_MS !== 0) {
       throw new StoreInvalid(`${name}.${end} must be a whole UTC hour (the rollups' grain), got ${String(value)}`);
     }
@@ -96,9 +116,18 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
   }
   const { current, previous } = query;
   const rows = await read.session.all<DriverSqlRow>(`topDrivers:${groupingMask(query.groupBy)}`, [
-    current.from, current.to, previous.from, previous.to, current.from, current.to, previous.from, previous.to,
-    ...hourParts(current, previous), ...dayParts(current, previous),
-    ...filterParams(query.filter), query.limit,
+    current.from,
+    current.to,
+    previous.from,
+    previous.to,
+    current.from,
+    current.to,
+    previous.from,
+    previous.to,
+    ...hourParts(current, previous),
+    ...dayParts(current, previous),
+    ...filterParams(query.filter),
+    query.limit,
   ]);
   return rows.map((row) => {
     const currentCost = Number(row.current_cost);

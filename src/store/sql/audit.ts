@@ -13,7 +13,22 @@ export async function listAudit(read: Reader, filter: AuditFilter): Promise<Page
   const actor = filter.actor ?? null;
   const since = filter.since ?? null;
   const rows = await read.session.all<AuditRow>('auditList', [
-    entityType, entityType, entityId, entityId, actor, actor, since, since, before, before, limit + 1,
+    entityType,
+    entityType,
+    entityId,
+    entityId,
+    actor,
+    actor,
+    since,
+    since,
+    before,
+    before,
+    limit + 1,
   ]);
-  return toPage(rows, limit, (row) => read.json.audit(row), (record) => record.id);
+  return toPage(
+    rows,
+    limit,
+    (row) => read.json.audit(row),
+    (record) => record.id,
+  );
 }

@@ -3,8 +3,17 @@
 import type { ResourceStatus } from '../../config/governance-schema.js';
 import type { ModelConfig } from '../../config/schema.js';
 import type {
-  Consumer, ConsumerInput, ConsumerPatch, DefinitionKind, DefinitionKinds, DirectorBatch, Resource, ResourcePatch, StoredDefinition,
-  StoredProvider, Team,
+  Consumer,
+  ConsumerInput,
+  ConsumerPatch,
+  DefinitionKind,
+  DefinitionKinds,
+  DirectorBatch,
+  Resource,
+  ResourcePatch,
+  StoredDefinition,
+  StoredProvider,
+  Team,
 } from '../admin-store.js';
 import type { Dialect } from '../dialect.js';
 import { translateError, type Change, type Subject } from './change.js';
@@ -64,7 +73,9 @@ export class SqlBatch implements DirectorBatch {
     return this.run(subject, () => governance.createDocument(this.change, kind, definition));
   }
   updateDefinition<K extends DefinitionKind>(
-    kind: K, name: string, definition: DefinitionKinds[K],
+    kind: K,
+    name: string,
+    definition: DefinitionKinds[K],
   ): Promise<StoredDefinition<DefinitionKinds[K]>> {
     const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: name };
     return this.run(subject, () => governance.updateDocument(this.change, kind, name, definition));

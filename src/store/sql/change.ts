@@ -25,9 +25,21 @@ export class Change implements Reader {
   }
 
   /** `before` and `after` are the entity as the API shows it: never a hash or plaintext secret. */
-  async audit(action: AuditAction, entityType: AuditEntityType, entityId: string, before: object | null, after: object | null): Promise<void> {
+  async audit(
+    action: AuditAction,
+    entityType: AuditEntityType,
+    entityId: string,
+    before: object | null,
+    after: object | null,
+  ): Promise<void> {
     await this.session.run('auditInsert', [
-      this.now, this.actor, action, entityType, entityId, this.json.encode(before), this.json.encode(after),
+      this.now,
+      this.actor,
+      action,
+      entityType,
+      entityId,
+      this.json.encode(before),
+      this.json.encode(after),
     ]);
   }
 }

@@ -34,22 +34,41 @@ const INCOMPLETE = `(request_id = '' OR started_at <= 0 OR operation NOT IN ('ch
   OR (status < 400 AND (consumer IS NULL OR requested_model IS NULL OR provider IS NULL OR provider_model IS NULL)))`;
 
 export type ComplianceStatement =
-  | 'assessmentInsert' | 'assessmentLatest' | 'assessmentGet' | 'assessmentList'
-  | 'poamOpenGet' | 'poamInsert' | 'poamUpdate' | 'poamClose' | 'poamList'
-  | 'chainHead' | 'chainBlocks' | 'chainBlockInsert' | 'chainAnchorInsert' | 'chainAnchorList' | 'chainAnchorListAll'
+  | 'assessmentInsert'
+  | 'assessmentLatest'
+  | 'assessmentGet'
+  | 'assessmentList'
+  | 'poamOpenGet'
+  | 'poamInsert'
+  | 'poamUpdate'
+  | 'poamClose'
+  | 'poamList'
+  | 'chainHead'
+  | 'chainBlocks'
+  | 'chainBlockInsert'
+  | 'chainAnchorInsert'
+  | 'chainAnchorList'
+  | 'chainAnchorListAll'
   | `chain${'Rows' | 'Horizon' | 'CountAfter'}:${'transactions' | 'audit_log'}`
-  | 'evidenceLedgerCounts' | 'evidenceIncompleteIds' | 'evidenceResourceViolations' | 'evidenceCallsByConsumer'
-  | 'evidenceCallsByProvider' | 'evidenceUnrevokedKeys';
+  | 'evidenceLedgerCounts'
+  | 'evidenceIncompleteIds'
+  | 'evidenceResourceViolations'
+  | 'evidenceCallsByConsumer'
+  | 'evidenceCallsByProvider'
+  | 'evidenceUnrevokedKeys';
 
 export function complianceStatements(dialect: Dialect): Record<ComplianceStatement, string> {
   const chainStatements: Record<string, string> = {};
-  for (const [chain, columns] of [['transactions', TRANSACTION_CHAIN_COLUMNS], ['audit_log', AUDIT_CHAIN_COLUMNS]] as const) {
+  for (const [chain, columns] of [
+    ['transactions', TRANSACTION_CHAIN_COLUMNS],
+    ['audit_log', AUDIT_CHAIN_COLUMNS],
+  ] as const) {
     chainStatements[`chainRows:${chain}`] = `SELECT ${columns} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
     // PostgreSQL assigns ids at insert, not at commit: its function (migration 12) takes a SHARE lock first, which waits
     // for the inserts in progress and holds new ones back until the caller's transaction ends, so no row below the
     // maximum it reads can still appear. SQLite assigns ids under its one write lock, in commit order: a read suffices.
-    chainStatements[`chainHorizon:${chain}`] = dialect.name === 'postgres' ? `SELECT chain_horizon_${chain}() AS id`
-      : `SELECT COALESCE(MAX(id), 0) AS id FROM ${chain}`;
+    chainStatements[`chainHorizon:${chain}`] =
+      dialect.name === 'postgres' ? `SELECT chain_horizon_${chain}() AS id` : `SELECT COALESCE(MAX(id), 0) AS id FROM ${chain}`;
     chainStatements[`chainCountAfter:${chain}`] = `SELECT COUNT(*) AS count FROM ${chain} WHERE id > ?`;
   }
   return {
@@ -71,7 +90,8 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     chainHead: `SELECT ${BLOCK} FROM chain_blocks WHERE chain = ? ORDER BY block DESC LIMIT 1`,
     chainBlocks: `SELECT ${BLOCK} FROM chain_blocks WHERE chain = ? AND block > ? ORDER BY block LIMIT ?`,
     chainBlockInsert: `INSERT INTO chain_blocks (${BLOCK}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    chainAnchorInsert: 'INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at) VALUES (?, ?, ?, ?, ?, ?)',
+    chainAnchorInsert:
+      'INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at) VALUES (?, ?, ?, ?, ?, ?)',
     chainAnchorList: `SELECT ${ANCHOR} FROM chain_anchors WHERE chain = ? ORDER BY id DESC LIMIT ?`,
     chainAnchorListAll: `SELECT ${ANCHOR} FROM chain_anchors ORDER BY id DESC LIMIT ?`,
 

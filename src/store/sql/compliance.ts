@@ -1,7 +1,17 @@
 // The ComplianceStore written once over a driver (SQLite or PostgreSQL), beside the director store on the same database.
 import type {
-  AssessmentSummary, ChainAnchor, ChainBlock, ChainName, ChainRow, ComplianceStore, GroupCount, KeyAge, LedgerPeriodCounts,
-  ObjectiveOutcome, PoamItem, StoredAssessment,
+  AssessmentSummary,
+  ChainAnchor,
+  ChainBlock,
+  ChainName,
+  ChainRow,
+  ComplianceStore,
+  GroupCount,
+  KeyAge,
+  LedgerPeriodCounts,
+  ObjectiveOutcome,
+  PoamItem,
+  StoredAssessment,
 } from '../compliance-store.js';
 import type { EpochMs, JsonValue, Page } from '../records.js';
 import { StoreConflict } from '../errors.js';
@@ -10,23 +20,65 @@ import type { JsonColumns } from './rows.js';
 import type { SqlSession, SqlValue, StatementDriver } from './session.js';
 
 interface AssessmentRow {
-  id?: number; uuid: string; started_at: number; ended_at: number; origin: StoredAssessment['origin']; actor: string;
-  satisfied: number; not_satisfied: number; result?: unknown;
+  id?: number;
+  uuid: string;
+  started_at: number;
+  ended_at: number;
+  origin: StoredAssessment['origin'];
+  actor: string;
+  satisfied: number;
+  not_satisfied: number;
+  result?: unknown;
 }
 interface PoamRow {
-  uuid: string; objective_id: string; control_id: string; title: string; description: string; first_seen_at: number;
-  first_assessment: string; last_seen_at: number; last_assessment: string; closed_at: number | null; closed_by_assessment: string | null;
+  uuid: string;
+  objective_id: string;
+  control_id: string;
+  title: string;
+  description: string;
+  first_seen_at: number;
+  first_assessment: string;
+  last_seen_at: number;
+  last_assessment: string;
+  closed_at: number | null;
+  closed_by_assessment: string | null;
 }
 interface BlockRow {
-  chain: ChainName; block: number; after_row_id: number; last_row_id: number; row_count: number; row_digests: string;
-  previous_hash: string; hash: string; sealed_at: number;
+  chain: ChainName;
+  block: number;
+  after_row_id: number;
+  last_row_id: number;
+  row_count: number;
+  row_digests: string;
+  previous_hash: string;
+  hash: string;
+  sealed_at: number;
 }
-interface AnchorRow { id: number; chain: ChainName; block: number; head_hash: string; sealed_rows: number; last_row_id: number; anchored_at: number }
+interface AnchorRow {
+  id: number;
+  chain: ChainName;
+  block: number;
+  head_hash: string;
+  sealed_rows: number;
+  last_row_id: number;
+  anchored_at: number;
+}
 interface CountsRow {
-  rows_count: number; served: number; served_anonymous: number; incomplete: number;
-  served_unpriced: number; observed_rows: number;
+  rows_count: number;
+  served: number;
+  served_anonymous: number;
+  incomplete: number;
+  served_unpriced: number;
+  observed_rows: number;
 }
-interface KeyRow { id: string; consumer: string; name: string; created_at: number; expires_at: number | null; last_used_at: number | null }
+interface KeyRow {
+  id: string;
+  consumer: string;
+  name: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
 
 /** The sealed tables' JSON columns: text in SQLite, parsed by pg; hashed parsed in both. */
 const JSON_COLUMNS: Readonly<Record<ChainName, readonly string[]>> = { transactions: [], audit_log: ['before_json', 'after_json'] };
@@ -40,12 +92,21 @@ export class SqlComplianceStore implements ComplianceStore {
     this.json = json;
   }
 
-  recordAssessment(assessment: StoredAssessment, outcomes: readonly ObjectiveOutcome[],
-    itemUuid: (objectiveId: string, firstSeenAt: EpochMs) => string): Promise<PoamItem[]> {
+  recordAssessment(
+    assessment: StoredAssessment,
+    outcomes: readonly ObjectiveOutcome[],
+    itemUuid: (objectiveId: string, firstSeenAt: EpochMs) => string,
+  ): Promise<PoamItem[]> {
     return this.driver.transaction(async (session) => {
       await session.run('assessmentInsert', [
-        assessment.uuid, assessment.startedAt, assessment.endedAt, assessment.origin, assessment.actor, assessment.satisfied,
-        assessment.notSatisfied, this.json.encode(assessment.result),
+        assessment.uuid,
+        assessment.startedAt,
+        assessment.endedAt,
+        assessment.origin,
+        assessment.actor,
+        assessment.satisfied,
+        assessment.notSatisfied,
+        this.json.encode(assessment.result),
       ]);
       const touched: PoamItem[] = [];
       for (const outcome of outcomes) {
@@ -56,16 +117,37 @@ export class SqlComplianceStore implements ComplianceStore {
           touched.push({ ...poamItem(open), closedAt: assessment.endedAt, closedByAssessment: assessment.uuid });
         } else if (open !== undefined) {
           await session.run('poamUpdate', [outcome.title, outcome.description, assessment.endedAt, assessment.uuid, open.uuid]);
-          touched.push({ ...poamItem(open), title: outcome.title, description: outcome.description, lastSeenAt: assessment.endedAt, lastAssessment: assessment.uuid });
+          touched.push({
+            ...poamItem(open),
+            title: outcome.title,
+            description: outcome.description,
+            lastSeenAt: assessment.endedAt,
+            lastAssessment: assessment.uuid,
+          });
         } else {
           const item: PoamItem = {
-            uuid: itemUuid(outcome.objectiveId, assessment.endedAt), objectiveId: outcome.objectiveId, controlId: outcome.controlId,
-            title: outcome.title, description: outcome.description, firstSeenAt: assessment.endedAt, firstAssessment: assessment.uuid,
-            lastSeenAt: assessment.endedAt, lastAssessment: assessment.uuid, closedAt: null, closedByAssessment: null,
+            uuid: itemUuid(outcome.objectiveId, assessment.endedAt),
+            objectiveId: outcome.objectiveId,
+            controlId: outcome.controlId,
+            title: outcome.title,
+            description: outcome.description,
+            firstSeenAt: assessment.endedAt,
+            firstAssessment: assessment.uuid,
+            lastSeenAt: assessment.endedAt,
+            lastAssessment: assessment.uuid,
+            closedAt: null,
+            closedByAssessment: null,
           };
           await session.run('poamInsert', [
-            item.uuid, item.objectiveId, item.controlId, item.title, item.description, item.firstSeenAt, item.firstAssessment,
-            item.lastSeenAt, item.lastAssessment,
+            item.uuid,
+            item.objectiveId,
+            item.controlId,
+            item.title,
+            item.description,
+            item.firstSeenAt,
+            item.firstAssessment,
+            item.lastSeenAt,
+            item.lastAssessment,
           ]);
           touched.push(item);
         }
@@ -88,7 +170,12 @@ export class SqlComplianceStore implements ComplianceStore {
     const limit = pageLimit(filter.limit);
     const before = decodeCursor(filter.cursor, 'number');
     const rows = await this.driver.read((session) => session.all<AssessmentRow>('assessmentList', [before, before, limit + 1]));
-    const page = toPage(rows, limit, (row) => ({ id: Number(row.id), summary: summary(row) }), (item) => item.id);
+    const page = toPage(
+      rows,
+      limit,
+      (row) => ({ id: Number(row.id), summary: summary(row) }),
+      (item) => item.id,
+    );
     return { items: page.items.map((item) => item.summary), nextCursor: page.nextCursor };
   }
 
@@ -108,7 +195,9 @@ export class SqlComplianceStore implements ComplianceStore {
   }
 
   async chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainRow[]> {
-    const rows = await this.driver.read((session) => session.all<Record<string, SqlValue>>(`chainRows:${chain}`, [afterRowId, throughRowId, limit]));
+    const rows = await this.driver.read((session) =>
+      session.all<Record<string, SqlValue>>(`chainRows:${chain}`, [afterRowId, throughRowId, limit]),
+    );
     const jsonColumns = JSON_COLUMNS[chain];
     // The ledger has no JSON column: its rows are hashed as read.
     if (jsonColumns.length === 0) return rows.map((row) => ({ id: Number(row.id), columns: row as Record<string, JsonValue> }));
@@ -139,37 +228,64 @@ export class SqlComplianceStore implements ComplianceStore {
       await this.driver.transaction(async (session) => {
         for (const b of blocks) {
           await session.run('chainBlockInsert', [
-            b.chain, b.block, b.afterRowId, b.lastRowId, b.rowCount, b.rowDigests, b.previousHash, b.hash, b.sealedAt,
+            b.chain,
+            b.block,
+            b.afterRowId,
+            b.lastRowId,
+            b.rowCount,
+            b.rowDigests,
+            b.previousHash,
+            b.hash,
+            b.sealedAt,
           ]);
         }
         if (anchor !== null) {
-          await session.run('chainAnchorInsert', [anchor.chain, anchor.block, anchor.headHash, anchor.sealedRows, anchor.lastRowId, anchor.anchoredAt]);
+          await session.run('chainAnchorInsert', [
+            anchor.chain,
+            anchor.block,
+            anchor.headHash,
+            anchor.sealedRows,
+            anchor.lastRowId,
+            anchor.anchoredAt,
+          ]);
         }
       });
     } catch (error) {
       if (this.driver.dialect.violation(error) === 'duplicate') {
-        throw new StoreConflict('duplicate', `chain ${blocks[0]?.chain ?? anchor?.chain}: block ${blocks[0]?.block ?? anchor?.block} was sealed by another process`, { cause: error });
+        throw new StoreConflict(
+          'duplicate',
+          `chain ${blocks[0]?.chain ?? anchor?.chain}: block ${blocks[0]?.block ?? anchor?.block} was sealed by another process`,
+          { cause: error },
+        );
       }
       throw error;
     }
   }
 
   async listAnchors(chain: ChainName | null, limit: number): Promise<ChainAnchor[]> {
-    const rows = await this.driver.read((session) => chain === null
-      ? session.all<AnchorRow>('chainAnchorListAll', [limit])
-      : session.all<AnchorRow>('chainAnchorList', [chain, limit]));
+    const rows = await this.driver.read((session) =>
+      chain === null ? session.all<AnchorRow>('chainAnchorListAll', [limit]) : session.all<AnchorRow>('chainAnchorList', [chain, limit]),
+    );
     return rows.map((row) => ({
-      id: Number(row.id), chain: row.chain, block: Number(row.block), headHash: row.head_hash, sealedRows: Number(row.sealed_rows),
-      lastRowId: Number(row.last_row_id), anchoredAt: Number(row.anchored_at),
+      id: Number(row.id),
+      chain: row.chain,
+      block: Number(row.block),
+      headHash: row.head_hash,
+      sealedRows: Number(row.sealed_rows),
+      lastRowId: Number(row.last_row_id),
+      anchoredAt: Number(row.anchored_at),
     }));
   }
 
   async ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts> {
     const [row] = await this.driver.read((session) => session.all<CountsRow>('evidenceLedgerCounts', [from, to, from, to]));
     return {
-      rows: Number(row?.rows_count ?? 0), served: Number(row?.served ?? 0), servedAnonymous: Number(row?.served_anonymous ?? 0),
+      rows: Number(row?.rows_count ?? 0),
+      served: Number(row?.served ?? 0),
+      servedAnonymous: Number(row?.served_anonymous ?? 0),
       incomplete: Number(row?.incomplete ?? 0),
-      servedUnpriced: Number(row?.served_unpriced ?? 0), observedRows: Number(row?.observed_rows ?? 0),
+      servedUnpriced: Number(row?.served_unpriced ?? 0),
+      observedRows: Number(row?.observed_rows ?? 0),
     };
   }
 
@@ -193,12 +309,20 @@ export class SqlComplianceStore implements ComplianceStore {
   async unrevokedKeys(): Promise<KeyAge[]> {
     const rows = await this.driver.read((session) => session.all<KeyRow>('evidenceUnrevokedKeys', []));
     return rows.map((row) => ({
-      id: row.id, consumer: row.consumer, name: row.name, createdAt: Number(row.created_at),
-      expiresAt: row.expires_at === null ? null : Number(row.expires_at), lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+      id: row.id,
+      consumer: row.consumer,
+      name: row.name,
+      createdAt: Number(row.created_at),
+      expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+      lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     }));
   }
 
-  private async groupCounts(statement: 'evidenceResourceViolations' | 'evidenceCallsByConsumer' | 'evidenceCallsByProvider', from: EpochMs, to: EpochMs): Promise<GroupCount[]> {
+  private async groupCounts(
+    statement: 'evidenceResourceViolations' | 'evidenceCallsByConsumer' | 'evidenceCallsByProvider',
+    from: EpochMs,
+    to: EpochMs,
+  ): Promise<GroupCount[]> {
     const rows = await this.driver.read((session: SqlSession) => session.all<{ name: string; calls: number }>(statement, [from, to]));
     return rows.map((row) => ({ name: row.name, calls: Number(row.calls) }));
   }
@@ -210,22 +334,42 @@ export class SqlComplianceStore implements ComplianceStore {
 
 function summary(row: AssessmentRow): AssessmentSummary {
   return {
-    uuid: row.uuid, startedAt: Number(row.started_at), endedAt: Number(row.ended_at), origin: row.origin, actor: row.actor,
-    satisfied: Number(row.satisfied), notSatisfied: Number(row.not_satisfied),
+    uuid: row.uuid,
+    startedAt: Number(row.started_at),
+    endedAt: Number(row.ended_at),
+    origin: row.origin,
+    actor: row.actor,
+    satisfied: Number(row.satisfied),
+    notSatisfied: Number(row.not_satisfied),
   };
 }
 
 function poamItem(row: PoamRow): PoamItem {
   return {
-    uuid: row.uuid, objectiveId: row.objective_id, controlId: row.control_id, title: row.title, description: row.description,
-    firstSeenAt: Number(row.first_seen_at), firstAssessment: row.first_assessment, lastSeenAt: Number(row.last_seen_at),
-    lastAssessment: row.last_assessment, closedAt: row.closed_at === null ? null : Number(row.closed_at), closedByAssessment: row.closed_by_assessment,
+    uuid: row.uuid,
+    objectiveId: row.objective_id,
+    controlId: row.control_id,
+    title: row.title,
+    description: row.description,
+    firstSeenAt: Number(row.first_seen_at),
+    firstAssessment: row.first_assessment,
+    lastSeenAt: Number(row.last_seen_at),
+    lastAssessment: row.last_assessment,
+    closedAt: row.closed_at === null ? null : Number(row.closed_at),
+    closedByAssessment: row.closed_by_assessment,
   };
 }
 
 function block(row: BlockRow): ChainBlock {
   return {
-    chain: row.chain, block: Number(row.block), afterRowId: Number(row.after_row_id), lastRowId: Number(row.last_row_id),
-    rowCount: Number(row.row_count), rowDigests: row.row_digests, previousHash: row.previous_hash, hash: row.hash, sealedAt: Number(row.sealed_at),
+    chain: row.chain,
+    block: Number(row.block),
+    afterRowId: Number(row.after_row_id),
+    lastRowId: Number(row.last_row_id),
+    rowCount: Number(row.row_count),
+    rowDigests: row.row_digests,
+    previousHash: row.previous_hash,
+    hash: row.hash,
+    sealedAt: Number(row.sealed_at),
   };
 }

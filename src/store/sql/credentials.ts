@@ -1,8 +1,16 @@
 // Consumer keys and admin tokens: created with their plaintext shown once, then known only by hash, revoked, rotated.
 import { randomUUID } from 'node:crypto';
 import {
-  ADMIN_ROLES, type AdminToken, type AdminTokenInput, type ConsumerKey, type CreatedAdminToken, type CreatedKey, type KeyInput,
-  type KeyMatch, type ActiveKey, type KeyImport,
+  ADMIN_ROLES,
+  type AdminToken,
+  type AdminTokenInput,
+  type ConsumerKey,
+  type CreatedAdminToken,
+  type CreatedKey,
+  type KeyInput,
+  type KeyMatch,
+  type ActiveKey,
+  type KeyImport,
 } from '../director-store.js';
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../errors.js';
 import { generateAdminToken, generateConsumerKey } from '../secrets.js';
@@ -21,7 +29,14 @@ export async function createKey(change: Change, consumer: string, input: KeyInpu
 export async function importKey(change: Change, consumer: string, input: KeyImport): Promise<ConsumerKey> {
   await existingConsumer(change, consumer);
   const key: ConsumerKey = {
-    id: randomUUID(), consumer, prefix: input.prefix, name: input.name, createdAt: change.now, expiresAt: null, revokedAt: null, lastUsedAt: null,
+    id: randomUUID(),
+    consumer,
+    prefix: input.prefix,
+    name: input.name,
+    createdAt: change.now,
+    expiresAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
   };
   await change.session.run('keyInsert', [key.id, consumer, input.hash, key.prefix, key.name, key.createdAt, null]);
   await change.audit('create', 'consumer-key', key.id, null, key);
@@ -30,14 +45,25 @@ export async function importKey(change: Change, consumer: string, input: KeyImpo
 
 export async function activeKeys(read: Reader): Promise<ActiveKey[]> {
   return (await read.session.all<ActiveKeyRow>('keyActive', [])).map((row) => ({
-    id: row.id, consumer: row.consumer, hash: row.hash, name: row.name, expiresAt: row.expires_at,
+    id: row.id,
+    consumer: row.consumer,
+    hash: row.hash,
+    name: row.name,
+    expiresAt: row.expires_at,
   }));
 }
 
 async function insertKey(change: Change, consumer: string, name: string, expiresAt: number | null): Promise<CreatedKey> {
   const secret = generateConsumerKey();
   const key: ConsumerKey = {
-    id: randomUUID(), consumer, prefix: secret.prefix, name, createdAt: change.now, expiresAt, revokedAt: null, lastUsedAt: null,
+    id: randomUUID(),
+    consumer,
+    prefix: secret.prefix,
+    name,
+    createdAt: change.now,
+    expiresAt,
+    revokedAt: null,
+    lastUsedAt: null,
   };
   await change.session.run('keyInsert', [key.id, consumer, secret.hash, key.prefix, key.name, key.createdAt, key.expiresAt]);
   await change.audit('create', 'consumer-key', key.id, null, key);
@@ -96,7 +122,15 @@ export async function createAdminToken(change: Change, input: AdminTokenInput): 
   if (input.role === 'team-owner' && team === null) throw new StoreInvalid('a team-owner token needs a team');
   if (input.role !== 'team-owner' && team !== null) throw new StoreInvalid(`a ${input.role} token governs every team; it takes no team`);
   const secret = generateAdminToken();
-  const token: AdminToken = { id: randomUUID(), name: input.name, role: input.role, team, prefix: secret.prefix, createdAt: change.now, revokedAt: null };
+  const token: AdminToken = {
+    id: randomUUID(),
+    name: input.name,
+    role: input.role,
+    team,
+    prefix: secret.prefix,
+    createdAt: change.now,
+    revokedAt: null,
+  };
   await change.session.run('tokenInsert', [token.id, token.name, token.role, token.team, secret.hash, token.prefix, token.createdAt]);
   await change.audit('create', 'admin-token', token.id, null, token);
   return { token, plaintext: secret.plaintext };

@@ -6,7 +6,8 @@ export const MAX_PAGE = 1000;
 
 export function pageLimit(limit: number | undefined): number {
   const value = limit ?? DEFAULT_PAGE;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE) throw new StoreInvalid(`limit must be an integer from 1 to ${MAX_PAGE}, got ${value}`);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE)
+    throw new StoreInvalid(`limit must be an integer from 1 to ${MAX_PAGE}, got ${value}`);
   return value;
 }
 
@@ -15,7 +16,10 @@ export function encodeCursor(position: string | number): string {
   return Buffer.from(JSON.stringify([position])).toString('base64url');
 }
 
-export function decodeCursor<T extends 'string' | 'number'>(cursor: string | null | undefined, type: T): (T extends 'string' ? string : number) | null {
+export function decodeCursor<T extends 'string' | 'number'>(
+  cursor: string | null | undefined,
+  type: T,
+): (T extends 'string' ? string : number) | null {
   if (cursor === undefined || cursor === null) return null;
   let decoded: unknown;
   try {
@@ -23,8 +27,9 @@ export function decodeCursor<T extends 'string' | 'number'>(cursor: string | nul
   } catch {
     decoded = null;
   }
-  if (!Array.isArray(decoded) || decoded.length !== 1 || typeof decoded[0] !== type) throw new StoreInvalid('the cursor is not one this listing returned');
-  return decoded[0] as (T extends 'string' ? string : number);
+  if (!Array.isArray(decoded) || decoded.length !== 1 || typeof decoded[0] !== type)
+    throw new StoreInvalid('the cursor is not one this listing returned');
+  return decoded[0] as T extends 'string' ? string : number;
 }
 
 /** Asked for one row more than the page: whether it came back says if there is a next page. */

@@ -63,7 +63,12 @@ export async function listConsumers(read: Reader, filter: ConsumerFilter): Promi
   const team = filter.team ?? null;
   const labels = filter.labels === undefined || Object.keys(filter.labels).length === 0 ? null : read.json.encode(filter.labels);
   const rows = await read.session.all<ConsumerRow>('consumerList', [team, team, labels, labels, after, after, limit + 1]);
-  return toPage(rows, limit, (row) => read.json.consumer(row), (consumer) => consumer.name);
+  return toPage(
+    rows,
+    limit,
+    (row) => read.json.consumer(row),
+    (consumer) => consumer.name,
+  );
 }
 
 export async function createConsumer(change: Change, input: ConsumerInput): Promise<Consumer> {
@@ -77,8 +82,13 @@ export async function createConsumer(change: Change, input: ConsumerInput): Prom
     updatedAt: change.now,
   };
   await change.session.run('consumerInsert', [
-    consumer.name, consumer.team, consumer.owner, change.json.encode(consumer.labels), change.json.encode(consumer.models),
-    consumer.createdAt, consumer.updatedAt,
+    consumer.name,
+    consumer.team,
+    consumer.owner,
+    change.json.encode(consumer.labels),
+    change.json.encode(consumer.models),
+    consumer.createdAt,
+    consumer.updatedAt,
   ]);
   await change.audit('create', 'consumer', consumer.name, null, consumer);
   return consumer;
@@ -96,7 +106,12 @@ export async function updateConsumer(change: Change, name: string, patch: Consum
     updatedAt: change.now,
   };
   await change.session.run('consumerUpdate', [
-    after.team, after.owner, change.json.encode(after.labels), change.json.encode(after.models), after.updatedAt, name,
+    after.team,
+    after.owner,
+    change.json.encode(after.labels),
+    change.json.encode(after.models),
+    after.updatedAt,
+    name,
   ]);
   await change.audit('update', 'consumer', name, before, after);
   return after;

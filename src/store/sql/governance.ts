@@ -23,7 +23,11 @@ export async function listDocuments<T>(read: Reader, kind: DocumentKind): Promis
   return (await read.session.all<DocumentRow>(`${kind}List`, [])).map((row) => read.json.document<T>(row));
 }
 
-export async function createDocument<T extends { name: string }>(change: Change, kind: DocumentKind, definition: T): Promise<StoredDefinition<T>> {
+export async function createDocument<T extends { name: string }>(
+  change: Change,
+  kind: DocumentKind,
+  definition: T,
+): Promise<StoredDefinition<T>> {
   const stored: StoredDefinition<T> = { name: definition.name, definition, createdAt: change.now, updatedAt: change.now };
   await change.session.run(`${kind}Insert`, [stored.name, change.json.encode(definition), stored.createdAt, stored.updatedAt]);
   await change.audit('create', DOCUMENT_ENTITY[kind], stored.name, null, stored);
@@ -31,7 +35,10 @@ export async function createDocument<T extends { name: string }>(change: Change,
 }
 
 export async function updateDocument<T extends { name: string }>(
-  change: Change, kind: DocumentKind, name: string, definition: T,
+  change: Change,
+  kind: DocumentKind,
+  name: string,
+  definition: T,
 ): Promise<StoredDefinition<T>> {
   if (definition.name !== name) throw new StoreInvalid(`${DOCUMENT_ENTITY[kind]} "${name}": the definition is named "${definition.name}"`);
   const before = await getDocument<T>(change, kind, name);
@@ -58,7 +65,10 @@ export async function listResources(read: Reader): Promise<Resource[]> {
   return (await read.session.all<ResourceRow>('resourceList', [])).map(resource);
 }
 
-export async function createResource(change: Change, input: { id: string; status: ResourceStatus; note?: string | null }): Promise<Resource> {
+export async function createResource(
+  change: Change,
+  input: { id: string; status: ResourceStatus; note?: string | null },
+): Promise<Resource> {
   const created: Resource = { id: input.id, status: input.status, note: input.note ?? null };
   await change.session.run('resourceInsert', [created.id, created.status, created.note]);
   await change.audit('create', 'resource', created.id, null, created);

@@ -23,16 +23,28 @@ export function identityRuleStatements(): Record<IdentityRuleStatement, string> 
 }
 
 interface Row {
-  id: number; field: IdentityRule['field']; match_kind: IdentityRule['match']; value: string; issuer: string | null;
-  consumer: string; note: string | null; created_at: number;
+  id: number;
+  field: IdentityRule['field'];
+  match_kind: IdentityRule['match'];
+  value: string;
+  issuer: string | null;
+  consumer: string;
+  note: string | null;
+  created_at: number;
 }
 
 const all = <R>(read: Reader, statement: IdentityRuleStatement, params: readonly SqlValue[]) => read.session.all<R>(statement, params);
 
 function ruleOf(row: Row): IdentityRule {
   return {
-    id: Number(row.id), field: row.field, match: row.match_kind, value: row.value, issuer: row.issuer, consumer: row.consumer,
-    note: row.note, createdAt: Number(row.created_at),
+    id: Number(row.id),
+    field: row.field,
+    match: row.match_kind,
+    value: row.value,
+    issuer: row.issuer,
+    consumer: row.consumer,
+    note: row.note,
+    createdAt: Number(row.created_at),
   };
 }
 
@@ -52,7 +64,15 @@ export async function createIdentityRule(change: Change, input: IdentityRuleInpu
   if (problem !== null) throw new StoreInvalid(problem);
   const consumer = await getConsumer(change, input.consumer);
   if (consumer === null) throw new StoreConflict('reference', `consumer "${input.consumer}" does not exist`);
-  const [row] = await all<Row>(change, 'identityRuleInsert', [input.field, input.match, input.value, issuer, consumer.name, input.note ?? null, change.now]);
+  const [row] = await all<Row>(change, 'identityRuleInsert', [
+    input.field,
+    input.match,
+    input.value,
+    issuer,
+    consumer.name,
+    input.note ?? null,
+    change.now,
+  ]);
   const created = ruleOf(row!);
   await change.audit('create', 'identity-rule', String(created.id), null, created);
   return created;

@@ -7,9 +7,29 @@ import { ROWS_PER_STATEMENT, type SizedStatement } from './statements.js';
 /** In the order of TRANSACTION_COLUMNS; booleans as 0/1 in both databases (the columns are INTEGER since version 1). */
 function values(row: Transaction): SqlValue[] {
   return [
-    row.requestId, row.startedAt, row.operation, row.api, row.consumer, row.team, row.requestedModel, row.provider, row.providerModel,
-    row.stream ? 1 : 0, row.inputTokens, row.outputTokens, row.cachedInputTokens, row.cacheWriteTokens, row.tokensEstimated ? 1 : 0,
-    row.costMicroUsd, row.latencyMs, row.timeToFirstTokenMs, row.status, row.errorClass, row.attempts, row.servedModel, row.violations,
+    row.requestId,
+    row.startedAt,
+    row.operation,
+    row.api,
+    row.consumer,
+    row.team,
+    row.requestedModel,
+    row.provider,
+    row.providerModel,
+    row.stream ? 1 : 0,
+    row.inputTokens,
+    row.outputTokens,
+    row.cachedInputTokens,
+    row.cacheWriteTokens,
+    row.tokensEstimated ? 1 : 0,
+    row.costMicroUsd,
+    row.latencyMs,
+    row.timeToFirstTokenMs,
+    row.status,
+    row.errorClass,
+    row.attempts,
+    row.servedModel,
+    row.violations,
     row.identity ?? null,
   ];
 }
@@ -22,7 +42,12 @@ export const LEDGER_BATCH_KEY_RETENTION_MS = 7 * 86_400_000;
  * committed before (sent again after its commit's answer was lost). `pruneBefore`: also forget keys committed before it.
  */
 export async function insertLedgerBatch(
-  session: SqlSession, key: string, rows: readonly Transaction[], rowsPerInsert: number, now: number, pruneBefore: number | null,
+  session: SqlSession,
+  key: string,
+  rows: readonly Transaction[],
+  rowsPerInsert: number,
+  now: number,
+  pruneBefore: number | null,
 ): Promise<boolean> {
   if (pruneBefore !== null) await session.run('ledgerBatchPrune', [pruneBefore]);
   if ((await session.run('ledgerBatchClaim', [key, now, rows.length])) === 0) return false;

@@ -12,7 +12,10 @@ import type { ConsumerRow, ProviderRow } from './rows.js';
 /** A provider as the audit log records it: its settings, which credential fields are set and the key that sealed them. */
 function audited(provider: StoredProvider): object {
   const { credentials, ...rest } = provider;
-  return { ...rest, credentials: credentials === null ? null : { fields: credentials.fields, sealedWith: credentials.sealed.split('.')[1] ?? null } };
+  return {
+    ...rest,
+    credentials: credentials === null ? null : { fields: credentials.fields, sealedWith: credentials.sealed.split('.')[1] ?? null },
+  };
 }
 
 export async function getProvider(read: Reader, name: string): Promise<StoredProvider | null> {
@@ -25,10 +28,20 @@ export async function listProviders(read: Reader): Promise<StoredProvider[]> {
 }
 
 export async function createProvider(change: Change, input: ProviderInput): Promise<StoredProvider> {
-  const created: StoredProvider = { name: input.name, settings: input.settings, credentials: input.credentials, createdAt: change.now, updatedAt: change.now };
+  const created: StoredProvider = {
+    name: input.name,
+    settings: input.settings,
+    credentials: input.credentials,
+    createdAt: change.now,
+    updatedAt: change.now,
+  };
   await change.session.run('providerInsert', [
-    created.name, change.json.encode(created.settings), change.json.encode(created.credentials?.fields ?? null),
-    created.credentials?.sealed ?? null, created.createdAt, created.updatedAt,
+    created.name,
+    change.json.encode(created.settings),
+    change.json.encode(created.credentials?.fields ?? null),
+    created.credentials?.sealed ?? null,
+    created.createdAt,
+    created.updatedAt,
   ]);
   await change.audit('create', 'provider', created.name, null, audited(created));
   return created;
@@ -44,7 +57,11 @@ export async function updateProvider(change: Change, name: string, patch: Provid
     updatedAt: change.now,
   };
   await change.session.run('providerUpdate', [
-    change.json.encode(after.settings), change.json.encode(after.credentials?.fields ?? null), after.credentials?.sealed ?? null, after.updatedAt, name,
+    change.json.encode(after.settings),
+    change.json.encode(after.credentials?.fields ?? null),
+    after.credentials?.sealed ?? null,
+    after.updatedAt,
+    name,
   ]);
   await change.audit('update', 'provider', name, audited(before), audited(after));
   return after;
@@ -54,7 +71,8 @@ export async function deleteProvider(change: Change, name: string): Promise<void
   const before = await getProvider(change, name);
   if (before === null) throw new StoreNotFound('provider', name);
   const routing = (await listDocuments<ModelConfig>(change, 'model'))
-    .filter((model) => model.definition.targets.some((target) => target.provider === name)).map((model) => model.name);
+    .filter((model) => model.definition.targets.some((target) => target.provider === name))
+    .map((model) => model.name);
   if (routing.length > 0) throw new StoreConflict('reference', `provider "${name}": models route to it (${routing.join(', ')})`);
   await change.session.run('providerDelete', [name]);
   await change.audit('delete', 'provider', name, audited(before), null);
@@ -101,9 +119,12 @@ async function modelUsers(read: Reader, name: string): Promise<string[]> {
     const action = scope.onExhausted as { downgrade?: string } | undefined;
     return resources?.model === name || action?.downgrade === name;
   };
-  for (const budget of await listDocuments<BudgetConfig>(read, 'budget')) if (names(budget.definition)) users.push(`budget "${budget.name}"`);
-  for (const template of await listDocuments<BudgetTemplateConfig>(read, 'budgetTemplate')) if (names(template.definition)) users.push(`budget template "${template.name}"`);
-  for (const limit of await listDocuments<RateLimitConfig>(read, 'rateLimit')) if (names(limit.definition)) users.push(`rate limit "${limit.name}"`);
+  for (const budget of await listDocuments<BudgetConfig>(read, 'budget'))
+    if (names(budget.definition)) users.push(`budget "${budget.name}"`);
+  for (const template of await listDocuments<BudgetTemplateConfig>(read, 'budgetTemplate'))
+    if (names(template.definition)) users.push(`budget template "${template.name}"`);
+  for (const limit of await listDocuments<RateLimitConfig>(read, 'rateLimit'))
+    if (names(limit.definition)) users.push(`rate limit "${limit.name}"`);
   for (const row of await read.session.all<ConsumerRow>('consumerModelUsers', [])) {
     const models = read.json.decode(row.models) as string[] | null;
     if (models?.includes(name) === true) users.push(`consumer "${row.name}"`);

@@ -19,9 +19,20 @@ const RULE = 'id, match_cidr, match_key_fingerprint, match_user_agent, consumer,
 
 export type ReconciliationStatement =
   | `observationInsert:${number}`
-  | 'discoveredUpsert' | 'discoveredHintsUpdate' | 'discoveredGet' | 'discoveredList' | 'discoveredPending' | 'discoveredResolve'
-  | 'ledgerDiscoveredSums' | 'ledgerAttribute' | 'rollupDeleteEmptyHour' | 'rollupDeleteEmptyDay'
-  | 'ruleInsert' | 'ruleGet' | 'ruleList' | 'ruleDelete'
+  | 'discoveredUpsert'
+  | 'discoveredHintsUpdate'
+  | 'discoveredGet'
+  | 'discoveredList'
+  | 'discoveredPending'
+  | 'discoveredResolve'
+  | 'ledgerDiscoveredSums'
+  | 'ledgerAttribute'
+  | 'rollupDeleteEmptyHour'
+  | 'rollupDeleteEmptyDay'
+  | 'ruleInsert'
+  | 'ruleGet'
+  | 'ruleList'
+  | 'ruleDelete'
   | 'discoveredResources';
 
 export function reconciliationStatements(transactionColumns: readonly string[]): Record<ReconciliationStatement, string> {
@@ -80,7 +91,8 @@ export function reconciliationStatements(transactionColumns: readonly string[]):
   const columns = [...transactionColumns, ...OBSERVATION_COLUMNS_EXTRA];
   const row = `(${columns.map(() => '?').join(', ')})`;
   for (const rows of OBSERVATION_INSERT_SIZES) {
-    statements[`observationInsert:${rows}`] = `INSERT INTO transactions (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
+    statements[`observationInsert:${rows}`] =
+      `INSERT INTO transactions (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
   }
   return statements as Record<ReconciliationStatement, string>;
 }

@@ -4,9 +4,22 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer } from '../admin-store.js';
 import type { Page } from '../records.js';
 import {
-  DISCOVERY_STATUSES, emptyHints, type DiscoveredConsumer, type DiscoveredConsumerFilter, type DiscoveredResource,
-  type DiscoveryPolicy, type DiscoveryResolution, type DiscoveryStatus, type Hints, type IdentityKind, type IntakeResult,
-  type Observation, type ObservationSource, type ReconciliationRule, type ReconciliationRuleInput, type RuleMatch,
+  DISCOVERY_STATUSES,
+  emptyHints,
+  type DiscoveredConsumer,
+  type DiscoveredConsumerFilter,
+  type DiscoveredResource,
+  type DiscoveryPolicy,
+  type DiscoveryResolution,
+  type DiscoveryStatus,
+  type Hints,
+  type IdentityKind,
+  type IntakeResult,
+  type Observation,
+  type ObservationSource,
+  type ReconciliationRule,
+  type ReconciliationRuleInput,
+  type RuleMatch,
 } from '../reconciliation-store.js';
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../errors.js';
 import type { Change, Reader } from './change.js';
@@ -22,17 +35,37 @@ export const MAX_TOKENS_PER_OBSERVATION = 1_000_000_000;
 export const MAX_COST_PER_OBSERVATION = 1_000_000_000_000_000;
 
 interface DiscoveredRow {
-  id: number; identity_kind: IdentityKind; identity_value: string; identity_host: string; hints: unknown;
-  first_seen_at: number; last_seen_at: number; calls: number; status: DiscoveryStatus; consumer: string | null;
-  resolved_by: string | null; resolved_at: number | null;
+  id: number;
+  identity_kind: IdentityKind;
+  identity_value: string;
+  identity_host: string;
+  hints: unknown;
+  first_seen_at: number;
+  last_seen_at: number;
+  calls: number;
+  status: DiscoveryStatus;
+  consumer: string | null;
+  resolved_by: string | null;
+  resolved_at: number | null;
 }
 
 interface RuleRow {
-  id: number; match_cidr: string | null; match_key_fingerprint: string | null; match_user_agent: string | null;
-  consumer: string; note: string | null; created_at: number;
+  id: number;
+  match_cidr: string | null;
+  match_key_fingerprint: string | null;
+  match_user_agent: string | null;
+  consumer: string;
+  note: string | null;
+  created_at: number;
 }
 
-interface ResourceSeenRow { provider: string; provider_model: string; first_hour: number; last_hour: number; calls: number }
+interface ResourceSeenRow {
+  provider: string;
+  provider_model: string;
+  first_hour: number;
+  last_hour: number;
+  calls: number;
+}
 
 function discovered(read: Reader, row: DiscoveredRow): DiscoveredConsumer {
   return {
@@ -57,7 +90,8 @@ function rule(row: RuleRow): ReconciliationRule {
   return { id: Number(row.id), match, consumer: row.consumer, note: row.note, createdAt: Number(row.created_at) };
 }
 
-const all = <Row>(read: Reader, statement: ReconciliationStatement, params: readonly SqlValue[]) => read.session.all<Row>(statement, params);
+const all = <Row>(read: Reader, statement: ReconciliationStatement, params: readonly SqlValue[]) =>
+  read.session.all<Row>(statement, params);
 
 // ---------------------------------------------------------------------------------------------------------------- intake
 
@@ -77,17 +111,23 @@ function check(policy: DiscoveryPolicy, observations: readonly Observation[]): C
     if (typeof observation.observer !== 'string' || observation.observer.trim() === '' || observation.observer.length > 200) {
       throw invalid('observer', '1 to 200 characters');
     }
-    if (typeof observation.at !== 'number' || !Number.isSafeInteger(observation.at) || observation.at < 0) throw invalid('at', 'epoch milliseconds');
-    if (typeof observation.provider !== 'string' || !/^[^/\s]{1,200}$/.test(observation.provider)) throw invalid('provider', 'a provider name, without "/"');
-    if (typeof observation.model !== 'string' || observation.model.length < 1 || observation.model.length > 500) throw invalid('model', '1 to 500 characters');
+    if (typeof observation.at !== 'number' || !Number.isSafeInteger(observation.at) || observation.at < 0)
+      throw invalid('at', 'epoch milliseconds');
+    if (typeof observation.provider !== 'string' || !/^[^/\s]{1,200}$/.test(observation.provider))
+      throw invalid('provider', 'a provider name, without "/"');
+    if (typeof observation.model !== 'string' || observation.model.length < 1 || observation.model.length > 500)
+      throw invalid('model', '1 to 500 characters');
     const calls = observation.calls ?? 1;
-    if (!isCount(calls, MAX_CALLS_PER_OBSERVATION) || calls < 1) throw invalid('calls', `a whole number from 1 to ${MAX_CALLS_PER_OBSERVATION}`);
+    if (!isCount(calls, MAX_CALLS_PER_OBSERVATION) || calls < 1)
+      throw invalid('calls', `a whole number from 1 to ${MAX_CALLS_PER_OBSERVATION}`);
     for (const field of ['inputTokens', 'outputTokens'] as const) {
       const value = observation[field];
-      if (value !== undefined && !isCount(value, MAX_TOKENS_PER_OBSERVATION)) throw invalid(field, `a whole number from 0 to ${MAX_TOKENS_PER_OBSERVATION}`);
+      if (value !== undefined && !isCount(value, MAX_TOKENS_PER_OBSERVATION))
+        throw invalid(field, `a whole number from 0 to ${MAX_TOKENS_PER_OBSERVATION}`);
     }
     const cost = observation.costMicroUsd;
-    if (cost !== undefined && cost !== null && !isCount(cost, MAX_COST_PER_OBSERVATION)) throw invalid('costMicroUsd', 'whole micro-USD, 0 or more');
+    if (cost !== undefined && cost !== null && !isCount(cost, MAX_COST_PER_OBSERVATION))
+      throw invalid('costMicroUsd', 'whole micro-USD, 0 or more');
     const source = observation.source ?? {};
     const [problem] = policy.sourceProblems(source);
     if (problem !== undefined) throw invalid(problem.field === '(source)' ? 'source' : `source.${problem.field}`, problem.message);
@@ -147,18 +187,57 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
   // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here.
   const values: SqlValue[] = [
-    `observed-${randomUUID()}`, observation.at, 'observed', 'discovery', consumer, team, observation.model, observation.provider, observation.model,
-    0, inputTokens, outputTokens, 0, 0, 0, cost, 0, null, 200, null, 0, null, null, null, calls, discoveredId,
+    `observed-${randomUUID()}`,
+    observation.at,
+    'observed',
+    'discovery',
+    consumer,
+    team,
+    observation.model,
+    observation.provider,
+    observation.model,
+    0,
+    inputTokens,
+    outputTokens,
+    0,
+    0,
+    0,
+    cost,
+    0,
+    null,
+    200,
+    null,
+    0,
+    null,
+    null,
+    null,
+    calls,
+    discoveredId,
   ];
   return {
-    values, startedAt: observation.at, consumer, team, requestedModel: observation.model, provider: observation.provider,
-    providerModel: observation.model, status: 200, errorClass: null, inputTokens, outputTokens, cachedInputTokens: 0, costMicroUsd: cost, calls,
+    values,
+    startedAt: observation.at,
+    consumer,
+    team,
+    requestedModel: observation.model,
+    provider: observation.provider,
+    providerModel: observation.model,
+    status: 200,
+    errorClass: null,
+    inputTokens,
+    outputTokens,
+    cachedInputTokens: 0,
+    costMicroUsd: cost,
+    calls,
   };
 }
 
 /** Intake: see ReconciliationStore.recordObservations. Runs in one transaction that is not an admin change. */
 export async function recordObservations(
-  read: Reader, policy: DiscoveryPolicy, now: number, observations: readonly Observation[],
+  read: Reader,
+  policy: DiscoveryPolicy,
+  now: number,
+  observations: readonly Observation[],
 ): Promise<IntakeResult> {
   if (observations.length === 0) return { recorded: 0, consumers: [] };
   const groups = groupByIdentity(policy, check(policy, observations));
@@ -174,7 +253,13 @@ export async function recordObservations(
     const times = group.members.map((member) => member.observation.at);
     const calls = group.members.reduce((sum, member) => sum + member.calls, 0);
     const [upserted] = await all<DiscoveredRow>(read, 'discoveredUpsert', [
-      group.kind, group.value, group.host, read.json.encode(hints), Math.min(...times), Math.max(...times), calls,
+      group.kind,
+      group.value,
+      group.host,
+      read.json.encode(hints),
+      Math.min(...times),
+      Math.max(...times),
+      calls,
     ]);
     let current = discovered(read, upserted!);
     let changed = false;
@@ -202,7 +287,10 @@ export async function recordObservations(
   }
   for (let at = 0; at < rows.length;) {
     const size = OBSERVATION_INSERT_SIZES.find((candidate) => candidate <= rows.length - at)!;
-    await read.session.run(`observationInsert:${size}`, rows.slice(at, at + size).flatMap((row) => row.values));
+    await read.session.run(
+      `observationInsert:${size}`,
+      rows.slice(at, at + size).flatMap((row) => row.values),
+    );
     at += size;
   }
   await addToRollups(read.session, rows);
@@ -231,15 +319,25 @@ export async function listDiscoveredConsumers(read: Reader, filter: DiscoveredCo
   const limit = pageLimit(filter.limit);
   const after = decodeCursor(filter.cursor, 'number');
   const status = filter.status ?? null;
-  if (status !== null && !DISCOVERY_STATUSES.includes(status)) throw new StoreInvalid(`status must be one of ${DISCOVERY_STATUSES.join(', ')}`);
+  if (status !== null && !DISCOVERY_STATUSES.includes(status))
+    throw new StoreInvalid(`status must be one of ${DISCOVERY_STATUSES.join(', ')}`);
   const rows = await all<DiscoveredRow>(read, 'discoveredList', [status, status, after, after, limit + 1]);
-  return toPage(rows, limit, (row) => discovered(read, row), (item) => item.id);
+  return toPage(
+    rows,
+    limit,
+    (row) => discovered(read, row),
+    (item) => item.id,
+  );
 }
 
 export async function listDiscoveredResources(read: Reader): Promise<DiscoveredResource[]> {
   return (await all<ResourceSeenRow>(read, 'discoveredResources', [])).map((row) => ({
-    id: `${row.provider}/${row.provider_model}`, provider: row.provider, model: row.provider_model,
-    firstSeenAt: Number(row.first_hour), lastSeenAt: Number(row.last_hour), calls: Number(row.calls),
+    id: `${row.provider}/${row.provider_model}`,
+    provider: row.provider,
+    model: row.provider_model,
+    firstSeenAt: Number(row.first_hour),
+    lastSeenAt: Number(row.last_hour),
+    calls: Number(row.calls),
   }));
 }
 
@@ -278,9 +376,15 @@ async function target(change: Change, resolution: DiscoveryResolution): Promise<
  * Marks each resolved (or ignored) first, taking their rows' locks in identity order before the ledger or the rollups are
  * touched (intake takes them in that order too), then moves each one's usage and audits it.
  */
-async function settle(change: Change, items: readonly DiscoveredConsumer[], consumer: Consumer | null, resolvedBy: string): Promise<DiscoveredConsumer[]> {
+async function settle(
+  change: Change,
+  items: readonly DiscoveredConsumer[],
+  consumer: Consumer | null,
+  resolvedBy: string,
+): Promise<DiscoveredConsumer[]> {
   const status: DiscoveryStatus = consumer === null ? 'ignored' : 'resolved';
-  for (const item of items) await change.session.run('discoveredResolve', [status, consumer?.name ?? null, resolvedBy, change.now, item.id]);
+  for (const item of items)
+    await change.session.run('discoveredResolve', [status, consumer?.name ?? null, resolvedBy, change.now, item.id]);
   const settled: DiscoveredConsumer[] = [];
   for (const before of items) {
     await attribute(change, before.id, consumer?.name ?? null, consumer?.team ?? null);
@@ -291,7 +395,12 @@ async function settle(change: Change, items: readonly DiscoveredConsumer[], cons
   return settled;
 }
 
-export async function resolveDiscoveredConsumer(change: Change, actor: string, id: number, resolution: DiscoveryResolution): Promise<DiscoveredConsumer> {
+export async function resolveDiscoveredConsumer(
+  change: Change,
+  actor: string,
+  id: number,
+  resolution: DiscoveryResolution,
+): Promise<DiscoveredConsumer> {
   const before = await existingDiscovered(change, id);
   const consumer = await target(change, resolution);
   const [after] = await settle(change, [before], consumer, actor);
@@ -311,21 +420,31 @@ export async function listReconciliationRules(read: Reader): Promise<Reconciliat
 }
 
 export async function createReconciliationRule(
-  change: Change, policy: DiscoveryPolicy, input: ReconciliationRuleInput,
+  change: Change,
+  policy: DiscoveryPolicy,
+  input: ReconciliationRuleInput,
 ): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
   const match = input.match ?? {};
   const [problem] = policy.matchProblems(match);
-  if (problem !== undefined) throw new StoreInvalid(`${problem.field === '(match)' ? 'match' : `match.${problem.field}`}: ${problem.message}`);
+  if (problem !== undefined)
+    throw new StoreInvalid(`${problem.field === '(match)' ? 'match' : `match.${problem.field}`}: ${problem.message}`);
   const consumer = await getConsumer(change, input.consumer);
   if (consumer === null) throw new StoreConflict('reference', `consumer "${input.consumer}" does not exist`);
   const normalized = policy.normalizeMatch(match);
   const [row] = await all<RuleRow>(change, 'ruleInsert', [
-    normalized.cidr ?? null, normalized.keyFingerprint ?? null, normalized.userAgent ?? null, consumer.name, input.note ?? null, change.now,
+    normalized.cidr ?? null,
+    normalized.keyFingerprint ?? null,
+    normalized.userAgent ?? null,
+    consumer.name,
+    input.note ?? null,
+    change.now,
   ]);
   const created = rule(row!);
   await change.audit('create', 'reconciliation-rule', String(created.id), null, created);
   const matcher = policy.compileRule(created.match);
-  const pending = (await all<DiscoveredRow>(change, 'discoveredPending', [])).map((r) => discovered(change, r)).filter((d) => matcher.matchesHints(d.hints));
+  const pending = (await all<DiscoveredRow>(change, 'discoveredPending', []))
+    .map((r) => discovered(change, r))
+    .filter((d) => matcher.matchesHints(d.hints));
   return { rule: created, resolved: await settle(change, pending, consumer, `rule:${created.id}`) };
 }
 

@@ -21,8 +21,18 @@ export function statusClass(status: number): 'ok' | 'error' {
  * admitted call (an upstream failure, a timeout, a target that cannot serve it, the client leaving).
  */
 export const REFUSALS: readonly ErrorCode[] = [
-  'invalid_api_key', 'model_not_found', 'route_not_found', 'method_not_allowed', 'invalid_json', 'invalid_request', 'body_too_large',
-  'model_not_sanctioned', 'budget_exhausted', 'rate_limited', 'counters_unavailable', 'shutting_down',
+  'invalid_api_key',
+  'model_not_found',
+  'route_not_found',
+  'method_not_allowed',
+  'invalid_json',
+  'invalid_request',
+  'body_too_large',
+  'model_not_sanctioned',
+  'budget_exhausted',
+  'rate_limited',
+  'counters_unavailable',
+  'shutting_down',
 ];
 const REFUSED = new Set<string>(REFUSALS);
 
@@ -43,9 +53,21 @@ export const OUTCOME_SQL = `CASE WHEN error_class IN (${REFUSALS.map((code) => `
   WHEN status < 400 OR (status = 499 AND provider IS NOT NULL) THEN 'served' ELSE 'failed' END`;
 
 /** What a rollup line is made of: a ledger row, standing for `calls` calls (observations; absent for a gateway's row, one call). */
-export type RollupSource = Pick<Transaction,
-  'startedAt' | 'consumer' | 'team' | 'requestedModel' | 'provider' | 'providerModel' | 'status' | 'errorClass' | 'inputTokens' |
-  'outputTokens' | 'cachedInputTokens' | 'costMicroUsd'> & { calls?: number | null };
+export type RollupSource = Pick<
+  Transaction,
+  | 'startedAt'
+  | 'consumer'
+  | 'team'
+  | 'requestedModel'
+  | 'provider'
+  | 'providerModel'
+  | 'status'
+  | 'errorClass'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'cachedInputTokens'
+  | 'costMicroUsd'
+> & { calls?: number | null };
 
 export interface RollupLine {
   /** hour_start, consumer, team, requested_model, provider, provider_model, status_class */
@@ -62,7 +84,17 @@ export interface RollupLine {
 }
 
 function emptyLine(key: RollupLine['key']): RollupLine {
-  return { key, calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicroUsd: 0, unpricedCalls: 0, refusedCalls: 0, failedCalls: 0 };
+  return {
+    key,
+    calls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    costMicroUsd: 0,
+    unpricedCalls: 0,
+    refusedCalls: 0,
+    failedCalls: 0,
+  };
 }
 
 /**
@@ -73,8 +105,13 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
   const lines = new Map<string, RollupLine>();
   for (const row of rows) {
     const key: RollupLine['key'] = [
-      Math.floor(row.startedAt / HOUR_MS) * HOUR_MS, row.consumer ?? '', row.team ?? '', row.requestedModel ?? '',
-      row.provider ?? '', row.providerModel ?? '', statusClass(row.status),
+      Math.floor(row.startedAt / HOUR_MS) * HOUR_MS,
+      row.consumer ?? '',
+      row.team ?? '',
+      row.requestedModel ?? '',
+      row.provider ?? '',
+      row.providerModel ?? '',
+      statusClass(row.status),
     ];
     const id = keyId(key);
     let line = lines.get(id);
@@ -108,7 +145,14 @@ function keyId(key: RollupLine['key']): string {
 
 function values(line: RollupLine): SqlValue[] {
   return [
-    ...line.key, line.calls, line.inputTokens, line.outputTokens, line.cachedInputTokens, line.costMicroUsd, line.unpricedCalls, line.refusedCalls,
+    ...line.key,
+    line.calls,
+    line.inputTokens,
+    line.outputTokens,
+    line.cachedInputTokens,
+    line.costMicroUsd,
+    line.unpricedCalls,
+    line.refusedCalls,
     line.failedCalls,
   ];
 }
@@ -117,7 +161,10 @@ function values(line: RollupLine): SqlValue[] {
 export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
   const days = new Map<string, RollupLine>();
   for (const hour of hours) {
-    const key: RollupLine['key'] = [Math.floor(hour.key[0] / DAY_MS) * DAY_MS, ...hour.key.slice(1) as [string, string, string, string, string, string]];
+    const key: RollupLine['key'] = [
+      Math.floor(hour.key[0] / DAY_MS) * DAY_MS,
+      ...(hour.key.slice(1) as [string, string, string, string, string, string]),
+    ];
     const id = keyId(key);
     const day = days.get(id);
     if (day === undefined) {
@@ -143,7 +190,10 @@ export async function addToRollups(session: SqlSession, rows: readonly RollupSou
 
 /** Adds hourly lines (negative sums subtract) to usage_hourly, and the same summed per day to usage_daily. */
 async function upsertHours(session: SqlSession, hours: readonly RollupLine[]): Promise<void> {
-  for (const [table, lines] of [['rollupUpsert', hours], ['rollupDailyUpsert', rollUpDays(hours)]] as const) {
+  for (const [table, lines] of [
+    ['rollupUpsert', hours],
+    ['rollupDailyUpsert', rollUpDays(hours)],
+  ] as const) {
     for (let at = 0; at < lines.length; at += ROLLUP_ROWS_PER_STATEMENT) {
       const chunk = lines.slice(at, at + ROLLUP_ROWS_PER_STATEMENT);
       await session.run(`${table}:${chunk.length}` satisfies AnalyticsStatement, chunk.flatMap(values));
@@ -153,17 +203,34 @@ async function upsertHours(session: SqlSession, hours: readonly RollupLine[]): P
 
 /** A ledger aggregate as the reconciliation statements return it: one hour and rollup key's sums (see reconciliation-statements.ts). */
 export interface RollupAggregateRow {
-  hour_start: number; consumer: string; team: string; requested_model: string; provider: string; provider_model: string;
-  status_class: 'ok' | 'error'; calls: number; input_tokens: number; output_tokens: number; cached_input_tokens: number;
-  cost_micro_usd: number; unpriced_calls: number; refused_calls: number; failed_calls: number;
+  hour_start: number;
+  consumer: string;
+  team: string;
+  requested_model: string;
+  provider: string;
+  provider_model: string;
+  status_class: 'ok' | 'error';
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cost_micro_usd: number;
+  unpriced_calls: number;
+  refused_calls: number;
+  failed_calls: number;
 }
 
 export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
   return rows.map((row) => ({
     key: [Number(row.hour_start), row.consumer, row.team, row.requested_model, row.provider, row.provider_model, row.status_class],
-    calls: Number(row.calls), inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens),
-    cachedInputTokens: Number(row.cached_input_tokens), costMicroUsd: Number(row.cost_micro_usd), unpricedCalls: Number(row.unpriced_calls),
-    refusedCalls: Number(row.refused_calls), failedCalls: Number(row.failed_calls),
+    calls: Number(row.calls),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cachedInputTokens: Number(row.cached_input_tokens),
+    costMicroUsd: Number(row.cost_micro_usd),
+    unpricedCalls: Number(row.unpriced_calls),
+    refusedCalls: Number(row.refused_calls),
+    failedCalls: Number(row.failed_calls),
   }));
 }
 
@@ -176,7 +243,11 @@ export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
  * ledger would, on PostgreSQL, drop a batch that committed between the recount's read and its write). One pass in key
  * order, like every ledger batch, so the two wait for each other rather than deadlock.
  */
-export async function moveInRollups(session: SqlSession, lines: readonly RollupLine[], to: { consumer: string | null; team: string | null }): Promise<void> {
+export async function moveInRollups(
+  session: SqlSession,
+  lines: readonly RollupLine[],
+  to: { consumer: string | null; team: string | null },
+): Promise<void> {
   const deltas = new Map<string, RollupLine>();
   const add = (line: RollupLine, sign: 1 | -1) => {
     const id = JSON.stringify(line.key);
@@ -197,9 +268,19 @@ export async function moveInRollups(session: SqlSession, lines: readonly RollupL
     add({ ...line, key: [hour, to.consumer ?? '', to.team ?? '', model, provider, providerModel, status] }, 1);
   }
   const changed = [...deltas.entries()]
-    .filter(([, delta]) => delta.calls !== 0 || delta.inputTokens !== 0 || delta.outputTokens !== 0 || delta.cachedInputTokens !== 0
-      || delta.costMicroUsd !== 0 || delta.unpricedCalls !== 0 || delta.refusedCalls !== 0 || delta.failedCalls !== 0)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta);
+    .filter(
+      ([, delta]) =>
+        delta.calls !== 0 ||
+        delta.inputTokens !== 0 ||
+        delta.outputTokens !== 0 ||
+        delta.cachedInputTokens !== 0 ||
+        delta.costMicroUsd !== 0 ||
+        delta.unpricedCalls !== 0 ||
+        delta.refusedCalls !== 0 ||
+        delta.failedCalls !== 0,
+    )
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, delta]) => delta);
   if (changed.length === 0) return;
   await upsertHours(session, changed);
   for (const line of changed.filter((delta) => delta.calls < 0)) {

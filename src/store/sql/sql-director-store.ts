@@ -4,14 +4,54 @@ import type { ResourceStatus } from '../../config/governance-schema.js';
 import type { Transaction } from '../../ir/transaction.js';
 import type { DiscoveryPolicy } from '../reconciliation-store.js';
 import type {
-  ActiveKey, KeyImport,
-  AdminToken, AdminTokenInput, AuditFilter, AuditRecord, Consumer, ConsumerFilter, ConsumerInput, ConsumerKey, ConsumerPatch,
-  CreatedAdminToken, CreatedKey, DefinitionKind, DefinitionKinds,
-  DirectorBatch, DirectorStore, DirectorStoreOptions, KeyInput, KeyMatch, Page, Resource, ResourcePatch,
-  StoredDefinition, Team, Webhook, WebhookInput, CostDriver, TopDriversQuery, UsageQuery, UsageRow, UsagePeriod, AdmittedUsageRow,
-  ProviderInput, ProviderPatch, StoredProvider,
-  DiscoveredConsumer, DiscoveredConsumerFilter, DiscoveredResource, DiscoveryResolution, IntakeResult, Observation,
-  ReconciliationRule, ReconciliationRuleInput, IdentityRule, IdentityRuleInput, LedgerEntry, LedgerFilter,
+  ActiveKey,
+  KeyImport,
+  AdminToken,
+  AdminTokenInput,
+  AuditFilter,
+  AuditRecord,
+  Consumer,
+  ConsumerFilter,
+  ConsumerInput,
+  ConsumerKey,
+  ConsumerPatch,
+  CreatedAdminToken,
+  CreatedKey,
+  DefinitionKind,
+  DefinitionKinds,
+  DirectorBatch,
+  DirectorStore,
+  DirectorStoreOptions,
+  KeyInput,
+  KeyMatch,
+  Page,
+  Resource,
+  ResourcePatch,
+  StoredDefinition,
+  Team,
+  Webhook,
+  WebhookInput,
+  CostDriver,
+  TopDriversQuery,
+  UsageQuery,
+  UsageRow,
+  UsagePeriod,
+  AdmittedUsageRow,
+  ProviderInput,
+  ProviderPatch,
+  StoredProvider,
+  DiscoveredConsumer,
+  DiscoveredConsumerFilter,
+  DiscoveredResource,
+  DiscoveryResolution,
+  IntakeResult,
+  Observation,
+  ReconciliationRule,
+  ReconciliationRuleInput,
+  IdentityRule,
+  IdentityRuleInput,
+  LedgerEntry,
+  LedgerFilter,
 } from '../director-store.js';
 import type { ModelConfig } from '../../config/schema.js';
 import { StoreInvalid } from '../errors.js';
@@ -152,10 +192,13 @@ export class SqlDirectorStore implements DirectorStore {
   }
 
   createDefinition<K extends DefinitionKind>(
-    actor: string, kind: K, definition: DefinitionKinds[K],
+    actor: string,
+    kind: K,
+    definition: DefinitionKinds[K],
   ): Promise<StoredDefinition<DefinitionKinds[K]>> {
     return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: definition.name }, (change) =>
-      governance.createDocument(change, kind, definition));
+      governance.createDocument(change, kind, definition),
+    );
   }
   getDefinition<K extends DefinitionKind>(kind: K, name: string): Promise<StoredDefinition<DefinitionKinds[K]> | null> {
     return this.read((read) => governance.getDocument<DefinitionKinds[K]>(read, kind, name));
@@ -164,10 +207,14 @@ export class SqlDirectorStore implements DirectorStore {
     return this.read((read) => governance.listDocuments<DefinitionKinds[K]>(read, kind));
   }
   updateDefinition<K extends DefinitionKind>(
-    actor: string, kind: K, name: string, definition: DefinitionKinds[K],
+    actor: string,
+    kind: K,
+    name: string,
+    definition: DefinitionKinds[K],
   ): Promise<StoredDefinition<DefinitionKinds[K]>> {
     return this.change(actor, { type: governance.DOCUMENT_ENTITY[kind], id: name }, (change) =>
-      governance.updateDocument(change, kind, name, definition));
+      governance.updateDocument(change, kind, name, definition),
+    );
   }
   deleteDefinition(actor: string, kind: DefinitionKind, name: string): Promise<void> {
     const subject: Subject = { type: governance.DOCUMENT_ENTITY[kind], id: name };
@@ -279,7 +326,8 @@ export class SqlDirectorStore implements DirectorStore {
     // Its own transaction without the version bump or an audit record: traffic seen is not an admin change.
     const policy = this.discoveryPolicy();
     return this.driver.transaction((session) =>
-      reconciliation.recordObservations({ session, json: this.json }, policy, this.clock(), observations));
+      reconciliation.recordObservations({ session, json: this.json }, policy, this.clock(), observations),
+    );
   }
   getDiscoveredConsumer(id: number): Promise<DiscoveredConsumer | null> {
     return this.read((read) => reconciliation.getDiscoveredConsumer(read, id));
@@ -295,11 +343,13 @@ export class SqlDirectorStore implements DirectorStore {
     return this.read((read) => reconciliation.listDiscoveredResources(read));
   }
   async createReconciliationRule(
-    actor: string, rule: ReconciliationRuleInput,
+    actor: string,
+    rule: ReconciliationRuleInput,
   ): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
     const policy = this.discoveryPolicy();
     return this.change(actor, { type: 'reconciliation-rule', id: rule.consumer }, (change) =>
-      reconciliation.createReconciliationRule(change, policy, rule));
+      reconciliation.createReconciliationRule(change, policy, rule),
+    );
   }
   getReconciliationRule(id: number): Promise<ReconciliationRule | null> {
     return this.read((read) => reconciliation.getReconciliationRule(read, id));
@@ -320,7 +370,9 @@ export class SqlDirectorStore implements DirectorStore {
     return this.change(actor, { type: 'identity-rule', id: String(id) }, (change) => identityRules.deleteIdentityRule(change, id));
   }
   deleteReconciliationRule(actor: string, id: number): Promise<void> {
-    return this.change(actor, { type: 'reconciliation-rule', id: String(id) }, (change) => reconciliation.deleteReconciliationRule(change, id));
+    return this.change(actor, { type: 'reconciliation-rule', id: String(id) }, (change) =>
+      reconciliation.deleteReconciliationRule(change, id),
+    );
   }
 
   close(): Promise<void> {

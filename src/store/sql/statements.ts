@@ -23,13 +23,39 @@ const DOCUMENT = 'name, definition, created_at, updated_at';
 const PROVIDER = 'name, settings, credential_fields, credentials, created_at, updated_at';
 
 export const TRANSACTION_COLUMNS = [
-  'request_id', 'started_at', 'operation', 'api', 'consumer', 'team', 'requested_model', 'provider', 'provider_model', 'stream',
-  'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'tokens_estimated', 'cost_micro_usd',
-  'latency_ms', 'time_to_first_token_ms', 'status', 'error_class', 'attempts', 'served_model', 'violations', 'identity',
+  'request_id',
+  'started_at',
+  'operation',
+  'api',
+  'consumer',
+  'team',
+  'requested_model',
+  'provider',
+  'provider_model',
+  'stream',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'cache_write_tokens',
+  'tokens_estimated',
+  'cost_micro_usd',
+  'latency_ms',
+  'time_to_first_token_ms',
+  'status',
+  'error_class',
+  'attempts',
+  'served_model',
+  'violations',
+  'identity',
 ] as const;
 
 /** Budgets, budget templates, rate limits and models share one table shape. */
-export const DOCUMENT_TABLES = { budget: 'budgets', budgetTemplate: 'budget_templates', rateLimit: 'rate_limits', model: 'models' } as const;
+export const DOCUMENT_TABLES = {
+  budget: 'budgets',
+  budgetTemplate: 'budget_templates',
+  rateLimit: 'rate_limits',
+  model: 'models',
+} as const;
 export type DocumentKind = keyof typeof DOCUMENT_TABLES;
 type DocumentStatement = `${DocumentKind}${'Insert' | 'Get' | 'List' | 'Update' | 'Delete'}`;
 
@@ -65,7 +91,9 @@ function fixedStatements(dialect: Dialect) {
     keyExpire: 'UPDATE consumer_keys SET expires_at = ? WHERE id = ?',
     keyDelete: 'DELETE FROM consumer_keys WHERE id = ?',
     keyActive: 'SELECT id, consumer, hash, name, expires_at FROM consumer_keys WHERE revoked_at IS NULL ORDER BY consumer, id',
-    keyFind: `SELECT consumer_keys.id AS key_id, ${CONSUMER.split(', ').map((column) => `consumers.${column}`).join(', ')}
+    keyFind: `SELECT consumer_keys.id AS key_id, ${CONSUMER.split(', ')
+      .map((column) => `consumers.${column}`)
+      .join(', ')}
       FROM consumer_keys JOIN consumers ON consumers.name = consumer_keys.consumer
       WHERE consumer_keys.hash = ? AND consumer_keys.revoked_at IS NULL
         AND (consumer_keys.expires_at IS NULL OR consumer_keys.expires_at > ?)`,
@@ -127,8 +155,10 @@ function sizedStatements(): Record<SizedStatement, string> {
   const statements: Record<SizedStatement, string> = {};
   const rowPlaceholders = `(${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`;
   for (let rows = 1; rows <= ROWS_PER_STATEMENT; rows++) {
-    statements[`transactionInsert:${rows}`] = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')}) VALUES ${
-      Array.from({ length: rows }, () => rowPlaceholders).join(', ')}`;
+    statements[`transactionInsert:${rows}`] = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')}) VALUES ${Array.from(
+      { length: rows },
+      () => rowPlaceholders,
+    ).join(', ')}`;
     // VALUES columns are column1, column2 in both databases; a key's last use only moves forward.
     statements[`keyTouch:${rows}`] = `UPDATE consumer_keys SET last_used_at = used.column2
       FROM (VALUES ${Array.from({ length: rows }, () => '(CAST(? AS TEXT), CAST(? AS BIGINT))').join(', ')}) AS used
@@ -137,8 +167,16 @@ function sizedStatements(): Record<SizedStatement, string> {
   return statements;
 }
 
-export type StatementName = keyof ReturnType<typeof fixedStatements> | DocumentStatement | SizedStatement | AnalyticsStatement
-  | ReconciliationStatement | AdmittedUsageStatement | ComplianceStatement | TransactionStatement | IdentityRuleStatement;
+export type StatementName =
+  | keyof ReturnType<typeof fixedStatements>
+  | DocumentStatement
+  | SizedStatement
+  | AnalyticsStatement
+  | ReconciliationStatement
+  | AdmittedUsageStatement
+  | ComplianceStatement
+  | TransactionStatement
+  | IdentityRuleStatement;
 
 /**
  * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
@@ -152,9 +190,17 @@ export function isAnalyticsRead(name: StatementName): boolean {
 
 /** The whole catalogue for one dialect, `?` placeholders still in place (drivers bind them their way). */
 export function statementCatalogue(dialect: Dialect): Map<StatementName, string> {
-  return new Map(Object.entries({
-    ...fixedStatements(dialect), ...documentStatements(), ...sizedStatements(), ...analyticsStatements(dialect),
-    ...reconciliationStatements(TRANSACTION_COLUMNS), ...admittedUsageStatements(dialect), ...complianceStatements(dialect),
-    ...transactionStatements(), ...identityRuleStatements(),
-  }) as Array<[StatementName, string]>);
+  return new Map(
+    Object.entries({
+      ...fixedStatements(dialect),
+      ...documentStatements(),
+      ...sizedStatements(),
+      ...analyticsStatements(dialect),
+      ...reconciliationStatements(TRANSACTION_COLUMNS),
+      ...admittedUsageStatements(dialect),
+      ...complianceStatements(dialect),
+      ...transactionStatements(),
+      ...identityRuleStatements(),
+    }) as Array<[StatementName, string]>,
+  );
 }

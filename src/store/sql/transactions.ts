@@ -30,12 +30,33 @@ export function transactionStatements() {
 export type TransactionStatement = keyof ReturnType<typeof transactionStatements>;
 
 interface LedgerRow {
-  id: number | string; request_id: string; started_at: number | string; operation: string; api: string; consumer: string | null;
-  team: string | null; requested_model: string | null; provider: string | null; provider_model: string | null; stream: number;
-  input_tokens: number; output_tokens: number; cached_input_tokens: number; cache_write_tokens: number; tokens_estimated: number;
-  cost_micro_usd: number | string | null; latency_ms: number; time_to_first_token_ms: number | null; status: number;
-  error_class: string | null; attempts: number; served_model: string | null; violations: string | null; calls: number | null;
-  discovered_consumer: number | string | null; identity: string | null;
+  id: number | string;
+  request_id: string;
+  started_at: number | string;
+  operation: string;
+  api: string;
+  consumer: string | null;
+  team: string | null;
+  requested_model: string | null;
+  provider: string | null;
+  provider_model: string | null;
+  stream: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cache_write_tokens: number;
+  tokens_estimated: number;
+  cost_micro_usd: number | string | null;
+  latency_ms: number;
+  time_to_first_token_ms: number | null;
+  status: number;
+  error_class: string | null;
+  attempts: number;
+  served_model: string | null;
+  violations: string | null;
+  calls: number | null;
+  discovered_consumer: number | string | null;
+  identity: string | null;
 }
 
 /** PostgreSQL returns BIGINT columns as strings. */
@@ -43,13 +64,29 @@ const integer = (value: number | string) => Number(value);
 
 function entry(row: LedgerRow): LedgerEntry {
   return {
-    id: integer(row.id), requestId: row.request_id, startedAt: integer(row.started_at), operation: row.operation, api: row.api,
-    consumer: row.consumer, team: row.team, requestedModel: row.requested_model, provider: row.provider, providerModel: row.provider_model,
-    stream: Number(row.stream) === 1, inputTokens: integer(row.input_tokens), outputTokens: integer(row.output_tokens),
-    cachedInputTokens: integer(row.cached_input_tokens), cacheWriteTokens: integer(row.cache_write_tokens),
-    tokensEstimated: Number(row.tokens_estimated) === 1, costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
-    latencyMs: integer(row.latency_ms), timeToFirstTokenMs: row.time_to_first_token_ms === null ? null : integer(row.time_to_first_token_ms),
-    status: integer(row.status), errorClass: row.error_class, attempts: integer(row.attempts), servedModel: row.served_model,
+    id: integer(row.id),
+    requestId: row.request_id,
+    startedAt: integer(row.started_at),
+    operation: row.operation,
+    api: row.api,
+    consumer: row.consumer,
+    team: row.team,
+    requestedModel: row.requested_model,
+    provider: row.provider,
+    providerModel: row.provider_model,
+    stream: Number(row.stream) === 1,
+    inputTokens: integer(row.input_tokens),
+    outputTokens: integer(row.output_tokens),
+    cachedInputTokens: integer(row.cached_input_tokens),
+    cacheWriteTokens: integer(row.cache_write_tokens),
+    tokensEstimated: Number(row.tokens_estimated) === 1,
+    costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
+    latencyMs: integer(row.latency_ms),
+    timeToFirstTokenMs: row.time_to_first_token_ms === null ? null : integer(row.time_to_first_token_ms),
+    status: integer(row.status),
+    errorClass: row.error_class,
+    attempts: integer(row.attempts),
+    servedModel: row.served_model,
     violations: row.violations === null || row.violations === '' ? [] : row.violations.split(','),
     calls: row.calls === null ? 1 : integer(row.calls),
     discoveredConsumer: row.discovered_consumer === null ? null : integer(row.discovered_consumer),
@@ -73,7 +110,26 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   const from = filter.from ?? null;
   const to = filter.to ?? null;
   const rows = await read.session.all<LedgerRow>('transactionList', [
-    consumer, consumer, team, team, model, model, model, provider, provider, outcome, outcome, from, from, to, to, beforeStart, beforeStart, beforeStart, beforeId, limit + 1,
+    consumer,
+    consumer,
+    team,
+    team,
+    model,
+    model,
+    model,
+    provider,
+    provider,
+    outcome,
+    outcome,
+    from,
+    from,
+    to,
+    to,
+    beforeStart,
+    beforeStart,
+    beforeStart,
+    beforeId,
+    limit + 1,
   ]);
   return toPage(rows, limit, entry, (item) => `${item.startedAt}:${item.id}`);
 }

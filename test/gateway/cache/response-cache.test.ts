@@ -48,7 +48,8 @@ describe('response cache', () => {
   before(async () => {
     mock = await MockProvider.start((request, res) => {
       answers++;
-      if (request.body.stream === true) return sse(res, openaiStreamFrames(['Fresh', ` answer ${answers}`], { prompt_tokens: 11, completion_tokens: 2 }));
+      if (request.body.stream === true)
+        return sse(res, openaiStreamFrames(['Fresh', ` answer ${answers}`], { prompt_tokens: 11, completion_tokens: 2 }));
       return json(res, 200, openaiCompletion(`Fresh answer ${answers}`, { prompt_tokens: 1000, completion_tokens: 500 }));
     });
   });
@@ -105,7 +106,11 @@ describe('response cache', () => {
     const openai = client(running[0]!);
     const collect = async () => {
       let text = '';
-      const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Stream me' }] });
+      const stream = await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'Stream me' }],
+      });
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       return text;
     };
@@ -134,7 +139,7 @@ describe('response cache', () => {
     assert.equal((await ask(client(shared, THIRD_KEY), 'gpt-4o-mini', 'Shared question')).cache, 'hit');
   });
 
-  test('an answer expires after its model\'s TTL', async () => {
+  test("an answer expires after its model's TTL", async () => {
     const sluice = await start(mock, { models: { 'gpt-4o-mini': { ttlSeconds: 1 } } });
     running.push(sluice);
     await ask(client(sluice), 'gpt-4o-mini', 'Short-lived');

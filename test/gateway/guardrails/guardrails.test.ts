@@ -52,7 +52,7 @@ describe('guardrails', () => {
     assert.match(rows.find((row) => row.consumer === 'checkout-service')!.violations ?? '', /guardrail:mask-contact/);
   });
 
-  test('block: a clear 400 in the caller\'s shape, and nothing sent upstream', async () => {
+  test("block: a clear 400 in the caller's shape, and nothing sent upstream", async () => {
     const sent = mock.received.length;
     await assert.rejects(ask(openai, 'Tell me about Project  Falcon.'), (error: unknown) => {
       assert.ok(error instanceof OpenAI.BadRequestError);

@@ -70,7 +70,10 @@ describe('MCP gateway', () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((tool) => tool.name).sort(), ['add', 'echo', 'fail']);
       assert.equal(text(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })), '5');
-      assert.equal(text(await client.callTool({ name: 'echo', arguments: { text: 'argument-never-stored-7f3a' } })), 'argument-never-stored-7f3a');
+      assert.equal(
+        text(await client.callTool({ name: 'echo', arguments: { text: 'argument-never-stored-7f3a' } })),
+        'argument-never-stored-7f3a',
+      );
       const failed = await client.callTool({ name: 'fail', arguments: {} });
       assert.equal(failed.isError, true);
     } finally {
@@ -136,16 +139,26 @@ describe('MCP gateway', () => {
   });
 
   it('hides servers a consumer holds no grant for, and refuses an unsanctioned server', async () => {
-    await assert.rejects(connect(test, 'tools', KEYS.search), httpError(404, /No MCP server 'tools' is available to consumer 'search-service'/));
+    await assert.rejects(
+      connect(test, 'tools', KEYS.search),
+      httpError(404, /No MCP server 'tools' is available to consumer 'search-service'/),
+    );
     await assert.rejects(connect(test, 'nowhere', KEYS.checkout), httpError(404, /No MCP server 'nowhere'/));
     await assert.rejects(connect(test, 'shadow', KEYS.checkout), httpError(403, /unsanctioned/));
     const refused = await fetch(`${test.baseURL}/mcp/shadow`, {
-      method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${KEYS.checkout}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     assert.equal(refused.status, 403);
     assert.deepEqual(await refused.json(), {
-      jsonrpc: '2.0', id: null, error: { code: -32003, message: "The MCP server 'shadow' is unsanctioned; calls to it are refused." },
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32003, message: "The MCP server 'shadow' is unsanctioned; calls to it are refused." },
     });
   });
 
@@ -153,27 +166,38 @@ describe('MCP gateway', () => {
     await assert.rejects(connect(test, 'tools', 'sk-not-a-sluice-key-000'), httpError(401, /Invalid API key/));
     const response = await fetch(`${test.baseURL}/mcp/tools`, { method: 'POST', body: '{}' });
     assert.equal(response.status, 401);
-    const body = await response.json() as { error: { code: number } };
+    const body = (await response.json()) as { error: { code: number } };
     assert.equal(body.error.code, -32001);
   });
 
-  it('lists the consumer\'s servers with their resource status on GET /mcp', async () => {
+  it("lists the consumer's servers with their resource status on GET /mcp", async () => {
     const response = await fetch(`${test.baseURL}/mcp`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
     assert.equal(response.status, 200);
-    const body = await response.json() as { data: Array<Record<string, unknown>> };
-    assert.deepEqual(body.data.map((server) => [server.id, server.resource, server.status, server.available, server.tools]), [
-      ['tools', 'mcp/tools', 'sanctioned', true, ['add', 'echo', 'fail']],
-      ['shadow', 'mcp/shadow', 'unsanctioned', false, '*'],
-    ]);
+    const body = (await response.json()) as { data: Array<Record<string, unknown>> };
+    assert.deepEqual(
+      body.data.map((server) => [server.id, server.resource, server.status, server.available, server.tools]),
+      [
+        ['tools', 'mcp/tools', 'sanctioned', true, ['add', 'echo', 'fail']],
+        ['shadow', 'mcp/shadow', 'unsanctioned', false, '*'],
+      ],
+    );
   });
 
   it('refuses JSON-RPC batches and bodies that are not JSON', async () => {
-    const headers = { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    const batch = await fetch(`${test.baseURL}/mcp/tools`, { method: 'POST', headers, body: JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }]) });
+    const headers = {
+      authorization: `Bearer ${KEYS.checkout}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    const batch = await fetch(`${test.baseURL}/mcp/tools`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }]),
+    });
     assert.equal(batch.status, 400);
-    assert.equal((await batch.json() as { error: { code: number } }).error.code, -32600);
+    assert.equal(((await batch.json()) as { error: { code: number } }).error.code, -32600);
     const garbled = await fetch(`${test.baseURL}/mcp/tools`, { method: 'POST', headers, body: '{"jsonrpc":' });
     assert.equal(garbled.status, 400);
-    assert.equal((await garbled.json() as { error: { code: number } }).error.code, -32700);
+    assert.equal(((await garbled.json()) as { error: { code: number } }).error.code, -32700);
   });
 });

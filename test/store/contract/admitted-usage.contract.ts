@@ -13,11 +13,30 @@ const at = (time: string) => Date.parse(time);
 let sequence = 0;
 function call(startedAt: string, overrides: Partial<Transaction> = {}): Transaction {
   return {
-    requestId: `admitted-${sequence++}`, startedAt: at(startedAt), operation: 'chat', api: 'openai',
-    consumer: 'seed-checkout', team: 'seed-payments', requestedModel: 'gpt-4o', provider: 'openai', providerModel: 'gpt-4o-2024-08-06',
-    stream: false, inputTokens: 100, outputTokens: 10, cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false,
-    costMicroUsd: 1_000, latencyMs: 5, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1, servedModel: null,
-    violations: null, ...overrides,
+    requestId: `admitted-${sequence++}`,
+    startedAt: at(startedAt),
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'seed-checkout',
+    team: 'seed-payments',
+    requestedModel: 'gpt-4o',
+    provider: 'openai',
+    providerModel: 'gpt-4o-2024-08-06',
+    stream: false,
+    inputTokens: 100,
+    outputTokens: 10,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 1_000,
+    latencyMs: 5,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+    ...overrides,
   };
 }
 
@@ -41,13 +60,21 @@ export function admittedUsageContract(context: ContractContext): void {
       ]);
       const rows = await store.admittedUsage({ from: at('2033-03-01T10:15:00Z'), to: at('2033-03-03T14:10:00Z') });
       assert.deepEqual(totals(rows), [['seed-checkout', 'openai', 7, 2 + 4 + 8 + 16 + 32 + 64 + 128, 7_000]]);
-      assert.deepEqual(rows.map((row) => [row.team, row.model, row.providerModel, row.outputTokens]), [['seed-payments', 'gpt-4o', 'gpt-4o-2024-08-06', 70]]);
+      assert.deepEqual(
+        rows.map((row) => [row.team, row.model, row.providerModel, row.outputTokens]),
+        [['seed-payments', 'gpt-4o', 'gpt-4o-2024-08-06', 70]],
+      );
       // Within one hour, and across one hour's edge: the rows alone.
-      assert.deepEqual(totals(await store.admittedUsage({ from: at('2033-03-01T10:30:00Z'), to: at('2033-03-01T10:59:30Z') })), [['seed-checkout', 'openai', 1, 4, 1_000]]);
-      assert.deepEqual(totals(await store.admittedUsage({ from: at('2033-03-01T10:30:00Z'), to: at('2033-03-01T11:45:00Z') })), [['seed-checkout', 'openai', 2, 12, 2_000]]);
+      assert.deepEqual(totals(await store.admittedUsage({ from: at('2033-03-01T10:30:00Z'), to: at('2033-03-01T10:59:30Z') })), [
+        ['seed-checkout', 'openai', 1, 4, 1_000],
+      ]);
+      assert.deepEqual(totals(await store.admittedUsage({ from: at('2033-03-01T10:30:00Z'), to: at('2033-03-01T11:45:00Z') })), [
+        ['seed-checkout', 'openai', 2, 12, 2_000],
+      ]);
       // On whole hours: the rollups alone.
-      assert.deepEqual(totals(await store.admittedUsage({ from: at('2033-03-01T00:00:00Z'), to: at('2033-04-01T00:00:00Z') })),
-        [['seed-checkout', 'openai', 9, 511, 9_000]]);
+      assert.deepEqual(totals(await store.admittedUsage({ from: at('2033-03-01T00:00:00Z'), to: at('2033-04-01T00:00:00Z') })), [
+        ['seed-checkout', 'openai', 9, 511, 9_000],
+      ]);
       assert.deepEqual(await store.admittedUsage({ from: at('2033-03-05T00:00:00Z'), to: at('2033-03-05T00:00:00.001Z') }), []);
     });
 
@@ -61,18 +88,37 @@ export function admittedUsageContract(context: ContractContext): void {
         // An unpriced model: a call without cost.
         call('2033-04-01T12:30:00Z', { requestedModel: 'house', providerModel: 'house-7b', costMicroUsd: null }),
         // Refused before routing (budget, unknown model, unsanctioned): no target, not admitted.
-        call('2033-04-01T10:20:00Z', { provider: null, providerModel: null, status: 429, errorClass: 'budget_exhausted', inputTokens: 0, outputTokens: 0, costMicroUsd: null }),
-        call('2033-04-01T12:40:00Z', { provider: null, providerModel: null, status: 404, errorClass: 'model_not_found', inputTokens: 0, outputTokens: 0, costMicroUsd: null }),
+        call('2033-04-01T10:20:00Z', {
+          provider: null,
+          providerModel: null,
+          status: 429,
+          errorClass: 'budget_exhausted',
+          inputTokens: 0,
+          outputTokens: 0,
+          costMicroUsd: null,
+        }),
+        call('2033-04-01T12:40:00Z', {
+          provider: null,
+          providerModel: null,
+          status: 404,
+          errorClass: 'model_not_found',
+          inputTokens: 0,
+          outputTokens: 0,
+          costMicroUsd: null,
+        }),
         // Without a key: no consumer.
         call('2033-04-01T12:50:00Z', { consumer: null, team: null, provider: null, providerModel: null, status: 401, costMicroUsd: null }),
         call('2033-04-01T12:55:00Z', { consumer: 'seed-search', team: null }),
       ]);
       const rows = await store.admittedUsage({ from: at('2033-04-01T10:00:00Z'), to: at('2033-04-01T13:30:00Z') });
-      assert.deepEqual(rows.map((row) => [row.consumer, row.team, row.model, row.providerModel, row.calls, row.inputTokens, row.costMicroUsd]), [
-        ['seed-checkout', 'seed-payments', 'gpt-4o', 'gpt-4o-2024-08-06', 3, 250, 2_500],
-        ['seed-checkout', 'seed-payments', 'house', 'house-7b', 1, 100, 0],
-        ['seed-search', '', 'gpt-4o', 'gpt-4o-2024-08-06', 1, 100, 1_000],
-      ]);
+      assert.deepEqual(
+        rows.map((row) => [row.consumer, row.team, row.model, row.providerModel, row.calls, row.inputTokens, row.costMicroUsd]),
+        [
+          ['seed-checkout', 'seed-payments', 'gpt-4o', 'gpt-4o-2024-08-06', 3, 250, 2_500],
+          ['seed-checkout', 'seed-payments', 'house', 'house-7b', 1, 100, 0],
+          ['seed-search', '', 'gpt-4o', 'gpt-4o-2024-08-06', 1, 100, 1_000],
+        ],
+      );
     });
 
     test('traffic observers reported is not gateway traffic: left out, in whole hours and at the edges alike', async () => {
@@ -81,8 +127,26 @@ export function admittedUsageContract(context: ContractContext): void {
       await store.createConsumer('test', { name: 'seed-observed', team: 'seed-observed-team' });
       await store.insertTransactions([call('2033-05-01T11:00:00Z', { consumer: 'seed-observed', team: 'seed-observed-team' })]);
       const intake = await store.recordObservations([
-        { observer: 'seed-proxy', at: at('2033-05-01T10:30:00Z'), source: { ip: '10.77.0.1' }, provider: 'openai', model: 'gpt-4o', calls: 5, inputTokens: 500, costMicroUsd: 5_000 },
-        { observer: 'seed-proxy', at: at('2033-05-01T11:30:00Z'), source: { ip: '10.77.0.1' }, provider: 'openai', model: 'gpt-4o', calls: 3, inputTokens: 300, costMicroUsd: 3_000 },
+        {
+          observer: 'seed-proxy',
+          at: at('2033-05-01T10:30:00Z'),
+          source: { ip: '10.77.0.1' },
+          provider: 'openai',
+          model: 'gpt-4o',
+          calls: 5,
+          inputTokens: 500,
+          costMicroUsd: 5_000,
+        },
+        {
+          observer: 'seed-proxy',
+          at: at('2033-05-01T11:30:00Z'),
+          source: { ip: '10.77.0.1' },
+          provider: 'openai',
+          model: 'gpt-4o',
+          calls: 3,
+          inputTokens: 300,
+          costMicroUsd: 3_000,
+        },
       ]);
       await store.resolveDiscoveredConsumer('test', intake.consumers[0]!.id, { consumer: 'seed-observed' });
       for (const period of [

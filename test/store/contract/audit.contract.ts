@@ -9,11 +9,30 @@ import { allAudit, rejectsWith, versionsMoved, type ContractContext } from './co
 
 function transaction(i: number, overrides: Partial<Transaction> = {}): Transaction {
   return {
-    requestId: `req-${i}`, startedAt: 1_750_000_000_000 + i, operation: 'chat', api: 'openai', consumer: 'ledgered', team: 'payments',
-    requestedModel: 'gpt-4o-mini', provider: 'openai', providerModel: 'gpt-4o-mini-2024-07-18', stream: i % 2 === 0,
-    inputTokens: 10 + i, outputTokens: 5, cachedInputTokens: 0, cacheWriteTokens: 0, tokensEstimated: false,
-    costMicroUsd: 3_000_000_000 + i, latencyMs: 12, timeToFirstTokenMs: null, status: 200, errorClass: null, attempts: 1,
-    servedModel: null, violations: null, ...overrides,
+    requestId: `req-${i}`,
+    startedAt: 1_750_000_000_000 + i,
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'ledgered',
+    team: 'payments',
+    requestedModel: 'gpt-4o-mini',
+    provider: 'openai',
+    providerModel: 'gpt-4o-mini-2024-07-18',
+    stream: i % 2 === 0,
+    inputTokens: 10 + i,
+    outputTokens: 5,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 3_000_000_000 + i,
+    latencyMs: 12,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+    ...overrides,
   };
 }
 
@@ -27,12 +46,16 @@ export function auditContract(context: ContractContext): void {
         ['create a consumer', () => store.createConsumer('admin', { name: 'consumer-version', team: 'team-version' }), 1],
         ['update a consumer', () => store.updateConsumer('admin', 'consumer-version', { labels: { x: 'y' } }), 1],
         ['create a resource', () => store.createResource('admin', { id: 'v/one', status: 'sanctioned' }), 1],
-        ['read everything', async () => {
-          await store.getTeam('team-version');
-          await store.listConsumers({});
-          await store.listAudit({ limit: 10 });
-          await store.configVersion();
-        }, 0],
+        [
+          'read everything',
+          async () => {
+            await store.getTeam('team-version');
+            await store.listConsumers({});
+            await store.listAudit({ limit: 10 });
+            await store.configVersion();
+          },
+          0,
+        ],
         ['a refused change', () => store.createTeam('admin', { name: 'team-version', owner: 'o' }).catch(() => undefined), 0],
         ['touch no keys', () => store.touchKeys(new Map([['no-such-key', 1]])), 0],
         ['delete a consumer', () => store.deleteConsumer('admin', 'consumer-version'), 1],
@@ -64,15 +87,23 @@ export function auditContract(context: ContractContext): void {
       for (let i = 0; i < 6; i++) await store.updateTeam(i % 2 === 0 ? 'auditor-1' : 'auditor-2', 'team-audited', { owner: `owner-${i}` });
       const trail = await allAudit(store, { entityType: 'team', entityId: 'team-audited' });
       assert.equal(trail.length, 7);
-      assert.deepEqual(trail.map((record) => record.action), ['update', 'update', 'update', 'update', 'update', 'update', 'create']);
-      assert.deepEqual(trail.map((record) => (record.after as { owner: string }).owner),
-        ['owner-5', 'owner-4', 'owner-3', 'owner-2', 'owner-1', 'owner-0', 'o']);
+      assert.deepEqual(
+        trail.map((record) => record.action),
+        ['update', 'update', 'update', 'update', 'update', 'update', 'create'],
+      );
+      assert.deepEqual(
+        trail.map((record) => (record.after as { owner: string }).owner),
+        ['owner-5', 'owner-4', 'owner-3', 'owner-2', 'owner-1', 'owner-0', 'o'],
+      );
       for (const [i, record] of trail.entries()) {
         if (i > 0) assert.ok(record.id < trail[i - 1]!.id, 'ids descend');
         const older = trail[i + 1];
         if (older !== undefined) assert.deepEqual(record.before, older.after, 'each before is the previous after');
       }
-      assert.deepEqual((await allAudit(store, { actor: 'auditor-2' })).map((record) => record.actor), ['auditor-2', 'auditor-2', 'auditor-2']);
+      assert.deepEqual(
+        (await allAudit(store, { actor: 'auditor-2' })).map((record) => record.actor),
+        ['auditor-2', 'auditor-2', 'auditor-2'],
+      );
       assert.equal((await allAudit(store, { since })).length, 7);
       assert.equal((await allAudit(store, { since: since + 1 })).length, 0);
       assert.equal((await allAudit(store, { entityType: 'webhook', entityId: 'team-audited' })).length, 0);
@@ -86,7 +117,11 @@ export function auditContract(context: ContractContext): void {
           seen.push(...page.items);
           cursor = page.nextCursor;
         } while (cursor !== null);
-        assert.deepEqual(seen.map((record) => record.id), everything.map((record) => record.id), `limit ${limit}`);
+        assert.deepEqual(
+          seen.map((record) => record.id),
+          everything.map((record) => record.id),
+          `limit ${limit}`,
+        );
       }
       assert.equal(new Set(everything.map((record) => record.id)).size, everything.length);
       await rejectsWith(store.listAudit({ limit: 10, cursor: 'bogus' }), StoreInvalid);
@@ -97,9 +132,13 @@ export function auditContract(context: ContractContext): void {
       const { store } = context;
       const methods = new Set<string>();
       for (let proto: object | null = store; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-        for (const name of Object.getOwnPropertyNames(proto)) if (typeof (store as unknown as Record<string, unknown>)[name] === 'function') methods.add(name);
+        for (const name of Object.getOwnPropertyNames(proto))
+          if (typeof (store as unknown as Record<string, unknown>)[name] === 'function') methods.add(name);
       }
-      assert.deepEqual([...methods].filter((name) => /audit/i.test(name)), ['listAudit']);
+      assert.deepEqual(
+        [...methods].filter((name) => /audit/i.test(name)),
+        ['listAudit'],
+      );
       const before = await allAudit(store, {});
       await assert.rejects(context.query("UPDATE audit_log SET actor = 'mallory'"), /append-only/);
       await assert.rejects(context.query('DELETE FROM audit_log'), /append-only/);
@@ -117,10 +156,16 @@ export function auditContract(context: ContractContext): void {
   describe('migrations', () => {
     test('are recorded in schema_migrations, each once, and reopening the database applies nothing again', async () => {
       const expected = MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name }));
-      const recorded = async () => (await context.query('SELECT version, name FROM schema_migrations ORDER BY version'))
-        .map((row) => ({ version: Number(row.version), name: row.name }));
+      const recorded = async () =>
+        (await context.query('SELECT version, name FROM schema_migrations ORDER BY version')).map((row) => ({
+          version: Number(row.version),
+          name: row.name,
+        }));
       assert.deepEqual(await recorded(), expected);
-      assert.deepEqual(expected.slice(0, 2), [{ version: 1, name: 'ledger' }, { version: 2, name: 'ledger governance columns' }]);
+      assert.deepEqual(expected.slice(0, 2), [
+        { version: 1, name: 'ledger' },
+        { version: 2, name: 'ledger governance columns' },
+      ]);
       const versionBefore = await context.store.configVersion();
       const reopened: DirectorStore[] = await Promise.all([context.open(), context.open()]);
       try {
@@ -142,16 +187,40 @@ export function auditContract(context: ContractContext): void {
       await store.insertTransactions([]);
       assert.equal(await store.countTransactions(), before + 124);
       const [row] = await context.query("SELECT * FROM transactions WHERE request_id = 'req-0'");
-      assert.deepEqual({ ...row, id: undefined, started_at: Number(row?.started_at), cost_micro_usd: Number(row?.cost_micro_usd) }, {
-        id: undefined, request_id: 'req-0', started_at: 1_750_000_000_000, operation: 'chat', api: 'openai', consumer: 'ledgered', team: 'payments',
-        requested_model: 'gpt-4o-mini', provider: 'openai', provider_model: 'gpt-4o-mini-2024-07-18', stream: 1, input_tokens: 10,
-        output_tokens: 5, cached_input_tokens: 0, cache_write_tokens: 0, tokens_estimated: 0, cost_micro_usd: 3_000_000_000,
-        latency_ms: 12.375, time_to_first_token_ms: 3.5, status: 200, error_class: null, attempts: 1, served_model: null, violations: null,
-        // Reconciliation's columns (migration 8): a gateway's row stands for one call and came from no discovered consumer.
-        calls: null, discovered_consumer: null,
-        // Migration 13: the credential the call was authenticated by; this record names none.
-        identity: null,
-      });
+      assert.deepEqual(
+        { ...row, id: undefined, started_at: Number(row?.started_at), cost_micro_usd: Number(row?.cost_micro_usd) },
+        {
+          id: undefined,
+          request_id: 'req-0',
+          started_at: 1_750_000_000_000,
+          operation: 'chat',
+          api: 'openai',
+          consumer: 'ledgered',
+          team: 'payments',
+          requested_model: 'gpt-4o-mini',
+          provider: 'openai',
+          provider_model: 'gpt-4o-mini-2024-07-18',
+          stream: 1,
+          input_tokens: 10,
+          output_tokens: 5,
+          cached_input_tokens: 0,
+          cache_write_tokens: 0,
+          tokens_estimated: 0,
+          cost_micro_usd: 3_000_000_000,
+          latency_ms: 12.375,
+          time_to_first_token_ms: 3.5,
+          status: 200,
+          error_class: null,
+          attempts: 1,
+          served_model: null,
+          violations: null,
+          // Reconciliation's columns (migration 8): a gateway's row stands for one call and came from no discovered consumer.
+          calls: null,
+          discovered_consumer: null,
+          // Migration 13: the credential the call was authenticated by; this record names none.
+          identity: null,
+        },
+      );
     });
 
     test('writes a batch whole or not at all', async () => {

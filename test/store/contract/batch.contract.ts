@@ -16,32 +16,43 @@ export function batchContract(context: ContractContext): void {
 
     test('a batch that fails part-way leaves nothing of what it did, not even its version bump', async () => {
       const before = await snapshot();
-      await rejectsWith(context.store.batch('gitops', async (batch) => {
-        await batch.createTeam({ name: 'batch-team', owner: 'o@example.com' });
-        await batch.createConsumer({ name: 'batch-consumer', team: 'batch-team' });
-        // A reference the store refuses: the whole batch goes.
-        await batch.createConsumer({ name: 'batch-orphan', team: 'no-such-team' });
-      }), StoreConflict, 'reference');
+      await rejectsWith(
+        context.store.batch('gitops', async (batch) => {
+          await batch.createTeam({ name: 'batch-team', owner: 'o@example.com' });
+          await batch.createConsumer({ name: 'batch-consumer', team: 'batch-team' });
+          // A reference the store refuses: the whole batch goes.
+          await batch.createConsumer({ name: 'batch-orphan', team: 'no-such-team' });
+        }),
+        StoreConflict,
+        'reference',
+      );
       assert.deepEqual(await snapshot(), before);
-      await assert.rejects(context.store.batch('gitops', async (batch) => {
-        await batch.createTeam({ name: 'batch-team', owner: 'o@example.com' });
-        throw new Error('the caller found a problem');
-      }), /the caller found a problem/);
+      await assert.rejects(
+        context.store.batch('gitops', async (batch) => {
+          await batch.createTeam({ name: 'batch-team', owner: 'o@example.com' });
+          throw new Error('the caller found a problem');
+        }),
+        /the caller found a problem/,
+      );
       assert.deepEqual(await snapshot(), before);
     });
 
     test('a dry run does and reads back everything, then rolls it back and answers what work returned', async () => {
       const before = await snapshot();
-      const seen = await context.store.batch('gitops', async (batch) => {
-        await batch.createTeam({ name: 'batch-team', owner: 'o@example.com' });
-        await batch.createConsumer({ name: 'batch-consumer', team: 'batch-team' });
-        return (await batch.getConsumer('batch-consumer'))?.team;
-      }, { commit: false });
+      const seen = await context.store.batch(
+        'gitops',
+        async (batch) => {
+          await batch.createTeam({ name: 'batch-team', owner: 'o@example.com' });
+          await batch.createConsumer({ name: 'batch-consumer', team: 'batch-team' });
+          return (await batch.getConsumer('batch-consumer'))?.team;
+        },
+        { commit: false },
+      );
       assert.equal(seen, 'batch-team', 'the batch reads its own writes');
       assert.deepEqual(await snapshot(), before);
     });
 
-    test('a batch that succeeds commits every change, audited one by one as the batch\'s actor, with one version bump', async () => {
+    test("a batch that succeeds commits every change, audited one by one as the batch's actor, with one version bump", async () => {
       const before = await snapshot();
       await context.store.batch('gitops', async (batch) => {
         await batch.createTeam({ name: 'batch-team', owner: 'o@example.com' });
@@ -54,10 +65,15 @@ export function batchContract(context: ContractContext): void {
       assert.equal(after.team?.owner, 'p@example.com');
       assert.equal(after.consumer?.team, 'batch-team');
       const records = (await allAudit(context.store, { actor: 'gitops' })).slice(0, 4).reverse();
-      assert.deepEqual(records.map((record) => [record.action, record.entityType, record.entityId]), [
-        ['create', 'team', 'batch-team'], ['create', 'consumer', 'batch-consumer'], ['update', 'team', 'batch-team'],
-        ['create', 'resource', 'batch-provider/model'],
-      ]);
+      assert.deepEqual(
+        records.map((record) => [record.action, record.entityType, record.entityId]),
+        [
+          ['create', 'team', 'batch-team'],
+          ['create', 'consumer', 'batch-consumer'],
+          ['update', 'team', 'batch-team'],
+          ['create', 'resource', 'batch-provider/model'],
+        ],
+      );
     });
   });
 }

@@ -66,7 +66,11 @@ export async function auditWritten(store: DirectorStore, work: () => Promise<unk
 }
 
 /** A change that failed wrote nothing: no audit record, no version. */
-export async function refusedWithoutTrace(store: DirectorStore, work: () => Promise<unknown>, check: (promise: Promise<unknown>) => Promise<void>): Promise<void> {
+export async function refusedWithoutTrace(
+  store: DirectorStore,
+  work: () => Promise<unknown>,
+  check: (promise: Promise<unknown>) => Promise<void>,
+): Promise<void> {
   const version = await store.configVersion();
   const newest = (await store.listAudit({ limit: 1 })).items[0]?.id ?? 0;
   await check(work());

@@ -16,8 +16,14 @@ export function credentialsContract(context: ContractContext): void {
       context.secrets.push(created.plaintext);
       assert.match(created.plaintext, /^sk-sluice-[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
       assert.deepEqual(created.key, {
-        id: created.key.id, consumer: 'keyed', prefix: created.plaintext.slice(0, 12), name: 'production',
-        createdAt: clock.now(), expiresAt: null, revokedAt: null, lastUsedAt: null,
+        id: created.key.id,
+        consumer: 'keyed',
+        prefix: created.plaintext.slice(0, 12),
+        name: 'production',
+        createdAt: clock.now(),
+        expiresAt: null,
+        revokedAt: null,
+        lastUsedAt: null,
       });
       const rows = await context.query('SELECT * FROM consumer_keys');
       const row = rows.find((candidate) => candidate.id === created.key.id);
@@ -25,10 +31,15 @@ export function credentialsContract(context: ContractContext): void {
       assert.ok(!JSON.stringify(rows).includes(created.plaintext), 'no column holds the plaintext');
       const listed = await store.listKeys('keyed');
       assert.deepEqual(listed, [created.key]);
-      assert.ok(!JSON.stringify(listed).includes(created.plaintext) && !JSON.stringify(listed).includes(sha256(created.plaintext)),
-        'listings show neither plaintext nor hash');
+      assert.ok(
+        !JSON.stringify(listed).includes(created.plaintext) && !JSON.stringify(listed).includes(sha256(created.plaintext)),
+        'listings show neither plaintext nor hash',
+      );
       const record = await lastAudit(store);
-      assert.deepEqual([record.action, record.entityType, record.entityId, record.after], ['create', 'consumer-key', created.key.id, created.key]);
+      assert.deepEqual(
+        [record.action, record.entityType, record.entityId, record.after],
+        ['create', 'consumer-key', created.key.id, created.key],
+      );
     });
 
     test('finds the consumer of a valid key by its hash, and nothing for an unknown hash', async () => {
@@ -62,8 +73,15 @@ export function credentialsContract(context: ContractContext): void {
       assert.deepEqual(revoked, { ...created.key, revokedAt: clock.now() });
       assert.equal(await store.findConsumerByKeyHash(sha256(created.plaintext)), null);
       const record = await lastAudit(store);
-      assert.deepEqual([record.action, record.actor, record.before, record.after], ['revoke', 'security@example.com', created.key, revoked]);
-      await refusedWithoutTrace(store, () => store.revokeKey('admin', created.key.id), (promise) => rejectsWith(promise, StoreConflict, 'state'));
+      assert.deepEqual(
+        [record.action, record.actor, record.before, record.after],
+        ['revoke', 'security@example.com', created.key, revoked],
+      );
+      await refusedWithoutTrace(
+        store,
+        () => store.revokeKey('admin', created.key.id),
+        (promise) => rejectsWith(promise, StoreConflict, 'state'),
+      );
       await rejectsWith(store.revokeKey('admin', 'no-such-key'), StoreNotFound);
     });
 
@@ -79,8 +97,10 @@ export function credentialsContract(context: ContractContext): void {
       assert.notEqual(rotated.plaintext, old.plaintext);
       assert.deepEqual([rotated.key.consumer, rotated.key.name, rotated.key.expiresAt], ['keyed', 'rotating', null]);
       const [rotation, creation] = (await store.listAudit({ limit: 2 })).items.reverse();
-      assert.deepEqual([rotation?.action, rotation?.entityId, rotation?.before, rotation?.after],
-        ['rotate', old.key.id, old.key, { ...old.key, expiresAt: clock.now() + 60_000 }]);
+      assert.deepEqual(
+        [rotation?.action, rotation?.entityId, rotation?.before, rotation?.after],
+        ['rotate', old.key.id, old.key, { ...old.key, expiresAt: clock.now() + 60_000 }],
+      );
       assert.deepEqual([creation?.action, creation?.entityId, creation?.after], ['create', rotated.key.id, rotated.key]);
 
       assert.equal((await store.findConsumerByKeyHash(sha256(old.plaintext)))?.keyId, old.key.id, 'the old key works during the grace');
@@ -90,7 +110,7 @@ export function credentialsContract(context: ContractContext): void {
       assert.equal((await store.findConsumerByKeyHash(sha256(rotated.plaintext)))?.keyId, rotated.key.id);
     });
 
-    test('rotation never lengthens an old key\'s life, refuses a revoked key, and refuses a negative grace', async () => {
+    test("rotation never lengthens an old key's life, refuses a revoked key, and refuses a negative grace", async () => {
       const { store, clock } = context;
       const soon = await store.createKey('admin', 'keyed', { name: 'soon', expiresAt: clock.now() + 10_000 });
       const next = await store.rotateKey('admin', soon.key.id, 3_600);
@@ -118,7 +138,12 @@ export function credentialsContract(context: ContractContext): void {
       assert.deepEqual([moved, written], [0, 0]);
       const listed = new Map((await store.listKeys('busy')).map((key) => [key.id, key.lastUsedAt]));
       for (const [i, key] of keys.entries()) assert.equal(listed.get(key.key.id), at + i);
-      await store.touchKeys(new Map([[keys[0]!.key.id, at - 60_000], [keys[1]!.key.id, at + 60_000]]));
+      await store.touchKeys(
+        new Map([
+          [keys[0]!.key.id, at - 60_000],
+          [keys[1]!.key.id, at + 60_000],
+        ]),
+      );
       const again = new Map((await store.listKeys('busy')).map((key) => [key.id, key.lastUsedAt]));
       assert.equal(again.get(keys[0]!.key.id), at, 'an older time is ignored');
       assert.equal(again.get(keys[1]!.key.id), at + 60_000);
@@ -133,12 +158,21 @@ export function credentialsContract(context: ContractContext): void {
       context.secrets.push(created.plaintext);
       assert.match(created.plaintext, /^sa-sluice-[A-Za-z0-9_-]{43}$/);
       assert.deepEqual(created.token, {
-        id: created.token.id, name: 'ci', role: 'operator', team: null, prefix: created.plaintext.slice(0, 12), createdAt: clock.now(), revokedAt: null,
+        id: created.token.id,
+        name: 'ci',
+        role: 'operator',
+        team: null,
+        prefix: created.plaintext.slice(0, 12),
+        createdAt: clock.now(),
+        revokedAt: null,
       });
       const row = (await context.query('SELECT * FROM admin_tokens')).find((candidate) => candidate.id === created.token.id);
       assert.equal(row?.hash, sha256(created.plaintext));
       const listed = await store.listAdminTokens();
-      assert.deepEqual(listed.find((token) => token.id === created.token.id), created.token);
+      assert.deepEqual(
+        listed.find((token) => token.id === created.token.id),
+        created.token,
+      );
       assert.ok(!JSON.stringify(listed).includes(sha256(created.plaintext)));
       assert.deepEqual(await store.findAdminTokenByHash(sha256(created.plaintext)), created.token);
       assert.deepEqual((await lastAudit(store)).after, created.token);
@@ -155,8 +189,11 @@ export function credentialsContract(context: ContractContext): void {
       const { store } = context;
       await rejectsWith(store.createAdminToken('root', { name: 'x', role: 'team-owner' }), StoreInvalid);
       await rejectsWith(store.createAdminToken('root', { name: 'x', role: 'viewer', team: 'team-full' }), StoreInvalid);
-      await refusedWithoutTrace(store, () => store.createAdminToken('root', { name: 'x', role: 'team-owner', team: 'no-such-team' }),
-        (promise) => rejectsWith(promise, StoreConflict, 'reference'));
+      await refusedWithoutTrace(
+        store,
+        () => store.createAdminToken('root', { name: 'x', role: 'team-owner', team: 'no-such-team' }),
+        (promise) => rejectsWith(promise, StoreConflict, 'reference'),
+      );
       for (const role of ['admin', 'viewer'] as const) {
         const created = await store.createAdminToken('root', { name: role, role });
         context.secrets.push(created.plaintext);
@@ -172,7 +209,10 @@ export function credentialsContract(context: ContractContext): void {
       await rejectsWith(store.deleteTeam('root', 'team-owned'), StoreConflict, 'reference');
       await store.revokeAdminToken('root', created.token.id);
       await store.deleteTeam('root', 'team-owned');
-      assert.equal((await store.listAdminTokens()).find((token) => token.id === created.token.id), undefined);
+      assert.equal(
+        (await store.listAdminTokens()).find((token) => token.id === created.token.id),
+        undefined,
+      );
       const [deletion] = await allAudit(store, { entityType: 'admin-token', entityId: created.token.id });
       assert.equal(deletion?.action, 'delete');
     });

@@ -16,7 +16,16 @@ export function directoryContract(context: ContractContext): void {
       const createdRecord = await lastAudit(store);
       assert.deepEqual(
         { ...createdRecord, id: 0 },
-        { id: 0, at: clock.now(), actor: 'alice@example.com', action: 'create', entityType: 'team', entityId: 'team-crud', before: null, after: created },
+        {
+          id: 0,
+          at: clock.now(),
+          actor: 'alice@example.com',
+          action: 'create',
+          entityType: 'team',
+          entityId: 'team-crud',
+          before: null,
+          after: created,
+        },
       );
 
       clock.advance(1_000);
@@ -46,8 +55,11 @@ export function directoryContract(context: ContractContext): void {
     test('refuses a second team of the same name with StoreConflict, leaving no trace', async () => {
       const { store } = context;
       await store.createTeam('admin', { name: 'team-dup', owner: 'first' });
-      await refusedWithoutTrace(store, () => store.createTeam('admin', { name: 'team-dup', owner: 'second' }),
-        (promise) => rejectsWith(promise, StoreConflict, 'duplicate'));
+      await refusedWithoutTrace(
+        store,
+        () => store.createTeam('admin', { name: 'team-dup', owner: 'second' }),
+        (promise) => rejectsWith(promise, StoreConflict, 'duplicate'),
+      );
       assert.equal((await store.getTeam('team-dup'))?.owner, 'first');
     });
 
@@ -55,7 +67,11 @@ export function directoryContract(context: ContractContext): void {
       const { store } = context;
       await store.createTeam('admin', { name: 'team-busy', owner: 'o' });
       await store.createConsumer('admin', { name: 'busy-consumer', team: 'team-busy' });
-      await refusedWithoutTrace(store, () => store.deleteTeam('admin', 'team-busy'), (promise) => rejectsWith(promise, StoreConflict, 'reference'));
+      await refusedWithoutTrace(
+        store,
+        () => store.deleteTeam('admin', 'team-busy'),
+        (promise) => rejectsWith(promise, StoreConflict, 'reference'),
+      );
       assert.notEqual(await store.getTeam('team-busy'), null);
       await store.updateConsumer('admin', 'busy-consumer', { team: null });
       await store.deleteTeam('admin', 'team-busy');
@@ -74,9 +90,23 @@ export function directoryContract(context: ContractContext): void {
     test('creates a consumer with defaults, and keeps labels and the models allow-list as given', async () => {
       const { store, clock } = context;
       const bare = await store.createConsumer('admin', { name: 'consumer-bare' });
-      assert.deepEqual(bare, { name: 'consumer-bare', team: null, owner: null, labels: {}, models: null, createdAt: clock.now(), updatedAt: clock.now() });
+      assert.deepEqual(bare, {
+        name: 'consumer-bare',
+        team: null,
+        owner: null,
+        labels: {},
+        models: null,
+        createdAt: clock.now(),
+        updatedAt: clock.now(),
+      });
       await store.createTeam('admin', { name: 'team-full', owner: 'o' });
-      const input = { name: 'consumer-full', team: 'team-full', owner: 'dana@example.com', labels: { tier: 'critical', 'cost.center': '42 "x"' }, models: ['gpt-4o-mini', 'claude-haiku'] };
+      const input = {
+        name: 'consumer-full',
+        team: 'team-full',
+        owner: 'dana@example.com',
+        labels: { tier: 'critical', 'cost.center': '42 "x"' },
+        models: ['gpt-4o-mini', 'claude-haiku'],
+      };
       const full = await store.createConsumer('admin', input);
       assert.deepEqual(await store.getConsumer('consumer-full'), full);
       assert.deepEqual(full, { ...input, createdAt: clock.now(), updatedAt: clock.now() });
@@ -87,7 +117,13 @@ export function directoryContract(context: ContractContext): void {
     test('updates only the fields a patch names; null clears team, owner and models', async () => {
       const { store, clock } = context;
       await store.createTeam('admin', { name: 'team-patch', owner: 'o' });
-      const created = await store.createConsumer('admin', { name: 'consumer-patch', team: 'team-patch', owner: 'eve', labels: { a: '1' }, models: ['m'] });
+      const created = await store.createConsumer('admin', {
+        name: 'consumer-patch',
+        team: 'team-patch',
+        owner: 'eve',
+        labels: { a: '1' },
+        models: ['m'],
+      });
       clock.advance(5_000);
       const relabelled = await store.updateConsumer('frank', 'consumer-patch', { labels: { b: '2' } });
       assert.deepEqual(relabelled, { ...created, labels: { b: '2' }, updatedAt: clock.now() });
@@ -101,20 +137,29 @@ export function directoryContract(context: ContractContext): void {
 
     test('refuses a consumer in a team that does not exist (a foreign key) with StoreConflict, on create and update', async () => {
       const { store } = context;
-      await refusedWithoutTrace(store, () => store.createConsumer('admin', { name: 'consumer-orphan', team: 'no-such-team' }),
-        (promise) => rejectsWith(promise, StoreConflict, 'reference'));
+      await refusedWithoutTrace(
+        store,
+        () => store.createConsumer('admin', { name: 'consumer-orphan', team: 'no-such-team' }),
+        (promise) => rejectsWith(promise, StoreConflict, 'reference'),
+      );
       assert.equal(await store.getConsumer('consumer-orphan'), null);
       await store.createConsumer('admin', { name: 'consumer-moving' });
-      await refusedWithoutTrace(store, () => store.updateConsumer('admin', 'consumer-moving', { team: 'no-such-team' }),
-        (promise) => rejectsWith(promise, StoreConflict, 'reference'));
+      await refusedWithoutTrace(
+        store,
+        () => store.updateConsumer('admin', 'consumer-moving', { team: 'no-such-team' }),
+        (promise) => rejectsWith(promise, StoreConflict, 'reference'),
+      );
       assert.equal((await store.getConsumer('consumer-moving'))?.team, null);
     });
 
     test('refuses a second consumer of the same name with StoreConflict', async () => {
       const { store } = context;
       await store.createConsumer('admin', { name: 'consumer-dup', owner: 'first' });
-      await refusedWithoutTrace(store, () => store.createConsumer('admin', { name: 'consumer-dup', owner: 'second' }),
-        (promise) => rejectsWith(promise, StoreConflict, 'duplicate'));
+      await refusedWithoutTrace(
+        store,
+        () => store.createConsumer('admin', { name: 'consumer-dup', owner: 'second' }),
+        (promise) => rejectsWith(promise, StoreConflict, 'duplicate'),
+      );
     });
 
     test('deleting a consumer deletes its keys with it, each deletion audited in the same change', async () => {
@@ -143,9 +188,13 @@ export function directoryContract(context: ContractContext): void {
       const { store } = context;
       await store.createTeam('admin', { name: 'team-pages', owner: 'o' });
       for (const [i, name] of names.entries()) {
-        await store.createConsumer('admin', { name, team: 'team-pages', labels: { parity: i % 2 === 0 ? 'even' : 'odd', tier: i % 3 === 0 ? 'gold' : 'basic' } });
+        await store.createConsumer('admin', {
+          name,
+          team: 'team-pages',
+          labels: { parity: i % 2 === 0 ? 'even' : 'odd', tier: i % 3 === 0 ? 'gold' : 'basic' },
+        });
       }
-      const expected = [...names].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      const expected = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       for (const limit of [1, 5, 7, 23, 100]) {
         const seen: Consumer[] = [];
         let cursor: string | null = null;
@@ -157,7 +206,11 @@ export function directoryContract(context: ContractContext): void {
           cursor = page.nextCursor;
           pages++;
         } while (cursor !== null && pages < 100);
-        assert.deepEqual(seen.map((consumer) => consumer.name), expected, `limit ${limit}`);
+        assert.deepEqual(
+          seen.map((consumer) => consumer.name),
+          expected,
+          `limit ${limit}`,
+        );
         assert.equal(pages, Math.max(1, Math.ceil(names.length / limit)), `no empty last page at limit ${limit}`);
       }
     });
@@ -175,8 +228,14 @@ export function directoryContract(context: ContractContext): void {
         return seen.sort();
       };
       const labelled = (test: (i: number) => boolean) => names.filter((_, i) => test(i)).sort();
-      assert.deepEqual(await walk({ team: 'team-pages', labels: { parity: 'even' } }), labelled((i) => i % 2 === 0));
-      assert.deepEqual(await walk({ labels: { parity: 'odd', tier: 'gold' } }), labelled((i) => i % 2 === 1 && i % 3 === 0));
+      assert.deepEqual(
+        await walk({ team: 'team-pages', labels: { parity: 'even' } }),
+        labelled((i) => i % 2 === 0),
+      );
+      assert.deepEqual(
+        await walk({ labels: { parity: 'odd', tier: 'gold' } }),
+        labelled((i) => i % 2 === 1 && i % 3 === 0),
+      );
       assert.deepEqual(await walk({ labels: { parity: 'odd', tier: 'none' } }), []);
       assert.deepEqual(await walk({ labels: { 'cost.center': '42 "x"' } }), ['consumer-full']);
       assert.deepEqual(await walk({ team: 'no-such-team' }), []);

@@ -28,11 +28,22 @@ const kinds = [
   {
     kind: 'budget',
     entityType: 'budget',
-    make: (name, variant) => first(governanceFields.budgets.parse([
-      variant === 1
-        ? { name, consumers: { team: 'payments' }, resources: { model: 'gpt-4o-mini' }, measure: 'cost_usd', limit: 12.5, window: 'month', alerts: [50, 90] }
-        : { name, measure: 'requests', limit: 100, window: { rolling: '24h' }, mode: 'monitor', onExhausted: { downgrade: 'cheap' } },
-    ])),
+    make: (name, variant) =>
+      first(
+        governanceFields.budgets.parse([
+          variant === 1
+            ? {
+                name,
+                consumers: { team: 'payments' },
+                resources: { model: 'gpt-4o-mini' },
+                measure: 'cost_usd',
+                limit: 12.5,
+                window: 'month',
+                alerts: [50, 90],
+              }
+            : { name, measure: 'requests', limit: 100, window: { rolling: '24h' }, mode: 'monitor', onExhausted: { downgrade: 'cheap' } },
+        ]),
+      ),
     create: (store, actor, definition) => store.createDefinition(actor, 'budget', definition),
     get: (store, name) => store.getDefinition('budget', name),
     list: (store) => store.listDefinitions('budget'),
@@ -42,11 +53,14 @@ const kinds = [
   {
     kind: 'budget template',
     entityType: 'budget-template',
-    make: (name, variant) => first(governanceFields.budgetTemplates.parse([
-      variant === 1
-        ? { name, selector: { labels: { tier: 'critical' } }, measure: 'total_tokens', limit: 1_000_000, window: 'day' }
-        : { name, selector: 'everyone', measure: 'output_tokens', limit: 5, window: 'hour' },
-    ])),
+    make: (name, variant) =>
+      first(
+        governanceFields.budgetTemplates.parse([
+          variant === 1
+            ? { name, selector: { labels: { tier: 'critical' } }, measure: 'total_tokens', limit: 1_000_000, window: 'day' }
+            : { name, selector: 'everyone', measure: 'output_tokens', limit: 5, window: 'hour' },
+        ]),
+      ),
     create: (store, actor, definition) => store.createDefinition(actor, 'budgetTemplate', definition),
     get: (store, name) => store.getDefinition('budgetTemplate', name),
     list: (store) => store.listDefinitions('budgetTemplate'),
@@ -56,9 +70,14 @@ const kinds = [
   {
     kind: 'rate limit',
     entityType: 'rate-limit',
-    make: (name, variant) => first(governanceFields.rateLimits.parse([
-      variant === 1 ? { name, requestsPerMinute: 60 } : { name, consumers: { consumer: 'x' }, per: 'shared', tokensPerMinute: 10_000, mode: 'monitor' },
-    ])),
+    make: (name, variant) =>
+      first(
+        governanceFields.rateLimits.parse([
+          variant === 1
+            ? { name, requestsPerMinute: 60 }
+            : { name, consumers: { consumer: 'x' }, per: 'shared', tokensPerMinute: 10_000, mode: 'monitor' },
+        ]),
+      ),
     create: (store, actor, definition) => store.createDefinition(actor, 'rateLimit', definition),
     get: (store, name) => store.getDefinition('rateLimit', name),
     list: (store) => store.listDefinitions('rateLimit'),
@@ -75,7 +94,10 @@ function definitionContract<T extends { name: string }>(context: ContractContext
     assert.deepEqual(created, { name: 'def-b', definition: v1, createdAt: clock.now(), updatedAt: clock.now() });
     assert.deepEqual(await kind.get(store, 'def-b'), created);
     await kind.create(store, 'finops', kind.make('def-a', 2));
-    assert.deepEqual((await kind.list(store)).map((stored) => stored.name), ['def-a', 'def-b']);
+    assert.deepEqual(
+      (await kind.list(store)).map((stored) => stored.name),
+      ['def-a', 'def-b'],
+    );
     const createRecord = await lastAudit(store);
     assert.deepEqual([createRecord.entityType, createRecord.entityId, createRecord.action], [kind.entityType, 'def-a', 'create']);
 
@@ -85,7 +107,10 @@ function definitionContract<T extends { name: string }>(context: ContractContext
     assert.deepEqual(updated, { ...created, definition: v2, updatedAt: clock.now() });
     assert.deepEqual(await kind.get(store, 'def-b'), updated);
     const updateRecord = await lastAudit(store);
-    assert.deepEqual([updateRecord.action, updateRecord.actor, updateRecord.before, updateRecord.after], ['update', 'finops-2', created, updated]);
+    assert.deepEqual(
+      [updateRecord.action, updateRecord.actor, updateRecord.before, updateRecord.after],
+      ['update', 'finops-2', created, updated],
+    );
 
     await kind.remove(store, 'finops', 'def-b');
     assert.equal(await kind.get(store, 'def-b'), null);
@@ -96,8 +121,11 @@ function definitionContract<T extends { name: string }>(context: ContractContext
   test(`${kind.kind}: refuses a taken name (StoreConflict), a renaming update (StoreInvalid) and a missing one (StoreNotFound)`, async () => {
     const { store } = context;
     await kind.create(store, 'finops', kind.make('def-taken', 1));
-    await refusedWithoutTrace(store, () => kind.create(store, 'finops', kind.make('def-taken', 2)),
-      (promise) => rejectsWith(promise, StoreConflict, 'duplicate'));
+    await refusedWithoutTrace(
+      store,
+      () => kind.create(store, 'finops', kind.make('def-taken', 2)),
+      (promise) => rejectsWith(promise, StoreConflict, 'duplicate'),
+    );
     await rejectsWith(kind.update(store, 'finops', 'def-taken', kind.make('def-other', 2)), StoreInvalid);
     await rejectsWith(kind.update(store, 'finops', 'def-missing', kind.make('def-missing', 2)), StoreNotFound);
     await rejectsWith(kind.remove(store, 'finops', 'def-missing'), StoreNotFound);
@@ -116,7 +144,10 @@ export function governanceContract(context: ContractContext): void {
       const created = await store.createResource('security', { id: 'openai/gpt-4o-mini', status: 'sanctioned' });
       assert.deepEqual(created, { id: 'openai/gpt-4o-mini', status: 'sanctioned', note: null });
       await store.createResource('security', { id: 'anthropic/claude-3-5-haiku-20241022', status: 'unreviewed', note: 'pending DPA' });
-      assert.deepEqual((await store.listResources()).map((resource) => resource.id), ['anthropic/claude-3-5-haiku-20241022', 'openai/gpt-4o-mini']);
+      assert.deepEqual(
+        (await store.listResources()).map((resource) => resource.id),
+        ['anthropic/claude-3-5-haiku-20241022', 'openai/gpt-4o-mini'],
+      );
       const updated = await store.updateResource('security', 'openai/gpt-4o-mini', { status: 'unsanctioned', note: 'data residency' });
       assert.deepEqual(updated, { id: 'openai/gpt-4o-mini', status: 'unsanctioned', note: 'data residency' });
       assert.deepEqual(await store.getResource('openai/gpt-4o-mini'), updated);
@@ -125,7 +156,11 @@ export function governanceContract(context: ContractContext): void {
       assert.deepEqual(await store.updateResource('security', 'openai/gpt-4o-mini', { note: null }), { ...updated, note: null });
       await store.deleteResource('security', 'openai/gpt-4o-mini');
       assert.equal(await store.getResource('openai/gpt-4o-mini'), null);
-      await rejectsWith(store.createResource('security', { id: 'anthropic/claude-3-5-haiku-20241022', status: 'sanctioned' }), StoreConflict, 'duplicate');
+      await rejectsWith(
+        store.createResource('security', { id: 'anthropic/claude-3-5-haiku-20241022', status: 'sanctioned' }),
+        StoreConflict,
+        'duplicate',
+      );
       await rejectsWith(store.updateResource('security', 'no/such', { status: 'sanctioned' }), StoreNotFound);
       await rejectsWith(store.deleteResource('security', 'no/such'), StoreNotFound);
     });
@@ -133,7 +168,11 @@ export function governanceContract(context: ContractContext): void {
     test('the schema itself refuses a status that is not one of the three', async () => {
       const { store } = context;
       const bogus = { id: 'x/y', status: 'approved' } as unknown as Parameters<DirectorStore['createResource']>[1];
-      await refusedWithoutTrace(store, () => store.createResource('security', bogus), (promise) => rejectsWith(promise, StoreInvalid));
+      await refusedWithoutTrace(
+        store,
+        () => store.createResource('security', bogus),
+        (promise) => rejectsWith(promise, StoreInvalid),
+      );
     });
   });
 

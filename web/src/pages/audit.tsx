@@ -4,7 +4,21 @@ import { api, query, type AuditRecord, type Session } from '../api';
 import { dateTime } from '../format';
 import { Badge, Empty } from '../ui';
 
-const ENTITY_TYPES = ['team', 'consumer', 'consumer-key', 'admin-token', 'budget', 'budget-template', 'rate-limit', 'resource', 'provider', 'model', 'webhook', 'discovered-consumer', 'reconciliation-rule'];
+const ENTITY_TYPES = [
+  'team',
+  'consumer',
+  'consumer-key',
+  'admin-token',
+  'budget',
+  'budget-template',
+  'rate-limit',
+  'resource',
+  'provider',
+  'model',
+  'webhook',
+  'discovered-consumer',
+  'reconciliation-rule',
+];
 
 type Flat = Map<string, string>;
 
@@ -35,31 +49,48 @@ function flatten(value: unknown, prefix = '', out: Flat = new Map()): Flat {
 /** An empty object on one side and its fields on the other is the same change as the fields alone. */
 function redundant(key: string, was: string | undefined, is: string | undefined, old: Flat, now: Flat): boolean {
   const children = (side: Flat) => [...side.keys()].some((other) => other.startsWith(`${key}.`) || other.startsWith(`${key}[`));
-  return (was === '{}' && is === undefined && children(now)) || (is === '{}' && was === undefined && children(old))
-    || (was === '[]' && is === undefined && children(now)) || (is === '[]' && was === undefined && children(old));
+  return (
+    (was === '{}' && is === undefined && children(now)) ||
+    (is === '{}' && was === undefined && children(old)) ||
+    (was === '[]' && is === undefined && children(now)) ||
+    (is === '[]' && was === undefined && children(old))
+  );
 }
 
 export function Diff({ before, after }: { before: unknown; after: unknown }) {
   const old = flatten(before);
   const now = flatten(after);
   const keys = [...new Set([...old.keys(), ...now.keys()])].sort();
-  const rows = keys.map((key) => ({ key, was: old.get(key), is: now.get(key) }))
+  const rows = keys
+    .map((key) => ({ key, was: old.get(key), is: now.get(key) }))
     .filter((row) => row.was !== row.is && !redundant(row.key, row.was, row.is, old, now));
   const unchanged = keys.length - rows.length;
   if (rows.length === 0) return <p class="muted">No field changed.</p>;
   return (
     <table class="diff">
-      <thead><tr><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">Before</th>
+          <th scope="col">After</th>
+        </tr>
+      </thead>
       <tbody>
         {rows.map((row) => (
           <tr key={row.key}>
-            <th scope="row"><code>{row.key}</code></th>
+            <th scope="row">
+              <code>{row.key}</code>
+            </th>
             <td class={row.was === undefined ? 'muted' : 'removed'}>{row.was === undefined ? '(absent)' : row.was}</td>
             <td class={row.is === undefined ? 'muted' : 'added'}>{row.is === undefined ? '(removed)' : row.is}</td>
           </tr>
         ))}
       </tbody>
-      {unchanged > 0 ? <caption class="muted">{unchanged} other field{unchanged === 1 ? '' : 's'} unchanged</caption> : null}
+      {unchanged > 0 ? (
+        <caption class="muted">
+          {unchanged} other field{unchanged === 1 ? '' : 's'} unchanged
+        </caption>
+      ) : null}
     </table>
   );
 }
@@ -76,7 +107,9 @@ export function AuditPage({ session }: { session: Session }) {
   const load = async (after: string | null) => {
     setLoading(true);
     try {
-      const page = await api<{ items: AuditRecord[]; nextCursor: string | null }>(`/api/audit${query({ ...applied, limit: 50, cursor: after ?? undefined })}`);
+      const page = await api<{ items: AuditRecord[]; nextCursor: string | null }>(
+        `/api/audit${query({ ...applied, limit: 50, cursor: after ?? undefined })}`,
+      );
       setRows((previous) => (after === null ? page.items : [...previous, ...page.items]));
       setCursor(page.nextCursor);
       setError(null);
@@ -90,42 +123,101 @@ export function AuditPage({ session }: { session: Session }) {
     if (session.role !== 'team-owner') void load(null);
   }, [applied]);
   if (session.role === 'team-owner') {
-    return (<><h1>Audit log</h1><Empty title="Not for team-owner tokens">The audit log is read with an admin, operator or viewer token.</Empty></>);
+    return (
+      <>
+        <h1>Audit log</h1>
+        <Empty title="Not for team-owner tokens">The audit log is read with an admin, operator or viewer token.</Empty>
+      </>
+    );
   }
   return (
     <>
       <h1>Audit log</h1>
-      <form class="toolbar" onSubmit={(event) => { event.preventDefault(); setApplied({ entityType, actor }); }} aria-label="Filter the audit log">
-        <label>Entity
+      <form
+        class="toolbar"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setApplied({ entityType, actor });
+        }}
+        aria-label="Filter the audit log"
+      >
+        <label>
+          Entity
           <select value={entityType} onChange={(event) => setEntityType(event.currentTarget.value)}>
             <option value="">any</option>
-            {ENTITY_TYPES.map((type) => <option key={type} value={type}>{type}</option>)}
+            {ENTITY_TYPES.map((type) => (
+              <option key={type} value={type}>
+                {type}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Actor<input value={actor} onInput={(event) => setActor(event.currentTarget.value)} placeholder="bootstrap-token" /></label>
+        <label>
+          Actor
+          <input value={actor} onInput={(event) => setActor(event.currentTarget.value)} placeholder="bootstrap-token" />
+        </label>
         <button type="submit">Apply</button>
       </form>
-      {error === null ? null : <p class="error" role="alert">Could not load the audit log: {error}</p>}
-      {rows.length === 0 && !loading && error === null ? <Empty title="No changes recorded">Every change to teams, consumers, keys, budgets and the rest is recorded here.</Empty> : (
+      {error === null ? null : (
+        <p class="error" role="alert">
+          Could not load the audit log: {error}
+        </p>
+      )}
+      {rows.length === 0 && !loading && error === null ? (
+        <Empty title="No changes recorded">Every change to teams, consumers, keys, budgets and the rest is recorded here.</Empty>
+      ) : (
         <table data-testid="audit">
-          <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Entity</th><th scope="col"><span class="sr-only">Changes</span></th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">What</th>
+              <th scope="col">Entity</th>
+              <th scope="col">
+                <span class="sr-only">Changes</span>
+              </th>
+            </tr>
+          </thead>
           <tbody>
             {rows.map((row) => [
               <tr key={row.id}>
                 <td>{dateTime(row.at)}</td>
                 <td class="wrap">{row.actor}</td>
-                <td><Badge tone={row.action === 'delete' ? 'bad' : row.action === 'create' ? 'good' : 'neutral'}>{row.action}</Badge></td>
-                <td>{row.entityType} <strong>{row.entityId}</strong></td>
-                <td><button type="button" class="small" aria-expanded={open === row.id} onClick={() => setOpen(open === row.id ? null : row.id)}>{open === row.id ? 'Hide changes' : 'Changes'}</button></td>
+                <td>
+                  <Badge tone={row.action === 'delete' ? 'bad' : row.action === 'create' ? 'good' : 'neutral'}>{row.action}</Badge>
+                </td>
+                <td>
+                  {row.entityType} <strong>{row.entityId}</strong>
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    class="small"
+                    aria-expanded={open === row.id}
+                    onClick={() => setOpen(open === row.id ? null : row.id)}
+                  >
+                    {open === row.id ? 'Hide changes' : 'Changes'}
+                  </button>
+                </td>
               </tr>,
-              open === row.id ? <tr key={`${row.id}-diff`} class="panel-row"><td colSpan={5}><Diff before={row.before} after={row.after} /></td></tr> : null,
+              open === row.id ? (
+                <tr key={`${row.id}-diff`} class="panel-row">
+                  <td colSpan={5}>
+                    <Diff before={row.before} after={row.after} />
+                  </td>
+                </tr>
+              ) : null,
             ])}
           </tbody>
         </table>
       )}
       <div class="row-between">
         <span class="muted">Newest first</span>
-        {cursor === null ? null : <button type="button" disabled={loading} onClick={() => void load(cursor)}>Show more</button>}
+        {cursor === null ? null : (
+          <button type="button" disabled={loading} onClick={() => void load(cursor)}>
+            Show more
+          </button>
+        )}
       </div>
     </>
   );

@@ -2,13 +2,29 @@
 // budgets they are materialized into, and a form whose preview lists the consumers a template would cover.
 import { useState } from 'preact/hooks';
 import {
-  allPages, api, change, list, type Budget, type BudgetTerms, type BurnDown, type Consumer, type Instance, type Session, type Stored, type Team, type Template,
+  allPages,
+  api,
+  change,
+  list,
+  type Budget,
+  type BudgetTerms,
+  type BurnDown,
+  type Consumer,
+  type Instance,
+  type Session,
+  type Stored,
+  type Team,
+  type Template,
 } from '../api';
 import { day, inUnit } from '../format';
 import { Badge, Bar, canWrite, Empty, Notice, Show, useLoad } from '../ui';
 
 const MEASURES: Array<[BudgetTerms['measure'], string]> = [
-  ['cost_usd', 'Cost (USD)'], ['total_tokens', 'Total tokens'], ['input_tokens', 'Input tokens'], ['output_tokens', 'Output tokens'], ['requests', 'Requests'],
+  ['cost_usd', 'Cost (USD)'],
+  ['total_tokens', 'Total tokens'],
+  ['input_tokens', 'Input tokens'],
+  ['output_tokens', 'Output tokens'],
+  ['requests', 'Requests'],
 ];
 
 function windowText(window: BudgetTerms['window']): string {
@@ -16,7 +32,9 @@ function windowText(window: BudgetTerms['window']): string {
 }
 
 function limitText(terms: BudgetTerms): string {
-  return terms.measure === 'cost_usd' ? `$${terms.limit.toLocaleString('en-US')}` : `${terms.limit.toLocaleString('en-US')} ${MEASURES.find(([id]) => id === terms.measure)?.[1].toLowerCase()}`;
+  return terms.measure === 'cost_usd'
+    ? `$${terms.limit.toLocaleString('en-US')}`
+    : `${terms.limit.toLocaleString('en-US')} ${MEASURES.find(([id]) => id === terms.measure)?.[1].toLowerCase()}`;
 }
 
 function scopeText(budget: Budget): string {
@@ -27,7 +45,9 @@ function scopeText(budget: Budget): string {
 function selectorText(template: Template): string {
   if (template.selector === 'everyone') return 'every consumer';
   if ('team' in template.selector) return `consumers of team ${template.selector.team}`;
-  return `consumers labelled ${Object.entries(template.selector.labels).map(([key, value]) => `${key}=${value}`).join(', ')}`;
+  return `consumers labelled ${Object.entries(template.selector.labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ')}`;
 }
 
 function covers(selector: Template['selector'], consumer: Consumer): boolean {
@@ -36,36 +56,79 @@ function covers(selector: Template['selector'], consumer: Consumer): boolean {
   return Object.entries(selector.labels).every(([key, value]) => consumer.labels[key] === value);
 }
 
-interface TermsDraft { measure: BudgetTerms['measure']; limit: string; window: string; mode: 'monitor' | 'enforce'; alerts: string }
+interface TermsDraft {
+  measure: BudgetTerms['measure'];
+  limit: string;
+  window: string;
+  mode: 'monitor' | 'enforce';
+  alerts: string;
+}
 
 function TermsFields({ draft, setDraft }: { draft: TermsDraft; setDraft: (draft: TermsDraft) => void }) {
   return (
     <>
-      <label>Measure
-        <select value={draft.measure} onChange={(event) => setDraft({ ...draft, measure: event.currentTarget.value as TermsDraft['measure'] })}>
-          {MEASURES.map(([id, label]) => <option key={id} value={id}>{label}</option>)}
+      <label>
+        Measure
+        <select
+          value={draft.measure}
+          onChange={(event) => setDraft({ ...draft, measure: event.currentTarget.value as TermsDraft['measure'] })}
+        >
+          {MEASURES.map(([id, label]) => (
+            <option key={id} value={id}>
+              {label}
+            </option>
+          ))}
         </select>
       </label>
-      <label>Limit<input required inputMode="decimal" value={draft.limit} onInput={(event) => setDraft({ ...draft, limit: event.currentTarget.value })} /></label>
-      <label>Window
+      <label>
+        Limit
+        <input
+          required
+          inputMode="decimal"
+          value={draft.limit}
+          onInput={(event) => setDraft({ ...draft, limit: event.currentTarget.value })}
+        />
+      </label>
+      <label>
+        Window
         <select value={draft.window} onChange={(event) => setDraft({ ...draft, window: event.currentTarget.value })}>
-          {['hour', 'day', 'month'].map((window) => <option key={window} value={window}>{window}</option>)}
+          {['hour', 'day', 'month'].map((window) => (
+            <option key={window} value={window}>
+              {window}
+            </option>
+          ))}
         </select>
       </label>
-      <label>Mode
+      <label>
+        Mode
         <select value={draft.mode} onChange={(event) => setDraft({ ...draft, mode: event.currentTarget.value as TermsDraft['mode'] })}>
-          <option value="enforce">enforce (refuse when spent)</option><option value="monitor">monitor (count and report)</option>
+          <option value="enforce">enforce (refuse when spent)</option>
+          <option value="monitor">monitor (count and report)</option>
         </select>
       </label>
-      <label>Alert thresholds (%)<input value={draft.alerts} onInput={(event) => setDraft({ ...draft, alerts: event.currentTarget.value })} placeholder="50, 80, 100" /></label>
+      <label>
+        Alert thresholds (%)
+        <input
+          value={draft.alerts}
+          onInput={(event) => setDraft({ ...draft, alerts: event.currentTarget.value })}
+          placeholder="50, 80, 100"
+        />
+      </label>
     </>
   );
 }
 
 function termsOf(draft: TermsDraft) {
   return {
-    measure: draft.measure, limit: Number(draft.limit), window: draft.window, mode: draft.mode,
-    alerts: draft.alerts.split(',').map((part) => part.trim()).filter((part) => part !== '').map(Number),
+    measure: draft.measure,
+    limit: Number(draft.limit),
+    window: draft.window,
+    mode: draft.mode,
+    alerts: draft.alerts
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .map(Number),
   };
 }
 
@@ -78,10 +141,16 @@ function TemplateForm({ consumers, teams, onDone }: { consumers: Consumer[]; tea
   const [labels, setLabels] = useState('');
   const [draft, setDraft] = useState<TermsDraft>({ ...NEW_TERMS, measure: 'total_tokens', limit: '2000000', window: 'day' });
   const [error, setError] = useState<string | null>(null);
-  const labelMap = Object.fromEntries(labels.split(',').map((part) => part.trim()).filter((part) => part.includes('=')).map((part) => {
-    const [key, ...rest] = part.split('=');
-    return [key!.trim(), rest.join('=').trim()];
-  }));
+  const labelMap = Object.fromEntries(
+    labels
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part.includes('='))
+      .map((part) => {
+        const [key, ...rest] = part.split('=');
+        return [key!.trim(), rest.join('=').trim()];
+      }),
+  );
   const selector: Template['selector'] = kind === 'everyone' ? 'everyone' : kind === 'team' ? { team } : { labels: labelMap };
   const covered = kind === 'labels' && Object.keys(labelMap).length === 0 ? [] : consumers.filter((consumer) => covers(selector, consumer));
   const submit = async (event: Event) => {
@@ -97,24 +166,56 @@ function TemplateForm({ consumers, teams, onDone }: { consumers: Consumer[]; tea
   return (
     <form class="editor" onSubmit={submit} aria-label="New budget template">
       <div class="fields">
-        <label>Template name<input required value={name} onInput={(event) => setName(event.currentTarget.value)} placeholder="batch-daily" /></label>
-        <label>Applies to
+        <label>
+          Template name
+          <input required value={name} onInput={(event) => setName(event.currentTarget.value)} placeholder="batch-daily" />
+        </label>
+        <label>
+          Applies to
           <select aria-label="Applies to" value={kind} onChange={(event) => setKind(event.currentTarget.value as typeof kind)}>
-            <option value="labels">consumers with labels</option><option value="team">a team's consumers</option><option value="everyone">every consumer</option>
+            <option value="labels">consumers with labels</option>
+            <option value="team">a team's consumers</option>
+            <option value="everyone">every consumer</option>
           </select>
         </label>
         {kind === 'team' ? (
-          <label>Team<select aria-label="Team" value={team} onChange={(event) => setTeam(event.currentTarget.value)}>{teams.map((one) => <option key={one.name} value={one.name}>{one.name}</option>)}</select></label>
+          <label>
+            Team
+            <select aria-label="Team" value={team} onChange={(event) => setTeam(event.currentTarget.value)}>
+              {teams.map((one) => (
+                <option key={one.name} value={one.name}>
+                  {one.name}
+                </option>
+              ))}
+            </select>
+          </label>
         ) : kind === 'labels' ? (
-          <label>Labels<input required value={labels} onInput={(event) => setLabels(event.currentTarget.value)} placeholder="tier=batch" /></label>
+          <label>
+            Labels
+            <input required value={labels} onInput={(event) => setLabels(event.currentTarget.value)} placeholder="tier=batch" />
+          </label>
         ) : null}
         <TermsFields draft={draft} setDraft={setDraft} />
       </div>
       <div class="preview" role="status" aria-live="polite" data-testid="template-preview">
-        {covered.length === 0 ? 'No consumer matches yet: the template applies to matching consumers as they are created.'
-          : <>Would cover {covered.length} consumer{covered.length === 1 ? '' : 's'}: {covered.map((consumer) => <span key={consumer.name} class="tag">{consumer.name}</span>)}</>}
+        {covered.length === 0 ? (
+          'No consumer matches yet: the template applies to matching consumers as they are created.'
+        ) : (
+          <>
+            Would cover {covered.length} consumer{covered.length === 1 ? '' : 's'}:{' '}
+            {covered.map((consumer) => (
+              <span key={consumer.name} class="tag">
+                {consumer.name}
+              </span>
+            ))}
+          </>
+        )}
       </div>
-      {error === null ? null : <p class="error" role="alert">{error}</p>}
+      {error === null ? null : (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       <button type="submit">Create template</button>
     </form>
   );
@@ -139,17 +240,33 @@ function BudgetForm({ consumers, teams, onDone }: { consumers: Consumer[]; teams
   return (
     <form class="editor" onSubmit={submit} aria-label="New budget">
       <div class="fields">
-        <label>Budget name<input required value={name} onInput={(event) => setName(event.currentTarget.value)} placeholder="payments-monthly" /></label>
-        <label>Covers
+        <label>
+          Budget name
+          <input required value={name} onInput={(event) => setName(event.currentTarget.value)} placeholder="payments-monthly" />
+        </label>
+        <label>
+          Covers
           <select value={scope} onChange={(event) => setScope(event.currentTarget.value)}>
             <option value="everyone">everyone</option>
-            {teams.map((team) => <option key={team.name} value={`team:${team.name}`}>team {team.name}</option>)}
-            {consumers.map((consumer) => <option key={consumer.name} value={`consumer:${consumer.name}`}>consumer {consumer.name}</option>)}
+            {teams.map((team) => (
+              <option key={team.name} value={`team:${team.name}`}>
+                team {team.name}
+              </option>
+            ))}
+            {consumers.map((consumer) => (
+              <option key={consumer.name} value={`consumer:${consumer.name}`}>
+                consumer {consumer.name}
+              </option>
+            ))}
           </select>
         </label>
         <TermsFields draft={draft} setDraft={setDraft} />
       </div>
-      {error === null ? null : <p class="error" role="alert">{error}</p>}
+      {error === null ? null : (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       <button type="submit">Create budget</button>
     </form>
   );
@@ -159,16 +276,29 @@ function Instances({ template }: { template: string }) {
   const loaded = useLoad(() => api<{ items: Instance[] }>(`/api/budget-templates/${encodeURIComponent(template)}/instances`), [template]);
   return (
     <Show loaded={loaded} what="instances">
-      {(answer) => answer.items.length === 0 ? <p class="muted">Materialized for no consumer yet.</p> : (
-        <ul class="plain instances" data-testid={`instances-${template}`}>
-          {answer.items.map((instance) => (
-            <li key={instance.name}>
-              <div class="row-between"><span>{instance.name}</span><span class="muted">{instance.used === null ? 'usage not tracked for windows under an hour' : `${inUnit(instance.used, instance.unit)} of ${inUnit(instance.limit, instance.unit)}`}</span></div>
-              {instance.usedPercent === null ? null : <Bar percent={instance.usedPercent} label={`${instance.name}: ${instance.usedPercent}% used`} />}
-            </li>
-          ))}
-        </ul>
-      )}
+      {(answer) =>
+        answer.items.length === 0 ? (
+          <p class="muted">Materialized for no consumer yet.</p>
+        ) : (
+          <ul class="plain instances" data-testid={`instances-${template}`}>
+            {answer.items.map((instance) => (
+              <li key={instance.name}>
+                <div class="row-between">
+                  <span>{instance.name}</span>
+                  <span class="muted">
+                    {instance.used === null
+                      ? 'usage not tracked for windows under an hour'
+                      : `${inUnit(instance.used, instance.unit)} of ${inUnit(instance.limit, instance.unit)}`}
+                  </span>
+                </div>
+                {instance.usedPercent === null ? null : (
+                  <Bar percent={instance.usedPercent} label={`${instance.name}: ${instance.usedPercent}% used`} />
+                )}
+              </li>
+            ))}
+          </ul>
+        )
+      }
     </Show>
   );
 }
@@ -179,9 +309,14 @@ export function BudgetsPage({ session }: { session: Session }) {
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
   const loaded = useLoad(async () => {
     const [budgets, templates, consumers, teams] = await Promise.all([
-      list<Stored<Budget>>('/api/budgets'), list<Stored<Template>>('/api/budget-templates'), allPages<Consumer>('/api/consumers'), list<Team>('/api/teams'),
+      list<Stored<Budget>>('/api/budgets'),
+      list<Stored<Template>>('/api/budget-templates'),
+      allPages<Consumer>('/api/consumers'),
+      list<Team>('/api/teams'),
     ]);
-    const burns = await Promise.all(budgets.map((budget) => api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).catch(() => null)));
+    const burns = await Promise.all(
+      budgets.map((budget) => api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).catch(() => null)),
+    );
     return { budgets: budgets.map((budget, index) => ({ budget, burn: burns[index] ?? null })), templates, consumers, teams };
   }, []);
   const done = (text: string) => {
@@ -202,7 +337,14 @@ export function BudgetsPage({ session }: { session: Session }) {
     }
   };
   if (session.role === 'team-owner') {
-    return (<><h1>Budgets &amp; templates</h1><Empty title="Not for team-owner tokens">Budgets are read by admin, operator and viewer tokens; your team's spend is on the Overview.</Empty></>);
+    return (
+      <>
+        <h1>Budgets &amp; templates</h1>
+        <Empty title="Not for team-owner tokens">
+          Budgets are read by admin, operator and viewer tokens; your team's spend is on the Overview.
+        </Empty>
+      </>
+    );
   }
   return (
     <>
@@ -214,33 +356,85 @@ export function BudgetsPage({ session }: { session: Session }) {
             <section class="card">
               <div class="card-head">
                 <h2>Budgets</h2>
-                {writer ? <button type="button" aria-expanded={creating === 'budget'} onClick={() => setCreating(creating === 'budget' ? null : 'budget')}>New budget</button> : null}
+                {writer ? (
+                  <button
+                    type="button"
+                    aria-expanded={creating === 'budget'}
+                    onClick={() => setCreating(creating === 'budget' ? null : 'budget')}
+                  >
+                    New budget
+                  </button>
+                ) : null}
               </div>
               {creating === 'budget' ? <BudgetForm consumers={consumers} teams={teams} onDone={done} /> : null}
-              {budgets.length === 0 ? <Empty title="No budgets yet">{writer ? 'Create one with "New budget", or declare them in sluice.yaml.' : 'An admin or operator creates budgets.'}</Empty> : (
+              {budgets.length === 0 ? (
+                <Empty title="No budgets yet">
+                  {writer ? 'Create one with "New budget", or declare them in sluice.yaml.' : 'An admin or operator creates budgets.'}
+                </Empty>
+              ) : (
                 <table data-testid="budgets">
-                  <thead><tr><th scope="col">Budget</th><th scope="col">Covers</th><th scope="col">Limit</th><th scope="col" class="bar-col">Used this window</th><th scope="col">Projection</th><th scope="col">Mode</th></tr></thead>
+                  <thead>
+                    <tr>
+                      <th scope="col">Budget</th>
+                      <th scope="col">Covers</th>
+                      <th scope="col">Limit</th>
+                      <th scope="col" class="bar-col">
+                        Used this window
+                      </th>
+                      <th scope="col">Projection</th>
+                      <th scope="col">Mode</th>
+                    </tr>
+                  </thead>
                   <tbody>
                     {budgets.map(({ budget, burn }) => (
                       <tr key={budget.name}>
-                        <td><strong>{budget.name}</strong><br /><small class="muted">alerts at {budget.alerts.length === 0 ? 'none' : budget.alerts.map((alert) => `${alert}%`).join(', ')}</small></td>
+                        <td>
+                          <strong>{budget.name}</strong>
+                          <br />
+                          <small class="muted">
+                            alerts at {budget.alerts.length === 0 ? 'none' : budget.alerts.map((alert) => `${alert}%`).join(', ')}
+                          </small>
+                        </td>
                         <td>{scopeText(budget)}</td>
-                        <td>{limitText(budget)} <span class="muted">{windowText(budget.window)}</span></td>
+                        <td>
+                          {limitText(budget)} <span class="muted">{windowText(budget.window)}</span>
+                        </td>
                         <td class="bar-col">
-                          {burn === null ? <span class="muted">not tracked (window under an hour)</span> : (
+                          {burn === null ? (
+                            <span class="muted">not tracked (window under an hour)</span>
+                          ) : (
                             <>
                               <Bar percent={burn.usedPercent} label={`${budget.name}: ${burn.usedPercent}% used`} />
-                              <small>{inUnit(burn.used, burn.unit)} · {burn.usedPercent}%</small>
+                              <small>
+                                {inUnit(burn.used, burn.unit)} · {burn.usedPercent}%
+                              </small>
                             </>
                           )}
                         </td>
-                        <td>{burn === null ? '—' : burn.exhausted ? <Badge tone="bad">exhausted</Badge> : burn.exhaustsAt === null ? <span class="muted">lasts the window</span> : <>runs out {day(burn.exhaustsAt)}</>}</td>
+                        <td>
+                          {burn === null ? (
+                            '—'
+                          ) : burn.exhausted ? (
+                            <Badge tone="bad">exhausted</Badge>
+                          ) : burn.exhaustsAt === null ? (
+                            <span class="muted">lasts the window</span>
+                          ) : (
+                            <>runs out {day(burn.exhaustsAt)}</>
+                          )}
+                        </td>
                         <td>
                           {writer ? (
-                            <select aria-label={`Mode of ${budget.name}`} value={budget.mode} onChange={(event) => void setMode(budget, event.currentTarget.value as 'monitor' | 'enforce')}>
-                              <option value="enforce">enforce</option><option value="monitor">monitor</option>
+                            <select
+                              aria-label={`Mode of ${budget.name}`}
+                              value={budget.mode}
+                              onChange={(event) => void setMode(budget, event.currentTarget.value as 'monitor' | 'enforce')}
+                            >
+                              <option value="enforce">enforce</option>
+                              <option value="monitor">monitor</option>
                             </select>
-                          ) : <Badge tone={budget.mode === 'enforce' ? 'good' : 'neutral'}>{budget.mode}</Badge>}
+                          ) : (
+                            <Badge tone={budget.mode === 'enforce' ? 'good' : 'neutral'}>{budget.mode}</Badge>
+                          )}
                         </td>
                       </tr>
                     ))}
@@ -251,15 +445,31 @@ export function BudgetsPage({ session }: { session: Session }) {
             <section class="card">
               <div class="card-head">
                 <h2>Templates</h2>
-                {writer ? <button type="button" aria-expanded={creating === 'template'} onClick={() => setCreating(creating === 'template' ? null : 'template')}>New template</button> : null}
+                {writer ? (
+                  <button
+                    type="button"
+                    aria-expanded={creating === 'template'}
+                    onClick={() => setCreating(creating === 'template' ? null : 'template')}
+                  >
+                    New template
+                  </button>
+                ) : null}
               </div>
               {creating === 'template' ? <TemplateForm consumers={consumers} teams={teams} onDone={done} /> : null}
-              {templates.length === 0 ? <Empty title="No templates yet">A template gives every matching consumer a budget of its own, e.g. 2M tokens a day for each batch job.</Empty> : (
+              {templates.length === 0 ? (
+                <Empty title="No templates yet">
+                  A template gives every matching consumer a budget of its own, e.g. 2M tokens a day for each batch job.
+                </Empty>
+              ) : (
                 <div class="template-list">
                   {templates.map((template) => (
                     <article key={template.name} class="template">
-                      <h3>{template.name} <Badge tone={template.mode === 'enforce' ? 'good' : 'neutral'}>{template.mode}</Badge></h3>
-                      <p class="muted">{limitText(template)} {windowText(template.window)} for {selectorText(template)}</p>
+                      <h3>
+                        {template.name} <Badge tone={template.mode === 'enforce' ? 'good' : 'neutral'}>{template.mode}</Badge>
+                      </h3>
+                      <p class="muted">
+                        {limitText(template)} {windowText(template.window)} for {selectorText(template)}
+                      </p>
                       <Instances template={template.name} />
                     </article>
                   ))}

@@ -13,7 +13,11 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (session: Session) => vo
     try {
       onSignedIn(await signIn(token.trim()));
     } catch (failure) {
-      setError(failure instanceof ApiFailure && failure.status === 401 ? 'That token was refused: it is unknown or revoked.' : (failure as Error).message);
+      setError(
+        failure instanceof ApiFailure && failure.status === 401
+          ? 'That token was refused: it is unknown or revoked.'
+          : (failure as Error).message,
+      );
     } finally {
       setBusy(false);
     }
@@ -23,13 +27,27 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (session: Session) => vo
       <form onSubmit={submit} aria-describedby="login-help">
         <h1>Sluice console</h1>
         <p id="login-help" class="muted">
-          Sign in with an admin token: <code>data/admin.token</code> after <code>npm start</code>, or the token <code>sluice demo</code> printed.
-          It is kept for this browser tab only.
+          Sign in with an admin token: <code>data/admin.token</code> after <code>npm start</code>, or the token <code>sluice demo</code>{' '}
+          printed. It is kept for this browser tab only.
         </p>
         <label for="token">Admin token</label>
-        <input id="token" name="token" type="password" autocomplete="off" required value={token} onInput={(event) => setToken(event.currentTarget.value)} />
-        {error === null ? null : <p class="error" role="alert">{error}</p>}
-        <button type="submit" disabled={busy || token.trim() === ''}>{busy ? 'Checking…' : 'Sign in'}</button>
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autocomplete="off"
+          required
+          value={token}
+          onInput={(event) => setToken(event.currentTarget.value)}
+        />
+        {error === null ? null : (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy || token.trim() === ''}>
+          {busy ? 'Checking…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );

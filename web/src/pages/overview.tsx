@@ -2,7 +2,19 @@
 // spend per day stacked by team or model, top consumers and models, budgets nearest exhaustion, unsanctioned traffic
 // in the last 24 hours, and the discoveries waiting for someone.
 import { useMemo, useState } from 'preact/hooks';
-import { api, list, query, type Budget, type BurnDown, type Discovered, type Forecast, type Session, type Stored, type UsageAnswer, type UsageItem } from '../api';
+import {
+  api,
+  list,
+  query,
+  type Budget,
+  type BurnDown,
+  type Discovered,
+  type Forecast,
+  type Session,
+  type Stored,
+  type UsageAnswer,
+  type UsageItem,
+} from '../api';
 import { OTHER_COLOR, seriesColor, StackedBars } from '../charts';
 import { count, day, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, usd } from '../format';
 import { Badge, Bar, Empty, Show, Stat, useLoad } from '../ui';
@@ -11,10 +23,15 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 function totals(items: UsageItem[]) {
-  return items.reduce((sum, item) => ({
-    calls: sum.calls + item.calls, tokens: sum.tokens + item.inputTokens + item.outputTokens, cost: sum.cost + item.cost.microUsd,
-    refused: sum.refused + item.refusedCalls,
-  }), { calls: 0, tokens: 0, cost: 0, refused: 0 });
+  return items.reduce(
+    (sum, item) => ({
+      calls: sum.calls + item.calls,
+      tokens: sum.tokens + item.inputTokens + item.outputTokens,
+      cost: sum.cost + item.cost.microUsd,
+      refused: sum.refused + item.refusedCalls,
+    }),
+    { calls: 0, tokens: 0, cost: 0, refused: 0 },
+  );
 }
 
 async function loadOverview(session: Session) {
@@ -34,11 +51,21 @@ async function loadOverview(session: Session) {
     usage({ from: isoHour(thisMonth), to: isoHour(to), bucket: 'month', groupBy: 'model' }),
     usage({ from: isoHour(hourFloor(now - DAY) + HOUR), to: isoHour(to), bucket: 'day', groupBy: 'resource,resourceStatus' }),
     api<Forecast>(`/api/forecast${query({ month: monthName(now) })}`),
-    session.role === 'team-owner' ? Promise.resolve([] as Stored<Budget>[]) : list<Stored<Budget>>('/api/budgets').catch(() => [] as Stored<Budget>[]),
+    session.role === 'team-owner'
+      ? Promise.resolve([] as Stored<Budget>[])
+      : list<Stored<Budget>>('/api/budgets').catch(() => [] as Stored<Budget>[]),
     readsDiscoveries ? api<{ items: Discovered[] }>('/api/reconciliation/consumers?status=pending&limit=1000') : Promise.resolve(null),
   ]);
-  const burnDowns = (await Promise.all(budgets.map((budget) => api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`)
-    .then((burn) => ({ burn, budget }), () => null))))
+  const burnDowns = (
+    await Promise.all(
+      budgets.map((budget) =>
+        api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).then(
+          (burn) => ({ burn, budget }),
+          () => null,
+        ),
+      ),
+    )
+  )
     .filter((entry): entry is { burn: BurnDown; budget: Stored<Budget> } => entry !== null)
     .sort((a, b) => b.burn.usedPercent - a.burn.usedPercent);
   const unsanctioned = recent.items.filter((item) => item.group.resourceStatus === 'unsanctioned');
@@ -49,7 +76,10 @@ function SpendChart({ by }: { by: 'team' | 'model' }) {
   const now = Date.now();
   const end = hourFloor(now) + HOUR;
   const start = Math.floor((now - 29 * DAY) / DAY) * DAY;
-  const loaded = useLoad(() => api<UsageAnswer>(`/api/usage${query({ from: isoHour(start), to: isoHour(end), bucket: 'day', groupBy: by })}`), [by]);
+  const loaded = useLoad(
+    () => api<UsageAnswer>(`/api/usage${query({ from: isoHour(start), to: isoHour(end), bucket: 'day', groupBy: by })}`),
+    [by],
+  );
   return (
     <Show loaded={loaded} what="spend per day">
       {(answer) => <SpendBars answer={answer} start={start} by={by} />}
@@ -61,7 +91,8 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
   const chart = useMemo(() => {
     const days = Array.from({ length: 30 }, (_value, index) => start + index * DAY);
     const byGroup = new Map<string, number>();
-    for (const item of answer.items) byGroup.set(item.group[by] || 'unattributed', (byGroup.get(item.group[by] || 'unattributed') ?? 0) + item.cost.microUsd);
+    for (const item of answer.items)
+      byGroup.set(item.group[by] || 'unattributed', (byGroup.get(item.group[by] || 'unattributed') ?? 0) + item.cost.microUsd);
     const ranked = [...byGroup.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
     const shown = ranked.slice(0, 6);
     const names = ranked.length > 6 ? [...shown, 'other'] : shown;
@@ -74,11 +105,19 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
     }
     return {
       x: days.map((ms) => ms / 1000),
-      series: names.map((name, index) => ({ label: name, color: name === 'other' ? OTHER_COLOR : seriesColor(index), values: values.get(name)! })),
+      series: names.map((name, index) => ({
+        label: name,
+        color: name === 'other' ? OTHER_COLOR : seriesColor(index),
+        values: values.get(name)!,
+      })),
     };
   }, [answer, start, by]);
   if (answer.items.every((item) => item.cost.microUsd === 0)) {
-    return <Empty title="No spend in the last 30 days">Send calls through the gateway (or run <code>sluice demo</code>) and they appear here within the hour.</Empty>;
+    return (
+      <Empty title="No spend in the last 30 days">
+        Send calls through the gateway (or run <code>sluice demo</code>) and they appear here within the hour.
+      </Empty>
+    );
   }
   return <StackedBars x={chart.x} series={chart.series} title={`Spend per day by ${by}, last 30 days`} />;
 }
@@ -88,9 +127,21 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
   return (
     <section class="card" aria-labelledby={`top-${dimension}`}>
       <h2 id={`top-${dimension}`}>{title}</h2>
-      {ranked.length === 0 ? <Empty title="No calls this month yet" /> : (
+      {ranked.length === 0 ? (
+        <Empty title="No calls this month yet" />
+      ) : (
         <table>
-          <thead><tr><th scope="col">{dimension}</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Spend</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">{dimension}</th>
+              <th scope="col" class="num">
+                Calls
+              </th>
+              <th scope="col" class="num">
+                Spend
+              </th>
+            </tr>
+          </thead>
           <tbody>
             {ranked.map((item) => (
               <tr key={item.group[dimension]}>
@@ -122,19 +173,45 @@ export function OverviewPage({ session }: { session: Session }) {
           return (
             <>
               <p class="muted" data-testid="overview-period">
-                {monthLabel(monthName(data.from))} to date: {day(new Date(data.from).toISOString())} – {day(new Date(data.to - 1).toISOString())} (UTC)
+                {monthLabel(monthName(data.from))} to date: {day(new Date(data.from).toISOString())} –{' '}
+                {day(new Date(data.to - 1).toISOString())} (UTC)
                 {session.role === 'team-owner' ? ` · team ${session.team}` : ''}
               </p>
               <div class="stats">
-                <Stat label="Spend this month" testId="overview-spend" value={usd(month.cost)}
-                  detail={change === null ? 'no spend last month by this day' : `${change >= 0 ? '+' : ''}${change.toFixed(0)}% against last month by this day (${usd(previous.cost)})`} />
-                <Stat label="Calls this month" testId="overview-calls" value={count(month.calls)} detail={`${count(month.refused)} refused`} />
+                <Stat
+                  label="Spend this month"
+                  testId="overview-spend"
+                  value={usd(month.cost)}
+                  detail={
+                    change === null
+                      ? 'no spend last month by this day'
+                      : `${change >= 0 ? '+' : ''}${change.toFixed(0)}% against last month by this day (${usd(previous.cost)})`
+                  }
+                />
+                <Stat
+                  label="Calls this month"
+                  testId="overview-calls"
+                  value={count(month.calls)}
+                  detail={`${count(month.refused)} refused`}
+                />
                 <Stat label="Tokens this month" testId="overview-tokens" value={count(month.tokens)} detail="input + output" />
-                <Stat label="Month-end forecast" testId="overview-forecast" value={overall === null ? '—' : usd(overall.forecast.microUsd)}
-                  detail={overall === null ? 'per team only' : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`} />
+                <Stat
+                  label="Month-end forecast"
+                  testId="overview-forecast"
+                  value={overall === null ? '—' : usd(overall.forecast.microUsd)}
+                  detail={
+                    overall === null
+                      ? 'per team only'
+                      : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`
+                  }
+                />
                 {data.pending === null ? null : (
-                  <Stat label="Pending discoveries" testId="overview-pending" value={count(data.pending.items.length)}
-                    detail={<a href="#/reconciliation">Review the queue</a>} />
+                  <Stat
+                    label="Pending discoveries"
+                    testId="overview-pending"
+                    value={count(data.pending.items.length)}
+                    detail={<a href="#/reconciliation">Review the queue</a>}
+                  />
                 )}
               </div>
               <section class="card">
@@ -142,7 +219,9 @@ export function OverviewPage({ session }: { session: Session }) {
                   <h2>Spend per day, last 30 days</h2>
                   <div class="segmented" role="group" aria-label="Stack by">
                     {(['team', 'model'] as const).map((option) => (
-                      <button key={option} type="button" aria-pressed={by === option} onClick={() => setBy(option)}>By {option}</button>
+                      <button key={option} type="button" aria-pressed={by === option} onClick={() => setBy(option)}>
+                        By {option}
+                      </button>
                     ))}
                   </div>
                 </div>
@@ -156,17 +235,29 @@ export function OverviewPage({ session }: { session: Session }) {
                 <section class="card">
                   <h2>Budgets nearest exhaustion</h2>
                   {data.burnDowns.length === 0 ? (
-                    <Empty title="No budgets to show">Create one under <a href="#/budgets">Budgets &amp; templates</a> to see how fast it burns.</Empty>
+                    <Empty title="No budgets to show">
+                      Create one under <a href="#/budgets">Budgets &amp; templates</a> to see how fast it burns.
+                    </Empty>
                   ) : (
                     <ul class="plain">
                       {data.burnDowns.slice(0, 5).map(({ burn, budget }) => (
                         <li key={burn.budget} class="budget-line">
                           <div class="row-between">
-                            <span>{burn.budget} {budget.mode === 'monitor' ? <Badge tone="neutral">monitor</Badge> : null}</span>
-                            <span class="muted">{inUnit(burn.used, burn.unit)} of {inUnit(burn.limit, burn.unit)}</span>
+                            <span>
+                              {burn.budget} {budget.mode === 'monitor' ? <Badge tone="neutral">monitor</Badge> : null}
+                            </span>
+                            <span class="muted">
+                              {inUnit(burn.used, burn.unit)} of {inUnit(burn.limit, burn.unit)}
+                            </span>
                           </div>
                           <Bar percent={burn.usedPercent} label={`${burn.budget}: ${burn.usedPercent}% used`} />
-                          <small class="muted">{burn.exhausted ? 'Exhausted' : burn.exhaustsAt === null ? 'Not projected to run out this window' : `Projected to run out ${day(burn.exhaustsAt)}`}</small>
+                          <small class="muted">
+                            {burn.exhausted
+                              ? 'Exhausted'
+                              : burn.exhaustsAt === null
+                                ? 'Not projected to run out this window'
+                                : `Projected to run out ${day(burn.exhaustsAt)}`}
+                          </small>
                         </li>
                       ))}
                     </ul>
@@ -174,20 +265,36 @@ export function OverviewPage({ session }: { session: Session }) {
                 </section>
                 <section class="card">
                   <h2>Unsanctioned traffic, last 24 hours</h2>
-                  {data.unsanctioned.length === 0 ? <Empty title="None">No calls reached an unsanctioned model in the last 24 hours.</Empty> : (
+                  {data.unsanctioned.length === 0 ? (
+                    <Empty title="None">No calls reached an unsanctioned model in the last 24 hours.</Empty>
+                  ) : (
                     <table data-testid="unsanctioned">
-                      <thead><tr><th scope="col">Resource</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Spend</th></tr></thead>
+                      <thead>
+                        <tr>
+                          <th scope="col">Resource</th>
+                          <th scope="col" class="num">
+                            Calls
+                          </th>
+                          <th scope="col" class="num">
+                            Spend
+                          </th>
+                        </tr>
+                      </thead>
                       <tbody>
-                        {Object.values(data.unsanctioned.reduce<Record<string, { resource: string; calls: number; cost: number }>>((sum, item) => {
-                          const resource = item.group.resource ?? '';
-                          const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
-                          entry.calls += item.calls;
-                          entry.cost += item.cost.microUsd;
-                          sum[resource] = entry;
-                          return sum;
-                        }, {})).map((entry) => (
+                        {Object.values(
+                          data.unsanctioned.reduce<Record<string, { resource: string; calls: number; cost: number }>>((sum, item) => {
+                            const resource = item.group.resource ?? '';
+                            const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
+                            entry.calls += item.calls;
+                            entry.cost += item.cost.microUsd;
+                            sum[resource] = entry;
+                            return sum;
+                          }, {}),
+                        ).map((entry) => (
                           <tr key={entry.resource}>
-                            <td><Badge tone="bad">unsanctioned</Badge> {entry.resource}</td>
+                            <td>
+                              <Badge tone="bad">unsanctioned</Badge> {entry.resource}
+                            </td>
                             <td class="num">{count(entry.calls)}</td>
                             <td class="num">{usd(entry.cost)}</td>
                           </tr>

@@ -4,8 +4,21 @@ import { api, download, query, type ChargebackLine, type Money, type Session } f
 import { count, monthLabel, monthName, monthStart, usd } from '../format';
 import { Empty, Notice, Show, useLoad } from '../ui';
 
-interface Chargeback { period: string; items: ChargebackLine[]; total: Omit<ChargebackLine, 'team'> }
-interface Drivers { items: Array<{ group: Record<string, string>; current: Money; previous: Money; delta: Money; currentCalls: number; previousCalls: number }> }
+interface Chargeback {
+  period: string;
+  items: ChargebackLine[];
+  total: Omit<ChargebackLine, 'team'>;
+}
+interface Drivers {
+  items: Array<{
+    group: Record<string, string>;
+    current: Money;
+    previous: Money;
+    delta: Money;
+    currentCalls: number;
+    previousCalls: number;
+  }>;
+}
 
 export function ReportsPage({ session }: { session: Session }) {
   const now = Date.now();
@@ -39,56 +52,131 @@ export function ReportsPage({ session }: { session: Session }) {
         <div class="card-head">
           <h2>Chargeback by team</h2>
           <div class="toolbar">
-            <label class="compact">Month
+            <label class="compact">
+              Month
               <select value={period} onChange={(event) => setPeriod(event.currentTarget.value)}>
-                {months.map((month) => <option key={month} value={month}>{monthLabel(month)}</option>)}
+                {months.map((month) => (
+                  <option key={month} value={month}>
+                    {monthLabel(month)}
+                  </option>
+                ))}
               </select>
             </label>
-            <button type="button" onClick={() => void save()}>Download CSV</button>
+            <button type="button" onClick={() => void save()}>
+              Download CSV
+            </button>
           </div>
         </div>
         <Show loaded={chargeback} what="the chargeback">
-          {(report) => report.items.length === 0 ? <Empty title={`No usage in ${monthLabel(report.period)}`}>Pick another month; teams appear once their consumers make calls.</Empty> : (
-            <table data-testid="chargeback">
-              <thead><tr><th scope="col">Team</th><th scope="col" class="num">Calls</th><th scope="col" class="num">Input tokens</th><th scope="col" class="num">Output tokens</th><th scope="col" class="num">Refused</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Cost</th></tr></thead>
-              <tbody>
-                {report.items.map((line) => (
-                  <tr key={line.team}>
-                    <td>{line.team === '' ? <span class="muted">no team</span> : line.team}</td><td class="num">{count(line.calls)}</td><td class="num">{count(line.inputTokens)}</td>
-                    <td class="num">{count(line.outputTokens)}</td><td class="num">{count(line.refusedCalls)}</td><td class="num">{count(line.failedCalls)}</td><td class="num">{usd(line.cost.microUsd)}</td>
+          {(report) =>
+            report.items.length === 0 ? (
+              <Empty title={`No usage in ${monthLabel(report.period)}`}>
+                Pick another month; teams appear once their consumers make calls.
+              </Empty>
+            ) : (
+              <table data-testid="chargeback">
+                <thead>
+                  <tr>
+                    <th scope="col">Team</th>
+                    <th scope="col" class="num">
+                      Calls
+                    </th>
+                    <th scope="col" class="num">
+                      Input tokens
+                    </th>
+                    <th scope="col" class="num">
+                      Output tokens
+                    </th>
+                    <th scope="col" class="num">
+                      Refused
+                    </th>
+                    <th scope="col" class="num">
+                      Failed
+                    </th>
+                    <th scope="col" class="num">
+                      Cost
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-              <tfoot>
-                <tr><th scope="row">Total</th><td class="num">{count(report.total.calls)}</td><td class="num">{count(report.total.inputTokens)}</td><td class="num">{count(report.total.outputTokens)}</td><td class="num">{count(report.total.refusedCalls)}</td><td class="num">{count(report.total.failedCalls)}</td><td class="num">{usd(report.total.cost.microUsd)}</td></tr>
-              </tfoot>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {report.items.map((line) => (
+                    <tr key={line.team}>
+                      <td>{line.team === '' ? <span class="muted">no team</span> : line.team}</td>
+                      <td class="num">{count(line.calls)}</td>
+                      <td class="num">{count(line.inputTokens)}</td>
+                      <td class="num">{count(line.outputTokens)}</td>
+                      <td class="num">{count(line.refusedCalls)}</td>
+                      <td class="num">{count(line.failedCalls)}</td>
+                      <td class="num">{usd(line.cost.microUsd)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+                <tfoot>
+                  <tr>
+                    <th scope="row">Total</th>
+                    <td class="num">{count(report.total.calls)}</td>
+                    <td class="num">{count(report.total.inputTokens)}</td>
+                    <td class="num">{count(report.total.outputTokens)}</td>
+                    <td class="num">{count(report.total.refusedCalls)}</td>
+                    <td class="num">{count(report.total.failedCalls)}</td>
+                    <td class="num">{usd(report.total.cost.microUsd)}</td>
+                  </tr>
+                </tfoot>
+              </table>
+            )
+          }
         </Show>
       </section>
       <section class="card">
         <div class="card-head">
           <h2>Top cost drivers, last 30 days against the 30 before</h2>
-          <label class="compact">By
+          <label class="compact">
+            By
             <select value={groupBy} onChange={(event) => setGroupBy(event.currentTarget.value)}>
-              {(session.role === 'team-owner' ? ['consumer', 'model'] : ['team', 'consumer', 'model', 'provider']).map((option) => <option key={option} value={option}>{option}</option>)}
+              {(session.role === 'team-owner' ? ['consumer', 'model'] : ['team', 'consumer', 'model', 'provider']).map((option) => (
+                <option key={option} value={option}>
+                  {option}
+                </option>
+              ))}
             </select>
           </label>
         </div>
         <Show loaded={drivers} what="cost drivers">
-          {(answer) => answer.items.length === 0 ? <Empty title="No spend in either period" /> : (
-            <table>
-              <thead><tr><th scope="col">{groupBy}</th><th scope="col" class="num">Previous</th><th scope="col" class="num">Current</th><th scope="col" class="num">Change</th></tr></thead>
-              <tbody>
-                {answer.items.map((item) => (
-                  <tr key={JSON.stringify(item.group)}>
-                    <td>{item.group[groupBy] || <span class="muted">unattributed</span>}</td><td class="num">{usd(item.previous.microUsd)}</td><td class="num">{usd(item.current.microUsd)}</td>
-                    <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>{item.delta.microUsd > 0 ? '+' : ''}{usd(item.delta.microUsd)}</td>
+          {(answer) =>
+            answer.items.length === 0 ? (
+              <Empty title="No spend in either period" />
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{groupBy}</th>
+                    <th scope="col" class="num">
+                      Previous
+                    </th>
+                    <th scope="col" class="num">
+                      Current
+                    </th>
+                    <th scope="col" class="num">
+                      Change
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {answer.items.map((item) => (
+                    <tr key={JSON.stringify(item.group)}>
+                      <td>{item.group[groupBy] || <span class="muted">unattributed</span>}</td>
+                      <td class="num">{usd(item.previous.microUsd)}</td>
+                      <td class="num">{usd(item.current.microUsd)}</td>
+                      <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>
+                        {item.delta.microUsd > 0 ? '+' : ''}
+                        {usd(item.delta.microUsd)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
         </Show>
       </section>
     </>

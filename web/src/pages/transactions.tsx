@@ -4,12 +4,24 @@ import { api, query, type Session, type Transaction } from '../api';
 import { count, dateTime, ms, usd } from '../format';
 import { Badge, Empty, Show, useLoad } from '../ui';
 
-interface Filters { consumer: string; team: string; model: string; provider: string; outcome: string; from: string; to: string }
+interface Filters {
+  consumer: string;
+  team: string;
+  model: string;
+  provider: string;
+  outcome: string;
+  from: string;
+  to: string;
+}
 const NO_FILTERS: Filters = { consumer: '', team: '', model: '', provider: '', outcome: '', from: '', to: '' };
 
 function outcomeBadge(transaction: Transaction) {
   const tone = transaction.outcome === 'served' ? 'good' : transaction.outcome === 'refused' ? 'warn' : 'bad';
-  return <Badge tone={tone}>{transaction.outcome} {transaction.status}</Badge>;
+  return (
+    <Badge tone={tone}>
+      {transaction.outcome} {transaction.status}
+    </Badge>
+  );
 }
 
 /** A datetime-local value (taken as UTC) to an ISO time the API accepts. */
@@ -27,10 +39,19 @@ export function TransactionsPage({ session }: { session: Session }) {
   const load = async (after: string | null) => {
     setLoading(true);
     try {
-      const page = await api<{ items: Transaction[]; nextCursor: string | null }>(`/api/transactions${query({
-        consumer: filters.consumer, team: filters.team, model: filters.model, provider: filters.provider, outcome: filters.outcome,
-        from: isoOf(filters.from), to: isoOf(filters.to), limit: 50, cursor: after ?? undefined,
-      })}`);
+      const page = await api<{ items: Transaction[]; nextCursor: string | null }>(
+        `/api/transactions${query({
+          consumer: filters.consumer,
+          team: filters.team,
+          model: filters.model,
+          provider: filters.provider,
+          outcome: filters.outcome,
+          from: isoOf(filters.from),
+          to: isoOf(filters.to),
+          limit: 50,
+          cursor: after ?? undefined,
+        })}`,
+      );
       setRows((previous) => (after === null ? page.items : [...previous, ...page.items]));
       setCursor(page.nextCursor);
       setError(null);
@@ -44,42 +65,103 @@ export function TransactionsPage({ session }: { session: Session }) {
     void load(null);
   }, [filters]);
   const field = (name: keyof Filters, label: string, type = 'text') => (
-    <label>{label}<input type={type} value={draft[name]} onInput={(event) => setDraft({ ...draft, [name]: event.currentTarget.value })} /></label>
+    <label>
+      {label}
+      <input type={type} value={draft[name]} onInput={(event) => setDraft({ ...draft, [name]: event.currentTarget.value })} />
+    </label>
   );
   return (
     <>
       <h1>Transactions</h1>
-      <form class="toolbar" onSubmit={(event) => { event.preventDefault(); setFilters(draft); }} aria-label="Filter transactions">
+      <form
+        class="toolbar"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setFilters(draft);
+        }}
+        aria-label="Filter transactions"
+      >
         {field('consumer', 'Consumer')}
         {session.role === 'team-owner' ? null : field('team', 'Team')}
         {field('model', 'Model')}
         {field('provider', 'Provider')}
-        <label>Outcome
+        <label>
+          Outcome
           <select value={draft.outcome} onChange={(event) => setDraft({ ...draft, outcome: event.currentTarget.value })}>
-            <option value="">any</option><option value="served">served</option><option value="refused">refused</option><option value="failed">failed</option>
+            <option value="">any</option>
+            <option value="served">served</option>
+            <option value="refused">refused</option>
+            <option value="failed">failed</option>
           </select>
         </label>
         {field('from', 'From (UTC)', 'datetime-local')}
         {field('to', 'To (UTC)', 'datetime-local')}
         <button type="submit">Apply</button>
-        <button type="button" class="secondary" onClick={() => { setDraft(NO_FILTERS); setFilters(NO_FILTERS); }}>Clear</button>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => {
+            setDraft(NO_FILTERS);
+            setFilters(NO_FILTERS);
+          }}
+        >
+          Clear
+        </button>
       </form>
-      {error === null ? null : <p class="error" role="alert">Could not load transactions: {error}</p>}
+      {error === null ? null : (
+        <p class="error" role="alert">
+          Could not load transactions: {error}
+        </p>
+      )}
       {rows.length === 0 && !loading && error === null ? (
-        <Empty title="No transactions match">Calls through the gateway and traffic reported by observers are listed here; widen the filters.</Empty>
+        <Empty title="No transactions match">
+          Calls through the gateway and traffic reported by observers are listed here; widen the filters.
+        </Empty>
       ) : (
         <table data-testid="transactions">
           <thead>
-            <tr><th scope="col">Time</th><th scope="col">Consumer</th><th scope="col">Model</th><th scope="col">Provider</th><th scope="col" class="num">Tokens in / out</th><th scope="col" class="num">Cost</th><th scope="col" class="num">Latency</th><th scope="col">Outcome</th></tr>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Consumer</th>
+              <th scope="col">Model</th>
+              <th scope="col">Provider</th>
+              <th scope="col" class="num">
+                Tokens in / out
+              </th>
+              <th scope="col" class="num">
+                Cost
+              </th>
+              <th scope="col" class="num">
+                Latency
+              </th>
+              <th scope="col">Outcome</th>
+            </tr>
           </thead>
           <tbody>
             {rows.map((row) => (
               <tr key={row.id}>
-                <td><a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a></td>
-                <td>{row.consumer ?? <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>}{row.team === null ? null : <small class="muted"> {row.team}</small>}</td>
-                <td>{row.requestedModel ?? '—'}{row.violations.length > 0 ? <> <Badge tone="bad">violation</Badge></> : null}</td>
+                <td>
+                  <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
+                </td>
+                <td>
+                  {row.consumer ?? (
+                    <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
+                  )}
+                  {row.team === null ? null : <small class="muted"> {row.team}</small>}
+                </td>
+                <td>
+                  {row.requestedModel ?? '—'}
+                  {row.violations.length > 0 ? (
+                    <>
+                      {' '}
+                      <Badge tone="bad">violation</Badge>
+                    </>
+                  ) : null}
+                </td>
                 <td>{row.provider ?? '—'}</td>
-                <td class="num">{count(row.inputTokens)} / {count(row.outputTokens)}</td>
+                <td class="num">
+                  {count(row.inputTokens)} / {count(row.outputTokens)}
+                </td>
                 <td class="num">{row.cost === null ? <span class="muted">unpriced</span> : usd(row.cost.microUsd)}</td>
                 <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : ms(row.latencyMs)}</td>
                 <td>{outcomeBadge(row)}</td>
@@ -90,7 +172,11 @@ export function TransactionsPage({ session }: { session: Session }) {
       )}
       <div class="row-between">
         <span class="muted">{count(rows.length)} shown, newest first</span>
-        {cursor === null ? null : <button type="button" disabled={loading} onClick={() => void load(cursor)}>Show more</button>}
+        {cursor === null ? null : (
+          <button type="button" disabled={loading} onClick={() => void load(cursor)}>
+            Show more
+          </button>
+        )}
       </div>
     </>
   );
@@ -100,18 +186,35 @@ export function TransactionDetailPage({ id }: { id: string }) {
   const loaded = useLoad(() => api<Transaction>(`/api/transactions/${encodeURIComponent(id)}`), [id]);
   return (
     <>
-      <p><a href="#/transactions">← Transactions</a></p>
+      <p>
+        <a href="#/transactions">← Transactions</a>
+      </p>
       <Show loaded={loaded} what={`transaction ${id}`}>
         {(row) => {
           const facts: Array<[string, preact.ComponentChildren]> = [
-            ['Request id', <code>{row.requestId}</code>], ['Time', dateTime(row.startedAt)],
-            ['Consumer', row.consumer ?? (row.discoveredConsumer === null ? 'unknown' : <a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>)],
-            ['Team', row.team ?? '—'], ['API', `${row.api} (${row.operation}${row.stream ? ', streamed' : ''})`],
-            ['Model asked for', row.requestedModel ?? '—'], ['Served by', row.provider === null ? '—' : `${row.provider}/${row.providerModel ?? ''}`],
-            ['Downgraded to', row.servedModel ?? 'no'], ['Status', <>{outcomeBadge(row)} {row.errorClass === null ? null : <code>{row.errorClass}</code>}</>],
+            ['Request id', <code>{row.requestId}</code>],
+            ['Time', dateTime(row.startedAt)],
+            [
+              'Consumer',
+              row.consumer ??
+                (row.discoveredConsumer === null ? 'unknown' : <a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>),
+            ],
+            ['Team', row.team ?? '—'],
+            ['API', `${row.api} (${row.operation}${row.stream ? ', streamed' : ''})`],
+            ['Model asked for', row.requestedModel ?? '—'],
+            ['Served by', row.provider === null ? '—' : `${row.provider}/${row.providerModel ?? ''}`],
+            ['Downgraded to', row.servedModel ?? 'no'],
+            [
+              'Status',
+              <>
+                {outcomeBadge(row)} {row.errorClass === null ? null : <code>{row.errorClass}</code>}
+              </>,
+            ],
             ['Input tokens', `${count(row.inputTokens)}${row.cachedInputTokens > 0 ? ` (${count(row.cachedInputTokens)} cached)` : ''}`],
-            ['Output tokens', count(row.outputTokens)], ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
-            ['Cost', row.cost === null ? 'unpriced' : usd(row.cost.microUsd)], ['Latency', row.operation === 'observed' ? 'observed, not proxied' : ms(row.latencyMs)],
+            ['Output tokens', count(row.outputTokens)],
+            ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
+            ['Cost', row.cost === null ? 'unpriced' : usd(row.cost.microUsd)],
+            ['Latency', row.operation === 'observed' ? 'observed, not proxied' : ms(row.latencyMs)],
             ['Time to first token', row.timeToFirstTokenMs === null ? '—' : ms(row.timeToFirstTokenMs)],
             ['Attempts', row.attempts > 1 ? `${row.attempts} (retries or fallbacks)` : String(row.attempts)],
             ['Calls', count(row.calls)],
@@ -122,10 +225,18 @@ export function TransactionDetailPage({ id }: { id: string }) {
               {row.violations.length === 0 ? null : (
                 <div class="violation" role="note" data-testid="violations">
                   <strong>Policy violations (monitor mode: served anyway)</strong>
-                  <ul>{row.violations.map((violation) => <li key={violation}>{violation.startsWith('resource:') ? `unsanctioned model ${violation.slice(9)}` : `budget ${violation} exceeded`}</li>)}</ul>
+                  <ul>
+                    {row.violations.map((violation) => (
+                      <li key={violation}>
+                        {violation.startsWith('resource:') ? `unsanctioned model ${violation.slice(9)}` : `budget ${violation} exceeded`}
+                      </li>
+                    ))}
+                  </ul>
                 </div>
               )}
-              <dl class="facts">{facts.map(([label, value]) => [<dt key={`${label}-t`}>{label}</dt>, <dd key={`${label}-d`}>{value}</dd>])}</dl>
+              <dl class="facts">
+                {facts.map(([label, value]) => [<dt key={`${label}-t`}>{label}</dt>, <dd key={`${label}-d`}>{value}</dd>])}
+              </dl>
             </>
           );
         }}
