@@ -3,7 +3,12 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS: Record<string, string> = { gateway: 'gateway.js', analytics: 'analytics.js', discovery: 'discovery.js' };
+const BENCHMARKS: Record<string, string> = {
+  gateway: 'gateway.js',
+  analytics: 'analytics.js',
+  discovery: 'discovery.js',
+  cache: 'cache.js',
+};
 
 const name = process.argv[2] ?? 'gateway';
 const script = BENCHMARKS[name];

@@ -14,6 +14,7 @@ import type { CounterStore } from './counters/counter-store.js';
 import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
+import { ChatCache } from './gateway/cache/chat-cache.js';
 import { buildSnapshot, configuredNames } from './gateway/snapshot.js';
 import { defaultSpoolDir } from './ledger/spool.js';
 import { LedgerWriter } from './ledger/writer.js';
@@ -158,6 +159,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     logger,
     governance,
     readiness,
+    cache: new ChatCache(config.cache, metrics.registry, logger),
   };
   metrics.configure(configuredNames(context.snapshot));
   logStartup(logger, {
@@ -329,6 +331,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       });
       await context.snapshot.routing.close();
       await context.snapshot.mcp.close();
+      await context.cache.store.close();
       await directory.close();
     },
   };

@@ -4,6 +4,8 @@ import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
 import { DISCOVERY_DEFAULTS, discoverySchema } from './discovery-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
+import { CACHE_DEFAULTS, cacheSchema } from './cache-schema.js';
+import { guardrailSchema } from './guardrails-schema.js';
 import { parseAllowEntry } from './provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 import { identitySchema, tlsSchema } from './identity-schema.js';
@@ -282,6 +284,10 @@ export const configSchema = z
     discovery: discoverySchema.default(DISCOVERY_DEFAULTS),
     /** MCP servers fronted on /mcp/<server> (docs/agents.md). */
     mcp: mcpSchema.default(MCP_DEFAULTS),
+    /** The exact-match response cache (docs/agents.md); nothing is cached unless a model or a request opts in. */
+    cache: cacheSchema.default(CACHE_DEFAULTS),
+    /** Detectors on prompts and answers: monitor, block or mask (docs/agents.md). */
+    guardrails: z.array(guardrailSchema).max(100).default([]),
     /** Who a caller is besides its Sluice key: client certificates, the mesh's forwarded identity, JWTs (docs/identity.md). */
     identity: identitySchema.default({ unmappedCertificate: 'refuse', trustedProxies: [], jwtIssuers: [] }),
   })

@@ -76,8 +76,8 @@ function attributes(list: KeyValue[] | undefined): Map<string, string | number |
 
 function text(value: string | number | boolean | undefined, max = 200): string | undefined {
   if (typeof value !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex
   const clean = value
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim()
     .slice(0, max);

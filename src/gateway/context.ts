@@ -1,5 +1,6 @@
 // What every request handler reads: the current config snapshot (swapped whole on reload) and the sinks for records.
 import type { ReadinessProbe } from '../observability/readiness.js';
+import type { ChatCache } from './cache/chat-cache.js';
 import type { GatewayIdentity } from './pipeline/authenticate.js';
 import type { RecordSinks } from './pipeline/record.js';
 import type { Snapshot } from './snapshot.js';
@@ -10,6 +11,8 @@ export interface GatewayContext extends RecordSinks {
   maxBodyBytes: number;
   /** /readyz: draining, the ledger keeping up, the counters answering. */
   readiness: ReadinessProbe;
+  /** The response cache's store (kept across reloads); which calls it serves is the snapshot's cachePolicy. */
+  cache: ChatCache;
   /** Client certificates, trusted proxies and JWT issuers (fixed at start). */
   identity: GatewayIdentity;
 }

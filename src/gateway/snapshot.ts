@@ -10,6 +10,8 @@ import type { ProviderTargets } from '../config/provider-targets.js';
 import type { AdmissionPolicy } from './pipeline/admit.js';
 import { RoutingTable } from './routing/model-routes.js';
 import { McpDirectory } from './mcp/directory.js';
+import { CachePolicy } from './cache/policy.js';
+import { Guardrails } from './guardrails/guardrails.js';
 
 export interface Snapshot {
   routing: RoutingTable;
@@ -20,6 +22,10 @@ export interface Snapshot {
   admission: AdmissionPolicy;
   /** The MCP servers fronted on /mcp and who may call which tools. */
   mcp: McpDirectory;
+  /** Which chat calls the response cache serves, and for how long. */
+  cachePolicy: CachePolicy;
+  /** Detectors on prompts and answers. */
+  guardrails: Guardrails;
 }
 
 /**
@@ -45,6 +51,8 @@ export function buildSnapshot(
     budgets,
     admission: { governance, budgets, routes: routing.routes, defaultMaxTokens: config.admission.defaultMaxTokens },
     mcp: new McpDirectory(config, targets, previous?.mcp),
+    cachePolicy: new CachePolicy(config.cache),
+    guardrails: new Guardrails(config.guardrails),
   };
 }
 

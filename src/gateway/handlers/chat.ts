@@ -19,6 +19,9 @@ import { sendError } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
 import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
+import { CACHE_HEADER } from '../cache/policy.js';
+import { StreamCapture } from '../cache/stream-capture.js';
+import { price } from '../pipeline/meter.js';
 
 export async function handleChat(
   context: GatewayContext,
@@ -32,17 +35,29 @@ export async function handleChat(
     const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
     const consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     call.consumer = consumer;
-    const body = await readJsonBody(req, context.maxBodyBytes);
+    const received = await readJsonBody(req, context.maxBodyBytes);
+    // Guardrails on the prompt: a block is the caller's 400, a mask changes the body every later stage sees.
+    const guarded = snapshot.guardrails.empty ? null : snapshot.guardrails.check('input', consumer, String(received.model), received);
+    const body = guarded?.body ?? received;
     const request = door.parseChat(body);
     call.chat = request;
     call.requestedModel = request.model;
     call.stream = request.stream;
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
+    // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
+    // Not for a model the resource policy refuses: admission answers those.
+    const slot = requested.refusal === null ? snapshot.cachePolicy.slot(req, consumer, door.dialect, request.model, body) : null;
+    if (slot !== null) {
+      const hit = await context.cache.store.get(slot.key);
+      if (hit !== null) return context.cache.answerHit(context, call, res, hit);
+      res.setHeader(CACHE_HEADER, 'miss');
+    }
     const admitting = admit(snapshot.admission, consumer, requested, call);
     const admission = admitting instanceof Promise ? await admitting : admitting;
     const route = admission.route;
     call.reservation = admission.reservation;
-    call.violations = admission.violations;
+    call.violations =
+      guarded === null || guarded.violations.length === 0 ? admission.violations : [...(admission.violations ?? []), ...guarded.violations];
     if (route !== requested) {
       call.servedModel = route.name;
       res.setHeader('x-sluice-served-model', route.name);
@@ -62,15 +77,43 @@ export async function handleChat(
     if (request.stream) {
       const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
       const promptEstimate = translated ? await estimatePromptTokens(request) : undefined;
-      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate);
+      const capture = slot === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
+      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate, capture);
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
+      const captured = capture?.whole() ?? null;
+      if (slot !== null && captured !== null && call.usage.reported) {
+        context.cache.keep(slot, call, 'text/event-stream; charset=utf-8', captured, price(call).cost, snapshot.cachePolicy.maxEntryBytes);
+      }
     } else {
-      const answered = complete(door, request, answer, res);
+      const answered = complete(
+        door,
+        request,
+        answer,
+        res,
+        snapshot.guardrails.empty
+          ? null
+          : (text) => {
+              const parsed = JSON.parse(text) as Record<string, unknown>;
+              const checked = snapshot.guardrails.check('output', consumer, request.model, parsed);
+              if (checked.violations.length > 0) call.violations = [...(call.violations ?? []), ...checked.violations];
+              return checked.body === parsed ? text : JSON.stringify(checked.body);
+            },
+      );
       call.usage = answered.usage;
       call.output = answered.output;
+      if (slot !== null && call.usage.reported) {
+        context.cache.keep(
+          slot,
+          call,
+          'application/json',
+          Buffer.from(answered.body),
+          price(call).cost,
+          snapshot.cachePolicy.maxEntryBytes,
+        );
+      }
     }
   } catch (error) {
     call.failed(sendError(res, door, error, context.logger, call.requestId));
@@ -79,8 +122,16 @@ export async function handleChat(
   if (finished !== undefined) await finished;
 }
 
-function complete(door: FrontDoor, request: ChatRequest, answer: UpstreamAnswer<ChatExchange>, res: ServerResponse): ChatAnswer {
-  const out = door.answer(answer.exchange, answer.text!, request);
+/** `guard`: the output guardrails over the answer's JSON text (throws a block; returns the text, masked or not). */
+function complete(
+  door: FrontDoor,
+  request: ChatRequest,
+  answer: UpstreamAnswer<ChatExchange>,
+  res: ServerResponse,
+  guard: ((text: string) => string) | null,
+): ChatAnswer {
+  const answered = door.answer(answer.exchange, answer.text!, request);
+  const out = guard === null ? answered : { ...answered, body: guard(answered.body) };
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out.body) });
   res.end(out.body);
   return out;
@@ -104,12 +155,15 @@ function relayStream(
   redactor: Redactor,
   res: ServerResponse,
   promptEstimate?: number,
+  capture: StreamCapture | null = null,
 ): Promise<Streamed> {
   const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   const provider = answer.exchange.provider;
-  return new Promise((resolve) => answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve)));
+  return new Promise((resolve) =>
+    answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve, capture)),
+  );
 }
 
 /**
@@ -127,6 +181,8 @@ class StreamRelay implements BodySink {
   private readonly onDrain: () => void;
   private firstTokenHr: bigint | null;
   private interrupted: boolean;
+  /** What the client got, kept for the response cache (null when the call is not cached). */
+  private readonly capture: StreamCapture | null;
 
   constructor(
     door: FrontDoor,
@@ -136,7 +192,9 @@ class StreamRelay implements BodySink {
     body: UpstreamBody,
     res: ServerResponse,
     done: (streamed: Streamed) => void,
+    capture: StreamCapture | null,
   ) {
+    this.capture = capture;
     this.door = door;
     this.cancellation = cancellation;
     this.providerName = providerName;
@@ -180,6 +238,7 @@ class StreamRelay implements BodySink {
   private send(text: string | Buffer): void {
     if (text.length === 0) return;
     if (this.firstTokenHr === null) this.firstTokenHr = process.hrtime.bigint();
+    this.capture?.add(text);
     const res = this.res;
     if (res.destroyed) return;
     // node:http corks the socket for the rest of the tick at a chunk's first write, so what one read of the upstream

@@ -1,0 +1,81 @@
+// The response cache on the chat path: a hit answered from the cache (recorded at zero cost, its saving counted), a
+// miss's successful answer kept for the next identical call.
+import type { ServerResponse } from 'node:http';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Transaction } from '../../ledger/transaction.js';
+import type { RecordSinks } from '../pipeline/record.js';
+import type { Call } from '../pipeline/call.js';
+import { CACHE_HEADER, type CacheSlot } from './policy.js';
+import type { CachedAnswer, ResponseCache } from './response-cache.js';
+import { MemoryResponseCache } from './memory.js';
+import { RedisResponseCache } from './redis.js';
+import type { CacheConfig } from '../../config/cache-schema.js';
+
+export class ChatCache {
+  readonly store: ResponseCache;
+  private readonly hits: Counter<'model'>;
+  private readonly saved: Counter<'model'>;
+
+  constructor(config: CacheConfig, registry: Registry, logger: Logger) {
+    this.store =
+      config.store === 'memory'
+        ? new MemoryResponseCache(config.maxEntries)
+        : new RedisResponseCache(config.store, config.keyPrefix, logger);
+    this.hits = new Counter({
+      name: 'sluice_response_cache_hits_total',
+      help: 'Calls answered from the response cache',
+      labelNames: ['model'],
+      registers: [registry],
+    });
+    this.saved = new Counter({
+      name: 'sluice_response_cache_saved_micro_usd_total',
+      help: 'What the calls answered from the response cache would have cost, in micro-USD',
+      labelNames: ['model'],
+      registers: [registry],
+    });
+  }
+
+  /** Answers the call from the cache and records it: cost 0, no upstream attempt, the original tokens. */
+  answerHit(sinks: RecordSinks, call: Call, res: ServerResponse, hit: CachedAnswer): void {
+    res.writeHead(200, { 'content-type': hit.contentType, 'content-length': hit.body.length, [CACHE_HEADER]: 'hit' });
+    res.end(hit.body);
+    const usage = {
+      inputTokens: hit.inputTokens,
+      outputTokens: hit.outputTokens,
+      cachedInputTokens: hit.inputTokens,
+      cacheWriteTokens: 0,
+      reported: !hit.tokensEstimated,
+    };
+    const transaction: Transaction = {
+      ...call.toTransaction({ usage, cost: 0 }, null),
+      provider: hit.provider,
+      providerModel: hit.providerModel,
+      attempts: 0,
+    };
+    sinks.ledger.append(transaction);
+    sinks.metrics.observe(transaction);
+    const model = call.requestedModel ?? '';
+    this.hits.labels(model).inc();
+    if (hit.costMicroUsd !== null) this.saved.labels(model).inc(hit.costMicroUsd);
+  }
+
+  /** Keeps a successful answer (bounded by maxEntryBytes); never awaited by the client's answer. */
+  keep(slot: CacheSlot, call: Call, contentType: string, body: Buffer, costMicroUsd: number | null, maxEntryBytes: number): void {
+    if (body.length > maxEntryBytes || call.target === null || call.status !== 200 || call.errorClass !== null) return;
+    void this.store.set(
+      slot.key,
+      {
+        contentType,
+        body,
+        inputTokens: call.usage.inputTokens,
+        outputTokens: call.usage.outputTokens,
+        tokensEstimated: !call.usage.reported,
+        costMicroUsd,
+        provider: call.target.provider.name,
+        providerModel: call.target.model,
+      },
+      slot.ttlMs,
+    );
+  }
+}

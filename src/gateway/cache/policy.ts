@@ -1,0 +1,45 @@
+// Which chat calls the response cache serves, for how long, and under which key: opted in per model (sluice.yaml) or per
+// request (x-sluice-cache: on), never across consumers unless the configured scope says so.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { stringify } from 'safe-stable-stringify';
+import type { CacheConfig } from '../../config/cache-schema.js';
+import type { Consumer } from '../../policy/consumers.js';
+
+/** The request header that opts a call in (on) or out (off) of the cache. */
+export const CACHE_HEADER = 'x-sluice-cache';
+
+export interface CacheSlot {
+  key: string;
+  ttlMs: number;
+}
+
+export class CachePolicy {
+  private readonly config: CacheConfig;
+
+  constructor(config: CacheConfig) {
+    this.config = config;
+  }
+
+  /** The key and TTL of this call, or null when it is not cached. */
+  slot(req: IncomingMessage, consumer: Consumer, dialect: string, model: string, body: Record<string, unknown>): CacheSlot | null {
+    const asked = req.headers[CACHE_HEADER];
+    if (asked === 'off') return null;
+    const perModel = this.config.models[model];
+    if (perModel === undefined && asked !== 'on') return null;
+    const ttlSeconds = perModel?.ttlSeconds ?? this.config.ttlSeconds;
+    // The canonical request: the client's body with its keys in a stable order, so key order never splits a hit.
+    const canonical = stringify([this.scope(consumer), dialect, model, body]);
+    return { key: createHash('sha256').update(canonical).digest('hex'), ttlMs: ttlSeconds * 1000 };
+  }
+
+  get maxEntryBytes(): number {
+    return this.config.maxEntryBytes;
+  }
+
+  private scope(consumer: Consumer): string {
+    if (this.config.scope === 'shared') return '*';
+    if (this.config.scope === 'team' && consumer.team !== null) return `team:${consumer.team}`;
+    return `consumer:${consumer.name}`;
+  }
+}

@@ -1,0 +1,44 @@
+// The response cache in Redis, shared by every gateway on it: one key per answer (SET ... PX ttl), read with GET.
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { decodeAnswer, encodeAnswer, type CachedAnswer, type ResponseCache } from './response-cache.js';
+
+/** A cache look-up waits no longer than this: a slow Redis must not hold a call back more than a miss would. */
+const TIMEOUT_MS = 250;
+
+export class RedisResponseCache implements ResponseCache {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly logger: Logger;
+
+  constructor(url: string, prefix: string, logger: Logger) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: TIMEOUT_MS, enableOfflineQueue: false, lazyConnect: false });
+    // Errors are answered as misses where they happen; the connection's own are logged once per kind.
+    this.redis.on('error', () => undefined);
+    this.prefix = prefix;
+    this.logger = logger;
+  }
+
+  async get(key: string): Promise<CachedAnswer | null> {
+    try {
+      const bytes = await this.redis.getBuffer(this.prefix + key);
+      return bytes === null ? null : decodeAnswer(bytes);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'response cache: Redis look-up failed; answered as a miss');
+      return null;
+    }
+  }
+
+  async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
+    try {
+      await this.redis.set(this.prefix + key, encodeAnswer(answer), 'PX', ttlMs);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'response cache: Redis store failed; answer not cached');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,130 @@
+// Guardrails compiled for the request path: each a set of detectors (PII from @dawn-analytics/redact-pii's built-ins,
+// and regular expressions) over the text of a prompt or an answer, in monitor, block or mask mode.
+import { SyncRedactor } from '@dawn-analytics/redact-pii';
+import type { GuardrailConfig } from '../../config/guardrails-schema.js';
+import { PII_KINDS } from '../../config/guardrails-schema.js';
+import { SluiceError } from '../../errors.js';
+import type { Consumer } from '../../policy/consumers.js';
+
+/** What a masked match becomes when a pattern (not a PII detector, which names its kind) found it. */
+const PATTERN_MASK = '[REDACTED]';
+
+class Guardrail {
+  readonly name: string;
+  readonly mode: GuardrailConfig['mode'];
+  readonly onInput: boolean;
+  readonly onOutput: boolean;
+  private readonly consumers: ReadonlySet<string> | null;
+  private readonly models: ReadonlySet<string> | null;
+  private readonly redactor: SyncRedactor;
+
+  constructor(config: GuardrailConfig) {
+    this.name = config.name;
+    this.mode = config.mode;
+    this.onInput = config.on !== 'output';
+    this.onOutput = config.on !== 'input';
+    this.consumers = config.consumers === undefined ? null : new Set(config.consumers);
+    this.models = config.models === undefined ? null : new Set(config.models);
+    const builtIns: Record<string, { enabled: boolean }> = {
+      names: { enabled: false },
+      digits: { enabled: false },
+      url: { enabled: false },
+      zipcode: { enabled: false },
+      username: { enabled: false },
+      password: { enabled: false },
+    };
+    for (const kind of PII_KINDS) builtIns[kind] = { enabled: config.pii.includes(kind) };
+    this.redactor = new SyncRedactor({
+      builtInRedactors: builtIns,
+      customRedactors: {
+        before: config.patterns.map((source) => ({ regexpPattern: new RegExp(source, 'giu'), replaceWith: PATTERN_MASK })),
+      },
+    });
+  }
+
+  applies(consumer: Consumer, model: string): boolean {
+    return (this.consumers === null || this.consumers.has(consumer.name)) && (this.models === null || this.models.has(model));
+  }
+
+  /** The text with every match replaced; the same string when nothing matched. */
+  redact(text: string): string {
+    return this.redactor.redact(text);
+  }
+}
+
+/** What checking a body found: the guardrails in monitor mode that matched (recorded as violations). */
+export interface GuardOutcome {
+  body: Record<string, unknown>;
+  violations: string[];
+}
+
+export class Guardrails {
+  private readonly all: readonly Guardrail[];
+
+  constructor(configs: readonly GuardrailConfig[]) {
+    this.all = configs.map((config) => new Guardrail(config));
+  }
+
+  get empty(): boolean {
+    return this.all.length === 0;
+  }
+
+  /**
+   * Checks the text of a request body (its messages and system prompt) or an answer body (`side`), returning the body to
+   * send on: masked where a mask guardrail matched. Throws the caller's 400 where a block guardrail matched.
+   */
+  check(side: 'input' | 'output', consumer: Consumer, model: string, body: Record<string, unknown>): GuardOutcome {
+    let current = body;
+    const violations: string[] = [];
+    for (const guardrail of this.all) {
+      if (!(side === 'input' ? guardrail.onInput : guardrail.onOutput) || !guardrail.applies(consumer, model)) continue;
+      const fields = side === 'input' ? INPUT_FIELDS : OUTPUT_FIELDS;
+      const masked = mapTexts(current, fields, (text) => guardrail.redact(text));
+      if (masked === current) continue;
+      if (guardrail.mode === 'block') {
+        throw new SluiceError(
+          'invalid_request',
+          side === 'input'
+            ? `The request was blocked by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`
+            : `The answer was withheld by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`,
+          side === 'input' ? { param: 'messages' } : {},
+        );
+      }
+      violations.push(`guardrail:${guardrail.name}`);
+      if (guardrail.mode === 'mask') current = masked;
+    }
+    return { body: current, violations };
+  }
+}
+
+/** The fields whose strings are the prompt's text (OpenAI chat and Anthropic messages) and the answer's. */
+const INPUT_FIELDS: ReadonlySet<string> = new Set(['messages', 'system', 'content', 'text']);
+const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'content', 'text']);
+
+/**
+ * `value` with `map` applied to every string reached through `fields` from the top (never to keys, roles, ids or tool
+ * arguments); the same object when nothing changed, so a caller can tell. Never mutates its input.
+ */
+function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) => string, inside = false): T {
+  if (typeof value === 'string') return (inside ? map(value) : value) as T;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item: unknown) => {
+      const mapped = mapTexts(item, fields, map, inside);
+      if (mapped !== item) changed = true;
+      return mapped;
+    });
+    return (changed ? out : value) as T;
+  }
+  if (typeof value === 'object' && value !== null) {
+    let out: Record<string, unknown> | null = null;
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const enters = fields.has(key) || (inside && typeof item === 'object' && item !== null);
+      if (!enters) continue;
+      const mapped = mapTexts(item, fields, map, fields.has(key) || inside);
+      if (mapped !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = mapped;
+    }
+    return (out ?? value) as T;
+  }
+  return value;
+}

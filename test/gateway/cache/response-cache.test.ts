@@ -1,0 +1,174 @@
+// The response cache with the openai SDK: opted in per model or per request, non-streamed and streamed (replayed as a
+// stream), scoped to the consumer unless configured otherwise, kept in memory or in Redis, for its TTL.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { Redis } from 'ioredis';
+import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../../support/mock-provider.js';
+import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../../support/redis.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
+
+const THIRD_KEY = 'sk-sluice-test-third-0003';
+
+function consumers() {
+  return [
+    { name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] },
+    { name: 'search-service', team: 'payments', keys: [KEYS.search] },
+    { name: 'third-service', team: 'other', keys: [THIRD_KEY] },
+  ];
+}
+
+async function start(mock: MockProvider, cache: Record<string, unknown>): Promise<TestSluice> {
+  return startTestSluice({
+    consumers: consumers(),
+    providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
+    models: [
+      { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      { name: 'gpt-plain', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+    ],
+    cache,
+  });
+}
+
+function client(test: TestSluice, key: string = KEYS.checkout, headers: Record<string, string> = {}): OpenAI {
+  return new OpenAI({ apiKey: key, baseURL: `${test.baseURL}/v1`, maxRetries: 0, defaultHeaders: headers });
+}
+
+async function ask(openai: OpenAI, model: string, content: string): Promise<{ text: string; cache: string | null }> {
+  const { data, response } = await openai.chat.completions.create({ model, messages: [{ role: 'user', content }] }).withResponse();
+  return { text: data.choices[0]!.message.content!, cache: response.headers.get('x-sluice-cache') };
+}
+
+describe('response cache', () => {
+  let mock: MockProvider;
+  let answers = 0;
+  const prefix = testKeyPrefix();
+  const running: TestSluice[] = [];
+
+  before(async () => {
+    mock = await MockProvider.start((request, res) => {
+      answers++;
+      if (request.body.stream === true)
+        return sse(res, openaiStreamFrames(['Fresh', ` answer ${answers}`], { prompt_tokens: 11, completion_tokens: 2 }));
+      return json(res, 200, openaiCompletion(`Fresh answer ${answers}`, { prompt_tokens: 1000, completion_tokens: 500 }));
+    });
+  });
+
+  after(async () => {
+    for (const test of running) await test.stop();
+    await mock?.close();
+    await deleteTestKeys(prefix);
+  });
+
+  test('a model opted in: the second identical call is a hit, recorded at zero cost without an upstream attempt', async () => {
+    const sluice = await start(mock, { models: { 'gpt-4o-mini': { ttlSeconds: 60 } } });
+    running.push(sluice);
+    const before = answers;
+    const first = await ask(client(sluice), 'gpt-4o-mini', 'What is a sluice?');
+    const second = await ask(client(sluice), 'gpt-4o-mini', 'What is a sluice?');
+    assert.equal(first.cache, 'miss');
+    assert.equal(second.cache, 'hit');
+    assert.equal(second.text, first.text);
+    assert.equal(answers - before, 1);
+    const different = await ask(client(sluice), 'gpt-4o-mini', 'What is a weir?');
+    assert.equal(different.cache, 'miss');
+    const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'gpt-4o-mini');
+    const [miss, hit] = rows;
+    assert.equal(miss!.attempts, 1);
+    assert.ok(miss!.cost_micro_usd! > 0);
+    assert.equal(hit!.attempts, 0);
+    assert.equal(hit!.cost_micro_usd, 0);
+    assert.equal(hit!.status, 200);
+    assert.equal(hit!.provider, 'openai');
+    assert.equal(hit!.input_tokens, 1000);
+    assert.equal(hit!.output_tokens, 500);
+    const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
+    assert.match(metrics, new RegExp(`sluice_response_cache_saved_micro_usd_total\\{model="gpt-4o-mini"\\} ${miss!.cost_micro_usd}`));
+  });
+
+  test('a model not opted in is cached only when the request asks (x-sluice-cache: on); off opts out', async () => {
+    const sluice = running[0]!;
+    const plainFirst = await ask(client(sluice), 'gpt-plain', 'Not cached');
+    const plainSecond = await ask(client(sluice), 'gpt-plain', 'Not cached');
+    assert.equal(plainFirst.cache, null);
+    assert.notEqual(plainSecond.text, plainFirst.text);
+    const asking = client(sluice, KEYS.checkout, { 'x-sluice-cache': 'on' });
+    const askedFirst = await ask(asking, 'gpt-plain', 'Cached on request');
+    const askedSecond = await ask(asking, 'gpt-plain', 'Cached on request');
+    assert.equal(askedSecond.cache, 'hit');
+    assert.equal(askedSecond.text, askedFirst.text);
+    const refusing = client(sluice, KEYS.checkout, { 'x-sluice-cache': 'off' });
+    const bypassed = await ask(refusing, 'gpt-4o-mini', 'What is a sluice?');
+    assert.equal(bypassed.cache, null);
+  });
+
+  test('a streamed call is replayed as the same stream', async () => {
+    const openai = client(running[0]!);
+    const collect = async () => {
+      let text = '';
+      const stream = await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'Stream me' }],
+      });
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      return text;
+    };
+    const before = answers;
+    const first = await collect();
+    const second = await collect();
+    assert.equal(second, first);
+    assert.match(first, /^Fresh answer \d+$/);
+    assert.equal(answers - before, 1);
+  });
+
+  test('never across consumers by default; across a team with scope team; across everyone with scope shared', async () => {
+    const own = running[0]!;
+    await ask(client(own, KEYS.checkout), 'gpt-4o-mini', 'Scoped question');
+    assert.equal((await ask(client(own, KEYS.search), 'gpt-4o-mini', 'Scoped question')).cache, 'miss');
+
+    const team = await start(mock, { scope: 'team', models: { 'gpt-4o-mini': {} } });
+    running.push(team);
+    await ask(client(team, KEYS.checkout), 'gpt-4o-mini', 'Team question');
+    assert.equal((await ask(client(team, KEYS.search), 'gpt-4o-mini', 'Team question')).cache, 'hit');
+    assert.equal((await ask(client(team, THIRD_KEY), 'gpt-4o-mini', 'Team question')).cache, 'miss');
+
+    const shared = await start(mock, { scope: 'shared', models: { 'gpt-4o-mini': {} } });
+    running.push(shared);
+    await ask(client(shared, KEYS.checkout), 'gpt-4o-mini', 'Shared question');
+    assert.equal((await ask(client(shared, THIRD_KEY), 'gpt-4o-mini', 'Shared question')).cache, 'hit');
+  });
+
+  test("an answer expires after its model's TTL", async () => {
+    const sluice = await start(mock, { models: { 'gpt-4o-mini': { ttlSeconds: 1 } } });
+    running.push(sluice);
+    await ask(client(sluice), 'gpt-4o-mini', 'Short-lived');
+    assert.equal((await ask(client(sluice), 'gpt-4o-mini', 'Short-lived')).cache, 'hit');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.equal((await ask(client(sluice), 'gpt-4o-mini', 'Short-lived')).cache, 'miss');
+  });
+
+  test('a Redis store is shared by gateways on it, with the answer under the configured prefix and its TTL', async () => {
+    const one = await start(mock, { store: TEST_REDIS_URL, keyPrefix: prefix, models: { 'gpt-4o-mini': { ttlSeconds: 120 } } });
+    const two = await start(mock, { store: TEST_REDIS_URL, keyPrefix: prefix, models: { 'gpt-4o-mini': { ttlSeconds: 120 } } });
+    running.push(one, two);
+    const first = await ask(client(one), 'gpt-4o-mini', 'Redis question');
+    // The store is written after the answer: wait for the key rather than for a time.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      let keys: string[] = [];
+      for (let i = 0; i < 200 && keys.length === 0; i++) {
+        keys = await redis.keys(`${prefix}*`);
+        if (keys.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(keys.length, 1);
+      const ttl = await redis.pttl(keys[0]!);
+      assert.ok(ttl > 0 && ttl <= 120_000);
+    } finally {
+      redis.disconnect();
+    }
+    const second = await ask(client(two), 'gpt-4o-mini', 'Redis question');
+    assert.equal(second.cache, 'hit');
+    assert.equal(second.text, first.text);
+  });
+});

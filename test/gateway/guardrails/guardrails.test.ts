@@ -1,0 +1,90 @@
+// Guardrails with the official SDKs: PII and patterns on the prompt in mask, block and monitor mode, and on the answer.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { json, MockProvider, openaiCompletion } from '../../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
+
+describe('guardrails', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let openai: OpenAI;
+
+  before(async () => {
+    // Answers with what it was sent, so a test sees what reached the provider.
+    mock = await MockProvider.start((request, res) => {
+      const messages = request.body.messages as Array<{ content: string }>;
+      return json(res, 200, openaiCompletion(`You said: ${messages.at(-1)!.content}`));
+    });
+    sluice = await startTestSluice({
+      consumers: [
+        { name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] },
+        { name: 'search-service', team: 'discovery', keys: [KEYS.search] },
+      ],
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      guardrails: [
+        { name: 'mask-contact', mode: 'mask', pii: ['emailAddress', 'phoneNumber'], consumers: ['checkout-service'] },
+        { name: 'no-falcon', mode: 'block', patterns: ['project\\s+falcon'] },
+        { name: 'watch-ssn', mode: 'monitor', pii: ['usSocialSecurityNumber'] },
+        { name: 'hide-vault-codes', mode: 'mask', on: 'output', patterns: ['vault-\\d{4}'] },
+      ],
+    });
+    openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await mock?.close();
+  });
+
+  const ask = async (client: OpenAI, content: string) =>
+    (await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] })).choices[0]!.message.content;
+
+  test('mask: PII is replaced before the provider sees it, for the consumers the guardrail names', async () => {
+    const answer = await ask(openai, 'Write to jane.doe@example.com or call 415-555-0132.');
+    assert.equal(answer, 'You said: Write to EMAIL_ADDRESS or call PHONE_NUMBER.');
+    assert.doesNotMatch(mock.received.at(-1)!.rawBody, /jane\.doe|415-555/);
+    const other = new OpenAI({ apiKey: KEYS.search, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    assert.equal(await ask(other, 'Write to jane.doe@example.com.'), 'You said: Write to jane.doe@example.com.');
+    const rows = await ledgerRows(sluice);
+    assert.match(rows.find((row) => row.consumer === 'checkout-service')!.violations ?? '', /guardrail:mask-contact/);
+  });
+
+  test("block: a clear 400 in the caller's shape, and nothing sent upstream", async () => {
+    const sent = mock.received.length;
+    await assert.rejects(ask(openai, 'Tell me about Project  Falcon.'), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError);
+      assert.match(error.message, /blocked by guardrail 'no-falcon'/);
+      return true;
+    });
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    await assert.rejects(
+      anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'project falcon status?' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof Anthropic.BadRequestError);
+        assert.equal((error.error as { error: { type: string } }).error.type, 'invalid_request_error');
+        assert.match(error.message, /no-falcon/);
+        return true;
+      },
+    );
+    assert.equal(mock.received.length, sent);
+    const refused = (await ledgerRows(sluice)).filter((row) => row.status === 400);
+    assert.equal(refused.length, 2);
+  });
+
+  test('monitor: the call goes through unchanged, the violation recorded in the ledger', async () => {
+    const answer = await ask(openai, 'My SSN is 123-45-6789.');
+    assert.equal(answer, 'You said: My SSN is 123-45-6789.');
+    const row = (await ledgerRows(sluice)).at(-1)!;
+    assert.equal(row.status, 200);
+    assert.match(row.violations ?? '', /guardrail:watch-ssn/);
+  });
+
+  test('output: a non-streamed answer is masked before the client sees it', async () => {
+    const answer = await ask(openai, 'Repeat vault-1234 please');
+    assert.equal(answer, 'You said: Repeat [REDACTED] please');
+    assert.match((await ledgerRows(sluice)).at(-1)!.violations ?? '', /guardrail:hide-vault-codes/);
+  });
+});
