@@ -65,7 +65,13 @@ export async function handleChat(
     const client: ClientBody = { dialect: door.dialect, body };
     const invocation = await invokeUpstream(
       route,
-      (target) => target.provider.openChat(request, target.model, client),
+      (target) => {
+        const exchange = target.provider.openChat(request, target.model, client);
+        // What only a provider speaking the client's API can do is refused for a translated target (another may take it).
+        const refusal = exchange.passThrough === null ? (door.translationRefusal?.(body, target.provider.name) ?? null) : null;
+        if (refusal !== null) throw refusal;
+        return exchange;
+      },
       request.stream,
       call.cancellation,
     );
