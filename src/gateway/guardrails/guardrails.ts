@@ -87,7 +87,7 @@ export class Guardrails {
           side === 'input'
             ? `The request was blocked by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`
             : `The answer was withheld by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`,
-          side === 'input' ? { param: 'messages' } : {},
+          side === 'input' ? { param: body.messages === undefined && body.input !== undefined ? 'input' : 'messages' } : {},
         );
       }
       violations.push(`guardrail:${guardrail.name}`);
