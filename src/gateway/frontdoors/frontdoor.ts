@@ -20,7 +20,10 @@ export interface FrontDoor {
    * Why the client's body (accepted by parseChat) cannot be translated for a provider that does not speak this API, as
    * the error the client gets (naming the field), or null. Absent where everything parsed translates.
    */
-  translationRefusal?(body: Record<string, unknown>, provider: string): SluiceError | null;
+  translationRefusal?(
+    body: Record<string, unknown>,
+    provider: { readonly name: string; readonly features: ReadonlySet<string> },
+  ): SluiceError | null;
   /** The client's answer from the provider's whole answer: passed through when the exchange allows it, else translated. */
   answer(exchange: ChatExchange, text: string, request: ChatRequest): ChatAnswer;
   /**

@@ -27,6 +27,12 @@ function optionalNumber(body: JsonObject, field: string, min: number, max: numbe
   return value;
 }
 
+/** What translationRefusal needs to know of a target's provider: its name and its features (providers/provider.ts). */
+export interface TranslatedProvider {
+  readonly name: string;
+  readonly features: ReadonlySet<string>;
+}
+
 /** Fields that ask the provider to keep or fetch state, which only OpenAI and Azure OpenAI do. */
 const STATEFUL_FIELDS = ['previous_response_id', 'conversation', 'prompt'] as const;
 
@@ -239,11 +245,11 @@ function parseFormat(raw: unknown): ResponseFormat {
  * needs state kept by the provider or a tool only OpenAI runs, as a 400 naming it; null when it translates. Called only
  * for a translated target, on a body parseOpenAIResponses accepted.
  */
-export function translationRefusal(body: JsonObject, provider: string): SluiceError | null {
+export function translationRefusal(body: JsonObject, provider: TranslatedProvider): SluiceError | null {
   const refuse = (param: string, what: string) =>
     new SluiceError(
       'unsupported_by_provider',
-      `${param}: ${what} The model's provider (${provider}) is reached by translation and keeps no responses; send the whole conversation in input, or use a model served by OpenAI or Azure OpenAI.`,
+      `${param}: ${what} The model's provider (${provider.name}) is reached by translation and keeps no responses; send the whole conversation in input, or use a model served by OpenAI or Azure OpenAI.`,
       { param },
     );
   for (const field of STATEFUL_FIELDS) {
@@ -278,5 +284,13 @@ export function translationRefusal(body: JsonObject, provider: string): SluiceEr
   }
   if (isObject(body.tool_choice) && body.tool_choice.type !== 'function')
     return refuse('tool_choice', `a tool_choice of type ${JSON.stringify(body.tool_choice.type)} is not translated.`);
+  const format = isObject(body.text) && isObject(body.text.format) ? body.text.format.type : undefined;
+  const feature = format === 'json_schema' ? 'json_schema' : format === 'json_object' ? 'json_mode' : null;
+  if (feature !== null && !provider.features.has(feature))
+    return new SluiceError(
+      'unsupported_by_provider',
+      `text.format: provider ${provider.name} has no ${String(format)} output; describe the JSON in the instructions or use a function tool.`,
+      { param: 'text.format' },
+    );
   return null;
 }
