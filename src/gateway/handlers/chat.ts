@@ -1,5 +1,5 @@
-// POST /v1/chat/completions and POST /v1/messages: the pipeline for chat, in either API shape, streamed or not. The
-// stages are composed here, and only here is the call's state written, from what each stage returns.
+// POST /v1/chat/completions, /v1/messages and /v1/responses: the pipeline for chat, in any of those API shapes, streamed or
+// not. The stages are composed here, and only here is the call's state written, from what each stage returns.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
