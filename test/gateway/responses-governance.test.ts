@@ -15,6 +15,13 @@ describe('Responses API with guardrails, the cache and fallback', () => {
 
   before(async () => {
     anthropicMock = await MockProvider.start((request, res) => {
+      if (request.body.stream === true && request.rawBody.includes('Break off')) {
+        // The upstream dies mid-stream, after its first events.
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(anthropicStreamFrames(['Half ', 'way']).slice(0, 4).join(''));
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
       if (request.body.stream === true) return sse(res, anthropicStreamFrames(['Cached ', 'stream']));
       json(res, 200, anthropicMessage(`Claude heard: ${JSON.stringify(request.body.messages)}`));
     });
@@ -84,6 +91,27 @@ describe('Responses API with guardrails, the cache and fallback', () => {
     assert.equal(first.output_text, 'Cached stream');
     assert.equal(text, 'Cached stream');
     assert.equal(anthropicMock.received.length - before, 1);
+  });
+
+  test('a translated stream that breaks off ends with an error event; the ledger says so', async () => {
+    const stream = await client.responses.create({ model: 'claude-haiku', input: 'Break off', stream: true });
+    const seen: Array<{ type: string; message?: string }> = [];
+    try {
+      for await (const event of stream) seen.push(event);
+    } catch (error) {
+      seen.push({ type: 'thrown', message: String(error) });
+    }
+    assert.deepEqual(
+      seen.slice(0, 4).map((event) => event.type),
+      ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added'],
+    );
+    const last = seen.at(-1)!;
+    assert.equal(last.type, 'error', JSON.stringify(seen));
+    assert.match(last.message ?? '', /broke off/);
+    assert.ok(!seen.some((event) => event.type === 'response.completed'));
+    const row = (await ledgerRows(sluice)).at(-1)!;
+    assert.equal(row.api, 'openai-responses');
+    assert.equal(row.error_class, 'stream_interrupted');
   });
 
   test('fallback: previous_response_id skips the translated target and is served by OpenAI', async () => {

@@ -2,7 +2,7 @@
 // own dialect, so previous_response_id, store and built-in tools work there); every other provider gets the stateless
 // subset translated through the IR, and the answer and stream come back in the Responses API's shapes.
 import type { ChatRequest } from '../../ir/chat.js';
-import { openaiErrorBody, type SluiceError } from '../../errors.js';
+import { ERRORS, openaiErrorBody, type SluiceError } from '../../errors.js';
 import type { ChatExchange, Redactor } from '../../wire/exchange.js';
 import { sseEvent } from '../../wire/sse.js';
 import { answerChat, type FrontDoor } from './frontdoor.js';
@@ -12,13 +12,13 @@ import { renderResponse } from './openai-responses-render.js';
 import { ResponsesStreamEncoder } from './openai-responses-stream.js';
 import { TranslatingStream } from './translating-stream.js';
 
-/** The Responses API's in-band error event, for a failure once the stream has begun. */
+/**
+ * The Responses API's in-band error event, for a failure once the stream has begun. Its sequence_number is 0: the
+ * events before it were the provider's own (relayed) or the encoder's, whose count this does not know.
+ */
 function errorEvent(error: SluiceError): string {
-  const body = JSON.parse(openaiErrorBody(error)) as { error: { code: string | null; message: string; param: string | null } };
-  return sseEvent(
-    'error',
-    JSON.stringify({ type: 'error', code: body.error.code, message: body.error.message, param: body.error.param, sequence_number: 0 }),
-  );
+  const event = { type: 'error', code: ERRORS[error.code].openaiCode, message: error.message, param: error.param, sequence_number: 0 };
+  return sseEvent('error', JSON.stringify(event));
 }
 
 export const openaiResponsesFrontDoor: FrontDoor = {
