@@ -694,9 +694,11 @@ async function main(): Promise<void> {
         const addedP99 = built.figures.map((_, i) =>
           median(built.rounds[i]!.map((figures, round) => figures.p99 - base.rounds[i]![round]!.p99)),
         );
+        const cpu = built.figures.map((_, i) => cpuRatio(built, base, i));
         console.log(
           `  ${built.name.padEnd(width)}  req/s ${range(ratios, pct)} of the baseline's, p50 ${range(added, signed(ms))} ms, ` +
-            `p99 ${range(addedP99, signed(ms))} ms; median over the rows: req/s ${pct(median(ratios))}, p50 ${signed(ms)(median(added))} ms`,
+            `p99 ${range(addedP99, signed(ms))} ms; median over the rows: req/s ${pct(median(ratios))}, p50 ${signed(ms)(median(added))} ms, ` +
+            `CPU per call ${median(cpu).toFixed(2)}x`,
         );
         console.log(
           `    by row (mode/concurrency: req/s ratio, p50 added): ${ROWS.map((row, i) => `${row} ${pct(ratios[i]!)} ${signed(ms)(added[i]!)}`).join(', ')}`,
