@@ -1,11 +1,13 @@
 // npm run bench -- streams: streams at scale on one worker, beside the floor proxy (bench/floor-proxy.ts).
-// 1. BENCH_STREAMS (default 1,000) streamed chat calls held open at once through each target, against an upstream that
+// 1. BENCH_STREAMS (default 1,000) streamed chat calls held open at once through each target (opened over
+//    BENCH_STREAM_RAMP_MS, default 2 s, rather than in one burst of connections), against an upstream that
 //    sends its first token at once and then one word every BENCH_STREAM_WORD_MS (default 500 ms): the target's RSS
 //    (VmRSS of /proc/<pid>/status, sampled) before and at the peak, and time to first token p50 / p99 as the client sees it.
 // 2. BENCH_IDLE (default 10,000) idle keep-alive client connections, each after one request, held for a few seconds:
 //    how many are still open and the target's RSS with them. Sluice is started with gateway.maxConnections raised above
 //    that (its default, 4,096, would close the rest as they are accepted).
-// Sluice runs as `sluice start --workers 1` (one process). Figures on a busy machine are not final.
+// Sluice runs as `sluice start --workers 1` (one process); both targets may open as many upstream connections as there
+// are streams. Figures on a busy machine are not final.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,13 @@ const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
 const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
 const WORD_MS = Number(process.env.BENCH_STREAM_WORD_MS ?? 500);
 const WORDS = 8;
+/** Streams are opened evenly over this time (they last WORDS × WORD_MS, longer, so all are open together at the end). */
+const RAMP_MS = Number(process.env.BENCH_STREAM_RAMP_MS ?? 2_000);
+/**
+ * Upstream connections per origin, for both targets: every open stream holds one, so the default of 128
+ * (providers.<name>.connections) would queue the rest of the 1,000 behind the first 128.
+ */
+const UPSTREAM_CONNECTIONS = STREAMS + 50;
 const KEY = 'sk-sluice-bench-streams-0001';
 const CLI = fileURLToPath(new URL('../src/cli/sluice.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('floor-proxy.js', import.meta.url));
@@ -85,7 +94,9 @@ function track(child: ChildProcess): ChildProcess {
 }
 
 async function startFloor(upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = track(fork(FLOOR, [`http://127.0.0.1:${upstreamPort}`], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const child = track(
+    fork(FLOOR, [`http://127.0.0.1:${upstreamPort}`, String(UPSTREAM_CONNECTIONS)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
     child.once('exit', (code) => reject(new Error(`the floor proxy exited with ${code}`)));
@@ -103,7 +114,7 @@ admin: { host: 127.0.0.1, port: 0 }
 storage: sqlite:${join(dir, 'sluice.db')}
 log: { level: info }
 providers:
-  mock: { type: openai, baseUrl: http://127.0.0.1:${upstreamPort}/v1, apiKey: upstream-bench-key }
+  mock: { type: openai, baseUrl: http://127.0.0.1:${upstreamPort}/v1, apiKey: upstream-bench-key, connections: ${UPSTREAM_CONNECTIONS} }
 models:
   - name: gpt-4o-mini
     targets: [{ provider: mock, model: gpt-4o-mini }]
@@ -148,44 +159,45 @@ async function streams(port: number, pid: number, count: number): Promise<{ ttft
   const ttft: number[] = [];
   let failed = 0;
   await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<void>((resolve) => {
-          const started = process.hrtime.bigint();
-          const outgoing = request(
-            {
-              host: '127.0.0.1',
-              port,
-              method: 'POST',
-              path: '/v1/chat/completions',
-              agent,
-              headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-            },
-            (res) => {
-              let first = true;
-              res.on('data', (data: Buffer) => {
-                if (first && data.includes('"content"')) {
-                  first = false;
-                  ttft.push(Number(process.hrtime.bigint() - started) / 1e6);
-                }
-              });
-              res.on('end', () => {
-                if (res.statusCode !== 200 || first) failed++;
-                resolve();
-              });
-              res.on('error', () => {
-                failed++;
-                resolve();
-              });
-            },
-          );
-          outgoing.on('error', () => {
-            failed++;
-            resolve();
-          });
-          outgoing.end(body);
-        }),
+    Array.from({ length: count }, (_, i) =>
+      new Promise<void>((resolve) => setTimeout(resolve, (i * RAMP_MS) / count)).then(
+        () =>
+          new Promise<void>((resolve) => {
+            const started = process.hrtime.bigint();
+            const outgoing = request(
+              {
+                host: '127.0.0.1',
+                port,
+                method: 'POST',
+                path: '/v1/chat/completions',
+                agent,
+                headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+              },
+              (res) => {
+                let first = true;
+                res.on('data', (data: Buffer) => {
+                  if (first && data.includes('"content"')) {
+                    first = false;
+                    ttft.push(Number(process.hrtime.bigint() - started) / 1e6);
+                  }
+                });
+                res.on('end', () => {
+                  if (res.statusCode !== 200 || first) failed++;
+                  resolve();
+                });
+                res.on('error', () => {
+                  failed++;
+                  resolve();
+                });
+              },
+            );
+            outgoing.on('error', () => {
+              failed++;
+              resolve();
+            });
+            outgoing.end(body);
+          }),
+      ),
     ),
   );
   clearInterval(sampler);
@@ -244,7 +256,8 @@ async function stop(child: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const limits = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).stdout.trim().split('\n');
   console.log(
-    `Streams at scale, one worker: ${STREAMS} concurrent streams (a word every ${WORD_MS} ms, ${WORDS} words), then ${IDLE} idle ` +
+    `Streams at scale, one worker: ${STREAMS} concurrent streams (opened over ${RAMP_MS} ms, a word every ${WORD_MS} ms, ` +
+      `${WORDS} words), then ${IDLE} idle ` +
       `keep-alive connections. Open files: ${limits[0]} soft, ${limits[1]} hard (each side holds one per connection).`,
   );
   const upstream = await slowUpstream();
