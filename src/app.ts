@@ -58,6 +58,12 @@ export interface RunningSluice {
 export interface StartOptions {
   /** The clock budgets count in; tests move one by hand. */
   clock?: Clock;
+  /**
+   * Compliance sealing and assessments on their schedule (default true). Its timers run in real time, so a test that
+   * moves `clock` by hand turns them off and assesses on demand: a scheduled run would land at whatever time the hand
+   * clock shows when it fires (an assessment overdue at start runs 5 s after it).
+   */
+  complianceSchedule?: boolean;
   /** How often the director is asked for changes made elsewhere (default 2 s). */
   directorPollMs?: number;
   /** How often keys' last use is written to the store, or reported to the director (default 10 s). */
@@ -211,6 +217,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           registry: metrics.registry,
           logger,
           clock: () => (options.clock ?? systemClock).now(),
+          schedule: options.complianceSchedule ?? true,
         });
   const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {

@@ -29,6 +29,8 @@ export interface ComplianceOptions {
   registry: Registry | null;
   logger: Logger;
   clock?: () => number;
+  /** Seal and assess in the background (default true); off, both happen only on demand (see StartOptions). */
+  schedule?: boolean;
 }
 
 export class Compliance {
@@ -36,7 +38,7 @@ export class Compliance {
   readonly assessor: ComplianceAssessor;
   private readonly store: DirectorStore;
   private readonly config: () => SluiceConfig;
-  private readonly scheduler: ComplianceScheduler;
+  private readonly scheduler: ComplianceScheduler | null;
   private readonly clock: () => number;
   private readonly takeExpiredKeys: (() => Map<string, ExpiredKeyPresentations>) | null;
   /** Every expired key presented since start: a reload replaces the snapshot that counts them, so they are kept here. */
@@ -62,22 +64,26 @@ export class Compliance {
       logger: options.logger,
       clock: this.clock,
     });
-    this.scheduler = new ComplianceScheduler({
-      settings: () => options.config().compliance,
-      assessor: this.assessor,
-      sealer: this.sealer,
-      logger: options.logger,
-    });
+    this.scheduler =
+      options.schedule === false
+        ? null
+        : new ComplianceScheduler({
+            settings: () => options.config().compliance,
+            assessor: this.assessor,
+            sealer: this.sealer,
+            logger: options.logger,
+          });
   }
 
   async start(): Promise<void> {
+    if (this.scheduler === null) return;
     const latest = await this.store.compliance.latestAssessment();
     this.scheduler.start(latest?.endedAt ?? null, this.clock());
   }
 
   /** Stops the schedule and waits for an assessment or sealing in progress. */
   async stop(): Promise<void> {
-    this.scheduler.stop();
+    this.scheduler?.stop();
     await this.assessor.idle();
     await this.sealer.idle();
   }

@@ -10,6 +10,7 @@ import type { GatewayContext } from './context.js';
 import { anthropicFrontDoor } from './frontdoors/anthropic-messages.js';
 import type { FrontDoor } from './frontdoors/frontdoor.js';
 import { openaiChatFrontDoor } from './frontdoors/openai-chat.js';
+import { openaiResponsesFrontDoor } from './frontdoors/openai-responses.js';
 import { handleChat } from './handlers/chat.js';
 import { handleCountTokens } from './handlers/count-tokens.js';
 import { handleEmbeddings } from './handlers/embeddings.js';
@@ -124,6 +125,8 @@ export class GatewayServer {
     switch (path) {
       case '/v1/chat/completions':
         return this.post(req, res, requestId, openaiChatFrontDoor, 'chat', handleChat);
+      case '/v1/responses':
+        return this.post(req, res, requestId, openaiResponsesFrontDoor, 'chat', handleChat);
       case '/v1/messages':
         return this.post(req, res, requestId, anthropicFrontDoor, 'chat', handleChat);
       case '/v1/messages/count_tokens':
@@ -200,6 +203,7 @@ function noop(): void {}
 function errorDoor(req: IncomingMessage): FrontDoor {
   const url = req.url ?? '';
   if (url.startsWith('/v1/messages')) return anthropicFrontDoor;
+  if (url.startsWith('/v1/responses')) return openaiResponsesFrontDoor;
   if (url.startsWith('/v1/chat/') || url.startsWith('/v1/embeddings')) return openaiChatFrontDoor;
   return req.headers['anthropic-version'] !== undefined ? anthropicFrontDoor : openaiChatFrontDoor;
 }

@@ -7,7 +7,7 @@ export interface Transaction {
   startedAt: number;
   /** mcp_tool_call: a tools/call through /mcp (provider `mcp:<server>`, model the tool's name, no tokens). */
   operation: 'chat' | 'embeddings' | 'mcp_tool_call';
-  /** The client API used: openai or anthropic. */
+  /** The client API used: openai (chat completions, embeddings), anthropic (messages) or openai-responses. */
   api: string;
   consumer: string | null;
   team: string | null;

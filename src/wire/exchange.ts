@@ -8,7 +8,7 @@ import type { Usage } from '../ir/usage.js';
 import type { OutputEstimate } from './output-sample.js';
 
 /** The client-facing API shapes Sluice speaks; a provider that speaks one natively gets the client's body passed through. */
-export type Dialect = 'openai' | 'anthropic';
+export type Dialect = 'openai' | 'anthropic' | 'openai-responses';
 
 /** The client's own parsed body, offered to a provider of the same dialect so it can change only what it must. */
 export interface ClientBody {

@@ -128,10 +128,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           resources: { 'openai/gpt-4o-mini': 'sanctioned', 'openai/gpt-4o': 'unsanctioned' },
           resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
           budgets: [{ name: 'payments-daily', consumers: { team: 'payments' }, measure: 'requests', limit: 100_000, window: 'day' }],
-          // No scheduled run gets in the way: the tests assess on demand.
+          // The interval CA-7 checks against; no scheduled run gets in the way (complianceSchedule: false): an
+          // assessment overdue at start would run 5 s in, at whatever time the hand-moved clock then shows.
           compliance: { intervalMinutes: 7 * 24 * 60, sealIntervalSeconds: 3600 },
         },
-        { clock },
+        { clock, complianceSchedule: false },
       );
     });
 

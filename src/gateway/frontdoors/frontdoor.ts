@@ -16,6 +16,14 @@ export interface FrontDoor {
   errorEvent(error: SluiceError): string;
   /** Validates the client's JSON and builds the IR; throws SluiceError('invalid_request', ..., { param }) naming the field. */
   parseChat(body: unknown): ChatRequest;
+  /**
+   * Why the client's body (accepted by parseChat) cannot be translated for a provider that does not speak this API, as
+   * the error the client gets (naming the field), or null. Absent where everything parsed translates.
+   */
+  translationRefusal?(
+    body: Record<string, unknown>,
+    provider: { readonly name: string; readonly features: ReadonlySet<string> },
+  ): SluiceError | null;
   /** The client's answer from the provider's whole answer: passed through when the exchange allows it, else translated. */
   answer(exchange: ChatExchange, text: string, request: ChatRequest): ChatAnswer;
   /**

@@ -87,7 +87,7 @@ export class Guardrails {
           side === 'input'
             ? `The request was blocked by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`
             : `The answer was withheld by guardrail '${guardrail.name}': it contains text the guardrail does not allow.`,
-          side === 'input' ? { param: 'messages' } : {},
+          side === 'input' ? { param: body.messages === undefined && body.input !== undefined ? 'input' : 'messages' } : {},
         );
       }
       violations.push(`guardrail:${guardrail.name}`);
@@ -97,9 +97,12 @@ export class Guardrails {
   }
 }
 
-/** The fields whose strings are the prompt's text (OpenAI chat and Anthropic messages) and the answer's. */
-const INPUT_FIELDS: ReadonlySet<string> = new Set(['messages', 'system', 'content', 'text']);
-const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'content', 'text']);
+/**
+ * The fields whose strings are the prompt's text (OpenAI chat, Anthropic messages, and the Responses API's input,
+ * instructions and function call outputs) and the answer's (choices, content, a response's output).
+ */
+const INPUT_FIELDS: ReadonlySet<string> = new Set(['messages', 'system', 'content', 'text', 'input', 'instructions', 'output']);
+const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'content', 'text', 'output']);
 
 /**
  * `value` with `map` applied to every string reached through `fields` from the top (never to keys, roles, ids or tool

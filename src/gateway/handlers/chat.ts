@@ -1,5 +1,5 @@
-// POST /v1/chat/completions and POST /v1/messages: the pipeline for chat, in either API shape, streamed or not. The
-// stages are composed here, and only here is the call's state written, from what each stage returns.
+// POST /v1/chat/completions, /v1/messages and /v1/responses: the pipeline for chat, in any of those API shapes, streamed or
+// not. The stages are composed here, and only here is the call's state written, from what each stage returns.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
@@ -17,6 +17,7 @@ import { readJsonBody } from '../pipeline/read-body.js';
 import { resolveModel } from '../pipeline/resolve-model.js';
 import { sendError } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
+import type { Target } from '../routing/model-routes.js';
 import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
 import { CACHE_HEADER } from '../cache/policy.js';
@@ -65,7 +66,7 @@ export async function handleChat(
     const client: ClientBody = { dialect: door.dialect, body };
     const invocation = await invokeUpstream(
       route,
-      (target) => target.provider.openChat(request, target.model, client),
+      (target) => openExchange(door, request, body, client, target),
       request.stream,
       call.cancellation,
     );
@@ -120,6 +121,30 @@ export async function handleChat(
   }
   const finished = finishCall(context, call);
   if (finished !== undefined) await finished;
+}
+
+/**
+ * The call's exchange with one target. What only a provider speaking the client's API can do is refused for a
+ * translated target, in the front door's words (naming its own field), and another target may take the call.
+ */
+function openExchange(
+  door: FrontDoor,
+  request: ChatRequest,
+  body: Record<string, unknown>,
+  client: ClientBody,
+  target: Target,
+): ChatExchange {
+  let exchange: ChatExchange;
+  try {
+    exchange = target.provider.openChat(request, target.model, client);
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === 'unsupported_by_provider')
+      throw door.translationRefusal?.(body, target.provider) ?? error;
+    throw error;
+  }
+  const refusal = exchange.passThrough === null ? (door.translationRefusal?.(body, target.provider) ?? null) : null;
+  if (refusal !== null) throw refusal;
+  return exchange;
 }
 
 /** `guard`: the output guardrails over the answer's JSON text (throws a block; returns the text, masked or not). */

@@ -6,6 +6,7 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import type { Consumer } from '../../policy/consumers.js';
+import type { Dialect } from '../../wire/exchange.js';
 import type { OutputEstimate } from '../../wire/output-sample.js';
 import type { ErrorSent } from '../respond.js';
 import type { Target } from '../routing/model-routes.js';
@@ -17,7 +18,7 @@ export class Call {
   readonly requestId: string;
   readonly startedAt: number;
   readonly startedHr: bigint;
-  readonly api: 'openai' | 'anthropic';
+  readonly api: Dialect;
   readonly operation: Transaction['operation'];
   readonly cancellation: Cancellation;
   consumer: Consumer | null;

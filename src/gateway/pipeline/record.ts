@@ -62,5 +62,6 @@ export function record(sinks: RecordSinks, call: Readonly<Call>, metered: Metere
 /** The route a call came in on, from what the call knows: a label from a fixed set. */
 function routeOf(call: Readonly<Call>): string {
   if (call.api === 'anthropic') return '/v1/messages';
+  if (call.api === 'openai-responses') return '/v1/responses';
   return call.operation === 'embeddings' ? '/v1/embeddings' : '/v1/chat/completions';
 }

@@ -4,6 +4,7 @@ import type { ProviderConfig } from '../../config/schema.js';
 import type { Provider } from '../provider.js';
 import { OPENAI_FEATURES } from '../openai/index.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from '../openai/exchange.js';
+import { openaiResponsesExchange } from '../openai/responses.js';
 import { azureHeaders } from './auth.js';
 
 export function createAzureOpenAIProvider(name: string, config: ProviderConfig): Provider {
@@ -15,13 +16,18 @@ export function createAzureOpenAIProvider(name: string, config: ProviderConfig):
   // The deployment in the path selects the model; the body's `model` is ignored by Azure but kept for logs.
   const deploymentPath = (deployment: string, operation: string) =>
     `${prefix}/openai/deployments/${encodeURIComponent(deployment)}/${operation}${query}`;
+  // The Responses API is on Azure's v1 surface only: no deployment in the path, the deployment named as the body's model,
+  // no api-version (https://learn.microsoft.com/azure/ai-foundry/openai/how-to/responses).
+  const responsesPath = `${prefix}/openai/v1/responses`;
   return {
     name,
     type: 'azure-openai',
     origin: base.origin,
     features: OPENAI_FEATURES,
     openChat: (request, deployment, client) =>
-      openaiChatExchange(name, deploymentPath(deployment, 'chat/completions'), headers, request, deployment, client),
+      client?.dialect === 'openai-responses'
+        ? openaiResponsesExchange(name, responsesPath, headers, client.body, deployment)
+        : openaiChatExchange(name, deploymentPath(deployment, 'chat/completions'), headers, request, deployment, client),
     openEmbeddings: (request, deployment, client) =>
       openaiEmbeddingsExchange(name, deploymentPath(deployment, 'embeddings'), headers, request, deployment, client),
   };

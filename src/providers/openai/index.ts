@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../../config/schema.js';
 import type { Feature, Provider } from '../provider.js';
 import { openaiHeaders } from './auth.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from './exchange.js';
+import { openaiResponsesExchange } from './responses.js';
 
 export const OPENAI_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
   'chat',
@@ -21,12 +22,17 @@ export function createOpenAIProvider(name: string, config: ProviderConfig): Prov
   const headers = openaiHeaders(config);
   const chatPath = `${prefix}/chat/completions`;
   const embeddingsPath = `${prefix}/embeddings`;
+  const responsesPath = `${prefix}/responses`;
   return {
     name,
     type: 'openai',
     origin: base.origin,
     features: OPENAI_FEATURES,
-    openChat: (request, model, client) => openaiChatExchange(name, chatPath, headers, request, model, client),
+    // A Responses API client's body goes to /responses as it is; every other client's call is a chat completion.
+    openChat: (request, model, client) =>
+      client?.dialect === 'openai-responses'
+        ? openaiResponsesExchange(name, responsesPath, headers, client.body, model)
+        : openaiChatExchange(name, chatPath, headers, request, model, client),
     openEmbeddings: (request, model, client) => openaiEmbeddingsExchange(name, embeddingsPath, headers, request, model, client),
   };
 }

@@ -1,0 +1,174 @@
+// IR stream events -> the Responses API's streaming events, in the order OpenAI sends them: response.created and
+// response.in_progress, then per output item output_item.added, its content part and deltas, their .done events and
+// output_item.done, and last response.completed (or response.incomplete) with the whole response and its usage. Every
+// event carries its sequence_number, so the openai SDK's stream helpers and finalResponse() rebuild the response.
+import type { ChatRequest, FinishReason } from '../../ir/chat.js';
+import type { StreamEvent } from '../../ir/stream.js';
+import { emptyUsage, type Usage } from '../../ir/usage.js';
+import { sseEvent } from '../../wire/sse.js';
+import { mergeUsage } from '../../wire/usage.js';
+import type { StreamEncoder } from './frontdoor.js';
+import { itemId, responseId, responseObject, statusOf } from './openai-responses-render.js';
+import type { ResponsesFunctionCallItem, ResponsesMessageItem, ResponsesOutputItem } from './openai-responses-wire.js';
+
+export class ResponsesStreamEncoder implements StreamEncoder {
+  private readonly request: ChatRequest;
+  private id: string;
+  private createdAt: number;
+  private sequence: number;
+  private started: boolean;
+  private ended: boolean;
+  private failed: boolean;
+  private readonly output: ResponsesOutputItem[];
+  /** The message item text is streaming into, until a tool call begins. */
+  private message: ResponsesMessageItem | null;
+  /** Function call items by the IR's tool call index, with their output index; open until the answer ends. */
+  private readonly calls: Map<number, { item: ResponsesFunctionCallItem; outputIndex: number }>;
+  private finish: FinishReason | null;
+  private readonly usage: Usage;
+
+  constructor(request: ChatRequest) {
+    this.request = request;
+    this.id = responseId('');
+    this.createdAt = Math.floor(Date.now() / 1000);
+    this.sequence = 0;
+    this.started = false;
+    this.ended = false;
+    this.failed = false;
+    this.output = [];
+    this.message = null;
+    this.calls = new Map();
+    this.finish = null;
+    this.usage = emptyUsage();
+  }
+
+  encode(events: readonly StreamEvent[]): string {
+    let out = '';
+    for (const event of events) {
+      switch (event.type) {
+        case 'start':
+          if (!this.started) {
+            if (event.id !== '') this.id = responseId(event.id);
+            this.createdAt = event.created;
+          }
+          out += this.ensureStarted();
+          break;
+        case 'text':
+          out += this.ensureStarted() + this.text(event.text);
+          break;
+        case 'tool_call_start':
+          out += this.ensureStarted() + this.closeMessage() + this.openCall(event.index, event.id, event.name);
+          break;
+        case 'tool_call_delta': {
+          const call = this.calls.get(event.index);
+          if (call === undefined || event.argumentsDelta === '') break;
+          call.item.arguments += event.argumentsDelta;
+          out += this.event('response.function_call_arguments.delta', {
+            item_id: call.item.id,
+            output_index: call.outputIndex,
+            delta: event.argumentsDelta,
+          });
+          break;
+        }
+        case 'finish':
+          this.finish = event.finishReason;
+          break;
+        case 'usage':
+          mergeUsage(this.usage, event.usage);
+          break;
+        case 'error':
+          this.failed = true;
+          out += this.event('error', { code: event.errorType, message: event.message, param: null });
+          break;
+      }
+    }
+    return out;
+  }
+
+  end(): string {
+    if (this.ended || this.failed) return '';
+    this.ended = true;
+    let out = this.ensureStarted() + this.closeMessage();
+    for (const { item, outputIndex } of this.calls.values()) {
+      item.status = 'completed';
+      out += this.event('response.function_call_arguments.done', {
+        item_id: item.id,
+        output_index: outputIndex,
+        arguments: item.arguments,
+      });
+      out += this.event('response.output_item.done', { output_index: outputIndex, item });
+    }
+    const finished = statusOf(this.finish);
+    const response = responseObject(this.request, this.id, this.createdAt, finished.status, this.output, this.usage);
+    response.incomplete_details = finished.incomplete_details;
+    return out + this.event(finished.status === 'completed' ? 'response.completed' : 'response.incomplete', { response });
+  }
+
+  private ensureStarted(): string {
+    if (this.started) return '';
+    this.started = true;
+    const response = responseObject(this.request, this.id, this.createdAt, 'in_progress', [], null);
+    return this.event('response.created', { response }) + this.event('response.in_progress', { response });
+  }
+
+  private text(delta: string): string {
+    let out = '';
+    let message = this.message;
+    if (message === null) {
+      message = { id: itemId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+      this.message = message;
+      this.output.push(message);
+      const outputIndex = this.output.length - 1;
+      out += this.event('response.output_item.added', { output_index: outputIndex, item: message });
+      const part = { type: 'output_text' as const, text: '', annotations: [], logprobs: [] };
+      message.content.push(part);
+      out += this.event('response.content_part.added', { item_id: message.id, output_index: outputIndex, content_index: 0, part });
+    }
+    message.content[0]!.text += delta;
+    return (
+      out +
+      this.event('response.output_text.delta', {
+        item_id: message.id,
+        output_index: this.output.indexOf(message),
+        content_index: 0,
+        delta,
+        logprobs: [],
+      })
+    );
+  }
+
+  private closeMessage(): string {
+    const message = this.message;
+    if (message === null) return '';
+    this.message = null;
+    message.status = 'completed';
+    const outputIndex = this.output.indexOf(message);
+    const part = message.content[0]!;
+    const at = { item_id: message.id, output_index: outputIndex, content_index: 0 };
+    return (
+      this.event('response.output_text.done', { ...at, text: part.text, logprobs: [] }) +
+      this.event('response.content_part.done', { ...at, part }) +
+      this.event('response.output_item.done', { output_index: outputIndex, item: message })
+    );
+  }
+
+  private openCall(index: number, callId: string, name: string): string {
+    const item: ResponsesFunctionCallItem = {
+      id: itemId('fc'),
+      type: 'function_call',
+      status: 'in_progress',
+      call_id: callId,
+      name,
+      arguments: '',
+    };
+    this.output.push(item);
+    const outputIndex = this.output.length - 1;
+    this.calls.set(index, { item, outputIndex });
+    return this.event('response.output_item.added', { output_index: outputIndex, item });
+  }
+
+  /** One event, named in both the SSE event field and its type, numbered; the object is written as it is now. */
+  private event(type: string, fields: Record<string, unknown>): string {
+    return sseEvent(type, JSON.stringify({ type, ...fields, sequence_number: this.sequence++ }));
+  }
+}

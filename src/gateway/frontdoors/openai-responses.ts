@@ -1,0 +1,38 @@
+// The OpenAI Responses API front door: POST /v1/responses. OpenAI and Azure OpenAI get the client's body as it is (its
+// own dialect, so previous_response_id, store and built-in tools work there); every other provider gets the stateless
+// subset translated through the IR, and the answer and stream come back in the Responses API's shapes.
+import type { ChatRequest } from '../../ir/chat.js';
+import { ERRORS, openaiErrorBody, type SluiceError } from '../../errors.js';
+import type { ChatExchange, Redactor } from '../../wire/exchange.js';
+import { sseEvent } from '../../wire/sse.js';
+import { answerChat, type FrontDoor } from './frontdoor.js';
+import { openaiChatFrontDoor } from './openai-chat.js';
+import { parseOpenAIResponses, translationRefusal } from './openai-responses-parse.js';
+import { renderResponse } from './openai-responses-render.js';
+import { ResponsesStreamEncoder } from './openai-responses-stream.js';
+import { TranslatingStream } from './translating-stream.js';
+
+/**
+ * The Responses API's in-band error event, for a failure once the stream has begun. Its sequence_number is 0: the
+ * events before it were the provider's own (relayed) or the encoder's, whose count this does not know.
+ */
+function errorEvent(error: SluiceError): string {
+  const event = { type: 'error', code: ERRORS[error.code].openaiCode, message: error.message, param: error.param, sequence_number: 0 };
+  return sseEvent('error', JSON.stringify(event));
+}
+
+export const openaiResponsesFrontDoor: FrontDoor = {
+  dialect: 'openai-responses',
+  errorBody: openaiErrorBody,
+  errorEvent,
+  parseChat: parseOpenAIResponses,
+  translationRefusal,
+  answer: (exchange: ChatExchange, text: string, request: ChatRequest) =>
+    answerChat(exchange, text, request.model, (response) => renderResponse(response, request)),
+  stream: (exchange: ChatExchange, request: ChatRequest, _clientBody: Record<string, unknown>, redactor: Redactor) =>
+    exchange.passThrough !== null
+      ? exchange.passThrough.relay(redactor)
+      : new TranslatingStream(exchange.streamDecoder(), new ResponsesStreamEncoder(request), redactor),
+  renderModel: openaiChatFrontDoor.renderModel,
+  renderModels: openaiChatFrontDoor.renderModels,
+};

@@ -1,0 +1,61 @@
+// A Responses API answer (the response object) -> IR, and its usage (reasoning tokens are part of output_tokens).
+// Reference: https://platform.openai.com/docs/api-reference/responses/object
+import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { Usage } from '../../ir/usage.js';
+import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { usageObjectText } from '../../wire/usage-scan.js';
+
+/** A Responses usage object to IR usage; `reported` false when it is missing. */
+export function responsesUsage(value: unknown): Usage {
+  const usage = asObject(value);
+  const input = asNumber(usage.input_tokens);
+  const output = asNumber(usage.output_tokens);
+  return {
+    inputTokens: input ?? 0,
+    outputTokens: output ?? 0,
+    cachedInputTokens: asNumber(asObject(usage.input_tokens_details).cached_tokens) ?? 0,
+    cacheWriteTokens: 0,
+    reported: input !== undefined || output !== undefined,
+  };
+}
+
+/** The usage of a whole response passed through: its usage object found and parsed alone where it can be. */
+export function responsesAnswerUsage(text: string): Usage | null {
+  const found = usageObjectText(text);
+  if (found !== null) {
+    const usage = responsesUsage(tryParseJson(found));
+    if (usage.reported) return usage;
+  }
+  const json = tryParseJson(text);
+  return json === undefined ? null : responsesUsage(asObject(json).usage);
+}
+
+/** A response object to the IR: its message text and function calls. */
+export function responsesChatResponse(body: unknown): ChatResponse {
+  const root = asObject(body);
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const raw of asArray(root.output)) {
+    const item = asObject(raw);
+    if (item.type === 'message') {
+      for (const part of asArray(item.content)) if (asObject(part).type === 'output_text') text += asString(asObject(part).text);
+    } else if (item.type === 'function_call') {
+      toolCalls.push({ id: asString(item.call_id), name: asString(item.name), arguments: asString(item.arguments) });
+    }
+  }
+  return {
+    id: asString(root.id),
+    model: asString(root.model),
+    created: asNumber(root.created_at) ?? Math.floor(Date.now() / 1000),
+    text,
+    toolCalls,
+    finishReason: responsesFinishReason(root, toolCalls.length > 0),
+    usage: responsesUsage(root.usage),
+  };
+}
+
+export function responsesFinishReason(root: Record<string, unknown>, calledTools: boolean): FinishReason {
+  if (root.status === 'incomplete') return asObject(root.incomplete_details).reason === 'content_filter' ? 'content_filter' : 'length';
+  if (root.status === 'failed') return 'error';
+  return calledTools ? 'tool_calls' : 'stop';
+}

@@ -1,0 +1,168 @@
+// A Responses API stream from a server that speaks it: relayed to a Responses client byte for byte (usage tapped from
+// response.completed), or decoded to IR events.
+import type { StreamEvent } from '../../ir/stream.js';
+import { emptyUsage, type Usage } from '../../ir/usage.js';
+import type { ClientStream, Redactor } from '../../wire/exchange.js';
+import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
+import { SseParser, type SseEvent } from '../../wire/sse.js';
+import { mergeUsage } from '../../wire/usage.js';
+import { SseStreamDecoder } from '../shared/sse-decoder.js';
+import { responsesFinishReason, responsesUsage } from './responses-response.js';
+
+const LF_LF = Buffer.from('\n\n');
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+
+/** The end (exclusive) of the last complete event in `buffer`: after its last blank line, or 0. */
+function lastEventEnd(buffer: Buffer): number {
+  const lf = buffer.lastIndexOf(LF_LF);
+  const crlf = buffer.lastIndexOf(CRLF_CRLF);
+  return Math.max(lf === -1 ? 0 : lf + 2, crlf === -1 ? 0 : crlf + 4);
+}
+
+/**
+ * Forwards whole events as the very bytes that came, and looks at each: the deltas are sampled (for an estimate if no
+ * usage comes), the final response's usage is tapped, and a run holding an error is redacted before it leaves (an
+ * upstream may echo its key).
+ */
+export class ResponsesStreamRelay implements ClientStream {
+  readonly usage: Usage;
+  streamError: string | null;
+  private readonly output: OutputSample;
+  private readonly parser: SseParser;
+  private readonly redactor: Redactor;
+  /** An incomplete event carried over to the next chunk. */
+  private tail: Buffer | null;
+
+  constructor(redactor: Redactor) {
+    this.usage = emptyUsage();
+    this.streamError = null;
+    this.output = new OutputSample();
+    this.parser = new SseParser();
+    this.redactor = redactor;
+    this.tail = null;
+  }
+
+  push(chunk: Buffer): Buffer {
+    const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
+    this.tail = null;
+    const complete = lastEventEnd(buffer);
+    if (complete < buffer.length) this.tail = Buffer.from(buffer.subarray(complete));
+    if (complete === 0) return EMPTY;
+    const run = buffer.subarray(0, complete);
+    const failed = this.inspect(this.parser.push(run));
+    return failed ? Buffer.from(this.redactor.redact(run.toString('utf8'))) : run;
+  }
+
+  end(): Buffer {
+    const rest = this.tail;
+    this.tail = null;
+    // A last event without its closing blank line: completed so the client's parser sees it.
+    return rest === null || rest.length === 0 ? EMPTY : this.push(Buffer.concat([rest, LF_LF]));
+  }
+
+  estimateOutput(): OutputEstimate {
+    return this.output.estimate();
+  }
+
+  /** Taps the events; true when one reports a failure (its run is then redacted). */
+  private inspect(events: readonly SseEvent[]): boolean {
+    let failed = false;
+    for (const event of events) {
+      const data = asObject(tryParseJson(event.data));
+      switch (data.type) {
+        case 'response.output_text.delta':
+        case 'response.function_call_arguments.delta':
+          this.output.add(asString(data.delta));
+          break;
+        case 'response.completed':
+        case 'response.incomplete':
+        case 'response.failed': {
+          const response = asObject(data.response);
+          const usage = responsesUsage(response.usage);
+          if (usage.reported) mergeUsage(this.usage, usage);
+          if (data.type === 'response.failed') {
+            failed = true;
+            this.streamError = this.redactor.redact(asString(asObject(response.error).message, 'the response failed'));
+          }
+          break;
+        }
+        case 'error':
+          failed = true;
+          this.streamError = this.redactor.redact(asString(data.message, 'upstream stream error'));
+          break;
+      }
+    }
+    return failed;
+  }
+}
+
+/** Responses API events -> IR events, for a client of another API (not used by a Responses client: it is relayed). */
+export class ResponsesStreamDecoder extends SseStreamDecoder {
+  /** The IR's tool call index by the response's output_index. */
+  private readonly toolIndex: Map<number, number>;
+
+  constructor() {
+    super();
+    this.toolIndex = new Map();
+  }
+
+  protected decode(events: readonly SseEvent[]): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const event of events) {
+      const data = asObject(tryParseJson(event.data));
+      switch (data.type) {
+        case 'response.created': {
+          const response = asObject(data.response);
+          out.push({
+            type: 'start',
+            id: asString(response.id),
+            model: asString(response.model),
+            created: asNumber(response.created_at) ?? Math.floor(Date.now() / 1000),
+          });
+          break;
+        }
+        case 'response.output_text.delta':
+          out.push({ type: 'text', text: asString(data.delta) });
+          break;
+        case 'response.output_item.added': {
+          const item = asObject(data.item);
+          if (item.type !== 'function_call') break;
+          const index = this.toolIndex.size;
+          this.toolIndex.set(asNumber(data.output_index) ?? index, index);
+          out.push({ type: 'tool_call_start', index, id: asString(item.call_id), name: asString(item.name) });
+          break;
+        }
+        case 'response.function_call_arguments.delta': {
+          const index = this.toolIndex.get(asNumber(data.output_index) ?? -1);
+          if (index !== undefined) out.push({ type: 'tool_call_delta', index, argumentsDelta: asString(data.delta) });
+          break;
+        }
+        case 'response.completed':
+        case 'response.incomplete': {
+          const response = asObject(data.response);
+          out.push({ type: 'finish', finishReason: responsesFinishReason(response, this.toolIndex.size > 0) });
+          const usage = responsesUsage(response.usage);
+          if (usage.reported) out.push({ type: 'usage', usage });
+          break;
+        }
+        case 'response.failed':
+          out.push({
+            type: 'error',
+            message: asString(asObject(asObject(data.response).error).message, 'the response failed'),
+            errorType: 'api_error',
+          });
+          break;
+        case 'error':
+          out.push({
+            type: 'error',
+            message: asString(data.message, 'upstream stream error'),
+            errorType: asString(data.code, 'api_error'),
+          });
+          break;
+      }
+    }
+    return out;
+  }
+}
