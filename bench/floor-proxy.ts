@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import { Pool } from 'undici';
 
 const upstream = process.argv[2]!;
-const pool = new Pool(upstream, { connections: 128, keepAliveTimeout: 30_000 });
+// Upstream connections: 128 as Sluice's default (providers.<name>.connections), or as many as the bench asks for.
+const pool = new Pool(upstream, { connections: Number(process.argv[3] ?? 128), keepAliveTimeout: 30_000 });
 
 const server = createServer(async (req, res) => {
   try {

@@ -1,5 +1,5 @@
-// npm run bench [-- gateway|analytics]: runs one benchmark (default gateway) in a process of its own, so each keeps its
-// own signal handling and exit code: `npm run bench`, `npm run bench -- analytics`.
+// npm run bench [-- gateway|analytics|discovery|cache|streams|faults]: runs one benchmark (default gateway) in a process
+// of its own, so each keeps its own signal handling and exit code: `npm run bench`, `npm run bench -- analytics`.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -8,6 +8,8 @@ const BENCHMARKS: Record<string, string> = {
   analytics: 'analytics.js',
   discovery: 'discovery.js',
   cache: 'cache.js',
+  streams: 'streams.js',
+  faults: 'faults.js',
 };
 
 const name = process.argv[2] ?? 'gateway';

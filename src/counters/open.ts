@@ -16,16 +16,17 @@ export interface CounterSettings {
 
 /**
  * 1/64 of a limit: a budget of 100,000 tokens leases about 1,560 at a time; one under 64 units admits every call alone.
- * The default between the workers of one gateway (their counters are the primary's memory). Redis counters lease only
- * when `counters.leaseShare` says so: leases refuse a little early near the limit (docs/scale-out.md).
+ * The default both between the workers of one gateway (their counters are the primary's memory) and between gateways on
+ * Redis: leased room is counted at once, so admissions never pass the limit; leases refuse a little early far from it
+ * and, after a loss of Redis's keys, can pass it by at most W x floor(limit x share) (docs/scale-out.md).
+ * `counters.leaseShare: 0` reserves every call alone in Redis.
  */
 export const DEFAULT_LEASE_SHARE = 1 / 64;
 
 export function counterSettings(config: SluiceConfig['counters']): CounterSettings {
-  const leaseShare = (url: string, share?: number) => share ?? (url === 'memory' ? DEFAULT_LEASE_SHARE : 0);
   if (typeof config === 'string')
-    return { url: config, failMode: 'open', timeoutMs: 1000, keyPrefix: 'sluice:', leaseShare: leaseShare(config) };
-  return { ...config, leaseShare: leaseShare(config.url, config.leaseShare) };
+    return { url: config, failMode: 'open', timeoutMs: 1000, keyPrefix: 'sluice:', leaseShare: DEFAULT_LEASE_SHARE };
+  return { ...config, leaseShare: config.leaseShare ?? DEFAULT_LEASE_SHARE };
 }
 
 /** Waits for Redis's first connection attempt, so the first calls find it ready; a Redis that is down does not stop the start. */

@@ -1,12 +1,13 @@
-// Two gateways of two workers each lease room of one Redis budget (counters.leaseShare): 200 concurrent calls against
-// a budget that fits 50 admit at most 50 plus the bound of docs/scale-out.md (0 for a budget of requests under 64), and
-// the two ledgers agree with what was admitted.
+// Two gateways of two workers each lease room of one Redis budget (counters.leaseShare left at its default, 1/64): 200
+// concurrent calls against a budget that fits 50 admit at most 50 plus the bound of docs/scale-out.md (0 for a budget of
+// requests under 64), and the two ledgers agree with what was admitted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DEFAULT_LEASE_SHARE } from '../../src/counters/open.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
@@ -14,7 +15,8 @@ import { freePort } from '../support/sluice-process.js';
 
 const KEY = 'sk-sluice-redis-gateways-key-01';
 const LIMIT = 50;
-const SHARE = 1 / 64;
+/** counters.leaseShare's default on Redis (src/counters/open.ts). */
+const SHARE = DEFAULT_LEASE_SHARE;
 const WORKERS = 4;
 
 async function call(port: number): Promise<number> {
@@ -52,7 +54,7 @@ gateway: { host: 127.0.0.1, port: ${port} }
 admin: { host: 127.0.0.1, port: ${await freePort()}, token: admin-token-for-the-redis-test }
 storage: sqlite:${dbPath}
 ledger: { flushIntervalMs: 50 }
-counters: { url: "${TEST_REDIS_URL}", keyPrefix: "${keyPrefix}", failMode: closed, timeoutMs: 5000, leaseShare: ${SHARE} }
+counters: { url: "${TEST_REDIS_URL}", keyPrefix: "${keyPrefix}", failMode: closed, timeoutMs: 5000 }
 providers:
   openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
 models:
