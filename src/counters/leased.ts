@@ -120,6 +120,10 @@ export class LeasedCounterStore implements CounterStore {
         if (grant.granted === 0 && refused === -1) refused = asked[j]!;
       }
       if (refused !== -1) {
+        // Calls asking at the same time each lease their own extra room: what the others were granted meanwhile may
+        // now cover this call, and room held here is already counted in the store, so it is admitted from that.
+        const local = this.fromRoom(now, lines);
+        if (local !== null) return local;
         const used = lines.map((line) => {
           const lease = this.leases.get(line.key);
           return lease === undefined ? 0 : lease.storeUsed - lease.room;
