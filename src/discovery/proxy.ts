@@ -8,7 +8,7 @@ import { createServer as createHttpServer, Agent as HttpAgent, type IncomingMess
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { Agent as HttpsAgent } from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
-import { rootCertificates, type SecureContext } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -74,7 +74,10 @@ export class DiscoveryProxy {
     const httpsAgent = new HttpsAgent({
       keepAlive: true,
       maxSockets: 256,
-      ...(deps.extraCa === null ? {} : { ca: [...rootCertificates, deps.extraCa] }),
+      // One secure context for the extra CA, not a `ca` option: https.Agent keys its socket pool by a name that joins
+      // every `ca` certificate into a string per request (about 200 KB with the system roots), which made that
+      // concatenation 40% of the proxy's CPU.
+      ...(deps.extraCa === null ? {} : { secureContext: createSecureContext({ ca: [...rootCertificates, deps.extraCa] }) }),
     });
     this.forwarding = {
       config: deps.config,
