@@ -9,6 +9,7 @@ import { guardrailSchema } from './guardrails-schema.js';
 import { parseAllowEntry } from './provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
 import { identitySchema, tlsSchema } from './identity-schema.js';
+import { PROVIDER_TYPES } from '../providers/registry.js';
 
 const hostPort = (port: number) =>
   z
@@ -33,12 +34,11 @@ const pricing = z
  */
 export const ADMIN_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'vertex'] as const;
-
 export const providerSchema = z
   .object({
+    /** One of the provider registry's types (providers/registry.ts). */
     type: z.enum(PROVIDER_TYPES),
-    /** Required for openai, azure-openai and anthropic; bedrock, gemini and vertex have a standard endpoint, overridable here. */
+    /** Required unless the type has a standard endpoint (bedrock, gemini, vertex), where it overrides that endpoint. */
     /** Never with user:password@: readers see base URLs, so credentials go in apiKey or headers, which they do not. */
     baseUrl: httpUrl()
       .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'a base URL carries no user:password@; put credentials in apiKey or headers')

@@ -29,79 +29,33 @@ export interface Profile {
   rhythm: 'office' | 'night' | 'flat';
 }
 
+/** How each tier's consumers keep time: online services in office hours, batch jobs at night, experiments with their people. */
+const TIER_RHYTHM = { online: 'office', batch: 'night', experimental: 'office' } as const satisfies Record<string, Profile['rhythm']>;
+
+type TeamName = (typeof DEMO_TEAMS)[number]['name'];
+
+/** A consumer's traffic shape: its owner is its team's, its `tier` label sets its rhythm. */
+function consumer(
+  name: string,
+  team: TeamName,
+  tier: keyof typeof TIER_RHYTHM,
+  peakPerHour: number,
+  models: Record<string, number>,
+  [inputTokens, outputTokens]: [input: number, output: number],
+  streamShare: number,
+): Profile {
+  const owner = DEMO_TEAMS.find((candidate) => candidate.name === team)!.owner;
+  return { name, team, owner, labels: { tier }, peakPerHour, models, inputTokens, outputTokens, streamShare, rhythm: TIER_RHYTHM[tier] };
+}
+
 export const DEMO_CONSUMERS: Profile[] = [
-  {
-    name: 'checkout',
-    team: 'payments',
-    owner: 'priya@example.com',
-    labels: { tier: 'online' },
-    peakPerHour: 14,
-    models: { 'gpt-4o-mini': 0.75, 'gpt-4.1': 0.25 },
-    inputTokens: 2_400,
-    outputTokens: 450,
-    streamShare: 0.6,
-    rhythm: 'office',
-  },
-  {
-    name: 'invoicing',
-    team: 'payments',
-    owner: 'priya@example.com',
-    labels: { tier: 'batch' },
-    peakPerHour: 10,
-    models: { 'gpt-4.1': 0.7, 'gpt-4o-mini': 0.3 },
-    inputTokens: 6_000,
-    outputTokens: 900,
-    streamShare: 0,
-    rhythm: 'night',
-  },
-  {
-    name: 'search-api',
-    team: 'search',
-    owner: 'sam@example.com',
-    labels: { tier: 'online' },
-    peakPerHour: 18,
-    models: { 'gpt-4o-mini': 0.6, 'mistral-large': 0.4 },
-    inputTokens: 1_800,
-    outputTokens: 300,
-    streamShare: 0.8,
-    rhythm: 'office',
-  },
-  {
-    name: 'recommender',
-    team: 'search',
-    owner: 'sam@example.com',
-    labels: { tier: 'online' },
-    peakPerHour: 8,
-    models: { 'gpt-4.1': 0.6, 'gpt-4o': 0.4 },
-    inputTokens: 3_500,
-    outputTokens: 500,
-    streamShare: 0.3,
-    rhythm: 'office',
-  },
-  {
-    name: 'notebook',
-    team: 'research',
-    owner: 'rosa@example.com',
-    labels: { tier: 'experimental' },
-    peakPerHour: 6,
-    models: { 'gpt-4.1': 1 },
-    inputTokens: 30_000,
-    outputTokens: 1_800,
-    streamShare: 0.5,
-    rhythm: 'office',
-  },
-  {
-    name: 'etl-nightly',
-    team: 'data',
-    owner: 'dan@example.com',
-    labels: { tier: 'batch' },
-    peakPerHour: 12,
-    models: { 'gpt-4o-mini': 1 },
-    inputTokens: 8_000,
-    outputTokens: 1_200,
-    streamShare: 0,
-    rhythm: 'night',
-  },
+  // name, team, tier, calls an hour at the peak, model -> share of calls, a call's [input, output] tokens, share streamed
+  consumer('checkout', 'payments', 'online', 14, { 'gpt-4o-mini': 0.75, 'gpt-4.1': 0.25 }, [2_400, 450], 0.6),
+  consumer('invoicing', 'payments', 'batch', 10, { 'gpt-4.1': 0.7, 'gpt-4o-mini': 0.3 }, [6_000, 900], 0),
+  consumer('search-api', 'search', 'online', 18, { 'gpt-4o-mini': 0.6, 'mistral-large': 0.4 }, [1_800, 300], 0.8),
+  consumer('recommender', 'search', 'online', 8, { 'gpt-4.1': 0.6, 'gpt-4o': 0.4 }, [3_500, 500], 0.3),
+  consumer('notebook', 'research', 'experimental', 6, { 'gpt-4.1': 1 }, [30_000, 1_800], 0.5),
+  consumer('etl-nightly', 'data', 'batch', 12, { 'gpt-4o-mini': 1 }, [8_000, 1_200], 0),
 ];
 
 /** Sluice model -> the provider and its model name behind it. */
@@ -117,10 +71,14 @@ export const MISTRAL_PRICING: Pricing = { input: 2, output: 6 };
 
 const catalog = new PriceCatalog();
 
+/** A provider model's price: Mistral's the demo's own, the others' from the catalog. */
+function priceOf(provider: string, model: string): Pricing | undefined {
+  return provider === 'mistral' ? MISTRAL_PRICING : catalog.lookup(provider, model);
+}
+
 export function pricingOf(model: string): Pricing | undefined {
   const route = DEMO_ROUTES[model];
-  if (route === undefined) return undefined;
-  return route.provider === 'mistral' ? MISTRAL_PRICING : catalog.lookup('openai', route.model);
+  return route === undefined ? undefined : priceOf(route.provider, route.model);
 }
 
 const HOUR = 3_600_000;
@@ -258,7 +216,6 @@ export function historyObservations(to: number, days: number, seed = 61): DemoOb
       const calls = Math.max(1, Math.round(caller.perDay * (0.6 + random() * 0.8)));
       const inputTokens = calls * caller.input;
       const outputTokens = calls * caller.output;
-      const pricing = caller.provider === 'mistral' ? MISTRAL_PRICING : catalog.lookup(caller.provider, caller.model);
       observations.push({
         observer: 'demo-discovery-proxy',
         at: to - day * 86_400_000 + Math.floor(random() * 3_600_000),
@@ -268,7 +225,10 @@ export function historyObservations(to: number, days: number, seed = 61): DemoOb
         calls,
         inputTokens,
         outputTokens,
-        costMicroUsd: costMicroUsd({ inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricing),
+        costMicroUsd: costMicroUsd(
+          { inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true },
+          priceOf(caller.provider, caller.model),
+        ),
       });
     }
   }

@@ -41,4 +41,9 @@ export interface Transaction {
    * `jwt:<issuer>#<sub>`; never a secret. Optional: records made before it (spooled, or observers') have none.
    */
   identity?: string | null;
+  /**
+   * A call answered from the response cache: what the original call cost (integer micro-USD), the saving; 0 for every
+   * other call and for an unpriced model. Optional: records made before it (spooled, or observers') have none.
+   */
+  savedMicroUsd?: number;
 }

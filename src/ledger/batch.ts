@@ -33,7 +33,8 @@ const ATTEMPTS = 9;
 const FLAGS = 10;
 const ID_OFFSET = 11;
 const ID_LENGTH = 12;
-const NUMBER_FIELDS = 13;
+const SAVED_MICRO_USD = 13;
+const NUMBER_FIELDS = 14;
 
 const STREAM = 1;
 const TOKENS_ESTIMATED = 2;
@@ -100,6 +101,7 @@ export class BatchBuilder {
     numbers[at + TIME_TO_FIRST_TOKEN_MS] = tx.timeToFirstTokenMs ?? 0;
     numbers[at + STATUS] = tx.status;
     numbers[at + ATTEMPTS] = tx.attempts;
+    numbers[at + SAVED_MICRO_USD] = tx.savedMicroUsd ?? 0;
     numbers[at + FLAGS] =
       (tx.stream ? STREAM : 0) |
       (tx.tokensEstimated ? TOKENS_ESTIMATED : 0) |
@@ -183,11 +185,16 @@ export function sliceBatch(batch: PackedBatch, from: number, to: number): Packed
   // Request ids stay where they are: each record's numbers hold the offset of its id in the whole `ids`.
   return {
     count: to - from,
-    numbers: batch.numbers.subarray(from * NUMBER_FIELDS, to * NUMBER_FIELDS),
+    numbers: batch.numbers.subarray(from * numberStride(batch), to * numberStride(batch)),
     refs: batch.refs.subarray(from * stringStride(batch), to * stringStride(batch)),
     strings: batch.strings,
     ids: batch.ids,
   };
+}
+
+/** Number fields per record: NUMBER_FIELDS, or one fewer in a batch spooled before the saving field. */
+function numberStride(batch: PackedBatch): number {
+  return batch.count === 0 ? NUMBER_FIELDS : batch.numbers.length / batch.count;
 }
 
 /** String fields per record: STRING_FIELDS, or one fewer in a batch spooled before the identity field. */
@@ -197,7 +204,7 @@ function stringStride(batch: PackedBatch): number {
 
 /** Record `index`'s request id, for the log line of a record the store refused. */
 export function requestIdAt(batch: PackedBatch, index: number): string {
-  const at = index * NUMBER_FIELDS;
+  const at = index * numberStride(batch);
   const offset = batch.numbers[at + ID_OFFSET]!;
   return Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength).toString(
     'utf8',
@@ -214,8 +221,10 @@ export function unpack(batch: PackedBatch): Transaction[] {
   const text = (ref: number) => (ref === -1 ? null : strings[ref]!);
   // A batch spooled before the identity field was added has one string field fewer per record.
   const stride = stringStride(batch);
+  // And one number field fewer before the saving field.
+  const numberFields = numberStride(batch);
   for (let i = 0; i < batch.count; i++) {
-    const at = i * NUMBER_FIELDS;
+    const at = i * numberFields;
     const base = i * stride;
     const flags = numbers[at + FLAGS]!;
     const idOffset = numbers[at + ID_OFFSET]!;
@@ -244,6 +253,7 @@ export function unpack(batch: PackedBatch): Transaction[] {
       servedModel: text(refs[base + 8]!),
       violations: text(refs[base + 9]!),
       identity: stride > 10 ? text(refs[base + 10]!) : null,
+      savedMicroUsd: numberFields > SAVED_MICRO_USD ? numbers[at + SAVED_MICRO_USD]! : 0,
     };
   }
   return rows;

@@ -1,19 +1,20 @@
 // The contract every provider adapter fulfils: it opens each call's exchange (its wire, its answers), plus its credentials.
 import type { ChatRequest } from '../ir/chat.js';
 import type { EmbeddingsRequest } from '../ir/embeddings.js';
-import type { ProviderConfig } from '../config/schema.js';
 import type { ChatExchange, ClientBody, EmbeddingsExchange, StreamFraming, UpstreamRequest } from '../wire/exchange.js';
 
 /** A token counting call's exchange: the request, and how to read a failure. */
 export type CountTokensExchange = Pick<ChatExchange, 'provider' | 'request' | 'failure'>;
 import type { ProviderSecrets } from './shared/secret-redactor.js';
+import type { ProviderSettings } from './settings.js';
 
 export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'json_mode' | 'json_schema' | 'embeddings';
 
 export interface Provider {
   /** The name given in sluice.yaml. */
   readonly name: string;
-  readonly type: ProviderConfig['type'];
+  /** Its type: a name of the provider registry. */
+  readonly type: string;
   /** scheme://host:port of every upstream request. */
   readonly origin: string;
   readonly features: ReadonlySet<Feature>;
@@ -43,4 +44,4 @@ export interface Provider {
 }
 
 /** `secrets` holds the config's credentials; a provider that obtains more at runtime (tokens, assumed roles) adds them there. */
-export type ProviderFactory = (name: string, config: ProviderConfig, secrets: ProviderSecrets) => Provider;
+export type ProviderFactory = (name: string, config: ProviderSettings, secrets: ProviderSecrets) => Provider;

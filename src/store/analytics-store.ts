@@ -122,6 +122,8 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   discoveredConsumer: number | null;
   /** `key:<id>`, `mtls:<SPIFFE id or subject>`, `xfcc:<...>`, `jwt:<issuer>#<sub>`; null before identities were recorded. */
   identity: string | null;
+  /** A call answered from the response cache: what it would have cost (integer micro-USD); else 0. */
+  savedMicroUsd: number;
 }
 
 /**

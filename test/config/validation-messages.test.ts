@@ -90,6 +90,23 @@ describe('validation messages', () => {
     assert.match(check.stderr, /budgets\[0\]\.limit: required: expected a number\n/);
   });
 
+  test('a provider type the registry does not know: sluice check and the admin API name the types it has', async () => {
+    const message = 'expected one of openai, azure-openai, anthropic, bedrock, gemini or vertex; got "openia"';
+    writeFileSync(join(dir, 'unknown-type.yaml'), 'providers:\n  local: { type: openia, baseUrl: "http://127.0.0.1:1/v1" }\n');
+    const check = await runCli(['check', '--config', join(dir, 'unknown-type.yaml')]);
+    assert.equal(check.code, 2, check.stderr);
+    assert.ok(check.stderr.includes(`providers.local.type: ${message}\n`), check.stderr);
+
+    const response = await fetch(`${sluice.adminURL}/api/providers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'local', type: 'openia', baseUrl: 'http://127.0.0.1:1/v1' }),
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { issues: Array<{ path: string; message: string }> } };
+    assert.deepEqual(body.error.issues, [{ path: 'type', message }]);
+  });
+
   test('a value that may be a secret is never quoted back: a wrong type says only its type', async () => {
     writeFileSync(
       join(dir, 'secret.yaml'),

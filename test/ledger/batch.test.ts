@@ -30,6 +30,7 @@ function transaction(i: number): Transaction {
     servedModel: i % 8 === 0 ? 'cheaper' : null,
     violations: i % 10 === 0 ? 'budget-a,resource:openai/gpt-4o' : null,
     identity: i % 3 === 0 ? null : i % 3 === 1 ? `key:k-${i % 5}` : 'mtls:spiffe://acme.mil/ns/payments/sa/checkout',
+    savedMicroUsd: i % 6 === 0 ? i * 11 : 0,
   };
 }
 
@@ -64,5 +65,19 @@ test('a batch spooled before the identity field (ten string fields a record) sti
   assert.deepEqual(
     unpack({ ...batch, refs: older }),
     rows.map((row) => ({ ...row, identity: null })),
+  );
+});
+
+test('a batch spooled before the saving field (thirteen number fields a record) still unpacks, its savings 0', () => {
+  const builder = new BatchBuilder(4);
+  const rows = [transaction(6), transaction(12), transaction(5)];
+  for (const row of rows) builder.append(row);
+  const batch = builder.take()!;
+  const stride = batch.numbers.length / batch.count;
+  const older = new Float64Array(batch.count * (stride - 1));
+  for (let i = 0; i < batch.count; i++) older.set(batch.numbers.subarray(i * stride, i * stride + stride - 1), i * (stride - 1));
+  assert.deepEqual(
+    unpack({ ...batch, numbers: older }),
+    rows.map((row) => ({ ...row, savedMicroUsd: 0 })),
   );
 });

@@ -89,6 +89,7 @@ export interface LedgerRow {
   served_model: string | null;
   violations: string | null;
   identity: string | null;
+  saved_micro_usd: number;
 }
 
 /** Waits until the ledger's writer has committed what was appended, then reads the rows. */

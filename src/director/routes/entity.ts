@@ -1,7 +1,8 @@
 // One registration for an entity's plain CRUD routes: the collection (list, create) and one entity by its key (get,
 // replace or change, delete), each an OpenAPI operation with the same shapes: `{ items }` lists, 201 with the entity on
-// create, 200 with it on get and update, 204 on delete, 404 `<noun> "<key>" does not exist`. What differs per entity is
-// data (path, tag, summaries, schemas, statuses) and a few callbacks (who may, and the store call).
+// create, 200 with it on get and update, 204 on delete, 404 `<noun> "<key>" does not exist` (`<noun> <id>` for a numeric
+// id). What differs per entity is data (path, tag, summaries, schemas, statuses) and a few callbacks (who may, and the
+// store call).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { authorize, type ApiEnv, type Caller, type Need } from '../access.js';
@@ -23,19 +24,50 @@ interface Operation<Subject> {
   access: Access<Subject>;
 }
 
+/** One entity's path parameter: its field name and schema. */
+export interface EntityKey {
+  field: string;
+  params: z.ZodObject<z.ZodRawShape>;
+  /** Whether a 404 quotes the key (a name, the default) or not (a number). */
+  quoted?: boolean;
+}
+
+/** Entities named by a numeric row id (`/api/identity-rules/{id}`); the callbacks get it as the path's digits. */
+export const NUMERIC_ID: EntityKey = {
+  field: 'id',
+  params: z.object({
+    id: z
+      .string()
+      .regex(/^\d{1,15}$/, 'a number')
+      .openapi({ param: { name: 'id', in: 'path' } }),
+  }),
+  quoted: false,
+};
+
+const NAME_KEY: EntityKey = { field: 'name', params: nameParam, quoted: true };
+
+type CreateOperation<Stored, Create> = Operation<Create> & { body: z.ZodType; errors: ErrorStatus[] } & (
+    | { run(caller: Caller, input: Create): Promise<Stored> }
+    | {
+        /** A create that answers more than the entity (what it also did): the answer's schema, and run renders it. */
+        answer: { view: z.ZodType; description: string };
+        run(caller: Caller, input: Create): Promise<object>;
+      }
+  );
+
 export interface EntityRoutes<Stored, Create = never, Update = never> {
   /** The collection, e.g. `/api/teams`; one entity is at `<path>/{name}` (or `{id}`: see `key`). */
   path: string;
   tag: string;
   /** In messages: `team "payments" does not exist`. */
   noun: string;
-  /** The path parameter naming one entity (default: `name`, as routes/schemas.ts' nameParam). */
-  key?: { field: string; params: z.ZodObject<z.ZodRawShape> };
+  /** The path parameter naming one entity (default: `name`, as routes/schemas.ts' nameParam; NUMERIC_ID for row ids). */
+  key?: EntityKey;
   /** The entity as answers show it (for the OpenAPI document), and how a stored one is rendered into it. */
   view: z.ZodType;
   render(stored: Stored): object;
   list?: Operation<null> & { description: string; items(caller: Caller): Promise<Stored[]> };
-  create?: Operation<Create> & { body: z.ZodType; errors: ErrorStatus[]; run(caller: Caller, input: Create): Promise<Stored> };
+  create?: CreateOperation<Stored, Create>;
   get?: Operation<string> & { description: string; find(key: string, caller: Caller): Promise<Stored | null> };
   update?: Operation<string> & {
     method: 'put' | 'patch';
@@ -57,7 +89,7 @@ function allowed<Subject>(c: Call, access: Access<Subject>, subject: Subject): C
 /** Registers the operations the entity has, in the order list, create, get, update, remove. */
 export function registerEntityRoutes<Stored, Create, Update>(app: DirectorApi, entity: EntityRoutes<Stored, Create, Update>): void {
   const { path, tag, noun, view, render } = entity;
-  const key = entity.key ?? { field: 'name', params: nameParam };
+  const key = entity.key ?? NAME_KEY;
   const one = `${path}/{${key.field}}`;
   const keyOf = (c: Call) => (c.req.valid('param' as never) as Record<string, string>)[key.field]!;
   const input = <T>(c: Call) => c.req.valid('json' as never) as T;
@@ -87,12 +119,15 @@ export function registerEntityRoutes<Stored, Create, Update>(app: DirectorApi, e
         tags: [tag],
         summary: create.summary,
         request: body(create.body),
-        responses: { 201: json(view, 'Created'), ...errors(...create.errors) },
+        responses: {
+          201: 'answer' in create ? json(create.answer.view, create.answer.description) : json(view, 'Created'),
+          ...errors(...create.errors),
+        },
       }),
       async (c) => {
         const value = input<Create>(c);
         const caller = await allowed(c, create.access, value);
-        return c.json(render(await create.run(caller, value)), 201);
+        return c.json('answer' in create ? await create.run(caller, value) : render(await create.run(caller, value)), 201);
       },
     );
   }
@@ -111,7 +146,7 @@ export function registerEntityRoutes<Stored, Create, Update>(app: DirectorApi, e
         const name = keyOf(c);
         const caller = await allowed(c, get.access, name);
         const found = await get.find(name, caller);
-        if (found === null) throw new ApiError(404, 'not_found', `${noun} "${name}" does not exist`);
+        if (found === null) throw new ApiError(404, 'not_found', `${noun} ${key.quoted === false ? name : `"${name}"`} does not exist`);
         return c.json(render(found), 200);
       },
     );

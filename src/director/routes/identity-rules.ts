@@ -1,14 +1,13 @@
 // /api/identity-rules: which consumer a client certificate (its SPIFFE id or subject), a mesh identity forwarded by a
 // trusted proxy, or a JWT (its sub, team claim or groups) stands for. Exact, prefix, or pattern (`*` one path segment,
 // `**` any rest) on one field. Gateways apply them from the next snapshot on.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { IDENTITY_FIELDS, IDENTITY_MATCHES, ruleProblem } from '../../identity/rules.js';
 import { nameText, noteText } from '../../config/limits.js';
 import type { IdentityRule } from '../../store/director-store.js';
-import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
-import { ApiError } from '../errors.js';
-import { body, errors, iso, json } from './schemas.js';
+import { NUMERIC_ID, registerEntityRoutes } from './entity.js';
+import { iso } from './schemas.js';
 
 const ruleInput = z
   .object({
@@ -46,78 +45,32 @@ const rule = z
   })
   .openapi('IdentityRule');
 
-const numericId = z.object({
-  id: z
-    .string()
-    .regex(/^\d{1,15}$/, 'a number')
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-
 function render(value: IdentityRule) {
   return { ...value, createdAt: iso(value.createdAt)! };
 }
 
 export function registerIdentityRuleRoutes(app: DirectorApi, { store }: RouteDeps): void {
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/identity-rules',
-      tags: ['identity'],
-      summary: 'Identity rules, oldest first',
-      responses: { 200: json(z.object({ items: z.array(rule) }), 'The rules'), ...errors() },
-    }),
-    async (c) => {
-      authorize(c, 'read');
-      return c.json({ items: (await store.listIdentityRules()).map(render) }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/identity-rules',
-      tags: ['identity'],
+  registerEntityRoutes<IdentityRule, z.infer<typeof ruleInput>, never>(app, {
+    path: '/api/identity-rules',
+    tag: 'identity',
+    noun: 'identity rule',
+    key: NUMERIC_ID,
+    view: rule,
+    render,
+    list: { summary: 'Identity rules, oldest first', description: 'The rules', access: 'read', items: () => store.listIdentityRules() },
+    create: {
       summary: 'Create a rule mapping a certificate, mesh identity or JWT to a consumer',
-      request: body(ruleInput),
-      responses: { 201: json(rule, 'Created'), ...errors(400, 409) },
-    }),
-    async (c) => {
-      const caller = authorize(c, 'write');
-      return c.json(render(await store.createIdentityRule(caller.actor, c.req.valid('json'))), 201);
+      body: ruleInput,
+      errors: [400, 409],
+      access: 'write',
+      run: (caller, input) => store.createIdentityRule(caller.actor, input),
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/identity-rules/{id}',
-      tags: ['identity'],
-      summary: 'One rule',
-      request: { params: numericId },
-      responses: { 200: json(rule, 'The rule'), ...errors(404) },
-    }),
-    async (c) => {
-      authorize(c, 'read');
-      const { id } = c.req.valid('param');
-      const found = await store.getIdentityRule(Number(id));
-      if (found === null) throw new ApiError(404, 'not_found', `identity rule ${id} does not exist`);
-      return c.json(render(found), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/api/identity-rules/{id}',
-      tags: ['identity'],
+    get: { summary: 'One rule', description: 'The rule', access: 'read', find: (id) => store.getIdentityRule(Number(id)) },
+    remove: {
       summary: 'Delete a rule',
-      request: { params: numericId },
-      responses: { 204: { description: 'Deleted' }, ...errors(404) },
-    }),
-    async (c) => {
-      const caller = authorize(c, 'write');
-      await store.deleteIdentityRule(caller.actor, Number(c.req.valid('param').id));
-      return c.body(null, 204);
+      errors: [404],
+      access: 'write',
+      run: (caller, id) => store.deleteIdentityRule(caller.actor, Number(id)),
     },
-  );
+  });
 }

@@ -11,6 +11,7 @@ import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { labelsRecord, nameText, noteText, ownerText } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
+import { NUMERIC_ID, registerEntityRoutes } from './entity.js';
 import { body, errors, iso, isoTime, json, pageQuery } from './schemas.js';
 
 /** Intake records usage, it changes nothing gateways serve: api.ts rebuilds no snapshot after it. */
@@ -159,12 +160,7 @@ const resourceResolution = z
   })
   .strict();
 
-const numericId = z.object({
-  id: z
-    .string()
-    .regex(/^\d{1,15}$/, 'a number')
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+const numericId = NUMERIC_ID.params;
 const resourceId = z.object({
   id: z
     .string()
@@ -324,68 +320,37 @@ export function registerReconciliationRoutes(app: DirectorApi, { store, catalog 
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/reconciliation/rules',
-      tags: ['reconciliation'],
+  registerEntityRoutes<ReconciliationRule, z.infer<typeof ruleInput>, never>(app, {
+    path: '/api/reconciliation/rules',
+    tag: 'reconciliation',
+    noun: 'reconciliation rule',
+    key: NUMERIC_ID,
+    view: rule,
+    render: renderRule,
+    list: {
       summary: 'Reconciliation rules, oldest first (the order intake tries them in)',
-      responses: { 200: json(z.object({ items: z.array(rule) }), 'The rules'), ...errors() },
-    }),
-    async (c) => {
-      authorize(c, 'read');
-      return c.json({ items: (await store.listReconciliationRules()).map(renderRule) }, 200);
+      description: 'The rules',
+      access: 'read',
+      items: () => store.listReconciliationRules(),
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api/reconciliation/rules',
-      tags: ['reconciliation'],
+    create: {
       summary:
         'Create a rule (source CIDR, key fingerprint, user-agent prefix -> consumer); it resolves the pending discoveries it matches',
-      request: body(ruleInput),
-      responses: { 201: json(z.object({ rule, resolved: z.array(discovered) }), 'Created, with what it resolved'), ...errors(400, 409) },
-    }),
-    async (c) => {
-      const caller = authorize(c, 'write');
-      const created = await store.createReconciliationRule(caller.actor, c.req.valid('json'));
-      return c.json({ rule: renderRule(created.rule), resolved: created.resolved.map(renderDiscovered) }, 201);
+      body: ruleInput,
+      answer: { view: z.object({ rule, resolved: z.array(discovered) }), description: 'Created, with what it resolved' },
+      errors: [400, 409],
+      access: 'write',
+      run: async (caller, input) => {
+        const created = await store.createReconciliationRule(caller.actor, input);
+        return { rule: renderRule(created.rule), resolved: created.resolved.map(renderDiscovered) };
+      },
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/api/reconciliation/rules/{id}',
-      tags: ['reconciliation'],
-      summary: 'One rule',
-      request: { params: numericId },
-      responses: { 200: json(rule, 'The rule'), ...errors(404) },
-    }),
-    async (c) => {
-      authorize(c, 'read');
-      const { id } = c.req.valid('param');
-      const found = await store.getReconciliationRule(Number(id));
-      if (found === null) throw new ApiError(404, 'not_found', `reconciliation rule ${id} does not exist`);
-      return c.json(renderRule(found), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/api/reconciliation/rules/{id}',
-      tags: ['reconciliation'],
+    get: { summary: 'One rule', description: 'The rule', access: 'read', find: (id) => store.getReconciliationRule(Number(id)) },
+    remove: {
       summary: 'Delete a rule (what it resolved stays resolved)',
-      request: { params: numericId },
-      responses: { 204: { description: 'Deleted' }, ...errors(404) },
-    }),
-    async (c) => {
-      const caller = authorize(c, 'write');
-      await store.deleteReconciliationRule(caller.actor, Number(c.req.valid('param').id));
-      return c.body(null, 204);
+      errors: [404],
+      access: 'write',
+      run: (caller, id) => store.deleteReconciliationRule(caller.actor, Number(id)),
     },
-  );
+  });
 }

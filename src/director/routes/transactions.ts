@@ -32,6 +32,9 @@ const transaction = z
     cacheWriteTokens: z.number(),
     tokensEstimated: z.boolean(),
     cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),
+    saved: moneyBody.openapi({
+      description: 'A call answered from the response cache: what the original call cost (its cost is 0); else 0',
+    }),
     latencyMs: z.number(),
     timeToFirstTokenMs: z.number().nullable(),
     status: z.number(),
@@ -68,6 +71,7 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     cacheWriteTokens: entry.cacheWriteTokens,
     tokensEstimated: entry.tokensEstimated,
     cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd),
+    saved: money(entry.savedMicroUsd),
     latencyMs: entry.latencyMs,
     timeToFirstTokenMs: entry.timeToFirstTokenMs,
     status: entry.status,

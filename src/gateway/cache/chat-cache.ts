@@ -1,5 +1,5 @@
-// The response cache on the chat path: a hit answered from the cache (recorded at zero cost, its saving counted), a
-// miss's successful answer kept for the next identical call.
+// The response cache on the chat path: a hit answered from the cache (recorded at zero cost, its saving in the row and
+// counted), a miss's successful answer kept for the next identical call.
 import type { ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -52,6 +52,7 @@ export class ChatCache {
       provider: hit.provider,
       providerModel: hit.providerModel,
       attempts: 0,
+      savedMicroUsd: hit.costMicroUsd ?? 0,
     };
     sinks.ledger.append(transaction);
     sinks.metrics.observe(transaction);

@@ -1,9 +1,9 @@
 // Anthropic credentials: the x-api-key header and the API version.
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 
 export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 
-export function anthropicHeaders(config: ProviderConfig): Record<string, string> {
+export function anthropicHeaders(config: ProviderSettings): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'anthropic-version': config.anthropicVersion ?? DEFAULT_ANTHROPIC_VERSION,

@@ -1,5 +1,5 @@
 // The `anthropic` provider: Anthropic's Messages API.
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import { SluiceError } from '../../errors.js';
 import type { Feature, Provider } from '../provider.js';
 import { anthropicHeaders } from './auth.js';
@@ -9,7 +9,7 @@ import { openAnthropicChat } from './exchange.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images']);
 
-export function createAnthropicProvider(name: string, config: ProviderConfig): Provider {
+export function createAnthropicProvider(name: string, config: ProviderSettings): Provider {
   // Config validation requires baseUrl for this type.
   const base = new URL(config.baseUrl!);
   const path = `${base.pathname.replace(/\/+$/, '')}/v1/messages`;

@@ -1,13 +1,13 @@
 // The `azure-openai` provider: OpenAI's wire at deployment URLs, with api-version and the api-key header.
 // Reference: https://learn.microsoft.com/azure/ai-services/openai/reference
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import type { Provider } from '../provider.js';
 import { OPENAI_FEATURES } from '../openai/index.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from '../openai/exchange.js';
 import { openaiResponsesExchange } from '../openai/responses.js';
 import { azureHeaders } from './auth.js';
 
-export function createAzureOpenAIProvider(name: string, config: ProviderConfig): Provider {
+export function createAzureOpenAIProvider(name: string, config: ProviderSettings): Provider {
   // Config validation requires baseUrl for this type.
   const base = new URL(config.baseUrl!);
   const prefix = base.pathname.replace(/\/+$/, '');

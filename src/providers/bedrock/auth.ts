@@ -2,7 +2,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import { SluiceError } from '../../errors.js';
 import type { UpstreamRequest } from '../../wire/exchange.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
@@ -22,7 +22,7 @@ export type CredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
  * added to `secrets` as they become known, so error text never shows them.
  */
 export function resolveCredentials(
-  config: ProviderConfig,
+  config: ProviderSettings,
   region: string,
   secrets: ProviderSecrets,
   env: NodeJS.ProcessEnv = process.env,

@@ -1,5 +1,5 @@
 // The `bedrock` provider: AWS Bedrock's Converse and ConverseStream APIs, signed with SigV4.
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { StreamDecoder } from '../../ir/stream.js';
@@ -19,7 +19,7 @@ function streamDecoder(): StreamDecoder {
   return new BedrockStreamDecoder(crypto.randomUUID());
 }
 
-export function createBedrockProvider(name: string, config: ProviderConfig, secrets: ProviderSecrets): Provider {
+export function createBedrockProvider(name: string, config: ProviderSettings, secrets: ProviderSecrets): Provider {
   const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const url = new URL(config.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`);
   const prefix = url.pathname.replace(/\/+$/, '');

@@ -1,5 +1,5 @@
 // The `gemini` provider: Google's Gemini API (generativelanguage.googleapis.com) with an API key.
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import type { Feature, Provider } from '../provider.js';
 import { geminiHeaders } from './auth.js';
 import { geminiChatExchange, geminiEmbeddingsExchange } from './exchange.js';
@@ -7,7 +7,7 @@ import { geminiChatBody, geminiEmbedBody } from './request.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
 
-export function createGeminiProvider(name: string, config: ProviderConfig): Provider {
+export function createGeminiProvider(name: string, config: ProviderSettings): Provider {
   const url = new URL(config.baseUrl ?? 'https://generativelanguage.googleapis.com');
   const prefix = `${url.pathname.replace(/\/+$/, '')}/v1beta/models`;
   const headers = geminiHeaders(config);

@@ -1,7 +1,7 @@
 // OpenAI credentials: a bearer key, plus any configured static headers (organization, project).
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 
-export function openaiHeaders(config: ProviderConfig): Record<string, string> {
+export function openaiHeaders(config: ProviderSettings): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...config.headers };
   if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
   return headers;

@@ -1,5 +1,5 @@
 // The `openai` provider: OpenAI itself and any server speaking its API (vLLM, Ollama, LM Studio, ...).
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import type { Feature, Provider } from '../provider.js';
 import { openaiHeaders } from './auth.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from './exchange.js';
@@ -15,7 +15,7 @@ export const OPENAI_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
   'embeddings',
 ]);
 
-export function createOpenAIProvider(name: string, config: ProviderConfig): Provider {
+export function createOpenAIProvider(name: string, config: ProviderSettings): Provider {
   // Config validation requires baseUrl for this type.
   const base = new URL(config.baseUrl!);
   const prefix = base.pathname.replace(/\/+$/, '');

@@ -1,7 +1,7 @@
 // Removes provider credentials, by value, from text an upstream sent (error bodies, error frames in a stream) before
 // that text reaches a client, a log line or the ledger. Upstreams echo keys back ("Incorrect API key provided: ...");
 // a misconfigured proxy may echo another provider's, so one redactor covers every provider of the routing table.
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 
 const REDACTED = '[redacted]';
 
@@ -33,7 +33,7 @@ export class ProviderSecrets {
     this.version = 0;
   }
 
-  static of(config: ProviderConfig): ProviderSecrets {
+  static of(config: ProviderSettings): ProviderSecrets {
     return new ProviderSecrets(configuredSecrets(config));
   }
 
@@ -95,7 +95,7 @@ export class SecretRedactor {
 }
 
 /** The secrets a provider's config holds: every credential field, the values of custom headers, a password in baseUrl. */
-export function configuredSecrets(config: ProviderConfig): string[] {
+export function configuredSecrets(config: ProviderSettings): string[] {
   const secrets: string[] = [];
   for (const value of [config.apiKey, config.accessKeyId, config.secretAccessKey, config.sessionToken]) {
     if (value !== undefined && value !== '') secrets.push(value);

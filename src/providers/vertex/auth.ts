@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { importPKCS8, SignJWT } from 'jose';
 import { request } from 'undici';
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 
@@ -20,7 +20,7 @@ interface ServiceAccount {
 }
 
 export class VertexTokenSource {
-  private readonly config: ProviderConfig;
+  private readonly config: ProviderSettings;
   /** Where the key read from a file, the signed assertions and the access tokens go, so error text never shows them. */
   private readonly secrets: ProviderSecrets;
   private readonly now: () => number;
@@ -29,7 +29,7 @@ export class VertexTokenSource {
   private refreshing: Promise<string> | null;
   private account: ServiceAccount | null;
 
-  constructor(config: ProviderConfig, secrets: ProviderSecrets, now: () => number = Date.now) {
+  constructor(config: ProviderSettings, secrets: ProviderSecrets, now: () => number = Date.now) {
     this.config = config;
     this.secrets = secrets;
     this.now = now;

@@ -1,6 +1,6 @@
 // The `vertex` provider: Gemini models on Google Vertex AI, and Anthropic models there through rawPredict,
 // authorized with a service account's OAuth token. Translation is the gemini and anthropic adapters' own.
-import type { ProviderConfig } from '../../config/schema.js';
+import type { ProviderSettings } from '../settings.js';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { ChatExchange, UpstreamRequest } from '../../wire/exchange.js';
@@ -21,7 +21,7 @@ function isClaude(model: string): boolean {
   return model.startsWith('claude');
 }
 
-export function createVertexProvider(name: string, config: ProviderConfig, secrets: ProviderSecrets): Provider {
+export function createVertexProvider(name: string, config: ProviderSettings, secrets: ProviderSecrets): Provider {
   const location = config.location ?? 'us-central1';
   const url = new URL(
     config.baseUrl ?? (location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`),

@@ -439,4 +439,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: "the ledger's saved_micro_usd: what a call answered from the response cache would have cost",
+    // A cache hit's own cost is 0; its saving (the original call's cost, integer micro-USD) is kept beside it, and summed
+    // in the rollups. 0 for every other call and for rows before this version.
+    sql: ({ types }) => `
+      ALTER TABLE transactions ADD COLUMN saved_micro_usd ${types.int64} NOT NULL DEFAULT 0;
+    `,
+  },
 ];

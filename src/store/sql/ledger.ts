@@ -31,6 +31,7 @@ function values(row: Transaction): SqlValue[] {
     row.servedModel,
     row.violations,
     row.identity ?? null,
+    row.savedMicroUsd ?? 0,
   ];
 }
 

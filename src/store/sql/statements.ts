@@ -47,6 +47,7 @@ export const TRANSACTION_COLUMNS = [
   'served_model',
   'violations',
   'identity',
+  'saved_micro_usd',
 ] as const;
 
 /** Budgets, budget templates, rate limits and models share one table shape. */

@@ -11,7 +11,8 @@ const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${
 
 const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
-  time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity`;
+  time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
+  saved_micro_usd`;
 
 export function transactionStatements() {
   return {
@@ -57,6 +58,7 @@ interface LedgerRow {
   calls: number | null;
   discovered_consumer: number | string | null;
   identity: string | null;
+  saved_micro_usd: number | string;
 }
 
 /** PostgreSQL returns BIGINT columns as strings. */
@@ -92,6 +94,7 @@ function entry(row: LedgerRow): LedgerEntry {
     discoveredConsumer: row.discovered_consumer === null ? null : integer(row.discovered_consumer),
     outcome: callOutcome({ status: integer(row.status), errorClass: row.error_class, provider: row.provider }),
     identity: row.identity,
+    savedMicroUsd: integer(row.saved_micro_usd),
   };
 }
 

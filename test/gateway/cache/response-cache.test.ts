@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../../support/mock-provider.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../../support/redis.js';
+import { adminClient } from '../../support/admin-client.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
 
 const THIRD_KEY = 'sk-sluice-test-third-0003';
@@ -18,8 +19,9 @@ function consumers() {
   ];
 }
 
-async function start(mock: MockProvider, cache: Record<string, unknown>): Promise<TestSluice> {
+async function start(mock: MockProvider, cache: Record<string, unknown>, more: Record<string, unknown> = {}): Promise<TestSluice> {
   return startTestSluice({
+    ...more,
     consumers: consumers(),
     providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
     models: [
@@ -84,6 +86,29 @@ describe('response cache', () => {
     assert.equal(hit!.output_tokens, 500);
     const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
     assert.match(metrics, new RegExp(`sluice_response_cache_saved_micro_usd_total\\{model="gpt-4o-mini"\\} ${miss!.cost_micro_usd}`));
+  });
+
+  test("a hit's saving, the original call's cost, is in its ledger row and in /api/transactions", async () => {
+    const token = 'sa-bootstrap-cache-saving-test-token-01';
+    const sluice = await start(mock, { models: { 'gpt-4o-mini': { ttlSeconds: 60 } } }, { admin: { host: '127.0.0.1', port: 0, token } });
+    running.push(sluice);
+    assert.equal((await ask(client(sluice), 'gpt-4o-mini', 'What does a sluice save?')).cache, 'miss');
+    assert.equal((await ask(client(sluice), 'gpt-4o-mini', 'What does a sluice save?')).cache, 'hit');
+    const [miss, hit] = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'gpt-4o-mini');
+    assert.ok(miss!.cost_micro_usd! > 0);
+    assert.equal(miss!.saved_micro_usd, 0);
+    assert.equal(hit!.cost_micro_usd, 0);
+    assert.equal(hit!.saved_micro_usd, miss!.cost_micro_usd);
+
+    const admin = adminClient(sluice, token);
+    const list = await admin('GET', '/api/transactions?model=gpt-4o-mini');
+    assert.equal(list.status, 200);
+    const [newest, oldest] = list.body.items;
+    assert.deepEqual(newest.saved, { microUsd: miss!.cost_micro_usd, usd: newest.saved.usd });
+    assert.deepEqual(newest.cost, { microUsd: 0, usd: newest.cost.usd });
+    assert.equal(oldest.saved.microUsd, 0);
+    const detail = await admin('GET', `/api/transactions/${newest.id}`);
+    assert.equal(detail.body.saved.microUsd, miss!.cost_micro_usd);
   });
 
   test('a model not opted in is cached only when the request asks (x-sluice-cache: on); off opts out', async () => {

@@ -188,7 +188,13 @@ export function auditContract(context: ContractContext): void {
       assert.equal(await store.countTransactions(), before + 124);
       const [row] = await context.query("SELECT * FROM transactions WHERE request_id = 'req-0'");
       assert.deepEqual(
-        { ...row, id: undefined, started_at: Number(row?.started_at), cost_micro_usd: Number(row?.cost_micro_usd) },
+        {
+          ...row,
+          id: undefined,
+          started_at: Number(row?.started_at),
+          cost_micro_usd: Number(row?.cost_micro_usd),
+          saved_micro_usd: Number(row?.saved_micro_usd),
+        },
         {
           id: undefined,
           request_id: 'req-0',
@@ -219,6 +225,8 @@ export function auditContract(context: ContractContext): void {
           discovered_consumer: null,
           // Migration 13: the credential the call was authenticated by; this record names none.
           identity: null,
+          // Migration 14: a call answered from the response cache keeps its saving here; this one was not.
+          saved_micro_usd: 0,
         },
       );
     });
