@@ -1,6 +1,5 @@
 // Bedrock credentials and AWS Signature V4 signing (service "bedrock") with the maintained signer.
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ProviderSettings } from '../settings.js';
 import { SluiceError } from '../../errors.js';
@@ -35,13 +34,17 @@ export function resolveCredentials(
     return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
   }
   if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) {
-    const assume = fromTokenFile({
+    const settings = {
       webIdentityTokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
       roleArn: env.AWS_ROLE_ARN,
       roleSessionName: env.AWS_ROLE_SESSION_NAME ?? 'sluice',
       clientConfig: { region, ...(env.AWS_ENDPOINT_URL_STS && { endpoint: env.AWS_ENDPOINT_URL_STS }) },
-    });
+    };
+    // AWS's STS client is loaded at the first assumed role, not with the registry: every CLI command reads config,
+    // which loads every provider.
+    let assume: ReturnType<typeof import('@aws-sdk/credential-provider-web-identity').fromTokenFile> | null = null;
     return cachedUntilExpiry(async () => {
+      assume ??= (await import('@aws-sdk/credential-provider-web-identity')).fromTokenFile(settings);
       const identity = await assume();
       secrets.obtain('aws-assumed-role', [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken]);
       return { credentials: toCredentials(identity), expiresAt: identity.expiration?.getTime() ?? Number.POSITIVE_INFINITY };

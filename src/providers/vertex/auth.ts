@@ -1,7 +1,6 @@
 // Vertex AI credentials: a service account's signed JWT exchanged for an OAuth access token (RFC 7523), cached and
 // refreshed before it expires. The JWT is made with jose; the exchange is one form POST to the key's token_uri.
 import { readFile } from 'node:fs/promises';
-import { importPKCS8, SignJWT } from 'jose';
 import { request } from 'undici';
 import type { ProviderSettings } from '../settings.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
@@ -52,6 +51,8 @@ export class VertexTokenSource {
 
   private async refresh(): Promise<string> {
     const account = await this.serviceAccount();
+    // jose is loaded at the first token, not with the registry (every CLI command reads config, which loads it).
+    const { importPKCS8, SignJWT } = await import('jose');
     const key = await importPKCS8(account.privateKey, 'RS256');
     const issuedAt = Math.floor(this.now() / 1000);
     const assertion = await new SignJWT({ scope: SCOPE })
