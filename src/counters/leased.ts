@@ -192,16 +192,39 @@ export class LeasedCounterStore implements CounterStore {
     await this.inner.settle(now, lines);
   }
 
-  /** Settlements go to the store as before (it batches them); the `used` figures leave out this process's unused room. */
+  /**
+   * Settled against the room held, where this process holds a lease on the line's bucket: what a call did not use of
+   * its reservation goes back into the room (the store counts it already, as room held here, and gets it back with the
+   * rest when the lease goes idle), and what it used beyond its reservation is taken from the room when the room has
+   * it. So a call admitted from room asks the store nothing, before or after. Other lines go to the store (which
+   * batches them); its `used` figures leave out this process's unused room.
+   */
   settle(now: number, lines: readonly CounterLine[]): number[] | Promise<number[]> {
     this.lastNow = now;
-    const pending = this.inner.settle(now, lines);
-    if (pending instanceof Promise) return pending.then((used) => this.withoutHeld(lines, used));
-    return this.withoutHeld(lines, pending);
-  }
-
-  private withoutHeld(lines: readonly CounterLine[], used: number[]): number[] {
-    return used.map((value, i) => value - this.held(lines[i]!.key));
+    const used = new Array<number>(lines.length);
+    let rest: CounterLine[] | null = null;
+    let restAt: number[] | null = null;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const lease = this.leases.get(line.key);
+      if (lease !== undefined && (line.amount <= 0 || lease.room >= line.amount)) {
+        lease.room -= line.amount;
+        lease.lastUse = now;
+        used[i] = lease.storeUsed - lease.room;
+      } else {
+        (rest ??= []).push(line);
+        (restAt ??= []).push(i);
+      }
+    }
+    if (rest === null) return used;
+    const settled = rest;
+    const at = restAt!;
+    const fill = (values: number[]): number[] => {
+      for (let j = 0; j < values.length; j++) used[at[j]!] = values[j]! - this.held(settled[j]!.key);
+      return used;
+    };
+    const pending = this.inner.settle(now, settled);
+    return pending instanceof Promise ? pending.then(fill) : fill(pending);
   }
 
   lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] | Promise<LeaseGrant[]> {
