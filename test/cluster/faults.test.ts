@@ -11,30 +11,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { freePort } from '../support/sluice-process.js';
+import { chatStatus, freePort } from '../support/sluice-process.js';
 
 const KEY = 'sk-sluice-faults-key-000001';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One chat call with a deadline: a hung call would fail the test as status -1; a dropped connection is 0. */
-async function call(port: number, requestId?: string, deadlineMs = 20_000): Promise<number> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${KEY}`,
-        'content-type': 'application/json',
-        ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
-      },
-      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
-      signal: AbortSignal.timeout(deadlineMs),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  } catch (error) {
-    return (error as Error).name === 'TimeoutError' ? -1 : 0;
-  }
-}
+const call = (port: number, requestId?: string, deadlineMs = 20_000): Promise<number> => chatStatus(port, KEY, { requestId, deadlineMs });
 
 /** A Redis server of this test's own, on a free port, keeping nothing on disk: a restart loses every key. */
 async function privateRedis(port: number): Promise<{ child: ChildProcess; stop(): Promise<void> }> {

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { freePort } from '../support/sluice-process.js';
+import { chatStatus, freePort } from '../support/sluice-process.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 
 const KEY = 'sk-sluice-pg-outage-key-00001';
@@ -27,20 +27,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 }
 
 /** One chat call under its own request id, with a deadline: its status, -1 for a hung call, 0 for a dropped connection. */
-async function call(port: number, requestId: string): Promise<number> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'x-request-id': requestId },
-      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
-      signal: AbortSignal.timeout(20_000),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  } catch (error) {
-    return (error as Error).name === 'TimeoutError' ? -1 : 0;
-  }
-}
+const call = (port: number, requestId: string): Promise<number> => chatStatus(port, KEY, { requestId, deadlineMs: 20_000 });
 
 describe('PostgreSQL restarted under load behind a two-worker gateway', () => {
   let database: TestDatabase;

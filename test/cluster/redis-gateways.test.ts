@@ -11,7 +11,7 @@ import { DEFAULT_LEASE_SHARE } from '../../src/counters/open.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
-import { freePort } from '../support/sluice-process.js';
+import { chatStatus, freePort } from '../support/sluice-process.js';
 
 const KEY = 'sk-sluice-redis-gateways-key-01';
 const LIMIT = 50;
@@ -19,19 +19,7 @@ const LIMIT = 50;
 const SHARE = DEFAULT_LEASE_SHARE;
 const WORKERS = 4;
 
-async function call(port: number): Promise<number> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  } catch {
-    return 0;
-  }
-}
+const call = (port: number): Promise<number> => chatStatus(port, KEY);
 
 describe('two gateways of two workers sharing one Redis budget through leases', () => {
   const keyPrefix = testKeyPrefix();

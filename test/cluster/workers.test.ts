@@ -9,24 +9,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { freePort } from '../support/sluice-process.js';
+import { chatStatus, freePort } from '../support/sluice-process.js';
 
 const KEY = 'sk-sluice-workers-key-0001';
 
 /** One chat call; its status, never throwing for a refusal or a dropped connection (0). */
-async function call(port: number): Promise<number> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    await response.arrayBuffer();
-    return response.status;
-  } catch {
-    return 0;
-  }
-}
+const call = (port: number): Promise<number> => chatStatus(port, KEY);
 
 /** The pids of a process's children (the workers of a primary). */
 function childrenOf(pid: number): number[] {

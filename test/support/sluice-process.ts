@@ -71,3 +71,26 @@ export async function startSluiceProcess(
   }
   return { child, output: () => output, stop };
 }
+
+/**
+ * One chat call to a gateway on loopback, as the cluster tests send them: its status, 0 when the connection dropped,
+ * -1 when `deadlineMs` passed first. Never throws, so a test can count what became of every call.
+ */
+export async function chatStatus(port: number, key: string, options: { requestId?: string; deadlineMs?: number } = {}): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        ...(options.requestId === undefined ? {} : { 'x-request-id': options.requestId }),
+      },
+      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+      ...(options.deadlineMs === undefined ? {} : { signal: AbortSignal.timeout(options.deadlineMs) }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  } catch (error) {
+    return (error as Error).name === 'TimeoutError' ? -1 : 0;
+  }
+}
