@@ -5,7 +5,8 @@
 // memory or on Redis (leased, as by default); each with one worker (`x1`) and with one per core (`xN`).
 // Prints requests/s and p50/p99 latency per concurrency, streamed and not, each variant's ratio to the floor measured
 // in the same run; the CPU time each target's processes spent per call (machine-load independent, unlike req/s); then
-// the targets, what governance costs over plain Sluice, what all workers give over one, and a check of the counters.
+// the targets, what all workers give over one (on shared cores, then each given its CPU by a quota), what governance
+// costs over plain Sluice, and a check of the counters.
 //
 //   BENCH_DURATION     seconds measured per run (default 3; each run follows a warm-up: 1 s in a row's first round)
 //   BENCH_ROUNDS       rounds per row (default 3): the targets take turns within a round, so a ratio compares runs made
@@ -15,17 +16,22 @@
 //                      sluice xN, governed(memory) xN, governed(redis) xN (N: the available cores); or for short plain,
 //                      memory, redis, plain-all, memory-all, redis-all
 //   BENCH_REDIS_URL    the Redis for the redis variant (default redis://127.0.0.1:6379)
+//   BENCH_CPU_SHARE    for the scaling pass (one worker against all, each Sluice given its CPU): the share of a core
+//                      per worker, by a CFS quota (bench/cpu-quota.ts); default (cores - 1) / cores, half a core on 2
+//                      cores, so all workers together leave a core to the load generator, the upstream and Redis; `none`
+//                      skips the pass (so does a machine with no writable cgroup CPU controller: the run says so)
 //   BENCH_BASELINE     the dist folder of another build (e.g. main's, built with `npx tsc -p .` in a worktree of it):
 //                      each variant also runs from there, as `<variant>@base`, taking its turn beside this build's in
 //                      every round (the two swap order each round); a last table gives this build against it
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
+import { cpuQuota, processTree, type CpuQuota } from './cpu-quota.js';
 import { load as runLoad } from './load.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -48,6 +54,10 @@ const COST_MICRO_USD = Math.round(USAGE.input * 0.15 + USAGE.output * 0.6);
 type Counters = 'none' | 'memory' | 'redis';
 /** Workers per Sluice: one, or one per available core (`sluice start --workers`'s default). */
 const CORES = availableParallelism();
+/** Each target's CPU: `share` of a core per worker (the floor: one), or, where none can be set, whatever it can get. */
+const QUOTA = cpuQuota(process.env.BENCH_CPU_SHARE, CORES);
+/** The all-workers target applies to rows with at least this many connections: one call in flight uses one worker. */
+const SCALING_MIN_CONNECTIONS = 2 * CORES;
 interface Variant {
   name: string;
   alias: string;
@@ -261,29 +271,27 @@ async function load(target: Target, stream: boolean, connections: number, second
 
 const TICKS_PER_MS = 100 / 1000; // USER_HZ, 100 on Linux
 /**
- * CPU time (user + system, ms) of a process and its children (a Sluice primary's workers), from /proc: what the target
- * spent on its calls whatever else the machine was doing, where req/s depends on the cores it was given. 0 off Linux.
+ * CPU time (user + system, ms) of a process and its descendants (a Sluice primary's workers), from /proc: what the
+ * target spent on its calls whatever else the machine was doing, where req/s depends on the cores it was given. 0 off
+ * Linux.
  */
 function treeCpuMs(root: number): number {
   let total = 0;
-  let entries: string[];
+  let pids: number[];
   try {
-    entries = readdirSync('/proc');
+    pids = processTree(root);
   } catch {
     return 0;
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of pids) {
     let stat: string;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     } catch {
       continue; // gone since the listing
     }
     // The fields after the command, which is in parentheses and may hold spaces: state, ppid, ..., utime (14), stime (15).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
-    if (pid !== root && Number(fields[1]) !== root) continue;
     total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS;
   }
   return total;
@@ -474,7 +482,8 @@ async function startVariant(variant: Variant, name: string, upstreamPort: number
     failed.push(`${name}: did not start: ${(error as Error).message}`);
     return null;
   }
-  let problem = await probe(target);
+  let problem = QUOTA.quota === null ? null : await QUOTA.quota.confine(target.child.pid!);
+  problem ??= await probe(target);
   if (problem === null && counters !== 'none') {
     const health = await adminJson(target, '/healthz');
     const { refusals, failures } = await troubles(target);
@@ -510,6 +519,88 @@ function turnOrder(targets: readonly Target[], round: number): number[] {
   return order;
 }
 
+function times(value: number): string {
+  return `${value.toFixed(2)}x`;
+}
+
+/** This build's one-worker target with the same counters as `all`. */
+function oneWorkerOf(sluices: readonly Target[], all: Target): Target | undefined {
+  return sluices.find(
+    (candidate) => candidate.variant!.workers === 1 && candidate.counters === all.counters && candidate.baselineOf === undefined,
+  );
+}
+
+/**
+ * All workers against one where each is given its CPU: one worker `share` of a core, N workers N times that, by CFS
+ * quotas (bench/cpu-quota.ts), the load keeping the rest of the machine. Rows with SCALING_MIN_CONNECTIONS or more
+ * connections only: one call in flight is served by one worker, whatever their number. Prints each pair's req/s and
+ * the median of the rounds' ratios, then the target (>= 1.7x on every row).
+ */
+async function scalingPass(sluices: readonly Target[], quota: CpuQuota, tally: RedisTally): Promise<void> {
+  const pairs = sluices.flatMap((all) => {
+    if (all.variant!.workers <= 1 || all.baselineOf !== undefined) return [];
+    const one = oneWorkerOf(sluices, all);
+    return one === undefined ? [] : [{ one, all, ratios: [] as number[][] }];
+  });
+  const rows = [false, true].flatMap((stream) =>
+    CONCURRENCIES.filter((connections) => connections >= SCALING_MIN_CONNECTIONS).map((connections) => ({ stream, connections })),
+  );
+  if (pairs.length === 0) return;
+  if (rows.length === 0) {
+    console.log(`Scaling under quotas: not measured, BENCH_CONCURRENCY has no count of ${SCALING_MIN_CONNECTIONS} or more`);
+    return;
+  }
+  console.log(
+    `Scaling, each Sluice given its CPU by a quota: one worker ${quota.share.toFixed(2)} of a core, ${CORES} workers ` +
+      `${(quota.share * CORES).toFixed(2)} cores; the load generator, the upstream and Redis keep the rest (BENCH_CPU_SHARE):`,
+  );
+  console.log(`mode  conc${pairs.map(({ all }) => ` | ${all.name.split(' ')[0]!.padEnd(24)}`).join('')}`);
+  console.log(
+    `${' '.repeat(10)}${pairs.map(() => ` | ${'x1 req/s'.padStart(8)} ${`x${CORES} req/s`.padStart(8)} ${'ratio'.padStart(6)}`).join('')}`,
+  );
+  for (const { stream, connections } of rows) {
+    const notes: string[] = [];
+    const perPair = pairs.map(() => ({ one: [] as number[], all: [] as number[], ratios: [] as number[] }));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [p, pair] of pairs.entries()) {
+        const order = round % 2 === 0 ? [pair.one, pair.all] : [pair.all, pair.one];
+        const rps = new Map<Target, number>();
+        for (const target of order) {
+          quota.limit(target.child.pid!, target.variant!.workers);
+          try {
+            await load(target, stream, connections, round === 0 ? 1 : 0.3);
+            const figures = await load(target, stream, connections, DURATION_S);
+            rps.set(target, figures.rps);
+            if (figures.errors > 0) notes.push(`${target.name}: ${figures.errors} errors; first: ${figures.firstError}`);
+          } finally {
+            quota.limit(target.child.pid!, null);
+          }
+          if (target.counters === 'redis') await tally.sample();
+        }
+        perPair[p]!.one.push(rps.get(pair.one)!);
+        perPair[p]!.all.push(rps.get(pair.all)!);
+        perPair[p]!.ratios.push(rps.get(pair.all)! / rps.get(pair.one)!);
+      }
+    }
+    let line = `${(stream ? 'stream' : 'json').padEnd(6)}${String(connections).padStart(4)}`;
+    for (const [p, pair] of pairs.entries()) {
+      const { one, all, ratios } = perPair[p]!;
+      pair.ratios.push(ratios);
+      line += ` | ${median(one).toFixed(0).padStart(8)} ${median(all).toFixed(0).padStart(8)} ${times(median(ratios)).padStart(6)}`;
+    }
+    console.log(line);
+    for (const note of notes) console.log(`  ! ${note}`);
+  }
+  const width = Math.max(...pairs.map(({ all }) => all.name.length));
+  for (const { one, all, ratios } of pairs) {
+    const byRow = ratios.map((rounds) => median(rounds));
+    console.log(
+      `  ${all.name.padEnd(width)}  req/s ${range(byRow, times)} of ${one.name}'s given ${CORES}x the CPU (median ${times(median(byRow))}); ` +
+        `target >= 1.70x${byRow.every((ratio) => ratio >= 1.7) ? '' : '  (target missed)'}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   if (BASELINE !== null && !existsSync(join(BASELINE, 'src/cli/sluice.js'))) {
     throw new Error(`BENCH_BASELINE: ${BASELINE} holds no src/cli/sluice.js; give the dist folder of a build (npx tsc -p . in its tree)`);
@@ -529,6 +620,9 @@ async function main(): Promise<void> {
   console.log(
     `host: ${cpus} CPUs, load average ${busy.toFixed(1)} before the run${busy > cpus / 2 ? ' (busy: other work skews the figures)' : ''}`,
   );
+  if (QUOTA.quota === null && variants.some((variant) => variant.workers > 1)) {
+    console.log(`no CPU quotas (${QUOTA.why}): all workers are compared with one only on cores shared with the load`);
+  }
   const sluices: Target[] = [];
   const failed: string[] = [];
   let redisUsed = false;
@@ -651,22 +745,23 @@ async function main(): Promise<void> {
     const scaled = sluices.filter((target) => target.variant!.workers > 1 && target.baselineOf === undefined);
     if (scaled.length > 0) {
       console.log(
-        `All ${CORES} workers against one, in the same rows (target >= 1.7x req/s; the load generator, the mock upstream and ` +
-          'the floor share these cores, so CPU per call tells what a core of Sluice serves):',
+        `All ${CORES} workers against one, in the same rows, every core shared with the load generator, the upstream and ` +
+          `the floor${QUOTA.quota === null ? ` (target >= 1.7x req/s at ${SCALING_MIN_CONNECTIONS}+ connections)` : ' (the target is measured under quotas below)'}:`,
       );
+      const rows = ROWS.flatMap((row, i) => (Number(row.split('/')[1]) >= SCALING_MIN_CONNECTIONS ? [i] : []));
       for (const target of scaled) {
-        const one = sluices.find(
-          (candidate) => candidate.variant!.workers === 1 && candidate.counters === target.counters && candidate.baselineOf === undefined,
-        );
+        const one = oneWorkerOf(sluices, target);
         if (one === undefined) continue;
-        const ratios = target.figures.map((_, i) => rowRatio(target, one, i));
+        const ratios = rows.map((i) => rowRatio(target, one, i));
         const cpu = target.figures.map((_, i) => cpuRatio(target, one, i));
+        const met = QUOTA.quota !== null || (ratios.length > 0 && ratios.every((ratio) => ratio >= 1.7));
         console.log(
-          `  ${target.name.padEnd(width)}  req/s ${range(ratios, (value) => `${value.toFixed(2)}x`)} of ${one.name}'s ` +
-            `(median ${median(ratios).toFixed(2)}x), CPU per call ${range(cpu, (value) => `${value.toFixed(2)}x`)}` +
-            `${ratios.every((ratio) => ratio >= 1.7) ? '' : '  (target missed)'}`,
+          `  ${target.name.padEnd(width)}  req/s ${ratios.length === 0 ? 'n/a' : range(ratios, times)} of ${one.name}'s at ` +
+            `${SCALING_MIN_CONNECTIONS}+ connections (median ${ratios.length === 0 ? 'n/a' : times(median(ratios))}), ` +
+            `CPU per call ${range(cpu, times)}${met ? '' : '  (target missed)'}`,
         );
       }
+      if (QUOTA.quota !== null) await scalingPass(sluices, QUOTA.quota, tally);
     }
     const governed = sluices.filter((target) => target.counters !== 'none' && target.baselineOf === undefined);
     if (governed.length > 0) console.log('What governance costs, against plain sluice with as many workers in the same rows:');
@@ -711,6 +806,7 @@ async function main(): Promise<void> {
     // Sluice drains and settles its calls on SIGTERM; then the others.
     await Promise.all(sluices.map((target) => stopChild(target.child, 'SIGTERM')));
     await Promise.all([...children].map((child) => stopChild(child, 'SIGTERM')));
+    QUOTA.quota?.release();
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
     if (memory !== undefined && memoryTroubles !== null) {
       console.log(
@@ -743,7 +839,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const child of children) child.kill('SIGTERM');
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-    process.exit(130);
+    setTimeout(() => {
+      QUOTA.quota?.release();
+      process.exit(130);
+    }, 500);
   });
 }
 
