@@ -15,6 +15,14 @@ const DEFAULT_IDLE_MS = 1_000;
 const RENEW_BELOW = 1 / 4;
 /** Calls that met room taken by others while their lease was on its way try again this many times. */
 const RACE_RETRIES = 3;
+/** A call waits for this many leases on their way for others before it asks the store itself (no call waits forever). */
+const MAX_WAITS = 8;
+
+/** What a lease on its way answered for one bucket: the amount it had to fit and the store's grant (null: it failed). */
+interface Asked {
+  amount: number;
+  grant: LeaseGrant | null;
+}
 
 /** Room this process holds in one bucket; the store counts it as used until it is admitted against or given back. */
 class Lease {
@@ -25,6 +33,11 @@ class Lease {
   lastUse: number;
   renewing: boolean;
   line: CounterLine;
+  /**
+   * The lease on its way to the store for this bucket, if one is: calls lacking room wait for it rather than each
+   * asking for a slice of their own (which took a slice per call at once, and a round trip each).
+   */
+  asking: Promise<Asked> | null;
 
   constructor(line: CounterLine, now: number) {
     this.room = 0;
@@ -33,6 +46,7 @@ class Lease {
     this.lastUse = now;
     this.renewing = false;
     this.line = line;
+    this.asking = null;
   }
 }
 
@@ -97,43 +111,105 @@ export class LeasedCounterStore implements CounterStore {
   }
 
   private async leaseThenReserve(now: number, lines: readonly CounterLine[]): Promise<ReserveOutcome> {
-    for (let attempt = 0; ; attempt++) {
+    let waits = 0;
+    for (let attempt = 0; ;) {
+      // Leases already on their way for buckets this call lacks room in: wait for them, then look again.
+      if (waits < MAX_WAITS) {
+        const waiting = this.inFlightFor(lines);
+        if (waiting !== null) {
+          waits++;
+          const answers = await Promise.all(waiting.map(({ asking }) => asking));
+          const local = this.fromRoom(now, lines);
+          if (local !== null) return local;
+          // The store had no room for as much as this call needs: refused as it would be when asking itself.
+          for (let k = 0; k < answers.length; k++) {
+            const { grant, amount } = answers[k]!;
+            const i = waiting[k]!.index;
+            if (grant !== null && grant.granted === 0 && amount <= lines[i]!.amount - this.held(lines[i]!.key)) {
+              return { admitted: false, refused: i, used: this.usedFigures(lines) };
+            }
+          }
+          continue;
+        }
+      }
       const requests: LeaseRequest[] = [];
       const asked: number[] = [];
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i]!;
-        const room = this.leases.get(line.key)?.room ?? 0;
+        const lease = this.leases.get(line.key);
+        const room = lease?.room ?? 0;
         if (room >= line.amount) continue;
-        requests.push({ line: { ...line, amount: line.amount - room }, extra: this.extraFor(line) });
+        // A call that gave up waiting asks for itself alone: one slice on its way per bucket, so calls asking together
+        // never hold a slice each (room refused to the other gateways while unused here).
+        const extra = lease?.asking == null ? this.extraFor(line) : 0;
+        requests.push({ line: { ...line, amount: line.amount - room }, extra });
         asked.push(i);
       }
       let grants: LeaseGrant[] = [];
-      if (requests.length > 0) {
-        const pending = this.inner.lease(now, requests);
-        grants = pending instanceof Promise ? await pending : pending;
-      }
+      if (requests.length > 0) grants = await this.ask(now, requests);
       let refused = -1;
       for (let j = 0; j < grants.length; j++) {
-        const grant = grants[j]!;
-        const line = lines[asked[j]!]!;
-        this.credit(now, line, grant);
-        if (grant.granted === 0 && refused === -1) refused = asked[j]!;
+        if (grants[j]!.granted === 0 && refused === -1) refused = asked[j]!;
       }
       if (refused !== -1) {
-        // Calls asking at the same time each lease their own extra room: what the others were granted meanwhile may
-        // now cover this call, and room held here is already counted in the store, so it is admitted from that.
+        // Room granted meanwhile for other calls may now cover this one, and room held here is already counted in the
+        // store, so it is admitted from that.
         const local = this.fromRoom(now, lines);
         if (local !== null) return local;
-        const used = lines.map((line) => {
-          const lease = this.leases.get(line.key);
-          return lease === undefined ? 0 : lease.storeUsed - lease.room;
-        });
-        return { admitted: false, refused, used };
+        return { admitted: false, refused, used: this.usedFigures(lines) };
       }
       const local = this.fromRoom(now, lines);
       if (local !== null) return local;
       // Calls admitted meanwhile took the room just granted: ask again, then ask the store for this call alone.
-      if (attempt >= RACE_RETRIES) return this.inner.reserve(now, lines);
+      if (++attempt > RACE_RETRIES) return this.inner.reserve(now, lines);
+    }
+  }
+
+  /** The leases on their way for the lines lacking room, with the line each is for; null when there are none. */
+  private inFlightFor(lines: readonly CounterLine[]): { index: number; asking: Promise<Asked> }[] | null {
+    let waiting: { index: number; asking: Promise<Asked> }[] | null = null;
+    for (let i = 0; i < lines.length; i++) {
+      const lease = this.leases.get(lines[i]!.key);
+      if (lease?.asking != null && lease.room < lines[i]!.amount) (waiting ??= []).push({ index: i, asking: lease.asking });
+    }
+    return waiting;
+  }
+
+  private usedFigures(lines: readonly CounterLine[]): number[] {
+    return lines.map((line) => {
+      const lease = this.leases.get(line.key);
+      return lease === undefined ? 0 : lease.storeUsed - lease.room;
+    });
+  }
+
+  /**
+   * Asks the store for leases and credits what it grants. While the answer is on its way, each bucket's lease shows it
+   * (`asking`), settled once the room is credited, so calls waiting on it find the room when they wake.
+   */
+  private async ask(now: number, requests: LeaseRequest[]): Promise<LeaseGrant[]> {
+    const pending = this.inner.lease(now, requests);
+    if (!(pending instanceof Promise)) {
+      for (let j = 0; j < requests.length; j++) this.credit(now, requests[j]!.line, pending[j]!);
+      return pending;
+    }
+    const answered: ((asked: Asked) => void)[] = [];
+    const leases = requests.map(({ line }) => {
+      let lease = this.leases.get(line.key);
+      if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+      lease.asking = new Promise<Asked>((resolve) => answered.push(resolve));
+      return lease;
+    });
+    const asking = leases.map((lease) => lease.asking);
+    let grants: LeaseGrant[] | null = null;
+    try {
+      grants = await pending;
+      for (let j = 0; j < requests.length; j++) this.credit(now, requests[j]!.line, grants[j]!);
+      return grants;
+    } finally {
+      for (let j = 0; j < leases.length; j++) {
+        if (leases[j]!.asking === asking[j]) leases[j]!.asking = null;
+        answered[j]!({ amount: requests[j]!.line.amount, grant: grants?.[j] ?? null });
+      }
     }
   }
 
@@ -154,23 +230,14 @@ export class LeasedCounterStore implements CounterStore {
   /** Renewal ahead of exhaustion, off the call's path: a failure only means the next call asks itself. */
   private renew(now: number, lease: Lease): void {
     const extra = this.extraFor(lease.line);
-    if (extra === 0) return;
+    if (extra === 0 || lease.asking !== null) return;
     lease.renewing = true;
     const done = () => {
       lease.renewing = false;
     };
     try {
-      const pending = this.inner.lease(now, [{ line: { ...lease.line, amount: 0 }, extra }]);
-      if (pending instanceof Promise) {
-        // Deliberately not awaited: the call that started it is already admitted.
-        void pending.then((grants) => {
-          this.credit(now, lease.line, grants[0]!);
-          done();
-        }, done);
-      } else {
-        this.credit(now, lease.line, pending[0]!);
-        done();
-      }
+      // Deliberately not awaited: the call that started it is already admitted. Calls lacking room meanwhile wait for it.
+      this.ask(now, [{ line: { ...lease.line, amount: 0 }, extra }]).then(done, done);
     } catch {
       done();
     }
@@ -180,7 +247,7 @@ export class LeasedCounterStore implements CounterStore {
   private giveBackIdle(now: number): void {
     const lines: CounterLine[] = [];
     for (const [key, lease] of this.leases) {
-      if (now - lease.lastUse < this.idleMs || lease.renewing) continue;
+      if (now - lease.lastUse < this.idleMs || lease.renewing || lease.asking !== null) continue;
       this.leases.delete(key);
       if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
     }
