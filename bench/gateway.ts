@@ -110,6 +110,8 @@ interface Target {
   baselineOf?: Target;
   /** Calls sent to it (warm-ups included), for the counter check. */
   sent: number;
+  /** And at most this many more: calls in flight when a run of the load stopped (LoadResult.uncounted). */
+  uncounted: number;
   /** Per row, each round's CPU time of the target's processes (the primary and its workers) per call, in µs. */
   cpu: number[][];
   errors: number;
@@ -243,6 +245,7 @@ ${governanceYaml(counters)}`,
             child,
             counters,
             sent: 0,
+            uncounted: 0,
             cpu: [],
             errors: 0,
             figures: [],
@@ -283,6 +286,7 @@ async function load(target: Target, stream: boolean, connections: number, second
   const result = await runLoad(`http://127.0.0.1:${target.port}`, '/v1/chat/completions', HEADERS, body(stream), connections, seconds);
   const cpuPerCall = ((treeCpuMs(target.child.pid!) - cpuBefore) * 1000) / Math.max(1, result.requests);
   target.sent += result.requests;
+  target.uncounted += result.uncounted;
   target.errors += result.errors;
   return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, firstError: result.firstError, cpuPerCall };
 }
@@ -467,27 +471,35 @@ class RedisTally {
 
 /**
  * The redis variants' counters against what they were sent: every call settled in all 8 lines. Leases are counted in
- * Redis when taken and what is left of them is given back at stop, so a line holds exactly its usage, or more when a
- * lease was still held as its window closed (a minute of the rate limit): less would be usage lost.
+ * Redis when taken and what is left of them is given back at stop, so a line holds exactly its usage: at least the calls
+ * counted (less would be usage lost), and at most `uncounted` more calls' worth (in flight when a run of wrk stopped,
+ * answered and metered but not counted), or more only when a lease was still held as its window closed (a minute of
+ * the rate limit).
  */
-function checkRedisCounters(values: Map<string, number>, calls: number): string {
+function checkRedisCounters(values: Map<string, number>, calls: number, uncounted: number): string {
   const total = (id: string) => [...values].filter(([key]) => key.startsWith(`${id}:`)).reduce((sum, [, value]) => sum + value, 0);
-  const expected: [string, string, number][] = [
-    ['cost_usd (micro-USD)', 'budget:bench-cost-month', calls * COST_MICRO_USD],
-    ['total_tokens', 'budget:bench-consumer-tokens-day', calls * (USAGE.input + USAGE.output)],
-    ['input_tokens', 'budget:bench-team-input-hour', calls * USAGE.input],
-    ['requests', 'budget:bench-model-requests-1h', calls],
-    ['output_tokens', 'budget:bench-provider-output-24h', calls * USAGE.output],
-    ['template requests', 'template:bench-team-daily:bench', calls],
-    ['rate tokens', 'rate:bench-rate:tokens:bench', calls * (USAGE.input + USAGE.output)],
-    ['rate requests', 'rate:bench-rate:requests:bench', calls],
+  const perCall: [string, string, number][] = [
+    ['cost_usd (micro-USD)', 'budget:bench-cost-month', COST_MICRO_USD],
+    ['total_tokens', 'budget:bench-consumer-tokens-day', USAGE.input + USAGE.output],
+    ['input_tokens', 'budget:bench-team-input-hour', USAGE.input],
+    ['requests', 'budget:bench-model-requests-1h', 1],
+    ['output_tokens', 'budget:bench-provider-output-24h', USAGE.output],
+    ['template requests', 'template:bench-team-daily:bench', 1],
+    ['rate tokens', 'rate:bench-rate:tokens:bench', USAGE.input + USAGE.output],
+    ['rate requests', 'rate:bench-rate:requests:bench', 1],
   ];
-  const wrong = expected.filter(([, id, want]) => total(id) < want).map(([label, id, want]) => `${label} ${total(id)}, expected ${want}`);
-  const held = expected.filter(([, id, want]) => total(id) > want).map(([label, id, want]) => `${label} +${total(id) - want}`);
+  const wrong = perCall
+    .filter(([, id, each]) => total(id) < calls * each)
+    .map(([label, id, each]) => `${label} ${total(id)}, expected ${calls * each}`);
+  const held = perCall
+    .filter(([, id, each]) => total(id) > (calls + uncounted) * each)
+    .map(([label, id, each]) => `${label} +${total(id) - (calls + uncounted) * each}`);
   const leases = held.length === 0 ? '' : `; held by leases in windows that closed: ${held.join(', ')}`;
+  const sent =
+    uncounted === 0 ? `the ${calls} calls sent` : `the ${calls} calls counted (and at most ${uncounted} in flight as runs stopped)`;
   return wrong.length === 0
-    ? `all ${BUDGET_LINES} counters hold the ${calls} calls sent (${USAGE.input} in + ${USAGE.output} out tokens, ${COST_MICRO_USD} micro-USD each)${leases}`
-    : `MISMATCH (usage lost) over ${calls} calls sent: ${wrong.join('; ')}${leases}`;
+    ? `all ${BUDGET_LINES} counters hold ${sent} (${USAGE.input} in + ${USAGE.output} out tokens, ${COST_MICRO_USD} micro-USD each)${leases}`
+    : `MISMATCH (usage lost) over ${calls} calls counted: ${wrong.join('; ')}${leases}`;
 }
 
 /** Starts a variant from the build at `cli` and probes it; null (and why, in `failed`) when it cannot be measured. */
@@ -653,7 +665,7 @@ async function main(): Promise<void> {
   try {
     const upstream = await start(join(here, 'mock-upstream.js'), []);
     const floorProcess = await start(join(here, 'floor-proxy.js'), [`http://127.0.0.1:${upstream.port}`]);
-    const floor: Target = { name: 'floor', ...floorProcess, sent: 0, cpu: [], errors: 0, figures: [], rounds: [] };
+    const floor: Target = { name: 'floor', ...floorProcess, sent: 0, uncounted: 0, cpu: [], errors: 0, figures: [], rounds: [] };
     const floorProblem = await probe(floor);
     if (floorProblem !== null) throw new Error(`the floor proxy does not work: ${floorProblem}`);
     for (const variant of variants) {
@@ -844,8 +856,9 @@ async function main(): Promise<void> {
         const values = await redisCounters(true);
         if (redis.length > 0) {
           const sent = redis.reduce((sum, target) => sum + target.sent, 0);
+          const uncounted = redis.reduce((sum, target) => sum + target.uncounted, 0);
           const errors = redis.reduce((sum, target) => sum + target.errors, 0);
-          const verdict = errors === 0 ? checkRedisCounters(tally.added, sent) : `not checked (${errors} calls failed)`;
+          const verdict = errors === 0 ? checkRedisCounters(tally.added, sent, uncounted) : `not checked (${errors} calls failed)`;
           console.log(`Check ${redis.map((target) => target.name).join(' + ')}: ${verdict}`);
         }
         console.log(`Redis: deleted ${values.size} keys under ${REDIS_PREFIX}`);

@@ -12,6 +12,11 @@ export interface LoadResult {
   errors: number;
   /** The first failure, for the report: `<status> <body...>` or the exception's message; null when none failed. */
   firstError: string | null;
+  /**
+   * At most this many more calls were sent than `requests` counts: those in flight when the run stopped, which the
+   * target answers and meters after (wrk stops without reading them). 0 here: every call sent is waited for.
+   */
+  uncounted: number;
 }
 
 export async function load(
@@ -54,5 +59,5 @@ export async function load(
   await pool.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: latencies.length, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors, firstError };
+  return { requests: latencies.length, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors, firstError, uncounted: 0 };
 }
