@@ -1,6 +1,7 @@
 // Assembles a running Sluice from a validated config: ledger, counters, governance, the snapshot, gateway and admin listeners.
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
@@ -92,6 +93,12 @@ export interface WorkerLink {
   metrics: () => Promise<string>;
   /** Gives the primary this worker's own metrics to sum. */
   provideMetrics: (metrics: () => Promise<unknown[]>) => void;
+  /** The gateway port the primary listens on, handing this worker its connections (src/cluster/balancer.ts). */
+  gatewayPort: number;
+  /** Where the primary's connections go, once the gateway is ready for them. */
+  takeConnections: (adopt: (socket: Socket) => void) => void;
+  /** Tells the primary to hand this worker no more connections (it is stopping). */
+  draining: () => void;
 }
 
 /** Config sections a reload cannot change in a running process. */
@@ -289,7 +296,11 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       };
     },
   });
-  const gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
+  const gatewayAddress =
+    options.worker === undefined
+      ? await gateway.listen(config.gateway.port, config.gateway.host)
+      : gateway.takeConnectionsFromPrimary(options.worker.gatewayPort, config.gateway.host);
+  options.worker?.takeConnections((socket) => gateway.adopt(socket));
   const adminAddress = await listen(admin, config.admin.port, config.admin.host);
   if (gatewayTls !== null) gatewayTls.watch(gateway.server as HttpsServer, logger);
   if (adminTls !== undefined) adminTls.watch(admin as HttpsServer, logger);
@@ -322,6 +333,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     async stop(drainTimeoutMs = 10_000) {
       if (stopping) return;
       stopping = true;
+      options.worker?.draining();
       await gateway.drain(drainTimeoutMs);
       gatewayTls?.close();
       adminTls?.close();

@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { startSluice, type RunningSluice, type WorkerLink } from './app.js';
-import { runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
+import { GATEWAY_PORT_VARIABLE, runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
 import { PrimaryLink } from './cluster/primary-link.js';
 import { SharedCounterStore } from './cluster/shared-counters.js';
 import { SharedLedgerSink } from './cluster/shared-ledger.js';
@@ -53,7 +53,11 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
   const logger = createProcessLogger(config.log.level, logFormat(config.log.format, process.env, process.stdout.isTTY === true));
   const workers = workerCount(run.workers, config);
   if (cluster.isPrimary && workers > 1) {
-    await runPrimary({ workers, storage: config.storage, logger });
+    try {
+      await runPrimary({ workers, storage: config.storage, logger, gateway: config.gateway });
+    } catch (error) {
+      throw listenFailure(error, config) ?? error;
+    }
     return;
   }
   const worker = cluster.isWorker ? workerLink() : undefined;
@@ -151,6 +155,9 @@ function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
       ledgerSink: new SharedLedgerSink(primary),
       metrics: () => primary.request<string>({ op: 'metrics' }),
       provideMetrics: (metrics) => primary.provideMetrics(metrics),
+      gatewayPort: Number(process.env[GATEWAY_PORT_VARIABLE]),
+      takeConnections: (adopt) => primary.takeConnections(adopt),
+      draining: () => primary.draining(),
     },
   };
 }

@@ -52,8 +52,18 @@ export interface MetricsReplyMessage {
   metrics: unknown[];
 }
 
-export type WorkerMessage = RequestMessage | ListeningMessage | MetricsReplyMessage;
+/** The primary hands a worker a gateway connection (the socket travels as the message's handle). */
+export interface ConnectionMessage {
+  sluice: 'connection';
+}
 
-export function isSluiceMessage(message: unknown): message is WorkerMessage | ReplyMessage | MetricsRequestMessage {
+/** A worker's handed connection closed; or the worker is stopping and takes no more. */
+export interface ConnectionNewsMessage {
+  sluice: 'connection-closed' | 'draining';
+}
+
+export type WorkerMessage = RequestMessage | ListeningMessage | MetricsReplyMessage | ConnectionNewsMessage;
+
+export function isSluiceMessage(message: unknown): message is WorkerMessage | ReplyMessage | MetricsRequestMessage | ConnectionMessage {
   return typeof message === 'object' && message !== null && typeof (message as { sluice?: unknown }).sluice === 'string';
 }

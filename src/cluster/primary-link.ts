@@ -1,4 +1,6 @@
-// A worker's end of the IPC channel: requests to the primary, each answered once, failing fast if the primary is gone.
+// A worker's end of the IPC channel: requests to the primary, each answered once, failing fast if the primary is gone;
+// and the gateway connections the primary hands it (src/cluster/balancer.ts).
+import { Socket } from 'node:net';
 import { LedgerWriteFailed } from '../ledger/sink.js';
 import { CounterStoreUnavailable } from '../counters/counter-store.js';
 import { isSluiceMessage, type ErrorShape, type ListeningMessage, type PrimaryRequest, type ReplyMessage } from './messages.js';
@@ -17,16 +19,42 @@ export class PrimaryLink {
   private readonly waiting: Map<number, Waiting>;
   /** This worker's metrics as prom-client's JSON, set once its registry exists. */
   private metrics: (() => Promise<unknown[]>) | null;
+  /** Where handed gateway connections go, once the gateway is ready; until then they wait in `handed`. */
+  private adopt: ((socket: Socket) => void) | null;
+  private readonly handed: Socket[];
 
   constructor() {
     this.nextId = 1;
     this.waiting = new Map();
     this.metrics = null;
-    process.on('message', (message: unknown) => {
+    this.adopt = null;
+    this.handed = [];
+    process.on('message', (message: unknown, handle: unknown) => {
       if (!isSluiceMessage(message)) return;
       if (message.sluice === 'reply') this.answer(message);
       else if (message.sluice === 'metrics-request') this.sendMetrics(message.id);
+      else if (message.sluice === 'connection' && handle instanceof Socket) this.connection(handle);
     });
+  }
+
+  /** Where the gateway connections the primary hands this worker go; any handed before are given now. */
+  takeConnections(adopt: (socket: Socket) => void): void {
+    this.adopt = adopt;
+    for (const socket of this.handed.splice(0)) adopt(socket);
+  }
+
+  private connection(socket: Socket): void {
+    // The primary counts this worker's open connections, to hand the next one to the worker holding fewest.
+    socket.once('close', () => {
+      if (process.connected) process.send!({ sluice: 'connection-closed' });
+    });
+    if (this.adopt === null) this.handed.push(socket);
+    else this.adopt(socket);
+  }
+
+  /** Asks the primary to hand this worker no more connections: it is stopping. */
+  draining(): void {
+    if (process.connected) process.send!({ sluice: 'draining' });
   }
 
   /** What this worker answers when the primary sums every worker's metrics. */

@@ -1,4 +1,5 @@
-// The primary of `sluice start --workers N`: forks the workers (which share the listening sockets through node:cluster),
+// The primary of `sluice start --workers N`: forks the workers (the gateway's connections handed to them by balancer.ts,
+// the admin listener shared through node:cluster),
 // holds the counters they share and the one ledger writer, sums their metrics, replaces a worker that dies, and stops
 // them all gracefully on SIGTERM or SIGINT.
 import cluster, { type Worker } from 'node:cluster';
@@ -6,6 +7,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { MemoryCounterStore } from '../counters/memory.js';
 import { openLedgerSink } from '../ledger/open-sink.js';
+import { ConnectionBalancer } from './balancer.js';
 import type { LedgerSink } from '../ledger/sink.js';
 import { isSluiceMessage, type ErrorShape, type PrimaryRequest, type ReplyMessage } from './messages.js';
 
@@ -13,10 +15,14 @@ export interface PrimaryOptions {
   workers: number;
   storage: string;
   logger: Logger;
+  /** The gateway listener, held here: each connection goes to the worker with the fewest open (balancer.ts). */
+  gateway: { host: string; port: number; maxConnections: number };
 }
 
 /** The slot a worker fills, passed in its environment: its spool folder is named after it, so a replacement replays it. */
 export const WORKER_SLOT_VARIABLE = 'SLUICE_WORKER_SLOT';
+/** The gateway port the primary listens on, passed to the workers, which take their connections from it. */
+export const GATEWAY_PORT_VARIABLE = 'SLUICE_WORKER_GATEWAY_PORT';
 /** A worker that dies this soon after its start is replaced only after this pause, so a crash loop does not spin. */
 const RESTART_PAUSE_MS = 1_000;
 
@@ -24,6 +30,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const { logger } = options;
   // Typed arrays (the ledger's packed batches) cross the channel as they are.
   cluster.setupPrimary({ serialization: 'advanced' });
+  // The gateway's port first: a port in use stops the start here, and port 0 is chosen once for every worker.
+  const { balancer, port: gatewayPort } = await ConnectionBalancer.listen(
+    options.gateway.host,
+    options.gateway.port,
+    options.gateway.maxConnections,
+    logger,
+  );
   const counters = new MemoryCounterStore();
   // Opened at the first batch: by then the first worker has created (or migrated) the store's tables.
   let sink: Promise<LedgerSink> | null = null;
@@ -83,13 +96,18 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
 
   let listening: (() => void) | null = null;
   const fork = (slot: number): Worker => {
-    const worker = cluster.fork({ [WORKER_SLOT_VARIABLE]: String(slot) });
+    const worker = cluster.fork({ [WORKER_SLOT_VARIABLE]: String(slot), [GATEWAY_PORT_VARIABLE]: String(gatewayPort) });
     slots.set(worker, { slot, startedAt: Date.now() });
     worker.on('message', (message: unknown) => {
       if (!isSluiceMessage(message)) return;
       if (message.sluice === 'listening') {
         serving.add(worker);
+        balancer.join(worker);
         listening?.();
+        return;
+      }
+      if (message.sluice === 'draining') {
+        balancer.leave(worker);
         return;
       }
       if (message.sluice === 'metrics-reply') {
@@ -109,6 +127,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     const known = slots.get(worker);
     slots.delete(worker);
     serving.delete(worker);
+    balancer.leave(worker);
     if (stopping || known === undefined) return;
     logger.error({ worker: worker.process.pid, slot: known.slot, code, signal }, 'a worker died; starting another in its place');
     const pause = Date.now() - known.startedAt < RESTART_PAUSE_MS ? RESTART_PAUSE_MS : 0;
@@ -141,6 +160,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping the workers: each drains its calls and flushes its ledger');
+    void balancer.close();
     const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
     void Promise.all(
       workers.map(

@@ -3,10 +3,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Pool } from 'undici';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { chatStatus, freePort } from '../support/sluice-process.js';
@@ -26,6 +27,28 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** How many established TCP connections to local `port` a process holds (Linux: /proc/net/tcp and its fds). */
+function connectionsHeld(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = row.trim().split(/\s+/);
+      // local address (hex ip:port), remote, state (01: ESTABLISHED), ..., inode (the 10th field)
+      if (fields.length > 9 && fields[3] === '01' && Number.parseInt(fields[1]!.split(':')[1]!, 16) === port) inodes.add(fields[9]!);
+    }
+  }
+  let held = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) held++;
+    } catch {
+      /* closed since the listing */
+    }
+  }
+  return held;
 }
 
 function metric(text: string, pattern: RegExp): number {
@@ -73,6 +96,30 @@ budgets:
   after(async () => {
     if (sluice.child.exitCode === null) await stopSluice(sluice);
     await mock.close();
+  });
+
+  test('16 keep-alive connections opened at once are spread over the workers, 8 each (the first connections made)', { timeout: 60_000 }, async () => {
+    const pool = new Pool(`http://127.0.0.1:${gatewayPort}`, { connections: 16, pipelining: 1 });
+    try {
+      // 16 calls at once make the pool open its 16 connections together, as an SDK's keep-alive pool does.
+      const statuses = await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          const response = await pool.request({ path: '/healthz', method: 'GET' });
+          await response.body.text();
+          return response.statusCode;
+        }),
+      );
+      assert.deepEqual([...new Set(statuses)], [200]);
+      const workers = childrenOf(sluice.child.pid!);
+      assert.equal(workers.length, 2);
+      assert.deepEqual(
+        workers.map((pid) => connectionsHeld(pid, gatewayPort)),
+        [8, 8],
+      );
+      assert.equal(connectionsHeld(sluice.child.pid!, gatewayPort), 0, 'the primary hands every connection on');
+    } finally {
+      await pool.close();
+    }
   });
 
   test(
