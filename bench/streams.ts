@@ -28,6 +28,8 @@ const WORDS = 8;
 /** Streams are opened evenly over this time (they last WORDS × WORD_MS, longer, so all are open together at the end). */
 const RAMP_MS = Number(process.env.BENCH_STREAM_RAMP_MS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Node flags for one more target, `sluice <flags>` (this build started with them), e.g. --max-semi-space-size=4. */
+const SLUICE_FLAGS = (process.env.BENCH_SLUICE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 const BASELINE =
   process.env.BENCH_BASELINE === undefined || process.env.BENCH_BASELINE === '' ? null : resolvePath(process.env.BENCH_BASELINE);
 /**
@@ -100,6 +102,13 @@ async function startUpstream(): Promise<{ child: ChildProcess; port: number }> {
   return { child, port };
 }
 
+/** CPU time (user + system) the process has used, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match === null ? Number.NaN : Number(match[1]) / 1024;
@@ -143,7 +152,12 @@ async function startFloor(upstreamPort: number): Promise<{ child: ChildProcess; 
   return { child, port };
 }
 
-async function startSluice(cli: string, dir: string, upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
+async function startSluice(
+  cli: string,
+  dir: string,
+  upstreamPort: number,
+  flags: readonly string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
   const config = join(dir, 'sluice.yaml');
   writeFileSync(
     config,
@@ -164,7 +178,7 @@ consumers:
   const child = track(
     fork(cli, ['start', '--workers', '1', '--config', config], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      execArgv: [...process.execArgv, ...PROBE],
+      execArgv: [...process.execArgv, ...flags, ...PROBE],
       env: { PATH: process.env.PATH, SLUICE_MASTER_KEY: randomBytes(32).toString('base64') },
     }),
   );
@@ -320,7 +334,10 @@ interface Target {
   raw: string;
 }
 
-/** One round's figures for one target: [RSS idle, heap used idle, heap total idle, RSS peak, heap used peak, heap total peak, p50, p99]. */
+/**
+ * One round's figures for one target: [RSS idle, heap used idle, heap total idle, RSS peak, heap used peak, heap total
+ * peak, p50, p99, CPU ms for the streams].
+ */
 type Figures = number[];
 
 async function measure(
@@ -336,7 +353,9 @@ async function measure(
     await sleep(500);
     const idleRss = rssMb(started.child.pid!);
     const idleHeap = await heapMb(started.child);
+    const cpuBefore = cpuMs(started.child.pid!);
     const run = await streams(started.port, started.child, STREAMS);
+    const cpu = cpuMs(started.child.pid!) - cpuBefore;
     let idle = '';
     if (idleToo) {
       const held = await idleConnections(started.port, started.child.pid!, IDLE, target.raw, 3_000);
@@ -352,6 +371,7 @@ async function measure(
         run.peakHeapTotalMb,
         at(run.ttft, 0.5),
         at(run.ttft, 0.99),
+        cpu,
       ],
       failed: run.failed,
       idle,
@@ -390,6 +410,13 @@ async function main(): Promise<void> {
     },
     { name: 'sluice', start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort), raw: sluiceRaw },
   ];
+  if (SLUICE_FLAGS.length > 0) {
+    targets.push({
+      name: `sluice ${SLUICE_FLAGS.join(' ')}`,
+      start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort, SLUICE_FLAGS),
+      raw: sluiceRaw,
+    });
+  }
   if (BASELINE !== null) {
     const cli = join(BASELINE, 'src/cli/sluice.js');
     if (!existsSync(cli)) throw new Error(`BENCH_BASELINE: ${BASELINE} holds no src/cli/sluice.js; give the dist folder of a build`);
@@ -409,8 +436,9 @@ async function main(): Promise<void> {
     'heap total',
     'TTFT p50 ms',
     'TTFT p99 ms',
+    'CPU ms',
   ];
-  const row = (name: string, figures: Figures) => [name, ...figures.map((value, i) => value.toFixed(i < 6 ? 1 : 2))];
+  const row = (name: string, figures: Figures) => [name, ...figures.map((value, i) => value.toFixed(i < 6 ? 1 : i < 8 ? 2 : 0))];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // A new order every round: whichever runs while the machine is busier is not always the same one.
