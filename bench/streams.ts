@@ -7,14 +7,18 @@
 //    how many are still open and the target's RSS with them. Sluice is started with gateway.maxConnections raised above
 //    that (its default, 4,096, would close the rest as they are accepted).
 // Sluice runs as `sluice start --workers 1` (one process); both targets may open as many upstream connections as there
-// are streams. Figures on a busy machine are not final.
+// are streams. Each target's heap (process.memoryUsage(), asked over IPC from bench/memory-probe.ts) is printed beside its
+// RSS. BENCH_ROUNDS (default 3) rounds, the targets in a new order each round and started afresh, then the medians;
+// the idle connections are held in the last round only. The slow upstream runs in a process of its own, so its timers
+// do not delay the client's reading of first tokens. BENCH_BASELINE=<dist folder> adds `sluice@base`, another build
+// (e.g. main's) in the same rounds. Figures on a busy machine are not final.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
@@ -23,6 +27,11 @@ const WORD_MS = Number(process.env.BENCH_STREAM_WORD_MS ?? 500);
 const WORDS = 8;
 /** Streams are opened evenly over this time (they last WORDS × WORD_MS, longer, so all are open together at the end). */
 const RAMP_MS = Number(process.env.BENCH_STREAM_RAMP_MS ?? 2_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Node flags for one more target, `sluice <flags>` (this build started with them), e.g. --max-semi-space-size=4. */
+const SLUICE_FLAGS = (process.env.BENCH_SLUICE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+const BASELINE =
+  process.env.BENCH_BASELINE === undefined || process.env.BENCH_BASELINE === '' ? null : resolvePath(process.env.BENCH_BASELINE);
 /**
  * Upstream connections per origin, for both targets: every open stream holds one, so the default of 128
  * (providers.<name>.connections) would queue the rest of the 1,000 behind the first 128.
@@ -31,6 +40,7 @@ const UPSTREAM_CONNECTIONS = STREAMS + 50;
 const KEY = 'sk-sluice-bench-streams-0001';
 const CLI = fileURLToPath(new URL('../src/cli/sluice.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('floor-proxy.js', import.meta.url));
+const PROBE = ['--import', new URL('memory-probe.js', import.meta.url).href];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const children = new Set<ChildProcess>();
 
@@ -82,6 +92,23 @@ function slowUpstream(): Promise<{ server: Server; port: number }> {
   );
 }
 
+/** The slow upstream in a child process (this script, run with "upstream"), so the client's event loop is its own. */
+async function startUpstream(): Promise<{ child: ChildProcess; port: number }> {
+  const child = track(fork(fileURLToPath(import.meta.url), ['upstream'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`the upstream exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+/** CPU time (user + system) the process has used, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match === null ? Number.NaN : Number(match[1]) / 1024;
@@ -93,9 +120,30 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** The target's heap in MB, asked over IPC (bench/memory-probe.ts); NaN when it does not answer within a second. */
+function heapMb(child: ChildProcess): Promise<{ used: number; total: number }> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done({ used: Number.NaN, total: Number.NaN }), 1_000);
+    const listener = (message: { benchMemory?: NodeJS.MemoryUsage }) => {
+      if (message.benchMemory !== undefined)
+        done({ used: message.benchMemory.heapUsed / 1_048_576, total: message.benchMemory.heapTotal / 1_048_576 });
+    };
+    const done = (heap: { used: number; total: number }) => {
+      clearTimeout(timer);
+      child.off('message', listener);
+      resolve(heap);
+    };
+    child.on('message', listener);
+    child.send('bench:memory');
+  });
+}
+
 async function startFloor(upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
   const child = track(
-    fork(FLOOR, [`http://127.0.0.1:${upstreamPort}`, String(UPSTREAM_CONNECTIONS)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+    fork(FLOOR, [`http://127.0.0.1:${upstreamPort}`, String(UPSTREAM_CONNECTIONS)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, ...PROBE],
+    }),
   );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
@@ -104,7 +152,12 @@ async function startFloor(upstreamPort: number): Promise<{ child: ChildProcess; 
   return { child, port };
 }
 
-async function startSluice(dir: string, upstreamPort: number): Promise<{ child: ChildProcess; port: number }> {
+async function startSluice(
+  cli: string,
+  dir: string,
+  upstreamPort: number,
+  flags: readonly string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
   const config = join(dir, 'sluice.yaml');
   writeFileSync(
     config,
@@ -123,8 +176,9 @@ consumers:
 `,
   );
   const child = track(
-    fork(CLI, ['start', '--workers', '1', '--config', config], {
+    fork(cli, ['start', '--workers', '1', '--config', config], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, ...flags, ...PROBE],
       env: { PATH: process.env.PATH, SLUICE_MASTER_KEY: randomBytes(32).toString('base64') },
     }),
   );
@@ -145,8 +199,18 @@ consumers:
   return { child, port };
 }
 
-/** Opens `count` streams at once; resolves with each one's time to first token (ms) once all have ended, and the peak RSS. */
-async function streams(port: number, pid: number, count: number): Promise<{ ttft: number[]; failed: number; peakMb: number }> {
+interface StreamsRun {
+  ttft: number[];
+  failed: number;
+  peakMb: number;
+  /** The largest heap used and heap reserved (total) seen while the streams were open. */
+  peakHeapUsedMb: number;
+  peakHeapTotalMb: number;
+}
+
+/** Opens `count` streams over RAMP_MS; resolves with each one's time to first token (ms) once all have ended, and the peaks. */
+async function streams(port: number, target: ChildProcess, count: number): Promise<StreamsRun> {
+  const pid = target.pid!;
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   const body = JSON.stringify({
     model: 'gpt-4o-mini',
@@ -155,7 +219,16 @@ async function streams(port: number, pid: number, count: number): Promise<{ ttft
     messages: [{ role: 'user', content: 'Tell me a story.' }],
   });
   let peakMb = rssMb(pid);
+  let peakHeapUsedMb = 0;
+  let peakHeapTotalMb = 0;
   const sampler = setInterval(() => (peakMb = Math.max(peakMb, rssMb(pid))), 100);
+  // Less often than the RSS: each sample is a message the target answers on its event loop.
+  const heapSampler = setInterval(() => {
+    void heapMb(target).then((heap) => {
+      peakHeapUsedMb = Math.max(peakHeapUsedMb, heap.used);
+      peakHeapTotalMb = Math.max(peakHeapTotalMb, heap.total);
+    });
+  }, 500);
   const ttft: number[] = [];
   let failed = 0;
   await Promise.all(
@@ -201,9 +274,10 @@ async function streams(port: number, pid: number, count: number): Promise<{ ttft
     ),
   );
   clearInterval(sampler);
+  clearInterval(heapSampler);
   agent.destroy();
   ttft.sort((a, b) => a - b);
-  return { ttft, failed, peakMb };
+  return { ttft, failed, peakMb, peakHeapUsedMb, peakHeapTotalMb };
 }
 
 /** Opens `count` connections, each sending one request and kept alive; holds them `holdMs`; counts those still open. */
@@ -253,76 +327,170 @@ async function stop(child: ChildProcess): Promise<void> {
   await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
 }
 
-async function main(): Promise<void> {
-  const limits = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).stdout.trim().split('\n');
-  console.log(
-    `Streams at scale, one worker: ${STREAMS} concurrent streams (opened over ${RAMP_MS} ms, a word every ${WORD_MS} ms, ` +
-      `${WORDS} words), then ${IDLE} idle ` +
-      `keep-alive connections. Open files: ${limits[0]} soft, ${limits[1]} hard (each side holds one per connection).`,
-  );
-  const upstream = await slowUpstream();
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-streams-'));
-  const rows: string[][] = [];
+interface Target {
+  name: string;
+  start: (dir: string, upstreamPort: number) => Promise<{ child: ChildProcess; port: number }>;
+  /** A request the target answers, for the idle connections. */
+  raw: string;
+}
+
+/**
+ * One round's figures for one target: [RSS idle, heap used idle, heap total idle, RSS peak, heap used peak, heap total
+ * peak, p50, p99, CPU ms for the streams].
+ */
+type Figures = number[];
+
+async function measure(
+  target: Target,
+  dir: string,
+  upstreamPort: number,
+  idleToo: boolean,
+): Promise<{ figures: Figures; failed: number; idle: string }> {
+  const started = await target.start(dir, upstreamPort);
   try {
-    for (const name of ['floor', 'sluice']) {
-      const target = name === 'floor' ? await startFloor(upstream.port) : await startSluice(dir, upstream.port);
-      const pid = target.child.pid!;
-      try {
-        // A few streams first, so both have warmed up their code and pools before the baseline is read.
-        await streams(target.port, pid, 20);
-        await sleep(500);
-        const idleRss = rssMb(pid);
-        const run = await streams(target.port, pid, STREAMS);
-        const raw =
-          name === 'floor'
-            ? `POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`
-            : 'GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n';
-        const idle = await idleConnections(target.port, pid, IDLE, raw, 3_000);
-        rows.push([
-          name,
-          idleRss.toFixed(1),
-          run.peakMb.toFixed(1),
-          (run.peakMb - idleRss).toFixed(1),
-          at(run.ttft, 0.5).toFixed(2),
-          at(run.ttft, 0.99).toFixed(2),
-          String(run.failed),
-          `${idle.held}/${IDLE}`,
-          idle.rssMb.toFixed(1),
-        ]);
-      } finally {
-        await stop(target.child);
-      }
+    // A few streams first, so the target has warmed up its code and pools before the baseline is read.
+    await streams(started.port, started.child, 20);
+    await sleep(500);
+    const idleRss = rssMb(started.child.pid!);
+    const idleHeap = await heapMb(started.child);
+    const cpuBefore = cpuMs(started.child.pid!);
+    const run = await streams(started.port, started.child, STREAMS);
+    const cpu = cpuMs(started.child.pid!) - cpuBefore;
+    let idle = '';
+    if (idleToo) {
+      const held = await idleConnections(started.port, started.child.pid!, IDLE, target.raw, 3_000);
+      idle = `${held.held}/${IDLE} held, RSS ${held.rssMb.toFixed(1)} MB`;
     }
+    return {
+      figures: [
+        idleRss,
+        idleHeap.used,
+        idleHeap.total,
+        run.peakMb,
+        run.peakHeapUsedMb,
+        run.peakHeapTotalMb,
+        at(run.ttft, 0.5),
+        at(run.ttft, 0.99),
+        cpu,
+      ],
+      failed: run.failed,
+      idle,
+    };
   } finally {
-    upstream.server.closeAllConnections();
-    upstream.server.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stop(started.child);
   }
-  const header = [
-    'target',
-    'RSS idle MB',
-    `RSS ${STREAMS} streams MB`,
-    'added MB',
-    'TTFT p50 ms',
-    'TTFT p99 ms',
-    'failed',
-    'idle conns held',
-    'RSS idle conns MB',
-  ];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function table(header: string[], rows: string[][]): void {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   console.log(line(header));
   for (const row of rows) console.log(line(row));
-  const [floor, sluice] = rows;
-  if (floor !== undefined && sluice !== undefined)
-    console.log(
-      `Sluice: RSS at ${STREAMS} streams ${sluice[2]} MB (target < 150 MB); TTFT p50 ${(Number(sluice[4]) - Number(floor[4])).toFixed(2)} ms ` +
-        `and p99 ${(Number(sluice[5]) - Number(floor[5])).toFixed(2)} ms beside the floor's (target within 1 ms).`,
-    );
 }
 
-process.on('SIGTERM', () => {
-  for (const child of children) child.kill('SIGTERM');
-  process.exit(143);
-});
-await main();
+async function main(): Promise<void> {
+  const limits = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  console.log(
+    `Streams at scale, one worker: ${STREAMS} concurrent streams (opened over ${RAMP_MS} ms, a word every ${WORD_MS} ms, ` +
+      `${WORDS} words), ${ROUNDS} rounds, then ${IDLE} idle ` +
+      `keep-alive connections. Open files: ${limits[0]} soft, ${limits[1]} hard (each side holds one per connection).`,
+  );
+  const sluiceRaw = 'GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n';
+  const targets: Target[] = [
+    {
+      name: 'floor',
+      start: (_dir, upstreamPort) => startFloor(upstreamPort),
+      raw: `POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+    },
+    { name: 'sluice', start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort), raw: sluiceRaw },
+  ];
+  if (SLUICE_FLAGS.length > 0) {
+    targets.push({
+      name: `sluice ${SLUICE_FLAGS.join(' ')}`,
+      start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort, SLUICE_FLAGS),
+      raw: sluiceRaw,
+    });
+  }
+  if (BASELINE !== null) {
+    const cli = join(BASELINE, 'src/cli/sluice.js');
+    if (!existsSync(cli)) throw new Error(`BENCH_BASELINE: ${BASELINE} holds no src/cli/sluice.js; give the dist folder of a build`);
+    targets.push({ name: 'sluice@base', start: (dir, upstreamPort) => startSluice(cli, dir, upstreamPort), raw: sluiceRaw });
+  }
+  const upstream = await startUpstream();
+  const results = new Map<string, Figures[]>(targets.map((target) => [target.name, []]));
+  const failures = new Map<string, number>(targets.map((target) => [target.name, 0]));
+  const idle = new Map<string, string>();
+  const header = [
+    'target',
+    'RSS idle',
+    'heap used',
+    'heap total',
+    `RSS ${STREAMS} streams`,
+    'heap used',
+    'heap total',
+    'TTFT p50 ms',
+    'TTFT p99 ms',
+    'CPU ms',
+  ];
+  const row = (name: string, figures: Figures) => [name, ...figures.map((value, i) => value.toFixed(i < 6 ? 1 : i < 8 ? 2 : 0))];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // A new order every round: whichever runs while the machine is busier is not always the same one.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      const rows: string[][] = [];
+      for (const target of order) {
+        const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-streams-'));
+        try {
+          const measured = await measure(target, dir, upstream.port, round === ROUNDS - 1);
+          results.get(target.name)!.push(measured.figures);
+          failures.set(target.name, failures.get(target.name)! + measured.failed);
+          if (measured.idle !== '') idle.set(target.name, measured.idle);
+          rows.push(row(target.name, measured.figures));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      console.log(`Round ${round + 1} (MB; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}):`);
+      table(header, rows);
+    }
+  } finally {
+    await stop(upstream.child);
+  }
+  console.log(`Medians over ${ROUNDS} rounds (MB):`);
+  table(
+    [...header, 'failed', 'idle connections (last round)'],
+    targets.map((target) => {
+      const rounds = results.get(target.name)!;
+      const medians = header.slice(1).map((_, i) => median(rounds.map((figures) => figures[i]!)));
+      return [...row(target.name, medians), String(failures.get(target.name)), idle.get(target.name) ?? ''];
+    }),
+  );
+  const floor = results.get('floor')!;
+  for (const name of targets.slice(1).map((target) => target.name)) {
+    const rounds = results.get(name)!;
+    // The differences are taken round by round (each beside the floor of its own round), then their median.
+    const difference = (i: number) => median(rounds.map((figures, round) => figures[i]! - floor[round]![i]!)).toFixed(2);
+    console.log(
+      `${name}: RSS at ${STREAMS} streams ${median(rounds.map((figures) => figures[3]!)).toFixed(1)} MB (target < 150 MB); ` +
+        `TTFT p50 ${difference(6)} ms and p99 ${difference(7)} ms beside the floor's, median of the rounds' differences (target within 1 ms).`,
+    );
+  }
+}
+
+if (process.argv[2] === 'upstream') {
+  const upstream = await slowUpstream();
+  process.send!({ port: upstream.port });
+  process.on('SIGTERM', () => process.exit(0));
+} else {
+  process.on('SIGTERM', () => {
+    for (const child of children) child.kill('SIGTERM');
+    process.exit(143);
+  });
+  await main();
+}

@@ -17,6 +17,7 @@ import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
 import { buildSnapshot, configuredNames } from './gateway/snapshot.js';
+import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
 import { defaultSpoolDir } from './ledger/spool.js';
 import { LedgerWriter } from './ledger/writer.js';
 import { PriceCatalog } from './metering/price-catalog.js';
@@ -163,6 +164,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     config.identity.unmappedCertificate === 'discover' && directory.store !== null
       ? new UnmappedIdentityReports((observations) => directory.store!.recordObservations(observations), logger)
       : null;
+  await loadGuardrailDetectors(initial.config.guardrails);
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
     identity: gatewayIdentity(config, gatewayTls, unmappedReports),
@@ -229,6 +231,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
+    await loadGuardrailDetectors(state.config.guardrails);
     const snapshot = buildSnapshot(state.config, state.consumers, catalog, governance, previous, providerTargets, state.identityRules);
     if (snapshot.budgets.budgets.length > 0) await countTextTokens([]);
     if (seeder !== null) await seedAdded(seeder, ledger, previous.budgets.budgets, snapshot.budgets.budgets, logger);

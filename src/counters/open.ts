@@ -3,7 +3,6 @@ import type { SluiceConfig } from '../config/schema.js';
 import type { CounterStore } from './counter-store.js';
 import { LeasedCounterStore } from './leased.js';
 import { MemoryCounterStore } from './memory.js';
-import { RedisCounterStore } from './redis.js';
 
 export interface CounterSettings {
   url: string;
@@ -33,6 +32,8 @@ export function counterSettings(config: SluiceConfig['counters']): CounterSettin
 export async function openCounterStore(settings: CounterSettings, shared?: CounterStore): Promise<CounterStore> {
   // In a worker of `sluice start --workers N`, memory counters are the primary's, reached over IPC (src/cluster/).
   if (settings.url === 'memory') return shared === undefined ? new MemoryCounterStore() : leased(shared, settings);
+  // ioredis is loaded only when the counters are on Redis: on memory counters it would only take memory.
+  const { RedisCounterStore } = await import('./redis.js');
   return leased(
     await RedisCounterStore.open({ url: settings.url, commandTimeoutMs: settings.timeoutMs, keyPrefix: settings.keyPrefix }),
     settings,

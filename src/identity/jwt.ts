@@ -2,7 +2,7 @@
 // names a `kid` the cache lacks (at most once per cooldown, so a flood of made-up kids cannot hammer the issuer),
 // checked for issuer, audience, expiry and not-before with a clock tolerance, and only for the asymmetric algorithms
 // configured (never `none`, never HS*: a public key must not verify a MAC).
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { createRemoteJWKSet, JWTPayload } from 'jose';
 import type { JwtIssuerConfig } from '../config/identity-schema.js';
 
 /** A token that does not verify: the message says why, never the token. */
@@ -22,21 +22,37 @@ export function looksLikeJwt(token: string): boolean {
   return first !== -1 && token.indexOf('.', first + 1) !== -1 && token.indexOf('.', token.lastIndexOf('.') + 1) === -1;
 }
 
+type Jose = typeof import('jose');
+
 interface Issuer {
   config: JwtIssuerConfig;
   keys: ReturnType<typeof createRemoteJWKSet>;
 }
 
 export class JwtVerifier {
-  private readonly issuers: Map<string, Issuer>;
+  /**
+   * jose, loaded when a verifier is made (a config with JWT issuers), not with the modules that import this one: the
+   * gateway and the director import it whether or not any issuer is configured.
+   */
+  private readonly jose: Promise<Jose>;
+  private readonly configs: readonly JwtIssuerConfig[];
+  /** Made with the first verification, once jose is there. */
+  private issuers: Map<string, Issuer> | null;
 
   constructor(configs: readonly JwtIssuerConfig[]) {
-    this.issuers = new Map(
-      configs.map((config) => [
+    this.jose = import('jose');
+    this.configs = configs;
+    this.issuers = null;
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    const jose = await this.jose;
+    this.issuers ??= new Map(
+      this.configs.map((config) => [
         config.issuer,
         {
           config,
-          keys: createRemoteJWKSet(new URL(config.jwksUri), {
+          keys: jose.createRemoteJWKSet(new URL(config.jwksUri), {
             cooldownDuration: config.jwksCooldownSeconds * 1000,
             cacheMaxAge: config.jwksCacheSeconds * 1000,
             timeoutDuration: 5_000,
@@ -44,12 +60,9 @@ export class JwtVerifier {
         },
       ]),
     );
-  }
-
-  async verify(token: string): Promise<VerifiedToken> {
     let issuerName: string | undefined;
     try {
-      issuerName = decodeJwt(token).iss;
+      issuerName = jose.decodeJwt(token).iss;
     } catch {
       throw new TokenRefused('The bearer token is not a well-formed JWT.');
     }
@@ -57,7 +70,7 @@ export class JwtVerifier {
     if (issuer === undefined) throw new TokenRefused("The JWT's issuer (iss) is not one Sluice trusts.");
     const { config } = issuer;
     try {
-      const { payload } = await jwtVerify(token, issuer.keys, {
+      const { payload } = await jose.jwtVerify(token, issuer.keys, {
         issuer: config.issuer,
         audience: config.audience,
         algorithms: config.algorithms,
@@ -66,13 +79,13 @@ export class JwtVerifier {
       });
       return { issuer: config.issuer, sub: payload.sub!, payload, config };
     } catch (error) {
-      throw new TokenRefused(refusal(error));
+      throw new TokenRefused(refusal(jose.errors, error));
     }
   }
 }
 
 /** What went wrong, for the caller, from jose's error classes. */
-function refusal(error: unknown): string {
+function refusal(errors: Jose['errors'], error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'The JWT has expired.';
   if (error instanceof errors.JWTClaimValidationFailed) return `The JWT's "${error.claim}" claim is not accepted (${error.reason}).`;
   if (error instanceof errors.JOSEAlgNotAllowed) return 'The JWT is signed with an algorithm Sluice does not accept.';

@@ -1,5 +1,5 @@
 // The statement driver on PostgreSQL (pg Pool): parametrized, named statements; each transaction on one client.
-import { Pool, TypeOverrides, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { POSTGRES } from './dialect.js';
 import { migrate } from './migrations/migrate.js';
 import { describePostgresUrl } from '../config/storage.js';
@@ -21,7 +21,9 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 /** The statement driver every store part on this database runs on: a pool, the migrations applied. */
 export async function openPostgresDriver(url: string, options: PostgresPoolOptions = {}): Promise<StatementDriver> {
-  const pool = createPool(url, options);
+  // pg is loaded by the first PostgreSQL store, not with the store's modules: on SQLite (the ledger's writer thread
+  // included, a V8 isolate of its own) it would only take memory (some 10 MB of RSS per isolate).
+  const pool = createPool(await import('pg'), url, options);
   try {
     await migrate(new PostgresMigrations(pool));
   } catch (error) {
@@ -32,12 +34,12 @@ export async function openPostgresDriver(url: string, options: PostgresPoolOptio
   return new PostgresDriver(pool);
 }
 
-function createPool(url: string, options: PostgresPoolOptions): Pool {
+function createPool(pg: typeof import('pg'), url: string, options: PostgresPoolOptions): Pool {
   // BIGINT columns hold epoch milliseconds, ids, counts and micro-USD: all far inside Number's exact range, so they are
   // read as numbers (pg's default is strings). Set on this pool only, not pg's global parsers.
-  const types = new TypeOverrides();
+  const types = new pg.TypeOverrides();
   types.setTypeParser(20, (value: string) => Number(value));
-  const pool = new Pool({
+  const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

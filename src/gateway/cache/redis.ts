@@ -1,5 +1,5 @@
 // The response cache in Redis, shared by every gateway on it: one key per answer (SET ... PX ttl), read with GET.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decodeAnswer, encodeAnswer, type CachedAnswer, type ResponseCache } from './response-cache.js';
 
@@ -7,21 +7,25 @@ import { decodeAnswer, encodeAnswer, type CachedAnswer, type ResponseCache } fro
 const TIMEOUT_MS = 250;
 
 export class RedisResponseCache implements ResponseCache {
-  private readonly redis: Redis;
+  /** ioredis is loaded with the first Redis cache, not with the gateway: the default cache is in memory. */
+  private readonly redis: Promise<Redis>;
   private readonly prefix: string;
   private readonly logger: Logger;
 
   constructor(url: string, prefix: string, logger: Logger) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: TIMEOUT_MS, enableOfflineQueue: false, lazyConnect: false });
-    // Errors are answered as misses where they happen; the connection's own are logged once per kind.
-    this.redis.on('error', () => undefined);
+    this.redis = import('ioredis').then(({ Redis }) => {
+      const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: TIMEOUT_MS, enableOfflineQueue: false, lazyConnect: false });
+      // Errors are answered as misses where they happen; the connection's own are logged once per kind.
+      redis.on('error', () => undefined);
+      return redis;
+    });
     this.prefix = prefix;
     this.logger = logger;
   }
 
   async get(key: string): Promise<CachedAnswer | null> {
     try {
-      const bytes = await this.redis.getBuffer(this.prefix + key);
+      const bytes = await (await this.redis).getBuffer(this.prefix + key);
       return bytes === null ? null : decodeAnswer(bytes);
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'response cache: Redis look-up failed; answered as a miss');
@@ -31,14 +35,13 @@ export class RedisResponseCache implements ResponseCache {
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
     try {
-      await this.redis.set(this.prefix + key, encodeAnswer(answer), 'PX', ttlMs);
+      await (await this.redis).set(this.prefix + key, encodeAnswer(answer), 'PX', ttlMs);
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'response cache: Redis store failed; answer not cached');
     }
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
-    return Promise.resolve();
+    (await this.redis).disconnect();
   }
 }

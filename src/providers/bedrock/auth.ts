@@ -1,6 +1,5 @@
 // Bedrock credentials and AWS Signature V4 signing (service "bedrock") with the maintained signer.
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { ProviderSettings } from '../settings.js';
 import { SluiceError } from '../../errors.js';
 import type { UpstreamRequest } from '../../wire/exchange.js';
@@ -81,14 +80,23 @@ function cachedUntilExpiry(fetch: () => Promise<{ credentials: AwsCredentials; e
 }
 
 export class BedrockSigner {
-  private readonly signer: SignatureV4 | null;
+  /**
+   * The signer's modules are loaded when a Bedrock provider is made, not with the registry (every gateway and CLI command
+   * loads it, most without a Bedrock provider).
+   */
+  private readonly signer: Promise<SignatureV4> | null;
   private readonly url: URL;
   private readonly providerName: string;
 
   constructor(providerName: string, url: URL, region: string, credentials: CredentialSource | null) {
     this.providerName = providerName;
     this.url = url;
-    this.signer = credentials === null ? null : new SignatureV4({ service: 'bedrock', region, credentials, sha256: Sha256 });
+    this.signer =
+      credentials === null
+        ? null
+        : Promise.all([import('@smithy/signature-v4'), import('@aws-crypto/sha256-js')]).then(
+            ([{ SignatureV4 }, { Sha256 }]) => new SignatureV4({ service: 'bedrock', region, credentials, sha256: Sha256 }),
+          );
   }
 
   /** Signs one attempt: the signature carries the time, so every retry is signed afresh. */
@@ -99,7 +107,9 @@ export class BedrockSigner {
         `Provider ${this.providerName} (bedrock) has no AWS credentials: set accessKeyId/secretAccessKey, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN.`,
       );
     }
-    const signed = await this.signer.sign({
+    const signed = await (
+      await this.signer
+    ).sign({
       method: 'POST',
       protocol: this.url.protocol,
       hostname: this.url.hostname,

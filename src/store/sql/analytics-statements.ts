@@ -2,6 +2,7 @@
 // Static like the rest of the catalogue: one statement per bucket and grouping, chosen by name, so no SQL is assembled per call.
 import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension } from '../analytics-store.js';
 import type { Dialect } from '../dialect.js';
+import { statementSizes } from './chunks.js';
 
 /** Distinct rollup keys per multi-row upsert: 50 x 15 columns, the same statement-size budget as the ledger's inserts. */
 export const ROLLUP_ROWS_PER_STATEMENT = 50;
@@ -169,7 +170,7 @@ export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement
     for (const bucket of USAGE_BUCKETS) statements[`usage:${bucket}:${mask}`] = usageStatement(dialect, bucket, mask);
     statements[`topDrivers:${mask}`] = topDriversStatement(mask);
   }
-  for (let rows = 1; rows <= ROLLUP_ROWS_PER_STATEMENT; rows++) {
+  for (const rows of statementSizes(ROLLUP_ROWS_PER_STATEMENT)) {
     statements[`rollupUpsert:${rows}`] = rollupUpsert('usage_hourly', rows);
     statements[`rollupDailyUpsert:${rows}`] = rollupUpsert('usage_daily', rows);
   }

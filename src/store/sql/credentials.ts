@@ -17,6 +17,7 @@ import { generateAdminToken, generateConsumerKey } from '../secrets.js';
 import type { Change, Reader } from './change.js';
 import { existingConsumer } from './directory.js';
 import { adminToken, consumerKey, type ActiveKeyRow, type KeyMatchRow, type KeyRow, type TokenRow } from './rows.js';
+import { statementChunks } from './chunks.js';
 import { ROWS_PER_STATEMENT, type SizedStatement } from './statements.js';
 import type { SqlSession, SqlValue } from './session.js';
 
@@ -106,11 +107,10 @@ export async function findConsumerByKeyHash(read: Reader, hash: string, now: num
   return row === undefined ? null : { keyId: row.key_id, consumer: read.json.consumer(row) };
 }
 
-/** One UPDATE per up to ROWS_PER_STATEMENT keys; a time older than the recorded one is ignored. */
+/** One UPDATE per up to ROWS_PER_STATEMENT keys (in the sizes of statementChunks); a time older than the recorded one is ignored. */
 export async function touchKeys(session: SqlSession, lastUsed: ReadonlyMap<string, number>): Promise<void> {
   const entries = [...lastUsed];
-  for (let at = 0; at < entries.length; at += ROWS_PER_STATEMENT) {
-    const chunk = entries.slice(at, at + ROWS_PER_STATEMENT);
+  for (const chunk of statementChunks(entries, ROWS_PER_STATEMENT)) {
     const params: SqlValue[] = chunk.flatMap(([id, usedAt]) => [id, usedAt]);
     await session.run(`keyTouch:${chunk.length}` satisfies SizedStatement, params);
   }

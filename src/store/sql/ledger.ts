@@ -2,6 +2,7 @@
 import type { Transaction } from '../../ir/transaction.js';
 import { addToRollups } from './rollup.js';
 import type { SqlSession, SqlValue } from './session.js';
+import { statementChunks } from './chunks.js';
 import { ROWS_PER_STATEMENT, type SizedStatement } from './statements.js';
 
 /** In the order of TRANSACTION_COLUMNS; booleans as 0/1 in both databases (the columns are INTEGER since version 1). */
@@ -61,9 +62,7 @@ export async function insertTransactions(session: SqlSession, rows: readonly Tra
   if (rowsPerInsert === 1) {
     for (const row of rows) await session.run('transactionInsert:1', values(row));
   } else {
-    const size = Math.min(rowsPerInsert, ROWS_PER_STATEMENT);
-    for (let at = 0; at < rows.length; at += size) {
-      const chunk = rows.slice(at, at + size);
+    for (const chunk of statementChunks(rows, Math.min(rowsPerInsert, ROWS_PER_STATEMENT))) {
       await session.run(`transactionInsert:${chunk.length}` satisfies SizedStatement, chunk.flatMap(values));
     }
   }

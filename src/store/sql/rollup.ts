@@ -4,6 +4,7 @@
 import type { ErrorCode } from '../../errors.js';
 import type { Transaction } from '../../ir/transaction.js';
 import { ROLLUP_ROWS_PER_STATEMENT, type AnalyticsStatement } from './analytics-statements.js';
+import { statementChunks } from './chunks.js';
 import type { SqlSession, SqlValue } from './session.js';
 
 export const HOUR_MS = 3_600_000;
@@ -194,8 +195,7 @@ async function upsertHours(session: SqlSession, hours: readonly RollupLine[]): P
     ['rollupUpsert', hours],
     ['rollupDailyUpsert', rollUpDays(hours)],
   ] as const) {
-    for (let at = 0; at < lines.length; at += ROLLUP_ROWS_PER_STATEMENT) {
-      const chunk = lines.slice(at, at + ROLLUP_ROWS_PER_STATEMENT);
+    for (const chunk of statementChunks(lines, ROLLUP_ROWS_PER_STATEMENT)) {
       await session.run(`${table}:${chunk.length}` satisfies AnalyticsStatement, chunk.flatMap(values));
     }
   }

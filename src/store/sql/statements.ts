@@ -1,6 +1,7 @@
 // Every statement the director store runs, written once with `?` placeholders; the dialect fills in the few parts that differ.
 // Drivers prepare the whole catalogue up front, so no SQL is assembled per call.
 import type { Dialect } from '../dialect.js';
+import { statementSizes } from './chunks.js';
 import { admittedUsageStatements, type AdmittedUsageStatement } from './admitted-usage.js';
 import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './analytics-statements.js';
 import { complianceStatements, type ComplianceStatement } from './compliance-statements.js';
@@ -60,7 +61,7 @@ export const DOCUMENT_TABLES = {
 export type DocumentKind = keyof typeof DOCUMENT_TABLES;
 type DocumentStatement = `${DocumentKind}${'Insert' | 'Get' | 'List' | 'Update' | 'Delete'}`;
 
-/** Statements for 1 to ROWS_PER_STATEMENT rows, named `<kind>:<rows>`. */
+/** Statements for the row counts of statementSizes(ROWS_PER_STATEMENT), named `<kind>:<rows>`. */
 export type SizedStatement = `${'transactionInsert' | 'keyTouch'}:${number}`;
 
 function fixedStatements(dialect: Dialect) {
@@ -155,7 +156,7 @@ function documentStatements(): Record<DocumentStatement, string> {
 function sizedStatements(): Record<SizedStatement, string> {
   const statements: Record<SizedStatement, string> = {};
   const rowPlaceholders = `(${TRANSACTION_COLUMNS.map(() => '?').join(', ')})`;
-  for (let rows = 1; rows <= ROWS_PER_STATEMENT; rows++) {
+  for (const rows of statementSizes(ROWS_PER_STATEMENT)) {
     statements[`transactionInsert:${rows}`] = `INSERT INTO transactions (${TRANSACTION_COLUMNS.join(', ')}) VALUES ${Array.from(
       { length: rows },
       () => rowPlaceholders,
