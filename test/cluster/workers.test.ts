@@ -98,29 +98,33 @@ budgets:
     await mock.close();
   });
 
-  test('16 keep-alive connections opened at once are spread over the workers, 8 each (the first connections made)', { timeout: 60_000 }, async () => {
-    const pool = new Pool(`http://127.0.0.1:${gatewayPort}`, { connections: 16, pipelining: 1 });
-    try {
-      // 16 calls at once make the pool open its 16 connections together, as an SDK's keep-alive pool does.
-      const statuses = await Promise.all(
-        Array.from({ length: 16 }, async () => {
-          const response = await pool.request({ path: '/healthz', method: 'GET' });
-          await response.body.text();
-          return response.statusCode;
-        }),
-      );
-      assert.deepEqual([...new Set(statuses)], [200]);
-      const workers = childrenOf(sluice.child.pid!);
-      assert.equal(workers.length, 2);
-      assert.deepEqual(
-        workers.map((pid) => connectionsHeld(pid, gatewayPort)),
-        [8, 8],
-      );
-      assert.equal(connectionsHeld(sluice.child.pid!, gatewayPort), 0, 'the primary hands every connection on');
-    } finally {
-      await pool.close();
-    }
-  });
+  test(
+    '16 keep-alive connections opened at once are spread over the workers, 8 each (the first connections made)',
+    { timeout: 60_000 },
+    async () => {
+      const pool = new Pool(`http://127.0.0.1:${gatewayPort}`, { connections: 16, pipelining: 1 });
+      try {
+        // 16 calls at once make the pool open its 16 connections together, as an SDK's keep-alive pool does.
+        const statuses = await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            const response = await pool.request({ path: '/healthz', method: 'GET' });
+            await response.body.text();
+            return response.statusCode;
+          }),
+        );
+        assert.deepEqual([...new Set(statuses)], [200]);
+        const workers = childrenOf(sluice.child.pid!);
+        assert.equal(workers.length, 2);
+        assert.deepEqual(
+          workers.map((pid) => connectionsHeld(pid, gatewayPort)),
+          [8, 8],
+        );
+        assert.equal(connectionsHeld(sluice.child.pid!, gatewayPort), 0, 'the primary hands every connection on');
+      } finally {
+        await pool.close();
+      }
+    },
+  );
 
   test(
     'a budget that fits 50 calls admits 50 of 200 concurrent calls across both workers, and /metrics sums them',
