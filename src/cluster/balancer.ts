@@ -86,12 +86,16 @@ export class ConnectionBalancer {
         this.waiting.push(socket);
         return;
       }
-      // Every worker holds gateway.maxConnections: refused as one process's listener refuses past its limit.
-      if (this.refusedFull++ % 1_000 === 0)
+      // Every worker holds gateway.maxConnections (or, at start, too many wait for the first): refused as one process's
+      // listener refuses past its limit.
+      if (this.refusedFull++ % 1_000 === 0) {
         this.logger.warn(
           { maxConnections: this.maxPerWorker, workers: this.members.length },
-          'gateway connection refused: every worker is at gateway.maxConnections',
+          this.members.length === 0
+            ? 'gateway connection refused: no worker is ready yet and 1,024 connections already wait'
+            : 'gateway connection refused: every worker is at gateway.maxConnections',
         );
+      }
       socket.destroy();
       return;
     }

@@ -92,6 +92,9 @@ export class GatewayServer {
 
   /** A connection the primary accepted: served as one accepted here. */
   adopt(socket: Socket): void {
+    // What node:net does for a connection its own listener accepts (the server's noDelay, on by default for
+    // node:http): without it Nagle's algorithm holds a stream's small writes until the client's delayed ACK, ~40 ms.
+    socket.setNoDelay(true);
     this.server.emit('connection', socket);
   }
 
