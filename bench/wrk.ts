@@ -55,7 +55,18 @@ export async function wrkLoad(
         '',
       ].join('\n'),
     );
-    const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', '-s', script, origin];
+    // wrk's own timeout (2 s) would count a call slower than that as an error: a target under a CPU quota can be slower.
+    const args = [
+      '-t1',
+      `-c${connections}`,
+      `-d${Math.max(1, Math.round(seconds))}s`,
+      '--timeout',
+      '30s',
+      '--latency',
+      '-s',
+      script,
+      origin,
+    ];
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
