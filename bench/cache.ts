@@ -70,8 +70,16 @@ async function main(): Promise<void> {
     );
   try {
     for (const concurrency of CONCURRENCY) {
-      show('miss', concurrency, await load(origin, '/v1/chat/completions', headers, body('uncached'), concurrency, SECONDS));
-      show('hit', concurrency, await load(origin, '/v1/chat/completions', headers, body('cached'), concurrency, SECONDS));
+      show(
+        'miss',
+        concurrency,
+        await load({ origin, path: '/v1/chat/completions', headers, body: body('uncached'), connections: concurrency, seconds: SECONDS }),
+      );
+      show(
+        'hit',
+        concurrency,
+        await load({ origin, path: '/v1/chat/completions', headers, body: body('cached'), connections: concurrency, seconds: SECONDS }),
+      );
     }
   } finally {
     await sluice.stop(5_000);

@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { cpuQuota, processTree, type CpuQuota } from './cpu-quota.js';
-import { load as nodeLoad, type LoadResult } from './load.js';
+import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
 import { findWrk, wrkLoad } from './wrk.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -60,17 +60,8 @@ const CORES = availableParallelism();
 /** The load generator: wrk where installed (unless BENCH_LOAD=node), else bench/load.ts in Node.js. */
 const WRK = process.env.BENCH_LOAD === 'node' ? null : findWrk();
 if (process.env.BENCH_LOAD === 'wrk' && WRK === null) throw new Error('BENCH_LOAD=wrk: wrk is not installed (apt-get install wrk)');
-function runLoad(
-  origin: string,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-  connections: number,
-  seconds: number,
-): Promise<LoadResult> {
-  return WRK === null
-    ? nodeLoad(origin, path, headers, body, connections, seconds)
-    : wrkLoad(WRK, origin, path, headers, body, connections, seconds);
+function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return WRK === null ? nodeLoad(spec) : wrkLoad(WRK, spec);
 }
 /** Each target's CPU: `share` of a core per worker (the floor: one), or, where none can be set, whatever it can get. */
 const QUOTA = cpuQuota(process.env.BENCH_CPU_SHARE, CORES);
@@ -283,7 +274,14 @@ const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${K
 
 async function load(target: Target, stream: boolean, connections: number, seconds: number): Promise<Figures & { cpuPerCall: number }> {
   const cpuBefore = treeCpuMs(target.child.pid!);
-  const result = await runLoad(`http://127.0.0.1:${target.port}`, '/v1/chat/completions', HEADERS, body(stream), connections, seconds);
+  const result = await runLoad({
+    origin: `http://127.0.0.1:${target.port}`,
+    path: '/v1/chat/completions',
+    headers: HEADERS,
+    body: body(stream),
+    connections,
+    seconds,
+  });
   const cpuPerCall = ((treeCpuMs(target.child.pid!) - cpuBefore) * 1000) / Math.max(1, result.requests);
   target.sent += result.requests;
   target.uncounted += result.uncounted;

@@ -19,14 +19,17 @@ export interface LoadResult {
   uncounted: number;
 }
 
-export async function load(
-  origin: string,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-  connections: number,
-  seconds: number,
-): Promise<LoadResult> {
+/** What one run of load sends: POSTs of `body` to `origin` + `path` over `connections`, for `seconds`. */
+export interface LoadSpec {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  seconds: number;
+}
+
+export async function load({ origin, path, headers, body, connections, seconds }: LoadSpec): Promise<LoadResult> {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   const latencies: number[] = [];
   let errors = 0;

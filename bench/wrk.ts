@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import type { LoadResult } from './load.js';
+import type { LoadResult, LoadSpec } from './load.js';
 
 /** wrk's path, or null when it is not installed. */
 export function findWrk(): string | null {
@@ -33,15 +33,7 @@ function milliseconds(figure: string): number {
  * wrk measures whole seconds: a shorter run (a warm-up) lasts one. A call answered with another status than 200 is an
  * error; the first's text comes from one more call made alike, as wrk does not keep bodies.
  */
-export async function wrkLoad(
-  wrk: string,
-  origin: string,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-  connections: number,
-  seconds: number,
-): Promise<LoadResult> {
+export async function wrkLoad(wrk: string, { origin, path, headers, body, connections, seconds }: LoadSpec): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-wrk-'));
   try {
     const script = join(dir, 'request.lua');
