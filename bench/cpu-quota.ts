@@ -7,8 +7,9 @@
 // what "every core" promises on a machine where the load comes from elsewhere. A quota is CPU time per period, not a
 // pinned core: the processes may run on any core, until the group has spent its time in the period.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processTree } from '../test/support/processes.js';
 
 /** A short period, so a throttled target waits at most a few ms rather than the default 100 ms. */
 const PERIOD_US = 10_000;
@@ -156,23 +157,4 @@ export function cpuQuota(setting: string | undefined, cores: number): QuotaChoic
       },
     },
   };
-}
-
-/** A process and its descendants, from /proc. */
-export function processTree(root: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* gone since the listing */
-    }
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) {
-    for (const [pid, parent] of parents) if (parent === tree[i]) tree.push(pid);
-  }
-  return tree;
 }

@@ -4,7 +4,7 @@
 // workers at once. The ledger is then read: answered calls without a row (lost), rows twice or for no answered call,
 // SQLite's integrity check, and how the loss compares with one batch window: the calls answered in the last
 // ledger.flushIntervalMs before the kill (BENCH_FAULTS_FLUSH_MS, default the config's 200) and ledger.maxBatch.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Pool } from 'undici';
+import { childrenOf } from '../test/support/processes.js';
 
 const CLIENTS = Number(process.env.BENCH_FAULTS_CLIENTS ?? 16);
 const FLUSH_MS = Number(process.env.BENCH_FAULTS_FLUSH_MS ?? 200);
@@ -28,17 +29,6 @@ function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
 }
 
 /** A port nothing listens on right now (the OS's pick, released at once). */

@@ -33,7 +33,8 @@ import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
-import { cpuQuota, processTree, type CpuQuota } from './cpu-quota.js';
+import { processTree } from '../test/support/processes.js';
+import { cpuQuota, type CpuQuota } from './cpu-quota.js';
 import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
 import { findWrk, wrkLoad } from './wrk.js';
 

@@ -3,7 +3,7 @@
 // assertions.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { chatStatus, freePort } from '../support/sluice-process.js';
+import { childrenOf } from '../support/processes.js';
 
 const KEY = 'sk-sluice-faults-key-000001';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,18 +63,6 @@ budgets:
 `,
   );
   return { file, dbPath };
-}
-
-/** The pids of a process's children (the workers of a primary). */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
 }
 
 function ledgerRows(dbPath: string): Array<{ status: number; request_id: string }> {

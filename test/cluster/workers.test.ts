@@ -2,7 +2,6 @@
 // one ledger and one /metrics; a worker killed with SIGKILL is replaced and the gateway keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,23 +10,12 @@ import { Pool } from 'undici';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { chatStatus, freePort } from '../support/sluice-process.js';
+import { childrenOf } from '../support/processes.js';
 
 const KEY = 'sk-sluice-workers-key-0001';
 
 /** One chat call; its status, never throwing for a refusal or a dropped connection (0). */
 const call = (port: number): Promise<number> => chatStatus(port, KEY);
-
-/** The pids of a process's children (the workers of a primary). */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
 
 /** How many established TCP connections to local `port` a process holds (Linux: /proc/net/tcp and its fds). */
 function connectionsHeld(pid: number, port: number): number {
