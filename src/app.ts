@@ -211,6 +211,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       ? null
       : new Compliance({
           store: directory.store,
+          storage: config.storage,
           config: () => current,
           ledger: {
             since: Date.now(),

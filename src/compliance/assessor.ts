@@ -7,8 +7,8 @@ import { CHAIN_NAMES, type AssessmentOrigin, type PoamItem } from '../store/comp
 import type { DirectorStore, JsonValue } from '../store/director-store.js';
 import { findingsOf, observe, type AssessmentRecord } from './assessment.js';
 import type { ControlCatalog } from './catalog.js';
-import type { ChainSealer } from './chain/sealer.js';
-import { verifyChain, type ChainVerification } from './chain/verify.js';
+import type { ChainKeeper } from './chain/keeper.js';
+import type { ChainVerification } from './chain/verify.js';
 import type { AssessmentContext, Check, LedgerAccounting } from './check.js';
 import type { ControlMapping } from './control-mapping.js';
 import type { ComplianceGauges } from './metrics.js';
@@ -24,7 +24,7 @@ export interface AssessorOptions {
   ledger: LedgerAccounting | null;
   /** Expired keys presented to this process's gateway since it started (collected up to now). */
   expiredKeyPresentations: () => ReadonlyMap<string, ExpiredKeyPresentations>;
-  sealer: ChainSealer;
+  chains: ChainKeeper;
   gauges: ComplianceGauges | null;
   logger: Logger;
   clock?: () => number;
@@ -71,7 +71,7 @@ export class ComplianceAssessor {
     const settings = config.compliance;
     const startedAt = this.clock();
     // Sealed up to now first, so the chains cover what the checks read (unless sealing is off).
-    if (settings.sealIntervalSeconds > 0) await this.options.sealer.seal();
+    if (settings.sealIntervalSeconds > 0) await this.options.chains.seal();
     let verified: Promise<ChainVerification[]> | null = null;
     const context: AssessmentContext = {
       now: startedAt,
@@ -81,7 +81,7 @@ export class ComplianceAssessor {
       store,
       ledger: this.options.ledger,
       expiredKeyPresentations: this.options.expiredKeyPresentations(),
-      chains: () => (verified ??= Promise.all(CHAIN_NAMES.map((chain) => verifyChain(store.compliance, chain)))),
+      chains: () => (verified ??= Promise.all(CHAIN_NAMES.map((chain) => this.options.chains.verify(chain)))),
       previous: await store.compliance.latestAssessment(),
       env: this.options.env ?? process.env,
     };

@@ -1,5 +1,5 @@
-// Continuous compliance in a director process: the sealer, the assessor and their schedule, and the OSCAL documents the
-// API and CLI serve, rendered from the store. Assembled once by app.ts.
+// Continuous compliance in a director process: the hash chains (sealed and verified on their own thread), the assessor
+// and their schedule, and the OSCAL documents the API and CLI serve, rendered from the store. Assembled once by app.ts.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SluiceConfig } from '../config/schema.js';
@@ -9,8 +9,10 @@ import type { DirectorStore, Page } from '../store/director-store.js';
 import type { AssessmentRecord } from './assessment.js';
 import { ComplianceAssessor, type AssessmentOutcome } from './assessor.js';
 import { MODERATE_BASELINE } from './catalog.js';
-import { ChainSealer } from './chain/sealer.js';
-import { verifyChain, type ChainVerification, type GivenAnchor } from './chain/verify.js';
+import { isPostgresUrl, sqlitePath } from '../config/storage.js';
+import { ChainKeeper, localChainWork } from './chain/keeper.js';
+import { chainThread } from './chain/thread.js';
+import type { ChainVerification, GivenAnchor } from './chain/verify.js';
 import type { LedgerAccounting } from './check.js';
 import { CHECKS } from './checks/index.js';
 import { CONTROL_MAPPING } from './control-mapping.js';
@@ -22,6 +24,8 @@ import { ComplianceScheduler } from './scheduler.js';
 
 export interface ComplianceOptions {
   store: DirectorStore;
+  /** What `store` was opened from: the chains' thread opens its own connection to it. */
+  storage: string;
   config: () => SluiceConfig;
   ledger: LedgerAccounting | null;
   /** Takes the expired keys presented to this process's gateway since the previous take (the snapshot's directory). */
@@ -34,7 +38,7 @@ export interface ComplianceOptions {
 }
 
 export class Compliance {
-  readonly sealer: ChainSealer;
+  readonly chains: ChainKeeper;
   readonly assessor: ComplianceAssessor;
   private readonly store: DirectorStore;
   private readonly config: () => SluiceConfig;
@@ -50,7 +54,14 @@ export class Compliance {
     this.clock = options.clock ?? Date.now;
     this.takeExpiredKeys = options.takeExpiredKeyPresentations;
     this.expiredKeys = new Map();
-    this.sealer = new ChainSealer({ store: options.store.compliance, clock: this.clock, logger: options.logger });
+    // An in-memory SQLite database exists only on its connection: its chains are worked on this thread.
+    const ownConnection =
+      isPostgresUrl(options.storage) || (options.storage.startsWith('sqlite:') && sqlitePath(options.storage) !== ':memory:');
+    this.chains = new ChainKeeper({
+      work: ownConnection ? chainThread(options.storage) : localChainWork(options.store.compliance),
+      clock: this.clock,
+      logger: options.logger,
+    });
     this.assessor = new ComplianceAssessor({
       store: options.store,
       checks: CHECKS,
@@ -59,7 +70,7 @@ export class Compliance {
       config: options.config,
       ledger: options.ledger,
       expiredKeyPresentations: () => this.collectExpiredKeys(),
-      sealer: this.sealer,
+      chains: this.chains,
       gauges: options.registry === null ? null : new ComplianceGauges(options.registry),
       logger: options.logger,
       clock: this.clock,
@@ -70,7 +81,7 @@ export class Compliance {
         : new ComplianceScheduler({
             settings: () => options.config().compliance,
             assessor: this.assessor,
-            sealer: this.sealer,
+            chains: this.chains,
             logger: options.logger,
           });
   }
@@ -85,7 +96,7 @@ export class Compliance {
   async stop(): Promise<void> {
     this.scheduler?.stop();
     await this.assessor.idle();
-    await this.sealer.idle();
+    await this.chains.close();
   }
 
   /** Moves what the gateway counted into the tally kept since start; called often enough that a reload loses little. */
@@ -154,8 +165,7 @@ export class Compliance {
   verifyChains(given: ReadonlyArray<GivenAnchor & { chain: ChainName }> = []): Promise<ChainVerification[]> {
     return Promise.all(
       CHAIN_NAMES.map((chain) =>
-        verifyChain(
-          this.store.compliance,
+        this.chains.verify(
           chain,
           given.filter((anchor) => anchor.chain === chain),
         ),

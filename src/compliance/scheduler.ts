@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { ComplianceConfig } from '../config/compliance-schema.js';
 import type { ComplianceAssessor } from './assessor.js';
-import type { ChainSealer } from './chain/sealer.js';
+import type { ChainKeeper } from './chain/keeper.js';
 
 /** How long after start an overdue assessment waits: the listeners are up and the first calls in by then. */
 const START_DELAY_MS = 5_000;
@@ -12,16 +12,16 @@ const START_DELAY_MS = 5_000;
 export class ComplianceScheduler {
   private readonly settings: () => ComplianceConfig;
   private readonly assessor: ComplianceAssessor;
-  private readonly sealer: ChainSealer;
+  private readonly chains: ChainKeeper;
   private readonly logger: Logger;
   private sealTimer: NodeJS.Timeout | null;
   private assessTimer: NodeJS.Timeout | null;
   private stopped: boolean;
 
-  constructor(options: { settings: () => ComplianceConfig; assessor: ComplianceAssessor; sealer: ChainSealer; logger: Logger }) {
+  constructor(options: { settings: () => ComplianceConfig; assessor: ComplianceAssessor; chains: ChainKeeper; logger: Logger }) {
     this.settings = options.settings;
     this.assessor = options.assessor;
-    this.sealer = options.sealer;
+    this.chains = options.chains;
     this.logger = options.logger;
     this.sealTimer = null;
     this.assessTimer = null;
@@ -49,7 +49,7 @@ export class ComplianceScheduler {
     const seconds = this.settings().sealIntervalSeconds;
     this.sealTimer = setTimeout(
       () => {
-        const sealing = seconds === 0 || this.settings().sealIntervalSeconds === 0 ? Promise.resolve() : this.sealer.seal();
+        const sealing = seconds === 0 || this.settings().sealIntervalSeconds === 0 ? Promise.resolve() : this.chains.seal();
         sealing
           .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'compliance: sealing the hash chains failed'))
           .finally(() => this.scheduleSeal());

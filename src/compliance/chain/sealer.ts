@@ -1,8 +1,8 @@
 // Extends the ledger's and the audit log's hash chains with the rows written since the last sealing, then anchors the
-// heads. Runs in the background (the scheduler) and before each assessment; it only reads the sealed tables, so the
-// ledger's writes are untouched. Rows written since the last sealing are not yet chained: a window of one interval.
+// heads. Runs on the chains' own thread (thread.ts) in the background (the scheduler) and before each assessment; it only
+// reads the sealed tables, so the ledger's writes are untouched. Rows written since the last sealing are not yet chained:
+// a window of one interval.
 import { setImmediate as yieldToCalls } from 'node:timers/promises';
-import type { Logger } from 'pino';
 import { CHAIN_NAMES, type ChainAnchor, type ChainBlock, type ChainName, type ComplianceStore } from '../../store/compliance-store.js';
 import { StoreConflict } from '../../store/errors.js';
 import { blockHash, GENESIS_HASH, hashRows, readRows, rowDigests } from './links.js';
@@ -17,35 +17,21 @@ export interface SealOutcome {
   rows: number;
   /** The chain's head after it (null while nothing was ever sealed). */
   anchor: Omit<ChainAnchor, 'id'> | null;
+  /** Another director sealing the same database took a block first (its blocks are as good as this one's). */
+  raced: boolean;
 }
 
+/** Seals with the clock given; one sealing at a time is the caller's to ensure (ChainKeeper). */
 export class ChainSealer {
   private readonly store: ComplianceStore;
   private readonly clock: () => number;
-  private readonly logger: Logger;
-  /** One sealing at a time in this process: the schedule's and an assessment's share it. */
-  private running: Promise<SealOutcome[]> | null;
 
-  constructor(options: { store: ComplianceStore; clock: () => number; logger: Logger }) {
+  constructor(options: { store: ComplianceStore; clock: () => number }) {
     this.store = options.store;
     this.clock = options.clock;
-    this.logger = options.logger;
-    this.running = null;
   }
 
-  seal(): Promise<SealOutcome[]> {
-    this.running ??= this.sealAll().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  /** Resolves when no sealing is running. */
-  async idle(): Promise<void> {
-    await this.running?.catch(() => undefined);
-  }
-
-  private async sealAll(): Promise<SealOutcome[]> {
+  async seal(): Promise<SealOutcome[]> {
     const outcomes: SealOutcome[] = [];
     for (const chain of CHAIN_NAMES) outcomes.push(await this.sealChain(chain));
     return outcomes;
@@ -76,16 +62,15 @@ export class ChainSealer {
         head = block;
         blocks++;
         sealedRows += rows.length;
-        // Hashing thousands of rows is CPU work on the thread that also serves calls: let them in between blocks.
+        // A sealing run on the serving thread (an in-memory database's) lets calls in between blocks.
         await yieldToCalls();
       }
     } catch (error) {
       // Another director sealing the same database took the block first; its blocks are as good as ours.
       if (!(error instanceof StoreConflict)) throw error;
-      this.logger.debug({ chain, err: error.message }, 'chain sealing: another process sealed first');
-      return { chain, blocks, rows: sealedRows, anchor: null };
+      return { chain, blocks, rows: sealedRows, anchor: null, raced: true };
     }
-    if (head === null || blocks === 0) return { chain, blocks: 0, rows: 0, anchor: null };
+    if (head === null || blocks === 0) return { chain, blocks: 0, rows: 0, anchor: null, raced: false };
     const total = await this.sealedRowCount(chain, head);
     const anchor = {
       chain,
@@ -96,19 +81,7 @@ export class ChainSealer {
       anchoredAt: this.clock(),
     };
     await this.store.appendBlocks([], anchor);
-    // The anchor in the log too: a copy outside the database, which its writers cannot rewrite.
-    this.logger.info(
-      {
-        chain,
-        block: anchor.block,
-        headHash: anchor.headHash,
-        sealedRows: anchor.sealedRows,
-        lastRowId: anchor.lastRowId,
-        addedRows: sealedRows,
-      },
-      'compliance chain anchored',
-    );
-    return { chain, blocks, rows: sealedRows, anchor };
+    return { chain, blocks, rows: sealedRows, anchor, raced: false };
   }
 
   /** The previous anchor's count plus the rows sealed since; the sum of all block counts when there is none. */

@@ -1,0 +1,83 @@
+// The hash chains' work for a director: sealing (one at a time, shared by the schedule and an assessment) and
+// verification, run where ChainWork runs it (on its own thread: thread.ts), with each new anchor logged here.
+import type { Logger } from 'pino';
+import type { ChainName, ComplianceStore } from '../../store/compliance-store.js';
+import { ChainSealer, type SealOutcome } from './sealer.js';
+import { verifyChain, type ChainVerification, type GivenAnchor } from './verify.js';
+
+/** What seals and verifies: this thread on a store (localChainWork), or the chains' thread (chainThread). */
+export interface ChainWork {
+  /** `now`: the time the blocks and anchors are stamped with. */
+  seal(now: number): Promise<SealOutcome[]>;
+  verify(chain: ChainName, given: readonly GivenAnchor[]): Promise<ChainVerification>;
+  close(): Promise<void>;
+}
+
+/** The work on this thread, against an open store: the chains' thread runs this; so does an in-memory database. */
+export function localChainWork(store: ComplianceStore, close: () => Promise<void> = async () => undefined): ChainWork {
+  return {
+    seal: (now) => new ChainSealer({ store, clock: () => now }).seal(),
+    verify: (chain, given) => verifyChain(store, chain, given),
+    close,
+  };
+}
+
+export class ChainKeeper {
+  private readonly work: ChainWork;
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+  private sealing: Promise<SealOutcome[]> | null;
+
+  constructor(options: { work: ChainWork; clock: () => number; logger: Logger }) {
+    this.work = options.work;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.sealing = null;
+  }
+
+  /** Seals what was written since the last sealing; a call while one runs gets that one's outcome. */
+  seal(): Promise<SealOutcome[]> {
+    this.sealing ??= this.work
+      .seal(this.clock())
+      .then((outcomes) => {
+        for (const outcome of outcomes) this.logOutcome(outcome);
+        return outcomes;
+      })
+      .finally(() => {
+        this.sealing = null;
+      });
+    return this.sealing;
+  }
+
+  verify(chain: ChainName, given: readonly GivenAnchor[] = []): Promise<ChainVerification> {
+    return this.work.verify(chain, given);
+  }
+
+  /** Resolves when no sealing is running. */
+  async idle(): Promise<void> {
+    await this.sealing?.catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    await this.work.close();
+  }
+
+  private logOutcome(outcome: SealOutcome): void {
+    if (outcome.raced) this.logger.debug({ chain: outcome.chain }, 'chain sealing: another process sealed first');
+    const anchor = outcome.anchor;
+    if (anchor === null) return;
+    // The anchor in the log too: a copy outside the database, which its writers cannot rewrite.
+    this.logger.info(
+      {
+        chain: anchor.chain,
+        block: anchor.block,
+        headHash: anchor.headHash,
+        sealedRows: anchor.sealedRows,
+        lastRowId: anchor.lastRowId,
+        addedRows: outcome.rows,
+      },
+      'compliance chain anchored',
+    );
+  }
+}

@@ -1,0 +1,48 @@
+// The chains' thread (thread.ts): its own connection to the director's database, the sealing and verification on it.
+import { parentPort, workerData } from 'node:worker_threads';
+import { isPostgresUrl, sqlitePath } from '../../config/storage.js';
+import { openPostgresDriver } from '../../store/postgres-driver.js';
+import { SqlComplianceStore } from '../../store/sql/compliance.js';
+import { JsonColumns } from '../../store/sql/rows.js';
+import type { StatementDriver } from '../../store/sql/session.js';
+import { openSqliteDriver } from '../../store/sqlite-driver.js';
+import { localChainWork } from './keeper.js';
+import type { ChainCommand, ChainReply } from './thread.js';
+
+const port = parentPort!;
+const { storage } = workerData as { storage: string };
+
+async function openDriver(): Promise<StatementDriver> {
+  if (storage.startsWith('sqlite:')) return openSqliteDriver(sqlitePath(storage));
+  if (isPostgresUrl(storage)) {
+    // One connection: the work is one sealing or verification at a time. An idle connection dropping is no news here;
+    // the next statement reconnects.
+    return openPostgresDriver(storage, { maxConnections: 1, onBackgroundError: () => undefined });
+  }
+  throw new Error('storage must be sqlite:<path> or postgres://...');
+}
+
+try {
+  const driver = await openDriver();
+  const work = localChainWork(new SqlComplianceStore(driver, new JsonColumns(driver.dialect)), () => driver.close());
+  // One piece of work at a time, in the order asked: a verification waits for the sealing asked before it.
+  let queue: Promise<unknown> = Promise.resolve();
+  port.on('message', (command: ChainCommand) => {
+    if (command.type === 'close') {
+      void queue.then(() => work.close()).finally(() => port.close());
+      return;
+    }
+    const run = async (): Promise<ChainReply> =>
+      command.type === 'seal'
+        ? { type: 'sealed', id: command.id, outcomes: await work.seal(command.now) }
+        : { type: 'verified', id: command.id, verification: await work.verify(command.chain, command.given) };
+    queue = queue.then(run).then(
+      (reply) => port.postMessage(reply),
+      (error: Error) => port.postMessage({ type: 'failed', id: command.id, message: error.message } satisfies ChainReply),
+    );
+  });
+  port.postMessage({ type: 'ready' } satisfies ChainReply);
+} catch (error) {
+  port.postMessage({ type: 'failed', id: -1, message: (error as Error).message } satisfies ChainReply);
+  port.close();
+}
