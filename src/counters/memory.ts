@@ -24,35 +24,11 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   reserve(now: number, lines: readonly CounterLine[]): ReserveOutcome {
-    this.lastNow = now;
-    const used = new Array<number>(lines.length);
-    let refused = -1;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      let value = this.value(now, line.key);
-      if (line.previousKey !== null && line.previousWeight > 0) value += this.value(now, line.previousKey) * line.previousWeight;
-      used[i] = value;
-      if (refused === -1 && line.enforce && value + line.amount > line.limit) refused = i;
-    }
-    if (refused !== -1) return { admitted: false, refused, used };
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      const entry = this.live(now, line.key);
-      if (entry === undefined) this.entries.set(line.key, { value: line.amount, expiresAt: now + line.ttlMs });
-      else {
-        entry.value += line.amount;
-        entry.expiresAt = Math.max(entry.expiresAt, now + line.ttlMs);
-      }
-      used[i] = used[i]! + line.amount;
-    }
-    return { admitted: true, refused: -1, used };
+    return this.count(now, lines, true);
   }
 
   settle(now: number, lines: readonly CounterLine[]): number[] {
-    return this.reserve(
-      now,
-      lines.map((line) => (line.enforce ? { ...line, enforce: false } : line)),
-    ).used;
+    return this.count(now, lines, false).used;
   }
 
   lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] {
@@ -95,6 +71,37 @@ export class MemoryCounterStore implements CounterStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.entries.clear();
+  }
+
+  /** Adds every line's amount, or none when `enforce` and an enforced line would pass its limit. */
+  private count(now: number, lines: readonly CounterLine[], enforce: boolean): ReserveOutcome {
+    this.lastNow = now;
+    const used = new Array<number>(lines.length);
+    // Each line's entry as first looked up, so the second pass need not look it up again.
+    const found = new Array<Entry | undefined>(lines.length);
+    let refused = -1;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const entry = this.live(now, line.key);
+      found[i] = entry;
+      let value = entry?.value ?? 0;
+      if (line.previousKey !== null && line.previousWeight > 0) value += this.value(now, line.previousKey) * line.previousWeight;
+      used[i] = value;
+      if (refused === -1 && enforce && line.enforce && value + line.amount > line.limit) refused = i;
+    }
+    if (refused !== -1) return { admitted: false, refused, used };
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      // A key no entry had may have got one from an earlier line of the same call: looked up again.
+      const entry = found[i] ?? this.live(now, line.key);
+      if (entry === undefined) this.entries.set(line.key, { value: line.amount, expiresAt: now + line.ttlMs });
+      else {
+        entry.value += line.amount;
+        entry.expiresAt = Math.max(entry.expiresAt, now + line.ttlMs);
+      }
+      used[i] = used[i]! + line.amount;
+    }
+    return { admitted: true, refused: -1, used };
   }
 
   private value(now: number, key: string): number {

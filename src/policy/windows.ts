@@ -52,8 +52,14 @@ export function budgetWindow(config: WindowConfig): BudgetWindow {
   return new FixedWindow(config, FIXED_MS[config]!);
 }
 
+/**
+ * Bucket names are kept while the bucket lasts (every admitted call asks): the same string each time, which counter keys
+ * built from it (admit.ts) can be compared by and keep.
+ */
 class FixedWindow implements BudgetWindow {
   readonly rolling = false;
+  private index = Number.NaN;
+  private bucket = '';
   constructor(
     readonly kind: string,
     private readonly lengthMs: number,
@@ -61,9 +67,13 @@ class FixedWindow implements BudgetWindow {
 
   position(now: number): WindowPosition {
     const index = Math.floor(now / this.lengthMs);
+    if (index !== this.index) {
+      this.index = index;
+      this.bucket = `${this.kind}:${index}`;
+    }
     const start = index * this.lengthMs;
     const end = start + this.lengthMs;
-    return { bucket: `${this.kind}:${index}`, previousBucket: null, previousWeight: 0, start, end, ttlMs: end - now + GRACE_MS };
+    return { bucket: this.bucket, previousBucket: null, previousWeight: 0, start, end, ttlMs: end - now + GRACE_MS };
   }
 
   resetInMs(now: number): number {
@@ -79,20 +89,27 @@ class FixedWindow implements BudgetWindow {
 class CalendarMonth implements BudgetWindow {
   readonly kind = 'month';
   readonly rolling = false;
+  /** The month last asked about: [start, end) and its bucket. */
+  private start = 0;
+  private end = 0;
+  private bucket = '';
 
   position(now: number): WindowPosition {
-    const date = new Date(now);
-    const year = date.getUTCFullYear();
-    const month = date.getUTCMonth();
-    const start = Date.UTC(year, month, 1);
-    const end = Date.UTC(year, month + 1, 1);
+    if (now < this.start || now >= this.end) {
+      const date = new Date(now);
+      const year = date.getUTCFullYear();
+      const month = date.getUTCMonth();
+      this.start = Date.UTC(year, month, 1);
+      this.end = Date.UTC(year, month + 1, 1);
+      this.bucket = `month:${year}-${String(month + 1).padStart(2, '0')}`;
+    }
     return {
-      bucket: `month:${year}-${String(month + 1).padStart(2, '0')}`,
+      bucket: this.bucket,
       previousBucket: null,
       previousWeight: 0,
-      start,
-      end,
-      ttlMs: end - now + GRACE_MS,
+      start: this.start,
+      end: this.end,
+      ttlMs: this.end - now + GRACE_MS,
     };
   }
 
@@ -109,6 +126,9 @@ class CalendarMonth implements BudgetWindow {
 class RollingWindow implements BudgetWindow {
   readonly rolling = true;
   readonly kind: string;
+  private index = Number.NaN;
+  private bucket = '';
+  private previousBucket = '';
   constructor(
     spec: string,
     private readonly lengthMs: number,
@@ -118,11 +138,16 @@ class RollingWindow implements BudgetWindow {
 
   position(now: number): WindowPosition {
     const index = Math.floor(now / this.lengthMs);
+    if (index !== this.index) {
+      this.index = index;
+      this.bucket = `${this.kind}:${index}`;
+      this.previousBucket = `${this.kind}:${index - 1}`;
+    }
     const bucketStart = index * this.lengthMs;
     const elapsed = (now - bucketStart) / this.lengthMs;
     return {
-      bucket: `${this.kind}:${index}`,
-      previousBucket: `${this.kind}:${index - 1}`,
+      bucket: this.bucket,
+      previousBucket: this.previousBucket,
       previousWeight: 1 - elapsed,
       start: now - this.lengthMs,
       end: now,

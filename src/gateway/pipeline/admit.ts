@@ -144,12 +144,12 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
         break;
     }
     const position = budget.window.position(now);
-    const counter = counterKey(budget, consumer);
+    const keys = counterKeys(budget, consumer, position);
     positions.push(position);
-    counters.push(counter);
+    counters.push(keys.counter);
     lines.push({
-      key: bucketKey(counter, position.bucket),
-      previousKey: position.previousBucket === null ? null : bucketKey(counter, position.previousBucket),
+      key: keys.key,
+      previousKey: keys.previousKey,
       previousWeight: position.previousWeight,
       limit: budget.limit,
       amount,
@@ -158,6 +158,39 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
     });
   }
   return { budgets, lines, positions, counters };
+}
+
+/** A budget's counter keys for one consumer (every consumer, unless the budget is per consumer) in one window bucket. */
+interface CounterKeys {
+  counter: string;
+  bucket: string;
+  key: string;
+  previousKey: string | null;
+}
+
+/**
+ * The keys last built, per budget and consumer, kept while the window's bucket lasts: the counter store looks each key up
+ * a few times per call, and a string built anew is hashed anew at every lookup, where a kept one keeps its hash. Per
+ * budget object, so a reload's new budgets start afresh and the old ones' keys go with them.
+ */
+const keptKeys = new WeakMap<Budget, Map<string, CounterKeys>>();
+
+function counterKeys(budget: Budget, consumer: Consumer, position: WindowPosition): CounterKeys {
+  let byConsumer = keptKeys.get(budget);
+  if (byConsumer === undefined) keptKeys.set(budget, (byConsumer = new Map()));
+  const who = budget.perConsumer ? consumer.name : '';
+  let keys = byConsumer.get(who);
+  if (keys === undefined || keys.bucket !== position.bucket) {
+    const counter = counterKey(budget, consumer);
+    keys = {
+      counter,
+      bucket: position.bucket,
+      key: bucketKey(counter, position.bucket),
+      previousKey: position.previousBucket === null ? null : bucketKey(counter, position.previousBucket),
+    };
+    byConsumer.set(who, keys);
+  }
+  return keys;
 }
 
 const UNIT: Record<Budget['measure'], string> = {
