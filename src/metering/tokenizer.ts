@@ -71,15 +71,56 @@ export async function countTextTokens(texts: readonly string[]): Promise<number>
   return total;
 }
 
+/**
+ * Prompts repeat: an application sends the same system prompt and tools with every call, and a conversation resends
+ * all its earlier turns with each new one. Their counts are kept, the most recently used first out of mind, up to
+ * CACHE_CHARS characters of text in all (a few MB at most), each text up to CACHE_TEXT_CHARS.
+ */
+const CACHE_CHARS = 1 << 20;
+const CACHE_TEXT_CHARS = 1 << 16;
+
+export class TokenCountCache {
+  private readonly counts = new Map<string, number>();
+  private chars = 0;
+
+  constructor(private readonly limitChars: number = CACHE_CHARS) {}
+
+  count(text: string, count: CountTokens): number {
+    const kept = this.counts.get(text);
+    if (kept !== undefined) {
+      // Moved to the end: the Map's order is the order of last use.
+      this.counts.delete(text);
+      this.counts.set(text, kept);
+      return kept;
+    }
+    const counted = count(text);
+    if (text.length > CACHE_TEXT_CHARS || text.length > this.limitChars) return counted;
+    this.counts.set(text, counted);
+    this.chars += text.length;
+    for (const oldest of this.counts.keys()) {
+      if (this.chars <= this.limitChars) break;
+      this.counts.delete(oldest);
+      this.chars -= oldest.length;
+    }
+    return counted;
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
+}
+
+const promptTexts = new TokenCountCache();
+
 export async function estimatePromptTokens(request: ChatRequest): Promise<number> {
   const count = await tokenizer();
   let total = REPLY_PRIMING;
   for (const message of request.messages) {
     total += PER_MESSAGE;
-    for (const part of message.content) total += part.type === 'text' ? count(part.text) : PER_IMAGE;
+    for (const part of message.content) total += part.type === 'text' ? promptTexts.count(part.text, count) : PER_IMAGE;
     if (message.role === 'assistant') for (const call of message.toolCalls) total += count(call.name) + count(call.arguments);
   }
-  if (request.tools !== undefined) for (const tool of request.tools) total += count(JSON.stringify(tool));
+  if (request.tools !== undefined) for (const tool of request.tools) total += promptTexts.count(JSON.stringify(tool), count);
   return total;
 }
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import OpenAI from 'openai';
 import { Worker } from 'node:worker_threads';
-import { countTextTokens } from '../../src/metering/tokenizer.js';
+import type { ChatRequest } from '../../src/ir/chat.js';
+import { countTextTokens, estimatePromptTokens, TokenCountCache } from '../../src/metering/tokenizer.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
 
@@ -106,3 +107,55 @@ function inWorker(size: number, deadlineMs: number): Promise<Counted> {
     });
   });
 }
+
+describe('prompt counts kept for texts that repeat', () => {
+  test('a kept count is the count; the least recently used go first, within the bound in characters', () => {
+    let counted = 0;
+    const count = (text: string) => {
+      counted++;
+      return countTokens(text);
+    };
+    const cache = new TokenCountCache(30);
+    const system = 'You are a helpful assistant.'; // 28 characters
+    assert.equal(cache.count(system, count), countTokens(system));
+    assert.equal(cache.count(system, count), countTokens(system));
+    assert.equal(counted, 1, 'the second time is answered from the cache');
+    // Over the bound: the oldest text goes, the newest stays.
+    cache.count('short one', count);
+    assert.equal(cache.size, 1);
+    assert.equal(cache.count('short one', count), countTokens('short one'));
+    assert.equal(counted, 2);
+    cache.count(system, count);
+    assert.equal(counted, 3, 'the system prompt had gone and was counted again');
+    // Used recently, a text outlives one added before it but used less recently.
+    const small = new TokenCountCache(20);
+    small.count('aaaa', count);
+    small.count('bbbb', count);
+    small.count('aaaa', count); // now the most recent
+    small.count('c'.repeat(12), count); // 20 in all: fits
+    small.count('dd', count); // 22: the least recently used (bbbb) goes
+    const before = counted;
+    small.count('aaaa', count);
+    assert.equal(counted, before, 'aaaa was kept');
+    small.count('bbbb', count);
+    assert.equal(counted, before + 1, 'bbbb was not');
+    // A text longer than the whole bound is counted and not kept.
+    const tiny = new TokenCountCache(4);
+    tiny.count('longer than four', count);
+    assert.equal(tiny.size, 0);
+  });
+
+  test('a prompt estimated twice is estimated alike (system prompt and history answered from the cache)', async () => {
+    const request: ChatRequest = {
+      model: 'gpt-4o-mini',
+      stream: false,
+      messages: [
+        { role: 'system' as const, content: [{ type: 'text' as const, text: 'You are terse. '.repeat(40) }] },
+        { role: 'user' as const, content: [{ type: 'text' as const, text: 'What is a fox?' }] },
+      ],
+    };
+    const first = await estimatePromptTokens(request);
+    assert.equal(await estimatePromptTokens(request), first);
+    assert.equal(first, 3 + 3 + countTokens('You are terse. '.repeat(40)) + 3 + countTokens('What is a fox?'));
+  });
+});
