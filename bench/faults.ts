@@ -5,6 +5,7 @@
 // SQLite's integrity check, and how the loss compares with one batch window: the calls answered in the last
 // ledger.flushIntervalMs before the kill (BENCH_FAULTS_FLUSH_MS, default the config's 200) and ledger.maxBatch.
 import { fork, type ChildProcess } from 'node:child_process';
+import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -72,6 +73,7 @@ consumers:
   );
   const child = track(
     fork(CLI, ['start', '--workers', '2', '--config', config], {
+      execArgv: [...process.execArgv, SEMI_SPACE_FLAG],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { PATH: process.env.PATH, SLUICE_MASTER_KEY: randomBytes(32).toString('base64') },
     }),

@@ -33,6 +33,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
+import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 import { processTree } from '../test/support/processes.js';
 import { cpuQuota, type CpuQuota } from './cpu-quota.js';
 import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
@@ -202,6 +203,8 @@ ${governanceYaml(counters)}`,
   // Workers by SLUICE_WORKERS rather than --workers, which a baseline build from before workers would refuse.
   const child = track(
     fork(cli, ['start', '--config', config], {
+      // The Node flags the `sluice` command runs with (a worker gets them from its primary too).
+      execArgv: [...process.execArgv, SEMI_SPACE_FLAG],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, SLUICE_WORKERS: String(workers) },
     }),

@@ -6,20 +6,24 @@
 // 2. BENCH_IDLE (default 10,000) idle keep-alive client connections, each after one request, held for a few seconds:
 //    how many are still open and the target's RSS with them. Sluice is started with gateway.maxConnections raised above
 //    that (its default, 4,096, would close the rest as they are accepted).
-// Sluice runs as `sluice start --workers 1` (one process); both targets may open as many upstream connections as there
-// are streams. Each target's heap (process.memoryUsage(), asked over IPC from bench/memory-probe.ts) is printed beside its
+// Sluice runs with the Node flags the `sluice` command gives it (SEMI_SPACE_FLAG; a BENCH_SLUICE_FLAGS target may
+// override it), as `sluice start --workers 1` (one process: the director and its gateway), and as `sluice gateway
+// --workers 1` (`sluice lone`: one gateway process taking its configuration from a director in another process, as each
+// gateway of a scaled-out deployment runs; the director's memory is not counted); all may open as many upstream
+// connections as there are streams. Each target's heap (process.memoryUsage(), asked over IPC from bench/memory-probe.ts) is printed beside its
 // RSS. BENCH_ROUNDS (default 3) rounds, the targets in a new order each round and started afresh, then the medians;
 // the idle connections are held in the last round only. The slow upstream runs in a process of its own, so its timers
 // do not delay the client's reading of first tokens. BENCH_BASELINE=<dist folder> adds `sluice@base`, another build
 // (e.g. main's) in the same rounds. Figures on a busy machine are not final.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
 const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
@@ -152,12 +156,22 @@ async function startFloor(upstreamPort: number): Promise<{ child: ChildProcess; 
   return { child, port };
 }
 
+interface Started {
+  child: ChildProcess;
+  port: number;
+  /** Sluice: its admin listener's port. */
+  adminPort?: number;
+  /** Processes the target needs beside the measured one (a lone gateway's director), stopped with it. */
+  others?: ChildProcess[];
+}
+
 async function startSluice(
   cli: string,
   dir: string,
   upstreamPort: number,
   flags: readonly string[] = [],
-): Promise<{ child: ChildProcess; port: number }> {
+  masterKey = randomBytes(32).toString('base64'),
+): Promise<Started> {
   const config = join(dir, 'sluice.yaml');
   writeFileSync(
     config,
@@ -178,25 +192,67 @@ consumers:
   const child = track(
     fork(cli, ['start', '--workers', '1', '--config', config], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      execArgv: [...process.execArgv, ...flags, ...PROBE],
-      env: { PATH: process.env.PATH, SLUICE_MASTER_KEY: randomBytes(32).toString('base64') },
+      execArgv: [...process.execArgv, SEMI_SPACE_FLAG, ...flags, ...PROBE],
+      env: { PATH: process.env.PATH, SLUICE_MASTER_KEY: masterKey },
     }),
   );
-  const port = await new Promise<number>((resolve, reject) => {
+  const ports = await listening(child);
+  return { child, ...ports };
+}
+
+/** The gateway's (and the admin listener's) port from Sluice's "sluice is listening" line. */
+function listening(child: ChildProcess): Promise<{ port: number; adminPort?: number }> {
+  return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (data: Buffer) => {
       out += data.toString();
-      const match =
-        /"msg":"sluice is listening".*?"gateway":\{"port":(\d+)/.exec(out) ?? /"gateway":\{"port":(\d+)[^\n]*sluice is listening/.exec(out);
-      if (match !== null) {
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve(Number(match[1]));
-      }
+      const line = out.split('\n').find((text) => text.includes('"msg":"sluice is listening"'));
+      if (line === undefined) return;
+      const entry = JSON.parse(line) as { gateway: { port: number }; admin?: { port: number } };
+      child.stdout!.removeAllListeners('data');
+      child.stdout!.resume();
+      resolve({ port: entry.gateway.port, ...(entry.admin === undefined ? {} : { adminPort: entry.admin.port }) });
     });
     child.once('exit', (code) => reject(new Error(`sluice exited with ${code} before listening:\n${out}`)));
   });
-  return { child, port };
+}
+
+/**
+ * A lone gateway (`sluice gateway --director`, one worker) beside a director started as startSluice starts it: the
+ * gateway is what is measured, with its own ledger file; consumers, keys and the provider come from the director.
+ */
+async function startLoneGateway(cli: string, dir: string, upstreamPort: number, flags: readonly string[] = []): Promise<Started> {
+  const masterKey = randomBytes(32).toString('base64');
+  const director = await startSluice(cli, dir, upstreamPort, [], masterKey);
+  try {
+    const gatewayDir = join(dir, 'gateway');
+    mkdirSync(gatewayDir);
+    const config = join(gatewayDir, 'gateway.yaml');
+    writeFileSync(
+      config,
+      `
+gateway: { host: 127.0.0.1, port: 0, maxConnections: ${IDLE + STREAMS + 1_000} }
+storage: sqlite:${join(gatewayDir, 'gateway.db')}
+log: { level: info }
+`,
+    );
+    const child = track(
+      fork(cli, ['gateway', '--workers', '1', '--director', `http://127.0.0.1:${director.adminPort!}`, '--config', config], {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+        execArgv: [...process.execArgv, SEMI_SPACE_FLAG, ...flags, ...PROBE],
+        env: {
+          PATH: process.env.PATH,
+          SLUICE_MASTER_KEY: masterKey,
+          SLUICE_DIRECTOR_TOKEN: readFileSync(join(dir, 'admin.token'), 'utf8').trim(),
+        },
+      }),
+    );
+    const { port } = await listening(child);
+    return { child, port, others: [director.child] };
+  } catch (error) {
+    await stop(director.child);
+    throw error;
+  }
 }
 
 interface StreamsRun {
@@ -329,7 +385,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 interface Target {
   name: string;
-  start: (dir: string, upstreamPort: number) => Promise<{ child: ChildProcess; port: number }>;
+  start: (dir: string, upstreamPort: number) => Promise<Started>;
   /** A request the target answers, for the idle connections. */
   raw: string;
 }
@@ -378,6 +434,7 @@ async function measure(
     };
   } finally {
     await stop(started.child);
+    for (const other of started.others ?? []) await stop(other);
   }
 }
 
@@ -409,11 +466,17 @@ async function main(): Promise<void> {
       raw: `POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
     },
     { name: 'sluice', start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort), raw: sluiceRaw },
+    { name: 'sluice lone', start: (dir, upstreamPort) => startLoneGateway(CLI, dir, upstreamPort), raw: sluiceRaw },
   ];
   if (SLUICE_FLAGS.length > 0) {
     targets.push({
       name: `sluice ${SLUICE_FLAGS.join(' ')}`,
       start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort, SLUICE_FLAGS),
+      raw: sluiceRaw,
+    });
+    targets.push({
+      name: `sluice lone ${SLUICE_FLAGS.join(' ')}`,
+      start: (dir, upstreamPort) => startLoneGateway(CLI, dir, upstreamPort, SLUICE_FLAGS),
       raw: sluiceRaw,
     });
   }

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The `sluice` command: `sluice [start] [--config FILE]` runs the gateway; `sluice check --config FILE` validates a config.
 // The admin commands (`sluice consumers ...`, `sluice apply -f FILE`, ...) talk to the director API (src/cli/commands/).
 import { readFileSync } from 'node:fs';

@@ -23,13 +23,27 @@ export interface PrimaryOptions {
 export const WORKER_SLOT_VARIABLE = 'SLUICE_WORKER_SLOT';
 /** The gateway port the primary listens on, passed to the workers, which take their connections from it. */
 export const GATEWAY_PORT_VARIABLE = 'SLUICE_WORKER_GATEWAY_PORT';
+/**
+ * V8's young generation, in MB per semi-space, for every Sluice process (the `sluice` command, `npm start` and the
+ * container image pass it too). Node's default lets it grow to 16: a gateway holding 1,000 streams then keeps some
+ * 25 MB more heap reserved, for no throughput measured (npm run bench -- streams; docs/benchmarks.md). An operator's own
+ * --max-semi-space-size (on the command line or in NODE_OPTIONS) is kept.
+ */
+export const SEMI_SPACE_FLAG = '--max-semi-space-size=4';
+
+/** What the workers are started with: the primary's Node flags, and the young generation's size unless they set one. */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((flag) => /^--max[-_]semi[-_]space[-_]size\b/.test(flag));
+  return given ? [...execArgv] : [...execArgv, SEMI_SPACE_FLAG];
+}
+
 /** A worker that dies this soon after its start is replaced only after this pause, so a crash loop does not spin. */
 const RESTART_PAUSE_MS = 1_000;
 
 export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const { logger } = options;
   // Typed arrays (the ledger's packed batches) cross the channel as they are.
-  cluster.setupPrimary({ serialization: 'advanced' });
+  cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   // The gateway's port first: a port in use stops the start here, and port 0 is chosen once for every worker.
   const { balancer, port: gatewayPort } = await ConnectionBalancer.listen(
     options.gateway.host,

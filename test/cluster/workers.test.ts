@@ -11,6 +11,7 @@ import { json, MockProvider, openaiCompletion } from '../support/mock-provider.j
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { chatStatus, freePort } from '../support/sluice-process.js';
 import { childrenOf } from '../support/processes.js';
+import { SEMI_SPACE_FLAG, workerExecArgv } from '../../src/cluster/primary.js';
 
 const KEY = 'sk-sluice-workers-key-0001';
 
@@ -108,6 +109,8 @@ budgets:
           [8, 8],
         );
         assert.equal(connectionsHeld(sluice.child.pid!, gatewayPort), 0, 'the primary hands every connection on');
+        // Workers run with a small young generation (memory per stream), the primary's flags kept.
+        for (const pid of workers) assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(SEMI_SPACE_FLAG));
       } finally {
         await pool.close();
       }
@@ -153,4 +156,11 @@ budgets:
     assert.equal(count(200), 50);
     assert.equal(count(429), 170);
   });
+});
+
+test("workers get the young generation's size unless the operator's Node flags set their own", () => {
+  assert.deepEqual(workerExecArgv(['--enable-source-maps'], undefined), ['--enable-source-maps', SEMI_SPACE_FLAG]);
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=16'], undefined), ['--max-semi-space-size=16']);
+  assert.deepEqual(workerExecArgv([], '--max-old-space-size=512 --max-semi-space-size=32'), []);
+  assert.deepEqual(workerExecArgv([], '--max_semi_space_size=32'), []);
 });

@@ -19,7 +19,7 @@ export type ChainReply =
   | { type: 'failed'; id: number; message: string };
 
 /** How long the thread waits for more work before it stops. */
-const IDLE_MS = 5_000;
+const IDLE_MS = 1_000;
 
 interface Waiter {
   resolve: (reply: ChainReply) => void;
