@@ -1,9 +1,8 @@
 // The ledger part of the store, and the one module of the store the ledger imports: the writer's interface over the same
 // SQL, dialects and migrations as the rest of the store, and how to open it alone.
-import { isPostgresUrl, sqlitePath } from '../config/storage.js';
-import { openPostgresDriver } from './postgres-driver.js';
+import { openStatementDriver } from './open-driver.js';
+import type { PostgresPoolOptions } from './postgres-driver.js';
 import { SqlLedgerStore } from './sql/sql-ledger-store.js';
-import { openSqliteDriver } from './sqlite-driver.js';
 import type { Transaction } from '../ir/transaction.js';
 
 /** What the ledger writer needs of the store: batch inserts (rollups included in the same transaction), nothing else. */
@@ -27,14 +26,8 @@ export interface LedgerStore {
   close(): Promise<void>;
 }
 
-export interface LedgerStoreOptions {
-  /** PostgreSQL: pool size (default 10). */
-  maxConnections?: number;
-  /** PostgreSQL: how long a statement may go unanswered before it fails (default: no limit). */
-  queryTimeoutMs?: number;
-  /** Told about failures no caller is waiting for (an idle PostgreSQL connection dropping). */
-  onBackgroundError?: (error: Error) => void;
-}
+/** PostgreSQL's pool: its size, a statement's time limit, and who hears of an idle connection dropping. */
+export type LedgerStoreOptions = PostgresPoolOptions;
 
 /**
  * Opens the ledger's own connection to `storage` (`sqlite:<path>` or a PostgreSQL URL), applying the migrations the database
@@ -42,7 +35,5 @@ export interface LedgerStoreOptions {
  * ledger's writer thread).
  */
 export async function openLedgerStore(storage: string, options: LedgerStoreOptions = {}): Promise<LedgerStore> {
-  if (storage.startsWith('sqlite:')) return new SqlLedgerStore(await openSqliteDriver(sqlitePath(storage)), {});
-  if (isPostgresUrl(storage)) return new SqlLedgerStore(await openPostgresDriver(storage, options), {});
-  throw new Error('storage must be sqlite:<path> or postgres://...');
+  return new SqlLedgerStore(await openStatementDriver(storage, options), {});
 }

@@ -4,7 +4,7 @@
 import { createHash, hash } from 'node:crypto';
 import { setImmediate as yieldToCalls } from 'node:timers/promises';
 import type { ChainName, ChainRow, ComplianceStore } from '../../store/compliance-store.js';
-import { canonicalJson, RowLayout } from './canonical.js';
+import { RowLayout } from './canonical.js';
 
 /** The previous hash of a chain's first block. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -13,7 +13,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const ROW_DIGEST_LENGTH = 16;
 
 export function rowHash(chain: ChainName, row: ChainRow): string {
-  return hash('sha256', `${chain}\n${canonicalJson(row.columns)}`, 'hex');
+  return hashPage(chain, [row])[0]!;
 }
 
 /** Each row's hash, as rowHash gives it; rows of one shape (a query's page) share one layout of their columns. */

@@ -1,29 +1,18 @@
 // The chains' thread (thread.ts): its own connection to the director's database, the sealing and verification on it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { isPostgresUrl, sqlitePath } from '../../config/storage.js';
-import { openPostgresDriver } from '../../store/postgres-driver.js';
+import { openStatementDriver } from '../../store/open-driver.js';
 import { SqlComplianceStore } from '../../store/sql/compliance.js';
 import { JsonColumns } from '../../store/sql/rows.js';
-import type { StatementDriver } from '../../store/sql/session.js';
-import { openSqliteDriver } from '../../store/sqlite-driver.js';
 import { localChainWork } from './keeper.js';
 import type { ChainCommand, ChainReply } from './thread.js';
 
 const port = parentPort!;
 const { storage } = workerData as { storage: string };
 
-async function openDriver(): Promise<StatementDriver> {
-  if (storage.startsWith('sqlite:')) return openSqliteDriver(sqlitePath(storage));
-  if (isPostgresUrl(storage)) {
-    // One connection: the work is one sealing or verification at a time. An idle connection dropping is no news here;
-    // the next statement reconnects.
-    return openPostgresDriver(storage, { maxConnections: 1, onBackgroundError: () => undefined });
-  }
-  throw new Error('storage must be sqlite:<path> or postgres://...');
-}
-
 try {
-  const driver = await openDriver();
+  // On PostgreSQL one connection: the work is one sealing or verification at a time. An idle connection dropping is no
+  // news here; the next statement reconnects.
+  const driver = await openStatementDriver(storage, { maxConnections: 1, onBackgroundError: () => undefined });
   const work = localChainWork(new SqlComplianceStore(driver, new JsonColumns(driver.dialect)), () => driver.close());
   // One piece of work at a time, in the order asked: a verification waits for the sealing asked before it.
   let queue: Promise<unknown> = Promise.resolve();
