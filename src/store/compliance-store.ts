@@ -35,10 +35,14 @@ export interface ChainAnchor {
   anchoredAt: EpochMs;
 }
 
-/** One sealed table's row as hashed: its id and its columns by name (JSON columns parsed). */
-export interface ChainRow {
-  id: number;
-  columns: Record<string, JsonValue>;
+/**
+ * A sealed table's rows as hashed: each row's values in the order of `columns` (JSON columns parsed), and its id. Arrays
+ * rather than an object per row: every ledger row is read this way at sealing and at each verification.
+ */
+export interface ChainPage {
+  columns: readonly string[];
+  ids: number[];
+  rows: JsonValue[][];
 }
 
 export type AssessmentOrigin = 'schedule' | 'on-demand';
@@ -137,7 +141,7 @@ export interface ComplianceStore {
   /** Blocks after `afterBlock`, in order, at most `limit`. */
   chainBlocks(chain: ChainName, afterBlock: number, limit: number): Promise<ChainBlock[]>;
   /** Rows with after < id <= through, in id order, at most `limit`. */
-  chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainRow[]>;
+  chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainPage>;
   /**
    * The highest row id below which every row is committed: what a sealing may seal up to. PostgreSQL hands out ids before
    * commit, so there it first waits, for a moment, for the inserts in progress (a SHARE lock that new inserts queue behind).

@@ -139,6 +139,10 @@ class PostgresDriver implements StatementDriver {
     return {
       all: async <Row>(name: StatementName, params: readonly SqlValue[]) =>
         (await queryable.query({ ...this.query(name), values: [...params] })).rows as Row[],
+      table: async (name, params) => {
+        const result = await queryable.query<unknown[]>({ ...this.query(name), values: [...params], rowMode: 'array' });
+        return { columns: result.fields.map((field) => field.name), rows: result.rows };
+      },
       run: async (name, params) => (await queryable.query({ ...this.query(name), values: [...params] })).rowCount ?? 0,
     };
   }

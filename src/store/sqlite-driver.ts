@@ -100,6 +100,8 @@ class SqliteDriver implements StatementDriver {
   private readonly statements: Map<StatementName, Database.Statement>;
   /** SQL of the statements not prepared yet. */
   private readonly deferred: Map<StatementName, string>;
+  /** Each read statement's column names, for table(). */
+  private readonly columns: Map<StatementName, readonly string[]>;
   private readonly session: SqlSession;
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
@@ -111,6 +113,7 @@ class SqliteDriver implements StatementDriver {
     this.queue = queue;
     this.statements = new Map();
     this.deferred = new Map();
+    this.columns = new Map();
     for (const [name, sql] of statementCatalogue(SQLITE)) {
       if (isAnalyticsRead(name)) this.deferred.set(name, SQLITE.bind(sql));
       else this.statements.set(name, db.prepare(SQLITE.bind(sql)));
@@ -120,6 +123,16 @@ class SqliteDriver implements StatementDriver {
     this.rollback = db.prepare('ROLLBACK');
     this.session = {
       all: async <Row>(name: StatementName, params: readonly SqlValue[]) => this.statement(name).all(params) as Row[],
+      table: async (name, params) => {
+        const statement = this.statement(name);
+        // Raw mode is a flag on the statement, shared with all(): set for this read only (the session runs one at a time).
+        statement.raw(true);
+        try {
+          return { columns: this.columnNames(name, statement), rows: statement.all(params) as unknown[][] };
+        } finally {
+          statement.raw(false);
+        }
+      },
       run: async (name, params) => this.statement(name).run(params).changes,
     };
   }
@@ -146,6 +159,15 @@ class SqliteDriver implements StatementDriver {
     return this.queue.run(async () => {
       if (this.db.open) this.db.close();
     });
+  }
+
+  private columnNames(name: StatementName, statement: Database.Statement): readonly string[] {
+    let names = this.columns.get(name);
+    if (names === undefined) {
+      names = statement.columns().map((column) => column.name);
+      this.columns.set(name, names);
+    }
+    return names;
   }
 
   private statement(name: StatementName): Database.Statement {

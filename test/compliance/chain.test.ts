@@ -15,7 +15,7 @@ import { chainThread } from '../../src/compliance/chain/thread.js';
 import { hashPage, rowHash } from '../../src/compliance/chain/links.js';
 import { verifyChain } from '../../src/compliance/chain/verify.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
-import type { DirectorStore } from '../../src/store/director-store.js';
+import type { DirectorStore, JsonValue } from '../../src/store/director-store.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
@@ -196,7 +196,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     test('a removed ledger row is named, and a forged row put in its place', async () => {
-      const removed = (await store.compliance.chainRows('transactions', BLOCK_ROWS + 4, BLOCK_ROWS + 10, 1))[0]!;
+      const removed = { id: (await store.compliance.chainRows('transactions', BLOCK_ROWS + 4, BLOCK_ROWS + 10, 1)).ids[0]! };
       await tamper(`DELETE FROM transactions WHERE id = ${removed.id}`);
       assert.deepEqual(Object.values((({ kind, rowId }) => ({ kind, rowId }))((await broken('transactions'))!)), [
         'row-deleted',
@@ -213,7 +213,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     test('an audit record changed behind the append-only rule is named', async () => {
       // The audit log refuses updates; someone able to drop the rule first is still caught.
       await dropAppendOnly('audit_log');
-      const [first] = await store.compliance.chainRows('audit_log', 0, 1_000, 1);
+      const first = { id: (await store.compliance.chainRows('audit_log', 0, 1_000, 1)).ids[0]! };
       await tamper(`UPDATE audit_log SET actor = 'someone-else' WHERE id = ${first!.id}`);
       const found = await broken('audit_log');
       assert.deepEqual([found?.kind, found?.rowId], ['row-modified', first!.id]);
@@ -266,18 +266,18 @@ test("a row's hash is what it always was (canonical JSON, sorted keys, nested va
     ledger: 'f828231a9b75b0856b312527fb5dd0901fafc77eb16bc59f9c6ccc5e79a9bb08',
     audit: 'ba2ae6d128e53c83a73728c6d14b54908531a1911ed253fb6ff52fb0d96ccf9b',
   };
-  assert.equal(rowHash('transactions', { id: 7, columns: ledger }), expected.ledger);
-  assert.equal(rowHash('audit_log', { id: 3, columns: audit }), expected.audit);
-  // Hashed a page at a time (one layout for rows of one shape), as sealing and verification do, alike.
-  const page = [
-    { id: 7, columns: ledger },
-    { id: 8, columns: { ...ledger, note: 'other' } },
-    { id: 9, columns: { a: 1 } },
-  ];
-  const hashes = hashPage('transactions', page);
+  assert.equal(rowHash('transactions', ledger), expected.ledger);
+  assert.equal(rowHash('audit_log', audit), expected.audit);
+  // Hashed a page of rows read as arrays (one layout for the page's columns), as sealing and verification do, alike;
+  // the columns in another order than the object's keys.
+  const columns = ['z', ...Object.keys(ledger).filter((key) => key !== 'z')];
+  const values = (row: Record<string, JsonValue>) => columns.map((column) => row[column]!);
+  const rows = [ledger, { ...ledger, note: 'other' }, { ...ledger, team: 'x', stream: 1 }];
+  const hashes = hashPage('transactions', { columns, ids: [7, 8, 9], rows: rows.map(values) });
   assert.deepEqual(
     hashes,
-    page.map((row) => rowHash('transactions', row)),
+    rows.map((row) => rowHash('transactions', row)),
   );
   assert.equal(hashes[0], expected.ledger);
+  assert.deepEqual(hashPage('transactions', { columns, ids: [7, 8, 9], rows: rows.map(values) }, 1, 3), hashes.slice(1));
 });

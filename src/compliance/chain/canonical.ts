@@ -2,7 +2,7 @@
 // back as written and PostgreSQL's JSONB reorders keys, so the same row reads alike from both once parsed and sorted.
 // Hand-written: a few lines for the subset of JSON a row holds (strings, finite numbers, booleans, null, JSON values).
 // Every ledger row passes through here at sealing and at each verification, so it builds strings in loops rather than
-// arrays, and a page of rows of one query's shape sorts its column names once (RowLayout).
+// arrays, and the rows of one query, read as arrays of values, share one sorting of their column names (RowLayout).
 import type { JsonValue } from '../../store/director-store.js';
 
 export function canonicalJson(value: JsonValue): string {
@@ -12,36 +12,27 @@ export function canonicalJson(value: JsonValue): string {
     for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]!);
     return `${out}]`;
   }
-  return new RowLayout(Object.keys(value)).canonical(value);
+  const keys = Object.keys(value);
+  return new RowLayout(keys).canonical(keys.map((key) => value[key]!));
 }
 
-/** An object's keys sorted, each with its quoted name: what canonical JSON of every object with these keys needs. */
+/** Column names sorted, each with its quoted name: what canonical JSON of every row with these columns needs. */
 export class RowLayout {
-  /** The keys in the order the object holds them, to tell whether another object has this shape. */
-  private readonly keys: readonly string[];
-  private readonly sorted: readonly string[];
+  /** Indexes into a row's values, in the sorted order of their names. */
+  private readonly order: readonly number[];
   private readonly names: readonly string[];
 
-  constructor(keys: readonly string[]) {
-    this.keys = keys;
-    this.sorted = [...keys].sort();
-    this.names = this.sorted.map((key, i) => `${i === 0 ? '' : ','}${JSON.stringify(key)}:`);
+  constructor(columns: readonly string[]) {
+    this.order = columns.map((_, i) => i).sort((a, b) => (columns[a]! < columns[b]! ? -1 : columns[a]! > columns[b]! ? 1 : 0));
+    this.names = this.order.map((column, i) => `${i === 0 ? '' : ','}${JSON.stringify(columns[column])}:`);
   }
 
-  /** True when `value`'s own keys are this layout's, in the same order (rows of one query). */
-  fits(value: { readonly [key: string]: JsonValue }): boolean {
-    const keys = Object.keys(value);
-    if (keys.length !== this.keys.length) return false;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== this.keys[i]) return false;
-    return true;
-  }
-
-  /** Canonical JSON of an object with this layout's keys. */
-  canonical(value: { readonly [key: string]: JsonValue }): string {
+  /** Canonical JSON of the object whose values, in the layout's column order, are `values`. */
+  canonical(values: readonly JsonValue[]): string {
     let out = '{';
-    for (let i = 0; i < this.sorted.length; i++) {
-      const field = value[this.sorted[i]!]!;
-      out += this.names[i]! + (field === null || typeof field !== 'object' ? JSON.stringify(field) : canonicalJson(field));
+    for (let i = 0; i < this.order.length; i++) {
+      const value = values[this.order[i]!]!;
+      out += this.names[i]! + (value === null || typeof value !== 'object' ? JSON.stringify(value) : canonicalJson(value));
     }
     return `${out}}`;
   }

@@ -3,7 +3,8 @@
 // removing or adding a sealed row changes its block's hash and so every later link.
 import { createHash, hash } from 'node:crypto';
 import { setImmediate as yieldToCalls } from 'node:timers/promises';
-import type { ChainName, ChainRow, ComplianceStore } from '../../store/compliance-store.js';
+import type { ChainName, ChainPage, ComplianceStore } from '../../store/compliance-store.js';
+import type { JsonValue } from '../../store/director-store.js';
 import { RowLayout } from './canonical.js';
 
 /** The previous hash of a chain's first block. */
@@ -12,18 +13,18 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** Hex digits of a row's hash kept beside the block, to name the row that no longer matches. */
 export const ROW_DIGEST_LENGTH = 16;
 
-export function rowHash(chain: ChainName, row: ChainRow): string {
-  return hashPage(chain, [row])[0]!;
+/** One row's hash, its columns by name (as the rows of a page are hashed: hashPage). */
+export function rowHash(chain: ChainName, columns: Readonly<Record<string, JsonValue>>): string {
+  const names = Object.keys(columns);
+  return hashPage(chain, { columns: names, ids: [0], rows: [names.map((name) => columns[name]!)] })[0]!;
 }
 
-/** Each row's hash, as rowHash gives it; rows of one shape (a query's page) share one layout of their columns. */
-export function hashPage(chain: ChainName, rows: readonly ChainRow[]): string[] {
+/** Each row's hash: SHA-256 of the chain's name, a newline and the row's canonical JSON, in hex. */
+export function hashPage(chain: ChainName, page: ChainPage, from = 0, to = page.rows.length): string[] {
+  const layout = new RowLayout(page.columns);
+  const prefix = `${chain}\n`;
   const hashes: string[] = [];
-  let layout: RowLayout | null = null;
-  for (const row of rows) {
-    if (layout === null || !layout.fits(row.columns)) layout = new RowLayout(Object.keys(row.columns));
-    hashes.push(hash('sha256', `${chain}\n${layout.canonical(row.columns)}`, 'hex'));
-  }
+  for (let i = from; i < to; i++) hashes.push(hash('sha256', prefix + layout.canonical(page.rows[i]!), 'hex'));
   return hashes;
 }
 
@@ -43,8 +44,8 @@ export function blockHash(previousHash: string, place: BlockPlace, rowHashes: re
 }
 
 /** `id:digest` per row, space-separated. */
-export function rowDigests(rows: readonly ChainRow[], hashes: readonly string[]): string {
-  return rows.map((row, i) => `${row.id}:${hashes[i]!.slice(0, ROW_DIGEST_LENGTH)}`).join(' ');
+export function rowDigests(ids: readonly number[], hashes: readonly string[]): string {
+  return ids.map((id, i) => `${id}:${hashes[i]!.slice(0, ROW_DIGEST_LENGTH)}`).join(' ');
 }
 
 export function parseRowDigests(text: string): Array<{ id: number; digest: string }> {
@@ -68,26 +69,32 @@ export async function readRows(
   afterRowId: number,
   throughRowId: number,
   limit: number,
-): Promise<ChainRow[]> {
-  const rows: ChainRow[] = [];
+): Promise<ChainPage> {
+  let rows: ChainPage | null = null;
   let after = afterRowId;
-  while (rows.length < limit) {
-    const wanted = Math.min(ROWS_PER_READ, limit - rows.length);
+  for (;;) {
+    const wanted = Math.min(ROWS_PER_READ, limit - (rows?.ids.length ?? 0));
     const page = await store.chainRows(chain, after, throughRowId, wanted);
-    rows.push(...page);
-    if (page.length < wanted) break;
-    after = page[page.length - 1]!.id;
+    if (rows === null) rows = page;
+    else {
+      // One query's pages: the same columns.
+      for (let i = 0; i < page.ids.length; i++) {
+        rows.ids.push(page.ids[i]!);
+        rows.rows.push(page.rows[i]!);
+      }
+    }
+    if (page.ids.length < wanted || rows.ids.length >= limit) return rows;
+    after = page.ids[page.ids.length - 1]!;
     await yieldToCalls();
   }
-  return rows;
 }
 
 /** Each row's hash, ROWS_PER_READ at a time with a yield to calls between. */
-export async function hashRows(chain: ChainName, rows: readonly ChainRow[]): Promise<string[]> {
+export async function hashRows(chain: ChainName, page: ChainPage): Promise<string[]> {
   const hashes: string[] = [];
-  for (let from = 0; from < rows.length; from += ROWS_PER_READ) {
+  for (let from = 0; from < page.rows.length; from += ROWS_PER_READ) {
     if (from > 0) await yieldToCalls();
-    for (const rowHash of hashPage(chain, rows.slice(from, from + ROWS_PER_READ))) hashes.push(rowHash);
+    for (const rowHash of hashPage(chain, page, from, Math.min(page.rows.length, from + ROWS_PER_READ))) hashes.push(rowHash);
   }
   return hashes;
 }

@@ -46,14 +46,15 @@ export class ChainSealer {
       while ((head?.lastRowId ?? 0) < horizon) {
         const afterRowId = head?.lastRowId ?? 0;
         const rows = await readRows(this.store, chain, afterRowId, horizon, BLOCK_ROWS);
-        if (rows.length === 0) break;
+        const ids = rows.ids;
+        if (ids.length === 0) break;
         const hashes = await hashRows(chain, rows);
-        const place = { chain, block: (head?.block ?? 0) + 1, afterRowId, lastRowId: rows[rows.length - 1]!.id };
+        const place = { chain, block: (head?.block ?? 0) + 1, afterRowId, lastRowId: ids[ids.length - 1]! };
         const previousHash = head?.hash ?? GENESIS_HASH;
         const block: ChainBlock = {
           ...place,
-          rowCount: rows.length,
-          rowDigests: rowDigests(rows, hashes),
+          rowCount: ids.length,
+          rowDigests: rowDigests(ids, hashes),
           previousHash,
           hash: blockHash(previousHash, place, hashes),
           sealedAt: this.clock(),
@@ -61,7 +62,7 @@ export class ChainSealer {
         await this.store.appendBlocks([block], null);
         head = block;
         blocks++;
-        sealedRows += rows.length;
+        sealedRows += ids.length;
         // A sealing run on the serving thread (an in-memory database's) lets calls in between blocks.
         await yieldToCalls();
       }

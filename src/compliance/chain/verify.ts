@@ -94,21 +94,18 @@ export async function verifyChain(
       // One row more than sealed, to see a row slipped in at the end of the range.
       const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1);
       const hashes = await hashRows(chain, rows);
-      for (let i = 0; i < Math.max(rows.length, listed.length); i++) {
-        const row = rows[i];
+      const ids = rows.ids;
+      for (let i = 0; i < Math.max(ids.length, listed.length); i++) {
+        const id = ids[i];
         const seal = listed[i];
-        if (row === undefined) {
+        if (id === undefined) {
           broken = at('row-deleted', seal!.id, `${chain} row ${seal!.id} was sealed in block ${block.block} and is gone`);
-        } else if (seal === undefined || row.id < seal.id) {
-          broken = at(
-            'row-inserted',
-            row.id,
-            `${chain} row ${row.id} is inside block ${block.block}'s sealed range but was not sealed in it`,
-          );
-        } else if (row.id > seal.id) {
+        } else if (seal === undefined || id < seal.id) {
+          broken = at('row-inserted', id, `${chain} row ${id} is inside block ${block.block}'s sealed range but was not sealed in it`);
+        } else if (id > seal.id) {
           broken = at('row-deleted', seal.id, `${chain} row ${seal.id} was sealed in block ${block.block} and is gone`);
         } else if (hashes[i]!.slice(0, ROW_DIGEST_LENGTH) !== seal.digest) {
-          broken = at('row-modified', row.id, `${chain} row ${row.id} was changed after it was sealed in block ${block.block}`);
+          broken = at('row-modified', id, `${chain} row ${id} was changed after it was sealed in block ${block.block}`);
         }
         if (broken !== null) break scan;
       }

@@ -4,7 +4,7 @@ import type {
   ChainAnchor,
   ChainBlock,
   ChainName,
-  ChainRow,
+  ChainPage,
   ComplianceStore,
   GroupCount,
   KeyAge,
@@ -194,18 +194,14 @@ export class SqlComplianceStore implements ComplianceStore {
     return rows.map(block);
   }
 
-  async chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainRow[]> {
-    const rows = await this.driver.read((session) =>
-      session.all<Record<string, SqlValue>>(`chainRows:${chain}`, [afterRowId, throughRowId, limit]),
-    );
-    const jsonColumns = JSON_COLUMNS[chain];
+  async chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainPage> {
+    const { columns, rows } = await this.driver.read((session) => session.table(`chainRows:${chain}`, [afterRowId, throughRowId, limit]));
+    const id = columns.indexOf('id');
+    const ids = rows.map((row) => Number(row[id]));
     // The ledger has no JSON column: its rows are hashed as read.
-    if (jsonColumns.length === 0) return rows.map((row) => ({ id: Number(row.id), columns: row as Record<string, JsonValue> }));
-    return rows.map((row) => {
-      const columns: Record<string, JsonValue> = {};
-      for (const [name, value] of Object.entries(row)) columns[name] = jsonColumns.includes(name) ? this.json.decode(value) : value;
-      return { id: Number(row.id), columns };
-    });
+    const json = JSON_COLUMNS[chain].map((name) => columns.indexOf(name));
+    for (const row of rows) for (const at of json) row[at] = this.json.decode(row[at] as SqlValue);
+    return { columns, ids, rows: rows as JsonValue[][] };
   }
 
   chainHorizon(chain: ChainName): Promise<number> {

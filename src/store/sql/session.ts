@@ -18,8 +18,15 @@ export interface MigrationTarget {
 }
 
 /** The statement catalogue (statements.ts), prepared once per driver (SQLite) or per connection (PostgreSQL). */
+/** A query's rows as arrays, in the order of its columns: no object per row (for reads of many rows). */
+export interface SqlTable {
+  columns: readonly string[];
+  rows: unknown[][];
+}
+
 export interface SqlSession {
   all<Row>(statement: StatementName, params: readonly SqlValue[]): Promise<Row[]>;
+  table(statement: StatementName, params: readonly SqlValue[]): Promise<SqlTable>;
   /** Resolves to the number of rows changed. */
   run(statement: StatementName, params: readonly SqlValue[]): Promise<number>;
 }
