@@ -79,6 +79,7 @@ export class ComplianceAssessor {
       settings,
       config,
       store,
+      evidence: this.options.chains.evidence,
       ledger: this.options.ledger,
       expiredKeyPresentations: this.options.expiredKeyPresentations(),
       chains: () => (verified ??= Promise.all(CHAIN_NAMES.map((chain) => this.options.chains.verify(chain)))),

@@ -3,7 +3,7 @@
 import type { ComplianceConfig } from '../config/compliance-schema.js';
 import type { ExpiredKeyPresentations } from '../policy/consumers.js';
 import type { SluiceConfig } from '../config/schema.js';
-import type { AssessmentSummary } from '../store/compliance-store.js';
+import type { AssessmentSummary, LedgerEvidence } from '../store/compliance-store.js';
 import type { DirectorStore, EpochMs } from '../store/director-store.js';
 import type { ChainVerification } from './chain/verify.js';
 
@@ -30,6 +30,8 @@ export interface AssessmentContext {
   /** sluice.yaml as running now (listeners, storage, resource policy, environment-independent settings). */
   config: SluiceConfig;
   store: DirectorStore;
+  /** The reads over the ledger's rows: on the chains' thread where the database has a connection for it (chain/thread.ts). */
+  evidence: LedgerEvidence;
   /** Null where this process runs no gateway. */
   ledger: LedgerAccounting | null;
   /** Expired keys this process's gateway was presented (and refused) since it started, by key id. */

@@ -47,6 +47,16 @@ export interface ChainPage {
 
 export type AssessmentOrigin = 'schedule' | 'on-demand';
 
+/** The evidence reads that scan the ledger over an assessment's period (a day by default): kept off the serving thread. */
+export const LEDGER_EVIDENCE = [
+  'ledgerPeriodCounts',
+  'incompleteRowIds',
+  'servedResourceViolations',
+  'callsByConsumer',
+  'callsByProvider',
+] as const satisfies readonly (keyof ComplianceStore)[];
+export type LedgerEvidence = Pick<ComplianceStore, (typeof LEDGER_EVIDENCE)[number]>;
+
 export interface StoredAssessment {
   uuid: string;
   startedAt: EpochMs;

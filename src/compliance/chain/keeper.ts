@@ -1,12 +1,16 @@
 // The hash chains' work for a director: sealing (one at a time, shared by the schedule and an assessment) and
 // verification, run where ChainWork runs it (on its own thread: thread.ts), with each new anchor logged here.
 import type { Logger } from 'pino';
-import type { ChainName, ComplianceStore } from '../../store/compliance-store.js';
+import type { ChainName, ComplianceStore, LedgerEvidence } from '../../store/compliance-store.js';
 import { ChainSealer, type SealOutcome } from './sealer.js';
 import { verifyChain, type ChainVerification, type GivenAnchor } from './verify.js';
 
-/** What seals and verifies: this thread on a store (localChainWork), or the chains' thread (chainThread). */
+/**
+ * What seals and verifies: this thread on a store (localChainWork), or the chains' thread (chainThread). An assessment's
+ * reads over the ledger run there too: like the chains, they scan the ledger, a day of it by default.
+ */
 export interface ChainWork {
+  readonly evidence: LedgerEvidence;
   /** `now`: the time the blocks and anchors are stamped with. */
   seal(now: number): Promise<SealOutcome[]>;
   verify(chain: ChainName, given: readonly GivenAnchor[]): Promise<ChainVerification>;
@@ -16,6 +20,7 @@ export interface ChainWork {
 /** The work on this thread, against an open store: the chains' thread runs this; so does an in-memory database. */
 export function localChainWork(store: ComplianceStore, close: () => Promise<void> = async () => undefined): ChainWork {
   return {
+    evidence: store,
     seal: (now) => new ChainSealer({ store, clock: () => now }).seal(),
     verify: (chain, given) => verifyChain(store, chain, given),
     close,
@@ -33,6 +38,10 @@ export class ChainKeeper {
     this.clock = options.clock;
     this.logger = options.logger;
     this.sealing = null;
+  }
+  /** The assessment's reads over the ledger, where the chains' work runs. */
+  get evidence(): LedgerEvidence {
+    return this.work.evidence;
   }
 
   /** Seals what was written since the last sealing; a call while one runs gets that one's outcome. */

@@ -1,4 +1,5 @@
-// The chains' thread (thread.ts): its own connection to the director's database, the sealing and verification on it.
+// The chains' thread (thread.ts): its own connection to the director's database, the sealing, the verification and the
+// evidence reads over the ledger on it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStatementDriver } from '../../store/open-driver.js';
 import { SqlComplianceStore } from '../../store/sql/compliance.js';
@@ -21,10 +22,18 @@ try {
       void queue.then(() => work.close()).finally(() => port.close());
       return;
     }
-    const run = async (): Promise<ChainReply> =>
-      command.type === 'seal'
-        ? { type: 'sealed', id: command.id, outcomes: await work.seal(command.now) }
-        : { type: 'verified', id: command.id, verification: await work.verify(command.chain, command.given) };
+    const run = async (): Promise<ChainReply> => {
+      switch (command.type) {
+        case 'seal':
+          return { type: 'sealed', id: command.id, outcomes: await work.seal(command.now) };
+        case 'verify':
+          return { type: 'verified', id: command.id, verification: await work.verify(command.chain, command.given) };
+        case 'evidence': {
+          const read = work.evidence[command.read] as (...args: unknown[]) => Promise<unknown>;
+          return { type: 'read', id: command.id, result: await read.apply(work.evidence, command.args) };
+        }
+      }
+    };
     queue = queue.then(run).then(
       (reply) => port.postMessage(reply),
       (error: Error) => port.postMessage({ type: 'failed', id: command.id, message: error.message } satisfies ChainReply),

@@ -10,8 +10,8 @@ export const authenticatedCalls: Check = {
     "Counts the ledger's gateway rows of the period that were served (status below 400) without a consumer: a call " +
     'the gateway answered without a valid Sluice key.',
   method: 'TEST',
-  async run({ store, period }) {
-    const counts = await store.compliance.ledgerPeriodCounts(period.from, period.to);
+  async run({ evidence, period }) {
+    const counts = await evidence.ledgerPeriodCounts(period.from, period.to);
     const problems = counts.servedAnonymous === 0 ? [] : [`${counts.servedAnonymous} calls served without an authenticated consumer`];
     return outcome(
       problems,
@@ -30,8 +30,8 @@ export const sanctionedModels: Check = {
     'violation: a call to an unsanctioned (or, where the policy monitors them, unreviewed) model that was served because ' +
     'the policy only monitors. Where the policy enforces, such calls are refused (403) and this count stays 0.',
   method: 'TEST',
-  async run({ store, period, config }) {
-    const violations = await store.compliance.servedResourceViolations(period.from, period.to);
+  async run({ evidence, period, config }) {
+    const violations = await evidence.servedResourceViolations(period.from, period.to);
     const served = violations.reduce((sum, group) => sum + group.calls, 0);
     return outcome(
       violations.map((group) => `${group.name}: ${group.calls} calls served against the resource policy`),

@@ -19,7 +19,7 @@ export const ledgerCompleteness: Check = {
     "calls since the start (rows removed afterwards show as fewer). It covers this process's gateway: lone gateways " +
     'writing to a shared PostgreSQL ledger are each checked by their own director process, not this one.',
   method: 'TEST',
-  async run({ ledger, store }) {
+  async run({ evidence, ledger }) {
     if (ledger === null) {
       return {
         satisfied: false,
@@ -43,7 +43,7 @@ export const ledgerCompleteness: Check = {
     const committed = ledger.committed();
     const buffered = ledger.buffered();
     // The gateway stamps rows with the system clock, whatever clock the assessment keeps.
-    const held = (await store.compliance.ledgerPeriodCounts(ledger.since, Date.now() + 1)).rows;
+    const held = (await evidence.ledgerPeriodCounts(ledger.since, Date.now() + 1)).rows;
     const missing = counted - committed - buffered;
     // The rows of this process's calls that were committed: all committed ones, unless some of those were an earlier
     // run's records written now (a replayed spool), which the count of calls since the start bounds.
@@ -79,11 +79,11 @@ export const recordContent: Check = {
     'consumer, the model asked for, the provider and provider model, and the cost. A served call of a model without a ' +
     'price has no cost and is counted as unpriced: price the model to satisfy this.',
   method: 'TEST',
-  async run({ store, period }) {
-    const counts = await store.compliance.ledgerPeriodCounts(period.from, period.to);
+  async run({ evidence, period }) {
+    const counts = await evidence.ledgerPeriodCounts(period.from, period.to);
     const problems: string[] = [];
     if (counts.incomplete > 0) {
-      const ids = await store.compliance.incompleteRowIds(period.from, period.to, ROWS_NAMED);
+      const ids = await evidence.incompleteRowIds(period.from, period.to, ROWS_NAMED);
       problems.push(`${counts.incomplete} rows miss a required field (first: transactions row ${ids.join(', ')})`);
     }
     if (counts.servedUnpriced > 0) problems.push(`${counts.servedUnpriced} served calls have no cost (their model has no price)`);

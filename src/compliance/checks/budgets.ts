@@ -18,12 +18,12 @@ export const budgetCoverage: Check = {
     'the gateway does, and names each consumer with calls in the period that no budget in enforce mode covers. Rate ' +
     'limits are counted as evidence but do not stand in for a budget.',
   method: 'TEST',
-  async run({ store, period }) {
+  async run({ evidence, store, period }) {
     const [budgets, templates, rateLimits, traffic] = await Promise.all([
       store.listDefinitions('budget'),
       store.listDefinitions('budgetTemplate'),
       store.listDefinitions('rateLimit'),
-      store.compliance.callsByConsumer(period.from, period.to),
+      evidence.callsByConsumer(period.from, period.to),
     ]);
     const consumers = [];
     for (const { name } of traffic) {

@@ -36,11 +36,11 @@ export const externalServices: Check = {
     'ledger saw traffic to in the period, gateway calls and observed traffic alike; names each provider with traffic ' +
     'that is not registered, and each registered one without a known endpoint.',
   method: 'TEST',
-  async run({ store, period }) {
+  async run({ evidence, store, period }) {
     const providers = await store.listProviders();
     const registered = new Map(providers.map((provider) => [provider.name, provider]));
     const problems: string[] = [];
-    for (const seen of await store.compliance.callsByProvider(period.from, period.to)) {
+    for (const seen of await evidence.callsByProvider(period.from, period.to)) {
       if (!registered.has(seen.name)) problems.push(`provider "${seen.name}" had ${seen.calls} calls but is not registered`);
     }
     for (const provider of providers) {
