@@ -14,40 +14,13 @@ import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
 import { chainThread } from '../../src/compliance/chain/thread.js';
 import { hashPage, rowHash } from '../../src/compliance/chain/links.js';
 import { verifyChain } from '../../src/compliance/chain/verify.js';
-import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore, JsonValue } from '../../src/store/director-store.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
+import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 
-function call(i: number, overrides: Partial<Transaction> = {}): Transaction {
-  return {
-    requestId: `req-${i}`,
-    startedAt: 1_800_000_000_000 + i,
-    operation: 'chat',
-    api: 'openai',
-    consumer: 'checkout',
-    team: 'payments',
-    requestedModel: 'gpt-4o-mini',
-    provider: 'openai',
-    providerModel: 'gpt-4o-mini-2024-07-18',
-    stream: false,
-    inputTokens: 10,
-    outputTokens: 5,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd: 42,
-    latencyMs: 12.5,
-    timeToFirstTokenMs: null,
-    status: 200,
-    errorClass: null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-    ...overrides,
-  };
-}
+const call = ledgerRow;
 
 for (const storeKind of ['sqlite', 'postgres'] as const) {
   describe(`hash chains on ${storeKind}`, () => {

@@ -9,40 +9,34 @@ import { pino } from 'pino';
 import { Compliance } from '../../src/compliance/compliance.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
+import { ledgerRow } from '../support/ledger.js';
 import { LEDGER_EVIDENCE, type ComplianceStore } from '../../src/store/compliance-store.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 
+/** ledgerRow's first call. */
 const START = 1_800_000_000_000;
 const ROWS = 30;
 
+/** Every tenth call failed upstream. */
 function row(i: number): Transaction {
-  return {
-    requestId: `req-${i}`,
-    startedAt: START + i,
-    operation: 'chat',
-    api: 'openai',
-    consumer: 'checkout',
-    team: 'payments',
-    requestedModel: 'gpt-4o-mini',
-    provider: 'openai',
-    providerModel: 'gpt-4o-mini',
-    stream: false,
-    inputTokens: 10,
-    outputTokens: 5,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd: 42,
-    latencyMs: 12,
-    timeToFirstTokenMs: null,
-    status: i % 10 === 0 ? 502 : 200,
-    errorClass: i % 10 === 0 ? 'upstream_error' : null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-    identity: null,
-  };
+  return ledgerRow(i, i % 10 === 0 ? { status: 502, errorClass: 'upstream_error' } : {});
+}
+
+/** Compliance as app.ts assembles it for a director on `storage`, with no schedule and the clock an hour past the rows. */
+function compliance(on: DirectorStore, storage: string): Compliance {
+  const config = parseConfig(`storage: "${storage}"\n`, 'test');
+  return new Compliance({
+    store: on,
+    storage: config.storage,
+    config: () => config,
+    ledger: null,
+    takeExpiredKeyPresentations: null,
+    registry: null,
+    logger: pino({ level: 'silent' }),
+    clock: () => START + 3_600_000,
+    schedule: false,
+  });
 }
 
 let dir: string;
@@ -86,20 +80,9 @@ function servingThreadStore(): { store: DirectorStore; refused: string[] } {
 
 test("an assessment's ledger evidence is read on the chains' thread, from the database file", async () => {
   const { store: guarded, refused } = servingThreadStore();
-  const config = parseConfig(`storage: "sqlite:${join(dir, 'sluice.db')}"\n`, 'test');
-  const compliance = new Compliance({
-    store: guarded,
-    storage: config.storage,
-    config: () => config,
-    ledger: null,
-    takeExpiredKeyPresentations: null,
-    registry: null,
-    logger: pino({ level: 'silent' }),
-    clock: () => START + 3_600_000,
-    schedule: false,
-  });
+  const assessing = compliance(guarded, `sqlite:${join(dir, 'sluice.db')}`);
   try {
-    const { record } = await compliance.assessor.assess('on-demand', 'test');
+    const { record } = await assessing.assessor.assess('on-demand', 'test');
     assert.deepEqual(refused, [], 'no evidence read on the serving thread');
     const unread = record.observations.filter((observation) => observation.summary.startsWith('The check could not read'));
     assert.deepEqual(
@@ -111,7 +94,7 @@ test("an assessment's ledger evidence is read on the chains' thread, from the da
     const access = record.observations.find((observation) => observation.counts.servedCalls !== undefined);
     assert.equal(access?.counts.servedCalls, ROWS - ROWS / 10, 'a check counted the served calls');
   } finally {
-    await compliance.stop();
+    await assessing.stop();
   }
 });
 
@@ -119,23 +102,12 @@ test('an in-memory database, which only its own connection sees, is read where i
   const memory = await openDirectorStore('sqlite::memory:');
   try {
     await memory.insertTransactions(Array.from({ length: ROWS }, (_, i) => row(i)));
-    const config = parseConfig('storage: "sqlite::memory:"\n', 'test');
-    const compliance = new Compliance({
-      store: memory,
-      storage: config.storage,
-      config: () => config,
-      ledger: null,
-      takeExpiredKeyPresentations: null,
-      registry: null,
-      logger: pino({ level: 'silent' }),
-      clock: () => START + 3_600_000,
-      schedule: false,
-    });
+    const assessing = compliance(memory, 'sqlite::memory:');
     try {
-      const { record } = await compliance.assessor.assess('on-demand', 'test');
+      const { record } = await assessing.assessor.assess('on-demand', 'test');
       assert.equal(record.observations.find((observation) => observation.check === 'record-content')?.counts.ledgerRows, ROWS);
     } finally {
-      await compliance.stop();
+      await assessing.stop();
     }
   } finally {
     await memory.close();

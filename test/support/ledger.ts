@@ -1,9 +1,11 @@
-// Ledger writer options for tests: sluice.yaml's defaults, a spool folder of the test's own, a silent log.
+// Ledger writer options for tests: sluice.yaml's defaults, a spool folder of the test's own, a silent log; and a ledger
+// row to insert.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { validateConfig } from '../../src/config/load.js';
+import type { Transaction } from '../../src/ledger/transaction.js';
 import type { LedgerOptions } from '../../src/ledger/writer.js';
 
 export function ledgerOptions(storage: string, overrides: Partial<LedgerOptions> = {}): LedgerOptions {
@@ -13,6 +15,36 @@ export function ledgerOptions(storage: string, overrides: Partial<LedgerOptions>
     storage,
     spoolDir: join(mkdtempSync(join(tmpdir(), 'sluice-spool-')), 'ledger-spool'),
     logger: pino({ level: 'silent' }),
+    ...overrides,
+  };
+}
+
+/** The `i`th call of a run of served chat calls, one millisecond apart from 1_800_000_000_000 (2027-01-15). */
+export function ledgerRow(i: number, overrides: Partial<Transaction> = {}): Transaction {
+  return {
+    requestId: `req-${i}`,
+    startedAt: 1_800_000_000_000 + i,
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'checkout',
+    team: 'payments',
+    requestedModel: 'gpt-4o-mini',
+    provider: 'openai',
+    providerModel: 'gpt-4o-mini-2024-07-18',
+    stream: false,
+    inputTokens: 10,
+    outputTokens: 5,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: 42,
+    latencyMs: 12.5,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
     ...overrides,
   };
 }
