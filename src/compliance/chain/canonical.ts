@@ -32,8 +32,23 @@ export class RowLayout {
     let out = '{';
     for (let i = 0; i < this.order.length; i++) {
       const value = values[this.order[i]!]!;
-      out += this.names[i]! + (value === null || typeof value !== 'object' ? JSON.stringify(value) : canonicalJson(value));
+      out += this.names[i]! + scalarOrCanonical(value);
     }
     return `${out}}`;
+  }
+}
+
+/** A value's canonical JSON; numbers and null without a call into JSON.stringify (the ledger's rows are mostly numbers). */
+function scalarOrCanonical(value: JsonValue): string {
+  switch (typeof value) {
+    case 'number':
+      // JSON's text for a finite number is JavaScript's; a non-finite one is null in JSON.
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return value === null ? 'null' : canonicalJson(value);
   }
 }
