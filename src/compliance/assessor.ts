@@ -3,12 +3,12 @@
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../config/schema.js';
 import type { ExpiredKeyPresentations } from '../policy/consumers.js';
-import { CHAIN_NAMES, type AssessmentOrigin, type PoamItem } from '../store/compliance-store.js';
+import { CHAIN_NAMES, type AssessmentOrigin, type ChainName, type PoamItem } from '../store/compliance-store.js';
 import type { DirectorStore, JsonValue } from '../store/director-store.js';
 import { findingsOf, observe, type AssessmentRecord } from './assessment.js';
 import type { ControlCatalog } from './catalog.js';
 import type { ChainKeeper } from './chain/keeper.js';
-import type { ChainVerification } from './chain/verify.js';
+import type { ChainVerification, VerifyScope } from './chain/verify.js';
 import type { AssessmentContext, Check, LedgerAccounting } from './check.js';
 import type { ControlMapping } from './control-mapping.js';
 import type { ComplianceGauges } from './metrics.js';
@@ -73,6 +73,8 @@ export class ComplianceAssessor {
     // Sealed up to now first, so the chains cover what the checks read (unless sealing is off).
     if (settings.sealIntervalSeconds > 0) await this.options.chains.seal();
     let verified: Promise<ChainVerification[]> | null = null;
+    const previous = await store.compliance.latestAssessment();
+    const scopes = verifyScopes(previous?.result ?? null, settings.verifyRowsPerAssessment);
     const context: AssessmentContext = {
       now: startedAt,
       period: { from: startedAt - settings.periodHours * 3_600_000, to: startedAt + 1 },
@@ -82,8 +84,9 @@ export class ComplianceAssessor {
       evidence: this.options.chains.evidence,
       ledger: this.options.ledger,
       expiredKeyPresentations: this.options.expiredKeyPresentations(),
-      chains: () => (verified ??= Promise.all(CHAIN_NAMES.map((chain) => this.options.chains.verify(chain)))),
-      previous: await store.compliance.latestAssessment(),
+      chains: () =>
+        (verified ??= Promise.all(CHAIN_NAMES.map((chain) => this.options.chains.verify(chain, [], scopes.get(chain) ?? null)))),
+      previous,
       env: this.options.env ?? process.env,
     };
     const validFor = settings.intervalMinutes > 0 ? settings.intervalMinutes * 60_000 : settings.periodHours * 3_600_000;
@@ -139,4 +142,24 @@ export class ComplianceAssessor {
     );
     return { record, items };
   }
+}
+
+/**
+ * Each chain's verification scope, from where the previous assessment's left off (its record's chains): the blocks
+ * sealed since, and a rotation of `rows` rows of the older ones. Every row, with no previous assessment to go on, after
+ * a broken chain, or when `rows` is 0.
+ */
+function verifyScopes(previous: JsonValue | null, rows: number): Map<ChainName, VerifyScope> {
+  const scopes = new Map<ChainName, VerifyScope>();
+  if (rows === 0 || previous === null || typeof previous !== 'object' || Array.isArray(previous)) return scopes;
+  const chains = previous.chains;
+  if (!Array.isArray(chains)) return scopes;
+  for (const entry of chains) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) continue;
+    const { chain, blocks, nextRotationBlock, broken } = entry;
+    if (!CHAIN_NAMES.includes(chain as ChainName) || broken !== null) continue;
+    if (typeof blocks !== 'number' || typeof nextRotationBlock !== 'number') continue;
+    scopes.set(chain as ChainName, { newAfterBlock: blocks, rotationFromBlock: nextRotationBlock, rotationRows: rows });
+  }
+  return scopes;
 }

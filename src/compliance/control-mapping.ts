@@ -86,7 +86,7 @@ export const CONTROL_MAPPING: readonly ControlMapping[] = [
     control: 'au-9',
     claimedWhen: 'chainSealed',
     implementation:
-      'The audit log refuses updates and deletes at the database; the ledger and the audit log are sealed into SHA-256 hash chains whose anchors are logged and served by the API, and every assessment verifies both chains and names the first broken link.',
+      'The audit log refuses updates and deletes at the database; the ledger and the audit log are sealed into SHA-256 hash chains whose anchors are logged and served by the API, and every assessment verifies both chains (every link and anchor; the rows sealed since the previous one and a rotating share of the older ones) and names the first broken link; the API verifies every row on demand.',
     checks: { 'chain-integrity': ['au-9_obj.a'] },
   },
   {

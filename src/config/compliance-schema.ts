@@ -32,6 +32,12 @@ export const complianceSchema = z
       .max(24 * 3600)
       .default(60),
     /**
+     * Sealed rows an assessment rehashes beyond the blocks sealed since the previous one: a rotation through the older
+     * blocks, resumed where the previous assessment left it, so each row is rehashed again every so many assessments
+     * (every block's link and anchors are checked every time). 0: every row, every assessment.
+     */
+    verifyRowsPerAssessment: z.number().int().min(0).default(2_000_000),
+    /**
      * Sluice's listeners speak plain HTTP. `proxy` declares that a TLS-terminating proxy or load balancer is the only way to
      * reach them; without it, a listener bound to a non-loopback address is named as plaintext (SC-8).
      */

@@ -150,6 +150,10 @@ export interface ComplianceStore {
   chainHead(chain: ChainName): Promise<ChainBlock | null>;
   /** Blocks after `afterBlock`, in order, at most `limit`. */
   chainBlocks(chain: ChainName, afterBlock: number, limit: number): Promise<ChainBlock[]>;
+  /** As chainBlocks, with each rowDigests empty: the links alone. */
+  chainLinks(chain: ChainName, afterBlock: number, limit: number): Promise<ChainBlock[]>;
+  /** One block's row digests, or null when there is no such block. */
+  chainBlockDigests(chain: ChainName, block: number): Promise<string | null>;
   /** Rows with after < id <= through, in id order, at most `limit`. */
   chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainPage>;
   /**

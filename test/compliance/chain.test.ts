@@ -159,6 +159,41 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await verifyChain(store.compliance, 'transactions', given)).broken, null);
     });
 
+    test('a scoped verification rehashes the new blocks and a rotation of older ones, and checks every link', async () => {
+      const full = await verifyChain(store.compliance, 'transactions');
+      assert.equal(full.rowsRehashed, full.sealedRows);
+      const last = full.blocks;
+      assert.ok(last >= 3, 'blocks to rotate through');
+      const scoped = (rotationFromBlock: number, newAfterBlock = last) =>
+        verifyChain(store.compliance, 'transactions', [], { newAfterBlock, rotationFromBlock, rotationRows: 1 });
+      // Nothing new; a rotation of one block (the first always, whatever its rows) from block 1.
+      const first = await scoped(1);
+      assert.deepEqual(
+        [first.broken, first.rowsRehashed, first.nextRotationBlock, first.blocks, first.sealedRows, first.headHash],
+        [null, BLOCK_ROWS, 2, last, full.sealedRows, full.headHash],
+      );
+      await tamper('UPDATE transactions SET cost_micro_usd = 1 WHERE id = 17');
+      // A rotation past block 1 does not see its changed row; the one through it does, and so does any block taken as new.
+      const past = await scoped(2);
+      assert.deepEqual([past.broken, past.rowsRehashed, past.nextRotationBlock], [null, 10, 3]);
+      const through = await scoped(1);
+      assert.deepEqual([through.broken?.kind, through.broken?.rowId, through.broken?.block], ['row-modified', 17, 1]);
+      assert.deepEqual([(await scoped(last, 0)).broken?.rowId], [17]);
+      await tamper('UPDATE transactions SET cost_micro_usd = 42 WHERE id = 17');
+      // A rotation that reaches the blocks taken as new starts again from block 1 next time.
+      assert.equal((await scoped(last, last - 1)).nextRotationBlock, 1);
+      // Every block's stored link is checked whatever the scope: a block's previous hash rewritten.
+      await dropAppendOnly('chain_blocks');
+      await tamper(`UPDATE chain_blocks SET previous_hash = '${'d'.repeat(64)}' WHERE chain = 'transactions' AND block = 2`);
+      const link = await scoped(last);
+      assert.deepEqual([link.broken?.kind, link.broken?.block], ['block-altered', 2]);
+      await tamper(
+        `UPDATE chain_blocks SET previous_hash = (SELECT hash FROM chain_blocks WHERE chain = 'transactions' AND block = 1)
+          WHERE chain = 'transactions' AND block = 2`,
+      );
+      assert.equal((await verifyChain(store.compliance, 'transactions')).broken, null);
+    });
+
     test('a changed ledger row is named', async () => {
       await tamper('UPDATE transactions SET cost_micro_usd = 1 WHERE id = 17');
       const found = await broken('transactions');

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { ChainName, ComplianceStore, LedgerEvidence } from '../../store/compliance-store.js';
 import { ChainSealer, type SealOutcome } from './sealer.js';
-import { verifyChain, type ChainVerification, type GivenAnchor } from './verify.js';
+import { verifyChain, type ChainVerification, type GivenAnchor, type VerifyScope } from './verify.js';
 
 /**
  * What seals and verifies: this thread on a store (localChainWork), or the chains' thread (chainThread). An assessment's
@@ -13,7 +13,8 @@ export interface ChainWork {
   readonly evidence: LedgerEvidence;
   /** `now`: the time the blocks and anchors are stamped with. */
   seal(now: number): Promise<SealOutcome[]>;
-  verify(chain: ChainName, given: readonly GivenAnchor[]): Promise<ChainVerification>;
+  /** `scope`: null to rehash every row (verify.ts). */
+  verify(chain: ChainName, given: readonly GivenAnchor[], scope: VerifyScope | null): Promise<ChainVerification>;
   close(): Promise<void>;
 }
 
@@ -22,7 +23,7 @@ export function localChainWork(store: ComplianceStore, close: () => Promise<void
   return {
     evidence: store,
     seal: (now) => new ChainSealer({ store, clock: () => now }).seal(),
-    verify: (chain, given) => verifyChain(store, chain, given),
+    verify: (chain, given, scope) => verifyChain(store, chain, given, scope),
     close,
   };
 }
@@ -58,8 +59,9 @@ export class ChainKeeper {
     return this.sealing;
   }
 
-  verify(chain: ChainName, given: readonly GivenAnchor[] = []): Promise<ChainVerification> {
-    return this.work.verify(chain, given);
+  /** Every row rehashed, unless a scope says which (an assessment's: verify.ts). */
+  verify(chain: ChainName, given: readonly GivenAnchor[] = [], scope: VerifyScope | null = null): Promise<ChainVerification> {
+    return this.work.verify(chain, given, scope);
   }
 
   /** Resolves when no sealing is running. */

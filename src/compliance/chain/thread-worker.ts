@@ -27,7 +27,7 @@ try {
         case 'seal':
           return { type: 'sealed', id: command.id, outcomes: await work.seal(command.now) };
         case 'verify':
-          return { type: 'verified', id: command.id, verification: await work.verify(command.chain, command.given) };
+          return { type: 'verified', id: command.id, verification: await work.verify(command.chain, command.given, command.scope) };
         case 'evidence': {
           const read = work.evidence[command.read] as (...args: unknown[]) => Promise<unknown>;
           return { type: 'read', id: command.id, result: await read.apply(work.evidence, command.args) };

@@ -8,11 +8,11 @@ import { Worker } from 'node:worker_threads';
 import { LEDGER_EVIDENCE, type ChainName, type LedgerEvidence } from '../../store/compliance-store.js';
 import type { ChainWork } from './keeper.js';
 import type { SealOutcome } from './sealer.js';
-import type { ChainVerification, GivenAnchor } from './verify.js';
+import type { ChainVerification, GivenAnchor, VerifyScope } from './verify.js';
 
 export type ChainCommand =
   | { type: 'seal'; id: number; now: number }
-  | { type: 'verify'; id: number; chain: ChainName; given: readonly GivenAnchor[] }
+  | { type: 'verify'; id: number; chain: ChainName; given: readonly GivenAnchor[]; scope: VerifyScope | null }
   | { type: 'evidence'; id: number; read: EvidenceRead; args: unknown[] }
   | { type: 'close' };
 export type EvidenceRead = (typeof LEDGER_EVIDENCE)[number];
@@ -65,8 +65,8 @@ class ChainThread implements ChainWork {
     return (reply as Extract<ChainReply, { type: 'sealed' }>).outcomes;
   }
 
-  async verify(chain: ChainName, given: readonly GivenAnchor[]): Promise<ChainVerification> {
-    const reply = await this.ask({ type: 'verify', id: this.nextId++, chain, given });
+  async verify(chain: ChainName, given: readonly GivenAnchor[], scope: VerifyScope | null): Promise<ChainVerification> {
+    const reply = await this.ask({ type: 'verify', id: this.nextId++, chain, given, scope });
     return (reply as Extract<ChainReply, { type: 'verified' }>).verification;
   }
 

@@ -100,10 +100,12 @@ export const chainIntegrity: Check = {
   id: 'chain-integrity',
   title: 'The ledger and the audit log are tamper-evident, and their chains verify',
   description:
-    'Recomputes the SHA-256 hash chains over the ledger (transactions) and the audit log from their first block: ' +
-    "every sealed row's hash, every block's link to the previous one, and every anchor. Names the first broken link: " +
-    'the table and row id changed, removed or slipped in, or the block or anchor rewritten. Rows written since the last ' +
-    'sealing are counted as unsealed. Not satisfied while sealing is turned off.',
+    'Verifies the SHA-256 hash chains over the ledger (transactions) and the audit log from their first block: every ' +
+    "block's link to the previous one and every anchor, and recomputes the hashes of the rows sealed since the previous " +
+    'assessment and of a rotating run of older blocks (compliance.verifyRowsPerAssessment rows; every row when 0 or ' +
+    'with no previous assessment). Names the first broken link: the table and row id changed, removed or slipped in, or ' +
+    'the block or anchor rewritten. Rows written since the last sealing are counted as unsealed. Not satisfied while ' +
+    'sealing is turned off.',
   method: 'TEST',
   async run({ chains, settings }) {
     const verifications = await chains();
@@ -117,13 +119,15 @@ export const chainIntegrity: Check = {
       counts[`${name}UnsealedRows`] = v.unsealedRows;
       counts[`${name}Blocks`] = v.blocks;
       counts[`${name}AnchorsChecked`] = v.anchorsChecked;
+      counts[`${name}RowsRehashed`] = v.rowsRehashed;
     }
     return outcome(
       problems,
       verifications
         .map(
           (v) =>
-            `${v.chain}: ${v.sealedRows} rows in ${v.blocks} blocks verify (head ${v.headHash ?? 'none yet'}), ${v.unsealedRows} not sealed yet`,
+            `${v.chain}: ${v.sealedRows} rows in ${v.blocks} blocks verify, ${v.rowsRehashed} of them rehashed ` +
+            `(head ${v.headHash ?? 'none yet'}), ${v.unsealedRows} not sealed yet`,
         )
         .join('; ') + '.',
       `Tamper evidence failed: ${problems.join('; ')}.`,

@@ -67,6 +67,8 @@ const verification = z
     headHash: z.string().nullable(),
     unsealedRows: z.number(),
     anchorsChecked: z.number(),
+    rowsRehashed: z.number().openapi({ description: 'Rows whose hashes were recomputed: every sealed row here' }),
+    nextRotationBlock: z.number().openapi({ description: "Where an assessment's rotation through older blocks would start next" }),
     broken: z.object({ kind: z.string(), block: z.number(), rowId: z.number().nullable(), detail: z.string() }).nullable(),
   })
   .openapi('ChainVerification');

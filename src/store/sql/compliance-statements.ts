@@ -45,6 +45,8 @@ export type ComplianceStatement =
   | 'poamList'
   | 'chainHead'
   | 'chainBlocks'
+  | 'chainLinks'
+  | 'chainBlockDigests'
   | 'chainBlockInsert'
   | 'chainAnchorInsert'
   | 'chainAnchorList'
@@ -89,6 +91,9 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
 
     chainHead: `SELECT ${BLOCK} FROM chain_blocks WHERE chain = ? ORDER BY block DESC LIMIT 1`,
     chainBlocks: `SELECT ${BLOCK} FROM chain_blocks WHERE chain = ? AND block > ? ORDER BY block LIMIT ?`,
+    // The blocks without their row digests (some 100 KB a block), for a verification that rehashes only some blocks' rows.
+    chainLinks: `SELECT ${BLOCK.replace('row_digests', "'' AS row_digests")} FROM chain_blocks WHERE chain = ? AND block > ? ORDER BY block LIMIT ?`,
+    chainBlockDigests: 'SELECT row_digests FROM chain_blocks WHERE chain = ? AND block = ?',
     chainBlockInsert: `INSERT INTO chain_blocks (${BLOCK}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     chainAnchorInsert:
       'INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at) VALUES (?, ?, ?, ?, ?, ?)',

@@ -194,6 +194,16 @@ export class SqlComplianceStore implements ComplianceStore {
     return rows.map(block);
   }
 
+  async chainLinks(chain: ChainName, afterBlock: number, limit: number): Promise<ChainBlock[]> {
+    const rows = await this.driver.read((session) => session.all<BlockRow>('chainLinks', [chain, afterBlock, limit]));
+    return rows.map(block);
+  }
+
+  async chainBlockDigests(chain: ChainName, number: number): Promise<string | null> {
+    const [row] = await this.driver.read((session) => session.all<{ row_digests: string }>('chainBlockDigests', [chain, number]));
+    return row?.row_digests ?? null;
+  }
+
   async chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainPage> {
     const { columns, rows } = await this.driver.read((session) => session.table(`chainRows:${chain}`, [afterRowId, throughRowId, limit]));
     const id = columns.indexOf('id');

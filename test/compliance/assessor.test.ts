@@ -1,11 +1,14 @@
-// An assessment's reads over the ledger (a day of it by default) run on the chains' thread, with its own connection,
-// not on the thread that serves calls: SQLite's reads block the thread that makes them, some 2 µs a row.
+// The assessor on a director's database file: its reads over the ledger (a day of it by default) run on the chains'
+// thread, with its own connection, not on the thread that serves calls (SQLite's reads block the thread that makes them,
+// some 2 µs a row); and each assessment rehashes the rows sealed since the previous one and a rotation of the older
+// ones, where the previous one left it, rather than every row every time.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
 import { Compliance } from '../../src/compliance/compliance.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
@@ -24,8 +27,8 @@ function row(i: number): Transaction {
 }
 
 /** Compliance as app.ts assembles it for a director on `storage`, with no schedule and the clock an hour past the rows. */
-function compliance(on: DirectorStore, storage: string): Compliance {
-  const config = parseConfig(`storage: "${storage}"\n`, 'test');
+function compliance(on: DirectorStore, storage: string, settings = ''): Compliance {
+  const config = parseConfig(`storage: "${storage}"\n${settings}`, 'test');
   return new Compliance({
     store: on,
     storage: config.storage,
@@ -111,5 +114,34 @@ test('an in-memory database, which only its own connection sees, is read where i
     }
   } finally {
     await memory.close();
+  }
+});
+
+test('each assessment rehashes the new blocks and the next rotation of older ones, where the previous one left off', async () => {
+  const file = join(dir, 'rotation.db');
+  const rotating = await openDirectorStore(`sqlite:${file}`);
+  try {
+    // Three blocks: BLOCK_ROWS, BLOCK_ROWS and 5 rows.
+    await rotating.insertTransactions(Array.from({ length: 2 * BLOCK_ROWS + 5 }, (_, i) => row(i)));
+    const assessing = compliance(rotating, `sqlite:${file}`, 'compliance: { verifyRowsPerAssessment: 1 }\n');
+    try {
+      const rehashed = async (): Promise<number | undefined> => {
+        const { record } = await assessing.assessor.assess('on-demand', 'test');
+        const integrity = record.observations.find((observation) => observation.check === 'chain-integrity');
+        assert.equal(integrity?.satisfied, true, integrity?.summary);
+        assert.equal(integrity?.counts.ledgerUnsealedRows, 0, 'sealed up to now first');
+        return integrity?.counts.ledgerRowsRehashed;
+      };
+      // No assessment before: every row. Then nothing new, a block at a time: 1, 2, 3, and 1 again.
+      assert.equal(await rehashed(), 2 * BLOCK_ROWS + 5);
+      assert.deepEqual([await rehashed(), await rehashed(), await rehashed(), await rehashed()], [BLOCK_ROWS, BLOCK_ROWS, 5, BLOCK_ROWS]);
+      // New rows: their block, and the rotation's next (block 2).
+      await rotating.insertTransactions([row(90_000), row(90_001)]);
+      assert.equal(await rehashed(), 2 + BLOCK_ROWS);
+    } finally {
+      await assessing.stop();
+    }
+  } finally {
+    await rotating.close();
   }
 });
