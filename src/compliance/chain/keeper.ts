@@ -40,6 +40,7 @@ export class ChainKeeper {
     this.logger = options.logger;
     this.sealing = null;
   }
+
   /** The assessment's reads over the ledger, where the chains' work runs. */
   get evidence(): LedgerEvidence {
     return this.work.evidence;

@@ -125,55 +125,45 @@ export async function verifyChain(
           nextRotationBlock = block.block;
         }
       }
-      if (!rehash) {
-        // Its link alone: the stored hash is the next block's previous hash, and what the anchors must match.
-        for (const anchor of anchors.get(block.block) ?? []) {
-          anchorsChecked++;
-          if (anchor.headHash !== block.hash) {
-            broken = at('anchor-mismatch', null, `${chain}: ${anchor.source} for block ${block.block} does not match the chain`);
-            break scan;
+      // The hash the next block must name and the anchors must match: recomputed from the rows where they are rehashed,
+      // else the stored one (its link alone is checked).
+      let linkHash = block.hash;
+      if (rehash) {
+        const digests = scope === null ? block.rowDigests : ((await store.chainBlockDigests(chain, block.block)) ?? '');
+        const listed = parseRowDigests(digests);
+        // One row more than sealed, to see a row slipped in at the end of the range.
+        const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1);
+        rowsRehashed += rows.ids.length;
+        const hashes = await hashRows(chain, rows);
+        const ids = rows.ids;
+        for (let i = 0; i < Math.max(ids.length, listed.length); i++) {
+          const id = ids[i];
+          const seal = listed[i];
+          if (id === undefined) {
+            broken = at('row-deleted', seal!.id, `${chain} row ${seal!.id} was sealed in block ${block.block} and is gone`);
+          } else if (seal === undefined || id < seal.id) {
+            broken = at('row-inserted', id, `${chain} row ${id} is inside block ${block.block}'s sealed range but was not sealed in it`);
+          } else if (id > seal.id) {
+            broken = at('row-deleted', seal.id, `${chain} row ${seal.id} was sealed in block ${block.block} and is gone`);
+          } else if (hashes[i]!.slice(0, ROW_DIGEST_LENGTH) !== seal.digest) {
+            broken = at('row-modified', id, `${chain} row ${id} was changed after it was sealed in block ${block.block}`);
           }
+          if (broken !== null) break scan;
         }
-        previousHash = block.hash;
-        previousLastRowId = block.lastRowId;
-        sealedRows += block.rowCount;
-        expectedBlock++;
-        continue;
-      }
-      const digests = scope === null ? block.rowDigests : ((await store.chainBlockDigests(chain, block.block)) ?? '');
-      const listed = parseRowDigests(digests);
-      // One row more than sealed, to see a row slipped in at the end of the range.
-      const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1);
-      rowsRehashed += rows.ids.length;
-      const hashes = await hashRows(chain, rows);
-      const ids = rows.ids;
-      for (let i = 0; i < Math.max(ids.length, listed.length); i++) {
-        const id = ids[i];
-        const seal = listed[i];
-        if (id === undefined) {
-          broken = at('row-deleted', seal!.id, `${chain} row ${seal!.id} was sealed in block ${block.block} and is gone`);
-        } else if (seal === undefined || id < seal.id) {
-          broken = at('row-inserted', id, `${chain} row ${id} is inside block ${block.block}'s sealed range but was not sealed in it`);
-        } else if (id > seal.id) {
-          broken = at('row-deleted', seal.id, `${chain} row ${seal.id} was sealed in block ${block.block} and is gone`);
-        } else if (hashes[i]!.slice(0, ROW_DIGEST_LENGTH) !== seal.digest) {
-          broken = at('row-modified', id, `${chain} row ${id} was changed after it was sealed in block ${block.block}`);
+        linkHash = blockHash(previousHash, block, hashes);
+        if (linkHash !== block.hash || block.rowCount !== listed.length) {
+          broken = at('block-altered', null, `${chain}: block ${block.block}'s stored hash or row count does not match its rows`);
+          break scan;
         }
-        if (broken !== null) break scan;
-      }
-      const recomputed = blockHash(previousHash, block, hashes);
-      if (recomputed !== block.hash || block.rowCount !== listed.length) {
-        broken = at('block-altered', null, `${chain}: block ${block.block}'s stored hash or row count does not match its rows`);
-        break scan;
       }
       for (const anchor of anchors.get(block.block) ?? []) {
         anchorsChecked++;
-        if (anchor.headHash !== recomputed) {
+        if (anchor.headHash !== linkHash) {
           broken = at('anchor-mismatch', null, `${chain}: ${anchor.source} for block ${block.block} does not match the chain`);
           break scan;
         }
       }
-      previousHash = recomputed;
+      previousHash = linkHash;
       previousLastRowId = block.lastRowId;
       sealedRows += block.rowCount;
       expectedBlock++;
