@@ -1,5 +1,7 @@
 // Token counts for calls whose provider reported no usage, with a real BPE tokenizer (gpt-tokenizer, o200k_base).
 // Loaded on first use so neither start-up nor the request path pays for its tables.
+import { Worker } from 'node:worker_threads';
+import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
 import type { ChatRequest } from '../ir/chat.js';
 import type { EmbeddingsRequest } from '../ir/embeddings.js';
 
@@ -8,8 +10,31 @@ type CountTokens = (text: string) => number;
 let loading: Promise<CountTokens> | null = null;
 
 function tokenizer(): Promise<CountTokens> {
-  loading ??= import('gpt-tokenizer/encoding/o200k_base').then((module) => bounded(module.countTokens as CountTokens));
+  loading ??= loadTokenizer().catch((error: unknown) => {
+    // The next call tries again rather than every later call failing on one bad start.
+    loading = null;
+    throw error;
+  });
   return loading;
+}
+
+/** gpt-tokenizer's own o200k_base encoder, built from ranks the worker hands over (o200k-ranks-worker.ts says why). */
+async function loadTokenizer(): Promise<CountTokens> {
+  const [ranks, { GptEncoding }] = await Promise.all([o200kRanks(), import('gpt-tokenizer/GptEncoding')]);
+  const encoding = GptEncoding.getEncodingApi('o200k_base', () => ranks);
+  return bounded((text) => encoding.countTokens(text));
+}
+
+function o200kRanks(): Promise<RawBytePairRanks> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./o200k-ranks-worker.js', import.meta.url));
+    worker.once('message', (ranks: RawBytePairRanks) => {
+      resolve(ranks);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the tokenizer's ranks were not loaded (their thread exited with ${code})`)));
+  });
 }
 
 /**

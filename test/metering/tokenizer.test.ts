@@ -24,6 +24,8 @@ describe('tokenizer', () => {
         tools: Array.from({ length: 300 }, (_, i) => ({ name: `tool_${i}`, parameters: { type: 'object', description: 'x'.repeat(40) } })),
       }),
       `${'word '.repeat(100)}${'a'.repeat(512)} tail`,
+      // Tokens that are bytes rather than text (pieces of emoji and rare characters), beside Arabic, Hindi and Cyrillic.
+      '👩‍👩‍👧‍👦 🧑🏽‍🚀 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 مرحبا بالعالم नमस्ते दुनिया Привет, мир '.repeat(200),
     ];
     for (const text of texts) assert.equal(await countTextTokens([text]), countTokens(text));
   });
