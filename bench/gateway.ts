@@ -36,6 +36,7 @@ import { request } from 'undici';
 import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 import { processTree } from '../test/support/processes.js';
 import { cpuQuota, type CpuQuota } from './cpu-quota.js';
+import { BUDGET_LINES, governanceYaml } from './governance.js';
 import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
 import { findWrk, wrkLoad } from './wrk.js';
 
@@ -85,10 +86,8 @@ const VARIANTS: readonly Variant[] = [1, CORES].flatMap((workers) => {
   ];
 });
 /** The governed variants' budgets (a template's included) and rate limit, and the counter lines each call reserves. */
-const BUDGET_LINES = 8;
 /** Redis leases as by default (src/counters/open.ts): 1/64 of a limit per lease. */
 const LEASE_SHARE = 1 / 64;
-const LIMIT = 1_000_000_000_000;
 
 interface Target {
   name: string;
@@ -158,26 +157,11 @@ function start(script: string, args: string[]): Promise<{ child: ChildProcess; p
   });
 }
 
-function governanceYaml(counters: Counters): string {
+function countersYaml(counters: Counters): string {
   if (counters === 'none') return '';
-  const store = counters === 'memory' ? 'memory' : `{ url: "${REDIS_URL}", keyPrefix: "${REDIS_PREFIX}", leaseShare: ${LEASE_SHARE} }`;
-  // Limits no run comes near: every call is checked against all of them, and none is ever refused.
-  return `
-budgets:
-  - { name: bench-cost-month, consumers: everyone, measure: cost_usd, limit: 1000000, window: month }
-  - { name: bench-consumer-tokens-day, consumers: { consumer: bench }, measure: total_tokens, limit: ${LIMIT}, window: day }
-  - { name: bench-team-input-hour, consumers: { team: perf }, measure: input_tokens, limit: ${LIMIT}, window: hour }
-  - { name: bench-model-requests-1h, resources: { model: gpt-4o-mini }, measure: requests, limit: ${LIMIT}, window: { rolling: 1h } }
-  - { name: bench-provider-output-24h, resources: { provider: mock }, measure: output_tokens, limit: ${LIMIT}, window: { rolling: 24h } }
-budgetTemplates:
-  - { name: bench-team-daily, selector: { team: perf }, measure: requests, limit: ${LIMIT}, window: day }
-resources:
-  mock/gpt-4o-mini: sanctioned
-resourcePolicy: { unsanctioned: enforce, unreviewed: enforce }
-rateLimits:
-  - { name: bench-rate, consumers: { consumer: bench }, per: consumer, tokensPerMinute: ${LIMIT}, requestsPerMinute: ${LIMIT} }
-counters: ${store}
-`;
+  return governanceYaml(
+    counters === 'memory' ? 'memory' : `{ url: "${REDIS_URL}", keyPrefix: "${REDIS_PREFIX}", leaseShare: ${LEASE_SHARE} }`,
+  );
 }
 
 async function startSluice(name: string, counters: Counters, workers: number, upstreamPort: number, cli: string): Promise<Target> {
@@ -198,7 +182,7 @@ models:
     targets: [{ provider: mock, model: gpt-4o-mini }]
 consumers:
   - { name: bench, team: perf, keys: ["${KEY}"] }
-${governanceYaml(counters)}`,
+${countersYaml(counters)}`,
   );
   // Workers by SLUICE_WORKERS rather than --workers, which a baseline build from before workers would refuse.
   const child = track(

@@ -9,7 +9,9 @@
 // Sluice runs with the Node flags the `sluice` command gives it (SEMI_SPACE_FLAG; a BENCH_SLUICE_FLAGS target may
 // override it), as `sluice start --workers 1` (one process: the director and its gateway), and as `sluice gateway
 // --workers 1` (`sluice lone`: one gateway process taking its configuration from a director in another process, as each
-// gateway of a scaled-out deployment runs; the director's memory is not counted); all may open as many upstream
+// gateway of a scaled-out deployment runs; the director's memory is not counted), and as `sluice start --workers 1`
+// governed as `npm run bench`'s governed targets are (bench/governance.ts; `sluice governed`: budgets load the
+// tokenizer, which the others never need); all may open as many upstream
 // connections as there are streams. Each target's heap (process.memoryUsage(), asked over IPC from bench/memory-probe.ts) is printed beside its
 // RSS. BENCH_ROUNDS (default 3) rounds, the targets in a new order each round and started afresh, then the medians;
 // the idle connections are held in the last round only. The slow upstream runs in a process of its own, so its timers
@@ -24,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
+import { governanceYaml } from './governance.js';
 
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
 const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
@@ -171,6 +174,7 @@ async function startSluice(
   upstreamPort: number,
   flags: readonly string[] = [],
   masterKey = randomBytes(32).toString('base64'),
+  governed = false,
 ): Promise<Started> {
   const config = join(dir, 'sluice.yaml');
   writeFileSync(
@@ -187,7 +191,7 @@ models:
     targets: [{ provider: mock, model: gpt-4o-mini }]
 consumers:
   - { name: bench, team: perf, keys: ["${KEY}"] }
-`,
+${governed ? governanceYaml('memory') : ''}`,
   );
   const child = track(
     fork(cli, ['start', '--workers', '1', '--config', config], {
@@ -467,6 +471,11 @@ async function main(): Promise<void> {
     },
     { name: 'sluice', start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort), raw: sluiceRaw },
     { name: 'sluice lone', start: (dir, upstreamPort) => startLoneGateway(CLI, dir, upstreamPort), raw: sluiceRaw },
+    {
+      name: 'sluice governed',
+      start: (dir, upstreamPort) => startSluice(CLI, dir, upstreamPort, [], undefined, true),
+      raw: sluiceRaw,
+    },
   ];
   if (SLUICE_FLAGS.length > 0) {
     targets.push({
