@@ -11,9 +11,9 @@
 // --workers 1` (`sluice lone`: one gateway process taking its configuration from a director in another process, as each
 // gateway of a scaled-out deployment runs; the director's memory is not counted), and as `sluice start --workers 1`
 // governed as `npm run bench`'s governed targets are (bench/governance.ts; `sluice governed`: budgets load the
-// tokenizer, which the others never need); all may open as many upstream
-// connections as there are streams. Each target's heap (process.memoryUsage(), asked over IPC from bench/memory-probe.ts) is printed beside its
-// RSS. BENCH_ROUNDS (default 3) rounds, the targets in a new order each round and started afresh, then the medians;
+// tokenizer, which the others never need); all may open as many upstream connections as there are streams. Each
+// target's heap (process.memoryUsage(), asked over IPC from bench/memory-probe.ts) is printed beside its RSS.
+// BENCH_ROUNDS (default 3) rounds, the targets in a new order each round and started afresh, then the medians;
 // the idle connections are held in the last round only. The slow upstream runs in a process of its own, so its timers
 // do not delay the client's reading of first tokens. BENCH_BASELINE=<dist folder> adds `sluice@base`, another build
 // (e.g. main's) in the same rounds. Figures on a busy machine are not final.
