@@ -5,7 +5,7 @@
 
 /** Counter lines each call reserves and settles under this governance. */
 export const BUDGET_LINES = 8;
-export const LIMIT = 1_000_000_000_000;
+const LIMIT = 1_000_000_000_000;
 
 /** The YAML, `counters` being what follows `counters:` (`memory`, or a Redis store's settings). */
 export function governanceYaml(counters: string): string {
