@@ -158,8 +158,9 @@ describe('running sluice', () => {
         return (error as { status: number }).status;
       }
     };
+    // A minute at most: the reload follows a file watch, which a busy machine may deliver late.
     const until = async (client: OpenAI, status: number) => {
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 1_200; i++) {
         if ((await statusOf(client)) === status) return;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -14,17 +14,9 @@ import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { chatStatus, freePort } from '../support/sluice-process.js';
 import { TcpRelay } from '../support/tcp-relay.js';
+import { until } from '../support/until.js';
 
 const KEY = 'sk-sluice-pg-outage-key-00001';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
 
 /** One chat call under its own request id, with a deadline: its status, -1 for a hung call, 0 for a dropped connection. */
 const call = (port: number, requestId: string): Promise<number> => chatStatus(port, KEY, { requestId, deadlineMs: 20_000 });

@@ -17,17 +17,10 @@ import Database from 'better-sqlite3';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { freePort } from '../support/sluice-process.js';
+import { until } from '../support/until.js';
 
 const KEY = 'sk-sluice-rolling-key-000001';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 interface Answer {
   status: number;

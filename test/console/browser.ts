@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { until } from '../support/until.js';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/screenshots/', import.meta.url));
 
@@ -65,16 +66,7 @@ export async function goTo(page: Page, title: string): Promise<void> {
  * the console's Content-Security-Policy refuses the eval a string waitForFunction would need.
  */
 export async function loaded(page: Page): Promise<void> {
-  await until(async () => (await page.locator('[aria-busy="true"]').count()) === 0);
-}
-
-/** Polls a condition of the page until it holds (or 30 s pass). */
-export async function until(condition: () => Promise<boolean>, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until('nothing on the page is loading', async () => (await page.locator('[aria-busy="true"]').count()) === 0, 30_000, 50);
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

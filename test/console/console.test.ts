@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
-import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, PAGE_TITLES, screenshot, signIn, until } from './browser.js';
+import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, PAGE_TITLES, screenshot, signIn } from './browser.js';
+import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-test-token';
 const HOUR = 3_600_000;
@@ -166,7 +167,7 @@ describe('the console', { skip: skip ?? false }, () => {
     await page.getByLabel('Model').fill('gpt-4o');
     await page.getByRole('button', { name: 'Apply' }).click();
     const rows = page.getByTestId('transactions').locator('tbody tr');
-    await until(async () => (await rows.count()) === 1, 'one gpt-4o transaction');
+    await until('one gpt-4o transaction is listed', async () => (await rows.count()) === 1, 30_000, 50);
     assert.match(await rows.first().innerText(), /gpt-4o\s+violation/);
     await rows.first().getByRole('link').click();
     const violations = page.getByTestId('violations');

@@ -12,6 +12,7 @@ import { startSluice, type RunningSluice } from '../../src/app.js';
 import { validateConfig } from '../../src/config/load.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { startTestSluice, TEST_MASTER_KEY, TEST_MASTER_KEY_TEXT, type TestSluice } from '../support/sluice.js';
+import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-lone-gateway-0123456789';
 
@@ -38,14 +39,6 @@ describe('a gateway started alone', () => {
         body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
       })
     ).status;
-  const eventually = async (what: () => Promise<boolean>, label: string) => {
-    for (let i = 0; i < 100; i++) {
-      if (await what()) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`never: ${label}`);
-  };
-
   before(async () => {
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi', { prompt_tokens: 3, completion_tokens: 2 })));
     director = await startTestSluice({ admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP }, providers: providers(), models });
@@ -87,7 +80,7 @@ describe('a gateway started alone', () => {
 
     assert.equal((await api('POST', '/api/consumers', { name: 'edge-app', team: 'payments' })).status, 201);
     const key = (await api('POST', '/api/consumers/edge-app/keys', { name: 'prod' })).body.plaintext as string;
-    await eventually(async () => (await call(key)) === 200, 'the new key works at the lone gateway');
+    await until('the new key works at the lone gateway', async () => (await call(key)) === 200);
 
     assert.equal(
       (
@@ -101,7 +94,7 @@ describe('a gateway started alone', () => {
       ).status,
       201,
     );
-    await eventually(async () => (await call(key)) === 429, 'the budget is enforced at the lone gateway');
+    await until('the budget is enforced at the lone gateway', async () => (await call(key)) === 429);
 
     assert.equal(
       (
@@ -115,7 +108,7 @@ describe('a gateway started alone', () => {
       ).status,
       200,
     );
-    await eventually(async () => (await call(key)) === 200, 'the raised limit reaches the lone gateway');
+    await until('the raised limit reaches the lone gateway', async () => (await call(key)) === 200);
 
     // A provider (its credentials sealed in the snapshot) and a model added through the director's API serve here too.
     assert.equal(
@@ -133,14 +126,14 @@ describe('a gateway started alone', () => {
       (await api('POST', '/api/models', { name: 'edge-model', targets: [{ provider: 'edge-upstream', model: 'edge-1' }] })).status,
       201,
     );
-    await eventually(async () => (await call(key, 'edge-model')) === 200, 'the model added through the API serves at the lone gateway');
+    await until('the model added through the API serves at the lone gateway', async () => (await call(key, 'edge-model')) === 200);
     assert.equal(mock.received.at(-1)!.headers.authorization, 'Bearer sk-edge-upstream-secret');
     assert.equal(mock.received.at(-1)!.body.model, 'edge-1');
 
     // The lone gateway reports its keys' last use to the director.
-    await eventually(
-      async () => typeof (await api('GET', '/api/consumers/edge-app/keys')).body.items[0]?.lastUsedAt === 'string',
+    await until(
       "the key's last use reaches the director",
+      async () => typeof (await api('GET', '/api/consumers/edge-app/keys')).body.items[0]?.lastUsedAt === 'string',
     );
 
     await director.stop();
@@ -207,7 +200,7 @@ models:
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       try {
-        await eventually(async () => /"gateway":\{"port":\d+/.test(output), 'the lone gateway listens');
+        await until('the lone gateway listens', async () => /"gateway":\{"port":\d+/.test(output));
         const port = /"gateway":\{"port":(\d+)/.exec(output)![1];
         const status = (
           await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {

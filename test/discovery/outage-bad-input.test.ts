@@ -13,16 +13,9 @@ import { freePort } from '../support/sluice-process.js';
 import { json, openaiCompletion } from '../support/mock-provider.js';
 import { connectTunnel, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
+import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-discovery-outage-0123';
-
-async function until(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const counter = async (
   metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> },
@@ -107,10 +100,10 @@ describe('discovery: director outage and bad input', () => {
     assert.ok(discovery.reporter!.backlog > 0, 'batches wait in the spool');
     assert.equal(await counter(discovery.metrics.observationsSpooled), 6);
     director = await startDirector();
-    await until(async () => {
+    await until('the spool has drained', async () => {
       await discovery.flush();
       return discovery.reporter!.backlog === 0;
-    }, 'the spool to drain');
+    });
     assert.equal(await recordedCalls(), 9);
     assert.equal(await counter(discovery.metrics.observationsSent), 9);
     assert.equal(await counter(discovery.metrics.observationsDropped), 0);

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { until } from '../support/until.js';
 
 const providers = (upstream: MockProvider) => ({
   providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: 'upstream-key-not-real' } },
@@ -18,14 +19,6 @@ async function readiness(
 ): Promise<{ status: number; body: { status: string; notReady: string[]; counters: { up: boolean } } }> {
   const response = await fetch(`${url}/readyz`);
   return { status: response.status, body: (await response.json()) as { status: string; notReady: string[]; counters: { up: boolean } } };
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 test('both listeners answer /healthz and /readyz without a key', async () => {

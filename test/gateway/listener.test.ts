@@ -329,7 +329,7 @@ describe('the listener caps its client connections', () => {
     await Promise.all(held.map((connection) => connection.closed));
     // The server counts a connection out when it sees it close, a moment after the client does.
     let status = 0;
-    for (let tries = 0; status === 0 && tries < 100; tries++) {
+    for (let tries = 0; status === 0 && tries < 1_500; tries++) {
       status = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } })
         .then(async (response) => {
           await response.arrayBuffer();

@@ -11,6 +11,7 @@ import { estimatePromptTokens } from '../../src/metering/tokenizer.js';
 import { ManualClock } from '../../src/policy/clock.js';
 import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { until } from '../support/until.js';
 
 const MESSAGE = [{ role: 'user' as const, content: 'hello' }];
 /** Every answer reports 10 input and 20 output tokens. */
@@ -460,7 +461,7 @@ describe('alerts', () => {
     );
     for (let i = 0; i < 9; i++) assert.equal((await call(client)).status, 200);
     await sluice.sluice.settled();
-    for (let i = 0; i < 50 && received.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until('the 50% and 80% alerts are delivered', () => received.length >= 2, 10_000);
     const events = received.map(
       (r) => JSON.parse(r.body) as { budget: string; thresholdPercent: number; used: number; limit: number; window: { kind: string } },
     );
@@ -479,7 +480,7 @@ describe('alerts', () => {
     clock.advance(86_400_000);
     for (let i = 0; i < 5; i++) await call(client);
     await sluice.sluice.settled();
-    for (let i = 0; i < 50 && received.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until('the 50% alert of the next day is delivered', () => received.length >= 3, 10_000);
     assert.equal(received.length, 3);
     assert.equal((JSON.parse(received[2]!.body) as { thresholdPercent: number }).thresholdPercent, 50);
   });
@@ -515,7 +516,7 @@ describe('alerts to webhooks added through the director API', () => {
     assert.equal(added.status, 201);
     assert.equal((await call(client)).status, 200);
     await sluice.sluice.settled();
-    for (let i = 0; i < 50 && received.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until('the alert is delivered', () => received.length >= 1, 10_000);
     assert.deepEqual(received, [true]);
   });
 });

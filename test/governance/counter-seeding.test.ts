@@ -20,6 +20,7 @@ import { CounterSeeder } from '../../src/policy/counter-seeding.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { deleteTestKeys, TEST_REDIS, TEST_REDIS_URL, testKeyPrefix, testRedisUrlVia } from '../support/redis.js';
+import { until } from '../support/until.js';
 
 const at = (time: string) => Date.parse(time);
 const HOUR = 3_600_000;
@@ -88,14 +89,6 @@ function line(key: string, limit: number, amount = 1, previous: { key: string; w
 }
 
 const logger = pino({ level: 'silent' });
-
-/** Waits for `done` to hold, looking every 10 ms; fails after 10 s rather than hang. */
-async function eventually(done: () => boolean): Promise<void> {
-  for (let waited = 0; !done(); waited += 10) {
-    if (waited > 10_000) assert.fail('never happened');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A TCP hop in front of the test Redis whose open connections the test can cut, as a Redis restart would. */
 async function redisProxy(): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
@@ -344,11 +337,11 @@ describe('counter seeding from the ledger', () => {
           seedings++;
           await director.seed(Date.now(), [{ key: 'hourly', value: 3, ttlMs: 60_000 }], true);
         });
-        await eventually(() => seedings === 1);
+        await until('the first seeding has run', () => seedings === 1);
         assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), { admitted: false, refused: 0, used: [3] });
         // Lost again: found again, with no call on the gateway that can seed.
         await deleteTestKeys(shared);
-        await eventually(() => seedings === 2);
+        await until('the second seeding has run', () => seedings === 2);
         assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), { admitted: false, refused: 0, used: [3] });
       } finally {
         await director.close();
@@ -368,7 +361,7 @@ describe('counter seeding from the ledger', () => {
           await store.seed(Date.now(), [], true);
         });
         proxy.cut();
-        await eventually(() => seedings === 1);
+        await until('the first seeding has run', () => seedings === 1);
       } finally {
         await store.close();
         await proxy.close();

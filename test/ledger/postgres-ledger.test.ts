@@ -11,6 +11,7 @@ import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '.
 import { ledgerOptions } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
+import { until } from '../support/until.js';
 
 function record(i: number): Transaction {
   return {
@@ -132,7 +133,7 @@ describe('the ledger on PostgreSQL', () => {
       assert.equal(after, 250);
       assert.equal((await client.query('SELECT COUNT(*)::int AS count FROM transactions')).rows[0].count, before + 250);
       writer.append(record(1_000));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until('the flush interval writes the partial batch', () => writer.written > 250, 10_000);
       assert.equal(writer.written, 251, 'the flush interval writes a partial batch');
     } finally {
       await writer.close();

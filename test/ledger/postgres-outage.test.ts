@@ -11,14 +11,7 @@ import { ledgerOptions } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { TcpRelay } from '../support/tcp-relay.js';
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/until.js';
 
 async function metric(sluice: TestSluice, name: string): Promise<number> {
   const text = await sluice.sluice.context.metrics.registry.metrics();

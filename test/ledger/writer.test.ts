@@ -12,6 +12,7 @@ import { LedgerWriter } from '../../src/ledger/writer.js';
 import { ledgerOptions } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { TcpRelay } from '../support/tcp-relay.js';
+import { until } from '../support/until.js';
 
 function record(requestId: string, consumer: string): Transaction {
   return {
@@ -39,14 +40,6 @@ function record(requestId: string, consumer: string): Transaction {
     servedModel: null,
     violations: null,
   };
-}
-
-async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('the ledger writer', () => {
