@@ -8,16 +8,20 @@ import type { EmbeddingsRequest } from '../ir/embeddings.js';
 
 type CountTokens = (text: string) => number;
 
-let loading: Promise<CountTokens> | null = null;
-
-function tokenizer(): Promise<CountTokens> {
-  loading ??= loadTokenizer().catch((error: unknown) => {
-    // The next call tries again rather than every later call failing on one bad start.
-    loading = null;
-    throw error;
-  });
-  return loading;
+/**
+ * `load`, run once and its promise shared by every caller; a failed load is forgotten, so the next call tries again
+ * rather than every later call failing on one bad start.
+ */
+export function loadedOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | null = null;
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = null;
+      throw error;
+    }));
 }
+
+const tokenizer = loadedOnce(loadTokenizer);
 
 /** gpt-tokenizer's own o200k_base encoder, built from ranks the worker hands over (o200k-ranks-worker.ts says why). */
 async function loadTokenizer(): Promise<CountTokens> {

@@ -6,7 +6,7 @@ import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import OpenAI from 'openai';
 import { Worker } from 'node:worker_threads';
 import type { ChatRequest } from '../../src/ir/chat.js';
-import { countTextTokens, estimatePromptTokens, TokenCountCache } from '../../src/metering/tokenizer.js';
+import { countTextTokens, estimatePromptTokens, loadedOnce, TokenCountCache } from '../../src/metering/tokenizer.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
 
@@ -109,6 +109,27 @@ function inWorker(size: number, deadlineMs: number): Promise<Counted> {
     });
   });
 }
+
+describe("the tokenizer's tables, loaded on first use", () => {
+  test('are loaded once for every caller; a load that failed is tried again by the next call', async () => {
+    let loads = 0;
+    const tables = loadedOnce(async () => {
+      loads++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (loads === 1) throw new Error('the ranks thread exited with 1');
+      return `tables ${loads}`;
+    });
+    // Two callers while the first load runs share it, and its failure.
+    const [first, second] = await Promise.allSettled([tables(), tables()]);
+    assert.equal(first.status, 'rejected');
+    assert.equal(second.status, 'rejected');
+    assert.equal(loads, 1);
+    // The failure is not kept: the next call loads again, and what it loaded serves every later call.
+    assert.deepEqual(await Promise.all([tables(), tables()]), ['tables 2', 'tables 2']);
+    assert.equal(await tables(), 'tables 2');
+    assert.equal(loads, 2);
+  });
+});
 
 describe('prompt counts kept for texts that repeat', () => {
   test('a kept count is the count; the least recently used go first, within the bound in characters', () => {
