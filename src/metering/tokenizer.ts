@@ -21,7 +21,9 @@ export function loadedOnce<T>(load: () => Promise<T>): () => Promise<T> {
     }));
 }
 
-const tokenizer = loadedOnce(loadTokenizer);
+/** The tokenizer once loaded, for what may not wait for its load (promptTokensNow). */
+let loaded: CountTokens | null = null;
+const tokenizer = loadedOnce(async () => (loaded = await loadTokenizer()));
 
 /** gpt-tokenizer's own o200k_base encoder, built from ranks the worker hands over (o200k-ranks-worker.ts says why). */
 async function loadTokenizer(): Promise<CountTokens> {
@@ -138,14 +140,35 @@ export class TokenCountCache {
 const promptTexts = new TokenCountCache();
 
 export async function estimatePromptTokens(request: ChatRequest): Promise<number> {
-  const count = await tokenizer();
+  return promptTokens(request, await tokenizer(), promptTexts);
+}
+
+/**
+ * The prompt's tokens for what the client would see wait: a translated stream's first event, which states them. Loading
+ * the tokenizer's tables takes most of a second (longer on a busy machine), so until they are loaded the count is rough,
+ * a token per four characters, and the load starts for the calls after. Only the first calls after a start see it;
+ * a provider's own count, once reported, replaces it in the stream's last event.
+ */
+export function promptTokensNow(request: ChatRequest): number {
+  if (loaded !== null) return promptTokens(request, loaded, promptTexts);
+  // A failed load is tried again by the next call that needs the tokenizer (loadedOnce).
+  tokenizer().catch(() => undefined);
+  return promptTokens(request, roughCount, null);
+}
+
+/** OpenAI's rule of thumb for English text. */
+const roughCount: CountTokens = (text) => Math.ceil(text.length / 4);
+
+/** `kept`: the cache of counts, for exact counts only (a rough one must not outlive the load). */
+function promptTokens(request: ChatRequest, count: CountTokens, kept: TokenCountCache | null): number {
+  const counted = (text: string) => (kept === null ? count(text) : kept.count(text, count));
   let total = REPLY_PRIMING;
   for (const message of request.messages) {
     total += PER_MESSAGE;
-    for (const part of message.content) total += part.type === 'text' ? promptTexts.count(part.text, count) : PER_IMAGE;
+    for (const part of message.content) total += part.type === 'text' ? counted(part.text) : PER_IMAGE;
     if (message.role === 'assistant') for (const call of message.toolCalls) total += count(call.name) + count(call.arguments);
   }
-  if (request.tools !== undefined) for (const tool of request.tools) total += promptTexts.count(JSON.stringify(tool), count);
+  if (request.tools !== undefined) for (const tool of request.tools) total += counted(JSON.stringify(tool));
   return total;
 }
 

@@ -6,7 +6,7 @@ import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import OpenAI from 'openai';
 import { Worker } from 'node:worker_threads';
 import type { ChatRequest } from '../../src/ir/chat.js';
-import { countTextTokens, estimatePromptTokens, loadedOnce, TokenCountCache } from '../../src/metering/tokenizer.js';
+import { countTextTokens, estimatePromptTokens, loadedOnce, promptTokensNow, TokenCountCache } from '../../src/metering/tokenizer.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
 
@@ -128,6 +128,40 @@ describe("the tokenizer's tables, loaded on first use", () => {
     assert.deepEqual(await Promise.all([tables(), tables()]), ['tables 2', 'tables 2']);
     assert.equal(await tables(), 'tables 2');
     assert.equal(loads, 2);
+  });
+});
+
+describe("a translated stream's first event does not wait for the tokenizer", () => {
+  test('before the tables are loaded the count is rough and the load starts; after, it is the exact estimate', async () => {
+    // A thread of its own, so the tokenizer's module starts unloaded, as in a gateway just started.
+    const tokenizer = new URL('../../src/metering/tokenizer.js', import.meta.url).href;
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.tokenizer).then(async ({ promptTokensNow, estimatePromptTokens }) => {
+        const request = workerData.request;
+        const before = promptTokensNow(request);
+        // The load promptTokensNow started, waited for here only to see its result.
+        const exact = await estimatePromptTokens(request);
+        parentPort.postMessage({ before, exact, after: promptTokensNow(request) });
+      });`;
+    const request: ChatRequest = {
+      model: 'claude-bedrock',
+      stream: true,
+      // Long numbers: the tokenizer cuts them in threes, so the rough and the exact counts differ.
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Add 1234567890123456789 and 9876543210987654321, please.' }] }],
+    };
+    const worker = new Worker(source, { eval: true, workerData: { tokenizer, request } });
+    const counts = await new Promise<{ before: number; exact: number; after: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    // 56 characters: 14 rough tokens (21 exact), and the framing of one message and the reply (3 + 3).
+    assert.equal(counts.before, 14 + 6);
+    assert.equal(counts.exact, 21 + 6);
+    assert.equal(counts.exact, await estimatePromptTokens(request));
+    assert.equal(counts.after, counts.exact);
+    assert.equal(promptTokensNow(request), counts.exact, 'loaded here by the tests above: exact at once');
   });
 });
 

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
-import { estimatePromptTokens } from '../../metering/tokenizer.js';
+import { promptTokensNow } from '../../metering/tokenizer.js';
 import type { Usage } from '../../ir/usage.js';
 import type { ChatExchange, ClientBody, ClientStream, Redactor } from '../../wire/exchange.js';
 import type { OutputEstimate } from '../../wire/output-sample.js';
@@ -77,7 +77,7 @@ export async function handleChat(
     call.target = answer.target;
     if (request.stream) {
       const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
-      const promptEstimate = translated ? await estimatePromptTokens(request) : undefined;
+      const promptEstimate = translated ? promptTokensNow(request) : undefined;
       const capture = slot === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
       const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate, capture);
       call.usage = streamed.usage;
