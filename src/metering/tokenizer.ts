@@ -144,7 +144,7 @@ export async function estimatePromptTokens(request: ChatRequest): Promise<number
 }
 
 /**
- * The prompt's tokens for what the client would see wait: a translated stream's first event, which states them. Loading
+ * The prompt's tokens where a wait would show: a translated stream's first event, which states them. Loading
  * the tokenizer's tables takes most of a second (longer on a busy machine), so until they are loaded the count is rough,
  * a token per four characters, and the load starts for the calls after. Only the first calls after a start see it;
  * a provider's own count, once reported, replaces it in the stream's last event.
