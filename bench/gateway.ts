@@ -85,7 +85,6 @@ const VARIANTS: readonly Variant[] = [1, CORES].flatMap((workers) => {
     { name: `governed(redis) ${suffix}`, alias: `redis${alias}`, counters: 'redis' as const, workers },
   ];
 });
-/** The governed variants' budgets (a template's included) and rate limit, and the counter lines each call reserves. */
 /** Redis leases as by default (src/counters/open.ts): 1/64 of a limit per lease. */
 const LEASE_SHARE = 1 / 64;
 

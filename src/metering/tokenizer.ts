@@ -161,15 +161,19 @@ const roughCount: CountTokens = (text) => Math.ceil(text.length / 4);
 
 /** `kept`: the cache of counts, for exact counts only (a rough one must not outlive the load). */
 function promptTokens(request: ChatRequest, count: CountTokens, kept: TokenCountCache | null): number {
-  const counted = (text: string) => (kept === null ? count(text) : kept.count(text, count));
   let total = REPLY_PRIMING;
   for (const message of request.messages) {
     total += PER_MESSAGE;
-    for (const part of message.content) total += part.type === 'text' ? counted(part.text) : PER_IMAGE;
+    for (const part of message.content) total += part.type === 'text' ? countKept(part.text, count, kept) : PER_IMAGE;
     if (message.role === 'assistant') for (const call of message.toolCalls) total += count(call.name) + count(call.arguments);
   }
-  if (request.tools !== undefined) for (const tool of request.tools) total += counted(JSON.stringify(tool));
+  if (request.tools !== undefined) for (const tool of request.tools) total += countKept(JSON.stringify(tool), count, kept);
   return total;
+}
+
+/** A function rather than a closure per call: this runs in every governed call's admission. */
+function countKept(text: string, count: CountTokens, kept: TokenCountCache | null): number {
+  return kept === null ? count(text) : kept.count(text, count);
 }
 
 export async function estimateEmbeddingTokens(request: EmbeddingsRequest): Promise<number> {
