@@ -3,7 +3,7 @@
 // reconciliation gives observed rows later does not break the chain.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,7 +11,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
 import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
-import { chainThread } from '../../src/compliance/chain/thread.js';
+import { CHAINS_NICE, chainThread } from '../../src/compliance/chain/thread.js';
 import { hashPage, rowHash } from '../../src/compliance/chain/links.js';
 import { verifyChain } from '../../src/compliance/chain/verify.js';
 import type { DirectorStore, JsonValue } from '../../src/store/director-store.js';
@@ -239,6 +239,21 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const block = await broken('audit_log');
       assert.deepEqual([block?.kind, block?.block], ['block-altered', 1]);
     });
+
+    test(
+      "the chains' thread runs nicer than the threads that serve calls, while it works",
+      { skip: process.platform !== 'linux' },
+      async () => {
+        await store.insertTransactions([call(80_001)]);
+        // The thread lives for a second after its last piece of work: read the process's threads while it is up.
+        await sealer.seal();
+        const during = threadNiceValues();
+        assert.equal(during.get(process.pid), 0, 'the main thread keeps its priority');
+        const lowered = [...during].filter(([, nice]) => nice === CHAINS_NICE);
+        assert.equal(lowered.length, 1, `one thread at nice ${CHAINS_NICE}: ${JSON.stringify([...during])}`);
+        assert.equal([...during].filter(([, nice]) => nice !== 0).length, 1, 'no other thread is lowered');
+      },
+    );
   });
 }
 
@@ -289,3 +304,20 @@ test("a row's hash is what it always was (canonical JSON, sorted keys, nested va
   assert.equal(hashes[0], expected.ledger);
   assert.deepEqual(hashPage('transactions', { columns, ids: [7, 8, 9], rows: rows.map(values) }, 1, 3), hashes.slice(1));
 });
+
+/** Each thread of this process by its id, with its nice value (/proc/self/task/<tid>/stat, field 19). */
+function threadNiceValues(): Map<number, number> {
+  const values = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // a thread that ended while listed
+    }
+    // The command name, in parentheses, may hold spaces: the fields are counted from after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    values.set(Number(tid), Number(fields[16]));
+  }
+  return values;
+}

@@ -1,14 +1,17 @@
 // The chains' thread (thread.ts): its own connection to the director's database, the sealing, the verification and the
 // evidence reads over the ledger on it.
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStatementDriver } from '../../store/open-driver.js';
 import { SqlComplianceStore } from '../../store/sql/compliance.js';
 import { JsonColumns } from '../../store/sql/rows.js';
 import { localChainWork } from './keeper.js';
-import type { ChainCommand, ChainReply } from './thread.js';
+import { CHAINS_NICE, type ChainCommand, type ChainReply } from './thread.js';
 
 const port = parentPort!;
 const { storage } = workerData as { storage: string };
+
+lowerPriority();
 
 try {
   // On PostgreSQL one connection: the work is one sealing or verification at a time. An idle connection dropping is no
@@ -43,4 +46,18 @@ try {
 } catch (error) {
   port.postMessage({ type: 'failed', id: -1, message: (error as Error).message } satisfies ChainReply);
   port.close();
+}
+
+/**
+ * On Linux each thread has its own nice value, and pid 0 names the calling thread: only this one is lowered. Elsewhere
+ * pid 0 names the whole process (macOS), so it is left as it is there.
+ */
+function lowerPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    // Never raised: a process started nicer than this keeps its own value.
+    setPriority(0, Math.max(getPriority(0), CHAINS_NICE));
+  } catch {
+    // A container may forbid it; the thread then runs at the process's priority, as before.
+  }
 }
