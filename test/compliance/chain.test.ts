@@ -254,6 +254,47 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         assert.equal([...during].filter(([, nice]) => nice !== 0).length, 1, 'no other thread is lowered');
       },
     );
+
+    test('on SQLite a row is hashed alike whether read as one JSON array or as raw values', { skip: storeKind !== 'sqlite' }, async () => {
+      // Doubles that need all 17 digits, the smallest and largest, integers past 2^53, and text JSON must escape.
+      const latencies = [0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, 123456.78901234567, -0.5, 2 ** 53 + 2, 1e21, 7];
+      const texts = ['quote " backslash \\ newline \n tab \t', '\u0001\u001f\u007f é 🦊 \u2028 \u2029', '{"not":"json"}', ''];
+      await store.insertTransactions(
+        latencies.map((latencyMs, i) =>
+          call(70_000 + i, {
+            latencyMs,
+            timeToFirstTokenMs: i % 2 === 0 ? null : latencyMs / 7,
+            errorClass: texts[i % texts.length]!,
+            consumer: texts[(i + 1) % texts.length]!,
+            costMicroUsd: i === 0 ? Number.MAX_SAFE_INTEGER : i,
+          }),
+        ),
+      );
+      const horizon = await store.compliance.chainHorizon('transactions');
+      const page = await store.compliance.chainRows('transactions', horizon - latencies.length, horizon, 100);
+      assert.equal(page.ids.length, latencies.length);
+      // The same columns read by better-sqlite3 as raw values, as sealing did before it read JSON.
+      const db = new Database(path, { readonly: true });
+      let raw: JsonValue[][];
+      try {
+        const select = page.columns.map((name) =>
+          name === 'consumer' || name === 'team' ? `CASE WHEN discovered_consumer IS NULL THEN ${name} END` : name,
+        );
+        raw = db
+          .prepare(`SELECT ${select.join(', ')} FROM transactions WHERE id > ? ORDER BY id`)
+          .raw(true)
+          .all(horizon - latencies.length) as JsonValue[][];
+      } finally {
+        db.close();
+      }
+      assert.deepEqual(page.rows, raw);
+      assert.deepEqual(hashPage('transactions', page), hashPage('transactions', { ...page, rows: raw }));
+      // And the audit log's JSON columns: parsed alike.
+      await store.createTeam('admin', { name: 'odd \u0001 "team"', owner: 'x@example.com' });
+      const auditHorizon = await store.compliance.chainHorizon('audit_log');
+      const audit = await store.compliance.chainRows('audit_log', auditHorizon - 1, auditHorizon, 10);
+      assert.equal((audit.rows[0]![audit.columns.indexOf('after_json')] as { name: string }).name, 'odd \u0001 "team"');
+    });
   });
 }
 

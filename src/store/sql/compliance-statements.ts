@@ -5,15 +5,28 @@ import type { Dialect } from '../dialect.js';
 /**
  * The ledger's columns as the chain hashes them, listed here once and for all: a column a later migration adds is not in
  * the hash, so rows sealed before it keep their hashes. Observed rows (discovery) get their consumer and team from a
- * resolution after they are written (an audited admin change), so for them those two are left out of the hash.
+ * resolution after they are written (an audited admin change), so for them those two are left out of the hash. Each is
+ * its name and the expression read for it; `id` comes first.
  */
-const TRANSACTION_CHAIN_COLUMNS = `id, request_id, started_at, operation, api,
-  CASE WHEN discovered_consumer IS NULL THEN consumer END AS consumer,
-  CASE WHEN discovered_consumer IS NULL THEN team END AS team,
-  requested_model, provider, provider_model, stream, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
-  tokens_estimated, cost_micro_usd, latency_ms, time_to_first_token_ms, status, error_class, attempts, served_model, violations,
-  calls, discovered_consumer`;
-const AUDIT_CHAIN_COLUMNS = 'id, at, actor, action, entity_type, entity_id, before_json, after_json';
+const TRANSACTION_CHAIN_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ...plainColumns('id, request_id, started_at, operation, api'),
+  ['consumer', 'CASE WHEN discovered_consumer IS NULL THEN consumer END'],
+  ['team', 'CASE WHEN discovered_consumer IS NULL THEN team END'],
+  ...plainColumns(`requested_model, provider, provider_model, stream, input_tokens, output_tokens, cached_input_tokens,
+    cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms, time_to_first_token_ms, status, error_class, attempts,
+    served_model, violations, calls, discovered_consumer`),
+];
+const AUDIT_CHAIN_COLUMNS = plainColumns('id, at, actor, action, entity_type, entity_id, before_json, after_json');
+
+function plainColumns(names: string): Array<readonly [string, string]> {
+  return names.split(',').map((name) => [name.trim(), name.trim()] as const);
+}
+
+/** Each sealed table's hashed columns by name, in the order chainRows reads them. */
+export const CHAIN_COLUMNS: Readonly<Record<'transactions' | 'audit_log', readonly string[]>> = {
+  transactions: TRANSACTION_CHAIN_COLUMNS.map(([name]) => name),
+  audit_log: AUDIT_CHAIN_COLUMNS.map(([name]) => name),
+};
 
 const ASSESSMENT_SUMMARY = 'uuid, started_at, ended_at, origin, actor, satisfied, not_satisfied';
 const POAM_ITEM = `uuid, objective_id, control_id, title, description, first_seen_at, first_assessment, last_seen_at, last_assessment,
@@ -65,7 +78,14 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     ['transactions', TRANSACTION_CHAIN_COLUMNS],
     ['audit_log', AUDIT_CHAIN_COLUMNS],
   ] as const) {
-    chainStatements[`chainRows:${chain}`] = `SELECT ${columns} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
+    // On SQLite each row is read as one JSON array, which JSON.parse turns into the same values (SQLite writes a REAL
+    // as the shortest text that reads back as the same double) in about 60% of the time of better-sqlite3's raw rows:
+    // sealing reads every ledger row once. PostgreSQL's rows come as they are.
+    const read =
+      dialect.name === 'sqlite'
+        ? `json_array(${columns.map(([, expression]) => expression).join(', ')}) AS row`
+        : columns.map(([name, expression]) => (name === expression ? name : `${expression} AS ${name}`)).join(', ');
+    chainStatements[`chainRows:${chain}`] = `SELECT ${read} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
     // PostgreSQL assigns ids at insert, not at commit: its function (migration 12) takes a SHARE lock first, which waits
     // for the inserts in progress and holds new ones back until the caller's transaction ends, so no row below the
     // maximum it reads can still appear. SQLite assigns ids under its one write lock, in commit order: a read suffices.

@@ -15,6 +15,7 @@ import type {
 } from '../compliance-store.js';
 import type { EpochMs, JsonValue, Page } from '../records.js';
 import { StoreConflict } from '../errors.js';
+import { CHAIN_COLUMNS } from './compliance-statements.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
 import type { JsonColumns } from './rows.js';
 import type { SqlSession, SqlValue, StatementDriver } from './session.js';
@@ -205,9 +206,19 @@ export class SqlComplianceStore implements ComplianceStore {
   }
 
   async chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainPage> {
-    const { columns, rows } = await this.driver.read((session) => session.table(`chainRows:${chain}`, [afterRowId, throughRowId, limit]));
-    const id = columns.indexOf('id');
-    const ids = rows.map((row) => Number(row[id]));
+    const statement = `chainRows:${chain}` as const;
+    const params = [afterRowId, throughRowId, limit];
+    let rows: unknown[][];
+    if (this.driver.dialect.name === 'sqlite') {
+      // Each row one JSON array of CHAIN_COLUMNS' values (compliance-statements.ts says why).
+      const read = await this.driver.read((session) => session.all<{ row: string }>(statement, params));
+      rows = read.map((row) => JSON.parse(row.row) as unknown[]);
+    } else {
+      rows = (await this.driver.read((session) => session.table(statement, params))).rows;
+    }
+    const columns = CHAIN_COLUMNS[chain];
+    // id is the first column.
+    const ids = rows.map((row) => Number(row[0]));
     // The ledger has no JSON column: its rows are hashed as read.
     const json = JSON_COLUMNS[chain].map((name) => columns.indexOf(name));
     for (const row of rows) for (const at of json) row[at] = this.json.decode(row[at] as SqlValue);
