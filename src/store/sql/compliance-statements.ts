@@ -79,8 +79,8 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     ['audit_log', AUDIT_CHAIN_COLUMNS],
   ] as const) {
     // On SQLite each row is read as one JSON array, which JSON.parse turns into the same values (SQLite writes a REAL
-    // as the shortest text that reads back as the same double) in about 60% of the time of better-sqlite3's raw rows:
-    // sealing reads every ledger row once. PostgreSQL's rows come as they are.
+    // with the digits that read back as the same double; a test compares both reads) in about 60% of the time of
+    // better-sqlite3's raw rows: sealing reads every ledger row once. PostgreSQL's rows come as they are.
     const read =
       dialect.name === 'sqlite'
         ? `json_array(${columns.map(([, expression]) => expression).join(', ')}) AS row`
