@@ -144,6 +144,14 @@ export async function estimatePromptTokens(request: ChatRequest): Promise<number
 }
 
 /**
+ * estimatePromptTokens without a promise once the tokenizer's tables are loaded: admission counts every governed call's
+ * prompt, and a promise and its await there were a measurable part of a governed call's cost.
+ */
+export function countPromptTokens(request: ChatRequest): number | Promise<number> {
+  return loaded === null ? estimatePromptTokens(request) : promptTokens(request, loaded, promptTexts);
+}
+
+/**
  * The prompt's tokens where a wait would show: a translated stream's first event, which states them. Loading
  * the tokenizer's tables takes most of a second (longer on a busy machine), so until they are loaded the count is rough,
  * a token per four characters, and the load starts for the calls after. Only the first calls after a start see it;
@@ -177,7 +185,15 @@ function countKept(text: string, count: CountTokens, kept: TokenCountCache | nul
 }
 
 export async function estimateEmbeddingTokens(request: EmbeddingsRequest): Promise<number> {
-  const count = await tokenizer();
+  return embeddingTokens(request, await tokenizer());
+}
+
+/** estimateEmbeddingTokens, synchronous once the tokenizer's tables are loaded (countPromptTokens says why). */
+export function countEmbeddingTokens(request: EmbeddingsRequest): number | Promise<number> {
+  return loaded === null ? estimateEmbeddingTokens(request) : embeddingTokens(request, loaded);
+}
+
+function embeddingTokens(request: EmbeddingsRequest, count: CountTokens): number {
   let total = 0;
   for (const input of request.input) total += typeof input === 'string' ? count(input) : input.length;
   return total;

@@ -8,7 +8,7 @@ import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
 import { costMicroUsd } from '../../metering/cost.js';
-import { estimateEmbeddingTokens, estimatePromptTokens } from '../../metering/tokenizer.js';
+import { countEmbeddingTokens, countPromptTokens } from '../../metering/tokenizer.js';
 import { bucketKey, counterKey, describeConsumers, describeResources, type Budget, type BudgetBook } from '../../policy/budgets.js';
 import { mayUse, type Consumer } from '../../policy/consumers.js';
 import type { Governance } from '../../policy/governance.js';
@@ -48,67 +48,117 @@ export interface Demand {
 const MAX_DOWNGRADES = 3;
 
 /**
- * The route that will serve the call: the requested one, or the model a budget downgraded it to. Synchronous when no
- * budget applies and the model is not refused (the usual call): no promise on the busiest path.
+ * The route that will serve the call: the requested one, or the model a budget downgraded it to. Synchronous whenever
+ * nothing needs waiting for: always when no budget applies and the model is not refused (the usual call), and for a
+ * budgeted call when the counters are in memory and the tokenizer's tables are loaded. A refusal may be thrown.
  */
 export function admit(policy: AdmissionPolicy, consumer: Consumer, requested: ModelRoute, demand: Demand): Admission | Promise<Admission> {
   if (requested.refusal === null && policy.budgets.for(consumer, requested).length === 0)
     return { route: requested, reservation: null, violations: null };
-  return admitAgainstBudgets(policy, consumer, requested, demand);
+  return admitAgainstBudgets(policy, consumer, requested, demand, 0, -1);
 }
 
-async function admitAgainstBudgets(policy: AdmissionPolicy, consumer: Consumer, requested: ModelRoute, demand: Demand): Promise<Admission> {
-  let route = requested;
-  let promptTokens = -1;
-  for (let downgrades = 0; ; downgrades++) {
-    if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
-    const budgets = policy.budgets.for(consumer, route);
-    if (budgets.length === 0) return { route, reservation: null, violations: null };
-    if (promptTokens === -1 && budgets.some((budget) => budget.measure !== 'requests')) promptTokens = await countPrompt(demand);
-    const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) : 0;
-    const now = policy.governance.clock.now();
-    const reservation = plan(budgets, consumer, route, now, Math.max(promptTokens, 0), outputTokens);
-    let outcome: ReserveOutcome;
-    try {
-      const pending = policy.governance.store.reserve(now, reservation.lines);
-      outcome = pending instanceof Promise ? await pending : pending;
-    } catch (error) {
-      if (!(error instanceof CounterStoreUnavailable)) throw error;
-      if (policy.governance.failOpen) {
-        policy.governance.counterTrouble('reserve', 'admitted_unmetered', error);
-        return { route, reservation: null, violations: null };
-      }
-      policy.governance.counterTrouble('reserve', 'refused', error);
-      throw new SluiceError(
-        'counters_unavailable',
-        'Budgets cannot be checked right now (the counter store is unreachable); retry shortly.',
-      );
-    }
-    if (outcome.admitted) {
-      let violations: string[] | null = null;
-      for (let i = 0; i < budgets.length; i++) {
-        const budget = budgets[i]!;
-        if (budget.mode === 'monitor' && outcome.used[i]! > budget.limit) {
-          (violations ??= []).push(budget.name);
-          policy.governance.violation(budget.name, budget.kind, demand.requestId, consumer.name);
-        }
-      }
-      return { route, reservation, violations };
-    }
-    const budget = budgets[outcome.refused]!;
-    const downgrade = typeof budget.onExhausted === 'object' ? policy.routes.get(budget.onExhausted.downgrade) : undefined;
-    if (downgrade !== undefined && downgrade !== route && downgrades < MAX_DOWNGRADES && mayUse(consumer, downgrade.name)) {
-      route = downgrade;
-      continue;
-    }
-    policy.governance.refused(budget.name, budget.kind);
-    throw refusal(budget, reservation, outcome, now);
+/**
+ * `route`: the requested model, or the `downgrades`th model a budget downgraded it to. `promptTokens`: -1 until counted
+ * (only budgets that measure tokens or cost need the count).
+ */
+function admitAgainstBudgets(
+  policy: AdmissionPolicy,
+  consumer: Consumer,
+  route: ModelRoute,
+  demand: Demand,
+  downgrades: number,
+  promptTokens: number,
+): Admission | Promise<Admission> {
+  if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
+  const budgets = policy.budgets.for(consumer, route);
+  if (budgets.length === 0) return { route, reservation: null, violations: null };
+  if (promptTokens === -1 && countsTokens(budgets)) {
+    const counted = countPrompt(demand);
+    if (counted instanceof Promise)
+      return counted.then((tokens) => admitAgainstBudgets(policy, consumer, route, demand, downgrades, tokens));
+    promptTokens = counted;
   }
+  const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) : 0;
+  const now = policy.governance.clock.now();
+  const reservation = plan(budgets, consumer, route, now, Math.max(promptTokens, 0), outputTokens);
+  let pending: ReserveOutcome | Promise<ReserveOutcome>;
+  try {
+    pending = policy.governance.store.reserve(now, reservation.lines);
+  } catch (error) {
+    return unmetered(policy, route, error);
+  }
+  if (pending instanceof Promise) {
+    return pending.then(
+      (outcome) => decide(policy, consumer, route, demand, downgrades, promptTokens, reservation, outcome, now),
+      (error: unknown) => unmetered(policy, route, error),
+    );
+  }
+  return decide(policy, consumer, route, demand, downgrades, promptTokens, reservation, pending, now);
 }
 
-async function countPrompt(demand: Demand): Promise<number> {
-  if (demand.chat !== null) return estimatePromptTokens(demand.chat);
-  if (demand.embeddings !== null) return estimateEmbeddingTokens(demand.embeddings);
+/** Admitted, or downgraded to another model's admission, or refused (thrown). A function rather than a closure per call. */
+function decide(
+  policy: AdmissionPolicy,
+  consumer: Consumer,
+  route: ModelRoute,
+  demand: Demand,
+  downgrades: number,
+  promptTokens: number,
+  reservation: Reservation,
+  outcome: ReserveOutcome,
+  now: number,
+): Admission | Promise<Admission> {
+  const budgets = reservation.budgets;
+  if (outcome.admitted) return { route, reservation, violations: violations(policy, consumer, demand, budgets, outcome) };
+  const budget = budgets[outcome.refused]!;
+  const downgrade = typeof budget.onExhausted === 'object' ? policy.routes.get(budget.onExhausted.downgrade) : undefined;
+  if (downgrade !== undefined && downgrade !== route && downgrades < MAX_DOWNGRADES && mayUse(consumer, downgrade.name))
+    return admitAgainstBudgets(policy, consumer, downgrade, demand, downgrades + 1, promptTokens);
+  policy.governance.refused(budget.name, budget.kind);
+  throw refusal(budget, reservation, outcome, now);
+}
+
+/** Whether any of the budgets measures tokens or cost, for which the prompt is counted. */
+function countsTokens(budgets: readonly Budget[]): boolean {
+  for (const budget of budgets) if (budget.measure !== 'requests') return true;
+  return false;
+}
+
+/** The monitor-mode budgets this admitted call took past their limits, each reported as a violation. */
+function violations(
+  policy: AdmissionPolicy,
+  consumer: Consumer,
+  demand: Demand,
+  budgets: readonly Budget[],
+  outcome: ReserveOutcome,
+): string[] | null {
+  let broken: string[] | null = null;
+  for (let i = 0; i < budgets.length; i++) {
+    const budget = budgets[i]!;
+    if (budget.mode === 'monitor' && outcome.used[i]! > budget.limit) {
+      (broken ??= []).push(budget.name);
+      policy.governance.violation(budget.name, budget.kind, demand.requestId, consumer.name);
+    }
+  }
+  return broken;
+}
+
+/** The counters could not be reached: the call goes through unmetered (fail-open) or is refused. */
+function unmetered(policy: AdmissionPolicy, route: ModelRoute, error: unknown): Admission {
+  if (!(error instanceof CounterStoreUnavailable)) throw error;
+  if (policy.governance.failOpen) {
+    policy.governance.counterTrouble('reserve', 'admitted_unmetered', error);
+    return { route, reservation: null, violations: null };
+  }
+  policy.governance.counterTrouble('reserve', 'refused', error);
+  throw new SluiceError('counters_unavailable', 'Budgets cannot be checked right now (the counter store is unreachable); retry shortly.');
+}
+
+/** The prompt's tokens: synchronous once the tokenizer's tables are loaded. */
+function countPrompt(demand: Demand): number | Promise<number> {
+  if (demand.chat !== null) return countPromptTokens(demand.chat);
+  if (demand.embeddings !== null) return countEmbeddingTokens(demand.embeddings);
   return 0;
 }
 
