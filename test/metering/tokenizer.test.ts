@@ -4,6 +4,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import OpenAI from 'openai';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import type { ChatRequest } from '../../src/ir/chat.js';
 import { countTextTokens, estimatePromptTokens, loadedOnce, promptTokensNow, TokenCountCache } from '../../src/metering/tokenizer.js';
@@ -109,6 +111,32 @@ function inWorker(size: number, deadlineMs: number): Promise<Counted> {
     });
   });
 }
+
+describe("the tokenizer's memory", () => {
+  test('counting varied text does not grow the heap past a bounded cache of merges', async () => {
+    // A word not in the vocabulary is merged from its bytes, and gpt-tokenizer keeps each such merge (100,000 by default:
+    // 28 MB for this text). Made-up words from a few syllables, so nearly every one is new.
+    const syllables = ['ka', 'ro', 'mi', 'sen', 'tel', 'vor', 'qu', 'zan', 'pli', 'gru', 'ex', 'ost', 'ine', 'ula', 'bra', 'dre'];
+    // xorshift32: the same words at every run.
+    let seed = 2_463_534_242;
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    const word = () => Array.from({ length: 3 + (next() % 4) }, () => syllables[next() % syllables.length]).join('');
+    const texts = Array.from({ length: 1_500 }, () => Array.from({ length: 100 }, word).join(' '));
+    await countTextTokens(['load the tables first']);
+    const before = heapAfterCollection();
+    let counted = 0;
+    for (const text of texts) counted += await countTextTokens([text]);
+    const grown = heapAfterCollection() - before;
+    assert.ok(counted > texts.length * 100);
+    // The cache's bound (MERGE_CACHE_ENTRIES) is some 2.5 MB; the library's default kept 28 MB here.
+    assert.ok(grown < 8 * 1024 * 1024, `the heap grew by ${(grown / 1048576).toFixed(1)} MB`);
+  });
+});
 
 describe("the tokenizer's tables, loaded on first use", () => {
   test('are loaded once for every caller; a load that failed is tried again by the next call', async () => {
@@ -216,3 +244,11 @@ describe('prompt counts kept for texts that repeat', () => {
     assert.equal(first, 3 + 3 + countTokens('You are terse. '.repeat(40)) + 3 + countTokens('What is a fox?'));
   });
 });
+
+/** The heap in use after a full collection: V8's gc() exposed for this call only (by flag, then a fresh context). */
+function heapAfterCollection(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  return process.memoryUsage().heapUsed;
+}
