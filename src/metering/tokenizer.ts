@@ -30,8 +30,15 @@ async function loadTokenizer(): Promise<CountTokens> {
   const [ranks, { GptEncoding }] = await Promise.all([o200kRanks(), import('gpt-tokenizer/GptEncoding')]);
   const encoding = GptEncoding.getEncodingApi('o200k_base', () => ranks);
   encoding.setMergeCacheSize(MERGE_CACHE_ENTRIES);
-  return bounded((text) => encoding.countTokens(text));
+  return bounded((text) => encoding.countTokens(text, AS_TEXT));
 }
+
+/**
+ * Special tokens (`<|endoftext|>` and the like) are markers a model's own framing uses; a caller's text that spells one
+ * is text, and OpenAI counts it so. gpt-tokenizer's default refuses such text (it throws), which failed a governed
+ * call with a 500 and left an unreported usage uncounted. Constant, so no options are worked out per count.
+ */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
 /**
  * gpt-tokenizer keeps the merges of each word that is not one token, up to 100,000 by default, about 250 bytes each: a

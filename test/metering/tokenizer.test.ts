@@ -2,7 +2,7 @@
 // time (one letter, spaces or CJK repeated), which any key holder or upstream can send.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import OpenAI from 'openai';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { ChatRequest } from '../../src/ir/chat.js';
 import { countTextTokens, estimatePromptTokens, loadedOnce, promptTokensNow, TokenCountCache } from '../../src/metering/tokenizer.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { KEYS, startTestSluice } from '../support/sluice.js';
+import { KEYS, ledgerRows, startTestSluice } from '../support/sluice.js';
 
 const started: Array<{ stop(): Promise<void> }> = [];
 after(async () => {
@@ -30,6 +30,43 @@ describe('tokenizer', () => {
       '👩‍👩‍👧‍👦 🧑🏽‍🚀 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 مرحبا بالعالم नमस्ते दुनिया Привет, мир '.repeat(200),
     ];
     for (const text of texts) assert.equal(await countTextTokens([text]), countTokens(text));
+  });
+
+  // o200k_base's special tokens are markers a model's own framing uses; a caller's text that spells one is text, as
+  // OpenAI counts it. gpt-tokenizer's countTokens refuses such text by default (it throws), which failed the call.
+  const SPELLED_SPECIAL = 'Docs say <|endoftext|> ends a document; <|endofprompt|> and <|im_start|>user too.';
+
+  test('text that spells a special token is counted as the text it is', async () => {
+    assert.equal(await countTextTokens([SPELLED_SPECIAL]), encode(SPELLED_SPECIAL, { disallowedSpecial: new Set() }).length);
+  });
+
+  test('a budgeted gateway serves and meters a prompt that spells a special token', async () => {
+    // No usage in the answer, as some compatible servers send: metering counts the prompt and output itself.
+    const mock = await MockProvider.start((request, res) => {
+      const { usage: _usage, ...answer } = openaiCompletion('It reads <|endoftext|> as text.', undefined, String(request.body.model));
+      json(res, 200, answer);
+    });
+    started.push({ stop: () => mock.close() });
+    const sluice = await startTestSluice({
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 1, output: 2 } }],
+      budgets: [
+        { name: 'tokens', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100_000_000, window: 'day' },
+      ],
+    });
+    started.push(sluice);
+    const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: SPELLED_SPECIAL }] });
+    assert.equal(answer.choices[0]!.message.content, 'It reads <|endoftext|> as text.');
+    assert.equal(mock.received.length, 1);
+    const [row] = await ledgerRows(sluice);
+    assert.equal(row!.status, 200);
+    assert.equal(row!.tokens_estimated, 1);
+    const plain = (text: string) => encode(text, { disallowedSpecial: new Set() }).length;
+    // OpenAI's framing: 3 tokens per message and 3 to prime the reply.
+    assert.equal(row!.input_tokens, plain(SPELLED_SPECIAL) + 6);
+    assert.equal(row!.output_tokens, plain('It reads <|endoftext|> as text.'));
+    assert.ok(row!.cost_micro_usd !== null && row!.cost_micro_usd > 0);
   });
 
   // Unsliced, 2 MB of one letter takes about 25 minutes of one core. The counts run in a worker, so a tokenizer that blocks
