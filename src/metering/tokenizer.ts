@@ -2,9 +2,9 @@
 // Loaded on first use so neither start-up nor the request path pays for its tables.
 import { Worker } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
-import type { RawBytePairRanks } from 'gpt-tokenizer/BytePairEncodingCore';
 import type { ChatRequest } from '../ir/chat.js';
 import type { EmbeddingsRequest } from '../ir/embeddings.js';
+import { RankTable, type RankTableData } from './rank-table.js';
 
 type CountTokens = (text: string) => number;
 
@@ -25,20 +25,41 @@ export function loadedOnce<T>(load: () => Promise<T>): () => Promise<T> {
 let loaded: CountTokens | null = null;
 const tokenizer = loadedOnce(async () => (loaded = await loadTokenizer()));
 
-/** gpt-tokenizer's own o200k_base encoder, built from ranks the worker hands over (o200k-ranks-worker.ts says why). */
+/**
+ * gpt-tokenizer's o200k_base encoder, given the ranks' table the worker built (o200k-ranks-worker.ts says why a worker)
+ * in place of the Map the library builds itself (rank-table.ts says why): it is built from the ranks that are bytes, and
+ * its Map, which holds only text tokens, is swapped for the table before its first count. That Map is a private field;
+ * a version of the library without it fails the load here, loudly, and the tests that compare counts with the library's.
+ */
 async function loadTokenizer(): Promise<CountTokens> {
-  const [ranks, { GptEncoding }] = await Promise.all([o200kRanks(), import('gpt-tokenizer/GptEncoding')]);
-  const encoding = GptEncoding.getEncodingApi('o200k_base', () => ranks);
-  encoding.setMergeCacheSize(MERGE_CACHE_ENTRIES);
-  return bounded((text) => encoding.countTokens(text, AS_TEXT));
+  const [ranks, { BytePairEncodingCore }, { O200K_TOKEN_SPLIT_REGEX }, { createO200KSpecialTokenMap }] = await Promise.all([
+    o200kRanks(),
+    import('gpt-tokenizer/BytePairEncodingCore'),
+    import('gpt-tokenizer/encodingParams/constants'),
+    import('gpt-tokenizer/encodingParams/o200k_base'),
+  ]);
+  const byteRanks: Array<readonly number[]> = [];
+  for (const [rank, bytes] of ranks.byteRanks) byteRanks[rank] = bytes;
+  const encoder = new BytePairEncodingCore({
+    bytePairRankDecoder: byteRanks,
+    tokenSplitRegex: O200K_TOKEN_SPLIT_REGEX,
+    specialTokensEncoder: createO200KSpecialTokenMap(),
+    mergeCacheSize: MERGE_CACHE_ENTRIES,
+  });
+  const fields = encoder as unknown as { bytePairStringRankEncoder: unknown };
+  if (!(fields.bytePairStringRankEncoder instanceof Map))
+    throw new Error('the tokenizer cannot load: gpt-tokenizer no longer keeps its text ranks where Sluice puts its table');
+  fields.bytePairStringRankEncoder = new RankTable(ranks.table);
+  // No special tokens allowed: text that spells one (`<|endoftext|>`) is counted as the text it is, as OpenAI counts a
+  // caller's text (the library's higher-level countTokens throws on such text by default, which once failed a call).
+  return bounded((text) => encoder.countNative(text));
 }
 
-/**
- * Special tokens (`<|endoftext|>` and the like) are markers a model's own framing uses; a caller's text that spells one
- * is text, and OpenAI counts it so. gpt-tokenizer's default refuses such text (it throws), which failed a governed
- * call with a 500 and left an unreported usage uncounted. Constant, so no options are worked out per count.
- */
-const AS_TEXT = { disallowedSpecial: new Set<string>() };
+/** What the worker hands over: the table of text ranks, and the ranks that are bytes (as [rank, bytes]). */
+export interface O200kRanks {
+  table: RankTableData;
+  byteRanks: Array<[number, readonly number[]]>;
+}
 
 /**
  * gpt-tokenizer keeps the merges of each word that is not one token, up to 100,000 by default, about 250 bytes each: a
@@ -48,10 +69,10 @@ const AS_TEXT = { disallowedSpecial: new Set<string>() };
  */
 export const MERGE_CACHE_ENTRIES = 10_000;
 
-function o200kRanks(): Promise<RawBytePairRanks> {
+function o200kRanks(): Promise<O200kRanks> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./o200k-ranks-worker.js', import.meta.url));
-    worker.once('message', (ranks: RawBytePairRanks) => {
+    worker.once('message', (ranks: O200kRanks) => {
       resolve(ranks);
       void worker.terminate();
     });
