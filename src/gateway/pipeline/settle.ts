@@ -18,7 +18,16 @@ export function settle(governance: Governance, reservation: Reservation, call: S
   for (let i = 0; i < reservation.lines.length; i++) {
     const reserved = reservation.lines[i]!;
     const actual = used(reservation.budgets[i]!, call, served, metered);
-    lines[i] = { ...reserved, amount: actual - reserved.amount, enforce: false };
+    // Written out rather than spread: a spread copy is a generic object clone (about 1.3 µs of a governed call in perf).
+    lines[i] = {
+      key: reserved.key,
+      previousKey: reserved.previousKey,
+      previousWeight: reserved.previousWeight,
+      limit: reserved.limit,
+      amount: actual - reserved.amount,
+      enforce: false,
+      ttlMs: reserved.ttlMs,
+    };
   }
   const now = governance.clock.now();
   let pending: number[] | Promise<number[]>;
