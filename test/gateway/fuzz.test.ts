@@ -102,7 +102,14 @@ const headersArbitrary: fc.Arbitrary<Record<string, string>> = fc
     return present;
   });
 
-const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }));
+const text = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  // Text that spells the tokenizer's special tokens: admission counts every prompt under the token budget below.
+  fc
+    .tuple(fc.string({ maxLength: 8 }), fc.constantFrom('<|endoftext|>', '<|endofprompt|>', '<|im_start|>', '<|fim_middle|>', '<|im_sep|>'))
+    .map(([before, special]) => before + special),
+);
 const anyJson = fc.jsonValue({ maxDepth: 4 });
 
 /** A message in either API's shape, or almost: right and wrong roles, content types and parts. */
@@ -336,6 +343,8 @@ describe('fuzzing both front doors', () => {
         { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-latest' }] },
         { name: 'embed', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
       ],
+      // Governed, so that admission counts every generated prompt with the tokenizer and settlement follows each call.
+      budgets: [{ name: 'fuzz-tokens', consumers: 'everyone', measure: 'total_tokens', limit: 1_000_000_000_000, window: 'day' }],
     });
   });
 
