@@ -17,7 +17,7 @@ import type { PriceCatalog } from '../metering/price-catalog.js';
 import type { LeafCertificates } from './ca.js';
 import type { HostCatalog } from './catalog.js';
 import type { DiscoveryPolicy } from './enforce.js';
-import { connectAddress, forward, type ForwardDeps, type Target } from './forward.js';
+import { connectAddress, forward, type ClientRequest, type ClientResponse, type ForwardDeps, type Target } from './forward.js';
 import { Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import type { SeenCall } from './report.js';
@@ -197,7 +197,7 @@ export class DiscoveryProxy {
       clientIp: req.socket.remoteAddress,
       proxyUser: user === '' ? null : user,
     };
-    void forward(req, res, target, this.forwarding); // forward() answers its own failures
+    this.forward(req, res, target);
   }
 
   private onLocal(req: IncomingMessage, res: ServerResponse): void {
@@ -310,6 +310,17 @@ export class DiscoveryProxy {
       clientIp: tunnel.clientIp,
       proxyUser: tunnel.proxyUser,
     };
-    void forward(req, res, target, this.forwarding); // forward() answers its own failures
+    this.forward(req, res, target);
+  }
+
+  /**
+   * forward() answers its own failures; anything it did not foresee is logged and the exchange cut, rather than left to
+   * reject unhandled, which ends a Node process.
+   */
+  private forward(req: ClientRequest, res: ClientResponse, target: Target): void {
+    forward(req, res, target, this.forwarding).catch((error: unknown) => {
+      this.forwarding.log.error({ err: (error as Error).message, host: target.host }, 'discovery: a proxied exchange failed');
+      res.destroy();
+    });
   }
 }

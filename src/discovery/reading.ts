@@ -39,6 +39,18 @@ function operationOf(path: string): string | null {
   return null;
 }
 
+/**
+ * A model named in a path, percent-decoded; as it was sent when its encoding is broken (`%zz`): the proxy only reads
+ * traffic, and decodeURIComponent's URIError, thrown here, once took the whole proxy down with it.
+ */
+function decodedOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Reads a request: `path` without its query, `body` its bytes when they were read whole (null past the bound). */
 export function readRequest(wire: WireFormat, path: string, body: Buffer | null): RequestReading {
   const json = body === null || body.length === 0 ? {} : asObject(tryParseJson(body.toString('utf8')));
@@ -49,7 +61,7 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
     const operation = match[2]!;
     return {
       operation: operation.startsWith('converse') ? 'chat' : 'invoke',
-      model: decodeURIComponent(match[1]!),
+      model: decodedOrRaw(match[1]!),
       stream: operation.endsWith('stream'),
     };
   }
@@ -58,7 +70,7 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
     if (match !== null) {
       const method = match[2]!;
       const operation = /embed/i.test(method) ? 'embeddings' : /generate|predict/i.test(method) ? 'chat' : method;
-      return { operation, model: decodeURIComponent(match[1]!), stream: /^stream/.test(method) };
+      return { operation, model: decodedOrRaw(match[1]!), stream: /^stream/.test(method) };
     }
     // Vertex's OpenAI-compatible endpoint (.../endpoints/openapi/chat/completions) names the model in the body.
     return { operation: operationOf(path), model: bodyModel, stream: json.stream === true };
@@ -68,7 +80,7 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
     const deployment = /\/openai\/deployments\/([^/]+)\//.exec(path);
     return {
       operation: operationOf(path),
-      model: bodyModel ?? (deployment === null ? null : decodeURIComponent(deployment[1]!)),
+      model: bodyModel ?? (deployment === null ? null : decodedOrRaw(deployment[1]!)),
       stream: json.stream === true,
     };
   }

@@ -189,4 +189,19 @@ describe('discovery: director outage and bad input', () => {
     assert.equal(await counter(discovery.metrics.calls, { outcome: 'unparsed' }), before + 1);
     await call('sk-after-big-body-not-real');
   });
+  test('bad input: a model named in the path with broken percent-encoding passes through and the proxy keeps serving', async () => {
+    // Azure OpenAI's path names the deployment; without a model in the body, that name is the model the proxy reads.
+    const proxied = proxiedFetch(discovery.url, tls.orgCaPem);
+    for (const deployment of ['%E0%A4%A', '%zz', 'gpt%']) {
+      const response = await proxied.fetch(`https://api.openai.com/openai/deployments/${deployment}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-broken-path-not-real' },
+        body: JSON.stringify({ messages: [] }),
+      });
+      assert.equal(response.status, 200);
+      await response.text();
+    }
+    await proxied.dispatcher.close();
+    await call('sk-after-broken-path-not-real');
+  });
 });
