@@ -43,7 +43,13 @@ const pathArbitrary: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('/v1/chat/completions', '/v1/messages', '/v1/embeddings') },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('/v1/models', '/v1/models/gpt-4o-mini', '/v1/models/claude', '/v1/chat/completions?stream=true'),
+    arbitrary: fc.constantFrom(
+      '/v1/models',
+      '/v1/models/gpt-4o-mini',
+      '/v1/models/claude',
+      '/v1/chat/completions?stream=true',
+      '/v1/messages/count_tokens',
+    ),
   },
   {
     weight: 2,
