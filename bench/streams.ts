@@ -15,8 +15,8 @@
 // target's heap (process.memoryUsage(), asked over IPC from bench/memory-probe.ts) is printed beside its RSS.
 // BENCH_ROUNDS (default 3) rounds, the targets in a new order each round and started afresh, then the medians;
 // the idle connections are held in the last round only. The slow upstream runs in a process of its own, so its timers
-// do not delay the client's reading of first tokens. BENCH_BASELINE=<dist folder> adds `sluice@base`, another build
-// (e.g. main's) in the same rounds. Figures on a busy machine are not final.
+// do not delay the client's reading of first tokens. BENCH_BASELINE=<dist folder> adds `sluice@base` and `sluice
+// governed@base`, another build (e.g. main's) in the same rounds. Figures on a busy machine are not final.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -493,6 +493,11 @@ async function main(): Promise<void> {
     const cli = join(BASELINE, 'src/cli/sluice.js');
     if (!existsSync(cli)) throw new Error(`BENCH_BASELINE: ${BASELINE} holds no src/cli/sluice.js; give the dist folder of a build`);
     targets.push({ name: 'sluice@base', start: (dir, upstreamPort) => startSluice(cli, dir, upstreamPort), raw: sluiceRaw });
+    targets.push({
+      name: 'sluice governed@base',
+      start: (dir, upstreamPort) => startSluice(cli, dir, upstreamPort, [], undefined, true),
+      raw: sluiceRaw,
+    });
   }
   const upstream = await startUpstream();
   const results = new Map<string, Figures[]>(targets.map((target) => [target.name, []]));
