@@ -17,6 +17,18 @@ after(async () => {
   for (const thing of started.reverse()) await thing.stop();
 });
 
+/** A gateway over `mock` with a token budget: admission counts every prompt with the tokenizer only when one applies. */
+async function budgetedGateway(mock: MockProvider) {
+  started.push({ stop: () => mock.close() });
+  const sluice = await startTestSluice({
+    providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+    models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 1, output: 2 } }],
+    budgets: [{ name: 'tokens', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100_000_000, window: 'day' }],
+  });
+  started.push(sluice);
+  return sluice;
+}
+
 describe('tokenizer', () => {
   test('ordinary text counts exactly as the BPE tokenizer counts it', async () => {
     const texts = [
@@ -46,15 +58,7 @@ describe('tokenizer', () => {
       const { usage: _usage, ...answer } = openaiCompletion('It reads <|endoftext|> as text.', undefined, String(request.body.model));
       json(res, 200, answer);
     });
-    started.push({ stop: () => mock.close() });
-    const sluice = await startTestSluice({
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 1, output: 2 } }],
-      budgets: [
-        { name: 'tokens', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100_000_000, window: 'day' },
-      ],
-    });
-    started.push(sluice);
+    const sluice = await budgetedGateway(mock);
     const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: SPELLED_SPECIAL }] });
     assert.equal(answer.choices[0]!.message.content, 'It reads <|endoftext|> as text.');
@@ -85,16 +89,7 @@ describe('tokenizer', () => {
     const mock = await MockProvider.start((request, res) =>
       json(res, 200, openaiCompletion('ok', { prompt_tokens: 5, completion_tokens: 1 }, String(request.body.model))),
     );
-    started.push({ stop: () => mock.close() });
-    const sluice = await startTestSluice({
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 1, output: 2 } }],
-      // Admission counts the prompt with the tokenizer only when a budget counts tokens.
-      budgets: [
-        { name: 'tokens', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 100_000_000, window: 'day' },
-      ],
-    });
-    started.push(sluice);
+    const sluice = await budgetedGateway(mock);
     const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     const answer = await client.chat.completions.create({
       model: 'gpt-4o-mini',
