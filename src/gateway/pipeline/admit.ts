@@ -18,7 +18,11 @@ import type { ModelRoute } from '../routing/model-routes.js';
 export interface Reservation {
   budgets: readonly Budget[];
   lines: CounterLine[];
-  positions: WindowPosition[];
+  /**
+   * Per budget, the window the call was reserved in, for settlement to raise the budget's alerts in; null for a budget
+   * without alerts (most), so that a call in flight does not hold one more object per budget for nothing.
+   */
+  positions: Array<WindowPosition | null>;
   counters: string[];
 }
 
@@ -164,7 +168,7 @@ function countPrompt(demand: Demand): number | Promise<number> {
 
 function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute, now: number, input: number, output: number): Reservation {
   const lines: CounterLine[] = [];
-  const positions: WindowPosition[] = [];
+  const positions: Array<WindowPosition | null> = [];
   const counters: string[] = [];
   let cost = -1;
   for (const budget of budgets) {
@@ -195,7 +199,7 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
     }
     const position = budget.window.position(now);
     const keys = counterKeys(budget, consumer, position);
-    positions.push(position);
+    positions.push(budget.alerts.length === 0 ? null : position);
     counters.push(keys.counter);
     lines.push({
       key: keys.key,

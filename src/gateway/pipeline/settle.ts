@@ -69,7 +69,9 @@ function used(budget: Budget, call: SettledCall, served: boolean, metered: Meter
 function alert(governance: Governance, reservation: Reservation, used: number[], now: number): Promise<void> | undefined {
   let pending: Promise<void>[] | undefined;
   for (let i = 0; i < reservation.budgets.length; i++) {
-    const checked = governance.alerts.check(now, reservation.budgets[i]!, reservation.counters[i]!, reservation.positions[i]!, used[i]!);
+    const position = reservation.positions[i] ?? null;
+    if (position === null) continue; // a budget without alerts
+    const checked = governance.alerts.check(now, reservation.budgets[i]!, reservation.counters[i]!, position, used[i]!);
     if (checked !== undefined) (pending ??= []).push(checked);
   }
   if (pending === undefined) return undefined;
