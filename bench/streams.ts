@@ -16,7 +16,8 @@
 // BENCH_ROUNDS (default 3) rounds, the targets in a new order each round and started afresh, then the medians;
 // the idle connections are held in the last round only. The slow upstream runs in a process of its own, so its timers
 // do not delay the client's reading of first tokens. BENCH_BASELINE=<dist folder> adds `sluice@base` and `sluice
-// governed@base`, another build (e.g. main's) in the same rounds. Figures on a busy machine are not final.
+// governed@base`, another build (e.g. main's) in the same rounds; BENCH_TARGETS=<names, comma-separated> keeps only those
+// targets (e.g. `floor,sluice governed`). Figures on a busy machine are not final.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -499,6 +500,8 @@ async function main(): Promise<void> {
       raw: sluiceRaw,
     });
   }
+  const only = (process.env.BENCH_TARGETS ?? '').split(',').filter((name) => name !== '');
+  if (only.length > 0) targets.splice(0, targets.length, ...targets.filter((target) => only.includes(target.name)));
   const upstream = await startUpstream();
   const results = new Map<string, Figures[]>(targets.map((target) => [target.name, []]));
   const failures = new Map<string, number>(targets.map((target) => [target.name, 0]));

@@ -15,16 +15,29 @@ import type { Governance } from '../../policy/governance.js';
 import type { WindowPosition } from '../../policy/windows.js';
 import type { ModelRoute } from '../routing/model-routes.js';
 
+/**
+ * What a call holds while in flight, for settlement: compact, since a governed gateway holds one per open stream. The
+ * counter lines themselves (eight objects, with a boxed double or three each) are built for the reservation and again
+ * for settlement, and die young in between.
+ */
 export interface Reservation {
   budgets: readonly Budget[];
-  lines: CounterLine[];
+  /** Per budget, its counter keys in the window bucket the call was reserved in (shared by the bucket's calls). */
+  keys: CounterKeys[];
+  /** Per budget, FIGURES numbers: the previous bucket's weight, the amount reserved and the keys' time to live. */
+  figures: number[];
   /**
-   * Per budget, the window the call was reserved in, for settlement to raise the budget's alerts in; null for a budget
-   * without alerts (most), so that a call in flight does not hold one more object per budget for nothing.
+   * Per budget, the window the call was reserved in, for settlement to raise the budget's alerts in (null for a budget
+   * without alerts); null when no budget has alerts, as most have none.
    */
-  positions: Array<WindowPosition | null>;
-  counters: string[];
+  positions: Array<WindowPosition | null> | null;
 }
+
+/** A reservation's figures per budget, and where each is. */
+export const FIGURES = 3;
+export const PREVIOUS_WEIGHT = 0;
+export const AMOUNT = 1;
+export const TTL_MS = 2;
 
 export interface AdmissionPolicy {
   governance: Governance;
@@ -85,10 +98,10 @@ function admitAgainstBudgets(
   }
   const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) : 0;
   const now = policy.governance.clock.now();
-  const reservation = plan(budgets, consumer, route, now, Math.max(promptTokens, 0), outputTokens);
+  const { reservation, lines } = plan(budgets, consumer, route, now, Math.max(promptTokens, 0), outputTokens);
   let pending: ReserveOutcome | Promise<ReserveOutcome>;
   try {
-    pending = policy.governance.store.reserve(now, reservation.lines);
+    pending = policy.governance.store.reserve(now, lines);
   } catch (error) {
     return unmetered(policy, route, error);
   }
@@ -166,12 +179,20 @@ function countPrompt(demand: Demand): number | Promise<number> {
   return 0;
 }
 
-function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute, now: number, input: number, output: number): Reservation {
+/** The reservation, and the counter lines it is made in. */
+interface Plan {
+  reservation: Reservation;
+  lines: CounterLine[];
+}
+
+function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute, now: number, input: number, output: number): Plan {
   const lines: CounterLine[] = [];
-  const positions: Array<WindowPosition | null> = [];
-  const counters: string[] = [];
+  const keys: CounterKeys[] = [];
+  const figures: number[] = [];
+  let positions: Array<WindowPosition | null> | null = null;
   let cost = -1;
-  for (const budget of budgets) {
+  for (let i = 0; i < budgets.length; i++) {
+    const budget = budgets[i]!;
     let amount: number;
     switch (budget.measure) {
       case 'input_tokens':
@@ -198,12 +219,13 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
         break;
     }
     const position = budget.window.position(now);
-    const keys = counterKeys(budget, consumer, position);
-    positions.push(budget.alerts.length === 0 ? null : position);
-    counters.push(keys.counter);
+    const budgetKeys = counterKeys(budget, consumer, position);
+    if (budget.alerts.length > 0) (positions ??= new Array<WindowPosition | null>(budgets.length).fill(null))[i] = position;
+    keys.push(budgetKeys);
+    figures.push(position.previousWeight, amount, position.ttlMs);
     lines.push({
-      key: keys.key,
-      previousKey: keys.previousKey,
+      key: budgetKeys.key,
+      previousKey: budgetKeys.previousKey,
       previousWeight: position.previousWeight,
       limit: budget.limit,
       amount,
@@ -211,11 +233,11 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
       ttlMs: position.ttlMs,
     });
   }
-  return { budgets, lines, positions, counters };
+  return { reservation: { budgets, keys, figures, positions }, lines };
 }
 
 /** A budget's counter keys for one consumer (every consumer, unless the budget is per consumer) in one window bucket. */
-interface CounterKeys {
+export interface CounterKeys {
   counter: string;
   bucket: string;
   key: string;
@@ -256,9 +278,9 @@ const UNIT: Record<Budget['measure'], string> = {
 };
 
 function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutcome, now: number): SluiceError {
-  const line = reservation.lines[outcome.refused]!;
+  const amount = reservation.figures[outcome.refused * FIGURES + AMOUNT]!;
   const used = outcome.used[outcome.refused]!;
-  const resetMs = Math.max(0, budget.window.resetInMs(now, used, line.amount, budget.limit));
+  const resetMs = Math.max(0, budget.window.resetInMs(now, used, amount, budget.limit));
   const retryAfter = Math.max(1, Math.ceil(resetMs / 1000));
   const scale = budget.measure === 'cost_usd' ? 1 / 1_000_000 : 1;
   const unit = UNIT[budget.measure];
@@ -275,7 +297,7 @@ function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutco
     budget.kind === 'rate_limit'
       ? `Rate limit '${budget.name}' (${budget.measure === 'requests' ? 'requests' : 'tokens'} per minute, ${describeConsumers(budget.consumers)}, ${describeResources(budget.resources)})`
       : `Budget '${budget.name}' (${budget.measure} per ${budget.window.kind}, ${describeConsumers(budget.consumers)}, ${describeResources(budget.resources)})`;
-  const message = `${what} has ${format(remaining)} of ${format(budget.limit)} ${unit === 'usd' ? 'USD' : unit} left; this call needs up to ${format(line.amount)}. Retry after ${retryAfter} s.`;
+  const message = `${what} has ${format(remaining)} of ${format(budget.limit)} ${unit === 'usd' ? 'USD' : unit} left; this call needs up to ${format(amount)}. Retry after ${retryAfter} s.`;
   return new SluiceError(budget.kind === 'rate_limit' ? 'rate_limited' : 'budget_exhausted', message, { headers });
 }
 

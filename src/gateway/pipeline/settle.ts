@@ -4,7 +4,7 @@
 import { CounterStoreUnavailable, type CounterLine } from '../../counters/counter-store.js';
 import { coversTarget, type Budget } from '../../policy/budgets.js';
 import type { Governance } from '../../policy/governance.js';
-import type { Reservation } from './admit.js';
+import { AMOUNT, FIGURES, PREVIOUS_WEIGHT, TTL_MS, type Reservation } from './admit.js';
 import type { Call } from './call.js';
 import type { Metered } from './meter.js';
 
@@ -14,19 +14,20 @@ export type SettledCall = Pick<Readonly<Call>, 'requestId' | 'target' | 'status'
 /** Never throws: counter trouble after the answer was sent is logged and metered, not the client's problem. */
 export function settle(governance: Governance, reservation: Reservation, call: SettledCall, metered: Metered): Promise<void> | undefined {
   const served = call.target !== null && (call.status < 400 || call.status === 499);
-  const lines: CounterLine[] = new Array(reservation.lines.length);
-  for (let i = 0; i < reservation.lines.length; i++) {
-    const reserved = reservation.lines[i]!;
-    const actual = used(reservation.budgets[i]!, call, served, metered);
-    // Written out rather than spread: a spread copy is a generic object clone (about 1.3 µs of a governed call in perf).
+  const { budgets, keys, figures } = reservation;
+  const lines: CounterLine[] = new Array(budgets.length);
+  for (let i = 0; i < budgets.length; i++) {
+    const budget = budgets[i]!;
+    const budgetKeys = keys[i]!;
+    const at = i * FIGURES;
     lines[i] = {
-      key: reserved.key,
-      previousKey: reserved.previousKey,
-      previousWeight: reserved.previousWeight,
-      limit: reserved.limit,
-      amount: actual - reserved.amount,
+      key: budgetKeys.key,
+      previousKey: budgetKeys.previousKey,
+      previousWeight: figures[at + PREVIOUS_WEIGHT]!,
+      limit: budget.limit,
+      amount: used(budget, call, served, metered) - figures[at + AMOUNT]!,
       enforce: false,
-      ttlMs: reserved.ttlMs,
+      ttlMs: figures[at + TTL_MS]!,
     };
   }
   const now = governance.clock.now();
@@ -67,11 +68,13 @@ function used(budget: Budget, call: SettledCall, served: boolean, metered: Meter
 }
 
 function alert(governance: Governance, reservation: Reservation, used: number[], now: number): Promise<void> | undefined {
+  const positions = reservation.positions;
+  if (positions === null) return undefined; // no budget of the call has alerts
   let pending: Promise<void>[] | undefined;
   for (let i = 0; i < reservation.budgets.length; i++) {
-    const position = reservation.positions[i] ?? null;
+    const position = positions[i]!;
     if (position === null) continue; // a budget without alerts
-    const checked = governance.alerts.check(now, reservation.budgets[i]!, reservation.counters[i]!, position, used[i]!);
+    const checked = governance.alerts.check(now, reservation.budgets[i]!, reservation.keys[i]!.counter, position, used[i]!);
     if (checked !== undefined) (pending ??= []).push(checked);
   }
   if (pending === undefined) return undefined;

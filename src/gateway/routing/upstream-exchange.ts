@@ -154,7 +154,10 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     if (this.signal.aborted) controller.abort(this.signal.reason!);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // undici leaves the head's raw bytes on the controller (a Buffer per header name and value) for as long as the
+    // exchange lasts; the parsed `headers` are all Sluice reads, so a stream held open does not keep ten Buffers more.
+    controller.rawHeaders = null;
     // 1xx informational heads are followed by the real one.
     if (statusCode < 200) return;
     this.statusCode = statusCode;
