@@ -308,7 +308,10 @@ describe('budgets', () => {
     assert.equal(refused.headers?.get('x-ratelimit-remaining-tokens'), '0');
     const body = refused.error as { type: string; error: { type: string; message: string } };
     assert.deepEqual([body.type, body.error.type], ['error', 'rate_limit_error']);
-    assert.match(body.error.message, /Budget 'tokens' \(output_tokens per day, everyone, any model\) has 0 of 60 tokens left/);
+    assert.match(
+      body.error.message,
+      /Budget 'tokens' \(output_tokens per day, everyone, any model\) has 0 of 60 tokens left; this call needs up to 20\./,
+    );
   });
 
   test('several budgets apply to one call and all must hold', async () => {
