@@ -13,4 +13,4 @@ ranks.forEach((token, rank) => {
   if (typeof token !== 'string') byteRanks.push([rank, token]);
 });
 const message: O200kRanks = { table, byteRanks };
-parentPort!.postMessage(message, [table.units.buffer, table.starts.buffer, table.slots.buffer]);
+parentPort!.postMessage(message, [table.narrow.buffer, table.wide.buffer, table.starts.buffer, table.lengths.buffer, table.slots.buffer]);
