@@ -3,6 +3,7 @@
 //    BENCH_STREAM_RAMP_MS, default 2 s, rather than in one burst of connections), against an upstream that
 //    sends its first token at once and then one word every BENCH_STREAM_WORD_MS (default 500 ms): the target's RSS
 //    (VmRSS of /proc/<pid>/status, sampled) before and at the peak, and time to first token p50 / p99 as the client sees it.
+//    Each target is measured once it has settled (BENCH_SETTLE_MS, default 10 s after its warm-up: SETTLE_MS says why).
 // 2. BENCH_IDLE (default 10,000) idle keep-alive client connections, each after one request, held for a few seconds:
 //    how many are still open and the target's RSS with them. Sluice is started with gateway.maxConnections raised above
 //    that (its default, 4,096, would close the rest as they are accepted).
@@ -36,6 +37,13 @@ const WORDS = 8;
 /** Streams are opened evenly over this time (they last WORDS × WORD_MS, longer, so all are open together at the end). */
 const RAMP_MS = Number(process.env.BENCH_STREAM_RAMP_MS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/**
+ * How long a target is left alone after its warm-up, before its idle figures are read and the streams start. V8 gives
+ * back what the process's start used (the young generation it grew, the compilers' memory; and in Sluice the tokenizer's
+ * loading thread and the first compliance assessment, 5 s after start) when its memory reducer first runs, some 8 s
+ * after start: read before that, a target's RSS counted 10 to 20 MB of its start, more or less of it as the rounds fell.
+ */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 10_000);
 /** Node flags for one more target, `sluice <flags>` (this build started with them), e.g. --max-semi-space-size=4. */
 const SLUICE_FLAGS = (process.env.BENCH_SLUICE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 const BASELINE =
@@ -409,9 +417,10 @@ async function measure(
 ): Promise<{ figures: Figures; failed: number; idle: string }> {
   const started = await target.start(dir, upstreamPort);
   try {
-    // A few streams first, so the target has warmed up its code and pools before the baseline is read.
+    // A few streams first, so the target has warmed up its code and pools before the baseline is read; then the target
+    // settles as a gateway that has been up a while has (see SETTLE_MS).
     await streams(started.port, started.child, 20);
-    await sleep(500);
+    await sleep(SETTLE_MS);
     const idleRss = rssMb(started.child.pid!);
     const idleHeap = await heapMb(started.child);
     const cpuBefore = cpuMs(started.child.pid!);

@@ -1,12 +1,14 @@
-// Runs in a thread of its own, once: imports o200k_base's ranks (a 2.2 MB module of literals), builds their table
-// (rank-table.ts) and hands it to the thread that asked, with the few ranks that are bytes rather than text, then ends.
-// Compiled in the gateway's own thread, that module's code, source and the compiler's memory stayed in the process: a
-// governed gateway idled about 20 MB larger than with the ranks received here as data.
+// Runs in a thread of its own, once: reads o200k_base's ranks from gpt-tokenizer's rank file (tiktoken-file.ts), builds
+// their table (rank-table.ts) and hands it to the thread that asked, with the few ranks that are bytes rather than text,
+// then ends. Built in the gateway's own thread, the table's making would pause its event loop for some 200 ms.
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import ranks from 'gpt-tokenizer/bpeRanks/o200k_base';
 import { buildRankTable } from './rank-table.js';
+import { o200kRankFile, readTiktokenRanks } from './tiktoken-file.js';
 import type { O200kRanks } from './tokenizer.js';
 
+// Synchronous: this thread has nothing else to do.
+const ranks = readTiktokenRanks(readFileSync(o200kRankFile(), 'latin1'));
 const table = buildRankTable(ranks);
 const byteRanks: O200kRanks['byteRanks'] = [];
 ranks.forEach((token, rank) => {
