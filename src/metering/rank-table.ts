@@ -1,6 +1,6 @@
 // o200k_base's text tokens and their ranks in typed arrays, in place of gpt-tokenizer's Map from each token's string to
 // its rank. The Map held 198,427 strings of their own, its hash table and the ranks' array: 14.6 MB of the gateway's
-// heap for as long as it ran, and building it paused the gateway's event loop for some 240 ms. These arrays take 3.3 MB
+// heap for as long as it ran, and building it paused the gateway's event loop for some 240 ms. These arrays take 3.4 MB
 // outside the heap, are built in the thread that loads the ranks, and reach the gateway's thread moved rather than
 // copied (docs/metering.md has the measurements).
 // Written by hand: the library takes its table only as that Map, and no package keeps one in typed arrays.
