@@ -177,6 +177,36 @@ describe('upstream answers that fail after their head', () => {
     });
   });
 
+  test("a stream's silence limit restarts with each chunk: a slow stream runs past it, one that falls silent is cut", async () => {
+    // routing.retry.timeoutMs 300 caps the silence between chunks at 300 ms: ten chunks 100 ms apart take a second.
+    const pieces = Array.from({ length: 10 }, (_, i) => `${i} `);
+    primary.respondWith((_r, res) => sse(res, openaiStreamFrames(pieces, null), 100));
+    const started = Date.now();
+    assert.equal(await askStream('only-stalls'), pieces.join(''));
+    assert.ok(Date.now() - started >= 900, 'the whole stream lasted longer than the limit on each silence');
+
+    primary.respondWith((_r, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const frame of openaiStreamFrames(['before the silence'], null).slice(0, 2)) res.write(frame);
+    });
+    let text = '';
+    await assert.rejects(
+      async () => {
+        const stream = await client.chat.completions.create({
+          model: 'only-stalls',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        });
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      },
+      (error: unknown) => error instanceof OpenAI.APIError && /broke off: timed out waiting for the body/.test(error.message),
+    );
+    assert.equal(text, 'before the silence', 'what came before the silence was relayed');
+    const rows = await ledgerRows(sluice);
+    const cut = rows.filter((row) => row.requested_model === 'only-stalls' && row.stream === 1).at(-1);
+    assert.equal(cut?.error_class, 'stream_interrupted');
+  });
+
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {
     primary.respondWith(async (_r, res) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));

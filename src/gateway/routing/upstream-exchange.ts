@@ -4,6 +4,7 @@
 // the relay itself.
 import type { Dispatcher } from 'undici';
 import type { Cancellation } from '../pipeline/cancellation.js';
+import { bodyTimeout, headersTimeout, unwatch, watch, type Expiring } from './deadlines.js';
 
 type IncomingHttpHeaders = Dispatcher.ResponseData['headers'];
 
@@ -75,15 +76,16 @@ export class ResponseTooLarge extends Error {
 /** Sends the request; resolves with the head, or rejects with undici's error (or the cancellation's reason). */
 export function exchange(dispatcher: Dispatcher, options: ExchangeOptions, signal: Cancellation): Promise<ExchangeHead> {
   return new Promise((resolve, reject) => {
-    const handler = new Exchange(options.stream, options.maxBodyBytes, signal, resolve, reject);
+    const handler = new Exchange(options, signal, resolve, reject);
     dispatcher.dispatch(
       {
         path: options.path,
         method: 'POST',
         headers: options.headers,
         body: options.body,
-        headersTimeout: options.headersTimeoutMs,
-        bodyTimeout: options.bodyTimeoutMs,
+        // The exchange keeps both limits itself (deadlines.ts): 0 arms none of undici's timers.
+        headersTimeout: 0,
+        bodyTimeout: 0,
       },
       handler,
     );
@@ -101,9 +103,14 @@ const HOLD_BYTES = 64 * 1024;
  * The handler: after the head it either collects the body as text, or (a 2xx stream) holds it from its first chunk
  * until pipe() hands it on.
  */
-class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
+class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   private readonly stream: boolean;
   private readonly maxBodyBytes: number;
+  private readonly headersTimeoutMs: number;
+  private readonly bodyTimeoutMs: number;
+  /** The head's deadline from the request's start, then the body's from its last chunk; Infinity while paused. */
+  deadline: number;
+  watchSlot: number;
   private readonly signal: Cancellation;
   private onHead: ((head: ExchangeHead) => void) | null;
   private onFailure: ((error: Error) => void) | null;
@@ -122,15 +129,13 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   private sink: BodySink | null;
   private readonly onCancel: () => void;
 
-  constructor(
-    stream: boolean,
-    maxBodyBytes: number,
-    signal: Cancellation,
-    resolve: (head: ExchangeHead) => void,
-    reject: (error: Error) => void,
-  ) {
-    this.stream = stream;
-    this.maxBodyBytes = maxBodyBytes;
+  constructor(options: ExchangeOptions, signal: Cancellation, resolve: (head: ExchangeHead) => void, reject: (error: Error) => void) {
+    this.stream = options.stream;
+    this.maxBodyBytes = options.maxBodyBytes;
+    this.headersTimeoutMs = options.headersTimeoutMs;
+    this.bodyTimeoutMs = options.bodyTimeoutMs;
+    this.deadline = Infinity;
+    this.watchSlot = -1;
     this.signal = signal;
     this.onHead = resolve;
     this.onFailure = reject;
@@ -151,7 +156,18 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     // Cancelled while the request waited for a connection.
-    if (this.signal.aborted) controller.abort(this.signal.reason!);
+    if (this.signal.aborted) {
+      controller.abort(this.signal.reason!);
+      return;
+    }
+    // From here, as undici's own limit counted: the request is on its connection.
+    this.deadline = Date.now() + this.headersTimeoutMs;
+    watch(this, Math.min(this.headersTimeoutMs, this.bodyTimeoutMs));
+  }
+
+  expire(): void {
+    this.deadline = Infinity;
+    this.controller?.abort(this.statusCode === 0 ? headersTimeout() : bodyTimeout());
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -161,12 +177,15 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
     // 1xx informational heads are followed by the real one.
     if (statusCode < 200) return;
     this.statusCode = statusCode;
+    this.deadline = Date.now() + this.bodyTimeoutMs;
     const head = { statusCode, headers, body: this };
     if (this.stream && statusCode < 300) this.head = head;
     else this.give(head);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // A paused body has no deadline (undici's did not either): the wait is the client's, not the provider's.
+    if (!this.paused) this.deadline = Date.now() + this.bodyTimeoutMs;
     if (this.sink !== null) {
       this.sink.data(chunk);
       return;
@@ -177,6 +196,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
       this.chunks.push(chunk);
       if (this.held >= HOLD_BYTES) {
         this.paused = true;
+        this.deadline = Infinity;
         controller.pause();
       }
       if (this.head !== null) this.give(this.head);
@@ -248,6 +268,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
 
   pause(): void {
     this.paused = true;
+    this.deadline = Infinity;
     this.controller?.pause();
   }
 
@@ -262,7 +283,10 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
 
   resume(): void {
     this.paused = false;
-    if (this.failure === null && !this.ended) this.controller?.resume();
+    if (this.failure === null && !this.ended) {
+      this.deadline = Date.now() + this.bodyTimeoutMs;
+      this.controller?.resume();
+    }
   }
 
   private give(head: ExchangeHead): void {
@@ -279,6 +303,8 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody {
   }
 
   private done(): void {
+    this.deadline = Infinity;
+    unwatch(this);
     this.signal.off(this.onCancel);
   }
 }
