@@ -8,7 +8,7 @@ import { errors } from 'undici';
 
 /** An exchange whose deadline the sweep watches. */
 export interface Expiring {
-  /** When the current phase's limit runs out, in Date.now() terms; Infinity while there is none (a paused body). */
+  /** When the current phase's limit runs out, on clock(); Infinity while there is none (a paused body). */
   readonly deadline: number;
   /** Its place in the watched list (-1 when not watched), kept by watch() and unwatch() alone. */
   watchSlot: number;
@@ -29,6 +29,11 @@ const MIN_SWEEP_MS = 10;
  * answer's chunks) was promoted to the old generation, 950 bytes a call against 31 with this list.
  */
 const watched: Expiring[] = [];
+
+/** Milliseconds on a monotonic clock: a wall clock set forward would time out every call in flight at once. */
+export function clock(): number {
+  return performance.now();
+}
 let sweeper: NodeJS.Timeout | null = null;
 let period = SWEEP_MS;
 
@@ -65,7 +70,7 @@ function sweep(): void {
     period = SWEEP_MS;
     return;
   }
-  const now = Date.now();
+  const now = clock();
   // From the end: an expiring exchange unwatches itself, moving the last one into its place, already looked at.
   for (let i = watched.length - 1; i >= 0; i--) {
     const item = watched[i];

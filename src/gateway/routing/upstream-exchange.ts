@@ -4,7 +4,7 @@
 // the relay itself.
 import type { Dispatcher } from 'undici';
 import type { Cancellation } from '../pipeline/cancellation.js';
-import { bodyTimeout, headersTimeout, unwatch, watch, type Expiring } from './deadlines.js';
+import { bodyTimeout, clock, headersTimeout, unwatch, watch, type Expiring } from './deadlines.js';
 
 type IncomingHttpHeaders = Dispatcher.ResponseData['headers'];
 
@@ -161,7 +161,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
       return;
     }
     // From here, as undici's own limit counted: the request is on its connection.
-    this.deadline = Date.now() + this.headersTimeoutMs;
+    this.deadline = clock() + this.headersTimeoutMs;
     watch(this, Math.min(this.headersTimeoutMs, this.bodyTimeoutMs));
   }
 
@@ -177,7 +177,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     // 1xx informational heads are followed by the real one.
     if (statusCode < 200) return;
     this.statusCode = statusCode;
-    this.deadline = Date.now() + this.bodyTimeoutMs;
+    this.deadline = clock() + this.bodyTimeoutMs;
     const head = { statusCode, headers, body: this };
     if (this.stream && statusCode < 300) this.head = head;
     else this.give(head);
@@ -185,7 +185,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     // A paused body has no deadline (undici's did not either): the wait is the client's, not the provider's.
-    if (!this.paused) this.deadline = Date.now() + this.bodyTimeoutMs;
+    if (!this.paused) this.deadline = clock() + this.bodyTimeoutMs;
     if (this.sink !== null) {
       this.sink.data(chunk);
       return;
@@ -284,7 +284,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   resume(): void {
     this.paused = false;
     if (this.failure === null && !this.ended) {
-      this.deadline = Date.now() + this.bodyTimeoutMs;
+      this.deadline = clock() + this.bodyTimeoutMs;
       this.controller?.resume();
     }
   }
