@@ -207,6 +207,30 @@ describe('upstream answers that fail after their head', () => {
     assert.equal(cut?.error_class, 'stream_interrupted');
   });
 
+  test('a stream its client reads slowly is held back upstream, not cut by the silence limit', async () => {
+    // 32 MB: more than the sockets between the three hold, so the gateway has to pause its read of the upstream while
+    // the client sleeps three times the 300 ms limit on silences.
+    const piece = 'x'.repeat(256 * 1024);
+    const pieces = Array.from({ length: 128 }, () => piece);
+    primary.respondWith((_r, res) => sse(res, openaiStreamFrames(pieces, { prompt_tokens: 5, completion_tokens: 7 })));
+    const stream = await client.chat.completions.create({
+      model: 'only-stalls',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let length = 0;
+    let slept = false;
+    for await (const chunk of stream) {
+      length += chunk.choices[0]?.delta.content?.length ?? 0;
+      if (!slept && length > 0) {
+        slept = true;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+    assert.equal(length, pieces.length * piece.length);
+  });
+
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {
     primary.respondWith(async (_r, res) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
