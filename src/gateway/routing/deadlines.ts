@@ -29,13 +29,13 @@ const MIN_SWEEP_MS = 10;
  * answer's chunks) was promoted to the old generation, 950 bytes a call against 31 with this list.
  */
 const watched: Expiring[] = [];
+let sweeper: NodeJS.Timeout | null = null;
+let period = SWEEP_MS;
 
 /** Milliseconds on a monotonic clock: a wall clock set forward would time out every call in flight at once. */
 export function clock(): number {
   return performance.now();
 }
-let sweeper: NodeJS.Timeout | null = null;
-let period = SWEEP_MS;
 
 /** Watches `item` until unwatch(); `shortestMs`: the shortest limit it will have, which sets how often to look. */
 export function watch(item: Expiring, shortestMs: number): void {
