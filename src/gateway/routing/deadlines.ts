@@ -71,10 +71,11 @@ function sweep(): void {
     return;
   }
   const now = clock();
-  // From the end: an expiring exchange unwatches itself, moving the last one into its place, already looked at.
+  // From the end: an expiring exchange unwatches itself, moving the last one into its place, already looked at; the
+  // list stays at least i + 1 long while index i is looked at.
   for (let i = watched.length - 1; i >= 0; i--) {
-    const item = watched[i];
-    if (item !== undefined && item.deadline <= now) item.expire();
+    const item = watched[i]!;
+    if (item.deadline <= now) item.expire();
   }
 }
 
