@@ -229,6 +229,9 @@ describe('upstream answers that fail after their head', () => {
       }
     }
     assert.equal(length, pieces.length * piece.length);
+    const rows = await ledgerRows(sluice);
+    const held = rows.filter((row) => row.requested_model === 'only-stalls' && row.stream === 1).at(-1);
+    assert.deepEqual([held?.status, held?.error_class, held?.output_tokens], [200, null, 7], 'recorded as served whole');
   });
 
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {
