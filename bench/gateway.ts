@@ -746,6 +746,13 @@ async function main(): Promise<void> {
         line += ` | ${cpuOf(target, i).toFixed(0).padStart(6)} ${`${cpuRatio(target, floor, i).toFixed(2)}x`.padStart(6)}${' '.repeat(9)}`;
       console.log(line.trimEnd());
     }
+    // The floor does the same work for every call of a mode in every run, so the spread of its CPU per call is the host's
+    // doing (other tenants of a shared machine, frequency scaling): a wide one says this run's ratios are uncertain.
+    const floorJsonCpu = floor.cpu.filter((_, i) => ROWS[i]!.startsWith('json/')).flat();
+    console.log(
+      `host: the floor's CPU per json call, ${range(floorJsonCpu, (value) => value.toFixed(0))} µs over the rows and ` +
+        `rounds (the same work each time: the spread is the host's), load average ${loadavg()[0]!.toFixed(1)} at the end`,
+    );
 
     // The targets: plain Sluice >= 70% of the floor's req/s and <= 30% added to its p50 (the gateway's); governed Sluice
     // on one worker >= 80% in memory and >= 70% on Redis (scale-out's); all workers >= 1.7x one worker.
