@@ -63,6 +63,20 @@ describe('the OpenAI stream relay', () => {
     }
   });
 
+  test('finds its marks by byte in text beyond ASCII, cut anywhere, even inside a character', () => {
+    const wide = [content('café 🦊 naïve'), content('日本語 "usage":{'), finish, usageOnly, done].join('');
+    for (let at = 0; at <= Buffer.byteLength(wide); at++) {
+      const cuts = at === 0 ? [] : [at];
+      const kept = relay(true);
+      assert.equal(run(kept, wide, cuts), wide, `cut at ${at}`);
+      assert.equal(kept.usage.inputTokens, 24);
+      const dropped = relay(false);
+      assert.equal(run(dropped, wide, cuts), wide.replace(usageOnly, ''), `cut at ${at}`);
+      assert.equal(dropped.usage.outputTokens, 11);
+      assert.equal(dropped.streamError, null);
+    }
+  });
+
   test('strips usage riding on a content chunk, and handles CR LF blank lines', () => {
     const riding = `data: {${base},"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`;
     const text = `${content('a').replace('\n\n', '\r\n\r\n')}${riding}\r\n\r\n${done.replace('\n\n', '\r\n\r\n')}`;
