@@ -67,3 +67,54 @@ test('a rollup line counts refused and failed calls apart, and only served calls
     ],
   );
 });
+
+test('rows in runs of one key and rows that change any part of it sum onto the lines their own keys name', () => {
+  const HOUR = 3_600_000;
+  const row = (startedAt: number, inputTokens: number, change: Partial<RollupSource> = {}): RollupSource => ({
+    startedAt,
+    consumer: 'a',
+    team: 't',
+    requestedModel: 'm',
+    provider: 'openai',
+    providerModel: 'x',
+    status: 200,
+    errorClass: null,
+    inputTokens,
+    outputTokens: 1,
+    cachedInputTokens: 0,
+    costMicroUsd: 5,
+    ...change,
+  });
+  const rows = [
+    row(10, 1),
+    row(20, 2),
+    row(HOUR - 1, 4), // the run goes on to the hour's last millisecond
+    row(HOUR, 8), // and into the next hour: another line
+    row(HOUR + 1, 16, { status: 502, errorClass: 'upstream_unavailable' }), // each next row changes one part
+    row(HOUR + 2, 32, { consumer: 'b' }),
+    row(HOUR + 3, 64, { consumer: 'b', team: 'u' }),
+    row(HOUR + 4, 128, { consumer: 'b', team: 'u', requestedModel: 'n' }),
+    row(HOUR + 5, 256, { consumer: 'b', team: 'u', requestedModel: 'n', provider: 'azure' }),
+    row(HOUR + 6, 512, { consumer: 'b', team: 'u', requestedModel: 'n', provider: 'azure', providerModel: 'y' }),
+    row(30, 1024), // back on the first line, not next to it
+    row(40, 2048, { consumer: null }), // no consumer and an empty one: one line
+    row(50, 4096, { consumer: '' }),
+  ];
+  // The key each row names, made row by row with nothing carried over.
+  const expected = new Map<string, number>();
+  for (const each of rows) {
+    const key = JSON.stringify([
+      Math.floor(each.startedAt / HOUR) * HOUR,
+      each.consumer ?? '',
+      each.team,
+      each.requestedModel,
+      each.provider,
+      each.providerModel,
+      each.status < 400 ? 'ok' : 'error',
+    ]);
+    expected.set(key, (expected.get(key) ?? 0) + each.inputTokens);
+  }
+  const got = new Map(rollUp(rows).map((line) => [JSON.stringify(line.key), line.inputTokens]));
+  assert.deepEqual(got, expected);
+  assert.equal(got.size, 9);
+});

@@ -104,22 +104,29 @@ function emptyLine(key: RollupLine['key']): RollupLine {
  */
 export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
   const lines = new Map<string, RollupLine>();
+  // A batch comes mostly in runs of one key (a consumer's calls to one model): a row with its previous row's key adds
+  // to that row's line without making the key again (its string was most of a row's cost here).
+  let previous: RollupSource | null = null;
+  let line: RollupLine | null = null;
   for (const row of rows) {
-    const key: RollupLine['key'] = [
-      Math.floor(row.startedAt / HOUR_MS) * HOUR_MS,
-      row.consumer ?? '',
-      row.team ?? '',
-      row.requestedModel ?? '',
-      row.provider ?? '',
-      row.providerModel ?? '',
-      statusClass(row.status),
-    ];
-    const id = keyId(key);
-    let line = lines.get(id);
-    if (line === undefined) {
-      line = emptyLine(key);
-      lines.set(id, line);
+    if (line === null || previous === null || !sameKey(row, previous)) {
+      const key: RollupLine['key'] = [
+        Math.floor(row.startedAt / HOUR_MS) * HOUR_MS,
+        row.consumer ?? '',
+        row.team ?? '',
+        row.requestedModel ?? '',
+        row.provider ?? '',
+        row.providerModel ?? '',
+        statusClass(row.status),
+      ];
+      const id = keyId(key);
+      line = lines.get(id) ?? null;
+      if (line === null) {
+        line = emptyLine(key);
+        lines.set(id, line);
+      }
     }
+    previous = row;
     const calls = row.calls ?? 1;
     line.calls += calls;
     line.inputTokens += row.inputTokens;
@@ -131,7 +138,20 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     if (row.costMicroUsd !== null) line.costMicroUsd += row.costMicroUsd;
     else if (outcome === 'served') line.unpricedCalls += calls;
   }
-  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
+  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, sums]) => sums);
+}
+
+/** Whether two rows fall on the same rollup line: the same hour, names and status class. */
+function sameKey(a: RollupSource, b: RollupSource): boolean {
+  return (
+    a.consumer === b.consumer &&
+    a.team === b.team &&
+    a.requestedModel === b.requestedModel &&
+    a.provider === b.provider &&
+    a.providerModel === b.providerModel &&
+    statusClass(a.status) === statusClass(b.status) &&
+    Math.floor(a.startedAt / HOUR_MS) === Math.floor(b.startedAt / HOUR_MS)
+  );
 }
 
 /**
