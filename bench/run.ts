@@ -1,4 +1,4 @@
-// npm run bench [-- gateway|analytics|discovery|cache|streams|faults]: runs one benchmark (default gateway) in a process
+// npm run bench [-- gateway|analytics|discovery|cache|streams|faults|essentials]: runs one benchmark (default gateway) in a process
 // of its own, so each keeps its own signal handling and exit code: `npm run bench`, `npm run bench -- analytics`.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, string> = {
   cache: 'cache.js',
   streams: 'streams.js',
   faults: 'faults.js',
+  essentials: 'essentials.js',
 };
 
 const name = process.argv[2] ?? 'gateway';
