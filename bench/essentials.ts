@@ -9,14 +9,14 @@
 //   BENCH_DURATION     seconds per run (default 4, after a 2 s warm-up of each target)
 //   BENCH_CONCURRENCY  connections (default 16)
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
-import { processTree } from '../test/support/processes.js';
 import { governanceYaml } from './governance.js';
 import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
+import { benchSluiceYaml, median, treeCpuMs } from './shared.js';
 import { findWrk, wrkLoad } from './wrk.js';
 
 const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 5)));
@@ -62,19 +62,7 @@ function startSluice(upstreamPort: number, governed: boolean): Promise<{ child: 
   const config = join(dir, 'sluice.yaml');
   writeFileSync(
     config,
-    `
-gateway: { host: 127.0.0.1, port: 0 }
-admin: { host: 127.0.0.1, port: 0 }
-storage: sqlite:${join(dir, 'sluice.db')}
-log: { level: info }
-providers:
-  mock: { type: openai, baseUrl: http://127.0.0.1:${upstreamPort}/v1, apiKey: upstream-bench-key }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: mock, model: gpt-4o-mini }]
-consumers:
-  - { name: bench, team: perf, keys: ["${KEY}"] }
-${governed ? governanceYaml('memory') : ''}`,
+    benchSluiceYaml({ database: join(dir, 'sluice.db'), upstreamPort, key: KEY, extra: governed ? governanceYaml('memory') : '' }),
   );
   // The `sluice` command's Node flags; the port is read from its "listening" log line.
   const child = fork(join(here, '../src/cli/sluice.js'), ['start', '--config', config], {
@@ -111,20 +99,6 @@ ${governed ? governanceYaml('memory') : ''}`,
   });
 }
 
-function cpuMs(root: number): number {
-  let total = 0;
-  for (const pid of processTree(root)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // gone since the listing
-    }
-  }
-  return total;
-}
-
 const body = JSON.stringify({
   model: 'gpt-4o-mini',
   stream: false,
@@ -132,7 +106,7 @@ const body = JSON.stringify({
   messages: [{ role: 'user', content: 'Say something about foxes.' }],
 });
 async function run(target: Target, seconds: number): Promise<LoadResult & { cpuPerCall: number }> {
-  const before = cpuMs(target.child.pid!);
+  const before = treeCpuMs(target.child.pid!);
   const result = await runLoad({
     origin: `http://127.0.0.1:${target.port}`,
     path: '/v1/chat/completions',
@@ -142,13 +116,7 @@ async function run(target: Target, seconds: number): Promise<LoadResult & { cpuP
     seconds,
   });
   if (result.errors > 0) throw new Error(`${target.name}: ${result.errors} calls failed; the first: ${result.firstError}`);
-  return { ...result, cpuPerCall: ((cpuMs(target.child.pid!) - before) * 1000) / Math.max(1, result.requests) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { ...result, cpuPerCall: ((treeCpuMs(target.child.pid!) - before) * 1000) / Math.max(1, result.requests) };
 }
 
 const upstream = await startReporting(join(here, 'mock-upstream.js'), []);

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Pool } from 'undici';
 import { childrenOf } from '../test/support/processes.js';
+import { benchSluiceYaml } from './shared.js';
 
 const CLIENTS = Number(process.env.BENCH_FAULTS_CLIENTS ?? 16);
 const FLUSH_MS = Number(process.env.BENCH_FAULTS_FLUSH_MS ?? 200);
@@ -56,20 +57,13 @@ async function startSluice(
   const port = await freePort();
   writeFileSync(
     config,
-    `
-gateway: { host: 127.0.0.1, port: ${port} }
-admin: { host: 127.0.0.1, port: 0 }
-storage: sqlite:${dbPath}
-log: { level: info }
-ledger: { flushIntervalMs: ${FLUSH_MS}, maxBatch: ${MAX_BATCH} }
-providers:
-  mock: { type: openai, baseUrl: http://127.0.0.1:${upstreamPort}/v1, apiKey: upstream-bench-key }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: mock, model: gpt-4o-mini }]
-consumers:
-  - { name: bench, team: perf, keys: ["${KEY}"] }
-`,
+    benchSluiceYaml({
+      database: dbPath,
+      upstreamPort,
+      key: KEY,
+      gatewayPort: port,
+      extra: `ledger: { flushIntervalMs: ${FLUSH_MS}, maxBatch: ${MAX_BATCH} }\n`,
+    }),
   );
   const child = track(
     fork(CLI, ['start', '--workers', '2', '--config', config], {

@@ -27,17 +27,17 @@
 //                      every round (the two swap order each round); a last table gives this build against it
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
-import { processTree } from '../test/support/processes.js';
 import { cpuQuota, type CpuQuota } from './cpu-quota.js';
 import { BUDGET_LINES, governanceYaml } from './governance.js';
 import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
+import { benchSluiceYaml, median, treeCpuMs } from './shared.js';
 import { findWrk, wrkLoad } from './wrk.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -167,22 +167,7 @@ async function startSluice(name: string, counters: Counters, workers: number, up
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   tempDirs.push(dir);
   const config = join(dir, 'sluice.yaml');
-  writeFileSync(
-    config,
-    `
-gateway: { host: 127.0.0.1, port: 0 }
-admin: { host: 127.0.0.1, port: 0 }
-storage: sqlite:${join(dir, 'sluice.db')}
-log: { level: info }
-providers:
-  mock: { type: openai, baseUrl: http://127.0.0.1:${upstreamPort}/v1, apiKey: upstream-bench-key }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: mock, model: gpt-4o-mini }]
-consumers:
-  - { name: bench, team: perf, keys: ["${KEY}"] }
-${countersYaml(counters)}`,
-  );
+  writeFileSync(config, benchSluiceYaml({ database: join(dir, 'sluice.db'), upstreamPort, key: KEY, extra: countersYaml(counters) }));
   // Workers by SLUICE_WORKERS rather than --workers, which a baseline build from before workers would refuse.
   const child = track(
     fork(cli, ['start', '--config', config], {
@@ -276,34 +261,6 @@ async function load(target: Target, stream: boolean, connections: number, second
   return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, firstError: result.firstError, cpuPerCall };
 }
 
-const TICKS_PER_MS = 100 / 1000; // USER_HZ, 100 on Linux
-/**
- * CPU time (user + system, ms) of a process and its descendants (a Sluice primary's workers), from /proc: what the
- * target spent on its calls whatever else the machine was doing, where req/s depends on the cores it was given. 0 off
- * Linux.
- */
-function treeCpuMs(root: number): number {
-  let total = 0;
-  let pids: number[];
-  try {
-    pids = processTree(root);
-  } catch {
-    return 0;
-  }
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // gone since the listing
-    }
-    // The fields after the command, which is in parentheses and may hold spaces: state, ppid, ..., utime (14), stime (15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS;
-  }
-  return total;
-}
-
 /** One call per mode before measuring: a target that cannot answer, or answers without usage, is reported and dropped. */
 async function probe(target: Target): Promise<string | null> {
   for (const stream of [false, true]) {
@@ -342,12 +299,6 @@ async function troubles(target: Target): Promise<{ refusals: number; failures: n
       .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
       .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   return { refusals: sum('sluice_budget_refusals_total'), failures: sum('sluice_counter_store_failures_total') };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Row i: the median over its rounds of target's req/s over base's, each ratio taken within one round. */

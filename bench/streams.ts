@@ -29,6 +29,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 import { governanceYaml } from './governance.js';
+import { benchSluiceYaml, median } from './shared.js';
 
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1_000);
 const IDLE = Number(process.env.BENCH_IDLE ?? 10_000);
@@ -188,19 +189,14 @@ async function startSluice(
   const config = join(dir, 'sluice.yaml');
   writeFileSync(
     config,
-    `
-gateway: { host: 127.0.0.1, port: 0, maxConnections: ${IDLE + STREAMS + 1_000} }
-admin: { host: 127.0.0.1, port: 0 }
-storage: sqlite:${join(dir, 'sluice.db')}
-log: { level: info }
-providers:
-  mock: { type: openai, baseUrl: http://127.0.0.1:${upstreamPort}/v1, apiKey: upstream-bench-key, connections: ${UPSTREAM_CONNECTIONS} }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: mock, model: gpt-4o-mini }]
-consumers:
-  - { name: bench, team: perf, keys: ["${KEY}"] }
-${governed ? governanceYaml('memory') : ''}`,
+    benchSluiceYaml({
+      database: join(dir, 'sluice.db'),
+      upstreamPort,
+      key: KEY,
+      gatewayMaxConnections: IDLE + STREAMS + 1_000,
+      upstreamConnections: UPSTREAM_CONNECTIONS,
+      extra: governed ? governanceYaml('memory') : '',
+    }),
   );
   const child = track(
     fork(cli, ['start', '--workers', '1', '--config', config], {
@@ -450,12 +446,6 @@ async function measure(
     await stop(started.child);
     for (const other of started.others ?? []) await stop(other);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function table(header: string[], rows: string[][]): void {
