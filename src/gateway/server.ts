@@ -18,7 +18,7 @@ import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
 import { Call } from './pipeline/call.js';
 import { refuseWhileDraining } from './handlers/refuse-draining.js';
-import { sendError } from './respond.js';
+import { GatewayResponse, sendError } from './respond.js';
 import { handleMcp } from './mcp/handler.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -63,8 +63,11 @@ export class GatewayServer {
       // How often those two are checked (node's default, 30 s, would let a 30 s limit run to a minute).
       connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headersTimeout / 4))),
     };
-    const listener = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res);
-    this.server = tls === null ? createServer(options, listener) : tls.createServer(options, listener);
+    const listener = (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res as GatewayResponse);
+    // Every response a GatewayResponse: it writes the request id with the head (src/gateway/respond.ts). Typed as node's
+    // own class, whose generic constructor a subclass for one request type does not match.
+    const withResponses = { ...options, ServerResponse: GatewayResponse as unknown as typeof ServerResponse };
+    this.server = tls === null ? createServer(withResponses, listener) : tls.createServer(withResponses, listener);
     this.server.maxConnections = limits.maxConnections;
   }
 
@@ -113,10 +116,10 @@ export class GatewayServer {
     await closed;
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  private onRequest(req: IncomingMessage, res: GatewayResponse): void {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('x-request-id', requestId);
+    res.requestId = requestId;
     if (this.draining) res.setHeader('connection', 'close');
     // Nothing a client sends may end the process: a throw in routing or a handler's start is this request's 500.
     try {
@@ -162,7 +165,7 @@ export class GatewayServer {
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (req.method !== 'GET')
         sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
-      else if (path === '/v1/models') handleModels(this.context, door, req, res, null);
+      else if (path === '/v1/models') handleModels(this.context, door, req, res, requestId, null);
       else {
         const id = modelId(path.slice('/v1/models/'.length));
         if (id === null)
@@ -171,7 +174,7 @@ export class GatewayServer {
             door,
             new SluiceError('invalid_request', 'The model id in the path is not valid percent-encoding.', { param: 'model' }),
           );
-        else handleModels(this.context, door, req, res, id);
+        else handleModels(this.context, door, req, res, requestId, id);
       }
       return;
     }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ERRORS } from '../../src/errors.js';
-import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 describe("errors in the caller's shape", () => {
@@ -11,7 +11,11 @@ describe("errors in the caller's shape", () => {
   let sluice: TestSluice;
 
   before(async () => {
-    mock = await MockProvider.start((_r, res) => json(res, 200, openaiCompletion('ok')));
+    mock = await MockProvider.start((r, res) =>
+      r.body.stream === true
+        ? sse(res, openaiStreamFrames(['o', 'k'], { prompt_tokens: 3, completion_tokens: 2 }))
+        : json(res, 200, openaiCompletion('ok')),
+    );
     sluice = await startTestSluice({
       gateway: { host: '127.0.0.1', port: 0, maxBodyBytes: 2048 },
       providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-key-not-real' } },
@@ -123,6 +127,31 @@ describe("errors in the caller's shape", () => {
     const response = await post('/v1/chat/completions', chat, { 'x-request-id': 'trace-abc-123' });
     assert.equal(response.headers.get('x-request-id'), 'trace-abc-123');
     await response.arrayBuffer();
+  });
+
+  test("every kind of answer carries the call's x-request-id, once", async () => {
+    const streamed = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const asks: Array<[string, () => Promise<Response>]> = [
+      ['an answer', () => post('/v1/chat/completions', chat, { 'x-request-id': 'every-1' })],
+      ['a stream', () => post('/v1/chat/completions', streamed, { 'x-request-id': 'every-1' })],
+      ['a refusal', () => post('/v1/chat/completions', chat, { 'x-request-id': 'every-1', authorization: 'Bearer sk-nobody-000' })],
+      ['an unknown route', () => post('/v1/nothing', '{}', { 'x-request-id': 'every-1' })],
+      ...['/healthz', '/readyz', '/v1/models', '/v1/models/nope', '/v1/chat/completions'].map((path): [string, () => Promise<Response>] => [
+        `GET ${path}`,
+        () => fetch(`${sluice.baseURL}${path}`, { headers: { authorization: `Bearer ${KEYS.checkout}`, 'x-request-id': 'every-1' } }),
+      ]),
+    ];
+    for (const [name, ask] of asks) {
+      const response = await ask();
+      await response.arrayBuffer();
+      assert.equal(response.headers.get('x-request-id'), 'every-1', name);
+    }
+    // One the gateway makes when the client sends none, or one it cannot use (too long).
+    for (const sent of [undefined, 'x'.repeat(200)]) {
+      const response = await post('/v1/chat/completions', chat, sent === undefined ? {} : { 'x-request-id': sent });
+      await response.arrayBuffer();
+      assert.match(response.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    }
   });
 
   test('rejects a GET on a POST endpoint with 405', async () => {

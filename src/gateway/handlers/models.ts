@@ -10,23 +10,37 @@ import { sendError, sendJson } from '../respond.js';
 /** Models have no creation time of their own; the gateway's start stands in for it. */
 const STARTED = Math.floor(Date.now() / 1000);
 
-export function handleModels(context: GatewayContext, door: FrontDoor, req: IncomingMessage, res: ServerResponse, id: string | null): void {
+export function handleModels(
+  context: GatewayContext,
+  door: FrontDoor,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  id: string | null,
+): void {
   try {
     const snapshot = context.snapshot;
     const consumer = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, null);
     // A JWT is verified asynchronously; a key or a certificate answers at once.
     if (consumer instanceof Promise)
       consumer.then(
-        (found) => listModels(context, door, res, id, found),
-        (error: unknown) => refuse(context, door, res, error),
+        (found) => listModels(context, door, res, requestId, id, found),
+        (error: unknown) => refuse(context, door, res, requestId, error),
       );
-    else listModels(context, door, res, id, consumer);
+    else listModels(context, door, res, requestId, id, consumer);
   } catch (error) {
-    refuse(context, door, res, error);
+    refuse(context, door, res, requestId, error);
   }
 }
 
-function listModels(context: GatewayContext, door: FrontDoor, res: ServerResponse, id: string | null, consumer: Consumer): void {
+function listModels(
+  context: GatewayContext,
+  door: FrontDoor,
+  res: ServerResponse,
+  requestId: string,
+  id: string | null,
+  consumer: Consumer,
+): void {
   try {
     const names = [...context.snapshot.routing.routes.keys()].filter((name) => mayUse(consumer, name));
     if (id !== null) {
@@ -37,12 +51,12 @@ function listModels(context: GatewayContext, door: FrontDoor, res: ServerRespons
     }
     sendJson(res, 200, door.renderModels(names, STARTED));
   } catch (error) {
-    refuse(context, door, res, error);
+    refuse(context, door, res, requestId, error);
   }
 }
 
-function refuse(context: GatewayContext, door: FrontDoor, res: ServerResponse, error: unknown): void {
+function refuse(context: GatewayContext, door: FrontDoor, res: ServerResponse, requestId: string, error: unknown): void {
   // Listing models records no ledger row; a bad key is counted like on the other routes.
   if (error instanceof SluiceError && error.code === 'invalid_api_key') context.metrics.unauthenticated('/v1/models');
-  sendError(res, door, error, context.logger, String(res.getHeader('x-request-id')));
+  sendError(res, door, error, context.logger, requestId);
 }
