@@ -81,9 +81,8 @@ async function invokeTargets<E extends OpenedExchange>(
   let retryAfterSeconds: number | undefined;
   let unsupported: SluiceError | null = null;
   for (const target of attemptOrder(route)) {
-    const label = `${target.provider.name}/${target.model}`;
     if (!target.breaker.allow(Date.now())) {
-      log.failures.push(`${label}: skipped, circuit open after repeated failures`);
+      log.failures.push(`${label(target)}: skipped, circuit open after repeated failures`);
       continue;
     }
     let opened: E;
@@ -93,7 +92,7 @@ async function invokeTargets<E extends OpenedExchange>(
       // A provider that cannot express the request (a feature it lacks): another target may; else the client hears why.
       if (error instanceof SluiceError && error.code === 'unsupported_by_provider') {
         unsupported ??= error;
-        log.failures.push(`${label}: ${error.message}`);
+        log.failures.push(`${label(target)}: ${error.message}`);
         target.breaker.success();
         continue;
       }
@@ -107,7 +106,7 @@ async function invokeTargets<E extends OpenedExchange>(
       lastWasTimeout = outcome.timeout;
       lastWasRateLimit = outcome.rateLimit !== undefined;
       if (outcome.rateLimit !== undefined) retryAfterSeconds = soonest(retryAfterSeconds, outcome.rateLimit.retryAfterSeconds);
-      log.failures.push(`${label}: ${outcome.reason}`);
+      log.failures.push(`${label(target)}: ${outcome.reason}`);
       if (outcome.kind === 'next') break;
     }
   }
@@ -123,6 +122,11 @@ async function invokeTargets<E extends OpenedExchange>(
     });
   }
   throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
+}
+
+/** A target as failures name it; built only for a failure, not on every call's way through. */
+function label(target: Target): string {
+  return `${target.provider.name}/${target.model}`;
 }
 
 function soonest(a: number | undefined, b: number | undefined): number | undefined {
