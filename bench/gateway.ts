@@ -37,7 +37,7 @@ import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 import { cpuQuota, type CpuQuota } from './cpu-quota.js';
 import { BUDGET_LINES, governanceYaml } from './governance.js';
 import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
-import { benchSluiceYaml, median, treeCpuMs } from './shared.js';
+import { benchSluiceYaml, median, servingThreadCpuMs, treeCpuMs } from './shared.js';
 import { findWrk, wrkLoad } from './wrk.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -105,6 +105,10 @@ interface Target {
   uncounted: number;
   /** Per row, each round's CPU time of the target's processes (the primary and its workers) per call, in µs. */
   cpu: number[][];
+  /** One process (the floor, a Sluice of one worker): its serving thread's share of `cpu` is measured too. */
+  oneProcess: boolean;
+  /** Per row, each round's CPU time of the serving thread per call, in µs; NaN for a target of several processes. */
+  serving: number[][];
   errors: number;
   /** Per row, in order: the medians of the row's rounds. */
   figures: Figures[];
@@ -210,6 +214,8 @@ async function startSluice(name: string, counters: Counters, workers: number, up
             sent: 0,
             uncounted: 0,
             cpu: [],
+            oneProcess: workers === 1,
+            serving: [],
             errors: 0,
             figures: [],
             rounds: [],
@@ -244,8 +250,15 @@ function body(stream: boolean): string {
 }
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
 
-async function load(target: Target, stream: boolean, connections: number, seconds: number): Promise<Figures & { cpuPerCall: number }> {
-  const cpuBefore = treeCpuMs(target.child.pid!);
+async function load(
+  target: Target,
+  stream: boolean,
+  connections: number,
+  seconds: number,
+): Promise<Figures & { cpuPerCall: number; servingPerCall: number }> {
+  const pid = target.child.pid!;
+  const cpuBefore = treeCpuMs(pid);
+  const servingBefore = target.oneProcess ? servingThreadCpuMs(pid) : Number.NaN;
   const result = await runLoad({
     origin: `http://127.0.0.1:${target.port}`,
     path: '/v1/chat/completions',
@@ -254,11 +267,21 @@ async function load(target: Target, stream: boolean, connections: number, second
     connections,
     seconds,
   });
-  const cpuPerCall = ((treeCpuMs(target.child.pid!) - cpuBefore) * 1000) / Math.max(1, result.requests);
+  const calls = Math.max(1, result.requests);
+  const cpuPerCall = ((treeCpuMs(pid) - cpuBefore) * 1000) / calls;
+  const servingPerCall = target.oneProcess ? ((servingThreadCpuMs(pid) - servingBefore) * 1000) / calls : Number.NaN;
   target.sent += result.requests;
   target.uncounted += result.uncounted;
   target.errors += result.errors;
-  return { rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, firstError: result.firstError, cpuPerCall };
+  return {
+    rps: result.rps,
+    p50: result.p50,
+    p99: result.p99,
+    errors: result.errors,
+    firstError: result.firstError,
+    cpuPerCall,
+    servingPerCall,
+  };
 }
 
 /** One call per mode before measuring: a target that cannot answer, or answers without usage, is reported and dropped. */
@@ -601,7 +624,18 @@ async function main(): Promise<void> {
   try {
     const upstream = await start(join(here, 'mock-upstream.js'), []);
     const floorProcess = await start(join(here, 'floor-proxy.js'), [`http://127.0.0.1:${upstream.port}`]);
-    const floor: Target = { name: 'floor', ...floorProcess, sent: 0, uncounted: 0, cpu: [], errors: 0, figures: [], rounds: [] };
+    const floor: Target = {
+      name: 'floor',
+      ...floorProcess,
+      sent: 0,
+      uncounted: 0,
+      cpu: [],
+      oneProcess: true,
+      serving: [],
+      errors: 0,
+      figures: [],
+      rounds: [],
+    };
     const floorProblem = await probe(floor);
     if (floorProblem !== null) throw new Error(`the floor proxy does not work: ${floorProblem}`);
     for (const variant of variants) {
@@ -638,6 +672,7 @@ async function main(): Promise<void> {
         const targets = [floor, ...sluices];
         const rounds = targets.map((): Figures[] => []);
         const cpu = targets.map((): number[] => []);
+        const serving = targets.map((): number[] => []);
         for (let round = 0; round < ROUNDS; round++) {
           // Each target warmed (connection pools, JIT) just before it is measured.
           for (const t of turnOrder(targets, round)) {
@@ -647,6 +682,7 @@ async function main(): Promise<void> {
             const figures = await load(target, stream, connections, DURATION_S);
             rounds[t]!.push(figures);
             cpu[t]!.push(figures.cpuPerCall);
+            serving[t]!.push(figures.servingPerCall);
             if (figures.errors > 0) notes.push(`${target.name}: ${figures.errors} errors; first: ${figures.firstError}`);
             if (target.counters === 'redis') await tally.sample();
             if (before !== null) {
@@ -663,6 +699,7 @@ async function main(): Promise<void> {
           const own = rounds[t]!;
           target.rounds.push(own);
           target.cpu.push(cpu[t]!);
+          target.serving.push(serving[t]!);
           target.figures.push({
             rps: median(own.map((figures) => figures.rps)),
             p50: median(own.map((figures) => figures.p50)),
@@ -686,15 +723,22 @@ async function main(): Promise<void> {
     const cpuOf = (target: Target, i: number) => median(target.cpu[i]!);
     const cpuRatio = (target: Target, base: Target, i: number) =>
       median(target.cpu[i]!.map((value, round) => value / Math.max(1e-9, base.cpu[i]![round]!)));
-    console.log("CPU time per call in µs (user + system, the target's processes; x = median of the rounds' ratios to the floor's):");
+    // A one-process target's serving thread (in parentheses): what limits the calls one worker serves; the rest of its
+    // CPU is on the ledger's, the chains' and V8's helper threads, which another core can take.
+    const servingOf = (target: Target, i: number) => median(target.serving[i]!);
+    const serving = (target: Target, i: number) => (target.oneProcess ? `(${servingOf(target, i).toFixed(0)})` : '');
     console.log(
-      `mode  conc  ${'floor'.padStart(6)}${sluices.map((target) => ` | ${target.name.slice(0, 22).padEnd(22)}`).join('')}`.trimEnd(),
+      "CPU time per call in µs (user + system, the target's processes; (the serving thread's, one-process targets); " +
+        "x = median of the rounds' ratios to the floor's):",
+    );
+    console.log(
+      `mode  conc  ${'floor'.padStart(12)}${sluices.map((target) => ` | ${target.name.slice(0, 22).padEnd(22)}`).join('')}`.trimEnd(),
     );
     for (const [i, row] of ROWS.entries()) {
       const [mode, connections] = row.split('/');
-      let line = `${mode!.padEnd(6)}${connections!.padStart(4)}  ${cpuOf(floor, i).toFixed(0).padStart(6)}`;
+      let line = `${mode!.padEnd(6)}${connections!.padStart(4)}  ${cpuOf(floor, i).toFixed(0).padStart(6)}${serving(floor, i).padStart(6)}`;
       for (const target of sluices)
-        line += ` | ${cpuOf(target, i).toFixed(0).padStart(6)} ${`${cpuRatio(target, floor, i).toFixed(2)}x`.padStart(6)}${' '.repeat(9)}`;
+        line += ` | ${cpuOf(target, i).toFixed(0).padStart(6)} ${`${cpuRatio(target, floor, i).toFixed(2)}x`.padStart(6)} ${serving(target, i).padEnd(8)}`;
       console.log(line.trimEnd());
     }
     // The floor does the same work for every call of a mode in every run, so the spread of its CPU per call is the host's

@@ -59,11 +59,28 @@ export function treeCpuMs(root: number): number {
     } catch {
       continue; // gone since the listing
     }
-    // The fields after the command, which is in parentheses and may hold spaces: state, ppid, ..., utime (14), stime (15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS;
+    total += statCpuMs(stat);
   }
   return total;
+}
+
+/**
+ * CPU time (user + system, ms) of a process's main thread alone: in one Node process, the thread that serves the calls,
+ * apart from the ledger's, the chains' and V8's helper threads. NaN off Linux.
+ */
+export function servingThreadCpuMs(pid: number): number {
+  try {
+    return statCpuMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** utime + stime of a /proc stat line, in ms. */
+function statCpuMs(stat: string): number {
+  // The fields after the command, which is in parentheses and may hold spaces: state, ppid, ..., utime (14), stime (15).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS;
 }
 
 export function median(values: number[]): number {
