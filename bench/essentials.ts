@@ -2,8 +2,8 @@
 // (bench/essentials-proxy.ts: Sluice's way of moving bytes, then the key's hash and a request id, the JSON, counter
 // lines, metrics and the ledger, each the plainest way), beside plain and governed(memory) Sluice at one worker, json at
 // 16 connections. What the essentials cost is what no implementation of these features avoids; what Sluice costs past
-// them is its own pipeline. Prints each target's requests/s and CPU per call (its processes, /proc) against the floor,
-// medians of the rounds' ratios, the targets taking turns in each round.
+// them is its own pipeline. Prints each target's requests/s and CPU per call (its process, /proc; and its serving thread
+// alone) against the floor, medians of the rounds' ratios, the targets taking turns in each round.
 //
 //   BENCH_ROUNDS       rounds (default 5)
 //   BENCH_DURATION     seconds per run (default 4, after a 2 s warm-up of each target)
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 import { governanceYaml } from './governance.js';
 import { load as nodeLoad, type LoadResult, type LoadSpec } from './load.js';
-import { benchSluiceYaml, median, treeCpuMs } from './shared.js';
+import { benchSluiceYaml, median, servingThreadCpuMs, treeCpuMs } from './shared.js';
 import { findWrk, wrkLoad } from './wrk.js';
 
 const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 5)));
@@ -35,6 +35,8 @@ interface Target {
   child: ChildProcess;
   rps: number[];
   cpu: number[];
+  /** The serving thread's CPU per call (every target here is one process). */
+  serving: number[];
 }
 
 const children: ChildProcess[] = [];
@@ -105,8 +107,10 @@ const body = JSON.stringify({
   max_tokens: 128,
   messages: [{ role: 'user', content: 'Say something about foxes.' }],
 });
-async function run(target: Target, seconds: number): Promise<LoadResult & { cpuPerCall: number }> {
-  const before = treeCpuMs(target.child.pid!);
+async function run(target: Target, seconds: number): Promise<LoadResult & { cpuPerCall: number; servingPerCall: number }> {
+  const pid = target.child.pid!;
+  const before = treeCpuMs(pid);
+  const servingBefore = servingThreadCpuMs(pid);
   const result = await runLoad({
     origin: `http://127.0.0.1:${target.port}`,
     path: '/v1/chat/completions',
@@ -116,13 +120,19 @@ async function run(target: Target, seconds: number): Promise<LoadResult & { cpuP
     seconds,
   });
   if (result.errors > 0) throw new Error(`${target.name}: ${result.errors} calls failed; the first: ${result.firstError}`);
-  return { ...result, cpuPerCall: ((treeCpuMs(target.child.pid!) - before) * 1000) / Math.max(1, result.requests) };
+  const calls = Math.max(1, result.requests);
+  return {
+    ...result,
+    cpuPerCall: ((treeCpuMs(pid) - before) * 1000) / calls,
+    servingPerCall: ((servingThreadCpuMs(pid) - servingBefore) * 1000) / calls,
+  };
 }
 
 const upstream = await startReporting(join(here, 'mock-upstream.js'), []);
 const origin = `http://127.0.0.1:${upstream.port}`;
 const targets: Target[] = [];
-const add = (name: string, started: { child: ChildProcess; port: number }) => targets.push({ name, ...started, rps: [], cpu: [] });
+const add = (name: string, started: { child: ChildProcess; port: number }) =>
+  targets.push({ name, ...started, rps: [], cpu: [], serving: [] });
 add('floor', await startReporting(join(here, 'floor-proxy.js'), [origin]));
 for (const step of STEPS) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-essentials-'));
@@ -144,16 +154,19 @@ for (let round = 0; round < ROUNDS; round++) {
     const result = await run(target, DURATION_S);
     target.rps.push(result.rps);
     target.cpu.push(result.cpuPerCall);
+    target.serving.push(result.servingPerCall);
   }
 }
 const floor = targets[0]!;
-console.log(`${'target'.padEnd(54)}   req/s   of floor   CPU µs/call   of floor`);
+// The serving thread: what limits the calls one process serves; the rest is on its ledger's and V8's helper threads.
+console.log(`${'target'.padEnd(54)}   req/s   of floor   CPU µs/call   of floor   serving thread`);
 for (const target of targets) {
   const ratio = median(target.rps.map((rps, round) => rps / floor.rps[round]!));
   const cpuRatio = median(target.cpu.map((cpu, round) => cpu / floor.cpu[round]!));
   console.log(
     `${target.name.padEnd(54)} ${median(target.rps).toFixed(0).padStart(7)} ${`${(ratio * 100).toFixed(0)}%`.padStart(10)} ` +
-      `${median(target.cpu).toFixed(1).padStart(13)} ${`${cpuRatio.toFixed(2)}x`.padStart(10)}`,
+      `${median(target.cpu).toFixed(1).padStart(13)} ${`${cpuRatio.toFixed(2)}x`.padStart(10)} ` +
+      `${median(target.serving).toFixed(1).padStart(16)}`,
   );
 }
 process.exit(0);
