@@ -212,7 +212,9 @@ describe('upstream answers that fail after their head', () => {
     // the client sleeps three times the 300 ms limit on silences.
     const piece = 'x'.repeat(256 * 1024);
     const pieces = Array.from({ length: 128 }, () => piece);
-    primary.respondWith((_r, res) => sse(res, openaiStreamFrames(pieces, { prompt_tokens: 5, completion_tokens: 7 })));
+    // Written before the call: 32 MB of frames take a busy machine longer to build than the 300 ms the head may take.
+    const frames = openaiStreamFrames(pieces, { prompt_tokens: 5, completion_tokens: 7 });
+    primary.respondWith((_r, res) => sse(res, frames));
     const stream = await client.chat.completions.create({
       model: 'only-stalls',
       messages: [{ role: 'user', content: 'hi' }],
