@@ -87,9 +87,14 @@ describe('running sluice', () => {
   });
 
   test('on SIGTERM finishes the call in flight and writes every ledger record; serves metrics before that', async () => {
+    // The slow call is in flight once the upstream has it: waited for, not guessed by a sleep a busy machine outlasts.
+    let slowArrived!: () => void;
+    const slowInFlight = new Promise<void>((resolve) => (slowArrived = resolve));
     const upstream = await MockProvider.start(async (request, res) => {
-      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow')
+      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') {
+        slowArrived();
         await new Promise((resolve) => setTimeout(resolve, 500));
+      }
       json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
     });
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
@@ -109,7 +114,8 @@ describe('running sluice', () => {
       assert.equal(health.status, 200);
 
       const inFlight = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow' }] });
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Raced with the call itself, so a call that fails before reaching the upstream fails the test, not hangs it.
+      await Promise.race([slowInFlight, inFlight]);
       sluice.child.kill('SIGTERM');
       const answer = await inFlight;
       assert.equal(answer.choices[0]?.message.content, 'ok', 'the call in flight completes');
@@ -141,9 +147,13 @@ describe('running sluice', () => {
   });
 
   test('reloads sluice.yaml when it changes or on SIGHUP, keeps calls in flight, and refuses a broken edit', async () => {
+    let slowArrived!: () => void;
+    const slowInFlight = new Promise<void>((resolve) => (slowArrived = resolve));
     const upstream = await MockProvider.start(async (request, res) => {
-      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow')
+      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') {
+        slowArrived();
         await new Promise((resolve) => setTimeout(resolve, 800));
+      }
       json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
     });
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
@@ -172,7 +182,8 @@ describe('running sluice', () => {
       assert.equal(await statusOf(client), 200);
       // A slow call is in flight while the file changes: it must finish on the config it started with.
       const inFlight = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow' }] });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Raced with the call itself, so a call that fails before reaching the upstream fails the test, not hangs it.
+      await Promise.race([slowInFlight, inFlight]);
       writeFileSync(config, `${original}resources:\n  openai/gpt-4o-mini: unsanctioned\n`);
       await until(client, 403);
       assert.equal((await inFlight).choices[0]?.message.content, 'ok');
