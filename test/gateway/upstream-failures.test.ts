@@ -212,8 +212,10 @@ describe('upstream answers that fail after their head', () => {
     // the client sleeps three times the 300 ms limit on silences.
     const piece = 'x'.repeat(256 * 1024);
     const pieces = Array.from({ length: 128 }, () => piece);
-    // Written before the call: 32 MB of frames take a busy machine longer to build than the 300 ms the head may take.
-    const frames = openaiStreamFrames(pieces, { prompt_tokens: 5, completion_tokens: 7 });
+    // Built before the call, as Buffers: the mock runs in the gateway's process, and building 32 MB of frames (120 to
+    // 240 ms here) or encoding them as they are written (110 to 160 ms) held both past the 300 ms the head may take,
+    // after which the gateway's timer ran before its read of the head.
+    const frames = openaiStreamFrames(pieces, { prompt_tokens: 5, completion_tokens: 7 }).map((frame) => Buffer.from(frame));
     primary.respondWith((_r, res) => sse(res, frames));
     const stream = await client.chat.completions.create({
       model: 'only-stalls',

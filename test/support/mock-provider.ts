@@ -77,8 +77,11 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.end(text);
 }
 
-/** Writes SSE frames one by one, optionally spaced out to prove tokens are relayed as they come. */
-export async function sse(res: ServerResponse, frames: string[], gapMs = 0): Promise<void> {
+/**
+ * Writes SSE frames one by one, optionally spaced out to prove tokens are relayed as they come. Frames of many megabytes
+ * go as Buffers: encoding strings that large holds the test's process (the gateway's too) for a tenth of a second or more.
+ */
+export async function sse(res: ServerResponse, frames: ReadonlyArray<string | Buffer>, gapMs = 0): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   for (const frame of frames) {
     res.write(frame);
