@@ -41,6 +41,23 @@ async function waitFor(output: () => string, pattern: RegExp, ms = 10_000): Prom
   }
 }
 
+/**
+ * An upstream that answers a call whose prompt is `slow` after `delayMs`, and every other at once; `slowInFlight`
+ * resolves when it has the slow call: a call in flight waited for, not guessed by a sleep a busy machine outlasts.
+ */
+async function slowUpstream(delayMs: number): Promise<{ upstream: MockProvider; slowInFlight: Promise<void> }> {
+  let arrived!: () => void;
+  const slowInFlight = new Promise<void>((resolve) => (arrived = resolve));
+  const upstream = await MockProvider.start(async (request, res) => {
+    if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') {
+      arrived();
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
+  });
+  return { upstream, slowInFlight };
+}
+
 function writeConfig(dir: string, upstream: string, extra = ''): string {
   const path = join(dir, 'sluice.yaml');
   writeFileSync(
@@ -87,16 +104,7 @@ describe('running sluice', () => {
   });
 
   test('on SIGTERM finishes the call in flight and writes every ledger record; serves metrics before that', async () => {
-    // The slow call is in flight once the upstream has it: waited for, not guessed by a sleep a busy machine outlasts.
-    let slowArrived!: () => void;
-    const slowInFlight = new Promise<void>((resolve) => (slowArrived = resolve));
-    const upstream = await MockProvider.start(async (request, res) => {
-      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') {
-        slowArrived();
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
-    });
+    const { upstream, slowInFlight } = await slowUpstream(500);
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
     const config = writeConfig(dir, upstream.url);
     const sluice = run(['start', '--config', config], { UPSTREAM_KEY: 'upstream-key-not-real', CHECKOUT_KEY: KEY });
@@ -147,15 +155,7 @@ describe('running sluice', () => {
   });
 
   test('reloads sluice.yaml when it changes or on SIGHUP, keeps calls in flight, and refuses a broken edit', async () => {
-    let slowArrived!: () => void;
-    const slowInFlight = new Promise<void>((resolve) => (slowArrived = resolve));
-    const upstream = await MockProvider.start(async (request, res) => {
-      if (String((request.body.messages as Array<{ content: string }>)[0]?.content) === 'slow') {
-        slowArrived();
-        await new Promise((resolve) => setTimeout(resolve, 800));
-      }
-      json(res, 200, openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }));
-    });
+    const { upstream, slowInFlight } = await slowUpstream(800);
     const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
     const config = writeConfig(dir, upstream.url);
     const original = readFileSync(config, 'utf8');
