@@ -18,7 +18,8 @@ function staleSource() {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) pending.push(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      else if ((entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) || entry.name.endsWith('.json')) {
+        // tsc copies the data files (src/**/*.json) into dist/ beside the compiled modules.
         const compiled = join(root, 'dist', relative(root, path)).replace(/\.ts$/, '.js');
         if (!existsSync(compiled)) return path;
         const built = statSync(compiled).mtimeMs;
