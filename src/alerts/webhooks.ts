@@ -17,7 +17,8 @@
 //      event id; any other answer is a final failure. A Retry-After (seconds or HTTP date) on 429/503 is honoured.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from '../wire/undici.js';
 import type { BudgetAlert } from './alert-event.js';
 
 export interface WebhookTarget {

@@ -1,6 +1,6 @@
 // A lone gateway's directory: the director's snapshot, polled over HTTP with If-None-Match, never more than one request
 // at a time and each bounded in time, so a director that is down or slow only delays updates, never a call.
-import { request } from 'undici';
+import { request } from '../wire/undici.js';
 import type { DirectoryParts, DirectorySource } from './sync.js';
 
 const TIMEOUT_MS = 5_000;

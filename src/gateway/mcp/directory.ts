@@ -1,6 +1,6 @@
 // The MCP servers of one config version, compiled for the request path: each server's upstream pool and credentials,
 // its resource status, and per consumer the servers and tools it may call (look-ups in prebuilt maps).
-import { Agent } from 'undici';
+import { Agent } from '../../wire/undici.js';
 import type { McpConfig } from '../../config/mcp-schema.js';
 import type { SluiceConfig } from '../../config/schema.js';
 import { guardedConnector } from '../routing/guarded-connector.js';

@@ -2,7 +2,8 @@
 // keeps it to the servers and tools it was granted, injects the server's credentials, filters tools/list, refuses a
 // tools/call outside the grant and records every tools/call in the ledger. GET /mcp lists the consumer's servers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from '../../wire/undici.js';
 import type { SluiceError } from '../../errors.js';
 import type { GatewayContext } from '../context.js';
 import { authenticate, type IdentitySink } from '../pipeline/authenticate.js';

@@ -4,7 +4,7 @@
 // and either from the kept-alive socket's idle timer): two per non-streamed call. A cleared one stays in undici's
 // timer list until its next tick, half a second on, so they outlived the young generation's collections, made most
 // of what a call promoted to the old one (some 200 of 230 bytes) and so most of its full collections.
-import { errors } from 'undici';
+import { errors } from '../../wire/undici.js';
 
 /** An exchange whose deadline the sweep watches. */
 export interface Expiring {

@@ -4,7 +4,8 @@
 // Runs once per new connection, never per request.
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector as Connector } from 'undici';
+import { buildConnector } from '../../wire/undici.js';
 import type { ProviderTargets } from '../../config/provider-targets.js';
 
 export class ProviderTargetRefused extends Error {
@@ -18,7 +19,7 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * The connector for one upstream pool (one origin, so one port); `timeout` is undici's default connect timeout. Built
  * once per pool, so TLS sessions are reused as with undici's own connector.
  */
-export function guardedConnector(targets: ProviderTargets, origin: string, timeout = 10_000): buildConnector.connector {
+export function guardedConnector(targets: ProviderTargets, origin: string, timeout = 10_000): Connector.connector {
   const url = new URL(origin);
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   const lookup = (name: string, options: LookupOptions, done: LookupCallback) => {
@@ -39,7 +40,7 @@ export function guardedConnector(targets: ProviderTargets, origin: string, timeo
       else done(null, addresses[0]!.address, addresses[0]!.family);
     });
   };
-  const connect = buildConnector({ timeout, lookup } as buildConnector.BuildOptions);
+  const connect = buildConnector({ timeout, lookup } as Connector.BuildOptions);
   return (options, callback) => {
     const hostname = options.hostname.startsWith('[') ? options.hostname.slice(1, -1) : options.hostname;
     // A literal address is never looked up, so it is checked here; a name is checked on what it resolves to.

@@ -1,5 +1,5 @@
 // The prebuilt routing table: requested model name -> ordered targets, each with its provider, pool and breaker.
-import { Pool } from 'undici';
+import { Pool } from '../../wire/undici.js';
 import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
