@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { PriceCatalog } from '../metering/price-catalog.js';
+import { loadAwsEventStreamCodec } from '../providers/shared/aws-event-stream.js';
 import { LeafCertificates, readCertificateAuthority } from './ca.js';
 import { HostCatalog } from './catalog.js';
 import { DiscoveryPolicy } from './enforce.js';
@@ -37,6 +38,8 @@ export async function startDiscovery(
   const leaves = new LeafCertificates(ca, discovery.ca.leafValidityDays);
   const extraCa = discovery.upstream.caFile === undefined ? null : await readFile(discovery.upstream.caFile, 'utf8');
   const catalog = HostCatalog.fromConfig(discovery);
+  // The codec of Bedrock's event streams, which the proxy reads: loaded now rather than by the first one.
+  loadAwsEventStreamCodec();
   const prices = new PriceCatalog();
   const policy = new DiscoveryPolicy(config);
   const observer = discovery.observer ?? `discovery@${hostname()}`;

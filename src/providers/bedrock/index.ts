@@ -5,6 +5,7 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
+import { loadAwsEventStreamCodec } from '../shared/aws-event-stream.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
 import { bedrockEmbeddingsBody, bedrockEmbeddingsInputsPerCall, bedrockEmbeddingsResponse } from './embeddings.js';
@@ -20,6 +21,8 @@ function streamDecoder(): StreamDecoder {
 }
 
 export function createBedrockProvider(name: string, config: ProviderSettings, secrets: ProviderSecrets): Provider {
+  // Its streams' codec, loaded now rather than by the first streamed call.
+  loadAwsEventStreamCodec();
   const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const url = new URL(config.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`);
   const prefix = url.pathname.replace(/\/+$/, '');

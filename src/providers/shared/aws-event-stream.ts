@@ -1,7 +1,10 @@
 // AWS event-stream framing: splits bytes pushed in any split into whole messages and decodes each with the
-// maintained codec (@smithy/eventstream-codec), which checks the prelude and message CRCs.
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+// maintained codec (@smithy/eventstream-codec), which checks the prelude and message CRCs. The codec and its packages
+// are loaded by what reads Bedrock's streams, when it is set up (loadAwsEventStreamCodec: a Bedrock provider, the
+// discovery proxy): 1.0 MB of heap that a gateway with no Bedrock provider does without.
+import { createRequire } from 'node:module';
+import type { EventStreamCodec } from '@smithy/eventstream-codec';
+import type * as Utf8 from '@smithy/util-utf8';
 
 export interface AwsEvent {
   /** ':message-type': event, exception or error. */
@@ -12,15 +15,31 @@ export interface AwsEvent {
   body: string;
 }
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+let codec: EventStreamCodec | null = null;
+
+/**
+ * Loads the codec (idempotent; synchronous, as it is called at start or at a reload, never on a call's path). A parser
+ * built before it loads the codec itself.
+ */
+export function loadAwsEventStreamCodec(): EventStreamCodec {
+  if (codec === null) {
+    const require = createRequire(import.meta.url);
+    const utf8 = require('@smithy/util-utf8') as typeof Utf8;
+    const { EventStreamCodec: Codec } = require('@smithy/eventstream-codec') as { EventStreamCodec: typeof EventStreamCodec };
+    codec = new Codec(utf8.toUtf8, utf8.fromUtf8);
+  }
+  return codec;
+}
 /** total length (4) + headers length (4) + prelude CRC (4) */
 const PRELUDE_BYTES = 12;
 
 export class AwsEventStreamParser {
   private tail: Buffer | null;
+  private readonly codec: EventStreamCodec;
 
   constructor() {
     this.tail = null;
+    this.codec = loadAwsEventStreamCodec();
   }
 
   push(chunk: Buffer, out: AwsEvent[] = []): AwsEvent[] {
@@ -30,7 +49,7 @@ export class AwsEventStreamParser {
     while (buffer.length - start >= PRELUDE_BYTES) {
       const total = buffer.readUInt32BE(start);
       if (buffer.length - start < total) break;
-      const message = codec.decode(buffer.subarray(start, start + total));
+      const message = this.codec.decode(buffer.subarray(start, start + total));
       const headers = message.headers;
       const header = (name: string) => {
         const value = headers[name]?.value;
@@ -55,12 +74,12 @@ export class AwsEventStreamParser {
 /** Encodes one event message (used by tests' mock servers, and kept beside the parser so both agree). */
 export function encodeAwsEvent(eventType: string, payload: unknown, messageType: 'event' | 'exception' = 'event'): Uint8Array {
   const typeHeader = messageType === 'exception' ? ':exception-type' : ':event-type';
-  return codec.encode({
+  return loadAwsEventStreamCodec().encode({
     headers: {
       ':message-type': { type: 'string', value: messageType },
       [typeHeader]: { type: 'string', value: eventType },
       ':content-type': { type: 'string', value: 'application/json' },
     },
-    body: fromUtf8(JSON.stringify(payload)),
+    body: Buffer.from(JSON.stringify(payload), 'utf8'),
   });
 }
