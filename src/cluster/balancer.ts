@@ -6,9 +6,15 @@
 // answers first: measured 13 to 3 and 16 to 0 between two workers, which then served keep-alive calls at one worker's
 // speed on a 2-core machine. A keep-alive connection carries calls for minutes, so it is the unit to balance, and
 // the primary counts each worker's open ones (a worker reports each close).
+//
+// The primary keeps its copy of each connection until the worker says it has taken it. node:cluster's channel passes
+// one handle at a time and holds the rest until the worker acknowledges the first; a worker that dies before it does
+// acknowledges none, and node never closes the handles it held for it: their clients waited on connections nobody
+// served (test/cluster/handoff.test.ts). With its own copies the primary closes them when the worker exits.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { isSluiceMessage, type ConnectionMessage } from './messages.js';
 
 /** Connections accepted while no worker is ready (at start) wait for the first one, up to this many. */
 const MAX_WAITING = 1_024;
@@ -16,25 +22,33 @@ const MAX_WAITING = 1_024;
 interface Member {
   worker: Worker;
   open: number;
+  /** Connections handed and not yet taken, by the id they were sent with: the primary's copies. */
+  handing: Map<number, Socket>;
 }
 
 export class ConnectionBalancer {
   private readonly server: Server;
+  /** The workers taking connections. */
   private readonly members: Member[];
+  /** Every worker handed connections and not yet exited, draining ones too: their connections may still be on the way. */
+  private readonly byWorker: Map<Worker, Member>;
   private readonly waiting: Socket[];
   private readonly maxPerWorker: number;
   private readonly logger: Logger;
   /** Where the next search for the least-loaded worker starts, so ties rotate. */
   private next: number;
+  private nextConnection: number;
   private refusedFull: number;
 
   private constructor(server: Server, maxPerWorker: number, logger: Logger) {
     this.server = server;
     this.members = [];
+    this.byWorker = new Map();
     this.waiting = [];
     this.maxPerWorker = maxPerWorker;
     this.logger = logger;
     this.next = 0;
+    this.nextConnection = 1;
     this.refusedFull = 0;
   }
 
@@ -56,20 +70,36 @@ export class ConnectionBalancer {
 
   /** A worker whose listeners are up: it takes connections from now on, those waiting first. */
   join(worker: Worker): void {
-    if (this.members.some((member) => member.worker === worker)) return;
-    const member: Member = { worker, open: 0 };
+    if (this.byWorker.has(worker)) return;
+    const member: Member = { worker, open: 0, handing: new Map() };
     this.members.push(member);
+    this.byWorker.set(worker, member);
     worker.on('message', (message: unknown) => {
-      if (typeof message === 'object' && message !== null && (message as { sluice?: unknown }).sluice === 'connection-closed')
-        member.open = Math.max(0, member.open - 1);
+      if (!isSluiceMessage(message)) return;
+      if (message.sluice === 'connection-closed') member.open = Math.max(0, member.open - 1);
+      else if (message.sluice === 'connection-taken') {
+        // The worker holds the connection now; closing the primary's copy leaves it open.
+        member.handing.get(message.id)?.destroy();
+        member.handing.delete(message.id);
+      }
     });
     for (const socket of this.waiting.splice(0)) this.hand(socket);
   }
 
-  /** A worker gone (exited or stopping): its connections went with it. */
+  /** A worker stopping: it is handed no more connections (those on their way still reach it). */
   leave(worker: Worker): void {
     const at = this.members.findIndex((member) => member.worker === worker);
     if (at !== -1) this.members.splice(at, 1);
+  }
+
+  /** A worker gone: the connections it had went with it, and those still on their way to it are closed here. */
+  exited(worker: Worker): void {
+    this.leave(worker);
+    const member = this.byWorker.get(worker);
+    this.byWorker.delete(worker);
+    if (member === undefined) return;
+    for (const socket of member.handing.values()) socket.destroy();
+    member.handing.clear();
   }
 
   /** Stops taking connections (those already handed stay with their workers); closes the waiting ones. */
@@ -100,10 +130,14 @@ export class ConnectionBalancer {
       return;
     }
     member.open++;
-    member.worker.send({ sluice: 'connection' }, socket, { keepOpen: false }, (error: Error | null) => {
+    const id = this.nextConnection++;
+    member.handing.set(id, socket);
+    const message: ConnectionMessage = { sluice: 'connection', id };
+    member.worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
       if (error === null) return;
       // The worker went away as it was handed the connection: the client sees it closed, as in a crash.
       member.open = Math.max(0, member.open - 1);
+      member.handing.delete(id);
       socket.destroy();
     });
   }

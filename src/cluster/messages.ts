@@ -55,6 +55,13 @@ export interface MetricsReplyMessage {
 /** The primary hands a worker a gateway connection (the socket travels as the message's handle). */
 export interface ConnectionMessage {
   sluice: 'connection';
+  id: number;
+}
+
+/** A worker has the connection sent with this id: the primary closes its own copy. */
+export interface ConnectionTakenMessage {
+  sluice: 'connection-taken';
+  id: number;
 }
 
 /** A worker's handed connection closed; or the worker is stopping and takes no more. */
@@ -62,7 +69,7 @@ export interface ConnectionNewsMessage {
   sluice: 'connection-closed' | 'draining';
 }
 
-export type WorkerMessage = RequestMessage | ListeningMessage | MetricsReplyMessage | ConnectionNewsMessage;
+export type WorkerMessage = RequestMessage | ListeningMessage | MetricsReplyMessage | ConnectionTakenMessage | ConnectionNewsMessage;
 
 export function isSluiceMessage(message: unknown): message is WorkerMessage | ReplyMessage | MetricsRequestMessage | ConnectionMessage {
   return typeof message === 'object' && message !== null && typeof (message as { sluice?: unknown }).sluice === 'string';

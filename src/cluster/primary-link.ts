@@ -33,7 +33,7 @@ export class PrimaryLink {
       if (!isSluiceMessage(message)) return;
       if (message.sluice === 'reply') this.answer(message);
       else if (message.sluice === 'metrics-request') this.sendMetrics(message.id);
-      else if (message.sluice === 'connection' && handle instanceof Socket) this.connection(handle);
+      else if (message.sluice === 'connection' && handle instanceof Socket) this.connection(message.id, handle);
     });
   }
 
@@ -43,7 +43,9 @@ export class PrimaryLink {
     for (const socket of this.handed.splice(0)) adopt(socket);
   }
 
-  private connection(socket: Socket): void {
+  private connection(id: number, socket: Socket): void {
+    // The primary holds a copy until told this worker has it (it closes those of a worker that dies first).
+    if (process.connected) process.send!({ sluice: 'connection-taken', id });
     // The primary counts this worker's open connections, to hand the next one to the worker holding fewest.
     socket.once('close', () => {
       if (process.connected) process.send!({ sluice: 'connection-closed' });

@@ -141,7 +141,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     const known = slots.get(worker);
     slots.delete(worker);
     serving.delete(worker);
-    balancer.leave(worker);
+    balancer.exited(worker);
     if (stopping || known === undefined) return;
     logger.error({ worker: worker.process.pid, slot: known.slot, code, signal }, 'a worker died; starting another in its place');
     const pause = Date.now() - known.startedAt < RESTART_PAUSE_MS ? RESTART_PAUSE_MS : 0;

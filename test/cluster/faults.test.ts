@@ -169,15 +169,13 @@ describe('faults under load', () => {
       while (answeredAt.size < replaced + 300) await sleep(20);
       load = false;
       await Promise.all(callers);
-      // Only the calls in flight on the killed worker fail, as dropped connections. One more may go unanswered until the
-      // client's own deadline: the connection node:cluster's primary was handing to the worker as it died (the primary
-      // closes its copy of a connection only once the worker acknowledges it; one at a time per worker). docs/scale-out.md.
+      // Only the calls in flight on the killed worker fail, as dropped connections, those on their way to it included
+      // (the primary closes what it was handing it: test/cluster/handoff.test.ts). None waits for the client's deadline.
       assert.deepEqual(
-        others.filter((status) => status !== 0 && status !== -1),
+        others.filter((status) => status !== 0),
         [],
         'every call is answered 200 or dropped with the worker',
       );
-      assert.ok(others.filter((status) => status === -1).length <= 1, `${others.filter((status) => status === -1).length} calls hung`);
       assert.equal(await stopSluice(sluice), 0);
       const rows = ledgerRows(dbPath);
       const db = new Database(dbPath, { readonly: true });
