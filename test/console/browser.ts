@@ -57,7 +57,9 @@ export async function signIn(page: Page, consoleURL: string, token: string): Pro
 
 export async function goTo(page: Page, title: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: title, exact: true }).click();
-  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  // The page's own heading (each is titled as its link): any h1 is also the page left behind, which a locator of the
+  // next step could then resolve to (a CI run filled "Model" in the overview's "Top models" card, not the filter).
+  await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
   await loaded(page);
 }
 
