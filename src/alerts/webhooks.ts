@@ -18,7 +18,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import { request } from '../wire/undici.js';
+import { preloadRequest, request } from '../wire/undici.js';
 import type { BudgetAlert } from './alert-event.js';
 
 export interface WebhookTarget {
@@ -83,12 +83,14 @@ export class WebhookNotifier {
     if (!(this.timeoutMs > 0)) throw new RangeError('webhook timeout must be a positive number of milliseconds');
     this.logger = options.logger;
     this.onOutcome = options.onOutcome;
-    this.webhooks = webhooks.map((webhook, index) => prepare(webhook, index));
+    this.webhooks = [];
+    this.setWebhooks(webhooks);
   }
 
   /** Replaces the webhooks later events go to (the director's list changed); deliveries under way finish as they were. */
   setWebhooks(webhooks: readonly WebhookTarget[]): void {
     this.webhooks = webhooks.map((webhook, index) => prepare(webhook, index));
+    if (this.webhooks.length > 0) preloadRequest();
   }
 
   get webhookCount(): number {

@@ -1,6 +1,6 @@
 // A lone gateway's directory: the director's snapshot, polled over HTTP with If-None-Match, never more than one request
 // at a time and each bounded in time, so a director that is down or slow only delays updates, never a call.
-import { request } from '../wire/undici.js';
+import { preloadRequest, request } from '../wire/undici.js';
 import type { DirectoryParts, DirectorySource } from './sync.js';
 
 const TIMEOUT_MS = 5_000;
@@ -14,6 +14,7 @@ export class RemoteDirector implements DirectorySource {
     this.url = `${directorUrl.replace(/\/+$/, '')}/api/gateway/snapshot`;
     this.keyUseUrl = `${directorUrl.replace(/\/+$/, '')}/api/gateway/key-use`;
     this.token = token;
+    preloadRequest();
   }
 
   read(): Promise<DirectoryParts> {

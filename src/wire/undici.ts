@@ -18,6 +18,14 @@ export type Agent = Undici.Agent;
 export const buildConnector = require('undici/lib/core/connect.js') as typeof Undici.buildConnector;
 export const errors = require('undici/lib/core/errors.js') as typeof Undici.errors;
 
+/**
+ * Loads the whole package now, where a gateway is set up to use `request` (a webhook, an MCP server, a Vertex provider,
+ * a director): loading reads undici's hundred-odd files on the event loop, which its first call then does not.
+ */
+export function preloadRequest(): void {
+  void import('undici').catch(() => undefined);
+}
+
 /** undici's `request`, the package loaded at the first call (a module import is cached: later calls only look it up). */
 export async function request(...args: Parameters<typeof Undici.request<null>>): Promise<Undici.Dispatcher.ResponseData> {
   const undici = await import('undici');

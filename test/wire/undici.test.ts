@@ -35,16 +35,31 @@ test('request reaches a server and hands back its answer', async () => {
   }
 });
 
-test("a gateway's modules, loaded as `sluice start` loads them, leave the whole of undici unloaded", async () => {
-  // A fresh process: this one has loaded the package for the test above.
-  const main = new URL('../../src/main.js', import.meta.url).href;
+/** In a fresh process (this one has loaded the package for the tests above): `setup` run, then whether undici is whole. */
+async function undiciAfter(setup: string): Promise<{ parts: number; whole: boolean }> {
   const script = `
     import { createRequire } from 'node:module';
-    await import(${JSON.stringify(main)});
+    ${setup}
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => path.includes('/undici/'));
     console.log(JSON.stringify({ parts: loaded.length, whole: loaded.some((path) => path.endsWith('/undici/index.js')) }));`;
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
-  const { parts, whole } = JSON.parse(stdout) as { parts: number; whole: boolean };
+  return JSON.parse(stdout) as { parts: number; whole: boolean };
+}
+
+const module = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+
+test("a gateway's modules, loaded as `sluice start` loads them, leave the whole of undici unloaded", async () => {
+  const { parts, whole } = await undiciAfter(`await import(${module('../../src/main.js')});`);
   assert.ok(parts > 0, 'the pool and its parts are loaded');
   assert.equal(whole, false, "undici's index (fetch, WebSocket, the mock agent...) is not");
+});
+
+test('webhooks set up load the whole package then, not at their first delivery; none set up, nothing more', async () => {
+  const notifier = (webhooks: string) => `
+    const { pino } = await import('pino');
+    const { WebhookNotifier } = await import(${module('../../src/alerts/webhooks.js')});
+    new WebhookNotifier(${webhooks}, { logger: pino({ level: 'silent' }) });`;
+  assert.equal((await undiciAfter(notifier('[{ url: "http://127.0.0.1:9/hook", secret: "s" }]'))).whole, true);
+  assert.equal((await undiciAfter(notifier('[]'))).whole, false);
 });

@@ -1,6 +1,6 @@
 // The MCP servers of one config version, compiled for the request path: each server's upstream pool and credentials,
 // its resource status, and per consumer the servers and tools it may call (look-ups in prebuilt maps).
-import { Agent } from '../../wire/undici.js';
+import { Agent, preloadRequest } from '../../wire/undici.js';
 import type { McpConfig } from '../../config/mcp-schema.js';
 import type { SluiceConfig } from '../../config/schema.js';
 import { guardedConnector } from '../routing/guarded-connector.js';
@@ -33,6 +33,8 @@ export class McpDirectory {
 
   constructor(config: Pick<SluiceConfig, 'mcp' | 'resources' | 'resourcePolicy'>, targets?: ProviderTargets, previous?: McpDirectory) {
     const servers = new Map<string, McpServer>();
+    // The handler relays with undici's request.
+    if (Object.keys(config.mcp.servers).length > 0) preloadRequest();
     for (const [name, server] of Object.entries(config.mcp.servers)) {
       const origin = new URL(server.url).origin;
       const kept = previous?.servers.get(name);

@@ -1,7 +1,7 @@
 // Vertex AI credentials: a service account's signed JWT exchanged for an OAuth access token (RFC 7523), cached and
 // refreshed before it expires. The JWT is made with jose; the exchange is one form POST to the key's token_uri.
 import { readFile } from 'node:fs/promises';
-import { request } from '../../wire/undici.js';
+import { preloadRequest, request } from '../../wire/undici.js';
 import type { ProviderSettings } from '../settings.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
@@ -35,6 +35,7 @@ export class VertexTokenSource {
     this.token = null;
     this.refreshing = null;
     this.account = null;
+    preloadRequest();
   }
 
   async accessToken(): Promise<string> {
