@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
 import { WebhookNotifier } from './alerts/webhooks.js';
+import { serveHandedConnections } from './cluster/handed-server.js';
+import type { HandedListener } from './cluster/messages.js';
 import { ConfigError } from './config/load.js';
 import type { SluiceConfig } from './config/schema.js';
 import { MasterKey } from './store/master-key.js';
@@ -96,9 +98,11 @@ export interface WorkerLink {
   provideMetrics: (metrics: () => Promise<unknown[]>) => void;
   /** The gateway port the primary listens on, handing this worker its connections (src/cluster/balancer.ts). */
   gatewayPort: number;
-  /** Where the primary's connections go, once the gateway is ready for them. */
-  takeConnections: (adopt: (socket: Socket) => void) => void;
-  /** Tells the primary to hand this worker no more connections (it is stopping). */
+  /** The admin API's port, likewise. */
+  adminPort: number;
+  /** Where the primary's connections of a listener go, once its server is ready for them. */
+  takeConnections: (listener: HandedListener, adopt: (socket: Socket) => void) => void;
+  /** Tells the primary to hand this worker no more gateway connections (it is stopping). */
   draining: () => void;
 }
 
@@ -300,12 +304,18 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       };
     },
   });
-  const gatewayAddress =
-    options.worker === undefined
-      ? await gateway.listen(config.gateway.port, config.gateway.host)
-      : gateway.takeConnectionsFromPrimary(options.worker.gatewayPort, config.gateway.host);
-  options.worker?.takeConnections((socket) => gateway.adopt(socket));
-  const adminAddress = await listen(admin, config.admin.port, config.admin.host);
+  let gatewayAddress: { host: string; port: number };
+  let adminAddress: { host: string; port: number };
+  if (options.worker === undefined) {
+    gatewayAddress = await gateway.listen(config.gateway.port, config.gateway.host);
+    adminAddress = await listen(admin, config.admin.port, config.admin.host);
+  } else {
+    // The primary listens on both and hands each connection to a worker (src/cluster/balancer.ts).
+    gatewayAddress = { host: config.gateway.host, port: options.worker.gatewayPort };
+    adminAddress = { host: config.admin.host, port: options.worker.adminPort };
+    options.worker.takeConnections('gateway', serveHandedConnections(gateway.server));
+    options.worker.takeConnections('admin', serveHandedConnections(admin));
+  }
   if (gatewayTls !== null) gatewayTls.watch(gateway.server as HttpsServer, logger);
   if (adminTls !== undefined) adminTls.watch(admin as HttpsServer, logger);
   providerTargets.setListeners([

@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { startSluice, type RunningSluice, type WorkerLink } from './app.js';
-import { GATEWAY_PORT_VARIABLE, runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
+import { ADMIN_PORT_VARIABLE, GATEWAY_PORT_VARIABLE, runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
 import { PrimaryLink } from './cluster/primary-link.js';
 import { SharedCounterStore } from './cluster/shared-counters.js';
 import { SharedLedgerSink } from './cluster/shared-ledger.js';
@@ -54,7 +54,7 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
   const workers = workerCount(run.workers, config);
   if (cluster.isPrimary && workers > 1) {
     try {
-      await runPrimary({ workers, storage: config.storage, logger, gateway: config.gateway });
+      await runPrimary({ workers, storage: config.storage, logger, gateway: config.gateway, admin: config.admin });
     } catch (error) {
       throw listenFailure(error, config) ?? error;
     }
@@ -156,7 +156,8 @@ function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
       metrics: () => primary.request<string>({ op: 'metrics' }),
       provideMetrics: (metrics) => primary.provideMetrics(metrics),
       gatewayPort: Number(process.env[GATEWAY_PORT_VARIABLE]),
-      takeConnections: (adopt) => primary.takeConnections(adopt),
+      adminPort: Number(process.env[ADMIN_PORT_VARIABLE]),
+      takeConnections: (listener, adopt) => primary.takeConnections(listener, adopt),
       draining: () => primary.draining(),
     },
   };

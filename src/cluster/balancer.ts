@@ -1,5 +1,5 @@
-// The gateway's listening socket, held by the primary of `sluice start --workers N`, which hands each connection to the
-// worker holding the fewest open connections.
+// A listening socket (the gateway's, the admin API's) held by the primary of `sluice start --workers N`, which hands
+// each connection to the worker holding the fewest open connections of that listener.
 //
 // Why not node:cluster's own sharing: its round-robin hands a worker the next pending connection as soon as it has
 // taken one, so a burst of connections (an SDK's keep-alive pool opening 16 at once) goes mostly to whichever worker
@@ -10,11 +10,12 @@
 // The primary keeps its copy of each connection until the worker says it has taken it. node:cluster's channel passes
 // one handle at a time and holds the rest until the worker acknowledges the first; a worker that dies before it does
 // acknowledges none, and node never closes the handles it held for it: their clients waited on connections nobody
-// served (test/cluster/handoff.test.ts). With its own copies the primary closes them when the worker exits.
+// served (test/cluster/handoff.test.ts). With its own copies the primary closes them when the worker exits. The admin
+// API's listener is held the same way: node:cluster's own sharing left a connection sent to a dying worker open.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { isSluiceMessage, type ConnectionMessage } from './messages.js';
+import { isSluiceMessage, type ConnectionMessage, type HandedListener } from './messages.js';
 
 /** Connections accepted while no worker is ready (at start) wait for the first one, up to this many. */
 const MAX_WAITING = 1_024;
@@ -27,6 +28,7 @@ interface Member {
 }
 
 export class ConnectionBalancer {
+  private readonly listener: HandedListener;
   private readonly server: Server;
   /** The workers taking connections. */
   private readonly members: Member[];
@@ -40,7 +42,8 @@ export class ConnectionBalancer {
   private nextConnection: number;
   private refusedFull: number;
 
-  private constructor(server: Server, maxPerWorker: number, logger: Logger) {
+  private constructor(listener: HandedListener, server: Server, maxPerWorker: number, logger: Logger) {
+    this.listener = listener;
     this.server = server;
     this.members = [];
     this.byWorker = new Map();
@@ -52,16 +55,22 @@ export class ConnectionBalancer {
     this.refusedFull = 0;
   }
 
-  /** Listens on the gateway's address; connections are held (paused) until a worker is ready to take them. */
-  static listen(host: string, port: number, maxPerWorker: number, logger: Logger): Promise<{ balancer: ConnectionBalancer; port: number }> {
+  /** Listens on the listener's address; connections are held (paused) until a worker is ready to take them. */
+  static listen(
+    listener: HandedListener,
+    address: { host: string; port: number },
+    maxPerWorker: number,
+    logger: Logger,
+  ): Promise<{ balancer: ConnectionBalancer; port: number }> {
+    const { host, port } = address;
     const server = createServer({ pauseOnConnect: true });
-    const balancer = new ConnectionBalancer(server, maxPerWorker, logger);
+    const balancer = new ConnectionBalancer(listener, server, maxPerWorker, logger);
     server.on('connection', (socket: Socket) => balancer.hand(socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        server.on('error', (error) => logger.error({ err: error.message }, 'the gateway listener failed'));
+        server.on('error', (error) => logger.error({ err: error.message, listener }, 'a listener failed'));
         const address = server.address();
         resolve({ balancer, port: typeof address === 'object' && address !== null ? address.port : port });
       });
@@ -75,7 +84,7 @@ export class ConnectionBalancer {
     this.members.push(member);
     this.byWorker.set(worker, member);
     worker.on('message', (message: unknown) => {
-      if (!isSluiceMessage(message)) return;
+      if (!isSluiceMessage(message) || !('listener' in message) || message.listener !== this.listener) return;
       if (message.sluice === 'connection-closed') member.open = Math.max(0, member.open - 1);
       else if (message.sluice === 'connection-taken') {
         // The worker holds the connection now; closing the primary's copy leaves it open.
@@ -103,9 +112,11 @@ export class ConnectionBalancer {
   }
 
   /** Stops taking connections (those already handed stay with their workers); closes the waiting ones. */
-  close(): Promise<void> {
+  close(): void {
     for (const socket of this.waiting.splice(0)) socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    // Not waiting for close's callback: node:net counts a connection sent to a child process as the child's and, to call
+    // it, asks every child that received one how many it still holds; a child that has exited never answers.
+    this.server.close();
   }
 
   private hand(socket: Socket): void {
@@ -120,10 +131,11 @@ export class ConnectionBalancer {
       // listener refuses past its limit.
       if (this.refusedFull++ % 1_000 === 0) {
         this.logger.warn(
-          { maxConnections: this.maxPerWorker, workers: this.members.length },
+          { listener: this.listener, maxConnections: this.maxPerWorker, workers: this.members.length },
           this.members.length === 0
-            ? 'gateway connection refused: no worker is ready yet and 1,024 connections already wait'
-            : 'gateway connection refused: every worker is at gateway.maxConnections',
+            ? `${this.listener} connection refused: no worker is ready yet and 1,024 connections already wait`
+            : // Only the gateway's listener has a limit per worker (the admin API's is unbounded).
+              'gateway connection refused: every worker is at gateway.maxConnections',
         );
       }
       socket.destroy();
@@ -132,7 +144,7 @@ export class ConnectionBalancer {
     member.open++;
     const id = this.nextConnection++;
     member.handing.set(id, socket);
-    const message: ConnectionMessage = { sluice: 'connection', id };
+    const message: ConnectionMessage = { sluice: 'connection', listener: this.listener, id };
     member.worker.send(message, socket, { keepOpen: true }, (error: Error | null) => {
       if (error === null) return;
       // The worker went away as it was handed the connection: the client sees it closed, as in a crash.

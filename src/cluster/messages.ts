@@ -52,24 +52,36 @@ export interface MetricsReplyMessage {
   metrics: unknown[];
 }
 
-/** The primary hands a worker a gateway connection (the socket travels as the message's handle). */
+/** The listeners whose sockets the primary holds, handing their connections to the workers (src/cluster/balancer.ts). */
+export type HandedListener = 'gateway' | 'admin';
+
+/** The primary hands a worker a connection of one of its listeners (the socket travels as the message's handle). */
 export interface ConnectionMessage {
   sluice: 'connection';
+  listener: HandedListener;
   id: number;
 }
 
 /** A worker has the connection sent with this id: the primary closes its own copy. */
 export interface ConnectionTakenMessage {
   sluice: 'connection-taken';
+  listener: HandedListener;
   id: number;
 }
 
-/** A worker's handed connection closed; or the worker is stopping and takes no more. */
-export interface ConnectionNewsMessage {
-  sluice: 'connection-closed' | 'draining';
+/** A worker's handed connection closed. */
+export interface ConnectionClosedMessage {
+  sluice: 'connection-closed';
+  listener: HandedListener;
 }
 
-export type WorkerMessage = RequestMessage | ListeningMessage | MetricsReplyMessage | ConnectionTakenMessage | ConnectionNewsMessage;
+/** The worker is stopping: it takes no more connections, of any listener. */
+export interface DrainingMessage {
+  sluice: 'draining';
+}
+
+export type WorkerMessage =
+  RequestMessage | ListeningMessage | MetricsReplyMessage | ConnectionTakenMessage | ConnectionClosedMessage | DrainingMessage;
 
 export function isSluiceMessage(message: unknown): message is WorkerMessage | ReplyMessage | MetricsRequestMessage | ConnectionMessage {
   return typeof message === 'object' && message !== null && typeof (message as { sluice?: unknown }).sluice === 'string';

@@ -1,9 +1,16 @@
 // A worker's end of the IPC channel: requests to the primary, each answered once, failing fast if the primary is gone;
-// and the gateway connections the primary hands it (src/cluster/balancer.ts).
+// and the connections of the gateway's and the admin API's listeners that the primary hands it (src/cluster/balancer.ts).
 import { Socket } from 'node:net';
 import { LedgerWriteFailed } from '../ledger/sink.js';
 import { CounterStoreUnavailable } from '../counters/counter-store.js';
-import { isSluiceMessage, type ErrorShape, type ListeningMessage, type PrimaryRequest, type ReplyMessage } from './messages.js';
+import {
+  isSluiceMessage,
+  type ErrorShape,
+  type HandedListener,
+  type ListeningMessage,
+  type PrimaryRequest,
+  type ReplyMessage,
+} from './messages.js';
 
 /** A primary that does not answer in this long is taken as gone (it answers from memory, in microseconds). */
 const REPLY_TIMEOUT_MS = 10_000;
@@ -19,42 +26,44 @@ export class PrimaryLink {
   private readonly waiting: Map<number, Waiting>;
   /** This worker's metrics as prom-client's JSON, set once its registry exists. */
   private metrics: (() => Promise<unknown[]>) | null;
-  /** Where handed gateway connections go, once the gateway is ready; until then they wait in `handed`. */
-  private adopt: ((socket: Socket) => void) | null;
-  private readonly handed: Socket[];
+  /** Where each listener's handed connections go, once its server is ready; until then they wait in `handed`. */
+  private readonly adopters: Map<HandedListener, (socket: Socket) => void>;
+  private readonly handed: Map<HandedListener, Socket[]>;
 
   constructor() {
     this.nextId = 1;
     this.waiting = new Map();
     this.metrics = null;
-    this.adopt = null;
-    this.handed = [];
+    this.adopters = new Map();
+    this.handed = new Map();
     process.on('message', (message: unknown, handle: unknown) => {
       if (!isSluiceMessage(message)) return;
       if (message.sluice === 'reply') this.answer(message);
       else if (message.sluice === 'metrics-request') this.sendMetrics(message.id);
-      else if (message.sluice === 'connection' && handle instanceof Socket) this.connection(message.id, handle);
+      else if (message.sluice === 'connection' && handle instanceof Socket) this.connection(message.listener, message.id, handle);
     });
   }
 
-  /** Where the gateway connections the primary hands this worker go; any handed before are given now. */
-  takeConnections(adopt: (socket: Socket) => void): void {
-    this.adopt = adopt;
-    for (const socket of this.handed.splice(0)) adopt(socket);
+  /** Where the connections the primary hands this worker for `listener` go; any handed before are given now. */
+  takeConnections(listener: HandedListener, adopt: (socket: Socket) => void): void {
+    this.adopters.set(listener, adopt);
+    for (const socket of this.handed.get(listener)?.splice(0) ?? []) adopt(socket);
   }
 
-  private connection(id: number, socket: Socket): void {
+  private connection(listener: HandedListener, id: number, socket: Socket): void {
     // The primary holds a copy until told this worker has it (it closes those of a worker that dies first).
-    if (process.connected) process.send!({ sluice: 'connection-taken', id });
+    if (process.connected) process.send!({ sluice: 'connection-taken', listener, id });
     // The primary counts this worker's open connections, to hand the next one to the worker holding fewest.
     socket.once('close', () => {
-      if (process.connected) process.send!({ sluice: 'connection-closed' });
+      if (process.connected) process.send!({ sluice: 'connection-closed', listener });
     });
-    if (this.adopt === null) this.handed.push(socket);
-    else this.adopt(socket);
+    const adopt = this.adopters.get(listener);
+    if (adopt !== undefined) adopt(socket);
+    else if (this.handed.has(listener)) this.handed.get(listener)!.push(socket);
+    else this.handed.set(listener, [socket]);
   }
 
-  /** Asks the primary to hand this worker no more connections: it is stopping. */
+  /** Asks the primary to hand this worker no more gateway connections: it is stopping (its admin API serves to the end). */
   draining(): void {
     if (process.connected) process.send!({ sluice: 'draining' });
   }

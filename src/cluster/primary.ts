@@ -1,7 +1,6 @@
-// The primary of `sluice start --workers N`: forks the workers (the gateway's connections handed to them by balancer.ts,
-// the admin listener shared through node:cluster),
-// holds the counters they share and the one ledger writer, sums their metrics, replaces a worker that dies, and stops
-// them all gracefully on SIGTERM or SIGINT.
+// The primary of `sluice start --workers N`: forks the workers (the connections of the gateway's and the admin API's
+// listeners handed to them by balancer.ts), holds the counters they share and the one ledger writer, sums their
+// metrics, replaces a worker that dies, and stops them all gracefully on SIGTERM or SIGINT.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -17,12 +16,16 @@ export interface PrimaryOptions {
   logger: Logger;
   /** The gateway listener, held here: each connection goes to the worker with the fewest open (balancer.ts). */
   gateway: { host: string; port: number; maxConnections: number };
+  /** The admin API's listener, held here the same way. */
+  admin: { host: string; port: number };
 }
 
 /** The slot a worker fills, passed in its environment: its spool folder is named after it, so a replacement replays it. */
 export const WORKER_SLOT_VARIABLE = 'SLUICE_WORKER_SLOT';
 /** The gateway port the primary listens on, passed to the workers, which take their connections from it. */
 export const GATEWAY_PORT_VARIABLE = 'SLUICE_WORKER_GATEWAY_PORT';
+/** The admin API's port, likewise. */
+export const ADMIN_PORT_VARIABLE = 'SLUICE_WORKER_ADMIN_PORT';
 /**
  * V8's young generation, in MB per semi-space, for every Sluice process (the `sluice` command, `npm start` and the
  * container image pass it too). Node's default lets it grow to 16: a gateway holding 1,000 streams then keeps some
@@ -44,13 +47,20 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const { logger } = options;
   // Typed arrays (the ledger's packed batches) cross the channel as they are.
   cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
-  // The gateway's port first: a port in use stops the start here, and port 0 is chosen once for every worker.
-  const { balancer, port: gatewayPort } = await ConnectionBalancer.listen(
-    options.gateway.host,
-    options.gateway.port,
+  // The ports first: one in use stops the start here, and port 0 is chosen once for every worker.
+  const { balancer: gatewayBalancer, port: gatewayPort } = await ConnectionBalancer.listen(
+    'gateway',
+    options.gateway,
     options.gateway.maxConnections,
     logger,
   );
+  const { balancer: adminBalancer, port: adminPort } = await ConnectionBalancer.listen('admin', options.admin, Infinity, logger).catch(
+    (error: unknown) => {
+      gatewayBalancer.close();
+      throw error;
+    },
+  );
+  const balancers = [gatewayBalancer, adminBalancer];
   const counters = new MemoryCounterStore();
   // Opened at the first batch: by then the first worker has created (or migrated) the store's tables.
   let sink: Promise<LedgerSink> | null = null;
@@ -110,18 +120,23 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
 
   let listening: (() => void) | null = null;
   const fork = (slot: number): Worker => {
-    const worker = cluster.fork({ [WORKER_SLOT_VARIABLE]: String(slot), [GATEWAY_PORT_VARIABLE]: String(gatewayPort) });
+    const worker = cluster.fork({
+      [WORKER_SLOT_VARIABLE]: String(slot),
+      [GATEWAY_PORT_VARIABLE]: String(gatewayPort),
+      [ADMIN_PORT_VARIABLE]: String(adminPort),
+    });
     slots.set(worker, { slot, startedAt: Date.now() });
     worker.on('message', (message: unknown) => {
       if (!isSluiceMessage(message)) return;
       if (message.sluice === 'listening') {
         serving.add(worker);
-        balancer.join(worker);
+        for (const balancer of balancers) balancer.join(worker);
         listening?.();
         return;
       }
       if (message.sluice === 'draining') {
-        balancer.leave(worker);
+        // Its admin API answers to the end of its stop, as a single process's does (health: not ok while stopping).
+        gatewayBalancer.leave(worker);
         return;
       }
       if (message.sluice === 'metrics-reply') {
@@ -141,7 +156,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     const known = slots.get(worker);
     slots.delete(worker);
     serving.delete(worker);
-    balancer.exited(worker);
+    for (const balancer of balancers) balancer.exited(worker);
     if (stopping || known === undefined) return;
     logger.error({ worker: worker.process.pid, slot: known.slot, code, signal }, 'a worker died; starting another in its place');
     const pause = Date.now() - known.startedAt < RESTART_PAUSE_MS ? RESTART_PAUSE_MS : 0;
@@ -174,7 +189,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping the workers: each drains its calls and flushes its ledger');
-    void balancer.close();
+    gatewayBalancer.close();
     const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
     void Promise.all(
       workers.map(
@@ -190,6 +205,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       ),
     ).then(
       async () => {
+        adminBalancer.close();
         await (await sink)?.close();
         await counters.close();
         logger.info('stopped');

@@ -2,7 +2,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
 import type { SluiceConfig } from '../config/schema.js';
 import { SluiceError } from '../errors.js';
 import type { ListenerTls } from '../identity/tls.js';
@@ -80,25 +79,6 @@ export class GatewayServer {
         resolve({ port: typeof address === 'object' && address !== null ? address.port : port, host });
       });
     });
-  }
-
-  /**
-   * In a worker of `sluice start --workers N`: the primary listens at `port` and hands this server its connections
-   * (src/cluster/balancer.ts), through adopt().
-   */
-  takeConnectionsFromPrimary(port: number, host: string): { port: number; host: string } {
-    // node:http starts tracking its connections (the header and request timeouts, closeIdleConnections) when its
-    // server starts listening; this one never listens itself, so it is told it does.
-    this.server.emit('listening');
-    return { port, host };
-  }
-
-  /** A connection the primary accepted: served as one accepted here. */
-  adopt(socket: Socket): void {
-    // What node:net does for a connection its own listener accepts (the server's noDelay, on by default for
-    // node:http): without it Nagle's algorithm holds a stream's small writes until the client's delayed ACK, ~40 ms.
-    socket.setNoDelay(true);
-    this.server.emit('connection', socket);
   }
 
   /** Resolves when every call in flight has finished, its ledger record queued. */

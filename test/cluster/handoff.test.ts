@@ -1,8 +1,9 @@
-// The primary of `sluice start --workers N` hands each gateway connection to a worker (src/cluster/balancer.ts). A worker
-// that dies while connections are on their way to it must not leave their clients waiting on a connection nobody serves:
-// node:cluster's channel passes one handle at a time, holding the rest until the worker acknowledges the first, and a
-// worker that dies first acknowledges none. Reproduced deterministically: a worker stopped (SIGSTOP), connections made
-// while it cannot take them, then the worker killed.
+// The primary of `sluice start --workers N` hands each connection of the gateway's and the admin API's listeners to a
+// worker (src/cluster/balancer.ts). A worker that dies while connections are on their way to it must not leave their
+// clients waiting on a connection nobody serves: node:cluster's channel passes one handle at a time, holding the rest
+// until the worker acknowledges the first, and a worker that dies first acknowledges none (node:cluster's own sharing,
+// which the admin listener used, left that first one open). Reproduced deterministically: a worker stopped (SIGSTOP),
+// connections made while it cannot take them, then the worker killed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -39,16 +40,18 @@ function probe(port: number, deadlineMs: number): Promise<Outcome> {
 describe('connections on their way to a worker that dies', () => {
   let sluice: SluiceProcess;
   let gatewayPort: number;
+  let adminPort: number;
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-handoff-'));
     gatewayPort = await freePort();
+    adminPort = await freePort();
     const config = join(dir, 'sluice.yaml');
     writeFileSync(
       config,
       `
 gateway: { host: 127.0.0.1, port: ${gatewayPort} }
-admin: { host: 127.0.0.1, port: 0, token: admin-token-for-the-handoff-test }
+admin: { host: 127.0.0.1, port: ${adminPort}, token: admin-token-for-the-handoff-test }
 storage: sqlite:${join(dir, 'sluice.db')}
 providers:
   openai: { type: openai, baseUrl: http://127.0.0.1:9/v1, apiKey: upstream-not-real }
@@ -70,19 +73,25 @@ models:
     assert.ok(victim !== undefined, 'the primary has workers');
     process.kill(victim, 'SIGSTOP');
     try {
-      // Half go to the stopped worker (the balancer hands each to the worker holding fewer): the first waits in the
-      // channel for an acknowledgement that never comes, the rest wait behind it in the primary.
-      const outcomes = Array.from({ length: 8 }, () => probe(gatewayPort, 20_000));
+      // Half of each listener's go to the stopped worker (each balancer hands a connection to the worker holding fewer):
+      // the first waits in the channel for an acknowledgement that never comes, the rest wait behind it in the primary.
+      const gateway = Array.from({ length: 8 }, () => probe(gatewayPort, 20_000));
+      const admin = Array.from({ length: 8 }, () => probe(adminPort, 20_000));
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       process.kill(victim, 'SIGKILL');
-      const settled = await Promise.all(outcomes);
-      assert.deepEqual(
-        settled.filter((outcome) => outcome === 'hung'),
-        [],
-        `every connection answered by the live worker or closed with the dead one (${settled.join(', ')})`,
-      );
-      assert.ok(settled.includes('answered'), 'the live worker answered its share');
-      assert.ok(settled.includes('closed'), "the dead worker's share was closed");
+      for (const [listener, outcomes] of [
+        ['gateway', gateway],
+        ['admin', admin],
+      ] as const) {
+        const settled = await Promise.all(outcomes);
+        assert.deepEqual(
+          settled.filter((outcome) => outcome === 'hung'),
+          [],
+          `every ${listener} connection answered by the live worker or closed with the dead one (${settled.join(', ')})`,
+        );
+        assert.ok(settled.includes('answered'), `the live worker answered its share of the ${listener}'s`);
+        assert.ok(settled.includes('closed'), `the dead worker's share of the ${listener}'s was closed`);
+      }
     } finally {
       try {
         process.kill(victim, 'SIGKILL');
@@ -93,7 +102,10 @@ models:
     await waitFor(sluice.output, /a worker died; starting another in its place/, 30_000);
     // The replacement takes connections: the gateway serves on.
     await waitFor(() => String(childrenOf(sluice.child.pid!).filter((pid) => pid !== victim).length), /^2$/, 60_000);
-    for (let i = 0; i < 4; i++) assert.equal(await probe(gatewayPort, 20_000), 'answered');
+    for (let i = 0; i < 4; i++) {
+      assert.equal(await probe(gatewayPort, 20_000), 'answered');
+      assert.equal(await probe(adminPort, 20_000), 'answered');
+    }
     assert.equal(await stopSluice(sluice), 0);
   });
 });
