@@ -2,7 +2,7 @@
 // one ledger and one /metrics; a worker killed with SIGKILL is replaced and the gateway keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,35 +10,13 @@ import { Pool } from 'undici';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { chatStatus, freePort } from '../support/sluice-process.js';
-import { childrenOf } from '../support/processes.js';
+import { childrenOf, connectionsHeld } from '../support/processes.js';
 import { SEMI_SPACE_FLAG, workerExecArgv } from '../../src/cluster/primary.js';
 
 const KEY = 'sk-sluice-workers-key-0001';
 
 /** One chat call; its status, never throwing for a refusal or a dropped connection (0). */
 const call = (port: number): Promise<number> => chatStatus(port, KEY);
-
-/** How many established TCP connections to local `port` a process holds (Linux: /proc/net/tcp and its fds). */
-function connectionsHeld(pid: number, port: number): number {
-  const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const fields = row.trim().split(/\s+/);
-      // local address (hex ip:port), remote, state (01: ESTABLISHED), ..., inode (the 10th field)
-      if (fields.length > 9 && fields[3] === '01' && Number.parseInt(fields[1]!.split(':')[1]!, 16) === port) inodes.add(fields[9]!);
-    }
-  }
-  let held = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) held++;
-    } catch {
-      /* closed since the listing */
-    }
-  }
-  return held;
-}
 
 function metric(text: string, pattern: RegExp): number {
   return [...text.matchAll(new RegExp(pattern, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
