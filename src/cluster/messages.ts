@@ -75,7 +75,7 @@ export interface ConnectionClosedMessage {
   listener: HandedListener;
 }
 
-/** The worker is stopping: it takes no more connections, of any listener. */
+/** The worker is stopping: it takes no more gateway connections (its admin API answers to the end of its stop). */
 export interface DrainingMessage {
   sluice: 'draining';
 }
