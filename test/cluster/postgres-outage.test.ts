@@ -12,7 +12,7 @@ import pg from 'pg';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { chatStatus, freePort } from '../support/sluice-process.js';
+import { chatStatus, freePort, oneModelYaml } from '../support/sluice-process.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 import { until } from '../support/until.js';
 
@@ -58,13 +58,7 @@ admin: { host: 127.0.0.1, port: ${adminPort}, token: admin-token-for-the-pg-outa
 storage: "${url.toString()}"
 # A small memory bound, so a longer outage goes to the spool; quick retries, so the catch-up is seen soon.
 ledger: { flushIntervalMs: 100, maxBufferedRecords: 200, spoolDir: "${join(dir, 'spool')}", retry: { initialBackoffMs: 20, maxBackoffMs: 200 } }
-providers:
-  openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: openai, model: gpt-4o-mini }]
-consumers:
-  - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
+${oneModelYaml(mock.url, KEY)}
 `,
     );
     sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: Buffer.alloc(32, 5).toString('base64') });

@@ -11,7 +11,7 @@ import { DEFAULT_LEASE_SHARE } from '../../src/counters/open.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
-import { chatStatus, freePort } from '../support/sluice-process.js';
+import { chatStatus, freePort, oneModelYaml } from '../support/sluice-process.js';
 
 const KEY = 'sk-sluice-redis-gateways-key-01';
 const LIMIT = 50;
@@ -43,13 +43,7 @@ admin: { host: 127.0.0.1, port: ${await freePort()}, token: admin-token-for-the-
 storage: sqlite:${dbPath}
 ledger: { flushIntervalMs: 50 }
 counters: { url: "${TEST_REDIS_URL}", keyPrefix: "${keyPrefix}", failMode: closed, timeoutMs: 5000 }
-providers:
-  openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: openai, model: gpt-4o-mini }]
-consumers:
-  - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
+${oneModelYaml(mock.url, KEY)}
 budgets:
   - { name: fifty-calls, consumers: everyone, measure: requests, limit: ${LIMIT}, window: day, mode: enforce }
 `,

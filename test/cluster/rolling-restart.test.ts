@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { freePort } from '../support/sluice-process.js';
+import { freePort, oneModelYaml } from '../support/sluice-process.js';
 import { until } from '../support/until.js';
 
 const KEY = 'sk-sluice-rolling-key-000001';
@@ -100,13 +100,7 @@ gateway: { host: 127.0.0.1, port: ${port} }
 admin: { host: 127.0.0.1, port: 0, token: admin-token-for-the-rolling-test }
 storage: sqlite:${dbPath}
 ledger: { flushIntervalMs: 100 }
-providers:
-  openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: openai, model: gpt-4o-mini }]
-consumers:
-  - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
+${oneModelYaml(mock.url, KEY)}
 `,
       );
       gateways.push({ file, dbPath, port });

@@ -13,7 +13,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { makeCa, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { freePort } from '../support/sluice-process.js';
+import { freePort, oneModelYaml } from '../support/sluice-process.js';
 import { childrenOf, connectionsHeld } from '../support/processes.js';
 
 const KEY = 'sk-sluice-workers-tls-key-01';
@@ -42,13 +42,7 @@ describe('sluice start --workers 2 with TLS on the gateway and the admin API', (
 gateway: { host: 127.0.0.1, port: ${gatewayPort}, tls: ${tls} }
 admin: { host: 127.0.0.1, port: ${adminPort}, token: ${ADMIN_TOKEN}, tls: ${tls} }
 storage: sqlite:${join(dir, 'sluice.db')}
-providers:
-  openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: openai, model: gpt-4o-mini }]
-consumers:
-  - { name: checkout-service, team: payments, keys: ["${KEY}"] }
+${oneModelYaml(mock.url, KEY)}
 `,
     );
     sluice = runSluice(['start', '--workers', '2', '--config', join(dir, 'sluice.yaml')], {

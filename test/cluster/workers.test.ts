@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { Pool } from 'undici';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { chatStatus, freePort } from '../support/sluice-process.js';
+import { chatStatus, freePort, oneModelYaml } from '../support/sluice-process.js';
 import { childrenOf, connectionsHeld } from '../support/processes.js';
 import { SEMI_SPACE_FLAG, workerExecArgv } from '../../src/cluster/primary.js';
 
@@ -45,13 +45,7 @@ gateway: { host: 127.0.0.1, port: ${gatewayPort} }
 admin: { host: 127.0.0.1, port: ${adminPort}, token: admin-token-for-the-workers-test }
 storage: sqlite:${dbPath}
 ledger: { flushIntervalMs: 50 }
-providers:
-  openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: openai, model: gpt-4o-mini }]
-consumers:
-  - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
+${oneModelYaml(mock.url, KEY)}
 budgets:
   - { name: fifty-calls, consumers: everyone, measure: requests, limit: 50, window: day, mode: enforce }
 `,

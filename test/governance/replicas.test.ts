@@ -15,6 +15,7 @@ import { ManualClock } from '../../src/policy/clock.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { deleteTestKeys, TEST_REDIS, TEST_REDIS_URL, testKeyPrefix, testRedisUrlVia } from '../support/redis.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { oneModelYaml } from '../support/sluice-process.js';
 
 const SLUICE = fileURLToPath(new URL('../../src/cli/sluice.js', import.meta.url));
 const REDIS_URL = TEST_REDIS_URL;
@@ -159,13 +160,7 @@ storage: sqlite:${dbPath}
 # (fail-open) and read as overspend; this test is about sharing, so trouble must show as a 503, never as a pass/fail
 # of the budget.
 counters: { url: "${REDIS_URL}", keyPrefix: "${keyPrefix}", failMode: closed, timeoutMs: 5000 }
-providers:
-  openai: { type: openai, baseUrl: ${mock.url}/v1, apiKey: upstream-not-real }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: openai, model: gpt-4o-mini }]
-consumers:
-  - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
+${oneModelYaml(mock.url, KEY)}
 budgets:
   - { name: shared-tokens, consumers: everyone, measure: total_tokens, limit: ${limit}, window: day, mode: enforce }
 `,

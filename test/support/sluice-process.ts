@@ -94,3 +94,17 @@ export async function chatStatus(port: number, key: string, options: { requestId
     return (error as Error).name === 'TimeoutError' ? -1 : 0;
   }
 }
+
+/**
+ * sluice.yaml's catalog for a test against one mock OpenAI-compatible provider: the provider `openai` at `mockUrl`, the
+ * model gpt-4o-mini on it, and the consumer checkout-service (team payments) holding `key`.
+ */
+export function oneModelYaml(mockUrl: string, key: string): string {
+  return `providers:
+  openai: { type: openai, baseUrl: ${mockUrl}/v1, apiKey: upstream-not-real }
+models:
+  - name: gpt-4o-mini
+    targets: [{ provider: openai, model: gpt-4o-mini }]
+consumers:
+  - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${key}"] }`;
+}
