@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { freePort } from '../support/sluice-process.js';
+import { freePort, oneModelYaml } from '../support/sluice-process.js';
 import { childrenOf } from '../support/processes.js';
 
 type Outcome = 'answered' | 'closed' | 'hung';
@@ -53,11 +53,7 @@ describe('connections on their way to a worker that dies', () => {
 gateway: { host: 127.0.0.1, port: ${gatewayPort} }
 admin: { host: 127.0.0.1, port: ${adminPort}, token: admin-token-for-the-handoff-test }
 storage: sqlite:${join(dir, 'sluice.db')}
-providers:
-  openai: { type: openai, baseUrl: http://127.0.0.1:9/v1, apiKey: upstream-not-real }
-models:
-  - name: gpt-4o-mini
-    targets: [{ provider: openai, model: gpt-4o-mini }]
+${oneModelYaml('http://127.0.0.1:9', 'sk-sluice-handoff-key-0001')}
 `,
     );
     sluice = runSluice(['start', '--workers', '2', '--config', config], { SLUICE_MASTER_KEY: Buffer.alloc(32, 5).toString('base64') });
