@@ -238,6 +238,47 @@ describe('upstream answers that fail after their head', () => {
     assert.deepEqual([held?.status, held?.error_class, held?.output_tokens], [200, null, 7], 'recorded as served whole');
   });
 
+  test("an Anthropic stream cut short upstream bills the output the client got, not message_start's placeholder", async () => {
+    // message_start reports output_tokens: 1; the real count comes only in message_delta, which never arrives here.
+    const pieces = Array.from({ length: 12 }, (_, i) => `word${i} `);
+    const frames = anthropicStreamFrames(pieces);
+    const deltas = frames.findIndex((frame) => frame.startsWith('event: content_block_stop'));
+    const overloaded = 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    for (const end of ['broken', 'error event'] as const) {
+      primary.respondWith(async (_r, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(frames.slice(0, deltas).join(''));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (end === 'broken') res.destroy();
+        else res.end(overloaded);
+      });
+      let openaiText = '';
+      await assert.rejects(async () => {
+        const stream = await client.chat.completions.create({
+          model: 'claude-only',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        });
+        for await (const chunk of stream) openaiText += chunk.choices[0]?.delta.content ?? '';
+      });
+      let anthropicText = '';
+      await assert.rejects(async () => {
+        const stream = anthropic.messages.stream({ model: 'claude-only', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+        stream.on('text', (text) => (anthropicText += text));
+        await stream.finalMessage();
+      });
+      assert.equal(openaiText, pieces.join(''), `${end}: translated, the text before the end reached the client`);
+      assert.equal(anthropicText, pieces.join(''), `${end}: passed through, the text before the end reached the client`);
+      const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'claude-only').slice(-2);
+      for (const row of rows) {
+        assert.equal(row.error_class, end === 'broken' ? 'stream_interrupted' : 'stream_error');
+        assert.ok(row.output_tokens >= pieces.length, `${end}, ${row.api}: ${row.output_tokens} output tokens recorded`);
+        assert.equal(row.tokens_estimated, 1, `${end}, ${row.api}: counted by Sluice`);
+      }
+    }
+  });
+
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {
     primary.respondWith(async (_r, res) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -12,16 +12,24 @@ export interface Metered {
 }
 
 /** What metering reads of the call. */
-export type MeteredCall = Pick<Readonly<Call>, 'target' | 'status' | 'usage' | 'output' | 'chat' | 'embeddings'>;
+export type MeteredCall = Pick<Readonly<Call>, 'target' | 'status' | 'errorClass' | 'usage' | 'output' | 'chat' | 'embeddings'>;
 
 function failed(call: MeteredCall): boolean {
   return call.target === null || (call.status >= 400 && call.status !== 499);
 }
 
+/**
+ * A stream that ended before the provider's final figure: the client left (499), the upstream broke off, or it sent an
+ * error event. What usage it reported (Anthropic's message_start: output_tokens 1) is not what was produced.
+ */
+function cutShort(call: MeteredCall): boolean {
+  return call.output !== null && (call.status === 499 || call.errorClass === 'stream_interrupted' || call.errorClass === 'stream_error');
+}
+
 /** Whether metering must count tokens itself (an async tokenizer run) rather than price reported figures. */
 export function needsCounting(call: MeteredCall): boolean {
   if (failed(call)) return false;
-  return !call.usage.reported || (call.status === 499 && call.output !== null);
+  return !call.usage.reported || cutShort(call);
 }
 
 /** Prices reported usage, as it is. */
@@ -42,9 +50,9 @@ export async function meter(call: MeteredCall): Promise<Metered> {
     } else if (call.embeddings !== null && usage.inputTokens === 0) {
       usage = { ...usage, inputTokens: await estimateEmbeddingTokens(call.embeddings) };
     }
-  } else if (call.status === 499 && call.output !== null) {
-    // The client left mid-stream, so the provider's final output count never came: count what was produced.
-    const output = call.output();
+  } else if (cutShort(call)) {
+    // The stream ended early, so the provider's final output count never came: count what was produced.
+    const output = call.output!();
     const counted = Math.round((await countTextTokens(output.texts)) * output.scale);
     if (counted > usage.outputTokens) usage = { ...usage, outputTokens: counted, reported: false };
   }
