@@ -22,6 +22,9 @@ import { handleMcp } from './mcp/handler.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** How long a drain waits for the records of the calls it cut (their upstream aborted, they end in milliseconds). */
+const CUT_CALLS_GRACE_MS = 2_000;
+
 /** What the listener allows its clients (sluice.yaml's gateway section). */
 export type ListenerLimits = Pick<
   SluiceConfig['gateway'],
@@ -41,6 +44,10 @@ export class GatewayServer {
   private readonly idleWaiters: Array<() => void>;
   private readonly callDone: () => void;
   private draining: boolean;
+  /** Set when the drain's time is up and the connections still open are closed on their calls. */
+  private cutting: boolean;
+  /** Whether a call's connection closing now is the drain cutting it, not its client leaving. */
+  private readonly cutByStop: () => boolean;
 
   /** `tls`: HTTPS (and mTLS with a client CA) with its certificate files; plain HTTP when null. */
   constructor(context: GatewayContext, limits: ListenerLimits, tls: ListenerTls | null = null) {
@@ -51,6 +58,8 @@ export class GatewayServer {
       if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     };
     this.draining = false;
+    this.cutting = false;
+    this.cutByStop = () => this.cutting;
     // node:http's requestTimeout covers receiving the request only: a parser leaves the list of connections it checks
     // once its request is complete, so an answer (a stream of many minutes) is never cut by it.
     // The headers are part of the request: their limit is never the longer one (node refuses that).
@@ -92,7 +101,11 @@ export class GatewayServer {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     await Promise.race([this.settled(), new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    this.cutting = true;
     this.server.closeAllConnections();
+    // The calls cut there (streams longer than the drain) finish at once, their upstream aborted: what they used is
+    // still recorded and settled before the ledger closes.
+    await Promise.race([this.settled(), new Promise<void>((resolve) => setTimeout(resolve, CUT_CALLS_GRACE_MS).unref())]);
     await closed;
   }
 
@@ -191,7 +204,7 @@ export class GatewayServer {
       refuseWhileDraining(this.context, door, call, req, res);
       return;
     }
-    call.watchClient(req, res);
+    call.watchClient(req, res, this.cutByStop);
     this.inFlight++;
     handle(this.context, door, call, req, res).then(this.callDone, (error: unknown) => {
       this.callDone();

@@ -28,7 +28,7 @@ export interface Transaction {
   timeToFirstTokenMs: number | null;
   /** HTTP status the client received. */
   status: number;
-  /** The error code from the registry (or 'client_disconnected', 'stream_error'); null on success. */
+  /** The error code from the registry (or 'client_disconnected', 'cut_by_stop', 'stream_error'); null on success. */
   errorClass: string | null;
   /** Upstream attempts made, fallbacks and retries included. */
   attempts: number;

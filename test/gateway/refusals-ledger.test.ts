@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import OpenAI from 'openai';
-import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import Database from 'better-sqlite3';
 
@@ -127,4 +127,52 @@ test('while draining, a refused call with a valid key is recorded as 503 shuttin
   assert.deepEqual(await metricLines(sluice, 'sluice_unauthenticated_requests_total'), [
     'sluice_unauthenticated_requests_total{route="/v1/chat/completions"} 1',
   ]);
+});
+
+test('a stream still running when the drain times out is cut, and recorded with the output it delivered', async () => {
+  let streaming!: () => void;
+  const started = new Promise<void>((resolve) => (streaming = resolve));
+  const pieces = Array.from({ length: 200 }, (_, i) => `word${i} `);
+  const upstream = await MockProvider.start(async (_request, res) => {
+    streaming();
+    await sse(res, openaiStreamFrames(pieces, { prompt_tokens: 9, completion_tokens: 200 }), 25);
+  });
+  const sluice = await startTestSluice({
+    providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: 'upstream-key-not-real' } },
+    models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+  });
+  const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  let text = '';
+  const outcome = (async () => {
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a long answer' }], stream: true },
+      { headers: { 'x-request-id': 'drain-cut' } },
+    );
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+  })().then(
+    () => 'whole',
+    () => 'cut',
+  );
+  try {
+    await started;
+    while (text.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The stream needs 5 s; the drain gives it 300 ms.
+    await sluice.sluice.stop(300);
+    assert.equal(await outcome, 'cut');
+  } finally {
+    await upstream.close();
+  }
+  const db = new Database(sluice.dbPath, { readonly: true });
+  const rows = db.prepare('SELECT request_id, status, error_class, output_tokens, tokens_estimated FROM transactions').all() as Array<{
+    request_id: string;
+    status: number;
+    error_class: string;
+    output_tokens: number;
+    tokens_estimated: number;
+  }>;
+  db.close();
+  assert.equal(rows.length, 1, 'the cut call is in the ledger');
+  const row = rows[0]!;
+  assert.deepEqual([row.request_id, row.status, row.error_class, row.tokens_estimated], ['drain-cut', 499, 'cut_by_stop', 1]);
+  assert.ok(row.output_tokens > 0 && row.output_tokens < 200, `${row.output_tokens} output tokens: what was streamed before the cut`);
 });

@@ -70,11 +70,14 @@ export class Call {
     this.violations = null;
   }
 
-  /** Aborts the upstream call when the client goes away before the response is complete. */
-  watchClient(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Aborts the upstream call when the client goes away before the response is complete, or the gateway's stop closes
+   * the connection (`cutByStop` says which).
+   */
+  watchClient(req: IncomingMessage, res: ServerResponse, cutByStop: () => boolean): void {
     res.once('close', () => {
       if (!res.writableFinished) {
-        if (this.errorClass === null) this.errorClass = 'client_disconnected';
+        if (this.errorClass === null) this.errorClass = cutByStop() ? 'cut_by_stop' : 'client_disconnected';
         if (this.status < 400) this.status = 499;
         this.cancellation.cancel(new Error('client disconnected'));
       }
