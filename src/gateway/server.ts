@@ -204,12 +204,23 @@ export class GatewayServer {
       refuseWhileDraining(this.context, door, call, req, res);
       return;
     }
+    // The handler reads the same snapshot, before its first await: its routing table's pools stay open until it is done.
+    // Read before anything is counted: a throw here is this request's 500 (onRequest), with nothing left to undo.
+    const routing = this.context.snapshot.routing;
     call.watchClient(req, res, this.cutByStop);
     this.inFlight++;
-    handle(this.context, door, call, req, res).then(this.callDone, (error: unknown) => {
-      this.callDone();
-      this.fault(req, res, requestId, error);
-    });
+    routing.enter();
+    handle(this.context, door, call, req, res).then(
+      () => {
+        routing.leave();
+        this.callDone();
+      },
+      (error: unknown) => {
+        routing.leave();
+        this.callDone();
+        this.fault(req, res, requestId, error);
+      },
+    );
   }
 }
 

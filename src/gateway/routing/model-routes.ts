@@ -67,6 +67,10 @@ export class RoutingTable {
   readonly redactor: SecretRedactor;
   private readonly slots: Map<string, ProviderSlot>;
   private readonly breakers: Map<string, CircuitBreaker>;
+  /** Calls in flight that read this table (enter/leave). */
+  private users: number;
+  /** Set by retire() while calls still use this table: called when the last one leaves. */
+  private whenUnused: (() => void) | null;
 
   /**
    * `previous`: the table being replaced by a reload, whose unchanged providers and breakers carry over. `targets`: where
@@ -76,6 +80,8 @@ export class RoutingTable {
     this.routes = new Map();
     this.providers = new Map();
     this.slots = new Map();
+    this.users = 0;
+    this.whenUnused = null;
     for (const [name, providerConfig] of Object.entries(config.providers)) {
       const json = JSON.stringify(providerConfig);
       const old = previous?.slots.get(name);
@@ -140,8 +146,26 @@ export class RoutingTable {
     }
   }
 
-  /** Closes the pools the next table does not reuse, once their calls in flight are done (undici waits for them). */
+  /** A call that read this table begins: until it ends, a reload leaves its pools open. */
+  enter(): void {
+    this.users++;
+  }
+
+  /** That call has ended (its record queued). */
+  leave(): void {
+    if (--this.users === 0 && this.whenUnused !== null) {
+      const retire = this.whenUnused;
+      this.whenUnused = null;
+      retire();
+    }
+  }
+
+  /**
+   * Closes the pools the next table does not reuse, once no call that read this table is left: a call still receiving
+   * its body, or between a failed attempt and its retry or fallback, dispatches later, and a closed pool refuses it.
+   */
   async retire(next: RoutingTable): Promise<void> {
+    if (this.users > 0) await new Promise<void>((resolve) => (this.whenUnused = resolve));
     const kept = new Set([...next.slots.values()].map((slot) => slot.pool));
     await Promise.all([...this.slots.values()].filter((slot) => !kept.has(slot.pool)).map((slot) => slot.pool.close()));
   }
