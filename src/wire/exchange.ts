@@ -52,6 +52,11 @@ export interface ClientStream {
   estimateOutput(): OutputEstimate;
   /** Set when the provider reported an error inside the stream. */
   readonly streamError: string | null;
+  /**
+   * Whether the provider's stream reached its own end (a finish reason, `[DONE]`, `message_stop`, `response.completed`):
+   * a stream that ends without it (and without an error event) stopped short, whatever its transport said.
+   */
+  readonly finished: boolean;
 }
 
 /** What the exchanges of chat and embeddings share. */

@@ -8,7 +8,17 @@ import OpenAI from 'openai';
 import { anthropicStreamFrames, json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
-const CASES = ['stalls', 'breaks', 'json-stream', 'html-stream', 'anthropic-json-stream', 'rate-limited', 'slow-head', 'model-override'];
+const CASES = [
+  'stalls',
+  'breaks',
+  'json-stream',
+  'html-stream',
+  'anthropic-json-stream',
+  'rate-limited',
+  'slow-head',
+  'model-override',
+  'cut-clean',
+];
 
 /** The head and part of a JSON answer; the rest never comes (`then` decides: stall, or close the connection). */
 function partialJson(res: ServerResponse, then: 'stall' | 'close'): void {
@@ -277,6 +287,51 @@ describe('upstream answers that fail after their head', () => {
         assert.equal(row.tokens_estimated, 1, `${end}, ${row.api}: counted by Sluice`);
       }
     }
+  });
+
+  test('a stream closed cleanly before its last event ends in an error event on every front door, not as a whole answer', async () => {
+    // OpenAI's without a finish_reason or [DONE], Anthropic's without message_delta or message_stop: then the end of the body.
+    primary.respondWith((request, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (request.path.endsWith('/messages')) res.end(anthropicStreamFrames(['Hello', ' world']).slice(0, 5).join(''));
+      else res.end(openaiStreamFrames(['Hello', ' world'], { prompt_tokens: 10, completion_tokens: 2 }).slice(0, 3).join(''));
+    });
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const cutShort = /ended before its last event/;
+    for (const model of ['only-cut-clean', 'claude-only']) {
+      let text = '';
+      await assert.rejects(
+        async () => {
+          const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true });
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        },
+        (error: unknown) => error instanceof OpenAI.APIError && cutShort.test(error.message),
+        `${model}, chat completions`,
+      );
+      assert.equal(text, 'Hello world');
+      await assert.rejects(
+        anthropic.messages.stream({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }).finalMessage(),
+        (error: unknown) => error instanceof Anthropic.APIError && cutShort.test(error.message),
+        `${model}, messages`,
+      );
+    }
+    const events: string[] = [];
+    for await (const event of await client.responses.create({ model: 'claude-only', input: 'hi', stream: true })) {
+      events.push(event.type === 'error' ? `error: ${event.message}` : event.type);
+    }
+    assert.ok(!events.includes('response.completed'), events.join(', '));
+    assert.match(events.at(-1)!, /^error: .*ended before its last event/);
+    const rows = (await ledgerRows(sluice)).slice(-5);
+    assert.deepEqual(
+      rows.map((row) => [row.api, row.requested_model, row.status, row.error_class]),
+      [
+        ['openai', 'only-cut-clean', 200, 'stream_interrupted'],
+        ['anthropic', 'only-cut-clean', 200, 'stream_interrupted'],
+        ['openai', 'claude-only', 200, 'stream_interrupted'],
+        ['anthropic', 'claude-only', 200, 'stream_interrupted'],
+        ['openai-responses', 'claude-only', 200, 'stream_interrupted'],
+      ],
+    );
   });
 
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {

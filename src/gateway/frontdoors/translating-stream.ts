@@ -10,6 +10,7 @@ export class TranslatingStream implements ClientStream {
   readonly usage: Usage;
   private readonly output: OutputSample;
   streamError: string | null;
+  finished: boolean;
   private readonly decoder: StreamDecoder;
   private readonly encoder: StreamEncoder;
   private readonly redactor: Redactor;
@@ -21,6 +22,7 @@ export class TranslatingStream implements ClientStream {
     this.usage = emptyUsage();
     this.output = new OutputSample();
     this.streamError = null;
+    this.finished = false;
   }
 
   push(chunk: Buffer): string {
@@ -33,6 +35,9 @@ export class TranslatingStream implements ClientStream {
   end(): string {
     const events = this.decoder.end();
     this.tap(events);
+    // A stream that stopped short gets no made-up ending (message_stop, [DONE], response.completed): the relay ends it
+    // with the API's error event.
+    if (!this.finished && this.streamError === null) return this.encoder.encode(events);
     return this.encoder.encode(events) + this.encoder.end();
   }
 
@@ -47,6 +52,7 @@ export class TranslatingStream implements ClientStream {
       if (event.type === 'text') this.output.add(event.text);
       else if (event.type === 'tool_call_delta') this.output.add(event.argumentsDelta);
       else if (event.type === 'usage') mergeUsage(this.usage, event.usage);
+      else if (event.type === 'finish') this.finished = true;
       else if (event.type === 'error') {
         const redacted = {
           type: 'error' as const,

@@ -239,11 +239,16 @@ class StreamRelay implements BodySink {
   end(): void {
     try {
       this.send(this.stream.end());
-      this.res.end();
     } catch (error) {
       this.error(error as Error);
       return;
     }
+    // Cleanly closed, but before the provider's own end: the client must not take what it has for the whole answer.
+    if (!this.stream.finished && this.stream.streamError === null) {
+      this.error(new Error('the stream ended before its last event'));
+      return;
+    }
+    this.res.end();
     this.finish();
   }
 

@@ -12,6 +12,7 @@ export class AnthropicStreamRelay implements ClientStream {
   readonly usage: Usage;
   private readonly output: OutputSample;
   streamError: string | null;
+  finished: boolean;
   private readonly parser: SseParser;
   private readonly events: SseEvent[];
   private readonly redactor: Redactor;
@@ -21,6 +22,7 @@ export class AnthropicStreamRelay implements ClientStream {
     this.usage = emptyUsage();
     this.output = new OutputSample();
     this.streamError = null;
+    this.finished = false;
     this.parser = new SseParser();
     this.events = [];
     this.redactor = redactor;
@@ -48,7 +50,11 @@ export class AnthropicStreamRelay implements ClientStream {
         this.streamError = asString(asObject(asObject(tryParseJson(data)).error).message, 'upstream stream error');
       } else if (name === 'message_start') {
         mergeUsage(this.usage, this.tally.start(asObject(tryParseJson(data)).message));
+      } else if (name === 'message_stop') {
+        this.finished = true;
       } else if (name === 'message_delta') {
+        // Its stop_reason ends the answer; message_stop only closes the stream.
+        this.finished = true;
         const part = this.tally.delta(tryParseJson(data));
         if (part !== null) mergeUsage(this.usage, part);
       }

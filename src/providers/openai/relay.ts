@@ -15,6 +15,7 @@ import { openaiUsage } from './response.js';
 export class OpenAIStreamRelay implements ClientStream {
   readonly usage: Usage;
   streamError: string | null;
+  finished: boolean;
   private readonly output: OutputSample;
   private readonly forwardUsage: boolean;
   /** An incomplete event carried over to the next chunk. */
@@ -25,6 +26,7 @@ export class OpenAIStreamRelay implements ClientStream {
     this.usage = emptyUsage();
     this.output = new OutputSample();
     this.streamError = null;
+    this.finished = false;
     this.forwardUsage = forwardUsage;
     this.tail = null;
     this.redactor = redactor;
@@ -45,6 +47,7 @@ export class OpenAIStreamRelay implements ClientStream {
     const crlf = text.indexOf('\r') !== -1;
     // Events end at a blank line: LF LF, or CR LF CR LF in a stream that uses CRs (found one event at a time then).
     const complete = crlf ? lastEventEnd(text) : lastLfLf(text);
+    if (!this.finished) this.finished = endsAnswer(text, complete);
     const out: Buffer[] = [];
     /** Where the bytes not yet in `out`, and those not yet in the output sample, begin. */
     let outFrom = 0;
@@ -156,6 +159,7 @@ const DATA_PREFIX = Buffer.from('data: ');
 const USAGE_ONLY = '"choices":[],"usage":{';
 const BLANK_LINE = Buffer.from('\n\n');
 const EMPTY = Buffer.alloc(0);
+const FINISH_REASON = '"finish_reason":';
 
 /** The index of the `}` closing the JSON object that opens at `open`, strings skipped, before `end`; -1 if none. */
 function objectEnd(text: string, open: number, end: number): number {
@@ -257,4 +261,16 @@ function chunkOutput(data: string): string[] {
     }
   }
   return texts;
+}
+
+/** Whether the complete events in text[0, complete) include the answer's end: `[DONE]`, or a finish_reason that is not null. */
+function endsAnswer(text: string, complete: number): boolean {
+  const done = text.indexOf('[DONE]');
+  if (done !== -1 && done < complete) return true;
+  for (let at = text.indexOf(FINISH_REASON); at !== -1 && at < complete; at = text.indexOf(FINISH_REASON, at + 1)) {
+    let value = at + FINISH_REASON.length;
+    while (text.charCodeAt(value) === 32) value++;
+    if (text.charCodeAt(value) === 34) return true; // a string, not null
+  }
+  return false;
 }

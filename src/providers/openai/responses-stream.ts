@@ -29,6 +29,7 @@ function lastEventEnd(buffer: Buffer): number {
 export class ResponsesStreamRelay implements ClientStream {
   readonly usage: Usage;
   streamError: string | null;
+  finished: boolean;
   private readonly output: OutputSample;
   private readonly parser: SseParser;
   private readonly redactor: Redactor;
@@ -38,6 +39,7 @@ export class ResponsesStreamRelay implements ClientStream {
   constructor(redactor: Redactor) {
     this.usage = emptyUsage();
     this.streamError = null;
+    this.finished = false;
     this.output = new OutputSample();
     this.parser = new SseParser();
     this.redactor = redactor;
@@ -82,6 +84,7 @@ export class ResponsesStreamRelay implements ClientStream {
           const response = asObject(data.response);
           const usage = responsesUsage(response.usage);
           if (usage.reported) mergeUsage(this.usage, usage);
+          this.finished = true;
           if (data.type === 'response.failed') {
             failed = true;
             this.streamError = this.redactor.redact(asString(asObject(response.error).message, 'the response failed'));
