@@ -22,6 +22,10 @@ import { handleMcp } from './mcp/handler.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** A 405 names the methods the endpoint takes (RFC 9110, 15.5.6), as /healthz and /readyz do. */
+const ALLOW_POST = { allow: 'POST' };
+const ALLOW_GET = { allow: 'GET' };
+
 /** How long a drain waits for the records of the calls it cut (their upstream aborted, they end in milliseconds). */
 const CUT_CALLS_GRACE_MS = 2_000;
 
@@ -157,7 +161,11 @@ export class GatewayServer {
     const door = errorDoor(req);
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (req.method !== 'GET')
-        sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`));
+        sendError(
+          res,
+          door,
+          new SluiceError('method_not_allowed', `${req.method} is not allowed on ${path}; use GET.`, { headers: ALLOW_GET }),
+        );
       else if (path === '/v1/models') handleModels(this.context, door, req, res, requestId, null);
       else {
         const id = modelId(path.slice('/v1/models/'.length));
@@ -197,7 +205,7 @@ export class GatewayServer {
   ): void {
     const call = new Call(requestId, door.dialect, operation);
     if (req.method !== 'POST') {
-      sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed here; use POST.`));
+      sendError(res, door, new SluiceError('method_not_allowed', `${req.method} is not allowed here; use POST.`, { headers: ALLOW_POST }));
       return;
     }
     if (this.draining) {

@@ -157,7 +157,12 @@ describe("errors in the caller's shape", () => {
   test('rejects a GET on a POST endpoint with 405', async () => {
     const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
     assert.equal(response.status, 405);
+    assert.equal(response.headers.get('allow'), 'POST', 'a 405 names the methods the endpoint takes');
     await response.arrayBuffer();
+    const models = await fetch(`${sluice.baseURL}/v1/models`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.checkout}` } });
+    assert.equal(models.status, 405);
+    assert.equal(models.headers.get('allow'), 'GET');
+    await models.arrayBuffer();
   });
 
   test('every error code in the registry is documented in the error table of docs/errors.md', () => {
