@@ -185,14 +185,24 @@ export class GatewayServer {
   /** The MCP gateway (src/gateway/mcp/): counted in flight like a call, so a drain waits for its ledger record. */
   private mcp(req: IncomingMessage, res: ServerResponse, requestId: string, path: string): void {
     if (this.draining) res.setHeader('connection', 'close');
+    // The handler reads the same snapshot: its MCP pools stay open until the request is done (a reload waits for it).
+    const directory = this.context.snapshot.mcp;
     // A GET holds a stream open for server-initiated messages as long as the client wants: no call to wait for.
     const counted = req.method !== 'GET';
     if (counted) this.inFlight++;
     const done = counted ? this.callDone : noop;
-    handleMcp(this.context, req, res, path, requestId).then(done, (error: unknown) => {
-      done();
-      this.fault(req, res, requestId, error);
-    });
+    directory.enter();
+    handleMcp(this.context, req, res, path, requestId).then(
+      () => {
+        directory.leave();
+        done();
+      },
+      (error: unknown) => {
+        directory.leave();
+        done();
+        this.fault(req, res, requestId, error);
+      },
+    );
   }
 
   private post(

@@ -4,8 +4,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { validateConfig } from '../../src/config/load.js';
+import { startMockMcp, MOCK_MCP_TOKEN } from '../support/mock-mcp.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice } from '../support/sluice.js';
+
+/** Sends a request's head and the first bytes of its body now; the rest when `finish` is called. The whole answer at close. */
+function slowRequest(port: number, head: string, body: string): { finish: () => void; answer: Promise<string> } {
+  const socket = net.connect(port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(answer)));
+  socket.write(`${head}connection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+  return { finish: () => socket.write(body.slice(10)), answer: closed };
+}
 
 test("a call still sending its body when a reload rotates its provider's key is served, and the next call uses the new key", async () => {
   const upstream = await MockProvider.start((request, res) =>
@@ -17,21 +28,18 @@ test("a call still sending its body when a reload rotates its provider's key is 
   });
   try {
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-    const socket = net.connect(sluice.sluice.gateway.port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    socket.write(
-      `POST /v1/chat/completions HTTP/1.1\r\nhost: sluice\r\ncontent-type: application/json\r\nauthorization: Bearer ${KEYS.checkout}\r\n` +
-        `connection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+    const call = slowRequest(
+      sluice.sluice.gateway.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: sluice\r\ncontent-type: application/json\r\nauthorization: Bearer ${KEYS.checkout}\r\n`,
+      body,
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const next = structuredClone(sluice.config);
     next.providers.openai!.apiKey = 'upstream-key-after';
     await sluice.sluice.reload(validateConfig(next, 'reloaded config'));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    socket.write(body.slice(10));
-    await closed;
+    call.finish();
+    const answer = await call.answer;
     assert.match(answer, /^HTTP\/1\.1 200 /, answer);
     assert.match(answer, /answered with Bearer upstream-key-before/, 'the call finished on the config it began with');
 
@@ -52,5 +60,57 @@ test("a call still sending its body when a reload rotates its provider's key is 
   } finally {
     await sluice.stop();
     await upstream.close();
+  }
+});
+
+test('an MCP tools/call still sending its body when a reload moves its server is answered by the server it began with', async () => {
+  const before = await startMockMcp({ json: true });
+  const moved = await startMockMcp({ json: true });
+  const sluice = await startTestSluice({
+    consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+    mcp: {
+      servers: { tools: { url: before.url, headers: { authorization: `Bearer ${MOCK_MCP_TOKEN}` } } },
+      access: [{ consumer: 'checkout-service', server: 'tools', tools: '*' }],
+    },
+  });
+  try {
+    const headers = {
+      authorization: `Bearer ${KEYS.checkout}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    const initialized = await fetch(`${sluice.baseURL}/mcp/tools`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'reload-test', version: '1.0.0' } },
+      }),
+    });
+    assert.equal(initialized.status, 200);
+    await initialized.arrayBuffer();
+    const session = initialized.headers.get('mcp-session-id')!;
+    const call = slowRequest(
+      sluice.sluice.gateway.port,
+      `POST /mcp/tools HTTP/1.1\r\nhost: sluice\r\nauthorization: Bearer ${KEYS.checkout}\r\ncontent-type: application/json\r\n` +
+        `accept: application/json, text/event-stream\r\nmcp-session-id: ${session}\r\nmcp-protocol-version: 2025-06-18\r\n`,
+      JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add', arguments: { a: 2, b: 3 } } }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const next = structuredClone(sluice.config);
+    next.mcp.servers.tools!.url = moved.url;
+    await sluice.sluice.reload(validateConfig(next, 'reloaded config'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    call.finish();
+    const answer = await call.answer;
+    assert.match(answer, /^HTTP\/1\.1 200 /, answer);
+    assert.match(answer, /"text":"5"/);
+    assert.deepEqual([before.calls, moved.calls], [['add'], []]);
+  } finally {
+    await sluice.stop();
+    await before.close();
+    await moved.close();
   }
 });

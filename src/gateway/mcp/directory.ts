@@ -30,6 +30,10 @@ export class McpDirectory {
   private readonly grants: McpConfig['access'];
   /** consumer name -> server -> tools; filled on first use per consumer (consumers come and go with the director store). */
   private readonly byConsumer: Map<string, ReadonlyMap<string, ToolGrant>>;
+  /** Requests in flight that read this directory (enter/leave). */
+  private users: number;
+  /** Set by closeUnused() while requests still use this directory: called when the last one leaves. */
+  private whenUnused: (() => void) | null;
 
   constructor(config: Pick<SluiceConfig, 'mcp' | 'resources' | 'resourcePolicy'>, targets?: ProviderTargets, previous?: McpDirectory) {
     const servers = new Map<string, McpServer>();
@@ -59,6 +63,22 @@ export class McpDirectory {
     this.maxBodyBytes = config.mcp.maxBodyBytes;
     this.grants = config.mcp.access;
     this.byConsumer = new Map();
+    this.users = 0;
+    this.whenUnused = null;
+  }
+
+  /** A request that read this directory begins: until it ends, a reload leaves its pools open. */
+  enter(): void {
+    this.users++;
+  }
+
+  /** That request has ended. */
+  leave(): void {
+    if (--this.users === 0 && this.whenUnused !== null) {
+      const close = this.whenUnused;
+      this.whenUnused = null;
+      close();
+    }
   }
 
   /** The servers this consumer may reach, each with the tools it may call. */
@@ -76,8 +96,12 @@ export class McpDirectory {
     await Promise.all([...this.servers.values()].map((server) => server.dispatcher.close()));
   }
 
-  /** Closes pools the next directory did not keep. */
+  /**
+   * Closes pools the next directory did not keep, once no request that read this directory is left: one still receiving
+   * its body forwards later, and a closed pool refuses it.
+   */
   async closeUnused(next: McpDirectory): Promise<void> {
+    if (this.users > 0) await new Promise<void>((resolve) => (this.whenUnused = resolve));
     const kept = new Set([...next.servers.values()].map((server) => server.dispatcher));
     await Promise.all(
       [...this.servers.values()].filter((server) => !kept.has(server.dispatcher)).map((server) => server.dispatcher.close()),
