@@ -7,7 +7,7 @@ import type { ChatExchange, Redactor } from '../../wire/exchange.js';
 import { tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
-import { parseAnthropicMessages } from './anthropic-messages-parse.js';
+import { parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
 import type { AnthropicResponse, AnthropicStopReason } from './anthropic-wire.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
 import { TranslatingStream } from './translating-stream.js';
@@ -220,6 +220,7 @@ export const anthropicFrontDoor: FrontDoor = {
   errorBody: anthropicErrorBody,
   errorEvent: (error) => sseEvent('error', anthropicErrorBody(error)),
   parseChat: parseAnthropicMessages,
+  translationRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
   stream: (
     exchange: ChatExchange,
