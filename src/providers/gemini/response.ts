@@ -28,9 +28,14 @@ export function geminiChatResponse(body: unknown): ChatResponse {
     created: Math.floor(Date.now() / 1000),
     text,
     toolCalls,
-    finishReason: toolCalls.length > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason),
+    finishReason: toolCalls.length > 0 ? 'tool_calls' : promptBlocked(root) ? 'content_filter' : geminiFinishReason(candidate.finishReason),
     usage: geminiUsage(root.usageMetadata),
   };
+}
+
+/** A prompt Gemini's filters blocked: no candidates, the reason in promptFeedback.blockReason. */
+export function promptBlocked(root: Record<string, unknown>): boolean {
+  return asArray(root.candidates).length === 0 && typeof asObject(root.promptFeedback).blockReason === 'string';
 }
 
 export function geminiFinishReason(value: unknown): FinishReason {

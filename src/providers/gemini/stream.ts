@@ -3,7 +3,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { geminiFinishReason, geminiUsage } from './response.js';
+import { geminiFinishReason, geminiUsage, promptBlocked } from './response.js';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -56,7 +56,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       }
       if (typeof candidate.finishReason === 'string') {
         out.push({ type: 'finish', finishReason: this.toolCalls > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason) });
-      }
+      } else if (promptBlocked(root)) out.push({ type: 'finish', finishReason: 'content_filter' });
       if (root.usageMetadata !== undefined) {
         const usage = geminiUsage(root.usageMetadata);
         if (usage.reported) out.push({ type: 'usage', usage });

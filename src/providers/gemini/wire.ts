@@ -38,6 +38,8 @@ export interface GeminiUsageMetadata {
 export interface GeminiResponse {
   candidates?: Array<{ content?: GeminiContent; finishReason?: string; index?: number }>;
   usageMetadata?: GeminiUsageMetadata;
+  /** Set, with no candidates, when the prompt was blocked. */
+  promptFeedback?: { blockReason?: string };
   modelVersion?: string;
   responseId?: string;
 }
