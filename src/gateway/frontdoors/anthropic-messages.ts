@@ -64,6 +64,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private readonly model: string;
   private id: string;
   private started: boolean;
+  /** Set once the stream is closed: by its end, or by an error event, after which Anthropic sends nothing more. */
   private ended: boolean;
   private nextBlock: number;
   private openBlock: number | null;
@@ -94,6 +95,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
   encode(events: readonly StreamEvent[]): string {
     let out = '';
     for (const event of events) {
+      if (this.ended) break;
       switch (event.type) {
         case 'start':
           this.id = event.id;
@@ -142,6 +144,8 @@ class AnthropicStreamEncoder implements StreamEncoder {
           out +=
             this.ensureStarted() +
             sseEvent('error', JSON.stringify({ type: 'error', error: { type: event.errorType, message: event.message } }));
+          // The stream ends at an error, as Anthropic's own do: no stop reason after it to read as a finished answer.
+          this.ended = true;
           break;
       }
     }
