@@ -15,6 +15,9 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
   // Gemini answers a function by its name; the IR (like OpenAI) refers to the call by id.
   const callNames = new Map<string, string>();
   const append = (role: 'user' | 'model', parts: GeminiPart[]) => {
+    // Gemini refuses a turn with no parts and an empty text, both of which OpenAI takes: they say nothing.
+    parts = parts.filter((part) => !('text' in part) || part.text !== '');
+    if (parts.length === 0) return;
     const last = contents.at(-1);
     if (last !== undefined && last.role === role) last.parts.push(...parts);
     else contents.push({ role, parts });
@@ -31,7 +34,7 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
         );
         break;
       case 'assistant': {
-        const parts: GeminiPart[] = message.content.filter((part) => part.text !== '').map((part) => ({ text: part.text }));
+        const parts: GeminiPart[] = message.content.map((part) => ({ text: part.text }));
         for (const call of message.toolCalls) {
           callNames.set(call.id, call.name);
           const args = tryParseJson(call.arguments);
