@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { isObject, tryParseJson } from '../../wire/json.js';
+import { signatureOf } from './thought-signature.js';
 import type { GeminiBatchEmbedRequest, GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 
 function unsupported(param: string, what: string): SluiceError {
@@ -38,7 +39,11 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
         for (const call of message.toolCalls) {
           callNames.set(call.id, call.name);
           const args = tryParseJson(call.arguments);
-          parts.push({ functionCall: { name: call.name, args: isObject(args) ? args : {} } });
+          const signature = signatureOf(call.id);
+          parts.push({
+            functionCall: { name: call.name, args: isObject(args) ? args : {} },
+            ...(signature !== undefined && { thoughtSignature: signature }),
+          });
         }
         append('model', parts);
         break;

@@ -4,6 +4,7 @@ import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { geminiFinishReason, geminiUsage, promptBlocked } from './response.js';
+import { callIdWithSignature } from './thought-signature.js';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -48,7 +49,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
           out.push({
             type: 'tool_call_start',
             index,
-            id: asString(call.id) || `call_${index}_${asString(root.responseId)}`,
+            id: callIdWithSignature(asString(call.id) || `call_${index}_${asString(root.responseId)}`, part.thoughtSignature),
             name: asString(call.name),
           });
           out.push({ type: 'tool_call_delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });

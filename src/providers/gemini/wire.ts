@@ -4,7 +4,8 @@
 export type GeminiPart =
   | { text: string }
   | { inlineData: { mimeType: string; data: string } }
-  | { functionCall: { name: string; args: Record<string, unknown>; id?: string } }
+  /** thoughtSignature: Gemini 3's, beside a turn's first call; given back as it came. */
+  | { functionCall: { name: string; args: Record<string, unknown>; id?: string }; thoughtSignature?: string }
   | { functionResponse: { name: string; response: Record<string, unknown>; id?: string } };
 
 export interface GeminiContent {
