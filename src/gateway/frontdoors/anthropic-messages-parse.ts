@@ -218,7 +218,7 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
   if (Array.isArray(body.tools)) {
     for (let i = 0; i < body.tools.length; i++) {
       const type = (body.tools[i] as JsonObject).type;
-      if (type !== undefined && type !== 'custom')
+      if (typeof type === 'string' && type !== 'custom')
         return refuse(`tools[${i}].type`, `${JSON.stringify(type)} is a tool Anthropic defines; only custom tools are translated.`);
     }
   }
