@@ -1,4 +1,6 @@
-// Anthropic Messages request JSON -> IR, validating as it goes so errors name the offending field.
+// Anthropic Messages request JSON -> IR, validating as it goes so errors name the offending field. What has no IR form
+// (documents, server tools and their blocks, Files API images) is left out of it: the body passes through to Anthropic
+// as it is, and a translated target refuses it (translationRefusal).
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart, TextPart, ToolCall, ToolChoice, ToolDefinition } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
@@ -80,9 +82,9 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
           name: requireString(block.name, `${blockAt}.name`),
           arguments: JSON.stringify(block.input ?? {}),
         });
-      } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
-        // Reasoning blocks have no IR form; they are kept only on Anthropic-to-Anthropic pass-through.
-      } else throw invalid(`${blockAt}.type`, `expected "text" or "tool_use" in an assistant message; got ${JSON.stringify(block.type)}`);
+      } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
+      // Reasoning blocks (thinking, redacted_thinking) have no IR form and are dropped in translation; other blocks
+      // (server_tool_use and its results) are kept only on Anthropic-to-Anthropic pass-through, refused elsewhere.
     });
     return [{ role: 'assistant', content, toolCalls }];
   }
@@ -93,30 +95,35 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
     const blockAt = `${at}.content[${i}]`;
     if (!isObject(block)) throw invalid(blockAt, 'expected an object');
     if (block.type === 'text') parts.push({ type: 'text', text: requireString(block.text, `${blockAt}.text`) });
-    else if (block.type === 'image') parts.push(parseImage(block, blockAt));
-    else if (block.type === 'tool_result') {
+    else if (block.type === 'image') {
+      const image = parseImage(block, blockAt);
+      if (image !== null) parts.push(image);
+    } else if (block.type === 'tool_result') {
       const toolCallId = requireString(block.tool_use_id, `${blockAt}.tool_use_id`);
       const content: ContentPart[] =
         typeof block.content === 'string'
           ? [{ type: 'text', text: block.content }]
           : Array.isArray(block.content)
-            ? block.content.map((item, j): ContentPart => {
+            ? block.content.flatMap((item, j): ContentPart[] => {
                 const itemAt = `${blockAt}.content[${j}]`;
-                if (isObject(item) && item.type === 'text') return { type: 'text', text: requireString(item.text, `${itemAt}.text`) };
-                if (isObject(item) && item.type === 'image') return parseImage(item, itemAt);
-                throw invalid(itemAt, 'expected a text or image block');
+                if (!isObject(item) || typeof item.type !== 'string') throw invalid(itemAt, 'expected a content block');
+                if (item.type === 'text') return [{ type: 'text', text: requireString(item.text, `${itemAt}.text`) }];
+                const image = item.type === 'image' ? parseImage(item, itemAt) : null;
+                return image === null ? [] : [image];
               })
             : [];
       out.push({ role: 'tool', toolCallId, content, ...(block.is_error === true && { isError: true }) });
-    } else
-      throw invalid(`${blockAt}.type`, `expected "text", "image" or "tool_result" in a user message; got ${JSON.stringify(block.type)}`);
+    } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
+    // Other blocks (document, search_result, ...) mean something only to Anthropic: passed through there, refused by
+    // translationRefusal elsewhere.
   });
   if (parts.length > 0) out.push({ role: 'user', content: parts });
-  if (out.length === 0) throw invalid(`${at}.content`, 'must not be empty');
+  if (blocks.length === 0) throw invalid(`${at}.content`, 'must not be empty');
   return out;
 }
 
-function parseImage(block: JsonObject, at: string): ImagePart {
+/** Null for an image by a source only Anthropic resolves (a Files API file_id): refused by translationRefusal. */
+function parseImage(block: JsonObject, at: string): ImagePart | null {
   const source = block.source;
   if (isObject(source) && source.type === 'base64') {
     return {
@@ -130,18 +137,23 @@ function parseImage(block: JsonObject, at: string): ImagePart {
   }
   if (isObject(source) && source.type === 'url')
     return { type: 'image', source: { kind: 'url', url: requireString(source.url, `${at}.source.url`) } };
+  if (isObject(source) && typeof source.type === 'string') return null;
   throw invalid(`${at}.source`, 'expected {type: "base64", media_type, data} or {type: "url", url}');
 }
 
+/** Custom tools -> IR; Anthropic's own tools (web_search_..., bash_..., text_editor_...) are left out, for translationRefusal. */
 function parseTools(raw: unknown): ToolDefinition[] {
   if (!Array.isArray(raw)) throw invalid('tools', 'expected an array');
-  return raw.map((tool, i) => {
+  const tools: ToolDefinition[] = [];
+  raw.forEach((tool, i) => {
+    if (isObject(tool) && typeof tool.type === 'string' && tool.type !== 'custom') return;
     if (!isObject(tool) || typeof tool.name !== 'string' || tool.name === '') throw invalid(`tools[${i}].name`, 'required, a string');
     if (!isObject(tool.input_schema)) throw invalid(`tools[${i}].input_schema`, 'required, a JSON Schema object');
     const definition: ToolDefinition = { name: tool.name, parameters: tool.input_schema };
     if (typeof tool.description === 'string') definition.description = tool.description;
-    return definition;
+    tools.push(definition);
   });
+  return tools;
 }
 
 function parseToolChoice(raw: unknown): { choice: ToolChoice; parallel: boolean | undefined } {
@@ -164,4 +176,70 @@ function parseToolChoice(raw: unknown): { choice: ToolChoice; parallel: boolean 
 function requireString(value: unknown, at: string): string {
   if (typeof value !== 'string') throw invalid(at, 'required, a string');
   return value;
+}
+
+/** What translationRefusal needs to know of a target's provider. */
+export interface TranslatedProvider {
+  readonly name: string;
+}
+
+const USER_BLOCKS = ['text', 'image', 'tool_result'];
+/** Reasoning blocks are dropped in translation (they have no IR form and another provider could not check them). */
+const ASSISTANT_BLOCKS = ['text', 'tool_use', 'thinking', 'redacted_thinking'];
+
+/**
+ * Why a body cannot go to a provider that does not speak Anthropic's API (Sluice translates it): the first field with no
+ * translation, as a 400 naming it; null when it translates. Called only for a translated target, on a body
+ * parseAnthropicMessages accepted.
+ */
+export function translationRefusal(body: JsonObject, provider: TranslatedProvider): SluiceError | null {
+  const refuse = (param: string, what: string) =>
+    new SluiceError(
+      'unsupported_by_provider',
+      `${param}: ${what} The model's provider (${provider.name}) is reached by translation; use a model served by Anthropic.`,
+      { param },
+    );
+  const messages = body.messages as JsonObject[];
+  for (let i = 0; i < messages.length; i++) {
+    const content = messages[i]!.content;
+    if (!Array.isArray(content)) continue;
+    const known = messages[i]!.role === 'assistant' ? ASSISTANT_BLOCKS : USER_BLOCKS;
+    for (let j = 0; j < content.length; j++) {
+      const block = content[j] as JsonObject;
+      const at = `messages[${i}].content[${j}]`;
+      if (!known.includes(block.type as string)) return refuse(`${at}.type`, `${JSON.stringify(block.type)} blocks are not translated.`);
+      const refusal =
+        block.type === 'tool_result' && Array.isArray(block.content)
+          ? unknownItem(block.content, `${at}.content`)
+          : imageRefusal(block, at);
+      if (refusal !== null) return refuse(refusal.param, refusal.what);
+    }
+  }
+  if (Array.isArray(body.tools)) {
+    for (let i = 0; i < body.tools.length; i++) {
+      const type = (body.tools[i] as JsonObject).type;
+      if (typeof type === 'string' && type !== 'custom')
+        return refuse(`tools[${i}].type`, `${JSON.stringify(type)} is a tool Anthropic defines; only custom tools are translated.`);
+    }
+  }
+  return null;
+}
+
+function unknownItem(items: unknown[], at: string): { param: string; what: string } | null {
+  for (let k = 0; k < items.length; k++) {
+    const item = items[k] as JsonObject;
+    if (item.type !== 'text' && item.type !== 'image')
+      return { param: `${at}[${k}].type`, what: `${JSON.stringify(item.type)} blocks are not translated.` };
+    const refusal = imageRefusal(item, `${at}[${k}]`);
+    if (refusal !== null) return refusal;
+  }
+  return null;
+}
+
+function imageRefusal(block: JsonObject, at: string): { param: string; what: string } | null {
+  if (block.type !== 'image') return null;
+  const type = (block.source as JsonObject).type;
+  return type === 'base64' || type === 'url'
+    ? null
+    : { param: `${at}.source.type`, what: `images by ${JSON.stringify(type)} source are not translated.` };
 }

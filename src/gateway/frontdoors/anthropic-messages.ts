@@ -7,7 +7,7 @@ import type { ChatExchange, Redactor } from '../../wire/exchange.js';
 import { tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
-import { parseAnthropicMessages } from './anthropic-messages-parse.js';
+import { parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
 import type { AnthropicResponse, AnthropicStopReason } from './anthropic-wire.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
 import { TranslatingStream } from './translating-stream.js';
@@ -64,6 +64,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private readonly model: string;
   private id: string;
   private started: boolean;
+  /** Set once the stream is closed: by its end, or by an error event, after which Anthropic sends nothing more. */
   private ended: boolean;
   private nextBlock: number;
   private openBlock: number | null;
@@ -94,6 +95,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
   encode(events: readonly StreamEvent[]): string {
     let out = '';
     for (const event of events) {
+      if (this.ended) break;
       switch (event.type) {
         case 'start':
           this.id = event.id;
@@ -142,6 +144,8 @@ class AnthropicStreamEncoder implements StreamEncoder {
           out +=
             this.ensureStarted() +
             sseEvent('error', JSON.stringify({ type: 'error', error: { type: event.errorType, message: event.message } }));
+          // The stream ends at an error, as Anthropic's own do: no stop reason after it to read as a finished answer.
+          this.ended = true;
           break;
       }
     }
@@ -220,6 +224,7 @@ export const anthropicFrontDoor: FrontDoor = {
   errorBody: anthropicErrorBody,
   errorEvent: (error) => sseEvent('error', anthropicErrorBody(error)),
   parseChat: parseAnthropicMessages,
+  translationRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
   stream: (
     exchange: ChatExchange,

@@ -1,4 +1,6 @@
-// OpenAI Chat Completions request JSON -> IR, validating as it goes so errors name the offending field.
+// OpenAI Chat Completions request JSON -> IR, validating as it goes so errors name the offending field. What has no IR
+// form (file and audio content parts, custom tools, n > 1) is left out of it: the body passes through to OpenAI-shaped
+// providers as it is, and a translated target refuses it (translationRefusal).
 import type {
   ChatMessage,
   ChatRequest,
@@ -50,7 +52,10 @@ export function parseOpenAIChat(body: unknown): ChatRequest {
   const stop = parseStop(body.stop);
   if (stop !== undefined) request.stop = stop;
   if (body.tools !== undefined && body.tools !== null) request.tools = parseTools(body.tools);
-  if (body.tool_choice !== undefined && body.tool_choice !== null) request.toolChoice = parseToolChoice(body.tool_choice);
+  if (body.tool_choice !== undefined && body.tool_choice !== null) {
+    const choice = parseToolChoice(body.tool_choice);
+    if (choice !== null) request.toolChoice = choice;
+  }
   if (body.parallel_tool_calls !== undefined && body.parallel_tool_calls !== null) {
     if (typeof body.parallel_tool_calls !== 'boolean') throw invalid('parallel_tool_calls', 'expected a boolean');
     request.parallelToolCalls = body.parallel_tool_calls;
@@ -74,7 +79,7 @@ function parseMessage(raw: unknown, index: number): ChatMessage {
     case 'user':
       return { role: 'user', content: parseUserContent(raw.content, `${at}.content`) };
     case 'assistant': {
-      const content = raw.content === null || raw.content === undefined ? [] : parseTextContent(raw.content, `${at}.content`);
+      const content = raw.content === null || raw.content === undefined ? [] : parseTextContent(raw.content, `${at}.content`, true);
       const toolCalls = raw.tool_calls === undefined || raw.tool_calls === null ? [] : parseToolCalls(raw.tool_calls, `${at}.tool_calls`);
       if (content.length === 0 && toolCalls.length === 0 && raw.content === undefined)
         throw invalid(`${at}.content`, 'required unless tool_calls is given');
@@ -89,12 +94,18 @@ function parseMessage(raw: unknown, index: number): ChatMessage {
   }
 }
 
-function parseTextContent(raw: unknown, at: string): TextPart[] {
+/** Text content; `refusals`: an assistant's refusal parts are what it said, kept as text. */
+function parseTextContent(raw: unknown, at: string, refusals = false): TextPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
   if (!Array.isArray(raw)) throw invalid(at, 'expected a string or an array of text parts');
   return raw.map((part, i) => {
+    if (refusals && isObject(part) && part.type === 'refusal' && typeof part.refusal === 'string')
+      return { type: 'text', text: part.refusal };
     if (!isObject(part) || part.type !== 'text' || typeof part.text !== 'string')
-      throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
+      throw invalid(
+        `${at}[${i}]`,
+        refusals ? 'expected {type: "text", text} or {type: "refusal", refusal}' : 'expected {type: "text", text: string}',
+      );
     return { type: 'text', text: part.text };
   });
 }
@@ -104,25 +115,29 @@ const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 function parseUserContent(raw: unknown, at: string): ContentPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
   if (!Array.isArray(raw) || raw.length === 0) throw invalid(at, 'expected a string or a non-empty array of content parts');
-  return raw.map((part, i): ContentPart => {
+  const parts: ContentPart[] = [];
+  raw.forEach((part, i) => {
     const partAt = `${at}[${i}]`;
     if (!isObject(part)) throw invalid(partAt, 'expected an object');
     if (part.type === 'text') {
       if (typeof part.text !== 'string') throw invalid(`${partAt}.text`, 'required, a string');
-      return { type: 'text', text: part.text };
-    }
-    if (part.type === 'image_url') {
+      parts.push({ type: 'text', text: part.text });
+    } else if (part.type === 'image_url') {
       const image = part.image_url;
       if (!isObject(image) || typeof image.url !== 'string') throw invalid(`${partAt}.image_url.url`, 'required, a string');
       const data = DATA_URL.exec(image.url);
-      if (data !== null) return { type: 'image', source: { kind: 'base64', mediaType: data[1]!, data: data[2]! } };
-      return {
-        type: 'image',
-        source: typeof image.detail === 'string' ? { kind: 'url', url: image.url, detail: image.detail } : { kind: 'url', url: image.url },
-      };
-    }
-    throw invalid(`${partAt}.type`, `expected "text" or "image_url"; got ${JSON.stringify(part.type)}`);
+      if (data !== null) parts.push({ type: 'image', source: { kind: 'base64', mediaType: data[1]!, data: data[2]! } });
+      else
+        parts.push({
+          type: 'image',
+          source:
+            typeof image.detail === 'string' ? { kind: 'url', url: image.url, detail: image.detail } : { kind: 'url', url: image.url },
+        });
+    } else if (typeof part.type !== 'string') throw invalid(`${partAt}.type`, 'required, a string');
+    // Other parts (file, input_audio) mean something only to an OpenAI-shaped provider: passed through there, refused
+    // by translationRefusal elsewhere.
   });
+  return parts;
 }
 
 function parseToolCalls(raw: unknown, at: string): ToolCall[] {
@@ -136,9 +151,12 @@ function parseToolCalls(raw: unknown, at: string): ToolCall[] {
   });
 }
 
+/** Function tools -> IR; other tool types (custom) are left out, for translationRefusal. */
 function parseTools(raw: unknown): ToolDefinition[] {
   if (!Array.isArray(raw)) throw invalid('tools', 'expected an array');
-  return raw.map((tool, i) => {
+  const tools: ToolDefinition[] = [];
+  raw.forEach((tool, i) => {
+    if (isObject(tool) && typeof tool.type === 'string' && tool.type !== 'function') return;
     const fn = isObject(tool) ? tool.function : undefined;
     if (!isObject(tool) || tool.type !== 'function' || !isObject(fn) || typeof fn.name !== 'string' || fn.name === '') {
       throw invalid(`tools[${i}]`, 'expected {type: "function", function: {name, description?, parameters?}}');
@@ -150,15 +168,18 @@ function parseTools(raw: unknown): ToolDefinition[] {
       parameters: (fn.parameters as JsonObject | undefined) ?? { type: 'object', properties: {} },
     };
     if (typeof fn.description === 'string') definition.description = fn.description;
-    return definition;
+    tools.push(definition);
   });
+  return tools;
 }
 
-function parseToolChoice(raw: unknown): ToolChoice {
+/** Null for a choice only OpenAI understands (allowed_tools, a custom tool): refused by translationRefusal. */
+function parseToolChoice(raw: unknown): ToolChoice | null {
   if (raw === 'auto' || raw === 'none' || raw === 'required') return raw;
   if (isObject(raw) && raw.type === 'function' && isObject(raw.function) && typeof raw.function.name === 'string') {
     return { name: raw.function.name };
   }
+  if (isObject(raw) && typeof raw.type === 'string' && raw.type !== 'function') return null;
   throw invalid('tool_choice', 'expected "auto", "none", "required" or {type: "function", function: {name}}');
 }
 
@@ -181,4 +202,45 @@ function parseResponseFormat(raw: unknown): ResponseFormat {
     return format;
   }
   throw invalid('response_format.type', `expected "text", "json_object" or "json_schema"; got ${JSON.stringify(raw.type)}`);
+}
+
+/** What translationRefusal needs to know of a target's provider. */
+export interface TranslatedProvider {
+  readonly name: string;
+}
+
+/**
+ * Why a body cannot go to a provider that does not speak OpenAI's API (Sluice translates it): the first field with no
+ * translation, as a 400 naming it; null when it translates. Called only for a translated target, on a body
+ * parseOpenAIChat accepted.
+ */
+export function translationRefusal(body: JsonObject, provider: TranslatedProvider): SluiceError | null {
+  const refuse = (param: string, what: string) =>
+    new SluiceError(
+      'unsupported_by_provider',
+      `${param}: ${what} The model's provider (${provider.name}) is reached by translation; use a model served by OpenAI or Azure OpenAI.`,
+      { param },
+    );
+  if (typeof body.n === 'number' && body.n > 1) return refuse('n', 'several choices (n > 1) are not translated.');
+  const messages = body.messages as unknown[];
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as JsonObject;
+    if (!Array.isArray(message.content)) continue;
+    const known = message.role === 'assistant' ? ['text', 'refusal'] : ['text', 'image_url'];
+    for (let j = 0; j < message.content.length; j++) {
+      const type = (message.content[j] as JsonObject).type;
+      if (!known.includes(type as string))
+        return refuse(`messages[${i}].content[${j}].type`, `content parts of type ${JSON.stringify(type)} are not translated.`);
+    }
+  }
+  if (Array.isArray(body.tools)) {
+    for (let i = 0; i < body.tools.length; i++) {
+      const type = (body.tools[i] as JsonObject).type;
+      if (type !== 'function')
+        return refuse(`tools[${i}].type`, `tools of type ${JSON.stringify(type)} are not translated; only function tools are.`);
+    }
+  }
+  if (isObject(body.tool_choice) && body.tool_choice.type !== 'function')
+    return refuse('tool_choice', `a tool_choice of type ${JSON.stringify(body.tool_choice.type)} is not translated.`);
+  return null;
 }

@@ -8,7 +8,7 @@ import { isObject } from '../../wire/json.js';
 import { sseData } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
-import { parseOpenAIChat } from './openai-chat-parse.js';
+import { parseOpenAIChat, translationRefusal } from './openai-chat-parse.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIFinishReason, OpenAIUsage } from './openai-wire.js';
 import { TranslatingStream } from './translating-stream.js';
 
@@ -168,6 +168,7 @@ export const openaiChatFrontDoor: FrontDoor = {
   errorBody: openaiErrorBody,
   errorEvent: (error) => sseData(openaiErrorBody(error)),
   parseChat: parseOpenAIChat,
+  translationRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
   stream: (exchange: ChatExchange, request: ChatRequest, clientBody: Record<string, unknown>, redactor: Redactor) =>
     exchange.passThrough !== null

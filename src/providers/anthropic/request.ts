@@ -20,6 +20,9 @@ export function anthropicRequestBody(request: ChatRequest, targetModel: string, 
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
+    // Anthropic refuses a turn with no content and a blank text block, both of which OpenAI takes: they say nothing.
+    blocks = blocks.filter((block) => block.type !== 'text' || block.text !== '');
+    if (blocks.length === 0) return;
     const last = messages.at(-1);
     // Anthropic wants user and assistant turns to alternate: merge consecutive turns of one role (tool results, then text).
     if (last !== undefined && last.role === role && Array.isArray(last.content)) last.content.push(...blocks);
@@ -34,9 +37,7 @@ export function anthropicRequestBody(request: ChatRequest, targetModel: string, 
         append('user', message.content.map(toBlock));
         break;
       case 'assistant': {
-        const blocks: AnthropicContentBlock[] = message.content
-          .filter((part) => part.text !== '')
-          .map((part) => ({ type: 'text', text: part.text }));
+        const blocks: AnthropicContentBlock[] = message.content.map((part) => ({ type: 'text', text: part.text }));
         for (const call of message.toolCalls)
           blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
         append('assistant', blocks);

@@ -30,6 +30,8 @@ export function anthropicChatResponse(body: unknown): ChatResponse {
 export function anthropicFinishReason(value: unknown): FinishReason {
   switch (value) {
     case 'max_tokens':
+    case 'model_context_window_exceeded':
+      // The second: the prompt and answer filled the model's context window, cut short as at max_tokens.
       return 'length';
     case 'tool_use':
       return 'tool_calls';

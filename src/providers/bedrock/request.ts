@@ -24,6 +24,9 @@ export function bedrockConverseBody(request: ChatRequest): BedrockConverseReques
   const system: Array<{ text: string }> = [];
   const messages: BedrockMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: BedrockContentBlock[]) => {
+    // Converse refuses a turn with no content and a blank text block, both of which OpenAI takes: they say nothing.
+    blocks = blocks.filter((block) => !('text' in block) || block.text !== '');
+    if (blocks.length === 0) return;
     const last = messages.at(-1);
     // Converse requires alternating turns: consecutive tool results and user text share one user turn.
     if (last !== undefined && last.role === role) last.content.push(...blocks);
@@ -41,7 +44,7 @@ export function bedrockConverseBody(request: ChatRequest): BedrockConverseReques
         );
         break;
       case 'assistant': {
-        const blocks: BedrockContentBlock[] = message.content.filter((part) => part.text !== '').map((part) => ({ text: part.text }));
+        const blocks: BedrockContentBlock[] = message.content.map((part) => ({ text: part.text }));
         for (const call of message.toolCalls)
           blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);

@@ -31,7 +31,8 @@ export interface BedrockConverseRequest {
   };
 }
 
-export type BedrockStopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'guardrail_intervened' | 'content_filtered';
+export type BedrockStopReason =
+  'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'guardrail_intervened' | 'content_filtered' | 'model_context_window_exceeded';
 
 export interface BedrockUsage {
   inputTokens: number;

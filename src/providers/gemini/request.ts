@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { isObject, tryParseJson } from '../../wire/json.js';
+import { signatureOf } from './thought-signature.js';
 import type { GeminiBatchEmbedRequest, GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 
 function unsupported(param: string, what: string): SluiceError {
@@ -15,6 +16,9 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
   // Gemini answers a function by its name; the IR (like OpenAI) refers to the call by id.
   const callNames = new Map<string, string>();
   const append = (role: 'user' | 'model', parts: GeminiPart[]) => {
+    // Gemini refuses a turn with no parts and an empty text, both of which OpenAI takes: they say nothing.
+    parts = parts.filter((part) => !('text' in part) || part.text !== '');
+    if (parts.length === 0) return;
     const last = contents.at(-1);
     if (last !== undefined && last.role === role) last.parts.push(...parts);
     else contents.push({ role, parts });
@@ -31,11 +35,15 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
         );
         break;
       case 'assistant': {
-        const parts: GeminiPart[] = message.content.filter((part) => part.text !== '').map((part) => ({ text: part.text }));
+        const parts: GeminiPart[] = message.content.map((part) => ({ text: part.text }));
         for (const call of message.toolCalls) {
           callNames.set(call.id, call.name);
           const args = tryParseJson(call.arguments);
-          parts.push({ functionCall: { name: call.name, args: isObject(args) ? args : {} } });
+          const signature = signatureOf(call.id);
+          parts.push({
+            functionCall: { name: call.name, args: isObject(args) ? args : {} },
+            ...(signature !== undefined && { thoughtSignature: signature }),
+          });
         }
         append('model', parts);
         break;

@@ -3,6 +3,7 @@ import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import type { Usage } from '../../ir/usage.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
+import { callIdWithSignature } from './thought-signature.js';
 import { asArray, asNumber, asObject, asString } from '../../wire/json.js';
 
 export function geminiChatResponse(body: unknown): ChatResponse {
@@ -16,7 +17,7 @@ export function geminiChatResponse(body: unknown): ChatResponse {
     else if (part.functionCall !== undefined) {
       const call = asObject(part.functionCall);
       toolCalls.push({
-        id: asString(call.id) || `call_${toolCalls.length}_${asString(root.responseId)}`,
+        id: callIdWithSignature(asString(call.id) || `call_${toolCalls.length}_${asString(root.responseId)}`, part.thoughtSignature),
         name: asString(call.name),
         arguments: JSON.stringify(call.args ?? {}),
       });
@@ -28,9 +29,14 @@ export function geminiChatResponse(body: unknown): ChatResponse {
     created: Math.floor(Date.now() / 1000),
     text,
     toolCalls,
-    finishReason: toolCalls.length > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason),
+    finishReason: toolCalls.length > 0 ? 'tool_calls' : promptBlocked(root) ? 'content_filter' : geminiFinishReason(candidate.finishReason),
     usage: geminiUsage(root.usageMetadata),
   };
+}
+
+/** A prompt Gemini's filters blocked: no candidates, the reason in promptFeedback.blockReason. */
+export function promptBlocked(root: Record<string, unknown>): boolean {
+  return asArray(root.candidates).length === 0 && typeof asObject(root.promptFeedback).blockReason === 'string';
 }
 
 export function geminiFinishReason(value: unknown): FinishReason {

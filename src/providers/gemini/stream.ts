@@ -3,7 +3,8 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { geminiFinishReason, geminiUsage } from './response.js';
+import { geminiFinishReason, geminiUsage, promptBlocked } from './response.js';
+import { callIdWithSignature } from './thought-signature.js';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -48,7 +49,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
           out.push({
             type: 'tool_call_start',
             index,
-            id: asString(call.id) || `call_${index}_${asString(root.responseId)}`,
+            id: callIdWithSignature(asString(call.id) || `call_${index}_${asString(root.responseId)}`, part.thoughtSignature),
             name: asString(call.name),
           });
           out.push({ type: 'tool_call_delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
@@ -56,7 +57,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       }
       if (typeof candidate.finishReason === 'string') {
         out.push({ type: 'finish', finishReason: this.toolCalls > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason) });
-      }
+      } else if (promptBlocked(root)) out.push({ type: 'finish', finishReason: 'content_filter' });
       if (root.usageMetadata !== undefined) {
         const usage = geminiUsage(root.usageMetadata);
         if (usage.reported) out.push({ type: 'usage', usage });

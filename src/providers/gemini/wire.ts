@@ -4,7 +4,8 @@
 export type GeminiPart =
   | { text: string }
   | { inlineData: { mimeType: string; data: string } }
-  | { functionCall: { name: string; args: Record<string, unknown>; id?: string } }
+  /** thoughtSignature: Gemini 3's, beside a turn's first call; given back as it came. */
+  | { functionCall: { name: string; args: Record<string, unknown>; id?: string }; thoughtSignature?: string }
   | { functionResponse: { name: string; response: Record<string, unknown>; id?: string } };
 
 export interface GeminiContent {
@@ -38,6 +39,8 @@ export interface GeminiUsageMetadata {
 export interface GeminiResponse {
   candidates?: Array<{ content?: GeminiContent; finishReason?: string; index?: number }>;
   usageMetadata?: GeminiUsageMetadata;
+  /** Set, with no candidates, when the prompt was blocked. */
+  promptFeedback?: { blockReason?: string };
   modelVersion?: string;
   responseId?: string;
 }

@@ -7,13 +7,19 @@ import { openaiFinishReason, openaiUsage } from './response.js';
 
 export class OpenAIStreamDecoder extends SseStreamDecoder {
   private started: boolean;
-  /** OpenAI indexes tool calls itself; the IR index is the order they began in. */
-  private readonly toolIndex: Map<number, number>;
+  /** The tool call each upstream index names now; the IR index is the order calls began in. */
+  private readonly toolIndex: Map<number, { index: number; id: string }>;
+  /** Tool calls begun so far. */
+  private toolCalls: number;
+  /** The call a delta without an index continues. */
+  private lastCall: { index: number; id: string } | null;
 
   constructor() {
     super();
     this.started = false;
     this.toolIndex = new Map();
+    this.toolCalls = 0;
+    this.lastCall = null;
   }
 
   protected decode(events: readonly SseEvent[]): StreamEvent[] {
@@ -46,16 +52,20 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
       if (typeof content === 'string' && content.length > 0) out.push({ type: 'text', text: content });
       for (const raw of asArray(delta.tool_calls)) {
         const call = asObject(raw);
-        const upstreamIndex = asNumber(call.index) ?? 0;
+        const upstreamIndex = asNumber(call.index);
+        const id = asString(call.id);
         const fn = asObject(call.function);
-        let index = this.toolIndex.get(upstreamIndex);
-        if (index === undefined) {
-          index = this.toolIndex.size;
-          this.toolIndex.set(upstreamIndex, index);
-          out.push({ type: 'tool_call_start', index, id: asString(call.id), name: asString(fn.name) });
+        let current = upstreamIndex === undefined ? this.lastCall : this.toolIndex.get(upstreamIndex);
+        // A new id is a new call even at an index already used, or with none: OpenAI-compatible servers (Ollama) give
+        // every parallel call index 0, older ones no index; continuing deltas carry no id, or the same one.
+        if (current === undefined || current === null || (id !== '' && id !== current.id)) {
+          current = { index: this.toolCalls++, id };
+          if (upstreamIndex !== undefined) this.toolIndex.set(upstreamIndex, current);
+          out.push({ type: 'tool_call_start', index: current.index, id, name: asString(fn.name) });
         }
+        this.lastCall = current;
         const args = asString(fn.arguments);
-        if (args.length > 0) out.push({ type: 'tool_call_delta', index, argumentsDelta: args });
+        if (args.length > 0) out.push({ type: 'tool_call_delta', index: current.index, argumentsDelta: args });
       }
       if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
         out.push({ type: 'finish', finishReason: openaiFinishReason(choice.finish_reason) });
