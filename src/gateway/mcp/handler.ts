@@ -170,8 +170,11 @@ async function forward(
       bodyTimeout: req.method === 'GET' ? 0 : server.timeoutMs,
     });
   } catch (error) {
-    context.logger.warn({ server: server.name, err: (error as Error).message }, 'MCP server unreachable');
-    toolCall?.fail(502, 'upstream_unavailable');
+    // Aborted because the client left (recorded as 499 by the close listener): not the server's failure.
+    if (!abort.signal.aborted) {
+      context.logger.warn({ server: server.name, err: (error as Error).message }, 'MCP server unreachable');
+      toolCall?.fail(502, 'upstream_unavailable');
+    }
     toolCall?.record(context);
     if (!res.destroyed) sendRpcError(res, 502, exchange.id, UPSTREAM_FAILED, `The MCP server '${server.name}' could not be reached.`);
     return;

@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../../support/mock-mcp.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { until } from '../../support/until.js';
 
 async function connect(test: TestSluice, server: string, key: string): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
@@ -268,5 +269,25 @@ describe('MCP gateway: tools/call messages the grant must still see', () => {
       assert.match(body.error.message, /tools\/call.*id/);
     }
     assert.deepEqual(upstream.messages, []);
+  });
+
+  it('records a tools/call the client abandoned before the server answered as 499, not as a server failure', async () => {
+    const started = (await ledgerRows(test)).length;
+    const seen = upstream.messages.length;
+    const abort = new AbortController();
+    const pending = fetch(`${test.baseURL}/mcp/raw`, {
+      method: 'POST',
+      headers,
+      signal: abort.signal,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'lookup', arguments: {} } }),
+    });
+    await until('the server has the call', () => upstream.messages.length > seen);
+    abort.abort();
+    await assert.rejects(pending);
+    await until('the call is recorded', async () => (await ledgerRows(test)).length > started);
+    const row = (await ledgerRows(test)).at(-1)!;
+    assert.equal(row.provider_model, 'lookup');
+    assert.equal(row.status, 499);
+    assert.equal(row.error_class, 'client_disconnected');
   });
 });
