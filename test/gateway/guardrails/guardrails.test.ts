@@ -88,3 +88,75 @@ describe('guardrails', () => {
     assert.match((await ledgerRows(sluice)).at(-1)!.violations ?? '', /guardrail:hide-vault-codes/);
   });
 });
+
+describe('guardrails on answers from the response cache', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    mock = await MockProvider.start((request, res) => {
+      const messages = request.body.messages as Array<{ content: string }>;
+      return json(res, 200, openaiCompletion(`You said: ${messages.at(-1)!.content}`));
+    });
+    sluice = await startTestSluice({
+      consumers: [
+        { name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] },
+        { name: 'search-service', team: 'payments', keys: [KEYS.search] },
+      ],
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      // One cache for the team: an answer made for one consumer is a hit for the other.
+      cache: { scope: 'team', models: { 'gpt-4o-mini': {} } },
+      guardrails: [
+        { name: 'watch-ssn', mode: 'monitor', pii: ['usSocialSecurityNumber'] },
+        { name: 'hide-vault-codes', mode: 'mask', on: 'output', patterns: ['vault-\\d{4}'], consumers: ['checkout-service'] },
+        { name: 'no-secrets-out', mode: 'block', on: 'output', patterns: ['secret-\\d+'], consumers: ['checkout-service'] },
+      ],
+    });
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await mock?.close();
+  });
+
+  const ask = async (key: string, content: string) => {
+    const client = new OpenAI({ apiKey: key, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] })
+      .withResponse();
+    return { text: data.choices[0]!.message.content, cache: response.headers.get('x-sluice-cache') };
+  };
+
+  test("a hit is checked by the caller's output guardrails: masked for a consumer whose answers are masked", async () => {
+    assert.deepEqual(await ask(KEYS.search, 'Repeat vault-1234 please'), { text: 'You said: Repeat vault-1234 please', cache: 'miss' });
+    assert.deepEqual(await ask(KEYS.checkout, 'Repeat vault-1234 please'), { text: 'You said: Repeat [REDACTED] please', cache: 'hit' });
+    const hit = (await ledgerRows(sluice)).at(-1)!;
+    assert.equal(hit.attempts, 0);
+    assert.match(hit.violations ?? '', /guardrail:hide-vault-codes/);
+  });
+
+  test('a hit an output block guardrail refuses is a 400, recorded as such', async () => {
+    const sent = mock.received.length;
+    assert.equal((await ask(KEYS.search, 'Say secret-42')).cache, 'miss');
+    await assert.rejects(ask(KEYS.checkout, 'Say secret-42'), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError);
+      assert.match(error.message, /withheld by guardrail 'no-secrets-out'/);
+      return true;
+    });
+    assert.equal(mock.received.length, sent + 1);
+    const refused = (await ledgerRows(sluice)).at(-1)!;
+    assert.equal(refused.consumer, 'checkout-service');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.cost_micro_usd ?? 0, 0);
+  });
+
+  test("a hit keeps the prompt's monitored violations in its ledger row", async () => {
+    assert.equal((await ask(KEYS.checkout, 'My SSN is 123-45-6789.')).cache, 'miss');
+    assert.equal((await ask(KEYS.checkout, 'My SSN is 123-45-6789.')).cache, 'hit');
+    const [miss, hit] = (await ledgerRows(sluice)).slice(-2);
+    assert.match(miss!.violations ?? '', /guardrail:watch-ssn/);
+    assert.equal(hit!.attempts, 0);
+    assert.match(hit!.violations ?? '', /guardrail:watch-ssn/);
+  });
+});
