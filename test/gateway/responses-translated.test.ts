@@ -278,6 +278,15 @@ describe('Responses API translated for Anthropic, Bedrock and Gemini', () => {
       assert.ok(streamedCall?.type === 'function_call');
       assert.equal(streamedCall.name, 'get_weather');
       assert.deepEqual(JSON.parse(streamedCall.arguments), JSON.parse(call.arguments));
+      // The events an agent loop reads as they come: arguments.done names the function, as OpenAI's does.
+      const events: ResponseStreamEvent[] = [];
+      for await (const event of await client.responses.create({ model: c.model, input, tools, stream: true })) events.push(event);
+      const added = events.find((event) => event.type === 'response.output_item.added' && event.item.type === 'function_call');
+      const done = events.find((event) => event.type === 'response.function_call_arguments.done');
+      assert.ok(added?.type === 'response.output_item.added' && done?.type === 'response.function_call_arguments.done');
+      assert.equal(done.item_id, added.item.id);
+      assert.equal(done.name, 'get_weather');
+      assert.deepEqual(JSON.parse(done.arguments), JSON.parse(call.arguments));
 
       const second = await client.responses.create({
         model: c.model,
