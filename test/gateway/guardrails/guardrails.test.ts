@@ -82,6 +82,22 @@ describe('guardrails', () => {
     assert.match(row.violations ?? '', /guardrail:watch-ssn/);
   });
 
+  test("tool call arguments are not checked: Anthropic's tool_use input reaches the provider as sent", async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const args = { to: 'jane.doe@example.com', content: 'Hello jane.doe@example.com' };
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 20,
+      messages: [
+        { role: 'user', content: 'Send the note.' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'send_email', input: args }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'Sent.' }] },
+      ],
+    });
+    const sent = mock.received.at(-1)!.body.messages as Array<{ tool_calls?: Array<{ function: { arguments: string } }> }>;
+    assert.deepEqual(JSON.parse(sent[1]!.tool_calls![0]!.function.arguments), args);
+  });
+
   test('output: a non-streamed answer is masked before the client sees it', async () => {
     const answer = await ask(openai, 'Repeat vault-1234 please');
     assert.equal(answer, 'You said: Repeat [REDACTED] please');
