@@ -37,6 +37,9 @@ export async function handleChat(
     const consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     call.consumer = consumer;
     const received = await readJsonBody(req, context.maxBodyBytes);
+    // Known before the body is parsed, so a guardrail's refusal is recorded against the model the call asked for.
+    if (typeof received.model === 'string' && received.model !== '') call.requestedModel = received.model;
+    call.stream = received.stream === true;
     // Guardrails on the prompt: a block is the caller's 400, a mask changes the body every later stage sees.
     const guarded = snapshot.guardrails.empty ? null : snapshot.guardrails.check('input', consumer, String(received.model), received);
     const body = guarded?.body ?? received;

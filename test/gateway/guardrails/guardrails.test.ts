@@ -72,6 +72,14 @@ describe('guardrails', () => {
     assert.equal(mock.received.length, sent);
     const refused = (await ledgerRows(sluice)).filter((row) => row.status === 400);
     assert.equal(refused.length, 2);
+    // Each refusal is recorded against the model it asked for, as a budget's or a policy's is.
+    assert.deepEqual(
+      refused.map((row) => [row.api, row.requested_model]),
+      [
+        ['openai', 'gpt-4o-mini'],
+        ['anthropic', 'gpt-4o-mini'],
+      ],
+    );
   });
 
   test('monitor: the call goes through unchanged, the violation recorded in the ledger', async () => {
