@@ -332,6 +332,9 @@ describe('Responses API translated for Anthropic, Bedrock and Gemini', () => {
     assert.equal((await refused({ store: true })).param, 'store');
     assert.equal((await refused({ tools: [{ type: 'web_search' }] })).param, 'tools[0].type');
     assert.equal((await refused({ input: [{ type: 'item_reference', id: 'msg_1' }] })).param, 'input[0].type');
+    const untyped = await refused({ input: [{ role: 'user', content: 'Hi' }, { id: 'msg_1' }] });
+    assert.equal(untyped.param, 'input[1].type');
+    assert.match(untyped.message, /item_reference/);
     assert.equal(
       (await refused({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file_1' }] }] })).param,
       'input[0].content[0].type',
