@@ -291,3 +291,62 @@ describe('MCP gateway: tools/call messages the grant must still see', () => {
     assert.equal(row.error_class, 'client_disconnected');
   });
 });
+
+describe('MCP gateway: a long tool call answered as an SSE stream', () => {
+  let upstream: MockMcp;
+  let test: TestSluice;
+
+  before(async () => {
+    upstream = await startMockMcp({ keepAliveMs: 100 });
+    test = await startTestSluice({
+      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+      mcp: {
+        servers: { tools: { url: upstream.url, headers: { authorization: `Bearer ${MOCK_MCP_TOKEN}` } } },
+        access: [{ consumer: 'checkout-service', server: 'tools', tools: ['wait'] }],
+      },
+    });
+  });
+
+  after(async () => {
+    await test?.stop();
+    await upstream?.close();
+  });
+
+  it("relays the server's keep-alive comments, so the client's connection is not idle while the tool runs", async () => {
+    const url = `${test.baseURL}/mcp/tools`;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${KEYS.checkout}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    const initialize = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-client', version: '1.0.0' } },
+      }),
+    });
+    assert.equal(initialize.status, 200);
+    await initialize.text();
+    headers['mcp-session-id'] = initialize.headers.get('mcp-session-id')!;
+    headers['mcp-protocol-version'] = '2025-06-18';
+    const initialized = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
+    assert.equal(initialized.status, 202);
+    const call = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'wait', arguments: { ms: 600 } } }),
+    });
+    assert.match(call.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const stream = await call.text();
+    assert.match(stream, /^: keepalive$/m);
+    assert.match(stream, /waited 600 ms/);
+  });
+});
