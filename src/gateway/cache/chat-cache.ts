@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Transaction } from '../../ledger/transaction.js';
-import type { RecordSinks } from '../pipeline/record.js';
+import { violationsOf, type RecordSinks } from '../pipeline/record.js';
 import type { Call } from '../pipeline/call.js';
 import { CACHE_HEADER, type CacheSlot } from './policy.js';
 import type { CachedAnswer, ResponseCache } from './response-cache.js';
@@ -54,7 +54,7 @@ export class ChatCache {
       reported: !hit.tokensEstimated,
     };
     const transaction: Transaction = {
-      ...call.toTransaction({ usage, cost: 0 }, call.violations),
+      ...call.toTransaction({ usage, cost: 0 }, violationsOf(sinks, call)),
       provider: hit.provider,
       providerModel: hit.providerModel,
       attempts: 0,

@@ -64,6 +64,9 @@ export async function handleChat(
       const hit = await context.cache.store.get(slot.key);
       if (hit !== null) {
         if (guarded !== null && guarded.violations.length > 0) call.violations = guarded.violations;
+        // The target whose answer is replayed, if the model still has it: its resource's policy applies to the hit.
+        call.target =
+          requested.configuredTargets.find((target) => target.provider.name === hit.provider && target.model === hit.providerModel) ?? null;
         return context.cache.answerHit(context, call, res, hit, guardOutput);
       }
       res.setHeader(CACHE_HEADER, 'miss');
