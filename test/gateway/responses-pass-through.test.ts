@@ -110,6 +110,14 @@ describe('Responses API passed through to OpenAI and Azure OpenAI; Vertex transl
     assert.deepEqual(received.body, { ...params, model: 'gpt-4o-mini' });
   });
 
+  test('OpenAI: an item reference without its optional type passes through as sent', async () => {
+    // ItemReference's type is optional (`{ id }` alone refers to an item OpenAI keeps).
+    const input = [{ id: 'msg_kept_earlier' }, { type: null, id: 'fc_kept_earlier' }, { role: 'user' as const, content: 'And now?' }];
+    const response = await client.responses.create({ model: 'gpt-4o-mini', input } as never);
+    assert.equal(response.output_text, 'Hi from the Responses API');
+    assert.deepEqual(openaiMock.received.at(-1)!.body.input, input);
+  });
+
   test('OpenAI: a stream relayed byte for byte, usage read from response.completed', async () => {
     const raw = await fetch(`${sluice.baseURL}/v1/responses`, {
       method: 'POST',

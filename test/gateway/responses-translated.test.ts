@@ -278,6 +278,15 @@ describe('Responses API translated for Anthropic, Bedrock and Gemini', () => {
       assert.ok(streamedCall?.type === 'function_call');
       assert.equal(streamedCall.name, 'get_weather');
       assert.deepEqual(JSON.parse(streamedCall.arguments), JSON.parse(call.arguments));
+      // The events an agent loop reads as they come: arguments.done names the function, as OpenAI's does.
+      const events: ResponseStreamEvent[] = [];
+      for await (const event of await client.responses.create({ model: c.model, input, tools, stream: true })) events.push(event);
+      const added = events.find((event) => event.type === 'response.output_item.added' && event.item.type === 'function_call');
+      const done = events.find((event) => event.type === 'response.function_call_arguments.done');
+      assert.ok(added?.type === 'response.output_item.added' && done?.type === 'response.function_call_arguments.done');
+      assert.equal(done.item_id, added.item.id);
+      assert.equal(done.name, 'get_weather');
+      assert.deepEqual(JSON.parse(done.arguments), JSON.parse(call.arguments));
 
       const second = await client.responses.create({
         model: c.model,
@@ -323,6 +332,9 @@ describe('Responses API translated for Anthropic, Bedrock and Gemini', () => {
     assert.equal((await refused({ store: true })).param, 'store');
     assert.equal((await refused({ tools: [{ type: 'web_search' }] })).param, 'tools[0].type');
     assert.equal((await refused({ input: [{ type: 'item_reference', id: 'msg_1' }] })).param, 'input[0].type');
+    const untyped = await refused({ input: [{ role: 'user', content: 'Hi' }, { id: 'msg_1' }] });
+    assert.equal(untyped.param, 'input[1].type');
+    assert.match(untyped.message, /item_reference/);
     assert.equal(
       (await refused({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file_1' }] }] })).param,
       'input[0].content[0].type',

@@ -17,8 +17,11 @@ export interface MockMcp {
   close(): Promise<void>;
 }
 
-/** `json`: answer requests with application/json rather than an SSE stream (the transport's other mode). */
-export async function startMockMcp(options: { json?: boolean } = {}): Promise<MockMcp> {
+/**
+ * `json`: answer requests with application/json rather than an SSE stream (the transport's other mode).
+ * `keepAliveMs`: the SSE keep-alive comment's interval, and a `wait` tool that answers after `ms` milliseconds.
+ */
+export async function startMockMcp(options: { json?: boolean; keepAliveMs?: number } = {}): Promise<MockMcp> {
   const received: IncomingMessage['headers'][] = [];
   const calls: string[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -40,6 +43,13 @@ export async function startMockMcp(options: { json?: boolean } = {}): Promise<Mo
       calls.push('delete_everything');
       return { content: [{ type: 'text', text: 'deleted' }] };
     });
+    if (options.keepAliveMs !== undefined) {
+      server.registerTool('wait', { description: 'Answers after ms milliseconds', inputSchema: { ms: z.number() } }, async ({ ms }) => {
+        calls.push('wait');
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return { content: [{ type: 'text', text: `waited ${ms} ms` }] };
+      });
+    }
     return server;
   };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -54,6 +64,7 @@ export async function startMockMcp(options: { json?: boolean } = {}): Promise<Mo
       const created = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: options.json === true,
+        ...(options.keepAliveMs !== undefined && { keepAliveMs: options.keepAliveMs }),
         onsessioninitialized: (id) => void transports.set(id, created),
       });
       transport = created;

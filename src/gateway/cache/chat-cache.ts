@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Transaction } from '../../ledger/transaction.js';
-import type { RecordSinks } from '../pipeline/record.js';
+import { violationsOf, type RecordSinks } from '../pipeline/record.js';
 import type { Call } from '../pipeline/call.js';
 import { CACHE_HEADER, type CacheSlot } from './policy.js';
 import type { CachedAnswer, ResponseCache } from './response-cache.js';
@@ -36,10 +36,16 @@ export class ChatCache {
     });
   }
 
-  /** Answers the call from the cache and records it: cost 0, no upstream attempt, the original tokens. */
-  answerHit(sinks: RecordSinks, call: Call, res: ServerResponse, hit: CachedAnswer): void {
-    res.writeHead(200, { 'content-type': hit.contentType, 'content-length': hit.body.length, [CACHE_HEADER]: 'hit' });
-    res.end(hit.body);
+  /**
+   * Answers the call from the cache and records it: cost 0, no upstream attempt, the original tokens, the call's
+   * violations. `guard`: the caller's output guardrails, which a whole answer passes as one from the provider would (it
+   * may be another consumer's, with scope team or shared, or older than a guardrail); throws a block before anything is
+   * sent or recorded. A stream is replayed as it was: output guardrails do not apply to streams.
+   */
+  answerHit(sinks: RecordSinks, call: Call, res: ServerResponse, hit: CachedAnswer, guard: ((text: string) => string) | null): void {
+    const body = guard !== null && hit.contentType === 'application/json' ? Buffer.from(guard(hit.body.toString('utf8'))) : hit.body;
+    res.writeHead(200, { 'content-type': hit.contentType, 'content-length': body.length, [CACHE_HEADER]: 'hit' });
+    res.end(body);
     const usage = {
       inputTokens: hit.inputTokens,
       outputTokens: hit.outputTokens,
@@ -48,7 +54,7 @@ export class ChatCache {
       reported: !hit.tokensEstimated,
     };
     const transaction: Transaction = {
-      ...call.toTransaction({ usage, cost: 0 }, null),
+      ...call.toTransaction({ usage, cost: 0 }, violationsOf(sinks, call)),
       provider: hit.provider,
       providerModel: hit.providerModel,
       attempts: 0,

@@ -88,12 +88,21 @@ export function parseOpenAIResponses(body: unknown): ChatRequest {
   return request;
 }
 
+/**
+ * An input item's type, which is optional in two kinds of item: a message (`{role, content}`) and an item reference
+ * (`{id}` alone, an item OpenAI keeps).
+ */
+function itemType(item: JsonObject): unknown {
+  if (item.type !== undefined && item.type !== null) return item.type;
+  return (item.role === undefined || item.role === null) && typeof item.id === 'string' ? 'item_reference' : 'message';
+}
+
 /** Input items -> IR messages; consecutive assistant text and function calls make one assistant turn, as in chat. */
 function parseItems(items: unknown[], messages: ChatMessage[]): void {
   items.forEach((raw, index) => {
     const at = `input[${index}]`;
     if (!isObject(raw)) throw invalid(at, 'expected an object');
-    const type = raw.type ?? 'message';
+    const type = itemType(raw);
     if (type === 'message') return void parseMessageItem(raw, at, messages);
     if (type === 'function_call') {
       if (typeof raw.call_id !== 'string' || raw.call_id === '') throw invalid(`${at}.call_id`, 'required, a string');
@@ -260,7 +269,7 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
   if (Array.isArray(body.input)) {
     for (let i = 0; i < body.input.length; i++) {
       const item = body.input[i] as JsonObject;
-      const type = item.type ?? 'message';
+      const type = itemType(item);
       if (type !== 'message' && type !== 'function_call' && type !== 'function_call_output')
         return refuse(`input[${i}].type`, `input items of type ${JSON.stringify(type)} are not translated.`);
       const content = type === 'function_call_output' ? item.output : item.content;

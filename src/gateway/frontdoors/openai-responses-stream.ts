@@ -94,6 +94,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       out += this.event('response.function_call_arguments.done', {
         item_id: item.id,
         output_index: outputIndex,
+        name: item.name,
         arguments: item.arguments,
       });
       out += this.event('response.output_item.done', { output_index: outputIndex, item });

@@ -118,7 +118,8 @@ const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'conte
 
 /**
  * `value` with `map` applied to every string reached through `fields` from the top (never to keys, roles, ids or tool
- * arguments); the same object when nothing changed, so a caller can tell. Never mutates its input.
+ * arguments: OpenAI's `arguments`, Anthropic's nested `input`); the same object when nothing changed, so a caller can
+ * tell. Never mutates its input.
  */
 function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) => string, inside = false): T {
   if (typeof value === 'string') return (inside ? map(value) : value) as T;
@@ -134,6 +135,8 @@ function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) 
   if (typeof value === 'object' && value !== null) {
     let out: Record<string, unknown> | null = null;
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      // Nested, `input` is a tool call's arguments (Anthropic's tool_use), not text: left as OpenAI's arguments string is.
+      if (inside && key === 'input') continue;
       const enters = fields.has(key) || (inside && typeof item === 'object' && item !== null);
       if (!enters) continue;
       const mapped = mapTexts(item, fields, map, fields.has(key) || inside);

@@ -37,6 +37,9 @@ export async function handleChat(
     const consumer = authenticated instanceof Promise ? await authenticated : authenticated;
     call.consumer = consumer;
     const received = await readJsonBody(req, context.maxBodyBytes);
+    // Known before the body is parsed, so a guardrail's refusal is recorded against the model the call asked for.
+    if (typeof received.model === 'string' && received.model !== '') call.requestedModel = received.model;
+    call.stream = received.stream === true;
     // Guardrails on the prompt: a block is the caller's 400, a mask changes the body every later stage sees.
     const guarded = snapshot.guardrails.empty ? null : snapshot.guardrails.check('input', consumer, String(received.model), received);
     const body = guarded?.body ?? received;
@@ -48,9 +51,24 @@ export async function handleChat(
     // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
     // Not for a model the resource policy refuses: admission answers those.
     const slot = requested.refusal === null ? snapshot.cachePolicy.slot(req, consumer, door.dialect, request.model, body) : null;
+    // Guardrails on a whole answer (the provider's or the cache's): throws a block; returns the JSON text, masked or not.
+    const guardOutput = snapshot.guardrails.empty
+      ? null
+      : (text: string) => {
+          const parsed = JSON.parse(text) as Record<string, unknown>;
+          const checked = snapshot.guardrails.check('output', consumer, request.model, parsed);
+          if (checked.violations.length > 0) call.violations = [...(call.violations ?? []), ...checked.violations];
+          return checked.body === parsed ? text : JSON.stringify(checked.body);
+        };
     if (slot !== null) {
       const hit = await context.cache.store.get(slot.key);
-      if (hit !== null) return context.cache.answerHit(context, call, res, hit);
+      if (hit !== null) {
+        if (guarded !== null && guarded.violations.length > 0) call.violations = guarded.violations;
+        // The target whose answer is replayed, if the model still has it: its resource's policy applies to the hit.
+        call.target =
+          requested.configuredTargets.find((target) => target.provider.name === hit.provider && target.model === hit.providerModel) ?? null;
+        return context.cache.answerHit(context, call, res, hit, guardOutput);
+      }
       res.setHeader(CACHE_HEADER, 'miss');
     }
     const admitting = admit(snapshot.admission, consumer, requested, call);
@@ -89,20 +107,7 @@ export async function handleChat(
         context.cache.keep(slot, call, 'text/event-stream; charset=utf-8', captured, price(call).cost, snapshot.cachePolicy.maxEntryBytes);
       }
     } else {
-      const answered = complete(
-        door,
-        request,
-        answer,
-        res,
-        snapshot.guardrails.empty
-          ? null
-          : (text) => {
-              const parsed = JSON.parse(text) as Record<string, unknown>;
-              const checked = snapshot.guardrails.check('output', consumer, request.model, parsed);
-              if (checked.violations.length > 0) call.violations = [...(call.violations ?? []), ...checked.violations];
-              return checked.body === parsed ? text : JSON.stringify(checked.body);
-            },
-      );
+      const answered = complete(door, request, answer, res, guardOutput);
       call.usage = answered.usage;
       call.output = answered.output;
       if (slot !== null && call.usage.reported) {

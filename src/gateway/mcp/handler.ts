@@ -102,6 +102,10 @@ export async function handleMcp(
     // JSON-RPC batches left MCP in 2025-06-18; a batch could carry a tools/call past the grant unseen.
     return sendRpcError(res, 400, null, INVALID_REQUEST, 'Send one JSON-RPC message per request; batches are not supported.');
   }
+  if (message.method === 'tools/call' && typeof message.id !== 'string' && typeof message.id !== 'number') {
+    // MCP requests carry a string or integer id, never null: a tools/call without one would reach the server unchecked.
+    return sendRpcError(res, 400, null, INVALID_REQUEST, 'A tools/call is a request: it needs an id, a string or an integer.');
+  }
   const exchange = exchangeFor(message, grant, consumer, server, requestId);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
   if (exchange.toolCall !== null && !mayCall(grant, exchange.toolCall.tool)) {
@@ -166,8 +170,11 @@ async function forward(
       bodyTimeout: req.method === 'GET' ? 0 : server.timeoutMs,
     });
   } catch (error) {
-    context.logger.warn({ server: server.name, err: (error as Error).message }, 'MCP server unreachable');
-    toolCall?.fail(502, 'upstream_unavailable');
+    // Aborted because the client left (recorded as 499 by the close listener): not the server's failure.
+    if (!abort.signal.aborted) {
+      context.logger.warn({ server: server.name, err: (error as Error).message }, 'MCP server unreachable');
+      toolCall?.fail(502, 'upstream_unavailable');
+    }
     toolCall?.record(context);
     if (!res.destroyed) sendRpcError(res, 502, exchange.id, UPSTREAM_FAILED, `The MCP server '${server.name}' could not be reached.`);
     return;

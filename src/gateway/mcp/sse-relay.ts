@@ -21,6 +21,9 @@ export class SseRelay {
     this.parser = createParser({
       onEvent: (event) => this.forward(event),
       onRetry: (interval) => this.res.write(`retry: ${interval}\n\n`),
+      // Keep-alive comments pass on: they keep the client's connection (and any proxy on the way) from idling out
+      // while a long tool call runs.
+      onComment: (comment) => this.res.write(`: ${comment}\n\n`),
     });
   }
 

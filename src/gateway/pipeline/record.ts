@@ -20,13 +20,7 @@ export function record(sinks: RecordSinks, call: Readonly<Call>, metered: Metere
     sinks.metrics.unauthenticated(routeOf(call));
     return;
   }
-  let violations = call.violations;
-  const resource = call.target?.resource;
-  if (resource !== undefined && resource.action === 'monitor') {
-    violations = [...(violations ?? []), `resource:${resource.id}`];
-    sinks.governance.violation(`resource:${resource.id}`, 'resource', call.requestId, call.consumer.name);
-  }
-  const transaction = call.toTransaction(metered, violations);
+  const transaction = call.toTransaction(metered, violationsOf(sinks, call));
   sinks.ledger.append(transaction);
   sinks.metrics.observe(transaction);
   // A call refused because the counters are unreachable is in governance's alarm (one line per interval, every one in
@@ -57,6 +51,14 @@ export function record(sinks: RecordSinks, call: Readonly<Call>, metered: Metere
       'call',
     );
   }
+}
+
+/** The call's violations, with its target's resource when the policy monitors it (reported to governance). */
+export function violationsOf(sinks: RecordSinks, call: Readonly<Call>): readonly string[] | null {
+  const resource = call.target?.resource;
+  if (resource === undefined || resource.action !== 'monitor' || call.consumer === null) return call.violations;
+  sinks.governance.violation(`resource:${resource.id}`, 'resource', call.requestId, call.consumer.name);
+  return [...(call.violations ?? []), `resource:${resource.id}`];
 }
 
 /** The route a call came in on, from what the call knows: a label from a fixed set. */

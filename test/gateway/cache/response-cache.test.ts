@@ -164,6 +164,21 @@ describe('response cache', () => {
     assert.equal((await ask(client(shared, THIRD_KEY), 'gpt-4o-mini', 'Shared question')).cache, 'hit');
   });
 
+  test('a hit of a model whose resource is monitored records the violation, as the call it replays did', async () => {
+    const sluice = await start(
+      mock,
+      { models: { 'gpt-4o-mini': {} } },
+      { resources: { 'openai/gpt-4o-mini': 'unsanctioned' }, resourcePolicy: { unsanctioned: 'monitor' } },
+    );
+    running.push(sluice);
+    assert.equal((await ask(client(sluice), 'gpt-4o-mini', 'Monitored?')).cache, 'miss');
+    assert.equal((await ask(client(sluice), 'gpt-4o-mini', 'Monitored?')).cache, 'hit');
+    const [miss, hit] = await ledgerRows(sluice);
+    assert.equal(miss!.violations, 'resource:openai/gpt-4o-mini');
+    assert.equal(hit!.attempts, 0);
+    assert.equal(hit!.violations, 'resource:openai/gpt-4o-mini');
+  });
+
   test("an answer expires after its model's TTL", async () => {
     const sluice = await start(mock, { models: { 'gpt-4o-mini': { ttlSeconds: 1 } } });
     running.push(sluice);

@@ -1,11 +1,13 @@
 // The MCP gateway end to end: the official MCP SDK as the client and as the upstream server, Sluice between them.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../../support/mock-mcp.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { until } from '../../support/until.js';
 
 async function connect(test: TestSluice, server: string, key: string): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
@@ -199,5 +201,152 @@ describe('MCP gateway', () => {
     const garbled = await fetch(`${test.baseURL}/mcp/tools`, { method: 'POST', headers, body: '{"jsonrpc":' });
     assert.equal(garbled.status, 400);
     assert.equal(((await garbled.json()) as { error: { code: number } }).error.code, -32700);
+  });
+});
+
+/** A bare MCP endpoint that records every message it gets and answers each after `delayMs`. */
+async function startRecordingServer(delayMs: number): Promise<{ url: string; messages: string[]; close(): Promise<void> }> {
+  const messages: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      messages.push(text);
+      const id = (JSON.parse(text) as { id?: unknown }).id ?? null;
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'ran' }] } }));
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    messages,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('MCP gateway: tools/call messages the grant must still see', () => {
+  let upstream: Awaited<ReturnType<typeof startRecordingServer>>;
+  let test: TestSluice;
+  const headers = {
+    authorization: `Bearer ${KEYS.checkout}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+
+  before(async () => {
+    upstream = await startRecordingServer(400);
+    test = await startTestSluice({
+      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+      mcp: { servers: { raw: { url: upstream.url } }, access: [{ consumer: 'checkout-service', server: 'raw', tools: ['lookup'] }] },
+    });
+  });
+
+  after(async () => {
+    await test?.stop();
+    await upstream?.close();
+  });
+
+  it('refuses a tools/call without an id (or with id null) and never lets it reach the server', async () => {
+    for (const message of [
+      { jsonrpc: '2.0', method: 'tools/call', params: { name: 'delete_everything', arguments: {} } },
+      { jsonrpc: '2.0', id: null, method: 'tools/call', params: { name: 'delete_everything', arguments: {} } },
+    ]) {
+      const response = await fetch(`${test.baseURL}/mcp/raw`, { method: 'POST', headers, body: JSON.stringify(message) });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { id: unknown; error: { code: number; message: string } };
+      assert.equal(body.id, null);
+      assert.equal(body.error.code, -32600);
+      assert.match(body.error.message, /tools\/call.*id/);
+    }
+    assert.deepEqual(upstream.messages, []);
+  });
+
+  it('records a tools/call the client abandoned before the server answered as 499, not as a server failure', async () => {
+    const started = (await ledgerRows(test)).length;
+    const seen = upstream.messages.length;
+    const abort = new AbortController();
+    const pending = fetch(`${test.baseURL}/mcp/raw`, {
+      method: 'POST',
+      headers,
+      signal: abort.signal,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'lookup', arguments: {} } }),
+    });
+    await until('the server has the call', () => upstream.messages.length > seen);
+    abort.abort();
+    await assert.rejects(pending);
+    await until('the call is recorded', async () => (await ledgerRows(test)).length > started);
+    const row = (await ledgerRows(test)).at(-1)!;
+    assert.equal(row.provider_model, 'lookup');
+    assert.equal(row.status, 499);
+    assert.equal(row.error_class, 'client_disconnected');
+  });
+});
+
+describe('MCP gateway: a long tool call answered as an SSE stream', () => {
+  let upstream: MockMcp;
+  let test: TestSluice;
+
+  before(async () => {
+    upstream = await startMockMcp({ keepAliveMs: 100 });
+    test = await startTestSluice({
+      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+      mcp: {
+        servers: { tools: { url: upstream.url, headers: { authorization: `Bearer ${MOCK_MCP_TOKEN}` } } },
+        access: [{ consumer: 'checkout-service', server: 'tools', tools: ['wait'] }],
+      },
+    });
+  });
+
+  after(async () => {
+    await test?.stop();
+    await upstream?.close();
+  });
+
+  it("relays the server's keep-alive comments, so the client's connection is not idle while the tool runs", async () => {
+    const url = `${test.baseURL}/mcp/tools`;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${KEYS.checkout}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    const initialize = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-client', version: '1.0.0' } },
+      }),
+    });
+    assert.equal(initialize.status, 200);
+    await initialize.text();
+    headers['mcp-session-id'] = initialize.headers.get('mcp-session-id')!;
+    headers['mcp-protocol-version'] = '2025-06-18';
+    const initialized = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
+    assert.equal(initialized.status, 202);
+    const call = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'wait', arguments: { ms: 600 } } }),
+    });
+    assert.match(call.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const stream = await call.text();
+    assert.match(stream, /^: keepalive$/m);
+    assert.match(stream, /waited 600 ms/);
   });
 });
