@@ -28,7 +28,7 @@ export function decodeCursor<T extends 'string' | 'number'>(
     decoded = null;
   }
   if (!Array.isArray(decoded) || decoded.length !== 1 || !handedOut(decoded[0], type))
-    throw new StoreInvalid('the cursor is not one this listing returned');
+    throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
   return decoded[0] as T extends 'string' ? string : number;
 }
 
