@@ -19,6 +19,8 @@ function definitionOf(schema: Schema): Definition {
 function kindOf(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
+  // What a query parameter such as `limit=abc` becomes when coerced to a number.
+  if (Number.isNaN(value)) return 'something that is not a number';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') {
     const keys = Object.keys(value);

@@ -50,9 +50,13 @@ export function validateConfig(raw: unknown, source: string): SluiceConfig {
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replaces ${NAME} and ${NAME:-default} in every string; an unset variable without a default is an error. */
+/**
+ * Replaces ${NAME} and ${NAME:-default} in every string; an unset variable without a default is an error. So is a NUL
+ * character (YAML's "\0") in a string or a key: PostgreSQL cannot store one, and the director API refuses it too.
+ */
 function interpolate(value: unknown, path: (string | number)[], source: string, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string') {
+    if (value.includes('\u0000')) refuseNul(path, source);
     return value.replace(ENV_REFERENCE, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined && found !== '') return found;
@@ -63,10 +67,17 @@ function interpolate(value: unknown, path: (string | number)[], source: string, 
   if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...path, index], source, env));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, [...path, key], source, env);
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000')) refuseNul([...path, key.replaceAll('\u0000', '\\0')], source);
+      out[key] = interpolate(item, [...path, key], source, env);
+    }
     return out;
   }
   return value;
+}
+
+function refuseNul(path: readonly PropertyKey[], source: string): never {
+  throw new ConfigError(`${source}: ${formatPath(path)}: contains a NUL character (U+0000), which no field may hold`);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

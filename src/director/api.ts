@@ -13,6 +13,7 @@ import type { MasterKey } from '../store/master-key.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { registerApiDocs } from './api-docs.js';
 import { ApiError, toApiError } from './errors.js';
+import { refuseNulCharacters } from './nul-characters.js';
 import { RouteRoles, tableMismatches } from './route-roles.js';
 import { registerAdminTokenRoutes } from './routes/admin-tokens.js';
 import { registerApplyRoutes } from './routes/apply.js';
@@ -121,7 +122,10 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
         `Role ${caller.role} may not ${c.req.method} ${c.req.path}: it is for ${route.roles.join(', ')}.`,
       );
     }
-    await limitBody(c, next);
+    await limitBody(c, async () => {
+      await refuseNulCharacters(c);
+      await next();
+    });
     // Reports of use are not changes to what gateways serve: no snapshot rebuild for them.
     if (c.req.method !== 'GET' && c.res.status < 400 && !NOT_CHANGES.has(c.req.path)) await options.onChange();
   });

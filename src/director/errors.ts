@@ -42,6 +42,9 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(415, 'unsupported_media_type', 'Send the request body as JSON, with content-type: application/json.');
   if (error instanceof StoreNotFound) return new ApiError(404, 'not_found', error.message);
   if (error instanceof StoreConflict) return new ApiError(409, error.reason === 'duplicate' ? 'already_exists' : 'conflict', error.message);
-  if (error instanceof StoreInvalid) return new ApiError(400, 'invalid_request', error.message);
+  if (error instanceof StoreInvalid) {
+    const issues = error.field === undefined ? undefined : [{ path: error.field, message: error.message }];
+    return new ApiError(400, 'invalid_request', error.message, issues);
+  }
   return new ApiError(500, 'internal', 'Internal error in the director; see its log.');
 }

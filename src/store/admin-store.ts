@@ -348,8 +348,8 @@ export interface AdminStore extends DirectoryStore, GovernanceStore, ProviderSto
 
   /**
    * Runs `work` as one admin change: what it does through the batch commits together, with one config version bump, or
-   * not at all (work rejects). With `commit: false` (a dry run) everything is done and checked, then rolled back, and
-   * work's result returned.
+   * not at all (work rejects). A batch that changes nothing commits nothing (no version bump). With `commit: false` (a
+   * dry run) everything is done and checked, then rolled back, and work's result returned.
    */
   batch<T>(actor: string, work: (batch: DirectorBatch) => Promise<T>, options?: { commit?: boolean }): Promise<T>;
 

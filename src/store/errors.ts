@@ -36,5 +36,15 @@ export class StoreConflict extends StoreError {
   }
 }
 
-/** The input breaks a rule the store keeps itself (an API's 400): a team-owner token without a team, a bad cursor. */
-export class StoreInvalid extends StoreError {}
+/**
+ * The input breaks a rule the store keeps itself (an API's 400): a team-owner token without a team, a bad cursor.
+ * `field` names the input at fault when it is one the caller gave by name (a listing's `cursor`).
+ */
+export class StoreInvalid extends StoreError {
+  readonly field: string | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+    super(message, options);
+    this.field = options?.field;
+  }
+}

@@ -83,5 +83,7 @@ describe('sluice admin-tokens', () => {
     const help = await cli(['admin-tokens', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /create --name N --role team-owner --team T/);
+    // The roles as docs/director-api.md gives them: an operator reads providers and webhooks but may not change them.
+    assert.match(help.stdout, /operator \(everything but admin tokens and changes to providers and webhooks\)/);
   });
 });

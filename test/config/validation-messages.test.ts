@@ -117,4 +117,21 @@ describe('validation messages', () => {
     assert.match(check.stderr, /providers\.openai\.apiKey: expected a string; got a number\n/);
     assert.ok(!check.stderr.includes('12345678901234'));
   });
+
+  test('a NUL character, which PostgreSQL cannot store: sluice check and sluice apply refuse it by its path (exit 2)', async () => {
+    // YAML writes it as "\0"; SQLite would keep it, and a director on PostgreSQL failed to start on it.
+    writeFileSync(
+      join(dir, 'nul.yaml'),
+      'consumers:\n  - { name: checkout, team: payments, owner: "alice\\0@example.com", keys: [sk-checkout-0001] }\n',
+    );
+    const check = await runCli(['check', '--config', join(dir, 'nul.yaml')]);
+    assert.equal(check.code, 2, check.stdout);
+    assert.match(check.stderr, /nul\.yaml: consumers\[0\]\.owner: contains a NUL character \(U\+0000\)/);
+    writeFileSync(join(dir, 'nul-apply.yaml'), 'teams:\n  - { name: payments, owner: "alice\\0@example.com" }\n');
+    const apply = await runCli(['apply', '-f', join(dir, 'nul-apply.yaml')], {
+      env: { SLUICE_ADMIN_URL: sluice.adminURL, SLUICE_ADMIN_TOKEN: TOKEN },
+    });
+    assert.equal(apply.code, 2, apply.stdout);
+    assert.match(apply.stderr, /nul-apply\.yaml: teams\[0\]\.owner: contains a NUL character/);
+  });
 });

@@ -110,6 +110,13 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       } while (cursor !== null);
       // The two consumers sluice.yaml declares are in the store too.
       assert.deepEqual(seen, ['billing', 'checkout', 'checkout-service', 'etl', 'ledger-sync', 'reports', 'search-service']);
+      // A cursor no listing handed out is a 400 whose issues name it, as every other invalid query parameter's do.
+      const crafted = Buffer.from(JSON.stringify([1.5])).toString('base64url');
+      for (const path of ['/api/consumers?cursor=zzz', `/api/audit?cursor=${crafted}`, '/api/transactions?cursor=zzz']) {
+        const refused = await admin('GET', path);
+        assert.equal(refused.status, 400, `${path}: ${JSON.stringify(refused.body)}`);
+        assert.deepEqual(refused.body.error.issues, [{ path: 'cursor', message: 'the cursor is not one this listing returned' }], path);
+      }
       assert.deepEqual(
         (await admin('GET', '/api/consumers?team=finance&label=tier=online')).body.items.map((c: { name: string }) => c.name),
         ['checkout', 'ledger-sync'],

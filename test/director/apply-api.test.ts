@@ -123,6 +123,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         again.body.results.every((r: any) => r.action === 'unchanged'),
         JSON.stringify(again.body),
       );
+      // Nothing changed, so nothing is committed: no audit record, and no version bump for gateways to reload on.
+      assert.deepEqual([await version(), await auditCount()], [`"v${before + 1}"`, auditBefore + 5]);
       const edited = await call('POST', '/api/apply', { budgets: [{ ...document.budgets[0], limit: 60 }] });
       assert.deepEqual(
         edited.body.results.map((r: any) => [r.name, r.action, r.changed]),

@@ -67,6 +67,14 @@ describe('refused input', () => {
     );
   });
 
+  test('a page size that is not a number says so, not that it got a number', async () => {
+    for (const path of ['/api/consumers?limit=abc', '/api/audit?limit=ten']) {
+      const answer = await admin('GET', path);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body.error.issues, [{ path: 'limit', message: 'expected a number; got something that is not a number' }]);
+    }
+  });
+
   test('a key whose expiresAt is not in the future is refused; one in the future is made', async () => {
     for (const expiresAt of ['2020-01-01T00:00:00Z', new Date(Date.now() - 1000).toISOString()]) {
       const answer = await admin('POST', '/api/consumers/checkout-service/keys', { name: 'late', expiresAt });

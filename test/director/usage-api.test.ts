@@ -309,6 +309,17 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           '',
         ].join('\r\n'),
       );
+      // A month of a year before 100 is that month, not one of the 1900s (Date.UTC's two-digit years).
+      for (const [path, field] of [
+        ['/api/reports/chargeback?period=0050-03', 'period'],
+        ['/api/forecast?month=0050-03', 'month'],
+      ] as const) {
+        const early = await admin('GET', path);
+        assert.deepEqual(
+          [early.status, early.body[field], early.body.from, early.body.to],
+          [200, '0050-03', '0050-03-01T00:00:00.000Z', '0050-04-01T00:00:00.000Z'],
+        );
+      }
     });
 
     test('read roles see all teams; a team-owner sees only its own team, and no whole', async () => {

@@ -27,8 +27,9 @@ const USAGE = `Usage: sluice admin-tokens <subcommand> [options]
   create --name N --role team-owner --team T        a token that manages team T's consumers and keys
   revoke ID                                         the token stops working at once
 
-Roles: admin (everything), operator (everything but admin tokens and webhooks), viewer (read everything but admin
-tokens), team-owner (its own team's consumers and their keys). These commands need an admin token.
+Roles: admin (everything), operator (everything but admin tokens and changes to providers and webhooks), viewer
+(read everything but admin tokens), team-owner (its own team's consumers and their keys). These commands need an admin
+token.
 ${SHARED_HELP}`;
 
 async function list(args: string[]): Promise<number> {

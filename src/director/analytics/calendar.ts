@@ -28,7 +28,12 @@ export function parseMonth(text: string): Span | null {
   const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(text);
   if (match === null) return null;
   const [year, month] = [Number(match[1]), Number(match[2]) - 1];
-  return { start: Date.UTC(year, month, 1), end: Date.UTC(year, month + 1, 1) };
+  return { start: monthStart(year, month), end: monthStart(year, month + 1) };
+}
+
+/** Midnight UTC on the 1st; unlike Date.UTC, years 0 to 99 are those years, not 1900 to 1999. */
+function monthStart(year: number, month: number): number {
+  return new Date(0).setUTCFullYear(year, month, 1);
 }
 
 /** The `YYYY-MM` of the UTC month holding `at`. */

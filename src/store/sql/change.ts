@@ -16,6 +16,8 @@ export class Change implements Reader {
   readonly json: JsonColumns;
   readonly now: number;
   private readonly actor: string;
+  /** Audit records written so far: every write writes one, so none means the change changed nothing. */
+  private audited = 0;
 
   constructor(session: SqlSession, now: number, actor: string, json: JsonColumns) {
     this.session = session;
@@ -41,6 +43,12 @@ export class Change implements Reader {
       this.json.encode(before),
       this.json.encode(after),
     ]);
+    this.audited++;
+  }
+
+  /** Whether anything was written (and audited) in this change. */
+  get changedAnything(): boolean {
+    return this.audited > 0;
   }
 }
 

@@ -27,9 +27,18 @@ export function decodeCursor<T extends 'string' | 'number'>(
   } catch {
     decoded = null;
   }
-  if (!Array.isArray(decoded) || decoded.length !== 1 || typeof decoded[0] !== type)
-    throw new StoreInvalid('the cursor is not one this listing returned');
+  if (!Array.isArray(decoded) || decoded.length !== 1 || !handedOut(decoded[0], type))
+    throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
   return decoded[0] as T extends 'string' ? string : number;
+}
+
+/**
+ * Whether a listing could have handed out this position: a row id is a whole number (a BIGINT holds it), a name has no
+ * NUL character. Anything else would reach PostgreSQL as an error (a 500) and SQLite as a silent mismatch.
+ */
+function handedOut(position: unknown, type: 'string' | 'number'): boolean {
+  if (type === 'number') return typeof position === 'number' && Number.isSafeInteger(position);
+  return typeof position === 'string' && !position.includes('\u0000');
 }
 
 /** Asked for one row more than the page: whether it came back says if there is a next page. */

@@ -72,8 +72,8 @@ import { getTransaction, listTransactions } from './transactions.js';
 import type { StatementDriver } from './session.js';
 import { SqlLedgerStore } from './sql-ledger-store.js';
 
-/** Thrown through a dry run's transaction to roll it back; never leaves batch(). */
-class DryRunRollback extends Error {}
+/** Thrown through a dry run's transaction, or one that wrote nothing, to roll it back; never leaves batch(). */
+class BatchRollback extends Error {}
 
 export class SqlDirectorStore implements DirectorStore {
   readonly dialect: 'sqlite' | 'postgres';
@@ -106,11 +106,14 @@ export class SqlDirectorStore implements DirectorStore {
       await this.driver.transaction(async (session) => {
         // First, as in change(): the version row's lock serializes this batch with every other admin change.
         await session.run('versionBump', []);
-        result = await work(new SqlBatch(new Change(session, this.clock(), actor, this.json), this.driver.dialect));
-        if (options.commit === false) throw new DryRunRollback();
+        const change = new Change(session, this.clock(), actor, this.json);
+        result = await work(new SqlBatch(change, this.driver.dialect));
+        // A batch that wrote nothing (everything already matched) commits nothing: no version bump for gateways to
+        // reload on.
+        if (options.commit === false || !change.changedAnything) throw new BatchRollback();
       });
     } catch (error) {
-      if (!(error instanceof DryRunRollback)) throw error;
+      if (!(error instanceof BatchRollback)) throw error;
     }
     return result!;
   }

@@ -102,7 +102,7 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   const limit = pageLimit(filter.limit);
   const cursor = decodeCursor(filter.cursor, 'string');
   const position = cursor === null ? null : /^(\d+):(\d+)$/.exec(cursor);
-  if (cursor !== null && position === null) throw new StoreInvalid('the cursor is not one this listing returned');
+  if (cursor !== null && position === null) throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
   const beforeStart = position === null ? null : Number(position[1]);
   const beforeId = position === null ? null : Number(position[2]);
   const consumer = filter.consumer ?? null;

@@ -126,6 +126,13 @@ export function auditContract(context: ContractContext): void {
       assert.equal(new Set(everything.map((record) => record.id)).size, everything.length);
       await rejectsWith(store.listAudit({ limit: 10, cursor: 'bogus' }), StoreInvalid);
       await rejectsWith(store.listAudit({ limit: 0 }), StoreInvalid);
+      // Numbers no listing hands out (a row id is a whole number a BIGINT holds): refused alike on both stores.
+      for (const position of [1.5, 1e300, 2 ** 63]) {
+        const cursor = Buffer.from(JSON.stringify([position])).toString('base64url');
+        await rejectsWith(store.listAudit({ limit: 10, cursor }), StoreInvalid);
+        await rejectsWith(store.listDiscoveredConsumers({ cursor }), StoreInvalid);
+        await rejectsWith(store.compliance.listAssessments({ cursor }), StoreInvalid);
+      }
     });
 
     test('offers no way to change or remove a record, and the database refuses UPDATE and DELETE on it', async () => {

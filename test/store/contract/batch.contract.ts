@@ -1,5 +1,5 @@
 // Contract: a batch of admin changes is one transaction: all of it commits with one config version bump and an audit
-// record per entity, or none of it does; a dry run does and checks everything, then leaves the store as it was.
+// record per entity, or none of it does; a batch that writes nothing, and a dry run, leave the store as it was.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StoreConflict } from '../../../src/store/errors.js';
@@ -74,6 +74,20 @@ export function batchContract(context: ContractContext): void {
           ['create', 'resource', 'batch-provider/model'],
         ],
       );
+    });
+
+    test('a batch that writes nothing commits nothing: no version bump', async () => {
+      await context.store.batch('gitops', async (batch) => {
+        if ((await batch.getTeam('batch-idle-team')) === null) await batch.createTeam({ name: 'batch-idle-team', owner: 'o@example.com' });
+      });
+      const before = await snapshot();
+      const seen = await context.store.batch('gitops', async (batch) => {
+        const team = await batch.getTeam('batch-idle-team');
+        if (team === null) await batch.createTeam({ name: 'batch-idle-team', owner: 'o@example.com' });
+        return team?.owner;
+      });
+      assert.equal(seen, 'o@example.com', "work's result is answered all the same");
+      assert.deepEqual(await snapshot(), before);
     });
   });
 }

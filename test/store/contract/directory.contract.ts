@@ -246,6 +246,8 @@ export function directoryContract(context: ContractContext): void {
       const { store } = context;
       await rejectsWith(store.listConsumers({ cursor: 'not-a-cursor' }), StoreInvalid);
       await rejectsWith(store.listConsumers({ cursor: Buffer.from('[42]').toString('base64url') }), StoreInvalid);
+      // A name no listing hands out: one with a NUL character, which PostgreSQL cannot even compare.
+      await rejectsWith(store.listConsumers({ cursor: Buffer.from('["a\\u0000"]').toString('base64url') }), StoreInvalid);
       await rejectsWith(store.listConsumers({ limit: 0 }), StoreInvalid);
       await rejectsWith(store.listConsumers({ limit: 1001 }), StoreInvalid);
       const everyone = (await store.listConsumers({ limit: 1000 })).items.length;
