@@ -130,28 +130,30 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
       {ranked.length === 0 ? (
         <Empty title="No calls this month yet" />
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{dimension}</th>
-              <th scope="col" class="num">
-                Calls
-              </th>
-              <th scope="col" class="num">
-                Spend
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {ranked.map((item) => (
-              <tr key={item.group[dimension]}>
-                <td>{item.group[dimension] || <span class="muted">unattributed</span>}</td>
-                <td class="num">{count(item.calls)}</td>
-                <td class="num">{usd(item.cost.microUsd)}</td>
+        <div class="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{dimension}</th>
+                <th scope="col" class="num">
+                  Calls
+                </th>
+                <th scope="col" class="num">
+                  Spend
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {ranked.map((item) => (
+                <tr key={item.group[dimension]}>
+                  <td>{item.group[dimension] || <span class="muted">unattributed</span>}</td>
+                  <td class="num">{count(item.calls)}</td>
+                  <td class="num">{usd(item.cost.microUsd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -268,39 +270,41 @@ export function OverviewPage({ session }: { session: Session }) {
                   {data.unsanctioned.length === 0 ? (
                     <Empty title="None">No calls reached an unsanctioned model in the last 24 hours.</Empty>
                   ) : (
-                    <table data-testid="unsanctioned">
-                      <thead>
-                        <tr>
-                          <th scope="col">Resource</th>
-                          <th scope="col" class="num">
-                            Calls
-                          </th>
-                          <th scope="col" class="num">
-                            Spend
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {Object.values(
-                          data.unsanctioned.reduce<Record<string, { resource: string; calls: number; cost: number }>>((sum, item) => {
-                            const resource = item.group.resource ?? '';
-                            const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
-                            entry.calls += item.calls;
-                            entry.cost += item.cost.microUsd;
-                            sum[resource] = entry;
-                            return sum;
-                          }, {}),
-                        ).map((entry) => (
-                          <tr key={entry.resource}>
-                            <td>
-                              <Badge tone="bad">unsanctioned</Badge> {entry.resource}
-                            </td>
-                            <td class="num">{count(entry.calls)}</td>
-                            <td class="num">{usd(entry.cost)}</td>
+                    <div class="table-scroll">
+                      <table data-testid="unsanctioned">
+                        <thead>
+                          <tr>
+                            <th scope="col">Resource</th>
+                            <th scope="col" class="num">
+                              Calls
+                            </th>
+                            <th scope="col" class="num">
+                              Spend
+                            </th>
                           </tr>
-                        ))}
-                      </tbody>
-                    </table>
+                        </thead>
+                        <tbody>
+                          {Object.values(
+                            data.unsanctioned.reduce<Record<string, { resource: string; calls: number; cost: number }>>((sum, item) => {
+                              const resource = item.group.resource ?? '';
+                              const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
+                              entry.calls += item.calls;
+                              entry.cost += item.cost.microUsd;
+                              sum[resource] = entry;
+                              return sum;
+                            }, {}),
+                          ).map((entry) => (
+                            <tr key={entry.resource}>
+                              <td>
+                                <Badge tone="bad">unsanctioned</Badge> {entry.resource}
+                              </td>
+                              <td class="num">{count(entry.calls)}</td>
+                              <td class="num">{usd(entry.cost)}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
                   )}
                 </section>
               </div>

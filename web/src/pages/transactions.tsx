@@ -118,57 +118,59 @@ export function TransactionsPage({ session }: { session: Session }) {
           Calls through the gateway and traffic reported by observers are listed here; widen the filters.
         </Empty>
       ) : (
-        <table data-testid="transactions">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Consumer</th>
-              <th scope="col">Model</th>
-              <th scope="col">Provider</th>
-              <th scope="col" class="num">
-                Tokens in / out
-              </th>
-              <th scope="col" class="num">
-                Cost
-              </th>
-              <th scope="col" class="num">
-                Latency
-              </th>
-              <th scope="col">Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id}>
-                <td>
-                  <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
-                </td>
-                <td>
-                  {row.consumer ?? (
-                    <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
-                  )}
-                  {row.team === null ? null : <small class="muted"> {row.team}</small>}
-                </td>
-                <td>
-                  {row.requestedModel ?? '—'}
-                  {row.violations.length > 0 ? (
-                    <>
-                      {' '}
-                      <Badge tone="bad">violation</Badge>
-                    </>
-                  ) : null}
-                </td>
-                <td>{row.provider ?? '—'}</td>
-                <td class="num">
-                  {count(row.inputTokens)} / {count(row.outputTokens)}
-                </td>
-                <td class="num">{row.cost === null ? <span class="muted">unpriced</span> : usd(row.cost.microUsd)}</td>
-                <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : ms(row.latencyMs)}</td>
-                <td>{outcomeBadge(row)}</td>
+        <div class="table-scroll">
+          <table data-testid="transactions">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Consumer</th>
+                <th scope="col">Model</th>
+                <th scope="col">Provider</th>
+                <th scope="col" class="num">
+                  Tokens in / out
+                </th>
+                <th scope="col" class="num">
+                  Cost
+                </th>
+                <th scope="col" class="num">
+                  Latency
+                </th>
+                <th scope="col">Outcome</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id}>
+                  <td>
+                    <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
+                  </td>
+                  <td>
+                    {row.consumer ?? (
+                      <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
+                    )}
+                    {row.team === null ? null : <small class="muted"> {row.team}</small>}
+                  </td>
+                  <td>
+                    {row.requestedModel ?? '—'}
+                    {row.violations.length > 0 ? (
+                      <>
+                        {' '}
+                        <Badge tone="bad">violation</Badge>
+                      </>
+                    ) : null}
+                  </td>
+                  <td>{row.provider ?? '—'}</td>
+                  <td class="num">
+                    {count(row.inputTokens)} / {count(row.outputTokens)}
+                  </td>
+                  <td class="num">{row.cost === null ? <span class="muted">unpriced</span> : usd(row.cost.microUsd)}</td>
+                  <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : ms(row.latencyMs)}</td>
+                  <td>{outcomeBadge(row)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <div class="row-between">
         <span class="muted">{count(rows.length)} shown, newest first</span>

@@ -1,0 +1,139 @@
+// The console where the happy path ends: a team-owner's overview and reports, a refused call's and a tiny call's cost,
+// a token revoked while signed in, a phone-sized screen, and the director gone. One Sluice (mock provider on loopback,
+// SQLite in a temp folder) and one Chromium for the file; the last test stops Sluice.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, PAGE_TITLES, screenshot, signIn } from './browser.js';
+import { until } from '../support/until.js';
+
+const BOOTSTRAP = 'sa-bootstrap-console-states-token';
+
+const skip = missingBrowser();
+
+describe('the console beyond the happy path', { skip: skip ?? false }, () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let stopped = false;
+  let browser: Browser;
+  let consoleURL: string;
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${sluice.adminURL}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${BOOTSTRAP}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, text, body: (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : null };
+  };
+  const chat = async (key: string, model: string, content = 'hello') =>
+    fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
+    });
+  const token = async (name: string, role: string, team?: string) =>
+    (await admin('POST', '/api/admin-tokens', { name, role, team })).body as { token: { id: string }; plaintext: string };
+  const session = async (plaintext: string, width = 1366) => {
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height: 900 });
+    const errors = consoleErrors(page);
+    await signIn(page, consoleURL, plaintext);
+    return { page, errors, close: () => context.close() };
+  };
+
+  before(async () => {
+    // A "big" question is answered with 120,000 input and 20,000 output tokens (3 cents of gpt-4o-mini); any other with
+    // 12 and 5, which cost a few micro-USD.
+    mock = await MockProvider.start((request, res) =>
+      json(
+        res,
+        200,
+        request.rawBody.includes('big')
+          ? openaiCompletion('hi', { prompt_tokens: 120_000, completion_tokens: 20_000 })
+          : openaiCompletion('hi'),
+      ),
+    );
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+      models: [
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+        { name: 'gpt-4o', targets: [{ provider: 'openai', model: 'gpt-4o' }] },
+      ],
+    });
+    consoleURL = `${sluice.adminURL}/console/`;
+    for (const team of ['payments', 'discovery'])
+      assert.ok([201, 409].includes((await admin('POST', '/api/teams', { name: team, owner: 'owner@example.com' })).status));
+    const budget = await admin('POST', '/api/budgets', {
+      name: 'payments-quiet',
+      consumers: { team: 'payments' },
+      measure: 'cost_usd',
+      limit: 100,
+      window: 'month',
+      alerts: [],
+    });
+    assert.equal(budget.status, 201, budget.text);
+    for (const content of ['big', 'big', 'hello']) assert.equal((await chat(KEYS.checkout, 'gpt-4o-mini', content)).status, 200);
+    // search-service may use gpt-4o-mini only: its gpt-4o call is refused before any provider is called.
+    const refused = await chat(KEYS.search, 'gpt-4o');
+    assert.ok(refused.status >= 400 && refused.status < 500, String(refused.status));
+    await until(
+      'the four calls are in the ledger',
+      async () => (await admin('GET', '/api/transactions?limit=10')).body.items.length >= 4,
+      30_000,
+      50,
+    );
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (!stopped) await sluice?.stop();
+    await mock?.close();
+  });
+
+  test('a token revoked while signed in leads back to sign-in, saying why', async () => {
+    const operator = await token('soon-revoked', 'operator');
+    const { page, close } = await session(operator.plaintext);
+    await page.getByTestId('overview-spend').waitFor();
+    assert.equal((await admin('POST', `/api/admin-tokens/${operator.token.id}/revoke`)).status, 200);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Inventory', exact: true }).click();
+    await page.getByLabel('Admin token').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /token was refused \(revoked or expired\): sign in again/);
+    // Signing in again with a good token clears it.
+    await page.getByLabel('Admin token').fill(BOOTSTRAP);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0);
+    await close();
+  });
+
+  test("at a phone's width no page is wider than the screen", async () => {
+    const { page, errors, close } = await session(BOOTSTRAP, 390);
+    for (const title of PAGE_TITLES) {
+      await goTo(page, title);
+      await loaded(page);
+      const width = await page.locator('html').evaluate((html) => (html as unknown as { scrollWidth: number }).scrollWidth);
+      assert.ok(width <= 390, `${title} is ${width} pixels wide on a 390-pixel screen`);
+      await screenshot(page, `console-narrow-${title.toLowerCase().replace(/[^a-z]+/g, '-')}`);
+    }
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('with Sluice stopped, a page says it did not answer', async () => {
+    const { page, close } = await session(BOOTSTRAP);
+    await page.getByTestId('overview-spend').waitFor();
+    await sluice.stop();
+    stopped = true;
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Reports', exact: true }).click();
+    await until('the chargeback reports its failure', async () => (await page.getByRole('alert').count()) > 0, 30_000, 50);
+    assert.match(await page.getByRole('alert').first().innerText(), /Sluice did not answer: is it running/);
+    await close();
+  });
+});
