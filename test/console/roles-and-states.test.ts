@@ -10,6 +10,7 @@ import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, PAGE_
 import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-states-token';
+const usdText = (microUsd: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(microUsd / 1e6);
 
 const skip = missingBrowser();
 
@@ -95,6 +96,30 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await browser?.close();
     if (!stopped) await sluice?.stop();
     await mock?.close();
+  });
+
+  test("a team-owner's overview shows its team's forecast and says budgets are not for its token", async () => {
+    const owner = await token('payments-owner', 'team-owner', 'payments');
+    const { page, errors, close } = await session(owner.plaintext);
+    await page.getByTestId('overview-forecast').waitFor();
+    const forecast = await fetch(`${sluice.adminURL}/api/forecast?month=${new Date().toISOString().slice(0, 7)}`, {
+      headers: { authorization: `Bearer ${owner.plaintext}` },
+    }).then((response) => response.json() as Promise<{ teams: Array<{ team: string; forecast: { microUsd: number } }> }>);
+    const payments = forecast.teams.find((line) => line.team === 'payments');
+    assert.ok(payments !== undefined && payments.forecast.microUsd > 0, JSON.stringify(forecast));
+    assert.equal(await page.getByTestId('overview-forecast').innerText(), usdText(payments.forecast.microUsd));
+    // The team has a budget this token may not read: the card says so, and does not send it to a page it cannot see.
+    const budgets = page.locator('section.card').filter({ has: page.getByRole('heading', { name: 'Budgets nearest exhaustion' }) });
+    assert.match(await budgets.innerText(), /Not for team-owner tokens/);
+    assert.equal(await budgets.getByRole('link').count(), 0);
+    await goTo(page, 'Reports');
+    const by = page.getByLabel('By');
+    assert.equal(await by.inputValue(), 'consumer');
+    const drivers = page.locator('section.card').filter({ has: page.getByRole('heading', { name: /^Top cost drivers/ }) });
+    await drivers.getByRole('row').filter({ hasText: 'checkout-service' }).waitFor();
+    assert.equal((await drivers.locator('thead th').first().innerText()).toLowerCase(), 'consumer');
+    assert.deepEqual(errors, []);
+    await close();
   });
 
   test('a token revoked while signed in leads back to sign-in, saying why', async () => {

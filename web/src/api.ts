@@ -273,8 +273,18 @@ export interface ChargebackLine {
   refusedCalls: number;
   failedCalls: number;
 }
+export interface MonthForecast {
+  actualToDate: Money;
+  forecast: Money;
+  low: Money;
+  high: Money;
+  method: string;
+  historyDays: number;
+}
 export interface Forecast {
   month: string;
   asOf: string;
-  overall: { actualToDate: Money; forecast: Money; low: Money; high: Money; method: string; historyDays: number } | null;
+  /** Null for a team-owner: its figure is its team's line. */
+  overall: MonthForecast | null;
+  teams: Array<MonthForecast & { team: string }>;
 }

@@ -171,7 +171,11 @@ export function OverviewPage({ session }: { session: Session }) {
           const previous = totals(data.previous.items);
           const previousWhole = totals(data.previousWhole.items);
           const change = previous.cost === 0 ? null : ((month.cost - previous.cost) / previous.cost) * 100;
-          const overall = data.forecast.overall;
+          // A team-owner's forecast is its team's: the API answers no overall figure for it, only its team's line.
+          const overall =
+            session.role === 'team-owner'
+              ? (data.forecast.teams.find((line) => line.team === session.team) ?? null)
+              : data.forecast.overall;
           return (
             <>
               <p class="muted" data-testid="overview-period">
@@ -203,7 +207,7 @@ export function OverviewPage({ session }: { session: Session }) {
                   value={overall === null ? '—' : usd(overall.forecast.microUsd)}
                   detail={
                     overall === null
-                      ? 'per team only'
+                      ? 'no spend to project yet'
                       : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`
                   }
                 />
@@ -236,7 +240,9 @@ export function OverviewPage({ session }: { session: Session }) {
               <div class="grid-2">
                 <section class="card">
                   <h2>Budgets nearest exhaustion</h2>
-                  {data.burnDowns.length === 0 ? (
+                  {session.role === 'team-owner' ? (
+                    <Empty title="Not for team-owner tokens">Budgets are read with an admin, operator or viewer token.</Empty>
+                  ) : data.burnDowns.length === 0 ? (
                     <Empty title="No budgets to show">
                       Create one under <a href="#/budgets">Budgets &amp; templates</a> to see how fast it burns.
                     </Empty>

@@ -24,7 +24,8 @@ export function ReportsPage({ session }: { session: Session }) {
   const now = Date.now();
   const months = Array.from({ length: 6 }, (_value, index) => monthName(monthStart(now, -index)));
   const [period, setPeriod] = useState(months[0]!);
-  const [groupBy, setGroupBy] = useState('team');
+  // A team-owner's drivers are of its one team: by consumer or model, never by team.
+  const [groupBy, setGroupBy] = useState(session.role === 'team-owner' ? 'consumer' : 'team');
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
   const chargeback = useLoad(() => api<Chargeback>(`/api/reports/chargeback${query({ period })}`), [period]);
   const drivers = useLoad(() => api<Drivers>(`/api/usage/top-drivers${query({ groupBy, limit: 10 })}`), [groupBy]);
