@@ -122,6 +122,37 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await close();
   });
 
+  test("a refused call's cost is a dash, not 'unpriced'; a call under a hundredth of a cent is not $0.0000", async () => {
+    const { page, errors, close } = await session(BOOTSTRAP);
+    await goTo(page, 'Transactions');
+    const rows = page.getByTestId('transactions').locator('tbody tr');
+    await until('the four calls are listed', async () => (await rows.count()) === 4, 30_000, 50);
+    const ledger = (await admin('GET', '/api/transactions?limit=10')).body.items as Array<{
+      outcome: string;
+      cost: { microUsd: number } | null;
+    }>;
+    const costCell = (index: number) => rows.nth(index).getByRole('cell').nth(5).innerText();
+    for (const [index, row] of ledger.entries()) {
+      if (row.outcome === 'refused') {
+        assert.equal(row.cost, null);
+        assert.equal(await costCell(index), '—');
+      } else {
+        assert.ok(row.cost !== null && row.cost.microUsd > 0, JSON.stringify(row.cost));
+        assert.equal(await costCell(index), row.cost.microUsd < 50 ? '<$0.0001' : usdText(row.cost.microUsd));
+      }
+    }
+    assert.equal(ledger.filter((row) => row.outcome === 'refused').length, 1);
+    assert.equal(ledger.filter((row) => row.cost !== null && row.cost.microUsd < 50).length, 1, 'one call under $0.00005');
+    await rows.filter({ hasText: 'refused' }).getByRole('link').click();
+    await page.getByRole('heading', { name: /^Transaction \d+/ }).waitFor();
+    assert.match(await page.locator('dl.facts').innerText(), /Cost\s+—/);
+    // The budget without alerts says so in words.
+    await goTo(page, 'Budgets & templates');
+    assert.match(await page.getByTestId('budgets').getByRole('row').filter({ hasText: 'payments-quiet' }).innerText(), /no alerts/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test('a token revoked while signed in leads back to sign-in, saying why', async () => {
     const operator = await token('soon-revoked', 'operator');
     const { page, close } = await session(operator.plaintext);

@@ -393,7 +393,9 @@ export function BudgetsPage({ session }: { session: Session }) {
                             <strong>{budget.name}</strong>
                             <br />
                             <small class="muted">
-                              alerts at {budget.alerts.length === 0 ? 'none' : budget.alerts.map((alert) => `${alert}%`).join(', ')}
+                              {budget.alerts.length === 0
+                                ? 'no alerts'
+                                : `alerts at ${budget.alerts.map((alert) => `${alert}%`).join(', ')}`}
                             </small>
                           </td>
                           <td>{scopeText(budget)}</td>

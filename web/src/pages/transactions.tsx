@@ -24,6 +24,15 @@ function outcomeBadge(transaction: Transaction) {
   );
 }
 
+/**
+ * What a call cost. A refused or failed call has no cost and is not "unpriced": the ledger's unpriced calls are served
+ * calls of a model without a price, and a FinOps reader takes "unpriced" for spend the reports leave out.
+ */
+function costText(transaction: Transaction) {
+  if (transaction.cost !== null) return usd(transaction.cost.microUsd);
+  return transaction.outcome === 'served' ? <span class="muted">unpriced</span> : <span class="muted">—</span>;
+}
+
 /** A datetime-local value (taken as UTC) to an ISO time the API accepts. */
 function isoOf(local: string): string | undefined {
   return local === '' ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`;
@@ -163,7 +172,7 @@ export function TransactionsPage({ session }: { session: Session }) {
                   <td class="num">
                     {count(row.inputTokens)} / {count(row.outputTokens)}
                   </td>
-                  <td class="num">{row.cost === null ? <span class="muted">unpriced</span> : usd(row.cost.microUsd)}</td>
+                  <td class="num">{costText(row)}</td>
                   <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : ms(row.latencyMs)}</td>
                   <td>{outcomeBadge(row)}</td>
                 </tr>
@@ -215,7 +224,7 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Input tokens', `${count(row.inputTokens)}${row.cachedInputTokens > 0 ? ` (${count(row.cachedInputTokens)} cached)` : ''}`],
             ['Output tokens', count(row.outputTokens)],
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
-            ['Cost', row.cost === null ? 'unpriced' : usd(row.cost.microUsd)],
+            ['Cost', costText(row)],
             ['Latency', row.operation === 'observed' ? 'observed, not proxied' : ms(row.latencyMs)],
             ['Time to first token', row.timeToFirstTokenMs === null ? '—' : ms(row.timeToFirstTokenMs)],
             ['Attempts', row.attempts > 1 ? `${row.attempts} (retries or fallbacks)` : String(row.attempts)],
