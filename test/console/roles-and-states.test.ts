@@ -182,6 +182,35 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await close();
   });
 
+  test("a resource used only by an undeclared caller is not used by 'nobody'", async () => {
+    const intake = await admin('POST', '/api/reconciliation/observations', {
+      observations: [
+        {
+          observer: 'proxy-1',
+          at: Date.now() - 60_000,
+          source: { ip: '10.9.8.7', userAgent: 'shadow-script/0.1' },
+          provider: 'openai',
+          model: 'gpt-4o',
+          calls: 3,
+          inputTokens: 3_000,
+          outputTokens: 300,
+          costMicroUsd: 1_500_000,
+        },
+      ],
+    });
+    assert.equal(intake.status, 200, intake.text);
+    const { page, errors, close } = await session(BOOTSTRAP);
+    await goTo(page, 'Inventory');
+    await page.getByRole('tab', { name: 'Resources' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'openai/gpt-4o' }).filter({ hasNotText: 'gpt-4o-mini' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /\b3\s+\$1\.50\s+unattributed callers$/);
+    await row.getByRole('link', { name: 'unattributed callers' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Reconciliation' }).waitFor();
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test('with Sluice stopped, a page says it did not answer', async () => {
     const { page, close } = await session(BOOTSTRAP);
     await page.getByTestId('overview-spend').waitFor();

@@ -567,9 +567,20 @@ function Resources({ session }: { session: Session }) {
         `/api/usage${query({ from: isoHour(hourFloor(now) + 3_600_000 - 30 * DAY), to: isoHour(hourFloor(now) + 3_600_000), bucket: 'month', groupBy: 'resource,consumer,resourceStatus' })}`,
       ),
     ]);
-    const rows = new Map<string, { status: string; note: string | null; calls: number; cost: number; consumers: Set<string> }>();
+    // `unattributed`: calls of no declared consumer (observed traffic of undeclared callers) reached the resource.
+    const rows = new Map<
+      string,
+      { status: string; note: string | null; calls: number; cost: number; consumers: Set<string>; unattributed: boolean }
+    >();
     for (const resource of resources)
-      rows.set(resource.id, { status: resource.status, note: resource.note, calls: 0, cost: 0, consumers: new Set() });
+      rows.set(resource.id, {
+        status: resource.status,
+        note: resource.note,
+        calls: 0,
+        cost: 0,
+        consumers: new Set(),
+        unattributed: false,
+      });
     for (const item of usage.items) {
       const id = item.group.resource ?? '';
       if (id === '' || id === '/') continue;
@@ -579,10 +590,12 @@ function Resources({ session }: { session: Session }) {
         calls: 0,
         cost: 0,
         consumers: new Set<string>(),
+        unattributed: false,
       };
       row.calls += item.calls;
       row.cost += item.cost.microUsd;
       if (item.group.consumer) row.consumers.add(item.group.consumer);
+      else if (item.calls > 0) row.unattributed = true;
       rows.set(id, row);
     }
     return [...rows.entries()].sort((a, b) => a[0].localeCompare(b[0]));
@@ -646,7 +659,17 @@ function Resources({ session }: { session: Session }) {
                       </td>
                       <td class="num">{count(row.calls)}</td>
                       <td class="num">{usd(row.cost)}</td>
-                      <td class="wrap">{[...row.consumers].sort().join(', ') || <span class="muted">nobody</span>}</td>
+                      <td class="wrap">
+                        {[...row.consumers].sort().join(', ')}
+                        {row.unattributed ? (
+                          <span class="muted">
+                            {row.consumers.size > 0 ? ', ' : ''}
+                            <a href="#/reconciliation">unattributed callers</a>
+                          </span>
+                        ) : row.consumers.size === 0 ? (
+                          <span class="muted">nobody</span>
+                        ) : null}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
