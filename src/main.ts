@@ -229,7 +229,7 @@ function directorMasterKey(
 }
 
 /** A port in use or not ours to take, said plainly with the way out; null for any other failure. */
-function listenFailure(error: unknown, config: SluiceConfig): StartError | null {
+export function listenFailure(error: unknown, config: SluiceConfig): StartError | null {
   const { code, syscall, port, address } = error as NodeJS.ErrnoException & { port?: number; address?: string };
   if (syscall !== 'listen' || code === undefined) return null;
   const listener =

@@ -90,6 +90,23 @@ describe('starting sluice', () => {
     }
   });
 
+  test('`sluice demo` on a port in use says so as `sluice start` does, without a stack trace', async () => {
+    const busy = await busyPort();
+    try {
+      const demo = runSluice(['demo', '--port', '0', '--admin-port', String(busy.port)]);
+      assert.equal(await demo.exited, 1);
+      assert.ok(
+        demo
+          .output()
+          .includes(`sluice: cannot listen on 127.0.0.1:${busy.port} for the admin API: the address is already in use (EADDRINUSE)`),
+        demo.output(),
+      );
+      assert.doesNotMatch(demo.output(), /\n\s+at /, 'no stack trace');
+    } finally {
+      busy.server.close();
+    }
+  });
+
   test('a port in use stops the start with a message naming the address, the listener and the way out', async () => {
     const busy = await busyPort();
     const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));

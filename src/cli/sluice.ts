@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { RunOptions } from '../main.js';
+import type { RunningDemo } from '../demo/demo.js';
 import { isAdminCommand, runAdminCommand } from './commands/index.js';
 import { runCa, runDiscover } from './discover.js';
 
@@ -175,13 +176,21 @@ async function demo(port: string | undefined, adminPort: string | undefined, hos
       throw new UsageError(`${flag}: expected a port from 0 to 65535, got "${text}"`);
     return value;
   };
+  const { StartError } = await import('../main.js');
   const log = (line: string) => process.stdout.write(`sluice demo: ${line}\n`);
-  const running = await runDemo({
-    port: portOf(port, 4000, '--port'),
-    adminPort: portOf(adminPort, 4001, '--admin-port'),
-    ...(host === undefined ? {} : { host }),
-    log,
-  });
+  let running: RunningDemo;
+  try {
+    running = await runDemo({
+      port: portOf(port, 4000, '--port'),
+      adminPort: portOf(adminPort, 4001, '--admin-port'),
+      ...(host === undefined ? {} : { host }),
+      log,
+    });
+  } catch (error) {
+    if (!(error instanceof StartError)) throw error;
+    process.stderr.write(`sluice: ${error.message}\n`);
+    return 1;
+  }
   process.stdout.write(
     [
       '',

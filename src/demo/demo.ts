@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startSluice, type RunningSluice } from '../app.js';
+import { listenFailure } from '../main.js';
 import { validateConfig } from '../config/load.js';
 import { openDirectorStore } from '../store/open.js';
 import { MasterKey } from '../store/master-key.js';
@@ -174,7 +175,10 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     log(`writing ${HISTORY_DAYS} days of simulated history into ${join(dir, 'sluice.db')} ...`);
     const written = await writeHistory(config.storage, now);
     log(`${written.toLocaleString('en-US')} calls written`);
-    sluice = await startSluice(config, pino({ level: 'warn' }), { masterKey: MasterKey.generate().key });
+    // A port in use (`npm start` still running) is said as `sluice start` says it, not as a stack trace.
+    sluice = await startSluice(config, pino({ level: 'warn' }), { masterKey: MasterKey.generate().key }).catch((error: unknown) => {
+      throw listenFailure(error, config) ?? error;
+    });
     const adminURL = `http://${config.admin.host}:${sluice.admin.port}`;
     const gatewayURL = `http://${config.gateway.host}:${sluice.gateway.port}`;
     const admin = new DemoAdmin(adminURL, adminToken);

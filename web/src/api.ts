@@ -35,7 +35,13 @@ export function rememberToken(token: string): void {
 async function send(method: string, path: string, token: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    // The browser says only "Failed to fetch": the admin listener is down or unreachable.
+    throw new ApiFailure(0, 'unreachable', 'Sluice did not answer: is it running, and is this its admin address?');
+  }
   if (!response.ok) {
     let code = 'error';
     let message = `${response.status} ${response.statusText}`;
@@ -267,8 +273,18 @@ export interface ChargebackLine {
   refusedCalls: number;
   failedCalls: number;
 }
+export interface MonthForecast {
+  actualToDate: Money;
+  forecast: Money;
+  low: Money;
+  high: Money;
+  method: string;
+  historyDays: number;
+}
 export interface Forecast {
   month: string;
   asOf: string;
-  overall: { actualToDate: Money; forecast: Money; low: Money; high: Money; method: string; historyDays: number } | null;
+  /** Null for a team-owner: its figure is its team's line. */
+  overall: MonthForecast | null;
+  teams: Array<MonthForecast & { team: string }>;
 }

@@ -43,7 +43,7 @@ export function StackedBars({ x, series, title, height = 260 }: StackedProps) {
     const bars = uPlot.paths.bars!({ size: [0.7, 40], align: 0 });
     const ordered = series.map((one, index) => ({ one, data: cumulative[index]! })).reverse();
     const options: uPlot.Options = {
-      width: Math.max(320, element.clientWidth),
+      width: Math.max(200, element.clientWidth),
       height,
       title: undefined,
       legend: { show: false },
@@ -74,7 +74,7 @@ export function StackedBars({ x, series, title, height = 260 }: StackedProps) {
       ],
     };
     const plot = new uPlot(options, [x, ...ordered.map(({ data }) => data)], element);
-    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(320, element.clientWidth), height }));
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, element.clientWidth), height }));
     resize.observe(element);
     return () => {
       resize.disconnect();

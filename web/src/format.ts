@@ -15,10 +15,15 @@ const smallUsdFormat = new Intl.NumberFormat('en-US', {
 const countFormat = new Intl.NumberFormat('en-US');
 const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
-/** Cents for a cent or more; four decimals below a cent, so a single cheap call does not read as $0.00. */
+/**
+ * Cents for a cent or more; four decimals below a cent, so a single cheap call does not read as $0.00; and below half a
+ * hundredth of a cent, which four decimals would round to $0.0000, "<$0.0001": a cost, not none.
+ */
 export function usd(microUsd: number): string {
   const value = microUsd / 1_000_000;
-  return Math.abs(value) >= 0.01 || value === 0 ? usdFormat.format(value) : smallUsdFormat.format(value);
+  if (value === 0 || Math.abs(value) >= 0.01) return usdFormat.format(value);
+  if (Math.abs(microUsd) < 50) return `${value < 0 ? '-' : ''}<$0.0001`;
+  return smallUsdFormat.format(value);
 }
 
 /** A duration in whole milliseconds. */

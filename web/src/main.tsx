@@ -55,10 +55,14 @@ function App() {
   const [session, setSession] = useState<Session | null>(null);
   const [checking, setChecking] = useState(storedToken() !== null);
   const [route, setRoute] = useState(currentRoute());
+  // Why the console went back to sign-in on its own: the token it held was refused (revoked or expired).
+  const [signedOutBecause, setSignedOutBecause] = useState<string | null>(null);
 
   useEffect(() => {
     const onHash = () => setRoute(currentRoute());
     const onUnauthenticated = () => {
+      // A token refused while signing in is the sign-in form's to report; one refused after it was kept, this one's.
+      if (storedToken() !== null) setSignedOutBecause('Your admin token was refused (revoked or expired): sign in again.');
       forgetToken();
       setSession(null);
     };
@@ -83,7 +87,16 @@ function App() {
   }, [route]);
 
   if (checking) return <p class="muted center">Signing in…</p>;
-  if (session === null) return <LoginPage onSignedIn={setSession} />;
+  if (session === null)
+    return (
+      <LoginPage
+        notice={signedOutBecause}
+        onSignedIn={(signedIn) => {
+          setSignedOutBecause(null);
+          setSession(signedIn);
+        }}
+      />
+    );
   const active = PAGES.find((one) => one.path === route[0])?.path ?? 'overview';
   // Discoveries belong to no team yet; budgets and the audit log are for the read roles: a team-owner's token reads none.
   const hidden = new Set(session.role === 'team-owner' ? ['reconciliation', 'budgets', 'audit'] : []);

@@ -166,50 +166,52 @@ export function AuditPage({ session }: { session: Session }) {
       {rows.length === 0 && !loading && error === null ? (
         <Empty title="No changes recorded">Every change to teams, consumers, keys, budgets and the rest is recorded here.</Empty>
       ) : (
-        <table data-testid="audit">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Entity</th>
-              <th scope="col">
-                <span class="sr-only">Changes</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => [
-              <tr key={row.id}>
-                <td>{dateTime(row.at)}</td>
-                <td class="wrap">{row.actor}</td>
-                <td>
-                  <Badge tone={row.action === 'delete' ? 'bad' : row.action === 'create' ? 'good' : 'neutral'}>{row.action}</Badge>
-                </td>
-                <td>
-                  {row.entityType} <strong>{row.entityId}</strong>
-                </td>
-                <td>
-                  <button
-                    type="button"
-                    class="small"
-                    aria-expanded={open === row.id}
-                    onClick={() => setOpen(open === row.id ? null : row.id)}
-                  >
-                    {open === row.id ? 'Hide changes' : 'Changes'}
-                  </button>
-                </td>
-              </tr>,
-              open === row.id ? (
-                <tr key={`${row.id}-diff`} class="panel-row">
-                  <td colSpan={5}>
-                    <Diff before={row.before} after={row.after} />
+        <div class="table-scroll">
+          <table data-testid="audit">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">What</th>
+                <th scope="col">Entity</th>
+                <th scope="col">
+                  <span class="sr-only">Changes</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => [
+                <tr key={row.id}>
+                  <td>{dateTime(row.at)}</td>
+                  <td class="wrap">{row.actor}</td>
+                  <td>
+                    <Badge tone={row.action === 'delete' ? 'bad' : row.action === 'create' ? 'good' : 'neutral'}>{row.action}</Badge>
                   </td>
-                </tr>
-              ) : null,
-            ])}
-          </tbody>
-        </table>
+                  <td>
+                    {row.entityType} <strong>{row.entityId}</strong>
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      class="small"
+                      aria-expanded={open === row.id}
+                      onClick={() => setOpen(open === row.id ? null : row.id)}
+                    >
+                      {open === row.id ? 'Hide changes' : 'Changes'}
+                    </button>
+                  </td>
+                </tr>,
+                open === row.id ? (
+                  <tr key={`${row.id}-diff`} class="panel-row">
+                    <td colSpan={5}>
+                      <Diff before={row.before} after={row.after} />
+                    </td>
+                  </tr>
+                ) : null,
+              ])}
+            </tbody>
+          </table>
+        </div>
       )}
       <div class="row-between">
         <span class="muted">Newest first</span>

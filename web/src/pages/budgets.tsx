@@ -372,74 +372,78 @@ export function BudgetsPage({ session }: { session: Session }) {
                   {writer ? 'Create one with "New budget", or declare them in sluice.yaml.' : 'An admin or operator creates budgets.'}
                 </Empty>
               ) : (
-                <table data-testid="budgets">
-                  <thead>
-                    <tr>
-                      <th scope="col">Budget</th>
-                      <th scope="col">Covers</th>
-                      <th scope="col">Limit</th>
-                      <th scope="col" class="bar-col">
-                        Used this window
-                      </th>
-                      <th scope="col">Projection</th>
-                      <th scope="col">Mode</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {budgets.map(({ budget, burn }) => (
-                      <tr key={budget.name}>
-                        <td>
-                          <strong>{budget.name}</strong>
-                          <br />
-                          <small class="muted">
-                            alerts at {budget.alerts.length === 0 ? 'none' : budget.alerts.map((alert) => `${alert}%`).join(', ')}
-                          </small>
-                        </td>
-                        <td>{scopeText(budget)}</td>
-                        <td>
-                          {limitText(budget)} <span class="muted">{windowText(budget.window)}</span>
-                        </td>
-                        <td class="bar-col">
-                          {burn === null ? (
-                            <span class="muted">not tracked (window under an hour)</span>
-                          ) : (
-                            <>
-                              <Bar percent={burn.usedPercent} label={`${budget.name}: ${burn.usedPercent}% used`} />
-                              <small>
-                                {inUnit(burn.used, burn.unit)} · {burn.usedPercent}%
-                              </small>
-                            </>
-                          )}
-                        </td>
-                        <td>
-                          {burn === null ? (
-                            '—'
-                          ) : burn.exhausted ? (
-                            <Badge tone="bad">exhausted</Badge>
-                          ) : burn.exhaustsAt === null ? (
-                            <span class="muted">lasts the window</span>
-                          ) : (
-                            <>runs out {day(burn.exhaustsAt)}</>
-                          )}
-                        </td>
-                        <td>
-                          {writer ? (
-                            <select
-                              aria-label={`Mode of ${budget.name}`}
-                              value={budget.mode}
-                              onChange={(event) => void setMode(budget, event.currentTarget.value as 'monitor' | 'enforce')}
-                            >
-                              <option value="enforce">enforce</option>
-                              <option value="monitor">monitor</option>
-                            </select>
-                          ) : (
-                            <Badge tone={budget.mode === 'enforce' ? 'good' : 'neutral'}>{budget.mode}</Badge>
-                          )}
-                        </td>
+                <div class="table-scroll">
+                  <table data-testid="budgets">
+                    <thead>
+                      <tr>
+                        <th scope="col">Budget</th>
+                        <th scope="col">Covers</th>
+                        <th scope="col">Limit</th>
+                        <th scope="col" class="bar-col">
+                          Used this window
+                        </th>
+                        <th scope="col">Projection</th>
+                        <th scope="col">Mode</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {budgets.map(({ budget, burn }) => (
+                        <tr key={budget.name}>
+                          <td>
+                            <strong>{budget.name}</strong>
+                            <br />
+                            <small class="muted">
+                              {budget.alerts.length === 0
+                                ? 'no alerts'
+                                : `alerts at ${budget.alerts.map((alert) => `${alert}%`).join(', ')}`}
+                            </small>
+                          </td>
+                          <td>{scopeText(budget)}</td>
+                          <td>
+                            {limitText(budget)} <span class="muted">{windowText(budget.window)}</span>
+                          </td>
+                          <td class="bar-col">
+                            {burn === null ? (
+                              <span class="muted">not tracked (window under an hour)</span>
+                            ) : (
+                              <>
+                                <Bar percent={burn.usedPercent} label={`${budget.name}: ${burn.usedPercent}% used`} />
+                                <small>
+                                  {inUnit(burn.used, burn.unit)} · {burn.usedPercent}%
+                                </small>
+                              </>
+                            )}
+                          </td>
+                          <td>
+                            {burn === null ? (
+                              '—'
+                            ) : burn.exhausted ? (
+                              <Badge tone="bad">exhausted</Badge>
+                            ) : burn.exhaustsAt === null ? (
+                              <span class="muted">lasts the window</span>
+                            ) : (
+                              <>runs out {day(burn.exhaustsAt)}</>
+                            )}
+                          </td>
+                          <td>
+                            {writer ? (
+                              <select
+                                aria-label={`Mode of ${budget.name}`}
+                                value={budget.mode}
+                                onChange={(event) => void setMode(budget, event.currentTarget.value as 'monitor' | 'enforce')}
+                              >
+                                <option value="enforce">enforce</option>
+                                <option value="monitor">monitor</option>
+                              </select>
+                            ) : (
+                              <Badge tone={budget.mode === 'enforce' ? 'good' : 'neutral'}>{budget.mode}</Badge>
+                            )}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
               )}
             </section>
             <section class="card">

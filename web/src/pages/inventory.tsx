@@ -89,44 +89,46 @@ function KeysPanel({ consumer, editable }: { consumer: string; editable: boolean
           list.length === 0 ? (
             <Empty title="No keys">{editable ? 'Create one below.' : 'An admin or the team owner can create one.'}</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Prefix</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">State</th>
-                  {editable ? (
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((key) => (
-                  <tr key={key.id}>
-                    <td>{key.name}</td>
-                    <td>
-                      <code>{key.prefix}…</code>
-                    </td>
-                    <td>{dateTime(key.createdAt)}</td>
-                    <td>{dateTime(key.lastUsedAt)}</td>
-                    <td>{key.revokedAt !== null ? <Badge tone="bad">revoked</Badge> : <Badge tone="good">active</Badge>}</td>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Prefix</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Last used</th>
+                    <th scope="col">State</th>
                     {editable ? (
-                      <td>
-                        {key.revokedAt === null ? (
-                          <button type="button" class="small danger" onClick={() => void revoke(key)}>
-                            Revoke
-                          </button>
-                        ) : null}
-                      </td>
+                      <th scope="col">
+                        <span class="sr-only">Actions</span>
+                      </th>
                     ) : null}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {list.map((key) => (
+                    <tr key={key.id}>
+                      <td>{key.name}</td>
+                      <td>
+                        <code>{key.prefix}…</code>
+                      </td>
+                      <td>{dateTime(key.createdAt)}</td>
+                      <td>{dateTime(key.lastUsedAt)}</td>
+                      <td>{key.revokedAt !== null ? <Badge tone="bad">revoked</Badge> : <Badge tone="good">active</Badge>}</td>
+                      {editable ? (
+                        <td>
+                          {key.revokedAt === null ? (
+                            <button type="button" class="small danger" onClick={() => void revoke(key)}>
+                              Revoke
+                            </button>
+                          ) : null}
+                        </td>
+                      ) : null}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )
         }
       </Show>
@@ -305,86 +307,90 @@ function Consumers({ session }: { session: Session }) {
                   : 'Clear the search or the team filter.'}
               </Empty>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Consumer</th>
-                    <th scope="col">Team</th>
-                    <th scope="col">Owner</th>
-                    <th scope="col">Labels</th>
-                    <th scope="col">Spend, 14 days</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown.map((consumer) => {
-                    const values = spark.get(consumer.name) ?? Array.from({ length: 14 }, () => 0);
-                    const total = values.reduce((sum, value) => sum + value, 0);
-                    const editable = canManageConsumers(session, consumer.team);
-                    return [
-                      <tr key={consumer.name}>
-                        <td>
-                          <strong>{consumer.name}</strong>
-                        </td>
-                        <td>{consumer.team ?? <span class="muted">none</span>}</td>
-                        <td>{consumer.owner ?? <span class="muted">none</span>}</td>
-                        <td>
-                          {Object.keys(consumer.labels).length === 0 ? (
-                            <span class="muted">none</span>
-                          ) : (
-                            Object.entries(consumer.labels).map(([key, value]) => (
-                              <span key={key} class="tag">
-                                {key}={value}
-                              </span>
-                            ))
-                          )}
-                        </td>
-                        <td class="spark-cell">
-                          <Sparkline values={values} label={`${consumer.name}: ${usd(Math.round(total * 1e6))} in 14 days`} />{' '}
-                          <span class="muted">{usd(Math.round(total * 1e6))}</span>
-                        </td>
-                        <td class="actions">
-                          <button
-                            type="button"
-                            class="small"
-                            aria-expanded={open?.name === consumer.name && open.what === 'keys'}
-                            onClick={() =>
-                              setOpen(open?.name === consumer.name && open.what === 'keys' ? null : { name: consumer.name, what: 'keys' })
-                            }
-                          >
-                            Keys
-                          </button>
-                          {editable ? (
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Consumer</th>
+                      <th scope="col">Team</th>
+                      <th scope="col">Owner</th>
+                      <th scope="col">Labels</th>
+                      <th scope="col">Spend, 14 days</th>
+                      <th scope="col">
+                        <span class="sr-only">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {shown.map((consumer) => {
+                      const values = spark.get(consumer.name) ?? Array.from({ length: 14 }, () => 0);
+                      const total = values.reduce((sum, value) => sum + value, 0);
+                      const editable = canManageConsumers(session, consumer.team);
+                      return [
+                        <tr key={consumer.name}>
+                          <td>
+                            <strong>{consumer.name}</strong>
+                          </td>
+                          <td>{consumer.team ?? <span class="muted">none</span>}</td>
+                          <td>{consumer.owner ?? <span class="muted">none</span>}</td>
+                          <td>
+                            {Object.keys(consumer.labels).length === 0 ? (
+                              <span class="muted">none</span>
+                            ) : (
+                              Object.entries(consumer.labels).map(([key, value]) => (
+                                <span key={key} class="tag">
+                                  {key}={value}
+                                </span>
+                              ))
+                            )}
+                          </td>
+                          <td class="spark-cell">
+                            <Sparkline values={values} label={`${consumer.name}: ${usd(Math.round(total * 1e6))} in 14 days`} />{' '}
+                            <span class="muted">{usd(Math.round(total * 1e6))}</span>
+                          </td>
+                          <td class="actions">
                             <button
                               type="button"
                               class="small"
-                              aria-expanded={open?.name === consumer.name && open.what === 'edit'}
+                              aria-expanded={open?.name === consumer.name && open.what === 'keys'}
                               onClick={() =>
-                                setOpen(open?.name === consumer.name && open.what === 'edit' ? null : { name: consumer.name, what: 'edit' })
+                                setOpen(open?.name === consumer.name && open.what === 'keys' ? null : { name: consumer.name, what: 'keys' })
                               }
                             >
-                              Edit
+                              Keys
                             </button>
-                          ) : null}
-                        </td>
-                      </tr>,
-                      open?.name === consumer.name ? (
-                        <tr key={`${consumer.name}-panel`} class="panel-row">
-                          <td colSpan={6}>
-                            {open.what === 'keys' ? (
-                              <KeysPanel consumer={consumer.name} editable={editable} />
-                            ) : (
-                              <ConsumerForm session={session} teams={teams} existing={consumer} onDone={done} />
-                            )}
+                            {editable ? (
+                              <button
+                                type="button"
+                                class="small"
+                                aria-expanded={open?.name === consumer.name && open.what === 'edit'}
+                                onClick={() =>
+                                  setOpen(
+                                    open?.name === consumer.name && open.what === 'edit' ? null : { name: consumer.name, what: 'edit' },
+                                  )
+                                }
+                              >
+                                Edit
+                              </button>
+                            ) : null}
                           </td>
-                        </tr>
-                      ) : null,
-                    ];
-                  })}
-                </tbody>
-              </table>
+                        </tr>,
+                        open?.name === consumer.name ? (
+                          <tr key={`${consumer.name}-panel`} class="panel-row">
+                            <td colSpan={6}>
+                              {open.what === 'keys' ? (
+                                <KeysPanel consumer={consumer.name} editable={editable} />
+                              ) : (
+                                <ConsumerForm session={session} teams={teams} existing={consumer} onDone={done} />
+                              )}
+                            </td>
+                          </tr>
+                        ) : null,
+                      ];
+                    })}
+                  </tbody>
+                </table>
+              </div>
             )}
             <p class="muted">
               {count(shown.length)} of {count(consumers.length)} consumers.
@@ -441,26 +447,28 @@ function Teams({ session }: { session: Session }) {
           teams.length === 0 ? (
             <Empty title="No teams yet">{canWrite(session) ? 'Create one above.' : 'An admin or operator creates teams.'}</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Team</th>
-                  <th scope="col">Owner</th>
-                  <th scope="col" class="num">
-                    Consumers
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {teams.map((team) => (
-                  <tr key={team.name}>
-                    <td>{team.name}</td>
-                    <td>{team.owner}</td>
-                    <td class="num">{consumers.filter((one) => one.team === team.name).length}</td>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Team</th>
+                    <th scope="col">Owner</th>
+                    <th scope="col" class="num">
+                      Consumers
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {teams.map((team) => (
+                    <tr key={team.name}>
+                      <td>{team.name}</td>
+                      <td>{team.owner}</td>
+                      <td class="num">{consumers.filter((one) => one.team === team.name).length}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )
         }
       </Show>
@@ -489,56 +497,60 @@ function Providers() {
           {providers.length === 0 ? (
             <Empty title="No providers">Declare one in sluice.yaml or with POST /api/providers (admin).</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Base URL</th>
-                  <th scope="col">Credentials</th>
-                  <th scope="col">Models routed to it</th>
-                </tr>
-              </thead>
-              <tbody>
-                {providers.map((provider) => (
-                  <tr key={provider.name}>
-                    <td>{provider.name}</td>
-                    <td>{provider.type}</td>
-                    <td class="wrap">
-                      <code>{provider.baseUrl ?? '—'}</code>
-                    </td>
-                    <td>{provider.credentials.length === 0 ? <span class="muted">none</span> : provider.credentials.join(', ')}</td>
-                    <td class="wrap">
-                      {models
-                        .filter((model) => model.targets.some((target) => target.provider === provider.name))
-                        .map((model) => model.name)
-                        .join(', ') || <span class="muted">none</span>}
-                    </td>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Provider</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Base URL</th>
+                    <th scope="col">Credentials</th>
+                    <th scope="col">Models routed to it</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {providers.map((provider) => (
+                    <tr key={provider.name}>
+                      <td>{provider.name}</td>
+                      <td>{provider.type}</td>
+                      <td class="wrap">
+                        <code>{provider.baseUrl ?? '—'}</code>
+                      </td>
+                      <td>{provider.credentials.length === 0 ? <span class="muted">none</span> : provider.credentials.join(', ')}</td>
+                      <td class="wrap">
+                        {models
+                          .filter((model) => model.targets.some((target) => target.provider === provider.name))
+                          .map((model) => model.name)
+                          .join(', ') || <span class="muted">none</span>}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
           <h2>Models</h2>
           {models.length === 0 ? (
             <Empty title="No models">Models are routes to provider models: declare them in sluice.yaml.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Targets, in order</th>
-                </tr>
-              </thead>
-              <tbody>
-                {models.map((model) => (
-                  <tr key={model.name}>
-                    <td>{model.name}</td>
-                    <td>{model.targets.map((target) => `${target.provider}/${target.model}`).join(' → ')}</td>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Model</th>
+                    <th scope="col">Targets, in order</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {models.map((model) => (
+                    <tr key={model.name}>
+                      <td>{model.name}</td>
+                      <td>{model.targets.map((target) => `${target.provider}/${target.model}`).join(' → ')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </>
       )}
@@ -555,9 +567,20 @@ function Resources({ session }: { session: Session }) {
         `/api/usage${query({ from: isoHour(hourFloor(now) + 3_600_000 - 30 * DAY), to: isoHour(hourFloor(now) + 3_600_000), bucket: 'month', groupBy: 'resource,consumer,resourceStatus' })}`,
       ),
     ]);
-    const rows = new Map<string, { status: string; note: string | null; calls: number; cost: number; consumers: Set<string> }>();
+    // `unattributed`: calls of no declared consumer (observed traffic of undeclared callers) reached the resource.
+    const rows = new Map<
+      string,
+      { status: string; note: string | null; calls: number; cost: number; consumers: Set<string>; unattributed: boolean }
+    >();
     for (const resource of resources)
-      rows.set(resource.id, { status: resource.status, note: resource.note, calls: 0, cost: 0, consumers: new Set() });
+      rows.set(resource.id, {
+        status: resource.status,
+        note: resource.note,
+        calls: 0,
+        cost: 0,
+        consumers: new Set(),
+        unattributed: false,
+      });
     for (const item of usage.items) {
       const id = item.group.resource ?? '';
       if (id === '' || id === '/') continue;
@@ -567,10 +590,12 @@ function Resources({ session }: { session: Session }) {
         calls: 0,
         cost: 0,
         consumers: new Set<string>(),
+        unattributed: false,
       };
       row.calls += item.calls;
       row.cost += item.cost.microUsd;
       if (item.group.consumer) row.consumers.add(item.group.consumer);
+      else if (item.calls > 0) row.unattributed = true;
       rows.set(id, row);
     }
     return [...rows.entries()].sort((a, b) => a[0].localeCompare(b[0]));
@@ -593,51 +618,63 @@ function Resources({ session }: { session: Session }) {
           rows.length === 0 ? (
             <Empty title="No resources seen yet">Every provider/model the gateway routes to appears here after its first call.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Resource</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">
-                    Calls, 30 days
-                  </th>
-                  <th scope="col" class="num">
-                    Spend
-                  </th>
-                  <th scope="col">Used by</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map(([id, row]) => (
-                  <tr key={id}>
-                    <td>{id}</td>
-                    <td>
-                      {canWrite(session) ? (
-                        <select
-                          aria-label={`Status of ${id}`}
-                          value={row.status}
-                          onChange={(event) => void setStatus(id, event.currentTarget.value)}
-                        >
-                          {['sanctioned', 'unsanctioned', 'unreviewed'].map((status) => (
-                            <option key={status} value={status}>
-                              {status}
-                            </option>
-                          ))}
-                        </select>
-                      ) : (
-                        <Badge tone={row.status === 'sanctioned' ? 'good' : row.status === 'unsanctioned' ? 'bad' : 'warn'}>
-                          {row.status}
-                        </Badge>
-                      )}
-                      {row.note === null ? null : <small class="muted"> {row.note}</small>}
-                    </td>
-                    <td class="num">{count(row.calls)}</td>
-                    <td class="num">{usd(row.cost)}</td>
-                    <td class="wrap">{[...row.consumers].sort().join(', ') || <span class="muted">nobody</span>}</td>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Resource</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" class="num">
+                      Calls, 30 days
+                    </th>
+                    <th scope="col" class="num">
+                      Spend
+                    </th>
+                    <th scope="col">Used by</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {rows.map(([id, row]) => (
+                    <tr key={id}>
+                      <td>{id}</td>
+                      <td>
+                        {canWrite(session) ? (
+                          <select
+                            aria-label={`Status of ${id}`}
+                            value={row.status}
+                            onChange={(event) => void setStatus(id, event.currentTarget.value)}
+                          >
+                            {['sanctioned', 'unsanctioned', 'unreviewed'].map((status) => (
+                              <option key={status} value={status}>
+                                {status}
+                              </option>
+                            ))}
+                          </select>
+                        ) : (
+                          <Badge tone={row.status === 'sanctioned' ? 'good' : row.status === 'unsanctioned' ? 'bad' : 'warn'}>
+                            {row.status}
+                          </Badge>
+                        )}
+                        {row.note === null ? null : <small class="muted"> {row.note}</small>}
+                      </td>
+                      <td class="num">{count(row.calls)}</td>
+                      <td class="num">{usd(row.cost)}</td>
+                      <td class="wrap">
+                        {[...row.consumers].sort().join(', ')}
+                        {row.unattributed ? (
+                          <span class="muted">
+                            {row.consumers.size > 0 ? ', ' : ''}
+                            <a href="#/reconciliation">unattributed callers</a>
+                          </span>
+                        ) : row.consumers.size === 0 ? (
+                          <span class="muted">nobody</span>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )
         }
       </Show>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { ApiFailure, signIn, type Session } from '../api';
 
-export function LoginPage({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+export function LoginPage({ onSignedIn, notice = null }: { onSignedIn: (session: Session) => void; notice?: string | null }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -43,6 +43,11 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (session: Session) => vo
         {error === null ? null : (
           <p class="error" role="alert">
             {error}
+          </p>
+        )}
+        {error !== null || notice === null ? null : (
+          <p class="error" role="alert">
+            {notice}
           </p>
         )}
         <button type="submit" disabled={busy || token.trim() === ''}>

@@ -130,28 +130,30 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
       {ranked.length === 0 ? (
         <Empty title="No calls this month yet" />
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{dimension}</th>
-              <th scope="col" class="num">
-                Calls
-              </th>
-              <th scope="col" class="num">
-                Spend
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {ranked.map((item) => (
-              <tr key={item.group[dimension]}>
-                <td>{item.group[dimension] || <span class="muted">unattributed</span>}</td>
-                <td class="num">{count(item.calls)}</td>
-                <td class="num">{usd(item.cost.microUsd)}</td>
+        <div class="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{dimension}</th>
+                <th scope="col" class="num">
+                  Calls
+                </th>
+                <th scope="col" class="num">
+                  Spend
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {ranked.map((item) => (
+                <tr key={item.group[dimension]}>
+                  <td>{item.group[dimension] || <span class="muted">unattributed</span>}</td>
+                  <td class="num">{count(item.calls)}</td>
+                  <td class="num">{usd(item.cost.microUsd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -169,7 +171,11 @@ export function OverviewPage({ session }: { session: Session }) {
           const previous = totals(data.previous.items);
           const previousWhole = totals(data.previousWhole.items);
           const change = previous.cost === 0 ? null : ((month.cost - previous.cost) / previous.cost) * 100;
-          const overall = data.forecast.overall;
+          // A team-owner's forecast is its team's: the API answers no overall figure for it, only its team's line.
+          const overall =
+            session.role === 'team-owner'
+              ? (data.forecast.teams.find((line) => line.team === session.team) ?? null)
+              : data.forecast.overall;
           return (
             <>
               <p class="muted" data-testid="overview-period">
@@ -201,7 +207,7 @@ export function OverviewPage({ session }: { session: Session }) {
                   value={overall === null ? '—' : usd(overall.forecast.microUsd)}
                   detail={
                     overall === null
-                      ? 'per team only'
+                      ? 'no spend to project yet'
                       : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`
                   }
                 />
@@ -234,7 +240,9 @@ export function OverviewPage({ session }: { session: Session }) {
               <div class="grid-2">
                 <section class="card">
                   <h2>Budgets nearest exhaustion</h2>
-                  {data.burnDowns.length === 0 ? (
+                  {session.role === 'team-owner' ? (
+                    <Empty title="Not for team-owner tokens">Budgets are read with an admin, operator or viewer token.</Empty>
+                  ) : data.burnDowns.length === 0 ? (
                     <Empty title="No budgets to show">
                       Create one under <a href="#/budgets">Budgets &amp; templates</a> to see how fast it burns.
                     </Empty>
@@ -268,39 +276,41 @@ export function OverviewPage({ session }: { session: Session }) {
                   {data.unsanctioned.length === 0 ? (
                     <Empty title="None">No calls reached an unsanctioned model in the last 24 hours.</Empty>
                   ) : (
-                    <table data-testid="unsanctioned">
-                      <thead>
-                        <tr>
-                          <th scope="col">Resource</th>
-                          <th scope="col" class="num">
-                            Calls
-                          </th>
-                          <th scope="col" class="num">
-                            Spend
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {Object.values(
-                          data.unsanctioned.reduce<Record<string, { resource: string; calls: number; cost: number }>>((sum, item) => {
-                            const resource = item.group.resource ?? '';
-                            const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
-                            entry.calls += item.calls;
-                            entry.cost += item.cost.microUsd;
-                            sum[resource] = entry;
-                            return sum;
-                          }, {}),
-                        ).map((entry) => (
-                          <tr key={entry.resource}>
-                            <td>
-                              <Badge tone="bad">unsanctioned</Badge> {entry.resource}
-                            </td>
-                            <td class="num">{count(entry.calls)}</td>
-                            <td class="num">{usd(entry.cost)}</td>
+                    <div class="table-scroll">
+                      <table data-testid="unsanctioned">
+                        <thead>
+                          <tr>
+                            <th scope="col">Resource</th>
+                            <th scope="col" class="num">
+                              Calls
+                            </th>
+                            <th scope="col" class="num">
+                              Spend
+                            </th>
                           </tr>
-                        ))}
-                      </tbody>
-                    </table>
+                        </thead>
+                        <tbody>
+                          {Object.values(
+                            data.unsanctioned.reduce<Record<string, { resource: string; calls: number; cost: number }>>((sum, item) => {
+                              const resource = item.group.resource ?? '';
+                              const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
+                              entry.calls += item.calls;
+                              entry.cost += item.cost.microUsd;
+                              sum[resource] = entry;
+                              return sum;
+                            }, {}),
+                          ).map((entry) => (
+                            <tr key={entry.resource}>
+                              <td>
+                                <Badge tone="bad">unsanctioned</Badge> {entry.resource}
+                              </td>
+                              <td class="num">{count(entry.calls)}</td>
+                              <td class="num">{usd(entry.cost)}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
                   )}
                 </section>
               </div>

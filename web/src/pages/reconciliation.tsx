@@ -298,78 +298,80 @@ export function ReconciliationPage({ session }: { session: Session }) {
                   : 'Pick another status above.'}
               </Empty>
             ) : (
-              <table data-testid="discoveries">
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">Identity</th>
-                    <th scope="col">Hints</th>
-                    <th scope="col">Seen</th>
-                    <th scope="col" class="num">
-                      Calls
-                    </th>
-                    <th scope="col">Status</th>
-                    {writer && status !== 'ignored' ? (
-                      <th scope="col">
-                        <span class="sr-only">Actions</span>
+              <div class="table-scroll">
+                <table data-testid="discoveries">
+                  <thead>
+                    <tr>
+                      <th scope="col">#</th>
+                      <th scope="col">Identity</th>
+                      <th scope="col">Hints</th>
+                      <th scope="col">Seen</th>
+                      <th scope="col" class="num">
+                        Calls
                       </th>
-                    ) : null}
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((one) => [
-                    <tr key={one.id}>
-                      <td>{one.id}</td>
-                      <td class="wrap">
-                        <span class="muted">{one.identity.kind}</span> {one.identity.value}
-                      </td>
-                      <td>
-                        <Hints discovered={one} />
-                      </td>
-                      <td>
-                        <small>
-                          {dateTime(one.firstSeenAt)}
-                          <br />
-                          to {dateTime(one.lastSeenAt)}
-                        </small>
-                      </td>
-                      <td class="num">{count(one.calls)}</td>
-                      <td>
-                        {one.status === 'resolved' ? (
-                          <>→ {one.consumer}</>
-                        ) : (
-                          <Badge tone={one.status === 'pending' ? 'warn' : 'neutral'}>{one.status}</Badge>
-                        )}
-                      </td>
+                      <th scope="col">Status</th>
                       {writer && status !== 'ignored' ? (
-                        <td>
-                          <button
-                            type="button"
-                            class="small"
-                            aria-expanded={open === one.id}
-                            onClick={() => setOpen(open === one.id ? null : one.id)}
-                          >
-                            {status === 'pending' ? 'Resolve' : 'Re-assign'}
-                          </button>
-                        </td>
+                        <th scope="col">
+                          <span class="sr-only">Actions</span>
+                        </th>
                       ) : null}
-                    </tr>,
-                    open === one.id ? (
-                      <tr key={`${one.id}-panel`} class="panel-row">
-                        <td colSpan={7}>
-                          <Resolve
-                            discovered={one}
-                            consumers={consumers}
-                            teams={teams}
-                            pending={status === 'pending' ? items : (pendingOther ?? [])}
-                            onDone={done}
-                          />
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {items.map((one) => [
+                      <tr key={one.id}>
+                        <td>{one.id}</td>
+                        <td class="wrap">
+                          <span class="muted">{one.identity.kind}</span> {one.identity.value}
                         </td>
-                      </tr>
-                    ) : null,
-                  ])}
-                </tbody>
-              </table>
+                        <td>
+                          <Hints discovered={one} />
+                        </td>
+                        <td>
+                          <small>
+                            {dateTime(one.firstSeenAt)}
+                            <br />
+                            to {dateTime(one.lastSeenAt)}
+                          </small>
+                        </td>
+                        <td class="num">{count(one.calls)}</td>
+                        <td>
+                          {one.status === 'resolved' ? (
+                            <>→ {one.consumer}</>
+                          ) : (
+                            <Badge tone={one.status === 'pending' ? 'warn' : 'neutral'}>{one.status}</Badge>
+                          )}
+                        </td>
+                        {writer && status !== 'ignored' ? (
+                          <td>
+                            <button
+                              type="button"
+                              class="small"
+                              aria-expanded={open === one.id}
+                              onClick={() => setOpen(open === one.id ? null : one.id)}
+                            >
+                              {status === 'pending' ? 'Resolve' : 'Re-assign'}
+                            </button>
+                          </td>
+                        ) : null}
+                      </tr>,
+                      open === one.id ? (
+                        <tr key={`${one.id}-panel`} class="panel-row">
+                          <td colSpan={7}>
+                            <Resolve
+                              discovered={one}
+                              consumers={consumers}
+                              teams={teams}
+                              pending={status === 'pending' ? items : (pendingOther ?? [])}
+                              onDone={done}
+                            />
+                          </td>
+                        </tr>
+                      ) : null,
+                    ])}
+                  </tbody>
+                </table>
+              </div>
             )
           }
         </Show>
@@ -381,43 +383,45 @@ export function ReconciliationPage({ session }: { session: Session }) {
             resources.length === 0 ? (
               <Empty title="Every model in use has been reviewed">Models called without a status appear here.</Empty>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Resource</th>
-                    <th scope="col">First seen</th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col" class="num">
-                      Calls
-                    </th>
-                    {writer ? (
-                      <th scope="col">
-                        <span class="sr-only">Actions</span>
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Resource</th>
+                      <th scope="col">First seen</th>
+                      <th scope="col">Last seen</th>
+                      <th scope="col" class="num">
+                        Calls
                       </th>
-                    ) : null}
-                  </tr>
-                </thead>
-                <tbody>
-                  {resources.map((resource) => (
-                    <tr key={resource.id}>
-                      <td>{resource.id}</td>
-                      <td>{dateTime(resource.firstSeenAt)}</td>
-                      <td>{dateTime(resource.lastSeenAt)}</td>
-                      <td class="num">{count(resource.calls)}</td>
                       {writer ? (
-                        <td class="actions">
-                          <button type="button" class="small" onClick={() => void resolveResource(resource.id, 'sanctioned')}>
-                            Sanction
-                          </button>
-                          <button type="button" class="small danger" onClick={() => void resolveResource(resource.id, 'unsanctioned')}>
-                            Unsanction
-                          </button>
-                        </td>
+                        <th scope="col">
+                          <span class="sr-only">Actions</span>
+                        </th>
                       ) : null}
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {resources.map((resource) => (
+                      <tr key={resource.id}>
+                        <td>{resource.id}</td>
+                        <td>{dateTime(resource.firstSeenAt)}</td>
+                        <td>{dateTime(resource.lastSeenAt)}</td>
+                        <td class="num">{count(resource.calls)}</td>
+                        {writer ? (
+                          <td class="actions">
+                            <button type="button" class="small" onClick={() => void resolveResource(resource.id, 'sanctioned')}>
+                              Sanction
+                            </button>
+                            <button type="button" class="small danger" onClick={() => void resolveResource(resource.id, 'unsanctioned')}>
+                              Unsanction
+                            </button>
+                          </td>
+                        ) : null}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             )
           }
         </Show>

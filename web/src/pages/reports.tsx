@@ -24,7 +24,8 @@ export function ReportsPage({ session }: { session: Session }) {
   const now = Date.now();
   const months = Array.from({ length: 6 }, (_value, index) => monthName(monthStart(now, -index)));
   const [period, setPeriod] = useState(months[0]!);
-  const [groupBy, setGroupBy] = useState('team');
+  // A team-owner's drivers are of its one team: by consumer or model, never by team.
+  const [groupBy, setGroupBy] = useState(session.role === 'team-owner' ? 'consumer' : 'team');
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
   const chargeback = useLoad(() => api<Chargeback>(`/api/reports/chargeback${query({ period })}`), [period]);
   const drivers = useLoad(() => api<Drivers>(`/api/usage/top-drivers${query({ groupBy, limit: 10 })}`), [groupBy]);
@@ -74,55 +75,57 @@ export function ReportsPage({ session }: { session: Session }) {
                 Pick another month; teams appear once their consumers make calls.
               </Empty>
             ) : (
-              <table data-testid="chargeback">
-                <thead>
-                  <tr>
-                    <th scope="col">Team</th>
-                    <th scope="col" class="num">
-                      Calls
-                    </th>
-                    <th scope="col" class="num">
-                      Input tokens
-                    </th>
-                    <th scope="col" class="num">
-                      Output tokens
-                    </th>
-                    <th scope="col" class="num">
-                      Refused
-                    </th>
-                    <th scope="col" class="num">
-                      Failed
-                    </th>
-                    <th scope="col" class="num">
-                      Cost
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {report.items.map((line) => (
-                    <tr key={line.team}>
-                      <td>{line.team === '' ? <span class="muted">no team</span> : line.team}</td>
-                      <td class="num">{count(line.calls)}</td>
-                      <td class="num">{count(line.inputTokens)}</td>
-                      <td class="num">{count(line.outputTokens)}</td>
-                      <td class="num">{count(line.refusedCalls)}</td>
-                      <td class="num">{count(line.failedCalls)}</td>
-                      <td class="num">{usd(line.cost.microUsd)}</td>
+              <div class="table-scroll">
+                <table data-testid="chargeback">
+                  <thead>
+                    <tr>
+                      <th scope="col">Team</th>
+                      <th scope="col" class="num">
+                        Calls
+                      </th>
+                      <th scope="col" class="num">
+                        Input tokens
+                      </th>
+                      <th scope="col" class="num">
+                        Output tokens
+                      </th>
+                      <th scope="col" class="num">
+                        Refused
+                      </th>
+                      <th scope="col" class="num">
+                        Failed
+                      </th>
+                      <th scope="col" class="num">
+                        Cost
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-                <tfoot>
-                  <tr>
-                    <th scope="row">Total</th>
-                    <td class="num">{count(report.total.calls)}</td>
-                    <td class="num">{count(report.total.inputTokens)}</td>
-                    <td class="num">{count(report.total.outputTokens)}</td>
-                    <td class="num">{count(report.total.refusedCalls)}</td>
-                    <td class="num">{count(report.total.failedCalls)}</td>
-                    <td class="num">{usd(report.total.cost.microUsd)}</td>
-                  </tr>
-                </tfoot>
-              </table>
+                  </thead>
+                  <tbody>
+                    {report.items.map((line) => (
+                      <tr key={line.team}>
+                        <td>{line.team === '' ? <span class="muted">no team</span> : line.team}</td>
+                        <td class="num">{count(line.calls)}</td>
+                        <td class="num">{count(line.inputTokens)}</td>
+                        <td class="num">{count(line.outputTokens)}</td>
+                        <td class="num">{count(line.refusedCalls)}</td>
+                        <td class="num">{count(line.failedCalls)}</td>
+                        <td class="num">{usd(line.cost.microUsd)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                  <tfoot>
+                    <tr>
+                      <th scope="row">Total</th>
+                      <td class="num">{count(report.total.calls)}</td>
+                      <td class="num">{count(report.total.inputTokens)}</td>
+                      <td class="num">{count(report.total.outputTokens)}</td>
+                      <td class="num">{count(report.total.refusedCalls)}</td>
+                      <td class="num">{count(report.total.failedCalls)}</td>
+                      <td class="num">{usd(report.total.cost.microUsd)}</td>
+                    </tr>
+                  </tfoot>
+                </table>
+              </div>
             )
           }
         </Show>
@@ -146,35 +149,37 @@ export function ReportsPage({ session }: { session: Session }) {
             answer.items.length === 0 ? (
               <Empty title="No spend in either period" />
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{groupBy}</th>
-                    <th scope="col" class="num">
-                      Previous
-                    </th>
-                    <th scope="col" class="num">
-                      Current
-                    </th>
-                    <th scope="col" class="num">
-                      Change
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {answer.items.map((item) => (
-                    <tr key={JSON.stringify(item.group)}>
-                      <td>{item.group[groupBy] || <span class="muted">unattributed</span>}</td>
-                      <td class="num">{usd(item.previous.microUsd)}</td>
-                      <td class="num">{usd(item.current.microUsd)}</td>
-                      <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>
-                        {item.delta.microUsd > 0 ? '+' : ''}
-                        {usd(item.delta.microUsd)}
-                      </td>
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">{groupBy}</th>
+                      <th scope="col" class="num">
+                        Previous
+                      </th>
+                      <th scope="col" class="num">
+                        Current
+                      </th>
+                      <th scope="col" class="num">
+                        Change
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {answer.items.map((item) => (
+                      <tr key={JSON.stringify(item.group)}>
+                        <td>{item.group[groupBy] || <span class="muted">unattributed</span>}</td>
+                        <td class="num">{usd(item.previous.microUsd)}</td>
+                        <td class="num">{usd(item.current.microUsd)}</td>
+                        <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>
+                          {item.delta.microUsd > 0 ? '+' : ''}
+                          {usd(item.delta.microUsd)}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             )
           }
         </Show>

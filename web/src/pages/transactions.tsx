@@ -24,6 +24,15 @@ function outcomeBadge(transaction: Transaction) {
   );
 }
 
+/**
+ * What a call cost. A refused or failed call has no cost and is not "unpriced": the ledger's unpriced calls are served
+ * calls of a model without a price, and a FinOps reader takes "unpriced" for spend the reports leave out.
+ */
+function costText(transaction: Transaction) {
+  if (transaction.cost !== null) return usd(transaction.cost.microUsd);
+  return transaction.outcome === 'served' ? <span class="muted">unpriced</span> : <span class="muted">—</span>;
+}
+
 /** A datetime-local value (taken as UTC) to an ISO time the API accepts. */
 function isoOf(local: string): string | undefined {
   return local === '' ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`;
@@ -118,57 +127,59 @@ export function TransactionsPage({ session }: { session: Session }) {
           Calls through the gateway and traffic reported by observers are listed here; widen the filters.
         </Empty>
       ) : (
-        <table data-testid="transactions">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Consumer</th>
-              <th scope="col">Model</th>
-              <th scope="col">Provider</th>
-              <th scope="col" class="num">
-                Tokens in / out
-              </th>
-              <th scope="col" class="num">
-                Cost
-              </th>
-              <th scope="col" class="num">
-                Latency
-              </th>
-              <th scope="col">Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id}>
-                <td>
-                  <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
-                </td>
-                <td>
-                  {row.consumer ?? (
-                    <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
-                  )}
-                  {row.team === null ? null : <small class="muted"> {row.team}</small>}
-                </td>
-                <td>
-                  {row.requestedModel ?? '—'}
-                  {row.violations.length > 0 ? (
-                    <>
-                      {' '}
-                      <Badge tone="bad">violation</Badge>
-                    </>
-                  ) : null}
-                </td>
-                <td>{row.provider ?? '—'}</td>
-                <td class="num">
-                  {count(row.inputTokens)} / {count(row.outputTokens)}
-                </td>
-                <td class="num">{row.cost === null ? <span class="muted">unpriced</span> : usd(row.cost.microUsd)}</td>
-                <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : ms(row.latencyMs)}</td>
-                <td>{outcomeBadge(row)}</td>
+        <div class="table-scroll">
+          <table data-testid="transactions">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Consumer</th>
+                <th scope="col">Model</th>
+                <th scope="col">Provider</th>
+                <th scope="col" class="num">
+                  Tokens in / out
+                </th>
+                <th scope="col" class="num">
+                  Cost
+                </th>
+                <th scope="col" class="num">
+                  Latency
+                </th>
+                <th scope="col">Outcome</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.id}>
+                  <td>
+                    <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
+                  </td>
+                  <td>
+                    {row.consumer ?? (
+                      <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
+                    )}
+                    {row.team === null ? null : <small class="muted"> {row.team}</small>}
+                  </td>
+                  <td>
+                    {row.requestedModel ?? '—'}
+                    {row.violations.length > 0 ? (
+                      <>
+                        {' '}
+                        <Badge tone="bad">violation</Badge>
+                      </>
+                    ) : null}
+                  </td>
+                  <td>{row.provider ?? '—'}</td>
+                  <td class="num">
+                    {count(row.inputTokens)} / {count(row.outputTokens)}
+                  </td>
+                  <td class="num">{costText(row)}</td>
+                  <td class="num">{row.operation === 'observed' ? <span class="muted">observed</span> : ms(row.latencyMs)}</td>
+                  <td>{outcomeBadge(row)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <div class="row-between">
         <span class="muted">{count(rows.length)} shown, newest first</span>
@@ -213,7 +224,7 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Input tokens', `${count(row.inputTokens)}${row.cachedInputTokens > 0 ? ` (${count(row.cachedInputTokens)} cached)` : ''}`],
             ['Output tokens', count(row.outputTokens)],
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
-            ['Cost', row.cost === null ? 'unpriced' : usd(row.cost.microUsd)],
+            ['Cost', costText(row)],
             ['Latency', row.operation === 'observed' ? 'observed, not proxied' : ms(row.latencyMs)],
             ['Time to first token', row.timeToFirstTokenMs === null ? '—' : ms(row.timeToFirstTokenMs)],
             ['Attempts', row.attempts > 1 ? `${row.attempts} (retries or fallbacks)` : String(row.attempts)],
