@@ -2,6 +2,7 @@
 // intake (spans exported by the official OpenTelemetry JS exporters, protobuf and JSON, become discovered traffic).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -129,5 +130,35 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     });
     assert.equal(response.status, 400);
     assert.equal(((await response.json()) as { code: number }).code, 3);
+  });
+
+  test('OTLP: JSON in the wrong shape (attributes not a list, a null attribute) is a 400, not a cut connection', async () => {
+    for (const body of [
+      { resourceSpans: 5 },
+      { resourceSpans: [{ scopeSpans: [{ spans: [{ attributes: [null] }] }] }] },
+      { resourceSpans: [{ resource: { attributes: 7 }, scopeSpans: [] }] },
+    ]) {
+      const response = await fetch(`${discovery.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(((await response.json()) as { code: number }).code, 3);
+    }
+    assert.equal((await fetch(`${discovery.url}/healthz`)).status, 200);
+  });
+
+  test('OTLP: a gzip body that inflates past the bound is a 413, never inflated whole in memory', async () => {
+    // 64 MiB of zeros compress to about 64 KiB: well within the 4 MiB bound on the wire, 16 times past it inflated.
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+    assert.ok(bomb.length < 1024 * 1024);
+    const response = await fetch(`${discovery.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { code: number }).code, 8);
   });
 });
