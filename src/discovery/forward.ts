@@ -216,8 +216,12 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
         reader.push(chunk);
       });
     }
-    answer.on('end', () => {
-      if (entry === null || reader === null || reading === null) return;
+    // Recorded once the answer is over: whole ('end'), or cut short ('close' alone), as when the client abandons a stream
+    // (a user pressing stop): that call reached the provider and is still one, with what was read of it.
+    let settled = false;
+    const settle = () => {
+      if (settled || entry === null || reader === null || reading === null) return;
+      settled = true;
       const endedAt = performance.now();
       void reader.end(status).then(
         (read) => {
@@ -262,7 +266,9 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
         },
         (error: unknown) => deps.log.error({ err: (error as Error).message, host: target.host }, 'discovery: a call cannot be recorded'),
       );
-    });
+    };
+    answer.on('end', settle);
+    answer.on('close', settle);
     answer.on('error', () => res.destroy());
     res.writeHead(status, endToEndHeaders(answer.headers));
     answer.pipe(res as NodeJS.WritableStream);

@@ -5,10 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
-import { openaiCompletion } from '../support/mock-provider.js';
+import { openaiCompletion, openaiStreamFrames } from '../support/mock-provider.js';
 import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 import type { Observation } from '../../src/discovery/report.js';
+import { keyFingerprint } from '../../src/policy/discovery.js';
 
 const COMPRESS: Record<string, (bytes: Buffer) => Buffer> = { br: brotliCompressSync, gzip: gzipSync, deflate: deflateSync };
 
@@ -22,7 +23,15 @@ describe('discovery: reading answers as providers send them', () => {
 
   before(async () => {
     tls = await tlsFixture();
-    mock = await HttpsMock.start(await tls.serverCert(['api.openai.com']), (request, res) => {
+    mock = await HttpsMock.start(await tls.serverCert(['api.openai.com']), async (request, res) => {
+      if (request.body.stream === true) {
+        // The first words, then nothing until the client goes away: a user pressing stop.
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(openaiStreamFrames(['Once upon'], null)[0]!);
+        res.write(openaiStreamFrames(['Once upon'], null)[1]!);
+        await new Promise((resolve) => res.once('close', resolve));
+        return;
+      }
       const accepted = String(request.headers['accept-encoding'] ?? '');
       assert.ok(accepted.includes(coding), `the client asked for ${accepted}`);
       const body = COMPRESS[coding]!(Buffer.from(JSON.stringify(openaiCompletion('Hello!', { prompt_tokens: 30, completion_tokens: 7 }))));
@@ -83,5 +92,32 @@ describe('discovery: reading answers as providers send them', () => {
     assert.deepEqual(Buffer.from(await response.body.arrayBuffer()), sent.at(-1));
     assert.equal((await observed())[0]!.inputTokens, 30);
     await proxied.dispatcher.close();
+  });
+
+  test('a streamed call the client abandons mid-stream is still recorded, with its model and caller', async () => {
+    const proxied = proxiedFetch(discovery.url, tls.orgCaPem);
+    const client = new OpenAI({
+      apiKey: 'sk-abandoned-stream-not-real',
+      baseURL: 'https://api.openai.com/v1',
+      fetch: proxied.fetch,
+      maxRetries: 0,
+    });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'a long story' }],
+      stream: true,
+    });
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta.content === 'Once upon') break; // the SDK aborts the request
+    }
+    await proxied.dispatcher.close();
+    const [observation, ...others] = await observed();
+    assert.equal(others.length, 0);
+    assert.ok(observation, 'the abandoned call is in the inventory');
+    assert.equal(observation.provider, 'openai');
+    assert.equal(observation.model, 'gpt-4o-mini');
+    assert.equal(observation.calls, 1);
+    assert.equal(observation.source.keyFingerprint, keyFingerprint('sk-abandoned-stream-not-real'));
+    assert.equal(observation.inputTokens, undefined, 'no usage was reported: unknown, not zero');
   });
 });
