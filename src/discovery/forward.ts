@@ -11,6 +11,7 @@ import {
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { isIP } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
@@ -39,6 +40,8 @@ export interface Target {
 export interface ForwardDeps {
   config: DiscoveryConfig;
   httpsAgent: HttpsAgent;
+  /** The system roots and `upstream.caFile`, when one is configured: what upstream certificates are verified against. */
+  upstreamContext: SecureContext | undefined;
   httpAgent: HttpAgent;
   policy: DiscoveryPolicy;
   prices: PriceCatalog;
