@@ -52,7 +52,14 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
     socket.end(`HTTP/1.1 403 Forbidden\r\n${lines.join('')}connection: close\r\n\r\n${refused.text}`);
     return;
   }
+  // A request body before the switch (an h2c upgrade on a POST) goes on with the request; a chunked one is not read here.
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (req.headers['transfer-encoding'] !== undefined || !Number.isSafeInteger(declared) || declared < 0) {
+    fail(socket, 400, 'Bad Request', 'Sluice discovery: an upgrade request carries a body only with a content-length.');
+    return;
+  }
   const headers = endToEndHeaders(req.headers);
+  if (declared > 0) headers['content-length'] = String(declared);
   // Hop-by-hop everywhere else, but the handshake itself here.
   headers.connection = 'Upgrade';
   headers.upgrade = req.headers.upgrade;
@@ -84,7 +91,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
     socket.on('close', () => origin.destroy());
     socket.write(head(answer, ['Connection: Upgrade']));
     if (originHead.length > 0) socket.write(originHead);
-    if (clientHead.length > 0) origin.write(clientHead);
+    if (clientHead.length > declared) origin.write(clientHead.subarray(declared));
     origin.pipe(socket);
     socket.pipe(origin);
     if (entry === null) return;
@@ -112,5 +119,30 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
     socket.write(head(answer, ['Connection: close']));
     answer.pipe(socket);
   });
-  upstream.end();
+  sendBody(socket, clientHead, declared, upstream);
+}
+
+/** Sends the `length` bytes of body that follow the head (some already read, in `head`), then ends the request. */
+function sendBody(socket: Duplex, head: Buffer, length: number, upstream: ReturnType<typeof httpRequest>): void {
+  let left = length;
+  if (left > 0 && head.length > 0) {
+    upstream.write(head.subarray(0, left));
+    left -= Math.min(left, head.length);
+  }
+  if (left === 0) {
+    upstream.end();
+    return;
+  }
+  const onData = (chunk: Buffer) => {
+    const part = chunk.subarray(0, left);
+    left -= part.length;
+    upstream.write(part);
+    if (left > 0) return;
+    socket.off('data', onData);
+    // What came after the body belongs to the protocol switched to: back to the front of the stream for the splice.
+    if (part.length < chunk.length) socket.unshift(chunk.subarray(part.length));
+    socket.pause();
+    upstream.end();
+  };
+  socket.on('data', onData);
 }

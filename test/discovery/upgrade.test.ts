@@ -132,4 +132,29 @@ describe('discovery: WebSockets through the proxy', () => {
     assert.equal(received.subarray(2).toString('utf8'), 'echo:hello');
     client.destroy();
   });
+
+  test('an h2c upgrade on a POST to a server that does not switch: the body goes on and the answer comes back', async () => {
+    const echo = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => res.end(`got:${Buffer.concat(chunks).toString('utf8')}`));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const { port } = echo.address() as { port: number };
+    const client: Socket = netConnect(discovery.port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    const body = 'x'.repeat(70_000);
+    client.write(
+      `POST http://127.0.0.1:${port}/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade, HTTP2-Settings\r\n` +
+        `Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\ncontent-length: ${body.length}\r\n\r\n`,
+    );
+    client.write(body);
+    const chunks: Buffer[] = [];
+    for await (const chunk of client) chunks.push(chunk as Buffer);
+    const answer = Buffer.concat(chunks).toString('utf8');
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.ok(answer.endsWith(`got:${body}`), answer.slice(0, 300));
+    echo.closeAllConnections();
+    await new Promise<void>((resolve) => echo.close(() => resolve()));
+  });
 });
