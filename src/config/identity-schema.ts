@@ -10,7 +10,9 @@ function isNetwork(text: string): boolean {
   if (address === undefined || extra !== undefined || address.includes('%')) return false;
   const family = isIP(address);
   if (family === 0) return false;
-  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+  // An IPv4-mapped network (::ffff:10.0.0.0/104) stands for an IPv4 one: its prefix is at least the 96 mapping bits.
+  const least = family === 6 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? 96 : 0;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) >= least && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
 const file = () => z.string().min(1).max(TEXT_LIMITS.url);

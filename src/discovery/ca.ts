@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { LRUCache } from 'lru-cache';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -148,23 +149,34 @@ interface CachedLeaf {
   renewAt: number;
 }
 
+/**
+ * How many hosts' leaves are kept. Wildcard catalog patterns (`*.openai.azure.com`) stand for any number of names, and a
+ * client can name a new one in each CONNECT: the least recently used leaf goes (and is minted again if asked for).
+ */
+export const MAX_CACHED_LEAVES = 10_000;
+
 /** Leaf certificates per host, minted on first use (one mint at a time per host), renewed once past two thirds of their life. */
 export class LeafCertificates {
   private readonly ca: CertificateAuthority;
   private readonly validityDays: number;
-  private readonly cache: Map<string, CachedLeaf>;
+  private readonly cache: LRUCache<string, CachedLeaf>;
   private readonly minting: Map<string, Promise<SecureContext>>;
   private keys: Promise<{ pair: CryptoKeyPair; pem: string }> | null;
   /** Leaves minted so far (for metrics and tests). */
   minted: number;
 
-  constructor(ca: CertificateAuthority, validityDays: number) {
+  constructor(ca: CertificateAuthority, validityDays: number, maxCached = MAX_CACHED_LEAVES) {
     this.ca = ca;
     this.validityDays = validityDays;
-    this.cache = new Map();
+    this.cache = new LRUCache({ max: maxCached });
     this.minting = new Map();
     this.keys = null;
     this.minted = 0;
+  }
+
+  /** Hosts whose leaves are cached now. */
+  get cached(): number {
+    return this.cache.size;
   }
 
   /** The TLS context presenting `host`'s leaf (and the CA after it). */

@@ -43,8 +43,8 @@ export class DiscoveryPolicy {
   }
 }
 
-/** A 403 in the provider's own error shape: what its SDK turns into a permission error. */
-export function refuse(res: ServerResponse | Http2ServerResponse, wire: WireFormat, provider: string, model: string): void {
+/** The body and headers of a 403 in the provider's own error shape: what its SDK turns into a permission error. */
+export function refusal(wire: WireFormat, provider: string, model: string): { headers: Record<string, string>; text: string } {
   const message = `The model ${provider}/${model} is not sanctioned by your organisation's AI policy (Sluice discovery).`;
   let body: unknown;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -67,6 +67,12 @@ export function refuse(res: ServerResponse | Http2ServerResponse, wire: WireForm
   }
   const text = JSON.stringify(body);
   headers['content-length'] = String(Buffer.byteLength(text));
+  return { headers, text };
+}
+
+/** Answers a call with the provider's own 403. */
+export function refuse(res: ServerResponse | Http2ServerResponse, wire: WireFormat, provider: string, model: string): void {
+  const { headers, text } = refusal(wire, provider, model);
   res.writeHead(403, headers);
   res.end(text);
 }

@@ -11,6 +11,7 @@ import {
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { isIP } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
@@ -39,6 +40,8 @@ export interface Target {
 export interface ForwardDeps {
   config: DiscoveryConfig;
   httpsAgent: HttpsAgent;
+  /** The system roots and `upstream.caFile`, when one is configured: what upstream certificates are verified against. */
+  upstreamContext: SecureContext | undefined;
   httpAgent: HttpAgent;
   policy: DiscoveryPolicy;
   prices: PriceCatalog;
@@ -216,49 +219,59 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
         reader.push(chunk);
       });
     }
-    answer.on('end', () => {
-      if (entry === null || reader === null || reading === null) return;
-      const read = reader.end(status);
+    // Recorded once the answer is over: whole ('end'), or cut short ('close' alone), as when the client abandons a stream
+    // (a user pressing stop): that call reached the provider and is still one, with what was read of it.
+    let settled = false;
+    const settle = () => {
+      if (settled || entry === null || reader === null || reading === null) return;
+      settled = true;
       const endedAt = performance.now();
-      const requested = reading.model;
-      const model = entry.provider === 'azure-openai' ? (read.model ?? requested) : (requested ?? read.model);
-      const priced = read.model ?? requested;
-      const usage = read.usage;
-      const cost = usage === null || priced === null ? null : costMicroUsd(usage, deps.prices.lookup(entry.provider, priced));
-      const unparsed = read.unparsed || overflow;
-      deps.metrics.calls.inc({ provider: entry.provider, outcome: unparsed ? 'unparsed' : 'observed' });
-      deps.metrics.latency.observe({ provider: entry.provider }, (endedAt - started) / 1000);
-      if (firstByteAt !== null) deps.metrics.ttfb.observe({ provider: entry.provider }, (firstByteAt - started) / 1000);
-      deps.log.debug(
-        {
-          provider: entry.provider,
-          model,
-          operation: reading.operation,
-          stream: reading.stream,
-          status,
-          unparsed,
-          latencyMs: Math.round(endedAt - started),
-          headersMs: Math.round(headersAt - started),
-          ttfbMs: firstByteAt === null ? null : Math.round(firstByteAt - started),
+      void reader.end(status).then(
+        (read) => {
+          const requested = reading.model;
+          const model = entry.provider === 'azure-openai' ? (read.model ?? requested) : (requested ?? read.model);
+          const priced = read.model ?? requested;
+          const usage = read.usage;
+          const cost = usage === null || priced === null ? null : costMicroUsd(usage, deps.prices.lookup(entry.provider, priced));
+          const unparsed = read.unparsed || overflow;
+          deps.metrics.calls.inc({ provider: entry.provider, outcome: unparsed ? 'unparsed' : 'observed' });
+          deps.metrics.latency.observe({ provider: entry.provider }, (endedAt - started) / 1000);
+          if (firstByteAt !== null) deps.metrics.ttfb.observe({ provider: entry.provider }, (firstByteAt - started) / 1000);
+          deps.log.debug(
+            {
+              provider: entry.provider,
+              model,
+              operation: reading.operation,
+              stream: reading.stream,
+              status,
+              unparsed,
+              latencyMs: Math.round(endedAt - started),
+              headersMs: Math.round(headersAt - started),
+              ttfbMs: firstByteAt === null ? null : Math.round(firstByteAt - started),
+            },
+            'discovery: call observed',
+          );
+          deps.record({
+            at: Date.now(),
+            source: sourceOf(
+              { clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host },
+              req.headers,
+              query,
+              answer.headers,
+              deps.fingerprints,
+            ),
+            provider: entry.provider,
+            model,
+            inputTokens: usage?.inputTokens ?? null,
+            outputTokens: usage?.outputTokens ?? null,
+            costMicroUsd: cost,
+          });
         },
-        'discovery: call observed',
+        (error: unknown) => deps.log.error({ err: (error as Error).message, host: target.host }, 'discovery: a call cannot be recorded'),
       );
-      deps.record({
-        at: Date.now(),
-        source: sourceOf(
-          { clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host },
-          req.headers,
-          query,
-          answer.headers,
-          deps.fingerprints,
-        ),
-        provider: entry.provider,
-        model,
-        inputTokens: usage?.inputTokens ?? null,
-        outputTokens: usage?.outputTokens ?? null,
-        costMicroUsd: cost,
-      });
-    });
+    };
+    answer.on('end', settle);
+    answer.on('close', settle);
     answer.on('error', () => res.destroy());
     res.writeHead(status, endToEndHeaders(answer.headers));
     answer.pipe(res as NodeJS.WritableStream);

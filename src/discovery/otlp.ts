@@ -61,11 +61,20 @@ const PROVIDER_NAMES: Record<string, string> = {
   x_ai: 'xai',
 };
 
+/** OTLP JSON is parsed, not decoded against the schema: a field that should be a list of messages is checked here. */
+function messages<T>(value: T[] | undefined, field: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'object' || item === null)) {
+    throw new Error(`${field} is not a list of messages`);
+  }
+  return value;
+}
+
 function attributes(list: KeyValue[] | undefined): Map<string, string | number | boolean> {
   const out = new Map<string, string | number | boolean>();
-  for (const item of list ?? []) {
+  for (const item of messages(list, 'attributes')) {
     const value = item.value;
-    if (value === undefined) continue;
+    if (typeof value !== 'object' || value === null) continue;
     if (value.stringValue !== undefined) out.set(item.key, value.stringValue);
     else if (value.intValue !== undefined) out.set(item.key, Number(value.intValue));
     else if (value.doubleValue !== undefined) out.set(item.key, value.doubleValue);
@@ -88,16 +97,19 @@ function tokens(value: string | number | boolean | undefined): number | null {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
 }
 
-/** The GenAI calls among a request's spans; spans without a provider and a model are not AI calls and are skipped. */
+/**
+ * The GenAI calls among a request's spans; spans without a provider and a model are not AI calls and are skipped.
+ * Throws when the request is not in OTLP's shape (a list that is not one).
+ */
 export function genAiCalls(data: TracesData, clientIp: string | undefined, prices: PriceCatalog): { calls: SeenCall[]; ignored: number } {
   const calls: SeenCall[] = [];
   let ignored = 0;
   const ip = clientIp === undefined ? null : normalizeIp(clientIp);
-  for (const resourceSpans of data.resourceSpans ?? []) {
+  for (const resourceSpans of messages(data.resourceSpans, 'resourceSpans')) {
     const resource = attributes(resourceSpans.resource?.attributes);
     const service = text(resource.get('service.name'));
-    for (const scope of resourceSpans.scopeSpans ?? []) {
-      for (const span of scope.spans ?? []) {
+    for (const scope of messages(resourceSpans.scopeSpans, 'scopeSpans')) {
+      for (const span of messages(scope.spans, 'spans')) {
         const attrs = attributes(span.attributes);
         const system = text(attrs.get('gen_ai.provider.name')) ?? text(attrs.get('gen_ai.system'));
         const model = text(attrs.get('gen_ai.response.model'), 500) ?? text(attrs.get('gen_ai.request.model'), 500);
@@ -178,6 +190,7 @@ export async function handleTraces(
     return;
   }
   let data: TracesData;
+  let found: ReturnType<typeof genAiCalls>;
   try {
     let body = await readAll(req, maxBytes);
     if (body === null) {
@@ -185,7 +198,16 @@ export async function handleTraces(
       req.destroy();
       return;
     }
-    if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') body = await gunzipAsync(body);
+    if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
+      // Bounded inflated too: a few KiB of gzip can stand for gigabytes of zeros.
+      try {
+        body = await gunzipAsync(body, { maxOutputLength: maxBytes });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
+        answer(res, 413, protobuf, `an OTLP request of at most ${maxBytes} bytes once decompressed`);
+        return;
+      }
+    }
     data = protobuf
       ? (ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), {
           longs: String,
@@ -194,11 +216,12 @@ export async function handleTraces(
         }) as TracesData)
       : (JSON.parse(body.toString('utf8')) as TracesData);
     if (typeof data !== 'object' || data === null) throw new Error('not an ExportTraceServiceRequest');
+    found = genAiCalls(data, req.socket.remoteAddress, prices);
   } catch (error) {
     answer(res, 400, protobuf, `not a valid OTLP ExportTraceServiceRequest: ${(error as Error).message.slice(0, 200)}`);
     return;
   }
-  const { calls, ignored } = genAiCalls(data, req.socket.remoteAddress, prices);
+  const { calls, ignored } = found;
   for (const call of calls) record(call);
   metrics.spans.inc({ result: 'observed' }, calls.length);
   metrics.spans.inc({ result: 'ignored' }, ignored);

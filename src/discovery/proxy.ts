@@ -19,6 +19,7 @@ import type { HostCatalog } from './catalog.js';
 import type { DiscoveryPolicy } from './enforce.js';
 import { connectAddress, forward, type ClientRequest, type ClientResponse, type ForwardDeps, type Target } from './forward.js';
 import { Fingerprinter } from './hints.js';
+import { forwardUpgrade } from './upgrade.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import type { SeenCall } from './report.js';
 
@@ -71,17 +72,19 @@ export class DiscoveryProxy {
     this.users = deps.config.users === undefined ? null : new Map(deps.config.users.map((user) => [user.name, sha(user.password)]));
     this.sockets = new Set();
     this.tunnels = new Map();
+    // One secure context for the extra CA, not a `ca` option: https.Agent keys its socket pool by a name that joins
+    // every `ca` certificate into a string per request (about 200 KB with the system roots), which made that
+    // concatenation 40% of the proxy's CPU.
+    const upstreamContext = deps.extraCa === null ? undefined : createSecureContext({ ca: [...rootCertificates, deps.extraCa] });
     const httpsAgent = new HttpsAgent({
       keepAlive: true,
       maxSockets: 256,
-      // One secure context for the extra CA, not a `ca` option: https.Agent keys its socket pool by a name that joins
-      // every `ca` certificate into a string per request (about 200 KB with the system roots), which made that
-      // concatenation 40% of the proxy's CPU.
-      ...(deps.extraCa === null ? {} : { secureContext: createSecureContext({ ca: [...rootCertificates, deps.extraCa] }) }),
+      ...(upstreamContext === undefined ? {} : { secureContext: upstreamContext }),
     });
     this.forwarding = {
       config: deps.config,
       httpsAgent,
+      upstreamContext,
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
       policy: deps.policy,
       prices: deps.prices,
@@ -92,6 +95,7 @@ export class DiscoveryProxy {
     };
     this.server = createHttpServer({ requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
     this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onConnect(req, socket as Socket, head));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       deps.log.debug({ code: error.code }, 'discovery: a client sent what is not HTTP');
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -107,6 +111,7 @@ export class DiscoveryProxy {
       },
       (req, res) => this.onIntercepted(req, res),
     );
+    this.tls.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onInterceptedUpgrade(req, socket, head));
     this.tls.on('tlsClientError', (error: NodeJS.ErrnoException) =>
       deps.log.debug({ code: error.code }, 'discovery: an intercepted handshake failed'),
     );
@@ -167,29 +172,40 @@ export class DiscoveryProxy {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
-    if (!/^http:\/\//i.test(url)) {
+    if (!/^http:\/\//i.test(req.url ?? '/')) {
       this.onLocal(req, res);
       return;
     }
-    const user = this.authenticate(req);
-    if (user === null) {
-      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="sluice discovery"', 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: 'Proxy authentication required.', type: 'proxy_error', code: 'proxy_auth_required' } }));
+    const target = this.absoluteTarget(req);
+    if (typeof target === 'number') {
+      const refused =
+        target === 407
+          ? { message: 'Proxy authentication required.', type: 'proxy_error', code: 'proxy_auth_required' }
+          : { message: 'Not a valid absolute URL.', type: 'proxy_error', code: 'bad_request' };
+      res.writeHead(target, {
+        'content-type': 'application/json',
+        ...(target === 407 ? { 'proxy-authenticate': 'Basic realm="sluice discovery"' } : {}),
+      });
+      res.end(JSON.stringify({ error: refused }));
       return;
     }
+    this.forward(req, res, target);
+  }
+
+  /** Where an absolute-form request goes (its url made origin-form), or the status refusing it: 407 or 400. */
+  private absoluteTarget(req: IncomingMessage): Target | 407 | 400 {
+    const user = this.authenticate(req);
+    if (user === null) return 407;
     let parsed: URL;
     try {
-      parsed = new URL(url);
+      parsed = new URL(req.url ?? '/');
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: 'Not a valid absolute URL.', type: 'proxy_error', code: 'bad_request' } }));
-      return;
+      return 400;
     }
     this.deps.metrics.connections.inc({ kind: 'http' });
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     req.url = `${parsed.pathname}${parsed.search}`;
-    const target: Target = {
+    return {
       secure: false,
       host,
       port: parsed.port === '' ? 80 : Number(parsed.port),
@@ -197,7 +213,32 @@ export class DiscoveryProxy {
       clientIp: req.socket.remoteAddress,
       proxyUser: user === '' ? null : user,
     };
-    this.forward(req, res, target);
+  }
+
+  /** An absolute-form request asking to switch protocols (a ws:// WebSocket): passed on, and spliced once switched. */
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (!/^http:\/\//i.test(req.url ?? '/')) {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    const target = this.absoluteTarget(req);
+    if (target === 407) {
+      socket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm="sluice discovery"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+      );
+    } else if (target === 400) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    else forwardUpgrade(req, socket, head, target, this.forwarding);
+  }
+
+  /** An upgrade over an intercepted tunnel (a wss:// WebSocket such as OpenAI's Realtime API). */
+  private onInterceptedUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = this.interceptedTarget(req);
+    if (target === null) {
+      socket.destroy();
+      return;
+    }
+    forwardUpgrade(req, socket, head, target, this.forwarding);
   }
 
   private onLocal(req: IncomingMessage, res: ServerResponse): void {
@@ -296,13 +337,20 @@ export class DiscoveryProxy {
   }
 
   private onIntercepted(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
-    const tunnel = this.tunnels.get(peerKey(req.socket.remoteAddress, req.socket.remotePort));
-    if (tunnel === undefined) {
+    const target = this.interceptedTarget(req);
+    if (target === null) {
       res.writeHead(500);
       res.end();
       return;
     }
-    const target: Target = {
+    this.forward(req, res, target);
+  }
+
+  /** The tunnel a request over intercepted TLS came through; null when it is not known (any more). */
+  private interceptedTarget(req: IncomingMessage | Http2ServerRequest): Target | null {
+    const tunnel = this.tunnels.get(peerKey(req.socket.remoteAddress, req.socket.remotePort));
+    if (tunnel === undefined) return null;
+    return {
       secure: true,
       host: tunnel.host,
       port: tunnel.port,
@@ -310,7 +358,6 @@ export class DiscoveryProxy {
       clientIp: tunnel.clientIp,
       proxyUser: tunnel.proxyUser,
     };
-    this.forward(req, res, target);
   }
 
   /**

@@ -17,6 +17,8 @@ import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../providers/shared/aws-event-stream.js';
 import { asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
 import { usageExcludingCache } from '../ir/usage.js';
+import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { promisify } from 'node:util';
 
 export interface RequestReading {
   /** chat, embeddings, ... or the last path segment; null when the path names none. */
@@ -97,6 +99,17 @@ export interface ResponseReading {
 
 type Framing = 'json' | 'sse' | 'event-stream' | 'other';
 
+/**
+ * The content codings a JSON answer is read through. The SDKs' fetch asks for `gzip, deflate, br` and providers answer
+ * compressed, so an answer read only when uncompressed would be most answers unread.
+ */
+const DECOMPRESS: Record<string, (bytes: InputType, options: ZlibOptions) => Promise<Buffer>> = {
+  gzip: promisify(gunzip),
+  'x-gzip': promisify(gunzip),
+  deflate: promisify(inflate),
+  br: promisify(brotliDecompress),
+};
+
 function framingOf(contentType: string): Framing {
   const type = contentType.toLowerCase();
   if (type.startsWith('text/event-stream')) return 'sse';
@@ -176,6 +189,8 @@ function headerNumber(headers: Record<string, string | string[] | undefined>, na
 export class ResponseReader {
   private readonly wire: WireFormat;
   private readonly framing: Framing;
+  /** The content coding of a JSON answer, undone when it is read; null when it came uncompressed. */
+  private readonly encoding: string | null;
   private readonly maxBytes: number;
   private readonly decoder: StreamDecoder | null;
   private readonly invokeDecoder: BedrockInvokeStreamDecoder | null;
@@ -188,8 +203,12 @@ export class ResponseReader {
 
   constructor(wire: WireFormat, status: number, headers: Record<string, string | string[] | undefined>, maxBytes: number) {
     this.wire = wire;
-    const encoding = asString(headers['content-encoding']).toLowerCase();
-    this.framing = encoding !== '' && encoding !== 'identity' ? 'other' : framingOf(asString(headers['content-type']));
+    const encoding = asString(headers['content-encoding']).trim().toLowerCase();
+    const framing = framingOf(asString(headers['content-type']));
+    const compressed = encoding !== '' && encoding !== 'identity';
+    // A compressed JSON answer is kept (compressed, within the bound) and decompressed once over; compressed streams are not read.
+    this.framing = compressed && !(framing === 'json' && DECOMPRESS[encoding] !== undefined) ? 'other' : framing;
+    this.encoding = compressed && this.framing === 'json' ? encoding : null;
     this.maxBytes = maxBytes;
     this.chunks = [];
     this.size = 0;
@@ -242,13 +261,17 @@ export class ResponseReader {
     }
   }
 
-  end(status: number): ResponseReading {
+  /** What was read, once the answer is over; never rejects (what cannot be read is unparsed). */
+  async end(status: number): Promise<ResponseReading> {
     if (!this.failed) {
       try {
         if (this.decoder !== null) this.take(this.decoder.end());
         else if (this.framing === 'json' && this.chunks.length > 0) {
-          const root = asObject(tryParseJson(Buffer.concat(this.chunks).toString('utf8')));
+          let bytes: Buffer = Buffer.concat(this.chunks);
           this.chunks.length = 0;
+          // Bounded decompressed too: past maxBytes it fails, and the call is unparsed.
+          if (this.encoding !== null) bytes = await DECOMPRESS[this.encoding]!(bytes, { maxOutputLength: this.maxBytes });
+          const root = asObject(tryParseJson(bytes.toString('utf8')));
           if (typeof root.model === 'string' && root.model !== '') this.model = root.model;
           else if (typeof root.modelVersion === 'string' && root.modelVersion !== '') this.model = root.modelVersion;
           if (status >= 200 && status < 300) {

@@ -69,6 +69,7 @@ export class JwtVerifier {
     const issuer = issuerName === undefined ? undefined : this.issuers.get(issuerName);
     if (issuer === undefined) throw new TokenRefused("The JWT's issuer (iss) is not one Sluice trusts.");
     const { config } = issuer;
+    let verified: JWTPayload;
     try {
       const { payload } = await jose.jwtVerify(token, issuer.keys, {
         issuer: config.issuer,
@@ -77,10 +78,15 @@ export class JwtVerifier {
         clockTolerance: config.clockToleranceSeconds,
         requiredClaims: ['exp', 'sub'],
       });
-      return { issuer: config.issuer, sub: payload.sub!, payload, config };
+      verified = payload;
     } catch (error) {
       throw new TokenRefused(refusal(jose.errors, error));
     }
+    // jose checks that `sub` is there, not what it is; a number or a list would be mapped (and labelled) as its text.
+    if (typeof verified.sub !== 'string' || verified.sub === '') {
+      throw new TokenRefused('The JWT\'s "sub" claim is not accepted (it must be a non-empty string).');
+    }
+    return { issuer: config.issuer, sub: verified.sub, payload: verified, config };
   }
 }
 

@@ -136,7 +136,11 @@ export function parseCidr(cidr: string): ParsedCidr | null {
   const family = isIP(address) === 4 ? 'ipv4' : 'ipv6';
   const max = family === 'ipv4' ? 32 : 128;
   if (prefixPart !== undefined && !/^\d{1,3}$/.test(prefixPart)) return null;
-  const prefix = prefixPart === undefined ? max : Number(prefixPart);
+  // An IPv4-mapped network (::ffff:10.0.0.0/104) is read as the IPv4 one it names (10.0.0.0/8), as its address is;
+  // its prefix counts the 96 bits before the IPv4 address, and one shorter than that names no IPv4 network.
+  const mapped = family === 'ipv4' && isIP(addressPart.trim()) === 6;
+  if (mapped && prefixPart !== undefined && (Number(prefixPart) < 96 || Number(prefixPart) > 128)) return null;
+  const prefix = prefixPart === undefined ? max : Number(prefixPart) - (mapped ? 96 : 0);
   if (prefix > max) return null;
   return { text: `${address}/${prefix}`, address, prefix, family };
 }

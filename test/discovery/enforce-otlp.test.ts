@@ -2,6 +2,8 @@
 // intake (spans exported by the official OpenTelemetry JS exporters, protobuf and JSON, become discovered traffic).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as tlsConnect } from 'node:tls';
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -9,7 +11,7 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, openaiCompletion } from '../support/mock-provider.js';
-import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { connectTunnel, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const BOOTSTRAP = 'sa-bootstrap-discovery-enforce-0123';
@@ -77,6 +79,22 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     await proxied.dispatcher.close();
   });
 
+  test('enforce: a WebSocket session with an unsanctioned model (the Realtime API) gets the 403 before it opens', async () => {
+    const { socket } = await connectTunnel(discovery.port, 'api.openai.com:443');
+    const secure = tlsConnect({ socket, ca: tls.orgCaPem, servername: 'api.openai.com', ALPNProtocols: ['http/1.1'] });
+    await new Promise((resolve) => secure.once('secureConnect', resolve));
+    secure.write(
+      'GET /v1/realtime?model=gpt-4o HTTP/1.1\r\nHost: api.openai.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer sk-enforce-ws-not-real\r\n\r\n',
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of secure) chunks.push(chunk as Buffer);
+    const answer = Buffer.concat(chunks).toString('utf8');
+    assert.match(answer, /^HTTP\/1\.1 403 /);
+    assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code, 'model_not_sanctioned');
+    assert.equal(mock.received.length, 1, 'only the sanctioned call of the test before reached the provider');
+  });
+
   for (const [kind, Exporter] of [
     ['protobuf', ProtoExporter],
     ['JSON', JsonExporter],
@@ -129,5 +147,35 @@ describe('discovery: enforce mode and the OTLP intake', () => {
     });
     assert.equal(response.status, 400);
     assert.equal(((await response.json()) as { code: number }).code, 3);
+  });
+
+  test('OTLP: JSON in the wrong shape (attributes not a list, a null attribute) is a 400, not a cut connection', async () => {
+    for (const body of [
+      { resourceSpans: 5 },
+      { resourceSpans: [{ scopeSpans: [{ spans: [{ attributes: [null] }] }] }] },
+      { resourceSpans: [{ resource: { attributes: 7 }, scopeSpans: [] }] },
+    ]) {
+      const response = await fetch(`${discovery.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(((await response.json()) as { code: number }).code, 3);
+    }
+    assert.equal((await fetch(`${discovery.url}/healthz`)).status, 200);
+  });
+
+  test('OTLP: a gzip body that inflates past the bound is a 413, never inflated whole in memory', async () => {
+    // 64 MiB of zeros compress to about 64 KiB: well within the 4 MiB bound on the wire, 16 times past it inflated.
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+    assert.ok(bomb.length < 1024 * 1024);
+    const response = await fetch(`${discovery.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { code: number }).code, 8);
   });
 });

@@ -145,6 +145,27 @@ describe('JWT consumers and OIDC admin tokens', () => {
     );
   });
 
+  test('refuses a JWT whose sub is not a string (RFC 7519 4.1.2) with 401, whatever rules there are', async () => {
+    const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
+      field: 'sub',
+      match: 'prefix',
+      value: 'batch-',
+      consumer: 'checkout-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    for (const sub of [12345, { id: 'batch-1' }, ['batch-1']]) {
+      await refused(await token(first, { sub } as unknown as JWTPayload), 401, /"sub"/);
+    }
+    assert.equal((await chat(await token(first, { sub: 'batch-7' }))).status, 200);
+    await adminClient(sluice, BOOTSTRAP)('DELETE', `/api/identity-rules/${(made.body as { id: number }).id}`);
+  });
+
+  test('refuses a JWT that is not yet valid (nbf past the clock tolerance) with 401, and takes one within it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await refused(await token(first, { sub: 'svc-checkout', nbf: now + 60 }), 401, /"nbf"/);
+    assert.equal((await chat(await token(first, { sub: 'svc-checkout', nbf: now + 2 }))).status, 200);
+  });
+
   test('refuses a JWT for another audience with 401', async () => {
     await refused(await token(first, { sub: 'svc-checkout' }, { audience: 'some-other-service' }), 401, /"aud"/);
   });

@@ -219,6 +219,36 @@ describe('mTLS on the gateway listener', () => {
     assert.equal(anthropic.body.error.type, 'authentication_error');
   });
 
+  test('refuses an expired certificate of the trusted CA with 401 naming the reason, in the shape of each route', async () => {
+    const expired = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, notAfter: new Date(Date.now() - 60_000) });
+    for (const [path, body] of [
+      ['/v1/chat/completions', CHAT],
+      ['/v1/embeddings', { model: 'gpt-4o-mini', input: 'Hi' }],
+    ] as const) {
+      const answer = await call(path, body, { client: expired });
+      assert.equal(answer.status, 401, path);
+      assert.equal(answer.body.error.code, 'invalid_api_key');
+      assert.match(answer.body.error.message, /CERT_HAS_EXPIRED/);
+    }
+    const anthropic = await call(
+      '/v1/messages',
+      { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] },
+      { client: expired },
+    );
+    assert.equal(anthropic.status, 401);
+    assert.equal(anthropic.body.error.type, 'authentication_error');
+  });
+
+  test('ignores an x-forwarded-client-cert header from a client (no proxy is trusted): its own certificate decides', async () => {
+    const stranger = await ca.issue({ subject: 'CN=stranger2', spiffe: 'spiffe://acme.mil/ns/other/sa/stranger2' });
+    const answer = await call('/v1/chat/completions', CHAT, {
+      client: stranger,
+      headers: { 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;URI=${CHECKOUT_ID}` },
+    });
+    assert.equal(answer.status, 403);
+    assert.equal(answer.body.error.code, 'identity_not_mapped');
+  });
+
   test('serves the admin API over HTTPS only, with TLS 1.3 as its minimum', async () => {
     assert.equal((await admin('GET', '/api/identity-rules')).status, 200);
     const version = await new Promise<string | null>((resolve, reject) => {

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseXfcc } from '../../src/identity/xfcc.js';
+import { validateConfig } from '../../src/config/load.js';
 import { adminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
@@ -102,6 +103,32 @@ describe('mesh identity from a trusted proxy', () => {
     const body = (await response.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'identity_not_mapped');
     assert.match(body.error.message, /spiffe:\/\/acme\.mil\/ns\/web\/sa\/frontend/);
+  });
+
+  test('takes trusted proxies written as IPv4-mapped IPv6 networks (::ffff:127.0.0.0/104 is 127.0.0.0/8)', async () => {
+    const mapped = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-xfcc' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      identity: { trustedProxies: ['::ffff:127.0.0.0/104'] },
+    });
+    try {
+      const response = await fetch(`${mapped.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': SIDECAR_XFCC },
+        body: JSON.stringify(CHAT),
+      });
+      // Believed (mapped by no rule on this instance), not ignored (which would be 401: no key).
+      assert.equal(response.status, 403, await response.clone().text());
+      assert.match(((await response.json()) as { error: { message: string } }).error.message, /xfcc:spiffe:\/\/acme\.mil/);
+    } finally {
+      await mapped.stop();
+    }
+    // A mapped network wider than the mapped range (a prefix under 96) names no IPv4 network: refused as config.
+    assert.throws(
+      () => validateConfig({ identity: { trustedProxies: ['::ffff:10.0.0.0/64'] } }, 'sluice.yaml'),
+      /identity\.trustedProxies\[0\]/,
+    );
   });
 
   test('ignores a forged x-forwarded-client-cert from a peer that is not a trusted proxy', async () => {

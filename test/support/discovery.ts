@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -76,6 +77,11 @@ export class HttpsMock {
 
   respondWith(responder: Responder): void {
     this.responder = responder;
+  }
+
+  /** Takes HTTP/1.1 upgrade requests (WebSocket handshakes) on the mock's own socket. */
+  onUpgrade(handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void {
+    this.server.on('upgrade', handler);
   }
 
   async close(): Promise<void> {

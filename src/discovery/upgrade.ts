@@ -1,0 +1,148 @@
+// An HTTP/1.1 upgrade through the discovery proxy (a WebSocket: OpenAI's and Azure's Realtime API on an intercepted host,
+// any ws:// service on another): the handshake goes on to the origin with its Upgrade and Connection headers, and once
+// the origin switches protocols the two sockets are spliced, byte for byte both ways. An origin that does not switch has
+// its answer relayed as it came. A session with a catalog host is one call, recorded when it opens (the model from the
+// path, or the `model` query parameter the Realtime API takes); enforce mode refuses an unsanctioned model before it opens.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { refusal } from './enforce.js';
+import { connectAddress, endToEndHeaders, type ForwardDeps, type Target } from './forward.js';
+import { sourceOf } from './hints.js';
+import { readRequest } from './reading.js';
+
+/** The answer head as the origin sent it (its own header names), for a client that reads it off the socket. */
+function head(answer: IncomingMessage, extra: string[] = []): string {
+  const lines = [`HTTP/1.1 ${answer.statusCode ?? 502} ${answer.statusMessage ?? ''}`];
+  const raw = answer.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    // The body is relayed decoded and the connection ends after it: its framing is the close.
+    if (!/^(transfer-encoding|connection|keep-alive)$/i.test(raw[i]!)) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  }
+  return `${[...lines, ...extra].join('\r\n')}\r\n\r\n`;
+}
+
+function fail(socket: Duplex, status: number, reason: string, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const text = JSON.stringify({ error: { message, type: 'proxy_error', code: status === 502 ? 'upstream_unavailable' : 'bad_request' } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+  );
+}
+
+/** Sends an upgrade request on to its origin and splices the connection once the origin switches protocols. */
+export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead: Buffer, target: Target, deps: ForwardDeps): void {
+  socket.on('error', () => socket.destroy());
+  const url = req.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const query = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
+  const { entry } = target;
+  const reading = entry === null ? null : readRequest(entry.wire, path, null);
+  const model = reading === null ? null : (reading.model ?? query?.get('model') ?? null);
+  if (entry !== null && model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, model)) {
+    deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+    deps.log.warn({ provider: entry.provider, model, client: target.clientIp }, 'discovery: a session with an unsanctioned model refused');
+    const refused = refusal(entry.wire, entry.provider, model);
+    const lines = Object.entries(refused.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.end(`HTTP/1.1 403 Forbidden\r\n${lines.join('')}connection: close\r\n\r\n${refused.text}`);
+    return;
+  }
+  // A request body before the switch (an h2c upgrade on a POST) goes on with the request; a chunked one is not read here.
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (req.headers['transfer-encoding'] !== undefined || !Number.isSafeInteger(declared) || declared < 0) {
+    fail(socket, 400, 'Bad Request', 'Sluice discovery: an upgrade request carries a body only with a content-length.');
+    return;
+  }
+  const headers = endToEndHeaders(req.headers);
+  if (declared > 0) headers['content-length'] = String(declared);
+  // Hop-by-hop everywhere else, but the handshake itself here.
+  headers.connection = 'Upgrade';
+  headers.upgrade = req.headers.upgrade;
+  if (req.headers['http2-settings'] !== undefined) headers['http2-settings'] = req.headers['http2-settings'];
+  const address = connectAddress(deps.config, target.host, target.port);
+  const options = {
+    host: address.host,
+    port: address.port,
+    method: req.method,
+    path: url,
+    headers,
+    ...(target.secure ? { servername: isIP(target.host) === 0 ? target.host : undefined } : {}),
+    ...(target.secure && deps.upstreamContext !== undefined ? { secureContext: deps.upstreamContext } : {}),
+  };
+  // No pooled agent: an upgraded socket leaves the pool for good.
+  const upstream = target.secure ? httpsRequest({ ...options, agent: false }) : httpRequest({ ...options, agent: false });
+  const closed = () => upstream.destroy();
+  socket.once('close', closed);
+  upstream.on('error', (error: NodeJS.ErrnoException) => {
+    if (entry !== null) deps.metrics.calls.inc({ provider: entry.provider, outcome: 'upstream_error' });
+    deps.log.debug({ host: target.host, code: error.code }, 'discovery: upstream failed (upgrade)');
+    fail(socket, 502, 'Bad Gateway', `Sluice discovery: ${target.host} cannot be reached (${error.code ?? 'error'}).`);
+  });
+  upstream.on('upgrade', (answer: IncomingMessage, origin: Socket, originHead: Buffer) => {
+    socket.off('close', closed);
+    origin.on('error', () => socket.destroy());
+    socket.on('error', () => origin.destroy());
+    origin.on('close', () => socket.destroy());
+    socket.on('close', () => origin.destroy());
+    socket.write(head(answer, ['Connection: Upgrade']));
+    if (originHead.length > 0) socket.write(originHead);
+    if (clientHead.length > declared) origin.write(clientHead.subarray(declared));
+    origin.pipe(socket);
+    socket.pipe(origin);
+    if (entry === null) return;
+    deps.metrics.calls.inc({ provider: entry.provider, outcome: 'observed' });
+    deps.record({
+      at: Date.now(),
+      source: sourceOf(
+        { clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host },
+        req.headers,
+        query,
+        answer.headers,
+        deps.fingerprints,
+      ),
+      provider: entry.provider,
+      model,
+      inputTokens: null,
+      outputTokens: null,
+      costMicroUsd: null,
+    });
+  });
+  // The origin did not switch protocols (a 401, a 426): its answer goes back as it came, and the connection ends.
+  upstream.on('response', (answer: IncomingMessage) => {
+    socket.off('close', closed);
+    socket.once('close', () => answer.destroy());
+    socket.write(head(answer, ['Connection: close']));
+    answer.pipe(socket);
+  });
+  sendBody(socket, clientHead, declared, upstream);
+}
+
+/** Sends the `length` bytes of body that follow the head (some already read, in `head`), then ends the request. */
+function sendBody(socket: Duplex, head: Buffer, length: number, upstream: ReturnType<typeof httpRequest>): void {
+  let left = length;
+  if (left > 0 && head.length > 0) {
+    upstream.write(head.subarray(0, left));
+    left -= Math.min(left, head.length);
+  }
+  if (left === 0) {
+    upstream.end();
+    return;
+  }
+  const onData = (chunk: Buffer) => {
+    const part = chunk.subarray(0, left);
+    left -= part.length;
+    upstream.write(part);
+    if (left > 0) return;
+    socket.off('data', onData);
+    // What came after the body belongs to the protocol switched to: back to the front of the stream for the splice.
+    if (part.length < chunk.length) socket.unshift(chunk.subarray(part.length));
+    socket.pause();
+    upstream.end();
+  };
+  socket.on('data', onData);
+}
