@@ -138,6 +138,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const from = new Date(start + HOUR).toISOString();
       const to = new Date(start + 3 * HOUR).toISOString();
       assert.deepEqual(await ids(`from=${from}&to=${to}`), ['refused', 'stream']);
+      // A period that ends before it begins is a mistake in the query, answered as /api/usage answers it: not an empty page.
+      const backwards = await admin('GET', `/api/transactions?from=${to}&to=${from}`);
+      assert.equal(backwards.status, 400, JSON.stringify(backwards.body));
+      assert.deepEqual(backwards.body.error.issues, [{ path: 'from', message: 'must be before to' }]);
     });
 
     test("a transaction's detail: tokens, cost, latency, time to first token, attempts, violations", async () => {

@@ -5,7 +5,7 @@ import type { LedgerEntry } from '../../store/director-store.js';
 import { money } from '../analytics/money.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
-import { moneyBody, usageTeam } from './usage.js';
+import { invalid, moneyBody, usageTeam } from './usage.js';
 import { errors, iso, isoTime, json, pageQuery } from './schemas.js';
 
 const query = (name: string) => ({ param: { name, in: 'query' as const } });
@@ -111,14 +111,18 @@ export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps
     async (c) => {
       const request = c.req.valid('query');
       const { team } = usageTeam(c, request.team);
+      const from = request.from === undefined ? undefined : Date.parse(request.from);
+      const to = request.to === undefined ? undefined : Date.parse(request.to);
+      // As /api/usage: a period that ends before it begins is a mistake in the query, not an empty page.
+      if (from !== undefined && to !== undefined && from >= to) throw invalid('from', 'must be before to');
       const page = await store.listTransactions({
         consumer: request.consumer,
         team,
         model: request.model,
         provider: request.provider,
         outcome: request.outcome,
-        from: request.from === undefined ? undefined : Date.parse(request.from),
-        to: request.to === undefined ? undefined : Date.parse(request.to),
+        from,
+        to,
         limit: request.limit,
         cursor: request.cursor ?? null,
       });

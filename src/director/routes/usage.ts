@@ -83,7 +83,8 @@ export function usageTeam(c: Context<ApiEnv>, requested: string | undefined): { 
   return { team: requested, oneTeam: false };
 }
 
-function invalid(path: string, message: string): ApiError {
+/** A 400 naming the query parameter at fault, as the API's validation names fields. */
+export function invalid(path: string, message: string): ApiError {
   return new ApiError(400, 'invalid_request', `Invalid request: ${path}: ${message}`, [{ path, message }]);
 }
 
