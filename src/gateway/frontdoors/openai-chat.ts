@@ -74,6 +74,7 @@ class OpenAIStreamEncoder implements StreamEncoder {
   private id: string;
   private created: number;
   private started: boolean;
+  /** Set once the stream is closed: by its end, or by an error, after which nothing more is sent. */
   private ended: boolean;
   private readonly usage: Usage;
 
@@ -90,6 +91,7 @@ class OpenAIStreamEncoder implements StreamEncoder {
   encode(events: readonly StreamEvent[]): string {
     let out = '';
     for (const event of events) {
+      if (this.ended) break;
       switch (event.type) {
         case 'start':
           if (event.id !== '') this.id = chatId(event.id);
@@ -120,6 +122,9 @@ class OpenAIStreamEncoder implements StreamEncoder {
           break;
         case 'error':
           out += sseData(JSON.stringify({ error: { message: event.message, type: event.errorType, param: null, code: null } }));
+          // The stream ends at an error, as Sluice's own in-band errors end it: no usage chunk or [DONE] after it that a
+          // client reading to [DONE] could take for a finished answer.
+          this.ended = true;
           break;
       }
     }
