@@ -1,4 +1,5 @@
 // One admin change in progress: its transaction, its time, who made it, and the audit records it writes alongside.
+import { isDeepStrictEqual } from 'node:util';
 import type { AuditAction, AuditEntityType } from '../admin-store.js';
 import type { Dialect } from '../dialect.js';
 import { StoreConflict, StoreError, StoreInvalid } from '../errors.js';
@@ -18,6 +19,8 @@ export class Change implements Reader {
   private readonly actor: string;
   /** Audit records written so far: every write writes one, so none means the change changed nothing. */
   private audited = 0;
+  /** Set by an update that found the entity already as asked: the change is rolled back, no version bumped. */
+  private idle = false;
 
   constructor(session: SqlSession, now: number, actor: string, json: JsonColumns) {
     this.session = session;
@@ -50,6 +53,27 @@ export class Change implements Reader {
   get changedAnything(): boolean {
     return this.audited > 0;
   }
+
+  /**
+   * An update that changes nothing: nothing is written or audited, and `before` is answered. An idempotent PATCH (a script
+   * setting what is already set) must not fill the audit log or make every gateway reload.
+   */
+  leftAsItWas<T>(before: T): T {
+    this.idle = true;
+    return before;
+  }
+
+  /** Whether the change wrote nothing because its update was already in place (see leftAsItWas). */
+  get leftEverythingAsItWas(): boolean {
+    return this.idle && this.audited === 0;
+  }
+}
+
+/** Whether an update leaves an entity as it was, its updatedAt (the time of the update itself) aside. */
+export function unchanged(before: object, after: object): boolean {
+  const { updatedAt: _before, ...was } = before as { updatedAt?: unknown };
+  const { updatedAt: _after, ...is } = after as { updatedAt?: unknown };
+  return isDeepStrictEqual(was, is);
 }
 
 /** What a change is about, for the messages of the errors a driver's constraint codes are translated into. */

@@ -2,7 +2,7 @@
 import type { Consumer, ConsumerFilter, ConsumerInput, ConsumerPatch, Team } from '../admin-store.js';
 import type { Page } from '../records.js';
 import { StoreConflict, StoreNotFound } from '../errors.js';
-import type { Change, Reader } from './change.js';
+import { unchanged, type Change, type Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
 import { adminToken, consumerKey, type ConsumerRow, type CountRow, type KeyRow, type TeamRow, type TokenRow } from './rows.js';
 
@@ -25,6 +25,7 @@ export async function createTeam(change: Change, input: { name: string; owner: s
 export async function updateTeam(change: Change, name: string, patch: { owner?: string }): Promise<Team> {
   const before = await existingTeam(change, name);
   const after: Team = { ...before, owner: patch.owner ?? before.owner };
+  if (unchanged(before, after)) return change.leftAsItWas(before);
   await change.session.run('teamUpdate', [after.owner, name]);
   await change.audit('update', 'team', name, before, after);
   return after;
@@ -105,6 +106,7 @@ export async function updateConsumer(change: Change, name: string, patch: Consum
     models: patch.models !== undefined ? patch.models : before.models,
     updatedAt: change.now,
   };
+  if (unchanged(before, after)) return change.leftAsItWas(before);
   await change.session.run('consumerUpdate', [
     after.team,
     after.owner,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ResourceStatus } from '../../config/governance-schema.js';
 import type { AuditEntityType, Resource, ResourcePatch, StoredDefinition, Webhook, WebhookInput } from '../admin-store.js';
 import { StoreInvalid, StoreNotFound } from '../errors.js';
-import type { Change, Reader } from './change.js';
+import { unchanged, type Change, type Reader } from './change.js';
 import { resource, webhook, type DocumentRow, type ResourceRow, type WebhookRow } from './rows.js';
 import type { DocumentKind } from './statements.js';
 
@@ -44,6 +44,7 @@ export async function updateDocument<T extends { name: string }>(
   const before = await getDocument<T>(change, kind, name);
   if (before === null) throw new StoreNotFound(DOCUMENT_ENTITY[kind], name);
   const after: StoredDefinition<T> = { ...before, definition, updatedAt: change.now };
+  if (unchanged(before, after)) return change.leftAsItWas(before);
   await change.session.run(`${kind}Update`, [change.json.encode(definition), after.updatedAt, name]);
   await change.audit('update', DOCUMENT_ENTITY[kind], name, before, after);
   return after;
@@ -79,6 +80,7 @@ export async function updateResource(change: Change, id: string, patch: Resource
   const before = await getResource(change, id);
   if (before === null) throw new StoreNotFound('resource', id);
   const after: Resource = { ...before, status: patch.status ?? before.status, note: patch.note !== undefined ? patch.note : before.note };
+  if (unchanged(before, after)) return change.leftAsItWas(before);
   await change.session.run('resourceUpdate', [after.status, after.note, id]);
   await change.audit('update', 'resource', id, before, after);
   return after;
@@ -116,6 +118,7 @@ export async function updateWebhook(change: Change, id: string, patch: Partial<W
   const before = await getWebhook(change, id);
   if (before === null) throw new StoreNotFound('webhook', id);
   const after: Webhook = { ...before, url: patch.url ?? before.url, secret: patch.secret ?? before.secret };
+  if (unchanged(before, after)) return change.leftAsItWas(before);
   await change.session.run('webhookUpdate', [after.url, after.secret, id]);
   await change.audit('update', 'webhook', id, audited(before), audited(after));
   return after;

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../config/schema.js';
 import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig } from '../../config/governance-schema.js';
 import type { ProviderInput, ProviderPatch, StoredDefinition, StoredProvider } from '../admin-store.js';
 import { StoreConflict, StoreNotFound } from '../errors.js';
-import type { Change, Reader } from './change.js';
+import { unchanged, type Change, type Reader } from './change.js';
 import { createDocument, deleteDocument, getDocument, listDocuments, updateDocument } from './governance.js';
 import type { ConsumerRow, ProviderRow } from './rows.js';
 
@@ -56,6 +56,8 @@ export async function updateProvider(change: Change, name: string, patch: Provid
     credentials: patch.credentials !== undefined ? patch.credentials : before.credentials,
     updatedAt: change.now,
   };
+  // Credentials given are sealed anew each time, so a patch that sets them is always a change (a rotation).
+  if (unchanged(before, after)) return change.leftAsItWas(before);
   await change.session.run('providerUpdate', [
     change.json.encode(after.settings),
     change.json.encode(after.credentials?.fields ?? null),

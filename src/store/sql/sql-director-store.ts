@@ -397,12 +397,18 @@ export class SqlDirectorStore implements DirectorStore {
    */
   private async change<T>(actor: string, subject: Subject, work: (change: Change) => Promise<T>): Promise<T> {
     if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor');
+    let result: T;
     try {
-      return await this.driver.transaction(async (session) => {
+      await this.driver.transaction(async (session) => {
         await session.run('versionBump', []);
-        return work(new Change(session, this.clock(), actor, this.json));
+        const change = new Change(session, this.clock(), actor, this.json);
+        result = await work(change);
+        // An update that found everything as asked is rolled back: no version bump for gateways to reload on.
+        if (change.leftEverythingAsItWas) throw new BatchRollback();
       });
+      return result!;
     } catch (error) {
+      if (error instanceof BatchRollback) return result!;
       throw translateError(this.driver.dialect, subject, error);
     }
   }

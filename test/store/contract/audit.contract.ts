@@ -1,11 +1,12 @@
 // Contract: the config version, the append-only audit log and its listing, migrations, and the ledger's batch insert.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { governanceFields } from '../../../src/config/governance-schema.js';
 import type { Transaction } from '../../../src/ledger/transaction.js';
 import type { AuditRecord, DirectorStore } from '../../../src/store/director-store.js';
 import { StoreInvalid } from '../../../src/store/errors.js';
 import { MIGRATIONS } from '../../../src/store/migrations/index.js';
-import { allAudit, rejectsWith, versionsMoved, type ContractContext } from './context.js';
+import { allAudit, auditWritten, rejectsWith, versionsMoved, type ContractContext } from './context.js';
 
 function transaction(i: number, overrides: Partial<Transaction> = {}): Transaction {
   return {
@@ -62,6 +63,61 @@ export function auditContract(context: ContractContext): void {
         ['delete a team', () => store.deleteTeam('admin', 'team-version'), 1],
       ];
       for (const [name, change, expected] of changes) assert.equal(await versionsMoved(store, change), expected, name);
+    });
+
+    test('an update that changes nothing writes nothing: no version, no audit record, the entity as it was', async () => {
+      const { store } = context;
+      await store.createTeam('admin', { name: 'team-idle', owner: 'o@example.com' });
+      const consumer = await store.createConsumer('admin', {
+        name: 'consumer-idle',
+        team: 'team-idle',
+        labels: { env: 'prod', tier: 'a' },
+      });
+      const resource = await store.createResource('admin', { id: 'idle/one', status: 'sanctioned', note: 'kept' });
+      const budget = await store.createDefinition(
+        'admin',
+        'budget',
+        governanceFields.budgets.parse([
+          { name: 'budget-idle', consumers: { team: 'team-idle' }, measure: 'cost_usd', limit: 10, window: 'month' },
+        ])[0]!,
+      );
+      const provider = await store.createProvider('admin', {
+        name: 'provider-idle',
+        settings: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', connections: 4 },
+        credentials: null,
+      });
+      const idle: Array<[string, () => Promise<unknown>, unknown]> = [
+        ['a team, its owner as it is', () => store.updateTeam('bob', 'team-idle', { owner: 'o@example.com' }), { owner: 'o@example.com' }],
+        [
+          'a consumer, its labels in another order',
+          () => store.updateConsumer('bob', 'consumer-idle', { labels: { tier: 'a', env: 'prod' }, team: 'team-idle' }),
+          { updatedAt: consumer.updatedAt },
+        ],
+        ['a resource, its status as it is', () => store.updateResource('bob', 'idle/one', { status: 'sanctioned' }), resource],
+        [
+          'a budget, the same definition',
+          () => store.updateDefinition('bob', 'budget', 'budget-idle', budget.definition),
+          { updatedAt: budget.updatedAt },
+        ],
+        ['a provider, an empty patch', () => store.updateProvider('bob', 'provider-idle', {}), { updatedAt: provider.updatedAt }],
+      ];
+      for (const [name, update, expected] of idle) {
+        let answered: unknown;
+        const audited = await auditWritten(store, async () => {
+          assert.equal(
+            await versionsMoved(store, async () => {
+              answered = await update();
+            }),
+            0,
+            `${name}: no version`,
+          );
+        });
+        assert.equal(audited, 0, `${name}: no audit record`);
+        for (const [key, value] of Object.entries(expected as object))
+          assert.deepEqual((answered as Record<string, unknown>)[key], value, `${name}: ${key}`);
+      }
+      // A change of one field is still a change.
+      assert.equal(await versionsMoved(store, () => store.updateResource('bob', 'idle/one', { note: 'moved' })), 1);
     });
 
     test('is shared by every store on the same database (what gateways poll)', async () => {
