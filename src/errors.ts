@@ -97,6 +97,13 @@ export const ERRORS = {
     anthropicType: 'api_error',
     summary: 'Budgets cannot be checked (the Redis counters are unreachable) and `counters.failMode` is `closed`.',
   },
+  identity_unavailable: {
+    status: 503,
+    openaiType: 'api_error',
+    openaiCode: 'identity_unavailable',
+    anthropicType: 'api_error',
+    summary: "A JWT's issuer's signing keys (its JWKS) cannot be fetched: the token is neither accepted nor refused, and a retry may pass.",
+  },
   body_too_large: {
     status: 413,
     openaiType: 'invalid_request_error',

@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import type { AdminOidcConfig } from '../config/identity-schema.js';
-import { JwtVerifier, looksLikeJwt, stringClaim, TokenRefused } from '../identity/jwt.js';
+import { JwtVerifier, looksLikeJwt, SigningKeysUnavailable, stringClaim, TokenRefused } from '../identity/jwt.js';
 import { ADMIN_ROLES, type AdminRole, type AdminToken, type DirectoryStore } from '../store/admin-store.js';
 import { hashSecret } from '../store/secrets.js';
 import { ApiError } from './errors.js';
@@ -61,6 +61,7 @@ export class AdminAuthenticator {
       verified = await verifier.verify(token);
     } catch (error) {
       if (error instanceof TokenRefused) throw new ApiError(401, 'unauthenticated', error.message);
+      if (error instanceof SigningKeysUnavailable) throw new ApiError(503, 'unavailable', error.message);
       throw error;
     }
     const role = stringClaim(verified.payload, config.roleClaim);

@@ -8,7 +8,7 @@ export interface Issue {
   message: string;
 }
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 500;
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 500 | 503;
 
 export class ApiError extends Error {
   /** `headers`: sent with the answer, e.g. `allow` with a 405. */

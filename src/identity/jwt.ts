@@ -8,6 +8,12 @@ import type { JwtIssuerConfig } from '../config/identity-schema.js';
 /** A token that does not verify: the message says why, never the token. */
 export class TokenRefused extends Error {}
 
+/**
+ * The issuer's signing keys could not be fetched (its JWKS endpoint down, slow, or answering what is not a key set): the
+ * token is neither good nor bad, and the caller should hear "try again", not "your credential is wrong".
+ */
+export class SigningKeysUnavailable extends Error {}
+
 export interface VerifiedToken {
   issuer: string;
   sub: string;
@@ -80,6 +86,8 @@ export class JwtVerifier {
       });
       verified = payload;
     } catch (error) {
+      if (keysUnavailable(jose.errors, error))
+        throw new SigningKeysUnavailable(`The signing keys of issuer ${config.issuer} cannot be fetched.`);
       throw new TokenRefused(refusal(jose.errors, error));
     }
     // jose checks that `sub` is there, not what it is; a number or a list would be mapped (and labelled) as its text.
@@ -90,6 +98,15 @@ export class JwtVerifier {
   }
 }
 
+/**
+ * Whether jose failed fetching the JWKS rather than judging the token: a timeout, a key set that is not one, a plain
+ * JOSEError (jose's for a JWKS answer other than 200 or not JSON), or no JOSEError at all (the fetch itself failed).
+ */
+function keysUnavailable(errors: Jose['errors'], error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return true;
+  return error instanceof errors.JWKSTimeout || error.code === 'ERR_JWKS_INVALID' || error.constructor === errors.JOSEError;
+}
+
 /** What went wrong, for the caller, from jose's error classes. */
 function refusal(errors: Jose['errors'], error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'The JWT has expired.';
@@ -97,11 +114,7 @@ function refusal(errors: Jose['errors'], error: unknown): string {
   if (error instanceof errors.JOSEAlgNotAllowed) return 'The JWT is signed with an algorithm Sluice does not accept.';
   if (error instanceof errors.JWKSNoMatchingKey) return "No key of the issuer matches the JWT's key id (kid).";
   if (error instanceof errors.JWSSignatureVerificationFailed) return "The JWT's signature does not verify.";
-  if (error instanceof errors.JWKSTimeout || (error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID')) {
-    return "The issuer's signing keys cannot be fetched.";
-  }
-  if (error instanceof errors.JOSEError) return `The JWT does not verify (${error.code}).`;
-  return "The issuer's signing keys cannot be fetched.";
+  return `The JWT does not verify (${(error as InstanceType<Jose['errors']['JOSEError']>).code}).`;
 }
 
 /** A string claim, or null. */

@@ -38,6 +38,8 @@ describe('JWT consumers and OIDC admin tokens', () => {
   let jwks: Server;
   let published: JWK[];
   let fetches = 0;
+  /** While set, the JWKS endpoint answers 503, as an identity provider in an outage does. */
+  let jwksDown = false;
   let mock: MockProvider;
   let sluice: TestSluice;
   let first: SigningKey;
@@ -75,6 +77,10 @@ describe('JWT consumers and OIDC admin tokens', () => {
     published = [first.publicJwk];
     jwks = createServer((req, res) => {
       fetches++;
+      if (jwksDown) {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('identity provider unavailable');
+        return;
+      }
       res.writeHead(req.url === '/jwks' ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: published }));
     });
@@ -256,5 +262,45 @@ describe('JWT consumers and OIDC admin tokens', () => {
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const audit = await adminClient(sluice, BOOTSTRAP)('GET', '/api/audit?entityType=team&entityId=oidc-made');
     assert.equal(audit.body.items[0].actor, `oidc:${ISSUER}#ops@acme.mil`);
+  });
+
+  test("while the issuer's JWKS cannot be fetched, a token it would have to vouch for is a 503 to retry, not a 401", async () => {
+    const newcomer = await signingKey('key-2027-01');
+    published = [...published, newcomer.publicJwk];
+    jwksDown = true;
+    try {
+      // Past the cooldown, the unknown kid makes the gateway fetch the JWKS, which fails.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const openai = await chat(await token(newcomer, { sub: 'svc-checkout' }));
+      const body = (await openai.json()) as { error: { code: string; message: string; type: string } };
+      assert.equal(openai.status, 503, JSON.stringify(body));
+      assert.equal(body.error.code, 'identity_unavailable');
+      assert.equal(body.error.type, 'api_error');
+      assert.match(body.error.message, /signing keys of issuer https:\/\/idp\.example\.test\/realms\/acme cannot be fetched/);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const anthropic = await fetch(`${sluice.baseURL}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': await token(newcomer, { sub: 'svc-checkout' }),
+          'anthropic-version': '2023-06-01',
+        },
+        body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+      assert.equal(anthropic.status, 503);
+      assert.equal(((await anthropic.json()) as { error: { type: string } }).error.type, 'api_error');
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const admin = await adminClient(
+        sluice,
+        await token(newcomer, { sub: 'ops@acme.mil', sluice_role: 'admin' }, { audience: 'sluice-admin' }),
+      )('GET', '/api/teams');
+      assert.equal(admin.status, 503, JSON.stringify(admin.body));
+      assert.equal(admin.body.error.code, 'unavailable');
+    } finally {
+      jwksDown = false;
+    }
+    // The issuer back: the same token is served.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.equal((await chat(await token(newcomer, { sub: 'svc-checkout' }))).status, 200);
   });
 });

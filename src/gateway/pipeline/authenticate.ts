@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import type { JwtVerifier, VerifiedToken } from '../../identity/jwt.js';
-import { listClaim, looksLikeJwt, stringClaim, TokenRefused } from '../../identity/jwt.js';
+import { listClaim, looksLikeJwt, SigningKeysUnavailable, stringClaim, TokenRefused } from '../../identity/jwt.js';
 import { CertificateRefused, peerIdentity, type PeerSettings } from '../../identity/peer.js';
 import { identityLabel, type IdentityRules, type PresentedIdentity } from '../../identity/rules.js';
 import type { Consumer, ConsumerDirectory } from '../../policy/consumers.js';
@@ -77,6 +77,7 @@ async function byToken(
     verified = await verifier.verify(token);
   } catch (error) {
     if (error instanceof TokenRefused) throw new SluiceError('invalid_api_key', error.message);
+    if (error instanceof SigningKeysUnavailable) throw new SluiceError('identity_unavailable', error.message);
     throw error;
   }
   const { payload, config } = verified;
