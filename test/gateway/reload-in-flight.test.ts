@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { validateConfig } from '../../src/config/load.js';
-import { startMockMcp, MOCK_MCP_TOKEN } from '../support/mock-mcp.js';
+import { initializeMcpSession, startMockMcp, MOCK_MCP_TOKEN } from '../support/mock-mcp.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice } from '../support/sluice.js';
 
@@ -74,24 +74,7 @@ test('an MCP tools/call still sending its body when a reload moves its server is
     },
   });
   try {
-    const headers = {
-      authorization: `Bearer ${KEYS.checkout}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    };
-    const initialized = await fetch(`${sluice.baseURL}/mcp/tools`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'reload-test', version: '1.0.0' } },
-      }),
-    });
-    assert.equal(initialized.status, 200);
-    await initialized.arrayBuffer();
-    const session = initialized.headers.get('mcp-session-id')!;
+    const session = (await initializeMcpSession(`${sluice.baseURL}/mcp/tools`, KEYS.checkout, 'reload-test'))['mcp-session-id'];
     const call = slowRequest(
       sluice.sluice.gateway.port,
       `POST /mcp/tools HTTP/1.1\r\nhost: sluice\r\nauthorization: Bearer ${KEYS.checkout}\r\ncontent-type: application/json\r\n` +

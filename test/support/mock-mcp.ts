@@ -1,5 +1,7 @@
 // A real MCP server for tests: the official SDK's McpServer over StreamableHTTPServerTransport on loopback, one
-// session per client, answering only requests that carry the credentials Sluice is configured to inject.
+// session per client, answering only requests that carry the credentials Sluice is configured to inject; and a raw
+// client's handshake through Sluice.
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -86,4 +88,29 @@ export async function startMockMcp(options: { json?: boolean; keepAliveMs?: numb
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A raw MCP client's handshake through Sluice's MCP endpoint `url` with the consumer key `key`: initialize, answered 200.
+ * Answers the headers each later request of the session carries (the session id and protocol version included).
+ */
+export async function initializeMcpSession(url: string, key: string, clientName: string): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${key}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  const initialized = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: clientName, version: '1.0.0' } },
+    }),
+  });
+  assert.equal(initialized.status, 200);
+  await initialized.arrayBuffer();
+  return { ...headers, 'mcp-session-id': initialized.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-06-18' };
 }

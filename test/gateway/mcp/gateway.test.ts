@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../../support/mock-mcp.js';
+import { initializeMcpSession, startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../../support/mock-mcp.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
 import { until } from '../../support/until.js';
 
@@ -314,25 +314,7 @@ describe('MCP gateway: a long tool call answered as an SSE stream', () => {
 
   it("relays the server's keep-alive comments, so the client's connection is not idle while the tool runs", async () => {
     const url = `${test.baseURL}/mcp/tools`;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${KEYS.checkout}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    };
-    const initialize = await fetch(url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-client', version: '1.0.0' } },
-      }),
-    });
-    assert.equal(initialize.status, 200);
-    await initialize.text();
-    headers['mcp-session-id'] = initialize.headers.get('mcp-session-id')!;
-    headers['mcp-protocol-version'] = '2025-06-18';
+    const headers = await initializeMcpSession(url, KEYS.checkout, 'raw-client');
     const initialized = await fetch(url, {
       method: 'POST',
       headers,
