@@ -192,7 +192,7 @@ async function forward(
       if (type.startsWith('text/event-stream')) return await relaySse(res, upstream, returned, exchange);
     }
     res.writeHead(upstream.statusCode, returned);
-    for await (const chunk of upstream.body) res.write(chunk as Buffer);
+    for await (const chunk of upstream.body) if (!res.write(chunk as Buffer)) await drained(res);
     res.end();
   } catch (error) {
     if (!abort.signal.aborted) {
@@ -239,9 +239,27 @@ async function relaySse(
   if (exchange.toolCall !== null) exchange.toolCall.stream = true;
   res.writeHead(upstream.statusCode, returned);
   const relay = new SseRelay(res, (message) => rewrite(message, exchange));
-  for await (const chunk of upstream.body) relay.push(chunk as Buffer);
+  for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
   res.end();
+}
+
+/**
+ * Until the client has taken what is buffered for it, or has gone (its close aborts the upstream call). Reading the
+ * server no faster than the client reads keeps a slow client's stream from piling up in the gateway's memory.
+ */
+function drained(res: ServerResponse): Promise<void> {
+  // A destroyed response (the client gone) may have closed already: no event would come.
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** The answer to the exchange's request, rewritten (tools/list) or read (tools/call); null: send unchanged. */

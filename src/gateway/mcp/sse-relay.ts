@@ -13,6 +13,8 @@ export class SseRelay {
   private readonly parser: EventSourceParser;
   /** Keeps a character split between two chunks whole. */
   private readonly decoder: StringDecoder;
+  /** A write since the last push found the client's buffer full. */
+  private full = false;
 
   constructor(res: ServerResponse, rewrite: MessageRewrite) {
     this.res = res;
@@ -20,15 +22,18 @@ export class SseRelay {
     this.decoder = new StringDecoder('utf8');
     this.parser = createParser({
       onEvent: (event) => this.forward(event),
-      onRetry: (interval) => this.res.write(`retry: ${interval}\n\n`),
+      onRetry: (interval) => this.write(`retry: ${interval}\n\n`),
       // Keep-alive comments pass on: they keep the client's connection (and any proxy on the way) from idling out
       // while a long tool call runs.
-      onComment: (comment) => this.res.write(`: ${comment}\n\n`),
+      onComment: (comment) => this.write(`: ${comment}\n\n`),
     });
   }
 
-  push(chunk: Buffer): void {
+  /** Relays what the chunk completes; false when the client's buffer is full (wait for its 'drain' before the next). */
+  push(chunk: Buffer): boolean {
+    this.full = false;
     this.parser.feed(this.decoder.write(chunk));
+    return !this.full;
   }
 
   end(): void {
@@ -48,6 +53,10 @@ export class SseRelay {
     if (event.id !== undefined) frame += `id: ${event.id}\n`;
     if (event.event !== undefined) frame += `event: ${event.event}\n`;
     for (const line of data.split('\n')) frame += `data: ${line}\n`;
-    this.res.write(`${frame}\n`);
+    this.write(`${frame}\n`);
+  }
+
+  private write(text: string): void {
+    if (!this.res.write(text)) this.full = true;
   }
 }
