@@ -36,9 +36,10 @@ export interface Provider {
   embeddingsInputsPerCall?(model: string): number | undefined;
   /**
    * The provider's own token counting for an Anthropic Messages body (the client's, the model renamed): Anthropic's
-   * POST /v1/messages/count_tokens. Absent where the provider has no such endpoint; Sluice then estimates.
+   * POST /v1/messages/count_tokens. Absent where the provider has no such endpoint; Sluice then estimates. `betas`: the
+   * client's anthropic-beta header.
    */
-  openCountTokens?(body: Record<string, unknown>, model: string): CountTokensExchange;
+  openCountTokens?(body: Record<string, unknown>, model: string, betas: string | undefined): CountTokensExchange;
   /** Per-attempt credentials that depend on the moment (AWS SigV4 signatures, OAuth tokens); absent for static keys. */
   authorize?(request: UpstreamRequest): Promise<UpstreamRequest>;
 }

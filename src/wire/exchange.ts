@@ -14,6 +14,8 @@ export type Dialect = 'openai' | 'anthropic' | 'openai-responses';
 export interface ClientBody {
   dialect: Dialect;
   body: Record<string, unknown>;
+  /** An Anthropic client's anthropic-beta header (the betas its body may rely on), for a provider that passes it through. */
+  betas?: string;
 }
 
 export interface UpstreamRequest {

@@ -28,8 +28,12 @@ export class CachePolicy {
     const perModel = this.config.models[model];
     if (perModel === undefined && asked !== 'on') return null;
     const ttlSeconds = perModel?.ttlSeconds ?? this.config.ttlSeconds;
-    // The canonical request: the client's body with its keys in a stable order, so key order never splits a hit.
-    const canonical = stringify([this.scope(consumer), dialect, model, body]);
+    // The canonical request: the client's body with its keys in a stable order, so key order never splits a hit. An
+    // Anthropic client's betas may change the answer (its shape, what the body may use): they are part of the request.
+    const betas = dialect === 'anthropic' ? req.headers['anthropic-beta'] : undefined;
+    const canonical = stringify(
+      betas === undefined ? [this.scope(consumer), dialect, model, body] : [this.scope(consumer), dialect, model, body, betas],
+    );
     return { key: createHash('sha256').update(canonical).digest('hex'), ttlMs: ttlSeconds * 1000 };
   }
 

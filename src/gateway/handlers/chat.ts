@@ -82,6 +82,8 @@ export async function handleChat(
       res.setHeader('x-sluice-served-model', route.name);
     }
     const client: ClientBody = { dialect: door.dialect, body };
+    const betas = door.dialect === 'anthropic' ? req.headers['anthropic-beta'] : undefined;
+    if (typeof betas === 'string') client.betas = betas;
     const invocation = await invokeUpstream(
       route,
       (target) => openExchange(door, request, body, client, target),

@@ -31,7 +31,8 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
     const request = parseAnthropicMessages({ ...body, max_tokens: 1, stream: false });
     const route = resolveModel(snapshot.routing.routes, call.consumer!, request.model);
     if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
-    const counted = await countAtProvider(route, body, call);
+    const betas = req.headers['anthropic-beta'];
+    const counted = await countAtProvider(route, body, typeof betas === 'string' ? betas : undefined, call);
     if (counted !== null) {
       sendJson(res, 200, JSON.stringify({ input_tokens: counted }));
       return;
@@ -48,12 +49,17 @@ export async function handleCountTokens(context: GatewayContext, call: Call, req
  * The count from the route's targets that count tokens themselves (with the route's retry and fallback between them);
  * null when none does, or none could answer (an estimate then serves). A request the provider refuses is the client's.
  */
-async function countAtProvider(route: ModelRoute, body: Record<string, unknown>, call: Call): Promise<number | null> {
+async function countAtProvider(
+  route: ModelRoute,
+  body: Record<string, unknown>,
+  betas: string | undefined,
+  call: Call,
+): Promise<number | null> {
   const targets = route.targets.filter((target) => target.provider.openCountTokens !== undefined);
   if (targets.length === 0) return null;
   const invocation = await invokeUpstream(
     { ...route, targets },
-    (target) => target.provider.openCountTokens!(body, target.model),
+    (target) => target.provider.openCountTokens!(body, target.model, betas),
     false,
     call.cancellation,
   );

@@ -3,6 +3,7 @@
 import type { ChatRequest } from '../../ir/chat.js';
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, ChatPassThrough, ClientBody, Redactor, UpstreamRequest } from '../../wire/exchange.js';
+import { withClientBetas } from './auth.js';
 import { anthropicFailure } from './errors.js';
 import { AnthropicStreamRelay } from './relay.js';
 import { anthropicRequestBody } from './request.js';
@@ -39,5 +40,6 @@ export function openAnthropicChat(
   client: ClientBody | null,
 ): ChatExchange {
   const body = JSON.stringify(anthropicRequestBody(request, model, client));
-  return anthropicChatExchange(provider, { path, headers, body }, client !== null && client.dialect === 'anthropic');
+  const passed = client !== null && client.dialect === 'anthropic';
+  return anthropicChatExchange(provider, { path, headers: passed ? withClientBetas(headers, client.betas) : headers, body }, passed);
 }

@@ -2,7 +2,7 @@
 import type { ProviderSettings } from '../settings.js';
 import { SluiceError } from '../../errors.js';
 import type { Feature, Provider } from '../provider.js';
-import { anthropicHeaders } from './auth.js';
+import { anthropicHeaders, withClientBetas } from './auth.js';
 import { countTokensBody } from './count-tokens.js';
 import { anthropicFailure } from './errors.js';
 import { openAnthropicChat } from './exchange.js';
@@ -23,9 +23,13 @@ export function createAnthropicProvider(name: string, config: ProviderSettings):
     openEmbeddings: () => {
       throw new SluiceError('unsupported_by_provider', `Provider ${name} (anthropic) does not offer embeddings.`, { param: 'model' });
     },
-    openCountTokens: (body, model) => ({
+    openCountTokens: (body, model, betas) => ({
       provider: name,
-      request: { path: `${path}/count_tokens`, headers, body: JSON.stringify(countTokensBody(body, model)) },
+      request: {
+        path: `${path}/count_tokens`,
+        headers: withClientBetas(headers, betas),
+        body: JSON.stringify(countTokensBody(body, model)),
+      },
       failure: anthropicFailure,
     }),
   };
