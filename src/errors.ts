@@ -111,6 +111,13 @@ export const ERRORS = {
     anthropicType: 'request_too_large',
     summary: 'The body is larger than gateway.maxBodyBytes.',
   },
+  unsupported_encoding: {
+    status: 415,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'unsupported_encoding',
+    anthropicType: 'invalid_request_error',
+    summary: "The body's `content-encoding` is not one Sluice reads (gzip, deflate, br, or none).",
+  },
   upstream_rejected: {
     status: 400,
     openaiType: 'invalid_request_error',
