@@ -102,9 +102,16 @@ export async function handleMcp(
     // JSON-RPC batches left MCP in 2025-06-18; a batch could carry a tools/call past the grant unseen.
     return sendRpcError(res, 400, null, INVALID_REQUEST, 'Send one JSON-RPC message per request; batches are not supported.');
   }
-  if (message.method === 'tools/call' && typeof message.id !== 'string' && typeof message.id !== 'number') {
+  if (message.method === 'tools/call' && typeof message.id !== 'string' && !Number.isSafeInteger(message.id)) {
     // MCP requests carry a string or integer id, never null: a tools/call without one would reach the server unchecked.
-    return sendRpcError(res, 400, null, INVALID_REQUEST, 'A tools/call is a request: it needs an id, a string or an integer.');
+    // An integer past 2^53 is not held exactly once parsed, and the call is sent on as parsed (below).
+    return sendRpcError(
+      res,
+      400,
+      null,
+      INVALID_REQUEST,
+      'A tools/call is a request: it needs an id, a string or an integer (within ±2^53).',
+    );
   }
   const exchange = exchangeFor(message, grant, consumer, server, requestId);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
@@ -119,7 +126,9 @@ export async function handleMcp(
       `Tool '${exchange.toolCall.tool}' is not available to consumer '${consumer.name}'.`,
     );
   }
-  return forward(context, req, res, server, body, exchange);
+  // A tools/call goes on as the grant read it: JSON with a key twice (a second "name") is read last-wins here and may be
+  // read first-wins by the server, which would run a tool the grant never saw.
+  return forward(context, req, res, server, exchange.toolCall === null ? body : Buffer.from(JSON.stringify(message)), exchange);
 }
 
 function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consumer, server: McpServer, callId: string): Exchange {
