@@ -25,6 +25,41 @@ export function loadedOnce<T>(load: () => Promise<T>): () => Promise<T> {
 let loaded: CountTokens | null = null;
 const tokenizer = loadedOnce(async () => (loaded = await loadTokenizer()));
 
+/** Releases the counts waiting for the load with the rough count, when countWithoutWaiting() comes first. */
+let giveUpWaiting: ((count: CountTokens) => void) | null = null;
+let gaveUp: Promise<CountTokens> | null = null;
+/** countWithoutWaiting()s not yet ended: while one lasts, a count asked for before the load is rough at once. */
+let hurries = 0;
+
+/** The tokenizer; the rough count before its load while countWithoutWaiting() lasts, or came while a count waited. */
+function counter(): Promise<CountTokens> {
+  if (loaded !== null) return tokenizer();
+  if (hurries > 0) {
+    // The load goes on, for the counts after.
+    tokenizer().catch(() => undefined);
+    return Promise.resolve(roughCount);
+  }
+  gaveUp ??= new Promise((resolve) => (giveUpWaiting = resolve));
+  return Promise.race([tokenizer(), gaveUp]);
+}
+
+/**
+ * Until the returned function is called, counts that would wait for the tokenizer's load (now, or asked for meanwhile)
+ * are rough instead; their usage is an estimate either way. For a stop: calls finishing then must be recorded before
+ * the ledger closes, and the load can take seconds on a busy machine.
+ */
+export function countWithoutWaiting(): () => void {
+  hurries++;
+  giveUpWaiting?.(roughCount);
+  giveUpWaiting = null;
+  gaveUp = null;
+  let ended = false;
+  return () => {
+    if (!ended) hurries--;
+    ended = true;
+  };
+}
+
 /**
  * gpt-tokenizer's o200k_base encoder, given the ranks' table the worker built (o200k-ranks-worker.ts says why a worker)
  * in place of the Map the library builds itself (rank-table.ts says why): it is built from the ranks that are bytes, and
@@ -134,7 +169,7 @@ const REPLY_PRIMING = 3;
 const PER_IMAGE = 85;
 
 export async function countTextTokens(texts: readonly string[]): Promise<number> {
-  const count = await tokenizer();
+  const count = await counter();
   let total = 0;
   for (const text of texts) if (text !== '') total += count(text);
   return total;
@@ -177,7 +212,8 @@ export class TokenCountCache {
 const promptTexts = new TokenCountCache();
 
 export async function estimatePromptTokens(request: ChatRequest): Promise<number> {
-  return promptTokens(request, await tokenizer(), promptTexts);
+  const count = await counter();
+  return promptTokens(request, count, count === roughCount ? null : promptTexts);
 }
 
 /**
@@ -222,7 +258,7 @@ function countKept(text: string, count: CountTokens, kept: TokenCountCache | nul
 }
 
 export async function estimateEmbeddingTokens(request: EmbeddingsRequest): Promise<number> {
-  return embeddingTokens(request, await tokenizer());
+  return embeddingTokens(request, await counter());
 }
 
 /** estimateEmbeddingTokens, synchronous once the tokenizer's tables are loaded (countPromptTokens says why). */

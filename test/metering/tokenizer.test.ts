@@ -225,6 +225,44 @@ describe("a translated stream's first event does not wait for the tokenizer", ()
   });
 });
 
+describe('a stop does not wait for the tokenizer', () => {
+  test('counts waiting for the load, or asked for while countWithoutWaiting() lasts, are rough; after it, exact', async () => {
+    // A thread of its own, so the tokenizer's module starts unloaded, as in a gateway stopped before any call loaded it.
+    const tokenizer = new URL('../../src/metering/tokenizer.js', import.meta.url).href;
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.tokenizer).then(async ({ countTextTokens, estimatePromptTokens, countWithoutWaiting }) => {
+        const texts = ['1234567890123456789 and 9876543210987654321'];
+        const waiting = countTextTokens(texts);
+        const done = countWithoutWaiting();
+        const rough = await waiting;
+        // Asked for while it lasts: rough too, without waiting for the load.
+        const roughPrompt = await estimatePromptTokens(workerData.request);
+        done();
+        const [exact, exactPrompt] = await Promise.all([countTextTokens(texts), estimatePromptTokens(workerData.request)]);
+        parentPort.postMessage({ rough, roughPrompt, exact, exactPrompt });
+      });`;
+    const request: ChatRequest = {
+      model: 'gpt-4o-mini',
+      stream: false,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Add 1234567890123456789 and 9876543210987654321, please.' }] }],
+    };
+    const worker = new Worker(source, { eval: true, workerData: { tokenizer, request } });
+    const counts = await new Promise<{ rough: number; roughPrompt: number; exact: number; exactPrompt: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    // 43 characters: 11 rough tokens; the tokenizer cuts numbers in threes.
+    assert.equal(counts.rough, 11);
+    assert.equal(counts.exact, await countTextTokens(['1234567890123456789 and 9876543210987654321']));
+    assert.notEqual(counts.exact, counts.rough);
+    // The rough prompt count was not kept: the exact one follows once loaded.
+    assert.equal(counts.roughPrompt, 14 + 6);
+    assert.equal(counts.exactPrompt, 21 + 6);
+  });
+});
+
 describe('prompt counts kept for texts that repeat', () => {
   test('a kept count is the count; the least recently used go first, within the bound in characters', () => {
     let counted = 0;
