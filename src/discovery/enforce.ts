@@ -163,6 +163,27 @@ export function unreadableRefusal(wire: WireFormat, reason: UnreadableBody, enco
   }
 }
 
+/**
+ * The refusal, in enforce mode, of an upgrade request to a catalog host that cannot be checked: one carrying a body (not
+ * read for a model; an origin that does not switch would answer it as the call it is), or one to a protocol other than
+ * WebSocket (h2c), whose calls would pass unread once switched.
+ */
+export function upgradeRefusal(wire: WireFormat, protocol: string, withBody: boolean): Refusal {
+  const reason = withBody
+    ? `it asks to switch protocols (Upgrade: ${protocol}) and carries a body, which is not read for a model`
+    : `it asks to switch to ${protocol}, whose calls are not read (WebSocket sessions are)`;
+  return rendered(wire, {
+    status: 400,
+    message: `Sluice discovery cannot check this call against your organisation's AI policy, so it was not sent: ${reason}.`,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'unsupported_upgrade',
+    openaiParam: null,
+    anthropicType: 'invalid_request_error',
+    googleStatus: 'INVALID_ARGUMENT',
+    bedrockType: 'ValidationException',
+  });
+}
+
 /** Answers a call with a refusal instead of the provider. */
 export function refuse(res: ServerResponse | Http2ServerResponse, refused: Refusal): void {
   res.writeHead(refused.status, refused.headers);

@@ -4,12 +4,12 @@
 // its answer relayed as it came. A body sent before the switch (an h2c upgrade on a POST), with a content-length or
 // chunked, goes on with the handshake. A session with a catalog host is one call, recorded when it opens (the model
 // from the path, or the `model` query parameter the Realtime API takes); enforce mode refuses an unsanctioned model
-// before it opens.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+// before it opens, and, with a catalog host, an upgrade it could not check (one with a body, or not to WebSocket).
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { refusal } from './enforce.js';
+import { refusal, upgradeRefusal, type Refusal } from './enforce.js';
 import { ChunkedBodyDecoder } from './chunked.js';
 import { connectAddress, endToEndHeaders, type ForwardDeps, type Target } from './forward.js';
 import { sourceOf } from './hints.js';
@@ -24,6 +24,14 @@ function head(answer: IncomingMessage, extra: string[] = []): string {
     if (!/^(transfer-encoding|connection|keep-alive)$/i.test(raw[i]!)) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
   return `${[...lines, ...extra].join('\r\n')}\r\n\r\n`;
+}
+
+/** A refusal written on the socket itself (the request never became a response object), and the connection ended. */
+function refuseOnSocket(socket: Duplex, refused: Refusal): void {
+  const lines = Object.entries(refused.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(
+    `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status] ?? ''}\r\n${lines.join('')}connection: close\r\n\r\n${refused.text}`,
+  );
 }
 
 function fail(socket: Duplex, status: number, reason: string, message: string): void {
@@ -50,10 +58,24 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
   if (entry !== null && model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, model)) {
     deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
     deps.log.warn({ provider: entry.provider, model, client: target.clientIp }, 'discovery: a session with an unsanctioned model refused');
-    const refused = refusal(entry.wire, entry.provider, model);
-    const lines = Object.entries(refused.headers).map(([name, value]) => `${name}: ${value}\r\n`);
-    socket.end(`HTTP/1.1 403 Forbidden\r\n${lines.join('')}connection: close\r\n\r\n${refused.text}`);
+    refuseOnSocket(socket, refusal(entry.wire, entry.provider, model));
     return;
+  }
+  // Fail closed, as forward.ts is for a body it cannot read: an upgrade request's body is not read for a model (and an
+  // origin that does not switch answers it as the call it is), and a protocol other than WebSocket (h2c) would carry
+  // calls the proxy never reads.
+  if (entry !== null && reading !== null && deps.config.mode === 'enforce' && deps.policy.refusesSome(entry.provider)) {
+    const withBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') !== 0;
+    const protocol = String(req.headers.upgrade ?? '').trim();
+    if ((withBody && reading.modelInBody) || protocol.toLowerCase() !== 'websocket') {
+      deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+      deps.log.warn(
+        { provider: entry.provider, upgrade: protocol, withBody, client: target.clientIp },
+        'discovery: an upgrade whose calls cannot be read refused',
+      );
+      refuseOnSocket(socket, upgradeRefusal(entry.wire, protocol, withBody));
+      return;
+    }
   }
   // A request body before the switch (an h2c upgrade on a POST) goes on with the request: Node's server leaves it on
   // the socket, where it ends (its content-length, or its last chunk) is where the switched protocol's bytes begin.

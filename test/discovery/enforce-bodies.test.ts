@@ -4,12 +4,13 @@
 // unless the policy refuses no model of that provider. In observe mode the same calls pass and are inventoried.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as tlsConnect } from 'node:tls';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { FormData } from 'undici';
 import Anthropic from '@anthropic-ai/sdk';
 import { anthropicMessage, json, openaiCompletion } from '../support/mock-provider.js';
-import { counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { connectTunnel, counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const MAX_PARSE_BYTES = 64 * 1024;
@@ -201,6 +202,31 @@ describe('discovery: enforce mode reads compressed bodies and refuses bodies it 
     const passed = await post(enforcing, 'https://api.mistral.ai/v1/chat/completions', body);
     assert.equal(passed.status, 200);
     assert.equal(mock.received.at(-1)!.rawBody, body);
+  });
+
+  test('enforce: a call that asks to switch protocols (Upgrade) with a body naming an unsanctioned model, or an h2c upgrade, is refused', async () => {
+    const seen = mock.received.length;
+    const json = chat('gpt-4o');
+    const framings = [
+      `Connection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: ${json.length}\r\n\r\n${json}`,
+      `Connection: Upgrade\r\nUpgrade: websocket\r\nTransfer-Encoding: chunked\r\n\r\n${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`,
+      'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+    ];
+    for (const framing of framings) {
+      const { socket } = await connectTunnel(enforcing.port, 'api.openai.com:443');
+      const secure = tlsConnect({ socket, ca: tls.orgCaPem, servername: 'api.openai.com', ALPNProtocols: ['http/1.1'] });
+      await new Promise((resolve) => secure.once('secureConnect', resolve));
+      secure.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\nAuthorization: Bearer sk-enforce-upgrade-not-real\r\n` +
+          `Content-Type: application/json\r\n${framing}`,
+      );
+      const chunks: Buffer[] = [];
+      for await (const chunk of secure) chunks.push(chunk as Buffer);
+      const answer = Buffer.concat(chunks).toString('utf8');
+      assert.match(answer, /^HTTP\/1\.1 4\d\d /, framing);
+      assert.match(answer.slice(answer.indexOf('\r\n\r\n') + 4), /"code":"(model_not_sanctioned|unsupported_upgrade)"/, framing);
+    }
+    assert.equal(mock.received.length, seen, 'the provider saw nothing');
   });
 
   test('observe: the same unreadable bodies pass to the provider as sent and are inventoried as unparsed; gzip is read', async () => {
