@@ -1,6 +1,7 @@
 // Enforce mode: the sanctioned-model policy applied to discovered traffic. Statuses come from sluice.yaml's `resources`
 // and, when a director is configured, from its resource list (read back periodically); the action per status is the
-// configured `resourcePolicy`. A refused call is answered in the provider's own error shape, and never reaches it.
+// configured `resourcePolicy`. A refused call is answered in the provider's own error shape, and never reaches it; so is
+// a call whose model cannot be read from its body while the policy refuses some model of its provider (fail closed).
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Logger } from 'pino';
@@ -8,6 +9,7 @@ import type { WireFormat } from '../config/discovery-schema.js';
 import type { ResourceStatus } from '../config/governance-schema.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { resourcePolicy } from '../policy/resources.js';
+import type { UnreadableBody } from './reading.js';
 
 export class DiscoveryPolicy {
   private readonly config: Pick<SluiceConfig, 'resources' | 'resourcePolicy'>;
@@ -22,6 +24,22 @@ export class DiscoveryPolicy {
   refuses(provider: string, model: string): boolean {
     const resources = { ...this.config.resources, ...this.directorStatuses };
     return resourcePolicy({ resources, resourcePolicy: this.config.resourcePolicy }, provider, model).action === 'enforce';
+  }
+
+  /**
+   * Whether some model of the provider is refused: then a call to it whose model cannot be read might be to that model.
+   * Unreviewed models refused means any model it does not know; otherwise a model marked unsanctioned (here or by the
+   * director) while unsanctioned ones are refused.
+   */
+  refusesSome(provider: string): boolean {
+    const { resourcePolicy: actions } = this.config;
+    if (actions.unreviewed === 'enforce') return true;
+    if (actions.unsanctioned !== 'enforce') return false;
+    const prefix = `${provider}/`;
+    for (const [id, status] of Object.entries({ ...this.config.resources, ...this.directorStatuses })) {
+      if (status === 'unsanctioned' && id.startsWith(prefix)) return true;
+    }
+    return false;
   }
 
   /** Reads the director's resource statuses (GET /api/resources); on failure the last ones read stay in force. */
@@ -43,36 +61,131 @@ export class DiscoveryPolicy {
   }
 }
 
-/** The body and headers of a 403 in the provider's own error shape: what its SDK turns into a permission error. */
-export function refusal(wire: WireFormat, provider: string, model: string): { headers: Record<string, string>; text: string } {
-  const message = `The model ${provider}/${model} is not sanctioned by your organisation's AI policy (Sluice discovery).`;
+/** An answer enforce mode gives instead of the provider's: status, headers and body in the provider's own error shape. */
+export interface Refusal {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+/** What a refusal says, and the names each provider's error shape gives that kind of error. */
+interface RefusalKind {
+  status: number;
+  message: string;
+  openaiType: string;
+  openaiCode: string;
+  openaiParam: string | null;
+  anthropicType: string;
+  googleStatus: string;
+  bedrockType: string;
+}
+
+function rendered(wire: WireFormat, kind: RefusalKind): Refusal {
+  const { message } = kind;
   let body: unknown;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   switch (wire) {
     case 'anthropic':
-      body = { type: 'error', error: { type: 'permission_error', message } };
+      body = { type: 'error', error: { type: kind.anthropicType, message } };
       break;
     case 'gemini':
-      body = { error: { code: 403, message, status: 'PERMISSION_DENIED' } };
+      body = { error: { code: kind.status, message, status: kind.googleStatus } };
       break;
     case 'bedrock':
       body = { message };
-      headers['x-amzn-errortype'] = 'AccessDeniedException';
+      headers['x-amzn-errortype'] = kind.bedrockType;
       break;
     case 'cohere':
       body = { message };
       break;
     default:
-      body = { error: { message, type: 'invalid_request_error', param: 'model', code: 'model_not_sanctioned' } };
+      body = { error: { message, type: kind.openaiType, param: kind.openaiParam, code: kind.openaiCode } };
   }
   const text = JSON.stringify(body);
   headers['content-length'] = String(Buffer.byteLength(text));
-  return { headers, text };
+  return { status: kind.status, headers, text };
 }
 
-/** Answers a call with the provider's own 403. */
-export function refuse(res: ServerResponse | Http2ServerResponse, wire: WireFormat, provider: string, model: string): void {
-  const { headers, text } = refusal(wire, provider, model);
-  res.writeHead(403, headers);
-  res.end(text);
+/** A 403 in the provider's own error shape: what its SDK turns into a permission error. */
+export function refusal(wire: WireFormat, provider: string, model: string): Refusal {
+  return rendered(wire, {
+    status: 403,
+    message: `The model ${provider}/${model} is not sanctioned by your organisation's AI policy (Sluice discovery).`,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'model_not_sanctioned',
+    openaiParam: 'model',
+    anthropicType: 'permission_error',
+    googleStatus: 'PERMISSION_DENIED',
+    bedrockType: 'AccessDeniedException',
+  });
+}
+
+/**
+ * The refusal of a call whose model cannot be read from its body, in enforce mode: it cannot be checked against the
+ * policy, so it is not sent (fail closed). 413 for a body over the bound (as sent or decompressed), 415 for a content
+ * coding the proxy cannot undo, 400 for a body that is not in the coding it claims.
+ */
+export function unreadableRefusal(wire: WireFormat, reason: UnreadableBody, encoding: string, maxBytes: number): Refusal {
+  const prefix =
+    "Sluice discovery cannot check this call against your organisation's AI policy, so it was not sent: its model cannot be read, because";
+  const invalid = {
+    openaiType: 'invalid_request_error',
+    openaiParam: null,
+    googleStatus: 'INVALID_ARGUMENT',
+    bedrockType: 'ValidationException',
+  };
+  switch (reason) {
+    case 'too_large':
+    case 'too_large_decompressed':
+      return rendered(wire, {
+        ...invalid,
+        status: 413,
+        message: `${prefix} the body is larger than ${maxBytes} bytes${reason === 'too_large' ? '' : ' once decompressed'} (discovery.maxParseBytes).`,
+        openaiCode: 'request_too_large',
+        anthropicType: 'request_too_large',
+      });
+    case 'unsupported_encoding':
+      return rendered(wire, {
+        ...invalid,
+        status: 415,
+        message: `${prefix} the body's content-encoding (${encoding}) is not one it reads (gzip, deflate, br).`,
+        openaiCode: 'unsupported_content_encoding',
+        anthropicType: 'invalid_request_error',
+      });
+    case 'undecodable':
+      return rendered(wire, {
+        ...invalid,
+        status: 400,
+        message: `${prefix} the body cannot be decompressed as its content-encoding (${encoding}) says.`,
+        openaiCode: 'invalid_content_encoding',
+        anthropicType: 'invalid_request_error',
+      });
+  }
+}
+
+/**
+ * The refusal, in enforce mode, of an upgrade request to a catalog host that cannot be checked: one carrying a body (not
+ * read for a model; an origin that does not switch would answer it as the call it is), or one to a protocol other than
+ * WebSocket (h2c), whose calls would pass unread once switched.
+ */
+export function upgradeRefusal(wire: WireFormat, protocol: string, withBody: boolean): Refusal {
+  const reason = withBody
+    ? `it asks to switch protocols (Upgrade: ${protocol}) and carries a body, which is not read for a model`
+    : `it asks to switch to ${protocol}, whose calls are not read (WebSocket sessions are)`;
+  return rendered(wire, {
+    status: 400,
+    message: `Sluice discovery cannot check this call against your organisation's AI policy, so it was not sent: ${reason}.`,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'unsupported_upgrade',
+    openaiParam: null,
+    anthropicType: 'invalid_request_error',
+    googleStatus: 'INVALID_ARGUMENT',
+    bedrockType: 'ValidationException',
+  });
+}
+
+/** Answers a call with a refusal instead of the provider. */
+export function refuse(res: ServerResponse | Http2ServerResponse, refused: Refusal): void {
+  res.writeHead(refused.status, refused.headers);
+  res.end(refused.text);
 }

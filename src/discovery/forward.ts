@@ -1,6 +1,7 @@
-// One request through the discovery proxy to its origin: read (a copy of) the request body up to the bound, apply enforce
-// mode, send it on over HTTPS with the upstream's certificate verified (or plain HTTP for absolute-form requests), and
-// relay the answer as it comes, reading model, usage, status, latency and time to first byte on the way.
+// One request through the discovery proxy to its origin: read (a copy of) the request body up to the bound, decompressed
+// when it was sent compressed, apply enforce mode, send it on over HTTPS with the upstream's certificate verified (or
+// plain HTTP for absolute-form requests), and relay the answer as it comes, reading model, usage, status, latency and
+// time to first byte on the way.
 import {
   request as httpRequest,
   type Agent as HttpAgent,
@@ -18,10 +19,10 @@ import type { DiscoveryConfig } from '../config/discovery-schema.js';
 import { costMicroUsd } from '../metering/cost.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import type { HostEntry } from './catalog.js';
-import { refuse, type DiscoveryPolicy } from './enforce.js';
+import { refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
 import { sourceOf, type Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
-import { readRequest, ResponseReader } from './reading.js';
+import { contentCodings, decompressRequestBody, readRequest, ResponseReader, type UnreadableBody } from './reading.js';
 import type { SeenCall } from './report.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
@@ -123,6 +124,18 @@ function readBody(req: ClientRequest, max: number): Promise<BodyCopy> {
   });
 }
 
+/**
+ * Whether a body begins as a multipart one does (`--` and its boundary), as files and audio are uploaded. The proxy
+ * reads models from JSON only, and no JSON parser (the provider's either) takes such a body: its size changes nothing,
+ * so it is not refused for it. (A model in a form field, as audio transcriptions name it, is not read at any size.)
+ */
+function isMultipart(chunks: Buffer[]): boolean {
+  const first = chunks[0];
+  if (first === undefined) return false;
+  const second = first.length > 1 ? first[1] : chunks[1]?.[0];
+  return first[0] === 0x2d && second === 0x2d;
+}
+
 function upstreamFailure(res: ClientResponse, status: number, message: string): void {
   if (res.headersSent) {
     res.destroy();
@@ -145,32 +158,60 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
   const { entry } = target;
   // Unread bodies (another host's, a GET's) stream straight on.
   let body: BodyCopy = { chunks: [], whole: null, ended: false };
-  let overflow = false;
+  // What the model is read from: the body as sent, or decompressed; null when it cannot be read (`unreadable` says why).
+  let readable: Buffer | null = null;
+  let unreadable: UnreadableBody | null = null;
+  let codings: string[] = [];
   if (entry !== null && req.method !== 'GET' && req.method !== 'HEAD') {
     try {
       body = await readBody(req, deps.config.maxParseBytes);
-      overflow = body.whole === null;
     } catch {
       res.destroy();
       return;
     }
+    readable = body.whole;
+    codings = contentCodings(req.headers['content-encoding']);
+    if (readable === null) unreadable = 'too_large';
+    else if (codings.length > 0 && readable.length > 0) {
+      // Decompressed only to be read: what goes on is the bytes as sent.
+      const decompressed = await decompressRequestBody(codings, readable, deps.config.maxParseBytes);
+      if (typeof decompressed === 'string') {
+        unreadable = decompressed;
+        readable = null;
+      } else readable = decompressed;
+    }
   }
-  const reading = entry === null ? null : readRequest(entry.wire, path, body.whole);
-  if (
-    entry !== null &&
-    reading !== null &&
-    reading.model !== null &&
-    deps.config.mode === 'enforce' &&
-    deps.policy.refuses(entry.provider, reading.model)
-  ) {
-    deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
-    deps.log.warn(
-      { provider: entry.provider, model: reading.model, client: target.clientIp },
-      'discovery: a call to an unsanctioned model refused',
-    );
-    if (!body.ended) req.resume();
-    refuse(res, entry.wire, entry.provider, reading.model);
-    return;
+  const reading = entry === null ? null : readRequest(entry.wire, path, readable);
+  if (entry !== null && reading !== null && deps.config.mode === 'enforce') {
+    let refused: Refusal | null = null;
+    // Fail closed: a body the model would be read from but cannot be is not let through unchecked, unless no model of
+    // this provider is refused (then nothing it could name would be). An upload (multipart) is never read for a model,
+    // whatever its size: its size is no reason to refuse it.
+    if (
+      unreadable !== null &&
+      reading.modelInBody &&
+      !(unreadable === 'too_large' && codings.length === 0 && isMultipart(body.chunks)) &&
+      deps.policy.refusesSome(entry.provider)
+    ) {
+      const encoding = String(req.headers['content-encoding'] ?? 'identity');
+      deps.log.warn(
+        { provider: entry.provider, reason: unreadable, encoding, client: target.clientIp },
+        'discovery: a call whose model cannot be read refused',
+      );
+      refused = unreadableRefusal(entry.wire, unreadable, encoding, deps.config.maxParseBytes);
+    } else if (reading.model !== null && deps.policy.refuses(entry.provider, reading.model)) {
+      deps.log.warn(
+        { provider: entry.provider, model: reading.model, client: target.clientIp },
+        'discovery: a call to an unsanctioned model refused',
+      );
+      refused = refusal(entry.wire, entry.provider, reading.model);
+    }
+    if (refused !== null) {
+      deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+      if (!body.ended) req.resume();
+      refuse(res, refused);
+      return;
+    }
   }
 
   const headers = endToEndHeaders(req.headers);
@@ -233,7 +274,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
           const priced = read.model ?? requested;
           const usage = read.usage;
           const cost = usage === null || priced === null ? null : costMicroUsd(usage, deps.prices.lookup(entry.provider, priced));
-          const unparsed = read.unparsed || overflow;
+          const unparsed = read.unparsed || unreadable !== null;
           deps.metrics.calls.inc({ provider: entry.provider, outcome: unparsed ? 'unparsed' : 'observed' });
           deps.metrics.latency.observe({ provider: entry.provider }, (endedAt - started) / 1000);
           if (firstByteAt !== null) deps.metrics.ttfb.observe({ provider: entry.provider }, (firstByteAt - started) / 1000);

@@ -25,7 +25,12 @@ export interface RequestReading {
   operation: string | null;
   model: string | null;
   stream: boolean;
+  /** Whether the model is read from the body: false where the path names it (Bedrock, Gemini's own API). */
+  modelInBody: boolean;
 }
+
+/** Why a request body cannot be read for its model. */
+export type UnreadableBody = 'too_large' | 'too_large_decompressed' | 'unsupported_encoding' | 'undecodable';
 
 const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/;
 const GOOGLE_MODEL_PATH = /\/models\/([^/:]+):([A-Za-z]+)$/;
@@ -59,12 +64,13 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
   const bodyModel = typeof json.model === 'string' && json.model !== '' ? json.model : null;
   if (wire === 'bedrock') {
     const match = BEDROCK_PATH.exec(path);
-    if (match === null) return { operation: null, model: null, stream: false };
+    if (match === null) return { operation: null, model: null, stream: false, modelInBody: false };
     const operation = match[2]!;
     return {
       operation: operation.startsWith('converse') ? 'chat' : 'invoke',
       model: decodedOrRaw(match[1]!),
       stream: operation.endsWith('stream'),
+      modelInBody: false,
     };
   }
   if (wire === 'gemini') {
@@ -72,21 +78,23 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
     if (match !== null) {
       const method = match[2]!;
       const operation = /embed/i.test(method) ? 'embeddings' : /generate|predict/i.test(method) ? 'chat' : method;
-      return { operation, model: decodedOrRaw(match[1]!), stream: /^stream/.test(method) };
+      return { operation, model: decodedOrRaw(match[1]!), stream: /^stream/.test(method), modelInBody: false };
     }
     // Vertex's OpenAI-compatible endpoint (.../endpoints/openapi/chat/completions) names the model in the body.
-    return { operation: operationOf(path), model: bodyModel, stream: json.stream === true };
+    return { operation: operationOf(path), model: bodyModel, stream: json.stream === true, modelInBody: true };
   }
   if (wire === 'openai') {
-    // Azure OpenAI names the deployment in the path; the model it runs comes back in the answer.
+    // Azure OpenAI names the deployment in the path; the model it runs comes back in the answer. The body's model,
+    // when there is one, is read first: so the body is still where the model is read from.
     const deployment = /\/openai\/deployments\/([^/]+)\//.exec(path);
     return {
       operation: operationOf(path),
       model: bodyModel ?? (deployment === null ? null : decodedOrRaw(deployment[1]!)),
       stream: json.stream === true,
+      modelInBody: true,
     };
   }
-  return { operation: operationOf(path), model: bodyModel, stream: json.stream === true };
+  return { operation: operationOf(path), model: bodyModel, stream: json.stream === true, modelInBody: true };
 }
 
 export interface ResponseReading {
@@ -100,8 +108,9 @@ export interface ResponseReading {
 type Framing = 'json' | 'sse' | 'event-stream' | 'other';
 
 /**
- * The content codings a JSON answer is read through. The SDKs' fetch asks for `gzip, deflate, br` and providers answer
- * compressed, so an answer read only when uncompressed would be most answers unread.
+ * The content codings a body is read through. The SDKs' fetch asks for `gzip, deflate, br` and providers answer
+ * compressed, so an answer read only when uncompressed would be most answers unread; a request sent compressed is read
+ * the same way. Node 20's zlib has no zstd: a body in it is not read (and refused in enforce mode).
  */
 const DECOMPRESS: Record<string, (bytes: InputType, options: ZlibOptions) => Promise<Buffer>> = {
   gzip: promisify(gunzip),
@@ -109,6 +118,37 @@ const DECOMPRESS: Record<string, (bytes: InputType, options: ZlibOptions) => Pro
   deflate: promisify(inflate),
   br: promisify(brotliDecompress),
 };
+
+/** The content codings of a body, as listed in its content-encoding (lowercased, identity left out); empty when none. */
+export function contentCodings(header: string | string[] | undefined): string[] {
+  const text = asString(header);
+  if (text === '') return [];
+  const codings: string[] = [];
+  for (const coding of text.split(',')) {
+    const name = coding.trim().toLowerCase();
+    if (name !== '' && name !== 'identity') codings.push(name);
+  }
+  return codings;
+}
+
+/**
+ * A request body decompressed to read its model: the codings are undone last first (they were applied in the order
+ * listed), each bounded to `maxBytes` of output, so a small body that inflates to gigabytes costs at most `maxBytes`.
+ * What cannot be undone says why: an encoding Node's zlib does not have (zstd, compress), a corrupt body, or one
+ * that inflates past the bound.
+ */
+export async function decompressRequestBody(codings: string[], body: Buffer, maxBytes: number): Promise<Buffer | UnreadableBody> {
+  if (codings.some((coding) => DECOMPRESS[coding] === undefined)) return 'unsupported_encoding';
+  let bytes = body;
+  for (let i = codings.length - 1; i >= 0; i--) {
+    try {
+      bytes = await DECOMPRESS[codings[i]!]!(bytes, { maxOutputLength: maxBytes });
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? 'too_large_decompressed' : 'undecodable';
+    }
+  }
+  return bytes;
+}
 
 function framingOf(contentType: string): Framing {
   const type = contentType.toLowerCase();

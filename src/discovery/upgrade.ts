@@ -1,13 +1,16 @@
 // An HTTP/1.1 upgrade through the discovery proxy (a WebSocket: OpenAI's and Azure's Realtime API on an intercepted host,
 // any ws:// service on another): the handshake goes on to the origin with its Upgrade and Connection headers, and once
 // the origin switches protocols the two sockets are spliced, byte for byte both ways. An origin that does not switch has
-// its answer relayed as it came. A session with a catalog host is one call, recorded when it opens (the model from the
-// path, or the `model` query parameter the Realtime API takes); enforce mode refuses an unsanctioned model before it opens.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+// its answer relayed as it came. A body sent before the switch (an h2c upgrade on a POST), with a content-length or
+// chunked, goes on with the handshake. A session with a catalog host is one call, recorded when it opens (the model
+// from the path, or the `model` query parameter the Realtime API takes); enforce mode refuses an unsanctioned model
+// before it opens, and, with a catalog host, an upgrade it could not check (one with a body, or not to WebSocket).
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { refusal } from './enforce.js';
+import { refusal, upgradeRefusal, type Refusal } from './enforce.js';
+import { ChunkedBodyDecoder } from './chunked.js';
 import { connectAddress, endToEndHeaders, type ForwardDeps, type Target } from './forward.js';
 import { sourceOf } from './hints.js';
 import { readRequest } from './reading.js';
@@ -21,6 +24,14 @@ function head(answer: IncomingMessage, extra: string[] = []): string {
     if (!/^(transfer-encoding|connection|keep-alive)$/i.test(raw[i]!)) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
   return `${[...lines, ...extra].join('\r\n')}\r\n\r\n`;
+}
+
+/** A refusal written on the socket itself (the request never became a response object), and the connection ended. */
+function refuseOnSocket(socket: Duplex, refused: Refusal): void {
+  const lines = Object.entries(refused.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(
+    `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status] ?? ''}\r\n${lines.join('')}connection: close\r\n\r\n${refused.text}`,
+  );
 }
 
 function fail(socket: Duplex, status: number, reason: string, message: string): void {
@@ -47,19 +58,43 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
   if (entry !== null && model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, model)) {
     deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
     deps.log.warn({ provider: entry.provider, model, client: target.clientIp }, 'discovery: a session with an unsanctioned model refused');
-    const refused = refusal(entry.wire, entry.provider, model);
-    const lines = Object.entries(refused.headers).map(([name, value]) => `${name}: ${value}\r\n`);
-    socket.end(`HTTP/1.1 403 Forbidden\r\n${lines.join('')}connection: close\r\n\r\n${refused.text}`);
+    refuseOnSocket(socket, refusal(entry.wire, entry.provider, model));
     return;
   }
-  // A request body before the switch (an h2c upgrade on a POST) goes on with the request; a chunked one is not read here.
+  // Fail closed, as forward.ts is for a body it cannot read: an upgrade request's body is not read for a model (and an
+  // origin that does not switch answers it as the call it is), and a protocol other than WebSocket (h2c) would carry
+  // calls the proxy never reads.
+  if (entry !== null && reading !== null && deps.config.mode === 'enforce' && deps.policy.refusesSome(entry.provider)) {
+    const withBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') !== 0;
+    const protocol = String(req.headers.upgrade ?? '').trim();
+    if ((withBody && reading.modelInBody) || protocol.toLowerCase() !== 'websocket') {
+      deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+      deps.log.warn(
+        { provider: entry.provider, upgrade: protocol, withBody, client: target.clientIp },
+        'discovery: an upgrade whose calls cannot be read refused',
+      );
+      refuseOnSocket(socket, upgradeRefusal(entry.wire, protocol, withBody));
+      return;
+    }
+  }
+  // A request body before the switch (an h2c upgrade on a POST) goes on with the request: Node's server leaves it on
+  // the socket, where it ends (its content-length, or its last chunk) is where the switched protocol's bytes begin.
+  const transferEncoding = req.headers['transfer-encoding'];
+  const chunked = transferEncoding !== undefined ? new ChunkedBodyDecoder() : null;
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (req.headers['transfer-encoding'] !== undefined || !Number.isSafeInteger(declared) || declared < 0) {
-    fail(socket, 400, 'Bad Request', 'Sluice discovery: an upgrade request carries a body only with a content-length.');
+  if (
+    (transferEncoding !== undefined &&
+      (transferEncoding.trim().toLowerCase() !== 'chunked' || req.headers['content-length'] !== undefined)) ||
+    !Number.isSafeInteger(declared) ||
+    declared < 0
+  ) {
+    fail(socket, 400, 'Bad Request', 'Sluice discovery: an upgrade request carries a body only with a content-length or chunked alone.');
     return;
   }
   const headers = endToEndHeaders(req.headers);
   if (declared > 0) headers['content-length'] = String(declared);
+  // Node's client frames the decoded body anew: the origin never sees the client's own chunk framing.
+  if (chunked !== null) headers['transfer-encoding'] = 'chunked';
   // Hop-by-hop everywhere else, but the handshake itself here.
   headers.connection = 'Upgrade';
   headers.upgrade = req.headers.upgrade;
@@ -74,6 +109,8 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
     ...(target.secure ? { servername: isIP(target.host) === 0 ? target.host : undefined } : {}),
     ...(target.secure && deps.upstreamContext !== undefined ? { secureContext: deps.upstreamContext } : {}),
   };
+  // What came after the body in the head already read: the switched protocol's first bytes (set once the body is sent).
+  let afterBody: Buffer = clientHead.subarray(declared);
   // No pooled agent: an upgraded socket leaves the pool for good.
   const upstream = target.secure ? httpsRequest({ ...options, agent: false }) : httpRequest({ ...options, agent: false });
   const closed = () => upstream.destroy();
@@ -91,7 +128,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
     socket.on('close', () => origin.destroy());
     socket.write(head(answer, ['Connection: Upgrade']));
     if (originHead.length > 0) socket.write(originHead);
-    if (clientHead.length > declared) origin.write(clientHead.subarray(declared));
+    if (afterBody.length > 0) origin.write(afterBody);
     origin.pipe(socket);
     socket.pipe(origin);
     if (entry === null) return;
@@ -119,7 +156,52 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
     socket.write(head(answer, ['Connection: close']));
     answer.pipe(socket);
   });
-  sendBody(socket, clientHead, declared, upstream);
+  if (chunked === null) sendBody(socket, clientHead, declared, upstream);
+  else afterBody = sendChunkedBody(socket, clientHead, chunked, upstream);
+}
+
+/** Trailer fields that frame or route the message: never taken from a client's trailer section. */
+const NOT_TRAILERS =
+  /^(content-length|transfer-encoding|content-encoding|content-type|host|connection|keep-alive|te|trailer|upgrade|proxy-.*)$/i;
+
+/**
+ * Sends a chunked body decoded (Node's client frames it anew), then ends the request; a body that is not chunked as it
+ * says is a 400 and nothing more of it goes on. Returns what followed the body in `head` (the rest is put back on the
+ * socket, as sendBody does).
+ */
+function sendChunkedBody(socket: Duplex, head: Buffer, decoder: ChunkedBodyDecoder, upstream: ReturnType<typeof httpRequest>): Buffer {
+  const take = (bytes: Buffer): boolean => {
+    try {
+      for (const part of decoder.push(bytes)) upstream.write(part);
+    } catch (error) {
+      socket.off('data', onData);
+      // The upstream request is dropped quietly: the client's 400 is the answer.
+      upstream.removeAllListeners('error');
+      upstream.on('error', () => undefined);
+      upstream.destroy();
+      fail(socket, 400, 'Bad Request', `Sluice discovery: the upgrade request's chunked body is malformed (${(error as Error).message}).`);
+      return true;
+    }
+    if (!decoder.done) return false;
+    const trailers = decoder.trailers.filter(([name]) => !NOT_TRAILERS.test(name));
+    try {
+      if (trailers.length > 0) upstream.addTrailers(trailers);
+    } catch {
+      // A trailer value Node refuses to write (a control character): dropped, like any trailer a recipient ignores.
+    }
+    upstream.end();
+    return true;
+  };
+  const onData = (chunk: Buffer) => {
+    if (!take(chunk)) return;
+    socket.off('data', onData);
+    socket.pause();
+    // What came after the body belongs to the protocol switched to: back to the front of the stream for the splice.
+    if (decoder.done && decoder.rest.length > 0) socket.unshift(decoder.rest);
+  };
+  if (head.length > 0 && take(head)) return decoder.done ? decoder.rest : Buffer.alloc(0);
+  socket.on('data', onData);
+  return Buffer.alloc(0);
 }
 
 /** Sends the `length` bytes of body that follow the head (some already read, in `head`), then ends the request. */

@@ -11,19 +11,11 @@ import { connect as tlsConnect } from 'node:tls';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { freePort } from '../support/sluice-process.js';
 import { json, openaiCompletion } from '../support/mock-provider.js';
-import { connectTunnel, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { connectTunnel, counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-discovery-outage-0123';
-
-const counter = async (
-  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> },
-  labels: Record<string, string> = {},
-) =>
-  (await metric.get()).values
-    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
 
 describe('discovery: director outage and bad input', () => {
   let tls: TlsFixture;

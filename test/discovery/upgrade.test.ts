@@ -157,4 +157,103 @@ describe('discovery: WebSockets through the proxy', () => {
     echo.closeAllConnections();
     await new Promise<void>((resolve) => echo.close(() => resolve()));
   });
+
+  /** Sends a raw request to the proxy and reads everything it answers until it closes. */
+  const exchange = async (request: string | string[]): Promise<string> => {
+    const client: Socket = netConnect(discovery.port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    for (const part of typeof request === 'string' ? [request] : request) client.write(part);
+    const chunks: Buffer[] = [];
+    for await (const chunk of client) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+
+  test('an h2c upgrade on a POST with a chunked body to a server that does not switch: the body goes on and the answer comes back', async () => {
+    const echo = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => res.end(`got:${Buffer.concat(chunks).toString('utf8')}|trailer:${String(req.trailers['x-checksum'])}`));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const { port } = echo.address() as { port: number };
+    const big = 'y'.repeat(70_000);
+    // Chunks of several sizes, an extension, a trailer field, and the framing split at awkward places across writes.
+    const framed = `5;name=value\r\nhello\r\n${big.length.toString(16)}\r\n${big}\r\n1\r\n!\r\n0\r\nx-checksum: abc\r\n\r\n`;
+    const answer = await exchange([
+      `POST http://127.0.0.1:${port}/echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade, HTTP2-Settings\r\n` +
+        `Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nTransfer-Encoding: chunked\r\n\r\n${framed.slice(0, 3)}`,
+      framed.slice(3, 70_010),
+      framed.slice(70_010),
+    ]);
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.ok(answer.endsWith(`got:hello${big}!|trailer:abc`), answer.slice(0, 300));
+    echo.closeAllConnections();
+    await new Promise<void>((resolve) => echo.close(() => resolve()));
+  });
+
+  test('an upgrade with a chunked body to a server that switches: the body goes on decoded, what follows it is spliced', async () => {
+    const switching = createServer((_req, res) => res.end('not an upgrade'));
+    const bodies: string[] = [];
+    switching.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node leaves an upgrade request's body to the handler: read it as Node's client framed it, then switch.
+      let buffered = head;
+      const onData = (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf('0\r\n\r\n');
+        if (end === -1) return;
+        socket.off('data', onData);
+        bodies.push(buffered.subarray(0, end).toString('utf8'));
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${String(req.headers.upgrade)}\r\nConnection: Upgrade\r\n\r\n`);
+        const after = buffered.subarray(end + 5);
+        if (after.length > 0) socket.write(`echo:${after.toString('utf8')}`);
+        socket.on('data', (more: Buffer) => socket.write(`echo:${more.toString('utf8')}`));
+        socket.on('end', () => socket.end());
+      };
+      socket.on('data', onData);
+      onData(Buffer.alloc(0));
+    });
+    await new Promise<void>((resolve) => switching.listen(0, '127.0.0.1', resolve));
+    const { port } = switching.address() as { port: number };
+    const client: Socket = netConnect(discovery.port, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    client.write(
+      `POST http://127.0.0.1:${port}/switch HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: example/1\r\nConnection: Upgrade\r\n` +
+        'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nfirst',
+    );
+    let received = '';
+    await new Promise<void>((resolve) => {
+      client.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8');
+        if (received.includes('echo:first')) resolve();
+      });
+      client.once('close', () => resolve());
+    });
+    assert.match(received, /^HTTP\/1\.1 101 /);
+    assert.deepEqual(
+      bodies.map((body) => body.replace(/\r\n/g, '|')),
+      ['5|hello|'],
+      'the origin got the body, framed anew',
+    );
+    client.end();
+    switching.closeAllConnections();
+    await new Promise<void>((resolve) => switching.close(() => resolve()));
+  });
+
+  test('an upgrade with a malformed chunked body is a 400 and the origin gets nothing', async () => {
+    let seen = 0;
+    const origin = createServer(() => seen++);
+    origin.on('upgrade', (_req: IncomingMessage, socket: Duplex) => (seen++, socket.destroy()));
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const { port } = origin.address() as { port: number };
+    for (const framed of ['zz\r\nhello\r\n0\r\n\r\n', '5\nhello\n0\n\n', '5\r\nhello!!\r\n0\r\n\r\n']) {
+      const answer = await exchange(
+        `POST http://127.0.0.1:${port}/x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n` +
+          `Transfer-Encoding: chunked\r\n\r\n${framed}`,
+      );
+      assert.match(answer, /^HTTP\/1\.1 400 /, JSON.stringify(framed));
+    }
+    assert.equal(seen, 0);
+    origin.closeAllConnections();
+    await new Promise<void>((resolve) => origin.close(() => resolve()));
+  });
 });

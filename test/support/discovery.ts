@@ -169,6 +169,16 @@ export function connectTunnel(
   });
 }
 
+/** The sum of a prom-client counter's values whose labels include `labels`. */
+export async function counter(
+  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
+  return (await metric.get()).values
+    .filter((value) => Object.entries(labels).every(([name, label]) => value.labels[name] === label))
+    .reduce((sum, value) => sum + value.value, 0);
+}
+
 export async function startTestDiscovery(
   discovery: Record<string, unknown>,
   rest: Record<string, unknown> = {},
