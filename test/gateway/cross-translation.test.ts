@@ -168,18 +168,6 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(history[2]?.content[0]?.tool_use_id, 'toolu_01');
   });
 
-  test('OpenAI SDK -> Anthropic provider: response_format json_schema is refused with a clear 400', async () => {
-    await assert.rejects(
-      openai.chat.completions.create({
-        model: 'claude-haiku',
-        messages: [{ role: 'user', content: 'x' }],
-        response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
-      }),
-      (error: unknown) =>
-        error instanceof OpenAI.BadRequestError && /anthropic/i.test(error.message) && /response_format/.test(error.message),
-    );
-  });
-
   test('Anthropic SDK -> OpenAI provider: request translated, answer in Anthropic shape', async () => {
     const message = await anthropic.messages.create({
       model: 'gpt-4o-mini',

@@ -6,7 +6,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { importSPKI, jwtVerify } from 'jose';
 import OpenAI from 'openai';
-import { anthropicMessage, anthropicStreamFrames, json, MockProvider, sse } from '../support/mock-provider.js';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
+import {
+  anthropicMessage,
+  anthropicStreamFrames,
+  anthropicToolMessage,
+  anthropicToolStreamFrames,
+  json,
+  MockProvider,
+  sse,
+} from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const CLIENT_EMAIL = 'sluice-test@proj-1.iam.gserviceaccount.com';
@@ -47,6 +57,14 @@ describe('Vertex AI provider', () => {
       if (!String(request.headers.authorization).startsWith('Bearer ya29.token-'))
         return json(res, 401, { error: { code: 401, message: 'unauthenticated', status: 'UNAUTHENTICATED' } });
       if (request.path.includes('/publishers/anthropic/')) {
+        // Structured output: the forced tool's call, alone (Claude writes no text before a tool it is made to use).
+        const forced = (request.body.tool_choice as { type?: string; name?: string } | undefined)?.type === 'tool';
+        if (forced && request.path.endsWith(':streamRawPredict'))
+          return sse(res, anthropicToolStreamFrames('greeting', ['{"word":', '"Salut"}']));
+        if (forced) {
+          const message = anthropicToolMessage('greeting', { word: 'Salut' });
+          return json(res, 200, { ...message, content: message.content.filter((block) => block.type === 'tool_use') });
+        }
         if (request.path.endsWith(':streamRawPredict')) return sse(res, anthropicStreamFrames(['Cou', 'cou']));
         return json(res, 200, anthropicMessage('Claude on Vertex'));
       }
@@ -175,6 +193,22 @@ describe('Vertex AI provider', () => {
       .finalMessage();
     assert.deepEqual(final.content, [{ type: 'text', text: 'Coucou' }]);
     assert.ok(vertex.received.at(-1)!.path.endsWith(':streamRawPredict'));
+  });
+
+  test('Claude on Vertex: response_format becomes a forced tool, parsed back by the openai SDK, whole and streamed', async () => {
+    const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const format = zodResponseFormat(z.object({ word: z.string() }), 'greeting');
+    const messages = [{ role: 'user' as const, content: 'Hi' }];
+    const completion = await openai.chat.completions.parse({ model: 'claude-vertex', messages, response_format: format });
+    const body = vertex.received.at(-1)!.body;
+    assert.deepEqual(body.tool_choice, { type: 'tool', name: 'greeting', disable_parallel_tool_use: true });
+    assert.equal(body.anthropic_version, 'vertex-2023-10-16');
+    assert.deepEqual(completion.choices[0]!.message.parsed, { word: 'Salut' });
+    assert.equal(completion.choices[0]!.finish_reason, 'stop');
+    const final = await openai.chat.completions.stream({ model: 'claude-vertex', messages, response_format: format }).finalChatCompletion();
+    assert.ok(vertex.received.at(-1)!.path.endsWith(':streamRawPredict'));
+    assert.deepEqual(final.choices[0]!.message.parsed, { word: 'Salut' });
+    assert.equal(final.choices[0]!.finish_reason, 'stop');
   });
 
   test('an assertion signed with the wrong key is refused by the token endpoint and reported as a failed target', async () => {

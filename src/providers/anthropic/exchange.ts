@@ -3,6 +3,7 @@
 import type { ChatRequest } from '../../ir/chat.js';
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, ChatPassThrough, ClientBody, Redactor, UpstreamRequest } from '../../wire/exchange.js';
+import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import { withClientBetas } from './auth.js';
 import { anthropicFailure } from './errors.js';
 import { AnthropicStreamRelay } from './relay.js';
@@ -39,7 +40,14 @@ export function openAnthropicChat(
   model: string,
   client: ClientBody | null,
 ): ChatExchange {
-  const body = JSON.stringify(anthropicRequestBody(request, model, client));
   const passed = client !== null && client.dialect === 'anthropic';
-  return anthropicChatExchange(provider, { path, headers: passed ? withClientBetas(headers, client.betas) : headers, body }, passed);
+  // A passed-through body is the client's own: its tools are its own, and so is the answer.
+  const answer = passed ? null : jsonAnswerTool(request);
+  const body = JSON.stringify(anthropicRequestBody(request, model, client, answer));
+  const exchange = anthropicChatExchange(
+    provider,
+    { path, headers: passed ? withClientBetas(headers, client.betas) : headers, body },
+    passed,
+  );
+  return answer === null ? exchange : withJsonAnswer(exchange, answer);
 }

@@ -1,22 +1,24 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
-import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
+import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest } from './wire.js';
 
 /** Anthropic requires max_tokens; OpenAI clients often leave it out. */
 export const DEFAULT_MAX_TOKENS = 4096;
 
-export function anthropicRequestBody(request: ChatRequest, targetModel: string, client: ClientBody | null): object {
+/**
+ * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
+ * here; null for a request that asks for none.
+ */
+export function anthropicRequestBody(
+  request: ChatRequest,
+  targetModel: string,
+  client: ClientBody | null,
+  answer: JsonAnswerTool | null,
+): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
-  if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
-    throw new SluiceError(
-      'unsupported_by_provider',
-      `Provider anthropic does not support response_format ${request.responseFormat.type}; describe the JSON you want in the prompt or use a tool.`,
-      { param: 'response_format' },
-    );
-  }
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
@@ -75,7 +77,12 @@ export function anthropicRequestBody(request: ChatRequest, targetModel: string, 
   }
   const choice = request.toolChoice;
   const noParallel = request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
-  if (choice !== undefined) {
+  if (answer !== null) {
+    (body.tools ??= []).push({ name: answer.name, description: answer.description, input_schema: answer.schema });
+    // One call of the forced tool: the answer.
+    body.tool_choice =
+      answer.mode === 'force' ? { type: 'tool', name: answer.name, disable_parallel_tool_use: true } : { type: 'any', ...noParallel };
+  } else if (choice !== undefined) {
     if (choice === 'auto') body.tool_choice = { type: 'auto', ...noParallel };
     else if (choice === 'none') body.tool_choice = { type: 'none' };
     else if (choice === 'required') body.tool_choice = { type: 'any', ...noParallel };

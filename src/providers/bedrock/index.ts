@@ -6,6 +6,7 @@ import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
 import { loadAwsEventStreamCodec } from '../shared/aws-event-stream.js';
+import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
 import { bedrockEmbeddingsBody, bedrockEmbeddingsInputsPerCall, bedrockEmbeddingsResponse } from './embeddings.js';
@@ -14,7 +15,7 @@ import { bedrockConverseBody } from './request.js';
 import { bedrockChatResponse } from './response.js';
 import { BedrockStreamDecoder } from './stream.js';
 
-const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'embeddings']);
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
 
 function streamDecoder(): StreamDecoder {
   return new BedrockStreamDecoder(crypto.randomUUID());
@@ -36,18 +37,22 @@ export function createBedrockProvider(name: string, config: ProviderSettings, se
     features: FEATURES,
     streamFraming: 'aws-event-stream',
     // Model ids hold ':' (anthropic.claude-3-5-haiku-20241022-v1:0): encoded once here, as AWS's own SDKs do.
-    openChat: (request: ChatRequest, modelId: string): ChatExchange => ({
-      provider: name,
-      request: {
-        path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,
-        headers: request.stream ? streamHeaders : headers,
-        body: JSON.stringify(bedrockConverseBody(request)),
-      },
-      passThrough: null,
-      response: bedrockChatResponse,
-      streamDecoder,
-      failure: bedrockFailure,
-    }),
+    openChat: (request: ChatRequest, modelId: string): ChatExchange => {
+      const answer = jsonAnswerTool(request);
+      const exchange: ChatExchange = {
+        provider: name,
+        request: {
+          path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,
+          headers: request.stream ? streamHeaders : headers,
+          body: JSON.stringify(bedrockConverseBody(request, answer)),
+        },
+        passThrough: null,
+        response: bedrockChatResponse,
+        streamDecoder,
+        failure: bedrockFailure,
+      };
+      return answer === null ? exchange : withJsonAnswer(exchange, answer);
+    },
     openEmbeddings: (request: EmbeddingsRequest, modelId: string): EmbeddingsExchange => ({
       provider: name,
       request: {

@@ -1,8 +1,9 @@
 // IR -> Bedrock Converse request body (pure; never mutates its input).
 import { SluiceError } from '../../errors.js';
-import type { ChatRequest, ContentPart } from '../../ir/chat.js';
+import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
-import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage } from './wire.js';
+import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
+import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
 
 const IMAGE_FORMATS: Record<string, BedrockImageFormat> = {
   'image/png': 'png',
@@ -16,11 +17,14 @@ function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
 }
 
-export function bedrockConverseBody(request: ChatRequest): BedrockConverseRequest {
-  if (request.responseFormat !== undefined && request.responseFormat.type !== 'text') {
-    throw unsupported('response_format', `response_format ${request.responseFormat.type}; describe the JSON in the prompt or use a tool`);
-  }
-  if (request.toolChoice === 'none') throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
+/**
+ * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
+ * here; null for a request that asks for none.
+ */
+export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool | null): BedrockConverseRequest {
+  // With a JSON answer tool, "none" is expressed by forcing it (jsonAnswerTool): no client tool is called.
+  if (request.toolChoice === 'none' && answer === null)
+    throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
   const system: Array<{ text: string }> = [];
   const messages: BedrockMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: BedrockContentBlock[]) => {
@@ -76,22 +80,28 @@ export function bedrockConverseBody(request: ChatRequest): BedrockConverseReques
   if (request.topP !== undefined) inference.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  if (request.tools !== undefined && request.tools.length > 0) {
-    body.toolConfig = {
-      tools: request.tools.map((tool) => ({
-        toolSpec: {
-          name: tool.name,
-          ...(tool.description !== undefined && { description: tool.description }),
-          inputSchema: { json: tool.parameters },
-        },
-      })),
-    };
+  if (answer !== null) {
+    const tools = (request.tools ?? []).map(toolSpec);
+    tools.push({ toolSpec: { name: answer.name, description: answer.description, inputSchema: { json: answer.schema } } });
+    body.toolConfig = { tools, toolChoice: answer.mode === 'force' ? { tool: { name: answer.name } } : { any: {} } };
+  } else if (request.tools !== undefined && request.tools.length > 0) {
+    body.toolConfig = { tools: request.tools.map(toolSpec) };
     const choice = request.toolChoice;
     if (choice === 'required') body.toolConfig.toolChoice = { any: {} };
     else if (typeof choice === 'object') body.toolConfig.toolChoice = { tool: { name: choice.name } };
     else if (choice === 'auto') body.toolConfig.toolChoice = { auto: {} };
   }
   return body;
+}
+
+function toolSpec(tool: ToolDefinition): BedrockTool {
+  return {
+    toolSpec: {
+      name: tool.name,
+      ...(tool.description !== undefined && { description: tool.description }),
+      inputSchema: { json: tool.parameters },
+    },
+  };
 }
 
 function toBlock(part: ContentPart, at: string): BedrockContentBlock {

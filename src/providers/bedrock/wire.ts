@@ -21,12 +21,16 @@ export interface BedrockMessage {
   content: BedrockContentBlock[];
 }
 
+export interface BedrockTool {
+  toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } };
+}
+
 export interface BedrockConverseRequest {
   messages: BedrockMessage[];
   system?: Array<{ text: string }>;
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
   toolConfig?: {
-    tools: Array<{ toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } } }>;
+    tools: BedrockTool[];
     toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
   };
 }

@@ -6,6 +6,7 @@ import type { ChatRequest } from '../../ir/chat.js';
 import type { ChatExchange, UpstreamRequest } from '../../wire/exchange.js';
 import { anthropicChatExchange } from '../anthropic/exchange.js';
 import { anthropicRequestBody } from '../anthropic/request.js';
+import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import { geminiChatExchange } from '../gemini/exchange.js';
 import { geminiChatBody } from '../gemini/request.js';
 import type { Feature, Provider } from '../provider.js';
@@ -41,13 +42,15 @@ export function createVertexProvider(name: string, config: ProviderSettings, sec
     openChat: (request: ChatRequest, model: string): ChatExchange => {
       if (isClaude(model)) {
         // Vertex names the model in the path and wants its own anthropic_version in the body.
+        const answer = jsonAnswerTool(request);
         const body: Record<string, unknown> = {
-          ...(anthropicRequestBody(request, model, null) as Record<string, unknown>),
+          ...(anthropicRequestBody(request, model, null, answer) as Record<string, unknown>),
           anthropic_version: VERTEX_ANTHROPIC_VERSION,
         };
         delete body.model;
         const path = modelPath('anthropic', model, request.stream ? 'streamRawPredict' : 'rawPredict');
-        return anthropicChatExchange(name, { path, headers, body: JSON.stringify(body) }, false);
+        const exchange = anthropicChatExchange(name, { path, headers, body: JSON.stringify(body) }, false);
+        return answer === null ? exchange : withJsonAnswer(exchange, answer);
       }
       return geminiChatExchange(name, {
         path: modelPath('google', model, request.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'),
