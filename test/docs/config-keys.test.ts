@@ -1,5 +1,6 @@
 // Every key sluice.yaml takes is named in docs/, so a key added to the schema cannot go undocumented: walked from the
 // schema itself (src/config/), each key must appear in a page as `key` (or `a.b.key`) or as `key:` in a YAML example.
+// And the defaults docs/configuration.md's tables give are the ones the schema fills in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -72,4 +73,25 @@ test('every key sluice.yaml takes is named somewhere in docs/', () => {
     return !new RegExp(`\`(?:[\\w.\\[\\]<>-]*\\.)?${key}\`|\\b${key}:`).test(docs);
   });
   assert.deepEqual(undocumented, [], 'keys the schema takes that no page of docs/ names');
+});
+
+test("the defaults in docs/configuration.md's tables are the ones the schema fills in", () => {
+  const page = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+  // The counters' object form has defaults of its own; the string form, the default, has none to show.
+  const defaults = { ...configSchema.parse({}), counters: configSchema.parse({ counters: { url: 'memory' } }).counters } as Record<
+    string,
+    unknown
+  >;
+  let compared = 0;
+  for (const line of page.split('\n')) {
+    // | `gateway.maxBodyBytes` | `10485760` (10 MiB) | meaning |
+    const row = /^\| `([A-Za-z.]+)` \| `([^`]+)`/.exec(line);
+    if (row === null) continue;
+    const value = row[1]!.split('.').reduce<unknown>((object, key) => (object as Record<string, unknown> | undefined)?.[key], defaults);
+    // Defaults computed at start (the data folder, a terminal, one per core) are not the schema's to fill in.
+    if (value === undefined) continue;
+    assert.equal(typeof value === 'object' ? JSON.stringify(value) : String(value), row[2], row[1]);
+    compared += 1;
+  }
+  assert.ok(compared >= 30, `${compared} defaults compared`);
 });
