@@ -130,7 +130,8 @@ export const governanceFields = {
           keyPrefix: z.string().max(64).default('sluice:'),
           /**
            * Room leased per budget counter at once, as a fraction of its limit, admitted against without asking the store
-           * (docs/scale-out.md); 0: every call asks the store. Default: 0 on Redis, 1/64 between workers.
+           * (docs/scale-out.md); 0: every call asks the store. Default: 1/64, on Redis and between workers alike
+           * (DEFAULT_LEASE_SHARE in counters/open.ts).
            */
           leaseShare: z.number().min(0).max(0.5).optional(),
         })

@@ -1,8 +1,9 @@
 // Validation messages that say what is allowed: zod's own say "Invalid input" for a union, and name no keys for an unknown
 // one. An error map for sluice.yaml (`sluice check`, `sluice start`), `sluice apply` files and the admin API's 400s; it
-// answers for unions, enums and literals, wrong types and unknown keys, and leaves every other issue to zod (or to the
-// message the schema itself gives). The value given is quoted only when it was a choice among names (an enum, a union of
-// them), and never at length: a wrongly typed field may hold a secret, so for those only its type is said.
+// answers for unions, enums and literals, wrong types, unknown keys and keys a map does not take, and leaves every other
+// issue to zod (or to the message the schema itself gives). The value given is quoted only when it was a choice among names
+// (an enum, a union of them, a map's key), and never at length: a wrongly typed field may hold a secret, so for those only
+// its type is said.
 import type { z } from 'zod';
 
 type Schema = z.core.$ZodType;
@@ -121,6 +122,12 @@ export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
       const shape = schema === undefined ? undefined : (definitionOf(schema).shape as Record<string, unknown> | undefined);
       const allowed = shape === undefined ? '' : `; the keys here are ${listed(Object.keys(shape), 'and')}`;
       return `unknown ${keys.length === 1 ? 'key' : 'keys'} ${keys.join(', ')}${allowed}`;
+    }
+    case 'invalid_key': {
+      // zod says "Invalid key in record"; the reasons are the key schema's own issues (its regex's message). A key is a
+      // name the user chose, not a secret, so it is quoted (when short) like a value given among names.
+      const reasons = issue.issues.map((reason) => reason.message).join('; ');
+      return `not a valid key (${reasons}); got ${given(issue.input)}`;
     }
     default:
       return undefined;

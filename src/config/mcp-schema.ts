@@ -5,7 +5,7 @@ import { headersRecord, httpUrl, nameText, TEXT_LIMITS } from './limits.js';
 const serverName = z
   .string()
   .max(TEXT_LIMITS.name)
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name');
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name: a-z, 0-9, _ or -');
 
 const server = z
   .object({

@@ -126,7 +126,7 @@ const consumer = z
 export const providerName = z
   .string()
   .max(TEXT_LIMITS.name)
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name');
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lowercase name: a-z, 0-9, _ or -');
 
 /**
  * The fields of a provider that are secrets: the director stores them sealed with the master key and never shows them

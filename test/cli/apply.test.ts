@@ -157,9 +157,11 @@ describe('sluice apply', () => {
       'tier=batch',
       'gpt-4o-mini',
     ]);
-    // The model applied serves at once, routed to its target.
-    const served = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
-    assert.ok(((await served.json()) as { data: Array<{ id: string }> }).data.some((m) => m.id === 'gpt-4o-batch'));
+    // The model applied is the gateway's at once, routed to its target: openai/gpt-4o, which the same file marks
+    // unsanctioned, so the gateway names that resource when asked for the model (it is not listed: no call may use it).
+    const applied = await fetch(`${sluice.baseURL}/v1/models/gpt-4o-batch`, { headers: { authorization: `Bearer ${KEYS.checkout}` } });
+    assert.equal(applied.status, 403);
+    assert.match(((await applied.json()) as { error: { message: string } }).error.message, /openai\/gpt-4o is unsanctioned/);
   });
 
   test('an edit updates only what changed, naming the fields; a dry run of it names them too', async () => {

@@ -107,6 +107,38 @@ describe('validation messages', () => {
     assert.deepEqual(body.error.issues, [{ path: 'type', message }]);
   });
 
+  test('a key a map does not take (a resource without its provider, a provider name in capitals) names what the key must be', async () => {
+    // zod's own words were "Invalid key in record": the path named the key, but nothing said what was wrong with it.
+    const resource = 'not a valid key (provider/model); got "gpt-4o"';
+    writeFileSync(
+      join(dir, 'keys.yaml'),
+      'providers:\n  OpenAI: { type: openai, baseUrl: "http://127.0.0.1:1/v1" }\nresources:\n  gpt-4o: unsanctioned\n',
+    );
+    const check = await runCli(['check', '--config', join(dir, 'keys.yaml')]);
+    assert.equal(check.code, 2, check.stderr);
+    assert.ok(
+      check.stderr.includes('keys.yaml: providers.OpenAI: not a valid key (a lowercase name: a-z, 0-9, _ or -); got "OpenAI"\n'),
+      check.stderr,
+    );
+    assert.ok(check.stderr.includes(`keys.yaml: resources.gpt-4o: ${resource}\n`), check.stderr);
+
+    writeFileSync(join(dir, 'keys-apply.yaml'), 'resources:\n  gpt-4o: unsanctioned\n');
+    const apply = await runCli(['apply', '-f', join(dir, 'keys-apply.yaml')], {
+      env: { SLUICE_ADMIN_URL: sluice.adminURL, SLUICE_ADMIN_TOKEN: TOKEN },
+    });
+    assert.equal(apply.code, 2, apply.stderr);
+    assert.ok(apply.stderr.includes(`keys-apply.yaml: resources.gpt-4o: ${resource}\n`), apply.stderr);
+
+    const response = await fetch(`${sluice.adminURL}/api/apply`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ resources: { 'gpt-4o': 'unsanctioned' }, dryRun: true }),
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { issues: Array<{ path: string; message: string }> } };
+    assert.deepEqual(body.error.issues, [{ path: 'resources.gpt-4o', message: resource }]);
+  });
+
   test('a value that may be a secret is never quoted back: a wrong type says only its type', async () => {
     writeFileSync(
       join(dir, 'secret.yaml'),

@@ -229,6 +229,32 @@ describe('the README and docs/ stay true', () => {
     }
   });
 
+  test("every SLUICE_ variable the source reads has a row in docs/configuration.md's table of environment variables", () => {
+    const table = section(readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8'), '## Environment variables');
+    const documented = new Set([...table.matchAll(/`(SLUICE_[A-Z0-9_]+)`/g)].map((match) => match[1]!));
+    // What the primary hands its workers, and an error code that looks like a variable: not for a user to set.
+    const internal = new Set([
+      'SLUICE_WORKER_SLOT',
+      'SLUICE_WORKER_GATEWAY_PORT',
+      'SLUICE_WORKER_ADMIN_PORT',
+      'SLUICE_PROVIDER_TARGET_REFUSED',
+    ]);
+    const read = new Set<string>();
+    const visit = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) visit(path);
+        else if (entry.name.endsWith('.ts'))
+          // `env.SLUICE_X`, or the name as a string (a table of variables); not constants that happen to start so.
+          for (const match of readFileSync(path, 'utf8').matchAll(/(?:env\.|['"`])(SLUICE_[A-Z0-9_]+)\b/g)) read.add(match[1]!);
+      }
+    };
+    visit(join(ROOT, 'src'));
+    assert.ok(read.size >= 10, `${read.size} variables found`);
+    const missing = [...read].filter((variable) => !internal.has(variable) && !documented.has(variable));
+    assert.deepEqual(missing, [], 'variables read by src/ that docs/configuration.md does not list');
+  });
+
   test('every relative link in the README and docs/ points to a file that exists, and to a heading that exists', () => {
     let links = 0;
     for (const file of ['README.md', ...DOCS]) {

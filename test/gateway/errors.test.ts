@@ -165,10 +165,24 @@ describe("errors in the caller's shape", () => {
     await models.arrayBuffer();
   });
 
-  test('every error code in the registry is documented in the error table of docs/errors.md', () => {
+  test("docs/errors.md's error table is the registry: every code, with its status, OpenAI type and code, and Anthropic type", () => {
     const page = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+    // | `code` | status | `openai type` / `openai code` | `anthropic type` (a note may follow) | when |
+    const rows = new Map(
+      page
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .map((line) => {
+          const cells = line.split('|').map((cell) => cell.trim());
+          return [cells[1]!.replaceAll('`', ''), cells] as const;
+        }),
+    );
+    assert.deepEqual([...rows.keys()].sort(), Object.keys(ERRORS).sort(), 'the table has a row for each code, and no other');
     for (const [code, spec] of Object.entries(ERRORS)) {
-      assert.match(page, new RegExp(`\\| \`${code}\` \\| ${spec.status} \\|`), `docs/errors.md's error table lacks ${code}`);
+      const cells = rows.get(code)!;
+      assert.equal(cells[2], String(spec.status), `${code}: status`);
+      assert.equal(cells[3], `\`${spec.openaiType}\` / \`${spec.openaiCode}\``, `${code}: OpenAI type / code`);
+      assert.ok(cells[4]!.startsWith(`\`${spec.anthropicType}\``), `${code}: Anthropic type, got ${cells[4]}`);
     }
   });
 });

@@ -101,6 +101,32 @@ describe('sanctioned models', () => {
     );
   });
 
+  test('GET /v1/models lists only the models a call may use: enforce leaves a refused model out, and asking for it by id answers 403', async () => {
+    const mock = await upstream();
+    const { client } = await gateway(mock, { resources: { 'openai/gpt-4o': 'unsanctioned' } });
+    // A client that offers what /v1/models lists (a model picker) must not offer a model every call to which is refused.
+    assert.deepEqual(
+      (await client.models.list()).data.map((model) => model.id),
+      ['gpt-4o-mini'],
+    );
+    const retrieved = await client.models.retrieve('gpt-4o').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    assert.ok(retrieved instanceof OpenAI.PermissionDeniedError, String(retrieved));
+    assert.equal(retrieved.code, 'model_not_sanctioned');
+    assert.match(retrieved.message, /openai\/gpt-4o is unsanctioned/);
+    assert.equal((await client.models.retrieve('gpt-4o-mini')).id, 'gpt-4o-mini');
+    assert.equal(mock.received.length, 0);
+
+    // Under monitor the call is served, so the model is listed.
+    const monitored = await gateway(mock, { resources: { 'openai/gpt-4o': 'unsanctioned' }, resourcePolicy: { unsanctioned: 'monitor' } });
+    assert.deepEqual(
+      (await monitored.client.models.list()).data.map((model) => model.id),
+      ['gpt-4o', 'gpt-4o-mini'],
+    );
+  });
+
   test('the default for unreviewed models is set in config: enforce refuses them, the Anthropic API gets its own error shape', async () => {
     const mock = await upstream();
     const { sluice } = await gateway(mock, {

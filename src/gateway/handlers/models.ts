@@ -1,4 +1,5 @@
-// GET /v1/models and /v1/models/{id}: the models this consumer may use, in OpenAI's shape (Anthropic's for Anthropic clients).
+// GET /v1/models and /v1/models/{id}: the models this consumer may use (allowed to it, and not refused by the resource
+// policy), in OpenAI's shape (Anthropic's for Anthropic clients).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import { mayUse, type Consumer } from '../../policy/consumers.js';
@@ -42,13 +43,20 @@ function listModels(
   consumer: Consumer,
 ): void {
   try {
-    const names = [...context.snapshot.routing.routes.keys()].filter((name) => mayUse(consumer, name));
+    const routes = context.snapshot.routing.routes;
     if (id !== null) {
-      if (!names.includes(id))
+      const route = mayUse(consumer, id) ? routes.get(id) : undefined;
+      if (route === undefined)
         throw new SluiceError('model_not_found', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
+      // Asked for by name, a model the resource policy refuses answers as a call to it would: 403, naming the resources.
+      if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
       sendJson(res, 200, door.renderModel(id, STARTED));
       return;
     }
+    // Only what a call may use: a client that offers the list (a model picker) would otherwise offer models every call
+    // to which is refused with model_not_sanctioned.
+    const names: string[] = [];
+    for (const [name, route] of routes) if (route.refusal === null && mayUse(consumer, name)) names.push(name);
     sendJson(res, 200, door.renderModels(names, STARTED));
   } catch (error) {
     refuse(context, door, res, requestId, error);
