@@ -34,14 +34,21 @@ export function createAdminServer(options: AdminOptions): Server | HttpsServer {
       return;
     }
     if (consoleFiles !== null && consoleFiles.handle(req, res, path)) return;
-    if (req.method === 'GET' && path === '/healthz') {
-      const health = options.health();
-      res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', ...health.detail }));
-      return;
-    }
-    if (path === '/readyz') {
-      answerHealth(req, res, path, options.readiness);
+    if (path === '/healthz' || path === '/readyz') {
+      // A load balancer may probe with HEAD, as on the gateway listener; any other method is this listener's 405.
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const refused = new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}; use GET or HEAD.`, undefined, {
+          allow: 'GET, HEAD',
+        });
+        res.writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers });
+        res.end(refused.body());
+      } else if (path === '/readyz') answerHealth(req, res, path, options.readiness);
+      else {
+        const health = options.health();
+        const body = JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', ...health.detail });
+        res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      }
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
