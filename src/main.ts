@@ -16,6 +16,7 @@ import { tuneHeapForGateway } from './gateway/heap-tuning.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createProcessLogger, logFormat } from './observability/logger.js';
 import { createDataFile, dataFile, readDataFile } from './config/data-folder.js';
+import { SpoolInUse } from './ledger/spool.js';
 import { MasterKey } from './store/master-key.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
@@ -90,7 +91,8 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
       ...(worker === undefined ? {} : { worker: worker.link }),
     });
   } catch (error) {
-    throw listenFailure(error, config) ?? error;
+    // A second start in the same folder stops at the spool the first one holds, before it would reach the port in use.
+    throw error instanceof SpoolInUse ? new StartError(error.message) : (listenFailure(error, config) ?? error);
   }
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
   for (const file of newFiles) writeNewDataFile(file, logger);
