@@ -17,6 +17,7 @@ import type { SluiceConfig } from './config/schema.js';
 import { createProcessLogger, logFormat } from './observability/logger.js';
 import { createDataFile, dataFile, readDataFile } from './config/data-folder.js';
 import { SpoolInUse } from './ledger/spool.js';
+import { StoreOpenFailed } from './store/errors.js';
 import { MasterKey } from './store/master-key.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
@@ -91,8 +92,10 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
       ...(worker === undefined ? {} : { worker: worker.link }),
     });
   } catch (error) {
-    // A second start in the same folder stops at the spool the first one holds, before it would reach the port in use.
-    throw error instanceof SpoolInUse ? new StartError(error.message) : (listenFailure(error, config) ?? error);
+    // What an operator can fix is said in its message alone: a second start in the same folder stops at the spool the
+    // first one holds (before it would reach the port in use), a store that cannot be opened names itself and the cause.
+    if (error instanceof SpoolInUse || error instanceof StoreOpenFailed) throw new StartError(error.message);
+    throw listenFailure(error, config) ?? error;
   }
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');
   for (const file of newFiles) writeNewDataFile(file, logger);
