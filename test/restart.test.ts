@@ -95,6 +95,8 @@ describe('restarting sluice on the embedded defaults', () => {
       const clash = runSluice([], { ...upstreamEnv(upstream), SLUICE_PORT: String(ports.gateway) }, dir);
       assert.equal(await clash.exited, 1);
       assert.match(clash.output(), /EADDRINUSE|address already in use|ledger spool folder .* is in use by process/);
+      // Said as a start that cannot listen is: one line naming the way out, not a stack trace as if Sluice had crashed.
+      assert.doesNotMatch(clash.output(), /^\s+at /m);
       assert.deepEqual(dataFiles(dir), before, 'key, token and master key files untouched (content and modification time)');
 
       const keys = await defaultConsumerKeys(ports.admin, before.token.text.trim());

@@ -135,6 +135,24 @@ describe('starting sluice', () => {
     }
   });
 
+  test('a store that cannot be opened stops the start in one line naming it (never its password), without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const path = writeConfig(dir, 0, 0);
+    // Nothing listens on port 1: the connection is refused at once.
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace(/^storage: .*$/m, 'storage: postgres://sluice:not-the-password@127.0.0.1:1/nowhere'),
+    );
+    const sluice = runSluice(['start', '--config', path], { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+    assert.equal(await sluice.exited, 1);
+    assert.match(
+      sluice.output(),
+      /^sluice: cannot open the (ledger: cannot open the )?PostgreSQL store at postgres:\/\/sluice@127\.0\.0\.1:1\/nowhere: /m,
+    );
+    assert.doesNotMatch(sluice.output(), /not-the-password/);
+    assert.doesNotMatch(sluice.output(), /\n\s+at /, 'no stack trace');
+  });
+
   test('the first lines name the storage, the counters, each provider with its base URL and the listeners; pretty when asked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
     const json = runSluice(['start', '--config', writeConfig(dir, 0, 0)], {

@@ -34,27 +34,31 @@ export function createAdminServer(options: AdminOptions): Server | HttpsServer {
       return;
     }
     if (consoleFiles !== null && consoleFiles.handle(req, res, path)) return;
-    if (req.method === 'GET' && path === '/healthz') {
-      const health = options.health();
-      res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', ...health.detail }));
-      return;
-    }
-    if (path === '/readyz') {
-      answerHealth(req, res, path, options.readiness);
-      return;
-    }
-    if (req.method === 'GET' && path === '/metrics') {
-      (options.metrics ?? (() => options.registry.metrics()))().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': options.registry.contentType });
-          res.end(text);
-        },
-        () => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end('metrics unavailable\n');
-        },
-      );
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') {
+      // Probes and scrapers may send HEAD, as on the gateway listener; any other method is this listener's 405.
+      if (req.method !== 'GET' && req.method !== 'HEAD') refuseMethod(res, req.method ?? '', path);
+      else if (path === '/readyz') answerHealth(req, res, path, options.readiness);
+      else if (path === '/healthz') {
+        const health = options.health();
+        const body = JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', ...health.detail });
+        res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      } else if (req.method === 'HEAD') {
+        // The headers a scrape gets, without gathering every worker's figures for a body nobody reads.
+        res.writeHead(200, { 'content-type': options.registry.contentType });
+        res.end();
+      } else {
+        (options.metrics ?? (() => options.registry.metrics()))().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': options.registry.contentType });
+            res.end(text);
+          },
+          () => {
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end('metrics unavailable\n');
+          },
+        );
+      }
       return;
     }
     // The director API's error shape, for every path of the admin listener.
@@ -62,4 +66,13 @@ export function createAdminServer(options: AdminOptions): Server | HttpsServer {
     res.end(new ApiError(404, 'route_not_found', `No endpoint ${req.method} ${path}.`).body());
   };
   return options.tls === undefined ? createServer(listener) : options.tls.createServer({}, listener, true);
+}
+
+/** A 405 in the director API's shape, naming the methods the endpoint takes (RFC 9110, 15.5.6). */
+function refuseMethod(res: ServerResponse, method: string, path: string): void {
+  const refused = new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use GET or HEAD.`, undefined, {
+    allow: 'GET, HEAD',
+  });
+  res.writeHead(refused.status, { 'content-type': 'application/json', ...refused.headers });
+  res.end(refused.body());
 }

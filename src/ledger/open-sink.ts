@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isPostgresUrl, sqlitePath } from '../config/storage.js';
 import { PostgresLedgerSink } from './postgres-sink.js';
 import type { LedgerSink } from './sink.js';
+import { StoreOpenFailed } from '../store/errors.js';
 import { SqliteLedgerSink } from './sqlite-sink.js';
 
 export async function openLedgerSink(storage: string, logger: Logger): Promise<LedgerSink> {
@@ -10,7 +11,7 @@ export async function openLedgerSink(storage: string, logger: Logger): Promise<L
     if (storage.startsWith('sqlite:')) return await SqliteLedgerSink.open(sqlitePath(storage), logger);
     if (isPostgresUrl(storage)) return await PostgresLedgerSink.open(storage, logger);
   } catch (error) {
-    throw new Error(`cannot open the ledger: ${(error as Error).message}`, { cause: error });
+    throw new StoreOpenFailed(`cannot open the ledger: ${(error as Error).message}`, { cause: error });
   }
   throw new Error('cannot open the ledger: storage must be sqlite:<path> or postgres://...');
 }

@@ -32,6 +32,14 @@ interface SpoolRecord {
 type Unreadable = (file: string, records: number, error: Error) => void;
 
 const LOCK = 'spool.lock';
+
+/** Another live process holds the spool folder: an operator's mistake (two gateways on one folder), not a fault. */
+export class SpoolInUse extends Error {
+  constructor(dir: string, holder: number) {
+    super(`the ledger spool folder ${dir} is in use by process ${holder}: give each gateway its own ledger.spoolDir`);
+    this.name = 'SpoolInUse';
+  }
+}
 /** `<order, 12 digits>-<records>.batch`: the name sorts in spooled order and says how many records it holds. */
 const FILE = /^(\d{12})-(\d+)\.batch$/;
 
@@ -256,7 +264,7 @@ async function lock(dir: string): Promise<void> {
     }
     const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new Error(`the ledger spool folder ${dir} is in use by process ${holder}: give each gateway its own ledger.spoolDir`);
+      throw new SpoolInUse(dir, holder);
     }
     await unlink(path).catch(() => undefined);
   }

@@ -8,6 +8,12 @@ export class StoreError extends Error {
   }
 }
 
+/**
+ * The store cannot be opened (PostgreSQL unreachable or refusing, a SQLite file that cannot be created or migrated): a
+ * start stops on it with its message alone, which names the store and the cause (never a password).
+ */
+export class StoreOpenFailed extends StoreError {}
+
 /** The entity a mutation names does not exist (an API's 404). */
 export class StoreNotFound extends StoreError {
   readonly entityType: string;

@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { POSTGRES } from './dialect.js';
 import { migrate } from './migrations/migrate.js';
 import { describePostgresUrl } from '../config/storage.js';
+import { StoreOpenFailed } from './errors.js';
 import { withoutPassword } from './postgres-url.js';
 import type { MigrationTarget, SqlConnection, SqlSession, SqlValue, StatementDriver } from './sql/session.js';
 import { isAnalyticsRead, statementCatalogue, type StatementName } from './sql/statements.js';
@@ -29,7 +30,7 @@ export async function openPostgresDriver(url: string, options: PostgresPoolOptio
   } catch (error) {
     await pool.end().catch(() => undefined);
     const message = withoutPassword((error as Error).message, url);
-    throw new Error(`cannot open the PostgreSQL store at ${describePostgresUrl(url)}: ${message}`);
+    throw new StoreOpenFailed(`cannot open the PostgreSQL store at ${describePostgresUrl(url)}: ${message}`);
   }
   return new PostgresDriver(pool);
 }

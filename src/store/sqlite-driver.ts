@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { SQLITE } from './dialect.js';
+import { StoreOpenFailed } from './errors.js';
 import { migrate } from './migrations/migrate.js';
 import type { MigrationTarget, SqlConnection, SqlSession, SqlValue, StatementDriver } from './sql/session.js';
 import { isAnalyticsRead, statementCatalogue, type StatementName } from './sql/statements.js';
@@ -18,7 +19,7 @@ export async function openSqliteDriver(path: string): Promise<StatementDriver> {
     return new SqliteDriver(db, queue);
   } catch (error) {
     db?.close();
-    throw new Error(`cannot open the SQLite store at ${path}: ${(error as Error).message}`, { cause: error });
+    throw new StoreOpenFailed(`cannot open the SQLite store at ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 

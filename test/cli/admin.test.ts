@@ -315,4 +315,22 @@ describe('sluice admin commands', () => {
     assert.equal(badType.code, 1);
     assert.match(badType.stderr, /entityType: /);
   });
+
+  test('a date where the help says ISO (--from, --to, --since, --expires) is that day at midnight UTC', async () => {
+    const usage = await cli(['usage', '--from', '2026-11-01', '--to', '2026-12-01', '--json']);
+    assert.equal(usage.code, 0, usage.stderr);
+    const period = JSON.parse(usage.stdout) as { from: string; to: string };
+    assert.deepEqual([period.from, period.to], ['2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z']);
+    const drivers = await cli(['usage', 'drivers', '--from', '2026-11-01', '--to', '2026-12-01', '--previous-from', '2026-10-01']);
+    assert.equal(drivers.code, 0, drivers.stderr);
+    const since = await cli(['audit', '--since', '2000-01-01', '--limit', '1']);
+    assert.equal(since.code, 0, since.stderr);
+    const key = await cli(['keys', 'create', 'checkout-service', '--name', 'dated', '--expires', '2099-01-31']);
+    assert.equal(key.code, 0, key.stderr);
+    assert.match(key.stdout, /\(expires 2099-01-31T00:00:00Z\)/);
+    // A day that does not exist is still refused, naming the field.
+    const impossible = await cli(['usage', '--from', '2026-02-30']);
+    assert.equal(impossible.code, 1);
+    assert.match(impossible.stderr, /^ {2}from: /m);
+  });
 });

@@ -140,6 +140,13 @@ describe("the admin listener's errors", () => {
       },
     },
     { name: 'an unknown path outside /api', method: 'GET', path: '/nothing', status: 404, code: 'route_not_found' },
+    ...['/metrics', '/healthz', '/readyz'].map((path) => ({
+      name: `a method ${path} does not take`,
+      method: 'POST',
+      path,
+      status: 405,
+      code: 'method_not_allowed',
+    })),
   ];
 
   for (const item of cases) {
@@ -157,6 +164,13 @@ describe("the admin listener's errors", () => {
     const answer = await raw(sluice, 'DELETE', '/api/teams', { token: BOOTSTRAP });
     assert.equal(answer.status, 405);
     assert.equal(answer.headers.get('allow'), 'GET, POST');
+    // Outside /api too: /metrics is scraped with GET, and takes HEAD as /healthz and /readyz do.
+    const metrics = await raw(sluice, 'DELETE', '/metrics', {});
+    assert.equal(metrics.status, 405);
+    assert.equal(metrics.headers.get('allow'), 'GET, HEAD');
+    const head = await fetch(`${sluice.adminURL}/metrics`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get('content-type') ?? '', /^text\/plain/);
   });
 
   test('the validation error names each field by its path', async () => {

@@ -46,7 +46,9 @@ const source = z
 const observation = z
   .object({
     observer: z.string().min(1).max(200).openapi({ example: 'discovery-proxy-1' }),
-    at: z.union([z.number().int().min(0), isoTime]).openapi({ description: 'epoch milliseconds, or an ISO 8601 time' }),
+    at: z
+      .union([z.number().int().min(0), isoTime], { error: 'epoch milliseconds, or an ISO 8601 time such as 2026-12-01T09:30:00Z' })
+      .openapi({ description: 'epoch milliseconds, or an ISO 8601 time' }),
     source,
     provider: z
       .string()

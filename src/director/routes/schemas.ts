@@ -38,7 +38,15 @@ export const pageQuery = {
     .openapi({ param: { name: 'cursor', in: 'query' } }),
 };
 
-export const isoTime = z.iso.datetime({ offset: true }).openapi({ example: '2027-01-31T00:00:00Z' });
+/**
+ * A time in ISO 8601 with its offset, or a date alone, which is that day's midnight UTC (as Date.parse reads it, which is
+ * how every route reads these): `--from 2026-11-01` is what a person types for "from November".
+ */
+export const isoTime = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error: 'an ISO 8601 time such as 2026-11-01T00:00:00Z, or a date such as 2026-11-01 (midnight UTC)',
+  })
+  .openapi({ example: '2027-01-31T00:00:00Z' });
 
 export function iso(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toISOString();
