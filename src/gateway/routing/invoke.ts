@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
 import type { ResponseHeaders, UpstreamFailure, UpstreamRequest } from '../../wire/exchange.js';
 import { streamStartFault } from '../../wire/stream-start.js';
+import { opensPlainly, StreamOpening, type OpeningError } from '../../providers/shared/stream-opening.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type AttemptLimits, type ModelRoute, type Target } from './model-routes.js';
 import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
@@ -177,11 +178,40 @@ async function attemptOnce<E extends OpenedExchange>(
   const status = response.statusCode;
   if (status < 300) {
     if (stream) {
-      const fault = streamStartFault(target.provider.streamFraming ?? 'sse', response.headers['content-type'], response.body.first());
+      const framing = target.provider.streamFraming ?? 'sse';
+      const first = response.body.first();
+      const fault = streamStartFault(framing, response.headers['content-type'], first);
       if (fault !== null) {
         response.body.discard(new Error(fault));
         target.breaker.failure(Date.now());
         return { kind: 'retry', reason: fault, timeout: false };
+      }
+      if (first !== null && !opensPlainly(framing, first)) {
+        let error: OpeningError | null;
+        try {
+          error = await openingError(new StreamOpening(framing), first, response.body);
+        } catch (failure) {
+          if (signal.aborted) throw failure;
+          // Died or stalled while its opening was held (or its framing broke): the client has nothing yet, as for one
+          // that died before a byte.
+          response.body.discard(failure as Error);
+          target.breaker.failure(Date.now());
+          return networkFailure(failure, 'stream failed before its first event: ');
+        }
+        if (error !== null) {
+          // Nothing has reached the client: the error is this attempt's failure, as the same error sent as a status.
+          response.body.discard(new Error(`the stream opened with ${error.kind}`));
+          const headers = error.headers === null ? response.headers : { ...response.headers, ...error.headers };
+          return statusFailure(
+            route,
+            target,
+            opened,
+            error.status,
+            error.body,
+            headers,
+            `HTTP ${status}, stream opened with ${error.kind}: `,
+          );
+        }
       }
       target.breaker.success();
       return {
@@ -211,9 +241,40 @@ async function attemptOnce<E extends OpenedExchange>(
   } catch {
     // The status alone decides what happens next.
   }
+  return statusFailure(route, target, opened, status, text, response.headers, `HTTP ${status} `);
+}
+
+/**
+ * The stream's first meaningful event, read as far as it takes (most often within the first chunk, already held): the
+ * error it is, or null for a stream that opened with anything else, or whose body ended or held its most first; rejects
+ * if the body fails first.
+ */
+async function openingError(opening: StreamOpening, first: Buffer, body: UpstreamBody): Promise<OpeningError | null> {
+  let judged = opening.push(first);
+  while (judged === 'wait') {
+    const chunk = await body.next();
+    if (chunk === null) return null;
+    judged = opening.push(chunk);
+  }
+  return judged === 'open' ? null : judged;
+}
+
+/**
+ * An error answer (`status`, `text`), or an error a 2xx stream opened with, read as the same status: retried, passed to
+ * the next target, or (the request's own fault) the client's error. `context` begins the reason the failures record.
+ */
+function statusFailure<E extends OpenedExchange>(
+  route: ModelRoute,
+  target: Target,
+  opened: E,
+  status: number,
+  text: string,
+  headers: ResponseHeaders,
+  context: string,
+): Outcome<E> {
   // Credentials are taken out of the whole body before the provider reads it, so a key cut short by clip() cannot
   // leave its first half behind; the message is looked at again for one that JSON escapes had hidden.
-  const failure = opened.failure(status, route.redactor.redact(text), response.headers);
+  const failure = opened.failure(status, route.redactor.redact(text), headers);
   const message = route.redactor.redact(failure.message);
   if (failure.retryable) {
     target.breaker.failure(Date.now());
@@ -221,16 +282,16 @@ async function attemptOnce<E extends OpenedExchange>(
     if (status === 429)
       return {
         kind: 'next',
-        reason: `HTTP ${status} ${message}`,
+        reason: `${context}${message}`,
         timeout: false,
         rateLimit: { retryAfterSeconds: failure.retryAfterSeconds },
       };
-    return { kind: 'retry', reason: `HTTP ${status} ${message}`, timeout: status === 408 || status === 504 };
+    return { kind: 'retry', reason: `${context}${message}`, timeout: status === 408 || status === 504 };
   }
   if (status === 401 || status === 403 || status === 404) {
     // Sluice's own credentials or deployment name are wrong at this target, not the client's request: try the next.
     target.breaker.failure(Date.now());
-    return { kind: 'next', reason: `HTTP ${status} ${message}`, timeout: false };
+    return { kind: 'next', reason: `${context}${message}`, timeout: false };
   }
   target.breaker.success();
   throw new SluiceError('upstream_rejected', `Provider ${target.provider.name} rejected the request: ${message}`, { status });

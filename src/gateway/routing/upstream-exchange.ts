@@ -27,6 +27,11 @@ export interface UpstreamBody {
   resume(): void;
   /** A 2xx stream's first chunk, held until piped; null before it comes or once piped. */
   first(): Buffer | null;
+  /**
+   * A 2xx stream not yet piped: the next chunk, held like the first, once it comes; null if the body ends first, or
+   * holds as much as is held before piping. Rejects with undici's error (or the cancellation's reason) if it fails.
+   */
+  next(): Promise<Buffer | null>;
   /** Gives the answer up before piping it (a stream that is not one): the exchange is aborted. */
   discard(reason: Error): void;
 }
@@ -127,6 +132,8 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   private failure: Error | null;
   private waiter: { resolve: (text: string) => void; reject: (error: Error) => void } | null;
   private sink: BodySink | null;
+  /** Waits in next() for a held stream's next chunk. */
+  private nextWaiter: { resolve: (chunk: Buffer | null) => void; reject: (error: Error) => void } | null;
   private readonly onCancel: () => void;
 
   constructor(options: ExchangeOptions, signal: Cancellation, resolve: (head: ExchangeHead) => void, reject: (error: Error) => void) {
@@ -149,6 +156,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     this.failure = null;
     this.waiter = null;
     this.sink = null;
+    this.nextWaiter = null;
     this.onCancel = () => this.controller?.abort(this.signal.reason!);
     signal.onCancel(this.onCancel);
   }
@@ -200,6 +208,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
         controller.pause();
       }
       if (this.head !== null) this.give(this.head);
+      else if (this.nextWaiter !== null) this.wake(this.paused ? null : chunk);
       return;
     }
     if (this.held > this.maxBodyBytes) {
@@ -214,6 +223,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   onResponseEnd(): void {
     this.ended = true;
     this.done();
+    if (this.nextWaiter !== null) this.wake(null);
     if (this.sink !== null) {
       this.sink.end();
       return;
@@ -227,6 +237,11 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     const failure = this.signal.aborted ? this.signal.reason! : error;
     this.failure = failure;
     this.done();
+    if (this.nextWaiter !== null) {
+      const waiter = this.nextWaiter;
+      this.nextWaiter = null;
+      waiter.reject(failure);
+    }
     if (this.onFailure !== null) {
       const reject = this.onFailure;
       this.onHead = null;
@@ -276,6 +291,14 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     return this.sink === null && this.chunks.length > 0 ? this.chunks[0]! : null;
   }
 
+  next(): Promise<Buffer | null> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.sink !== null || this.ended || this.paused) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.nextWaiter = { resolve, reject };
+    });
+  }
+
   discard(reason: Error): void {
     this.chunks = [];
     if (this.failure === null && !this.ended) this.controller?.abort(reason);
@@ -295,6 +318,12 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     this.onHead = null;
     this.onFailure = null;
     resolve?.(head);
+  }
+
+  private wake(chunk: Buffer | null): void {
+    const waiter = this.nextWaiter!;
+    this.nextWaiter = null;
+    waiter.resolve(chunk);
   }
 
   private bodyText(): string {

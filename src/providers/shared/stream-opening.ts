@@ -1,0 +1,145 @@
+// How a 2xx stream opens, judged before the call commits to it: providers report a failure that came after their
+// 200 (Anthropic's overloaded_error, an OpenAI-compatible server's {"error":...}, Gemini's error, a Bedrock exception
+// frame) as the stream's first event. Until the client has a byte that is still a failed attempt of that target, with
+// the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
+import type { StreamFraming } from '../../wire/exchange.js';
+import { asObject, tryParseJson } from '../../wire/json.js';
+import { SseParser, type SseEvent } from '../../wire/sse.js';
+import { AwsEventStreamParser, type AwsEvent } from './aws-event-stream.js';
+
+/** The error a stream opened with, as an error answer: its status (of the error's kind), body and headers to add. */
+export interface OpeningError {
+  status: number;
+  /** The event's payload, in the shape the provider's error bodies have, for its failure(). */
+  body: string;
+  /** The error's kind, as the stream named it (for messages). */
+  kind: string;
+  /** Bedrock names an error's kind in a header: its failure() reads it from there. */
+  headers: Record<string, string> | null;
+}
+
+/** 'open': the stream's first meaningful event is not an error; 'wait': the bytes so far do not tell. */
+export type Opening = OpeningError | 'open' | 'wait';
+
+/**
+ * The HTTP status each provider answers with for an error of the kind named; a kind not listed counts as a 500, the
+ * provider's own failure. Anthropic: https://docs.anthropic.com/en/api/errors; OpenAI:
+ * https://platform.openai.com/docs/guides/error-codes; Gemini (google.rpc codes): https://ai.google.dev/gemini-api/docs/troubleshooting;
+ * Bedrock: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors.
+ */
+const KIND_STATUS: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529,
+  timeout_error: 504,
+  server_error: 500,
+  rate_limit_exceeded: 429,
+  insufficient_quota: 429,
+  invalid_argument: 400,
+  failed_precondition: 400,
+  unauthenticated: 401,
+  permission_denied: 403,
+  not_found: 404,
+  resource_exhausted: 429,
+  internal: 500,
+  unavailable: 503,
+  deadline_exceeded: 504,
+  validationexception: 400,
+  accessdeniedexception: 403,
+  resourcenotfoundexception: 404,
+  throttlingexception: 429,
+  modeltimeoutexception: 408,
+  internalserverexception: 500,
+  serviceunavailableexception: 503,
+  modelnotreadyexception: 429,
+  modelstreamerrorexception: 424,
+};
+
+/**
+ * Events that come before the answer itself and say nothing of how it goes: Anthropic's message_start and ping,
+ * Bedrock's messageStart. An error right after one of them is still an error opening the stream.
+ */
+const PREAMBLE = new Set(['message_start', 'ping', 'messageStart']);
+
+const EVENT_FIELD = Buffer.from('event:');
+const ERROR_WORD = Buffer.from('rror');
+
+/**
+ * Whether a stream's first chunk can be judged open unread, as nearly every one can: with no `event:` line it holds
+ * no named event (an error or a preamble), and without "rror" no error in its data either.
+ */
+export function opensPlainly(framing: StreamFraming, first: Buffer): boolean {
+  return framing === 'sse' && first.indexOf(EVENT_FIELD) === -1 && first.indexOf(ERROR_WORD) === -1;
+}
+
+/** Judges a stream's opening bytes, pushed chunk by chunk until it answers other than 'wait'. */
+export class StreamOpening {
+  private readonly sse: SseParser | null;
+  private readonly aws: AwsEventStreamParser | null;
+
+  constructor(framing: StreamFraming) {
+    this.sse = framing === 'sse' ? new SseParser() : null;
+    this.aws = framing === 'sse' ? null : new AwsEventStreamParser();
+  }
+
+  push(chunk: Buffer): Opening {
+    if (this.sse !== null) {
+      for (const event of this.sse.push(chunk)) {
+        const opening = sseOpening(event);
+        if (opening !== 'wait') return opening;
+      }
+      return 'wait';
+    }
+    for (const event of this.aws!.push(chunk)) {
+      const opening = awsOpening(event);
+      if (opening !== 'wait') return opening;
+    }
+    return 'wait';
+  }
+}
+
+function sseOpening(event: SseEvent): Opening {
+  if (event.event !== null && PREAMBLE.has(event.event)) return 'wait';
+  if (event.data === '') return 'wait';
+  // Parsed only when it may be one: every other stream's first event goes on unread.
+  if (event.event !== 'error' && !event.data.includes('"error"')) return 'open';
+  const root = asObject(tryParseJson(event.data));
+  // Anthropic {"type":"error","error":{...}}; OpenAI-compatible servers and Gemini {"error":{...}}; the Responses API
+  // (event: error) {"type":"error","code":...,"message":...}.
+  const error = typeof root.error === 'object' && root.error !== null ? asObject(root.error) : event.event === 'error' ? root : null;
+  if (error === null) return 'open';
+  const kind = kindOf(error);
+  return { status: statusOf(error, kind), body: event.data, kind, headers: null };
+}
+
+function awsOpening(event: AwsEvent): Opening {
+  if (event.messageType === 'event') return PREAMBLE.has(event.type) ? 'wait' : 'open';
+  // An exception frame's type is camel-cased (throttlingException); error answers' x-amzn-errortype is not.
+  const kind = KIND.test(event.type) ? event.type[0]!.toUpperCase() + event.type.slice(1) : 'InternalServerException';
+  return { status: KIND_STATUS[kind.toLowerCase()] ?? 500, body: event.body, kind, headers: { 'x-amzn-errortype': kind } };
+}
+
+/**
+ * Only a name goes into failure messages unredacted: upstream text that is not one (a key echoed back, a paragraph)
+ * stays in the body, which the provider's failure() reads and the gateway redacts.
+ */
+const KIND = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+function kindOf(error: Record<string, unknown>): string {
+  for (const field of [error.type, error.status, error.code]) if (typeof field === 'string' && KIND.test(field)) return field;
+  return 'error';
+}
+
+/** A status the error carries (OpenAI-compatible servers and Gemini give `code: 503`), else its kind's. */
+function statusOf(error: Record<string, unknown>, kind: string): number {
+  for (const field of [error.code, error.status]) {
+    const status = typeof field === 'string' && /^\d{3}$/.test(field) ? Number(field) : field;
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599) return status;
+  }
+  return KIND_STATUS[kind.toLowerCase()] ?? 500;
+}
