@@ -4,7 +4,7 @@ import type { ChatRequest } from '../../ir/chat.js';
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, ChatPassThrough, ClientBody, Redactor, UpstreamRequest } from '../../wire/exchange.js';
 import { withClientBetas } from './auth.js';
-import { anthropicFailure } from './errors.js';
+import { anthropicFailure, anthropicPassedFailure } from './errors.js';
 import { AnthropicStreamRelay } from './relay.js';
 import { anthropicRequestBody } from './request.js';
 import { anthropicAnswerUsage, anthropicChatResponse } from './response.js';
@@ -27,7 +27,7 @@ export function anthropicChatExchange(provider: string, request: UpstreamRequest
     passThrough: passed ? PASS_THROUGH : null,
     response: anthropicChatResponse,
     streamDecoder,
-    failure: anthropicFailure,
+    failure: passed ? anthropicPassedFailure : anthropicFailure,
   };
 }
 
