@@ -124,7 +124,7 @@ export const ERRORS = {
     openaiCode: 'upstream_rejected',
     anthropicType: 'invalid_request_error',
     summary:
-      'The provider refused the request itself (a 4xx other than 401/403/404/408/409/429); its status and message are passed on, never retried.',
+      "The provider refused the request itself (a 4xx other than 401/403/404/408/409/429); its status and message are passed on, never retried; on a call passed through in the client's own API, its own error fields too.",
   },
   upstream_unavailable: {
     status: 502,
@@ -160,20 +160,40 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * A provider's own error fields, kept when the client's request passed through in the provider's API (OpenAI to OpenAI,
+ * Anthropic to Anthropic): they name the client's own body, so the client is shown them in place of the registry's.
+ * Rendered only in the API they came from; null fields fall back to the registry's.
+ */
+export interface ProviderErrorFields {
+  api: 'openai' | 'anthropic';
+  type: string | null;
+  code: string | null;
+}
+
+export interface SluiceErrorOptions {
+  param?: string | null;
+  status?: number;
+  headers?: Record<string, string>;
+  provider?: ProviderErrorFields;
+}
+
 /** An error that reaches a client; `status` may override the registry's (upstream_rejected keeps the provider's). */
 export class SluiceError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly param: string | null;
   readonly headers: Record<string, string> | undefined;
+  readonly provider: ProviderErrorFields | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { param?: string; status?: number; headers?: Record<string, string> } = {}) {
+  constructor(code: ErrorCode, message: string, options: SluiceErrorOptions = {}) {
     super(message);
     this.name = 'SluiceError';
     this.code = code;
     this.status = options.status ?? ERRORS[code].status;
     this.param = options.param ?? null;
     this.headers = options.headers;
+    this.provider = options.provider;
   }
 }
 
@@ -184,12 +204,17 @@ export function toSluiceError(error: unknown): SluiceError {
 
 export function openaiErrorBody(error: SluiceError): string {
   const spec = ERRORS[error.code];
-  return JSON.stringify({ error: { message: error.message, type: spec.openaiType, param: error.param, code: spec.openaiCode } });
+  const own = error.provider?.api === 'openai' ? error.provider : undefined;
+  // OpenAI's own code is passed on even when null: it is what OpenAI would have told this client.
+  const type = own?.type ?? spec.openaiType;
+  const code = own !== undefined ? own.code : spec.openaiCode;
+  return JSON.stringify({ error: { message: error.message, type, param: error.param, code } });
 }
 
 export function anthropicErrorBody(error: SluiceError): string {
   const spec = ERRORS[error.code];
-  return JSON.stringify({ type: 'error', error: { type: anthropicTypeFor(error, spec.anthropicType), message: error.message } });
+  const own = error.provider?.api === 'anthropic' ? error.provider.type : null;
+  return JSON.stringify({ type: 'error', error: { type: own ?? anthropicTypeFor(error, spec.anthropicType), message: error.message } });
 }
 
 /** Anthropic names some errors by status rather than by cause (429 rate_limit_error, 529 overloaded_error). */

@@ -1,6 +1,7 @@
 // One call's exchange with a provider, as the provider opens it for a target: the request it sends, and how its answer
 // is read (decoded to the IR, or, when the provider passed the client's own body through, relayed as it is). The
 // contract between the front doors, the gateway and the providers, so that none of them imports another's wire format.
+import type { ProviderErrorFields } from '../errors.js';
 import type { ChatResponse } from '../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../ir/embeddings.js';
 import type { StreamDecoder } from '../ir/stream.js';
@@ -32,6 +33,11 @@ export interface UpstreamFailure {
   retryable: boolean;
   /** Seconds the provider asked to wait, from Retry-After. */
   retryAfterSeconds?: number;
+  /**
+   * Set only when the client's own body passed through in the provider's API and the provider's error named its fields:
+   * then `message` is the provider's own, and these (with `param`) reach the client as the provider gave them.
+   */
+  passedOn?: { fields: ProviderErrorFields; param: string | null };
 }
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;

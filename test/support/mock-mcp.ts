@@ -27,6 +27,7 @@ export async function startMockMcp(options: { json?: boolean; keepAliveMs?: numb
   const received: IncomingMessage['headers'][] = [];
   const calls: string[] = [];
   const transports = new Map<string, StreamableHTTPServerTransport>();
+  let port = 0;
   const build = () => {
     const server = new McpServer({ name: 'mock-tools', version: '1.0.0' });
     server.registerTool('add', { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } }, ({ a, b }) => {
@@ -57,7 +58,13 @@ export async function startMockMcp(options: { json?: boolean; keepAliveMs?: numb
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     received.push(req.headers);
     if (req.headers.authorization !== `Bearer ${MOCK_MCP_TOKEN}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      // As the MCP authorization spec has a protected server answer: a challenge pointing at its OAuth metadata.
+      res
+        .writeHead(401, {
+          'content-type': 'application/json',
+          'www-authenticate': `Bearer resource_metadata="http://127.0.0.1:${port}/.well-known/oauth-protected-resource"`,
+        })
+        .end('{"error":"invalid_token","error_description":"The access token expired"}');
       return;
     }
     const sessionId = req.headers['mcp-session-id'];
@@ -77,7 +84,7 @@ export async function startMockMcp(options: { json?: boolean; keepAliveMs?: numb
   const http: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const address = http.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     received,

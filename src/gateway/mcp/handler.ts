@@ -19,6 +19,7 @@ import {
   SERVER_REFUSED,
   sendRpcError,
   UNAUTHORIZED,
+  UPSTREAM_CREDENTIALS_REFUSED,
   UPSTREAM_FAILED,
   type JsonRpcId,
   type JsonRpcMessage,
@@ -188,6 +189,7 @@ async function forward(
     if (!res.destroyed) sendRpcError(res, 502, exchange.id, UPSTREAM_FAILED, `The MCP server '${server.name}' could not be reached.`);
     return;
   }
+  if (upstream.statusCode === 401 || upstream.statusCode === 403) return refusedCredentials(context, res, upstream, server, exchange);
   const type = String(upstream.headers['content-type'] ?? '');
   const returned: Record<string, string> = {};
   for (const name of RETURNED) {
@@ -213,6 +215,33 @@ async function forward(
   } finally {
     toolCall?.record(context);
   }
+}
+
+/**
+ * The server refused the credentials Sluice injects for it (wrong, expired, short of a scope). Relayed, its 401 and
+ * WWW-Authenticate challenge would tell the client its own credentials were bad (an MCP client then starts an OAuth flow
+ * against the server), though it authenticated to Sluice fine: it gets a 502 naming the server's refusal instead, as a
+ * provider's 401/403 reaches a /v1 client as upstream_unavailable. The server's body is not passed on.
+ */
+function refusedCredentials(
+  context: GatewayContext,
+  res: ServerResponse,
+  upstream: Dispatcher.ResponseData,
+  server: McpServer,
+  exchange: Exchange,
+): void {
+  const status = upstream.statusCode;
+  upstream.body.dump().catch(() => undefined);
+  context.logger.warn({ server: server.name, status }, 'MCP server refused the credentials configured for it');
+  exchange.toolCall?.fail(502, 'mcp_upstream_unauthorized');
+  exchange.toolCall?.record(context);
+  sendRpcError(
+    res,
+    502,
+    exchange.id,
+    UPSTREAM_CREDENTIALS_REFUSED,
+    `The MCP server '${server.name}' refused the credentials Sluice holds for it (HTTP ${status}); an operator must update them in Sluice's configuration.`,
+  );
 }
 
 async function relayJson(

@@ -23,6 +23,7 @@ export const UNAUTHORIZED = -32001;
 export const SERVER_NOT_FOUND = -32002;
 export const SERVER_REFUSED = -32003;
 export const UPSTREAM_FAILED = -32004;
+export const UPSTREAM_CREDENTIALS_REFUSED = -32005;
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -294,6 +294,19 @@ function statusFailure<E extends OpenedExchange>(
     return { kind: 'next', reason: `${context}${message}`, timeout: false };
   }
   target.breaker.success();
+  const passed = failure.passedOn;
+  if (passed !== undefined) {
+    // The client's own body went through in the provider's API: the provider's message, param and code point at the
+    // client's own fields, so they reach it as the provider gave them (redacted like the message: upstream text).
+    const { fields, param } = passed;
+    const code = fields.code === null ? null : route.redactor.redact(fields.code);
+    const type = fields.type === null ? null : route.redactor.redact(fields.type);
+    throw new SluiceError('upstream_rejected', message, {
+      status,
+      param: param === null ? null : route.redactor.redact(param),
+      provider: { api: fields.api, type, code },
+    });
+  }
   throw new SluiceError('upstream_rejected', `Provider ${target.provider.name} rejected the request: ${message}`, { status });
 }
 

@@ -5,7 +5,7 @@ import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, ChatPassThrough, ClientBody, Redactor, UpstreamRequest } from '../../wire/exchange.js';
 import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import { withClientBetas } from './auth.js';
-import { anthropicFailure } from './errors.js';
+import { anthropicFailure, anthropicPassedFailure } from './errors.js';
 import { AnthropicStreamRelay } from './relay.js';
 import { anthropicRequestBody } from './request.js';
 import { anthropicAnswerUsage, anthropicChatResponse } from './response.js';
@@ -28,7 +28,7 @@ export function anthropicChatExchange(provider: string, request: UpstreamRequest
     passThrough: passed ? PASS_THROUGH : null,
     response: anthropicChatResponse,
     streamDecoder,
-    failure: anthropicFailure,
+    failure: passed ? anthropicPassedFailure : anthropicFailure,
   };
 }
 

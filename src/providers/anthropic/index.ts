@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors.js';
 import type { Feature, Provider } from '../provider.js';
 import { anthropicHeaders, withClientBetas } from './auth.js';
 import { countTokensBody } from './count-tokens.js';
-import { anthropicFailure } from './errors.js';
+import { anthropicPassedFailure } from './errors.js';
 import { openAnthropicChat } from './exchange.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema']);
@@ -30,7 +30,7 @@ export function createAnthropicProvider(name: string, config: ProviderSettings):
         headers: withClientBetas(headers, betas),
         body: JSON.stringify(countTokensBody(body, model)),
       },
-      failure: anthropicFailure,
+      failure: anthropicPassedFailure,
     }),
   };
 }

@@ -12,7 +12,7 @@ import type {
   EmbeddingsPassThrough,
   Redactor,
 } from '../../wire/exchange.js';
-import { openaiFailure } from './errors.js';
+import { openaiFailure, openaiPassedFailure } from './errors.js';
 import { OpenAIStreamRelay } from './relay.js';
 import { openaiChatBody, openaiEmbeddingsBody } from './request.js';
 import { openaiAnswerUsage, openaiChatResponse, openaiEmbeddingsAnswerUsage, openaiEmbeddingsResponse } from './response.js';
@@ -54,7 +54,7 @@ export function openaiChatExchange(
     passThrough: passed ? (wantsUsage(client.body) ? PASS_THROUGH_WITH_USAGE : PASS_THROUGH) : null,
     response: openaiChatResponse,
     streamDecoder,
-    failure: openaiFailure,
+    failure: passed ? openaiPassedFailure : openaiFailure,
   };
 }
 
@@ -66,11 +66,12 @@ export function openaiEmbeddingsExchange(
   model: string,
   client: ClientBody | null,
 ): EmbeddingsExchange {
+  const passed = client !== null && client.dialect === 'openai';
   return {
     provider,
     request: { path, headers, body: JSON.stringify(openaiEmbeddingsBody(request, model, client)) },
-    passThrough: client !== null && client.dialect === 'openai' ? EMBEDDINGS_PASS_THROUGH : null,
+    passThrough: passed ? EMBEDDINGS_PASS_THROUGH : null,
     response: openaiEmbeddingsResponse,
-    failure: openaiFailure,
+    failure: passed ? openaiPassedFailure : openaiFailure,
   };
 }

@@ -4,7 +4,7 @@
 // Reference: https://platform.openai.com/docs/api-reference/responses/create
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, ChatPassThrough, Redactor } from '../../wire/exchange.js';
-import { openaiFailure } from './errors.js';
+import { openaiPassedFailure } from './errors.js';
 import { responsesAnswerUsage, responsesChatResponse } from './responses-response.js';
 import { ResponsesStreamDecoder, ResponsesStreamRelay } from './responses-stream.js';
 
@@ -30,6 +30,6 @@ export function openaiResponsesExchange(
     passThrough: PASS_THROUGH,
     response: responsesChatResponse,
     streamDecoder,
-    failure: openaiFailure,
+    failure: openaiPassedFailure,
   };
 }
