@@ -16,6 +16,7 @@ import { tuneHeapForGateway } from './gateway/heap-tuning.js';
 import type { SluiceConfig } from './config/schema.js';
 import { createProcessLogger, logFormat } from './observability/logger.js';
 import { createDataFile, dataFile, readDataFile } from './config/data-folder.js';
+import { LedgerOpenFailed } from './ledger/open-sink.js';
 import { SpoolInUse } from './ledger/spool.js';
 import { StoreOpenFailed } from './store/errors.js';
 import { MasterKey } from './store/master-key.js';
@@ -94,7 +95,8 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
   } catch (error) {
     // What an operator can fix is said in its message alone: a second start in the same folder stops at the spool the
     // first one holds (before it would reach the port in use), a store that cannot be opened names itself and the cause.
-    if (error instanceof SpoolInUse || error instanceof StoreOpenFailed) throw new StartError(error.message);
+    if (error instanceof SpoolInUse || error instanceof StoreOpenFailed || error instanceof LedgerOpenFailed)
+      throw new StartError(error.message);
     throw listenFailure(error, config) ?? error;
   }
   logger.info({ gateway: sluice.gateway, admin: sluice.admin, models: sluice.context.snapshot.routing.routes.size }, 'sluice is listening');

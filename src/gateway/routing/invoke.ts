@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
 import type { ResponseHeaders, UpstreamFailure, UpstreamRequest } from '../../wire/exchange.js';
 import { streamStartFault } from '../../wire/stream-start.js';
-import { opensPlainly, StreamOpening, type OpeningError } from '../../providers/shared/stream-opening.js';
+import { opensPlainly, StreamOpening, type OpeningError } from '../../wire/stream-opening.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type AttemptLimits, type ModelRoute, type Target } from './model-routes.js';
 import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';

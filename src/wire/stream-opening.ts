@@ -2,10 +2,10 @@
 // 200 (Anthropic's overloaded_error, an OpenAI-compatible server's {"error":...}, Gemini's error, a Bedrock exception
 // frame) as the stream's first event. Until the client has a byte that is still a failed attempt of that target, with
 // the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
-import type { StreamFraming } from '../../wire/exchange.js';
-import { asObject, tryParseJson } from '../../wire/json.js';
-import { SseParser, type SseEvent } from '../../wire/sse.js';
-import { AwsEventStreamParser, type AwsEvent } from './aws-event-stream.js';
+import type { StreamFraming } from './exchange.js';
+import { asObject, tryParseJson } from './json.js';
+import { SseParser, type SseEvent } from './sse.js';
+import { AwsEventStreamParser, type AwsEvent } from '../providers/shared/aws-event-stream.js';
 
 /** The error a stream opened with, as an error answer: its status (of the error's kind), body and headers to add. */
 export interface OpeningError {
