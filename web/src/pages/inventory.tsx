@@ -15,8 +15,8 @@ import {
   type UsageAnswer,
 } from '../api';
 import { Sparkline } from '../charts';
-import { count, dateTime, hourFloor, isoHour, usd } from '../format';
-import { Badge, canManageConsumers, canWrite, Empty, Notice, Show, useLoad } from '../ui';
+import { count, dateTime, hourFloor, isoHour, NO_TEAM, usd } from '../format';
+import { Badge, canManageConsumers, canWrite, Empty, Notice, Show, TeamName, useLoad } from '../ui';
 
 const DAY = 86_400_000;
 type Tab = 'consumers' | 'teams' | 'providers' | 'resources';
@@ -199,7 +199,7 @@ function ConsumerForm({
         <label>
           Team
           <select value={team} disabled={!full} onChange={(event) => setTeam(event.currentTarget.value)}>
-            <option value="">(no team)</option>
+            <option value="">{NO_TEAM}</option>
             {teams.map((one) => (
               <option key={one.name} value={one.name}>
                 {one.name}
@@ -331,7 +331,9 @@ function Consumers({ session }: { session: Session }) {
                           <td>
                             <strong>{consumer.name}</strong>
                           </td>
-                          <td>{consumer.team ?? <span class="muted">none</span>}</td>
+                          <td>
+                            <TeamName team={consumer.team} />
+                          </td>
                           <td>{consumer.owner ?? <span class="muted">none</span>}</td>
                           <td>
                             {Object.keys(consumer.labels).length === 0 ? (

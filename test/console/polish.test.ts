@@ -1,0 +1,121 @@
+// The console's finish, as a reader sees it: a consumer of no team is called the same on every page, a chart's legend
+// lists no "other" that cost nothing, and the Models heading stands apart from the providers above it. One Sluice
+// (mock provider on loopback, SQLite in a temp folder) and one Chromium for the file.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { consoleErrors, goTo, launch, missingBrowser, openContext, signIn } from './browser.js';
+import { until } from '../support/until.js';
+
+const BOOTSTRAP = 'sa-bootstrap-console-polish-token';
+const LONE_KEY = 'sk-sluice-test-lone-script-0003';
+// Six models with spend, and a seventh asked for only by a consumer not allowed it: refused, so it cost nothing.
+const PAID_MODELS = ['gpt-4o-mini', 'alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+const FREE_MODEL = 'zeta';
+
+const skip = missingBrowser();
+
+describe('the console, polished', { skip: skip ?? false }, () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let browser: Browser;
+  let consoleURL: string;
+
+  const admin = async (path: string) => {
+    const response = await fetch(`${sluice.adminURL}${path}`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } });
+    return (await response.json()) as Record<string, unknown>;
+  };
+  const chat = (key: string, model: string) =>
+    fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+    });
+  const session = async (width = 1366) => {
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height: 900 });
+    const errors = consoleErrors(page);
+    await signIn(page, consoleURL, BOOTSTRAP);
+    return { page, errors, close: () => context.close() };
+  };
+
+  before(async () => {
+    mock = await MockProvider.start((_request, res) =>
+      json(res, 200, openaiCompletion('hi', { prompt_tokens: 120_000, completion_tokens: 20_000 })),
+    );
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+      models: [...PAID_MODELS, FREE_MODEL].map((name) => ({ name, targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] })),
+      consumers: [
+        { name: 'checkout-service', team: 'payments', owner: 'alice@example.com', keys: [KEYS.checkout] },
+        { name: 'search-service', team: 'discovery', owner: 'bob@example.com', keys: [KEYS.search], models: ['gpt-4o-mini'] },
+        { name: 'lone-script', owner: 'carol@example.com', keys: [LONE_KEY] },
+      ],
+    });
+    consoleURL = `${sluice.adminURL}/console/`;
+    for (const model of PAID_MODELS) assert.equal((await chat(KEYS.checkout, model)).status, 200);
+    assert.equal((await chat(LONE_KEY, 'gpt-4o-mini')).status, 200);
+    const refused = await chat(KEYS.search, FREE_MODEL);
+    assert.ok(refused.status >= 400 && refused.status < 500, String(refused.status));
+    await until(
+      'the eight calls are in the ledger',
+      async () => ((await admin('/api/transactions?limit=20')).items as unknown[]).length >= 8,
+      30_000,
+      50,
+    );
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await sluice?.stop();
+    await mock?.close();
+  });
+
+  test("a consumer of no team is 'no team' on every page that shows a team", async () => {
+    const { page, errors, close } = await session();
+    // The overview's spend per day, stacked by team: its legend.
+    const legend = page.locator('.legend li');
+    await legend.first().waitFor();
+    assert.ok(
+      (await legend.allInnerTexts()).some((text) => /^no team\s+\$/.test(text)),
+      (await legend.allInnerTexts()).join(' | '),
+    );
+    // The inventory's consumers.
+    await goTo(page, 'Inventory');
+    const lone = page.getByRole('row').filter({ hasText: 'lone-script' });
+    assert.equal(await lone.getByRole('cell').nth(1).innerText(), 'no team');
+    // The ledger, and a transaction's detail.
+    await goTo(page, 'Transactions');
+    const row = page.getByTestId('transactions').getByRole('row').filter({ hasText: 'lone-script' });
+    assert.match(await row.getByRole('cell').nth(1).innerText(), /^lone-script\s+no team$/);
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { name: /^Transaction \d+/ }).waitFor();
+    assert.match(await page.locator('dl.facts').innerText(), /Team\s+no team\n/);
+    // The chargeback and the cost drivers by team.
+    await goTo(page, 'Reports');
+    assert.match(
+      await page
+        .getByTestId('chargeback')
+        .getByRole('row')
+        .filter({ hasText: /^no team/ })
+        .innerText(),
+      /^no team\s+1\s/,
+    );
+    const drivers = page.locator('section.card').filter({ has: page.getByRole('heading', { name: /^Top cost drivers/ }) });
+    await drivers.getByRole('row').filter({ hasText: 'payments' }).waitFor();
+    assert.equal(
+      await drivers
+        .getByRole('row')
+        .filter({ hasText: /^no team\$/ })
+        .count(),
+      1,
+    );
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
