@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
-import { consoleErrors, goTo, launch, missingBrowser, openContext, signIn } from './browser.js';
+import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, signIn } from './browser.js';
 import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-polish-token';
@@ -115,6 +115,33 @@ describe('the console, polished', { skip: skip ?? false }, () => {
         .count(),
       1,
     );
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('a chart legend lists no "other" that cost nothing, and the chart names none', async () => {
+    // What the chart is drawn from: seven models asked for, the seventh without any cost.
+    const hour = (ms: number) => `${new Date(Math.floor(ms / 3_600_000) * 3_600_000).toISOString().slice(0, 13)}:00:00Z`;
+    const month = await admin(
+      `/api/usage?from=${hour(Date.now() - 86_400_000)}&to=${hour(Date.now() + 3_600_000)}&bucket=month&groupBy=model`,
+    );
+    const costs = new Map(
+      (month.items as Array<{ group: { model: string }; cost: { microUsd: number } }>).map((item) => [
+        item.group.model,
+        item.cost.microUsd,
+      ]),
+    );
+    assert.equal(costs.size, 7, JSON.stringify([...costs]));
+    assert.equal(costs.get(FREE_MODEL), 0);
+    const { page, errors, close } = await session();
+    await page.getByRole('button', { name: 'By model' }).click();
+    await loaded(page);
+    const legend = page.locator('.legend li');
+    await until('the legend is by model', async () => (await legend.allInnerTexts()).some((text) => text.startsWith('alpha')), 30_000, 50);
+    const labels = (await legend.allInnerTexts()).map((text) => text.replace(/\s+\$.*$/, ''));
+    assert.deepEqual([...labels].sort(), [...PAID_MODELS].sort());
+    const chart = await page.locator('figure.chart [role="img"]').getAttribute('aria-label');
+    assert.doesNotMatch(chart ?? '', /\bother\b/);
     assert.deepEqual(errors, []);
     await close();
   });

@@ -96,7 +96,9 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
     for (const item of answer.items) byGroup.set(groupName(item), (byGroup.get(groupName(item)) ?? 0) + item.cost.microUsd);
     const ranked = [...byGroup.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
     const shown = ranked.slice(0, 6);
-    const names = ranked.length > 6 ? [...shown, 'other'] : shown;
+    // "other" only when the groups past the sixth cost something: a $0.00 "other" names nothing (calls refused, unpriced).
+    const otherCost = ranked.slice(6).reduce((sum, name) => sum + byGroup.get(name)!, 0);
+    const names = otherCost > 0 ? [...shown, 'other'] : shown;
     const values = new Map(names.map((name) => [name, days.map(() => 0)]));
     for (const item of answer.items) {
       const name = groupName(item);
