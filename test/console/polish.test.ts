@@ -145,4 +145,34 @@ describe('the console, polished', { skip: skip ?? false }, () => {
     assert.deepEqual(errors, []);
     await close();
   });
+
+  for (const width of [1366, 390]) {
+    test(`the Models heading stands apart from the providers above it, as headings do on other pages (${width} pixels wide)`, async () => {
+      const { page, errors, close } = await session(width);
+      await goTo(page, 'Inventory');
+      await page.getByRole('tab', { name: 'Providers & models' }).click();
+      const models = page.getByRole('heading', { level: 2, name: 'Models', exact: true });
+      await models.waitFor();
+      const providersTable = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Base URL' }) });
+      const above = (await providersTable.boundingBox())!;
+      const heading = (await models.boundingBox())!;
+      // On the Reports or Budgets page a card's heading is a card's padding, border and margin below what precedes it.
+      assert.ok(
+        heading.y - (above.y + above.height) >= 15,
+        `the Models heading is ${heading.y - (above.y + above.height)} pixels below the table`,
+      );
+      // Each in a card of its own, like every other page's second-level headings.
+      for (const name of ['Providers', 'Models'])
+        assert.equal(
+          await page
+            .locator('section.card')
+            .filter({ has: page.getByRole('heading', { level: 2, name, exact: true }) })
+            .count(),
+          1,
+          name,
+        );
+      assert.deepEqual(errors, []);
+      await close();
+    });
+  }
 });
