@@ -26,6 +26,17 @@ export function usd(microUsd: number): string {
   return smallUsdFormat.format(value);
 }
 
+/**
+ * What the console calls a consumer's or a ledger row's missing team, on every page: the API answers it as null (a
+ * consumer, a transaction) or '' (usage and chargeback groups).
+ */
+export const NO_TEAM = 'no team';
+
+/** A team's name, or NO_TEAM for none. */
+export function teamName(team: string | null | undefined): string {
+  return team === null || team === undefined || team === '' ? NO_TEAM : team;
+}
+
 /** A duration in whole milliseconds. */
 export function ms(value: number): string {
   return `${countFormat.format(Math.round(value))} ms`;

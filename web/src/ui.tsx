@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Role, Session } from './api';
+import { teamName } from './format';
 
 export interface Loaded<T> {
   data: T | null;
@@ -95,6 +96,11 @@ export function canManageConsumers(session: Session, team: string | null): boole
 
 export function roleLabel(role: Role): string {
   return { admin: 'Admin', operator: 'Operator', viewer: 'Viewer', 'team-owner': 'Team owner' }[role];
+}
+
+/** A team's name in a table or a detail, its absence in the muted tone of a placeholder. */
+export function TeamName({ team }: { team: string | null | undefined }) {
+  return team === null || team === undefined || team === '' ? <span class="muted">{teamName(team)}</span> : <>{team}</>;
 }
 
 /** A message after a change: what happened, or why it did not. */

@@ -15,8 +15,8 @@ import {
   type UsageAnswer,
 } from '../api';
 import { Sparkline } from '../charts';
-import { count, dateTime, hourFloor, isoHour, usd } from '../format';
-import { Badge, canManageConsumers, canWrite, Empty, Notice, Show, useLoad } from '../ui';
+import { count, dateTime, hourFloor, isoHour, NO_TEAM, usd } from '../format';
+import { Badge, canManageConsumers, canWrite, Empty, Notice, Show, TeamName, useLoad } from '../ui';
 
 const DAY = 86_400_000;
 type Tab = 'consumers' | 'teams' | 'providers' | 'resources';
@@ -199,7 +199,7 @@ function ConsumerForm({
         <label>
           Team
           <select value={team} disabled={!full} onChange={(event) => setTeam(event.currentTarget.value)}>
-            <option value="">(no team)</option>
+            <option value="">{NO_TEAM}</option>
             {teams.map((one) => (
               <option key={one.name} value={one.name}>
                 {one.name}
@@ -331,7 +331,9 @@ function Consumers({ session }: { session: Session }) {
                           <td>
                             <strong>{consumer.name}</strong>
                           </td>
-                          <td>{consumer.team ?? <span class="muted">none</span>}</td>
+                          <td>
+                            <TeamName team={consumer.team} />
+                          </td>
                           <td>{consumer.owner ?? <span class="muted">none</span>}</td>
                           <td>
                             {Object.keys(consumer.labels).length === 0 ? (
@@ -493,65 +495,70 @@ function Providers() {
     <Show loaded={loaded} what="providers">
       {([providers, models]) => (
         <>
-          <h2>Providers</h2>
-          {providers.length === 0 ? (
-            <Empty title="No providers">Declare one in sluice.yaml or with POST /api/providers (admin).</Empty>
-          ) : (
-            <div class="table-scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Provider</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Base URL</th>
-                    <th scope="col">Credentials</th>
-                    <th scope="col">Models routed to it</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {providers.map((provider) => (
-                    <tr key={provider.name}>
-                      <td>{provider.name}</td>
-                      <td>{provider.type}</td>
-                      <td class="wrap">
-                        <code>{provider.baseUrl ?? '—'}</code>
-                      </td>
-                      <td>{provider.credentials.length === 0 ? <span class="muted">none</span> : provider.credentials.join(', ')}</td>
-                      <td class="wrap">
-                        {models
-                          .filter((model) => model.targets.some((target) => target.provider === provider.name))
-                          .map((model) => model.name)
-                          .join(', ') || <span class="muted">none</span>}
-                      </td>
+          {/* Each in a card, as a page's second-level sections are elsewhere: a heading flush under a table reads as its row. */}
+          <section class="card" aria-labelledby="providers-heading">
+            <h2 id="providers-heading">Providers</h2>
+            {providers.length === 0 ? (
+              <Empty title="No providers">Declare one in sluice.yaml or with POST /api/providers (admin).</Empty>
+            ) : (
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Provider</th>
+                      <th scope="col">Type</th>
+                      <th scope="col">Base URL</th>
+                      <th scope="col">Credentials</th>
+                      <th scope="col">Models routed to it</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-          <h2>Models</h2>
-          {models.length === 0 ? (
-            <Empty title="No models">Models are routes to provider models: declare them in sluice.yaml.</Empty>
-          ) : (
-            <div class="table-scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Model</th>
-                    <th scope="col">Targets, in order</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {models.map((model) => (
-                    <tr key={model.name}>
-                      <td>{model.name}</td>
-                      <td>{model.targets.map((target) => `${target.provider}/${target.model}`).join(' → ')}</td>
+                  </thead>
+                  <tbody>
+                    {providers.map((provider) => (
+                      <tr key={provider.name}>
+                        <td>{provider.name}</td>
+                        <td>{provider.type}</td>
+                        <td class="wrap">
+                          <code>{provider.baseUrl ?? '—'}</code>
+                        </td>
+                        <td>{provider.credentials.length === 0 ? <span class="muted">none</span> : provider.credentials.join(', ')}</td>
+                        <td class="wrap">
+                          {models
+                            .filter((model) => model.targets.some((target) => target.provider === provider.name))
+                            .map((model) => model.name)
+                            .join(', ') || <span class="muted">none</span>}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+          <section class="card" aria-labelledby="models-heading">
+            <h2 id="models-heading">Models</h2>
+            {models.length === 0 ? (
+              <Empty title="No models">Models are routes to provider models: declare them in sluice.yaml.</Empty>
+            ) : (
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Model</th>
+                      <th scope="col">Targets, in order</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+                  </thead>
+                  <tbody>
+                    {models.map((model) => (
+                      <tr key={model.name}>
+                        <td>{model.name}</td>
+                        <td>{model.targets.map((target) => `${target.provider}/${target.model}`).join(' → ')}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
         </>
       )}
     </Show>

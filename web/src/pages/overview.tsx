@@ -16,7 +16,7 @@ import {
   type UsageItem,
 } from '../api';
 import { OTHER_COLOR, seriesColor, StackedBars } from '../charts';
-import { count, day, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, usd } from '../format';
+import { count, day, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, teamName, usd } from '../format';
 import { Badge, Bar, Empty, Show, Stat, useLoad } from '../ui';
 
 const DAY = 86_400_000;
@@ -90,15 +90,18 @@ function SpendChart({ by }: { by: 'team' | 'model' }) {
 function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; by: string }) {
   const chart = useMemo(() => {
     const days = Array.from({ length: 30 }, (_value, index) => start + index * DAY);
+    // A row of no team is its own series, named as every page names it; a model is always asked for.
+    const groupName = (item: UsageItem) => (by === 'team' ? teamName(item.group.team) : item.group[by] || 'unattributed');
     const byGroup = new Map<string, number>();
-    for (const item of answer.items)
-      byGroup.set(item.group[by] || 'unattributed', (byGroup.get(item.group[by] || 'unattributed') ?? 0) + item.cost.microUsd);
+    for (const item of answer.items) byGroup.set(groupName(item), (byGroup.get(groupName(item)) ?? 0) + item.cost.microUsd);
     const ranked = [...byGroup.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
     const shown = ranked.slice(0, 6);
-    const names = ranked.length > 6 ? [...shown, 'other'] : shown;
+    // "other" only when the groups past the sixth cost something: a $0.00 "other" names nothing (calls refused, unpriced).
+    const otherCost = ranked.slice(6).reduce((sum, name) => sum + byGroup.get(name)!, 0);
+    const names = otherCost > 0 ? [...shown, 'other'] : shown;
     const values = new Map(names.map((name) => [name, days.map(() => 0)]));
     for (const item of answer.items) {
-      const name = item.group[by] || 'unattributed';
+      const name = groupName(item);
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
       const row = values.get(shown.includes(name) ? name : 'other');
       if (row !== undefined && index >= 0 && index < days.length) row[index]! += item.cost.microUsd / 1_000_000;

@@ -2,7 +2,7 @@
 // one for it, ignore it, or write a rule from its hints (previewing which pending discoveries the rule would resolve).
 import { useState } from 'preact/hooks';
 import { allPages, change, list, type Consumer, type Discovered, type DiscoveredResource, type Session, type Team } from '../api';
-import { count, dateTime } from '../format';
+import { count, dateTime, NO_TEAM } from '../format';
 import { Badge, canWrite, Empty, Notice, Show, useLoad } from '../ui';
 
 interface RuleDraft {
@@ -170,7 +170,7 @@ function Resolve({
           <label>
             Team
             <select value={team} onChange={(event) => setTeam(event.currentTarget.value)}>
-              <option value="">(no team)</option>
+              <option value="">{NO_TEAM}</option>
               {teams.map((one) => (
                 <option key={one.name} value={one.name}>
                   {one.name}

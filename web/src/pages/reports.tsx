@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, download, query, type ChargebackLine, type Money, type Session } from '../api';
 import { count, monthLabel, monthName, monthStart, usd } from '../format';
-import { Empty, Notice, Show, useLoad } from '../ui';
+import { Empty, Notice, Show, TeamName, useLoad } from '../ui';
 
 interface Chargeback {
   period: string;
@@ -103,7 +103,9 @@ export function ReportsPage({ session }: { session: Session }) {
                   <tbody>
                     {report.items.map((line) => (
                       <tr key={line.team}>
-                        <td>{line.team === '' ? <span class="muted">no team</span> : line.team}</td>
+                        <td>
+                          <TeamName team={line.team} />
+                        </td>
                         <td class="num">{count(line.calls)}</td>
                         <td class="num">{count(line.inputTokens)}</td>
                         <td class="num">{count(line.outputTokens)}</td>
@@ -168,7 +170,13 @@ export function ReportsPage({ session }: { session: Session }) {
                   <tbody>
                     {answer.items.map((item) => (
                       <tr key={JSON.stringify(item.group)}>
-                        <td>{item.group[groupBy] || <span class="muted">unattributed</span>}</td>
+                        <td>
+                          {groupBy === 'team' ? (
+                            <TeamName team={item.group.team} />
+                          ) : (
+                            item.group[groupBy] || <span class="muted">unattributed</span>
+                          )}
+                        </td>
                         <td class="num">{usd(item.previous.microUsd)}</td>
                         <td class="num">{usd(item.current.microUsd)}</td>
                         <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>

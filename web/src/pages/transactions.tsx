@@ -1,8 +1,8 @@
 // The ledger, one call per row, filterable and paged by keyset ("Show more"); a call's detail page.
 import { useEffect, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
-import { count, dateTime, ms, usd } from '../format';
-import { Badge, Empty, Show, useLoad } from '../ui';
+import { count, dateTime, ms, teamName, usd } from '../format';
+import { Badge, Empty, Show, TeamName, useLoad } from '../ui';
 
 interface Filters {
   consumer: string;
@@ -157,7 +157,7 @@ export function TransactionsPage({ session }: { session: Session }) {
                     {row.consumer ?? (
                       <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
                     )}
-                    {row.team === null ? null : <small class="muted"> {row.team}</small>}
+                    <small class="muted"> {teamName(row.team)}</small>
                   </td>
                   <td>
                     {row.requestedModel ?? '—'}
@@ -210,7 +210,7 @@ export function TransactionDetailPage({ id }: { id: string }) {
               row.consumer ??
                 (row.discoveredConsumer === null ? 'unknown' : <a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>),
             ],
-            ['Team', row.team ?? '—'],
+            ['Team', <TeamName team={row.team} />],
             ['API', `${row.api} (${row.operation}${row.stream ? ', streamed' : ''})`],
             ['Model asked for', row.requestedModel ?? '—'],
             ['Served by', row.provider === null ? '—' : `${row.provider}/${row.providerModel ?? ''}`],
