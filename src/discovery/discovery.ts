@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { PriceCatalog } from '../metering/price-catalog.js';
-import { loadAwsEventStreamCodec } from '../providers/shared/aws-event-stream.js';
+import { loadAwsEventStreamCodec } from '../wire/aws-event-stream.js';
 import { LeafCertificates, readCertificateAuthority } from './ca.js';
 import { HostCatalog } from './catalog.js';
 import { DiscoveryPolicy } from './enforce.js';

@@ -14,7 +14,7 @@ import { geminiUsage } from '../providers/gemini/response.js';
 import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
 import { openaiUsage } from '../providers/openai/response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
-import { AwsEventStreamParser, type AwsEvent } from '../providers/shared/aws-event-stream.js';
+import { AwsEventStreamParser, type AwsEvent } from '../wire/aws-event-stream.js';
 import { asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
 import { usageExcludingCache } from '../ir/usage.js';
 import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';

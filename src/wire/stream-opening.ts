@@ -5,7 +5,7 @@
 import type { StreamFraming } from './exchange.js';
 import { asObject, tryParseJson } from './json.js';
 import { SseParser, type SseEvent } from './sse.js';
-import { AwsEventStreamParser, type AwsEvent } from '../providers/shared/aws-event-stream.js';
+import { AwsEventStreamParser, type AwsEvent } from './aws-event-stream.js';
 
 /** The error a stream opened with, as an error answer: its status (of the error's kind), body and headers to add. */
 export interface OpeningError {

@@ -6,7 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, startMockBedrock } from '../support/mock-bedrock.js';
 import { json, MockProvider, sse } from '../support/mock-provider.js';
-import { encodeAwsEvent } from '../../src/providers/shared/aws-event-stream.js';
+import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 function event(name: string, data: unknown): string {

@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { encodeAwsEvent } from '../../src/providers/shared/aws-event-stream.js';
+import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseStreamFrames, sendFrames, startMockBedrock } from '../support/mock-bedrock.js';
 import { anthropicStreamFrames, MockProvider, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';

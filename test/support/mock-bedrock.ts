@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { encodeAwsEvent } from '../../src/providers/shared/aws-event-stream.js';
+import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { json, MockProvider, type Received } from './mock-provider.js';
 
 export const AWS_TEST_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLETESTONLY', secretAccessKey: 'test-secret-not-real/abc' };

@@ -1,7 +1,7 @@
 // Telling a stream's start from something else (a JSON body, an HTML page) by its head and first chunk, however split.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeAwsEvent } from '../../src/providers/shared/aws-event-stream.js';
+import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { streamStartFault } from '../../src/wire/stream-start.js';
 import { anthropicStreamFrames, openaiStreamFrames } from '../support/mock-provider.js';
 

@@ -5,7 +5,7 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
-import { loadAwsEventStreamCodec } from '../shared/aws-event-stream.js';
+import { loadAwsEventStreamCodec } from '../../wire/aws-event-stream.js';
 import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';

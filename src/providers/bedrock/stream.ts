@@ -1,6 +1,6 @@
 // Bedrock ConverseStream (AWS event-stream frames) -> IR stream events, fed bytes in any split.
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
-import { AwsEventStreamParser, type AwsEvent } from '../shared/aws-event-stream.js';
+import { AwsEventStreamParser, type AwsEvent } from '../../wire/aws-event-stream.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { bedrockFinishReason, bedrockUsage } from './response.js';
 
