@@ -35,6 +35,18 @@ models:
 }
 
 describe('starting sluice', () => {
+  test('`sluice check --help` and `sluice demo --help` describe their own command, not the general help', async () => {
+    const check = await runCli(['check', '--help']);
+    assert.equal(check.code, 0);
+    assert.match(check.stdout, /^Usage: sluice check --config FILE/);
+    assert.match(check.stdout, /exits 2/);
+    const demo = await runCli(['demo', '--help']);
+    assert.equal(demo.code, 0);
+    assert.match(demo.stdout, /^Usage: sluice demo \[options\]/);
+    for (const flag of ['--port PORT', '--admin-port PORT', '--host HOST'])
+      assert.ok(demo.stdout.includes(flag), `demo --help names ${flag}`);
+  });
+
   test("`sluice start --help` lists the listeners' flags, their variables and the data files; the entry point is a node script", async () => {
     const help = await runCli(['start', '--help']);
     assert.equal(help.code, 0);

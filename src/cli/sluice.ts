@@ -80,6 +80,37 @@ Files in the data folder (beside the SQLite file, else ./data), made on the firs
 A start that fails (a port in use) leaves admin.token and default-consumer.key as they were.
 `;
 
+const CHECK_HELP = `Usage: sluice check --config FILE
+
+Validates a sluice.yaml without starting anything: every field, and what one names elsewhere in the file (a model's
+providers, a consumer's models, a budget's consumer), with \${VAR} references resolved from the environment. Prints
+a summary and exits 0; on an invalid config prints each error, with the path of the field, and exits 2.
+
+Options:
+  -c, --config FILE      the sluice.yaml to check ($SLUICE_CONFIG)
+  -h, --help             this help
+`;
+
+const DEMO_HELP = `Usage: sluice demo [options]
+
+Sluice with nothing to set up: a simulated provider, weeks of history and live traffic, on a temporary database that
+is deleted when it stops (Ctrl-C). Prints the console's URL and an admin token to sign in with.
+
+Options:
+  --port PORT            the gateway's port (default 4000; 0: any free port)
+  --admin-port PORT      the admin listener's port, where the console is (default 4001)
+  --host HOST            the listeners' address (default 127.0.0.1)
+  -h, --help             this help
+`;
+
+/** A command's own help, or the general one. */
+function helpFor(command: string | undefined): string {
+  if (command === 'start' || command === 'gateway') return START_HELP;
+  if (command === 'check') return CHECK_HELP;
+  if (command === 'demo') return DEMO_HELP;
+  return HELP;
+}
+
 async function cli(argv: string[]): Promise<number> {
   // Admin commands parse their own flags, so they are dispatched before the gateway's options are read.
   if (isAdminCommand(argv[0])) return runAdminCommand(argv[0], argv.slice(1));
@@ -88,7 +119,7 @@ async function cli(argv: string[]): Promise<number> {
   const { values, positionals } = parseStartArgs(argv);
   const command = positionals[0] ?? 'start';
   if (values.help) {
-    process.stdout.write(positionals.length > 0 && (command === 'start' || command === 'gateway') ? START_HELP : HELP);
+    process.stdout.write(helpFor(positionals[0]));
     return 0;
   }
   if (values.version) {
