@@ -22,7 +22,8 @@ import type { HostEntry } from './catalog.js';
 import { refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
 import { sourceOf, type Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
-import { contentCodings, decompressRequestBody, readRequest, ResponseReader, type UnreadableBody } from './reading.js';
+import { contentCodings, decodeContent } from '../wire/content-coding.js';
+import { readRequest, ResponseReader, type UnreadableBody } from './reading.js';
 import type { SeenCall } from './report.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
@@ -174,7 +175,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
     if (readable === null) unreadable = 'too_large';
     else if (codings.length > 0 && readable.length > 0) {
       // Decompressed only to be read: what goes on is the bytes as sent.
-      const decompressed = await decompressRequestBody(codings, readable, deps.config.maxParseBytes);
+      const decompressed = await decodeContent(codings, readable, deps.config.maxParseBytes);
       if (typeof decompressed === 'string') {
         unreadable = decompressed;
         readable = null;

@@ -4,9 +4,8 @@
 // @opentelemetry/otlp-transformer ships); JSON is OTLP's JSON mapping of the same messages.
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import { costMicroUsd } from '../metering/cost.js';
+import { decodeContent } from '../wire/content-coding.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { normalizeIp, type ObservationSource } from '../policy/discovery.js';
 import type { DiscoveryMetrics } from './metrics.js';
@@ -25,8 +24,6 @@ interface OtlpRoot {
 const require = createRequire(import.meta.url);
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as OtlpRoot;
 const { ExportTraceServiceRequest, ExportTraceServiceResponse } = root.opentelemetry.proto.collector.trace.v1;
-
-const gunzipAsync = promisify(gunzip);
 
 interface AnyValue {
   stringValue?: string;
@@ -200,13 +197,13 @@ export async function handleTraces(
     }
     if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
       // Bounded inflated too: a few KiB of gzip can stand for gigabytes of zeros.
-      try {
-        body = await gunzipAsync(body, { maxOutputLength: maxBytes });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
+      const decoded = await decodeContent(['gzip'], body, maxBytes);
+      if (decoded === 'too_large_decompressed') {
         answer(res, 413, protobuf, `an OTLP request of at most ${maxBytes} bytes once decompressed`);
         return;
       }
+      if (typeof decoded === 'string') throw new Error('not gzip data');
+      body = decoded;
     }
     data = protobuf
       ? (ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), {

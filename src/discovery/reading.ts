@@ -15,10 +15,9 @@ import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
 import { openaiUsage } from '../providers/openai/response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../wire/aws-event-stream.js';
+import { contentCodings, decodable, decodeContent, type Undecodable } from '../wire/content-coding.js';
 import { asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
 import { usageExcludingCache } from '../ir/usage.js';
-import { brotliDecompress, gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
-import { promisify } from 'node:util';
 
 export interface RequestReading {
   /** chat, embeddings, ... or the last path segment; null when the path names none. */
@@ -30,7 +29,7 @@ export interface RequestReading {
 }
 
 /** Why a request body cannot be read for its model. */
-export type UnreadableBody = 'too_large' | 'too_large_decompressed' | 'unsupported_encoding' | 'undecodable';
+export type UnreadableBody = 'too_large' | Undecodable;
 
 const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/;
 const GOOGLE_MODEL_PATH = /\/models\/([^/:]+):([A-Za-z]+)$/;
@@ -106,49 +105,6 @@ export interface ResponseReading {
 }
 
 type Framing = 'json' | 'sse' | 'event-stream' | 'other';
-
-/**
- * The content codings a body is read through. The SDKs' fetch asks for `gzip, deflate, br` and providers answer
- * compressed, so an answer read only when uncompressed would be most answers unread; a request sent compressed is read
- * the same way. Node 20's zlib has no zstd: a body in it is not read (and refused in enforce mode).
- */
-const DECOMPRESS: Record<string, (bytes: InputType, options: ZlibOptions) => Promise<Buffer>> = {
-  gzip: promisify(gunzip),
-  'x-gzip': promisify(gunzip),
-  deflate: promisify(inflate),
-  br: promisify(brotliDecompress),
-};
-
-/** The content codings of a body, as listed in its content-encoding (lowercased, identity left out); empty when none. */
-export function contentCodings(header: string | string[] | undefined): string[] {
-  const text = asString(header);
-  if (text === '') return [];
-  const codings: string[] = [];
-  for (const coding of text.split(',')) {
-    const name = coding.trim().toLowerCase();
-    if (name !== '' && name !== 'identity') codings.push(name);
-  }
-  return codings;
-}
-
-/**
- * A request body decompressed to read its model: the codings are undone last first (they were applied in the order
- * listed), each bounded to `maxBytes` of output, so a small body that inflates to gigabytes costs at most `maxBytes`.
- * What cannot be undone says why: an encoding Node's zlib does not have (zstd, compress), a corrupt body, or one
- * that inflates past the bound.
- */
-export async function decompressRequestBody(codings: string[], body: Buffer, maxBytes: number): Promise<Buffer | UnreadableBody> {
-  if (codings.some((coding) => DECOMPRESS[coding] === undefined)) return 'unsupported_encoding';
-  let bytes = body;
-  for (let i = codings.length - 1; i >= 0; i--) {
-    try {
-      bytes = await DECOMPRESS[codings[i]!]!(bytes, { maxOutputLength: maxBytes });
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? 'too_large_decompressed' : 'undecodable';
-    }
-  }
-  return bytes;
-}
 
 function framingOf(contentType: string): Framing {
   const type = contentType.toLowerCase();
@@ -229,8 +185,8 @@ function headerNumber(headers: Record<string, string | string[] | undefined>, na
 export class ResponseReader {
   private readonly wire: WireFormat;
   private readonly framing: Framing;
-  /** The content coding of a JSON answer, undone when it is read; null when it came uncompressed. */
-  private readonly encoding: string | null;
+  /** The content codings of a JSON answer, undone when it is read; null when it came uncompressed. */
+  private readonly codings: string[] | null;
   private readonly maxBytes: number;
   private readonly decoder: StreamDecoder | null;
   private readonly invokeDecoder: BedrockInvokeStreamDecoder | null;
@@ -243,12 +199,12 @@ export class ResponseReader {
 
   constructor(wire: WireFormat, status: number, headers: Record<string, string | string[] | undefined>, maxBytes: number) {
     this.wire = wire;
-    const encoding = asString(headers['content-encoding']).trim().toLowerCase();
+    const codings = contentCodings(headers['content-encoding']);
     const framing = framingOf(asString(headers['content-type']));
-    const compressed = encoding !== '' && encoding !== 'identity';
+    const compressed = codings.length > 0;
     // A compressed JSON answer is kept (compressed, within the bound) and decompressed once over; compressed streams are not read.
-    this.framing = compressed && !(framing === 'json' && DECOMPRESS[encoding] !== undefined) ? 'other' : framing;
-    this.encoding = compressed && this.framing === 'json' ? encoding : null;
+    this.framing = compressed && !(framing === 'json' && decodable(codings)) ? 'other' : framing;
+    this.codings = compressed && this.framing === 'json' ? codings : null;
     this.maxBytes = maxBytes;
     this.chunks = [];
     this.size = 0;
@@ -310,7 +266,11 @@ export class ResponseReader {
           let bytes: Buffer = Buffer.concat(this.chunks);
           this.chunks.length = 0;
           // Bounded decompressed too: past maxBytes it fails, and the call is unparsed.
-          if (this.encoding !== null) bytes = await DECOMPRESS[this.encoding]!(bytes, { maxOutputLength: this.maxBytes });
+          if (this.codings !== null) {
+            const decoded = await decodeContent(this.codings, bytes, this.maxBytes);
+            if (typeof decoded === 'string') throw new Error(`the answer's content-encoding: ${decoded}`);
+            bytes = decoded;
+          }
           const root = asObject(tryParseJson(bytes.toString('utf8')));
           if (typeof root.model === 'string' && root.model !== '') this.model = root.model;
           else if (typeof root.modelVersion === 'string' && root.modelVersion !== '') this.model = root.modelVersion;

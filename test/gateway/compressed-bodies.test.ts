@@ -62,6 +62,13 @@ describe('compressed request bodies', () => {
     });
   }
 
+  test('codings applied one over another (gzip, then br) are undone last first', async () => {
+    const body = brotliCompressSync(gzipSync(Buffer.from(chat('twice compressed'))));
+    const response = await post('/v1/chat/completions', body, 'gzip, br');
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.deepEqual(openaiMock.received.at(-1)!.body.messages, [{ role: 'user', content: 'twice compressed' }]);
+  });
+
   test('an Anthropic client may compress too', async () => {
     const body = JSON.stringify({ model: 'claude', max_tokens: 16, messages: [{ role: 'user', content: 'gzipped' }] });
     const response = await post('/v1/messages', gzipSync(Buffer.from(body)), 'gzip');

@@ -1,22 +1,15 @@
 // Reads and parses a JSON request body within the size limit, without buffering past it; a compressed body is inflated
 // within the same limit.
 import type { IncomingMessage } from 'node:http';
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate, type ZlibOptions } from 'node:zlib';
 import { SluiceError } from '../../errors.js';
-
-type Inflate = (buffer: Buffer, options: ZlibOptions) => Promise<Buffer>;
-/** The request encodings read (HTTP names, lower case); zlib's deflate reader takes the zlib wrapper HTTP's deflate is. */
-const INFLATERS: ReadonlyMap<string, Inflate> = new Map<string, Inflate>([
-  ['gzip', promisify(gunzip)],
-  ['x-gzip', promisify(gunzip)],
-  ['deflate', promisify(inflate)],
-  ['br', promisify(brotliDecompress)],
-]);
+import { contentCodings, decodable, decodeContent } from '../../wire/content-coding.js';
 
 export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
   const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return readCompressed(req, maxBytes, encoding);
+  if (encoding !== undefined) {
+    const codings = contentCodings(encoding);
+    if (codings.length > 0) return readCompressed(req, maxBytes, codings);
+  }
   return collect(req, maxBytes, (body) => parse(body.toString('utf8')));
 }
 
@@ -62,10 +55,9 @@ function collect<T>(req: IncomingMessage, maxBytes: number, finish: (body: Buffe
  * A body sent compressed (a client's own choice: SDKs send plain JSON): read within `maxBytes` as sent, inflated within
  * `maxBytes` again, so a small body that inflates without end (a zip bomb) stops at the limit.
  */
-async function readCompressed(req: IncomingMessage, maxBytes: number, encoding: string): Promise<Record<string, unknown>> {
-  const name = encoding.trim().toLowerCase();
-  const inflater = INFLATERS.get(name);
-  if (inflater === undefined) {
+async function readCompressed(req: IncomingMessage, maxBytes: number, codings: string[]): Promise<Record<string, unknown>> {
+  const encoding = codings.join(', ');
+  if (!decodable(codings)) {
     req.resume();
     throw new SluiceError(
       'unsupported_encoding',
@@ -73,17 +65,13 @@ async function readCompressed(req: IncomingMessage, maxBytes: number, encoding: 
       { param: 'content-encoding' },
     );
   }
-  const sent = await collect(req, maxBytes, (body) => body);
-  let inflated: Buffer;
-  try {
-    inflated = await inflater(sent, { maxOutputLength: maxBytes });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes);
-    throw new SluiceError('invalid_request', `The request body is not valid ${name} data: ${(error as Error).message}`, {
+  const decoded = await decodeContent(codings, await collect(req, maxBytes, (body) => body), maxBytes);
+  if (decoded === 'too_large_decompressed') throw tooLarge(maxBytes);
+  if (typeof decoded === 'string')
+    throw new SluiceError('invalid_request', `The request body is not valid ${encoding} data, as its content-encoding says.`, {
       param: 'content-encoding',
     });
-  }
-  return parse(inflated.toString('utf8'));
+  return parse(decoded.toString('utf8'));
 }
 
 function parse(text: string): Record<string, unknown> {
