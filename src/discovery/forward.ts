@@ -23,10 +23,12 @@ import { refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal 
 import { sourceOf, type Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import { contentCodings, decodeContent } from '../wire/content-coding.js';
+import { FormReading } from './form-reading.js';
 import { readRequest, ResponseReader, type UnreadableBody } from './reading.js';
 import type { SeenCall } from './report.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
+type ClientRequestOut = ReturnType<typeof httpRequest>;
 export type ClientResponse = ServerResponse | Http2ServerResponse;
 
 /** Where a request goes and who sent it. */
@@ -183,11 +185,39 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
     }
   }
   const reading = entry === null ? null : readRequest(entry.wire, path, readable);
-  if (entry !== null && reading !== null && deps.config.mode === 'enforce') {
+  // An upload names its model in a form field: the form is read whole when it was, else up to the bound now and the rest
+  // as it goes on (relayForm), each chunk read before it is sent. A compressed form past the bound stays unreadable.
+  const form =
+    reading !== null && reading.modelInBody && (readable !== null || codings.length === 0)
+      ? FormReading.open(req.headers['content-type'])
+      : null;
+  if (form !== null) {
+    if (readable !== null) {
+      await form.read(readable);
+      await form.end();
+    } else {
+      for (const chunk of body.chunks) await form.read(chunk);
+      unreadable = null;
+    }
+  }
+  const enforcing = deps.config.mode === 'enforce';
+  const refusedModel = (at: HostEntry, model: string): Refusal => {
+    deps.log.warn({ provider: at.provider, model, client: target.clientIp }, 'discovery: a call to an unsanctioned model refused');
+    return refusal(at.wire, at.provider, model);
+  };
+  /** The refusal of a model the form has named that the policy refuses, looking from the `from`th on. */
+  const formRefusal = (from: number): Refusal | null => {
+    if (!enforcing || form === null || entry === null) return null;
+    for (let i = from; i < form.models.length; i++) {
+      if (deps.policy.refuses(entry.provider, form.models[i]!)) return refusedModel(entry, form.models[i]!);
+    }
+    return null;
+  };
+  if (entry !== null && reading !== null && enforcing) {
     let refused: Refusal | null = null;
     // Fail closed: a body the model would be read from but cannot be is not let through unchecked, unless no model of
-    // this provider is refused (then nothing it could name would be). An upload (multipart) is never read for a model,
-    // whatever its size: its size is no reason to refuse it.
+    // this provider is refused (then nothing it could name would be). An upload in another multipart type than a form
+    // is never read for a model, whatever its size: its size is no reason to refuse it.
     if (
       unreadable !== null &&
       reading.modelInBody &&
@@ -200,13 +230,8 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
         'discovery: a call whose model cannot be read refused',
       );
       refused = unreadableRefusal(entry.wire, unreadable, encoding, deps.config.maxParseBytes);
-    } else if (reading.model !== null && deps.policy.refuses(entry.provider, reading.model)) {
-      deps.log.warn(
-        { provider: entry.provider, model: reading.model, client: target.clientIp },
-        'discovery: a call to an unsanctioned model refused',
-      );
-      refused = refusal(entry.wire, entry.provider, reading.model);
-    }
+    } else if (form !== null && form.models.length > 0) refused = formRefusal(0);
+    else if (reading.model !== null && deps.policy.refuses(entry.provider, reading.model)) refused = refusedModel(entry, reading.model);
     if (refused !== null) {
       deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
       if (!body.ended) req.resume();
@@ -239,7 +264,10 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
   res.on('close', () => {
     if (!res.writableFinished) upstream.destroy();
   });
+  // Set when a form's later field names a refused model: the call is refused and its upstream request abandoned.
+  let abandoned = false;
   upstream.on('error', (error: NodeJS.ErrnoException) => {
+    if (abandoned) return;
     const code = error.code ?? '';
     if (entry !== null) deps.metrics.calls.inc({ provider: entry.provider, outcome: 'upstream_error' });
     if (CERTIFICATE_ERRORS.test(code)) {
@@ -270,7 +298,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
       const endedAt = performance.now();
       void reader.end(status).then(
         (read) => {
-          const requested = reading.model;
+          const requested = form?.models[0] ?? reading.model;
           const model = entry.provider === 'azure-openai' ? (read.model ?? requested) : (requested ?? read.model);
           const priced = read.model ?? requested;
           const usage = read.usage;
@@ -320,5 +348,53 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
   });
   for (const chunk of body.chunks) upstream.write(chunk);
   if (body.ended) upstream.end();
+  else if (form !== null)
+    relayForm(req, upstream, form, formRefusal, (refused) => {
+      abandoned = true;
+      upstream.destroy();
+      if (entry !== null) deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+      if (res.headersSent) res.destroy();
+      else refuse(res, refused);
+    });
   else (req as NodeJS.ReadableStream).pipe(upstream);
+}
+
+/**
+ * The rest of a form past the bound, sent on one chunk at a time, each read first: a field naming a refused model stops
+ * the call before the chunk that completes it (at the latest, the one holding the form's closing boundary) is sent, so
+ * the provider never has a whole form to act on. `refusal(from)` checks the models named from the `from`th on.
+ */
+function relayForm(
+  req: ClientRequest,
+  upstream: ClientRequestOut,
+  form: FormReading,
+  refusal: (from: number) => Refusal | null,
+  refuseCall: (refused: Refusal) => void,
+): void {
+  const source = req as NodeJS.ReadableStream;
+  let checked = form.models.length;
+  let refused: Refusal | null = null;
+  const check = (): boolean => {
+    refused = refusal(checked);
+    checked = form.models.length;
+    if (refused === null) return true;
+    source.removeAllListeners('data');
+    source.resume(); // the rest of the upload is read and dropped, so that the client reads its refusal
+    refuseCall(refused);
+    return false;
+  };
+  source.on('data', (chunk: Buffer) => {
+    source.pause();
+    void form.read(chunk).then(() => {
+      if (!check()) return;
+      if (upstream.write(chunk)) source.resume();
+      else upstream.once('drain', () => source.resume());
+    });
+  });
+  source.once('end', () => {
+    void form.end().then(() => {
+      if (refused === null && check()) upstream.end();
+    });
+  });
+  source.resume(); // the bound's reading paused it
 }

@@ -91,7 +91,11 @@ export class HttpsMock {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // the request was abandoned before its end: not a request the provider received
+    }
     const text = Buffer.concat(chunks).toString('utf8');
     let body: Record<string, unknown> = {};
     try {
