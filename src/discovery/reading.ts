@@ -62,6 +62,11 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
   const json = body === null || body.length === 0 ? {} : asObject(tryParseJson(body.toString('utf8')));
   const bodyModel = typeof json.model === 'string' && json.model !== '' ? json.model : null;
   if (wire === 'bedrock') {
+    // StartAsyncInvoke (video and other long jobs) names its model in the body's `modelId`; its GETs list and poll jobs.
+    if (path === '/async-invoke') {
+      const modelId = typeof json.modelId === 'string' && json.modelId !== '' ? json.modelId : null;
+      return { operation: 'async-invoke', model: modelId, stream: false, modelInBody: true };
+    }
     const match = BEDROCK_PATH.exec(path);
     if (match === null) return { operation: null, model: null, stream: false, modelInBody: false };
     const operation = match[2]!;
