@@ -230,8 +230,13 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
         'discovery: a call whose model cannot be read refused',
       );
       refused = unreadableRefusal(entry.wire, unreadable, encoding, deps.config.maxParseBytes);
-    } else if (form !== null && form.models.length > 0) refused = formRefusal(0);
-    else if (reading.model !== null && deps.policy.refuses(entry.provider, reading.model)) refused = refusedModel(entry, reading.model);
+    } else {
+      // Every name of what would run: the body's model (a form's, all it gives), and Azure's deployment beside it.
+      const named = form !== null && form.models.length > 0 ? [...form.models] : reading.model === null ? [] : [reading.model];
+      if (reading.deployment !== undefined) named.push(reading.deployment);
+      const model = named.find((name) => deps.policy.refuses(entry.provider, name));
+      if (model !== undefined) refused = refusedModel(entry, model);
+    }
     if (refused !== null) {
       deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
       if (!body.ended) req.resume();

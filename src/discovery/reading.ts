@@ -26,6 +26,8 @@ export interface RequestReading {
   stream: boolean;
   /** Whether the model is read from the body: false where the path names it (Bedrock, Gemini's own API). */
   modelInBody: boolean;
+  /** Azure OpenAI's deployment, named in the path: what runs, whatever model the body names (enforce checks both). */
+  deployment?: string;
 }
 
 /** Why a request body cannot be read for its model. */
@@ -90,12 +92,14 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
   if (wire === 'openai') {
     // Azure OpenAI names the deployment in the path; the model it runs comes back in the answer. The body's model,
     // when there is one, is read first: so the body is still where the model is read from.
-    const deployment = /\/openai\/deployments\/([^/]+)\//.exec(path);
+    const match = /\/openai\/deployments\/([^/]+)\//.exec(path);
+    const deployment = match === null ? null : decodedOrRaw(match[1]!);
     return {
       operation: operationOf(path),
-      model: bodyModel ?? (deployment === null ? null : decodedOrRaw(deployment[1]!)),
+      model: bodyModel ?? deployment,
       stream: json.stream === true,
       modelInBody: true,
+      ...(deployment === null ? {} : { deployment }),
     };
   }
   return { operation: operationOf(path), model: bodyModel, stream: json.stream === true, modelInBody: true };
