@@ -3,7 +3,7 @@
 // the origin switches protocols the two sockets are spliced, byte for byte both ways. An origin that does not switch has
 // its answer relayed as it came. A body sent before the switch (an h2c upgrade on a POST), with a content-length or
 // chunked, goes on with the handshake. A session with a catalog host is one call, recorded when it opens (the model
-// from the path, or the `model` query parameter the Realtime API takes); enforce mode refuses an unsanctioned model
+// from the path, or the `model` query parameter OpenAI's Realtime API takes, Azure's `deployment`); enforce mode refuses an unsanctioned model
 // before it opens, and, with a catalog host, an upgrade it could not check (one with a body, or not to WebSocket).
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -54,7 +54,8 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
   const query = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
   const { entry } = target;
   const reading = entry === null ? null : readRequest(entry.wire, path, null);
-  const model = reading === null ? null : (reading.model ?? query?.get('model') ?? null);
+  // The Realtime API names its model in the query: OpenAI's as `model`, Azure's as the `deployment` that runs.
+  const model = reading === null ? null : (reading.model ?? query?.get('model') ?? query?.get('deployment') ?? null);
   if (entry !== null && model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, model)) {
     deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
     deps.log.warn({ provider: entry.provider, model, client: target.clientIp }, 'discovery: a session with an unsanctioned model refused');
