@@ -3,8 +3,9 @@
 // the origin switches protocols the two sockets are spliced, byte for byte both ways. An origin that does not switch has
 // its answer relayed as it came. A body sent before the switch (an h2c upgrade on a POST), with a content-length or
 // chunked, goes on with the handshake. A session with a catalog host is one call, recorded when it opens (the model
-// from the path, or the `model` query parameter OpenAI's Realtime API takes, Azure's `deployment`); enforce mode refuses an unsanctioned model
-// before it opens, and, with a catalog host, an upgrade it could not check (one with a body, or not to WebSocket).
+// from the path, or the `model` query parameter OpenAI's Realtime API takes, Azure's `deployment`); enforce mode refuses
+// an unsanctioned model before it opens, and, with a catalog host, an upgrade it could not check (one with a body, or
+// not to WebSocket).
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
