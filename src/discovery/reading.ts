@@ -34,7 +34,12 @@ export interface RequestReading {
 export type UnreadableBody = 'too_large' | Undecodable;
 
 const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/;
-const GOOGLE_MODEL_PATH = /\/models\/([^/:]+):([A-Za-z]+)$/;
+/**
+ * A model in a Google path: `models/{id}` (Gemini API, Vertex publishers' models), and what else serves generation there,
+ * named with its collection so a policy can list it: `tunedModels/{id}` (the Gemini API's tuned models) and
+ * `endpoints/{id}` (Vertex AI's tuned and deployed models).
+ */
+const GOOGLE_MODEL_PATH = /\/(models|tunedModels|endpoints)\/([^/:]+):([A-Za-z]+)$/;
 
 function operationOf(path: string): string | null {
   if (/\/chat\/completions$/.test(path)) return 'chat';
@@ -82,9 +87,11 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
   if (wire === 'gemini') {
     const match = GOOGLE_MODEL_PATH.exec(path);
     if (match !== null) {
-      const method = match[2]!;
+      const method = match[3]!;
       const operation = /embed/i.test(method) ? 'embeddings' : /generate|predict/i.test(method) ? 'chat' : method;
-      return { operation, model: decodedOrRaw(match[1]!), stream: /^stream/.test(method), modelInBody: false };
+      const id = decodedOrRaw(match[2]!);
+      const model = match[1] === 'models' ? id : `${match[1]}/${id}`;
+      return { operation, model, stream: /^stream/.test(method), modelInBody: false };
     }
     // Vertex's OpenAI-compatible endpoint (.../endpoints/openapi/chat/completions) names the model in the body.
     return { operation: operationOf(path), model: bodyModel, stream: json.stream === true, modelInBody: true };
