@@ -231,8 +231,11 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
       );
       refused = unreadableRefusal(entry.wire, unreadable, encoding, deps.config.maxParseBytes);
     } else {
-      // Every name of what would run: the body's model (a form's, all it gives), and Azure's deployment beside it.
-      const named = form !== null && form.models.length > 0 ? [...form.models] : reading.model === null ? [] : [reading.model];
+      // Every name of what would run: the body's model (all a form or a batch gives), and Azure's deployment beside it.
+      const named =
+        form !== null && form.models.length > 0
+          ? [...form.models]
+          : (reading.batchModels ?? (reading.model === null ? [] : [reading.model]));
       if (reading.deployment !== undefined) named.push(reading.deployment);
       const model = named.find((name) => deps.policy.refuses(entry.provider, name));
       if (model !== undefined) refused = refusedModel(entry, model);

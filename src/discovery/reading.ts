@@ -16,7 +16,7 @@ import { openaiUsage } from '../providers/openai/response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../wire/aws-event-stream.js';
 import { contentCodings, decodable, decodeContent, type Undecodable } from '../wire/content-coding.js';
-import { asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
+import { asArray, asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
 import { usageExcludingCache } from '../ir/usage.js';
 
 export interface RequestReading {
@@ -28,6 +28,8 @@ export interface RequestReading {
   modelInBody: boolean;
   /** Azure OpenAI's deployment, named in the path: what runs, whatever model the body names (enforce checks both). */
   deployment?: string;
+  /** Every model a batch names (Anthropic's Message Batches: each request's own), when it names any; `model` the first. */
+  batchModels?: string[];
 }
 
 /** Why a request body cannot be read for its model. */
@@ -107,6 +109,23 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
       stream: json.stream === true,
       modelInBody: true,
       ...(deployment === null ? {} : { deployment }),
+    };
+  }
+  if (wire === 'anthropic' && /\/messages\/batches$/.test(path)) {
+    // A batch of Messages calls, each with its own params and model, run later: every model it names is what runs.
+    const batchModels = [
+      ...new Set(
+        asArray(json.requests)
+          .map((request) => asObject(asObject(request).params).model)
+          .filter((model): model is string => typeof model === 'string' && model !== ''),
+      ),
+    ];
+    return {
+      operation: 'batch',
+      model: batchModels[0] ?? null,
+      stream: false,
+      modelInBody: true,
+      ...(batchModels.length === 0 ? {} : { batchModels }),
     };
   }
   return { operation: operationOf(path), model: bodyModel, stream: json.stream === true, modelInBody: true };
