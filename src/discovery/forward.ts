@@ -150,6 +150,8 @@ function upstreamFailure(res: ClientResponse, status: number, message: string): 
 }
 
 const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/;
+/** Where a batch's input file is uploaded (OpenAI's Files API, and the OpenAI-compatible APIs that copy it). */
+const BATCH_FILE_PATH = /\/files$/;
 
 /** Sends one request on and relays its answer; for a catalog host, records what it read once the answer is over. */
 export async function forward(req: ClientRequest, res: ClientResponse, target: Target, deps: ForwardDeps): Promise<void> {
@@ -189,7 +191,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
   // as it goes on (relayForm), each chunk read before it is sent. A compressed form past the bound stays unreadable.
   const form =
     reading !== null && reading.modelInBody && (readable !== null || codings.length === 0)
-      ? FormReading.open(req.headers['content-type'])
+      ? FormReading.open(req.headers['content-type'], BATCH_FILE_PATH.test(path))
       : null;
   if (form !== null) {
     if (readable !== null) {
@@ -205,13 +207,11 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
     deps.log.warn({ provider: at.provider, model, client: target.clientIp }, 'discovery: a call to an unsanctioned model refused');
     return refusal(at.wire, at.provider, model);
   };
-  /** The refusal of a model the form has named that the policy refuses, looking from the `from`th on. */
-  const formRefusal = (from: number): Refusal | null => {
+  /** The refusal of a model the form has named so far (in a field, or a batch file's requests) that the policy refuses. */
+  const formRefusal = (): Refusal | null => {
     if (!enforcing || form === null || entry === null) return null;
-    for (let i = from; i < form.models.length; i++) {
-      if (deps.policy.refuses(entry.provider, form.models[i]!)) return refusedModel(entry, form.models[i]!);
-    }
-    return null;
+    const model = form.named().find((name) => deps.policy.refuses(entry.provider, name));
+    return model === undefined ? null : refusedModel(entry, model);
   };
   if (entry !== null && reading !== null && enforcing) {
     let refused: Refusal | null = null;
@@ -233,9 +233,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
     } else {
       // Every name of what would run: the body's model (all a form or a batch gives), and Azure's deployment beside it.
       const named =
-        form !== null && form.models.length > 0
-          ? [...form.models]
-          : (reading.batchModels ?? (reading.model === null ? [] : [reading.model]));
+        form !== null && form.named().length > 0 ? form.named() : (reading.batchModels ?? (reading.model === null ? [] : [reading.model]));
       if (reading.deployment !== undefined) named.push(reading.deployment);
       const model = named.find((name) => deps.policy.refuses(entry.provider, name));
       if (model !== undefined) refused = refusedModel(entry, model);
@@ -368,23 +366,21 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
 }
 
 /**
- * The rest of a form past the bound, sent on one chunk at a time, each read first: a field naming a refused model stops
- * the call before the chunk that completes it (at the latest, the one holding the form's closing boundary) is sent, so
- * the provider never has a whole form to act on. `refusal(from)` checks the models named from the `from`th on.
+ * The rest of a form past the bound, sent on one chunk at a time, each read first: a field (or a batch file's line)
+ * naming a refused model stops the call before the chunk that completes it (at the latest, the one holding the form's
+ * closing boundary) is sent, so the provider never has a whole form to act on. `refusal()` checks what it names so far.
  */
 function relayForm(
   req: ClientRequest,
   upstream: ClientRequestOut,
   form: FormReading,
-  refusal: (from: number) => Refusal | null,
+  refusal: () => Refusal | null,
   refuseCall: (refused: Refusal) => void,
 ): void {
   const source = req as NodeJS.ReadableStream;
-  let checked = form.models.length;
   let refused: Refusal | null = null;
   const check = (): boolean => {
-    refused = refusal(checked);
-    checked = form.models.length;
+    refused = refusal();
     if (refused === null) return true;
     source.removeAllListeners('data');
     source.resume(); // the rest of the upload is read and dropped, so that the client reads its refusal

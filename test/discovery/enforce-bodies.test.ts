@@ -180,7 +180,7 @@ describe('discovery: enforce mode reads compressed bodies and refuses bodies it 
   });
 
   test('enforce: a multipart upload over maxParseBytes (a batch file to /v1/files) passes: no size of it is read for a model', async () => {
-    const lines = `${JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o' } })}\n`;
+    const lines = `${JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini' } })}\n`;
     const form = new FormData();
     form.append('purpose', 'batch');
     form.append('file', new Blob([lines.repeat(Math.ceil((2 * MAX_PARSE_BYTES) / lines.length))]), 'batch.jsonl');

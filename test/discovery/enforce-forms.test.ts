@@ -1,7 +1,7 @@
 // Uploads in multipart/form-data that name their model in a form field (audio transcriptions and translations, image
 // edits, videos): the discovery proxy reads the field, inventories the model and, in enforce mode, refuses an
-// unsanctioned one as it refuses a JSON body's. A form cut by maxParseBytes before any model field fails closed on a
-// path that takes one, and passes on a path that takes none (files, upload parts).
+// unsanctioned one as it refuses a JSON body's, at any size: the part past maxParseBytes is read as it passes, each chunk
+// before it is sent. A batch input file uploaded to /v1/files is scanned for the models its requests name.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
@@ -32,7 +32,7 @@ describe('discovery: models named in multipart form fields', () => {
     });
     const rest = {
       providers: { openai: { type: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-unused-not-real' } },
-      resources: { 'openai/whisper-1': 'sanctioned', 'openai/gpt-4o-transcribe': 'unsanctioned' },
+      resources: { 'openai/whisper-1': 'sanctioned', 'openai/gpt-4o-transcribe': 'unsanctioned', 'openai/gpt-4o': 'unsanctioned' },
     };
     enforcing = await startTestDiscovery(discovery('enforce'), rest);
     observing = await startTestDiscovery(discovery('observe'), rest);
@@ -186,6 +186,50 @@ describe('discovery: models named in multipart form fields', () => {
     ]);
     assert.equal(passed.status, 200);
     assert.equal(mock.received.at(-1)!.path, '/v1/files');
+  });
+
+  const batchLine = (id: string, model: string, content = 'hi') =>
+    `${JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content }] } })}\n`;
+
+  test("enforce: a batch input file (the openai SDK's files.create) naming an unsanctioned model in a request is refused", async () => {
+    const seen = mock.received.length;
+    const { openai, close } = client(enforcing);
+    const file = batchLine('a', 'gpt-4o-mini') + batchLine('b', 'gpt-4o');
+    await assert.rejects(
+      openai.files.create({ file: await toFile(Buffer.from(file), 'batch.jsonl'), purpose: 'batch' }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 403);
+        assert.equal(error.code, 'model_not_sanctioned');
+        assert.match(error.message, /openai\/gpt-4o /);
+        return true;
+      },
+    );
+    await close();
+    assert.equal(mock.received.length, seen);
+  });
+
+  test('enforce: a batch input file past maxParseBytes naming an unsanctioned model on its last line never reaches the provider whole', async () => {
+    const seen = mock.received.length;
+    const { openai, close } = client(enforcing);
+    const filler = batchLine('a', 'gpt-4o-mini', 'x'.repeat(1000));
+    const file = filler.repeat(Math.ceil((4 * MAX_PARSE_BYTES) / filler.length)) + batchLine('last', 'gpt-4o');
+    await assert.rejects(
+      openai.files.create({ file: await toFile(Buffer.from(file), 'batch.jsonl'), purpose: 'batch' }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 403);
+        return true;
+      },
+    );
+    assert.equal(mock.received.length, seen, 'the provider never had the whole form');
+
+    const passed = await openai.files.create({
+      file: await toFile(Buffer.from(filler.repeat(Math.ceil((4 * MAX_PARSE_BYTES) / filler.length))), 'batch.jsonl'),
+      purpose: 'batch',
+    });
+    await close();
+    assert.equal(passed.id, 'file-1');
   });
 
   test('observe: a transcription naming an unsanctioned model passes and is inventoried with its model', async () => {
