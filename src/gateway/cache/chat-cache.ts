@@ -67,7 +67,10 @@ export class ChatCache {
     if (hit.costMicroUsd !== null) this.saved.labels(model).inc(hit.costMicroUsd);
   }
 
-  /** Keeps a successful answer (bounded by maxEntryBytes); never awaited by the client's answer. */
+  /**
+   * Keeps a successful answer (bounded by maxEntryBytes); never awaited by the client's answer. `body` is the answer
+   * before output guardrails: each hit applies its own caller's (answerHit).
+   */
   keep(slot: CacheSlot, call: Call, contentType: string, body: Buffer, costMicroUsd: number | null, maxEntryBytes: number): void {
     if (body.length > maxEntryBytes || call.target === null || call.status !== 200 || call.errorClass !== null) return;
     void this.store.set(

@@ -154,7 +154,11 @@ function openExchange(
   return exchange;
 }
 
-/** `guard`: the output guardrails over the answer's JSON text (throws a block; returns the text, masked or not). */
+/**
+ * Sends the answer through `guard`, the caller's output guardrails over its JSON text (throws a block; returns the text,
+ * masked or not), and returns it as the provider gave it: the response cache keeps that, and each hit passes its own
+ * caller's guardrails, so an answer masked for one consumer is never another's (scope team or shared).
+ */
 function complete(
   door: FrontDoor,
   request: ChatRequest,
@@ -166,7 +170,7 @@ function complete(
   const out = guard === null ? answered : { ...answered, body: guard(answered.body) };
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out.body) });
   res.end(out.body);
-  return out;
+  return answered;
 }
 
 /** What relaying a stream produced. */
