@@ -81,6 +81,8 @@ export async function handleChat(
       call.servedModel = route.name;
       res.setHeader('x-sluice-served-model', route.name);
     }
+    // Where the answer is kept: a downgraded call's answer is another model's, never kept as the asked model's.
+    const keepIn = route === requested ? slot : null;
     const client: ClientBody = { dialect: door.dialect, body };
     const betas = door.dialect === 'anthropic' ? req.headers['anthropic-beta'] : undefined;
     if (typeof betas === 'string') client.betas = betas;
@@ -98,23 +100,30 @@ export async function handleChat(
     if (request.stream) {
       const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
       const promptEstimate = translated ? promptTokensNow(request) : undefined;
-      const capture = slot === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
+      const capture = keepIn === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
       const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate, capture);
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
       const captured = capture?.whole() ?? null;
-      if (slot !== null && captured !== null && call.usage.reported) {
-        context.cache.keep(slot, call, 'text/event-stream; charset=utf-8', captured, price(call).cost, snapshot.cachePolicy.maxEntryBytes);
+      if (keepIn !== null && captured !== null && call.usage.reported) {
+        context.cache.keep(
+          keepIn,
+          call,
+          'text/event-stream; charset=utf-8',
+          captured,
+          price(call).cost,
+          snapshot.cachePolicy.maxEntryBytes,
+        );
       }
     } else {
       const answered = complete(door, request, answer, res, guardOutput);
       call.usage = answered.usage;
       call.output = answered.output;
-      if (slot !== null && call.usage.reported) {
+      if (keepIn !== null && call.usage.reported) {
         context.cache.keep(
-          slot,
+          keepIn,
           call,
           'application/json',
           Buffer.from(answered.body),

@@ -212,3 +212,64 @@ describe('response cache', () => {
     assert.equal(second.text, first.text);
   });
 });
+
+describe('response cache and the model that answered', () => {
+  let mock: MockProvider;
+  const running: TestSluice[] = [];
+
+  before(async () => {
+    // Names the model it was asked for, so a test sees which target made an answer.
+    mock = await MockProvider.start((request, res) =>
+      json(res, 200, openaiCompletion(`Answer of ${String(request.body.model)}`, { prompt_tokens: 10, completion_tokens: 5 })),
+    );
+  });
+
+  after(async () => {
+    for (const test of running) await test.stop();
+    await mock?.close();
+  });
+
+  function routed(models: Array<{ name: string; upstream: string }>, more: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      consumers: consumers(),
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
+      models: models.map(({ name, upstream }) => ({ name, targets: [{ provider: 'openai', model: upstream }] })),
+      cache: { scope: 'team', models: { 'gpt-4o': {} } },
+      ...more,
+    };
+  }
+
+  test("an answer a budget downgraded to a cheaper model is not kept as the asked model's", async () => {
+    const sluice = await startTestSluice(
+      routed(
+        [
+          { name: 'gpt-4o', upstream: 'gpt-4o' },
+          { name: 'gpt-4o-mini', upstream: 'gpt-4o-mini' },
+        ],
+        {
+          budgets: [
+            {
+              name: 'checkout-premium',
+              consumers: { consumer: 'checkout-service' },
+              resources: { model: 'gpt-4o' },
+              measure: 'requests',
+              limit: 1,
+              window: 'day',
+              onExhausted: { downgrade: 'gpt-4o-mini' },
+            },
+          ],
+        },
+      ),
+    );
+    running.push(sluice);
+    assert.deepEqual(await ask(client(sluice, KEYS.checkout), 'gpt-4o', 'First question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    // The budget is spent: this one is served by gpt-4o-mini.
+    assert.deepEqual(await ask(client(sluice, KEYS.checkout), 'gpt-4o', 'Second question'), {
+      text: 'Answer of gpt-4o-mini',
+      cache: 'miss',
+    });
+    // A teammate with no such budget asks gpt-4o the same: gpt-4o answers, not the cheaper model's answer from the cache.
+    assert.deepEqual(await ask(client(sluice, KEYS.search), 'gpt-4o', 'Second question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    assert.deepEqual(await ask(client(sluice, KEYS.search), 'gpt-4o', 'Second question'), { text: 'Answer of gpt-4o', cache: 'hit' });
+  });
+});
