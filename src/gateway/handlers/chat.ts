@@ -22,6 +22,7 @@ import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
 import { CACHE_HEADER } from '../cache/policy.js';
 import { StreamCapture } from '../cache/stream-capture.js';
+import type { CachedAnswer } from '../cache/response-cache.js';
 import { price } from '../pipeline/meter.js';
 
 export async function handleChat(
@@ -62,11 +63,13 @@ export async function handleChat(
         };
     if (slot !== null) {
       const hit = await context.cache.store.get(slot.key);
-      if (hit !== null) {
+      // Only an answer of a target the model routes to now is a hit: one made before a reload rerouted the model, or by
+      // a target the resource policy now refuses, is not what a call to it would get (a miss, and the new answer kept).
+      const target = hit === null ? undefined : requested.targets.find((candidate) => madeBy(hit, candidate));
+      if (hit !== null && target !== undefined) {
         if (guarded !== null && guarded.violations.length > 0) call.violations = guarded.violations;
-        // The target whose answer is replayed, if the model still has it: its resource's policy applies to the hit.
-        call.target =
-          requested.configuredTargets.find((target) => target.provider.name === hit.provider && target.model === hit.providerModel) ?? null;
+        // The target whose answer is replayed: its resource's policy (monitor) applies to the hit.
+        call.target = target;
         return context.cache.answerHit(context, call, res, hit, guardOutput);
       }
       res.setHeader(CACHE_HEADER, 'miss');
@@ -137,6 +140,11 @@ export async function handleChat(
   }
   const finished = finishCall(context, call);
   if (finished !== undefined) await finished;
+}
+
+/** Whether a cached answer was made by this target (its provider and the model the provider knows). */
+function madeBy(hit: CachedAnswer, target: Target): boolean {
+  return target.provider.name === hit.provider && target.model === hit.providerModel;
 }
 
 /**

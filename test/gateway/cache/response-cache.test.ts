@@ -8,6 +8,7 @@ import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '.
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../../support/redis.js';
 import { adminClient } from '../../support/admin-client.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { validateConfig } from '../../../src/config/load.js';
 
 const THIRD_KEY = 'sk-sluice-test-third-0003';
 
@@ -271,5 +272,27 @@ describe('response cache and the model that answered', () => {
     // A teammate with no such budget asks gpt-4o the same: gpt-4o answers, not the cheaper model's answer from the cache.
     assert.deepEqual(await ask(client(sluice, KEYS.search), 'gpt-4o', 'Second question'), { text: 'Answer of gpt-4o', cache: 'miss' });
     assert.deepEqual(await ask(client(sluice, KEYS.search), 'gpt-4o', 'Second question'), { text: 'Answer of gpt-4o', cache: 'hit' });
+  });
+
+  test('a hit is an answer of a target the model routes to now: after a reload reroutes it or refuses its target, a miss', async () => {
+    const sluice = await startTestSluice(routed([{ name: 'gpt-4o', upstream: 'gpt-4o' }]));
+    running.push(sluice);
+    const openai = client(sluice);
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o', cache: 'hit' });
+    // The operator points gpt-4o at another model: its answers are what callers now get.
+    await sluice.sluice.reload(
+      validateConfig({ ...sluice.config, ...routed([{ name: 'gpt-4o', upstream: 'gpt-4o-2024-11-20' }]) }, 'reloaded'),
+    );
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o-2024-11-20', cache: 'miss' });
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o-2024-11-20', cache: 'hit' });
+    // Two targets, the first answering; then the resource policy refuses the first: the second answers, not the cache.
+    const both = routed([{ name: 'gpt-4o', upstream: 'gpt-4o' }]);
+    (both.models as Array<{ targets: unknown[] }>)[0]!.targets.push({ provider: 'openai', model: 'gpt-4o-mini' });
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...both }, 'reloaded'));
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Refused question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    const refusing = { ...both, resources: { 'openai/gpt-4o': 'unsanctioned' }, resourcePolicy: { unsanctioned: 'enforce' } };
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...refusing }, 'reloaded'));
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Refused question'), { text: 'Answer of gpt-4o-mini', cache: 'miss' });
   });
 });
