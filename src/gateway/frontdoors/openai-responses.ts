@@ -3,7 +3,7 @@
 // subset translated through the IR, and the answer and stream come back in the Responses API's shapes.
 import type { ChatRequest } from '../../ir/chat.js';
 import { ERRORS, openaiErrorBody, type SluiceError } from '../../errors.js';
-import type { ChatExchange, Redactor } from '../../wire/exchange.js';
+import type { ChatExchange, ClientStream, Redactor } from '../../wire/exchange.js';
 import { sseEvent } from '../../wire/sse.js';
 import { answerChat, type FrontDoor } from './frontdoor.js';
 import { openaiChatFrontDoor } from './openai-chat.js';
@@ -13,11 +13,17 @@ import { ResponsesStreamEncoder } from './openai-responses-stream.js';
 import { TranslatingStream } from './translating-stream.js';
 
 /**
- * The Responses API's in-band error event, for a failure once the stream has begun. Its sequence_number is 0: the
- * events before it were the provider's own (relayed) or the encoder's, whose count this does not know.
+ * The Responses API's in-band error event, for a failure once the stream has begun: numbered after the stream's events
+ * (the provider's own when relayed, the encoder's when translated), as every event of the stream is.
  */
-function errorEvent(error: SluiceError): string {
-  const event = { type: 'error', code: ERRORS[error.code].openaiCode, message: error.message, param: error.param, sequence_number: 0 };
+function errorEvent(error: SluiceError, stream?: ClientStream): string {
+  const event = {
+    type: 'error',
+    code: ERRORS[error.code].openaiCode,
+    message: error.message,
+    param: error.param,
+    sequence_number: stream?.nextSequenceNumber ?? 0,
+  };
   return sseEvent('error', JSON.stringify(event));
 }
 

@@ -281,13 +281,12 @@ class StreamRelay implements BodySink {
   }
 
   error(error: Error): void {
-    // No fallback once the client has bytes: the stream ends with the API's own error event.
+    // No fallback once the client has bytes: the stream ends with the API's own error event, numbered after the
+    // stream's events where the API numbers them (the Responses API's sequence_number).
     if (!this.cancellation.aborted) {
-      sendError(
-        this.res,
-        this.door,
-        new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`),
-      );
+      const res = this.res;
+      const broke = new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`);
+      if (!res.destroyed && !res.writableEnded) res.end(this.door.errorEvent(broke, this.stream));
       this.interrupted = true;
     }
     this.finish();
