@@ -296,3 +296,53 @@ describe('response cache and the model that answered', () => {
     assert.deepEqual(await ask(openai, 'gpt-4o', 'Refused question'), { text: 'Answer of gpt-4o-mini', cache: 'miss' });
   });
 });
+
+describe('response cache key: the request as sent', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    // Answers a JSON schema as OpenAI's structured outputs do: the fields in the order the schema lists them.
+    mock = await MockProvider.start((request, res) => {
+      const format = request.body.response_format as { json_schema?: { schema?: { properties?: Record<string, unknown> } } } | undefined;
+      const fields = Object.keys(format?.json_schema?.schema?.properties ?? {});
+      return json(res, 200, openaiCompletion(JSON.stringify(Object.fromEntries(fields.map((field) => [field, `the ${field}`])))));
+    });
+    sluice = await start(mock, { models: { 'gpt-4o-mini': {} } });
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await mock?.close();
+  });
+
+  test("a JSON schema listing the same fields in another order is another entry: the answer's fields come in its order", async () => {
+    const schema = (fields: string[]) => ({
+      type: 'json_schema' as const,
+      json_schema: {
+        name: 'verdict',
+        strict: true,
+        schema: {
+          type: 'object',
+          properties: Object.fromEntries(fields.map((field) => [field, { type: 'string' }])),
+          required: [...fields].sort(),
+          additionalProperties: false,
+        },
+      },
+    });
+    const askFor = async (fields: string[]) => {
+      const { data, response } = await client(sluice)
+        .chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'Is 7 prime?' }],
+          response_format: schema(fields),
+        })
+        .withResponse();
+      return { text: data.choices[0]!.message.content, cache: response.headers.get('x-sluice-cache') };
+    };
+    assert.deepEqual(await askFor(['answer', 'reasoning']), { text: '{"answer":"the answer","reasoning":"the reasoning"}', cache: 'miss' });
+    // Reasoning first, so the model reasons before it answers: not the answer-first one from the cache.
+    assert.deepEqual(await askFor(['reasoning', 'answer']), { text: '{"reasoning":"the reasoning","answer":"the answer"}', cache: 'miss' });
+    assert.deepEqual(await askFor(['reasoning', 'answer']), { text: '{"reasoning":"the reasoning","answer":"the answer"}', cache: 'hit' });
+  });
+});
