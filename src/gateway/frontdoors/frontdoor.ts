@@ -27,6 +27,11 @@ export interface FrontDoor {
     body: Record<string, unknown>,
     provider: { readonly name: string; readonly features: ReadonlySet<string> },
   ): SluiceError | null;
+  /**
+   * Whether a whole answer (its JSON) or one event of a stream, in this API, says the model refused: a safety filter's
+   * stop or a refusal message. Such an answer is not kept by the response cache.
+   */
+  isModelRefusal(answer: unknown): boolean;
   /** The client's answer from the provider's whole answer: passed through when the exchange allows it, else translated. */
   answer(exchange: ChatExchange, text: string, request: ChatRequest): ChatAnswer;
   /**

@@ -4,6 +4,7 @@
 import type { ChatRequest } from '../../ir/chat.js';
 import { ERRORS, openaiErrorBody, type SluiceError } from '../../errors.js';
 import type { ChatExchange, ClientStream, Redactor } from '../../wire/exchange.js';
+import { asArray, asObject } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
 import { answerChat, type FrontDoor } from './frontdoor.js';
 import { openaiChatFrontDoor } from './openai-chat.js';
@@ -27,12 +28,28 @@ function errorEvent(error: SluiceError, stream?: ClientStream): string {
   return sseEvent('error', JSON.stringify(event));
 }
 
+/**
+ * A refusal in a response or a stream event: incomplete for the content filter, a refusal content part, or the stream's
+ * refusal events (whose final response.completed holds the part too).
+ */
+function isModelRefusal(answer: unknown): boolean {
+  const event = asObject(answer);
+  if (typeof event.type === 'string' && event.type.startsWith('response.refusal.')) return true;
+  const response = event.object === 'response' ? event : asObject(event.response);
+  if (asObject(response.incomplete_details).reason === 'content_filter') return true;
+  for (const item of asArray(response.output)) {
+    for (const part of asArray(asObject(item).content)) if (asObject(part).type === 'refusal') return true;
+  }
+  return false;
+}
+
 export const openaiResponsesFrontDoor: FrontDoor = {
   dialect: 'openai-responses',
   errorBody: openaiErrorBody,
   errorEvent,
   parseChat: parseOpenAIResponses,
   translationRefusal,
+  isModelRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) =>
     answerChat(exchange, text, request.model, (response) => renderResponse(response, request)),
   stream: (exchange: ChatExchange, request: ChatRequest, _clientBody: Record<string, unknown>, redactor: Redactor) =>

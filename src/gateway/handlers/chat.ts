@@ -114,6 +114,7 @@ export async function handleChat(
         context.cache.keep(
           keepIn,
           call,
+          door,
           'text/event-stream; charset=utf-8',
           captured,
           price(call).cost,
@@ -128,6 +129,7 @@ export async function handleChat(
         context.cache.keep(
           keepIn,
           call,
+          door,
           'application/json',
           Buffer.from(answered.body),
           price(call).cost,
