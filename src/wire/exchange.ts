@@ -65,6 +65,11 @@ export interface ClientStream {
    * a stream that ends without it (and without an error event) stopped short, whatever its transport said.
    */
   readonly finished: boolean;
+  /**
+   * Where the client's API numbers a stream's events (the Responses API's `sequence_number`), the number its next event
+   * takes: the in-band error event that ends a broken stream continues the count. Absent for APIs that do not number.
+   */
+  readonly nextSequenceNumber?: number;
 }
 
 /** What the exchanges of chat and embeddings share. */

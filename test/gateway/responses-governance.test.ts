@@ -95,7 +95,7 @@ describe('Responses API with guardrails, the cache and fallback', () => {
 
   test('a translated stream that breaks off ends with an error event; the ledger says so', async () => {
     const stream = await client.responses.create({ model: 'claude-haiku', input: 'Break off', stream: true });
-    const seen: Array<{ type: string; message?: string }> = [];
+    const seen: Array<{ type: string; message?: string; sequence_number?: number }> = [];
     try {
       for await (const event of stream) seen.push(event);
     } catch (error) {
@@ -108,6 +108,11 @@ describe('Responses API with guardrails, the cache and fallback', () => {
     const last = seen.at(-1)!;
     assert.equal(last.type, 'error', JSON.stringify(seen));
     assert.match(last.message ?? '', /broke off/);
+    // Numbered after the events before it, as every event of the stream is.
+    assert.deepEqual(
+      seen.map((event) => event.sequence_number),
+      seen.map((_event, index) => index),
+    );
     assert.ok(!seen.some((event) => event.type === 'response.completed'));
     const row = (await ledgerRows(sluice)).at(-1)!;
     assert.equal(row.api, 'openai-responses');

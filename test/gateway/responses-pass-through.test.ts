@@ -29,6 +29,13 @@ describe('Responses API passed through to OpenAI and Azure OpenAI; Vertex transl
       if (request.headers.authorization !== `Bearer ${OPENAI_KEY}`)
         return json(res, 401, { error: { message: 'bad key', type: 'invalid_request_error' } });
       const body = request.body;
+      if (body.stream === true && request.rawBody.includes('Break off')) {
+        // OpenAI's stream dies after its first events.
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(STREAM_FRAMES.slice(0, 5).join(''));
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
       if (body.stream === true) return sse(res, STREAM_FRAMES);
       const input = JSON.stringify(body.input);
       if (JSON.stringify(body.tools ?? []).includes('"function"') && !input.includes('function_call_output'))
@@ -141,6 +148,28 @@ describe('Responses API passed through to OpenAI and Azure OpenAI; Vertex transl
       assert.equal(row.tokens_estimated, 0);
       assert.ok(row.time_to_first_token_ms !== null);
     }
+  });
+
+  test("OpenAI: a relayed stream that breaks off ends with an error event numbered after OpenAI's last", async () => {
+    const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'Break off', stream: true });
+    const seen: Array<{ type: string; message?: string; sequence_number?: number }> = [];
+    for await (const event of stream) seen.push(event);
+    assert.deepEqual(
+      seen.map((event) => event.type),
+      [
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.delta',
+        'error',
+      ],
+    );
+    assert.match(seen.at(-1)!.message ?? '', /broke off/);
+    assert.deepEqual(
+      seen.map((event) => event.sequence_number),
+      [0, 1, 2, 3, 4, 5],
+    );
   });
 
   test('OpenAI: a function tool round trip passes function_call_output through as sent', async () => {

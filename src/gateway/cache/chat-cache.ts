@@ -11,6 +11,9 @@ import type { CachedAnswer, ResponseCache } from './response-cache.js';
 import { MemoryResponseCache } from './memory.js';
 import { RedisResponseCache } from './redis.js';
 import type { CacheConfig } from '../../config/cache-schema.js';
+import type { FrontDoor } from '../frontdoors/frontdoor.js';
+import { tryParseJson } from '../../wire/json.js';
+import { SseParser } from '../../wire/sse.js';
 
 export class ChatCache {
   readonly store: ResponseCache;
@@ -67,9 +70,22 @@ export class ChatCache {
     if (hit.costMicroUsd !== null) this.saved.labels(model).inc(hit.costMicroUsd);
   }
 
-  /** Keeps a successful answer (bounded by maxEntryBytes); never awaited by the client's answer. */
-  keep(slot: CacheSlot, call: Call, contentType: string, body: Buffer, costMicroUsd: number | null, maxEntryBytes: number): void {
+  /**
+   * Keeps a successful answer (bounded by maxEntryBytes); never awaited by the client's answer. `body` is the answer
+   * before output guardrails: each hit applies its own caller's (answerHit). A refusal is not kept: asked again, the
+   * model may answer, and one caller's refusal must not stand for everyone's calls for the TTL.
+   */
+  keep(
+    slot: CacheSlot,
+    call: Call,
+    door: FrontDoor,
+    contentType: string,
+    body: Buffer,
+    costMicroUsd: number | null,
+    maxEntryBytes: number,
+  ): void {
     if (body.length > maxEntryBytes || call.target === null || call.status !== 200 || call.errorClass !== null) return;
+    if (holdsRefusal(door, contentType, body)) return;
     void this.store.set(
       slot.key,
       {
@@ -85,4 +101,16 @@ export class ChatCache {
       slot.ttlMs,
     );
   }
+}
+
+/**
+ * Whether an answer as the client got it, whole (JSON) or streamed (SSE), says the model refused. Every front door's
+ * refusal marker holds 'refusal' or 'content_filter': an answer with neither is read no further.
+ */
+function holdsRefusal(door: FrontDoor, contentType: string, body: Buffer): boolean {
+  if (!body.includes('refusal') && !body.includes('content_filter')) return false;
+  if (contentType === 'application/json') return door.isModelRefusal(tryParseJson(body.toString('utf8')));
+  const parser = new SseParser();
+  const events = parser.end(parser.push(body));
+  return events.some((event) => event.data !== '[DONE]' && door.isModelRefusal(tryParseJson(event.data)));
 }

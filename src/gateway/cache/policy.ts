@@ -2,7 +2,6 @@
 // request (x-sluice-cache: on), never across consumers unless the configured scope says so.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { stringify } from 'safe-stable-stringify';
 import type { CacheConfig } from '../../config/cache-schema.js';
 import type { Consumer } from '../../policy/consumers.js';
 
@@ -28,10 +27,11 @@ export class CachePolicy {
     const perModel = this.config.models[model];
     if (perModel === undefined && asked !== 'on') return null;
     const ttlSeconds = perModel?.ttlSeconds ?? this.config.ttlSeconds;
-    // The canonical request: the client's body with its keys in a stable order, so key order never splits a hit. An
+    // The request as the client sent it (after input guardrails), its keys in their order: not sorted, since key order
+    // can change the answer (a JSON schema's properties are the order a structured answer's fields come in). An
     // Anthropic client's betas may change the answer (its shape, what the body may use): they are part of the request.
     const betas = dialect === 'anthropic' ? req.headers['anthropic-beta'] : undefined;
-    const canonical = stringify(
+    const canonical = JSON.stringify(
       betas === undefined ? [this.scope(consumer), dialect, model, body] : [this.scope(consumer), dialect, model, body, betas],
     );
     return { key: createHash('sha256').update(canonical).digest('hex'), ttlMs: ttlSeconds * 1000 };

@@ -4,7 +4,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { anthropicErrorBody } from '../../errors.js';
 import type { ChatExchange, Redactor } from '../../wire/exchange.js';
-import { tryParseJson } from '../../wire/json.js';
+import { asObject, tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
@@ -219,12 +219,19 @@ class AnthropicStreamEncoder implements StreamEncoder {
   }
 }
 
+/** A refusal in a message or a stream's message_delta: Claude's stop_reason refusal. */
+function isModelRefusal(answer: unknown): boolean {
+  const message = asObject(answer);
+  return message.stop_reason === 'refusal' || asObject(message.delta).stop_reason === 'refusal';
+}
+
 export const anthropicFrontDoor: FrontDoor = {
   dialect: 'anthropic',
   errorBody: anthropicErrorBody,
   errorEvent: (error) => sseEvent('error', anthropicErrorBody(error)),
   parseChat: parseAnthropicMessages,
   translationRefusal,
+  isModelRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
   stream: (
     exchange: ChatExchange,

@@ -12,8 +12,11 @@ export interface FrontDoor {
   readonly dialect: Dialect;
   /** The error body in this API's shape. */
   errorBody(error: SluiceError): string;
-  /** The error as this API's in-band stream event, for a failure once the stream has begun. */
-  errorEvent(error: SluiceError): string;
+  /**
+   * The error as this API's in-band stream event, for a failure once the stream has begun; `stream`, when known, is the
+   * one it ends (an API that numbers its events numbers this one after the stream's).
+   */
+  errorEvent(error: SluiceError, stream?: ClientStream): string;
   /** Validates the client's JSON and builds the IR; throws SluiceError('invalid_request', ..., { param }) naming the field. */
   parseChat(body: unknown): ChatRequest;
   /**
@@ -24,6 +27,11 @@ export interface FrontDoor {
     body: Record<string, unknown>,
     provider: { readonly name: string; readonly features: ReadonlySet<string> },
   ): SluiceError | null;
+  /**
+   * Whether a whole answer (its JSON) or one event of a stream, in this API, says the model refused: a safety filter's
+   * stop or a refusal message. Such an answer is not kept by the response cache.
+   */
+  isModelRefusal(answer: unknown): boolean;
   /** The client's answer from the provider's whole answer: passed through when the exchange allows it, else translated. */
   answer(exchange: ChatExchange, text: string, request: ChatRequest): ChatAnswer;
   /**
@@ -60,6 +68,8 @@ export interface StreamEncoder {
   encode(events: readonly StreamEvent[]): string;
   /** Whatever closes the stream in this API ([DONE], message_stop), if not yet sent. */
   end(): string;
+  /** Where this API numbers its events (the Responses API), the number the next one takes. */
+  readonly nextSequenceNumber?: number;
 }
 
 /** What the front doors share of answer(): the pass-through or the translation, and the usage of either. */

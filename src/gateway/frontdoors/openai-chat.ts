@@ -4,7 +4,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { openaiErrorBody } from '../../errors.js';
 import type { ChatExchange, Redactor } from '../../wire/exchange.js';
-import { isObject } from '../../wire/json.js';
+import { asArray, asObject, isObject } from '../../wire/json.js';
 import { sseData } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
@@ -168,12 +168,23 @@ class OpenAIStreamEncoder implements StreamEncoder {
   }
 }
 
+/** A refusal in a completion or a stream chunk: the content filter's finish, or a refusal message (structured outputs). */
+function isModelRefusal(answer: unknown): boolean {
+  for (const choice of asArray(asObject(answer).choices)) {
+    const { finish_reason: finish, message, delta } = asObject(choice);
+    if (finish === 'content_filter') return true;
+    if (typeof asObject(message).refusal === 'string' || typeof asObject(delta).refusal === 'string') return true;
+  }
+  return false;
+}
+
 export const openaiChatFrontDoor: FrontDoor = {
   dialect: 'openai',
   errorBody: openaiErrorBody,
   errorEvent: (error) => sseData(openaiErrorBody(error)),
   parseChat: parseOpenAIChat,
   translationRefusal,
+  isModelRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
   stream: (exchange: ChatExchange, request: ChatRequest, clientBody: Record<string, unknown>, redactor: Redactor) =>
     exchange.passThrough !== null

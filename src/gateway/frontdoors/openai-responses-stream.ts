@@ -172,4 +172,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private event(type: string, fields: Record<string, unknown>): string {
     return sseEvent(type, JSON.stringify({ type, ...fields, sequence_number: this.sequence++ }));
   }
+
+  get nextSequenceNumber(): number {
+    return this.sequence;
+  }
 }

@@ -3,7 +3,8 @@
 // subset translated through the IR, and the answer and stream come back in the Responses API's shapes.
 import type { ChatRequest } from '../../ir/chat.js';
 import { ERRORS, openaiErrorBody, type SluiceError } from '../../errors.js';
-import type { ChatExchange, Redactor } from '../../wire/exchange.js';
+import type { ChatExchange, ClientStream, Redactor } from '../../wire/exchange.js';
+import { asArray, asObject } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
 import { answerChat, type FrontDoor } from './frontdoor.js';
 import { openaiChatFrontDoor } from './openai-chat.js';
@@ -13,12 +14,33 @@ import { ResponsesStreamEncoder } from './openai-responses-stream.js';
 import { TranslatingStream } from './translating-stream.js';
 
 /**
- * The Responses API's in-band error event, for a failure once the stream has begun. Its sequence_number is 0: the
- * events before it were the provider's own (relayed) or the encoder's, whose count this does not know.
+ * The Responses API's in-band error event, for a failure once the stream has begun: numbered after the stream's events
+ * (the provider's own when relayed, the encoder's when translated), as every event of the stream is.
  */
-function errorEvent(error: SluiceError): string {
-  const event = { type: 'error', code: ERRORS[error.code].openaiCode, message: error.message, param: error.param, sequence_number: 0 };
+function errorEvent(error: SluiceError, stream?: ClientStream): string {
+  const event = {
+    type: 'error',
+    code: ERRORS[error.code].openaiCode,
+    message: error.message,
+    param: error.param,
+    sequence_number: stream?.nextSequenceNumber ?? 0,
+  };
   return sseEvent('error', JSON.stringify(event));
+}
+
+/**
+ * A refusal in a response or a stream event: incomplete for the content filter, a refusal content part, or the stream's
+ * refusal events (whose final response.completed holds the part too).
+ */
+function isModelRefusal(answer: unknown): boolean {
+  const event = asObject(answer);
+  if (typeof event.type === 'string' && event.type.startsWith('response.refusal.')) return true;
+  const response = event.object === 'response' ? event : asObject(event.response);
+  if (asObject(response.incomplete_details).reason === 'content_filter') return true;
+  for (const item of asArray(response.output)) {
+    for (const part of asArray(asObject(item).content)) if (asObject(part).type === 'refusal') return true;
+  }
+  return false;
 }
 
 export const openaiResponsesFrontDoor: FrontDoor = {
@@ -27,6 +49,7 @@ export const openaiResponsesFrontDoor: FrontDoor = {
   errorEvent,
   parseChat: parseOpenAIResponses,
   translationRefusal,
+  isModelRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) =>
     answerChat(exchange, text, request.model, (response) => renderResponse(response, request)),
   stream: (exchange: ChatExchange, request: ChatRequest, _clientBody: Record<string, unknown>, redactor: Redactor) =>

@@ -45,6 +45,10 @@ export class TranslatingStream implements ClientStream {
     return this.output.estimate();
   }
 
+  get nextSequenceNumber(): number | undefined {
+    return this.encoder.nextSequenceNumber;
+  }
+
   /** Taps usage and output; an error event's text, the upstream's own words, is redacted before it is encoded. */
   private tap(events: StreamEvent[]): void {
     for (let i = 0; i < events.length; i++) {

@@ -22,6 +22,7 @@ import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
 import { CACHE_HEADER } from '../cache/policy.js';
 import { StreamCapture } from '../cache/stream-capture.js';
+import type { CachedAnswer } from '../cache/response-cache.js';
 import { price } from '../pipeline/meter.js';
 
 export async function handleChat(
@@ -62,11 +63,13 @@ export async function handleChat(
         };
     if (slot !== null) {
       const hit = await context.cache.store.get(slot.key);
-      if (hit !== null) {
+      // Only an answer of a target the model routes to now is a hit: one made before a reload rerouted the model, or by
+      // a target the resource policy now refuses, is not what a call to it would get (a miss, and the new answer kept).
+      const target = hit === null ? undefined : requested.targets.find((candidate) => madeBy(hit, candidate));
+      if (hit !== null && target !== undefined) {
         if (guarded !== null && guarded.violations.length > 0) call.violations = guarded.violations;
-        // The target whose answer is replayed, if the model still has it: its resource's policy applies to the hit.
-        call.target =
-          requested.configuredTargets.find((target) => target.provider.name === hit.provider && target.model === hit.providerModel) ?? null;
+        // The target whose answer is replayed: its resource's policy (monitor) applies to the hit.
+        call.target = target;
         return context.cache.answerHit(context, call, res, hit, guardOutput);
       }
       res.setHeader(CACHE_HEADER, 'miss');
@@ -81,6 +84,8 @@ export async function handleChat(
       call.servedModel = route.name;
       res.setHeader('x-sluice-served-model', route.name);
     }
+    // Where the answer is kept: a downgraded call's answer is another model's, never kept as the asked model's.
+    const keepIn = route === requested ? slot : null;
     const client: ClientBody = { dialect: door.dialect, body };
     const betas = door.dialect === 'anthropic' ? req.headers['anthropic-beta'] : undefined;
     if (typeof betas === 'string') client.betas = betas;
@@ -98,24 +103,33 @@ export async function handleChat(
     if (request.stream) {
       const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
       const promptEstimate = translated ? promptTokensNow(request) : undefined;
-      const capture = slot === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
+      const capture = keepIn === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
       const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate, capture);
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
       const captured = capture?.whole() ?? null;
-      if (slot !== null && captured !== null && call.usage.reported) {
-        context.cache.keep(slot, call, 'text/event-stream; charset=utf-8', captured, price(call).cost, snapshot.cachePolicy.maxEntryBytes);
+      if (keepIn !== null && captured !== null && call.usage.reported) {
+        context.cache.keep(
+          keepIn,
+          call,
+          door,
+          'text/event-stream; charset=utf-8',
+          captured,
+          price(call).cost,
+          snapshot.cachePolicy.maxEntryBytes,
+        );
       }
     } else {
       const answered = complete(door, request, answer, res, guardOutput);
       call.usage = answered.usage;
       call.output = answered.output;
-      if (slot !== null && call.usage.reported) {
+      if (keepIn !== null && call.usage.reported) {
         context.cache.keep(
-          slot,
+          keepIn,
           call,
+          door,
           'application/json',
           Buffer.from(answered.body),
           price(call).cost,
@@ -128,6 +142,11 @@ export async function handleChat(
   }
   const finished = finishCall(context, call);
   if (finished !== undefined) await finished;
+}
+
+/** Whether a cached answer was made by this target (its provider and the model the provider knows). */
+function madeBy(hit: CachedAnswer, target: Target): boolean {
+  return target.provider.name === hit.provider && target.model === hit.providerModel;
 }
 
 /**
@@ -154,7 +173,11 @@ function openExchange(
   return exchange;
 }
 
-/** `guard`: the output guardrails over the answer's JSON text (throws a block; returns the text, masked or not). */
+/**
+ * Sends the answer through `guard`, the caller's output guardrails over its JSON text (throws a block; returns the text,
+ * masked or not), and returns it as the provider gave it: the response cache keeps that, and each hit passes its own
+ * caller's guardrails, so an answer masked for one consumer is never another's (scope team or shared).
+ */
 function complete(
   door: FrontDoor,
   request: ChatRequest,
@@ -166,7 +189,7 @@ function complete(
   const out = guard === null ? answered : { ...answered, body: guard(answered.body) };
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out.body) });
   res.end(out.body);
-  return out;
+  return answered;
 }
 
 /** What relaying a stream produced. */
@@ -260,13 +283,12 @@ class StreamRelay implements BodySink {
   }
 
   error(error: Error): void {
-    // No fallback once the client has bytes: the stream ends with the API's own error event.
+    // No fallback once the client has bytes: the stream ends with the API's own error event, numbered after the
+    // stream's events where the API numbers them (the Responses API's sequence_number).
     if (!this.cancellation.aborted) {
-      sendError(
-        this.res,
-        this.door,
-        new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`),
-      );
+      const res = this.res;
+      const broke = new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`);
+      if (!res.destroyed && !res.writableEnded) res.end(this.door.errorEvent(broke, this.stream));
       this.interrupted = true;
     }
     this.finish();

@@ -30,6 +30,8 @@ export class ResponsesStreamRelay implements ClientStream {
   readonly usage: Usage;
   streamError: string | null;
   finished: boolean;
+  /** One past the last forwarded event's sequence_number (or count, for events without one). */
+  nextSequenceNumber: number;
   private readonly output: OutputSample;
   private readonly parser: SseParser;
   private readonly redactor: Redactor;
@@ -40,6 +42,7 @@ export class ResponsesStreamRelay implements ClientStream {
     this.usage = emptyUsage();
     this.streamError = null;
     this.finished = false;
+    this.nextSequenceNumber = 0;
     this.output = new OutputSample();
     this.parser = new SseParser();
     this.redactor = redactor;
@@ -73,6 +76,7 @@ export class ResponsesStreamRelay implements ClientStream {
     let failed = false;
     for (const event of events) {
       const data = asObject(tryParseJson(event.data));
+      this.nextSequenceNumber = (asNumber(data.sequence_number) ?? this.nextSequenceNumber - 1) + 1;
       switch (data.type) {
         case 'response.output_text.delta':
         case 'response.function_call_arguments.delta':

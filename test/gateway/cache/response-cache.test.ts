@@ -8,6 +8,7 @@ import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '.
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../../support/redis.js';
 import { adminClient } from '../../support/admin-client.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { validateConfig } from '../../../src/config/load.js';
 
 const THIRD_KEY = 'sk-sluice-test-third-0003';
 
@@ -210,5 +211,138 @@ describe('response cache', () => {
     const second = await ask(client(two), 'gpt-4o-mini', 'Redis question');
     assert.equal(second.cache, 'hit');
     assert.equal(second.text, first.text);
+  });
+});
+
+describe('response cache and the model that answered', () => {
+  let mock: MockProvider;
+  const running: TestSluice[] = [];
+
+  before(async () => {
+    // Names the model it was asked for, so a test sees which target made an answer.
+    mock = await MockProvider.start((request, res) =>
+      json(res, 200, openaiCompletion(`Answer of ${String(request.body.model)}`, { prompt_tokens: 10, completion_tokens: 5 })),
+    );
+  });
+
+  after(async () => {
+    for (const test of running) await test.stop();
+    await mock?.close();
+  });
+
+  function routed(models: Array<{ name: string; upstream: string }>, more: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      consumers: consumers(),
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
+      models: models.map(({ name, upstream }) => ({ name, targets: [{ provider: 'openai', model: upstream }] })),
+      cache: { scope: 'team', models: { 'gpt-4o': {} } },
+      ...more,
+    };
+  }
+
+  test("an answer a budget downgraded to a cheaper model is not kept as the asked model's", async () => {
+    const sluice = await startTestSluice(
+      routed(
+        [
+          { name: 'gpt-4o', upstream: 'gpt-4o' },
+          { name: 'gpt-4o-mini', upstream: 'gpt-4o-mini' },
+        ],
+        {
+          budgets: [
+            {
+              name: 'checkout-premium',
+              consumers: { consumer: 'checkout-service' },
+              resources: { model: 'gpt-4o' },
+              measure: 'requests',
+              limit: 1,
+              window: 'day',
+              onExhausted: { downgrade: 'gpt-4o-mini' },
+            },
+          ],
+        },
+      ),
+    );
+    running.push(sluice);
+    assert.deepEqual(await ask(client(sluice, KEYS.checkout), 'gpt-4o', 'First question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    // The budget is spent: this one is served by gpt-4o-mini.
+    assert.deepEqual(await ask(client(sluice, KEYS.checkout), 'gpt-4o', 'Second question'), {
+      text: 'Answer of gpt-4o-mini',
+      cache: 'miss',
+    });
+    // A teammate with no such budget asks gpt-4o the same: gpt-4o answers, not the cheaper model's answer from the cache.
+    assert.deepEqual(await ask(client(sluice, KEYS.search), 'gpt-4o', 'Second question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    assert.deepEqual(await ask(client(sluice, KEYS.search), 'gpt-4o', 'Second question'), { text: 'Answer of gpt-4o', cache: 'hit' });
+  });
+
+  test('a hit is an answer of a target the model routes to now: after a reload reroutes it or refuses its target, a miss', async () => {
+    const sluice = await startTestSluice(routed([{ name: 'gpt-4o', upstream: 'gpt-4o' }]));
+    running.push(sluice);
+    const openai = client(sluice);
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o', cache: 'hit' });
+    // The operator points gpt-4o at another model: its answers are what callers now get.
+    await sluice.sluice.reload(
+      validateConfig({ ...sluice.config, ...routed([{ name: 'gpt-4o', upstream: 'gpt-4o-2024-11-20' }]) }, 'reloaded'),
+    );
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o-2024-11-20', cache: 'miss' });
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Rerouted question'), { text: 'Answer of gpt-4o-2024-11-20', cache: 'hit' });
+    // Two targets, the first answering; then the resource policy refuses the first: the second answers, not the cache.
+    const both = routed([{ name: 'gpt-4o', upstream: 'gpt-4o' }]);
+    (both.models as Array<{ targets: unknown[] }>)[0]!.targets.push({ provider: 'openai', model: 'gpt-4o-mini' });
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...both }, 'reloaded'));
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Refused question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+    const refusing = { ...both, resources: { 'openai/gpt-4o': 'unsanctioned' }, resourcePolicy: { unsanctioned: 'enforce' } };
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...refusing }, 'reloaded'));
+    assert.deepEqual(await ask(openai, 'gpt-4o', 'Refused question'), { text: 'Answer of gpt-4o-mini', cache: 'miss' });
+  });
+});
+
+describe('response cache key: the request as sent', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    // Answers a JSON schema as OpenAI's structured outputs do: the fields in the order the schema lists them.
+    mock = await MockProvider.start((request, res) => {
+      const format = request.body.response_format as { json_schema?: { schema?: { properties?: Record<string, unknown> } } } | undefined;
+      const fields = Object.keys(format?.json_schema?.schema?.properties ?? {});
+      return json(res, 200, openaiCompletion(JSON.stringify(Object.fromEntries(fields.map((field) => [field, `the ${field}`])))));
+    });
+    sluice = await start(mock, { models: { 'gpt-4o-mini': {} } });
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await mock?.close();
+  });
+
+  test("a JSON schema listing the same fields in another order is another entry: the answer's fields come in its order", async () => {
+    const schema = (fields: string[]) => ({
+      type: 'json_schema' as const,
+      json_schema: {
+        name: 'verdict',
+        strict: true,
+        schema: {
+          type: 'object',
+          properties: Object.fromEntries(fields.map((field) => [field, { type: 'string' }])),
+          required: [...fields].sort(),
+          additionalProperties: false,
+        },
+      },
+    });
+    const askFor = async (fields: string[]) => {
+      const { data, response } = await client(sluice)
+        .chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'Is 7 prime?' }],
+          response_format: schema(fields),
+        })
+        .withResponse();
+      return { text: data.choices[0]!.message.content, cache: response.headers.get('x-sluice-cache') };
+    };
+    assert.deepEqual(await askFor(['answer', 'reasoning']), { text: '{"answer":"the answer","reasoning":"the reasoning"}', cache: 'miss' });
+    // Reasoning first, so the model reasons before it answers: not the answer-first one from the cache.
+    assert.deepEqual(await askFor(['reasoning', 'answer']), { text: '{"reasoning":"the reasoning","answer":"the answer"}', cache: 'miss' });
+    assert.deepEqual(await askFor(['reasoning', 'answer']), { text: '{"reasoning":"the reasoning","answer":"the answer"}', cache: 'hit' });
   });
 });

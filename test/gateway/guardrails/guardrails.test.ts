@@ -160,6 +160,18 @@ describe('guardrails on answers from the response cache', () => {
     assert.match(hit.violations ?? '', /guardrail:hide-vault-codes/);
   });
 
+  test("an answer masked for one consumer is kept unmasked: a consumer without that guardrail gets the provider's text", async () => {
+    const sent = mock.received.length;
+    assert.deepEqual(await ask(KEYS.checkout, 'Echo vault-5678 back'), { text: 'You said: Echo [REDACTED] back', cache: 'miss' });
+    assert.deepEqual(await ask(KEYS.search, 'Echo vault-5678 back'), { text: 'You said: Echo vault-5678 back', cache: 'hit' });
+    // And masked again for the consumer whose answers are masked.
+    assert.deepEqual(await ask(KEYS.checkout, 'Echo vault-5678 back'), { text: 'You said: Echo [REDACTED] back', cache: 'hit' });
+    assert.equal(mock.received.length, sent + 1);
+    const [, unmasked, masked] = (await ledgerRows(sluice)).slice(-3);
+    assert.equal(unmasked!.violations ?? null, null);
+    assert.match(masked!.violations ?? '', /guardrail:hide-vault-codes/);
+  });
+
   test('a hit an output block guardrail refuses is a 400, recorded as such', async () => {
     const sent = mock.received.length;
     assert.equal((await ask(KEYS.search, 'Say secret-42')).cache, 'miss');
