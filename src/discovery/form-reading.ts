@@ -3,6 +3,7 @@
 // its size, one chunk at a time, each chunk read before it goes on (see forward.ts). A file uploaded for a batch (OpenAI's
 // `/v1/files`: JSONL lines whose `body` names each request's model) is scanned as it passes for the models it names.
 import busboy, { type Busboy } from 'busboy';
+import { asObject, tryParseJson } from '../wire/json.js';
 
 const FORM_DATA = /^\s*multipart\/form-data\s*;/i;
 /** Of a `model` part sent as a file, the bytes read as its name: no model name is longer. */
@@ -27,6 +28,11 @@ export class FormReading {
     this.parser = parser;
     parser.on('field', (name: string, value: string) => {
       if (name === 'model') this.models.push(value);
+      // A Realtime WebRTC call (POST /v1/realtime/calls) configures its session, model included, in a JSON field.
+      else if (name === 'session') {
+        const model = asObject(tryParseJson(value)).model;
+        if (typeof model === 'string' && model !== '') this.models.push(model);
+      }
     });
     // busboy makes a file of any part with a filename or typed application/octet-stream, but the provider's form parser
     // may still take a part named `model` as the model: its text is read too (files are skipped, never held).

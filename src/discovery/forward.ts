@@ -186,7 +186,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
       } else readable = decompressed;
     }
   }
-  const reading = entry === null ? null : readRequest(entry.wire, path, readable);
+  const reading = entry === null ? null : readRequest(entry.wire, path, readable, query);
   // An upload names its model in a form field: the form is read whole when it was, else up to the bound now and the rest
   // as it goes on (relayForm), each chunk read before it is sent. A compressed form past the bound stays unreadable.
   const form =

@@ -66,10 +66,19 @@ function decodedOrRaw(text: string): string {
   }
 }
 
-/** Reads a request: `path` without its query, `body` its bytes when they were read whole (null past the bound). */
-export function readRequest(wire: WireFormat, path: string, body: Buffer | null): RequestReading {
+/** A model name, when `value` is one. */
+function modelName(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * Reads a request: `path` without its query, `body` its bytes when they were read whole (null past the bound), `query`
+ * its query parameters (the Realtime API names its model there).
+ */
+export function readRequest(wire: WireFormat, path: string, body: Buffer | null, query: URLSearchParams | null = null): RequestReading {
   const json = body === null || body.length === 0 ? {} : asObject(tryParseJson(body.toString('utf8')));
-  const bodyModel = typeof json.model === 'string' && json.model !== '' ? json.model : null;
+  // A Realtime session's configuration (an ephemeral key's, POST /v1/realtime/client_secrets) names its model inside.
+  const bodyModel = modelName(json.model) ?? modelName(asObject(json.session).model);
   if (wire === 'bedrock') {
     // StartAsyncInvoke (video and other long jobs) names its model in the body's `modelId`; its GETs list and poll jobs.
     if (path === '/async-invoke') {
@@ -101,11 +110,13 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null)
   if (wire === 'openai') {
     // Azure OpenAI names the deployment in the path; the model it runs comes back in the answer. The body's model,
     // when there is one, is read first: so the body is still where the model is read from.
+    // The Realtime API names what runs in the query, by WebSocket or WebRTC (an SDP offer posted alone): OpenAI's as
+    // `model`, Azure's as the `deployment`.
     const match = /\/openai\/deployments\/([^/]+)\//.exec(path);
-    const deployment = match === null ? null : decodedOrRaw(match[1]!);
+    const deployment = match === null ? modelName(query?.get('deployment')) : decodedOrRaw(match[1]!);
     return {
       operation: operationOf(path),
-      model: bodyModel ?? deployment,
+      model: bodyModel ?? deployment ?? modelName(query?.get('model')),
       stream: json.stream === true,
       modelInBody: true,
       ...(deployment === null ? {} : { deployment }),

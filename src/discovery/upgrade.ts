@@ -54,9 +54,10 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const query = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
   const { entry } = target;
-  const reading = entry === null ? null : readRequest(entry.wire, path, null);
-  // The Realtime API names its model in the query: OpenAI's as `model`, Azure's as the `deployment` that runs.
-  const model = reading === null ? null : (reading.model ?? query?.get('model') ?? query?.get('deployment') ?? null);
+  const reading = entry === null ? null : readRequest(entry.wire, path, null, query);
+  // The Realtime API names its model in the query (`model`, Azure's `deployment`), which the reading takes on OpenAI's
+  // wire; on another, a `model` parameter still names one.
+  const model = reading === null ? null : (reading.model ?? query?.get('model') ?? null);
   if (entry !== null && model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, model)) {
     deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
     deps.log.warn({ provider: entry.provider, model, client: target.clientIp }, 'discovery: a session with an unsanctioned model refused');
