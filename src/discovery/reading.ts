@@ -66,6 +66,21 @@ function decodedOrRaw(text: string): string {
   }
 }
 
+/** The last `models/{id}`, `tunedModels/{id}` or `endpoints/{id}` of a Google resource name in a body. */
+const GOOGLE_RESOURCE_NAME = /(?:^|\/)(models|tunedModels|endpoints)\/([^/:]+)$/;
+
+/**
+ * A model a Google body names, as a Google path names it: `models/gemini-2.5-pro` and
+ * `projects/p/locations/l/publishers/google/models/gemini-2.5-pro` are `gemini-2.5-pro`, Google's own publisher prefix
+ * (`google/gemini-2.5-pro`, Vertex's OpenAI-compatible API) is dropped, tuned models and endpoints keep their
+ * collection; another publisher's (`meta/llama-...`) stays as it is.
+ */
+function googleModelId(name: string): string {
+  const match = GOOGLE_RESOURCE_NAME.exec(name);
+  if (match !== null) return match[1] === 'models' ? match[2]! : `${match[1]}/${match[2]}`;
+  return name.startsWith('google/') ? name.slice('google/'.length) : name;
+}
+
 /** A model name, when `value` is one. */
 function modelName(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
@@ -104,8 +119,14 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null,
       const model = match[1] === 'models' ? id : `${match[1]}/${id}`;
       return { operation, model, stream: /^stream/.test(method), modelInBody: false };
     }
-    // Vertex's OpenAI-compatible endpoint (.../endpoints/openapi/chat/completions) names the model in the body.
-    return { operation: operationOf(path), model: bodyModel, stream: json.stream === true, modelInBody: true };
+    // Vertex's OpenAI-compatible endpoint (.../endpoints/openapi/chat/completions) names the model in the body, and so
+    // does a context cache (cachedContents), each as a Google resource name: read by its id, as a path names it.
+    return {
+      operation: operationOf(path),
+      model: bodyModel === null ? null : googleModelId(bodyModel),
+      stream: json.stream === true,
+      modelInBody: true,
+    };
   }
   if (wire === 'openai') {
     // Azure OpenAI names the deployment in the path; the model it runs comes back in the answer. The body's model,

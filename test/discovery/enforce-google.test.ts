@@ -49,6 +49,8 @@ describe('discovery: Google paths naming tuned models and endpoints', () => {
           'gemini/tunedModels/support-bot-v2': 'sanctioned',
           'gemini/tunedModels/unvetted-bot': 'unsanctioned',
           'vertex/endpoints/1234567890': 'unsanctioned',
+          'gemini/gemini-unvetted': 'unsanctioned',
+          'vertex/gemini-unvetted': 'unsanctioned',
         },
       },
     );
@@ -90,6 +92,41 @@ describe('discovery: Google paths naming tuned models and endpoints', () => {
     const refused = await generate(`https://${VERTEX}/v1/projects/proj-1/locations/us-central1/endpoints/1234567890:generateContent`);
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error?.status, 'PERMISSION_DENIED');
+    assert.equal(mock.received.length, seen);
+  });
+
+  const post = async (url: string, body: unknown) => {
+    const proxied = proxiedFetch(enforcing.url, tls.orgCaPem);
+    const response = await proxied.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': 'gemini-key-not-real' },
+      body: JSON.stringify(body),
+    });
+    await response.arrayBuffer();
+    await proxied.dispatcher.close();
+    return response.status;
+  };
+
+  test('a body naming its model as a Google resource name (models/..., a Vertex publisher path, google/...) is read by its id', async () => {
+    const seen = mock.received.length;
+    const contents = [{ role: 'user', parts: [{ text: 'a long shared context' }] }];
+    // Context caching: the cache is made for one model, named in the body.
+    assert.equal(await post(`https://${GEMINI}/v1beta/cachedContents`, { model: 'models/gemini-unvetted', contents }), 403);
+    assert.equal(
+      await post(`https://${VERTEX}/v1/projects/proj-1/locations/us-central1/cachedContents`, {
+        model: 'projects/proj-1/locations/us-central1/publishers/google/models/gemini-unvetted',
+        contents,
+      }),
+      403,
+    );
+    // Vertex's OpenAI-compatible endpoint names Google's models with their publisher.
+    assert.equal(
+      await post(`https://${VERTEX}/v1/projects/proj-1/locations/us-central1/endpoints/openapi/chat/completions`, {
+        model: 'google/gemini-unvetted',
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      403,
+    );
     assert.equal(mock.received.length, seen);
   });
 });
