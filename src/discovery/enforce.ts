@@ -20,10 +20,15 @@ export class DiscoveryPolicy {
     this.directorStatuses = {};
   }
 
-  /** Whether a call to provider/model is refused. */
-  refuses(provider: string, model: string): boolean {
-    const resources = { ...this.config.resources, ...this.directorStatuses };
-    return resourcePolicy({ resources, resourcePolicy: this.config.resourcePolicy }, provider, model).action === 'enforce';
+  /**
+   * Whether a call to provider/model is refused. `baseModel`: the model it is another name of (a Bedrock inference
+   * profile's foundation model), whose status it takes when the policy does not list it by its own name.
+   */
+  refuses(provider: string, model: string, baseModel?: string): boolean {
+    const config = { resources: { ...this.config.resources, ...this.directorStatuses }, resourcePolicy: this.config.resourcePolicy };
+    const asNamed = resourcePolicy(config, provider, model);
+    if (asNamed.status !== 'unreviewed' || baseModel === undefined) return asNamed.action === 'enforce';
+    return resourcePolicy(config, provider, baseModel).action === 'enforce';
   }
 
   /**

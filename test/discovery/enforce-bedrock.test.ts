@@ -27,7 +27,13 @@ describe('discovery: Bedrock async invocations name their model in the body', ()
     });
     const rest = {
       providers: { bedrock: { type: 'bedrock', region: 'us-east-1', accessKeyId: 'AKIDNOTREAL', secretAccessKey: 'not-a-real-secret' } },
-      resources: { 'bedrock/amazon.nova-reel-v1:1': 'sanctioned', 'bedrock/luma.ray-v2:0': 'unsanctioned' },
+      resources: {
+        'bedrock/amazon.nova-reel-v1:1': 'sanctioned',
+        'bedrock/luma.ray-v2:0': 'unsanctioned',
+        'bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0': 'sanctioned',
+        'bedrock/anthropic.claude-3-opus-20240229-v1:0': 'unsanctioned',
+      },
+      resourcePolicy: { unsanctioned: 'enforce', unreviewed: 'enforce' },
     };
     enforcing = await startTestDiscovery(discovery('enforce'), rest);
     observing = await startTestDiscovery(discovery('observe'), rest);
@@ -86,5 +92,40 @@ describe('discovery: Bedrock async invocations name their model in the body', ()
     const passed = await start(observing, 'luma.ray-v2:0');
     assert.equal(passed.status, 200);
     assert.equal(observing.aggregator.drain().find((item) => item.provider === 'bedrock')?.model, 'luma.ray-v2:0');
+  });
+
+  const converse = async (modelId: string) => {
+    const proxied = proxiedFetch(enforcing.url, tls.orgCaPem);
+    const response = await proxied.fetch(`https://${HOST}/model/${encodeURIComponent(modelId)}/converse`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'AWS4-HMAC-SHA256 Credential=AKIDNOTREAL/20261206/us-east-1/bedrock/aws4_request',
+      },
+      body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'hi' }] }] }),
+    });
+    await response.arrayBuffer();
+    await proxied.dispatcher.close();
+    return { status: response.status, type: response.headers.get('x-amzn-errortype') };
+  };
+
+  test('an inference profile or ARN of a foundation model the policy lists takes that model’s status', async () => {
+    const seen = mock.received.length;
+    for (const id of [
+      'us.anthropic.claude-3-opus-20240229-v1:0',
+      'global.anthropic.claude-3-opus-20240229-v1:0',
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.anthropic.claude-3-opus-20240229-v1:0',
+      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-opus-20240229-v1:0',
+    ]) {
+      const refused = await converse(id);
+      assert.equal(refused.status, 403, id);
+      assert.equal(refused.type, 'AccessDeniedException', id);
+    }
+    assert.equal(mock.received.length, seen, 'Bedrock saw none of them');
+    for (const id of ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'apac.anthropic.claude-sonnet-4-5-20250929-v1:0']) {
+      assert.equal((await converse(id)).status, 200, `${id}: the sanctioned model through a profile is not unreviewed`);
+    }
+    // An unlisted model is unreviewed, refused under this policy, whatever profile it is called through.
+    assert.equal((await converse('us.meta.llama3-3-70b-instruct-v1:0')).status, 403);
   });
 });
