@@ -56,6 +56,16 @@ describe('Vertex AI embeddings', () => {
         return json(res, 400, {
           error: { code: 400, message: `${model} supports at most ${limit} instances per request.`, status: 'INVALID_ARGUMENT' },
         });
+      // And its 20,000 tokens a call in all (the mock's tokens: about 4 characters each).
+      const tokens = instances.reduce((sum, instance) => sum + Math.ceil(instance.content.length / 4), 0);
+      if (!model.startsWith('gemini-embedding') && tokens > 20_000)
+        return json(res, 400, {
+          error: {
+            code: 400,
+            message: `Unable to submit request because the input token count is ${tokens} but the model supports up to 20000.`,
+            status: 'INVALID_ARGUMENT',
+          },
+        });
       const first = instances[0]!.content;
       if (first === 'over quota')
         return json(res, 429, {
@@ -192,6 +202,27 @@ describe('Vertex AI embeddings', () => {
     assert.equal(row.status, 200);
     assert.equal(row.input_tokens, 600);
     assert.equal(row.cost_micro_usd, null);
+  });
+
+  test("a batch past Vertex's 20,000 tokens a call is split by size too, each call under it by a bound of its texts' bytes", async () => {
+    // 60 texts of 1,500 characters: 22,500 tokens in all at Vertex, too many for one call; 1,502 bytes each at most
+    // (the text's bytes and a marker at each end), so 13 a call.
+    const inputs = Array.from({ length: 60 }, (_, i) => `${String(i).padStart(2, '0')} ${'x'.repeat(1497)}`);
+    const before = vertex.received.length;
+    const answer = await openai.embeddings.create({ model: 'text-embed', input: inputs, encoding_format: 'float' });
+    assert.equal(answer.data.length, 60);
+    assert.deepEqual(
+      answer.data.map((item) => item.index),
+      [...inputs.keys()],
+    );
+    assert.equal(answer.usage.prompt_tokens, 120);
+    const sent = vertex.received.slice(before).map((request) => (request.body.instances as Instance[]).map((instance) => instance.content));
+    assert.deepEqual(
+      sent.map((contents) => contents.length).sort((a, b) => b - a),
+      [13, 13, 13, 13, 8],
+    );
+    // Each call holds consecutive inputs, so putting the answers back in order is putting the calls in order.
+    assert.deepEqual(sent.sort((a, b) => a[0]!.localeCompare(b[0]!)).flat(), inputs);
   });
 
   test('dimensions becomes parameters.outputDimensionality', async () => {

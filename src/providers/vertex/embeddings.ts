@@ -3,18 +3,29 @@
 // Reference: https://cloud.google.com/vertex-ai/generative-ai/docs/embeddings/get-text-embeddings (API limits)
 import { SluiceError } from '../../errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
+import type { EmbeddingsTokenLimits } from '../provider.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
 import { asArray, asNumber, asObject } from '../../wire/json.js';
 import type { VertexEmbeddingsRequest } from './wire.js';
 
+function takesBatches(model: string): boolean {
+  return model.startsWith('text-embedding') || model.startsWith('text-multilingual-embedding');
+}
+
 /**
  * gemini-embedding-001 takes one instance per predict call; text-embedding-005 and text-multilingual-embedding-002 take
- * 250 (and 20,000 tokens in all, which Vertex enforces with a 400). Other models: no limit Sluice knows of.
+ * 250. Other models: no limit Sluice knows of.
  */
 export function vertexEmbeddingsInputsPerCall(model: string): number | undefined {
   if (model.startsWith('gemini-embedding')) return 1;
-  if (model.startsWith('text-embedding') || model.startsWith('text-multilingual-embedding')) return 250;
-  return undefined;
+  return takesBatches(model) ? 250 : undefined;
+}
+
+/** The batching models' 20,000 tokens a call, 2,048 an input (past it, with autoTruncate off, the input is refused). */
+const BATCH_TOKEN_LIMITS: EmbeddingsTokenLimits = { perCall: 20_000, perInput: 2_048 };
+
+export function vertexEmbeddingsTokensPerCall(model: string): EmbeddingsTokenLimits | undefined {
+  return takesBatches(model) ? BATCH_TOKEN_LIMITS : undefined;
 }
 
 export function vertexEmbeddingsBody(request: EmbeddingsRequest): VertexEmbeddingsRequest {

@@ -14,7 +14,12 @@ import { geminiChatBody } from '../gemini/request.js';
 import type { Feature, Provider } from '../provider.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { VertexTokenSource } from './auth.js';
-import { vertexEmbeddingsBody, vertexEmbeddingsInputsPerCall, vertexEmbeddingsResponse } from './embeddings.js';
+import {
+  vertexEmbeddingsBody,
+  vertexEmbeddingsInputsPerCall,
+  vertexEmbeddingsResponse,
+  vertexEmbeddingsTokensPerCall,
+} from './embeddings.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
 /** The anthropic_version Vertex expects in the body of Claude calls. */
@@ -70,6 +75,7 @@ export function createVertexProvider(name: string, config: ProviderSettings, sec
       failure: geminiFailure,
     }),
     embeddingsInputsPerCall: vertexEmbeddingsInputsPerCall,
+    embeddingsTokensPerCall: vertexEmbeddingsTokensPerCall,
     authorize: async (request: UpstreamRequest) => {
       const [token, project] = await Promise.all([tokens.accessToken(), tokens.projectId()]);
       if (project === undefined)
