@@ -8,6 +8,13 @@ export type CountTokensExchange = Pick<ChatExchange, 'provider' | 'request' | 'f
 import type { ProviderSecrets } from './shared/secret-redactor.js';
 import type { ProviderSettings } from './settings.js';
 
+/** A provider's token limits on one embeddings call (Provider.embeddingsTokensPerCall). */
+export interface EmbeddingsTokenLimits {
+  perCall: number;
+  /** An input over it is refused whatever the call holds: it counts as this many at most. */
+  perInput: number;
+}
+
 export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'json_mode' | 'json_schema' | 'embeddings';
 
 export interface Provider {
@@ -34,6 +41,12 @@ export interface Provider {
    * Sluice knows of. A longer list is fanned out over several calls and the answers put back together in order.
    */
   embeddingsInputsPerCall?(model: string): number | undefined;
+  /**
+   * The most tokens one upstream call to `model` takes in all its inputs, and in any one of them (Vertex's
+   * text-embedding-005: 20,000 and 2,048); absent or undefined: no such limit Sluice knows of. A list over it is fanned
+   * out too, each call packed under it by a bound of its inputs' tokens that needs no tokenizer of the provider's.
+   */
+  embeddingsTokensPerCall?(model: string): EmbeddingsTokenLimits | undefined;
   /**
    * The provider's own token counting for an Anthropic Messages body (the client's, the model renamed): Anthropic's
    * POST /v1/messages/count_tokens. Absent where the provider has no such endpoint; Sluice then estimates. `betas`: the

@@ -15,7 +15,7 @@ import { sendError, sendJson } from '../respond.js';
 import { invokeUpstream } from '../routing/invoke.js';
 import type { ModelRoute } from '../routing/model-routes.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
-import { fanOutEmbeddings, piecesNeeded } from './embeddings-fan-out.js';
+import { embeddingsPieces, fanOutEmbeddings } from './embeddings-fan-out.js';
 import { finishCall } from './finish.js';
 
 export async function handleEmbeddings(context: GatewayContext, call: Call, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -38,10 +38,10 @@ export async function handleEmbeddings(context: GatewayContext, call: Call, req:
       call.servedModel = route.name;
       res.setHeader('x-sluice-served-model', route.name);
     }
-    const perCall = piecesNeeded(route, request);
-    if (perCall !== null) {
-      // More inputs than a target takes per call (Bedrock Titan: one): one upstream call per piece.
-      const fanned = await fanOutEmbeddings(route, request, perCall, call.cancellation, call);
+    const pieces = embeddingsPieces(route, request);
+    if (pieces !== null) {
+      // More inputs, or tokens, than a target takes per call (Bedrock Titan: one input): one upstream call per piece.
+      const fanned = await fanOutEmbeddings(route, request, pieces, call.cancellation, call);
       call.target = fanned.target;
       const usage = fanned.response.usage.reported
         ? fanned.response.usage

@@ -1,19 +1,27 @@
-// The `vertex` provider: Gemini models on Google Vertex AI, and Anthropic models there through rawPredict,
-// authorized with a service account's OAuth token. Translation is the gemini and anthropic adapters' own.
+// The `vertex` provider: Gemini models on Google Vertex AI, Anthropic models there through rawPredict, and the text
+// embedding models through predict, authorized with a service account's OAuth token. Chat's translation is the gemini
+// and anthropic adapters' own.
 import type { ProviderSettings } from '../settings.js';
-import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
-import type { ChatExchange, UpstreamRequest } from '../../wire/exchange.js';
+import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import type { ChatExchange, EmbeddingsExchange, UpstreamRequest } from '../../wire/exchange.js';
 import { anthropicChatExchange } from '../anthropic/exchange.js';
 import { anthropicRequestBody } from '../anthropic/request.js';
 import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
+import { geminiFailure } from '../gemini/errors.js';
 import { geminiChatExchange } from '../gemini/exchange.js';
 import { geminiChatBody } from '../gemini/request.js';
 import type { Feature, Provider } from '../provider.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { VertexTokenSource } from './auth.js';
+import {
+  vertexEmbeddingsBody,
+  vertexEmbeddingsInputsPerCall,
+  vertexEmbeddingsResponse,
+  vertexEmbeddingsTokensPerCall,
+} from './embeddings.js';
 
-const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema']);
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
 /** The anthropic_version Vertex expects in the body of Claude calls. */
 const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
@@ -58,11 +66,16 @@ export function createVertexProvider(name: string, config: ProviderSettings, sec
         body: JSON.stringify(geminiChatBody(request)),
       });
     },
-    openEmbeddings: () => {
-      throw new SluiceError('unsupported_by_provider', `Provider ${name} (vertex) does not offer embeddings through Sluice yet.`, {
-        param: 'model',
-      });
-    },
+    // Vertex's errors are Google's ({error: {code, message, status}}), as Gemini's.
+    openEmbeddings: (request: EmbeddingsRequest, model: string): EmbeddingsExchange => ({
+      provider: name,
+      request: { path: modelPath('google', model, 'predict'), headers, body: JSON.stringify(vertexEmbeddingsBody(request)) },
+      passThrough: null,
+      response: vertexEmbeddingsResponse,
+      failure: geminiFailure,
+    }),
+    embeddingsInputsPerCall: vertexEmbeddingsInputsPerCall,
+    embeddingsTokensPerCall: vertexEmbeddingsTokensPerCall,
     authorize: async (request: UpstreamRequest) => {
       const [token, project] = await Promise.all([tokens.accessToken(), tokens.projectId()]);
       if (project === undefined)
