@@ -85,7 +85,8 @@ describe('Vertex AI embeddings', () => {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 40 - first.length * 4)));
       inFlight--;
       json(res, 200, {
-        predictions: instances.map((instance) => ({
+        // A server answering fewer vectors than it was sent texts (the last one missing).
+        predictions: instances.slice(0, first === 'short answer' ? -1 : undefined).map((instance) => ({
           embeddings: {
             statistics: { truncated: false, token_count: tokensOf(instance.content) },
             values: vectorOf(instance.content, parameters.outputDimensionality),
@@ -296,5 +297,17 @@ describe('Vertex AI embeddings', () => {
       });
     }
     assert.equal(vertex.received.length, before);
+  });
+
+  test('a piece answered with fewer vectors than it had texts fails the request rather than shifting every later vector', async () => {
+    await assert.rejects(
+      openai.embeddings.create({ model: 'gemini-embed', input: ['first', 'short answer', 'third'] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 502);
+        assert.match(error.message, /0 embeddings for 1 input/);
+        return true;
+      },
+    );
   });
 });

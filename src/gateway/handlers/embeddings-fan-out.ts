@@ -106,7 +106,14 @@ export async function fanOutEmbeddings(
       const json = tryParseJson(answer.text!);
       if (json === undefined)
         throw new SluiceError('upstream_unavailable', `Provider ${answer.exchange.provider} answered with a body that is not JSON.`);
-      answers[index] = { response: answer.exchange.response(json, piece), target: answer.target };
+      const response = answer.exchange.response(json, piece);
+      // The pieces' vectors are put back by position: one missing would give every later text another's vector.
+      if (response.data.length !== piece.input.length)
+        throw new SluiceError(
+          'upstream_unavailable',
+          `Provider ${answer.exchange.provider} answered ${response.data.length} embeddings for ${piece.input.length} inputs.`,
+        );
+      answers[index] = { response, target: answer.target };
     }
   };
   // The first failure fails the request: the other workers stop at their next piece, and cancelling ends the calls
