@@ -139,6 +139,7 @@ function checkReferences(config: SluiceConfig, source: string): void {
     if (refusal !== null) problems.push(`providers.${name}.baseUrl: ${refusal}`);
   }
   checkGovernance(config, modelNames, consumerNames, problems);
+  checkScopes(config, modelNames, consumerNames, problems);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));
 }
 
@@ -207,4 +208,19 @@ function checkGovernance(config: SluiceConfig, modelNames: Set<string>, consumer
     const provider = resource.split('/')[0]!;
     if (!(provider in config.providers)) problems.push(`resources.${resource}: no provider named "${provider}"`);
   }
+}
+
+/**
+ * Guardrails name the consumers and models they apply to: a name that matches nothing would leave the control applied to
+ * no call at all, so it is refused as budgets' are (the file's consumers and models, as everywhere in the file).
+ */
+function checkScopes(config: SluiceConfig, modelNames: Set<string>, consumerNames: Set<string>, problems: string[]): void {
+  config.guardrails.forEach((guardrail, g) => {
+    guardrail.consumers?.forEach((name, i) => {
+      if (!consumerNames.has(name)) problems.push(`guardrails[${g}].consumers[${i}]: no consumer named "${name}"`);
+    });
+    guardrail.models?.forEach((name, i) => {
+      if (!modelNames.has(name)) problems.push(`guardrails[${g}].models[${i}]: no model named "${name}"`);
+    });
+  });
 }

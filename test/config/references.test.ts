@@ -1,0 +1,73 @@
+// Names in sluice.yaml that refer to something else (a guardrail's consumers and models, the cache's models, an MCP
+// grant's consumer or team, a budget's team) must match something: a typo would silently switch a control off. A name
+// only the file can declare is refused by `sluice check`, at start and on reload (the running config stays); a team,
+// which may exist only in the director's store, is checked against it and warned about.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emptyDir, runCli } from '../support/cli.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { chatStatus, freePort, oneModelYaml, startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
+import { until } from '../support/until.js';
+
+const KEY = 'sk-sluice-references-key-01';
+
+/** `sluice check` on a file of `yaml`: its exit code and what it wrote. */
+async function check(yaml: string) {
+  const config = join(emptyDir(), 'sluice.yaml');
+  writeFileSync(config, yaml);
+  return { config, ...(await runCli(['check', '--config', config])) };
+}
+
+describe('names that refer to nothing', () => {
+  let upstream: MockProvider;
+
+  before(async () => {
+    upstream = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('ok')));
+  });
+
+  after(async () => {
+    await upstream.close();
+  });
+
+  test('a guardrail naming a consumer or a model that does not exist: sluice check refuses it, naming the path', async () => {
+    const yaml = `${oneModelYaml(upstream.url, KEY)}
+guardrails:
+  - { name: no-codenames, mode: block, patterns: ['falcon'], consumers: [checkout-service, chekout-service] }
+  - { name: mask-mail, mode: mask, pii: [emailAddress], models: [gpt-4o-mnii] }
+`;
+    const { config, code, stderr } = await check(yaml);
+    assert.equal(code, 2, stderr);
+    assert.ok(stderr.includes(`${config}: guardrails[0].consumers[1]: no consumer named "chekout-service"\n`), stderr);
+    assert.ok(stderr.includes(`${config}: guardrails[1].models[0]: no model named "gpt-4o-mnii"\n`), stderr);
+  });
+
+  test('a guardrail edited to name a consumer that does not exist: the reload is refused and the guardrail keeps blocking', async () => {
+    const dir = emptyDir();
+    const config = join(dir, 'sluice.yaml');
+    const guarded = (consumer: string) => `${oneModelYaml(upstream.url, KEY)}
+guardrails:
+  - { name: no-hi, mode: block, patterns: ['^hi$'], consumers: [${consumer}] }
+`;
+    writeFileSync(config, guarded('checkout-service'));
+    const [port, adminPort] = [await freePort(), await freePort()];
+    let sluice: SluiceProcess | undefined;
+    try {
+      sluice = await startSluiceProcess(['start', '--config', config, '--port', String(port), '--admin-port', String(adminPort)], {
+        cwd: dir,
+        env: {},
+        adminURL: `http://127.0.0.1:${adminPort}`,
+      });
+      assert.equal(await chatStatus(port, KEY), 400);
+      writeFileSync(config, guarded('chekout-service'));
+      sluice.child.kill('SIGHUP');
+      const output = sluice.output;
+      await until('the reload is refused', () => output().includes('config reload refused'));
+      assert.match(output(), /guardrails\[0\]\.consumers\[0\]: no consumer named \\"chekout-service\\"/);
+      assert.equal(await chatStatus(port, KEY), 400);
+    } finally {
+      await sluice?.stop();
+    }
+  });
+});
