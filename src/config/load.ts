@@ -211,8 +211,9 @@ function checkGovernance(config: SluiceConfig, modelNames: Set<string>, consumer
 }
 
 /**
- * Guardrails name the consumers and models they apply to: a name that matches nothing would leave the control applied to
- * no call at all, so it is refused as budgets' are (the file's consumers and models, as everywhere in the file).
+ * Guardrails name the consumers and models they apply to, the cache the models it serves: a name that matches nothing
+ * would leave the control applied to no call at all, so it is refused as budgets' are (the file's consumers and models,
+ * as everywhere in the file).
  */
 function checkScopes(config: SluiceConfig, modelNames: Set<string>, consumerNames: Set<string>, problems: string[]): void {
   config.guardrails.forEach((guardrail, g) => {
@@ -223,4 +224,7 @@ function checkScopes(config: SluiceConfig, modelNames: Set<string>, consumerName
       if (!modelNames.has(name)) problems.push(`guardrails[${g}].models[${i}]: no model named "${name}"`);
     });
   });
+  for (const name of Object.keys(config.cache.models)) {
+    if (!modelNames.has(name)) problems.push(`cache.models.${name}: no model named "${name}"`);
+  }
 }

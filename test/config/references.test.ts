@@ -43,6 +43,17 @@ guardrails:
     assert.ok(stderr.includes(`${config}: guardrails[1].models[0]: no model named "gpt-4o-mnii"\n`), stderr);
   });
 
+  test('the cache opting in a model that does not exist: sluice check refuses it, naming the path', async () => {
+    const { config, code, stderr } = await check(`${oneModelYaml(upstream.url, KEY)}
+cache:
+  models:
+    gpt-4o-mini: {}
+    gpt-4o-mnii: { ttlSeconds: 60 }
+`);
+    assert.equal(code, 2, stderr);
+    assert.ok(stderr.includes(`${config}: cache.models.gpt-4o-mnii: no model named "gpt-4o-mnii"\n`), stderr);
+  });
+
   test('a guardrail edited to name a consumer that does not exist: the reload is refused and the guardrail keeps blocking', async () => {
     const dir = emptyDir();
     const config = join(dir, 'sluice.yaml');
