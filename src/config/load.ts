@@ -211,9 +211,9 @@ function checkGovernance(config: SluiceConfig, modelNames: Set<string>, consumer
 }
 
 /**
- * Guardrails name the consumers and models they apply to, the cache the models it serves: a name that matches nothing
- * would leave the control applied to no call at all, so it is refused as budgets' are (the file's consumers and models,
- * as everywhere in the file).
+ * Guardrails name the consumers and models they apply to, the cache the models it serves, MCP grants the consumers they
+ * grant to: a name that matches nothing would leave the control applied to no call at all, so it is refused as budgets'
+ * are (the file's consumers and models, as everywhere in the file).
  */
 function checkScopes(config: SluiceConfig, modelNames: Set<string>, consumerNames: Set<string>, problems: string[]): void {
   config.guardrails.forEach((guardrail, g) => {
@@ -227,4 +227,8 @@ function checkScopes(config: SluiceConfig, modelNames: Set<string>, consumerName
   for (const name of Object.keys(config.cache.models)) {
     if (!modelNames.has(name)) problems.push(`cache.models.${name}: no model named "${name}"`);
   }
+  config.mcp.access.forEach((grant, i) => {
+    if (grant.consumer !== undefined && !consumerNames.has(grant.consumer))
+      problems.push(`mcp.access[${i}].consumer: no consumer named "${grant.consumer}"`);
+  });
 }

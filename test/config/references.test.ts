@@ -54,6 +54,19 @@ cache:
     assert.ok(stderr.includes(`${config}: cache.models.gpt-4o-mnii: no model named "gpt-4o-mnii"\n`), stderr);
   });
 
+  test('an MCP grant naming a consumer that does not exist: sluice check refuses it, naming the path', async () => {
+    const { config, code, stderr } = await check(`${oneModelYaml(upstream.url, KEY)}
+mcp:
+  servers:
+    docs: { url: "http://127.0.0.1:9/mcp" }
+  access:
+    - { consumer: checkout-service, server: docs, tools: "*" }
+    - { consumer: chekout-service, server: docs, tools: [search] }
+`);
+    assert.equal(code, 2, stderr);
+    assert.ok(stderr.includes(`${config}: mcp.access[1].consumer: no consumer named "chekout-service"\n`), stderr);
+  });
+
   test('a guardrail edited to name a consumer that does not exist: the reload is refused and the guardrail keeps blocking', async () => {
     const dir = emptyDir();
     const config = join(dir, 'sluice.yaml');
