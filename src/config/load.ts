@@ -232,3 +232,28 @@ function checkScopes(config: SluiceConfig, modelNames: Set<string>, consumerName
       problems.push(`mcp.access[${i}].consumer: no consumer named "${grant.consumer}"`);
   });
 }
+
+/** A team sluice.yaml names in a scope (a budget's, a template's selector, a rate limit's, an MCP grant's), by its path. */
+export interface TeamReference {
+  path: string;
+  team: string;
+}
+
+/**
+ * The teams the file names that none of its consumers belongs to. Not an error: a team may exist only in the director's
+ * store (created through the API, its consumers too), so the director checks these against its store and warns of the
+ * ones it lacks; `sluice check`, which has no store, warns of them all.
+ */
+export function teamsBeyondFile(config: SluiceConfig): TeamReference[] {
+  const teams = new Set(config.consumers.flatMap((consumer) => (consumer.team === undefined ? [] : [consumer.team])));
+  const found: TeamReference[] = [];
+  const check = (scope: unknown, path: string) => {
+    if (typeof scope === 'object' && scope !== null && 'team' in scope && !teams.has(String(scope.team)))
+      found.push({ path: `${path}.team`, team: String(scope.team) });
+  };
+  config.budgets.forEach((budget, i) => check(budget.consumers, `budgets[${i}].consumers`));
+  config.budgetTemplates.forEach((template, i) => check(template.selector, `budgetTemplates[${i}].selector`));
+  config.rateLimits.forEach((limit, i) => check(limit.consumers, `rateLimits[${i}].consumers`));
+  config.mcp.access.forEach((grant, i) => check(grant, `mcp.access[${i}]`));
+  return found;
+}
