@@ -33,9 +33,9 @@ describe('policies naming a team', () => {
     const response = await fetch(`${sluice.adminURL}${path}`, {
       method,
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(payload),
+      body: payload === undefined ? undefined : JSON.stringify(payload),
     });
-    return { status: response.status, body: (await response.json()) as Answer['body'] };
+    return { status: response.status, body: (response.status === 204 ? {} : await response.json()) as Answer['body'] };
   };
 
   const terms = { measure: 'requests', limit: 5, window: 'day' };
@@ -71,6 +71,17 @@ describe('policies naming a team', () => {
       assert.deepEqual(replaced.body.error?.issues, [{ path: field, message: 'no team named "platfrom"' }]);
     });
   }
+
+  test('a team a budget, template or rate limit names cannot be deleted (409, naming them), as a model they name cannot', async () => {
+    assert.equal((await call('POST', '/api/teams', { name: 'growth', owner: 'gina@example.com' })).status, 201);
+    assert.equal((await call('POST', '/api/budgets', { name: 'growth-daily', consumers: { team: 'growth' }, ...terms })).status, 201);
+    const refused = await call('DELETE', '/api/teams/growth', undefined);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error?.code, 'conflict');
+    assert.match(refused.body.error?.message ?? '', /team "growth": still named by budget "growth-daily"/);
+    assert.equal((await call('DELETE', '/api/budgets/growth-daily', undefined)).status, 204);
+    assert.equal((await call('DELETE', '/api/teams/growth', undefined)).status, 204);
+  });
 
   test('sluice apply of a budget for a team that does not exist applies nothing; a team the document declares is fine', async () => {
     const cli = cliFor(sluice.adminURL, TOKEN);
