@@ -129,7 +129,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   // The director's store (sluice.yaml applied to it) in this process, or a director elsewhere.
   const directory =
     options.director === undefined
-      ? await openLocalDirectory(config, masterKey!, options.declaredOrigin)
+      ? await openLocalDirectory(config, masterKey!, logger, options.declaredOrigin)
       : await openRemoteDirectory(options.director.url, options.director.token, config, logger);
   const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);

@@ -3,7 +3,7 @@
 // The admin commands (`sluice consumers ...`, `sluice apply -f FILE`, ...) talk to the director API (src/cli/commands/).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError, loadConfigFile, teamsBeyondFile } from '../config/load.js';
 import type { RunOptions } from '../main.js';
 import type { RunningDemo } from '../demo/demo.js';
 import { isAdminCommand, runAdminCommand } from './commands/index.js';
@@ -84,7 +84,8 @@ const CHECK_HELP = `Usage: sluice check --config FILE
 
 Validates a sluice.yaml without starting anything: every field, and what one names elsewhere in the file (a model's
 providers, a consumer's models, a budget's consumer), with \${VAR} references resolved from the environment. Prints
-a summary and exits 0; on an invalid config prints each error, with the path of the field, and exits 2.
+a summary and exits 0; on an invalid config prints each error, with the path of the field, and exits 2. A team that
+none of the file's consumers belongs to is a warning (it may exist in the director's store, which check does not open).
 
 Options:
   -c, --config FILE      the sluice.yaml to check ($SLUICE_CONFIG)
@@ -147,6 +148,12 @@ async function cli(argv: string[]): Promise<number> {
         return 2;
       }
       const config = await loadConfigFile(configPath);
+      // Teams may exist only in the director's store, which check does not open: named, not refused.
+      for (const { path, team } of teamsBeyondFile(config)) {
+        process.stderr.write(
+          `warning: ${configPath}: ${path}: no consumer in this file is of team "${team}"; it binds no consumer unless the director's store has that team\n`,
+        );
+      }
       process.stdout.write(
         `${configPath}: valid; ${Object.keys(config.providers).length} providers, ${config.models.length} models, ${config.consumers.length} consumers\n`,
       );

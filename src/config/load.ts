@@ -139,6 +139,7 @@ function checkReferences(config: SluiceConfig, source: string): void {
     if (refusal !== null) problems.push(`providers.${name}.baseUrl: ${refusal}`);
   }
   checkGovernance(config, modelNames, consumerNames, problems);
+  checkScopes(config, modelNames, consumerNames, problems);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));
 }
 
@@ -207,4 +208,52 @@ function checkGovernance(config: SluiceConfig, modelNames: Set<string>, consumer
     const provider = resource.split('/')[0]!;
     if (!(provider in config.providers)) problems.push(`resources.${resource}: no provider named "${provider}"`);
   }
+}
+
+/**
+ * Guardrails name the consumers and models they apply to, the cache the models it serves, MCP grants the consumers they
+ * grant to: a name that matches nothing would leave the control applied to no call at all, so it is refused as budgets'
+ * are (the file's consumers and models, as everywhere in the file).
+ */
+function checkScopes(config: SluiceConfig, modelNames: Set<string>, consumerNames: Set<string>, problems: string[]): void {
+  config.guardrails.forEach((guardrail, g) => {
+    guardrail.consumers?.forEach((name, i) => {
+      if (!consumerNames.has(name)) problems.push(`guardrails[${g}].consumers[${i}]: no consumer named "${name}"`);
+    });
+    guardrail.models?.forEach((name, i) => {
+      if (!modelNames.has(name)) problems.push(`guardrails[${g}].models[${i}]: no model named "${name}"`);
+    });
+  });
+  for (const name of Object.keys(config.cache.models)) {
+    if (!modelNames.has(name)) problems.push(`cache.models.${name}: no model named "${name}"`);
+  }
+  config.mcp.access.forEach((grant, i) => {
+    if (grant.consumer !== undefined && !consumerNames.has(grant.consumer))
+      problems.push(`mcp.access[${i}].consumer: no consumer named "${grant.consumer}"`);
+  });
+}
+
+/** A team sluice.yaml names in a scope (a budget's, a template's selector, a rate limit's, an MCP grant's), by its path. */
+export interface TeamReference {
+  path: string;
+  team: string;
+}
+
+/**
+ * The teams the file names that none of its consumers belongs to. Not an error: a team may exist only in the director's
+ * store (created through the API, its consumers too), so the director checks these against its store and warns of the
+ * ones it lacks; `sluice check`, which has no store, warns of them all.
+ */
+export function teamsBeyondFile(config: SluiceConfig): TeamReference[] {
+  const teams = new Set(config.consumers.flatMap((consumer) => (consumer.team === undefined ? [] : [consumer.team])));
+  const found: TeamReference[] = [];
+  const check = (scope: unknown, path: string) => {
+    if (typeof scope === 'object' && scope !== null && 'team' in scope && !teams.has(String(scope.team)))
+      found.push({ path: `${path}.team`, team: String(scope.team) });
+  };
+  config.budgets.forEach((budget, i) => check(budget.consumers, `budgets[${i}].consumers`));
+  config.budgetTemplates.forEach((template, i) => check(template.selector, `budgetTemplates[${i}].selector`));
+  config.rateLimits.forEach((limit, i) => check(limit.consumers, `rateLimits[${i}].consumers`));
+  config.mcp.access.forEach((grant, i) => check(grant, `mcp.access[${i}]`));
+  return found;
 }

@@ -167,6 +167,7 @@ async function referenceIssues(batch: DirectorBatch, document: ApplyDocument): P
     models: new Set([...(await batch.listModels()).map((model) => model.name), ...document.models.map((model) => model.name)]),
     providers: new Set((await batch.listProviders()).map((provider) => provider.name)),
     consumer: async (name) => declaredConsumers.has(name) || (await batch.getConsumer(name)) !== null,
+    team: async (name) => declaredTeams.has(name) || (await batch.getTeam(name)) !== null,
   };
   const issues: Issue[] = [];
   const at = (path: string, found: Issue[]) =>
@@ -174,7 +175,7 @@ async function referenceIssues(batch: DirectorBatch, document: ApplyDocument): P
   document.models.forEach((model, i) => at(`models.${i}`, modelTargetIssues(model, known)));
   for (const [i, consumer] of document.consumers.entries()) {
     const team = consumer.team;
-    if (typeof team === 'string' && !declaredTeams.has(team) && (await batch.getTeam(team)) === null) {
+    if (typeof team === 'string' && !(await known.team(team))) {
       issues.push({ path: `consumers.${i}.team`, message: `no team named "${team}"` });
     }
     at(`consumers.${i}`, consumerModelIssues(consumer.models, known));

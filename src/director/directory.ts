@@ -1,6 +1,7 @@
 // Where this process's providers, models, consumers, keys, budgets and resource statuses come from: the director store it runs itself
 // (the default: sluice.yaml applied to it, the API on the admin port), or a director elsewhere (`--director URL`).
 import type { Logger } from 'pino';
+import { teamsBeyondFile } from '../config/load.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { hashKey } from '../policy/consumers.js';
 import { DISCOVERY_POLICY } from '../policy/discovery.js';
@@ -28,19 +29,39 @@ export interface Directory {
 export async function openLocalDirectory(
   config: SluiceConfig,
   masterKey: MasterKey,
+  logger: Logger,
   origin: DeclaredOrigin = 'sluice.yaml',
 ): Promise<Directory> {
   const store = await openDirectorStore(config.storage, { discovery: DISCOVERY_POLICY });
   await applyDeclared(store, config, masterKey, origin);
+  await warnOfMissingTeams(store, config, logger);
   await sealStoredWebhookSecrets(store, masterKey);
   return {
     source: storeSource(store),
     initial: await readParts(store),
     store,
-    reloaded: (next) => applyDeclared(store, next, masterKey),
+    reloaded: async (next) => {
+      await applyDeclared(store, next, masterKey);
+      await warnOfMissingTeams(store, next, logger);
+    },
     recordKeyUse: (usage) => (usage.size === 0 ? Promise.resolve() : store.touchKeys(usage)),
     close: () => store.close(),
   };
+}
+
+/**
+ * A team sluice.yaml names (a budget's, template's, rate limit's or MCP grant's) that neither its consumers nor the store
+ * have binds no consumer: a typo would switch the control off unseen, so it is logged. Not refused, since the team may be
+ * created through the API later; the API and `sluice apply` refuse such a name outright, as the store is theirs.
+ */
+async function warnOfMissingTeams(store: DirectorStore, config: SluiceConfig, logger: Logger): Promise<void> {
+  for (const { path, team } of teamsBeyondFile(config)) {
+    if ((await store.getTeam(team)) !== null) continue;
+    logger.warn(
+      { path, team },
+      `sluice.yaml: ${path}: no team named "${team}", neither among the file's consumers nor in the director's store; it binds no consumer until that team exists`,
+    );
+  }
 }
 
 /**

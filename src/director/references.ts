@@ -1,5 +1,6 @@
 // The names an admin definition refers to must exist: the models a consumer may use, the providers a model routes to,
-// what a budget, template or rate limit is scoped to or downgrades to, the provider of a resource. The routes check one
+// what a budget, template or rate limit is scoped to (a consumer, a team, a model, a provider) or downgrades to, the
+// provider of a resource. The routes check one
 // entity against what exists; apply checks a whole document, where what exists includes what the document declares.
 import type { ModelConfig } from '../config/schema.js';
 import type { Issue } from './errors.js';
@@ -9,11 +10,15 @@ export interface KnownNames {
   providers: ReadonlySet<string>;
   /** Whether a consumer exists: a look-up, since there may be many. */
   consumer(name: string): Promise<boolean>;
+  /** Whether a team exists. */
+  team(name: string): Promise<boolean>;
 }
 
 /** What a budget, budget template or rate limit may name. */
 export interface PolicyReferences {
   consumers?: unknown;
+  /** A template's: which consumers it is materialized for. */
+  selector?: unknown;
   resources?: unknown;
   onExhausted?: unknown;
 }
@@ -35,6 +40,14 @@ export async function policyIssues(value: PolicyReferences, known: KnownNames): 
   const scope = value.consumers;
   if (typeof scope === 'object' && scope !== null && 'consumer' in scope && !(await known.consumer(String(scope.consumer)))) {
     issues.push({ path: 'consumers.consumer', message: `no consumer named "${String(scope.consumer)}"` });
+  }
+  // A team that does not exist binds no consumer: the budget or rate limit would never apply.
+  if (typeof scope === 'object' && scope !== null && 'team' in scope && !(await known.team(String(scope.team)))) {
+    issues.push({ path: 'consumers.team', message: `no team named "${String(scope.team)}"` });
+  }
+  const selector = value.selector;
+  if (typeof selector === 'object' && selector !== null && 'team' in selector && !(await known.team(String(selector.team)))) {
+    issues.push({ path: 'selector.team', message: `no team named "${String(selector.team)}"` });
   }
   const resources = value.resources;
   if (typeof resources === 'object' && resources !== null) {

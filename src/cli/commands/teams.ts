@@ -14,7 +14,7 @@ const USAGE = `Usage: sluice teams <subcommand> [options]
 
   list                      every team (a team-owner token sees its own)
   create NAME --owner O     a new team
-  delete NAME               a team that has no consumers left
+  delete NAME               a team no consumer, budget, template or rate limit names
 ${SHARED_HELP}`;
 
 async function list(args: string[]): Promise<number> {

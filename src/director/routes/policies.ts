@@ -52,9 +52,13 @@ function register<K extends DefinitionKind>(
   type Definition = DefinitionKinds[K];
   const item = z.object({ name: z.string(), createdAt: z.string(), updatedAt: z.string() }).passthrough();
 
-  /** The consumer, model, provider and downgrade model a definition names must exist. */
+  /** The consumer, team, model, provider and downgrade model a definition names must exist. */
   const checkReferences = async (value: Definition) => {
-    const issues = await policyIssues(value, { ...catalog(), consumer: async (name) => (await store.getConsumer(name)) !== null });
+    const issues = await policyIssues(value, {
+      ...catalog(),
+      consumer: async (name) => (await store.getConsumer(name)) !== null,
+      team: async (name) => (await store.getTeam(name)) !== null,
+    });
     if (issues.length === 0) return;
     throw new ApiError(400, 'invalid_request', `Invalid ${noun}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   };

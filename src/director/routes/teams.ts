@@ -54,7 +54,7 @@ export function registerTeamRoutes(app: DirectorApi, { store }: RouteDeps): void
       run: (caller, name, patch) => store.updateTeam(caller.actor, name, patch),
     },
     remove: {
-      summary: 'Delete a team that has no consumers',
+      summary: 'Delete a team no consumer, budget, template or rate limit names',
       errors: [404, 409],
       access: 'write',
       run: (caller, name) => store.deleteTeam(caller.actor, name),

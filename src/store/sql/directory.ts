@@ -1,9 +1,11 @@
 // Teams and consumers: who calls through Sluice and who answers for them.
 import type { Consumer, ConsumerFilter, ConsumerInput, ConsumerPatch, Team } from '../admin-store.js';
 import type { Page } from '../records.js';
+import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig } from '../../config/governance-schema.js';
 import { StoreConflict, StoreNotFound } from '../errors.js';
 import { unchanged, type Change, type Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
+import { listDocuments } from './governance.js';
 import { adminToken, consumerKey, type ConsumerRow, type CountRow, type KeyRow, type TeamRow, type TokenRow } from './rows.js';
 
 export async function getTeam(read: Reader, name: string): Promise<Team | null> {
@@ -36,6 +38,8 @@ export async function deleteTeam(change: Change, name: string): Promise<void> {
   const before = await existingTeam(change, name);
   const [consumers] = await change.session.all<CountRow>('teamConsumerCount', [name]);
   if ((consumers?.count ?? 0) > 0) throw new StoreConflict('reference', `team "${name}" still has ${consumers?.count} consumers`);
+  const users = await teamUsers(change, name);
+  if (users.length > 0) throw new StoreConflict('reference', `team "${name}": still named by ${users.join(', ')}`);
   const tokens = (await change.session.all<TokenRow>('tokensOfTeam', [name])).map(adminToken);
   const active = tokens.filter((token) => token.revokedAt === null);
   if (active.length > 0) throw new StoreConflict('reference', `team "${name}" still has ${active.length} unrevoked team-owner tokens`);
@@ -45,6 +49,22 @@ export async function deleteTeam(change: Change, name: string): Promise<void> {
   }
   await change.session.run('teamDelete', [name]);
   await change.audit('delete', 'team', name, before, null);
+}
+
+/**
+ * The budgets, templates and rate limits scoped to the team: deleting it under them would leave them binding no one, and
+ * a team made later under the same name would take them on unasked (a model they name is kept the same way).
+ */
+async function teamUsers(read: Reader, name: string): Promise<string[]> {
+  const users: string[] = [];
+  const names = (scope: unknown) => typeof scope === 'object' && scope !== null && 'team' in scope && scope.team === name;
+  for (const budget of await listDocuments<BudgetConfig>(read, 'budget'))
+    if (names(budget.definition.consumers)) users.push(`budget "${budget.name}"`);
+  for (const template of await listDocuments<BudgetTemplateConfig>(read, 'budgetTemplate'))
+    if (names(template.definition.selector)) users.push(`budget template "${template.name}"`);
+  for (const limit of await listDocuments<RateLimitConfig>(read, 'rateLimit'))
+    if (names(limit.definition.consumers)) users.push(`rate limit "${limit.name}"`);
+  return users;
 }
 
 async function existingTeam(change: Change, name: string): Promise<Team> {
