@@ -24,6 +24,7 @@ import { sourceOf, type Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import { contentCodings, decodeContent } from '../wire/content-coding.js';
 import { FormReading } from './form-reading.js';
+import type { UpstreamSessions } from './h2-sessions.js';
 import { readRequest, ResponseReader, type UnreadableBody } from './reading.js';
 import type { SeenCall } from './report.js';
 
@@ -47,6 +48,8 @@ export interface ForwardDeps {
   /** The system roots and `upstream.caFile`, when one is configured: what upstream certificates are verified against. */
   upstreamContext: SecureContext | undefined;
   httpAgent: HttpAgent;
+  /** HTTP/2 sessions to origins, for gRPC calls (grpc.ts). */
+  h2Sessions: UpstreamSessions;
   policy: DiscoveryPolicy;
   prices: PriceCatalog;
   fingerprints: Fingerprinter;

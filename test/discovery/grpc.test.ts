@@ -1,0 +1,121 @@
+// gRPC through the discovery proxy: Google's Cloud clients (the Vertex AI SDK, the Gemini API's generativelanguage
+// client) call *-aiplatform.googleapis.com and generativelanguage.googleapis.com over gRPC by default: HTTP/2,
+// length-prefixed protobuf messages, the status in trailers. A call through the proxy reaches a gRPC provider (a real
+// TLS h2 server on loopback) and comes back whole: its messages as they come, its trailers, its Trailers-Only answers.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { generateContentRequest, generateContentResponse, grpcCall, grpcFrame, GrpcMock } from '../support/grpc.js';
+import type { RunningDiscovery } from '../../src/discovery/discovery.js';
+
+const VERTEX = 'us-central1-aiplatform.googleapis.com';
+const GEMINI = 'generativelanguage.googleapis.com';
+const GENERATE = '/google.cloud.aiplatform.v1.PredictionService/GenerateContent';
+const STREAM_GENERATE = '/google.cloud.aiplatform.v1.PredictionService/StreamGenerateContent';
+const UNTRUSTED = 'europe-west4-aiplatform.googleapis.com';
+const MODEL = 'projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.0-flash';
+
+describe('discovery: gRPC calls pass through intact', () => {
+  let tls: TlsFixture;
+  let mock: GrpcMock;
+  let untrusted: GrpcMock;
+  let discovery: RunningDiscovery;
+
+  before(async () => {
+    tls = await tlsFixture();
+    mock = await GrpcMock.start(await tls.serverCert([VERTEX, GEMINI]), () => ({
+      messages: [generateContentResponse('hello', { prompt: 3, candidates: 1, total: 4 })],
+    }));
+    untrusted = await GrpcMock.start(await tls.serverCert([UNTRUSTED], false), () => ({ messages: [] }));
+    discovery = await startTestDiscovery({
+      ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
+      upstream: {
+        caFile: tls.upstreamCaFile,
+        resolve: { [VERTEX]: `127.0.0.1:${mock.port}`, [GEMINI]: `127.0.0.1:${mock.port}`, [UNTRUSTED]: `127.0.0.1:${untrusted.port}` },
+      },
+    });
+  });
+
+  after(async () => {
+    await discovery.stop();
+    await mock.close();
+    await untrusted.close();
+  });
+
+  const call = (path: string, body: Buffer, host = VERTEX) => grpcCall(discovery.port, tls.orgCaPem, host, path, body);
+
+  test('a unary call gets the provider message and its trailers (grpc-status 0); the provider gets the request whole', async () => {
+    const request = generateContentRequest(MODEL, 5);
+    const result = await call(GENERATE, grpcFrame(request));
+    assert.equal(result.headers[':status'], 200);
+    assert.match(String(result.headers['content-type']), /^application\/grpc/);
+    assert.equal(result.trailers['grpc-status'], '0');
+    assert.equal(result.messages.length, 1);
+    assert.deepEqual(result.messages[0], Buffer.from(generateContentResponse('hello', { prompt: 3, candidates: 1, total: 4 })));
+    const received = mock.received.at(-1)!;
+    assert.equal(received.path, GENERATE);
+    assert.equal(received.headers['content-type'], 'application/grpc');
+    assert.equal(received.headers.te, 'trailers');
+    assert.match(String(received.headers[':authority']), /^us-central1-aiplatform\.googleapis\.com(:443)?$/);
+    assert.deepEqual(received.messages, [Buffer.from(request)]);
+  });
+
+  test('a failing call gets its non-zero grpc-status and grpc-message in trailers, after its headers', async () => {
+    mock.respondWith(() => ({ messages: [], status: 3, message: 'contents is empty' }));
+    const result = await call(GENERATE, grpcFrame(generateContentRequest(MODEL, 5)));
+    assert.equal(result.trailersOnly, false);
+    assert.equal(result.trailers['grpc-status'], '3');
+    assert.equal(decodeURIComponent(String(result.trailers['grpc-message'])), 'contents is empty');
+  });
+
+  test("a provider's Trailers-Only answer stays Trailers-Only (its status in the headers that end the stream)", async () => {
+    mock.respondWith(() => ({ status: 16, message: 'request had invalid authentication credentials', trailersOnly: true }));
+    const result = await call(GENERATE, grpcFrame(generateContentRequest(MODEL, 5)));
+    assert.equal(result.trailersOnly, true);
+    assert.equal(result.headers['grpc-status'], '16');
+    assert.equal(decodeURIComponent(String(result.headers['grpc-message'])), 'request had invalid authentication credentials');
+    assert.equal(result.messages.length, 0);
+  });
+
+  test('a server-streaming call gets each message as it comes, then its trailers', async () => {
+    const parts = ['one', 'two', 'three'].map((text, i) =>
+      generateContentResponse(text, i === 2 ? { prompt: 3, candidates: 3, total: 6 } : undefined),
+    );
+    mock.respondWith(() => ({ messages: parts, gapMs: 150 }));
+    const result = await call(STREAM_GENERATE, grpcFrame(generateContentRequest(MODEL, 5)));
+    assert.deepEqual(
+      result.messages,
+      parts.map((part) => Buffer.from(part)),
+    );
+    assert.equal(result.trailers['grpc-status'], '0');
+    // Relayed as they came, not held until the end: the first arrived well before the last.
+    assert.ok(result.arrivals[2]! - result.arrivals[0]! >= 200, `arrivals ${result.arrivals.join(', ')}`);
+  });
+
+  test('calls to one origin share one upstream HTTP/2 connection; the Gemini API is passed the same way', async () => {
+    mock.respondWith(() => ({ messages: [generateContentResponse('hello', undefined, 'gemini')] }));
+    const before = mock.sessions;
+    const results = await Promise.all(
+      [1, 2, 3].map(() =>
+        call(
+          '/google.ai.generativelanguage.v1beta.GenerativeService/GenerateContent',
+          grpcFrame(generateContentRequest('models/gemini-2.0-flash', 1)),
+          GEMINI,
+        ),
+      ),
+    );
+    for (const result of results) assert.equal(result.trailers['grpc-status'], '0');
+    assert.ok(mock.sessions - before <= 1, `${mock.sessions - before} new upstream sessions`);
+  });
+
+  test('an origin whose certificate is not trusted: UNAVAILABLE naming the reason, and the call is not sent', async () => {
+    const result = await call(GENERATE, grpcFrame(generateContentRequest(MODEL, 5)), UNTRUSTED);
+    assert.equal(result.trailersOnly, true);
+    assert.equal(result.headers['grpc-status'], '14');
+    assert.match(
+      decodeURIComponent(String(result.headers['grpc-message'])),
+      /certificate of europe-west4-aiplatform\.googleapis\.com is not trusted/,
+    );
+    assert.equal(untrusted.received.length, 0);
+  });
+});
