@@ -10,7 +10,10 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import { endToEndHeaders, type ClientRequest, type ForwardDeps, type Target } from './forward.js';
+import { FirstMessageReader, GrpcAnswerReader, grpcMethod } from './grpc-reading.js';
+import { recordCall } from './record-call.js';
 
 const GRPC_TYPE = /^application\/grpc(?:$|[+;])/i;
 const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/;
@@ -58,14 +61,31 @@ export function grpcTrailersOnly(res: Http2ServerResponse, status: number, messa
 
 /** Sends a gRPC call on to its origin over HTTP/2 and relays the answer, headers, messages and trailers, as it comes. */
 export function forwardGrpc(req: Http2ServerRequest, res: Http2ServerResponse, target: Target, deps: ForwardDeps): void {
+  const started = performance.now();
   const { entry } = target;
+  const path = req.url;
+  const method = entry === null ? null : grpcMethod(path);
+  const codingOf = (headers: IncomingHttpHeaders) =>
+    String(headers['grpc-encoding'] ?? '')
+      .trim()
+      .toLowerCase();
+  // The model is read from a copy of the first message as it passes.
+  const request = method === null ? null : new FirstMessageReader(method, codingOf(req.headers), deps.config.maxParseBytes);
+  if (request !== null) {
+    const onData = (chunk: Buffer) => {
+      if (request.push(chunk)) req.off('data', onData);
+    };
+    req.on('data', onData);
+    req.once('end', () => request.end());
+    req.once('close', () => request.end());
+  }
   const authority = req.headers[':authority'] ?? (target.port === 443 ? target.host : `${target.host}:${target.port}`);
   const headers: OutgoingHttpHeaders = {
     ...endToEndHeaders(req.headers),
     ':method': req.method,
     ':scheme': 'https',
     ':authority': authority,
-    ':path': req.url,
+    ':path': path,
   };
   delete headers.host;
   // `te: trailers` is the one TE HTTP/2 allows, and gRPC servers require it (it tells them trailers will get through).
@@ -101,8 +121,41 @@ export function forwardGrpc(req: Http2ServerRequest, res: Http2ServerResponse, t
   });
   upstream.once('end', () => (ended = true));
   upstream.on('response', (answer: IncomingHttpHeaders, flags: number) => {
+    const headersAt = performance.now();
     const status = Number(answer[':status'] ?? 502);
     const relayed = endToEndHeaders(answer);
+    if (entry !== null) {
+      const reader = new GrpcAnswerReader(method, codingOf(answer), deps.config.maxParseBytes);
+      let firstByteAt: number | null = null;
+      upstream.on('data', (chunk: Buffer) => {
+        firstByteAt ??= performance.now();
+        reader.push(chunk);
+      });
+      // Recorded once the call is over, whole or cut short (a client cancelling a stream): it reached the provider.
+      upstream.once('close', () => {
+        const endedAt = performance.now();
+        request?.end();
+        void Promise.all([request?.read ?? null, reader.end()]).then(
+          ([asked, read]) => {
+            const requested = asked?.model ?? null;
+            recordCall(deps, target, entry, {
+              model: requested ?? read.model,
+              priced: read.model ?? requested,
+              usage: read.usage,
+              unparsed: read.unparsed || (asked?.unreadable ?? null) !== null,
+              operation: method?.operation ?? path.slice(path.lastIndexOf('/') + 1),
+              stream: method?.stream ?? false,
+              status,
+              timings: { started, headersAt, firstByteAt, endedAt },
+              request: req.headers,
+              query: null,
+              answer,
+            });
+          },
+          (error: unknown) => deps.log.error({ err: (error as Error).message, host: target.host }, 'discovery: a call cannot be recorded'),
+        );
+      });
+    }
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
       // Trailers-Only: the status is in these headers, and no trailers follow; sent as one frame ending the stream.
       ended = true;

@@ -4,9 +4,12 @@
 // TLS h2 server on loopback) and comes back whole: its messages as they come, its trailers, its Trailers-Only answers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { gzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
+import { counter, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import { generateContentRequest, generateContentResponse, grpcCall, grpcFrame, GrpcMock } from '../support/grpc.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
+import type { Observation } from '../../src/discovery/report.js';
 
 const VERTEX = 'us-central1-aiplatform.googleapis.com';
 const GEMINI = 'generativelanguage.googleapis.com';
@@ -15,7 +18,26 @@ const STREAM_GENERATE = '/google.cloud.aiplatform.v1.PredictionService/StreamGen
 const UNTRUSTED = 'europe-west4-aiplatform.googleapis.com';
 const MODEL = 'projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.0-flash';
 
-describe('discovery: gRPC calls pass through intact', () => {
+/** What the proxy has recorded so far (a call is recorded just after its answer ends), and a fresh start. */
+async function observed(discovery: RunningDiscovery, calls = 1): Promise<Observation[]> {
+  const deadline = Date.now() + 5_000;
+  const seen: Observation[] = [];
+  while (seen.reduce((sum, item) => sum + item.calls, 0) < calls && Date.now() < deadline) {
+    seen.push(...discovery.aggregator.drain());
+    if (seen.reduce((sum, item) => sum + item.calls, 0) < calls) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return seen;
+}
+
+/** A CountTokensRequest naming its `endpoint` (field 1), as Vertex AI's LlmUtilityService takes it. */
+function countTokensRequest(endpoint: string): Uint8Array {
+  return protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .string(endpoint)
+    .finish();
+}
+
+describe('discovery: gRPC calls', () => {
   let tls: TlsFixture;
   let mock: GrpcMock;
   let untrusted: GrpcMock;
@@ -117,5 +139,85 @@ describe('discovery: gRPC calls pass through intact', () => {
       /certificate of europe-west4-aiplatform\.googleapis\.com is not trusted/,
     );
     assert.equal(untrusted.received.length, 0);
+  });
+
+  test('a Vertex AI GenerateContent call over gRPC is inventoried with its model and tokens', async () => {
+    mock.respondWith(() => ({ messages: [generateContentResponse('hello', { prompt: 3, candidates: 1, total: 4 })] }));
+    discovery.aggregator.drain();
+    const result = await call(GENERATE, grpcFrame(generateContentRequest(MODEL.replace('gemini-2.0-flash', 'gemini-2.0-flash-lite'), 5)));
+    assert.equal(result.trailers['grpc-status'], '0');
+    const seen = (await observed(discovery)).find((item) => item.model === 'gemini-2.0-flash-lite');
+    assert.equal(seen?.provider, 'vertex');
+    assert.equal(seen?.calls, 1);
+    assert.equal(seen?.inputTokens, 3);
+    assert.equal(seen?.outputTokens, 1);
+    assert.equal(seen?.source.userAgent, 'grpc-python/1.66.0 grpc-c/42.0.0');
+  });
+
+  test('a streamed call compressed both ways (grpc-encoding: gzip): the model from the request, usage from the last message', async () => {
+    const parts = ['one', 'two'].map((text, i) => generateContentResponse(text, { prompt: 5, candidates: i + 1, total: 6 + i }));
+    mock.respondWith(() => ({ messages: parts, gzip: true }));
+    discovery.aggregator.drain();
+    const result = await grpcCall(
+      discovery.port,
+      tls.orgCaPem,
+      VERTEX,
+      STREAM_GENERATE,
+      grpcFrame(gzipSync(generateContentRequest(MODEL.replace('gemini-2.0-flash', 'gemini-2.5-pro'), 5)), true),
+      { 'grpc-encoding': 'gzip' },
+    );
+    assert.equal(result.trailers['grpc-status'], '0');
+    assert.equal(result.messages.length, 2);
+    const seen = (await observed(discovery)).find((item) => item.model === 'gemini-2.5-pro');
+    assert.equal(seen?.calls, 1);
+    assert.equal(seen?.inputTokens, 5);
+    assert.equal(seen?.outputTokens, 2);
+  });
+
+  test("the Gemini API over gRPC: the request's model (field 1) and its own answer layout", async () => {
+    mock.respondWith(() => ({ messages: [generateContentResponse('hello', { prompt: 7, candidates: 2, total: 9 }, 'gemini')] }));
+    discovery.aggregator.drain();
+    await call(
+      '/google.ai.generativelanguage.v1beta.GenerativeService/GenerateContent',
+      grpcFrame(generateContentRequest('models/gemini-2.0-flash', 1)),
+      GEMINI,
+    );
+    const seen = (await observed(discovery)).find((item) => item.provider === 'gemini');
+    assert.equal(seen?.model, 'gemini-2.0-flash');
+    assert.equal(seen?.calls, 1);
+    assert.equal(seen?.inputTokens, 7);
+    assert.equal(seen?.outputTokens, 2);
+  });
+
+  test('CountTokens is inventoried under the model its endpoint names, without tokens', async () => {
+    mock.respondWith(() => ({
+      messages: [
+        protobuf.Writer.create()
+          .uint32(1 << 3)
+          .int32(12)
+          .finish(),
+      ],
+    }));
+    discovery.aggregator.drain();
+    await call('/google.cloud.aiplatform.v1.LlmUtilityService/CountTokens', grpcFrame(countTokensRequest(MODEL)));
+    const seen = (await observed(discovery)).find((item) => item.provider === 'vertex');
+    assert.equal(seen?.model, 'gemini-2.0-flash');
+    assert.equal(seen?.calls, 1);
+    assert.equal(seen?.inputTokens, undefined);
+  });
+
+  test('a message the proxy cannot read (an encoding it cannot undo) still goes on, counted unparsed with model unknown', async () => {
+    mock.respondWith(() => ({ messages: [generateContentResponse('hello')] }));
+    discovery.aggregator.drain();
+    const unparsed = await counter(discovery.metrics.calls, { provider: 'vertex', outcome: 'unparsed' });
+    const seen = mock.received.length;
+    const result = await grpcCall(discovery.port, tls.orgCaPem, VERTEX, GENERATE, grpcFrame(Buffer.from('not snappy'), true), {
+      'grpc-encoding': 'snappy',
+    });
+    assert.equal(result.trailers['grpc-status'], '0');
+    assert.equal(mock.received.length, seen + 1);
+    const observation = (await observed(discovery)).find((item) => item.provider === 'vertex');
+    assert.equal(observation?.model, 'unknown');
+    assert.equal(await counter(discovery.metrics.calls, { provider: 'vertex', outcome: 'unparsed' }), unparsed + 1);
   });
 });
