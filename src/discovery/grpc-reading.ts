@@ -95,6 +95,14 @@ function modelOf(name: string): string {
 
 const LENGTH_DELIMITED = 2;
 
+/**
+ * A string field, its length checked: protobufjs's Reader.string() on a Buffer clamps a length past the message's end
+ * (a truncated or forged message would read as a shorter name); bytes() throws, as a malformed message should.
+ */
+function readString(reader: protobuf.Reader): string {
+  return Buffer.from(reader.bytes()).toString('utf8');
+}
+
 /** The model a request message names in the first of `fields` set; null when it names none. Throws on a malformed one. */
 export function requestModel(message: Uint8Array, fields: readonly number[]): string | null {
   const found = new Map<number, string>();
@@ -102,7 +110,7 @@ export function requestModel(message: Uint8Array, fields: readonly number[]): st
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if ((tag & 7) === LENGTH_DELIMITED && fields.includes(field)) found.set(field, reader.string());
+    if ((tag & 7) === LENGTH_DELIMITED && fields.includes(field)) found.set(field, readString(reader));
     else reader.skipType(tag & 7);
   }
   for (const field of fields) {
@@ -120,9 +128,10 @@ export function responseFigures(message: Uint8Array, layout: ResponseLayout): { 
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if ((tag & 7) === LENGTH_DELIMITED && field === layout.modelVersion) model = reader.string() || null;
+    if ((tag & 7) === LENGTH_DELIMITED && field === layout.modelVersion) model = readString(reader) || null;
     else if ((tag & 7) === LENGTH_DELIMITED && field === layout.usageMetadata) {
       const end = reader.uint32() + reader.pos;
+      if (end > reader.len) throw new RangeError('usage_metadata runs past the message');
       const counts: Record<string, number> = {};
       while (reader.pos < end) {
         const inner = reader.uint32();

@@ -2,7 +2,9 @@
 // default): it goes on to the origin over HTTP/2 (h2-sessions.ts), since gRPC's status travels in trailers that
 // HTTP/1.1 forwarding drops, and its headers, messages and trailers are relayed both ways as they come, with
 // backpressure. A provider's Trailers-Only answer (the status in the headers that end the stream) stays one. The
-// proxy's own answers (an origin it cannot reach) are gRPC's too: a Trailers-Only answer with a gRPC status.
+// proxy's own answers are gRPC's too, Trailers-Only with a gRPC status: an origin it cannot reach, and in enforce mode
+// a call to a refused model, or one whose first message cannot be read (fail closed), which never reach the provider.
+// The call's model and usage are read from copies of its messages (grpc-reading.ts) and recorded like a REST call's.
 import {
   constants,
   type Http2ServerRequest,
@@ -12,20 +14,16 @@ import {
 } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { endToEndHeaders, type ClientRequest, type ForwardDeps, type Target } from './forward.js';
-import { FirstMessageReader, GrpcAnswerReader, grpcMethod } from './grpc-reading.js';
+import type { HostEntry } from './catalog.js';
+import { grpcRefusal, grpcUnreadableRefusal, type GrpcRefusal } from './enforce.js';
+import { FirstMessageReader, GrpcAnswerReader, grpcMethod, type RequestRead } from './grpc-reading.js';
 import { recordCall } from './record-call.js';
 
 const GRPC_TYPE = /^application\/grpc(?:$|[+;])/i;
 const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/;
 
-/** gRPC status codes the proxy answers with (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-export const GrpcStatus = {
-  INVALID_ARGUMENT: 3,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  UNAVAILABLE: 14,
-} as const;
+/** gRPC's UNAVAILABLE (https://grpc.github.io/grpc/core/md_doc_statuscodes.html): what clients retry, as a 502. */
+const GRPC_UNAVAILABLE = 14;
 
 /** Whether a request is a gRPC call: over HTTP/2, in application/grpc (or a +proto, +json subtype). */
 export function isGrpc(req: ClientRequest): req is Http2ServerRequest {
@@ -46,7 +44,7 @@ function grpcMessage(text: string): string {
  * A Trailers-Only answer: HTTP 200, application/grpc, the status and message in the one headers frame that ends the
  * stream, as gRPC servers answer a call they fail before any message. Past the headers, the stream is reset.
  */
-export function grpcTrailersOnly(res: Http2ServerResponse, status: number, message: string): void {
+export function grpcTrailersOnly(res: Http2ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   const { stream } = res;
   if (stream.destroyed || stream.closed) return;
   if (stream.headersSent) {
@@ -54,13 +52,16 @@ export function grpcTrailersOnly(res: Http2ServerResponse, status: number, messa
     return;
   }
   stream.respond(
-    { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': grpcMessage(message) },
+    { ...headers, ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), 'grpc-message': grpcMessage(message) },
     { endStream: true },
   );
 }
 
-/** Sends a gRPC call on to its origin over HTTP/2 and relays the answer, headers, messages and trailers, as it comes. */
-export function forwardGrpc(req: Http2ServerRequest, res: Http2ServerResponse, target: Target, deps: ForwardDeps): void {
+/**
+ * Sends a gRPC call on to its origin over HTTP/2 and relays the answer, headers, messages and trailers, as it comes. In
+ * enforce mode a call whose method names a model is held until its first message is read and checked.
+ */
+export async function forwardGrpc(req: Http2ServerRequest, res: Http2ServerResponse, target: Target, deps: ForwardDeps): Promise<void> {
   const started = performance.now();
   const { entry } = target;
   const path = req.url;
@@ -69,15 +70,34 @@ export function forwardGrpc(req: Http2ServerRequest, res: Http2ServerResponse, t
     String(headers['grpc-encoding'] ?? '')
       .trim()
       .toLowerCase();
-  // The model is read from a copy of the first message as it passes.
-  const request = method === null ? null : new FirstMessageReader(method, codingOf(req.headers), deps.config.maxParseBytes);
+  const encoding = codingOf(req.headers);
+  const request = method === null ? null : new FirstMessageReader(method, encoding, deps.config.maxParseBytes);
+  // What was held back to be read first (enforce mode), sent on ahead of the rest once the call passes.
+  const held: Buffer[] = [];
+  let requestEnded = false;
+  req.once('end', () => (requestEnded = true));
   if (request !== null) {
+    const hold = entry !== null && deps.config.mode === 'enforce';
     const onData = (chunk: Buffer) => {
-      if (request.push(chunk)) req.off('data', onData);
+      if (hold) held.push(chunk);
+      if (!request.push(chunk)) return;
+      req.off('data', onData);
+      if (hold) req.pause();
     };
     req.on('data', onData);
     req.once('end', () => request.end());
     req.once('close', () => request.end());
+    if (hold) {
+      const refused = checked(await request.read, entry, encoding, target, deps);
+      req.off('data', onData);
+      if (refused !== null) {
+        deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+        req.resume(); // the rest of the request is read and dropped
+        grpcTrailersOnly(res, refused.grpcStatus, refused.message, refused.headers);
+        return;
+      }
+      if (res.stream.destroyed || res.stream.closed) return; // the client went away while it was read
+    }
   }
   const authority = req.headers[':authority'] ?? (target.port === 443 ? target.host : `${target.host}:${target.port}`);
   const headers: OutgoingHttpHeaders = {
@@ -100,12 +120,12 @@ export function forwardGrpc(req: Http2ServerRequest, res: Http2ServerResponse, t
       deps.log.warn({ host: target.host, code }, 'discovery: the upstream certificate is not trusted; call refused');
       grpcTrailersOnly(
         res,
-        GrpcStatus.UNAVAILABLE,
+        GRPC_UNAVAILABLE,
         `Sluice discovery: the certificate of ${target.host} is not trusted (${code}); the call was not sent.`,
       );
     } else {
       deps.log.debug({ host: target.host, code }, 'discovery: upstream failed');
-      grpcTrailersOnly(res, GrpcStatus.UNAVAILABLE, `Sluice discovery: ${target.host} cannot be reached (${code || 'error'}).`);
+      grpcTrailersOnly(res, GRPC_UNAVAILABLE, `Sluice discovery: ${target.host} cannot be reached (${code || 'error'}).`);
     }
   };
   upstream.on('error', failed);
@@ -167,5 +187,28 @@ export function forwardGrpc(req: Http2ServerRequest, res: Http2ServerResponse, t
     res.writeHead(status, relayed);
     upstream.pipe(res as unknown as NodeJS.WritableStream);
   });
-  req.pipe(upstream);
+  for (const chunk of held) upstream.write(chunk);
+  if (requestEnded) upstream.end();
+  else req.pipe(upstream);
+}
+
+/**
+ * Enforce mode's check of a gRPC call by its first message: the refusal of a model the policy refuses, or of a message
+ * that cannot be read while some model of the provider is refused (fail closed); null when it may go on.
+ */
+function checked(read: RequestRead, entry: HostEntry, encoding: string, target: Target, deps: ForwardDeps): GrpcRefusal | null {
+  if (read.unreadable !== null) {
+    if (!deps.policy.refusesSome(entry.provider)) return null;
+    deps.log.warn(
+      { provider: entry.provider, reason: read.unreadable, encoding: encoding || 'identity', client: target.clientIp },
+      'discovery: a call whose model cannot be read refused',
+    );
+    return grpcUnreadableRefusal(read.unreadable, encoding, deps.config.maxParseBytes);
+  }
+  if (read.model === null || !deps.policy.refuses(entry.provider, read.model)) return null;
+  deps.log.warn(
+    { provider: entry.provider, model: read.model, client: target.clientIp },
+    'discovery: a call to an unsanctioned model refused',
+  );
+  return grpcRefusal(entry.provider, read.model);
 }

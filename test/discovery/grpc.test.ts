@@ -4,6 +4,7 @@
 // TLS h2 server on loopback) and comes back whole: its messages as they come, its trailers, its Trailers-Only answers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { counter, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
@@ -219,5 +220,110 @@ describe('discovery: gRPC calls', () => {
     const observation = (await observed(discovery)).find((item) => item.provider === 'vertex');
     assert.equal(observation?.model, 'unknown');
     assert.equal(await counter(discovery.metrics.calls, { provider: 'vertex', outcome: 'unparsed' }), unparsed + 1);
+  });
+});
+
+describe('discovery: enforce mode over gRPC', () => {
+  let tls: TlsFixture;
+  let mock: GrpcMock;
+  let enforcing: RunningDiscovery;
+
+  before(async () => {
+    tls = await tlsFixture();
+    mock = await GrpcMock.start(await tls.serverCert([VERTEX, GEMINI]), () => ({
+      messages: [generateContentResponse('hello', { prompt: 3, candidates: 1, total: 4 })],
+    }));
+    enforcing = await startTestDiscovery(
+      {
+        mode: 'enforce',
+        maxParseBytes: 4096,
+        ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
+        upstream: { caFile: tls.upstreamCaFile, resolve: { [VERTEX]: `127.0.0.1:${mock.port}`, [GEMINI]: `127.0.0.1:${mock.port}` } },
+      },
+      {
+        providers: {
+          gemini: { type: 'gemini', apiKey: 'gemini-key-not-real' },
+          vertex: {
+            type: 'vertex',
+            location: 'us-central1',
+            serviceAccountJson: JSON.stringify({
+              type: 'service_account',
+              project_id: 'proj-1',
+              client_email: 'sluice-test@proj-1.iam.gserviceaccount.com',
+              private_key: generateKeyPairSync('rsa', { modulusLength: 2048 })
+                .privateKey.export({ type: 'pkcs8', format: 'pem' })
+                .toString(),
+            }),
+          },
+        },
+        resources: {
+          'vertex/gemini-2.0-flash': 'sanctioned',
+          'vertex/gemini-2.5-pro': 'unsanctioned',
+          'gemini/gemini-2.0-flash': 'sanctioned',
+          'gemini/gemini-1.5-pro': 'unsanctioned',
+        },
+      },
+    );
+  });
+
+  after(async () => {
+    await enforcing.stop();
+    await mock.close();
+  });
+
+  const call = (path: string, body: Buffer, headers: Record<string, string> = {}, host = VERTEX) =>
+    grpcCall(enforcing.port, tls.orgCaPem, host, path, body, headers);
+  const REFUSED = MODEL.replace('gemini-2.0-flash', 'gemini-2.5-pro');
+
+  test("a call to a refused model gets gRPC's Trailers-Only PERMISSION_DENIED naming it, and never reaches Vertex AI", async () => {
+    const seen = mock.received.length;
+    const blocked = await counter(enforcing.metrics.calls, { provider: 'vertex', outcome: 'blocked' });
+    const result = await call(GENERATE, grpcFrame(generateContentRequest(REFUSED, 5)));
+    assert.equal(result.trailersOnly, true);
+    assert.equal(result.headers[':status'], 200);
+    assert.equal(result.headers['content-type'], 'application/grpc');
+    assert.equal(result.headers['grpc-status'], '7');
+    assert.match(decodeURIComponent(String(result.headers['grpc-message'])), /vertex\/gemini-2\.5-pro is not sanctioned/);
+    assert.equal(mock.received.length, seen);
+    assert.equal(await counter(enforcing.metrics.calls, { provider: 'vertex', outcome: 'blocked' }), blocked + 1);
+  });
+
+  test('a sanctioned model goes on and gets its answer; a streamed one too', async () => {
+    const result = await call(GENERATE, grpcFrame(generateContentRequest(MODEL, 5)));
+    assert.equal(result.trailers['grpc-status'], '0');
+    assert.equal(result.messages.length, 1);
+    const streamed = await call(STREAM_GENERATE, grpcFrame(generateContentRequest(MODEL, 5)));
+    assert.equal(streamed.trailers['grpc-status'], '0');
+    assert.deepEqual(mock.received.at(-1)?.messages, [Buffer.from(generateContentRequest(MODEL, 5))]);
+  });
+
+  test('the Gemini API, and a request compressed with gzip, are checked the same way', async () => {
+    const seen = mock.received.length;
+    const gemini = await call(
+      '/google.ai.generativelanguage.v1beta.GenerativeService/StreamGenerateContent',
+      grpcFrame(generateContentRequest('models/gemini-1.5-pro', 1)),
+      {},
+      GEMINI,
+    );
+    assert.equal(gemini.headers['grpc-status'], '7');
+    const gzipped = await call(GENERATE, grpcFrame(gzipSync(generateContentRequest(REFUSED, 5)), true), { 'grpc-encoding': 'gzip' });
+    assert.equal(gzipped.headers['grpc-status'], '7');
+    assert.equal(mock.received.length, seen);
+  });
+
+  test('a request whose model cannot be read fails closed: RESOURCE_EXHAUSTED, UNIMPLEMENTED, INVALID_ARGUMENT', async () => {
+    const seen = mock.received.length;
+    const large = await call(GENERATE, grpcFrame(generateContentRequest(MODEL, 5, 'x'.repeat(8192))));
+    assert.equal(large.trailersOnly, true);
+    assert.equal(large.headers['grpc-status'], '8');
+    assert.match(decodeURIComponent(String(large.headers['grpc-message'])), /larger than 4096 bytes/);
+    const snappy = await call(GENERATE, grpcFrame(Buffer.from('not snappy'), true), { 'grpc-encoding': 'snappy' });
+    assert.equal(snappy.headers['grpc-status'], '12');
+    assert.match(String(snappy.headers['grpc-accept-encoding']), /gzip/);
+    const corrupt = await call(GENERATE, grpcFrame(Buffer.from('not gzip at all'), true), { 'grpc-encoding': 'gzip' });
+    assert.equal(corrupt.headers['grpc-status'], '3');
+    const malformed = await call(GENERATE, grpcFrame(Buffer.from([0x2a, 0xff, 0xff, 0xff, 0x0f])));
+    assert.equal(malformed.headers['grpc-status'], '3');
+    assert.equal(mock.received.length, seen);
   });
 });
