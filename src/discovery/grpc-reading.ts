@@ -8,6 +8,7 @@ import protobuf from 'protobufjs/minimal.js';
 import type { Usage } from '../ir/usage.js';
 import { geminiUsage } from '../providers/gemini/response.js';
 import { decodeContent, type Undecodable } from '../wire/content-coding.js';
+import { asObject, tryParseJson } from '../wire/json.js';
 import type { UnreadableBody } from './reading.js';
 
 /** Where a response's figures are, by the API's definitions (their field numbers differ). */
@@ -28,6 +29,8 @@ const GEMINI_RESPONSE: ResponseLayout = { usageMetadata: 3, modelVersion: 4, pro
 export interface GrpcMethod {
   operation: string;
   modelFields: readonly number[];
+  /** A google.api.HttpBody field whose data is a JSON body naming `model`, read before `modelFields` (ChatCompletions). */
+  jsonBody?: number;
   stream: boolean;
   response: ResponseLayout | null;
 }
@@ -62,6 +65,15 @@ function methods(): ReadonlyMap<string, GrpcMethod> {
     add(utility, 'CountTokens', 'countTokens', [3, 1], null);
     add(utility, 'ComputeTokens', 'computeTokens', [3, 1], null);
   }
+  // Vertex AI's OpenAI-compatible chat over gRPC: ChatCompletionsRequest { endpoint = 1, http_body = 2 }, its model in
+  // the JSON body as over REST (`.../endpoints/openapi` names none).
+  table.set('/google.cloud.aiplatform.v1beta1.PredictionService/ChatCompletions', {
+    operation: 'chat',
+    modelFields: [1],
+    jsonBody: 2,
+    stream: false,
+    response: null,
+  });
   for (const version of ['v1', 'v1beta']) {
     // The Gemini API's requests all name their `model` = 1.
     const generative = `google.ai.generativelanguage.${version}.GenerativeService`;
@@ -103,16 +115,37 @@ function readString(reader: protobuf.Reader): string {
   return Buffer.from(reader.bytes()).toString('utf8');
 }
 
-/** The model a request message names in the first of `fields` set; null when it names none. Throws on a malformed one. */
-export function requestModel(message: Uint8Array, fields: readonly number[]): string | null {
+/** The `model` a google.api.HttpBody's JSON data (field 2) names, or null. */
+function jsonBodyModel(httpBody: Uint8Array): string | null {
+  const reader = protobuf.Reader.create(httpBody);
+  let model: string | null = null;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag === ((2 << 3) | LENGTH_DELIMITED)) {
+      const json = asObject(tryParseJson(readString(reader)));
+      model = typeof json.model === 'string' && json.model !== '' ? json.model : null;
+    } else reader.skipType(tag & 7);
+  }
+  return model;
+}
+
+/**
+ * The model a request message names: its JSON body's, for a method that has one, else the first of its fields set;
+ * null when it names none. Throws on a malformed message.
+ */
+export function requestModel(message: Uint8Array, method: Pick<GrpcMethod, 'modelFields' | 'jsonBody'>): string | null {
+  const fields = method.modelFields;
   const found = new Map<number, string>();
+  let bodyModel: string | null = null;
   const reader = protobuf.Reader.create(message);
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     const field = tag >>> 3;
-    if ((tag & 7) === LENGTH_DELIMITED && fields.includes(field)) found.set(field, readString(reader));
+    if ((tag & 7) === LENGTH_DELIMITED && field === method.jsonBody) bodyModel = jsonBodyModel(reader.bytes()) ?? bodyModel;
+    else if ((tag & 7) === LENGTH_DELIMITED && fields.includes(field)) found.set(field, readString(reader));
     else reader.skipType(tag & 7);
   }
+  if (bodyModel !== null) return bodyModel;
   for (const field of fields) {
     const name = found.get(field);
     if (name !== undefined && name !== '') return modelOf(name);
@@ -309,7 +342,7 @@ export class FirstMessageReader {
     const bytes = await grpcMessage(this.first.message, this.first.compressed, this.encoding, this.maxBytes);
     if (typeof bytes === 'string') return { model: null, unreadable: bytes };
     try {
-      return { model: requestModel(bytes, this.method.modelFields), unreadable: null };
+      return { model: requestModel(bytes, this.method), unreadable: null };
     } catch {
       return { model: null, unreadable: 'undecodable' };
     }

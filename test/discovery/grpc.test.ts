@@ -261,6 +261,7 @@ describe('discovery: enforce mode over gRPC', () => {
           'vertex/gemini-2.5-pro': 'unsanctioned',
           'gemini/gemini-2.0-flash': 'sanctioned',
           'gemini/gemini-1.5-pro': 'unsanctioned',
+          'vertex/google/gemini-2.5-pro': 'unsanctioned',
         },
       },
     );
@@ -325,5 +326,28 @@ describe('discovery: enforce mode over gRPC', () => {
     const malformed = await call(GENERATE, grpcFrame(Buffer.from([0x2a, 0xff, 0xff, 0xff, 0x0f])));
     assert.equal(malformed.headers['grpc-status'], '3');
     assert.equal(mock.received.length, seen);
+  });
+
+  test("Vertex AI's OpenAI-compatible ChatCompletions over gRPC is checked by the model its JSON body names", async () => {
+    const seen = mock.received.length;
+    // ChatCompletionsRequest { endpoint = 1, http_body = 2: google.api.HttpBody { content_type = 1, data = 2 } }
+    const chat = (model: string) => {
+      const writer = protobuf.Writer.create();
+      writer.uint32((1 << 3) | 2).string('projects/proj-1/locations/us-central1/endpoints/openapi');
+      writer.uint32((2 << 3) | 2).fork();
+      writer.uint32((1 << 3) | 2).string('application/json');
+      writer.uint32((2 << 3) | 2).bytes(Buffer.from(JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] })));
+      writer.ldelim();
+      return grpcFrame(writer.finish());
+    };
+    const path = '/google.cloud.aiplatform.v1beta1.PredictionService/ChatCompletions';
+    const refused = await call(path, chat('google/gemini-2.5-pro'));
+    assert.equal(refused.headers['grpc-status'], '7');
+    assert.match(decodeURIComponent(String(refused.headers['grpc-message'])), /vertex\/google\/gemini-2\.5-pro/);
+    assert.equal(mock.received.length, seen);
+    mock.respondWith(() => ({ messages: [] }));
+    const passed = await call(path, chat('google/gemini-2.0-flash'));
+    assert.equal(passed.trailers['grpc-status'], '0');
+    assert.equal(mock.received.length, seen + 1);
   });
 });
