@@ -7,6 +7,7 @@
 // The call's model and usage are read from copies of its messages (grpc-reading.ts) and recorded like a REST call's.
 import {
   constants,
+  type ClientHttp2Stream,
   type Http2ServerRequest,
   type Http2ServerResponse,
   type IncomingHttpHeaders,
@@ -110,9 +111,11 @@ export async function forwardGrpc(req: Http2ServerRequest, res: Http2ServerRespo
   delete headers.host;
   // `te: trailers` is the one TE HTTP/2 allows, and gRPC servers require it (it tells them trailers will get through).
   if (String(req.headers.te ?? '').toLowerCase() === 'trailers') headers.te = 'trailers';
-  const upstream = deps.h2Sessions.get(target.host, target.port).request(headers);
+  // Set once the client's answer is settled: the whole answer relayed, or the call failed here.
   let ended = false;
   const failed = (error: NodeJS.ErrnoException) => {
+    if (ended) return;
+    ended = true;
     // A stream the session's failure cancelled carries that failure (a certificate refused, a refused connection) as cause.
     const code = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? error.code ?? '';
     if (entry !== null) deps.metrics.calls.inc({ provider: entry.provider, outcome: 'upstream_error' });
@@ -128,6 +131,15 @@ export async function forwardGrpc(req: Http2ServerRequest, res: Http2ServerRespo
       grpcTrailersOnly(res, GRPC_UNAVAILABLE, `Sluice discovery: ${target.host} cannot be reached (${code || 'error'}).`);
     }
   };
+  let upstream: ClientHttp2Stream;
+  try {
+    upstream = deps.h2Sessions.get(target.host, target.port).request(headers);
+  } catch (error) {
+    // A session that went away (GOAWAY) between being taken and used: answered as an origin that cannot be reached.
+    req.resume();
+    failed(error as NodeJS.ErrnoException);
+    return;
+  }
   upstream.on('error', failed);
   // A stream reset either way is passed on with its code: the client cancelling, the provider refusing a stream.
   res.stream.once('close', () => {
@@ -179,7 +191,9 @@ export async function forwardGrpc(req: Http2ServerRequest, res: Http2ServerRespo
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
       // Trailers-Only: the status is in these headers, and no trailers follow; sent as one frame ending the stream.
       ended = true;
-      if (!res.stream.destroyed) res.stream.respond({ ...relayed, ':status': status }, { endStream: true });
+      // (Unless the client went away first: respond() on a closed stream throws, here out of an event handler.)
+      const gone = res.stream.destroyed || res.stream.closed || res.stream.headersSent;
+      if (!gone) res.stream.respond({ ...relayed, ':status': status }, { endStream: true });
       upstream.resume();
       return;
     }

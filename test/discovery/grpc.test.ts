@@ -115,6 +115,26 @@ describe('discovery: gRPC calls', () => {
     assert.ok(result.arrivals[2]! - result.arrivals[0]! >= 200, `arrivals ${result.arrivals.join(', ')}`);
   });
 
+  test('a client cancelling a stream cancels it at the provider too, and the call is still counted', async () => {
+    mock.respondWith(() => ({ messages: ['one', 'two', 'three', 'four'].map((text) => generateContentResponse(text)), gapMs: 200 }));
+    discovery.aggregator.drain();
+    const cancelled = mock.cancelled;
+    const result = await grpcCall(
+      discovery.port,
+      tls.orgCaPem,
+      VERTEX,
+      STREAM_GENERATE,
+      grpcFrame(generateContentRequest(MODEL, 5)),
+      {},
+      1,
+    );
+    assert.equal(result.messages.length, 1);
+    const deadline = Date.now() + 2_000;
+    while (mock.cancelled === cancelled && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(mock.cancelled, cancelled + 1);
+    assert.equal((await observed(discovery)).find((item) => item.provider === 'vertex')?.model, 'gemini-2.0-flash');
+  });
+
   test('calls to one origin share one upstream HTTP/2 connection; the Gemini API is passed the same way', async () => {
     mock.respondWith(() => ({ messages: [generateContentResponse('hello', undefined, 'gemini')] }));
     const before = mock.sessions;

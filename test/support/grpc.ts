@@ -130,6 +130,9 @@ export class GrpcMock {
     this.responder = responder;
   }
 
+  /** How many calls the client cancelled (RST_STREAM CANCEL) before the mock had answered them whole. */
+  cancelled = 0;
+
   /** How many h2 sessions (TLS connections) have been opened to the mock. */
   get sessions(): number {
     return this.seenSessions.size;
@@ -145,6 +148,9 @@ export class GrpcMock {
   private async handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
     if (stream.session !== undefined) this.seenSessions.add(stream.session);
     stream.on('error', () => undefined);
+    stream.once('close', () => {
+      if (stream.rstCode === constants.NGHTTP2_CANCEL) this.cancelled++;
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     const received: GrpcReceived = { path: String(headers[':path']), headers, messages: grpcMessages(Buffer.concat(chunks)) };
@@ -192,6 +198,8 @@ export async function grpcCall(
   path: string,
   body: Buffer,
   headers: Record<string, string> = {},
+  /** Cancel the call (RST_STREAM CANCEL) once this many messages came, as a client abandoning a stream does. */
+  cancelAfter?: number,
 ): Promise<GrpcResult> {
   const tunnel = await connectTunnel(proxyPort, `${host}:443`);
   if (tunnel.status !== 200) throw new Error(`CONNECT answered ${tunnel.status}`);
@@ -224,6 +232,7 @@ export async function grpcCall(
           result.arrivals.push(Date.now() - started);
           pending = pending.subarray(5 + length);
         }
+        if (cancelAfter !== undefined && result.messages.length >= cancelAfter) stream.close(constants.NGHTTP2_CANCEL);
       });
       stream.on('trailers', (trailers) => (result.trailers = trailers));
       stream.on('close', () => resolve(result));
