@@ -169,6 +169,61 @@ export function unreadableRefusal(wire: WireFormat, reason: UnreadableBody, enco
 }
 
 /**
+ * A refusal in gRPC's shape, for a gRPC call: a status code (https://grpc.github.io/grpc/core/md_doc_statuscodes.html)
+ * and message, answered Trailers-Only (grpc.ts), with `headers` besides.
+ */
+export interface GrpcRefusal {
+  grpcStatus: number;
+  message: string;
+  headers: Record<string, string>;
+}
+
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNIMPLEMENTED = 12;
+
+/** PERMISSION_DENIED: what Google's gRPC clients raise as PermissionDenied, as the REST 403 is. */
+export function grpcRefusal(provider: string, model: string): GrpcRefusal {
+  return {
+    grpcStatus: GRPC_PERMISSION_DENIED,
+    message: `The model ${provider}/${model} is not sanctioned by your organisation's AI policy (Sluice discovery).`,
+    headers: {},
+  };
+}
+
+/**
+ * The refusal of a gRPC call whose model cannot be read from its first message (fail closed, as unreadableRefusal):
+ * RESOURCE_EXHAUSTED past the bound, UNIMPLEMENTED for a grpc-encoding it cannot undo (with grpc-accept-encoding, as
+ * gRPC servers answer one), INVALID_ARGUMENT for a message not in the coding it claims, or not a protobuf message.
+ */
+export function grpcUnreadableRefusal(reason: UnreadableBody, encoding: string, maxBytes: number): GrpcRefusal {
+  const prefix =
+    "Sluice discovery cannot check this call against your organisation's AI policy, so it was not sent: its model cannot be read, because";
+  switch (reason) {
+    case 'too_large':
+    case 'too_large_decompressed':
+      return {
+        grpcStatus: GRPC_RESOURCE_EXHAUSTED,
+        message: `${prefix} its first message is larger than ${maxBytes} bytes${reason === 'too_large' ? '' : ' once decompressed'} (discovery.maxParseBytes).`,
+        headers: {},
+      };
+    case 'unsupported_encoding':
+      return {
+        grpcStatus: GRPC_UNIMPLEMENTED,
+        message: `${prefix} its grpc-encoding (${encoding}) is not one it reads (gzip, deflate).`,
+        headers: { 'grpc-accept-encoding': 'identity,gzip,deflate' },
+      };
+    case 'undecodable':
+      return {
+        grpcStatus: GRPC_INVALID_ARGUMENT,
+        message: `${prefix} its first message is not a protobuf message in the grpc-encoding (${encoding || 'identity'}) it claims.`,
+        headers: {},
+      };
+  }
+}
+
+/**
  * The refusal, in enforce mode, of an upgrade request to a catalog host that cannot be checked: one carrying a body (not
  * read for a model; an origin that does not switch would answer it as the call it is), or one to a protocol other than
  * WebSocket (h2c), whose calls would pass unread once switched.

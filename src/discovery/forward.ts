@@ -16,16 +16,17 @@ import type { SecureContext } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
-import { costMicroUsd } from '../metering/cost.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import type { HostEntry } from './catalog.js';
 import { refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
-import { sourceOf, type Fingerprinter } from './hints.js';
+import type { Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import { contentCodings, decodeContent } from '../wire/content-coding.js';
 import { FormReading } from './form-reading.js';
+import type { UpstreamSessions } from './h2-sessions.js';
 import { readRequest, ResponseReader, type UnreadableBody } from './reading.js';
 import type { SeenCall } from './report.js';
+import { recordCall } from './record-call.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
 type ClientRequestOut = ReturnType<typeof httpRequest>;
@@ -47,6 +48,8 @@ export interface ForwardDeps {
   /** The system roots and `upstream.caFile`, when one is configured: what upstream certificates are verified against. */
   upstreamContext: SecureContext | undefined;
   httpAgent: HttpAgent;
+  /** HTTP/2 sessions to origins, for gRPC calls (grpc.ts). */
+  h2Sessions: UpstreamSessions;
   policy: DiscoveryPolicy;
   prices: PriceCatalog;
   fingerprints: Fingerprinter;
@@ -307,40 +310,18 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
           const requested = form?.models[0] ?? reading.model;
           const model = entry.provider === 'azure-openai' ? (read.model ?? requested) : (requested ?? read.model);
           const priced = read.model ?? requested;
-          const usage = read.usage;
-          const cost = usage === null || priced === null ? null : costMicroUsd(usage, deps.prices.lookup(entry.provider, priced));
-          const unparsed = read.unparsed || unreadable !== null;
-          deps.metrics.calls.inc({ provider: entry.provider, outcome: unparsed ? 'unparsed' : 'observed' });
-          deps.metrics.latency.observe({ provider: entry.provider }, (endedAt - started) / 1000);
-          if (firstByteAt !== null) deps.metrics.ttfb.observe({ provider: entry.provider }, (firstByteAt - started) / 1000);
-          deps.log.debug(
-            {
-              provider: entry.provider,
-              model,
-              operation: reading.operation,
-              stream: reading.stream,
-              status,
-              unparsed,
-              latencyMs: Math.round(endedAt - started),
-              headersMs: Math.round(headersAt - started),
-              ttfbMs: firstByteAt === null ? null : Math.round(firstByteAt - started),
-            },
-            'discovery: call observed',
-          );
-          deps.record({
-            at: Date.now(),
-            source: sourceOf(
-              { clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host },
-              req.headers,
-              query,
-              answer.headers,
-              deps.fingerprints,
-            ),
-            provider: entry.provider,
+          recordCall(deps, target, entry, {
             model,
-            inputTokens: usage?.inputTokens ?? null,
-            outputTokens: usage?.outputTokens ?? null,
-            costMicroUsd: cost,
+            priced,
+            usage: read.usage,
+            unparsed: read.unparsed || unreadable !== null,
+            operation: reading.operation,
+            stream: reading.stream,
+            status,
+            timings: { started, headersAt, firstByteAt, endedAt },
+            request: req.headers,
+            query,
+            answer: answer.headers,
           });
         },
         (error: unknown) => deps.log.error({ err: (error as Error).message, host: target.host }, 'discovery: a call cannot be recorded'),

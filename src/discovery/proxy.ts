@@ -2,8 +2,8 @@
 // CONNECT host:port opens a tunnel. Tunnels to hosts outside the AI catalog (and to excluded ones) are spliced byte for
 // byte: the client sees the origin's own certificate. Tunnels to catalog hosts are intercepted: TLS ends here with a leaf
 // certificate minted from the organisation CA (ALPN h2 or http/1.1, several requests per connection) and each request is
-// forwarded to the origin over verified TLS (forward.ts). Origin-form requests are the proxy's own: /metrics, /healthz
-// and the OTLP intake.
+// forwarded to the origin over verified TLS (forward.ts; gRPC calls over HTTP/2, grpc.ts). Origin-form requests are the
+// proxy's own: /metrics, /healthz and the OTLP intake.
 import { createServer as createHttpServer, Agent as HttpAgent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { Agent as HttpsAgent } from 'node:https';
@@ -18,6 +18,8 @@ import type { LeafCertificates } from './ca.js';
 import type { HostCatalog } from './catalog.js';
 import type { DiscoveryPolicy } from './enforce.js';
 import { connectAddress, forward, type ClientRequest, type ClientResponse, type ForwardDeps, type Target } from './forward.js';
+import { forwardGrpc, isGrpc } from './grpc.js';
+import { UpstreamSessions } from './h2-sessions.js';
 import { Fingerprinter } from './hints.js';
 import { forwardUpgrade } from './upgrade.js';
 import type { DiscoveryMetrics } from './metrics.js';
@@ -86,6 +88,7 @@ export class DiscoveryProxy {
       httpsAgent,
       upstreamContext,
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+      h2Sessions: new UpstreamSessions(deps.config, upstreamContext),
       policy: deps.policy,
       prices: deps.prices,
       fingerprints: new Fingerprinter(deps.config.fingerprintKey),
@@ -147,6 +150,7 @@ export class DiscoveryProxy {
     for (const socket of this.sockets) socket.destroy();
     this.forwarding.httpsAgent.destroy();
     this.forwarding.httpAgent.destroy();
+    this.forwarding.h2Sessions.close();
     await closed;
   }
 
@@ -365,7 +369,12 @@ export class DiscoveryProxy {
    * reject unhandled, which ends a Node process.
    */
   private forward(req: ClientRequest, res: ClientResponse, target: Target): void {
-    forward(req, res, target, this.forwarding).catch((error: unknown) => {
+    // gRPC needs HTTP/2 to the origin (its status is in trailers); everything else goes on over HTTP/1.1.
+    const forwarded =
+      target.secure && isGrpc(req)
+        ? forwardGrpc(req, res as Http2ServerResponse, target, this.forwarding)
+        : forward(req, res, target, this.forwarding);
+    forwarded.catch((error: unknown) => {
       this.forwarding.log.error({ err: (error as Error).message, host: target.host }, 'discovery: a proxied exchange failed');
       res.destroy();
     });
