@@ -133,7 +133,7 @@ function readBody(req: ClientRequest, max: number): Promise<BodyCopy> {
 /**
  * Whether a body begins as a multipart one does (`--` and its boundary), as files and audio are uploaded. The proxy
  * reads models from JSON only, and no JSON parser (the provider's either) takes such a body: its size changes nothing,
- * so it is not refused for it. (A model in a form field, as audio transcriptions name it, is not read at any size.)
+ * so it is not refused for it. (A form, multipart/form-data, is read for its model fields at any size: form-reading.ts.)
  */
 function isMultipart(chunks: Buffer[]): boolean {
   const first = chunks[0];

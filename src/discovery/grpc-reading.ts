@@ -8,6 +8,7 @@ import type { Usage } from '../ir/usage.js';
 import { geminiUsage } from '../providers/gemini/response.js';
 import { asObject, tryParseJson } from '../wire/json.js';
 import { GrpcFramer, grpcMessage, type UnreadableMessage } from './grpc-framing.js';
+import { googleModelId } from './reading.js';
 
 /** Where a response's figures are, by the API's definitions (their field numbers differ). */
 interface ResponseLayout {
@@ -92,17 +93,6 @@ export function grpcMethod(path: string): GrpcMethod | null {
   return METHODS.get(path) ?? null;
 }
 
-/**
- * A model as a resource name gives it, named as the REST paths are read (reading.ts): `.../models/{id}` is the id,
- * `tunedModels/{id}` and `.../endpoints/{id}` keep their collection; any other name as it is.
- */
-const RESOURCE_MODEL = /(?:^|\/)(models|tunedModels|endpoints)\/([^/]+)$/;
-function modelOf(name: string): string {
-  const match = RESOURCE_MODEL.exec(name);
-  if (match === null) return name;
-  return match[1] === 'models' ? match[2]! : `${match[1]}/${match[2]}`;
-}
-
 const LENGTH_DELIMITED = 2;
 
 /**
@@ -143,10 +133,10 @@ export function requestModel(message: Uint8Array, method: Pick<GrpcMethod, 'mode
     else if ((tag & 7) === LENGTH_DELIMITED && fields.includes(field)) found.set(field, readString(reader));
     else reader.skipType(tag & 7);
   }
-  if (bodyModel !== null) return bodyModel;
+  if (bodyModel !== null) return googleModelId(bodyModel);
   for (const field of fields) {
     const name = found.get(field);
-    if (name !== undefined && name !== '') return modelOf(name);
+    if (name !== undefined && name !== '') return googleModelId(name);
   }
   return null;
 }

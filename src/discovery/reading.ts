@@ -89,12 +89,12 @@ function decodedOrRaw(text: string): string {
 const GOOGLE_RESOURCE_NAME = /(?:^|\/)(models|tunedModels|endpoints)\/([^/:]+)$/;
 
 /**
- * A model a Google body names, as a Google path names it: `models/gemini-2.5-pro` and
+ * A model a Google body (or a gRPC message, grpc-reading.ts) names, as a Google path names it: `models/gemini-2.5-pro` and
  * `projects/p/locations/l/publishers/google/models/gemini-2.5-pro` are `gemini-2.5-pro`, Google's own publisher prefix
  * (`google/gemini-2.5-pro`, Vertex's OpenAI-compatible API) is dropped, tuned models and endpoints keep their
  * collection; another publisher's (`meta/llama-...`) stays as it is.
  */
-function googleModelId(name: string): string {
+export function googleModelId(name: string): string {
   const match = GOOGLE_RESOURCE_NAME.exec(name);
   if (match !== null) return match[1] === 'models' ? match[2]! : `${match[1]}/${match[2]}`;
   return name.startsWith('google/') ? name.slice('google/'.length) : name;
