@@ -1,7 +1,17 @@
 // Anthropic Messages request JSON -> IR, validating as it goes so errors name the offending field. What has no IR form
 // (documents, server tools and their blocks, Files API images) is left out of it: the body passes through to Anthropic
 // as it is, and a translated target refuses it (translationRefusal).
-import type { ChatMessage, ChatRequest, ContentPart, ImagePart, TextPart, ToolCall, ToolChoice, ToolDefinition } from '../../ir/chat.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  ImagePart,
+  TextPart,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+  ToolResultPart,
+} from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 
@@ -100,11 +110,11 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
       if (image !== null) parts.push(image);
     } else if (block.type === 'tool_result') {
       const toolCallId = requireString(block.tool_use_id, `${blockAt}.tool_use_id`);
-      const content: ContentPart[] =
+      const content: ToolResultPart[] =
         typeof block.content === 'string'
           ? [{ type: 'text', text: block.content }]
           : Array.isArray(block.content)
-            ? block.content.flatMap((item, j): ContentPart[] => {
+            ? block.content.flatMap((item, j): ToolResultPart[] => {
                 const itemAt = `${blockAt}.content[${j}]`;
                 if (!isObject(item) || typeof item.type !== 'string') throw invalid(itemAt, 'expected a content block');
                 if (item.type === 'text') return [{ type: 'text', text: requireString(item.text, `${itemAt}.text`) }];

@@ -11,6 +11,7 @@ import type {
   ToolChoice,
   ToolDefinition,
   ToolCall,
+  ToolResultPart,
 } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
@@ -198,9 +199,9 @@ function userParts(raw: unknown, at: string): ContentPart[] {
 }
 
 /** A function call's output: a string, or content parts of which the text is kept. */
-function parseOutput(raw: unknown, at: string): ContentPart[] {
+function parseOutput(raw: unknown, at: string): ToolResultPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
-  if (Array.isArray(raw)) return userParts(raw, at);
+  if (Array.isArray(raw)) return userParts(raw, at).filter((part): part is ToolResultPart => part.type !== 'document');
   throw invalid(at, 'required, a string or an array of content parts');
 }
 

@@ -106,6 +106,7 @@ function toolSpec(tool: ToolDefinition): BedrockTool {
 
 function toBlock(part: ContentPart, at: string): BedrockContentBlock {
   if (part.type === 'text') return { text: part.text };
+  if (part.type === 'document') throw unsupported(at, 'documents');
   if (part.source.kind === 'url') throw unsupported(at, 'images by URL; send the image as base64 data');
   const format = IMAGE_FORMATS[part.source.mediaType];
   if (format === undefined) throw unsupported(at, `images of type ${part.source.mediaType}`);

@@ -107,6 +107,7 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
 
 function toPart(part: ContentPart, at: string): GeminiPart {
   if (part.type === 'text') return { text: part.text };
+  if (part.type === 'document') throw unsupported(at, 'documents');
   if (part.source.kind === 'url') throw unsupported(at, 'images by URL; send the image as base64 data');
   return { inlineData: { mimeType: part.source.mediaType, data: part.source.data } };
 }

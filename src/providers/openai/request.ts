@@ -89,6 +89,7 @@ function toUserContent(parts: ContentPart[]): string | OpenAIContentPart[] {
   if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text;
   return parts.map((part): OpenAIContentPart => {
     if (part.type === 'text') return { type: 'text', text: part.text };
+    if (part.type === 'document') throw new Error('documents are not translated to OpenAI yet');
     const url = part.source.kind === 'url' ? part.source.url : `data:${part.source.mediaType};base64,${part.source.data}`;
     const detail = part.source.kind === 'url' ? part.source.detail : undefined;
     return { type: 'image_url', image_url: detail !== undefined ? { url, detail } : { url } };
