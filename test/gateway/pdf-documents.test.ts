@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { anthropicMessage, json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, startMockBedrock } from '../support/mock-bedrock.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 /** A small but whole PDF: what a client reads from disk and base64-encodes. */
@@ -16,20 +17,24 @@ const PDF = Buffer.from(
 describe('PDF documents, translated between the APIs', () => {
   let anthropicMock: MockProvider;
   let openaiMock: MockProvider;
+  let bedrockMock: MockProvider;
   let sluice: TestSluice;
   let openai: OpenAI;
 
   before(async () => {
     anthropicMock = await MockProvider.start((_request, res) => json(res, 200, anthropicMessage('A one-page report.')));
     openaiMock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('A one-page report.')));
+    bedrockMock = await startMockBedrock((_model, _stream, _request, res) => json(res, 200, converseAnswer('A one-page report.')));
     sluice = await startTestSluice({
       providers: {
         anthropic: { type: 'anthropic', baseUrl: anthropicMock.url, apiKey: 'upstream-anthropic-key-not-real' },
         openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: 'upstream-openai-key-not-real' },
+        bedrock: { type: 'bedrock', baseUrl: bedrockMock.url, region: AWS_TEST_REGION, ...AWS_TEST_CREDENTIALS },
       },
       models: [
         { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+        { name: 'claude-bedrock', targets: [{ provider: 'bedrock', model: 'anthropic.claude-sonnet-4-5-20250929-v1:0' }] },
       ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -39,6 +44,7 @@ describe('PDF documents, translated between the APIs', () => {
     await sluice.stop();
     await anthropicMock.close();
     await openaiMock.close();
+    await bedrockMock.close();
   });
 
   /** A user turn asking about a PDF, as the openai SDK's file part carries it. */
@@ -64,6 +70,49 @@ describe('PDF documents, translated between the APIs', () => {
           { type: 'text', text: 'Summarize this report.' },
           { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: PDF }, title: 'Q3 report.pdf' },
         ],
+      },
+    ]);
+  });
+
+  test('openai SDK file parts -> Bedrock: Converse pdf documents, named as AWS allows and each name once', async () => {
+    const file = { filename: 'Q3_report.v2 (final).pdf', file_data: `data:application/pdf;base64,${PDF}` };
+    const completion = await openai.chat.completions.create({
+      model: 'claude-bedrock',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Compare these.' },
+            { type: 'file', file },
+            { type: 'file', file },
+          ],
+        },
+      ],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'A one-page report.');
+    const received = bedrockMock.received.at(-1)!;
+    assert.equal(received.path, `/model/${encodeURIComponent('anthropic.claude-sonnet-4-5-20250929-v1:0')}/converse`);
+    assert.deepEqual(received.body.messages, [
+      {
+        role: 'user',
+        content: [
+          { text: 'Compare these.' },
+          { document: { format: 'pdf', name: 'Q3 report v2 (final)', source: { bytes: PDF } } },
+          { document: { format: 'pdf', name: 'Q3 report v2 (final) (2)', source: { bytes: PDF } } },
+        ],
+      },
+    ]);
+  });
+
+  test('openai SDK file part alone -> Bedrock: a neutral name when none is given, and the text Converse requires', async () => {
+    await openai.chat.completions.create({
+      model: 'claude-bedrock',
+      messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: `data:application/pdf;base64,${PDF}` } }] }],
+    });
+    assert.deepEqual(bedrockMock.received.at(-1)!.body.messages, [
+      {
+        role: 'user',
+        content: [{ document: { format: 'pdf', name: 'Document', source: { bytes: PDF } } }, { text: 'See the attached document.' }],
       },
     ]);
   });
