@@ -3,6 +3,7 @@
 // file parts). Files by id or URL, which only their own provider can read, stay a 400 naming the field.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import OpenAI from 'openai';
 import { anthropicMessage, json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, startMockBedrock } from '../support/mock-bedrock.js';
@@ -18,23 +19,48 @@ describe('PDF documents, translated between the APIs', () => {
   let anthropicMock: MockProvider;
   let openaiMock: MockProvider;
   let bedrockMock: MockProvider;
+  let geminiMock: MockProvider;
+  let vertexMock: MockProvider;
   let sluice: TestSluice;
   let openai: OpenAI;
 
   before(async () => {
     anthropicMock = await MockProvider.start((_request, res) => json(res, 200, anthropicMessage('A one-page report.')));
     openaiMock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('A one-page report.')));
+    const geminiAnswer = {
+      candidates: [{ content: { role: 'model', parts: [{ text: 'A one-page report.' }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata: { promptTokenCount: 270, candidatesTokenCount: 6, totalTokenCount: 276 },
+    };
+    geminiMock = await MockProvider.start((_request, res) => json(res, 200, geminiAnswer));
+    // Vertex: its token endpoint and its models on one server (the token exchange is tested in providers/vertex.test.ts).
+    vertexMock = await MockProvider.start((request, res) => {
+      if (request.path === '/token') return json(res, 200, { access_token: 'ya29.test', expires_in: 3600, token_type: 'Bearer' });
+      if (request.path.includes('/publishers/anthropic/')) return json(res, 200, anthropicMessage('A one-page report.'));
+      return json(res, 200, geminiAnswer);
+    });
+    const serviceAccount = JSON.stringify({
+      type: 'service_account',
+      project_id: 'proj-1',
+      client_email: 'sluice-test@proj-1.iam.gserviceaccount.com',
+      private_key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      token_uri: `${vertexMock.url}/token`,
+    });
     bedrockMock = await startMockBedrock((_model, _stream, _request, res) => json(res, 200, converseAnswer('A one-page report.')));
     sluice = await startTestSluice({
       providers: {
         anthropic: { type: 'anthropic', baseUrl: anthropicMock.url, apiKey: 'upstream-anthropic-key-not-real' },
         openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: 'upstream-openai-key-not-real' },
         bedrock: { type: 'bedrock', baseUrl: bedrockMock.url, region: AWS_TEST_REGION, ...AWS_TEST_CREDENTIALS },
+        gemini: { type: 'gemini', baseUrl: geminiMock.url, apiKey: 'google-test-key-not-real' },
+        vertex: { type: 'vertex', baseUrl: vertexMock.url, location: 'us-central1', serviceAccountJson: serviceAccount },
       },
       models: [
         { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
         { name: 'claude-bedrock', targets: [{ provider: 'bedrock', model: 'anthropic.claude-sonnet-4-5-20250929-v1:0' }] },
+        { name: 'gemini', targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
+        { name: 'gemini-vertex', targets: [{ provider: 'vertex', model: 'gemini-2.5-flash' }] },
+        { name: 'claude-vertex', targets: [{ provider: 'vertex', model: 'claude-sonnet-4-5@20250929' }] },
       ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -45,6 +71,8 @@ describe('PDF documents, translated between the APIs', () => {
     await anthropicMock.close();
     await openaiMock.close();
     await bedrockMock.close();
+    await geminiMock.close();
+    await vertexMock.close();
   });
 
   /** A user turn asking about a PDF, as the openai SDK's file part carries it. */
@@ -115,6 +143,34 @@ describe('PDF documents, translated between the APIs', () => {
         content: [{ document: { format: 'pdf', name: 'Document', source: { bytes: PDF } } }, { text: 'See the attached document.' }],
       },
     ]);
+  });
+
+  test('openai SDK file part -> Gemini: inlineData of type application/pdf', async () => {
+    const completion = await openai.chat.completions.create({ model: 'gemini', messages: askAboutPdf() });
+    assert.equal(completion.choices[0]?.message.content, 'A one-page report.');
+    const received = geminiMock.received.at(-1)!;
+    assert.equal(received.path, '/v1beta/models/gemini-2.5-flash:generateContent');
+    assert.deepEqual(received.body.contents, [
+      { role: 'user', parts: [{ text: 'Summarize this report.' }, { inlineData: { mimeType: 'application/pdf', data: PDF } }] },
+    ]);
+  });
+
+  test('openai SDK file part -> Vertex: inlineData for Gemini, a document block for Claude', async () => {
+    await openai.chat.completions.create({ model: 'gemini-vertex', messages: askAboutPdf() });
+    const gemini = vertexMock.received.at(-1)!;
+    assert.equal(gemini.path, '/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
+    assert.deepEqual(gemini.body.contents, [
+      { role: 'user', parts: [{ text: 'Summarize this report.' }, { inlineData: { mimeType: 'application/pdf', data: PDF } }] },
+    ]);
+    const completion = await openai.chat.completions.create({ model: 'claude-vertex', messages: askAboutPdf('scan.pdf') });
+    assert.equal(completion.choices[0]?.message.content, 'A one-page report.');
+    const claude = vertexMock.received.at(-1)!;
+    assert.ok(claude.path.endsWith('/publishers/anthropic/models/claude-sonnet-4-5%4020250929:rawPredict'));
+    assert.deepEqual((claude.body.messages as Array<{ content: unknown[] }>)[0]!.content[1], {
+      type: 'document',
+      source: { type: 'base64', media_type: 'application/pdf', data: PDF },
+      title: 'scan.pdf',
+    });
   });
 
   test('openai SDK file part by file_id -> a translated target: a 400 naming file.file_id and saying what translates', async () => {
