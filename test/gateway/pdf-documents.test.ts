@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { anthropicMessage, json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, startMockBedrock } from '../support/mock-bedrock.js';
@@ -23,6 +24,7 @@ describe('PDF documents, translated between the APIs', () => {
   let vertexMock: MockProvider;
   let sluice: TestSluice;
   let openai: OpenAI;
+  let anthropic: Anthropic;
 
   before(async () => {
     anthropicMock = await MockProvider.start((_request, res) => json(res, 200, anthropicMessage('A one-page report.')));
@@ -64,6 +66,7 @@ describe('PDF documents, translated between the APIs', () => {
       ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
   });
 
   after(async () => {
@@ -187,5 +190,90 @@ describe('PDF documents, translated between the APIs', () => {
         error.message.includes('file_data ("data:application/pdf;base64,...")'),
     );
     assert.equal(anthropicMock.received.length, before);
+  });
+
+  test('anthropic SDK document block -> OpenAI: a file part with the PDF as file_data, the title as filename', async () => {
+    const message = await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 300,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: PDF }, title: 'Q3 report.pdf' },
+            { type: 'text', text: 'Summarize this report.' },
+          ],
+        },
+      ],
+    });
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'A one-page report.');
+    assert.deepEqual(openaiMock.received.at(-1)!.body.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'file', file: { filename: 'Q3 report.pdf', file_data: `data:application/pdf;base64,${PDF}` } },
+          { type: 'text', text: 'Summarize this report.' },
+        ],
+      },
+    ]);
+  });
+
+  test('anthropic SDK plain-text document -> Bedrock and Gemini: a txt document, text/plain inlineData', async () => {
+    const notes = 'Revenue rose 4% in Q3.';
+    const content: Anthropic.ContentBlockParam[] = [
+      { type: 'document', source: { type: 'text', media_type: 'text/plain', data: notes }, title: 'notes.txt' },
+      { type: 'text', text: 'What happened to revenue?' },
+    ];
+    await anthropic.messages.create({ model: 'claude-bedrock', max_tokens: 300, messages: [{ role: 'user', content }] });
+    assert.deepEqual((bedrockMock.received.at(-1)!.body.messages as Array<{ content: unknown[] }>)[0]!.content[0], {
+      document: { format: 'txt', name: 'notes', source: { bytes: Buffer.from(notes).toString('base64') } },
+    });
+    await anthropic.messages.create({ model: 'gemini', max_tokens: 300, messages: [{ role: 'user', content }] });
+    assert.deepEqual((geminiMock.received.at(-1)!.body.contents as Array<{ parts: unknown[] }>)[0]!.parts[0], {
+      inlineData: { mimeType: 'text/plain', data: Buffer.from(notes).toString('base64') },
+    });
+  });
+
+  for (const c of [
+    {
+      name: 'a plain-text document',
+      source: { type: 'text', media_type: 'text/plain', data: 'notes' },
+      says: 'takes PDF documents only',
+    },
+    { name: 'a document by URL', source: { type: 'url', url: 'https://example.com/q3.pdf' }, says: 'send the PDF itself' },
+  ]) {
+    test(`anthropic SDK ${c.name} -> OpenAI: a 400 naming its source.type, saying what translates, nothing sent`, async () => {
+      const before = openaiMock.received.length;
+      await assert.rejects(
+        anthropic.messages.create({
+          model: 'gpt-4o-mini',
+          max_tokens: 300,
+          messages: [{ role: 'user', content: [{ type: 'document', source: c.source as Anthropic.URLPDFSource }] }],
+        }),
+        (error: unknown) =>
+          error instanceof Anthropic.BadRequestError &&
+          error.message.includes('messages[0].content[0].source.type') &&
+          error.message.includes(c.says),
+      );
+      assert.equal(openaiMock.received.length, before);
+    });
+  }
+
+  test('the prompt estimate counts a PDF as a page, not its base64 as text (count_tokens for a model OpenAI serves)', async () => {
+    // About 400 KB of PDF: counted as text, its base64 would be some hundred thousand tokens.
+    const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(400_000, 'x')]).toString('base64');
+    const counted = await anthropic.messages.countTokens({
+      model: 'gpt-4o-mini',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: big } },
+            { type: 'text', text: 'Summarize.' },
+          ],
+        },
+      ],
+    });
+    assert.ok(counted.input_tokens >= 1_500 && counted.input_tokens < 1_600, `estimated ${counted.input_tokens}`);
   });
 });
