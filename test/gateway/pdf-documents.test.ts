@@ -192,6 +192,46 @@ describe('PDF documents, translated between the APIs', () => {
     assert.equal(anthropicMock.received.length, before);
   });
 
+  test('openai SDK Responses input_file -> Anthropic: a base64 document block titled with the filename', async () => {
+    const response = await openai.responses.create({
+      model: 'claude',
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_file', filename: 'Q3 report.pdf', file_data: `data:application/pdf;base64,${PDF}` },
+            { type: 'input_text', text: 'Summarize this report.' },
+          ],
+        },
+      ],
+    });
+    assert.equal(response.output_text, 'A one-page report.');
+    assert.deepEqual(anthropicMock.received.at(-1)!.body.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: PDF }, title: 'Q3 report.pdf' },
+          { type: 'text', text: 'Summarize this report.' },
+        ],
+      },
+    ]);
+  });
+
+  test('openai SDK Responses input_file by URL -> a translated target: a 400 naming its file_url', async () => {
+    const before = anthropicMock.received.length;
+    await assert.rejects(
+      openai.responses.create({
+        model: 'claude',
+        input: [{ role: 'user', content: [{ type: 'input_file', file_url: 'https://example.com/q3.pdf' }] }],
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.param === 'input[0].content[0].file_url' &&
+        error.message.includes('send the PDF itself as file_data'),
+    );
+    assert.equal(anthropicMock.received.length, before);
+  });
+
   test('anthropic SDK document block -> OpenAI: a file part with the PDF as file_data, the title as filename', async () => {
     const message = await anthropic.messages.create({
       model: 'gpt-4o-mini',
