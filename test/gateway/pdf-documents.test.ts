@@ -64,6 +64,7 @@ describe('PDF documents, translated between the APIs', () => {
         { name: 'gemini-vertex', targets: [{ provider: 'vertex', model: 'gemini-2.5-flash' }] },
         { name: 'claude-vertex', targets: [{ provider: 'vertex', model: 'claude-sonnet-4-5@20250929' }] },
       ],
+      budgets: [{ name: 'search-daily', consumers: { consumer: 'search-service' }, measure: 'total_tokens', limit: 2_000, window: 'day' }],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
@@ -315,5 +316,26 @@ describe('PDF documents, translated between the APIs', () => {
       ],
     });
     assert.ok(counted.input_tokens >= 1_500 && counted.input_tokens < 1_600, `estimated ${counted.input_tokens}`);
+  });
+
+  test('a budget reserves a page for each PDF: one fits in 2,000 tokens, two do not, and base64 is not counted as text', async () => {
+    const search = new OpenAI({ apiKey: KEYS.search, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    // About 300 KB of PDF each: counted as text, one would be far beyond the budget.
+    const big = `data:application/pdf;base64,${Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300_000, 'x')]).toString('base64')}`;
+    const file = { type: 'file' as const, file: { filename: 'big.pdf', file_data: big } };
+    const one = await search.chat.completions.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Summarize.' }, file] }],
+    });
+    assert.equal(one.choices[0]?.message.content, 'A one-page report.');
+    await assert.rejects(
+      search.chat.completions.create({
+        model: 'gpt-4o-mini',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Compare.' }, file, file] }],
+      }),
+      (error: unknown) => error instanceof OpenAI.APIError && error.status === 429,
+    );
   });
 });
