@@ -6,7 +6,19 @@ export type ImagePart = {
   type: 'image';
   source: { kind: 'url'; url: string; detail?: string } | { kind: 'base64'; mediaType: string; data: string };
 };
-export type ContentPart = TextPart | ImagePart;
+/**
+ * A document the model reads, carried in the request: a PDF's bytes (base64), or plain text. Files kept by a provider
+ * (an OpenAI file_id, an Anthropic Files API id) and documents by URL have no IR form.
+ */
+export type DocumentPart = {
+  type: 'document';
+  source: { kind: 'pdf'; data: string } | { kind: 'text'; text: string };
+  /** The name the client gave it (OpenAI's filename, Anthropic's title). */
+  name?: string;
+};
+export type ContentPart = TextPart | ImagePart | DocumentPart;
+/** What a tool result carries: every API that takes documents in a user turn takes them there, not all in tool results. */
+export type ToolResultPart = TextPart | ImagePart;
 
 export interface ToolCall {
   id: string;
@@ -19,7 +31,7 @@ export type ChatMessage =
   | { role: 'system'; content: TextPart[] }
   | { role: 'user'; content: ContentPart[] }
   | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[] }
-  | { role: 'tool'; toolCallId: string; content: ContentPart[]; isError?: boolean };
+  | { role: 'tool'; toolCallId: string; content: ToolResultPart[]; isError?: boolean };
 
 export interface ToolDefinition {
   name: string;

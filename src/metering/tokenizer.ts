@@ -2,7 +2,7 @@
 // Loaded on first use so neither start-up nor the request path pays for its tables.
 import { Worker } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
-import type { ChatRequest } from '../ir/chat.js';
+import type { ChatRequest, ContentPart } from '../ir/chat.js';
 import type { EmbeddingsRequest } from '../ir/embeddings.js';
 import { RankTable, type RankTableData } from './rank-table.js';
 
@@ -167,6 +167,12 @@ const PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;
 /** A low-detail image costs 85 tokens at OpenAI; without the image's size nothing better can be said. */
 const PER_IMAGE = 85;
+/**
+ * A PDF is read as each page's text and image: Anthropic puts a page at 1,500 to 3,000 tokens. Without opening the PDF
+ * its page count is unknown, so one page at the lower figure is estimated, as an image is at its least; counting its
+ * base64 as text would reserve a budget's worth for a few pages. The provider's count replaces the estimate.
+ */
+const PER_PDF = 1_500;
 
 export async function countTextTokens(texts: readonly string[]): Promise<number> {
   const count = await counter();
@@ -245,11 +251,22 @@ function promptTokens(request: ChatRequest, count: CountTokens, kept: TokenCount
   let total = REPLY_PRIMING;
   for (const message of request.messages) {
     total += PER_MESSAGE;
-    for (const part of message.content) total += part.type === 'text' ? countKept(part.text, count, kept) : PER_IMAGE;
+    for (const part of message.content) total += partTokens(part, count, kept);
     if (message.role === 'assistant') for (const call of message.toolCalls) total += count(call.name) + count(call.arguments);
   }
   if (request.tools !== undefined) for (const tool of request.tools) total += countKept(JSON.stringify(tool), count, kept);
   return total;
+}
+
+function partTokens(part: ContentPart, count: CountTokens, kept: TokenCountCache | null): number {
+  switch (part.type) {
+    case 'text':
+      return countKept(part.text, count, kept);
+    case 'image':
+      return PER_IMAGE;
+    case 'document':
+      return part.source.kind === 'pdf' ? PER_PDF : countKept(part.source.text, count, kept);
+  }
 }
 
 /** A function rather than a closure per call: this runs in every governed call's admission. */

@@ -15,7 +15,8 @@ export interface EmbeddingsTokenLimits {
   perInput: number;
 }
 
-export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'json_mode' | 'json_schema' | 'embeddings';
+/** `text_documents`: plain-text documents (Anthropic's `source.type: "text"`), which OpenAI's file inputs cannot carry. */
+export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'text_documents' | 'json_mode' | 'json_schema' | 'embeddings';
 
 export interface Provider {
   /** The name given in sluice.yaml. */

@@ -337,7 +337,7 @@ describe('Responses API translated for Anthropic, Bedrock and Gemini', () => {
     assert.match(untyped.message, /item_reference/);
     assert.equal(
       (await refused({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file_1' }] }] })).param,
-      'input[0].content[0].type',
+      'input[0].content[0].file_id',
     );
     // text.format json_schema is no longer among them: Claude gets it as a forced tool (structured-outputs.test).
     assert.equal(anthropicMock.received.length, before);

@@ -1,5 +1,5 @@
-// What Sluice has no translation for (OpenAI file and audio parts, custom tools, n > 1; Anthropic documents, server
-// tools and their blocks): passed through to a provider speaking the client's API as sent, refused with a 400 naming
+// What Sluice has no translation for (OpenAI files by id, audio parts, custom tools, n > 1; Anthropic documents by URL,
+// server tools and their blocks): passed through to a provider speaking the client's API as sent, refused with a 400 naming
 // the field for a provider reached by translation, and served by a pass-through target where the model has one.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,21 +52,27 @@ describe('fields without a translation', () => {
     await anthropicMock.close();
   });
 
-  const pdf = 'data:application/pdf;base64,JVBERi0xLjQK';
   const openaiCases: Array<{ name: string; param: string; body: Record<string, unknown> }> = [
     {
-      name: 'a file content part',
-      param: 'messages[0].content[1].type',
+      name: 'a file content part by file_id',
+      param: 'messages[0].content[1].file.file_id',
       body: {
         messages: [
           {
             role: 'user',
             content: [
               { type: 'text', text: 'Summarize' },
-              { type: 'file', file: { filename: 'a.pdf', file_data: pdf } },
+              { type: 'file', file: { file_id: 'file-abc123' } },
             ],
           },
         ],
+      },
+    },
+    {
+      name: 'a file content part that is not a PDF',
+      param: 'messages[0].content[0].file.file_data',
+      body: {
+        messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.txt', file_data: 'data:text/plain;base64,aGk=' } }] }],
       },
     },
     {
@@ -129,14 +135,14 @@ describe('fields without a translation', () => {
 
   const anthropicCases: Array<{ name: string; param: string; body: Record<string, unknown> }> = [
     {
-      name: 'a document block',
-      param: 'messages[0].content[0].type',
+      name: 'a document by URL',
+      param: 'messages[0].content[0].source.type',
       body: {
         messages: [
           {
             role: 'user',
             content: [
-              { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQK' } },
+              { type: 'document', source: { type: 'url', url: 'https://example.com/q3.pdf' } },
               { type: 'text', text: 'Summarize' },
             ],
           },

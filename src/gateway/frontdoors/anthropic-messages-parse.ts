@@ -1,7 +1,18 @@
 // Anthropic Messages request JSON -> IR, validating as it goes so errors name the offending field. What has no IR form
-// (documents, server tools and their blocks, Files API images) is left out of it: the body passes through to Anthropic
-// as it is, and a translated target refuses it (translationRefusal).
-import type { ChatMessage, ChatRequest, ContentPart, ImagePart, TextPart, ToolCall, ToolChoice, ToolDefinition } from '../../ir/chat.js';
+// (documents other than base64 PDFs and plain text, server tools and their blocks, Files API images) is left out of it:
+// the body passes through to Anthropic as it is, and a translated target refuses it (translationRefusal).
+import type {
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  DocumentPart,
+  ImagePart,
+  TextPart,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+  ToolResultPart,
+} from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 
@@ -98,13 +109,16 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
     else if (block.type === 'image') {
       const image = parseImage(block, blockAt);
       if (image !== null) parts.push(image);
+    } else if (block.type === 'document') {
+      const document = parseDocument(block, blockAt);
+      if (document !== null) parts.push(document);
     } else if (block.type === 'tool_result') {
       const toolCallId = requireString(block.tool_use_id, `${blockAt}.tool_use_id`);
-      const content: ContentPart[] =
+      const content: ToolResultPart[] =
         typeof block.content === 'string'
           ? [{ type: 'text', text: block.content }]
           : Array.isArray(block.content)
-            ? block.content.flatMap((item, j): ContentPart[] => {
+            ? block.content.flatMap((item, j): ToolResultPart[] => {
                 const itemAt = `${blockAt}.content[${j}]`;
                 if (!isObject(item) || typeof item.type !== 'string') throw invalid(itemAt, 'expected a content block');
                 if (item.type === 'text') return [{ type: 'text', text: requireString(item.text, `${itemAt}.text`) }];
@@ -114,7 +128,7 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
             : [];
       out.push({ role: 'tool', toolCallId, content, ...(block.is_error === true && { isError: true }) });
     } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
-    // Other blocks (document, search_result, ...) mean something only to Anthropic: passed through there, refused by
+    // Other blocks (search_result, ...) mean something only to Anthropic: passed through there, refused by
     // translationRefusal elsewhere.
   });
   if (parts.length > 0) out.push({ role: 'user', content: parts });
@@ -139,6 +153,21 @@ function parseImage(block: JsonObject, at: string): ImagePart | null {
     return { type: 'image', source: { kind: 'url', url: requireString(source.url, `${at}.source.url`) } };
   if (isObject(source) && typeof source.type === 'string') return null;
   throw invalid(`${at}.source`, 'expected {type: "base64", media_type, data} or {type: "url", url}');
+}
+
+/**
+ * A document carried in the request (a base64 PDF, plain text) -> IR; null for one only Anthropic reads (by URL, a Files
+ * API file_id, custom content, base64 of another type): refused by translationRefusal.
+ */
+function parseDocument(block: JsonObject, at: string): DocumentPart | null {
+  const source = block.source;
+  if (!isObject(source) || typeof source.type !== 'string') throw invalid(`${at}.source`, 'required, an object with a type');
+  const name = typeof block.title === 'string' && block.title !== '' ? { name: block.title } : {};
+  if (source.type === 'base64' && source.media_type === 'application/pdf')
+    return { type: 'document', source: { kind: 'pdf', data: requireString(source.data, `${at}.source.data`) }, ...name };
+  if (source.type === 'text')
+    return { type: 'document', source: { kind: 'text', text: requireString(source.data, `${at}.source.data`) }, ...name };
+  return null;
 }
 
 /** Custom tools -> IR; Anthropic's own tools (web_search_..., bash_..., text_editor_...) are left out, for translationRefusal. */
@@ -178,12 +207,13 @@ function requireString(value: unknown, at: string): string {
   return value;
 }
 
-/** What translationRefusal needs to know of a target's provider. */
+/** What translationRefusal needs to know of a target's provider: its name and its features (providers/provider.ts). */
 export interface TranslatedProvider {
   readonly name: string;
+  readonly features: ReadonlySet<string>;
 }
 
-const USER_BLOCKS = ['text', 'image', 'tool_result'];
+const USER_BLOCKS = ['text', 'image', 'document', 'tool_result'];
 /** Reasoning blocks are dropped in translation (they have no IR form and another provider could not check them). */
 const ASSISTANT_BLOCKS = ['text', 'tool_use', 'thinking', 'redacted_thinking'];
 
@@ -211,7 +241,9 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
       const refusal =
         block.type === 'tool_result' && Array.isArray(block.content)
           ? unknownItem(block.content, `${at}.content`)
-          : imageRefusal(block, at);
+          : block.type === 'document'
+            ? documentRefusal(block, at, provider)
+            : imageRefusal(block, at);
       if (refusal !== null) return refuse(refusal.param, refusal.what);
     }
   }
@@ -242,4 +274,32 @@ function imageRefusal(block: JsonObject, at: string): { param: string; what: str
   return type === 'base64' || type === 'url'
     ? null
     : { param: `${at}.source.type`, what: `images by ${JSON.stringify(type)} source are not translated.` };
+}
+
+const DOCUMENTS_TRANSLATED =
+  'send the PDF itself as {type: "base64", media_type: "application/pdf", data}, or plain text as {type: "text", media_type: "text/plain", data}.';
+
+/** Documents translate as base64 PDFs, and as plain text to a provider with an equivalent; nothing only Claude does. */
+function documentRefusal(block: JsonObject, at: string, provider: TranslatedProvider): { param: string; what: string } | null {
+  const source = block.source as JsonObject;
+  if (source.type === 'base64' && source.media_type !== 'application/pdf')
+    return {
+      param: `${at}.source.media_type`,
+      what: `documents of type ${JSON.stringify(source.media_type)} are not translated; only PDFs are.`,
+    };
+  if (source.type === 'text' && !provider.features.has('text_documents'))
+    return {
+      param: `${at}.source.type`,
+      what: `plain-text documents have no equivalent at ${provider.name}, which takes PDF documents only; send the text as a text block.`,
+    };
+  if (source.type !== 'base64' && source.type !== 'text')
+    return {
+      param: `${at}.source.type`,
+      what: `documents by ${JSON.stringify(source.type)} source are not translated; ${DOCUMENTS_TRANSLATED}`,
+    };
+  if (isObject(block.citations) && block.citations.enabled === true)
+    return { param: `${at}.citations`, what: 'citations are answered by Claude only and are not translated.' };
+  if (block.context !== undefined && block.context !== null)
+    return { param: `${at}.context`, what: "a document's context is not translated; put it in a text block." };
+  return null;
 }

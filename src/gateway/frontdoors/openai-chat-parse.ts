@@ -1,6 +1,6 @@
 // OpenAI Chat Completions request JSON -> IR, validating as it goes so errors name the offending field. What has no IR
-// form (file and audio content parts, custom tools, n > 1) is left out of it: the body passes through to OpenAI-shaped
-// providers as it is, and a translated target refuses it (translationRefusal).
+// form (files other than PDFs in file_data, audio content parts, custom tools, n > 1) is left out of it: the body passes
+// through to OpenAI-shaped providers as it is, and a translated target refuses it (translationRefusal).
 import type {
   ChatMessage,
   ChatRequest,
@@ -13,6 +13,7 @@ import type {
 } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
+import { pdfFileData, untranslatableFile } from './openai-file-data.js';
 
 function invalid(param: string, message: string): SluiceError {
   return new SluiceError('invalid_request', `${param}: ${message}`, { param });
@@ -133,9 +134,19 @@ function parseUserContent(raw: unknown, at: string): ContentPart[] {
           source:
             typeof image.detail === 'string' ? { kind: 'url', url: image.url, detail: image.detail } : { kind: 'url', url: image.url },
         });
+    } else if (part.type === 'file') {
+      const file = part.file;
+      if (!isObject(file)) throw invalid(`${partAt}.file`, 'required, an object');
+      const data = pdfFileData(file.file_data);
+      if (data !== null)
+        parts.push({
+          type: 'document',
+          source: { kind: 'pdf', data },
+          ...(typeof file.filename === 'string' && file.filename !== '' && { name: file.filename }),
+        });
     } else if (typeof part.type !== 'string') throw invalid(`${partAt}.type`, 'required, a string');
-    // Other parts (file, input_audio) mean something only to an OpenAI-shaped provider: passed through there, refused
-    // by translationRefusal elsewhere.
+    // Other parts (input_audio) and files by file_id mean something only to an OpenAI-shaped provider: passed through
+    // there, refused by translationRefusal elsewhere.
   });
   return parts;
 }
@@ -209,6 +220,9 @@ export interface TranslatedProvider {
   readonly name: string;
 }
 
+const USER_PARTS = ['text', 'image_url', 'file'];
+const ASSISTANT_PARTS = ['text', 'refusal'];
+
 /**
  * Why a body cannot go to a provider that does not speak OpenAI's API (Sluice translates it): the first field with no
  * translation, as a 400 naming it; null when it translates. Called only for a translated target, on a body
@@ -226,11 +240,13 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as JsonObject;
     if (!Array.isArray(message.content)) continue;
-    const known = message.role === 'assistant' ? ['text', 'refusal'] : ['text', 'image_url'];
+    const known = message.role === 'assistant' ? ASSISTANT_PARTS : USER_PARTS;
     for (let j = 0; j < message.content.length; j++) {
-      const type = (message.content[j] as JsonObject).type;
-      if (!known.includes(type as string))
-        return refuse(`messages[${i}].content[${j}].type`, `content parts of type ${JSON.stringify(type)} are not translated.`);
+      const part = message.content[j] as JsonObject;
+      if (!known.includes(part.type as string))
+        return refuse(`messages[${i}].content[${j}].type`, `content parts of type ${JSON.stringify(part.type)} are not translated.`);
+      const file = part.type === 'file' ? untranslatableFile(part.file as JsonObject) : null;
+      if (file !== null) return refuse(`messages[${i}].content[${j}].file.${file.field}`, file.what);
     }
   }
   if (Array.isArray(body.tools)) {

@@ -11,9 +11,11 @@ import type {
   ToolChoice,
   ToolDefinition,
   ToolCall,
+  ToolResultPart,
 } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
+import { pdfFileData, untranslatableFile } from './openai-file-data.js';
 
 function invalid(param: string, message: string): SluiceError {
   return new SluiceError('invalid_request', `${param}: ${message}`, { param });
@@ -170,7 +172,10 @@ function textParts(raw: unknown, at: string): TextPart[] {
 
 const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
 
-/** User content: text parts and input_image; input_file and input_audio are left to translationRefusal. */
+/**
+ * User content: text parts, input_image and input_file with a PDF in file_data; other files (by file_id or file_url,
+ * other types) and input_audio are left to translationRefusal.
+ */
 function userParts(raw: unknown, at: string): ContentPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
   if (!Array.isArray(raw)) throw invalid(at, 'expected a string or an array of content parts');
@@ -192,15 +197,23 @@ function userParts(raw: unknown, at: string): ContentPart[] {
               ? { kind: 'url', url: part.image_url, detail: part.detail }
               : { kind: 'url', url: part.image_url },
         });
+    } else if (part.type === 'input_file') {
+      const data = pdfFileData(part.file_data);
+      if (data !== null)
+        parts.push({
+          type: 'document',
+          source: { kind: 'pdf', data },
+          ...(typeof part.filename === 'string' && part.filename !== '' && { name: part.filename }),
+        });
     } else if (typeof part.type !== 'string') throw invalid(`${partAt}.type`, 'required, a string');
   });
   return parts;
 }
 
-/** A function call's output: a string, or content parts of which the text is kept. */
-function parseOutput(raw: unknown, at: string): ContentPart[] {
+/** A function call's output: a string, or content parts of which text and images are kept (files: translationRefusal). */
+function parseOutput(raw: unknown, at: string): ToolResultPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
-  if (Array.isArray(raw)) return userParts(raw, at);
+  if (Array.isArray(raw)) return userParts(raw, at).filter((part): part is ToolResultPart => part.type !== 'document');
   throw invalid(at, 'required, a string or an array of content parts');
 }
 
@@ -249,6 +262,10 @@ function parseFormat(raw: unknown): ResponseFormat {
   throw invalid('text.format.type', `expected "text", "json_object" or "json_schema"; got ${JSON.stringify(raw.type)}`);
 }
 
+const MESSAGE_PARTS = ['input_text', 'output_text', 'input_image', 'input_file', 'refusal'];
+/** Files in a function's output have no translation: the APIs Sluice translates to take documents in user turns. */
+const OUTPUT_PARTS = ['input_text', 'output_text', 'input_image', 'refusal'];
+
 /**
  * Why a body cannot go to a provider that does not speak the Responses API (Sluice translates it): the first field that
  * needs state kept by the provider or a tool only OpenAI runs, as a 400 naming it; null when it translates. Called only
@@ -279,8 +296,11 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
         const at = type === 'function_call_output' ? `input[${i}].output[${j}]` : `input[${i}].content[${j}]`;
         if (part.type === 'input_image' && typeof part.image_url !== 'string')
           return refuse(`${at}.image_url`, 'images by file_id are kept by OpenAI; send image_url.');
-        if (!['input_text', 'output_text', 'input_image', 'refusal'].includes(String(part.type)))
+        const known = type === 'function_call_output' ? OUTPUT_PARTS : MESSAGE_PARTS;
+        if (!known.includes(String(part.type)))
           return refuse(`${at}.type`, `content parts of type ${JSON.stringify(part.type)} are not translated.`);
+        const file = part.type === 'input_file' ? untranslatableFile(part) : null;
+        if (file !== null) return refuse(`${at}.${file.field}`, file.what);
       }
     }
   }

@@ -7,7 +7,15 @@ import { countTokensBody } from './count-tokens.js';
 import { anthropicPassedFailure } from './errors.js';
 import { openAnthropicChat } from './exchange.js';
 
-const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema']);
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>([
+  'chat',
+  'stream',
+  'tools',
+  'images',
+  'text_documents',
+  'json_mode',
+  'json_schema',
+]);
 
 export function createAnthropicProvider(name: string, config: ProviderSettings): Provider {
   // Config validation requires baseUrl for this type.

@@ -95,7 +95,21 @@ export function anthropicRequestBody(
 }
 
 function toBlock(part: ContentPart): AnthropicContentBlock {
-  return part.type === 'text' ? { type: 'text', text: part.text } : { type: 'image', source: imageSource(part) };
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: part.text };
+    case 'image':
+      return { type: 'image', source: imageSource(part) };
+    case 'document':
+      return {
+        type: 'document',
+        source:
+          part.source.kind === 'pdf'
+            ? { type: 'base64', media_type: 'application/pdf', data: part.source.data }
+            : { type: 'text', media_type: 'text/plain', data: part.source.text },
+        ...(part.name !== undefined && { title: part.name }),
+      };
+  }
 }
 
 function imageSource(part: ImagePart): AnthropicImageSource {

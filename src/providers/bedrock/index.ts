@@ -15,7 +15,16 @@ import { bedrockConverseBody } from './request.js';
 import { bedrockChatResponse } from './response.js';
 import { BedrockStreamDecoder } from './stream.js';
 
-const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>([
+  'chat',
+  'stream',
+  'tools',
+  'images',
+  'text_documents',
+  'json_mode',
+  'json_schema',
+  'embeddings',
+]);
 
 function streamDecoder(): StreamDecoder {
   return new BedrockStreamDecoder(crypto.randomUUID());

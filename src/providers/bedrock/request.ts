@@ -13,6 +13,14 @@ const IMAGE_FORMATS: Record<string, BedrockImageFormat> = {
   'image/webp': 'webp',
 };
 
+/** What the model is asked beside documents sent alone: Converse refuses a turn with a document and no text. */
+const DOCUMENT_PROMPT = 'See the attached document.';
+/** A file name's extension, dropped from a document's name (Converse allows no dots). */
+const EXTENSION = /\.[A-Za-z0-9]{1,5}$/;
+/** Runs of characters a Converse document name may not hold (it takes ASCII letters and digits, not all Unicode). */
+const NOT_IN_NAME = /[^A-Za-z0-9()[\]-]+/g;
+const MAX_NAME = 200;
+
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
 }
@@ -27,6 +35,7 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
     throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
   const system: Array<{ text: string }> = [];
   const messages: BedrockMessage[] = [];
+  const documentNames = new Set<string>();
   const append = (role: 'user' | 'assistant', blocks: BedrockContentBlock[]) => {
     // Converse refuses a turn with no content and a blank text block, both of which OpenAI takes: they say nothing.
     blocks = blocks.filter((block) => !('text' in block) || block.text !== '');
@@ -44,7 +53,7 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
       case 'user':
         append(
           'user',
-          message.content.map((part, i) => toBlock(part, `messages[${index}].content[${i}]`)),
+          message.content.map((part, i) => toBlock(part, `messages[${index}].content[${i}]`, documentNames)),
         );
         break;
       case 'assistant': {
@@ -60,7 +69,7 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
             toolResult: {
               toolUseId: message.toolCallId,
               content: message.content.map((part, i) => {
-                const block = toBlock(part, `messages[${index}].content[${i}]`);
+                const block = toBlock(part, `messages[${index}].content[${i}]`, documentNames);
                 return 'text' in block
                   ? { text: block.text }
                   : (block as { image: { format: BedrockImageFormat; source: { bytes: string } } });
@@ -72,6 +81,7 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
         break;
     }
   });
+  for (const message of messages) if (message.role === 'user') promptDocuments(message.content);
   const body: BedrockConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
@@ -104,10 +114,41 @@ function toolSpec(tool: ToolDefinition): BedrockTool {
   };
 }
 
-function toBlock(part: ContentPart, at: string): BedrockContentBlock {
+function toBlock(part: ContentPart, at: string, documentNames: Set<string>): BedrockContentBlock {
   if (part.type === 'text') return { text: part.text };
+  if (part.type === 'document') {
+    const name = documentName(part.name, documentNames);
+    return part.source.kind === 'pdf'
+      ? { document: { format: 'pdf', name, source: { bytes: part.source.data } } }
+      : { document: { format: 'txt', name, source: { bytes: Buffer.from(part.source.text).toString('base64') } } };
+  }
   if (part.source.kind === 'url') throw unsupported(at, 'images by URL; send the image as base64 data');
   const format = IMAGE_FORMATS[part.source.mediaType];
   if (format === undefined) throw unsupported(at, `images of type ${part.source.mediaType}`);
   return { image: { format, source: { bytes: part.source.data } } };
+}
+
+/**
+ * A name Converse takes for a document: the client's file name or title without its extension, other characters made
+ * spaces, at most 200 characters, "Document" when nothing is left, and " (2)", " (3)"... after a name already used in
+ * the request, which Converse refuses ("Messages can't contain duplicate document names").
+ */
+function documentName(given: string | undefined, taken: Set<string>): string {
+  const base =
+    (given ?? '')
+      .replace(EXTENSION, '')
+      .replace(NOT_IN_NAME, ' ')
+      .trim()
+      .slice(0, MAX_NAME - 8)
+      .trim() || 'Document';
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base} (${n})`;
+  taken.add(name);
+  return name;
+}
+
+/** A user turn with documents and no text gets a neutral question: Converse requires text beside documents. */
+function promptDocuments(content: BedrockContentBlock[]): void {
+  if (content.some((block) => 'document' in block) && !content.some((block) => 'text' in block && block.text.trim() !== ''))
+    content.push({ text: DOCUMENT_PROMPT });
 }

@@ -4,9 +4,18 @@
 
 export type BedrockImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
 
+/** https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_DocumentBlock.html (Sluice sends PDFs and text). */
+export interface BedrockDocument {
+  format: 'pdf' | 'txt';
+  /** Letters, digits, single spaces, hyphens, parentheses and square brackets; 1 to 200 characters; unique in a request. */
+  name: string;
+  source: { bytes: string };
+}
+
 export type BedrockContentBlock =
   | { text: string }
   | { image: { format: BedrockImageFormat; source: { bytes: string } } }
+  | { document: BedrockDocument }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
   | {
       toolResult: {

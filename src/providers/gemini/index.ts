@@ -5,7 +5,16 @@ import { geminiHeaders } from './auth.js';
 import { geminiChatExchange, geminiEmbeddingsExchange } from './exchange.js';
 import { geminiChatBody, geminiEmbedBody } from './request.js';
 
-const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>([
+  'chat',
+  'stream',
+  'tools',
+  'images',
+  'text_documents',
+  'json_mode',
+  'json_schema',
+  'embeddings',
+]);
 
 export function createGeminiProvider(name: string, config: ProviderSettings): Provider {
   const url = new URL(config.baseUrl ?? 'https://generativelanguage.googleapis.com');

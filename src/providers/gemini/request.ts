@@ -107,6 +107,11 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
 
 function toPart(part: ContentPart, at: string): GeminiPart {
   if (part.type === 'text') return { text: part.text };
+  // Gemini reads a PDF's pages, and other documents as text: https://ai.google.dev/gemini-api/docs/document-processing
+  if (part.type === 'document')
+    return part.source.kind === 'pdf'
+      ? { inlineData: { mimeType: 'application/pdf', data: part.source.data } }
+      : { inlineData: { mimeType: 'text/plain', data: Buffer.from(part.source.text).toString('base64') } };
   if (part.source.kind === 'url') throw unsupported(at, 'images by URL; send the image as base64 data');
   return { inlineData: { mimeType: part.source.mediaType, data: part.source.data } };
 }

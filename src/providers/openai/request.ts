@@ -1,4 +1,5 @@
 // IR -> OpenAI Chat Completions and Embeddings request bodies (pure; never mutates its input).
+import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
@@ -85,10 +86,18 @@ function toMessage(message: ChatMessage): OpenAIMessage {
   }
 }
 
+const PDF_DATA_URL = 'data:application/pdf;base64,';
+
 function toUserContent(parts: ContentPart[]): string | OpenAIContentPart[] {
   if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text;
   return parts.map((part): OpenAIContentPart => {
     if (part.type === 'text') return { type: 'text', text: part.text };
+    if (part.type === 'document') {
+      // Chat Completions' file inputs take PDFs only: a front door refuses a plain-text document for this provider.
+      if (part.source.kind !== 'pdf')
+        throw new SluiceError('unsupported_by_provider', 'Chat Completions takes PDF documents only.', { param: 'messages' });
+      return { type: 'file', file: { filename: part.name ?? 'document.pdf', file_data: `${PDF_DATA_URL}${part.source.data}` } };
+    }
     const url = part.source.kind === 'url' ? part.source.url : `data:${part.source.mediaType};base64,${part.source.data}`;
     const detail = part.source.kind === 'url' ? part.source.detail : undefined;
     return { type: 'image_url', image_url: detail !== undefined ? { url, detail } : { url } };

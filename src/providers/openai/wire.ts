@@ -1,7 +1,11 @@
 // OpenAI Chat Completions and Embeddings wire types, as far as Sluice reads or writes them.
 // Reference: https://platform.openai.com/docs/api-reference/chat and /embeddings
 
-export type OpenAIContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: string } };
+export type OpenAIContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string; detail?: string } }
+  /** PDFs only, in Chat Completions: https://platform.openai.com/docs/guides/pdf-files */
+  | { type: 'file'; file: { filename: string; file_data: string } };
 
 export interface OpenAIToolCall {
   id: string;

@@ -21,7 +21,16 @@ import {
   vertexEmbeddingsTokensPerCall,
 } from './embeddings.js';
 
-const FEATURES: ReadonlySet<Feature> = new Set<Feature>(['chat', 'stream', 'tools', 'images', 'json_mode', 'json_schema', 'embeddings']);
+const FEATURES: ReadonlySet<Feature> = new Set<Feature>([
+  'chat',
+  'stream',
+  'tools',
+  'images',
+  'text_documents',
+  'json_mode',
+  'json_schema',
+  'embeddings',
+]);
 /** The anthropic_version Vertex expects in the body of Claude calls. */
 const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 
