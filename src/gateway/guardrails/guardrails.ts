@@ -134,13 +134,22 @@ function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) 
   }
   if (typeof value === 'object' && value !== null) {
     let out: Record<string, unknown> | null = null;
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const record = value as Record<string, unknown>;
+    // A plain-text document's source (Anthropic's `{type: "text", media_type: "text/plain", data}`) holds prompt text in
+    // `data`, where every other source holds base64 or a URL.
+    const textSource = inside && record.type === 'text' && record.media_type === 'text/plain';
+    for (const [key, item] of Object.entries(record)) {
       // Nested, `input` is a tool call's arguments (Anthropic's tool_use), not text: left as OpenAI's arguments string is.
       if (inside && key === 'input') continue;
+      if (textSource && key === 'data' && typeof item === 'string') {
+        const mapped = map(item);
+        if (mapped !== item) (out ??= { ...record })[key] = mapped;
+        continue;
+      }
       const enters = fields.has(key) || (inside && typeof item === 'object' && item !== null);
       if (!enters) continue;
       const mapped = mapTexts(item, fields, map, fields.has(key) || inside);
-      if (mapped !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = mapped;
+      if (mapped !== item) (out ??= { ...record })[key] = mapped;
     }
     return (out ?? value) as T;
   }

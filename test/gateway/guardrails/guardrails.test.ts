@@ -82,6 +82,32 @@ describe('guardrails', () => {
     );
   });
 
+  test("a plain-text document's text is checked as the prompt's: block refuses it (the Anthropic SDK's document block)", async () => {
+    const sent = mock.received.length;
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    await assert.rejects(
+      anthropic.messages.create({
+        model: 'gpt-4o-mini',
+        max_tokens: 20,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'Minutes: Project Falcon ships in May.' } },
+              { type: 'text', text: 'Summarize the attached minutes.' },
+            ],
+          },
+        ],
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof Anthropic.BadRequestError);
+        assert.match(error.message, /blocked by guardrail 'no-falcon'/);
+        return true;
+      },
+    );
+    assert.equal(mock.received.length, sent);
+  });
+
   test('monitor: the call goes through unchanged, the violation recorded in the ledger', async () => {
     const answer = await ask(openai, 'My SSN is 123-45-6789.');
     assert.equal(answer, 'You said: My SSN is 123-45-6789.');
