@@ -330,15 +330,19 @@ describe('Responses API translated for Anthropic, Bedrock and Gemini', () => {
     assert.equal(chained.param, 'previous_response_id');
     assert.match(chained.message, /keeps no responses/);
     assert.equal((await refused({ store: true })).param, 'store');
-    assert.equal((await refused({ tools: [{ type: 'web_search' }] })).param, 'tools[0].type');
+    const tool = await refused({ tools: [{ type: 'web_search' }] });
+    assert.equal(tool.param, 'tools[0].type');
+    // What needs no state is not told to send the whole conversation: it says what the field is, and where it works.
+    assert.doesNotMatch(tool.message, /keeps no responses|whole conversation/);
+    assert.match(tool.message, /use a model served by OpenAI or Azure OpenAI/);
     assert.equal((await refused({ input: [{ type: 'item_reference', id: 'msg_1' }] })).param, 'input[0].type');
     const untyped = await refused({ input: [{ role: 'user', content: 'Hi' }, { id: 'msg_1' }] });
     assert.equal(untyped.param, 'input[1].type');
     assert.match(untyped.message, /item_reference/);
-    assert.equal(
-      (await refused({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file_1' }] }] })).param,
-      'input[0].content[0].file_id',
-    );
+    assert.match(untyped.message, /send the whole conversation in input/, 'a reference is to a kept item');
+    const file = await refused({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file_1' }] }] });
+    assert.equal(file.param, 'input[0].content[0].file_id');
+    assert.doesNotMatch(file.message, /keeps no responses|whole conversation/);
     // text.format json_schema is no longer among them: Claude gets it as a forced tool (structured-outputs.test).
     assert.equal(anthropicMock.received.length, before);
     // store: false and absent are fine.

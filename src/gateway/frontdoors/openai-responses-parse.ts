@@ -272,23 +272,25 @@ const OUTPUT_PARTS = ['input_text', 'output_text', 'input_image', 'refusal'];
  * for a translated target, on a body parseOpenAIResponses accepted.
  */
 export function translationRefusal(body: JsonObject, provider: TranslatedProvider): SluiceError | null {
-  const refuse = (param: string, what: string) =>
+  // Only what needs responses kept is told to send the whole conversation; the rest, where it works.
+  const refuse = (param: string, what: string, stateful = false) =>
     new SluiceError(
       'unsupported_by_provider',
-      `${param}: ${what} The model's provider (${provider.name}) is reached by translation and keeps no responses; send the whole conversation in input, or use a model served by OpenAI or Azure OpenAI.`,
+      `${param}: ${what} The model's provider (${provider.name}) is reached by translation${stateful ? ' and keeps no responses; send the whole conversation in input, or' : ';'} use a model served by OpenAI or Azure OpenAI.`,
       { param },
     );
   for (const field of STATEFUL_FIELDS) {
-    if (body[field] !== undefined && body[field] !== null) return refuse(field, `${field} needs the provider to keep earlier responses.`);
+    if (body[field] !== undefined && body[field] !== null)
+      return refuse(field, `${field} needs the provider to keep earlier responses.`, true);
   }
-  if (body.store === true) return refuse('store', 'store: true asks the provider to keep the response.');
-  if (body.background === true) return refuse('background', 'background responses are kept and polled at the provider.');
+  if (body.store === true) return refuse('store', 'store: true asks the provider to keep the response.', true);
+  if (body.background === true) return refuse('background', 'background responses are kept and polled at the provider.', true);
   if (Array.isArray(body.input)) {
     for (let i = 0; i < body.input.length; i++) {
       const item = body.input[i] as JsonObject;
       const type = itemType(item);
       if (type !== 'message' && type !== 'function_call' && type !== 'function_call_output')
-        return refuse(`input[${i}].type`, `input items of type ${JSON.stringify(type)} are not translated.`);
+        return refuse(`input[${i}].type`, `input items of type ${JSON.stringify(type)} are not translated.`, type === 'item_reference');
       const content = type === 'function_call_output' ? item.output : item.content;
       if (!Array.isArray(content)) continue;
       for (let j = 0; j < content.length; j++) {
