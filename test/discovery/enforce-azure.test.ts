@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { connect as tlsConnect } from 'node:tls';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { json, openaiCompletion } from '../support/mock-provider.js';
-import { connectTunnel, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import {
+  connectTunnel,
+  HttpsMock,
+  proxiedFetch,
+  startTestDiscovery,
+  tlsFixture,
+  type TlsFixture,
+  interceptingTo,
+} from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const HOST = 'contoso.openai.azure.com';
@@ -22,8 +30,7 @@ describe('discovery: Azure OpenAI deployments are checked beside the body model'
     enforcing = await startTestDiscovery(
       {
         mode: 'enforce',
-        ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
-        upstream: { caFile: tls.upstreamCaFile, resolve: { [HOST]: `127.0.0.1:${mock.port}` } },
+        ...interceptingTo(tls, [HOST], mock.port),
       },
       {
         providers: {

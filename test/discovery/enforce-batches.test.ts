@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { json } from '../support/mock-provider.js';
-import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture, interceptingTo } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const BATCH = {
@@ -32,8 +32,7 @@ describe('discovery: Anthropic Message Batches', () => {
     enforcing = await startTestDiscovery(
       {
         mode: 'enforce',
-        ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
-        upstream: { caFile: tls.upstreamCaFile, resolve: { 'api.anthropic.com': `127.0.0.1:${mock.port}` } },
+        ...interceptingTo(tls, ['api.anthropic.com'], mock.port),
       },
       {
         providers: { anthropic: { type: 'anthropic', baseUrl: 'https://api.anthropic.com', apiKey: 'sk-ant-unused-not-real' } },

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { json } from '../support/mock-provider.js';
-import { counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture, interceptingTo } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const HOST = 'bedrock-runtime.us-east-1.amazonaws.com';
@@ -22,8 +22,7 @@ describe('discovery: Bedrock async invocations name their model in the body', ()
     );
     const discovery = (mode: string) => ({
       mode,
-      ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
-      upstream: { caFile: tls.upstreamCaFile, resolve: { [HOST]: `127.0.0.1:${mock.port}` } },
+      ...interceptingTo(tls, [HOST], mock.port),
     });
     const rest = {
       providers: { bedrock: { type: 'bedrock', region: 'us-east-1', accessKeyId: 'AKIDNOTREAL', secretAccessKey: 'not-a-real-secret' } },

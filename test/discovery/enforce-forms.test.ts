@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
 import { FormData } from 'undici';
 import { json } from '../support/mock-provider.js';
-import { counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture, interceptingTo } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const MAX_PARSE_BYTES = 64 * 1024;
@@ -27,8 +27,7 @@ describe('discovery: models named in multipart form fields', () => {
     const discovery = (mode: string) => ({
       mode,
       maxParseBytes: MAX_PARSE_BYTES,
-      ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
-      upstream: { caFile: tls.upstreamCaFile, resolve: { 'api.openai.com': `127.0.0.1:${mock.port}` } },
+      ...interceptingTo(tls, ['api.openai.com'], mock.port),
     });
     const rest = {
       providers: { openai: { type: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-unused-not-real' } },

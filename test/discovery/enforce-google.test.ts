@@ -4,9 +4,9 @@
 // one the policy refuses, and both modes inventory it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { json } from '../support/mock-provider.js';
-import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { testServiceAccountJson } from '../support/google.js';
+import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture, interceptingTo } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const GEMINI = 'generativelanguage.googleapis.com';
@@ -24,12 +24,10 @@ describe('discovery: Google paths naming tuned models and endpoints', () => {
   before(async () => {
     tls = await tlsFixture();
     mock = await HttpsMock.start(await tls.serverCert([GEMINI, VERTEX]), (_request, res) => json(res, 200, ANSWER));
-    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     enforcing = await startTestDiscovery(
       {
         mode: 'enforce',
-        ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
-        upstream: { caFile: tls.upstreamCaFile, resolve: { [GEMINI]: `127.0.0.1:${mock.port}`, [VERTEX]: `127.0.0.1:${mock.port}` } },
+        ...interceptingTo(tls, [GEMINI, VERTEX], mock.port),
       },
       {
         providers: {
@@ -37,12 +35,7 @@ describe('discovery: Google paths naming tuned models and endpoints', () => {
           vertex: {
             type: 'vertex',
             location: 'us-central1',
-            serviceAccountJson: JSON.stringify({
-              type: 'service_account',
-              project_id: 'proj-1',
-              client_email: 'sluice-test@proj-1.iam.gserviceaccount.com',
-              private_key: privateKey,
-            }),
+            serviceAccountJson: testServiceAccountJson(),
           },
         },
         resources: {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { FormData } from 'undici';
 import { json } from '../support/mock-provider.js';
-import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture, interceptingTo } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const SDP = 'v=0\r\no=- 4227147428 1719357865 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
@@ -31,8 +31,7 @@ describe('discovery: Realtime sessions made over HTTP', () => {
     enforcing = await startTestDiscovery(
       {
         mode: 'enforce',
-        ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
-        upstream: { caFile: tls.upstreamCaFile, resolve: { 'api.openai.com': `127.0.0.1:${mock.port}` } },
+        ...interceptingTo(tls, ['api.openai.com'], mock.port),
       },
       {
         providers: { openai: { type: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-unused-not-real' } },

@@ -4,10 +4,10 @@
 // TLS h2 server on loopback) and comes back whole: its messages as they come, its trailers, its Trailers-Only answers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
-import { counter, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
+import { counter, startTestDiscovery, tlsFixture, type TlsFixture, interceptingTo } from '../support/discovery.js';
+import { testServiceAccountJson } from '../support/google.js';
 import { generateContentRequest, generateContentResponse, grpcCall, grpcFrame, GrpcMock } from '../support/grpc.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 import type { Observation } from '../../src/discovery/report.js';
@@ -257,8 +257,7 @@ describe('discovery: enforce mode over gRPC', () => {
       {
         mode: 'enforce',
         maxParseBytes: 4096,
-        ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
-        upstream: { caFile: tls.upstreamCaFile, resolve: { [VERTEX]: `127.0.0.1:${mock.port}`, [GEMINI]: `127.0.0.1:${mock.port}` } },
+        ...interceptingTo(tls, [VERTEX, GEMINI], mock.port),
       },
       {
         providers: {
@@ -266,14 +265,7 @@ describe('discovery: enforce mode over gRPC', () => {
           vertex: {
             type: 'vertex',
             location: 'us-central1',
-            serviceAccountJson: JSON.stringify({
-              type: 'service_account',
-              project_id: 'proj-1',
-              client_email: 'sluice-test@proj-1.iam.gserviceaccount.com',
-              private_key: generateKeyPairSync('rsa', { modulusLength: 2048 })
-                .privateKey.export({ type: 'pkcs8', format: 'pem' })
-                .toString(),
-            }),
+            serviceAccountJson: testServiceAccountJson(),
           },
         },
         resources: {

@@ -3,10 +3,10 @@
 // file parts). Files by id or URL, which only their own provider can read, stay a 400 naming the field.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { anthropicMessage, json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { testServiceAccountJson } from '../support/google.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, startMockBedrock } from '../support/mock-bedrock.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -40,13 +40,7 @@ describe('PDF documents, translated between the APIs', () => {
       if (request.path.includes('/publishers/anthropic/')) return json(res, 200, anthropicMessage('A one-page report.'));
       return json(res, 200, geminiAnswer);
     });
-    const serviceAccount = JSON.stringify({
-      type: 'service_account',
-      project_id: 'proj-1',
-      client_email: 'sluice-test@proj-1.iam.gserviceaccount.com',
-      private_key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      token_uri: `${vertexMock.url}/token`,
-    });
+    const serviceAccount = testServiceAccountJson(`${vertexMock.url}/token`);
     bedrockMock = await startMockBedrock((_model, _stream, _request, res) => json(res, 200, converseAnswer('A one-page report.')));
     sluice = await startTestSluice({
       providers: {

@@ -4,9 +4,9 @@
 // several calls, answers in input order, usage summed from statistics.token_count; Vertex errors in OpenAI's shape.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import OpenAI from 'openai';
 import { json, MockProvider } from '../support/mock-provider.js';
+import { testServiceAccountJson } from '../support/google.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const TOKEN = 'ya29.vertex-embeddings-token';
@@ -95,14 +95,7 @@ describe('Vertex AI embeddings', () => {
         metadata: { billableCharacterCount: instances.reduce((sum, instance) => sum + instance.content.length, 0) },
       });
     });
-    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const serviceAccount = JSON.stringify({
-      type: 'service_account',
-      project_id: 'proj-1',
-      client_email: 'sluice-test@proj-1.iam.gserviceaccount.com',
-      private_key: privateKey,
-      token_uri: `${tokenEndpoint.url}/token`,
-    });
+    const serviceAccount = testServiceAccountJson(`${tokenEndpoint.url}/token`);
     sluice = await startTestSluice({
       consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
       providers: { vertex: { type: 'vertex', baseUrl: vertex.url, location: 'us-central1', serviceAccountJson: serviceAccount } },

@@ -115,6 +115,17 @@ export class HttpsMock {
   }
 }
 
+/**
+ * Discovery settings that intercept with the fixture's organisation CA and send `hosts` to the mock on loopback `port`,
+ * trusting the fixture's upstream CA: what a test spreads into its `discovery` block beside the mode.
+ */
+export function interceptingTo(tls: TlsFixture, hosts: readonly string[], port: number) {
+  return {
+    ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
+    upstream: { caFile: tls.upstreamCaFile, resolve: Object.fromEntries(hosts.map((host) => [host, `127.0.0.1:${port}`])) },
+  };
+}
+
 /** undici's fetch through the proxy, trusting the organisation CA for the intercepted hosts. */
 export function proxiedFetch(
   proxyUrl: string,
