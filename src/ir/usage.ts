@@ -9,6 +9,11 @@ export interface Usage {
   cacheWriteTokens: number;
   /** False when the provider gave no figure and Sluice counted with its tokenizer. */
   reported: boolean;
+  /**
+   * Characters the provider bills for, where it prices characters rather than tokens (Vertex AI's text-embedding-00x
+   * report theirs as `metadata.billableCharacterCount`); absent everywhere else.
+   */
+  billableCharacters?: number;
 }
 
 export function emptyUsage(): Usage {

@@ -9,15 +9,27 @@ export interface Pricing {
   cachedInput?: number | undefined;
   /** Tokens written to a prompt cache; the input price when absent. */
   cacheWrite?: number | undefined;
+  /**
+   * USD per 1M input characters, for models billed by the character (Vertex AI's text-embedding-005), added to the
+   * token prices (0 for such a model).
+   */
+  inputCharacters?: number | undefined;
 }
 
+/** Null when there is no price, or when the model is priced by the character and the call's characters are unknown. */
 export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number | null {
   if (pricing === undefined) return null;
+  let characters = 0;
+  if (pricing.inputCharacters !== undefined) {
+    if (usage.billableCharacters === undefined) return null;
+    characters = usage.billableCharacters * pricing.inputCharacters;
+  }
   const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
   return Math.round(
     uncached * pricing.input +
       usage.cachedInputTokens * (pricing.cachedInput ?? pricing.input) +
       usage.cacheWriteTokens * (pricing.cacheWrite ?? pricing.input) +
-      usage.outputTokens * pricing.output,
+      usage.outputTokens * pricing.output +
+      characters,
   );
 }

@@ -1,10 +1,13 @@
-// The model price catalog shipped with Sluice: list prices in USD per 1M tokens.
+// The model price catalog shipped with Sluice: list prices in USD per 1M tokens (per 1M characters where a model is
+// billed by the character).
 // Source: the providers' public pricing pages (openai.com/api/pricing, anthropic.com/pricing,
-// aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, prompts <= 200k)).
+// aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, prompts <= 200k),
+// cloud.google.com/vertex-ai/generative-ai/pricing (where Vertex AI's price differs from the Gemini API's)).
 // Checked: 2026-11-24. Config `pricing` on a model overrides these.
 
 export interface CatalogEntry {
-  provider: 'openai' | 'anthropic' | 'bedrock' | 'gemini';
+  /** `vertex`: only where Vertex AI differs from the Gemini API's catalog, which it otherwise bills at. */
+  provider: 'openai' | 'anthropic' | 'bedrock' | 'gemini' | 'vertex';
   model: string;
   input: number;
   output: number;
@@ -12,10 +15,12 @@ export interface CatalogEntry {
   cachedInput?: number;
   /** Price of input tokens written to the prompt cache (Anthropic, 5-minute cache); input price when absent. */
   cacheWrite?: number;
+  /** USD per 1M input characters, for a model billed by the character (its `input` then 0). */
+  inputCharacters?: number;
 }
 
 export const PRICE_CATALOG_SOURCE =
-  "Providers' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier)";
+  "Providers' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier, Vertex AI)";
 export const PRICE_CATALOG_AS_OF = '2026-11-24';
 
 const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number, output: number): CatalogEntry => ({
@@ -77,5 +82,9 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   { provider: 'gemini', model: 'gemini-1.5-pro', input: 1.25, output: 5 },
   { provider: 'gemini', model: 'gemini-1.5-flash', input: 0.075, output: 0.3 },
   { provider: 'gemini', model: 'gemini-embedding-001', input: 0.15, output: 0 },
-  { provider: 'gemini', model: 'text-embedding-004', input: 0.025, output: 0 },
+  // Vertex AI's text embedding models, billed by the character: $0.000025 per 1,000 (online), counted by Vertex as each
+  // answer's metadata.billableCharacterCount. (text-embedding-004 left the Gemini API in January 2026.)
+  { provider: 'vertex', model: 'text-embedding-005', input: 0, output: 0, inputCharacters: 0.025 },
+  { provider: 'vertex', model: 'text-embedding-004', input: 0, output: 0, inputCharacters: 0.025 },
+  { provider: 'vertex', model: 'text-multilingual-embedding-002', input: 0, output: 0, inputCharacters: 0.025 },
 ];

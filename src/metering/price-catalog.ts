@@ -5,7 +5,7 @@ import { PRICE_CATALOG_AS_OF, PRICE_CATALOG_ENTRIES, PRICE_CATALOG_SOURCE, type 
 /** What may follow a catalog name in a versioned model name: a date, a version, or a moving alias. */
 const VERSION_SUFFIX = /^(\d|v\d|latest|preview)/;
 
-/** Provider types that bill at another catalog's list prices. */
+/** Provider types that bill at another catalog's list prices (Vertex AI: its own entries first, then the Gemini API's). */
 const CATALOG_OF: Record<string, string> = { 'azure-openai': 'openai', vertex: 'gemini' };
 
 export class PriceCatalog {
@@ -23,6 +23,7 @@ export class PriceCatalog {
       const pricing: Pricing = { input: entry.input, output: entry.output };
       if (entry.cachedInput !== undefined) pricing.cachedInput = entry.cachedInput;
       if (entry.cacheWrite !== undefined) pricing.cacheWrite = entry.cacheWrite;
+      if (entry.inputCharacters !== undefined) pricing.inputCharacters = entry.inputCharacters;
       models.set(entry.model, pricing);
     }
   }
@@ -32,10 +33,13 @@ export class PriceCatalog {
     // Claude on Vertex is billed at Anthropic's prices (its versions written claude-3-5-haiku@20241022), Gemini at Gemini's.
     const claudeOnVertex = providerType === 'vertex' && model.startsWith('claude');
     const catalog = claudeOnVertex ? 'anthropic' : (CATALOG_OF[providerType] ?? providerType);
-    const key = `${catalog}\u0000${model}`;
+    // By provider type: Vertex AI and the Gemini API share a catalog but not every price.
+    const key = `${providerType}\u0000${model}`;
     const cached = this.resolved.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const found = this.match(catalog, claudeOnVertex ? model.replace('@', '-') : model);
+    const found = claudeOnVertex
+      ? this.match(catalog, model.replace('@', '-'))
+      : ((providerType === 'vertex' ? this.match('vertex', model) : undefined) ?? this.match(catalog, model));
     this.resolved.set(key, found ?? null);
     return found;
   }

@@ -25,6 +25,15 @@ describe('price catalog', () => {
     assert.equal(catalog.lookup('azure-openai', 'gpt-4o-mini')?.output, 0.6);
   });
 
+  test("prices Vertex AI at the Gemini API's prices, except its own text embedding models, billed by the character", () => {
+    assert.equal(catalog.lookup('vertex', 'gemini-embedding-001')?.input, 0.15);
+    assert.equal(catalog.lookup('vertex', 'gemini-2.5-flash')?.output, 2.5);
+    for (const model of ['text-embedding-005', 'text-embedding-004', 'text-multilingual-embedding-002'])
+      assert.deepEqual(catalog.lookup('vertex', model), { input: 0, output: 0, inputCharacters: 0.025 }, model);
+    // Not on the Gemini API, whose text-embedding-004 is gone, and never at a per-character figure taken per token.
+    assert.equal(catalog.lookup('gemini', 'text-embedding-004'), undefined);
+  });
+
   test('knows nothing of an unknown model', () => {
     assert.equal(catalog.lookup('openai', 'my-fine-tune'), undefined);
     assert.equal(catalog.lookup('openai', 'gpt-4o-minimal'), undefined);
@@ -46,6 +55,15 @@ describe('cost', () => {
 
   test('is unknown without a price', () => {
     assert.equal(costMicroUsd(usage, undefined), null);
+  });
+
+  test('a price by the character charges the characters billed, and is unknown when the provider did not say how many', () => {
+    const characters = { inputTokens: 30, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true };
+    const perCharacter = { input: 0, output: 0, inputCharacters: 0.025 };
+    assert.equal(costMicroUsd({ ...characters, billableCharacters: 40_000 }, perCharacter), 1000);
+    assert.equal(costMicroUsd(characters, perCharacter), null);
+    // Added to token prices, for a model priced both ways.
+    assert.equal(costMicroUsd({ ...characters, billableCharacters: 40_000 }, { ...perCharacter, input: 1 }), 1030);
   });
 });
 

@@ -97,7 +97,21 @@ describe('Vertex AI embeddings', () => {
     });
     const serviceAccount = testServiceAccountJson(`${tokenEndpoint.url}/token`);
     sluice = await startTestSluice({
-      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+      consumers: [
+        { name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] },
+        { name: 'search-indexer', team: 'discovery', keys: [KEYS.search] },
+      ],
+      // $0.0001 a month: 4,000 characters of text-embedding-005 at $0.025 per 1M.
+      budgets: [
+        {
+          name: 'indexer-usd',
+          consumers: { consumer: 'search-indexer' },
+          measure: 'cost_usd',
+          limit: 0.0001,
+          window: 'month',
+          mode: 'enforce',
+        },
+      ],
       providers: { vertex: { type: 'vertex', baseUrl: vertex.url, location: 'us-central1', serviceAccountJson: serviceAccount } },
       models: [
         { name: 'gemini-embed', targets: [{ provider: 'vertex', model: 'gemini-embedding-001' }] },
@@ -191,11 +205,35 @@ describe('Vertex AI embeddings', () => {
     );
     const contents = sent.flatMap((request) => (request.body.instances as Instance[]).map((instance) => instance.content));
     assert.deepEqual(contents.sort(), [...inputs].sort());
-    // Google bills text-embedding-005 per character, which the per-token catalog cannot state: tokens, no cost.
+    // Google bills text-embedding-005 by the character ($0.025 per 1M), as each answer's billableCharacterCount says:
+    // the two calls' counts summed (the mock's: every character of the texts).
     const row = (await ledgerRows(sluice)).filter((r) => r.requested_model === 'text-embed').at(-1)!;
     assert.equal(row.status, 200);
     assert.equal(row.input_tokens, 600);
-    assert.equal(row.cost_micro_usd, null);
+    const characters = inputs.reduce((sum, text) => sum + text.length, 0);
+    assert.equal(row.cost_micro_usd, Math.round(characters * 0.025));
+  });
+
+  test("a cost budget reserves a per-character model's price on the texts' characters, so the call past it is refused", async () => {
+    const indexer = new OpenAI({ apiKey: KEYS.search, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    // 3,000 characters: 75 micro-USD of the budget's 100. The second call's 75 would pass the budget: refused before Vertex.
+    const texts = Array.from({ length: 3 }, (_, i) => `${i}${'y'.repeat(999)}`);
+    await indexer.embeddings.create({ model: 'text-embed', input: texts, encoding_format: 'float' });
+    const before = vertex.received.length;
+    const refused = await indexer.embeddings
+      .create({ model: 'text-embed', input: texts, encoding_format: 'float' })
+      .catch((e: unknown) => e);
+    assert.ok(refused instanceof OpenAI.APIError, String(refused));
+    assert.equal(refused.status, 429);
+    assert.equal(vertex.received.length, before);
+    const rows = (await ledgerRows(sluice)).filter((r) => r.consumer === 'search-indexer');
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.cost_micro_usd]),
+      [
+        [200, 75],
+        [429, null],
+      ],
+    );
   });
 
   test("a batch past Vertex's 20,000 tokens a call is split by size too, each call under it by a bound of its texts' bytes", async () => {

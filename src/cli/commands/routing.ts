@@ -38,7 +38,11 @@ const PROVIDERS: PolicyKind<ProviderView> = {
 
 const targets = (m: ModelConfig) =>
   m.targets.map((t) => `${t.provider}/${t.model}${t.weight === undefined ? '' : ` (${t.weight})`}`).join(' -> ');
-const pricing = (m: ModelConfig) => (m.pricing === undefined ? 'catalog' : `$${m.pricing.input} in, $${m.pricing.output} out per 1M`);
+const pricing = (m: ModelConfig) =>
+  m.pricing === undefined
+    ? 'catalog'
+    : `$${m.pricing.input} in, $${m.pricing.output} out per 1M` +
+      (m.pricing.inputCharacters === undefined ? '' : `, $${m.pricing.inputCharacters} per 1M characters in`);
 
 const MODELS: PolicyKind<ModelConfig> = {
   noun: 'model',

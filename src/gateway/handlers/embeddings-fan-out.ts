@@ -126,10 +126,15 @@ export async function fanOutEmbeddings(
   }
   const data: EmbeddingsResponse['data'] = [];
   const usage: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true };
+  // Characters billed are summed only if every piece reported them: a part of the figure would understate the cost.
+  let characters: number | undefined = 0;
   for (const answer of answers) {
     data.push(...answer!.response.data);
     usage.inputTokens += answer!.response.usage.inputTokens;
     usage.reported &&= answer!.response.usage.reported;
+    const billed = answer!.response.usage.billableCharacters;
+    characters = characters === undefined || billed === undefined ? undefined : characters + billed;
   }
+  if (characters !== undefined) usage.billableCharacters = characters;
   return { response: { model: request.model, data, usage }, target: answers[0]!.target };
 }

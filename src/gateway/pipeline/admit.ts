@@ -98,7 +98,7 @@ function admitAgainstBudgets(
   }
   const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) : 0;
   const now = policy.governance.clock.now();
-  const { reservation, lines } = plan(budgets, consumer, route, now, Math.max(promptTokens, 0), outputTokens);
+  const { reservation, lines } = plan(budgets, consumer, route, demand, now, Math.max(promptTokens, 0), outputTokens);
   let pending: ReserveOutcome | Promise<ReserveOutcome>;
   try {
     pending = policy.governance.store.reserve(now, lines);
@@ -185,7 +185,23 @@ interface Plan {
   lines: CounterLine[];
 }
 
-function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute, now: number, input: number, output: number): Plan {
+/** A bound on the characters a model billed by the character may charge for: the texts' lengths, else 4 a token. */
+function promptCharacters(demand: Demand, input: number): number {
+  if (demand.embeddings === null) return input * 4;
+  let characters = 0;
+  for (const text of demand.embeddings.input) characters += typeof text === 'string' ? text.length : text.length * 4;
+  return characters;
+}
+
+function plan(
+  budgets: readonly Budget[],
+  consumer: Consumer,
+  route: ModelRoute,
+  demand: Demand,
+  now: number,
+  input: number,
+  output: number,
+): Plan {
   const lines: CounterLine[] = [];
   const keys: CounterKeys[] = [];
   const figures: number[] = [];
@@ -211,7 +227,14 @@ function plan(budgets: readonly Budget[], consumer: Consumer, route: ModelRoute,
         if (cost === -1) {
           cost =
             costMicroUsd(
-              { inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reported: false },
+              {
+                inputTokens: input,
+                outputTokens: output,
+                cachedInputTokens: 0,
+                cacheWriteTokens: 0,
+                reported: false,
+                ...(route.reservePricing?.inputCharacters !== undefined && { billableCharacters: promptCharacters(demand, input) }),
+              },
               route.reservePricing,
             ) ?? 0;
         }

@@ -194,6 +194,10 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
         : {
             input: Math.max(highest.input, pricing.input),
             output: Math.max(highest.output, pricing.output),
+            // A target priced by the character makes the reservation count characters too.
+            ...((highest.inputCharacters ?? pricing.inputCharacters) !== undefined && {
+              inputCharacters: Math.max(highest.inputCharacters ?? 0, pricing.inputCharacters ?? 0),
+            }),
           };
   }
   return highest;

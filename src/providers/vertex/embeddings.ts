@@ -55,10 +55,19 @@ export function vertexEmbeddingsResponse(body: unknown, request: EmbeddingsReque
     if (count === undefined) reported = false;
     else tokens += count;
   }
+  // What Google bills the text-embedding-00x models by; an answer without it leaves a per-character price unknown.
+  const characters = asNumber(asObject(asObject(body).metadata).billableCharacterCount);
   return {
     model: '',
     data,
     // A count missing from any prediction leaves the whole to Sluice's tokenizer (marked estimated).
-    usage: { inputTokens: reported ? tokens : 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported },
+    usage: {
+      inputTokens: reported ? tokens : 0,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      cacheWriteTokens: 0,
+      reported,
+      ...(characters !== undefined && { billableCharacters: characters }),
+    },
   };
 }
