@@ -82,6 +82,8 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
         { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
         { name: 'bedrock-claude', targets: [{ provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' }] },
+        { name: 'claude-sonnet', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5-20250929' }] },
+        { name: 'bedrock-claude-haiku-45', targets: [{ provider: 'bedrock', model: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' }] },
         {
           name: 'gpt-then-claude',
           targets: [
@@ -289,5 +291,76 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
     assert.equal(choice.finish_reason, 'tool_calls');
     assert.equal(choice.message.tool_calls?.[0]?.function.name, 'get_weather');
     assert.equal(choice.message.parsed, null);
+  });
+
+  // A schema with constraints Claude's strict mode does not take (minimum, maximum): Anthropic's SDK moves them into the
+  // description, and so must Sluice, or Claude answers 400.
+  const Bounded = z.object({ city: z.string(), celsius: z.number().min(-90).max(60), sunny: z.boolean() });
+  const strictTool = {
+    type: 'function' as const,
+    function: {
+      name: 'get_weather',
+      strict: true,
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+    },
+  };
+  const looseTool = { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: {} } } };
+
+  test('strict: a strict json_schema reaches Claude Sonnet 4.5 as a strict tool, its unsupported constraints in the description', async () => {
+    const completion = await client.chat.completions.parse({
+      model: 'claude-sonnet',
+      messages,
+      response_format: zodResponseFormat(Bounded, 'weather_report'),
+    });
+    const tools = anthropicMock.received[0]!.body.tools as Array<{ name: string; strict?: boolean; input_schema: Record<string, unknown> }>;
+    assert.equal(tools[0]!.strict, true);
+    const celsius = (tools[0]!.input_schema.properties as Record<string, Record<string, unknown>>).celsius!;
+    assert.equal(celsius.type, 'number');
+    assert.equal(celsius.minimum, undefined);
+    assert.match(String(celsius.description), /minimum: -90/);
+    assert.equal(tools[0]!.input_schema.additionalProperties, false);
+    assert.deepEqual(completion.choices[0]!.message.parsed, REPORT);
+  });
+
+  test('strict: function tools marked strict reach Claude Sonnet 4.5 with strict: true, the others without', async () => {
+    await client.chat.completions.create({ model: 'claude-sonnet', messages, tools: [strictTool, looseTool], tool_choice: 'required' });
+    const tools = anthropicMock.received[0]!.body.tools as Array<{ name: string; strict?: boolean; input_schema: unknown }>;
+    assert.deepEqual(
+      tools.map((tool) => [tool.name, tool.strict]),
+      [
+        ['get_weather', true],
+        ['get_time', undefined],
+      ],
+    );
+    assert.deepEqual(tools[0]!.input_schema, strictTool.function.parameters);
+  });
+
+  test('strict: Claude models that have no strict mode (Claude 3.5 Haiku) get the tools without it, as before', async () => {
+    await client.chat.completions.parse({ model: 'claude-haiku', messages, response_format: zodResponseFormat(Bounded, 'weather_report') });
+    const tools = anthropicMock.received[0]!.body.tools as Array<{ strict?: boolean; input_schema: Record<string, unknown> }>;
+    assert.equal('strict' in tools[0]!, false);
+    assert.equal((tools[0]!.input_schema.properties as Record<string, Record<string, unknown>>).celsius!.minimum, -90);
+  });
+
+  test('strict: on Bedrock, Claude Haiku 4.5 gets toolSpec.strict for the schema tool and the strict function tool', async () => {
+    // create, not parse: the SDK's parse takes strict tools only.
+    const completion = await client.chat.completions.create({
+      model: 'bedrock-claude-haiku-45',
+      messages,
+      response_format: zodResponseFormat(Bounded, 'weather_report'),
+      tools: [strictTool, looseTool],
+      tool_choice: 'none',
+    });
+    const specs = (bedrockMock.received[0]!.body as { toolConfig: { tools: Array<{ toolSpec: { name: string; strict?: boolean } }> } })
+      .toolConfig.tools;
+    assert.deepEqual(
+      specs.map((tool) => [tool.toolSpec.name, tool.toolSpec.strict]),
+      [
+        ['get_weather', true],
+        ['get_time', undefined],
+        ['weather_report', true],
+      ],
+    );
+    assert.deepEqual(JSON.parse(completion.choices[0]!.message.content!), REPORT);
   });
 });

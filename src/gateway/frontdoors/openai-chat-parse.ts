@@ -179,6 +179,7 @@ function parseTools(raw: unknown): ToolDefinition[] {
       parameters: (fn.parameters as JsonObject | undefined) ?? { type: 'object', properties: {} },
     };
     if (typeof fn.description === 'string') definition.description = fn.description;
+    if (fn.strict === true) definition.strict = true;
     tools.push(definition);
   });
   return tools;

@@ -1,22 +1,25 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
+import { strictSchema } from '../shared/claude-strict.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
-import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest } from './wire.js';
+import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
 
 /** Anthropic requires max_tokens; OpenAI clients often leave it out. */
 export const DEFAULT_MAX_TOKENS = 4096;
 
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
- * here; null for a request that asks for none.
+ * here; null for a request that asks for none. `takesStrict`: whether the target model takes strict tools
+ * (claudeTakesStrict); when it does, the tools the client marked strict, and the answer's for a strict schema, are sent so.
  */
 export function anthropicRequestBody(
   request: ChatRequest,
   targetModel: string,
   client: ClientBody | null,
   answer: JsonAnswerTool | null,
+  takesStrict: boolean,
 ): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
   const system: string[] = [];
@@ -69,16 +72,14 @@ export function anthropicRequestBody(
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
   if (request.tools !== undefined && request.tools.length > 0) {
-    body.tools = request.tools.map((tool) => ({
-      name: tool.name,
-      ...(tool.description !== undefined && { description: tool.description }),
-      input_schema: tool.parameters,
-    }));
+    body.tools = request.tools.map((tool) =>
+      anthropicTool(tool.name, tool.description, tool.parameters, takesStrict && tool.strict === true),
+    );
   }
   const choice = request.toolChoice;
   const noParallel = request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
   if (answer !== null) {
-    (body.tools ??= []).push({ name: answer.name, description: answer.description, input_schema: answer.schema });
+    (body.tools ??= []).push(anthropicTool(answer.name, answer.description, answer.schema, takesStrict && answer.strict));
     // One call of the forced tool: the answer.
     body.tool_choice =
       answer.mode === 'force' ? { type: 'tool', name: answer.name, disable_parallel_tool_use: true } : { type: 'any', ...noParallel };
@@ -92,6 +93,17 @@ export function anthropicRequestBody(
   }
   if (request.user !== undefined) body.metadata = { user_id: request.user };
   return body;
+}
+
+/** A tool in Anthropic's wire; a strict one with its schema as strict mode takes it (or not strict, if it cannot be). */
+function anthropicTool(name: string, description: string | undefined, schema: Record<string, unknown>, strict: boolean): AnthropicTool {
+  const tool: AnthropicTool = { name, ...(description !== undefined && { description }), input_schema: schema };
+  const strictInput = strict ? strictSchema(schema) : null;
+  if (strictInput !== null) {
+    tool.input_schema = strictInput;
+    tool.strict = true;
+  }
+  return tool;
 }
 
 function toBlock(part: ContentPart): AnthropicContentBlock {

@@ -2,6 +2,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
+import { strictSchema } from '../shared/claude-strict.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
 
@@ -27,9 +28,9 @@ function unsupported(param: string, what: string): SluiceError {
 
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
- * here; null for a request that asks for none.
+ * here; null for a request that asks for none. `takesStrict`: whether the model takes strict tools (claudeTakesStrict).
  */
-export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool | null): BedrockConverseRequest {
+export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool | null, takesStrict: boolean): BedrockConverseRequest {
   // With a JSON answer tool, "none" is expressed by forcing it (jsonAnswerTool): no client tool is called.
   if (request.toolChoice === 'none' && answer === null)
     throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
@@ -90,9 +91,12 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
   if (request.topP !== undefined) inference.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+  const toolSpec = (tool: ToolDefinition) => converseTool(tool, takesStrict && tool.strict === true);
   if (answer !== null) {
     const tools = (request.tools ?? []).map(toolSpec);
-    tools.push({ toolSpec: { name: answer.name, description: answer.description, inputSchema: { json: answer.schema } } });
+    tools.push(
+      converseTool({ name: answer.name, description: answer.description, parameters: answer.schema }, takesStrict && answer.strict),
+    );
     body.toolConfig = { tools, toolChoice: answer.mode === 'force' ? { tool: { name: answer.name } } : { any: {} } };
   } else if (request.tools !== undefined && request.tools.length > 0) {
     body.toolConfig = { tools: request.tools.map(toolSpec) };
@@ -104,12 +108,15 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
   return body;
 }
 
-function toolSpec(tool: ToolDefinition): BedrockTool {
+/** A tool in Converse's wire; a strict one with its schema as strict mode takes it (or not strict, if it cannot be). */
+function converseTool(tool: ToolDefinition, strict: boolean): BedrockTool {
+  const strictInput = strict ? strictSchema(tool.parameters) : null;
   return {
     toolSpec: {
       name: tool.name,
       ...(tool.description !== undefined && { description: tool.description }),
-      inputSchema: { json: tool.parameters },
+      inputSchema: { json: strictInput ?? tool.parameters },
+      ...(strictInput !== null && { strict: true }),
     },
   };
 }

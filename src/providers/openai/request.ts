@@ -31,7 +31,12 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
   if (request.tools !== undefined) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
-      function: { name: tool.name, ...(tool.description !== undefined && { description: tool.description }), parameters: tool.parameters },
+      function: {
+        name: tool.name,
+        ...(tool.description !== undefined && { description: tool.description }),
+        parameters: tool.parameters,
+        ...(tool.strict === true && { strict: true }),
+      },
     }));
   }
   if (request.toolChoice !== undefined) {

@@ -21,6 +21,8 @@ export interface JsonAnswerTool {
    * tool, the JSON tool or one of the client's (see jsonAnswerTool).
    */
   mode: 'force' | 'any';
+  /** The client asked for its schema to be kept exactly (json_schema's `strict`). */
+  strict: boolean;
 }
 
 const NAME_LIMIT = 64;
@@ -44,13 +46,20 @@ export function jsonAnswerTool(request: ChatRequest): JsonAnswerTool | null {
   const taken = new Set(tools.map((tool) => tool.name));
   const mode = tools.length === 0 || choice === 'none' ? 'force' : 'any';
   if (format.type === 'json_object') {
-    return { name: freeName('json_response', taken), description: 'Give the answer as a JSON object.', schema: { type: 'object' }, mode };
+    return {
+      name: freeName('json_response', taken),
+      description: 'Give the answer as a JSON object.',
+      schema: { type: 'object' },
+      mode,
+      strict: false,
+    };
   }
   return {
     name: freeName(toolName(format.name), taken),
     description: format.description ?? `Give the answer as JSON matching the ${format.name} schema.`,
     schema: format.schema,
     mode,
+    strict: format.strict === true,
   };
 }
 

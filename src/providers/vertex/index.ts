@@ -61,7 +61,9 @@ export function createVertexProvider(name: string, config: ProviderSettings, sec
         // Vertex names the model in the path and wants its own anthropic_version in the body.
         const answer = jsonAnswerTool(request);
         const body: Record<string, unknown> = {
-          ...(anthropicRequestBody(request, model, null, answer) as Record<string, unknown>),
+          // No strict tools: Vertex turns structured outputs off for Claude until an organization policy allows them
+          // (constraints/vertexai.allowedPartnerModelFeatures), and refuses them until then.
+          ...(anthropicRequestBody(request, model, null, answer, false) as Record<string, unknown>),
           anthropic_version: VERTEX_ANTHROPIC_VERSION,
         };
         delete body.model;
