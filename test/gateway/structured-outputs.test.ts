@@ -14,12 +14,21 @@ import {
   sendFrames,
   startMockBedrock,
 } from '../support/mock-bedrock.js';
-import { anthropicToolMessage, anthropicToolStreamFrames, json, MockProvider, sse, type Received } from '../support/mock-provider.js';
+import {
+  anthropicStreamFrames,
+  anthropicToolMessage,
+  anthropicToolStreamFrames,
+  json,
+  MockProvider,
+  sse,
+  type Received,
+} from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const Weather = z.object({ city: z.string(), celsius: z.number(), sunny: z.boolean() });
 const REPORT = { city: 'Lyon', celsius: 21.5, sunny: true };
 const PIECES = ['{"city":"Ly', 'on","celsius":21.5,', '"sunny":true}'];
+const REFUSAL_PIECES = ['I can', "'t help with that."];
 
 /** The tool a request forces, in Anthropic's wire; null when it forces none. */
 function anthropicForced(body: Record<string, unknown>): string | null {
@@ -54,6 +63,14 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
     anthropicMock = await MockProvider.start((request, res) => {
       const body = request.body;
       const forced = anthropicForced(body);
+      // Claude declining: text and stop_reason refusal, no tool call, even with one forced.
+      if (JSON.stringify(body.messages).includes('lock picking') && body.stream === true) {
+        const frames = anthropicStreamFrames(REFUSAL_PIECES);
+        return sse(
+          res,
+          frames.map((frame) => frame.replace('"stop_reason":"end_turn"', '"stop_reason":"refusal"')),
+        );
+      }
       // A user tool called when the choice lets the model pick among several (the JSON tool among them).
       if (forced === null && (body.tool_choice as { type?: string } | undefined)?.type === 'any') {
         return json(res, 200, anthropicForcedAnswer('get_weather', { city: 'Lyon' }));
@@ -362,5 +379,27 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
       ],
     );
     assert.deepEqual(JSON.parse(completion.choices[0]!.message.content!), REPORT);
+  });
+
+  test('anthropic: a streamed refusal (no JSON tool call) reaches the client as its text, finish_reason content_filter', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'claude-haiku',
+      messages: [{ role: 'user', content: 'Teach me lock picking' }],
+      response_format: zodResponseFormat(Weather, 'weather_report'),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let content = '';
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      content += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(anthropicForced(anthropicMock.received[0]!.body), 'weather_report');
+    assert.equal(content, REFUSAL_PIECES.join(''));
+    assert.equal(finish, 'content_filter');
+    assert.equal(usage?.completion_tokens, 6);
   });
 });

@@ -91,7 +91,8 @@ export function withJsonAnswer(exchange: ChatExchange, tool: JsonAnswerTool): Ch
 /**
  * The answer with the JSON tool's call as its text. A forced tool's answer has no text of its own (Claude writes none
  * before a tool it is made to use); should any come, it is dropped, as it would break the JSON. In 'any' mode text
- * stays (it may go with a call of the client's tools). A second JSON tool call is dropped: one answer.
+ * stays (it may go with a call of the client's tools). A second JSON tool call is dropped: one answer. An answer
+ * without the JSON tool's call (Claude declining, stop_reason refusal; max_tokens first) is the model's text as it is.
  */
 export function jsonAnswerResponse(response: ChatResponse, tool: JsonAnswerTool): ChatResponse {
   const answer = response.toolCalls.find((call) => call.name === tool.name);
@@ -113,6 +114,9 @@ function answerFinish(reason: FinishReason, clientCalls: number): FinishReason {
 /**
  * Wraps a provider's stream decoder: the JSON tool's argument deltas become text events, the client's tool calls keep
  * coming (renumbered from 0 without the JSON tool), and a finish for tool use with no client tool call is a stop.
+ * With the tool forced, text is held until the stream shows whether the tool is called: dropped if it is (it would
+ * break the JSON, as in jsonAnswerResponse), and passed on before the finish if not, since then it is the whole answer
+ * (a refusal, say) and the only thing the client can be shown.
  */
 export class JsonAnswerStreamDecoder implements StreamDecoder {
   private readonly inner: StreamDecoder;
@@ -121,12 +125,15 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
   private answerIndex: number;
   /** The provider's index of each client tool call -> the index the client sees. */
   private readonly clientCalls: Map<number, number>;
+  /** Text of a forced tool's answer before the tool call starts, held until the stream shows whether it comes. */
+  private heldText: string;
 
   constructor(inner: StreamDecoder, tool: JsonAnswerTool) {
     this.inner = inner;
     this.tool = tool;
     this.answerIndex = -1;
     this.clientCalls = new Map();
+    this.heldText = '';
   }
 
   push(chunk: Buffer): StreamEvent[] {
@@ -134,7 +141,15 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
   }
 
   end(): StreamEvent[] {
-    return this.map(this.inner.end());
+    const out = this.map(this.inner.end());
+    // A stream that ended with no finish: what was held is still the model's answer.
+    this.releaseHeldText(out);
+    return out;
+  }
+
+  private releaseHeldText(out: StreamEvent[]): void {
+    if (this.heldText !== '') out.push({ type: 'text', text: this.heldText });
+    this.heldText = '';
   }
 
   private map(events: StreamEvent[]): StreamEvent[] {
@@ -143,10 +158,12 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
       switch (event.type) {
         case 'text':
           if (this.tool.mode === 'any') out.push(event);
+          else if (this.answerIndex === -1) this.heldText += event.text;
           break;
         case 'tool_call_start':
           if (event.name === this.tool.name) {
             if (this.answerIndex === -1) this.answerIndex = event.index;
+            this.heldText = '';
           } else {
             const index = this.clientCalls.size;
             this.clientCalls.set(event.index, index);
@@ -164,7 +181,12 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
           break;
         }
         case 'finish':
+          this.releaseHeldText(out);
           out.push({ ...event, finishReason: answerFinish(event.finishReason, this.clientCalls.size) });
+          break;
+        case 'error':
+          this.releaseHeldText(out);
+          out.push(event);
           break;
         default:
           out.push(event);
