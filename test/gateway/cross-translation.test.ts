@@ -30,6 +30,11 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
   before(async () => {
     anthropicMock = await MockProvider.start((request, res) => {
       const body = request.body;
+      // As Anthropic does for Claude Sonnet 4.5, Haiku 4.5 and Opus 4.1 on: one of the two, not both.
+      if (body.model === 'claude-sonnet-4-5-20250929' && body.temperature !== undefined && body.top_p !== undefined) {
+        const message = '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
+        return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
+      }
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true)
         return sse(
@@ -58,6 +63,7 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
       },
       models: [
         { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
+        { name: 'claude-sonnet', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5-20250929' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
       ],
     });
@@ -99,6 +105,27 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(received.body.system, 'Be brief.');
     assert.equal(received.body.max_tokens, 200);
     assert.deepEqual(received.body.messages, [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }]);
+  });
+
+  test('OpenAI SDK -> Claude Sonnet 4.5: temperature and top_p both set reach it as temperature alone (it takes one)', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'claude-sonnet',
+      temperature: 0.2,
+      top_p: 0.9,
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Claude');
+    const sent = anthropicMock.received.at(-1)!.body;
+    assert.equal(sent.temperature, 0.2);
+    assert.equal('top_p' in sent, false);
+    // Older Claude models take both, and get both.
+    await openai.chat.completions.create({
+      model: 'claude-haiku',
+      temperature: 0.2,
+      top_p: 0.9,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    assert.equal(anthropicMock.received.at(-1)!.body.top_p, 0.9);
   });
 
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {

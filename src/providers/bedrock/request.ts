@@ -2,7 +2,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
-import { strictSchema } from '../shared/claude-strict.js';
+import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
 
@@ -28,9 +28,14 @@ function unsupported(param: string, what: string): SluiceError {
 
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
- * here; null for a request that asks for none. `takesStrict`: whether the model takes strict tools (claudeTakesStrict).
+ * here; null for a request that asks for none. `model`: what a Claude model takes (claudeModelFeatures; any other model
+ * is sent everything as asked).
  */
-export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool | null, takesStrict: boolean): BedrockConverseRequest {
+export function bedrockConverseBody(
+  request: ChatRequest,
+  answer: JsonAnswerTool | null,
+  model: ClaudeModelFeatures,
+): BedrockConverseRequest {
   // With a JSON answer tool, "none" is expressed by forcing it (jsonAnswerTool): no client tool is called.
   if (request.toolChoice === 'none' && answer === null)
     throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
@@ -88,14 +93,15 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
   if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
   if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
-  if (request.topP !== undefined) inference.topP = request.topP;
+  // Temperature alone to a Claude that refuses the pair, as for Anthropic (anthropic/request.ts).
+  if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  const toolSpec = (tool: ToolDefinition) => converseTool(tool, takesStrict && tool.strict === true);
+  const toolSpec = (tool: ToolDefinition) => converseTool(tool, model.strictTools && tool.strict === true);
   if (answer !== null) {
     const tools = (request.tools ?? []).map(toolSpec);
     tools.push(
-      converseTool({ name: answer.name, description: answer.description, parameters: answer.schema }, takesStrict && answer.strict),
+      converseTool({ name: answer.name, description: answer.description, parameters: answer.schema }, model.strictTools && answer.strict),
     );
     body.toolConfig = { tools, toolChoice: answer.mode === 'force' ? { tool: { name: answer.name } } : { any: {} } };
   } else if (request.tools !== undefined && request.tools.length > 0) {
