@@ -249,6 +249,44 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(final.stop_reason, 'tool_use');
   });
 
+  test('Anthropic SDK -> OpenAI provider: an image in a tool result follows the tool message in a user message', async () => {
+    const png = Buffer.from('not really a png').toString('base64');
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      messages: [
+        { role: 'user', content: 'What is on screen?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'screenshot', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: [
+                { type: 'text', text: 'Captured.' },
+                { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+              ],
+            },
+            { type: 'text', text: 'Describe it.' },
+          ],
+        },
+      ],
+    });
+    const messages = openaiMock.received.at(-1)!.body.messages as Array<Record<string, unknown>>;
+    assert.deepEqual(messages.slice(2), [
+      { role: 'tool', tool_call_id: 'toolu_1', content: 'Captured.[image 1 in the next message]' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Images returned by tool call toolu_1:' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } },
+        ],
+      },
+      { role: 'user', content: 'Describe it.' },
+    ]);
+  });
+
   test('Anthropic SDK -> Anthropic provider: passed through, streamed and not', async () => {
     // top_k is a field Sluice's IR does not carry: pass-through must keep it.
     const params = {
