@@ -36,9 +36,17 @@ export function bedrockConverseBody(
   answer: JsonAnswerTool | null,
   model: ClaudeModelFeatures,
 ): BedrockConverseRequest {
-  // With a JSON answer tool, "none" is expressed by forcing it (jsonAnswerTool): no client tool is called.
-  if (request.toolChoice === 'none' && answer === null)
-    throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
+  // Converse has no "none". With a JSON answer tool it is expressed by forcing that tool (jsonAnswerTool); otherwise by
+  // offering no tools, which Converse allows only while no turn holds a tool call or result (those need toolConfig).
+  const noTools = request.toolChoice === 'none' && answer === null;
+  if (
+    noTools &&
+    request.messages.some((message) => message.role === 'tool' || (message.role === 'assistant' && message.toolCalls.length > 0))
+  )
+    throw unsupported(
+      'tool_choice',
+      'tool_choice "none" once the conversation holds tool calls (the Converse API has no such choice, and takes tool calls only with the tools offered)',
+    );
   const system: Array<{ text: string }> = [];
   const messages: BedrockMessage[] = [];
   const documentNames = new Set<string>();
@@ -104,7 +112,7 @@ export function bedrockConverseBody(
       converseTool({ name: answer.name, description: answer.description, parameters: answer.schema }, model.strictTools && answer.strict),
     );
     body.toolConfig = { tools, toolChoice: answer.mode === 'force' ? { tool: { name: answer.name } } : { any: {} } };
-  } else if (request.tools !== undefined && request.tools.length > 0) {
+  } else if (request.tools !== undefined && request.tools.length > 0 && !noTools) {
     body.toolConfig = { tools: request.tools.map(toolSpec) };
     const choice = request.toolChoice;
     if (choice === 'required') body.toolConfig.toolChoice = { any: {} };
