@@ -38,6 +38,8 @@ export interface ToolDefinition {
   description?: string;
   /** JSON Schema of the arguments. */
   parameters: Record<string, unknown>;
+  /** The client asked that calls keep to the schema exactly (OpenAI's and Anthropic's `strict`). */
+  strict?: boolean;
 }
 
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };

@@ -30,6 +30,11 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
   before(async () => {
     anthropicMock = await MockProvider.start((request, res) => {
       const body = request.body;
+      // As Anthropic does for Claude Sonnet 4.5, Haiku 4.5 and Opus 4.1 on: one of the two, not both.
+      if (body.model === 'claude-sonnet-4-5-20250929' && body.temperature !== undefined && body.top_p !== undefined) {
+        const message = '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
+        return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
+      }
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true)
         return sse(
@@ -58,6 +63,7 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
       },
       models: [
         { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
+        { name: 'claude-sonnet', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5-20250929' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
       ],
     });
@@ -99,6 +105,27 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(received.body.system, 'Be brief.');
     assert.equal(received.body.max_tokens, 200);
     assert.deepEqual(received.body.messages, [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }]);
+  });
+
+  test('OpenAI SDK -> Claude Sonnet 4.5: temperature and top_p both set reach it as temperature alone (it takes one)', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'claude-sonnet',
+      temperature: 0.2,
+      top_p: 0.9,
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Claude');
+    const sent = anthropicMock.received.at(-1)!.body;
+    assert.equal(sent.temperature, 0.2);
+    assert.equal('top_p' in sent, false);
+    // Older Claude models take both, and get both.
+    await openai.chat.completions.create({
+      model: 'claude-haiku',
+      temperature: 0.2,
+      top_p: 0.9,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    assert.equal(anthropicMock.received.at(-1)!.body.top_p, 0.9);
   });
 
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {
@@ -220,6 +247,44 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.ok(streamed?.type === 'tool_use');
     assert.deepEqual(streamed.input, { city: 'Paris' });
     assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  test('Anthropic SDK -> OpenAI provider: an image in a tool result follows the tool message in a user message', async () => {
+    const png = Buffer.from('not really a png').toString('base64');
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      messages: [
+        { role: 'user', content: 'What is on screen?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'screenshot', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: [
+                { type: 'text', text: 'Captured.' },
+                { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+              ],
+            },
+            { type: 'text', text: 'Describe it.' },
+          ],
+        },
+      ],
+    });
+    const messages = openaiMock.received.at(-1)!.body.messages as Array<Record<string, unknown>>;
+    assert.deepEqual(messages.slice(2), [
+      { role: 'tool', tool_call_id: 'toolu_1', content: 'Captured.[image 1 in the next message]' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Images returned by tool call toolu_1:' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } },
+        ],
+      },
+      { role: 'user', content: 'Describe it.' },
+    ]);
   });
 
   test('Anthropic SDK -> Anthropic provider: passed through, streamed and not', async () => {

@@ -14,12 +14,21 @@ import {
   sendFrames,
   startMockBedrock,
 } from '../support/mock-bedrock.js';
-import { anthropicToolMessage, anthropicToolStreamFrames, json, MockProvider, sse, type Received } from '../support/mock-provider.js';
+import {
+  anthropicStreamFrames,
+  anthropicToolMessage,
+  anthropicToolStreamFrames,
+  json,
+  MockProvider,
+  sse,
+  type Received,
+} from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const Weather = z.object({ city: z.string(), celsius: z.number(), sunny: z.boolean() });
 const REPORT = { city: 'Lyon', celsius: 21.5, sunny: true };
 const PIECES = ['{"city":"Ly', 'on","celsius":21.5,', '"sunny":true}'];
+const REFUSAL_PIECES = ['I can', "'t help with that."];
 
 /** The tool a request forces, in Anthropic's wire; null when it forces none. */
 function anthropicForced(body: Record<string, unknown>): string | null {
@@ -54,6 +63,14 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
     anthropicMock = await MockProvider.start((request, res) => {
       const body = request.body;
       const forced = anthropicForced(body);
+      // Claude declining: text and stop_reason refusal, no tool call, even with one forced.
+      if (JSON.stringify(body.messages).includes('lock picking') && body.stream === true) {
+        const frames = anthropicStreamFrames(REFUSAL_PIECES);
+        return sse(
+          res,
+          frames.map((frame) => frame.replace('"stop_reason":"end_turn"', '"stop_reason":"refusal"')),
+        );
+      }
       // A user tool called when the choice lets the model pick among several (the JSON tool among them).
       if (forced === null && (body.tool_choice as { type?: string } | undefined)?.type === 'any') {
         return json(res, 200, anthropicForcedAnswer('get_weather', { city: 'Lyon' }));
@@ -82,6 +99,8 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
         { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
         { name: 'bedrock-claude', targets: [{ provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' }] },
+        { name: 'claude-sonnet', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5-20250929' }] },
+        { name: 'bedrock-claude-haiku-45', targets: [{ provider: 'bedrock', model: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' }] },
         {
           name: 'gpt-then-claude',
           targets: [
@@ -289,5 +308,98 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
     assert.equal(choice.finish_reason, 'tool_calls');
     assert.equal(choice.message.tool_calls?.[0]?.function.name, 'get_weather');
     assert.equal(choice.message.parsed, null);
+  });
+
+  // A schema with constraints Claude's strict mode does not take (minimum, maximum): Anthropic's SDK moves them into the
+  // description, and so must Sluice, or Claude answers 400.
+  const Bounded = z.object({ city: z.string(), celsius: z.number().min(-90).max(60), sunny: z.boolean() });
+  const strictTool = {
+    type: 'function' as const,
+    function: {
+      name: 'get_weather',
+      strict: true,
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+    },
+  };
+  const looseTool = { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: {} } } };
+
+  test('strict: a strict json_schema reaches Claude Sonnet 4.5 as a strict tool, its unsupported constraints in the description', async () => {
+    const completion = await client.chat.completions.parse({
+      model: 'claude-sonnet',
+      messages,
+      response_format: zodResponseFormat(Bounded, 'weather_report'),
+    });
+    const tools = anthropicMock.received[0]!.body.tools as Array<{ name: string; strict?: boolean; input_schema: Record<string, unknown> }>;
+    assert.equal(tools[0]!.strict, true);
+    const celsius = (tools[0]!.input_schema.properties as Record<string, Record<string, unknown>>).celsius!;
+    assert.equal(celsius.type, 'number');
+    assert.equal(celsius.minimum, undefined);
+    assert.match(String(celsius.description), /minimum: -90/);
+    assert.equal(tools[0]!.input_schema.additionalProperties, false);
+    assert.deepEqual(completion.choices[0]!.message.parsed, REPORT);
+  });
+
+  test('strict: function tools marked strict reach Claude Sonnet 4.5 with strict: true, the others without', async () => {
+    await client.chat.completions.create({ model: 'claude-sonnet', messages, tools: [strictTool, looseTool], tool_choice: 'required' });
+    const tools = anthropicMock.received[0]!.body.tools as Array<{ name: string; strict?: boolean; input_schema: unknown }>;
+    assert.deepEqual(
+      tools.map((tool) => [tool.name, tool.strict]),
+      [
+        ['get_weather', true],
+        ['get_time', undefined],
+      ],
+    );
+    assert.deepEqual(tools[0]!.input_schema, strictTool.function.parameters);
+  });
+
+  test('strict: Claude models that have no strict mode (Claude 3.5 Haiku) get the tools without it, as before', async () => {
+    await client.chat.completions.parse({ model: 'claude-haiku', messages, response_format: zodResponseFormat(Bounded, 'weather_report') });
+    const tools = anthropicMock.received[0]!.body.tools as Array<{ strict?: boolean; input_schema: Record<string, unknown> }>;
+    assert.equal('strict' in tools[0]!, false);
+    assert.equal((tools[0]!.input_schema.properties as Record<string, Record<string, unknown>>).celsius!.minimum, -90);
+  });
+
+  test('strict: on Bedrock, Claude Haiku 4.5 gets toolSpec.strict for the schema tool and the strict function tool', async () => {
+    // create, not parse: the SDK's parse takes strict tools only.
+    const completion = await client.chat.completions.create({
+      model: 'bedrock-claude-haiku-45',
+      messages,
+      response_format: zodResponseFormat(Bounded, 'weather_report'),
+      tools: [strictTool, looseTool],
+      tool_choice: 'none',
+    });
+    const specs = (bedrockMock.received[0]!.body as { toolConfig: { tools: Array<{ toolSpec: { name: string; strict?: boolean } }> } })
+      .toolConfig.tools;
+    assert.deepEqual(
+      specs.map((tool) => [tool.toolSpec.name, tool.toolSpec.strict]),
+      [
+        ['get_weather', true],
+        ['get_time', undefined],
+        ['weather_report', true],
+      ],
+    );
+    assert.deepEqual(JSON.parse(completion.choices[0]!.message.content!), REPORT);
+  });
+
+  test('anthropic: a streamed refusal (no JSON tool call) reaches the client as its text, finish_reason content_filter', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'claude-haiku',
+      messages: [{ role: 'user', content: 'Teach me lock picking' }],
+      response_format: zodResponseFormat(Weather, 'weather_report'),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let content = '';
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      content += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(anthropicForced(anthropicMock.received[0]!.body), 'weather_report');
+    assert.equal(content, REFUSAL_PIECES.join(''));
+    assert.equal(finish, 'content_filter');
+    assert.equal(usage?.completion_tokens, 6);
   });
 });

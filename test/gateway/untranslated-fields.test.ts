@@ -1,6 +1,7 @@
-// What Sluice has no translation for (OpenAI files by id, audio parts, custom tools, n > 1; Anthropic documents by URL,
-// server tools and their blocks): passed through to a provider speaking the client's API as sent, refused with a 400 naming
-// the field for a provider reached by translation, and served by a pass-through target where the model has one.
+// What Sluice has no translation for (OpenAI files by id, audio parts, custom tools, n > 1, logprobs, audio answers;
+// Anthropic documents by URL, server tools and their blocks): passed through to a provider speaking the client's API as
+// sent, refused with a 400 naming the field for a provider reached by translation, and served by a pass-through target
+// where the model has one.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
@@ -89,6 +90,16 @@ describe('fields without a translation', () => {
       name: 'n above 1',
       param: 'n',
       body: { messages: [{ role: 'user', content: 'Hi' }], n: 2 },
+    },
+    {
+      name: 'logprobs asked for',
+      param: 'logprobs',
+      body: { messages: [{ role: 'user', content: 'Yes or no?' }], logprobs: true, top_logprobs: 2 },
+    },
+    {
+      name: 'an audio answer asked for',
+      param: 'modalities',
+      body: { messages: [{ role: 'user', content: 'Say hi' }], modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } },
     },
   ];
 

@@ -238,6 +238,39 @@ describe('Bedrock provider', () => {
     assert.equal(final.stop_reason, 'tool_use');
   });
 
+  test('tool_choice "none": the tools are left out while no turn holds a tool call; with one, a 400 naming tool_choice', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const completion = await openai.chat.completions.create({
+      model: 'claude-bedrock',
+      tools,
+      tool_choice: 'none',
+      messages: [{ role: 'user', content: 'Say hello, no tools.' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Bedrock');
+    assert.equal(bedrock.received.at(-1)!.body.toolConfig, undefined);
+    const before = bedrock.received.length;
+    await assert.rejects(
+      openai.chat.completions.create({
+        model: 'claude-bedrock',
+        tools,
+        tool_choice: 'none',
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 't1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+          },
+          { role: 'tool', tool_call_id: 't1', content: 'Sunny' },
+        ],
+      }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === 'tool_choice',
+    );
+    assert.equal(bedrock.received.length, before);
+  });
+
   test('ThrottlingException falls back to the next target; ValidationException goes back to the client', async () => {
     const answer = await openai.chat.completions.create({ model: 'throttled-then-ok', messages: [{ role: 'user', content: 'x' }] });
     assert.equal(answer.choices[0]?.message.content, 'Bonjour from Bedrock');

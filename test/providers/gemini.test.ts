@@ -182,6 +182,40 @@ describe('Gemini provider', () => {
     assert.deepEqual(block.input, { city: 'Nice' });
   });
 
+  test('an image in a tool result reaches Gemini as inlineData beside the functionResponse, not dropped', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const png = Buffer.from('not really a png').toString('base64');
+    await anthropic.messages.create({
+      model: 'gemini-flash',
+      max_tokens: 40,
+      messages: [
+        { role: 'user', content: 'What is on screen?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'screenshot', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_1',
+              content: [
+                { type: 'text', text: 'Captured.' },
+                { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const contents = gemini.received.at(-1)!.body.contents as unknown[];
+    assert.deepEqual(contents[2], {
+      role: 'user',
+      parts: [
+        { functionResponse: { name: 'screenshot', response: { content: 'Captured.' } } },
+        { inlineData: { mimeType: 'image/png', data: png } },
+      ],
+    });
+  });
+
   test('RESOURCE_EXHAUSTED falls back to the next target; a URL image is a clear 400', async () => {
     const answered = await openai.chat.completions.create({ model: 'busy-then-ok', messages: [{ role: 'user', content: 'x' }] });
     assert.equal(answered.choices[0]?.message.content, 'Bonjour from Gemini');

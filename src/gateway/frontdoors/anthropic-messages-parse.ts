@@ -180,6 +180,7 @@ function parseTools(raw: unknown): ToolDefinition[] {
     if (!isObject(tool.input_schema)) throw invalid(`tools[${i}].input_schema`, 'required, a JSON Schema object');
     const definition: ToolDefinition = { name: tool.name, parameters: tool.input_schema };
     if (typeof tool.description === 'string') definition.description = tool.description;
+    if (tool.strict === true) definition.strict = true;
     tools.push(definition);
   });
   return tools;

@@ -1,6 +1,7 @@
 // OpenAI Chat Completions request JSON -> IR, validating as it goes so errors name the offending field. What has no IR
-// form (files other than PDFs in file_data, audio content parts, custom tools, n > 1) is left out of it: the body passes
-// through to OpenAI-shaped providers as it is, and a translated target refuses it (translationRefusal).
+// form (files other than PDFs in file_data, audio content parts, custom tools, n > 1, logprobs, audio answers) is left
+// out of it: the body passes through to OpenAI-shaped providers as it is, and a translated target refuses it
+// (translationRefusal).
 import type {
   ChatMessage,
   ChatRequest,
@@ -179,6 +180,7 @@ function parseTools(raw: unknown): ToolDefinition[] {
       parameters: (fn.parameters as JsonObject | undefined) ?? { type: 'object', properties: {} },
     };
     if (typeof fn.description === 'string') definition.description = fn.description;
+    if (fn.strict === true) definition.strict = true;
     tools.push(definition);
   });
   return tools;
@@ -236,6 +238,11 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
       { param },
     );
   if (typeof body.n === 'number' && body.n > 1) return refuse('n', 'several choices (n > 1) are not translated.');
+  // Asked-for output no translated provider gives back: answering without it would hand the client `logprobs: null` or
+  // text where it reads token probabilities or audio.
+  if (body.logprobs === true) return refuse('logprobs', 'token log probabilities are not translated.');
+  if (Array.isArray(body.modalities) && body.modalities.includes('audio'))
+    return refuse('modalities', 'audio answers (modalities "audio") are not translated.');
   const messages = body.messages as unknown[];
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as JsonObject;

@@ -232,6 +232,7 @@ function parseTools(raw: unknown): ToolDefinition[] {
       parameters: isObject(tool.parameters) ? tool.parameters : { type: 'object', properties: {} },
     };
     if (typeof tool.description === 'string') definition.description = tool.description;
+    if (tool.strict === true) definition.strict = true;
     tools.push(definition);
   });
   return tools;

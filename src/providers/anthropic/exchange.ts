@@ -3,6 +3,7 @@
 import type { ChatRequest } from '../../ir/chat.js';
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, ChatPassThrough, ClientBody, Redactor, UpstreamRequest } from '../../wire/exchange.js';
+import { claudeModelFeatures } from '../shared/claude-models.js';
 import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import { withClientBetas } from './auth.js';
 import { anthropicFailure, anthropicPassedFailure } from './errors.js';
@@ -43,7 +44,7 @@ export function openAnthropicChat(
   const passed = client !== null && client.dialect === 'anthropic';
   // A passed-through body is the client's own: its tools are its own, and so is the answer.
   const answer = passed ? null : jsonAnswerTool(request);
-  const body = JSON.stringify(anthropicRequestBody(request, model, client, answer));
+  const body = JSON.stringify(anthropicRequestBody(request, model, client, answer, claudeModelFeatures(model, 'anthropic')));
   const exchange = anthropicChatExchange(
     provider,
     { path, headers: passed ? withClientBetas(headers, client.betas) : headers, body },

@@ -1,22 +1,25 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
+import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
-import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest } from './wire.js';
+import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
 
 /** Anthropic requires max_tokens; OpenAI clients often leave it out. */
 export const DEFAULT_MAX_TOKENS = 4096;
 
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
- * here; null for a request that asks for none.
+ * here; null for a request that asks for none. `model`: what the target model takes (claudeModelFeatures): strict tools
+ * for those the client marked strict and the answer's for a strict schema; temperature alone when it refuses top_p too.
  */
 export function anthropicRequestBody(
   request: ChatRequest,
   targetModel: string,
   client: ClientBody | null,
   answer: JsonAnswerTool | null,
+  model: ClaudeModelFeatures,
 ): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
   const system: string[] = [];
@@ -66,19 +69,18 @@ export function anthropicRequestBody(
   if (system.length > 0) body.system = system.join('\n\n');
   if (request.stream) body.stream = true;
   if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
-  if (request.topP !== undefined) body.top_p = request.topP;
+  // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
+  if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
   if (request.tools !== undefined && request.tools.length > 0) {
-    body.tools = request.tools.map((tool) => ({
-      name: tool.name,
-      ...(tool.description !== undefined && { description: tool.description }),
-      input_schema: tool.parameters,
-    }));
+    body.tools = request.tools.map((tool) =>
+      anthropicTool(tool.name, tool.description, tool.parameters, model.strictTools && tool.strict === true),
+    );
   }
   const choice = request.toolChoice;
   const noParallel = request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
   if (answer !== null) {
-    (body.tools ??= []).push({ name: answer.name, description: answer.description, input_schema: answer.schema });
+    (body.tools ??= []).push(anthropicTool(answer.name, answer.description, answer.schema, model.strictTools && answer.strict));
     // One call of the forced tool: the answer.
     body.tool_choice =
       answer.mode === 'force' ? { type: 'tool', name: answer.name, disable_parallel_tool_use: true } : { type: 'any', ...noParallel };
@@ -92,6 +94,17 @@ export function anthropicRequestBody(
   }
   if (request.user !== undefined) body.metadata = { user_id: request.user };
   return body;
+}
+
+/** A tool in Anthropic's wire; a strict one with its schema as strict mode takes it (or not strict, if it cannot be). */
+function anthropicTool(name: string, description: string | undefined, schema: Record<string, unknown>, strict: boolean): AnthropicTool {
+  const tool: AnthropicTool = { name, ...(description !== undefined && { description }), input_schema: schema };
+  const strictInput = strict ? strictSchema(schema) : null;
+  if (strictInput !== null) {
+    tool.input_schema = strictInput;
+    tool.strict = true;
+  }
+  return tool;
 }
 
 function toBlock(part: ContentPart): AnthropicContentBlock {

@@ -28,6 +28,8 @@ export interface AnthropicTool {
   name: string;
   description?: string;
   input_schema: Record<string, unknown>;
+  /** Strict tool use: https://platform.claude.com/docs/en/agents-and-tools/tool-use/strict-tool-use (Claude 4.5 and later). */
+  strict?: boolean;
 }
 
 export type AnthropicToolChoice =

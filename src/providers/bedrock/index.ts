@@ -6,6 +6,7 @@ import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
 import { loadAwsEventStreamCodec } from '../../wire/aws-event-stream.js';
+import { claudeModelFeatures } from '../shared/claude-models.js';
 import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import type { ProviderSecrets } from '../shared/secret-redactor.js';
 import { BedrockSigner, resolveCredentials } from './auth.js';
@@ -53,7 +54,7 @@ export function createBedrockProvider(name: string, config: ProviderSettings, se
         request: {
           path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,
           headers: request.stream ? streamHeaders : headers,
-          body: JSON.stringify(bedrockConverseBody(request, answer)),
+          body: JSON.stringify(bedrockConverseBody(request, answer, claudeModelFeatures(modelId, 'bedrock'))),
         },
         passThrough: null,
         response: bedrockChatResponse,

@@ -2,6 +2,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
+import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
 
@@ -27,12 +28,25 @@ function unsupported(param: string, what: string): SluiceError {
 
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
- * here; null for a request that asks for none.
+ * here; null for a request that asks for none. `model`: what a Claude model takes (claudeModelFeatures; any other model
+ * is sent everything as asked).
  */
-export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool | null): BedrockConverseRequest {
-  // With a JSON answer tool, "none" is expressed by forcing it (jsonAnswerTool): no client tool is called.
-  if (request.toolChoice === 'none' && answer === null)
-    throw unsupported('tool_choice', 'tool_choice "none" (the Converse API has no such choice)');
+export function bedrockConverseBody(
+  request: ChatRequest,
+  answer: JsonAnswerTool | null,
+  model: ClaudeModelFeatures,
+): BedrockConverseRequest {
+  // Converse has no "none". With a JSON answer tool it is expressed by forcing that tool (jsonAnswerTool); otherwise by
+  // offering no tools, which Converse allows only while no turn holds a tool call or result (those need toolConfig).
+  const noTools = request.toolChoice === 'none' && answer === null;
+  if (
+    noTools &&
+    request.messages.some((message) => message.role === 'tool' || (message.role === 'assistant' && message.toolCalls.length > 0))
+  )
+    throw unsupported(
+      'tool_choice',
+      'tool_choice "none" once the conversation holds tool calls (the Converse API has no such choice, and takes tool calls only with the tools offered)',
+    );
   const system: Array<{ text: string }> = [];
   const messages: BedrockMessage[] = [];
   const documentNames = new Set<string>();
@@ -87,14 +101,18 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
   if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
   if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
-  if (request.topP !== undefined) inference.topP = request.topP;
+  // Temperature alone to a Claude that refuses the pair, as for Anthropic (anthropic/request.ts).
+  if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+  const toolSpec = (tool: ToolDefinition) => converseTool(tool, model.strictTools && tool.strict === true);
   if (answer !== null) {
     const tools = (request.tools ?? []).map(toolSpec);
-    tools.push({ toolSpec: { name: answer.name, description: answer.description, inputSchema: { json: answer.schema } } });
+    tools.push(
+      converseTool({ name: answer.name, description: answer.description, parameters: answer.schema }, model.strictTools && answer.strict),
+    );
     body.toolConfig = { tools, toolChoice: answer.mode === 'force' ? { tool: { name: answer.name } } : { any: {} } };
-  } else if (request.tools !== undefined && request.tools.length > 0) {
+  } else if (request.tools !== undefined && request.tools.length > 0 && !noTools) {
     body.toolConfig = { tools: request.tools.map(toolSpec) };
     const choice = request.toolChoice;
     if (choice === 'required') body.toolConfig.toolChoice = { any: {} };
@@ -104,12 +122,15 @@ export function bedrockConverseBody(request: ChatRequest, answer: JsonAnswerTool
   return body;
 }
 
-function toolSpec(tool: ToolDefinition): BedrockTool {
+/** A tool in Converse's wire; a strict one with its schema as strict mode takes it (or not strict, if it cannot be). */
+function converseTool(tool: ToolDefinition, strict: boolean): BedrockTool {
+  const strictInput = strict ? strictSchema(tool.parameters) : null;
   return {
     toolSpec: {
       name: tool.name,
       ...(tool.description !== undefined && { description: tool.description }),
-      inputSchema: { json: tool.parameters },
+      inputSchema: { json: strictInput ?? tool.parameters },
+      ...(strictInput !== null && { strict: true }),
     },
   };
 }

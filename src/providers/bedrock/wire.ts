@@ -31,7 +31,8 @@ export interface BedrockMessage {
 }
 
 export interface BedrockTool {
-  toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } };
+  /** `strict`: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolSpecification.html */
+  toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> }; strict?: boolean };
 }
 
 export interface BedrockConverseRequest {

@@ -59,7 +59,12 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
         }
         const text = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
         const parsed = tryParseJson(text);
-        append('user', [{ functionResponse: { name, response: isObject(parsed) ? parsed : { content: text } } }]);
+        // A functionResponse carries JSON only (its own media parts are Gemini 3's alone): a result's images follow it
+        // in the same turn as inlineData, which every Gemini model reads, rather than being lost.
+        const images = message.content.flatMap((part, i) =>
+          part.type === 'image' ? [toPart(part, `messages[${index}].content[${i}]`)] : [],
+        );
+        append('user', [{ functionResponse: { name, response: isObject(parsed) ? parsed : { content: text } } }, ...images]);
         break;
       }
     }

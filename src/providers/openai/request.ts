@@ -1,6 +1,6 @@
 // IR -> OpenAI Chat Completions and Embeddings request bodies (pure; never mutates its input).
 import { SluiceError } from '../../errors.js';
-import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
+import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
@@ -19,7 +19,7 @@ export function openaiChatBody(request: ChatRequest, targetModel: string, client
 }
 
 function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
-  const body: OpenAIChatRequest = { model: targetModel, messages: request.messages.map(toMessage) };
+  const body: OpenAIChatRequest = { model: targetModel, messages: openaiMessages(request.messages) };
   if (request.stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -31,7 +31,12 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
   if (request.tools !== undefined) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
-      function: { name: tool.name, ...(tool.description !== undefined && { description: tool.description }), parameters: tool.parameters },
+      function: {
+        name: tool.name,
+        ...(tool.description !== undefined && { description: tool.description }),
+        parameters: tool.parameters,
+        ...(tool.strict === true && { strict: true }),
+      },
     }));
   }
   if (request.toolChoice !== undefined) {
@@ -58,7 +63,36 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
   return body;
 }
 
-function toMessage(message: ChatMessage): OpenAIMessage {
+/**
+ * The conversation in Chat Completions' messages. Its tool messages carry text only, so the images of a tool result
+ * (a screenshot tool's, say) follow the run of tool messages in a user message naming the call, rather than being lost;
+ * the tool message says where its images went.
+ */
+function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
+  const out: OpenAIMessage[] = [];
+  let toolImages: OpenAIContentPart[] = [];
+  for (const message of messages) {
+    if (message.role !== 'tool' && toolImages.length > 0) {
+      out.push({ role: 'user', content: toolImages });
+      toolImages = [];
+    }
+    if (message.role !== 'tool') {
+      out.push(toMessage(message));
+      continue;
+    }
+    let images = 0;
+    const content = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`)).join('');
+    out.push({ role: 'tool', tool_call_id: message.toolCallId, content });
+    if (images > 0) {
+      toolImages.push({ type: 'text', text: `Images returned by tool call ${message.toolCallId}:` });
+      for (const part of message.content) if (part.type === 'image') toolImages.push(imageUrlPart(part));
+    }
+  }
+  if (toolImages.length > 0) out.push({ role: 'user', content: toolImages });
+  return out;
+}
+
+function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>): OpenAIMessage {
   switch (message.role) {
     case 'system':
       return { role: 'system', content: joinText(message.content) };
@@ -76,13 +110,6 @@ function toMessage(message: ChatMessage): OpenAIMessage {
       }
       return out;
     }
-    case 'tool':
-      // OpenAI tool messages carry text only; images in a tool result cannot be expressed and are described instead.
-      return {
-        role: 'tool',
-        tool_call_id: message.toolCallId,
-        content: message.content.map((part) => (part.type === 'text' ? part.text : '[image omitted]')).join(''),
-      };
   }
 }
 
@@ -98,10 +125,14 @@ function toUserContent(parts: ContentPart[]): string | OpenAIContentPart[] {
         throw new SluiceError('unsupported_by_provider', 'Chat Completions takes PDF documents only.', { param: 'messages' });
       return { type: 'file', file: { filename: part.name ?? 'document.pdf', file_data: `${PDF_DATA_URL}${part.source.data}` } };
     }
-    const url = part.source.kind === 'url' ? part.source.url : `data:${part.source.mediaType};base64,${part.source.data}`;
-    const detail = part.source.kind === 'url' ? part.source.detail : undefined;
-    return { type: 'image_url', image_url: detail !== undefined ? { url, detail } : { url } };
+    return imageUrlPart(part);
   });
+}
+
+function imageUrlPart(part: ImagePart): OpenAIContentPart {
+  const url = part.source.kind === 'url' ? part.source.url : `data:${part.source.mediaType};base64,${part.source.data}`;
+  const detail = part.source.kind === 'url' ? part.source.detail : undefined;
+  return { type: 'image_url', image_url: detail !== undefined ? { url, detail } : { url } };
 }
 
 function joinText(parts: Array<{ text: string }>): string {

@@ -21,6 +21,8 @@ export interface JsonAnswerTool {
    * tool, the JSON tool or one of the client's (see jsonAnswerTool).
    */
   mode: 'force' | 'any';
+  /** The client asked for its schema to be kept exactly (json_schema's `strict`). */
+  strict: boolean;
 }
 
 const NAME_LIMIT = 64;
@@ -44,13 +46,20 @@ export function jsonAnswerTool(request: ChatRequest): JsonAnswerTool | null {
   const taken = new Set(tools.map((tool) => tool.name));
   const mode = tools.length === 0 || choice === 'none' ? 'force' : 'any';
   if (format.type === 'json_object') {
-    return { name: freeName('json_response', taken), description: 'Give the answer as a JSON object.', schema: { type: 'object' }, mode };
+    return {
+      name: freeName('json_response', taken),
+      description: 'Give the answer as a JSON object.',
+      schema: { type: 'object' },
+      mode,
+      strict: false,
+    };
   }
   return {
     name: freeName(toolName(format.name), taken),
     description: format.description ?? `Give the answer as JSON matching the ${format.name} schema.`,
     schema: format.schema,
     mode,
+    strict: format.strict === true,
   };
 }
 
@@ -82,7 +91,8 @@ export function withJsonAnswer(exchange: ChatExchange, tool: JsonAnswerTool): Ch
 /**
  * The answer with the JSON tool's call as its text. A forced tool's answer has no text of its own (Claude writes none
  * before a tool it is made to use); should any come, it is dropped, as it would break the JSON. In 'any' mode text
- * stays (it may go with a call of the client's tools). A second JSON tool call is dropped: one answer.
+ * stays (it may go with a call of the client's tools). A second JSON tool call is dropped: one answer. An answer
+ * without the JSON tool's call (Claude declining, stop_reason refusal; max_tokens first) is the model's text as it is.
  */
 export function jsonAnswerResponse(response: ChatResponse, tool: JsonAnswerTool): ChatResponse {
   const answer = response.toolCalls.find((call) => call.name === tool.name);
@@ -104,6 +114,9 @@ function answerFinish(reason: FinishReason, clientCalls: number): FinishReason {
 /**
  * Wraps a provider's stream decoder: the JSON tool's argument deltas become text events, the client's tool calls keep
  * coming (renumbered from 0 without the JSON tool), and a finish for tool use with no client tool call is a stop.
+ * With the tool forced, text is held until the stream shows whether the tool is called: dropped if it is (it would
+ * break the JSON, as in jsonAnswerResponse), and passed on before the finish if not, since then it is the whole answer
+ * (a refusal, say) and the only thing the client can be shown.
  */
 export class JsonAnswerStreamDecoder implements StreamDecoder {
   private readonly inner: StreamDecoder;
@@ -112,12 +125,15 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
   private answerIndex: number;
   /** The provider's index of each client tool call -> the index the client sees. */
   private readonly clientCalls: Map<number, number>;
+  /** Text of a forced tool's answer before the tool call starts, held until the stream shows whether it comes. */
+  private heldText: string;
 
   constructor(inner: StreamDecoder, tool: JsonAnswerTool) {
     this.inner = inner;
     this.tool = tool;
     this.answerIndex = -1;
     this.clientCalls = new Map();
+    this.heldText = '';
   }
 
   push(chunk: Buffer): StreamEvent[] {
@@ -125,7 +141,15 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
   }
 
   end(): StreamEvent[] {
-    return this.map(this.inner.end());
+    const out = this.map(this.inner.end());
+    // A stream that ended with no finish: what was held is still the model's answer.
+    this.releaseHeldText(out);
+    return out;
+  }
+
+  private releaseHeldText(out: StreamEvent[]): void {
+    if (this.heldText !== '') out.push({ type: 'text', text: this.heldText });
+    this.heldText = '';
   }
 
   private map(events: StreamEvent[]): StreamEvent[] {
@@ -134,10 +158,12 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
       switch (event.type) {
         case 'text':
           if (this.tool.mode === 'any') out.push(event);
+          else if (this.answerIndex === -1) this.heldText += event.text;
           break;
         case 'tool_call_start':
           if (event.name === this.tool.name) {
             if (this.answerIndex === -1) this.answerIndex = event.index;
+            this.heldText = '';
           } else {
             const index = this.clientCalls.size;
             this.clientCalls.set(event.index, index);
@@ -155,7 +181,12 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
           break;
         }
         case 'finish':
+          this.releaseHeldText(out);
           out.push({ ...event, finishReason: answerFinish(event.finishReason, this.clientCalls.size) });
+          break;
+        case 'error':
+          this.releaseHeldText(out);
+          out.push(event);
           break;
         default:
           out.push(event);

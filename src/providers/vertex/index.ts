@@ -7,6 +7,7 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ChatExchange, EmbeddingsExchange, UpstreamRequest } from '../../wire/exchange.js';
 import { anthropicChatExchange } from '../anthropic/exchange.js';
 import { anthropicRequestBody } from '../anthropic/request.js';
+import { claudeModelFeatures } from '../shared/claude-models.js';
 import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
 import { geminiFailure } from '../gemini/errors.js';
 import { geminiChatExchange } from '../gemini/exchange.js';
@@ -61,7 +62,7 @@ export function createVertexProvider(name: string, config: ProviderSettings, sec
         // Vertex names the model in the path and wants its own anthropic_version in the body.
         const answer = jsonAnswerTool(request);
         const body: Record<string, unknown> = {
-          ...(anthropicRequestBody(request, model, null, answer) as Record<string, unknown>),
+          ...(anthropicRequestBody(request, model, null, answer, claudeModelFeatures(model, 'vertex')) as Record<string, unknown>),
           anthropic_version: VERTEX_ANTHROPIC_VERSION,
         };
         delete body.model;
