@@ -5,7 +5,7 @@ import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js'
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
-import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
+import { describeResource, resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
 import type { ProviderTargets } from '../../config/provider-targets.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { guardedConnector } from './guarded-connector.js';
@@ -147,7 +147,7 @@ export class RoutingTable {
         refusal:
           allowed.length > 0
             ? null
-            : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => `${t.resource.id} is ${t.resource.status}`).join(', ')}.`,
+            : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => describeResource(t.resource)).join(', ')}.`,
         reservePricing: highestPricing(targets),
         totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
         retry,
