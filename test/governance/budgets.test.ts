@@ -345,6 +345,20 @@ describe('budgets', () => {
     );
   });
 
+  test("a reload that changes what a budget measures or covers counts afresh from the ledger, never the old counter's figures", async () => {
+    const mock = await upstream();
+    const budget = (terms: Record<string, unknown>) => ({ budgets: [{ name: 'team-spend', window: 'day', ...terms }] });
+    const { client, sluice } = await gateway(mock, budget({ measure: 'cost_usd', limit: 1 }));
+    assert.deepEqual([(await call(client)).status, (await call(client)).status], [200, 200]);
+    // The same budget now counts requests: the two calls so far, not the 1,000 micro-USD they cost.
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...budget({ measure: 'requests', limit: 3 }) }, 'reloaded'));
+    assert.deepEqual([(await call(client)).status, (await call(client)).status], [200, 429]);
+    // Narrowed to gpt-4o-mini, which nobody has called: what gpt-4o used no longer counts.
+    const narrowed = budget({ measure: 'requests', limit: 3, resources: { model: 'gpt-4o-mini' } });
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...narrowed }, 'reloaded again'));
+    assert.equal((await call(client, 'gpt-4o-mini')).status, 200);
+  });
+
   test('a streamed call settles to the usage in its stream, and the Anthropic API gets its 429 shape', async () => {
     const mock = await MockProvider.start(async (request, res) => {
       if (request.body.stream === true) return sse(res, openaiStreamFrames(['a', 'b'], { prompt_tokens: 10, completion_tokens: 40 }));
