@@ -5,6 +5,7 @@
 import type { SluiceConfig } from '../config/schema.js';
 import { hashKey } from '../policy/consumers.js';
 import type { AuditEntityType, DirectorStore, SealedCredentials, StoredDefinition } from '../store/director-store.js';
+import { StoreConflict } from '../store/errors.js';
 import type { MasterKey } from '../store/master-key.js';
 import { openCredentials, sameJson, sealCredentials, splitProvider, type ProviderCredentials } from './provider-credentials.js';
 
@@ -31,7 +32,9 @@ export async function applyDeclared(
   origin: DeclaredOrigin = 'sluice.yaml',
 ): Promise<void> {
   // Providers before models (targets name them), models before consumers and budgets (which name models); removals in
-  // the opposite order, last.
+  // the opposite order, last. A consumer the file drops that a policy kept by the API still names is refused before
+  // anything is written, so the reload is refused whole rather than half applied.
+  const leavingConsumers = await consumersToDelete(store, config);
   const storedProviders = new Map((await store.listProviders()).map((provider) => [provider.name, provider]));
   for (const [name, declared] of Object.entries(config.providers)) {
     const { settings, credentials } = splitProvider(declared);
@@ -77,10 +80,6 @@ export async function applyDeclared(
     }
     for (const key of held) if (DECLARED_KEY_NAMES.has(key.name) && !hashes.has(key.hash)) await store.revokeKey(DECLARED_BY, key.id);
   }
-  const declaredConsumers = new Set(config.consumers.map((consumer) => consumer.name));
-  for (const { name } of await allConsumers(store)) {
-    if (!declaredConsumers.has(name) && (await ownedByFile(store, 'consumer', name))) await store.deleteConsumer(DECLARED_BY, name);
-  }
   await upsertAll(
     store,
     'budget',
@@ -108,6 +107,8 @@ export async function applyDeclared(
     (r) => store.updateDefinition(DECLARED_BY, 'rateLimit', r.name, r),
     (n) => store.deleteDefinition(DECLARED_BY, 'rateLimit', n),
   );
+  // After the policies, so a file that drops a consumer together with its budgets and rate limits drops them all.
+  for (const name of leavingConsumers) await store.deleteConsumer(DECLARED_BY, name);
   const resources = new Map((await store.listResources()).map((resource) => [resource.id, resource]));
   for (const [id, status] of Object.entries(config.resources)) {
     const existing = resources.get(id);
@@ -138,6 +139,39 @@ function sameCredentialsAs(
   } catch {
     return false;
   }
+}
+
+/** The consumers the file wrote and no longer declares; throws if a budget or rate limit that stays names one. */
+async function consumersToDelete(store: DirectorStore, config: SluiceConfig): Promise<string[]> {
+  const declared = new Set(config.consumers.map((consumer) => consumer.name));
+  const leaving: string[] = [];
+  for (const { name } of await allConsumers(store)) {
+    if (!declared.has(name) && (await ownedByFile(store, 'consumer', name))) leaving.push(name);
+  }
+  if (leaving.length === 0) return leaving;
+  // A policy the file declares is rewritten to the file's (which names only the file's consumers); one the file wrote
+  // and no longer declares goes with the consumer. Any other (made or changed through the API) stays.
+  const policies = [
+    { kind: 'budget' as const, noun: 'budget', entity: 'budget' as const, declared: config.budgets },
+    { kind: 'rateLimit' as const, noun: 'rate limit', entity: 'rate-limit' as const, declared: config.rateLimits },
+  ];
+  const problems: string[] = [];
+  for (const { kind, noun, entity, declared: declaredPolicies } of policies) {
+    const kept = new Set(declaredPolicies.map((policy) => policy.name));
+    for (const stored of await store.listDefinitions(kind)) {
+      const scope = stored.definition.consumers;
+      if (typeof scope !== 'object' || !('consumer' in scope) || !leaving.includes(scope.consumer)) continue;
+      if (kept.has(stored.name) || (await ownedByFile(store, entity, stored.name))) continue;
+      problems.push(`consumer "${scope.consumer}": still named by ${noun} "${stored.name}", which sluice.yaml does not declare`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new StoreConflict(
+      'reference',
+      `sluice.yaml no longer declares a consumer that a budget or rate limit made through the API names; nothing was applied: ${problems.join('; ')}. Delete or change those first, or keep declaring the consumer.`,
+    );
+  }
+  return leaving;
 }
 
 async function allConsumers(store: DirectorStore): Promise<Array<{ name: string }>> {

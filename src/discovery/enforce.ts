@@ -21,14 +21,12 @@ export class DiscoveryPolicy {
   }
 
   /**
-   * Whether a call to provider/model is refused. `baseModel`: the model it is another name of (a Bedrock inference
-   * profile's foundation model), whose status it takes when the policy does not list it by its own name.
+   * Whether a call to provider/model is refused; a Bedrock inference profile or ARN takes its foundation model's status
+   * unless listed itself, as at the gateway (policy/resources.ts' governingResource).
    */
-  refuses(provider: string, model: string, baseModel?: string): boolean {
+  refuses(provider: string, model: string): boolean {
     const config = { resources: { ...this.config.resources, ...this.directorStatuses }, resourcePolicy: this.config.resourcePolicy };
-    const asNamed = resourcePolicy(config, provider, model);
-    if (asNamed.status !== 'unreviewed' || baseModel === undefined) return asNamed.action === 'enforce';
-    return resourcePolicy(config, provider, baseModel).action === 'enforce';
+    return resourcePolicy(config, provider, model).action === 'enforce';
   }
 
   /**

@@ -238,7 +238,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
       const named =
         form !== null && form.named().length > 0 ? form.named() : (reading.batchModels ?? (reading.model === null ? [] : [reading.model]));
       if (reading.deployment !== undefined) named.push(reading.deployment);
-      const model = named.find((name) => deps.policy.refuses(entry.provider, name, name === reading.model ? reading.baseModel : undefined));
+      const model = named.find((name) => deps.policy.refuses(entry.provider, name));
       if (model !== undefined) refused = refusedModel(entry, model);
     }
     if (refused !== null) {

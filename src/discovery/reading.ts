@@ -30,25 +30,6 @@ export interface RequestReading {
   deployment?: string;
   /** Every model a batch names (Anthropic's Message Batches: each request's own), when it names any; `model` the first. */
   batchModels?: string[];
-  /**
-   * The foundation model a Bedrock inference profile or ARN names (`us.anthropic.claude-...`, `arn:...:foundation-model/
-   * anthropic.claude-...`), when `model` is one: its status is the model's unless the policy lists the profile itself.
-   */
-  baseModel?: string;
-}
-
-/** A Bedrock model ARN's resource type and id; an inference profile id's geography prefix. */
-const BEDROCK_ARN = /^arn:aws[\w-]*:bedrock:[^:]*:[^:]*:(foundation-model|inference-profile|application-inference-profile)\/(.+)$/;
-const BEDROCK_GEOGRAPHY = /^(?:us|eu|apac|jp|au|ca|us-gov|global)\.(?=[a-z0-9-]+\.[^.])/;
-
-/** The foundation model a Bedrock model id names through an ARN or a cross-region inference profile; null if itself. */
-function bedrockBaseModel(model: string): string | null {
-  const arn = BEDROCK_ARN.exec(model);
-  // An application inference profile's id is opaque: what it routes to is not in its name.
-  const id = arn === null ? model : arn[1] === 'application-inference-profile' ? null : arn[2]!;
-  if (id === null) return null;
-  const base = id.replace(BEDROCK_GEOGRAPHY, '');
-  return base === model ? null : base;
 }
 
 /** Why a request body cannot be read for its model. */
@@ -116,21 +97,16 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null,
   if (wire === 'bedrock') {
     // StartAsyncInvoke (video and other long jobs) names its model in the body's `modelId`; its GETs list and poll jobs.
     if (path === '/async-invoke') {
-      const modelId = modelName(json.modelId);
-      const baseModel = modelId === null ? null : bedrockBaseModel(modelId);
-      return { operation: 'async-invoke', model: modelId, stream: false, modelInBody: true, ...(baseModel === null ? {} : { baseModel }) };
+      return { operation: 'async-invoke', model: modelName(json.modelId), stream: false, modelInBody: true };
     }
     const match = BEDROCK_PATH.exec(path);
     if (match === null) return { operation: null, model: null, stream: false, modelInBody: false };
     const operation = match[2]!;
-    const model = decodedOrRaw(match[1]!);
-    const baseModel = bedrockBaseModel(model);
     return {
       operation: operation.startsWith('converse') ? 'chat' : 'invoke',
-      model,
+      model: decodedOrRaw(match[1]!),
       stream: operation.endsWith('stream'),
       modelInBody: false,
-      ...(baseModel === null ? {} : { baseModel }),
     };
   }
   if (wire === 'gemini') {

@@ -58,12 +58,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
   // The Realtime API names its model in the query (`model`, Azure's `deployment`), which the reading takes on OpenAI's
   // wire; on another, a `model` parameter still names one.
   const model = reading === null ? null : (reading.model ?? query?.get('model') ?? null);
-  if (
-    entry !== null &&
-    model !== null &&
-    deps.config.mode === 'enforce' &&
-    deps.policy.refuses(entry.provider, model, reading?.baseModel)
-  ) {
+  if (entry !== null && model !== null && deps.config.mode === 'enforce' && deps.policy.refuses(entry.provider, model)) {
     deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
     deps.log.warn({ provider: entry.provider, model, client: target.clientIp }, 'discovery: a session with an unsanctioned model refused');
     refuseOnSocket(socket, refusal(entry.wire, entry.provider, model));

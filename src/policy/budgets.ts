@@ -9,6 +9,7 @@ import type {
   ResourceScope,
   TemplateSelector,
 } from '../config/governance-schema.js';
+import { createHash } from 'node:crypto';
 import type { Consumer } from './consumers.js';
 import { budgetWindow, type BudgetWindow } from './windows.js';
 
@@ -28,7 +29,11 @@ export interface ModelRoute {
 }
 
 export interface Budget {
-  /** Stable identity in counter keys: usage survives edits of the limit, mode or alerts. */
+  /**
+   * Identity in counter keys: the budget's name and a digest of what it counts (measure, consumer and resource scope;
+   * countedTerms). Usage survives edits of the limit, mode, alerts or downgrade; a reload that changes what is counted
+   * gets a new counter, seeded from the ledger, never the old one read in another unit or over another scope.
+   */
   readonly id: string;
   /** As users see it: the budget's name; "<template>/<consumer>" for a template's instance. */
   readonly name: string;
@@ -57,7 +62,16 @@ export function compileBudgets(
   rateLimits: readonly RateLimitConfig[],
   consumers: readonly BudgetSubject[],
 ): Budget[] {
-  const out: Budget[] = budgets.map((config) => fromTerms(`budget:${config.name}`, config.name, 'budget', null, config.consumers, config));
+  const out: Budget[] = budgets.map((config) =>
+    fromTerms(
+      `budget:${config.name}:${countedTerms(config.measure, config.consumers, config.resources)}`,
+      config.name,
+      'budget',
+      null,
+      config.consumers,
+      config,
+    ),
+  );
   for (const template of templates) {
     for (const consumer of consumers) {
       if (!selects(template.selector, consumer)) continue;
@@ -72,7 +86,7 @@ export function compileBudgets(
       if (overridden) continue;
       out.push(
         fromTerms(
-          `template:${template.name}:${consumer.name}`,
+          `template:${template.name}:${consumer.name}:${countedTerms(template.measure, { consumer: consumer.name }, template.resources)}`,
           `${template.name}/${consumer.name}`,
           'budget',
           template.name,
@@ -94,14 +108,38 @@ export function compileBudgets(
       onExhausted: 'refuse' as const,
       perConsumer: limit.per === 'consumer',
     };
+    const scope = countedTerms(limit.per, limit.consumers, limit.resources);
     if (limit.tokensPerMinute !== undefined) {
-      out.push({ ...common, id: `rate:${limit.name}:tokens`, name: limit.name, measure: 'total_tokens', limit: limit.tokensPerMinute });
+      out.push({
+        ...common,
+        id: `rate:${limit.name}:tokens:${scope}`,
+        name: limit.name,
+        measure: 'total_tokens',
+        limit: limit.tokensPerMinute,
+      });
     }
     if (limit.requestsPerMinute !== undefined) {
-      out.push({ ...common, id: `rate:${limit.name}:requests`, name: limit.name, measure: 'requests', limit: limit.requestsPerMinute });
+      out.push({
+        ...common,
+        id: `rate:${limit.name}:requests:${scope}`,
+        name: limit.name,
+        measure: 'requests',
+        limit: limit.requestsPerMinute,
+      });
     }
   }
   return out;
+}
+
+/**
+ * A short digest of what a counter counts: a measure (for a rate limit, whether per consumer), and the consumer and
+ * resource scope. Worked out once per compile, never per call.
+ */
+function countedTerms(measure: string, consumers: ConsumerScope, resources: ResourceScope): string {
+  return createHash('sha256')
+    .update(JSON.stringify([measure, consumers, resources]))
+    .digest('base64url')
+    .slice(0, 10);
 }
 
 type Terms = Pick<BudgetConfig, 'resources' | 'measure' | 'limit' | 'window' | 'mode' | 'alerts' | 'onExhausted'>;

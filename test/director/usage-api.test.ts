@@ -6,6 +6,7 @@ import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { cliFor } from '../support/cli.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
@@ -268,6 +269,14 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         ['microUsd', 'month', new Date(current.start).toISOString(), 10_000_000, 3_000_000, '10.000000', '3.000000'],
       );
       assert.equal(answer.body.method, 'linear-since-window-start');
+      assert.equal(answer.body.unpricedCalls, 0);
+      // A served call whose model has no price counts nothing against a cost budget: the burn-down says so.
+      await ledger.insertTransactions([call(thisMonthCall, { costMicroUsd: null, requestedModel: 'azure-unpriced' })]);
+      const unpriced = await admin('GET', '/api/budgets/payments-monthly/burn-down');
+      assert.deepEqual([unpriced.body.used, unpriced.body.unpricedCalls], [3_000_000, 1]);
+      const shown = await cliFor(sluice.adminURL, BOOTSTRAP)(['budgets', 'burn-down', 'payments-monthly']);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^not counted +1 calls with no price \(give their model pricing\)$/m);
       assert.equal(
         (await admin('POST', '/api/budgets', { name: 'per-minute', measure: 'requests', limit: 10, window: 'minute' })).status,
         201,

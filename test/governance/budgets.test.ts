@@ -312,6 +312,53 @@ describe('budgets', () => {
     );
   });
 
+  test("downgrade to a model the resource policy refuses: the asked model's budget answers 429, never a 403 for a model not asked for", async () => {
+    const mock = await upstream();
+    const { client, sluice } = await gateway(mock, {
+      resources: { 'openai/gpt-4o-mini': 'unsanctioned' },
+      budgets: [
+        {
+          name: 'premium',
+          resources: { model: 'gpt-4o' },
+          measure: 'requests',
+          limit: 1,
+          window: 'day',
+          onExhausted: { downgrade: 'gpt-4o-mini' },
+        },
+      ],
+    });
+    assert.equal((await call(client)).status, 200);
+    const second = await call(client);
+    assert.deepEqual([second.status, second.code, second.served], [429, 'budget_exhausted', null]);
+    assert.equal(second.headers?.get('x-sluice-budget'), 'premium');
+    assert.deepEqual(
+      mock.received.map((r) => r.body.model),
+      ['gpt-4o'],
+    );
+    const rows = await ledgerRows(sluice);
+    assert.deepEqual(
+      rows.map((row) => [row.requested_model, row.status, row.error_class]),
+      [
+        ['gpt-4o', 200, null],
+        ['gpt-4o', 429, 'budget_exhausted'],
+      ],
+    );
+  });
+
+  test("a reload that changes what a budget measures or covers counts afresh from the ledger, never the old counter's figures", async () => {
+    const mock = await upstream();
+    const budget = (terms: Record<string, unknown>) => ({ budgets: [{ name: 'team-spend', window: 'day', ...terms }] });
+    const { client, sluice } = await gateway(mock, budget({ measure: 'cost_usd', limit: 1 }));
+    assert.deepEqual([(await call(client)).status, (await call(client)).status], [200, 200]);
+    // The same budget now counts requests: the two calls so far, not the 1,000 micro-USD they cost.
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...budget({ measure: 'requests', limit: 3 }) }, 'reloaded'));
+    assert.deepEqual([(await call(client)).status, (await call(client)).status], [200, 429]);
+    // Narrowed to gpt-4o-mini, which nobody has called: what gpt-4o used no longer counts.
+    const narrowed = budget({ measure: 'requests', limit: 3, resources: { model: 'gpt-4o-mini' } });
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...narrowed }, 'reloaded again'));
+    assert.equal((await call(client, 'gpt-4o-mini')).status, 200);
+  });
+
   test('a streamed call settles to the usage in its stream, and the Anthropic API gets its 429 shape', async () => {
     const mock = await MockProvider.start(async (request, res) => {
       if (request.body.stream === true) return sse(res, openaiStreamFrames(['a', 'b'], { prompt_tokens: 10, completion_tokens: 40 }));

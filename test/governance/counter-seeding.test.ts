@@ -14,7 +14,7 @@ import type { CounterLine, CounterStore } from '../../src/counters/counter-store
 import { MemoryCounterStore } from '../../src/counters/memory.js';
 import { RedisCounterStore } from '../../src/counters/redis.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
-import { compileBudgets, type Budget } from '../../src/policy/budgets.js';
+import { compileBudgets, counterKey, type Budget } from '../../src/policy/budgets.js';
 import { ManualClock } from '../../src/policy/clock.js';
 import { CounterSeeder } from '../../src/policy/counter-seeding.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
@@ -56,6 +56,16 @@ function call(startedAt: string, overrides: Partial<Transaction> = {}): Transact
   };
 }
 
+/** The budgets budgets() compiled last, by name (a rate limit's by name and measure), for counter() to name their keys. */
+const compiledByName = new Map<string, Budget>();
+
+/** A compiled budget's counter key (for `consumer`, when per consumer), as admission and seeding build it. */
+function counter(name: string, consumer = ''): string {
+  const budget = compiledByName.get(name);
+  assert.ok(budget !== undefined, name);
+  return counterKey(budget, { name: consumer });
+}
+
 function budgets(governance: Record<string, unknown>): Budget[] {
   const config = validateConfig(
     {
@@ -76,12 +86,15 @@ function budgets(governance: Record<string, unknown>): Budget[] {
     },
     'seeding test',
   );
-  return compileBudgets(
+  const compiled = compileBudgets(
     config.budgets,
     config.budgetTemplates,
     config.rateLimits,
     config.consumers.map((c) => ({ name: c.name, team: c.team ?? null, labels: c.labels ?? {} })),
   );
+  for (const budget of compiled)
+    compiledByName.set(budget.kind === 'rate_limit' ? `${budget.name}:${budget.measure}` : budget.name, budget);
+  return compiled;
 }
 
 function line(key: string, limit: number, amount = 1, previous: { key: string; weight: number } | null = null): CounterLine {
@@ -182,15 +195,15 @@ describe('counter seeding from the ledger', () => {
     const hour = Math.floor(now / HOUR);
     const day = Math.floor(now / DAY);
     // Checkout's 10:05, 10:20, 10:40, 10:49:10 and 10:50:05; not 09:59:59, nor the refusal at 10:41.
-    assert.equal(store.read(now, `budget:three-an-hour:hour:${hour}`), 5);
+    assert.equal(store.read(now, `${counter('three-an-hour')}:hour:${hour}`), 5);
     // Today's 8 calls (search's two included) at 120 tokens, but one at 360.
-    assert.equal(store.read(now, `budget:daily-tokens:day:${day}`), 7 * 120 + 360);
+    assert.equal(store.read(now, `${counter('daily-tokens')}:day:${day}`), 7 * 120 + 360);
     // Payments' cost this month: its 6 calls today and the one of the 9th, not February's.
-    assert.equal(store.read(now, 'budget:monthly-usd:month:2030-03'), 6 * 1_500 + 4_500);
-    assert.equal(store.read(now, `budget:minute-input:minute:${Math.floor(now / 60_000)}`), 100);
+    assert.equal(store.read(now, `${counter('monthly-usd')}:month:2030-03`), 6 * 1_500 + 4_500);
+    assert.equal(store.read(now, `${counter('minute-input')}:minute:${Math.floor(now / 60_000)}`), 100);
     assert.deepEqual(outcome, { seeded: 4, reads: 4 });
     // A budget of 5 an hour refuses the next call, as it did before the restart.
-    assert.equal(store.reserve(now, [line(`budget:three-an-hour:hour:${hour}`, 5)]).admitted, false);
+    assert.equal(store.reserve(now, [line(`${counter('three-an-hour')}:hour:${hour}`, 5)]).admitted, false);
   });
 
   test('rolling windows: the current and the previous bucket are both seeded, and read as admission reads them', async () => {
@@ -205,15 +218,15 @@ describe('counter seeding from the ledger', () => {
     ).seedAll();
     const index = Math.floor(now / DAY);
     // Rolling 24h buckets are UTC days: today's 8 calls (the refusal left out), yesterday's one.
-    assert.equal(store.read(now, `budget:rolling-day:rolling:24h:${index}`), 8);
-    assert.equal(store.read(now, `budget:rolling-day:rolling:24h:${index - 1}`), 1);
+    assert.equal(store.read(now, `${counter('rolling-day')}:rolling:24h:${index}`), 8);
+    assert.equal(store.read(now, `${counter('rolling-day')}:rolling:24h:${index - 1}`), 1);
     // Per consumer and minute: checkout has 10:49:10 and 10:50:05, search 10:49:40.
     const minute = Math.floor(now / 60_000);
-    assert.equal(store.read(now, `rate:per-consumer:requests:checkout-service:rolling:1m:${minute}`), 1);
-    assert.equal(store.read(now, `rate:per-consumer:requests:checkout-service:rolling:1m:${minute - 1}`), 1);
-    assert.equal(store.read(now, `rate:per-consumer:requests:search-service:rolling:1m:${minute - 1}`), 1);
+    assert.equal(store.read(now, `${counter('per-consumer:requests', 'checkout-service')}:rolling:1m:${minute}`), 1);
+    assert.equal(store.read(now, `${counter('per-consumer:requests', 'checkout-service')}:rolling:1m:${minute - 1}`), 1);
+    assert.equal(store.read(now, `${counter('per-consumer:requests', 'search-service')}:rolling:1m:${minute - 1}`), 1);
     // 20 s into the minute, the previous one weighs 2/3: 1 + 1 x 2/3 + 1 fits under 3, another does not.
-    const key = (bucket: number) => `rate:per-consumer:requests:checkout-service:rolling:1m:${bucket}`;
+    const key = (bucket: number) => `${counter('per-consumer:requests', 'checkout-service')}:rolling:1m:${bucket}`;
     const weight = 1 - 20 / 60;
     assert.equal(store.reserve(now, [line(key(minute), 3, 1, { key: key(minute - 1), weight })]).admitted, true);
     assert.equal(store.reserve(now, [line(key(minute), 3, 1, { key: key(minute - 1), weight })]).admitted, false);
@@ -235,12 +248,12 @@ describe('counter seeding from the ledger', () => {
         budgetTemplates: [{ name: 'gold', selector: { labels: { tier: 'gold' } }, measure: 'requests', limit: 100, window: 'day' }],
       }),
     ).seedAll();
-    assert.equal(store.read(now, `budget:discovery:day:${day}`), 2);
-    assert.equal(store.read(now, `budget:claude:day:${day}`), 1);
-    assert.equal(store.read(now, `budget:openai:day:${day}`), 7);
-    assert.equal(store.read(now, `budget:haiku:day:${day}`), 20);
-    assert.equal(store.read(now, `template:gold:checkout-service:day:${day}`), 6);
-    assert.equal(store.read(now, `template:gold:search-service:day:${day}`), 2);
+    assert.equal(store.read(now, `${counter('discovery')}:day:${day}`), 2);
+    assert.equal(store.read(now, `${counter('claude')}:day:${day}`), 1);
+    assert.equal(store.read(now, `${counter('openai')}:day:${day}`), 7);
+    assert.equal(store.read(now, `${counter('haiku')}:day:${day}`), 20);
+    assert.equal(store.read(now, `${counter('gold/checkout-service')}:day:${day}`), 6);
+    assert.equal(store.read(now, `${counter('gold/search-service')}:day:${day}`), 2);
   });
 
   for (const kind of ['memory', 'redis'] as const) {
@@ -265,7 +278,7 @@ describe('counter seeding from the ledger', () => {
         const now = at('2030-03-10T10:50:20Z');
         const hour = Math.floor(now / HOUR);
         // Redis: the two share the counter; memory: each has its own. Either way it holds the hour's 7 calls, once.
-        for (const store of stores) assert.equal(await store.read(now, `budget:hourly:hour:${hour}`), 7);
+        for (const store of stores) assert.equal(await store.read(now, `${counter('hourly')}:hour:${hour}`), 7);
       });
     });
   }

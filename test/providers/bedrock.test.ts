@@ -368,3 +368,66 @@ describe('Bedrock stream decoder', () => {
     assert.equal(decoder.end()[0]?.type, 'error');
   });
 });
+
+describe('Bedrock inference profiles and the resource policy', () => {
+  const base = (model: string) => `bedrock/${model}`;
+  const SONNET = 'anthropic.claude-sonnet-4-20250514-v1:0';
+  let bedrock: Awaited<ReturnType<typeof startMockBedrock>>;
+  let sluice: TestSluice;
+  let openai: OpenAI;
+
+  before(async () => {
+    bedrock = await startMockBedrock((_modelId, _stream, _request, res) => json(res, 200, converseAnswer('Bonjour from Bedrock')));
+    sluice = await startTestSluice({
+      providers: { bedrock: { type: 'bedrock', baseUrl: bedrock.url, region: AWS_TEST_REGION, ...AWS_TEST_CREDENTIALS } },
+      models: [
+        // A cross-region profile, a profile's ARN and a global profile: each is its foundation model under another name.
+        { name: 'haiku-us', targets: [{ provider: 'bedrock', model: `us.${HAIKU}` }] },
+        {
+          name: 'haiku-arn',
+          targets: [{ provider: 'bedrock', model: `arn:aws:bedrock:us-east-1:123456789012:inference-profile/apac.${HAIKU}` }],
+        },
+        { name: 'sonnet-global', targets: [{ provider: 'bedrock', model: `global.${SONNET}` }] },
+        // Listed by its own name: that status, whatever its foundation model's.
+        { name: 'haiku-eu', targets: [{ provider: 'bedrock', model: `eu.${HAIKU}` }] },
+        // The test config's search-service may use it.
+        { name: 'gpt-4o-mini', targets: [{ provider: 'bedrock', model: `global.${SONNET}` }] },
+      ],
+      resources: { [base(HAIKU)]: 'unsanctioned', [base(SONNET)]: 'sanctioned', [base(`eu.${HAIKU}`)]: 'sanctioned' },
+      resourcePolicy: { unsanctioned: 'enforce', unreviewed: 'enforce' },
+    });
+    openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await bedrock.close();
+  });
+
+  const ask = (model: string) =>
+    openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'Bonjour' }] }).then(
+      (answer) => ({ status: 200, text: answer.choices[0]!.message.content }),
+      (error: unknown) => {
+        if (!(error instanceof OpenAI.APIError)) throw error;
+        return { status: error.status, text: error.message, code: error.code };
+      },
+    );
+
+  test('a profile or ARN of an unsanctioned model is refused (403) as the model is; of a sanctioned one, served; its own listing wins', async () => {
+    const refused = await ask('haiku-us');
+    assert.equal(refused.status, 403, refused.text ?? '');
+    assert.equal((refused as { code?: string }).code, 'model_not_sanctioned');
+    assert.match(
+      refused.text ?? '',
+      new RegExp(`bedrock/us\\.${HAIKU.replaceAll('.', '\\.')} is unsanctioned \\(as bedrock/${HAIKU.replaceAll('.', '\\.')}\\)`),
+    );
+    assert.equal((await ask('haiku-arn')).status, 403);
+    assert.deepEqual(await ask('sonnet-global'), { status: 200, text: 'Bonjour from Bedrock' });
+    assert.deepEqual(await ask('haiku-eu'), { status: 200, text: 'Bonjour from Bedrock' });
+    assert.deepEqual(
+      bedrock.received.map((request) => decodeURIComponent(request.path)),
+      [`/model/global.${SONNET}/converse`, `/model/eu.${HAIKU}/converse`],
+      'refused calls never reach Bedrock',
+    );
+  });
+});

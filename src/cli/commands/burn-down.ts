@@ -20,6 +20,7 @@ interface BurnDownView {
   horizon: string;
   method: string;
   usd: { limit: string; used: string; remaining: string; projectedAtEnd: string } | null;
+  unpricedCalls: number | null;
 }
 
 /** The line `sluice budgets --help` shows for this verb. */
@@ -52,6 +53,10 @@ export async function burnDown(args: string[], usage: string): Promise<number> {
     ['window', `${kind}, ${time(view.window.start)} to ${rolling ? 'now' : time(view.window.end)}`],
     ['limit', amount('limit')],
     ['used', `${amount('used')} (${view.usedPercent}%)`],
+    // A cost budget cannot count what has no price: said, never a silent 0.
+    ...(view.unpricedCalls !== null && view.unpricedCalls > 0
+      ? [['not counted', `${view.unpricedCalls} calls with no price (give their model pricing)`] as [string, string]]
+      : []),
     ['remaining', amount('remaining')],
     [rolling ? `projected by ${time(view.horizon)}` : 'projected at window end', amount('projectedAtEnd')],
     ['runs out', runsOut],

@@ -11,6 +11,11 @@ export interface BudgetBurnDown extends BurnDown {
   window: { kind: string; start: number; end: number };
   /** tokens, requests, or micro-USD for cost_usd. */
   unit: 'tokens' | 'requests' | 'microUsd';
+  /**
+   * cost_usd: the served calls in the window whose model had no price, which `used` leaves out (as the gateway counts
+   * them: nothing); null for other measures. Said, so a cost budget's figures never look complete when they are not.
+   */
+  unpricedCalls: number | null;
 }
 
 /** Who and what the budget covers, as a rollup filter. */
@@ -41,11 +46,14 @@ function amount(measure: Measure, totals: UsageTotals): number {
   }
 }
 
-async function used(store: AnalyticsStore, budget: BudgetConfig, from: number, to: number): Promise<number> {
-  if (to <= from) return 0;
+async function used(store: AnalyticsStore, budget: BudgetConfig, from: number, to: number): Promise<{ used: number; unpriced: number }> {
+  if (to <= from) return { used: 0, unpriced: 0 };
   // Month buckets: at most two rows per window here, summed; the grouping is none.
   const rows = await store.usage({ from, to, bucket: 'month', groupBy: [], filter: filterOf(budget) });
-  return rows.reduce((total, row) => total + amount(budget.measure, row), 0);
+  return rows.reduce((total, row) => ({ used: total.used + amount(budget.measure, row), unpriced: total.unpriced + row.unpricedCalls }), {
+    used: 0,
+    unpriced: 0,
+  });
 }
 
 /**
@@ -67,19 +75,26 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   const limit = budget.measure === 'cost_usd' ? Math.round(budget.limit * 1_000_000) : budget.limit;
   const unit = budget.measure === 'cost_usd' ? 'microUsd' : budget.measure === 'requests' ? 'requests' : 'tokens';
   const to = hourCeil(now + 1);
+  const unpricedOf = (figures: { unpriced: number }) => (budget.measure === 'cost_usd' ? figures.unpriced : null);
   if (!window.rolling) {
-    const projection = burnDown({ limit, used: await used(store, budget, position.start, to), now, window: position });
-    return { ...projection, window: { kind: window.kind, start: position.start, end: position.end }, unit };
+    const sofar = await used(store, budget, position.start, to);
+    const projection = burnDown({ limit, used: sofar.used, now, window: position });
+    return {
+      ...projection,
+      window: { kind: window.kind, start: position.start, end: position.end },
+      unit,
+      unpricedCalls: unpricedOf(sofar),
+    };
   }
   const start = hourFloor(now - lengthMs);
   const recentFrom = hourFloor(now - Math.max(HOUR_MS, lengthMs / 4));
   const [total, recent] = await Promise.all([used(store, budget, start, to), used(store, budget, recentFrom, to)]);
   const projection = burnDown({
     limit,
-    used: total,
+    used: total.used,
     now,
     window: position,
-    rolling: { lengthMs, recentUsed: recent, recentMs: now - recentFrom },
+    rolling: { lengthMs, recentUsed: recent.used, recentMs: now - recentFrom },
   });
-  return { ...projection, window: { kind: window.kind, start, end: now }, unit };
+  return { ...projection, window: { kind: window.kind, start, end: now }, unit, unpricedCalls: unpricedOf(total) };
 }

@@ -57,6 +57,9 @@ const burnDownBody = z
     horizon: z.string(),
     method: z.enum(['linear-since-window-start', 'rolling-recent-rate']),
     usd: z.object({ limit: z.string(), used: z.string(), remaining: z.string(), projectedAtEnd: z.string() }).nullable(),
+    unpricedCalls: z.number().nullable().openapi({
+      description: 'cost_usd: served calls in the window whose model has no price, left out of used (they count nothing); null otherwise',
+    }),
   })
   .openapi('BudgetBurnDown');
 
@@ -169,6 +172,7 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
                   remaining: formatUsd(result.remaining),
                   projectedAtEnd: formatUsd(result.projectedAtEnd),
                 },
+          unpricedCalls: result.unpricedCalls,
         },
         200,
       );

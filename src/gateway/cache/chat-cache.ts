@@ -97,6 +97,7 @@ export class ChatCache {
         costMicroUsd,
         provider: call.target.provider.name,
         providerModel: call.target.model,
+        providerFingerprint: call.target.providerFingerprint,
       },
       slot.ttlMs,
     );

@@ -13,6 +13,8 @@ export interface CachedAnswer {
   costMicroUsd: number | null;
   provider: string;
   providerModel: string;
+  /** The configuration of the provider that made it (its routing target's providerFingerprint); absent in older entries. */
+  providerFingerprint?: string;
 }
 
 export interface ResponseCache {

@@ -146,7 +146,10 @@ export async function handleChat(
 
 /** Whether a cached answer was made by this target (its provider and the model the provider knows). */
 function madeBy(hit: CachedAnswer, target: Target): boolean {
-  return target.provider.name === hit.provider && target.model === hit.providerModel;
+  // The same provider name configured differently (another baseUrl or key, after a reload) is another upstream.
+  return (
+    target.provider.name === hit.provider && target.model === hit.providerModel && target.providerFingerprint === hit.providerFingerprint
+  );
 }
 
 /**

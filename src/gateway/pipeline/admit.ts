@@ -130,7 +130,15 @@ function decide(
   if (outcome.admitted) return { route, reservation, violations: violations(policy, consumer, demand, budgets, outcome) };
   const budget = budgets[outcome.refused]!;
   const downgrade = typeof budget.onExhausted === 'object' ? policy.routes.get(budget.onExhausted.downgrade) : undefined;
-  if (downgrade !== undefined && downgrade !== route && downgrades < MAX_DOWNGRADES && mayUse(consumer, downgrade.name))
+  // A downgrade the resource policy refuses (no target left) cannot serve the call: the budget that ran out is the answer,
+  // not a 403 about a model the caller never asked for.
+  if (
+    downgrade !== undefined &&
+    downgrade !== route &&
+    downgrade.refusal === null &&
+    downgrades < MAX_DOWNGRADES &&
+    mayUse(consumer, downgrade.name)
+  )
     return admitAgainstBudgets(policy, consumer, downgrade, demand, downgrades + 1, promptTokens);
   policy.governance.refused(budget.name, budget.kind);
   throw refusal(budget, reservation, outcome, now);

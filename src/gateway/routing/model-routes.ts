@@ -1,10 +1,11 @@
 // The prebuilt routing table: requested model name -> ordered targets, each with its provider, pool and breaker.
+import { createHash } from 'node:crypto';
 import { Pool } from '../../wire/undici.js';
 import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
-import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
+import { describeResource, resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
 import type { ProviderTargets } from '../../config/provider-targets.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { guardedConnector } from './guarded-connector.js';
@@ -20,6 +21,8 @@ export interface Target {
   pricing: Pricing | undefined;
   /** The resource this target is and what the resource policy says of it (resolved at start and on reload). */
   resource: ResourcePolicyEntry;
+  /** Which configuration of its provider this is: the provider's fingerprint (ProviderSlot). */
+  providerFingerprint: string;
 }
 
 export interface ModelRoute {
@@ -58,6 +61,13 @@ interface ProviderSlot {
   config: string;
   /** Its credentials, configured and obtained since: they go with the provider into the next table. */
   secrets: ProviderSecrets;
+  /**
+   * A digest of what decides which upstream answers and as whom (type, baseUrl, credentials, region, headers ...), worked
+   * out once per configuration: an answer the response cache kept under this provider's name is served only while the
+   * provider is still configured the same, never after a reload points the name at another upstream or account. A
+   * SHA-256, so the credentials it covers cannot be read back from a cache entry.
+   */
+  fingerprint: string;
 }
 
 export class RoutingTable {
@@ -96,7 +106,7 @@ export class RoutingTable {
           keepAliveTimeout: 30_000,
           ...(targets === undefined ? {} : { connect: guardedConnector(targets, provider.origin) }),
         });
-        slot = { provider, pool, config: json, secrets };
+        slot = { provider, pool, config: json, secrets, fingerprint: providerFingerprint(providerConfig) };
       }
       this.slots.set(name, slot);
       this.providers.set(name, slot.provider);
@@ -124,6 +134,7 @@ export class RoutingTable {
           breaker,
           pricing: model.pricing ?? lookupPrice(provider.type, target.model),
           resource: resourcePolicy(config, target.provider, target.model),
+          providerFingerprint: this.slots.get(target.provider)!.fingerprint,
         };
       });
       const retry = { ...config.routing.retry, ...model.retry };
@@ -136,7 +147,7 @@ export class RoutingTable {
         refusal:
           allowed.length > 0
             ? null
-            : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => `${t.resource.id} is ${t.resource.status}`).join(', ')}.`,
+            : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => describeResource(t.resource)).join(', ')}.`,
         reservePricing: highestPricing(targets),
         totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
         retry,
@@ -173,6 +184,12 @@ export class RoutingTable {
   async close(): Promise<void> {
     await Promise.all([...this.slots.values()].map((slot) => slot.pool.close()));
   }
+}
+
+/** The pool's size changes how many calls reach the upstream at once, not which upstream answers, so it is left out. */
+function providerFingerprint(providerConfig: SluiceConfig['providers'][string]): string {
+  const { connections: _connections, ...identity } = providerConfig;
+  return createHash('sha256').update(JSON.stringify(identity)).digest('base64url').slice(0, 22);
 }
 
 /** timeoutMs caps every wait; the stream's head and the silences between chunks have tighter limits of their own. */

@@ -27,8 +27,18 @@ export const ROLLUP_SUM_COLUMNS = [
   'failed_calls',
 ] as const;
 
-/** Each dimension's value in a rollup row `u` (joined to its resource `r` when resource statuses are asked for). */
-const DIMENSION_SQL: Record<UsageDimension, string> = {
+/**
+ * The dimensions the statements group by: all but resourceStatus, which analytics.ts works out from each resource with
+ * the gateway's own reading of which listed resource governs a model id (a Bedrock profile takes its foundation
+ * model's status), so that it is not written a second time in SQL.
+ */
+export type SqlDimension = Exclude<UsageDimension, 'resourceStatus'>;
+export const SQL_DIMENSIONS: readonly SqlDimension[] = USAGE_DIMENSIONS.filter(
+  (dimension): dimension is SqlDimension => dimension !== 'resourceStatus',
+);
+
+/** Each dimension's value in a rollup row `u`. */
+const DIMENSION_SQL: Record<SqlDimension, string> = {
   consumer: 'u.consumer',
   team: 'u.team',
   model: 'u.requested_model',
@@ -36,7 +46,6 @@ const DIMENSION_SQL: Record<UsageDimension, string> = {
   // A call refused before routing has no provider: it is no resource, so neither it nor its status is named.
   resource: "CASE WHEN u.provider = '' THEN '' ELSE u.provider || '/' || u.provider_model END",
   status: 'u.status_class',
-  resourceStatus: "CASE WHEN u.provider = '' THEN '' ELSE COALESCE(r.status, 'unreviewed') END",
 };
 
 /** The column each dimension comes back as. */
@@ -54,24 +63,24 @@ export const DIMENSION_COLUMN = {
 export type DimensionColumns = { [D in UsageDimension as (typeof DIMENSION_COLUMN)[D]]?: string };
 
 /**
- * Which dimensions a statement groups by, as a bit mask in USAGE_DIMENSIONS order (consumer 1, team 2, ... resourceStatus
- * 64). Each of the 128 groupings has its own statements: a grouping chosen by parameters (dimensions not asked for masked
- * to '') made SQLite sort every row on all seven columns, over twice the time of sorting on the ones asked for.
+ * Which dimensions a statement groups by, as a bit mask in SQL_DIMENSIONS order (consumer 1, team 2, ... status 32).
+ * Each of the 64 groupings has its own statements: a grouping chosen by parameters (dimensions not asked for masked
+ * to '') made SQLite sort every row on all six columns, over twice the time of sorting on the ones asked for.
  */
-export function groupingMask(groupBy: readonly UsageDimension[]): number {
-  return USAGE_DIMENSIONS.reduce((mask, dimension, bit) => (groupBy.includes(dimension) ? mask | (1 << bit) : mask), 0);
+export function groupingMask(groupBy: readonly SqlDimension[]): number {
+  return SQL_DIMENSIONS.reduce((mask, dimension, bit) => (groupBy.includes(dimension) ? mask | (1 << bit) : mask), 0);
 }
 
-const GROUPINGS = 1 << USAGE_DIMENSIONS.length;
+const GROUPINGS = 1 << SQL_DIMENSIONS.length;
 
-function grouped(mask: number): UsageDimension[] {
-  return USAGE_DIMENSIONS.filter((_, bit) => (mask & (1 << bit)) !== 0);
+function grouped(mask: number): SqlDimension[] {
+  return SQL_DIMENSIONS.filter((_, bit) => (mask & (1 << bit)) !== 0);
 }
 
 export type AnalyticsStatement =
   `usage:${UsageBucket}:${number}` | `topDrivers:${number}` | 'usageExtent' | `rollupUpsert:${number}` | `rollupDailyUpsert:${number}`;
 
-/** The grouped reads: 128 groupings x 4 statements, prepared by SQLite only when first used (sqlite-store.ts). */
+/** The grouped reads: 64 groupings x 4 statements, prepared by SQLite only when first used (sqlite-store.ts). */
 export function isGroupedRead(name: string): boolean {
   return name.startsWith('usage:') || name.startsWith('topDrivers:');
 }
@@ -93,16 +102,15 @@ const inRange = (column: string) => `(${column} >= CAST(? AS BIGINT) AND ${colum
  * ends of each period from usage_hourly. Parameters, per period: its head hours, its tail hours, its whole days
  * (analytics.ts splits them); an empty range is [0, 0).
  */
-function source(dimensions: readonly UsageDimension[], periods: 0 | 1 | 2): string {
-  const join = dimensions.includes('resourceStatus') ? " LEFT JOIN resources AS r ON r.id = u.provider || '/' || u.provider_model" : '';
-  if (periods === 0) return `usage_hourly AS u${join}`;
+function source(periods: 0 | 1 | 2): string {
+  if (periods === 0) return 'usage_hourly AS u';
   const each = (column: string, ranges: number) => Array.from({ length: ranges }, () => inRange(column)).join(' OR ');
   return `(SELECT hour_start, ${ROLLUP_COLUMNS} FROM usage_hourly WHERE ${each('hour_start', 2 * periods)}
       UNION ALL
-      SELECT day_start AS hour_start, ${ROLLUP_COLUMNS} FROM usage_daily WHERE ${each('day_start', periods)}) AS u${join}`;
+      SELECT day_start AS hour_start, ${ROLLUP_COLUMNS} FROM usage_daily WHERE ${each('day_start', periods)}) AS u`;
 }
 
-const columns = (dimensions: readonly UsageDimension[]) => dimensions.map((d) => `${DIMENSION_SQL[d]} AS ${DIMENSION_COLUMN[d]}`);
+const columns = (dimensions: readonly SqlDimension[]) => dimensions.map((d) => `${DIMENSION_SQL[d]} AS ${DIMENSION_COLUMN[d]}`);
 /** 1, 2, ... n: GROUP BY and ORDER BY name output columns by position, the same in both databases. */
 const positions = (count: number) => Array.from({ length: count }, (_, i) => i + 1).join(', ');
 
@@ -114,7 +122,7 @@ function usageStatement(dialect: Dialect, bucket: UsageBucket, mask: number): st
   const start = bucket === 'hour' ? 'u.hour_start' : '(u.hour_start / 86400000) * 86400000';
   const byHourOrDay = `SELECT ${[`${start} AS bucket_start`, ...columns(dimensions)].join(', ')},
       ${ROLLUP_SUM_COLUMNS.map((column) => sum(`u.${column}`, column)).join(', ')}
-    FROM ${bucket === 'hour' ? `${source(dimensions, 0)} WHERE ${inRange('u.hour_start')} AND` : `${source(dimensions, 1)} WHERE`} ${FILTERS}
+    FROM ${bucket === 'hour' ? `${source(0)} WHERE ${inRange('u.hour_start')} AND` : `${source(1)} WHERE`} ${FILTERS}
     GROUP BY ${all}`;
   if (bucket !== 'month') return `${byHourOrDay} ORDER BY ${all}`;
   // Months from the days: the month's start (the dialects' date arithmetic) is then worked out once per day and group
@@ -143,7 +151,7 @@ function topDriversStatement(mask: number): string {
       sum(within('u.calls'), 'current_calls'),
       sum(within('u.calls'), 'previous_calls'),
     ].join(', ')}
-    FROM ${source(dimensions, 2)}
+    FROM ${source(2)}
     WHERE ${FILTERS}
     ${dimensions.length === 0 ? 'HAVING COUNT(*) > 0' : `GROUP BY ${positions(dimensions.length)}`}
   ) AS drivers

@@ -13,8 +13,17 @@ import {
   type UsageRow,
 } from '../analytics-store.js';
 import { StoreInvalid } from '../errors.js';
-import { DIMENSION_COLUMN, groupingMask, type AnalyticsStatement, type DimensionColumns } from './analytics-statements.js';
+import { governingResource, type ResourceStatuses } from '../../policy/resources.js';
+import {
+  DIMENSION_COLUMN,
+  groupingMask,
+  SQL_DIMENSIONS,
+  type AnalyticsStatement,
+  type DimensionColumns,
+  type SqlDimension,
+} from './analytics-statements.js';
 import type { Reader } from './change.js';
+import { listResources } from './governance.js';
 import { DAY_MS, HOUR_MS } from './rollup.js';
 import type { SqlValue } from './session.js';
 
@@ -37,6 +46,8 @@ interface DriverSqlRow extends DimensionColumns {
 }
 
 const MAX_DRIVERS = 1000;
+/** A LIMIT that keeps every row (both databases take it as a 32-bit count). */
+const ALL_ROWS = 2_147_483_647;
 
 function checkPeriod(period: UsagePeriod, name: string): void {
   for (const [end, value] of [
@@ -86,14 +97,65 @@ export function periodParts(period: UsagePeriod): SqlValue[] {
   return [period.from, firstDay, lastDay, period.to, firstDay, lastDay];
 }
 
+/**
+ * What the statement groups by for `groupBy`: a resource status is each resource's, so asked for it the rows come by
+ * resource, and statusesOf names their statuses before rows of one status are added together (mergeRows).
+ */
+function sqlGrouping(groupBy: readonly UsageDimension[]): SqlDimension[] {
+  const byStatus = groupBy.includes('resourceStatus');
+  return SQL_DIMENSIONS.filter((dimension) => groupBy.includes(dimension) || (byStatus && dimension === 'resource'));
+}
+
+/**
+ * Sets each row's resource status: that of the listed resource governing it (policy/resources.ts, as the gateway and
+ * discovery judge a call), today's, so a change applies to the past too. A call that reached no provider is no resource.
+ */
+async function statusesOf<Row extends DimensionColumns>(read: Reader, rows: Row[]): Promise<Row[]> {
+  const statuses: ResourceStatuses = Object.fromEntries((await listResources(read)).map((resource) => [resource.id, resource.status]));
+  const known = new Map<string, string>();
+  for (const row of rows) {
+    const resource = row.resource ?? '';
+    let status = known.get(resource);
+    if (status === undefined) {
+      const slash = resource.indexOf('/');
+      status = slash <= 0 ? '' : governingResource(statuses, resource.slice(0, slash), resource.slice(slash + 1)).status;
+      known.set(resource, status);
+    }
+    row.resource_status = status;
+  }
+  return rows;
+}
+
+/** Rows of the same key (bucket and group) added together, in the order of their first row. */
+function mergeRows<Row>(rows: readonly Row[], keyOf: (row: Row) => string, add: (into: Row, row: Row) => void): Row[] {
+  const merged = new Map<string, Row>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const into = merged.get(key);
+    if (into === undefined) merged.set(key, { ...row });
+    else add(into, row);
+  }
+  return [...merged.values()];
+}
+
+/** The statements' order (ORDER BY the group's columns, in USAGE_DIMENSIONS order), for rows merged after them. */
+function compareGroups(a: Partial<Record<UsageDimension, string>>, b: Partial<Record<UsageDimension, string>>): number {
+  for (const dimension of USAGE_DIMENSIONS) {
+    const [x, y] = [a[dimension] ?? '', b[dimension] ?? ''];
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]> {
   checkPeriod(query, 'usage');
   checkGroupBy(query.groupBy);
   if (!USAGE_BUCKETS.includes(query.bucket)) throw new StoreInvalid(`usage buckets are hour, day or month, got "${String(query.bucket)}"`);
-  const statement: AnalyticsStatement = `usage:${query.bucket}:${groupingMask(query.groupBy)}`;
+  const statement: AnalyticsStatement = `usage:${query.bucket}:${groupingMask(sqlGrouping(query.groupBy))}`;
   const period = query.bucket === 'hour' ? [query.from, query.to] : periodParts(query);
+  const byStatus = query.groupBy.includes('resourceStatus');
   const rows = await read.session.all<UsageSqlRow>(statement, [...period, ...filterParams(query.filter)]);
-  return rows.map((row) => ({
+  const usageRows = (byStatus ? await statusesOf(read, rows) : rows).map((row) => ({
     bucketStart: Number(row.bucket_start),
     group: groupOf(row, query.groupBy),
     calls: Number(row.calls),
@@ -105,6 +167,21 @@ export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]
     refusedCalls: Number(row.refused_calls),
     failedCalls: Number(row.failed_calls),
   }));
+  if (!byStatus) return usageRows;
+  return mergeRows(usageRows, (row) => JSON.stringify([row.bucketStart, row.group]), addTotals).sort(
+    (a, b) => a.bucketStart - b.bucketStart || compareGroups(a.group, b.group),
+  );
+}
+
+function addTotals(into: UsageRow, row: UsageRow): void {
+  into.calls += row.calls;
+  into.inputTokens += row.inputTokens;
+  into.outputTokens += row.outputTokens;
+  into.cachedInputTokens += row.cachedInputTokens;
+  into.costMicroUsd += row.costMicroUsd;
+  into.unpricedCalls += row.unpricedCalls;
+  into.refusedCalls += row.refusedCalls;
+  into.failedCalls += row.failedCalls;
 }
 
 export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<CostDriver[]> {
@@ -115,7 +192,8 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
     throw new StoreInvalid(`limit must be 1 to ${MAX_DRIVERS}, got ${String(query.limit)}`);
   }
   const { current, previous } = query;
-  const rows = await read.session.all<DriverSqlRow>(`topDrivers:${groupingMask(query.groupBy)}`, [
+  const byStatus = query.groupBy.includes('resourceStatus');
+  const rows = await read.session.all<DriverSqlRow>(`topDrivers:${groupingMask(sqlGrouping(query.groupBy))}`, [
     current.from,
     current.to,
     previous.from,
@@ -127,9 +205,10 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
     ...hourParts(current, previous),
     ...dayParts(current, previous),
     ...filterParams(query.filter),
-    query.limit,
+    // By resource status: every resource's row, since the largest changes are known only once they are added up by status.
+    byStatus ? ALL_ROWS : query.limit,
   ]);
-  return rows.map((row) => {
+  const drivers = (byStatus ? await statusesOf(read, rows) : rows).map((row) => {
     const currentCost = Number(row.current_cost);
     const previousCost = Number(row.previous_cost);
     return {
@@ -141,6 +220,18 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
       previousCalls: Number(row.previous_calls),
     };
   });
+  if (!byStatus) return drivers;
+  return mergeRows(drivers, (driver) => JSON.stringify(driver.group), addDriver)
+    .sort((a, b) => Math.abs(b.deltaMicroUsd) - Math.abs(a.deltaMicroUsd) || compareGroups(a.group, b.group))
+    .slice(0, query.limit);
+}
+
+function addDriver(into: CostDriver, driver: CostDriver): void {
+  into.currentCostMicroUsd += driver.currentCostMicroUsd;
+  into.previousCostMicroUsd += driver.previousCostMicroUsd;
+  into.deltaMicroUsd += driver.deltaMicroUsd;
+  into.currentCalls += driver.currentCalls;
+  into.previousCalls += driver.previousCalls;
 }
 
 /**

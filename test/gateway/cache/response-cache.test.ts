@@ -295,6 +295,38 @@ describe('response cache and the model that answered', () => {
     await sluice.sluice.reload(validateConfig({ ...sluice.config, ...refusing }, 'reloaded'));
     assert.deepEqual(await ask(openai, 'gpt-4o', 'Refused question'), { text: 'Answer of gpt-4o-mini', cache: 'miss' });
   });
+
+  test('a hit is an answer of the provider as configured now: a reload that changes its baseUrl or key (same name) is a miss', async () => {
+    // Another account's upstream: it says whose key it was given, so a test sees which configuration answered.
+    const other = await MockProvider.start((request, res) =>
+      json(res, 200, openaiCompletion(`Answer for ${String(request.headers.authorization)}`, { prompt_tokens: 10, completion_tokens: 5 })),
+    );
+    try {
+      const sluice = await startTestSluice(routed([{ name: 'gpt-4o', upstream: 'gpt-4o' }]));
+      running.push(sluice);
+      const openai = client(sluice);
+      assert.deepEqual(await ask(openai, 'gpt-4o', 'Moved question'), { text: 'Answer of gpt-4o', cache: 'miss' });
+      assert.deepEqual(await ask(openai, 'gpt-4o', 'Moved question'), { text: 'Answer of gpt-4o', cache: 'hit' });
+      const provider = (baseUrl: string, apiKey: string) => ({ providers: { openai: { type: 'openai', baseUrl, apiKey } } });
+      // The operator moves provider "openai" to another upstream: its answers are what callers now get.
+      const moved = { ...routed([{ name: 'gpt-4o', upstream: 'gpt-4o' }]), ...provider(`${other.url}/v1`, 'upstream-key-one') };
+      await sluice.sluice.reload(validateConfig({ ...sluice.config, ...moved }, 'reloaded'));
+      const first = { text: 'Answer for Bearer upstream-key-one', cache: 'miss' };
+      assert.deepEqual(await ask(openai, 'gpt-4o', 'Moved question'), first);
+      assert.deepEqual(await ask(openai, 'gpt-4o', 'Moved question'), { ...first, cache: 'hit' });
+      // Then gives it another account's key: the answer made with the old key is not served either.
+      const rekeyed = { ...routed([{ name: 'gpt-4o', upstream: 'gpt-4o' }]), ...provider(`${other.url}/v1`, 'upstream-key-two') };
+      await sluice.sluice.reload(validateConfig({ ...sluice.config, ...rekeyed }, 'reloaded'));
+      assert.deepEqual(await ask(openai, 'gpt-4o', 'Moved question'), { text: 'Answer for Bearer upstream-key-two', cache: 'miss' });
+      // A reload that changes nothing of the provider keeps its answers.
+      await sluice.sluice.reload(
+        validateConfig({ ...sluice.config, ...rekeyed, cache: { scope: 'team', models: { 'gpt-4o': {} } } }, 'again'),
+      );
+      assert.deepEqual(await ask(openai, 'gpt-4o', 'Moved question'), { text: 'Answer for Bearer upstream-key-two', cache: 'hit' });
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('response cache key: the request as sent', () => {

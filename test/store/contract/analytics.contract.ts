@@ -385,6 +385,65 @@ export function analyticsContract(context: ContractContext): void {
       );
     });
 
+    test("groups a Bedrock inference profile or ARN under its foundation model's status, unless listed itself, as the gateway judges it", async () => {
+      const { store } = context;
+      const haiku = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+      const sonnet = 'anthropic.claude-sonnet-4-20250514-v1:0';
+      await store.createResource('finops', { id: `bedrock/${haiku}`, status: 'unsanctioned' });
+      await store.createResource('finops', { id: `bedrock/${sonnet}`, status: 'sanctioned' });
+      await store.createResource('finops', { id: `bedrock/eu.${haiku}`, status: 'sanctioned' });
+      const served = (hour: string, providerModel: string, costMicroUsd: number) =>
+        call(`2027-09-01T${hour}:00:00Z`, { team: 'bedrock-users', provider: 'bedrock', providerModel, costMicroUsd });
+      await store.insertTransactions([
+        served('01', `us.${haiku}`, 1_000),
+        served('02', `arn:aws:bedrock:us-east-1:123456789012:inference-profile/apac.${haiku}`, 2_000),
+        served('03', `global.${sonnet}`, 4_000),
+        served('04', `eu.${haiku}`, 8_000),
+        served('05', 'meta.llama3-70b-instruct-v1:0', 16_000),
+      ]);
+      const day = { from: at('2027-09-01T00:00:00Z'), to: at('2027-09-02T00:00:00Z') };
+      const usage = await store.usage({ ...day, bucket: 'day', groupBy: ['resourceStatus'], filter: { team: 'bedrock-users' } });
+      assert.deepEqual(
+        usage.map((row) => [row.group, row.calls, row.costMicroUsd]),
+        [
+          [{ resourceStatus: 'sanctioned' }, 2, 12_000],
+          [{ resourceStatus: 'unreviewed' }, 1, 16_000],
+          [{ resourceStatus: 'unsanctioned' }, 2, 3_000],
+        ],
+      );
+      const byResource = await store.usage({
+        ...day,
+        bucket: 'day',
+        groupBy: ['resource', 'resourceStatus'],
+        filter: { team: 'bedrock-users' },
+      });
+      assert.deepEqual(
+        byResource.map((row) => [row.group.resource, row.group.resourceStatus]),
+        [
+          [`bedrock/arn:aws:bedrock:us-east-1:123456789012:inference-profile/apac.${haiku}`, 'unsanctioned'],
+          [`bedrock/eu.${haiku}`, 'sanctioned'],
+          [`bedrock/global.${sonnet}`, 'sanctioned'],
+          ['bedrock/meta.llama3-70b-instruct-v1:0', 'unreviewed'],
+          [`bedrock/us.${haiku}`, 'unsanctioned'],
+        ],
+      );
+      const drivers = await store.topDrivers({
+        current: day,
+        previous: { from: at('2027-08-31T00:00:00Z'), to: day.from },
+        groupBy: ['resourceStatus'],
+        filter: { team: 'bedrock-users' },
+        limit: 2,
+      });
+      assert.deepEqual(
+        drivers.map((d) => [d.group, d.deltaMicroUsd, d.currentCalls]),
+        [
+          [{ resourceStatus: 'unreviewed' }, 16_000, 1],
+          [{ resourceStatus: 'sanctioned' }, 12_000, 2],
+        ],
+        'the largest changes once added up by status, not by resource',
+      );
+    });
+
     test("the rollups agree with the ledger's own rows, over many keys and batches", async () => {
       const { store } = context;
       const start = at('2027-05-01T00:00:00Z');
