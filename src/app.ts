@@ -18,7 +18,7 @@ import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { buildSnapshot, configuredNames } from './gateway/snapshot.js';
+import { buildSnapshot, configuredNames, type Snapshot } from './gateway/snapshot.js';
 import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
 import { defaultSpoolDir } from './ledger/spool.js';
 import { LedgerWriter } from './ledger/writer.js';
@@ -29,7 +29,7 @@ import { logStartup } from './observability/startup-log.js';
 import { readinessProbe } from './observability/readiness.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
-import type { Budget } from './policy/budgets.js';
+import { unpricedUnderCostBudgets, type Budget } from './policy/budgets.js';
 import { CounterSeeder } from './policy/counter-seeding.js';
 import { ProviderTargets } from './config/provider-targets.js';
 import { Compliance } from './compliance/compliance.js';
@@ -233,6 +233,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           clock: () => (options.clock ?? systemClock).now(),
           schedule: options.complianceSchedule ?? true,
         });
+  warnOfUnpricedUnderBudgets(context.snapshot, logger);
   const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
@@ -244,6 +245,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     compliance?.collectExpiredKeys();
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
+    warnOfUnpricedUnderBudgets(snapshot, logger);
     metrics.configure(configuredNames(snapshot));
     void previous.routing.retire(snapshot.routing);
     void previous.mcp.closeUnused(snapshot.mcp);
@@ -435,4 +437,17 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
       resolve({ port: typeof address === 'object' && address !== null ? address.port : port, host });
     });
   });
+}
+
+/**
+ * A cost budget over a target with no price counts that target's calls at $0, so it never holds them back: not an
+ * error (the ledger keeps their tokens, marked unpriced), but an operator who set a spending limit must hear of it.
+ */
+function warnOfUnpricedUnderBudgets(snapshot: Snapshot, logger: Logger): void {
+  for (const { budget, model, target } of unpricedUnderCostBudgets(snapshot.budgets.budgets, snapshot.routing.routes)) {
+    logger.warn(
+      { budget, model, target },
+      `budget "${budget}" limits cost, but ${target} (model "${model}") has no price in the catalog or in the model's pricing: its calls count as $0 against it; give the model pricing`,
+    );
+  }
 }

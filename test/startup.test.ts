@@ -212,4 +212,28 @@ describe('starting sluice', () => {
       assert.equal(await stopSluice(pretty), 0);
     }
   });
+
+  test('a cost budget over a model with no price is warned of at start and on reload, until the model has pricing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const config = writeConfig(dir, 0, 0);
+    const budgeted = `${readFileSync(config, 'utf8')}
+consumers:
+  - { name: checkout, team: payments, keys: [sk-sluice-startup-checkout-0001] }
+budgets:
+  - { name: payments-monthly, consumers: { team: payments }, measure: cost_usd, limit: 100, window: month, mode: enforce }
+  - { name: payments-tokens, consumers: { team: payments }, measure: total_tokens, limit: 1000000, window: month }
+`;
+    writeFileSync(config, budgeted);
+    const sluice = runSluice(['start', '--config', config], { SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=' });
+    const warning = /budget \\"payments-monthly\\" limits cost, but local\/local-model \(model \\"local-model\\"\) has no price/g;
+    try {
+      await waitFor(sluice.output, /sluice is listening/);
+      assert.equal(sluice.output().match(warning)?.length, 1, 'once at start, for the cost budget alone');
+      writeFileSync(config, budgeted.replace('local-model }]', 'local-model }]\n    pricing: { input: 1, output: 2 }'));
+      await waitFor(sluice.output, /config reloaded/);
+      assert.equal(sluice.output().match(warning)?.length, 1, 'not again once priced');
+    } finally {
+      assert.equal(await stopSluice(sluice), 0);
+    }
+  });
 });

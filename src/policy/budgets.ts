@@ -21,6 +21,12 @@ export interface Target {
   resource: { readonly id: string };
 }
 
+/** A target with its provider's model and price (undefined: none known), as the gateway's routing table has it. */
+export interface PricedTarget extends Target {
+  model: string;
+  pricing: object | undefined;
+}
+
 /** What budget scopes read of a model's route; the gateway's ModelRoute has it and more. */
 export interface ModelRoute {
   name: string;
@@ -201,6 +207,42 @@ export function coversTarget(scope: ResourceScope, target: Target): boolean {
   if (scope === 'any' || 'model' in scope) return true;
   if ('provider' in scope) return target.provider.name === scope.provider;
   return target.resource.id === scope.resource;
+}
+
+/** A target with no price that a cost budget covers: its calls cost nothing as far as the budget can tell. */
+export interface UnpricedUnderBudget {
+  budget: string;
+  model: string;
+  target: string;
+}
+
+/**
+ * The targets cost budgets cover that have neither a catalog price nor `pricing`: their calls are counted at $0 (the
+ * ledger marks them unpriced), so such a budget does not hold them back. Found at start and reload, never per call.
+ */
+export function unpricedUnderCostBudgets(
+  budgets: readonly Budget[],
+  routes: ReadonlyMap<string, { name: string; configuredTargets: ReadonlyArray<PricedTarget> }>,
+): UnpricedUnderBudget[] {
+  const found: UnpricedUnderBudget[] = [];
+  const seen = new Set<string>();
+  for (const budget of budgets) {
+    if (budget.measure !== 'cost_usd') continue;
+    for (const route of routes.values()) {
+      if (!coversRoute(budget.resources, route)) continue;
+      for (const target of route.configuredTargets) {
+        if (target.pricing !== undefined || !coversTarget(budget.resources, target)) continue;
+        // A template's instances share their template's terms: one line for the template, not one per consumer.
+        const name = budget.template ?? budget.name;
+        const line = { budget: name, model: route.name, target: `${target.provider.name}/${target.model}` };
+        const key = JSON.stringify(line);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        found.push(line);
+      }
+    }
+  }
+  return found;
 }
 
 /** The budget's counter for this consumer: shared by its whole scope unless the budget counts per consumer. */
