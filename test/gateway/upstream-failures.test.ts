@@ -18,6 +18,7 @@ const CASES = [
   'slow-head',
   'model-override',
   'cut-clean',
+  'not-an-object',
 ];
 
 /** The head and part of a JSON answer; the rest never comes (`then` decides: stall, or close the connection). */
@@ -125,6 +126,40 @@ describe('upstream answers that fail after their head', () => {
     const rows = await ledgerRows(sluice);
     const failed = rows.find((row) => row.requested_model === 'only-breaks');
     assert.deepEqual([failed?.status, failed?.error_class, failed?.attempts], [502, 'upstream_unavailable', 2]);
+  });
+
+  test('a non-streamed answer that is not a JSON object is not relayed as a 200: it falls back, and without a fallback is a 502', async () => {
+    // A server that streams whatever was asked, JSON's null, a list: an OpenAI-shaped answer would reach the client as
+    // the provider's bytes, a translated one as an empty message.
+    const answers: Array<[string, string, string]> = [
+      ['text/event-stream', openaiStreamFrames(['streamed anyway'], { prompt_tokens: 3, completion_tokens: 2 }).join(''), 'OpenAI'],
+      ['application/json', 'null', 'OpenAI'],
+      ['application/json', ' [1, 2]', 'Anthropic'],
+    ];
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    for (const [type, body, api] of answers) {
+      primary.respondWith((_r, res) => {
+        res.writeHead(200, { 'content-type': type });
+        res.end(body);
+      });
+      const askIn = async (model: string) => {
+        if (api === 'OpenAI') return (await ask(model)).choices[0]?.message.content;
+        const message = await anthropic.messages.create({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+        return message.content[0]?.type === 'text' ? message.content[0].text : '';
+      };
+      assert.equal(await askIn('not-an-object'), 'from secondary', `${body.slice(0, 20)} to ${api}`);
+      await assert.rejects(askIn('only-not-an-object'), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError || error instanceof Anthropic.APIError, String(error));
+        assert.equal(error.status, 502);
+        assert.match(error.message, /not a JSON object/);
+        return true;
+      });
+    }
+    const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'only-not-an-object');
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.error_class, row.cost_micro_usd]),
+      answers.map(() => [502, 'upstream_unavailable', null]),
+    );
   });
 
   test('a stream request answered with JSON is not relayed: it falls back, and without a fallback is a 502 in the ledger', async () => {

@@ -229,6 +229,13 @@ async function attemptOnce<E extends OpenedExchange>(
       if (error instanceof ResponseTooLarge) return { kind: 'next', reason: error.message, timeout: false };
       return networkFailure(error, `answer broke off after its head (HTTP ${status}): `);
     }
+    if (!opensAnObject(text)) {
+      // Every API Sluice calls without streaming answers a JSON object. Anything else (a stream sent anyway, JSON's null,
+      // a list) would reach the client as a 200: an OpenAI-shaped one as the provider's bytes, a translated one as an
+      // empty answer. The same would come again from this target; another may answer properly.
+      target.breaker.failure(Date.now());
+      return { kind: 'next', reason: `answered with a body that is not a JSON object (HTTP ${status})`, timeout: false };
+    }
     target.breaker.success();
     return {
       kind: 'answer',
@@ -346,4 +353,17 @@ function sleep(ms: number, signal: Cancellation): Promise<void> {
     };
     signal.onCancel(onCancel);
   });
+}
+
+/**
+ * Whether a non-streamed answer begins as a JSON object: its first character past whitespace. Only a translated answer is
+ * parsed whole; a passed-through one is read for its usage alone, so this is the check both get.
+ */
+function opensAnObject(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    // JSON's whitespace: space, tab, LF, CR.
+    if (char !== 32 && char !== 9 && char !== 10 && char !== 13) return char === 123; /* { */
+  }
+  return false;
 }
