@@ -369,6 +369,41 @@ describe('upstream answers that fail after their head', () => {
     );
   });
 
+  test('a stream closed cleanly in the middle of an event ends in the error event, the half event not relayed', async () => {
+    // The body ends part way through an event's JSON: relayed as it came (a pass-through), it is what the client's SDK
+    // chokes on, in place of the error event that follows it.
+    const half = (frame: string) => frame.slice(0, Math.floor(frame.length / 2));
+    primary.respondWith((request, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const frames = request.path.endsWith('/messages')
+        ? anthropicStreamFrames(['Hello', ' world', ' again']).slice(0, 5)
+        : openaiStreamFrames(['Hello', ' world', ' again'], null).slice(0, 4);
+      res.end(frames.slice(0, -1).join('') + half(frames.at(-1)!));
+    });
+    const cutShort = /ended before its last event/;
+    let text = '';
+    await assert.rejects(
+      async () => {
+        const stream = await client.chat.completions.create({
+          model: 'only-cut-clean',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        });
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      },
+      (error: unknown) => error instanceof OpenAI.APIError && cutShort.test(error.message),
+      'chat completions, passed through',
+    );
+    assert.equal(text, 'Hello world');
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const stream = anthropic.messages.stream({ model: 'claude-only', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+    await assert.rejects(
+      stream.finalMessage(),
+      (error: unknown) => error instanceof Anthropic.APIError && cutShort.test(error.message),
+      'messages, passed through',
+    );
+  });
+
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {
     primary.respondWith(async (_r, res) => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
