@@ -248,7 +248,26 @@ async function attemptOnce<E extends OpenedExchange>(
   } catch {
     // The status alone decides what happens next.
   }
+  if (status < 400) return redirected(route, target, status, response.headers.location);
   return statusFailure(route, target, opened, status, text, response.headers, `HTTP ${status} `);
+}
+
+/**
+ * A 3xx: Sluice does not follow redirects (a provider's API never sends one; a baseUrl that moved does, often http:// to
+ * https://), and the status means nothing to the client, whose SDK would take it for an error of its own request. The
+ * same would come again from this target: the next is tried, and the failure names where the redirect leads, without its
+ * query (a signed URL's token).
+ */
+function redirected<E extends OpenedExchange>(
+  route: ModelRoute,
+  target: Target,
+  status: number,
+  location: string | string[] | undefined,
+): Outcome<E> {
+  target.breaker.failure(Date.now());
+  const to = typeof location === 'string' && location !== '' ? ` to ${location.split('?')[0]!.slice(0, 200)}` : '';
+  const reason = `HTTP ${status} redirect${to}, not followed: set the provider's baseUrl to where it leads`;
+  return { kind: 'next', reason: route.redactor.redact(reason), timeout: false };
 }
 
 /**
