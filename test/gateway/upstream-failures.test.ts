@@ -19,6 +19,7 @@ const CASES = [
   'model-override',
   'cut-clean',
   'not-an-object',
+  'empty-stream',
 ];
 
 /** The head and part of a JSON answer; the rest never comes (`then` decides: stall, or close the connection). */
@@ -180,6 +181,28 @@ describe('upstream answers that fail after their head', () => {
     secondary.respondWith((_r, res) => sse(res, openaiStreamFrames(['from secondary'], null)));
     assert.equal(await askStream('html-stream'), 'from secondary');
     await assert.rejects(askStream('only-html-stream'), rejectsWith(502, /bytes that are not server-sent events/));
+  });
+
+  test('a stream request answered with an empty body falls back, and without a fallback is a 502, not a 200 that breaks off', async () => {
+    secondary.respondWith((_r, res) => sse(res, openaiStreamFrames(['from ', 'secondary'], null)));
+    for (const [status, headers] of [
+      [200, { 'content-type': 'text/event-stream' }],
+      [200, {}],
+      [204, {}],
+    ] as const) {
+      primary.respondWith((_r, res) => {
+        res.writeHead(status, headers);
+        res.end();
+      });
+      assert.equal(await askStream('empty-stream'), 'from secondary', `${status} ${JSON.stringify(headers)}`);
+      await assert.rejects(askStream('only-empty-stream'), rejectsWith(502, /answered a stream request with an empty body/));
+    }
+    const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'only-empty-stream');
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.error_class]),
+      rows.map(() => [502, 'upstream_unavailable']),
+    );
+    assert.equal(rows.length, 3);
   });
 
   test('Anthropic to Anthropic: a stream answered with JSON falls back, and without a fallback is a 502 error object', async () => {

@@ -180,7 +180,12 @@ async function attemptOnce<E extends OpenedExchange>(
     if (stream) {
       const framing = target.provider.streamFraming ?? 'sse';
       const first = response.body.first();
-      const fault = streamStartFault(framing, response.headers['content-type'], first);
+      // The head is given with the first chunk or at the body's end: no chunk is a body that ended with nothing in it,
+      // a stream that failed before its first byte (as one whose connection dropped there), not one to commit to.
+      const fault =
+        first === null
+          ? 'answered a stream request with an empty body'
+          : streamStartFault(framing, response.headers['content-type'], first);
       if (fault !== null) {
         response.body.discard(new Error(fault));
         target.breaker.failure(Date.now());
