@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { anthropicStreamFrames, json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import { responseStreamFrames } from '../support/mock-responses.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const CASES = [
@@ -400,7 +401,9 @@ describe('upstream answers that fail after their head', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const frames = request.path.endsWith('/messages')
         ? anthropicStreamFrames(['Hello', ' world', ' again']).slice(0, 5)
-        : openaiStreamFrames(['Hello', ' world', ' again'], null).slice(0, 4);
+        : request.path.endsWith('/responses')
+          ? responseStreamFrames(['Hello', ' world', ' again'], { input_tokens: 10, output_tokens: 3 }).slice(0, 7)
+          : openaiStreamFrames(['Hello', ' world', ' again'], null).slice(0, 4);
       res.end(frames.slice(0, -1).join('') + half(frames.at(-1)!));
     });
     const cutShort = /ended before its last event/;
@@ -425,6 +428,11 @@ describe('upstream answers that fail after their head', () => {
       (error: unknown) => error instanceof Anthropic.APIError && cutShort.test(error.message),
       'messages, passed through',
     );
+    const events: string[] = [];
+    for await (const event of await client.responses.create({ model: 'only-cut-clean', input: 'hi', stream: true })) {
+      events.push(event.type === 'error' ? `error: ${event.message}` : event.type);
+    }
+    assert.match(events.at(-1)!, /^error: .*ended before its last event/, 'responses, passed through');
   });
 
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {

@@ -4,7 +4,7 @@ import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { asArray, asObject, asString, isObject, tryParseJson } from '../../wire/json.js';
 import type { ClientStream, Redactor } from '../../wire/exchange.js';
 import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
-import { SseParser, sseData, type SseEvent } from '../../wire/sse.js';
+import { SseParser, sseData, wholeEvents, type SseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { openaiUsage } from './response.js';
 
@@ -76,10 +76,8 @@ export class OpenAIStreamRelay implements ClientStream {
   end(): Buffer {
     const rest = this.tail;
     this.tail = null;
-    // A last event without its closing blank line: completed so the client's parser sees it, when it is whole. One cut
-    // part way through its JSON is dropped, as SSE drops an unfinished event: relayed, it is what the client's SDK would
-    // choke on, in place of the error event that ends a stream cut short.
-    return rest === null || rest.length === 0 || !wholeEvent(rest) ? EMPTY : this.push(Buffer.concat([rest, BLANK_LINE]));
+    // A last event without its closing blank line: completed so the client's parser sees it, unless it was cut short.
+    return rest === null || rest.length === 0 || !wholeEvents(rest) ? EMPTY : this.push(Buffer.concat([rest, BLANK_LINE]));
   }
 
   estimateOutput(): OutputEstimate {
@@ -239,12 +237,6 @@ function findError(text: string, from: number): number {
  */
 function isPlainDataEvent(event: Buffer, data: string): boolean {
   return event.length === Buffer.byteLength(data) + 8 && event.compare(DATA_PREFIX, 0, 6, 0, 6) === 0;
-}
-
-/** Whether an event left at the stream's end holds data, all of it `[DONE]` or JSON that parses. */
-function wholeEvent(event: Buffer): boolean {
-  const frames = framesOf(event);
-  return frames.length > 0 && frames.every((frame) => frame.data === '[DONE]' || tryParseJson(frame.data) !== undefined);
 }
 
 function framesOf(event: Buffer): SseEvent[] {
