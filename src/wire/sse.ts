@@ -1,5 +1,6 @@
 // Server-sent events: an incremental parser fed bytes in any split, and the writer's framing.
 // Written by hand because it must be push-driven, allocation-light and keep only the unread tail.
+import { tryParseJson } from './json.js';
 
 export interface SseEvent {
   event: string | null;
@@ -88,4 +89,16 @@ export function sseData(data: string): string {
 
 export function sseEvent(event: string, data: string): string {
   return `event: ${event}\ndata: ${data}\n\n`;
+}
+
+/**
+ * Whether the bytes a stream ended on, without their closing blank line, are whole events: each with data, all of it
+ * `[DONE]` or JSON that parses. A relay completes such a tail for the client; one cut part way through its JSON it drops,
+ * as SSE drops an unfinished event: relayed, it is what the client's SDK would choke on, in place of the error event
+ * that ends a stream cut short.
+ */
+export function wholeEvents(tail: Buffer): boolean {
+  const parser = new SseParser();
+  const events = parser.end(parser.push(tail));
+  return events.length > 0 && events.every((event) => event.data === '[DONE]' || tryParseJson(event.data) !== undefined);
 }

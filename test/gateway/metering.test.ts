@@ -2,8 +2,9 @@
 // and streamed tokens relayed as they arrive.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { json, MockProvider, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import { anthropicMessage, json, MockProvider, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 describe('metering', () => {
@@ -109,5 +110,103 @@ describe('metering', () => {
     // The mock spaces its 9 frames 150 ms apart (about 1.2 s in all); the first token must not wait for the last frame.
     assert.ok(total >= 1_000, `stream took ${total} ms`);
     assert.ok(firstTextAt < total - 600, `first token at ${firstTextAt} ms of ${total} ms`);
+  });
+});
+
+describe('usage figures no provider can mean', () => {
+  /** The usage object each answer carries: set by the test before its call. */
+  let usage: Record<string, unknown> = {};
+  let upstream: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    upstream = await MockProvider.start((request, res) => {
+      if (request.path.endsWith('/messages')) return json(res, 200, { ...anthropicMessage('The answer is forty-two'), usage });
+      const message = { role: 'assistant', content: 'The answer is forty-two' };
+      if (request.body.stream !== true)
+        return json(res, 200, {
+          id: 'x',
+          object: 'chat.completion',
+          created: 1,
+          model: 'm',
+          choices: [{ index: 0, message, finish_reason: 'stop' }],
+          usage,
+        });
+      const chunk = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm' };
+      return sse(res, [
+        `data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: message, finish_reason: 'stop' }] })}\n\n`,
+        `data: ${JSON.stringify({ ...chunk, choices: [], usage })}\n\n`,
+        'data: [DONE]\n\n',
+      ]);
+    });
+    sluice = await startTestSluice({
+      providers: {
+        compatible: { type: 'openai', baseUrl: `${upstream.url}/v1` },
+        claude: { type: 'anthropic', baseUrl: upstream.url, apiKey: 'anthropic-key-not-real' },
+      },
+      models: [
+        { name: 'llama', targets: [{ provider: 'compatible', model: 'llama-3.1-8b' }], pricing: { input: 1, output: 2 } },
+        { name: 'claude', targets: [{ provider: 'claude', model: 'claude-haiku' }], pricing: { input: 1, output: 2 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'compatible', model: 'gpt-4o-mini' }] },
+      ],
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await upstream.close();
+  });
+
+  // A buggy or hostile upstream's figures: a negative count would credit the budgets and record a negative cost; a huge
+  // or fractional one does not fit the ledger's integer columns (PostgreSQL refuses the row); a cached part larger than
+  // the prompt is billed as if it were prompt.
+  const CASES: Array<{ name: string; api: 'openai' | 'anthropic'; usage: Record<string, unknown>; estimated: boolean }> = [
+    { name: 'negative counts', api: 'openai', usage: { prompt_tokens: -5, completion_tokens: -100 }, estimated: true },
+    { name: 'counts past any model', api: 'openai', usage: { prompt_tokens: 1e300, completion_tokens: 3e9 }, estimated: true },
+    { name: 'fractional counts', api: 'openai', usage: { prompt_tokens: 1.5, completion_tokens: 2.7 }, estimated: true },
+    {
+      name: 'a cached part larger than the prompt',
+      api: 'openai',
+      usage: { prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 1e20 } },
+      estimated: false,
+    },
+    { name: 'negative Anthropic counts', api: 'anthropic', usage: { input_tokens: -5, output_tokens: -3 }, estimated: true },
+    {
+      name: 'a negative Anthropic cache read',
+      api: 'anthropic',
+      usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: -1e10 },
+      estimated: false,
+    },
+  ];
+
+  test('records non-negative whole token counts and cost, counting with the tokenizer where a figure is not a count', async () => {
+    const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const messages = [{ role: 'user' as const, content: 'What is the answer to everything?' }];
+    const expected: Array<[string, number]> = [];
+    for (const { name, api, usage: figures, estimated } of CASES) {
+      usage = figures;
+      if (api === 'anthropic') {
+        await anthropic.messages.create({ model: 'claude', max_tokens: 100, messages });
+        expected.push([name, estimated ? 1 : 0]);
+        continue;
+      }
+      await openai.chat.completions.create({ model: 'llama', messages });
+      const stream = await openai.chat.completions.create({ model: 'llama', messages, stream: true });
+      for await (const _chunk of stream) {
+        /* drain */
+      }
+      expected.push([name, estimated ? 1 : 0], [`${name}, streamed`, estimated ? 1 : 0]);
+    }
+    const rows = await ledgerRows(sluice);
+    assert.equal(rows.length, expected.length);
+    rows.forEach((row, i) => {
+      const [name, estimated] = expected[i]!;
+      const counts = [row.input_tokens, row.output_tokens, row.cached_input_tokens, row.cost_micro_usd ?? -1];
+      for (const count of counts) assert.ok(Number.isSafeInteger(count) && count >= 0 && count < 1e6, `${name}: ${counts.join(', ')}`);
+      assert.ok(row.cached_input_tokens <= row.input_tokens, `${name}: cached ${row.cached_input_tokens} of ${row.input_tokens}`);
+      assert.equal(row.tokens_estimated, estimated, `${name}: estimated`);
+      assert.equal(row.cost_micro_usd, row.input_tokens + row.output_tokens * 2, `${name}: priced`);
+    });
   });
 });

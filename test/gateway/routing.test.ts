@@ -23,7 +23,7 @@ describe('routing, fallback and retries', () => {
       routing: { retry: { attempts: 1, backoffMs: 5, timeoutMs: 300 }, circuitBreaker: { failures: 3, cooldownMs: 60_000 } },
       models: [
         // One model per case: each has its own primary target, so one case's failures cannot open another's circuit.
-        ...['fallback-model', 'rate-limited', 'timing-out', 'rejecting', 'streaming', 'stream-dies-early'].map((name) => ({
+        ...['fallback-model', 'rate-limited', 'timing-out', 'rejecting', 'streaming', 'stream-dies-early', 'redirecting'].map((name) => ({
           name,
           targets: [
             { provider: 'primary', model: `p-${name}` },
@@ -45,6 +45,7 @@ describe('routing, fallback and retries', () => {
           ],
         },
         { name: 'only-primary', targets: [{ provider: 'primary', model: 'only' }] },
+        { name: 'only-redirecting', targets: [{ provider: 'primary', model: 'only-redirecting' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'primary', model: 'gpt-4o-mini' }] },
         {
           name: 'weighted',
@@ -115,6 +116,35 @@ describe('routing, fallback and retries', () => {
       return true;
     });
     assert.equal(secondary.received.length, 0);
+  });
+
+  test('falls back when a target redirects (a baseUrl on http:// that moved to https://), and never passes the 3xx on', async () => {
+    primary.respondWith((_r, res) => {
+      res.writeHead(301, { location: 'https://api.example.com/v1/chat/completions' });
+      res.end();
+    });
+    const answer = await ask('redirecting');
+    assert.equal(answer.choices[0]?.message.content, 'from secondary');
+    assert.equal(primary.received.length, 1, 'the same redirect would come again: no retry');
+    for (const stream of [false, true]) {
+      await assert.rejects(
+        client.chat.completions.create({ model: 'only-redirecting', messages: [{ role: 'user', content: 'hi' }], stream }),
+        (error: unknown) => {
+          assert.ok(error instanceof OpenAI.APIError, String(error));
+          assert.equal(error.status, 502);
+          assert.match(error.message, /primary\/only-redirecting: HTTP 301 redirect to https:\/\/api\.example\.com\/v1\/chat\/completions/);
+          return true;
+        },
+      );
+    }
+    const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'only-redirecting');
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.error_class]),
+      [
+        [502, 'upstream_unavailable'],
+        [502, 'upstream_unavailable'],
+      ],
+    );
   });
 
   test('answers 502 naming every failed attempt when all targets fail, without leaking provider keys', async () => {

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { anthropicStreamFrames, json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import { responseStreamFrames } from '../support/mock-responses.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const CASES = [
@@ -18,6 +19,8 @@ const CASES = [
   'slow-head',
   'model-override',
   'cut-clean',
+  'not-an-object',
+  'empty-stream',
 ];
 
 /** The head and part of a JSON answer; the rest never comes (`then` decides: stall, or close the connection). */
@@ -127,6 +130,40 @@ describe('upstream answers that fail after their head', () => {
     assert.deepEqual([failed?.status, failed?.error_class, failed?.attempts], [502, 'upstream_unavailable', 2]);
   });
 
+  test('a non-streamed answer that is not a JSON object is not relayed as a 200: it falls back, and without a fallback is a 502', async () => {
+    // A server that streams whatever was asked, JSON's null, a list: an OpenAI-shaped answer would reach the client as
+    // the provider's bytes, a translated one as an empty message.
+    const answers: Array<[string, string, string]> = [
+      ['text/event-stream', openaiStreamFrames(['streamed anyway'], { prompt_tokens: 3, completion_tokens: 2 }).join(''), 'OpenAI'],
+      ['application/json', 'null', 'OpenAI'],
+      ['application/json', ' [1, 2]', 'Anthropic'],
+    ];
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    for (const [type, body, api] of answers) {
+      primary.respondWith((_r, res) => {
+        res.writeHead(200, { 'content-type': type });
+        res.end(body);
+      });
+      const askIn = async (model: string) => {
+        if (api === 'OpenAI') return (await ask(model)).choices[0]?.message.content;
+        const message = await anthropic.messages.create({ model, max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+        return message.content[0]?.type === 'text' ? message.content[0].text : '';
+      };
+      assert.equal(await askIn('not-an-object'), 'from secondary', `${body.slice(0, 20)} to ${api}`);
+      await assert.rejects(askIn('only-not-an-object'), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError || error instanceof Anthropic.APIError, String(error));
+        assert.equal(error.status, 502);
+        assert.match(error.message, /not a JSON object/);
+        return true;
+      });
+    }
+    const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'only-not-an-object');
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.error_class, row.cost_micro_usd]),
+      answers.map(() => [502, 'upstream_unavailable', null]),
+    );
+  });
+
   test('a stream request answered with JSON is not relayed: it falls back, and without a fallback is a 502 in the ledger', async () => {
     primary.respondWith((_r, res) => json(res, 200, openaiCompletion('not a stream')));
     secondary.respondWith((_r, res) => sse(res, openaiStreamFrames(['from ', 'secondary'], null)));
@@ -145,6 +182,28 @@ describe('upstream answers that fail after their head', () => {
     secondary.respondWith((_r, res) => sse(res, openaiStreamFrames(['from secondary'], null)));
     assert.equal(await askStream('html-stream'), 'from secondary');
     await assert.rejects(askStream('only-html-stream'), rejectsWith(502, /bytes that are not server-sent events/));
+  });
+
+  test('a stream request answered with an empty body falls back, and without a fallback is a 502, not a 200 that breaks off', async () => {
+    secondary.respondWith((_r, res) => sse(res, openaiStreamFrames(['from ', 'secondary'], null)));
+    for (const [status, headers] of [
+      [200, { 'content-type': 'text/event-stream' }],
+      [200, {}],
+      [204, {}],
+    ] as const) {
+      primary.respondWith((_r, res) => {
+        res.writeHead(status, headers);
+        res.end();
+      });
+      assert.equal(await askStream('empty-stream'), 'from secondary', `${status} ${JSON.stringify(headers)}`);
+      await assert.rejects(askStream('only-empty-stream'), rejectsWith(502, /answered a stream request with an empty body/));
+    }
+    const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'only-empty-stream');
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.error_class]),
+      rows.map(() => [502, 'upstream_unavailable']),
+    );
+    assert.equal(rows.length, 3);
   });
 
   test('Anthropic to Anthropic: a stream answered with JSON falls back, and without a fallback is a 502 error object', async () => {
@@ -332,6 +391,48 @@ describe('upstream answers that fail after their head', () => {
         ['openai-responses', 'claude-only', 200, 'stream_interrupted'],
       ],
     );
+  });
+
+  test('a stream closed cleanly in the middle of an event ends in the error event, the half event not relayed', async () => {
+    // The body ends part way through an event's JSON: relayed as it came (a pass-through), it is what the client's SDK
+    // chokes on, in place of the error event that follows it.
+    const half = (frame: string) => frame.slice(0, Math.floor(frame.length / 2));
+    primary.respondWith((request, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const frames = request.path.endsWith('/messages')
+        ? anthropicStreamFrames(['Hello', ' world', ' again']).slice(0, 5)
+        : request.path.endsWith('/responses')
+          ? responseStreamFrames(['Hello', ' world', ' again'], { input_tokens: 10, output_tokens: 3 }).slice(0, 7)
+          : openaiStreamFrames(['Hello', ' world', ' again'], null).slice(0, 4);
+      res.end(frames.slice(0, -1).join('') + half(frames.at(-1)!));
+    });
+    const cutShort = /ended before its last event/;
+    let text = '';
+    await assert.rejects(
+      async () => {
+        const stream = await client.chat.completions.create({
+          model: 'only-cut-clean',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        });
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      },
+      (error: unknown) => error instanceof OpenAI.APIError && cutShort.test(error.message),
+      'chat completions, passed through',
+    );
+    assert.equal(text, 'Hello world');
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const stream = anthropic.messages.stream({ model: 'claude-only', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+    await assert.rejects(
+      stream.finalMessage(),
+      (error: unknown) => error instanceof Anthropic.APIError && cutShort.test(error.message),
+      'messages, passed through',
+    );
+    const events: string[] = [];
+    for await (const event of await client.responses.create({ model: 'only-cut-clean', input: 'hi', stream: true })) {
+      events.push(event.type === 'error' ? `error: ${event.message}` : event.type);
+    }
+    assert.match(events.at(-1)!, /^error: .*ended before its last event/, 'responses, passed through');
   });
 
   test("a model's own retry settings leave the rest of routing.retry in force", async () => {

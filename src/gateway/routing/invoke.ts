@@ -180,7 +180,12 @@ async function attemptOnce<E extends OpenedExchange>(
     if (stream) {
       const framing = target.provider.streamFraming ?? 'sse';
       const first = response.body.first();
-      const fault = streamStartFault(framing, response.headers['content-type'], first);
+      // The head is given with the first chunk or at the body's end: no chunk is a body that ended with nothing in it,
+      // a stream that failed before its first byte (as one whose connection dropped there), not one to commit to.
+      const fault =
+        first === null
+          ? 'answered a stream request with an empty body'
+          : streamStartFault(framing, response.headers['content-type'], first);
       if (fault !== null) {
         response.body.discard(new Error(fault));
         target.breaker.failure(Date.now());
@@ -229,6 +234,13 @@ async function attemptOnce<E extends OpenedExchange>(
       if (error instanceof ResponseTooLarge) return { kind: 'next', reason: error.message, timeout: false };
       return networkFailure(error, `answer broke off after its head (HTTP ${status}): `);
     }
+    if (!opensAnObject(text)) {
+      // Every API Sluice calls without streaming answers a JSON object. Anything else (a stream sent anyway, JSON's null,
+      // a list) would reach the client as a 200: an OpenAI-shaped one as the provider's bytes, a translated one as an
+      // empty answer. The same would come again from this target; another may answer properly.
+      target.breaker.failure(Date.now());
+      return { kind: 'next', reason: `answered with a body that is not a JSON object (HTTP ${status})`, timeout: false };
+    }
     target.breaker.success();
     return {
       kind: 'answer',
@@ -241,7 +253,26 @@ async function attemptOnce<E extends OpenedExchange>(
   } catch {
     // The status alone decides what happens next.
   }
+  if (status < 400) return redirected(route, target, status, response.headers.location);
   return statusFailure(route, target, opened, status, text, response.headers, `HTTP ${status} `);
+}
+
+/**
+ * A 3xx: Sluice does not follow redirects (a provider's API never sends one; a baseUrl that moved does, often http:// to
+ * https://), and the status means nothing to the client, whose SDK would take it for an error of its own request. The
+ * same would come again from this target: the next is tried, and the failure names where the redirect leads, without its
+ * query (a signed URL's token).
+ */
+function redirected<E extends OpenedExchange>(
+  route: ModelRoute,
+  target: Target,
+  status: number,
+  location: string | string[] | undefined,
+): Outcome<E> {
+  target.breaker.failure(Date.now());
+  const to = typeof location === 'string' && location !== '' ? ` to ${location.split('?')[0]!.slice(0, 200)}` : '';
+  const reason = `HTTP ${status} redirect${to}, not followed: set the provider's baseUrl to where it leads`;
+  return { kind: 'next', reason: route.redactor.redact(reason), timeout: false };
 }
 
 /**
@@ -346,4 +377,17 @@ function sleep(ms: number, signal: Cancellation): Promise<void> {
     };
     signal.onCancel(onCancel);
   });
+}
+
+/**
+ * Whether a non-streamed answer begins as a JSON object: its first character past whitespace. Only a translated answer is
+ * parsed whole; a passed-through one is read for its usage alone, so this is the check both get.
+ */
+function opensAnObject(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    // JSON's whitespace: space, tab, LF, CR.
+    if (char !== 32 && char !== 9 && char !== 10 && char !== 13) return char === 123; /* { */
+  }
+  return false;
 }

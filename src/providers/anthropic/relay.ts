@@ -36,7 +36,11 @@ export class AnthropicStreamRelay implements ClientStream {
 
   end(): string {
     this.events.length = 0;
-    return this.relay(this.parser.end(this.events));
+    // The event the body ended in without its closing blank line: relayed when its JSON is whole, dropped (as SSE drops
+    // an unfinished event) when the body was cut part way through it, where the client's SDK would choke on it in place
+    // of the error event that ends a stream cut short.
+    const events = this.parser.end(this.events).filter((event) => tryParseJson(event.data) !== undefined);
+    return this.relay(events);
   }
 
   private relay(events: SseEvent[]): string {

@@ -1,7 +1,8 @@
 // Anthropic Messages response -> IR (pure).
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
-import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 import { usageObjectText } from '../../wire/usage-scan.js';
 
 export function anthropicChatResponse(body: unknown): ChatResponse {
@@ -46,10 +47,10 @@ export function anthropicFinishReason(value: unknown): FinishReason {
 export function anthropicUsage(value: unknown): Usage {
   const usage = asObject(value);
   return usageExcludingCache(
-    asNumber(usage.input_tokens),
-    asNumber(usage.output_tokens),
-    asNumber(usage.cache_read_input_tokens) ?? 0,
-    asNumber(usage.cache_creation_input_tokens) ?? 0,
+    asTokenCount(usage.input_tokens),
+    asTokenCount(usage.output_tokens),
+    asTokenCount(usage.cache_read_input_tokens) ?? 0,
+    asTokenCount(usage.cache_creation_input_tokens) ?? 0,
   );
 }
 

@@ -2,7 +2,8 @@
 // message_start carries the input and cache figures, message_delta the output (and, in newer API versions, the input
 // figures again, which win).
 import type { Usage } from '../../ir/usage.js';
-import { asNumber, asObject } from '../../wire/json.js';
+import { asObject } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 
 export class AnthropicStreamUsage {
   /** Cache figures from message_start, kept to complete the usage reported in message_delta. */
@@ -17,9 +18,9 @@ export class AnthropicStreamUsage {
   /** The usage in message_start's message (parsed JSON): the whole prompt, its cached part and its cache writes. */
   start(message: unknown): Partial<Usage> {
     const usage = asObject(asObject(message).usage);
-    this.cacheRead = asNumber(usage.cache_read_input_tokens) ?? 0;
-    this.cacheWrite = asNumber(usage.cache_creation_input_tokens) ?? 0;
-    const input = (asNumber(usage.input_tokens) ?? 0) + this.cacheRead + this.cacheWrite;
+    this.cacheRead = asTokenCount(usage.cache_read_input_tokens) ?? 0;
+    this.cacheWrite = asTokenCount(usage.cache_creation_input_tokens) ?? 0;
+    const input = (asTokenCount(usage.input_tokens) ?? 0) + this.cacheRead + this.cacheWrite;
     return { inputTokens: input, cachedInputTokens: this.cacheRead, cacheWriteTokens: this.cacheWrite };
   }
 
@@ -27,12 +28,12 @@ export class AnthropicStreamUsage {
   delta(event: unknown): Partial<Usage> | null {
     const usage = asObject(asObject(event).usage);
     const part: Partial<Usage> = {};
-    const output = asNumber(usage.output_tokens);
+    const output = asTokenCount(usage.output_tokens);
     if (output !== undefined) part.outputTokens = output;
-    const input = asNumber(usage.input_tokens);
+    const input = asTokenCount(usage.input_tokens);
     if (input !== undefined) {
-      const cacheRead = asNumber(usage.cache_read_input_tokens) ?? this.cacheRead;
-      const cacheWrite = asNumber(usage.cache_creation_input_tokens) ?? this.cacheWrite;
+      const cacheRead = asTokenCount(usage.cache_read_input_tokens) ?? this.cacheRead;
+      const cacheWrite = asTokenCount(usage.cache_creation_input_tokens) ?? this.cacheWrite;
       part.inputTokens = input + cacheRead + cacheWrite;
       part.cachedInputTokens = cacheRead;
       part.cacheWriteTokens = cacheWrite;

@@ -4,7 +4,8 @@
 import { SluiceError } from '../../errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
-import { asArray, asNumber, asObject } from '../../wire/json.js';
+import { asArray, asObject } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
@@ -40,7 +41,7 @@ export function bedrockEmbeddingsResponse(body: unknown, request: EmbeddingsRequ
   let tokens: number | undefined;
   if (Array.isArray(root.embedding)) {
     vectors = [root.embedding as number[]];
-    tokens = asNumber(root.inputTextTokenCount);
+    tokens = asTokenCount(root.inputTextTokenCount);
   } else {
     // Cohere answers a plain list, or {float: [...]} when embedding types were asked for.
     const embeddings = Array.isArray(root.embeddings) ? root.embeddings : asArray(asObject(root.embeddings).float);

@@ -1,7 +1,8 @@
 // Bedrock Converse response -> IR (pure).
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
-import { asArray, asNumber, asObject, asString } from '../../wire/json.js';
+import { asArray, asObject, asString } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 
 export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse {
   const root = asObject(body);
@@ -47,9 +48,9 @@ export function bedrockFinishReason(value: unknown): FinishReason {
 export function bedrockUsage(value: unknown): Usage {
   const usage = asObject(value);
   return usageExcludingCache(
-    asNumber(usage.inputTokens),
-    asNumber(usage.outputTokens),
-    asNumber(usage.cacheReadInputTokens) ?? 0,
-    asNumber(usage.cacheWriteInputTokens) ?? 0,
+    asTokenCount(usage.inputTokens),
+    asTokenCount(usage.outputTokens),
+    asTokenCount(usage.cacheReadInputTokens) ?? 0,
+    asTokenCount(usage.cacheWriteInputTokens) ?? 0,
   );
 }

@@ -4,7 +4,8 @@ import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.
 import type { Usage } from '../../ir/usage.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
 import { callIdWithSignature } from './thought-signature.js';
-import { asArray, asNumber, asObject, asString } from '../../wire/json.js';
+import { asArray, asObject, asString } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 
 export function geminiChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);
@@ -57,13 +58,14 @@ export function geminiFinishReason(value: unknown): FinishReason {
 /** Gemini counts reasoning ("thoughts") apart from candidates; both are billed as output. */
 export function geminiUsage(value: unknown): Usage {
   const usage = asObject(value);
-  const input = asNumber(usage.promptTokenCount);
-  const candidates = asNumber(usage.candidatesTokenCount);
-  const thoughts = asNumber(usage.thoughtsTokenCount) ?? 0;
+  const input = asTokenCount(usage.promptTokenCount);
+  const candidates = asTokenCount(usage.candidatesTokenCount);
+  const thoughts = asTokenCount(usage.thoughtsTokenCount) ?? 0;
   return {
     inputTokens: input ?? 0,
     outputTokens: (candidates ?? 0) + thoughts,
-    cachedInputTokens: asNumber(usage.cachedContentTokenCount) ?? 0,
+    // A part of the prompt: never more than it, whatever the server says.
+    cachedInputTokens: Math.min(asTokenCount(usage.cachedContentTokenCount) ?? 0, input ?? 0),
     cacheWriteTokens: 0,
     reported: input !== undefined || candidates !== undefined,
   };

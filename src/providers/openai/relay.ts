@@ -4,7 +4,7 @@ import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { asArray, asObject, asString, isObject, tryParseJson } from '../../wire/json.js';
 import type { ClientStream, Redactor } from '../../wire/exchange.js';
 import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
-import { SseParser, sseData, type SseEvent } from '../../wire/sse.js';
+import { SseParser, sseData, wholeEvents, type SseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { openaiUsage } from './response.js';
 
@@ -76,8 +76,8 @@ export class OpenAIStreamRelay implements ClientStream {
   end(): Buffer {
     const rest = this.tail;
     this.tail = null;
-    // A last event without its closing blank line: complete it so the client's parser sees it.
-    return rest === null || rest.length === 0 ? EMPTY : this.push(Buffer.concat([rest, BLANK_LINE]));
+    // A last event without its closing blank line: completed so the client's parser sees it, unless it was cut short.
+    return rest === null || rest.length === 0 || !wholeEvents(rest) ? EMPTY : this.push(Buffer.concat([rest, BLANK_LINE]));
   }
 
   estimateOutput(): OutputEstimate {

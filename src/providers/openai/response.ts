@@ -3,6 +3,7 @@ import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import type { Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 import { usageObjectText } from '../../wire/usage-scan.js';
 
 export function openaiChatResponse(body: unknown): ChatResponse {
@@ -42,12 +43,13 @@ export function openaiFinishReason(value: unknown): FinishReason {
 /** OpenAI's usage object to IR usage; `reported` is false when the object is missing. */
 export function openaiUsage(value: unknown): Usage {
   const usage = asObject(value);
-  const input = asNumber(usage.prompt_tokens);
-  const output = asNumber(usage.completion_tokens);
+  const input = asTokenCount(usage.prompt_tokens);
+  const output = asTokenCount(usage.completion_tokens);
   return {
     inputTokens: input ?? 0,
     outputTokens: output ?? 0,
-    cachedInputTokens: asNumber(asObject(usage.prompt_tokens_details).cached_tokens) ?? 0,
+    // A part of the prompt: never more than it, whatever the server says.
+    cachedInputTokens: Math.min(asTokenCount(asObject(usage.prompt_tokens_details).cached_tokens) ?? 0, input ?? 0),
     cacheWriteTokens: 0,
     reported: input !== undefined || output !== undefined,
   };
@@ -58,7 +60,7 @@ export function openaiUsage(value: unknown): Usage {
  * false when the server gave none, so that metering counts it.
  */
 function openaiEmbeddingsUsage(value: unknown): Usage {
-  const input = asNumber(asObject(value).prompt_tokens);
+  const input = asTokenCount(asObject(value).prompt_tokens);
   return { inputTokens: input ?? 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: input !== undefined };
 }
 

@@ -3,17 +3,19 @@
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 import { usageObjectText } from '../../wire/usage-scan.js';
 
 /** A Responses usage object to IR usage; `reported` false when it is missing. */
 export function responsesUsage(value: unknown): Usage {
   const usage = asObject(value);
-  const input = asNumber(usage.input_tokens);
-  const output = asNumber(usage.output_tokens);
+  const input = asTokenCount(usage.input_tokens);
+  const output = asTokenCount(usage.output_tokens);
   return {
     inputTokens: input ?? 0,
     outputTokens: output ?? 0,
-    cachedInputTokens: asNumber(asObject(usage.input_tokens_details).cached_tokens) ?? 0,
+    // A part of the prompt: never more than it, whatever the server says.
+    cachedInputTokens: Math.min(asTokenCount(asObject(usage.input_tokens_details).cached_tokens) ?? 0, input ?? 0),
     cacheWriteTokens: 0,
     reported: input !== undefined || output !== undefined,
   };

@@ -5,7 +5,7 @@ import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { ClientStream, Redactor } from '../../wire/exchange.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
-import { SseParser, type SseEvent } from '../../wire/sse.js';
+import { SseParser, wholeEvents, type SseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { responsesFinishReason, responsesUsage } from './responses-response.js';
@@ -63,8 +63,8 @@ export class ResponsesStreamRelay implements ClientStream {
   end(): Buffer {
     const rest = this.tail;
     this.tail = null;
-    // A last event without its closing blank line: completed so the client's parser sees it.
-    return rest === null || rest.length === 0 ? EMPTY : this.push(Buffer.concat([rest, LF_LF]));
+    // A last event without its closing blank line: completed so the client's parser sees it, unless it was cut short.
+    return rest === null || rest.length === 0 || !wholeEvents(rest) ? EMPTY : this.push(Buffer.concat([rest, LF_LF]));
   }
 
   estimateOutput(): OutputEstimate {

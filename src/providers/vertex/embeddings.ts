@@ -5,7 +5,8 @@ import { SluiceError } from '../../errors.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import type { EmbeddingsTokenLimits } from '../provider.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
-import { asArray, asNumber, asObject } from '../../wire/json.js';
+import { asArray, asObject } from '../../wire/json.js';
+import { asTokenCount } from '../../wire/usage.js';
 import type { VertexEmbeddingsRequest } from './wire.js';
 
 function takesBatches(model: string): boolean {
@@ -51,12 +52,13 @@ export function vertexEmbeddingsResponse(body: unknown, request: EmbeddingsReque
     const embeddings = asObject(asObject(prediction).embeddings);
     const vector = asArray(embeddings.values) as number[];
     data.push(request.encodingFormat === 'base64' ? embeddingToBase64(vector) : vector);
-    const count = asNumber(asObject(embeddings.statistics).token_count);
+    const count = asTokenCount(asObject(embeddings.statistics).token_count);
     if (count === undefined) reported = false;
     else tokens += count;
   }
-  // What Google bills the text-embedding-00x models by; an answer without it leaves a per-character price unknown.
-  const characters = asNumber(asObject(asObject(body).metadata).billableCharacterCount);
+  // What Google bills the text-embedding-00x models by; an answer without it leaves a per-character price unknown. A count
+  // like a token count: one that is not (negative, fractional, absurd) is no count.
+  const characters = asTokenCount(asObject(asObject(body).metadata).billableCharacterCount);
   return {
     model: '',
     data,
