@@ -353,6 +353,13 @@ export interface AdminStore extends DirectoryStore, GovernanceStore, ProviderSto
    */
   batch<T>(actor: string, work: (batch: DirectorBatch) => Promise<T>, options?: { commit?: boolean }): Promise<T>;
 
+  /**
+   * Runs `work`, written against this store's own methods, as one transaction: every read in it sees its changes so far,
+   * and every change it makes (each still audited under its own actor) commits together with one config version bump,
+   * or none does (work rejects). Nothing changed, nothing committed. Other callers' changes wait until it ends.
+   */
+  allOrNothing<T>(work: () => Promise<T>): Promise<T>;
+
   /** Newest first. */
   listAudit(filter: AuditFilter): Promise<Page<AuditRecord>>;
 }
