@@ -77,10 +77,6 @@ export async function applyDeclared(
     }
     for (const key of held) if (DECLARED_KEY_NAMES.has(key.name) && !hashes.has(key.hash)) await store.revokeKey(DECLARED_BY, key.id);
   }
-  const declaredConsumers = new Set(config.consumers.map((consumer) => consumer.name));
-  for (const { name } of await allConsumers(store)) {
-    if (!declaredConsumers.has(name) && (await ownedByFile(store, 'consumer', name))) await store.deleteConsumer(DECLARED_BY, name);
-  }
   await upsertAll(
     store,
     'budget',
@@ -108,6 +104,11 @@ export async function applyDeclared(
     (r) => store.updateDefinition(DECLARED_BY, 'rateLimit', r.name, r),
     (n) => store.deleteDefinition(DECLARED_BY, 'rateLimit', n),
   );
+  // After the budgets and rate limits: a consumer one of them still names cannot be deleted, and the file may drop both.
+  const declaredConsumers = new Set(config.consumers.map((consumer) => consumer.name));
+  for (const { name } of await allConsumers(store)) {
+    if (!declaredConsumers.has(name) && (await ownedByFile(store, 'consumer', name))) await store.deleteConsumer(DECLARED_BY, name);
+  }
   const resources = new Map((await store.listResources()).map((resource) => [resource.id, resource]));
   for (const [id, status] of Object.entries(config.resources)) {
     const existing = resources.get(id);

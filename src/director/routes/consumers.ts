@@ -208,8 +208,8 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       },
     },
     remove: {
-      summary: 'Delete a consumer and its keys',
-      errors: [404],
+      summary: 'Delete a consumer and its keys (not one a budget or rate limit names)',
+      errors: [404, 409],
       access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
       run: (caller, name) => store.deleteConsumer(caller.actor, name),
     },

@@ -52,6 +52,20 @@ export async function deleteTeam(change: Change, name: string): Promise<void> {
 }
 
 /**
+ * The budgets and rate limits scoped to the consumer: deleting it under them would leave them binding no one, and a
+ * consumer made later under the same name would take them on unasked, as with a team.
+ */
+async function consumerUsers(read: Reader, name: string): Promise<string[]> {
+  const users: string[] = [];
+  const names = (scope: unknown) => typeof scope === 'object' && scope !== null && 'consumer' in scope && scope.consumer === name;
+  for (const budget of await listDocuments<BudgetConfig>(read, 'budget'))
+    if (names(budget.definition.consumers)) users.push(`budget "${budget.name}"`);
+  for (const limit of await listDocuments<RateLimitConfig>(read, 'rateLimit'))
+    if (names(limit.definition.consumers)) users.push(`rate limit "${limit.name}"`);
+  return users;
+}
+
+/**
  * The budgets, templates and rate limits scoped to the team: deleting it under them would leave them binding no one, and
  * a team made later under the same name would take them on unasked (a model they name is kept the same way).
  */
@@ -141,6 +155,8 @@ export async function updateConsumer(change: Change, name: string, patch: Consum
 
 export async function deleteConsumer(change: Change, name: string): Promise<void> {
   const before = await existingConsumer(change, name);
+  const users = await consumerUsers(change, name);
+  if (users.length > 0) throw new StoreConflict('reference', `consumer "${name}": still named by ${users.join(', ')}`);
   for (const key of (await change.session.all<KeyRow>('keyList', [name])).map(consumerKey)) {
     await change.session.run('keyDelete', [key.id]);
     await change.audit('delete', 'consumer-key', key.id, key, null);
