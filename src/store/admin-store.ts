@@ -258,7 +258,10 @@ export interface DirectoryStore {
   getConsumer(name: string): Promise<Consumer | null>;
   listConsumers(filter?: ConsumerFilter): Promise<Page<Consumer>>;
   updateConsumer(actor: string, name: string, patch: ConsumerPatch): Promise<Consumer>;
-  /** Deletes the consumer's keys with it (each key's deletion is audited too). */
+  /**
+   * Deletes the consumer's keys and identity rules with it (each deletion audited too); StoreConflict (reason `reference`)
+   * while a budget or rate limit names it.
+   */
   deleteConsumer(actor: string, name: string): Promise<void>;
 
   /** Generates `sk-sluice-` + 32 random bytes (base64url); stores only its SHA-256 hash and display prefix. */

@@ -179,7 +179,10 @@ export class SqlDirectorStore implements DirectorStore {
     return this.change(actor, subject, (change) => directory.updateConsumer(change, name, patch));
   }
   deleteConsumer(actor: string, name: string): Promise<void> {
-    return this.change(actor, { type: 'consumer', id: name }, (change) => directory.deleteConsumer(change, name));
+    return this.change(actor, { type: 'consumer', id: name }, async (change) => {
+      await directory.deleteConsumer(change, name);
+      await identityRules.deleteRulesOfConsumer(change, name);
+    });
   }
 
   createKey(actor: string, consumer: string, key: KeyInput): Promise<CreatedKey> {
