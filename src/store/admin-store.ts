@@ -259,8 +259,8 @@ export interface DirectoryStore {
   listConsumers(filter?: ConsumerFilter): Promise<Page<Consumer>>;
   updateConsumer(actor: string, name: string, patch: ConsumerPatch): Promise<Consumer>;
   /**
-   * Deletes the consumer's keys and identity rules with it (each deletion audited too); StoreConflict (reason `reference`)
-   * while a budget or rate limit names it.
+   * Deletes the consumer's keys, identity rules and reconciliation rules with it (each deletion audited too);
+   * StoreConflict (reason `reference`) while a budget or rate limit names it.
    */
   deleteConsumer(actor: string, name: string): Promise<void>;
 

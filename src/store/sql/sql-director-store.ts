@@ -182,6 +182,7 @@ export class SqlDirectorStore implements DirectorStore {
     return this.change(actor, { type: 'consumer', id: name }, async (change) => {
       await directory.deleteConsumer(change, name);
       await identityRules.deleteRulesOfConsumer(change, name);
+      await reconciliation.deleteRulesOfConsumer(change, name);
     });
   }
 
