@@ -52,13 +52,31 @@ const budgetTerms = {
   onExhausted: onExhausted.default('refuse'),
 };
 
+/** The smallest cost limit, in USD: costs are counted in whole micro-USD. */
+const MIN_COST_LIMIT_USD = 0.000001;
+
+/**
+ * A cost limit is counted in whole micro-USD (the limit x 1,000,000, rounded): one under a micro-USD would be a limit of 0,
+ * which an enforced budget reaches before its first call, refusing them all.
+ */
+function costLimitCountable(terms: { measure: Measure; limit: number }, context: z.RefinementCtx): void {
+  if (terms.measure === 'cost_usd' && terms.limit < MIN_COST_LIMIT_USD) {
+    context.addIssue({
+      code: 'custom',
+      path: ['limit'],
+      message: `a cost_usd limit is at least ${MIN_COST_LIMIT_USD.toFixed(6)} (USD; costs are counted in whole micro-USD)`,
+    });
+  }
+}
+
 const budget = z
   .object({
     name: nameText().regex(/^[^/]+$/, 'a name without "/"'),
     consumers: consumerScope.default('everyone'),
     ...budgetTerms,
   })
-  .strict();
+  .strict()
+  .superRefine(costLimitCountable);
 
 /** Which consumers a template is materialized for: a team, consumers carrying all the given labels, or everyone. */
 const selector = z.union([z.literal('everyone'), z.object({ team: nameText() }).strict(), z.object({ labels: labelsRecord() }).strict()]);
@@ -69,7 +87,8 @@ const template = z
     selector,
     ...budgetTerms,
   })
-  .strict();
+  .strict()
+  .superRefine(costLimitCountable);
 
 const rateLimit = z
   .object({

@@ -108,6 +108,11 @@ export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
         : `expected one of ${oneOf(values)}; got ${given(issue.input)}`;
     }
     case 'invalid_type': {
+      // zod reports a fraction where a whole number is wanted as the wrong type (expected "int"), of type number all the
+      // same: say what it must be, and the number (no secret) given.
+      if (issue.expected === 'int' && typeof issue.input === 'number' && Number.isFinite(issue.input)) {
+        return `expected a whole number; got ${issue.input}`;
+      }
       // An enum or union fails as a wrong type when given, say, a number: list its values all the same. A lone object is
       // just "an object": its keys are for the message of a key that is wrong.
       const expected =

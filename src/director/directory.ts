@@ -33,7 +33,7 @@ export async function openLocalDirectory(
   origin: DeclaredOrigin = 'sluice.yaml',
 ): Promise<Directory> {
   const store = await openDirectorStore(config.storage, { discovery: DISCOVERY_POLICY });
-  await applyDeclared(store, config, masterKey, origin);
+  await store.allOrNothing(() => applyDeclared(store, config, masterKey, origin));
   await warnOfMissingTeams(store, config, logger);
   await sealStoredWebhookSecrets(store, masterKey);
   return {
@@ -41,7 +41,9 @@ export async function openLocalDirectory(
     initial: await readParts(store),
     store,
     reloaded: async (next) => {
-      await applyDeclared(store, next, masterKey);
+      // All or nothing: a reload the store refuses (it would drop a model a consumer still names) is logged as refused,
+      // and the previous config must then still be what the store holds, not the part of the new one applied before.
+      await store.allOrNothing(() => applyDeclared(store, next, masterKey));
       await warnOfMissingTeams(store, next, logger);
     },
     recordKeyUse: (usage) => (usage.size === 0 ? Promise.resolve() : store.touchKeys(usage)),

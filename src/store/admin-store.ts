@@ -258,7 +258,10 @@ export interface DirectoryStore {
   getConsumer(name: string): Promise<Consumer | null>;
   listConsumers(filter?: ConsumerFilter): Promise<Page<Consumer>>;
   updateConsumer(actor: string, name: string, patch: ConsumerPatch): Promise<Consumer>;
-  /** Deletes the consumer's keys with it (each key's deletion is audited too). */
+  /**
+   * Deletes the consumer's keys, identity rules and reconciliation rules with it (each deletion audited too);
+   * StoreConflict (reason `reference`) while a budget or rate limit names it.
+   */
   deleteConsumer(actor: string, name: string): Promise<void>;
 
   /** Generates `sk-sluice-` + 32 random bytes (base64url); stores only its SHA-256 hash and display prefix. */
@@ -352,6 +355,13 @@ export interface AdminStore extends DirectoryStore, GovernanceStore, ProviderSto
    * dry run) everything is done and checked, then rolled back, and work's result returned.
    */
   batch<T>(actor: string, work: (batch: DirectorBatch) => Promise<T>, options?: { commit?: boolean }): Promise<T>;
+
+  /**
+   * Runs `work`, written against this store's own methods, as one transaction: every read in it sees its changes so far,
+   * and every change it makes (each still audited under its own actor) commits together with one config version bump,
+   * or none does (work rejects). Nothing changed, nothing committed. Other callers' changes wait until it ends.
+   */
+  allOrNothing<T>(work: () => Promise<T>): Promise<T>;
 
   /** Newest first. */
   listAudit(filter: AuditFilter): Promise<Page<AuditRecord>>;

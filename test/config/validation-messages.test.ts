@@ -29,6 +29,14 @@ const CASES: Array<{ name: string; budget: Record<string, unknown>; path: string
     message: 'expected a number; got a string',
   },
   {
+    // Costs are counted in whole micro-USD: a smaller limit would be 0, and an enforced budget of 0 refuses every call.
+    name: 'a cost limit under one micro-USD',
+    budget: { measure: 'cost_usd', limit: 0.0000001 },
+    path: 'budgets[0].limit',
+    apiPath: 'limit',
+    message: 'a cost_usd limit is at least 0.000001 (USD; costs are counted in whole micro-USD)',
+  },
+  {
     name: 'an unknown key',
     budget: { colour: 'red' },
     path: 'budgets[0]',

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { validateConfig } from '../../src/config/load.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
@@ -302,6 +303,37 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const text = JSON.stringify(all);
       for (const secret of secrets) assert.ok(!text.includes(secret), 'no key or token plaintext in the audit log');
       assert.ok(!text.includes('whsec-0123456789abcdef'), 'no webhook secret in the audit log');
+    });
+
+    test('a sluice.yaml reload the store refuses changes nothing: it is applied whole or not at all', async () => {
+      const declared = sluice.config;
+      const withModel = validateConfig(
+        { ...declared, models: [...declared.models, { name: 'house-model', targets: [{ provider: 'openai', model: 'house-7b' }] }] },
+        'sluice.yaml',
+      );
+      await sluice.sluice.reload(withModel);
+      const made = await admin('POST', '/api/consumers', { name: 'house-user', team: 'payments', models: ['house-model'] });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const lastAudit = async () => (await admin('GET', '/api/audit?limit=1')).body.items[0].id as number;
+      const version = async () =>
+        (await fetch(`${sluice.adminURL}/api/gateway/snapshot`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } })).headers.get('etag');
+      const [auditBefore, versionBefore] = [await lastAudit(), await version()];
+      // The reload changes a declared consumer's owner, then drops a model an API-made consumer still names: the store
+      // refuses the drop, and the reload with it, so the owner must stay as it was.
+      const dropped = validateConfig(
+        {
+          ...declared,
+          consumers: declared.consumers.map((consumer) =>
+            consumer.name === 'checkout-service' ? { ...consumer, owner: 'mallory@example.com' } : consumer,
+          ),
+        },
+        'sluice.yaml',
+      );
+      await assert.rejects(sluice.sluice.reload(dropped), /still named by consumer "house-user"/);
+      assert.equal((await admin('GET', '/api/consumers/checkout-service')).body.owner, 'alice@example.com');
+      assert.equal((await admin('GET', '/api/models/house-model')).status, 200);
+      assert.equal(await lastAudit(), auditBefore, 'no audit record of a change that did not happen');
+      assert.equal(await version(), versionBefore, 'no config version for gateways to reload on');
     });
   });
 }

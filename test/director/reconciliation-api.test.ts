@@ -267,6 +267,24 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       );
     });
 
+    test("a deleted consumer takes its rules with it: a consumer made later under its name is not given the old one's traffic", async () => {
+      assert.equal((await admin('POST', '/api/consumers', { name: 'recon-batch', team: 'payments' })).status, 201);
+      const made = await admin('POST', '/api/reconciliation/rules', { match: { cidr: '10.91.0.0/16' }, consumer: 'recon-batch' });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assert.equal((await admin('DELETE', '/api/consumers/recon-batch')).status, 204);
+      assert.equal((await admin('GET', `/api/reconciliation/rules/${made.body.rule.id}`)).status, 404);
+      const audit = await admin('GET', `/api/audit?entityType=reconciliation-rule&entityId=${made.body.rule.id}&limit=1`);
+      assert.deepEqual(
+        audit.body.items.map((record: any) => [record.action, record.before?.consumer]),
+        [['delete', 'recon-batch']],
+      );
+      // Another team's consumer, later, under the same name: the batch subnet's calls stay unattributed, for an admin to assign.
+      assert.equal((await admin('POST', '/api/consumers', { name: 'recon-batch', team: 'discovery' })).status, 201);
+      const seen = await admin('POST', '/api/reconciliation/observations', { observations: [observation({ ip: '10.91.4.2' })] });
+      assert.equal(seen.status, 200, JSON.stringify(seen.body));
+      assert.deepEqual([seen.body.consumers[0].status, seen.body.consumers[0].consumer], ['pending', null]);
+    });
+
     test('gateway calls to an unreviewed model and observed models appear as discovered resources until marked', async () => {
       const call = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
         method: 'POST',

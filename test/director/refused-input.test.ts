@@ -75,6 +75,19 @@ describe('refused input', () => {
     }
   });
 
+  test('a page size or grace period that is not a whole number says so, not that it got a number', async () => {
+    for (const path of ['/api/consumers?limit=1.5', '/api/audit?limit=2.5']) {
+      const answer = await admin('GET', path);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body.error.issues, [{ path: 'limit', message: `expected a whole number; got ${path.split('=')[1]}` }]);
+    }
+    const made = await admin('POST', '/api/consumers/checkout-service/keys', { name: 'rotated' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const rotated = await admin('POST', `/api/consumers/checkout-service/keys/${made.body.key.id}/rotate`, { graceSeconds: 1.5 });
+    assert.equal(rotated.status, 400, JSON.stringify(rotated.body));
+    assert.deepEqual(rotated.body.error.issues, [{ path: 'graceSeconds', message: 'expected a whole number; got 1.5' }]);
+  });
+
   test('a key whose expiresAt is not in the future is refused; one in the future is made', async () => {
     for (const expiresAt of ['2020-01-01T00:00:00Z', new Date(Date.now() - 1000).toISOString()]) {
       const answer = await admin('POST', '/api/consumers/checkout-service/keys', { name: 'late', expiresAt });

@@ -131,6 +131,30 @@ describe('mesh identity from a trusted proxy', () => {
     );
   });
 
+  test('a deleted consumer takes its identity rules with it: a consumer made later under its name is not the workload', async () => {
+    const admin = adminClient(trusting, BOOTSTRAP);
+    const writer = 'spiffe://acme.mil/ns/ledger/sa/writer';
+    assert.equal((await admin('POST', '/api/consumers', { name: 'ledger-writer', team: 'payments' })).status, 201);
+    const rule = await admin('POST', '/api/identity-rules', { field: 'spiffe', match: 'exact', value: writer, consumer: 'ledger-writer' });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    assert.equal((await admin('DELETE', '/api/consumers/ledger-writer')).status, 204);
+    assert.equal((await admin('GET', `/api/identity-rules/${rule.body.id}`)).status, 404);
+    const audit = await admin('GET', `/api/audit?entityType=identity-rule&entityId=${rule.body.id}`);
+    assert.deepEqual(
+      audit.body.items.map((record: { action: string }) => record.action),
+      ['delete', 'create'],
+    );
+    // Another team's consumer, later, under the same name: the ledger writer's certificate must not call as it.
+    assert.equal((await admin('POST', '/api/consumers', { name: 'ledger-writer', team: 'discovery' })).status, 201);
+    const response = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;URI=${writer}` },
+      body: JSON.stringify(CHAT),
+    });
+    assert.equal(response.status, 403, await response.clone().text());
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'identity_not_mapped');
+  });
+
   test('ignores a forged x-forwarded-client-cert from a peer that is not a trusted proxy', async () => {
     const alone = await fetch(`${distrusting.baseURL}/v1/chat/completions`, {
       method: 'POST',

@@ -31,7 +31,7 @@ const USAGE = `Usage: sluice consumers <subcommand> [options]
   update NAME [--team T] [--owner O] [--label k=v]... [--models a,b]
                                      changes only the fields given; the --label flags replace all labels;
                                      an empty --team or --owner clears it, an empty --models allows every model
-  delete NAME                        the consumer and its keys (not one a budget or rate limit names)
+  delete NAME                        the consumer, its keys, identity and reconciliation rules (not one a budget or rate limit names)
 ${SHARED_HELP}`;
 
 const FIELD_OPTIONS = {

@@ -1,6 +1,6 @@
 // Identity rules in the store: which consumer a certificate, mesh identity or JWT stands for (src/identity/rules.ts).
-// Audited changes like every admin change; a rule names its consumer without a foreign key, like reconciliation rules:
-// one whose consumer is deleted maps nothing and never holds the deletion up.
+// Audited changes like every admin change; a rule names its consumer without a foreign key, like reconciliation rules, and
+// never holds the consumer's deletion up: it is deleted with the consumer, as the consumer's keys are.
 import { ruleProblem } from '../../identity/rules.js';
 import type { IdentityRule, IdentityRuleInput } from '../director-store.js';
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../errors.js';
@@ -76,6 +76,18 @@ export async function createIdentityRule(change: Change, input: IdentityRuleInpu
   const created = ruleOf(row!);
   await change.audit('create', 'identity-rule', String(created.id), null, created);
   return created;
+}
+
+/**
+ * A deleted consumer's rules go with it (each deletion audited): left behind, they would map its workload's certificate or
+ * token to whichever consumer is made later under the same name, which never asked for that identity.
+ */
+export async function deleteRulesOfConsumer(change: Change, consumer: string): Promise<void> {
+  for (const rule of await listIdentityRules(change)) {
+    if (rule.consumer !== consumer) continue;
+    await change.session.run('identityRuleDelete', [rule.id]);
+    await change.audit('delete', 'identity-rule', String(rule.id), rule, null);
+  }
 }
 
 export async function deleteIdentityRule(change: Change, id: number): Promise<void> {

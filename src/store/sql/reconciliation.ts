@@ -450,6 +450,18 @@ export async function createReconciliationRule(
   return { rule: created, resolved: await settle(change, pending, consumer, `rule:${created.id}`) };
 }
 
+/**
+ * A deleted consumer's rules go with it (each deletion audited), as its keys and identity rules do: left behind, they would
+ * give the traffic they match to whichever consumer is made later under the same name, and its team the bill.
+ */
+export async function deleteRulesOfConsumer(change: Change, consumer: string): Promise<void> {
+  for (const found of await listReconciliationRules(change)) {
+    if (found.consumer !== consumer) continue;
+    await change.session.run('ruleDelete', [found.id]);
+    await change.audit('delete', 'reconciliation-rule', String(found.id), found, null);
+  }
+}
+
 export async function deleteReconciliationRule(change: Change, id: number): Promise<void> {
   const before = await getReconciliationRule(change, id);
   if (before === null) throw new StoreNotFound('reconciliation-rule', String(id));

@@ -1,5 +1,6 @@
 // The DirectorStore written once over a driver: each mutation is one transaction that bumps the config version and audits.
 // sqlite-store.ts and postgres-store.ts only supply the driver; the behaviour lives here and in this folder's modules.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ResourceStatus } from '../../config/governance-schema.js';
 import type { Transaction } from '../../ir/transaction.js';
 import type { DiscoveryPolicy } from '../reconciliation-store.js';
@@ -69,11 +70,17 @@ import * as identityRules from './identity-rules.js';
 import * as reconciliation from './reconciliation.js';
 import { JsonColumns, type VersionRow } from './rows.js';
 import { getTransaction, listTransactions } from './transactions.js';
-import type { StatementDriver } from './session.js';
+import type { SqlSession, StatementDriver } from './session.js';
 import { SqlLedgerStore } from './sql-ledger-store.js';
 
 /** Thrown through a dry run's transaction, or one that wrote nothing, to roll it back; never leaves batch(). */
 class BatchRollback extends Error {}
+
+/** The transaction an allOrNothing() call holds open, and whether any change inside it wrote anything. */
+interface Joined {
+  session: SqlSession;
+  changed: boolean;
+}
 
 export class SqlDirectorStore implements DirectorStore {
   readonly dialect: 'sqlite' | 'postgres';
@@ -83,6 +90,11 @@ export class SqlDirectorStore implements DirectorStore {
   private readonly clock: () => number;
   private readonly ledger: SqlLedgerStore;
   private readonly discovery: DiscoveryPolicy | null;
+  /**
+   * Set while allOrNothing() runs its work: every read and change made in that work, however deep in its calls, joins
+   * its one transaction (the work is written against the store's ordinary methods, as a reload of sluice.yaml is).
+   */
+  private readonly joined = new AsyncLocalStorage<Joined>();
 
   protected constructor(driver: StatementDriver, options: DirectorStoreOptions) {
     this.driver = driver;
@@ -111,6 +123,23 @@ export class SqlDirectorStore implements DirectorStore {
         // A batch that wrote nothing (everything already matched) commits nothing: no version bump for gateways to
         // reload on.
         if (options.commit === false || !change.changedAnything) throw new BatchRollback();
+      });
+    } catch (error) {
+      if (!(error instanceof BatchRollback)) throw error;
+    }
+    return result!;
+  }
+
+  async allOrNothing<T>(work: () => Promise<T>): Promise<T> {
+    if (this.joined.getStore() !== undefined) return work();
+    let result: T;
+    try {
+      await this.driver.transaction(async (session) => {
+        // First, as in change(): the version row's lock serializes this work with every other admin change.
+        await session.run('versionBump', []);
+        const joined: Joined = { session, changed: false };
+        result = await this.joined.run(joined, work);
+        if (!joined.changed) throw new BatchRollback();
       });
     } catch (error) {
       if (!(error instanceof BatchRollback)) throw error;
@@ -150,7 +179,11 @@ export class SqlDirectorStore implements DirectorStore {
     return this.change(actor, subject, (change) => directory.updateConsumer(change, name, patch));
   }
   deleteConsumer(actor: string, name: string): Promise<void> {
-    return this.change(actor, { type: 'consumer', id: name }, (change) => directory.deleteConsumer(change, name));
+    return this.change(actor, { type: 'consumer', id: name }, async (change) => {
+      await directory.deleteConsumer(change, name);
+      await identityRules.deleteRulesOfConsumer(change, name);
+      await reconciliation.deleteRulesOfConsumer(change, name);
+    });
   }
 
   createKey(actor: string, consumer: string, key: KeyInput): Promise<CreatedKey> {
@@ -388,6 +421,9 @@ export class SqlDirectorStore implements DirectorStore {
   }
 
   private read<T>(work: (read: Reader) => Promise<T>): Promise<T> {
+    // Inside allOrNothing() a read sees that work's changes so far (and SQLite's one queue is held by its transaction).
+    const joined = this.joined.getStore();
+    if (joined !== undefined) return work({ session: joined.session, json: this.json });
     return this.driver.read((session) => work({ session, json: this.json }));
   }
 
@@ -397,6 +433,18 @@ export class SqlDirectorStore implements DirectorStore {
    */
   private async change<T>(actor: string, subject: Subject, work: (change: Change) => Promise<T>): Promise<T> {
     if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor');
+    const joined = this.joined.getStore();
+    if (joined !== undefined) {
+      // Part of an allOrNothing() transaction, whose version bump stands for all its changes; an error rolls it all back.
+      const change = new Change(joined.session, this.clock(), actor, this.json);
+      try {
+        const outcome = await work(change);
+        joined.changed ||= change.changedAnything;
+        return outcome;
+      } catch (error) {
+        throw translateError(this.driver.dialect, subject, error);
+      }
+    }
     let result: T;
     try {
       await this.driver.transaction(async (session) => {

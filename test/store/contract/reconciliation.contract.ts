@@ -435,7 +435,7 @@ export function reconciliationContract(context: ContractContext): void {
       assert.deepEqual(await store.getReconciliationRule(v6.rule.id), v6.rule);
     });
 
-    test('rules are checked, deleted with an audit record, and match nothing once their consumer is gone', async () => {
+    test('rules are checked, deleted with an audit record, and deleted with their consumer', async () => {
       const { store } = context;
       await refusedWithoutTrace(
         store,
@@ -472,13 +472,6 @@ export function reconciliationContract(context: ContractContext): void {
       const { rule } = await store.createReconciliationRule('alice', { match: { cidr: '10.68.0.0/16' }, consumer: 'recon-temp' });
       const first = await store.recordObservations([observed('2031-06-02T10:00:00Z', { ip: '10.68.0.1' })]);
       assert.equal(first.consumers[0]!.consumer, 'recon-temp');
-      await store.deleteConsumer('admin', 'recon-temp');
-      const orphan = await store.recordObservations([observed('2031-06-02T11:00:00Z', { ip: '10.68.0.2' })]);
-      assert.deepEqual(
-        [orphan.consumers[0]!.status, orphan.consumers[0]!.consumer],
-        ['pending', null],
-        'a rule whose consumer is gone matches nothing',
-      );
 
       assert.equal(await versionsMoved(store, () => store.deleteReconciliationRule('alice', rule.id)), 1);
       const record = await lastAudit(store);
@@ -492,6 +485,19 @@ export function reconciliationContract(context: ContractContext): void {
         'resolved',
         'what a deleted rule resolved stays resolved',
       );
+
+      // A consumer's rules go with it, so a consumer made later under its name is not given their traffic.
+      const { rule: again } = await store.createReconciliationRule('alice', { match: { cidr: '10.69.0.0/16' }, consumer: 'recon-temp' });
+      await store.deleteConsumer('admin', 'recon-temp');
+      assert.equal(await store.getReconciliationRule(again.id), null);
+      await store.createConsumer('admin', { name: 'recon-temp' });
+      const orphan = await store.recordObservations([observed('2031-06-02T11:00:00Z', { ip: '10.69.0.2' })]);
+      assert.deepEqual(
+        [orphan.consumers[0]!.status, orphan.consumers[0]!.consumer],
+        ['pending', null],
+        'no rule of the deleted consumer matches for the new one',
+      );
+      await store.deleteConsumer('admin', 'recon-temp');
     });
 
     test('the queue lists by status in the order discovered, a page at a time', async () => {
