@@ -16,7 +16,8 @@ import { openaiUsage } from '../providers/openai/response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../wire/aws-event-stream.js';
 import { contentCodings, decodable, decodeContent, type Undecodable } from '../wire/content-coding.js';
-import { asArray, asNumber, asObject, asString, tryParseJson } from '../wire/json.js';
+import { asArray, asObject, asString, tryParseJson } from '../wire/json.js';
+import { asTokenCount } from '../wire/usage.js';
 import { usageExcludingCache } from '../ir/usage.js';
 
 export interface RequestReading {
@@ -198,14 +199,14 @@ class BedrockInvokeStreamDecoder {
       const bytes = asObject(tryParseJson(event.body)).bytes;
       if (typeof bytes !== 'string') continue;
       const metrics = asObject(asObject(tryParseJson(Buffer.from(bytes, 'base64').toString('utf8')))['amazon-bedrock-invocationMetrics']);
-      const input = asNumber(metrics.inputTokenCount);
-      const output = asNumber(metrics.outputTokenCount);
+      const input = asTokenCount(metrics.inputTokenCount);
+      const output = asTokenCount(metrics.outputTokenCount);
       if (input !== undefined || output !== undefined) {
         this.usage = usageExcludingCache(
           input,
           output,
-          asNumber(metrics.cacheReadInputTokenCount) ?? 0,
-          asNumber(metrics.cacheWriteInputTokenCount) ?? 0,
+          asTokenCount(metrics.cacheReadInputTokenCount) ?? 0,
+          asTokenCount(metrics.cacheWriteInputTokenCount) ?? 0,
         );
       }
     }
@@ -224,13 +225,13 @@ function jsonUsage(wire: WireFormat, root: Record<string, unknown>): Usage {
       // Cohere v2 chat: usage.billed_units (and usage.tokens); v1: meta.billed_units.
       const usage = asObject(root.usage);
       const billed = asObject(usage.billed_units ?? asObject(root.meta).billed_units);
-      return usageExcludingCache(asNumber(billed.input_tokens), asNumber(billed.output_tokens));
+      return usageExcludingCache(asTokenCount(billed.input_tokens), asTokenCount(billed.output_tokens));
     }
     default: {
       // OpenAI's Responses API names its figures input_tokens/output_tokens; chat and embeddings prompt/completion_tokens.
       const usage = asObject(root.usage);
       if (usage.input_tokens !== undefined && usage.prompt_tokens === undefined) {
-        return usageExcludingCache(asNumber(usage.input_tokens), asNumber(usage.output_tokens));
+        return usageExcludingCache(asTokenCount(usage.input_tokens), asTokenCount(usage.output_tokens));
       }
       return openaiUsage(root.usage);
     }
@@ -241,7 +242,7 @@ function headerNumber(headers: Record<string, string | string[] | undefined>, na
   const value = headers[name];
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || !/^\d+$/.test(text)) return undefined;
-  return Number(text);
+  return asTokenCount(Number(text));
 }
 
 /**

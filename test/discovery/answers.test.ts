@@ -24,6 +24,12 @@ describe('discovery: reading answers as providers send them', () => {
   before(async () => {
     tls = await tlsFixture();
     mock = await HttpsMock.start(await tls.serverCert(['api.openai.com']), async (request, res) => {
+      if (request.path === '/v1/responses') {
+        // A server whose figures are not token counts: a negative input, a fraction of an output token.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'resp_1', object: 'response', output: [], usage: { input_tokens: -500, output_tokens: 2.5 } }));
+        return;
+      }
       if (request.body.stream === true) {
         // The first words, then nothing until the client goes away: a user pressing stop.
         res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -92,6 +98,24 @@ describe('discovery: reading answers as providers send them', () => {
     assert.deepEqual(Buffer.from(await response.body.arrayBuffer()), sent.at(-1));
     assert.equal((await observed())[0]!.inputTokens, 30);
     await proxied.dispatcher.close();
+  });
+
+  test('usage figures that are not token counts are not recorded as tokens, nor priced into a negative cost', async () => {
+    const proxied = proxiedFetch(discovery.url, tls.orgCaPem);
+    const client = new OpenAI({
+      apiKey: 'sk-odd-usage-not-real',
+      baseURL: 'https://api.openai.com/v1',
+      fetch: proxied.fetch,
+      maxRetries: 0,
+    });
+    await client.responses.create({ model: 'gpt-4o-mini', input: 'hi' });
+    await proxied.dispatcher.close();
+    const [observation, ...others] = await observed();
+    assert.equal(others.length, 0);
+    assert.equal(observation!.model, 'gpt-4o-mini');
+    assert.ok(!((observation!.inputTokens ?? 0) < 0), JSON.stringify(observation));
+    assert.ok(Number.isInteger(observation!.outputTokens ?? 0), JSON.stringify(observation));
+    assert.ok(!((observation!.costMicroUsd ?? 0) < 0), JSON.stringify(observation));
   });
 
   test('a streamed call the client abandons mid-stream is still recorded, with its model and caller', async () => {
