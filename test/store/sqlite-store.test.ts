@@ -135,6 +135,20 @@ describe('sqlite director store', () => {
     );
   });
 
+  test('every table the catalogue deletes rows from, if keyed by a serial id, never hands a deleted id out again', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'serial.db');
+    await (await openDirectorStore(`sqlite:${path}`)).close();
+    const tables = new Map(
+      (await rawQuery(path)("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).map((row) => [String(row.name), String(row.sql)]),
+    );
+    const deletedFrom = new Set(
+      [...statementCatalogue(SQLITE)].flatMap(([, sql]) => [...sql.matchAll(/DELETE FROM (\w+)/g)].map((match) => match[1]!)),
+    );
+    const serial = [...deletedFrom].filter((table) => /\bid INTEGER PRIMARY KEY\b/.test(tables.get(table) ?? ''));
+    assert.deepEqual(serial.sort(), ['identity_rules', 'reconciliation_rules'], 'the serial-keyed tables rows are deleted from');
+    for (const table of serial) assert.match(tables.get(table)!, /\bid INTEGER PRIMARY KEY AUTOINCREMENT\b/, table);
+  });
+
   test('every statement of the catalogue compiles, those the driver prepares only on first use too', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'catalogue.db');
     await (await openDirectorStore(`sqlite:${path}`)).close();
