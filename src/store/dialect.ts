@@ -8,8 +8,18 @@ export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
   /** Column types that differ. */
   readonly types: {
-    /** An auto-assigned 64-bit integer primary key. */
+    /**
+     * An auto-assigned 64-bit integer primary key. On SQLite (a rowid alias without AUTOINCREMENT) a deleted newest row's id
+     * is handed out again: only for tables whose rows are never deleted (the ledger, logs), where it spares the ledger's
+     * inserts the sqlite_sequence update AUTOINCREMENT makes on every row.
+     */
     serialKey: string;
+    /**
+     * An auto-assigned 64-bit integer primary key never handed out twice, even after the row holding it is deleted: for
+     * entities that can be deleted and are named by their id (in the audit log, in `/api/.../{id}`). PostgreSQL's identity
+     * never reuses a value; SQLite needs AUTOINCREMENT, which keeps the highest id ever used in sqlite_sequence.
+     */
+    serialKeyNeverReused: string;
     /** Epoch milliseconds and sums that outgrow 32 bits (SQLite's INTEGER is always 64-bit). */
     int64: string;
     /** JSON documents: text in SQLite, JSONB in PostgreSQL (queried with @>). */
@@ -66,7 +76,14 @@ function errorCode(error: unknown): string | null {
 
 export const SQLITE: Dialect = {
   name: 'sqlite',
-  types: { serialKey: 'INTEGER PRIMARY KEY', int64: 'INTEGER', json: 'TEXT', key: 'TEXT', duration: 'INTEGER' },
+  types: {
+    serialKey: 'INTEGER PRIMARY KEY',
+    serialKeyNeverReused: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    int64: 'INTEGER',
+    json: 'TEXT',
+    key: 'TEXT',
+    duration: 'INTEGER',
+  },
   parsesJson: false,
   ledgerRowsPerInsert: 1,
   // json_each on both sides rather than json_extract: a label key may hold any character, and none needs quoting here.
@@ -112,6 +129,7 @@ export const POSTGRES: Dialect = {
   name: 'postgres',
   types: {
     serialKey: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    serialKeyNeverReused: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
     int64: 'BIGINT',
     json: 'JSONB',
     key: 'TEXT COLLATE "C"',

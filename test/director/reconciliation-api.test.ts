@@ -285,6 +285,43 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([seen.body.consumers[0].status, seen.body.consumers[0].consumer], ['pending', null]);
     });
 
+    test("a deleted rule's id answers 404 after a new rule is made, and names one rule in the audit log (both kinds of rule)", async () => {
+      const kinds = [
+        {
+          path: '/api/reconciliation/rules',
+          entityType: 'reconciliation-rule',
+          body: (n: number) => ({ match: { userAgent: `recon-ids-${n}/` }, consumer: 'recon-trainer' }),
+          id: (made: Answer) => made.body.rule.id,
+        },
+        {
+          path: '/api/identity-rules',
+          entityType: 'identity-rule',
+          body: (n: number) => ({ field: 'sub', match: 'exact', value: `recon-ids-${n}`, consumer: 'recon-trainer' }),
+          id: (made: Answer) => made.body.id,
+        },
+      ];
+      for (const kind of kinds) {
+        const make = async (n: number): Promise<number> => {
+          const made = await admin('POST', kind.path, kind.body(n));
+          assert.equal(made.status, 201, JSON.stringify(made.body));
+          return kind.id(made) as number;
+        };
+        const older = await make(1);
+        const newest = await make(2);
+        assert.equal((await admin('DELETE', `${kind.path}/${newest}`)).status, 204);
+        const later = await make(3);
+        assert.notEqual(later, newest, `${kind.entityType} ${newest}'s id was handed out again`);
+        const gone = await admin('GET', `${kind.path}/${newest}`);
+        assert.equal(gone.status, 404, `GET of deleted ${kind.entityType} ${newest}: ${gone.text}`);
+        const audit = await admin('GET', `/api/audit?entityType=${kind.entityType}&entityId=${later}`);
+        assert.deepEqual(
+          audit.body.items.map((record: any) => record.action),
+          ['create'],
+        );
+        for (const id of [older, later]) assert.equal((await admin('DELETE', `${kind.path}/${id}`)).status, 204);
+      }
+    });
+
     test('gateway calls to an unreviewed model and observed models appear as discovered resources until marked', async () => {
       const call = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
         method: 'POST',

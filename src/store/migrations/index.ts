@@ -448,4 +448,69 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE transactions ADD COLUMN saved_micro_usd ${types.int64} NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 15,
+    name: 'rule ids never handed out twice',
+    // Reconciliation and identity rules are the serial-key tables whose rows are deleted, and their ids name them in the
+    // audit log and in /api/.../{id}. SQLite gave a deleted newest rule's id to the next rule made (PostgreSQL's identity
+    // never does), so GET of a deleted id answered with another rule and two rules shared an audit trail. SQLite cannot add
+    // AUTOINCREMENT to a column: each table is rebuilt the way SQLite's ALTER TABLE page documents (a new table, the rows
+    // copied with their ids, the old one dropped, the new one renamed), in the migration's one transaction. Neither table
+    // has an index or trigger to recreate, nor a foreign key to or from it, so foreign_keys stays on and has nothing to check.
+    // The ledger, the logs and discovered consumers keep serialKey: their rows are never deleted, so no id is reused,
+    // and the ledger's inserts are spared AUTOINCREMENT's sqlite_sequence update on each row.
+    // sqlite_sequence is then seeded per table with its highest id ever used. The table's own MAX(id) misses rules already
+    // deleted (an id reused before this version is past saving); the audit log, append-only, names every rule ever made,
+    // so the highest of the two is the highest id anyone has seen. PostgreSQL: nothing to do.
+    sql: ({ name, types }) =>
+      name === 'postgres'
+        ? 'SELECT 1'
+        : `
+      CREATE TABLE reconciliation_rules_rebuilt (
+        id ${types.serialKeyNeverReused},
+        match_cidr TEXT,
+        match_key_fingerprint TEXT,
+        match_user_agent TEXT,
+        consumer ${types.key} NOT NULL,
+        note TEXT,
+        created_at ${types.int64} NOT NULL,
+        CHECK (match_cidr IS NOT NULL OR match_key_fingerprint IS NOT NULL OR match_user_agent IS NOT NULL)
+      );
+      INSERT INTO reconciliation_rules_rebuilt (id, match_cidr, match_key_fingerprint, match_user_agent, consumer, note, created_at)
+        SELECT id, match_cidr, match_key_fingerprint, match_user_agent, consumer, note, created_at FROM reconciliation_rules;
+      DROP TABLE reconciliation_rules;
+      ALTER TABLE reconciliation_rules_rebuilt RENAME TO reconciliation_rules;
+      CREATE TABLE identity_rules_rebuilt (
+        id ${types.serialKeyNeverReused},
+        field TEXT NOT NULL CHECK (field IN ('spiffe', 'subject', 'sub', 'team', 'group')),
+        match_kind TEXT NOT NULL CHECK (match_kind IN ('exact', 'prefix', 'pattern')),
+        value TEXT NOT NULL,
+        issuer TEXT,
+        consumer ${types.key} NOT NULL,
+        note TEXT,
+        created_at ${types.int64} NOT NULL
+      );
+      INSERT INTO identity_rules_rebuilt (id, field, match_kind, value, issuer, consumer, note, created_at)
+        SELECT id, field, match_kind, value, issuer, consumer, note, created_at FROM identity_rules;
+      DROP TABLE identity_rules;
+      ALTER TABLE identity_rules_rebuilt RENAME TO identity_rules;
+      ${[
+        ['reconciliation_rules', 'reconciliation-rule'],
+        ['identity_rules', 'identity-rule'],
+      ]
+        .map(
+          ([table, entityType]) => `
+      DELETE FROM sqlite_sequence WHERE name = '${table}';
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT '${table}', seq FROM (
+          SELECT MAX(id) AS seq FROM (
+            SELECT id FROM ${table}
+            UNION ALL SELECT CAST(entity_id AS INTEGER) FROM audit_log WHERE entity_type = '${entityType}'
+          ) AS used
+        ) AS highest
+        WHERE seq IS NOT NULL;`,
+        )
+        .join('')}
+    `,
+  },
 ];

@@ -87,6 +87,26 @@ export function identityContract(context: ContractContext): void {
       await rejectsWith(store.deleteIdentityRule('bob', exact.id), StoreNotFound);
     });
 
+    test("never hand out a deleted rule's id again, not even the newest one's", async () => {
+      const { store } = context;
+      await store.createConsumer('admin', { name: 'identity-ids' });
+      const rule = (value: string) => store.createIdentityRule('alice', { field: 'sub', match: 'exact', value, consumer: 'identity-ids' });
+      const older = await rule('svc-older');
+      const newest = await rule('svc-newest');
+      await store.deleteIdentityRule('alice', newest.id);
+      const made = await rule('svc-made-after');
+      assert.ok(made.id > newest.id, `id ${made.id} was handed out again after rule ${newest.id} was deleted`);
+      assert.equal(await store.getIdentityRule(newest.id), null, 'the deleted id names no rule');
+      assert.deepEqual(
+        (await allAudit(store, { entityType: 'identity-rule', entityId: String(made.id) })).map((record) => record.action),
+        ['create'],
+        'the audit log names the new rule only once',
+      );
+      await store.deleteIdentityRule('alice', made.id);
+      await store.deleteIdentityRule('alice', older.id);
+      await store.deleteConsumer('admin', 'identity-ids');
+    });
+
     test('refuse a rule naming no consumer, an unusable value, or an issuer on a certificate field, leaving no trace', async () => {
       const { store } = context;
       await refusedWithoutTrace(

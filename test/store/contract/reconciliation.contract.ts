@@ -500,6 +500,26 @@ export function reconciliationContract(context: ContractContext): void {
       await store.deleteConsumer('admin', 'recon-temp');
     });
 
+    test("a deleted rule's id is never handed out again, not even the newest one's", async () => {
+      const { store } = context;
+      await store.createConsumer('admin', { name: 'recon-ids' });
+      const rule = async (fingerprint: string) =>
+        (await store.createReconciliationRule('alice', { match: { keyFingerprint: fingerprint }, consumer: 'recon-ids' })).rule;
+      const older = await rule('sha256:1d50000000000001');
+      const newest = await rule('sha256:1d50000000000002');
+      await store.deleteReconciliationRule('alice', newest.id);
+      const made = await rule('sha256:1d50000000000003');
+      assert.ok(made.id > newest.id, `id ${made.id} was handed out again after rule ${newest.id} was deleted`);
+      assert.equal(await store.getReconciliationRule(newest.id), null, 'the deleted id names no rule');
+      assert.deepEqual(
+        (await allAudit(store, { entityType: 'reconciliation-rule', entityId: String(made.id) })).map((record) => record.action),
+        ['create'],
+        'the audit log names the new rule only once',
+      );
+      await store.deleteConsumer('admin', 'recon-ids');
+      assert.equal(await store.getReconciliationRule(older.id), null);
+    });
+
     test('the queue lists by status in the order discovered, a page at a time', async () => {
       const { store } = context;
       await store.recordObservations(
