@@ -25,6 +25,8 @@ const pricing = z
     output: z.number().nonnegative(),
     cachedInput: z.number().nonnegative().optional(),
     cacheWrite: z.number().nonnegative().optional(),
+    /** Writes to a 1-hour prompt cache (Anthropic's `ttl: '1h'`); cacheWrite's price when absent. */
+    cacheWrite1h: z.number().nonnegative().optional(),
     /** USD per 1M input characters, for a model its provider bills by the character (input then 0). */
     inputCharacters: z.number().nonnegative().optional(),
   })

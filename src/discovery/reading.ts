@@ -359,6 +359,7 @@ export class ResponseReader {
         cacheWriteTokens: this.usage.cacheWriteTokens ?? 0,
         reported: true,
       };
+      if (this.usage.cacheWrite1hTokens !== undefined) usage.cacheWrite1hTokens = this.usage.cacheWrite1hTokens;
     }
     return { model: this.model, usage, unparsed: this.failed && usage === null };
   }

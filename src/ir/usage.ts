@@ -7,6 +7,11 @@ export interface Usage {
   cachedInputTokens: number;
   /** Input tokens written to the provider's prompt cache (Anthropic), billed at their own rate. */
   cacheWriteTokens: number;
+  /**
+   * Of cacheWriteTokens, those written to a 1-hour cache (Anthropic's `ttl: '1h'`), which Anthropic bills at 2x the input
+   * price rather than the 5-minute write's 1.25x; absent (none) where the provider reports no split.
+   */
+  cacheWrite1hTokens?: number;
   /** False when the provider gave no figure and Sluice counted with its tokenizer. */
   reported: boolean;
   /**
@@ -24,12 +29,21 @@ export function emptyUsage(): Usage {
  * Usage from providers (Anthropic, Bedrock) whose input count leaves out prompt-cache reads and writes:
  * the IR's inputTokens is the whole prompt. Any figure may be missing (undefined).
  */
-export function usageExcludingCache(input: number | undefined, output: number | undefined, cacheRead = 0, cacheWrite = 0): Usage {
-  return {
+export function usageExcludingCache(
+  input: number | undefined,
+  output: number | undefined,
+  cacheRead = 0,
+  cacheWrite = 0,
+  cacheWrite1h = 0,
+): Usage {
+  const usage: Usage = {
     inputTokens: (input ?? 0) + cacheRead + cacheWrite,
     outputTokens: output ?? 0,
     cachedInputTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
     reported: input !== undefined || output !== undefined,
   };
+  // A split larger than the writes it splits is a provider's bug: billed as if every write were a 1-hour one.
+  if (cacheWrite1h > 0) usage.cacheWrite1hTokens = Math.min(cacheWrite1h, cacheWrite);
+  return usage;
 }

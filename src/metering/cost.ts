@@ -7,8 +7,10 @@ export interface Pricing {
   output: number;
   /** Cached input tokens; the input price when absent. */
   cachedInput?: number | undefined;
-  /** Tokens written to a prompt cache; the input price when absent. */
+  /** Tokens written to a prompt cache (Anthropic's 5-minute cache); the input price when absent. */
   cacheWrite?: number | undefined;
+  /** Tokens written to a 1-hour prompt cache (Anthropic's `ttl: '1h'`); the cacheWrite price when absent. */
+  cacheWrite1h?: number | undefined;
   /**
    * USD per 1M input characters, for models billed by the character (Vertex AI's text-embedding-005), added to the
    * token prices (0 for such a model).
@@ -25,10 +27,13 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
     characters = usage.billableCharacters * pricing.inputCharacters;
   }
   const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
+  const writePrice = pricing.cacheWrite ?? pricing.input;
+  const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
   return Math.round(
     uncached * pricing.input +
       usage.cachedInputTokens * (pricing.cachedInput ?? pricing.input) +
-      usage.cacheWriteTokens * (pricing.cacheWrite ?? pricing.input) +
+      (usage.cacheWriteTokens - hourWrites) * writePrice +
+      hourWrites * (pricing.cacheWrite1h ?? writePrice) +
       usage.outputTokens * pricing.output +
       characters,
   );

@@ -15,6 +15,8 @@ export interface CatalogEntry {
   cachedInput?: number;
   /** Price of input tokens written to the prompt cache (Anthropic, 5-minute cache); input price when absent. */
   cacheWrite?: number;
+  /** Price of input tokens written to the 1-hour prompt cache (Anthropic's `ttl: '1h'`); cacheWrite's when absent. */
+  cacheWrite1h?: number;
   /** USD per 1M input characters, for a model billed by the character (its `input` then 0). */
   inputCharacters?: number;
 }
@@ -30,6 +32,7 @@ const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number,
   output,
   cachedInput: round(input * 0.1),
   cacheWrite: round(input * 1.25),
+  cacheWrite1h: round(input * 2),
 });
 
 function round(value: number): number {
@@ -53,7 +56,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   { provider: 'openai', model: 'text-embedding-3-small', input: 0.02, output: 0 },
   { provider: 'openai', model: 'text-embedding-3-large', input: 0.13, output: 0 },
   { provider: 'openai', model: 'text-embedding-ada-002', input: 0.1, output: 0 },
-  // Anthropic: cache reads at 0.1x input, 5-minute cache writes at 1.25x input
+  // Anthropic: cache reads at 0.1x input, 5-minute cache writes at 1.25x input, 1-hour cache writes at 2x
   claude('anthropic', 'claude-opus-4-1-20250805', 15, 75),
   claude('anthropic', 'claude-opus-4-20250514', 15, 75),
   claude('anthropic', 'claude-sonnet-4-5', 3, 15),

@@ -23,6 +23,7 @@ export class PriceCatalog {
       const pricing: Pricing = { input: entry.input, output: entry.output };
       if (entry.cachedInput !== undefined) pricing.cachedInput = entry.cachedInput;
       if (entry.cacheWrite !== undefined) pricing.cacheWrite = entry.cacheWrite;
+      if (entry.cacheWrite1h !== undefined) pricing.cacheWrite1h = entry.cacheWrite1h;
       if (entry.inputCharacters !== undefined) pricing.inputCharacters = entry.inputCharacters;
       models.set(entry.model, pricing);
     }

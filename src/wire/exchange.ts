@@ -83,6 +83,11 @@ interface Exchange {
 
 export interface ChatExchange extends Exchange {
   /**
+   * Why a whole answer with a success status is a failure all the same (Gemini's MALFORMED_FUNCTION_CALL: the model
+   * produced nothing usable), or null; absent for providers whose successes always are.
+   */
+  answerFault?(text: string): string | null;
+  /**
    * Set when the provider passed the client's body through: its answer is in the client's own wire, and may go to the
    * client as it is. Null when the request was translated (the answer must be too).
    */

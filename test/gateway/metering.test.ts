@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { anthropicMessage, json, MockProvider, openaiStreamFrames, sse } from '../support/mock-provider.js';
+import { anthropicMessage, anthropicStreamFrames, json, MockProvider, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 describe('metering', () => {
@@ -208,5 +208,77 @@ describe('usage figures no provider can mean', () => {
       assert.equal(row.tokens_estimated, estimated, `${name}: estimated`);
       assert.equal(row.cost_micro_usd, row.input_tokens + row.output_tokens * 2, `${name}: priced`);
     });
+  });
+});
+
+describe('Anthropic prompt-cache writes by their lifetime', () => {
+  // Anthropic bills a write to the 1-hour cache (cache_control ttl '1h') at 2x the input price, a 5-minute write at
+  // 1.25x; cache_creation_input_tokens is their sum and usage.cache_creation the split.
+  const usage = {
+    input_tokens: 10,
+    cache_creation_input_tokens: 3000,
+    cache_read_input_tokens: 0,
+    cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 },
+    output_tokens: 100,
+  };
+  let upstream: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    upstream = await MockProvider.start((request, res) => {
+      if (request.body.stream !== true) return json(res, 200, { ...anthropicMessage('Cached.'), usage });
+      // message_start states the prompt's figures and split; message_delta the output.
+      const { output_tokens: _output, ...startUsage } = usage;
+      const frames = anthropicStreamFrames(['Cached', '.'], { input_tokens: 10, output_tokens: 100 });
+      frames[0] = frames[0]!.replace(
+        '"usage":{"input_tokens":10,"output_tokens":1}',
+        JSON.stringify({ usage: { ...startUsage, output_tokens: 1 } }).slice(1, -1),
+      );
+      assert.match(frames[0], /ephemeral_1h_input_tokens/);
+      return sse(res, frames);
+    });
+    sluice = await startTestSluice({
+      providers: { claude: { type: 'anthropic', baseUrl: upstream.url, apiKey: 'anthropic-key-not-real' } },
+      models: [
+        // The catalog's price: $3 input, $15 output, $3.75 5-minute writes, $6 1-hour writes per 1M tokens.
+        { name: 'sonnet', targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] },
+        {
+          name: 'priced',
+          targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }],
+          pricing: { input: 1, output: 2, cacheWrite: 3, cacheWrite1h: 4 },
+        },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'claude', model: 'claude-haiku-4-5' }] },
+      ],
+    });
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await upstream?.close();
+  });
+
+  test('prices 1-hour cache writes at their own rate, streamed or not, through either API', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const messages = [{ role: 'user' as const, content: 'Summarise the cached manual.' }];
+    const calls = async (model: string): Promise<void> => {
+      await anthropic.messages.create({ model, max_tokens: 200, messages });
+      await anthropic.messages.stream({ model, max_tokens: 200, messages }).finalMessage();
+      await openai.chat.completions.create({ model, messages });
+      for await (const _chunk of await openai.chat.completions.create({ model, messages, stream: true })) {
+        /* drain */
+      }
+    };
+    await calls('sonnet');
+    await calls('priced');
+    const rows = await ledgerRows(sluice);
+    assert.equal(rows.length, 8);
+    // 10 uncached at input, 1,000 5-minute writes, 2,000 1-hour writes, 100 output.
+    const catalog = 10 * 3 + 1000 * 3.75 + 2000 * 6 + 100 * 15;
+    const configured = 10 * 1 + 1000 * 3 + 2000 * 4 + 100 * 2;
+    assert.deepEqual(
+      rows.map((row) => [row.input_tokens, row.output_tokens, row.cost_micro_usd]),
+      [...Array<number[]>(4).fill([3010, 100, catalog]), ...Array<number[]>(4).fill([3010, 100, configured])],
+    );
   });
 });

@@ -56,6 +56,16 @@ describe('Bedrock provider', () => {
         );
       }
       const hasTools = body.toolConfig !== undefined;
+      if (JSON.stringify(body.messages).includes('Summarise the cached manual.')) {
+        // Converse splits its cache writes by lifetime in cacheDetails, 1h before 5m.
+        const usage = { inputTokens: 10, outputTokens: 8, cacheWriteInputTokens: 3000 };
+        const cacheDetails = [
+          { ttl: '1h', inputTokens: 2000 },
+          { ttl: '5m', inputTokens: 1000 },
+        ];
+        const answer = converseAnswer('Cached.', usage);
+        return json(res, 200, { ...answer, usage: { ...answer.usage, cacheDetails } });
+      }
       if (stream && modelId === 'slow') return sendFrames(res, converseStreamFrames(['one ', 'two ', 'three ', 'four ', 'five']), 150);
       if (stream) {
         return sendFrames(
@@ -325,6 +335,17 @@ describe('Bedrock provider', () => {
     });
     const encoded = ((await base64.json()) as { data: Array<{ embedding: string }> }).data[0]!.embedding;
     assert.deepEqual([...new Float32Array(new Uint8Array(Buffer.from(encoded, 'base64')).buffer)], [0.5, -0.25, 1]);
+  });
+
+  test('1-hour cache writes (cacheDetails) are priced at 2x input, 5-minute ones at 1.25x', async () => {
+    await openai.chat.completions.create({
+      model: 'claude-bedrock',
+      messages: [{ role: 'user', content: 'Summarise the cached manual.' }],
+    });
+    const row = (await ledgerRows(sluice)).at(-1)!;
+    assert.equal(row.input_tokens, 3010);
+    // Haiku 3.5 at $0.80 input, $1.00 5-minute writes, $1.60 1-hour writes, $4 output per 1M tokens.
+    assert.equal(row.cost_micro_usd, Math.round(10 * 0.8 + 1000 * 1 + 2000 * 1.6 + 8 * 4));
   });
 
   test('the ledger prices Bedrock calls from the catalog', async () => {

@@ -34,6 +34,24 @@ describe('Gemini provider', () => {
         return json(res, 200, { embeddings: requests.map((_, i) => ({ values: [i, 0.25] })) });
       }
       const hasTools = request.body.tools !== undefined;
+      if (path.includes('image-safety')) return json(res, 200, answer([], 'IMAGE_SAFETY'));
+      if (path.includes('malformed')) {
+        // The model wrote a function call it could not form: no parts, only the reason.
+        const malformed = {
+          candidates: [{ finishReason: 'MALFORMED_FUNCTION_CALL', finishMessage: 'Malformed function call: print(x', index: 0 }],
+          usageMetadata: { promptTokenCount: 40, totalTokenCount: 40 },
+          modelVersion: 'gemini-2.5-flash',
+          responseId: 'resp-m',
+        };
+        if (!path.endsWith(':streamGenerateContent?alt=sse')) return json(res, 200, malformed);
+        const opening = { candidates: [{ content: { role: 'model', parts: [{ text: 'Let me call it.' }] }, index: 0 }] };
+        return sse(
+          res,
+          (path.includes('malformed-at-once') ? [malformed] : [opening, malformed]).map(
+            (frame) => `data: ${JSON.stringify(frame)}\r\n\r\n`,
+          ),
+        );
+      }
       if (path.endsWith(':streamGenerateContent?alt=sse')) {
         const frames = hasTools
           ? [answer([{ functionCall: { name: 'get_weather', args: { city: 'Nice' } } }], 'STOP')]
@@ -71,6 +89,22 @@ describe('Gemini provider', () => {
           ],
         },
         { name: 'gemini-embed', targets: [{ provider: 'gemini', model: 'gemini-embedding-001' }] },
+        {
+          name: 'malformed-then-ok',
+          targets: [
+            { provider: 'gemini', model: 'malformed' },
+            { provider: 'gemini', model: 'gemini-2.5-flash' },
+          ],
+        },
+        { name: 'malformed', targets: [{ provider: 'gemini', model: 'malformed' }] },
+        {
+          name: 'malformed-stream-then-ok',
+          targets: [
+            { provider: 'gemini', model: 'malformed-at-once' },
+            { provider: 'gemini', model: 'gemini-2.5-flash' },
+          ],
+        },
+        { name: 'image-safety', targets: [{ provider: 'gemini', model: 'image-safety' }] },
       ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -249,6 +283,41 @@ describe('Gemini provider', () => {
         { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'two' }] }, outputDimensionality: 2 },
       ],
     });
+  });
+
+  test('MALFORMED_FUNCTION_CALL is a failed attempt: the next target answers; with none left a 502 naming it', async () => {
+    const answered = await openai.chat.completions.create({ model: 'malformed-then-ok', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(answered.choices[0]?.message.content, 'Bonjour from Gemini');
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    await assert.rejects(
+      anthropic.messages.create({ model: 'malformed', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof Anthropic.APIError && error.status === 502 && /MALFORMED_FUNCTION_CALL/.test(error.message),
+    );
+    assert.equal((await ledgerRows(sluice)).at(-1)!.error_class, 'upstream_unavailable');
+    // Streamed, the client already has the opening text: the stream ends with an error event, not a quiet stop.
+    const response = await fetch(`${sluice.baseURL}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEYS.checkout, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'malformed', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    const text = await response.text();
+    assert.deepEqual([...text.matchAll(/^event: (.+)$/gm)].map((match) => match[1]).slice(-2), ['content_block_delta', 'error']);
+    assert.match(text, /MALFORMED_FUNCTION_CALL/);
+    assert.equal((await ledgerRows(sluice)).at(-1)!.error_class, 'stream_error');
+    // A stream that opens with it has sent the client nothing: the next target answers.
+    let streamed = '';
+    const stream = await openai.chat.completions.create({
+      model: 'malformed-stream-then-ok',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(streamed, 'Bonsoir!');
+  });
+
+  test('IMAGE_SAFETY is content_filter, not stop', async () => {
+    const answered = await openai.chat.completions.create({ model: 'image-safety', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(answered.choices[0]?.finish_reason, 'content_filter');
   });
 
   test('the ledger prices Gemini calls from the catalog', async () => {

@@ -12,6 +12,8 @@ import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type
 export interface OpenedExchange {
   readonly request: UpstreamRequest;
   failure(status: number, body: string, headers: ResponseHeaders): UpstreamFailure;
+  /** Why a whole 200 answer is a failed attempt all the same, or null (ChatExchange.answerFault). */
+  answerFault?(text: string): string | null;
 }
 
 export interface UpstreamAnswer<E extends OpenedExchange> {
@@ -242,6 +244,9 @@ async function attemptOnce<E extends OpenedExchange>(
       return { kind: 'next', reason: `answered with a body that is not a JSON object (HTTP ${status})`, timeout: false };
     }
     target.breaker.success();
+    // The target is healthy (its breaker stays closed) but this answer is none: another try, or target, may do better.
+    const fault = opened.answerFault?.(text) ?? null;
+    if (fault !== null) return { kind: 'retry', reason: fault, timeout: false };
     return {
       kind: 'answer',
       answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text },

@@ -51,7 +51,17 @@ export function anthropicUsage(value: unknown): Usage {
     asTokenCount(usage.output_tokens),
     asTokenCount(usage.cache_read_input_tokens) ?? 0,
     asTokenCount(usage.cache_creation_input_tokens) ?? 0,
+    anthropicHourCacheWrites(usage),
   );
+}
+
+/**
+ * Of a usage object's cache writes, those to the 1-hour cache, billed at their own rate: `cache_creation` splits
+ * cache_creation_input_tokens by lifetime (https://docs.claude.com/en/docs/build-with-claude/prompt-caching); 0 when the
+ * usage has no split (every write then a 5-minute one, as before the 1-hour cache existed).
+ */
+export function anthropicHourCacheWrites(usage: Record<string, unknown>): number {
+  return asTokenCount(asObject(usage.cache_creation).ephemeral_1h_input_tokens) ?? 0;
 }
 
 /**

@@ -4,15 +4,19 @@
 import type { Usage } from '../../ir/usage.js';
 import { asObject } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
+import { anthropicHourCacheWrites } from './response.js';
 
 export class AnthropicStreamUsage {
   /** Cache figures from message_start, kept to complete the usage reported in message_delta. */
   private cacheRead: number;
   private cacheWrite: number;
+  /** Of cacheWrite, the writes to the 1-hour cache (message_start's usage.cache_creation). */
+  private cacheWrite1h: number;
 
   constructor() {
     this.cacheRead = 0;
     this.cacheWrite = 0;
+    this.cacheWrite1h = 0;
   }
 
   /** The usage in message_start's message (parsed JSON): the whole prompt, its cached part and its cache writes. */
@@ -20,8 +24,11 @@ export class AnthropicStreamUsage {
     const usage = asObject(asObject(message).usage);
     this.cacheRead = asTokenCount(usage.cache_read_input_tokens) ?? 0;
     this.cacheWrite = asTokenCount(usage.cache_creation_input_tokens) ?? 0;
+    this.cacheWrite1h = Math.min(anthropicHourCacheWrites(usage), this.cacheWrite);
     const input = (asTokenCount(usage.input_tokens) ?? 0) + this.cacheRead + this.cacheWrite;
-    return { inputTokens: input, cachedInputTokens: this.cacheRead, cacheWriteTokens: this.cacheWrite };
+    const part: Partial<Usage> = { inputTokens: input, cachedInputTokens: this.cacheRead, cacheWriteTokens: this.cacheWrite };
+    if (this.cacheWrite1h > 0) part.cacheWrite1hTokens = this.cacheWrite1h;
+    return part;
   }
 
   /** The usage in a message_delta event (parsed JSON); null when it carries none. */
@@ -34,9 +41,13 @@ export class AnthropicStreamUsage {
     if (input !== undefined) {
       const cacheRead = asTokenCount(usage.cache_read_input_tokens) ?? this.cacheRead;
       const cacheWrite = asTokenCount(usage.cache_creation_input_tokens) ?? this.cacheWrite;
+      const split =
+        asObject(usage.cache_creation).ephemeral_1h_input_tokens === undefined ? this.cacheWrite1h : anthropicHourCacheWrites(usage);
       part.inputTokens = input + cacheRead + cacheWrite;
       part.cachedInputTokens = cacheRead;
       part.cacheWriteTokens = cacheWrite;
+      // Stated only when there is a split to state: a usage without one keeps message_start's.
+      if (split > 0 || usage.cache_creation !== undefined) part.cacheWrite1hTokens = Math.min(split, cacheWrite);
     }
     return output === undefined && input === undefined ? null : part;
   }

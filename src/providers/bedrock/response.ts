@@ -52,5 +52,21 @@ export function bedrockUsage(value: unknown): Usage {
     asTokenCount(usage.outputTokens),
     asTokenCount(usage.cacheReadInputTokens) ?? 0,
     asTokenCount(usage.cacheWriteInputTokens) ?? 0,
+    bedrockHourCacheWrites(usage.cacheDetails),
   );
+}
+
+/**
+ * Converse splits cacheWriteInputTokens by lifetime in `cacheDetails`, `[{ ttl: '5m' | '1h', inputTokens }]`
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_TokenUsage.html); the 1-hour writes are billed at
+ * their own rate. 0 without it.
+ */
+function bedrockHourCacheWrites(details: unknown): number {
+  if (!Array.isArray(details)) return 0;
+  let tokens = 0;
+  for (const detail of details) {
+    const { ttl, inputTokens } = asObject(detail);
+    if (ttl === '1h') tokens += asTokenCount(inputTokens) ?? 0;
+  }
+  return tokens;
 }

@@ -54,6 +54,8 @@ export interface BedrockUsage {
   totalTokens: number;
   cacheReadInputTokens?: number;
   cacheWriteInputTokens?: number;
+  /** cacheWriteInputTokens split by the cache's lifetime (1h before 5m). */
+  cacheDetails?: Array<{ ttl: '5m' | '1h'; inputTokens: number }>;
 }
 
 export interface BedrockConverseResponse {

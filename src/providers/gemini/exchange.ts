@@ -2,7 +2,7 @@
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange, UpstreamRequest } from '../../wire/exchange.js';
 import { geminiFailure } from './errors.js';
-import { geminiChatResponse, geminiEmbeddingsResponse } from './response.js';
+import { geminiAnswerFault, geminiChatResponse, geminiEmbeddingsResponse } from './response.js';
 import { GeminiStreamDecoder } from './stream.js';
 
 function streamDecoder(): StreamDecoder {
@@ -10,7 +10,15 @@ function streamDecoder(): StreamDecoder {
 }
 
 export function geminiChatExchange(provider: string, request: UpstreamRequest): ChatExchange {
-  return { provider, request, passThrough: null, response: geminiChatResponse, streamDecoder, failure: geminiFailure };
+  return {
+    provider,
+    request,
+    passThrough: null,
+    response: geminiChatResponse,
+    answerFault: geminiAnswerFault,
+    streamDecoder,
+    failure: geminiFailure,
+  };
 }
 
 export function geminiEmbeddingsExchange(provider: string, request: UpstreamRequest): EmbeddingsExchange {

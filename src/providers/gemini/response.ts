@@ -4,7 +4,7 @@ import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.
 import type { Usage } from '../../ir/usage.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
 import { callIdWithSignature } from './thought-signature.js';
-import { asArray, asObject, asString } from '../../wire/json.js';
+import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
 
 export function geminiChatResponse(body: unknown): ChatResponse {
@@ -40,6 +40,22 @@ export function promptBlocked(root: Record<string, unknown>): boolean {
   return asArray(root.candidates).length === 0 && typeof asObject(root.promptFeedback).blockReason === 'string';
 }
 
+/**
+ * The finish reason of a candidate that holds no answer: the model wrote a function call it could not form
+ * (https://ai.google.dev/api/generate-content#FinishReason). Passed on as a 'stop' it reads as an empty answer.
+ */
+export const MALFORMED_FUNCTION_CALL = 'MALFORMED_FUNCTION_CALL';
+
+/** What a client is told of a malformed function call, and a failed attempt's reason. */
+export const MALFORMED_FUNCTION_CALL_MESSAGE = `the model produced a function call it could not form (finishReason ${MALFORMED_FUNCTION_CALL})`;
+
+/** A whole answer that is a failure despite its 200: the reason, else null. Parses only an answer that names it. */
+export function geminiAnswerFault(text: string): string | null {
+  if (!text.includes(MALFORMED_FUNCTION_CALL)) return null;
+  const candidate = asObject(asArray(asObject(tryParseJson(text)).candidates)[0]);
+  return candidate.finishReason === MALFORMED_FUNCTION_CALL ? MALFORMED_FUNCTION_CALL_MESSAGE : null;
+}
+
 export function geminiFinishReason(value: unknown): FinishReason {
   switch (value) {
     case 'MAX_TOKENS':
@@ -49,6 +65,10 @@ export function geminiFinishReason(value: unknown): FinishReason {
     case 'BLOCKLIST':
     case 'PROHIBITED_CONTENT':
     case 'SPII':
+    case 'IMAGE_SAFETY':
+    case 'IMAGE_PROHIBITED_CONTENT':
+    case 'IMAGE_RECITATION':
+      // The IMAGE_ reasons: an image the model was to generate was blocked, as text is by the others.
       return 'content_filter';
     default:
       return 'stop';

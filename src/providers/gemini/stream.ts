@@ -3,7 +3,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { geminiFinishReason, geminiUsage, promptBlocked } from './response.js';
+import { geminiFinishReason, geminiUsage, MALFORMED_FUNCTION_CALL, MALFORMED_FUNCTION_CALL_MESSAGE, promptBlocked } from './response.js';
 import { callIdWithSignature } from './thought-signature.js';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
@@ -55,7 +55,10 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
           out.push({ type: 'tool_call_delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
         }
       }
-      if (typeof candidate.finishReason === 'string') {
+      if (candidate.finishReason === MALFORMED_FUNCTION_CALL) {
+        // No answer to end quietly: the stream fails as one whose upstream sent an error event.
+        out.push({ type: 'error', message: MALFORMED_FUNCTION_CALL_MESSAGE, errorType: 'api_error' });
+      } else if (typeof candidate.finishReason === 'string') {
         out.push({ type: 'finish', finishReason: this.toolCalls > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason) });
       } else if (promptBlocked(root)) out.push({ type: 'finish', finishReason: 'content_filter' });
       if (root.usageMetadata !== undefined) {
