@@ -1,11 +1,10 @@
 // A budget, budget template or rate limit scoped to a team names a team of the director's store: one that does not exist
 // (a typo) would bind no consumer, so the admin API and `sluice apply` refuse it with 400, naming the field, as they do a
-// consumer or a model that does not exist; and a team or consumer one names cannot be deleted under it.
+// consumer or a model that does not exist; and a team one names cannot be deleted under it (a consumer: consumer-references.test).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateConfig } from '../../src/config/load.js';
 import { cliFor, emptyDir } from '../support/cli.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -13,7 +12,7 @@ const TOKEN = 'sa-bootstrap-team-references-token-01';
 
 type Answer = { status: number; body: { error?: { code: string; message: string; issues?: Array<{ path: string; message: string }> } } };
 
-describe('policies naming a team or a consumer', () => {
+describe('policies naming a team', () => {
   let sluice: TestSluice;
 
   before(async () => {
@@ -82,37 +81,6 @@ describe('policies naming a team or a consumer', () => {
     assert.match(refused.body.error?.message ?? '', /team "growth": still named by budget "growth-daily"/);
     assert.equal((await call('DELETE', '/api/budgets/growth-daily', undefined)).status, 204);
     assert.equal((await call('DELETE', '/api/teams/growth', undefined)).status, 204);
-  });
-
-  test('a consumer a budget or rate limit names cannot be deleted (409, naming them), as a team they name cannot', async () => {
-    assert.equal((await call('POST', '/api/consumers', { name: 'ledger-writer', team: 'payments' })).status, 201);
-    assert.equal(
-      (await call('POST', '/api/budgets', { name: 'ledger-daily', consumers: { consumer: 'ledger-writer' }, ...terms })).status,
-      201,
-    );
-    const limit = { name: 'ledger-rpm', consumers: { consumer: 'ledger-writer' }, requestsPerMinute: 60 };
-    assert.equal((await call('POST', '/api/rate-limits', limit)).status, 201);
-    const refused = await call('DELETE', '/api/consumers/ledger-writer', undefined);
-    assert.equal(refused.status, 409, JSON.stringify(refused.body));
-    assert.equal(refused.body.error?.code, 'conflict');
-    assert.match(
-      refused.body.error?.message ?? '',
-      /consumer "ledger-writer": still named by budget "ledger-daily", rate limit "ledger-rpm"/,
-    );
-    assert.equal((await call('DELETE', '/api/budgets/ledger-daily', undefined)).status, 204);
-    assert.equal((await call('DELETE', '/api/rate-limits/ledger-rpm', undefined)).status, 204);
-    assert.equal((await call('DELETE', '/api/consumers/ledger-writer', undefined)).status, 204);
-  });
-
-  test('a sluice.yaml reload that drops a consumer and the budget naming it drops both', async () => {
-    const declared = sluice.config;
-    const budget = { name: 'checkout-daily', consumers: { consumer: 'checkout-service' }, ...terms };
-    await sluice.sluice.reload(validateConfig({ ...declared, budgets: [budget] }, 'sluice.yaml'));
-    assert.equal((await call('GET', '/api/budgets/checkout-daily', undefined)).status, 200);
-    const consumers = declared.consumers.filter((consumer) => consumer.name !== 'checkout-service');
-    await sluice.sluice.reload(validateConfig({ ...declared, consumers, budgets: [] }, 'sluice.yaml'));
-    assert.equal((await call('GET', '/api/budgets/checkout-daily', undefined)).status, 404);
-    assert.equal((await call('GET', '/api/consumers/checkout-service', undefined)).status, 404);
   });
 
   test('sluice apply of a budget for a team that does not exist applies nothing; a team the document declares is fine', async () => {
