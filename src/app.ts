@@ -135,10 +135,14 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters, options.worker?.counters);
   // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
+  // Where upstream connections (providers, MCP servers, webhooks) may go; the listeners are added once bound (a
+  // configured port 0 is chosen then).
+  const providerTargets = ProviderTargets.fromConfig(config);
   const notifier = new WebhookNotifier(config.alerts.webhooks, {
     logger,
     attempts: config.alerts.attempts,
     backoffMs: config.alerts.backoffMs,
+    targets: providerTargets,
   });
   const refreshWebhooks = async () => {
     if (directory.store === null) return;
@@ -158,8 +162,6 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   let current = config;
   await refreshWebhooks();
-  // Where upstream connections may go; the listeners are added once bound (a configured port 0 is chosen then).
-  const providerTargets = ProviderTargets.fromConfig(config);
   let stopping = false;
   const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
   const gatewayTls = config.gateway.tls === undefined ? null : await ListenerTls.load(config.gateway.tls);

@@ -18,7 +18,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import { preloadRequest, request } from '../wire/undici.js';
+import { Agent, preloadRequest, request } from '../wire/undici.js';
+import type { ProviderTargets } from '../config/provider-targets.js';
+import { guardedConnector, ProviderTargetRefused } from '../gateway/routing/guarded-connector.js';
 import type { BudgetAlert } from './alert-event.js';
 
 export interface WebhookTarget {
@@ -43,6 +45,11 @@ export interface WebhookNotifierOptions {
   timeoutMs?: number;
   /** Called once per retry scheduled and once per final outcome of each (event, webhook) delivery. */
   onOutcome?: (outcome: DeliveryOutcome) => void;
+  /**
+   * Where deliveries may connect: the provider-target policy, checked on the addresses a webhook's name resolves to when
+   * a connection opens (a URL is checked when written, but DNS may answer differently later). Unset: anywhere.
+   */
+  targets?: ProviderTargets;
 }
 
 /** A webhook prepared once: the URL to call (userinfo moved into a Basic authorization header), the URL safe to log. */
@@ -51,6 +58,8 @@ interface PreparedWebhook {
   logUrl: string;
   secret: string;
   headers: Record<string, string>;
+  /** The guarded pool of the webhook's origin; undefined without a target policy (undici's global dispatcher). */
+  dispatcher: Agent | undefined;
 }
 
 type AttemptResult =
@@ -68,6 +77,9 @@ export class WebhookNotifier {
   private readonly maxBackoffMs: number;
   private readonly timeoutMs: number;
   private readonly onOutcome: ((outcome: DeliveryOutcome) => void) | undefined;
+  private readonly targets: ProviderTargets | undefined;
+  /** One guarded pool per origin, kept across setWebhooks (a delivery under way may still use it); closed by close(). */
+  private readonly dispatchers = new Map<string, Agent>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sleepers = new Set<(completed: boolean) => void>();
   private closed = false;
@@ -83,14 +95,29 @@ export class WebhookNotifier {
     if (!(this.timeoutMs > 0)) throw new RangeError('webhook timeout must be a positive number of milliseconds');
     this.logger = options.logger;
     this.onOutcome = options.onOutcome;
+    this.targets = options.targets;
     this.webhooks = [];
     this.setWebhooks(webhooks);
   }
 
   /** Replaces the webhooks later events go to (the director's list changed); deliveries under way finish as they were. */
   setWebhooks(webhooks: readonly WebhookTarget[]): void {
-    this.webhooks = webhooks.map((webhook, index) => prepare(webhook, index));
+    this.webhooks = webhooks.map((webhook, index) => {
+      const prepared = prepare(webhook, index);
+      return { ...prepared, dispatcher: this.dispatcherFor(prepared.requestUrl) };
+    });
     if (this.webhooks.length > 0) preloadRequest();
+  }
+
+  private dispatcherFor(url: string): Agent | undefined {
+    if (this.targets === undefined) return undefined;
+    const origin = new URL(url).origin;
+    let dispatcher = this.dispatchers.get(origin);
+    if (dispatcher === undefined) {
+      dispatcher = new Agent({ connect: guardedConnector(this.targets, origin) });
+      this.dispatchers.set(origin, dispatcher);
+    }
+    return dispatcher;
   }
 
   get webhookCount(): number {
@@ -150,6 +177,8 @@ export class WebhookNotifier {
     this.closed = true;
     for (const wake of [...this.sleepers]) wake(false);
     await this.drain();
+    await Promise.all([...this.dispatchers.values()].map((dispatcher) => dispatcher.close()));
+    this.dispatchers.clear();
   }
 
   private track(delivery: Promise<void>): void {
@@ -223,8 +252,11 @@ export class WebhookNotifier {
         body,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
+        ...(webhook.dispatcher === undefined ? {} : { dispatcher: webhook.dispatcher }),
       });
     } catch (error) {
+      // The policy refuses the address the URL reaches now; it will refuse it on every retry too.
+      if (error instanceof ProviderTargetRefused) return { kind: 'fatal', status: null, reason: error.message };
       const code = errorCode(error);
       // A request undici refuses to send (an invalid configured header) fails the same way every time.
       if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED')
@@ -315,7 +347,7 @@ function firstValue(header: string | readonly string[] | undefined | null): stri
   return typeof header === 'string' ? header : header[0];
 }
 
-function prepare(webhook: WebhookTarget, index: number): PreparedWebhook {
+function prepare(webhook: WebhookTarget, index: number): Omit<PreparedWebhook, 'dispatcher'> {
   let url: URL;
   try {
     url = new URL(webhook.url);

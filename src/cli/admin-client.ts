@@ -223,7 +223,7 @@ export function reportFailure(error: unknown): number {
     return 2;
   }
   if (error instanceof ApiFailure) {
-    process.stderr.write(`sluice: ${error.message}\n${error.issues.map((issue) => `  ${issue.path}: ${issue.message}\n`).join('')}`);
+    process.stderr.write(describeApiFailure(error));
     return 1;
   }
   if (error instanceof ConnectionFailure) {
@@ -231,4 +231,20 @@ export function reportFailure(error: unknown): number {
     return 1;
   }
   throw error;
+}
+
+/**
+ * A refusal's headline, then each field in error once, one a line. The director's message already lists the issues on
+ * one line (for callers that read only the message): that list is left out of the headline rather than printed twice.
+ */
+function describeApiFailure(error: ApiFailure): string {
+  if (error.issues.length === 0) return `sluice: ${error.message}\n`;
+  const listed = error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+  const lines = error.issues.map((issue) => `  ${issue.path}: ${issue.message}\n`).join('');
+  let headline = error.message;
+  if (headline.endsWith(listed)) headline = headline.slice(0, -listed.length).replace(/[\s:;]+$/, '');
+  else if (error.issues.some((issue) => issue.message === headline)) headline = '';
+  // A message that is a headline already (e.g. apply's "the director found 4 problems:") is printed as it is.
+  else return `sluice: ${headline}\n${lines}`;
+  return `sluice: ${headline === '' ? 'Invalid request' : headline}:\n${lines}`;
 }

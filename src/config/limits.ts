@@ -41,8 +41,19 @@ export const labelsRecord = () =>
     .record(z.string().min(1).max(TEXT_LIMITS.labelKey), z.string().max(TEXT_LIMITS.labelValue))
     .refine((labels) => Object.keys(labels).length <= TEXT_LIMITS.labels, `at most ${TEXT_LIMITS.labels} labels`);
 
+/** RFC 9110's token: what a header field name may be. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** Extra HTTP headers (providers, webhooks): bounded names, values and count. */
 export const headersRecord = () =>
   z
-    .record(z.string().min(1).max(TEXT_LIMITS.headerName), secretText())
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(TEXT_LIMITS.headerName)
+        .regex(HEADER_NAME, "an HTTP header name: letters, digits and !#$%&'*+-.^_`|~, no spaces"),
+      // A CR or LF would end the header and start another (or the body); NUL is refused by HTTP parsers.
+      secretText().regex(/^[^\r\n\0]*$/, 'no line breaks or NUL characters'),
+    )
     .refine((headers) => Object.keys(headers).length <= TEXT_LIMITS.headers, `at most ${TEXT_LIMITS.headers} headers`);

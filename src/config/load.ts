@@ -138,6 +138,15 @@ function checkReferences(config: SluiceConfig, source: string): void {
     const refusal = provider.baseUrl === undefined ? null : targets.baseUrlRefusal(provider.baseUrl);
     if (refusal !== null) problems.push(`providers.${name}.baseUrl: ${refusal}`);
   }
+  // Webhooks and MCP servers are outbound targets too: the same policy keeps them off metadata and Sluice's own parts.
+  config.alerts.webhooks.forEach((webhook, w) => {
+    const refusal = targets.baseUrlRefusal(webhook.url);
+    if (refusal !== null) problems.push(`alerts.webhooks[${w}].url: ${refusal}`);
+  });
+  for (const [name, server] of Object.entries(config.mcp.servers)) {
+    const refusal = targets.baseUrlRefusal(server.url);
+    if (refusal !== null) problems.push(`mcp.servers.${name}.url: ${refusal}`);
+  }
   checkGovernance(config, modelNames, consumerNames, problems);
   checkScopes(config, modelNames, consumerNames, problems);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));

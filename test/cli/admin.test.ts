@@ -137,7 +137,7 @@ describe('sluice admin commands', () => {
   test('an API validation error exits 1 with the message and each field path', async () => {
     const bad = await cli(['consumers', 'create', 'bad name!', '--models', 'gpt-9']);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^sluice: Invalid request: name: /);
+    assert.match(bad.stderr, /^sluice: Invalid request:\n {2}name: /);
     assert.match(bad.stderr, /^ {2}name: letters, digits, "\.", "_" and "-"$/m);
     const expiry = await cli(['keys', 'create', 'checkout', '--name', 'ci', '--expires', 'tomorrow']);
     assert.equal(expiry.code, 1);
@@ -264,6 +264,19 @@ describe('sluice admin commands', () => {
     assert.equal((await cli(['report', 'chargeback', '--period', 'last-month'])).code, 1, "the API's refusal of a bad period");
   });
 
+  test('an API validation error prints each issue once: a headline, then one field a line', async () => {
+    const bad = await cli(['consumers', 'create', 'bad name!']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'sluice: Invalid request:\n  name: letters, digits, ".", "_" and "-"\n');
+    const period = await cli(['report', 'chargeback', '--period', 'last-month']);
+    assert.equal(period.code, 1);
+    assert.equal(period.stderr.split('\n').filter((line) => line.includes('period')).length, 1, period.stderr);
+    const impossible = await cli(['usage', '--from', '2026-02-30']);
+    assert.equal(impossible.code, 1);
+    assert.match(impossible.stderr, /^sluice: Invalid request:\n {2}from: /);
+    assert.equal(impossible.stderr.match(/from: /g)?.length, 1, impossible.stderr);
+  });
+
   test('sets a resource status and lists it', async () => {
     const set = await cli(['resources', 'set', 'openai/gpt-4o', 'unsanctioned', '--note', 'not reviewed by legal']);
     assert.equal(set.code, 0, set.stderr);
@@ -272,7 +285,7 @@ describe('sluice admin commands', () => {
     assert.deepEqual(row(listed.stdout, 'openai/gpt-4o'), ['openai/gpt-4o', 'unsanctioned', 'not reviewed by legal']);
     const unknown = await cli(['resources', 'set', 'nope/gpt-4o', 'sanctioned']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /Invalid resource: id: no provider named "nope"\n {2}id: no provider named "nope"/);
+    assert.equal(unknown.stderr, 'sluice: Invalid resource:\n  id: no provider named "nope"\n');
   });
 
   test('the audit log shows who changed what', async () => {

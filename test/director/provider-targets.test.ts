@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
+import { pino } from 'pino';
+import { WebhookNotifier, type DeliveryOutcome } from '../../src/alerts/webhooks.js';
 import { ConfigError, validateConfig } from '../../src/config/load.js';
 import { guardedConnector, ProviderTargetRefused } from '../../src/gateway/routing/guarded-connector.js';
 import { ProviderTargets } from '../../src/config/provider-targets.js';
@@ -71,6 +73,30 @@ describe('provider targets in the director API', () => {
       const answer = await admin('POST', '/api/providers', { name, type: 'openai', baseUrl });
       assert.equal(answer.status, 201, `${baseUrl}: ${JSON.stringify(answer.body)}`);
     }
+  });
+
+  test("refuses webhook URLs at metadata addresses or Sluice's own listeners, naming the url field", async () => {
+    const secret = 'whsec-test-secret-0123456789';
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://[fd00:ec2::254]/latest',
+      'http://metadata.google.internal/computeMetadata/v1',
+      `http://127.0.0.1:${sluice.sluice.admin.port}/api`,
+    ]) {
+      const answer = await admin('POST', '/api/webhooks', { url, secret });
+      assert.equal(answer.status, 400, `${url}: ${JSON.stringify(answer.body)}`);
+      assert.deepEqual(
+        answer.body.error.issues.map((issue: { path: string }) => issue.path),
+        ['url'],
+      );
+      assert.match(answer.body.error.message, /url: .*providerTargets\.allow/);
+    }
+    const created = await admin('POST', '/api/webhooks', { url: `${mock.url}/hook`, secret });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const patched = await admin('PATCH', `/api/webhooks/${created.body.id}`, { url: 'http://169.254.169.254/latest' });
+    assert.equal(patched.status, 400, JSON.stringify(patched.body));
+    const allowed = await admin('POST', '/api/webhooks', { url: 'http://169.254.10.5/hook', secret });
+    assert.equal(allowed.status, 201, 'providerTargets.allow opens it for webhooks too');
   });
 
   test("refuses at connect time what only the running process knows: a listener's port chosen at start", async () => {
@@ -142,6 +168,39 @@ describe('provider targets in sluice.yaml', () => {
     });
   }
 
+  const webhook = (url: string) => ({ alerts: { webhooks: [{ url, secret: 'whsec-test-secret-0123456789' }] } });
+  const mcpServer = (url: string) => ({ mcp: { servers: { tools: { url } } } });
+  const outbound: Array<[string, Record<string, unknown>, RegExp | null]> = [
+    [
+      'a webhook at the metadata address',
+      webhook('http://169.254.169.254/latest/meta-data'),
+      /alerts\.webhooks\[0\]\.url: 169\.254\.169\.254 is a link-local or cloud metadata address; list it in providerTargets\.allow/,
+    ],
+    ['a webhook at AWS IPv6 metadata', webhook('http://[fd00:ec2::254]/latest'), /alerts\.webhooks\[0\]\.url: fd00:ec2::254/],
+    ['a webhook at the admin listener', { ...webhook('http://localhost:4001/api'), admin: { port: 4001 } }, /Sluice's admin listener/],
+    [
+      'an MCP server at a metadata name',
+      mcpServer('http://metadata.google.internal/computeMetadata/v1'),
+      /mcp\.servers\.tools\.url: metadata\.google\.internal is a cloud metadata service/,
+    ],
+    [
+      'a webhook at a link-local address the allow-list names',
+      { ...webhook('http://169.254.10.5/hook'), providerTargets: { allow: ['169.254.10.0/24'] } },
+      null,
+    ],
+    ['a webhook on a private network', webhook('http://10.1.2.3:8080/hook'), null],
+  ];
+  for (const [name, config, refusal] of outbound) {
+    test(`${refusal === null ? 'accepts' : 'refuses'} ${name}`, () => {
+      if (refusal === null) validateConfig(config, 'sluice.yaml');
+      else
+        assert.throws(
+          () => validateConfig(config, 'sluice.yaml'),
+          (error: unknown) => error instanceof ConfigError && refusal.test(error.message),
+        );
+    });
+  }
+
   test('refuses an allow-list entry that is not a CIDR, an address or host:port', () => {
     assert.throws(() => validateConfig({ providerTargets: { allow: ['everything'] } }, 'sluice.yaml'), /providerTargets\.allow/);
   });
@@ -198,6 +257,52 @@ describe('the guarded connector', () => {
       assert.equal(await answer.body.text(), 'reached');
     } finally {
       await pool.close();
+    }
+  });
+});
+
+describe('webhook deliveries under the target policy', () => {
+  test('a webhook whose name resolves to a refused address is not connected to, and fails without retries', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // The server stands in for Sluice's admin listener; `localhost` is checked on the address it resolves to.
+    const targets = new ProviderTargets([], []);
+    targets.setListeners([{ host: '127.0.0.1', port, what: "Sluice's admin listener" }]);
+    const outcomes: DeliveryOutcome[] = [];
+    const notifier = new WebhookNotifier([{ url: `http://localhost:${port}/hook`, secret: 'whsec-test-secret-0123456789' }], {
+      logger: pino({ level: 'silent' }),
+      attempts: 3,
+      backoffMs: 1,
+      targets,
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    try {
+      notifier.send({
+        id: 'evt-1',
+        type: 'budget.threshold_crossed',
+        at: '2025-03-14T09:26:53.000Z',
+        budget: 'per-team/payments',
+        template: 'per-team',
+        consumers: 'team payments',
+        resources: 'model gpt-4o',
+        measure: 'cost_usd',
+        mode: 'enforce',
+        thresholdPercent: 80,
+        limit: 500,
+        used: 401.25,
+        window: { kind: 'month', start: '2025-03-01T00:00:00.000Z', end: '2025-04-01T00:00:00.000Z' },
+      });
+      assert.equal(await notifier.drain(10_000), true);
+      assert.deepEqual(outcomes, ['failed']);
+      assert.equal(requests, 0, 'nothing reached the listener');
+    } finally {
+      await notifier.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

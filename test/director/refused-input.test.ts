@@ -53,6 +53,48 @@ describe('refused input', () => {
     );
   });
 
+  test('header names and values that could split a request (CR, LF, NUL, not an HTTP token) are refused where they are set', async () => {
+    for (const headers of [
+      { 'x-team\r\nhost': 'evil.example' },
+      { 'x team': 'a' },
+      { 'x-team': 'a\r\nx-injected: 1' },
+      { 'x-team': 'a\nb' },
+    ]) {
+      const answer = await admin('POST', '/api/providers', {
+        name: 'headered',
+        type: 'openai',
+        baseUrl: 'https://llm.example/v1',
+        apiKey: 'sk-test',
+        headers,
+      });
+      assert.equal(answer.status, 400, `${JSON.stringify(headers)}: ${JSON.stringify(answer.body)}`);
+      assert.ok(
+        answer.body.error.issues.every((issue: { path: string }) => issue.path.startsWith('headers')),
+        JSON.stringify(answer.body),
+      );
+    }
+    assert.throws(
+      () =>
+        validateConfig(
+          {
+            alerts: {
+              webhooks: [{ url: 'https://hooks.example/x', secret: 'whsec-test-secret-0123456789', headers: { 'x-a\r\nb': 'c' } }],
+            },
+          },
+          'sluice.yaml',
+        ),
+      (error: unknown) => error instanceof ConfigError && /alerts\.webhooks\[0\]\.headers/.test(error.message),
+    );
+    const fine = await admin('POST', '/api/providers', {
+      name: 'headered',
+      baseUrl: 'https://llm.example/v1',
+      type: 'openai',
+      apiKey: 'sk-test',
+      headers: { 'x-team': 'payments' },
+    });
+    assert.equal(fine.status, 201, JSON.stringify(fine.body));
+  });
+
   test('sluice.yaml refuses the same base URL', () => {
     assert.throws(
       () =>

@@ -3,7 +3,9 @@ import { z } from '@hono/zod-openapi';
 import type { Webhook } from '../../store/director-store.js';
 import { webhookSecret } from '../../config/governance-schema.js';
 import { httpUrl } from '../../config/limits.js';
+import type { ProviderTargets } from '../../config/provider-targets.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { ApiError } from '../errors.js';
 import { sealWebhookSecret } from '../webhook-secrets.js';
 import { registerEntityRoutes } from './entity.js';
 import { idParam, iso } from './schemas.js';
@@ -20,7 +22,16 @@ function render(value: Webhook) {
   return { id: value.id, url: value.url, createdAt: iso(value.createdAt)! };
 }
 
-export function registerWebhookRoutes(app: DirectorApi, { store, masterKey }: RouteDeps): void {
+/**
+ * A webhook URL may not point where a provider's base URL may not (cloud metadata, Sluice's own parts): the director
+ * would POST there. The same policy, and the same providerTargets.allow exceptions.
+ */
+function checkTarget(url: string, targets: ProviderTargets): void {
+  const refusal = targets.baseUrlRefusal(url);
+  if (refusal !== null) throw new ApiError(400, 'invalid_request', `Invalid webhook: url: ${refusal}`, [{ path: 'url', message: refusal }]);
+}
+
+export function registerWebhookRoutes(app: DirectorApi, { store, masterKey, providerTargets }: RouteDeps): void {
   const webhookPatch = webhookInput.partial();
   registerEntityRoutes<Webhook, z.infer<typeof webhookInput>, z.infer<typeof webhookPatch>>(app, {
     path: '/api/webhooks',
@@ -40,7 +51,10 @@ export function registerWebhookRoutes(app: DirectorApi, { store, masterKey }: Ro
       body: webhookInput,
       errors: [400],
       access: 'admin',
-      run: (caller, input) => store.createWebhook(caller.actor, { url: input.url, secret: sealWebhookSecret(masterKey, input.secret) }),
+      run: (caller, input) => {
+        checkTarget(input.url, providerTargets);
+        return store.createWebhook(caller.actor, { url: input.url, secret: sealWebhookSecret(masterKey, input.secret) });
+      },
     },
     update: {
       method: 'patch',
@@ -50,6 +64,7 @@ export function registerWebhookRoutes(app: DirectorApi, { store, masterKey }: Ro
       errors: [400, 404],
       access: 'admin',
       run: (caller, id, { url, secret }) => {
+        if (url !== undefined) checkTarget(url, providerTargets);
         const patch = {
           ...(url === undefined ? {} : { url }),
           ...(secret === undefined ? {} : { secret: sealWebhookSecret(masterKey, secret) }),
