@@ -134,10 +134,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters, options.worker?.counters);
-  // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
   // Where upstream connections (providers, MCP servers, webhooks) may go; the listeners are added once bound (a
   // configured port 0 is chosen then).
   const providerTargets = ProviderTargets.fromConfig(config);
+  // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
   const notifier = new WebhookNotifier(config.alerts.webhooks, {
     logger,
     attempts: config.alerts.attempts,

@@ -1,5 +1,5 @@
 // The connector of every upstream pool: before a socket opens, the address it would reach is checked against the
-// provider-target policy (src/policy/provider-targets.ts). A base URL's name is checked when it is written, but names
+// provider-target policy (src/config/provider-targets.ts). A base URL's name is checked when it is written, but names
 // resolve at connect time (and may resolve elsewhere later: DNS rebinding), so the resolved addresses are checked here.
 // Runs once per new connection, never per request.
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
