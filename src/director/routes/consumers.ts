@@ -208,7 +208,8 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       },
     },
     remove: {
-      summary: 'Delete a consumer, its keys, identity rules and reconciliation rules; one a budget or rate limit names cannot be (409, naming them)',
+      summary:
+        'Delete a consumer, its keys, identity rules and reconciliation rules; one a budget or rate limit names cannot be (409, naming them)',
       errors: [404, 409],
       access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
       run: (caller, name) => store.deleteConsumer(caller.actor, name),
