@@ -1,5 +1,5 @@
 // Sluice's own form of a chat call: every front door parses into it, every provider translates from it.
-import type { Usage } from './usage.js';
+import type { ServiceTier, Usage } from './usage.js';
 
 export type TextPart = { type: 'text'; text: string };
 export type ImagePart = {
@@ -66,6 +66,8 @@ export interface ChatRequest {
   responseFormat?: ResponseFormat;
   /** End-user id the client passed along, forwarded where the provider takes one. */
   user?: string;
+  /** The service tier asked for where it is priced apart (OpenAI's `service_tier`): admission reserves at its prices. */
+  serviceTier?: ServiceTier;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

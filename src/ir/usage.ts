@@ -24,6 +24,19 @@ export interface Usage {
    * `server_tool_use.web_search_requests`, OpenAI's `web_search_call` items that searched); absent for none.
    */
   webSearches?: number;
+  /**
+   * The tier that served the call where it is not the standard one, and the provider prices it apart (OpenAI's
+   * `service_tier` in the answer: `priority` at a premium, `flex` at half); absent for the standard tier.
+   */
+  serviceTier?: ServiceTier;
+}
+
+/** The processing tiers a provider prices apart from its standard one (Pricing.priority, Pricing.flex). */
+export type ServiceTier = 'priority' | 'flex';
+
+/** A service_tier value as providers write it, as a tier priced apart; undefined for the standard one or anything else. */
+export function asServiceTier(value: unknown): ServiceTier | undefined {
+  return value === 'priority' || value === 'flex' ? value : undefined;
 }
 
 export function emptyUsage(): Usage {

@@ -13,6 +13,7 @@ import type {
   ToolDefinition,
 } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
+import { asServiceTier } from '../../ir/usage.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 import { pdfFileData, untranslatableFile } from './openai-file-data.js';
 
@@ -77,6 +78,8 @@ export function parseOpenAIChat(body: unknown): ChatRequest {
     throw invalid('stream_options', 'expected an object');
   }
   if (typeof body.user === 'string') request.user = body.user;
+  const tier = asServiceTier(body.service_tier);
+  if (tier !== undefined) request.serviceTier = tier;
   return request;
 }
 

@@ -14,6 +14,7 @@ import type {
   ToolResultPart,
 } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
+import { asServiceTier } from '../../ir/usage.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 import { pdfFileData, untranslatableFile } from './openai-file-data.js';
 
@@ -97,6 +98,8 @@ export function parseOpenAIResponses(body: unknown): ChatRequest {
   if (body.store !== undefined && body.store !== null && typeof body.store !== 'boolean') throw invalid('store', 'expected a boolean');
   if (typeof body.user === 'string') request.user = body.user;
   else if (typeof body.safety_identifier === 'string') request.user = body.safety_identifier;
+  const tier = asServiceTier(body.service_tier);
+  if (tier !== undefined) request.serviceTier = tier;
   return request;
 }
 

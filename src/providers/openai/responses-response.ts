@@ -4,7 +4,8 @@ import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
-import { usageObjectText } from '../../wire/usage-scan.js';
+import { serviceTierText, usageObjectText } from '../../wire/usage-scan.js';
+import { withServiceTier } from './response.js';
 
 /** A Responses usage object to IR usage; `reported` false when it is missing. */
 export function responsesUsage(value: unknown): Usage {
@@ -35,7 +36,7 @@ export function responseObjectUsage(response: Record<string, unknown>): Usage {
     if (action === undefined || action === 'search') searches++;
   }
   if (searches > 0) usage.webSearches = searches;
-  return usage;
+  return withServiceTier(usage, response.service_tier);
 }
 
 /**
@@ -51,10 +52,10 @@ export function responsesAnswerUsage(text: string): Usage | null {
   const found = usageObjectText(text);
   if (found !== null) {
     const usage = responsesUsage(tryParseJson(found));
-    if (usage.reported) return usage;
+    if (usage.reported) return withServiceTier(usage, serviceTierText(text));
   }
   const json = tryParseJson(text);
-  return json === undefined ? null : responsesUsage(asObject(json).usage);
+  return json === undefined ? null : responseObjectUsage(asObject(json));
 }
 
 /** A response object to the IR: its message text and function calls. */
