@@ -49,6 +49,23 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean; description?: string };
 
+/**
+ * How much a model is to reason before it answers, in OpenAI's levels (Chat Completions' `reasoning_effort`, the
+ * Responses API's `reasoning.effort`); `none`: no reasoning. Each provider maps a level to what its model takes.
+ */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+
+export const REASONING_EFFORTS: readonly ReasoningEffort[] = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'];
+
+export interface Reasoning {
+  effort: ReasoningEffort;
+  /**
+   * A budget of reasoning tokens the client named (Anthropic's `thinking.budget_tokens`), for providers that take one;
+   * `effort` is the level nearest to it, for those that take levels.
+   */
+  budgetTokens?: number;
+}
+
 export interface ChatRequest {
   /** The model name the client asked for (a Sluice model name, not a provider's). */
   model: string;
@@ -62,6 +79,8 @@ export interface ChatRequest {
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
+  /** Absent: the client asked nothing, and the model reasons as it does by default. */
+  reasoning?: Reasoning;
   /** End-user id the client passed along, forwarded where the provider takes one. */
   user?: string;
 }

@@ -28,5 +28,6 @@ export function mergeUsage(into: Usage, part: Partial<Usage>): void {
   if (part.cachedInputTokens !== undefined) into.cachedInputTokens = part.cachedInputTokens;
   if (part.cacheWriteTokens !== undefined) into.cacheWriteTokens = part.cacheWriteTokens;
   if (part.cacheWrite1hTokens !== undefined) into.cacheWrite1hTokens = part.cacheWrite1hTokens;
+  if (part.reasoningTokens !== undefined) into.reasoningTokens = part.reasoningTokens;
   if (part.inputTokens !== undefined || part.outputTokens !== undefined) into.reported = true;
 }

@@ -21,12 +21,15 @@ const FINISH: Record<FinishReason, OpenAIFinishReason> = {
 };
 
 function toOpenAIUsage(usage: Usage): OpenAIUsage {
-  return {
+  const out: OpenAIUsage = {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
     prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
   };
+  // Only where the provider states them apart (Gemini); completion_tokens includes them, as OpenAI's does.
+  if (usage.reasoningTokens !== undefined) out.completion_tokens_details = { reasoning_tokens: usage.reasoningTokens };
+  return out;
 }
 
 function chatId(id: string): string {

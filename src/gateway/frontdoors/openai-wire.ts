@@ -12,6 +12,8 @@ export interface OpenAIUsage {
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details?: { cached_tokens?: number };
+  /** Of completion_tokens, those spent reasoning. */
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';

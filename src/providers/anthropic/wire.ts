@@ -48,4 +48,8 @@ export interface AnthropicRequest {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id?: string };
+  /** https://platform.claude.com/docs/en/build-with-claude/extended-thinking and /adaptive-thinking */
+  thinking?: { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' };
+  /** https://platform.claude.com/docs/en/build-with-claude/effort (beside adaptive thinking) */
+  output_config?: { effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' };
 }

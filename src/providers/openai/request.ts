@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
+import { openaiReasoningEffort } from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -58,6 +59,10 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
             },
           }
         : { type: format.type };
+  }
+  if (request.reasoning !== undefined) {
+    const effort = openaiReasoningEffort(request.reasoning, targetModel);
+    if (effort !== undefined) body.reasoning_effort = effort;
   }
   if (request.user !== undefined) body.user = request.user;
   return body;
