@@ -43,6 +43,7 @@ function thinkingRefusal(body: Record<string, unknown>): string | null {
     const effort = (body.output_config as Record<string, unknown> | undefined)?.effort;
     if (effort === 'xhigh' && !adaptiveOnly) return 'output_config.effort: xhigh is not supported on this model';
   } else return `thinking.type: unknown ${String(thinking.type)}`;
+  if (adaptiveOnly && (body.temperature !== undefined || body.top_p !== undefined)) return 'top_p: not supported on this model';
   if (body.temperature !== undefined) return '`temperature` may only be set to 1 when thinking is enabled';
   if (body.top_k !== undefined) return '`top_k` is not supported when thinking is enabled';
   if (body.top_p !== undefined && (body.top_p as number) < 0.95) return '`top_p` must be at least 0.95 when thinking is enabled';
@@ -351,14 +352,19 @@ describe('reasoning settings across the API shapes', () => {
     await openai.chat.completions.create({
       model: 'claude-opus-4-6',
       reasoning_effort: 'xhigh',
+      top_p: 0.97,
       messages: [{ role: 'user', content: 'Hi' }],
     });
     assert.deepEqual(lastBody(anthropicMock).output_config, { effort: 'max' });
+    assert.equal(lastBody(anthropicMock).top_p, 0.97);
     const completion = await openai.chat.completions.create({
       model: 'claude-opus-4-7',
       reasoning_effort: 'xhigh',
+      top_p: 0.97,
       messages: [{ role: 'user', content: 'Hi' }],
     });
+    // Claude Opus 4.7 refuses sampling settings at all.
+    assert.equal('top_p' in lastBody(anthropicMock), false);
     assert.equal(completion.choices[0]?.message.content, 'The answer is 42.');
     assert.deepEqual(lastBody(anthropicMock).thinking, { type: 'adaptive' });
     assert.deepEqual(lastBody(anthropicMock).output_config, { effort: 'xhigh' });

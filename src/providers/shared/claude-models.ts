@@ -17,13 +17,21 @@ export interface ClaudeModelFeatures {
   thinking: 'none' | 'budget' | 'adaptive';
   /** The top effort level it takes beside high: `xhigh` (Claude 4.7 and later) or only `max` (Claude 4.6). */
   topEffort: 'xhigh' | 'max';
+  /** Whether it takes sampling settings (temperature, top_p, top_k) at all: Claude 4.7 and later refuse them. */
+  sampling: boolean;
 }
 
 /** claude-{family}-{major}[-{minor}], the naming from Claude 4 on; the minor is one or two digits, never a date. */
 const CLAUDE_VERSION = /claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![0-9])/;
 
 /** What an older Claude, another vendor's model or a model named by an ARN Sluice cannot read is sent: all as before. */
-const AS_BEFORE: ClaudeModelFeatures = { strictTools: false, temperatureWithTopP: true, thinking: 'none', topEffort: 'max' };
+const AS_BEFORE: ClaudeModelFeatures = {
+  strictTools: false,
+  temperatureWithTopP: true,
+  thinking: 'none',
+  topEffort: 'max',
+  sampling: true,
+};
 
 /** Claude 3.7 Sonnet, named the older way (claude-3-7-sonnet-20250219), the first Claude to think. */
 const CLAUDE_3_7 = /claude-3-7-sonnet/;
@@ -46,11 +54,13 @@ export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'be
   const from45 = major > 4 || (major === 4 && minor >= 5);
   const structuredOutputs = from45 && platform !== 'vertex' && !(platform === 'bedrock' && family === 'opus' && major === 4 && minor === 7);
   const from46 = major > 4 || (major === 4 && minor >= 6);
+  const from47 = major > 4 || (major === 4 && minor >= 7);
   return {
     strictTools: structuredOutputs,
     temperatureWithTopP: !(from45 || (family === 'opus' && major === 4 && minor >= 1)),
     thinking: from46 ? 'adaptive' : 'budget',
-    topEffort: major > 4 || (major === 4 && minor >= 7) ? 'xhigh' : 'max',
+    topEffort: from47 ? 'xhigh' : 'max',
+    sampling: !from47,
   };
 }
 

@@ -32,7 +32,10 @@ export interface ClaudeThinking {
   effort?: ClaudeEffort;
   /** max_tokens for the call: the client's, or room for the thinking and an answer when it named none. */
   maxTokens: number;
-  /** top_p as Claude takes it while thinking (from 0.95 on), or undefined: not sent. Temperature is never sent. */
+  /**
+   * top_p as Claude takes it while thinking (from 0.95 on; none at all from Claude 4.7), or undefined: not sent.
+   * Temperature is never sent.
+   */
   topP?: number;
 }
 
@@ -54,7 +57,7 @@ export function claudeThinking(
   if (request.toolChoice === 'required' || typeof request.toolChoice === 'object') return null;
   if (lastAssistantCalledTools(request)) return null;
   const effort = reasoning.effort;
-  const topP = request.topP !== undefined && request.topP >= 0.95 ? request.topP : undefined;
+  const topP = request.topP !== undefined && request.topP >= 0.95 && model.sampling ? request.topP : undefined;
   const levelBudget = reasoning.budgetTokens ?? LEVEL_BUDGET[effort];
   if (model.thinking === 'adaptive') {
     return {
