@@ -27,10 +27,18 @@ export interface ToolCall {
   arguments: string;
 }
 
+/**
+ * One of Claude's signed reasoning blocks, as Anthropic's API gives it (`{type: "thinking", thinking, signature}` or
+ * `{type: "redacted_thinking", data}`): handed to a client with the answer and carried back by it unchanged, for Claude
+ * requires the thinking of a turn that called tools back with the tool results.
+ */
+export type ReasoningBlock = Record<string, unknown>;
+
 export type ChatMessage =
   | { role: 'system'; content: TextPart[] }
   | { role: 'user'; content: ContentPart[] }
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[] }
+  /** `reasoning`: the signed thinking the turn was answered with, where the client carried it back. */
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: ReasoningBlock[] }
   | { role: 'tool'; toolCallId: string; content: ToolResultPart[]; isError?: boolean };
 
 export interface ToolDefinition {
@@ -97,5 +105,7 @@ export interface ChatResponse {
   finishReason: FinishReason;
   /** The stop sequence that ended the answer, where the provider says which. */
   stopSequence?: string;
+  /** Claude's signed thinking blocks, in their order; absent when it did not think. */
+  reasoning?: ReasoningBlock[];
   usage: Usage;
 }

@@ -193,6 +193,15 @@ describe('reasoning settings across the API shapes', () => {
     });
     openaiMock = await MockProvider.start((request, res) => {
       const body = request.body;
+      if ((body.messages as Array<Record<string, unknown>>).some((message) => 'thinking_blocks' in message))
+        return json(res, 400, {
+          error: {
+            message: "Additional properties are not allowed ('thinking_blocks' was unexpected)",
+            type: 'invalid_request_error',
+            param: 'messages',
+            code: null,
+          },
+        });
       // As OpenAI does: reasoning_effort is for reasoning models only.
       if (body.reasoning_effort !== undefined && !/^(o\d|gpt-5)/.test(String(body.model)))
         return json(res, 400, {
@@ -376,7 +385,7 @@ describe('reasoning settings across the API shapes', () => {
     assert.deepEqual(lastBody(anthropicMock).output_config, { effort: 'low' });
   });
 
-  test('a streamed answer carries no thinking text', async () => {
+  test('a streamed answer carries no thinking text in its content; the signed thinking comes whole in thinking_blocks', async () => {
     const stream = await openai.chat.completions.create({
       model: 'claude-sonnet-4-5',
       reasoning_effort: 'low',
@@ -386,16 +395,19 @@ describe('reasoning settings across the API shapes', () => {
     });
     let text = '';
     let usage: OpenAI.CompletionUsage | null | undefined;
+    let blocks: unknown;
     for await (const chunk of stream) {
       text += chunk.choices[0]?.delta.content ?? '';
+      blocks ??= (chunk.choices[0]?.delta as { thinking_blocks?: unknown } | undefined)?.thinking_blocks;
       if (chunk.usage) usage = chunk.usage;
     }
     assert.equal(text, 'The answer is 42.');
+    assert.deepEqual(blocks, [{ type: 'thinking', thinking: SECRET_THOUGHT, signature: 'EqQBCkYIARgCIkD-signed' }]);
     assert.equal(usage?.completion_tokens, 250);
     assert.deepEqual(lastBody(anthropicMock).thinking, { type: 'enabled', budget_tokens: 2048 });
   });
 
-  test('a two-turn tool loop with reasoning_effort (openai SDK) never meets Anthropic\'s "final assistant message must start with a thinking block"', async () => {
+  test('a two-turn tool loop with reasoning_effort (openai SDK) keeps thinking: the signed thinking block goes out with the tool call and back with its result', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
       {
         type: 'function',
@@ -406,28 +418,69 @@ describe('reasoning settings across the API shapes', () => {
         },
       },
     ];
+    const signed = { type: 'thinking', thinking: SECRET_THOUGHT, signature: 'EqQBCkYIARgCIkD-signed' };
     for (const stream of [false, true]) {
       const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
-      const first = stream
-        ? await openai.chat.completions
-            .stream({ model: 'claude-sonnet-4-5', reasoning_effort: 'medium', tools, messages })
-            .finalChatCompletion()
-        : await openai.chat.completions.create({ model: 'claude-sonnet-4-5', reasoning_effort: 'medium', tools, messages });
+      const ask = () =>
+        stream
+          ? openai.chat.completions
+              .stream({ model: 'claude-sonnet-4-5', reasoning_effort: 'medium', tools, messages })
+              .finalChatCompletion()
+          : openai.chat.completions.create({ model: 'claude-sonnet-4-5', reasoning_effort: 'medium', tools, messages });
+      const first = await ask();
       assert.equal(lastBody(anthropicMock).thinking !== undefined, true, 'the first turn thinks');
-      const call = first.choices[0]!.message.tool_calls![0]!;
+      const message = first.choices[0]!.message;
+      const call = message.tool_calls![0]!;
       assert.equal(call.type === 'function' && call.function.name, 'get_weather');
-      assert.equal(first.choices[0]!.message.content ?? '', '', 'the thinking is not the answer');
-      messages.push(first.choices[0]!.message as OpenAI.ChatCompletionMessageParam);
+      assert.equal(message.content ?? '', '', 'the thinking is not the answer');
+      assert.deepEqual((message as unknown as { thinking_blocks: unknown }).thinking_blocks, [signed]);
+      // As apps do: the assistant message appended as it came, then the tool's result.
+      messages.push(message as OpenAI.ChatCompletionMessageParam);
       messages.push({ role: 'tool', tool_call_id: call.id, content: '{"sky":"sunny"}' });
-      const second = stream
-        ? await openai.chat.completions
-            .stream({ model: 'claude-sonnet-4-5', reasoning_effort: 'medium', tools, messages })
-            .finalChatCompletion()
-        : await openai.chat.completions.create({ model: 'claude-sonnet-4-5', reasoning_effort: 'medium', tools, messages });
+      const second = await ask();
       assert.equal(second.choices[0]?.message.content, 'It is sunny in Paris.');
-      // The tool call's thinking block never came back: this turn goes without thinking rather than be refused.
-      assert.equal('thinking' in lastBody(anthropicMock), false);
+      const sent = lastBody(anthropicMock);
+      assert.deepEqual(sent.thinking, { type: 'enabled', budget_tokens: 8192 });
+      const assistant = (sent.messages as Array<{ role: string; content: Block[] }>)[1]!;
+      assert.deepEqual(assistant.content[0], signed);
+      assert.equal(assistant.content[1]?.type, 'tool_use');
     }
+  });
+
+  test('a tool loop whose client rebuilds the assistant turn without its thinking goes on without thinking, never refused', async () => {
+    const second = await openai.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      reasoning_effort: 'medium',
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
+        { role: 'tool', tool_call_id: 'toolu_1', content: '{"sky":"sunny"}' },
+      ],
+    });
+    assert.equal(second.choices[0]?.message.content, 'It is sunny in Paris.');
+    assert.equal('thinking' in lastBody(anthropicMock), false);
+  });
+
+  test('thinking_blocks carried back are not sent to an OpenAI model, which knows no such field', async () => {
+    await openai.chat.completions.create({
+      model: 'gpt-5-mini',
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: 'Sunny.',
+          thinking_blocks: [{ type: 'thinking', thinking: 'x', signature: 'y' }],
+        } as OpenAI.ChatCompletionMessageParam,
+        { role: 'user', content: 'Thanks' },
+      ],
+    });
+    const sent = lastBody(openaiMock).messages as Array<Record<string, unknown>>;
+    assert.deepEqual(sent[1], { role: 'assistant', content: 'Sunny.' });
   });
 
   test('structured output (a forced tool for Claude) goes without thinking, which Claude refuses beside a forced tool', async () => {

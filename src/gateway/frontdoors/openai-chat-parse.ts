@@ -105,7 +105,8 @@ function parseMessage(raw: unknown, index: number): ChatMessage {
       const toolCalls = raw.tool_calls === undefined || raw.tool_calls === null ? [] : parseToolCalls(raw.tool_calls, `${at}.tool_calls`);
       if (content.length === 0 && toolCalls.length === 0 && raw.content === undefined)
         throw invalid(`${at}.content`, 'required unless tool_calls is given');
-      return { role: 'assistant', content, toolCalls };
+      if (raw.thinking_blocks === undefined || raw.thinking_blocks === null) return { role: 'assistant', content, toolCalls };
+      return { role: 'assistant', content, toolCalls, reasoning: parseThinkingBlocks(raw.thinking_blocks, `${at}.thinking_blocks`) };
     }
     case 'tool': {
       if (typeof raw.tool_call_id !== 'string' || raw.tool_call_id === '') throw invalid(`${at}.tool_call_id`, 'required, a string');
@@ -114,6 +115,19 @@ function parseMessage(raw: unknown, index: number): ChatMessage {
     default:
       throw invalid(`${at}.role`, `expected one of system, developer, user, assistant, tool; got ${JSON.stringify(raw.role)}`);
   }
+}
+
+/**
+ * The signed thinking blocks Sluice gave with a Claude answer (thinking_blocks), carried back by the client: kept as
+ * they are, for Claude checks their signatures.
+ */
+function parseThinkingBlocks(raw: unknown, at: string): Array<Record<string, unknown>> {
+  if (!Array.isArray(raw)) throw invalid(at, 'expected an array of thinking blocks, as Sluice gave them');
+  return raw.map((block, i) => {
+    if (!isObject(block) || (block.type !== 'thinking' && block.type !== 'redacted_thinking'))
+      throw invalid(`${at}[${i}]`, 'expected {type: "thinking", thinking, signature} or {type: "redacted_thinking", data}');
+    return block;
+  });
 }
 
 /** Text content; `refusals`: an assistant's refusal parts are what it said, kept as text. */

@@ -56,6 +56,7 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
             })),
           }),
           refusal: null,
+          ...(response.reasoning !== undefined && { thinking_blocks: response.reasoning }),
         },
         finish_reason: FINISH[response.finishReason],
         logprobs: null,
@@ -80,8 +81,11 @@ class OpenAIStreamEncoder implements StreamEncoder {
   /** Set once the stream is closed: by its end, or by an error, after which nothing more is sent. */
   private ended: boolean;
   private readonly usage: Usage;
+  /** Claude's thinking blocks so far (none without thinking). */
+  private thinkingBlocks: Array<Record<string, unknown>> | null;
 
   constructor(model: string, includeUsage: boolean) {
+    this.thinkingBlocks = null;
     this.model = model;
     this.includeUsage = includeUsage;
     this.id = `chatcmpl-${crypto.randomUUID()}`;
@@ -119,6 +123,10 @@ class OpenAIStreamEncoder implements StreamEncoder {
           break;
         case 'finish':
           out += this.ensureStarted() + this.chunk({}, FINISH[event.finishReason]);
+          break;
+        case 'reasoning':
+          (this.thinkingBlocks ??= []).push(event.block);
+          out += this.ensureStarted() + this.chunk({ thinking_blocks: [...this.thinkingBlocks] }, null);
           break;
         case 'usage':
           mergeUsage(this.usage, event.usage);

@@ -23,6 +23,8 @@ export function anthropicRequestBody(
   model: ClaudeModelFeatures,
 ): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
+  // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, DEFAULT_MAX_TOKENS, true);
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
@@ -44,6 +46,9 @@ export function anthropicRequestBody(
         break;
       case 'assistant': {
         const blocks: AnthropicContentBlock[] = message.content.map((part) => ({ type: 'text', text: part.text }));
+        // The signed thinking the turn was answered with comes first, as Claude requires of a tool-calling turn: sent
+        // only while thinking (claudeThinking keeps it on for such a turn only when its thinking came back).
+        if (message.reasoning !== undefined && thinking !== null) blocks.unshift(...(message.reasoning as AnthropicContentBlock[]));
         for (const call of message.toolCalls)
           blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
         append('assistant', blocks);
@@ -66,8 +71,6 @@ export function anthropicRequestBody(
       }
     }
   }
-  // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
-  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, DEFAULT_MAX_TOKENS);
   const body: AnthropicRequest = {
     model: targetModel,
     max_tokens: thinking?.maxTokens ?? request.maxTokens ?? DEFAULT_MAX_TOKENS,

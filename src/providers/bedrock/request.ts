@@ -103,7 +103,7 @@ export function bedrockConverseBody(
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
   // Claude's thinking rides in additionalModelRequestFields, in Anthropic's own shape, under Anthropic's rules.
-  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, CONVERSE_ANSWER_ROOM);
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, CONVERSE_ANSWER_ROOM, false);
   if (thinking !== null) {
     inference.maxTokens = thinking.maxTokens;
     if (thinking.topP !== undefined) inference.topP = thinking.topP;

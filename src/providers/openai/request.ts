@@ -13,10 +13,24 @@ import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, Ope
 export function openaiChatBody(request: ChatRequest, targetModel: string, client: ClientBody | null): object {
   if (client?.dialect === 'openai') {
     const body: Record<string, unknown> = { ...client.body, model: targetModel };
+    if (request.messages.some((message) => message.role === 'assistant' && message.reasoning !== undefined))
+      body.messages = withoutThinkingBlocks(client.body.messages as Array<Record<string, unknown>>);
     if (request.stream) body.stream_options = { ...(client.body.stream_options as object | undefined), include_usage: true };
     return body;
   }
   return fromIR(request, targetModel);
+}
+
+/**
+ * The messages without the thinking blocks Sluice gave with Claude's answers (thinking_blocks, its own field): a
+ * conversation begun on Claude may move to OpenAI, which knows no such field.
+ */
+function withoutThinkingBlocks(messages: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  return messages.map((message) => {
+    if (message.thinking_blocks === undefined) return message;
+    const { thinking_blocks: _carried, ...rest } = message;
+    return rest;
+  });
 }
 
 function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {

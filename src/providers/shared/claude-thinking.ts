@@ -42,8 +42,9 @@ export interface ClaudeThinking {
 /**
  * How `request` asks `model` to think, or null where it is not to: no reasoning asked for, `none`, a model that does not
  * think, a forced tool (the JSON answer tool, tool_choice "required" or naming a tool: Claude refuses thinking with
- * them), or a conversation whose last assistant turn called tools (its thinking block, which Claude requires back, never
- * reaches Sluice in the OpenAI shapes; the turn is served without thinking rather than refused). `defaultMaxTokens`: the
+ * them), or a conversation whose last assistant turn called tools without the signed thinking it was answered with,
+ * which Claude requires back (a client that did not carry it back, or a provider whose wire Sluice does not carry it
+ * to: `carriesReasoning` false): that turn is served without thinking rather than refused. `defaultMaxTokens`: the
  * answer's room when the client named no limit. Throws a 400 when the client's limit leaves no room for the least budget.
  */
 export function claudeThinking(
@@ -51,11 +52,12 @@ export function claudeThinking(
   model: ClaudeModelFeatures,
   forcedTool: boolean,
   defaultMaxTokens: number,
+  carriesReasoning: boolean,
 ): ClaudeThinking | null {
   const reasoning = request.reasoning;
   if (reasoning === undefined || reasoning.effort === 'none' || model.thinking === 'none' || forcedTool) return null;
   if (request.toolChoice === 'required' || typeof request.toolChoice === 'object') return null;
-  if (lastAssistantCalledTools(request)) return null;
+  if (toolTurnWithoutThinking(request, carriesReasoning)) return null;
   const effort = reasoning.effort;
   const topP = request.topP !== undefined && request.topP >= 0.95 && model.sampling ? request.topP : undefined;
   const levelBudget = reasoning.budgetTokens ?? LEVEL_BUDGET[effort];
@@ -96,10 +98,11 @@ function adaptiveEffort(effort: Exclude<ReasoningEffort, 'none'>, model: ClaudeM
   return effort;
 }
 
-function lastAssistantCalledTools(request: ChatRequest): boolean {
+function toolTurnWithoutThinking(request: ChatRequest, carriesReasoning: boolean): boolean {
   for (let i = request.messages.length - 1; i >= 0; i--) {
     const message = request.messages[i]!;
-    if (message.role === 'assistant') return message.toolCalls.length > 0;
+    if (message.role === 'assistant')
+      return message.toolCalls.length > 0 && !(carriesReasoning && message.reasoning !== undefined && message.reasoning.length > 0);
   }
   return false;
 }
