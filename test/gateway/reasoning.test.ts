@@ -63,8 +63,15 @@ function sseEvent(name: string, data: unknown): string {
 /** A Claude answer: a signed thinking block first when thinking, then a tool call when tools are offered on a fresh turn. */
 function claudeAnswer(body: Record<string, unknown>): { content: Block[]; stop: string } {
   const content: Block[] = [];
-  if (body.thinking !== undefined) content.push({ type: 'thinking', thinking: SECRET_THOUGHT, signature: 'EqQBCkYIARgCIkD-signed' });
   const messages = body.messages as Array<{ role: string; content: Block[] }>;
+  // The thinking repeats a code the question holds, for the output guardrail test.
+  const code = /vault-\d{4}/.exec(String(messages[0]!.content[0]!.text))?.[0];
+  if (body.thinking !== undefined)
+    content.push({
+      type: 'thinking',
+      thinking: code === undefined ? SECRET_THOUGHT : `${SECRET_THOUGHT} ${code}`,
+      signature: 'EqQBCkYIARgCIkD-signed',
+    });
   const afterToolResult = messages.at(-1)!.content.some((block) => block.type === 'tool_result');
   if (Array.isArray(body.tools) && !afterToolResult) {
     const name = String((body.tools[0] as Block).name);
@@ -274,6 +281,10 @@ describe('reasoning settings across the API shapes', () => {
         { name: 'o3', targets: [{ provider: 'openai', model: 'o3' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
       ],
+      guardrails: [
+        { name: 'hide-vault-codes', mode: 'mask', on: 'output', patterns: ['vault-\\d{4}'] },
+        { name: 'mask-emails', mode: 'mask', on: 'input', patterns: ['[a-z]+@example\\.com'] },
+      ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
@@ -481,6 +492,43 @@ describe('reasoning settings across the API shapes', () => {
     });
     const sent = lastBody(openaiMock).messages as Array<Record<string, unknown>>;
     assert.deepEqual(sent[1], { role: 'assistant', content: 'Sunny.' });
+  });
+
+  test('guardrails: an answer whose thinking a mask would change comes without thinking_blocks; carried-back blocks are not masked', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather at vault-1234?' }];
+    const first = await openai.chat.completions.create({ model: 'claude-sonnet-4-5', reasoning_effort: 'low', tools, messages });
+    const message = first.choices[0]!.message;
+    assert.equal('thinking_blocks' in message, false, 'a masked block would fail its signature when it came back');
+    assert.equal(message.tool_calls?.length, 1);
+    messages.push(message as OpenAI.ChatCompletionMessageParam);
+    messages.push({ role: 'tool', tool_call_id: message.tool_calls![0]!.id, content: 'sunny' });
+    const second = await openai.chat.completions.create({ model: 'claude-sonnet-4-5', reasoning_effort: 'low', tools, messages });
+    assert.equal(second.choices[0]?.message.content, 'It is sunny in Paris.');
+    assert.equal('thinking' in lastBody(anthropicMock), false);
+
+    const carried = { type: 'thinking', thinking: 'Mail bob@example.com about it.', signature: 'EqQBCkYIARgCIkD-signed' };
+    await openai.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      reasoning_effort: 'low',
+      tools,
+      messages: [
+        { role: 'user', content: 'Weather? I am bob@example.com' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+          thinking_blocks: [carried],
+        } as OpenAI.ChatCompletionMessageParam,
+        { role: 'tool', tool_call_id: 'toolu_1', content: 'sunny' },
+      ],
+    });
+    const sent = lastBody(anthropicMock).messages as Array<{ role: string; content: Block[] }>;
+    assert.equal(sent[0]!.content[0]!.text, 'Weather? I am [REDACTED]');
+    assert.deepEqual(sent[1]!.content[0], carried);
+    assert.deepEqual(lastBody(anthropicMock).thinking, { type: 'enabled', budget_tokens: 2048 });
   });
 
   test('structured output (a forced tool for Claude) goes without thinking, which Claude refuses beside a forced tool', async () => {
