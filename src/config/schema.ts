@@ -29,6 +29,8 @@ const pricing = z
     cacheWrite1h: z.number().nonnegative().optional(),
     /** USD per 1M input characters, for a model its provider bills by the character (input then 0). */
     inputCharacters: z.number().nonnegative().optional(),
+    /** USD per 1,000 searches of the provider's built-in web search tool; searches are not charged when absent. */
+    webSearch: z.number().nonnegative().optional(),
   })
   .strict();
 

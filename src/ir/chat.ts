@@ -80,6 +80,8 @@ export interface ChatRequest {
   messages: ChatMessage[];
   stream: boolean;
   maxTokens?: number;
+  /** How many answers the model writes (OpenAI's `n`), each up to maxTokens; absent for one. */
+  choices?: number;
   temperature?: number;
   topP?: number;
   stop?: string[];

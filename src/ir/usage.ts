@@ -24,6 +24,11 @@ export interface Usage {
    * report theirs as `metadata.billableCharacterCount`); absent everywhere else.
    */
   billableCharacters?: number;
+  /**
+   * Web searches the provider ran for the call and bills per search, beside the tokens (Anthropic's
+   * `server_tool_use.web_search_requests`, OpenAI's `web_search_call` items that searched); absent for none.
+   */
+  webSearches?: number;
 }
 
 export function emptyUsage(): Usage {

@@ -16,6 +16,8 @@ export interface Pricing {
    * token prices (0 for such a model).
    */
   inputCharacters?: number | undefined;
+  /** USD per 1,000 web searches the provider runs for a call (its built-in web search tool); searches unpriced when absent. */
+  webSearch?: number | undefined;
 }
 
 /** Null when there is no price, or when the model is priced by the character and the call's characters are unknown. */
@@ -35,6 +37,8 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
       (usage.cacheWriteTokens - hourWrites) * writePrice +
       hourWrites * (pricing.cacheWrite1h ?? writePrice) +
       usage.outputTokens * pricing.output +
-      characters,
+      characters +
+      // USD per 1,000 searches is 1,000 micro-USD per search.
+      (usage.webSearches ?? 0) * (pricing.webSearch ?? 0) * 1000,
   );
 }

@@ -37,6 +37,9 @@ function optionalInteger(body: JsonObject, field: string): number | undefined {
   return value;
 }
 
+/** OpenAI's own limit on `n`. */
+const MAX_CHOICES = 128;
+
 export function parseOpenAIChat(body: unknown): ChatRequest {
   if (!isObject(body)) throw invalid('body', 'expected a JSON object');
   const model = body.model;
@@ -49,6 +52,12 @@ export function parseOpenAIChat(body: unknown): ChatRequest {
   const request: ChatRequest = { model, messages: rawMessages.map(parseMessage), stream: stream === true };
   const maxTokens = optionalInteger(body, 'max_completion_tokens') ?? optionalInteger(body, 'max_tokens');
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  // Each answer may be max_tokens long, so admission reserves that many times its output.
+  const choices = optionalInteger(body, 'n');
+  if (choices !== undefined) {
+    if (choices > MAX_CHOICES) throw invalid('n', `expected a positive integer up to ${MAX_CHOICES}, got ${choices}`);
+    if (choices > 1) request.choices = choices;
+  }
   const temperature = optionalNumber(body, 'temperature', 0, 2);
   if (temperature !== undefined) request.temperature = temperature;
   const topP = optionalNumber(body, 'top_p', 0, 1);

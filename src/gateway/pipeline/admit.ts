@@ -96,7 +96,7 @@ function admitAgainstBudgets(
       return counted.then((tokens) => admitAgainstBudgets(policy, consumer, route, demand, downgrades, tokens));
     promptTokens = counted;
   }
-  const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) : 0;
+  const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) * (demand.chat.choices ?? 1) : 0;
   const now = policy.governance.clock.now();
   const { reservation, lines } = plan(budgets, consumer, route, demand, now, Math.max(promptTokens, 0), outputTokens);
   let pending: ReserveOutcome | Promise<ReserveOutcome>;

@@ -50,13 +50,24 @@ export function anthropicFinishReason(value: unknown): FinishReason {
 /** Anthropic's input_tokens excludes cache reads and writes; the IR's inputTokens is the whole prompt. */
 export function anthropicUsage(value: unknown): Usage {
   const usage = asObject(value);
-  return usageExcludingCache(
+  const result = usageExcludingCache(
     asTokenCount(usage.input_tokens),
     asTokenCount(usage.output_tokens),
     asTokenCount(usage.cache_read_input_tokens) ?? 0,
     asTokenCount(usage.cache_creation_input_tokens) ?? 0,
     anthropicHourCacheWrites(usage),
   );
+  const searches = anthropicWebSearches(usage);
+  if (searches !== undefined && searches > 0) result.webSearches = searches;
+  return result;
+}
+
+/**
+ * The searches Anthropic's web search tool ran for the call, billed per search beside the tokens
+ * (https://docs.claude.com/en/docs/agents-and-tools/tool-use/web-search-tool); undefined when the usage does not say.
+ */
+export function anthropicWebSearches(usage: Record<string, unknown>): number | undefined {
+  return asTokenCount(asObject(usage.server_tool_use).web_search_requests);
 }
 
 /**
