@@ -12,6 +12,11 @@ export interface Usage {
    * price rather than the 5-minute write's 1.25x; absent (none) where the provider reports no split.
    */
   cacheWrite1hTokens?: number;
+  /**
+   * Of outputTokens, those the model spent reasoning, where the provider states them apart (Gemini's
+   * thoughtsTokenCount); absent where it does not (Anthropic counts thinking in output_tokens with no split).
+   */
+  reasoningTokens?: number;
   /** False when the provider gave no figure and Sluice counted with its tokenizer. */
   reported: boolean;
   /**

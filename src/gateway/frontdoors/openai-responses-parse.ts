@@ -16,6 +16,7 @@ import type {
 import { SluiceError } from '../../errors.js';
 import { asServiceTier } from '../../ir/usage.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
+import { parseEffort, unknownEffort } from './openai-chat-parse.js';
 import { pdfFileData, untranslatableFile } from './openai-file-data.js';
 
 function invalid(param: string, message: string): SluiceError {
@@ -94,6 +95,12 @@ export function parseOpenAIResponses(body: unknown): ChatRequest {
   if (body.text !== undefined && body.text !== null) {
     if (!isObject(body.text)) throw invalid('text', 'expected an object');
     if (body.text.format !== undefined && body.text.format !== null) request.responseFormat = parseFormat(body.text.format);
+  }
+  if (body.reasoning !== undefined && body.reasoning !== null) {
+    if (!isObject(body.reasoning)) throw invalid('reasoning', 'expected an object');
+    const effort =
+      body.reasoning.effort === undefined || body.reasoning.effort === null ? null : parseEffort(body.reasoning.effort, 'reasoning.effort');
+    if (effort !== null) request.reasoning = { effort };
   }
   if (body.store !== undefined && body.store !== null && typeof body.store !== 'boolean') throw invalid('store', 'expected a boolean');
   if (typeof body.user === 'string') request.user = body.user;
@@ -328,6 +335,8 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
   }
   if (isObject(body.tool_choice) && body.tool_choice.type !== 'function')
     return refuse('tool_choice', `a tool_choice of type ${JSON.stringify(body.tool_choice.type)} is not translated.`);
+  const effort = isObject(body.reasoning) ? unknownEffort(body.reasoning.effort) : null;
+  if (effort !== null) return refuse('reasoning.effort', `reasoning effort ${JSON.stringify(effort)} is not translated.`);
   const format = isObject(body.text) && isObject(body.text.format) ? body.text.format.type : undefined;
   const feature = format === 'json_schema' ? 'json_schema' : format === 'json_object' ? 'json_mode' : null;
   if (feature !== null && !provider.features.has(feature))

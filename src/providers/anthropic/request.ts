@@ -2,6 +2,7 @@
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
@@ -22,6 +23,8 @@ export function anthropicRequestBody(
   model: ClaudeModelFeatures,
 ): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
+  // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, DEFAULT_MAX_TOKENS, true);
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
@@ -43,6 +46,9 @@ export function anthropicRequestBody(
         break;
       case 'assistant': {
         const blocks: AnthropicContentBlock[] = message.content.map((part) => ({ type: 'text', text: part.text }));
+        // The signed thinking the turn was answered with comes first, as Claude requires of a tool-calling turn: sent
+        // only while thinking (claudeThinking keeps it on for such a turn only when its thinking came back).
+        if (message.reasoning !== undefined && thinking !== null) blocks.unshift(...(message.reasoning as AnthropicContentBlock[]));
         for (const call of message.toolCalls)
           blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
         append('assistant', blocks);
@@ -65,12 +71,23 @@ export function anthropicRequestBody(
       }
     }
   }
-  const body: AnthropicRequest = { model: targetModel, max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS, messages };
+  const body: AnthropicRequest = {
+    model: targetModel,
+    max_tokens: thinking?.maxTokens ?? request.maxTokens ?? DEFAULT_MAX_TOKENS,
+    messages,
+  };
   if (system.length > 0) body.system = system.join('\n\n');
   if (request.stream) body.stream = true;
-  if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
-  // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
-  if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
+  if (thinking !== null) {
+    // Claude takes no temperature while thinking, and top_p only from 0.95: the reasoning asked for wins.
+    body.thinking = thinking.thinking;
+    if (thinking.effort !== undefined) body.output_config = { effort: thinking.effort };
+    if (thinking.topP !== undefined) body.top_p = thinking.topP;
+  } else {
+    if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
+    // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
+    if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
+  }
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool) =>

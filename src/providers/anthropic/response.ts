@@ -1,5 +1,5 @@
 // Anthropic Messages response -> IR (pure).
-import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { ChatResponse, FinishReason, ReasoningBlock, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
@@ -9,11 +9,14 @@ export function anthropicChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);
   let text = '';
   const toolCalls: ToolCall[] = [];
+  let reasoning: ReasoningBlock[] | undefined;
   for (const raw of asArray(root.content)) {
     const block = asObject(raw);
     if (block.type === 'text') text += asString(block.text);
     else if (block.type === 'tool_use')
       toolCalls.push({ id: asString(block.id), name: asString(block.name), arguments: JSON.stringify(block.input ?? {}) });
+    // Not the answer: kept whole, signature and all, for the client to carry back.
+    else if (block.type === 'thinking' || block.type === 'redacted_thinking') (reasoning ??= []).push(block);
   }
   const response: ChatResponse = {
     id: asString(root.id),
@@ -25,6 +28,7 @@ export function anthropicChatResponse(body: unknown): ChatResponse {
     usage: anthropicUsage(root.usage),
   };
   if (typeof root.stop_sequence === 'string') response.stopSequence = root.stop_sequence;
+  if (reasoning !== undefined) response.reasoning = reasoning;
   return response;
 }
 
