@@ -67,10 +67,21 @@ describe('month-end forecast', () => {
       daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costMicroUsd: 10 * USD }],
       month: DECEMBER,
       now: at('2026-12-15T00:00:00Z'),
-      historyStart: at('2026-12-10T05:00:00Z'),
+      historyStart: at('2026-12-10T00:00:00Z'),
     });
     // Five days of history (10th to 14th), 10 USD in all: 2 USD a day for the 17 days left.
     assert.deepEqual([result.method, result.historyDays, result.actualToDate, result.forecast], ['flat-mean', 5, 10 * USD, 44 * USD]);
+  });
+
+  test("the ledger's first day, begun after midnight, is part of a day: not history, though its spend is actual", () => {
+    const result = forecastMonth({
+      daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costMicroUsd: 1 * USD }, ...days('2026-12-11', '2026-12-15', () => 4 * USD)],
+      month: DECEMBER,
+      now: at('2026-12-15T00:00:00Z'),
+      historyStart: at('2026-12-10T18:00:00Z'),
+    });
+    // Four full days (11th to 14th) at 4 USD: 4 USD a day for the 17 days left, not (1 + 16) / 5 = 3.4.
+    assert.deepEqual([result.method, result.historyDays, result.actualToDate, result.forecast], ['flat-mean', 4, 17 * USD, 85 * USD]);
   });
 
   test('the range never goes below what is already spent', () => {

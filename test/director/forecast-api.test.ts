@@ -1,0 +1,88 @@
+// The month-end forecast of a new deployment over HTTP, against both stores: the ledger's first day began when the
+// gateway's first call came in, mid-day, and is not a full day of spend to average.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Transaction } from '../../src/ledger/transaction.js';
+import type { DirectorStore } from '../../src/store/director-store.js';
+import { openDirectorStore } from '../../src/store/open.js';
+import { adminClient, type AdminClient } from '../support/admin-client.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const BOOTSTRAP = 'sa-bootstrap-test-token-forecast-api';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const USD = 1_000_000;
+
+function call(startedAt: number): Transaction {
+  return {
+    requestId: `forecast-${startedAt}`,
+    startedAt,
+    operation: 'chat',
+    api: 'openai',
+    consumer: 'checkout-service',
+    team: 'payments',
+    requestedModel: 'gpt-4o-mini',
+    provider: 'openai',
+    providerModel: 'gpt-4o-mini',
+    stream: false,
+    inputTokens: 1_000,
+    outputTokens: 100,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    tokensEstimated: false,
+    costMicroUsd: USD,
+    latencyMs: 10,
+    timeToFirstTokenMs: null,
+    status: 200,
+    errorClass: null,
+    attempts: 1,
+    servedModel: null,
+    violations: null,
+  };
+}
+
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`forecast API on ${storeKind}`, () => {
+    let database: TestDatabase | null = null;
+    let sluice: TestSluice;
+    let ledger: DirectorStore;
+    let admin: AdminClient;
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      sluice = await startTestSluice({
+        ...(database === null ? {} : { storage: database.url }),
+        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      });
+      admin = adminClient(sluice, BOOTSTRAP);
+      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+    });
+
+    after(async () => {
+      await ledger?.close();
+      await sluice?.stop();
+      await database?.drop();
+    });
+
+    test("a new deployment's first, partial day is not averaged as a full day: the run rate is the full days'", async () => {
+      // Deployed three days ago at 18:00 UTC, one 1 USD call every hour since: 6 USD on the first day, 24 on each after.
+      const today = Math.floor(Date.now() / DAY) * DAY;
+      const calls: Transaction[] = [];
+      for (let at = today - 3 * DAY + 18 * HOUR; at < today; at += HOUR) calls.push(call(at));
+      await ledger.insertTransactions(calls);
+
+      const answer = await admin('GET', '/api/forecast');
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const asOf = Date.parse(answer.body.asOf);
+      const monthEnd = Date.parse(answer.body.to);
+      const { overall } = answer.body;
+      assert.deepEqual([overall.method, overall.historyDays], ['flat-mean', 2], JSON.stringify(overall));
+      // The rest of the month at 24 USD a day, not at (6 + 24 + 24) / 3 = 18.
+      const expected = overall.actualToDate.microUsd + (24 * USD * (monthEnd - asOf)) / DAY;
+      assert.ok(Math.abs(overall.forecast.microUsd - expected) <= 1, `${overall.forecast.microUsd} against ${expected}`);
+    });
+  });
+}
