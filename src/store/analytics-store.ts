@@ -124,6 +124,8 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   identity: string | null;
   /** A call answered from the response cache: what it would have cost (integer micro-USD); else 0. */
   savedMicroUsd: number;
+  /** Of cacheWriteTokens, the 1-hour cache's; 0 for rows before migration 16. */
+  cacheWrite1hTokens: number;
 }
 
 /**
