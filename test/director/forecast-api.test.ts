@@ -1,5 +1,6 @@
-// The month-end forecast of a new deployment over HTTP, against both stores: the ledger's first day began when the
-// gateway's first call came in, mid-day, and is not a full day of spend to average.
+// Projections for a new deployment over HTTP, against both stores: the ledger began when the gateway's first call came
+// in, mid-day three days ago. Its first day is not a full day of spend to average, and the time before it is unknown, not
+// idle: neither the month-end forecast nor a budget's burn-down may spread the spend over it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
@@ -48,6 +49,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     let sluice: TestSluice;
     let ledger: DirectorStore;
     let admin: AdminClient;
+    // Deployed three days ago at 18:00 UTC, one 1 USD call every hour since: 6 USD on the first day, 24 on each after.
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    const firstCall = today - 3 * DAY + 18 * HOUR;
 
     before(async () => {
       if (storeKind === 'postgres') database = await freshDatabase();
@@ -59,6 +63,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       });
       admin = adminClient(sluice, BOOTSTRAP);
       ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      const calls: Transaction[] = [];
+      for (let at = firstCall; at < today; at += HOUR) calls.push(call(at));
+      await ledger.insertTransactions(calls);
     });
 
     after(async () => {
@@ -68,12 +75,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     test("a new deployment's first, partial day is not averaged as a full day: the run rate is the full days'", async () => {
-      // Deployed three days ago at 18:00 UTC, one 1 USD call every hour since: 6 USD on the first day, 24 on each after.
-      const today = Math.floor(Date.now() / DAY) * DAY;
-      const calls: Transaction[] = [];
-      for (let at = today - 3 * DAY + 18 * HOUR; at < today; at += HOUR) calls.push(call(at));
-      await ledger.insertTransactions(calls);
-
       const answer = await admin('GET', '/api/forecast');
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       const asOf = Date.parse(answer.body.asOf);
@@ -83,6 +84,31 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       // The rest of the month at 24 USD a day, not at (6 + 24 + 24) / 3 = 18.
       const expected = overall.actualToDate.microUsd + (24 * USD * (monthEnd - asOf)) / DAY;
       assert.ok(Math.abs(overall.forecast.microUsd - expected) <= 1, `${overall.forecast.microUsd} against ${expected}`);
+    });
+
+    test("a month budget's burn-down runs at the rate since the ledger began, not since the window's start", async () => {
+      const made = await admin('POST', '/api/budgets', {
+        name: 'payments-monthly',
+        consumers: { team: 'payments' },
+        measure: 'cost_usd',
+        limit: 100_000,
+        window: 'month',
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const before = Date.now();
+      const answer = await admin('GET', '/api/budgets/payments-monthly/burn-down');
+      const after = Date.now();
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const { used } = answer.body;
+      const start = Date.parse(answer.body.window.start);
+      const end = Date.parse(answer.body.window.end);
+      // What was used goes on at its rate since the first call (or the window's start, if later) to the window's end.
+      const since = Math.max(start, Math.floor(firstCall / HOUR) * HOUR);
+      const projected = (now: number) => used + (used / (now - since)) * (end - now);
+      assert.ok(
+        answer.body.projectedAtEnd <= Math.round(projected(before)) + 1 && answer.body.projectedAtEnd >= Math.round(projected(after)) - 1,
+        `${answer.body.projectedAtEnd} against ${projected(before)}`,
+      );
     });
   });
 }

@@ -152,6 +152,14 @@ describe('budget burn-down', () => {
     assert.equal(burnDown({ limit: 100, used: 0, now: halfway, window }).exhaustsAt, null);
   });
 
+  test('a window the ledger began within: the rate since the ledger began, the time before it unknown rather than idle', () => {
+    // 60 used in the quarter window since the ledger began, halfway through: 240 a window, 60 + 120 by its end.
+    const since = halfway - (window.end - window.start) / 4;
+    const result = burnDown({ limit: 150, used: 60, now: halfway, window, since });
+    assert.equal(result.projectedAtEnd, 180);
+    assert.equal(result.exhaustsAt, Math.ceil(halfway + (window.end - window.start) * (90 / 240)));
+  });
+
   test('a budget already used up is exhausted now', () => {
     const result = burnDown({ limit: 100, used: 130, now: halfway, window });
     assert.deepEqual([result.exhausted, result.exhaustsAt, result.remaining], [true, halfway, 0]);
