@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
-import { adminClient, type AdminClient } from '../support/admin-client.js';
+import { adminClient, clientWithRole, type AdminClient } from '../support/admin-client.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -15,14 +15,14 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const USD = 1_000_000;
 
-function call(startedAt: number): Transaction {
+function call(startedAt: number, team = 'payments'): Transaction {
   return {
-    requestId: `forecast-${startedAt}`,
+    requestId: `forecast-${team}-${startedAt}`,
     startedAt,
     operation: 'chat',
     api: 'openai',
-    consumer: 'checkout-service',
-    team: 'payments',
+    consumer: team === 'payments' ? 'checkout-service' : 'search-service',
+    team,
     requestedModel: 'gpt-4o-mini',
     provider: 'openai',
     providerModel: 'gpt-4o-mini',
@@ -109,6 +109,59 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         answer.body.projectedAtEnd <= Math.round(projected(before)) + 1 && answer.body.projectedAtEnd >= Math.round(projected(after)) - 1,
         `${answer.body.projectedAtEnd} against ${projected(before)}`,
       );
+    });
+  });
+}
+
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`forecast API on ${storeKind}: a team new to an established deployment`, () => {
+    let database: TestDatabase | null = null;
+    let sluice: TestSluice;
+    let ledger: DirectorStore;
+    let admin: AdminClient;
+    const today = Math.floor(Date.now() / DAY) * DAY;
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      sluice = await startTestSluice({
+        ...(database === null ? {} : { storage: database.url }),
+        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      });
+      admin = adminClient(sluice, BOOTSTRAP);
+      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      // Payments has called since 20 days ago; discovery made its first call two days ago, 1 USD an hour since.
+      const calls = [call(today - 20 * DAY, 'payments')];
+      for (let at = today - 2 * DAY; at < today; at += HOUR) calls.push(call(at, 'discovery'));
+      await ledger.insertTransactions(calls);
+    });
+
+    after(async () => {
+      await ledger?.close();
+      await sluice?.stop();
+      await database?.drop();
+    });
+
+    test("the days before a team's first call are not days it spent nothing: its forecast runs at its own rate", async () => {
+      const answer = await admin('GET', '/api/forecast');
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const asOf = Date.parse(answer.body.asOf);
+      const monthEnd = Date.parse(answer.body.to);
+      const discovery = answer.body.teams.find((line: any) => line.team === 'discovery');
+      assert.deepEqual([discovery.method, discovery.historyDays], ['flat-mean', 2], JSON.stringify(discovery));
+      // 24 USD a day, not 48 USD spread over the 20 days since payments' first call.
+      const expected = discovery.actualToDate.microUsd + (24 * USD * (monthEnd - asOf)) / DAY;
+      assert.ok(Math.abs(discovery.forecast.microUsd - expected) <= 1, `${discovery.forecast.microUsd} against ${expected}`);
+      // The deployment's own history is still 20 days: the overall forecast counts every day since its first call.
+      assert.equal(answer.body.overall.historyDays, 20);
+      // A team-owner's forecast of its own team is the same.
+      const team = await admin('POST', '/api/teams', { name: 'discovery', owner: 'owner@example.com' });
+      assert.ok([201, 409].includes(team.status), JSON.stringify(team.body));
+      const owner = await clientWithRole(sluice, admin, 'discovery-owner', 'team-owner', 'discovery');
+      const own = await owner('GET', '/api/forecast');
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      assert.equal(own.body.teams[0].historyDays, 2);
     });
   });
 }
