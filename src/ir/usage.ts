@@ -9,7 +9,9 @@ export interface Usage {
   cacheWriteTokens: number;
   /**
    * Of cacheWriteTokens, those written to a 1-hour cache (Anthropic's `ttl: '1h'`), which Anthropic bills at 2x the input
-   * price rather than the 5-minute write's 1.25x; absent (none) where the provider reports no split.
+   * price rather than the 5-minute write's 1.25x; the rest are 5-minute writes. Absent where the provider states no split
+   * (priced as 5-minute writes throughout), 0 where it states one without 1-hour writes: an Anthropic client is told the
+   * split only when there is one to tell.
    */
   cacheWrite1hTokens?: number;
   /**
@@ -57,7 +59,8 @@ export function usageExcludingCache(
   output: number | undefined,
   cacheRead = 0,
   cacheWrite = 0,
-  cacheWrite1h = 0,
+  /** Undefined: the provider stated no split. */
+  cacheWrite1h?: number,
 ): Usage {
   const usage: Usage = {
     inputTokens: (input ?? 0) + cacheRead + cacheWrite,
@@ -67,6 +70,6 @@ export function usageExcludingCache(
     reported: input !== undefined || output !== undefined,
   };
   // A split larger than the writes it splits is a provider's bug: billed as if every write were a 1-hour one.
-  if (cacheWrite1h > 0) usage.cacheWrite1hTokens = Math.min(cacheWrite1h, cacheWrite);
+  if (cacheWrite1h !== undefined) usage.cacheWrite1hTokens = Math.min(cacheWrite1h, cacheWrite);
   return usage;
 }

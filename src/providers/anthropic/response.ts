@@ -55,7 +55,7 @@ export function anthropicUsage(value: unknown): Usage {
     asTokenCount(usage.output_tokens),
     asTokenCount(usage.cache_read_input_tokens) ?? 0,
     asTokenCount(usage.cache_creation_input_tokens) ?? 0,
-    anthropicHourCacheWrites(usage),
+    usage.cache_creation === undefined ? undefined : anthropicHourCacheWrites(usage),
   );
   const searches = anthropicWebSearches(usage);
   if (searches !== undefined && searches > 0) result.webSearches = searches;

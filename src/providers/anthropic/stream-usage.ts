@@ -27,7 +27,7 @@ export class AnthropicStreamUsage {
     this.cacheWrite1h = Math.min(anthropicHourCacheWrites(usage), this.cacheWrite);
     const input = (asTokenCount(usage.input_tokens) ?? 0) + this.cacheRead + this.cacheWrite;
     const part: Partial<Usage> = { inputTokens: input, cachedInputTokens: this.cacheRead, cacheWriteTokens: this.cacheWrite };
-    if (this.cacheWrite1h > 0) part.cacheWrite1hTokens = this.cacheWrite1h;
+    if (usage.cache_creation !== undefined) part.cacheWrite1hTokens = this.cacheWrite1h;
     const searches = anthropicWebSearches(usage);
     if (searches !== undefined && searches > 0) part.webSearches = searches;
     return part;
