@@ -35,6 +35,11 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         const message = '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
         return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
       }
+      // As Anthropic does for Claude Opus 4.7 on: no sampling settings at all.
+      if (body.model === 'claude-opus-4-7' && (body.temperature !== undefined || body.top_p !== undefined || body.top_k !== undefined)) {
+        const message = '`temperature` is deprecated for this model.';
+        return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
+      }
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true)
         return sse(
@@ -45,6 +50,11 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     });
     openaiMock = await MockProvider.start((request, res) => {
       const body = request.body;
+      // As OpenAI does for its o-series and GPT-5: the default temperature only, and no top_p.
+      if (body.model === 'o3' && ((body.temperature !== undefined && body.temperature !== 1) || body.top_p !== undefined)) {
+        const message = "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.";
+        return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } });
+      }
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true) {
         return sse(
@@ -65,6 +75,8 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku-20241022' }] },
         { name: 'claude-sonnet', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5-20250929' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+        { name: 'claude-opus', targets: [{ provider: 'anthropic', model: 'claude-opus-4-7' }] },
+        { name: 'o3', targets: [{ provider: 'openai', model: 'o3' }] },
       ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -126,6 +138,38 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
       messages: [{ role: 'user', content: 'Hi' }],
     });
     assert.equal(anthropicMock.received.at(-1)!.body.top_p, 0.9);
+  });
+
+  test('OpenAI SDK -> Claude Opus 4.7, which refuses sampling settings: temperature and top_p are left out', async () => {
+    const completion = await openai.chat.completions.create({
+      model: 'claude-opus',
+      temperature: 0.2,
+      top_p: 0.9,
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Claude');
+    const sent = anthropicMock.received.at(-1)!.body;
+    assert.equal(sent.model, 'claude-opus-4-7');
+    assert.equal('temperature' in sent || 'top_p' in sent, false);
+  });
+
+  test('Anthropic SDK -> OpenAI o3, which takes only the default temperature: temperature and top_p are left out', async () => {
+    // The SDK's own types have dropped sampling settings (Claude 4.7 on refuses them); older clients still send them.
+    const withSampling = {
+      model: 'o3',
+      max_tokens: 100,
+      temperature: 0.2,
+      top_p: 0.9,
+      messages: [{ role: 'user' as const, content: 'Hello' }],
+    };
+    const message = await anthropic.messages.create(withSampling);
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
+    const sent = openaiMock.received.at(-1)!.body;
+    assert.equal(sent.model, 'o3');
+    assert.equal('temperature' in sent || 'top_p' in sent, false);
+    // A model that takes them still gets them.
+    await anthropic.messages.create({ ...withSampling, model: 'gpt-4o-mini' });
+    assert.equal(openaiMock.received.at(-1)!.body.temperature, 0.2);
   });
 
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {

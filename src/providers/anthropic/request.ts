@@ -83,7 +83,8 @@ export function anthropicRequestBody(
     body.thinking = thinking.thinking;
     if (thinking.effort !== undefined) body.output_config = { effort: thinking.effort };
     if (thinking.topP !== undefined) body.top_p = thinking.topP;
-  } else {
+  } else if (model.sampling) {
+    // (Claude 4.7 and later refuse any sampling setting with a 400: they get none.)
     if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
     // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
     if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;

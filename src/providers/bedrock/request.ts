@@ -113,9 +113,12 @@ export function bedrockConverseBody(
     };
   } else {
     if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
-    if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
-    // Temperature alone to a Claude that refuses the pair, as for Anthropic (anthropic/request.ts).
-    if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
+    // Temperature alone to a Claude that refuses the pair, none to one that refuses both (Claude 4.7 on), as for Anthropic
+    // (anthropic/request.ts).
+    if (model.sampling) {
+      if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
+      if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
+    }
   }
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;

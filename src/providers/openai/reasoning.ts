@@ -29,3 +29,16 @@ export function openaiReasoningEffort(reasoning: Reasoning, model: string): Reas
   if (effort === 'xhigh' && Number(match[1]) === 5 && Number(match[2]) < 2) return 'high';
   return effort;
 }
+
+/**
+ * Whether `model` takes temperature and top_p when sent `effort`: the o-series and GPT-5 refuse any but their defaults
+ * (a 400), GPT-5.1 and later take them only without reasoning (effort none, their default); every other model does.
+ * An Anthropic client's sampling settings are left out where they would be refused.
+ */
+export function openaiTakesSampling(model: string, effort: ReasoningEffort | undefined): boolean {
+  if (O_SERIES.test(model)) return false;
+  const match = GPT5.exec(model);
+  if (match === null || Number(match[1]) < 5) return true;
+  const later = Number(match[1]) > 5 || match[2] !== undefined;
+  return later && (effort === undefined || effort === 'none');
+}

@@ -3,7 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { openaiReasoningEffort } from './reasoning.js';
+import { openaiReasoningEffort, openaiTakesSampling } from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -40,8 +40,11 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
     body.stream_options = { include_usage: true };
   }
   if (request.maxTokens !== undefined) body.max_completion_tokens = request.maxTokens;
-  if (request.temperature !== undefined) body.temperature = request.temperature;
-  if (request.topP !== undefined) body.top_p = request.topP;
+  const effort = request.reasoning === undefined ? undefined : openaiReasoningEffort(request.reasoning, targetModel);
+  if (openaiTakesSampling(targetModel, effort)) {
+    if (request.temperature !== undefined) body.temperature = request.temperature;
+    if (request.topP !== undefined) body.top_p = request.topP;
+  }
   if (request.stop !== undefined) body.stop = request.stop;
   if (request.tools !== undefined) {
     body.tools = request.tools.map((tool) => ({
@@ -74,10 +77,7 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
           }
         : { type: format.type };
   }
-  if (request.reasoning !== undefined) {
-    const effort = openaiReasoningEffort(request.reasoning, targetModel);
-    if (effort !== undefined) body.reasoning_effort = effort;
-  }
+  if (effort !== undefined) body.reasoning_effort = effort;
   if (request.user !== undefined) body.user = request.user;
   return body;
 }
