@@ -1,18 +1,16 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { strictSchema, UNPLACED_CLAUDE_MAX_OUTPUT, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
 
-/** Anthropic requires max_tokens; OpenAI clients often leave it out. */
-export const DEFAULT_MAX_TOKENS = 4096;
-
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
  * here; null for a request that asks for none. `model`: what the target model takes (claudeModelFeatures): strict tools
- * for those the client marked strict and the answer's for a strict schema; temperature alone when it refuses top_p too.
+ * for those the client marked strict and the answer's for a strict schema; temperature alone when it refuses top_p too;
+ * its whole output when the client names no max_tokens, as OpenAI gives (Anthropic requires the field).
  */
 export function anthropicRequestBody(
   request: ChatRequest,
@@ -65,7 +63,11 @@ export function anthropicRequestBody(
       }
     }
   }
-  const body: AnthropicRequest = { model: targetModel, max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS, messages };
+  const body: AnthropicRequest = {
+    model: targetModel,
+    max_tokens: request.maxTokens ?? model.maxOutputTokens ?? UNPLACED_CLAUDE_MAX_OUTPUT,
+    messages,
+  };
   if (system.length > 0) body.system = system.join('\n\n');
   if (request.stream) body.stream = true;
   if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);

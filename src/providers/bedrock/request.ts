@@ -99,7 +99,10 @@ export function bedrockConverseBody(
   const body: BedrockConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
-  if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+  // Without one Converse caps a Claude's answer at 4,096 tokens, not the model's own maximum as AWS documents: a Claude is
+  // sent its maximum, as OpenAI gives a client that names none; another model keeps Bedrock's default.
+  const maxTokens = request.maxTokens ?? model.maxOutputTokens;
+  if (maxTokens !== undefined && maxTokens !== null) inference.maxTokens = maxTokens;
   if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
   // Temperature alone to a Claude that refuses the pair, as for Anthropic (anthropic/request.ts).
   if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;

@@ -9,13 +9,18 @@ export interface ClaudeModelFeatures {
   strictTools: boolean;
   /** Whether it takes `temperature` and `top_p` together; the newer models refuse the pair ("use only one"). */
   temperatureWithTopP: boolean;
+  /**
+   * The most output tokens it gives (claudeMaxOutputTokens): what a client that names no max_tokens is given, as OpenAI
+   * gives its models' whole output. Null for a model Sluice cannot place.
+   */
+  maxOutputTokens: number | null;
 }
 
 /** claude-{family}-{major}[-{minor}], the naming from Claude 4 on; the minor is one or two digits, never a date. */
 const CLAUDE_VERSION = /claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![0-9])/;
 
 /** What an older Claude, another vendor's model or a model named by an ARN Sluice cannot read is sent: all as before. */
-const AS_BEFORE: ClaudeModelFeatures = { strictTools: false, temperatureWithTopP: true };
+const AS_BEFORE: Omit<ClaudeModelFeatures, 'maxOutputTokens'> = { strictTools: false, temperatureWithTopP: true };
 
 /**
  * The features of the model `modelId` names (`claude-sonnet-4-5-20250929`, `us.anthropic.claude-haiku-4-5-20251001-v1:0`,
@@ -27,8 +32,9 @@ const AS_BEFORE: ClaudeModelFeatures = { strictTools: false, temperatureWithTopP
  * Claude from 4.5, refuse temperature and top_p together.
  */
 export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'bedrock' | 'vertex'): ClaudeModelFeatures {
+  const maxOutputTokens = claudeMaxOutputTokens(modelId, platform);
   const match = CLAUDE_VERSION.exec(modelId);
-  if (match === null) return AS_BEFORE;
+  if (match === null) return { ...AS_BEFORE, maxOutputTokens };
   const family = match[1];
   const major = Number(match[2]);
   const minor = match[3] === undefined ? 0 : Number(match[3]);
@@ -37,8 +43,47 @@ export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'be
   return {
     strictTools: structuredOutputs,
     temperatureWithTopP: !(from45 || (family === 'opus' && major === 4 && minor >= 1)),
+    maxOutputTokens,
   };
 }
+
+/** Claude 3's naming: claude-3[-{minor}]-{family}[-{date}] (`claude-3-5-haiku-20241022`, `claude-3-7-sonnet-latest`). */
+const CLAUDE_3 = /claude-3(?:-(\d))?-(?:opus|sonnet|haiku)(?:-(\d{8}))?/;
+/** From Claude 4 on: claude-{family}-{major}[-{minor}], for any family (Anthropic names new ones). */
+const CLAUDE_NAMED = /claude-([a-z]+)-(\d+)(?:-(\d{1,2}))?(?![0-9])/;
+
+/**
+ * The most output tokens the model `modelId` names gives, from Anthropic's model pages
+ * (https://platform.claude.com/docs/en/about-claude/models/overview and each model's page): Claude 3 Haiku and Opus
+ * 4,096; 3.5 Haiku and Sonnet 8,192 (Claude 3.5 Sonnet of June 2024 4,096 on Bedrock, which refuses more); 3.7 Sonnet,
+ * Sonnet 4 and 4.5, Haiku 4.5, Opus 4.5 64,000; Opus 4 and 4.1 32,000; Opus and Sonnet from 4.6, and every Claude 5,
+ * 128,000 (a later Haiku: 64,000, the most any Haiku gives). Null for a model Sluice cannot place (another vendor's, an
+ * inference profile ARN, an older Claude, a name of the operator's own): a provider that requires a figure sends
+ * UNPLACED_CLAUDE_MAX_OUTPUT, which every Claude takes; a limit above the model's is a 400, so no guess goes higher.
+ */
+export function claudeMaxOutputTokens(modelId: string, platform: 'anthropic' | 'bedrock' | 'vertex'): number | null {
+  const three = CLAUDE_3.exec(modelId);
+  if (three !== null) {
+    const minor = three[1] === undefined ? 0 : Number(three[1]);
+    if (minor >= 7) return 64_000;
+    if (minor === 5) return platform === 'bedrock' && three[2] === '20240620' ? 4_096 : 8_192;
+    return 4_096;
+  }
+  const match = CLAUDE_NAMED.exec(modelId);
+  if (match === null) return null;
+  const family = match[1];
+  const major = Number(match[2]);
+  const minor = match[3] === undefined ? 0 : Number(match[3]);
+  if (major >= 5) return family === 'haiku' ? 64_000 : 128_000;
+  if (major !== 4) return null;
+  if (family === 'opus') return minor >= 6 ? 128_000 : minor === 5 ? 64_000 : 32_000;
+  if (family === 'sonnet') return minor >= 6 ? 128_000 : 64_000;
+  if (family === 'haiku') return 64_000;
+  return null;
+}
+
+/** What is sent as max_tokens where one is required and the model cannot be placed: Claude 3 Haiku's, the least any gives. */
+export const UNPLACED_CLAUDE_MAX_OUTPUT = 4_096;
 
 /**
  * A client's schema as Claude's strict mode takes it: what it cannot enforce (minimum, maxLength, pattern, ...) moved into
