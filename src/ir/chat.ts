@@ -78,5 +78,10 @@ export interface ChatResponse {
   finishReason: FinishReason;
   /** The stop sequence that ended the answer, where the provider says which. */
   stopSequence?: string;
+  /**
+   * The model declining to give the structured answer asked for (response_format), in its own words, kept apart from
+   * text: OpenAI's message.refusal. Then text is empty and finishReason content_filter.
+   */
+  refusal?: string;
   usage: Usage;
 }

@@ -33,7 +33,12 @@ function chatId(id: string): string {
   return id.startsWith('chatcmpl-') ? id : `chatcmpl-${id}`;
 }
 
+/**
+ * A refusal (the model declining a structured answer) goes as OpenAI answers one: in message.refusal, with content null
+ * and finish_reason stop, which the openai SDK's parse helpers read as such (a content_filter finish makes them throw).
+ */
 function renderChat(response: ChatResponse, requestedModel: string): string {
+  const refusal = response.refusal ?? null;
   const completion: OpenAIChatCompletion = {
     id: chatId(response.id),
     object: 'chat.completion',
@@ -44,7 +49,7 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
         index: 0,
         message: {
           role: 'assistant',
-          content: response.text === '' && response.toolCalls.length > 0 ? null : response.text,
+          content: response.text === '' && (response.toolCalls.length > 0 || refusal !== null) ? null : response.text,
           ...(response.toolCalls.length > 0 && {
             tool_calls: response.toolCalls.map((call) => ({
               id: call.id,
@@ -52,9 +57,9 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
               function: { name: call.name, arguments: call.arguments },
             })),
           }),
-          refusal: null,
+          refusal,
         },
-        finish_reason: FINISH[response.finishReason],
+        finish_reason: refusal !== null ? 'stop' : FINISH[response.finishReason],
         logprobs: null,
       },
     ],
@@ -77,6 +82,8 @@ class OpenAIStreamEncoder implements StreamEncoder {
   /** Set once the stream is closed: by its end, or by an error, after which nothing more is sent. */
   private ended: boolean;
   private readonly usage: Usage;
+  /** Set once a refusal was sent: the answer then finishes as OpenAI's refusals do, with stop. */
+  private refused: boolean;
 
   constructor(model: string, includeUsage: boolean) {
     this.model = model;
@@ -86,6 +93,7 @@ class OpenAIStreamEncoder implements StreamEncoder {
     this.started = false;
     this.ended = false;
     this.usage = emptyUsage();
+    this.refused = false;
   }
 
   encode(events: readonly StreamEvent[]): string {
@@ -101,6 +109,10 @@ class OpenAIStreamEncoder implements StreamEncoder {
         case 'text':
           out += this.ensureStarted() + this.chunk({ content: event.text }, null);
           break;
+        case 'refusal':
+          this.refused = true;
+          out += this.ensureStarted() + this.chunk({ refusal: event.text }, null);
+          break;
         case 'tool_call_start':
           out +=
             this.ensureStarted() +
@@ -115,7 +127,7 @@ class OpenAIStreamEncoder implements StreamEncoder {
           out += this.chunk({ tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null);
           break;
         case 'finish':
-          out += this.ensureStarted() + this.chunk({}, FINISH[event.finishReason]);
+          out += this.ensureStarted() + this.chunk({}, this.refused ? 'stop' : FINISH[event.finishReason]);
           break;
         case 'usage':
           mergeUsage(this.usage, event.usage);

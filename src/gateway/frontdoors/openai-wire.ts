@@ -41,6 +41,7 @@ export interface OpenAIChatChunk {
     delta: {
       role?: 'assistant';
       content?: string | null;
+      refusal?: string | null;
       tool_calls?: Array<{ index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }>;
     };
     finish_reason: OpenAIFinishReason | null;
