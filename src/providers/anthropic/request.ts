@@ -73,7 +73,10 @@ export function anthropicRequestBody(
   if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
   // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
   if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
-  if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
+  // Anthropic refuses a stop sequence that is empty or only whitespace (OpenAI's clients often send "\n"): such ones are
+  // left out, as settings Claude has no form of are, rather than failing the call.
+  const stop = request.stop?.filter((sequence) => sequence.trim() !== '') ?? [];
+  if (stop.length > 0) body.stop_sequences = stop;
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool) =>
       anthropicTool(tool.name, tool.description, tool.parameters, model.strictTools && tool.strict === true),
