@@ -63,6 +63,7 @@ export function anthropicRequestBody(
       }
     }
   }
+  trimPrefill(messages);
   const body: AnthropicRequest = {
     model: targetModel,
     max_tokens: request.maxTokens ?? model.maxOutputTokens ?? UNPLACED_CLAUDE_MAX_OUTPUT,
@@ -99,6 +100,24 @@ export function anthropicRequestBody(
   }
   if (request.user !== undefined) body.metadata = { user_id: request.user };
   return body;
+}
+
+/**
+ * A conversation that ends with an assistant turn is a prefill Claude continues, and Anthropic refuses one whose text
+ * ends in whitespace ("final assistant content cannot end with trailing whitespace"), which OpenAI takes: that whitespace
+ * is left out, and a text of nothing else with it (the turn too, when nothing is left). Changes only blocks built here.
+ */
+function trimPrefill(messages: AnthropicMessage[]): void {
+  for (;;) {
+    const last = messages.at(-1);
+    if (last?.role !== 'assistant' || !Array.isArray(last.content)) return;
+    const block = last.content.at(-1);
+    if (block?.type !== 'text') return;
+    block.text = block.text.trimEnd();
+    if (block.text !== '') return;
+    last.content.pop();
+    if (last.content.length === 0) messages.pop();
+  }
 }
 
 /** A tool in Anthropic's wire; a strict one with its schema as strict mode takes it (or not strict, if it cannot be). */
