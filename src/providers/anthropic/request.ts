@@ -23,8 +23,9 @@ export function anthropicRequestBody(
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
-    // Anthropic refuses a turn with no content and a blank text block, both of which OpenAI takes: they say nothing.
-    blocks = blocks.filter((block) => block.type !== 'text' || block.text !== '');
+    // Anthropic refuses a turn with no content and a text block that is empty or only whitespace, which OpenAI takes:
+    // they say nothing.
+    blocks = blocks.filter((block) => block.type !== 'text' || block.text.trim() !== '');
     if (blocks.length === 0) return;
     const last = messages.at(-1);
     // Anthropic wants user and assistant turns to alternate: merge consecutive turns of one role (tool results, then text).
