@@ -17,10 +17,22 @@ describe('max_tokens sent to Claude when an OpenAI client sends none', () => {
   let client: OpenAI;
 
   before(async () => {
-    anthropicMock = await MockProvider.start((request, res) =>
-      request.body.stream === true ? sse(res, anthropicStreamFrames(['Hello', ' there'])) : json(res, 200, anthropicMessage('Hello there')),
-    );
-    bedrockMock = await startMockBedrock((_model, _stream, _request, res) => json(res, 200, converseAnswer('Hello there')));
+    anthropicMock = await MockProvider.start((request, res) => {
+      // As the Messages API refuses more than Claude Sonnet 4.5 gives.
+      if (request.body.model === 'claude-sonnet-4-5-20250929' && (request.body.max_tokens as number) > 64_000)
+        return json(res, 400, {
+          type: 'error',
+          error: { type: 'invalid_request_error', message: `max_tokens: ${String(request.body.max_tokens)} > 64000` },
+        });
+      return request.body.stream === true
+        ? sse(res, anthropicStreamFrames(['Hello', ' there']))
+        : json(res, 200, anthropicMessage('Hello there'));
+    });
+    bedrockMock = await startMockBedrock((_model, _stream, request, res) => {
+      const config = request.body.inferenceConfig as { maxTokens?: number } | undefined;
+      if ((config?.maxTokens ?? 0) > 128_000) return json(res, 400, { message: 'too many' }, { 'x-amzn-errortype': 'ValidationException' });
+      return json(res, 200, converseAnswer('Hello there'));
+    });
     const anthropic = (name: string, model: string) => ({ name, targets: [{ provider: 'anthropic', model }] });
     const bedrock = (name: string, model: string) => ({ name, targets: [{ provider: 'bedrock', model }] });
     sluice = await startTestSluice({
@@ -47,7 +59,14 @@ describe('max_tokens sent to Claude when an OpenAI client sends none', () => {
       ],
       // Fits a call reserving admission.defaultMaxTokens (4,096) of output, not one reserving a Claude's 64,000.
       budgets: [
-        { name: 'checkout-daily', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 20_000, window: 'day' },
+        {
+          name: 'opus-daily',
+          consumers: { consumer: 'checkout-service' },
+          resources: { model: 'opus-4-6' },
+          measure: 'total_tokens',
+          limit: 20_000,
+          window: 'day',
+        },
       ],
     });
     client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -105,6 +124,16 @@ describe('max_tokens sent to Claude when an OpenAI client sends none', () => {
     // Claude 3.5 Sonnet (June 2024) takes at most 4,096 on Bedrock.
     assert.equal(await maxTokens('bedrock-sonnet-3-5-v1'), 4_096);
     assert.equal(await maxTokens('bedrock-nova'), undefined);
+  });
+
+  test("a client max_tokens above the model's maximum (a GPT's, on fallback) is sent as the model's maximum", async () => {
+    await client.chat.completions.create({ model: 'sonnet-4-5', messages, max_completion_tokens: 100_000 });
+    assert.equal(anthropicMock.received[0]!.body.max_tokens, 64_000);
+    await client.chat.completions.create({ model: 'bedrock-opus-4-7', messages, max_tokens: 200_000 });
+    assert.equal((bedrockMock.received[0]!.body.inferenceConfig as { maxTokens: number }).maxTokens, 128_000);
+    // A model Sluice cannot place gets what the client asked.
+    await client.chat.completions.create({ model: 'unknown-claude', messages, max_tokens: 100_000 });
+    assert.equal(anthropicMock.received[1]!.body.max_tokens, 100_000);
   });
 
   test('a token budget that fits admission.defaultMaxTokens admits a call without max_tokens to a 128K-output Claude', async () => {

@@ -1,7 +1,7 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { strictSchema, UNPLACED_CLAUDE_MAX_OUTPUT, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeOutputLimit, strictSchema, UNPLACED_CLAUDE_MAX_OUTPUT, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
@@ -10,7 +10,8 @@ import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, Ant
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
  * here; null for a request that asks for none. `model`: what the target model takes (claudeModelFeatures): strict tools
  * for those the client marked strict and the answer's for a strict schema; temperature alone when it refuses top_p too;
- * its whole output when the client names no max_tokens, as OpenAI gives (Anthropic requires the field).
+ * its whole output when the client names no max_tokens, as OpenAI gives (Anthropic requires the field), and no more
+ * than that when the client names more (claudeOutputLimit).
  */
 export function anthropicRequestBody(
   request: ChatRequest,
@@ -67,7 +68,7 @@ export function anthropicRequestBody(
   trimPrefill(messages);
   const body: AnthropicRequest = {
     model: targetModel,
-    max_tokens: request.maxTokens ?? model.maxOutputTokens ?? UNPLACED_CLAUDE_MAX_OUTPUT,
+    max_tokens: claudeOutputLimit(request.maxTokens, model) ?? UNPLACED_CLAUDE_MAX_OUTPUT,
     messages,
   };
   if (system.length > 0) body.system = system.join('\n\n');

@@ -2,7 +2,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
-import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeOutputLimit, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
 
@@ -102,9 +102,10 @@ export function bedrockConverseBody(
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
   // Without one Converse caps a Claude's answer at 4,096 tokens, not the model's own maximum as AWS documents: a Claude is
-  // sent its maximum, as OpenAI gives a client that names none; another model keeps Bedrock's default.
-  const maxTokens = request.maxTokens ?? model.maxOutputTokens;
-  if (maxTokens !== undefined && maxTokens !== null) inference.maxTokens = maxTokens;
+  // sent its maximum, as OpenAI gives a client that names none (and no more when the client names more); another model
+  // keeps Bedrock's default.
+  const maxTokens = claudeOutputLimit(request.maxTokens, model);
+  if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
   // Temperature alone to a Claude that refuses the pair, as for Anthropic (anthropic/request.ts).
   if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;

@@ -86,6 +86,17 @@ export function claudeMaxOutputTokens(modelId: string, platform: 'anthropic' | '
 export const UNPLACED_CLAUDE_MAX_OUTPUT = 4_096;
 
 /**
+ * The output limit to send a Claude: the client's, no more than the model gives (a limit above it is a 400, where the
+ * answer could not be longer anyway: a client asking a GPT's 100,000 keeps working when its call falls back to a Claude);
+ * the model's own when the client names none, as OpenAI gives; undefined when neither is known.
+ */
+export function claudeOutputLimit(requested: number | undefined, model: ClaudeModelFeatures): number | undefined {
+  const most = model.maxOutputTokens;
+  if (requested === undefined) return most ?? undefined;
+  return most === null ? requested : Math.min(requested, most);
+}
+
+/**
  * A client's schema as Claude's strict mode takes it: what it cannot enforce (minimum, maxLength, pattern, ...) moved into
  * the description, every object closed (additionalProperties false), as Anthropic's own SDK does for its strict tools.
  * Null for a schema that cannot be made strict (a node with no type): such a tool goes without strict, best effort.
