@@ -19,6 +19,15 @@ const hostPort = (port: number) =>
     })
     .strict();
 
+/** A service tier's token prices (OpenAI's priority and flex processing); cachedInput is the tier's input when absent. */
+const tierPricing = z
+  .object({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cachedInput: z.number().nonnegative().optional(),
+  })
+  .strict();
+
 const pricing = z
   .object({
     input: z.number().nonnegative(),
@@ -29,6 +38,12 @@ const pricing = z
     cacheWrite1h: z.number().nonnegative().optional(),
     /** USD per 1M input characters, for a model its provider bills by the character (input then 0). */
     inputCharacters: z.number().nonnegative().optional(),
+    /** USD per 1,000 searches of the provider's built-in web search tool; searches are not charged when absent. */
+    webSearch: z.number().nonnegative().optional(),
+    /** Prices of calls the provider served at its priority tier (the answer's `service_tier`); the standard ones when absent. */
+    priority: tierPricing.optional(),
+    /** Prices of calls served at its flex tier. */
+    flex: tierPricing.optional(),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 // Sluice's own form of a chat call: every front door parses into it, every provider translates from it.
-import type { Usage } from './usage.js';
+import type { ServiceTier, Usage } from './usage.js';
 
 export type TextPart = { type: 'text'; text: string };
 export type ImagePart = {
@@ -27,10 +27,18 @@ export interface ToolCall {
   arguments: string;
 }
 
+/**
+ * One of Claude's signed reasoning blocks, as Anthropic's API gives it (`{type: "thinking", thinking, signature}` or
+ * `{type: "redacted_thinking", data}`): handed to a client with the answer and carried back by it unchanged, for Claude
+ * requires the thinking of a turn that called tools back with the tool results.
+ */
+export type ReasoningBlock = Record<string, unknown>;
+
 export type ChatMessage =
   | { role: 'system'; content: TextPart[] }
   | { role: 'user'; content: ContentPart[] }
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[] }
+  /** `reasoning`: the signed thinking the turn was answered with, where the client carried it back. */
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: ReasoningBlock[] }
   | { role: 'tool'; toolCallId: string; content: ToolResultPart[]; isError?: boolean };
 
 export interface ToolDefinition {
@@ -49,12 +57,31 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict?: boolean; description?: string };
 
+/**
+ * How much a model is to reason before it answers, in OpenAI's levels (Chat Completions' `reasoning_effort`, the
+ * Responses API's `reasoning.effort`); `none`: no reasoning. Each provider maps a level to what its model takes.
+ */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+
+export const REASONING_EFFORTS: readonly ReasoningEffort[] = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'];
+
+export interface Reasoning {
+  effort: ReasoningEffort;
+  /**
+   * A budget of reasoning tokens the client named (Anthropic's `thinking.budget_tokens`), for providers that take one;
+   * `effort` is the level nearest to it, for those that take levels.
+   */
+  budgetTokens?: number;
+}
+
 export interface ChatRequest {
   /** The model name the client asked for (a Sluice model name, not a provider's). */
   model: string;
   messages: ChatMessage[];
   stream: boolean;
   maxTokens?: number;
+  /** How many answers the model writes (OpenAI's `n`), each up to maxTokens; absent for one. */
+  choices?: number;
   temperature?: number;
   topP?: number;
   stop?: string[];
@@ -62,8 +89,12 @@ export interface ChatRequest {
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
+  /** Absent: the client asked nothing, and the model reasons as it does by default. */
+  reasoning?: Reasoning;
   /** End-user id the client passed along, forwarded where the provider takes one. */
   user?: string;
+  /** The service tier asked for where it is priced apart (OpenAI's `service_tier`): admission reserves at its prices. */
+  serviceTier?: ServiceTier;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
@@ -78,6 +109,8 @@ export interface ChatResponse {
   finishReason: FinishReason;
   /** The stop sequence that ended the answer, where the provider says which. */
   stopSequence?: string;
+  /** Claude's signed thinking blocks, in their order; absent when it did not think. */
+  reasoning?: ReasoningBlock[];
   /**
    * The model declining to give the structured answer asked for (response_format), in its own words, kept apart from
    * text: OpenAI's message.refusal. Then text is empty and finishReason content_filter.

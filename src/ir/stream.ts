@@ -1,5 +1,5 @@
 // The events a provider's stream decoder yields and a front door's stream encoder consumes.
-import type { FinishReason } from './chat.js';
+import type { FinishReason, ReasoningBlock } from './chat.js';
 import type { Usage } from './usage.js';
 
 export type StreamEvent =
@@ -11,6 +11,8 @@ export type StreamEvent =
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; argumentsDelta: string }
   | { type: 'finish'; finishReason: FinishReason; stopSequence?: string }
+  /** One of Claude's signed thinking blocks, whole, once it has ended (its signature comes last). */
+  | { type: 'reasoning'; block: ReasoningBlock }
   /** Usage so far; later events may raise it (Anthropic reports input first and output at the end). */
   | { type: 'usage'; usage: Partial<Usage> }
   /** The provider reported an error inside an already-started stream. */

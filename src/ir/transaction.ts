@@ -19,6 +19,12 @@ export interface Transaction {
   outputTokens: number;
   cachedInputTokens: number;
   cacheWriteTokens: number;
+  /**
+   * Of cacheWriteTokens, those written to a 1-hour prompt cache (Anthropic's `ttl: '1h'`, billed at 2x input, not the
+   * 5-minute write's 1.25x); 0 when none were, or the provider stated no split. Optional: records made before it
+   * (spooled, or observers') have none.
+   */
+  cacheWrite1hTokens?: number;
   /** True when the provider reported no usage and Sluice counted with its tokenizer. */
   tokensEstimated: boolean;
   /** Integer micro-USD; null when the model has no known price. */

@@ -9,9 +9,16 @@ export interface Usage {
   cacheWriteTokens: number;
   /**
    * Of cacheWriteTokens, those written to a 1-hour cache (Anthropic's `ttl: '1h'`), which Anthropic bills at 2x the input
-   * price rather than the 5-minute write's 1.25x; absent (none) where the provider reports no split.
+   * price rather than the 5-minute write's 1.25x; the rest are 5-minute writes. Absent where the provider states no split
+   * (priced as 5-minute writes throughout), 0 where it states one without 1-hour writes: an Anthropic client is told the
+   * split only when there is one to tell.
    */
   cacheWrite1hTokens?: number;
+  /**
+   * Of outputTokens, those the model spent reasoning, where the provider states them apart (Gemini's
+   * thoughtsTokenCount); absent where it does not (Anthropic counts thinking in output_tokens with no split).
+   */
+  reasoningTokens?: number;
   /** False when the provider gave no figure and Sluice counted with its tokenizer. */
   reported: boolean;
   /**
@@ -19,6 +26,24 @@ export interface Usage {
    * report theirs as `metadata.billableCharacterCount`); absent everywhere else.
    */
   billableCharacters?: number;
+  /**
+   * Web searches the provider ran for the call and bills per search, beside the tokens (Anthropic's
+   * `server_tool_use.web_search_requests`, OpenAI's `web_search_call` items that searched); absent for none.
+   */
+  webSearches?: number;
+  /**
+   * The tier that served the call where it is not the standard one, and the provider prices it apart (OpenAI's
+   * `service_tier` in the answer: `priority` at a premium, `flex` at half); absent for the standard tier.
+   */
+  serviceTier?: ServiceTier;
+}
+
+/** The processing tiers a provider prices apart from its standard one (Pricing.priority, Pricing.flex). */
+export type ServiceTier = 'priority' | 'flex';
+
+/** A service_tier value as providers write it, as a tier priced apart; undefined for the standard one or anything else. */
+export function asServiceTier(value: unknown): ServiceTier | undefined {
+  return value === 'priority' || value === 'flex' ? value : undefined;
 }
 
 export function emptyUsage(): Usage {
@@ -34,7 +59,8 @@ export function usageExcludingCache(
   output: number | undefined,
   cacheRead = 0,
   cacheWrite = 0,
-  cacheWrite1h = 0,
+  /** Undefined: the provider stated no split. */
+  cacheWrite1h?: number,
 ): Usage {
   const usage: Usage = {
     inputTokens: (input ?? 0) + cacheRead + cacheWrite,
@@ -44,6 +70,6 @@ export function usageExcludingCache(
     reported: input !== undefined || output !== undefined,
   };
   // A split larger than the writes it splits is a provider's bug: billed as if every write were a 1-hour one.
-  if (cacheWrite1h > 0) usage.cacheWrite1hTokens = Math.min(cacheWrite1h, cacheWrite);
+  if (cacheWrite1h !== undefined) usage.cacheWrite1hTokens = Math.min(cacheWrite1h, cacheWrite);
   return usage;
 }

@@ -34,7 +34,8 @@ const FLAGS = 10;
 const ID_OFFSET = 11;
 const ID_LENGTH = 12;
 const SAVED_MICRO_USD = 13;
-const NUMBER_FIELDS = 14;
+const CACHE_WRITE_1H_TOKENS = 14;
+const NUMBER_FIELDS = 15;
 
 const STREAM = 1;
 const TOKENS_ESTIMATED = 2;
@@ -102,6 +103,7 @@ export class BatchBuilder {
     numbers[at + STATUS] = tx.status;
     numbers[at + ATTEMPTS] = tx.attempts;
     numbers[at + SAVED_MICRO_USD] = tx.savedMicroUsd ?? 0;
+    numbers[at + CACHE_WRITE_1H_TOKENS] = tx.cacheWrite1hTokens ?? 0;
     numbers[at + FLAGS] =
       (tx.stream ? STREAM : 0) |
       (tx.tokensEstimated ? TOKENS_ESTIMATED : 0) |
@@ -204,7 +206,10 @@ export function sliceBatch(batch: PackedBatch, from: number, to: number): Packed
   };
 }
 
-/** Number fields per record: NUMBER_FIELDS, or one fewer in a batch spooled before the saving field. */
+/**
+ * Number fields per record: NUMBER_FIELDS, or fewer in a batch spooled by an earlier version (13 before the saving field,
+ * 14 before the 1-hour cache writes): fields are only ever added at the end, so a record's earlier offsets never move.
+ */
 function numberStride(batch: PackedBatch): number {
   return batch.count === 0 ? NUMBER_FIELDS : batch.numbers.length / batch.count;
 }
@@ -233,7 +238,7 @@ export function unpack(batch: PackedBatch): Transaction[] {
   const text = (ref: number) => (ref === -1 ? null : strings[ref]!);
   // A batch spooled before the identity field was added has one string field fewer per record.
   const stride = stringStride(batch);
-  // And one number field fewer before the saving field.
+  // And fewer number fields before the saving field and the 1-hour cache writes.
   const numberFields = numberStride(batch);
   for (let i = 0; i < batch.count; i++) {
     const at = i * numberFields;
@@ -266,6 +271,7 @@ export function unpack(batch: PackedBatch): Transaction[] {
       violations: text(refs[base + 9]!),
       identity: stride > 10 ? text(refs[base + 10]!) : null,
       savedMicroUsd: numberFields > SAVED_MICRO_USD ? numbers[at + SAVED_MICRO_USD]! : 0,
+      cacheWrite1hTokens: numberFields > CACHE_WRITE_1H_TOKENS ? numbers[at + CACHE_WRITE_1H_TOKENS]! : 0,
     };
   }
   return rows;

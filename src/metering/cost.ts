@@ -16,6 +16,19 @@ export interface Pricing {
    * token prices (0 for such a model).
    */
   inputCharacters?: number | undefined;
+  /** USD per 1,000 web searches the provider runs for a call (its built-in web search tool); searches unpriced when absent. */
+  webSearch?: number | undefined;
+  /** Token prices when the provider says the call was served at its priority tier (OpenAI's `service_tier`). */
+  priority?: TierPricing | undefined;
+  /** Token prices when it was served at the flex tier. */
+  flex?: TierPricing | undefined;
+}
+
+/** USD per 1M tokens at a tier priced apart from the standard one; a tier's absent price is the standard one. */
+export interface TierPricing {
+  input: number;
+  output: number;
+  cachedInput?: number | undefined;
 }
 
 /** Null when there is no price, or when the model is priced by the character and the call's characters are unknown. */
@@ -27,14 +40,21 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
     characters = usage.billableCharacters * pricing.inputCharacters;
   }
   const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
-  const writePrice = pricing.cacheWrite ?? pricing.input;
+  // A tier without its own prices is billed here at the standard ones (a config price that names no tiers).
+  const tier = usage.serviceTier === undefined ? undefined : pricing[usage.serviceTier];
+  const input = tier === undefined ? pricing.input : tier.input;
+  const cachedInput = tier === undefined ? (pricing.cachedInput ?? pricing.input) : (tier.cachedInput ?? tier.input);
+  const output = tier === undefined ? pricing.output : tier.output;
+  const writePrice = pricing.cacheWrite ?? input;
   const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
   return Math.round(
-    uncached * pricing.input +
-      usage.cachedInputTokens * (pricing.cachedInput ?? pricing.input) +
+    uncached * input +
+      usage.cachedInputTokens * cachedInput +
       (usage.cacheWriteTokens - hourWrites) * writePrice +
       hourWrites * (pricing.cacheWrite1h ?? writePrice) +
-      usage.outputTokens * pricing.output +
-      characters,
+      usage.outputTokens * output +
+      characters +
+      // USD per 1,000 searches is 1,000 micro-USD per search.
+      (usage.webSearches ?? 0) * (pricing.webSearch ?? 0) * 1000,
   );
 }

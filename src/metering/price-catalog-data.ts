@@ -5,6 +5,8 @@
 // cloud.google.com/vertex-ai/generative-ai/pricing (where Vertex AI's price differs from the Gemini API's)).
 // Checked: 2026-11-24. Config `pricing` on a model overrides these.
 
+import type { TierPricing } from './cost.js';
+
 export interface CatalogEntry {
   /** `vertex`: only where Vertex AI differs from the Gemini API's catalog, which it otherwise bills at. */
   provider: 'openai' | 'anthropic' | 'bedrock' | 'gemini' | 'vertex';
@@ -19,11 +21,24 @@ export interface CatalogEntry {
   cacheWrite1h?: number;
   /** USD per 1M input characters, for a model billed by the character (its `input` then 0). */
   inputCharacters?: number;
+  /** USD per 1,000 searches of the provider's built-in web search tool, billed beside the tokens. */
+  webSearch?: number;
+  /** Token prices at OpenAI's priority tier (`service_tier: "priority"`), for the models that offer it. */
+  priority?: TierPricing;
+  /** Token prices at OpenAI's flex tier, half the standard ones, for the models that offer it. */
+  flex?: TierPricing;
 }
 
 export const PRICE_CATALOG_SOURCE =
   "Providers' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier, Vertex AI)";
 export const PRICE_CATALOG_AS_OF = '2026-11-24';
+
+/**
+ * USD per 1,000 web searches: Anthropic's web search tool, for every Claude; OpenAI's `web_search` tool in the Responses
+ * API, per search action, for every model (its older `web_search_preview` bills $25 on non-reasoning models: set
+ * `pricing.webSearch` where that is used).
+ */
+const WEB_SEARCH_PER_1K = 10;
 
 const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number, output: number): CatalogEntry => ({
   provider,
@@ -33,26 +48,117 @@ const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number,
   cachedInput: round(input * 0.1),
   cacheWrite: round(input * 1.25),
   cacheWrite1h: round(input * 2),
+  // Anthropic's web search tool; Bedrock offers none.
+  ...(provider === 'anthropic' && { webSearch: WEB_SEARCH_PER_1K }),
 });
+
+/** OpenAI's flex tier: half the standard prices (the Batch API's). */
+function half(input: number, output: number, cachedInput: number): TierPricing {
+  return { input: round(input / 2), output: round(output / 2), cachedInput: round(cachedInput / 2) };
+}
 
 function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
 export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
-  // OpenAI
-  { provider: 'openai', model: 'gpt-5', input: 1.25, output: 10, cachedInput: 0.125 },
-  { provider: 'openai', model: 'gpt-5-mini', input: 0.25, output: 2, cachedInput: 0.025 },
-  { provider: 'openai', model: 'gpt-5-nano', input: 0.05, output: 0.4, cachedInput: 0.005 },
-  { provider: 'openai', model: 'gpt-4.1', input: 2, output: 8, cachedInput: 0.5 },
-  { provider: 'openai', model: 'gpt-4.1-mini', input: 0.4, output: 1.6, cachedInput: 0.1 },
-  { provider: 'openai', model: 'gpt-4.1-nano', input: 0.1, output: 0.4, cachedInput: 0.025 },
-  { provider: 'openai', model: 'gpt-4o', input: 2.5, output: 10, cachedInput: 1.25 },
-  { provider: 'openai', model: 'gpt-4o-mini', input: 0.15, output: 0.6, cachedInput: 0.075 },
-  { provider: 'openai', model: 'o1', input: 15, output: 60, cachedInput: 7.5 },
-  { provider: 'openai', model: 'o3', input: 2, output: 8, cachedInput: 0.5 },
-  { provider: 'openai', model: 'o3-mini', input: 1.1, output: 4.4, cachedInput: 0.55 },
-  { provider: 'openai', model: 'o4-mini', input: 1.1, output: 4.4, cachedInput: 0.275 },
+  // OpenAI; priority tier prices from openai.com/api-priority-processing
+  {
+    provider: 'openai',
+    model: 'gpt-5',
+    input: 1.25,
+    output: 10,
+    cachedInput: 0.125,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 2.5, cachedInput: 0.25, output: 20 },
+    flex: half(1.25, 10, 0.125),
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-5-mini',
+    input: 0.25,
+    output: 2,
+    cachedInput: 0.025,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 0.45, cachedInput: 0.045, output: 3.6 },
+    flex: half(0.25, 2, 0.025),
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-5-nano',
+    input: 0.05,
+    output: 0.4,
+    cachedInput: 0.005,
+    webSearch: WEB_SEARCH_PER_1K,
+    flex: half(0.05, 0.4, 0.005),
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-4.1',
+    input: 2,
+    output: 8,
+    cachedInput: 0.5,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 3.5, cachedInput: 0.875, output: 14 },
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-4.1-mini',
+    input: 0.4,
+    output: 1.6,
+    cachedInput: 0.1,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 0.7, cachedInput: 0.175, output: 2.8 },
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-4.1-nano',
+    input: 0.1,
+    output: 0.4,
+    cachedInput: 0.025,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 0.2, cachedInput: 0.05, output: 0.8 },
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-4o',
+    input: 2.5,
+    output: 10,
+    cachedInput: 1.25,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 4.25, cachedInput: 2.125, output: 17 },
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    input: 0.15,
+    output: 0.6,
+    cachedInput: 0.075,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 0.25, cachedInput: 0.125, output: 1 },
+  },
+  { provider: 'openai', model: 'o1', input: 15, output: 60, cachedInput: 7.5, webSearch: WEB_SEARCH_PER_1K },
+  {
+    provider: 'openai',
+    model: 'o3',
+    input: 2,
+    output: 8,
+    cachedInput: 0.5,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 3.5, cachedInput: 0.875, output: 14 },
+    flex: half(2, 8, 0.5),
+  },
+  { provider: 'openai', model: 'o3-mini', input: 1.1, output: 4.4, cachedInput: 0.55, webSearch: WEB_SEARCH_PER_1K },
+  {
+    provider: 'openai',
+    model: 'o4-mini',
+    input: 1.1,
+    output: 4.4,
+    cachedInput: 0.275,
+    webSearch: WEB_SEARCH_PER_1K,
+    priority: { input: 2, cachedInput: 0.5, output: 8 },
+    flex: half(1.1, 4.4, 0.275),
+  },
   { provider: 'openai', model: 'text-embedding-3-small', input: 0.02, output: 0 },
   { provider: 'openai', model: 'text-embedding-3-large', input: 0.13, output: 0 },
   { provider: 'openai', model: 'text-embedding-ada-002', input: 0.1, output: 0 },

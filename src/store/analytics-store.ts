@@ -124,6 +124,8 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   identity: string | null;
   /** A call answered from the response cache: what it would have cost (integer micro-USD); else 0. */
   savedMicroUsd: number;
+  /** Of cacheWriteTokens, the 1-hour cache's; 0 for rows before migration 16. */
+  cacheWrite1hTokens: number;
 }
 
 /**
@@ -145,6 +147,8 @@ export interface AnalyticsStore {
   topDrivers(query: TopDriversQuery): Promise<CostDriver[]>;
   /** The first and last hour the rollups hold, or null while the ledger is empty. */
   usageExtent(): Promise<{ firstHour: EpochMs; lastHour: EpochMs } | null>;
+  /** The first hour the rollups hold a call of `team` ('' for calls without one), or null when they hold none. */
+  teamFirstHour(team: string): Promise<EpochMs | null>;
   /**
    * What gateways admitted and routed in [from, to) (any epoch milliseconds), per rollup key: the figure budget counters
    * are seeded with at start. Calls a target answered, with a consumer; not refusals (no target), nor observed traffic.

@@ -22,3 +22,20 @@ export function usageObjectText(json: string): string | null {
   }
   return null;
 }
+
+const SERVICE_TIER = '"service_tier"';
+
+/**
+ * The `service_tier` an answer names in json[from, to) (its last, the top-level field in OpenAI's answers), found
+ * without parsing the answer; null when there is none. A "service_tier" written inside a string is escaped (\"), so
+ * only a member's name matches.
+ */
+export function serviceTierText(json: string, from = 0, to = json.length): string | null {
+  const key = json.lastIndexOf(SERVICE_TIER, to - SERVICE_TIER.length);
+  if (key < from) return null;
+  let at = key + SERVICE_TIER.length;
+  while (at < to && (json[at] === ' ' || json[at] === ':' || json[at] === '\n' || json[at] === '\r' || json[at] === '\t')) at++;
+  if (json[at] !== '"') return null;
+  const close = json.indexOf('"', at + 1);
+  return close === -1 || close >= to ? null : json.slice(at + 1, close);
+}

@@ -28,5 +28,8 @@ export function mergeUsage(into: Usage, part: Partial<Usage>): void {
   if (part.cachedInputTokens !== undefined) into.cachedInputTokens = part.cachedInputTokens;
   if (part.cacheWriteTokens !== undefined) into.cacheWriteTokens = part.cacheWriteTokens;
   if (part.cacheWrite1hTokens !== undefined) into.cacheWrite1hTokens = part.cacheWrite1hTokens;
+  if (part.reasoningTokens !== undefined) into.reasoningTokens = part.reasoningTokens;
+  if (part.webSearches !== undefined) into.webSearches = part.webSearches;
+  if (part.serviceTier !== undefined) into.serviceTier = part.serviceTier;
   if (part.inputTokens !== undefined || part.outputTokens !== undefined) into.reported = true;
 }

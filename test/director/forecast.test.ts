@@ -67,10 +67,21 @@ describe('month-end forecast', () => {
       daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costMicroUsd: 10 * USD }],
       month: DECEMBER,
       now: at('2026-12-15T00:00:00Z'),
-      historyStart: at('2026-12-10T05:00:00Z'),
+      historyStart: at('2026-12-10T00:00:00Z'),
     });
     // Five days of history (10th to 14th), 10 USD in all: 2 USD a day for the 17 days left.
     assert.deepEqual([result.method, result.historyDays, result.actualToDate, result.forecast], ['flat-mean', 5, 10 * USD, 44 * USD]);
+  });
+
+  test("the ledger's first day, begun after midnight, is part of a day: not history, though its spend is actual", () => {
+    const result = forecastMonth({
+      daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costMicroUsd: 1 * USD }, ...days('2026-12-11', '2026-12-15', () => 4 * USD)],
+      month: DECEMBER,
+      now: at('2026-12-15T00:00:00Z'),
+      historyStart: at('2026-12-10T18:00:00Z'),
+    });
+    // Four full days (11th to 14th) at 4 USD: 4 USD a day for the 17 days left, not (1 + 16) / 5 = 3.4.
+    assert.deepEqual([result.method, result.historyDays, result.actualToDate, result.forecast], ['flat-mean', 4, 17 * USD, 85 * USD]);
   });
 
   test('the range never goes below what is already spent', () => {
@@ -139,6 +150,14 @@ describe('budget burn-down', () => {
       [null, 80],
     );
     assert.equal(burnDown({ limit: 100, used: 0, now: halfway, window }).exhaustsAt, null);
+  });
+
+  test('a window the ledger began within: the rate since the ledger began, the time before it unknown rather than idle', () => {
+    // 60 used in the quarter window since the ledger began, halfway through: 240 a window, 60 + 120 by its end.
+    const since = halfway - (window.end - window.start) / 4;
+    const result = burnDown({ limit: 150, used: 60, now: halfway, window, since });
+    assert.equal(result.projectedAtEnd, 180);
+    assert.equal(result.exhaustsAt, Math.ceil(halfway + (window.end - window.start) * (90 / 240)));
   });
 
   test('a budget already used up is exhausted now', () => {

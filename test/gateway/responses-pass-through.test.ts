@@ -271,6 +271,34 @@ describe('Responses API passed through to OpenAI and Azure OpenAI; Vertex transl
     );
   });
 
+  test('background: true is refused before it reaches OpenAI: its spend would come after the call, unmetered', async () => {
+    // OpenAI answers a background request at once, queued, with no usage; the model then runs and is billed at OpenAI
+    // while the ledger holds a call of 0 output tokens and no budget saw it. Nor could the client poll it through Sluice.
+    const sent = openaiMock.received.length;
+    const rowsBefore = (await ledgerRows(sluice)).length;
+    await assert.rejects(
+      client.responses.create({ model: 'gpt-4o-mini', input: 'Research for an hour', background: true }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.equal(error.param, 'background');
+        assert.match(error.message, /stream: true/);
+        return true;
+      },
+    );
+    assert.equal(openaiMock.received.length, sent, 'nothing reached OpenAI');
+    // background: false is OpenAI's default and passes.
+    const plain = await client.responses.create({ model: 'gpt-4o-mini', input: 'Hello', background: false });
+    assert.equal(plain.output_text, 'Hi from the Responses API');
+    const rows = (await ledgerRows(sluice)).slice(rowsBefore);
+    assert.deepEqual(
+      rows.map((row) => [row.status, row.error_class]),
+      [
+        [400, 'invalid_request'],
+        [200, null],
+      ],
+    );
+  });
+
   test('bad input is a 400 in the OpenAI error shape naming the field', async () => {
     const post = async (body: unknown) => {
       const res = await fetch(`${sluice.baseURL}/v1/responses`, {

@@ -194,6 +194,32 @@ describe('budgets', () => {
     assert.equal((await call(client)).status, 200, 'a new day, a new window');
   });
 
+  test('n answers reserve n times max_tokens: a call that may write more than the budget holds never reaches the provider', async () => {
+    const mock = await upstream();
+    const { client } = await gateway(mock, {
+      budgets: [{ name: 'checkout-daily', consumers: { consumer: 'checkout-service' }, measure: 'total_tokens', limit: 80, window: 'day' }],
+    });
+    const reserved = await reservedTokens();
+    assert.ok(reserved + 20 <= 80, 'one answer of max_tokens 20 fits, as does a second');
+    // Four answers of up to 20 tokens each may cost 80 output tokens beside the prompt: more than the budget holds.
+    const four = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGE, max_tokens: 20, n: 4 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    assert.ok(four instanceof OpenAI.RateLimitError, String(four));
+    assert.equal(four.code, 'budget_exhausted');
+    assert.equal(mock.received.length, 0, 'refused before the provider');
+    const two = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGE, max_tokens: 20, n: 2 });
+    assert.equal(two.choices[0]!.message.content, 'hi');
+    assert.equal(mock.received.at(-1)!.body.n, 2, 'n reaches the provider');
+    const bad = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGE, n: 1.5 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    assert.ok(bad instanceof OpenAI.BadRequestError, String(bad));
+    assert.equal(bad.param, 'n');
+  });
+
   test('monitor: calls past the limit are served, recorded as violations, and raise the 100% alert', async () => {
     const mock = await upstream();
     const { client, sluice } = await gateway(mock, {

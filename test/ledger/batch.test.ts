@@ -1,7 +1,7 @@
 // Packed ledger batches: what goes in comes out field for field, nulls, flags and long or non-ASCII request ids included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchBuilder, unpack } from '../../src/ledger/batch.js';
+import { BatchBuilder, unpack, type PackedBatch } from '../../src/ledger/batch.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
 
 function transaction(i: number): Transaction {
@@ -31,7 +31,16 @@ function transaction(i: number): Transaction {
     violations: i % 10 === 0 ? 'budget-a,resource:openai/gpt-4o' : null,
     identity: i % 3 === 0 ? null : i % 3 === 1 ? `key:k-${i % 5}` : 'mtls:spiffe://acme.mil/ns/payments/sa/checkout',
     savedMicroUsd: i % 6 === 0 ? i * 11 : 0,
+    cacheWrite1hTokens: i % 6 > 2 ? (i % 6) - 2 : 0,
   };
+}
+
+/** The batch with only the first `fields` number fields of each record, as a version before the later ones spooled it. */
+function withNumberFields(batch: PackedBatch, fields: number): PackedBatch {
+  const stride = batch.numbers.length / batch.count;
+  const older = new Float64Array(batch.count * fields);
+  for (let i = 0; i < batch.count; i++) older.set(batch.numbers.subarray(i * stride, i * stride + fields), i * fields);
+  return { ...batch, numbers: older };
 }
 
 test('a packed batch unpacks to the records appended, in order, past its capacity too', () => {
@@ -72,12 +81,20 @@ test('a batch spooled before the saving field (thirteen number fields a record) 
   const builder = new BatchBuilder(4);
   const rows = [transaction(6), transaction(12), transaction(5)];
   for (const row of rows) builder.append(row);
-  const batch = builder.take()!;
-  const stride = batch.numbers.length / batch.count;
-  const older = new Float64Array(batch.count * (stride - 1));
-  for (let i = 0; i < batch.count; i++) older.set(batch.numbers.subarray(i * stride, i * stride + stride - 1), i * (stride - 1));
   assert.deepEqual(
-    unpack({ ...batch, numbers: older }),
-    rows.map((row) => ({ ...row, savedMicroUsd: 0 })),
+    unpack(withNumberFields(builder.take()!, 13)),
+    rows.map((row) => ({ ...row, savedMicroUsd: 0, cacheWrite1hTokens: 0 })),
+  );
+});
+
+test('a batch spooled before the 1-hour cache-write field (fourteen number fields a record) still unpacks, its 1-hour writes 0', () => {
+  const builder = new BatchBuilder(4);
+  const rows = [transaction(5), transaction(6), transaction(4)];
+  for (const row of rows) builder.append(row);
+  const batch = builder.take()!;
+  assert.equal(batch.numbers.length / batch.count, 15);
+  assert.deepEqual(
+    unpack(withNumberFields(batch, 14)),
+    rows.map((row) => ({ ...row, cacheWrite1hTokens: 0 })),
   );
 });

@@ -10,7 +10,13 @@ describe('price catalog', () => {
   const catalog = new PriceCatalog();
 
   test('finds a model by its exact name and states its source and date', () => {
-    assert.deepEqual(catalog.lookup('openai', 'gpt-4o-mini'), { input: 0.15, output: 0.6, cachedInput: 0.075 });
+    assert.deepEqual(catalog.lookup('openai', 'gpt-4o-mini'), {
+      input: 0.15,
+      output: 0.6,
+      cachedInput: 0.075,
+      webSearch: 10,
+      priority: { input: 0.25, cachedInput: 0.125, output: 1 },
+    });
     assert.match(catalog.asOf, /^\d{4}-\d{2}-\d{2}$/);
     assert.ok(catalog.source.length > 0);
   });

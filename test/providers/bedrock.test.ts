@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import type { StreamEvent } from '../../src/ir/stream.js';
 import { BedrockStreamDecoder } from '../../src/providers/bedrock/stream.js';
+import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { json } from '../support/mock-provider.js';
 import {
   AWS_TEST_CREDENTIALS,
@@ -18,6 +19,19 @@ import {
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const HAIKU = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+
+/** Prompts the mock answers with 3,000 cache writes: split 2,000 1-hour and 1,000 5-minute, all 5-minute, or unsplit. */
+const CACHE_WRITES = [
+  {
+    prompt: 'Summarise the cached manual.',
+    cacheDetails: [
+      { ttl: '1h', inputTokens: 2000 },
+      { ttl: '5m', inputTokens: 1000 },
+    ],
+  },
+  { prompt: 'Summarise the short-lived manual.', cacheDetails: [{ ttl: '5m', inputTokens: 3000 }] },
+  { prompt: 'Summarise the unsplit manual.', cacheDetails: undefined },
+];
 
 describe('Bedrock provider', () => {
   let bedrock: Awaited<ReturnType<typeof startMockBedrock>>;
@@ -56,15 +70,16 @@ describe('Bedrock provider', () => {
         );
       }
       const hasTools = body.toolConfig !== undefined;
-      if (JSON.stringify(body.messages).includes('Summarise the cached manual.')) {
-        // Converse splits its cache writes by lifetime in cacheDetails, 1h before 5m.
+      const cached = CACHE_WRITES.find(({ prompt }) => JSON.stringify(body.messages).includes(prompt));
+      if (cached !== undefined) {
+        // Converse splits its cache writes by lifetime in cacheDetails, 1h before 5m (or not at all).
         const usage = { inputTokens: 10, outputTokens: 8, cacheWriteInputTokens: 3000 };
-        const cacheDetails = [
-          { ttl: '1h', inputTokens: 2000 },
-          { ttl: '5m', inputTokens: 1000 },
-        ];
         const answer = converseAnswer('Cached.', usage);
-        return json(res, 200, { ...answer, usage: { ...answer.usage, cacheDetails } });
+        const stated = { ...answer.usage, ...(cached.cacheDetails === undefined ? {} : { cacheDetails: cached.cacheDetails }) };
+        if (!stream) return json(res, 200, { ...answer, usage: stated });
+        const frames = converseStreamFrames(['Cached.']);
+        frames[frames.length - 1] = encodeAwsEvent('metadata', { usage: stated, metrics: { latencyMs: 200 } });
+        return sendFrames(res, frames);
       }
       if (stream && modelId === 'slow') return sendFrames(res, converseStreamFrames(['one ', 'two ', 'three ', 'four ', 'five']), 150);
       if (stream) {
@@ -346,6 +361,34 @@ describe('Bedrock provider', () => {
     assert.equal(row.input_tokens, 3010);
     // Haiku 3.5 at $0.80 input, $1.00 5-minute writes, $1.60 1-hour writes, $4 output per 1M tokens.
     assert.equal(row.cost_micro_usd, Math.round(10 * 0.8 + 1000 * 1 + 2000 * 1.6 + 8 * 4));
+  });
+
+  test("the Anthropic front door states Bedrock's cache writes by lifetime in usage.cache_creation, streamed or not", async () => {
+    const expected = [
+      // 3,000 written: 2,000 to the 1-hour cache, 1,000 to the 5-minute one.
+      { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 },
+      { ephemeral_5m_input_tokens: 3000, ephemeral_1h_input_tokens: 0 },
+      // No cacheDetails: Bedrock stated no split, so none is made up.
+      undefined,
+    ];
+    for (const [i, { prompt }] of CACHE_WRITES.entries()) {
+      const messages = [{ role: 'user' as const, content: prompt }];
+      const answer = await anthropic.messages.create({ model: 'claude-bedrock', max_tokens: 100, messages });
+      // Converse states its usage only at the stream's end, after message_start: message_delta carries the whole usage, as
+      // Anthropic's newer API versions repeat it there.
+      let delta: Record<string, unknown> | undefined;
+      for await (const event of await anthropic.messages.create({ model: 'claude-bedrock', max_tokens: 100, messages, stream: true })) {
+        if (event.type === 'message_delta') delta = event.usage as unknown as Record<string, unknown>;
+      }
+      for (const usage of [answer.usage as unknown as Record<string, unknown>, delta!]) {
+        assert.deepEqual(
+          [usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens, usage.output_tokens],
+          [10, 3000, 0, 8],
+          prompt,
+        );
+        assert.deepEqual(usage.cache_creation ?? undefined, expected[i], prompt);
+      }
+    }
   });
 
   test('the ledger prices Bedrock calls from the catalog', async () => {

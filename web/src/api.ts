@@ -240,6 +240,8 @@ export interface Transaction {
   outputTokens: number;
   cachedInputTokens: number;
   cacheWriteTokens: number;
+  /** Of cacheWriteTokens, the 1-hour cache's (billed at 2x input, 5-minute writes at 1.25x). */
+  cacheWrite1hTokens: number;
   tokensEstimated: boolean;
   cost: Money | null;
   latencyMs: number;

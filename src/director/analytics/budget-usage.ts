@@ -77,8 +77,9 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   const to = hourCeil(now + 1);
   const unpricedOf = (figures: { unpriced: number }) => (budget.measure === 'cost_usd' ? figures.unpriced : null);
   if (!window.rolling) {
-    const sofar = await used(store, budget, position.start, to);
-    const projection = burnDown({ limit, used: sofar.used, now, window: position });
+    const [sofar, extent] = await Promise.all([used(store, budget, position.start, to), store.usageExtent()]);
+    const since = extent === null ? undefined : extent.firstHour;
+    const projection = burnDown({ limit, used: sofar.used, now, window: position, ...(since === undefined ? {} : { since }) });
     return {
       ...projection,
       window: { kind: window.kind, start: position.start, end: position.end },

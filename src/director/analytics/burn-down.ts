@@ -1,7 +1,9 @@
 // Budget burn-down: from a budget's limit and its usage so far in its window, when it is projected to run out. Pure.
 //
 // A calendar window (hour, day, month) is projected linearly: usage goes on at its average rate since the window began,
-// so it reaches the limit at start + limit / rate; no exhaustion date when that falls at or after the window's end.
+// or since the ledger did if later (the time before it is unknown, not idle: a deployment begun mid-month spread over the
+// whole month ran at a fraction of its rate), so it reaches the limit at now + (limit - used) / rate; no exhaustion date
+// when that falls at or after the window's end.
 // A rolling window of length L never ends, so it is projected over the next L: its total then is today's total, plus
 // what comes at the recent rate, minus what rolls off. Usage already in the window is taken as spread evenly over it (as
 // src/policy/windows.ts does for Retry-After), so it rolls off at total / L; the total at now + t is
@@ -14,6 +16,8 @@ export interface BurnDownInput {
   now: number;
   /** A calendar window: its start and end. */
   window: { start: number; end: number };
+  /** The first moment the ledger holds anything, when it is later than the window's start: the rate is read from there. */
+  since?: number;
   /** A rolling window instead: its length, and the usage over its latest part (`recentMs` long) to read the rate from. */
   rolling?: { lengthMs: number; recentUsed: number; recentMs: number };
 }
@@ -55,11 +59,17 @@ export function burnDown(input: BurnDownInput): BurnDown {
     };
   }
   const { start, end } = input.window;
-  const rate = used / Math.max(1, now - start);
+  const rate = used / Math.max(1, now - Math.max(start, input.since ?? start));
   let exhaustsAt: number | null = exhausted ? now : null;
   if (!exhausted && rate > 0) {
     const reachedAt = now + (limit - used) / rate;
     if (reachedAt < end) exhaustsAt = Math.ceil(reachedAt);
   }
-  return { ...common, projectedAtEnd: Math.round(rate * (end - start)), exhaustsAt, horizon: end, method: 'linear-since-window-start' };
+  return {
+    ...common,
+    projectedAtEnd: Math.round(used + rate * Math.max(0, end - now)),
+    exhaustsAt,
+    horizon: end,
+    method: 'linear-since-window-start',
+  };
 }

@@ -23,6 +23,11 @@ export function dayFloor(at: number): number {
   return Math.floor(at / DAY_MS) * DAY_MS;
 }
 
+/** The first midnight at or after `at`: where the first full day from `at` begins. */
+export function dayCeil(at: number): number {
+  return Math.ceil(at / DAY_MS) * DAY_MS;
+}
+
 /** `2026-12` -> December 2026 in UTC; null for anything else. */
 export function parseMonth(text: string): Span | null {
   const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(text);

@@ -2,8 +2,9 @@
 //
 // The method, in full:
 // 1. Actual to date: the month's daily costs up to now (today's partial day included).
-// 2. History: the full UTC days of the last 28 before today, but none before the ledger's first day (days before it are
-//    unknown, not free). A day in the history with no cost counts as 0.
+// 2. History: the full UTC days of the last 28 before today, but none before the ledger's first full day (days before it
+//    are unknown, not free, and the day it began mid-day holds only part of a day's spend: averaged as a whole day, it
+//    understated a new deployment's daily rate). A day in the history with no cost counts as 0.
 // 3. Expected daily cost: with 14 or more history days, weekly seasonality: a day's expected cost is the mean of the
 //    history days on the same weekday (equivalently, the mean over the weekday means times that weekday's factor). With
 //    fewer (1 to 13 days), a flat mean of all history days. With none, nothing is projected.
@@ -13,7 +14,7 @@
 //    deviation of s x sqrt(days left), so low/high = forecast -/+ 1.2816 x s x sqrt(days left): an 80% interval (10% each
 //    side) under a normal error. low never goes below the actual to date: spend already made cannot shrink.
 // Amounts are integer micro-USD in and out; the means are fractions and the results are rounded once, at the end.
-import { DAY_MS, dayFloor, type Span } from './calendar.js';
+import { DAY_MS, dayCeil, dayFloor, type Span } from './calendar.js';
 
 export interface DailyCost {
   /** Any time in the UTC day; costs of the same day are added. */
@@ -26,7 +27,10 @@ export interface ForecastInput {
   daily: readonly DailyCost[];
   month: Span;
   now: number;
-  /** The first moment the ledger holds anything (null when it holds nothing): earlier days are not history. */
+  /**
+   * The first moment the ledger holds anything (null when it holds nothing): earlier days are not history, nor is its own
+   * day unless it starts at midnight.
+   */
   historyStart: number | null;
 }
 
@@ -97,7 +101,7 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
   if (now >= month.end) return settled('complete', 0);
 
   const today = dayFloor(now);
-  const firstDay = input.historyStart === null ? today : Math.max(dayFloor(input.historyStart), today - HISTORY_DAYS * DAY_MS);
+  const firstDay = input.historyStart === null ? today : Math.max(dayCeil(input.historyStart), today - HISTORY_DAYS * DAY_MS);
   const history: Array<{ day: number; cost: number }> = [];
   for (let day = firstDay; day < today; day += DAY_MS) history.push({ day, cost: byDay.get(day) ?? 0 });
   if (history.length === 0) return settled('no-history', 0);

@@ -11,8 +11,9 @@ export interface SpendForecast {
 }
 
 /**
- * One rollup read: daily cost by team from the history window's start (or the month's, if earlier) to now (or the
- * month's end, if earlier). The overall series is the teams' sum per day; its range is its own, since ranges do not add.
+ * One rollup read, and each team's first hour: daily cost by team from the history window's start (or the month's, if
+ * earlier) to now (or the month's end, if earlier). The overall series is the teams' sum per day; its range is its own,
+ * since ranges do not add.
  */
 export async function forecastSpend(store: AnalyticsStore, month: Span, now: number, team?: string): Promise<SpendForecast> {
   const from = Math.min(month.start, dayFloor(now) - HISTORY_DAYS * DAY_MS);
@@ -31,10 +32,16 @@ export async function forecastSpend(store: AnalyticsStore, month: Span, now: num
     byTeam.set(name, series);
     overall.push(cost);
   }
-  const historyStart = extent?.firstHour ?? null;
-  const forecast = (daily: DailyCost[]) => forecastMonth({ daily, month, now, historyStart });
+  // A team's history starts at its own first call: the days before it, when the team was not yet calling through Sluice,
+  // are unknown rather than idle, as the days before the ledger's first are (a team onboarded three days ago was
+  // projected at a tenth of its rate).
+  const names = [...byTeam.keys()].sort();
+  const firstHours = await Promise.all(names.map((name) => store.teamFirstHour(name)));
+  const forecast = (daily: DailyCost[], historyStart: number | null) => forecastMonth({ daily, month, now, historyStart });
+  const ledgerStart = extent?.firstHour ?? null;
   return {
-    overall: forecast(overall),
-    teams: [...byTeam.keys()].sort().map((name) => ({ team: name, ...forecast(byTeam.get(name)!) })),
+    // One team's (a team-owner's, or a team asked for) is that team's; everyone's, the ledger's.
+    overall: forecast(overall, team === undefined ? ledgerStart : await store.teamFirstHour(team)),
+    teams: names.map((name, i) => ({ team: name, ...forecast(byTeam.get(name)!, firstHours[i] ?? ledgerStart) })),
   };
 }

@@ -29,7 +29,11 @@ const transaction = z
     inputTokens: z.number(),
     outputTokens: z.number(),
     cachedInputTokens: z.number(),
-    cacheWriteTokens: z.number(),
+    cacheWriteTokens: z.number().openapi({ description: 'Input tokens written to the prompt cache, both lifetimes' }),
+    cacheWrite1hTokens: z.number().openapi({
+      description:
+        "Of cacheWriteTokens, those written to a 1-hour cache (Anthropic's ttl '1h', billed at 2x input; the rest are 5-minute writes at 1.25x); 0 when the provider stated no split, and for calls recorded before this field",
+    }),
     tokensEstimated: z.boolean(),
     cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),
     saved: moneyBody.openapi({
@@ -69,6 +73,7 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     outputTokens: entry.outputTokens,
     cachedInputTokens: entry.cachedInputTokens,
     cacheWriteTokens: entry.cacheWriteTokens,
+    cacheWrite1hTokens: entry.cacheWrite1hTokens,
     tokensEstimated: entry.tokensEstimated,
     cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd),
     saved: money(entry.savedMicroUsd),

@@ -7,6 +7,8 @@ import type {
   ContentPart,
   DocumentPart,
   ImagePart,
+  Reasoning,
+  ReasoningEffort,
   TextPart,
   ToolCall,
   ToolChoice,
@@ -55,7 +57,40 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
     if (parallel === false) request.parallelToolCalls = false;
   }
   if (isObject(body.metadata) && typeof body.metadata.user_id === 'string') request.user = body.metadata.user_id;
+  if (body.thinking !== undefined && body.thinking !== null) {
+    const reasoning = parseThinking(body.thinking, body.output_config);
+    if (reasoning !== null) request.reasoning = reasoning;
+  }
   return request;
+}
+
+/** Claude's effort levels in OpenAI's: max, above xhigh, has no OpenAI level of its own. */
+const CLAUDE_EFFORT: Record<string, ReasoningEffort> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'xhigh', max: 'xhigh' };
+
+/**
+ * `thinking` (https://platform.claude.com/docs/en/build-with-claude/extended-thinking, /adaptive-thinking) -> the IR's
+ * reasoning: a budget (kept, and its nearest level), adaptive (the level of output_config.effort, Claude's default
+ * high without it), or disabled (none). Null for a type Sluice does not know: passed through to Anthropic as it is.
+ */
+function parseThinking(raw: unknown, outputConfig: unknown): Reasoning | null {
+  if (!isObject(raw) || typeof raw.type !== 'string')
+    throw invalid('thinking', 'expected {type: "enabled" | "adaptive" | "disabled", ...}');
+  switch (raw.type) {
+    case 'enabled': {
+      const budget = raw.budget_tokens;
+      if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1)
+        throw invalid('thinking.budget_tokens', 'required, a positive integer');
+      return { effort: budget < 4096 ? 'low' : budget < 16384 ? 'medium' : budget < 32768 ? 'high' : 'xhigh', budgetTokens: budget };
+    }
+    case 'adaptive': {
+      const effort = isObject(outputConfig) ? outputConfig.effort : undefined;
+      return { effort: (typeof effort === 'string' ? CLAUDE_EFFORT[effort] : undefined) ?? 'high' };
+    }
+    case 'disabled':
+      return { effort: 'none' };
+    default:
+      return null;
+  }
 }
 
 function parseSystem(raw: unknown): TextPart[] {

@@ -8,7 +8,7 @@ import { asObject, tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
-import type { AnthropicResponse, AnthropicStopReason } from './anthropic-wire.js';
+import type { AnthropicResponse, AnthropicStopReason, AnthropicUsage } from './anthropic-wire.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
 import { TranslatingStream } from './translating-stream.js';
 
@@ -29,14 +29,25 @@ function messageId(id: string): string {
   return id.startsWith('msg_') ? id : `msg_${id || crypto.randomUUID().replaceAll('-', '')}`;
 }
 
-/** IR usage counts the whole prompt; Anthropic's input_tokens leaves out cache reads and writes. */
-function toAnthropicUsage(usage: Usage) {
-  return {
+/**
+ * IR usage counts the whole prompt; Anthropic's input_tokens leaves out cache reads and writes. The writes' split by
+ * lifetime is stated when the provider stated one (Bedrock's cacheDetails): a client that bills 1-hour writes at their
+ * own rate needs it, and a split Sluice did not read is not made up.
+ */
+function toAnthropicUsage(usage: Usage): AnthropicUsage {
+  const anthropic: AnthropicUsage = {
     input_tokens: Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens),
     output_tokens: usage.outputTokens,
     cache_read_input_tokens: usage.cachedInputTokens,
     cache_creation_input_tokens: usage.cacheWriteTokens,
   };
+  if (usage.cacheWrite1hTokens !== undefined) {
+    anthropic.cache_creation = {
+      ephemeral_5m_input_tokens: Math.max(0, usage.cacheWriteTokens - usage.cacheWrite1hTokens),
+      ephemeral_1h_input_tokens: usage.cacheWrite1hTokens,
+    };
+  }
+  return anthropic;
 }
 
 function renderChat(response: ChatResponse, requestedModel: string): string {

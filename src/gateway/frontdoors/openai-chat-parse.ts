@@ -2,17 +2,20 @@
 // form (files other than PDFs in file_data, audio content parts, custom tools, n > 1, logprobs, audio answers) is left
 // out of it: the body passes through to OpenAI-shaped providers as it is, and a translated target refuses it
 // (translationRefusal).
-import type {
-  ChatMessage,
-  ChatRequest,
-  ContentPart,
-  ResponseFormat,
-  TextPart,
-  ToolCall,
-  ToolChoice,
-  ToolDefinition,
+import {
+  REASONING_EFFORTS,
+  type ChatMessage,
+  type ChatRequest,
+  type ContentPart,
+  type ReasoningEffort,
+  type ResponseFormat,
+  type TextPart,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
 } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
+import { asServiceTier } from '../../ir/usage.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 import { pdfFileData, untranslatableFile } from './openai-file-data.js';
 
@@ -35,6 +38,9 @@ function optionalInteger(body: JsonObject, field: string): number | undefined {
   return value;
 }
 
+/** OpenAI's own limit on `n`. */
+const MAX_CHOICES = 128;
+
 export function parseOpenAIChat(body: unknown): ChatRequest {
   if (!isObject(body)) throw invalid('body', 'expected a JSON object');
   const model = body.model;
@@ -47,6 +53,12 @@ export function parseOpenAIChat(body: unknown): ChatRequest {
   const request: ChatRequest = { model, messages: rawMessages.map(parseMessage), stream: stream === true };
   const maxTokens = optionalInteger(body, 'max_completion_tokens') ?? optionalInteger(body, 'max_tokens');
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  // Each answer may be max_tokens long, so admission reserves that many times its output.
+  const choices = optionalInteger(body, 'n');
+  if (choices !== undefined) {
+    if (choices > MAX_CHOICES) throw invalid('n', `expected a positive integer up to ${MAX_CHOICES}, got ${choices}`);
+    if (choices > 1) request.choices = choices;
+  }
   const temperature = optionalNumber(body, 'temperature', 0, 2);
   if (temperature !== undefined) request.temperature = temperature;
   const topP = optionalNumber(body, 'top_p', 0, 1);
@@ -67,8 +79,28 @@ export function parseOpenAIChat(body: unknown): ChatRequest {
   if (body.stream_options !== undefined && body.stream_options !== null && !isObject(body.stream_options)) {
     throw invalid('stream_options', 'expected an object');
   }
+  if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
+    const effort = parseEffort(body.reasoning_effort, 'reasoning_effort');
+    if (effort !== null) request.reasoning = { effort };
+  }
   if (typeof body.user === 'string') request.user = body.user;
+  const tier = asServiceTier(body.service_tier);
+  if (tier !== undefined) request.serviceTier = tier;
   return request;
+}
+
+/**
+ * OpenAI's reasoning levels (Chat Completions' reasoning_effort, the Responses API's reasoning.effort); null for a level
+ * Sluice does not know, which OpenAI may (passed through there, refused by translationRefusal elsewhere).
+ */
+export function parseEffort(raw: unknown, param: string): ReasoningEffort | null {
+  if (typeof raw !== 'string') throw invalid(param, `expected one of ${REASONING_EFFORTS.map((effort) => `"${effort}"`).join(', ')}`);
+  return (REASONING_EFFORTS as readonly string[]).includes(raw) ? (raw as ReasoningEffort) : null;
+}
+
+/** A reasoning level the translation has no mapping for, or null. */
+export function unknownEffort(raw: unknown): string | null {
+  return typeof raw === 'string' && !(REASONING_EFFORTS as readonly string[]).includes(raw) ? raw : null;
 }
 
 function parseMessage(raw: unknown, index: number): ChatMessage {
@@ -85,7 +117,8 @@ function parseMessage(raw: unknown, index: number): ChatMessage {
       const toolCalls = raw.tool_calls === undefined || raw.tool_calls === null ? [] : parseToolCalls(raw.tool_calls, `${at}.tool_calls`);
       if (content.length === 0 && toolCalls.length === 0 && raw.content === undefined)
         throw invalid(`${at}.content`, 'required unless tool_calls is given');
-      return { role: 'assistant', content, toolCalls };
+      if (raw.thinking_blocks === undefined || raw.thinking_blocks === null) return { role: 'assistant', content, toolCalls };
+      return { role: 'assistant', content, toolCalls, reasoning: parseThinkingBlocks(raw.thinking_blocks, `${at}.thinking_blocks`) };
     }
     case 'tool': {
       if (typeof raw.tool_call_id !== 'string' || raw.tool_call_id === '') throw invalid(`${at}.tool_call_id`, 'required, a string');
@@ -94,6 +127,19 @@ function parseMessage(raw: unknown, index: number): ChatMessage {
     default:
       throw invalid(`${at}.role`, `expected one of system, developer, user, assistant, tool; got ${JSON.stringify(raw.role)}`);
   }
+}
+
+/**
+ * The signed thinking blocks Sluice gave with a Claude answer (thinking_blocks), carried back by the client: kept as
+ * they are, for Claude checks their signatures.
+ */
+function parseThinkingBlocks(raw: unknown, at: string): Array<Record<string, unknown>> {
+  if (!Array.isArray(raw)) throw invalid(at, 'expected an array of thinking blocks, as Sluice gave them');
+  return raw.map((block, i) => {
+    if (!isObject(block) || (block.type !== 'thinking' && block.type !== 'redacted_thinking'))
+      throw invalid(`${at}[${i}]`, 'expected {type: "thinking", thinking, signature} or {type: "redacted_thinking", data}');
+    return block;
+  });
 }
 
 /** Text content; `refusals`: an assistant's refusal parts are what it said, kept as text. */
@@ -263,6 +309,12 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
         return refuse(`tools[${i}].type`, `tools of type ${JSON.stringify(type)} are not translated; only function tools are.`);
     }
   }
+  const effort = unknownEffort(body.reasoning_effort);
+  if (effort !== null)
+    return refuse(
+      'reasoning_effort',
+      `reasoning_effort ${JSON.stringify(effort)} is not translated; use one of ${REASONING_EFFORTS.join(', ')}.`,
+    );
   if (isObject(body.tool_choice) && body.tool_choice.type !== 'function')
     return refuse('tool_choice', `a tool_choice of type ${JSON.stringify(body.tool_choice.type)} is not translated.`);
   return null;

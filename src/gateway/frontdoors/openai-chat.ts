@@ -21,12 +21,15 @@ const FINISH: Record<FinishReason, OpenAIFinishReason> = {
 };
 
 function toOpenAIUsage(usage: Usage): OpenAIUsage {
-  return {
+  const out: OpenAIUsage = {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
     prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
   };
+  // Only where the provider states them apart (Gemini); completion_tokens includes them, as OpenAI's does.
+  if (usage.reasoningTokens !== undefined) out.completion_tokens_details = { reasoning_tokens: usage.reasoningTokens };
+  return out;
 }
 
 function chatId(id: string): string {
@@ -58,6 +61,7 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
             })),
           }),
           refusal,
+          ...(response.reasoning !== undefined && { thinking_blocks: response.reasoning }),
         },
         finish_reason: refusal !== null ? 'stop' : FINISH[response.finishReason],
         logprobs: null,
@@ -82,10 +86,13 @@ class OpenAIStreamEncoder implements StreamEncoder {
   /** Set once the stream is closed: by its end, or by an error, after which nothing more is sent. */
   private ended: boolean;
   private readonly usage: Usage;
+  /** Claude's thinking blocks so far (none without thinking). */
+  private thinkingBlocks: Array<Record<string, unknown>> | null;
   /** Set once a refusal was sent: the answer then finishes as OpenAI's refusals do, with stop. */
   private refused: boolean;
 
   constructor(model: string, includeUsage: boolean) {
+    this.thinkingBlocks = null;
     this.model = model;
     this.includeUsage = includeUsage;
     this.id = `chatcmpl-${crypto.randomUUID()}`;
@@ -128,6 +135,10 @@ class OpenAIStreamEncoder implements StreamEncoder {
           break;
         case 'finish':
           out += this.ensureStarted() + this.chunk({}, this.refused ? 'stop' : FINISH[event.finishReason]);
+          break;
+        case 'reasoning':
+          (this.thinkingBlocks ??= []).push(event.block);
+          out += this.ensureStarted() + this.chunk({ thinking_blocks: [...this.thinkingBlocks] }, null);
           break;
         case 'usage':
           mergeUsage(this.usage, event.usage);

@@ -14,7 +14,9 @@ import type {
   ToolResultPart,
 } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
+import { asServiceTier } from '../../ir/usage.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
+import { parseEffort, unknownEffort } from './openai-chat-parse.js';
 import { pdfFileData, untranslatableFile } from './openai-file-data.js';
 
 function invalid(param: string, message: string): SluiceError {
@@ -44,6 +46,16 @@ export function parseOpenAIResponses(body: unknown): ChatRequest {
   if (typeof model !== 'string' || model.length === 0) throw invalid('model', 'required, a non-empty string');
   const stream = body.stream;
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalid('stream', 'expected a boolean');
+  if (body.background !== undefined && body.background !== null && typeof body.background !== 'boolean')
+    throw invalid('background', 'expected a boolean');
+  // Refused for every target, OpenAI's too: a background response is answered at once, queued and with no usage, and
+  // then runs and is billed at the provider after the call has been metered, so no budget would see its spend and the
+  // ledger would hold it as nearly free. Sluice does not front the polling of it either (GET /v1/responses/{id}).
+  if (body.background === true)
+    throw invalid(
+      'background',
+      "background responses are not served through Sluice: they run and are billed after the call returns, beyond the gateway's metering and budgets. Send stream: true to keep a long response open instead.",
+    );
   const stateful = STATEFUL_FIELDS.some((field) => body[field] !== undefined && body[field] !== null);
   if (body.input === undefined || body.input === null) {
     if (!stateful) throw invalid('input', 'required, a string or an array of input items');
@@ -84,9 +96,17 @@ export function parseOpenAIResponses(body: unknown): ChatRequest {
     if (!isObject(body.text)) throw invalid('text', 'expected an object');
     if (body.text.format !== undefined && body.text.format !== null) request.responseFormat = parseFormat(body.text.format);
   }
+  if (body.reasoning !== undefined && body.reasoning !== null) {
+    if (!isObject(body.reasoning)) throw invalid('reasoning', 'expected an object');
+    const effort =
+      body.reasoning.effort === undefined || body.reasoning.effort === null ? null : parseEffort(body.reasoning.effort, 'reasoning.effort');
+    if (effort !== null) request.reasoning = { effort };
+  }
   if (body.store !== undefined && body.store !== null && typeof body.store !== 'boolean') throw invalid('store', 'expected a boolean');
   if (typeof body.user === 'string') request.user = body.user;
   else if (typeof body.safety_identifier === 'string') request.user = body.safety_identifier;
+  const tier = asServiceTier(body.service_tier);
+  if (tier !== undefined) request.serviceTier = tier;
   return request;
 }
 
@@ -285,7 +305,6 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
       return refuse(field, `${field} needs the provider to keep earlier responses.`, true);
   }
   if (body.store === true) return refuse('store', 'store: true asks the provider to keep the response.', true);
-  if (body.background === true) return refuse('background', 'background responses are kept and polled at the provider.', true);
   if (Array.isArray(body.input)) {
     for (let i = 0; i < body.input.length; i++) {
       const item = body.input[i] as JsonObject;
@@ -316,6 +335,8 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
   }
   if (isObject(body.tool_choice) && body.tool_choice.type !== 'function')
     return refuse('tool_choice', `a tool_choice of type ${JSON.stringify(body.tool_choice.type)} is not translated.`);
+  const effort = isObject(body.reasoning) ? unknownEffort(body.reasoning.effort) : null;
+  if (effort !== null) return refuse('reasoning.effort', `reasoning effort ${JSON.stringify(effort)} is not translated.`);
   const format = isObject(body.text) && isObject(body.text.format) ? body.text.format.type : undefined;
   const feature = format === 'json_schema' ? 'json_schema' : format === 'json_object' ? 'json_mode' : null;
   if (feature !== null && !provider.features.has(feature))

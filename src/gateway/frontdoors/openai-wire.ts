@@ -12,6 +12,8 @@ export interface OpenAIUsage {
   completion_tokens: number;
   total_tokens: number;
   prompt_tokens_details?: { cached_tokens?: number };
+  /** Of completion_tokens, those spent reasoning. */
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
@@ -23,7 +25,14 @@ export interface OpenAIChatCompletion {
   model: string;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string | null; tool_calls?: OpenAIToolCall[]; refusal: string | null };
+    /** thinking_blocks: Claude's signed thinking, Sluice's own field (see docs/providers.md#reasoning). */
+    message: {
+      role: 'assistant';
+      content: string | null;
+      tool_calls?: OpenAIToolCall[];
+      refusal: string | null;
+      thinking_blocks?: Array<Record<string, unknown>>;
+    };
     finish_reason: OpenAIFinishReason;
     logprobs: null;
   }>;
@@ -43,6 +52,8 @@ export interface OpenAIChatChunk {
       content?: string | null;
       refusal?: string | null;
       tool_calls?: Array<{ index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }>;
+      /** Every thinking block so far, whole: a client that merges deltas field by field keeps the last, all of them. */
+      thinking_blocks?: Array<Record<string, unknown>>;
     };
     finish_reason: OpenAIFinishReason | null;
     logprobs?: null;

@@ -91,7 +91,7 @@ export class Guardrails {
     for (const guardrail of this.all) {
       if (!(side === 'input' ? guardrail.onInput : guardrail.onOutput) || !guardrail.applies(consumer, model)) continue;
       const fields = side === 'input' ? INPUT_FIELDS : OUTPUT_FIELDS;
-      const masked = mapTexts(current, fields, (text) => guardrail.redact(text));
+      const masked = mapTexts(current, fields, (text) => guardrail.redact(text), false, side);
       if (masked === current) continue;
       if (guardrail.mode === 'block') {
         throw new SluiceError(
@@ -119,14 +119,17 @@ const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'conte
 /**
  * `value` with `map` applied to every string reached through `fields` from the top (never to keys, roles, ids or tool
  * arguments: OpenAI's `arguments`, Anthropic's nested `input`); the same object when nothing changed, so a caller can
- * tell. Never mutates its input.
+ * tell. Never mutates its input. Claude's signed thinking blocks (`thinking_blocks`, which Sluice gives OpenAI-shaped
+ * clients to carry back) are checked in an answer, and left out of it whole where a mask would change them (a changed
+ * block fails Claude's signature check when it comes back); coming back in a prompt, they are the model's own answer,
+ * already checked, and are left as they are.
  */
-function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) => string, inside = false): T {
+function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) => string, inside: boolean, side: 'input' | 'output'): T {
   if (typeof value === 'string') return (inside ? map(value) : value) as T;
   if (Array.isArray(value)) {
     let changed = false;
     const out = value.map((item: unknown) => {
-      const mapped = mapTexts(item, fields, map, inside);
+      const mapped = mapTexts(item, fields, map, inside, side);
       if (mapped !== item) changed = true;
       return mapped;
     });
@@ -146,12 +149,25 @@ function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) 
         if (mapped !== item) (out ??= { ...record })[key] = mapped;
         continue;
       }
+      if (key === 'thinking_blocks') {
+        if (side === 'output' && Array.isArray(item) && thinkingChanges(item, map)) delete (out ??= { ...record })[key];
+        continue;
+      }
       const enters = fields.has(key) || (inside && typeof item === 'object' && item !== null);
       if (!enters) continue;
-      const mapped = mapTexts(item, fields, map, fields.has(key) || inside);
+      const mapped = mapTexts(item, fields, map, fields.has(key) || inside, side);
       if (mapped !== item) (out ??= { ...record })[key] = mapped;
     }
     return (out ?? value) as T;
   }
   return value;
+}
+
+/** Whether `map` changes the thinking text of any of Claude's thinking blocks. */
+function thinkingChanges(blocks: unknown[], map: (text: string) => string): boolean {
+  for (const block of blocks) {
+    const thinking = (block as Record<string, unknown> | null)?.thinking;
+    if (typeof thinking === 'string' && map(thinking) !== thinking) return true;
+  }
+  return false;
 }

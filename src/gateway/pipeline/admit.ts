@@ -6,6 +6,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
+import type { Usage } from '../../ir/usage.js';
 import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
 import { costMicroUsd } from '../../metering/cost.js';
 import { countEmbeddingTokens, countPromptTokens } from '../../metering/tokenizer.js';
@@ -96,7 +97,7 @@ function admitAgainstBudgets(
       return counted.then((tokens) => admitAgainstBudgets(policy, consumer, route, demand, downgrades, tokens));
     promptTokens = counted;
   }
-  const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) : 0;
+  const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) * (demand.chat.choices ?? 1) : 0;
   const now = policy.governance.clock.now();
   const { reservation, lines } = plan(budgets, consumer, route, demand, now, Math.max(promptTokens, 0), outputTokens);
   let pending: ReserveOutcome | Promise<ReserveOutcome>;
@@ -233,18 +234,18 @@ function plan(
         break;
       case 'cost_usd':
         if (cost === -1) {
-          cost =
-            costMicroUsd(
-              {
-                inputTokens: input,
-                outputTokens: output,
-                cachedInputTokens: 0,
-                cacheWriteTokens: 0,
-                reported: false,
-                ...(route.reservePricing?.inputCharacters !== undefined && { billableCharacters: promptCharacters(demand, input) }),
-              },
-              route.reservePricing,
-            ) ?? 0;
+          const usage: Usage = {
+            inputTokens: input,
+            outputTokens: output,
+            cachedInputTokens: 0,
+            cacheWriteTokens: 0,
+            reported: false,
+            ...(route.reservePricing?.inputCharacters !== undefined && { billableCharacters: promptCharacters(demand, input) }),
+          };
+          // A call asking for a tier priced apart is reserved at that tier's prices, as it will be billed.
+          const tier = demand.chat?.serviceTier;
+          if (tier !== undefined) usage.serviceTier = tier;
+          cost = costMicroUsd(usage, route.reservePricing) ?? 0;
         }
         amount = cost;
         break;

@@ -110,6 +110,7 @@ export class Call {
       outputTokens: usage.outputTokens,
       cachedInputTokens: usage.cachedInputTokens,
       cacheWriteTokens: usage.cacheWriteTokens,
+      cacheWrite1hTokens: usage.cacheWrite1hTokens ?? 0,
       tokensEstimated: !usage.reported && (usage.inputTokens > 0 || usage.outputTokens > 0),
       costMicroUsd: metered.cost,
       latencyMs: Number(now - this.startedHr) / 1e6,

@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import { Pool } from '../../wire/undici.js';
 import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js';
+import type { ServiceTier } from '../../ir/usage.js';
+import type { TierPricing } from '../../metering/cost.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
@@ -215,9 +217,18 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
             ...((highest.inputCharacters ?? pricing.inputCharacters) !== undefined && {
               inputCharacters: Math.max(highest.inputCharacters ?? 0, pricing.inputCharacters ?? 0),
             }),
+            ...((highest.priority ?? pricing.priority) !== undefined && { priority: highestTier(highest, pricing, 'priority') }),
+            ...((highest.flex ?? pricing.flex) !== undefined && { flex: highestTier(highest, pricing, 'flex') }),
           };
   }
   return highest;
+}
+
+/** The higher of two prices at a tier, a price without the tier counting at its standard prices (as it is billed). */
+function highestTier(a: Pricing, b: Pricing, tier: ServiceTier): TierPricing {
+  const x = a[tier] ?? a;
+  const y = b[tier] ?? b;
+  return { input: Math.max(x.input, y.input), output: Math.max(x.output, y.output) };
 }
 
 /**

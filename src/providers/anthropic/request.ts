@@ -2,9 +2,13 @@
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import { claudeOutputLimit, strictSchema, UNPLACED_CLAUDE_MAX_OUTPUT, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
+
+/** Room for the answer beside a thinking budget when the client names no max_tokens (claudeThinking). */
+const THINKING_ANSWER_ROOM = 4096;
 
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
@@ -21,6 +25,8 @@ export function anthropicRequestBody(
   model: ClaudeModelFeatures,
 ): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
+  // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, THINKING_ANSWER_ROOM, true);
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
@@ -43,6 +49,9 @@ export function anthropicRequestBody(
         break;
       case 'assistant': {
         const blocks: AnthropicContentBlock[] = message.content.map((part) => ({ type: 'text', text: part.text }));
+        // The signed thinking the turn was answered with comes first, as Claude requires of a tool-calling turn: sent
+        // only while thinking (claudeThinking keeps it on for such a turn only when its thinking came back).
+        if (message.reasoning !== undefined && thinking !== null) blocks.unshift(...(message.reasoning as AnthropicContentBlock[]));
         for (const call of message.toolCalls)
           blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
         append('assistant', blocks);
@@ -68,14 +77,22 @@ export function anthropicRequestBody(
   trimPrefill(messages);
   const body: AnthropicRequest = {
     model: targetModel,
-    max_tokens: claudeOutputLimit(request.maxTokens, model) ?? UNPLACED_CLAUDE_MAX_OUTPUT,
+    // Thinking's own figure (its budget and room for the answer) where reasoning was asked for.
+    max_tokens: thinking?.maxTokens ?? claudeOutputLimit(request.maxTokens, model) ?? UNPLACED_CLAUDE_MAX_OUTPUT,
     messages,
   };
   if (system.length > 0) body.system = system.join('\n\n');
   if (request.stream) body.stream = true;
-  if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
-  // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
-  if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
+  if (thinking !== null) {
+    // Claude takes no temperature while thinking, and top_p only from 0.95: the reasoning asked for wins.
+    body.thinking = thinking.thinking;
+    if (thinking.effort !== undefined) body.output_config = { effort: thinking.effort };
+    if (thinking.topP !== undefined) body.top_p = thinking.topP;
+  } else {
+    if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
+    // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
+    if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
+  }
   // Anthropic refuses a stop sequence that is empty or only whitespace (OpenAI's clients often send "\n"): such ones are
   // left out, as settings Claude has no form of are, rather than failing the call.
   const stop = request.stop?.filter((sequence) => sequence.trim() !== '') ?? [];

@@ -1,5 +1,5 @@
 // Anthropic Messages response -> IR (pure).
-import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { ChatResponse, FinishReason, ReasoningBlock, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
@@ -9,11 +9,14 @@ export function anthropicChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);
   let text = '';
   const toolCalls: ToolCall[] = [];
+  let reasoning: ReasoningBlock[] | undefined;
   for (const raw of asArray(root.content)) {
     const block = asObject(raw);
     if (block.type === 'text') text += asString(block.text);
     else if (block.type === 'tool_use')
       toolCalls.push({ id: asString(block.id), name: asString(block.name), arguments: JSON.stringify(block.input ?? {}) });
+    // Not the answer: kept whole, signature and all, for the client to carry back.
+    else if (block.type === 'thinking' || block.type === 'redacted_thinking') (reasoning ??= []).push(block);
   }
   const response: ChatResponse = {
     id: asString(root.id),
@@ -25,6 +28,7 @@ export function anthropicChatResponse(body: unknown): ChatResponse {
     usage: anthropicUsage(root.usage),
   };
   if (typeof root.stop_sequence === 'string') response.stopSequence = root.stop_sequence;
+  if (reasoning !== undefined) response.reasoning = reasoning;
   return response;
 }
 
@@ -46,13 +50,24 @@ export function anthropicFinishReason(value: unknown): FinishReason {
 /** Anthropic's input_tokens excludes cache reads and writes; the IR's inputTokens is the whole prompt. */
 export function anthropicUsage(value: unknown): Usage {
   const usage = asObject(value);
-  return usageExcludingCache(
+  const result = usageExcludingCache(
     asTokenCount(usage.input_tokens),
     asTokenCount(usage.output_tokens),
     asTokenCount(usage.cache_read_input_tokens) ?? 0,
     asTokenCount(usage.cache_creation_input_tokens) ?? 0,
-    anthropicHourCacheWrites(usage),
+    usage.cache_creation === undefined ? undefined : anthropicHourCacheWrites(usage),
   );
+  const searches = anthropicWebSearches(usage);
+  if (searches !== undefined && searches > 0) result.webSearches = searches;
+  return result;
+}
+
+/**
+ * The searches Anthropic's web search tool ran for the call, billed per search beside the tokens
+ * (https://docs.claude.com/en/docs/agents-and-tools/tool-use/web-search-tool); undefined when the usage does not say.
+ */
+export function anthropicWebSearches(usage: Record<string, unknown>): number | undefined {
+  return asTokenCount(asObject(usage.server_tool_use).web_search_requests);
 }
 
 /**

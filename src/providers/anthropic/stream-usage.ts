@@ -4,7 +4,7 @@
 import type { Usage } from '../../ir/usage.js';
 import { asObject } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
-import { anthropicHourCacheWrites } from './response.js';
+import { anthropicHourCacheWrites, anthropicWebSearches } from './response.js';
 
 export class AnthropicStreamUsage {
   /** Cache figures from message_start, kept to complete the usage reported in message_delta. */
@@ -27,7 +27,9 @@ export class AnthropicStreamUsage {
     this.cacheWrite1h = Math.min(anthropicHourCacheWrites(usage), this.cacheWrite);
     const input = (asTokenCount(usage.input_tokens) ?? 0) + this.cacheRead + this.cacheWrite;
     const part: Partial<Usage> = { inputTokens: input, cachedInputTokens: this.cacheRead, cacheWriteTokens: this.cacheWrite };
-    if (this.cacheWrite1h > 0) part.cacheWrite1hTokens = this.cacheWrite1h;
+    if (usage.cache_creation !== undefined) part.cacheWrite1hTokens = this.cacheWrite1h;
+    const searches = anthropicWebSearches(usage);
+    if (searches !== undefined && searches > 0) part.webSearches = searches;
     return part;
   }
 
@@ -49,6 +51,9 @@ export class AnthropicStreamUsage {
       // Stated only when there is a split to state: a usage without one keeps message_start's.
       if (split > 0 || usage.cache_creation !== undefined) part.cacheWrite1hTokens = Math.min(split, cacheWrite);
     }
-    return output === undefined && input === undefined ? null : part;
+    // The searches so far, as message_delta counts them (cumulative, like its token figures).
+    const searches = anthropicWebSearches(usage);
+    if (searches !== undefined) part.webSearches = searches;
+    return output === undefined && input === undefined && searches === undefined ? null : part;
   }
 }

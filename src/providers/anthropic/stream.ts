@@ -10,11 +10,14 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
   /** Content block index -> IR tool call index, for blocks that are tool_use. */
   private readonly toolBlocks: Map<number, number>;
   private readonly usage: AnthropicStreamUsage;
+  /** Content block index -> the thinking block it is building, for blocks that are thinking (none without thinking). */
+  private readonly thinkingBlocks: Map<number, { type: string; thinking?: string; signature?: string; data?: string }>;
 
   constructor() {
     super();
     this.toolBlocks = new Map();
     this.usage = new AnthropicStreamUsage();
+    this.thinkingBlocks = new Map();
   }
 
   protected decode(events: readonly SseEvent[]): StreamEvent[] {
@@ -37,6 +40,10 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
             out.push({ type: 'tool_call_start', index: toolIndex, id: asString(block.id), name: asString(block.name) });
           } else if (block.type === 'text' && asString(block.text) !== '') {
             out.push({ type: 'text', text: asString(block.text) });
+          } else if (block.type === 'thinking') {
+            this.thinkingBlocks.set(index, { type: 'thinking', thinking: asString(block.thinking), signature: asString(block.signature) });
+          } else if (block.type === 'redacted_thinking') {
+            this.thinkingBlocks.set(index, { type: 'redacted_thinking', data: asString(block.data) });
           }
           break;
         }
@@ -45,6 +52,12 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
           if (delta.type === 'text_delta') {
             const text = asString(delta.text);
             if (text !== '') out.push({ type: 'text', text });
+          } else if (delta.type === 'thinking_delta' || delta.type === 'signature_delta') {
+            // The thinking is not the answer: gathered whole, and given once its signature has come.
+            const thinking = this.thinkingBlocks.get(asNumber(data.index) ?? 0);
+            if (thinking === undefined) break;
+            if (delta.type === 'thinking_delta') thinking.thinking = (thinking.thinking ?? '') + asString(delta.thinking);
+            else thinking.signature = asString(delta.signature);
           } else if (delta.type === 'input_json_delta') {
             const toolIndex = this.toolBlocks.get(asNumber(data.index) ?? 0);
             const partial = asString(delta.partial_json);
@@ -72,8 +85,17 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
           });
           break;
         }
+        case 'content_block_stop': {
+          const index = asNumber(data.index) ?? 0;
+          const thinking = this.thinkingBlocks.get(index);
+          if (thinking !== undefined) {
+            this.thinkingBlocks.delete(index);
+            out.push({ type: 'reasoning', block: thinking });
+          }
+          break;
+        }
         default:
-          // ping, content_block_stop, message_stop: nothing for the IR.
+          // ping, message_stop: nothing for the IR.
           break;
       }
     }

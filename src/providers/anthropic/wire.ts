@@ -12,6 +12,9 @@ export type AnthropicContentBlock =
   | { type: 'image'; source: AnthropicImageSource }
   | { type: 'document'; source: AnthropicDocumentSource; title?: string }
   | { type: 'tool_use'; id: string; name: string; input: unknown }
+  /** Claude's own reasoning, given back as it came: https://platform.claude.com/docs/en/build-with-claude/extended-thinking */
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string }
   | {
       type: 'tool_result';
       tool_use_id: string;
@@ -48,4 +51,8 @@ export interface AnthropicRequest {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   metadata?: { user_id?: string };
+  /** https://platform.claude.com/docs/en/build-with-claude/extended-thinking and /adaptive-thinking */
+  thinking?: { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' };
+  /** https://platform.claude.com/docs/en/build-with-claude/effort (beside adaptive thinking) */
+  output_config?: { effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' };
 }

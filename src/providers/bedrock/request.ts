@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
 import { claudeOutputLimit, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
 
@@ -21,6 +22,8 @@ const EXTENSION = /\.[A-Za-z0-9]{1,5}$/;
 /** Runs of characters a Converse document name may not hold (it takes ASCII letters and digits, not all Unicode). */
 const NOT_IN_NAME = /[^A-Za-z0-9()[\]-]+/g;
 const MAX_NAME = 200;
+/** The answer's room beside a thinking budget when the client named no limit (Converse's own default is the model's). */
+const CONVERSE_ANSWER_ROOM = 4096;
 
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
@@ -101,14 +104,25 @@ export function bedrockConverseBody(
   const body: BedrockConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
-  // Without one Converse caps a Claude's answer at 4,096 tokens, not the model's own maximum as AWS documents: a Claude is
-  // sent its maximum, as OpenAI gives a client that names none (and no more when the client names more); another model
-  // keeps Bedrock's default.
-  const maxTokens = claudeOutputLimit(request.maxTokens, model);
-  if (maxTokens !== undefined) inference.maxTokens = maxTokens;
-  if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
-  // Temperature alone to a Claude that refuses the pair, as for Anthropic (anthropic/request.ts).
-  if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
+  // Claude's thinking rides in additionalModelRequestFields, in Anthropic's own shape, under Anthropic's rules.
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, CONVERSE_ANSWER_ROOM, false);
+  if (thinking !== null) {
+    inference.maxTokens = thinking.maxTokens;
+    if (thinking.topP !== undefined) inference.topP = thinking.topP;
+    body.additionalModelRequestFields = {
+      thinking: thinking.thinking,
+      ...(thinking.effort !== undefined && { output_config: { effort: thinking.effort } }),
+    };
+  } else {
+    // Without one Converse caps a Claude's answer at 4,096 tokens, not the model's own maximum as AWS documents: a Claude
+    // is sent its maximum, as OpenAI gives a client that names none (and no more when the client names more); another
+    // model keeps Bedrock's default.
+    const maxTokens = claudeOutputLimit(request.maxTokens, model);
+    if (maxTokens !== undefined) inference.maxTokens = maxTokens;
+    if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
+    // Temperature alone to a Claude that refuses the pair, as for Anthropic (anthropic/request.ts).
+    if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
+  }
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const toolSpec = (tool: ToolDefinition) => converseTool(tool, model.strictTools && tool.strict === true);

@@ -59,10 +59,10 @@ export function bedrockUsage(value: unknown): Usage {
 /**
  * Converse splits cacheWriteInputTokens by lifetime in `cacheDetails`, `[{ ttl: '5m' | '1h', inputTokens }]`
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_TokenUsage.html); the 1-hour writes are billed at
- * their own rate. 0 without it.
+ * their own rate. Undefined without it: no split stated.
  */
-function bedrockHourCacheWrites(details: unknown): number {
-  if (!Array.isArray(details)) return 0;
+function bedrockHourCacheWrites(details: unknown): number | undefined {
+  if (!Array.isArray(details)) return undefined;
   let tokens = 0;
   for (const detail of details) {
     const { ttl, inputTokens } = asObject(detail);

@@ -43,6 +43,8 @@ export interface BedrockConverseRequest {
     tools: BedrockTool[];
     toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
   };
+  /** The model's own fields, beside Converse's: Claude's `thinking` and `output_config`. */
+  additionalModelRequestFields?: Record<string, unknown>;
 }
 
 export type BedrockStopReason =

@@ -31,7 +31,7 @@ export function createGeminiProvider(name: string, config: ProviderSettings): Pr
           ? `${prefix}/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
           : `${prefix}/${encodeURIComponent(model)}:generateContent`,
         headers,
-        body: JSON.stringify(geminiChatBody(request)),
+        body: JSON.stringify(geminiChatBody(request, model)),
       }),
     openEmbeddings: (request, model) =>
       geminiEmbeddingsExchange(name, {

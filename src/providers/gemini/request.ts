@@ -4,13 +4,15 @@ import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { isObject, tryParseJson } from '../../wire/json.js';
 import { signatureOf } from './thought-signature.js';
+import { geminiThinking } from './thinking.js';
 import type { GeminiBatchEmbedRequest, GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider gemini does not support ${what}.`, { param });
 }
 
-export function geminiChatBody(request: ChatRequest): GeminiRequest {
+/** `model`: the provider's name of the target model, which says how it takes reasoning. */
+export function geminiChatBody(request: ChatRequest, model: string): GeminiRequest {
   const system: string[] = [];
   const contents: GeminiContent[] = [];
   // Gemini answers a function by its name; the IR (like OpenAI) refers to the call by id.
@@ -81,6 +83,10 @@ export function geminiChatBody(request: ChatRequest): GeminiRequest {
   else if (format?.type === 'json_schema') {
     generation.responseMimeType = 'application/json';
     generation.responseJsonSchema = format.schema;
+  }
+  if (request.reasoning !== undefined) {
+    const thinking = geminiThinking(request.reasoning, model);
+    if (thinking !== null) generation.thinkingConfig = thinking;
   }
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
   if (request.tools !== undefined && request.tools.length > 0) {

@@ -80,15 +80,18 @@ export function geminiUsage(value: unknown): Usage {
   const usage = asObject(value);
   const input = asTokenCount(usage.promptTokenCount);
   const candidates = asTokenCount(usage.candidatesTokenCount);
-  const thoughts = asTokenCount(usage.thoughtsTokenCount) ?? 0;
-  return {
+  const thoughts = asTokenCount(usage.thoughtsTokenCount);
+  const result: Usage = {
     inputTokens: input ?? 0,
-    outputTokens: (candidates ?? 0) + thoughts,
+    // candidatesTokenCount leaves the thoughts out; Google bills both as output.
+    outputTokens: (candidates ?? 0) + (thoughts ?? 0),
     // A part of the prompt: never more than it, whatever the server says.
     cachedInputTokens: Math.min(asTokenCount(usage.cachedContentTokenCount) ?? 0, input ?? 0),
     cacheWriteTokens: 0,
-    reported: input !== undefined || candidates !== undefined,
+    reported: input !== undefined || candidates !== undefined || thoughts !== undefined,
   };
+  if (thoughts !== undefined) result.reasoningTokens = thoughts;
+  return result;
 }
 
 export function geminiEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {

@@ -1,6 +1,8 @@
 // Google Gemini API (generativelanguage) wire types, as far as Sluice reads or writes them.
 // Reference: https://ai.google.dev/api/generate-content and https://ai.google.dev/api/embeddings
 
+import type { GeminiThinkingConfig } from './thinking.js';
+
 export type GeminiPart =
   | { text: string }
   | { inlineData: { mimeType: string; data: string } }
@@ -23,6 +25,7 @@ export interface GeminiRequest {
     stopSequences?: string[];
     responseMimeType?: string;
     responseJsonSchema?: Record<string, unknown>;
+    thinkingConfig?: GeminiThinkingConfig;
   };
   tools?: Array<{ functionDeclarations: Array<{ name: string; description?: string; parametersJsonSchema: Record<string, unknown> }> }>;
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };

@@ -6,7 +6,8 @@ import type { ClientStream, Redactor } from '../../wire/exchange.js';
 import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
 import { SseParser, sseData, wholeEvents, type SseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
-import { openaiUsage } from './response.js';
+import { serviceTierText } from '../../wire/usage-scan.js';
+import { openaiUsage, withServiceTier } from './response.js';
 
 /**
  * OpenAI-shaped client, OpenAI-shaped provider: forwards each event's data untouched, taps usage, and drops the
@@ -109,7 +110,7 @@ export class OpenAIStreamRelay implements ClientStream {
         out += sseData(frame.data);
         continue;
       }
-      const usage = openaiUsage(chunk.usage);
+      const usage = withServiceTier(openaiUsage(chunk.usage), chunk.service_tier);
       if (usage.reported) mergeUsage(this.usage, usage);
       const choices = asArray(chunk.choices);
       if (choices.length > 0) this.output.add(`data: ${frame.data}\n\n`);
@@ -143,7 +144,8 @@ export class OpenAIStreamRelay implements ClientStream {
     if (close === -1) return undefined;
     const usage = tryParseJson(event.toString('utf8', open - start, close + 1 - start));
     if (!isObject(usage)) return undefined;
-    const counted = openaiUsage(usage);
+    // The tier that served the call is named before the choices, in the same chunk.
+    const counted = withServiceTier(openaiUsage(usage), serviceTierText(text, start, at));
     if (counted.reported) mergeUsage(this.usage, counted);
     return this.forwardUsage ? event : null;
   }

@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
+import { openaiReasoningEffort } from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -12,10 +13,24 @@ import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, Ope
 export function openaiChatBody(request: ChatRequest, targetModel: string, client: ClientBody | null): object {
   if (client?.dialect === 'openai') {
     const body: Record<string, unknown> = { ...client.body, model: targetModel };
+    if (request.messages.some((message) => message.role === 'assistant' && message.reasoning !== undefined))
+      body.messages = withoutThinkingBlocks(client.body.messages as Array<Record<string, unknown>>);
     if (request.stream) body.stream_options = { ...(client.body.stream_options as object | undefined), include_usage: true };
     return body;
   }
   return fromIR(request, targetModel);
+}
+
+/**
+ * The messages without the thinking blocks Sluice gave with Claude's answers (thinking_blocks, its own field): a
+ * conversation begun on Claude may move to OpenAI, which knows no such field.
+ */
+function withoutThinkingBlocks(messages: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  return messages.map((message) => {
+    if (message.thinking_blocks === undefined) return message;
+    const { thinking_blocks: _carried, ...rest } = message;
+    return rest;
+  });
 }
 
 function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
@@ -58,6 +73,10 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
             },
           }
         : { type: format.type };
+  }
+  if (request.reasoning !== undefined) {
+    const effort = openaiReasoningEffort(request.reasoning, targetModel);
+    if (effort !== undefined) body.reasoning_effort = effort;
   }
   if (request.user !== undefined) body.user = request.user;
   return body;

@@ -1,10 +1,10 @@
 // OpenAI Chat Completions and Embeddings responses -> IR (pure).
 import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
-import type { Usage } from '../../ir/usage.js';
+import { asServiceTier, type Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
-import { usageObjectText } from '../../wire/usage-scan.js';
+import { serviceTierText, usageObjectText } from '../../wire/usage-scan.js';
 
 export function openaiChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);
@@ -22,8 +22,15 @@ export function openaiChatResponse(body: unknown): ChatResponse {
     text: asString(message.content),
     toolCalls,
     finishReason: openaiFinishReason(choice.finish_reason),
-    usage: openaiUsage(root.usage),
+    usage: withServiceTier(openaiUsage(root.usage), root.service_tier),
   };
+}
+
+/** Usage with the tier an answer says served it, where that tier is priced apart (Pricing.priority, Pricing.flex). */
+export function withServiceTier(usage: Usage, tier: unknown): Usage {
+  const priced = asServiceTier(tier);
+  if (priced !== undefined) usage.serviceTier = priced;
+  return usage;
 }
 
 export function openaiFinishReason(value: unknown): FinishReason {
@@ -84,10 +91,10 @@ export function openaiAnswerUsage(text: string): Usage | null {
   const found = usageObjectText(text);
   if (found !== null) {
     const usage = openaiUsage(tryParseJson(found));
-    if (usage.reported) return usage;
+    if (usage.reported) return withServiceTier(usage, serviceTierText(text));
   }
   const json = tryParseJson(text);
-  return json === undefined ? null : openaiUsage(asObject(json).usage);
+  return json === undefined ? null : withServiceTier(openaiUsage(asObject(json).usage), asObject(json).service_tier);
 }
 
 /** The usage of a whole embeddings answer passed through to the client. */

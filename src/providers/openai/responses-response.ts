@@ -4,7 +4,8 @@ import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
-import { usageObjectText } from '../../wire/usage-scan.js';
+import { serviceTierText, usageObjectText } from '../../wire/usage-scan.js';
+import { withServiceTier } from './response.js';
 
 /** A Responses usage object to IR usage; `reported` false when it is missing. */
 export function responsesUsage(value: unknown): Usage {
@@ -21,15 +22,40 @@ export function responsesUsage(value: unknown): Usage {
   };
 }
 
-/** The usage of a whole response passed through: its usage object found and parsed alone where it can be. */
+/**
+ * A response object's usage: its usage object's tokens, and the web searches among its output items, which OpenAI
+ * bills per search action beside the tokens (a `web_search_call` that opened or searched a page is not one).
+ */
+export function responseObjectUsage(response: Record<string, unknown>): Usage {
+  const usage = responsesUsage(response.usage);
+  let searches = 0;
+  for (const raw of asArray(response.output)) {
+    const item = asObject(raw);
+    if (item.type !== 'web_search_call') continue;
+    const action = asObject(item.action).type;
+    if (action === undefined || action === 'search') searches++;
+  }
+  if (searches > 0) usage.webSearches = searches;
+  return withServiceTier(usage, response.service_tier);
+}
+
+/**
+ * The usage of a whole response passed through: its usage object found and parsed alone where it can be; the whole
+ * answer parsed only when it holds web search calls, whose count is in the output items rather than the usage.
+ */
 export function responsesAnswerUsage(text: string): Usage | null {
+  // A "web_search_call" inside a string of the answer is escaped (\"), so this finds item types and nothing written.
+  if (text.includes('"web_search_call"')) {
+    const whole = tryParseJson(text);
+    if (whole !== undefined) return responseObjectUsage(asObject(whole));
+  }
   const found = usageObjectText(text);
   if (found !== null) {
     const usage = responsesUsage(tryParseJson(found));
-    if (usage.reported) return usage;
+    if (usage.reported) return withServiceTier(usage, serviceTierText(text));
   }
   const json = tryParseJson(text);
-  return json === undefined ? null : responsesUsage(asObject(json).usage);
+  return json === undefined ? null : responseObjectUsage(asObject(json));
 }
 
 /** A response object to the IR: its message text and function calls. */

@@ -8,7 +8,7 @@ import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
 import { SseParser, wholeEvents, type SseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { responsesFinishReason, responsesUsage } from './responses-response.js';
+import { responseObjectUsage, responsesFinishReason } from './responses-response.js';
 
 const LF_LF = Buffer.from('\n\n');
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
@@ -86,7 +86,7 @@ export class ResponsesStreamRelay implements ClientStream {
         case 'response.incomplete':
         case 'response.failed': {
           const response = asObject(data.response);
-          const usage = responsesUsage(response.usage);
+          const usage = responseObjectUsage(response);
           if (usage.reported) mergeUsage(this.usage, usage);
           this.finished = true;
           if (data.type === 'response.failed') {
@@ -150,7 +150,7 @@ export class ResponsesStreamDecoder extends SseStreamDecoder {
         case 'response.incomplete': {
           const response = asObject(data.response);
           out.push({ type: 'finish', finishReason: responsesFinishReason(response, this.toolIndex.size > 0) });
-          const usage = responsesUsage(response.usage);
+          const usage = responseObjectUsage(response);
           if (usage.reported) out.push({ type: 'usage', usage });
           break;
         }

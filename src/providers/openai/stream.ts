@@ -3,7 +3,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { openaiFinishReason, openaiUsage } from './response.js';
+import { openaiFinishReason, openaiUsage, withServiceTier } from './response.js';
 
 export class OpenAIStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -71,7 +71,7 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
         out.push({ type: 'finish', finishReason: openaiFinishReason(choice.finish_reason) });
       }
       if (root.usage !== undefined && root.usage !== null) {
-        const usage = openaiUsage(root.usage);
+        const usage = withServiceTier(openaiUsage(root.usage), root.service_tier);
         if (usage.reported) out.push({ type: 'usage', usage });
       }
     }

@@ -41,6 +41,8 @@ export interface OpenAIChatRequest {
     | { type: 'text' }
     | { type: 'json_object' }
     | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean; description?: string } };
+  /** Reasoning models only (o-series, GPT-5 family). */
+  reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
   user?: string;
 }
 

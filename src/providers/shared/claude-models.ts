@@ -10,6 +10,16 @@ export interface ClaudeModelFeatures {
   /** Whether it takes `temperature` and `top_p` together; the newer models refuse the pair ("use only one"). */
   temperatureWithTopP: boolean;
   /**
+   * How it is asked to think: 'budget' (`thinking: {type: "enabled", budget_tokens}`: Claude 3.7 Sonnet, 4, 4.1, 4.5),
+   * 'adaptive' (`thinking: {type: "adaptive"}` with `output_config.effort`: Claude 4.6 and later, which deprecate or
+   * refuse the budget form), or 'none' (a model that does not think: older Claude, another vendor's model).
+   */
+  thinking: 'none' | 'budget' | 'adaptive';
+  /** The top effort level it takes beside high: `xhigh` (Claude 4.7 and later) or only `max` (Claude 4.6). */
+  topEffort: 'xhigh' | 'max';
+  /** Whether it takes sampling settings (temperature, top_p, top_k) at all: Claude 4.7 and later refuse them. */
+  sampling: boolean;
+  /**
    * The most output tokens it gives (claudeMaxOutputTokens): what a client that names no max_tokens is given, as OpenAI
    * gives its models' whole output. Null for a model Sluice cannot place.
    */
@@ -20,7 +30,16 @@ export interface ClaudeModelFeatures {
 const CLAUDE_VERSION = /claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![0-9])/;
 
 /** What an older Claude, another vendor's model or a model named by an ARN Sluice cannot read is sent: all as before. */
-const AS_BEFORE: Omit<ClaudeModelFeatures, 'maxOutputTokens'> = { strictTools: false, temperatureWithTopP: true };
+const AS_BEFORE: Omit<ClaudeModelFeatures, 'maxOutputTokens'> = {
+  strictTools: false,
+  temperatureWithTopP: true,
+  thinking: 'none',
+  topEffort: 'max',
+  sampling: true,
+};
+
+/** Claude 3.7 Sonnet, named the older way (claude-3-7-sonnet-20250219), the first Claude to think. */
+const CLAUDE_3_7 = /claude-3-7-sonnet/;
 
 /**
  * The features of the model `modelId` names (`claude-sonnet-4-5-20250929`, `us.anthropic.claude-haiku-4-5-20251001-v1:0`,
@@ -34,15 +53,20 @@ const AS_BEFORE: Omit<ClaudeModelFeatures, 'maxOutputTokens'> = { strictTools: f
 export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'bedrock' | 'vertex'): ClaudeModelFeatures {
   const maxOutputTokens = claudeMaxOutputTokens(modelId, platform);
   const match = CLAUDE_VERSION.exec(modelId);
-  if (match === null) return { ...AS_BEFORE, maxOutputTokens };
+  if (match === null) return { ...(CLAUDE_3_7.test(modelId) ? { ...AS_BEFORE, thinking: 'budget' as const } : AS_BEFORE), maxOutputTokens };
   const family = match[1];
   const major = Number(match[2]);
   const minor = match[3] === undefined ? 0 : Number(match[3]);
   const from45 = major > 4 || (major === 4 && minor >= 5);
   const structuredOutputs = from45 && platform !== 'vertex' && !(platform === 'bedrock' && family === 'opus' && major === 4 && minor === 7);
+  const from46 = major > 4 || (major === 4 && minor >= 6);
+  const from47 = major > 4 || (major === 4 && minor >= 7);
   return {
     strictTools: structuredOutputs,
     temperatureWithTopP: !(from45 || (family === 'opus' && major === 4 && minor >= 1)),
+    thinking: from46 ? 'adaptive' : 'budget',
+    topEffort: from47 ? 'xhigh' : 'max',
+    sampling: !from47,
     maxOutputTokens,
   };
 }

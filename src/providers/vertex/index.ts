@@ -73,7 +73,7 @@ export function createVertexProvider(name: string, config: ProviderSettings, sec
       return geminiChatExchange(name, {
         path: modelPath('google', model, request.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'),
         headers,
-        body: JSON.stringify(geminiChatBody(request)),
+        body: JSON.stringify(geminiChatBody(request, model)),
       });
     },
     // Vertex's errors are Google's ({error: {code, message, status}}), as Gemini's.

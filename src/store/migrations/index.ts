@@ -513,4 +513,15 @@ export const MIGRATIONS: readonly Migration[] = [
         .join('')}
     `,
   },
+  {
+    version: 16,
+    name: "the ledger's cache_write_1h_tokens: prompt-cache writes to the 1-hour cache",
+    // Of cache_write_tokens, those written to a 1-hour cache (Anthropic's ttl '1h', billed at 2x input; the rest are
+    // 5-minute writes at 1.25x), so that the ledger shows what the cost already counts. 0 when the provider stated no
+    // split, for observers' rows, and for rows before this version (their split is in their cost only). Not part of a
+    // row's digest in the compliance hash chain, like saved_micro_usd, so blocks sealed before it still verify.
+    sql: () => `
+      ALTER TABLE transactions ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

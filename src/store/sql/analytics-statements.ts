@@ -78,7 +78,12 @@ function grouped(mask: number): SqlDimension[] {
 }
 
 export type AnalyticsStatement =
-  `usage:${UsageBucket}:${number}` | `topDrivers:${number}` | 'usageExtent' | `rollupUpsert:${number}` | `rollupDailyUpsert:${number}`;
+  | `usage:${UsageBucket}:${number}`
+  | `topDrivers:${number}`
+  | 'usageExtent'
+  | 'teamFirstHour'
+  | `rollupUpsert:${number}`
+  | `rollupDailyUpsert:${number}`;
 
 /** The grouped reads: 64 groupings x 4 statements, prepared by SQLite only when first used (sqlite-store.ts). */
 export function isGroupedRead(name: string): boolean {
@@ -173,6 +178,8 @@ export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement
   const statements: Record<string, string> = {
     // The primary key leads with hour_start: both ends are index look-ups.
     usageExtent: 'SELECT MIN(hour_start) AS first_hour, MAX(hour_start) AS last_hour FROM usage_hourly',
+    // One look into the (team, hour_start) index, not a scan: a forecast asks it for each team it projects.
+    teamFirstHour: 'SELECT MIN(hour_start) AS first_hour FROM usage_hourly WHERE team = ?',
   };
   for (let mask = 0; mask < GROUPINGS; mask++) {
     for (const bucket of USAGE_BUCKETS) statements[`usage:${bucket}:${mask}`] = usageStatement(dialect, bucket, mask);

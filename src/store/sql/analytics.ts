@@ -257,3 +257,8 @@ export async function usageExtent(read: Reader): Promise<{ firstHour: number; la
   if (row === undefined || row.first_hour === null || row.last_hour === null) return null;
   return { firstHour: Number(row.first_hour), lastHour: Number(row.last_hour) };
 }
+
+export async function teamFirstHour(read: Reader, team: string): Promise<number | null> {
+  const [row] = await read.session.all<{ first_hour: number | string | null }>('teamFirstHour', [team]);
+  return row === undefined || row.first_hour === null ? null : Number(row.first_hour);
+}

@@ -33,6 +33,7 @@ function values(row: Transaction): SqlValue[] {
     row.violations,
     row.identity ?? null,
     row.savedMicroUsd ?? 0,
+    row.cacheWrite1hTokens ?? 0,
   ];
 }
 

@@ -185,8 +185,8 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const outputTokens = observation.outputTokens ?? 0;
   const cost = observation.costMicroUsd ?? null;
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
-  // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here, and
-  // no response cache saved it.
+  // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here, no
+  // response cache saved it, and an observation states no cache writes.
   const values: SqlValue[] = [
     `observed-${randomUUID()}`,
     observation.at,
@@ -212,6 +212,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     null,
     null,
     null,
+    0,
     0,
     calls,
     discoveredId,

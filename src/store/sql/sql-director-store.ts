@@ -354,6 +354,9 @@ export class SqlDirectorStore implements DirectorStore {
   usageExtent(): Promise<{ firstHour: number; lastHour: number } | null> {
     return this.read((read) => analytics.usageExtent(read));
   }
+  teamFirstHour(team: string): Promise<number | null> {
+    return this.read((read) => analytics.teamFirstHour(read, team));
+  }
   admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]> {
     return this.read((read) => admittedUsage(read, period));
   }

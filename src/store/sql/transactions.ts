@@ -12,7 +12,7 @@ const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${
 const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
   time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
-  saved_micro_usd`;
+  saved_micro_usd, cache_write_1h_tokens`;
 
 export function transactionStatements() {
   return {
@@ -59,6 +59,7 @@ interface LedgerRow {
   discovered_consumer: number | string | null;
   identity: string | null;
   saved_micro_usd: number | string;
+  cache_write_1h_tokens: number;
 }
 
 /** PostgreSQL returns BIGINT columns as strings. */
@@ -81,6 +82,7 @@ function entry(row: LedgerRow): LedgerEntry {
     outputTokens: integer(row.output_tokens),
     cachedInputTokens: integer(row.cached_input_tokens),
     cacheWriteTokens: integer(row.cache_write_tokens),
+    cacheWrite1hTokens: integer(row.cache_write_1h_tokens),
     tokensEstimated: Number(row.tokens_estimated) === 1,
     costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
     latencyMs: integer(row.latency_ms),

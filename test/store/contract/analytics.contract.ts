@@ -542,6 +542,10 @@ export function analyticsContract(context: ContractContext): void {
       assert.ok(Number(dailyRows?.count) > 0 && Number(dailyRows?.count) < fromLedger.length, 'fewer daily rows than hourly ones');
       const extent = await store.usageExtent();
       assert.ok(extent !== null && extent.firstHour <= start && extent.lastHour >= end - HOUR, JSON.stringify(extent));
+      // A team's own first hour, as the forecast reads it: whole hours, null for a team with no calls.
+      const first = await store.teamFirstHour(JSON.parse(ledgerDaily[0]!)[1] as string);
+      assert.ok(first !== null && first >= extent.firstHour && first % HOUR === 0, String(first));
+      assert.equal(await store.teamFirstHour('a-team-that-never-called'), null);
     });
 
     test('refuses periods that are not whole hours, empty periods, unknown groupings and limits out of range', async () => {

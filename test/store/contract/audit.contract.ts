@@ -245,7 +245,9 @@ export function auditContract(context: ContractContext): void {
       const { store } = context;
       const before = await store.countTransactions();
       // Latencies are fractional milliseconds (a high-resolution clock); both databases keep the fraction.
-      await store.insertTransactions([transaction(0, { latencyMs: 12.375, timeToFirstTokenMs: 3.5 })]);
+      await store.insertTransactions([
+        transaction(0, { latencyMs: 12.375, timeToFirstTokenMs: 3.5, cacheWriteTokens: 3000, cacheWrite1hTokens: 2000 }),
+      ]);
       await store.insertTransactions(Array.from({ length: 123 }, (_, i) => transaction(i + 1, { consumer: 'batch' })));
       await store.insertTransactions([]);
       assert.equal(await store.countTransactions(), before + 124);
@@ -273,7 +275,7 @@ export function auditContract(context: ContractContext): void {
           input_tokens: 10,
           output_tokens: 5,
           cached_input_tokens: 0,
-          cache_write_tokens: 0,
+          cache_write_tokens: 3000,
           tokens_estimated: 0,
           cost_micro_usd: 3_000_000_000,
           latency_ms: 12.375,
@@ -290,6 +292,8 @@ export function auditContract(context: ContractContext): void {
           identity: null,
           // Migration 14: a call answered from the response cache keeps its saving here; this one was not.
           saved_micro_usd: 0,
+          // Migration 16: of the cache writes, those to the 1-hour cache.
+          cache_write_1h_tokens: 2000,
         },
       );
     });

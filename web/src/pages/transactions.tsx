@@ -222,6 +222,15 @@ export function TransactionDetailPage({ id }: { id: string }) {
               </>,
             ],
             ['Input tokens', `${count(row.inputTokens)}${row.cachedInputTokens > 0 ? ` (${count(row.cachedInputTokens)} cached)` : ''}`],
+            // Where the provider wrote to its prompt cache: how much, and of that how much to the 1-hour cache, billed apart.
+            ...(row.cacheWriteTokens > 0
+              ? [
+                  [
+                    'Cache writes',
+                    `${count(row.cacheWriteTokens)} (${count(row.cacheWrite1hTokens)} 1-hour, ${count(row.cacheWriteTokens - row.cacheWrite1hTokens)} 5-minute)`,
+                  ] satisfies [string, preact.ComponentChildren],
+                ]
+              : []),
             ['Output tokens', count(row.outputTokens)],
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
             ['Cost', costText(row)],

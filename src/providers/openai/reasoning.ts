@@ -1,0 +1,31 @@
+// A translated request's reasoning (an Anthropic client's thinking) as Chat Completions' reasoning_effort, for the
+// models that take it: the o-series and the GPT-5 family (https://platform.openai.com/docs/guides/reasoning). Other
+// models (gpt-4o, gpt-4.1, a compatible server's) refuse the field, so it is left off for them.
+import type { Reasoning, ReasoningEffort } from '../../ir/chat.js';
+
+/** o1, o3, o3-mini, o4-mini...: low, medium and high. */
+const O_SERIES = /^o\d+(?:-|$)/;
+/** gpt-5, gpt-5-mini, gpt-5.1, gpt-5.2-pro... and not the non-reasoning gpt-5-chat. */
+const GPT5 = /^gpt-(\d+)(?:\.(\d+))?(?!.*-chat)/;
+
+/** The reasoning_effort to send `model`, or undefined: none it takes, or none to ask (the model's default). */
+export function openaiReasoningEffort(reasoning: Reasoning, model: string): ReasoningEffort | undefined {
+  const effort = reasoning.effort;
+  if (O_SERIES.test(model)) {
+    // They always reason; low is their least.
+    if (effort === 'none' || effort === 'minimal') return 'low';
+    return effort === 'xhigh' ? 'high' : effort;
+  }
+  const match = GPT5.exec(model);
+  if (match === null || Number(match[1]) < 5) return undefined;
+  const later = Number(match[1]) > 5 || match[2] !== undefined;
+  if (!later) {
+    // GPT-5 itself: minimal is its least, high its most.
+    if (effort === 'none') return 'minimal';
+    return effort === 'xhigh' ? 'high' : effort;
+  }
+  // GPT-5.1 on: none (no reasoning) to high; xhigh from 5.2; minimal not taken.
+  if (effort === 'minimal') return 'low';
+  if (effort === 'xhigh' && Number(match[1]) === 5 && Number(match[2]) < 2) return 'high';
+  return effort;
+}
