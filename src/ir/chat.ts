@@ -111,5 +111,10 @@ export interface ChatResponse {
   stopSequence?: string;
   /** Claude's signed thinking blocks, in their order; absent when it did not think. */
   reasoning?: ReasoningBlock[];
+  /**
+   * The model declining to give the structured answer asked for (response_format), in its own words, kept apart from
+   * text: OpenAI's message.refusal. Then text is empty and finishReason content_filter.
+   */
+  refusal?: string;
   usage: Usage;
 }

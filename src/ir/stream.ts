@@ -5,6 +5,8 @@ import type { Usage } from './usage.js';
 export type StreamEvent =
   | { type: 'start'; id: string; model: string; created: number }
   | { type: 'text'; text: string }
+  /** The model declining to give the structured answer asked for, in its own words (ChatResponse.refusal). */
+  | { type: 'refusal'; text: string }
   /** A tool call begins; `index` counts tool calls from 0 within the answer. */
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; argumentsDelta: string }

@@ -7,13 +7,27 @@ import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, startMockBedrock } from '../supp
 import { anthropicMessage, json, MockProvider } from '../support/mock-provider.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
-/** What the providers refuse, in their own words: a turn with no content, a blank text. */
-function emptiness(turns: Array<{ content: unknown[] }>, textOf: (block: Record<string, unknown>) => unknown): string | null {
+/**
+ * What the providers refuse, in their own words: a turn with no content, a blank text; Claude (Anthropic, Bedrock) also a
+ * text of only whitespace and a last assistant turn (a prefill) whose text ends in whitespace.
+ */
+function emptiness(
+  turns: Array<{ role?: string; content: unknown[] }>,
+  textOf: (block: Record<string, unknown>) => unknown,
+  claude = false,
+): string | null {
   for (const [i, turn] of turns.entries()) {
     if (turn.content.length === 0) return `messages.${i}: all messages must have non-empty content`;
-    for (const block of turn.content as Array<Record<string, unknown>>)
-      if (textOf(block) === '') return `messages.${i}: text content blocks must be non-empty`;
+    for (const block of turn.content as Array<Record<string, unknown>>) {
+      const text = textOf(block);
+      if (text === '') return `messages.${i}: text content blocks must be non-empty`;
+      if (claude && typeof text === 'string' && text.trim() === '') return `messages: text content blocks must contain non-whitespace text`;
+    }
   }
+  const last = turns.at(-1);
+  const text = last?.role === 'assistant' ? textOf(last.content.at(-1) as Record<string, unknown>) : undefined;
+  if (claude && typeof text === 'string' && text !== text.trimEnd())
+    return 'messages: final assistant content cannot end with trailing whitespace';
   return null;
 }
 
@@ -26,7 +40,7 @@ describe('empty content in a translated history', () => {
 
   before(async () => {
     anthropicMock = await MockProvider.start((request, res) => {
-      const problem = emptiness(request.body.messages as Array<{ content: unknown[] }>, (block) => block.text);
+      const problem = emptiness(request.body.messages as Array<{ content: unknown[] }>, (block) => block.text, true);
       if (problem !== null) return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: problem } });
       return json(res, 200, anthropicMessage('from Claude'));
     });
@@ -40,7 +54,7 @@ describe('empty content in a translated history', () => {
       });
     });
     bedrockMock = await startMockBedrock((_model, _stream, request, res) => {
-      const problem = emptiness(request.body.messages as Array<{ content: unknown[] }>, (block) => block.text);
+      const problem = emptiness(request.body.messages as Array<{ content: unknown[] }>, (block) => block.text, true);
       if (problem !== null) return json(res, 400, { message: problem }, { 'x-amzn-errortype': 'ValidationException' });
       return json(res, 200, {
         output: { message: { role: 'assistant', content: [{ text: 'from Bedrock' }] } },
@@ -89,6 +103,35 @@ describe('empty content in a translated history', () => {
       assert.match(completion.choices[0]?.message.content ?? '', /^from /);
     });
   }
+
+  // Claude refuses a text of only whitespace, and a prefill ending in it, which OpenAI takes.
+  const blankHistory: OpenAI.ChatCompletionMessageParam[] = [
+    { role: 'user', content: 'Hi' },
+    { role: 'assistant', content: ' \n' },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: '\n\n' },
+        { type: 'text', text: 'Say world' },
+      ],
+    },
+    { role: 'assistant', content: 'Say: ' },
+  ];
+
+  for (const provider of ['anthropic', 'bedrock']) {
+    test(`${provider}: texts of only whitespace are left out, and a prefill's trailing whitespace`, async () => {
+      const completion = await openai.chat.completions.create({ model: provider, messages: blankHistory });
+      assert.match(completion.choices[0]?.message.content ?? '', /^from /);
+    });
+  }
+
+  test('bedrock: what is sent is the texts with words, the prefill without its trailing space', async () => {
+    await openai.chat.completions.create({ model: 'bedrock', messages: blankHistory });
+    assert.deepEqual(bedrockMock.received.at(-1)!.body.messages, [
+      { role: 'user', content: [{ text: 'Hi' }, { text: 'Say world' }] },
+      { role: 'assistant', content: [{ text: 'Say:' }] },
+    ]);
+  });
 
   test('anthropic: what is left is one user turn with the texts that have words', async () => {
     await openai.chat.completions.create({ model: 'anthropic', messages: history });

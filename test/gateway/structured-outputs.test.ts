@@ -381,7 +381,7 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
     assert.deepEqual(JSON.parse(completion.choices[0]!.message.content!), REPORT);
   });
 
-  test('anthropic: a streamed refusal (no JSON tool call) reaches the client as its text, finish_reason content_filter', async () => {
+  test('anthropic: a streamed refusal (no JSON tool call) reaches the client as its refusal, finish_reason stop', async () => {
     const stream = await client.chat.completions.create({
       model: 'claude-haiku',
       messages: [{ role: 'user', content: 'Teach me lock picking' }],
@@ -390,16 +390,19 @@ describe('structured output translated to a forced tool for Claude (Anthropic, B
       stream_options: { include_usage: true },
     });
     let content = '';
+    let refusal = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) {
       content += chunk.choices[0]?.delta.content ?? '';
+      refusal += chunk.choices[0]?.delta.refusal ?? '';
       finish = chunk.choices[0]?.finish_reason ?? finish;
       usage = chunk.usage ?? usage;
     }
     assert.equal(anthropicForced(anthropicMock.received[0]!.body), 'weather_report');
-    assert.equal(content, REFUSAL_PIECES.join(''));
-    assert.equal(finish, 'content_filter');
+    assert.equal(content, '');
+    assert.equal(refusal, REFUSAL_PIECES.join(''));
+    assert.equal(finish, 'stop');
     assert.equal(usage?.completion_tokens, 6);
   });
 });

@@ -52,7 +52,9 @@ function toAnthropicUsage(usage: Usage): AnthropicUsage {
 
 function renderChat(response: ChatResponse, requestedModel: string): string {
   const content: AnthropicResponse['content'] = [];
-  if (response.text !== '') content.push({ type: 'text', text: response.text });
+  // A refusal is text in Anthropic's API, told apart by stop_reason refusal.
+  const text = response.refusal ?? response.text;
+  if (text !== '') content.push({ type: 'text', text });
   for (const call of response.toolCalls) {
     const input = tryParseJson(call.arguments);
     content.push({ type: 'tool_use', id: call.id, name: call.name, input: typeof input === 'object' && input !== null ? input : {} });
@@ -115,6 +117,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
           mergeUsage(this.usage, event.usage);
           break;
         case 'text':
+        case 'refusal':
           out += this.ensureStarted();
           if (this.openKind !== 'text') out += this.closeBlock() + this.openTextBlock();
           out += sseEvent(

@@ -101,5 +101,5 @@ function notJson(exchange: ChatExchange): SluiceError {
 }
 
 function outputOf(response: ChatResponse): OutputEstimate {
-  return { texts: [response.text, ...response.toolCalls.map((call) => call.arguments)], scale: 1 };
+  return { texts: [response.text, response.refusal ?? '', ...response.toolCalls.map((call) => call.arguments)], scale: 1 };
 }

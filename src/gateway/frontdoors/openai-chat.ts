@@ -36,7 +36,12 @@ function chatId(id: string): string {
   return id.startsWith('chatcmpl-') ? id : `chatcmpl-${id}`;
 }
 
+/**
+ * A refusal (the model declining a structured answer) goes as OpenAI answers one: in message.refusal, with content null
+ * and finish_reason stop, which the openai SDK's parse helpers read as such (a content_filter finish makes them throw).
+ */
 function renderChat(response: ChatResponse, requestedModel: string): string {
+  const refusal = response.refusal ?? null;
   const completion: OpenAIChatCompletion = {
     id: chatId(response.id),
     object: 'chat.completion',
@@ -47,7 +52,7 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
         index: 0,
         message: {
           role: 'assistant',
-          content: response.text === '' && response.toolCalls.length > 0 ? null : response.text,
+          content: response.text === '' && (response.toolCalls.length > 0 || refusal !== null) ? null : response.text,
           ...(response.toolCalls.length > 0 && {
             tool_calls: response.toolCalls.map((call) => ({
               id: call.id,
@@ -55,10 +60,10 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
               function: { name: call.name, arguments: call.arguments },
             })),
           }),
-          refusal: null,
+          refusal,
           ...(response.reasoning !== undefined && { thinking_blocks: response.reasoning }),
         },
-        finish_reason: FINISH[response.finishReason],
+        finish_reason: refusal !== null ? 'stop' : FINISH[response.finishReason],
         logprobs: null,
       },
     ],
@@ -83,6 +88,8 @@ class OpenAIStreamEncoder implements StreamEncoder {
   private readonly usage: Usage;
   /** Claude's thinking blocks so far (none without thinking). */
   private thinkingBlocks: Array<Record<string, unknown>> | null;
+  /** Set once a refusal was sent: the answer then finishes as OpenAI's refusals do, with stop. */
+  private refused: boolean;
 
   constructor(model: string, includeUsage: boolean) {
     this.thinkingBlocks = null;
@@ -93,6 +100,7 @@ class OpenAIStreamEncoder implements StreamEncoder {
     this.started = false;
     this.ended = false;
     this.usage = emptyUsage();
+    this.refused = false;
   }
 
   encode(events: readonly StreamEvent[]): string {
@@ -108,6 +116,10 @@ class OpenAIStreamEncoder implements StreamEncoder {
         case 'text':
           out += this.ensureStarted() + this.chunk({ content: event.text }, null);
           break;
+        case 'refusal':
+          this.refused = true;
+          out += this.ensureStarted() + this.chunk({ refusal: event.text }, null);
+          break;
         case 'tool_call_start':
           out +=
             this.ensureStarted() +
@@ -122,7 +134,7 @@ class OpenAIStreamEncoder implements StreamEncoder {
           out += this.chunk({ tool_calls: [{ index: event.index, function: { arguments: event.argumentsDelta } }] }, null);
           break;
         case 'finish':
-          out += this.ensureStarted() + this.chunk({}, FINISH[event.finishReason]);
+          out += this.ensureStarted() + this.chunk({}, this.refused ? 'stop' : FINISH[event.finishReason]);
           break;
         case 'reasoning':
           (this.thinkingBlocks ??= []).push(event.block);

@@ -31,7 +31,9 @@ export function itemId(prefix: 'msg' | 'fc'): string {
 }
 
 /** Completed, or incomplete with the reason, from how the answer finished. */
-export function statusOf(finish: FinishReason | null): Pick<ResponsesObject, 'status' | 'incomplete_details'> {
+export function statusOf(finish: FinishReason | null, refused = false): Pick<ResponsesObject, 'status' | 'incomplete_details'> {
+  // A refusal is a completed response whose message holds a refusal part, as OpenAI answers one.
+  if (refused) return { status: 'completed', incomplete_details: null };
   if (finish === 'length') return { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } };
   if (finish === 'content_filter') return { status: 'incomplete', incomplete_details: { reason: 'content_filter' } };
   return { status: 'completed', incomplete_details: null };
@@ -98,6 +100,15 @@ export function renderResponse(response: ChatResponse, request: ChatRequest): st
       content: [{ type: 'output_text', text: response.text, annotations: [], logprobs: [] }],
     });
   }
+  if (response.refusal !== undefined) {
+    output.push({
+      id: itemId('msg'),
+      type: 'message',
+      status: 'completed',
+      role: 'assistant',
+      content: [{ type: 'refusal', refusal: response.refusal }],
+    });
+  }
   for (const call of response.toolCalls) {
     output.push({
       id: itemId('fc'),
@@ -108,7 +119,7 @@ export function renderResponse(response: ChatResponse, request: ChatRequest): st
       arguments: call.arguments,
     });
   }
-  const finished = statusOf(response.finishReason);
+  const finished = statusOf(response.finishReason, response.refusal !== undefined);
   const object = responseObject(request, responseId(response.id), response.created, finished.status, output, response.usage);
   object.incomplete_details = finished.incomplete_details;
   return JSON.stringify(object);

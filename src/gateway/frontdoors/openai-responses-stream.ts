@@ -9,7 +9,7 @@ import { sseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import type { StreamEncoder } from './frontdoor.js';
 import { itemId, responseId, responseObject, statusOf } from './openai-responses-render.js';
-import type { ResponsesFunctionCallItem, ResponsesMessageItem, ResponsesOutputItem } from './openai-responses-wire.js';
+import type { ResponsesFunctionCallItem, ResponsesMessageItem, ResponsesOutputItem, ResponsesOutputText } from './openai-responses-wire.js';
 
 export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly request: ChatRequest;
@@ -25,6 +25,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   /** Function call items by the IR's tool call index, with their output index; open until the answer ends. */
   private readonly calls: Map<number, { item: ResponsesFunctionCallItem; outputIndex: number }>;
   private finish: FinishReason | null;
+  /** Set once a refusal was sent: the response then completes, as OpenAI's refusals do. */
+  private refused: boolean;
   private readonly usage: Usage;
 
   constructor(request: ChatRequest) {
@@ -39,6 +41,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.message = null;
     this.calls = new Map();
     this.finish = null;
+    this.refused = false;
     this.usage = emptyUsage();
   }
 
@@ -52,6 +55,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
             this.createdAt = event.created;
           }
           out += this.ensureStarted();
+          break;
+        case 'refusal':
+          out += this.ensureStarted() + this.closeMessage() + this.refusal(event.text);
           break;
         case 'text':
           out += this.ensureStarted() + this.text(event.text);
@@ -99,7 +105,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       });
       out += this.event('response.output_item.done', { output_index: outputIndex, item });
     }
-    const finished = statusOf(this.finish);
+    const finished = statusOf(this.finish, this.refused);
     const response = responseObject(this.request, this.id, this.createdAt, finished.status, this.output, this.usage);
     response.incomplete_details = finished.incomplete_details;
     return out + this.event(finished.status === 'completed' ? 'response.completed' : 'response.incomplete', { response });
@@ -125,7 +131,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       message.content.push(part);
       out += this.event('response.content_part.added', { item_id: message.id, output_index: outputIndex, content_index: 0, part });
     }
-    message.content[0]!.text += delta;
+    // The message text streams into holds its one output_text part (a refusal has a message of its own).
+    (message.content[0] as ResponsesOutputText).text += delta;
     return (
       out +
       this.event('response.output_text.delta', {
@@ -138,13 +145,31 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     );
   }
 
+  /** A message item holding the refusal (it comes whole, held until the answer ended), opened and closed at once. */
+  private refusal(refusal: string): string {
+    this.refused = true;
+    const message: ResponsesMessageItem = { id: itemId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+    this.output.push(message);
+    const outputIndex = this.output.length - 1;
+    const at = { item_id: message.id, output_index: outputIndex, content_index: 0 };
+    let out = this.event('response.output_item.added', { output_index: outputIndex, item: message });
+    out += this.event('response.content_part.added', { ...at, part: { type: 'refusal', refusal: '' } });
+    out += this.event('response.refusal.delta', { ...at, delta: refusal });
+    out += this.event('response.refusal.done', { ...at, refusal });
+    const part = { type: 'refusal' as const, refusal };
+    message.content.push(part);
+    message.status = 'completed';
+    out += this.event('response.content_part.done', { ...at, part });
+    return out + this.event('response.output_item.done', { output_index: outputIndex, item: message });
+  }
+
   private closeMessage(): string {
     const message = this.message;
     if (message === null) return '';
     this.message = null;
     message.status = 'completed';
     const outputIndex = this.output.indexOf(message);
-    const part = message.content[0]!;
+    const part = message.content[0] as ResponsesOutputText;
     const at = { item_id: message.id, output_index: outputIndex, content_index: 0 };
     return (
       this.event('response.output_text.done', { ...at, text: part.text, logprobs: [] }) +

@@ -17,12 +17,18 @@ export interface ResponsesOutputText {
   logprobs: unknown[];
 }
 
+/** The model declining the structured answer asked for, in its own words. */
+export interface ResponsesOutputRefusal {
+  type: 'refusal';
+  refusal: string;
+}
+
 export interface ResponsesMessageItem {
   id: string;
   type: 'message';
   status: 'in_progress' | 'completed' | 'incomplete';
   role: 'assistant';
-  content: ResponsesOutputText[];
+  content: Array<ResponsesOutputText | ResponsesOutputRefusal>;
 }
 
 export interface ResponsesFunctionCallItem {

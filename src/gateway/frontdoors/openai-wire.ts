@@ -50,6 +50,7 @@ export interface OpenAIChatChunk {
     delta: {
       role?: 'assistant';
       content?: string | null;
+      refusal?: string | null;
       tool_calls?: Array<{ index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }>;
       /** Every thinking block so far, whole: a client that merges deltas field by field keeps the last, all of them. */
       thinking_blocks?: Array<Record<string, unknown>>;

@@ -53,7 +53,7 @@ export class TranslatingStream implements ClientStream {
   private tap(events: StreamEvent[]): void {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      if (event.type === 'text') this.output.add(event.text);
+      if (event.type === 'text' || event.type === 'refusal') this.output.add(event.text);
       else if (event.type === 'tool_call_delta') this.output.add(event.argumentsDelta);
       else if (event.type === 'usage') mergeUsage(this.usage, event.usage);
       else if (event.type === 'finish') this.finished = true;

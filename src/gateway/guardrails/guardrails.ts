@@ -111,10 +111,10 @@ export class Guardrails {
 
 /**
  * The fields whose strings are the prompt's text (OpenAI chat, Anthropic messages, and the Responses API's input,
- * instructions and function call outputs) and the answer's (choices, content, a response's output).
+ * instructions and function call outputs) and the answer's (choices, content, a refusal, a response's output).
  */
 const INPUT_FIELDS: ReadonlySet<string> = new Set(['messages', 'system', 'content', 'text', 'input', 'instructions', 'output']);
-const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'content', 'text', 'output']);
+const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'content', 'text', 'output', 'refusal']);
 
 /**
  * `value` with `map` applied to every string reached through `fields` from the top (never to keys, roles, ids or tool

@@ -1,19 +1,21 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeOutputLimit, strictSchema, UNPLACED_CLAUDE_MAX_OUTPUT, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
 
-/** Anthropic requires max_tokens; OpenAI clients often leave it out. */
-export const DEFAULT_MAX_TOKENS = 4096;
+/** Room for the answer beside a thinking budget when the client names no max_tokens (claudeThinking). */
+const THINKING_ANSWER_ROOM = 4096;
 
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
  * here; null for a request that asks for none. `model`: what the target model takes (claudeModelFeatures): strict tools
- * for those the client marked strict and the answer's for a strict schema; temperature alone when it refuses top_p too.
+ * for those the client marked strict and the answer's for a strict schema; temperature alone when it refuses top_p too;
+ * its whole output when the client names no max_tokens, as OpenAI gives (Anthropic requires the field), and no more
+ * than that when the client names more (claudeOutputLimit).
  */
 export function anthropicRequestBody(
   request: ChatRequest,
@@ -24,12 +26,13 @@ export function anthropicRequestBody(
 ): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
   // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
-  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, DEFAULT_MAX_TOKENS, true);
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, THINKING_ANSWER_ROOM, true);
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
-    // Anthropic refuses a turn with no content and a blank text block, both of which OpenAI takes: they say nothing.
-    blocks = blocks.filter((block) => block.type !== 'text' || block.text !== '');
+    // Anthropic refuses a turn with no content and a text block that is empty or only whitespace, which OpenAI takes:
+    // they say nothing.
+    blocks = blocks.filter((block) => block.type !== 'text' || block.text.trim() !== '');
     if (blocks.length === 0) return;
     const last = messages.at(-1);
     // Anthropic wants user and assistant turns to alternate: merge consecutive turns of one role (tool results, then text).
@@ -71,9 +74,11 @@ export function anthropicRequestBody(
       }
     }
   }
+  trimPrefill(messages);
   const body: AnthropicRequest = {
     model: targetModel,
-    max_tokens: thinking?.maxTokens ?? request.maxTokens ?? DEFAULT_MAX_TOKENS,
+    // Thinking's own figure (its budget and room for the answer) where reasoning was asked for.
+    max_tokens: thinking?.maxTokens ?? claudeOutputLimit(request.maxTokens, model) ?? UNPLACED_CLAUDE_MAX_OUTPUT,
     messages,
   };
   if (system.length > 0) body.system = system.join('\n\n');
@@ -89,7 +94,10 @@ export function anthropicRequestBody(
     // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
     if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
   }
-  if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
+  // Anthropic refuses a stop sequence that is empty or only whitespace (OpenAI's clients often send "\n"): such ones are
+  // left out, as settings Claude has no form of are, rather than failing the call.
+  const stop = request.stop?.filter((sequence) => sequence.trim() !== '') ?? [];
+  if (stop.length > 0) body.stop_sequences = stop;
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool) =>
       anthropicTool(tool.name, tool.description, tool.parameters, model.strictTools && tool.strict === true),
@@ -112,6 +120,24 @@ export function anthropicRequestBody(
   }
   if (request.user !== undefined) body.metadata = { user_id: request.user };
   return body;
+}
+
+/**
+ * A conversation that ends with an assistant turn is a prefill Claude continues, and Anthropic refuses one whose text
+ * ends in whitespace ("final assistant content cannot end with trailing whitespace"), which OpenAI takes: that whitespace
+ * is left out, and a text of nothing else with it (the turn too, when nothing is left). Changes only blocks built here.
+ */
+function trimPrefill(messages: AnthropicMessage[]): void {
+  for (;;) {
+    const last = messages.at(-1);
+    if (last?.role !== 'assistant' || !Array.isArray(last.content)) return;
+    const block = last.content.at(-1);
+    if (block?.type !== 'text') return;
+    block.text = block.text.trimEnd();
+    if (block.text !== '') return;
+    last.content.pop();
+    if (last.content.length === 0) messages.pop();
+  }
 }
 
 /** A tool in Anthropic's wire; a strict one with its schema as strict mode takes it (or not strict, if it cannot be). */

@@ -2,7 +2,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
-import { strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeOutputLimit, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
@@ -54,8 +54,9 @@ export function bedrockConverseBody(
   const messages: BedrockMessage[] = [];
   const documentNames = new Set<string>();
   const append = (role: 'user' | 'assistant', blocks: BedrockContentBlock[]) => {
-    // Converse refuses a turn with no content and a blank text block, both of which OpenAI takes: they say nothing.
-    blocks = blocks.filter((block) => !('text' in block) || block.text !== '');
+    // Converse refuses a turn with no content and a text block that is empty or only whitespace, which OpenAI takes: they
+    // say nothing.
+    blocks = blocks.filter((block) => !('text' in block) || block.text.trim() !== '');
     if (blocks.length === 0) return;
     const last = messages.at(-1);
     // Converse requires alternating turns: consecutive tool results and user text share one user turn.
@@ -99,6 +100,7 @@ export function bedrockConverseBody(
     }
   });
   for (const message of messages) if (message.role === 'user') promptDocuments(message.content);
+  trimPrefill(messages);
   const body: BedrockConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
@@ -112,7 +114,11 @@ export function bedrockConverseBody(
       ...(thinking.effort !== undefined && { output_config: { effort: thinking.effort } }),
     };
   } else {
-    if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+    // Without one Converse caps a Claude's answer at 4,096 tokens, not the model's own maximum as AWS documents: a Claude
+    // is sent its maximum, as OpenAI gives a client that names none (and no more when the client names more); another
+    // model keeps Bedrock's default.
+    const maxTokens = claudeOutputLimit(request.maxTokens, model);
+    if (maxTokens !== undefined) inference.maxTokens = maxTokens;
     // Temperature alone to a Claude that refuses the pair, none to one that refuses both (Claude 4.7 on), as for Anthropic
     // (anthropic/request.ts).
     if (model.sampling) {
@@ -137,6 +143,17 @@ export function bedrockConverseBody(
     else if (choice === 'auto') body.toolConfig.toolChoice = { auto: {} };
   }
   return body;
+}
+
+/**
+ * A conversation that ends with an assistant turn is a prefill the model continues, and Converse refuses one whose text
+ * ends in whitespace for Claude ("final assistant content cannot end with trailing whitespace"), which OpenAI takes: that
+ * whitespace is left out. Blocks are the ones built here; a text left blank was already filtered out by append.
+ */
+function trimPrefill(messages: BedrockMessage[]): void {
+  const last = messages.at(-1);
+  const block = last?.role === 'assistant' ? last.content.at(-1) : undefined;
+  if (block !== undefined && 'text' in block) block.text = block.text.trimEnd();
 }
 
 /** A tool in Converse's wire; a strict one with its schema as strict mode takes it (or not strict, if it cannot be). */

@@ -19,13 +19,18 @@ export interface ClaudeModelFeatures {
   topEffort: 'xhigh' | 'max';
   /** Whether it takes sampling settings (temperature, top_p, top_k) at all: Claude 4.7 and later refuse them. */
   sampling: boolean;
+  /**
+   * The most output tokens it gives (claudeMaxOutputTokens): what a client that names no max_tokens is given, as OpenAI
+   * gives its models' whole output. Null for a model Sluice cannot place.
+   */
+  maxOutputTokens: number | null;
 }
 
 /** claude-{family}-{major}[-{minor}], the naming from Claude 4 on; the minor is one or two digits, never a date. */
 const CLAUDE_VERSION = /claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?![0-9])/;
 
 /** What an older Claude, another vendor's model or a model named by an ARN Sluice cannot read is sent: all as before. */
-const AS_BEFORE: ClaudeModelFeatures = {
+const AS_BEFORE: Omit<ClaudeModelFeatures, 'maxOutputTokens'> = {
   strictTools: false,
   temperatureWithTopP: true,
   thinking: 'none',
@@ -46,8 +51,9 @@ const CLAUDE_3_7 = /claude-3-7-sonnet/;
  * Claude from 4.5, refuse temperature and top_p together.
  */
 export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'bedrock' | 'vertex'): ClaudeModelFeatures {
+  const maxOutputTokens = claudeMaxOutputTokens(modelId, platform);
   const match = CLAUDE_VERSION.exec(modelId);
-  if (match === null) return CLAUDE_3_7.test(modelId) ? { ...AS_BEFORE, thinking: 'budget' } : AS_BEFORE;
+  if (match === null) return { ...(CLAUDE_3_7.test(modelId) ? { ...AS_BEFORE, thinking: 'budget' as const } : AS_BEFORE), maxOutputTokens };
   const family = match[1];
   const major = Number(match[2]);
   const minor = match[3] === undefined ? 0 : Number(match[3]);
@@ -61,7 +67,57 @@ export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'be
     thinking: from46 ? 'adaptive' : 'budget',
     topEffort: from47 ? 'xhigh' : 'max',
     sampling: !from47,
+    maxOutputTokens,
   };
+}
+
+/** Claude 3's naming: claude-3[-{minor}]-{family}[-{date}] (`claude-3-5-haiku-20241022`, `claude-3-7-sonnet-latest`). */
+const CLAUDE_3 = /claude-3(?:-(\d))?-(?:opus|sonnet|haiku)(?:-(\d{8}))?/;
+/** From Claude 4 on: claude-{family}-{major}[-{minor}], for any family (Anthropic names new ones). */
+const CLAUDE_NAMED = /claude-([a-z]+)-(\d+)(?:-(\d{1,2}))?(?![0-9])/;
+
+/**
+ * The most output tokens the model `modelId` names gives, from Anthropic's model pages
+ * (https://platform.claude.com/docs/en/about-claude/models/overview and each model's page): Claude 3 Haiku and Opus
+ * 4,096; 3.5 Haiku and Sonnet 8,192 (Claude 3.5 Sonnet of June 2024 4,096 on Bedrock, which refuses more); 3.7 Sonnet,
+ * Sonnet 4 and 4.5, Haiku 4.5, Opus 4.5 64,000; Opus 4 and 4.1 32,000; Opus and Sonnet from 4.6, and every Claude 5,
+ * 128,000 (a later Haiku: 64,000, the most any Haiku gives). Null for a model Sluice cannot place (another vendor's, an
+ * inference profile ARN, an older Claude, a name of the operator's own): a provider that requires a figure sends
+ * UNPLACED_CLAUDE_MAX_OUTPUT, which every Claude takes; a limit above the model's is a 400, so no guess goes higher.
+ */
+export function claudeMaxOutputTokens(modelId: string, platform: 'anthropic' | 'bedrock' | 'vertex'): number | null {
+  const three = CLAUDE_3.exec(modelId);
+  if (three !== null) {
+    const minor = three[1] === undefined ? 0 : Number(three[1]);
+    if (minor >= 7) return 64_000;
+    if (minor === 5) return platform === 'bedrock' && three[2] === '20240620' ? 4_096 : 8_192;
+    return 4_096;
+  }
+  const match = CLAUDE_NAMED.exec(modelId);
+  if (match === null) return null;
+  const family = match[1];
+  const major = Number(match[2]);
+  const minor = match[3] === undefined ? 0 : Number(match[3]);
+  if (major >= 5) return family === 'haiku' ? 64_000 : 128_000;
+  if (major !== 4) return null;
+  if (family === 'opus') return minor >= 6 ? 128_000 : minor === 5 ? 64_000 : 32_000;
+  if (family === 'sonnet') return minor >= 6 ? 128_000 : 64_000;
+  if (family === 'haiku') return 64_000;
+  return null;
+}
+
+/** What is sent as max_tokens where one is required and the model cannot be placed: Claude 3 Haiku's, the least any gives. */
+export const UNPLACED_CLAUDE_MAX_OUTPUT = 4_096;
+
+/**
+ * The output limit to send a Claude: the client's, no more than the model gives (a limit above it is a 400, where the
+ * answer could not be longer anyway: a client asking a GPT's 100,000 keeps working when its call falls back to a Claude);
+ * the model's own when the client names none, as OpenAI gives; undefined when neither is known.
+ */
+export function claudeOutputLimit(requested: number | undefined, model: ClaudeModelFeatures): number | undefined {
+  const most = model.maxOutputTokens;
+  if (requested === undefined) return most ?? undefined;
+  return most === null ? requested : Math.min(requested, most);
 }
 
 /**

@@ -92,11 +92,17 @@ export function withJsonAnswer(exchange: ChatExchange, tool: JsonAnswerTool): Ch
  * The answer with the JSON tool's call as its text. A forced tool's answer has no text of its own (Claude writes none
  * before a tool it is made to use); should any come, it is dropped, as it would break the JSON. In 'any' mode text
  * stays (it may go with a call of the client's tools). A second JSON tool call is dropped: one answer. An answer
- * without the JSON tool's call (Claude declining, stop_reason refusal; max_tokens first) is the model's text as it is.
+ * without the JSON tool's call is the model's text as it is (max_tokens first), or, when the model declined (Claude's
+ * stop_reason refusal, a Bedrock guardrail), its refusal: what OpenAI answers a structured output it declines, which
+ * clients read apart from the JSON they parse.
  */
 export function jsonAnswerResponse(response: ChatResponse, tool: JsonAnswerTool): ChatResponse {
   const answer = response.toolCalls.find((call) => call.name === tool.name);
-  if (answer === undefined) return response;
+  if (answer === undefined) {
+    return response.finishReason === 'content_filter' && response.toolCalls.length === 0 && response.text !== ''
+      ? { ...response, text: '', refusal: response.text }
+      : response;
+  }
   const toolCalls = response.toolCalls.filter((call) => call.name !== tool.name);
   return {
     ...response,
@@ -114,9 +120,10 @@ function answerFinish(reason: FinishReason, clientCalls: number): FinishReason {
 /**
  * Wraps a provider's stream decoder: the JSON tool's argument deltas become text events, the client's tool calls keep
  * coming (renumbered from 0 without the JSON tool), and a finish for tool use with no client tool call is a stop.
- * With the tool forced, text is held until the stream shows whether the tool is called: dropped if it is (it would
- * break the JSON, as in jsonAnswerResponse), and passed on before the finish if not, since then it is the whole answer
- * (a refusal, say) and the only thing the client can be shown.
+ * Text before any tool call is held until the stream shows what it is (Claude, made to use a tool, writes none before
+ * one): with the tool forced, dropped when the JSON tool is called (it would break the JSON, as in jsonAnswerResponse),
+ * otherwise passed on before the tool call; and when the answer ends with no tool call, passed on before the finish as
+ * the whole answer, a refusal event when the model declined (as in jsonAnswerResponse).
  */
 export class JsonAnswerStreamDecoder implements StreamDecoder {
   private readonly inner: StreamDecoder;
@@ -157,14 +164,16 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
     for (const event of events) {
       switch (event.type) {
         case 'text':
-          if (this.tool.mode === 'any') out.push(event);
-          else if (this.answerIndex === -1) this.heldText += event.text;
+          if (this.answerIndex === -1 && this.clientCalls.size === 0) this.heldText += event.text;
+          else if (this.tool.mode === 'any') out.push(event);
           break;
         case 'tool_call_start':
           if (event.name === this.tool.name) {
             if (this.answerIndex === -1) this.answerIndex = event.index;
+            if (this.tool.mode === 'any') this.releaseHeldText(out);
             this.heldText = '';
           } else {
+            this.releaseHeldText(out);
             const index = this.clientCalls.size;
             this.clientCalls.set(event.index, index);
             out.push({ ...event, index });
@@ -181,6 +190,10 @@ export class JsonAnswerStreamDecoder implements StreamDecoder {
           break;
         }
         case 'finish':
+          if (event.finishReason === 'content_filter' && this.answerIndex === -1 && this.clientCalls.size === 0 && this.heldText !== '') {
+            out.push({ type: 'refusal', text: this.heldText });
+            this.heldText = '';
+          }
           this.releaseHeldText(out);
           out.push({ ...event, finishReason: answerFinish(event.finishReason, this.clientCalls.size) });
           break;
