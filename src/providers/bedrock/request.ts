@@ -5,7 +5,14 @@ import { tryParseJson } from '../../wire/json.js';
 import { claudeOutputLimit, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
-import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
+import {
+  STOP_SEQUENCE_PATH,
+  type BedrockContentBlock,
+  type BedrockConverseRequest,
+  type BedrockImageFormat,
+  type BedrockMessage,
+  type BedrockTool,
+} from './wire.js';
 
 const IMAGE_FORMATS: Record<string, BedrockImageFormat> = {
   'image/png': 'png',
@@ -126,7 +133,12 @@ export function bedrockConverseBody(
       if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
     }
   }
-  if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
+  if (request.stop !== undefined && request.stop.length > 0) {
+    inference.stopSequences = request.stop;
+    // Converse says only that a stop sequence ended the answer, not which: Claude's own answer says which, returned
+    // when asked for (an Anthropic client is told it, as Anthropic's API tells it).
+    body.additionalModelResponseFieldPaths = [STOP_SEQUENCE_PATH];
+  }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const toolSpec = (tool: ToolDefinition) => converseTool(tool, model.strictTools && tool.strict === true);
   if (answer !== null) {

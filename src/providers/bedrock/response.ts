@@ -17,7 +17,7 @@ export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse
       toolCalls.push({ id: asString(use.toolUseId), name: asString(use.name), arguments: JSON.stringify(use.input ?? {}) });
     }
   }
-  return {
+  const response: ChatResponse = {
     id: requestId || crypto.randomUUID(),
     model: '',
     created: Math.floor(Date.now() / 1000),
@@ -26,6 +26,19 @@ export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse
     finishReason: bedrockFinishReason(root.stopReason),
     usage: bedrockUsage(root.usage),
   };
+  const stopSequence = bedrockStopSequence(root);
+  if (stopSequence !== undefined) response.stopSequence = stopSequence;
+  return response;
+}
+
+/**
+ * The stop sequence that ended the answer: Claude's `stop_sequence`, in additionalModelResponseFields when the request
+ * asked for it (STOP_SEQUENCE_PATH), on a Converse answer or ConverseStream's messageStop alike.
+ */
+export function bedrockStopSequence(answer: Record<string, unknown>): string | undefined {
+  if (answer.stopReason !== 'stop_sequence') return undefined;
+  const matched = asObject(answer.additionalModelResponseFields).stop_sequence;
+  return typeof matched === 'string' ? matched : undefined;
 }
 
 export function bedrockFinishReason(value: unknown): FinishReason {

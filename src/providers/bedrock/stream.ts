@@ -2,7 +2,7 @@
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../../wire/aws-event-stream.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
-import { bedrockFinishReason, bedrockUsage } from './response.js';
+import { bedrockFinishReason, bedrockStopSequence, bedrockUsage } from './response.js';
 
 export class BedrockStreamDecoder implements StreamDecoder {
   private readonly parser: AwsEventStreamParser;
@@ -65,9 +65,13 @@ export class BedrockStreamDecoder implements StreamDecoder {
           }
           break;
         }
-        case 'messageStop':
-          out.push({ type: 'finish', finishReason: bedrockFinishReason(data.stopReason) });
+        case 'messageStop': {
+          const finish: StreamEvent = { type: 'finish', finishReason: bedrockFinishReason(data.stopReason) };
+          const stopSequence = bedrockStopSequence(data);
+          if (stopSequence !== undefined) finish.stopSequence = stopSequence;
+          out.push(finish);
           break;
+        }
         case 'metadata': {
           const usage = bedrockUsage(data.usage);
           if (usage.reported) out.push({ type: 'usage', usage });

@@ -45,7 +45,15 @@ export interface BedrockConverseRequest {
   };
   /** The model's own fields, beside Converse's: Claude's `thinking` and `output_config`. */
   additionalModelRequestFields?: Record<string, unknown>;
+  /**
+   * JSON Pointers to fields of the model's own answer to return in additionalModelResponseFields: Claude's
+   * `/stop_sequence`, the stop sequence it stopped on (a pointer to a field the answer lacks is ignored).
+   */
+  additionalModelResponseFieldPaths?: string[];
 }
+
+/** The stop sequence Claude stopped on, where the request asked for it in additionalModelResponseFieldPaths. */
+export const STOP_SEQUENCE_PATH = '/stop_sequence';
 
 export type BedrockStopReason =
   'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'guardrail_intervened' | 'content_filtered' | 'model_context_window_exceeded';
@@ -63,6 +71,8 @@ export interface BedrockUsage {
 export interface BedrockConverseResponse {
   output: { message: BedrockMessage };
   stopReason: BedrockStopReason;
+  /** The fields asked for in additionalModelResponseFieldPaths, in the model's own shape ({stop_sequence}). */
+  additionalModelResponseFields?: Record<string, unknown>;
   usage: BedrockUsage;
   metrics?: { latencyMs: number };
 }
