@@ -17,6 +17,12 @@ export type BedrockContentBlock =
   | { image: { format: BedrockImageFormat; source: { bytes: string } } }
   | { document: BedrockDocument }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
+  /**
+   * Claude's thinking, signed, or encrypted (base64):
+   * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ReasoningContentBlock.html. Answered with it,
+   * and taken back unchanged at the head of the assistant turn it came with.
+   */
+  | { reasoningContent: BedrockReasoning }
   | {
       toolResult: {
         toolUseId: string;
@@ -24,6 +30,8 @@ export type BedrockContentBlock =
         status?: 'success' | 'error';
       };
     };
+
+export type BedrockReasoning = { reasoningText: { text: string; signature?: string } } | { redactedContent: string };
 
 export interface BedrockMessage {
   role: 'user' | 'assistant';
