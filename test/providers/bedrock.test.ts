@@ -159,6 +159,7 @@ describe('Bedrock provider', () => {
       messages: [{ role: 'user', content: [{ text: 'Hello' }] }],
       system: [{ text: 'Be brief.' }],
       inferenceConfig: { maxTokens: 100, temperature: 0.2, stopSequences: ['END'] },
+      additionalModelResponseFieldPaths: ['/stop_sequence'],
     });
     assert.equal(bedrock.signatureFailures, 0);
   });

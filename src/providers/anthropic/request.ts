@@ -26,7 +26,7 @@ export function anthropicRequestBody(
 ): object {
   if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
   // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
-  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, THINKING_ANSWER_ROOM, true);
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, THINKING_ANSWER_ROOM);
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {

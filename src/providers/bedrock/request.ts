@@ -5,7 +5,15 @@ import { tryParseJson } from '../../wire/json.js';
 import { claudeOutputLimit, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
-import type { BedrockContentBlock, BedrockConverseRequest, BedrockImageFormat, BedrockMessage, BedrockTool } from './wire.js';
+import { converseReasoning } from './reasoning.js';
+import {
+  STOP_SEQUENCE_PATH,
+  type BedrockContentBlock,
+  type BedrockConverseRequest,
+  type BedrockImageFormat,
+  type BedrockMessage,
+  type BedrockTool,
+} from './wire.js';
 
 const IMAGE_FORMATS: Record<string, BedrockImageFormat> = {
   'image/png': 'png',
@@ -50,6 +58,9 @@ export function bedrockConverseBody(
       'tool_choice',
       'tool_choice "none" once the conversation holds tool calls (the Converse API has no such choice, and takes tool calls only with the tools offered)',
     );
+  // Claude's thinking rides in additionalModelRequestFields, in Anthropic's own shape, under Anthropic's rules; a tool
+  // loop's signed thinking rides back in reasoningContent blocks.
+  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, CONVERSE_ANSWER_ROOM);
   const system: Array<{ text: string }> = [];
   const messages: BedrockMessage[] = [];
   const documentNames = new Set<string>();
@@ -75,7 +86,15 @@ export function bedrockConverseBody(
         );
         break;
       case 'assistant': {
-        const blocks: BedrockContentBlock[] = message.content.map((part) => ({ text: part.text }));
+        const blocks: BedrockContentBlock[] = [];
+        // The signed thinking the turn was answered with comes first, as Claude requires of a tool-calling turn: sent
+        // only while thinking (claudeThinking keeps it on for such a turn only when its thinking came back).
+        if (message.reasoning !== undefined && thinking !== null)
+          for (const block of message.reasoning) {
+            const reasoningContent = converseReasoning(block);
+            if (reasoningContent !== null) blocks.push({ reasoningContent });
+          }
+        for (const part of message.content) blocks.push({ text: part.text });
         for (const call of message.toolCalls)
           blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);
@@ -104,8 +123,6 @@ export function bedrockConverseBody(
   const body: BedrockConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
-  // Claude's thinking rides in additionalModelRequestFields, in Anthropic's own shape, under Anthropic's rules.
-  const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, CONVERSE_ANSWER_ROOM, false);
   if (thinking !== null) {
     inference.maxTokens = thinking.maxTokens;
     if (thinking.topP !== undefined) inference.topP = thinking.topP;
@@ -126,7 +143,12 @@ export function bedrockConverseBody(
       if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
     }
   }
-  if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = request.stop;
+  if (request.stop !== undefined && request.stop.length > 0) {
+    inference.stopSequences = request.stop;
+    // Converse says only that a stop sequence ended the answer, not which: Claude's own answer says which, returned
+    // when asked for (an Anthropic client is told it, as Anthropic's API tells it).
+    body.additionalModelResponseFieldPaths = [STOP_SEQUENCE_PATH];
+  }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   const toolSpec = (tool: ToolDefinition) => converseTool(tool, model.strictTools && tool.strict === true);
   if (answer !== null) {

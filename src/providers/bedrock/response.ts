@@ -1,23 +1,28 @@
 // Bedrock Converse response -> IR (pure).
-import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
+import type { ChatResponse, FinishReason, ReasoningBlock, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
 import { asArray, asObject, asString } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
+import { reasoningBlock } from './reasoning.js';
 
 export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse {
   const root = asObject(body);
   const message = asObject(asObject(root.output).message);
   let text = '';
   const toolCalls: ToolCall[] = [];
+  let reasoning: ReasoningBlock[] | undefined;
   for (const raw of asArray(message.content)) {
     const block = asObject(raw);
     if (typeof block.text === 'string') text += block.text;
-    else if (block.toolUse !== undefined) {
+    else if (block.reasoningContent !== undefined) {
+      const thought = reasoningBlock(block.reasoningContent);
+      if (thought !== null) (reasoning ??= []).push(thought);
+    } else if (block.toolUse !== undefined) {
       const use = asObject(block.toolUse);
       toolCalls.push({ id: asString(use.toolUseId), name: asString(use.name), arguments: JSON.stringify(use.input ?? {}) });
     }
   }
-  return {
+  const response: ChatResponse = {
     id: requestId || crypto.randomUUID(),
     model: '',
     created: Math.floor(Date.now() / 1000),
@@ -26,6 +31,20 @@ export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse
     finishReason: bedrockFinishReason(root.stopReason),
     usage: bedrockUsage(root.usage),
   };
+  const stopSequence = bedrockStopSequence(root);
+  if (stopSequence !== undefined) response.stopSequence = stopSequence;
+  if (reasoning !== undefined) response.reasoning = reasoning;
+  return response;
+}
+
+/**
+ * The stop sequence that ended the answer: Claude's `stop_sequence`, in additionalModelResponseFields when the request
+ * asked for it (STOP_SEQUENCE_PATH), on a Converse answer or ConverseStream's messageStop alike.
+ */
+export function bedrockStopSequence(answer: Record<string, unknown>): string | undefined {
+  if (answer.stopReason !== 'stop_sequence') return undefined;
+  const matched = asObject(answer.additionalModelResponseFields).stop_sequence;
+  return typeof matched === 'string' ? matched : undefined;
 }
 
 export function bedrockFinishReason(value: unknown): FinishReason {

@@ -2,19 +2,26 @@
 import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../../wire/aws-event-stream.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
-import { bedrockFinishReason, bedrockUsage } from './response.js';
+import { reasoningBlock } from './reasoning.js';
+import { bedrockFinishReason, bedrockStopSequence, bedrockUsage } from './response.js';
 
 export class BedrockStreamDecoder implements StreamDecoder {
   private readonly parser: AwsEventStreamParser;
   private readonly events: AwsEvent[];
   /** Content block index -> IR tool call index, for blocks that are toolUse. */
   private readonly toolBlocks: Map<number, number>;
+  /**
+   * Content block index -> the reasoningContent it has given so far (text in pieces, then its signature; or encrypted),
+   * handed on whole at the block's end, as the signature comes last.
+   */
+  private readonly reasoningBlocks: Map<number, { text: string; signature?: string; redactedContent?: string }>;
   private readonly id: string;
 
   constructor(id: string) {
     this.parser = new AwsEventStreamParser();
     this.events = [];
     this.toolBlocks = new Map();
+    this.reasoningBlocks = new Map();
     this.id = id;
   }
 
@@ -58,6 +65,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
         case 'contentBlockDelta': {
           const delta = asObject(data.delta);
           if (typeof delta.text === 'string' && delta.text !== '') out.push({ type: 'text', text: delta.text });
+          else if (delta.reasoningContent !== undefined) this.addReasoning(asNumber(data.contentBlockIndex) ?? 0, delta.reasoningContent);
           else if (delta.toolUse !== undefined) {
             const index = this.toolBlocks.get(asNumber(data.contentBlockIndex) ?? 0);
             const input = asString(asObject(delta.toolUse).input);
@@ -65,19 +73,46 @@ export class BedrockStreamDecoder implements StreamDecoder {
           }
           break;
         }
-        case 'messageStop':
-          out.push({ type: 'finish', finishReason: bedrockFinishReason(data.stopReason) });
+        case 'messageStop': {
+          const finish: StreamEvent = { type: 'finish', finishReason: bedrockFinishReason(data.stopReason) };
+          const stopSequence = bedrockStopSequence(data);
+          if (stopSequence !== undefined) finish.stopSequence = stopSequence;
+          out.push(finish);
           break;
+        }
         case 'metadata': {
           const usage = bedrockUsage(data.usage);
           if (usage.reported) out.push({ type: 'usage', usage });
           break;
         }
+        case 'contentBlockStop': {
+          const index = asNumber(data.contentBlockIndex) ?? 0;
+          const pieces = this.reasoningBlocks.get(index);
+          if (pieces !== undefined) {
+            this.reasoningBlocks.delete(index);
+            const block = reasoningBlock(
+              pieces.redactedContent !== undefined
+                ? { redactedContent: pieces.redactedContent }
+                : { reasoningText: { text: pieces.text, signature: pieces.signature } },
+            );
+            if (block !== null) out.push({ type: 'reasoning', block });
+          }
+          break;
+        }
         default:
-          // contentBlockStop: nothing for the IR.
           break;
       }
     }
     return out;
+  }
+
+  /** One ReasoningContentBlockDelta: a piece of text, the signature, or the encrypted content (one of them each). */
+  private addReasoning(index: number, value: unknown): void {
+    const delta = asObject(value);
+    let pieces = this.reasoningBlocks.get(index);
+    if (pieces === undefined) this.reasoningBlocks.set(index, (pieces = { text: '' }));
+    if (typeof delta.text === 'string') pieces.text += delta.text;
+    if (typeof delta.signature === 'string') pieces.signature = delta.signature;
+    if (typeof delta.redactedContent === 'string') pieces.redactedContent = delta.redactedContent;
   }
 }

@@ -17,6 +17,12 @@ export type BedrockContentBlock =
   | { image: { format: BedrockImageFormat; source: { bytes: string } } }
   | { document: BedrockDocument }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
+  /**
+   * Claude's thinking, signed, or encrypted (base64):
+   * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ReasoningContentBlock.html. Answered with it,
+   * and taken back unchanged at the head of the assistant turn it came with.
+   */
+  | { reasoningContent: BedrockReasoning }
   | {
       toolResult: {
         toolUseId: string;
@@ -24,6 +30,8 @@ export type BedrockContentBlock =
         status?: 'success' | 'error';
       };
     };
+
+export type BedrockReasoning = { reasoningText: { text: string; signature?: string } } | { redactedContent: string };
 
 export interface BedrockMessage {
   role: 'user' | 'assistant';
@@ -45,7 +53,15 @@ export interface BedrockConverseRequest {
   };
   /** The model's own fields, beside Converse's: Claude's `thinking` and `output_config`. */
   additionalModelRequestFields?: Record<string, unknown>;
+  /**
+   * JSON Pointers to fields of the model's own answer to return in additionalModelResponseFields: Claude's
+   * `/stop_sequence`, the stop sequence it stopped on (a pointer to a field the answer lacks is ignored).
+   */
+  additionalModelResponseFieldPaths?: string[];
 }
+
+/** The stop sequence Claude stopped on, where the request asked for it in additionalModelResponseFieldPaths. */
+export const STOP_SEQUENCE_PATH = '/stop_sequence';
 
 export type BedrockStopReason =
   'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'guardrail_intervened' | 'content_filtered' | 'model_context_window_exceeded';
@@ -63,6 +79,8 @@ export interface BedrockUsage {
 export interface BedrockConverseResponse {
   output: { message: BedrockMessage };
   stopReason: BedrockStopReason;
+  /** The fields asked for in additionalModelResponseFieldPaths, in the model's own shape ({stop_sequence}). */
+  additionalModelResponseFields?: Record<string, unknown>;
   usage: BedrockUsage;
   metrics?: { latencyMs: number };
 }

@@ -3,7 +3,7 @@
 // `thinking` object. Claude's rules (https://platform.claude.com/docs/en/build-with-claude/extended-thinking and
 // /adaptive-thinking): a budget of at least 1,024 tokens below max_tokens; no forced tool use; no temperature or top_k,
 // top_p only from 0.95; and, in a tool loop, the last assistant turn must start with the thinking block it was answered
-// with, signed, which an OpenAI-shaped client never sends back.
+// with, signed, which an OpenAI-shaped client sends back only in Sluice's thinking_blocks.
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ReasoningEffort } from '../../ir/chat.js';
 import type { ClaudeModelFeatures } from './claude-models.js';
@@ -43,8 +43,8 @@ export interface ClaudeThinking {
  * How `request` asks `model` to think, or null where it is not to: no reasoning asked for, `none`, a model that does not
  * think, a forced tool (the JSON answer tool, tool_choice "required" or naming a tool: Claude refuses thinking with
  * them), or a conversation whose last assistant turn called tools without the signed thinking it was answered with,
- * which Claude requires back (a client that did not carry it back, or a provider whose wire Sluice does not carry it
- * to: `carriesReasoning` false): that turn is served without thinking rather than refused. `defaultMaxTokens`: the
+ * which Claude requires back (a client that did not carry it back): that turn is served without thinking rather than
+ * refused. `defaultMaxTokens`: the
  * answer's room when the client named no limit. Throws a 400 when the client's limit leaves no room for the least budget.
  */
 export function claudeThinking(
@@ -52,12 +52,11 @@ export function claudeThinking(
   model: ClaudeModelFeatures,
   forcedTool: boolean,
   defaultMaxTokens: number,
-  carriesReasoning: boolean,
 ): ClaudeThinking | null {
   const reasoning = request.reasoning;
   if (reasoning === undefined || reasoning.effort === 'none' || model.thinking === 'none' || forcedTool) return null;
   if (request.toolChoice === 'required' || typeof request.toolChoice === 'object') return null;
-  if (toolTurnWithoutThinking(request, carriesReasoning)) return null;
+  if (toolTurnWithoutThinking(request)) return null;
   const effort = reasoning.effort;
   const topP = request.topP !== undefined && request.topP >= 0.95 && model.sampling ? request.topP : undefined;
   const levelBudget = reasoning.budgetTokens ?? LEVEL_BUDGET[effort];
@@ -98,11 +97,11 @@ function adaptiveEffort(effort: Exclude<ReasoningEffort, 'none'>, model: ClaudeM
   return effort;
 }
 
-function toolTurnWithoutThinking(request: ChatRequest, carriesReasoning: boolean): boolean {
+function toolTurnWithoutThinking(request: ChatRequest): boolean {
   for (let i = request.messages.length - 1; i >= 0; i--) {
     const message = request.messages[i]!;
     if (message.role === 'assistant')
-      return message.toolCalls.length > 0 && !(carriesReasoning && message.reasoning !== undefined && message.reasoning.length > 0);
+      return message.toolCalls.length > 0 && !(message.reasoning !== undefined && message.reasoning.length > 0);
   }
   return false;
 }
