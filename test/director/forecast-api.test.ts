@@ -163,5 +163,27 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(own.status, 200, JSON.stringify(own.body));
       assert.equal(own.body.teams[0].historyDays, 2);
     });
+
+    for (const scope of [{ team: 'discovery' }, { consumer: 'search-service' }]) {
+      test(`a budget of a scope that began this month (${JSON.stringify(scope)}) burns at the rate since its own first call`, async () => {
+        const name = `discovery-monthly-${Object.keys(scope)[0]}`;
+        const made = await admin('POST', '/api/budgets', { name, consumers: scope, measure: 'cost_usd', limit: 100_000, window: 'month' });
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+        const before = Date.now();
+        const answer = await admin('GET', `/api/budgets/${name}/burn-down`);
+        const after = Date.now();
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        const { used } = answer.body;
+        const start = Date.parse(answer.body.window.start);
+        const end = Date.parse(answer.body.window.end);
+        // 24 USD a day since discovery's first call two days ago, not 48 USD spread from payments' first, 20 days ago.
+        const since = Math.max(start, today - 2 * DAY);
+        const projected = (now: number) => used + (used / (now - since)) * (end - now);
+        assert.ok(
+          answer.body.projectedAtEnd <= Math.round(projected(before)) + 1 && answer.body.projectedAtEnd >= Math.round(projected(after)) - 1,
+          `${answer.body.projectedAtEnd} against ${projected(before)}`,
+        );
+      });
+    }
   });
 }

@@ -16,7 +16,10 @@ export interface BurnDownInput {
   now: number;
   /** A calendar window: its start and end. */
   window: { start: number; end: number };
-  /** The first moment the ledger holds anything, when it is later than the window's start: the rate is read from there. */
+  /**
+   * The first moment the budget's scope (its team, its consumer, or everyone: the ledger) held any usage, when it is
+   * later than the window's start: the rate is read from there.
+   */
   since?: number;
   /** A rolling window instead: its length, and the usage over its latest part (`recentMs` long) to read the rate from. */
   rolling?: { lengthMs: number; recentUsed: number; recentMs: number };
