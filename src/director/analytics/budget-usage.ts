@@ -104,12 +104,17 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   }
   const start = hourFloor(now - lengthMs);
   const recentFrom = hourFloor(now - Math.max(HOUR_MS, lengthMs / 4));
-  const [total, recent] = await Promise.all([used(store, budget, start, to), used(store, budget, recentFrom, to)]);
+  const [total, recent, since] = await Promise.all([
+    used(store, budget, start, to),
+    used(store, budget, recentFrom, to),
+    scopeFirstHour(store, budget),
+  ]);
   const projection = burnDown({
     limit,
     used: total.used,
     now,
     window: position,
+    ...(since === undefined ? {} : { since }),
     rolling: { lengthMs, recentUsed: recent.used, recentMs: now - recentFrom },
   });
   return { ...projection, window: { kind: window.kind, start, end: now }, unit, unpricedCalls: unpricedOf(total) };
