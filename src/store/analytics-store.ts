@@ -149,6 +149,8 @@ export interface AnalyticsStore {
   usageExtent(): Promise<{ firstHour: EpochMs; lastHour: EpochMs } | null>;
   /** The first hour the rollups hold a call of `team` ('' for calls without one), or null when they hold none. */
   teamFirstHour(team: string): Promise<EpochMs | null>;
+  /** The hour of the first call of `consumer` the ledger holds, or null when it holds none. */
+  consumerFirstHour(consumer: string): Promise<EpochMs | null>;
   /**
    * What gateways admitted and routed in [from, to) (any epoch milliseconds), per rollup key: the figure budget counters
    * are seeded with at start. Calls a target answered, with a consumer; not refusals (no target), nor observed traffic.

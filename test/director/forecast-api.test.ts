@@ -43,6 +43,32 @@ function call(startedAt: number, team = 'payments'): Transaction {
   };
 }
 
+/**
+ * When a 7-day rolling budget whose usage began `since` (1 USD every hour from then until midnight today), `extra` USD
+ * under its limit, is projected to run out, asked at `now`: its total grows at the rate of the window's latest quarter
+ * (since its usage began, if later), and none of it rolls off before a week has passed since it began.
+ */
+function rollingExhaustion(since: number, today: number, extra: number, now: number): number {
+  const recentFrom = Math.max(since, Math.floor((now - 42 * HOUR) / HOUR) * HOUR);
+  const recentUsed = (Math.max(0, today - recentFrom) / HOUR) * USD;
+  return now + (extra * USD) / (recentUsed / (now - recentFrom));
+}
+
+async function rollingBudgetExhaustsAt(admin: AdminClient, body: object, since: number, today: number, extra: number): Promise<void> {
+  const made = await admin('POST', '/api/budgets', { ...body, measure: 'cost_usd', window: { rolling: '7d' } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const before = Date.now();
+  const answer = await admin('GET', `/api/budgets/${(body as { name: string }).name}/burn-down`);
+  const after = Date.now();
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.equal(answer.body.limit - answer.body.used, extra * USD, JSON.stringify(answer.body));
+  const exhaustsAt = Date.parse(answer.body.exhaustsAt);
+  assert.ok(
+    exhaustsAt >= rollingExhaustion(since, today, extra, before) - 1 && exhaustsAt <= rollingExhaustion(since, today, extra, after) + 1,
+    `${answer.body.exhaustsAt} against ${new Date(rollingExhaustion(since, today, extra, before)).toISOString()}`,
+  );
+}
+
 for (const storeKind of ['sqlite', 'postgres'] as const) {
   describe(`forecast API on ${storeKind}`, () => {
     let database: TestDatabase | null = null;
@@ -110,6 +136,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         `${answer.body.projectedAtEnd} against ${projected(before)}`,
       );
     });
+
+    test('a rolling budget of a ledger begun within its window: none of the usage rolls off before a window has passed', async () => {
+      // 54 USD since 18:00 three days ago, all of it in the last 7 days; 20 USD left.
+      await rollingBudgetExhaustsAt(admin, { name: 'everyone-weekly', limit: 74 }, Math.floor(firstCall / HOUR) * HOUR, today, 20);
+    });
   });
 }
 
@@ -162,6 +193,39 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const own = await owner('GET', '/api/forecast');
       assert.equal(own.status, 200, JSON.stringify(own.body));
       assert.equal(own.body.teams[0].historyDays, 2);
+    });
+
+    for (const scope of [{ team: 'discovery' }, { consumer: 'search-service' }]) {
+      test(`a budget of a scope that began this month (${JSON.stringify(scope)}) burns at the rate since its own first call`, async () => {
+        const name = `discovery-monthly-${Object.keys(scope)[0]}`;
+        const made = await admin('POST', '/api/budgets', { name, consumers: scope, measure: 'cost_usd', limit: 100_000, window: 'month' });
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+        const before = Date.now();
+        const answer = await admin('GET', `/api/budgets/${name}/burn-down`);
+        const after = Date.now();
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        const { used } = answer.body;
+        const start = Date.parse(answer.body.window.start);
+        const end = Date.parse(answer.body.window.end);
+        // 24 USD a day since discovery's first call two days ago, not 48 USD spread from payments' first, 20 days ago.
+        const since = Math.max(start, today - 2 * DAY);
+        const projected = (now: number) => used + (used / (now - since)) * (end - now);
+        assert.ok(
+          answer.body.projectedAtEnd <= Math.round(projected(before)) + 1 && answer.body.projectedAtEnd >= Math.round(projected(after)) - 1,
+          `${answer.body.projectedAtEnd} against ${projected(before)}`,
+        );
+      });
+    }
+
+    test('a rolling budget of a team begun within its window: its usage does not roll off before a window has passed', async () => {
+      // Discovery's 48 USD since two days ago, 20 USD left: no earlier usage of the team's rolls off in the next 5 days.
+      await rollingBudgetExhaustsAt(
+        admin,
+        { name: 'discovery-weekly', consumers: { team: 'discovery' }, limit: 68 },
+        today - 2 * DAY,
+        today,
+        20,
+      );
     });
   });
 }

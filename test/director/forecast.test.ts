@@ -188,6 +188,24 @@ describe('budget burn-down', () => {
     });
     assert.deepEqual([steady.exhaustsAt, steady.projectedAtEnd], [null, 100]);
   });
+
+  test('a rolling window the usage began within: read since it began, and nothing rolls off for a window from then', () => {
+    const now = at('2026-12-10T12:00:00Z');
+    const lengthMs = 24 * HOUR_MS;
+    // 40 since the usage began 4h ago (all of the latest 6h's): 10 an hour, with nothing rolling off for the next 20h.
+    const input = {
+      used: 40,
+      now,
+      window: { start: now - lengthMs, end: now },
+      since: now - 4 * HOUR_MS,
+      rolling: { lengthMs, recentUsed: 40, recentMs: 6 * HOUR_MS },
+    };
+    const rising = burnDown({ ...input, limit: 150 });
+    assert.ok(Math.abs(rising.exhaustsAt! - (now + 11 * HOUR_MS)) <= 1, `${rising.exhaustsAt}`);
+    assert.equal(rising.projectedAtEnd, 240);
+    // 240 after 20h; then the 40 rolls off as fast as it comes: never 400.
+    assert.equal(burnDown({ ...input, limit: 400 }).exhaustsAt, null);
+  });
 });
 
 describe('money and the chargeback sheet', () => {

@@ -400,3 +400,59 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`usage over the default period on ${storeKind}: whole days and months`, () => {
+    const DAY = 24 * HOUR;
+    let database: TestDatabase | null = null;
+    let sluice: TestSluice;
+    let ledger: DirectorStore;
+    let admin: ReturnType<typeof client>;
+    // A call half an hour into the day 30 days ago: in the default period's first day, which is a whole day.
+    const firstDay = Math.floor((Math.floor(Date.now() / HOUR) * HOUR + HOUR - 30 * DAY) / DAY) * DAY;
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      sluice = await startTestSluice({
+        ...(database === null ? {} : { storage: database.url }),
+        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      });
+      admin = client(sluice, BOOTSTRAP);
+      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      await ledger.insertTransactions([call(firstDay + HOUR / 2, {})]);
+    });
+
+    after(async () => {
+      await ledger?.close();
+      await sluice?.stop();
+      await database?.drop();
+    });
+
+    test('daily usage with no period starts at UTC midnight: its first day is whole, as the API and the CLI show it', async () => {
+      const answer = await admin('GET', '/api/usage?bucket=day');
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.from, new Date(firstDay).toISOString());
+      assert.deepEqual(
+        answer.body.items.map((item: any) => [item.bucketStart, item.calls]),
+        [[new Date(firstDay).toISOString(), 1]],
+      );
+      const shown = await cliFor(sluice.adminURL, BOOTSTRAP)(['usage', '--json']);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(JSON.parse(shown.stdout).from, new Date(firstDay).toISOString());
+    });
+
+    test('monthly usage with no period starts on the 1st of its first month', async () => {
+      const answer = await admin('GET', '/api/usage?bucket=month');
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const date = new Date(firstDay);
+      const monthStart = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1)).toISOString();
+      assert.equal(answer.body.from, monthStart);
+      assert.deepEqual(
+        answer.body.items.map((item: any) => [item.bucketStart, item.calls]),
+        [[monthStart, 1]],
+      );
+    });
+  });
+}

@@ -50,7 +50,7 @@ const USAGE_USAGE = `Usage: sluice usage [options]
        sluice usage drivers [options]
 
   (no subcommand)   usage and cost per bucket and group
-      --from ISO --to ISO          the period (default: the last 30 days)
+      --from ISO --to ISO          the period (default: the last 30 days, from the start of the first day or month)
       --bucket hour|day|month      (default day)
       --group-by DIMS              comma list of consumer, team, model, provider, resource, status, resourceStatus
       --team T --consumer C --model M --provider P --resource P/M   filters

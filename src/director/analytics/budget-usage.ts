@@ -57,6 +57,22 @@ async function used(store: AnalyticsStore, budget: BudgetConfig, from: number, t
 }
 
 /**
+ * The first hour the budget's consumers called in: a team's or a consumer's own first call, everyone's the ledger's.
+ * The time before it is unknown rather than idle (a team onboarded three days ago, spread over the month, ran at a
+ * fraction of its rate); undefined while there is none.
+ */
+async function scopeFirstHour(store: AnalyticsStore, budget: BudgetConfig): Promise<number | undefined> {
+  const scope = budget.consumers;
+  const first =
+    typeof scope !== 'object'
+      ? ((await store.usageExtent())?.firstHour ?? null)
+      : 'team' in scope
+        ? await store.teamFirstHour(scope.team)
+        : await store.consumerFirstHour(scope.consumer);
+  return first ?? undefined;
+}
+
+/**
  * The rollups are hourly, so windows shorter than an hour (minute, rolling under 1h) are refused. A calendar window
  * (hour, day, month) starts on an hour: its usage is exact, up to the hour under way. A rolling window is approximated
  * by whole hours; its recent rate is read from its latest quarter (at least an hour).
@@ -77,8 +93,7 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   const to = hourCeil(now + 1);
   const unpricedOf = (figures: { unpriced: number }) => (budget.measure === 'cost_usd' ? figures.unpriced : null);
   if (!window.rolling) {
-    const [sofar, extent] = await Promise.all([used(store, budget, position.start, to), store.usageExtent()]);
-    const since = extent === null ? undefined : extent.firstHour;
+    const [sofar, since] = await Promise.all([used(store, budget, position.start, to), scopeFirstHour(store, budget)]);
     const projection = burnDown({ limit, used: sofar.used, now, window: position, ...(since === undefined ? {} : { since }) });
     return {
       ...projection,
@@ -89,12 +104,17 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   }
   const start = hourFloor(now - lengthMs);
   const recentFrom = hourFloor(now - Math.max(HOUR_MS, lengthMs / 4));
-  const [total, recent] = await Promise.all([used(store, budget, start, to), used(store, budget, recentFrom, to)]);
+  const [total, recent, since] = await Promise.all([
+    used(store, budget, start, to),
+    used(store, budget, recentFrom, to),
+    scopeFirstHour(store, budget),
+  ]);
   const projection = burnDown({
     limit,
     used: total.used,
     now,
     window: position,
+    ...(since === undefined ? {} : { since }),
     rolling: { lengthMs, recentUsed: recent.used, recentMs: now - recentFrom },
   });
   return { ...projection, window: { kind: window.kind, start, end: now }, unit, unpricedCalls: unpricedOf(total) };

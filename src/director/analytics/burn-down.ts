@@ -8,6 +8,9 @@
 // what comes at the recent rate, minus what rolls off. Usage already in the window is taken as spread evenly over it (as
 // src/policy/windows.ts does for Retry-After), so it rolls off at total / L; the total at now + t is
 // total + (recent rate - total / L) x t, which reaches the limit only while the recent rate outruns the roll-off.
+// When the usage began inside the window (the ledger's, or the scope's first call, `since`), it is spread over the time
+// since then, H, not over L: nothing rolls off for the first L - H, the total growing at the recent rate, and then it
+// rolls off at total / H; the recent rate is read over the part of the latest quarter since then.
 
 export interface BurnDownInput {
   /** In the budget's units: tokens, requests or micro-USD. */
@@ -16,9 +19,15 @@ export interface BurnDownInput {
   now: number;
   /** A calendar window: its start and end. */
   window: { start: number; end: number };
-  /** The first moment the ledger holds anything, when it is later than the window's start: the rate is read from there. */
+  /**
+   * The first moment the budget's scope (its team, its consumer, or everyone: the ledger) held any usage, when it is
+   * later than the window's start: the rate is read from there.
+   */
   since?: number;
-  /** A rolling window instead: its length, and the usage over its latest part (`recentMs` long) to read the rate from. */
+  /**
+   * A rolling window instead: its length, and the usage over its latest part (`recentMs` long) to read the rate from;
+   * `since`, when given, applies to both.
+   */
   rolling?: { lengthMs: number; recentUsed: number; recentMs: number };
 }
 
@@ -43,16 +52,25 @@ export function burnDown(input: BurnDownInput): BurnDown {
   const common = { used, limit, remaining: Math.max(0, limit - used), exhausted };
   if (input.rolling !== undefined) {
     const { lengthMs, recentUsed, recentMs } = input.rolling;
-    const slope = recentUsed / Math.max(1, recentMs) - used / lengthMs;
+    // How much of the window held usage, H: all of it, unless the usage began inside it.
+    const heldMs = Math.max(1, Math.min(lengthMs, now - (input.since ?? now - lengthMs)));
+    // The latest quarter is read over the part of it since the usage began (with no `since`, all of it).
+    const recentHeldMs = input.since === undefined ? recentMs : Math.min(recentMs, now - input.since);
+    const rate = recentUsed / Math.max(1, recentHeldMs);
+    const quietMs = lengthMs - heldMs;
+    const slope = rate - used / heldMs;
     const horizon = now + lengthMs;
     let exhaustsAt: number | null = exhausted ? now : null;
-    if (!exhausted && slope > 0) {
-      const reachedIn = (limit - used) / slope;
+    if (!exhausted && rate > 0) {
+      // Growing at the recent rate while nothing rolls off, then at that rate less the roll-off.
+      const atQuietEnd = used + rate * quietMs;
+      const reachedIn = atQuietEnd >= limit ? (limit - used) / rate : slope > 0 ? quietMs + (limit - atQuietEnd) / slope : Infinity;
       if (reachedIn < lengthMs) exhaustsAt = Math.ceil(now + reachedIn);
     }
     return {
       ...common,
-      projectedAtEnd: Math.round(Math.max(0, used + slope * lengthMs)),
+      // One window on, all of today's usage has rolled off: what is left is a window at the recent rate.
+      projectedAtEnd: Math.round(rate * lengthMs),
       exhaustsAt,
       horizon,
       method: 'rolling-recent-rate',

@@ -28,6 +28,12 @@ export function dayCeil(at: number): number {
   return Math.ceil(at / DAY_MS) * DAY_MS;
 }
 
+/** Midnight UTC on the 1st of the month holding `at`. */
+export function monthFloor(at: number): number {
+  const date = new Date(at);
+  return monthStart(date.getUTCFullYear(), date.getUTCMonth());
+}
+
 /** `2026-12` -> December 2026 in UTC; null for anything else. */
 export function parseMonth(text: string): Span | null {
   const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(text);

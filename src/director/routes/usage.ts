@@ -4,7 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension, type UsageFilter } from '../../store/director-store.js';
 import { authorize, type ApiEnv } from '../access.js';
-import { DAY_MS, HOUR_MS, hourFloor } from '../analytics/calendar.js';
+import { DAY_MS, dayFloor, HOUR_MS, hourFloor, monthFloor } from '../analytics/calendar.js';
 import { money } from '../analytics/money.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
@@ -88,15 +88,23 @@ export function invalid(path: string, message: string): ApiError {
   return new ApiError(400, 'invalid_request', `Invalid request: ${path}: ${message}`, [{ path, message }]);
 }
 
-/** A period in whole UTC hours, the rollups' grain; by default the 30 days up to the end of the hour under way. */
+/** The start of the `bucket` holding `at`: an hour, UTC midnight, or the 1st of the month. */
+const BUCKET_FLOOR: Record<UsageBucket, (at: number) => number> = { hour: hourFloor, day: dayFloor, month: monthFloor };
+
+/**
+ * A period in whole UTC hours, the rollups' grain; by default the 30 days up to the end of the hour under way, their
+ * start moved back to the start of its `bucket`: a first day begun at the current hour 30 days ago would be a partial
+ * day, shown as a whole one.
+ */
 export function hourPeriod(
   fromText: string | undefined,
   toText: string | undefined,
   now: number,
   names: readonly [string, string] = ['from', 'to'],
+  bucket: UsageBucket = 'hour',
 ) {
   const to = toText === undefined ? hourFloor(now) + HOUR_MS : Date.parse(toText);
-  const from = fromText === undefined ? to - DEFAULT_SPAN_MS : Date.parse(fromText);
+  const from = fromText === undefined ? BUCKET_FLOOR[bucket](to - DEFAULT_SPAN_MS) : Date.parse(fromText);
   for (const [name, value] of [
     [names[0], from],
     [names[1], to],
@@ -152,7 +160,7 @@ export function registerUsageRoutes(app: DirectorApi, { store }: RouteDeps): voi
     async (c) => {
       const params = c.req.valid('query');
       const { team } = usageTeam(c, params.team);
-      const { from, to } = hourPeriod(params.from, params.to, Date.now());
+      const { from, to } = hourPeriod(params.from, params.to, Date.now(), ['from', 'to'], params.bucket);
       if (to - from > MAX_SPAN_MS[params.bucket])
         throw invalid('from', `${params.bucket} buckets span at most ${MAX_SPAN_MS[params.bucket] / DAY_MS} days`);
       const groupBy = dimensions(params.groupBy, []);

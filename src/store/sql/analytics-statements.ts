@@ -82,6 +82,7 @@ export type AnalyticsStatement =
   | `topDrivers:${number}`
   | 'usageExtent'
   | 'teamFirstHour'
+  | 'consumerFirstHour'
   | `rollupUpsert:${number}`
   | `rollupDailyUpsert:${number}`;
 
@@ -180,6 +181,9 @@ export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement
     usageExtent: 'SELECT MIN(hour_start) AS first_hour, MAX(hour_start) AS last_hour FROM usage_hourly',
     // One look into the (team, hour_start) index, not a scan: a forecast asks it for each team it projects.
     teamFirstHour: 'SELECT MIN(hour_start) AS first_hour FROM usage_hourly WHERE team = ?',
+    // The rollups have no consumer index; the ledger's (consumer, started_at) index answers it in one look instead. The
+    // ledger keeps every row the rollups were made from (observations included), so its first call is the rollups' too.
+    consumerFirstHour: 'SELECT MIN(started_at) AS first_at FROM transactions WHERE consumer = ?',
   };
   for (let mask = 0; mask < GROUPINGS; mask++) {
     for (const bucket of USAGE_BUCKETS) statements[`usage:${bucket}:${mask}`] = usageStatement(dialect, bucket, mask);

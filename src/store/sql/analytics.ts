@@ -258,6 +258,11 @@ export async function usageExtent(read: Reader): Promise<{ firstHour: number; la
   return { firstHour: Number(row.first_hour), lastHour: Number(row.last_hour) };
 }
 
+export async function consumerFirstHour(read: Reader, consumer: string): Promise<number | null> {
+  const [row] = await read.session.all<{ first_at: number | string | null }>('consumerFirstHour', [consumer]);
+  return row === undefined || row.first_at === null ? null : Math.floor(Number(row.first_at) / HOUR_MS) * HOUR_MS;
+}
+
 export async function teamFirstHour(read: Reader, team: string): Promise<number | null> {
   const [row] = await read.session.all<{ first_hour: number | string | null }>('teamFirstHour', [team]);
   return row === undefined || row.first_hour === null ? null : Number(row.first_hour);

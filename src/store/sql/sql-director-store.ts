@@ -357,6 +357,9 @@ export class SqlDirectorStore implements DirectorStore {
   teamFirstHour(team: string): Promise<number | null> {
     return this.read((read) => analytics.teamFirstHour(read, team));
   }
+  consumerFirstHour(consumer: string): Promise<number | null> {
+    return this.read((read) => analytics.consumerFirstHour(read, consumer));
+  }
   admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]> {
     return this.read((read) => admittedUsage(read, period));
   }

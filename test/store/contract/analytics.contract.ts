@@ -546,6 +546,13 @@ export function analyticsContract(context: ContractContext): void {
       const first = await store.teamFirstHour(JSON.parse(ledgerDaily[0]!)[1] as string);
       assert.ok(first !== null && first >= extent.firstHour && first % HOUR === 0, String(first));
       assert.equal(await store.teamFirstHour('a-team-that-never-called'), null);
+      // A consumer's, as a consumer budget's burn-down reads it: the hour of its first call in the ledger.
+      const [earliest] = await context.query(
+        `SELECT consumer, started_at FROM transactions WHERE consumer IS NOT NULL ORDER BY started_at LIMIT 1`,
+      );
+      const consumerFirst = await store.consumerFirstHour(String(earliest?.consumer));
+      assert.equal(consumerFirst, Math.floor(Number(earliest?.started_at) / HOUR) * HOUR);
+      assert.equal(await store.consumerFirstHour('a-consumer-that-never-called'), null);
     });
 
     test('refuses periods that are not whole hours, empty periods, unknown groupings and limits out of range', async () => {
