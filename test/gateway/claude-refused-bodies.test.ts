@@ -1,0 +1,101 @@
+// Bodies OpenAI takes and Anthropic's Messages API refuses with a 400, sent to Claude in a form it takes:
+// - a conversation an OpenAI client ends with an assistant message is a prefill to Claude, refused when its text ends
+//   in whitespace ("messages: final assistant content cannot end with trailing whitespace"): that last text goes
+//   without its trailing whitespace;
+// - a stop sequence that is empty or only whitespace (a newline, among the most common) is refused ("stop_sequences: each
+//   stop sequence must contain non-whitespace"): those are left out, as settings Claude has no form of are, and the rest
+//   are sent.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { anthropicMessage, json, MockProvider } from '../support/mock-provider.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+type Sent = Array<{ role: string; content: Array<{ type: string; text?: string }> }>;
+
+describe('bodies Claude refuses where OpenAI does not', () => {
+  let anthropicMock: MockProvider;
+  let sluice: TestSluice;
+  let client: OpenAI;
+
+  before(async () => {
+    // As the Messages API answers such bodies.
+    anthropicMock = await MockProvider.start((request, res) => {
+      const refuse = (message: string) => json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
+      const last = (request.body.messages as Sent).at(-1)!;
+      const text = last.content.at(-1)?.text;
+      if (last.role === 'assistant' && text !== undefined && text !== text.trimEnd())
+        return refuse('messages: final assistant content cannot end with trailing whitespace');
+      const stops = request.body.stop_sequences as string[] | undefined;
+      if (stops?.some((stop) => stop.trim() === '')) return refuse('stop_sequences: each stop sequence must contain non-whitespace');
+      return json(res, 200, anthropicMessage(last.role === 'assistant' ? 'world' : 'First line'));
+    });
+    sluice = await startTestSluice({
+      providers: {
+        anthropic: { type: 'anthropic', baseUrl: anthropicMock.url, apiKey: 'upstream-anthropic-key-not-real' },
+        // Never called: the test config's second consumer may use gpt-4o-mini.
+        openai: { type: 'openai', baseUrl: `${anthropicMock.url}/v1`, apiKey: 'upstream-openai-key-not-real' },
+      },
+      models: [
+        { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      ],
+    });
+    client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  beforeEach(() => {
+    anthropicMock.received.length = 0;
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await anthropicMock.close();
+  });
+
+  describe('an assistant message last in the conversation', () => {
+    test('its trailing whitespace is left out; earlier assistant turns are sent as they are', async () => {
+      const completion = await client.chat.completions.create({
+        model: 'claude',
+        messages: [
+          { role: 'user', content: 'Hello.' },
+          { role: 'assistant', content: 'Hi! \n' },
+          { role: 'user', content: 'Say world' },
+          { role: 'assistant', content: 'Say: ' },
+        ],
+      });
+      assert.equal(completion.choices[0]!.message.content, 'world');
+      const sent = anthropicMock.received[0]!.body.messages as Sent;
+      assert.deepEqual(sent[1]!.content, [{ type: 'text', text: 'Hi! \n' }]);
+      assert.deepEqual(sent.at(-1), { role: 'assistant', content: [{ type: 'text', text: 'Say:' }] });
+    });
+
+    test('one that is only whitespace is left out', async () => {
+      await client.chat.completions.create({
+        model: 'claude',
+        messages: [
+          { role: 'user', content: 'Say world' },
+          { role: 'assistant', content: '\n\n' },
+        ],
+      });
+      const sent = anthropicMock.received[0]!.body.messages as Sent;
+      assert.deepEqual(sent, [{ role: 'user', content: [{ type: 'text', text: 'Say world' }] }]);
+    });
+  });
+
+  describe('stop sequences', () => {
+    const messages = [{ role: 'user' as const, content: 'One line, please.' }];
+
+    test('stop: ["\\n", "END"] answers, with "END" alone sent', async () => {
+      const completion = await client.chat.completions.create({ model: 'claude', messages, stop: ['\n', ' ', 'END'] });
+      assert.equal(completion.choices[0]!.message.content, 'First line');
+      assert.deepEqual(anthropicMock.received[0]!.body.stop_sequences, ['END']);
+    });
+
+    test('stop: "\\n" answers, with no stop_sequences sent', async () => {
+      const completion = await client.chat.completions.create({ model: 'claude', messages, stop: '\n' });
+      assert.equal(completion.choices[0]!.message.content, 'First line');
+      assert.equal(anthropicMock.received[0]!.body.stop_sequences, undefined);
+    });
+  });
+});
