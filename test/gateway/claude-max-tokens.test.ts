@@ -1,8 +1,9 @@
-// An OpenAI client that sends no max_tokens / max_completion_tokens asks for as long an answer as the model gives.
-// Anthropic requires max_tokens and Bedrock's Converse caps an answer at 4,096 tokens when none is sent: Sluice sends a
-// Claude model its own maximum output (from Anthropic's model pages), so long answers are not cut short with
-// finish_reason "length" where OpenAI would have let them finish. Budget reservation still reserves
-// admission.defaultMaxTokens for such a call, so a budget that fits it is not refused for the larger cap.
+// An OpenAI client that sends no max_tokens / max_completion_tokens: Anthropic requires max_tokens, and both providers
+// count it against the caller's limits before a token is written (Anthropic estimates output tokens per minute from it,
+// 8,000 to 32,000 a minute on its first tiers; Bedrock reserves it against the tokens-per-minute quota, five times over
+// for Claude 3.7 and later). Sluice sends 4,096 (no more than the model gives), the figure admission reserves, rather than
+// the model's maximum (64,000 or 128,000), which would refuse every such call on a small tier. A client limit above the
+// model's maximum (a GPT's, on a call falling back to a Claude) is sent as that maximum.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -92,35 +93,29 @@ describe('max_tokens sent to Claude when an OpenAI client sends none', () => {
     return anthropicMock.received[0]!.body.max_tokens;
   }
 
-  test("anthropic: each Claude gets its own maximum output (Anthropic's model pages), an unknown model 4,096", async () => {
-    assert.equal(await anthropicMaxTokens('sonnet-4-5'), 64_000);
-    assert.equal(await anthropicMaxTokens('sonnet-4-6'), 128_000);
-    assert.equal(await anthropicMaxTokens('opus-4-1'), 32_000);
-    assert.equal(await anthropicMaxTokens('opus-4-6'), 128_000);
-    assert.equal(await anthropicMaxTokens('haiku-3-5'), 8_192);
-    assert.equal(await anthropicMaxTokens('sonnet-3-7'), 64_000);
-    assert.equal(await anthropicMaxTokens('haiku-3'), 4_096);
-    assert.equal(await anthropicMaxTokens('unknown-claude'), 4_096);
+  test('anthropic: each Claude gets 4,096, not its maximum output, which its rate limits would count in full', async () => {
+    for (const model of ['sonnet-4-5', 'sonnet-4-6', 'opus-4-1', 'opus-4-6', 'haiku-3-5', 'sonnet-3-7', 'haiku-3', 'unknown-claude'])
+      assert.equal(await anthropicMaxTokens(model), 4_096, model);
   });
 
   test('anthropic: a streamed call too, and a client max_tokens or max_completion_tokens is sent as given', async () => {
     const stream = await client.chat.completions.create({ model: 'sonnet-4-5', messages, stream: true });
     for await (const _chunk of stream);
-    assert.equal(anthropicMock.received[0]!.body.max_tokens, 64_000);
+    assert.equal(anthropicMock.received[0]!.body.max_tokens, 4_096);
     await client.chat.completions.create({ model: 'sonnet-4-5', messages, max_tokens: 300 });
     assert.equal(anthropicMock.received[1]!.body.max_tokens, 300);
     await client.chat.completions.create({ model: 'sonnet-4-5', messages, max_completion_tokens: 500 });
     assert.equal(anthropicMock.received[2]!.body.max_tokens, 500);
   });
 
-  test("bedrock: a Claude gets its maximum output in inferenceConfig.maxTokens (Converse's own default is 4,096); other models none", async () => {
+  test("bedrock: a Claude gets 4,096 in inferenceConfig.maxTokens (no more than it gives); other models Converse's default", async () => {
     const maxTokens = async (model: string) => {
       bedrockMock.received.length = 0;
       await client.chat.completions.create({ model, messages });
       return (bedrockMock.received[0]!.body.inferenceConfig as { maxTokens?: number } | undefined)?.maxTokens;
     };
-    assert.equal(await maxTokens('bedrock-haiku-4-5'), 64_000);
-    assert.equal(await maxTokens('bedrock-opus-4-7'), 128_000);
+    assert.equal(await maxTokens('bedrock-haiku-4-5'), 4_096);
+    assert.equal(await maxTokens('bedrock-opus-4-7'), 4_096);
     // Claude 3.5 Sonnet (June 2024) takes at most 4,096 on Bedrock.
     assert.equal(await maxTokens('bedrock-sonnet-3-5-v1'), 4_096);
     assert.equal(await maxTokens('bedrock-nova'), undefined);
@@ -136,9 +131,9 @@ describe('max_tokens sent to Claude when an OpenAI client sends none', () => {
     assert.equal(anthropicMock.received[1]!.body.max_tokens, 100_000);
   });
 
-  test('a token budget that fits admission.defaultMaxTokens admits a call without max_tokens to a 128K-output Claude', async () => {
+  test('a token budget that fits admission.defaultMaxTokens admits a call without max_tokens, sent what it reserved', async () => {
     const completion = await client.chat.completions.create({ model: 'opus-4-6', messages });
     assert.equal(completion.choices[0]!.finish_reason, 'stop');
-    assert.equal(anthropicMock.received[0]!.body.max_tokens, 128_000);
+    assert.equal(anthropicMock.received[0]!.body.max_tokens, 4_096);
   });
 });

@@ -110,13 +110,21 @@ export function claudeMaxOutputTokens(modelId: string, platform: 'anthropic' | '
 export const UNPLACED_CLAUDE_MAX_OUTPUT = 4_096;
 
 /**
+ * What a Claude is sent when the client names no limit: 4,096, no more than the model gives, the figure admission reserves
+ * by default. Not the model's maximum (64,000 or 128,000): Anthropic estimates a call's output tokens per minute from its
+ * max_tokens before it starts (8,000 to 32,000 a minute on its first tiers, so every such call would be refused), and
+ * Bedrock reserves it against the tokens-per-minute quota, five times over for Claude 3.7 and later.
+ */
+const UNREQUESTED_CLAUDE_OUTPUT = 4_096;
+
+/**
  * The output limit to send a Claude: the client's, no more than the model gives (a limit above it is a 400, where the
  * answer could not be longer anyway: a client asking a GPT's 100,000 keeps working when its call falls back to a Claude);
- * the model's own when the client names none, as OpenAI gives; undefined when neither is known.
+ * UNREQUESTED_CLAUDE_OUTPUT when the client names none; undefined when neither is known (another vendor's model).
  */
 export function claudeOutputLimit(requested: number | undefined, model: ClaudeModelFeatures): number | undefined {
   const most = model.maxOutputTokens;
-  if (requested === undefined) return most ?? undefined;
+  if (requested === undefined) return most === null ? undefined : Math.min(most, UNREQUESTED_CLAUDE_OUTPUT);
   return most === null ? requested : Math.min(requested, most);
 }
 
