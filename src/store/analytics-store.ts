@@ -66,6 +66,12 @@ export interface UsageTotals {
   refusedCalls: number;
   /** Calls admitted that the provider did not serve (upstream errors and timeouts, no target able to serve them). */
   failedCalls: number;
+  /** Input tokens written to a prompt cache (billed above the input price: 1.25x for 5 minutes, 2x for an hour at Anthropic). */
+  cacheWriteTokens: number;
+  /** Of cacheWriteTokens, the 1-hour cache's; 0 for calls before migration 16 and providers that state no split. */
+  cacheWrite1hTokens: number;
+  /** Integer micro-USD: what the calls answered from the response cache would have cost (their own cost is 0). */
+  savedMicroUsd: number;
 }
 
 export interface UsageRow extends UsageTotals {

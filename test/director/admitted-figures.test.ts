@@ -108,10 +108,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const [header, ...rows] = sheet.text.trimEnd().split('\r\n');
       assert.equal(
         header,
-        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
+        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd',
       );
       assert.deepEqual(
-        rows.map((row) => row.split(',').slice(-3)),
+        rows.map((row) => row.split(',').slice(8, 11)),
         [
           ['0', '0', '1'],
           ['1', '6', '0'],

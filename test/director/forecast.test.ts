@@ -233,6 +233,9 @@ describe('money and the chargeback sheet', () => {
       unpricedCalls: 1,
       refusedCalls: 2,
       failedCalls: 1,
+      cacheWriteTokens: 3,
+      cacheWrite1hTokens: 2,
+      savedMicroUsd: 250_000,
     };
     const csv = chargebackCsv('2026-11', [
       { team: 'ads, "growth"', ...line },
@@ -242,10 +245,10 @@ describe('money and the chargeback sheet', () => {
     assert.equal(
       csv,
       [
-        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
-        '2026-11,"ads, ""growth""",5,10,5,1,15,1.500000,1,2,1',
-        `2026-11,"'=HYPERLINK(""x"")",5,10,5,1,15,1.500000,1,2,1`,
-        '2026-11,,5,10,5,1,15,1.500000,1,2,1',
+        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd',
+        '2026-11,"ads, ""growth""",5,10,5,1,15,1.500000,1,2,1,3,2,0.250000',
+        `2026-11,"'=HYPERLINK(""x"")",5,10,5,1,15,1.500000,1,2,1,3,2,0.250000`,
+        '2026-11,,5,10,5,1,15,1.500000,1,2,1,3,2,0.250000',
         '',
       ].join('\r\n'),
     );

@@ -95,11 +95,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
       await ledger.insertTransactions([
         call(last.start + 10 * HOUR, { costMicroUsd: 1_500_000 }),
+        // A call answered from the response cache: it cost nothing, and saved what the original cost.
+        call(last.start + 10 * HOUR + 60_000, { costMicroUsd: 0, savedMicroUsd: 1_500_000, inputTokens: 0, outputTokens: 0 }),
         call(last.start + 30 * HOUR, {
           costMicroUsd: 2_000_000,
           requestedModel: 'claude-haiku',
           provider: 'anthropic',
           providerModel: 'claude-3-5-haiku',
+          cacheWriteTokens: 600,
+          cacheWrite1hTokens: 200,
         }),
         call(last.start + 30 * HOUR + 60_000, {
           costMicroUsd: null,
@@ -160,12 +164,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           item.cost.usd,
           item.unpricedCalls,
           item.failedCalls,
+          item.cacheWriteTokens,
+          item.cacheWrite1hTokens,
+          item.saved.usd,
         ]),
         [
-          [day(10), { team: 'payments', model: 'gpt-4o-mini' }, 1, '1.500000', 0, 0],
-          [day(30), { team: 'payments', model: 'claude-haiku' }, 1, '2.000000', 0, 0],
-          [day(30), { team: 'payments', model: 'gpt-4o-mini' }, 1, '0.000000', 0, 1],
-          [day(50), { team: 'discovery', model: 'gpt-4o-mini' }, 2, '0.500000', 0, 0],
+          [day(10), { team: 'payments', model: 'gpt-4o-mini' }, 2, '1.500000', 0, 0, 0, 0, '1.500000'],
+          [day(30), { team: 'payments', model: 'claude-haiku' }, 1, '2.000000', 0, 0, 600, 200, '0.000000'],
+          [day(30), { team: 'payments', model: 'gpt-4o-mini' }, 1, '0.000000', 0, 1, 0, 0, '0.000000'],
+          [day(50), { team: 'discovery', model: 'gpt-4o-mini' }, 2, '0.500000', 0, 0, 0, 0, '0.000000'],
         ].sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0)),
       );
       const monthly = await admin('GET', `/api/usage?${lastMonth()}&bucket=month&team=discovery`);
@@ -178,7 +185,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         byStatus.body.items.map((item: any) => [item.group, item.calls]),
         [
           [{ status: 'error', resourceStatus: 'unreviewed' }, 1],
-          [{ status: 'ok', resourceStatus: 'unreviewed' }, 2],
+          [{ status: 'ok', resourceStatus: 'unreviewed' }, 3],
         ],
       );
     });
@@ -298,13 +305,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           line.cost.usd,
           line.unpricedCalls,
           line.failedCalls,
+          line.cacheWriteTokens,
+          line.cacheWrite1hTokens,
+          line.saved.usd,
         ]),
         [
-          ['discovery', 2, 22, '0.500000', 0, 0],
-          ['payments', 3, 2_200, '3.500000', 0, 1],
+          ['discovery', 2, 22, '0.500000', 0, 0, 0, 0, '0.000000'],
+          ['payments', 4, 2_200, '3.500000', 0, 1, 600, 200, '1.500000'],
         ],
       );
-      assert.deepEqual([answer.body.total.calls, answer.body.total.cost.usd], [5, '4.000000']);
+      assert.deepEqual(
+        [answer.body.total.calls, answer.body.total.cost.usd, answer.body.total.cacheWriteTokens, answer.body.total.saved.usd],
+        [6, '4.000000', 600, '1.500000'],
+      );
       const csv = await admin('GET', `/api/reports/chargeback?period=${last.name}&format=csv`);
       assert.equal(csv.status, 200);
       assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
@@ -312,9 +325,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(
         csv.text,
         [
-          'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls',
-          `${last.name},discovery,2,20,2,0,22,0.500000,0,0,0`,
-          `${last.name},payments,3,2000,200,0,2200,3.500000,0,0,1`,
+          'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd',
+          `${last.name},discovery,2,20,2,0,22,0.500000,0,0,0,0,0,0.000000`,
+          `${last.name},payments,4,2000,200,0,2200,3.500000,0,0,1,600,200,1.500000`,
           '',
         ].join('\r\n'),
       );

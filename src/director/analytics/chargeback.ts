@@ -20,6 +20,11 @@ export interface ChargebackLine {
   refusedCalls: number;
   /** Admitted, then not served (upstream errors and timeouts). */
   failedCalls: number;
+  /** Input tokens written to a prompt cache, and of them the 1-hour cache's: billed above the input price. */
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  /** What the calls answered from the response cache would have cost. */
+  savedMicroUsd: number;
 }
 
 /** One rollup read with a single month bucket: a row per team. */
@@ -45,6 +50,9 @@ export async function chargeback(store: AnalyticsStore, period: Span, team?: str
       unpricedCalls: 0,
       refusedCalls: 0,
       failedCalls: 0,
+      cacheWriteTokens: 0,
+      cacheWrite1hTokens: 0,
+      savedMicroUsd: 0,
     };
     line.calls += row.calls;
     line.inputTokens += row.inputTokens;
@@ -55,6 +63,9 @@ export async function chargeback(store: AnalyticsStore, period: Span, team?: str
     line.unpricedCalls += row.unpricedCalls;
     line.refusedCalls += row.refusedCalls;
     line.failedCalls += row.failedCalls;
+    line.cacheWriteTokens += row.cacheWriteTokens;
+    line.cacheWrite1hTokens += row.cacheWrite1hTokens;
+    line.savedMicroUsd += row.savedMicroUsd;
     lines.set(name, line);
   }
   return [...lines.values()].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
@@ -75,7 +86,10 @@ function inert(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-/** refused_calls and failed_calls were added last (unpriced_calls became served calls only), so earlier columns keep their places. */
+/**
+ * Columns added later come last, so a sheet's earlier columns keep their places: refused_calls and failed_calls
+ * (unpriced_calls became served calls only), then the prompt-cache writes and the response cache's saving.
+ */
 export const CHARGEBACK_COLUMNS = [
   'period',
   'team',
@@ -88,6 +102,9 @@ export const CHARGEBACK_COLUMNS = [
   'unpriced_calls',
   'refused_calls',
   'failed_calls',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'saved_usd',
 ] as const;
 
 export function chargebackCsv(period: string, lines: readonly ChargebackLine[]): string {
@@ -103,6 +120,9 @@ export function chargebackCsv(period: string, lines: readonly ChargebackLine[]):
     line.unpricedCalls,
     line.refusedCalls,
     line.failedCalls,
+    line.cacheWriteTokens,
+    line.cacheWrite1hTokens,
+    formatUsd(line.savedMicroUsd),
   ]);
   return [CHARGEBACK_COLUMNS, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

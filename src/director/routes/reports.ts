@@ -75,6 +75,9 @@ const chargebackLine = z
     unpricedCalls: z.number().openapi({ description: 'Served calls of models with no known price: their cost is not in `cost`' }),
     refusedCalls: z.number().openapi({ description: 'Calls the gateway refused before admitting them (401, 403, 404, 429, ...)' }),
     failedCalls: z.number().openapi({ description: 'Calls admitted but not served (upstream errors and timeouts)' }),
+    cacheWriteTokens: z.number().openapi({ description: 'Input tokens written to a prompt cache (in inputTokens and totalTokens)' }),
+    cacheWrite1hTokens: z.number().openapi({ description: 'Of cacheWriteTokens, those written to a 1-hour cache' }),
+    saved: moneyBody.openapi({ description: 'What the calls answered from the response cache would have cost' }),
   })
   .openapi('ChargebackLine');
 const chargebackBody = z.object({
@@ -221,9 +224,16 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
         unpricedCalls: 0,
         refusedCalls: 0,
         failedCalls: 0,
+        cacheWriteTokens: 0,
+        cacheWrite1hTokens: 0,
+        savedMicroUsd: 0,
       };
       for (const line of lines) for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += line[key];
-      const render = ({ costMicroUsd, ...counts }: typeof total) => ({ ...counts, cost: money(costMicroUsd) });
+      const render = ({ costMicroUsd, savedMicroUsd, ...counts }: typeof total) => ({
+        ...counts,
+        cost: money(costMicroUsd),
+        saved: money(savedMicroUsd),
+      });
       return c.json(
         {
           period: name,

@@ -50,6 +50,11 @@ const usageItem = z
       .number()
       .openapi({ description: 'Calls the gateway refused before admitting them (401, 403, 404, 429, ...): no provider was asked' }),
     failedCalls: z.number().openapi({ description: 'Calls admitted but not served (upstream errors and timeouts)' }),
+    cacheWriteTokens: z
+      .number()
+      .openapi({ description: 'Input tokens written to a prompt cache (in inputTokens; billed above the input price, in `cost`)' }),
+    cacheWrite1hTokens: z.number().openapi({ description: "Of cacheWriteTokens, those written to a 1-hour cache (Anthropic's ttl 1h)" }),
+    saved: moneyBody.openapi({ description: 'What the calls answered from the response cache would have cost (their own cost is 0)' }),
   })
   .openapi('UsageRow');
 const driverItem = z
@@ -182,6 +187,9 @@ export function registerUsageRoutes(app: DirectorApi, { store }: RouteDeps): voi
             unpricedCalls: row.unpricedCalls,
             refusedCalls: row.refusedCalls,
             failedCalls: row.failedCalls,
+            cacheWriteTokens: row.cacheWriteTokens,
+            cacheWrite1hTokens: row.cacheWrite1hTokens,
+            saved: money(row.savedMicroUsd),
           })),
         },
         200,

@@ -524,4 +524,45 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE transactions ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 17,
+    name: 'usage rollups: prompt-cache writes and response-cache savings',
+    // The rollups also sum the ledger's cache_write_tokens, cache_write_1h_tokens and saved_micro_usd, so that usage and
+    // chargeback show what the cost already counts (cache writes are billed above the input price) and what the response
+    // cache saved. Existing rows get their sums from the ledger, which the rollups are always the sum of; only keys that
+    // have any are updated, in place (no other sum is touched), hourly first and the days from the hours, as migration 9
+    // filled them. As in migration 10, the ALTERs come first so a PostgreSQL ledger batch committing meanwhile waits.
+    sql: ({ types }) => `
+      ALTER TABLE usage_hourly ADD COLUMN cache_write_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN cache_write_1h_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN saved_micro_usd ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cache_write_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cache_write_1h_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN saved_micro_usd ${types.int64} NOT NULL DEFAULT 0;
+      UPDATE usage_hourly SET cache_write_tokens = s.cache_write_tokens, cache_write_1h_tokens = s.cache_write_1h_tokens,
+          saved_micro_usd = s.saved_micro_usd
+        FROM (SELECT (started_at / 3600000) * 3600000 AS hour_start, COALESCE(consumer, '') AS consumer, COALESCE(team, '') AS team,
+            COALESCE(requested_model, '') AS requested_model, COALESCE(provider, '') AS provider,
+            COALESCE(provider_model, '') AS provider_model, CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END AS status_class,
+            SUM(cache_write_tokens) AS cache_write_tokens, SUM(cache_write_1h_tokens) AS cache_write_1h_tokens,
+            SUM(saved_micro_usd) AS saved_micro_usd
+          FROM transactions
+          WHERE cache_write_tokens <> 0 OR cache_write_1h_tokens <> 0 OR saved_micro_usd <> 0
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS s
+        WHERE usage_hourly.hour_start = s.hour_start AND usage_hourly.consumer = s.consumer AND usage_hourly.team = s.team
+          AND usage_hourly.requested_model = s.requested_model AND usage_hourly.provider = s.provider
+          AND usage_hourly.provider_model = s.provider_model AND usage_hourly.status_class = s.status_class;
+      UPDATE usage_daily SET cache_write_tokens = s.cache_write_tokens, cache_write_1h_tokens = s.cache_write_1h_tokens,
+          saved_micro_usd = s.saved_micro_usd
+        FROM (SELECT (hour_start / 86400000) * 86400000 AS day_start, consumer, team, requested_model, provider, provider_model,
+            status_class, SUM(cache_write_tokens) AS cache_write_tokens, SUM(cache_write_1h_tokens) AS cache_write_1h_tokens,
+            SUM(saved_micro_usd) AS saved_micro_usd
+          FROM usage_hourly
+          WHERE cache_write_tokens <> 0 OR cache_write_1h_tokens <> 0 OR saved_micro_usd <> 0
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS s
+        WHERE usage_daily.day_start = s.day_start AND usage_daily.consumer = s.consumer AND usage_daily.team = s.team
+          AND usage_daily.requested_model = s.requested_model AND usage_daily.provider = s.provider
+          AND usage_daily.provider_model = s.provider_model AND usage_daily.status_class = s.status_class;
+    `,
+  },
 ];

@@ -4,7 +4,7 @@ import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension 
 import type { Dialect } from '../dialect.js';
 import { statementSizes } from './chunks.js';
 
-/** Distinct rollup keys per multi-row upsert: 50 x 15 columns, the same statement-size budget as the ledger's inserts. */
+/** Distinct rollup keys per multi-row upsert: 50 x 18 columns, the same statement-size budget as the ledger's inserts. */
 export const ROLLUP_ROWS_PER_STATEMENT = 50;
 
 export const ROLLUP_KEY_COLUMNS = [
@@ -25,6 +25,9 @@ export const ROLLUP_SUM_COLUMNS = [
   'unpriced_calls',
   'refused_calls',
   'failed_calls',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'saved_micro_usd',
 ] as const;
 
 /**

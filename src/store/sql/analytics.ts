@@ -37,6 +37,9 @@ interface UsageSqlRow extends DimensionColumns {
   unpriced_calls: number;
   refused_calls: number;
   failed_calls: number;
+  cache_write_tokens: number;
+  cache_write_1h_tokens: number;
+  saved_micro_usd: number;
 }
 interface DriverSqlRow extends DimensionColumns {
   current_cost: number;
@@ -166,6 +169,9 @@ export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]
     unpricedCalls: Number(row.unpriced_calls),
     refusedCalls: Number(row.refused_calls),
     failedCalls: Number(row.failed_calls),
+    cacheWriteTokens: Number(row.cache_write_tokens),
+    cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
+    savedMicroUsd: Number(row.saved_micro_usd),
   }));
   if (!byStatus) return usageRows;
   return mergeRows(usageRows, (row) => JSON.stringify([row.bucketStart, row.group]), addTotals).sort(
@@ -182,6 +188,9 @@ function addTotals(into: UsageRow, row: UsageRow): void {
   into.unpricedCalls += row.unpricedCalls;
   into.refusedCalls += row.refusedCalls;
   into.failedCalls += row.failedCalls;
+  into.cacheWriteTokens += row.cacheWriteTokens;
+  into.cacheWrite1hTokens += row.cacheWrite1hTokens;
+  into.savedMicroUsd += row.savedMicroUsd;
 }
 
 export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<CostDriver[]> {

@@ -66,7 +66,9 @@ export function reconciliationStatements(transactionColumns: readonly string[]):
         CAST(COALESCE(SUM(cost_micro_usd), 0) AS BIGINT) AS cost_micro_usd,
         CAST(SUM(CASE WHEN cost_micro_usd IS NULL AND ${OUTCOME_SQL} = 'served' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS unpriced_calls,
         CAST(SUM(CASE WHEN ${OUTCOME_SQL} = 'refused' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS refused_calls,
-        CAST(SUM(CASE WHEN ${OUTCOME_SQL} = 'failed' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS failed_calls
+        CAST(SUM(CASE WHEN ${OUTCOME_SQL} = 'failed' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS failed_calls,
+        CAST(SUM(cache_write_tokens) AS BIGINT) AS cache_write_tokens, CAST(SUM(cache_write_1h_tokens) AS BIGINT) AS cache_write_1h_tokens,
+        CAST(SUM(saved_micro_usd) AS BIGINT) AS saved_micro_usd
       FROM transactions WHERE discovered_consumer = ?
       GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7`,
     ledgerAttribute: 'UPDATE transactions SET consumer = ?, team = ? WHERE discovered_consumer = ?',

@@ -68,7 +68,9 @@ export type RollupSource = Pick<
   | 'outputTokens'
   | 'cachedInputTokens'
   | 'costMicroUsd'
-> & { calls?: number | null };
+> &
+  // Absent for observations, which state no prompt-cache writes and are never answered from the response cache.
+  Partial<Pick<Transaction, 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'savedMicroUsd'>> & { calls?: number | null };
 
 export interface RollupLine {
   /** hour_start, consumer, team, requested_model, provider, provider_model, status_class */
@@ -82,7 +84,27 @@ export interface RollupLine {
   unpricedCalls: number;
   refusedCalls: number;
   failedCalls: number;
+  /** Prompt-cache writes, and of them the 1-hour cache's (migration 17). */
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  /** What calls answered from the response cache would have cost (migration 17). */
+  savedMicroUsd: number;
 }
+
+/** The sums of a rollup line, in ROLLUP_SUM_COLUMNS' order (analytics-statements.ts): the upserts' parameters. */
+const SUMS = [
+  'calls',
+  'inputTokens',
+  'outputTokens',
+  'cachedInputTokens',
+  'costMicroUsd',
+  'unpricedCalls',
+  'refusedCalls',
+  'failedCalls',
+  'cacheWriteTokens',
+  'cacheWrite1hTokens',
+  'savedMicroUsd',
+] as const satisfies ReadonlyArray<Exclude<keyof RollupLine, 'key'>>;
 
 function emptyLine(key: RollupLine['key']): RollupLine {
   return {
@@ -95,7 +117,15 @@ function emptyLine(key: RollupLine['key']): RollupLine {
     unpricedCalls: 0,
     refusedCalls: 0,
     failedCalls: 0,
+    cacheWriteTokens: 0,
+    cacheWrite1hTokens: 0,
+    savedMicroUsd: 0,
   };
+}
+
+/** Adds `line`'s sums, times `sign`, to `into`'s. */
+function addSums(into: RollupLine, line: RollupLine, sign: 1 | -1 = 1): void {
+  for (const sum of SUMS) into[sum] += sign * line[sum];
 }
 
 /**
@@ -132,6 +162,9 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     line.inputTokens += row.inputTokens;
     line.outputTokens += row.outputTokens;
     line.cachedInputTokens += row.cachedInputTokens;
+    line.cacheWriteTokens += row.cacheWriteTokens ?? 0;
+    line.cacheWrite1hTokens += row.cacheWrite1hTokens ?? 0;
+    line.savedMicroUsd += row.savedMicroUsd ?? 0;
     const outcome = callOutcome(row);
     if (outcome === 'refused') line.refusedCalls += calls;
     else if (outcome === 'failed') line.failedCalls += calls;
@@ -165,17 +198,7 @@ function keyId(key: RollupLine['key']): string {
 }
 
 function values(line: RollupLine): SqlValue[] {
-  return [
-    ...line.key,
-    line.calls,
-    line.inputTokens,
-    line.outputTokens,
-    line.cachedInputTokens,
-    line.costMicroUsd,
-    line.unpricedCalls,
-    line.refusedCalls,
-    line.failedCalls,
-  ];
+  return [...line.key, ...SUMS.map((sum) => line[sum])];
 }
 
 /** The hourly lines summed per day (the key's first part a day's start), in key order like the hourly ones. */
@@ -192,14 +215,7 @@ export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
       days.set(id, { ...hour, key });
       continue;
     }
-    day.calls += hour.calls;
-    day.inputTokens += hour.inputTokens;
-    day.outputTokens += hour.outputTokens;
-    day.cachedInputTokens += hour.cachedInputTokens;
-    day.costMicroUsd += hour.costMicroUsd;
-    day.unpricedCalls += hour.unpricedCalls;
-    day.refusedCalls += hour.refusedCalls;
-    day.failedCalls += hour.failedCalls;
+    addSums(day, hour);
   }
   return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
 }
@@ -238,6 +254,9 @@ export interface RollupAggregateRow {
   unpriced_calls: number;
   refused_calls: number;
   failed_calls: number;
+  cache_write_tokens: number;
+  cache_write_1h_tokens: number;
+  saved_micro_usd: number;
 }
 
 export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
@@ -251,6 +270,9 @@ export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
     unpricedCalls: Number(row.unpriced_calls),
     refusedCalls: Number(row.refused_calls),
     failedCalls: Number(row.failed_calls),
+    cacheWriteTokens: Number(row.cache_write_tokens),
+    cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
+    savedMicroUsd: Number(row.saved_micro_usd),
   }));
 }
 
@@ -272,14 +294,7 @@ export async function moveInRollups(
   const add = (line: RollupLine, sign: 1 | -1) => {
     const id = JSON.stringify(line.key);
     const delta = deltas.get(id) ?? emptyLine(line.key);
-    delta.calls += sign * line.calls;
-    delta.inputTokens += sign * line.inputTokens;
-    delta.outputTokens += sign * line.outputTokens;
-    delta.cachedInputTokens += sign * line.cachedInputTokens;
-    delta.costMicroUsd += sign * line.costMicroUsd;
-    delta.unpricedCalls += sign * line.unpricedCalls;
-    delta.refusedCalls += sign * line.refusedCalls;
-    delta.failedCalls += sign * line.failedCalls;
+    addSums(delta, line, sign);
     deltas.set(id, delta);
   };
   for (const line of lines) {
@@ -288,17 +303,7 @@ export async function moveInRollups(
     add({ ...line, key: [hour, to.consumer ?? '', to.team ?? '', model, provider, providerModel, status] }, 1);
   }
   const changed = [...deltas.entries()]
-    .filter(
-      ([, delta]) =>
-        delta.calls !== 0 ||
-        delta.inputTokens !== 0 ||
-        delta.outputTokens !== 0 ||
-        delta.cachedInputTokens !== 0 ||
-        delta.costMicroUsd !== 0 ||
-        delta.unpricedCalls !== 0 ||
-        delta.refusedCalls !== 0 ||
-        delta.failedCalls !== 0,
-    )
+    .filter(([, delta]) => SUMS.some((sum) => delta[sum] !== 0))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, delta]) => delta);
   if (changed.length === 0) return;

@@ -103,6 +103,9 @@ export function analyticsContract(context: ContractContext): void {
           unpriced_calls: 1,
           refused_calls: 0,
           failed_calls: 0,
+          cache_write_tokens: 0,
+          cache_write_1h_tokens: 0,
+          saved_micro_usd: 0,
         },
         {
           hour_start: at('2026-09-01T11:00:00Z'),
@@ -120,6 +123,9 @@ export function analyticsContract(context: ContractContext): void {
           unpriced_calls: 0,
           refused_calls: 1,
           failed_calls: 0,
+          cache_write_tokens: 0,
+          cache_write_1h_tokens: 0,
+          saved_micro_usd: 0,
         },
       ]);
 
@@ -263,6 +269,9 @@ export function analyticsContract(context: ContractContext): void {
           unpricedCalls: 0,
           refusedCalls: 0,
           failedCalls: 0,
+          cacheWriteTokens: 0,
+          cacheWrite1hTokens: 0,
+          savedMicroUsd: 0,
         },
       );
     });
@@ -590,7 +599,8 @@ export function analyticsContract(context: ContractContext): void {
                ('old-3', ${at('2027-04-03T00:00:00Z')}, 'chat', 'openai', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 1, 401, 'invalid_api_key', 1)`);
       await context.query('DROP TABLE usage_daily');
       await context.query('DROP TABLE usage_hourly');
-      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10)');
+      // Version 17 added columns to both tables: taken back with them.
+      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10, 17)');
       const reopened = await context.open();
       try {
         const after = await reopened.usage({ ...period, groupBy: [...period.groupBy] });
@@ -624,6 +634,69 @@ export function analyticsContract(context: ContractContext): void {
           groupBy: ['team'],
         });
         assert.deepEqual([day?.calls, day?.costMicroUsd], [3, 1_000]);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    test("prompt-cache writes and response-cache savings sum into the rollups with the ledger's rows, hourly and daily", async () => {
+      const { store } = context;
+      const hour = at('2029-05-01T09:00:00Z');
+      await store.insertTransactions([
+        call(hour, { api: 'anthropic', cacheWriteTokens: 1_000, cacheWrite1hTokens: 400 }),
+        call(hour + 60_000, { api: 'anthropic', cacheWriteTokens: 50 }),
+        call(hour + HOUR, { costMicroUsd: 0, savedMicroUsd: 2_500 }),
+        // A record spooled before the fields existed: none of them.
+        call(hour + HOUR + 60_000, {}),
+      ]);
+      await store.insertTransactions([call(hour + 120_000, { cacheWriteTokens: 7, cacheWrite1hTokens: 7, savedMicroUsd: 3 })]);
+      const figures = (rows: UsageRow[]) =>
+        rows.map((row) => [iso(row.bucketStart), row.calls, row.cacheWriteTokens, row.cacheWrite1hTokens, row.savedMicroUsd]);
+      const period = { from: hour, to: hour + 2 * HOUR, groupBy: [] };
+      assert.deepEqual(figures(await store.usage({ ...period, bucket: 'hour' })), [
+        ['2029-05-01T09:00:00.000Z', 3, 1_057, 407, 3],
+        ['2029-05-01T10:00:00.000Z', 2, 0, 0, 2_500],
+      ]);
+      const wholeDay = { from: at('2029-05-01T00:00:00Z'), to: at('2029-05-02T00:00:00Z'), groupBy: [] };
+      assert.deepEqual(figures(await store.usage({ ...wholeDay, bucket: 'day' })), [['2029-05-01T00:00:00.000Z', 5, 1_057, 407, 2_503]]);
+      assert.deepEqual(figures(await store.usage({ ...wholeDay, bucket: 'month' })), [['2029-05-01T00:00:00.000Z', 5, 1_057, 407, 2_503]]);
+    });
+
+    test('migration 17 gives the rollups of an earlier ledger its prompt-cache writes and savings, and no other sum changes', async () => {
+      const { store } = context;
+      const hour = at('2029-06-01T09:00:00Z');
+      await store.insertTransactions([
+        call(hour, { cacheWriteTokens: 1_000, cacheWrite1hTokens: 400 }),
+        call(hour + 60_000, { team: 'search', cacheWriteTokens: 30 }),
+        call(hour + HOUR, { costMicroUsd: 0, savedMicroUsd: 2_500 }),
+        call(hour + 2 * HOUR, { status: 502, errorClass: 'upstream_unavailable', costMicroUsd: null }),
+      ]);
+      const wholeDay = {
+        from: at('2029-06-01T00:00:00Z'),
+        to: at('2029-06-02T00:00:00Z'),
+        bucket: 'day' as const,
+        groupBy: ['team' as const],
+      };
+      const hours = { ...wholeDay, bucket: 'hour' as const, groupBy: [] };
+      const before = { days: await store.usage(wholeDay), hours: await store.usage(hours) };
+      assert.deepEqual(
+        before.days.map((row) => [row.group, row.cacheWriteTokens, row.cacheWrite1hTokens, row.savedMicroUsd]),
+        [
+          [{ team: 'payments' }, 1_000, 400, 2_500],
+          [{ team: 'search' }, 30, 0, 0],
+        ],
+      );
+      // The rollups as version 16 left them: no such columns.
+      for (const table of ['usage_hourly', 'usage_daily']) {
+        for (const column of ['cache_write_tokens', 'cache_write_1h_tokens', 'saved_micro_usd']) {
+          await context.query(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+        }
+      }
+      await context.query('DELETE FROM schema_migrations WHERE version = 17');
+      const reopened = await context.open();
+      try {
+        assert.deepEqual(await reopened.usage(wholeDay), before.days);
+        assert.deepEqual(await reopened.usage(hours), before.hours);
       } finally {
         await reopened.close();
       }
