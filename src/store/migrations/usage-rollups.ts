@@ -1,0 +1,151 @@
+// The usage rollups' schema history: the hourly and daily tables every ledger batch adds to (src/store/sql/rollup.ts), and
+// the sums added to them since. Each version that adds a sum also fills it from the ledger, so an upgraded ledger is
+// covered at once.
+import { OUTCOME_SQL } from '../sql/rollup.js';
+import type { Migration } from './migration.js';
+
+export const USAGE_ROLLUP_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 6,
+    name: 'hourly usage rollups',
+    // One row per hour and (consumer, team, model, provider, provider model, status class), kept up to date by every
+    // ledger batch in its own transaction (src/store/sql/rollup.ts). Absent names are '' so the key is NOT NULL and unique.
+    // The primary key leads with the hour: every analytics read is a range of hours. The team index serves a team's own
+    // reads (a team-owner's), which PostgreSQL plans with the team bound. The INSERT ... SELECT rolls up the rows the ledger
+    // already holds, with the same hour and status class rollup.ts computes (hours in UTC; status 400 and above is 'error').
+    sql: ({ types, clusteredTable }) => `
+      CREATE TABLE usage_hourly (
+        hour_start ${types.int64} NOT NULL,
+        consumer ${types.key} NOT NULL,
+        team ${types.key} NOT NULL,
+        requested_model ${types.key} NOT NULL,
+        provider ${types.key} NOT NULL,
+        provider_model ${types.key} NOT NULL,
+        status_class TEXT NOT NULL CHECK (status_class IN ('ok', 'error')),
+        calls ${types.int64} NOT NULL,
+        input_tokens ${types.int64} NOT NULL,
+        output_tokens ${types.int64} NOT NULL,
+        cached_input_tokens ${types.int64} NOT NULL,
+        cost_micro_usd ${types.int64} NOT NULL,
+        unpriced_calls ${types.int64} NOT NULL,
+        PRIMARY KEY (hour_start, consumer, team, requested_model, provider, provider_model, status_class)
+      )${clusteredTable};
+      CREATE INDEX usage_hourly_team_hour ON usage_hourly (team, hour_start);
+      INSERT INTO usage_hourly (hour_start, consumer, team, requested_model, provider, provider_model, status_class,
+          calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls)
+        SELECT (started_at / 3600000) * 3600000, COALESCE(consumer, ''), COALESCE(team, ''), COALESCE(requested_model, ''),
+          COALESCE(provider, ''), COALESCE(provider_model, ''), CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END,
+          COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), COALESCE(SUM(cost_micro_usd), 0),
+          SUM(CASE WHEN cost_micro_usd IS NULL THEN 1 ELSE 0 END)
+        FROM transactions
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    `,
+  },
+  {
+    version: 9,
+    name: 'daily usage rollups',
+    // The hourly rollups summed per UTC day, kept by the same ledger batches (src/store/sql/rollup.ts): a 90-day query by
+    // day or month reads the whole days here and only the partial days at its ends from usage_hourly, some 24 times fewer
+    // rows. Filled from usage_hourly, so an upgraded ledger is covered at once.
+    sql: ({ types, clusteredTable }) => `
+      CREATE TABLE usage_daily (
+        day_start ${types.int64} NOT NULL,
+        consumer ${types.key} NOT NULL,
+        team ${types.key} NOT NULL,
+        requested_model ${types.key} NOT NULL,
+        provider ${types.key} NOT NULL,
+        provider_model ${types.key} NOT NULL,
+        status_class TEXT NOT NULL CHECK (status_class IN ('ok', 'error')),
+        calls ${types.int64} NOT NULL,
+        input_tokens ${types.int64} NOT NULL,
+        output_tokens ${types.int64} NOT NULL,
+        cached_input_tokens ${types.int64} NOT NULL,
+        cost_micro_usd ${types.int64} NOT NULL,
+        unpriced_calls ${types.int64} NOT NULL,
+        PRIMARY KEY (day_start, consumer, team, requested_model, provider, provider_model, status_class)
+      )${clusteredTable};
+      CREATE INDEX usage_daily_team_day ON usage_daily (team, day_start);
+      INSERT INTO usage_daily (day_start, consumer, team, requested_model, provider, provider_model, status_class,
+          calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls)
+        SELECT (hour_start / 86400000) * 86400000, consumer, team, requested_model, provider, provider_model, status_class,
+          SUM(calls), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cost_micro_usd), SUM(unpriced_calls)
+        FROM usage_hourly
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    `,
+  },
+  {
+    version: 10,
+    name: 'usage rollups: refused and failed calls',
+    // Each rollup row also counts its calls the gateway refused before admitting them and those admitted but not served
+    // (src/store/sql/rollup.ts' callOutcome), and unpriced_calls now counts served calls only: a refusal has no price
+    // either, and was counted as unpriced. The sums are recomputed from the ledger, which the rollups are always the sum
+    // of (reconciliation moves both alike), with the outcome rollup.ts computes. The ALTERs come first: on PostgreSQL they
+    // lock both tables until commit, so a ledger batch committing meanwhile waits and adds its sums to the new rows.
+    sql: ({ types }) => `
+      ALTER TABLE usage_hourly ADD COLUMN refused_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN failed_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN refused_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN failed_calls ${types.int64} NOT NULL DEFAULT 0;
+      DELETE FROM usage_hourly;
+      DELETE FROM usage_daily;
+      INSERT INTO usage_hourly (hour_start, consumer, team, requested_model, provider, provider_model, status_class,
+          calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls, refused_calls, failed_calls)
+        SELECT (started_at / 3600000) * 3600000, COALESCE(consumer, ''), COALESCE(team, ''), COALESCE(requested_model, ''),
+          COALESCE(provider, ''), COALESCE(provider_model, ''), CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END,
+          SUM(COALESCE(calls, 1)), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), COALESCE(SUM(cost_micro_usd), 0),
+          SUM(CASE WHEN cost_micro_usd IS NULL AND ${OUTCOME_SQL} = 'served' THEN COALESCE(calls, 1) ELSE 0 END),
+          SUM(CASE WHEN ${OUTCOME_SQL} = 'refused' THEN COALESCE(calls, 1) ELSE 0 END),
+          SUM(CASE WHEN ${OUTCOME_SQL} = 'failed' THEN COALESCE(calls, 1) ELSE 0 END)
+        FROM transactions
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+      INSERT INTO usage_daily (day_start, consumer, team, requested_model, provider, provider_model, status_class,
+          calls, input_tokens, output_tokens, cached_input_tokens, cost_micro_usd, unpriced_calls, refused_calls, failed_calls)
+        SELECT (hour_start / 86400000) * 86400000, consumer, team, requested_model, provider, provider_model, status_class,
+          SUM(calls), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cost_micro_usd), SUM(unpriced_calls),
+          SUM(refused_calls), SUM(failed_calls)
+        FROM usage_hourly
+        GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    `,
+  },
+  {
+    version: 17,
+    name: 'usage rollups: prompt-cache writes and response-cache savings',
+    // The rollups also sum the ledger's cache_write_tokens, cache_write_1h_tokens and saved_micro_usd, so that usage and
+    // chargeback show what the cost already counts (cache writes are billed above the input price) and what the response
+    // cache saved. Existing rows get their sums from the ledger, which the rollups are always the sum of; only keys that
+    // have any are updated, in place (no other sum is touched), hourly first and the days from the hours, as migration 9
+    // filled them. As in migration 10, the ALTERs come first so a PostgreSQL ledger batch committing meanwhile waits.
+    sql: ({ types }) => `
+      ALTER TABLE usage_hourly ADD COLUMN cache_write_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN cache_write_1h_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN saved_micro_usd ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cache_write_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cache_write_1h_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN saved_micro_usd ${types.int64} NOT NULL DEFAULT 0;
+      UPDATE usage_hourly SET cache_write_tokens = s.cache_write_tokens, cache_write_1h_tokens = s.cache_write_1h_tokens,
+          saved_micro_usd = s.saved_micro_usd
+        FROM (SELECT (started_at / 3600000) * 3600000 AS hour_start, COALESCE(consumer, '') AS consumer, COALESCE(team, '') AS team,
+            COALESCE(requested_model, '') AS requested_model, COALESCE(provider, '') AS provider,
+            COALESCE(provider_model, '') AS provider_model, CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END AS status_class,
+            SUM(cache_write_tokens) AS cache_write_tokens, SUM(cache_write_1h_tokens) AS cache_write_1h_tokens,
+            SUM(saved_micro_usd) AS saved_micro_usd
+          FROM transactions
+          WHERE cache_write_tokens <> 0 OR cache_write_1h_tokens <> 0 OR saved_micro_usd <> 0
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS s
+        WHERE usage_hourly.hour_start = s.hour_start AND usage_hourly.consumer = s.consumer AND usage_hourly.team = s.team
+          AND usage_hourly.requested_model = s.requested_model AND usage_hourly.provider = s.provider
+          AND usage_hourly.provider_model = s.provider_model AND usage_hourly.status_class = s.status_class;
+      UPDATE usage_daily SET cache_write_tokens = s.cache_write_tokens, cache_write_1h_tokens = s.cache_write_1h_tokens,
+          saved_micro_usd = s.saved_micro_usd
+        FROM (SELECT (hour_start / 86400000) * 86400000 AS day_start, consumer, team, requested_model, provider, provider_model,
+            status_class, SUM(cache_write_tokens) AS cache_write_tokens, SUM(cache_write_1h_tokens) AS cache_write_1h_tokens,
+            SUM(saved_micro_usd) AS saved_micro_usd
+          FROM usage_hourly
+          WHERE cache_write_tokens <> 0 OR cache_write_1h_tokens <> 0 OR saved_micro_usd <> 0
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS s
+        WHERE usage_daily.day_start = s.day_start AND usage_daily.consumer = s.consumer AND usage_daily.team = s.team
+          AND usage_daily.requested_model = s.requested_model AND usage_daily.provider = s.provider
+          AND usage_daily.provider_model = s.provider_model AND usage_daily.status_class = s.status_class;
+    `,
+  },
+];
