@@ -153,10 +153,11 @@ export interface AnalyticsStore {
   topDrivers(query: TopDriversQuery): Promise<CostDriver[]>;
   /** The first and last hour the rollups hold, or null while the ledger is empty. */
   usageExtent(): Promise<{ firstHour: EpochMs; lastHour: EpochMs } | null>;
-  /** The first hour the rollups hold a call of `team` ('' for calls without one), or null when they hold none. */
-  teamFirstHour(team: string): Promise<EpochMs | null>;
-  /** The hour of the first call of `consumer` the ledger holds, or null when it holds none. */
-  consumerFirstHour(consumer: string): Promise<EpochMs | null>;
+  /**
+   * The first hour the rollups hold a call of the filter's scope (a team, '' for calls without one; a consumer; a model,
+   * provider or resource; or several of them), or null when they hold none. An empty filter: the rollups' first hour.
+   */
+  firstHour(filter: UsageFilter): Promise<EpochMs | null>;
   /**
    * What gateways admitted and routed in [from, to) (any epoch milliseconds), per rollup key: the figure budget counters
    * are seeded with at start. Calls a target answered, with a consumer; not refusals (no target), nor observed traffic.

@@ -15,7 +15,9 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const USD = 1_000_000;
 
+/** A call of 1 USD; discovery's go to a model, provider and resource of their own. */
 function call(startedAt: number, team = 'payments'): Transaction {
+  const own = team === 'discovery';
   return {
     requestId: `forecast-${team}-${startedAt}`,
     startedAt,
@@ -23,9 +25,9 @@ function call(startedAt: number, team = 'payments'): Transaction {
     api: 'openai',
     consumer: team === 'payments' ? 'checkout-service' : 'search-service',
     team,
-    requestedModel: 'gpt-4o-mini',
-    provider: 'openai',
-    providerModel: 'gpt-4o-mini',
+    requestedModel: own ? 'claude-haiku' : 'gpt-4o-mini',
+    provider: own ? 'anthropic' : 'openai',
+    providerModel: own ? 'claude-3-5-haiku' : 'gpt-4o-mini',
     stream: false,
     inputTokens: 1_000,
     outputTokens: 100,
@@ -157,8 +159,14 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       sluice = await startTestSluice({
         ...(database === null ? {} : { storage: database.url }),
         admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        providers: {
+          openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' },
+          anthropic: { type: 'anthropic', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-ant-upstream-not-real' },
+        },
+        models: [
+          { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+          { name: 'claude-haiku', targets: [{ provider: 'anthropic', model: 'claude-3-5-haiku' }] },
+        ],
       });
       admin = adminClient(sluice, BOOTSTRAP);
       ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
@@ -195,10 +203,20 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(own.body.teams[0].historyDays, 2);
     });
 
-    for (const scope of [{ team: 'discovery' }, { consumer: 'search-service' }]) {
+    // A model, provider or resource new to the deployment is as new as a team: its usage began with its first call.
+    for (const scope of [
+      { consumers: { team: 'discovery' } },
+      { consumers: { consumer: 'search-service' } },
+      { resources: { model: 'claude-haiku' } },
+      { resources: { provider: 'anthropic' } },
+      { resources: { resource: 'anthropic/claude-3-5-haiku' } },
+      { consumers: { team: 'discovery' }, resources: { model: 'claude-haiku' } },
+    ]) {
       test(`a budget of a scope that began this month (${JSON.stringify(scope)}) burns at the rate since its own first call`, async () => {
-        const name = `discovery-monthly-${Object.keys(scope)[0]}`;
-        const made = await admin('POST', '/api/budgets', { name, consumers: scope, measure: 'cost_usd', limit: 100_000, window: 'month' });
+        const name = `discovery-monthly-${Object.values(scope)
+          .flatMap((part) => Object.keys(part))
+          .join('-')}`;
+        const made = await admin('POST', '/api/budgets', { name, ...scope, measure: 'cost_usd', limit: 100_000, window: 'month' });
         assert.equal(made.status, 201, JSON.stringify(made.body));
         const before = Date.now();
         const answer = await admin('GET', `/api/budgets/${name}/burn-down`);

@@ -57,19 +57,13 @@ async function used(store: AnalyticsStore, budget: BudgetConfig, from: number, t
 }
 
 /**
- * The first hour the budget's consumers called in: a team's or a consumer's own first call, everyone's the ledger's.
- * The time before it is unknown rather than idle (a team onboarded three days ago, spread over the month, ran at a
- * fraction of its rate); undefined while there is none.
+ * The first hour the budget's scope was called in: its team's, consumer's, model's, provider's or resource's own first
+ * call (both, for a budget scoped by each), everyone's the ledger's. The time before it is unknown rather than idle (a
+ * team onboarded, or a model put in service, three days ago, spread over the month, ran at a fraction of its rate);
+ * undefined while there is none.
  */
 async function scopeFirstHour(store: AnalyticsStore, budget: BudgetConfig): Promise<number | undefined> {
-  const scope = budget.consumers;
-  const first =
-    typeof scope !== 'object'
-      ? ((await store.usageExtent())?.firstHour ?? null)
-      : 'team' in scope
-        ? await store.teamFirstHour(scope.team)
-        : await store.consumerFirstHour(scope.consumer);
-  return first ?? undefined;
+  return (await store.firstHour(filterOf(budget))) ?? undefined;
 }
 
 /**

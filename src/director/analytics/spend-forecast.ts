@@ -36,12 +36,12 @@ export async function forecastSpend(store: AnalyticsStore, month: Span, now: num
   // are unknown rather than idle, as the days before the ledger's first are (a team onboarded three days ago was
   // projected at a tenth of its rate).
   const names = [...byTeam.keys()].sort();
-  const firstHours = await Promise.all(names.map((name) => store.teamFirstHour(name)));
+  const firstHours = await Promise.all(names.map((name) => store.firstHour({ team: name })));
   const forecast = (daily: DailyCost[], historyStart: number | null) => forecastMonth({ daily, month, now, historyStart });
   const ledgerStart = extent?.firstHour ?? null;
   return {
     // One team's (a team-owner's, or a team asked for) is that team's; everyone's, the ledger's.
-    overall: forecast(overall, team === undefined ? ledgerStart : await store.teamFirstHour(team)),
+    overall: forecast(overall, team === undefined ? ledgerStart : await store.firstHour({ team })),
     teams: names.map((name, i) => ({ team: name, ...forecast(byTeam.get(name)!, firstHours[i] ?? ledgerStart) })),
   };
 }

@@ -86,6 +86,8 @@ export type AnalyticsStatement =
   | 'usageExtent'
   | 'teamFirstHour'
   | 'consumerFirstHour'
+  | 'firstDay'
+  | 'firstHourOfDay'
   | `rollupUpsert:${number}`
   | `rollupDailyUpsert:${number}`;
 
@@ -187,6 +189,10 @@ export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement
     // The rollups have no consumer index; the ledger's (consumer, started_at) index answers it in one look instead. The
     // ledger keeps every row the rollups were made from (observations included), so its first call is the rollups' too.
     consumerFirstHour: 'SELECT MIN(started_at) AS first_at FROM transactions WHERE consumer = ?',
+    // Any other scope (a model, provider or resource, with or without a team or consumer): the daily rollups, 24 times
+    // fewer rows than the hourly, give the first day; then that day's hours give the hour, a range of the primary key.
+    firstDay: `SELECT MIN(u.day_start) AS first_day FROM usage_daily AS u WHERE ${FILTERS}`,
+    firstHourOfDay: `SELECT MIN(u.hour_start) AS first_hour FROM usage_hourly AS u WHERE ${inRange('u.hour_start')} AND ${FILTERS}`,
   };
   for (let mask = 0; mask < GROUPINGS; mask++) {
     for (const bucket of USAGE_BUCKETS) statements[`usage:${bucket}:${mask}`] = usageStatement(dialect, bucket, mask);

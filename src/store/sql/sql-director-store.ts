@@ -34,6 +34,7 @@ import type {
   WebhookInput,
   CostDriver,
   TopDriversQuery,
+  UsageFilter,
   UsageQuery,
   UsageRow,
   UsagePeriod,
@@ -354,11 +355,8 @@ export class SqlDirectorStore implements DirectorStore {
   usageExtent(): Promise<{ firstHour: number; lastHour: number } | null> {
     return this.read((read) => analytics.usageExtent(read));
   }
-  teamFirstHour(team: string): Promise<number | null> {
-    return this.read((read) => analytics.teamFirstHour(read, team));
-  }
-  consumerFirstHour(consumer: string): Promise<number | null> {
-    return this.read((read) => analytics.consumerFirstHour(read, consumer));
+  firstHour(filter: UsageFilter): Promise<number | null> {
+    return this.read((read) => analytics.firstHour(read, filter));
   }
   admittedUsage(period: UsagePeriod): Promise<AdmittedUsageRow[]> {
     return this.read((read) => admittedUsage(read, period));

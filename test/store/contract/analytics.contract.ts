@@ -552,16 +552,42 @@ export function analyticsContract(context: ContractContext): void {
       const extent = await store.usageExtent();
       assert.ok(extent !== null && extent.firstHour <= start && extent.lastHour >= end - HOUR, JSON.stringify(extent));
       // A team's own first hour, as the forecast reads it: whole hours, null for a team with no calls.
-      const first = await store.teamFirstHour(JSON.parse(ledgerDaily[0]!)[1] as string);
+      const first = await store.firstHour({ team: JSON.parse(ledgerDaily[0]!)[1] as string });
       assert.ok(first !== null && first >= extent.firstHour && first % HOUR === 0, String(first));
-      assert.equal(await store.teamFirstHour('a-team-that-never-called'), null);
+      assert.equal(await store.firstHour({ team: 'a-team-that-never-called' }), null);
       // A consumer's, as a consumer budget's burn-down reads it: the hour of its first call in the ledger.
       const [earliest] = await context.query(
         `SELECT consumer, started_at FROM transactions WHERE consumer IS NOT NULL ORDER BY started_at LIMIT 1`,
       );
-      const consumerFirst = await store.consumerFirstHour(String(earliest?.consumer));
+      const consumerFirst = await store.firstHour({ consumer: String(earliest?.consumer) });
       assert.equal(consumerFirst, Math.floor(Number(earliest?.started_at) / HOUR) * HOUR);
-      assert.equal(await store.consumerFirstHour('a-consumer-that-never-called'), null);
+      assert.equal(await store.firstHour({ consumer: 'a-consumer-that-never-called' }), null);
+      // A model's, a provider's, a resource's and a team's on one model, as their budgets' burn-downs read them: the hour
+      // of the scope's first call in the ledger.
+      const [late] = await context.query(
+        `SELECT team, requested_model, provider, provider_model FROM transactions
+          WHERE started_at >= ${start} AND started_at < ${end} AND provider IS NOT NULL AND team IS NOT NULL
+          ORDER BY started_at DESC LIMIT 1`,
+      );
+      const scopes = [
+        { model: String(late?.requested_model) },
+        { provider: String(late?.provider) },
+        { resource: `${String(late?.provider)}/${String(late?.provider_model)}` },
+        { team: String(late?.team), model: String(late?.requested_model) },
+      ];
+      for (const scope of scopes) {
+        const where = Object.entries(scope)
+          .map(([part, value]) =>
+            part === 'resource'
+              ? `provider || '/' || provider_model = '${value}'`
+              : `${part === 'model' ? 'requested_model' : part} = '${value}'`,
+          )
+          .join(' AND ');
+        const [firstCall] = await context.query(`SELECT MIN(started_at) AS first_at FROM transactions WHERE ${where}`);
+        assert.equal(await store.firstHour(scope), Math.floor(Number(firstCall?.first_at) / HOUR) * HOUR, JSON.stringify(scope));
+      }
+      assert.equal(await store.firstHour({ model: 'a-model-never-called' }), null);
+      assert.equal(await store.firstHour({}), extent.firstHour);
     });
 
     test('refuses periods that are not whole hours, empty periods, unknown groupings and limits out of range', async () => {
