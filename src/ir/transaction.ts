@@ -1,6 +1,8 @@
 // One ledger record per transaction: who called what, what it used and cost, how it went. Never prompt or completion text.
 // Sluice's own form of a finished call: the gateway makes it, the ledger batches it, the store writes it.
 
+import type { ServiceTier } from './usage.js';
+
 export interface Transaction {
   requestId: string;
   /** Epoch milliseconds when the request arrived. */
@@ -52,4 +54,11 @@ export interface Transaction {
    * other call and for an unpriced model. Optional: records made before it (spooled, or observers') have none.
    */
   savedMicroUsd?: number;
+  /**
+   * Web searches the provider ran and bills per search, beside the tokens (their price is in costMicroUsd); 0 or absent
+   * for none, and in records made before it.
+   */
+  webSearches?: number;
+  /** The tier that served the call where it is priced apart from the standard one (OpenAI's priority, flex); else null. */
+  serviceTier?: ServiceTier | null;
 }

@@ -4,6 +4,7 @@
 // generation collections (copied, promoted, then collected by full GCs), and each one was structured-cloned field by
 // field to the writer thread; a packed batch is a few arrays, cloned by copying their bytes.
 import { storableText } from './storable.js';
+import type { ServiceTier } from '../ir/usage.js';
 import type { Transaction } from './transaction.js';
 
 /** What crosses to the sink (and, for SQLite, to its writer thread): plain data, structured-clone friendly. */
@@ -35,7 +36,12 @@ const ID_OFFSET = 11;
 const ID_LENGTH = 12;
 const SAVED_MICRO_USD = 13;
 const CACHE_WRITE_1H_TOKENS = 14;
-const NUMBER_FIELDS = 15;
+const WEB_SEARCHES = 15;
+/** 0 for the standard tier, else the tier's place in SERVICE_TIERS plus one. */
+const SERVICE_TIER = 16;
+const NUMBER_FIELDS = 17;
+
+const SERVICE_TIERS: readonly ServiceTier[] = ['priority', 'flex'];
 
 const STREAM = 1;
 const TOKENS_ESTIMATED = 2;
@@ -104,6 +110,8 @@ export class BatchBuilder {
     numbers[at + ATTEMPTS] = tx.attempts;
     numbers[at + SAVED_MICRO_USD] = tx.savedMicroUsd ?? 0;
     numbers[at + CACHE_WRITE_1H_TOKENS] = tx.cacheWrite1hTokens ?? 0;
+    numbers[at + WEB_SEARCHES] = tx.webSearches ?? 0;
+    numbers[at + SERVICE_TIER] = tx.serviceTier === undefined || tx.serviceTier === null ? 0 : SERVICE_TIERS.indexOf(tx.serviceTier) + 1;
     numbers[at + FLAGS] =
       (tx.stream ? STREAM : 0) |
       (tx.tokensEstimated ? TOKENS_ESTIMATED : 0) |
@@ -208,7 +216,7 @@ export function sliceBatch(batch: PackedBatch, from: number, to: number): Packed
 
 /**
  * Number fields per record: NUMBER_FIELDS, or fewer in a batch spooled by an earlier version (13 before the saving field,
- * 14 before the 1-hour cache writes): fields are only ever added at the end, so a record's earlier offsets never move.
+ * 14 before the 1-hour cache writes, 15 before web searches and the service tier): fields are only ever added at the end, so a record's earlier offsets never move.
  */
 function numberStride(batch: PackedBatch): number {
   return batch.count === 0 ? NUMBER_FIELDS : batch.numbers.length / batch.count;
@@ -238,7 +246,7 @@ export function unpack(batch: PackedBatch): Transaction[] {
   const text = (ref: number) => (ref === -1 ? null : strings[ref]!);
   // A batch spooled before the identity field was added has one string field fewer per record.
   const stride = stringStride(batch);
-  // And fewer number fields before the saving field and the 1-hour cache writes.
+  // And fewer number fields before the saving field, the 1-hour cache writes, web searches and the service tier.
   const numberFields = numberStride(batch);
   for (let i = 0; i < batch.count; i++) {
     const at = i * numberFields;
@@ -272,6 +280,8 @@ export function unpack(batch: PackedBatch): Transaction[] {
       identity: stride > 10 ? text(refs[base + 10]!) : null,
       savedMicroUsd: numberFields > SAVED_MICRO_USD ? numbers[at + SAVED_MICRO_USD]! : 0,
       cacheWrite1hTokens: numberFields > CACHE_WRITE_1H_TOKENS ? numbers[at + CACHE_WRITE_1H_TOKENS]! : 0,
+      webSearches: numberFields > WEB_SEARCHES ? numbers[at + WEB_SEARCHES]! : 0,
+      serviceTier: numberFields > SERVICE_TIER ? (SERVICE_TIERS[numbers[at + SERVICE_TIER]! - 1] ?? null) : null,
     };
   }
   return rows;

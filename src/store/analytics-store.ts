@@ -1,5 +1,6 @@
 // The analytics part of the store: usage read from the hourly rollups, cost drivers, and what gateways admitted.
 import type { Transaction } from '../ir/transaction.js';
+import type { ServiceTier } from '../ir/usage.js';
 import type { EpochMs, Page } from './records.js';
 
 /** What usage can be grouped by. `model` is the Sluice model asked for; `resource` is provider/provider-model; `status` is
@@ -132,6 +133,10 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   savedMicroUsd: number;
   /** Of cacheWriteTokens, the 1-hour cache's; 0 for rows before migration 16. */
   cacheWrite1hTokens: number;
+  /** Web searches billed beside the tokens; 0 for rows before migration 18. */
+  webSearches: number;
+  /** The tier priced apart that served the call (priority, flex); null for the standard tier and rows before migration 18. */
+  serviceTier: ServiceTier | null;
 }
 
 /**

@@ -32,6 +32,8 @@ function transaction(i: number): Transaction {
     identity: i % 3 === 0 ? null : i % 3 === 1 ? `key:k-${i % 5}` : 'mtls:spiffe://acme.mil/ns/payments/sa/checkout',
     savedMicroUsd: i % 6 === 0 ? i * 11 : 0,
     cacheWrite1hTokens: i % 6 > 2 ? (i % 6) - 2 : 0,
+    webSearches: i % 5 === 1 ? i % 4 : 0,
+    serviceTier: i % 4 === 1 ? 'priority' : i % 4 === 2 ? 'flex' : null,
   };
 }
 
@@ -83,7 +85,7 @@ test('a batch spooled before the saving field (thirteen number fields a record) 
   for (const row of rows) builder.append(row);
   assert.deepEqual(
     unpack(withNumberFields(builder.take()!, 13)),
-    rows.map((row) => ({ ...row, savedMicroUsd: 0, cacheWrite1hTokens: 0 })),
+    rows.map((row) => ({ ...row, savedMicroUsd: 0, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null })),
   );
 });
 
@@ -92,9 +94,29 @@ test('a batch spooled before the 1-hour cache-write field (fourteen number field
   const rows = [transaction(5), transaction(6), transaction(4)];
   for (const row of rows) builder.append(row);
   const batch = builder.take()!;
-  assert.equal(batch.numbers.length / batch.count, 15);
   assert.deepEqual(
     unpack(withNumberFields(batch, 14)),
-    rows.map((row) => ({ ...row, cacheWrite1hTokens: 0 })),
+    rows.map((row) => ({ ...row, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null })),
+  );
+});
+
+test('a batch spooled before the web-search and service-tier fields (fifteen number fields a record) still unpacks, with none', () => {
+  const builder = new BatchBuilder(4);
+  const rows = [transaction(5), transaction(6), transaction(1), transaction(2)];
+  assert.deepEqual(
+    rows.map((row) => [row.webSearches, row.serviceTier]),
+    [
+      [0, 'priority'],
+      [2, 'flex'],
+      [1, 'priority'],
+      [0, 'flex'],
+    ],
+  );
+  for (const row of rows) builder.append(row);
+  const batch = builder.take()!;
+  assert.equal(batch.numbers.length / batch.count, 17);
+  assert.deepEqual(
+    unpack(withNumberFields(batch, 15)),
+    rows.map((row) => ({ ...row, webSearches: 0, serviceTier: null })),
   );
 });

@@ -242,6 +242,8 @@ export interface Transaction {
   cacheWriteTokens: number;
   /** Of cacheWriteTokens, the 1-hour cache's (billed at 2x input, 5-minute writes at 1.25x). */
   cacheWrite1hTokens: number;
+  webSearches: number;
+  serviceTier: 'priority' | 'flex' | null;
   tokensEstimated: boolean;
   cost: Money | null;
   latencyMs: number;

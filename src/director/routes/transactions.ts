@@ -34,6 +34,13 @@ const transaction = z
       description:
         "Of cacheWriteTokens, those written to a 1-hour cache (Anthropic's ttl '1h', billed at 2x input; the rest are 5-minute writes at 1.25x); 0 when the provider stated no split, and for calls recorded before this field",
     }),
+    webSearches: z.number().openapi({
+      description: 'Web searches the provider ran and billed per search (their price is in `cost`); 0 for calls recorded before this field',
+    }),
+    serviceTier: z.enum(['priority', 'flex']).nullable().openapi({
+      description:
+        "The tier priced apart that served the call (OpenAI's priority or flex, priced as such in `cost`); null for the standard tier",
+    }),
     tokensEstimated: z.boolean(),
     cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),
     saved: moneyBody.openapi({
@@ -74,6 +81,8 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     cachedInputTokens: entry.cachedInputTokens,
     cacheWriteTokens: entry.cacheWriteTokens,
     cacheWrite1hTokens: entry.cacheWrite1hTokens,
+    webSearches: entry.webSearches,
+    serviceTier: entry.serviceTier,
     tokensEstimated: entry.tokensEstimated,
     cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd),
     saved: money(entry.savedMicroUsd),

@@ -111,6 +111,8 @@ export class Call {
       cachedInputTokens: usage.cachedInputTokens,
       cacheWriteTokens: usage.cacheWriteTokens,
       cacheWrite1hTokens: usage.cacheWrite1hTokens ?? 0,
+      webSearches: usage.webSearches ?? 0,
+      serviceTier: usage.serviceTier ?? null,
       tokensEstimated: !usage.reported && (usage.inputTokens > 0 || usage.outputTokens > 0),
       costMicroUsd: metered.cost,
       latencyMs: Number(now - this.startedHr) / 1e6,

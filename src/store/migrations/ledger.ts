@@ -121,4 +121,16 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE transactions ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 18,
+    name: "the ledger's web_searches and service_tier: what a call was billed for beside its tokens",
+    // Web searches the provider ran and bills per search (Anthropic's web search tool, OpenAI's web_search), and the
+    // tier priced apart that served the call (OpenAI's priority or flex; NULL for the standard tier), so that a row says
+    // why its cost is above its tokens' price. 0 and NULL for rows before this version and for observers' rows. Outside
+    // the compliance hash chain's row digest, like cache_write_1h_tokens, so blocks sealed before it still verify.
+    sql: () => `
+      ALTER TABLE transactions ADD COLUMN web_searches INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE transactions ADD COLUMN service_tier TEXT;
+    `,
+  },
 ];

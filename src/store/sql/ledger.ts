@@ -34,6 +34,8 @@ function values(row: Transaction): SqlValue[] {
     row.identity ?? null,
     row.savedMicroUsd ?? 0,
     row.cacheWrite1hTokens ?? 0,
+    row.webSearches ?? 0,
+    row.serviceTier ?? null,
   ];
 }
 

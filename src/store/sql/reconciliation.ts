@@ -186,7 +186,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const cost = observation.costMicroUsd ?? null;
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
   // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here, no
-  // response cache saved it, and an observation states no cache writes.
+  // response cache saved it, and an observation states no cache writes, web searches or service tier.
   const values: SqlValue[] = [
     `observed-${randomUUID()}`,
     observation.at,
@@ -214,6 +214,8 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     null,
     0,
     0,
+    0,
+    null,
     calls,
     discoveredId,
   ];

@@ -1,6 +1,7 @@
 // Reading the ledger one call at a time, newest first, for the console's transaction list and detail: keyset-paginated
 // on the row id, every filter optional. The figures read the rollups (analytics.ts); this reads the rows themselves.
 import type { LedgerEntry, LedgerFilter, Page } from '../director-store.js';
+import { asServiceTier } from '../../ir/usage.js';
 import { StoreInvalid } from '../errors.js';
 import type { Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
@@ -12,7 +13,7 @@ const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${
 const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
   time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
-  saved_micro_usd, cache_write_1h_tokens`;
+  saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier`;
 
 export function transactionStatements() {
   return {
@@ -60,6 +61,8 @@ interface LedgerRow {
   identity: string | null;
   saved_micro_usd: number | string;
   cache_write_1h_tokens: number;
+  web_searches: number | string;
+  service_tier: string | null;
 }
 
 /** PostgreSQL returns BIGINT columns as strings. */
@@ -83,6 +86,8 @@ function entry(row: LedgerRow): LedgerEntry {
     cachedInputTokens: integer(row.cached_input_tokens),
     cacheWriteTokens: integer(row.cache_write_tokens),
     cacheWrite1hTokens: integer(row.cache_write_1h_tokens),
+    webSearches: integer(row.web_searches),
+    serviceTier: asServiceTier(row.service_tier) ?? null,
     tokensEstimated: Number(row.tokens_estimated) === 1,
     costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
     latencyMs: integer(row.latency_ms),

@@ -246,7 +246,14 @@ export function auditContract(context: ContractContext): void {
       const before = await store.countTransactions();
       // Latencies are fractional milliseconds (a high-resolution clock); both databases keep the fraction.
       await store.insertTransactions([
-        transaction(0, { latencyMs: 12.375, timeToFirstTokenMs: 3.5, cacheWriteTokens: 3000, cacheWrite1hTokens: 2000 }),
+        transaction(0, {
+          latencyMs: 12.375,
+          timeToFirstTokenMs: 3.5,
+          cacheWriteTokens: 3000,
+          cacheWrite1hTokens: 2000,
+          webSearches: 4,
+          serviceTier: 'priority',
+        }),
       ]);
       await store.insertTransactions(Array.from({ length: 123 }, (_, i) => transaction(i + 1, { consumer: 'batch' })));
       await store.insertTransactions([]);
@@ -294,6 +301,9 @@ export function auditContract(context: ContractContext): void {
           saved_micro_usd: 0,
           // Migration 16: of the cache writes, those to the 1-hour cache.
           cache_write_1h_tokens: 2000,
+          // Migration 18: what the call was billed for beside its tokens.
+          web_searches: 4,
+          service_tier: 'priority',
         },
       );
     });

@@ -234,6 +234,11 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Output tokens', count(row.outputTokens)],
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
             ['Cost', costText(row)],
+            // What the cost holds beside the tokens: searches billed per search, a tier priced above or below standard.
+            ...(row.webSearches > 0 ? [['Web searches', count(row.webSearches)] satisfies [string, preact.ComponentChildren]] : []),
+            ...(row.serviceTier !== null
+              ? [['Service tier', `${row.serviceTier} (priced as such)`] satisfies [string, preact.ComponentChildren]]
+              : []),
             ['Latency', row.operation === 'observed' ? 'observed, not proxied' : ms(row.latencyMs)],
             ['Time to first token', row.timeToFirstTokenMs === null ? '—' : ms(row.timeToFirstTokenMs)],
             ['Attempts', row.attempts > 1 ? `${row.attempts} (retries or fallbacks)` : String(row.attempts)],
