@@ -10,7 +10,7 @@ import { anthropicUsage } from '../providers/anthropic/response.js';
 import { AnthropicStreamDecoder } from '../providers/anthropic/stream.js';
 import { bedrockUsage } from '../providers/bedrock/response.js';
 import { BedrockStreamDecoder } from '../providers/bedrock/stream.js';
-import { geminiUsage } from '../providers/gemini/response.js';
+import { geminiAnswerUsage } from '../providers/gemini/response.js';
 import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
 import { openaiUsage } from '../providers/openai/response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
@@ -220,7 +220,7 @@ function jsonUsage(wire: WireFormat, root: Record<string, unknown>): Usage {
     case 'bedrock':
       return bedrockUsage(root.usage);
     case 'gemini':
-      return geminiUsage(root.usageMetadata);
+      return geminiAnswerUsage(root);
     case 'cohere': {
       // Cohere v2 chat: usage.billed_units (and usage.tokens); v1: meta.billed_units.
       const usage = asObject(root.usage);
@@ -360,6 +360,9 @@ export class ResponseReader {
         reported: true,
       };
       if (this.usage.cacheWrite1hTokens !== undefined) usage.cacheWrite1hTokens = this.usage.cacheWrite1hTokens;
+      // Searches the provider bills per use, priced with the tokens (Anthropic's web search, Gemini's grounding).
+      if (this.usage.webSearches !== undefined) usage.webSearches = this.usage.webSearches;
+      if (this.usage.fileSearches !== undefined) usage.fileSearches = this.usage.fileSearches;
     }
     return { model: this.model, usage, unparsed: this.failed && usage === null };
   }

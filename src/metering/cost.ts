@@ -18,6 +18,11 @@ export interface Pricing {
   inputCharacters?: number | undefined;
   /** USD per 1,000 web searches the provider runs for a call (its built-in web search tool); searches unpriced when absent. */
   webSearch?: number | undefined;
+  /**
+   * USD per 1,000 prompts grounded in a web search: billed once for a call that searched, however many searches it ran
+   * (Gemini 2.x's grounding with Google Search, billed per grounded prompt where Gemini 3 bills per query, webSearch).
+   */
+  groundedPrompt?: number | undefined;
   /** USD per 1,000 file searches the provider runs for a call (OpenAI's `file_search` tool); unpriced when absent. */
   fileSearch?: number | undefined;
   /**
@@ -63,6 +68,7 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
       characters +
       // USD per 1,000 searches (or calls) is 1,000 micro-USD per search.
       ((usage.webSearches ?? 0) * (pricing.webSearch ?? 0) +
+        ((usage.webSearches ?? 0) > 0 ? (pricing.groundedPrompt ?? 0) : 0) +
         (usage.fileSearches ?? 0) * (pricing.fileSearch ?? 0) +
         (pricing.request ?? 0)) *
         1000,
