@@ -13,6 +13,7 @@ import { BedrockStreamDecoder } from '../providers/bedrock/stream.js';
 import { geminiAnswerUsage } from '../providers/gemini/response.js';
 import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
 import { openaiUsage } from '../providers/openai/response.js';
+import { responseObjectUsage } from '../providers/openai/responses-response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../wire/aws-event-stream.js';
 import { contentCodings, decodable, decodeContent, type Undecodable } from '../wire/content-coding.js';
@@ -228,6 +229,8 @@ function jsonUsage(wire: WireFormat, root: Record<string, unknown>): Usage {
       return usageExcludingCache(asTokenCount(billed.input_tokens), asTokenCount(billed.output_tokens));
     }
     default: {
+      // A Responses API answer: its usage, and the web and file searches among its output items, billed per use.
+      if (root.object === 'response') return responseObjectUsage(root);
       // OpenAI's Responses API names its figures input_tokens/output_tokens; chat and embeddings prompt/completion_tokens.
       const usage = asObject(root.usage);
       if (usage.input_tokens !== undefined && usage.prompt_tokens === undefined) {
