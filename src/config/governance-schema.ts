@@ -126,9 +126,11 @@ export const governanceFields = {
     .object({
       /** The output reserved for a call that names no max_tokens. */
       defaultMaxTokens: z.number().int().positive().default(4096),
+      /** The searches reserved for a provider's search tool the call sets no bound on (max_uses, max_tool_calls). */
+      defaultMaxSearches: z.number().int().nonnegative().default(5),
     })
     .strict()
-    .default({ defaultMaxTokens: 4096 }),
+    .default({ defaultMaxTokens: 4096, defaultMaxSearches: 5 }),
   counters: z
     .union([
       z.literal('memory'),

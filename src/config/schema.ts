@@ -40,6 +40,12 @@ const pricing = z
     inputCharacters: z.number().nonnegative().optional(),
     /** USD per 1,000 searches of the provider's built-in web search tool; searches are not charged when absent. */
     webSearch: z.number().nonnegative().optional(),
+    /** USD per 1,000 calls whose answer searched, once per call (Gemini 2.x's grounding with Google Search). */
+    groundedPrompt: z.number().nonnegative().optional(),
+    /** USD per 1,000 file searches of the provider's built-in file search tool; not charged when absent. */
+    fileSearch: z.number().nonnegative().optional(),
+    /** USD per 1,000 calls, billed on every call beside the tokens (a model that searches the web on every call). */
+    request: z.number().nonnegative().optional(),
     /** Prices of calls the provider served at its priority tier (the answer's `service_tier`); the standard ones when absent. */
     priority: tierPricing.optional(),
     /** Prices of calls served at its flex tier. */

@@ -10,9 +10,10 @@ import { anthropicUsage } from '../providers/anthropic/response.js';
 import { AnthropicStreamDecoder } from '../providers/anthropic/stream.js';
 import { bedrockUsage } from '../providers/bedrock/response.js';
 import { BedrockStreamDecoder } from '../providers/bedrock/stream.js';
-import { geminiUsage } from '../providers/gemini/response.js';
+import { geminiAnswerUsage } from '../providers/gemini/response.js';
 import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
 import { openaiUsage } from '../providers/openai/response.js';
+import { responseObjectUsage } from '../providers/openai/responses-response.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../wire/aws-event-stream.js';
 import { contentCodings, decodable, decodeContent, type Undecodable } from '../wire/content-coding.js';
@@ -220,7 +221,7 @@ function jsonUsage(wire: WireFormat, root: Record<string, unknown>): Usage {
     case 'bedrock':
       return bedrockUsage(root.usage);
     case 'gemini':
-      return geminiUsage(root.usageMetadata);
+      return geminiAnswerUsage(root);
     case 'cohere': {
       // Cohere v2 chat: usage.billed_units (and usage.tokens); v1: meta.billed_units.
       const usage = asObject(root.usage);
@@ -228,6 +229,8 @@ function jsonUsage(wire: WireFormat, root: Record<string, unknown>): Usage {
       return usageExcludingCache(asTokenCount(billed.input_tokens), asTokenCount(billed.output_tokens));
     }
     default: {
+      // A Responses API answer: its usage, and the web and file searches among its output items, billed per use.
+      if (root.object === 'response') return responseObjectUsage(root);
       // OpenAI's Responses API names its figures input_tokens/output_tokens; chat and embeddings prompt/completion_tokens.
       const usage = asObject(root.usage);
       if (usage.input_tokens !== undefined && usage.prompt_tokens === undefined) {
@@ -360,6 +363,9 @@ export class ResponseReader {
         reported: true,
       };
       if (this.usage.cacheWrite1hTokens !== undefined) usage.cacheWrite1hTokens = this.usage.cacheWrite1hTokens;
+      // Searches the provider bills per use, priced with the tokens (Anthropic's web search, Gemini's grounding).
+      if (this.usage.webSearches !== undefined) usage.webSearches = this.usage.webSearches;
+      if (this.usage.fileSearches !== undefined) usage.fileSearches = this.usage.fileSearches;
     }
     return { model: this.model, usage, unparsed: this.failed && usage === null };
   }

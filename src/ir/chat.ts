@@ -95,6 +95,20 @@ export interface ChatRequest {
   user?: string;
   /** The service tier asked for where it is priced apart (OpenAI's `service_tier`): admission reserves at its prices. */
   serviceTier?: ServiceTier;
+  /**
+   * The provider's own search tools the client gave the model, which the provider bills per use: admission reserves the
+   * uses each may make. Absent when it gave none (src/gateway/frontdoors/search-tools.ts reads them).
+   */
+  searchTools?: SearchTools;
+}
+
+/**
+ * Per kind of search the client gave the model a tool for, the most uses it allowed: Anthropic's `max_uses`, the
+ * Responses API's `max_tool_calls` (a bound on all its built-in tool calls together); null when it set none.
+ */
+export interface SearchTools {
+  webSearches?: number | null;
+  fileSearches?: number | null;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

@@ -32,6 +32,11 @@ export interface Usage {
    */
   webSearches?: number;
   /**
+   * File searches the provider ran for the call over the client's stored files and bills per call, beside the tokens
+   * (OpenAI's `file_search_call` items in a Responses answer); absent for none.
+   */
+  fileSearches?: number;
+  /**
    * The tier that served the call where it is not the standard one, and the provider prices it apart (OpenAI's
    * `service_tier` in the answer: `priority` at a premium, `flex` at half); absent for the standard tier.
    */

@@ -18,6 +18,18 @@ export interface Pricing {
   inputCharacters?: number | undefined;
   /** USD per 1,000 web searches the provider runs for a call (its built-in web search tool); searches unpriced when absent. */
   webSearch?: number | undefined;
+  /**
+   * USD per 1,000 prompts grounded in a web search: billed once for a call that searched, however many searches it ran
+   * (Gemini 2.x's grounding with Google Search, billed per grounded prompt where Gemini 3 bills per query, webSearch).
+   */
+  groundedPrompt?: number | undefined;
+  /** USD per 1,000 file searches the provider runs for a call (OpenAI's `file_search` tool); unpriced when absent. */
+  fileSearch?: number | undefined;
+  /**
+   * USD per 1,000 calls, billed for every call beside its tokens: a model that runs a web search on every call and bills
+   * it per call (OpenAI's Chat Completions search models, gpt-4o-search-preview and the like).
+   */
+  request?: number | undefined;
   /** Token prices when the provider says the call was served at its priority tier (OpenAI's `service_tier`). */
   priority?: TierPricing | undefined;
   /** Token prices when it was served at the flex tier. */
@@ -54,7 +66,11 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
       hourWrites * (pricing.cacheWrite1h ?? writePrice) +
       usage.outputTokens * output +
       characters +
-      // USD per 1,000 searches is 1,000 micro-USD per search.
-      (usage.webSearches ?? 0) * (pricing.webSearch ?? 0) * 1000,
+      // USD per 1,000 searches (or calls) is 1,000 micro-USD per search.
+      ((usage.webSearches ?? 0) * (pricing.webSearch ?? 0) +
+        ((usage.webSearches ?? 0) > 0 ? (pricing.groundedPrompt ?? 0) : 0) +
+        (usage.fileSearches ?? 0) * (pricing.fileSearch ?? 0) +
+        (pricing.request ?? 0)) *
+        1000,
   );
 }

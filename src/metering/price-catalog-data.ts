@@ -23,6 +23,12 @@ export interface CatalogEntry {
   inputCharacters?: number;
   /** USD per 1,000 searches of the provider's built-in web search tool, billed beside the tokens. */
   webSearch?: number;
+  /** USD per 1,000 calls whose answer searched, once per call (Gemini 2.x's grounding with Google Search). */
+  groundedPrompt?: number;
+  /** USD per 1,000 calls of the provider's built-in file search tool, billed beside the tokens. */
+  fileSearch?: number;
+  /** USD per 1,000 calls, billed on every call beside the tokens (a model that searches the web on every call). */
+  request?: number;
   /** Token prices at OpenAI's priority tier (`service_tier: "priority"`), for the models that offer it. */
   priority?: TierPricing;
   /** Token prices at OpenAI's flex tier, half the standard ones, for the models that offer it. */
@@ -39,6 +45,20 @@ export const PRICE_CATALOG_AS_OF = '2026-11-24';
  * `pricing.webSearch` where that is used).
  */
 const WEB_SEARCH_PER_1K = 10;
+
+/** USD per 1,000 calls of OpenAI's `file_search` tool in the Responses API (each `file_search_call` item). */
+const FILE_SEARCH_PER_1K = 2.5;
+
+/**
+ * Grounding with Google Search on the Gemini API and Vertex AI, past a free allowance Sluice cannot see (the Gemini API's
+ * paid tier: 1,500 grounded prompts a day on Gemini 2.x, 5,000 a month on Gemini 3, per project): Gemini 2.x bills $35
+ * per 1,000 grounded prompts, Gemini 3 $14 per 1,000 search queries. Every grounded call is priced (docs/metering.md).
+ */
+const GROUNDED_PROMPT_PER_1K = 35;
+const GROUNDING_QUERY_PER_1K = 14;
+
+/** What every OpenAI chat model is billed for the built-in tools of the Responses API. */
+const OPENAI_TOOLS = { webSearch: WEB_SEARCH_PER_1K, fileSearch: FILE_SEARCH_PER_1K } as const;
 
 const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number, output: number): CatalogEntry => ({
   provider,
@@ -69,7 +89,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 1.25,
     output: 10,
     cachedInput: 0.125,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 2.5, cachedInput: 0.25, output: 20 },
     flex: half(1.25, 10, 0.125),
   },
@@ -79,7 +99,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 0.25,
     output: 2,
     cachedInput: 0.025,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 0.45, cachedInput: 0.045, output: 3.6 },
     flex: half(0.25, 2, 0.025),
   },
@@ -89,7 +109,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 0.05,
     output: 0.4,
     cachedInput: 0.005,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     flex: half(0.05, 0.4, 0.005),
   },
   {
@@ -98,7 +118,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 2,
     output: 8,
     cachedInput: 0.5,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 3.5, cachedInput: 0.875, output: 14 },
   },
   {
@@ -107,7 +127,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 0.4,
     output: 1.6,
     cachedInput: 0.1,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 0.7, cachedInput: 0.175, output: 2.8 },
   },
   {
@@ -116,7 +136,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 0.1,
     output: 0.4,
     cachedInput: 0.025,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 0.2, cachedInput: 0.05, output: 0.8 },
   },
   {
@@ -125,7 +145,7 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 2.5,
     output: 10,
     cachedInput: 1.25,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 4.25, cachedInput: 2.125, output: 17 },
   },
   {
@@ -134,31 +154,36 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
     input: 0.15,
     output: 0.6,
     cachedInput: 0.075,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 0.25, cachedInput: 0.125, output: 1 },
   },
-  { provider: 'openai', model: 'o1', input: 15, output: 60, cachedInput: 7.5, webSearch: WEB_SEARCH_PER_1K },
+  { provider: 'openai', model: 'o1', input: 15, output: 60, cachedInput: 7.5, ...OPENAI_TOOLS },
   {
     provider: 'openai',
     model: 'o3',
     input: 2,
     output: 8,
     cachedInput: 0.5,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 3.5, cachedInput: 0.875, output: 14 },
     flex: half(2, 8, 0.5),
   },
-  { provider: 'openai', model: 'o3-mini', input: 1.1, output: 4.4, cachedInput: 0.55, webSearch: WEB_SEARCH_PER_1K },
+  { provider: 'openai', model: 'o3-mini', input: 1.1, output: 4.4, cachedInput: 0.55, ...OPENAI_TOOLS },
   {
     provider: 'openai',
     model: 'o4-mini',
     input: 1.1,
     output: 4.4,
     cachedInput: 0.275,
-    webSearch: WEB_SEARCH_PER_1K,
+    ...OPENAI_TOOLS,
     priority: { input: 2, cachedInput: 0.5, output: 8 },
     flex: half(1.1, 4.4, 0.275),
   },
+  // The Chat Completions search models search the web on every call, billed per call: $25 per 1,000 on the non-reasoning
+  // ones ("web search preview, non-reasoning models", whose search content tokens are free), $10 on gpt-5-search-api.
+  { provider: 'openai', model: 'gpt-4o-search-preview', input: 2.5, output: 10, request: 25 },
+  { provider: 'openai', model: 'gpt-4o-mini-search-preview', input: 0.15, output: 0.6, request: 25 },
+  { provider: 'openai', model: 'gpt-5-search-api', input: 1.25, output: 10, cachedInput: 0.125, request: WEB_SEARCH_PER_1K },
   { provider: 'openai', model: 'text-embedding-3-small', input: 0.02, output: 0 },
   { provider: 'openai', model: 'text-embedding-3-large', input: 0.13, output: 0 },
   { provider: 'openai', model: 'text-embedding-ada-002', input: 0.1, output: 0 },
@@ -182,14 +207,23 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   { provider: 'bedrock', model: 'meta.llama3-1-70b-instruct-v1:0', input: 0.72, output: 0.72 },
   { provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', input: 0.02, output: 0 },
   { provider: 'bedrock', model: 'cohere.embed-english-v3', input: 0.1, output: 0 },
-  // Google Gemini API (paid tier; prompts up to 200k tokens)
-  { provider: 'gemini', model: 'gemini-2.5-pro', input: 1.25, output: 10, cachedInput: 0.125 },
-  { provider: 'gemini', model: 'gemini-2.5-flash', input: 0.3, output: 2.5, cachedInput: 0.03 },
-  { provider: 'gemini', model: 'gemini-2.5-flash-lite', input: 0.1, output: 0.4, cachedInput: 0.01 },
-  { provider: 'gemini', model: 'gemini-2.0-flash', input: 0.1, output: 0.4, cachedInput: 0.025 },
+  // Google Gemini API (paid tier; prompts up to 200k tokens), with grounding with Google Search
+  { provider: 'gemini', model: 'gemini-3-pro-preview', input: 2, output: 12, cachedInput: 0.2, webSearch: GROUNDING_QUERY_PER_1K },
+  { provider: 'gemini', model: 'gemini-3-flash-preview', input: 0.5, output: 3, cachedInput: 0.05, webSearch: GROUNDING_QUERY_PER_1K },
+  { provider: 'gemini', model: 'gemini-2.5-pro', input: 1.25, output: 10, cachedInput: 0.125, groundedPrompt: GROUNDED_PROMPT_PER_1K },
+  { provider: 'gemini', model: 'gemini-2.5-flash', input: 0.3, output: 2.5, cachedInput: 0.03, groundedPrompt: GROUNDED_PROMPT_PER_1K },
+  {
+    provider: 'gemini',
+    model: 'gemini-2.5-flash-lite',
+    input: 0.1,
+    output: 0.4,
+    cachedInput: 0.01,
+    groundedPrompt: GROUNDED_PROMPT_PER_1K,
+  },
+  { provider: 'gemini', model: 'gemini-2.0-flash', input: 0.1, output: 0.4, cachedInput: 0.025, groundedPrompt: GROUNDED_PROMPT_PER_1K },
   { provider: 'gemini', model: 'gemini-2.0-flash-lite', input: 0.075, output: 0.3 },
-  { provider: 'gemini', model: 'gemini-1.5-pro', input: 1.25, output: 5 },
-  { provider: 'gemini', model: 'gemini-1.5-flash', input: 0.075, output: 0.3 },
+  { provider: 'gemini', model: 'gemini-1.5-pro', input: 1.25, output: 5, groundedPrompt: GROUNDED_PROMPT_PER_1K },
+  { provider: 'gemini', model: 'gemini-1.5-flash', input: 0.075, output: 0.3, groundedPrompt: GROUNDED_PROMPT_PER_1K },
   { provider: 'gemini', model: 'gemini-embedding-001', input: 0.15, output: 0 },
   // Vertex AI's text embedding models, billed by the character: $0.000025 per 1,000 (online), counted by Vertex as each
   // answer's metadata.billableCharacterCount. (text-embedding-004 left the Gemini API in January 2026.)

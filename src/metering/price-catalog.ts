@@ -26,6 +26,9 @@ export class PriceCatalog {
       if (entry.cacheWrite1h !== undefined) pricing.cacheWrite1h = entry.cacheWrite1h;
       if (entry.inputCharacters !== undefined) pricing.inputCharacters = entry.inputCharacters;
       if (entry.webSearch !== undefined) pricing.webSearch = entry.webSearch;
+      if (entry.groundedPrompt !== undefined) pricing.groundedPrompt = entry.groundedPrompt;
+      if (entry.fileSearch !== undefined) pricing.fileSearch = entry.fileSearch;
+      if (entry.request !== undefined) pricing.request = entry.request;
       if (entry.priority !== undefined) pricing.priority = entry.priority;
       if (entry.flex !== undefined) pricing.flex = entry.flex;
       models.set(entry.model, pricing);

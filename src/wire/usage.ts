@@ -30,6 +30,7 @@ export function mergeUsage(into: Usage, part: Partial<Usage>): void {
   if (part.cacheWrite1hTokens !== undefined) into.cacheWrite1hTokens = part.cacheWrite1hTokens;
   if (part.reasoningTokens !== undefined) into.reasoningTokens = part.reasoningTokens;
   if (part.webSearches !== undefined) into.webSearches = part.webSearches;
+  if (part.fileSearches !== undefined) into.fileSearches = part.fileSearches;
   if (part.serviceTier !== undefined) into.serviceTier = part.serviceTier;
   if (part.inputTokens !== undefined || part.outputTokens !== undefined) into.reported = true;
 }

@@ -1,7 +1,7 @@
-// What Sluice has no translation for (OpenAI files by id, audio parts, custom tools, n > 1, logprobs, audio answers;
-// Anthropic documents by URL, server tools and their blocks): passed through to a provider speaking the client's API as
-// sent, refused with a 400 naming the field for a provider reached by translation, and served by a pass-through target
-// where the model has one.
+// What Sluice has no translation for (OpenAI files by id, audio parts, custom tools, n > 1, logprobs, audio answers, web
+// search; Anthropic documents by URL, server tools and their blocks): passed through to a provider speaking the client's
+// API as sent, refused with a 400 naming the field for a provider reached by translation, and served by a pass-through
+// target where the model has one.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
@@ -100,6 +100,11 @@ describe('fields without a translation', () => {
       name: 'an audio answer asked for',
       param: 'modalities',
       body: { messages: [{ role: 'user', content: 'Say hi' }], modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } },
+    },
+    {
+      name: 'a web search asked for',
+      param: 'web_search_options',
+      body: { messages: [{ role: 'user', content: 'What happened today?' }], web_search_options: { search_context_size: 'low' } },
     },
   ];
 

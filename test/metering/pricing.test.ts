@@ -15,6 +15,7 @@ describe('price catalog', () => {
       output: 0.6,
       cachedInput: 0.075,
       webSearch: 10,
+      fileSearch: 2.5,
       priority: { input: 0.25, cachedInput: 0.125, output: 1 },
     });
     assert.match(catalog.asOf, /^\d{4}-\d{2}-\d{2}$/);

@@ -1,7 +1,7 @@
 // OpenAI Chat Completions request JSON -> IR, validating as it goes so errors name the offending field. What has no IR
-// form (files other than PDFs in file_data, audio content parts, custom tools, n > 1, logprobs, audio answers) is left
-// out of it: the body passes through to OpenAI-shaped providers as it is, and a translated target refuses it
-// (translationRefusal).
+// form (files other than PDFs in file_data, audio content parts, custom tools, n > 1, logprobs, audio answers, web
+// search) is left out of it: the body passes through to OpenAI-shaped providers as it is, and a translated target
+// refuses it (translationRefusal).
 import {
   REASONING_EFFORTS,
   type ChatMessage,
@@ -289,6 +289,9 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
   if (body.logprobs === true) return refuse('logprobs', 'token log probabilities are not translated.');
   if (Array.isArray(body.modalities) && body.modalities.includes('audio'))
     return refuse('modalities', 'audio answers (modalities "audio") are not translated.');
+  // A web search asked for (OpenAI's search models take it): no translated provider is sent one, and an answer that never
+  // searched would pass for one that did.
+  if (isObject(body.web_search_options)) return refuse('web_search_options', 'web search (web_search_options) is not translated.');
   const messages = body.messages as unknown[];
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as JsonObject;

@@ -9,6 +9,7 @@ import type { ChatExchange, ClientBody, ClientStream, Redactor } from '../../wir
 import type { OutputEstimate } from '../../wire/output-sample.js';
 import type { GatewayContext } from '../context.js';
 import type { ChatAnswer, FrontDoor } from '../frontdoors/frontdoor.js';
+import { searchToolsOf } from '../frontdoors/search-tools.js';
 import { admit } from '../pipeline/admit.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import type { Call } from '../pipeline/call.js';
@@ -45,6 +46,9 @@ export async function handleChat(
     const guarded = snapshot.guardrails.empty ? null : snapshot.guardrails.check('input', consumer, String(received.model), received);
     const body = guarded?.body ?? received;
     const request = door.parseChat(body);
+    // The provider's search tools the body gives the model, billed per use: admission reserves their uses.
+    const searchTools = searchToolsOf(door.dialect, body);
+    if (searchTools !== undefined) request.searchTools = searchTools;
     call.chat = request;
     call.requestedModel = request.model;
     call.stream = request.stream;

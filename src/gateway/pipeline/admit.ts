@@ -1,8 +1,8 @@
 // Stage 3: admission. The resource policy first (403 for a model whose every target is refused), then every budget and
 // rate limit that applies: an estimate of the call (prompt tokens counted with the tokenizer, plus max_tokens or the
-// default cap, priced at the route's highest price) is reserved in all of them at once, or the call is refused (429) or
-// downgraded. Contract: a reservation made here is returned to the handler, which always has it settled or given back
-// (settle.ts) once the call is done.
+// default cap, and the searches its search tools may run, priced at the route's highest price) is reserved in all of
+// them at once, or the call is refused (429) or downgraded. Contract: a reservation made here is returned to the
+// handler, which always has it settled or given back (settle.ts) once the call is done.
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
@@ -45,6 +45,8 @@ export interface AdmissionPolicy {
   budgets: BudgetBook;
   routes: ReadonlyMap<string, ModelRoute>;
   defaultMaxTokens: number;
+  /** The uses reserved for a search tool the client set no bound on (`max_uses`, `max_tool_calls`). */
+  defaultMaxSearches: number;
 }
 
 /** What admission produced: the route that serves the call, what it reserved, and the monitor-mode budgets it broke. */
@@ -99,7 +101,7 @@ function admitAgainstBudgets(
   }
   const outputTokens = demand.chat !== null ? (demand.chat.maxTokens ?? policy.defaultMaxTokens) * (demand.chat.choices ?? 1) : 0;
   const now = policy.governance.clock.now();
-  const { reservation, lines } = plan(budgets, consumer, route, demand, now, Math.max(promptTokens, 0), outputTokens);
+  const { reservation, lines } = plan(policy, budgets, consumer, route, demand, now, Math.max(promptTokens, 0), outputTokens);
   let pending: ReserveOutcome | Promise<ReserveOutcome>;
   try {
     pending = policy.governance.store.reserve(now, lines);
@@ -203,6 +205,7 @@ function promptCharacters(demand: Demand, input: number): number {
 }
 
 function plan(
+  policy: AdmissionPolicy,
   budgets: readonly Budget[],
   consumer: Consumer,
   route: ModelRoute,
@@ -245,6 +248,10 @@ function plan(
           // A call asking for a tier priced apart is reserved at that tier's prices, as it will be billed.
           const tier = demand.chat?.serviceTier;
           if (tier !== undefined) usage.serviceTier = tier;
+          // The provider's searches are billed per use: as many as the client allowed, or the configured default.
+          const searches = demand.chat?.searchTools;
+          if (searches?.webSearches !== undefined) usage.webSearches = searches.webSearches ?? policy.defaultMaxSearches;
+          if (searches?.fileSearches !== undefined) usage.fileSearches = searches.fileSearches ?? policy.defaultMaxSearches;
           cost = costMicroUsd(usage, route.reservePricing) ?? 0;
         }
         amount = cost;

@@ -217,11 +217,21 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
             ...((highest.inputCharacters ?? pricing.inputCharacters) !== undefined && {
               inputCharacters: Math.max(highest.inputCharacters ?? 0, pricing.inputCharacters ?? 0),
             }),
+            ...maxPrice(highest, pricing, 'webSearch'),
+            ...maxPrice(highest, pricing, 'fileSearch'),
+            ...maxPrice(highest, pricing, 'request'),
             ...((highest.priority ?? pricing.priority) !== undefined && { priority: highestTier(highest, pricing, 'priority') }),
             ...((highest.flex ?? pricing.flex) !== undefined && { flex: highestTier(highest, pricing, 'flex') }),
           };
   }
   return highest;
+}
+
+/** The higher of two prices billed per use (a search, a call), as a property to spread; none when neither has one. */
+function maxPrice(a: Pricing, b: Pricing, key: 'webSearch' | 'fileSearch' | 'request'): Partial<Pricing> {
+  const x = a[key];
+  const y = b[key];
+  return x === undefined && y === undefined ? {} : { [key]: Math.max(x ?? 0, y ?? 0) };
 }
 
 /** The higher of two prices at a tier, a price without the tier counting at its standard prices (as it is billed). */

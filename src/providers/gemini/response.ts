@@ -94,6 +94,29 @@ export function geminiUsage(value: unknown): Usage {
   return result;
 }
 
+/**
+ * The Google Search queries an answer's grounding ran (`candidates[].groundingMetadata.webSearchQueries`), each distinct
+ * non-empty one once, as Google bills them; 0 for an answer that did not search.
+ */
+export function geminiGroundingSearches(candidates: readonly unknown[]): number {
+  let queries: Set<string> | null = null;
+  for (const raw of candidates) {
+    const grounding = asObject(raw).groundingMetadata;
+    if (grounding === undefined) continue;
+    for (const query of asArray(asObject(grounding).webSearchQueries))
+      if (typeof query === 'string' && query !== '') (queries ??= new Set()).add(query);
+  }
+  return queries === null ? 0 : queries.size;
+}
+
+/** A Gemini answer's (or stream chunk's) usage, with the searches its grounding ran where it ran any. */
+export function geminiAnswerUsage(root: Record<string, unknown>): Usage {
+  const usage = geminiUsage(root.usageMetadata);
+  const searches = geminiGroundingSearches(asArray(root.candidates));
+  if (searches > 0) usage.webSearches = searches;
+  return usage;
+}
+
 export function geminiEmbeddingsResponse(body: unknown, request: EmbeddingsRequest): EmbeddingsResponse {
   const vectors = asArray(asObject(body).embeddings).map((item) => asArray(asObject(item).values) as number[]);
   return {

@@ -3,7 +3,14 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { geminiFinishReason, geminiUsage, MALFORMED_FUNCTION_CALL, MALFORMED_FUNCTION_CALL_MESSAGE, promptBlocked } from './response.js';
+import {
+  geminiAnswerUsage,
+  geminiFinishReason,
+  geminiUsage,
+  MALFORMED_FUNCTION_CALL,
+  MALFORMED_FUNCTION_CALL_MESSAGE,
+  promptBlocked,
+} from './response.js';
 import { callIdWithSignature } from './thought-signature.js';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
@@ -62,7 +69,8 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
         out.push({ type: 'finish', finishReason: this.toolCalls > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason) });
       } else if (promptBlocked(root)) out.push({ type: 'finish', finishReason: 'content_filter' });
       if (root.usageMetadata !== undefined) {
-        const usage = geminiUsage(root.usageMetadata);
+        // Grounding with Google Search states its queries with the answer's last chunks (a discovered native call).
+        const usage = candidate.groundingMetadata === undefined ? geminiUsage(root.usageMetadata) : geminiAnswerUsage(root);
         if (usage.reported) out.push({ type: 'usage', usage });
       }
     }

@@ -23,29 +23,33 @@ export function responsesUsage(value: unknown): Usage {
 }
 
 /**
- * A response object's usage: its usage object's tokens, and the web searches among its output items, which OpenAI
- * bills per search action beside the tokens (a `web_search_call` that opened or searched a page is not one).
+ * A response object's usage: its usage object's tokens, and the built-in tool calls among its output items, which OpenAI
+ * bills per call beside the tokens: web searches (a `web_search_call` that opened or searched a page is not one) and
+ * file searches (each `file_search_call`).
  */
 export function responseObjectUsage(response: Record<string, unknown>): Usage {
   const usage = responsesUsage(response.usage);
   let searches = 0;
+  let fileSearches = 0;
   for (const raw of asArray(response.output)) {
     const item = asObject(raw);
+    if (item.type === 'file_search_call') fileSearches++;
     if (item.type !== 'web_search_call') continue;
     const action = asObject(item.action).type;
     if (action === undefined || action === 'search') searches++;
   }
   if (searches > 0) usage.webSearches = searches;
+  if (fileSearches > 0) usage.fileSearches = fileSearches;
   return withServiceTier(usage, response.service_tier);
 }
 
 /**
  * The usage of a whole response passed through: its usage object found and parsed alone where it can be; the whole
- * answer parsed only when it holds web search calls, whose count is in the output items rather than the usage.
+ * answer parsed only when it holds calls of built-in tools billed per call, counted from the output items.
  */
 export function responsesAnswerUsage(text: string): Usage | null {
   // A "web_search_call" inside a string of the answer is escaped (\"), so this finds item types and nothing written.
-  if (text.includes('"web_search_call"')) {
+  if (text.includes('"web_search_call"') || text.includes('"file_search_call"')) {
     const whole = tryParseJson(text);
     if (whole !== undefined) return responseObjectUsage(asObject(whole));
   }
