@@ -18,6 +18,7 @@ import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
+import { StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { buildSnapshot, configuredNames, type Snapshot } from './gateway/snapshot.js';
 import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
 import { defaultSpoolDir } from './ledger/spool.js';
@@ -181,8 +182,13 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     governance,
     readiness,
     cache: new ChatCache(config.cache, metrics.registry, logger),
+    storedResponses: new StoredResponses(config.responses, counters.url, metrics.registry, logger),
   };
   metrics.configure(configuredNames(context.snapshot));
+  if (options.worker !== undefined && context.storedResponses.records.kind === 'memory')
+    logger.warn(
+      "the record of stored responses is in each worker's memory: a call on a response another worker created answers 404; set responses.store (or counters) to Redis",
+    );
   logStartup(logger, {
     storage: config.storage,
     counters: config.counters,
@@ -369,6 +375,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await context.snapshot.routing.close();
       await context.snapshot.mcp.close();
       await context.cache.store.close();
+      await context.storedResponses.close();
       await directory.close();
     },
   };

@@ -108,6 +108,7 @@ export async function handleChat(
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
+      if (streamed.responseId !== null) rememberStored(context, call, body, streamed.responseId);
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
       const captured = capture?.whole() ?? null;
       if (keepIn !== null && captured !== null && call.usage.reported) {
@@ -125,6 +126,9 @@ export async function handleChat(
       const answered = complete(door, request, answer, res, guardOutput);
       call.usage = answered.usage;
       call.output = answered.output;
+      // The scan for the id of a stored response runs after the answer has left.
+      const responseId = answer.exchange.passThrough?.responseId?.(answer.text!) ?? null;
+      if (responseId !== null) rememberStored(context, call, body, responseId);
       if (keepIn !== null && call.usage.reported) {
         context.cache.keep(
           keepIn,
@@ -142,6 +146,16 @@ export async function handleChat(
   }
   const finished = finishCall(context, call);
   if (finished !== undefined) await finished;
+}
+
+/**
+ * Records who owns a response the provider stored (a Responses API call passed through, `store` not false: OpenAI's
+ * default is true), so the consumer can retrieve, delete or cancel it through Sluice (handlers/stored-responses.ts).
+ * Called once the answer is sent; the write is not awaited.
+ */
+function rememberStored(context: GatewayContext, call: Call, body: Record<string, unknown>, id: string): void {
+  if (body.store === false || call.consumer === null || call.target === null) return;
+  context.storedResponses.remember(id, { consumer: call.consumer.name, provider: call.target.provider.name, model: call.target.model });
 }
 
 /** Whether a cached answer was made by this target (its provider and the model the provider knows). */
@@ -202,6 +216,8 @@ interface Streamed {
   firstTokenHr: bigint | null;
   /** stream_interrupted when the upstream broke off, stream_error when it reported an error in the stream. */
   errorClass: 'stream_interrupted' | 'stream_error' | null;
+  /** The id of the response the provider stored, as its stream gave it; null when it gave none. */
+  responseId: string | null;
 }
 
 function relayStream(
@@ -318,6 +334,7 @@ class StreamRelay implements BodySink {
       output: () => stream.estimateOutput(),
       firstTokenHr: this.firstTokenHr,
       errorClass: this.interrupted ? 'stream_interrupted' : stream.streamError !== null ? 'stream_error' : null,
+      responseId: stream.responseId ?? null,
     });
   }
 }

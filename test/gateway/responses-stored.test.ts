@@ -1,0 +1,384 @@
+// Stored responses through Sluice: the openai SDK's client.responses.retrieve, delete, cancel and inputItems.list against
+// Sluice in front of a mock OpenAI (and Azure OpenAI) that stores what it answers and checks the credentials it gets.
+// A response is reachable only by the consumer whose call created it (another's id, or one never recorded, is the same
+// 404); the record is in memory (bounded) or in Redis, shared by every gateway on it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { Redis } from 'ioredis';
+import { json, MockProvider, sse, type Received } from '../support/mock-provider.js';
+import { messageItem, responseObject, responseStreamFrames } from '../support/mock-responses.js';
+import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const OPENAI_KEY = 'upstream-openai-key-not-real';
+const AZURE_KEY = 'upstream-azure-key-not-real';
+const STREAM_FRAMES = responseStreamFrames(['Hel', 'lo'], { input_tokens: 7, output_tokens: 2 });
+
+interface Stored {
+  response: Record<string, unknown>;
+  input: unknown[];
+  frames: string[];
+}
+
+/**
+ * A mock of OpenAI's stored responses at `<prefix>/responses`: it answers POST as OpenAI does (storing the response
+ * unless `store: false`), and GET (with `stream=true` too), DELETE, cancel and input_items on what it stored. Every
+ * request must carry `authorized`'s credentials.
+ */
+function storingResponsesApi(prefix: string, authorized: (request: Received) => boolean) {
+  const stored = new Map<string, Stored>();
+  let next = 0;
+  const responder = (request: Received, res: Parameters<Parameters<typeof MockProvider.start>[0]>[1]) => {
+    if (!authorized(request)) return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
+    const url = new URL(request.path, 'http://mock');
+    if (request.method === 'POST' && url.pathname === `${prefix}/responses`) {
+      const id = `resp_${(++next).toString(16).padStart(8, '0')}`;
+      const input =
+        typeof request.body.input === 'string' ? [{ role: 'user', content: request.body.input }] : (request.body.input as unknown[]);
+      const frames = STREAM_FRAMES.map((frame) => frame.replaceAll('resp_stream1', id));
+      const response = responseObject([messageItem(`Answer ${id}`)], { input_tokens: 10, output_tokens: 4 }, 'gpt-4o-mini-2024-07-18', id);
+      if (request.body.store !== false) stored.set(id, { response, input, frames });
+      return request.body.stream === true ? sse(res, frames) : json(res, 200, response);
+    }
+    const match = /^(.*)\/responses\/([^/]+)(\/cancel|\/input_items)?$/.exec(url.pathname);
+    if (match === null || match[1] !== prefix)
+      return json(res, 404, { error: { message: `no route ${request.path}`, type: 'invalid_request_error' } });
+    const id = decodeURIComponent(match[2]!);
+    const found = stored.get(id);
+    if (found === undefined)
+      return json(res, 404, {
+        error: { message: `Response with id '${id}' not found.`, type: 'invalid_request_error', param: null, code: null },
+      });
+    const action = `${request.method} ${match[3] ?? ''}`;
+    switch (action) {
+      case 'GET ':
+        return url.searchParams.get('stream') === 'true' ? sse(res, found.frames) : json(res, 200, found.response);
+      case 'DELETE ':
+        stored.delete(id);
+        return json(res, 200, { id, object: 'response', deleted: true });
+      case 'POST /cancel':
+        return json(res, 400, {
+          error: {
+            message: 'Only responses created with background=true can be cancelled.',
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
+      case 'GET /input_items': {
+        const limit = Number(url.searchParams.get('limit') ?? 20);
+        const items = found.input.map((item, index) => ({
+          id: `msg_in${index}`,
+          type: 'message',
+          status: 'completed',
+          ...(item as object),
+        }));
+        const data = url.searchParams.get('order') === 'asc' ? items : [...items].reverse();
+        const page = data.slice(0, limit);
+        return json(res, 200, {
+          object: 'list',
+          data: page,
+          first_id: page[0]?.id,
+          last_id: page.at(-1)?.id,
+          has_more: data.length > limit,
+        });
+      }
+    }
+    return json(res, 405, { error: { message: `no ${action}`, type: 'invalid_request_error' } });
+  };
+  return { stored, responder };
+}
+
+const openaiApi = storingResponsesApi('/v1', (request) => request.headers.authorization === `Bearer ${OPENAI_KEY}`);
+const azureApi = storingResponsesApi('/openai/v1', (request) => request.headers['api-key'] === AZURE_KEY);
+
+function providers(openai: MockProvider, azure: MockProvider) {
+  return {
+    providers: {
+      openai: { type: 'openai', baseUrl: `${openai.url}/v1`, apiKey: OPENAI_KEY },
+      azure: { type: 'azure-openai', baseUrl: azure.url, apiKey: AZURE_KEY, apiVersion: '2024-10-21' },
+    },
+    models: [
+      { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      { name: 'azure-4o', targets: [{ provider: 'azure', model: 'my-gpt-4o-deployment' }] },
+    ],
+  };
+}
+
+function clientOf(sluice: TestSluice, key: string): OpenAI {
+  return new OpenAI({ apiKey: key, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+}
+
+/** The record of a response is written after its answer is sent: a follow-up at once may come before it. */
+async function recorded(sluice: TestSluice): Promise<void> {
+  await sluice.sluice.settled();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+async function statusOf(promise: Promise<unknown>): Promise<{ status: number; error: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof OpenAI.APIError) return { status: error.status ?? 0, error: error.error as Record<string, unknown> };
+    throw error;
+  }
+  return { status: 200, error: {} };
+}
+
+describe('stored responses: retrieve, delete, cancel and input_items through Sluice', () => {
+  let openaiMock: MockProvider;
+  let azureMock: MockProvider;
+  let sluice: TestSluice;
+  let checkout: OpenAI;
+  let search: OpenAI;
+
+  before(async () => {
+    openaiMock = await MockProvider.start(openaiApi.responder);
+    azureMock = await MockProvider.start(azureApi.responder);
+    sluice = await startTestSluice(providers(openaiMock, azureMock));
+    checkout = clientOf(sluice, KEYS.checkout);
+    search = clientOf(sluice, KEYS.search);
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await Promise.all([openaiMock.close(), azureMock.close()]);
+  });
+
+  test('retrieves its own response, created without a stream, from the provider that holds it, with its key', async () => {
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Hello' });
+    await recorded(sluice);
+    const rowsBefore = (await ledgerRows(sluice)).length;
+    const retrieved = await checkout.responses.retrieve(created.id);
+    assert.equal(retrieved.id, created.id);
+    assert.equal(retrieved.output_text, `Answer ${created.id}`);
+    const received = openaiMock.received.at(-1)!;
+    assert.equal(received.method, 'GET');
+    assert.equal(received.path, `/v1/responses/${created.id}`);
+    assert.equal(received.headers.authorization, `Bearer ${OPENAI_KEY}`, 'the provider’s credentials, not the Sluice key');
+    assert.equal((await ledgerRows(sluice)).length, rowsBefore, 'a retrieve spends nothing and is not in the ledger');
+  });
+
+  test('retrieves its own response created with a stream (its id from response.created)', async () => {
+    const final = await checkout.responses.stream({ model: 'gpt-4o-mini', input: 'Hello' }).finalResponse();
+    assert.match(final.id, /^resp_/);
+    await recorded(sluice);
+    const retrieved = await checkout.responses.retrieve(final.id);
+    assert.equal(retrieved.id, final.id);
+    assert.equal(retrieved.status, 'completed');
+  });
+
+  test('GET with stream=true is passed on and its events come back as the provider sent them', async () => {
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Hello' });
+    await recorded(sluice);
+    const raw = await fetch(`${sluice.baseURL}/v1/responses/${created.id}?stream=true&starting_after=0`, {
+      headers: { authorization: `Bearer ${KEYS.checkout}` },
+    });
+    assert.equal(raw.status, 200);
+    assert.match(raw.headers.get('content-type') ?? '', /^text\/event-stream/);
+    assert.equal(await raw.text(), openaiApi.stored.get(created.id)!.frames.join(''));
+    assert.equal(openaiMock.received.at(-1)!.path, `/v1/responses/${created.id}?stream=true&starting_after=0`);
+  });
+
+  test('another consumer’s response is a 404 in OpenAI’s shape, the same as an id never recorded; nothing is sent upstream', async () => {
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Mine' });
+    await recorded(sluice);
+    const upstreamCalls = openaiMock.received.length;
+    const others = await statusOf(search.responses.retrieve(created.id));
+    const unknown = await statusOf(search.responses.retrieve('resp_never_made_here'));
+    assert.equal(others.status, 404);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(
+      { ...others.error, message: undefined },
+      { ...unknown.error, message: undefined },
+      'the same answer, whether the id exists or not',
+    );
+    assert.deepEqual(others.error, {
+      message: `Response with id '${created.id}' not found.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    });
+    const attempts = [
+      () => search.responses.delete(created.id),
+      () => search.responses.cancel(created.id),
+      () => search.responses.inputItems.list(created.id),
+    ];
+    for (const attempt of attempts) assert.equal((await statusOf(attempt())).status, 404);
+    assert.equal(openaiMock.received.length, upstreamCalls, 'no call on another consumer’s response reaches the provider');
+    assert.equal((await checkout.responses.retrieve(created.id)).id, created.id, 'it is still there for its owner');
+  });
+
+  test('a response created with store: false is not recorded', async () => {
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Forget me', store: false });
+    await recorded(sluice);
+    assert.equal((await statusOf(checkout.responses.retrieve(created.id))).status, 404);
+  });
+
+  test('delete removes the response upstream, and Sluice forgets it', async () => {
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Short-lived' });
+    await recorded(sluice);
+    await checkout.responses.delete(created.id);
+    const received = openaiMock.received.at(-1)!;
+    assert.equal(received.method, 'DELETE');
+    assert.equal(received.path, `/v1/responses/${created.id}`);
+    assert.equal(openaiApi.stored.has(created.id), false);
+    await recorded(sluice);
+    const upstreamCalls = openaiMock.received.length;
+    assert.equal((await statusOf(checkout.responses.retrieve(created.id))).status, 404);
+    assert.equal(openaiMock.received.length, upstreamCalls, 'answered by Sluice: the record is gone');
+  });
+
+  test('cancel is passed on; the provider’s refusal (a response not in the background) comes back in its own words', async () => {
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Cancel me' });
+    await recorded(sluice);
+    const cancelled = await statusOf(checkout.responses.cancel(created.id));
+    assert.equal(cancelled.status, 400);
+    assert.equal(cancelled.error.message, 'Only responses created with background=true can be cancelled.');
+    const received = openaiMock.received.at(-1)!;
+    assert.equal(received.method, 'POST');
+    assert.equal(received.path, `/v1/responses/${created.id}/cancel`);
+    assert.equal(received.headers.authorization, `Bearer ${OPENAI_KEY}`);
+  });
+
+  test('input_items lists the response’s input, the query passed on', async () => {
+    const input = [
+      { role: 'user' as const, content: 'First' },
+      { role: 'user' as const, content: 'Second' },
+    ];
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input });
+    await recorded(sluice);
+    const page = await checkout.responses.inputItems.list(created.id, { limit: 1, order: 'asc' });
+    assert.equal(page.data.length, 1);
+    assert.equal((page.data[0] as unknown as { content: string }).content, 'First');
+    const path = openaiMock.received.at(-1)!.path;
+    const url = new URL(path, 'http://mock');
+    assert.equal(url.pathname, `/v1/responses/${created.id}/input_items`);
+    assert.equal(url.searchParams.get('limit'), '1');
+    assert.equal(url.searchParams.get('order'), 'asc');
+  });
+
+  test('Azure OpenAI: the follow-ups go to its v1 surface with its api-key', async () => {
+    const azureClient = clientOf(sluice, KEYS.checkout);
+    const created = await azureClient.responses.create({ model: 'azure-4o', input: 'Hello Azure' });
+    await recorded(sluice);
+    const retrieved = await azureClient.responses.retrieve(created.id);
+    assert.equal(retrieved.id, created.id);
+    const received = azureMock.received.at(-1)!;
+    assert.equal(received.path, `/openai/v1/responses/${created.id}`);
+    assert.equal(received.headers['api-key'], AZURE_KEY);
+    assert.equal(received.headers.authorization, undefined);
+    await azureClient.responses.delete(created.id);
+    assert.equal(azureApi.stored.has(created.id), false);
+  });
+
+  test('without a Sluice key: 401; a method the endpoint does not take: 405 naming the ones it does', async () => {
+    const anonymous = await fetch(`${sluice.baseURL}/v1/responses/resp_00000001`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
+    const put = await fetch(`${sluice.baseURL}/v1/responses/resp_00000001`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${KEYS.checkout}` },
+    });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get('allow'), 'GET, DELETE');
+    await put.arrayBuffer();
+    const inputTokens = await fetch(`${sluice.baseURL}/v1/responses/input_tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}` },
+    });
+    assert.equal(inputTokens.status, 404, 'an endpoint Sluice does not front');
+    await inputTokens.arrayBuffer();
+  });
+});
+
+describe('stored responses: the record in memory is bounded', () => {
+  test('past responses.maxEntries the least recently used record is dropped, and its response answers 404', async () => {
+    const api = storingResponsesApi('/v1', (request) => request.headers.authorization === `Bearer ${OPENAI_KEY}`);
+    const openaiMock = await MockProvider.start(api.responder);
+    const azureMock = await MockProvider.start(azureApi.responder);
+    const sluice = await startTestSluice({ ...providers(openaiMock, azureMock), responses: { store: 'memory', maxEntries: 2 } });
+    try {
+      const client = clientOf(sluice, KEYS.checkout);
+      const ids: string[] = [];
+      for (const input of ['one', 'two', 'three']) {
+        ids.push((await client.responses.create({ model: 'gpt-4o-mini', input })).id);
+        await recorded(sluice);
+      }
+      assert.equal((await statusOf(client.responses.retrieve(ids[0]!))).status, 404, 'the oldest record was dropped');
+      assert.equal(api.stored.has(ids[0]!), true, 'the response itself is still upstream');
+      assert.equal((await client.responses.retrieve(ids[1]!)).id, ids[1]);
+      assert.equal((await client.responses.retrieve(ids[2]!)).id, ids[2]);
+    } finally {
+      await sluice.stop();
+      await Promise.all([openaiMock.close(), azureMock.close()]);
+    }
+  });
+});
+
+describe('stored responses: the record in Redis, shared by two gateways', () => {
+  const prefix = testKeyPrefix();
+  let openaiMock: MockProvider;
+  let azureMock: MockProvider;
+  let first: TestSluice;
+  let second: TestSluice;
+  let redis: Redis;
+
+  before(async () => {
+    openaiMock = await MockProvider.start(openaiApi.responder);
+    azureMock = await MockProvider.start(azureApi.responder);
+    const config = { ...providers(openaiMock, azureMock), responses: { store: TEST_REDIS_URL, keyPrefix: prefix } };
+    first = await startTestSluice(config);
+    second = await startTestSluice(config);
+    redis = new Redis(TEST_REDIS_URL);
+  });
+
+  after(async () => {
+    await Promise.all([first.stop(), second.stop()]);
+    await Promise.all([openaiMock.close(), azureMock.close()]);
+    await redis.quit();
+    await deleteTestKeys(prefix);
+  });
+
+  test('a response created through one gateway is retrieved, listed and deleted through the other; its key expires in 30 days', async () => {
+    const created = await clientOf(first, KEYS.checkout).responses.create({ model: 'gpt-4o-mini', input: 'Shared' });
+    await recorded(first);
+    const key = `${prefix}${created.id}`;
+    assert.deepEqual(JSON.parse((await redis.get(key))!), { consumer: 'checkout-service', provider: 'openai', model: 'gpt-4o-mini' });
+    const ttl = await redis.pttl(key);
+    assert.ok(ttl > 29.9 * 86_400_000 && ttl <= 30 * 86_400_000, `a TTL of 30 days, got ${ttl} ms`);
+    const other = clientOf(second, KEYS.checkout);
+    assert.equal((await other.responses.retrieve(created.id)).id, created.id);
+    assert.equal((await other.responses.inputItems.list(created.id)).data.length, 1);
+    assert.equal((await statusOf(clientOf(second, KEYS.search).responses.retrieve(created.id))).status, 404, 'still its owner’s only');
+    await other.responses.delete(created.id);
+    await recorded(second);
+    assert.equal(await redis.exists(key), 0, 'the record is deleted with the response');
+    assert.equal((await statusOf(clientOf(first, KEYS.checkout).responses.retrieve(created.id))).status, 404);
+  });
+});
+
+describe('stored responses: a record store that cannot be reached', () => {
+  test('the call that creates a response is answered all the same; the failure is counted; a retrieve is a 503', async () => {
+    const openaiMock = await MockProvider.start(openaiApi.responder);
+    const azureMock = await MockProvider.start(azureApi.responder);
+    // Nothing listens on port 1.
+    const sluice = await startTestSluice({ ...providers(openaiMock, azureMock), responses: { store: 'redis://127.0.0.1:1' } });
+    try {
+      const client = clientOf(sluice, KEYS.checkout);
+      const created = await client.responses.create({ model: 'gpt-4o-mini', input: 'Hello' });
+      assert.equal(created.output_text, `Answer ${created.id}`);
+      await recorded(sluice);
+      const failed = await statusOf(client.responses.retrieve(created.id));
+      assert.equal(failed.status, 503);
+      assert.equal(failed.error.code, 'response_records_unavailable');
+      const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
+      assert.match(metrics, /sluice_response_records_failed_total\{operation="write"\} [1-9]/);
+      assert.match(metrics, /sluice_response_records_failed_total\{operation="read"\} [1-9]/);
+    } finally {
+      await sluice.stop();
+      await Promise.all([openaiMock.close(), azureMock.close()]);
+    }
+  });
+});
