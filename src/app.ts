@@ -108,7 +108,18 @@ export interface WorkerLink {
 }
 
 /** Config sections a reload cannot change in a running process. */
-const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets', 'identity'] as const;
+const FIXED_SECTIONS = [
+  'gateway',
+  'admin',
+  'storage',
+  'ledger',
+  'counters',
+  'alerts',
+  'log',
+  'providerTargets',
+  'identity',
+  'responses',
+] as const;
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
@@ -182,7 +193,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     governance,
     readiness,
     cache: new ChatCache(config.cache, metrics.registry, logger),
-    storedResponses: new StoredResponses(config.responses, counters.url, metrics.registry, logger),
+    storedResponses: new StoredResponses(config.responses, counters, metrics.registry, logger),
   };
   metrics.configure(configuredNames(context.snapshot));
   if (options.worker !== undefined && context.storedResponses.records.kind === 'memory')

@@ -20,15 +20,14 @@ export const responsesSchema = z
     ttlSeconds: z.number().int().positive().max(RESPONSE_RECORD_TTL_SECONDS).default(RESPONSE_RECORD_TTL_SECONDS),
     /** Memory store: the most records held; past it the least recently used is dropped. */
     maxEntries: z.number().int().positive().max(10_000_000).default(100_000),
-    /** Redis store: put before every key. */
-    keyPrefix: z.string().max(64).default('sluice:responses:'),
+    /** Redis store: put before every key. Absent: the counters' keyPrefix and `responses:` (`sluice:responses:`). */
+    keyPrefix: z.string().max(64).optional(),
   })
   .strict();
 
 export const RESPONSES_DEFAULTS = {
   ttlSeconds: RESPONSE_RECORD_TTL_SECONDS,
   maxEntries: 100_000,
-  keyPrefix: 'sluice:responses:',
 };
 
 export type ResponsesConfig = z.infer<typeof responsesSchema>;

@@ -359,6 +359,26 @@ describe('stored responses: the record in Redis, shared by two gateways', () => 
   });
 });
 
+describe('stored responses: with no responses section, the record follows the counters', () => {
+  test('counters on Redis: the record is in their Redis, under their key prefix', async () => {
+    const prefix = testKeyPrefix();
+    const openaiMock = await MockProvider.start(openaiApi.responder);
+    const azureMock = await MockProvider.start(azureApi.responder);
+    const sluice = await startTestSluice({ ...providers(openaiMock, azureMock), counters: { url: TEST_REDIS_URL, keyPrefix: prefix } });
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const created = await clientOf(sluice, KEYS.checkout).responses.create({ model: 'gpt-4o-mini', input: 'Counted' });
+      await recorded(sluice);
+      assert.equal(JSON.parse((await redis.get(`${prefix}responses:${created.id}`))!).consumer, 'checkout-service');
+    } finally {
+      await sluice.stop();
+      await Promise.all([openaiMock.close(), azureMock.close()]);
+      await redis.quit();
+      await deleteTestKeys(prefix);
+    }
+  });
+});
+
 describe('stored responses: a record store that cannot be reached', () => {
   test('the call that creates a response is answered all the same; the failure is counted; a retrieve is a 503', async () => {
     const openaiMock = await MockProvider.start(openaiApi.responder);

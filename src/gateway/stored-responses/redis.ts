@@ -14,7 +14,9 @@ export class RedisResponseRecords implements ResponseRecords {
 
   constructor(url: string, prefix: string) {
     this.redis = import('ioredis').then(({ Redis }) => {
-      const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: TIMEOUT_MS, enableOfflineQueue: false, lazyConnect: false });
+      // Commands wait for the connection (the offline queue), each no longer than TIMEOUT_MS: the first records after a
+      // start are written once Redis is connected rather than lost, and a Redis that is down fails them within the wait.
+      const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: TIMEOUT_MS, enableOfflineQueue: true, lazyConnect: false });
       // Errors reach the caller of each command (logged and counted there).
       redis.on('error', () => undefined);
       return redis;

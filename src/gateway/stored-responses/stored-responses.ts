@@ -3,6 +3,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ResponsesConfig } from '../../config/responses-schema.js';
+import type { CounterSettings } from '../../counters/open.js';
 import { SluiceError } from '../../errors.js';
 import { MemoryResponseRecords } from './memory.js';
 import { isResponseId, type ResponseOwner, type ResponseRecords } from './records.js';
@@ -15,10 +16,14 @@ export class StoredResponses {
   private readonly failures: Counter<'operation'>;
   readonly calls: Counter<'action' | 'status'>;
 
-  /** `countersUrl`: the counters' backend, which the records follow when `responses.store` is not given. */
-  constructor(config: ResponsesConfig, countersUrl: string, registry: Registry, logger: Logger) {
-    const store = config.store ?? (countersUrl === 'memory' ? 'memory' : countersUrl);
-    this.records = store === 'memory' ? new MemoryResponseRecords(config.maxEntries) : new RedisResponseRecords(store, config.keyPrefix);
+  /**
+   * `counters`: the counters' backend, which the records follow when `responses.store` is not given (their Redis, under
+   * their key prefix, so deployments that share a Redis keep apart as their counters do).
+   */
+  constructor(config: ResponsesConfig, counters: Pick<CounterSettings, 'url' | 'keyPrefix'>, registry: Registry, logger: Logger) {
+    const store = config.store ?? counters.url;
+    const keyPrefix = config.keyPrefix ?? `${counters.keyPrefix}responses:`;
+    this.records = store === 'memory' ? new MemoryResponseRecords(config.maxEntries) : new RedisResponseRecords(store, keyPrefix);
     this.ttlMs = config.ttlSeconds * 1000;
     this.logger = logger;
     this.failures = new Counter({
