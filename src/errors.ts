@@ -49,6 +49,13 @@ export const ERRORS = {
     anthropicType: 'not_found_error',
     summary: 'No stored response with this id was created through Sluice by this consumer.',
   },
+  previous_response_not_found: {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'previous_response_not_found',
+    anthropicType: 'invalid_request_error',
+    summary: "A Responses API call's `previous_response_id` names a response another consumer created through Sluice.",
+  },
   method_not_allowed: {
     status: 405,
     openaiType: 'invalid_request_error',

@@ -210,6 +210,28 @@ describe('stored responses: retrieve, delete, cancel and input_items through Slu
     assert.equal((await checkout.responses.retrieve(created.id)).id, created.id, 'it is still there for its owner');
   });
 
+  test('previous_response_id: its own response continues; another consumer’s is refused as OpenAI refuses an unknown one', async () => {
+    const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Remember 42' });
+    await recorded(sluice);
+    const upstreamCalls = openaiMock.received.length;
+    const refused = await statusOf(
+      search.responses.create({ model: 'gpt-4o-mini', input: 'What number?', previous_response_id: created.id }),
+    );
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.error, {
+      message: `Previous response with id '${created.id}' not found.`,
+      type: 'invalid_request_error',
+      param: 'previous_response_id',
+      code: 'previous_response_not_found',
+    });
+    assert.equal(openaiMock.received.length, upstreamCalls, 'nothing is sent upstream');
+    const continued = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'What number?', previous_response_id: created.id });
+    assert.match(continued.id, /^resp_/);
+    assert.equal(openaiMock.received.at(-1)!.body.previous_response_id, created.id);
+    const unrecorded = await search.responses.create({ model: 'gpt-4o-mini', input: 'Go on', previous_response_id: 'resp_made_elsewhere' });
+    assert.match(unrecorded.id, /^resp_/, 'an id Sluice never recorded is the provider’s to judge');
+  });
+
   test('a response created with store: false is not recorded', async () => {
     const created = await checkout.responses.create({ model: 'gpt-4o-mini', input: 'Forget me', store: false });
     await recorded(sluice);

@@ -48,6 +48,9 @@ export async function handleChat(
     call.chat = request;
     call.requestedModel = request.model;
     call.stream = request.stream;
+    // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw).
+    if (door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string')
+      await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id);
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
     // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
     // Not for a model the resource policy refuses: admission answers those.

@@ -64,6 +64,30 @@ export class StoredResponses {
     }
   }
 
+  /**
+   * Refuses a `previous_response_id` recorded for another consumer: the provider would continue from that consumer's
+   * conversation (the same upstream account holds both). An id not recorded passes (made before the record, dropped
+   * past the memory cap, or directly at the provider: the provider decides), and so does any id while the record cannot
+   * be read: the call is not refused for the record's sake (logged and counted).
+   */
+  async checkPrevious(consumer: string, id: string): Promise<void> {
+    let owner: ResponseOwner | null;
+    try {
+      owner = isResponseId(id) ? await this.records.get(id) : null;
+    } catch (error) {
+      this.failures.labels('read').inc();
+      this.logger.warn(
+        { err: (error as Error).message },
+        'stored responses: previous_response_id not checked, the record could not be read',
+      );
+      return;
+    }
+    if (owner !== null && owner.consumer !== consumer)
+      throw new SluiceError('previous_response_not_found', `Previous response with id '${id}' not found.`, {
+        param: 'previous_response_id',
+      });
+  }
+
   /** Forgets a response the provider deleted; a failure leaves the record to expire (the provider answers 404 for it). */
   forget(id: string): void {
     this.records.delete(id).catch((error: unknown) => {
