@@ -19,6 +19,7 @@ import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
 import { StoredResponses } from './gateway/stored-responses/stored-responses.js';
+import type { ResponseRecords } from './gateway/stored-responses/records.js';
 import { buildSnapshot, configuredNames, type Snapshot } from './gateway/snapshot.js';
 import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
 import { defaultSpoolDir } from './ledger/spool.js';
@@ -91,6 +92,8 @@ export interface WorkerLink {
   slot: number;
   /** The primary's memory counters (used when `counters` is memory). */
   counters: CounterStore;
+  /** The primary's record of stored responses (used when it is in memory). */
+  responseRecords: ResponseRecords;
   /** The primary's ledger writer. */
   ledgerSink: LedgerSink;
   /** Every worker's metrics, summed by the primary. */
@@ -193,13 +196,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     governance,
     readiness,
     cache: new ChatCache(config.cache, metrics.registry, logger),
-    storedResponses: new StoredResponses(config.responses, counters, metrics.registry, logger),
+    storedResponses: new StoredResponses(config.responses, counters, metrics.registry, logger, options.worker?.responseRecords),
   };
   metrics.configure(configuredNames(context.snapshot));
-  if (options.worker !== undefined && context.storedResponses.records.kind === 'memory')
-    logger.warn(
-      "the record of stored responses is in each worker's memory: a call on a response another worker created answers 404; set responses.store (or counters) to Redis",
-    );
   logStartup(logger, {
     storage: config.storage,
     counters: config.counters,

@@ -18,12 +18,21 @@ export class StoredResponses {
 
   /**
    * `counters`: the counters' backend, which the records follow when `responses.store` is not given (their Redis, under
-   * their key prefix, so deployments that share a Redis keep apart as their counters do).
+   * their key prefix, so deployments that share a Redis keep apart as their counters do). `shared`: in a worker, the
+   * primary's record.
    */
-  constructor(config: ResponsesConfig, counters: Pick<CounterSettings, 'url' | 'keyPrefix'>, registry: Registry, logger: Logger) {
+  constructor(
+    config: ResponsesConfig,
+    counters: Pick<CounterSettings, 'url' | 'keyPrefix'>,
+    registry: Registry,
+    logger: Logger,
+    shared?: ResponseRecords,
+  ) {
     const store = config.store ?? counters.url;
     const keyPrefix = config.keyPrefix ?? `${counters.keyPrefix}responses:`;
-    this.records = store === 'memory' ? new MemoryResponseRecords(config.maxEntries) : new RedisResponseRecords(store, keyPrefix);
+    // In a worker of `sluice start --workers N`, a record in memory is the primary's, reached over IPC (src/cluster/).
+    this.records =
+      store !== 'memory' ? new RedisResponseRecords(store, keyPrefix) : (shared ?? new MemoryResponseRecords(config.maxEntries));
     this.ttlMs = config.ttlSeconds * 1000;
     this.logger = logger;
     this.failures = new Counter({
