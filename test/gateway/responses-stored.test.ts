@@ -82,6 +82,8 @@ describe('stored responses: retrieve, delete, cancel and input_items through Slu
     assert.equal(received.path, `/v1/responses/${created.id}`);
     assert.equal(received.headers.authorization, `Bearer ${OPENAI_KEY}`, 'the provider’s credentials, not the Sluice key');
     assert.equal((await ledgerRows(sluice)).length, rowsBefore, 'a retrieve spends nothing and is not in the ledger');
+    const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
+    assert.match(metrics, /sluice_stored_response_requests_total\{action="retrieve",status="200"\} [1-9]/);
   });
 
   test('retrieves its own response created with a stream (its id from response.created)', async () => {
@@ -223,6 +225,8 @@ describe('stored responses: retrieve, delete, cancel and input_items through Slu
     const anonymous = await fetch(`${sluice.baseURL}/v1/responses/resp_00000001`);
     assert.equal(anonymous.status, 401);
     assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
+    const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
+    assert.match(metrics, /sluice_unauthenticated_requests_total\{route="\/v1\/responses\/\{id\}"\} 1/, 'counted, not in the ledger');
     const put = await fetch(`${sluice.baseURL}/v1/responses/resp_00000001`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${KEYS.checkout}` },

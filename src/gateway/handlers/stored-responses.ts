@@ -105,7 +105,7 @@ export async function handleStoredResponse(
     res.end(body);
   } catch (error) {
     if (error instanceof SluiceError) {
-      if (error.code === 'invalid_api_key') context.metrics.unauthenticated('/v1/responses');
+      if (error.code === 'invalid_api_key') context.metrics.unauthenticated('/v1/responses/{id}');
       if (action !== null && error.code !== 'invalid_api_key') context.storedResponses.calls.labels(action, String(error.status)).inc();
     }
     sendError(res, door, error, context.logger, requestId);
