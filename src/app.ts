@@ -18,6 +18,8 @@ import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
+import { StoredResponses } from './gateway/stored-responses/stored-responses.js';
+import type { ResponseRecords } from './gateway/stored-responses/records.js';
 import { buildSnapshot, configuredNames, type Snapshot } from './gateway/snapshot.js';
 import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
 import { defaultSpoolDir } from './ledger/spool.js';
@@ -90,6 +92,8 @@ export interface WorkerLink {
   slot: number;
   /** The primary's memory counters (used when `counters` is memory). */
   counters: CounterStore;
+  /** The primary's record of stored responses (used when it is in memory). */
+  responseRecords: ResponseRecords;
   /** The primary's ledger writer. */
   ledgerSink: LedgerSink;
   /** Every worker's metrics, summed by the primary. */
@@ -107,7 +111,18 @@ export interface WorkerLink {
 }
 
 /** Config sections a reload cannot change in a running process. */
-const FIXED_SECTIONS = ['gateway', 'admin', 'storage', 'ledger', 'counters', 'alerts', 'log', 'providerTargets', 'identity'] as const;
+const FIXED_SECTIONS = [
+  'gateway',
+  'admin',
+  'storage',
+  'ledger',
+  'counters',
+  'alerts',
+  'log',
+  'providerTargets',
+  'identity',
+  'responses',
+] as const;
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
@@ -181,6 +196,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     governance,
     readiness,
     cache: new ChatCache(config.cache, metrics.registry, logger),
+    storedResponses: new StoredResponses(config.responses, counters, metrics.registry, logger, options.worker?.responseRecords),
   };
   metrics.configure(configuredNames(context.snapshot));
   logStartup(logger, {
@@ -369,6 +385,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await context.snapshot.routing.close();
       await context.snapshot.mcp.close();
       await context.cache.store.close();
+      await context.storedResponses.close();
       await directory.close();
     },
   };

@@ -41,6 +41,21 @@ export const ERRORS = {
     anthropicType: 'not_found_error',
     summary: 'No such endpoint.',
   },
+  response_not_found: {
+    status: 404,
+    openaiType: 'invalid_request_error',
+    // OpenAI's own answer for an id it does not hold has no code.
+    openaiCode: null,
+    anthropicType: 'not_found_error',
+    summary: 'No stored response with this id was created through Sluice by this consumer.',
+  },
+  previous_response_not_found: {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'previous_response_not_found',
+    anthropicType: 'invalid_request_error',
+    summary: "A Responses API call's `previous_response_id` names a response another consumer created through Sluice.",
+  },
   method_not_allowed: {
     status: 405,
     openaiType: 'invalid_request_error',
@@ -103,6 +118,13 @@ export const ERRORS = {
     openaiCode: 'identity_unavailable',
     anthropicType: 'api_error',
     summary: "A JWT's issuer's signing keys (its JWKS) cannot be fetched: the token is neither accepted nor refused, and a retry may pass.",
+  },
+  response_records_unavailable: {
+    status: 503,
+    openaiType: 'api_error',
+    openaiCode: 'response_records_unavailable',
+    anthropicType: 'api_error',
+    summary: "The record of stored responses (its Redis) cannot be read: the response's owner is unknown, and a retry may pass.",
   },
   body_too_large: {
     status: 413,

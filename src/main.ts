@@ -6,6 +6,7 @@ import { startSluice, type RunningSluice, type WorkerLink } from './app.js';
 import { ADMIN_PORT_VARIABLE, GATEWAY_PORT_VARIABLE, runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
 import { PrimaryLink } from './cluster/primary-link.js';
 import { SharedCounterStore } from './cluster/shared-counters.js';
+import { SharedResponseRecords } from './cluster/shared-response-records.js';
 import { SharedLedgerSink } from './cluster/shared-ledger.js';
 import { MAX_WORKERS } from './config/schema.js';
 import { defaultConfig, NO_PROVIDER_HINT, type DefaultConfig } from './config/defaults.js';
@@ -57,7 +58,14 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
   const workers = workerCount(run.workers, config);
   if (cluster.isPrimary && workers > 1) {
     try {
-      await runPrimary({ workers, storage: config.storage, logger, gateway: config.gateway, admin: config.admin });
+      await runPrimary({
+        workers,
+        storage: config.storage,
+        logger,
+        gateway: config.gateway,
+        admin: config.admin,
+        responseRecords: config.responses.maxEntries,
+      });
     } catch (error) {
       throw listenFailure(error, config) ?? error;
     }
@@ -159,6 +167,7 @@ function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
     link: {
       slot: Number(process.env[WORKER_SLOT_VARIABLE] ?? '0'),
       counters: new SharedCounterStore(primary),
+      responseRecords: new SharedResponseRecords(primary),
       ledgerSink: new SharedLedgerSink(primary),
       metrics: () => primary.request<string>({ op: 'metrics' }),
       provideMetrics: (metrics) => primary.provideMetrics(metrics),

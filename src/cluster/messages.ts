@@ -1,8 +1,12 @@
 // The messages between the primary of `sluice start --workers N` and its workers, over the cluster's IPC channel.
 import type { CounterLine, CounterSeed, LeaseRequest } from '../counters/counter-store.js';
 import type { PackedBatch } from '../ledger/batch.js';
+import type { ResponseOwner } from '../gateway/stored-responses/records.js';
 
-/** What a worker asks of the primary: the counters every worker shares, the one ledger writer, and /metrics. */
+/**
+ * What a worker asks of the primary: the counters every worker shares, the record of stored responses (in memory), the
+ * one ledger writer, and /metrics.
+ */
 export type PrimaryRequest =
   | { op: 'reserve'; now: number; lines: CounterLine[] }
   | { op: 'settle'; now: number; batches: CounterLine[][] }
@@ -10,6 +14,9 @@ export type PrimaryRequest =
   | { op: 'claim'; now: number; key: string; ttlMs: number }
   | { op: 'seed'; now: number; seeds: CounterSeed[]; complete: boolean }
   | { op: 'read'; now: number; key: string }
+  | { op: 'response-owner'; id: string }
+  | { op: 'response-record'; id: string; owner: ResponseOwner; ttlMs: number }
+  | { op: 'response-forget'; id: string }
   | { op: 'ledger'; key: string; batch: PackedBatch }
   | { op: 'metrics' };
 

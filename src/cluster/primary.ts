@@ -5,6 +5,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { MemoryCounterStore } from '../counters/memory.js';
+import { MemoryResponseRecords } from '../gateway/stored-responses/memory.js';
 import { openLedgerSink } from '../ledger/open-sink.js';
 import { ConnectionBalancer } from './balancer.js';
 import type { LedgerSink } from '../ledger/sink.js';
@@ -18,6 +19,8 @@ export interface PrimaryOptions {
   gateway: { host: string; port: number; maxConnections: number };
   /** The admin API's listener, held here the same way. */
   admin: { host: string; port: number };
+  /** The most records of stored responses held here for the workers (responses.maxEntries). */
+  responseRecords: number;
 }
 
 /** The slot a worker fills, passed in its environment: its spool folder is named after it, so a replacement replays it. */
@@ -62,6 +65,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   );
   const balancers = [gatewayBalancer, adminBalancer];
   const counters = new MemoryCounterStore();
+  // The record of stored responses, when in memory: here, so a call on a response reaches it whichever worker takes it.
+  const responses = new MemoryResponseRecords(options.responseRecords);
   // Opened at the first batch: by then the first worker has created (or migrated) the store's tables.
   let sink: Promise<LedgerSink> | null = null;
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
@@ -110,6 +115,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         return counters.seed(request.now, request.seeds);
       case 'read':
         return counters.read(request.now, request.key);
+      case 'response-owner':
+        return responses.get(request.id);
+      case 'response-record':
+        return responses.set(request.id, request.owner, request.ttlMs);
+      case 'response-forget':
+        return responses.delete(request.id);
       case 'ledger':
         sink ??= openLedgerSink(options.storage, logger);
         return (await sink).write(request.key, request.batch);

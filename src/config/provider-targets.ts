@@ -76,8 +76,13 @@ function localAddresses(): Set<string> {
   return new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((item) => normalizeHost(item.address))));
 }
 
-/** Sluice's storage and counters endpoints as the config names them (SQLite and memory counters have none). */
-export function configuredEndpoints(config: Pick<SluiceConfig, 'storage' | 'counters'>): OwnEndpoint[] {
+/**
+ * Sluice's storage, counters and stored-response record endpoints as the config names them (SQLite and memory have
+ * none). `responses` is optional for callers that build a config by hand; a validated one always has it.
+ */
+export function configuredEndpoints(
+  config: Pick<SluiceConfig, 'storage' | 'counters'> & Partial<Pick<SluiceConfig, 'responses'>>,
+): OwnEndpoint[] {
   const endpoints: OwnEndpoint[] = [];
   const add = (text: string, defaultPort: number, what: string) => {
     try {
@@ -91,6 +96,8 @@ export function configuredEndpoints(config: Pick<SluiceConfig, 'storage' | 'coun
   if (/^postgres(ql)?:\/\//.test(config.storage)) add(config.storage, 5432, "Sluice's PostgreSQL store");
   const counters = typeof config.counters === 'string' ? config.counters : config.counters.url;
   if (/^rediss?:\/\//.test(counters)) add(counters, 6379, "Sluice's Redis counters");
+  const responses = config.responses?.store;
+  if (responses !== undefined && /^rediss?:\/\//.test(responses)) add(responses, 6379, "Sluice's Redis record of stored responses");
   return endpoints;
 }
 
@@ -112,7 +119,9 @@ export class ProviderTargets {
   }
 
   /** From sluice.yaml alone: its listeners at their configured ports (a port 0 is not known yet, so not checked). */
-  static fromConfig(config: Pick<SluiceConfig, 'storage' | 'counters' | 'gateway' | 'admin' | 'providerTargets'>): ProviderTargets {
+  static fromConfig(
+    config: Pick<SluiceConfig, 'storage' | 'counters' | 'gateway' | 'admin' | 'providerTargets'> & Partial<Pick<SluiceConfig, 'responses'>>,
+  ): ProviderTargets {
     const targets = new ProviderTargets(config.providerTargets.allow, configuredEndpoints(config));
     targets.setListeners([
       { host: config.gateway.host, port: config.gateway.port, what: "Sluice's gateway listener" },

@@ -5,6 +5,7 @@ import { DISCOVERY_DEFAULTS, discoverySchema } from './discovery-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
 import { CACHE_DEFAULTS, cacheSchema } from './cache-schema.js';
+import { RESPONSES_DEFAULTS, responsesSchema } from './responses-schema.js';
 import { guardrailSchema } from './guardrails-schema.js';
 import { parseAllowEntry } from './provider-targets.js';
 import { headersRecord, httpUrl, labelsRecord, nameText, ownerText, secretText, settingText, TEXT_LIMITS } from './limits.js';
@@ -311,6 +312,8 @@ export const configSchema = z
     mcp: mcpSchema.default(MCP_DEFAULTS),
     /** The exact-match response cache (docs/agents.md); nothing is cached unless a model or a request opts in. */
     cache: cacheSchema.default(CACHE_DEFAULTS),
+    /** Who owns each stored Responses API response, for GET, DELETE, cancel and input_items on it (docs/agents.md). */
+    responses: responsesSchema.default(RESPONSES_DEFAULTS),
     /** Detectors on prompts and answers: monitor, block or mask (docs/agents.md). */
     guardrails: z.array(guardrailSchema).max(100).default([]),
     /** Who a caller is besides its Sluice key: client certificates, the mesh's forwarded identity, JWTs (docs/identity.md). */

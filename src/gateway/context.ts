@@ -4,6 +4,7 @@ import type { ChatCache } from './cache/chat-cache.js';
 import type { GatewayIdentity } from './pipeline/authenticate.js';
 import type { RecordSinks } from './pipeline/record.js';
 import type { Snapshot } from './snapshot.js';
+import type { StoredResponses } from './stored-responses/stored-responses.js';
 
 export interface GatewayContext extends RecordSinks {
   /** Everything built from one version of the config. A call reads it once, so a reload never mixes two versions. */
@@ -13,6 +14,8 @@ export interface GatewayContext extends RecordSinks {
   readiness: ReadinessProbe;
   /** The response cache's store (kept across reloads); which calls it serves is the snapshot's cachePolicy. */
   cache: ChatCache;
+  /** Who owns each stored Responses API response (kept across reloads). */
+  storedResponses: StoredResponses;
   /** Client certificates, trusted proxies and JWT issuers (fixed at start). */
   identity: GatewayIdentity;
 }

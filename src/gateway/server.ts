@@ -16,12 +16,16 @@ import { handleChat } from './handlers/chat.js';
 import { handleCountTokens } from './handlers/count-tokens.js';
 import { handleEmbeddings } from './handlers/embeddings.js';
 import { handleModels } from './handlers/models.js';
+import { handleStoredResponse } from './handlers/stored-responses.js';
 import { Call } from './pipeline/call.js';
 import { refuseWhileDraining } from './handlers/refuse-draining.js';
 import { GatewayResponse, sendError } from './respond.js';
 import { handleMcp } from './mcp/handler.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Where the calls on a stored response begin: /v1/responses/{id}[/cancel|/input_items]. */
+const STORED_RESPONSES = '/v1/responses/';
 
 /** A 405 names the methods the endpoint takes (RFC 9110, 15.5.6), as /healthz and /readyz do. */
 const ALLOW_POST = { allow: 'POST' };
@@ -170,6 +174,8 @@ export class GatewayServer {
         return answerHealth(req, res, path, this.context.readiness);
     }
     if (path === '/mcp' || path.startsWith('/mcp/')) return this.mcp(req, res, requestId, path);
+    if (path.startsWith(STORED_RESPONSES))
+      return this.storedResponse(req, res, requestId, path.slice(STORED_RESPONSES.length), queryAt === -1 ? '' : url.slice(queryAt));
     const door = errorDoor(req);
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (req.method !== 'GET')
@@ -212,6 +218,28 @@ export class GatewayServer {
       (error: unknown) => {
         directory.leave();
         done();
+        this.fault(req, res, requestId, error);
+      },
+    );
+  }
+
+  /**
+   * The calls on a stored response (handlers/stored-responses.ts): counted in flight, and holding the routing table's
+   * pools open, like a call, so a drain or a reload waits for the upstream call they make.
+   */
+  private storedResponse(req: IncomingMessage, res: ServerResponse, requestId: string, rest: string, query: string): void {
+    if (this.draining) res.setHeader('connection', 'close');
+    const routing = this.context.snapshot.routing;
+    this.inFlight++;
+    routing.enter();
+    handleStoredResponse(this.context, req, res, requestId, rest, query).then(
+      () => {
+        routing.leave();
+        this.callDone();
+      },
+      (error: unknown) => {
+        routing.leave();
+        this.callDone();
         this.fault(req, res, requestId, error);
       },
     );

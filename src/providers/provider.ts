@@ -18,6 +18,17 @@ export interface EmbeddingsTokenLimits {
 /** `text_documents`: plain-text documents (Anthropic's `source.type: "text"`), which OpenAI's file inputs cannot carry. */
 export type Feature = 'chat' | 'stream' | 'tools' | 'images' | 'text_documents' | 'json_mode' | 'json_schema' | 'embeddings';
 
+/** What a client may do with a response the provider stored (OpenAI's Responses API). */
+export type StoredResponseAction = 'retrieve' | 'delete' | 'cancel' | 'input_items';
+
+/** The upstream request of such an action: no body; the answer goes back to the client as it is. */
+export interface StoredResponseRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path and query, relative to the provider's origin. */
+  path: string;
+  headers: Record<string, string>;
+}
+
 export interface Provider {
   /** The name given in sluice.yaml. */
   readonly name: string;
@@ -54,6 +65,12 @@ export interface Provider {
    * client's anthropic-beta header.
    */
   openCountTokens?(body: Record<string, unknown>, model: string, betas: string | undefined): CountTokensExchange;
+  /**
+   * The request for an action on a response this provider stored (GET, DELETE /responses/{id}, its cancel and
+   * input_items), with the provider's credentials; `query` (`?...` or '') is the client's, passed on. Absent where the
+   * provider keeps no responses.
+   */
+  openStoredResponse?(id: string, action: StoredResponseAction, query: string): StoredResponseRequest;
   /** Per-attempt credentials that depend on the moment (AWS SigV4 signatures, OAuth tokens); absent for static keys. */
   authorize?(request: UpstreamRequest): Promise<UpstreamRequest>;
 }

@@ -70,6 +70,11 @@ export interface ClientStream {
    * takes: the in-band error event that ends a broken stream continues the count. Absent for APIs that do not number.
    */
   readonly nextSequenceNumber?: number;
+  /**
+   * Where the provider keeps what it answered (the Responses API's stored response), its id as the stream gave it (its
+   * first event); null until then, absent for APIs that keep nothing.
+   */
+  readonly responseId?: string | null;
 }
 
 /** What the exchanges of chat and embeddings share. */
@@ -106,6 +111,11 @@ export interface ChatPassThrough {
   usage(text: string): Usage | null;
   /** Relays the streamed answer, changing only what it must, tapping usage; error events pass through `redactor`. */
   relay(redactor: Redactor): ClientStream;
+  /**
+   * The id under which the provider keeps a whole answer (the Responses API's stored response), read by a bounded scan
+   * of its first bytes; null when it has none. Absent for APIs that keep nothing.
+   */
+  responseId?(text: string): string | null;
 }
 
 export interface EmbeddingsExchange extends Exchange {

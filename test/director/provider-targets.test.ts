@@ -141,6 +141,11 @@ describe('provider targets in sluice.yaml', () => {
     ['the gateway listener by name', { ...provider('http://localhost:4000/v1') }, /Sluice's gateway listener/],
     ['the configured Redis', { ...provider('http://127.0.0.1:6379'), counters: 'redis://localhost:6379' }, /Sluice's Redis counters/],
     [
+      'the Redis of the record of stored responses',
+      { ...provider('http://127.0.0.1:6380'), responses: { store: 'redis://localhost:6380' } },
+      /Sluice's Redis record of stored responses/,
+    ],
+    [
       'the configured PostgreSQL',
       { ...provider('http://db.internal:5432'), storage: 'postgres://sluice@db.internal/sluice' },
       /Sluice's PostgreSQL store/,

@@ -47,6 +47,7 @@ describe('Responses API streams', () => {
       assert.equal(run(relay, stream, cuts), stream, `cut at ${cuts.join(',')}`);
       assert.deepEqual(relay.usage, { inputTokens: 24, outputTokens: 11, cachedInputTokens: 8, cacheWriteTokens: 0, reported: true });
       assert.equal(relay.streamError, null);
+      assert.equal(relay.responseId, 'resp_stream1', 'the stored response’s id, from response.created');
     }
     assert.deepEqual(new ResponsesStreamRelay(redactor).estimateOutput().texts.length, 0);
   });

@@ -52,6 +52,9 @@ export async function handleChat(
     call.chat = request;
     call.requestedModel = request.model;
     call.stream = request.stream;
+    // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw).
+    if (door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string')
+      await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id);
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
     // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
     // Not for a model the resource policy refuses: admission answers those.
@@ -112,6 +115,7 @@ export async function handleChat(
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
+      if (streamed.responseId !== null) rememberStored(context, call, body, streamed.responseId);
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
       const captured = capture?.whole() ?? null;
       if (keepIn !== null && captured !== null && call.usage.reported) {
@@ -129,6 +133,9 @@ export async function handleChat(
       const answered = complete(door, request, answer, res, guardOutput);
       call.usage = answered.usage;
       call.output = answered.output;
+      // The scan for the id of a stored response runs after the answer has left.
+      const responseId = answer.exchange.passThrough?.responseId?.(answer.text!) ?? null;
+      if (responseId !== null) rememberStored(context, call, body, responseId);
       if (keepIn !== null && call.usage.reported) {
         context.cache.keep(
           keepIn,
@@ -146,6 +153,16 @@ export async function handleChat(
   }
   const finished = finishCall(context, call);
   if (finished !== undefined) await finished;
+}
+
+/**
+ * Records who owns a response the provider stored (a Responses API call passed through, `store` not false: OpenAI's
+ * default is true), so the consumer can retrieve, delete or cancel it through Sluice (handlers/stored-responses.ts).
+ * Called once the answer is sent; the write is not awaited.
+ */
+function rememberStored(context: GatewayContext, call: Call, body: Record<string, unknown>, id: string): void {
+  if (body.store === false || call.consumer === null || call.target === null) return;
+  context.storedResponses.remember(id, { consumer: call.consumer.name, provider: call.target.provider.name, model: call.target.model });
 }
 
 /** Whether a cached answer was made by this target (its provider and the model the provider knows). */
@@ -206,6 +223,8 @@ interface Streamed {
   firstTokenHr: bigint | null;
   /** stream_interrupted when the upstream broke off, stream_error when it reported an error in the stream. */
   errorClass: 'stream_interrupted' | 'stream_error' | null;
+  /** The id of the response the provider stored, as its stream gave it; null when it gave none. */
+  responseId: string | null;
 }
 
 function relayStream(
@@ -322,6 +341,7 @@ class StreamRelay implements BodySink {
       output: () => stream.estimateOutput(),
       firstTokenHr: this.firstTokenHr,
       errorClass: this.interrupted ? 'stream_interrupted' : stream.streamError !== null ? 'stream_error' : null,
+      responseId: stream.responseId ?? null,
     });
   }
 }

@@ -159,6 +159,12 @@ export class RoutingTable {
     }
   }
 
+  /** A provider by its name with its pool, for calls outside any model's route (the follow-ups of a stored response). */
+  upstream(name: string): { provider: Provider; pool: Pool } | undefined {
+    const slot = this.slots.get(name);
+    return slot === undefined ? undefined : { provider: slot.provider, pool: slot.pool };
+  }
+
   /** A call that read this table begins: until it ends, a reload leaves its pools open. */
   enter(): void {
     this.users++;

@@ -4,7 +4,7 @@ import type { ProviderSettings } from '../settings.js';
 import type { Provider } from '../provider.js';
 import { OPENAI_FEATURES } from '../openai/index.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from '../openai/exchange.js';
-import { openaiResponsesExchange } from '../openai/responses.js';
+import { openaiResponsesExchange, storedResponseRequest } from '../openai/responses.js';
 import { azureHeaders } from './auth.js';
 
 export function createAzureOpenAIProvider(name: string, config: ProviderSettings): Provider {
@@ -30,5 +30,7 @@ export function createAzureOpenAIProvider(name: string, config: ProviderSettings
         : openaiChatExchange(name, deploymentPath(deployment, 'chat/completions'), headers, request, deployment, client),
     openEmbeddings: (request, deployment, client) =>
       openaiEmbeddingsExchange(name, deploymentPath(deployment, 'embeddings'), headers, request, deployment, client),
+    // Stored responses are on the v1 surface too, without a deployment: the response id names the one that made it.
+    openStoredResponse: (id, action, query) => storedResponseRequest(responsesPath, headers, id, action, query),
   };
 }

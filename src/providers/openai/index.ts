@@ -3,7 +3,7 @@ import type { ProviderSettings } from '../settings.js';
 import type { Feature, Provider } from '../provider.js';
 import { openaiHeaders } from './auth.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from './exchange.js';
-import { openaiResponsesExchange } from './responses.js';
+import { openaiResponsesExchange, storedResponseRequest } from './responses.js';
 
 export const OPENAI_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
   'chat',
@@ -34,5 +34,6 @@ export function createOpenAIProvider(name: string, config: ProviderSettings): Pr
         ? openaiResponsesExchange(name, responsesPath, headers, client.body, model)
         : openaiChatExchange(name, chatPath, headers, request, model, client),
     openEmbeddings: (request, model, client) => openaiEmbeddingsExchange(name, embeddingsPath, headers, request, model, client),
+    openStoredResponse: (id, action, query) => storedResponseRequest(responsesPath, headers, id, action, query),
   };
 }

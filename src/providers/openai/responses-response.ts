@@ -91,3 +91,53 @@ export function responsesFinishReason(root: Record<string, unknown>, calledTools
   if (root.status === 'failed') return 'error';
   return calledTools ? 'tool_calls' : 'stop';
 }
+
+/** How far into a whole response the scan for its id goes: OpenAI writes `id` first; a few fields at most precede it. */
+const ID_SCAN_CHARS = 4_096;
+const QUOTE = 0x22;
+
+/**
+ * The top-level `id` of a whole response, found by a scan of its first characters (strings skipped, depth counted)
+ * rather than a parse of the whole answer, which may be megabytes; null when it is not there.
+ */
+export function responsesAnswerId(text: string): string | null {
+  const end = Math.min(text.length, ID_SCAN_CHARS);
+  let depth = 0;
+  for (let at = 0; at < end; at++) {
+    const char = text.charCodeAt(at);
+    if (char === QUOTE) {
+      const close = stringEnd(text, at, end);
+      if (close === -1) return null;
+      if (depth === 1 && close === at + 3 && text.startsWith('"id"', at)) {
+        let value = close + 1;
+        while (isSpace(text.charCodeAt(value))) value++;
+        if (text.charCodeAt(value) === 0x3a /* : */) {
+          value++;
+          while (isSpace(text.charCodeAt(value))) value++;
+          if (text.charCodeAt(value) !== QUOTE) return null;
+          const valueEnd = stringEnd(text, value, end);
+          if (valueEnd === -1) return null;
+          const id = tryParseJson(text.slice(value, valueEnd + 1));
+          return typeof id === 'string' && id !== '' ? id : null;
+        }
+      }
+      at = close;
+    } else if (char === 0x7b /* { */ || char === 0x5b /* [ */) depth++;
+    else if (char === 0x7d /* } */ || char === 0x5d /* ] */) depth--;
+  }
+  return null;
+}
+
+/** The index of the quote closing the string that opens at `open`, before `end`; -1 if none. */
+function stringEnd(text: string, open: number, end: number): number {
+  for (let at = open + 1; at < end; at++) {
+    const char = text.charCodeAt(at);
+    if (char === 0x5c /* \ */) at++;
+    else if (char === QUOTE) return at;
+  }
+  return -1;
+}
+
+function isSpace(char: number): boolean {
+  return char === 0x20 || char === 0x0a || char === 0x0d || char === 0x09;
+}

@@ -32,6 +32,8 @@ export class ResponsesStreamRelay implements ClientStream {
   finished: boolean;
   /** One past the last forwarded event's sequence_number (or count, for events without one). */
   nextSequenceNumber: number;
+  /** The response's id, from the stream's response.created event (the events are parsed here anyway). */
+  responseId: string | null;
   private readonly output: OutputSample;
   private readonly parser: SseParser;
   private readonly redactor: Redactor;
@@ -43,6 +45,7 @@ export class ResponsesStreamRelay implements ClientStream {
     this.streamError = null;
     this.finished = false;
     this.nextSequenceNumber = 0;
+    this.responseId = null;
     this.output = new OutputSample();
     this.parser = new SseParser();
     this.redactor = redactor;
@@ -82,6 +85,11 @@ export class ResponsesStreamRelay implements ClientStream {
         case 'response.function_call_arguments.delta':
           this.output.add(asString(data.delta));
           break;
+        case 'response.created': {
+          const id = asString(asObject(data.response).id);
+          if (id !== '') this.responseId = id;
+          break;
+        }
         case 'response.completed':
         case 'response.incomplete':
         case 'response.failed': {

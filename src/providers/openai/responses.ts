@@ -3,14 +3,16 @@
 // only its usage is read (usage.input_tokens, output_tokens, input_tokens_details.cached_tokens).
 // Reference: https://platform.openai.com/docs/api-reference/responses/create
 import type { StreamDecoder } from '../../ir/stream.js';
+import type { StoredResponseAction, StoredResponseRequest } from '../provider.js';
 import type { ChatExchange, ChatPassThrough, Redactor } from '../../wire/exchange.js';
 import { openaiPassedFailure } from './errors.js';
-import { responsesAnswerUsage, responsesChatResponse } from './responses-response.js';
+import { responsesAnswerId, responsesAnswerUsage, responsesChatResponse } from './responses-response.js';
 import { ResponsesStreamDecoder, ResponsesStreamRelay } from './responses-stream.js';
 
 const PASS_THROUGH: ChatPassThrough = {
   usage: responsesAnswerUsage,
   relay: (redactor: Redactor) => new ResponsesStreamRelay(redactor),
+  responseId: responsesAnswerId,
 };
 
 function streamDecoder(): StreamDecoder {
@@ -32,4 +34,28 @@ export function openaiResponsesExchange(
     streamDecoder,
     failure: openaiPassedFailure,
   };
+}
+
+const STORED_RESPONSE_CALLS: Record<StoredResponseAction, { method: StoredResponseRequest['method']; suffix: string }> = {
+  retrieve: { method: 'GET', suffix: '' },
+  delete: { method: 'DELETE', suffix: '' },
+  cancel: { method: 'POST', suffix: '/cancel' },
+  input_items: { method: 'GET', suffix: '/input_items' },
+};
+
+/**
+ * The call on a stored response at `<responsesPath>/{id}` (OpenAI's /v1/responses/{id}, Azure's v1 surface
+ * /openai/v1/responses/{id}): GET and DELETE on it, POST .../cancel, GET .../input_items; no body, so no content-type.
+ * Reference: https://platform.openai.com/docs/api-reference/responses/get
+ */
+export function storedResponseRequest(
+  responsesPath: string,
+  headers: Record<string, string>,
+  id: string,
+  action: StoredResponseAction,
+  query: string,
+): StoredResponseRequest {
+  const call = STORED_RESPONSE_CALLS[action];
+  const { 'content-type': _contentType, ...bodiless } = headers;
+  return { method: call.method, path: `${responsesPath}/${encodeURIComponent(id)}${call.suffix}${query}`, headers: bodiless };
 }

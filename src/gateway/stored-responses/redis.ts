@@ -1,0 +1,45 @@
+// The record of stored responses in Redis, shared by every gateway on it: one key per response (SET ... PX ttl), read
+// with GET, removed with DEL.
+import type { Redis } from 'ioredis';
+import { decodeOwner, encodeOwner, type ResponseOwner, type ResponseRecords } from './records.js';
+
+/** A look-up waits no longer than this: a follow-up call is not held longer by a slow Redis. */
+const TIMEOUT_MS = 1_000;
+
+export class RedisResponseRecords implements ResponseRecords {
+  readonly kind = 'redis';
+  /** ioredis is loaded with the first Redis record store, not with the gateway: the default may be memory. */
+  private readonly redis: Promise<Redis>;
+  private readonly prefix: string;
+
+  constructor(url: string, prefix: string) {
+    this.redis = import('ioredis').then(({ Redis }) => {
+      // Commands wait for the connection (the offline queue), each no longer than TIMEOUT_MS: the first records after a
+      // start are written once Redis is connected rather than lost, and a Redis that is down fails them within the wait.
+      const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: TIMEOUT_MS, enableOfflineQueue: true, lazyConnect: false });
+      // Errors reach the caller of each command (logged and counted there).
+      redis.on('error', () => undefined);
+      return redis;
+    });
+    this.prefix = prefix;
+  }
+
+  async get(id: string): Promise<ResponseOwner | null> {
+    const text = await (await this.redis).get(this.prefix + id);
+    return text === null ? null : decodeOwner(text);
+  }
+
+  async set(id: string, owner: ResponseOwner, ttlMs: number): Promise<void> {
+    await (await this.redis).set(this.prefix + id, encodeOwner(owner), 'PX', ttlMs);
+  }
+
+  async delete(id: string): Promise<void> {
+    await (await this.redis).del(this.prefix + id);
+  }
+
+  /** Sends what was queued (the records of the last calls) before closing. */
+  async close(): Promise<void> {
+    const redis = await this.redis;
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

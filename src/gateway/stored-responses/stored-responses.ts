@@ -1,0 +1,111 @@
+// Stored Responses API responses on the gateway: their owners recorded after each passed-through answer is sent (a
+// failure logged and counted, never the client's), and looked up for the calls on them (handlers/stored-responses.ts).
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { ResponsesConfig } from '../../config/responses-schema.js';
+import type { CounterSettings } from '../../counters/open.js';
+import { SluiceError } from '../../errors.js';
+import { MemoryResponseRecords } from './memory.js';
+import { isResponseId, type ResponseOwner, type ResponseRecords } from './records.js';
+import { RedisResponseRecords } from './redis.js';
+
+export class StoredResponses {
+  readonly records: ResponseRecords;
+  private readonly ttlMs: number;
+  private readonly logger: Logger;
+  private readonly failures: Counter<'operation'>;
+  readonly calls: Counter<'action' | 'status'>;
+
+  /**
+   * `counters`: the counters' backend, which the records follow when `responses.store` is not given (their Redis, under
+   * their key prefix, so deployments that share a Redis keep apart as their counters do). `shared`: in a worker, the
+   * primary's record.
+   */
+  constructor(
+    config: ResponsesConfig,
+    counters: Pick<CounterSettings, 'url' | 'keyPrefix'>,
+    registry: Registry,
+    logger: Logger,
+    shared?: ResponseRecords,
+  ) {
+    const store = config.store ?? counters.url;
+    const keyPrefix = config.keyPrefix ?? `${counters.keyPrefix}responses:`;
+    // In a worker of `sluice start --workers N`, a record in memory is the primary's, reached over IPC (src/cluster/).
+    this.records =
+      store !== 'memory' ? new RedisResponseRecords(store, keyPrefix) : (shared ?? new MemoryResponseRecords(config.maxEntries));
+    this.ttlMs = config.ttlSeconds * 1000;
+    this.logger = logger;
+    this.failures = new Counter({
+      name: 'sluice_response_records_failed_total',
+      help: 'Writes and reads of the record of stored responses that failed (its Redis unreachable)',
+      labelNames: ['operation'],
+      registers: [registry],
+    });
+    this.calls = new Counter({
+      name: 'sluice_stored_response_requests_total',
+      help: 'Calls on stored responses (retrieve, delete, cancel, input_items), by the status answered',
+      labelNames: ['action', 'status'],
+      registers: [registry],
+    });
+  }
+
+  /** Records who owns a response, once its answer has been sent; never awaited by the call, never failing it. */
+  remember(id: string, owner: ResponseOwner): void {
+    if (!isResponseId(id)) return;
+    this.records.set(id, owner, this.ttlMs).catch((error: unknown) => {
+      this.failures.labels('write').inc();
+      this.logger.warn(
+        { provider: owner.provider, err: (error as Error).message },
+        'stored responses: the record of a response could not be written; calls on it will answer 404',
+      );
+    });
+  }
+
+  /** The owner of a response id, or null; throws response_records_unavailable when the record cannot be read. */
+  async owner(id: string): Promise<ResponseOwner | null> {
+    if (!isResponseId(id)) return null;
+    try {
+      return await this.records.get(id);
+    } catch (error) {
+      this.failures.labels('read').inc();
+      this.logger.warn({ err: (error as Error).message }, 'stored responses: the record could not be read');
+      throw new SluiceError('response_records_unavailable', 'The record of stored responses cannot be read now; retry later.');
+    }
+  }
+
+  /**
+   * Refuses a `previous_response_id` recorded for another consumer: the provider would continue from that consumer's
+   * conversation (the same upstream account holds both). An id not recorded passes (made before the record, dropped
+   * past the memory cap, or directly at the provider: the provider decides), and so does any id while the record cannot
+   * be read: the call is not refused for the record's sake (logged and counted).
+   */
+  async checkPrevious(consumer: string, id: string): Promise<void> {
+    let owner: ResponseOwner | null;
+    try {
+      owner = isResponseId(id) ? await this.records.get(id) : null;
+    } catch (error) {
+      this.failures.labels('read').inc();
+      this.logger.warn(
+        { err: (error as Error).message },
+        'stored responses: previous_response_id not checked, the record could not be read',
+      );
+      return;
+    }
+    if (owner !== null && owner.consumer !== consumer)
+      throw new SluiceError('previous_response_not_found', `Previous response with id '${id}' not found.`, {
+        param: 'previous_response_id',
+      });
+  }
+
+  /** Forgets a response the provider deleted; a failure leaves the record to expire (the provider answers 404 for it). */
+  forget(id: string): void {
+    this.records.delete(id).catch((error: unknown) => {
+      this.failures.labels('delete').inc();
+      this.logger.warn({ err: (error as Error).message }, 'stored responses: the record of a deleted response could not be removed');
+    });
+  }
+
+  close(): Promise<void> {
+    return this.records.close();
+  }
+}
