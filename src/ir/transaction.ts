@@ -59,6 +59,8 @@ export interface Transaction {
    * for none, and in records made before it.
    */
   webSearches?: number;
+  /** File searches (OpenAI's file_search tool calls), billed per call beside the tokens; as webSearches. */
+  fileSearches?: number;
   /** The tier that served the call where it is priced apart from the standard one (OpenAI's priority, flex); else null. */
   serviceTier?: ServiceTier | null;
 }

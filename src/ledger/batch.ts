@@ -39,7 +39,8 @@ const CACHE_WRITE_1H_TOKENS = 14;
 const WEB_SEARCHES = 15;
 /** 0 for the standard tier, else the tier's place in SERVICE_TIERS plus one. */
 const SERVICE_TIER = 16;
-const NUMBER_FIELDS = 17;
+const FILE_SEARCHES = 17;
+const NUMBER_FIELDS = 18;
 
 const SERVICE_TIERS: readonly ServiceTier[] = ['priority', 'flex'];
 
@@ -111,6 +112,7 @@ export class BatchBuilder {
     numbers[at + SAVED_MICRO_USD] = tx.savedMicroUsd ?? 0;
     numbers[at + CACHE_WRITE_1H_TOKENS] = tx.cacheWrite1hTokens ?? 0;
     numbers[at + WEB_SEARCHES] = tx.webSearches ?? 0;
+    numbers[at + FILE_SEARCHES] = tx.fileSearches ?? 0;
     numbers[at + SERVICE_TIER] = tx.serviceTier === undefined || tx.serviceTier === null ? 0 : SERVICE_TIERS.indexOf(tx.serviceTier) + 1;
     numbers[at + FLAGS] =
       (tx.stream ? STREAM : 0) |
@@ -216,7 +218,7 @@ export function sliceBatch(batch: PackedBatch, from: number, to: number): Packed
 
 /**
  * Number fields per record: NUMBER_FIELDS, or fewer in a batch spooled by an earlier version (13 before the saving field,
- * 14 before the 1-hour cache writes, 15 before web searches and the service tier): fields are only ever added at the end, so a record's earlier offsets never move.
+ * 14 before the 1-hour cache writes, 15 before web searches, file searches and the service tier): fields are only ever added at the end, so a record's earlier offsets never move.
  */
 function numberStride(batch: PackedBatch): number {
   return batch.count === 0 ? NUMBER_FIELDS : batch.numbers.length / batch.count;
@@ -282,6 +284,7 @@ export function unpack(batch: PackedBatch): Transaction[] {
       cacheWrite1hTokens: numberFields > CACHE_WRITE_1H_TOKENS ? numbers[at + CACHE_WRITE_1H_TOKENS]! : 0,
       webSearches: numberFields > WEB_SEARCHES ? numbers[at + WEB_SEARCHES]! : 0,
       serviceTier: numberFields > SERVICE_TIER ? (SERVICE_TIERS[numbers[at + SERVICE_TIER]! - 1] ?? null) : null,
+      fileSearches: numberFields > FILE_SEARCHES ? numbers[at + FILE_SEARCHES]! : 0,
     };
   }
   return rows;

@@ -135,6 +135,8 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   cacheWrite1hTokens: number;
   /** Web searches billed beside the tokens; 0 for rows before migration 18. */
   webSearches: number;
+  /** File searches billed beside the tokens; 0 for rows before migration 18. */
+  fileSearches: number;
   /** The tier priced apart that served the call (priority, flex); null for the standard tier and rows before migration 18. */
   serviceTier: ServiceTier | null;
 }

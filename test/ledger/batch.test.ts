@@ -34,6 +34,7 @@ function transaction(i: number): Transaction {
     cacheWrite1hTokens: i % 6 > 2 ? (i % 6) - 2 : 0,
     webSearches: i % 5 === 1 ? i % 4 : 0,
     serviceTier: i % 4 === 1 ? 'priority' : i % 4 === 2 ? 'flex' : null,
+    fileSearches: i % 3,
   };
 }
 
@@ -85,7 +86,7 @@ test('a batch spooled before the saving field (thirteen number fields a record) 
   for (const row of rows) builder.append(row);
   assert.deepEqual(
     unpack(withNumberFields(builder.take()!, 13)),
-    rows.map((row) => ({ ...row, savedMicroUsd: 0, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null })),
+    rows.map((row) => ({ ...row, savedMicroUsd: 0, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null, fileSearches: 0 })),
   );
 });
 
@@ -96,11 +97,11 @@ test('a batch spooled before the 1-hour cache-write field (fourteen number field
   const batch = builder.take()!;
   assert.deepEqual(
     unpack(withNumberFields(batch, 14)),
-    rows.map((row) => ({ ...row, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null })),
+    rows.map((row) => ({ ...row, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null, fileSearches: 0 })),
   );
 });
 
-test('a batch spooled before the web-search and service-tier fields (fifteen number fields a record) still unpacks, with none', () => {
+test('a batch spooled before the web-search, service-tier and file-search fields (fifteen number fields a record) still unpacks, with none', () => {
   const builder = new BatchBuilder(4);
   const rows = [transaction(5), transaction(6), transaction(1), transaction(2)];
   assert.deepEqual(
@@ -114,9 +115,9 @@ test('a batch spooled before the web-search and service-tier fields (fifteen num
   );
   for (const row of rows) builder.append(row);
   const batch = builder.take()!;
-  assert.equal(batch.numbers.length / batch.count, 17);
+  assert.equal(batch.numbers.length / batch.count, 18);
   assert.deepEqual(
     unpack(withNumberFields(batch, 15)),
-    rows.map((row) => ({ ...row, webSearches: 0, serviceTier: null })),
+    rows.map((row) => ({ ...row, webSearches: 0, serviceTier: null, fileSearches: 0 })),
   );
 });

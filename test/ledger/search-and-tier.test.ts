@@ -1,5 +1,5 @@
-// What a call was billed for beside its tokens, in the ledger, against both stores: the web searches a provider ran and
-// the service tier that served it are recorded with the call and shown by /api/transactions, so a row says why its cost
+// What a call was billed for beside its tokens, in the ledger, against both stores: the web and file searches a provider
+// ran and the service tier that served it are recorded with the call and shown by /api/transactions, so a row says why its cost
 // is above its tokens' price. Calls through the official SDKs to mock Anthropic and OpenAI servers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { anthropicMessage, json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { messageItem, responseObject } from '../support/mock-responses.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -29,6 +30,14 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         }),
       );
       openai = await MockProvider.start((request, res) => {
+        if (request.path.endsWith('/responses')) {
+          const searched = (id: string) => ({ id, type: 'file_search_call', status: 'completed', queries: ['sluice'], results: null });
+          return json(
+            res,
+            200,
+            responseObject([searched('fs_1'), searched('fs_2'), messageItem('Found.')], { input_tokens: 30, output_tokens: 6 }, 'gpt-4.1'),
+          );
+        }
         const tier = (request.body.service_tier as string | undefined) ?? 'default';
         json(res, 200, { ...openaiCompletion('Fast.', { prompt_tokens: 10, completion_tokens: 5 }, 'gpt-4.1'), service_tier: tier });
       });
@@ -68,26 +77,32 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await client.chat.completions.create({ model: 'gpt-4.1', messages });
       await client.chat.completions.create({ model: 'gpt-4.1', messages, service_tier: 'priority' });
       await client.chat.completions.create({ model: 'gpt-4.1', messages, service_tier: 'flex' });
+      await client.responses.create({
+        model: 'gpt-4.1',
+        input: 'What does the manual say about sluices?',
+        tools: [{ type: 'file_search', vector_store_ids: ['vs_manuals'] }],
+      });
       await sluice.sluice.settled();
 
       const page = await admin('GET', '/api/transactions?limit=10');
       assert.equal(page.status, 200, JSON.stringify(page.body));
       // Newest first.
       assert.deepEqual(
-        page.body.items.map((item: any) => [item.requestedModel, item.webSearches, item.serviceTier]),
+        page.body.items.map((item: any) => [item.requestedModel, item.webSearches, item.fileSearches, item.serviceTier]),
         [
-          ['gpt-4.1', 0, 'flex'],
-          ['gpt-4.1', 0, 'priority'],
-          ['gpt-4.1', 0, null],
-          ['sonnet', 3, null],
+          ['gpt-4.1', 0, 2, null],
+          ['gpt-4.1', 0, 0, 'flex'],
+          ['gpt-4.1', 0, 0, 'priority'],
+          ['gpt-4.1', 0, 0, null],
+          ['sonnet', 3, 0, null],
         ],
       );
       // The tier's price is in the cost: GPT-4.1's priority prices above its standard ones.
-      const [, priority, standard] = page.body.items.map((item: any) => item.cost.microUsd as number);
+      const [, , priority, standard] = page.body.items.map((item: any) => item.cost.microUsd as number);
       assert.ok(priority! > standard!, JSON.stringify([priority, standard]));
       const detail = await admin('GET', `/api/transactions/${page.body.items.at(-1).id}`);
       assert.equal(detail.status, 200, JSON.stringify(detail.body));
-      assert.deepEqual([detail.body.webSearches, detail.body.serviceTier], [3, null]);
+      assert.deepEqual([detail.body.webSearches, detail.body.fileSearches, detail.body.serviceTier], [3, 0, null]);
     });
   });
 }

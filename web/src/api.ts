@@ -243,6 +243,7 @@ export interface Transaction {
   /** Of cacheWriteTokens, the 1-hour cache's (billed at 2x input, 5-minute writes at 1.25x). */
   cacheWrite1hTokens: number;
   webSearches: number;
+  fileSearches: number;
   serviceTier: 'priority' | 'flex' | null;
   tokensEstimated: boolean;
   cost: Money | null;

@@ -37,6 +37,10 @@ const transaction = z
     webSearches: z.number().openapi({
       description: 'Web searches the provider ran and billed per search (their price is in `cost`); 0 for calls recorded before this field',
     }),
+    fileSearches: z.number().openapi({
+      description:
+        "File searches (OpenAI's file_search tool calls) billed per call (their price is in `cost`); 0 for calls recorded before this field",
+    }),
     serviceTier: z.enum(['priority', 'flex']).nullable().openapi({
       description:
         "The tier priced apart that served the call (OpenAI's priority or flex, priced as such in `cost`); null for the standard tier",
@@ -83,6 +87,7 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     cacheWrite1hTokens: entry.cacheWrite1hTokens,
     webSearches: entry.webSearches,
     serviceTier: entry.serviceTier,
+    fileSearches: entry.fileSearches,
     tokensEstimated: entry.tokensEstimated,
     cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd),
     saved: money(entry.savedMicroUsd),

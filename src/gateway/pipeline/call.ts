@@ -112,6 +112,7 @@ export class Call {
       cacheWriteTokens: usage.cacheWriteTokens,
       cacheWrite1hTokens: usage.cacheWrite1hTokens ?? 0,
       webSearches: usage.webSearches ?? 0,
+      fileSearches: usage.fileSearches ?? 0,
       serviceTier: usage.serviceTier ?? null,
       tokensEstimated: !usage.reported && (usage.inputTokens > 0 || usage.outputTokens > 0),
       costMicroUsd: metered.cost,

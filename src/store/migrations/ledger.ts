@@ -123,14 +123,16 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 18,
-    name: "the ledger's web_searches and service_tier: what a call was billed for beside its tokens",
-    // Web searches the provider ran and bills per search (Anthropic's web search tool, OpenAI's web_search), and the
+    name: "the ledger's web_searches, file_searches and service_tier: what a call was billed for beside its tokens",
+    // Web and file searches the provider ran and bills per search (Anthropic's web search tool, OpenAI's web_search and
+    // file_search; Gemini's grounding queries, as discovery reads them), and the
     // tier priced apart that served the call (OpenAI's priority or flex; NULL for the standard tier), so that a row says
     // why its cost is above its tokens' price. 0 and NULL for rows before this version and for observers' rows. Outside
     // the compliance hash chain's row digest, like cache_write_1h_tokens, so blocks sealed before it still verify.
     sql: () => `
       ALTER TABLE transactions ADD COLUMN web_searches INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE transactions ADD COLUMN service_tier TEXT;
+      ALTER TABLE transactions ADD COLUMN file_searches INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];

@@ -36,6 +36,7 @@ function values(row: Transaction): SqlValue[] {
     row.cacheWrite1hTokens ?? 0,
     row.webSearches ?? 0,
     row.serviceTier ?? null,
+    row.fileSearches ?? 0,
   ];
 }
 

@@ -186,7 +186,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const cost = observation.costMicroUsd ?? null;
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
   // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here, no
-  // response cache saved it, and an observation states no cache writes, web searches or service tier.
+  // response cache saved it, and an observation states no cache writes, web searches, service tier or file searches.
   const values: SqlValue[] = [
     `observed-${randomUUID()}`,
     observation.at,
@@ -216,6 +216,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     0,
     0,
     null,
+    0,
     calls,
     discoveredId,
   ];

@@ -13,7 +13,7 @@ const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${
 const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
   time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
-  saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier`;
+  saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier, file_searches`;
 
 export function transactionStatements() {
   return {
@@ -63,6 +63,7 @@ interface LedgerRow {
   cache_write_1h_tokens: number;
   web_searches: number | string;
   service_tier: string | null;
+  file_searches: number | string;
 }
 
 /** PostgreSQL returns BIGINT columns as strings. */
@@ -88,6 +89,7 @@ function entry(row: LedgerRow): LedgerEntry {
     cacheWrite1hTokens: integer(row.cache_write_1h_tokens),
     webSearches: integer(row.web_searches),
     serviceTier: asServiceTier(row.service_tier) ?? null,
+    fileSearches: integer(row.file_searches),
     tokensEstimated: Number(row.tokens_estimated) === 1,
     costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
     latencyMs: integer(row.latency_ms),

@@ -253,6 +253,7 @@ export function auditContract(context: ContractContext): void {
           cacheWrite1hTokens: 2000,
           webSearches: 4,
           serviceTier: 'priority',
+          fileSearches: 2,
         }),
       ]);
       await store.insertTransactions(Array.from({ length: 123 }, (_, i) => transaction(i + 1, { consumer: 'batch' })));
@@ -304,6 +305,7 @@ export function auditContract(context: ContractContext): void {
           // Migration 18: what the call was billed for beside its tokens.
           web_searches: 4,
           service_tier: 'priority',
+          file_searches: 2,
         },
       );
     });

@@ -236,6 +236,7 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Cost', costText(row)],
             // What the cost holds beside the tokens: searches billed per search, a tier priced above or below standard.
             ...(row.webSearches > 0 ? [['Web searches', count(row.webSearches)] satisfies [string, preact.ComponentChildren]] : []),
+            ...(row.fileSearches > 0 ? [['File searches', count(row.fileSearches)] satisfies [string, preact.ComponentChildren]] : []),
             ...(row.serviceTier !== null
               ? [['Service tier', `${row.serviceTier} (priced as such)`] satisfies [string, preact.ComponentChildren]]
               : []),
