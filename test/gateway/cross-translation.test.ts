@@ -55,6 +55,14 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         const message = "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.";
         return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } });
       }
+      // As OpenAI does: its reasoning models take no stop at all, the others from 1 to 4 stop sequences.
+      if (body.stop !== undefined && (body.model === 'o3' || !Array.isArray(body.stop) || body.stop.length < 1 || body.stop.length > 4)) {
+        const message =
+          body.model === 'o3'
+            ? "Unsupported parameter: 'stop' is not supported with this model."
+            : "Invalid 'stop': expected an array of 1 to 4 strings.";
+        return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'stop', code: 'unsupported_parameter' } });
+      }
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true) {
         return sse(
@@ -170,6 +178,24 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     // A model that takes them still gets them.
     await anthropic.messages.create({ ...withSampling, model: 'gpt-4o-mini' });
     assert.equal(openaiMock.received.at(-1)!.body.temperature, 0.2);
+  });
+
+  test('Anthropic SDK -> OpenAI: stop_sequences OpenAI cannot take are a 400 naming stop_sequences, nothing sent upstream', async () => {
+    const ask = (model: string, stop_sequences: string[]) =>
+      anthropic.messages.create({ model, max_tokens: 100, stop_sequences, messages: [{ role: 'user', content: 'List five' }] });
+    const refusedFor = (what: RegExp) => (error: unknown) =>
+      error instanceof Anthropic.BadRequestError && error.message.includes('stop_sequences') && what.test(error.message);
+    const before = openaiMock.received.length;
+    // Five are more than Chat Completions takes; o3 (a reasoning model) takes none.
+    await assert.rejects(ask('gpt-4o-mini', ['1', '2', '3', '4', '5']), refusedFor(/at most 4/));
+    await assert.rejects(ask('o3', ['END']), refusedFor(/o3 takes no stop sequences/));
+    assert.equal(openaiMock.received.length, before);
+    // Four reach a model that takes them; none at all (an empty list) sends no stop.
+    await ask('gpt-4o-mini', ['1', '2', '3', '4']);
+    assert.deepEqual(openaiMock.received.at(-1)!.body.stop, ['1', '2', '3', '4']);
+    const message = await ask('o3', []);
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
+    assert.equal('stop' in openaiMock.received.at(-1)!.body, false);
   });
 
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {

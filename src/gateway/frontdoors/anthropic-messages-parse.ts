@@ -339,3 +339,13 @@ function documentRefusal(block: JsonObject, at: string, provider: TranslatedProv
     return { param: `${at}.context`, what: "a document's context is not translated; put it in a text block." };
   return null;
 }
+
+/** The request fields whose IR name is not Anthropic's. */
+const ANTHROPIC_FIELDS: Readonly<Record<string, string>> = { stop: 'stop_sequences' };
+
+/** A translated target's refusal of a field, naming it as the client sent it (stop_sequences, not the IR's stop). */
+export function inClientTerms(refusal: SluiceError): SluiceError {
+  const field = refusal.param === null ? undefined : ANTHROPIC_FIELDS[refusal.param];
+  if (field === undefined) return refusal;
+  return new SluiceError(refusal.code, `${field}: ${refusal.message}`, { param: field });
+}

@@ -42,3 +42,14 @@ export function openaiTakesSampling(model: string, effort: ReasoningEffort | und
   const later = Number(match[1]) > 5 || match[2] !== undefined;
   return later && (effort === undefined || effort === 'none');
 }
+
+/**
+ * Whether `model` takes stop sequences (`stop`): the o-series and GPT-5 to GPT-5.4 refuse the field outright ("Unsupported
+ * parameter: 'stop' is not supported with this model."), GPT-5.5 and later take it again; every other model does.
+ */
+export function openaiTakesStop(model: string): boolean {
+  if (O_SERIES.test(model)) return false;
+  const match = GPT5.exec(model);
+  if (match === null || Number(match[1]) < 5) return true;
+  return Number(match[1]) > 5 || Number(match[2] ?? 0) >= 5;
+}

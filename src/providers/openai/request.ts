@@ -3,7 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { openaiReasoningEffort, openaiTakesSampling } from './reasoning.js';
+import { openaiReasoningEffort, openaiTakesSampling, openaiTakesStop } from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -45,7 +45,7 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.topP !== undefined) body.top_p = request.topP;
   }
-  if (request.stop !== undefined) body.stop = request.stop;
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = openaiStop(request.stop, targetModel);
   if (request.tools !== undefined) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
@@ -80,6 +80,28 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
   if (effort !== undefined) body.reasoning_effort = effort;
   if (request.user !== undefined) body.user = request.user;
   return body;
+}
+
+/** Chat Completions takes up to 4 stop sequences: https://platform.openai.com/docs/api-reference/chat/create#chat-create-stop */
+const MAX_STOP_SEQUENCES = 4;
+
+/**
+ * The stop sequences `model` is sent, or why it cannot be: more than OpenAI takes, or a reasoning model that takes none.
+ * Either is refused here rather than left out: an answer running past the point the client meant it to stop is not the
+ * answer asked for (an agent loop's "Observation:"), and another of the model's targets may take them.
+ */
+function openaiStop(stop: string[], model: string): string[] {
+  if (!openaiTakesStop(model))
+    throw new SluiceError('unsupported_by_provider', `OpenAI's ${model} takes no stop sequences, as its reasoning models do not.`, {
+      param: 'stop',
+    });
+  if (stop.length > MAX_STOP_SEQUENCES)
+    throw new SluiceError(
+      'unsupported_by_provider',
+      `OpenAI takes at most ${MAX_STOP_SEQUENCES} stop sequences; ${stop.length} were given.`,
+      { param: 'stop' },
+    );
+  return stop;
 }
 
 /**
