@@ -319,6 +319,27 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(final.stop_reason, 'tool_use');
   });
 
+  test('Anthropic SDK -> OpenAI provider: a tool result marked is_error tells the model the call failed', async () => {
+    const messages: Anthropic.MessageParam[] = [
+      { role: 'user', content: 'Weather in Atlantis?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Atlantis' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'unknown city', is_error: true }] },
+    ];
+    await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, messages });
+    // Chat Completions' tool messages have no error field: the content says it.
+    assert.deepEqual((openaiMock.received.at(-1)!.body.messages as unknown[])[2], {
+      role: 'tool',
+      tool_call_id: 'toolu_1',
+      content: 'Error: unknown city',
+    });
+    // A result not marked failed goes as it is.
+    const succeeded = messages
+      .slice(0, 2)
+      .concat({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' }] });
+    await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, messages: succeeded });
+    assert.equal(((openaiMock.received.at(-1)!.body.messages as unknown[])[2] as { content: string }).content, '18C');
+  });
+
   test('Anthropic SDK -> OpenAI provider: an image in a tool result follows the tool message in a user message', async () => {
     const png = Buffer.from('not really a png').toString('base64');
     await anthropic.messages.create({

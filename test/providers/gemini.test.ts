@@ -250,6 +250,26 @@ describe('Gemini provider', () => {
     });
   });
 
+  test("a tool result marked is_error reaches Gemini under functionResponse.response's error key", async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const failed = (content: string): Anthropic.MessageParam[] => [
+      { role: 'user', content: 'Weather in Atlantis?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Atlantis' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content, is_error: true }] },
+    ];
+    // Gemini reads "output" as a function's output and "error" as why it failed.
+    await anthropic.messages.create({ model: 'gemini-flash', max_tokens: 40, messages: failed('unknown city') });
+    assert.deepEqual((gemini.received.at(-1)!.body.contents as unknown[])[2], {
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { error: 'unknown city' } } }],
+    });
+    await anthropic.messages.create({ model: 'gemini-flash', max_tokens: 40, messages: failed('{"code":404}') });
+    assert.deepEqual((gemini.received.at(-1)!.body.contents as unknown[])[2], {
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { error: { code: 404 } } } }],
+    });
+  });
+
   test('RESOURCE_EXHAUSTED falls back to the next target; a URL image is a clear 400', async () => {
     const answered = await openai.chat.completions.create({ model: 'busy-then-ok', messages: [{ role: 'user', content: 'x' }] });
     assert.equal(answered.choices[0]?.message.content, 'Bonjour from Gemini');

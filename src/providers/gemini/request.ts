@@ -66,7 +66,11 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
         const images = message.content.flatMap((part, i) =>
           part.type === 'image' ? [toPart(part, `messages[${index}].content[${i}]`)] : [],
         );
-        append('user', [{ functionResponse: { name, response: isObject(parsed) ? parsed : { content: text } } }, ...images]);
+        // A failed call's result goes under the "error" key, which Gemini reads as why the function failed
+        // (https://ai.google.dev/api/caching#FunctionResponse); a result otherwise as the function's output.
+        const response =
+          message.isError === true ? { error: isObject(parsed) ? parsed : text } : isObject(parsed) ? parsed : { content: text };
+        append('user', [{ functionResponse: { name, response } }, ...images]);
         break;
       }
     }

@@ -123,7 +123,9 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
     }
     let images = 0;
     const content = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`)).join('');
-    out.push({ role: 'tool', tool_call_id: message.toolCallId, content });
+    // A tool message has no field saying the call failed (Anthropic's is_error): its content does, or the model reads
+    // the failure's text as the tool's answer.
+    out.push({ role: 'tool', tool_call_id: message.toolCallId, content: message.isError === true ? failed(content) : content });
     if (images > 0) {
       toolImages.push({ type: 'text', text: `Images returned by tool call ${message.toolCallId}:` });
       for (const part of message.content) if (part.type === 'image') toolImages.push(imageUrlPart(part));
@@ -131,6 +133,10 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
   }
   if (toolImages.length > 0) out.push({ role: 'user', content: toolImages });
   return out;
+}
+
+function failed(content: string): string {
+  return content === '' ? 'Error' : `Error: ${content}`;
 }
 
 function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>): OpenAIMessage {
