@@ -1,7 +1,13 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { claudeOutputLimit, strictSchema, UNPLACED_CLAUDE_MAX_OUTPUT, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import {
+  claudeOutputLimit,
+  prefillRefusal,
+  strictSchema,
+  UNPLACED_CLAUDE_MAX_OUTPUT,
+  type ClaudeModelFeatures,
+} from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
@@ -75,6 +81,7 @@ export function anthropicRequestBody(
     }
   }
   trimPrefill(messages);
+  if (!model.prefill && messages.at(-1)?.role === 'assistant') throw prefillRefusal(targetModel);
   const body: AnthropicRequest = {
     model: targetModel,
     // Thinking's own figure (its budget and room for the answer) where reasoning was asked for.

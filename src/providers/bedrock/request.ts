@@ -2,7 +2,7 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
-import { claudeOutputLimit, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeOutputLimit, prefillRefusal, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { converseReasoning } from './reasoning.js';
@@ -40,12 +40,13 @@ function unsupported(param: string, what: string): SluiceError {
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
  * here; null for a request that asks for none. `model`: what a Claude model takes (claudeModelFeatures; any other model
- * is sent everything as asked).
+ * is sent everything as asked); `modelId`: the model's id, to name it in a refusal.
  */
 export function bedrockConverseBody(
   request: ChatRequest,
   answer: JsonAnswerTool | null,
   model: ClaudeModelFeatures,
+  modelId: string,
 ): BedrockConverseRequest {
   // Converse has no "none". With a JSON answer tool it is expressed by forcing that tool (jsonAnswerTool); otherwise by
   // offering no tools, which Converse allows only while no turn holds a tool call or result (those need toolConfig).
@@ -120,6 +121,7 @@ export function bedrockConverseBody(
   });
   for (const message of messages) if (message.role === 'user') promptDocuments(message.content);
   trimPrefill(messages);
+  if (!model.prefill && messages.at(-1)?.role === 'assistant') throw prefillRefusal(modelId);
   const body: BedrockConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};
