@@ -55,6 +55,11 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         const message = "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.";
         return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } });
       }
+      // As OpenAI does: an end-user id of at most 64 characters.
+      if (typeof body.user === 'string' && body.user.length > 64) {
+        const message = `Invalid 'user': string too long. Expected a string with maximum length 64, but got a string with length ${body.user.length} instead.`;
+        return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'user', code: 'string_above_max_length' } });
+      }
       // As OpenAI does: its reasoning models take no stop at all, the others from 1 to 4 stop sequences.
       if (body.stop !== undefined && (body.model === 'o3' || !Array.isArray(body.stop) || body.stop.length < 1 || body.stop.length > 4)) {
         const message =
@@ -196,6 +201,27 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     const message = await ask('o3', []);
     assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
     assert.equal('stop' in openaiMock.received.at(-1)!.body, false);
+  });
+
+  test("Anthropic SDK -> OpenAI: Claude Code's long metadata.user_id reaches OpenAI as a stable id within its 64 characters", async () => {
+    // Claude Code's user_id: user_<64 hex>_account_<uuid>_session_<uuid>, some 150 characters.
+    const claudeCode = `user_${'a1'.repeat(32)}_account_0b9f6a3e-2c1d-4e5f-8a7b-6c5d4e3f2a1b_session_7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d`;
+    const ask = (user_id: string) =>
+      anthropic.messages.create({
+        model: 'gpt-4o-mini',
+        max_tokens: 64,
+        metadata: { user_id },
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+    const message = await ask(claudeCode);
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
+    const sent = openaiMock.received.at(-1)!.body.user as string;
+    assert.match(sent, /^[0-9a-f]{64}$/);
+    // The same caller is the same id on every call, as OpenAI's abuse detection needs; a short id goes as it is.
+    await ask(claudeCode);
+    assert.equal(openaiMock.received.at(-1)!.body.user, sent);
+    await ask('user-42');
+    assert.equal(openaiMock.received.at(-1)!.body.user, 'user-42');
   });
 
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {

@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
+import { endUserDigest } from '../shared/end-user-id.js';
 import { openaiReasoningEffort, openaiTakesSampling, openaiTakesStop } from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
@@ -78,8 +79,19 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
         : { type: format.type };
   }
   if (effort !== undefined) body.reasoning_effort = effort;
-  if (request.user !== undefined) body.user = request.user;
+  if (request.user !== undefined) body.user = openaiUser(request.user);
   return body;
+}
+
+/** OpenAI takes an end-user id of at most 64 characters ("Invalid 'user': string too long"). */
+const MAX_USER_LENGTH = 64;
+
+/**
+ * The end-user id as OpenAI takes it: one longer than it takes (Claude Code's metadata.user_id runs to some 150
+ * characters) goes as its digest, which still tells one caller from another, rather than failing every call.
+ */
+function openaiUser(user: string): string {
+  return user.length <= MAX_USER_LENGTH ? user : endUserDigest(user);
 }
 
 /** Chat Completions takes up to 4 stop sequences: https://platform.openai.com/docs/api-reference/chat/create#chat-create-stop */
