@@ -40,6 +40,12 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         const message = '`temperature` is deprecated for this model.';
         return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
       }
+      // As Anthropic does: an end-user id is to be opaque, and one that is an email address is refused.
+      const userId = (body.metadata as { user_id?: string } | undefined)?.user_id;
+      if (userId !== undefined && (userId.includes('@') || userId.length > 256)) {
+        const message = 'metadata.user_id: user_id appears to contain an email address. Please send a uuid or hash value instead.';
+        return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
+      }
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true)
         return sse(
@@ -222,6 +228,19 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(openaiMock.received.at(-1)!.body.user, sent);
     await ask('user-42');
     assert.equal(openaiMock.received.at(-1)!.body.user, 'user-42');
+  });
+
+  test('OpenAI SDK -> Anthropic provider: a user that is an email address reaches Claude as an opaque id it takes', async () => {
+    const ask = (user: string) =>
+      openai.chat.completions.create({ model: 'claude-haiku', user, messages: [{ role: 'user', content: 'Hi' }] });
+    const completion = await ask('jane.doe@example.com');
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Claude');
+    const sent = (anthropicMock.received.at(-1)!.body.metadata as { user_id: string }).user_id;
+    assert.match(sent, /^[0-9a-f]{64}$/);
+    await ask('jane.doe@example.com');
+    assert.equal((anthropicMock.received.at(-1)!.body.metadata as { user_id: string }).user_id, sent);
+    await ask('user-42');
+    assert.deepEqual(anthropicMock.received.at(-1)!.body.metadata, { user_id: 'user-42' });
   });
 
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {

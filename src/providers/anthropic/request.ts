@@ -9,6 +9,7 @@ import {
   type ClaudeModelFeatures,
 } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
+import { endUserDigest } from '../shared/end-user-id.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
@@ -125,8 +126,20 @@ export function anthropicRequestBody(
   } else if (request.parallelToolCalls === false && body.tools !== undefined) {
     body.tool_choice = { type: 'auto', disable_parallel_tool_use: true };
   }
-  if (request.user !== undefined) body.metadata = { user_id: request.user };
+  if (request.user !== undefined) body.metadata = { user_id: claudeUserId(request.user) };
   return body;
+}
+
+/** Anthropic takes an end-user id of at most 256 characters. */
+const MAX_USER_ID_LENGTH = 256;
+
+/**
+ * The end-user id as Anthropic takes it: opaque, refusing one that is an email address ("user_id appears to contain an
+ * email address"), which OpenAI's clients often send as `user`, or longer than it takes. Such an id goes as its digest,
+ * which still tells one caller from another, rather than failing every call.
+ */
+function claudeUserId(user: string): string {
+  return user.includes('@') || user.length > MAX_USER_ID_LENGTH ? endUserDigest(user) : user;
 }
 
 /**
