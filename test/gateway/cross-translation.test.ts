@@ -75,15 +75,17 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'stop', code: 'unsupported_parameter' } });
       }
       const hasTools = Array.isArray(body.tools);
+      // As OpenAI does: a call of the function tool_choice named ends with finish_reason "stop", not "tool_calls".
+      const named = typeof body.tool_choice === 'object' && body.tool_choice !== null;
       if (body.stream === true) {
-        return sse(
-          res,
-          hasTools
-            ? openaiToolStreamFrames('get_weather', ['{"city":', '"Paris"}'])
-            : openaiStreamFrames(['Hi', ' from', ' GPT'], { prompt_tokens: 14, completion_tokens: 3 }),
-        );
+        const frames = hasTools
+          ? openaiToolStreamFrames('get_weather', ['{"city":', '"Paris"}'])
+          : openaiStreamFrames(['Hi', ' from', ' GPT'], { prompt_tokens: 14, completion_tokens: 3 });
+        return sse(res, named ? frames.map((frame) => frame.replace('"finish_reason":"tool_calls"', '"finish_reason":"stop"')) : frames);
       }
-      return json(res, 200, hasTools ? openaiToolCompletion('get_weather', '{"city":"Paris"}') : openaiCompletion('Hi from GPT'));
+      const toolCompletion = openaiToolCompletion('get_weather', '{"city":"Paris"}');
+      if (named) toolCompletion.choices[0]!.finish_reason = 'stop';
+      return json(res, 200, hasTools ? toolCompletion : openaiCompletion('Hi from GPT'));
     });
     sluice = await startTestSluice({
       providers: {
@@ -361,6 +363,22 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     const streamed = final.content.find((item) => item.type === 'tool_use');
     assert.ok(streamed?.type === 'tool_use');
     assert.deepEqual(streamed.input, { city: 'Paris' });
+    assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  test('Anthropic SDK -> OpenAI provider: a call of the tool tool_choice names is stop_reason tool_use, streamed and not', async () => {
+    const request = {
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }],
+      tool_choice: { type: 'tool' as const, name: 'get_weather' },
+      messages: [{ role: 'user' as const, content: 'Weather?' }],
+    };
+    const message = await anthropic.messages.create(request);
+    assert.deepEqual(openaiMock.received.at(-1)!.body.tool_choice, { type: 'function', function: { name: 'get_weather' } });
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.equal(message.content.find((block) => block.type === 'tool_use')?.name, 'get_weather');
+    const final = await anthropic.messages.stream(request).finalMessage();
     assert.equal(final.stop_reason, 'tool_use');
   });
 

@@ -21,7 +21,7 @@ export function openaiChatResponse(body: unknown): ChatResponse {
     created: asNumber(root.created) ?? Math.floor(Date.now() / 1000),
     text: asString(message.content),
     toolCalls,
-    finishReason: openaiFinishReason(choice.finish_reason),
+    finishReason: withToolCalls(openaiFinishReason(choice.finish_reason), toolCalls.length),
     usage: withServiceTier(openaiUsage(root.usage), root.service_tier),
   };
 }
@@ -31,6 +31,15 @@ export function withServiceTier(usage: Usage, tier: unknown): Usage {
   const priced = asServiceTier(tier);
   if (priced !== undefined) usage.serviceTier = priced;
   return usage;
+}
+
+/**
+ * An answer that called tools ends for them: OpenAI ends the call of the function tool_choice named with
+ * finish_reason "stop" (as do some compatible servers any call), where a client reading the stop reason of a translated
+ * answer (Anthropic's tool_use, that agent loops run the tools on) must learn that tools were called.
+ */
+export function withToolCalls(finish: FinishReason, toolCalls: number): FinishReason {
+  return finish === 'stop' && toolCalls > 0 ? 'tool_calls' : finish;
 }
 
 export function openaiFinishReason(value: unknown): FinishReason {

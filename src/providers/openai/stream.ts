@@ -3,7 +3,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { openaiFinishReason, openaiUsage, withServiceTier } from './response.js';
+import { openaiFinishReason, openaiUsage, withServiceTier, withToolCalls } from './response.js';
 
 export class OpenAIStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -68,7 +68,7 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
         if (args.length > 0) out.push({ type: 'tool_call_delta', index: current.index, argumentsDelta: args });
       }
       if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
-        out.push({ type: 'finish', finishReason: openaiFinishReason(choice.finish_reason) });
+        out.push({ type: 'finish', finishReason: withToolCalls(openaiFinishReason(choice.finish_reason), this.toolCalls) });
       }
       if (root.usage !== undefined && root.usage !== null) {
         const usage = withServiceTier(openaiUsage(root.usage), root.service_tier);
