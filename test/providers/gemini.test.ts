@@ -33,6 +33,12 @@ describe('Gemini provider', () => {
         const requests = request.body.requests as unknown[];
         return json(res, 200, { embeddings: requests.map((_, i) => ({ values: [i, 0.25] })) });
       }
+      // As Gemini does: at most 5 stop sequences.
+      const stops = (request.body.generationConfig as { stopSequences?: string[] } | undefined)?.stopSequences;
+      if (stops !== undefined && stops.length > 5) {
+        const message = "Invalid value at 'generation_config.stop_sequences': at most 5 stop sequences are allowed.";
+        return json(res, 400, { error: { code: 400, message, status: 'INVALID_ARGUMENT' } });
+      }
       const hasTools = request.body.tools !== undefined;
       if (path.includes('image-safety')) return json(res, 200, answer([], 'IMAGE_SAFETY'));
       if (path.includes('malformed')) {
@@ -268,6 +274,26 @@ describe('Gemini provider', () => {
       role: 'user',
       parts: [{ functionResponse: { name: 'get_weather', response: { error: { code: 404 } } } }],
     });
+  });
+
+  test('stop_sequences: up to 5 reach Gemini; more, which it refuses, are a 400 naming stop_sequences, nothing sent', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const ask = (stop_sequences: string[]) =>
+      anthropic.messages.create({ model: 'gemini-flash', max_tokens: 40, stop_sequences, messages: [{ role: 'user', content: 'Count' }] });
+    await ask(['1', '2', '3', '4', '5']);
+    assert.deepEqual((gemini.received.at(-1)!.body.generationConfig as { stopSequences: string[] }).stopSequences, [
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
+    const before = gemini.received.length;
+    await assert.rejects(
+      ask(['1', '2', '3', '4', '5', '6']),
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /stop_sequences: .*more than 5 stop sequences/.test(error.message),
+    );
+    assert.equal(gemini.received.length, before);
   });
 
   test('RESOURCE_EXHAUSTED falls back to the next target; a URL image is a clear 400', async () => {
