@@ -61,6 +61,20 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         const message = "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.";
         return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } });
       }
+      // As OpenAI does: no empty tools list, no tool_choice or parallel_tool_calls without tools, and none of the latter to
+      // the o-series.
+      const refuseTools = (param: string, message: string) =>
+        json(res, 400, { error: { message, type: 'invalid_request_error', param, code: 'invalid_value' } });
+      if (Array.isArray(body.tools) && body.tools.length === 0)
+        return refuseTools(
+          'tools',
+          "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        );
+      for (const field of ['tool_choice', 'parallel_tool_calls'])
+        if (body[field] !== undefined && body.tools === undefined)
+          return refuseTools(field, `Invalid value for '${field}': '${field}' is only allowed when 'tools' are specified.`);
+      if (body.model === 'o3' && body.parallel_tool_calls !== undefined)
+        return refuseTools('parallel_tool_calls', "Unsupported parameter: 'parallel_tool_calls' is not supported with this model.");
       // As OpenAI does: an end-user id of at most 64 characters.
       if (typeof body.user === 'string' && body.user.length > 64) {
         const message = `Invalid 'user': string too long. Expected a string with maximum length 64, but got a string with length ${body.user.length} instead.`;
@@ -380,6 +394,24 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(message.content.find((block) => block.type === 'tool_use')?.name, 'get_weather');
     const final = await anthropic.messages.stream(request).finalMessage();
     assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  test('Anthropic SDK -> OpenAI provider: tool settings OpenAI refuses where Anthropic takes them are left out', async () => {
+    const ask = (model: string, extra: Partial<Anthropic.MessageCreateParamsNonStreaming>) =>
+      anthropic.messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }], ...extra });
+    const sent = () => openaiMock.received.at(-1)!.body;
+    // An empty tools list, and a tool_choice with no tools: nothing to choose from.
+    await ask('gpt-4o-mini', { tools: [], tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    assert.equal('tools' in sent() || 'tool_choice' in sent() || 'parallel_tool_calls' in sent(), false);
+    // disable_parallel_tool_use reaches a model that takes it, and not o3, which refuses the field.
+    const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const } }];
+    await ask('gpt-4o-mini', { tools, tool_choice: { type: 'any', disable_parallel_tool_use: true } });
+    assert.equal(sent().parallel_tool_calls, false);
+    assert.equal(sent().tool_choice, 'required');
+    const message = await ask('o3', { tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.equal('parallel_tool_calls' in sent(), false);
+    assert.equal(sent().tool_choice, 'auto');
   });
 
   test('Anthropic SDK -> OpenAI provider: a tool result marked is_error tells the model the call failed', async () => {

@@ -4,7 +4,7 @@ import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import { endUserDigest } from '../shared/end-user-id.js';
-import { openaiReasoningEffort, openaiTakesSampling, openaiTakesStop } from './reasoning.js';
+import { openaiReasoningEffort, openaiTakesParallelToolCalls, openaiTakesSampling, openaiTakesStop } from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -47,8 +47,11 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
     if (request.topP !== undefined) body.top_p = request.topP;
   }
   if (request.stop !== undefined && request.stop.length > 0) body.stop = openaiStop(request.stop, targetModel);
-  if (request.tools !== undefined) {
-    body.tools = request.tools.map((tool) => ({
+  // OpenAI refuses an empty tools list, and tool_choice and parallel_tool_calls without tools ("only allowed when 'tools'
+  // are specified"), all of which Anthropic takes: without tools they say nothing, and are left out.
+  const tools = request.tools !== undefined && request.tools.length > 0 ? request.tools : null;
+  if (tools !== null) {
+    body.tools = tools.map((tool) => ({
       type: 'function',
       function: {
         name: tool.name,
@@ -58,11 +61,14 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
       },
     }));
   }
-  if (request.toolChoice !== undefined) {
+  if (tools !== null && request.toolChoice !== undefined) {
     body.tool_choice =
       typeof request.toolChoice === 'string' ? request.toolChoice : { type: 'function', function: { name: request.toolChoice.name } };
   }
-  if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  // The o-series refuses the field outright ("Unsupported parameter: 'parallel_tool_calls'"): left out for them, as a
+  // preference its models cannot be given (a client reading Anthropic's answers takes several tool calls in any case).
+  if (tools !== null && request.parallelToolCalls !== undefined && openaiTakesParallelToolCalls(targetModel))
+    body.parallel_tool_calls = request.parallelToolCalls;
   if (request.responseFormat !== undefined) {
     const format = request.responseFormat;
     body.response_format =
