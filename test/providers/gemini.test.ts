@@ -33,6 +33,11 @@ describe('Gemini provider', () => {
         const requests = request.body.requests as unknown[];
         return json(res, 200, { embeddings: requests.map((_, i) => ({ values: [i, 0.25] })) });
       }
+      // As Gemini does: no function calling config without functions.
+      if (request.body.toolConfig !== undefined && request.body.tools === undefined) {
+        const message = 'Function calling config is set without function_declarations.';
+        return json(res, 400, { error: { code: 400, message, status: 'INVALID_ARGUMENT' } });
+      }
       // As Gemini does: at most 5 stop sequences.
       const stops = (request.body.generationConfig as { stopSequences?: string[] } | undefined)?.stopSequences;
       if (stops !== undefined && stops.length > 5) {
@@ -274,6 +279,20 @@ describe('Gemini provider', () => {
       role: 'user',
       parts: [{ functionResponse: { name: 'get_weather', response: { error: { code: 404 } } } }],
     });
+  });
+
+  test('a tool_choice with no tools (an empty list) reaches Gemini without a function calling config', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const message = await anthropic.messages.create({
+      model: 'gemini-flash',
+      max_tokens: 40,
+      tools: [],
+      tool_choice: { type: 'auto' },
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Bonjour from Gemini');
+    const sent = gemini.received.at(-1)!.body;
+    assert.equal('toolConfig' in sent || 'tools' in sent, false);
   });
 
   test('stop_sequences: up to 5 reach Gemini; more, which it refuses, are a 400 naming stop_sequences, nothing sent', async () => {

@@ -113,7 +113,9 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
     ];
   }
   const choice = request.toolChoice;
-  if (choice !== undefined) {
+  // Gemini refuses a function calling config with no functions to apply it to ("Function calling config is set without
+  // function_declarations"); Anthropic takes a tool_choice with an empty tools list: without tools it says nothing.
+  if (choice !== undefined && body.tools !== undefined) {
     body.toolConfig = {
       functionCallingConfig:
         choice === 'auto'
