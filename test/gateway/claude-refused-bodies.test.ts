@@ -7,7 +7,10 @@
 //   are sent;
 // - Claude 4.6 and later refuse any conversation that ends with an assistant message ("This model does not support
 //   assistant message prefill"), on Anthropic and Bedrock alike: such a call is a 400 in OpenAI's shape naming messages,
-//   nothing sent, and a model's other targets may take it.
+//   nothing sent, and a model's other targets may take it;
+// - a tool call id with characters other than letters, digits, _ and - (an OpenAI-compatible server's
+//   functions.get_weather:0) is refused on Anthropic and Bedrock alike: it is sent in a form they take, the call and its
+//   result still paired.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -16,6 +19,19 @@ import { anthropicMessage, json, MockProvider } from '../support/mock-provider.j
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 type Sent = Array<{ role: string; content: Array<{ type: string; text?: string }> }>;
+
+/** The first tool call id (tool_use.id, toolUse.toolUseId) or result's id the APIs refuse, if any. */
+function refusedToolId(messages: Array<{ content: Array<Record<string, unknown>> }>): string | undefined {
+  for (const message of messages)
+    for (const block of message.content) {
+      const inner = (block.toolUse ?? block.toolResult ?? block) as Record<string, unknown>;
+      const id = inner.id ?? inner.tool_use_id ?? inner.toolUseId;
+      if (typeof id === 'string' && !/^[a-zA-Z0-9_-]+$/.test(id)) return id;
+    }
+  return undefined;
+}
+
+const BAD_ID = "messages.1.content.0.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'";
 
 const NO_PREFILL = 'This model does not support assistant message prefill. The conversation must end with a user message.';
 
@@ -34,6 +50,7 @@ describe('bodies Claude refuses where OpenAI does not', () => {
       const refuse = (message: string) => json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
       const last = (request.body.messages as Sent).at(-1)!;
       if (last.role === 'assistant' && refusesPrefill(request.body.model)) return refuse(NO_PREFILL);
+      if (refusedToolId(request.body.messages as Parameters<typeof refusedToolId>[0]) !== undefined) return refuse(BAD_ID);
       const text = last.content.at(-1)?.text;
       if (last.role === 'assistant' && text !== undefined && text !== text.trimEnd())
         return refuse('messages: final assistant content cannot end with trailing whitespace');
@@ -44,6 +61,8 @@ describe('bodies Claude refuses where OpenAI does not', () => {
     bedrockMock = await startMockBedrock((model, _stream, request, res) => {
       if ((request.body.messages as Sent).at(-1)!.role === 'assistant' && refusesPrefill(model))
         return json(res, 400, { message: NO_PREFILL }, { 'x-amzn-errortype': 'ValidationException' });
+      if (refusedToolId(request.body.messages as Parameters<typeof refusedToolId>[0]) !== undefined)
+        return json(res, 400, { message: BAD_ID }, { 'x-amzn-errortype': 'ValidationException' });
       return json(res, 200, converseAnswer('from Bedrock'));
     });
     sluice = await startTestSluice({
@@ -150,6 +169,43 @@ describe('bodies Claude refuses where OpenAI does not', () => {
       });
       assert.equal(answered.choices[0]!.message.content, 'First line');
     });
+  });
+
+  test('tool call ids Claude refuses reach Anthropic and Bedrock in a form they take, each call paired with its result', async () => {
+    const id = 'functions.get_weather:0';
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Weather in Paris and Nice?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          { id: 'functions.get_weather:1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Nice"}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: id, content: '18C' },
+      { role: 'tool', tool_call_id: 'functions.get_weather:1', content: '21C' },
+    ];
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
+    await client.chat.completions.create({ model: 'claude', messages, tools });
+    await client.chat.completions.create({ model: 'bedrock-sonnet-4-6', messages, tools });
+    const anthropicSent = anthropicMock.received[0]!.body.messages as Array<{ content: Array<Record<string, string>> }>;
+    const calls = anthropicSent[1]!.content.map((block) => block.id!);
+    assert.deepEqual(
+      anthropicSent[2]!.content.map((block) => block.tool_use_id),
+      calls,
+    );
+    assert.equal(new Set(calls).size, 2);
+    for (const call of calls) assert.match(call, /^[a-zA-Z0-9_-]+$/);
+    const bedrockSent = bedrockMock.received[0]!.body.messages as Array<{ content: Array<Record<string, { toolUseId: string }>> }>;
+    assert.deepEqual(
+      bedrockSent[1]!.content.map((block) => block.toolUse!.toolUseId),
+      calls,
+    );
+    assert.deepEqual(
+      bedrockSent[2]!.content.map((block) => block.toolResult!.toolUseId),
+      calls,
+    );
   });
 
   describe('stop sequences', () => {

@@ -10,6 +10,7 @@ import {
 } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import { endUserDigest } from '../shared/end-user-id.js';
+import { claudeToolUseId } from '../shared/tool-use-id.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
@@ -60,7 +61,7 @@ export function anthropicRequestBody(
         // only while thinking (claudeThinking keeps it on for such a turn only when its thinking came back).
         if (message.reasoning !== undefined && thinking !== null) blocks.unshift(...(message.reasoning as AnthropicContentBlock[]));
         for (const call of message.toolCalls)
-          blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
+          blocks.push({ type: 'tool_use', id: claudeToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} });
         append('assistant', blocks);
         break;
       }
@@ -68,7 +69,7 @@ export function anthropicRequestBody(
         const onlyText = message.content.every((part) => part.type === 'text');
         const block: AnthropicContentBlock = {
           type: 'tool_result',
-          tool_use_id: message.toolCallId,
+          tool_use_id: claudeToolUseId(message.toolCallId),
           content: onlyText
             ? message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
             : message.content.map((part) =>

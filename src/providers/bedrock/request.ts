@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
 import { claudeOutputLimit, prefillRefusal, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeToolUseId } from '../shared/tool-use-id.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { converseReasoning } from './reasoning.js';
@@ -97,7 +98,7 @@ export function bedrockConverseBody(
           }
         for (const part of message.content) blocks.push({ text: part.text });
         for (const call of message.toolCalls)
-          blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} } });
+          blocks.push({ toolUse: { toolUseId: claudeToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);
         break;
       }
@@ -105,7 +106,7 @@ export function bedrockConverseBody(
         append('user', [
           {
             toolResult: {
-              toolUseId: message.toolCallId,
+              toolUseId: claudeToolUseId(message.toolCallId),
               content: message.content.map((part, i) => {
                 const block = toBlock(part, `messages[${index}].content[${i}]`, documentNames);
                 return 'text' in block
