@@ -414,6 +414,17 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(sent().tool_choice, 'auto');
   });
 
+  test('Anthropic SDK -> OpenAI provider: output_config.format (structured outputs) reaches OpenAI as response_format', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      output_config: { format: { type: 'json_schema', schema } },
+      messages: [{ role: 'user', content: 'Which city is the capital of France?' }],
+    });
+    assert.deepEqual(openaiMock.received.at(-1)!.body.response_format, { type: 'json_schema', json_schema: { name: 'response', schema } });
+  });
+
   test('Anthropic SDK -> OpenAI provider: a tool result marked is_error tells the model the call failed', async () => {
     const messages: Anthropic.MessageParam[] = [
       { role: 'user', content: 'Weather in Atlantis?' },

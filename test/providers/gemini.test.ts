@@ -295,6 +295,20 @@ describe('Gemini provider', () => {
     assert.equal('toolConfig' in sent || 'tools' in sent, false);
   });
 
+  test('output_config.format (structured outputs) reaches Gemini as responseJsonSchema', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    await anthropic.messages.create({
+      model: 'gemini-flash',
+      max_tokens: 40,
+      output_config: { format: { type: 'json_schema', schema } },
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
+    const generation = gemini.received.at(-1)!.body.generationConfig as Record<string, unknown>;
+    assert.equal(generation.responseMimeType, 'application/json');
+    assert.deepEqual(generation.responseJsonSchema, schema);
+  });
+
   test('stop_sequences: up to 5 reach Gemini; more, which it refuses, are a 400 naming stop_sequences, nothing sent', async () => {
     const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
     const ask = (stop_sequences: string[]) =>

@@ -9,6 +9,7 @@ import type {
   ImagePart,
   Reasoning,
   ReasoningEffort,
+  ResponseFormat,
   TextPart,
   ToolCall,
   ToolChoice,
@@ -61,7 +62,24 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
     const reasoning = parseThinking(body.thinking, body.output_config);
     if (reasoning !== null) request.reasoning = reasoning;
   }
+  const format = isObject(body.output_config) ? body.output_config.format : undefined;
+  if (format !== undefined && format !== null) request.responseFormat = parseOutputFormat(format, 'output_config.format');
+  else if (body.output_format !== undefined && body.output_format !== null)
+    request.responseFormat = parseOutputFormat(body.output_format, 'output_format');
   return request;
+}
+
+/**
+ * Structured outputs (`output_config.format`, formerly the beta's `output_format`:
+ * https://platform.claude.com/docs/en/build-with-claude/structured-outputs) -> the IR's JSON schema answer format, which
+ * a translated target is held to its own way (OpenAI's response_format, Gemini's responseJsonSchema, a forced tool for
+ * Claude on Bedrock). Named `response`, as OpenAI requires a name and Anthropic takes none. Not strict: OpenAI's strict
+ * mode refuses schemas Claude takes (an optional property).
+ */
+function parseOutputFormat(raw: unknown, at: string): ResponseFormat {
+  if (!isObject(raw) || raw.type !== 'json_schema' || !isObject(raw.schema))
+    throw invalid(at, 'expected {type: "json_schema", schema: a JSON Schema object}');
+  return { type: 'json_schema', name: 'response', schema: raw.schema };
 }
 
 /** Claude's effort levels in OpenAI's: max, above xhigh, has no OpenAI level of its own. */
