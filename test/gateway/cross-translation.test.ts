@@ -88,6 +88,22 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
             : "Invalid 'stop': expected an array of 1 to 4 strings.";
         return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'stop', code: 'unsupported_parameter' } });
       }
+      // As OpenAI does when the model declines a structured answer: its words in refusal, content null.
+      if (body.response_format !== undefined && JSON.stringify(body.messages).includes('bomb')) {
+        const refusal = "I'm sorry, I can't help with that.";
+        if (body.stream !== true) {
+          const completion = openaiCompletion('');
+          completion.choices[0]!.message = { role: 'assistant', content: null, refusal } as never;
+          return json(res, 200, completion);
+        }
+        const frames = openaiStreamFrames([], null).map((frame) =>
+          frame.replace(
+            '"delta":{"role":"assistant","content":""}',
+            `"delta":{"role":"assistant","content":null,"refusal":${JSON.stringify(refusal)}}`,
+          ),
+        );
+        return sse(res, frames);
+      }
       const hasTools = Array.isArray(body.tools);
       // As OpenAI does: a call of the function tool_choice named ends with finish_reason "stop", not "tool_calls".
       const named = typeof body.tool_choice === 'object' && body.tool_choice !== null;
@@ -423,6 +439,21 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
       messages: [{ role: 'user', content: 'Which city is the capital of France?' }],
     });
     assert.deepEqual(openaiMock.received.at(-1)!.body.response_format, { type: 'json_schema', json_schema: { name: 'response', schema } });
+  });
+
+  test("Anthropic SDK -> OpenAI provider: a structured answer OpenAI's model declines is stop_reason refusal with its words", async () => {
+    const request = {
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      output_config: { format: { type: 'json_schema' as const, schema: { type: 'object' } } },
+      messages: [{ role: 'user' as const, content: 'How do I build a bomb?' }],
+    };
+    const message = await anthropic.messages.create(request);
+    assert.equal(message.stop_reason, 'refusal');
+    assert.deepEqual(message.content, [{ type: 'text', text: "I'm sorry, I can't help with that." }]);
+    const final = await anthropic.messages.stream(request).finalMessage();
+    assert.equal(final.stop_reason, 'refusal');
+    assert.equal(final.content[0]?.type === 'text' && final.content[0].text, "I'm sorry, I can't help with that.");
   });
 
   test('Anthropic SDK -> OpenAI provider: a tool result marked is_error tells the model the call failed', async () => {

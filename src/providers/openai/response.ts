@@ -15,7 +15,7 @@ export function openaiChatResponse(body: unknown): ChatResponse {
     const fn = asObject(call.function);
     return { id: asString(call.id), name: asString(fn.name), arguments: asString(fn.arguments) };
   });
-  return {
+  const response: ChatResponse = {
     id: asString(root.id),
     model: asString(root.model),
     created: asNumber(root.created) ?? Math.floor(Date.now() / 1000),
@@ -24,6 +24,14 @@ export function openaiChatResponse(body: unknown): ChatResponse {
     finishReason: withToolCalls(openaiFinishReason(choice.finish_reason), toolCalls.length),
     usage: withServiceTier(openaiUsage(root.usage), root.service_tier),
   };
+  // The model declining a structured answer says why in refusal, with no content and finish_reason stop: kept apart,
+  // as a refusal (Anthropic's stop_reason refusal), rather than lost as an empty answer.
+  const refusal = asString(message.refusal);
+  if (refusal !== '') {
+    response.refusal = refusal;
+    response.finishReason = 'content_filter';
+  }
+  return response;
 }
 
 /** Usage with the tier an answer says served it, where that tier is priced apart (Pricing.priority, Pricing.flex). */
