@@ -363,6 +363,27 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(received.body.max_completion_tokens, 64);
   });
 
+  test('Anthropic SDK: a system message inside messages (as Claude Code sends) reaches Anthropic as sent and OpenAI in place', async () => {
+    // Mid-conversation system messages: https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages
+    const messages = [
+      { role: 'user', content: 'Hello' },
+      { role: 'assistant', content: 'Hi!' },
+      { role: 'system', content: [{ type: 'text', text: '<system-reminder>Be brief.</system-reminder>' }] },
+      { role: 'user', content: 'Weather?' },
+    ] as unknown as Anthropic.MessageParam[];
+    const message = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, system: 'You help.', messages });
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
+    assert.deepEqual(openaiMock.received.at(-1)!.body.messages, [
+      { role: 'system', content: 'You help.' },
+      { role: 'user', content: 'Hello' },
+      { role: 'assistant', content: 'Hi!' },
+      { role: 'system', content: '<system-reminder>Be brief.</system-reminder>' },
+      { role: 'user', content: 'Weather?' },
+    ]);
+    await anthropic.messages.create({ model: 'claude-haiku', max_tokens: 64, messages });
+    assert.deepEqual(anthropicMock.received.at(-1)!.body.messages, messages);
+  });
+
   test('Anthropic SDK -> OpenAI provider: streamed text and usage', async () => {
     const stream = anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] });
     let text = '';

@@ -111,23 +111,28 @@ function parseThinking(raw: unknown, outputConfig: unknown): Reasoning | null {
   }
 }
 
-function parseSystem(raw: unknown): TextPart[] {
+function parseSystem(raw: unknown, at = 'system'): TextPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
   if (Array.isArray(raw)) {
     return raw.map((block, i) => {
       if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
-        throw invalid(`system[${i}]`, 'expected {type: "text", text: string}');
+        throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
       return { type: 'text', text: block.text };
     });
   }
-  throw invalid('system', 'expected a string or an array of text blocks');
+  throw invalid(at, 'expected a string or an array of text blocks');
 }
 
-/** One Anthropic message may become several IR messages: tool results are their own IR messages. */
+/**
+ * One Anthropic message may become several IR messages: tool results are their own IR messages. A system message inside
+ * the conversation (https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages, which
+ * Claude Code sends to newer models) stays where it is, as an IR system message.
+ */
 function parseMessage(raw: unknown, at: string): ChatMessage[] {
   if (!isObject(raw)) throw invalid(at, 'expected an object');
+  if (raw.role === 'system') return [{ role: 'system', content: parseSystem(raw.content, `${at}.content`) }];
   if (raw.role !== 'user' && raw.role !== 'assistant')
-    throw invalid(`${at}.role`, `expected "user" or "assistant"; got ${JSON.stringify(raw.role)}`);
+    throw invalid(`${at}.role`, `expected "user", "assistant" or "system"; got ${JSON.stringify(raw.role)}`);
   const blocks: unknown[] =
     typeof raw.content === 'string' ? [{ type: 'text', text: raw.content }] : Array.isArray(raw.content) ? raw.content : [];
   if (typeof raw.content !== 'string' && !Array.isArray(raw.content))
