@@ -40,6 +40,12 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         const message = '`temperature` is deprecated for this model.';
         return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
       }
+      // As Anthropic does: an end-user id is to be opaque, and one that is an email address is refused.
+      const userId = (body.metadata as { user_id?: string } | undefined)?.user_id;
+      if (userId !== undefined && (userId.includes('@') || userId.length > 256)) {
+        const message = 'metadata.user_id: user_id appears to contain an email address. Please send a uuid or hash value instead.';
+        return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
+      }
       const hasTools = Array.isArray(body.tools);
       if (body.stream === true)
         return sse(
@@ -55,16 +61,61 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
         const message = "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.";
         return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } });
       }
-      const hasTools = Array.isArray(body.tools);
-      if (body.stream === true) {
-        return sse(
-          res,
-          hasTools
-            ? openaiToolStreamFrames('get_weather', ['{"city":', '"Paris"}'])
-            : openaiStreamFrames(['Hi', ' from', ' GPT'], { prompt_tokens: 14, completion_tokens: 3 }),
+      // As OpenAI does: no empty tools list, no tool_choice or parallel_tool_calls without tools, and none of the latter to
+      // the o-series.
+      const refuseTools = (param: string, message: string) =>
+        json(res, 400, { error: { message, type: 'invalid_request_error', param, code: 'invalid_value' } });
+      if (Array.isArray(body.tools) && body.tools.length === 0)
+        return refuseTools(
+          'tools',
+          "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
         );
+      for (const field of ['tool_choice', 'parallel_tool_calls'])
+        if (body[field] !== undefined && body.tools === undefined)
+          return refuseTools(field, `Invalid value for '${field}': '${field}' is only allowed when 'tools' are specified.`);
+      if (body.model === 'o3' && body.parallel_tool_calls !== undefined)
+        return refuseTools('parallel_tool_calls', "Unsupported parameter: 'parallel_tool_calls' is not supported with this model.");
+      // As OpenAI does: an end-user id of at most 64 characters.
+      if (typeof body.user === 'string' && body.user.length > 64) {
+        const message = `Invalid 'user': string too long. Expected a string with maximum length 64, but got a string with length ${body.user.length} instead.`;
+        return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'user', code: 'string_above_max_length' } });
       }
-      return json(res, 200, hasTools ? openaiToolCompletion('get_weather', '{"city":"Paris"}') : openaiCompletion('Hi from GPT'));
+      // As OpenAI does: its reasoning models take no stop at all, the others from 1 to 4 stop sequences.
+      if (body.stop !== undefined && (body.model === 'o3' || !Array.isArray(body.stop) || body.stop.length < 1 || body.stop.length > 4)) {
+        const message =
+          body.model === 'o3'
+            ? "Unsupported parameter: 'stop' is not supported with this model."
+            : "Invalid 'stop': expected an array of 1 to 4 strings.";
+        return json(res, 400, { error: { message, type: 'invalid_request_error', param: 'stop', code: 'unsupported_parameter' } });
+      }
+      // As OpenAI does when the model declines a structured answer: its words in refusal, content null.
+      if (body.response_format !== undefined && JSON.stringify(body.messages).includes('bomb')) {
+        const refusal = "I'm sorry, I can't help with that.";
+        if (body.stream !== true) {
+          const completion = openaiCompletion('');
+          completion.choices[0]!.message = { role: 'assistant', content: null, refusal } as never;
+          return json(res, 200, completion);
+        }
+        const frames = openaiStreamFrames([], null).map((frame) =>
+          frame.replace(
+            '"delta":{"role":"assistant","content":""}',
+            `"delta":{"role":"assistant","content":null,"refusal":${JSON.stringify(refusal)}}`,
+          ),
+        );
+        return sse(res, frames);
+      }
+      const hasTools = Array.isArray(body.tools);
+      // As OpenAI does: a call of the function tool_choice named ends with finish_reason "stop", not "tool_calls".
+      const named = typeof body.tool_choice === 'object' && body.tool_choice !== null;
+      if (body.stream === true) {
+        const frames = hasTools
+          ? openaiToolStreamFrames('get_weather', ['{"city":', '"Paris"}'])
+          : openaiStreamFrames(['Hi', ' from', ' GPT'], { prompt_tokens: 14, completion_tokens: 3 });
+        return sse(res, named ? frames.map((frame) => frame.replace('"finish_reason":"tool_calls"', '"finish_reason":"stop"')) : frames);
+      }
+      const toolCompletion = openaiToolCompletion('get_weather', '{"city":"Paris"}');
+      if (named) toolCompletion.choices[0]!.finish_reason = 'stop';
+      return json(res, 200, hasTools ? toolCompletion : openaiCompletion('Hi from GPT'));
     });
     sluice = await startTestSluice({
       providers: {
@@ -172,6 +223,58 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(openaiMock.received.at(-1)!.body.temperature, 0.2);
   });
 
+  test('Anthropic SDK -> OpenAI: stop_sequences OpenAI cannot take are a 400 naming stop_sequences, nothing sent upstream', async () => {
+    const ask = (model: string, stop_sequences: string[]) =>
+      anthropic.messages.create({ model, max_tokens: 100, stop_sequences, messages: [{ role: 'user', content: 'List five' }] });
+    const refusedFor = (what: RegExp) => (error: unknown) =>
+      error instanceof Anthropic.BadRequestError && error.message.includes('stop_sequences') && what.test(error.message);
+    const before = openaiMock.received.length;
+    // Five are more than Chat Completions takes; o3 (a reasoning model) takes none.
+    await assert.rejects(ask('gpt-4o-mini', ['1', '2', '3', '4', '5']), refusedFor(/at most 4/));
+    await assert.rejects(ask('o3', ['END']), refusedFor(/o3 takes no stop sequences/));
+    assert.equal(openaiMock.received.length, before);
+    // Four reach a model that takes them; none at all (an empty list) sends no stop.
+    await ask('gpt-4o-mini', ['1', '2', '3', '4']);
+    assert.deepEqual(openaiMock.received.at(-1)!.body.stop, ['1', '2', '3', '4']);
+    const message = await ask('o3', []);
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
+    assert.equal('stop' in openaiMock.received.at(-1)!.body, false);
+  });
+
+  test("Anthropic SDK -> OpenAI: Claude Code's long metadata.user_id reaches OpenAI as a stable id within its 64 characters", async () => {
+    // Claude Code's user_id: user_<64 hex>_account_<uuid>_session_<uuid>, some 150 characters.
+    const claudeCode = `user_${'a1'.repeat(32)}_account_0b9f6a3e-2c1d-4e5f-8a7b-6c5d4e3f2a1b_session_7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d`;
+    const ask = (user_id: string) =>
+      anthropic.messages.create({
+        model: 'gpt-4o-mini',
+        max_tokens: 64,
+        metadata: { user_id },
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+    const message = await ask(claudeCode);
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
+    const sent = openaiMock.received.at(-1)!.body.user as string;
+    assert.match(sent, /^[0-9a-f]{64}$/);
+    // The same caller is the same id on every call, as OpenAI's abuse detection needs; a short id goes as it is.
+    await ask(claudeCode);
+    assert.equal(openaiMock.received.at(-1)!.body.user, sent);
+    await ask('user-42');
+    assert.equal(openaiMock.received.at(-1)!.body.user, 'user-42');
+  });
+
+  test('OpenAI SDK -> Anthropic provider: a user that is an email address reaches Claude as an opaque id it takes', async () => {
+    const ask = (user: string) =>
+      openai.chat.completions.create({ model: 'claude-haiku', user, messages: [{ role: 'user', content: 'Hi' }] });
+    const completion = await ask('jane.doe@example.com');
+    assert.equal(completion.choices[0]?.message.content, 'Bonjour from Claude');
+    const sent = (anthropicMock.received.at(-1)!.body.metadata as { user_id: string }).user_id;
+    assert.match(sent, /^[0-9a-f]{64}$/);
+    await ask('jane.doe@example.com');
+    assert.equal((anthropicMock.received.at(-1)!.body.metadata as { user_id: string }).user_id, sent);
+    await ask('user-42');
+    assert.deepEqual(anthropicMock.received.at(-1)!.body.metadata, { user_id: 'user-42' });
+  });
+
   test('OpenAI SDK -> Anthropic provider: streamed text with usage', async () => {
     const stream = await openai.chat.completions.create({
       model: 'claude-haiku',
@@ -260,6 +363,27 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.equal(received.body.max_completion_tokens, 64);
   });
 
+  test('Anthropic SDK: a system message inside messages (as Claude Code sends) reaches Anthropic as sent and OpenAI in place', async () => {
+    // Mid-conversation system messages: https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages
+    const messages = [
+      { role: 'user', content: 'Hello' },
+      { role: 'assistant', content: 'Hi!' },
+      { role: 'system', content: [{ type: 'text', text: '<system-reminder>Be brief.</system-reminder>' }] },
+      { role: 'user', content: 'Weather?' },
+    ] as unknown as Anthropic.MessageParam[];
+    const message = await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, system: 'You help.', messages });
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Hi from GPT');
+    assert.deepEqual(openaiMock.received.at(-1)!.body.messages, [
+      { role: 'system', content: 'You help.' },
+      { role: 'user', content: 'Hello' },
+      { role: 'assistant', content: 'Hi!' },
+      { role: 'system', content: '<system-reminder>Be brief.</system-reminder>' },
+      { role: 'user', content: 'Weather?' },
+    ]);
+    await anthropic.messages.create({ model: 'claude-haiku', max_tokens: 64, messages });
+    assert.deepEqual(anthropicMock.received.at(-1)!.body.messages, messages);
+  });
+
   test('Anthropic SDK -> OpenAI provider: streamed text and usage', async () => {
     const stream = anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] });
     let text = '';
@@ -291,6 +415,87 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     assert.ok(streamed?.type === 'tool_use');
     assert.deepEqual(streamed.input, { city: 'Paris' });
     assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  test('Anthropic SDK -> OpenAI provider: a call of the tool tool_choice names is stop_reason tool_use, streamed and not', async () => {
+    const request = {
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }],
+      tool_choice: { type: 'tool' as const, name: 'get_weather' },
+      messages: [{ role: 'user' as const, content: 'Weather?' }],
+    };
+    const message = await anthropic.messages.create(request);
+    assert.deepEqual(openaiMock.received.at(-1)!.body.tool_choice, { type: 'function', function: { name: 'get_weather' } });
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.equal(message.content.find((block) => block.type === 'tool_use')?.name, 'get_weather');
+    const final = await anthropic.messages.stream(request).finalMessage();
+    assert.equal(final.stop_reason, 'tool_use');
+  });
+
+  test('Anthropic SDK -> OpenAI provider: tool settings OpenAI refuses where Anthropic takes them are left out', async () => {
+    const ask = (model: string, extra: Partial<Anthropic.MessageCreateParamsNonStreaming>) =>
+      anthropic.messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }], ...extra });
+    const sent = () => openaiMock.received.at(-1)!.body;
+    // An empty tools list, and a tool_choice with no tools: nothing to choose from.
+    await ask('gpt-4o-mini', { tools: [], tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    assert.equal('tools' in sent() || 'tool_choice' in sent() || 'parallel_tool_calls' in sent(), false);
+    // disable_parallel_tool_use reaches a model that takes it, and not o3, which refuses the field.
+    const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const } }];
+    await ask('gpt-4o-mini', { tools, tool_choice: { type: 'any', disable_parallel_tool_use: true } });
+    assert.equal(sent().parallel_tool_calls, false);
+    assert.equal(sent().tool_choice, 'required');
+    const message = await ask('o3', { tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.equal('parallel_tool_calls' in sent(), false);
+    assert.equal(sent().tool_choice, 'auto');
+  });
+
+  test('Anthropic SDK -> OpenAI provider: output_config.format (structured outputs) reaches OpenAI as response_format', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+    await anthropic.messages.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      output_config: { format: { type: 'json_schema', schema } },
+      messages: [{ role: 'user', content: 'Which city is the capital of France?' }],
+    });
+    assert.deepEqual(openaiMock.received.at(-1)!.body.response_format, { type: 'json_schema', json_schema: { name: 'response', schema } });
+  });
+
+  test("Anthropic SDK -> OpenAI provider: a structured answer OpenAI's model declines is stop_reason refusal with its words", async () => {
+    const request = {
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      output_config: { format: { type: 'json_schema' as const, schema: { type: 'object' } } },
+      messages: [{ role: 'user' as const, content: 'How do I build a bomb?' }],
+    };
+    const message = await anthropic.messages.create(request);
+    assert.equal(message.stop_reason, 'refusal');
+    assert.deepEqual(message.content, [{ type: 'text', text: "I'm sorry, I can't help with that." }]);
+    const final = await anthropic.messages.stream(request).finalMessage();
+    assert.equal(final.stop_reason, 'refusal');
+    assert.equal(final.content[0]?.type === 'text' && final.content[0].text, "I'm sorry, I can't help with that.");
+  });
+
+  test('Anthropic SDK -> OpenAI provider: a tool result marked is_error tells the model the call failed', async () => {
+    const messages: Anthropic.MessageParam[] = [
+      { role: 'user', content: 'Weather in Atlantis?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Atlantis' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'unknown city', is_error: true }] },
+    ];
+    await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, messages });
+    // Chat Completions' tool messages have no error field: the content says it.
+    assert.deepEqual((openaiMock.received.at(-1)!.body.messages as unknown[])[2], {
+      role: 'tool',
+      tool_call_id: 'toolu_1',
+      content: 'Error: unknown city',
+    });
+    // A result not marked failed goes as it is.
+    const succeeded = messages
+      .slice(0, 2)
+      .concat({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' }] });
+    await anthropic.messages.create({ model: 'gpt-4o-mini', max_tokens: 64, messages: succeeded });
+    assert.equal(((openaiMock.received.at(-1)!.body.messages as unknown[])[2] as { content: string }).content, '18C');
   });
 
   test('Anthropic SDK -> OpenAI provider: an image in a tool result follows the tool message in a user message', async () => {

@@ -33,6 +33,17 @@ describe('Gemini provider', () => {
         const requests = request.body.requests as unknown[];
         return json(res, 200, { embeddings: requests.map((_, i) => ({ values: [i, 0.25] })) });
       }
+      // As Gemini does: no function calling config without functions.
+      if (request.body.toolConfig !== undefined && request.body.tools === undefined) {
+        const message = 'Function calling config is set without function_declarations.';
+        return json(res, 400, { error: { code: 400, message, status: 'INVALID_ARGUMENT' } });
+      }
+      // As Gemini does: at most 5 stop sequences.
+      const stops = (request.body.generationConfig as { stopSequences?: string[] } | undefined)?.stopSequences;
+      if (stops !== undefined && stops.length > 5) {
+        const message = "Invalid value at 'generation_config.stop_sequences': at most 5 stop sequences are allowed.";
+        return json(res, 400, { error: { code: 400, message, status: 'INVALID_ARGUMENT' } });
+      }
       const hasTools = request.body.tools !== undefined;
       if (path.includes('image-safety')) return json(res, 200, answer([], 'IMAGE_SAFETY'));
       if (path.includes('malformed')) {
@@ -248,6 +259,74 @@ describe('Gemini provider', () => {
         { inlineData: { mimeType: 'image/png', data: png } },
       ],
     });
+  });
+
+  test("a tool result marked is_error reaches Gemini under functionResponse.response's error key", async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const failed = (content: string): Anthropic.MessageParam[] => [
+      { role: 'user', content: 'Weather in Atlantis?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Atlantis' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content, is_error: true }] },
+    ];
+    // Gemini reads "output" as a function's output and "error" as why it failed.
+    await anthropic.messages.create({ model: 'gemini-flash', max_tokens: 40, messages: failed('unknown city') });
+    assert.deepEqual((gemini.received.at(-1)!.body.contents as unknown[])[2], {
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { error: 'unknown city' } } }],
+    });
+    await anthropic.messages.create({ model: 'gemini-flash', max_tokens: 40, messages: failed('{"code":404}') });
+    assert.deepEqual((gemini.received.at(-1)!.body.contents as unknown[])[2], {
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { error: { code: 404 } } } }],
+    });
+  });
+
+  test('a tool_choice with no tools (an empty list) reaches Gemini without a function calling config', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const message = await anthropic.messages.create({
+      model: 'gemini-flash',
+      max_tokens: 40,
+      tools: [],
+      tool_choice: { type: 'auto' },
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    assert.equal(message.content[0]?.type === 'text' && message.content[0].text, 'Bonjour from Gemini');
+    const sent = gemini.received.at(-1)!.body;
+    assert.equal('toolConfig' in sent || 'tools' in sent, false);
+  });
+
+  test('output_config.format (structured outputs) reaches Gemini as responseJsonSchema', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    await anthropic.messages.create({
+      model: 'gemini-flash',
+      max_tokens: 40,
+      output_config: { format: { type: 'json_schema', schema } },
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
+    const generation = gemini.received.at(-1)!.body.generationConfig as Record<string, unknown>;
+    assert.equal(generation.responseMimeType, 'application/json');
+    assert.deepEqual(generation.responseJsonSchema, schema);
+  });
+
+  test('stop_sequences: up to 5 reach Gemini; more, which it refuses, are a 400 naming stop_sequences, nothing sent', async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const ask = (stop_sequences: string[]) =>
+      anthropic.messages.create({ model: 'gemini-flash', max_tokens: 40, stop_sequences, messages: [{ role: 'user', content: 'Count' }] });
+    await ask(['1', '2', '3', '4', '5']);
+    assert.deepEqual((gemini.received.at(-1)!.body.generationConfig as { stopSequences: string[] }).stopSequences, [
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
+    const before = gemini.received.length;
+    await assert.rejects(
+      ask(['1', '2', '3', '4', '5', '6']),
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /stop_sequences: .*more than 5 stop sequences/.test(error.message),
+    );
+    assert.equal(gemini.received.length, before);
   });
 
   test('RESOURCE_EXHAUSTED falls back to the next target; a URL image is a clear 400', async () => {

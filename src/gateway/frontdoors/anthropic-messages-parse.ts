@@ -9,6 +9,7 @@ import type {
   ImagePart,
   Reasoning,
   ReasoningEffort,
+  ResponseFormat,
   TextPart,
   ToolCall,
   ToolChoice,
@@ -61,7 +62,24 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
     const reasoning = parseThinking(body.thinking, body.output_config);
     if (reasoning !== null) request.reasoning = reasoning;
   }
+  const format = isObject(body.output_config) ? body.output_config.format : undefined;
+  if (format !== undefined && format !== null) request.responseFormat = parseOutputFormat(format, 'output_config.format');
+  else if (body.output_format !== undefined && body.output_format !== null)
+    request.responseFormat = parseOutputFormat(body.output_format, 'output_format');
   return request;
+}
+
+/**
+ * Structured outputs (`output_config.format`, formerly the beta's `output_format`:
+ * https://platform.claude.com/docs/en/build-with-claude/structured-outputs) -> the IR's JSON schema answer format, which
+ * a translated target is held to its own way (OpenAI's response_format, Gemini's responseJsonSchema, a forced tool for
+ * Claude on Bedrock). Named `response`, as OpenAI requires a name and Anthropic takes none. Not strict: OpenAI's strict
+ * mode refuses schemas Claude takes (an optional property).
+ */
+function parseOutputFormat(raw: unknown, at: string): ResponseFormat {
+  if (!isObject(raw) || raw.type !== 'json_schema' || !isObject(raw.schema))
+    throw invalid(at, 'expected {type: "json_schema", schema: a JSON Schema object}');
+  return { type: 'json_schema', name: 'response', schema: raw.schema };
 }
 
 /** Claude's effort levels in OpenAI's: max, above xhigh, has no OpenAI level of its own. */
@@ -93,23 +111,28 @@ function parseThinking(raw: unknown, outputConfig: unknown): Reasoning | null {
   }
 }
 
-function parseSystem(raw: unknown): TextPart[] {
+function parseSystem(raw: unknown, at = 'system'): TextPart[] {
   if (typeof raw === 'string') return [{ type: 'text', text: raw }];
   if (Array.isArray(raw)) {
     return raw.map((block, i) => {
       if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
-        throw invalid(`system[${i}]`, 'expected {type: "text", text: string}');
+        throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
       return { type: 'text', text: block.text };
     });
   }
-  throw invalid('system', 'expected a string or an array of text blocks');
+  throw invalid(at, 'expected a string or an array of text blocks');
 }
 
-/** One Anthropic message may become several IR messages: tool results are their own IR messages. */
+/**
+ * One Anthropic message may become several IR messages: tool results are their own IR messages. A system message inside
+ * the conversation (https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages, which
+ * Claude Code sends to newer models) stays where it is, as an IR system message.
+ */
 function parseMessage(raw: unknown, at: string): ChatMessage[] {
   if (!isObject(raw)) throw invalid(at, 'expected an object');
+  if (raw.role === 'system') return [{ role: 'system', content: parseSystem(raw.content, `${at}.content`) }];
   if (raw.role !== 'user' && raw.role !== 'assistant')
-    throw invalid(`${at}.role`, `expected "user" or "assistant"; got ${JSON.stringify(raw.role)}`);
+    throw invalid(`${at}.role`, `expected "user", "assistant" or "system"; got ${JSON.stringify(raw.role)}`);
   const blocks: unknown[] =
     typeof raw.content === 'string' ? [{ type: 'text', text: raw.content }] : Array.isArray(raw.content) ? raw.content : [];
   if (typeof raw.content !== 'string' && !Array.isArray(raw.content))
@@ -338,4 +361,14 @@ function documentRefusal(block: JsonObject, at: string, provider: TranslatedProv
   if (block.context !== undefined && block.context !== null)
     return { param: `${at}.context`, what: "a document's context is not translated; put it in a text block." };
   return null;
+}
+
+/** The request fields whose IR name is not Anthropic's. */
+const ANTHROPIC_FIELDS: Readonly<Record<string, string>> = { stop: 'stop_sequences' };
+
+/** A translated target's refusal of a field, naming it as the client sent it (stop_sequences, not the IR's stop). */
+export function inClientTerms(refusal: SluiceError): SluiceError {
+  const field = refusal.param === null ? undefined : ANTHROPIC_FIELDS[refusal.param];
+  if (field === undefined) return refusal;
+  return new SluiceError(refusal.code, `${field}: ${refusal.message}`, { param: field });
 }

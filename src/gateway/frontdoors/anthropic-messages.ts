@@ -7,7 +7,7 @@ import type { ChatExchange, Redactor } from '../../wire/exchange.js';
 import { asObject, tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
-import { parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
+import { inClientTerms, parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
 import type { AnthropicResponse, AnthropicStopReason, AnthropicUsage } from './anthropic-wire.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
 import { TranslatingStream } from './translating-stream.js';
@@ -245,6 +245,7 @@ export const anthropicFrontDoor: FrontDoor = {
   errorEvent: (error) => sseEvent('error', anthropicErrorBody(error)),
   parseChat: parseAnthropicMessages,
   translationRefusal,
+  inClientTerms,
   isModelRefusal,
   answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
   stream: (

@@ -28,6 +28,11 @@ export interface FrontDoor {
     provider: { readonly name: string; readonly features: ReadonlySet<string> },
   ): SluiceError | null;
   /**
+   * A provider's refusal of a request field (its param named as the IR names it: `stop`), naming the field as this API
+   * does; absent where the names are the IR's.
+   */
+  inClientTerms?(refusal: SluiceError): SluiceError;
+  /**
    * Whether a whole answer (its JSON) or one event of a stream, in this API, says the model refused: a safety filter's
    * stop or a refusal message. Such an answer is not kept by the response cache.
    */

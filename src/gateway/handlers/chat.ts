@@ -189,7 +189,7 @@ function openExchange(
     exchange = target.provider.openChat(request, target.model, client);
   } catch (error) {
     if (error instanceof SluiceError && error.code === 'unsupported_by_provider')
-      throw door.translationRefusal?.(body, target.provider) ?? error;
+      throw door.translationRefusal?.(body, target.provider) ?? door.inClientTerms?.(error) ?? error;
     throw error;
   }
   const refusal = exchange.passThrough === null ? (door.translationRefusal?.(body, target.provider) ?? null) : null;

@@ -1,8 +1,16 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
 import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { claudeOutputLimit, strictSchema, UNPLACED_CLAUDE_MAX_OUTPUT, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import {
+  claudeOutputLimit,
+  prefillRefusal,
+  strictSchema,
+  UNPLACED_CLAUDE_MAX_OUTPUT,
+  type ClaudeModelFeatures,
+} from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
+import { endUserDigest } from '../shared/end-user-id.js';
+import { claudeToolUseId } from '../shared/tool-use-id.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
@@ -53,7 +61,7 @@ export function anthropicRequestBody(
         // only while thinking (claudeThinking keeps it on for such a turn only when its thinking came back).
         if (message.reasoning !== undefined && thinking !== null) blocks.unshift(...(message.reasoning as AnthropicContentBlock[]));
         for (const call of message.toolCalls)
-          blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} });
+          blocks.push({ type: 'tool_use', id: claudeToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} });
         append('assistant', blocks);
         break;
       }
@@ -61,7 +69,7 @@ export function anthropicRequestBody(
         const onlyText = message.content.every((part) => part.type === 'text');
         const block: AnthropicContentBlock = {
           type: 'tool_result',
-          tool_use_id: message.toolCallId,
+          tool_use_id: claudeToolUseId(message.toolCallId),
           content: onlyText
             ? message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
             : message.content.map((part) =>
@@ -75,6 +83,7 @@ export function anthropicRequestBody(
     }
   }
   trimPrefill(messages);
+  if (!model.prefill && messages.at(-1)?.role === 'assistant') throw prefillRefusal(targetModel);
   const body: AnthropicRequest = {
     model: targetModel,
     // Thinking's own figure (its budget and room for the answer) where reasoning was asked for.
@@ -118,8 +127,20 @@ export function anthropicRequestBody(
   } else if (request.parallelToolCalls === false && body.tools !== undefined) {
     body.tool_choice = { type: 'auto', disable_parallel_tool_use: true };
   }
-  if (request.user !== undefined) body.metadata = { user_id: request.user };
+  if (request.user !== undefined) body.metadata = { user_id: claudeUserId(request.user) };
   return body;
+}
+
+/** Anthropic takes an end-user id of at most 256 characters. */
+const MAX_USER_ID_LENGTH = 256;
+
+/**
+ * The end-user id as Anthropic takes it: opaque, refusing one that is an email address ("user_id appears to contain an
+ * email address"), which OpenAI's clients often send as `user`, or longer than it takes. Such an id goes as its digest,
+ * which still tells one caller from another, rather than failing every call.
+ */
+function claudeUserId(user: string): string {
+  return user.includes('@') || user.length > MAX_USER_ID_LENGTH ? endUserDigest(user) : user;
 }
 
 /**

@@ -54,7 +54,7 @@ export function createBedrockProvider(name: string, config: ProviderSettings, se
         request: {
           path: `${prefix}/model/${encodeURIComponent(modelId)}/${request.stream ? 'converse-stream' : 'converse'}`,
           headers: request.stream ? streamHeaders : headers,
-          body: JSON.stringify(bedrockConverseBody(request, answer, claudeModelFeatures(modelId, 'bedrock'))),
+          body: JSON.stringify(bedrockConverseBody(request, answer, claudeModelFeatures(modelId, 'bedrock'), modelId)),
         },
         passThrough: null,
         response: bedrockChatResponse,

@@ -2,7 +2,8 @@
 import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
-import { claudeOutputLimit, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeOutputLimit, prefillRefusal, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
+import { claudeToolUseId } from '../shared/tool-use-id.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { converseReasoning } from './reasoning.js';
@@ -40,12 +41,13 @@ function unsupported(param: string, what: string): SluiceError {
 /**
  * `answer`: the tool carrying a structured answer (response_format), from jsonAnswerTool(request), offered and chosen
  * here; null for a request that asks for none. `model`: what a Claude model takes (claudeModelFeatures; any other model
- * is sent everything as asked).
+ * is sent everything as asked); `modelId`: the model's id, to name it in a refusal.
  */
 export function bedrockConverseBody(
   request: ChatRequest,
   answer: JsonAnswerTool | null,
   model: ClaudeModelFeatures,
+  modelId: string,
 ): BedrockConverseRequest {
   // Converse has no "none". With a JSON answer tool it is expressed by forcing that tool (jsonAnswerTool); otherwise by
   // offering no tools, which Converse allows only while no turn holds a tool call or result (those need toolConfig).
@@ -96,7 +98,7 @@ export function bedrockConverseBody(
           }
         for (const part of message.content) blocks.push({ text: part.text });
         for (const call of message.toolCalls)
-          blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: tryParseJson(call.arguments) ?? {} } });
+          blocks.push({ toolUse: { toolUseId: claudeToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);
         break;
       }
@@ -104,7 +106,7 @@ export function bedrockConverseBody(
         append('user', [
           {
             toolResult: {
-              toolUseId: message.toolCallId,
+              toolUseId: claudeToolUseId(message.toolCallId),
               content: message.content.map((part, i) => {
                 const block = toBlock(part, `messages[${index}].content[${i}]`, documentNames);
                 return 'text' in block
@@ -120,6 +122,7 @@ export function bedrockConverseBody(
   });
   for (const message of messages) if (message.role === 'user') promptDocuments(message.content);
   trimPrefill(messages);
+  if (!model.prefill && messages.at(-1)?.role === 'assistant') throw prefillRefusal(modelId);
   const body: BedrockConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<BedrockConverseRequest['inferenceConfig']> = {};

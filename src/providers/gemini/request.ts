@@ -11,6 +11,9 @@ function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider gemini does not support ${what}.`, { param });
 }
 
+/** Gemini takes up to 5 stop sequences: https://ai.google.dev/api/generate-content#generationconfig */
+const MAX_STOP_SEQUENCES = 5;
+
 /** `model`: the provider's name of the target model, which says how it takes reasoning. */
 export function geminiChatBody(request: ChatRequest, model: string): GeminiRequest {
   const system: string[] = [];
@@ -66,7 +69,11 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
         const images = message.content.flatMap((part, i) =>
           part.type === 'image' ? [toPart(part, `messages[${index}].content[${i}]`)] : [],
         );
-        append('user', [{ functionResponse: { name, response: isObject(parsed) ? parsed : { content: text } } }, ...images]);
+        // A failed call's result goes under the "error" key, which Gemini reads as why the function failed
+        // (https://ai.google.dev/api/caching#FunctionResponse); a result otherwise as the function's output.
+        const response =
+          message.isError === true ? { error: isObject(parsed) ? parsed : text } : isObject(parsed) ? parsed : { content: text };
+        append('user', [{ functionResponse: { name, response } }, ...images]);
         break;
       }
     }
@@ -77,7 +84,12 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
   if (request.maxTokens !== undefined) generation.maxOutputTokens = request.maxTokens;
   if (request.temperature !== undefined) generation.temperature = request.temperature;
   if (request.topP !== undefined) generation.topP = request.topP;
-  if (request.stop !== undefined && request.stop.length > 0) generation.stopSequences = request.stop;
+  if (request.stop !== undefined && request.stop.length > 0) {
+    // Refused rather than cut short: an answer that runs past where the client meant it to stop is not the one asked for.
+    if (request.stop.length > MAX_STOP_SEQUENCES)
+      throw unsupported('stop', `more than ${MAX_STOP_SEQUENCES} stop sequences (${request.stop.length} were given)`);
+    generation.stopSequences = request.stop;
+  }
   const format = request.responseFormat;
   if (format?.type === 'json_object') generation.responseMimeType = 'application/json';
   else if (format?.type === 'json_schema') {
@@ -101,7 +113,9 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
     ];
   }
   const choice = request.toolChoice;
-  if (choice !== undefined) {
+  // Gemini refuses a function calling config with no functions to apply it to ("Function calling config is set without
+  // function_declarations"); Anthropic takes a tool_choice with an empty tools list: without tools it says nothing.
+  if (choice !== undefined && body.tools !== undefined) {
     body.toolConfig = {
       functionCallingConfig:
         choice === 'auto'

@@ -1,6 +1,7 @@
 // A translated request's reasoning (an Anthropic client's thinking) as Chat Completions' reasoning_effort, for the
 // models that take it: the o-series and the GPT-5 family (https://platform.openai.com/docs/guides/reasoning). Other
-// models (gpt-4o, gpt-4.1, a compatible server's) refuse the field, so it is left off for them.
+// models (gpt-4o, gpt-4.1, a compatible server's) refuse the field, so it is left off for them. And the other fields
+// those reasoning models refuse where other models take them: sampling settings, stop, parallel_tool_calls.
 import type { Reasoning, ReasoningEffort } from '../../ir/chat.js';
 
 /** o1, o3, o3-mini, o4-mini...: low, medium and high. */
@@ -41,4 +42,20 @@ export function openaiTakesSampling(model: string, effort: ReasoningEffort | und
   if (match === null || Number(match[1]) < 5) return true;
   const later = Number(match[1]) > 5 || match[2] !== undefined;
   return later && (effort === undefined || effort === 'none');
+}
+
+/**
+ * Whether `model` takes stop sequences (`stop`): the o-series and GPT-5 to GPT-5.4 refuse the field outright ("Unsupported
+ * parameter: 'stop' is not supported with this model."), GPT-5.5 and later take it again; every other model does.
+ */
+export function openaiTakesStop(model: string): boolean {
+  if (O_SERIES.test(model)) return false;
+  const match = GPT5.exec(model);
+  if (match === null || Number(match[1]) < 5) return true;
+  return Number(match[1]) > 5 || Number(match[2] ?? 0) >= 5;
+}
+
+/** Whether `model` takes parallel_tool_calls: the o-series refuse it ("Unsupported parameter"), true or false. */
+export function openaiTakesParallelToolCalls(model: string): boolean {
+  return !O_SERIES.test(model);
 }

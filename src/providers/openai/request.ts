@@ -3,7 +3,8 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
-import { openaiReasoningEffort, openaiTakesSampling } from './reasoning.js';
+import { endUserDigest } from '../shared/end-user-id.js';
+import { openaiReasoningEffort, openaiTakesParallelToolCalls, openaiTakesSampling, openaiTakesStop } from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -45,9 +46,12 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.topP !== undefined) body.top_p = request.topP;
   }
-  if (request.stop !== undefined) body.stop = request.stop;
-  if (request.tools !== undefined) {
-    body.tools = request.tools.map((tool) => ({
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = openaiStop(request.stop, targetModel);
+  // OpenAI refuses an empty tools list, and tool_choice and parallel_tool_calls without tools ("only allowed when 'tools'
+  // are specified"), all of which Anthropic takes: without tools they say nothing, and are left out.
+  const tools = request.tools !== undefined && request.tools.length > 0 ? request.tools : null;
+  if (tools !== null) {
+    body.tools = tools.map((tool) => ({
       type: 'function',
       function: {
         name: tool.name,
@@ -57,11 +61,14 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
       },
     }));
   }
-  if (request.toolChoice !== undefined) {
+  if (tools !== null && request.toolChoice !== undefined) {
     body.tool_choice =
       typeof request.toolChoice === 'string' ? request.toolChoice : { type: 'function', function: { name: request.toolChoice.name } };
   }
-  if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  // The o-series refuses the field outright ("Unsupported parameter: 'parallel_tool_calls'"): left out for them, as a
+  // preference its models cannot be given (a client reading Anthropic's answers takes several tool calls in any case).
+  if (tools !== null && request.parallelToolCalls !== undefined && openaiTakesParallelToolCalls(targetModel))
+    body.parallel_tool_calls = request.parallelToolCalls;
   if (request.responseFormat !== undefined) {
     const format = request.responseFormat;
     body.response_format =
@@ -78,8 +85,41 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
         : { type: format.type };
   }
   if (effort !== undefined) body.reasoning_effort = effort;
-  if (request.user !== undefined) body.user = request.user;
+  if (request.user !== undefined) body.user = openaiUser(request.user);
   return body;
+}
+
+/** OpenAI takes an end-user id of at most 64 characters ("Invalid 'user': string too long"). */
+const MAX_USER_LENGTH = 64;
+
+/**
+ * The end-user id as OpenAI takes it: one longer than it takes (Claude Code's metadata.user_id runs to some 150
+ * characters) goes as its digest, which still tells one caller from another, rather than failing every call.
+ */
+function openaiUser(user: string): string {
+  return user.length <= MAX_USER_LENGTH ? user : endUserDigest(user);
+}
+
+/** Chat Completions takes up to 4 stop sequences: https://platform.openai.com/docs/api-reference/chat/create#chat-create-stop */
+const MAX_STOP_SEQUENCES = 4;
+
+/**
+ * The stop sequences `model` is sent, or why it cannot be: more than OpenAI takes, or a reasoning model that takes none.
+ * Either is refused here rather than left out: an answer running past the point the client meant it to stop is not the
+ * answer asked for (an agent loop's "Observation:"), and another of the model's targets may take them.
+ */
+function openaiStop(stop: string[], model: string): string[] {
+  if (!openaiTakesStop(model))
+    throw new SluiceError('unsupported_by_provider', `OpenAI's ${model} takes no stop sequences, as its reasoning models do not.`, {
+      param: 'stop',
+    });
+  if (stop.length > MAX_STOP_SEQUENCES)
+    throw new SluiceError(
+      'unsupported_by_provider',
+      `OpenAI takes at most ${MAX_STOP_SEQUENCES} stop sequences; ${stop.length} were given.`,
+      { param: 'stop' },
+    );
+  return stop;
 }
 
 /**
@@ -101,7 +141,9 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
     }
     let images = 0;
     const content = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`)).join('');
-    out.push({ role: 'tool', tool_call_id: message.toolCallId, content });
+    // A tool message has no field saying the call failed (Anthropic's is_error): its content does, or the model reads
+    // the failure's text as the tool's answer.
+    out.push({ role: 'tool', tool_call_id: message.toolCallId, content: message.isError === true ? failed(content) : content });
     if (images > 0) {
       toolImages.push({ type: 'text', text: `Images returned by tool call ${message.toolCallId}:` });
       for (const part of message.content) if (part.type === 'image') toolImages.push(imageUrlPart(part));
@@ -109,6 +151,10 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
   }
   if (toolImages.length > 0) out.push({ role: 'user', content: toolImages });
   return out;
+}
+
+function failed(content: string): string {
+  return content === '' ? 'Error' : `Error: ${content}`;
 }
 
 function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>): OpenAIMessage {

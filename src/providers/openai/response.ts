@@ -15,15 +15,23 @@ export function openaiChatResponse(body: unknown): ChatResponse {
     const fn = asObject(call.function);
     return { id: asString(call.id), name: asString(fn.name), arguments: asString(fn.arguments) };
   });
-  return {
+  const response: ChatResponse = {
     id: asString(root.id),
     model: asString(root.model),
     created: asNumber(root.created) ?? Math.floor(Date.now() / 1000),
     text: asString(message.content),
     toolCalls,
-    finishReason: openaiFinishReason(choice.finish_reason),
+    finishReason: withToolCalls(openaiFinishReason(choice.finish_reason), toolCalls.length),
     usage: withServiceTier(openaiUsage(root.usage), root.service_tier),
   };
+  // The model declining a structured answer says why in refusal, with no content and finish_reason stop: kept apart,
+  // as a refusal (Anthropic's stop_reason refusal), rather than lost as an empty answer.
+  const refusal = asString(message.refusal);
+  if (refusal !== '') {
+    response.refusal = refusal;
+    response.finishReason = 'content_filter';
+  }
+  return response;
 }
 
 /** Usage with the tier an answer says served it, where that tier is priced apart (Pricing.priority, Pricing.flex). */
@@ -31,6 +39,15 @@ export function withServiceTier(usage: Usage, tier: unknown): Usage {
   const priced = asServiceTier(tier);
   if (priced !== undefined) usage.serviceTier = priced;
   return usage;
+}
+
+/**
+ * An answer that called tools ends for them: OpenAI ends the call of the function tool_choice named with
+ * finish_reason "stop" (as do some compatible servers any call), where a client reading the stop reason of a translated
+ * answer (Anthropic's tool_use, that agent loops run the tools on) must learn that tools were called.
+ */
+export function withToolCalls(finish: FinishReason, toolCalls: number): FinishReason {
+  return finish === 'stop' && toolCalls > 0 ? 'tool_calls' : finish;
 }
 
 export function openaiFinishReason(value: unknown): FinishReason {

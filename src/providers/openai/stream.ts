@@ -3,7 +3,7 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { openaiFinishReason, openaiUsage, withServiceTier } from './response.js';
+import { openaiFinishReason, openaiUsage, withServiceTier, withToolCalls } from './response.js';
 
 export class OpenAIStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -13,6 +13,8 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
   private toolCalls: number;
   /** The call a delta without an index continues. */
   private lastCall: { index: number; id: string } | null;
+  /** Whether the model declined (delta.refusal): the answer then ends as a refusal, whatever finish_reason says. */
+  private refused: boolean;
 
   constructor() {
     super();
@@ -20,6 +22,7 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
     this.toolIndex = new Map();
     this.toolCalls = 0;
     this.lastCall = null;
+    this.refused = false;
   }
 
   protected decode(events: readonly SseEvent[]): StreamEvent[] {
@@ -50,6 +53,10 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
       const delta = asObject(choice.delta);
       const content = delta.content;
       if (typeof content === 'string' && content.length > 0) out.push({ type: 'text', text: content });
+      if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
+        this.refused = true;
+        out.push({ type: 'refusal', text: delta.refusal });
+      }
       for (const raw of asArray(delta.tool_calls)) {
         const call = asObject(raw);
         const upstreamIndex = asNumber(call.index);
@@ -68,7 +75,8 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
         if (args.length > 0) out.push({ type: 'tool_call_delta', index: current.index, argumentsDelta: args });
       }
       if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
-        out.push({ type: 'finish', finishReason: openaiFinishReason(choice.finish_reason) });
+        const finish = withToolCalls(openaiFinishReason(choice.finish_reason), this.toolCalls);
+        out.push({ type: 'finish', finishReason: this.refused ? 'content_filter' : finish });
       }
       if (root.usage !== undefined && root.usage !== null) {
         const usage = withServiceTier(openaiUsage(root.usage), root.service_tier);

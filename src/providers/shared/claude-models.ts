@@ -3,6 +3,7 @@
 // https://platform.claude.com/docs/en/build-with-claude/structured-outputs and
 // https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html
 import { transformJSONSchema } from '@anthropic-ai/sdk/lib/transform-json-schema';
+import { SluiceError } from '../../errors.js';
 
 export interface ClaudeModelFeatures {
   /** `strict` on tools (Anthropic `tools[].strict`, Converse `toolSpec.strict`): constrained decoding of a tool's input. */
@@ -20,6 +21,11 @@ export interface ClaudeModelFeatures {
   /** Whether it takes sampling settings (temperature, top_p, top_k) at all: Claude 4.7 and later refuse them. */
   sampling: boolean;
   /**
+   * Whether it continues a conversation that ends with an assistant turn (a prefill): Claude 4.6 and later refuse one
+   * ("This model does not support assistant message prefill. The conversation must end with a user message.").
+   */
+  prefill: boolean;
+  /**
    * The most output tokens it gives (claudeMaxOutputTokens): what a client that names no max_tokens is given, as OpenAI
    * gives its models' whole output. Null for a model Sluice cannot place.
    */
@@ -36,6 +42,7 @@ const AS_BEFORE: Omit<ClaudeModelFeatures, 'maxOutputTokens'> = {
   thinking: 'none',
   topEffort: 'max',
   sampling: true,
+  prefill: true,
 };
 
 /** Claude 3.7 Sonnet, named the older way (claude-3-7-sonnet-20250219), the first Claude to think. */
@@ -67,8 +74,22 @@ export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'be
     thinking: from46 ? 'adaptive' : 'budget',
     topEffort: from47 ? 'xhigh' : 'max',
     sampling: !from47,
+    prefill: !from46,
     maxOutputTokens,
   };
+}
+
+/**
+ * Why a conversation ending with an assistant turn cannot go to `modelId`, a Claude that refuses prefills: refused before
+ * it is sent, naming `messages` in the client's terms (OpenAI's answer a final assistant message with a new one, so
+ * nothing the client sent can stand in for it), and another of the model's targets may take the call.
+ */
+export function prefillRefusal(modelId: string): SluiceError {
+  return new SluiceError(
+    'unsupported_by_provider',
+    `messages: ${modelId} takes no conversation that ends with an assistant message (a prefill, which Claude 4.6 and later refuse); end it with a user message.`,
+    { param: 'messages' },
+  );
 }
 
 /** Claude 3's naming: claude-3[-{minor}]-{family}[-{date}] (`claude-3-5-haiku-20241022`, `claude-3-7-sonnet-latest`). */
