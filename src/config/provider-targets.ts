@@ -77,11 +77,12 @@ function localAddresses(): Set<string> {
 }
 
 /**
- * Sluice's storage, counters and stored-response record endpoints as the config names them (SQLite and memory have
- * none). `responses` is optional for callers that build a config by hand; a validated one always has it.
+ * Sluice's storage, counters, stored-response record and response cache endpoints as the config names them (SQLite
+ * and memory have none). `responses` and `cache` are optional for callers that build a config by hand; a validated
+ * one always has them.
  */
 export function configuredEndpoints(
-  config: Pick<SluiceConfig, 'storage' | 'counters'> & Partial<Pick<SluiceConfig, 'responses'>>,
+  config: Pick<SluiceConfig, 'storage' | 'counters'> & Partial<Pick<SluiceConfig, 'responses' | 'cache'>>,
 ): OwnEndpoint[] {
   const endpoints: OwnEndpoint[] = [];
   const add = (text: string, defaultPort: number, what: string) => {
@@ -98,6 +99,8 @@ export function configuredEndpoints(
   if (/^rediss?:\/\//.test(counters)) add(counters, 6379, "Sluice's Redis counters");
   const responses = config.responses?.store;
   if (responses !== undefined && /^rediss?:\/\//.test(responses)) add(responses, 6379, "Sluice's Redis record of stored responses");
+  const cache = config.cache?.store;
+  if (cache !== undefined && /^rediss?:\/\//.test(cache)) add(cache, 6379, "Sluice's Redis response cache");
   return endpoints;
 }
 

@@ -146,6 +146,11 @@ describe('provider targets in sluice.yaml', () => {
       /Sluice's Redis record of stored responses/,
     ],
     [
+      'the Redis of the response cache',
+      { ...provider('http://127.0.0.1:6381'), cache: { store: 'redis://localhost:6381' } },
+      /Sluice's Redis response cache/,
+    ],
+    [
       'the configured PostgreSQL',
       { ...provider('http://db.internal:5432'), storage: 'postgres://sluice@db.internal/sluice' },
       /Sluice's PostgreSQL store/,
