@@ -290,7 +290,8 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
   upstream.on('response', (answer: IncomingMessage) => {
     const headersAt = performance.now();
     const status = answer.statusCode ?? 502;
-    const reader = entry === null ? null : new ResponseReader(entry.wire, status, answer.headers, deps.config.maxParseBytes);
+    const reader =
+      entry === null ? null : new ResponseReader(entry.wire, reading?.operation ?? null, status, answer.headers, deps.config.maxParseBytes);
     let firstByteAt: number | null = null;
     if (reader !== null) {
       answer.on('data', (chunk: Buffer) => {

@@ -14,6 +14,7 @@ import { geminiAnswerUsage } from '../providers/gemini/response.js';
 import { GeminiStreamDecoder } from '../providers/gemini/stream.js';
 import { openaiUsage } from '../providers/openai/response.js';
 import { responseObjectUsage } from '../providers/openai/responses-response.js';
+import { ResponsesStreamDecoder } from '../providers/openai/responses-stream.js';
 import { OpenAIStreamDecoder } from '../providers/openai/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../wire/aws-event-stream.js';
 import { contentCodings, decodable, decodeContent, type Undecodable } from '../wire/content-coding.js';
@@ -267,7 +268,14 @@ export class ResponseReader {
   private readonly headerUsage: Usage | null;
   private failed: boolean;
 
-  constructor(wire: WireFormat, status: number, headers: Record<string, string | string[] | undefined>, maxBytes: number) {
+  /** `operation`: the request's, from its path (operationOf): an OpenAI Responses API stream has events of its own. */
+  constructor(
+    wire: WireFormat,
+    operation: string | null,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    maxBytes: number,
+  ) {
     this.wire = wire;
     const codings = contentCodings(headers['content-encoding']);
     const framing = framingOf(asString(headers['content-type']));
@@ -295,7 +303,9 @@ export class ResponseReader {
             : wire === 'gemini'
               ? new GeminiStreamDecoder()
               : wire === 'openai'
-                ? new OpenAIStreamDecoder()
+                ? operation === 'responses'
+                  ? new ResponsesStreamDecoder()
+                  : new OpenAIStreamDecoder()
                 : null;
         if (this.decoder === null) this.failed = true;
       } else if (this.framing === 'event-stream') {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { json, sse } from '../support/mock-provider.js';
-import { messageItem, responseObject } from '../support/mock-responses.js';
+import { messageItem, responseObject, responseStreamFrames } from '../support/mock-responses.js';
 import { HttpsMock, interceptingTo, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 import type { Observation } from '../../src/discovery/report.js';
@@ -58,6 +58,15 @@ describe('discovery: searches billed per use are priced', () => {
         { id: 'fs_1', type: 'file_search_call', status: 'completed', queries: ['sluice'], results: null },
         messageItem('Found it'),
       ];
+      if (request.body.stream === true) {
+        // The searches as the stream's last event states them: in response.completed's output.
+        const frames = responseStreamFrames(['Found', ' it'], { input_tokens: 40, output_tokens: 12 }, 'gpt-4.1');
+        const last = frames.length - 1;
+        const completed = JSON.parse(frames[last]!.split('data: ')[1]!) as { response: { output: unknown[] } };
+        completed.response.output = [...output.slice(0, 2), ...completed.response.output];
+        frames[last] = `event: response.completed\ndata: ${JSON.stringify(completed)}\n\n`;
+        return sse(res, frames);
+      }
       json(res, 200, responseObject(output, { input_tokens: 40, output_tokens: 12 }, 'gpt-4.1'));
     });
     discovery = await startTestDiscovery(interceptingTo(tls, [ANTHROPIC, OPENAI], mock.port));
@@ -103,6 +112,19 @@ describe('discovery: searches billed per use are priced', () => {
     assert.equal(answer.output_text, 'Found it');
     // gpt-4.1: 40 input tokens at $2 and 12 output at $8 per 1M; a web search at 10,000 micro-USD, a file search at 2,500.
     assert.equal((await observed()).costMicroUsd, 40 * 2 + 12 * 8 + 10_000 + 2_500);
+    // Streamed: the Responses API's own events, read to their response.completed, tokens and searches alike.
+    const stream = client.responses.stream({
+      model: 'gpt-4.1',
+      input: 'What is a sluice?',
+      tools: [{ type: 'web_search' }, { type: 'file_search', vector_store_ids: ['vs_1'] }],
+    });
+    assert.equal((await stream.finalResponse()).output_text, 'Found it');
+    const streamed = await observed();
+    assert.deepEqual(
+      [streamed.inputTokens, streamed.outputTokens, streamed.costMicroUsd],
+      [40, 12, 40 * 2 + 12 * 8 + 10_000 + 2_500],
+      JSON.stringify(streamed),
+    );
     await proxied.dispatcher.close();
   });
 });
