@@ -95,6 +95,11 @@ const target = z
   .object({
     provider: nameText(),
     model: z.string().min(1).max(TEXT_LIMITS.providerModel),
+    /**
+     * The model `model` serves where its name is the customer's own (an Azure OpenAI deployment `prod-chat` of `o3-mini`):
+     * priced as that model, and sent only what it takes (reasoning effort, sampling, stop).
+     */
+    baseModel: z.string().min(1).max(TEXT_LIMITS.providerModel).optional(),
     /** Relative share of first attempts; targets without a weight are tried only as fallbacks when any has one. */
     weight: z.number().positive().optional(),
   })

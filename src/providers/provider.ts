@@ -46,7 +46,8 @@ export interface Provider {
    * mutates its inputs, as retries and fallbacks reuse them. Throws SluiceError('unsupported_by_provider') for a request
    * it cannot express.
    */
-  openChat(request: ChatRequest, model: string, client: ClientBody | null): ChatExchange;
+  /** `baseModel`: the model `model` serves where `model` is the customer's own name for it (an Azure OpenAI deployment). */
+  openChat(request: ChatRequest, model: string, client: ClientBody | null, baseModel?: string): ChatExchange;
   openEmbeddings(request: EmbeddingsRequest, model: string, client: ClientBody | null): EmbeddingsExchange;
   /**
    * The most embedding inputs one upstream call to `model` takes (Bedrock Titan: 1); absent or undefined: no limit

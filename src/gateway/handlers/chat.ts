@@ -186,7 +186,7 @@ function openExchange(
 ): ChatExchange {
   let exchange: ChatExchange;
   try {
-    exchange = target.provider.openChat(request, target.model, client);
+    exchange = target.provider.openChat(request, target.model, client, target.baseModel);
   } catch (error) {
     if (error instanceof SluiceError && error.code === 'unsupported_by_provider')
       throw door.translationRefusal?.(body, target.provider) ?? door.inClientTerms?.(error) ?? error;

@@ -17,6 +17,8 @@ export interface Target {
   pool: Pool;
   /** The model name the provider knows (an Azure deployment, a Bedrock model id, ...). */
   model: string;
+  /** The model an Azure OpenAI deployment serves, where `model` is the customer's name for it (config `baseModel`). */
+  baseModel: string | undefined;
   weight: number | undefined;
   breaker: CircuitBreaker;
   /** Config pricing for this model, else the catalog's for this provider and model (resolved at start). */
@@ -132,9 +134,11 @@ export class RoutingTable {
           provider,
           pool: poolsByProvider.get(target.provider)!,
           model: target.model,
+          baseModel: target.baseModel,
           weight: target.weight,
           breaker,
-          pricing: model.pricing ?? lookupPrice(provider.type, target.model),
+          // A deployment of the customer's naming is priced as the model it serves.
+          pricing: model.pricing ?? lookupPrice(provider.type, target.baseModel ?? target.model),
           resource: resourcePolicy(config, target.provider, target.model),
           providerFingerprint: this.slots.get(target.provider)!.fingerprint,
         };

@@ -24,10 +24,10 @@ export function createAzureOpenAIProvider(name: string, config: ProviderSettings
     type: 'azure-openai',
     origin: base.origin,
     features: OPENAI_FEATURES,
-    openChat: (request, deployment, client) =>
+    openChat: (request, deployment, client, baseModel) =>
       client?.dialect === 'openai-responses'
         ? openaiResponsesExchange(name, responsesPath, headers, client.body, deployment)
-        : openaiChatExchange(name, deploymentPath(deployment, 'chat/completions'), headers, request, deployment, client),
+        : openaiChatExchange(name, deploymentPath(deployment, 'chat/completions'), headers, request, deployment, client, baseModel),
     openEmbeddings: (request, deployment, client) =>
       openaiEmbeddingsExchange(name, deploymentPath(deployment, 'embeddings'), headers, request, deployment, client),
     // Stored responses are on the v1 surface too, without a deployment: the response id names the one that made it.

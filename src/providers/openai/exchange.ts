@@ -46,11 +46,12 @@ export function openaiChatExchange(
   request: ChatRequest,
   model: string,
   client: ClientBody | null,
+  baseModel?: string,
 ): ChatExchange {
   const passed = client !== null && client.dialect === 'openai';
   return {
     provider,
-    request: { path, headers, body: JSON.stringify(openaiChatBody(request, model, client)) },
+    request: { path, headers, body: JSON.stringify(openaiChatBody(request, model, client, baseModel)) },
     passThrough: passed ? (wantsUsage(client.body) ? PASS_THROUGH_WITH_USAGE : PASS_THROUGH) : null,
     response: openaiChatResponse,
     streamDecoder,

@@ -11,7 +11,11 @@ import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, Ope
  * The body sent upstream. An OpenAI-shaped client body is passed through with only the model changed and,
  * for streams, usage requested, so fields Sluice does not model (logprobs, seed, ...) still reach the provider.
  */
-export function openaiChatBody(request: ChatRequest, targetModel: string, client: ClientBody | null): object {
+/**
+ * `baseModel`: the model `targetModel` serves, where the name is the customer's own (an Azure OpenAI deployment); what
+ * the model takes (reasoning effort, sampling, stop, parallel_tool_calls) is read from it.
+ */
+export function openaiChatBody(request: ChatRequest, targetModel: string, client: ClientBody | null, baseModel = targetModel): object {
   if (client?.dialect === 'openai') {
     const body: Record<string, unknown> = { ...client.body, model: targetModel };
     if (request.messages.some((message) => message.role === 'assistant' && message.reasoning !== undefined))
@@ -19,7 +23,7 @@ export function openaiChatBody(request: ChatRequest, targetModel: string, client
     if (request.stream) body.stream_options = { ...(client.body.stream_options as object | undefined), include_usage: true };
     return body;
   }
-  return fromIR(request, targetModel);
+  return fromIR(request, targetModel, baseModel);
 }
 
 /**
@@ -34,19 +38,19 @@ function withoutThinkingBlocks(messages: Array<Record<string, unknown>>): Array<
   });
 }
 
-function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
+function fromIR(request: ChatRequest, targetModel: string, baseModel: string): OpenAIChatRequest {
   const body: OpenAIChatRequest = { model: targetModel, messages: openaiMessages(request.messages) };
   if (request.stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
   }
   if (request.maxTokens !== undefined) body.max_completion_tokens = request.maxTokens;
-  const effort = request.reasoning === undefined ? undefined : openaiReasoningEffort(request.reasoning, targetModel);
-  if (openaiTakesSampling(targetModel, effort)) {
+  const effort = request.reasoning === undefined ? undefined : openaiReasoningEffort(request.reasoning, baseModel);
+  if (openaiTakesSampling(baseModel, effort)) {
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.topP !== undefined) body.top_p = request.topP;
   }
-  if (request.stop !== undefined && request.stop.length > 0) body.stop = openaiStop(request.stop, targetModel);
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = openaiStop(request.stop, baseModel);
   // OpenAI refuses an empty tools list, and tool_choice and parallel_tool_calls without tools ("only allowed when 'tools'
   // are specified"), all of which Anthropic takes: without tools they say nothing, and are left out.
   const tools = request.tools !== undefined && request.tools.length > 0 ? request.tools : null;
@@ -67,7 +71,7 @@ function fromIR(request: ChatRequest, targetModel: string): OpenAIChatRequest {
   }
   // The o-series refuses the field outright ("Unsupported parameter: 'parallel_tool_calls'"): left out for them, as a
   // preference its models cannot be given (a client reading Anthropic's answers takes several tool calls in any case).
-  if (tools !== null && request.parallelToolCalls !== undefined && openaiTakesParallelToolCalls(targetModel))
+  if (tools !== null && request.parallelToolCalls !== undefined && openaiTakesParallelToolCalls(baseModel))
     body.parallel_tool_calls = request.parallelToolCalls;
   if (request.responseFormat !== undefined) {
     const format = request.responseFormat;
