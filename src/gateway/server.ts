@@ -206,21 +206,7 @@ export class GatewayServer {
     // The handler reads the same snapshot: its MCP pools stay open until the request is done (a reload waits for it).
     const directory = this.context.snapshot.mcp;
     // A GET holds a stream open for server-initiated messages as long as the client wants: no call to wait for.
-    const counted = req.method !== 'GET';
-    if (counted) this.inFlight++;
-    const done = counted ? this.callDone : noop;
-    directory.enter();
-    handleMcp(this.context, req, res, path, requestId).then(
-      () => {
-        directory.leave();
-        done();
-      },
-      (error: unknown) => {
-        directory.leave();
-        done();
-        this.fault(req, res, requestId, error);
-      },
-    );
+    this.serve(directory, req.method !== 'GET', req, res, requestId, () => handleMcp(this.context, req, res, path, requestId));
   }
 
   /**
@@ -230,19 +216,7 @@ export class GatewayServer {
   private storedResponse(req: IncomingMessage, res: ServerResponse, requestId: string, rest: string, query: string): void {
     if (this.draining) res.setHeader('connection', 'close');
     const routing = this.context.snapshot.routing;
-    this.inFlight++;
-    routing.enter();
-    handleStoredResponse(this.context, req, res, requestId, rest, query).then(
-      () => {
-        routing.leave();
-        this.callDone();
-      },
-      (error: unknown) => {
-        routing.leave();
-        this.callDone();
-        this.fault(req, res, requestId, error);
-      },
-    );
+    this.serve(routing, true, req, res, requestId, () => handleStoredResponse(this.context, req, res, requestId, rest, query));
   }
 
   private post(
@@ -266,16 +240,33 @@ export class GatewayServer {
     // Read before anything is counted: a throw here is this request's 500 (onRequest), with nothing left to undo.
     const routing = this.context.snapshot.routing;
     call.watchClient(req, res, this.cutByStop);
-    this.inFlight++;
-    routing.enter();
-    handle(this.context, door, call, req, res).then(
+    this.serve(routing, true, req, res, requestId, () => handle(this.context, door, call, req, res));
+  }
+
+  /**
+   * Runs a handler holding the pools it uses open until it is done (`pools`: the snapshot's routing table or MCP
+   * directory; a reload waits for it), `counted` in flight for a drain to wait for; a handler that throws is the
+   * request's fault.
+   */
+  private serve(
+    pools: { enter(): void; leave(): void },
+    counted: boolean,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    run: () => Promise<void>,
+  ): void {
+    if (counted) this.inFlight++;
+    const done = counted ? this.callDone : noop;
+    pools.enter();
+    run().then(
       () => {
-        routing.leave();
-        this.callDone();
+        pools.leave();
+        done();
       },
       (error: unknown) => {
-        routing.leave();
-        this.callDone();
+        pools.leave();
+        done();
         this.fault(req, res, requestId, error);
       },
     );
