@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { json, sse } from '../support/mock-provider.js';
+import { json, sse, typedSseEvent } from '../support/mock-provider.js';
 import { messageItem, responseObject, responseStreamFrames } from '../support/mock-responses.js';
 import { HttpsMock, interceptingTo, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
@@ -13,10 +13,6 @@ import type { Observation } from '../../src/discovery/report.js';
 
 const ANTHROPIC = 'api.anthropic.com';
 const OPENAI = 'api.openai.com';
-
-function event(name: string, data: Record<string, unknown>): string {
-  return `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
-}
 
 const MESSAGE = {
   id: 'msg_search1',
@@ -30,15 +26,17 @@ const MESSAGE = {
 };
 
 const STREAM = [
-  event('message_start', { message: { ...MESSAGE, content: [], stop_reason: null, usage: { input_tokens: 100, output_tokens: 1 } } }),
-  event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
-  event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'A sluice.' } }),
-  event('content_block_stop', { index: 0 }),
-  event('message_delta', {
+  typedSseEvent('message_start', {
+    message: { ...MESSAGE, content: [], stop_reason: null, usage: { input_tokens: 100, output_tokens: 1 } },
+  }),
+  typedSseEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  typedSseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'A sluice.' } }),
+  typedSseEvent('content_block_stop', { index: 0 }),
+  typedSseEvent('message_delta', {
     delta: { stop_reason: 'end_turn', stop_sequence: null },
     usage: { output_tokens: 50, server_tool_use: { web_search_requests: 2 } },
   }),
-  event('message_stop', {}),
+  typedSseEvent('message_stop', {}),
 ];
 
 describe('discovery: searches billed per use are priced', () => {

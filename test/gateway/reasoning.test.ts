@@ -10,7 +10,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, startMockBedrock } from '../support/mock-bedrock.js';
-import { json, MockProvider, openaiCompletion, sse } from '../support/mock-provider.js';
+import { json, MockProvider, openaiCompletion, sse, sseEvent } from '../support/mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { until } from '../support/until.js';
 
@@ -54,10 +54,6 @@ function thinkingRefusal(body: Record<string, unknown>): string | null {
   if (last !== undefined && last.content.some((block) => block.type === 'tool_use') && last.content[0]?.type !== 'thinking')
     return 'messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.';
   return null;
-}
-
-function sseEvent(name: string, data: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** A Claude answer: a signed thinking block first when thinking, then a tool call when tools are offered on a fresh turn. */

@@ -5,13 +5,9 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, startMockBedrock } from '../support/mock-bedrock.js';
-import { json, MockProvider, sse } from '../support/mock-provider.js';
+import { json, MockProvider, sse, sseEvent } from '../support/mock-provider.js';
 import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
-
-function event(name: string, data: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-}
 
 const CONTEXT_FULL = 'model_context_window_exceeded';
 
@@ -39,7 +35,7 @@ describe('stop reasons', () => {
         });
       }
       return sse(res, [
-        event('message_start', {
+        sseEvent('message_start', {
           type: 'message_start',
           message: {
             id: 'msg_full',
@@ -50,15 +46,15 @@ describe('stop reasons', () => {
             usage: { ...usage, output_tokens: 1 },
           },
         }),
-        event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-        event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'The answer is' } }),
-        event('content_block_stop', { type: 'content_block_stop', index: 0 }),
-        event('message_delta', {
+        sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+        sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'The answer is' } }),
+        sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
+        sseEvent('message_delta', {
           type: 'message_delta',
           delta: { stop_reason: CONTEXT_FULL, stop_sequence: null },
           usage: { output_tokens: 10 },
         }),
-        event('message_stop', { type: 'message_stop' }),
+        sseEvent('message_stop', { type: 'message_stop' }),
       ]);
     });
     // A blocked prompt: no candidates, the reason in promptFeedback (https://ai.google.dev/api/generate-content#PromptFeedback).

@@ -5,13 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { json, MockProvider, sse } from '../support/mock-provider.js';
+import { json, MockProvider, sse, typedSseEvent } from '../support/mock-provider.js';
 import { messageItem, responseObject, responseStreamFrames } from '../support/mock-responses.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
-
-function event(name: string, data: Record<string, unknown>): string {
-  return `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
-}
 
 /** Claude's answer after searching: the search call, its results and the text, with the searches in its usage. */
 function searchedMessage(searches: number) {
@@ -38,15 +34,15 @@ function searchedMessage(searches: number) {
 function searchedStream(searches: number): string[] {
   const message = { ...searchedMessage(searches), content: [], stop_reason: null, usage: { input_tokens: 100, output_tokens: 1 } };
   return [
-    event('message_start', { message }),
-    event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
-    event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'A sluice.' } }),
-    event('content_block_stop', { index: 0 }),
-    event('message_delta', {
+    typedSseEvent('message_start', { message }),
+    typedSseEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    typedSseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'A sluice.' } }),
+    typedSseEvent('content_block_stop', { index: 0 }),
+    typedSseEvent('message_delta', {
       delta: { stop_reason: 'end_turn', stop_sequence: null },
       usage: { input_tokens: 100, output_tokens: 50, server_tool_use: { web_search_requests: searches } },
     }),
-    event('message_stop', {}),
+    typedSseEvent('message_stop', {}),
   ];
 }
 

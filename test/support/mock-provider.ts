@@ -198,13 +198,19 @@ export function anthropicToolMessage(name: string, input: Record<string, unknown
   };
 }
 
-function event(name: string, data: unknown): string {
+/** One server-sent event frame, named, its data as JSON (Anthropic's and OpenAI's Responses streams). */
+export function sseEvent(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** A frame whose data also carries its name as `type`, as every Anthropic and Responses API event does. */
+export function typedSseEvent(name: string, data: Record<string, unknown>): string {
+  return sseEvent(name, { type: name, ...data });
 }
 
 export function anthropicStreamFrames(pieces: string[], usage = { input_tokens: 25, output_tokens: 6 }): string[] {
   return [
-    event('message_start', {
+    sseEvent('message_start', {
       type: 'message_start',
       message: {
         id: 'msg_stream1',
@@ -217,22 +223,24 @@ export function anthropicStreamFrames(pieces: string[], usage = { input_tokens: 
         usage: { input_tokens: usage.input_tokens, output_tokens: 1 },
       },
     }),
-    event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-    event('ping', { type: 'ping' }),
-    ...pieces.map((text) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })),
-    event('content_block_stop', { type: 'content_block_stop', index: 0 }),
-    event('message_delta', {
+    sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    sseEvent('ping', { type: 'ping' }),
+    ...pieces.map((text) =>
+      sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
+    ),
+    sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
+    sseEvent('message_delta', {
       type: 'message_delta',
       delta: { stop_reason: 'end_turn', stop_sequence: null },
       usage: { output_tokens: usage.output_tokens },
     }),
-    event('message_stop', { type: 'message_stop' }),
+    sseEvent('message_stop', { type: 'message_stop' }),
   ];
 }
 
 export function anthropicToolStreamFrames(name: string, jsonPieces: string[]): string[] {
   return [
-    event('message_start', {
+    sseEvent('message_start', {
       type: 'message_start',
       message: {
         id: 'msg_stream2',
@@ -245,20 +253,20 @@ export function anthropicToolStreamFrames(name: string, jsonPieces: string[]): s
         usage: { input_tokens: 60, output_tokens: 1 },
       },
     }),
-    event('content_block_start', {
+    sseEvent('content_block_start', {
       type: 'content_block_start',
       index: 0,
       content_block: { type: 'tool_use', id: 'toolu_02', name, input: {} },
     }),
     ...jsonPieces.map((partial_json) =>
-      event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json } }),
+      sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json } }),
     ),
-    event('content_block_stop', { type: 'content_block_stop', index: 0 }),
-    event('message_delta', {
+    sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
+    sseEvent('message_delta', {
       type: 'message_delta',
       delta: { stop_reason: 'tool_use', stop_sequence: null },
       usage: { output_tokens: 18 },
     }),
-    event('message_stop', { type: 'message_stop' }),
+    sseEvent('message_stop', { type: 'message_stop' }),
   ];
 }
