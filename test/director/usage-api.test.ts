@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
+import { hourPeriod } from '../../src/director/routes/usage.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { cliFor } from '../support/cli.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
@@ -469,3 +470,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+// The HTTP tests above run at the wall clock's hour; between 23:00 and 24:00 UTC the 30 days up to the end of the hour
+// start at midnight anyway, so they would pass without the default start's move. This one fixes the hour.
+test('the default period of day and month buckets starts at UTC midnight or the 1st, whatever the hour', () => {
+  const now = Date.parse('2026-11-20T10:30:00Z');
+  assert.deepEqual(hourPeriod(undefined, undefined, now, ['from', 'to'], 'day'), {
+    from: Date.parse('2026-10-21T00:00:00Z'),
+    to: Date.parse('2026-11-20T11:00:00Z'),
+  });
+  assert.equal(hourPeriod(undefined, undefined, now, ['from', 'to'], 'month').from, Date.parse('2026-10-01T00:00:00Z'));
+  assert.equal(hourPeriod(undefined, undefined, now, ['from', 'to'], 'hour').from, Date.parse('2026-10-21T11:00:00Z'));
+});
