@@ -463,10 +463,15 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
  * error (the ledger keeps their tokens, marked unpriced), but an operator who set a spending limit must hear of it.
  */
 function warnOfUnpricedUnderBudgets(snapshot: Snapshot, logger: Logger): void {
-  for (const { budget, model, target } of unpricedUnderCostBudgets(snapshot.budgets.budgets, snapshot.routing.routes)) {
+  for (const { budget, model, target, enforced } of unpricedUnderCostBudgets(snapshot.budgets.budgets, snapshot.routing.routes)) {
+    const outcome = !enforced
+      ? 'its calls count as $0 against it'
+      : snapshot.admission.refuseUnpriced
+        ? 'the calls it covers are refused (admission.unpriced: refuse)'
+        : 'its calls count as $0 against it (admission.unpriced: refuse would refuse them)';
     logger.warn(
       { budget, model, target },
-      `budget "${budget}" limits cost, but ${target} (model "${model}") has no price in the catalog or in the model's pricing: its calls count as $0 against it; give the model pricing`,
+      `budget "${budget}" limits cost, but ${target} (model "${model}") has no price in the catalog or in the model's pricing: ${outcome}; give the model pricing`,
     );
   }
 }

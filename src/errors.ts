@@ -91,6 +91,14 @@ export const ERRORS = {
     anthropicType: 'permission_error',
     summary: 'Every provider model behind the requested model is unsanctioned (or unreviewed) and the resource policy enforces it.',
   },
+  model_unpriced: {
+    status: 403,
+    openaiType: 'permission_error',
+    openaiCode: 'model_unpriced',
+    anthropicType: 'permission_error',
+    summary:
+      'A budget that limits cost covers the call, and a provider model behind the requested model has no price, so the budget could not count it (`admission.unpriced: refuse`).',
+  },
   budget_exhausted: {
     status: 429,
     openaiType: 'insufficient_quota',

@@ -128,9 +128,14 @@ export const governanceFields = {
       defaultMaxTokens: z.number().int().positive().default(4096),
       /** The searches reserved for a provider's search tool the call sets no bound on (max_uses, max_tool_calls). */
       defaultMaxSearches: z.number().int().nonnegative().default(5),
+      /**
+       * A call an enforced cost budget covers, to a model with a target that has no price: admitted and counted at $0
+       * (warned of at start and reload), or refused with a 403, so that no call escapes a spending limit uncounted.
+       */
+      unpriced: z.enum(['admit', 'refuse']).default('admit'),
     })
     .strict()
-    .default({ defaultMaxTokens: 4096, defaultMaxSearches: 5 }),
+    .default({ defaultMaxTokens: 4096, defaultMaxSearches: 5, unpriced: 'admit' }),
   counters: z
     .union([
       z.literal('memory'),

@@ -55,6 +55,7 @@ export function buildSnapshot(
       routes: routing.routes,
       defaultMaxTokens: config.admission.defaultMaxTokens,
       defaultMaxSearches: config.admission.defaultMaxSearches,
+      refuseUnpriced: config.admission.unpriced === 'refuse',
     },
     mcp: new McpDirectory(config, targets, previous?.mcp),
     cachePolicy: new CachePolicy(config.cache),

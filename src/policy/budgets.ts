@@ -214,6 +214,8 @@ export interface UnpricedUnderBudget {
   budget: string;
   model: string;
   target: string;
+  /** The budget enforces its limit (under `admission.unpriced: refuse` its calls to the target are refused). */
+  enforced: boolean;
 }
 
 /**
@@ -234,7 +236,12 @@ export function unpricedUnderCostBudgets(
         if (target.pricing !== undefined || !coversTarget(budget.resources, target)) continue;
         // A template's instances share their template's terms: one line for the template, not one per consumer.
         const name = budget.template ?? budget.name;
-        const line = { budget: name, model: route.name, target: `${target.provider.name}/${target.model}` };
+        const line = {
+          budget: name,
+          model: route.name,
+          target: `${target.provider.name}/${target.model}`,
+          enforced: budget.mode === 'enforce',
+        };
         const key = JSON.stringify(line);
         if (seen.has(key)) continue;
         seen.add(key);

@@ -1,10 +1,11 @@
-// GET /v1/models and /v1/models/{id}: the models this consumer may use (allowed to it, and not refused by the resource
-// policy), in OpenAI's shape (Anthropic's for Anthropic clients).
+// GET /v1/models and /v1/models/{id}: the models this consumer may use (allowed to it, not refused by the resource
+// policy, nor for want of a price its cost budgets need), in OpenAI's shape (Anthropic's for Anthropic clients).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../../errors.js';
 import { mayUse, type Consumer } from '../../policy/consumers.js';
 import type { GatewayContext } from '../context.js';
 import type { FrontDoor } from '../frontdoors/frontdoor.js';
+import { unpricedRefusal } from '../pipeline/admit.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { sendError, sendJson } from '../respond.js';
 
@@ -44,19 +45,25 @@ function listModels(
 ): void {
   try {
     const routes = context.snapshot.routing.routes;
+    const admission = context.snapshot.admission;
     if (id !== null) {
       const route = mayUse(consumer, id) ? routes.get(id) : undefined;
       if (route === undefined)
         throw new SluiceError('model_not_found', `The model '${id}' does not exist or you do not have access to it.`, { param: 'model' });
       // Asked for by name, a model the resource policy refuses answers as a call to it would: 403, naming the resources.
       if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
+      const unpriced = unpricedRefusal(admission, admission.budgets.for(consumer, route), route);
+      if (unpriced !== null) throw unpriced;
       sendJson(res, 200, door.renderModel(id, STARTED));
       return;
     }
     // Only what a call may use: a client that offers the list (a model picker) would otherwise offer models every call
-    // to which is refused with model_not_sanctioned.
+    // to which is refused with model_not_sanctioned (or, under admission.unpriced: refuse, model_unpriced).
     const names: string[] = [];
-    for (const [name, route] of routes) if (route.refusal === null && mayUse(consumer, name)) names.push(name);
+    for (const [name, route] of routes) {
+      if (route.refusal !== null || !mayUse(consumer, name)) continue;
+      if (unpricedRefusal(admission, admission.budgets.for(consumer, route), route) === null) names.push(name);
+    }
     sendJson(res, 200, door.renderModels(names, STARTED));
   } catch (error) {
     refuse(context, door, res, requestId, error);

@@ -10,7 +10,15 @@ import type { Usage } from '../../ir/usage.js';
 import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
 import { costMicroUsd } from '../../metering/cost.js';
 import { countEmbeddingTokens, countPromptTokens } from '../../metering/tokenizer.js';
-import { bucketKey, counterKey, describeConsumers, describeResources, type Budget, type BudgetBook } from '../../policy/budgets.js';
+import {
+  bucketKey,
+  counterKey,
+  coversTarget,
+  describeConsumers,
+  describeResources,
+  type Budget,
+  type BudgetBook,
+} from '../../policy/budgets.js';
 import { mayUse, type Consumer } from '../../policy/consumers.js';
 import type { Governance } from '../../policy/governance.js';
 import type { WindowPosition } from '../../policy/windows.js';
@@ -47,6 +55,8 @@ export interface AdmissionPolicy {
   defaultMaxTokens: number;
   /** The uses reserved for a search tool the client set no bound on (`max_uses`, `max_tool_calls`). */
   defaultMaxSearches: number;
+  /** `admission.unpriced: refuse`: a call an enforced cost budget cannot count (a target with no price) is a 403. */
+  refuseUnpriced: boolean;
 }
 
 /** What admission produced: the route that serves the call, what it reserved, and the monitor-mode budgets it broke. */
@@ -93,6 +103,8 @@ function admitAgainstBudgets(
   if (route.refusal !== null) throw new SluiceError('model_not_sanctioned', route.refusal, { param: 'model' });
   const budgets = policy.budgets.for(consumer, route);
   if (budgets.length === 0) return { route, reservation: null, violations: null };
+  const unpriced = unpricedRefusal(policy, budgets, route);
+  if (unpriced !== null) throw unpriced;
   if (promptTokens === -1 && countsTokens(budgets)) {
     const counted = countPrompt(demand);
     if (counted instanceof Promise)
@@ -133,18 +145,41 @@ function decide(
   if (outcome.admitted) return { route, reservation, violations: violations(policy, consumer, demand, budgets, outcome) };
   const budget = budgets[outcome.refused]!;
   const downgrade = typeof budget.onExhausted === 'object' ? policy.routes.get(budget.onExhausted.downgrade) : undefined;
-  // A downgrade the resource policy refuses (no target left) cannot serve the call: the budget that ran out is the answer,
-  // not a 403 about a model the caller never asked for.
+  // A downgrade the resource policy refuses (no target left), or one a cost budget could not count under
+  // `admission.unpriced: refuse`, cannot serve the call: the budget that ran out is the answer, not a 403 about a model
+  // the caller never asked for.
   if (
     downgrade !== undefined &&
     downgrade !== route &&
     downgrade.refusal === null &&
     downgrades < MAX_DOWNGRADES &&
-    mayUse(consumer, downgrade.name)
+    mayUse(consumer, downgrade.name) &&
+    unpricedRefusal(policy, policy.budgets.for(consumer, downgrade), downgrade) === null
   )
     return admitAgainstBudgets(policy, consumer, downgrade, demand, downgrades + 1, promptTokens);
   policy.governance.refused(budget.name, budget.kind);
   throw refusal(budget, reservation, outcome, now);
+}
+
+/**
+ * Under `admission.unpriced: refuse`, the 403 for a call to `route` that one of `budgets` (those applying to the caller)
+ * could not count: an enforced cost budget covering a target with no price, whose calls it would count at $0. Null
+ * otherwise, at once for the usual route, whose targets all have prices.
+ */
+export function unpricedRefusal(policy: AdmissionPolicy, budgets: readonly Budget[], route: ModelRoute): SluiceError | null {
+  if (!policy.refuseUnpriced || route.unpricedTargets.length === 0) return null;
+  for (const budget of budgets) {
+    if (budget.measure !== 'cost_usd' || budget.mode !== 'enforce') continue;
+    for (const target of route.unpricedTargets) {
+      if (!coversTarget(budget.resources, target)) continue;
+      return new SluiceError(
+        'model_unpriced',
+        `The model '${route.name}' cannot be served under budget '${budget.name}', which limits cost: ${target.provider.name}/${target.model} has no price, so the budget could not count the call. Ask an operator to give the model pricing.`,
+        { param: 'model' },
+      );
+    }
+  }
+  return null;
 }
 
 /** Whether any of the budgets measures tokens or cost, for which the prompt is counted. */

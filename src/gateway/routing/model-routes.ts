@@ -39,6 +39,8 @@ export interface ModelRoute {
   refusal: string | null;
   /** The highest price among the targets, for reserving a cost estimate before the target is known. */
   reservePricing: Pricing | undefined;
+  /** The targets calls may go to that have no price: a cost budget counts their calls at $0 (mostly none). */
+  unpricedTargets: readonly Target[];
   /** Sum of target weights; 0 when no target has a weight (plain ordered fallback). */
   totalWeight: number;
   retry: RetryConfig;
@@ -155,6 +157,7 @@ export class RoutingTable {
             ? null
             : `The model '${model.name}' is not sanctioned for use: ${refused.map((t) => describeResource(t.resource)).join(', ')}.`,
         reservePricing: highestPricing(targets),
+        unpricedTargets: allowed.filter((target) => target.pricing === undefined),
         totalWeight: allowed.reduce((sum, target) => sum + (target.weight ?? 0), 0),
         retry,
         limits: attemptLimits(retry, config.routing.maxResponseBytes),
