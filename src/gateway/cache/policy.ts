@@ -31,9 +31,11 @@ export class CachePolicy {
     // can change the answer (a JSON schema's properties are the order a structured answer's fields come in). An
     // Anthropic client's betas may change the answer (its shape, what the body may use): they are part of the request.
     const betas = dialect === 'anthropic' ? req.headers['anthropic-beta'] : undefined;
-    const canonical = JSON.stringify(
-      betas === undefined ? [this.scope(consumer), dialect, model, body] : [this.scope(consumer), dialect, model, body, betas],
-    );
+    // A Responses API answer the provider stores (unless store: false) carries an id that is its consumer's alone: a
+    // teammate given it from the cache could neither retrieve it nor continue from it (previous_response_id of another
+    // consumer's response is refused). Such answers are shared with no one, whatever the scope.
+    const scope = this.scope(consumer, dialect === 'openai-responses' && body.store !== false);
+    const canonical = JSON.stringify(betas === undefined ? [scope, dialect, model, body] : [scope, dialect, model, body, betas]);
     return { key: createHash('sha256').update(canonical).digest('hex'), ttlMs: ttlSeconds * 1000 };
   }
 
@@ -41,7 +43,9 @@ export class CachePolicy {
     return this.config.maxEntryBytes;
   }
 
-  private scope(consumer: Consumer): string {
+  /** Whose answers a hit may return; `owned`: an answer that is its consumer's alone, whatever the configured scope. */
+  private scope(consumer: Consumer, owned: boolean): string {
+    if (owned) return `consumer:${consumer.name}`;
     if (this.config.scope === 'shared') return '*';
     if (this.config.scope === 'team' && consumer.team !== null) return `team:${consumer.team}`;
     return `consumer:${consumer.name}`;
