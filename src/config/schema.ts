@@ -47,6 +47,18 @@ const pricing = z
     fileSearch: z.number().nonnegative().optional(),
     /** USD per 1,000 calls, billed on every call beside the tokens (a model that searches the web on every call). */
     request: z.number().nonnegative().optional(),
+    /** Prices of every token of a call whose prompt is longer than `above` tokens (Gemini Pro past 200k and the like). */
+    longContext: z
+      .object({
+        above: z.number().int().positive(),
+        input: z.number().nonnegative(),
+        output: z.number().nonnegative(),
+        cachedInput: z.number().nonnegative().optional(),
+        cacheWrite: z.number().nonnegative().optional(),
+        cacheWrite1h: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
     /** Prices of calls the provider served at its priority tier (the answer's `service_tier`); the standard ones when absent. */
     priority: tierPricing.optional(),
     /** Prices of calls served at its flex tier. */

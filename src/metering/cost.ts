@@ -30,10 +30,28 @@ export interface Pricing {
    * it per call (OpenAI's Chat Completions search models, gpt-4o-search-preview and the like).
    */
   request?: number | undefined;
+  /**
+   * Token prices of a call whose prompt is longer than `above` tokens (cached and written ones included): Gemini's
+   * Pro models past 200k (1.5 Pro past 128k), Claude Sonnet 4 and 4.5 past 200k with the 1M context window. Every token
+   * of such a call is billed at these prices, its output too.
+   */
+  longContext?: LongContextPricing | undefined;
   /** Token prices when the provider says the call was served at its priority tier (OpenAI's `service_tier`). */
   priority?: TierPricing | undefined;
   /** Token prices when it was served at the flex tier. */
   flex?: TierPricing | undefined;
+}
+
+/** USD per 1M tokens of a call whose prompt is longer than `above` tokens. */
+export interface LongContextPricing {
+  above: number;
+  input: number;
+  output: number;
+  /** The long prompt's cached input; its input price when absent. */
+  cachedInput?: number | undefined;
+  /** The long prompt's cache writes (5-minute, 1-hour); the standard prices' when absent. */
+  cacheWrite?: number | undefined;
+  cacheWrite1h?: number | undefined;
 }
 
 /** USD per 1M tokens at a tier priced apart from the standard one; a tier's absent price is the standard one. */
@@ -52,18 +70,21 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
     characters = usage.billableCharacters * pricing.inputCharacters;
   }
   const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
-  // A tier without its own prices is billed here at the standard ones (a config price that names no tiers).
+  // A tier without its own prices is billed here at the standard ones (a config price that names no tiers). The
+  // tiers priced apart (OpenAI's) and the long-context prices (Gemini's, Claude's) are never a model's both.
   const tier = usage.serviceTier === undefined ? undefined : pricing[usage.serviceTier];
-  const input = tier === undefined ? pricing.input : tier.input;
-  const cachedInput = tier === undefined ? (pricing.cachedInput ?? pricing.input) : (tier.cachedInput ?? tier.input);
-  const output = tier === undefined ? pricing.output : tier.output;
-  const writePrice = pricing.cacheWrite ?? input;
+  const long = pricing.longContext !== undefined && usage.inputTokens > pricing.longContext.above ? pricing.longContext : undefined;
+  const rates = tier ?? long ?? pricing;
+  const input = rates.input;
+  const cachedInput = rates.cachedInput ?? rates.input;
+  const output = rates.output;
+  const writePrice = long?.cacheWrite ?? pricing.cacheWrite ?? input;
   const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
   return Math.round(
     uncached * input +
       usage.cachedInputTokens * cachedInput +
       (usage.cacheWriteTokens - hourWrites) * writePrice +
-      hourWrites * (pricing.cacheWrite1h ?? writePrice) +
+      hourWrites * (long?.cacheWrite1h ?? pricing.cacheWrite1h ?? writePrice) +
       usage.outputTokens * output +
       characters +
       // USD per 1,000 searches (or calls) is 1,000 micro-USD per search.

@@ -1,11 +1,11 @@
 // The model price catalog shipped with Sluice: list prices in USD per 1M tokens (per 1M characters where a model is
 // billed by the character).
 // Source: the providers' public pricing pages (openai.com/api/pricing, anthropic.com/pricing,
-// aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, prompts <= 200k),
+// aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, both prompt sizes),
 // cloud.google.com/vertex-ai/generative-ai/pricing (where Vertex AI's price differs from the Gemini API's)).
 // Checked: 2026-11-24. Config `pricing` on a model overrides these.
 
-import type { TierPricing } from './cost.js';
+import type { LongContextPricing, TierPricing } from './cost.js';
 
 export interface CatalogEntry {
   /** `vertex`: only where Vertex AI differs from the Gemini API's catalog, which it otherwise bills at. */
@@ -29,6 +29,8 @@ export interface CatalogEntry {
   fileSearch?: number;
   /** USD per 1,000 calls, billed on every call beside the tokens (a model that searches the web on every call). */
   request?: number;
+  /** Token prices of every token of a call whose prompt is longer than `above` tokens (cached and written included). */
+  longContext?: LongContextPricing;
   /** Token prices at OpenAI's priority tier (`service_tier: "priority"`), for the models that offer it. */
   priority?: TierPricing;
   /** Token prices at OpenAI's flex tier, half the standard ones, for the models that offer it. */
@@ -60,17 +62,36 @@ const GROUNDING_QUERY_PER_1K = 14;
 /** What every OpenAI chat model is billed for the built-in tools of the Responses API. */
 const OPENAI_TOOLS = { webSearch: WEB_SEARCH_PER_1K, fileSearch: FILE_SEARCH_PER_1K } as const;
 
-const claude = (provider: 'anthropic' | 'bedrock', model: string, input: number, output: number): CatalogEntry => ({
+/**
+ * A Claude model; `long`: its input and output prices once a prompt is past 200k tokens (cache reads and writes
+ * included), for the models with the 1M context window, the cache prices at the same multiples of input.
+ */
+const claude = (
+  provider: 'anthropic' | 'bedrock',
+  model: string,
+  input: number,
+  output: number,
+  long?: { input: number; output: number },
+): CatalogEntry => ({
   provider,
   model,
   input,
   output,
-  cachedInput: round(input * 0.1),
-  cacheWrite: round(input * 1.25),
-  cacheWrite1h: round(input * 2),
+  ...claudeCachePrices(input),
   // Anthropic's web search tool; Bedrock offers none.
   ...(provider === 'anthropic' && { webSearch: WEB_SEARCH_PER_1K }),
+  ...(long !== undefined && { longContext: { above: 200_000, ...long, ...claudeCachePrices(long.input) } }),
 });
+
+/** Anthropic's cache prices: reads at 0.1x input, 5-minute writes at 1.25x, 1-hour writes at 2x. */
+function claudeCachePrices(input: number) {
+  return { cachedInput: round(input * 0.1), cacheWrite: round(input * 1.25), cacheWrite1h: round(input * 2) };
+}
+
+/** Gemini's Pro models' prices for a prompt past `above` tokens (cached input at its own price). */
+function longGemini(above: number, input: number, output: number, cachedInput?: number): LongContextPricing {
+  return { above, input, output, ...(cachedInput !== undefined && { cachedInput }) };
+}
 
 /** OpenAI's flex tier: half the standard prices (the Batch API's). */
 function half(input: number, output: number, cachedInput: number): TierPricing {
@@ -190,8 +211,9 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   // Anthropic: cache reads at 0.1x input, 5-minute cache writes at 1.25x input, 1-hour cache writes at 2x
   claude('anthropic', 'claude-opus-4-1-20250805', 15, 75),
   claude('anthropic', 'claude-opus-4-20250514', 15, 75),
-  claude('anthropic', 'claude-sonnet-4-5', 3, 15),
-  claude('anthropic', 'claude-sonnet-4-20250514', 3, 15),
+  // With the 1M context window (beta context-1m-2025-08-07), a prompt past 200k bills every token at $6 / $22.50
+  claude('anthropic', 'claude-sonnet-4-5', 3, 15, { input: 6, output: 22.5 }),
+  claude('anthropic', 'claude-sonnet-4-20250514', 3, 15, { input: 6, output: 22.5 }),
   claude('anthropic', 'claude-3-7-sonnet-20250219', 3, 15),
   claude('anthropic', 'claude-3-5-sonnet-20241022', 3, 15),
   claude('anthropic', 'claude-haiku-4-5', 1, 5),
@@ -207,10 +229,27 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   { provider: 'bedrock', model: 'meta.llama3-1-70b-instruct-v1:0', input: 0.72, output: 0.72 },
   { provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', input: 0.02, output: 0 },
   { provider: 'bedrock', model: 'cohere.embed-english-v3', input: 0.1, output: 0 },
-  // Google Gemini API (paid tier; prompts up to 200k tokens), with grounding with Google Search
-  { provider: 'gemini', model: 'gemini-3-pro-preview', input: 2, output: 12, cachedInput: 0.2, webSearch: GROUNDING_QUERY_PER_1K },
+  // Google Gemini API (paid tier), with grounding with Google Search; the Pro models bill a prompt past 200k tokens
+  // (1.5 Pro: 128k) at higher prices, every token of the call
+  {
+    provider: 'gemini',
+    model: 'gemini-3-pro-preview',
+    input: 2,
+    output: 12,
+    cachedInput: 0.2,
+    webSearch: GROUNDING_QUERY_PER_1K,
+    longContext: longGemini(200_000, 4, 18, 0.4),
+  },
   { provider: 'gemini', model: 'gemini-3-flash-preview', input: 0.5, output: 3, cachedInput: 0.05, webSearch: GROUNDING_QUERY_PER_1K },
-  { provider: 'gemini', model: 'gemini-2.5-pro', input: 1.25, output: 10, cachedInput: 0.125, groundedPrompt: GROUNDED_PROMPT_PER_1K },
+  {
+    provider: 'gemini',
+    model: 'gemini-2.5-pro',
+    input: 1.25,
+    output: 10,
+    cachedInput: 0.125,
+    groundedPrompt: GROUNDED_PROMPT_PER_1K,
+    longContext: longGemini(200_000, 2.5, 15, 0.25),
+  },
   { provider: 'gemini', model: 'gemini-2.5-flash', input: 0.3, output: 2.5, cachedInput: 0.03, groundedPrompt: GROUNDED_PROMPT_PER_1K },
   {
     provider: 'gemini',
@@ -222,7 +261,14 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   },
   { provider: 'gemini', model: 'gemini-2.0-flash', input: 0.1, output: 0.4, cachedInput: 0.025, groundedPrompt: GROUNDED_PROMPT_PER_1K },
   { provider: 'gemini', model: 'gemini-2.0-flash-lite', input: 0.075, output: 0.3 },
-  { provider: 'gemini', model: 'gemini-1.5-pro', input: 1.25, output: 5, groundedPrompt: GROUNDED_PROMPT_PER_1K },
+  {
+    provider: 'gemini',
+    model: 'gemini-1.5-pro',
+    input: 1.25,
+    output: 5,
+    groundedPrompt: GROUNDED_PROMPT_PER_1K,
+    longContext: longGemini(128_000, 2.5, 10),
+  },
   { provider: 'gemini', model: 'gemini-1.5-flash', input: 0.075, output: 0.3, groundedPrompt: GROUNDED_PROMPT_PER_1K },
   { provider: 'gemini', model: 'gemini-embedding-001', input: 0.15, output: 0 },
   // Vertex AI's text embedding models, billed by the character: $0.000025 per 1,000 (online), counted by Vertex as each

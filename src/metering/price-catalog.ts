@@ -29,6 +29,7 @@ export class PriceCatalog {
       if (entry.groundedPrompt !== undefined) pricing.groundedPrompt = entry.groundedPrompt;
       if (entry.fileSearch !== undefined) pricing.fileSearch = entry.fileSearch;
       if (entry.request !== undefined) pricing.request = entry.request;
+      if (entry.longContext !== undefined) pricing.longContext = entry.longContext;
       if (entry.priority !== undefined) pricing.priority = entry.priority;
       if (entry.flex !== undefined) pricing.flex = entry.flex;
       models.set(entry.model, pricing);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Pool } from '../../wire/undici.js';
 import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js';
 import type { ServiceTier } from '../../ir/usage.js';
-import type { TierPricing } from '../../metering/cost.js';
+import type { LongContextPricing, TierPricing } from '../../metering/cost.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
@@ -235,6 +235,7 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
             ...maxPrice(highest, pricing, 'request'),
             ...((highest.priority ?? pricing.priority) !== undefined && { priority: highestTier(highest, pricing, 'priority') }),
             ...((highest.flex ?? pricing.flex) !== undefined && { flex: highestTier(highest, pricing, 'flex') }),
+            ...((highest.longContext ?? pricing.longContext) !== undefined && { longContext: highestLong(highest, pricing) }),
           };
   }
   return highest;
@@ -252,6 +253,20 @@ function highestTier(a: Pricing, b: Pricing, tier: ServiceTier): TierPricing {
   const x = a[tier] ?? a;
   const y = b[tier] ?? b;
   return { input: Math.max(x.input, y.input), output: Math.max(x.output, y.output) };
+}
+
+/**
+ * The higher of two prices for a long prompt: past the lower threshold, at the higher of each target's prices for such a
+ * prompt (a target without long-context prices bills it at its standard ones), so a reservation is never short.
+ */
+function highestLong(a: Pricing, b: Pricing): LongContextPricing {
+  const x = a.longContext ?? a;
+  const y = b.longContext ?? b;
+  return {
+    above: Math.min(a.longContext?.above ?? Infinity, b.longContext?.above ?? Infinity),
+    input: Math.max(x.input, y.input),
+    output: Math.max(x.output, y.output),
+  };
 }
 
 /**
