@@ -94,6 +94,8 @@ export async function verifyChain(
   let nextRotationBlock = 1;
   let broken: BrokenLink | null = null;
   let after = 0;
+  // Each block's rows are rehashed over the layout it was sealed with: any from 1 up to the newest.
+  const rowLayouts = store.chainRowLayout(chain);
   scan: for (;;) {
     const blocks = await (scope === null
       ? store.chainBlocks(chain, after, BLOCKS_PER_READ)
@@ -128,11 +130,19 @@ export async function verifyChain(
       // The hash the next block must name and the anchors must match: recomputed from the rows where they are rehashed,
       // else the stored one (its link alone is checked).
       let linkHash = block.hash;
+      if (!Number.isInteger(block.rowLayout) || block.rowLayout < 1 || block.rowLayout > rowLayouts) {
+        broken = at(
+          'block-altered',
+          null,
+          `${chain}: block ${block.block} names row layout ${block.rowLayout}, which this version of Sluice does not know (1 to ${rowLayouts})`,
+        );
+        break scan;
+      }
       if (rehash) {
         const digests = scope === null ? block.rowDigests : ((await store.chainBlockDigests(chain, block.block)) ?? '');
         const listed = parseRowDigests(digests);
         // One row more than sealed, to see a row slipped in at the end of the range.
-        const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1);
+        const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1, block.rowLayout);
         rowsRehashed += rows.ids.length;
         const hashes = await hashRows(chain, rows);
         const ids = rows.ids;
