@@ -159,6 +159,22 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await verifyChain(store.compliance, 'transactions', given)).broken, null);
     });
 
+    test("a stored anchor past the chain's end names the blocks removed behind it, until they are sealed again", async () => {
+      const [kept] = await store.compliance.listAnchors('transactions', 1);
+      // Someone able to drop the append-only rule removes the last block, but not its anchor.
+      await dropAppendOnly('chain_blocks');
+      await tamper(`DELETE FROM chain_blocks WHERE chain = 'transactions' AND block = ${kept!.block}`);
+      const cut = (await verifyChain(store.compliance, 'transactions')).broken;
+      assert.deepEqual([cut?.kind, cut?.block], ['anchor-mismatch', kept!.block]);
+      assert.equal(
+        cut?.detail,
+        `transactions: the anchor taken at ${new Date(kept!.anchoredAt).toISOString()} for block ${kept!.block} is past the chain's end (block ${kept!.block - 1}): blocks were removed`,
+      );
+      // Sealed again, the same rows make the same block, which the anchor names.
+      await sealer.seal();
+      assert.equal((await verifyChain(store.compliance, 'transactions')).broken, null);
+    });
+
     test('a scoped verification rehashes the new blocks and a rotation of older ones, and checks every link', async () => {
       const full = await verifyChain(store.compliance, 'transactions');
       assert.equal(full.rowsRehashed, full.sealedRows);

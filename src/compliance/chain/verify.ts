@@ -182,15 +182,22 @@ export async function verifyChain(
     }
     after = blocks[blocks.length - 1]!.block;
   }
-  const beyond = broken === null ? given.find((anchor) => anchor.block >= expectedBlock) : undefined;
-  if (beyond !== undefined) {
-    broken = {
-      chain,
-      kind: 'anchor-mismatch',
-      block: beyond.block,
-      rowId: null,
-      detail: `${chain}: the anchor given for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed`,
-    };
+  // An anchor, stored or given, naming a block the chain no longer reaches: blocks were removed from its end. The stored
+  // anchors were read before the blocks, so a sealing meanwhile cannot have anchored a block this scan did not see.
+  if (broken === null) {
+    let beyond: { block: number; source: string } | undefined;
+    for (const [block, list] of anchors) {
+      if (block >= expectedBlock && (beyond === undefined || block < beyond.block)) beyond = { block, source: list[0]!.source };
+    }
+    if (beyond !== undefined) {
+      broken = {
+        chain,
+        kind: 'anchor-mismatch',
+        block: beyond.block,
+        rowId: null,
+        detail: `${chain}: ${beyond.source} for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed`,
+      };
+    }
   }
   const head = await store.chainHead(chain);
   const lastSealedRowId = head?.lastRowId ?? 0;
