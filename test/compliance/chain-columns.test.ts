@@ -15,12 +15,21 @@ import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
 import { chainThread } from '../../src/compliance/chain/thread.js';
 import { verifyChain } from '../../src/compliance/chain/verify.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
+import { SQLITE } from '../../src/store/dialect.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations/index.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+/**
+ * The block a director of version 18 sealed over the three rows the tests below write first: its head hash and row
+ * digests as that version's sealer computed them, taken from a run of it over those rows.
+ */
+const PINNED_HEAD = '0e923c8d81eeb9a5e14c39ac00e1e3b17434615f0e849f3dd1bf1c0adc1fa59d';
+const PINNED_DIGESTS = '1:509f2af53bef0983 2:3e6e82dc4276ed7e 3:159e5a34de18203e';
 
 const BOOTSTRAP = 'sa-bootstrap-chain-columns-test-0123456789';
 
@@ -159,9 +168,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       ]);
       // The block and anchor a director of the previous version sealed over these rows (its chain_blocks had no layout
       // column), as it wrote them: its hashes, computed by that version, taken as they were.
-      const head = '0e923c8d81eeb9a5e14c39ac00e1e3b17434615f0e849f3dd1bf1c0adc1fa59d';
+      const head = PINNED_HEAD;
       await sql(`INSERT INTO chain_blocks (chain, block, after_row_id, last_row_id, row_count, row_digests, previous_hash, hash, sealed_at)
-        VALUES ('transactions', 1, 0, 3, 3, '1:509f2af53bef0983 2:3e6e82dc4276ed7e 3:159e5a34de18203e', '${'0'.repeat(64)}',
+        VALUES ('transactions', 1, 0, 3, 3, '${PINNED_DIGESTS}', '${'0'.repeat(64)}',
         '${head}', 1800000100000)`);
       await sql(`INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at)
         VALUES ('transactions', 1, '${head}', 3, 3, 1800000100000)`);
@@ -232,3 +241,53 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     }
   });
 }
+
+test('a SQLite file sealed by version 18, append-only triggers in place, upgrades and its chain goes on verifying', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-chain-upgrade-')), 'sluice.db');
+  const old = new Database(path);
+  old.exec(SCHEMA_MIGRATIONS_TABLE);
+  for (const migration of MIGRATIONS.filter((m) => m.version <= 18)) {
+    old.exec(migration.sql(SQLITE));
+    old
+      .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(migration.version, migration.name, 'then');
+  }
+  // ledgerRow(1), ledgerRow(2, ...) and ledgerRow(3, ...) of the test above, as version 18 wrote them.
+  const insert = old.prepare(`INSERT INTO transactions (request_id, started_at, operation, api, consumer, team, requested_model, provider,
+    provider_model, stream, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd,
+    latency_ms, status, error_class, attempts) VALUES (?, ?, 'chat', 'openai', ?, 'payments', 'gpt-4o-mini', 'openai',
+    'gpt-4o-mini-2024-07-18', 0, 10, 5, 0, 0, 0, ?, ?, ?, ?, 1)`);
+  insert.run('req-1', 1_800_000_000_001, 'checkout', 42, 12.5, 200, null);
+  insert.run('req-2', 1_800_000_000_002, 'search', null, 0.1 + 0.2, 200, null);
+  insert.run('req-3', 1_800_000_000_003, 'checkout', 42, 12.5, 429, 'rate_limited');
+  old.exec(`INSERT INTO chain_blocks (chain, block, after_row_id, last_row_id, row_count, row_digests, previous_hash, hash, sealed_at)
+    VALUES ('transactions', 1, 0, 3, 3, '${PINNED_DIGESTS}', '${'0'.repeat(64)}', '${PINNED_HEAD}', 1800000100000)`);
+  old.exec(`INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at)
+    VALUES ('transactions', 1, '${PINNED_HEAD}', 3, 3, 1800000100000)`);
+  old.close();
+
+  const store = await openDirectorStore(`sqlite:${path}`, { discovery: DISCOVERY_POLICY });
+  try {
+    const [block] = await store.compliance.chainBlocks('transactions', 0, 1);
+    assert.equal(block!.rowLayout, 1);
+    assert.equal((await verifyChain(store.compliance, 'transactions', [{ block: 1, headHash: PINNED_HEAD }])).broken, null);
+    await store.insertTransactions([ledgerRow(4, { webSearches: 2 })]);
+    const keeper = new ChainKeeper({ work: chainThread(`sqlite:${path}`), clock: Date.now, logger: pino({ level: 'silent' }) });
+    try {
+      await keeper.seal();
+      const verified = await keeper.verify('transactions', [{ block: 1, headHash: PINNED_HEAD }]);
+      assert.deepEqual([verified.broken, verified.blocks, verified.sealedRows], [null, 2, 4]);
+    } finally {
+      await keeper.close();
+    }
+    // The append-only rule still holds on the blocks after the new column.
+    const db = new Database(path);
+    try {
+      assert.throws(() => db.exec("UPDATE chain_blocks SET row_layout = 1 WHERE chain = 'transactions' AND block = 2"), /append-only/);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await store.close();
+  }
+});
