@@ -357,6 +357,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       if (fixed.length > 0) logger.warn({ sections: fixed }, 'config reload: these sections only take effect after a restart');
       await directory.reloaded(next);
       current = next;
+      // The compliance schedule's waiting sealing and assessment, set from the settings before, follow the new ones.
+      compliance?.reloaded();
       await sync.refresh();
       const snapshot = context.snapshot;
       logger.info(

@@ -83,6 +83,7 @@ export class Compliance {
             assessor: this.assessor,
             chains: this.chains,
             logger: options.logger,
+            clock: this.clock,
           });
   }
 
@@ -90,6 +91,11 @@ export class Compliance {
     if (this.scheduler === null) return;
     const latest = await this.store.compliance.latestAssessment();
     this.scheduler.start(latest?.endedAt ?? null, this.clock());
+  }
+
+  /** The configuration was reloaded: the schedule's next sealing and assessment follow its settings from now. */
+  reloaded(): void {
+    this.scheduler?.reloaded();
   }
 
   /** Stops the schedule and waits for an assessment or sealing in progress. */

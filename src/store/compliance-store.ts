@@ -21,6 +21,12 @@ export interface ChainBlock {
   previousHash: string;
   hash: string;
   sealedAt: EpochMs;
+  /**
+   * Which columns its rows were hashed over: 1 for the columns of schema version 12 (every block sealed before
+   * migration 19), each later layout adding the columns added since (src/store/sql/compliance-statements.ts).
+   * Part of the block's hash from layout 2 on.
+   */
+  rowLayout: number;
 }
 
 /** A chain's head as it was after one sealing, to be copied somewhere the database's writers cannot reach. */
@@ -154,8 +160,10 @@ export interface ComplianceStore {
   chainLinks(chain: ChainName, afterBlock: number, limit: number): Promise<ChainBlock[]>;
   /** One block's row digests, or null when there is no such block. */
   chainBlockDigests(chain: ChainName, block: number): Promise<string | null>;
-  /** Rows with after < id <= through, in id order, at most `limit`. */
-  chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainPage>;
+  /** The row layout sealing hashes with: the newest. Every layout from 1 up to it can be read (chainRows). */
+  chainRowLayout(chain: ChainName): number;
+  /** Rows with after < id <= through, in id order, at most `limit`, with the columns of row layout `layout`. */
+  chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number, layout: number): Promise<ChainPage>;
   /**
    * The highest row id below which every row is committed: what a sealing may seal up to. PostgreSQL hands out ids before
    * commit, so there it first waits, for a moment, for the inserts in progress (a SHARE lock that new inserts queue behind).

@@ -159,6 +159,22 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await verifyChain(store.compliance, 'transactions', given)).broken, null);
     });
 
+    test("a stored anchor past the chain's end names the blocks removed behind it, until they are sealed again", async () => {
+      const [kept] = await store.compliance.listAnchors('transactions', 1);
+      // Someone able to drop the append-only rule removes the last block, but not its anchor.
+      await dropAppendOnly('chain_blocks');
+      await tamper(`DELETE FROM chain_blocks WHERE chain = 'transactions' AND block = ${kept!.block}`);
+      const cut = (await verifyChain(store.compliance, 'transactions')).broken;
+      assert.deepEqual([cut?.kind, cut?.block], ['anchor-mismatch', kept!.block]);
+      assert.equal(
+        cut?.detail,
+        `transactions: the anchor taken at ${new Date(kept!.anchoredAt).toISOString()} for block ${kept!.block} is past the chain's end (block ${kept!.block - 1}): blocks were removed`,
+      );
+      // Sealed again, the same rows make the same block, which the anchor names.
+      await sealer.seal();
+      assert.equal((await verifyChain(store.compliance, 'transactions')).broken, null);
+    });
+
     test('a scoped verification rehashes the new blocks and a rotation of older ones, and checks every link', async () => {
       const full = await verifyChain(store.compliance, 'transactions');
       assert.equal(full.rowsRehashed, full.sealedRows);
@@ -204,7 +220,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     test('a removed ledger row is named, and a forged row put in its place', async () => {
-      const removed = { id: (await store.compliance.chainRows('transactions', BLOCK_ROWS + 4, BLOCK_ROWS + 10, 1)).ids[0]! };
+      const removed = { id: (await store.compliance.chainRows('transactions', BLOCK_ROWS + 4, BLOCK_ROWS + 10, 1, 1)).ids[0]! };
       await tamper(`DELETE FROM transactions WHERE id = ${removed.id}`);
       assert.deepEqual(Object.values((({ kind, rowId }) => ({ kind, rowId }))((await broken('transactions'))!)), [
         'row-deleted',
@@ -221,7 +237,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     test('an audit record changed behind the append-only rule is named', async () => {
       // The audit log refuses updates; someone able to drop the rule first is still caught.
       await dropAppendOnly('audit_log');
-      const first = { id: (await store.compliance.chainRows('audit_log', 0, 1_000, 1)).ids[0]! };
+      const first = { id: (await store.compliance.chainRows('audit_log', 0, 1_000, 1, 1)).ids[0]! };
       await tamper(`UPDATE audit_log SET actor = 'someone-else' WHERE id = ${first!.id}`);
       const found = await broken('audit_log');
       assert.deepEqual([found?.kind, found?.rowId], ['row-modified', first!.id]);
@@ -272,7 +288,13 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         ),
       );
       const horizon = await store.compliance.chainHorizon('transactions');
-      const page = await store.compliance.chainRows('transactions', horizon - latencies.length, horizon, 100);
+      const page = await store.compliance.chainRows(
+        'transactions',
+        horizon - latencies.length,
+        horizon,
+        100,
+        store.compliance.chainRowLayout('transactions'),
+      );
       assert.equal(page.ids.length, latencies.length);
       // The same columns read by better-sqlite3 as raw values, as sealing did before it read JSON.
       const db = new Database(path, { readonly: true });
@@ -293,7 +315,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       // And the audit log's JSON columns: parsed alike.
       await store.createTeam('admin', { name: 'odd \u0001 "team"', owner: 'x@example.com' });
       const auditHorizon = await store.compliance.chainHorizon('audit_log');
-      const audit = await store.compliance.chainRows('audit_log', auditHorizon - 1, auditHorizon, 10);
+      const audit = await store.compliance.chainRows('audit_log', auditHorizon - 1, auditHorizon, 10, 1);
       assert.equal((audit.rows[0]![audit.columns.indexOf('after_json')] as { name: string }).name, 'odd \u0001 "team"');
     });
   });

@@ -1,6 +1,7 @@
-// How the chains hash: a row's hash is SHA-256 of its table and canonical JSON; a block's is SHA-256 of the previous
-// block's hash, the block's place (table, number, row id range, row count) and its rows' hashes in id order. Changing,
-// removing or adding a sealed row changes its block's hash and so every later link.
+// How the chains hash: a row's hash is SHA-256 of its table and canonical JSON over its block's row layout; a block's is
+// SHA-256 of the previous block's hash, the block's place (table, number, row id range, row count, and its row layout
+// from layout 2 on) and its rows' hashes in id order. Changing, removing or adding a sealed row changes its block's hash
+// and so every later link.
 import { createHash, hash } from 'node:crypto';
 import { setImmediate as yieldToCalls } from 'node:timers/promises';
 import type { ChainName, ChainPage, ComplianceStore } from '../../store/compliance-store.js';
@@ -33,11 +34,15 @@ export interface BlockPlace {
   block: number;
   afterRowId: number;
   lastRowId: number;
+  rowLayout: number;
 }
 
 export function blockHash(previousHash: string, place: BlockPlace, rowHashes: readonly string[]): string {
+  // Layout 1's blocks were sealed before blocks named a layout: their hash stays as it was. From layout 2 on the hash
+  // holds the layout, so a block's layout cannot be rewritten (to one over fewer columns, say) without breaking its link.
+  const layout = place.rowLayout === 1 ? '' : `layout ${place.rowLayout}\n`;
   const hash = createHash('sha256').update(
-    `${previousHash}\n${place.chain}\n${place.block}\n${place.afterRowId}\n${place.lastRowId}\n${rowHashes.length}\n`,
+    `${previousHash}\n${place.chain}\n${place.block}\n${place.afterRowId}\n${place.lastRowId}\n${rowHashes.length}\n${layout}`,
   );
   for (const row of rowHashes) hash.update(row);
   return hash.digest('hex');
@@ -62,19 +67,23 @@ export function parseRowDigests(text: string): Array<{ id: number; digest: strin
  */
 export const ROWS_PER_READ = 500;
 
-/** Up to `limit` rows with after < id <= through, in id order, read ROWS_PER_READ at a time with a yield to calls between. */
+/**
+ * Up to `limit` rows with after < id <= through, in id order, with row layout `layout`'s columns, read ROWS_PER_READ at
+ * a time with a yield to calls between.
+ */
 export async function readRows(
   store: ComplianceStore,
   chain: ChainName,
   afterRowId: number,
   throughRowId: number,
   limit: number,
+  layout: number,
 ): Promise<ChainPage> {
   let rows: ChainPage | null = null;
   let after = afterRowId;
   for (;;) {
     const wanted = Math.min(ROWS_PER_READ, limit - (rows?.ids.length ?? 0));
-    const page = await store.chainRows(chain, after, throughRowId, wanted);
+    const page = await store.chainRows(chain, after, throughRowId, wanted, layout);
     if (rows === null) rows = page;
     else {
       // One query's pages: the same columns.

@@ -39,17 +39,19 @@ export class ChainSealer {
 
   private async sealChain(chain: ChainName): Promise<SealOutcome> {
     const horizon = await this.store.chainHorizon(chain);
+    // Every block this sealing adds hashes its rows over the newest layout: every column the table has.
+    const rowLayout = this.store.chainRowLayout(chain);
     let head = await this.store.chainHead(chain);
     let sealedRows = 0;
     let blocks = 0;
     try {
       while ((head?.lastRowId ?? 0) < horizon) {
         const afterRowId = head?.lastRowId ?? 0;
-        const rows = await readRows(this.store, chain, afterRowId, horizon, BLOCK_ROWS);
+        const rows = await readRows(this.store, chain, afterRowId, horizon, BLOCK_ROWS, rowLayout);
         const ids = rows.ids;
         if (ids.length === 0) break;
         const hashes = await hashRows(chain, rows);
-        const place = { chain, block: (head?.block ?? 0) + 1, afterRowId, lastRowId: ids[ids.length - 1]! };
+        const place = { chain, block: (head?.block ?? 0) + 1, afterRowId, lastRowId: ids[ids.length - 1]!, rowLayout };
         const previousHash = head?.hash ?? GENESIS_HASH;
         const block: ChainBlock = {
           ...place,

@@ -94,6 +94,8 @@ export async function verifyChain(
   let nextRotationBlock = 1;
   let broken: BrokenLink | null = null;
   let after = 0;
+  // Each block's rows are rehashed over the layout it was sealed with: any from 1 up to the newest.
+  const rowLayouts = store.chainRowLayout(chain);
   scan: for (;;) {
     const blocks = await (scope === null
       ? store.chainBlocks(chain, after, BLOCKS_PER_READ)
@@ -128,11 +130,19 @@ export async function verifyChain(
       // The hash the next block must name and the anchors must match: recomputed from the rows where they are rehashed,
       // else the stored one (its link alone is checked).
       let linkHash = block.hash;
+      if (!Number.isInteger(block.rowLayout) || block.rowLayout < 1 || block.rowLayout > rowLayouts) {
+        broken = at(
+          'block-altered',
+          null,
+          `${chain}: block ${block.block} names row layout ${block.rowLayout}, which this version of Sluice does not know (1 to ${rowLayouts})`,
+        );
+        break scan;
+      }
       if (rehash) {
         const digests = scope === null ? block.rowDigests : ((await store.chainBlockDigests(chain, block.block)) ?? '');
         const listed = parseRowDigests(digests);
         // One row more than sealed, to see a row slipped in at the end of the range.
-        const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1);
+        const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, listed.length + 1, block.rowLayout);
         rowsRehashed += rows.ids.length;
         const hashes = await hashRows(chain, rows);
         const ids = rows.ids;
@@ -172,15 +182,22 @@ export async function verifyChain(
     }
     after = blocks[blocks.length - 1]!.block;
   }
-  const beyond = broken === null ? given.find((anchor) => anchor.block >= expectedBlock) : undefined;
-  if (beyond !== undefined) {
-    broken = {
-      chain,
-      kind: 'anchor-mismatch',
-      block: beyond.block,
-      rowId: null,
-      detail: `${chain}: the anchor given for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed`,
-    };
+  // An anchor, stored or given, naming a block the chain no longer reaches: blocks were removed from its end. The stored
+  // anchors were read before the blocks, so a sealing meanwhile cannot have anchored a block this scan did not see.
+  if (broken === null) {
+    let beyond: { block: number; source: string } | undefined;
+    for (const [block, list] of anchors) {
+      if (block >= expectedBlock && (beyond === undefined || block < beyond.block)) beyond = { block, source: list[0]!.source };
+    }
+    if (beyond !== undefined) {
+      broken = {
+        chain,
+        kind: 'anchor-mismatch',
+        block: beyond.block,
+        rowId: null,
+        detail: `${chain}: ${beyond.source} for block ${beyond.block} is past the chain's end (block ${expectedBlock - 1}): blocks were removed`,
+      };
+    }
   }
   const head = await store.chainHead(chain);
   const lastSealedRowId = head?.lastRowId ?? 0;

@@ -292,4 +292,16 @@ export const DIRECTOR_MIGRATIONS: readonly Migration[] = [
         .join('')}
     `,
   },
+  {
+    version: 19,
+    name: "compliance: each chain block's row layout, so that blocks hash every ledger column",
+    // A block's rows were hashed over version 12's columns until this version; a block records the layout of columns
+    // it hashed (src/store/sql/compliance-statements.ts), so that later blocks cover the columns added since while the
+    // blocks sealed before keep verifying over theirs. Those blocks, and any a director of an earlier version still
+    // seals (it names no layout), take layout 1: the columns it hashed. Adding a column changes no row: the
+    // append-only triggers stay as they are.
+    sql: () => `
+      ALTER TABLE chain_blocks ADD COLUMN row_layout INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];

@@ -115,8 +115,8 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
     name: "the ledger's cache_write_1h_tokens: prompt-cache writes to the 1-hour cache",
     // Of cache_write_tokens, those written to a 1-hour cache (Anthropic's ttl '1h', billed at 2x input; the rest are
     // 5-minute writes at 1.25x), so that the ledger shows what the cost already counts. 0 when the provider stated no
-    // split, for observers' rows, and for rows before this version (their split is in their cost only). Not part of a
-    // row's digest in the compliance hash chain, like saved_micro_usd, so blocks sealed before it still verify.
+    // split, for observers' rows, and for rows before this version (their split is in their cost only). Hashed by the
+    // compliance chain in blocks of row layout 2 on (migration 19); blocks sealed before hash version 12's columns.
     sql: () => `
       ALTER TABLE transactions ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
     `,
@@ -127,8 +127,8 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
     // Web and file searches the provider ran and bills per search (Anthropic's web search tool, OpenAI's web_search and
     // file_search; Gemini's grounding queries, as discovery reads them), and the
     // tier priced apart that served the call (OpenAI's priority or flex; NULL for the standard tier), so that a row says
-    // why its cost is above its tokens' price. 0 and NULL for rows before this version and for observers' rows. Outside
-    // the compliance hash chain's row digest, like cache_write_1h_tokens, so blocks sealed before it still verify.
+    // why its cost is above its tokens' price. 0 and NULL for rows before this version and for observers' rows. Hashed
+    // by the compliance chain in blocks of row layout 2 on (migration 19), like cache_write_1h_tokens.
     sql: () => `
       ALTER TABLE transactions ADD COLUMN web_searches INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE transactions ADD COLUMN service_tier TEXT;

@@ -1,37 +1,64 @@
 // Compliance's statements: assessments, POA&M items, the hash chains' blocks and anchors, the sealed tables' rows as the
 // chains hash them, and the evidence reads over the ledger. Static like the rest of the catalogue (statements.ts).
+import type { ChainName } from '../compliance-store.js';
 import type { Dialect } from '../dialect.js';
 
-/**
- * The ledger's columns as the chain hashes them, listed here once and for all: a column a later migration adds is not in
- * the hash, so rows sealed before it keep their hashes. Observed rows (discovery) get their consumer and team from a
- * resolution after they are written (an audited admin change), so for them those two are left out of the hash. Each is
- * its name and the expression read for it; `id` comes first.
- */
-const TRANSACTION_CHAIN_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ...plainColumns('id, request_id, started_at, operation, api'),
-  ['consumer', 'CASE WHEN discovered_consumer IS NULL THEN consumer END'],
-  ['team', 'CASE WHEN discovered_consumer IS NULL THEN team END'],
-  ...plainColumns(`requested_model, provider, provider_model, stream, input_tokens, output_tokens, cached_input_tokens,
-    cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms, time_to_first_token_ms, status, error_class, attempts,
-    served_model, violations, calls, discovered_consumer`),
-];
-const AUDIT_CHAIN_COLUMNS = plainColumns('id, at, actor, action, entity_type, entity_id, before_json, after_json');
+/** A hashed column: its name, and the expression read for it. */
+type HashedColumn = readonly [name: string, expression: string];
 
-function plainColumns(names: string): Array<readonly [string, string]> {
+/**
+ * How each sealed table's rows are hashed, layout after layout: layout n is layout n - 1's columns and those its entry
+ * adds. Each block records the layout it was sealed with (chain_blocks.row_layout, migration 19) and is verified with it
+ * for good, so a layout once shipped never changes. Sealing takes the newest. A column added to a sealed table is added
+ * here as a new entry at the end of its list (or to CHAIN_EXCLUDED_COLUMNS, with the reason): until it is,
+ * test/architecture/chain-columns.test.ts fails. `id` comes first.
+ * Observed rows (discovery) get their consumer and team from a resolution after they are written (an audited admin
+ * change), so for them those two are hashed as NULL.
+ */
+const ROW_LAYOUTS: Readonly<Record<ChainName, ReadonlyArray<readonly HashedColumn[]>>> = {
+  transactions: [
+    // 1: schema version 12's columns, the chains' first (blocks sealed before migration 19).
+    [
+      ...plainColumns('id, request_id, started_at, operation, api'),
+      ['consumer', 'CASE WHEN discovered_consumer IS NULL THEN consumer END'],
+      ['team', 'CASE WHEN discovered_consumer IS NULL THEN team END'],
+      ...plainColumns(`requested_model, provider, provider_model, stream, input_tokens, output_tokens, cached_input_tokens,
+        cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms, time_to_first_token_ms, status, error_class, attempts,
+        served_model, violations, calls, discovered_consumer`),
+    ],
+    // 2: the columns versions 13 to 18 added.
+    plainColumns('identity, saved_micro_usd, cache_write_1h_tokens, web_searches, file_searches, service_tier'),
+  ],
+  audit_log: [plainColumns('id, at, actor, action, entity_type, entity_id, before_json, after_json')],
+};
+
+/** A sealed table's columns no layout hashes, deliberately: none so far. Each entry says why in a comment. */
+export const CHAIN_EXCLUDED_COLUMNS: Readonly<Record<ChainName, readonly string[]>> = { transactions: [], audit_log: [] };
+
+function plainColumns(names: string): HashedColumn[] {
   return names.split(',').map((name) => [name.trim(), name.trim()] as const);
 }
 
-/** Each sealed table's hashed columns by name, in the order chainRows reads them. */
-export const CHAIN_COLUMNS: Readonly<Record<'transactions' | 'audit_log', readonly string[]>> = {
-  transactions: TRANSACTION_CHAIN_COLUMNS.map(([name]) => name),
-  audit_log: AUDIT_CHAIN_COLUMNS.map(([name]) => name),
+/** Each layout's columns whole (index 0 is layout 1), with their expressions. */
+const LAYOUT_COLUMNS: Readonly<Record<ChainName, ReadonlyArray<readonly HashedColumn[]>>> = {
+  transactions: cumulative(ROW_LAYOUTS.transactions),
+  audit_log: cumulative(ROW_LAYOUTS.audit_log),
+};
+
+function cumulative(layouts: ReadonlyArray<readonly HashedColumn[]>): HashedColumn[][] {
+  return layouts.map((_, n) => layouts.slice(0, n + 1).flat());
+}
+
+/** Each sealed table's hashed columns by name, per layout (index 0 is layout 1), in the order chainRows reads them. */
+export const CHAIN_COLUMNS: Readonly<Record<ChainName, ReadonlyArray<readonly string[]>>> = {
+  transactions: LAYOUT_COLUMNS.transactions.map((columns) => columns.map(([name]) => name)),
+  audit_log: LAYOUT_COLUMNS.audit_log.map((columns) => columns.map(([name]) => name)),
 };
 
 const ASSESSMENT_SUMMARY = 'uuid, started_at, ended_at, origin, actor, satisfied, not_satisfied';
 const POAM_ITEM = `uuid, objective_id, control_id, title, description, first_seen_at, first_assessment, last_seen_at, last_assessment,
   closed_at, closed_by_assessment`;
-const BLOCK = 'chain, block, after_row_id, last_row_id, row_count, row_digests, previous_hash, hash, sealed_at';
+const BLOCK = 'chain, block, after_row_id, last_row_id, row_count, row_digests, previous_hash, hash, sealed_at, row_layout';
 const ANCHOR = 'id, chain, block, head_hash, sealed_rows, last_row_id, anchored_at';
 
 /** A gateway row of the period (observed traffic has its own rows, discovered_consumer set). */
@@ -64,7 +91,8 @@ export type ComplianceStatement =
   | 'chainAnchorInsert'
   | 'chainAnchorList'
   | 'chainAnchorListAll'
-  | `chain${'Rows' | 'Horizon' | 'CountAfter'}:${'transactions' | 'audit_log'}`
+  | `chain${'Horizon' | 'CountAfter'}:${ChainName}`
+  | `chainRows:${ChainName}:${number}`
   | 'evidenceLedgerCounts'
   | 'evidenceIncompleteIds'
   | 'evidenceResourceViolations'
@@ -74,18 +102,17 @@ export type ComplianceStatement =
 
 export function complianceStatements(dialect: Dialect): Record<ComplianceStatement, string> {
   const chainStatements: Record<string, string> = {};
-  for (const [chain, columns] of [
-    ['transactions', TRANSACTION_CHAIN_COLUMNS],
-    ['audit_log', AUDIT_CHAIN_COLUMNS],
-  ] as const) {
+  for (const chain of ['transactions', 'audit_log'] as const) {
     // On SQLite each row is read as one JSON array, which JSON.parse turns into the same values (SQLite writes a REAL
     // with the digits that read back as the same double; a test compares both reads) in about 60% of the time of
     // better-sqlite3's raw rows: sealing reads every ledger row once. PostgreSQL's rows come as they are.
-    const read =
-      dialect.name === 'sqlite'
-        ? `json_array(${columns.map(([, expression]) => expression).join(', ')}) AS row`
-        : columns.map(([name, expression]) => (name === expression ? name : `${expression} AS ${name}`)).join(', ');
-    chainStatements[`chainRows:${chain}`] = `SELECT ${read} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
+    LAYOUT_COLUMNS[chain].forEach((columns, index) => {
+      const read =
+        dialect.name === 'sqlite'
+          ? `json_array(${columns.map(([, expression]) => expression).join(', ')}) AS row`
+          : columns.map(([name, expression]) => (name === expression ? name : `${expression} AS ${name}`)).join(', ');
+      chainStatements[`chainRows:${chain}:${index + 1}`] = `SELECT ${read} FROM ${chain} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`;
+    });
     // PostgreSQL assigns ids at insert, not at commit: its function (migration 12) takes a SHARE lock first, which waits
     // for the inserts in progress and holds new ones back until the caller's transaction ends, so no row below the
     // maximum it reads can still appear. SQLite assigns ids under its one write lock, in commit order: a read suffices.
@@ -94,7 +121,7 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     chainStatements[`chainCountAfter:${chain}`] = `SELECT COUNT(*) AS count FROM ${chain} WHERE id > ?`;
   }
   return {
-    ...(chainStatements as Record<`chain${'Rows' | 'Horizon' | 'CountAfter'}:${'transactions' | 'audit_log'}`, string>),
+    ...(chainStatements as Record<`chain${'Horizon' | 'CountAfter'}:${ChainName}` | `chainRows:${ChainName}:${number}`, string>),
     assessmentInsert: `INSERT INTO compliance_assessments (${ASSESSMENT_SUMMARY}, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     assessmentLatest: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments ORDER BY id DESC LIMIT 1`,
     assessmentGet: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments WHERE uuid = ?`,
@@ -114,7 +141,7 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     // The blocks without their row digests (some 100 KB a block), for a verification that rehashes only some blocks' rows.
     chainLinks: `SELECT ${BLOCK.replace('row_digests', "'' AS row_digests")} FROM chain_blocks WHERE chain = ? AND block > ? ORDER BY block LIMIT ?`,
     chainBlockDigests: 'SELECT row_digests FROM chain_blocks WHERE chain = ? AND block = ?',
-    chainBlockInsert: `INSERT INTO chain_blocks (${BLOCK}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    chainBlockInsert: `INSERT INTO chain_blocks (${BLOCK}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     chainAnchorInsert:
       'INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at) VALUES (?, ?, ?, ?, ?, ?)',
     chainAnchorList: `SELECT ${ANCHOR} FROM chain_anchors WHERE chain = ? ORDER BY id DESC LIMIT ?`,

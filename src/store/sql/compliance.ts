@@ -54,6 +54,7 @@ interface BlockRow {
   previous_hash: string;
   hash: string;
   sealed_at: number;
+  row_layout: number;
 }
 interface AnchorRow {
   id: number;
@@ -205,18 +206,24 @@ export class SqlComplianceStore implements ComplianceStore {
     return row?.row_digests ?? null;
   }
 
-  async chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number): Promise<ChainPage> {
-    const statement = `chainRows:${chain}` as const;
+  chainRowLayout(chain: ChainName): number {
+    return CHAIN_COLUMNS[chain].length;
+  }
+
+  async chainRows(chain: ChainName, afterRowId: number, throughRowId: number, limit: number, layout: number): Promise<ChainPage> {
+    const columns = CHAIN_COLUMNS[chain][layout - 1];
+    if (columns === undefined)
+      throw new RangeError(`${chain}: no row layout ${layout} (this version knows 1 to ${CHAIN_COLUMNS[chain].length})`);
+    const statement = `chainRows:${chain}:${layout}` as const;
     const params = [afterRowId, throughRowId, limit];
     let rows: unknown[][];
     if (this.driver.dialect.name === 'sqlite') {
-      // Each row one JSON array of CHAIN_COLUMNS' values (compliance-statements.ts says why).
+      // Each row one JSON array of the layout's values (compliance-statements.ts says why).
       const read = await this.driver.read((session) => session.all<{ row: string }>(statement, params));
       rows = read.map((row) => JSON.parse(row.row) as unknown[]);
     } else {
       rows = (await this.driver.read((session) => session.table(statement, params))).rows;
     }
-    const columns = CHAIN_COLUMNS[chain];
     // id is the first column.
     const ids = rows.map((row) => Number(row[0]));
     // The ledger has no JSON column: its rows are hashed as read.
@@ -254,6 +261,7 @@ export class SqlComplianceStore implements ComplianceStore {
             b.previousHash,
             b.hash,
             b.sealedAt,
+            b.rowLayout,
           ]);
         }
         if (anchor !== null) {
@@ -388,5 +396,6 @@ function block(row: BlockRow): ChainBlock {
     previousHash: row.previous_hash,
     hash: row.hash,
     sealedAt: Number(row.sealed_at),
+    rowLayout: Number(row.row_layout),
   };
 }
