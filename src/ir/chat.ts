@@ -84,6 +84,11 @@ export interface ChatRequest {
   choices?: number;
   temperature?: number;
   topP?: number;
+  /**
+   * Sample from the K likeliest tokens only (Anthropic's `top_k`): sent where the target takes it (Claude, Gemini, Nova),
+   * left out where it has no such setting (OpenAI), as other settings that tune how an answer is made.
+   */
+  topK?: number;
   stop?: string[];
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;

@@ -102,6 +102,8 @@ export function anthropicRequestBody(
     if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
     // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
     if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
+    // An Anthropic client's own top_k, where its body does not pass through (Claude on Vertex); none while thinking.
+    if (request.topK !== undefined) body.top_k = request.topK;
   }
   // Anthropic refuses a stop sequence that is empty or only whitespace (OpenAI's clients often send "\n"): such ones are
   // left out, as settings Claude has no form of are, rather than failing the call.

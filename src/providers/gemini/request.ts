@@ -84,6 +84,7 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
   if (request.maxTokens !== undefined) generation.maxOutputTokens = request.maxTokens;
   if (request.temperature !== undefined) generation.temperature = request.temperature;
   if (request.topP !== undefined) generation.topP = request.topP;
+  if (request.topK !== undefined) generation.topK = request.topK;
   if (request.stop !== undefined && request.stop.length > 0) {
     // Refused rather than cut short: an answer that runs past where the client meant it to stop is not the one asked for.
     if (request.stop.length > MAX_STOP_SEQUENCES)
