@@ -50,7 +50,8 @@ export function anthropicRequestBody(
   for (const message of request.messages) {
     switch (message.role) {
       case 'system':
-        system.push(message.content.map((part) => part.text).join(''));
+        // Anthropic refuses a text block that is empty or only whitespace, as in messages.
+        for (const part of message.content) if (part.text.trim() !== '') system.push(part.text);
         break;
       case 'user':
         append('user', message.content.map(toBlock));
@@ -90,7 +91,10 @@ export function anthropicRequestBody(
     max_tokens: thinking?.maxTokens ?? claudeOutputLimit(request.maxTokens, model) ?? UNPLACED_CLAUDE_MAX_OUTPUT,
     messages,
   };
-  if (system.length > 0) body.system = system.join('\n\n');
+  // Several blocks (an Anthropic client's system array, an OpenAI system message's text parts, system messages further
+  // on) stay several, as Claude takes them; one stays a string.
+  if (system.length === 1) body.system = system[0]!;
+  else if (system.length > 1) body.system = system.map((text) => ({ type: 'text', text }));
   if (request.stream) body.stream = true;
   if (thinking !== null) {
     // Claude takes no temperature while thinking, and top_p only from 0.95: the reasoning asked for wins.

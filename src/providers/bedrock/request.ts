@@ -79,7 +79,8 @@ export function bedrockConverseBody(
   request.messages.forEach((message, index) => {
     switch (message.role) {
       case 'system':
-        system.push({ text: message.content.map((part) => part.text).join('') });
+        // One SystemContentBlock per block of the client's (Converse refuses a blank one).
+        for (const part of message.content) if (part.text.trim() !== '') system.push({ text: part.text });
         break;
       case 'user':
         append(

@@ -16,7 +16,8 @@ const MAX_STOP_SEQUENCES = 5;
 
 /** `model`: the provider's name of the target model, which says how it takes reasoning. */
 export function geminiChatBody(request: ChatRequest, model: string): GeminiRequest {
-  const system: string[] = [];
+  // One part per block of the system prompt, the client's own division (Gemini takes systemInstruction.parts).
+  const system: Array<{ text: string }> = [];
   const contents: GeminiContent[] = [];
   // Gemini answers a function by its name; the IR (like OpenAI) refers to the call by id.
   const callNames = new Map<string, string>();
@@ -31,7 +32,7 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
   request.messages.forEach((message: ChatMessage, index) => {
     switch (message.role) {
       case 'system':
-        system.push(message.content.map((part) => part.text).join(''));
+        for (const part of message.content) if (part.text !== '') system.push({ text: part.text });
         break;
       case 'user':
         append(
@@ -79,7 +80,7 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
     }
   });
   const body: GeminiRequest = { contents };
-  if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
+  if (system.length > 0) body.systemInstruction = { parts: system };
   const generation: NonNullable<GeminiRequest['generationConfig']> = {};
   if (request.maxTokens !== undefined) generation.maxOutputTokens = request.maxTokens;
   if (request.temperature !== undefined) generation.temperature = request.temperature;
