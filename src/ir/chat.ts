@@ -126,8 +126,11 @@ export interface ChatResponse {
   text: string;
   toolCalls: ToolCall[];
   finishReason: FinishReason;
-  /** The stop sequence that ended the answer, where the provider says which. */
-  stopSequence?: string;
+  /**
+   * The stop sequence that ended the answer, where known; null where the provider says one of the client's did but not
+   * which (and it had several). Absent when none did.
+   */
+  stopSequence?: string | null;
   /** Claude's signed thinking blocks, in their order; absent when it did not think. */
   reasoning?: ReasoningBlock[];
   /**

@@ -12,7 +12,7 @@ import type { AnthropicResponse, AnthropicStopReason, AnthropicUsage } from './a
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
 import { TranslatingStream } from './translating-stream.js';
 
-function stopReason(finish: FinishReason | null, stopSequence: string | undefined): AnthropicStopReason {
+function stopReason(finish: FinishReason | null, stopSequence: string | null | undefined): AnthropicStopReason {
   switch (finish) {
     case 'length':
       return 'max_tokens';
@@ -85,7 +85,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
   /** IR tool call index -> content block index. */
   private readonly toolBlocks: Map<number, number>;
   private finish: FinishReason | null;
-  private stopSequence: string | undefined;
+  private stopSequence: string | null | undefined;
   private readonly usage: Usage;
   /** The prompt's tokens as Sluice's tokenizer counts them, for message_start when the provider reports them only at the end. */
   private readonly promptEstimate: number;
