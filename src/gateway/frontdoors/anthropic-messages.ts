@@ -6,6 +6,7 @@ import { anthropicErrorBody } from '../../errors.js';
 import type { ChatExchange, Redactor } from '../../wire/exchange.js';
 import { asObject, tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
+import { errorKindStatus } from '../../wire/stream-opening.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { inClientTerms, parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
 import type { AnthropicResponse, AnthropicStopReason, AnthropicUsage } from './anthropic-wire.js';
@@ -22,6 +23,49 @@ function stopReason(finish: FinishReason | null, stopSequence: string | null | u
       return 'refusal';
     default:
       return stopSequence !== undefined ? 'stop_sequence' : 'end_turn';
+  }
+}
+
+/** Anthropic's error types: https://docs.anthropic.com/en/api/errors */
+const ANTHROPIC_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'rate_limit_error',
+  'api_error',
+  'timeout_error',
+  'overloaded_error',
+]);
+
+/**
+ * The type of an error a provider reported inside a stream, as Anthropic would name an error of its kind: a translated
+ * provider's own name (Bedrock's throttlingException, Gemini's UNAVAILABLE, OpenAI's server_error) means nothing to an
+ * Anthropic client, which reads rate_limit_error or overloaded_error to decide whether to wait and try again.
+ */
+function anthropicErrorType(kind: string): string {
+  if (ANTHROPIC_ERROR_TYPES.has(kind)) return kind;
+  switch (errorKindStatus(kind)) {
+    case 400:
+      return 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 503:
+    case 529:
+      return 'overloaded_error';
+    case 504:
+      return 'timeout_error';
+    default:
+      return 'api_error';
   }
 }
 
@@ -157,7 +201,10 @@ class AnthropicStreamEncoder implements StreamEncoder {
         case 'error':
           out +=
             this.ensureStarted() +
-            sseEvent('error', JSON.stringify({ type: 'error', error: { type: event.errorType, message: event.message } }));
+            sseEvent(
+              'error',
+              JSON.stringify({ type: 'error', error: { type: anthropicErrorType(event.errorType), message: event.message } }),
+            );
           // The stream ends at an error, as Anthropic's own do: no stop reason after it to read as a finished answer.
           this.ended = true;
           break;
