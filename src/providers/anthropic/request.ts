@@ -67,14 +67,20 @@ export function anthropicRequestBody(
         break;
       }
       case 'tool': {
-        const onlyText = message.content.every((part) => part.type === 'text');
+        // One text as a string; several (kept apart, as the client kept them) or images as blocks, blank texts left out
+        // as Anthropic refuses them.
+        const onlyText = message.content.length <= 1 && message.content.every((part) => part.type === 'text');
         const block: AnthropicContentBlock = {
           type: 'tool_result',
           tool_use_id: claudeToolUseId(message.toolCallId),
           content: onlyText
             ? message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
-            : message.content.map((part) =>
-                part.type === 'text' ? { type: 'text' as const, text: part.text } : { type: 'image' as const, source: imageSource(part) },
+            : message.content.flatMap((part): ToolResultBlock[] =>
+                part.type !== 'text'
+                  ? [{ type: 'image' as const, source: imageSource(part) }]
+                  : part.text.trim() === ''
+                    ? []
+                    : [{ type: 'text' as const, text: part.text }],
               ),
         };
         if (message.isError === true) block.is_error = true;
@@ -136,6 +142,9 @@ export function anthropicRequestBody(
   if (request.user !== undefined) body.metadata = { user_id: claudeUserId(request.user) };
   return body;
 }
+
+/** A block of a tool_result's content. */
+type ToolResultBlock = { type: 'text'; text: string } | { type: 'image'; source: AnthropicImageSource };
 
 /** Anthropic takes an end-user id of at most 256 characters. */
 const MAX_USER_ID_LENGTH = 256;

@@ -63,8 +63,11 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
             { param: `messages[${index}].tool_call_id` },
           );
         }
-        const text = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
-        const parsed = tryParseJson(text);
+        const texts = message.content.flatMap((part) => (part.type === 'text' ? [part.text] : []));
+        // Several texts (a result of several blocks) go as a list, kept apart as the client kept them; one, parsed as JSON
+        // where it is an object.
+        const text = texts.length > 1 ? texts : (texts[0] ?? '');
+        const parsed = typeof text === 'string' ? tryParseJson(text) : undefined;
         // A functionResponse carries JSON only (its own media parts are Gemini 3's alone): a result's images follow it
         // in the same turn as inlineData, which every Gemini model reads, rather than being lost.
         const images = message.content.flatMap((part, i) =>

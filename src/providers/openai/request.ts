@@ -144,10 +144,16 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
       continue;
     }
     let images = 0;
-    const content = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`)).join('');
+    const texts = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`));
     // A tool message has no field saying the call failed (Anthropic's is_error): its content does, or the model reads
-    // the failure's text as the tool's answer.
-    out.push({ role: 'tool', tool_call_id: message.toolCallId, content: message.isError === true ? failed(content) : content });
+    // the failure's text as the tool's answer. Several texts go as text parts, kept apart as the client kept them.
+    const content =
+      texts.length <= 1
+        ? message.isError === true
+          ? failed(texts[0] ?? '')
+          : (texts[0] ?? '')
+        : [...(message.isError === true ? ['Error:'] : []), ...texts].map((text) => ({ type: 'text' as const, text }));
+    out.push({ role: 'tool', tool_call_id: message.toolCallId, content });
     if (images > 0) {
       toolImages.push({ type: 'text', text: `Images returned by tool call ${message.toolCallId}:` });
       for (const part of message.content) if (part.type === 'image') toolImages.push(imageUrlPart(part));
