@@ -84,6 +84,11 @@ export interface ChatRequest {
   choices?: number;
   temperature?: number;
   topP?: number;
+  /**
+   * Sample from the K likeliest tokens only (Anthropic's `top_k`): sent where the target takes it (Claude, Gemini, Nova),
+   * left out where it has no such setting (OpenAI), as other settings that tune how an answer is made.
+   */
+  topK?: number;
   stop?: string[];
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
@@ -121,8 +126,11 @@ export interface ChatResponse {
   text: string;
   toolCalls: ToolCall[];
   finishReason: FinishReason;
-  /** The stop sequence that ended the answer, where the provider says which. */
-  stopSequence?: string;
+  /**
+   * The stop sequence that ended the answer, where known; null where the provider says one of the client's did but not
+   * which (and it had several). Absent when none did.
+   */
+  stopSequence?: string | null;
   /** Claude's signed thinking blocks, in their order; absent when it did not think. */
   reasoning?: ReasoningBlock[];
   /**

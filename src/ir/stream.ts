@@ -10,7 +10,8 @@ export type StreamEvent =
   /** A tool call begins; `index` counts tool calls from 0 within the answer. */
   | { type: 'tool_call_start'; index: number; id: string; name: string }
   | { type: 'tool_call_delta'; index: number; argumentsDelta: string }
-  | { type: 'finish'; finishReason: FinishReason; stopSequence?: string }
+  /** stopSequence: as ChatResponse.stopSequence. */
+  | { type: 'finish'; finishReason: FinishReason; stopSequence?: string | null }
   /** One of Claude's signed thinking blocks, whole, once it has ended (its signature comes last). */
   | { type: 'reasoning'; block: ReasoningBlock }
   /** Usage so far; later events may raise it (Anthropic reports input first and output at the end). */

@@ -140,7 +140,7 @@ function awsOpening(event: AwsEvent): Opening {
   if (event.messageType === 'event') return PREAMBLE.has(event.type) ? 'wait' : 'open';
   // An exception frame's type is camel-cased (throttlingException); error answers' x-amzn-errortype is not.
   const kind = KIND.test(event.type) ? event.type[0]!.toUpperCase() + event.type.slice(1) : 'InternalServerException';
-  return { status: KIND_STATUS[kind.toLowerCase()] ?? 500, body: event.body, kind, headers: { 'x-amzn-errortype': kind } };
+  return { status: errorKindStatus(kind), body: event.body, kind, headers: { 'x-amzn-errortype': kind } };
 }
 
 /**
@@ -154,11 +154,16 @@ function kindOf(error: Record<string, unknown>): string {
   return 'error';
 }
 
+/** The HTTP status a provider answers an error of the kind named with (500 for a kind not known), case aside. */
+export function errorKindStatus(kind: string): number {
+  return KIND_STATUS[kind.toLowerCase()] ?? 500;
+}
+
 /** A status the error carries (OpenAI-compatible servers and Gemini give `code: 503`), else its kind's. */
 function statusOf(error: Record<string, unknown>, kind: string): number {
   for (const field of [error.code, error.status]) {
     const status = typeof field === 'string' && /^\d{3}$/.test(field) ? Number(field) : field;
     if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599) return status;
   }
-  return KIND_STATUS[kind.toLowerCase()] ?? 500;
+  return errorKindStatus(kind);
 }

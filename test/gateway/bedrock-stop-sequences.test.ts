@@ -20,12 +20,16 @@ describe('Bedrock stop sequences', () => {
 
   before(async () => {
     // As Converse answers a Claude that wrote "Step 1 done" and then "END": the matched string only where its path was asked.
-    bedrockMock = await startMockBedrock((_model, stream, request, res) => {
+    bedrockMock = await startMockBedrock((model, stream, request, res) => {
       const stops = ((request.body.inferenceConfig ?? {}) as { stopSequences?: string[] }).stopSequences ?? [];
       const paths = (request.body.additionalModelResponseFieldPaths ?? []) as string[];
       const stopped = stops.includes('END');
       const stopReason = stopped ? 'stop_sequence' : 'end_turn';
-      const extra = stopped && paths.includes('/stop_sequence') ? { additionalModelResponseFields: { stop_sequence: 'END' } } : {};
+      // Only Claude's own answer has a stop_sequence field; Nova's says no more than stopReason does.
+      const extra =
+        stopped && paths.includes('/stop_sequence') && model.includes('claude')
+          ? { additionalModelResponseFields: { stop_sequence: 'END' } }
+          : {};
       const usage = { inputTokens: 12, outputTokens: 4, totalTokens: 16 };
       if (!stream)
         return json(res, 200, {
@@ -46,6 +50,7 @@ describe('Bedrock stop sequences', () => {
       providers: { bedrock: { type: 'bedrock', baseUrl: bedrockMock.url, region: AWS_TEST_REGION, ...AWS_TEST_CREDENTIALS } },
       models: [
         { name: 'claude-bedrock', targets: [{ provider: 'bedrock', model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' }] },
+        { name: 'nova', targets: [{ provider: 'bedrock', model: 'us.amazon.nova-pro-v1:0' }] },
         // Never called: the test config's second consumer may use gpt-4o-mini.
         { name: 'gpt-4o-mini', targets: [{ provider: 'bedrock', model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' }] },
       ],
@@ -105,5 +110,21 @@ describe('Bedrock stop sequences', () => {
     for await (const chunk of await openai.chat.completions.create({ ...request, stream: true }))
       finish = chunk.choices[0]?.finish_reason ?? finish;
     assert.equal(finish, 'stop');
+  });
+
+  test("a model that does not say which sequence matched (Nova): the client's only one, streamed and not", async () => {
+    const one = { ...params, model: 'nova', stop_sequences: ['END'] };
+    for (const message of [await anthropic.messages.create(one), await anthropic.messages.stream(one).finalMessage()]) {
+      assert.equal(message.stop_reason, 'stop_sequence');
+      assert.equal(message.stop_sequence, 'END');
+    }
+  });
+
+  test('of several, which one is not known: stop_reason "stop_sequence" still, stop_sequence null, streamed and not', async () => {
+    const several = { ...params, model: 'nova' };
+    for (const message of [await anthropic.messages.create(several), await anthropic.messages.stream(several).finalMessage()]) {
+      assert.equal(message.stop_reason, 'stop_sequence');
+      assert.equal(message.stop_sequence, null);
+    }
   });
 });

@@ -524,7 +524,14 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
     });
     const messages = openaiMock.received.at(-1)!.body.messages as Array<Record<string, unknown>>;
     assert.deepEqual(messages.slice(2), [
-      { role: 'tool', tool_call_id: 'toolu_1', content: 'Captured.[image 1 in the next message]' },
+      {
+        role: 'tool',
+        tool_call_id: 'toolu_1',
+        content: [
+          { type: 'text', text: 'Captured.' },
+          { type: 'text', text: '[image 1 in the next message]' },
+        ],
+      },
       {
         role: 'user',
         content: [

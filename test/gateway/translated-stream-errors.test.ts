@@ -55,10 +55,7 @@ describe('errors inside a translated stream', () => {
     const text = await response.text();
     const events = [...text.matchAll(/^event: (.+)$/gm)].map((match) => match[1]);
     assert.deepEqual(events, ['message_start', 'content_block_start', 'content_block_delta', 'error']);
-    assert.match(
-      text,
-      /"type":"error","error":\{"type":"server_error","message":"The server had an error while processing your request\."\}/,
-    );
+    assert.match(text, /"type":"error","error":\{"type":"api_error","message":"The server had an error while processing your request\."\}/);
     const row = (await ledgerRows(sluice)).at(-1)!;
     assert.equal(row.error_class, 'stream_error');
   });

@@ -46,6 +46,11 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
     if (typeof body.top_p !== 'number' || body.top_p < 0 || body.top_p > 1) throw invalid('top_p', 'expected a number from 0 to 1');
     request.topP = body.top_p;
   }
+  if (body.top_k !== undefined) {
+    const topK = body.top_k;
+    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 0) throw invalid('top_k', 'expected a non-negative integer');
+    request.topK = topK;
+  }
   if (body.stop_sequences !== undefined) {
     if (!Array.isArray(body.stop_sequences) || !body.stop_sequences.every((item) => typeof item === 'string'))
       throw invalid('stop_sequences', 'expected an array of strings');

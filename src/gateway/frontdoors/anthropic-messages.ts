@@ -6,13 +6,14 @@ import { anthropicErrorBody } from '../../errors.js';
 import type { ChatExchange, Redactor } from '../../wire/exchange.js';
 import { asObject, tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
+import { errorKindStatus } from '../../wire/stream-opening.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { inClientTerms, parseAnthropicMessages, translationRefusal } from './anthropic-messages-parse.js';
 import type { AnthropicResponse, AnthropicStopReason, AnthropicUsage } from './anthropic-wire.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
 import { TranslatingStream } from './translating-stream.js';
 
-function stopReason(finish: FinishReason | null, stopSequence: string | undefined): AnthropicStopReason {
+function stopReason(finish: FinishReason | null, stopSequence: string | null | undefined): AnthropicStopReason {
   switch (finish) {
     case 'length':
       return 'max_tokens';
@@ -22,6 +23,49 @@ function stopReason(finish: FinishReason | null, stopSequence: string | undefine
       return 'refusal';
     default:
       return stopSequence !== undefined ? 'stop_sequence' : 'end_turn';
+  }
+}
+
+/** Anthropic's error types: https://docs.anthropic.com/en/api/errors */
+const ANTHROPIC_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'rate_limit_error',
+  'api_error',
+  'timeout_error',
+  'overloaded_error',
+]);
+
+/**
+ * The type of an error a provider reported inside a stream, as Anthropic would name an error of its kind: a translated
+ * provider's own name (Bedrock's throttlingException, Gemini's UNAVAILABLE, OpenAI's server_error) means nothing to an
+ * Anthropic client, which reads rate_limit_error or overloaded_error to decide whether to wait and try again.
+ */
+function anthropicErrorType(kind: string): string {
+  if (ANTHROPIC_ERROR_TYPES.has(kind)) return kind;
+  switch (errorKindStatus(kind)) {
+    case 400:
+      return 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 503:
+    case 529:
+      return 'overloaded_error';
+    case 504:
+      return 'timeout_error';
+    default:
+      return 'api_error';
   }
 }
 
@@ -85,7 +129,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
   /** IR tool call index -> content block index. */
   private readonly toolBlocks: Map<number, number>;
   private finish: FinishReason | null;
-  private stopSequence: string | undefined;
+  private stopSequence: string | null | undefined;
   private readonly usage: Usage;
   /** The prompt's tokens as Sluice's tokenizer counts them, for message_start when the provider reports them only at the end. */
   private readonly promptEstimate: number;
@@ -157,7 +201,10 @@ class AnthropicStreamEncoder implements StreamEncoder {
         case 'error':
           out +=
             this.ensureStarted() +
-            sseEvent('error', JSON.stringify({ type: 'error', error: { type: event.errorType, message: event.message } }));
+            sseEvent(
+              'error',
+              JSON.stringify({ type: 'error', error: { type: anthropicErrorType(event.errorType), message: event.message } }),
+            );
           // The stream ends at an error, as Anthropic's own do: no stop reason after it to read as a finished answer.
           this.ended = true;
           break;

@@ -50,7 +50,8 @@ export function anthropicRequestBody(
   for (const message of request.messages) {
     switch (message.role) {
       case 'system':
-        system.push(message.content.map((part) => part.text).join(''));
+        // Anthropic refuses a text block that is empty or only whitespace, as in messages.
+        for (const part of message.content) if (part.text.trim() !== '') system.push(part.text);
         break;
       case 'user':
         append('user', message.content.map(toBlock));
@@ -66,14 +67,20 @@ export function anthropicRequestBody(
         break;
       }
       case 'tool': {
-        const onlyText = message.content.every((part) => part.type === 'text');
+        // One text as a string; several (kept apart, as the client kept them) or images as blocks, blank texts left out
+        // as Anthropic refuses them.
+        const onlyText = message.content.length <= 1 && message.content.every((part) => part.type === 'text');
         const block: AnthropicContentBlock = {
           type: 'tool_result',
           tool_use_id: claudeToolUseId(message.toolCallId),
           content: onlyText
             ? message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
-            : message.content.map((part) =>
-                part.type === 'text' ? { type: 'text' as const, text: part.text } : { type: 'image' as const, source: imageSource(part) },
+            : message.content.flatMap((part): ToolResultBlock[] =>
+                part.type !== 'text'
+                  ? [{ type: 'image' as const, source: imageSource(part) }]
+                  : part.text.trim() === ''
+                    ? []
+                    : [{ type: 'text' as const, text: part.text }],
               ),
         };
         if (message.isError === true) block.is_error = true;
@@ -90,7 +97,10 @@ export function anthropicRequestBody(
     max_tokens: thinking?.maxTokens ?? claudeOutputLimit(request.maxTokens, model) ?? UNPLACED_CLAUDE_MAX_OUTPUT,
     messages,
   };
-  if (system.length > 0) body.system = system.join('\n\n');
+  // Several blocks (an Anthropic client's system array, an OpenAI system message's text parts, system messages further
+  // on) stay several, as Claude takes them; one stays a string.
+  if (system.length === 1) body.system = system[0]!;
+  else if (system.length > 1) body.system = system.map((text) => ({ type: 'text', text }));
   if (request.stream) body.stream = true;
   if (thinking !== null) {
     // Claude takes no temperature while thinking, and top_p only from 0.95: the reasoning asked for wins.
@@ -102,6 +112,8 @@ export function anthropicRequestBody(
     if (request.temperature !== undefined) body.temperature = Math.min(request.temperature, 1);
     // Of the two, temperature is the one OpenAI's clients mean (OpenAI advises changing one, and most change temperature).
     if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) body.top_p = request.topP;
+    // An Anthropic client's own top_k, where its body does not pass through (Claude on Vertex); none while thinking.
+    if (request.topK !== undefined) body.top_k = request.topK;
   }
   // Anthropic refuses a stop sequence that is empty or only whitespace (OpenAI's clients often send "\n"): such ones are
   // left out, as settings Claude has no form of are, rather than failing the call.
@@ -130,6 +142,9 @@ export function anthropicRequestBody(
   if (request.user !== undefined) body.metadata = { user_id: claudeUserId(request.user) };
   return body;
 }
+
+/** A block of a tool_result's content. */
+type ToolResultBlock = { type: 'text'; text: string } | { type: 'image'; source: AnthropicImageSource };
 
 /** Anthropic takes an end-user id of at most 256 characters. */
 const MAX_USER_ID_LENGTH = 256;

@@ -47,6 +47,7 @@ export interface AnthropicRequest {
   stream?: boolean;
   temperature?: number;
   top_p?: number;
+  top_k?: number;
   stop_sequences?: string[];
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;

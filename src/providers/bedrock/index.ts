@@ -2,7 +2,6 @@
 import type { ProviderSettings } from '../settings.js';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
-import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
 import { loadAwsEventStreamCodec } from '../../wire/aws-event-stream.js';
@@ -27,10 +26,6 @@ const FEATURES: ReadonlySet<Feature> = new Set<Feature>([
   'embeddings',
 ]);
 
-function streamDecoder(): StreamDecoder {
-  return new BedrockStreamDecoder(crypto.randomUUID());
-}
-
 export function createBedrockProvider(name: string, config: ProviderSettings, secrets: ProviderSecrets): Provider {
   // Its streams' codec, loaded now rather than by the first streamed call.
   loadAwsEventStreamCodec();
@@ -49,6 +44,7 @@ export function createBedrockProvider(name: string, config: ProviderSettings, se
     // Model ids hold ':' (anthropic.claude-3-5-haiku-20241022-v1:0): encoded once here, as AWS's own SDKs do.
     openChat: (request: ChatRequest, modelId: string): ChatExchange => {
       const answer = jsonAnswerTool(request);
+      const stops = request.stop ?? [];
       const exchange: ChatExchange = {
         provider: name,
         request: {
@@ -57,8 +53,9 @@ export function createBedrockProvider(name: string, config: ProviderSettings, se
           body: JSON.stringify(bedrockConverseBody(request, answer, claudeModelFeatures(modelId, 'bedrock'), modelId)),
         },
         passThrough: null,
-        response: bedrockChatResponse,
-        streamDecoder,
+        // The stop sequences sent, to say which ended an answer where the model's answer does not.
+        response: (body: unknown) => bedrockChatResponse(body, '', stops),
+        streamDecoder: () => new BedrockStreamDecoder(crypto.randomUUID(), stops),
         failure: bedrockFailure,
       };
       return answer === null ? exchange : withJsonAnswer(exchange, answer);

@@ -79,7 +79,8 @@ export function bedrockConverseBody(
   request.messages.forEach((message, index) => {
     switch (message.role) {
       case 'system':
-        system.push({ text: message.content.map((part) => part.text).join('') });
+        // One SystemContentBlock per block of the client's (Converse refuses a blank one).
+        for (const part of message.content) if (part.text.trim() !== '') system.push({ text: part.text });
         break;
       case 'user':
         append(
@@ -144,6 +145,8 @@ export function bedrockConverseBody(
     if (model.sampling) {
       if (request.temperature !== undefined) inference.temperature = Math.min(request.temperature, 1);
       if (request.topP !== undefined && (model.temperatureWithTopP || request.temperature === undefined)) inference.topP = request.topP;
+      const topK = request.topK === undefined ? null : converseTopK(modelId, request.topK);
+      if (topK !== null) body.additionalModelRequestFields = topK;
     }
   }
   if (request.stop !== undefined && request.stop.length > 0) {
@@ -168,6 +171,24 @@ export function bedrockConverseBody(
     else if (choice === 'auto') body.toolConfig.toolChoice = { auto: {} };
   }
   return body;
+}
+
+/** Claude's id on Bedrock (anthropic.claude-..., with a region's prefix or in a foundation model's ARN). */
+const BEDROCK_CLAUDE = /(^|[.:/])anthropic\.claude/;
+/** Amazon Nova's (amazon.nova-pro-v1:0, us.amazon.nova-2-lite-v1:0, ...). */
+const BEDROCK_NOVA = /(^|[.:/])amazon\.nova/;
+
+/**
+ * top_k in the model's own fields, which Converse's inferenceConfig lacks: Claude's `top_k` (its Messages API's own
+ * field, as in AWS's Converse examples) and Nova's `inferenceConfig.topK`
+ * (https://docs.aws.amazon.com/nova/latest/userguide/complete-request-schema.html). Null for any other model, which
+ * would refuse a key it does not know ("extraneous key [top_k] is not permitted"): left out, as settings that tune how
+ * an answer is made are where a model has none.
+ */
+function converseTopK(modelId: string, topK: number): Record<string, unknown> | null {
+  if (BEDROCK_CLAUDE.test(modelId)) return { top_k: topK };
+  if (BEDROCK_NOVA.test(modelId)) return { inferenceConfig: { topK } };
+  return null;
 }
 
 /**

@@ -5,7 +5,8 @@ import { asArray, asObject, asString } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
 import { reasoningBlock } from './reasoning.js';
 
-export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse {
+/** `stops`: the stop sequences the request was sent, to say which ended the answer where Converse does not (bedrockStopSequence). */
+export function bedrockChatResponse(body: unknown, requestId = '', stops: readonly string[] = []): ChatResponse {
   const root = asObject(body);
   const message = asObject(asObject(root.output).message);
   let text = '';
@@ -31,20 +32,23 @@ export function bedrockChatResponse(body: unknown, requestId = ''): ChatResponse
     finishReason: bedrockFinishReason(root.stopReason),
     usage: bedrockUsage(root.usage),
   };
-  const stopSequence = bedrockStopSequence(root);
+  const stopSequence = bedrockStopSequence(root, stops);
   if (stopSequence !== undefined) response.stopSequence = stopSequence;
   if (reasoning !== undefined) response.reasoning = reasoning;
   return response;
 }
 
 /**
- * The stop sequence that ended the answer: Claude's `stop_sequence`, in additionalModelResponseFields when the request
- * asked for it (STOP_SEQUENCE_PATH), on a Converse answer or ConverseStream's messageStop alike.
+ * The stop sequence that ended the answer, on a Converse answer or ConverseStream's messageStop alike: Claude's
+ * `stop_sequence`, in additionalModelResponseFields when the request asked for it (STOP_SEQUENCE_PATH); for a model
+ * whose answer has no such field (Nova, Llama, ...), which stopReason says matched without saying which, the client's
+ * only one, or null when it gave several. Undefined when none did.
  */
-export function bedrockStopSequence(answer: Record<string, unknown>): string | undefined {
+export function bedrockStopSequence(answer: Record<string, unknown>, stops: readonly string[]): string | null | undefined {
   if (answer.stopReason !== 'stop_sequence') return undefined;
   const matched = asObject(answer.additionalModelResponseFields).stop_sequence;
-  return typeof matched === 'string' ? matched : undefined;
+  if (typeof matched === 'string') return matched;
+  return stops.length === 1 ? stops[0]! : null;
 }
 
 export function bedrockFinishReason(value: unknown): FinishReason {

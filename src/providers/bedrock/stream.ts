@@ -16,13 +16,16 @@ export class BedrockStreamDecoder implements StreamDecoder {
    */
   private readonly reasoningBlocks: Map<number, { text: string; signature?: string; redactedContent?: string }>;
   private readonly id: string;
+  /** The stop sequences the request was sent (bedrockStopSequence). */
+  private readonly stops: readonly string[];
 
-  constructor(id: string) {
+  constructor(id: string, stops: readonly string[] = []) {
     this.parser = new AwsEventStreamParser();
     this.events = [];
     this.toolBlocks = new Map();
     this.reasoningBlocks = new Map();
     this.id = id;
+    this.stops = stops;
   }
 
   push(chunk: Buffer): StreamEvent[] {
@@ -75,7 +78,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
         }
         case 'messageStop': {
           const finish: StreamEvent = { type: 'finish', finishReason: bedrockFinishReason(data.stopReason) };
-          const stopSequence = bedrockStopSequence(data);
+          const stopSequence = bedrockStopSequence(data, this.stops);
           if (stopSequence !== undefined) finish.stopSequence = stopSequence;
           out.push(finish);
           break;

@@ -16,7 +16,8 @@ const MAX_STOP_SEQUENCES = 5;
 
 /** `model`: the provider's name of the target model, which says how it takes reasoning. */
 export function geminiChatBody(request: ChatRequest, model: string): GeminiRequest {
-  const system: string[] = [];
+  // One part per block of the system prompt, the client's own division (Gemini takes systemInstruction.parts).
+  const system: Array<{ text: string }> = [];
   const contents: GeminiContent[] = [];
   // Gemini answers a function by its name; the IR (like OpenAI) refers to the call by id.
   const callNames = new Map<string, string>();
@@ -31,7 +32,7 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
   request.messages.forEach((message: ChatMessage, index) => {
     switch (message.role) {
       case 'system':
-        system.push(message.content.map((part) => part.text).join(''));
+        for (const part of message.content) if (part.text !== '') system.push({ text: part.text });
         break;
       case 'user':
         append(
@@ -62,8 +63,11 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
             { param: `messages[${index}].tool_call_id` },
           );
         }
-        const text = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
-        const parsed = tryParseJson(text);
+        const texts = message.content.flatMap((part) => (part.type === 'text' ? [part.text] : []));
+        // Several texts (a result of several blocks) go as a list, kept apart as the client kept them; one, parsed as JSON
+        // where it is an object.
+        const text = texts.length > 1 ? texts : (texts[0] ?? '');
+        const parsed = typeof text === 'string' ? tryParseJson(text) : undefined;
         // A functionResponse carries JSON only (its own media parts are Gemini 3's alone): a result's images follow it
         // in the same turn as inlineData, which every Gemini model reads, rather than being lost.
         const images = message.content.flatMap((part, i) =>
@@ -79,11 +83,12 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
     }
   });
   const body: GeminiRequest = { contents };
-  if (system.length > 0) body.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
+  if (system.length > 0) body.systemInstruction = { parts: system };
   const generation: NonNullable<GeminiRequest['generationConfig']> = {};
   if (request.maxTokens !== undefined) generation.maxOutputTokens = request.maxTokens;
   if (request.temperature !== undefined) generation.temperature = request.temperature;
   if (request.topP !== undefined) generation.topP = request.topP;
+  if (request.topK !== undefined) generation.topK = request.topK;
   if (request.stop !== undefined && request.stop.length > 0) {
     // Refused rather than cut short: an answer that runs past where the client meant it to stop is not the one asked for.
     if (request.stop.length > MAX_STOP_SEQUENCES)

@@ -22,6 +22,7 @@ export interface GeminiRequest {
     maxOutputTokens?: number;
     temperature?: number;
     topP?: number;
+    topK?: number;
     stopSequences?: string[];
     responseMimeType?: string;
     responseJsonSchema?: Record<string, unknown>;

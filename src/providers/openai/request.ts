@@ -144,10 +144,16 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
       continue;
     }
     let images = 0;
-    const content = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`)).join('');
+    const texts = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`));
     // A tool message has no field saying the call failed (Anthropic's is_error): its content does, or the model reads
-    // the failure's text as the tool's answer.
-    out.push({ role: 'tool', tool_call_id: message.toolCallId, content: message.isError === true ? failed(content) : content });
+    // the failure's text as the tool's answer. Several texts go as text parts, kept apart as the client kept them.
+    const content =
+      texts.length <= 1
+        ? message.isError === true
+          ? failed(texts[0] ?? '')
+          : (texts[0] ?? '')
+        : [...(message.isError === true ? ['Error:'] : []), ...texts].map((text) => ({ type: 'text' as const, text }));
+    out.push({ role: 'tool', tool_call_id: message.toolCallId, content });
     if (images > 0) {
       toolImages.push({ type: 'text', text: `Images returned by tool call ${message.toolCallId}:` });
       for (const part of message.content) if (part.type === 'image') toolImages.push(imageUrlPart(part));
@@ -164,12 +170,12 @@ function failed(content: string): string {
 function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>): OpenAIMessage {
   switch (message.role) {
     case 'system':
-      return { role: 'system', content: joinText(message.content) };
+      return { role: 'system', content: textContent(message.content) };
     case 'user':
       return { role: 'user', content: toUserContent(message.content) };
     case 'assistant': {
-      const text = joinText(message.content);
-      const out: OpenAIMessage = { role: 'assistant', content: text === '' && message.toolCalls.length > 0 ? null : text };
+      const content = textContent(message.content);
+      const out: OpenAIMessage = { role: 'assistant', content: content === '' && message.toolCalls.length > 0 ? null : content };
       if (message.toolCalls.length > 0) {
         out.tool_calls = message.toolCalls.map((call) => ({
           id: call.id,
@@ -204,8 +210,13 @@ function imageUrlPart(part: ImagePart): OpenAIContentPart {
   return { type: 'image_url', image_url: detail !== undefined ? { url, detail } : { url } };
 }
 
-function joinText(parts: Array<{ text: string }>): string {
-  return parts.length === 1 ? parts[0]!.text : parts.map((part) => part.text).join('');
+/**
+ * A message's text as Chat Completions takes it: one text as a string, several as text parts (which system and
+ * assistant messages take too), so that blocks the client kept apart (an Anthropic system prompt's) are not run together.
+ */
+function textContent(parts: Array<{ text: string }>): string | Array<{ type: 'text'; text: string }> {
+  if (parts.length <= 1) return parts[0]?.text ?? '';
+  return parts.map((part) => ({ type: 'text', text: part.text }));
 }
 
 export function openaiEmbeddingsBody(request: EmbeddingsRequest, targetModel: string, client: ClientBody | null): object {
