@@ -127,6 +127,11 @@ export interface UsageItem {
   unpricedCalls: number;
   refusedCalls: number;
   failedCalls: number;
+  /** Input tokens written to a prompt cache (in inputTokens, priced above them); of them, to the 1-hour cache. */
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  /** What the calls answered from the response cache would have cost (their own cost is 0). */
+  saved: Money;
 }
 export interface UsageAnswer {
   from: string;
@@ -277,6 +282,9 @@ export interface ChargebackLine {
   unpricedCalls: number;
   refusedCalls: number;
   failedCalls: number;
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  saved: Money;
 }
 export interface MonthForecast {
   actualToDate: Money;

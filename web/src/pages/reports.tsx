@@ -96,7 +96,16 @@ export function ReportsPage({ session }: { session: Session }) {
                         Failed
                       </th>
                       <th scope="col" class="num">
+                        Cache writes
+                      </th>
+                      <th scope="col" class="num">
+                        1-hour writes
+                      </th>
+                      <th scope="col" class="num">
                         Cost
+                      </th>
+                      <th scope="col" class="num">
+                        Saved
                       </th>
                     </tr>
                   </thead>
@@ -111,7 +120,10 @@ export function ReportsPage({ session }: { session: Session }) {
                         <td class="num">{count(line.outputTokens)}</td>
                         <td class="num">{count(line.refusedCalls)}</td>
                         <td class="num">{count(line.failedCalls)}</td>
+                        <td class="num">{count(line.cacheWriteTokens)}</td>
+                        <td class="num">{count(line.cacheWrite1hTokens)}</td>
                         <td class="num">{usd(line.cost.microUsd)}</td>
+                        <td class="num">{usd(line.saved.microUsd)}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -123,7 +135,10 @@ export function ReportsPage({ session }: { session: Session }) {
                       <td class="num">{count(report.total.outputTokens)}</td>
                       <td class="num">{count(report.total.refusedCalls)}</td>
                       <td class="num">{count(report.total.failedCalls)}</td>
+                      <td class="num">{count(report.total.cacheWriteTokens)}</td>
+                      <td class="num">{count(report.total.cacheWrite1hTokens)}</td>
                       <td class="num">{usd(report.total.cost.microUsd)}</td>
+                      <td class="num">{usd(report.total.saved.microUsd)}</td>
                     </tr>
                   </tfoot>
                 </table>
