@@ -193,6 +193,29 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
     }
   });
 
+  test('a call answered from the response cache says so in its detail, with what it saved', async () => {
+    const { page, errors, close } = await session();
+    const listed = await admin<{ items: Array<{ id: string; requestId: string; saved: { microUsd: number } }> }>(
+      '/api/transactions?consumer=search-service',
+    );
+    const hit = listed.items.find((item) => item.requestId === 'req-4')!;
+    assert.equal(hit.saved.microUsd, 1_250_000);
+    await page.goto(`${consoleURL}#/transactions/${encodeURIComponent(hit.id)}`);
+    await page.getByRole('heading', { level: 1, name: `Transaction ${hit.id}` }).waitFor();
+    const facts = page.locator('dl.facts');
+    const fact = async (label: string) => facts.locator('dt', { hasText: label }).locator('xpath=following-sibling::dd[1]').innerText();
+    assert.equal(await fact('Cost'), '$0.00');
+    assert.equal(await fact('Saved'), '$1.25 (answered from the response cache)');
+    // A call the provider answered saved nothing, and says nothing about it.
+    const priced = listed.items.find((item) => item.requestId === 'req-3')!;
+    await page.goto(`${consoleURL}#/transactions/${encodeURIComponent(priced.id)}`);
+    await page.getByRole('heading', { level: 1, name: `Transaction ${priced.id}` }).waitFor();
+    assert.equal(await fact('Cost'), '$1.25');
+    assert.equal(await facts.locator('dt', { hasText: 'Saved' }).count(), 0);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test('at a phone’s width the wider chargeback table scrolls in its own box, not the page', async () => {
     const { page, errors, close } = await session('light', 390);
     await goTo(page, 'Reports');

@@ -252,6 +252,8 @@ export interface Transaction {
   serviceTier: 'priority' | 'flex' | null;
   tokensEstimated: boolean;
   cost: Money | null;
+  /** A call answered from the response cache: what the original call cost (its own cost is 0); else 0. */
+  saved: Money;
   latencyMs: number;
   timeToFirstTokenMs: number | null;
   status: number;

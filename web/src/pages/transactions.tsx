@@ -234,6 +234,10 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Output tokens', count(row.outputTokens)],
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
             ['Cost', costText(row)],
+            // A $0.00 call answered from the response cache is a saving, not a free call: say what it would have cost.
+            ...(row.saved.microUsd > 0
+              ? [['Saved', `${usd(row.saved.microUsd)} (answered from the response cache)`] satisfies [string, preact.ComponentChildren]]
+              : []),
             // What the cost holds beside the tokens: searches billed per search, a tier priced above or below standard.
             ...(row.webSearches > 0 ? [['Web searches', count(row.webSearches)] satisfies [string, preact.ComponentChildren]] : []),
             ...(row.fileSearches > 0 ? [['File searches', count(row.fileSearches)] satisfies [string, preact.ComponentChildren]] : []),
