@@ -85,6 +85,15 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
         }),
         // search-service (discovery): one call priced, then two answered from the response cache, which cost nothing.
         ledgerRow(3, { ...claude, startedAt: at + 2, consumer: 'search-service', team: 'discovery', costMicroUsd: 1_250_000 }),
+        // research-bot (research): a served call of a model without a price, whose cost is in no figure.
+        ledgerRow(6, {
+          startedAt: at + 6,
+          consumer: 'research-bot',
+          team: 'research',
+          requestedModel: 'house-model',
+          providerModel: 'house-model',
+          costMicroUsd: null,
+        }),
         ...[4, 5].map((i) =>
           ledgerRow(i, {
             ...claude,
@@ -135,7 +144,7 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
     await close();
   });
 
-  test('the chargeback table shows each team’s cache writes, 1-hour writes and savings, and their total', async () => {
+  test('the chargeback table shows each team’s unpriced calls, cache writes, 1-hour writes and savings, and their total', async () => {
     for (const scheme of ['light', 'dark'] as const) {
       const { page, errors, close } = await session(scheme);
       await goTo(page, 'Reports');
@@ -156,6 +165,7 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
         Calls: '2',
         'Input tokens': '5,000',
         'Output tokens': '300',
+        Unpriced: '0',
         Refused: '0',
         Failed: '0',
         'Cache writes': '4,000',
@@ -168,6 +178,7 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
         Calls: '3',
         'Input tokens': '30',
         'Output tokens': '15',
+        Unpriced: '0',
         Refused: '0',
         Failed: '0',
         'Cache writes': '0',
@@ -175,11 +186,15 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
         Cost: '$1.25',
         Saved: usdText(discovery.saved.microUsd),
       });
+      // A served call without a price: counted, its cost in no figure, and the table says so.
+      assert.equal((await row('research')).Unpriced, '1');
+      assert.equal((await row('research')).Cost, '$0.00');
       assert.deepEqual(await row('Total'), {
         Team: 'Total',
-        Calls: '5',
-        'Input tokens': '5,030',
-        'Output tokens': '315',
+        Calls: '6',
+        'Input tokens': '5,040',
+        'Output tokens': '320',
+        Unpriced: '1',
         Refused: '0',
         Failed: '0',
         'Cache writes': countText(report.total.cacheWriteTokens),

@@ -89,6 +89,10 @@ export function ReportsPage({ session }: { session: Session }) {
                       <th scope="col" class="num">
                         Output tokens
                       </th>
+                      {/* Served calls of a model without a price: their cost is in no figure here, so say how many. */}
+                      <th scope="col" class="num">
+                        Unpriced
+                      </th>
                       <th scope="col" class="num">
                         Refused
                       </th>
@@ -118,6 +122,7 @@ export function ReportsPage({ session }: { session: Session }) {
                         <td class="num">{count(line.calls)}</td>
                         <td class="num">{count(line.inputTokens)}</td>
                         <td class="num">{count(line.outputTokens)}</td>
+                        <td class="num">{count(line.unpricedCalls)}</td>
                         <td class="num">{count(line.refusedCalls)}</td>
                         <td class="num">{count(line.failedCalls)}</td>
                         <td class="num">{count(line.cacheWriteTokens)}</td>
@@ -133,6 +138,7 @@ export function ReportsPage({ session }: { session: Session }) {
                       <td class="num">{count(report.total.calls)}</td>
                       <td class="num">{count(report.total.inputTokens)}</td>
                       <td class="num">{count(report.total.outputTokens)}</td>
+                      <td class="num">{count(report.total.unpricedCalls)}</td>
                       <td class="num">{count(report.total.refusedCalls)}</td>
                       <td class="num">{count(report.total.failedCalls)}</td>
                       <td class="num">{count(report.total.cacheWriteTokens)}</td>
