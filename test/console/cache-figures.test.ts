@@ -202,6 +202,15 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
         Cost: usdText(report.total.cost.microUsd),
         Saved: usdText(report.total.saved.microUsd),
       });
+      // A team whose cost did not move is no decrease: its change is in the text's own color, not a fall's green.
+      const drivers = page.locator('section').filter({ has: page.getByRole('heading', { name: /^Top cost drivers/ }) });
+      const unchanged = drivers.getByRole('row').filter({ hasText: 'research' }).getByRole('cell');
+      assert.equal(await unchanged.last().innerText(), '$0.00');
+      // In the page, where the DOM's getComputedStyle is (this file is compiled without the DOM's types).
+      type Styles = { getComputedStyle(element: unknown): { color: string } };
+      const color = (cell: ReturnType<typeof unchanged.last>) =>
+        cell.evaluate((element) => (globalThis as unknown as Styles).getComputedStyle(element).color);
+      assert.equal(await color(unchanged.last()), await color(unchanged.first()));
       await screenshot(page, `console-cache-reports-${scheme}`);
       assert.deepEqual(errors, []);
       await close();

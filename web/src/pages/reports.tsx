@@ -200,7 +200,8 @@ export function ReportsPage({ session }: { session: Session }) {
                         </td>
                         <td class="num">{usd(item.previous.microUsd)}</td>
                         <td class="num">{usd(item.current.microUsd)}</td>
-                        <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>
+                        {/* A rise in red, a fall in green; no change is neither (it read as a fall). */}
+                        <td class={`num ${item.delta.microUsd > 0 ? 'up' : item.delta.microUsd < 0 ? 'down' : ''}`}>
                           {item.delta.microUsd > 0 ? '+' : ''}
                           {usd(item.delta.microUsd)}
                         </td>
