@@ -31,6 +31,8 @@ describe('sluice usage and report chargeback show cache writes and savings', () 
       await store.insertTransactions([
         ledgerRow(1, { startedAt: at, inputTokens: 3_000, cacheWriteTokens: 2_500, cacheWrite1hTokens: 1_000, costMicroUsd: 12_375 }),
         ledgerRow(2, { startedAt: at + 1, team: 'discovery', consumer: 'search', costMicroUsd: 0, savedMicroUsd: 1_250_000 }),
+        // Observed traffic no one has reconciled: no consumer, no team.
+        ledgerRow(3, { startedAt: at + 2, team: null, consumer: null }),
       ]);
     } finally {
       await store.close();
@@ -60,5 +62,18 @@ describe('sluice usage and report chargeback show cache writes and savings', () 
     assert.deepEqual(row(report.stdout, 'payments')?.slice(-3), ['2500', '1000', '0.000000']);
     assert.deepEqual(row(report.stdout, 'discovery')?.slice(-3), ['0', '0', '1.250000']);
     assert.deepEqual(row(report.stdout, 'TOTAL')?.slice(-3), ['2500', '1000', '1.250000']);
+  });
+
+  test('a call of no team or consumer is named as the chargeback and the console name it, never "-"', async () => {
+    const usage = await cli(['usage', '--bucket', 'month', '--group-by', 'team,consumer']);
+    assert.equal(usage.code, 0, usage.stderr);
+    assert.ok(
+      usage.stdout.split('\n').some((line) => line.split(/ {2,}/)[1] === 'consumer=(unattributed) team=(no team)'),
+      usage.stdout,
+    );
+    const drivers = await cli(['usage', 'drivers', '--group-by', 'team']);
+    assert.equal(drivers.code, 0, drivers.stderr);
+    assert.ok(row(drivers.stdout, 'team=(no team)') !== undefined, drivers.stdout);
+    assert.ok(row((await cli(['report', 'chargeback'])).stdout, '(no team)') !== undefined);
   });
 });

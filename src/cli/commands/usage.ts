@@ -106,9 +106,14 @@ const cacheCells = (figures: { cacheWriteTokens: number; cacheWrite1hTokens: num
   figures.saved.usd,
 ];
 
+/**
+ * A group's empty value named as the chargeback and the console name it: a call of no team, or of no consumer, model
+ * or provider (observed traffic not yet reconciled). Never "-", which a name may be.
+ */
+const NO_VALUE = (dimension: string) => (dimension === 'team' ? '(no team)' : '(unattributed)');
 const groupText = (group: Record<string, string>) =>
   Object.entries(group)
-    .map(([k, v]) => `${k}=${v === '' ? '-' : v}`)
+    .map(([k, v]) => `${k}=${v === '' ? NO_VALUE(k) : v}`)
     .join(' ') || 'all';
 
 async function usage(args: string[]): Promise<number> {
