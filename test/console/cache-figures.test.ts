@@ -240,6 +240,29 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
     await close();
   });
 
+  test('at a phone’s width the top tables keep each name on one line, scrolling sideways in their box', async () => {
+    const { page, errors, close } = await session('light', 390);
+    await page.getByTestId('overview-saved').waitFor();
+    // The lines a cell's text is laid out on, counted in the page (this file is compiled without the DOM's types).
+    type Dom = { document: { createRange(): { selectNodeContents(node: unknown): void; getClientRects(): { length: number } } } };
+    const lines = (cell: ReturnType<Page['locator']>) =>
+      cell.evaluate((element) => {
+        const range = (globalThis as unknown as Dom).document.createRange();
+        range.selectNodeContents(element);
+        return range.getClientRects().length;
+      });
+    for (const [table, name] of [
+      ['Top consumers this month', 'checkout-service'],
+      ['Top models this month', 'claude-sonnet'],
+    ] as const) {
+      const cell = page.getByRole('region', { name: table }).getByRole('cell', { name, exact: true });
+      assert.equal(await lines(cell), 1, `${name} on one line`);
+    }
+    await screenshot(page, 'console-cache-overview-phone');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test('at a phone’s width the wider chargeback table scrolls in its own box, not the page', async () => {
     const { page, errors, close } = await session('light', 390);
     await goTo(page, 'Reports');

@@ -158,7 +158,7 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
             <tbody>
               {ranked.map((item) => (
                 <tr key={item.group[dimension]}>
-                  <td>{item.group[dimension] || <span class="muted">unattributed</span>}</td>
+                  <td class="name">{item.group[dimension] || <span class="muted">unattributed</span>}</td>
                   <td class="num">{count(item.calls)}</td>
                   <td class="num">{usd(item.cost.microUsd)}</td>
                   <td class="num">{count(item.cacheWriteTokens)}</td>
