@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import { PriceCatalog } from '../../src/metering/price-catalog.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
@@ -236,6 +237,28 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
     await page.getByRole('heading', { level: 1, name: `Transaction ${priced.id}` }).waitFor();
     assert.equal(await fact('Cost'), '$1.25');
     assert.equal(await facts.locator('dt', { hasText: 'Saved' }).count(), 0);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("the Providers & models tab shows each model's prices, per token and per use", async () => {
+    const { page, errors, close } = await session();
+    await goTo(page, 'Inventory');
+    await page.getByRole('tab', { name: 'Providers & models' }).click();
+    const models = page.getByRole('region', { name: 'Models' });
+    await models.getByRole('table').waitFor();
+    const sonnet = new PriceCatalog().lookup('anthropic', 'claude-sonnet-4-5')!;
+    const listed = (value: number) =>
+      new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 6 }).format(
+        value,
+      );
+    assert.deepEqual(await models.getByRole('row').filter({ hasText: 'claude-sonnet' }).getByRole('cell').allInnerTexts(), [
+      'claude-sonnet',
+      'anthropic/claude-sonnet-4-5',
+      `${listed(sonnet.input)} in, ${listed(sonnet.output)} out per 1M tokens (catalog)`,
+      `${listed(sonnet.webSearch!)} per 1K web searches`,
+    ]);
+    await screenshot(page, 'console-cache-models-light');
     assert.deepEqual(errors, []);
     await close();
   });
