@@ -127,6 +127,11 @@ export interface UsageItem {
   unpricedCalls: number;
   refusedCalls: number;
   failedCalls: number;
+  /** Input tokens written to a prompt cache (in inputTokens, priced above them); of them, to the 1-hour cache. */
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  /** What the calls answered from the response cache would have cost (their own cost is 0). */
+  saved: Money;
 }
 export interface UsageAnswer {
   from: string;
@@ -247,6 +252,8 @@ export interface Transaction {
   serviceTier: 'priority' | 'flex' | null;
   tokensEstimated: boolean;
   cost: Money | null;
+  /** A call answered from the response cache: what the original call cost (its own cost is 0); else 0. */
+  saved: Money;
   latencyMs: number;
   timeToFirstTokenMs: number | null;
   status: number;
@@ -277,6 +284,9 @@ export interface ChargebackLine {
   unpricedCalls: number;
   refusedCalls: number;
   failedCalls: number;
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  saved: Money;
 }
 export interface MonthForecast {
   actualToDate: Money;

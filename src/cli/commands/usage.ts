@@ -20,6 +20,9 @@ interface UsageItem {
   unpricedCalls: number;
   refusedCalls: number;
   failedCalls: number;
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  saved: Money;
 }
 interface DriverItem {
   group: Record<string, string>;
@@ -39,6 +42,9 @@ interface ChargebackLine {
   unpricedCalls: number;
   refusedCalls: number;
   failedCalls: number;
+  cacheWriteTokens: number;
+  cacheWrite1hTokens: number;
+  saved: Money;
 }
 interface ForecastBody {
   month: string;
@@ -89,9 +95,25 @@ const FILTER_PARAMS = {
   to: 'to',
   'group-by': 'groupBy',
 };
+/**
+ * Last, so the earlier columns keep their places for scripts that cut them (as the chargeback CSV's): tokens written to
+ * prompt caches (in INPUT, priced above it), of them to the 1-hour cache, and what the response cache saved.
+ */
+const CACHE_COLUMNS = ['CACHE WRITE', 'CACHE WRITE 1H', 'SAVED USD'] as const;
+const cacheCells = (figures: { cacheWriteTokens: number; cacheWrite1hTokens: number; saved: Money }) => [
+  figures.cacheWriteTokens,
+  figures.cacheWrite1hTokens,
+  figures.saved.usd,
+];
+
+/**
+ * A group's empty value named as the chargeback and the console name it: a call of no team, or of no consumer, model
+ * or provider (observed traffic not yet reconciled). Never "-", which a name may be.
+ */
+const NO_VALUE = (dimension: string) => (dimension === 'team' ? '(no team)' : '(unattributed)');
 const groupText = (group: Record<string, string>) =>
   Object.entries(group)
-    .map(([k, v]) => `${k}=${v === '' ? '-' : v}`)
+    .map(([k, v]) => `${k}=${v === '' ? NO_VALUE(k) : v}`)
     .join(' ') || 'all';
 
 async function usage(args: string[]): Promise<number> {
@@ -106,7 +128,7 @@ async function usage(args: string[]): Promise<number> {
   if (values.json) printJson(answer);
   else {
     printTable(
-      ['BUCKET', 'GROUP', 'CALLS', 'INPUT', 'OUTPUT', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'],
+      ['BUCKET', 'GROUP', 'CALLS', 'INPUT', 'OUTPUT', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED', ...CACHE_COLUMNS],
       answer.items.map((item) => [
         item.bucketStart.slice(0, answer.bucket === 'hour' ? 16 : answer.bucket === 'day' ? 10 : 7),
         groupText(item.group),
@@ -117,6 +139,7 @@ async function usage(args: string[]): Promise<number> {
         item.unpricedCalls,
         item.refusedCalls,
         item.failedCalls,
+        ...cacheCells(item),
       ]),
       `usage from ${answer.from} to ${answer.to}`,
     );
@@ -204,9 +227,10 @@ async function chargeback(args: string[]): Promise<number> {
       l.unpricedCalls,
       l.refusedCalls,
       l.failedCalls,
+      ...cacheCells(l),
     ];
     printTable(
-      ['TEAM', 'CALLS', 'INPUT', 'OUTPUT', 'TOTAL TOKENS', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED'],
+      ['TEAM', 'CALLS', 'INPUT', 'OUTPUT', 'TOTAL TOKENS', 'COST USD', 'UNPRICED', 'REFUSED', 'FAILED', ...CACHE_COLUMNS],
       [
         ...answer.items.map((l) => line(l.team === '' ? '(no team)' : l.team, l)),
         ...(answer.items.length > 0 ? [line('TOTAL', answer.total)] : []),

@@ -1,7 +1,9 @@
 // /api/models: the model names clients ask for, each with its route (targets tried in order, or shared by weight),
-// pricing and retry settings: the same definition as a model in sluice.yaml.
+// pricing and retry settings: the same definition as a model in sluice.yaml; and, read-only, the prices each target's
+// calls are charged at, so a reader sees a catalog-priced model's prices (per token and per use) without the catalog.
 import { z } from '@hono/zod-openapi';
-import { modelSchema, type ModelConfig } from '../../config/schema.js';
+import { modelSchema, type ModelConfig, type Pricing } from '../../config/schema.js';
+import { PriceCatalog } from '../../metering/price-catalog.js';
 import type { StoredDefinition } from '../../store/director-store.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
@@ -9,18 +11,60 @@ import { modelTargetIssues } from '../references.js';
 import { registerEntityRoutes } from './entity.js';
 import { iso } from './schemas.js';
 
+const targetPrice = z
+  .object({
+    provider: z.string(),
+    model: z.string(),
+    source: z.enum(['pricing', 'catalog']).nullable().openapi({
+      description: "Where the price comes from: the model's own pricing, the price catalog, or null for none (calls unpriced)",
+    }),
+    pricing: z.object({}).passthrough().nullable().openapi({
+      description:
+        "USD per 1M tokens (input, output, cachedInput, cacheWrite, cacheWrite1h), per 1M characters (inputCharacters), per 1,000 uses (webSearch, fileSearch, groundedPrompt, request), and the priority and flex tiers; as a model's pricing",
+    }),
+  })
+  .openapi('TargetPrice');
+
 const view = z
   .object({
     name: z.string(),
     targets: z.array(z.object({ provider: z.string(), model: z.string() }).passthrough()),
+    prices: z.array(targetPrice).openapi({
+      description: "Read-only: what each target's calls are priced at, in the targets' order (not part of a model's definition)",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .passthrough()
   .openapi('Model');
 
-function render(stored: StoredDefinition<ModelConfig>) {
-  return { ...stored.definition, createdAt: iso(stored.createdAt)!, updatedAt: iso(stored.updatedAt)! };
+/** The catalog the gateway prices calls with: the same shipped list prices. */
+const catalog = new PriceCatalog();
+
+type PricedModel = StoredDefinition<ModelConfig> & { prices: Array<z.infer<typeof targetPrice>> };
+
+/** Each target's price as the gateway resolves it: the model's pricing, else the catalog's for the provider's type. */
+async function priced(store: RouteDeps['store'], models: StoredDefinition<ModelConfig>[]): Promise<PricedModel[]> {
+  const types = new Map((await store.listProviders()).map((provider) => [provider.name, provider.settings.type]));
+  return models.map((stored) => {
+    const own: Pricing | undefined = stored.definition.pricing;
+    const prices = stored.definition.targets.map((target) => {
+      const type = types.get(target.provider);
+      const listed = own === undefined && type !== undefined ? catalog.lookup(type, target.baseModel ?? target.model) : undefined;
+      const pricing = own ?? listed ?? null;
+      return {
+        provider: target.provider,
+        model: target.model,
+        source: own !== undefined ? 'pricing' : listed !== undefined ? 'catalog' : null,
+        pricing,
+      } as const;
+    });
+    return { ...stored, prices };
+  });
+}
+
+function render(stored: PricedModel) {
+  return { ...stored.definition, prices: stored.prices, createdAt: iso(stored.createdAt)!, updatedAt: iso(stored.updatedAt)! };
 }
 
 export function registerModelRoutes(app: DirectorApi, { store }: RouteDeps): void {
@@ -32,13 +76,19 @@ export function registerModelRoutes(app: DirectorApi, { store }: RouteDeps): voi
       throw new ApiError(400, 'invalid_request', `Invalid model: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   };
 
-  registerEntityRoutes<StoredDefinition<ModelConfig>, ModelConfig, ModelConfig>(app, {
+  const one = async (stored: StoredDefinition<ModelConfig>) => (await priced(store, [stored]))[0]!;
+  registerEntityRoutes<PricedModel, ModelConfig, ModelConfig>(app, {
     path: '/api/models',
     tag: 'models',
     noun: 'model',
     view,
     render,
-    list: { summary: 'List models and their routes', description: 'The models', access: 'read', items: () => store.listModels() },
+    list: {
+      summary: 'List models and their routes',
+      description: 'The models',
+      access: 'read',
+      items: async () => priced(store, await store.listModels()),
+    },
     create: {
       summary: 'Add a model with its route',
       body: modelSchema,
@@ -46,10 +96,18 @@ export function registerModelRoutes(app: DirectorApi, { store }: RouteDeps): voi
       access: 'write',
       run: async (caller, model) => {
         await checkTargets(model);
-        return store.createModel(caller.actor, model);
+        return one(await store.createModel(caller.actor, model));
       },
     },
-    get: { summary: 'One model and its route', description: 'The model', access: 'read', find: (name) => store.getModel(name) },
+    get: {
+      summary: 'One model and its route',
+      description: 'The model',
+      access: 'read',
+      find: async (name) => {
+        const found = await store.getModel(name);
+        return found === null ? null : one(found);
+      },
+    },
     update: {
       method: 'put',
       summary: "Replace a model's route, pricing or retries (calls in flight finish on the old one)",
@@ -60,7 +118,7 @@ export function registerModelRoutes(app: DirectorApi, { store }: RouteDeps): voi
       samePathName: true,
       run: async (caller, name, model) => {
         await checkTargets(model);
-        return store.updateModel(caller.actor, name, model);
+        return one(await store.updateModel(caller.actor, name, model));
       },
     },
     remove: {

@@ -16,6 +16,7 @@ import {
 } from '../api';
 import { Sparkline } from '../charts';
 import { count, dateTime, hourFloor, isoHour, NO_TEAM, usd } from '../format';
+import { perTarget, perUsePrices, tokenPrices, type TargetPrice } from '../prices';
 import { Badge, canManageConsumers, canWrite, Empty, Notice, Show, TeamName, useLoad } from '../ui';
 
 const DAY = 86_400_000;
@@ -487,6 +488,8 @@ interface ProviderView {
 interface ModelView {
   name: string;
   targets: Array<{ provider: string; model: string }>;
+  /** Each target's prices as the gateway charges them (absent from a director before they were answered). */
+  prices?: TargetPrice[];
 }
 
 function Providers() {
@@ -545,6 +548,8 @@ function Providers() {
                     <tr>
                       <th scope="col">Model</th>
                       <th scope="col">Targets, in order</th>
+                      <th scope="col">Price</th>
+                      <th scope="col">Per use</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -552,6 +557,8 @@ function Providers() {
                       <tr key={model.name}>
                         <td>{model.name}</td>
                         <td>{model.targets.map((target) => `${target.provider}/${target.model}`).join(' → ')}</td>
+                        <td class="wrap">{perTarget(model.prices, tokenPrices)}</td>
+                        <td class="wrap">{perTarget(model.prices, perUsePrices) || <span class="muted">none</span>}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -29,8 +29,11 @@ function totals(items: UsageItem[]) {
       tokens: sum.tokens + item.inputTokens + item.outputTokens,
       cost: sum.cost + item.cost.microUsd,
       refused: sum.refused + item.refusedCalls,
+      cacheWrites: sum.cacheWrites + item.cacheWriteTokens,
+      cacheWrites1h: sum.cacheWrites1h + item.cacheWrite1hTokens,
+      saved: sum.saved + item.saved.microUsd,
     }),
-    { calls: 0, tokens: 0, cost: 0, refused: 0 },
+    { calls: 0, tokens: 0, cost: 0, refused: 0, cacheWrites: 0, cacheWrites1h: 0, saved: 0 },
   );
 }
 
@@ -144,14 +147,22 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
                 <th scope="col" class="num">
                   Spend
                 </th>
+                <th scope="col" class="num">
+                  Cache writes
+                </th>
+                <th scope="col" class="num">
+                  Saved
+                </th>
               </tr>
             </thead>
             <tbody>
               {ranked.map((item) => (
                 <tr key={item.group[dimension]}>
-                  <td>{item.group[dimension] || <span class="muted">unattributed</span>}</td>
+                  <td class="name">{item.group[dimension] || <span class="muted">unattributed</span>}</td>
                   <td class="num">{count(item.calls)}</td>
                   <td class="num">{usd(item.cost.microUsd)}</td>
+                  <td class="num">{count(item.cacheWriteTokens)}</td>
+                  <td class="num">{usd(item.saved.microUsd)}</td>
                 </tr>
               ))}
             </tbody>
@@ -203,7 +214,24 @@ export function OverviewPage({ session }: { session: Session }) {
                   value={count(month.calls)}
                   detail={`${count(month.refused)} refused`}
                 />
-                <Stat label="Tokens this month" testId="overview-tokens" value={count(month.tokens)} detail="input + output" />
+                <Stat
+                  label="Tokens this month"
+                  testId="overview-tokens"
+                  value={count(month.tokens)}
+                  detail={
+                    // Cache writes are input tokens priced above the input price: why cost per token can exceed list.
+                    <>
+                      input + output; <span data-testid="overview-cache-writes">{count(month.cacheWrites)}</span> written to prompt caches (
+                      {count(month.cacheWrites1h)} for 1 hour)
+                    </>
+                  }
+                />
+                <Stat
+                  label="Saved by the response cache"
+                  testId="overview-saved"
+                  value={usd(month.saved)}
+                  detail="what its answers would have cost, not in spend"
+                />
                 <Stat
                   label="Month-end forecast"
                   testId="overview-forecast"

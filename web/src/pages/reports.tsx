@@ -89,6 +89,10 @@ export function ReportsPage({ session }: { session: Session }) {
                       <th scope="col" class="num">
                         Output tokens
                       </th>
+                      {/* Served calls of a model without a price: their cost is in no figure here, so say how many. */}
+                      <th scope="col" class="num">
+                        Unpriced
+                      </th>
                       <th scope="col" class="num">
                         Refused
                       </th>
@@ -96,7 +100,16 @@ export function ReportsPage({ session }: { session: Session }) {
                         Failed
                       </th>
                       <th scope="col" class="num">
+                        Cache writes
+                      </th>
+                      <th scope="col" class="num">
+                        1-hour writes
+                      </th>
+                      <th scope="col" class="num">
                         Cost
+                      </th>
+                      <th scope="col" class="num">
+                        Saved
                       </th>
                     </tr>
                   </thead>
@@ -109,9 +122,13 @@ export function ReportsPage({ session }: { session: Session }) {
                         <td class="num">{count(line.calls)}</td>
                         <td class="num">{count(line.inputTokens)}</td>
                         <td class="num">{count(line.outputTokens)}</td>
+                        <td class="num">{count(line.unpricedCalls)}</td>
                         <td class="num">{count(line.refusedCalls)}</td>
                         <td class="num">{count(line.failedCalls)}</td>
+                        <td class="num">{count(line.cacheWriteTokens)}</td>
+                        <td class="num">{count(line.cacheWrite1hTokens)}</td>
                         <td class="num">{usd(line.cost.microUsd)}</td>
+                        <td class="num">{usd(line.saved.microUsd)}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -121,9 +138,13 @@ export function ReportsPage({ session }: { session: Session }) {
                       <td class="num">{count(report.total.calls)}</td>
                       <td class="num">{count(report.total.inputTokens)}</td>
                       <td class="num">{count(report.total.outputTokens)}</td>
+                      <td class="num">{count(report.total.unpricedCalls)}</td>
                       <td class="num">{count(report.total.refusedCalls)}</td>
                       <td class="num">{count(report.total.failedCalls)}</td>
+                      <td class="num">{count(report.total.cacheWriteTokens)}</td>
+                      <td class="num">{count(report.total.cacheWrite1hTokens)}</td>
                       <td class="num">{usd(report.total.cost.microUsd)}</td>
+                      <td class="num">{usd(report.total.saved.microUsd)}</td>
                     </tr>
                   </tfoot>
                 </table>
@@ -179,7 +200,8 @@ export function ReportsPage({ session }: { session: Session }) {
                         </td>
                         <td class="num">{usd(item.previous.microUsd)}</td>
                         <td class="num">{usd(item.current.microUsd)}</td>
-                        <td class={`num ${item.delta.microUsd > 0 ? 'up' : 'down'}`}>
+                        {/* A rise in red, a fall in green; no change is neither (it read as a fall). */}
+                        <td class={`num ${item.delta.microUsd > 0 ? 'up' : item.delta.microUsd < 0 ? 'down' : ''}`}>
                           {item.delta.microUsd > 0 ? '+' : ''}
                           {usd(item.delta.microUsd)}
                         </td>

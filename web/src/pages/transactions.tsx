@@ -1,5 +1,5 @@
 // The ledger, one call per row, filterable and paged by keyset ("Show more"); a call's detail page.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
 import { count, dateTime, ms, teamName, usd } from '../format';
 import { Badge, Empty, Show, TeamName, useLoad } from '../ui';
@@ -45,7 +45,10 @@ export function TransactionsPage({ session }: { session: Session }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
+  // Only the latest load's answer is shown: an earlier one landing after it would be another filter's rows.
+  const latest = useRef(0);
   const load = async (after: string | null) => {
+    const ticket = ++latest.current;
     setLoading(true);
     try {
       const page = await api<{ items: Transaction[]; nextCursor: string | null }>(
@@ -61,13 +64,21 @@ export function TransactionsPage({ session }: { session: Session }) {
           cursor: after ?? undefined,
         })}`,
       );
+      if (ticket !== latest.current) return;
       setRows((previous) => (after === null ? page.items : [...previous, ...page.items]));
       setCursor(page.nextCursor);
       setError(null);
     } catch (failure) {
+      if (ticket !== latest.current) return;
+      // A refused new filter leaves no rows: the previous filter's, under its error, would read as its answer. A
+      // refused "Show more" keeps the rows already shown, which are this filter's.
+      if (after === null) {
+        setRows([]);
+        setCursor(null);
+      }
       setError((failure as Error).message);
     } finally {
-      setLoading(false);
+      if (ticket === latest.current) setLoading(false);
     }
   };
   useEffect(() => {
@@ -122,7 +133,7 @@ export function TransactionsPage({ session }: { session: Session }) {
           Could not load transactions: {error}
         </p>
       )}
-      {rows.length === 0 && !loading && error === null ? (
+      {rows.length === 0 && error !== null ? null : rows.length === 0 && !loading ? (
         <Empty title="No transactions match">
           Calls through the gateway and traffic reported by observers are listed here; widen the filters.
         </Empty>
@@ -182,7 +193,7 @@ export function TransactionsPage({ session }: { session: Session }) {
         </div>
       )}
       <div class="row-between">
-        <span class="muted">{count(rows.length)} shown, newest first</span>
+        {rows.length === 0 && error !== null ? <span /> : <span class="muted">{count(rows.length)} shown, newest first</span>}
         {cursor === null ? null : (
           <button type="button" disabled={loading} onClick={() => void load(cursor)}>
             Show more
@@ -234,6 +245,10 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Output tokens', count(row.outputTokens)],
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
             ['Cost', costText(row)],
+            // A $0.00 call answered from the response cache is a saving, not a free call: say what it would have cost.
+            ...(row.saved.microUsd > 0
+              ? [['Saved', `${usd(row.saved.microUsd)} (answered from the response cache)`] satisfies [string, preact.ComponentChildren]]
+              : []),
             // What the cost holds beside the tokens: searches billed per search, a tier priced above or below standard.
             ...(row.webSearches > 0 ? [['Web searches', count(row.webSearches)] satisfies [string, preact.ComponentChildren]] : []),
             ...(row.fileSearches > 0 ? [['File searches', count(row.fileSearches)] satisfies [string, preact.ComponentChildren]] : []),
