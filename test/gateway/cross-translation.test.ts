@@ -527,10 +527,7 @@ describe('translation between the OpenAI and Anthropic shapes', () => {
       {
         role: 'tool',
         tool_call_id: 'toolu_1',
-        content: [
-          { type: 'text', text: 'Captured.' },
-          { type: 'text', text: '[image 1 in the next message]' },
-        ],
+        content: 'Captured.\n\n[image 1 in the next message]',
       },
       {
         role: 'user',

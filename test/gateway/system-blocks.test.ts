@@ -1,9 +1,9 @@
 // A system prompt of several text blocks (Anthropic's `system` array, an OpenAI system message's text parts) reaches each
-// translated target as several blocks, in the form its API takes them, rather than joined with nothing between (the last
-// word of one block run into the first of the next): OpenAI a system message whose content is text parts (its API
-// reference: "an array of content parts ... for system messages, only type text"), Gemini systemInstruction.parts,
-// Converse's system list of SystemContentBlocks, Claude's system array of text blocks. An assistant turn of several text
-// blocks reaches OpenAI as text parts too (Gemini, Converse and Claude keep a turn's blocks apart already).
+// translated target with its blocks kept apart, in the form its API takes, rather than joined with nothing between (the
+// last word of one block run into the first of the next): Gemini systemInstruction.parts, Converse's system list of
+// SystemContentBlocks, Claude's system array of text blocks; OpenAI one string, a blank line between the blocks, as
+// every server behind the openai type takes it (some refuse text parts in system and assistant messages). An assistant
+// turn of several text blocks reaches OpenAI likewise (Gemini, Converse and Claude keep a turn's blocks apart already).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
@@ -46,17 +46,11 @@ describe('system prompts of several blocks in translation', () => {
       ],
     });
 
-  test('OpenAI: a system message of text parts; an assistant turn of several blocks as text parts', async () => {
+  test('OpenAI: the blocks of a system message and of an assistant turn a blank line apart', async () => {
     await ask('gpt');
     const messages = targets.sent('gpt').messages as unknown[];
-    assert.deepEqual(messages[0], { role: 'system', content: BLOCKS.map((text) => ({ type: 'text', text })) });
-    assert.deepEqual(messages[2], {
-      role: 'assistant',
-      content: [
-        { type: 'text', text: 'Bonjour.' },
-        { type: 'text', text: 'Ça va?' },
-      ],
-    });
+    assert.deepEqual(messages[0], { role: 'system', content: 'You are terse.\n\nAnswer in French.' });
+    assert.deepEqual(messages[2], { role: 'assistant', content: 'Bonjour.\n\nÇa va?' });
   });
 
   test('Gemini and Gemini on Vertex: one systemInstruction part per block', async () => {

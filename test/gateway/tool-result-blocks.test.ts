@@ -1,8 +1,8 @@
 // A tool result of several text blocks (an Anthropic tool_result's content array, an OpenAI tool message's text parts)
 // reaches each translated target with its blocks apart, as its API takes them, rather than run together with nothing
-// between ("Sunny" and "22°C" as "Sunny22°C"): OpenAI a tool message whose content is text parts (its API reference: tool
-// message content, "an array of content parts ... only type text"), Claude a tool_result of text blocks, Gemini a
-// functionResponse whose response holds the texts as a list (a Struct takes no run of texts).
+// between ("Sunny" and "22°C" as "Sunny22°C"): OpenAI a tool message of the texts a blank line apart (a string, as every
+// server behind the openai type takes it), Claude a tool_result of text blocks, Gemini a functionResponse whose response
+// holds the texts as a list (a Struct takes no run of texts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
@@ -51,17 +51,10 @@ describe('tool results of several text blocks in translation', () => {
       ],
     });
 
-  test('OpenAI: a tool message of text parts', async () => {
+  test('OpenAI: a tool message of the texts a blank line apart', async () => {
     await ask('gpt');
     const tool = (targets.sent('gpt').messages as Array<Record<string, unknown>>).find((message) => message.role === 'tool');
-    assert.deepEqual(tool, {
-      role: 'tool',
-      tool_call_id: 'toolu_1',
-      content: [
-        { type: 'text', text: 'Sunny' },
-        { type: 'text', text: '22°C' },
-      ],
-    });
+    assert.deepEqual(tool, { role: 'tool', tool_call_id: 'toolu_1', content: 'Sunny\n\n22°C' });
   });
 
   test("Gemini: the texts as a list in the functionResponse's response", async () => {

@@ -146,13 +146,8 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
     let images = 0;
     const texts = message.content.map((part) => (part.type === 'text' ? part.text : `[image ${++images} in the next message]`));
     // A tool message has no field saying the call failed (Anthropic's is_error): its content does, or the model reads
-    // the failure's text as the tool's answer. Several texts go as text parts, kept apart as the client kept them.
-    const content =
-      texts.length <= 1
-        ? message.isError === true
-          ? failed(texts[0] ?? '')
-          : (texts[0] ?? '')
-        : [...(message.isError === true ? ['Error:'] : []), ...texts].map((text) => ({ type: 'text' as const, text }));
+    // the failure's text as the tool's answer. Several texts are kept apart as the client kept them (joinText).
+    const content = message.isError === true ? failed(joinText(texts)) : joinText(texts);
     out.push({ role: 'tool', tool_call_id: message.toolCallId, content });
     if (images > 0) {
       toolImages.push({ type: 'text', text: `Images returned by tool call ${message.toolCallId}:` });
@@ -210,13 +205,18 @@ function imageUrlPart(part: ImagePart): OpenAIContentPart {
   return { type: 'image_url', image_url: detail !== undefined ? { url, detail } : { url } };
 }
 
+/** A message's text parts as Chat Completions takes a system or assistant message's text: one string. */
+function textContent(parts: ReadonlyArray<{ text: string }>): string {
+  return joinText(parts.map((part) => part.text));
+}
+
 /**
- * A message's text as Chat Completions takes it: one text as a string, several as text parts (which system and
- * assistant messages take too), so that blocks the client kept apart (an Anthropic system prompt's) are not run together.
+ * Several texts as one, a blank line between them, so that blocks the client kept apart (an Anthropic system prompt's,
+ * a tool result's) are not run together. A string rather than text parts: OpenAI takes parts in system, assistant and
+ * tool messages, but servers behind the openai type may take only a string there (DeepSeek's: "invalid type: sequence, expected a string").
  */
-function textContent(parts: Array<{ text: string }>): string | Array<{ type: 'text'; text: string }> {
-  if (parts.length <= 1) return parts[0]?.text ?? '';
-  return parts.map((part) => ({ type: 'text', text: part.text }));
+function joinText(texts: readonly string[]): string {
+  return texts.length === 1 ? texts[0]! : texts.join('\n\n');
 }
 
 export function openaiEmbeddingsBody(request: EmbeddingsRequest, targetModel: string, client: ClientBody | null): object {
