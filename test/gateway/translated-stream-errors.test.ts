@@ -73,7 +73,7 @@ describe('errors inside a translated stream', () => {
     });
     assert.equal(response.status, 200);
     const data = [...(await response.text()).matchAll(/^data: (.+)$/gm)].map((match) => match[1]!);
-    assert.deepEqual(JSON.parse(data.at(-1)!), { error: { message: 'Overloaded', type: 'overloaded_error', param: null, code: null } });
+    assert.deepEqual(JSON.parse(data.at(-1)!), { error: { message: 'Overloaded', type: 'server_error', param: null, code: null } });
     assert.deepEqual(
       data
         .slice(0, -1)

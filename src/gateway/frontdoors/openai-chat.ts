@@ -9,6 +9,7 @@ import { sseData } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { answerChat, type FrontDoor, type StreamEncoder } from './frontdoor.js';
 import { parseOpenAIChat, translationRefusal } from './openai-chat-parse.js';
+import { openaiStreamError } from './openai-stream-error.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIFinishReason, OpenAIUsage } from './openai-wire.js';
 import { TranslatingStream } from './translating-stream.js';
 
@@ -144,7 +145,10 @@ class OpenAIStreamEncoder implements StreamEncoder {
           mergeUsage(this.usage, event.usage);
           break;
         case 'error':
-          out += sseData(JSON.stringify({ error: { message: event.message, type: event.errorType, param: null, code: null } }));
+          {
+            const { type, code } = openaiStreamError(event.errorType);
+            out += sseData(JSON.stringify({ error: { message: event.message, type, param: null, code } }));
+          }
           // The stream ends at an error, as Sluice's own in-band errors end it: no usage chunk or [DONE] after it that a
           // client reading to [DONE] could take for a finished answer.
           this.ended = true;

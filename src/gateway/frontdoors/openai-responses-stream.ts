@@ -10,6 +10,7 @@ import { mergeUsage } from '../../wire/usage.js';
 import type { StreamEncoder } from './frontdoor.js';
 import { itemId, responseId, responseObject, statusOf } from './openai-responses-render.js';
 import type { ResponsesFunctionCallItem, ResponsesMessageItem, ResponsesOutputItem, ResponsesOutputText } from './openai-responses-wire.js';
+import { openaiStreamError } from './openai-stream-error.js';
 
 export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly request: ChatRequest;
@@ -84,7 +85,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           break;
         case 'error':
           this.failed = true;
-          out += this.event('error', { code: event.errorType, message: event.message, param: null });
+          {
+            // The Responses API's error event names the error by code alone (server_error, rate_limit_exceeded, ...).
+            const { type, code } = openaiStreamError(event.errorType);
+            out += this.event('error', { code: code ?? type, message: event.message, param: null });
+          }
           break;
       }
     }

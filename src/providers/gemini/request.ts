@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { isObject, tryParseJson } from '../../wire/json.js';
+import { geminiIdOf } from './call-id.js';
 import { signatureOf } from './thought-signature.js';
 import { geminiThinking } from './thinking.js';
 import type { GeminiBatchEmbedRequest, GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
@@ -46,8 +47,9 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
           callNames.set(call.id, call.name);
           const args = tryParseJson(call.arguments);
           const signature = signatureOf(call.id);
+          const id = geminiIdOf(call.id);
           parts.push({
-            functionCall: { name: call.name, args: isObject(args) ? args : {} },
+            functionCall: { ...(id !== undefined && { id }), name: call.name, args: isObject(args) ? args : {} },
             ...(signature !== undefined && { thoughtSignature: signature }),
           });
         }
@@ -77,7 +79,9 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
         // (https://ai.google.dev/api/caching#FunctionResponse); a result otherwise as the function's output.
         const response =
           message.isError === true ? { error: isObject(parsed) ? parsed : text } : isObject(parsed) ? parsed : { content: text };
-        append('user', [{ functionResponse: { name, response } }, ...images]);
+        // By the id of Gemini's call where it gave one, which tells apart parallel calls to one function.
+        const id = geminiIdOf(message.toolCallId);
+        append('user', [{ functionResponse: { ...(id !== undefined && { id }), name, response } }, ...images]);
         break;
       }
     }

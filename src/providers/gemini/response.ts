@@ -3,7 +3,7 @@ import type { ChatResponse, FinishReason, ToolCall } from '../../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.js';
 import type { Usage } from '../../ir/usage.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
-import { callIdWithSignature } from './thought-signature.js';
+import { toolCallIdFor } from './call-id.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
 
@@ -18,7 +18,7 @@ export function geminiChatResponse(body: unknown): ChatResponse {
     else if (part.functionCall !== undefined) {
       const call = asObject(part.functionCall);
       toolCalls.push({
-        id: callIdWithSignature(asString(call.id) || `call_${toolCalls.length}_${asString(root.responseId)}`, part.thoughtSignature),
+        id: toolCallIdFor(asString(call.id), `call_${toolCalls.length}_${asString(root.responseId)}`, part.thoughtSignature),
         name: asString(call.name),
         arguments: JSON.stringify(call.args ?? {}),
       });

@@ -11,7 +11,7 @@ import {
   MALFORMED_FUNCTION_CALL_MESSAGE,
   promptBlocked,
 } from './response.js';
-import { callIdWithSignature } from './thought-signature.js';
+import { toolCallIdFor } from './call-id.js';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -56,7 +56,7 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
           out.push({
             type: 'tool_call_start',
             index,
-            id: callIdWithSignature(asString(call.id) || `call_${index}_${asString(root.responseId)}`, part.thoughtSignature),
+            id: toolCallIdFor(asString(call.id), `call_${index}_${asString(root.responseId)}`, part.thoughtSignature),
             name: asString(call.name),
           });
           out.push({ type: 'tool_call_delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
