@@ -102,4 +102,16 @@ describe('the overview when some calls have no price', { skip: skip ?? false }, 
     assert.deepEqual(errors, []);
     await context.close();
   });
+  test('the calls tile counts the refused and the failed calls of the month', async () => {
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    const errors = consoleErrors(page);
+    await signIn(page, consoleURL, BOOTSTRAP);
+    const calls = page.locator('.stat').filter({ has: page.getByTestId('overview-calls') });
+    await calls.waitFor();
+    assert.equal(await page.getByTestId('overview-calls').innerText(), '5');
+    assert.equal(await calls.locator('.stat-detail').innerText(), '1 refused, 1 failed');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });

@@ -236,7 +236,7 @@ export function OverviewPage({ session }: { session: Session }) {
                   label="Calls this month"
                   testId="overview-calls"
                   value={count(month.calls)}
-                  detail={`${count(month.refused)} refused`}
+                  detail={`${count(month.refused)} refused, ${count(month.failed)} failed`}
                 />
                 <Stat
                   label="Tokens this month"
