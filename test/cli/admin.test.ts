@@ -264,6 +264,12 @@ describe('sluice admin commands', () => {
     const forecast = await cli(['report', 'forecast']);
     assert.equal(forecast.code, 0, forecast.stderr);
     assert.ok(row(forecast.stdout, 'OVERALL') !== undefined, forecast.stdout);
+    // Asked for one team, the API's `overall` is that team's: it is not everyone's, so it is not labelled OVERALL.
+    const teamForecast = await cli(['report', 'forecast', '--team', 'payments']);
+    assert.equal(teamForecast.code, 0, teamForecast.stderr);
+    assert.equal(row(teamForecast.stdout, 'OVERALL'), undefined, teamForecast.stdout);
+    assert.equal(row(teamForecast.stdout, 'payments')?.[0], 'payments', teamForecast.stdout);
+    assert.match(teamForecast.stdout, /^method: /m);
     assert.equal((await cli(['report', 'chargeback', '--period', 'last-month'])).code, 1, "the API's refusal of a bad period");
   });
 

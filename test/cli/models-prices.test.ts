@@ -43,6 +43,11 @@ describe('sluice models shows per-token and per-use prices', () => {
         },
         { name: 'mystery', targets: [{ provider: 'openai', model: 'not-in-any-catalog' }] },
         {
+          name: 'house-long',
+          targets: [{ provider: 'openai', model: 'house-long-model' }],
+          pricing: { input: 1, output: 2, longContext: { above: 100_000, input: 2, output: 4, cachedInput: 0.4 } },
+        },
+        {
           name: 'mixed',
           targets: [
             { provider: 'openai', model: 'gpt-4o-mini' },
@@ -112,5 +117,34 @@ describe('sluice models shows per-token and per-use prices', () => {
       pricing: { input: 1, output: 2, cachedInput: 0.5, webSearch: 5, fileSearch: 2.5, request: 0.075 },
     });
     assert.deepEqual(byName.get('mystery')![0], { provider: 'openai', model: 'not-in-any-catalog', source: null, pricing: null });
+  });
+
+  test('the prices of a long prompt: in the list the long input and output, in get every long price', async () => {
+    const list = await cli(['models', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(
+      row(list.stdout, 'house-long')?.[2],
+      '$1.00 in, $2.00 out per 1M tokens; prompts over 100,000 tokens: $2.00 in, $4.00 out',
+    );
+    const sonnet = listed('anthropic', 'claude-sonnet-4-5');
+    const long = sonnet.longContext!;
+    assert.equal(
+      row(list.stdout, 'claude')?.[2],
+      `${usd(sonnet.input)} in, ${usd(sonnet.output)} out per 1M tokens; prompts over 200,000 tokens: ${usd(long.input)} in, ${usd(long.output)} out (catalog)`,
+    );
+    const claude = await cli(['models', 'get', 'claude']);
+    assert.equal(claude.code, 0, claude.stderr);
+    const pricing = claude.stdout.split('\n').find((line) => line.startsWith('pricing'));
+    assert.equal(
+      pricing?.replace(/^pricing +/, ''),
+      `${usd(sonnet.input)} in, ${usd(sonnet.output)} out, ${usd(sonnet.cachedInput)} cached in, ${usd(sonnet.cacheWrite)} cache write, ` +
+        `${usd(sonnet.cacheWrite1h)} 1-hour cache write per 1M tokens; prompts over 200,000 tokens: ${usd(long.input)} in, ` +
+        `${usd(long.output)} out, ${usd(long.cachedInput)} cached in, ${usd(long.cacheWrite)} cache write, ${usd(long.cacheWrite1h)} 1-hour cache write (catalog)`,
+    );
+    const house = await cli(['models', 'get', 'house-long']);
+    assert.match(
+      house.stdout,
+      /^pricing +\$1\.00 in, \$2\.00 out per 1M tokens; prompts over 100,000 tokens: \$2\.00 in, \$4\.00 out, \$0\.40 cached in$/m,
+    );
   });
 });

@@ -255,7 +255,9 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
     assert.deepEqual(await models.getByRole('row').filter({ hasText: 'claude-sonnet' }).getByRole('cell').allInnerTexts(), [
       'claude-sonnet',
       'anthropic/claude-sonnet-4-5',
-      `${listed(sonnet.input)} in, ${listed(sonnet.output)} out per 1M tokens (catalog)`,
+      // Every token of a prompt past 200,000 is billed at the long-context prices: shown beside the standard ones.
+      `${listed(sonnet.input)} in, ${listed(sonnet.output)} out per 1M tokens; prompts over 200,000 tokens: ` +
+        `${listed(sonnet.longContext!.input)} in, ${listed(sonnet.longContext!.output)} out (catalog)`,
       `${listed(sonnet.webSearch!)} per 1K web searches`,
     ]);
     await screenshot(page, 'console-cache-models-light');

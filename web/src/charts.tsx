@@ -3,7 +3,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { usd } from './format';
+import { count, usd } from './format';
 
 const PALETTE = ['#2f6fde', '#e0662a', '#2a9d68', '#b04ec9', '#c9a227', '#d6456b', '#3aa6b9', '#7a6f5c'];
 export const OTHER_COLOR = '#8a8f98';
@@ -21,6 +21,23 @@ export interface StackedSeries {
   color: string;
   /** One value per x, in USD. */
   values: number[];
+  /**
+   * Its served calls of a model without a price, whose cost is in no value: the legend says so, as the chargeback's
+   * Unpriced column does. A series of unpriced calls only is named "unpriced" in the legend, not "$0.00", and not drawn.
+   */
+  unpricedCalls?: number;
+}
+
+function calls(n: number): string {
+  return `${count(n)} call${n === 1 ? '' : 's'}`;
+}
+
+/** What the legend and the chart's label say of a series: its spend, and its unpriced calls if any. */
+function seriesSpend(one: StackedSeries, total: number): string {
+  const unpriced = one.unpricedCalls ?? 0;
+  if (total === 0 && unpriced > 0) return `unpriced (${calls(unpriced)})`;
+  const spend = usd(Math.round(total * 1e6));
+  return unpriced > 0 ? `${spend} + unpriced (${calls(unpriced)})` : spend;
 }
 
 interface StackedProps {
@@ -33,15 +50,18 @@ interface StackedProps {
 
 export function StackedBars({ x, series, title, height = 260 }: StackedProps) {
   const host = useRef<HTMLDivElement>(null);
+  const totals = series.map((one) => one.values.reduce((sum, value) => sum + value, 0));
   useEffect(() => {
     const element = host.current;
     if (element === null) return undefined;
+    // A series of unpriced calls only has no bar to draw; the legend names it.
+    const drawn = series.filter((one) => one.values.some((value) => value !== 0));
     const cumulative: number[][] = [];
-    series.forEach((one, index) => cumulative.push(one.values.map((value, at) => value + (index === 0 ? 0 : cumulative[index - 1]![at]!))));
+    drawn.forEach((one, index) => cumulative.push(one.values.map((value, at) => value + (index === 0 ? 0 : cumulative[index - 1]![at]!))));
     const axisColor = cssVar('--muted');
     const gridColor = cssVar('--grid');
     const bars = uPlot.paths.bars!({ size: [0.7, 40], align: 0 });
-    const ordered = series.map((one, index) => ({ one, data: cumulative[index]! })).reverse();
+    const ordered = drawn.map((one, index) => ({ one, data: cumulative[index]! })).reverse();
     const options: uPlot.Options = {
       width: Math.max(200, element.clientWidth),
       height,
@@ -81,20 +101,23 @@ export function StackedBars({ x, series, title, height = 260 }: StackedProps) {
       plot.destroy();
     };
   }, [x, series, height]);
-  const totals = series.map((one) => one.values.reduce((sum, value) => sum + value, 0));
   return (
     <figure class="chart">
       <div
         ref={host}
         role="img"
-        aria-label={`${title}: ${series.map((one, index) => `${one.label} ${usd(Math.round(totals[index]! * 1e6))}`).join(', ')}`}
+        aria-label={`${title}: ${series.map((one, index) => `${one.label} ${seriesSpend(one, totals[index]!)}`).join(', ')}`}
       />
       <figcaption>
         <ul class="legend">
           {series.map((one, index) => (
             <li key={one.label}>
-              <span class="swatch" style={{ background: one.color }} aria-hidden="true" />
-              {one.label} <span class="muted">{usd(Math.round(totals[index]! * 1e6))}</span>
+              <span
+                class={totals[index] === 0 ? 'swatch swatch-none' : 'swatch'}
+                style={totals[index] === 0 ? undefined : { background: one.color }}
+                aria-hidden="true"
+              />
+              {one.label} <span class="muted">{seriesSpend(one, totals[index]!)}</span>
             </li>
           ))}
         </ul>

@@ -9,6 +9,8 @@ export interface Pricing {
   fileSearch?: number;
   groundedPrompt?: number;
   request?: number;
+  /** The prices of every token of a call whose prompt is longer than `above` tokens (Gemini Pro's, Claude Sonnet's). */
+  longContext?: { above: number; input: number; output: number };
 }
 export interface TargetPrice {
   provider: string;
@@ -25,11 +27,15 @@ const listPrice = new Intl.NumberFormat('en-US', {
   maximumFractionDigits: 6,
 });
 const dollars = (value: number) => listPrice.format(value);
+const tokenCount = new Intl.NumberFormat('en-US');
 
 export function tokenPrices({ source, pricing }: TargetPrice): string {
   if (pricing === null) return 'unpriced';
   let text = `${dollars(pricing.input)} in, ${dollars(pricing.output)} out per 1M tokens`;
   if (pricing.inputCharacters !== undefined) text += `, ${dollars(pricing.inputCharacters)} per 1M characters in`;
+  const long = pricing.longContext;
+  if (long !== undefined)
+    text += `; prompts over ${tokenCount.format(long.above)} tokens: ${dollars(long.input)} in, ${dollars(long.output)} out`;
   return source === 'catalog' ? `${text} (catalog)` : text;
 }
 

@@ -52,6 +52,7 @@ type ModelView = ModelConfig & { prices?: TargetPrice[] };
 /** Cents always, and as many decimals as a list price has ($0.075): never rounded away. */
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 6 });
 const dollars = (value: number) => usd.format(value);
+const tokenCount = new Intl.NumberFormat('en-US');
 
 /** Token prices per 1M; `full` adds the cached-input and cache-write prices and the priced tiers. */
 function tokenPrices(p: Pricing, full: boolean): string {
@@ -61,6 +62,15 @@ function tokenPrices(p: Pricing, full: boolean): string {
   if (full && p.cacheWrite1h !== undefined) parts.push(`${dollars(p.cacheWrite1h)} 1-hour cache write`);
   let text = `${parts.join(', ')} per 1M tokens`;
   if (p.inputCharacters !== undefined) text += `, ${dollars(p.inputCharacters)} per 1M characters in`;
+  // Every token of a prompt past the threshold is billed at these, its output too: a price a reader must see.
+  const long = p.longContext;
+  if (long !== undefined) {
+    const longParts = [`${dollars(long.input)} in`, `${dollars(long.output)} out`];
+    if (full && long.cachedInput !== undefined) longParts.push(`${dollars(long.cachedInput)} cached in`);
+    if (full && long.cacheWrite !== undefined) longParts.push(`${dollars(long.cacheWrite)} cache write`);
+    if (full && long.cacheWrite1h !== undefined) longParts.push(`${dollars(long.cacheWrite1h)} 1-hour cache write`);
+    text += `; prompts over ${tokenCount.format(long.above)} tokens: ${longParts.join(', ')}`;
+  }
   if (full)
     for (const tier of ['priority', 'flex'] as const) {
       const prices = p[tier];

@@ -252,7 +252,8 @@ async function forecast(args: string[]): Promise<number> {
   if (values.json) printJson(answer);
   else {
     const rows = answer.teams.map((t) => [t.team === '' ? '(no team)' : t.team, t.actualToDate.usd, t.forecast.usd, t.low.usd, t.high.usd]);
-    if (answer.overall !== null)
+    // With --team the API's `overall` is that team's own forecast, the same as its row: not everyone's.
+    if (answer.overall !== null && values.team === undefined)
       rows.push(['OVERALL', answer.overall.actualToDate.usd, answer.overall.forecast.usd, answer.overall.low.usd, answer.overall.high.usd]);
     printTable(['TEAM', 'TO DATE USD', 'FORECAST USD', 'LOW USD', 'HIGH USD'], rows, `forecast for ${answer.month}`);
     if (answer.overall !== null) process.stdout.write(`method: ${answer.overall.method}\n`);

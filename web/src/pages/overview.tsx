@@ -29,11 +29,12 @@ function totals(items: UsageItem[]) {
       tokens: sum.tokens + item.inputTokens + item.outputTokens,
       cost: sum.cost + item.cost.microUsd,
       refused: sum.refused + item.refusedCalls,
+      failed: sum.failed + item.failedCalls,
       cacheWrites: sum.cacheWrites + item.cacheWriteTokens,
       cacheWrites1h: sum.cacheWrites1h + item.cacheWrite1hTokens,
       saved: sum.saved + item.saved.microUsd,
     }),
-    { calls: 0, tokens: 0, cost: 0, refused: 0, cacheWrites: 0, cacheWrites1h: 0, saved: 0 },
+    { calls: 0, tokens: 0, cost: 0, refused: 0, failed: 0, cacheWrites: 0, cacheWrites1h: 0, saved: 0 },
   );
 }
 
@@ -95,31 +96,54 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
     const days = Array.from({ length: 30 }, (_value, index) => start + index * DAY);
     // A row of no team is its own series, named as every page names it; a model is always asked for.
     const groupName = (item: UsageItem) => (by === 'team' ? teamName(item.group.team) : item.group[by] || 'unattributed');
-    const byGroup = new Map<string, number>();
-    for (const item of answer.items) byGroup.set(groupName(item), (byGroup.get(groupName(item)) ?? 0) + item.cost.microUsd);
-    const ranked = [...byGroup.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
-    const shown = ranked.slice(0, 6);
-    // "other" only when the groups past the sixth cost something: a $0.00 "other" names nothing (calls refused, unpriced).
-    const otherCost = ranked.slice(6).reduce((sum, name) => sum + byGroup.get(name)!, 0);
-    const names = otherCost > 0 ? [...shown, 'other'] : shown;
-    const values = new Map(names.map((name) => [name, days.map(() => 0)]));
+    const byGroup = new Map<string, { cost: number; unpriced: number }>();
+    for (const item of answer.items) {
+      const group = byGroup.get(groupName(item)) ?? { cost: 0, unpriced: 0 };
+      group.cost += item.cost.microUsd;
+      group.unpriced += item.unpricedCalls;
+      byGroup.set(groupName(item), group);
+    }
+    // Drawn: the six that cost most, and "other" only when the rest cost something. A group that cost nothing is left
+    // out when its calls were refused or failed (it spent nothing), and named "unpriced" when they were served by a model
+    // without a price (its spend is not known; the chargeback's Unpriced column counts the same calls).
+    const ranked = [...byGroup.entries()].filter(([, group]) => group.cost > 0).sort((a, b) => b[1].cost - a[1].cost);
+    const shown = ranked.slice(0, 6).map(([name]) => name);
+    const rest = ranked.slice(6);
+    const unpricedOnly = [...byGroup.entries()]
+      .filter(([, group]) => group.cost === 0 && group.unpriced > 0)
+      .map(([name]) => name)
+      .sort();
+    const names = rest.length > 0 ? [...shown, 'other'] : shown;
+    const values = new Map([...names, ...unpricedOnly].map((name) => [name, days.map(() => 0)]));
+    const unpricedCalls = (name: string) =>
+      name === 'other' ? rest.reduce((sum, [, group]) => sum + group.unpriced, 0) : byGroup.get(name)!.unpriced;
     for (const item of answer.items) {
       const name = groupName(item);
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
-      const row = values.get(shown.includes(name) ? name : 'other');
+      const row = values.get(shown.includes(name) || unpricedOnly.includes(name) ? name : 'other');
       if (row !== undefined && index >= 0 && index < days.length) row[index]! += item.cost.microUsd / 1_000_000;
     }
     return {
       x: days.map((ms) => ms / 1000),
-      series: names.map((name, index) => ({
-        label: name,
-        color: name === 'other' ? OTHER_COLOR : seriesColor(index),
-        values: values.get(name)!,
-      })),
+      unpriced: unpricedOnly.reduce((sum, name) => sum + byGroup.get(name)!.unpriced, 0),
+      series: [
+        ...names.map((name, index) => ({
+          label: name,
+          color: name === 'other' ? OTHER_COLOR : seriesColor(index),
+          values: values.get(name)!,
+          unpricedCalls: unpricedCalls(name),
+        })),
+        ...unpricedOnly.map((name) => ({ label: name, color: OTHER_COLOR, values: values.get(name)!, unpricedCalls: unpricedCalls(name) })),
+      ],
     };
   }, [answer, start, by]);
   if (answer.items.every((item) => item.cost.microUsd === 0)) {
-    return (
+    return chart.unpriced > 0 ? (
+      <Empty title="No priced spend in the last 30 days">
+        {count(chart.unpriced)} served call{chart.unpriced === 1 ? ' was' : 's were'} to models without a price (
+        {chart.series.map((one) => one.label).join(', ')}): give those models a price to see their spend here.
+      </Empty>
+    ) : (
       <Empty title="No spend in the last 30 days">
         Send calls through the gateway (or run <code>sluice demo</code>) and they appear here within the hour.
       </Empty>
@@ -212,7 +236,7 @@ export function OverviewPage({ session }: { session: Session }) {
                   label="Calls this month"
                   testId="overview-calls"
                   value={count(month.calls)}
-                  detail={`${count(month.refused)} refused`}
+                  detail={`${count(month.refused)} refused, ${count(month.failed)} failed`}
                 />
                 <Stat
                   label="Tokens this month"

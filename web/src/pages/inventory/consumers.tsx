@@ -1,0 +1,283 @@
+// The inventory's consumers: team, owner, labels, a sparkline of their spend over 14 days and their keys; created and
+// edited as the role allows.
+import { useState } from 'preact/hooks';
+import { allPages, api, change, list, query, type Consumer, type Session, type Team, type UsageAnswer } from '../../api';
+import { Sparkline } from '../../charts';
+import { count, hourFloor, isoHour, NO_TEAM, usd } from '../../format';
+import { canManageConsumers, canWrite, Empty, Notice, Show, TeamName, useLoad } from '../../ui';
+import { KeysPanel } from './keys';
+
+const DAY = 86_400_000;
+
+function labelsText(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+}
+
+function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const part of text
+    .split(',')
+    .map((one) => one.trim())
+    .filter((one) => one !== '')) {
+    const [key, ...rest] = part.split('=');
+    labels[key!.trim()] = rest.join('=').trim();
+  }
+  return labels;
+}
+
+function ConsumerForm({
+  session,
+  teams,
+  existing,
+  onDone,
+}: {
+  session: Session;
+  teams: Team[];
+  existing: Consumer | null;
+  onDone: (text: string) => void;
+}) {
+  const [name, setName] = useState(existing?.name ?? '');
+  const [team, setTeam] = useState(existing?.team ?? (session.role === 'team-owner' ? (session.team ?? '') : ''));
+  const [owner, setOwner] = useState(existing?.owner ?? '');
+  const [labels, setLabels] = useState(existing === null ? '' : labelsText(existing.labels));
+  const [error, setError] = useState<string | null>(null);
+  const full = canWrite(session);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      if (existing === null) {
+        await change('POST', '/api/consumers', {
+          name,
+          team: team === '' ? null : team,
+          owner: owner === '' ? null : owner,
+          ...(full ? { labels: parseLabels(labels) } : {}),
+        });
+        onDone(`Consumer ${name} created.`);
+      } else {
+        await change('PATCH', `/api/consumers/${encodeURIComponent(existing.name)}`, {
+          owner: owner === '' ? null : owner,
+          ...(full ? { team: team === '' ? null : team, labels: parseLabels(labels) } : {}),
+        });
+        onDone(`Consumer ${existing.name} saved.`);
+      }
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
+  return (
+    <form class="editor" onSubmit={submit} aria-label={existing === null ? 'New consumer' : `Edit ${existing.name}`}>
+      <div class="fields">
+        <label>
+          Name
+          <input required disabled={existing !== null} value={name} onInput={(event) => setName(event.currentTarget.value)} />
+        </label>
+        <label>
+          Team
+          <select value={team} disabled={!full} onChange={(event) => setTeam(event.currentTarget.value)}>
+            <option value="">{NO_TEAM}</option>
+            {teams.map((one) => (
+              <option key={one.name} value={one.name}>
+                {one.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Owner
+          <input value={owner} onInput={(event) => setOwner(event.currentTarget.value)} placeholder="alice@example.com" />
+        </label>
+        {full ? (
+          <label>
+            Labels
+            <input value={labels} onInput={(event) => setLabels(event.currentTarget.value)} placeholder="tier=batch, env=prod" />
+          </label>
+        ) : null}
+      </div>
+      {error === null ? null : (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit">{existing === null ? 'Create consumer' : 'Save'}</button>
+    </form>
+  );
+}
+
+export function Consumers({ session }: { session: Session }) {
+  const [search, setSearch] = useState('');
+  const [teamFilter, setTeamFilter] = useState('');
+  const [open, setOpen] = useState<{ name: string; what: 'keys' | 'edit' } | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
+  const loaded = useLoad(async () => {
+    const now = Date.now();
+    const start = Math.floor((now - 13 * DAY) / DAY) * DAY;
+    const [consumers, teams, usage] = await Promise.all([
+      allPages<Consumer>('/api/consumers', session.role === 'team-owner' ? { team: session.team ?? '' } : {}),
+      list<Team>('/api/teams'),
+      api<UsageAnswer>(
+        `/api/usage${query({ from: isoHour(start), to: isoHour(hourFloor(now) + 3_600_000), bucket: 'day', groupBy: 'consumer' })}`,
+      ),
+    ]);
+    const spark = new Map<string, number[]>();
+    for (const item of usage.items) {
+      const row = spark.get(item.group.consumer ?? '') ?? Array.from({ length: 14 }, () => 0);
+      const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
+      if (index >= 0 && index < 14) row[index]! += item.cost.microUsd / 1e6;
+      spark.set(item.group.consumer ?? '', row);
+    }
+    return { consumers, teams, spark };
+  }, [session.role]);
+  const done = (text: string) => {
+    setNotice({ tone: 'good', text });
+    setCreating(false);
+    setOpen(null);
+    loaded.reload();
+  };
+  const mayCreate = canWrite(session) || session.role === 'team-owner';
+  return (
+    <Show loaded={loaded} what="consumers">
+      {({ consumers, teams, spark }) => {
+        const shown = consumers.filter(
+          (consumer) =>
+            (teamFilter === '' || consumer.team === teamFilter) &&
+            (search === '' ||
+              `${consumer.name} ${consumer.owner ?? ''} ${labelsText(consumer.labels)}`.toLowerCase().includes(search.toLowerCase())),
+        );
+        return (
+          <>
+            <div class="toolbar">
+              <label>
+                Search
+                <input
+                  type="search"
+                  value={search}
+                  onInput={(event) => setSearch(event.currentTarget.value)}
+                  placeholder="name, owner or label"
+                />
+              </label>
+              <label>
+                Team
+                <select value={teamFilter} onChange={(event) => setTeamFilter(event.currentTarget.value)}>
+                  <option value="">All teams</option>
+                  {teams.map((team) => (
+                    <option key={team.name} value={team.name}>
+                      {team.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              {mayCreate ? (
+                <button type="button" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+                  New consumer
+                </button>
+              ) : null}
+            </div>
+            <Notice notice={notice} />
+            {creating ? <ConsumerForm session={session} teams={teams} existing={null} onDone={done} /> : null}
+            {shown.length === 0 ? (
+              <Empty title={consumers.length === 0 ? 'No consumers yet' : 'No consumer matches'}>
+                {consumers.length === 0
+                  ? 'Create one with "New consumer", declare them in sluice.yaml, or resolve a discovery.'
+                  : 'Clear the search or the team filter.'}
+              </Empty>
+            ) : (
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Consumer</th>
+                      <th scope="col">Team</th>
+                      <th scope="col">Owner</th>
+                      <th scope="col">Labels</th>
+                      <th scope="col">Spend, 14 days</th>
+                      <th scope="col">
+                        <span class="sr-only">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {shown.map((consumer) => {
+                      const values = spark.get(consumer.name) ?? Array.from({ length: 14 }, () => 0);
+                      const total = values.reduce((sum, value) => sum + value, 0);
+                      const editable = canManageConsumers(session, consumer.team);
+                      return [
+                        <tr key={consumer.name}>
+                          <td>
+                            <strong>{consumer.name}</strong>
+                          </td>
+                          <td>
+                            <TeamName team={consumer.team} />
+                          </td>
+                          <td>{consumer.owner ?? <span class="muted">none</span>}</td>
+                          <td>
+                            {Object.keys(consumer.labels).length === 0 ? (
+                              <span class="muted">none</span>
+                            ) : (
+                              Object.entries(consumer.labels).map(([key, value]) => (
+                                <span key={key} class="tag">
+                                  {key}={value}
+                                </span>
+                              ))
+                            )}
+                          </td>
+                          <td class="spark-cell">
+                            <Sparkline values={values} label={`${consumer.name}: ${usd(Math.round(total * 1e6))} in 14 days`} />{' '}
+                            <span class="muted">{usd(Math.round(total * 1e6))}</span>
+                          </td>
+                          <td class="actions">
+                            <button
+                              type="button"
+                              class="small"
+                              aria-expanded={open?.name === consumer.name && open.what === 'keys'}
+                              onClick={() =>
+                                setOpen(open?.name === consumer.name && open.what === 'keys' ? null : { name: consumer.name, what: 'keys' })
+                              }
+                            >
+                              Keys
+                            </button>
+                            {editable ? (
+                              <button
+                                type="button"
+                                class="small"
+                                aria-expanded={open?.name === consumer.name && open.what === 'edit'}
+                                onClick={() =>
+                                  setOpen(
+                                    open?.name === consumer.name && open.what === 'edit' ? null : { name: consumer.name, what: 'edit' },
+                                  )
+                                }
+                              >
+                                Edit
+                              </button>
+                            ) : null}
+                          </td>
+                        </tr>,
+                        open?.name === consumer.name ? (
+                          <tr key={`${consumer.name}-panel`} class="panel-row">
+                            <td colSpan={6}>
+                              {open.what === 'keys' ? (
+                                <KeysPanel consumer={consumer.name} editable={editable} />
+                              ) : (
+                                <ConsumerForm session={session} teams={teams} existing={consumer} onDone={done} />
+                              )}
+                            </td>
+                          </tr>
+                        ) : null,
+                      ];
+                    })}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            <p class="muted">
+              {count(shown.length)} of {count(consumers.length)} consumers.
+            </p>
+          </>
+        );
+      }}
+    </Show>
+  );
+}

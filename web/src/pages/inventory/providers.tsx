@@ -1,0 +1,97 @@
+// The inventory's providers with the models routed to them, each model with its prices as the gateway charges them.
+import { list } from '../../api';
+import { perTarget, perUsePrices, tokenPrices, type TargetPrice } from '../../prices';
+import { Empty, Show, useLoad } from '../../ui';
+
+interface ProviderView {
+  name: string;
+  type: string;
+  baseUrl?: string;
+  credentials: string[];
+}
+interface ModelView {
+  name: string;
+  targets: Array<{ provider: string; model: string }>;
+  /** Each target's prices as the gateway charges them (absent from a director before they were answered). */
+  prices?: TargetPrice[];
+}
+
+export function Providers() {
+  const loaded = useLoad(() => Promise.all([list<ProviderView>('/api/providers'), list<ModelView>('/api/models')]), []);
+  return (
+    <Show loaded={loaded} what="providers">
+      {([providers, models]) => (
+        <>
+          {/* Each in a card, as a page's second-level sections are elsewhere: a heading flush under a table reads as its row. */}
+          <section class="card" aria-labelledby="providers-heading">
+            <h2 id="providers-heading">Providers</h2>
+            {providers.length === 0 ? (
+              <Empty title="No providers">Declare one in sluice.yaml or with POST /api/providers (admin).</Empty>
+            ) : (
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Provider</th>
+                      <th scope="col">Type</th>
+                      <th scope="col">Base URL</th>
+                      <th scope="col">Credentials</th>
+                      <th scope="col">Models routed to it</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {providers.map((provider) => (
+                      <tr key={provider.name}>
+                        <td>{provider.name}</td>
+                        <td>{provider.type}</td>
+                        <td class="wrap">
+                          <code>{provider.baseUrl ?? '—'}</code>
+                        </td>
+                        <td>{provider.credentials.length === 0 ? <span class="muted">none</span> : provider.credentials.join(', ')}</td>
+                        <td class="wrap">
+                          {models
+                            .filter((model) => model.targets.some((target) => target.provider === provider.name))
+                            .map((model) => model.name)
+                            .join(', ') || <span class="muted">none</span>}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+          <section class="card" aria-labelledby="models-heading">
+            <h2 id="models-heading">Models</h2>
+            {models.length === 0 ? (
+              <Empty title="No models">Models are routes to provider models: declare them in sluice.yaml.</Empty>
+            ) : (
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Model</th>
+                      <th scope="col">Targets, in order</th>
+                      <th scope="col">Price</th>
+                      <th scope="col">Per use</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {models.map((model) => (
+                      <tr key={model.name}>
+                        <td>{model.name}</td>
+                        <td>{model.targets.map((target) => `${target.provider}/${target.model}`).join(' → ')}</td>
+                        <td class="wrap">{perTarget(model.prices, tokenPrices)}</td>
+                        <td class="wrap">{perTarget(model.prices, perUsePrices) || <span class="muted">none</span>}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        </>
+      )}
+    </Show>
+  );
+}

@@ -1,0 +1,131 @@
+// The inventory's resources (provider/model) with their review status and who called them in the last 30 days.
+import { useState } from 'preact/hooks';
+import { api, change, list, query, type Resource, type Session, type UsageAnswer } from '../../api';
+import { count, hourFloor, isoHour, usd } from '../../format';
+import { Badge, canWrite, Empty, Notice, Show, useLoad } from '../../ui';
+
+const DAY = 86_400_000;
+
+export function Resources({ session }: { session: Session }) {
+  const loaded = useLoad(async () => {
+    const now = Date.now();
+    const [resources, usage] = await Promise.all([
+      list<Resource>('/api/resources'),
+      api<UsageAnswer>(
+        `/api/usage${query({ from: isoHour(hourFloor(now) + 3_600_000 - 30 * DAY), to: isoHour(hourFloor(now) + 3_600_000), bucket: 'month', groupBy: 'resource,consumer,resourceStatus' })}`,
+      ),
+    ]);
+    // `unattributed`: calls of no declared consumer (observed traffic of undeclared callers) reached the resource.
+    const rows = new Map<
+      string,
+      { status: string; note: string | null; calls: number; cost: number; consumers: Set<string>; unattributed: boolean }
+    >();
+    for (const resource of resources)
+      rows.set(resource.id, {
+        status: resource.status,
+        note: resource.note,
+        calls: 0,
+        cost: 0,
+        consumers: new Set(),
+        unattributed: false,
+      });
+    for (const item of usage.items) {
+      const id = item.group.resource ?? '';
+      if (id === '' || id === '/') continue;
+      const row = rows.get(id) ?? {
+        status: item.group.resourceStatus || 'unreviewed',
+        note: null,
+        calls: 0,
+        cost: 0,
+        consumers: new Set<string>(),
+        unattributed: false,
+      };
+      row.calls += item.calls;
+      row.cost += item.cost.microUsd;
+      if (item.group.consumer) row.consumers.add(item.group.consumer);
+      else if (item.calls > 0) row.unattributed = true;
+      rows.set(id, row);
+    }
+    return [...rows.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  }, []);
+  const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
+  const setStatus = async (id: string, status: string) => {
+    try {
+      await change('PUT', `/api/resources/${encodeURIComponent(id)}`, { status });
+      setNotice({ tone: 'good', text: `${id} is now ${status}.` });
+      loaded.reload();
+    } catch (failure) {
+      setNotice({ tone: 'bad', text: (failure as Error).message });
+    }
+  };
+  return (
+    <>
+      <Notice notice={notice} />
+      <Show loaded={loaded} what="resources">
+        {(rows) =>
+          rows.length === 0 ? (
+            <Empty title="No resources seen yet">Every provider/model the gateway routes to appears here after its first call.</Empty>
+          ) : (
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Resource</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" class="num">
+                      Calls, 30 days
+                    </th>
+                    <th scope="col" class="num">
+                      Spend
+                    </th>
+                    <th scope="col">Used by</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map(([id, row]) => (
+                    <tr key={id}>
+                      <td>{id}</td>
+                      <td>
+                        {canWrite(session) ? (
+                          <select
+                            aria-label={`Status of ${id}`}
+                            value={row.status}
+                            onChange={(event) => void setStatus(id, event.currentTarget.value)}
+                          >
+                            {['sanctioned', 'unsanctioned', 'unreviewed'].map((status) => (
+                              <option key={status} value={status}>
+                                {status}
+                              </option>
+                            ))}
+                          </select>
+                        ) : (
+                          <Badge tone={row.status === 'sanctioned' ? 'good' : row.status === 'unsanctioned' ? 'bad' : 'warn'}>
+                            {row.status}
+                          </Badge>
+                        )}
+                        {row.note === null ? null : <small class="muted"> {row.note}</small>}
+                      </td>
+                      <td class="num">{count(row.calls)}</td>
+                      <td class="num">{usd(row.cost)}</td>
+                      <td class="wrap">
+                        {[...row.consumers].sort().join(', ')}
+                        {row.unattributed ? (
+                          <span class="muted">
+                            {row.consumers.size > 0 ? ', ' : ''}
+                            <a href="#/reconciliation">unattributed callers</a>
+                          </span>
+                        ) : row.consumers.size === 0 ? (
+                          <span class="muted">nobody</span>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+    </>
+  );
+}
