@@ -249,7 +249,12 @@ export function anthropicErrorBody(error: SluiceError): string {
 
 /** Anthropic names some errors by status rather than by cause (429 rate_limit_error, 529 overloaded_error). */
 function anthropicTypeFor(error: SluiceError, fallback: string): string {
-  switch (error.status) {
+  return anthropicTypeOfStatus(error.status) ?? fallback;
+}
+
+/** Anthropic's type for an error of a status it names by status whatever the cause; undefined for the others. */
+export function anthropicTypeOfStatus(status: number): string | undefined {
+  switch (status) {
     case 401:
       return 'authentication_error';
     case 403:
@@ -261,6 +266,6 @@ function anthropicTypeFor(error: SluiceError, fallback: string): string {
     case 429:
       return 'rate_limit_error';
     default:
-      return fallback;
+      return undefined;
   }
 }

@@ -2,7 +2,7 @@
 import type { ChatRequest, ChatResponse, FinishReason } from '../../ir/chat.js';
 import type { StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
-import { anthropicErrorBody } from '../../errors.js';
+import { anthropicErrorBody, anthropicTypeOfStatus } from '../../errors.js';
 import type { ChatExchange, Redactor } from '../../wire/exchange.js';
 import { asObject, tryParseJson } from '../../wire/json.js';
 import { sseEvent } from '../../wire/sse.js';
@@ -46,19 +46,12 @@ const ANTHROPIC_ERROR_TYPES: ReadonlySet<string> = new Set([
  */
 function anthropicErrorType(kind: string): string {
   if (ANTHROPIC_ERROR_TYPES.has(kind)) return kind;
-  switch (errorKindStatus(kind)) {
+  const status = errorKindStatus(kind);
+  const byStatus = anthropicTypeOfStatus(status);
+  if (byStatus !== undefined) return byStatus;
+  switch (status) {
     case 400:
       return 'invalid_request_error';
-    case 401:
-      return 'authentication_error';
-    case 403:
-      return 'permission_error';
-    case 404:
-      return 'not_found_error';
-    case 413:
-      return 'request_too_large';
-    case 429:
-      return 'rate_limit_error';
     case 503:
     case 529:
       return 'overloaded_error';
