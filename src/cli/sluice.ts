@@ -235,7 +235,7 @@ async function demo(port: string | undefined, adminPort: string | undefined, hos
       `  Console:      ${running.consoleURL}`,
       `  Admin token:  ${running.adminToken}`,
       `  Viewer token: ${running.viewerToken}   (read-only: no edit controls)`,
-      `  Gateway:      ${running.gatewayURL}/v1   (live traffic from six demo consumers)`,
+      `  Gateway:      ${running.gatewayURL}/v1   (live traffic from ${running.consumers} demo consumers)`,
       '',
       '  Sign in to the console with the admin token. Everything lives in a temporary folder, removed on Ctrl-C.',
       '',

@@ -13,7 +13,15 @@ import { validateConfig } from '../config/load.js';
 import { openDirectorStore } from '../store/open.js';
 import { MasterKey } from '../store/master-key.js';
 import { startSimulatedProvider, type SimulatedProvider } from './simulated-provider.js';
-import { DEMO_CONSUMERS, DEMO_ROUTES, DEMO_TEAMS, historyCalls, historyObservations, MISTRAL_PRICING } from './scenario.js';
+import {
+  DEMO_CONSUMERS,
+  DEMO_ROUTES,
+  DEMO_TEAMS,
+  historyCalls,
+  historyObservations,
+  MISTRAL_PRICING,
+  RESPONSE_CACHED,
+} from './scenario.js';
 import { startTraffic } from './traffic.js';
 
 const DAY = 86_400_000;
@@ -36,6 +44,8 @@ export interface RunningDemo {
   adminURL: string;
   adminToken: string;
   viewerToken: string;
+  /** How many consumers send the live traffic. */
+  consumers: number;
   stop(): Promise<void>;
 }
 
@@ -67,7 +77,11 @@ function demoConfig(dir: string, provider: SimulatedProvider, options: DemoOptio
       storage: `sqlite:${join(dir, 'sluice.db')}`,
       ledger: { spoolDir: join(dir, 'ledger-spool') },
       log: { level: 'warn' },
-      providers: { openai: simulated, mistral: simulated },
+      providers: {
+        openai: simulated,
+        mistral: simulated,
+        anthropic: { type: 'anthropic', baseUrl: provider.anthropicUrl, apiKey: 'sk-ant-demo-simulated-provider' },
+      },
       models: [
         ...Object.entries(DEMO_ROUTES).map(([name, route]) => ({
           name,
@@ -81,7 +95,10 @@ function demoConfig(dir: string, provider: SimulatedProvider, options: DemoOptio
         'openai/gpt-4.1': 'sanctioned',
         'openai/text-embedding-3-small': 'sanctioned',
         'openai/gpt-4o': 'unsanctioned',
+        'anthropic/claude-sonnet-4-5': 'sanctioned',
       },
+      // Repeated questions to gpt-4o-mini and gpt-4.1 are answered from the response cache, shared within a team.
+      cache: { scope: 'team', ttlSeconds: 3_600, models: Object.fromEntries(RESPONSE_CACHED.map((model) => [model, {}])) },
       // gpt-4o is unsanctioned, but served and reported as a violation while the teams move off it.
       resourcePolicy: { unsanctioned: 'monitor', unreviewed: 'allow' },
     },
@@ -101,7 +118,10 @@ async function writeHistory(storage: string, now: number): Promise<number> {
   }
 }
 
-/** Budgets sized from the history: research's month already spent (refused from now on), payments' on course to run out. */
+/**
+ * Budgets sized from the history: research's month already spent (its limit what the history spent, to the cent below:
+ * refused from now on), payments' on course to run out.
+ */
 async function createPolicies(admin: DemoAdmin, now: number): Promise<void> {
   const monthStart = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
   const to = Math.floor(now / HOUR) * HOUR + HOUR;
@@ -121,7 +141,7 @@ async function createPolicies(admin: DemoAdmin, now: number): Promise<void> {
         name: 'research-monthly',
         consumers: { team: 'research' },
         measure: 'cost_usd',
-        limit: usd(spent('research') * 0.8),
+        limit: Math.max(1, Math.floor(spent('research') * 100) / 100),
         window: 'month',
         alerts: [50, 80, 100],
       },
@@ -197,7 +217,15 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     if ((options.intervalMs ?? 1_500) > 0) {
       stopTraffic = startTraffic({ gatewayURL, adminURL, adminToken, keys, intervalMs: options.intervalMs ?? 1_500 });
     }
-    return { consoleURL: `${adminURL}/console/`, gatewayURL, adminURL, adminToken, viewerToken: viewer.plaintext, stop };
+    return {
+      consoleURL: `${adminURL}/console/`,
+      gatewayURL,
+      adminURL,
+      adminToken,
+      viewerToken: viewer.plaintext,
+      consumers: DEMO_CONSUMERS.length,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

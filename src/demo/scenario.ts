@@ -1,6 +1,7 @@
 // `sluice demo`'s made-up organisation: teams, consumers and how each uses which model, turned into weeks of ledger
-// history (a weekday/office-hours rhythm, streams, failures, an unsanctioned model used in monitor mode) and into the
-// reports of undeclared callers an observer would send to the reconciliation intake.
+// history (a weekday/office-hours rhythm, streams, failures, prompt caches and the response cache, an unsanctioned
+// model used in monitor mode) and into the reports of undeclared callers an observer would send to the reconciliation
+// intake.
 import type { Transaction } from '../ledger/transaction.js';
 import { costMicroUsd } from '../metering/cost.js';
 import { PriceCatalog } from '../metering/price-catalog.js';
@@ -11,6 +12,7 @@ export const DEMO_TEAMS = [
   { name: 'search', owner: 'sam@example.com' },
   { name: 'research', owner: 'rosa@example.com' },
   { name: 'data', owner: 'dan@example.com' },
+  { name: 'support', owner: 'lena@example.com' },
 ] as const;
 
 export interface Profile {
@@ -27,6 +29,15 @@ export interface Profile {
   streamShare: number;
   /** Batch jobs run at night, services in office hours. */
   rhythm: 'office' | 'night' | 'flat';
+  /** The API it calls Sluice with: OpenAI's chat completions, or Anthropic's Messages. */
+  api: 'openai' | 'anthropic';
+  /**
+   * The share of a call's prompt that is a prefix the provider caches: OpenAI caches long prompts' prefixes by itself;
+   * Anthropic those marked with `cache_control`, written now and then and read in between.
+   */
+  promptCache: number;
+  /** The share of its calls to RESPONSE_CACHED models answered by Sluice's response cache (cost 0, the price saved). */
+  responseCacheHits: number;
 }
 
 /** How each tier's consumers keep time: online services in office hours, batch jobs at night, experiments with their people. */
@@ -43,20 +54,44 @@ function consumer(
   models: Record<string, number>,
   [inputTokens, outputTokens]: [input: number, output: number],
   streamShare: number,
+  caching: { api?: Profile['api']; promptCache?: number; responseCacheHits?: number } = {},
 ): Profile {
   const owner = DEMO_TEAMS.find((candidate) => candidate.name === team)!.owner;
-  return { name, team, owner, labels: { tier }, peakPerHour, models, inputTokens, outputTokens, streamShare, rhythm: TIER_RHYTHM[tier] };
+  return {
+    name,
+    team,
+    owner,
+    labels: { tier },
+    peakPerHour,
+    models,
+    inputTokens,
+    outputTokens,
+    streamShare,
+    rhythm: TIER_RHYTHM[tier],
+    api: caching.api ?? 'openai',
+    promptCache: caching.promptCache ?? 0,
+    responseCacheHits: caching.responseCacheHits ?? 0,
+  };
 }
 
 export const DEMO_CONSUMERS: Profile[] = [
-  // name, team, tier, calls an hour at the peak, model -> share of calls, a call's [input, output] tokens, share streamed
-  consumer('checkout', 'payments', 'online', 14, { 'gpt-4o-mini': 0.75, 'gpt-4.1': 0.25 }, [2_400, 450], 0.6),
-  consumer('invoicing', 'payments', 'batch', 10, { 'gpt-4.1': 0.7, 'gpt-4o-mini': 0.3 }, [6_000, 900], 0),
-  consumer('search-api', 'search', 'online', 18, { 'gpt-4o-mini': 0.6, 'mistral-large': 0.4 }, [1_800, 300], 0.8),
-  consumer('recommender', 'search', 'online', 8, { 'gpt-4.1': 0.6, 'gpt-4o': 0.4 }, [3_500, 500], 0.3),
-  consumer('notebook', 'research', 'experimental', 6, { 'gpt-4.1': 1 }, [30_000, 1_800], 0.5),
-  consumer('etl-nightly', 'data', 'batch', 12, { 'gpt-4o-mini': 1 }, [8_000, 1_200], 0),
+  // name, team, tier, calls an hour at the peak, model -> share of calls, a call's [input, output] tokens, share
+  // streamed, and how it meets caches
+  consumer('checkout', 'payments', 'online', 14, { 'gpt-4o-mini': 0.75, 'gpt-4.1': 0.25 }, [2_400, 450], 0.6, {
+    responseCacheHits: 0.1,
+  }),
+  consumer('invoicing', 'payments', 'batch', 10, { 'gpt-4.1': 0.7, 'gpt-4o-mini': 0.3 }, [6_000, 900], 0, { promptCache: 0.5 }),
+  consumer('search-api', 'search', 'online', 18, { 'gpt-4o-mini': 0.6, 'mistral-large': 0.4 }, [1_800, 300], 0.8, {
+    responseCacheHits: 0.25,
+  }),
+  consumer('recommender', 'search', 'online', 8, { 'gpt-4.1': 0.6, 'gpt-4o': 0.4 }, [3_500, 500], 0.3, { responseCacheHits: 0.2 }),
+  consumer('notebook', 'research', 'experimental', 6, { 'gpt-4.1': 1 }, [30_000, 1_800], 0.5, { promptCache: 0.6 }),
+  consumer('etl-nightly', 'data', 'batch', 12, { 'gpt-4o-mini': 1 }, [8_000, 1_200], 0, { promptCache: 0.4 }),
+  consumer('helpdesk', 'support', 'online', 9, { 'claude-sonnet-4-5': 1 }, [6_500, 400], 0.7, { api: 'anthropic', promptCache: 0.8 }),
 ];
+
+/** Models whose answers Sluice's response cache keeps (the demo's `cache.models`). */
+export const RESPONSE_CACHED = ['gpt-4o-mini', 'gpt-4.1'];
 
 /** Sluice model -> the provider and its model name behind it. */
 export const DEMO_ROUTES: Record<string, { provider: string; model: string }> = {
@@ -64,6 +99,7 @@ export const DEMO_ROUTES: Record<string, { provider: string; model: string }> = 
   'gpt-4.1': { provider: 'openai', model: 'gpt-4.1' },
   'gpt-4o': { provider: 'openai', model: 'gpt-4o' },
   'mistral-large': { provider: 'mistral', model: 'mistral-large-latest' },
+  'claude-sonnet-4-5': { provider: 'anthropic', model: 'claude-sonnet-4-5' },
 };
 
 /** Mistral is not in Sluice's price catalog: the demo declares its price, as sluice.yaml would. */
@@ -123,29 +159,84 @@ export function simulatedCall(profile: Profile, startedAt: number, random: () =>
   const failed = random() < 0.012;
   const inputTokens = Math.round(profile.inputTokens * (0.5 + random()));
   const outputTokens = failed ? 0 : Math.round(profile.outputTokens * (0.4 + random() * 1.2));
-  const usage = { inputTokens: failed ? 0 : inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0 };
+  // The cached prefix: read from the provider's cache, or (Anthropic, about one call in twelve) written to it.
+  const prefix = failed ? 0 : Math.round(inputTokens * profile.promptCache);
+  const written = route.provider === 'anthropic' && random() < 0.08;
+  const usage = {
+    inputTokens: failed ? 0 : inputTokens,
+    outputTokens,
+    cachedInputTokens: written ? 0 : prefix,
+    cacheWriteTokens: written ? prefix : 0,
+  };
   const firstToken = Math.round(180 + random() * 500);
+  const cost = failed ? null : costMicroUsd({ ...usage, reported: true }, pricingOf(model));
+  if (!failed && RESPONSE_CACHED.includes(model) && random() < profile.responseCacheHits) {
+    // Answered by Sluice's response cache, as the gateway records a hit: no upstream attempt, nothing spent, the
+    // answer's price saved.
+    const latency = Math.round(2 + random() * 6);
+    return {
+      ...recorded(profile, model, route, startedAt, sequence, stream),
+      inputTokens,
+      outputTokens,
+      cachedInputTokens: inputTokens,
+      cacheWriteTokens: 0,
+      costMicroUsd: 0,
+      savedMicroUsd:
+        costMicroUsd({ inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricingOf(model)) ?? 0,
+      latencyMs: latency,
+      timeToFirstTokenMs: stream ? latency : null,
+      status: 200,
+      errorClass: null,
+      attempts: 0,
+    };
+  }
+  return {
+    ...recorded(profile, model, route, startedAt, sequence, stream),
+    ...usage,
+    costMicroUsd: cost,
+    latencyMs: failed ? Math.round(800 + random() * 2_000) : firstToken + Math.round(outputTokens * (4 + random() * 5)),
+    timeToFirstTokenMs: stream && !failed ? firstToken : null,
+    status: failed ? 502 : 200,
+    errorClass: failed ? 'upstream_unavailable' : null,
+    attempts: failed ? 2 : random() < 0.02 ? 2 : 1,
+  };
+}
+
+/** What every recorded call of a consumer's says alike, whatever its outcome. */
+function recorded(
+  profile: Profile,
+  model: string,
+  route: { provider: string; model: string },
+  startedAt: number,
+  sequence: number,
+  stream: boolean,
+): Omit<
+  Transaction,
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'cachedInputTokens'
+  | 'cacheWriteTokens'
+  | 'costMicroUsd'
+  | 'latencyMs'
+  | 'timeToFirstTokenMs'
+  | 'status'
+  | 'errorClass'
+  | 'attempts'
+> {
   return {
     requestId: `demo-history-${sequence}`,
     startedAt,
     operation: 'chat',
-    api: 'openai',
+    api: profile.api,
     consumer: profile.name,
     team: profile.team,
     requestedModel: model,
     provider: route.provider,
     providerModel: route.model,
     stream,
-    ...usage,
     tokensEstimated: false,
-    costMicroUsd: failed ? null : costMicroUsd({ ...usage, reported: true }, pricingOf(model)),
-    latencyMs: failed ? Math.round(800 + random() * 2_000) : firstToken + Math.round(outputTokens * (4 + random() * 5)),
-    timeToFirstTokenMs: stream && !failed ? firstToken : null,
-    status: failed ? 502 : 200,
-    errorClass: failed ? 'upstream_unavailable' : null,
-    attempts: failed ? 2 : random() < 0.02 ? 2 : 1,
     servedModel: null,
-    violations: model === 'gpt-4o' && !failed ? 'resource:openai/gpt-4o' : null,
+    violations: model === 'gpt-4o' ? 'resource:openai/gpt-4o' : null,
   };
 }
 

@@ -1,5 +1,6 @@
 // `sluice demo`'s live traffic: the demo's consumers calling the gateway with their keys (JSON and streamed chat,
-// embeddings) every second or two, and the discovery proxy reporting the undeclared callers it keeps seeing.
+// embeddings, Anthropic's Messages API with a cached system prompt) every second or two, and the discovery proxy
+// reporting the undeclared callers it keeps seeing.
 import type { Profile } from './scenario.js';
 import { DEMO_CONSUMERS, seededRandom, UNDECLARED_CALLERS } from './scenario.js';
 
@@ -22,11 +23,47 @@ const PROMPTS = [
   'Explain this SQL query plan.',
 ];
 
+/**
+ * The helpdesk's system prompt: its support manual, long enough for Anthropic's prompt cache (1,024 tokens at least),
+ * marked with `cache_control` so that each call after the first reads it from the cache.
+ */
+const HELPDESK_MANUAL = [
+  'You answer customers of the Example Store on behalf of its support team.',
+  'Refunds: goods may be returned within 30 days of delivery, unused and in their packaging; refunds go to the original payment method within 5 working days of the return arriving.',
+  'Deliveries: standard delivery takes 2 to 4 working days, express the next working day when ordered before 14:00; a parcel not delivered within 10 working days is replaced or refunded.',
+  'Accounts: never ask for a password or a full card number; to change an address, the customer signs in and edits it under Settings, Addresses.',
+  'Escalation: a complaint about a damaged item, a missing refund after 10 working days or a safety concern goes to a human agent with the order number.',
+  'Tone: short sentences, no jargon, the customer named once, one apology at most, and the next step always stated.',
+]
+  .join('\n')
+  .repeat(8);
+
+async function callMessages(options: TrafficOptions, key: string, model: string, profile: Profile, random: () => number): Promise<void> {
+  const response = await fetch(`${options.gatewayURL}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      'x-api-key': key,
+      'anthropic-version': '2023-06-01',
+      'content-type': 'application/json',
+      'user-agent': `${profile.name}/1.0`,
+    },
+    body: JSON.stringify({
+      model,
+      max_tokens: 300,
+      stream: random() < profile.streamShare,
+      system: [{ type: 'text', text: HELPDESK_MANUAL, cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: PROMPTS[Math.floor(random() * PROMPTS.length)]! }],
+    }),
+  });
+  await response.arrayBuffer();
+}
+
 async function call(options: TrafficOptions, profile: Profile, random: () => number): Promise<void> {
   const key = options.keys.get(profile.name);
   if (key === undefined) return;
   const models = Object.keys(profile.models);
   const model = models[Math.floor(random() * models.length)]!;
+  if (profile.api === 'anthropic') return callMessages(options, key, model, profile, random);
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'user-agent': `${profile.name}/1.0` };
   if (profile.team === 'search' && random() < 0.25) {
     const response = await fetch(`${options.gatewayURL}/v1/embeddings`, {

@@ -61,6 +61,45 @@ describe('sluice demo', { skip: skip ?? false }, () => {
     await context.close();
   });
 
+  test('shows the caches at work, and the exhausted budget spent to its limit, not past it', async () => {
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    await signIn(page, consoleURL, adminToken);
+    await page.getByTestId('overview-saved').waitFor({ timeout: 60_000 });
+    // The response cache's answers in the history, and the helpdesk's Claude system prompt written to Anthropic's cache.
+    assert.match(await page.getByTestId('overview-saved').innerText(), /^\$[\d,]+\.\d\d$/);
+    assert.notEqual(await page.getByTestId('overview-saved').innerText(), '$0.00');
+    assert.ok(Number((await page.getByTestId('overview-cache-writes').innerText()).replace(/,/g, '')) > 0, 'prompt-cache writes');
+    // An enforced budget stops calls at its limit: the demo's exhausted one stands at 100%, as a real one would (it
+    // stood at 125%, which read as a budget that let a quarter too much through).
+    await goTo(page, 'Budgets & templates');
+    const label = await page.getByRole('meter', { name: /^research-monthly: / }).getAttribute('aria-label');
+    const used = Number(/: ([\d.]+)% used/.exec(label ?? '')?.[1]);
+    assert.ok(used >= 100 && used < 101, `research-monthly used ${used}%`);
+    await context.close();
+  });
+
+  test('the helpdesk calls Claude through the Messages API: its first call writes the system prompt to the cache, the next ones read it', async () => {
+    const adminURL = consoleURL.replace(/\/console\/$/, '');
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const response = await fetch(`${adminURL}/api/transactions?consumer=helpdesk&limit=200`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      assert.equal(response.status, 200);
+      const { items } = (await response.json()) as {
+        items: Array<{ requestId: string; api: string; status: number; cachedInputTokens: number; cacheWriteTokens: number }>;
+      };
+      const live = items.filter((item) => !item.requestId.startsWith('demo-history-') && item.status === 200);
+      if (live.some((item) => item.cacheWriteTokens > 0) && live.some((item) => item.cachedInputTokens > 0)) {
+        assert.ok(live.every((item) => item.api === 'anthropic'));
+        break;
+      }
+      if (Date.now() > deadline) assert.fail(`no cache write and read among the helpdesk's live calls: ${JSON.stringify(live)}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  });
+
   test('a screenshot of every page in light and dark', async () => {
     for (const scheme of ['light', 'dark'] as const) {
       const context = await openContext(browser, scheme);
