@@ -19,6 +19,8 @@ import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
 import { StoredResponses } from './gateway/stored-responses/stored-responses.js';
+import { BackgroundResponses } from './gateway/stored-responses/background.js';
+import { finishCall } from './gateway/handlers/finish.js';
 import type { ResponseRecords } from './gateway/stored-responses/records.js';
 import { buildSnapshot, configuredNames, type Snapshot } from './gateway/snapshot.js';
 import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
@@ -197,6 +199,15 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     readiness,
     cache: new ChatCache(config.cache, metrics.registry, logger),
     storedResponses: new StoredResponses(config.responses, counters, metrics.registry, logger, options.worker?.responseRecords),
+    // Called once the context exists: a followed call's provider is looked up in the snapshot of the time.
+    background: new BackgroundResponses(
+      config.responses.background,
+      config.responses.maxBackground,
+      (name) => context.snapshot.routing.upstream(name),
+      (call) => finishCall(context, call),
+      metrics.registry,
+      logger,
+    ),
   };
   metrics.configure(configuredNames(context.snapshot));
   logStartup(logger, {
@@ -371,6 +382,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       stopping = true;
       options.worker?.draining();
       await gateway.drain(drainTimeoutMs);
+      // Background responses still running are recorded now, while the ledger and counters are open.
+      await context.background.stop();
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();

@@ -22,12 +22,21 @@ export const responsesSchema = z
     maxEntries: z.number().int().positive().max(10_000_000).default(100_000),
     /** Redis store: put before every key. Absent: the counters' keyPrefix and `responses:` (`sluice:responses:`). */
     keyPrefix: z.string().max(64).optional(),
+    /**
+     * `background: true` calls: refused (400), or served and followed by the gateway until they end, then metered
+     * (stored-responses/background.ts).
+     */
+    background: z.enum(['refuse', 'meter']).default('refuse'),
+    /** The most background responses one gateway follows at once; past it, a background call is a 429. */
+    maxBackground: z.number().int().positive().max(1_000_000).default(10_000),
   })
   .strict();
 
 export const RESPONSES_DEFAULTS = {
   ttlSeconds: RESPONSE_RECORD_TTL_SECONDS,
   maxEntries: 100_000,
+  background: 'refuse' as const,
+  maxBackground: 10_000,
 };
 
 export type ResponsesConfig = z.infer<typeof responsesSchema>;

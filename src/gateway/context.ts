@@ -4,6 +4,7 @@ import type { ChatCache } from './cache/chat-cache.js';
 import type { GatewayIdentity } from './pipeline/authenticate.js';
 import type { RecordSinks } from './pipeline/record.js';
 import type { Snapshot } from './snapshot.js';
+import type { BackgroundResponses } from './stored-responses/background.js';
 import type { StoredResponses } from './stored-responses/stored-responses.js';
 
 export interface GatewayContext extends RecordSinks {
@@ -16,6 +17,8 @@ export interface GatewayContext extends RecordSinks {
   cache: ChatCache;
   /** Who owns each stored Responses API response (kept across reloads). */
   storedResponses: StoredResponses;
+  /** Background Responses API calls followed until they end, then metered (kept across reloads). */
+  background: BackgroundResponses;
   /** Client certificates, trusted proxies and JWT issuers (fixed at start). */
   identity: GatewayIdentity;
 }

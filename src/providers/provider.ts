@@ -1,6 +1,7 @@
 // The contract every provider adapter fulfils: it opens each call's exchange (its wire, its answers), plus its credentials.
 import type { ChatRequest } from '../ir/chat.js';
 import type { EmbeddingsRequest } from '../ir/embeddings.js';
+import type { Usage } from '../ir/usage.js';
 import type { ChatExchange, ClientBody, EmbeddingsExchange, StreamFraming, UpstreamRequest } from '../wire/exchange.js';
 
 /** A token counting call's exchange: the request, and how to read a failure. */
@@ -72,6 +73,11 @@ export interface Provider {
    * provider keeps no responses.
    */
   openStoredResponse?(id: string, action: StoredResponseAction, query: string): StoredResponseRequest;
+  /**
+   * What a stored response object says it used (a background response's, once it has ended). Present where
+   * openStoredResponse is.
+   */
+  storedResponseUsage?(response: Record<string, unknown>): Usage;
   /** Per-attempt credentials that depend on the moment (AWS SigV4 signatures, OAuth tokens); absent for static keys. */
   authorize?(request: UpstreamRequest): Promise<UpstreamRequest>;
 }

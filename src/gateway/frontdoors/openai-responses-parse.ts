@@ -48,14 +48,8 @@ export function parseOpenAIResponses(body: unknown): ChatRequest {
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalid('stream', 'expected a boolean');
   if (body.background !== undefined && body.background !== null && typeof body.background !== 'boolean')
     throw invalid('background', 'expected a boolean');
-  // Refused for every target, OpenAI's too: a background response is answered at once, queued and with no usage, and
-  // then runs and is billed at the provider after the call has been metered, so no budget would see its spend and the
-  // ledger would hold it as nearly free. Sluice does not front the polling of it either (GET /v1/responses/{id}).
-  if (body.background === true)
-    throw invalid(
-      'background',
-      "background responses are not served through Sluice: they run and are billed after the call returns, beyond the gateway's metering and budgets. Send stream: true to keep a long response open instead.",
-    );
+  // Served only where responses.background is meter, and only by OpenAI and Azure OpenAI: the gateway checks before
+  // anything is sent (stored-responses/background.ts), translationRefusal for the other targets.
   const stateful = STATEFUL_FIELDS.some((field) => body[field] !== undefined && body[field] !== null);
   if (body.input === undefined || body.input === null) {
     if (!stateful) throw invalid('input', 'required, a string or an array of input items');
@@ -305,6 +299,8 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
       return refuse(field, `${field} needs the provider to keep earlier responses.`, true);
   }
   if (body.store === true) return refuse('store', 'store: true asks the provider to keep the response.', true);
+  if (body.background === true)
+    return refuse('background', 'background: true asks the provider to run the response after the call returns and keep it.', true);
   if (Array.isArray(body.input)) {
     for (let i = 0; i < body.input.length; i++) {
       const item = body.input[i] as JsonObject;

@@ -52,13 +52,18 @@ export async function handleChat(
     call.chat = request;
     call.requestedModel = request.model;
     call.stream = request.stream;
+    // A Responses API call run in the background: served only where the gateway follows it to its end (to meter it).
+    const background = door.dialect === 'openai-responses' && body.background === true;
+    if (background) context.background.check(request.stream);
     // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw).
     if (door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string')
       await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id);
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
     // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
     // Not for a model the resource policy refuses: admission answers those.
-    const slot = requested.refusal === null ? snapshot.cachePolicy.slot(req, consumer, door.dialect, request.model, body) : null;
+    // Nor for a background call, whose answer is a queued response, not the answer.
+    const slot =
+      requested.refusal === null && !background ? snapshot.cachePolicy.slot(req, consumer, door.dialect, request.model, body) : null;
     // Guardrails on a whole answer (the provider's or the cache's): throws a block; returns the JSON text, masked or not.
     const guardOutput = snapshot.guardrails.empty
       ? null
@@ -136,6 +141,8 @@ export async function handleChat(
       // The scan for the id of a stored response runs after the answer has left.
       const responseId = answer.exchange.passThrough?.responseId?.(answer.text!) ?? null;
       if (responseId !== null) rememberStored(context, call, body, responseId);
+      // Queued or running: finished (metered, settled, recorded) once the response has ended, not now.
+      if (background && responseId !== null && context.background.follow(call, responseId, answer.text!)) return;
       if (keepIn !== null && call.usage.reported) {
         context.cache.keep(
           keepIn,

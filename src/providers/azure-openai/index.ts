@@ -5,6 +5,7 @@ import type { Provider } from '../provider.js';
 import { OPENAI_FEATURES } from '../openai/index.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from '../openai/exchange.js';
 import { openaiResponsesExchange, storedResponseRequest } from '../openai/responses.js';
+import { responseObjectUsage } from '../openai/responses-response.js';
 import { azureHeaders } from './auth.js';
 
 export function createAzureOpenAIProvider(name: string, config: ProviderSettings): Provider {
@@ -32,5 +33,6 @@ export function createAzureOpenAIProvider(name: string, config: ProviderSettings
       openaiEmbeddingsExchange(name, deploymentPath(deployment, 'embeddings'), headers, request, deployment, client),
     // Stored responses are on the v1 surface too, without a deployment: the response id names the one that made it.
     openStoredResponse: (id, action, query) => storedResponseRequest(responsesPath, headers, id, action, query),
+    storedResponseUsage: responseObjectUsage,
   };
 }

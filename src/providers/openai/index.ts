@@ -4,6 +4,7 @@ import type { Feature, Provider } from '../provider.js';
 import { openaiHeaders } from './auth.js';
 import { openaiChatExchange, openaiEmbeddingsExchange } from './exchange.js';
 import { openaiResponsesExchange, storedResponseRequest } from './responses.js';
+import { responseObjectUsage } from './responses-response.js';
 
 export const OPENAI_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
   'chat',
@@ -35,5 +36,6 @@ export function createOpenAIProvider(name: string, config: ProviderSettings): Pr
         : openaiChatExchange(name, chatPath, headers, request, model, client),
     openEmbeddings: (request, model, client) => openaiEmbeddingsExchange(name, embeddingsPath, headers, request, model, client),
     openStoredResponse: (id, action, query) => storedResponseRequest(responsesPath, headers, id, action, query),
+    storedResponseUsage: responseObjectUsage,
   };
 }

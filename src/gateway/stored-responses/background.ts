@@ -1,0 +1,216 @@
+// Responses API calls with `background: true`, metered when they end (`responses.background: meter`). OpenAI answers such
+// a call at once, `queued` and with no usage, then runs the model and bills it afterwards. So the call is not finished
+// when its answer is sent: the gateway keeps it, retrieves the response from the provider that holds it until the
+// response has ended (whether or not the client ever polls), and then settles the call's reservation and writes its
+// ledger row with the usage the ended response reports. The reservation admission made stays held meanwhile, so
+// budgets count the running response at its estimate.
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { SluiceError } from '../../errors.js';
+import type { Usage } from '../../ir/usage.js';
+import type { Provider } from '../../providers/provider.js';
+import { asObject, tryParseJson } from '../../wire/json.js';
+import { request } from '../../wire/undici.js';
+import type { Pool } from 'undici';
+import type { Call } from '../pipeline/call.js';
+
+export type BackgroundMode = 'refuse' | 'meter';
+
+/** The first retrieval after the queued answer, doubled after each one up to the longest wait between two. */
+const FIRST_POLL_MS = 1_000;
+const MAX_POLL_MS = 30_000;
+/** A response still running after this long is recorded as it stands and no longer followed. */
+const GIVE_UP_MS = 24 * 3_600_000;
+const HEADERS_TIMEOUT_MS = 60_000;
+const BODY_TIMEOUT_MS = 120_000;
+
+/** A response's statuses once it has ended (OpenAI's response object, `status`). */
+const ENDED = new Set(['completed', 'incomplete', 'failed', 'cancelled']);
+
+/** How a followed call ended, as its ledger row's error class says it (null: completed or incomplete, as any call). */
+const ERROR_CLASS: Record<string, string | null> = {
+  completed: null,
+  incomplete: null,
+  failed: 'background_failed',
+  cancelled: 'background_cancelled',
+};
+
+interface Followed {
+  id: string;
+  call: Call;
+  /** The provider's name in sluice.yaml (looked up at each retrieval: a reload may change its pool). */
+  provider: string;
+  waitMs: number;
+  timer: NodeJS.Timeout | null;
+  since: number;
+}
+
+export class BackgroundResponses {
+  readonly mode: BackgroundMode;
+  private readonly maxFollowed: number;
+  private readonly followed: Map<string, Followed>;
+  private readonly upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined;
+  private readonly finish: (call: Call) => Promise<void> | undefined;
+  private readonly logger: Logger;
+  private readonly running: Gauge;
+  private readonly ended: Counter<'status'>;
+  private stopped: boolean;
+
+  /**
+   * `upstreamOf`: the current config's provider and pool of a name; `finish`: what ends every call (meter, settle,
+   * record: handlers/finish.ts).
+   */
+  constructor(
+    mode: BackgroundMode,
+    maxFollowed: number,
+    upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined,
+    finish: (call: Call) => Promise<void> | undefined,
+    registry: Registry,
+    logger: Logger,
+  ) {
+    this.mode = mode;
+    this.maxFollowed = maxFollowed;
+    this.followed = new Map();
+    this.upstreamOf = upstreamOf;
+    this.finish = finish;
+    this.logger = logger;
+    this.stopped = false;
+    this.running = new Gauge({
+      name: 'sluice_background_responses',
+      help: 'Background Responses API calls the gateway follows until they end, to meter them',
+      registers: [registry],
+    });
+    this.ended = new Counter({
+      name: 'sluice_background_responses_ended_total',
+      help: 'Background Responses API calls followed to their end, by how they ended (unfinished: the gateway stopped first)',
+      labelNames: ['status'],
+      registers: [registry],
+    });
+  }
+
+  /** Before anything is sent: throws the caller's 400 when background calls are not served, or not this one. */
+  check(stream: boolean): void {
+    if (this.mode === 'refuse')
+      throw new SluiceError(
+        'invalid_request',
+        'background: background responses are not served through this gateway (responses.background: refuse): they run and are billed after the call returns. Send stream: true to keep a long response open instead.',
+        { param: 'background' },
+      );
+    if (stream)
+      throw new SluiceError(
+        'invalid_request',
+        'background: a background response is not streamed through Sluice; send background: true without stream, and retrieve the response (GET /v1/responses/{id}) until it has ended.',
+        { param: 'background' },
+      );
+    if (this.followed.size >= this.maxFollowed)
+      throw new SluiceError(
+        'rate_limited',
+        `background: this gateway already follows ${this.maxFollowed} background responses (responses.maxBackground); retry when some have ended.`,
+        { param: 'background' },
+      );
+  }
+
+  /**
+   * Takes over a call whose provider answered with a queued or running response: it is finished (metered, settled,
+   * recorded) once the response has ended. `answer`: the provider's response object as sent to the client.
+   */
+  follow(call: Call, id: string, answer: string): boolean {
+    const status = asObject(tryParseJson(answer)).status;
+    // Already ended (a provider that ran it at once): the call finishes as any other, with the usage it came with.
+    if (typeof status !== 'string' || ENDED.has(status) || call.target === null || this.stopped) return false;
+    const entry: Followed = { id, call, provider: call.target.provider.name, waitMs: FIRST_POLL_MS, timer: null, since: Date.now() };
+    this.followed.set(id, entry);
+    this.running.set(this.followed.size);
+    this.schedule(entry);
+    return true;
+  }
+
+  /** At the gateway's stop: every call still followed is recorded as it stands (its usage unknown, counted from its prompt). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const finishing: Array<Promise<void>> = [];
+    for (const entry of [...this.followed.values()]) {
+      if (entry.timer !== null) clearTimeout(entry.timer);
+      const done = this.end(entry, null, 'unfinished');
+      if (done !== undefined) finishing.push(done);
+    }
+    if (finishing.length > 0)
+      this.logger.warn({ responses: finishing.length }, 'background responses still running at stop, recorded unmetered');
+    await Promise.allSettled(finishing);
+  }
+
+  private schedule(entry: Followed): void {
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      this.retrieve(entry).catch((error: Error) => {
+        this.logger.warn({ requestId: entry.call.requestId, err: error.message }, 'retrieving a background response failed; retrying');
+        this.again(entry);
+      });
+    }, entry.waitMs);
+    // A followed response never keeps the process alive: the gateway's stop ends them (stop()).
+    entry.timer.unref();
+  }
+
+  private again(entry: Followed): void {
+    if (this.stopped || !this.followed.has(entry.id)) return;
+    if (Date.now() - entry.since > GIVE_UP_MS) {
+      void this.end(entry, null, 'abandoned');
+      return;
+    }
+    entry.waitMs = Math.min(entry.waitMs * 2, MAX_POLL_MS);
+    this.schedule(entry);
+  }
+
+  private async retrieve(entry: Followed): Promise<void> {
+    const upstream = this.upstreamOf(entry.provider);
+    // Its provider gone from the config: nothing left to ask.
+    const open = upstream?.provider.openStoredResponse;
+    const usageOf = upstream?.provider.storedResponseUsage;
+    if (upstream === undefined || open === undefined || usageOf === undefined) {
+      void this.end(entry, null, 'lost');
+      return;
+    }
+    const { provider, pool } = upstream;
+    const wanted = open.call(provider, entry.id, 'retrieve', '');
+    const authorized = provider.authorize === undefined ? wanted : { ...wanted, ...(await provider.authorize({ ...wanted, body: '' })) };
+    const answer = await request(provider.origin + authorized.path, {
+      dispatcher: pool,
+      method: wanted.method,
+      headers: authorized.headers,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      bodyTimeout: BODY_TIMEOUT_MS,
+    });
+    const text = await answer.body.text();
+    if (this.stopped || !this.followed.has(entry.id)) return;
+    if (answer.statusCode === 404) {
+      // Deleted (through Sluice or at the provider) before it ended: what it spent cannot be read any more.
+      void this.end(entry, null, 'lost');
+      return;
+    }
+    if (answer.statusCode === 200) {
+      const response = asObject(tryParseJson(text));
+      if (typeof response.status === 'string' && ENDED.has(response.status)) {
+        void this.end(entry, usageOf(response), response.status);
+        return;
+      }
+    }
+    // Still queued or running, or the provider's trouble (a 429 or 5xx): asked again later.
+    this.again(entry);
+  }
+
+  /** Finishes the call: with the ended response's usage, or (null) with its usage unknown. */
+  private end(entry: Followed, usage: Usage | null, status: string): Promise<void> | undefined {
+    if (!this.followed.delete(entry.id)) return undefined;
+    this.running.set(this.followed.size);
+    this.ended.labels(status).inc();
+    const call = entry.call;
+    if (usage !== null) {
+      call.usage = usage;
+      call.errorClass = ERROR_CLASS[status] ?? null;
+    } else {
+      // Unknown: metering counts the prompt with Sluice's tokenizer (the output is not known), marked estimated.
+      call.errorClass = `background_${status}`;
+    }
+    return this.finish(call);
+  }
+}

@@ -1,0 +1,205 @@
+// Background Responses API calls (`background: true`) with responses.background: meter, driven by the openai SDK against
+// a mock OpenAI that answers them queued, with no usage, and ends them when the test says. The gateway follows each one
+// to its end by retrieving it from the provider itself (the client never polls here), then writes its ledger row with the
+// usage the ended response reports, and settles its budgets.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { json, MockProvider, type Received } from '../support/mock-provider.js';
+import { messageItem, responseObject } from '../support/mock-responses.js';
+import { KEYS, ledgerRows, startTestSluice, type LedgerRow, type TestSluice } from '../support/sluice.js';
+import { until } from '../support/until.js';
+
+const OPENAI_KEY = 'upstream-openai-key-not-real';
+
+/** A mock OpenAI whose background responses stay queued until `end(id, ...)`; every request must carry the key. */
+function backgroundApi() {
+  const responses = new Map<string, Record<string, unknown>>();
+  const retrievals = new Map<string, number>();
+  let next = 0;
+  const responder = (request: Received, res: import('node:http').ServerResponse) => {
+    if (request.headers.authorization !== `Bearer ${OPENAI_KEY}`)
+      return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
+    const url = new URL(request.path, 'http://mock');
+    if (request.method === 'POST' && url.pathname === '/v1/responses') {
+      const id = `resp_bg${(++next).toString(16).padStart(6, '0')}`;
+      if (request.body.background === true && request.body.store === false)
+        return json(res, 400, {
+          error: { message: 'Background mode requires store=true.', type: 'invalid_request_error', param: 'store' },
+        });
+      const response =
+        request.body.background === true
+          ? {
+              ...responseObject([], { input_tokens: 0, output_tokens: 0 }, 'o3-deep-research-2025-06-26', id),
+              status: 'queued',
+              background: true,
+              usage: null,
+            }
+          : responseObject([messageItem('At once')], { input_tokens: 10, output_tokens: 4 }, 'gpt-4o-mini-2024-07-18', id);
+      responses.set(id, response);
+      return json(res, 200, response);
+    }
+    const match = /^\/v1\/responses\/([^/]+)(\/cancel)?$/.exec(url.pathname);
+    const found = match === null ? undefined : responses.get(match[1]!);
+    if (match === null || found === undefined)
+      return json(res, 404, { error: { message: `Response with id '${match?.[1]}' not found.`, type: 'invalid_request_error' } });
+    const id = match[1]!;
+    if (request.method === 'GET') {
+      retrievals.set(id, (retrievals.get(id) ?? 0) + 1);
+      return json(res, 200, found);
+    }
+    if (request.method === 'POST' && match[2] === '/cancel') {
+      // What ran before the cancel is billed: the cancelled response says so in its usage.
+      const cancelled = {
+        ...responseObject([], { input_tokens: 900, output_tokens: 150 }, String(found.model), id),
+        status: 'cancelled',
+        background: true,
+      };
+      responses.set(id, cancelled);
+      return json(res, 200, cancelled);
+    }
+    return json(res, 405, { error: { message: 'no such method', type: 'invalid_request_error' } });
+  };
+  return {
+    responder,
+    retrievals: (id: string) => retrievals.get(id) ?? 0,
+    /** Ends a queued response, as the model finishing would. */
+    end(id: string, status: 'completed' | 'failed', usage: { input_tokens: number; output_tokens: number }) {
+      const model = String(responses.get(id)!.model);
+      responses.set(id, { ...responseObject([messageItem('The report')], usage, model, id), status, background: true });
+    },
+  };
+}
+
+describe('background responses, followed to their end and metered (responses.background: meter)', () => {
+  const api = backgroundApi();
+  let openaiMock: MockProvider;
+  let sluice: TestSluice;
+  let client: OpenAI;
+
+  before(async () => {
+    openaiMock = await MockProvider.start(api.responder);
+    sluice = await startTestSluice({
+      providers: {
+        openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY },
+        anthropic: { type: 'anthropic', baseUrl: openaiMock.url, apiKey: 'sk-ant-not-real' },
+      },
+      models: [
+        { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+        { name: 'claude-sonnet-4-5', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
+      ],
+      responses: { background: 'meter' },
+    });
+    client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice?.stop();
+    await openaiMock?.close();
+  });
+
+  test('a queued response is metered when it completes, with the usage it ends with, though the client never polls', async () => {
+    const queued = await client.responses.create({ model: 'o3-deep-research', input: 'Research otters for an hour', background: true });
+    assert.equal(queued.status, 'queued');
+    const rowsBefore = (await ledgerRows(sluice)).length;
+    // Running: no row yet, and the gateway asks the provider how it stands.
+    await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1, 10_000, 50);
+    assert.equal((await ledgerRows(sluice)).length, rowsBefore, 'no ledger row while the response runs');
+    api.end(queued.id, 'completed', { input_tokens: 1_200, output_tokens: 30_000 });
+    let row: LedgerRow | undefined;
+    await until(
+      'the completed response recorded',
+      async () => {
+        row = (await ledgerRows(sluice)).find((candidate) => candidate.requested_model === 'o3-deep-research');
+        return row !== undefined;
+      },
+      20_000,
+      100,
+    );
+    assert.equal(row!.status, 200);
+    assert.equal(row!.error_class, null);
+    assert.equal(row!.input_tokens, 1_200);
+    assert.equal(row!.output_tokens, 30_000);
+    assert.equal(row!.tokens_estimated, 0);
+    // $10 and $40 per 1M tokens: 0.012 + 1.2 dollars.
+    assert.equal(row!.cost_micro_usd, 1_212_000);
+    // The client can still retrieve it through Sluice, as any stored response.
+    const retrieved = await client.responses.retrieve(queued.id);
+    assert.equal(retrieved.status, 'completed');
+  });
+
+  test('a cancelled one is recorded with what it spent before the cancel', async () => {
+    const queued = await client.responses.create({ model: 'o3-deep-research', input: 'Research beavers', background: true });
+    const cancelled = await client.responses.cancel(queued.id);
+    assert.equal(cancelled.status, 'cancelled');
+    let row: LedgerRow | undefined;
+    await until(
+      'the cancelled response recorded',
+      async () => {
+        row = (await ledgerRows(sluice)).find((candidate) => candidate.error_class === 'background_cancelled');
+        return row !== undefined;
+      },
+      20_000,
+      100,
+    );
+    assert.equal(row!.input_tokens, 900);
+    assert.equal(row!.output_tokens, 150);
+  });
+
+  test('background with stream, and background to a model reached by translation, are refused before anything is sent', async () => {
+    const sent = openaiMock.received.length;
+    await assert.rejects(
+      client.responses.create({ model: 'o3-deep-research', input: 'Research', background: true, stream: true }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === 'background' && /without stream/.test(error.message),
+    );
+    await assert.rejects(
+      client.responses.create({ model: 'claude-sonnet-4-5', input: 'Research', background: true }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === 'background',
+    );
+    assert.equal(openaiMock.received.length, sent, 'nothing reached a provider');
+  });
+
+  test('a response still running when the gateway stops is recorded then, its usage unknown', async () => {
+    const own = await startTestSluice({
+      providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
+      models: [
+        { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      ],
+      responses: { background: 'meter' },
+    });
+    const ownClient = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${own.baseURL}/v1`, maxRetries: 0 });
+    await ownClient.responses.create({ model: 'o3-deep-research', input: 'Research otters at length', background: true });
+    await own.stop();
+    const rows = await ledgerRows(own);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.error_class, 'background_unfinished');
+    // Its prompt, counted by Sluice; what the model wrote is not known.
+    assert.equal(rows[0]!.tokens_estimated, 1);
+    assert.ok(rows[0]!.input_tokens > 0);
+  });
+});
+
+describe('background responses refused by default (responses.background: refuse)', () => {
+  test('a 400 on background, before anything reaches OpenAI', async () => {
+    const api = backgroundApi();
+    const openaiMock = await MockProvider.start(api.responder);
+    const sluice = await startTestSluice({
+      providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+    try {
+      const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+      await assert.rejects(
+        client.responses.create({ model: 'gpt-4o-mini', input: 'Research', background: true }),
+        (error: unknown) =>
+          error instanceof OpenAI.BadRequestError && error.param === 'background' && /responses\.background/.test(error.message),
+      );
+      assert.equal(openaiMock.received.length, 0);
+    } finally {
+      await sluice.stop();
+      await openaiMock.close();
+    }
+  });
+});
