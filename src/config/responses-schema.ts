@@ -22,6 +22,11 @@ export const responsesSchema = z
     maxEntries: z.number().int().positive().max(10_000_000).default(100_000),
     /** Redis store: put before every key. Absent: the counters' keyPrefix and `responses:` (`sluice:responses:`). */
     keyPrefix: z.string().max(64).optional(),
+    /**
+     * A `previous_response_id` while the record cannot be read: open sends it on unchecked (logged, counted), closed
+     * refuses the call with 503 response_records_unavailable. Absent: the counters' failMode.
+     */
+    failMode: z.enum(['open', 'closed']).optional(),
   })
   .strict();
 
