@@ -58,9 +58,23 @@ interface PreparedWebhook {
   logUrl: string;
   secret: string;
   headers: Record<string, string>;
-  /** The guarded pool of the webhook's origin; undefined without a target policy (undici's global dispatcher). */
-  dispatcher: Agent | undefined;
+  /** The connections of the webhook's origin, shared by the webhooks listed on it. */
+  pool: OriginPool;
 }
+
+/** The connections to one origin: open while a listed webhook is on it or a delivery to it is under way. */
+interface OriginPool {
+  readonly origin: string;
+  readonly agent: Agent;
+  /** Deliveries (with their waits between attempts) using it now. */
+  deliveries: number;
+}
+
+/**
+ * The longest a connection to a webhook is kept idle for the next alert, whatever keep-alive the receiver offers
+ * (undici would honour up to 10 minutes). Alerts are rare: a socket per receiver held for minutes buys nothing.
+ */
+const IDLE_CONNECTION_MAX_MS = 30_000;
 
 type AttemptResult =
   | { kind: 'delivered'; status: number }
@@ -78,8 +92,11 @@ export class WebhookNotifier {
   private readonly timeoutMs: number;
   private readonly onOutcome: ((outcome: DeliveryOutcome) => void) | undefined;
   private readonly targets: ProviderTargets | undefined;
-  /** One guarded pool per origin, kept across setWebhooks (a delivery under way may still use it); closed by close(). */
-  private readonly dispatchers = new Map<string, Agent>();
+  /**
+   * One pool per origin listed or still delivered to. An origin that leaves the list is closed at once, or when the
+   * last delivery to it ends (a retry under way keeps its pool): a list that changes over time leaves nothing open.
+   */
+  private readonly pools = new Map<string, OriginPool>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sleepers = new Set<(completed: boolean) => void>();
   private closed = false;
@@ -102,22 +119,28 @@ export class WebhookNotifier {
 
   /** Replaces the webhooks later events go to (the director's list changed); deliveries under way finish as they were. */
   setWebhooks(webhooks: readonly WebhookTarget[]): void {
-    this.webhooks = webhooks.map((webhook, index) => {
-      const prepared = prepare(webhook, index);
-      return { ...prepared, dispatcher: this.dispatcherFor(prepared.requestUrl) };
-    });
+    const prepared = webhooks.map((webhook, index) => prepare(webhook, index));
+    this.webhooks = prepared.map((webhook) => ({ ...webhook, pool: this.poolFor(new URL(webhook.requestUrl).origin) }));
+    for (const pool of [...this.pools.values()]) this.releaseIfUnused(pool);
     if (this.webhooks.length > 0) preloadRequest();
   }
 
-  private dispatcherFor(url: string): Agent | undefined {
-    if (this.targets === undefined) return undefined;
-    const origin = new URL(url).origin;
-    let dispatcher = this.dispatchers.get(origin);
-    if (dispatcher === undefined) {
-      dispatcher = new Agent({ connect: guardedConnector(this.targets, origin) });
-      this.dispatchers.set(origin, dispatcher);
+  private poolFor(origin: string): OriginPool {
+    let pool = this.pools.get(origin);
+    if (pool === undefined) {
+      const connect = this.targets === undefined ? {} : { connect: guardedConnector(this.targets, origin) };
+      pool = { origin, agent: new Agent({ ...connect, keepAliveMaxTimeout: IDLE_CONNECTION_MAX_MS }), deliveries: 0 };
+      this.pools.set(origin, pool);
     }
-    return dispatcher;
+    return pool;
+  }
+
+  /** Closes the pool (its idle connections at once, any on the wire when done) if no listed webhook or delivery uses it. */
+  private releaseIfUnused(pool: OriginPool): void {
+    if (this.closed || pool.deliveries > 0 || this.pools.get(pool.origin) !== pool) return;
+    if (this.webhooks.some((webhook) => webhook.pool === pool)) return;
+    this.pools.delete(pool.origin);
+    pool.agent.close().catch(() => undefined);
   }
 
   get webhookCount(): number {
@@ -177,8 +200,9 @@ export class WebhookNotifier {
     this.closed = true;
     for (const wake of [...this.sleepers]) wake(false);
     await this.drain();
-    await Promise.all([...this.dispatchers.values()].map((dispatcher) => dispatcher.close()));
-    this.dispatchers.clear();
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((pool) => pool.agent.close()));
   }
 
   private track(delivery: Promise<void>): void {
@@ -192,6 +216,7 @@ export class WebhookNotifier {
 
   private async deliver(webhook: PreparedWebhook, event: BudgetAlert, body: string): Promise<void> {
     const context = { eventId: event.id, budget: event.budget, webhook: webhook.logUrl };
+    webhook.pool.deliveries++;
     try {
       for (let attempt = 1; ; attempt++) {
         const result = await this.attemptOnce(webhook, event.id, body);
@@ -231,6 +256,9 @@ export class WebhookNotifier {
         'budget alert webhook delivery failed',
       );
       this.report('failed');
+    } finally {
+      webhook.pool.deliveries--;
+      this.releaseIfUnused(webhook.pool);
     }
   }
 
@@ -252,7 +280,7 @@ export class WebhookNotifier {
         body,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-        ...(webhook.dispatcher === undefined ? {} : { dispatcher: webhook.dispatcher }),
+        dispatcher: webhook.pool.agent,
       });
     } catch (error) {
       // The policy refuses the address the URL reaches now; it will refuse it on every retry too.
@@ -347,7 +375,7 @@ function firstValue(header: string | readonly string[] | undefined | null): stri
   return typeof header === 'string' ? header : header[0];
 }
 
-function prepare(webhook: WebhookTarget, index: number): Omit<PreparedWebhook, 'dispatcher'> {
+function prepare(webhook: WebhookTarget, index: number): Omit<PreparedWebhook, 'pool'> {
   let url: URL;
   try {
     url = new URL(webhook.url);

@@ -29,6 +29,11 @@ export const responsesSchema = z
     background: z.enum(['refuse', 'meter']).default('refuse'),
     /** The most background responses one gateway follows at once; past it, a background call is a 429. */
     maxBackground: z.number().int().positive().max(1_000_000).default(10_000),
+    /**
+     * A `previous_response_id` while the record cannot be read: open sends it on unchecked (logged, counted), closed
+     * refuses the call with 503 response_records_unavailable. Absent: the counters' failMode.
+     */
+    failMode: z.enum(['open', 'closed']).optional(),
   })
   .strict();
 

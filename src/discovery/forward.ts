@@ -153,8 +153,11 @@ function upstreamFailure(res: ClientResponse, status: number, message: string): 
 }
 
 const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/;
-/** Where a batch's input file is uploaded (OpenAI's Files API, and the OpenAI-compatible APIs that copy it). */
-const BATCH_FILE_PATH = /\/files$/;
+/**
+ * Where a batch's input file is uploaded: OpenAI's Files API (and the OpenAI-compatible APIs that copy it), and each
+ * part of one sent through its Uploads API (`POST /uploads/{upload_id}/parts`, the bytes in the form's `data`).
+ */
+const BATCH_FILE_PATH = /\/files$|\/uploads\/[^/]+\/parts$/;
 
 /** Sends one request on and relays its answer; for a catalog host, records what it read once the answer is over. */
 export async function forward(req: ClientRequest, res: ClientResponse, target: Target, deps: ForwardDeps): Promise<void> {

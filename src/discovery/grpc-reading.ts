@@ -1,8 +1,8 @@
 // What the discovery proxy reads of a gRPC call to Vertex AI or the Gemini API: the model from the request's first
 // message, and the usage from each answer message, decoded with protobufjs's Reader by the field numbers of Google's own
 // definitions (googleapis: google/cloud/aiplatform/v1{,beta1}/prediction_service.proto, llm_utility_service.proto;
-// google/ai/generativelanguage/v1{,beta}/generative_service.proto). Only those fields are read; every other is skipped
-// unread. The messages come out of gRPC's framing, compression undone, by grpc-framing.ts.
+// google/ai/generativelanguage/v1{,beta}/generative_service.proto, v1beta/prediction_service.proto). Only those fields
+// are read; every other is skipped unread. The messages come out of gRPC's framing, compression undone, by grpc-framing.ts.
 import protobuf from 'protobufjs/minimal.js';
 import type { Usage } from '../ir/usage.js';
 import { geminiUsage } from '../providers/gemini/response.js';
@@ -83,6 +83,8 @@ function methods(): ReadonlyMap<string, GrpcMethod> {
     add(generative, 'BatchEmbedContents', 'embeddings', [1], null);
     add(generative, 'CountTokens', 'countTokens', [1], null);
   }
+  // The Gemini API's Predict (Imagen): PredictRequest.model = 1 (generativelanguage/v1beta/prediction_service.proto).
+  add('google.ai.generativelanguage.v1beta.PredictionService', 'Predict', 'predict', [1], null);
   return table;
 }
 

@@ -8,6 +8,8 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { BudgetAlert } from '../../src/alerts/alert-event.js';
 import { signWebhook, verifyWebhookSignature, WebhookNotifier, type DeliveryOutcome } from '../../src/alerts/webhooks.js';
+import { ProviderTargets } from '../../src/config/provider-targets.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'whsec-test-secret-not-real-3f9a1c';
 
@@ -21,6 +23,8 @@ interface Delivery {
 class Receiver {
   readonly deliveries: Delivery[] = [];
   url = '';
+  /** Connections open to this receiver now. */
+  openConnections = 0;
   private readonly server: Server;
 
   private constructor(private readonly respond: (attempt: number, res: ServerResponse) => void) {
@@ -32,6 +36,16 @@ class Receiver {
         this.respond(this.deliveries.length, res);
       });
     });
+    this.server.on('connection', (socket) => {
+      this.openConnections++;
+      socket.on('close', () => this.openConnections--);
+    });
+  }
+
+  /** Offers keep-alive for two minutes (the hint a client honours): a connection the client leaves open stays open. */
+  keepIdleConnections(): this {
+    this.server.keepAliveTimeout = 120_000;
+    return this;
   }
 
   static async start(respond: (attempt: number, res: ServerResponse) => void = (_n, res) => answer(res, 204)): Promise<Receiver> {
@@ -319,6 +333,69 @@ describe('budget alert webhooks', () => {
         true,
       );
     }
+  });
+
+  test('a webhook taken off the list has its connections closed, however long its receiver offers to keep them', async () => {
+    const leaving = (await receiver()).keepIdleConnections();
+    const staying = (await receiver()).keepIdleConnections();
+    const outcomes: DeliveryOutcome[] = [];
+    // As the gateway builds it: guarded by the provider-target policy (loopback allowed here).
+    const alerts = notifier([{ url: `${leaving.url}/hook`, secret: SECRET }], {
+      logger: memoryLogger().logger,
+      targets: new ProviderTargets([], []),
+      onOutcome: (o) => outcomes.push(o),
+    });
+    alerts.send(alert());
+    await alerts.drain();
+    assert.deepEqual(outcomes, ['delivered']);
+    assert.equal(leaving.openConnections, 1, 'kept alive for the next alert while the webhook is listed');
+
+    alerts.setWebhooks([{ url: `${staying.url}/hook`, secret: SECRET }]);
+    await until('the connection to the removed webhook is closed', () => leaving.openConnections === 0, 10_000);
+    alerts.send(alert());
+    await alerts.drain();
+    assert.deepEqual(outcomes, ['delivered', 'delivered']);
+    assert.equal(staying.deliveries.length, 1);
+    assert.equal(leaving.deliveries.length, 1);
+
+    // A list that keeps changing (URLs rotated, many receivers over time) leaves nothing open behind it.
+    for (let round = 0; round < 5; round++) {
+      const next = (await receiver()).keepIdleConnections();
+      alerts.setWebhooks([{ url: `${next.url}/hook`, secret: SECRET }]);
+      alerts.send(alert());
+      await alerts.drain();
+      assert.equal(next.deliveries.length, 1);
+    }
+    await until(
+      'only the listed webhook keeps a connection',
+      () => receivers.every((r) => r.openConnections === 0 || r === receivers.at(-1)),
+      10_000,
+    );
+    assert.equal(staying.openConnections, 0);
+  });
+
+  test('a webhook taken off the list while a delivery to it is retrying still gets its retry, then its connections close', async () => {
+    let alerts: WebhookNotifier | undefined;
+    const leaving = (
+      await receiver((attempt, res) => {
+        // The list changes while the first attempt is on the wire: the delivery under way must still be retried.
+        if (attempt === 1) alerts!.setWebhooks([]);
+        answer(res, attempt === 1 ? 503 : 204);
+      })
+    ).keepIdleConnections();
+    const outcomes: DeliveryOutcome[] = [];
+    alerts = notifier([{ url: leaving.url, secret: SECRET }], {
+      logger: memoryLogger().logger,
+      backoffMs: 5,
+      targets: new ProviderTargets([], []),
+      onOutcome: (o) => outcomes.push(o),
+    });
+    alerts.send(alert());
+    await alerts.drain();
+    assert.deepEqual(outcomes, ['retried', 'delivered']);
+    assert.equal(leaving.deliveries.length, 2);
+    await until('the connection to the removed webhook is closed', () => leaving.openConnections === 0, 10_000);
+    assert.equal(alerts.webhookCount, 0);
   });
 
   test('logs one line per outcome and never the secret, the signature, userinfo or the query string', async () => {

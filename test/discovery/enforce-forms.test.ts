@@ -231,6 +231,29 @@ describe('discovery: models named in multipart form fields', () => {
     assert.equal(passed.id, 'file-1');
   });
 
+  test("enforce: a part of a batch file sent through the Uploads API (the openai SDK's uploads.parts.create) is scanned too", async () => {
+    const seen = mock.received.length;
+    const { openai, close } = client(enforcing);
+    // POST /v1/uploads/{upload_id}/parts, the part's bytes in the form's `data` (OpenAI's API reference: Add upload part).
+    await assert.rejects(
+      openai.uploads.parts.create('upload_abc', { data: await toFile(Buffer.from(batchLine('a', 'gpt-4o')), 'part') }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal(error.status, 403);
+        assert.equal(error.code, 'model_not_sanctioned');
+        assert.match(error.message, /openai\/gpt-4o /);
+        return true;
+      },
+    );
+    assert.equal(mock.received.length, seen);
+    const passed = await openai.uploads.parts.create('upload_abc', {
+      data: await toFile(Buffer.from(batchLine('b', 'gpt-4o-mini')), 'part'),
+    });
+    await close();
+    assert.equal(passed.id, 'file-1');
+    assert.equal(mock.received.at(-1)!.path, '/v1/uploads/upload_abc/parts');
+  });
+
   test('observe: a transcription naming an unsanctioned model passes and is inventoried with its model', async () => {
     observing.aggregator.drain();
     const { openai, close } = client(observing);

@@ -30,6 +30,20 @@ async function observed(discovery: RunningDiscovery, calls = 1): Promise<Observa
   return seen;
 }
 
+/**
+ * The Gemini API's Predict (Imagen): PredictRequest { string model = 1; repeated Value instances = 2; Value parameters = 3 }
+ * (googleapis, google/ai/generativelanguage/v1beta/prediction_service.proto).
+ */
+const GEMINI_PREDICT = '/google.ai.generativelanguage.v1beta.PredictionService/Predict';
+
+/** A request naming its model in field 1 (the Gemini API's PredictRequest). */
+function modelRequest(model: string): Uint8Array {
+  return protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .string(model)
+    .finish();
+}
+
 /** A CountTokensRequest naming its `endpoint` (field 1), as Vertex AI's LlmUtilityService takes it. */
 function countTokensRequest(endpoint: string): Uint8Array {
   return protobuf.Writer.create()
@@ -241,6 +255,25 @@ describe('discovery: gRPC calls', () => {
     assert.equal(observation?.model, 'unknown');
     assert.equal(await counter(discovery.metrics.calls, { provider: 'vertex', outcome: 'unparsed' }), unparsed + 1);
   });
+
+  test('a method whose model the proxy does not read still goes on and is inventoried, under model unknown', async () => {
+    mock.respondWith(() => ({ messages: [Buffer.alloc(0)] }));
+    discovery.aggregator.drain();
+    const result = await call('/google.cloud.aiplatform.v1.ModelGardenService/GetPublisherModel', grpcFrame(countTokensRequest(MODEL)));
+    assert.equal(result.trailers['grpc-status'], '0');
+    const observation = (await observed(discovery)).find((item) => item.provider === 'vertex');
+    assert.equal(observation?.model, 'unknown');
+    assert.equal(observation?.calls, 1);
+  });
+
+  test("the Gemini API's PredictionService.Predict (Imagen) is inventoried under the model it names", async () => {
+    mock.respondWith(() => ({ messages: [Buffer.alloc(0)] }));
+    discovery.aggregator.drain();
+    const result = await call(GEMINI_PREDICT, grpcFrame(modelRequest('models/imagen-3.0-generate-002')), GEMINI);
+    assert.equal(result.trailers['grpc-status'], '0');
+    const observation = (await observed(discovery)).find((item) => item.provider === 'gemini');
+    assert.equal(observation?.model, 'imagen-3.0-generate-002');
+  });
 });
 
 describe('discovery: enforce mode over gRPC', () => {
@@ -273,6 +306,8 @@ describe('discovery: enforce mode over gRPC', () => {
           'vertex/gemini-2.5-pro': 'unsanctioned',
           'gemini/gemini-2.0-flash': 'sanctioned',
           'gemini/gemini-1.5-pro': 'unsanctioned',
+          'gemini/imagen-3.0-generate-002': 'sanctioned',
+          'gemini/imagen-4.0-generate-001': 'unsanctioned',
           'vertex/google/gemini-2.5-pro': 'unsanctioned',
         },
       },
@@ -299,6 +334,17 @@ describe('discovery: enforce mode over gRPC', () => {
     assert.match(decodeURIComponent(String(result.headers['grpc-message'])), /vertex\/gemini-2\.5-pro is not sanctioned/);
     assert.equal(mock.received.length, seen);
     assert.equal(await counter(enforcing.metrics.calls, { provider: 'vertex', outcome: 'blocked' }), blocked + 1);
+  });
+
+  test("the Gemini API's Predict of a refused model is refused; a sanctioned one goes on", async () => {
+    const seen = mock.received.length;
+    const refused = await call(GEMINI_PREDICT, grpcFrame(modelRequest('models/imagen-4.0-generate-001')), {}, GEMINI);
+    assert.equal(refused.headers['grpc-status'], '7');
+    assert.match(decodeURIComponent(String(refused.headers['grpc-message'])), /gemini\/imagen-4\.0-generate-001 is not sanctioned/);
+    assert.equal(mock.received.length, seen);
+    const passed = await call(GEMINI_PREDICT, grpcFrame(modelRequest('models/imagen-3.0-generate-002')), {}, GEMINI);
+    assert.equal(passed.trailers['grpc-status'], '0');
+    assert.equal(mock.received.length, seen + 1);
   });
 
   test('a sanctioned model goes on and gets its answer; a streamed one too', async () => {

@@ -351,4 +351,67 @@ describe('stored responses: a record store that cannot be reached', () => {
       await Promise.all([openaiMock.close(), azureMock.close()]);
     }
   });
+
+  // What a continuation does while the record cannot be read follows the deployment's fail mode, as budgets do: `open`
+  // sends it on unchecked (counted), `closed` refuses it in OpenAI's shape with nothing sent upstream. Either way the
+  // answer comes without waiting on the Redis that is known to be down (the test's own timeout bounds it).
+  async function continueWhileUnreachable(config: Record<string, unknown>) {
+    const openaiMock = await MockProvider.start(openaiApi.responder);
+    const azureMock = await MockProvider.start(azureApi.responder);
+    const sluice = await startTestSluice({ ...providers(openaiMock, azureMock), ...config });
+    try {
+      const client = clientOf(sluice, KEYS.checkout);
+      // The record's Redis is down: a write fails, and the store knows it before the continuations.
+      await client.responses.create({ model: 'gpt-4o-mini', input: 'Hello' });
+      await recorded(sluice);
+      const results = [];
+      for (let i = 0; i < 3; i++) {
+        results.push(
+          await statusOf(client.responses.create({ model: 'gpt-4o-mini', input: 'And then?', previous_response_id: `resp_elsewhere${i}` })),
+        );
+      }
+      const continued = openaiMock.received.filter((r) => JSON.stringify(r.body).includes('resp_elsewhere')).length;
+      const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
+      return { results, continued, metrics };
+    } finally {
+      await sluice.stop();
+      await Promise.all([openaiMock.close(), azureMock.close()]);
+    }
+  }
+
+  test('failMode open (the default): a previous_response_id is sent on unchecked, and each unchecked read is counted', async () => {
+    const { results, continued, metrics } = await continueWhileUnreachable({ responses: { store: 'redis://127.0.0.1:1' } });
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200, 200],
+    );
+    assert.equal(continued, 3);
+    assert.match(metrics, /sluice_response_records_failed_total\{operation="read"\} 3\b/);
+  });
+
+  test('failMode closed: a previous_response_id is refused with a 503 in OpenAI’s shape, nothing sent upstream', async () => {
+    const { results, continued } = await continueWhileUnreachable({
+      responses: { store: 'redis://127.0.0.1:1', failMode: 'closed' },
+    });
+    for (const result of results) {
+      assert.equal(result.status, 503);
+      assert.equal(result.error.type, 'api_error');
+      assert.equal(result.error.code, 'response_records_unavailable');
+      assert.equal(result.error.param, 'previous_response_id');
+      assert.match(String(result.error.message), /record of stored responses/);
+    }
+    assert.equal(continued, 0);
+  });
+
+  test('without responses.failMode the counters’ fail mode decides', async () => {
+    const { results, continued } = await continueWhileUnreachable({
+      counters: { url: 'memory', failMode: 'closed' },
+      responses: { store: 'redis://127.0.0.1:1' },
+    });
+    assert.deepEqual(
+      results.map((r) => r.error.code),
+      ['response_records_unavailable', 'response_records_unavailable', 'response_records_unavailable'],
+    );
+    assert.equal(continued, 0);
+  });
 });

@@ -9,21 +9,27 @@ import { MemoryResponseRecords } from './memory.js';
 import { isResponseId, type ResponseOwner, type ResponseRecords } from './records.js';
 import { RedisResponseRecords } from './redis.js';
 
+/** While the record cannot be read, previous_response_id checks that fail are logged at most this often (each is counted). */
+const UNCHECKED_WARNING_INTERVAL_MS = 10_000;
+
 export class StoredResponses {
   readonly records: ResponseRecords;
   private readonly ttlMs: number;
   private readonly logger: Logger;
   private readonly failures: Counter<'operation'>;
   readonly calls: Counter<'action' | 'status'>;
+  /** A previous_response_id while the record cannot be read: sent on unchecked (open) or refused (closed). */
+  private readonly failOpen: boolean;
+  private lastUncheckedWarning = Number.NEGATIVE_INFINITY;
 
   /**
    * `counters`: the counters' backend, which the records follow when `responses.store` is not given (their Redis, under
-   * their key prefix, so deployments that share a Redis keep apart as their counters do). `shared`: in a worker, the
-   * primary's record.
+   * their key prefix, so deployments that share a Redis keep apart as their counters do), and whose fail mode they
+   * follow unless `responses.failMode` is given. `shared`: in a worker, the primary's record.
    */
   constructor(
     config: ResponsesConfig,
-    counters: Pick<CounterSettings, 'url' | 'keyPrefix'>,
+    counters: Pick<CounterSettings, 'url' | 'keyPrefix' | 'failMode'>,
     registry: Registry,
     logger: Logger,
     shared?: ResponseRecords,
@@ -34,6 +40,7 @@ export class StoredResponses {
     this.records =
       store !== 'memory' ? new RedisResponseRecords(store, keyPrefix) : (shared ?? new MemoryResponseRecords(config.maxEntries));
     this.ttlMs = config.ttlSeconds * 1000;
+    this.failOpen = (config.failMode ?? counters.failMode) === 'open';
     this.logger = logger;
     this.failures = new Counter({
       name: 'sluice_response_records_failed_total',
@@ -76,8 +83,9 @@ export class StoredResponses {
   /**
    * Refuses a `previous_response_id` recorded for another consumer: the provider would continue from that consumer's
    * conversation (the same upstream account holds both). An id not recorded passes (made before the record, dropped
-   * past the memory cap, or directly at the provider: the provider decides), and so does any id while the record cannot
-   * be read: the call is not refused for the record's sake (logged and counted).
+   * past the memory cap, or directly at the provider: the provider decides). While the record cannot be read (counted),
+   * the fail mode decides (logged at most once per 10 s): open sends the call on unchecked, closed refuses it with
+   * response_records_unavailable.
    */
   async checkPrevious(consumer: string, id: string): Promise<void> {
     let owner: ResponseOwner | null;
@@ -85,10 +93,23 @@ export class StoredResponses {
       owner = isResponseId(id) ? await this.records.get(id) : null;
     } catch (error) {
       this.failures.labels('read').inc();
-      this.logger.warn(
-        { err: (error as Error).message },
-        'stored responses: previous_response_id not checked, the record could not be read',
-      );
+      // Each failure is counted; the log says so at most once per 10 s, not once per call, as the counters' does.
+      const now = Date.now();
+      if (now - this.lastUncheckedWarning >= UNCHECKED_WARNING_INTERVAL_MS) {
+        this.lastUncheckedWarning = now;
+        this.logger.warn(
+          { err: (error as Error).message },
+          this.failOpen
+            ? 'stored responses: previous_response_id not checked, the record could not be read (fail-open)'
+            : 'stored responses: previous_response_id refused, the record could not be read (fail-closed)',
+        );
+      }
+      if (!this.failOpen)
+        throw new SluiceError(
+          'response_records_unavailable',
+          'The record of stored responses cannot be read now, so previous_response_id cannot be checked; retry later.',
+          { param: 'previous_response_id' },
+        );
       return;
     }
     if (owner !== null && owner.consumer !== consumer)
