@@ -3,7 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
 import { claudeOutputLimit, prefillRefusal, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
-import { claudeToolUseId } from '../shared/tool-use-id.js';
+import { BEDROCK_TOOL_USE_ID_MAX, claudeToolUseId, toolCallIdWithin } from '../shared/tool-use-id.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { converseReasoning } from './reasoning.js';
@@ -33,6 +33,11 @@ const NOT_IN_NAME = /[^A-Za-z0-9()[\]-]+/g;
 const MAX_NAME = 200;
 /** The answer's room beside a thinking budget when the client named no limit (Converse's own default is the model's). */
 const CONVERSE_ANSWER_ROOM = 4096;
+
+/** A tool call id as Converse takes it: its characters and at most 64 of them. */
+function bedrockToolUseId(id: string): string {
+  return toolCallIdWithin(claudeToolUseId(id), BEDROCK_TOOL_USE_ID_MAX);
+}
 
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
@@ -99,7 +104,7 @@ export function bedrockConverseBody(
           }
         for (const part of message.content) blocks.push({ text: part.text });
         for (const call of message.toolCalls)
-          blocks.push({ toolUse: { toolUseId: claudeToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} } });
+          blocks.push({ toolUse: { toolUseId: bedrockToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);
         break;
       }
@@ -107,7 +112,7 @@ export function bedrockConverseBody(
         append('user', [
           {
             toolResult: {
-              toolUseId: claudeToolUseId(message.toolCallId),
+              toolUseId: bedrockToolUseId(message.toolCallId),
               content: message.content.map((part, i) => {
                 const block = toBlock(part, `messages[${index}].content[${i}]`, documentNames);
                 return 'text' in block
