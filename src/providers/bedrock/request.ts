@@ -175,6 +175,17 @@ export function bedrockConverseBody(
     else if (typeof choice === 'object') body.toolConfig.toolChoice = { tool: { name: choice.name } };
     else if (choice === 'auto') body.toolConfig.toolChoice = { auto: {} };
   }
+  if (request.parallelToolCalls === false && body.toolConfig !== undefined && model.converseParallelToolChoice) {
+    // Claude's own tool_choice, of the same type as Converse's (a differing one is refused), carries the setting.
+    const converse = body.toolConfig.toolChoice;
+    const type =
+      converse === undefined || 'auto' in converse
+        ? { type: 'auto' }
+        : 'any' in converse
+          ? { type: 'any' }
+          : { type: 'tool', name: converse.tool.name };
+    body.additionalModelRequestFields = { ...body.additionalModelRequestFields, tool_choice: { ...type, disable_parallel_tool_use: true } };
+  }
   return body;
 }
 
