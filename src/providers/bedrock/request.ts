@@ -154,8 +154,13 @@ export function bedrockConverseBody(
       if (topK !== null) body.additionalModelRequestFields = topK;
     }
   }
-  if (request.stop !== undefined && request.stop.length > 0) {
-    inference.stopSequences = request.stop;
+  // Converse refuses an empty stop sequence (stopSequences "Minimum length of 1"), and Claude one of only whitespace
+  // ("each stop sequence must contain non-whitespace"), both of which OpenAI takes: such ones are left out, as they are
+  // for Claude on Anthropic's API, rather than failing the call.
+  const claude = BEDROCK_CLAUDE.test(modelId);
+  const stop = request.stop?.filter((sequence) => (claude ? sequence.trim() !== '' : sequence !== '')) ?? [];
+  if (stop.length > 0) {
+    inference.stopSequences = stop;
     // Converse says only that a stop sequence ended the answer, not which: Claude's own answer says which, returned
     // when asked for (an Anthropic client is told it, as Anthropic's API tells it).
     body.additionalModelResponseFieldPaths = [STOP_SEQUENCE_PATH];
