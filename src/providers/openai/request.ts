@@ -5,7 +5,13 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import { endUserDigest } from '../shared/end-user-id.js';
 import { OPENAI_TOOL_CALL_ID_MAX, toolCallIdWithin } from '../shared/tool-use-id.js';
-import { openaiReasoningEffort, openaiTakesParallelToolCalls, openaiTakesSampling, openaiTakesStop } from './reasoning.js';
+import {
+  openaiReasoningEffort,
+  openaiTakesMaxTokens,
+  openaiTakesParallelToolCalls,
+  openaiTakesSampling,
+  openaiTakesStop,
+} from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -19,6 +25,12 @@ import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, Ope
 export function openaiChatBody(request: ChatRequest, targetModel: string, client: ClientBody | null, baseModel = targetModel): object {
   if (client?.dialect === 'openai') {
     const body: Record<string, unknown> = { ...client.body, model: targetModel };
+    // The client's max_tokens, right for the model it named, reaches a reasoning model (a target, or a fallback) as the
+    // max_completion_tokens it takes in its place; one the client gave itself wins.
+    if (body.max_tokens !== undefined && !openaiTakesMaxTokens(baseModel)) {
+      if (body.max_completion_tokens === undefined || body.max_completion_tokens === null) body.max_completion_tokens = body.max_tokens;
+      delete body.max_tokens;
+    }
     const thinking = request.messages.some((message) => message.role === 'assistant' && message.reasoning !== undefined);
     if (thinking || request.messages.some(hasLongToolCallId))
       body.messages = carriedMessages(client.body.messages as Array<Record<string, unknown>>);
