@@ -3,13 +3,16 @@
 // characters ("Invalid 'messages[2].tool_calls[0].id': string too long. Expected a string with maximum length 40",
 // code string_above_max_length), and Bedrock's Converse one over 64 (ToolUseBlock / ToolResultBlock toolUseId: "Length
 // Constraints: Minimum length of 1. Maximum length of 64. Pattern: ^[a-zA-Z0-9_-]+$"). A conversation that falls back
-// from Gemini to either must still reach it, with each result still paired with its call.
+// from Gemini to either must still reach it, with each result still paired with its call. The Responses API takes a
+// call_id of at most 64 ("Invalid 'input[95].call_id': string too long. Expected a string with maximum length 64",
+// code string_above_max_length): a Responses client's conversation falling back to OpenAI must reach it too.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, startMockBedrock } from '../support/mock-bedrock.js';
 import { json, MockProvider, openaiCompletion, type Received } from '../support/mock-provider.js';
+import { messageItem, responseObject } from '../support/mock-responses.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 // A Gemini 3 thought signature is opaque base64 of a few hundred bytes.
@@ -65,6 +68,16 @@ describe('tool-call ids carried to another provider', () => {
       json(res, 200, geminiAnswer(request));
     });
     openaiMock = await MockProvider.start((request, res) => {
+      if (request.path.endsWith('/responses')) {
+        const input = request.body.input as Array<{ call_id?: string }>;
+        const at = input.findIndex((item) => (item.call_id?.length ?? 0) > 64);
+        if (at === -1) return json(res, 200, responseObject([messageItem('from GPT')], { input_tokens: 9, output_tokens: 3 }));
+        const length = input[at]!.call_id!.length;
+        const message = `Invalid 'input[${at}].call_id': string too long. Expected a string with maximum length 64, but got a string with length ${length} instead.`;
+        return json(res, 400, {
+          error: { message, type: 'invalid_request_error', param: `input[${at}].call_id`, code: 'string_above_max_length' },
+        });
+      }
       const refused = openaiIdRefusal(request.body);
       if (refused !== null) return json(res, 400, refused);
       json(res, 200, openaiCompletion('from GPT'));
@@ -155,6 +168,33 @@ describe('tool-call ids carried to another provider', () => {
       }
     });
   }
+
+  test("a Responses API client's Gemini call_ids reach OpenAI's Responses API on fallback", async () => {
+    geminiDown = false;
+    const responsesTools: OpenAI.Responses.FunctionTool[] = [
+      { type: 'function', name: 'get_weather', parameters: { type: 'object' }, strict: false },
+    ];
+    const first = await openai.responses.create({ model: 'gemini-then-gpt', tools: responsesTools, input: 'Weather?' });
+    const calls = first.output.filter((item): item is OpenAI.Responses.ResponseFunctionToolCall => item.type === 'function_call');
+    assert.equal(calls.length, 2);
+    assert.ok(calls[0]!.call_id.length > 64, 'the signed call id is long');
+    geminiDown = true;
+    const second = await openai.responses.create({
+      model: 'gemini-then-gpt',
+      tools: responsesTools,
+      input: [
+        { role: 'user', content: 'Weather?' },
+        ...calls.map((call) => ({ type: 'function_call' as const, call_id: call.call_id, name: call.name, arguments: call.arguments })),
+        ...calls.map((call) => ({ type: 'function_call_output' as const, call_id: call.call_id, output: 'sunny' })),
+      ],
+    });
+    assert.equal(second.output_text, 'from GPT');
+    const sent = openaiMock.received.at(-1)!.body.input as Array<{ call_id?: string }>;
+    const ids = sent.slice(1).map((item) => item.call_id);
+    assert.equal(ids[0], ids[2]);
+    assert.equal(ids[1], ids[3]);
+    assert.notEqual(ids[0], ids[1]);
+  });
 
   test("an Anthropic client's Gemini tool_use ids reach OpenAI on fallback", async () => {
     geminiDown = false;

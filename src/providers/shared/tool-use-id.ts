@@ -13,6 +13,8 @@ const NOT_TAKEN = /[^a-zA-Z0-9_-]/g;
 
 /** OpenAI's longest tool call id (Chat Completions' tool_calls[].id and tool_call_id). */
 export const OPENAI_TOOL_CALL_ID_MAX = 40;
+/** The Responses API's longest call_id ("Invalid 'input[95].call_id': string too long. Expected ... maximum length 64"). */
+export const RESPONSES_CALL_ID_MAX = 64;
 /** Bedrock Converse's longest toolUseId. */
 export const BEDROCK_TOOL_USE_ID_MAX = 64;
 
