@@ -22,6 +22,11 @@ function digest(id: string): string {
   return createHash('sha256').update(id).digest('hex').slice(0, 12);
 }
 
+/** Whether Claude takes `id` as it is. */
+export function claudeTakesToolUseId(id: string): boolean {
+  return TAKEN.test(id);
+}
+
 /**
  * `id` as Claude takes it: as it is when it can be, else with the characters it refuses made `_` and a digest of the
  * whole id added, so that a call and its result (the same id) still pair up and two ids never become one.
