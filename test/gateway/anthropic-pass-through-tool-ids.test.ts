@@ -42,6 +42,7 @@ describe("an Anthropic client's tool ids from another provider, passed through t
             });
         }
       }
+      if (request.path.endsWith('/count_tokens')) return json(res, 200, { input_tokens: 42 });
       json(res, 200, anthropicMessage('from Claude'));
     });
     sluice = await startTestSluice({
@@ -51,6 +52,7 @@ describe("an Anthropic client's tool ids from another provider, passed through t
       },
       models: [
         { name: 'gpt-4o-mini', targets: [{ provider: 'kimi', model: 'kimi-k2' }] },
+        { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5-20250929' }] },
         {
           name: 'kimi-then-claude',
           targets: [
@@ -94,5 +96,21 @@ describe("an Anthropic client's tool ids from another provider, passed through t
     const sent = claude.received.at(-1)!.body.messages as Array<{ content: Array<{ id?: string; tool_use_id?: string }> }>;
     assert.match(sent[1]!.content[0]!.id!, ID);
     assert.equal(sent[2]!.content[0]!.tool_use_id, sent[1]!.content[0]!.id);
+  });
+
+  test("Anthropic's token count takes such a conversation too", async () => {
+    const counted = await anthropic.messages.countTokens({
+      model: 'claude',
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'functions.get_weather:0', name: 'get_weather', input: { city: 'Paris' } }],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'functions.get_weather:0', content: 'sunny' }] },
+      ],
+    });
+    assert.equal(counted.input_tokens, 42);
   });
 });

@@ -148,7 +148,7 @@ export function anthropicRequestBody(
  * Sluice gave it, another provider's when the conversation began there (an OpenAI-compatible server's
  * `functions.get_weather:0`), which Claude refuses. The body itself when every id is Claude's kind, as nearly always.
  */
-function withClaudeToolUseIds(body: Record<string, unknown>): Record<string, unknown> {
+export function withClaudeToolUseIds(body: Record<string, unknown>): Record<string, unknown> {
   const messages = body.messages;
   if (!Array.isArray(messages) || !messages.some((message) => blocksOf(message).some(hasForeignId))) return body;
   return {
