@@ -150,8 +150,22 @@ function awsOpening(event: AwsEvent): Opening {
 const KIND = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
 function kindOf(error: Record<string, unknown>): string {
-  for (const field of [error.type, error.status, error.code]) if (typeof field === 'string' && KIND.test(field)) return field;
-  return 'error';
+  return errorKindOf([error.type, error.status, error.code]) ?? 'error';
+}
+
+/**
+ * The kind an error's fields name: the first that is a kind with a known status, else the first that is a name at all,
+ * else undefined. OpenAI names a rate limit by what ran out (`type: "tokens"` or `"requests"`) and its kind in `code`
+ * (`rate_limit_exceeded`), so a field later in the list may be the one that tells.
+ */
+export function errorKindOf(fields: readonly unknown[]): string | undefined {
+  let name: string | undefined;
+  for (const field of fields) {
+    if (typeof field !== 'string' || !KIND.test(field)) continue;
+    if (KIND_STATUS[field.toLowerCase()] !== undefined) return field;
+    name ??= field;
+  }
+  return name;
 }
 
 /** The HTTP status a provider answers an error of the kind named with (500 for a kind not known), case aside. */

@@ -10,7 +10,7 @@ import {
 } from '../shared/claude-models.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import { endUserDigest } from '../shared/end-user-id.js';
-import { claudeToolUseId } from '../shared/tool-use-id.js';
+import { claudeTakesToolUseId, claudeToolUseId } from '../shared/tool-use-id.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
 import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
@@ -32,7 +32,7 @@ export function anthropicRequestBody(
   answer: JsonAnswerTool | null,
   model: ClaudeModelFeatures,
 ): object {
-  if (client?.dialect === 'anthropic') return { ...client.body, model: targetModel };
+  if (client?.dialect === 'anthropic') return withClaudeToolUseIds({ ...client.body, model: targetModel });
   // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
   const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, THINKING_ANSWER_ROOM);
   const system: string[] = [];
@@ -141,6 +141,44 @@ export function anthropicRequestBody(
   }
   if (request.user !== undefined) body.metadata = { user_id: claudeUserId(request.user) };
   return body;
+}
+
+/**
+ * An Anthropic client's own body with its tool_use and tool_result ids as Claude takes them: the client keeps the ids
+ * Sluice gave it, another provider's when the conversation began there (an OpenAI-compatible server's
+ * `functions.get_weather:0`), which Claude refuses. The body itself when every id is Claude's kind, as nearly always.
+ */
+export function withClaudeToolUseIds(body: Record<string, unknown>): Record<string, unknown> {
+  const messages = body.messages;
+  if (!Array.isArray(messages) || !messages.some((message) => blocksOf(message).some(hasForeignId))) return body;
+  return {
+    ...body,
+    messages: messages.map((message: unknown) => {
+      const blocks = blocksOf(message);
+      if (!blocks.some(hasForeignId)) return message;
+      return {
+        ...(message as Record<string, unknown>),
+        content: blocks.map((block) => {
+          if (!hasForeignId(block)) return block;
+          const { id, tool_use_id: toolUseId } = block as { id?: unknown; tool_use_id?: unknown };
+          return typeof id === 'string' && block.type === 'tool_use'
+            ? { ...block, id: claudeToolUseId(id) }
+            : { ...block, tool_use_id: claudeToolUseId(toolUseId as string) };
+        }),
+      };
+    }),
+  };
+}
+
+function blocksOf(message: unknown): Array<Record<string, unknown>> {
+  const content = typeof message === 'object' && message !== null ? (message as { content?: unknown }).content : undefined;
+  return Array.isArray(content) ? (content as Array<Record<string, unknown>>) : [];
+}
+
+function hasForeignId(block: Record<string, unknown>): boolean {
+  if (typeof block !== 'object' || block === null) return false;
+  const id = block.type === 'tool_use' ? block.id : block.type === 'tool_result' ? block.tool_use_id : undefined;
+  return typeof id === 'string' && !claudeTakesToolUseId(id);
 }
 
 /** A block of a tool_result's content. */

@@ -3,7 +3,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
 import { claudeOutputLimit, prefillRefusal, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
-import { claudeToolUseId } from '../shared/tool-use-id.js';
+import { BEDROCK_TOOL_USE_ID_MAX, claudeToolUseId, toolCallIdWithin } from '../shared/tool-use-id.js';
 import { claudeThinking } from '../shared/claude-thinking.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { converseReasoning } from './reasoning.js';
@@ -33,6 +33,11 @@ const NOT_IN_NAME = /[^A-Za-z0-9()[\]-]+/g;
 const MAX_NAME = 200;
 /** The answer's room beside a thinking budget when the client named no limit (Converse's own default is the model's). */
 const CONVERSE_ANSWER_ROOM = 4096;
+
+/** A tool call id as Converse takes it: its characters and at most 64 of them. */
+function bedrockToolUseId(id: string): string {
+  return toolCallIdWithin(claudeToolUseId(id), BEDROCK_TOOL_USE_ID_MAX);
+}
 
 function unsupported(param: string, what: string): SluiceError {
   return new SluiceError('unsupported_by_provider', `Provider bedrock does not support ${what}.`, { param });
@@ -99,7 +104,7 @@ export function bedrockConverseBody(
           }
         for (const part of message.content) blocks.push({ text: part.text });
         for (const call of message.toolCalls)
-          blocks.push({ toolUse: { toolUseId: claudeToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} } });
+          blocks.push({ toolUse: { toolUseId: bedrockToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);
         break;
       }
@@ -107,7 +112,7 @@ export function bedrockConverseBody(
         append('user', [
           {
             toolResult: {
-              toolUseId: claudeToolUseId(message.toolCallId),
+              toolUseId: bedrockToolUseId(message.toolCallId),
               content: message.content.map((part, i) => {
                 const block = toBlock(part, `messages[${index}].content[${i}]`, documentNames);
                 return 'text' in block
@@ -149,8 +154,13 @@ export function bedrockConverseBody(
       if (topK !== null) body.additionalModelRequestFields = topK;
     }
   }
-  if (request.stop !== undefined && request.stop.length > 0) {
-    inference.stopSequences = request.stop;
+  // Converse refuses an empty stop sequence (stopSequences "Minimum length of 1"), and Claude one of only whitespace
+  // ("each stop sequence must contain non-whitespace"), both of which OpenAI takes: such ones are left out, as they are
+  // for Claude on Anthropic's API, rather than failing the call.
+  const claude = BEDROCK_CLAUDE.test(modelId);
+  const stop = request.stop?.filter((sequence) => (claude ? sequence.trim() !== '' : sequence !== '')) ?? [];
+  if (stop.length > 0) {
+    inference.stopSequences = stop;
     // Converse says only that a stop sequence ended the answer, not which: Claude's own answer says which, returned
     // when asked for (an Anthropic client is told it, as Anthropic's API tells it).
     body.additionalModelResponseFieldPaths = [STOP_SEQUENCE_PATH];
@@ -169,6 +179,17 @@ export function bedrockConverseBody(
     if (choice === 'required') body.toolConfig.toolChoice = { any: {} };
     else if (typeof choice === 'object') body.toolConfig.toolChoice = { tool: { name: choice.name } };
     else if (choice === 'auto') body.toolConfig.toolChoice = { auto: {} };
+  }
+  if (request.parallelToolCalls === false && body.toolConfig !== undefined && model.converseParallelToolChoice) {
+    // Claude's own tool_choice, of the same type as Converse's (a differing one is refused), carries the setting.
+    const converse = body.toolConfig.toolChoice;
+    const type =
+      converse === undefined || 'auto' in converse
+        ? { type: 'auto' }
+        : 'any' in converse
+          ? { type: 'any' }
+          : { type: 'tool', name: converse.tool.name };
+    body.additionalModelRequestFields = { ...body.additionalModelRequestFields, tool_choice: { ...type, disable_parallel_tool_use: true } };
   }
   return body;
 }

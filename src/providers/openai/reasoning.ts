@@ -59,3 +59,13 @@ export function openaiTakesStop(model: string): boolean {
 export function openaiTakesParallelToolCalls(model: string): boolean {
   return !O_SERIES.test(model);
 }
+
+/**
+ * Whether `model` takes Chat Completions' `max_tokens`: the o-series and GPT-5 and later refuse it ("Unsupported
+ * parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."); every other does.
+ */
+export function openaiTakesMaxTokens(model: string): boolean {
+  if (O_SERIES.test(model)) return false;
+  const match = GPT5.exec(model);
+  return match === null || Number(match[1]) < 5;
+}

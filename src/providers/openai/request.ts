@@ -4,7 +4,14 @@ import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../../ir/
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import { endUserDigest } from '../shared/end-user-id.js';
-import { openaiReasoningEffort, openaiTakesParallelToolCalls, openaiTakesSampling, openaiTakesStop } from './reasoning.js';
+import { OPENAI_TOOL_CALL_ID_MAX, toolCallIdWithin } from '../shared/tool-use-id.js';
+import {
+  openaiReasoningEffort,
+  openaiTakesMaxTokens,
+  openaiTakesParallelToolCalls,
+  openaiTakesSampling,
+  openaiTakesStop,
+} from './reasoning.js';
 import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, OpenAIMessage } from './wire.js';
 
 /**
@@ -18,22 +25,43 @@ import type { OpenAIChatRequest, OpenAIContentPart, OpenAIEmbeddingsRequest, Ope
 export function openaiChatBody(request: ChatRequest, targetModel: string, client: ClientBody | null, baseModel = targetModel): object {
   if (client?.dialect === 'openai') {
     const body: Record<string, unknown> = { ...client.body, model: targetModel };
-    if (request.messages.some((message) => message.role === 'assistant' && message.reasoning !== undefined))
-      body.messages = withoutThinkingBlocks(client.body.messages as Array<Record<string, unknown>>);
+    // The client's max_tokens, right for the model it named, reaches a reasoning model (a target, or a fallback) as the
+    // max_completion_tokens it takes in its place; one the client gave itself wins.
+    if (body.max_tokens !== undefined && !openaiTakesMaxTokens(baseModel)) {
+      if (body.max_completion_tokens === undefined || body.max_completion_tokens === null) body.max_completion_tokens = body.max_tokens;
+      delete body.max_tokens;
+    }
+    const thinking = request.messages.some((message) => message.role === 'assistant' && message.reasoning !== undefined);
+    if (thinking || request.messages.some(hasLongToolCallId))
+      body.messages = carriedMessages(client.body.messages as Array<Record<string, unknown>>);
     if (request.stream) body.stream_options = { ...(client.body.stream_options as object | undefined), include_usage: true };
     return body;
   }
   return fromIR(request, targetModel, baseModel);
 }
 
+/** Whether a message names a tool call by an id longer than OpenAI takes (one another provider gave). */
+function hasLongToolCallId(message: ChatMessage): boolean {
+  if (message.role === 'tool') return message.toolCallId.length > OPENAI_TOOL_CALL_ID_MAX;
+  return message.role === 'assistant' && message.toolCalls.some((call) => call.id.length > OPENAI_TOOL_CALL_ID_MAX);
+}
+
 /**
- * The messages without the thinking blocks Sluice gave with Claude's answers (thinking_blocks, its own field): a
- * conversation begun on Claude may move to OpenAI, which knows no such field.
+ * The messages as OpenAI takes them from a conversation begun elsewhere: without the thinking blocks Sluice gave with
+ * Claude's answers (thinking_blocks, its own field, which OpenAI knows nothing of), and with tool call ids another
+ * provider gave (Gemini's, with its thought signature) in as many characters as OpenAI takes.
  */
-function withoutThinkingBlocks(messages: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+function carriedMessages(messages: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
   return messages.map((message) => {
-    if (message.thinking_blocks === undefined) return message;
     const { thinking_blocks: _carried, ...rest } = message;
+    if (typeof rest.tool_call_id === 'string') rest.tool_call_id = toolCallIdWithin(rest.tool_call_id, OPENAI_TOOL_CALL_ID_MAX);
+    if (Array.isArray(rest.tool_calls)) {
+      rest.tool_calls = rest.tool_calls.map((call: unknown) =>
+        typeof call === 'object' && call !== null && typeof (call as { id?: unknown }).id === 'string'
+          ? { ...call, id: toolCallIdWithin((call as { id: string }).id, OPENAI_TOOL_CALL_ID_MAX) }
+          : call,
+      );
+    }
     return rest;
   });
 }
@@ -148,9 +176,10 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
     // A tool message has no field saying the call failed (Anthropic's is_error): its content does, or the model reads
     // the failure's text as the tool's answer. Several texts are kept apart as the client kept them (joinText).
     const content = message.isError === true ? failed(joinText(texts)) : joinText(texts);
-    out.push({ role: 'tool', tool_call_id: message.toolCallId, content });
+    const id = toolCallIdWithin(message.toolCallId, OPENAI_TOOL_CALL_ID_MAX);
+    out.push({ role: 'tool', tool_call_id: id, content });
     if (images > 0) {
-      toolImages.push({ type: 'text', text: `Images returned by tool call ${message.toolCallId}:` });
+      toolImages.push({ type: 'text', text: `Images returned by tool call ${id}:` });
       for (const part of message.content) if (part.type === 'image') toolImages.push(imageUrlPart(part));
     }
   }
@@ -173,7 +202,7 @@ function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>): OpenAIMessa
       const out: OpenAIMessage = { role: 'assistant', content: content === '' && message.toolCalls.length > 0 ? null : content };
       if (message.toolCalls.length > 0) {
         out.tool_calls = message.toolCalls.map((call) => ({
-          id: call.id,
+          id: toolCallIdWithin(call.id, OPENAI_TOOL_CALL_ID_MAX),
           type: 'function',
           function: { name: call.name, arguments: call.arguments },
         }));

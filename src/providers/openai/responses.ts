@@ -5,6 +5,7 @@
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { StoredResponseAction, StoredResponseRequest } from '../provider.js';
 import type { ChatExchange, ChatPassThrough, Redactor } from '../../wire/exchange.js';
+import { RESPONSES_CALL_ID_MAX, toolCallIdWithin } from '../shared/tool-use-id.js';
 import { openaiPassedFailure } from './errors.js';
 import { responsesAnswerId, responsesAnswerUsage, responsesChatResponse } from './responses-response.js';
 import { ResponsesStreamDecoder, ResponsesStreamRelay } from './responses-stream.js';
@@ -28,12 +29,34 @@ export function openaiResponsesExchange(
 ): ChatExchange {
   return {
     provider,
-    request: { path, headers, body: JSON.stringify({ ...clientBody, model }) },
+    request: { path, headers, body: JSON.stringify(withCallIdsWithin({ ...clientBody, model })) },
     passThrough: PASS_THROUGH,
     response: responsesChatResponse,
     streamDecoder,
     failure: openaiPassedFailure,
   };
+}
+
+/**
+ * The body with every input item's call_id in as many characters as the Responses API takes: a conversation begun on
+ * another provider carries its ids (a Gemini call's, with its thought signature, runs to hundreds), each made its start
+ * and a digest, the same for a call and its output. The body itself when no id is too long, as nearly always.
+ */
+function withCallIdsWithin(body: Record<string, unknown>): Record<string, unknown> {
+  const input = body.input;
+  if (!Array.isArray(input) || !input.some(hasLongCallId)) return body;
+  return {
+    ...body,
+    input: input.map((item: unknown) =>
+      hasLongCallId(item) ? { ...item, call_id: toolCallIdWithin(item.call_id, RESPONSES_CALL_ID_MAX) } : item,
+    ),
+  };
+}
+
+function hasLongCallId(item: unknown): item is { call_id: string } {
+  if (typeof item !== 'object' || item === null) return false;
+  const id = (item as { call_id?: unknown }).call_id;
+  return typeof id === 'string' && id.length > RESPONSES_CALL_ID_MAX;
 }
 
 const STORED_RESPONSE_CALLS: Record<StoredResponseAction, { method: StoredResponseRequest['method']; suffix: string }> = {

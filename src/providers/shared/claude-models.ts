@@ -26,6 +26,12 @@ export interface ClaudeModelFeatures {
    */
   prefill: boolean;
   /**
+   * Whether Converse takes Claude's own `tool_choice` in additionalModelRequestFields, the one place for
+   * `disable_parallel_tool_use` (Converse's toolChoice has no such field): Claude 4.5 and later on Bedrock. Older Claude
+   * refused the key there ("extraneous key [disable_parallel_tool_use] is not permitted").
+   */
+  converseParallelToolChoice: boolean;
+  /**
    * The most output tokens it gives (claudeMaxOutputTokens): what a client that names no max_tokens is given, as OpenAI
    * gives its models' whole output. Null for a model Sluice cannot place.
    */
@@ -43,6 +49,7 @@ const AS_BEFORE: Omit<ClaudeModelFeatures, 'maxOutputTokens'> = {
   topEffort: 'max',
   sampling: true,
   prefill: true,
+  converseParallelToolChoice: false,
 };
 
 /** Claude 3.7 Sonnet, named the older way (claude-3-7-sonnet-20250219), the first Claude to think. */
@@ -75,6 +82,7 @@ export function claudeModelFeatures(modelId: string, platform: 'anthropic' | 'be
     topEffort: from47 ? 'xhigh' : 'max',
     sampling: !from47,
     prefill: !from46,
+    converseParallelToolChoice: from45 && platform === 'bedrock',
     maxOutputTokens,
   };
 }
