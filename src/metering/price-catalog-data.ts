@@ -68,24 +68,29 @@ const GROUNDING_QUERY_PER_1K = 14;
 const OPENAI_TOOLS = { webSearch: WEB_SEARCH_PER_1K, fileSearch: FILE_SEARCH_PER_1K } as const;
 
 /**
- * A Claude model; `long`: its input and output prices once a prompt is past 200k tokens (cache reads and writes
- * included), for the models with the 1M context window, the cache prices at the same multiples of input.
+ * A Claude model; `long`: its input and output prices once a prompt is past `above` tokens (200k unless stated; cache
+ * reads and writes included), the cache prices at the same multiples of input; `cacheRead`: its cache-read price where
+ * it is not 0.1x input.
  */
 const claude = (
   provider: 'anthropic' | 'bedrock',
   model: string,
   input: number,
   output: number,
-  long?: { input: number; output: number },
+  long?: { above?: number; input: number; output: number },
+  cacheRead?: number,
 ): CatalogEntry => ({
   provider,
   model,
   input,
   output,
   ...claudeCachePrices(input),
+  ...(cacheRead !== undefined && { cachedInput: cacheRead }),
   // Anthropic's web search tool; Bedrock offers none.
   ...(provider === 'anthropic' && { webSearch: WEB_SEARCH_PER_1K }),
-  ...(long !== undefined && { longContext: { above: 200_000, ...long, ...claudeCachePrices(long.input) } }),
+  ...(long !== undefined && {
+    longContext: { above: long.above ?? 200_000, input: long.input, output: long.output, ...claudeCachePrices(long.input) },
+  }),
 });
 
 /**
@@ -93,8 +98,8 @@ const claude = (
  * `global.` profile's (Anthropic's list prices); a geographic profile or a regional endpoint costs 10% more
  * (platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock, "Global versus regional endpoints").
  */
-const claudeOnBedrock = (model: string, input: number, output: number, long?: { input: number; output: number }): CatalogEntry => ({
-  ...claude('bedrock', model, input, output, long),
+const claudeOnBedrock = (model: string, input: number, output: number): CatalogEntry => ({
+  ...claude('bedrock', model, input, output),
   regionalPremium: 1.1,
 });
 
@@ -226,8 +231,15 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   // Anthropic: cache reads at 0.1x input, 5-minute cache writes at 1.25x input, 1-hour cache writes at 2x
   // (platform.claude.com/docs/en/about-claude/pricing). Opus 4.6 and Sonnet 4.6 bill their whole 1M context window at
   // these prices (no long-context premium since the window's general availability, 2026-03-13).
+  // The model pages (platform.claude.com/docs/en/models/<model>/overview): Opus 5.5 reads its cache at $0.20, 0.05x
+  // input; Haiku 5.5 bills every token of a prompt past 100,000 tokens at $0.50 / $2.50 (cache at the same multiples).
+  claude('anthropic', 'claude-opus-5-5', 4, 20, undefined, 0.2),
+  claude('anthropic', 'claude-sonnet-5-5', 2, 10),
+  claude('anthropic', 'claude-haiku-5-5', 0.1, 0.5, { above: 100_000, input: 0.5, output: 2.5 }),
   claude('anthropic', 'claude-opus-5', 5, 25),
   claude('anthropic', 'claude-sonnet-5', 2, 10),
+  claude('anthropic', 'claude-opus-4-8', 5, 25),
+  claude('anthropic', 'claude-opus-4-7', 5, 25),
   claude('anthropic', 'claude-opus-4-6', 5, 25),
   claude('anthropic', 'claude-sonnet-4-6', 3, 15),
   claude('anthropic', 'claude-opus-4-5', 5, 25),

@@ -2,8 +2,12 @@
 import type { Pricing } from './cost.js';
 import { PRICE_CATALOG_AS_OF, PRICE_CATALOG_ENTRIES, PRICE_CATALOG_SOURCE, type CatalogEntry } from './price-catalog-data.js';
 
-/** What may follow a catalog name in a versioned model name: a date, a version, or a moving alias. */
-const VERSION_SUFFIX = /^(\d|v\d|latest|preview)/;
+/**
+ * What may follow a catalog name in a versioned model name: a date (`2024-07-18`, `20251001`), a three-digit version
+ * (`001`), a `v` version, or a moving alias. Not a digit or two: `claude-opus-5-5` is a model of its own, not a version of
+ * `claude-opus-5`, and is priced only by its own entry.
+ */
+const VERSION_SUFFIX = /^(\d{3}|v\d|latest|preview)/;
 
 /** A Bedrock model ARN's resource type and id (as policy/resources.ts reads it). */
 const BEDROCK_ARN = /^arn:aws[\w-]*:bedrock:[^:]*:[^:]*:(foundation-model|inference-profile|application-inference-profile)\/(.+)$/;

@@ -32,10 +32,10 @@ function claudeAnswer(model: string) {
   };
 }
 
-/** The cost in micro-USD of USAGE at a price in USD per 1M tokens (reads 0.1x input, 5-minute writes 1.25x). */
-function costAt(input: number, output: number, premium = 1): number {
+/** The cost in micro-USD of USAGE at a price in USD per 1M tokens (reads 0.1x input unless stated, 5-minute writes 1.25x). */
+function costAt(input: number, output: number, premium = 1, cacheRead = input * 0.1): number {
   return Math.round(
-    (USAGE.input * input + USAGE.cacheRead * input * 0.1 + USAGE.cacheWrite * input * 1.25 + USAGE.output * output) * premium,
+    (USAGE.input * input + USAGE.cacheRead * cacheRead + USAGE.cacheWrite * input * 1.25 + USAGE.output * output) * premium,
   );
 }
 
@@ -46,6 +46,13 @@ const ANTHROPIC_MODELS = [
   { id: 'claude-opus-4-5', input: 5, output: 25 },
   { id: 'claude-opus-5', input: 5, output: 25 },
   { id: 'claude-sonnet-5', input: 2, output: 10 },
+  { id: 'claude-opus-4-7', input: 5, output: 25 },
+  { id: 'claude-opus-4-8', input: 5, output: 25 },
+  { id: 'claude-sonnet-5-5', input: 2, output: 10 },
+  // Cache reads at 0.05x input, not 0.1x.
+  { id: 'claude-opus-5-5', input: 4, output: 20, cacheRead: 0.2 },
+  // Up to 100,000 prompt tokens (this call's 1,000); past them $0.50 / $2.50.
+  { id: 'claude-haiku-5-5', input: 0.1, output: 0.5 },
 ];
 
 /** Bedrock model ids and what a call to each costs: the regional profiles of Sonnet 4.5 and later at 10% more. */
@@ -98,7 +105,7 @@ describe('current Claude models are priced on Anthropic, Bedrock and Vertex AI',
     await Promise.all([anthropicMock.close(), bedrock.close()]);
   });
 
-  test('on Anthropic: Opus 4.6, Sonnet 4.6, Opus 4.5, Opus 5 and Sonnet 5 at their list prices, cache reads and writes too', async () => {
+  test('on Anthropic: Opus 4.5 to 5.5, Sonnet 4.6 to 5.5 and Haiku 5.5 at their list prices, cache reads and writes too', async () => {
     const client = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
     for (const { id } of ANTHROPIC_MODELS) {
       const answer = await client.messages.create({ model: id, max_tokens: 64, messages: [{ role: 'user', content: 'Price me.' }] });
@@ -107,7 +114,7 @@ describe('current Claude models are priced on Anthropic, Bedrock and Vertex AI',
     const rows = await ledgerRows(sluice);
     assert.deepEqual(
       ANTHROPIC_MODELS.map(({ id }) => [id, rows.find((row) => row.requested_model === id)?.cost_micro_usd]),
-      ANTHROPIC_MODELS.map(({ id, input, output }) => [id, costAt(input, output)]),
+      ANTHROPIC_MODELS.map(({ id, input, output, cacheRead }) => [id, costAt(input, output, 1, cacheRead)]),
     );
   });
 
@@ -133,6 +140,32 @@ describe('current Claude models are priced on Anthropic, Bedrock and Vertex AI',
     assert.equal(catalog.lookup('bedrock', 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3'), undefined);
     // Not a geography: a model id is never read as one.
     assert.equal(catalog.lookup('bedrock', 'xx.anthropic.claude-opus-4-6-v1'), undefined);
+  });
+
+  test('Haiku 5.5 bills every token of a prompt past 100,000 tokens at its long-prompt prices', () => {
+    const haiku = new PriceCatalog().lookup('anthropic', 'claude-haiku-5-5');
+    assert.deepEqual(haiku?.longContext, {
+      above: 100_000,
+      input: 0.5,
+      output: 2.5,
+      cachedInput: 0.05,
+      cacheWrite: 0.625,
+      cacheWrite1h: 1,
+    });
+    assert.deepEqual([haiku?.cachedInput, haiku?.cacheWrite, haiku?.cacheWrite1h], [0.01, 0.125, 0.2]);
+  });
+
+  test('a point release after a catalog name is not priced as that name: claude-opus-5-6 is unknown, not Opus 5', () => {
+    const catalog = new PriceCatalog();
+    assert.equal(catalog.lookup('anthropic', 'claude-opus-5-6'), undefined);
+    assert.equal(catalog.lookup('anthropic', 'claude-sonnet-4-7'), undefined);
+    assert.equal(catalog.lookup('vertex', 'claude-opus-5-6'), undefined);
+    // Dates and versions still resolve to their base.
+    assert.equal(catalog.lookup('anthropic', 'claude-opus-4-5-20251101')?.input, 5);
+    assert.equal(catalog.lookup('anthropic', 'claude-haiku-4-5-20251001')?.input, 1);
+    assert.equal(catalog.lookup('openai', 'gpt-4o-mini-2024-07-18')?.input, 0.15);
+    assert.equal(catalog.lookup('gemini', 'gemini-2.0-flash-001')?.input, 0.1);
+    assert.equal(catalog.lookup('anthropic', 'claude-sonnet-4-5-latest')?.input, 3);
   });
 
   test("on Vertex AI: Claude's ids there, at Anthropic's list prices", () => {
