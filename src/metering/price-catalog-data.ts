@@ -35,6 +35,8 @@ export interface CatalogEntry {
   priority?: TierPricing;
   /** Token prices at OpenAI's flex tier, half the standard ones, for the models that offer it. */
   flex?: TierPricing;
+  /** The multiple of every token price when the answer says the call ran US-only (Anthropic's `inference_geo: "us"`). */
+  usOnlyInference?: number;
   /**
    * Bedrock: the multiple of its token prices a call pays when served by a geographic cross-region inference profile
    * (`us.`, `eu.`, `jp.`, `apac.` ...) or in one region, rather than by the `global.` profile, whose prices these are.
@@ -102,6 +104,12 @@ const claudeOnBedrock = (model: string, input: number, output: number): CatalogE
   ...claude('bedrock', model, input, output),
   regionalPremium: 1.1,
 });
+
+/**
+ * A Claude model from Opus 4.6 on, on the Claude API: US-only inference (`inference_geo: "us"`) at 1.1x every token price
+ * (platform.claude.com/docs/en/about-claude/pricing, "Data residency pricing").
+ */
+const usOnly = (entry: CatalogEntry): CatalogEntry => ({ ...entry, usOnlyInference: 1.1 });
 
 /** Anthropic's cache prices: reads at 0.1x input, 5-minute writes at 1.25x, 1-hour writes at 2x. */
 function claudeCachePrices(input: number) {
@@ -233,15 +241,15 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   // these prices (no long-context premium since the window's general availability, 2026-03-13).
   // The model pages (platform.claude.com/docs/en/models/<model>/overview): Opus 5.5 reads its cache at $0.20, 0.05x
   // input; Haiku 5.5 bills every token of a prompt past 100,000 tokens at $0.50 / $2.50 (cache at the same multiples).
-  claude('anthropic', 'claude-opus-5-5', 4, 20, undefined, 0.2),
-  claude('anthropic', 'claude-sonnet-5-5', 2, 10),
-  claude('anthropic', 'claude-haiku-5-5', 0.1, 0.5, { above: 100_000, input: 0.5, output: 2.5 }),
-  claude('anthropic', 'claude-opus-5', 5, 25),
-  claude('anthropic', 'claude-sonnet-5', 2, 10),
-  claude('anthropic', 'claude-opus-4-8', 5, 25),
-  claude('anthropic', 'claude-opus-4-7', 5, 25),
-  claude('anthropic', 'claude-opus-4-6', 5, 25),
-  claude('anthropic', 'claude-sonnet-4-6', 3, 15),
+  usOnly(claude('anthropic', 'claude-opus-5-5', 4, 20, undefined, 0.2)),
+  usOnly(claude('anthropic', 'claude-sonnet-5-5', 2, 10)),
+  usOnly(claude('anthropic', 'claude-haiku-5-5', 0.1, 0.5, { above: 100_000, input: 0.5, output: 2.5 })),
+  usOnly(claude('anthropic', 'claude-opus-5', 5, 25)),
+  usOnly(claude('anthropic', 'claude-sonnet-5', 2, 10)),
+  usOnly(claude('anthropic', 'claude-opus-4-8', 5, 25)),
+  usOnly(claude('anthropic', 'claude-opus-4-7', 5, 25)),
+  usOnly(claude('anthropic', 'claude-opus-4-6', 5, 25)),
+  usOnly(claude('anthropic', 'claude-sonnet-4-6', 3, 15)),
   claude('anthropic', 'claude-opus-4-5', 5, 25),
   claude('anthropic', 'claude-opus-4-1-20250805', 15, 75),
   claude('anthropic', 'claude-opus-4-20250514', 15, 75),

@@ -45,6 +45,7 @@ export class PriceCatalog {
       if (entry.longContext !== undefined) pricing.longContext = entry.longContext;
       if (entry.priority !== undefined) pricing.priority = entry.priority;
       if (entry.flex !== undefined) pricing.flex = entry.flex;
+      if (entry.usOnlyInference !== undefined) pricing.usOnlyInference = entry.usOnlyInference;
       models.set(entry.model, pricing);
     }
   }
