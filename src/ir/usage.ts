@@ -41,6 +41,11 @@ export interface Usage {
    * `service_tier` in the answer: `priority` at a premium, `flex` at half); absent for the standard tier.
    */
   serviceTier?: ServiceTier;
+  /**
+   * Where the provider says the call ran, when it is a geography it prices apart (Anthropic's `usage.inference_geo`:
+   * `us` for US-only inference, 1.1x on Claude Opus 4.6 and later, Pricing.usOnlyInference); absent for global routing.
+   */
+  inferenceGeo?: 'us';
 }
 
 /** The processing tiers a provider prices apart from its standard one (Pricing.priority, Pricing.flex). */

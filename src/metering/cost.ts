@@ -36,6 +36,11 @@ export interface Pricing {
    * of such a call is billed at these prices, its output too.
    */
   longContext?: LongContextPricing | undefined;
+  /**
+   * The multiple of every token price (input, output, cache reads and writes) a call pays when the provider says it ran
+   * US-only (Anthropic's `inference_geo: "us"`: 1.1 on Claude Opus 4.6 and later); standard prices when absent.
+   */
+  usOnlyInference?: number | undefined;
   /** Token prices when the provider says the call was served at its priority tier (OpenAI's `service_tier`). */
   priority?: TierPricing | undefined;
   /** Token prices when it was served at the flex tier. */
@@ -80,12 +85,14 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
   const output = rates.output;
   const writePrice = long?.cacheWrite ?? pricing.cacheWrite ?? input;
   const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
+  const geo = usage.inferenceGeo === 'us' ? (pricing.usOnlyInference ?? 1) : 1;
   return Math.round(
-    uncached * input +
+    (uncached * input +
       usage.cachedInputTokens * cachedInput +
       (usage.cacheWriteTokens - hourWrites) * writePrice +
       hourWrites * (long?.cacheWrite1h ?? pricing.cacheWrite1h ?? writePrice) +
-      usage.outputTokens * output +
+      usage.outputTokens * output) *
+      geo +
       characters +
       // USD per 1,000 searches (or calls) is 1,000 micro-USD per search.
       ((usage.webSearches ?? 0) * (pricing.webSearch ?? 0) +

@@ -3,7 +3,7 @@
 // Source: the providers' public pricing pages (openai.com/api/pricing, anthropic.com/pricing,
 // aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, both prompt sizes),
 // cloud.google.com/vertex-ai/generative-ai/pricing (where Vertex AI's price differs from the Gemini API's)).
-// Checked: 2026-11-24. Config `pricing` on a model overrides these.
+// Checked: 2026-12-07 (Claude), 2026-11-24 (the rest). Config `pricing` on a model overrides these.
 
 import type { LongContextPricing, TierPricing } from './cost.js';
 
@@ -35,11 +35,18 @@ export interface CatalogEntry {
   priority?: TierPricing;
   /** Token prices at OpenAI's flex tier, half the standard ones, for the models that offer it. */
   flex?: TierPricing;
+  /** The multiple of every token price when the answer says the call ran US-only (Anthropic's `inference_geo: "us"`). */
+  usOnlyInference?: number;
+  /**
+   * Bedrock: the multiple of its token prices a call pays when served by a geographic cross-region inference profile
+   * (`us.`, `eu.`, `jp.`, `apac.` ...) or in one region, rather than by the `global.` profile, whose prices these are.
+   */
+  regionalPremium?: number;
 }
 
 export const PRICE_CATALOG_SOURCE =
   "Providers' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier, Vertex AI)";
-export const PRICE_CATALOG_AS_OF = '2026-11-24';
+export const PRICE_CATALOG_AS_OF = '2026-12-07';
 
 /**
  * USD per 1,000 web searches: Anthropic's web search tool, for every Claude; OpenAI's `web_search` tool in the Responses
@@ -63,25 +70,46 @@ const GROUNDING_QUERY_PER_1K = 14;
 const OPENAI_TOOLS = { webSearch: WEB_SEARCH_PER_1K, fileSearch: FILE_SEARCH_PER_1K } as const;
 
 /**
- * A Claude model; `long`: its input and output prices once a prompt is past 200k tokens (cache reads and writes
- * included), for the models with the 1M context window, the cache prices at the same multiples of input.
+ * A Claude model; `long`: its input and output prices once a prompt is past `above` tokens (200k unless stated; cache
+ * reads and writes included), the cache prices at the same multiples of input; `cacheRead`: its cache-read price where
+ * it is not 0.1x input.
  */
 const claude = (
   provider: 'anthropic' | 'bedrock',
   model: string,
   input: number,
   output: number,
-  long?: { input: number; output: number },
+  long?: { above?: number; input: number; output: number },
+  cacheRead?: number,
 ): CatalogEntry => ({
   provider,
   model,
   input,
   output,
   ...claudeCachePrices(input),
+  ...(cacheRead !== undefined && { cachedInput: cacheRead }),
   // Anthropic's web search tool; Bedrock offers none.
   ...(provider === 'anthropic' && { webSearch: WEB_SEARCH_PER_1K }),
-  ...(long !== undefined && { longContext: { above: 200_000, ...long, ...claudeCachePrices(long.input) } }),
+  ...(long !== undefined && {
+    longContext: { above: long.above ?? 200_000, input: long.input, output: long.output, ...claudeCachePrices(long.input) },
+  }),
 });
+
+/**
+ * A Claude model on Bedrock from Sonnet 4.5 on, offered through cross-region inference profiles: its prices are the
+ * `global.` profile's (Anthropic's list prices); a geographic profile or a regional endpoint costs 10% more
+ * (platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock, "Global versus regional endpoints").
+ */
+const claudeOnBedrock = (model: string, input: number, output: number): CatalogEntry => ({
+  ...claude('bedrock', model, input, output),
+  regionalPremium: 1.1,
+});
+
+/**
+ * A Claude model from Opus 4.6 on, on the Claude API: US-only inference (`inference_geo: "us"`) at 1.1x every token price
+ * (platform.claude.com/docs/en/about-claude/pricing, "Data residency pricing").
+ */
+const usOnly = (entry: CatalogEntry): CatalogEntry => ({ ...entry, usOnlyInference: 1.1 });
 
 /** Anthropic's cache prices: reads at 0.1x input, 5-minute writes at 1.25x, 1-hour writes at 2x. */
 function claudeCachePrices(input: number) {
@@ -209,6 +237,20 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   { provider: 'openai', model: 'text-embedding-3-large', input: 0.13, output: 0 },
   { provider: 'openai', model: 'text-embedding-ada-002', input: 0.1, output: 0 },
   // Anthropic: cache reads at 0.1x input, 5-minute cache writes at 1.25x input, 1-hour cache writes at 2x
+  // (platform.claude.com/docs/en/about-claude/pricing). Opus 4.6 and Sonnet 4.6 bill their whole 1M context window at
+  // these prices (no long-context premium since the window's general availability, 2026-03-13).
+  // The model pages (platform.claude.com/docs/en/models/<model>/overview): Opus 5.5 reads its cache at $0.20, 0.05x
+  // input; Haiku 5.5 bills every token of a prompt past 100,000 tokens at $0.50 / $2.50 (cache at the same multiples).
+  usOnly(claude('anthropic', 'claude-opus-5-5', 4, 20, undefined, 0.2)),
+  usOnly(claude('anthropic', 'claude-sonnet-5-5', 2, 10)),
+  usOnly(claude('anthropic', 'claude-haiku-5-5', 0.1, 0.5, { above: 100_000, input: 0.5, output: 2.5 })),
+  usOnly(claude('anthropic', 'claude-opus-5', 5, 25)),
+  usOnly(claude('anthropic', 'claude-sonnet-5', 2, 10)),
+  usOnly(claude('anthropic', 'claude-opus-4-8', 5, 25)),
+  usOnly(claude('anthropic', 'claude-opus-4-7', 5, 25)),
+  usOnly(claude('anthropic', 'claude-opus-4-6', 5, 25)),
+  usOnly(claude('anthropic', 'claude-sonnet-4-6', 3, 15)),
+  claude('anthropic', 'claude-opus-4-5', 5, 25),
   claude('anthropic', 'claude-opus-4-1-20250805', 15, 75),
   claude('anthropic', 'claude-opus-4-20250514', 15, 75),
   // With the 1M context window (beta context-1m-2025-08-07), a prompt past 200k bills every token at $6 / $22.50
@@ -219,7 +261,17 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   claude('anthropic', 'claude-haiku-4-5', 1, 5),
   claude('anthropic', 'claude-3-5-haiku-20241022', 0.8, 4),
   claude('anthropic', 'claude-3-haiku-20240307', 0.25, 1.25),
-  // AWS Bedrock, on-demand in us-east-1
+  // AWS Bedrock: Claude by its base model id, which its cross-region inference profiles (global., us., eu., jp., apac.)
+  // prefix (platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock, "API model IDs"); Bedrock serves
+  // Sonnet 4.5 and 4 with a 200k context window, so at no long-context prices
+  claudeOnBedrock('anthropic.claude-opus-4-6-v1', 5, 25),
+  claudeOnBedrock('anthropic.claude-sonnet-4-6', 3, 15),
+  claudeOnBedrock('anthropic.claude-opus-4-5-20251101-v1:0', 5, 25),
+  claudeOnBedrock('anthropic.claude-sonnet-4-5-20250929-v1:0', 3, 15),
+  claudeOnBedrock('anthropic.claude-haiku-4-5-20251001-v1:0', 1, 5),
+  claude('bedrock', 'anthropic.claude-opus-4-1-20250805-v1:0', 15, 75),
+  claude('bedrock', 'anthropic.claude-sonnet-4-20250514-v1:0', 3, 15),
+  // On-demand in us-east-1
   claude('bedrock', 'anthropic.claude-3-7-sonnet-20250219-v1:0', 3, 15),
   claude('bedrock', 'anthropic.claude-3-5-sonnet-20241022-v2:0', 3, 15),
   claude('bedrock', 'anthropic.claude-3-5-haiku-20241022-v1:0', 0.8, 4),

@@ -2,8 +2,17 @@
 import type { Pricing } from './cost.js';
 import { PRICE_CATALOG_AS_OF, PRICE_CATALOG_ENTRIES, PRICE_CATALOG_SOURCE, type CatalogEntry } from './price-catalog-data.js';
 
-/** What may follow a catalog name in a versioned model name: a date, a version, or a moving alias. */
-const VERSION_SUFFIX = /^(\d|v\d|latest|preview)/;
+/**
+ * What may follow a catalog name in a versioned model name: a date (`2024-07-18`, `20251001`), a three-digit version
+ * (`001`), a `v` version, or a moving alias. Not a digit or two: `claude-opus-5-5` is a model of its own, not a version of
+ * `claude-opus-5`, and is priced only by its own entry.
+ */
+const VERSION_SUFFIX = /^(\d{3}|v\d|latest|preview)/;
+
+/** A Bedrock model ARN's resource type and id (as policy/resources.ts reads it). */
+const BEDROCK_ARN = /^arn:aws[\w-]*:bedrock:[^:]*:[^:]*:(foundation-model|inference-profile|application-inference-profile)\/(.+)$/;
+/** A cross-region inference profile's geography, before `<vendor>.<model>`. */
+const BEDROCK_GEOGRAPHY = /^(us|eu|apac|jp|au|ca|us-gov|global)\.(?=[a-z0-9-]+\.[^.])/;
 
 /** Provider types that bill at another catalog's list prices (Vertex AI: its own entries first, then the Gemini API's). */
 const CATALOG_OF: Record<string, string> = { 'azure-openai': 'openai', vertex: 'gemini' };
@@ -13,11 +22,15 @@ export class PriceCatalog {
   readonly asOf = PRICE_CATALOG_AS_OF;
   private readonly byProvider: Map<string, Map<string, Pricing>>;
   private readonly resolved: Map<string, Pricing | null>;
+  /** Bedrock models whose geographic profiles cost a multiple of their global prices, by model id. */
+  private readonly regionalPremium: Map<string, number>;
 
   constructor(entries: readonly CatalogEntry[] = PRICE_CATALOG_ENTRIES) {
     this.byProvider = new Map();
     this.resolved = new Map();
+    this.regionalPremium = new Map();
     for (const entry of entries) {
+      if (entry.regionalPremium !== undefined) this.regionalPremium.set(entry.model, entry.regionalPremium);
       let models = this.byProvider.get(entry.provider);
       if (models === undefined) this.byProvider.set(entry.provider, (models = new Map()));
       const pricing: Pricing = { input: entry.input, output: entry.output };
@@ -32,6 +45,7 @@ export class PriceCatalog {
       if (entry.longContext !== undefined) pricing.longContext = entry.longContext;
       if (entry.priority !== undefined) pricing.priority = entry.priority;
       if (entry.flex !== undefined) pricing.flex = entry.flex;
+      if (entry.usOnlyInference !== undefined) pricing.usOnlyInference = entry.usOnlyInference;
       models.set(entry.model, pricing);
     }
   }
@@ -47,9 +61,34 @@ export class PriceCatalog {
     if (cached !== undefined) return cached ?? undefined;
     const found = claudeOnVertex
       ? this.match(catalog, model.replace('@', '-'))
-      : ((providerType === 'vertex' ? this.match('vertex', model) : undefined) ?? this.match(catalog, model));
+      : providerType === 'bedrock'
+        ? this.matchBedrock(model)
+        : ((providerType === 'vertex' ? this.match('vertex', model) : undefined) ?? this.match(catalog, model));
     this.resolved.set(key, found ?? null);
     return found;
+  }
+
+  /**
+   * A Bedrock model by its id, a cross-region inference profile's (`global.anthropic.claude-opus-4-6-v1`,
+   * `us.anthropic.claude-sonnet-4-6`) or an ARN's; a profile other than `global.`, and a model called in its region,
+   * at the model's regional premium. An application inference profile's id does not say what it serves: no price.
+   */
+  private matchBedrock(model: string): Pricing | undefined {
+    const arn = BEDROCK_ARN.exec(model);
+    if (arn?.[1] === 'application-inference-profile') return undefined;
+    const id = arn === null ? model : arn[2]!;
+    const geography = BEDROCK_GEOGRAPHY.exec(id)?.[1];
+    const base = geography === undefined ? id : id.slice(geography.length + 1);
+    const found = this.match('bedrock', base);
+    const premium = found === undefined || geography === 'global' ? undefined : this.premiumOf(base);
+    return premium === undefined ? found : withPremium(found!, premium);
+  }
+
+  private premiumOf(model: string): number | undefined {
+    const exact = this.regionalPremium.get(model);
+    if (exact !== undefined) return exact;
+    for (const [name, premium] of this.regionalPremium) if (model.startsWith(name)) return premium;
+    return undefined;
   }
 
   private match(catalog: string, model: string): Pricing | undefined {
@@ -72,4 +111,21 @@ export class PriceCatalog {
     }
     return best === undefined ? undefined : models.get(best);
   }
+}
+
+/** Token prices times a premium (a Bedrock regional endpoint's), to the micro-USD per 1M tokens. */
+function withPremium(pricing: Pricing, premium: number): Pricing {
+  const scale = (price: number) => Math.round(price * premium * 1e6) / 1e6;
+  const scaled: Pricing = { ...pricing, input: scale(pricing.input), output: scale(pricing.output) };
+  if (pricing.cachedInput !== undefined) scaled.cachedInput = scale(pricing.cachedInput);
+  if (pricing.cacheWrite !== undefined) scaled.cacheWrite = scale(pricing.cacheWrite);
+  if (pricing.cacheWrite1h !== undefined) scaled.cacheWrite1h = scale(pricing.cacheWrite1h);
+  if (pricing.longContext !== undefined) {
+    const long = pricing.longContext;
+    scaled.longContext = { ...long, input: scale(long.input), output: scale(long.output) };
+    if (long.cachedInput !== undefined) scaled.longContext.cachedInput = scale(long.cachedInput);
+    if (long.cacheWrite !== undefined) scaled.longContext.cacheWrite = scale(long.cacheWrite);
+    if (long.cacheWrite1h !== undefined) scaled.longContext.cacheWrite1h = scale(long.cacheWrite1h);
+  }
+  return scaled;
 }

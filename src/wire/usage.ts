@@ -32,5 +32,6 @@ export function mergeUsage(into: Usage, part: Partial<Usage>): void {
   if (part.webSearches !== undefined) into.webSearches = part.webSearches;
   if (part.fileSearches !== undefined) into.fileSearches = part.fileSearches;
   if (part.serviceTier !== undefined) into.serviceTier = part.serviceTier;
+  if (part.inferenceGeo !== undefined) into.inferenceGeo = part.inferenceGeo;
   if (part.inputTokens !== undefined || part.outputTokens !== undefined) into.reported = true;
 }

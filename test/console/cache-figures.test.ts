@@ -130,16 +130,17 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
     assert.equal(await page.getByTestId('overview-saved').innerText(), usdText(saved));
     assert.equal(await page.getByTestId('overview-cache-writes').innerText(), countText(writes));
     assert.match(await page.getByTestId('overview-cache-writes').locator('..').innerText(), /\(1,500 for 1 hour\)/);
-    // Consumer, calls, spend, cache writes, saved.
+    // Consumer, calls, unpriced calls, spend, cache writes, saved.
     assert.deepEqual(await cells(page, 'Top consumers this month', 'checkout-service'), [
       'checkout-service',
       '2',
+      '0',
       '$0.02',
       '4,000',
       '$0.00',
     ]);
-    assert.deepEqual(await cells(page, 'Top consumers this month', 'search-service'), ['search-service', '3', '$1.25', '0', '$2.50']);
-    assert.deepEqual(await cells(page, 'Top models this month', 'claude-sonnet'), ['claude-sonnet', '5', '$1.27', '4,000', '$2.50']);
+    assert.deepEqual(await cells(page, 'Top consumers this month', 'search-service'), ['search-service', '3', '0', '$1.25', '0', '$2.50']);
+    assert.deepEqual(await cells(page, 'Top models this month', 'claude-sonnet'), ['claude-sonnet', '5', '0', '$1.27', '4,000', '$2.50']);
     await screenshot(page, 'console-cache-overview-light');
     assert.deepEqual(errors, []);
     await close();

@@ -1,7 +1,9 @@
 // The overview as an operator reads it when not every call has a price: a team whose calls were all to a model without a
 // price is named "unpriced" in the spend chart's legend, never "$0.00" (the chargeback's Unpriced column counts the same
 // calls); a team whose calls were all refused cost nothing and is not in the legend; and the calls tile counts the
-// refused and the failed calls. One Sluice (mock provider on loopback, SQLite in a temp folder), one Chromium.
+// refused and the failed calls; the top consumers and top models tables count a row's unpriced calls and name the
+// spend of a row of unpriced calls only "unpriced", not "$0.00". One Sluice (mock provider on loopback, SQLite in a
+// temp folder), one Chromium.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
@@ -99,6 +101,38 @@ describe('the overview when some calls have no price', { skip: skip ?? false }, 
       .getByRole('row')
       .filter({ hasText: /^research/ });
     assert.equal(await research.getByRole('cell').nth(4).innerText(), '2');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+  test('the top consumers and top models tables count unpriced calls and never show their spend as $0.00', async () => {
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    const errors = consoleErrors(page);
+    await signIn(page, consoleURL, BOOTSTRAP);
+    const row = (table: string, name: string) =>
+      page
+        .getByRole('region', { name: table })
+        .getByRole('row')
+        .filter({ has: page.getByRole('cell', { name, exact: true }) });
+    const cells = async (table: string, name: string) =>
+      (await row(table, name).getByRole('cell').allInnerTexts()).map((text) => text.trim());
+    await row('Top consumers this month', 'research-bot').waitFor();
+    const headers = await page.getByRole('region', { name: 'Top consumers this month' }).getByRole('columnheader').allTextContents();
+    assert.deepEqual(
+      headers.map((text) => text.trim()),
+      ['consumer', 'Calls', 'Unpriced', 'Spend', 'Cache writes', 'Saved'],
+    );
+    // Two served calls to a model without a price: counted as the chargeback counts them, their spend not known.
+    const research = await cells('Top consumers this month', 'research-bot');
+    assert.deepEqual(research.slice(0, 4), ['research-bot', '2', '2', 'unpriced']);
+    const houseModel = await cells('Top models this month', 'house-model');
+    assert.deepEqual([houseModel[0], ...houseModel.slice(2, 4)], ['house-model', '2', 'unpriced']);
+    // A priced consumer shows its spend and no unpriced calls.
+    const checkout = await cells('Top consumers this month', 'checkout-service');
+    assert.equal(checkout[2], '0');
+    assert.match(checkout[3]!, /^\$\d/);
+    assert.notEqual(checkout[3], '$0.00');
+    await screenshot(page, 'overview-unpriced-top-tables');
     assert.deepEqual(errors, []);
     await context.close();
   });

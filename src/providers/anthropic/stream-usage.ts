@@ -30,6 +30,8 @@ export class AnthropicStreamUsage {
     if (usage.cache_creation !== undefined) part.cacheWrite1hTokens = this.cacheWrite1h;
     const searches = anthropicWebSearches(usage);
     if (searches !== undefined && searches > 0) part.webSearches = searches;
+    // US-only inference (https://platform.claude.com/docs/en/build-with-claude/data-residency), priced at a premium.
+    if (usage.inference_geo === 'us') part.inferenceGeo = 'us';
     return part;
   }
 
@@ -54,6 +56,7 @@ export class AnthropicStreamUsage {
     // The searches so far, as message_delta counts them (cumulative, like its token figures).
     const searches = anthropicWebSearches(usage);
     if (searches !== undefined) part.webSearches = searches;
-    return output === undefined && input === undefined && searches === undefined ? null : part;
+    if (usage.inference_geo === 'us') part.inferenceGeo = 'us';
+    return output === undefined && input === undefined && searches === undefined && part.inferenceGeo === undefined ? null : part;
   }
 }

@@ -152,8 +152,18 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
   return <StackedBars x={chart.x} series={chart.series} title={`Spend per day by ${by}, last 30 days`} />;
 }
 
+/**
+ * A row's spend: its cost, or "unpriced" when every call it was charged for was to a model without a price (its spend is
+ * not known, not $0.00); the Unpriced column counts those calls, as the chargeback's does.
+ */
+function TopSpend({ item }: { item: UsageItem }) {
+  if (item.cost.microUsd === 0 && item.unpricedCalls > 0) return <span class="muted">unpriced</span>;
+  return <>{usd(item.cost.microUsd)}</>;
+}
+
 function TopTable({ title, items, dimension }: { title: string; items: UsageItem[]; dimension: string }) {
-  const ranked = [...items].sort((a, b) => b.cost.microUsd - a.cost.microUsd).slice(0, 5);
+  // By spend; among rows of equal spend (rows of unpriced calls only among them), by calls.
+  const ranked = [...items].sort((a, b) => b.cost.microUsd - a.cost.microUsd || b.calls - a.calls).slice(0, 5);
   return (
     <section class="card" aria-labelledby={`top-${dimension}`}>
       <h2 id={`top-${dimension}`}>{title}</h2>
@@ -167,6 +177,10 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
                 <th scope="col">{dimension}</th>
                 <th scope="col" class="num">
                   Calls
+                </th>
+                {/* Served calls of a model without a price: their cost is in no figure here, so say how many. */}
+                <th scope="col" class="num">
+                  Unpriced
                 </th>
                 <th scope="col" class="num">
                   Spend
@@ -184,7 +198,10 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
                 <tr key={item.group[dimension]}>
                   <td class="name">{item.group[dimension] || <span class="muted">unattributed</span>}</td>
                   <td class="num">{count(item.calls)}</td>
-                  <td class="num">{usd(item.cost.microUsd)}</td>
+                  <td class="num">{count(item.unpricedCalls)}</td>
+                  <td class="num">
+                    <TopSpend item={item} />
+                  </td>
                   <td class="num">{count(item.cacheWriteTokens)}</td>
                   <td class="num">{usd(item.saved.microUsd)}</td>
                 </tr>
