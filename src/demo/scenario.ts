@@ -298,6 +298,14 @@ export interface DemoObservation {
   costMicroUsd: number | null;
 }
 
+/** What an undeclared caller's calls cost, as the discovery proxy prices what it sees (the catalog, Mistral's declared price). */
+export function observedCost(caller: (typeof UNDECLARED_CALLERS)[number], inputTokens: number, outputTokens: number): number | null {
+  return costMicroUsd(
+    { inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true },
+    priceOf(caller.provider, caller.model),
+  );
+}
+
 /** One observation per caller per day, over the days before `to`. */
 export function historyObservations(to: number, days: number, seed = 61): DemoObservation[] {
   const random = seededRandom(seed);
@@ -316,10 +324,7 @@ export function historyObservations(to: number, days: number, seed = 61): DemoOb
         calls,
         inputTokens,
         outputTokens,
-        costMicroUsd: costMicroUsd(
-          { inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true },
-          priceOf(caller.provider, caller.model),
-        ),
+        costMicroUsd: observedCost(caller, inputTokens, outputTokens),
       });
     }
   }

@@ -2,7 +2,7 @@
 // embeddings, Anthropic's Messages API with a cached system prompt) every second or two, and the discovery proxy
 // reporting the undeclared callers it keeps seeing.
 import type { Profile } from './scenario.js';
-import { DEMO_CONSUMERS, seededRandom, UNDECLARED_CALLERS } from './scenario.js';
+import { DEMO_CONSUMERS, observedCost, seededRandom, UNDECLARED_CALLERS } from './scenario.js';
 
 export interface TrafficOptions {
   gatewayURL: string;
@@ -107,6 +107,8 @@ async function observe(options: TrafficOptions, random: () => number): Promise<v
           calls,
           inputTokens: calls * caller.input,
           outputTokens: calls * caller.output,
+          // Priced as the discovery proxy prices what it sees; the history's observations are too.
+          costMicroUsd: observedCost(caller, calls * caller.input, calls * caller.output),
         },
       ],
     }),

@@ -79,6 +79,27 @@ describe('sluice demo', { skip: skip ?? false }, () => {
     await context.close();
   });
 
+  test("the discovery proxy's live reports are priced, as its history is (no unpriced calls of a catalog model)", async () => {
+    const adminURL = consoleURL.replace(/\/console\/$/, '');
+    const since = Date.now();
+    const deadline = since + 120_000;
+    for (;;) {
+      const response = await fetch(`${adminURL}/api/transactions?limit=200`, { headers: { authorization: `Bearer ${adminToken}` } });
+      assert.equal(response.status, 200);
+      const { items } = (await response.json()) as { items: Array<{ api: string; startedAt: string; model: string; cost: unknown }> };
+      const live = items.filter((item) => item.api === 'discovery' && Date.parse(item.startedAt) >= since - 60_000);
+      if (live.length > 0) {
+        assert.deepEqual(
+          live.filter((item) => item.cost === null),
+          [],
+        );
+        break;
+      }
+      if (Date.now() > deadline) assert.fail('no live report of the discovery proxy');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  });
+
   test('the helpdesk calls Claude through the Messages API: its first call writes the system prompt to the cache, the next ones read it', async () => {
     const adminURL = consoleURL.replace(/\/console\/$/, '');
     const deadline = Date.now() + 120_000;
