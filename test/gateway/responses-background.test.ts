@@ -12,16 +12,18 @@ import { until } from '../support/until.js';
 
 const OPENAI_KEY = 'upstream-openai-key-not-real';
 
-/** A mock OpenAI whose background responses stay queued until `end(id, ...)`; every request must carry the key. */
-function backgroundApi() {
+/**
+ * A mock OpenAI whose background responses stay queued until `end(id, ...)`; every request must carry the key. With
+ * `prefix` `/openai/v1` and Azure's `api-key` header, Azure OpenAI's v1 surface.
+ */
+function backgroundApi(prefix = '/v1', authorized = (request: Received) => request.headers.authorization === `Bearer ${OPENAI_KEY}`) {
   const responses = new Map<string, Record<string, unknown>>();
   const retrievals = new Map<string, number>();
   let next = 0;
   const responder = (request: Received, res: import('node:http').ServerResponse) => {
-    if (request.headers.authorization !== `Bearer ${OPENAI_KEY}`)
-      return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
+    if (!authorized(request)) return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
     const url = new URL(request.path, 'http://mock');
-    if (request.method === 'POST' && url.pathname === '/v1/responses') {
+    if (request.method === 'POST' && url.pathname === `${prefix}/responses`) {
       const id = `resp_bg${(++next).toString(16).padStart(6, '0')}`;
       if (request.body.background === true && request.body.store === false)
         return json(res, 400, {
@@ -39,16 +41,16 @@ function backgroundApi() {
       responses.set(id, response);
       return json(res, 200, response);
     }
-    const match = /^\/v1\/responses\/([^/]+)(\/cancel)?$/.exec(url.pathname);
-    const found = match === null ? undefined : responses.get(match[1]!);
-    if (match === null || found === undefined)
-      return json(res, 404, { error: { message: `Response with id '${match?.[1]}' not found.`, type: 'invalid_request_error' } });
-    const id = match[1]!;
+    const match = /^(.*)\/responses\/([^/]+)(\/cancel)?$/.exec(url.pathname);
+    const id = match !== null && match[1] === prefix ? match[2]! : null;
+    const found = id === null ? undefined : responses.get(id);
+    if (id === null || found === undefined)
+      return json(res, 404, { error: { message: `Response with id '${id}' not found.`, type: 'invalid_request_error' } });
     if (request.method === 'GET') {
       retrievals.set(id, (retrievals.get(id) ?? 0) + 1);
       return json(res, 200, found);
     }
-    if (request.method === 'POST' && match[2] === '/cancel') {
+    if (request.method === 'POST' && match![3] === '/cancel') {
       // What ran before the cancel is billed: the cancelled response says so in its usage.
       const cancelled = {
         ...responseObject([], { input_tokens: 900, output_tokens: 150 }, String(found.model), id),
@@ -178,6 +180,29 @@ describe('background responses, followed to their end and metered (responses.bac
     // Its prompt, counted by Sluice; what the model wrote is not known.
     assert.equal(rows[0]!.tokens_estimated, 1);
     assert.ok(rows[0]!.input_tokens > 0);
+  });
+
+  test('a response that ended since the last retrieval is recorded at the stop with the usage it ended with, not as unfinished', async () => {
+    const own = await startTestSluice({
+      providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
+      models: [
+        { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      ],
+      responses: { background: 'meter' },
+    });
+    const ownClient = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${own.baseURL}/v1`, maxRetries: 0 });
+    const queued = await ownClient.responses.create({ model: 'o3-deep-research', input: 'Research otters briefly', background: true });
+    await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1);
+    // It ends at the provider; the gateway's next retrieval is not due yet when the gateway stops.
+    api.end(queued.id, 'completed', { input_tokens: 1_100, output_tokens: 2_000 });
+    await own.stop();
+    const rows = await ledgerRows(own);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.error_class, null);
+    assert.equal(rows[0]!.input_tokens, 1_100);
+    assert.equal(rows[0]!.output_tokens, 2_000);
+    assert.equal(rows[0]!.tokens_estimated, 0);
   });
 });
 
