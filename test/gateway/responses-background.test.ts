@@ -11,6 +11,7 @@ import { KEYS, ledgerRows, startTestSluice, type LedgerRow, type TestSluice } fr
 import { until } from '../support/until.js';
 
 const OPENAI_KEY = 'upstream-openai-key-not-real';
+const AZURE_KEY = 'upstream-azure-key-not-real';
 
 /**
  * A mock OpenAI whose background responses stay queued until `end(id, ...)`; every request must carry the key. With
@@ -106,7 +107,7 @@ describe('background responses, followed to their end and metered (responses.bac
     assert.equal(queued.status, 'queued');
     const rowsBefore = (await ledgerRows(sluice)).length;
     // Running: no row yet, and the gateway asks the provider how it stands.
-    await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1, 10_000, 50);
+    await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1);
     assert.equal((await ledgerRows(sluice)).length, rowsBefore, 'no ledger row while the response runs');
     api.end(queued.id, 'completed', { input_tokens: 1_200, output_tokens: 30_000 });
     let row: LedgerRow | undefined;
@@ -116,7 +117,8 @@ describe('background responses, followed to their end and metered (responses.bac
         row = (await ledgerRows(sluice)).find((candidate) => candidate.requested_model === 'o3-deep-research');
         return row !== undefined;
       },
-      20_000,
+      // The retrievals back off to one every 30 s: the default deadline leaves a slow machine room for two.
+      90_000,
       100,
     );
     assert.equal(row!.status, 200);
@@ -142,7 +144,8 @@ describe('background responses, followed to their end and metered (responses.bac
         row = (await ledgerRows(sluice)).find((candidate) => candidate.error_class === 'background_cancelled');
         return row !== undefined;
       },
-      20_000,
+      // The retrievals back off to one every 30 s: the default deadline leaves a slow machine room for two.
+      90_000,
       100,
     );
     assert.equal(row!.input_tokens, 900);
@@ -203,6 +206,49 @@ describe('background responses, followed to their end and metered (responses.bac
     assert.equal(rows[0]!.input_tokens, 1_100);
     assert.equal(rows[0]!.output_tokens, 2_000);
     assert.equal(rows[0]!.tokens_estimated, 0);
+  });
+});
+
+describe('background responses through Azure OpenAI (its v1 surface, its api-key)', () => {
+  test('a queued response is retrieved from Azure with its key until it has ended, then metered', async () => {
+    const azureApi = backgroundApi('/openai/v1', (request) => request.headers['api-key'] === AZURE_KEY);
+    const azureMock = await MockProvider.start(azureApi.responder);
+    const sluice = await startTestSluice({
+      providers: { azure: { type: 'azure-openai', baseUrl: azureMock.url, apiKey: AZURE_KEY, apiVersion: '2024-10-21' } },
+      models: [
+        { name: 'azure-research', targets: [{ provider: 'azure', model: 'my-o3-deployment' }], pricing: { input: 10, output: 40 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'azure', model: 'my-4o-mini-deployment' }] },
+      ],
+      responses: { background: 'meter' },
+    }).catch(async (error: unknown) => {
+      await azureMock.close();
+      throw error;
+    });
+    try {
+      const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+      const queued = await client.responses.create({ model: 'azure-research', input: 'Research otters on Azure', background: true });
+      assert.equal(queued.status, 'queued');
+      await until('the gateway retrieves the running response from Azure', async () => azureApi.retrievals(queued.id) >= 1);
+      const polled = azureMock.received.find((request) => request.method === 'GET')!;
+      assert.equal(new URL(polled.path, 'http://mock').pathname, `/openai/v1/responses/${queued.id}`);
+      azureApi.end(queued.id, 'completed', { input_tokens: 300, output_tokens: 5_000 });
+      let row: LedgerRow | undefined;
+      await until('the completed response recorded', async () => {
+        row = (await ledgerRows(sluice)).find((candidate) => candidate.requested_model === 'azure-research');
+        return row !== undefined;
+      });
+      assert.equal(row!.error_class, null);
+      assert.equal(row!.provider, 'azure');
+      assert.equal(row!.input_tokens, 300);
+      assert.equal(row!.output_tokens, 5_000);
+      // $10 and $40 per 1M tokens: 0.003 + 0.2 dollars.
+      assert.equal(row!.cost_micro_usd, 203_000);
+      // The client retrieves it through Sluice, from Azure.
+      assert.equal((await client.responses.retrieve(queued.id)).status, 'completed');
+    } finally {
+      await sluice.stop();
+      await azureMock.close();
+    }
   });
 });
 
