@@ -252,6 +252,49 @@ describe('background responses through Azure OpenAI (its v1 surface, its api-key
   });
 });
 
+describe('background responses bounded by responses.maxBackground', () => {
+  test('calls sent together cannot pass the bound: past it, a 429 before anything is sent', async () => {
+    const api = backgroundApi();
+    // OpenAI takes its time to queue them: both calls are in flight at once.
+    const held: Array<() => void> = [];
+    const openaiMock = await MockProvider.start((request, res) => {
+      held.push(() => api.responder(request, res));
+    });
+    const sluice = await startTestSluice({
+      providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
+      models: [
+        { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      ],
+      responses: { background: 'meter', maxBackground: 1 },
+    }).catch(async (error: unknown) => {
+      await openaiMock.close();
+      throw error;
+    });
+    try {
+      const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+      const calls = [1, 2].map((n) =>
+        client.responses.create({ model: 'o3-deep-research', input: `Research otters, part ${n}`, background: true }),
+      );
+      let answered = 0;
+      const settled = Promise.allSettled(calls.map((call) => call.finally(() => answered++)));
+      await until('each call at OpenAI or answered', () => openaiMock.received.length + answered >= 2);
+      for (const release of held.splice(0)) release();
+      const outcomes = await settled;
+      assert.equal(openaiMock.received.length, 1, 'one call reached OpenAI');
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      assert.equal(refused.length, 1);
+      const reason = (refused[0] as PromiseRejectedResult).reason as unknown;
+      assert.ok(reason instanceof OpenAI.RateLimitError, String(reason));
+      assert.equal(reason.param, 'background');
+    } finally {
+      for (const release of held.splice(0)) release();
+      await sluice.stop();
+      await openaiMock.close();
+    }
+  });
+});
+
 describe('background responses refused by default (responses.background: refuse)', () => {
   test('a 400 on background, before anything reaches OpenAI', async () => {
     const api = backgroundApi();

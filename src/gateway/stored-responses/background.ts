@@ -51,6 +51,8 @@ export class BackgroundResponses {
   readonly mode: BackgroundMode;
   private readonly maxFollowed: number;
   private readonly followed: Map<string, Followed>;
+  /** Background calls let through check() and not yet followed (or released): counted against the bound too. */
+  private pending: number;
   private readonly upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined;
   private readonly finish: (call: Call) => Promise<void> | undefined;
   private readonly logger: Logger;
@@ -75,6 +77,7 @@ export class BackgroundResponses {
     this.mode = mode;
     this.maxFollowed = maxFollowed;
     this.followed = new Map();
+    this.pending = 0;
     this.upstreamOf = upstreamOf;
     this.finish = finish;
     this.logger = logger;
@@ -93,7 +96,10 @@ export class BackgroundResponses {
     });
   }
 
-  /** Before anything is sent: throws the caller's 400 when background calls are not served, or not this one. */
+  /**
+   * Before anything is sent: throws the caller's 400 when background calls are not served, or not this one, and a 429
+   * past the bound. A call let through holds a place until follow() or release().
+   */
   check(stream: boolean): void {
     if (this.mode === 'refuse')
       throw new SluiceError(
@@ -107,19 +113,28 @@ export class BackgroundResponses {
         'background: a background response is not streamed through Sluice; send background: true without stream, and retrieve the response (GET /v1/responses/{id}) until it has ended.',
         { param: 'background' },
       );
-    if (this.followed.size >= this.maxFollowed)
+    // The calls on their way to the provider count too: calls sent together cannot pass the bound.
+    if (this.followed.size + this.pending >= this.maxFollowed)
       throw new SluiceError(
         'rate_limited',
         `background: this gateway already follows ${this.maxFollowed} background responses (responses.maxBackground); retry when some have ended.`,
         { param: 'background' },
       );
+    this.pending++;
+  }
+
+  /** A call let through check() that will not be followed (refused, failed, or its answer not queued). */
+  release(): void {
+    this.pending--;
   }
 
   /**
    * Takes over a call whose provider answered with a queued or running response: it is finished (metered, settled,
-   * recorded) once the response has ended. `answer`: the provider's response object as sent to the client.
+   * recorded) once the response has ended. `answer`: the provider's response object as sent to the client. Takes the
+   * place check() held, followed or not.
    */
   follow(call: Call, id: string, answer: string): boolean {
+    this.pending--;
     const status = asObject(tryParseJson(answer)).status;
     // Already ended (a provider that ran it at once): the call finishes as any other, with the usage it came with.
     if (typeof status !== 'string' || ENDED.has(status) || call.target === null || this.stopped) return false;
