@@ -51,6 +51,10 @@ function backgroundApi(prefix = '/v1', authorized = (request: Received) => reque
       retrievals.set(id, (retrievals.get(id) ?? 0) + 1);
       return json(res, 200, found);
     }
+    if (request.method === 'DELETE' && match![3] === undefined) {
+      responses.delete(id);
+      return json(res, 200, { id, object: 'response', deleted: true });
+    }
     if (request.method === 'POST' && match![3] === '/cancel') {
       // What ran before the cancel is billed: the cancelled response says so in its usage.
       const cancelled = {
@@ -150,6 +154,24 @@ describe('background responses, followed to their end and metered (responses.bac
     );
     assert.equal(row!.input_tokens, 900);
     assert.equal(row!.output_tokens, 150);
+  });
+
+  test('a response the client reads once it has ended and then deletes is metered with its usage, not lost with it', async () => {
+    const queued = await client.responses.create({ model: 'o3-deep-research', input: 'Research herons', background: true });
+    await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1);
+    api.end(queued.id, 'completed', { input_tokens: 700, output_tokens: 9_000 });
+    // Read, then deleted at once (the gateway's next retrieval is not due yet).
+    assert.equal((await client.responses.retrieve(queued.id)).status, 'completed');
+    await client.responses.delete(queued.id);
+    let row: LedgerRow | undefined;
+    await until('the deleted response recorded', async () => {
+      row = (await ledgerRows(sluice)).find((candidate) => candidate.input_tokens === 700 || candidate.error_class === 'background_lost');
+      return row !== undefined;
+    });
+    assert.equal(row!.error_class, null);
+    assert.equal(row!.input_tokens, 700);
+    assert.equal(row!.output_tokens, 9_000);
+    assert.equal(row!.tokens_estimated, 0);
   });
 
   test('background with stream, and background to a model reached by translation, are refused before anything is sent', async () => {

@@ -167,14 +167,23 @@ export class BackgroundResponses {
     await Promise.allSettled([...unfinished, ...this.finishing]);
   }
 
-  /** The last retrieval of a response at the stop: its call finished if it has ended. */
+  /**
+   * Before a client's delete of a response through Sluice: one still followed is retrieved first, so one that has ended
+   * (read by the client, then deleted) is metered with the usage it ended with rather than lost with the response.
+   */
+  beforeDelete(id: string): Promise<void> | undefined {
+    const entry = this.followed.get(id);
+    return entry === undefined ? undefined : this.lastLook(entry, AbortSignal.timeout(LAST_LOOK_MS));
+  }
+
+  /** The last retrieval of a response (at the stop, or before its delete): its call finished if it has ended. */
   private async lastLook(entry: Followed, signal: AbortSignal): Promise<void> {
     try {
       const looked = await this.look(entry, signal);
       if (looked !== null && looked !== 'gone' && ENDED.has(String(looked.response.status)))
         this.track(this.end(entry, looked.usage, String(looked.response.status)));
     } catch {
-      // Unreadable in time: recorded as it stands (stop()).
+      // Unreadable in time: recorded as it stands (stop()), or lost with its delete.
     }
   }
 
