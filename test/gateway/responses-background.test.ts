@@ -231,6 +231,45 @@ describe('background responses, followed to their end and metered (responses.bac
   });
 });
 
+describe('background responses whose provider leaves the config', () => {
+  test('recorded once, as lost, when a reload removes the provider that holds it', async () => {
+    const api = backgroundApi();
+    const openaiMock = await MockProvider.start(api.responder);
+    const otherMock = await MockProvider.start(api.responder);
+    const sluice = await startTestSluice({
+      providers: {
+        openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY },
+        other: { type: 'openai', baseUrl: `${otherMock.url}/v1`, apiKey: OPENAI_KEY },
+      },
+      models: [
+        { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'other', model: 'gpt-4o-mini' }] },
+      ],
+      responses: { background: 'meter' },
+    });
+    try {
+      const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+      const queued = await client.responses.create({ model: 'o3-deep-research', input: 'Research otters', background: true });
+      await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1);
+      const { openai: _removed, ...providers } = sluice.config.providers;
+      await sluice.sluice.reload({
+        ...sluice.config,
+        providers,
+        models: sluice.config.models.filter((model) => model.name === 'gpt-4o-mini'),
+      });
+      await until('the response recorded', async () => (await ledgerRows(sluice)).length > 0);
+      await sluice.stop();
+      const rows = await ledgerRows(sluice);
+      assert.equal(rows.length, 1, 'one row, at the loss, none again at the stop');
+      assert.equal(rows[0]!.error_class, 'background_lost');
+      assert.equal(rows[0]!.provider, 'openai');
+    } finally {
+      await sluice.stop();
+      await Promise.all([openaiMock.close(), otherMock.close()]);
+    }
+  });
+});
+
 describe('background responses through Azure OpenAI (its v1 surface, its api-key)', () => {
   test('a queued response is retrieved from Azure with its key until it has ended, then metered', async () => {
     const azureApi = backgroundApi('/openai/v1', (request) => request.headers['api-key'] === AZURE_KEY);
