@@ -33,6 +33,8 @@ export async function handleChat(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  // A background call let through holds a place among those the gateway follows until it is followed or has failed.
+  let holdsPlace = false;
   try {
     const snapshot = context.snapshot;
     const authenticated = authenticate(context.identity, snapshot.consumers, snapshot.identityRules, req, call);
@@ -54,7 +56,10 @@ export async function handleChat(
     call.stream = request.stream;
     // A Responses API call run in the background: served only where the gateway follows it to its end (to meter it).
     const background = door.dialect === 'openai-responses' && body.background === true;
-    if (background) context.background.check(request.stream);
+    if (background) {
+      context.background.check(request.stream);
+      holdsPlace = true;
+    }
     // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw).
     if (door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string')
       await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id);
@@ -142,7 +147,10 @@ export async function handleChat(
       const responseId = answer.exchange.passThrough?.responseId?.(answer.text!) ?? null;
       if (responseId !== null) rememberStored(context, call, body, responseId);
       // Queued or running: finished (metered, settled, recorded) once the response has ended, not now.
-      if (background && responseId !== null && context.background.follow(call, responseId, answer.text!)) return;
+      if (background && responseId !== null) {
+        holdsPlace = false;
+        if (context.background.follow(call, responseId, answer.text!)) return;
+      }
       if (keepIn !== null && call.usage.reported) {
         context.cache.keep(
           keepIn,
@@ -158,6 +166,7 @@ export async function handleChat(
   } catch (error) {
     call.failed(sendError(res, door, error, context.logger, call.requestId));
   }
+  if (holdsPlace) context.background.release();
   const finished = finishCall(context, call);
   if (finished !== undefined) await finished;
 }

@@ -52,6 +52,8 @@ export async function handleStoredResponse(
     if (upstream === undefined) throw notFound(call.id);
     const { provider, pool } = upstream;
     if (provider.openStoredResponse === undefined) throw notFound(call.id);
+    // A background response the gateway follows, deleted by its client: what it spent is read first.
+    if (call.action === 'delete') await context.background.beforeDelete(call.id);
     const wanted = provider.openStoredResponse(call.id, call.action, query);
     const authorized = provider.authorize === undefined ? wanted : { ...wanted, ...(await provider.authorize({ ...wanted, body: '' })) };
     const cancel = new AbortController();

@@ -23,6 +23,8 @@ const MAX_POLL_MS = 30_000;
 const GIVE_UP_MS = 24 * 3_600_000;
 const HEADERS_TIMEOUT_MS = 60_000;
 const BODY_TIMEOUT_MS = 120_000;
+/** At the gateway's stop, the longest wait for the last look at the responses still followed, all of them together. */
+const LAST_LOOK_MS = 5_000;
 
 /** A response's statuses once it has ended (OpenAI's response object, `status`). */
 const ENDED = new Set(['completed', 'incomplete', 'failed', 'cancelled']);
@@ -49,11 +51,15 @@ export class BackgroundResponses {
   readonly mode: BackgroundMode;
   private readonly maxFollowed: number;
   private readonly followed: Map<string, Followed>;
+  /** Background calls let through check() and not yet followed (or released): counted against the bound too. */
+  private pending: number;
   private readonly upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined;
   private readonly finish: (call: Call) => Promise<void> | undefined;
   private readonly logger: Logger;
   private readonly running: Gauge;
   private readonly ended: Counter<'status'>;
+  /** Calls being finished (counted, settled) after their response ended: the gateway's stop waits for them. */
+  private readonly finishing: Set<Promise<void>>;
   private stopped: boolean;
 
   /**
@@ -71,9 +77,11 @@ export class BackgroundResponses {
     this.mode = mode;
     this.maxFollowed = maxFollowed;
     this.followed = new Map();
+    this.pending = 0;
     this.upstreamOf = upstreamOf;
     this.finish = finish;
     this.logger = logger;
+    this.finishing = new Set();
     this.stopped = false;
     this.running = new Gauge({
       name: 'sluice_background_responses',
@@ -88,7 +96,10 @@ export class BackgroundResponses {
     });
   }
 
-  /** Before anything is sent: throws the caller's 400 when background calls are not served, or not this one. */
+  /**
+   * Before anything is sent: throws the caller's 400 when background calls are not served, or not this one, and a 429
+   * past the bound. A call let through holds a place until follow() or release().
+   */
   check(stream: boolean): void {
     if (this.mode === 'refuse')
       throw new SluiceError(
@@ -102,19 +113,28 @@ export class BackgroundResponses {
         'background: a background response is not streamed through Sluice; send background: true without stream, and retrieve the response (GET /v1/responses/{id}) until it has ended.',
         { param: 'background' },
       );
-    if (this.followed.size >= this.maxFollowed)
+    // The calls on their way to the provider count too: calls sent together cannot pass the bound.
+    if (this.followed.size + this.pending >= this.maxFollowed)
       throw new SluiceError(
         'rate_limited',
         `background: this gateway already follows ${this.maxFollowed} background responses (responses.maxBackground); retry when some have ended.`,
         { param: 'background' },
       );
+    this.pending++;
+  }
+
+  /** A call let through check() that will not be followed (refused, failed, or its answer not queued). */
+  release(): void {
+    this.pending--;
   }
 
   /**
    * Takes over a call whose provider answered with a queued or running response: it is finished (metered, settled,
-   * recorded) once the response has ended. `answer`: the provider's response object as sent to the client.
+   * recorded) once the response has ended. `answer`: the provider's response object as sent to the client. Takes the
+   * place check() held, followed or not.
    */
   follow(call: Call, id: string, answer: string): boolean {
+    this.pending--;
     const status = asObject(tryParseJson(answer)).status;
     // Already ended (a provider that ran it at once): the call finishes as any other, with the usage it came with.
     if (typeof status !== 'string' || ENDED.has(status) || call.target === null || this.stopped) return false;
@@ -125,18 +145,46 @@ export class BackgroundResponses {
     return true;
   }
 
-  /** At the gateway's stop: every call still followed is recorded as it stands (its usage unknown, counted from its prompt). */
+  /**
+   * At the gateway's stop: each response still followed is looked at once more (one may have ended since its last
+   * retrieval, up to 30 s before), and its call finished with the usage it ended with; one still running, or that cannot
+   * be read within LAST_LOOK_MS, is recorded as it stands (its usage unknown, counted from its prompt). Resolves once
+   * every call is finished, those whose response ended just before included.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    const finishing: Array<Promise<void>> = [];
-    for (const entry of [...this.followed.values()]) {
-      if (entry.timer !== null) clearTimeout(entry.timer);
+    const entries = [...this.followed.values()];
+    for (const entry of entries) if (entry.timer !== null) clearTimeout(entry.timer);
+    const signal = AbortSignal.timeout(LAST_LOOK_MS);
+    await Promise.allSettled(entries.map((entry) => this.lastLook(entry, signal)));
+    const unfinished: Array<Promise<void>> = [];
+    for (const entry of entries) {
       const done = this.end(entry, null, 'unfinished');
-      if (done !== undefined) finishing.push(done);
+      if (done !== undefined) unfinished.push(done);
     }
-    if (finishing.length > 0)
-      this.logger.warn({ responses: finishing.length }, 'background responses still running at stop, recorded unmetered');
-    await Promise.allSettled(finishing);
+    if (unfinished.length > 0)
+      this.logger.warn({ responses: unfinished.length }, 'background responses still running at stop, recorded unmetered');
+    await Promise.allSettled([...unfinished, ...this.finishing]);
+  }
+
+  /**
+   * Before a client's delete of a response through Sluice: one still followed is retrieved first, so one that has ended
+   * (read by the client, then deleted) is metered with the usage it ended with rather than lost with the response.
+   */
+  beforeDelete(id: string): Promise<void> | undefined {
+    const entry = this.followed.get(id);
+    return entry === undefined ? undefined : this.lastLook(entry, AbortSignal.timeout(LAST_LOOK_MS));
+  }
+
+  /** The last retrieval of a response (at the stop, or before its delete): its call finished if it has ended. */
+  private async lastLook(entry: Followed, signal: AbortSignal): Promise<void> {
+    try {
+      const looked = await this.look(entry, signal);
+      if (looked !== null && looked !== 'gone' && ENDED.has(String(looked.response.status)))
+        this.track(this.end(entry, looked.usage, String(looked.response.status)));
+    } catch {
+      // Unreadable in time: recorded as it stands (stop()), or lost with its delete.
+    }
   }
 
   private schedule(entry: Followed): void {
@@ -154,7 +202,7 @@ export class BackgroundResponses {
   private again(entry: Followed): void {
     if (this.stopped || !this.followed.has(entry.id)) return;
     if (Date.now() - entry.since > GIVE_UP_MS) {
-      void this.end(entry, null, 'abandoned');
+      this.track(this.end(entry, null, 'abandoned'));
       return;
     }
     entry.waitMs = Math.min(entry.waitMs * 2, MAX_POLL_MS);
@@ -162,14 +210,35 @@ export class BackgroundResponses {
   }
 
   private async retrieve(entry: Followed): Promise<void> {
-    const upstream = this.upstreamOf(entry.provider);
-    // Its provider gone from the config: nothing left to ask.
-    const open = upstream?.provider.openStoredResponse;
-    const usageOf = upstream?.provider.storedResponseUsage;
-    if (upstream === undefined || open === undefined || usageOf === undefined) {
-      void this.end(entry, null, 'lost');
+    const looked = await this.look(entry, undefined);
+    // Finished meanwhile (the gateway's stop, or its last look).
+    if (!this.followed.has(entry.id)) return;
+    if (looked === 'gone') {
+      // Deleted (through Sluice or at the provider) before it ended, or its provider gone from the config: what it spent
+      // cannot be read any more.
+      this.track(this.end(entry, null, 'lost'));
       return;
     }
+    if (looked !== null && ENDED.has(String(looked.response.status))) {
+      this.track(this.end(entry, looked.usage, String(looked.response.status)));
+      return;
+    }
+    // Still queued or running, or the provider's trouble (a 429 or 5xx): asked again later.
+    this.again(entry);
+  }
+
+  /**
+   * Retrieves the response from the provider that holds it: the response object with its usage (a 200), `gone` (a 404,
+   * or its provider gone from the config), or null (the provider's trouble). Throws when the provider cannot be reached.
+   */
+  private async look(
+    entry: Followed,
+    signal: AbortSignal | undefined,
+  ): Promise<{ response: Record<string, unknown>; usage: Usage } | 'gone' | null> {
+    const upstream = this.upstreamOf(entry.provider);
+    const open = upstream?.provider.openStoredResponse;
+    const usageOf = upstream?.provider.storedResponseUsage;
+    if (upstream === undefined || open === undefined || usageOf === undefined) return 'gone';
     const { provider, pool } = upstream;
     const wanted = open.call(provider, entry.id, 'retrieve', '');
     const authorized = provider.authorize === undefined ? wanted : { ...wanted, ...(await provider.authorize({ ...wanted, body: '' })) };
@@ -179,23 +248,21 @@ export class BackgroundResponses {
       headers: authorized.headers,
       headersTimeout: HEADERS_TIMEOUT_MS,
       bodyTimeout: BODY_TIMEOUT_MS,
+      ...(signal === undefined ? {} : { signal }),
     });
     const text = await answer.body.text();
-    if (this.stopped || !this.followed.has(entry.id)) return;
-    if (answer.statusCode === 404) {
-      // Deleted (through Sluice or at the provider) before it ended: what it spent cannot be read any more.
-      void this.end(entry, null, 'lost');
-      return;
-    }
-    if (answer.statusCode === 200) {
-      const response = asObject(tryParseJson(text));
-      if (typeof response.status === 'string' && ENDED.has(response.status)) {
-        void this.end(entry, usageOf(response), response.status);
-        return;
-      }
-    }
-    // Still queued or running, or the provider's trouble (a 429 or 5xx): asked again later.
-    this.again(entry);
+    if (answer.statusCode === 404) return 'gone';
+    if (answer.statusCode !== 200) return null;
+    const response = asObject(tryParseJson(text));
+    return { response, usage: usageOf.call(provider, response) };
+  }
+
+  /** Keeps a call being finished until it is, for the gateway's stop to wait for. */
+  private track(finished: Promise<void> | undefined): void {
+    if (finished === undefined) return;
+    this.finishing.add(finished);
+    const done = () => void this.finishing.delete(finished);
+    finished.then(done, done);
   }
 
   /** Finishes the call: with the ended response's usage, or (null) with its usage unknown. */
