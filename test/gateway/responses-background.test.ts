@@ -78,6 +78,24 @@ function backgroundApi(prefix = '/v1', authorized = (request: Received) => reque
   };
 }
 
+/**
+ * The first ledger row `found` picks, once written. The gateway's retrievals back off to one every 30 s: the 90 s
+ * deadline leaves a slow machine room for two.
+ */
+async function rowWhere(sluice: TestSluice, what: string, found: (row: LedgerRow) => boolean): Promise<LedgerRow> {
+  let row: LedgerRow | undefined;
+  await until(
+    what,
+    async () => {
+      row = (await ledgerRows(sluice)).find(found);
+      return row !== undefined;
+    },
+    90_000,
+    100,
+  );
+  return row!;
+}
+
 describe('background responses, followed to their end and metered (responses.background: meter)', () => {
   const api = backgroundApi();
   let openaiMock: MockProvider;
@@ -114,24 +132,14 @@ describe('background responses, followed to their end and metered (responses.bac
     await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1);
     assert.equal((await ledgerRows(sluice)).length, rowsBefore, 'no ledger row while the response runs');
     api.end(queued.id, 'completed', { input_tokens: 1_200, output_tokens: 30_000 });
-    let row: LedgerRow | undefined;
-    await until(
-      'the completed response recorded',
-      async () => {
-        row = (await ledgerRows(sluice)).find((candidate) => candidate.requested_model === 'o3-deep-research');
-        return row !== undefined;
-      },
-      // The retrievals back off to one every 30 s: the default deadline leaves a slow machine room for two.
-      90_000,
-      100,
-    );
-    assert.equal(row!.status, 200);
-    assert.equal(row!.error_class, null);
-    assert.equal(row!.input_tokens, 1_200);
-    assert.equal(row!.output_tokens, 30_000);
-    assert.equal(row!.tokens_estimated, 0);
+    const row = await rowWhere(sluice, 'the completed response recorded', (candidate) => candidate.requested_model === 'o3-deep-research');
+    assert.equal(row.status, 200);
+    assert.equal(row.error_class, null);
+    assert.equal(row.input_tokens, 1_200);
+    assert.equal(row.output_tokens, 30_000);
+    assert.equal(row.tokens_estimated, 0);
     // $10 and $40 per 1M tokens: 0.012 + 1.2 dollars.
-    assert.equal(row!.cost_micro_usd, 1_212_000);
+    assert.equal(row.cost_micro_usd, 1_212_000);
     // The client can still retrieve it through Sluice, as any stored response.
     const retrieved = await client.responses.retrieve(queued.id);
     assert.equal(retrieved.status, 'completed');
@@ -141,19 +149,9 @@ describe('background responses, followed to their end and metered (responses.bac
     const queued = await client.responses.create({ model: 'o3-deep-research', input: 'Research beavers', background: true });
     const cancelled = await client.responses.cancel(queued.id);
     assert.equal(cancelled.status, 'cancelled');
-    let row: LedgerRow | undefined;
-    await until(
-      'the cancelled response recorded',
-      async () => {
-        row = (await ledgerRows(sluice)).find((candidate) => candidate.error_class === 'background_cancelled');
-        return row !== undefined;
-      },
-      // The retrievals back off to one every 30 s: the default deadline leaves a slow machine room for two.
-      90_000,
-      100,
-    );
-    assert.equal(row!.input_tokens, 900);
-    assert.equal(row!.output_tokens, 150);
+    const row = await rowWhere(sluice, 'the cancelled response recorded', (candidate) => candidate.error_class === 'background_cancelled');
+    assert.equal(row.input_tokens, 900);
+    assert.equal(row.output_tokens, 150);
   });
 
   test('a response the client reads once it has ended and then deletes is metered with its usage, not lost with it', async () => {
@@ -163,15 +161,15 @@ describe('background responses, followed to their end and metered (responses.bac
     // Read, then deleted at once (the gateway's next retrieval is not due yet).
     assert.equal((await client.responses.retrieve(queued.id)).status, 'completed');
     await client.responses.delete(queued.id);
-    let row: LedgerRow | undefined;
-    await until('the deleted response recorded', async () => {
-      row = (await ledgerRows(sluice)).find((candidate) => candidate.input_tokens === 700 || candidate.error_class === 'background_lost');
-      return row !== undefined;
-    });
-    assert.equal(row!.error_class, null);
-    assert.equal(row!.input_tokens, 700);
-    assert.equal(row!.output_tokens, 9_000);
-    assert.equal(row!.tokens_estimated, 0);
+    const row = await rowWhere(
+      sluice,
+      'the deleted response recorded',
+      (candidate) => candidate.input_tokens === 700 || candidate.error_class === 'background_lost',
+    );
+    assert.equal(row.error_class, null);
+    assert.equal(row.input_tokens, 700);
+    assert.equal(row.output_tokens, 9_000);
+    assert.equal(row.tokens_estimated, 0);
   });
 
   test('background with stream, and background to a model reached by translation, are refused before anything is sent', async () => {
@@ -293,17 +291,13 @@ describe('background responses through Azure OpenAI (its v1 surface, its api-key
       const polled = azureMock.received.find((request) => request.method === 'GET')!;
       assert.equal(new URL(polled.path, 'http://mock').pathname, `/openai/v1/responses/${queued.id}`);
       azureApi.end(queued.id, 'completed', { input_tokens: 300, output_tokens: 5_000 });
-      let row: LedgerRow | undefined;
-      await until('the completed response recorded', async () => {
-        row = (await ledgerRows(sluice)).find((candidate) => candidate.requested_model === 'azure-research');
-        return row !== undefined;
-      });
-      assert.equal(row!.error_class, null);
-      assert.equal(row!.provider, 'azure');
-      assert.equal(row!.input_tokens, 300);
-      assert.equal(row!.output_tokens, 5_000);
+      const row = await rowWhere(sluice, 'the completed response recorded', (candidate) => candidate.requested_model === 'azure-research');
+      assert.equal(row.error_class, null);
+      assert.equal(row.provider, 'azure');
+      assert.equal(row.input_tokens, 300);
+      assert.equal(row.output_tokens, 5_000);
       // $10 and $40 per 1M tokens: 0.003 + 0.2 dollars.
-      assert.equal(row!.cost_micro_usd, 203_000);
+      assert.equal(row.cost_micro_usd, 203_000);
       // The client retrieves it through Sluice, from Azure.
       assert.equal((await client.responses.retrieve(queued.id)).status, 'completed');
     } finally {
