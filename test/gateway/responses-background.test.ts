@@ -96,6 +96,19 @@ async function rowWhere(sluice: TestSluice, what: string, found: (row: LedgerRow
   return row!;
 }
 
+/** A gateway of its own before the mock OpenAI, for a test that stops it: background responses metered. */
+async function ownGateway(openaiMock: MockProvider): Promise<{ own: TestSluice; ownClient: OpenAI }> {
+  const own = await startTestSluice({
+    providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
+    models: [
+      { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
+      { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+    ],
+    responses: { background: 'meter' },
+  });
+  return { own, ownClient: new OpenAI({ apiKey: KEYS.checkout, baseURL: `${own.baseURL}/v1`, maxRetries: 0 }) };
+}
+
 describe('background responses, followed to their end and metered (responses.background: meter)', () => {
   const api = backgroundApi();
   let openaiMock: MockProvider;
@@ -186,15 +199,7 @@ describe('background responses, followed to their end and metered (responses.bac
   });
 
   test('a response still running when the gateway stops is recorded then, its usage unknown', async () => {
-    const own = await startTestSluice({
-      providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
-      models: [
-        { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
-        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
-      ],
-      responses: { background: 'meter' },
-    });
-    const ownClient = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${own.baseURL}/v1`, maxRetries: 0 });
+    const { own, ownClient } = await ownGateway(openaiMock);
     await ownClient.responses.create({ model: 'o3-deep-research', input: 'Research otters at length', background: true });
     await own.stop();
     const rows = await ledgerRows(own);
@@ -206,15 +211,7 @@ describe('background responses, followed to their end and metered (responses.bac
   });
 
   test('a response that ended since the last retrieval is recorded at the stop with the usage it ended with, not as unfinished', async () => {
-    const own = await startTestSluice({
-      providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
-      models: [
-        { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
-        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
-      ],
-      responses: { background: 'meter' },
-    });
-    const ownClient = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${own.baseURL}/v1`, maxRetries: 0 });
+    const { own, ownClient } = await ownGateway(openaiMock);
     const queued = await ownClient.responses.create({ model: 'o3-deep-research', input: 'Research otters briefly', background: true });
     await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1);
     // It ends at the provider; the gateway's next retrieval is not due yet when the gateway stops.
