@@ -26,8 +26,11 @@ import { startTraffic } from './traffic.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-/** Five weeks: the forecast's 28 days of weekday history, and last month for "this month against last". */
-const HISTORY_DAYS = 35;
+/**
+ * Nine weeks: the forecast's 28 days of weekday history, last month for "this month against last", and two full 30-day
+ * windows for the cost drivers (with five weeks, their earlier window held five days, and every driver read as growth).
+ */
+const HISTORY_DAYS = 63;
 
 export interface DemoOptions {
   port: number;
@@ -119,8 +122,9 @@ async function writeHistory(storage: string, now: number): Promise<number> {
 }
 
 /**
- * Budgets sized from the history: research's month already spent (its limit what the history spent, to the cent below:
- * refused from now on), payments' on course to run out.
+ * Budgets sized from the history: research's month already spent (its limit what the history spent, to the micro-dollar:
+ * refused from now on, and shown spent to its limit, where a limit rounded down to the cent read as a cent past it),
+ * payments' on course to run out.
  */
 async function createPolicies(admin: DemoAdmin, now: number): Promise<void> {
   const monthStart = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
@@ -141,7 +145,7 @@ async function createPolicies(admin: DemoAdmin, now: number): Promise<void> {
         name: 'research-monthly',
         consumers: { team: 'research' },
         measure: 'cost_usd',
-        limit: Math.max(1, Math.floor(spent('research') * 100) / 100),
+        limit: Math.max(1, spent('research')),
         window: 'month',
         alerts: [50, 80, 100],
       },

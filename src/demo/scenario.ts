@@ -38,6 +38,11 @@ export interface Profile {
   promptCache: number;
   /** The share of its calls to RESPONSE_CACHED models answered by Sluice's response cache (cost 0, the price saved). */
   responseCacheHits: number;
+  /**
+   * Its calls an hour now against 30 days earlier (1: as many), so that "this month against last" and the cost drivers
+   * have a story to tell: consumers being adopted grow, the rest hold steady.
+   */
+  monthlyGrowth: number;
 }
 
 /** How each tier's consumers keep time: online services in office hours, batch jobs at night, experiments with their people. */
@@ -54,7 +59,7 @@ function consumer(
   models: Record<string, number>,
   [inputTokens, outputTokens]: [input: number, output: number],
   streamShare: number,
-  caching: { api?: Profile['api']; promptCache?: number; responseCacheHits?: number } = {},
+  caching: { api?: Profile['api']; promptCache?: number; responseCacheHits?: number; monthlyGrowth?: number } = {},
 ): Profile {
   const owner = DEMO_TEAMS.find((candidate) => candidate.name === team)!.owner;
   return {
@@ -71,23 +76,32 @@ function consumer(
     api: caching.api ?? 'openai',
     promptCache: caching.promptCache ?? 0,
     responseCacheHits: caching.responseCacheHits ?? 0,
+    monthlyGrowth: caching.monthlyGrowth ?? 1,
   };
 }
 
 export const DEMO_CONSUMERS: Profile[] = [
   // name, team, tier, calls an hour at the peak, model -> share of calls, a call's [input, output] tokens, share
-  // streamed, and how it meets caches
+  // streamed, and how it meets caches (and how fast it grows)
   consumer('checkout', 'payments', 'online', 14, { 'gpt-4o-mini': 0.75, 'gpt-4.1': 0.25 }, [2_400, 450], 0.6, {
     responseCacheHits: 0.1,
+    monthlyGrowth: 1.15,
   }),
   consumer('invoicing', 'payments', 'batch', 10, { 'gpt-4.1': 0.7, 'gpt-4o-mini': 0.3 }, [6_000, 900], 0, { promptCache: 0.5 }),
   consumer('search-api', 'search', 'online', 18, { 'gpt-4o-mini': 0.6, 'mistral-large': 0.4 }, [1_800, 300], 0.8, {
     responseCacheHits: 0.25,
   }),
   consumer('recommender', 'search', 'online', 8, { 'gpt-4.1': 0.6, 'gpt-4o': 0.4 }, [3_500, 500], 0.3, { responseCacheHits: 0.2 }),
-  consumer('notebook', 'research', 'experimental', 6, { 'gpt-4.1': 1 }, [30_000, 1_800], 0.5, { promptCache: 0.6 }),
+  consumer('notebook', 'research', 'experimental', 6, { 'gpt-4.1': 1 }, [30_000, 1_800], 0.5, {
+    promptCache: 0.6,
+    monthlyGrowth: 1.6,
+  }),
   consumer('etl-nightly', 'data', 'batch', 12, { 'gpt-4o-mini': 1 }, [8_000, 1_200], 0, { promptCache: 0.4 }),
-  consumer('helpdesk', 'support', 'online', 9, { 'claude-sonnet-4-5': 1 }, [6_500, 400], 0.7, { api: 'anthropic', promptCache: 0.8 }),
+  consumer('helpdesk', 'support', 'online', 9, { 'claude-sonnet-4-5': 1 }, [6_500, 400], 0.7, {
+    api: 'anthropic',
+    promptCache: 0.8,
+    monthlyGrowth: 1.3,
+  }),
 ];
 
 /** Models whose answers Sluice's response cache keeps (the demo's `cache.models`). */
@@ -118,6 +132,7 @@ export function pricingOf(model: string): Pricing | undefined {
 }
 
 const HOUR = 3_600_000;
+const MONTH = 30 * 24 * HOUR;
 
 /** Share of the peak rate at this UTC hour and weekday. */
 function rhythm(kind: Profile['rhythm'], at: number): number {
@@ -243,11 +258,13 @@ function recorded(
 /** Every call of every consumer from `from` up to `to`, hour by hour. */
 export function historyCalls(from: number, to: number, seed = 16): Transaction[] {
   const random = seededRandom(seed);
+  // A consumer's rate `to - hour` before the end, against its rate at the end (which the live traffic keeps).
+  const growth = (profile: Profile, hour: number) => profile.monthlyGrowth ** ((hour - to) / MONTH);
   const calls: Transaction[] = [];
   let sequence = 0;
   for (let hour = Math.floor(from / HOUR) * HOUR; hour < to; hour += HOUR) {
     for (const profile of DEMO_CONSUMERS) {
-      const expected = profile.peakPerHour * rhythm(profile.rhythm, hour);
+      const expected = profile.peakPerHour * rhythm(profile.rhythm, hour) * growth(profile, hour);
       const count = Math.floor(expected + random());
       for (let index = 0; index < count; index++) {
         const at = hour + Math.floor(random() * HOUR);

@@ -70,6 +70,13 @@ describe('sluice demo', { skip: skip ?? false }, () => {
     assert.match(await page.getByTestId('overview-saved').innerText(), /^\$[\d,]+\.\d\d$/);
     assert.notEqual(await page.getByTestId('overview-saved').innerText(), '$0.00');
     assert.ok(Number((await page.getByTestId('overview-cache-writes').innerText()).replace(/,/g, '')) > 0, 'prompt-cache writes');
+    // Spent to its limit, not a cent past it ("$10.23 of $10.22" when the limit was rounded down to the cent).
+    const exhausted = await page
+      .locator('li', { hasText: 'research-monthly' })
+      .getByText(/^\$[\d,.]+ of \$[\d,.]+$/)
+      .innerText();
+    const [spent, limit] = [...exhausted.matchAll(/\$([\d,.]+)/g)].map((match) => match[1]);
+    assert.equal(spent, limit, exhausted);
     // An enforced budget stops calls at its limit: the demo's exhausted one stands at 100%, as a real one would (it
     // stood at 125%, which read as a budget that let a quarter too much through).
     await goTo(page, 'Budgets & templates');
@@ -119,6 +126,35 @@ describe('sluice demo', { skip: skip ?? false }, () => {
       if (Date.now() > deadline) assert.fail(`no cache write and read among the helpdesk's live calls: ${JSON.stringify(live)}`);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
+  });
+
+  test('the cost drivers compare two full 30-day windows: every team had spend in the earlier one, and the growing one leads', async () => {
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    await signIn(page, consoleURL, adminToken);
+    await goTo(page, 'Reports');
+    const card = page.locator('section.card', { has: page.getByRole('heading', { name: /^Top cost drivers/ }) });
+    const rows = card.locator('tbody tr');
+    await rows.first().waitFor();
+    const drivers = new Map<string, { previous: number; current: number }>();
+    for (const row of await rows.all()) {
+      const [team, previous, current] = await row.locator('td').allInnerTexts();
+      const usd = (text: string | undefined) => Number((text ?? '').replace(/[$,]/g, ''));
+      drivers.set(team!.trim(), { previous: usd(previous), current: usd(current) });
+    }
+    // With five weeks of history the earlier window held five days, and every team read as tripling or more.
+    for (const team of ['payments', 'search', 'research', 'data', 'support']) {
+      const driver = drivers.get(team);
+      assert.ok(driver !== undefined, `${team} among the drivers: ${JSON.stringify([...drivers])}`);
+      assert.ok(driver.previous >= driver.current * 0.4, `${team}: ${driver.previous} before against ${driver.current} now`);
+    }
+    // The research notebook is being adopted: of the teams, its spend grows most (undeclared callers, "no team", began
+    // within the current window and may come first).
+    assert.equal(
+      [...drivers.keys()].find((team) => team !== 'no team'),
+      'research',
+    );
+    await context.close();
   });
 
   test('a screenshot of every page in light and dark', async () => {
