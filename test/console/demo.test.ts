@@ -83,6 +83,11 @@ describe('sluice demo', { skip: skip ?? false }, () => {
     const label = await page.getByRole('meter', { name: /^research-monthly: / }).getAttribute('aria-label');
     const used = Number(/: ([\d.]+)% used/.exec(label ?? '')?.[1]);
     assert.ok(used >= 100 && used < 101, `research-monthly used ${used}%`);
+    // Cost limits read as money, in cents as spend does ("$23.2" and "$10.226" did).
+    for (const budget of ['research-monthly', 'payments-monthly']) {
+      const row = await page.locator('tr', { hasText: budget }).innerText();
+      assert.match(row, /\$\d+\.\d\d per month/, row);
+    }
     await context.close();
   });
 

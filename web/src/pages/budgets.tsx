@@ -16,7 +16,7 @@ import {
   type Team,
   type Template,
 } from '../api';
-import { day, inUnit } from '../format';
+import { day, inUnit, usd } from '../format';
 import { Badge, Bar, canWrite, Empty, Notice, Show, useLoad } from '../ui';
 
 const MEASURES: Array<[BudgetTerms['measure'], string]> = [
@@ -33,7 +33,7 @@ function windowText(window: BudgetTerms['window']): string {
 
 function limitText(terms: BudgetTerms): string {
   return terms.measure === 'cost_usd'
-    ? `$${terms.limit.toLocaleString('en-US')}`
+    ? usd(Math.round(terms.limit * 1_000_000))
     : `${terms.limit.toLocaleString('en-US')} ${MEASURES.find(([id]) => id === terms.measure)?.[1].toLowerCase()}`;
 }
 
