@@ -101,6 +101,11 @@ export interface ChatRequest {
   /** The service tier asked for where it is priced apart (OpenAI's `service_tier`): admission reserves at its prices. */
   serviceTier?: ServiceTier;
   /**
+   * The geography the client asked the call to run in, where it is priced apart (Anthropic's `inference_geo: "us"`):
+   * admission reserves at its prices, as metering bills the answer's `usage.inference_geo`.
+   */
+  inferenceGeo?: 'us';
+  /**
    * The provider's own search tools the client gave the model, which the provider bills per use: admission reserves the
    * uses each may make. Absent when it gave none (src/gateway/frontdoors/search-tools.ts reads them).
    */

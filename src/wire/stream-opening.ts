@@ -168,6 +168,41 @@ export function errorKindOf(fields: readonly unknown[]): string | undefined {
   return name;
 }
 
+/**
+ * The kind of an error a stream reports once under way, for a client of another API to be told in its own words: a kind
+ * its fields name, else the kind of the HTTP status it carries (OpenAI-compatible servers put one in `code`: vLLM's
+ * `{"type":"BadRequestError","code":400}`, another's `{"code":429}`), else any name it gives; undefined when none.
+ */
+export function streamErrorKind(fields: readonly unknown[]): string | undefined {
+  const named = errorKindOf(fields);
+  if (named !== undefined && KIND_STATUS[named.toLowerCase()] !== undefined) return named;
+  for (const field of fields) {
+    const status = httpStatus(field);
+    if (status !== undefined) return STATUS_KIND[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+  }
+  return named;
+}
+
+/** The kind Sluice tells an error of each status as, by the names in KIND_STATUS (which map back to these statuses). */
+const STATUS_KIND: Readonly<Record<number, string>> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  503: 'unavailable',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+};
+
+/** An error status a field holds, as a number or a three-digit string; undefined when it holds none. */
+function httpStatus(field: unknown): number | undefined {
+  const status = typeof field === 'string' && /^\d{3}$/.test(field) ? Number(field) : field;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : undefined;
+}
+
 /** The HTTP status a provider answers an error of the kind named with (500 for a kind not known), case aside. */
 export function errorKindStatus(kind: string): number {
   return KIND_STATUS[kind.toLowerCase()] ?? 500;
@@ -175,9 +210,5 @@ export function errorKindStatus(kind: string): number {
 
 /** A status the error carries (OpenAI-compatible servers and Gemini give `code: 503`), else its kind's. */
 function statusOf(error: Record<string, unknown>, kind: string): number {
-  for (const field of [error.code, error.status]) {
-    const status = typeof field === 'string' && /^\d{3}$/.test(field) ? Number(field) : field;
-    if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599) return status;
-  }
-  return errorKindStatus(kind);
+  return httpStatus(error.code) ?? httpStatus(error.status) ?? errorKindStatus(kind);
 }

@@ -105,3 +105,58 @@ describe('US-only inference is priced at 1.1x on Claude Opus 4.6 and later', () 
     );
   });
 });
+
+describe('a cost budget reserves a US-only call at the price it will be billed', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+
+  before(async () => {
+    mock = await MockProvider.start((request, res) => json(res, 200, answer(String(request.body.model), 'us')));
+    sluice = await startTestSluice({
+      providers: { anthropic: { type: 'anthropic', baseUrl: mock.url, apiKey: 'sk-ant-upstream-not-real' } },
+      models: [
+        { name: 'claude-opus-4-6', targets: [{ provider: 'anthropic', model: 'claude-opus-4-6' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'anthropic', model: 'claude-opus-4-6' }] },
+        // A fallback to a model without the multiple: the route's reservation keeps the highest.
+        {
+          name: 'claude-opus-4-6-fallback',
+          targets: [
+            { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+            { provider: 'anthropic', model: 'claude-opus-4-6' },
+          ],
+        },
+      ],
+      // Output of 1,000 tokens at $25 per 1M reserves $0.025 (and the prompt a little): $0.0275 at 1.1x.
+      budgets: ['claude-opus-4-6', 'claude-opus-4-6-fallback'].map((model) => ({
+        name: `${model}-spend`,
+        resources: { model },
+        measure: 'cost_usd',
+        limit: 0.026,
+        window: 'day',
+      })),
+    });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await mock.close();
+  });
+
+  for (const model of ['claude-opus-4-6', 'claude-opus-4-6-fallback']) {
+    test(`${model}: inference_geo "us" reserves every token at 1.1x; global routing at list`, async () => {
+      const client = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+      const params = { model, max_tokens: 1000, messages: [{ role: 'user' as const, content: 'Run in the US.' }] };
+      const sent = mock.received.length;
+      const refused = await client.messages.create({ ...params, inference_geo: 'us' } as typeof params).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof Anthropic.APIError, 'about $0.0276 does not fit a budget of $0.026');
+      assert.equal(refused.status, 429);
+      assert.match(refused.message, /this call needs up to 0\.0275/);
+      assert.equal(mock.received.length, sent, 'refused before the provider');
+      await client.messages.create(params);
+      assert.equal(mock.received.length, sent + 1, 'about $0.0251 at list prices fits');
+    });
+  }
+});

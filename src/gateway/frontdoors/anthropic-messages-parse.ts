@@ -63,6 +63,8 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
     if (parallel === false) request.parallelToolCalls = false;
   }
   if (isObject(body.metadata) && typeof body.metadata.user_id === 'string') request.user = body.metadata.user_id;
+  // Only for admission's estimate: the body passes through as it came, and Anthropic answers a value it does not take.
+  if (body.inference_geo === 'us') request.inferenceGeo = 'us';
   if (body.thinking !== undefined && body.thinking !== null) {
     const reasoning = parseThinking(body.thinking, body.output_config);
     if (reasoning !== null) request.reasoning = reasoning;

@@ -283,6 +283,8 @@ function plan(
           // A call asking for a tier priced apart is reserved at that tier's prices, as it will be billed.
           const tier = demand.chat?.serviceTier;
           if (tier !== undefined) usage.serviceTier = tier;
+          // So is a call asking to run US-only, at the multiple metering applies to what the answer says (cost.ts).
+          if (demand.chat?.inferenceGeo !== undefined) usage.inferenceGeo = demand.chat.inferenceGeo;
           // The provider's searches are billed per use: as many as the client allowed, or the configured default.
           const searches = demand.chat?.searchTools;
           if (searches?.webSearches !== undefined) usage.webSearches = searches.webSearches ?? policy.defaultMaxSearches;

@@ -1,9 +1,9 @@
 // The prebuilt routing table: requested model name -> ordered targets, each with its provider, pool and breaker.
 import { createHash } from 'node:crypto';
 import { Pool } from '../../wire/undici.js';
-import type { Pricing, RetryConfig, SluiceConfig } from '../../config/schema.js';
+import type { RetryConfig, SluiceConfig } from '../../config/schema.js';
 import type { ServiceTier } from '../../ir/usage.js';
-import type { LongContextPricing, TierPricing } from '../../metering/cost.js';
+import type { LongContextPricing, Pricing, TierPricing } from '../../metering/cost.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
 import { ProviderSecrets, SecretRedactor } from '../../providers/shared/secret-redactor.js';
@@ -233,6 +233,7 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
             ...maxPrice(highest, pricing, 'webSearch'),
             ...maxPrice(highest, pricing, 'fileSearch'),
             ...maxPrice(highest, pricing, 'request'),
+            ...maxPrice(highest, pricing, 'usOnlyInference'),
             ...((highest.priority ?? pricing.priority) !== undefined && { priority: highestTier(highest, pricing, 'priority') }),
             ...((highest.flex ?? pricing.flex) !== undefined && { flex: highestTier(highest, pricing, 'flex') }),
             ...((highest.longContext ?? pricing.longContext) !== undefined && { longContext: highestLong(highest, pricing) }),
@@ -241,8 +242,11 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
   return highest;
 }
 
-/** The higher of two prices billed per use (a search, a call), as a property to spread; none when neither has one. */
-function maxPrice(a: Pricing, b: Pricing, key: 'webSearch' | 'fileSearch' | 'request'): Partial<Pricing> {
+/**
+ * The higher of two prices billed per use (a search, a call), or of two multiples of the token prices (US-only
+ * inference), as a property to spread; none when neither has one.
+ */
+function maxPrice(a: Pricing, b: Pricing, key: 'webSearch' | 'fileSearch' | 'request' | 'usOnlyInference'): Partial<Pricing> {
   const x = a[key];
   const y = b[key];
   return x === undefined && y === undefined ? {} : { [key]: Math.max(x ?? 0, y ?? 0) };

@@ -2,7 +2,7 @@
 import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
-import { errorKindOf } from '../../wire/stream-opening.js';
+import { streamErrorKind } from '../../wire/stream-opening.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { openaiFinishReason, openaiUsage, withServiceTier, withToolCalls } from './response.js';
 
@@ -37,8 +37,9 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
         out.push({
           type: 'error',
           message: asString(error.message, 'upstream stream error'),
-          // OpenAI's rate limits name what ran out in type ("tokens", "requests") and the kind in code.
-          errorType: errorKindOf([error.type, error.code]) ?? 'api_error',
+          // OpenAI's rate limits name what ran out in type ("tokens", "requests") and the kind in code; compatible
+          // servers (vLLM) put the HTTP status in code.
+          errorType: streamErrorKind([error.type, error.code]) ?? 'api_error',
         });
         continue;
       }
