@@ -73,6 +73,11 @@ export const discoverySchema = z
       .int()
       .positive()
       .default(4 * 1024 * 1024),
+    /**
+     * How long a Gemini Live session's first message (its setup, naming the model) is waited for after the switch: past
+     * it the session is recorded naming no model, and in enforce mode closed.
+     */
+    sessionSetupTimeoutMs: z.number().int().positive().max(600_000).default(10_000),
     /** The secret that keys provider-key fingerprints (hmac-sha256); absent: unkeyed sha256, as keyFingerprint() makes. */
     fingerprintKey: z.string().min(16).optional(),
     /** OTLP/HTTP intake (POST /v1/traces) on the proxy's own port. */

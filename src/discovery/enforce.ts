@@ -9,6 +9,7 @@ import type { WireFormat } from '../config/discovery-schema.js';
 import type { ResourceStatus } from '../config/governance-schema.js';
 import type { SluiceConfig } from '../config/schema.js';
 import { resourcePolicy } from '../policy/resources.js';
+import type { LiveSessionUnread } from './live-session.js';
 import type { UnreadableBody } from './reading.js';
 
 export class DiscoveryPolicy {
@@ -240,6 +241,31 @@ export function upgradeRefusal(wire: WireFormat, protocol: string, withBody: boo
     googleStatus: 'INVALID_ARGUMENT',
     bedrockType: 'ValidationException',
   });
+}
+
+/**
+ * The reason a refused Live session's close frame gives (1008, policy violation): a close frame has room for 123 bytes of
+ * it, so it is short, and a long model name is cut there.
+ */
+export function liveSessionRefusal(provider: string, model: string): string {
+  return `Sluice discovery: ${provider}/${model} is not sanctioned by your organisation's AI policy`;
+}
+
+/** The reason a Live session whose setup cannot be read is closed with, in enforce mode (fail closed). */
+export function liveSessionUnreadable(reason: LiveSessionUnread, maxBytes: number, waitMs: number): string {
+  const prefix = 'Sluice discovery cannot check this session against your AI policy: its setup';
+  switch (reason) {
+    case 'no_model':
+      return `${prefix} names no model`;
+    case 'too_large':
+      return `${prefix} is over ${maxBytes} bytes`;
+    case 'malformed':
+      return `${prefix} is not framed as RFC 6455 says`;
+    case 'timeout':
+      return `${prefix} did not come within ${waitMs} ms`;
+    case 'closed':
+      return `${prefix} never came`;
+  }
 }
 
 /** Answers a call with a refusal instead of the provider. */

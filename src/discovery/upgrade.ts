@@ -5,7 +5,7 @@
 // chunked, goes on with the handshake. A session with a catalog host is one call, recorded when it opens (the model
 // from the path, or the `model` query parameter OpenAI's Realtime API takes, Azure's `deployment`); enforce mode refuses
 // an unsanctioned model before it opens, and, with a catalog host, an upgrade it could not check (one with a body, or
-// not to WebSocket).
+// not to WebSocket). A Gemini Live session names its model in its first message, after the switch (live-session.ts).
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
@@ -14,7 +14,9 @@ import { refusal, upgradeRefusal, type Refusal } from './enforce.js';
 import { ChunkedBodyDecoder } from './chunked.js';
 import { connectAddress, endToEndHeaders, type ForwardDeps, type Target } from './forward.js';
 import { sourceOf } from './hints.js';
+import { isLiveSession, LiveSessionSetup } from './live-session.js';
 import { readRequest } from './reading.js';
+import { deflateNegotiated } from './websocket-frames.js';
 
 /** The answer head as the origin sent it (its own header names), for a client that reads it off the socket. */
 function head(answer: IncomingMessage, extra: string[] = []): string {
@@ -131,26 +133,48 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
     socket.on('close', () => origin.destroy());
     socket.write(head(answer, ['Connection: Upgrade']));
     if (originHead.length > 0) socket.write(originHead);
-    if (afterBody.length > 0) origin.write(afterBody);
     origin.pipe(socket);
+    if (entry === null) {
+      if (afterBody.length > 0) origin.write(afterBody);
+      socket.pipe(origin);
+      return;
+    }
+    const record = (recorded: string | null, outcome: 'observed' | 'unparsed') => {
+      deps.metrics.calls.inc({ provider: entry.provider, outcome });
+      deps.record({
+        at: Date.now(),
+        source: sourceOf(
+          { clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host },
+          req.headers,
+          query,
+          answer.headers,
+          deps.fingerprints,
+        ),
+        provider: entry.provider,
+        model: recorded,
+        inputTokens: null,
+        outputTokens: null,
+        costMicroUsd: null,
+      });
+    };
+    if (model === null && isLiveSession(entry.wire, path)) {
+      // A Gemini Live session names its model in its first message: read (enforcing, held) before it is recorded.
+      new LiveSessionSetup({
+        client: socket,
+        origin,
+        early: afterBody,
+        deflate: deflateNegotiated(answer.headers['sec-websocket-extensions']),
+        hold: deps.config.mode === 'enforce' && deps.policy.refusesSome(entry.provider),
+        provider: entry.provider,
+        clientIp: target.clientIp,
+        deps,
+        record: (setup) => record(setup.model, setup.model === null ? 'unparsed' : 'observed'),
+      });
+      return;
+    }
+    if (afterBody.length > 0) origin.write(afterBody);
     socket.pipe(origin);
-    if (entry === null) return;
-    deps.metrics.calls.inc({ provider: entry.provider, outcome: 'observed' });
-    deps.record({
-      at: Date.now(),
-      source: sourceOf(
-        { clientIp: target.clientIp, proxyUser: target.proxyUser, host: target.host },
-        req.headers,
-        query,
-        answer.headers,
-        deps.fingerprints,
-      ),
-      provider: entry.provider,
-      model,
-      inputTokens: null,
-      outputTokens: null,
-      costMicroUsd: null,
-    });
+    record(model, 'observed');
   });
   // The origin did not switch protocols (a 401, a 426): its answer goes back as it came, and the connection ends.
   upstream.on('response', (answer: IncomingMessage) => {
