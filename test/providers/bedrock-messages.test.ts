@@ -214,6 +214,19 @@ describe('Bedrock provider with the Messages API (bedrock-mantle)', () => {
     assert.deepEqual(JSON.parse(args), { city: 'Lyon' });
   });
 
+  test("an OpenAI client's reasoning reaches Opus 4.7 as adaptive thinking, without the sampling it refuses", async () => {
+    await openai.chat.completions.create({
+      model: 'opus',
+      reasoning_effort: 'high',
+      temperature: 0.5,
+      messages: [{ role: 'user', content: 'Think.' }],
+    });
+    const body = mantle.received.at(-1)!.body;
+    // Bedrock's model card: Claude Opus 4.7 takes `thinking.type: "adaptive"` only, and Claude 4.7 refuses sampling settings.
+    assert.equal((body.thinking as { type?: string } | undefined)?.type, 'adaptive');
+    assert.equal(body.temperature, undefined);
+  });
+
   test("a Claude the catalog knows on Bedrock is priced at Bedrock's price, a geographic profile's 10% over", async () => {
     await anthropic.messages.create({ model: 'haiku', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] });
     const row = (await ledgerRows(sluice)).at(-1)!;
