@@ -100,6 +100,7 @@ const HAS_STANDARD_ENDPOINT = new Set(['bedrock', 'gemini', 'vertex']);
 export function providerProblems(provider: ProviderConfig): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(['apiVersion', 'required for azure-openai']);
+  if (provider.api !== undefined && provider.type !== 'bedrock') problems.push(['api', 'only for bedrock']);
   if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined)
     problems.push(['baseUrl', `required for ${provider.type}`]);
   return problems;

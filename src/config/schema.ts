@@ -87,6 +87,8 @@ export const providerSchema = z
     accessKeyId: settingText().optional(),
     secretAccessKey: secretText().optional(),
     sessionToken: secretText().optional(),
+    /** Bedrock: `converse` (bedrock-runtime, the default) or `messages` (Anthropic's Messages API on bedrock-mantle). */
+    api: z.enum(['converse', 'messages']).optional(),
     /** Vertex: the Google Cloud project (else the service account's), the location, and the service account key. */
     project: settingText().optional(),
     location: settingText().optional(),

@@ -12,6 +12,12 @@ export interface ProviderSettings {
   readonly accessKeyId?: string | undefined;
   readonly secretAccessKey?: string | undefined;
   readonly sessionToken?: string | undefined;
+  /**
+   * Bedrock: the API it calls. `converse` (the default): bedrock-runtime's Converse, ConverseStream and InvokeModel.
+   * `messages`: Anthropic's Messages API on bedrock-mantle, the only way to the Claude models that have no
+   * ARN-versioned id (Claude Opus 4.7 and later).
+   */
+  readonly api?: 'converse' | 'messages' | undefined;
   /** Vertex: the Google Cloud project, the location and the service account key. */
   readonly project?: string | undefined;
   readonly location?: string | undefined;

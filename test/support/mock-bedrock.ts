@@ -1,13 +1,21 @@
 // A mock Bedrock runtime: recomputes each request's SigV4 signature with the maintained signer and refuses a wrong
-// one, as AWS does; answers Converse as JSON and ConverseStream as real AWS event-stream frames.
+// one, as AWS does; answers Converse as JSON and ConverseStream as real AWS event-stream frames. And a mock of Bedrock's
+// Messages API (bedrock-mantle), signed for its own service name or carrying a Bedrock API key.
 import type { ServerResponse } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
-import { json, MockProvider, type Received } from './mock-provider.js';
+import { json, MockProvider, type Received, type Responder } from './mock-provider.js';
 
 export const AWS_TEST_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLETESTONLY', secretAccessKey: 'test-secret-not-real/abc' };
 export const AWS_TEST_REGION = 'us-east-1';
+/** The Bedrock API key the mock bedrock-mantle takes as `Authorization: Bearer` in place of a signature. */
+export const BEDROCK_TEST_API_KEY = 'bedrock-api-key-test-only-0001';
+
+const SIGNATURE_MISMATCH = {
+  body: { message: 'The request signature we calculated does not match the signature you provided.' },
+  headers: { 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/' },
+};
 
 export type BedrockAnswer = (
   modelId: string,
@@ -23,16 +31,41 @@ export async function startMockBedrock(answer: BedrockAnswer): Promise<MockProvi
   const mock = await MockProvider.start(async (request, res) => {
     if (!(await signatureIsValid(signer, request))) {
       state.signatureFailures++;
-      return json(
-        res,
-        403,
-        { message: 'The request signature we calculated does not match the signature you provided.' },
-        { 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/' },
-      );
+      return json(res, 403, SIGNATURE_MISMATCH.body, SIGNATURE_MISMATCH.headers);
     }
     const match = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(request.path);
     if (match === null) return json(res, 404, { message: `no route ${request.path}` });
     await answer(decodeURIComponent(match[1]!), match[2] === 'converse-stream', request, res, match[2]!);
+  });
+  return Object.defineProperty(mock, 'signatureFailures', { get: () => state.signatureFailures }) as MockProvider & {
+    signatureFailures: number;
+  };
+}
+
+/**
+ * Bedrock's Messages API: POST /anthropic/v1/messages, SigV4-signed for the service "bedrock-mantle" (or a Bedrock API
+ * key as a bearer token), the `anthropic-version` header required; `answer` gets every request that passes.
+ */
+export async function startMockBedrockMantle(answer: Responder): Promise<MockProvider & { signatureFailures: number }> {
+  const signer = new SignatureV4({
+    service: 'bedrock-mantle',
+    region: AWS_TEST_REGION,
+    credentials: AWS_TEST_CREDENTIALS,
+    sha256: Sha256,
+  });
+  const state = { signatureFailures: 0 };
+  const mock = await MockProvider.start(async (request, res) => {
+    const byKey = request.headers.authorization === `Bearer ${BEDROCK_TEST_API_KEY}`;
+    if (!byKey && !(await signatureIsValid(signer, request))) {
+      state.signatureFailures++;
+      return json(res, 403, SIGNATURE_MISMATCH.body, SIGNATURE_MISMATCH.headers);
+    }
+    if (request.method !== 'POST' || request.path !== '/anthropic/v1/messages')
+      return json(res, 404, { message: `no route ${request.path}` });
+    if (request.headers['anthropic-version'] !== '2023-06-01') {
+      return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'anthropic-version: header is required' } });
+    }
+    await answer(request, res);
   });
   return Object.defineProperty(mock, 'signatureFailures', { get: () => state.signatureFailures }) as MockProvider & {
     signatureFailures: number;

@@ -11,8 +11,13 @@ const STANDARD_ENDPOINTS: Readonly<Record<string, string>> = {
   vertex: 'https://<location>-aiplatform.googleapis.com',
 };
 
+/** Bedrock's Messages API (`api: messages`) is on another host than Converse. */
+const BEDROCK_MESSAGES_ENDPOINT = 'https://bedrock-mantle.<region>.api.aws/anthropic';
+
 export function providerEndpoint(provider: StoredProvider): string | null {
-  return provider.settings.baseUrl ?? STANDARD_ENDPOINTS[provider.settings.type] ?? null;
+  const { baseUrl, type, api } = provider.settings;
+  if (baseUrl !== undefined) return baseUrl;
+  return type === 'bedrock' && api === 'messages' ? BEDROCK_MESSAGES_ENDPOINT : (STANDARD_ENDPOINTS[type] ?? null);
 }
 
 /** How the provider authenticates Sluice: the kinds of credential it holds (never their values). */

@@ -33,6 +33,7 @@ export function anthropicChatExchange(provider: string, request: UpstreamRequest
   };
 }
 
+/** `platform`: whose Claude `model` is (Bedrock's Messages API serves Bedrock's models, with Bedrock's features). */
 export function openAnthropicChat(
   provider: string,
   path: string,
@@ -40,11 +41,12 @@ export function openAnthropicChat(
   request: ChatRequest,
   model: string,
   client: ClientBody | null,
+  platform: 'anthropic' | 'bedrock' = 'anthropic',
 ): ChatExchange {
   const passed = client !== null && client.dialect === 'anthropic';
   // A passed-through body is the client's own: its tools are its own, and so is the answer.
   const answer = passed ? null : jsonAnswerTool(request);
-  const body = JSON.stringify(anthropicRequestBody(request, model, client, answer, claudeModelFeatures(model, 'anthropic')));
+  const body = JSON.stringify(anthropicRequestBody(request, model, client, answer, claudeModelFeatures(model, platform)));
   const exchange = anthropicChatExchange(
     provider,
     { path, headers: passed ? withClientBetas(headers, client.betas) : headers, body },

@@ -1,4 +1,5 @@
-// Bedrock credentials and AWS Signature V4 signing (service "bedrock") with the maintained signer.
+// Bedrock credentials and AWS Signature V4 signing with the maintained signer: service "bedrock" for bedrock-runtime,
+// "bedrock-mantle" for the Messages API on bedrock-mantle (as Anthropic's AnthropicBedrockMantle clients sign).
 import type { SignatureV4 } from '@smithy/signature-v4';
 import type { ProviderSettings } from '../settings.js';
 import { SluiceError } from '../../errors.js';
@@ -88,14 +89,15 @@ export class BedrockSigner {
   private readonly url: URL;
   private readonly providerName: string;
 
-  constructor(providerName: string, url: URL, region: string, credentials: CredentialSource | null) {
+  /** `service`: the SigV4 signing name of the endpoint `url` reaches (`bedrock`, `bedrock-mantle`). */
+  constructor(providerName: string, url: URL, region: string, credentials: CredentialSource | null, service = 'bedrock') {
     this.providerName = providerName;
     this.url = url;
     this.signer =
       credentials === null
         ? null
         : Promise.all([import('@smithy/signature-v4'), import('@aws-crypto/sha256-js')]).then(
-            ([{ SignatureV4 }, { Sha256 }]) => new SignatureV4({ service: 'bedrock', region, credentials, sha256: Sha256 }),
+            ([{ SignatureV4 }, { Sha256 }]) => new SignatureV4({ service, region, credentials, sha256: Sha256 }),
           );
   }
 

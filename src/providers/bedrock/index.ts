@@ -1,4 +1,5 @@
-// The `bedrock` provider: AWS Bedrock's Converse and ConverseStream APIs, signed with SigV4.
+// The `bedrock` provider: AWS Bedrock's Converse and ConverseStream APIs, signed with SigV4; with `api: messages`,
+// Anthropic's Messages API on bedrock-mantle (messages.ts).
 import type { ProviderSettings } from '../settings.js';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
@@ -13,6 +14,7 @@ import { bedrockEmbeddingsBody, bedrockEmbeddingsInputsPerCall, bedrockEmbedding
 import { bedrockFailure } from './errors.js';
 import { bedrockConverseBody } from './request.js';
 import { bedrockChatResponse } from './response.js';
+import { createBedrockMessagesProvider } from './messages.js';
 import { BedrockStreamDecoder } from './stream.js';
 
 const FEATURES: ReadonlySet<Feature> = new Set<Feature>([
@@ -27,9 +29,10 @@ const FEATURES: ReadonlySet<Feature> = new Set<Feature>([
 ]);
 
 export function createBedrockProvider(name: string, config: ProviderSettings, secrets: ProviderSecrets): Provider {
+  const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  if (config.api === 'messages') return createBedrockMessagesProvider(name, config, secrets, region);
   // Its streams' codec, loaded now rather than by the first streamed call.
   loadAwsEventStreamCodec();
-  const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const url = new URL(config.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`);
   const prefix = url.pathname.replace(/\/+$/, '');
   const signer = new BedrockSigner(name, url, region, resolveCredentials(config, region, secrets));
