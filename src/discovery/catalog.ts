@@ -18,6 +18,8 @@ export const BUILT_IN_HOSTS: readonly HostEntry[] = [
   { pattern: 'api.anthropic.com', provider: 'anthropic', wire: 'anthropic' },
   { pattern: 'bedrock-runtime.*.amazonaws.com', provider: 'bedrock', wire: 'bedrock' },
   { pattern: 'bedrock-runtime-fips.*.amazonaws.com', provider: 'bedrock', wire: 'bedrock' },
+  // Bedrock's endpoint for OpenAI's and Anthropic's own APIs (API keys, Claude Opus 4.7 and later, GPT OSS).
+  { pattern: 'bedrock-mantle.*.api.aws', provider: 'bedrock', wire: 'bedrock' },
   { pattern: 'generativelanguage.googleapis.com', provider: 'gemini', wire: 'gemini' },
   { pattern: 'aiplatform.googleapis.com', provider: 'vertex', wire: 'gemini' },
   { pattern: '*-aiplatform.googleapis.com', provider: 'vertex', wire: 'gemini' },
@@ -34,6 +36,18 @@ export const BUILT_IN_HOSTS: readonly HostEntry[] = [
   { pattern: 'api.x.ai', provider: 'xai', wire: 'openai' },
   { pattern: 'api.perplexity.ai', provider: 'perplexity', wire: 'openai' },
 ];
+
+/**
+ * The entry a request is read by, by its path: Bedrock serves OpenAI's APIs (`/openai/v1/...` on bedrock-runtime, also
+ * `/v1/...` on bedrock-mantle) and Anthropic's Messages API (`/anthropic/v1/messages`) beside Converse and InvokeModel,
+ * each naming its model in the body and answering in its own shape, which the Bedrock wire does not read.
+ */
+export function entryAt(entry: HostEntry, path: string): HostEntry {
+  if (entry.wire !== 'bedrock') return entry;
+  if (path.startsWith('/anthropic/')) return { ...entry, wire: 'anthropic' };
+  if (path.startsWith('/openai/') || path.startsWith('/v1/')) return { ...entry, wire: 'openai' };
+  return entry;
+}
 
 function patternRegex(pattern: string): RegExp {
   const body = pattern

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
-import type { HostEntry } from './catalog.js';
+import { entryAt, type HostEntry } from './catalog.js';
 import { refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
 import type { Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
@@ -166,7 +166,7 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
   const queryAt = url.indexOf('?');
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const query = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
-  const { entry } = target;
+  const entry = target.entry === null ? null : entryAt(target.entry, path);
   // Unread bodies (another host's, a GET's) stream straight on.
   let body: BodyCopy = { chunks: [], whole: null, ended: false };
   // What the model is read from: the body as sent, or decompressed; null when it cannot be read (`unreadable` says why).
