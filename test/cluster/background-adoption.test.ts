@@ -1,0 +1,239 @@
+// Background Responses API calls (responses.background: meter) outlive the process that served them, with real
+// processes: two gateways on one Redis, the one that served a background call killed with SIGKILL while the response
+// runs; the mock OpenAI then ends it, and the other gateway adopts the call's record once its claim expires, retrieves
+// the ended response and records it once, its usage counted in the budget. And with `--workers 2` on memory records, the
+// workers killed with SIGKILL: the ones the primary starts in their place adopt it from the primary.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import OpenAI from 'openai';
+import { json, MockProvider, type Received } from '../support/mock-provider.js';
+import { messageItem, responseObject } from '../support/mock-responses.js';
+import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
+import { childrenOf } from '../support/processes.js';
+import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
+import { freePort } from '../support/sluice-process.js';
+import { until } from '../support/until.js';
+
+const KEY = 'sk-sluice-background-adoption-01';
+const UPSTREAM_KEY = 'upstream-openai-key-not-real';
+const MASTER_KEY = Buffer.alloc(32, 5).toString('base64');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A mock OpenAI whose background responses stay queued until `end(id, usage)`. */
+function backgroundApi() {
+  const responses = new Map<string, Record<string, unknown>>();
+  let retrievals = 0;
+  let next = 0;
+  const responder = (request: Received, res: import('node:http').ServerResponse) => {
+    if (request.headers.authorization !== `Bearer ${UPSTREAM_KEY}`)
+      return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
+    const url = new URL(request.path, 'http://mock');
+    if (request.method === 'POST' && url.pathname === '/v1/responses') {
+      const id = `resp_adopt${(++next).toString(16).padStart(6, '0')}`;
+      const response = {
+        ...responseObject([], { input_tokens: 0, output_tokens: 0 }, 'o3-deep-research-2025-06-26', id),
+        status: 'queued',
+        background: true,
+        usage: null,
+      };
+      responses.set(id, response);
+      return json(res, 200, response);
+    }
+    const id = /^\/v1\/responses\/([^/]+)$/.exec(url.pathname)?.[1];
+    const found = id === undefined ? undefined : responses.get(id);
+    if (found === undefined)
+      return json(res, 404, { error: { message: `Response with id '${id}' not found.`, type: 'invalid_request_error' } });
+    if (request.method === 'GET') {
+      retrievals++;
+      return json(res, 200, found);
+    }
+    return json(res, 405, { error: { message: 'no such method', type: 'invalid_request_error' } });
+  };
+  return {
+    responder,
+    retrievals: () => retrievals,
+    end(id: string, usage: { input_tokens: number; output_tokens: number }) {
+      const model = String(responses.get(id)!.model);
+      responses.set(id, { ...responseObject([messageItem('The report')], usage, model, id), status: 'completed', background: true });
+    },
+  };
+}
+
+interface Row {
+  request_id: string;
+  requested_model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micro_usd: number;
+  error_class: string | null;
+  tokens_estimated: number;
+}
+
+function rows(dbPath: string): Row[] {
+  try {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare("SELECT * FROM transactions WHERE requested_model = 'o3-deep-research'").all() as Row[];
+    } finally {
+      db.close();
+    }
+  } catch {
+    return []; // not created yet
+  }
+}
+
+/** A gateway's sluice.yaml: background responses metered, claims of 1 s, a budget of tokens. */
+function gatewayConfig(dir: string, name: string, mockUrl: string, port: number, counters: string): { file: string; dbPath: string } {
+  const dbPath = join(dir, `${name}.db`);
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `
+gateway: { host: 127.0.0.1, port: ${port} }
+admin: { host: 127.0.0.1, port: 0, token: admin-token-for-the-adoption-test }
+storage: sqlite:${dbPath}
+ledger: { flushIntervalMs: 50 }
+counters: ${counters}
+responses: { background: meter, backgroundClaimSeconds: 1 }
+providers:
+  openai: { type: openai, baseUrl: ${mockUrl}/v1, apiKey: ${UPSTREAM_KEY} }
+models:
+  - name: o3-deep-research
+    targets: [{ provider: openai, model: o3-deep-research }]
+    pricing: { input: 10, output: 40 }
+consumers:
+  - { name: checkout-service, team: payments, owner: alice@example.com, keys: ["${KEY}"] }
+budgets:
+  - { name: research-tokens, consumers: everyone, measure: total_tokens, limit: 100000000, window: day, mode: enforce }
+`,
+  );
+  return { file, dbPath };
+}
+
+function client(port: number): OpenAI {
+  return new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+}
+
+describe('a background response outlives the gateway that served it (SIGKILL), on a shared Redis', () => {
+  const api = backgroundApi();
+  const keyPrefix = testKeyPrefix();
+  const running: SluiceProcess[] = [];
+  let mock: MockProvider;
+  let dir: string;
+
+  before(async () => {
+    mock = await MockProvider.start(api.responder);
+    dir = mkdtempSync(join(tmpdir(), 'sluice-background-adoption-'));
+  });
+
+  after(async () => {
+    for (const sluice of running) if (sluice.child.exitCode === null && sluice.child.signalCode === null) await stopSluice(sluice);
+    await mock.close();
+    await deleteTestKeys(keyPrefix);
+  });
+
+  test(
+    'the other gateway adopts it, records it once with the usage it ended with, and the budget counts it',
+    { timeout: 120_000 },
+    async () => {
+      // Leases off: the budget's counter then holds exactly what was reserved and settled, nothing held in advance.
+      const counters = `{ url: "${TEST_REDIS_URL}", keyPrefix: "${keyPrefix}", failMode: closed, timeoutMs: 5000, leaseShare: 0 }`;
+      const [portA, portB] = [await freePort(), await freePort()];
+      const a = gatewayConfig(dir, 'a', mock.url, portA, counters);
+      const b = gatewayConfig(dir, 'b', mock.url, portB, counters);
+      const serving = runSluice(['start', '--config', a.file], { SLUICE_MASTER_KEY: MASTER_KEY });
+      const other = runSluice(['start', '--config', b.file], { SLUICE_MASTER_KEY: MASTER_KEY });
+      running.push(serving, other);
+      for (const sluice of [serving, other]) await waitFor(sluice.output, /sluice is listening/, 60_000);
+
+      const queued = await client(portA).responses.create({
+        model: 'o3-deep-research',
+        input: 'Research otters for an hour',
+        background: true,
+      });
+      assert.equal(queued.status, 'queued');
+      // Followed (its record kept with it) once the serving gateway retrieves it.
+      await until('the serving gateway retrieves the running response', () => api.retrievals() >= 1, 20_000);
+      serving.child.kill('SIGKILL');
+      await serving.exited;
+
+      api.end(queued.id, { input_tokens: 1_200, output_tokens: 30_000 });
+      await until('the other gateway records it', () => rows(b.dbPath).length > 0, 60_000, 100);
+      // Two claim lives more: nobody records it again.
+      await sleep(2_500);
+      const recorded = rows(b.dbPath);
+      assert.equal(recorded.length, 1, 'one row');
+      const row = recorded[0]!;
+      assert.equal(row.error_class, null);
+      assert.equal(row.input_tokens, 1_200);
+      assert.equal(row.output_tokens, 30_000);
+      assert.equal(row.tokens_estimated, 0);
+      // $10 and $40 per 1M tokens: 0.012 + 1.2 dollars.
+      assert.equal(row.cost_micro_usd, 1_212_000);
+      assert.equal(rows(a.dbPath).length, 0, 'the killed gateway wrote nothing for it');
+      assert.match(other.output(), /background response adopted/);
+
+      // The budget holds the response's tokens: the dead gateway's reservation settled to them, neither lost nor counted twice.
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const [, keys] = await redis.scan('0', 'MATCH', `${keyPrefix}budget:research-tokens:*`, 'COUNT', 1000);
+        assert.equal(keys.length, 1, String(keys));
+        assert.equal(Number(await redis.get(keys[0]!)), 31_200);
+      } finally {
+        await redis.quit();
+      }
+
+      assert.equal(await stopSluice(other), 0);
+      assert.equal(rows(b.dbPath).length, 1);
+    },
+  );
+});
+
+describe('a background response outlives the workers of --workers 2 (SIGKILL), on the primary`s memory records', () => {
+  const api = backgroundApi();
+  let mock: MockProvider;
+  let sluice: SluiceProcess | null = null;
+
+  before(async () => {
+    mock = await MockProvider.start(api.responder);
+  });
+
+  after(async () => {
+    if (sluice !== null && sluice.child.exitCode === null) await stopSluice(sluice);
+    await mock.close();
+  });
+
+  test('the workers started in their place adopt it and record it once', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-background-workers-'));
+    const port = await freePort();
+    const { file, dbPath } = gatewayConfig(dir, 'workers', mock.url, port, 'memory');
+    sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
+    await waitFor(sluice.output, /sluice workers are listening/, 90_000);
+    const queued = await client(port).responses.create({
+      model: 'o3-deep-research',
+      input: 'Research beavers for an hour',
+      background: true,
+    });
+    await until('a worker retrieves the running response', () => api.retrievals() >= 1, 20_000);
+    // Both workers, whichever follows it: the primary lets their claims go and starts two others.
+    const workers = childrenOf(sluice.child.pid!);
+    assert.equal(workers.length, 2);
+    for (const pid of workers) process.kill(pid, 'SIGKILL');
+    await waitFor(sluice.output, /background responses are left for adoption/, 20_000);
+    api.end(queued.id, { input_tokens: 500, output_tokens: 7_000 });
+    await until('a new worker records it', () => rows(dbPath).length > 0, 60_000, 100);
+    await sleep(2_500);
+    const recorded = rows(dbPath);
+    assert.equal(recorded.length, 1, 'one row');
+    assert.equal(recorded[0]!.input_tokens, 500);
+    assert.equal(recorded[0]!.output_tokens, 7_000);
+    assert.equal(recorded[0]!.error_class, null);
+    assert.equal(await stopSluice(sluice), 0);
+    assert.equal(rows(dbPath).length, 1);
+  });
+});
