@@ -52,6 +52,10 @@ function backgroundApi() {
       retrievals++;
       return json(res, 200, found);
     }
+    if (request.method === 'DELETE') {
+      responses.delete(id!);
+      return json(res, 200, { id, object: 'response', deleted: true });
+    }
     return json(res, 405, { error: { message: 'no such method', type: 'invalid_request_error' } });
   };
   return {
@@ -190,6 +194,47 @@ describe('a background response outlives the gateway that served it (SIGKILL), o
 
       assert.equal(await stopSluice(other), 0);
       assert.equal(rows(b.dbPath).length, 1);
+    },
+  );
+
+  test(
+    'deleted through another gateway once ended: metered there, once; one running at a graceful stop is left to the other',
+    { timeout: 120_000 },
+    async () => {
+      const counters = `{ url: "${TEST_REDIS_URL}", keyPrefix: "${keyPrefix}", failMode: closed, timeoutMs: 5000, leaseShare: 0 }`;
+      const [portA, portB] = [await freePort(), await freePort()];
+      const a = gatewayConfig(dir, 'a2', mock.url, portA, counters);
+      const b = gatewayConfig(dir, 'b2', mock.url, portB, counters);
+      const serving = runSluice(['start', '--config', a.file], { SLUICE_MASTER_KEY: MASTER_KEY });
+      const other = runSluice(['start', '--config', b.file], { SLUICE_MASTER_KEY: MASTER_KEY });
+      running.push(serving, other);
+      for (const sluice of [serving, other]) await waitFor(sluice.output, /sluice is listening/, 60_000);
+
+      const deleted = await client(portA).responses.create({ model: 'o3-deep-research', input: 'Research herons', background: true });
+      const left = await client(portA).responses.create({ model: 'o3-deep-research', input: 'Research egrets', background: true });
+      const before = api.retrievals();
+      await until('the serving gateway retrieves both', () => api.retrievals() >= before + 2, 20_000);
+      // Ended, read and deleted through the other gateway before the serving one retrieves it again.
+      api.end(deleted.id, { input_tokens: 700, output_tokens: 9_000 });
+      assert.equal((await client(portB).responses.retrieve(deleted.id)).status, 'completed');
+      await client(portB).responses.delete(deleted.id);
+      await until('the other gateway records the deleted one', () => rows(b.dbPath).length > 0, 20_000, 100);
+
+      // The serving gateway stops while the other still runs: it lets it go rather than record it unfinished.
+      assert.equal(await stopSluice(serving), 0);
+      api.end(left.id, { input_tokens: 300, output_tokens: 4_000 });
+      await until('the other gateway records the one left to it', () => rows(b.dbPath).length > 1, 60_000, 100);
+      await sleep(2_500);
+      const recorded = rows(b.dbPath).sort((x, y) => x.input_tokens - y.input_tokens);
+      assert.deepEqual(
+        recorded.map((row) => [row.input_tokens, row.output_tokens, row.error_class]),
+        [
+          [300, 4_000, null],
+          [700, 9_000, null],
+        ],
+      );
+      assert.equal(rows(a.dbPath).length, 0, 'the serving gateway recorded neither');
+      assert.equal(await stopSluice(other), 0);
     },
   );
 });
