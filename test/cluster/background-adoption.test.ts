@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
+import { Agent } from 'undici';
 import { json, MockProvider, type Received } from '../support/mock-provider.js';
 import { messageItem, responseObject } from '../support/mock-responses.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { childrenOf } from '../support/processes.js';
+import { childrenOf, connectionsHeld } from '../support/processes.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 import { freePort } from '../support/sluice-process.js';
 import { until } from '../support/until.js';
@@ -45,13 +46,12 @@ function backgroundApi() {
       return json(res, 200, response);
     }
     const id = /^\/v1\/responses\/([^/]+)$/.exec(url.pathname)?.[1];
+    // Every retrieval, of a response deleted since too.
+    if (request.method === 'GET') retrievals++;
     const found = id === undefined ? undefined : responses.get(id);
     if (found === undefined)
       return json(res, 404, { error: { message: `Response with id '${id}' not found.`, type: 'invalid_request_error' } });
-    if (request.method === 'GET') {
-      retrievals++;
-      return json(res, 200, found);
-    }
+    if (request.method === 'GET') return json(res, 200, found);
     if (request.method === 'DELETE') {
       responses.delete(id!);
       return json(res, 200, { id, object: 'response', deleted: true });
@@ -278,6 +278,67 @@ describe('a background response outlives the workers of --workers 2 (SIGKILL), o
     assert.equal(recorded[0]!.input_tokens, 500);
     assert.equal(recorded[0]!.output_tokens, 7_000);
     assert.equal(recorded[0]!.error_class, null);
+    assert.equal(await stopSluice(sluice), 0);
+    assert.equal(rows(dbPath).length, 1);
+  });
+});
+
+describe('with --workers 2, a background response deleted through the worker that does not follow it', () => {
+  const api = backgroundApi();
+  let mock: MockProvider;
+  let sluice: SluiceProcess | null = null;
+
+  before(async () => {
+    mock = await MockProvider.start(api.responder);
+  });
+
+  after(async () => {
+    if (sluice !== null && sluice.child.exitCode === null) await stopSluice(sluice);
+    await mock.close();
+  });
+
+  test('is retrieved by that worker before the delete, and metered once with its usage, not lost', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-background-delete-'));
+    const port = await freePort();
+    const { file, dbPath } = gatewayConfig(dir, 'workers', mock.url, port, 'memory');
+    sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
+    await waitFor(sluice.output, /sluice workers are listening/, 90_000);
+    // Two clients, each holding one keep-alive connection: the primary hands the second to the worker with fewer open.
+    const agents = [0, 1].map(() => new Agent({ connections: 1, keepAliveTimeout: 60_000 }));
+    const [first, second] = agents.map(
+      (agent) =>
+        new OpenAI({
+          apiKey: KEY,
+          baseURL: `http://127.0.0.1:${port}/v1`,
+          maxRetries: 0,
+          fetchOptions: { dispatcher: agent } as never,
+        }),
+    ) as [OpenAI, OpenAI];
+    try {
+      const queued = await first.responses.create({ model: 'o3-deep-research', input: 'Research herons', background: true });
+      assert.equal((await second.responses.retrieve(queued.id)).status, 'queued');
+      // The two clients' connections are on two workers.
+      assert.deepEqual(
+        childrenOf(sluice.child.pid!).map((pid) => connectionsHeld(pid, port)),
+        [1, 1],
+      );
+      // Its record is with the primary once the following worker has counted the prompt: well within this.
+      await sleep(1_000);
+      api.end(queued.id, { input_tokens: 700, output_tokens: 9_000 });
+      assert.equal((await second.responses.retrieve(queued.id)).status, 'completed');
+      await second.responses.delete(queued.id);
+      await until('the deleted response recorded', () => rows(dbPath).length > 0, 20_000, 100);
+      // The following worker finds its record taken at its next renewal, and follows it no more: nothing recorded again.
+      await waitFor(sluice.output, /no longer followed here/, 20_000);
+      await sleep(2_500);
+      const recorded = rows(dbPath);
+      assert.deepEqual(
+        recorded.map((row) => [row.input_tokens, row.output_tokens, row.error_class, row.tokens_estimated]),
+        [[700, 9_000, null, 0]],
+      );
+    } finally {
+      await Promise.all(agents.map((agent) => agent.close()));
+    }
     assert.equal(await stopSluice(sluice), 0);
     assert.equal(rows(dbPath).length, 1);
   });

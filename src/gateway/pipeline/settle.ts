@@ -92,8 +92,9 @@ export function settleFollowed(
 
 function used(budget: Budget, call: SettledCall, served: boolean, metered: Metered): number {
   // Requests count whether or not the provider served them: a rate limit protects the gateway and the provider alike.
-  const covered = call.target === null || coversTarget(budget.resources, call.target);
-  return amountUsed(budget.measure, covered, served && call.target !== null, metered);
+  if (budget.measure === 'requests') return call.target === null || coversTarget(budget.resources, call.target) ? 1 : 0;
+  if (!served || !coversTarget(budget.resources, call.target!)) return 0;
+  return amountUsed(budget.measure, true, true, metered);
 }
 
 /**

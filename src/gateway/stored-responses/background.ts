@@ -299,7 +299,8 @@ export class BackgroundResponses {
         const entry = this.followed.get(id);
         if (entry === undefined || !this.followed.delete(id)) continue;
         if (entry.timer !== null) clearTimeout(entry.timer);
-        this.logger.warn({ responseId: id }, 'background response taken over by another gateway; it records it');
+        // Adopted by another process (this one's claim lapsed), or deleted through another, which took its record.
+        this.logger.info({ responseId: id }, 'background response no longer followed here: another process has its record');
       }
       this.running.set(this.followed.size);
       if (this.stopped) return;
