@@ -139,10 +139,12 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   if (masterKey === null && options.director === undefined) {
     throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
   }
+  // This process's alone (the spool locks it): the ledger's batches, and a lone gateway's background responses' records.
+  const spoolDir = workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker);
   const ledger = await LedgerWriter.open({
     ...config.ledger,
     storage: config.storage,
-    spoolDir: workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker),
+    spoolDir,
     logger,
     ...(options.worker === undefined ? {} : { sink: options.worker.ledgerSink }),
   });
@@ -211,7 +213,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       mode: config.responses.background,
       maxFollowed: config.responses.maxBackground,
       records:
-        config.responses.background === 'meter' ? openFollowedRecords(config.responses, counters, options.worker?.followedRecords) : null,
+        config.responses.background === 'meter'
+          ? openFollowedRecords(config.responses, counters, options.worker?.followedRecords, join(spoolDir, 'background-responses'))
+          : null,
       owner: options.worker?.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
       claimMs: config.responses.backgroundClaimSeconds * 1000,
       // Redis counters, or the primary's: a reservation there outlives this process, for the adopter to settle.

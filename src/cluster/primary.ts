@@ -70,7 +70,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   // The record of stored responses, when in memory: here, so a call on a response reaches it whichever worker takes it.
   const responses = new MemoryResponseRecords(options.responseRecords);
   // The background responses the workers follow, when in memory: here, so a dead worker's are adopted by another.
-  const followed = new MemoryFollowedRecords('primary');
+  const followed = new MemoryFollowedRecords();
   // Opened at the first batch: by then the first worker has created (or migrated) the store's tables.
   let sink: Promise<LedgerSink> | null = null;
   const slots = new Map<Worker, { slot: number; startedAt: number }>();

@@ -343,3 +343,45 @@ describe('with --workers 2, a background response deleted through the worker tha
     assert.equal(rows(dbPath).length, 1);
   });
 });
+
+describe('a lone gateway (records and counters in memory) killed with SIGKILL while a background response runs', () => {
+  const api = backgroundApi();
+  let mock: MockProvider;
+  const running: SluiceProcess[] = [];
+
+  before(async () => {
+    mock = await MockProvider.start(api.responder);
+  });
+
+  after(async () => {
+    for (const sluice of running) if (sluice.child.exitCode === null && sluice.child.signalCode === null) await stopSluice(sluice);
+    await mock.close();
+  });
+
+  test('its next start adopts the response from its data folder and records it once', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-background-lone-'));
+    const port = await freePort();
+    const { file, dbPath } = gatewayConfig(dir, 'lone', mock.url, port, 'memory');
+    const killed = runSluice(['start', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
+    running.push(killed);
+    await waitFor(killed.output, /sluice is listening/, 60_000);
+    const queued = await client(port).responses.create({ model: 'o3-deep-research', input: 'Research kingfishers', background: true });
+    await until('the gateway retrieves the running response', () => api.retrievals() >= 1, 20_000);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    assert.equal(rows(dbPath).length, 0);
+
+    api.end(queued.id, { input_tokens: 400, output_tokens: 6_000 });
+    const restarted = runSluice(['start', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
+    running.push(restarted);
+    await waitFor(restarted.output, /sluice is listening/, 60_000);
+    await until('the restarted gateway records it', () => rows(dbPath).length > 0, 30_000, 100);
+    await sleep(2_500);
+    assert.deepEqual(
+      rows(dbPath).map((row) => [row.input_tokens, row.output_tokens, row.error_class, row.tokens_estimated]),
+      [[400, 6_000, null, 0]],
+    );
+    assert.equal(await stopSluice(restarted), 0);
+    assert.equal(rows(dbPath).length, 1);
+  });
+});

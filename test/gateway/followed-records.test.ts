@@ -3,8 +3,12 @@
 // by two (its follower and a delete through another), and the owner coming back after its claim was adopted.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryFollowedRecords, type FollowedRecord, type FollowedRecords } from '../../src/gateway/stored-responses/followed-records.js';
 import { RedisFollowedRecords } from '../../src/gateway/stored-responses/followed-redis.js';
+import { FileFollowedRecords } from '../../src/gateway/stored-responses/followed-file.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,8 +87,31 @@ function contract(name: string, open: () => FollowedRecords) {
   });
 }
 
-contract('the primary`s memory', () => new MemoryFollowedRecords('primary'));
+contract('the primary`s memory', () => new MemoryFollowedRecords());
 
 const prefix = testKeyPrefix();
 contract('Redis', () => new RedisFollowedRecords(TEST_REDIS_URL, prefix));
 after(() => deleteTestKeys(prefix));
+
+describe('followed records: a lone process`s folder', () => {
+  test('what a killed process kept is adopted whole by the next on the folder, once, and taken once', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const killed = new FileFollowedRecords(dir);
+    await killed.put(record('resp_f1'));
+    await killed.put(record('resp_f2'));
+    assert.deepEqual(await killed.adopt('killed', 60_000, 10), [], 'its own are not adopted again');
+    // A write the kill interrupted, and a file that is no record: neither is followed.
+    writeFileSync(join(dir, 'resp_f3.json.tmp'), '{"id":');
+    writeFileSync(join(dir, 'resp_f4.json'), 'not json');
+    const next = new FileFollowedRecords(dir);
+    assert.equal(await next.get('resp_f1'), null, 'not its own until adopted');
+    const adopted = await next.adopt('next', 60_000, 10);
+    assert.deepEqual(adopted.map((each) => each.id).sort(), ['resp_f1', 'resp_f2']);
+    assert.equal(adopted.find((each) => each.id === 'resp_f1')!.row.requestId, 'req-resp_f1');
+    assert.deepEqual(await next.adopt('next', 60_000, 10), []);
+    const takes = await Promise.all([next.take('resp_f1'), next.take('resp_f1')]);
+    assert.equal(takes.filter((taken) => taken !== null).length, 1);
+    assert.notEqual(await next.take('resp_f2'), null);
+    assert.deepEqual(readdirSync(dir), [], 'the folder empty once every call is recorded');
+  });
+});

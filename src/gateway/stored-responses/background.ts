@@ -4,9 +4,10 @@
 // response has ended (whether or not the client ever polls), and then settles the call's reservation and writes its
 // ledger row with the usage the ended response reports. The reservation admission made stays held meanwhile, so
 // budgets count the running response at its estimate.
-// Where the record of stored responses is shared (Redis, or the primary of `--workers N`), each followed call is also
-// kept there (followed-records.ts) under a claim this gateway renews: when it dies, another adopts the claims left to
-// expire, follows those responses to their end and records each once, settling the budgets from the record.
+// Each followed call is also kept in a record outside this process (followed-records.ts: Redis, the primary of
+// `--workers N`, or a lone process's folder) under a claim it renews: when it dies, another process (or its next start)
+// adopts the claims left to expire, follows those responses to their end and records each once, settling the budgets
+// from the record.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { SluiceError } from '../../errors.js';
@@ -66,7 +67,7 @@ export interface BackgroundOptions {
   mode: BackgroundMode;
   /** responses.maxBackground: the most followed at once, those adopted included. */
   maxFollowed: number;
-  /** The records shared with the other processes; null where there are none (a lone process in memory). */
+  /** Where each followed call's record is kept (followed-records.ts); null when background calls are refused. */
   records: FollowedRecords | null;
   /** This process's name on its claims (a worker's is known to its primary: shared-followed-records.ts). */
   owner: string;
@@ -336,7 +337,7 @@ export class BackgroundResponses {
    * At the gateway's stop: each response still followed is looked at once more (one may have ended since its last
    * retrieval, up to 30 s before), and its call finished with the usage it ended with. One still running is left to the
    * other gateways where the records are in Redis (its claim let go: another, or this one's next start, adopts it);
-   * elsewhere (memory, or a worker whose primary stops with it), or when it cannot be read within LAST_LOOK_MS, it is
+   * elsewhere (a lone process's folder, or a worker's primary, which stops with it), or when it cannot be read within LAST_LOOK_MS, it is
    * recorded as it stands (its usage unknown, counted from its prompt). Resolves once every call is finished, those
    * whose response ended just before included.
    */

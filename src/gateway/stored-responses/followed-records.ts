@@ -4,7 +4,7 @@
 // credentials come from the config of whoever reads it: no secret, and no prompt, is kept). Each is claimed by one owner
 // until an expiry its owner renews; a claim left to expire (its owner dead) is adopted by another. Whoever takes a
 // record (an atomic read-and-delete) is the one that records the call: exactly one row, whoever gets there first.
-// One interface, three homes: this process's memory (a lone gateway: nothing survives it), the primary's memory for the
+// One interface, three homes: a lone gateway's folder in its ledger spool (followed-file.ts), the primary's memory for the
 // workers of `sluice start --workers N` (src/cluster/), Redis for gateways sharing one (followed-redis.ts).
 import type { Measure } from '../../config/governance-schema.js';
 import type { Usage } from '../../ir/usage.js';
@@ -57,7 +57,7 @@ export interface FollowedRecord {
 }
 
 /** Where the records are kept, and so what survives: see the file's head. */
-export type FollowedRecordsKind = 'memory' | 'primary' | 'redis';
+export type FollowedRecordsKind = 'file' | 'primary' | 'redis';
 
 export interface FollowedRecords {
   readonly kind: FollowedRecordsKind;
@@ -133,13 +133,12 @@ interface Held {
   expiresAt: number;
 }
 
-/** In this process's memory: a lone gateway's (adopted by no one), or the primary's for its workers. */
+/** In the memory of the primary of `sluice start --workers N`, for its workers. */
 export class MemoryFollowedRecords implements FollowedRecords {
-  readonly kind: FollowedRecordsKind;
+  readonly kind = 'primary';
   private readonly held: Map<string, Held>;
 
-  constructor(kind: 'memory' | 'primary' = 'memory') {
-    this.kind = kind;
+  constructor() {
     this.held = new Map();
   }
 

@@ -10,6 +10,7 @@ import { isResponseId, type ResponseOwner, type ResponseRecords } from './record
 import { RedisResponseRecords } from './redis.js';
 import type { FollowedRecords } from './followed-records.js';
 import { RedisFollowedRecords } from './followed-redis.js';
+import { FileFollowedRecords } from './followed-file.js';
 
 /** While the record cannot be read, previous_response_id checks that fail are logged at most this often (each is counted). */
 const UNCHECKED_WARNING_INTERVAL_MS = 10_000;
@@ -21,16 +22,17 @@ function recordsHome(config: ResponsesConfig, counters: Pick<CounterSettings, 'u
 
 /**
  * The records of the background responses followed, beside the record of stored responses: in its Redis, or the
- * primary's (`shared`, in a worker); null for a lone process in memory, where they would die with the calls they keep.
+ * primary's (`shared`, in a worker); for a lone process in memory, in `folder` (of its ledger spool, which it alone holds).
  */
 export function openFollowedRecords(
   config: ResponsesConfig,
   counters: Pick<CounterSettings, 'url' | 'keyPrefix'>,
   shared: FollowedRecords | undefined,
-): FollowedRecords | null {
+  folder: string,
+): FollowedRecords {
   const { store, keyPrefix } = recordsHome(config, counters);
   if (store !== 'memory') return new RedisFollowedRecords(store, keyPrefix);
-  return shared ?? null;
+  return shared ?? new FileFollowedRecords(folder);
 }
 
 export class StoredResponses {
