@@ -71,9 +71,9 @@ export interface BackgroundOptions {
   records: FollowedRecords | null;
   /** This process's name on its claims (a worker's is known to its primary: shared-followed-records.ts). */
   owner: string;
-  /** How long a claim lasts unrenewed (responses.backgroundClaimSeconds): the longest wait before a dead owner's calls are adopted. */
+  /** How long a claim lasts unrenewed (responses.backgroundClaimSeconds): about how long a dead owner's calls wait. */
   claimMs: number;
-  /** Whether the budget counters are shared with whoever adopts (Redis, the primary's): the reservation is then theirs to settle. */
+  /** Whether the budget counters outlive this process (Redis, the primary's): the reservation is then the adopter's to settle. */
   sharedCounters: boolean;
   /** The current config's provider and pool of a name. */
   upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined;
@@ -214,7 +214,7 @@ export class BackgroundResponses {
     return true;
   }
 
-  /** Keeps the call's record in the shared records, claimed by this gateway; false when it could not be (then it dies with it). */
+  /** Keeps the call's record, claimed by this process; false when it could not be (the call then dies with the process). */
   private async keep(entry: Followed, call: Call, records: FollowedRecords): Promise<boolean> {
     try {
       const record = await this.recordOf(entry, call);
@@ -225,7 +225,7 @@ export class BackgroundResponses {
     } catch (error) {
       this.logger.warn(
         { requestId: call.requestId, err: (error as Error).message },
-        'background response not kept in the shared record: it is metered only if this process lives to its end',
+        'background response not kept in its record: it is metered only if this process lives to its end',
       );
       return false;
     }
@@ -337,9 +337,9 @@ export class BackgroundResponses {
    * At the gateway's stop: each response still followed is looked at once more (one may have ended since its last
    * retrieval, up to 30 s before), and its call finished with the usage it ended with. One still running is left to the
    * other gateways where the records are in Redis (its claim let go: another, or this one's next start, adopts it);
-   * elsewhere (a lone process's folder, or a worker's primary, which stops with it), or when it cannot be read within LAST_LOOK_MS, it is
-   * recorded as it stands (its usage unknown, counted from its prompt). Resolves once every call is finished, those
-   * whose response ended just before included.
+   * elsewhere (a lone process's folder, or a worker's primary, which stops with it), or when it cannot be read within
+   * LAST_LOOK_MS, it is recorded as it stands (its usage unknown, counted from its prompt). Resolves once every call is
+   * finished, those whose response ended just before included.
    */
   async stop(): Promise<void> {
     this.stopped = true;
