@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
@@ -18,10 +20,11 @@ import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { StoredResponses } from './gateway/stored-responses/stored-responses.js';
+import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
-import { finishCall } from './gateway/handlers/finish.js';
+import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
 import type { ResponseRecords } from './gateway/stored-responses/records.js';
+import type { FollowedRecords } from './gateway/stored-responses/followed-records.js';
 import { buildSnapshot, configuredNames, type Snapshot } from './gateway/snapshot.js';
 import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
 import { defaultSpoolDir } from './ledger/spool.js';
@@ -96,6 +99,10 @@ export interface WorkerLink {
   counters: CounterStore;
   /** The primary's record of stored responses (used when it is in memory). */
   responseRecords: ResponseRecords;
+  /** The primary's records of the background responses the workers follow (used when the record above is in memory). */
+  followedRecords: FollowedRecords;
+  /** This worker's name on its claims of those records, which the primary lets expire when the worker dies. */
+  owner: string;
   /** The primary's ledger writer. */
   ledgerSink: LedgerSink;
   /** Every worker's metrics, summed by the primary. */
@@ -132,10 +139,12 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   if (masterKey === null && options.director === undefined) {
     throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
   }
+  // This process's alone (the spool locks it): the ledger's batches, and a lone gateway's background responses' records.
+  const spoolDir = workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker);
   const ledger = await LedgerWriter.open({
     ...config.ledger,
     storage: config.storage,
-    spoolDir: workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker),
+    spoolDir,
     logger,
     ...(options.worker === undefined ? {} : { sink: options.worker.ledgerSink }),
   });
@@ -200,14 +209,23 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     cache: new ChatCache(config.cache, metrics.registry, logger),
     storedResponses: new StoredResponses(config.responses, counters, metrics.registry, logger, options.worker?.responseRecords),
     // Called once the context exists: a followed call's provider is looked up in the snapshot of the time.
-    background: new BackgroundResponses(
-      config.responses.background,
-      config.responses.maxBackground,
-      (name) => context.snapshot.routing.upstream(name),
-      (call) => finishCall(context, call),
-      metrics.registry,
+    background: new BackgroundResponses({
+      mode: config.responses.background,
+      maxFollowed: config.responses.maxBackground,
+      records:
+        config.responses.background === 'meter'
+          ? openFollowedRecords(config.responses, counters, options.worker?.followedRecords, join(spoolDir, 'background-responses'))
+          : null,
+      owner: options.worker?.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+      claimMs: config.responses.backgroundClaimSeconds * 1000,
+      // Redis counters, or the primary's: a reservation there outlives this process, for the adopter to settle.
+      sharedCounters: store.kind === 'redis' || options.worker !== undefined,
+      upstreamOf: (name) => context.snapshot.routing.upstream(name),
+      finish: (call) => finishCall(context, call),
+      finishRecord: (record, usage, errorClass) => finishFollowed(context, record, usage, errorClass),
+      registry: metrics.registry,
       logger,
-    ),
+    }),
   };
   metrics.configure(configuredNames(context.snapshot));
   logStartup(logger, {
@@ -355,6 +373,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   ]);
   // One schedule of assessments per gateway, not one per worker.
   if (options.worker === undefined || options.worker.slot === 0) await compliance?.start();
+  // Serving: the background responses of a process that died are adopted now (providers reachable, ledger open).
+  context.background.start();
   return {
     gateway: gatewayAddress,
     admin: adminAddress,

@@ -7,6 +7,7 @@ import { ADMIN_PORT_VARIABLE, GATEWAY_PORT_VARIABLE, runPrimary, WORKER_SLOT_VAR
 import { PrimaryLink } from './cluster/primary-link.js';
 import { SharedCounterStore } from './cluster/shared-counters.js';
 import { SharedResponseRecords } from './cluster/shared-response-records.js';
+import { SharedFollowedRecords, workerOwner } from './cluster/shared-followed-records.js';
 import { SharedLedgerSink } from './cluster/shared-ledger.js';
 import { MAX_WORKERS } from './config/schema.js';
 import { defaultConfig, NO_PROVIDER_HINT, type DefaultConfig } from './config/defaults.js';
@@ -168,6 +169,8 @@ function workerLink(): { primary: PrimaryLink; link: WorkerLink } {
       slot: Number(process.env[WORKER_SLOT_VARIABLE] ?? '0'),
       counters: new SharedCounterStore(primary),
       responseRecords: new SharedResponseRecords(primary),
+      followedRecords: new SharedFollowedRecords(primary),
+      owner: workerOwner(process.pid),
       ledgerSink: new SharedLedgerSink(primary),
       metrics: () => primary.request<string>({ op: 'metrics' }),
       provideMetrics: (metrics) => primary.provideMetrics(metrics),

@@ -2,10 +2,11 @@
 import type { CounterLine, CounterSeed, LeaseRequest } from '../counters/counter-store.js';
 import type { PackedBatch } from '../ledger/batch.js';
 import type { ResponseOwner } from '../gateway/stored-responses/records.js';
+import type { FollowedRecord } from '../gateway/stored-responses/followed-records.js';
 
 /**
- * What a worker asks of the primary: the counters every worker shares, the record of stored responses (in memory), the
- * one ledger writer, and /metrics.
+ * What a worker asks of the primary: the counters every worker shares, the record of stored responses (in memory) and
+ * of the background responses followed, the one ledger writer, and /metrics.
  */
 export type PrimaryRequest =
   | { op: 'reserve'; now: number; lines: CounterLine[] }
@@ -17,6 +18,12 @@ export type PrimaryRequest =
   | { op: 'response-owner'; id: string }
   | { op: 'response-record'; id: string; owner: ResponseOwner; ttlMs: number }
   | { op: 'response-forget'; id: string }
+  | { op: 'followed-put'; record: FollowedRecord; owner: string; claimMs: number }
+  | { op: 'followed-renew'; ids: string[]; owner: string; claimMs: number }
+  | { op: 'followed-adopt'; owner: string; claimMs: number; max: number }
+  | { op: 'followed-get'; id: string }
+  | { op: 'followed-take'; id: string }
+  | { op: 'followed-release'; ids: string[]; owner: string }
   | { op: 'ledger'; key: string; batch: PackedBatch }
   | { op: 'metrics' };
 

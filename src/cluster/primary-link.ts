@@ -133,5 +133,6 @@ function rebuild(shape: ErrorShape): Error {
 function failure(request: PrimaryRequest, shape: ErrorShape): Error {
   if (request.op === 'ledger') return new LedgerWriteFailed(`ledger write through the primary failed: ${shape.message}`, false);
   if (request.op === 'metrics') return new Error(shape.message);
+  if (request.op.startsWith('followed-')) return new Error(`background responses' records in the primary process: ${shape.message}`);
   return new CounterStoreUnavailable(`counters in the primary process: ${shape.message}`);
 }

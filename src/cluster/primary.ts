@@ -6,6 +6,8 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { MemoryCounterStore } from '../counters/memory.js';
 import { MemoryResponseRecords } from '../gateway/stored-responses/memory.js';
+import { MemoryFollowedRecords } from '../gateway/stored-responses/followed-records.js';
+import { workerOwner } from './shared-followed-records.js';
 import { openLedgerSink } from '../ledger/open-sink.js';
 import { ConnectionBalancer } from './balancer.js';
 import type { LedgerSink } from '../ledger/sink.js';
@@ -67,6 +69,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const counters = new MemoryCounterStore();
   // The record of stored responses, when in memory: here, so a call on a response reaches it whichever worker takes it.
   const responses = new MemoryResponseRecords(options.responseRecords);
+  // The background responses the workers follow, when in memory: here, so a dead worker's are adopted by another.
+  const followed = new MemoryFollowedRecords();
   // Opened at the first batch: by then the first worker has created (or migrated) the store's tables.
   let sink: Promise<LedgerSink> | null = null;
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
@@ -121,6 +125,18 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         return responses.set(request.id, request.owner, request.ttlMs);
       case 'response-forget':
         return responses.delete(request.id);
+      case 'followed-put':
+        return followed.put(request.record, request.owner, request.claimMs);
+      case 'followed-renew':
+        return followed.renew(request.ids, request.owner, request.claimMs);
+      case 'followed-adopt':
+        return followed.adopt(request.owner, request.claimMs, request.max);
+      case 'followed-get':
+        return followed.get(request.id);
+      case 'followed-take':
+        return followed.take(request.id);
+      case 'followed-release':
+        return followed.release(request.ids, request.owner);
       case 'ledger':
         sink ??= openLedgerSink(options.storage, logger);
         return (await sink).write(request.key, request.batch);
@@ -168,6 +184,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     slots.delete(worker);
     serving.delete(worker);
     for (const balancer of balancers) balancer.exited(worker);
+    // Its background responses are adopted by a surviving worker's next sweep, or its replacement's first.
+    const released = followed.releaseOwner(workerOwner(worker.process.pid ?? -1));
+    if (released > 0)
+      logger.warn({ worker: worker.process.pid, responses: released }, "a dead worker's background responses are left for adoption");
     if (stopping || known === undefined) return;
     logger.error({ worker: worker.process.pid, slot: known.slot, code, signal }, 'a worker died; starting another in its place');
     const pause = Date.now() - known.startedAt < RESTART_PAUSE_MS ? RESTART_PAUSE_MS : 0;

@@ -30,6 +30,12 @@ export const responsesSchema = z
     /** The most background responses one gateway follows at once; past it, a background call is a 429. */
     maxBackground: z.number().int().positive().max(1_000_000).default(10_000),
     /**
+     * Where the record of stored responses is shared (Redis, or the primary of --workers N): how long a gateway's claim
+     * on a background response it follows lasts unrenewed. A gateway that dies leaves its claims to expire; another
+     * adopts them within this and a third of it.
+     */
+    backgroundClaimSeconds: z.number().int().positive().max(3_600).default(60),
+    /**
      * A `previous_response_id` while the record cannot be read: open sends it on unchecked (logged, counted), closed
      * refuses the call with 503 response_records_unavailable. Absent: the counters' failMode.
      */
@@ -42,6 +48,7 @@ export const RESPONSES_DEFAULTS = {
   maxEntries: 100_000,
   background: 'refuse' as const,
   maxBackground: 10_000,
+  backgroundClaimSeconds: 60,
 };
 
 export type ResponsesConfig = z.infer<typeof responsesSchema>;

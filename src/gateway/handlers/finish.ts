@@ -4,8 +4,11 @@
 // gateway's drain waits for it.
 import { meter, needsCounting, price, type Metered } from '../pipeline/meter.js';
 import type { Call } from '../pipeline/call.js';
-import { record, type RecordSinks } from '../pipeline/record.js';
-import { settle } from '../pipeline/settle.js';
+import { record, recordTransaction, type RecordSinks } from '../pipeline/record.js';
+import { settle, settleFollowed } from '../pipeline/settle.js';
+import type { Usage } from '../../ir/usage.js';
+import { costMicroUsd } from '../../metering/cost.js';
+import { followedTransaction, type FollowedRecord } from '../stored-responses/followed-records.js';
 
 export function finishCall(sinks: RecordSinks, call: Call): Promise<void> | undefined {
   if (needsCounting(call)) return countThenFinish(sinks, call);
@@ -28,4 +31,19 @@ function settleAndRecord(sinks: RecordSinks, call: Call, metered: Metered): Prom
   const settled = call.reservation === null ? undefined : settle(sinks.governance, call.reservation, call, metered);
   record(sinks, call, metered);
   return settled;
+}
+
+/**
+ * Finishes a background call from its record, in a process other than the one that served it (that one died, or the
+ * response was deleted through another): priced, recorded and settled as finishCall would, from what the record kept.
+ */
+export function finishFollowed(
+  sinks: RecordSinks,
+  record: FollowedRecord,
+  usage: Usage,
+  errorClass: string | null,
+): Promise<void> | undefined {
+  const metered: Metered = { usage, cost: costMicroUsd(usage, record.pricing ?? undefined) };
+  recordTransaction(sinks, followedTransaction(record, metered, errorClass, Date.now()));
+  return settleFollowed(sinks.governance, record.budgets, record.row.requestId, metered);
 }

@@ -1,6 +1,7 @@
 // Stage 6: the call's ledger record and metrics, queued for the batch writer (no database write on the request path).
 import type { Logger } from 'pino';
 import type { LedgerWriter } from '../../ledger/writer.js';
+import type { Transaction } from '../../ledger/transaction.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { Governance } from '../../policy/governance.js';
 import type { Call } from './call.js';
@@ -21,8 +22,7 @@ export function record(sinks: RecordSinks, call: Readonly<Call>, metered: Metere
     return;
   }
   const transaction = call.toTransaction(metered, violationsOf(sinks, call));
-  sinks.ledger.append(transaction);
-  sinks.metrics.observe(transaction);
+  recordTransaction(sinks, transaction);
   // A call refused because the counters are unreachable is in governance's alarm (one line per interval, every one in
   // sluice_counter_store_failures_total): a line per refused call flooded the log with tens of thousands a second.
   if (call.failures.length > 0 || (transaction.status >= 500 && transaction.errorClass !== 'counters_unavailable')) {
@@ -51,6 +51,12 @@ export function record(sinks: RecordSinks, call: Readonly<Call>, metered: Metere
       'call',
     );
   }
+}
+
+/** Queues a call's row and counts it in the metrics: every call's, and a background call's finished from its record. */
+export function recordTransaction(sinks: RecordSinks, transaction: Transaction): void {
+  sinks.ledger.append(transaction);
+  sinks.metrics.observe(transaction);
 }
 
 /** The call's violations, with its target's resource when the policy monitors it (reported to governance). */

@@ -1,8 +1,10 @@
 // Stage 6a: settlement. A call's reservation becomes its real usage: the difference between what it used and what was
 // reserved is added to every budget it was reserved in (a failed call gives its tokens back; a budget scoped to a
 // provider that did not serve the call gives all of it back), then threshold alerts are checked on the new figures.
+import type { Measure } from '../../config/governance-schema.js';
 import { CounterStoreUnavailable, type CounterLine } from '../../counters/counter-store.js';
 import { coversTarget, type Budget } from '../../policy/budgets.js';
+import type { FollowedBudgetLine } from '../stored-responses/followed-records.js';
 import type { Governance } from '../../policy/governance.js';
 import { AMOUNT, FIGURES, PREVIOUS_WEIGHT, TTL_MS, type Reservation } from './admit.js';
 import type { Call } from './call.js';
@@ -50,12 +52,60 @@ export function settle(governance: Governance, reservation: Reservation, call: S
   return alert(governance, reservation, pending, now);
 }
 
+/**
+ * Settles a background call finished from its record (stored-responses/followed-records.ts), by whichever process took
+ * it: what it used minus what its reservation added to the shared counters. No alerts: its window positions are gone
+ * with the process that reserved it. Never throws.
+ */
+export function settleFollowed(
+  governance: Governance,
+  budgets: readonly FollowedBudgetLine[],
+  requestId: string,
+  metered: Metered,
+): Promise<void> | undefined {
+  if (budgets.length === 0) return undefined;
+  const lines: CounterLine[] = budgets.map((line) => ({
+    key: line.key,
+    previousKey: line.previousKey,
+    previousWeight: line.previousWeight,
+    limit: line.limit,
+    amount: amountUsed(line.measure, line.covers, true, metered) - line.reserved,
+    enforce: false,
+    ttlMs: line.ttlMs,
+  }));
+  let pending: number[] | Promise<number[]>;
+  try {
+    pending = governance.store.settle(governance.clock.now(), lines);
+  } catch (error) {
+    governance.counterTrouble('settle', 'lost', error as Error);
+    return undefined;
+  }
+  if (!(pending instanceof Promise)) return undefined;
+  return pending.then(
+    () => undefined,
+    (error: unknown) => {
+      if (error instanceof CounterStoreUnavailable) governance.counterTrouble('settle', 'lost', error);
+      else governance.logger.error({ requestId, err: (error as Error).message }, 'settlement failed');
+    },
+  );
+}
+
 function used(budget: Budget, call: SettledCall, served: boolean, metered: Metered): number {
   // Requests count whether or not the provider served them: a rate limit protects the gateway and the provider alike.
   if (budget.measure === 'requests') return call.target === null || coversTarget(budget.resources, call.target) ? 1 : 0;
   if (!served || !coversTarget(budget.resources, call.target!)) return 0;
+  return amountUsed(budget.measure, true, true, metered);
+}
+
+/**
+ * What a call used of one budget's measure: `covered`, whether the budget's scope covers the target that served it (or
+ * no target did); `served`, whether a provider served it.
+ */
+export function amountUsed(measure: Measure, covered: boolean, served: boolean, metered: Metered): number {
+  if (measure === 'requests') return covered ? 1 : 0;
+  if (!served || !covered) return 0;
   const usage = metered.usage;
-  switch (budget.measure) {
+  switch (measure) {
     case 'input_tokens':
       return usage.inputTokens;
     case 'output_tokens':

@@ -4,15 +4,23 @@
 // response has ended (whether or not the client ever polls), and then settles the call's reservation and writes its
 // ledger row with the usage the ended response reports. The reservation admission made stays held meanwhile, so
 // budgets count the running response at its estimate.
+// Each followed call is also kept in a record outside this process (followed-records.ts: Redis, the primary of
+// `--workers N`, or a lone process's folder) under a claim it renews: when it dies, another process (or its next start)
+// adopts the claims left to expire, follows those responses to their end and records each once, settling the budgets
+// from the record.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { SluiceError } from '../../errors.js';
-import type { Usage } from '../../ir/usage.js';
+import { emptyUsage, type Usage } from '../../ir/usage.js';
+import { estimatePromptTokens } from '../../metering/tokenizer.js';
+import { coversTarget } from '../../policy/budgets.js';
 import type { Provider } from '../../providers/provider.js';
 import { asObject, tryParseJson } from '../../wire/json.js';
 import { request } from '../../wire/undici.js';
 import type { Pool } from 'undici';
+import { AMOUNT, FIGURES, PREVIOUS_WEIGHT, TTL_MS } from '../pipeline/admit.js';
 import type { Call } from '../pipeline/call.js';
+import type { FollowedBudgetLine, FollowedRecord, FollowedRecords } from './followed-records.js';
 
 export type BackgroundMode = 'refuse' | 'meter';
 
@@ -39,12 +47,41 @@ const ERROR_CLASS: Record<string, string | null> = {
 
 interface Followed {
   id: string;
-  call: Call;
+  /** The call this gateway served; null for one adopted from its record (its server died). */
+  call: Call | null;
+  /** The call's record where the records are shared: adopted with it, or once kept. */
+  record: FollowedRecord | null;
   /** The provider's name in sluice.yaml (looked up at each retrieval: a reload may change its pool). */
   provider: string;
   waitMs: number;
   timer: NodeJS.Timeout | null;
   since: number;
+  /** Whether the record is kept in the shared records (null: on its way): then only its taker records the call. */
+  kept: Promise<boolean> | null;
+}
+
+/** Finishes a call adopted from its record: meter the usage it ended with, record its row, settle its budgets. */
+export type FinishRecord = (record: FollowedRecord, usage: Usage, errorClass: string | null) => Promise<void> | undefined;
+
+export interface BackgroundOptions {
+  mode: BackgroundMode;
+  /** responses.maxBackground: the most followed at once, those adopted included. */
+  maxFollowed: number;
+  /** Where each followed call's record is kept (followed-records.ts); null when background calls are refused. */
+  records: FollowedRecords | null;
+  /** This process's name on its claims (a worker's is known to its primary: shared-followed-records.ts). */
+  owner: string;
+  /** How long a claim lasts unrenewed (responses.backgroundClaimSeconds): about how long a dead owner's calls wait. */
+  claimMs: number;
+  /** Whether the budget counters outlive this process (Redis, the primary's): the reservation is then the adopter's to settle. */
+  sharedCounters: boolean;
+  /** The current config's provider and pool of a name. */
+  upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined;
+  /** What ends every call (meter, settle, record: handlers/finish.ts). */
+  finish: (call: Call) => Promise<void> | undefined;
+  finishRecord: FinishRecord;
+  registry: Registry;
+  logger: Logger;
 }
 
 export class BackgroundResponses {
@@ -53,36 +90,42 @@ export class BackgroundResponses {
   private readonly followed: Map<string, Followed>;
   /** Background calls let through check() and not yet followed (or released): counted against the bound too. */
   private pending: number;
-  private readonly upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined;
-  private readonly finish: (call: Call) => Promise<void> | undefined;
+  private readonly records: FollowedRecords | null;
+  private readonly owner: string;
+  private readonly claimMs: number;
+  private readonly sharedCounters: boolean;
+  private readonly upstreamOf: BackgroundOptions['upstreamOf'];
+  private readonly finish: BackgroundOptions['finish'];
+  private readonly finishRecord: FinishRecord;
   private readonly logger: Logger;
   private readonly running: Gauge;
   private readonly ended: Counter<'status'>;
+  private readonly adopted: Counter;
   /** Calls being finished (counted, settled) after their response ended: the gateway's stop waits for them. */
   private readonly finishing: Set<Promise<void>>;
   private stopped: boolean;
+  /** The sweep that renews this gateway's claims and adopts those left to expire (null: no shared records, or stopped). */
+  private sweeper: NodeJS.Timeout | null;
+  private sweeping: Promise<void> | null;
 
-  /**
-   * `upstreamOf`: the current config's provider and pool of a name; `finish`: what ends every call (meter, settle,
-   * record: handlers/finish.ts).
-   */
-  constructor(
-    mode: BackgroundMode,
-    maxFollowed: number,
-    upstreamOf: (name: string) => { provider: Provider; pool: Pool } | undefined,
-    finish: (call: Call) => Promise<void> | undefined,
-    registry: Registry,
-    logger: Logger,
-  ) {
-    this.mode = mode;
-    this.maxFollowed = maxFollowed;
+  constructor(options: BackgroundOptions) {
+    this.mode = options.mode;
+    this.maxFollowed = options.maxFollowed;
     this.followed = new Map();
     this.pending = 0;
-    this.upstreamOf = upstreamOf;
-    this.finish = finish;
-    this.logger = logger;
+    this.records = options.mode === 'meter' ? options.records : null;
+    this.owner = options.owner;
+    this.claimMs = options.claimMs;
+    this.sharedCounters = options.sharedCounters;
+    this.upstreamOf = options.upstreamOf;
+    this.finish = options.finish;
+    this.finishRecord = options.finishRecord;
+    this.logger = options.logger;
     this.finishing = new Set();
     this.stopped = false;
+    this.sweeper = null;
+    this.sweeping = null;
+    const registry = options.registry;
     this.running = new Gauge({
       name: 'sluice_background_responses',
       help: 'Background Responses API calls the gateway follows until they end, to meter them',
@@ -94,6 +137,22 @@ export class BackgroundResponses {
       labelNames: ['status'],
       registers: [registry],
     });
+    this.adopted = new Counter({
+      name: 'sluice_background_responses_adopted_total',
+      help: 'Background Responses API calls adopted from a gateway or worker that died, followed here to their end',
+      registers: [registry],
+    });
+  }
+
+  /**
+   * Once the gateway serves: adopts at once the calls of a process that died (this one's predecessor, say), then renews
+   * its claims and adopts again every third of the claim's life.
+   */
+  start(): void {
+    if (this.records === null || this.sweeper !== null || this.stopped) return;
+    this.sweeper = setInterval(() => void this.sweep(), Math.max(100, Math.floor(this.claimMs / 3)));
+    this.sweeper.unref();
+    void this.sweep();
   }
 
   /**
@@ -138,42 +197,216 @@ export class BackgroundResponses {
     const status = asObject(tryParseJson(answer)).status;
     // Already ended (a provider that ran it at once): the call finishes as any other, with the usage it came with.
     if (typeof status !== 'string' || ENDED.has(status) || call.target === null || this.stopped) return false;
-    const entry: Followed = { id, call, provider: call.target.provider.name, waitMs: FIRST_POLL_MS, timer: null, since: Date.now() };
+    const entry: Followed = {
+      id,
+      call,
+      record: null,
+      provider: call.target.provider.name,
+      waitMs: FIRST_POLL_MS,
+      timer: null,
+      since: Date.now(),
+      kept: null,
+    };
+    if (this.records !== null) entry.kept = this.keep(entry, call, this.records);
     this.followed.set(id, entry);
     this.running.set(this.followed.size);
     this.schedule(entry);
     return true;
   }
 
+  /** Keeps the call's record, claimed by this process; false when it could not be (the call then dies with the process). */
+  private async keep(entry: Followed, call: Call, records: FollowedRecords): Promise<boolean> {
+    try {
+      const record = await this.recordOf(entry, call);
+      await records.put(record, this.owner, this.claimMs);
+      // Only now: the sweep renews the claims of the calls with a record.
+      entry.record = record;
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { requestId: call.requestId, err: (error as Error).message },
+        'background response not kept in its record: it is metered only if this process lives to its end',
+      );
+      return false;
+    }
+  }
+
+  /** What another process needs to finish the call: its row as known now, its prompt's count, its price and its budgets. */
+  private async recordOf(entry: Followed, call: Call): Promise<FollowedRecord> {
+    const target = call.target!;
+    const reservation = call.reservation;
+    const budgets: FollowedBudgetLine[] = [];
+    if (reservation !== null)
+      for (let i = 0; i < reservation.budgets.length; i++) {
+        const budget = reservation.budgets[i]!;
+        const keys = reservation.keys[i]!;
+        const at = i * FIGURES;
+        budgets.push({
+          key: keys.key,
+          previousKey: keys.previousKey,
+          previousWeight: reservation.figures[at + PREVIOUS_WEIGHT]!,
+          limit: budget.limit,
+          ttlMs: reservation.figures[at + TTL_MS]!,
+          measure: budget.measure,
+          covers: coversTarget(budget.resources, target),
+          // Counters of this process's own die with it, the reservation in them too: the adopter counts the whole use.
+          reserved: this.sharedCounters ? reservation.figures[at + AMOUNT]! : 0,
+        });
+      }
+    const violations =
+      target.resource.action === 'monitor' ? [...(call.violations ?? []), `resource:${target.resource.id}`] : call.violations;
+    return {
+      id: entry.id,
+      provider: entry.provider,
+      since: entry.since,
+      row: {
+        requestId: call.requestId,
+        startedAt: call.startedAt,
+        operation: call.operation,
+        api: call.api,
+        consumer: call.consumer?.name ?? null,
+        team: call.consumer?.team ?? null,
+        requestedModel: call.requestedModel,
+        provider: target.provider.name,
+        providerModel: target.model,
+        attempts: call.attempts,
+        servedModel: call.servedModel,
+        violations: violations === null ? null : violations.join(','),
+        identity: call.identity,
+      },
+      promptTokens: call.chat === null ? 0 : await estimatePromptTokens(call.chat),
+      pricing: target.pricing ?? null,
+      budgets,
+    };
+  }
+
+  /**
+   * Renews this gateway's claims (those another took over are no longer followed here: the other records them) and
+   * adopts, as far as responses.maxBackground allows, the calls whose claims expired: their owner died.
+   */
+  private sweep(): Promise<void> {
+    this.sweeping ??= this.sweepOnce().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<void> {
+    const records = this.records!;
+    try {
+      const kept: string[] = [];
+      for (const entry of this.followed.values()) if (entry.record !== null) kept.push(entry.id);
+      for (const id of await records.renew(kept, this.owner, this.claimMs)) {
+        const entry = this.followed.get(id);
+        if (entry === undefined || !this.followed.delete(id)) continue;
+        if (entry.timer !== null) clearTimeout(entry.timer);
+        // Adopted by another process (this one's claim lapsed), or deleted through another, which took its record.
+        this.logger.info({ responseId: id }, 'background response no longer followed here: another process has its record');
+      }
+      this.running.set(this.followed.size);
+      if (this.stopped) return;
+      const room = this.maxFollowed - this.followed.size - this.pending;
+      for (const record of await records.adopt(this.owner, this.claimMs, room)) {
+        if (this.stopped || this.followed.has(record.id)) continue;
+        const entry: Followed = {
+          id: record.id,
+          call: null,
+          record,
+          provider: record.provider,
+          waitMs: FIRST_POLL_MS,
+          timer: null,
+          since: record.since,
+          kept: Promise.resolve(true),
+        };
+        this.followed.set(record.id, entry);
+        this.adopted.inc();
+        this.logger.info(
+          { responseId: record.id, requestId: record.row.requestId },
+          'background response adopted from a process that died',
+        );
+        // Looked at at once: it may have ended while nobody followed it.
+        this.schedule(entry, 0);
+      }
+      this.running.set(this.followed.size);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'background responses: the shared record could not be swept; retrying');
+    }
+  }
+
   /**
    * At the gateway's stop: each response still followed is looked at once more (one may have ended since its last
-   * retrieval, up to 30 s before), and its call finished with the usage it ended with; one still running, or that cannot
-   * be read within LAST_LOOK_MS, is recorded as it stands (its usage unknown, counted from its prompt). Resolves once
-   * every call is finished, those whose response ended just before included.
+   * retrieval, up to 30 s before), and its call finished with the usage it ended with. One still running is left to the
+   * other gateways where the records are in Redis (its claim let go: another, or this one's next start, adopts it);
+   * elsewhere (a lone process's folder, or a worker's primary, which stops with it), or when it cannot be read within
+   * LAST_LOOK_MS, it is recorded as it stands (its usage unknown, counted from its prompt). Resolves once every call is
+   * finished, those whose response ended just before included.
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
+    await this.sweeping;
     const entries = [...this.followed.values()];
     for (const entry of entries) if (entry.timer !== null) clearTimeout(entry.timer);
     const signal = AbortSignal.timeout(LAST_LOOK_MS);
     await Promise.allSettled(entries.map((entry) => this.lastLook(entry, signal)));
+    let running = entries.filter((entry) => this.followed.has(entry.id));
+    if (this.records?.kind === 'redis') running = await this.leave(running, this.records);
     const unfinished: Array<Promise<void>> = [];
-    for (const entry of entries) {
+    for (const entry of running) {
       const done = this.end(entry, null, 'unfinished');
       if (done !== undefined) unfinished.push(done);
     }
     if (unfinished.length > 0)
       this.logger.warn({ responses: unfinished.length }, 'background responses still running at stop, recorded unmetered');
     await Promise.allSettled([...unfinished, ...this.finishing]);
+    await this.records?.close();
+  }
+
+  /** Lets go of the claims on the responses kept in Redis, for another gateway to adopt; answers those not kept. */
+  private async leave(running: Followed[], records: FollowedRecords): Promise<Followed[]> {
+    const kept: Followed[] = [];
+    const rest: Followed[] = [];
+    for (const entry of running) ((await entry.kept) === true ? kept : rest).push(entry);
+    if (kept.length === 0) return rest;
+    for (const entry of kept) this.followed.delete(entry.id);
+    this.running.set(this.followed.size);
+    // Unreleased, the claims expire within responses.backgroundClaimSeconds all the same.
+    await records
+      .release(
+        kept.map((entry) => entry.id),
+        this.owner,
+      )
+      .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'background responses: claims not let go at stop'));
+    this.logger.info({ responses: kept.length }, 'background responses still running at stop, left in Redis for another gateway to follow');
+    return rest;
   }
 
   /**
    * Before a client's delete of a response through Sluice: one still followed is retrieved first, so one that has ended
-   * (read by the client, then deleted) is metered with the usage it ended with rather than lost with the response.
+   * (read by the client, then deleted) is metered with the usage it ended with rather than lost with the response. One
+   * followed by another process (a worker, or a gateway on the same Redis) is retrieved here from its record, and
+   * finished here if it has ended (whichever process takes the record records it).
    */
   beforeDelete(id: string): Promise<void> | undefined {
     const entry = this.followed.get(id);
-    return entry === undefined ? undefined : this.lastLook(entry, AbortSignal.timeout(LAST_LOOK_MS));
+    if (entry !== undefined) return this.lastLook(entry, AbortSignal.timeout(LAST_LOOK_MS));
+    return this.records === null ? undefined : this.lookElsewhere(id, this.records);
+  }
+
+  private async lookElsewhere(id: string, records: FollowedRecords): Promise<void> {
+    try {
+      const record = await records.get(id);
+      if (record === null) return;
+      const looked = await this.look(record, AbortSignal.timeout(LAST_LOOK_MS));
+      if (looked === null || looked === 'gone' || !ENDED.has(String(looked.response.status))) return;
+      if ((await records.take(id)) === null) return;
+      const status = String(looked.response.status);
+      this.ended.labels(status).inc();
+      this.track(this.finishRecord(record, looked.usage, ERROR_CLASS[status] ?? null));
+    } catch {
+      // Unreadable in time: lost with its delete, as a response followed here would be.
+    }
   }
 
   /** The last retrieval of a response (at the stop, or before its delete): its call finished if it has ended. */
@@ -187,14 +420,14 @@ export class BackgroundResponses {
     }
   }
 
-  private schedule(entry: Followed): void {
+  private schedule(entry: Followed, delayMs = entry.waitMs): void {
     entry.timer = setTimeout(() => {
       entry.timer = null;
       this.retrieve(entry).catch((error: Error) => {
-        this.logger.warn({ requestId: entry.call.requestId, err: error.message }, 'retrieving a background response failed; retrying');
+        this.logger.warn({ responseId: entry.id, err: error.message }, 'retrieving a background response failed; retrying');
         this.again(entry);
       });
-    }, entry.waitMs);
+    }, delayMs);
     // A followed response never keeps the process alive: the gateway's stop ends them (stop()).
     entry.timer.unref();
   }
@@ -232,7 +465,7 @@ export class BackgroundResponses {
    * or its provider gone from the config), or null (the provider's trouble). Throws when the provider cannot be reached.
    */
   private async look(
-    entry: Followed,
+    entry: Pick<Followed, 'id' | 'provider'>,
     signal: AbortSignal | undefined,
   ): Promise<{ response: Record<string, unknown>; usage: Usage } | 'gone' | null> {
     const upstream = this.upstreamOf(entry.provider);
@@ -265,19 +498,48 @@ export class BackgroundResponses {
     finished.then(done, done);
   }
 
-  /** Finishes the call: with the ended response's usage, or (null) with its usage unknown. */
+  /**
+   * Finishes the call: with the ended response's usage, or (null) with its usage unknown. Where its record is shared,
+   * only once taken from it: a call another process took (adopted, or deleted through it) is recorded there.
+   */
   private end(entry: Followed, usage: Usage | null, status: string): Promise<void> | undefined {
     if (!this.followed.delete(entry.id)) return undefined;
     this.running.set(this.followed.size);
-    this.ended.labels(status).inc();
-    const call = entry.call;
-    if (usage !== null) {
-      call.usage = usage;
-      call.errorClass = ERROR_CLASS[status] ?? null;
-    } else {
-      // Unknown: metering counts the prompt with Sluice's tokenizer (the output is not known), marked estimated.
-      call.errorClass = `background_${status}`;
+    if (entry.kept === null) return this.finishEntry(entry, entry.record, usage, status);
+    return this.takeThenFinish(entry, entry.kept, usage, status);
+  }
+
+  private async takeThenFinish(entry: Followed, kept: Promise<boolean>, usage: Usage | null, status: string): Promise<void> {
+    let record = entry.record;
+    if (await kept) {
+      try {
+        record = await this.records!.take(entry.id);
+      } catch (error) {
+        // The record cannot be reached: followed on and taken later, or (at the stop) left for another to adopt.
+        this.logger.warn(
+          { responseId: entry.id, err: (error as Error).message },
+          'background response: its shared record cannot be reached',
+        );
+        if (!this.stopped) {
+          this.followed.set(entry.id, entry);
+          this.running.set(this.followed.size);
+          this.again(entry);
+        }
+        return;
+      }
+      if (record === null) return;
     }
+    await this.finishEntry(entry, record, usage, status);
+  }
+
+  private finishEntry(entry: Followed, record: FollowedRecord | null, usage: Usage | null, status: string): Promise<void> | undefined {
+    this.ended.labels(status).inc();
+    const errorClass = usage !== null ? (ERROR_CLASS[status] ?? null) : `background_${status}`;
+    const call = entry.call;
+    if (call === null) return this.finishRecord(record!, usage ?? { ...emptyUsage(), inputTokens: record!.promptTokens }, errorClass);
+    if (usage !== null) call.usage = usage;
+    // Unknown: metering counts the prompt with Sluice's tokenizer (the output is not known), marked estimated.
+    call.errorClass = errorClass;
     return this.finish(call);
   }
 }

@@ -8,9 +8,32 @@ import { SluiceError } from '../../errors.js';
 import { MemoryResponseRecords } from './memory.js';
 import { isResponseId, type ResponseOwner, type ResponseRecords } from './records.js';
 import { RedisResponseRecords } from './redis.js';
+import type { FollowedRecords } from './followed-records.js';
+import { RedisFollowedRecords } from './followed-redis.js';
+import { FileFollowedRecords } from './followed-file.js';
 
 /** While the record cannot be read, previous_response_id checks that fail are logged at most this often (each is counted). */
 const UNCHECKED_WARNING_INTERVAL_MS = 10_000;
+
+/** Where the record of stored responses is: `responses.store`, else the counters' backend, under its key prefix. */
+function recordsHome(config: ResponsesConfig, counters: Pick<CounterSettings, 'url' | 'keyPrefix'>): { store: string; keyPrefix: string } {
+  return { store: config.store ?? counters.url, keyPrefix: config.keyPrefix ?? `${counters.keyPrefix}responses:` };
+}
+
+/**
+ * The records of the background responses followed, beside the record of stored responses: in its Redis, or the
+ * primary's (`shared`, in a worker); for a lone process in memory, in `folder` (of its ledger spool, which it alone holds).
+ */
+export function openFollowedRecords(
+  config: ResponsesConfig,
+  counters: Pick<CounterSettings, 'url' | 'keyPrefix'>,
+  shared: FollowedRecords | undefined,
+  folder: string,
+): FollowedRecords {
+  const { store, keyPrefix } = recordsHome(config, counters);
+  if (store !== 'memory') return new RedisFollowedRecords(store, keyPrefix);
+  return shared ?? new FileFollowedRecords(folder);
+}
 
 export class StoredResponses {
   readonly records: ResponseRecords;
@@ -34,8 +57,7 @@ export class StoredResponses {
     logger: Logger,
     shared?: ResponseRecords,
   ) {
-    const store = config.store ?? counters.url;
-    const keyPrefix = config.keyPrefix ?? `${counters.keyPrefix}responses:`;
+    const { store, keyPrefix } = recordsHome(config, counters);
     // In a worker of `sluice start --workers N`, a record in memory is the primary's, reached over IPC (src/cluster/).
     this.records =
       store !== 'memory' ? new RedisResponseRecords(store, keyPrefix) : (shared ?? new MemoryResponseRecords(config.maxEntries));

@@ -1,0 +1,93 @@
+// The records of followed background responses of a lone gateway process (records in memory, no primary), kept as one
+// file each in a folder of its ledger spool: the spool's lock makes the folder this process's alone, so no claims are
+// needed. A process killed leaves its files; the next start on the same folder adopts them all at its first sweep and
+// follows them to their end. Written after the queued answer is sent, removed when the call is recorded: a normal call
+// never touches the folder.
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeFollowed, encodeFollowed, type FollowedRecord, type FollowedRecords } from './followed-records.js';
+import { isResponseId } from './records.js';
+
+const SUFFIX = '.json';
+
+export class FileFollowedRecords implements FollowedRecords {
+  readonly kind = 'file';
+  private readonly dir: string;
+  /** The records this process follows (kept, or adopted from the folder): the others are a dead predecessor's. */
+  private readonly held: Map<string, FollowedRecord>;
+  private made: Promise<unknown> | null;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.held = new Map();
+    this.made = null;
+  }
+
+  private path(id: string): string {
+    // Response ids are checked (records.ts) before they are followed; a file name is never made of anything else.
+    if (!isResponseId(id) || id.startsWith('.')) throw new Error('not a response id');
+    return join(this.dir, id + SUFFIX);
+  }
+
+  async put(record: FollowedRecord): Promise<void> {
+    const path = this.path(record.id);
+    await (this.made ??= mkdir(this.dir, { recursive: true }));
+    // Whole or absent: a kill during the write leaves a .tmp, never half a record.
+    await writeFile(`${path}.tmp`, encodeFollowed(record));
+    await rename(`${path}.tmp`, path);
+    this.held.set(record.id, record);
+  }
+
+  renew(ids: readonly string[]): Promise<string[]> {
+    return Promise.resolve(ids.filter((id) => !this.held.has(id)));
+  }
+
+  async adopt(_owner: string, _claimMs: number, max: number): Promise<FollowedRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return []; // no folder yet: nothing was ever kept
+    }
+    const adopted: FollowedRecord[] = [];
+    for (const name of names) {
+      if (adopted.length >= max) break;
+      if (name.endsWith('.tmp')) await unlink(join(this.dir, name)).catch(() => undefined);
+      if (!name.endsWith(SUFFIX)) continue;
+      const id = name.slice(0, -SUFFIX.length);
+      if (this.held.has(id)) continue;
+      const record = decodeFollowed(await readFile(join(this.dir, name), 'utf8').catch(() => ''));
+      if (record === null || record.id !== id) {
+        await unlink(join(this.dir, name)).catch(() => undefined);
+        continue;
+      }
+      this.held.set(id, record);
+      adopted.push(record);
+    }
+    return adopted;
+  }
+
+  get(id: string): Promise<FollowedRecord | null> {
+    return Promise.resolve(this.held.get(id) ?? null);
+  }
+
+  async take(id: string): Promise<FollowedRecord | null> {
+    // The process's one event loop: the first to take it from `held` is its taker.
+    const record = this.held.get(id);
+    if (record === undefined) return null;
+    this.held.delete(id);
+    // Left behind (a full disk, say), the next start would record it again: said in the log, not silently.
+    await unlink(this.path(id));
+    return record;
+  }
+
+  /** Left in the folder, for the next start to adopt. */
+  release(ids: readonly string[]): Promise<void> {
+    for (const id of ids) this.held.delete(id);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
