@@ -1,8 +1,9 @@
 // The background of continuous compliance: seals the chains every sealIntervalSeconds (then prunes the ledger's old
 // sealed blocks when ledger.retention asks) and assesses every intervalMinutes, reading the settings at each turn. A
 // reload sets the sealing and the assessment already waiting again, counted from the last sealing and the last
-// scheduled assessment, so a shorter interval applies now rather than after the longer wait set before it. An assessment overdue at start (none as recent as the interval) runs soon after
-// start, so restarts do not stretch the cadence.
+// scheduled assessment, so a shorter interval applies now rather than after the longer wait set before it. An
+// assessment overdue at start (none as recent as the interval) runs soon after start, so restarts do not stretch the
+// cadence.
 import type { Logger } from 'pino';
 import type { ComplianceConfig } from '../config/compliance-schema.js';
 import type { ComplianceAssessor } from './assessor.js';

@@ -1,5 +1,5 @@
 // ledger.retention as an operator meets it: `sluice check` refuses a retention shorter than the rows Sluice reads, and
-// a director with one deletes the ledger's old sealed rows in the background, while /api/usage still reports those
+// a director given one (here by a reload) deletes the ledger's old sealed rows in the background, while /api/usage still reports those
 // periods from the rollups, /api/transactions lists what is kept, /api/compliance/chains verifies and names the pruned
 // blocks, and /api/audit records the pruning.
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
+import { validateConfig } from '../../src/config/load.js';
 import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
 import { chainThread } from '../../src/compliance/chain/thread.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
@@ -78,7 +79,6 @@ describe('ledger.retention in a director', () => {
       ...OFFLINE_CATALOG,
       storage,
       admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      ledger: { retention: { transactionsDays: 40 } },
       compliance: { sealIntervalSeconds: 1 },
     });
     admin = adminClient(sluice, BOOTSTRAP);
@@ -88,7 +88,18 @@ describe('ledger.retention in a director', () => {
     await sluice?.stop();
   });
 
-  test('deletes the old sealed rows in the background; /api/usage still reports their hours from the rollups', async () => {
+  test('without a retention keeps every row; one set by a reload deletes the old sealed rows in the background', async () => {
+    const ledgerChain = async () =>
+      (await admin('GET', '/api/compliance/chains')).body.items.find((item: any) => item.chain === 'transactions');
+    await until('the director sealed the recent rows', async () => (await ledgerChain()).unsealedRows === 0);
+    await sluice.sluice.settled();
+    assert.equal((await ledgerChain()).pruned, null, 'no retention: nothing pruned');
+    const kept = await admin('GET', `/api/transactions?limit=10&to=${new Date(oldHour + HOUR).toISOString()}`);
+    assert.equal(kept.body.items.length, 10, 'the old rows are all there');
+
+    await sluice.sluice.reload(
+      validateConfig({ ...sluice.config, ledger: { ...sluice.config.ledger, retention: { transactionsDays: 40 } } }, 'reloaded'),
+    );
     let chains: any;
     await until('the retention pruned the old blocks', async () => {
       chains = (await admin('GET', '/api/compliance/chains')).body;
