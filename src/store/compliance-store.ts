@@ -202,7 +202,10 @@ export interface ComplianceStore {
    * its rows is deleted. StoreConflict when another director recorded the same block first.
    */
   recordPruning(pruning: ChainPruning, actor: string): Promise<void>;
-  /** Deletes up to `limit` ledger rows with id <= throughRowId, lowest ids first; resolves to how many. */
+  /**
+   * Deletes up to `limit` ledger rows with id <= throughRowId, lowest ids first, but observations of a discovered
+   * consumer still pending (reconciliation needs them); resolves to how many.
+   */
   deletePrunedRows(throughRowId: number, limit: number): Promise<number>;
 
   /** Evidence: the ledger's gateway rows of [from, to). */

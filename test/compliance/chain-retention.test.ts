@@ -170,15 +170,50 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(Number(next!.id), Number(highest!.id) + 1);
     });
 
+    test("keeps a pending discovered consumer's observations until it is resolved, and its usage then moves", async () => {
+      await store.createTeam('admin', { name: 'payments', owner: 'alice@example.com' });
+      await store.createConsumer('admin', { name: 'checkout', team: 'payments', owner: 'alice@example.com', labels: {} });
+      const intake = await store.recordObservations([
+        {
+          observer: 'proxy-a',
+          at: RECENT + 40_000,
+          source: { ip: '10.70.0.1' },
+          provider: 'openai',
+          model: 'gpt-4o',
+          calls: 3,
+          costMicroUsd: 900,
+        },
+      ]);
+      await store.insertTransactions(Array.from({ length: 5 }, (_, i) => ledgerRow(300_000 + i, { startedAt: RECENT + 41_000 + i })));
+      now = RECENT + 6;
+      await keeper.seal();
+      // A newer row, so that the block just sealed is not the ledger's newest.
+      await store.insertTransactions([ledgerRow(300_100, { startedAt: RECENT + 50_000 })]);
+      const observed = async () =>
+        Number((await query('SELECT COUNT(*) AS n FROM transactions WHERE discovered_consumer IS NOT NULL'))[0]!.n);
+      const first = await keeper.prune(RECENT + 7);
+      assert.ok(first.blocks > 0);
+      assert.equal(await observed(), 1, 'the pending observation is kept');
+      assert.equal((await keeper.verify('transactions')).broken, null);
+      await store.resolveDiscoveredConsumer('admin', intake.consumers[0]!.id, { consumer: 'checkout' });
+      const attributed = await query(
+        "SELECT SUM(calls) AS n FROM usage_hourly WHERE consumer = 'checkout' AND provider = 'openai' AND provider_model = 'gpt-4o'",
+      );
+      assert.equal(Number(attributed[0]!.n), 3, 'its usage moved to the consumer in the rollups');
+      const second = await keeper.prune(RECENT + 7);
+      assert.deepEqual([second.blocks, second.deletedRows, await observed()], [0, 1, 0]);
+      assert.equal((await keeper.verify('transactions')).broken, null);
+    });
+
     test('a row deleted from a block that retention did not prune is still row-deleted', async () => {
       await store.insertTransactions(Array.from({ length: 20 }, (_, i) => ledgerRow(200_000 + i, { startedAt: RECENT + 20_000 + i })));
-      now = RECENT + 5;
+      now = RECENT + 8;
       await keeper.seal();
-      const [row] = await query('SELECT MAX(id) AS id FROM transactions');
-      const id = Number(row!.id) - 1;
+      const head = (await store.compliance.chainHead('transactions'))!;
+      const id = head.lastRowId - 1;
       await query(`DELETE FROM transactions WHERE id = ${id}`);
       const broken = (await keeper.verify('transactions')).broken;
-      assert.deepEqual([broken?.kind, broken?.rowId, broken?.block], ['row-deleted', id, 8]);
+      assert.deepEqual([broken?.kind, broken?.rowId, broken?.block], ['row-deleted', id, head.block]);
       // Verified on this thread too (what /api/compliance/chains runs on a store without a thread of its own).
       assert.equal((await verifyChain(store.compliance, 'transactions')).broken?.kind, 'row-deleted');
     });

@@ -1,6 +1,7 @@
 // ledger.retention's work: deletes the ledger's rows of whole sealed blocks sealed before the retention's cut, never a
-// row not yet sealed, and records the pruning (chain_prunings and the audit log) before deleting anything, so that
-// verification knows which blocks no longer have rows. Runs on the chains' thread (thread.ts), one piece of work at a
+// row not yet sealed (nor, until it is reviewed, an observation of a discovered consumer pending), and records the
+// pruning (chain_prunings and the audit log) before deleting anything, so that verification knows which blocks no
+// longer have rows. Runs on the chains' thread (thread.ts), one piece of work at a
 // time with sealing and verification, in bounded chunks with a yield between. Safe when two directors sharing a
 // PostgreSQL both run it: a block recorded twice conflicts on its key, and deleting rows already gone deletes nothing.
 import { setTimeout as sleep } from 'node:timers/promises';

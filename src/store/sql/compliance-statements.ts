@@ -157,7 +157,12 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     chainPruningLatest: `SELECT ${PRUNING} FROM chain_prunings WHERE chain = ? ORDER BY through_block DESC LIMIT 1`,
     chainPruningInsert: `INSERT INTO chain_prunings (${PRUNING}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     // A bounded chunk, lowest ids first: rows already deleted cost nothing to pass over in the primary key's order.
-    chainPrunedRowsDelete: `DELETE FROM transactions WHERE id IN (SELECT id FROM transactions WHERE id <= ? ORDER BY id LIMIT ?)`,
+    // Observations of a discovered consumer still pending are kept: resolving it moves their usage in the rollups to its
+    // consumer (reconciliation.ts reads them for that); once it is resolved or ignored, the next pruning deletes them.
+    chainPrunedRowsDelete: `DELETE FROM transactions WHERE id IN (
+      SELECT t.id FROM transactions AS t WHERE t.id <= ?
+        AND (t.discovered_consumer IS NULL OR t.discovered_consumer NOT IN (SELECT d.id FROM discovered_consumers AS d WHERE d.status = 'pending'))
+      ORDER BY t.id LIMIT ?)`,
 
     evidenceLedgerCounts: `SELECT COUNT(*) AS rows_count,
         COALESCE(SUM(CASE WHEN status < 400 THEN 1 ELSE 0 END), 0) AS served,
