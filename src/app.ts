@@ -133,6 +133,16 @@ const FIXED_SECTIONS = [
   'responses',
 ] as const;
 
+/**
+ * What of a fixed section a reload cannot change: all of it, but ledger.retention, which the director reads at each
+ * pruning (src/compliance/compliance.ts), so a reload changes it from the next one.
+ */
+function fixedPart(config: SluiceConfig, section: (typeof FIXED_SECTIONS)[number]): unknown {
+  if (section !== 'ledger') return config[section];
+  const { retention: _retention, ...fixed } = config.ledger;
+  return fixed;
+}
+
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
   const masterKey = options.masterKey ?? (envKey === undefined || envKey === '' ? null : MasterKey.parse(envKey));
@@ -384,7 +394,9 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await ledger.drain();
     },
     async reload(next: SluiceConfig) {
-      const fixed = FIXED_SECTIONS.filter((section) => JSON.stringify(next[section]) !== JSON.stringify(current[section]));
+      const fixed = FIXED_SECTIONS.filter(
+        (section) => JSON.stringify(fixedPart(next, section)) !== JSON.stringify(fixedPart(current, section)),
+      );
       if (fixed.length > 0) logger.warn({ sections: fixed }, 'config reload: these sections only take effect after a restart');
       await directory.reloaded(next);
       current = next;

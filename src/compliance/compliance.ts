@@ -10,7 +10,9 @@ import type { AssessmentRecord } from './assessment.js';
 import { ComplianceAssessor, type AssessmentOutcome } from './assessor.js';
 import { MODERATE_BASELINE } from './catalog.js';
 import { isPostgresUrl, sqlitePath } from '../config/storage.js';
+import { DAY_MS, furthestRawRowReach, shortestRetentionDays } from '../config/retention.js';
 import { ChainKeeper, localChainWork } from './chain/keeper.js';
+import type { PruneOutcome } from './chain/pruner.js';
 import { chainThread } from './chain/thread.js';
 import type { ChainVerification, GivenAnchor } from './chain/verify.js';
 import type { LedgerAccounting } from './check.js';
@@ -44,6 +46,9 @@ export class Compliance {
   private readonly config: () => SluiceConfig;
   private readonly scheduler: ComplianceScheduler | null;
   private readonly clock: () => number;
+  private readonly logger: Logger;
+  /** The days ledger.retention was last stretched to (warned of once, not at every pruning). */
+  private stretchedTo: number | null = null;
   private readonly takeExpiredKeys: (() => Map<string, ExpiredKeyPresentations>) | null;
   /** Every expired key presented since start: a reload replaces the snapshot that counts them, so they are kept here. */
   private readonly expiredKeys: Map<string, ExpiredKeyPresentations>;
@@ -84,7 +89,9 @@ export class Compliance {
             chains: this.chains,
             logger: options.logger,
             clock: this.clock,
+            retain: () => this.pruneLedger(),
           });
+    this.logger = options.logger;
   }
 
   async start(): Promise<void> {
@@ -115,6 +122,32 @@ export class Compliance {
       );
     }
     return this.expiredKeys;
+  }
+
+  /**
+   * ledger.retention: deletes the ledger's rows of the blocks sealed more than transactionsDays ago; nothing when it is
+   * not set. Budgets and templates made through the API are not in the config that load.ts checked the retention
+   * against: when one of them reads older rows than it keeps, the retention is stretched to keep them, and a warning says so.
+   */
+  async pruneLedger(): Promise<PruneOutcome | null> {
+    const config = this.config();
+    const days = config.ledger.retention?.transactionsDays;
+    if (days === undefined) return null;
+    const [budgets, templates] = await Promise.all([this.store.listDefinitions('budget'), this.store.listDefinitions('budgetTemplate')]);
+    const reach = furthestRawRowReach({
+      budgets: [...config.budgets, ...budgets.map((stored) => stored.definition)],
+      budgetTemplates: [...config.budgetTemplates, ...templates.map((stored) => stored.definition)],
+      compliance: config.compliance,
+    });
+    const needed = shortestRetentionDays(reach);
+    if (needed > days && needed !== this.stretchedTo) {
+      this.logger.warn(
+        { transactionsDays: days, keptDays: needed, reason: reach.what },
+        'ledger retention: a budget made through the API reads older rows than ledger.retention.transactionsDays keeps; keeping them',
+      );
+    }
+    this.stretchedTo = needed > days ? needed : null;
+    return this.chains.prune(this.clock() - Math.max(days, needed) * DAY_MS);
   }
 
   assess(actor: string): Promise<AssessmentOutcome> {

@@ -1,8 +1,9 @@
-// The background of continuous compliance: seals the chains every sealIntervalSeconds and assesses every
-// intervalMinutes, reading the settings at each turn. A reload sets the sealing and the assessment already waiting
-// again, counted from the last sealing and the last scheduled assessment, so a shorter interval applies now rather than
-// after the longer wait set before it. An assessment overdue at start (none as recent as the interval) runs soon after
-// start, so restarts do not stretch the cadence.
+// The background of continuous compliance: seals the chains every sealIntervalSeconds (then prunes the ledger's old
+// sealed blocks when ledger.retention asks) and assesses every intervalMinutes, reading the settings at each turn. A
+// reload sets the sealing and the assessment already waiting again, counted from the last sealing and the last
+// scheduled assessment, so a shorter interval applies now rather than after the longer wait set before it. An
+// assessment overdue at start (none as recent as the interval) runs soon after start, so restarts do not stretch the
+// cadence.
 import type { Logger } from 'pino';
 import type { ComplianceConfig } from '../config/compliance-schema.js';
 import type { ComplianceAssessor } from './assessor.js';
@@ -20,6 +21,8 @@ export class ComplianceScheduler {
   private readonly chains: ChainKeeper;
   private readonly logger: Logger;
   private readonly clock: () => number;
+  /** ledger.retention's pruning, run after each sealing (it only ever deletes sealed rows). */
+  private readonly retain: () => Promise<unknown>;
   private sealTimer: NodeJS.Timeout | null;
   private assessTimer: NodeJS.Timeout | null;
   /** When the last sealing ended (or the schedule started), and the last scheduled assessment ended (null: none kept). */
@@ -38,12 +41,14 @@ export class ComplianceScheduler {
     chains: ChainKeeper;
     logger: Logger;
     clock: () => number;
+    retain?: () => Promise<unknown>;
   }) {
     this.settings = options.settings;
     this.assessor = options.assessor;
     this.chains = options.chains;
     this.logger = options.logger;
     this.clock = options.clock;
+    this.retain = options.retain ?? (async () => undefined);
     this.sealTimer = null;
     this.assessTimer = null;
     this.lastSealedAt = 0;
@@ -92,6 +97,8 @@ export class ComplianceScheduler {
       this.chains
         .seal()
         .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'compliance: sealing the hash chains failed'))
+        .then(() => this.retain())
+        .catch((error: unknown) => this.logger.error({ err: (error as Error).message }, 'ledger retention: pruning failed'))
         .finally(() => {
           this.sealing = false;
           this.lastSealedAt = this.clock();

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { describeIssue } from './issue-messages.js';
 import { ProviderTargets } from './provider-targets.js';
+import { retentionProblem } from './retention.js';
 import { configSchema, type ProviderConfig, type SluiceConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -150,6 +151,9 @@ function checkReferences(config: SluiceConfig, source: string): void {
   }
   checkGovernance(config, modelNames, consumerNames, problems);
   checkScopes(config, modelNames, consumerNames, problems);
+  const retentionDays = config.ledger.retention?.transactionsDays;
+  const retention = retentionDays === undefined ? null : retentionProblem(retentionDays, config);
+  if (retention !== null) problems.push(retention);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));
 }
 

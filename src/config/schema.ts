@@ -258,6 +258,17 @@ export const configSchema = z
           })
           .strict()
           .default({ initialBackoffMs: 100, maxBackoffMs: 5_000 }),
+        /**
+         * How long the director keeps the ledger's raw rows (docs/ledger.md#retention); absent: for ever. The hourly and
+         * daily rollups are kept whatever this says.
+         */
+        retention: z
+          .object({
+            /** Rows are deleted, sealed block by sealed block, once their block was sealed this many days ago. */
+            transactionsDays: z.number().int().positive().max(36_500).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({

@@ -15,5 +15,7 @@ export const AUDIT_ENTITY_TYPES = [
   'discovered-consumer',
   'reconciliation-rule',
   'identity-rule',
+  /** ledger.retention deleting the ledger's rows of sealed blocks (actor `retention`). */
+  'ledger',
 ] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];

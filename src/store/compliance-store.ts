@@ -42,6 +42,24 @@ export interface ChainAnchor {
 }
 
 /**
+ * The ledger's blocks 1 to `throughBlock` had their rows deleted by ledger.retention (chain_prunings): verification trusts
+ * their stored hashes, as their rows can no longer be rehashed. Only the ledger is ever pruned.
+ */
+export interface ChainPruning {
+  chain: 'transactions';
+  throughBlock: number;
+  /** The last pruned block's last row id: every row up to it is deleted (or is being, by the pruning that recorded it). */
+  throughRowId: number;
+  /** The last pruned block's hash as it was when pruned: the link the next block names. */
+  throughHash: string;
+  /** Rows sealed in blocks 1 to throughBlock. */
+  prunedRows: number;
+  /** The retention's cut: every pruned block was sealed before it. */
+  sealedBefore: EpochMs;
+  prunedAt: EpochMs;
+}
+
+/**
  * A sealed table's rows as hashed: each row's values in the order of `columns` (JSON columns parsed), and its id. Arrays
  * rather than an object per row: every ledger row is read this way at sealing and at each verification.
  */
@@ -171,10 +189,24 @@ export interface ComplianceStore {
   chainHorizon(chain: ChainName): Promise<number>;
   /** Rows with id above `afterRowId` (not sealed yet). */
   countRowsAfter(chain: ChainName, afterRowId: number): Promise<number>;
+  /** Whether any row has an id above `afterRowId`: one look into the primary key, where countRowsAfter counts them all. */
+  hasRowsAfter(chain: ChainName, afterRowId: number): Promise<boolean>;
   /** Appends the blocks and the anchor (if any) in one transaction; StoreConflict when another sealer took a block number first. */
   appendBlocks(blocks: readonly ChainBlock[], anchor: Omit<ChainAnchor, 'id'> | null): Promise<void>;
   /** Newest first. */
   listAnchors(chain: ChainName | null, limit: number): Promise<ChainAnchor[]>;
+  /** The furthest pruning of the chain (null while none, and always for the audit log, which is never pruned). */
+  latestPruning(chain: ChainName): Promise<ChainPruning | null>;
+  /**
+   * Records a pruning and, in the same transaction, its audit record (actor `actor`, entity `ledger`): before any of
+   * its rows is deleted. StoreConflict when another director recorded the same block first.
+   */
+  recordPruning(pruning: ChainPruning, actor: string): Promise<void>;
+  /**
+   * Deletes up to `limit` ledger rows with id <= throughRowId, lowest ids first, but observations of a discovered
+   * consumer still pending (reconciliation needs them); resolves to how many.
+   */
+  deletePrunedRows(throughRowId: number, limit: number): Promise<number>;
 
   /** Evidence: the ledger's gateway rows of [from, to). */
   ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts>;

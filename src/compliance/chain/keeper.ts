@@ -2,6 +2,7 @@
 // verification, run where ChainWork runs it (on its own thread: thread.ts), with each new anchor logged here.
 import type { Logger } from 'pino';
 import type { ChainName, ComplianceStore, LedgerEvidence } from '../../store/compliance-store.js';
+import { ChainPruner, type PruneOutcome } from './pruner.js';
 import { ChainSealer, type SealOutcome } from './sealer.js';
 import { verifyChain, type ChainVerification, type GivenAnchor, type VerifyScope } from './verify.js';
 
@@ -15,6 +16,8 @@ export interface ChainWork {
   seal(now: number): Promise<SealOutcome[]>;
   /** `scope`: null to rehash every row (verify.ts). */
   verify(chain: ChainName, given: readonly GivenAnchor[], scope: VerifyScope | null): Promise<ChainVerification>;
+  /** ledger.retention: the ledger's rows of the blocks sealed before `sealedBefore` deleted (pruner.ts). */
+  prune(sealedBefore: number, now: number): Promise<PruneOutcome>;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,7 @@ export function localChainWork(store: ComplianceStore, close: () => Promise<void
     evidence: store,
     seal: (now) => new ChainSealer({ store, clock: () => now }).seal(),
     verify: (chain, given, scope) => verifyChain(store, chain, given, scope),
+    prune: (sealedBefore, now) => new ChainPruner(store).prune(sealedBefore, now),
     close,
   };
 }
@@ -63,6 +67,28 @@ export class ChainKeeper {
   /** Every row rehashed, unless a scope says which (an assessment's: verify.ts). */
   verify(chain: ChainName, given: readonly GivenAnchor[] = [], scope: VerifyScope | null = null): Promise<ChainVerification> {
     return this.work.verify(chain, given, scope);
+  }
+
+  /**
+   * Deletes the ledger's rows of whole blocks sealed before `sealedBefore` (ledger.retention), logging what it pruned. On
+   * the chains' thread it runs after the work asked before it: never beside a sealing or a verification there.
+   */
+  async prune(sealedBefore: number): Promise<PruneOutcome> {
+    const outcome = await this.work.prune(sealedBefore, this.clock());
+    if (outcome.blocks > 0 || outcome.deletedRows > 0) {
+      this.logger.info(
+        {
+          throughBlock: outcome.pruning?.throughBlock,
+          throughRowId: outcome.pruning?.throughRowId,
+          blocks: outcome.blocks,
+          deletedRows: outcome.deletedRows,
+          sealedBefore: new Date(sealedBefore).toISOString(),
+        },
+        'ledger retention: pruned the rows of sealed blocks',
+      );
+    }
+    if (outcome.raced) this.logger.debug('ledger retention: another process pruned the same blocks first');
+    return outcome;
   }
 
   /** Resolves when no sealing is running. */

@@ -1,5 +1,5 @@
-// The chains' thread (thread.ts): its own connection to the director's database, the sealing, the verification and the
-// evidence reads over the ledger on it.
+// The chains' thread (thread.ts): its own connection to the director's database, the sealing, the verification, the
+// ledger retention's pruning and the evidence reads over the ledger on it.
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStatementDriver } from '../../store/open-driver.js';
@@ -31,6 +31,8 @@ try {
           return { type: 'sealed', id: command.id, outcomes: await work.seal(command.now) };
         case 'verify':
           return { type: 'verified', id: command.id, verification: await work.verify(command.chain, command.given, command.scope) };
+        case 'prune':
+          return { type: 'pruned', id: command.id, outcome: await work.prune(command.sealedBefore, command.now) };
         case 'evidence': {
           const read = work.evidence[command.read] as (...args: unknown[]) => Promise<unknown>;
           return { type: 'read', id: command.id, result: await read.apply(work.evidence, command.args) };

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { LEDGER_EVIDENCE, type ChainName, type LedgerEvidence } from '../../store/compliance-store.js';
 import type { ChainWork } from './keeper.js';
+import type { PruneOutcome } from './pruner.js';
 import type { SealOutcome } from './sealer.js';
 import type { ChainVerification, GivenAnchor, VerifyScope } from './verify.js';
 
@@ -14,6 +15,7 @@ export type ChainCommand =
   | { type: 'seal'; id: number; now: number }
   | { type: 'verify'; id: number; chain: ChainName; given: readonly GivenAnchor[]; scope: VerifyScope | null }
   | { type: 'evidence'; id: number; read: EvidenceRead; args: unknown[] }
+  | { type: 'prune'; id: number; sealedBefore: number; now: number }
   | { type: 'close' };
 export type EvidenceRead = (typeof LEDGER_EVIDENCE)[number];
 export type ChainReply =
@@ -21,6 +23,7 @@ export type ChainReply =
   | { type: 'sealed'; id: number; outcomes: SealOutcome[] }
   | { type: 'verified'; id: number; verification: ChainVerification }
   | { type: 'read'; id: number; result: unknown }
+  | { type: 'pruned'; id: number; outcome: PruneOutcome }
   | { type: 'failed'; id: number; message: string };
 
 /**
@@ -76,6 +79,11 @@ class ChainThread implements ChainWork {
   async verify(chain: ChainName, given: readonly GivenAnchor[], scope: VerifyScope | null): Promise<ChainVerification> {
     const reply = await this.ask({ type: 'verify', id: this.nextId++, chain, given, scope });
     return (reply as Extract<ChainReply, { type: 'verified' }>).verification;
+  }
+
+  async prune(sealedBefore: number, now: number): Promise<PruneOutcome> {
+    const reply = await this.ask({ type: 'prune', id: this.nextId++, sealedBefore, now });
+    return (reply as Extract<ChainReply, { type: 'pruned' }>).outcome;
   }
 
   async close(): Promise<void> {

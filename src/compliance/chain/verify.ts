@@ -2,9 +2,10 @@
 // first place they disagree (a row changed, removed or slipped in; a block or an anchor rewritten). Also counts the rows
 // written since the last sealing, which no chain covers yet. A scoped verification (an assessment's) checks every
 // block's link and anchors but rehashes the rows of only the blocks sealed since the last one and of a rotating run of
-// older blocks: rereading every row at every assessment grows with the ledger without bound.
+// older blocks: rereading every row at every assessment grows with the ledger without bound. Blocks whose rows
+// ledger.retention deleted (chain_prunings) are checked by their stored links and anchors alone.
 import { setImmediate as yieldToCalls } from 'node:timers/promises';
-import type { ChainAnchor, ChainName, ComplianceStore } from '../../store/compliance-store.js';
+import type { ChainAnchor, ChainName, ChainPruning, ComplianceStore } from '../../store/compliance-store.js';
 import { blockHash, GENESIS_HASH, hashRows, parseRowDigests, readRows, ROW_DIGEST_LENGTH } from './links.js';
 
 export type BreakKind = 'row-modified' | 'row-deleted' | 'row-inserted' | 'block-altered' | 'anchor-mismatch';
@@ -37,6 +38,11 @@ export interface ChainVerification {
   nextRotationBlock: number;
   /** The first disagreement, or null when the chain holds. */
   broken: BrokenLink | null;
+  /**
+   * The blocks whose rows ledger.retention deleted (1 to throughBlock), or null: their links and anchors are checked
+   * against their stored hashes, which their rows can no longer be rehashed to confirm.
+   */
+  pruned: Omit<ChainPruning, 'chain'> | null;
 }
 
 /**
@@ -82,6 +88,8 @@ export async function verifyChain(
     list.push(anchor);
     anchors.set(anchor.block, list);
   }
+  // Read before the blocks; read again when a block's rows look deleted, in case a pruning recorded since took them.
+  let pruning = await store.latestPruning(chain);
   let previousHash = GENESIS_HASH;
   let previousLastRowId = 0;
   let expectedBlock = 1;
@@ -117,8 +125,17 @@ export async function verifyChain(
         );
         break scan;
       }
-      let rehash = scope === null || block.block > scope.newAfterBlock;
-      if (!rehash && rotationOpen && block.block >= scope!.rotationFromBlock) {
+      let pruned = pruning !== null && block.block <= pruning.throughBlock;
+      if (pruned && block.block === pruning!.throughBlock && block.hash !== pruning!.throughHash) {
+        broken = at(
+          'block-altered',
+          null,
+          `${chain}: block ${block.block}'s stored hash is not the one recorded when its rows were pruned`,
+        );
+        break scan;
+      }
+      let rehash = !pruned && (scope === null || block.block > scope.newAfterBlock);
+      if (!pruned && !rehash && rotationOpen && block.block >= scope!.rotationFromBlock) {
         if (rotationRows === 0 || rotationRows + block.rowCount <= scope!.rotationRows) {
           rehash = true;
           rotationRows += block.rowCount;
@@ -146,24 +163,39 @@ export async function verifyChain(
         rowsRehashed += rows.ids.length;
         const hashes = await hashRows(chain, rows);
         const ids = rows.ids;
-        for (let i = 0; i < Math.max(ids.length, listed.length); i++) {
+        let rowBreak: BrokenLink | null = null;
+        for (let i = 0; i < Math.max(ids.length, listed.length) && rowBreak === null; i++) {
           const id = ids[i];
           const seal = listed[i];
           if (id === undefined) {
-            broken = at('row-deleted', seal!.id, `${chain} row ${seal!.id} was sealed in block ${block.block} and is gone`);
+            rowBreak = at('row-deleted', seal!.id, `${chain} row ${seal!.id} was sealed in block ${block.block} and is gone`);
           } else if (seal === undefined || id < seal.id) {
-            broken = at('row-inserted', id, `${chain} row ${id} is inside block ${block.block}'s sealed range but was not sealed in it`);
+            rowBreak = at('row-inserted', id, `${chain} row ${id} is inside block ${block.block}'s sealed range but was not sealed in it`);
           } else if (id > seal.id) {
-            broken = at('row-deleted', seal.id, `${chain} row ${seal.id} was sealed in block ${block.block} and is gone`);
+            rowBreak = at('row-deleted', seal.id, `${chain} row ${seal.id} was sealed in block ${block.block} and is gone`);
           } else if (hashes[i]!.slice(0, ROW_DIGEST_LENGTH) !== seal.digest) {
-            broken = at('row-modified', id, `${chain} row ${id} was changed after it was sealed in block ${block.block}`);
+            rowBreak = at('row-modified', id, `${chain} row ${id} was changed after it was sealed in block ${block.block}`);
           }
-          if (broken !== null) break scan;
         }
-        linkHash = blockHash(previousHash, block, hashes);
-        if (linkHash !== block.hash || block.rowCount !== listed.length) {
-          broken = at('block-altered', null, `${chain}: block ${block.block}'s stored hash or row count does not match its rows`);
+        if (rowBreak?.kind === 'row-deleted') {
+          // Pruned while this verification ran (by this director's retention, or another's): the block's rows go whole.
+          const latest = await store.latestPruning(chain);
+          if (latest !== null && block.block <= latest.throughBlock) {
+            pruning = latest;
+            pruned = true;
+            rowBreak = null;
+          }
+        }
+        if (rowBreak !== null) {
+          broken = rowBreak;
           break scan;
+        }
+        if (!pruned) {
+          linkHash = blockHash(previousHash, block, hashes);
+          if (linkHash !== block.hash || block.rowCount !== listed.length) {
+            broken = at('block-altered', null, `${chain}: block ${block.block}'s stored hash or row count does not match its rows`);
+            break scan;
+          }
         }
       }
       for (const anchor of anchors.get(block.block) ?? []) {
@@ -212,5 +244,10 @@ export async function verifyChain(
     rowsRehashed,
     nextRotationBlock,
     broken,
+    pruned: pruning === null ? null : withoutChain(pruning),
   };
+}
+
+function withoutChain({ chain: _chain, ...rest }: ChainPruning): Omit<ChainPruning, 'chain'> {
+  return rest;
 }

@@ -105,7 +105,7 @@ export const chainIntegrity: Check = {
     'assessment and of a rotating run of older blocks (compliance.verifyRowsPerAssessment rows; every row when 0 or ' +
     'with no previous assessment). Names the first broken link: the table and row id changed, removed or slipped in, or ' +
     'the block or anchor rewritten. Rows written since the last sealing are counted as unsealed. Not satisfied while ' +
-    'sealing is turned off.',
+    "sealing is turned off. Blocks whose rows the ledger's retention deleted are checked by their stored links and anchors.",
   method: 'TEST',
   async run({ chains, settings }) {
     const verifications = await chains();
@@ -120,6 +120,7 @@ export const chainIntegrity: Check = {
       counts[`${name}Blocks`] = v.blocks;
       counts[`${name}AnchorsChecked`] = v.anchorsChecked;
       counts[`${name}RowsRehashed`] = v.rowsRehashed;
+      if (v.pruned !== null) counts[`${name}PrunedRows`] = v.pruned.prunedRows;
     }
     return outcome(
       problems,
@@ -127,7 +128,10 @@ export const chainIntegrity: Check = {
         .map(
           (v) =>
             `${v.chain}: ${v.sealedRows} rows in ${v.blocks} blocks verify, ${v.rowsRehashed} of them rehashed ` +
-            `(head ${v.headHash ?? 'none yet'}), ${v.unsealedRows} not sealed yet`,
+            `(head ${v.headHash ?? 'none yet'}), ${v.unsealedRows} not sealed yet` +
+            (v.pruned === null
+              ? ''
+              : `, blocks 1 to ${v.pruned.throughBlock} (${v.pruned.prunedRows} rows) pruned by the ledger's retention and checked by their links`),
         )
         .join('; ') + '.',
       `Tamper evidence failed: ${problems.join('; ')}.`,

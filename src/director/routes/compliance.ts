@@ -70,6 +70,19 @@ const verification = z
     rowsRehashed: z.number().openapi({ description: 'Rows whose hashes were recomputed: every sealed row here' }),
     nextRotationBlock: z.number().openapi({ description: "Where an assessment's rotation through older blocks would start next" }),
     broken: z.object({ kind: z.string(), block: z.number(), rowId: z.number().nullable(), detail: z.string() }).nullable(),
+    pruned: z
+      .object({
+        throughBlock: z.number(),
+        throughRowId: z.number(),
+        prunedRows: z.number(),
+        sealedBefore: z.string(),
+        prunedAt: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'Blocks 1 to throughBlock had their rows deleted by ledger.retention: checked by their stored links and anchors, not rehashed',
+      }),
   })
   .openapi('ChainVerification');
 
@@ -279,9 +292,19 @@ export function registerComplianceRoutes(app: DirectorApi, { compliance }: Route
       const chains = await compliance.verifyChains(given);
       return c.json(
         {
-          items: chains.map(({ broken, ...rest }) => ({
+          items: chains.map(({ broken, pruned, ...rest }) => ({
             ...rest,
             broken: broken === null ? null : { kind: broken.kind, block: broken.block, rowId: broken.rowId, detail: broken.detail },
+            pruned:
+              pruned === null
+                ? null
+                : {
+                    throughBlock: pruned.throughBlock,
+                    throughRowId: pruned.throughRowId,
+                    prunedRows: pruned.prunedRows,
+                    sealedBefore: new Date(pruned.sealedBefore).toISOString(),
+                    prunedAt: new Date(pruned.prunedAt).toISOString(),
+                  },
           })),
         },
         200,

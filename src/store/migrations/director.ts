@@ -304,4 +304,27 @@ export const DIRECTOR_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE chain_blocks ADD COLUMN row_layout INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 20,
+    name: 'ledger retention: the chain blocks whose rows were pruned',
+    // ledger.retention deletes the ledger's rows whole sealed block by whole sealed block (src/compliance/chain/pruner.ts),
+    // and records here, before deleting, the last block pruned: verification trusts the blocks up to it (their rows
+    // cannot be rehashed any more) and still rehashes every later one. The blocks themselves stay (chain_blocks is
+    // append-only, and the next block links to the last pruned one's hash). Append-only like the chains: a pruning is
+    // never taken back. Two directors on one PostgreSQL recording the same block: one insert wins, the other's fails on
+    // the key, and both go on to delete the same rows.
+    sql: ({ types, appendOnly }) => `
+      CREATE TABLE chain_prunings (
+        chain ${types.key} NOT NULL CHECK (chain = 'transactions'),
+        through_block ${types.int64} NOT NULL,
+        through_row_id ${types.int64} NOT NULL,
+        through_hash TEXT NOT NULL,
+        pruned_rows ${types.int64} NOT NULL,
+        sealed_before ${types.int64} NOT NULL,
+        pruned_at ${types.int64} NOT NULL,
+        PRIMARY KEY (chain, through_block)
+      );
+      ${appendOnly('chain_prunings')}
+    `,
+  },
 ];

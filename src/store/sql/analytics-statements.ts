@@ -85,7 +85,6 @@ export type AnalyticsStatement =
   | `topDrivers:${number}`
   | 'usageExtent'
   | 'teamFirstHour'
-  | 'consumerFirstHour'
   | 'firstDay'
   | 'firstHourOfDay'
   | `rollupUpsert:${number}`
@@ -186,11 +185,9 @@ export function analyticsStatements(dialect: Dialect): Record<AnalyticsStatement
     usageExtent: 'SELECT MIN(hour_start) AS first_hour, MAX(hour_start) AS last_hour FROM usage_hourly',
     // One look into the (team, hour_start) index, not a scan: a forecast asks it for each team it projects.
     teamFirstHour: 'SELECT MIN(hour_start) AS first_hour FROM usage_hourly WHERE team = ?',
-    // The rollups have no consumer index; the ledger's (consumer, started_at) index answers it in one look instead. The
-    // ledger keeps every row the rollups were made from (observations included), so its first call is the rollups' too.
-    consumerFirstHour: 'SELECT MIN(started_at) AS first_at FROM transactions WHERE consumer = ?',
-    // Any other scope (a model, provider or resource, with or without a team or consumer): the daily rollups, 24 times
-    // fewer rows than the hourly, give the first day; then that day's hours give the hour, a range of the primary key.
+    // Any other scope (a consumer; a model, provider or resource, with or without a team or consumer): the daily rollups,
+    // 24 times fewer rows than the hourly, give the first day; then that day's hours give the hour, a range of the
+    // primary key. Not the ledger's (consumer, started_at) index: ledger.retention deletes old rows, the rollups stay.
     firstDay: `SELECT MIN(u.day_start) AS first_day FROM usage_daily AS u WHERE ${FILTERS}`,
     firstHourOfDay: `SELECT MIN(u.hour_start) AS first_hour FROM usage_hourly AS u WHERE ${inRange('u.hour_start')} AND ${FILTERS}`,
   };

@@ -269,24 +269,19 @@ export async function usageExtent(read: Reader): Promise<{ firstHour: number; la
 
 /**
  * The first hour the rollups hold a call of the filter's scope, or null when they hold none; the rollups' first hour for
- * an empty filter. A team or a consumer alone is one look into an index; any other scope reads the daily rollups.
+ * an empty filter. A team alone is one look into an index; any other scope reads the daily rollups (a consumer's too:
+ * the ledger's rows would be one look as well, but ledger.retention deletes the old ones, and the rollups stay).
  */
 export async function firstHour(read: Reader, filter: UsageFilter): Promise<number | null> {
   const parts = (Object.keys(filter) as Array<keyof UsageFilter>).filter((part) => filter[part] !== undefined);
   if (parts.length === 0) return (await usageExtent(read))?.firstHour ?? null;
   if (parts.length === 1 && filter.team !== undefined) return teamFirstHour(read, filter.team);
-  if (parts.length === 1 && filter.consumer !== undefined) return consumerFirstHour(read, filter.consumer);
   const params = filterParams(filter);
   const [day] = await read.session.all<{ first_day: number | string | null }>('firstDay', params);
   if (day === undefined || day.first_day === null) return null;
   const dayStart = Number(day.first_day);
   const [hour] = await read.session.all<{ first_hour: number | string | null }>('firstHourOfDay', [dayStart, dayStart + DAY_MS, ...params]);
   return hour === undefined || hour.first_hour === null ? null : Number(hour.first_hour);
-}
-
-async function consumerFirstHour(read: Reader, consumer: string): Promise<number | null> {
-  const [row] = await read.session.all<{ first_at: number | string | null }>('consumerFirstHour', [consumer]);
-  return row === undefined || row.first_at === null ? null : Math.floor(Number(row.first_at) / HOUR_MS) * HOUR_MS;
 }
 
 async function teamFirstHour(read: Reader, team: string): Promise<number | null> {

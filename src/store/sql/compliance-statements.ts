@@ -60,6 +60,7 @@ const POAM_ITEM = `uuid, objective_id, control_id, title, description, first_see
   closed_at, closed_by_assessment`;
 const BLOCK = 'chain, block, after_row_id, last_row_id, row_count, row_digests, previous_hash, hash, sealed_at, row_layout';
 const ANCHOR = 'id, chain, block, head_hash, sealed_rows, last_row_id, anchored_at';
+const PRUNING = 'chain, through_block, through_row_id, through_hash, pruned_rows, sealed_before, pruned_at';
 
 /** A gateway row of the period (observed traffic has its own rows, discovered_consumer set). */
 const GATEWAY_PERIOD = 'discovered_consumer IS NULL AND started_at >= ? AND started_at < ?';
@@ -91,7 +92,10 @@ export type ComplianceStatement =
   | 'chainAnchorInsert'
   | 'chainAnchorList'
   | 'chainAnchorListAll'
-  | `chain${'Horizon' | 'CountAfter'}:${ChainName}`
+  | 'chainPruningLatest'
+  | 'chainPruningInsert'
+  | 'chainPrunedRowsDelete'
+  | `chain${'Horizon' | 'CountAfter' | 'RowAfter'}:${ChainName}`
   | `chainRows:${ChainName}:${number}`
   | 'evidenceLedgerCounts'
   | 'evidenceIncompleteIds'
@@ -119,9 +123,13 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     chainStatements[`chainHorizon:${chain}`] =
       dialect.name === 'postgres' ? `SELECT chain_horizon_${chain}() AS id` : `SELECT COALESCE(MAX(id), 0) AS id FROM ${chain}`;
     chainStatements[`chainCountAfter:${chain}`] = `SELECT COUNT(*) AS count FROM ${chain} WHERE id > ?`;
+    chainStatements[`chainRowAfter:${chain}`] = `SELECT id FROM ${chain} WHERE id > ? ORDER BY id LIMIT 1`;
   }
   return {
-    ...(chainStatements as Record<`chain${'Horizon' | 'CountAfter'}:${ChainName}` | `chainRows:${ChainName}:${number}`, string>),
+    ...(chainStatements as Record<
+      `chain${'Horizon' | 'CountAfter' | 'RowAfter'}:${ChainName}` | `chainRows:${ChainName}:${number}`,
+      string
+    >),
     assessmentInsert: `INSERT INTO compliance_assessments (${ASSESSMENT_SUMMARY}, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     assessmentLatest: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments ORDER BY id DESC LIMIT 1`,
     assessmentGet: `SELECT ${ASSESSMENT_SUMMARY}, result FROM compliance_assessments WHERE uuid = ?`,
@@ -146,6 +154,15 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
       'INSERT INTO chain_anchors (chain, block, head_hash, sealed_rows, last_row_id, anchored_at) VALUES (?, ?, ?, ?, ?, ?)',
     chainAnchorList: `SELECT ${ANCHOR} FROM chain_anchors WHERE chain = ? ORDER BY id DESC LIMIT ?`,
     chainAnchorListAll: `SELECT ${ANCHOR} FROM chain_anchors ORDER BY id DESC LIMIT ?`,
+    chainPruningLatest: `SELECT ${PRUNING} FROM chain_prunings WHERE chain = ? ORDER BY through_block DESC LIMIT 1`,
+    chainPruningInsert: `INSERT INTO chain_prunings (${PRUNING}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    // A bounded chunk, lowest ids first: rows already deleted cost nothing to pass over in the primary key's order.
+    // Observations of a discovered consumer still pending are kept: resolving it moves their usage in the rollups to its
+    // consumer (reconciliation.ts reads them for that); once it is resolved or ignored, the next pruning deletes them.
+    chainPrunedRowsDelete: `DELETE FROM transactions WHERE id IN (
+      SELECT t.id FROM transactions AS t WHERE t.id <= ?
+        AND (t.discovered_consumer IS NULL OR t.discovered_consumer NOT IN (SELECT d.id FROM discovered_consumers AS d WHERE d.status = 'pending'))
+      ORDER BY t.id LIMIT ?)`,
 
     evidenceLedgerCounts: `SELECT COUNT(*) AS rows_count,
         COALESCE(SUM(CASE WHEN status < 400 THEN 1 ELSE 0 END), 0) AS served,

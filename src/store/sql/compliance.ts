@@ -5,6 +5,7 @@ import type {
   ChainBlock,
   ChainName,
   ChainPage,
+  ChainPruning,
   ComplianceStore,
   GroupCount,
   KeyAge,
@@ -64,6 +65,15 @@ interface AnchorRow {
   sealed_rows: number;
   last_row_id: number;
   anchored_at: number;
+}
+interface PruningRow {
+  chain: 'transactions';
+  through_block: number;
+  through_row_id: number;
+  through_hash: string;
+  pruned_rows: number;
+  sealed_before: number;
+  pruned_at: number;
 }
 interface CountsRow {
   rows_count: number;
@@ -247,6 +257,11 @@ export class SqlComplianceStore implements ComplianceStore {
     return Number(row?.count ?? 0);
   }
 
+  async hasRowsAfter(chain: ChainName, afterRowId: number): Promise<boolean> {
+    const rows = await this.driver.read((session) => session.all<{ id: number }>(`chainRowAfter:${chain}`, [afterRowId]));
+    return rows.length > 0;
+  }
+
   async appendBlocks(blocks: readonly ChainBlock[], anchor: Omit<ChainAnchor, 'id'> | null): Promise<void> {
     try {
       await this.driver.transaction(async (session) => {
@@ -300,6 +315,59 @@ export class SqlComplianceStore implements ComplianceStore {
       lastRowId: Number(row.last_row_id),
       anchoredAt: Number(row.anchored_at),
     }));
+  }
+
+  async latestPruning(chain: ChainName): Promise<ChainPruning | null> {
+    if (chain !== 'transactions') return null;
+    const [row] = await this.driver.read((session) => session.all<PruningRow>('chainPruningLatest', [chain]));
+    if (row === undefined) return null;
+    return {
+      chain: row.chain,
+      throughBlock: Number(row.through_block),
+      throughRowId: Number(row.through_row_id),
+      throughHash: row.through_hash,
+      prunedRows: Number(row.pruned_rows),
+      sealedBefore: Number(row.sealed_before),
+      prunedAt: Number(row.pruned_at),
+    };
+  }
+
+  async recordPruning(pruning: ChainPruning, actor: string): Promise<void> {
+    try {
+      await this.driver.transaction(async (session) => {
+        await session.run('chainPruningInsert', [
+          pruning.chain,
+          pruning.throughBlock,
+          pruning.throughRowId,
+          pruning.throughHash,
+          pruning.prunedRows,
+          pruning.sealedBefore,
+          pruning.prunedAt,
+        ]);
+        // In the audit log too, which is itself sealed into its chain: a pruning cannot be slipped in unrecorded there.
+        const { chain: _chain, prunedAt: _at, ...recorded } = pruning;
+        await session.run('auditInsert', [
+          pruning.prunedAt,
+          actor,
+          'delete',
+          'ledger',
+          'transactions',
+          this.json.encode(recorded),
+          this.json.encode(null),
+        ]);
+      });
+    } catch (error) {
+      if (this.driver.dialect.violation(error) === 'duplicate') {
+        throw new StoreConflict('duplicate', `ledger retention: block ${pruning.throughBlock} was pruned by another process`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  deletePrunedRows(throughRowId: number, limit: number): Promise<number> {
+    return this.driver.transaction((session) => session.run('chainPrunedRowsDelete', [throughRowId, limit]));
   }
 
   async ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts> {
