@@ -40,12 +40,15 @@ function newest(folder) {
   return latest;
 }
 
-/** The console (web/) is built into dist/web by Vite: again when a file under web/ is newer than its index.html. */
+/**
+ * The console (web/) is built into dist/web by Vite: again when a file under web/, or a module of src/schemas/ it
+ * imports (the audit log's entity types), is newer than its index.html.
+ */
 function buildConsoleIfStale() {
   const web = join(root, 'web');
   if (!existsSync(web)) return 0;
   const built = join(root, 'dist', 'web', 'index.html');
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(web)) return 0;
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(newest(web), newest(join(root, 'src', 'schemas')))) return 0;
   let vite;
   try {
     vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
+import { AUDIT_ENTITY_TYPES } from '../../src/schemas/audit.js';
 import { SLUICE_ENTRY } from '../support/process.js';
 import { consoleErrors, goTo, launch, missingBrowser, openContext, PAGE_TITLES, screenshot, signIn } from './browser.js';
 
@@ -159,6 +160,17 @@ describe('sluice demo', { skip: skip ?? false }, () => {
       [...drivers.keys()].find((team) => team !== 'no team'),
       'research',
     );
+    await context.close();
+  });
+
+  test("the audit log's entity filter offers every kind of entity the log records", async () => {
+    const context = await openContext(browser);
+    const page = await context.newPage();
+    await signIn(page, consoleURL, adminToken);
+    await goTo(page, 'Audit log');
+    const options = await page.getByLabel('Entity').locator('option').allInnerTexts();
+    // It lacked identity rules and the ledger's retention deletions, which the log records.
+    assert.deepEqual(options.filter((option) => option !== 'any').sort(), [...AUDIT_ENTITY_TYPES].sort());
     await context.close();
   });
 

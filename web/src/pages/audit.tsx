@@ -1,24 +1,10 @@
 // The audit log, newest first and filterable; each change's before and after shown as the fields that changed.
 import { useEffect, useState } from 'preact/hooks';
+// The kinds of entity the log records: the one list the store, the admin API and the CLI use too.
+import { AUDIT_ENTITY_TYPES } from '../../../src/schemas/audit';
 import { api, query, type AuditRecord, type Session } from '../api';
 import { dateTime } from '../format';
 import { Badge, Empty } from '../ui';
-
-const ENTITY_TYPES = [
-  'team',
-  'consumer',
-  'consumer-key',
-  'admin-token',
-  'budget',
-  'budget-template',
-  'rate-limit',
-  'resource',
-  'provider',
-  'model',
-  'webhook',
-  'discovered-consumer',
-  'reconciliation-rule',
-];
 
 type Flat = Map<string, string>;
 
@@ -145,7 +131,7 @@ export function AuditPage({ session }: { session: Session }) {
           Entity
           <select value={entityType} onChange={(event) => setEntityType(event.currentTarget.value)}>
             <option value="">any</option>
-            {ENTITY_TYPES.map((type) => (
+            {AUDIT_ENTITY_TYPES.map((type) => (
               <option key={type} value={type}>
                 {type}
               </option>
