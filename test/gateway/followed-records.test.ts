@@ -114,4 +114,21 @@ describe('followed records: a lone process`s folder', () => {
     assert.notEqual(await next.take('resp_f2'), null);
     assert.deepEqual(readdirSync(dir), [], 'the folder empty once every call is recorded');
   });
+
+  test('a sweep while the process writes records (its own .tmp files) spoils none of them', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const records = new FileFollowedRecords(dir);
+    await records.put(record('resp_first'));
+    const ids = Array.from({ length: 200 }, (_, i) => `resp_w${i}`);
+    // The sweep's timer fires whenever it does: here, while a burst of background calls is being kept.
+    const settled = await Promise.allSettled([
+      ...ids.map((id) => records.put(record(id))),
+      ...Array.from({ length: 20 }, (_, i) => sleep(i).then(() => records.adopt('lone', 60_000, 1_000))),
+    ]);
+    assert.deepEqual(
+      settled.filter((each) => each.status === 'rejected').map((each) => String((each as PromiseRejectedResult).reason)),
+      [],
+    );
+    assert.equal(readdirSync(dir).filter((name) => name.endsWith('.json')).length, ids.length + 1);
+  });
 });
