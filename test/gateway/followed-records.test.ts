@@ -3,7 +3,7 @@
 // by two (its follower and a delete through another), and the owner coming back after its claim was adopted.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryFollowedRecords, type FollowedRecord, type FollowedRecords } from '../../src/gateway/stored-responses/followed-records.js';
@@ -113,6 +113,21 @@ describe('followed records: a lone process`s folder', () => {
     assert.equal(takes.filter((taken) => taken !== null).length, 1);
     assert.notEqual(await next.take('resp_f2'), null);
     assert.deepEqual(readdirSync(dir), [], 'the folder empty once every call is recorded');
+  });
+
+  test('a record whose file vanished is still taken; one whose file cannot be removed stays to be taken later, not lost', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const records = new FileFollowedRecords(dir);
+    await records.put(record('resp_gone'));
+    rmSync(join(dir, 'resp_gone.json'));
+    assert.equal((await records.take('resp_gone'))?.row.requestId, 'req-resp_gone', 'the taker records it');
+    await records.put(record('resp_stuck'));
+    // Something the process cannot unlink where its file was (a directory): the take fails, and the follower retries.
+    rmSync(join(dir, 'resp_stuck.json'));
+    mkdirSync(join(dir, 'resp_stuck.json', 'x'), { recursive: true });
+    await assert.rejects(records.take('resp_stuck'));
+    rmSync(join(dir, 'resp_stuck.json'), { recursive: true });
+    assert.equal((await records.take('resp_stuck'))?.row.requestId, 'req-resp_stuck', 'taken at the retry, so recorded once');
   });
 
   test('a sweep while the process writes records (its own .tmp files) spoils none of them', async () => {

@@ -88,8 +88,16 @@ export class FileFollowedRecords implements FollowedRecords {
     const record = this.held.get(id);
     if (record === undefined) return null;
     this.held.delete(id);
-    // Left behind (a full disk, say), the next start would record it again: said in the log, not silently.
-    await unlink(this.path(id));
+    try {
+      await unlink(this.path(id));
+    } catch (error) {
+      // Already gone (removed by hand): nothing is left for a next start to record again, so this taker records it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return record;
+      // Left behind, the next start would record it again: held back for the follower's retry (its next turn, or that
+      // next start's adoption), so it is recorded once, never lost.
+      this.held.set(id, record);
+      throw error;
+    }
     return record;
   }
 
