@@ -102,6 +102,12 @@ export function providerProblems(provider: ProviderConfig): Array<[string, strin
   const problems: Array<[string, string]> = [];
   if (provider.type === 'azure-openai' && !provider.apiVersion) problems.push(['apiVersion', 'required for azure-openai']);
   if (provider.api !== undefined && provider.type !== 'bedrock') problems.push(['api', 'only for bedrock']);
+  // Converse is signed with AWS credentials, always: a key there would go unused while the inventory listed it.
+  if (provider.type === 'bedrock' && provider.api !== 'messages' && provider.apiKey !== undefined)
+    problems.push([
+      'apiKey',
+      'a Bedrock API key is sent only with api: messages (bedrock-mantle); Converse is signed with AWS credentials',
+    ]);
   if (!HAS_STANDARD_ENDPOINT.has(provider.type) && provider.baseUrl === undefined)
     problems.push(['baseUrl', `required for ${provider.type}`]);
   return problems;

@@ -384,4 +384,36 @@ describe('a lone gateway (records and counters in memory) killed with SIGKILL wh
     assert.equal(await stopSluice(restarted), 0);
     assert.equal(rows(dbPath).length, 1);
   });
+
+  // A routine restart (a deploy, a change that needs one) must not meter worse than a kill: the folder keeps the records.
+  test(
+    'stopped gracefully (SIGTERM), it leaves the response in its folder and its next start records it once, metered',
+    { timeout: 120_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-background-lone-stop-'));
+      const port = await freePort();
+      const { file, dbPath } = gatewayConfig(dir, 'lone', mock.url, port, 'memory');
+      const stopped = runSluice(['start', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
+      running.push(stopped);
+      await waitFor(stopped.output, /sluice is listening/, 60_000);
+      const queued = await client(port).responses.create({ model: 'o3-deep-research', input: 'Research herons', background: true });
+      const before = api.retrievals();
+      await until('the gateway retrieves the running response', () => api.retrievals() > before, 20_000);
+      assert.equal(await stopSluice(stopped), 0);
+      assert.equal(rows(dbPath).length, 0);
+
+      api.end(queued.id, { input_tokens: 300, output_tokens: 5_000 });
+      const restarted = runSluice(['start', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
+      running.push(restarted);
+      await waitFor(restarted.output, /sluice is listening/, 60_000);
+      await until('the restarted gateway records it', () => rows(dbPath).length > 0, 30_000, 100);
+      await sleep(2_500);
+      assert.deepEqual(
+        rows(dbPath).map((row) => [row.input_tokens, row.output_tokens, row.error_class, row.tokens_estimated]),
+        [[300, 5_000, null, 0]],
+      );
+      assert.equal(await stopSluice(restarted), 0);
+      assert.equal(rows(dbPath).length, 1);
+    },
+  );
 });

@@ -3,7 +3,7 @@
 // by two (its follower and a delete through another), and the owner coming back after its claim was adopted.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryFollowedRecords, type FollowedRecord, type FollowedRecords } from '../../src/gateway/stored-responses/followed-records.js';
@@ -113,5 +113,37 @@ describe('followed records: a lone process`s folder', () => {
     assert.equal(takes.filter((taken) => taken !== null).length, 1);
     assert.notEqual(await next.take('resp_f2'), null);
     assert.deepEqual(readdirSync(dir), [], 'the folder empty once every call is recorded');
+  });
+
+  test('a record whose file vanished is still taken; one whose file cannot be removed stays to be taken later, not lost', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const records = new FileFollowedRecords(dir);
+    await records.put(record('resp_gone'));
+    rmSync(join(dir, 'resp_gone.json'));
+    assert.equal((await records.take('resp_gone'))?.row.requestId, 'req-resp_gone', 'the taker records it');
+    await records.put(record('resp_stuck'));
+    // Something the process cannot unlink where its file was (a directory): the take fails, and the follower retries.
+    rmSync(join(dir, 'resp_stuck.json'));
+    mkdirSync(join(dir, 'resp_stuck.json', 'x'), { recursive: true });
+    await assert.rejects(records.take('resp_stuck'));
+    rmSync(join(dir, 'resp_stuck.json'), { recursive: true });
+    assert.equal((await records.take('resp_stuck'))?.row.requestId, 'req-resp_stuck', 'taken at the retry, so recorded once');
+  });
+
+  test('a sweep while the process writes records (its own .tmp files) spoils none of them', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const records = new FileFollowedRecords(dir);
+    await records.put(record('resp_first'));
+    const ids = Array.from({ length: 200 }, (_, i) => `resp_w${i}`);
+    // The sweep's timer fires whenever it does: here, while a burst of background calls is being kept.
+    const settled = await Promise.allSettled([
+      ...ids.map((id) => records.put(record(id))),
+      ...Array.from({ length: 20 }, (_, i) => sleep(i).then(() => records.adopt('lone', 60_000, 1_000))),
+    ]);
+    assert.deepEqual(
+      settled.filter((each) => each.status === 'rejected').map((each) => String((each as PromiseRejectedResult).reason)),
+      [],
+    );
+    assert.equal(readdirSync(dir).filter((name) => name.endsWith('.json')).length, ids.length + 1);
   });
 });

@@ -284,4 +284,19 @@ describe('Bedrock provider with the Messages API (bedrock-mantle)', () => {
       /providers\.claude\.api: only for bedrock/,
     );
   });
+
+  // Converse is always SigV4-signed: a Bedrock API key there was silently unused (the call signed with whatever AWS
+  // credentials the environment had, or refused for having none) while the compliance inventory listed "api key".
+  test('a Bedrock API key on a Converse provider is refused by the config check, not silently unused', () => {
+    assert.throws(
+      () => validateConfig({ providers: { aws: { type: 'bedrock', region: 'us-east-1', apiKey: BEDROCK_TEST_API_KEY } } }, 'test'),
+      /providers\.aws\.apiKey: .*api: messages/,
+    );
+    assert.doesNotThrow(() =>
+      validateConfig(
+        { providers: { aws: { type: 'bedrock', region: 'us-east-1', api: 'messages', apiKey: BEDROCK_TEST_API_KEY } } },
+        'test',
+      ),
+    );
+  });
 });

@@ -335,11 +335,12 @@ export class BackgroundResponses {
 
   /**
    * At the gateway's stop: each response still followed is looked at once more (one may have ended since its last
-   * retrieval, up to 30 s before), and its call finished with the usage it ended with. One still running is left to the
-   * other gateways where the records are in Redis (its claim let go: another, or this one's next start, adopts it);
-   * elsewhere (a lone process's folder, or a worker's primary, which stops with it), or when it cannot be read within
-   * LAST_LOOK_MS, it is recorded as it stands (its usage unknown, counted from its prompt). Resolves once every call is
-   * finished, those whose response ended just before included.
+   * retrieval, up to 30 s before), and its call finished with the usage it ended with. One still running is left in its
+   * record where the record outlives this process: in Redis (its claim let go: another gateway, or this one's next
+   * start, adopts it) or in a lone process's folder (its next start adopts it), so a restart meters no worse than a
+   * kill. In a worker's primary (which stops with it), or when it was never kept, it is recorded as it stands (its usage
+   * unknown, counted from its prompt). Resolves once every call is finished, those whose response ended just before
+   * included.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -351,7 +352,7 @@ export class BackgroundResponses {
     const signal = AbortSignal.timeout(LAST_LOOK_MS);
     await Promise.allSettled(entries.map((entry) => this.lastLook(entry, signal)));
     let running = entries.filter((entry) => this.followed.has(entry.id));
-    if (this.records?.kind === 'redis') running = await this.leave(running, this.records);
+    if (this.records !== null && this.records.kind !== 'primary') running = await this.leave(running, this.records);
     const unfinished: Array<Promise<void>> = [];
     for (const entry of running) {
       const done = this.end(entry, null, 'unfinished');
@@ -363,7 +364,7 @@ export class BackgroundResponses {
     await this.records?.close();
   }
 
-  /** Lets go of the claims on the responses kept in Redis, for another gateway to adopt; answers those not kept. */
+  /** Leaves the responses kept in a record outliving this process to whoever adopts them next; answers those not kept. */
   private async leave(running: Followed[], records: FollowedRecords): Promise<Followed[]> {
     const kept: Followed[] = [];
     const rest: Followed[] = [];
@@ -378,7 +379,10 @@ export class BackgroundResponses {
         this.owner,
       )
       .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'background responses: claims not let go at stop'));
-    this.logger.info({ responses: kept.length }, 'background responses still running at stop, left in Redis for another gateway to follow');
+    this.logger.info(
+      { responses: kept.length, records: this.records?.kind },
+      'background responses still running at stop, left in their records for another gateway or the next start to follow',
+    );
     return rest;
   }
 

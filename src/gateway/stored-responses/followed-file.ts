@@ -15,11 +15,14 @@ export class FileFollowedRecords implements FollowedRecords {
   private readonly dir: string;
   /** The records this process follows (kept, or adopted from the folder): the others are a dead predecessor's. */
   private readonly held: Map<string, FollowedRecord>;
+  /** The records being written: their .tmp files are this process's own, not a killed predecessor's leftovers. */
+  private readonly writing: Set<string>;
   private made: Promise<unknown> | null;
 
   constructor(dir: string) {
     this.dir = dir;
     this.held = new Map();
+    this.writing = new Set();
     this.made = null;
   }
 
@@ -31,11 +34,16 @@ export class FileFollowedRecords implements FollowedRecords {
 
   async put(record: FollowedRecord): Promise<void> {
     const path = this.path(record.id);
-    await (this.made ??= mkdir(this.dir, { recursive: true }));
-    // Whole or absent: a kill during the write leaves a .tmp, never half a record.
-    await writeFile(`${path}.tmp`, encodeFollowed(record));
-    await rename(`${path}.tmp`, path);
-    this.held.set(record.id, record);
+    this.writing.add(record.id);
+    try {
+      await (this.made ??= mkdir(this.dir, { recursive: true }));
+      // Whole or absent: a kill during the write leaves a .tmp, never half a record.
+      await writeFile(`${path}.tmp`, encodeFollowed(record));
+      await rename(`${path}.tmp`, path);
+      this.held.set(record.id, record);
+    } finally {
+      this.writing.delete(record.id);
+    }
   }
 
   renew(ids: readonly string[]): Promise<string[]> {
@@ -52,10 +60,14 @@ export class FileFollowedRecords implements FollowedRecords {
     const adopted: FollowedRecord[] = [];
     for (const name of names) {
       if (adopted.length >= max) break;
-      if (name.endsWith('.tmp')) await unlink(join(this.dir, name)).catch(() => undefined);
+      if (name.endsWith(SUFFIX + '.tmp')) {
+        // A sweep can run while this process keeps a record: only a predecessor's interrupted write is removed.
+        if (!this.writing.has(name.slice(0, -(SUFFIX.length + 4)))) await unlink(join(this.dir, name)).catch(() => undefined);
+        continue;
+      }
       if (!name.endsWith(SUFFIX)) continue;
       const id = name.slice(0, -SUFFIX.length);
-      if (this.held.has(id)) continue;
+      if (this.held.has(id) || this.writing.has(id)) continue;
       const record = decodeFollowed(await readFile(join(this.dir, name), 'utf8').catch(() => ''));
       if (record === null || record.id !== id) {
         await unlink(join(this.dir, name)).catch(() => undefined);
@@ -76,8 +88,16 @@ export class FileFollowedRecords implements FollowedRecords {
     const record = this.held.get(id);
     if (record === undefined) return null;
     this.held.delete(id);
-    // Left behind (a full disk, say), the next start would record it again: said in the log, not silently.
-    await unlink(this.path(id));
+    try {
+      await unlink(this.path(id));
+    } catch (error) {
+      // Already gone (removed by hand): nothing is left for a next start to record again, so this taker records it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return record;
+      // Left behind, the next start would record it again: held back for the follower's retry (its next turn, or that
+      // next start's adoption), so it is recorded once, never lost.
+      this.held.set(id, record);
+      throw error;
+    }
     return record;
   }
 
