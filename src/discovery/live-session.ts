@@ -15,17 +15,14 @@ import { googleModelId } from './reading.js';
 import { FirstMessageReader, inflateMessage, serverCloseFrame, type FirstMessage } from './websocket-frames.js';
 
 /**
- * The Live API's WebSocket paths (as Google's SDKs build them, any API version): the Gemini API's BidiGenerateContent,
- * and its BidiGenerateContentConstrained for ephemeral tokens; Vertex AI's LlmBidiService.
+ * Whether an upgrade on a host of `wire` opens a Live session: every WebSocket to a Google AI host that names no model in
+ * its path, whatever the path. The Live API's (as Google's SDKs build them, any API version) are the Gemini API's
+ * `/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent` (and `...Constrained`, for ephemeral
+ * tokens) and Vertex AI's `/ws/google.cloud.aiplatform.{version}.LlmBidiService/BidiGenerateContent`; but Google's front
+ * end may route other spellings of them (percent-encoded, `/` for `.`), which a list of paths would pass unread.
  */
-const LIVE_PATHS = [
-  /^\/ws\/google\.ai\.generativelanguage\.[a-z0-9]+\.GenerativeService\.BidiGenerateContent(?:Constrained)?$/,
-  /^\/ws\/google\.cloud\.aiplatform\.[a-z0-9]+\.LlmBidiService\/BidiGenerateContent$/,
-];
-
-/** Whether an upgrade to `path` (without its query) on a host of `wire` opens a Live session. */
-export function isLiveSession(wire: WireFormat, path: string): boolean {
-  return wire === 'gemini' && LIVE_PATHS.some((pattern) => pattern.test(path));
+export function isLiveSession(wire: WireFormat): boolean {
+  return wire === 'gemini';
 }
 
 /**

@@ -166,8 +166,9 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
         costMicroUsd: null,
       });
     };
-    if (model === null && isLiveSession(entry.wire, path)) {
-      // A Gemini Live session names its model in its first message: read (enforcing, held) before it is recorded.
+    if (isLiveSession(entry.wire)) {
+      // A Gemini Live session names its model in its first message: read (enforcing, held) before it is recorded. A model
+      // in its path or query (checked above) is not what it runs: the setup's is.
       new LiveSessionSetup({
         client: socket,
         origin,

@@ -227,4 +227,22 @@ describe('discovery: Gemini Live sessions', () => {
     assert.deepEqual(origin.sessions.at(-1), []);
     large.destroy();
   });
+
+  test('enforce: a session on a path the Live paths do not match as written (percent-encoded, another spelling) or naming a model in its query is still read', async () => {
+    for (const path of [
+      '/ws/google.ai.generativelanguage.v1beta.GenerativeService.%42idiGenerateContent',
+      '/ws/google.ai.generativelanguage.v1beta.GenerativeService/BidiGenerateContent',
+      // A model in the query is not what the session runs: its setup is.
+      `${GEMINI_LIVE}?model=models/${SANCTIONED}`,
+    ]) {
+      const sessions = origin.sessions.length;
+      const client = await RawWebSocketClient.open(enforcing.port, GEMINI, path, tls.orgCaPem, false);
+      client.send(clientFrame(0x1, Buffer.from(setup(`models/${UNSANCTIONED}`))));
+      const closed = await client.next();
+      client.destroy();
+      assert.equal(closed?.opcode, 0x8, path);
+      assert.equal(closeOf(closed).code, 1008, path);
+      assert.deepEqual(origin.sessions.slice(sessions).flat(), [], path);
+    }
+  });
 });
