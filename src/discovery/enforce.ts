@@ -275,6 +275,8 @@ export function liveSessionUnreadable(reason: LiveSessionUnread, maxBytes: numbe
   switch (reason) {
     case 'no_model':
       return `${prefix} names no model`;
+    case 'repeated_key':
+      return `${prefix} repeats a key`;
     case 'too_large':
       return `${prefix} is over ${maxBytes} bytes`;
     case 'malformed':

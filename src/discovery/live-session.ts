@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WireFormat } from '../config/discovery-schema.js';
-import { asObject, tryParseJson } from '../wire/json.js';
+import { asObject, repeatsKey, tryParseJson } from '../wire/json.js';
 import { liveSessionRefusal, liveSessionUnreadable } from './enforce.js';
 import type { ForwardDeps } from './forward.js';
 import { googleModelId } from './reading.js';
@@ -26,17 +26,21 @@ export function isLiveSession(wire: WireFormat): boolean {
 }
 
 /**
- * Why a session's model was not read: its first message names none, is past the bound or not framed as it should be, did
+ * Why a session's model was not read: its first message names none, repeats a key (which of its values Google reads is
+ * not known), is past the bound or not framed as it should be, did
  * not come within the wait, or the client closed first.
  */
-export type LiveSessionUnread = 'no_model' | 'too_large' | 'malformed' | 'timeout' | 'closed';
+export type LiveSessionUnread = 'no_model' | 'repeated_key' | 'too_large' | 'malformed' | 'timeout' | 'closed';
 
 /** What became of a session's first message: its model, or why none was read. */
 export type LiveSetup = { model: string } | { model: null; unread: LiveSessionUnread };
 
 /** The model a first message's `setup` names, read as a Google resource name (`models/x` is `x`). */
 function setupModel(payload: Buffer): LiveSetup {
-  const model = asObject(asObject(tryParseJson(payload.toString('utf8'))).setup).model;
+  const text = payload.toString('utf8');
+  const json = tryParseJson(text);
+  if (json !== undefined && repeatsKey(text)) return { model: null, unread: 'repeated_key' };
+  const model = asObject(asObject(json).setup).model;
   return typeof model === 'string' && model !== '' ? { model: googleModelId(model) } : { model: null, unread: 'no_model' };
 }
 

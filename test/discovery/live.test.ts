@@ -245,4 +245,21 @@ describe('discovery: Gemini Live sessions', () => {
       assert.deepEqual(origin.sessions.slice(sessions).flat(), [], path);
     }
   });
+
+  test('enforce: a setup repeating a key (its model, or the setup itself) is closed 1008: which one Google reads is not known', async () => {
+    for (const message of [
+      `{"setup":{"model":"models/${UNSANCTIONED}","model":"models/${SANCTIONED}"}}`,
+      `{"setup":{"model":"models/${UNSANCTIONED}"},"setup":{"model":"models/${SANCTIONED}"}}`,
+      `{"setup":{"model":"models/${UNSANCTIONED}","mod\\u0065l":"models/${SANCTIONED}"}}`,
+    ]) {
+      const sessions = origin.sessions.length;
+      const client = await RawWebSocketClient.open(enforcing.port, GEMINI, GEMINI_LIVE, tls.orgCaPem, false);
+      client.send(clientFrame(0x1, Buffer.from(message)));
+      const closed = closeOf(await client.next());
+      client.destroy();
+      assert.equal(closed.code, 1008, message);
+      assert.match(closed.reason, /repeats a key/, message);
+      assert.deepEqual(origin.sessions.slice(sessions).flat(), [], message);
+    }
+  });
 });
