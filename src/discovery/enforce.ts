@@ -277,6 +277,8 @@ export function liveSessionUnreadable(reason: LiveSessionUnread, maxBytes: numbe
       return `${prefix} names no model`;
     case 'repeated_key':
       return `${prefix} repeats a key`;
+    case 'not_utf8':
+      return `${prefix} is not valid UTF-8`;
     case 'too_large':
       return `${prefix} is over ${maxBytes} bytes`;
     case 'malformed':

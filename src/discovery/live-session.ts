@@ -27,17 +27,28 @@ export function isLiveSession(wire: WireFormat): boolean {
 
 /**
  * Why a session's model was not read: its first message names none, repeats a key (which of its values Google reads is
- * not known), is past the bound or not framed as it should be, did
+ * not known), is not valid UTF-8, is past the bound or not framed as it should be, did
  * not come within the wait, or the client closed first.
  */
-export type LiveSessionUnread = 'no_model' | 'repeated_key' | 'too_large' | 'malformed' | 'timeout' | 'closed';
+export type LiveSessionUnread = 'no_model' | 'repeated_key' | 'not_utf8' | 'too_large' | 'malformed' | 'timeout' | 'closed';
 
 /** What became of a session's first message: its model, or why none was read. */
 export type LiveSetup = { model: string } | { model: null; unread: LiveSessionUnread };
 
+/**
+ * Decodes a setup strictly: a text message must be UTF-8 (RFC 6455 8.1), and JSON is (RFC 8259 8.1). Replacing a bad byte
+ * (Buffer's toString) would read a name another decoder may read otherwise, dropping the byte.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** The model a first message's `setup` names, read as a Google resource name (`models/x` is `x`). */
 function setupModel(payload: Buffer): LiveSetup {
-  const text = payload.toString('utf8');
+  let text: string;
+  try {
+    text = UTF8.decode(payload);
+  } catch {
+    return { model: null, unread: 'not_utf8' };
+  }
   const json = tryParseJson(text);
   if (json !== undefined && repeatsKey(text)) return { model: null, unread: 'repeated_key' };
   const model = asObject(asObject(json).setup).model;

@@ -262,4 +262,19 @@ describe('discovery: Gemini Live sessions', () => {
       assert.deepEqual(origin.sessions.slice(sessions).flat(), [], message);
     }
   });
+
+  test('enforce: a setup that is not valid UTF-8 is closed 1008, not read with its bad bytes replaced', async () => {
+    // Read leniently, `models/{refused}\xff` is `{refused}\uFFFD`: a name no policy lists, though another decoder may drop the byte.
+    const message = Buffer.concat([Buffer.from(`{"setup":{"model":"models/${UNSANCTIONED}`), Buffer.from([0xff]), Buffer.from('"}}')]);
+    for (const opcode of [0x1, 0x2]) {
+      const sessions = origin.sessions.length;
+      const client = await RawWebSocketClient.open(enforcing.port, GEMINI, GEMINI_LIVE, tls.orgCaPem, false);
+      client.send(clientFrame(opcode, message));
+      const closed = closeOf(await client.next());
+      client.destroy();
+      assert.equal(closed.code, 1008);
+      assert.match(closed.reason, /not valid UTF-8/);
+      assert.deepEqual(origin.sessions.slice(sessions).flat(), []);
+    }
+  });
 });
