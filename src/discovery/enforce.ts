@@ -244,6 +244,24 @@ export function upgradeRefusal(wire: WireFormat, protocol: string, withBody: boo
 }
 
 /**
+ * The refusal, in enforce mode, of a call to a catalog host whose path is not in its normal form (reading.ts
+ * pathNotNormal): the API and model the proxy would read from it may not be those its origin resolves it to.
+ */
+export function pathRefusal(wire: WireFormat): Refusal {
+  return rendered(wire, {
+    status: 400,
+    message:
+      "Sluice discovery cannot check this call against your organisation's AI policy, so it was not sent: its path has an empty or a dot segment (//, /./, /../), which the provider may resolve to another API or model.",
+    openaiType: 'invalid_request_error',
+    openaiCode: 'path_not_normal',
+    openaiParam: null,
+    anthropicType: 'invalid_request_error',
+    googleStatus: 'INVALID_ARGUMENT',
+    bedrockType: 'ValidationException',
+  });
+}
+
+/**
  * The reason a refused Live session's close frame gives (1008, policy violation): a close frame has room for 123 bytes of
  * it, so it is short, and a long model name is cut there.
  */
@@ -257,6 +275,10 @@ export function liveSessionUnreadable(reason: LiveSessionUnread, maxBytes: numbe
   switch (reason) {
     case 'no_model':
       return `${prefix} names no model`;
+    case 'repeated_key':
+      return `${prefix} repeats a key`;
+    case 'not_utf8':
+      return `${prefix} is not valid UTF-8`;
     case 'too_large':
       return `${prefix} is over ${maxBytes} bytes`;
     case 'malformed':

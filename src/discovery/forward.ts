@@ -18,13 +18,13 @@ import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { entryAt, type HostEntry } from './catalog.js';
-import { refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
+import { pathRefusal, refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
 import type { Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import { contentCodings, decodeContent } from '../wire/content-coding.js';
 import { FormReading } from './form-reading.js';
 import type { UpstreamSessions } from './h2-sessions.js';
-import { readRequest, ResponseReader, type UnreadableBody } from './reading.js';
+import { pathNotNormal, readRequest, ResponseReader, type UnreadableBody } from './reading.js';
 import type { SeenCall } from './report.js';
 import { recordCall } from './record-call.js';
 
@@ -167,6 +167,13 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const query = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
   const entry = target.entry === null ? null : entryAt(target.entry, path);
+  if (entry !== null && deps.config.mode === 'enforce' && pathNotNormal(path) && deps.policy.refusesSome(entry.provider)) {
+    deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+    deps.log.warn({ provider: entry.provider, client: target.clientIp }, 'discovery: a call whose path is not in its normal form refused');
+    req.resume(); // its body is read and dropped, so that the client reads its refusal
+    refuse(res, pathRefusal(entry.wire));
+    return;
+  }
   // Unread bodies (another host's, a GET's) stream straight on.
   let body: BodyCopy = { chunks: [], whole: null, ended: false };
   // What the model is read from: the body as sent, or decompressed; null when it cannot be read (`unreadable` says why).

@@ -8,38 +8,50 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WireFormat } from '../config/discovery-schema.js';
-import { asObject, tryParseJson } from '../wire/json.js';
+import { asObject, repeatsKey, tryParseJson } from '../wire/json.js';
 import { liveSessionRefusal, liveSessionUnreadable } from './enforce.js';
 import type { ForwardDeps } from './forward.js';
 import { googleModelId } from './reading.js';
 import { FirstMessageReader, inflateMessage, serverCloseFrame, type FirstMessage } from './websocket-frames.js';
 
 /**
- * The Live API's WebSocket paths (as Google's SDKs build them, any API version): the Gemini API's BidiGenerateContent,
- * and its BidiGenerateContentConstrained for ephemeral tokens; Vertex AI's LlmBidiService.
+ * Whether an upgrade on a host of `wire` opens a Live session: every WebSocket to a Google AI host that names no model in
+ * its path, whatever the path. The Live API's (as Google's SDKs build them, any API version) are the Gemini API's
+ * `/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent` (and `...Constrained`, for ephemeral
+ * tokens) and Vertex AI's `/ws/google.cloud.aiplatform.{version}.LlmBidiService/BidiGenerateContent`; but Google's front
+ * end may route other spellings of them (percent-encoded, `/` for `.`), which a list of paths would pass unread.
  */
-const LIVE_PATHS = [
-  /^\/ws\/google\.ai\.generativelanguage\.[a-z0-9]+\.GenerativeService\.BidiGenerateContent(?:Constrained)?$/,
-  /^\/ws\/google\.cloud\.aiplatform\.[a-z0-9]+\.LlmBidiService\/BidiGenerateContent$/,
-];
-
-/** Whether an upgrade to `path` (without its query) on a host of `wire` opens a Live session. */
-export function isLiveSession(wire: WireFormat, path: string): boolean {
-  return wire === 'gemini' && LIVE_PATHS.some((pattern) => pattern.test(path));
+export function isLiveSession(wire: WireFormat): boolean {
+  return wire === 'gemini';
 }
 
 /**
- * Why a session's model was not read: its first message names none, is past the bound or not framed as it should be, did
+ * Why a session's model was not read: its first message names none, repeats a key (which of its values Google reads is
+ * not known), is not valid UTF-8, is past the bound or not framed as it should be, did
  * not come within the wait, or the client closed first.
  */
-export type LiveSessionUnread = 'no_model' | 'too_large' | 'malformed' | 'timeout' | 'closed';
+export type LiveSessionUnread = 'no_model' | 'repeated_key' | 'not_utf8' | 'too_large' | 'malformed' | 'timeout' | 'closed';
 
 /** What became of a session's first message: its model, or why none was read. */
 export type LiveSetup = { model: string } | { model: null; unread: LiveSessionUnread };
 
+/**
+ * Decodes a setup strictly: a text message must be UTF-8 (RFC 6455 8.1), and JSON is (RFC 8259 8.1). Replacing a bad byte
+ * (Buffer's toString) would read a name another decoder may read otherwise, dropping the byte.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** The model a first message's `setup` names, read as a Google resource name (`models/x` is `x`). */
 function setupModel(payload: Buffer): LiveSetup {
-  const model = asObject(asObject(tryParseJson(payload.toString('utf8'))).setup).model;
+  let text: string;
+  try {
+    text = UTF8.decode(payload);
+  } catch {
+    return { model: null, unread: 'not_utf8' };
+  }
+  const json = tryParseJson(text);
+  if (json !== undefined && repeatsKey(text)) return { model: null, unread: 'repeated_key' };
+  const model = asObject(asObject(json).setup).model;
   return typeof model === 'string' && model !== '' ? { model: googleModelId(model) } : { model: null, unread: 'no_model' };
 }
 

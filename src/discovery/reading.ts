@@ -69,6 +69,21 @@ function decodedOrRaw(text: string): string {
   }
 }
 
+/**
+ * Whether a path has a segment its origin may resolve away or join (an empty one, `//`, or a dot segment, `.` or `..`,
+ * percent-encoded or not, or a backslash some servers take for a slash): then what the proxy reads (the wire, from
+ * `/anthropic/...`; the model, from `/model/{id}/...`) may not be what the origin runs, as
+ * `/anthropic/../model/{id}/converse`. RFC 3986 5.2.4 removes dot segments; `.` and `%2e` are the same character.
+ */
+export function pathNotNormal(path: string): boolean {
+  if (path === '/') return false;
+  if (path.includes('\\')) return true;
+  return path
+    .slice(1)
+    .split('/')
+    .some((segment) => segment === '' || /^(?:\.|%2e){1,2}$/i.test(segment));
+}
+
 /** The last `models/{id}`, `tunedModels/{id}` or `endpoints/{id}` of a Google resource name in a body. */
 const GOOGLE_RESOURCE_NAME = /(?:^|\/)(models|tunedModels|endpoints)\/([^/:]+)$/;
 

@@ -10,12 +10,12 @@ import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { refusal, upgradeRefusal, type Refusal } from './enforce.js';
+import { pathRefusal, refusal, upgradeRefusal, type Refusal } from './enforce.js';
 import { ChunkedBodyDecoder } from './chunked.js';
 import { connectAddress, endToEndHeaders, type ForwardDeps, type Target } from './forward.js';
 import { sourceOf } from './hints.js';
 import { isLiveSession, LiveSessionSetup } from './live-session.js';
-import { readRequest } from './reading.js';
+import { pathNotNormal, readRequest } from './reading.js';
 import { deflateNegotiated } from './websocket-frames.js';
 
 /** The answer head as the origin sent it (its own header names), for a client that reads it off the socket. */
@@ -56,6 +56,15 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   const query = queryAt === -1 ? null : new URLSearchParams(url.slice(queryAt + 1));
   const { entry } = target;
+  if (entry !== null && deps.config.mode === 'enforce' && pathNotNormal(path) && deps.policy.refusesSome(entry.provider)) {
+    deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
+    deps.log.warn(
+      { provider: entry.provider, client: target.clientIp },
+      'discovery: an upgrade whose path is not in its normal form refused',
+    );
+    refuseOnSocket(socket, pathRefusal(entry.wire));
+    return;
+  }
   const reading = entry === null ? null : readRequest(entry.wire, path, null, query);
   // The Realtime API names its model in the query (`model`, Azure's `deployment`), which the reading takes on OpenAI's
   // wire; on another, a `model` parameter still names one.
@@ -157,8 +166,9 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
         costMicroUsd: null,
       });
     };
-    if (model === null && isLiveSession(entry.wire, path)) {
-      // A Gemini Live session names its model in its first message: read (enforcing, held) before it is recorded.
+    if (isLiveSession(entry.wire)) {
+      // A Gemini Live session names its model in its first message: read (enforcing, held) before it is recorded. A model
+      // in its path or query (checked above) is not what it runs: the setup's is.
       new LiveSessionSetup({
         client: socket,
         origin,

@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { json } from '../support/mock-provider.js';
-import { HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture, interceptingTo } from '../support/discovery.js';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import {
+  connectTunnel,
+  HttpsMock,
+  proxiedFetch,
+  startTestDiscovery,
+  tlsFixture,
+  type TlsFixture,
+  interceptingTo,
+} from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 
 const RUNTIME = 'bedrock-runtime.us-east-1.amazonaws.com';
@@ -131,5 +141,53 @@ describe("discovery: Bedrock's OpenAI-compatible and Anthropic Messages APIs", (
       (await anthropic(enforcing, `https://${MANTLE}/anthropic`, 'anthropic.claude-opus-4-7')).model,
       'anthropic.claude-opus-4-7',
     );
+  });
+
+  /** A call sent by hand (its path exactly as written: fetch and the SDKs resolve dot segments), its status and body. */
+  const rawCall = async (discovery: RunningDiscovery, host: string, path: string, body: unknown) => {
+    const { socket } = await connectTunnel(discovery.port, `${host}:443`);
+    const text = JSON.stringify(body);
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpsRequest(
+        {
+          host,
+          path,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(text)),
+            authorization: 'Bearer not-real',
+          },
+          createConnection: () => tlsConnect({ socket, servername: host, ca: tls.orgCaPem }),
+        },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      request.on('error', reject);
+      request.end(text);
+    });
+  };
+
+  test('enforce: a path with dot segments or empty segments, which the origin may resolve to another API, is refused', async () => {
+    const seen = mock.received.length;
+    const converse = { messages: [{ role: 'user', content: [{ text: 'hi' }] }] };
+    const refused = 'anthropic.claude-3-opus-20240229-v1:0';
+    for (const path of [
+      `/anthropic/../model/${refused}/converse`,
+      `/openai/v1/../../model/${refused}/converse`,
+      `/v1/%2e%2e/model/${refused}/converse`,
+      `/anthropic/.%2E/model/${refused}/converse`,
+      `//model/${refused}/converse`,
+      `/model//${refused}/converse`,
+      `/model/${refused}/./converse`,
+    ]) {
+      const answer = await rawCall(enforcing, RUNTIME, path, converse);
+      assert.equal(answer.status, 400, path);
+      assert.match(answer.body, /path/, path);
+    }
+    assert.equal(mock.received.length, seen, 'Bedrock received none of them');
   });
 });

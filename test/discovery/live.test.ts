@@ -227,4 +227,54 @@ describe('discovery: Gemini Live sessions', () => {
     assert.deepEqual(origin.sessions.at(-1), []);
     large.destroy();
   });
+
+  test('enforce: a session on a path the Live paths do not match as written (percent-encoded, another spelling) or naming a model in its query is still read', async () => {
+    for (const path of [
+      '/ws/google.ai.generativelanguage.v1beta.GenerativeService.%42idiGenerateContent',
+      '/ws/google.ai.generativelanguage.v1beta.GenerativeService/BidiGenerateContent',
+      // A model in the query is not what the session runs: its setup is.
+      `${GEMINI_LIVE}?model=models/${SANCTIONED}`,
+    ]) {
+      const sessions = origin.sessions.length;
+      const client = await RawWebSocketClient.open(enforcing.port, GEMINI, path, tls.orgCaPem, false);
+      client.send(clientFrame(0x1, Buffer.from(setup(`models/${UNSANCTIONED}`))));
+      const closed = await client.next();
+      client.destroy();
+      assert.equal(closed?.opcode, 0x8, path);
+      assert.equal(closeOf(closed).code, 1008, path);
+      assert.deepEqual(origin.sessions.slice(sessions).flat(), [], path);
+    }
+  });
+
+  test('enforce: a setup repeating a key (its model, or the setup itself) is closed 1008: which one Google reads is not known', async () => {
+    for (const message of [
+      `{"setup":{"model":"models/${UNSANCTIONED}","model":"models/${SANCTIONED}"}}`,
+      `{"setup":{"model":"models/${UNSANCTIONED}"},"setup":{"model":"models/${SANCTIONED}"}}`,
+      `{"setup":{"model":"models/${UNSANCTIONED}","mod\\u0065l":"models/${SANCTIONED}"}}`,
+    ]) {
+      const sessions = origin.sessions.length;
+      const client = await RawWebSocketClient.open(enforcing.port, GEMINI, GEMINI_LIVE, tls.orgCaPem, false);
+      client.send(clientFrame(0x1, Buffer.from(message)));
+      const closed = closeOf(await client.next());
+      client.destroy();
+      assert.equal(closed.code, 1008, message);
+      assert.match(closed.reason, /repeats a key/, message);
+      assert.deepEqual(origin.sessions.slice(sessions).flat(), [], message);
+    }
+  });
+
+  test('enforce: a setup that is not valid UTF-8 is closed 1008, not read with its bad bytes replaced', async () => {
+    // Read leniently, `models/{refused}\xff` is `{refused}\uFFFD`: a name no policy lists, though another decoder may drop the byte.
+    const message = Buffer.concat([Buffer.from(`{"setup":{"model":"models/${UNSANCTIONED}`), Buffer.from([0xff]), Buffer.from('"}}')]);
+    for (const opcode of [0x1, 0x2]) {
+      const sessions = origin.sessions.length;
+      const client = await RawWebSocketClient.open(enforcing.port, GEMINI, GEMINI_LIVE, tls.orgCaPem, false);
+      client.send(clientFrame(opcode, message));
+      const closed = closeOf(await client.next());
+      client.destroy();
+      assert.equal(closed.code, 1008);
+      assert.match(closed.reason, /not valid UTF-8/);
+      assert.deepEqual(origin.sessions.slice(sessions).flat(), []);
+    }
+  });
 });
