@@ -217,5 +217,23 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       // Verified on this thread too (what /api/compliance/chains runs on a store without a thread of its own).
       assert.equal((await verifyChain(store.compliance, 'transactions')).broken?.kind, 'row-deleted');
     });
+
+    // Last: chain_prunings is append-only, so the forged records stay.
+    test('a pruning record that does not match the blocks it names is block-altered, not trusted', async () => {
+      const head = (await store.compliance.chainHead('transactions'))!;
+      const [sealed] = await query("SELECT SUM(row_count) AS n FROM chain_blocks WHERE chain = 'transactions'");
+      const sealedRows = Number(sealed!.n);
+      const forge = (through: { block: number; rowId: number; hash: string; rows: number }) =>
+        query(`INSERT INTO chain_prunings (chain, through_block, through_row_id, through_hash, pruned_rows, sealed_before, pruned_at)
+          VALUES ('transactions', ${through.block}, ${through.rowId}, '${through.hash}', ${through.rows}, ${CUT}, ${RECENT})`);
+      // The newest block, its hash right, but a row range and a row count it does not have.
+      await forge({ block: head.block, rowId: head.lastRowId - 5, hash: head.hash, rows: sealedRows - 5 });
+      const range = (await keeper.verify('transactions')).broken;
+      assert.deepEqual([range?.kind, range?.block], ['block-altered', head.block]);
+      // Past the chain's end: every block would be trusted by its stored links, no hash compared.
+      await forge({ block: head.block + 1_000, rowId: head.lastRowId + 1_000, hash: '0'.repeat(64), rows: sealedRows + 1 });
+      const beyond = (await keeper.verify('transactions')).broken;
+      assert.deepEqual([beyond?.kind, beyond?.block], ['block-altered', head.block + 1_000]);
+    });
   });
 }
