@@ -72,7 +72,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       );
       now = RECENT;
       await keeper.seal();
-      await store.insertTransactions(Array.from({ length: UNSEALED_ROWS }, (_, i) => ledgerRow(90_000 + i, { startedAt: RECENT + i })));
+      await store.insertTransactions(
+        Array.from({ length: UNSEALED_ROWS }, (_, i) => ledgerRow(90_000 + i, { startedAt: RECENT - 500 + i })),
+      );
     });
 
     after(async () => {
@@ -141,7 +143,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     test('two directors pruning at once: one records the blocks, both delete, and the chain verifies', async () => {
       await store.insertTransactions(
-        Array.from({ length: BLOCK_ROWS + 10 }, (_, i) => ledgerRow(100_000 + i, { startedAt: RECENT + 10 + i })),
+        Array.from({ length: BLOCK_ROWS + 10 }, (_, i) => ledgerRow(100_000 + i, { startedAt: RECENT - 10_000 + i })),
       );
       now = RECENT + 3;
       await keeper.seal();
@@ -165,7 +167,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const outcome = await keeper.prune(RECENT + 4);
       assert.deepEqual([outcome.blocks, outcome.deletedRows], [0, 0]);
       const [highest] = await query('SELECT MAX(id) AS id FROM transactions');
-      await store.insertTransactions([ledgerRow(150_000, { startedAt: RECENT + 30_000 })]);
+      await store.insertTransactions([ledgerRow(150_000, { startedAt: RECENT - 30_000 })]);
       const [next] = await query('SELECT MAX(id) AS id FROM transactions');
       assert.equal(Number(next!.id), Number(highest!.id) + 1);
     });
@@ -176,7 +178,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const intake = await store.recordObservations([
         {
           observer: 'proxy-a',
-          at: RECENT + 40_000,
+          at: RECENT - 40_000,
           source: { ip: '10.70.0.1' },
           provider: 'openai',
           model: 'gpt-4o',
@@ -184,7 +186,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           costMicroUsd: 900,
         },
       ]);
-      await store.insertTransactions(Array.from({ length: 5 }, (_, i) => ledgerRow(300_000 + i, { startedAt: RECENT + 41_000 + i })));
+      await store.insertTransactions(Array.from({ length: 5 }, (_, i) => ledgerRow(300_000 + i, { startedAt: RECENT - 41_000 + i })));
       now = RECENT + 6;
       await keeper.seal();
       // A newer row, so that the block just sealed is not the ledger's newest.
@@ -234,6 +236,44 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await forge({ block: head.block + 1_000, rowId: head.lastRowId + 1_000, hash: '0'.repeat(64), rows: sealedRows + 1 });
       const beyond = (await keeper.verify('transactions')).broken;
       assert.deepEqual([beyond?.kind, beyond?.block], ['block-altered', head.block + 1_000]);
+    });
+  });
+}
+
+// A block's sealed_at is the sealing director's clock; its rows' started_at the gateways'. A director whose clock was
+// behind when it sealed (or behind the gateways') stamps blocks older than their rows: the cut must hold for the rows too.
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`ledger retention on ${storeKind}, a block sealed by a clock behind its rows'`, () => {
+    let database: TestDatabase | null = null;
+    let store: DirectorStore;
+    let keeper: ChainKeeper;
+    let now = OLD;
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      const storage = database?.url ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-retention-clock-')), 'sluice.db')}`;
+      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
+      keeper = new ChainKeeper({ work: chainThread(storage), clock: () => now, logger: pino({ level: 'silent' }) });
+    });
+
+    after(async () => {
+      await keeper.close();
+      await store.close();
+      await database?.drop();
+    });
+
+    test('keeps a block whose rows started after the cut, though its sealed_at is before it', async () => {
+      // Calls of RECENT, sealed by a director whose clock said OLD.
+      await store.insertTransactions(Array.from({ length: 10 }, (_, i) => ledgerRow(i, { startedAt: RECENT + i })));
+      now = OLD;
+      await keeper.seal();
+      await store.insertTransactions([ledgerRow(10, { startedAt: RECENT + 100 })]);
+      now = RECENT + 1_000;
+      await keeper.seal();
+      await store.insertTransactions([ledgerRow(11, { startedAt: RECENT + 2_000 })]);
+      const outcome = await keeper.prune(CUT);
+      assert.deepEqual([outcome.blocks, outcome.deletedRows], [0, 0]);
+      assert.equal((await store.listTransactions({ limit: 100 })).items.length, 12);
     });
   });
 }

@@ -90,6 +90,10 @@ export class ChainPruner {
       for (const block of links) {
         // Blocks are sealed in order, so the first one sealed after the cut ends the run.
         if (block.sealedAt >= sealedBefore) break scan;
+        // sealed_at is the sealing director's clock, started_at the gateways': a block stamped by a clock that was
+        // behind would otherwise take rows younger than the retention. Its rows must have started before the cut too.
+        const newestStart = await this.store.newestLedgerStart(block.afterRowId, block.lastRowId);
+        if (newestStart !== null && newestStart >= sealedBefore) break scan;
         last = block;
         prunedRows += block.rowCount;
         blocks++;
