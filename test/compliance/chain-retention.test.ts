@@ -272,7 +272,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await keeper.seal();
       await store.insertTransactions([ledgerRow(11, { startedAt: RECENT + 2_000 })]);
       const outcome = await keeper.prune(CUT);
-      assert.deepEqual([outcome.blocks, outcome.deletedRows], [0, 0]);
+      assert.deepEqual([outcome.blocks, outcome.deletedRows, outcome.heldBy], [0, 0, { block: 1, newestStart: RECENT + 9 }]);
       assert.equal((await store.listTransactions({ limit: 100 })).items.length, 12);
     });
   });
