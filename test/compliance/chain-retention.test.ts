@@ -243,7 +243,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 // A block's sealed_at is the sealing director's clock; its rows' started_at the gateways'. A director whose clock was
 // behind when it sealed (or behind the gateways') stamps blocks older than their rows: the cut must hold for the rows too.
 for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`ledger retention on ${storeKind}, a block sealed by a clock behind its rows'`, () => {
+  describe(`ledger retention on ${storeKind}: a clock behind its rows', a run stopped halfway`, () => {
     let database: TestDatabase | null = null;
     let store: DirectorStore;
     let keeper: ChainKeeper;
@@ -274,6 +274,37 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const outcome = await keeper.prune(CUT);
       assert.deepEqual([outcome.blocks, outcome.deletedRows, outcome.heldBy], [0, 0, { block: 1, newestStart: RECENT + 9 }]);
       assert.equal((await store.listTransactions({ limit: 100 })).items.length, 12);
+    });
+
+    test('a director stopped halfway through deleting (the pruning recorded, rows partly gone): no tampering named, the next run finishes', async () => {
+      await store.insertTransactions(Array.from({ length: 30 }, (_, i) => ledgerRow(500 + i, { startedAt: OLD - 10_000 + i })));
+      now = OLD;
+      await keeper.seal();
+      await store.insertTransactions([ledgerRow(600, { startedAt: OLD + 1 })]);
+      const block = (await store.compliance.chainHead('transactions'))!;
+      const links = await store.compliance.chainLinks('transactions', 0, 100);
+      const sealedRows = links.reduce((sum, link) => sum + link.rowCount, 0);
+      // What the pruner writes before it deletes anything, then the first rows of its deleting.
+      await store.compliance.recordPruning(
+        {
+          chain: 'transactions',
+          throughBlock: block.block,
+          throughRowId: block.lastRowId,
+          throughHash: block.hash,
+          prunedRows: sealedRows,
+          sealedBefore: CUT,
+          prunedAt: RECENT,
+        },
+        'retention',
+      );
+      await store.compliance.deletePrunedRows(block.lastRowId, 12);
+      for (const scope of [null, { newAfterBlock: 0, rotationFromBlock: 1, rotationRows: 1 }]) {
+        const verification = await keeper.verify('transactions', [], scope);
+        assert.deepEqual([verification.broken, verification.pruned?.throughBlock], [null, block.block]);
+      }
+      const outcome = await keeper.prune(CUT);
+      assert.deepEqual([outcome.blocks, outcome.deletedRows], [0, sealedRows - 12]);
+      assert.equal((await keeper.verify('transactions')).broken, null);
     });
   });
 }
