@@ -236,6 +236,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await forge({ block: head.block + 1_000, rowId: head.lastRowId + 1_000, hash: '0'.repeat(64), rows: sealedRows + 1 });
       const beyond = (await keeper.verify('transactions')).broken;
       assert.deepEqual([beyond?.kind, beyond?.block], ['block-altered', head.block + 1_000]);
+      // Nor does the pruner delete by such a record: every row up to its made-up last row would go, unsealed ones too.
+      const rowsBefore = await rowCount();
+      await assert.rejects(keeper.prune(CUT), /does not match the chain's block/);
+      assert.equal(await rowCount(), rowsBefore);
     });
   });
 }

@@ -67,6 +67,7 @@ export class ChainPruner {
     }
     let deletedRows = 0;
     if (pruning !== null) {
+      await this.matchesChain(pruning);
       for (;;) {
         const deleted = await this.store.deletePrunedRows(pruning.throughRowId, PRUNE_ROWS_PER_DELETE);
         deletedRows += deleted;
@@ -76,6 +77,18 @@ export class ChainPruner {
       }
     }
     return { blocks, pruning, deletedRows, raced, heldBy };
+  }
+
+  /**
+   * Deletes are bounded by the record's last row id alone: a record that does not describe the chain's block (written
+   * by hand, or altered) could take rows never sealed. Refused, for verification to name (block-altered).
+   */
+  private async matchesChain(pruning: ChainPruning): Promise<void> {
+    const [block] = await this.store.chainLinks('transactions', pruning.throughBlock - 1, 1);
+    if (block?.block === pruning.throughBlock && block.lastRowId === pruning.throughRowId && block.hash === pruning.throughHash) return;
+    throw new Error(
+      `ledger retention: the pruning record through block ${pruning.throughBlock} (row ${pruning.throughRowId}) does not match the chain's block ${pruning.throughBlock}; deleting nothing (GET /api/compliance/chains names it)`,
+    );
   }
 
   /**
