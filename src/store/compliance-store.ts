@@ -202,6 +202,8 @@ export interface ComplianceStore {
    * its rows is deleted. StoreConflict when another director recorded the same block first.
    */
   recordPruning(pruning: ChainPruning, actor: string): Promise<void>;
+  /** The latest started_at of the ledger's rows with ids in (afterRowId, lastRowId], or null when it has none there. */
+  newestLedgerStart(afterRowId: number, lastRowId: number): Promise<number | null>;
   /**
    * Deletes up to `limit` ledger rows with id <= throughRowId, lowest ids first, but observations of a discovered
    * consumer still pending (reconciliation needs them); resolves to how many.

@@ -72,7 +72,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       );
       now = RECENT;
       await keeper.seal();
-      await store.insertTransactions(Array.from({ length: UNSEALED_ROWS }, (_, i) => ledgerRow(90_000 + i, { startedAt: RECENT + i })));
+      await store.insertTransactions(
+        Array.from({ length: UNSEALED_ROWS }, (_, i) => ledgerRow(90_000 + i, { startedAt: RECENT - 500 + i })),
+      );
     });
 
     after(async () => {
@@ -141,7 +143,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     test('two directors pruning at once: one records the blocks, both delete, and the chain verifies', async () => {
       await store.insertTransactions(
-        Array.from({ length: BLOCK_ROWS + 10 }, (_, i) => ledgerRow(100_000 + i, { startedAt: RECENT + 10 + i })),
+        Array.from({ length: BLOCK_ROWS + 10 }, (_, i) => ledgerRow(100_000 + i, { startedAt: RECENT - 10_000 + i })),
       );
       now = RECENT + 3;
       await keeper.seal();
@@ -165,7 +167,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const outcome = await keeper.prune(RECENT + 4);
       assert.deepEqual([outcome.blocks, outcome.deletedRows], [0, 0]);
       const [highest] = await query('SELECT MAX(id) AS id FROM transactions');
-      await store.insertTransactions([ledgerRow(150_000, { startedAt: RECENT + 30_000 })]);
+      await store.insertTransactions([ledgerRow(150_000, { startedAt: RECENT - 30_000 })]);
       const [next] = await query('SELECT MAX(id) AS id FROM transactions');
       assert.equal(Number(next!.id), Number(highest!.id) + 1);
     });
@@ -176,7 +178,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const intake = await store.recordObservations([
         {
           observer: 'proxy-a',
-          at: RECENT + 40_000,
+          at: RECENT - 40_000,
           source: { ip: '10.70.0.1' },
           provider: 'openai',
           model: 'gpt-4o',
@@ -184,7 +186,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           costMicroUsd: 900,
         },
       ]);
-      await store.insertTransactions(Array.from({ length: 5 }, (_, i) => ledgerRow(300_000 + i, { startedAt: RECENT + 41_000 + i })));
+      await store.insertTransactions(Array.from({ length: 5 }, (_, i) => ledgerRow(300_000 + i, { startedAt: RECENT - 41_000 + i })));
       now = RECENT + 6;
       await keeper.seal();
       // A newer row, so that the block just sealed is not the ledger's newest.
@@ -216,6 +218,97 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([broken?.kind, broken?.rowId, broken?.block], ['row-deleted', id, head.block]);
       // Verified on this thread too (what /api/compliance/chains runs on a store without a thread of its own).
       assert.equal((await verifyChain(store.compliance, 'transactions')).broken?.kind, 'row-deleted');
+    });
+
+    // Last: chain_prunings is append-only, so the forged records stay.
+    test('a pruning record that does not match the blocks it names is block-altered, not trusted', async () => {
+      const head = (await store.compliance.chainHead('transactions'))!;
+      const [sealed] = await query("SELECT SUM(row_count) AS n FROM chain_blocks WHERE chain = 'transactions'");
+      const sealedRows = Number(sealed!.n);
+      const forge = (through: { block: number; rowId: number; hash: string; rows: number }) =>
+        query(`INSERT INTO chain_prunings (chain, through_block, through_row_id, through_hash, pruned_rows, sealed_before, pruned_at)
+          VALUES ('transactions', ${through.block}, ${through.rowId}, '${through.hash}', ${through.rows}, ${CUT}, ${RECENT})`);
+      // The newest block, its hash right, but a row range and a row count it does not have.
+      await forge({ block: head.block, rowId: head.lastRowId - 5, hash: head.hash, rows: sealedRows - 5 });
+      const range = (await keeper.verify('transactions')).broken;
+      assert.deepEqual([range?.kind, range?.block], ['block-altered', head.block]);
+      // Past the chain's end: every block would be trusted by its stored links, no hash compared.
+      await forge({ block: head.block + 1_000, rowId: head.lastRowId + 1_000, hash: '0'.repeat(64), rows: sealedRows + 1 });
+      const beyond = (await keeper.verify('transactions')).broken;
+      assert.deepEqual([beyond?.kind, beyond?.block], ['block-altered', head.block + 1_000]);
+      // Nor does the pruner delete by such a record: every row up to its made-up last row would go, unsealed ones too.
+      const rowsBefore = await rowCount();
+      await assert.rejects(keeper.prune(CUT), /does not match the chain's block/);
+      assert.equal(await rowCount(), rowsBefore);
+    });
+  });
+}
+
+// A block's sealed_at is the sealing director's clock; its rows' started_at the gateways'. A director whose clock was
+// behind when it sealed (or behind the gateways') stamps blocks older than their rows: the cut must hold for the rows too.
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`ledger retention on ${storeKind}: a clock behind its rows', a run stopped halfway`, () => {
+    let database: TestDatabase | null = null;
+    let store: DirectorStore;
+    let keeper: ChainKeeper;
+    let now = OLD;
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      const storage = database?.url ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-retention-clock-')), 'sluice.db')}`;
+      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
+      keeper = new ChainKeeper({ work: chainThread(storage), clock: () => now, logger: pino({ level: 'silent' }) });
+    });
+
+    after(async () => {
+      await keeper.close();
+      await store.close();
+      await database?.drop();
+    });
+
+    test('keeps a block whose rows started after the cut, though its sealed_at is before it', async () => {
+      // Calls of RECENT, sealed by a director whose clock said OLD.
+      await store.insertTransactions(Array.from({ length: 10 }, (_, i) => ledgerRow(i, { startedAt: RECENT + i })));
+      now = OLD;
+      await keeper.seal();
+      await store.insertTransactions([ledgerRow(10, { startedAt: RECENT + 100 })]);
+      now = RECENT + 1_000;
+      await keeper.seal();
+      await store.insertTransactions([ledgerRow(11, { startedAt: RECENT + 2_000 })]);
+      const outcome = await keeper.prune(CUT);
+      assert.deepEqual([outcome.blocks, outcome.deletedRows, outcome.heldBy], [0, 0, { block: 1, newestStart: RECENT + 9 }]);
+      assert.equal((await store.listTransactions({ limit: 100 })).items.length, 12);
+    });
+
+    test('a director stopped halfway through deleting (the pruning recorded, rows partly gone): no tampering named, the next run finishes', async () => {
+      await store.insertTransactions(Array.from({ length: 30 }, (_, i) => ledgerRow(500 + i, { startedAt: OLD - 10_000 + i })));
+      now = OLD;
+      await keeper.seal();
+      await store.insertTransactions([ledgerRow(600, { startedAt: OLD + 1 })]);
+      const block = (await store.compliance.chainHead('transactions'))!;
+      const links = await store.compliance.chainLinks('transactions', 0, 100);
+      const sealedRows = links.reduce((sum, link) => sum + link.rowCount, 0);
+      // What the pruner writes before it deletes anything, then the first rows of its deleting.
+      await store.compliance.recordPruning(
+        {
+          chain: 'transactions',
+          throughBlock: block.block,
+          throughRowId: block.lastRowId,
+          throughHash: block.hash,
+          prunedRows: sealedRows,
+          sealedBefore: CUT,
+          prunedAt: RECENT,
+        },
+        'retention',
+      );
+      await store.compliance.deletePrunedRows(block.lastRowId, 12);
+      for (const scope of [null, { newAfterBlock: 0, rotationFromBlock: 1, rotationRows: 1 }]) {
+        const verification = await keeper.verify('transactions', [], scope);
+        assert.deepEqual([verification.broken, verification.pruned?.throughBlock], [null, block.block]);
+      }
+      const outcome = await keeper.prune(CUT);
+      assert.deepEqual([outcome.blocks, outcome.deletedRows], [0, sealedRows - 12]);
+      assert.equal((await keeper.verify('transactions')).broken, null);
     });
   });
 }

@@ -87,6 +87,16 @@ export class ChainKeeper {
         'ledger retention: pruned the rows of sealed blocks',
       );
     }
+    if (outcome.heldBy !== null) {
+      this.logger.warn(
+        {
+          block: outcome.heldBy.block,
+          newestStart: new Date(outcome.heldBy.newestStart).toISOString(),
+          sealedBefore: new Date(sealedBefore).toISOString(),
+        },
+        "ledger retention: a block sealed before the cut holds a row started after it (a clock behind at its sealing, or a gateway's ahead); it and the blocks after it are kept until the cut passes that row",
+      );
+    }
     if (outcome.raced) this.logger.debug('ledger retention: another process pruned the same blocks first');
     return outcome;
   }

@@ -30,6 +30,11 @@ export interface PruneOutcome {
   deletedRows: number;
   /** Another director recorded a block first (its pruning is as good as this one's). */
   raced: boolean;
+  /**
+   * The block sealed before the cut that was kept because one of its rows started after it (a clock behind at its
+   * sealing, or a gateway's ahead), holding back the blocks after it too; null when none did.
+   */
+  heldBy: { block: number; newestStart: number } | null;
 }
 
 export class ChainPruner {
@@ -48,7 +53,7 @@ export class ChainPruner {
     let pruning = previous;
     let blocks = 0;
     let raced = false;
-    const candidate = await this.oldBlocks(previous, sealedBefore, maxBlocks, now);
+    const { candidate, heldBy } = await this.oldBlocks(previous, sealedBefore, maxBlocks, now);
     if (candidate !== null) {
       try {
         await this.store.recordPruning(candidate.pruning, RETENTION_ACTOR);
@@ -62,6 +67,7 @@ export class ChainPruner {
     }
     let deletedRows = 0;
     if (pruning !== null) {
+      await this.matchesChain(pruning);
       for (;;) {
         const deleted = await this.store.deletePrunedRows(pruning.throughRowId, PRUNE_ROWS_PER_DELETE);
         deletedRows += deleted;
@@ -70,26 +76,49 @@ export class ChainPruner {
         await sleep(5);
       }
     }
-    return { blocks, pruning, deletedRows, raced };
+    return { blocks, pruning, deletedRows, raced, heldBy };
   }
 
-  /** The pruning that would take the blocks after the previous one sealed before the cut, or null when there is none. */
+  /**
+   * Deletes are bounded by the record's last row id alone: a record that does not describe the chain's block (written
+   * by hand, or altered) could take rows never sealed. Refused, for verification to name (block-altered).
+   */
+  private async matchesChain(pruning: ChainPruning): Promise<void> {
+    const [block] = await this.store.chainLinks('transactions', pruning.throughBlock - 1, 1);
+    if (block?.block === pruning.throughBlock && block.lastRowId === pruning.throughRowId && block.hash === pruning.throughHash) return;
+    throw new Error(
+      `ledger retention: the pruning record through block ${pruning.throughBlock} (row ${pruning.throughRowId}) does not match the chain's block ${pruning.throughBlock}; deleting nothing (GET /api/compliance/chains names it)`,
+    );
+  }
+
+  /**
+   * The pruning that would take the blocks after the previous one sealed before the cut (null when there is none), and
+   * the block that held it back, if one did.
+   */
   private async oldBlocks(
     previous: ChainPruning | null,
     sealedBefore: number,
     maxBlocks: number,
     now: number,
-  ): Promise<{ pruning: ChainPruning; blocks: number } | null> {
+  ): Promise<{ candidate: { pruning: ChainPruning; blocks: number } | null; heldBy: PruneOutcome['heldBy'] }> {
     let after = previous?.throughBlock ?? 0;
     let prunedRows = previous?.prunedRows ?? 0;
     let last: ChainBlock | null = null;
     let blocks = 0;
+    let heldBy: PruneOutcome['heldBy'] = null;
     scan: while (blocks < maxBlocks) {
       const links = await this.store.chainLinks('transactions', after, Math.min(BLOCKS_PER_READ, maxBlocks - blocks));
       if (links.length === 0) break;
       for (const block of links) {
         // Blocks are sealed in order, so the first one sealed after the cut ends the run.
         if (block.sealedAt >= sealedBefore) break scan;
+        // sealed_at is the sealing director's clock, started_at the gateways': a block stamped by a clock that was
+        // behind would otherwise take rows younger than the retention. Its rows must have started before the cut too.
+        const newestStart = await this.store.newestLedgerStart(block.afterRowId, block.lastRowId);
+        if (newestStart !== null && newestStart >= sealedBefore) {
+          heldBy = { block: block.block, newestStart };
+          break scan;
+        }
         last = block;
         prunedRows += block.rowCount;
         blocks++;
@@ -101,14 +130,14 @@ export class ChainPruner {
     // below the chain's head, where sealing never looks and the next pruning would delete them unsealed. So the last block
     // waits for a row after it: an idle ledger keeps its newest block (at most 4,000 rows) past the retention.
     if (last !== null && !(await this.store.hasRowsAfter('transactions', last.lastRowId))) {
-      if (blocks === 1) return null;
+      if (blocks === 1) return { candidate: null, heldBy };
       const [previous] = await this.store.chainLinks('transactions', last.block - 2, 1);
       prunedRows -= last.rowCount;
       blocks--;
       last = previous!;
     }
-    if (last === null) return null;
-    return {
+    if (last === null) return { candidate: null, heldBy };
+    const candidate: { pruning: ChainPruning; blocks: number } = {
       blocks,
       pruning: {
         chain: 'transactions',
@@ -120,5 +149,6 @@ export class ChainPruner {
         prunedAt: now,
       },
     };
+    return { candidate, heldBy };
   }
 }

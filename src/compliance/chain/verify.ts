@@ -126,13 +126,12 @@ export async function verifyChain(
         break scan;
       }
       let pruned = pruning !== null && block.block <= pruning.throughBlock;
-      if (pruned && block.block === pruning!.throughBlock && block.hash !== pruning!.throughHash) {
-        broken = at(
-          'block-altered',
-          null,
-          `${chain}: block ${block.block}'s stored hash is not the one recorded when its rows were pruned`,
-        );
-        break scan;
+      if (pruned && block.block === pruning!.throughBlock) {
+        const mismatch = prunedBlockMismatch(pruning!, block, sealedRows + block.rowCount);
+        if (mismatch !== null) {
+          broken = at('block-altered', null, `${chain}: block ${block.block}'s ${mismatch}`);
+          break scan;
+        }
       }
       let rehash = !pruned && (scope === null || block.block > scope.newAfterBlock);
       if (!pruned && !rehash && rotationOpen && block.block >= scope!.rotationFromBlock) {
@@ -180,7 +179,11 @@ export async function verifyChain(
         if (rowBreak?.kind === 'row-deleted') {
           // Pruned while this verification ran (by this director's retention, or another's): the block's rows go whole.
           const latest = await store.latestPruning(chain);
-          if (latest !== null && block.block <= latest.throughBlock) {
+          const matches =
+            latest === null ||
+            block.block !== latest.throughBlock ||
+            prunedBlockMismatch(latest, block, sealedRows + block.rowCount) === null;
+          if (latest !== null && block.block <= latest.throughBlock && matches) {
             pruning = latest;
             pruned = true;
             rowBreak = null;
@@ -214,6 +217,17 @@ export async function verifyChain(
     }
     after = blocks[blocks.length - 1]!.block;
   }
+  // A pruning record naming a block past the chain's end would have every block trusted by its stored links, no hash
+  // compared with what was recorded: a record no pruning wrote (a pruning only ever names a block already sealed).
+  if (broken === null && pruning !== null && pruning.throughBlock >= expectedBlock) {
+    broken = {
+      chain,
+      kind: 'block-altered',
+      block: pruning.throughBlock,
+      rowId: null,
+      detail: `${chain}: the pruning record names block ${pruning.throughBlock}, past the chain's end (block ${expectedBlock - 1})`,
+    };
+  }
   // An anchor, stored or given, naming a block the chain no longer reaches: blocks were removed from its end. The stored
   // anchors were read before the blocks, so a sealing meanwhile cannot have anchored a block this scan did not see.
   if (broken === null) {
@@ -246,6 +260,18 @@ export async function verifyChain(
     broken,
     pruned: pruning === null ? null : withoutChain(pruning),
   };
+}
+
+/**
+ * How the last pruned block differs from what its pruning recorded (its hash, its last row, the rows sealed up to it), or
+ * null: a record that does not match would have verification trust blocks, or delete rows, it does not describe.
+ */
+function prunedBlockMismatch(pruning: ChainPruning, block: { hash: string; lastRowId: number }, rowsThrough: number): string | null {
+  if (block.hash !== pruning.throughHash) return 'stored hash is not the one recorded when its rows were pruned';
+  if (block.lastRowId !== pruning.throughRowId || rowsThrough !== pruning.prunedRows) {
+    return `row range (through row ${block.lastRowId}, ${rowsThrough} rows sealed up to it) is not the one its pruning recorded (through row ${pruning.throughRowId}, ${pruning.prunedRows} rows)`;
+  }
+  return null;
 }
 
 function withoutChain({ chain: _chain, ...rest }: ChainPruning): Omit<ChainPruning, 'chain'> {

@@ -95,6 +95,7 @@ export type ComplianceStatement =
   | 'chainPruningLatest'
   | 'chainPruningInsert'
   | 'chainPrunedRowsDelete'
+  | 'chainPruneNewestStart'
   | `chain${'Horizon' | 'CountAfter' | 'RowAfter'}:${ChainName}`
   | `chainRows:${ChainName}:${number}`
   | 'evidenceLedgerCounts'
@@ -156,6 +157,8 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     chainAnchorListAll: `SELECT ${ANCHOR} FROM chain_anchors ORDER BY id DESC LIMIT ?`,
     chainPruningLatest: `SELECT ${PRUNING} FROM chain_prunings WHERE chain = ? ORDER BY through_block DESC LIMIT 1`,
     chainPruningInsert: `INSERT INTO chain_prunings (${PRUNING}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    // One block's rows, a range of the primary key: retention keeps a block whose rows started after its cut.
+    chainPruneNewestStart: 'SELECT MAX(started_at) AS started_at FROM transactions WHERE id > ? AND id <= ?',
     // A bounded chunk, lowest ids first: rows already deleted cost nothing to pass over in the primary key's order.
     // Observations of a discovered consumer still pending are kept: resolving it moves their usage in the rollups to its
     // consumer (reconciliation.ts reads them for that); once it is resolved or ignored, the next pruning deletes them.

@@ -366,6 +366,13 @@ export class SqlComplianceStore implements ComplianceStore {
     }
   }
 
+  async newestLedgerStart(afterRowId: number, lastRowId: number): Promise<number | null> {
+    const [row] = await this.driver.read((session) =>
+      session.all<{ started_at: number | string | null }>('chainPruneNewestStart', [afterRowId, lastRowId]),
+    );
+    return row === undefined || row.started_at === null ? null : Number(row.started_at);
+  }
+
   deletePrunedRows(throughRowId: number, limit: number): Promise<number> {
     return this.driver.transaction((session) => session.run('chainPrunedRowsDelete', [throughRowId, limit]));
   }
