@@ -262,6 +262,24 @@ export function pathRefusal(wire: WireFormat): Refusal {
 }
 
 /**
+ * The refusal of a JSON body repeating a key in one of its objects, in enforce mode: JSON.parse reads the last value,
+ * the provider's parser may read the first (RFC 8259 4), so the model the proxy checked may not be the one that runs.
+ */
+export function repeatedKeyRefusal(wire: WireFormat): Refusal {
+  return rendered(wire, {
+    status: 400,
+    message:
+      "Sluice discovery cannot check this call against your organisation's AI policy, so it was not sent: its JSON body repeats a key in one of its objects, which the provider may read otherwise than the proxy does.",
+    openaiType: 'invalid_request_error',
+    openaiCode: 'repeated_key',
+    openaiParam: null,
+    anthropicType: 'invalid_request_error',
+    googleStatus: 'INVALID_ARGUMENT',
+    bedrockType: 'ValidationException',
+  });
+}
+
+/**
  * The reason a refused Live session's close frame gives (1008, policy violation): a close frame has room for 123 bytes of
  * it, so it is short, and a long model name is cut there.
  */

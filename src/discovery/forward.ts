@@ -18,7 +18,8 @@ import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { entryAt, type HostEntry } from './catalog.js';
-import { pathRefusal, refusal, refuse, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
+import { pathRefusal, refusal, refuse, repeatedKeyRefusal, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
+import { repeatsKey, tryParseJson } from '../wire/json.js';
 import type { Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import { contentCodings, decodeContent } from '../wire/content-coding.js';
@@ -159,6 +160,13 @@ const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS/;
  */
 const BATCH_FILE_PATH = /\/files$|\/uploads\/[^/]+\/parts$/;
 
+/** Whether a body is JSON repeating a key in one of its objects (not JSON at all: no). */
+function repeatsKeyInJson(body: Buffer): boolean {
+  if (body.length === 0) return false;
+  const text = body.toString('utf8');
+  return tryParseJson(text) !== undefined && repeatsKey(text);
+}
+
 /** Sends one request on and relays its answer; for a catalog host, records what it read once the answer is over. */
 export async function forward(req: ClientRequest, res: ClientResponse, target: Target, deps: ForwardDeps): Promise<void> {
   const started = performance.now();
@@ -243,6 +251,9 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
         'discovery: a call whose model cannot be read refused',
       );
       refused = unreadableRefusal(entry.wire, unreadable, encoding, deps.config.maxParseBytes);
+    } else if (readable !== null && form === null && deps.policy.refusesSome(entry.provider) && repeatsKeyInJson(readable)) {
+      deps.log.warn({ provider: entry.provider, client: target.clientIp }, 'discovery: a call whose JSON body repeats a key refused');
+      refused = repeatedKeyRefusal(entry.wire);
     } else {
       // Every name of what would run: the body's model (all a form or a batch gives), and Azure's deployment beside it.
       const named =
