@@ -119,6 +119,16 @@ budgets:
   return { file, dbPath };
 }
 
+/** `sluice start --workers 2` on memory records and counters, in a folder of its own, once its workers listen. */
+async function startWorkers(prefix: string, mockUrl: string): Promise<{ sluice: SluiceProcess; port: number; dbPath: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const port = await freePort();
+  const { file, dbPath } = gatewayConfig(dir, 'workers', mockUrl, port, 'memory');
+  const sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
+  await waitFor(sluice.output, /sluice workers are listening/, 90_000);
+  return { sluice, port, dbPath };
+}
+
 function client(port: number): OpenAI {
   return new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
 }
@@ -254,11 +264,9 @@ describe('a background response outlives the workers of --workers 2 (SIGKILL), o
   });
 
   test('the workers started in their place adopt it and record it once', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-background-workers-'));
-    const port = await freePort();
-    const { file, dbPath } = gatewayConfig(dir, 'workers', mock.url, port, 'memory');
-    sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
-    await waitFor(sluice.output, /sluice workers are listening/, 90_000);
+    const started = await startWorkers('sluice-background-workers-', mock.url);
+    sluice = started.sluice;
+    const { port, dbPath } = started;
     const queued = await client(port).responses.create({
       model: 'o3-deep-research',
       input: 'Research beavers for an hour',
@@ -298,11 +306,9 @@ describe('with --workers 2, a background response deleted through the worker tha
   });
 
   test('is retrieved by that worker before the delete, and metered once with its usage, not lost', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-background-delete-'));
-    const port = await freePort();
-    const { file, dbPath } = gatewayConfig(dir, 'workers', mock.url, port, 'memory');
-    sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
-    await waitFor(sluice.output, /sluice workers are listening/, 90_000);
+    const started = await startWorkers('sluice-background-delete-', mock.url);
+    sluice = started.sluice;
+    const { port, dbPath } = started;
     // Two clients, each holding one keep-alive connection: the primary hands the second to the worker with fewer open.
     const agents = [0, 1].map(() => new Agent({ connections: 1, keepAliveTimeout: 60_000 }));
     const [first, second] = agents.map(
