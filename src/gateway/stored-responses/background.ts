@@ -12,15 +12,12 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { SluiceError } from '../../errors.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
-import { estimatePromptTokens } from '../../metering/tokenizer.js';
-import { coversTarget } from '../../policy/budgets.js';
 import type { Provider } from '../../providers/provider.js';
 import { asObject, tryParseJson } from '../../wire/json.js';
 import { request } from '../../wire/undici.js';
 import type { Pool } from 'undici';
-import { AMOUNT, FIGURES, PREVIOUS_WEIGHT, TTL_MS } from '../pipeline/admit.js';
 import type { Call } from '../pipeline/call.js';
-import type { FollowedBudgetLine, FollowedRecord, FollowedRecords } from './followed-records.js';
+import { followedRecordOf, type FollowedRecord, type FollowedRecords } from './followed-records.js';
 
 export type BackgroundMode = 'refuse' | 'meter';
 
@@ -217,7 +214,7 @@ export class BackgroundResponses {
   /** Keeps the call's record, claimed by this process; false when it could not be (the call then dies with the process). */
   private async keep(entry: Followed, call: Call, records: FollowedRecords): Promise<boolean> {
     try {
-      const record = await this.recordOf(entry, call);
+      const record = await followedRecordOf(call, entry, this.sharedCounters);
       await records.put(record, this.owner, this.claimMs);
       // Only now: the sweep renews the claims of the calls with a record.
       entry.record = record;
@@ -229,55 +226,6 @@ export class BackgroundResponses {
       );
       return false;
     }
-  }
-
-  /** What another process needs to finish the call: its row as known now, its prompt's count, its price and its budgets. */
-  private async recordOf(entry: Followed, call: Call): Promise<FollowedRecord> {
-    const target = call.target!;
-    const reservation = call.reservation;
-    const budgets: FollowedBudgetLine[] = [];
-    if (reservation !== null)
-      for (let i = 0; i < reservation.budgets.length; i++) {
-        const budget = reservation.budgets[i]!;
-        const keys = reservation.keys[i]!;
-        const at = i * FIGURES;
-        budgets.push({
-          key: keys.key,
-          previousKey: keys.previousKey,
-          previousWeight: reservation.figures[at + PREVIOUS_WEIGHT]!,
-          limit: budget.limit,
-          ttlMs: reservation.figures[at + TTL_MS]!,
-          measure: budget.measure,
-          covers: coversTarget(budget.resources, target),
-          // Counters of this process's own die with it, the reservation in them too: the adopter counts the whole use.
-          reserved: this.sharedCounters ? reservation.figures[at + AMOUNT]! : 0,
-        });
-      }
-    const violations =
-      target.resource.action === 'monitor' ? [...(call.violations ?? []), `resource:${target.resource.id}`] : call.violations;
-    return {
-      id: entry.id,
-      provider: entry.provider,
-      since: entry.since,
-      row: {
-        requestId: call.requestId,
-        startedAt: call.startedAt,
-        operation: call.operation,
-        api: call.api,
-        consumer: call.consumer?.name ?? null,
-        team: call.consumer?.team ?? null,
-        requestedModel: call.requestedModel,
-        provider: target.provider.name,
-        providerModel: target.model,
-        attempts: call.attempts,
-        servedModel: call.servedModel,
-        violations: violations === null ? null : violations.join(','),
-        identity: call.identity,
-      },
-      promptTokens: call.chat === null ? 0 : await estimatePromptTokens(call.chat),
-      pricing: target.pricing ?? null,
-      budgets,
-    };
   }
 
   /**

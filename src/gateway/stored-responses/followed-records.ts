@@ -10,6 +10,10 @@ import type { Measure } from '../../config/governance-schema.js';
 import type { Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import type { Pricing } from '../../metering/cost.js';
+import { estimatePromptTokens } from '../../metering/tokenizer.js';
+import { coversTarget } from '../../policy/budgets.js';
+import { AMOUNT, FIGURES, PREVIOUS_WEIGHT, TTL_MS } from '../pipeline/admit.js';
+import type { Call } from '../pipeline/call.js';
 
 /** One budget line the call was reserved in, for its settlement by whichever process records it. */
 export interface FollowedBudgetLine {
@@ -97,6 +101,62 @@ export function decodeFollowed(text: string): FollowedRecord | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * What another process needs to finish a followed call: its row as known now, its prompt's count, its price and its
+ * budgets. `sharedCounters`: whether its reservation is in counters that outlive this process (Redis, the primary's).
+ */
+export async function followedRecordOf(
+  call: Call,
+  followed: { id: string; provider: string; since: number },
+  sharedCounters: boolean,
+): Promise<FollowedRecord> {
+  const target = call.target!;
+  const reservation = call.reservation;
+  const budgets: FollowedBudgetLine[] = [];
+  if (reservation !== null)
+    for (let i = 0; i < reservation.budgets.length; i++) {
+      const budget = reservation.budgets[i]!;
+      const keys = reservation.keys[i]!;
+      const at = i * FIGURES;
+      budgets.push({
+        key: keys.key,
+        previousKey: keys.previousKey,
+        previousWeight: reservation.figures[at + PREVIOUS_WEIGHT]!,
+        limit: budget.limit,
+        ttlMs: reservation.figures[at + TTL_MS]!,
+        measure: budget.measure,
+        covers: coversTarget(budget.resources, target),
+        // Counters of this process's own die with it, the reservation in them too: the adopter counts the whole use.
+        reserved: sharedCounters ? reservation.figures[at + AMOUNT]! : 0,
+      });
+    }
+  const violations =
+    target.resource.action === 'monitor' ? [...(call.violations ?? []), `resource:${target.resource.id}`] : call.violations;
+  return {
+    id: followed.id,
+    provider: followed.provider,
+    since: followed.since,
+    row: {
+      requestId: call.requestId,
+      startedAt: call.startedAt,
+      operation: call.operation,
+      api: call.api,
+      consumer: call.consumer?.name ?? null,
+      team: call.consumer?.team ?? null,
+      requestedModel: call.requestedModel,
+      provider: target.provider.name,
+      providerModel: target.model,
+      attempts: call.attempts,
+      servedModel: call.servedModel,
+      violations: violations === null ? null : violations.join(','),
+      identity: call.identity,
+    },
+    promptTokens: call.chat === null ? 0 : await estimatePromptTokens(call.chat),
+    pricing: target.pricing ?? null,
+    budgets,
+  };
 }
 
 /** The ledger row of a followed call, from its record and what metering made of the usage it ended with. */
