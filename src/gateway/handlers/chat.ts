@@ -57,7 +57,7 @@ export async function handleChat(
     // A Responses API call run in the background: served only where the gateway follows it to its end (to meter it).
     const background = door.dialect === 'openai-responses' && body.background === true;
     if (background) {
-      context.background.check(request.stream);
+      context.background.check();
       holdsPlace = true;
     }
     // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw).
@@ -127,6 +127,15 @@ export async function handleChat(
       call.firstTokenHr = streamed.firstTokenHr;
       if (streamed.responseId !== null) rememberStored(context, call, body, streamed.responseId);
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
+      // A background response whose stream stopped before the response's end (the client left, or the stream broke)
+      // runs on at the provider, billed, and the client may resume it: followed to its end as a queued one is.
+      if (background && streamed.responseId !== null && !call.usage.reported) {
+        holdsPlace = false;
+        // Not the call's end, as it would be for any other stream: the response's end decides how it is recorded.
+        call.status = 200;
+        call.errorClass = null;
+        if (context.background.follow(call, streamed.responseId, null)) return;
+      }
       const captured = capture?.whole() ?? null;
       if (keepIn !== null && captured !== null && call.usage.reported) {
         context.cache.keep(

@@ -156,17 +156,11 @@ export class BackgroundResponses {
    * Before anything is sent: throws the caller's 400 when background calls are not served, or not this one, and a 429
    * past the bound. A call let through holds a place until follow() or release().
    */
-  check(stream: boolean): void {
+  check(): void {
     if (this.mode === 'refuse')
       throw new SluiceError(
         'invalid_request',
         'background: background responses are not served through this gateway (responses.background: refuse): they run and are billed after the call returns. Send stream: true to keep a long response open instead.',
-        { param: 'background' },
-      );
-    if (stream)
-      throw new SluiceError(
-        'invalid_request',
-        'background: a background response is not streamed through Sluice; send background: true without stream, and retrieve the response (GET /v1/responses/{id}) until it has ended.',
         { param: 'background' },
       );
     // The calls on their way to the provider count too: calls sent together cannot pass the bound.
@@ -186,12 +180,13 @@ export class BackgroundResponses {
 
   /**
    * Takes over a call whose provider answered with a queued or running response: it is finished (metered, settled,
-   * recorded) once the response has ended. `answer`: the provider's response object as sent to the client. Takes the
-   * place check() held, followed or not.
+   * recorded) once the response has ended. `answer`: the provider's response object as sent to the client; null for a
+   * streamed one whose stream stopped before the response's end (the client left, or the stream broke), which runs on
+   * at the provider. Takes the place check() held, followed or not.
    */
-  follow(call: Call, id: string, answer: string): boolean {
+  follow(call: Call, id: string, answer: string | null): boolean {
     this.pending--;
-    const status = asObject(tryParseJson(answer)).status;
+    const status = answer === null ? 'in_progress' : asObject(tryParseJson(answer)).status;
     // Already ended (a provider that ran it at once): the call finishes as any other, with the usage it came with.
     if (typeof status !== 'string' || ENDED.has(status) || call.target === null || this.stopped) return false;
     const entry: Followed = {
