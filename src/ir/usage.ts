@@ -51,9 +51,14 @@ export interface Usage {
 /** The processing tiers a provider prices apart from its standard one (Pricing.priority, Pricing.flex). */
 export type ServiceTier = 'priority' | 'flex';
 
-/** A service_tier value as providers write it, as a tier priced apart; undefined for the standard one or anything else. */
+/**
+ * A service_tier value as providers write it, as a tier priced apart; undefined for the standard one or anything else.
+ * OpenAI renamed priority processing "Fast mode" on 30 July 2026 and takes (and answers) `fast` as well as `priority`,
+ * at the same prices (openai.com/api-fast-mode).
+ */
 export function asServiceTier(value: unknown): ServiceTier | undefined {
-  return value === 'priority' || value === 'flex' ? value : undefined;
+  if (value === 'priority' || value === 'fast') return 'priority';
+  return value === 'flex' ? value : undefined;
 }
 
 export function emptyUsage(): Usage {

@@ -13,8 +13,14 @@ const USAGE = { prompt_tokens: 1000, completion_tokens: 200 };
 
 /** The tier that served a request: the one it asked for, `default` when it asked for none (or `auto`). */
 function servedTier(body: Record<string, unknown>): string {
-  return body.service_tier === 'priority' || body.service_tier === 'flex' ? body.service_tier : 'default';
+  return body.service_tier === 'priority' || body.service_tier === 'flex' || body.service_tier === 'fast' ? body.service_tier : 'default';
 }
+
+/**
+ * OpenAI renamed priority processing "Fast mode" on 30 July 2026 and takes `service_tier: "fast"` as well as "priority"
+ * at the same prices (openai.com/api-fast-mode); the SDK here predates the name.
+ */
+const FAST = 'fast' as unknown as 'priority';
 
 describe('calls are priced at the prices of the service tier that served them', () => {
   let mock: MockProvider;
@@ -95,6 +101,39 @@ describe('calls are priced at the prices of the service tier that served them', 
     await client.responses.create({ model: 'gpt-4.1', input: 'Hello', service_tier: 'priority' });
     const [row] = (await ledgerRows(sluice)).filter((r) => r.api === 'openai-responses');
     assert.equal(row?.cost_micro_usd, 1000 * 3.5 + 200 * 14);
+  });
+
+  test('fast, priority processing’s new name, costs priority prices, whole and streamed, on both APIs', async () => {
+    const messages = [{ role: 'user' as const, content: 'Hello fast' }];
+    const answer = await client.chat.completions.create({ model: 'gpt-4.1', messages, service_tier: FAST });
+    assert.equal(answer.service_tier, 'fast');
+    const stream = await client.chat.completions.create({ model: 'gpt-4.1', messages, service_tier: FAST, stream: true });
+    for await (const chunk of stream) void chunk;
+    await client.responses.create({ model: 'gpt-5', input: 'Hello fast', service_tier: FAST });
+    const rows = (await ledgerRows(sluice)).filter((row) => row.consumer === 'checkout-service').slice(-3);
+    assert.deepEqual(
+      rows.map((row) => [row.api, row.requested_model, row.stream, row.cost_micro_usd]),
+      [
+        ['openai', 'gpt-4.1', 0, 1000 * 3.5 + 200 * 14],
+        ['openai', 'gpt-4.1', 1, 1000 * 3.5 + 200 * 14],
+        ['openai-responses', 'gpt-5', 0, 1000 * 2.5 + 200 * 20],
+      ],
+    );
+  });
+
+  test('a cost budget reserves a fast call at priority prices', async () => {
+    const search = new OpenAI({ apiKey: KEYS.search, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const sent = mock.received.length;
+    await assert.rejects(
+      search.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hello' }],
+        max_tokens: 10_000,
+        service_tier: FAST,
+      }),
+      (error: unknown) => error instanceof OpenAI.RateLimitError,
+    );
+    assert.equal(mock.received.length, sent, 'refused before the provider');
   });
 
   test('a cost budget reserves a priority call at priority prices', async () => {
