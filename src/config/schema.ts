@@ -63,6 +63,11 @@ const pricing = z
     priority: tierPricing.optional(),
     /** Prices of calls served at its flex tier. */
     flex: tierPricing.optional(),
+    /**
+     * The multiple of every token price (input, output, cache reads and writes) a call pays when the answer says fast
+     * mode served it (Anthropic's `speed: "fast"`); the standard prices when absent.
+     */
+    fastMode: z.number().min(1).optional(),
   })
   .strict();
 

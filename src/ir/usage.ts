@@ -38,7 +38,8 @@ export interface Usage {
   fileSearches?: number;
   /**
    * The tier that served the call where it is not the standard one, and the provider prices it apart (OpenAI's
-   * `service_tier` in the answer: `priority` at a premium, `flex` at half); absent for the standard tier.
+   * `service_tier` in the answer: `priority` at a premium, `flex` at half; Anthropic's `speed`: `fast` at a premium);
+   * absent for the standard tier.
    */
   serviceTier?: ServiceTier;
   /**
@@ -48,8 +49,12 @@ export interface Usage {
   inferenceGeo?: 'us';
 }
 
-/** The processing tiers a provider prices apart from its standard one (Pricing.priority, Pricing.flex). */
-export type ServiceTier = 'priority' | 'flex';
+/**
+ * The processing tiers a provider prices apart from its standard one (Pricing.priority, Pricing.flex, Pricing.fast):
+ * OpenAI's priority processing (`service_tier` "priority", or "fast" since its renaming) and flex processing, and
+ * Anthropic's fast mode (`speed: "fast"`).
+ */
+export type ServiceTier = 'priority' | 'flex' | 'fast';
 
 /**
  * A service_tier value as providers write it, as a tier priced apart; undefined for the standard one or anything else.
@@ -59,6 +64,11 @@ export type ServiceTier = 'priority' | 'flex';
 export function asServiceTier(value: unknown): ServiceTier | undefined {
   if (value === 'priority' || value === 'fast') return 'priority';
   return value === 'flex' ? value : undefined;
+}
+
+/** A tier as the ledger stores it (Sluice's own names, not a provider's); undefined for anything else. */
+export function storedServiceTier(value: unknown): ServiceTier | undefined {
+  return value === 'priority' || value === 'flex' || value === 'fast' ? value : undefined;
 }
 
 export function emptyUsage(): Usage {

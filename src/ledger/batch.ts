@@ -42,7 +42,8 @@ const SERVICE_TIER = 16;
 const FILE_SEARCHES = 17;
 const NUMBER_FIELDS = 18;
 
-const SERVICE_TIERS: readonly ServiceTier[] = ['priority', 'flex'];
+// Appended to, never reordered: a tier travels to the writer thread as its place here.
+const SERVICE_TIERS: readonly ServiceTier[] = ['priority', 'flex', 'fast'];
 
 const STREAM = 1;
 const TOKENS_ESTIMATED = 2;

@@ -41,6 +41,12 @@ export interface Pricing {
    * US-only (Anthropic's `inference_geo: "us"`: 1.1 on Claude Opus 4.6 and later); standard prices when absent.
    */
   usOnlyInference?: number | undefined;
+  /**
+   * The multiple of every token price (input, output, cache reads and writes) a call pays when the provider says fast
+   * mode served it (Anthropic's `speed: "fast"`, priced "at a multiplier on standard rates", stacking with the other
+   * modifiers); standard prices when absent.
+   */
+  fastMode?: number | undefined;
   /** Token prices when the provider says the call was served at its priority tier (OpenAI's `service_tier`). */
   priority?: TierPricing | undefined;
   /** Token prices when it was served at the flex tier. */
@@ -77,7 +83,7 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
   const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
   // A tier without its own prices is billed here at the standard ones (a config price that names no tiers). The
   // tiers priced apart (OpenAI's) and the long-context prices (Gemini's, Claude's) are never a model's both.
-  const tier = usage.serviceTier === undefined ? undefined : pricing[usage.serviceTier];
+  const tier = usage.serviceTier === 'priority' || usage.serviceTier === 'flex' ? pricing[usage.serviceTier] : undefined;
   const long = pricing.longContext !== undefined && usage.inputTokens > pricing.longContext.above ? pricing.longContext : undefined;
   const rates = tier ?? long ?? pricing;
   const input = rates.input;
@@ -85,7 +91,8 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
   const output = rates.output;
   const writePrice = long?.cacheWrite ?? pricing.cacheWrite ?? input;
   const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
-  const geo = usage.inferenceGeo === 'us' ? (pricing.usOnlyInference ?? 1) : 1;
+  const geo =
+    (usage.inferenceGeo === 'us' ? (pricing.usOnlyInference ?? 1) : 1) * (usage.serviceTier === 'fast' ? (pricing.fastMode ?? 1) : 1);
   return Math.round(
     (uncached * input +
       usage.cachedInputTokens * cachedInput +

@@ -137,7 +137,7 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   webSearches: number;
   /** File searches billed beside the tokens; 0 for rows before migration 18. */
   fileSearches: number;
-  /** The tier priced apart that served the call (priority, flex); null for the standard tier and rows before migration 18. */
+  /** The tier priced apart that served the call (priority, flex, fast); null for the standard tier and rows before migration 18. */
   serviceTier: ServiceTier | null;
 }
 

@@ -249,7 +249,7 @@ export interface Transaction {
   cacheWrite1hTokens: number;
   webSearches: number;
   fileSearches: number;
-  serviceTier: 'priority' | 'flex' | null;
+  serviceTier: 'priority' | 'flex' | 'fast' | null;
   tokensEstimated: boolean;
   cost: Money | null;
   /** A call answered from the response cache: what the original call cost (its own cost is 0); else 0. */

@@ -76,6 +76,7 @@ function tokenPrices(p: Pricing, full: boolean): string {
       const prices = p[tier];
       if (prices !== undefined) text += `; ${tier} ${dollars(prices.input)} in, ${dollars(prices.output)} out`;
     }
+  if (full && p.fastMode !== undefined) text += `; fast mode ${p.fastMode}x`;
   return text;
 }
 

@@ -20,7 +20,7 @@ const targetPrice = z
     }),
     pricing: z.object({}).passthrough().nullable().openapi({
       description:
-        "USD per 1M tokens (input, output, cachedInput, cacheWrite, cacheWrite1h), per 1M characters (inputCharacters), per 1,000 uses (webSearch, fileSearch, groundedPrompt, request), and the priority and flex tiers; as a model's pricing",
+        "USD per 1M tokens (input, output, cachedInput, cacheWrite, cacheWrite1h), per 1M characters (inputCharacters), per 1,000 uses (webSearch, fileSearch, groundedPrompt, request), the priority and flex tiers, and the fastMode multiple; as a model's pricing",
     }),
   })
   .openapi('TargetPrice');

@@ -41,9 +41,9 @@ const transaction = z
       description:
         "File searches (OpenAI's file_search tool calls) billed per call (their price is in `cost`); 0 for calls recorded before this field",
     }),
-    serviceTier: z.enum(['priority', 'flex']).nullable().openapi({
+    serviceTier: z.enum(['priority', 'flex', 'fast']).nullable().openapi({
       description:
-        "The tier priced apart that served the call (OpenAI's priority or flex, priced as such in `cost`); null for the standard tier",
+        "The tier priced apart that served the call (OpenAI's priority or flex, Anthropic's fast mode as fast, priced as such in `cost`); null for the standard tier",
     }),
     tokensEstimated: z.boolean(),
     cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),

@@ -65,6 +65,7 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
   if (isObject(body.metadata) && typeof body.metadata.user_id === 'string') request.user = body.metadata.user_id;
   // Only for admission's estimate: the body passes through as it came, and Anthropic answers a value it does not take.
   if (body.inference_geo === 'us') request.inferenceGeo = 'us';
+  if (body.speed === 'fast') request.serviceTier = 'fast';
   if (body.thinking !== undefined && body.thinking !== null) {
     const reasoning = parseThinking(body.thinking, body.output_config);
     if (reasoning !== null) request.reasoning = reasoning;

@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import { Pool } from '../../wire/undici.js';
 import type { RetryConfig, SluiceConfig } from '../../config/schema.js';
-import type { ServiceTier } from '../../ir/usage.js';
 import type { LongContextPricing, Pricing, TierPricing } from '../../metering/cost.js';
 import type { Provider } from '../../providers/provider.js';
 import { createProvider } from '../../providers/registry.js';
@@ -234,6 +233,7 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
             ...maxPrice(highest, pricing, 'fileSearch'),
             ...maxPrice(highest, pricing, 'request'),
             ...maxPrice(highest, pricing, 'usOnlyInference'),
+            ...maxPrice(highest, pricing, 'fastMode'),
             ...((highest.priority ?? pricing.priority) !== undefined && { priority: highestTier(highest, pricing, 'priority') }),
             ...((highest.flex ?? pricing.flex) !== undefined && { flex: highestTier(highest, pricing, 'flex') }),
             ...((highest.longContext ?? pricing.longContext) !== undefined && { longContext: highestLong(highest, pricing) }),
@@ -246,14 +246,14 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
  * The higher of two prices billed per use (a search, a call), or of two multiples of the token prices (US-only
  * inference), as a property to spread; none when neither has one.
  */
-function maxPrice(a: Pricing, b: Pricing, key: 'webSearch' | 'fileSearch' | 'request' | 'usOnlyInference'): Partial<Pricing> {
+function maxPrice(a: Pricing, b: Pricing, key: 'webSearch' | 'fileSearch' | 'request' | 'usOnlyInference' | 'fastMode'): Partial<Pricing> {
   const x = a[key];
   const y = b[key];
   return x === undefined && y === undefined ? {} : { [key]: Math.max(x ?? 0, y ?? 0) };
 }
 
 /** The higher of two prices at a tier, a price without the tier counting at its standard prices (as it is billed). */
-function highestTier(a: Pricing, b: Pricing, tier: ServiceTier): TierPricing {
+function highestTier(a: Pricing, b: Pricing, tier: 'priority' | 'flex'): TierPricing {
   const x = a[tier] ?? a;
   const y = b[tier] ?? b;
   return { input: Math.max(x.input, y.input), output: Math.max(x.output, y.output) };

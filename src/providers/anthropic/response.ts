@@ -60,6 +60,7 @@ export function anthropicUsage(value: unknown): Usage {
   const searches = anthropicWebSearches(usage);
   if (searches !== undefined && searches > 0) result.webSearches = searches;
   if (usage.inference_geo === 'us') result.inferenceGeo = 'us';
+  if (usage.speed === 'fast') result.serviceTier = 'fast';
   return result;
 }
 

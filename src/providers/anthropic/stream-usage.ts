@@ -32,6 +32,8 @@ export class AnthropicStreamUsage {
     if (searches !== undefined && searches > 0) part.webSearches = searches;
     // US-only inference (https://platform.claude.com/docs/en/build-with-claude/data-residency), priced at a premium.
     if (usage.inference_geo === 'us') part.inferenceGeo = 'us';
+    // Fast mode (https://platform.claude.com/docs/en/build-with-claude/fast-mode), priced at a multiple.
+    if (usage.speed === 'fast') part.serviceTier = 'fast';
     return part;
   }
 
@@ -57,6 +59,13 @@ export class AnthropicStreamUsage {
     const searches = anthropicWebSearches(usage);
     if (searches !== undefined) part.webSearches = searches;
     if (usage.inference_geo === 'us') part.inferenceGeo = 'us';
-    return output === undefined && input === undefined && searches === undefined && part.inferenceGeo === undefined ? null : part;
+    if (usage.speed === 'fast') part.serviceTier = 'fast';
+    return output === undefined &&
+      input === undefined &&
+      searches === undefined &&
+      part.inferenceGeo === undefined &&
+      part.serviceTier === undefined
+      ? null
+      : part;
   }
 }

@@ -1,7 +1,7 @@
 // Reading the ledger one call at a time, newest first, for the console's transaction list and detail: keyset-paginated
 // on the row id, every filter optional. The figures read the rollups (analytics.ts); this reads the rows themselves.
 import type { LedgerEntry, LedgerFilter, Page } from '../director-store.js';
-import { asServiceTier } from '../../ir/usage.js';
+import { storedServiceTier } from '../../ir/usage.js';
 import { StoreInvalid } from '../errors.js';
 import type { Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
@@ -88,7 +88,7 @@ function entry(row: LedgerRow): LedgerEntry {
     cacheWriteTokens: integer(row.cache_write_tokens),
     cacheWrite1hTokens: integer(row.cache_write_1h_tokens),
     webSearches: integer(row.web_searches),
-    serviceTier: asServiceTier(row.service_tier) ?? null,
+    serviceTier: storedServiceTier(row.service_tier) ?? null,
     fileSearches: integer(row.file_searches),
     tokensEstimated: Number(row.tokens_estimated) === 1,
     costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
