@@ -224,7 +224,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       maxFollowed: config.responses.maxBackground,
       records:
         config.responses.background === 'meter'
-          ? openFollowedRecords(config.responses, counters, options.worker?.followedRecords, join(spoolDir, 'background-responses'))
+          ? openFollowedRecords(config.responses, counters, options.worker?.followedRecords, join(spoolDir, 'background-responses'), logger)
           : null,
       owner: options.worker?.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
       claimMs: config.responses.backgroundClaimSeconds * 1000,
