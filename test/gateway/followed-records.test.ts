@@ -3,14 +3,14 @@
 // by two (its follower and a delete through another), and the owner coming back after its claim was adopted.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryFollowedRecords, type FollowedRecord, type FollowedRecords } from '../../src/gateway/stored-responses/followed-records.js';
 import { RedisFollowedRecords } from '../../src/gateway/stored-responses/followed-redis.js';
 import { FileFollowedRecords } from '../../src/gateway/stored-responses/followed-file.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
+import { scratchDir } from '../support/scratch.js';
 
 const silent = createLogger('silent');
 
@@ -98,7 +98,7 @@ after(() => deleteTestKeys(prefix));
 
 describe('followed records: a lone process`s folder', () => {
   test('what a killed process kept is adopted whole by the next on the folder, once, and taken once', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const dir = join(scratchDir('sluice-followed-file-'), 'background-responses');
     const killed = new FileFollowedRecords(dir, silent);
     await killed.put(record('resp_f1'));
     await killed.put(record('resp_f2'));
@@ -123,7 +123,7 @@ describe('followed records: a lone process`s folder', () => {
   });
 
   test('a record whose file vanished is still taken; one whose file cannot be removed stays to be taken later, not lost', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const dir = join(scratchDir('sluice-followed-file-'), 'background-responses');
     const records = new FileFollowedRecords(dir, silent);
     await records.put(record('resp_gone'));
     rmSync(join(dir, 'resp_gone.json'));
@@ -138,7 +138,7 @@ describe('followed records: a lone process`s folder', () => {
   });
 
   test('a sweep while the process writes records (its own .tmp files) spoils none of them', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
+    const dir = join(scratchDir('sluice-followed-file-'), 'background-responses');
     const records = new FileFollowedRecords(dir, silent);
     await records.put(record('resp_first'));
     const ids = Array.from({ length: 200 }, (_, i) => `resp_w${i}`);
