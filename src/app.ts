@@ -1,7 +1,6 @@
 // Assembles a running Sluice from a validated config: ledger, counters, governance, the snapshot, gateway and admin listeners.
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -10,21 +9,17 @@ import { createAdminServer } from './admin/server.js';
 import { BudgetAlerts } from './alerts/budget-alerts.js';
 import { WebhookNotifier } from './alerts/webhooks.js';
 import { serveHandedConnections } from './cluster/handed-server.js';
-import type { HandedListener } from './cluster/messages.js';
+import type { WorkerLink } from './cluster/worker-link.js';
 import { ConfigError } from './config/load.js';
 import type { SluiceConfig } from './config/schema.js';
 import { MasterKey } from './store/master-key.js';
 import { counterSettings, openCounterStore } from './counters/open.js';
-import type { CounterStore } from './counters/counter-store.js';
-import type { LedgerSink } from './ledger/sink.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
-import type { ResponseRecords } from './gateway/stored-responses/records.js';
-import type { FollowedRecords } from './gateway/stored-responses/followed-records.js';
 import { buildSnapshot, configuredNames, type Snapshot } from './gateway/snapshot.js';
 import { loadGuardrailDetectors } from './gateway/guardrails/guardrails.js';
 import { defaultSpoolDir } from './ledger/spool.js';
@@ -36,8 +31,8 @@ import { logStartup } from './observability/startup-log.js';
 import { readinessProbe } from './observability/readiness.js';
 import { systemClock, type Clock } from './policy/clock.js';
 import { Governance } from './policy/governance.js';
-import { unpricedUnderCostBudgets, type Budget } from './policy/budgets.js';
-import { CounterSeeder } from './policy/counter-seeding.js';
+import { unpricedUnderCostBudgets } from './policy/budgets.js';
+import { CounterSeeder, seedAdded, seedAtStart } from './policy/counter-seeding.js';
 import { ProviderTargets } from './config/provider-targets.js';
 import { Compliance } from './compliance/compliance.js';
 import { createDirectorApi } from './director/api.js';
@@ -90,33 +85,6 @@ export interface StartOptions {
   declaredOrigin?: DeclaredOrigin;
   /** A worker of `sluice start --workers N`: what it shares with the other workers through the primary (src/cluster/). */
   worker?: WorkerLink;
-}
-
-export interface WorkerLink {
-  /** Its slot among the workers; its spool folder is named after it. */
-  slot: number;
-  /** The primary's memory counters (used when `counters` is memory). */
-  counters: CounterStore;
-  /** The primary's record of stored responses (used when it is in memory). */
-  responseRecords: ResponseRecords;
-  /** The primary's records of the background responses the workers follow (used when the record above is in memory). */
-  followedRecords: FollowedRecords;
-  /** This worker's name on its claims of those records, which the primary lets expire when the worker dies. */
-  owner: string;
-  /** The primary's ledger writer. */
-  ledgerSink: LedgerSink;
-  /** Every worker's metrics, summed by the primary. */
-  metrics: () => Promise<string>;
-  /** Gives the primary this worker's own metrics to sum. */
-  provideMetrics: (metrics: () => Promise<unknown[]>) => void;
-  /** The gateway port the primary listens on, handing this worker its connections (src/cluster/balancer.ts). */
-  gatewayPort: number;
-  /** The admin API's port, likewise. */
-  adminPort: number;
-  /** Where the primary's connections of a listener go, once its server is ready for them. */
-  takeConnections: (listener: HandedListener, adopt: (socket: Socket) => void) => void;
-  /** Tells the primary to hand this worker no more gateway connections (it is stopping). */
-  draining: () => void;
 }
 
 /** Config sections a reload cannot change in a running process. */
@@ -224,7 +192,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       maxFollowed: config.responses.maxBackground,
       records:
         config.responses.background === 'meter'
-          ? openFollowedRecords(config.responses, counters, options.worker?.followedRecords, join(spoolDir, 'background-responses'))
+          ? openFollowedRecords(config.responses, counters, options.worker?.followedRecords, join(spoolDir, 'background-responses'), logger)
           : null,
       owner: options.worker?.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
       claimMs: config.responses.backgroundClaimSeconds * 1000,
@@ -436,43 +404,6 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await directory.close();
     },
   };
-}
-
-/** Never stops the start: without the ledger's figures, counting starts from what the counter store holds (logged). */
-async function seedAtStart(seeder: CounterSeeder, counters: string, logger: Logger): Promise<void> {
-  const started = performance.now();
-  try {
-    const outcome = await seeder.seedAll();
-    logger.info({ ...outcome, counters, ms: Math.round(performance.now() - started) }, 'budget counters seeded from the ledger');
-  } catch (error) {
-    logger.error(
-      { err: (error as Error).message, counters },
-      'budget counters cannot be seeded from the ledger; counting starts from what the counters hold',
-    );
-  }
-}
-
-/**
- * Counters a reload brings in (a new budget, template instance or rate limit, or a budget's new window) are seeded before
- * the snapshot that uses them is installed, from a ledger holding every call this process has finished.
- */
-async function seedAdded(
-  seeder: CounterSeeder,
-  ledger: LedgerWriter,
-  before: readonly Budget[],
-  after: readonly Budget[],
-  logger: Logger,
-): Promise<void> {
-  const known = new Set(before.map((budget) => `${budget.id}\u0000${budget.window.kind}`));
-  const added = after.filter((budget) => !known.has(`${budget.id}\u0000${budget.window.kind}`));
-  if (added.length === 0) return;
-  try {
-    await ledger.drain();
-    const outcome = await seeder.seed(added, false);
-    logger.info({ ...outcome, budgets: added.map((budget) => budget.name) }, 'budget counters of added budgets seeded from the ledger');
-  } catch (error) {
-    logger.error({ err: (error as Error).message }, 'budget counters of added budgets cannot be seeded from the ledger');
-  }
 }
 
 /** How the gateway identifies callers besides Sluice keys: nothing to check (the key path as it was) unless configured. */

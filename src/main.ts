@@ -2,7 +2,8 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { startSluice, type RunningSluice, type WorkerLink } from './app.js';
+import { startSluice, type RunningSluice } from './app.js';
+import type { WorkerLink } from './cluster/worker-link.js';
 import { ADMIN_PORT_VARIABLE, GATEWAY_PORT_VARIABLE, runPrimary, WORKER_SLOT_VARIABLE } from './cluster/primary.js';
 import { PrimaryLink } from './cluster/primary-link.js';
 import { SharedCounterStore } from './cluster/shared-counters.js';

@@ -2,14 +2,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { MIGRATIONS } from '../src/store/migrations/index.js';
 import { json, MockProvider, openaiCompletion } from './support/mock-provider.js';
+import { scratchDir } from './support/scratch.js';
 
 const SLUICE = fileURLToPath(new URL('../src/cli/sluice.js', import.meta.url));
 const KEY = 'sk-sluice-lifecycle-key-01';
@@ -84,7 +84,7 @@ ${extra}`,
 
 describe('running sluice', () => {
   test('refuses an invalid config, naming the file, the path and what was expected', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const dir = scratchDir('sluice-life-');
     const path = writeConfig(dir, 'http://127.0.0.1:1', '  - name: other\n    keys: ["short"]\n');
     const bad = readFileSync(path, 'utf8').replace('provider: openai, model', 'provider: opnai, model');
     writeFileSync(path, bad);
@@ -105,7 +105,7 @@ describe('running sluice', () => {
 
   test('on SIGTERM finishes the call in flight and writes every ledger record; serves metrics before that', async () => {
     const { upstream, slowInFlight } = await slowUpstream(500);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const dir = scratchDir('sluice-life-');
     const config = writeConfig(dir, upstream.url);
     const sluice = run(['start', '--config', config], { UPSTREAM_KEY: 'upstream-key-not-real', CHECKOUT_KEY: KEY });
     try {
@@ -156,7 +156,7 @@ describe('running sluice', () => {
 
   test('reloads sluice.yaml when it changes or on SIGHUP, keeps calls in flight, and refuses a broken edit', async () => {
     const { upstream, slowInFlight } = await slowUpstream(800);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const dir = scratchDir('sluice-life-');
     const config = writeConfig(dir, upstream.url);
     const original = readFileSync(config, 'utf8');
     const sluice = run(['start', '--config', config], { UPSTREAM_KEY: 'upstream-key-not-real', CHECKOUT_KEY: KEY });
@@ -205,7 +205,7 @@ describe('running sluice', () => {
   });
 
   test('with no config file starts on embedded defaults and says so, keeping the generated key out of the log', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-life-'));
+    const dir = scratchDir('sluice-life-');
     const sluice = run([], { OPENAI_API_KEY: 'sk-test-not-a-real-key-000000', SLUICE_PORT: '0', SLUICE_ADMIN_PORT: '0' }, dir);
     try {
       await waitFor(sluice.output, /sluice is listening/);

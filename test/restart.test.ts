@@ -2,12 +2,12 @@
 // are read back, not made anew, and a start that fails (a port in use) leaves every file as it was.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { json, MockProvider, openaiCompletion } from './support/mock-provider.js';
 import { listeningPorts, runSluice, stopSluice } from './support/process.js';
+import { scratchDir } from './support/scratch.js';
 
 interface KeyView {
   name: string;
@@ -47,7 +47,7 @@ describe('restarting sluice on the embedded defaults', () => {
     const upstream = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })),
     );
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-restart-'));
+    const dir = scratchDir('sluice-restart-');
     try {
       const first = runSluice([], upstreamEnv(upstream), dir);
       const before = await (async () => {
@@ -86,7 +86,7 @@ describe('restarting sluice on the embedded defaults', () => {
     const upstream = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('ok', { prompt_tokens: 3, completion_tokens: 1 })),
     );
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-restart-'));
+    const dir = scratchDir('sluice-restart-');
     const running = runSluice([], upstreamEnv(upstream), dir);
     try {
       const ports = await listeningPorts(running);

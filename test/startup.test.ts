@@ -4,11 +4,11 @@ import { describe, test } from 'node:test';
 import { SEMI_SPACE_FLAG } from '../src/cluster/primary.js';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './support/cli.js';
 import { listeningPorts, runSluice, SLUICE_ENTRY, stopSluice, waitFor } from './support/process.js';
+import { scratchDir } from './support/scratch.js';
 
 async function busyPort(): Promise<{ server: Server; port: number }> {
   const server = createServer();
@@ -76,7 +76,7 @@ describe('starting sluice', () => {
 
   test('a flag wins over its variable, which wins over sluice.yaml; a reload keeps the overrides without asking for a restart', async () => {
     const busy = await busyPort();
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const dir = scratchDir('sluice-start-');
     // The file names a port in use for both listeners, and so does SLUICE_PORT: only the overrides let it start.
     const config = writeConfig(dir, busy.port, busy.port);
     const sluice = runSluice(['start', '--config', config, '--port', '0', '--host', '127.0.0.1'], {
@@ -121,7 +121,7 @@ describe('starting sluice', () => {
 
   test('a port in use stops the start with a message naming the address, the listener and the way out', async () => {
     const busy = await busyPort();
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const dir = scratchDir('sluice-start-');
     try {
       const sluice = runSluice(['start', '--config', writeConfig(dir, 0, 0), '--admin-port', String(busy.port)], {
         SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=',
@@ -148,7 +148,7 @@ describe('starting sluice', () => {
   });
 
   test('a store that cannot be opened stops the start in one line naming it (never its password), without a stack trace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const dir = scratchDir('sluice-start-');
     const path = writeConfig(dir, 0, 0);
     // Nothing listens on port 1: the connection is refused at once.
     writeFileSync(
@@ -166,7 +166,7 @@ describe('starting sluice', () => {
   });
 
   test('the first lines name the storage, the counters, each provider with its base URL and the listeners; pretty when asked', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const dir = scratchDir('sluice-start-');
     const json = runSluice(['start', '--config', writeConfig(dir, 0, 0)], {
       SLUICE_MASTER_KEY: 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=',
     });
@@ -214,7 +214,7 @@ describe('starting sluice', () => {
   });
 
   test('a cost budget over a model with no price is warned of at start and on reload, until the model has pricing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-start-'));
+    const dir = scratchDir('sluice-start-');
     const config = writeConfig(dir, 0, 0);
     const budgeted = `${readFileSync(config, 'utf8')}
 consumers:

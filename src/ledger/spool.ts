@@ -1,11 +1,12 @@
 // The ledger's spool: batches the store could not take in time, one file each in a folder of this process's own, written
 // atomically (a temporary file, fsync, rename), replayed oldest first and deleted once committed. A restart finds them
 // there and replays them before anything newer.
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { isPostgresUrl, sqlitePath } from '../config/storage.js';
 import type { PackedBatch } from './batch.js';
+import { writeDurably } from './durable-file.js';
 
 /** A batch read back from the spool, with its key (the store's idempotency key) and when it was spooled. */
 export interface SpooledBatch {
@@ -228,27 +229,6 @@ export class Spool {
     const result = this.tail.then(work);
     this.tail = result.catch(() => undefined);
     return result;
-  }
-}
-
-/** A temporary file, fsync'd, renamed into place, then the folder fsync'd: a crash leaves the whole file or none of it. */
-async function writeDurably(dir: string, name: string, payload: Buffer): Promise<void> {
-  const temporary = join(dir, `${name}.tmp`);
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(payload);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, join(dir, name));
-  const folder = await open(dir, 'r');
-  try {
-    await folder.sync();
-  } catch {
-    // Some platforms cannot fsync a folder; the rename is then as durable as they make it.
-  } finally {
-    await folder.close();
   }
 }
 

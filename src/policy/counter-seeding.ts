@@ -125,6 +125,43 @@ export class CounterSeeder {
   }
 }
 
+/** Never stops the start: without the ledger's figures, counting starts from what the counter store holds (logged). */
+export async function seedAtStart(seeder: CounterSeeder, counters: string, logger: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    const outcome = await seeder.seedAll();
+    logger.info({ ...outcome, counters, ms: Math.round(performance.now() - started) }, 'budget counters seeded from the ledger');
+  } catch (error) {
+    logger.error(
+      { err: (error as Error).message, counters },
+      'budget counters cannot be seeded from the ledger; counting starts from what the counters hold',
+    );
+  }
+}
+
+/**
+ * Counters a reload brings in (a new budget, template instance or rate limit, or a budget's new window) are seeded before
+ * the snapshot that uses them is installed, from a ledger holding every call this process has finished.
+ */
+export async function seedAdded(
+  seeder: CounterSeeder,
+  ledger: { drain(): Promise<void> },
+  before: readonly Budget[],
+  after: readonly Budget[],
+  logger: Logger,
+): Promise<void> {
+  const known = new Set(before.map((budget) => `${budget.id}\u0000${budget.window.kind}`));
+  const added = after.filter((budget) => !known.has(`${budget.id}\u0000${budget.window.kind}`));
+  if (added.length === 0) return;
+  try {
+    await ledger.drain();
+    const outcome = await seeder.seed(added, false);
+    logger.info({ ...outcome, budgets: added.map((budget) => budget.name) }, 'budget counters of added budgets seeded from the ledger');
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, 'budget counters of added budgets cannot be seeded from the ledger');
+  }
+}
+
 /** The ledger-side twin of BudgetBook.for and coversTarget: whether the budget counted this call. */
 function counts(budget: Budget, row: AdmittedUsageRow): boolean {
   const consumers = budget.consumers;

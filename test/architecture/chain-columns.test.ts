@@ -4,14 +4,13 @@
 // stop verifying. Checked on SQLite: both databases take the same migrations.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CHAIN_NAMES, type ChainName } from '../../src/store/compliance-store.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { CHAIN_COLUMNS, CHAIN_EXCLUDED_COLUMNS } from '../../src/store/sql/compliance-statements.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** The ledger's first layout: schema version 12's columns. */
 const LEDGER_LAYOUT_1 = [
@@ -66,7 +65,7 @@ let store: DirectorStore;
 let path = '';
 
 before(async () => {
-  path = join(mkdtempSync(join(tmpdir(), 'sluice-chain-columns-')), 'sluice.db');
+  path = join(scratchDir('sluice-chain-columns-'), 'sluice.db');
   // Opening applies every migration.
   store = await openDirectorStore(`sqlite:${path}`);
 });

@@ -5,8 +5,7 @@
 // workers killed with SIGKILL: the ones the primary starts in their place adopt it from the primary.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
@@ -19,6 +18,7 @@ import { childrenOf, connectionsHeld } from '../support/processes.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 import { freePort } from '../support/sluice-process.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-background-adoption-01';
 const UPSTREAM_KEY = 'upstream-openai-key-not-real';
@@ -121,7 +121,7 @@ budgets:
 
 /** `sluice start --workers 2` on memory records and counters, in a folder of its own, once its workers listen. */
 async function startWorkers(prefix: string, mockUrl: string): Promise<{ sluice: SluiceProcess; port: number; dbPath: string }> {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = scratchDir(prefix);
   const port = await freePort();
   const { file, dbPath } = gatewayConfig(dir, 'workers', mockUrl, port, 'memory');
   const sluice = runSluice(['start', '--workers', '2', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
@@ -142,7 +142,7 @@ describe('a background response outlives the gateway that served it (SIGKILL), o
 
   before(async () => {
     mock = await MockProvider.start(api.responder);
-    dir = mkdtempSync(join(tmpdir(), 'sluice-background-adoption-'));
+    dir = scratchDir('sluice-background-adoption-');
   });
 
   after(async () => {
@@ -365,7 +365,7 @@ describe('a lone gateway (records and counters in memory) killed with SIGKILL wh
   });
 
   test('its next start adopts the response from its data folder and records it once', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-background-lone-'));
+    const dir = scratchDir('sluice-background-lone-');
     const port = await freePort();
     const { file, dbPath } = gatewayConfig(dir, 'lone', mock.url, port, 'memory');
     const killed = runSluice(['start', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });
@@ -396,7 +396,7 @@ describe('a lone gateway (records and counters in memory) killed with SIGKILL wh
     'stopped gracefully (SIGTERM), it leaves the response in its folder and its next start records it once, metered',
     { timeout: 120_000 },
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-background-lone-stop-'));
+      const dir = scratchDir('sluice-background-lone-stop-');
       const port = await freePort();
       const { file, dbPath } = gatewayConfig(dir, 'lone', mock.url, port, 'memory');
       const stopped = runSluice(['start', '--config', file], { SLUICE_MASTER_KEY: MASTER_KEY });

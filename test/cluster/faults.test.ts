@@ -5,14 +5,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { chatStatus, freePort } from '../support/sluice-process.js';
 import { childrenOf } from '../support/processes.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-faults-key-000001';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,7 +81,7 @@ describe('faults under load', () => {
     mock = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
     );
-    dir = mkdtempSync(join(tmpdir(), 'sluice-faults-'));
+    dir = scratchDir('sluice-faults-');
   });
 
   after(async () => {

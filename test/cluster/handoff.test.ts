@@ -6,13 +6,13 @@
 // connections made while it cannot take them, then the worker killed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { freePort, oneModelYaml } from '../support/sluice-process.js';
 import { childrenOf } from '../support/processes.js';
+import { scratchDir } from '../support/scratch.js';
 
 type Outcome = 'answered' | 'closed' | 'hung';
 
@@ -43,7 +43,7 @@ describe('connections on their way to a worker that dies', () => {
   let adminPort: number;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-handoff-'));
+    const dir = scratchDir('sluice-handoff-');
     gatewayPort = await freePort();
     adminPort = await freePort();
     const config = join(dir, 'sluice.yaml');

@@ -5,8 +5,7 @@
 // exactly one row afterwards. Bounded in time; no timing assertions.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
@@ -15,6 +14,7 @@ import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/p
 import { chatStatus, freePort, oneModelYaml } from '../support/sluice-process.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-pg-outage-key-00001';
 
@@ -44,7 +44,7 @@ describe('PostgreSQL restarted under load behind a two-worker gateway', () => {
   });
 
   test('the gateway keeps serving, the ledger buffers and catches up: one row per answered call', { timeout: 180_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-outage-'));
+    const dir = scratchDir('sluice-pg-outage-');
     const url = new URL(database.url);
     url.host = `127.0.0.1:${relay.port}`;
     const gatewayPort = await freePort();

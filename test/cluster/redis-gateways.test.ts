@@ -3,8 +3,7 @@
 // requests under 64), and the two ledgers agree with what was admitted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_LEASE_SHARE } from '../../src/counters/open.js';
@@ -12,6 +11,7 @@ import { json, MockProvider, openaiCompletion } from '../support/mock-provider.j
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 import { chatStatus, freePort, oneModelYaml } from '../support/sluice-process.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-redis-gateways-key-01';
 const LIMIT = 50;
@@ -30,7 +30,7 @@ describe('two gateways of two workers sharing one Redis budget through leases', 
     mock = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
     );
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-gateways-'));
+    const dir = scratchDir('sluice-redis-gateways-');
     for (const name of ['one', 'two']) {
       const dbPath = join(dir, `${name}.db`);
       const port = await freePort();

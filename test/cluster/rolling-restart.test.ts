@@ -9,15 +9,15 @@
 // request is never lost on a keep-alive connection the draining gateway closes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { freePort, oneModelYaml } from '../support/sluice-process.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-rolling-key-000001';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,7 +88,7 @@ describe('a rolling restart of two gateways behind a proxy', () => {
     mock = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
     );
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-rolling-'));
+    const dir = scratchDir('sluice-rolling-');
     for (const name of ['one', 'two']) {
       const dbPath = join(dir, `${name}.db`);
       const port = await freePort();

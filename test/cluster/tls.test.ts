@@ -4,8 +4,7 @@
 // workers, and the admin API over HTTPS on fresh connections, whichever worker takes them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import OpenAI from 'openai';
@@ -15,6 +14,7 @@ import { json, MockProvider, openaiCompletion } from '../support/mock-provider.j
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { freePort, oneModelYaml } from '../support/sluice-process.js';
 import { childrenOf, connectionsHeld } from '../support/processes.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-workers-tls-key-01';
 const ADMIN_TOKEN = 'admin-token-for-the-workers-tls-test';
@@ -30,7 +30,7 @@ describe('sluice start --workers 2 with TLS on the gateway and the admin API', (
     ca = await makeCa('Sluice Workers TLS Test CA');
     const server = await ca.issue({ subject: 'CN=sluice', server: true });
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hello over TLS')));
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-tls-'));
+    const dir = scratchDir('sluice-workers-tls-');
     writeFileSync(join(dir, 'server.crt'), server.cert);
     writeFileSync(join(dir, 'server.key'), server.key);
     gatewayPort = await freePort();

@@ -2,8 +2,7 @@
 // record is the primary's, so a response created through one worker is retrieved and deleted through the other.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Agent } from 'undici';
@@ -11,6 +10,7 @@ import { MockProvider } from '../support/mock-provider.js';
 import { storingResponsesApi } from '../support/mock-stored-responses.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
 import { freePort, oneModelYaml } from '../support/sluice-process.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-workers-key-0001';
 
@@ -22,7 +22,7 @@ describe('sluice start --workers 2: stored responses', () => {
 
   before(async () => {
     mock = await MockProvider.start(api.responder);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-responses-'));
+    const dir = scratchDir('sluice-workers-responses-');
     gatewayPort = await freePort();
     const adminPort = await freePort();
     const config = join(dir, 'sluice.yaml');

@@ -2,8 +2,7 @@
 // one ledger and one /metrics; a worker killed with SIGKILL is replaced and the gateway keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Pool } from 'undici';
@@ -12,6 +11,7 @@ import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/p
 import { chatStatus, freePort, oneModelYaml } from '../support/sluice-process.js';
 import { childrenOf, connectionsHeld } from '../support/processes.js';
 import { SEMI_SPACE_FLAG, workerExecArgv } from '../../src/cluster/primary.js';
+import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-workers-key-0001';
 
@@ -33,7 +33,7 @@ describe('sluice start --workers 2', () => {
     mock = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
     );
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-workers-'));
+    const dir = scratchDir('sluice-workers-');
     dbPath = join(dir, 'sluice.db');
     gatewayPort = await freePort();
     adminPort = await freePort();

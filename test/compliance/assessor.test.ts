@@ -4,8 +4,7 @@
 // ones, where the previous one left it, rather than every row every time.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
@@ -16,6 +15,7 @@ import { ledgerRow } from '../support/ledger.js';
 import { LEDGER_EVIDENCE, type ComplianceStore } from '../../src/store/compliance-store.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** ledgerRow's first call. */
 const START = 1_800_000_000_000;
@@ -46,7 +46,7 @@ let dir: string;
 let store: DirectorStore;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-evidence-'));
+  dir = scratchDir('sluice-evidence-');
   store = await openDirectorStore(`sqlite:${join(dir, 'sluice.db')}`);
   await store.insertTransactions(Array.from({ length: ROWS }, (_, i) => row(i)));
 });

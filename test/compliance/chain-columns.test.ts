@@ -4,8 +4,6 @@
 // 12's columns, still verify, in a chain that goes on with blocks over every column.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
@@ -23,6 +21,7 @@ import { ledgerRow } from '../support/ledger.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { scratchDir } from '../support/scratch.js';
 
 /**
  * The block a director of version 18 sealed over the three rows the tests below write first: its head hash and row
@@ -148,7 +147,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       if (storeKind === 'postgres') database = await freshDatabase();
-      path = join(mkdtempSync(join(tmpdir(), 'sluice-chain-layout-')), 'sluice.db');
+      path = join(scratchDir('sluice-chain-layout-'), 'sluice.db');
       const storage = database?.url ?? `sqlite:${path}`;
       store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
       keeper = new ChainKeeper({ work: chainThread(storage), clock: Date.now, logger: pino({ level: 'silent' }) });
@@ -243,7 +242,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 }
 
 test('a SQLite file sealed by version 18, append-only triggers in place, upgrades and its chain goes on verifying', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'sluice-chain-upgrade-')), 'sluice.db');
+  const path = join(scratchDir('sluice-chain-upgrade-'), 'sluice.db');
   const old = new Database(path);
   old.exec(SCHEMA_MIGRATIONS_TABLE);
   for (const migration of MIGRATIONS.filter((m) => m.version <= 18)) {

@@ -3,8 +3,6 @@
 // blocks' stored links, while a row deleted from a block that was not pruned is still named.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -18,6 +16,7 @@ import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** The first rows' blocks are sealed at OLD, the later ones at RECENT; the retention's cut falls between. */
 const OLD = 1_800_100_000_000;
@@ -61,7 +60,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       if (storeKind === 'postgres') database = await freshDatabase();
-      storage = database?.url ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-retention-')), 'sluice.db')}`;
+      storage = database?.url ?? `sqlite:${join(scratchDir('sluice-retention-'), 'sluice.db')}`;
       store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
       keeper = new ChainKeeper({ work: chainThread(storage), clock: () => now, logger: pino({ level: 'silent' }) });
       await store.insertTransactions(Array.from({ length: OLD_ROWS }, (_, i) => ledgerRow(i)));
@@ -255,7 +254,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       if (storeKind === 'postgres') database = await freshDatabase();
-      const storage = database?.url ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-retention-clock-')), 'sluice.db')}`;
+      const storage = database?.url ?? `sqlite:${join(scratchDir('sluice-retention-clock-'), 'sluice.db')}`;
       store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
       keeper = new ChainKeeper({ work: chainThread(storage), clock: () => now, logger: pino({ level: 'silent' }) });
     });

@@ -3,8 +3,8 @@
 // reconciliation gives observed rows later does not break the chain.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -19,6 +19,7 @@ import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { scratchDir } from '../support/scratch.js';
 
 const call = ledgerRow;
 
@@ -66,7 +67,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       if (storeKind === 'postgres') database = await freshDatabase();
-      path = join(mkdtempSync(join(tmpdir(), 'sluice-chain-')), 'sluice.db');
+      path = join(scratchDir('sluice-chain-'), 'sluice.db');
       const storage = database?.url ?? `sqlite:${path}`;
       store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
       const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });

@@ -1,17 +1,17 @@
 // The embedded defaults: providers found from the environment, and the default consumer's key, which a restart keeps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig, NO_PROVIDER_HINT } from '../../src/config/defaults.js';
+import { scratchDir } from '../support/scratch.js';
 
 function storageIn(dir: string) {
   return { SLUICE_STORAGE: `sqlite:${join(dir, 'sluice.db')}` };
 }
 
 test('the no-provider hint names each variable the defaults read, and each one it names finds a provider', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-defaults-'));
+  const dir = scratchDir('sluice-defaults-');
   const named = [...NO_PROVIDER_HINT.matchAll(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g)].map((match) => match[0]);
   assert.deepEqual(named, [
     'OPENAI_API_KEY',
@@ -43,7 +43,7 @@ test('the no-provider hint names each variable the defaults read, and each one i
 });
 
 test("the default consumer's key: SLUICE_API_KEY, else the key file in the data folder, else a new one for that file", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-defaults-'));
+  const dir = scratchDir('sluice-defaults-');
   const file = join(dir, 'default-consumer.key');
   const generated = defaultConfig(storageIn(dir)).consumerKey;
   assert.equal(generated.origin, 'generated');

@@ -3,9 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startSluice, type RunningSluice } from '../../src/app.js';
@@ -13,6 +12,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { startTestSluice, TEST_MASTER_KEY, TEST_MASTER_KEY_TEXT, type TestSluice } from '../support/sluice.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 const BOOTSTRAP = 'sa-bootstrap-lone-gateway-0123456789';
 
@@ -53,7 +53,7 @@ describe('a gateway started alone', () => {
   test('picks up keys and budgets changed through the director API within seconds, and keeps serving when the director stops', async () => {
     const operator = await api('POST', '/api/admin-tokens', { name: 'gateway-eu-1', role: 'operator' });
     assert.equal(operator.status, 201);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-lone-'));
+    const dir = scratchDir('sluice-lone-');
     const config = validateConfig(
       {
         gateway: { host: '127.0.0.1', port: 0 },
@@ -157,7 +157,7 @@ describe('a gateway started alone', () => {
       const token = (await adminCall('POST', '/api/admin-tokens', { name: 'cli-gateway', role: 'operator' })).plaintext as string;
       await adminCall('POST', '/api/consumers', { name: 'cli-app' });
       const key = (await adminCall('POST', '/api/consumers/cli-app/keys', { name: 'k' })).plaintext as string;
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-lone-cli-'));
+      const dir = scratchDir('sluice-lone-cli-');
       const file = join(dir, 'gateway.yaml');
       writeFileSync(
         file,

@@ -3,9 +3,7 @@
 // excluded host, a client that closes mid-handshake, a 50 MB body; the proxy keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
@@ -14,6 +12,7 @@ import { json, openaiCompletion } from '../support/mock-provider.js';
 import { connectTunnel, counter, HttpsMock, proxiedFetch, startTestDiscovery, tlsFixture, type TlsFixture } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 const BOOTSTRAP = 'sa-bootstrap-discovery-outage-0123';
 
@@ -33,7 +32,7 @@ describe('discovery: director outage and bad input', () => {
       json(res, 200, { ...openaiCompletion('ok', { prompt_tokens: 10, completion_tokens: 2 }), received: request.rawBody.length });
     });
     adminPort = await freePort();
-    storage = `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-outage-')), 'director.db')}`;
+    storage = `sqlite:${join(scratchDir('sluice-outage-'), 'director.db')}`;
     director = await startDirector();
     discovery = await startTestDiscovery({
       ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },

@@ -3,8 +3,7 @@
 // provider key, examples/local.yaml, serves the README's call through Sluice to an OpenAI-compatible server.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
@@ -12,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { runCli } from '../support/cli.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { freePort, startSluiceProcess } from '../support/sluice-process.js';
+import { scratchDir } from '../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLES = readdirSync(join(ROOT, 'examples')).filter((name) => name.endsWith('.yaml'));
@@ -71,7 +71,7 @@ describe('examples/', () => {
     const server = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('Hello from a local model.', undefined, 'llama3.2')),
     );
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-local-example-'));
+    const dir = scratchDir('sluice-local-example-');
     // The example as written, on ports a test can use.
     const [port, adminPort] = [await freePort(), await freePort()];
     const config = parse(readFileSync(join(ROOT, 'examples', 'local.yaml'), 'utf8')) as Record<string, unknown>;

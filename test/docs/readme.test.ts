@@ -5,8 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import { defaultConfig } from '../../src/config/defaults.js';
 import { runCli } from '../support/cli.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { freePort, startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
+import { scratchDir } from '../support/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -78,7 +78,7 @@ describe('the README quick start, on the embedded defaults', () => {
       upstreamModels.push(String(request.body.model));
       json(res, 200, openaiCompletion('Hello from the mock upstream.'));
     });
-    dir = mkdtempSync(join(tmpdir(), 'sluice-quick-start-'));
+    dir = scratchDir('sluice-quick-start-');
     const [port, adminPort] = [await freePort(), await freePort()];
     gatewayURL = `http://127.0.0.1:${port}`;
     // Only what the quick start sets (OPENAI_API_KEY), plus the upstream and the ports a test must choose.
@@ -159,7 +159,7 @@ describe('the README, for a newcomer with no provider key', () => {
     const noKey = section(README, '### No provider key?');
     assert.match(noKey, /`providers from the environment: none`/);
     assert.match(noKey, /`404 model_not_found`/);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-no-key-'));
+    const dir = scratchDir('sluice-no-key-');
     const [port, adminPort] = [await freePort(), await freePort()];
     const sluice = await startSluiceProcess(['start'], {
       cwd: dir,
@@ -204,7 +204,7 @@ describe('the README and docs/ stay true', () => {
       codeBlocks(text, 'yaml'),
     );
     assert.equal(yaml.length, 2);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-readme-yaml-'));
+    const dir = scratchDir('sluice-readme-yaml-');
     writeFileSync(join(dir, 'sluice.yaml'), yaml.join('\n'));
     const checked = await runCli(['check', '--config', join(dir, 'sluice.yaml')], {
       env: { OPENAI_API_KEY: 'sk-x', ANTHROPIC_API_KEY: 'sk-ant-x', CHECKOUT_SLUICE_KEY: 'sk-sluice-checkout-0001' },

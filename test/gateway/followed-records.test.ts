@@ -3,13 +3,16 @@
 // by two (its follower and a delete through another), and the owner coming back after its claim was adopted.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryFollowedRecords, type FollowedRecord, type FollowedRecords } from '../../src/gateway/stored-responses/followed-records.js';
 import { RedisFollowedRecords } from '../../src/gateway/stored-responses/followed-redis.js';
 import { FileFollowedRecords } from '../../src/gateway/stored-responses/followed-file.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
+import { scratchDir } from '../support/scratch.js';
+
+const silent = createLogger('silent');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,15 +98,15 @@ after(() => deleteTestKeys(prefix));
 
 describe('followed records: a lone process`s folder', () => {
   test('what a killed process kept is adopted whole by the next on the folder, once, and taken once', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
-    const killed = new FileFollowedRecords(dir);
+    const dir = join(scratchDir('sluice-followed-file-'), 'background-responses');
+    const killed = new FileFollowedRecords(dir, silent);
     await killed.put(record('resp_f1'));
     await killed.put(record('resp_f2'));
     assert.deepEqual(await killed.adopt('killed', 60_000, 10), [], 'its own are not adopted again');
     // A write the kill interrupted, and a file that is no record: neither is followed.
     writeFileSync(join(dir, 'resp_f3.json.tmp'), '{"id":');
     writeFileSync(join(dir, 'resp_f4.json'), 'not json');
-    const next = new FileFollowedRecords(dir);
+    const next = new FileFollowedRecords(dir, silent);
     assert.equal(await next.get('resp_f1'), null, 'not its own until adopted');
     const adopted = await next.adopt('next', 60_000, 10);
     assert.deepEqual(adopted.map((each) => each.id).sort(), ['resp_f1', 'resp_f2']);
@@ -112,12 +115,16 @@ describe('followed records: a lone process`s folder', () => {
     const takes = await Promise.all([next.take('resp_f1'), next.take('resp_f1')]);
     assert.equal(takes.filter((taken) => taken !== null).length, 1);
     assert.notEqual(await next.take('resp_f2'), null);
-    assert.deepEqual(readdirSync(dir), [], 'the folder empty once every call is recorded');
+    assert.deepEqual(
+      readdirSync(dir),
+      ['resp_f4.json.unreadable'],
+      'the folder empty once every call is recorded, but for what it could not read',
+    );
   });
 
   test('a record whose file vanished is still taken; one whose file cannot be removed stays to be taken later, not lost', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
-    const records = new FileFollowedRecords(dir);
+    const dir = join(scratchDir('sluice-followed-file-'), 'background-responses');
+    const records = new FileFollowedRecords(dir, silent);
     await records.put(record('resp_gone'));
     rmSync(join(dir, 'resp_gone.json'));
     assert.equal((await records.take('resp_gone'))?.row.requestId, 'req-resp_gone', 'the taker records it');
@@ -131,8 +138,8 @@ describe('followed records: a lone process`s folder', () => {
   });
 
   test('a sweep while the process writes records (its own .tmp files) spoils none of them', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-followed-file-')), 'background-responses');
-    const records = new FileFollowedRecords(dir);
+    const dir = join(scratchDir('sluice-followed-file-'), 'background-responses');
+    const records = new FileFollowedRecords(dir, silent);
     await records.put(record('resp_first'));
     const ids = Array.from({ length: 200 }, (_, i) => `resp_w${i}`);
     // The sweep's timer fires whenever it does: here, while a burst of background calls is being kept.

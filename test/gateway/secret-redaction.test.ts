@@ -3,13 +3,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { json, MockProvider, openaiStreamFrames, sse, anthropicStreamFrames } from '../support/mock-provider.js';
 import { capturedLogger, KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { scratchDir } from '../support/scratch.js';
 
 const BOOTSTRAP = 'sa-bootstrap-redaction-token-0123456789';
 /** Azure keys are hex: no shape-based pattern knows them. */
@@ -131,7 +131,7 @@ describe('credentials echoed by upstreams', () => {
       }
       json(res, 404, { error: { message: `no route ${request.path}` } });
     });
-    const accountFile = join(mkdtempSync(join(tmpdir(), 'sluice-sa-')), 'account.json');
+    const accountFile = join(scratchDir('sluice-sa-'), 'account.json');
     writeFileSync(
       accountFile,
       JSON.stringify({

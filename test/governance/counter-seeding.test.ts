@@ -4,8 +4,6 @@
 // seed does to one counter, raise and never add, is in the counter store contract.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -21,6 +19,7 @@ import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { deleteTestKeys, TEST_REDIS, TEST_REDIS_URL, testKeyPrefix, testRedisUrlVia } from '../support/redis.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 const at = (time: string) => Date.parse(time);
 const HOUR = 3_600_000;
@@ -137,7 +136,7 @@ describe('counter seeding from the ledger', () => {
   let ledger: DirectorStore;
 
   before(async () => {
-    ledger = await openDirectorStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-seeding-')), 'ledger.db')}`);
+    ledger = await openDirectorStore(`sqlite:${join(scratchDir('sluice-seeding-'), 'ledger.db')}`);
     await ledger.insertTransactions([
       // 2030-03-10: the hour 10:00 holds three calls by checkout, one refused call and one by search on Anthropic.
       call('2030-03-10T09:59:59Z'),

@@ -3,9 +3,8 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -16,6 +15,7 @@ import { json, MockProvider, openaiCompletion } from '../support/mock-provider.j
 import { deleteTestKeys, TEST_REDIS, TEST_REDIS_URL, testKeyPrefix, testRedisUrlVia } from '../support/redis.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { oneModelYaml } from '../support/sluice-process.js';
+import { scratchDir } from '../support/scratch.js';
 
 const SLUICE = fileURLToPath(new URL('../../src/cli/sluice.js', import.meta.url));
 const REDIS_URL = TEST_REDIS_URL;
@@ -195,7 +195,7 @@ budgets:
         })) + MAX_TOKENS;
       assert.ok(estimate >= SERVED_TOKENS, 'each settlement gives back, never takes more');
       const limit = 40 * estimate;
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-replicas-'));
+      const dir = scratchDir('sluice-replicas-');
       const replicas = await Promise.all([replica(dir, 'one', limit), replica(dir, 'two', limit)]);
       const clients = replicas.map(({ port }) => new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }));
 

@@ -3,8 +3,7 @@
 // gateways seeding one Redis together count the ledger's usage once. Through the official openai SDK, on real servers.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
@@ -12,6 +11,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** Every answer reports 10 input and 20 output tokens: at the price below, 10 x 10 + 20 x 20 = 500 micro-USD a call. */
 const USAGE = { prompt_tokens: 10, completion_tokens: 20 };
@@ -74,11 +74,11 @@ describe('budgets and rate limits survive a restart', () => {
     return start();
   }
 
-  const sqlite = () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-restart-')), 'sluice.db')}`;
+  const sqlite = () => `sqlite:${join(scratchDir('sluice-restart-'), 'sluice.db')}`;
   /** A copy of a stopped gateway's SQLite ledger (with its write-ahead log, if any is left). */
   const copyOf = (storage: string) => {
     const path = storage.slice('sqlite:'.length);
-    const copy = join(mkdtempSync(join(tmpdir(), 'sluice-restart-')), 'sluice.db');
+    const copy = join(scratchDir('sluice-restart-'), 'sluice.db');
     for (const suffix of ['', '-wal']) if (existsSync(path + suffix)) copyFileSync(path + suffix, copy + suffix);
     return `sqlite:${copy}`;
   };

@@ -3,9 +3,8 @@
 // shape; a renewed server certificate picked up without a restart while an open connection keeps working.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent, request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import OpenAI from 'openai';
@@ -14,6 +13,7 @@ import type { AdminClient } from '../support/admin-client.js';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { scratchDir } from '../support/scratch.js';
 
 const BOOTSTRAP = 'sa-bootstrap-mtls-test-token-0123456789';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
@@ -110,7 +110,7 @@ describe('mTLS on the gateway listener', () => {
   before(async () => {
     ca = await makeCa('Sluice Test Mesh CA');
     otherCa = await makeCa('Another CA');
-    folder = mkdtempSync(join(tmpdir(), 'sluice-mtls-'));
+    folder = scratchDir('sluice-mtls-');
     writeServerCertificate(await ca.issue({ subject: 'CN=sluice-gateway', server: true }));
     writeFileSync(join(folder, 'client-ca.pem'), ca.cert);
     checkout = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });

@@ -4,8 +4,7 @@
 // blocks, and /api/audit records the pruning.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
@@ -19,6 +18,7 @@ import { emptyDir, runCli } from '../support/cli.js';
 import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -59,7 +59,7 @@ describe('ledger.retention in a director', () => {
   let admin: AdminClient;
 
   before(async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'sluice-retention-')), 'sluice.db');
+    const path = join(scratchDir('sluice-retention-'), 'sluice.db');
     const storage = `sqlite:${path}`;
     const store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
     const keeper = new ChainKeeper({ work: chainThread(storage), clock: () => now - 99 * DAY, logger: pino({ level: 'silent' }) });

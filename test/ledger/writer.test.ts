@@ -2,8 +2,7 @@
 // to the spool, which a restart replays; past the spool's bound records are dropped, and counted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -13,6 +12,7 @@ import { ledgerOptions } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 import { until } from '../support/until.js';
+import { scratchDir } from '../support/scratch.js';
 
 function record(requestId: string, consumer: string): Transaction {
   return {
@@ -60,7 +60,7 @@ describe('the ledger writer', () => {
   const stores: Array<{ name: string; storage: () => string; count: (storage: string, consumer: string) => Promise<number> }> = [
     {
       name: 'SQLite',
-      storage: () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-ledger-')), 'ledger.db')}`,
+      storage: () => `sqlite:${join(scratchDir('sluice-ledger-'), 'ledger.db')}`,
       count: async (storage, consumer) => sqliteCount(storage, consumer),
     },
     {
@@ -185,7 +185,7 @@ describe('the ledger writer', () => {
   // A reload that adds a budget drains the ledger before seeding it; under steady traffic that drain never ended, since
   // it also waited for the records appended after it (the reload hung, and every later one behind it).
   test('drain ends once what was appended before it is written, while records keep coming', async () => {
-    const storage = `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-ledger-')), 'ledger.db')}`;
+    const storage = `sqlite:${join(scratchDir('sluice-ledger-'), 'ledger.db')}`;
     const writer = await LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 60_000 }));
     let appended = 0;
     const traffic = setInterval(() => writer.append(record(`steady-${appended++}`, 'steady')), 1);

@@ -2,13 +2,13 @@
 // and the credentials it returns sign the Bedrock calls.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { MockProvider } from '../support/mock-provider.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, converseAnswer, startMockBedrock } from '../support/mock-bedrock.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { scratchDir } from '../support/scratch.js';
 
 let sts: MockProvider;
 let bedrock: Awaited<ReturnType<typeof startMockBedrock>>;
@@ -39,7 +39,7 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(converseAnswer('signed with an assumed role')));
   });
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-oidc-'));
+  const dir = scratchDir('sluice-oidc-');
   writeFileSync(join(dir, 'token'), 'oidc-token-from-the-platform');
   delete process.env.AWS_ACCESS_KEY_ID;
   delete process.env.AWS_SECRET_ACCESS_KEY;

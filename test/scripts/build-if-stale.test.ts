@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from '../support/scratch.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../scripts/build-if-stale.mjs', import.meta.url));
 
@@ -16,7 +16,7 @@ function check(root: string) {
 }
 
 test('compiles nothing when every source has a newer compiled file, and names the first source that has none or an older one', () => {
-  const root = mkdtempSync(join(tmpdir(), 'sluice-stale-'));
+  const root = scratchDir('sluice-stale-');
   mkdirSync(join(root, 'scripts'));
   copyFileSync(SCRIPT, join(root, 'scripts', 'build-if-stale.mjs'));
   const write = (path: string, text: string, seconds: number) => {

@@ -1,8 +1,7 @@
 // The SQLite director store: the shared contract on a fresh file, and the upgrade of a file the ledger alone created.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
@@ -11,6 +10,7 @@ import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations/
 import { openDirectorStore } from '../../src/store/open.js';
 import { statementCatalogue } from '../../src/store/sql/statements.js';
 import { directorStoreContract } from './director-store.contract.js';
+import { scratchDir } from '../support/scratch.js';
 
 function rawQuery(path: string) {
   return async (sql: string) => {
@@ -27,13 +27,13 @@ function rawQuery(path: string) {
 }
 
 directorStoreContract('sqlite', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'director.db');
+  const path = join(scratchDir('sluice-store-'), 'director.db');
   return { storage: `sqlite:${path}`, query: rawQuery(path), close: async () => {} };
 });
 
 describe('sqlite director store', () => {
   test('upgrades a file that has only the ledger migrations (1 and 2), keeping its rows', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'old.db');
+    const path = join(scratchDir('sluice-store-'), 'old.db');
     // A file as the ledger-only releases left it: versions 1 and 2 applied, one ledger row.
     const old = new Database(path);
     old.exec(SCHEMA_MIGRATIONS_TABLE);
@@ -68,7 +68,7 @@ describe('sqlite director store', () => {
   });
 
   test('upgrades rule tables to ids never handed out twice, keeping rows, ids and the highest id the audit log names', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'rules.db');
+    const path = join(scratchDir('sluice-store-'), 'rules.db');
     // A file as version 14 left it: rules 1 to 3 kept, rule 4 of each kind made and deleted (known from the audit log only).
     const old = new Database(path);
     old.exec(SCHEMA_MIGRATIONS_TABLE);
@@ -136,7 +136,7 @@ describe('sqlite director store', () => {
   });
 
   test('every table the catalogue deletes rows from, if keyed by a serial id, never hands a deleted id out again', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'serial.db');
+    const path = join(scratchDir('sluice-store-'), 'serial.db');
     await (await openDirectorStore(`sqlite:${path}`)).close();
     const tables = new Map(
       (await rawQuery(path)("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).map((row) => [String(row.name), String(row.sql)]),
@@ -160,7 +160,7 @@ describe('sqlite director store', () => {
   });
 
   test('every statement of the catalogue compiles, those the driver prepares only on first use too', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'sluice-store-')), 'catalogue.db');
+    const path = join(scratchDir('sluice-store-'), 'catalogue.db');
     await (await openDirectorStore(`sqlite:${path}`)).close();
     const db = new Database(path);
     try {
@@ -171,7 +171,7 @@ describe('sqlite director store', () => {
   });
 
   test('names the file when it cannot be opened', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+    const dir = scratchDir('sluice-store-');
     const notADirectory = join(dir, 'plain-file');
     writeFileSync(notADirectory, '');
     await assert.rejects(openDirectorStore(`sqlite:${notADirectory}/director.db`), (error: Error) => {

@@ -1,9 +1,7 @@
 // Runs the real `sluice` command as a user would: a child process with a clean environment, stdin closed, output captured.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './scratch.js';
 
 const SLUICE = fileURLToPath(new URL('../../src/cli/sluice.js', import.meta.url));
 
@@ -20,8 +18,9 @@ export interface CliOptions {
   cwd?: string;
 }
 
+/** A fresh empty folder, removed when the test file ends (support/scratch.ts). */
 export function emptyDir(): string {
-  return mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+  return scratchDir('sluice-cli-');
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {

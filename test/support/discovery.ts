@@ -1,12 +1,11 @@
 // Helpers for the discovery gateway's tests: certificates made in the test (an organisation CA for the proxy, a CA the
 // upstreams' certificates come from, and one nobody trusts), HTTPS mock providers on loopback, CONNECT tunnels by hand,
 // and a discovery gateway started in-process.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Agent, fetch as undiciFetch, ProxyAgent, type Dispatcher } from 'undici';
@@ -18,6 +17,7 @@ import {
 } from '../../src/discovery/ca.js';
 import { startDiscovery, type RunningDiscovery } from '../../src/discovery/discovery.js';
 import { validateConfig } from '../../src/config/load.js';
+import { scratchDir } from './scratch.js';
 import type { Received, Responder } from './mock-provider.js';
 
 export interface TlsFixture {
@@ -32,7 +32,7 @@ export interface TlsFixture {
 }
 
 export async function tlsFixture(): Promise<TlsFixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-discovery-'));
+  const dir = scratchDir('sluice-discovery-');
   const orgCaFile = join(dir, 'org-ca.pem');
   const orgCaKeyFile = join(dir, 'org-ca-key.pem');
   const org = await writeCertificateAuthority(orgCaFile, orgCaKeyFile);

@@ -1,19 +1,18 @@
 // Ledger writer options for tests: sluice.yaml's defaults, a spool folder of the test's own, a silent log; and a ledger
 // row to insert.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { validateConfig } from '../../src/config/load.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { LedgerOptions } from '../../src/ledger/writer.js';
+import { scratchDir } from './scratch.js';
 
 export function ledgerOptions(storage: string, overrides: Partial<LedgerOptions> = {}): LedgerOptions {
   const defaults = validateConfig({}, 'defaults').ledger;
   return {
     ...defaults,
     storage,
-    spoolDir: join(mkdtempSync(join(tmpdir(), 'sluice-spool-')), 'ledger-spool'),
+    spoolDir: join(scratchDir('sluice-spool-'), 'ledger-spool'),
     logger: pino({ level: 'silent' }),
     ...overrides,
   };

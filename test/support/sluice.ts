@@ -1,6 +1,4 @@
 // Starts a real Sluice for a test: in-process on port 0 with a fresh SQLite file, or as a child process for signal tests.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import Database from 'better-sqlite3';
@@ -9,6 +7,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { SluiceConfig } from '../../src/config/schema.js';
 import { MasterKey } from '../../src/store/master-key.js';
+import { scratchDir } from './scratch.js';
 
 /** The master key test directors seal provider credentials with; lone gateways under test are given it too. */
 export const TEST_MASTER_KEY_TEXT = 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=';
@@ -34,7 +33,7 @@ export async function startTestSluice(
   overrides: Record<string, unknown>,
   options: StartOptions & { logger?: Logger } = {},
 ): Promise<TestSluice> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
+  const dir = scratchDir('sluice-test-');
   const dbPath = join(dir, 'sluice.db');
   const { ledger, ...rest } = overrides;
   const config = validateConfig(

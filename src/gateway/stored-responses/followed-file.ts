@@ -2,9 +2,11 @@
 // file each in a folder of its ledger spool: the spool's lock makes the folder this process's alone, so no claims are
 // needed. A process killed leaves its files; the next start on the same folder adopts them all at its first sweep and
 // follows them to their end. Written after the queued answer is sent, removed when the call is recorded: a normal call
-// never touches the folder.
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// never touches the folder. Written durably (ledger/durable-file.ts), so a power loss leaves a record whole or absent.
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { syncFolder, writeDurably } from '../../ledger/durable-file.js';
 import { decodeFollowed, encodeFollowed, type FollowedRecord, type FollowedRecords } from './followed-records.js';
 import { isResponseId } from './records.js';
 
@@ -18,9 +20,11 @@ export class FileFollowedRecords implements FollowedRecords {
   /** The records being written: their .tmp files are this process's own, not a killed predecessor's leftovers. */
   private readonly writing: Set<string>;
   private made: Promise<unknown> | null;
+  private readonly logger: Logger;
 
-  constructor(dir: string) {
+  constructor(dir: string, logger: Logger) {
     this.dir = dir;
+    this.logger = logger;
     this.held = new Map();
     this.writing = new Set();
     this.made = null;
@@ -33,13 +37,18 @@ export class FileFollowedRecords implements FollowedRecords {
   }
 
   async put(record: FollowedRecord): Promise<void> {
-    const path = this.path(record.id);
+    this.path(record.id); // checked before it names a file
     this.writing.add(record.id);
     try {
-      await (this.made ??= mkdir(this.dir, { recursive: true }));
-      // Whole or absent: a kill during the write leaves a .tmp, never half a record.
-      await writeFile(`${path}.tmp`, encodeFollowed(record));
-      await rename(`${path}.tmp`, path);
+      // The folder's own name made durable too, once, or a power loss could take it with the records in it.
+      await (this.made ??= mkdir(this.dir, { recursive: true })
+        .then(() => syncFolder(dirname(this.dir)))
+        .catch((error: unknown) => {
+          this.made = null; // tried again at the next record
+          throw error;
+        }));
+      // Whole or absent: a kill or a power loss during the write leaves a .tmp, never half a record.
+      await writeDurably(this.dir, record.id + SUFFIX, encodeFollowed(record));
       this.held.set(record.id, record);
     } finally {
       this.writing.delete(record.id);
@@ -68,9 +77,16 @@ export class FileFollowedRecords implements FollowedRecords {
       if (!name.endsWith(SUFFIX)) continue;
       const id = name.slice(0, -SUFFIX.length);
       if (this.held.has(id) || this.writing.has(id)) continue;
-      const record = decodeFollowed(await readFile(join(this.dir, name), 'utf8').catch(() => ''));
+      const text = await readFile(join(this.dir, name), 'utf8').catch((error: Error) => error);
+      const record = typeof text === 'string' ? decodeFollowed(text) : null;
       if (record === null || record.id !== id) {
-        await unlink(join(this.dir, name)).catch(() => undefined);
+        // Empty or cut short (a disk that did not keep its word, a hand edit): not followed, so its call goes unmetered
+        // unless recorded by hand. Kept aside for an operator, as the spool keeps its unreadable batches, out of the sweeps.
+        await rename(join(this.dir, name), join(this.dir, `${name}.unreadable`)).catch(() => undefined);
+        this.logger.warn(
+          { responseId: id, file: join(this.dir, `${name}.unreadable`), err: typeof text === 'string' ? undefined : text.message },
+          'a background response`s record could not be read: not followed, its call is not metered',
+        );
         continue;
       }
       this.held.set(id, record);

@@ -29,10 +29,11 @@ export function openFollowedRecords(
   counters: Pick<CounterSettings, 'url' | 'keyPrefix'>,
   shared: FollowedRecords | undefined,
   folder: string,
+  logger: Logger,
 ): FollowedRecords {
   const { store, keyPrefix } = recordsHome(config, counters);
   if (store !== 'memory') return new RedisFollowedRecords(store, keyPrefix);
-  return shared ?? new FileFollowedRecords(folder);
+  return shared ?? new FileFollowedRecords(folder, logger);
 }
 
 export class StoredResponses {
