@@ -59,6 +59,12 @@ export interface ChainPruning {
   prunedAt: EpochMs;
 }
 
+/** One chunk of a pruning's deleting: the rows deleted, and the highest id among them (the chunk's lower bound if none). */
+export interface PrunedChunk {
+  rows: number;
+  lastRowId: number;
+}
+
 /**
  * A sealed table's rows as hashed: each row's values in the order of `columns` (JSON columns parsed), and its id. Arrays
  * rather than an object per row: every ledger row is read this way at sealing and at each verification.
@@ -205,10 +211,10 @@ export interface ComplianceStore {
   /** The latest started_at of the ledger's rows with ids in (afterRowId, lastRowId], or null when it has none there. */
   newestLedgerStart(afterRowId: number, lastRowId: number): Promise<number | null>;
   /**
-   * Deletes up to `limit` ledger rows with id <= throughRowId, lowest ids first, but observations of a discovered
-   * consumer still pending (reconciliation needs them); resolves to how many.
+   * Deletes up to `limit` ledger rows with afterRowId < id <= throughRowId, lowest ids first, but observations of a
+   * discovered consumer still pending (reconciliation needs them); resolves to how many, and the highest id deleted.
    */
-  deletePrunedRows(throughRowId: number, limit: number): Promise<number>;
+  deletePrunedRows(afterRowId: number, throughRowId: number, limit: number): Promise<PrunedChunk>;
 
   /** Evidence: the ledger's gateway rows of [from, to). */
   ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts>;

@@ -159,13 +159,14 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     chainPruningInsert: `INSERT INTO chain_prunings (${PRUNING}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     // One block's rows, a range of the primary key: retention keeps a block whose rows started after its cut.
     chainPruneNewestStart: 'SELECT MAX(started_at) AS started_at FROM transactions WHERE id > ? AND id <= ?',
-    // A bounded chunk, lowest ids first: rows already deleted cost nothing to pass over in the primary key's order.
-    // Observations of a discovered consumer still pending are kept: resolving it moves their usage in the rollups to its
-    // consumer (reconciliation.ts reads them for that); once it is resolved or ignored, the next pruning deletes them.
+    // A bounded chunk, lowest ids first, from after the last row the chunk before deleted: the rows kept below it are
+    // passed over once a run, not once a chunk. Observations of a discovered consumer still pending are kept: resolving it
+    // moves their usage in the rollups to its consumer (reconciliation.ts reads them for that); once it is resolved or
+    // ignored, the next pruning deletes them. The ids deleted come back, for the next chunk's lower bound.
     chainPrunedRowsDelete: `DELETE FROM transactions WHERE id IN (
-      SELECT t.id FROM transactions AS t WHERE t.id <= ?
+      SELECT t.id FROM transactions AS t WHERE t.id > ? AND t.id <= ?
         AND (t.discovered_consumer IS NULL OR t.discovered_consumer NOT IN (SELECT d.id FROM discovered_consumers AS d WHERE d.status = 'pending'))
-      ORDER BY t.id LIMIT ?)`,
+      ORDER BY t.id LIMIT ?) RETURNING id`,
 
     evidenceLedgerCounts: `SELECT COUNT(*) AS rows_count,
         COALESCE(SUM(CASE WHEN status < 400 THEN 1 ELSE 0 END), 0) AS served,

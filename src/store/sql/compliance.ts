@@ -6,6 +6,7 @@ import type {
   ChainName,
   ChainPage,
   ChainPruning,
+  PrunedChunk,
   ComplianceStore,
   GroupCount,
   KeyAge,
@@ -373,8 +374,13 @@ export class SqlComplianceStore implements ComplianceStore {
     return row === undefined || row.started_at === null ? null : Number(row.started_at);
   }
 
-  deletePrunedRows(throughRowId: number, limit: number): Promise<number> {
-    return this.driver.transaction((session) => session.run('chainPrunedRowsDelete', [throughRowId, limit]));
+  async deletePrunedRows(afterRowId: number, throughRowId: number, limit: number): Promise<PrunedChunk> {
+    const gone = await this.driver.transaction((session) =>
+      session.all<{ id: number | string }>('chainPrunedRowsDelete', [afterRowId, throughRowId, limit]),
+    );
+    let lastRowId = afterRowId;
+    for (const row of gone) lastRowId = Math.max(lastRowId, Number(row.id));
+    return { rows: gone.length, lastRowId };
   }
 
   async ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts> {
