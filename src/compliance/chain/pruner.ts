@@ -3,7 +3,8 @@
 // pruning (chain_prunings and the audit log) before deleting anything, so that verification knows which blocks no
 // longer have rows. Runs on the chains' thread (thread.ts), one piece of work at a
 // time with sealing and verification, in bounded chunks with a yield between. Safe when two directors sharing a
-// PostgreSQL both run it: a block recorded twice conflicts on its key, and deleting rows already gone deletes nothing.
+// PostgreSQL both run it: a block recorded twice conflicts on its key, their chunks take turns (an advisory lock:
+// compliance-statements.ts), and deleting rows already gone deletes nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainBlock, ChainPruning, ComplianceStore } from '../../store/compliance-store.js';
 import { StoreConflict } from '../../store/errors.js';

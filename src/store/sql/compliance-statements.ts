@@ -55,6 +55,9 @@ export const CHAIN_COLUMNS: Readonly<Record<ChainName, ReadonlyArray<readonly st
   audit_log: LAYOUT_COLUMNS.audit_log.map((columns) => columns.map(([name]) => name)),
 };
 
+/** Any constant but the migrations' (dialect.ts): the key of the advisory lock a pruning's chunk takes on PostgreSQL. */
+const PRUNE_LOCK_KEY = 7_318_462_016;
+
 const ASSESSMENT_SUMMARY = 'uuid, started_at, ended_at, origin, actor, satisfied, not_satisfied';
 const POAM_ITEM = `uuid, objective_id, control_id, title, description, first_seen_at, first_assessment, last_seen_at, last_assessment,
   closed_at, closed_by_assessment`;
@@ -95,6 +98,7 @@ export type ComplianceStatement =
   | 'chainPruningLatest'
   | 'chainPruningInsert'
   | 'chainPrunedRowsDelete'
+  | 'chainPruneLock'
   | 'chainPruneNewestStart'
   | `chain${'Horizon' | 'CountAfter' | 'RowAfter'}:${ChainName}`
   | `chainRows:${ChainName}:${number}`
@@ -163,6 +167,10 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     // passed over once a run, not once a chunk. Observations of a discovered consumer still pending are kept: resolving it
     // moves their usage in the rollups to its consumer (reconciliation.ts reads them for that); once it is resolved or
     // ignored, the next pruning deletes them. The ids deleted come back, for the next chunk's lower bound.
+    // Two directors on one PostgreSQL deleting the same rows at once lock them in their plans' orders, which need not agree
+    // (a cached generic plan beside a fresh one): a deadlock. Each chunk first takes this lock, until its transaction
+    // ends, so chunks run one at a time and each sees the rows the one before deleted. SQLite's one write lock does the same.
+    chainPruneLock: dialect.name === 'postgres' ? `SELECT pg_advisory_xact_lock(${PRUNE_LOCK_KEY})` : 'SELECT 1',
     chainPrunedRowsDelete: `DELETE FROM transactions WHERE id IN (
       SELECT t.id FROM transactions AS t WHERE t.id > ? AND t.id <= ?
         AND (t.discovered_consumer IS NULL OR t.discovered_consumer NOT IN (SELECT d.id FROM discovered_consumers AS d WHERE d.status = 'pending'))
