@@ -13,7 +13,7 @@ import { ChainKeeper, localChainWork } from '../../src/compliance/chain/keeper.j
 import { ChainPruner, PRUNE_ROWS_PER_DELETE } from '../../src/compliance/chain/pruner.js';
 import type { ComplianceStore } from '../../src/store/compliance-store.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { SQLITE } from '../../src/store/dialect.js';
+import { POSTGRES, SQLITE } from '../../src/store/dialect.js';
 import { complianceStatements } from '../../src/store/sql/compliance-statements.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
@@ -114,6 +114,29 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.ok(chunks >= DELETED / PRUNE_ROWS_PER_DELETE);
       assert.ok(walked <= KEPT + DELETED, `the chunks walked ${walked} rows of the primary key for ${DELETED} deleted past ${KEPT} kept`);
     });
+
+    if (storeKind === 'postgres') {
+      test("PostgreSQL walks only the chunk's range of the primary key, never the whole ledger", async () => {
+        await store.insertTransactions(Array.from({ length: DELETED }, (_, i) => ledgerRow(100_000 + i, { startedAt: OLD + 10 + i })));
+        await query('ANALYZE transactions');
+        const sql = POSTGRES.bind(complianceStatements(POSTGRES).chainPrunedRowsDelete);
+        const params = sql.match(/\$\d+/g)!.length;
+        // (after, through, limit), the lower bound given as often as the statement names it.
+        const values = [...Array.from({ length: params - 2 }, () => 0), KEPT + DELETED, PRUNE_ROWS_PER_DELETE];
+        const client = new pg.Client({ connectionString: database!.url });
+        await client.connect();
+        try {
+          for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+            await client.query(`SET plan_cache_mode = ${mode}`);
+            const { rows } = await client.query<{ 'QUERY PLAN': string }>({ name: mode, text: `EXPLAIN ${sql}`, values });
+            const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+            assert.doesNotMatch(plan, /Seq Scan on transactions/, `${mode}:\n${plan}`);
+          }
+        } finally {
+          await client.end();
+        }
+      });
+    }
 
     if (storeKind === 'sqlite') {
       test("SQLite walks only the chunk's range of the primary key", () => {

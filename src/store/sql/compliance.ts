@@ -377,7 +377,7 @@ export class SqlComplianceStore implements ComplianceStore {
   async deletePrunedRows(afterRowId: number, throughRowId: number, limit: number): Promise<PrunedChunk> {
     const gone = await this.driver.transaction(async (session) => {
       if (this.driver.dialect.name === 'postgres') await session.all('chainPruneLock', []);
-      return session.all<{ id: number | string }>('chainPrunedRowsDelete', [afterRowId, throughRowId, limit]);
+      return session.all<{ id: number | string }>('chainPrunedRowsDelete', [afterRowId, afterRowId, throughRowId, limit]);
     });
     let lastRowId = afterRowId;
     for (const row of gone) lastRowId = Math.max(lastRowId, Number(row.id));
