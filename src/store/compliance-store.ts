@@ -208,6 +208,11 @@ export interface ComplianceStore {
    * its rows is deleted. StoreConflict when another director recorded the same block first.
    */
   recordPruning(pruning: ChainPruning, actor: string): Promise<void>;
+  /**
+   * The database server's clock (PostgreSQL's now()), a reference every director sharing it agrees on; null on SQLite,
+   * whose clock is the host's own, the director's.
+   */
+  databaseClock(): Promise<EpochMs | null>;
   /** The latest started_at of the ledger's rows with ids in (afterRowId, lastRowId], or null when it has none there. */
   newestLedgerStart(afterRowId: number, lastRowId: number): Promise<number | null>;
   /**

@@ -103,6 +103,7 @@ export type ComplianceStatement =
   | 'chainPruningInsert'
   | 'chainPrunedRowsDelete'
   | 'chainPruneLock'
+  | 'databaseClock'
   | 'chainPruneNewestStart'
   | `chain${'Horizon' | 'CountAfter' | 'RowAfter'}:${ChainName}`
   | `chainRows:${ChainName}:${number}`
@@ -172,6 +173,8 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     // takes this lock, until its transaction ends, so chunks run one at a time and each sees the rows the one before
     // deleted. SQLite's one write lock does the same.
     chainPruneLock: dialect.name === 'postgres' ? `SELECT pg_advisory_xact_lock(${PRUNE_LOCK_KEY})` : 'SELECT 1',
+    // The server's clock, in epoch milliseconds (SQLite's is the host's: never asked).
+    databaseClock: dialect.name === 'postgres' ? 'SELECT CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT) AS now' : 'SELECT NULL AS now',
     // A bounded chunk, lowest ids first, from after the last row the chunk before deleted: the rows kept below it are
     // passed over once a run, not once a chunk. Observations of a discovered consumer still pending are kept: resolving it
     // moves their usage in the rollups to its consumer (reconciliation.ts reads them for that); once it is resolved or

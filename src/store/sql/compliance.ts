@@ -367,6 +367,12 @@ export class SqlComplianceStore implements ComplianceStore {
     }
   }
 
+  async databaseClock(): Promise<EpochMs | null> {
+    if (this.driver.dialect.name === 'sqlite') return null;
+    const [row] = await this.driver.read((session) => session.all<{ now: number | string }>('databaseClock', []));
+    return row === undefined ? null : Number(row.now);
+  }
+
   async newestLedgerStart(afterRowId: number, lastRowId: number): Promise<number | null> {
     const [row] = await this.driver.read((session) =>
       session.all<{ started_at: number | string | null }>('chainPruneNewestStart', [afterRowId, lastRowId]),
