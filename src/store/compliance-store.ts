@@ -195,6 +195,8 @@ export interface ComplianceStore {
   chainHorizon(chain: ChainName): Promise<number>;
   /** Rows with id above `afterRowId` (not sealed yet). */
   countRowsAfter(chain: ChainName, afterRowId: number): Promise<number>;
+  /** The lowest row id above `afterRowId`, or null when there is none: one look into the primary key. */
+  firstRowAfter(chain: ChainName, afterRowId: number): Promise<number | null>;
   /** Whether any row has an id above `afterRowId`: one look into the primary key, where countRowsAfter counts them all. */
   hasRowsAfter(chain: ChainName, afterRowId: number): Promise<boolean>;
   /** Appends the blocks and the anchor (if any) in one transaction; StoreConflict when another sealer took a block number first. */

@@ -258,6 +258,11 @@ export class SqlComplianceStore implements ComplianceStore {
     return Number(row?.count ?? 0);
   }
 
+  async firstRowAfter(chain: ChainName, afterRowId: number): Promise<number | null> {
+    const [row] = await this.driver.read((session) => session.all<{ id: number | string }>(`chainRowAfter:${chain}`, [afterRowId]));
+    return row === undefined ? null : Number(row.id);
+  }
+
   async hasRowsAfter(chain: ChainName, afterRowId: number): Promise<boolean> {
     const rows = await this.driver.read((session) => session.all<{ id: number }>(`chainRowAfter:${chain}`, [afterRowId]));
     return rows.length > 0;
