@@ -34,9 +34,9 @@ describe('ledger retention: two directors on one PostgreSQL', () => {
     const keeper = new ChainKeeper({ work: localChainWork(first.compliance), clock: () => OLD, logger: pino({ level: 'silent' }) });
     await keeper.seal();
     await first.insertTransactions([ledgerRow(90_000, { startedAt: OLD + 1 })]);
-    // The first row's delete takes two seconds: the first director's first chunk holds its rows meanwhile.
+    // The first row's delete takes three seconds: the first director's first chunk holds its rows meanwhile.
     await client.query(`CREATE FUNCTION slow_first_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF OLD.id = 1 THEN PERFORM pg_sleep(2); END IF; RETURN OLD; END $$;
+        BEGIN IF OLD.id = 1 THEN PERFORM pg_sleep(3); END IF; RETURN OLD; END $$;
       CREATE TRIGGER slow_first_delete BEFORE DELETE ON transactions FOR EACH ROW EXECUTE FUNCTION slow_first_delete()`);
   });
 
@@ -53,8 +53,11 @@ describe('ledger retention: two directors on one PostgreSQL', () => {
     await until(
       "the first director's DELETE runs",
       async () =>
-        (await client.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'DELETE FROM transactions%' AND state = 'active'"))
-          .rowCount === 1,
+        (
+          await client.query(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'DELETE FROM transactions%' AND state = 'active'",
+          )
+        ).rowCount === 1,
     );
     const racing = new ChainPruner(second.compliance).prune(OLD + 1, OLD + 2);
     // What the second director's connection waits on while the first's chunk runs.
