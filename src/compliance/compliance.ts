@@ -24,6 +24,9 @@ import { planOfActionAndMilestones } from './documents/poam.js';
 import { ComplianceGauges } from './metrics.js';
 import { ComplianceScheduler } from './scheduler.js';
 
+/** How far this director's clock may run ahead of the database's before a pruning says so (the cut follows the database's). */
+const CLOCK_AHEAD_WARN_MS = 60_000;
+
 export interface ComplianceOptions {
   store: DirectorStore;
   /** What `store` was opened from: the chains' thread opens its own connection to it. */
@@ -147,7 +150,25 @@ export class Compliance {
       );
     }
     this.stretchedTo = needed > days ? needed : null;
-    return this.chains.prune(this.clock() - Math.max(days, needed) * DAY_MS);
+    return this.chains.prune((await this.retentionNow()) - Math.max(days, needed) * DAY_MS);
+  }
+
+  /**
+   * The time retention's cut is taken from: the earlier of this director's clock and, on PostgreSQL, the database's, so
+   * that a director whose clock runs ahead deletes no row early (both would have to be ahead). Not the newest block's
+   * sealed_at: this director sealed it a moment ago, by the same clock.
+   */
+  private async retentionNow(): Promise<number> {
+    const local = this.clock();
+    const database = await this.store.compliance.databaseClock();
+    if (database === null || database >= local) return local;
+    if (local - database > CLOCK_AHEAD_WARN_MS) {
+      this.logger.warn(
+        { directorClock: new Date(local).toISOString(), databaseClock: new Date(database).toISOString() },
+        "ledger retention: this director's clock is ahead of the database's; the retention's cut follows the database's",
+      );
+    }
+    return database;
   }
 
   assess(actor: string): Promise<AssessmentOutcome> {

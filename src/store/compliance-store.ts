@@ -59,6 +59,12 @@ export interface ChainPruning {
   prunedAt: EpochMs;
 }
 
+/** One chunk of a pruning's deleting: the rows deleted, and the highest id among them (the chunk's lower bound if none). */
+export interface PrunedChunk {
+  rows: number;
+  lastRowId: number;
+}
+
 /**
  * A sealed table's rows as hashed: each row's values in the order of `columns` (JSON columns parsed), and its id. Arrays
  * rather than an object per row: every ledger row is read this way at sealing and at each verification.
@@ -189,6 +195,8 @@ export interface ComplianceStore {
   chainHorizon(chain: ChainName): Promise<number>;
   /** Rows with id above `afterRowId` (not sealed yet). */
   countRowsAfter(chain: ChainName, afterRowId: number): Promise<number>;
+  /** The lowest row id above `afterRowId`, or null when there is none: one look into the primary key. */
+  firstRowAfter(chain: ChainName, afterRowId: number): Promise<number | null>;
   /** Whether any row has an id above `afterRowId`: one look into the primary key, where countRowsAfter counts them all. */
   hasRowsAfter(chain: ChainName, afterRowId: number): Promise<boolean>;
   /** Appends the blocks and the anchor (if any) in one transaction; StoreConflict when another sealer took a block number first. */
@@ -202,13 +210,18 @@ export interface ComplianceStore {
    * its rows is deleted. StoreConflict when another director recorded the same block first.
    */
   recordPruning(pruning: ChainPruning, actor: string): Promise<void>;
+  /**
+   * The database server's clock (PostgreSQL's now()), a reference every director sharing it agrees on; null on SQLite,
+   * whose clock is the host's own, the director's.
+   */
+  databaseClock(): Promise<EpochMs | null>;
   /** The latest started_at of the ledger's rows with ids in (afterRowId, lastRowId], or null when it has none there. */
   newestLedgerStart(afterRowId: number, lastRowId: number): Promise<number | null>;
   /**
-   * Deletes up to `limit` ledger rows with id <= throughRowId, lowest ids first, but observations of a discovered
-   * consumer still pending (reconciliation needs them); resolves to how many.
+   * Deletes up to `limit` ledger rows with afterRowId < id <= throughRowId, lowest ids first, but observations of a
+   * discovered consumer still pending (reconciliation needs them); resolves to how many, and the highest id deleted.
    */
-  deletePrunedRows(throughRowId: number, limit: number): Promise<number>;
+  deletePrunedRows(afterRowId: number, throughRowId: number, limit: number): Promise<PrunedChunk>;
 
   /** Evidence: the ledger's gateway rows of [from, to). */
   ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts>;

@@ -300,7 +300,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         },
         'retention',
       );
-      await store.compliance.deletePrunedRows(block.lastRowId, 12);
+      await store.compliance.deletePrunedRows(0, block.lastRowId, 12);
       for (const scope of [null, { newAfterBlock: 0, rotationFromBlock: 1, rotationRows: 1 }]) {
         const verification = await keeper.verify('transactions', [], scope);
         assert.deepEqual([verification.broken, verification.pruned?.throughBlock], [null, block.block]);

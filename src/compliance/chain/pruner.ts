@@ -3,7 +3,8 @@
 // pruning (chain_prunings and the audit log) before deleting anything, so that verification knows which blocks no
 // longer have rows. Runs on the chains' thread (thread.ts), one piece of work at a
 // time with sealing and verification, in bounded chunks with a yield between. Safe when two directors sharing a
-// PostgreSQL both run it: a block recorded twice conflicts on its key, and deleting rows already gone deletes nothing.
+// PostgreSQL both run it: a block recorded twice conflicts on its key, their chunks take turns (an advisory lock:
+// compliance-statements.ts), and deleting rows already gone deletes nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainBlock, ChainPruning, ComplianceStore } from '../../store/compliance-store.js';
 import { StoreConflict } from '../../store/errors.js';
@@ -68,10 +69,15 @@ export class ChainPruner {
     let deletedRows = 0;
     if (pruning !== null) {
       await this.matchesChain(pruning);
+      // Each chunk starts after the last row the one before deleted: the rows it keeps (a pending discovered consumer's
+      // observations) are passed over once a run, not by every chunk again. Each run starts at the first row, so rows
+      // kept by an earlier run (their consumer resolved since) or left by a run stopped halfway go at the next.
+      let after = 0;
       for (;;) {
-        const deleted = await this.store.deletePrunedRows(pruning.throughRowId, PRUNE_ROWS_PER_DELETE);
-        deletedRows += deleted;
-        if (deleted < PRUNE_ROWS_PER_DELETE) break;
+        const chunk = await this.store.deletePrunedRows(after, pruning.throughRowId, PRUNE_ROWS_PER_DELETE);
+        deletedRows += chunk.rows;
+        after = chunk.lastRowId;
+        if (chunk.rows < PRUNE_ROWS_PER_DELETE) break;
         // Between chunks the ledger's writer (and, on SQLite, the serving thread's reads) get the database.
         await sleep(5);
       }

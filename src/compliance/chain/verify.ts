@@ -5,10 +5,10 @@
 // older blocks: rereading every row at every assessment grows with the ledger without bound. Blocks whose rows
 // ledger.retention deleted (chain_prunings) are checked by their stored links and anchors alone.
 import { setImmediate as yieldToCalls } from 'node:timers/promises';
-import type { ChainAnchor, ChainName, ChainPruning, ComplianceStore } from '../../store/compliance-store.js';
+import type { ChainAnchor, ChainBlock, ChainName, ChainPruning, ComplianceStore } from '../../store/compliance-store.js';
 import { blockHash, GENESIS_HASH, hashRows, parseRowDigests, readRows, ROW_DIGEST_LENGTH } from './links.js';
 
-export type BreakKind = 'row-modified' | 'row-deleted' | 'row-inserted' | 'block-altered' | 'anchor-mismatch';
+export type BreakKind = 'row-modified' | 'row-deleted' | 'row-inserted' | 'row-in-pruned-range' | 'block-altered' | 'anchor-mismatch';
 
 export interface BrokenLink {
   chain: ChainName;
@@ -101,6 +101,8 @@ export async function verifyChain(
   let rotationOpen = scope !== null;
   let nextRotationBlock = 1;
   let broken: BrokenLink | null = null;
+  // The lowest row id present above the pruned blocks checked so far (undefined: not looked up yet; null: none).
+  let nextPresent: number | null | undefined;
   let after = 0;
   // Each block's rows are rehashed over the layout it was sealed with: any from 1 up to the newest.
   const rowLayouts = store.chainRowLayout(chain);
@@ -131,6 +133,25 @@ export async function verifyChain(
         if (mismatch !== null) {
           broken = at('block-altered', null, `${chain}: block ${block.block}'s ${mismatch}`);
           break scan;
+        }
+      }
+      if (pruned) {
+        // Rows retention leaves in a pruned block are rows sealed there, unchanged (a pending discovered consumer's
+        // observations, rows a pruning has yet to delete): any other was put there since, by a restore or an insert
+        // naming its id. One look into the primary key finds whether the block has rows at all.
+        if (nextPresent === undefined) nextPresent = await store.firstRowAfter(chain, block.afterRowId);
+        if (nextPresent !== null && nextPresent <= block.lastRowId) {
+          const digests = scope === null ? block.rowDigests : ((await store.chainBlockDigests(chain, block.block)) ?? '');
+          const put = await rowNotSealed(store, chain, block, digests);
+          if (put !== null) {
+            broken = at(
+              'row-in-pruned-range',
+              put.id,
+              `${chain} row ${put.id} is inside pruned block ${block.block}, whose rows retention deleted, ${put.sealed ? 'but is not the row sealed there' : 'at an id the block did not seal'}: it was put there since`,
+            );
+            break scan;
+          }
+          nextPresent = await store.firstRowAfter(chain, block.lastRowId);
         }
       }
       let rehash = !pruned && (scope === null || block.block > scope.newAfterBlock);
@@ -260,6 +281,27 @@ export async function verifyChain(
     broken,
     pruned: pruning === null ? null : withoutChain(pruning),
   };
+}
+
+/**
+ * The first row present in pruned block `block` that is not one it sealed, unchanged: at an id it did not seal
+ * (`sealed` false), or not as sealed (`sealed` true); null when every row there is.
+ */
+async function rowNotSealed(
+  store: ComplianceStore,
+  chain: ChainName,
+  block: ChainBlock,
+  digests: string,
+): Promise<{ id: number; sealed: boolean } | null> {
+  const sealed = new Map(parseRowDigests(digests).map((seal) => [seal.id, seal.digest]));
+  const rows = await readRows(store, chain, block.afterRowId, block.lastRowId, sealed.size + 1, block.rowLayout);
+  const hashes = await hashRows(chain, rows);
+  for (let i = 0; i < rows.ids.length; i++) {
+    const digest = sealed.get(rows.ids[i]!);
+    if (digest === undefined || hashes[i]!.slice(0, ROW_DIGEST_LENGTH) !== digest)
+      return { id: rows.ids[i]!, sealed: digest !== undefined };
+  }
+  return null;
 }
 
 /**

@@ -55,6 +55,13 @@ export const CHAIN_COLUMNS: Readonly<Record<ChainName, ReadonlyArray<readonly st
   audit_log: LAYOUT_COLUMNS.audit_log.map((columns) => columns.map(([name]) => name)),
 };
 
+/** A ledger row that is not an observation of a discovered consumer still pending (retention keeps those). */
+const NOT_PENDING = (table: string) =>
+  `(${table}.discovered_consumer IS NULL OR ${table}.discovered_consumer NOT IN (SELECT d.id FROM discovered_consumers AS d WHERE d.status = 'pending'))`;
+
+/** Any constant but the migrations' (dialect.ts): the key of the advisory lock a pruning's chunk takes on PostgreSQL. */
+const PRUNE_LOCK_KEY = 7_318_462_016;
+
 const ASSESSMENT_SUMMARY = 'uuid, started_at, ended_at, origin, actor, satisfied, not_satisfied';
 const POAM_ITEM = `uuid, objective_id, control_id, title, description, first_seen_at, first_assessment, last_seen_at, last_assessment,
   closed_at, closed_by_assessment`;
@@ -95,6 +102,8 @@ export type ComplianceStatement =
   | 'chainPruningLatest'
   | 'chainPruningInsert'
   | 'chainPrunedRowsDelete'
+  | 'chainPruneLock'
+  | 'databaseClock'
   | 'chainPruneNewestStart'
   | `chain${'Horizon' | 'CountAfter' | 'RowAfter'}:${ChainName}`
   | `chainRows:${ChainName}:${number}`
@@ -159,13 +168,23 @@ export function complianceStatements(dialect: Dialect): Record<ComplianceStateme
     chainPruningInsert: `INSERT INTO chain_prunings (${PRUNING}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     // One block's rows, a range of the primary key: retention keeps a block whose rows started after its cut.
     chainPruneNewestStart: 'SELECT MAX(started_at) AS started_at FROM transactions WHERE id > ? AND id <= ?',
-    // A bounded chunk, lowest ids first: rows already deleted cost nothing to pass over in the primary key's order.
-    // Observations of a discovered consumer still pending are kept: resolving it moves their usage in the rollups to its
-    // consumer (reconciliation.ts reads them for that); once it is resolved or ignored, the next pruning deletes them.
-    chainPrunedRowsDelete: `DELETE FROM transactions WHERE id IN (
-      SELECT t.id FROM transactions AS t WHERE t.id <= ?
-        AND (t.discovered_consumer IS NULL OR t.discovered_consumer NOT IN (SELECT d.id FROM discovered_consumers AS d WHERE d.status = 'pending'))
-      ORDER BY t.id LIMIT ?)`,
+    // Two directors on one PostgreSQL deleting the same rows at once lock them in their plans' orders, which need not agree
+    // (a plan follows the statistics of the moment, and a connection may keep a cached one): a deadlock. Each chunk first
+    // takes this lock, until its transaction ends, so chunks run one at a time and each sees the rows the one before
+    // deleted. SQLite's one write lock does the same.
+    chainPruneLock: dialect.name === 'postgres' ? `SELECT pg_advisory_xact_lock(${PRUNE_LOCK_KEY})` : 'SELECT 1',
+    // The server's clock, in epoch milliseconds (SQLite's is the host's: never asked).
+    databaseClock: dialect.name === 'postgres' ? 'SELECT CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT) AS now' : 'SELECT NULL AS now',
+    // A bounded chunk, lowest ids first, from after the last row the chunk before deleted: the rows kept below it are
+    // passed over once a run, not once a chunk. Observations of a discovered consumer still pending are kept: resolving it
+    // moves their usage in the rollups to its consumer (reconciliation.ts reads them for that); once it is resolved or
+    // ignored, the next pruning deletes them. The chunk is a range of the primary key, up to its limit-th row deleted:
+    // `id IN (SELECT ... LIMIT ?)` had PostgreSQL hash-join the subquery's ids against a scan of the whole ledger at every
+    // chunk. The ids deleted come back, for the next chunk's lower bound.
+    chainPrunedRowsDelete: `DELETE FROM transactions WHERE id > ? AND id <= (
+        SELECT MAX(chunk.id) FROM (SELECT t.id FROM transactions AS t WHERE t.id > ? AND t.id <= ? AND ${NOT_PENDING('t')}
+          ORDER BY t.id LIMIT ?) AS chunk)
+      AND ${NOT_PENDING('transactions')} RETURNING id`,
 
     evidenceLedgerCounts: `SELECT COUNT(*) AS rows_count,
         COALESCE(SUM(CASE WHEN status < 400 THEN 1 ELSE 0 END), 0) AS served,

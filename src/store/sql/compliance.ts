@@ -6,6 +6,7 @@ import type {
   ChainName,
   ChainPage,
   ChainPruning,
+  PrunedChunk,
   ComplianceStore,
   GroupCount,
   KeyAge,
@@ -257,6 +258,11 @@ export class SqlComplianceStore implements ComplianceStore {
     return Number(row?.count ?? 0);
   }
 
+  async firstRowAfter(chain: ChainName, afterRowId: number): Promise<number | null> {
+    const [row] = await this.driver.read((session) => session.all<{ id: number | string }>(`chainRowAfter:${chain}`, [afterRowId]));
+    return row === undefined ? null : Number(row.id);
+  }
+
   async hasRowsAfter(chain: ChainName, afterRowId: number): Promise<boolean> {
     const rows = await this.driver.read((session) => session.all<{ id: number }>(`chainRowAfter:${chain}`, [afterRowId]));
     return rows.length > 0;
@@ -366,6 +372,12 @@ export class SqlComplianceStore implements ComplianceStore {
     }
   }
 
+  async databaseClock(): Promise<EpochMs | null> {
+    if (this.driver.dialect.name === 'sqlite') return null;
+    const [row] = await this.driver.read((session) => session.all<{ now: number | string }>('databaseClock', []));
+    return row === undefined ? null : Number(row.now);
+  }
+
   async newestLedgerStart(afterRowId: number, lastRowId: number): Promise<number | null> {
     const [row] = await this.driver.read((session) =>
       session.all<{ started_at: number | string | null }>('chainPruneNewestStart', [afterRowId, lastRowId]),
@@ -373,8 +385,14 @@ export class SqlComplianceStore implements ComplianceStore {
     return row === undefined || row.started_at === null ? null : Number(row.started_at);
   }
 
-  deletePrunedRows(throughRowId: number, limit: number): Promise<number> {
-    return this.driver.transaction((session) => session.run('chainPrunedRowsDelete', [throughRowId, limit]));
+  async deletePrunedRows(afterRowId: number, throughRowId: number, limit: number): Promise<PrunedChunk> {
+    const gone = await this.driver.transaction(async (session) => {
+      if (this.driver.dialect.name === 'postgres') await session.all('chainPruneLock', []);
+      return session.all<{ id: number | string }>('chainPrunedRowsDelete', [afterRowId, afterRowId, throughRowId, limit]);
+    });
+    let lastRowId = afterRowId;
+    for (const row of gone) lastRowId = Math.max(lastRowId, Number(row.id));
+    return { rows: gone.length, lastRowId };
   }
 
   async ledgerPeriodCounts(from: EpochMs, to: EpochMs): Promise<LedgerPeriodCounts> {
