@@ -312,7 +312,15 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
     const headersAt = performance.now();
     const status = answer.statusCode ?? 502;
     const reader =
-      entry === null ? null : new ResponseReader(entry.wire, reading?.operation ?? null, status, answer.headers, deps.config.maxParseBytes);
+      entry === null
+        ? null
+        : new ResponseReader(
+            reading?.answerWire ?? entry.wire,
+            reading?.operation ?? null,
+            status,
+            answer.headers,
+            deps.config.maxParseBytes,
+          );
     let firstByteAt: number | null = null;
     if (reader !== null) {
       answer.on('data', (chunk: Buffer) => {
