@@ -33,6 +33,11 @@ export interface RequestReading {
   deployment?: string;
   /** Every model a batch names (Anthropic's Message Batches: each request's own), when it names any; `model` the first. */
   batchModels?: string[];
+  /**
+   * A Responses API call naming no model but a stored prompt (`prompt.id`, whose model is kept with it at OpenAI): the
+   * prompt's id; `model` is then `prompts/{id}`, the name the call is inventoried and judged by.
+   */
+  storedPrompt?: string;
   /** The wire the answer speaks when it is not the host's: Anthropic's, for Claude's rawPredict on Vertex AI. */
   answerWire?: WireFormat;
 }
@@ -173,12 +178,18 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null,
     // `model`, Azure's as the `deployment`.
     const match = /\/openai\/deployments\/([^/]+)\//.exec(path);
     const deployment = match === null ? modelName(query?.get('deployment')) : decodedOrRaw(match[1]!);
+    const operation = operationOf(path);
+    const named = bodyModel ?? deployment ?? modelName(query?.get('model'));
+    // A Responses API call may name no model and run a stored prompt's: it is named by the prompt, as a collection names
+    // what runs (`prompts/{id}`, beside Google's `tunedModels/{id}`), since the proxy cannot see that model.
+    const storedPrompt = named === null && operation === 'responses' ? modelName(asObject(json.prompt).id) : null;
     return {
-      operation: operationOf(path),
-      model: bodyModel ?? deployment ?? modelName(query?.get('model')),
+      operation,
+      model: named ?? (storedPrompt === null ? null : `prompts/${storedPrompt}`),
       stream: json.stream === true,
       modelInBody: true,
       ...(deployment === null ? {} : { deployment }),
+      ...(storedPrompt === null ? {} : { storedPrompt }),
     };
   }
   if (wire === 'anthropic' && /\/messages\/batches$/.test(path)) {
