@@ -151,9 +151,15 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null,
       const method = match[4]!;
       const operation = /embed/i.test(method) ? 'embeddings' : /generate|predict/i.test(method) ? 'chat' : method;
       const publisher = match[1] === undefined ? undefined : decodedOrRaw(match[1]);
-      const model = googleModelName(publisher, match[2]!, decodedOrRaw(match[3]!));
+      const id = decodedOrRaw(match[3]!);
       // Claude on Vertex AI takes Anthropic's Messages API through rawPredict and streamRawPredict, and answers in it.
       const anthropic = publisher === 'anthropic' && /^(stream)?rawPredict$/i.test(method);
+      // Its token counting names no model in the path (`count-tokens`), but Anthropic's `model` in the body.
+      if (anthropic && id === 'count-tokens') {
+        const model = bodyModel === null ? null : googleModelName(publisher, 'models', bodyModel);
+        return { operation: 'count_tokens', model, stream: false, modelInBody: true, answerWire: 'anthropic' };
+      }
+      const model = googleModelName(publisher, match[2]!, id);
       return {
         operation,
         model,

@@ -148,6 +148,23 @@ describe('discovery: Vertex AI models of publishers other than Google', () => {
     assert.deepEqual([...models], ['meta/llama-3.3-70b-instruct-maas']);
   });
 
+  test("Claude's token counting (publishers/anthropic/models/count-tokens:rawPredict) is read by the model its body names", async () => {
+    // As Anthropic's Vertex SDK counts tokens: the path names no model, the body keeps Anthropic's `model`.
+    const counting = (model: string) => ({ anthropic_version: 'vertex-2023-10-16', model, messages: [{ role: 'user', content: 'hi' }] });
+    const url = `${BASE}/publishers/anthropic/models/count-tokens:rawPredict`;
+    observing.aggregator.drain();
+    assert.equal((await post(observing, url, counting('claude-3-5-haiku@20241022'))).status, 200);
+    assert.deepEqual(
+      (await observed(observing)).map((item) => item.model),
+      ['anthropic/claude-3-5-haiku@20241022'],
+    );
+    const seen = mock.received.length;
+    const refused = await post(enforcing, url, counting('claude-3-opus@20240229'));
+    assert.equal(refused.status, 403);
+    assert.match(refused.text, /vertex\/anthropic\/claude-3-opus@20240229/);
+    assert.equal(mock.received.length, seen);
+  });
+
   test("enforce mode refuses one publisher's model, not another's of the same name", async () => {
     const seen = mock.received.length;
     const refused = await post(enforcing, `${BASE}/publishers/mistralai/models/shared-name-7b:rawPredict`, { messages: [] });
