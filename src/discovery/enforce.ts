@@ -30,6 +30,12 @@ export class DiscoveryPolicy {
     return resourcePolicy(config, provider, model).action === 'enforce';
   }
 
+  /** Whether a call to provider/model is listed as sanctioned (here or by the director), as refuses() reads the lists. */
+  sanctions(provider: string, model: string): boolean {
+    const config = { resources: { ...this.config.resources, ...this.directorStatuses }, resourcePolicy: this.config.resourcePolicy };
+    return resourcePolicy(config, provider, model).status === 'sanctioned';
+  }
+
   /**
    * Whether some model of the provider is refused: then a call to it whose model cannot be read might be to that model.
    * Unreviewed models refused means any model it does not know; otherwise a model marked unsanctioned (here or by the
@@ -118,6 +124,28 @@ export function refusal(wire: WireFormat, provider: string, model: string): Refu
     openaiType: 'invalid_request_error',
     openaiCode: 'model_not_sanctioned',
     openaiParam: 'model',
+    anthropicType: 'permission_error',
+    googleStatus: 'PERMISSION_DENIED',
+    bedrockType: 'AccessDeniedException',
+  });
+}
+
+/**
+ * The refusal, in enforce mode, of a Responses API call that names no model while the policy refuses some model of its
+ * provider: what runs is its stored prompt's model, kept with the prompt by the provider (or nothing the proxy can read),
+ * so it cannot be checked. A stored prompt listed as sanctioned (`openai/prompts/{id}`) is not refused.
+ */
+export function unnamedModelRefusal(wire: WireFormat, provider: string, storedPrompt: string | null): Refusal {
+  const reason =
+    storedPrompt === null
+      ? 'it names no model'
+      : `it names no model, and the model of its stored prompt (${provider}/prompts/${storedPrompt}) is kept with the prompt by the provider, out of its sight; name the model in the call, or have ${provider}/prompts/${storedPrompt} listed as sanctioned`;
+  return rendered(wire, {
+    status: 403,
+    message: `Sluice discovery cannot check this call against your organisation's AI policy, so it was not sent: ${reason}.`,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'model_not_readable',
+    openaiParam: storedPrompt === null ? 'model' : 'prompt',
     anthropicType: 'permission_error',
     googleStatus: 'PERMISSION_DENIED',
     bedrockType: 'AccessDeniedException',

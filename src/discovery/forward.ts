@@ -18,7 +18,16 @@ import type { Logger } from 'pino';
 import type { DiscoveryConfig } from '../config/discovery-schema.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { entryAt, type HostEntry } from './catalog.js';
-import { pathRefusal, refusal, refuse, repeatedKeyRefusal, unreadableRefusal, type DiscoveryPolicy, type Refusal } from './enforce.js';
+import {
+  pathRefusal,
+  refusal,
+  refuse,
+  repeatedKeyRefusal,
+  unnamedModelRefusal,
+  unreadableRefusal,
+  type DiscoveryPolicy,
+  type Refusal,
+} from './enforce.js';
 import { repeatsKey, tryParseJson } from '../wire/json.js';
 import type { Fingerprinter } from './hints.js';
 import type { DiscoveryMetrics } from './metrics.js';
@@ -261,6 +270,19 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
       if (reading.deployment !== undefined) named.push(reading.deployment);
       const model = named.find((name) => deps.policy.refuses(entry.provider, name));
       if (model !== undefined) refused = refusedModel(entry, model);
+      else if (
+        req.method === 'POST' &&
+        reading.operation === 'responses' &&
+        (reading.model === null || (reading.storedPrompt !== undefined && !deps.policy.sanctions(entry.provider, reading.model))) &&
+        deps.policy.refusesSome(entry.provider)
+      ) {
+        // A Responses call naming no model runs its stored prompt's, which the proxy cannot see: not sent unchecked.
+        deps.log.warn(
+          { provider: entry.provider, prompt: reading.storedPrompt, client: target.clientIp },
+          'discovery: a call naming no model refused',
+        );
+        refused = unnamedModelRefusal(entry.wire, entry.provider, reading.storedPrompt ?? null);
+      }
     }
     if (refused !== null) {
       deps.metrics.calls.inc({ provider: entry.provider, outcome: 'blocked' });
@@ -312,7 +334,15 @@ export async function forward(req: ClientRequest, res: ClientResponse, target: T
     const headersAt = performance.now();
     const status = answer.statusCode ?? 502;
     const reader =
-      entry === null ? null : new ResponseReader(entry.wire, reading?.operation ?? null, status, answer.headers, deps.config.maxParseBytes);
+      entry === null
+        ? null
+        : new ResponseReader(
+            reading?.answerWire ?? entry.wire,
+            reading?.operation ?? null,
+            status,
+            answer.headers,
+            deps.config.maxParseBytes,
+          );
     let firstByteAt: number | null = null;
     if (reader !== null) {
       answer.on('data', (chunk: Buffer) => {

@@ -33,6 +33,13 @@ export interface RequestReading {
   deployment?: string;
   /** Every model a batch names (Anthropic's Message Batches: each request's own), when it names any; `model` the first. */
   batchModels?: string[];
+  /**
+   * A Responses API call naming no model but a stored prompt (`prompt.id`, whose model is kept with it at OpenAI): the
+   * prompt's id; `model` is then `prompts/{id}`, the name the call is inventoried and judged by.
+   */
+  storedPrompt?: string;
+  /** The wire the answer speaks when it is not the host's: Anthropic's, for Claude's rawPredict on Vertex AI. */
+  answerWire?: WireFormat;
 }
 
 /** Why a request body cannot be read for its model. */
@@ -40,11 +47,11 @@ export type UnreadableBody = 'too_large' | Undecodable;
 
 const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse-stream|converse|invoke-with-response-stream|invoke)$/;
 /**
- * A model in a Google path: `models/{id}` (Gemini API, Vertex publishers' models), and what else serves generation there,
- * named with its collection so a policy can list it: `tunedModels/{id}` (the Gemini API's tuned models) and
- * `endpoints/{id}` (Vertex AI's tuned and deployed models).
+ * A model in a Google path: `models/{id}` (Gemini API, Vertex publishers' models: `publishers/{publisher}/models/{id}`),
+ * and what else serves generation there, named with its collection so a policy can list it: `tunedModels/{id}` (the
+ * Gemini API's tuned models) and `endpoints/{id}` (Vertex AI's tuned and deployed models).
  */
-const GOOGLE_MODEL_PATH = /\/(models|tunedModels|endpoints)\/([^/:]+):([A-Za-z]+)$/;
+const GOOGLE_MODEL_PATH = /(?:\/publishers\/([^/]+))?\/(models|tunedModels|endpoints)\/([^/:]+):([A-Za-z]+)$/;
 
 function operationOf(path: string): string | null {
   if (/\/chat\/completions$/.test(path)) return 'chat';
@@ -84,18 +91,29 @@ export function pathNotNormal(path: string): boolean {
     .some((segment) => segment === '' || /^(?:\.|%2e){1,2}$/i.test(segment));
 }
 
-/** The last `models/{id}`, `tunedModels/{id}` or `endpoints/{id}` of a Google resource name in a body. */
-const GOOGLE_RESOURCE_NAME = /(?:^|\/)(models|tunedModels|endpoints)\/([^/:]+)$/;
+/** The last `models/{id}` (with its publisher's name before it), `tunedModels/{id}` or `endpoints/{id}` of a Google resource name. */
+const GOOGLE_RESOURCE_NAME = /(?:^|\/)(?:publishers\/([^/]+)\/)?(models|tunedModels|endpoints)\/([^/:]+)$/;
+
+/**
+ * The name a Google model is inventoried and judged by: a Vertex AI publisher's model other than Google's keeps its
+ * publisher (`anthropic/claude-sonnet-4-5@20250929`, `meta/llama-...`), as Vertex's OpenAI-compatible API names it, so
+ * two publishers' models of one name are two resources; Google's own, and the Gemini API's, are named by their id alone
+ * (`gemini-2.5-pro`), as they always were; tuned models and endpoints keep their collection (`endpoints/{id}`).
+ */
+function googleModelName(publisher: string | undefined, collection: string, id: string): string {
+  if (collection !== 'models') return `${collection}/${id}`;
+  return publisher === undefined || publisher === 'google' ? id : `${publisher}/${id}`;
+}
 
 /**
  * A model a Google body (or a gRPC message, grpc-reading.ts) names, as a Google path names it: `models/gemini-2.5-pro` and
  * `projects/p/locations/l/publishers/google/models/gemini-2.5-pro` are `gemini-2.5-pro`, Google's own publisher prefix
  * (`google/gemini-2.5-pro`, Vertex's OpenAI-compatible API) is dropped, tuned models and endpoints keep their
- * collection; another publisher's (`meta/llama-...`) stays as it is.
+ * collection; another publisher's (`.../publishers/anthropic/models/claude-...`, `meta/llama-...`) keeps its publisher.
  */
 export function googleModelId(name: string): string {
   const match = GOOGLE_RESOURCE_NAME.exec(name);
-  if (match !== null) return match[1] === 'models' ? match[2]! : `${match[1]}/${match[2]}`;
+  if (match !== null) return googleModelName(match[1], match[2]!, match[3]!);
   return name.startsWith('google/') ? name.slice('google/'.length) : name;
 }
 
@@ -130,11 +148,25 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null,
   if (wire === 'gemini') {
     const match = GOOGLE_MODEL_PATH.exec(path);
     if (match !== null) {
-      const method = match[3]!;
+      const method = match[4]!;
       const operation = /embed/i.test(method) ? 'embeddings' : /generate|predict/i.test(method) ? 'chat' : method;
-      const id = decodedOrRaw(match[2]!);
-      const model = match[1] === 'models' ? id : `${match[1]}/${id}`;
-      return { operation, model, stream: /^stream/.test(method), modelInBody: false };
+      const publisher = match[1] === undefined ? undefined : decodedOrRaw(match[1]);
+      const id = decodedOrRaw(match[3]!);
+      // Claude on Vertex AI takes Anthropic's Messages API through rawPredict and streamRawPredict, and answers in it.
+      const anthropic = publisher === 'anthropic' && /^(stream)?rawPredict$/i.test(method);
+      // Its token counting names no model in the path (`count-tokens`), but Anthropic's `model` in the body.
+      if (anthropic && id === 'count-tokens') {
+        const model = bodyModel === null ? null : googleModelName(publisher, 'models', bodyModel);
+        return { operation: 'count_tokens', model, stream: false, modelInBody: true, answerWire: 'anthropic' };
+      }
+      const model = googleModelName(publisher, match[2]!, id);
+      return {
+        operation,
+        model,
+        stream: /^stream/.test(method),
+        modelInBody: false,
+        ...(anthropic ? { answerWire: 'anthropic' as const } : {}),
+      };
     }
     // Vertex's OpenAI-compatible endpoint (.../endpoints/openapi/chat/completions) names the model in the body, and so
     // does a context cache (cachedContents), each as a Google resource name: read by its id, as a path names it.
@@ -152,12 +184,18 @@ export function readRequest(wire: WireFormat, path: string, body: Buffer | null,
     // `model`, Azure's as the `deployment`.
     const match = /\/openai\/deployments\/([^/]+)\//.exec(path);
     const deployment = match === null ? modelName(query?.get('deployment')) : decodedOrRaw(match[1]!);
+    const operation = operationOf(path);
+    const named = bodyModel ?? deployment ?? modelName(query?.get('model'));
+    // A Responses API call may name no model and run a stored prompt's: it is named by the prompt, as a collection names
+    // what runs (`prompts/{id}`, beside Google's `tunedModels/{id}`), since the proxy cannot see that model.
+    const storedPrompt = named === null && operation === 'responses' ? modelName(asObject(json.prompt).id) : null;
     return {
-      operation: operationOf(path),
-      model: bodyModel ?? deployment ?? modelName(query?.get('model')),
+      operation,
+      model: named ?? (storedPrompt === null ? null : `prompts/${storedPrompt}`),
       stream: json.stream === true,
       modelInBody: true,
       ...(deployment === null ? {} : { deployment }),
+      ...(storedPrompt === null ? {} : { storedPrompt }),
     };
   }
   if (wire === 'anthropic' && /\/messages\/batches$/.test(path)) {

@@ -51,7 +51,10 @@ export class PriceCatalog {
   }
 
   /** The list price of a model at a provider type, matching `gpt-4o-mini-2024-07-18` to `gpt-4o-mini`; undefined if unknown. */
-  lookup(providerType: string, model: string): Pricing | undefined {
+  lookup(providerType: string, name: string): Pricing | undefined {
+    // A Vertex AI model may be named with its publisher (`anthropic/claude-...`, `google/gemini-...`), as Vertex's
+    // OpenAI-compatible API and the discovery proxy's inventory name them: the price is the model's.
+    const model = providerType === 'vertex' ? name.replace(/^(?:anthropic|google)\//, '') : name;
     // Claude on Vertex is billed at Anthropic's prices (its versions written claude-3-5-haiku@20241022), Gemini at Gemini's.
     const claudeOnVertex = providerType === 'vertex' && model.startsWith('claude');
     const catalog = claudeOnVertex ? 'anthropic' : (CATALOG_OF[providerType] ?? providerType);
