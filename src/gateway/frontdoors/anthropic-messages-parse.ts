@@ -8,6 +8,7 @@ import type {
   DocumentPart,
   ImagePart,
   Reasoning,
+  ReasoningBlock,
   ReasoningEffort,
   ResponseFormat,
   TextPart,
@@ -148,6 +149,7 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
   if (raw.role === 'assistant') {
     const content: TextPart[] = [];
     const toolCalls: ToolCall[] = [];
+    let reasoning: ReasoningBlock[] | undefined;
     blocks.forEach((block, i) => {
       const blockAt = `${at}.content[${i}]`;
       if (!isObject(block)) throw invalid(blockAt, 'expected an object');
@@ -158,11 +160,15 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
           name: requireString(block.name, `${blockAt}.name`),
           arguments: JSON.stringify(block.input ?? {}),
         });
+      } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+        // Claude's signed thinking, carried back as it came: Claude (on Bedrock, on Vertex) requires it at the head of a
+        // tool-calling turn while thinking, and checks its signature. Other providers are not sent it.
+        (reasoning ??= []).push(block);
       } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
-      // Reasoning blocks (thinking, redacted_thinking) have no IR form and are dropped in translation; other blocks
-      // (server_tool_use and its results) are kept only on Anthropic-to-Anthropic pass-through, refused elsewhere.
+      // Other blocks (server_tool_use and its results) are kept only on Anthropic-to-Anthropic pass-through, refused
+      // elsewhere.
     });
-    return [{ role: 'assistant', content, toolCalls }];
+    return [reasoning === undefined ? { role: 'assistant', content, toolCalls } : { role: 'assistant', content, toolCalls, reasoning }];
   }
 
   const out: ChatMessage[] = [];
@@ -280,7 +286,7 @@ export interface TranslatedProvider {
 }
 
 const USER_BLOCKS = ['text', 'image', 'document', 'tool_result'];
-/** Reasoning blocks are dropped in translation (they have no IR form and another provider could not check them). */
+/** Reasoning blocks go back to Claude wherever it is served, and are left out for other providers (which could not check them). */
 const ASSISTANT_BLOCKS = ['text', 'tool_use', 'thinking', 'redacted_thinking'];
 
 /**
