@@ -2,6 +2,7 @@
 // (documents other than base64 PDFs and plain text, server tools and their blocks, Files API images) is left out of it:
 // the body passes through to Anthropic as it is, and a translated target refuses it (translationRefusal).
 import type {
+  CacheBreakpoint,
   ChatMessage,
   ChatRequest,
   ContentPart,
@@ -125,7 +126,7 @@ function parseSystem(raw: unknown, at = 'system'): TextPart[] {
     return raw.map((block, i) => {
       if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
         throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
-      return { type: 'text', text: block.text };
+      return cached<TextPart>({ type: 'text', text: block.text }, block);
     });
   }
   throw invalid(at, 'expected a string or an array of text blocks');
@@ -153,7 +154,8 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
     blocks.forEach((block, i) => {
       const blockAt = `${at}.content[${i}]`;
       if (!isObject(block)) throw invalid(blockAt, 'expected an object');
-      if (block.type === 'text') content.push({ type: 'text', text: requireString(block.text, `${blockAt}.text`) });
+      if (block.type === 'text')
+        content.push(cached<TextPart>({ type: 'text', text: requireString(block.text, `${blockAt}.text`) }, block));
       else if (block.type === 'tool_use') {
         toolCalls.push({
           id: requireString(block.id, `${blockAt}.id`),
@@ -176,13 +178,13 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
   blocks.forEach((block, i) => {
     const blockAt = `${at}.content[${i}]`;
     if (!isObject(block)) throw invalid(blockAt, 'expected an object');
-    if (block.type === 'text') parts.push({ type: 'text', text: requireString(block.text, `${blockAt}.text`) });
+    if (block.type === 'text') parts.push(cached<TextPart>({ type: 'text', text: requireString(block.text, `${blockAt}.text`) }, block));
     else if (block.type === 'image') {
       const image = parseImage(block, blockAt);
-      if (image !== null) parts.push(image);
+      if (image !== null) parts.push(cached(image, block));
     } else if (block.type === 'document') {
       const document = parseDocument(block, blockAt);
-      if (document !== null) parts.push(document);
+      if (document !== null) parts.push(cached(document, block));
     } else if (block.type === 'tool_result') {
       const toolCallId = requireString(block.tool_use_id, `${blockAt}.tool_use_id`);
       const content: ToolResultPart[] =
@@ -197,7 +199,12 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
                 return image === null ? [] : [image];
               })
             : [];
-      out.push({ role: 'tool', toolCallId, content, ...(block.is_error === true && { isError: true }) });
+      out.push(
+        cached<ChatMessage & { role: 'tool' }>(
+          { role: 'tool', toolCallId, content, ...(block.is_error === true && { isError: true }) },
+          block,
+        ),
+      );
     } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
     // Other blocks (search_result, ...) mean something only to Anthropic: passed through there, refused by
     // translationRefusal elsewhere.
@@ -252,7 +259,7 @@ function parseTools(raw: unknown): ToolDefinition[] {
     const definition: ToolDefinition = { name: tool.name, parameters: tool.input_schema };
     if (typeof tool.description === 'string') definition.description = tool.description;
     if (tool.strict === true) definition.strict = true;
-    tools.push(definition);
+    tools.push(cached(definition, tool));
   });
   return tools;
 }
@@ -272,6 +279,18 @@ function parseToolChoice(raw: unknown): { choice: ToolChoice; parallel: boolean 
     default:
       throw invalid('tool_choice.type', 'expected "auto", "any", "none" or "tool"');
   }
+}
+
+/**
+ * `item` with the prompt-cache breakpoint `block` sets (`cache_control: {type: "ephemeral", ttl?: "5m" | "1h"}`:
+ * https://platform.claude.com/docs/en/build-with-claude/prompt-caching), for a translated Claude to cache the prompt
+ * where the client asked; `item` itself without one.
+ */
+function cached<T extends { cache?: CacheBreakpoint }>(item: T, block: JsonObject): T {
+  const control = block.cache_control;
+  if (!isObject(control) || control.type !== 'ephemeral') return item;
+  item.cache = control.ttl === '5m' || control.ttl === '1h' ? { ttl: control.ttl } : {};
+  return item;
 }
 
 function requireString(value: unknown, at: string): string {
