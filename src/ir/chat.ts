@@ -1,10 +1,21 @@
 // Sluice's own form of a chat call: every front door parses into it, every provider translates from it.
 import type { ServiceTier, Usage } from './usage.js';
 
-export type TextPart = { type: 'text'; text: string };
+/**
+ * A prompt-cache breakpoint the client set on a block (an Anthropic client's `cache_control: {type: "ephemeral", ttl?}`):
+ * the prompt up to and including it is to be cached. Sent where the target caches by breakpoints (Claude on Vertex as
+ * cache_control, Bedrock as a cachePoint block after it); other providers cache on their own and are sent nothing.
+ */
+export interface CacheBreakpoint {
+  /** The cache's lifetime where the client named one (Anthropic's default is 5 minutes). */
+  ttl?: '5m' | '1h';
+}
+
+export type TextPart = { type: 'text'; text: string; cache?: CacheBreakpoint };
 export type ImagePart = {
   type: 'image';
   source: { kind: 'url'; url: string; detail?: string } | { kind: 'base64'; mediaType: string; data: string };
+  cache?: CacheBreakpoint;
 };
 /**
  * A document the model reads, carried in the request: a PDF's bytes (base64), or plain text. Files kept by a provider
@@ -15,6 +26,7 @@ export type DocumentPart = {
   source: { kind: 'pdf'; data: string } | { kind: 'text'; text: string };
   /** The name the client gave it (OpenAI's filename, Anthropic's title). */
   name?: string;
+  cache?: CacheBreakpoint;
 };
 export type ContentPart = TextPart | ImagePart | DocumentPart;
 /** What a tool result carries: every API that takes documents in a user turn takes them there, not all in tool results. */
@@ -39,7 +51,8 @@ export type ChatMessage =
   | { role: 'user'; content: ContentPart[] }
   /** `reasoning`: the signed thinking the turn was answered with, where the client carried it back. */
   | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: ReasoningBlock[] }
-  | { role: 'tool'; toolCallId: string; content: ToolResultPart[]; isError?: boolean };
+  /** `cache`: a breakpoint the client set on the tool result as a whole. */
+  | { role: 'tool'; toolCallId: string; content: ToolResultPart[]; isError?: boolean; cache?: CacheBreakpoint };
 
 export interface ToolDefinition {
   name: string;
@@ -48,6 +61,8 @@ export interface ToolDefinition {
   parameters: Record<string, unknown>;
   /** The client asked that calls keep to the schema exactly (OpenAI's and Anthropic's `strict`). */
   strict?: boolean;
+  /** A breakpoint after this tool: the tools up to it (and nothing of the prompt after) are to be cached. */
+  cache?: CacheBreakpoint;
 }
 
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };

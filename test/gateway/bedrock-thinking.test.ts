@@ -2,7 +2,9 @@
 // or redactedContent; streamed, contentBlockDelta.delta.reasoningContent pieces) and, thinking on, refuses a tool loop
 // whose last assistant turn does not start with them
 // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ReasoningContentBlock.html). An OpenAI client gets
-// them in thinking_blocks, as from Anthropic, and a tool loop that carries them back keeps thinking.
+// them in thinking_blocks, as from Anthropic, and an Anthropic client thinking and redacted_thinking content blocks, as
+// Anthropic's own answers carry them; a tool loop that carries them back keeps thinking.
+import Anthropic from '@anthropic-ai/sdk';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
@@ -42,6 +44,7 @@ describe('Claude thinking through Bedrock Converse', () => {
   let bedrockMock: MockProvider;
   let sluice: TestSluice;
   let openai: OpenAI;
+  let anthropic: Anthropic;
 
   before(async () => {
     bedrockMock = await startMockBedrock((_model, stream, request, res) => {
@@ -101,6 +104,7 @@ describe('Claude thinking through Bedrock Converse', () => {
       ],
     });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
   });
 
   after(async () => {
@@ -148,6 +152,49 @@ describe('Claude thinking through Bedrock Converse', () => {
         SIGNED,
         HIDDEN,
         { toolUse: { toolUseId: call.id, name: 'get_weather', input: { city: 'Paris' } } },
+      ]);
+    });
+
+  // Anthropic's SDK types (ThinkingBlock {thinking, signature}, RedactedThinkingBlock {data}; streamed as thinking_delta and
+  // signature_delta, a redacted block whole in its content_block_start): what Claude Code reads and carries back.
+  for (const stream of [false, true])
+    test(`Anthropic SDK: a two-turn tool loop with thinking gets the signed thinking blocks and keeps thinking with them${stream ? ' (streamed)' : ''}`, async () => {
+      const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
+      const anthropicTools: Anthropic.Tool[] = [
+        { name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } },
+      ];
+      const params = () => ({
+        model: 'claude-bedrock',
+        max_tokens: 16000,
+        thinking: { type: 'enabled' as const, budget_tokens: 8192 },
+        tools: anthropicTools,
+        messages,
+      });
+      const ask = () => (stream ? anthropic.messages.stream(params()).finalMessage() : anthropic.messages.create(params()));
+      const first = await ask();
+      assert.equal(first.stop_reason, 'tool_use');
+      assert.deepEqual(first.content.slice(0, 2), [
+        { type: 'thinking', thinking: THOUGHT, signature: SIGNATURE },
+        { type: 'redacted_thinking', data: REDACTED },
+      ]);
+      const use = first.content[2]!;
+      assert.equal(use.type, 'tool_use');
+      assert.deepEqual(use.type === 'tool_use' && use.input, { city: 'Paris' });
+      // As Claude Code does: the assistant's content carried back as it came, then the tool's result.
+      messages.push({ role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] });
+      messages.push({
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: use.type === 'tool_use' ? use.id : '', content: '{"sky":"sunny"}' }],
+      });
+      const second = await ask();
+      assert.deepEqual(second.content.at(-1), { type: 'text', text: 'It is sunny in Paris.' });
+      const sent = lastBody();
+      assert.deepEqual(sent.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 8192 } });
+      const assistant = (sent.messages as Message[])[1]!;
+      assert.deepEqual(assistant.content, [
+        SIGNED,
+        HIDDEN,
+        { toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Paris' } } },
       ]);
     });
 

@@ -195,6 +195,45 @@ describe('Vertex AI provider', () => {
     assert.ok(vertex.received.at(-1)!.path.endsWith(':streamRawPredict'));
   });
 
+  // cache_control (https://platform.claude.com/docs/en/build-with-claude/prompt-caching; @anthropic-ai/sdk's
+  // CacheControlEphemeral {type: 'ephemeral', ttl?: '5m' | '1h'}) on a system block, a tool, a message's block and a
+  // tool result: without it Claude on Vertex caches nothing, and an agent pays its whole prompt on every call.
+  test("Claude on Vertex: an Anthropic client's cache_control breakpoints reach Claude where the client set them", async () => {
+    const anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    const hour = { type: 'ephemeral' as const, ttl: '1h' as const };
+    await anthropic.messages.create({
+      model: 'claude-vertex',
+      max_tokens: 30,
+      system: [
+        { type: 'text', text: 'You are a coding agent.', cache_control: hour },
+        { type: 'text', text: 'Today is Monday.' },
+      ],
+      tools: [{ name: 'read', input_schema: { type: 'object', properties: {} }, cache_control: hour }],
+      messages: [
+        { role: 'user', content: 'Read a.txt' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'read', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 'toolu_1', content: 'hello', cache_control: { type: 'ephemeral' } },
+            { type: 'text', text: 'Now summarize it', cache_control: { type: 'ephemeral' } },
+          ],
+        },
+      ],
+    });
+    const body = vertex.received.at(-1)!.body;
+    assert.deepEqual(body.system, [
+      { type: 'text', text: 'You are a coding agent.', cache_control: hour },
+      { type: 'text', text: 'Today is Monday.' },
+    ]);
+    assert.deepEqual((body.tools as Array<Record<string, unknown>>)[0]!.cache_control, hour);
+    const last = (body.messages as Array<{ content: Array<Record<string, unknown>> }>).at(-1)!;
+    assert.deepEqual(last.content, [
+      { type: 'tool_result', tool_use_id: 'toolu_1', content: 'hello', cache_control: { type: 'ephemeral' } },
+      { type: 'text', text: 'Now summarize it', cache_control: { type: 'ephemeral' } },
+    ]);
+  });
+
   test('Claude on Vertex: response_format becomes a forced tool, parsed back by the openai SDK, whole and streamed', async () => {
     const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
     const format = zodResponseFormat(z.object({ word: z.string() }), 'greeting');

@@ -2,12 +2,14 @@
 // (documents other than base64 PDFs and plain text, server tools and their blocks, Files API images) is left out of it:
 // the body passes through to Anthropic as it is, and a translated target refuses it (translationRefusal).
 import type {
+  CacheBreakpoint,
   ChatMessage,
   ChatRequest,
   ContentPart,
   DocumentPart,
   ImagePart,
   Reasoning,
+  ReasoningBlock,
   ReasoningEffort,
   ResponseFormat,
   TextPart,
@@ -125,7 +127,7 @@ function parseSystem(raw: unknown, at = 'system'): TextPart[] {
     return raw.map((block, i) => {
       if (!isObject(block) || block.type !== 'text' || typeof block.text !== 'string')
         throw invalid(`${at}[${i}]`, 'expected {type: "text", text: string}');
-      return { type: 'text', text: block.text };
+      return cached<TextPart>({ type: 'text', text: block.text }, block);
     });
   }
   throw invalid(at, 'expected a string or an array of text blocks');
@@ -149,21 +151,27 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
   if (raw.role === 'assistant') {
     const content: TextPart[] = [];
     const toolCalls: ToolCall[] = [];
+    let reasoning: ReasoningBlock[] | undefined;
     blocks.forEach((block, i) => {
       const blockAt = `${at}.content[${i}]`;
       if (!isObject(block)) throw invalid(blockAt, 'expected an object');
-      if (block.type === 'text') content.push({ type: 'text', text: requireString(block.text, `${blockAt}.text`) });
+      if (block.type === 'text')
+        content.push(cached<TextPart>({ type: 'text', text: requireString(block.text, `${blockAt}.text`) }, block));
       else if (block.type === 'tool_use') {
         toolCalls.push({
           id: requireString(block.id, `${blockAt}.id`),
           name: requireString(block.name, `${blockAt}.name`),
           arguments: JSON.stringify(block.input ?? {}),
         });
+      } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+        // Claude's signed thinking, carried back as it came: Claude (on Bedrock, on Vertex) requires it at the head of a
+        // tool-calling turn while thinking, and checks its signature. Other providers are not sent it.
+        (reasoning ??= []).push(block);
       } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
-      // Reasoning blocks (thinking, redacted_thinking) have no IR form and are dropped in translation; other blocks
-      // (server_tool_use and its results) are kept only on Anthropic-to-Anthropic pass-through, refused elsewhere.
+      // Other blocks (server_tool_use and its results) are kept only on Anthropic-to-Anthropic pass-through, refused
+      // elsewhere.
     });
-    return [{ role: 'assistant', content, toolCalls }];
+    return [reasoning === undefined ? { role: 'assistant', content, toolCalls } : { role: 'assistant', content, toolCalls, reasoning }];
   }
 
   const out: ChatMessage[] = [];
@@ -171,13 +179,13 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
   blocks.forEach((block, i) => {
     const blockAt = `${at}.content[${i}]`;
     if (!isObject(block)) throw invalid(blockAt, 'expected an object');
-    if (block.type === 'text') parts.push({ type: 'text', text: requireString(block.text, `${blockAt}.text`) });
+    if (block.type === 'text') parts.push(cached<TextPart>({ type: 'text', text: requireString(block.text, `${blockAt}.text`) }, block));
     else if (block.type === 'image') {
       const image = parseImage(block, blockAt);
-      if (image !== null) parts.push(image);
+      if (image !== null) parts.push(cached(image, block));
     } else if (block.type === 'document') {
       const document = parseDocument(block, blockAt);
-      if (document !== null) parts.push(document);
+      if (document !== null) parts.push(cached(document, block));
     } else if (block.type === 'tool_result') {
       const toolCallId = requireString(block.tool_use_id, `${blockAt}.tool_use_id`);
       const content: ToolResultPart[] =
@@ -192,7 +200,12 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
                 return image === null ? [] : [image];
               })
             : [];
-      out.push({ role: 'tool', toolCallId, content, ...(block.is_error === true && { isError: true }) });
+      out.push(
+        cached<ChatMessage & { role: 'tool' }>(
+          { role: 'tool', toolCallId, content, ...(block.is_error === true && { isError: true }) },
+          block,
+        ),
+      );
     } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
     // Other blocks (search_result, ...) mean something only to Anthropic: passed through there, refused by
     // translationRefusal elsewhere.
@@ -247,7 +260,7 @@ function parseTools(raw: unknown): ToolDefinition[] {
     const definition: ToolDefinition = { name: tool.name, parameters: tool.input_schema };
     if (typeof tool.description === 'string') definition.description = tool.description;
     if (tool.strict === true) definition.strict = true;
-    tools.push(definition);
+    tools.push(cached(definition, tool));
   });
   return tools;
 }
@@ -269,6 +282,18 @@ function parseToolChoice(raw: unknown): { choice: ToolChoice; parallel: boolean 
   }
 }
 
+/**
+ * `item` with the prompt-cache breakpoint `block` sets (`cache_control: {type: "ephemeral", ttl?: "5m" | "1h"}`:
+ * https://platform.claude.com/docs/en/build-with-claude/prompt-caching), for a translated Claude to cache the prompt
+ * where the client asked; `item` itself without one.
+ */
+function cached<T extends { cache?: CacheBreakpoint }>(item: T, block: JsonObject): T {
+  const control = block.cache_control;
+  if (!isObject(control) || control.type !== 'ephemeral') return item;
+  item.cache = control.ttl === '5m' || control.ttl === '1h' ? { ttl: control.ttl } : {};
+  return item;
+}
+
 function requireString(value: unknown, at: string): string {
   if (typeof value !== 'string') throw invalid(at, 'required, a string');
   return value;
@@ -281,7 +306,7 @@ export interface TranslatedProvider {
 }
 
 const USER_BLOCKS = ['text', 'image', 'document', 'tool_result'];
-/** Reasoning blocks are dropped in translation (they have no IR form and another provider could not check them). */
+/** Reasoning blocks go back to Claude wherever it is served, and are left out for other providers (which could not check them). */
 const ASSISTANT_BLOCKS = ['text', 'tool_use', 'thinking', 'redacted_thinking'];
 
 /**

@@ -88,7 +88,9 @@ function toAnthropicUsage(usage: Usage): AnthropicUsage {
 }
 
 function renderChat(response: ChatResponse, requestedModel: string): string {
-  const content: AnthropicResponse['content'] = [];
+  // Claude's signed thinking (from Claude on Bedrock or Vertex) comes first, as Claude's own answers give it, for the
+  // client to carry back: Claude requires it at the head of a tool-calling turn while thinking.
+  const content: AnthropicResponse['content'] = response.reasoning === undefined ? [] : [...response.reasoning];
   // A refusal is text in Anthropic's API, told apart by stop_reason refusal.
   const text = response.refusal ?? response.text;
   if (text !== '') content.push({ type: 'text', text });
@@ -118,7 +120,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private ended: boolean;
   private nextBlock: number;
   private openBlock: number | null;
-  private openKind: 'text' | 'tool_use' | null;
+  private openKind: 'text' | 'tool_use' | 'thinking' | null;
   /** IR tool call index -> content block index. */
   private readonly toolBlocks: Map<number, number>;
   private finish: FinishReason | null;
@@ -187,6 +189,9 @@ class AnthropicStreamEncoder implements StreamEncoder {
           );
           break;
         }
+        case 'reasoning':
+          out += this.ensureStarted() + this.closeBlock() + this.reasoningBlock(event.block);
+          break;
         case 'finish':
           this.finish = event.finishReason;
           this.stopSequence = event.stopSequence;
@@ -252,6 +257,23 @@ class AnthropicStreamEncoder implements StreamEncoder {
   /** The usage to state: the provider's once reported, else the prompt estimate (a reader keeps the latest input_tokens). */
   private promptUsage(): Usage {
     return this.usage.reported ? this.usage : { ...this.usage, inputTokens: this.promptEstimate };
+  }
+
+  /**
+   * One of Claude's signed thinking blocks, whole (decoders give it once its signature has come), as Anthropic streams
+   * one: a thinking block's text in a thinking_delta and its signature in a signature_delta; a redacted_thinking block
+   * whole in its content_block_start. The Anthropic SDK's finalMessage() then holds it as Claude gave it.
+   */
+  private reasoningBlock(block: Record<string, unknown>): string {
+    const index = this.nextBlock++;
+    const at = (type: string, body: Record<string, unknown>) => sseEvent(type, JSON.stringify({ type, index, ...body }));
+    if (block.type !== 'thinking') return at('content_block_start', { content_block: block }) + at('content_block_stop', {});
+    let out = at('content_block_start', { content_block: { type: 'thinking', thinking: '', signature: '' } });
+    if (typeof block.thinking === 'string' && block.thinking !== '')
+      out += at('content_block_delta', { delta: { type: 'thinking_delta', thinking: block.thinking } });
+    if (typeof block.signature === 'string')
+      out += at('content_block_delta', { delta: { type: 'signature_delta', signature: block.signature } });
+    return out + at('content_block_stop', {});
   }
 
   private openTextBlock(): string {

@@ -17,7 +17,8 @@ export interface AnthropicResponse {
   type: 'message';
   role: 'assistant';
   model: string;
-  content: Array<{ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown }>;
+  /** Claude's signed thinking (thinking, redacted_thinking) first, as the provider gave it, where it thought. */
+  content: Array<{ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown } | Record<string, unknown>>;
   stop_reason: AnthropicStopReason | null;
   stop_sequence: string | null;
   usage: AnthropicUsage;

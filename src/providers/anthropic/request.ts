@@ -1,5 +1,5 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
-import type { ChatRequest, ContentPart, ImagePart } from '../../ir/chat.js';
+import type { CacheBreakpoint, ChatRequest, ContentPart, ImagePart, TextPart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import {
   claudeOutputLimit,
@@ -13,7 +13,14 @@ import { endUserDigest } from '../shared/end-user-id.js';
 import { claudeTakesToolUseId, claudeToolUseId } from '../shared/tool-use-id.js';
 import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { tryParseJson } from '../../wire/json.js';
-import type { AnthropicContentBlock, AnthropicImageSource, AnthropicMessage, AnthropicRequest, AnthropicTool } from './wire.js';
+import type {
+  AnthropicCacheControl,
+  AnthropicContentBlock,
+  AnthropicImageSource,
+  AnthropicMessage,
+  AnthropicRequest,
+  AnthropicTool,
+} from './wire.js';
 
 /** Room for the answer beside a thinking budget when the client names no max_tokens (claudeThinking). */
 const THINKING_ANSWER_ROOM = 4096;
@@ -35,7 +42,7 @@ export function anthropicRequestBody(
   if (client?.dialect === 'anthropic') return withClaudeToolUseIds({ ...client.body, model: targetModel });
   // Worked out only for a request that asks for reasoning: the rest pay nothing for it.
   const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, THINKING_ANSWER_ROOM);
-  const system: string[] = [];
+  const system: TextPart[] = [];
   const messages: AnthropicMessage[] = [];
   const append = (role: 'user' | 'assistant', blocks: AnthropicContentBlock[]) => {
     // Anthropic refuses a turn with no content and a text block that is empty or only whitespace, which OpenAI takes:
@@ -51,13 +58,17 @@ export function anthropicRequestBody(
     switch (message.role) {
       case 'system':
         // Anthropic refuses a text block that is empty or only whitespace, as in messages.
-        for (const part of message.content) if (part.text.trim() !== '') system.push(part.text);
+        for (const part of message.content) if (part.text.trim() !== '') system.push(part);
         break;
       case 'user':
         append('user', message.content.map(toBlock));
         break;
       case 'assistant': {
-        const blocks: AnthropicContentBlock[] = message.content.map((part) => ({ type: 'text', text: part.text }));
+        const blocks: AnthropicContentBlock[] = message.content.map((part) => ({
+          type: 'text',
+          text: part.text,
+          ...cacheControl(part.cache),
+        }));
         // The signed thinking the turn was answered with comes first, as Claude requires of a tool-calling turn: sent
         // only while thinking (claudeThinking keeps it on for such a turn only when its thinking came back).
         if (message.reasoning !== undefined && thinking !== null) blocks.unshift(...(message.reasoning as AnthropicContentBlock[]));
@@ -84,6 +95,7 @@ export function anthropicRequestBody(
               ),
         };
         if (message.isError === true) block.is_error = true;
+        if (message.cache !== undefined) block.cache_control = anthropicCacheControl(message.cache);
         append('user', [block]);
         break;
       }
@@ -98,9 +110,9 @@ export function anthropicRequestBody(
     messages,
   };
   // Several blocks (an Anthropic client's system array, an OpenAI system message's text parts, system messages further
-  // on) stay several, as Claude takes them; one stays a string.
-  if (system.length === 1) body.system = system[0]!;
-  else if (system.length > 1) body.system = system.map((text) => ({ type: 'text', text }));
+  // on) stay several, as Claude takes them; one stays a string, unless it is where the client set a cache breakpoint.
+  if (system.length === 1 && system[0]!.cache === undefined) body.system = system[0]!.text;
+  else if (system.length > 0) body.system = system.map((part) => ({ type: 'text', text: part.text, ...cacheControl(part.cache) }));
   if (request.stream) body.stream = true;
   if (thinking !== null) {
     // Claude takes no temperature while thinking, and top_p only from 0.95: the reasoning asked for wins.
@@ -120,9 +132,10 @@ export function anthropicRequestBody(
   const stop = request.stop?.filter((sequence) => sequence.trim() !== '') ?? [];
   if (stop.length > 0) body.stop_sequences = stop;
   if (request.tools !== undefined && request.tools.length > 0) {
-    body.tools = request.tools.map((tool) =>
-      anthropicTool(tool.name, tool.description, tool.parameters, model.strictTools && tool.strict === true),
-    );
+    body.tools = request.tools.map((tool) => ({
+      ...anthropicTool(tool.name, tool.description, tool.parameters, model.strictTools && tool.strict === true),
+      ...cacheControl(tool.cache),
+    }));
   }
   const choice = request.toolChoice;
   const noParallel = request.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
@@ -228,9 +241,9 @@ function anthropicTool(name: string, description: string | undefined, schema: Re
 function toBlock(part: ContentPart): AnthropicContentBlock {
   switch (part.type) {
     case 'text':
-      return { type: 'text', text: part.text };
+      return { type: 'text', text: part.text, ...cacheControl(part.cache) };
     case 'image':
-      return { type: 'image', source: imageSource(part) };
+      return { type: 'image', source: imageSource(part), ...cacheControl(part.cache) };
     case 'document':
       return {
         type: 'document',
@@ -239,8 +252,19 @@ function toBlock(part: ContentPart): AnthropicContentBlock {
             ? { type: 'base64', media_type: 'application/pdf', data: part.source.data }
             : { type: 'text', media_type: 'text/plain', data: part.source.text },
         ...(part.name !== undefined && { title: part.name }),
+        ...cacheControl(part.cache),
       };
   }
+}
+
+/** The client's prompt-cache breakpoint, as Claude takes it (an Anthropic client's cache_control, as it sent it). */
+function anthropicCacheControl(cache: CacheBreakpoint): AnthropicCacheControl {
+  return cache.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cache.ttl };
+}
+
+/** A block's cache_control field where the client set a breakpoint on it; nothing where it did not. */
+function cacheControl(cache: CacheBreakpoint | undefined): { cache_control?: AnthropicCacheControl } {
+  return cache === undefined ? {} : { cache_control: anthropicCacheControl(cache) };
 }
 
 function imageSource(part: ImagePart): AnthropicImageSource {

@@ -7,10 +7,13 @@ export type AnthropicImageSource = { type: 'base64'; media_type: string; data: s
 export type AnthropicDocumentSource =
   { type: 'base64'; media_type: 'application/pdf'; data: string } | { type: 'text'; media_type: 'text/plain'; data: string };
 
+/** A prompt-cache breakpoint: https://platform.claude.com/docs/en/build-with-claude/prompt-caching */
+export type AnthropicCacheControl = { type: 'ephemeral'; ttl?: '5m' | '1h' };
+
 export type AnthropicContentBlock =
-  | { type: 'text'; text: string }
-  | { type: 'image'; source: AnthropicImageSource }
-  | { type: 'document'; source: AnthropicDocumentSource; title?: string }
+  | { type: 'text'; text: string; cache_control?: AnthropicCacheControl }
+  | { type: 'image'; source: AnthropicImageSource; cache_control?: AnthropicCacheControl }
+  | { type: 'document'; source: AnthropicDocumentSource; title?: string; cache_control?: AnthropicCacheControl }
   | { type: 'tool_use'; id: string; name: string; input: unknown }
   /** Claude's own reasoning, given back as it came: https://platform.claude.com/docs/en/build-with-claude/extended-thinking */
   | { type: 'thinking'; thinking: string; signature: string }
@@ -20,6 +23,7 @@ export type AnthropicContentBlock =
       tool_use_id: string;
       content?: string | Array<{ type: 'text'; text: string } | { type: 'image'; source: AnthropicImageSource }>;
       is_error?: boolean;
+      cache_control?: AnthropicCacheControl;
     };
 
 export interface AnthropicMessage {
@@ -33,6 +37,7 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
   /** Strict tool use: https://platform.claude.com/docs/en/agents-and-tools/tool-use/strict-tool-use (Claude 4.5 and later). */
   strict?: boolean;
+  cache_control?: AnthropicCacheControl;
 }
 
 export type AnthropicToolChoice =
@@ -43,7 +48,7 @@ export interface AnthropicRequest {
   model: string;
   max_tokens: number;
   messages: AnthropicMessage[];
-  system?: string | Array<{ type: 'text'; text: string }>;
+  system?: string | Array<{ type: 'text'; text: string; cache_control?: AnthropicCacheControl }>;
   stream?: boolean;
   temperature?: number;
   top_p?: number;

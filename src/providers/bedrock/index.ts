@@ -13,7 +13,7 @@ import { BedrockSigner, resolveCredentials } from './auth.js';
 import { bedrockEmbeddingsBody, bedrockEmbeddingsInputsPerCall, bedrockEmbeddingsResponse } from './embeddings.js';
 import { bedrockFailure } from './errors.js';
 import { bedrockConverseBody } from './request.js';
-import { bedrockChatResponse } from './response.js';
+import { bedrockAnswerFault, bedrockChatResponse } from './response.js';
 import { createBedrockMessagesProvider } from './messages.js';
 import { BedrockStreamDecoder } from './stream.js';
 
@@ -58,6 +58,7 @@ export function createBedrockProvider(name: string, config: ProviderSettings, se
         passThrough: null,
         // The stop sequences sent, to say which ended an answer where the model's answer does not.
         response: (body: unknown) => bedrockChatResponse(body, '', stops),
+        answerFault: bedrockAnswerFault,
         streamDecoder: () => new BedrockStreamDecoder(crypto.randomUUID(), stops),
         failure: bedrockFailure,
       };

@@ -1,6 +1,6 @@
 // IR -> Bedrock Converse request body (pure; never mutates its input).
 import { SluiceError } from '../../errors.js';
-import type { ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
+import type { CacheBreakpoint, ChatRequest, ContentPart, ToolDefinition } from '../../ir/chat.js';
 import { tryParseJson } from '../../wire/json.js';
 import { claudeOutputLimit, prefillRefusal, strictSchema, type ClaudeModelFeatures } from '../shared/claude-models.js';
 import { BEDROCK_TOOL_USE_ID_MAX, claudeToolUseId, toolCallIdWithin } from '../shared/tool-use-id.js';
@@ -9,6 +9,7 @@ import type { JsonAnswerTool } from '../shared/json-answer-tool.js';
 import { converseReasoning } from './reasoning.js';
 import {
   STOP_SEQUENCE_PATH,
+  type BedrockCachePoint,
   type BedrockContentBlock,
   type BedrockConverseRequest,
   type BedrockImageFormat,
@@ -68,7 +69,12 @@ export function bedrockConverseBody(
   // Claude's thinking rides in additionalModelRequestFields, in Anthropic's own shape, under Anthropic's rules; a tool
   // loop's signed thinking rides back in reasoningContent blocks.
   const thinking = request.reasoning === undefined ? null : claudeThinking(request, model, answer !== null, CONVERSE_ANSWER_ROOM);
-  const system: Array<{ text: string }> = [];
+  // The client's prompt-cache breakpoints, as cachePoint blocks after what they mark, for a model that caches: another
+  // would refuse the block.
+  const caches = BEDROCK_PROMPT_CACHING.test(modelId);
+  const after = <T>(block: T, cache: CacheBreakpoint | undefined): Array<T | BedrockCachePoint> =>
+    caches && cache !== undefined ? [block, cachePoint(cache)] : [block];
+  const system: NonNullable<BedrockConverseRequest['system']> = [];
   const messages: BedrockMessage[] = [];
   const documentNames = new Set<string>();
   const append = (role: 'user' | 'assistant', blocks: BedrockContentBlock[]) => {
@@ -85,12 +91,12 @@ export function bedrockConverseBody(
     switch (message.role) {
       case 'system':
         // One SystemContentBlock per block of the client's (Converse refuses a blank one).
-        for (const part of message.content) if (part.text.trim() !== '') system.push({ text: part.text });
+        for (const part of message.content) if (part.text.trim() !== '') system.push(...after({ text: part.text }, part.cache));
         break;
       case 'user':
         append(
           'user',
-          message.content.map((part, i) => toBlock(part, `messages[${index}].content[${i}]`, documentNames)),
+          message.content.flatMap((part, i) => after(toBlock(part, `messages[${index}].content[${i}]`, documentNames), part.cache)),
         );
         break;
       case 'assistant': {
@@ -102,27 +108,31 @@ export function bedrockConverseBody(
             const reasoningContent = converseReasoning(block);
             if (reasoningContent !== null) blocks.push({ reasoningContent });
           }
-        for (const part of message.content) blocks.push({ text: part.text });
+        for (const part of message.content) blocks.push(...after({ text: part.text }, part.cache));
         for (const call of message.toolCalls)
           blocks.push({ toolUse: { toolUseId: bedrockToolUseId(call.id), name: call.name, input: tryParseJson(call.arguments) ?? {} } });
         append('assistant', blocks);
         break;
       }
       case 'tool':
-        append('user', [
-          {
-            toolResult: {
-              toolUseId: bedrockToolUseId(message.toolCallId),
-              content: message.content.map((part, i) => {
-                const block = toBlock(part, `messages[${index}].content[${i}]`, documentNames);
-                return 'text' in block
-                  ? { text: block.text }
-                  : (block as { image: { format: BedrockImageFormat; source: { bytes: string } } });
-              }),
-              ...(message.isError === true && { status: 'error' as const }),
+        append(
+          'user',
+          after<BedrockContentBlock>(
+            {
+              toolResult: {
+                toolUseId: bedrockToolUseId(message.toolCallId),
+                content: message.content.map((part, i) => {
+                  const block = toBlock(part, `messages[${index}].content[${i}]`, documentNames);
+                  return 'text' in block
+                    ? { text: block.text }
+                    : (block as { image: { format: BedrockImageFormat; source: { bytes: string } } });
+                }),
+                ...(message.isError === true && { status: 'error' as const }),
+              },
             },
-          },
-        ]);
+            message.cache,
+          ),
+        );
         break;
     }
   });
@@ -166,15 +176,15 @@ export function bedrockConverseBody(
     body.additionalModelResponseFieldPaths = [STOP_SEQUENCE_PATH];
   }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  const toolSpec = (tool: ToolDefinition) => converseTool(tool, model.strictTools && tool.strict === true);
+  const toolSpec = (tool: ToolDefinition) => after(converseTool(tool, model.strictTools && tool.strict === true), tool.cache);
   if (answer !== null) {
-    const tools = (request.tools ?? []).map(toolSpec);
+    const tools = (request.tools ?? []).flatMap(toolSpec);
     tools.push(
       converseTool({ name: answer.name, description: answer.description, parameters: answer.schema }, model.strictTools && answer.strict),
     );
     body.toolConfig = { tools, toolChoice: answer.mode === 'force' ? { tool: { name: answer.name } } : { any: {} } };
   } else if (request.tools !== undefined && request.tools.length > 0 && !noTools) {
-    body.toolConfig = { tools: request.tools.map(toolSpec) };
+    body.toolConfig = { tools: request.tools.flatMap(toolSpec) };
     const choice = request.toolChoice;
     if (choice === 'required') body.toolConfig.toolChoice = { any: {} };
     else if (typeof choice === 'object') body.toolConfig.toolChoice = { tool: { name: choice.name } };
@@ -198,6 +208,18 @@ export function bedrockConverseBody(
 const BEDROCK_CLAUDE = /(^|[.:/])anthropic\.claude/;
 /** Amazon Nova's (amazon.nova-pro-v1:0, us.amazon.nova-2-lite-v1:0, ...). */
 const BEDROCK_NOVA = /(^|[.:/])amazon\.nova/;
+
+/**
+ * The models Bedrock caches prompts for at cachePoint blocks
+ * (https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html): Claude 3.5 Haiku, Claude 3.7 Sonnet and
+ * every Claude from 4, and Amazon Nova. Others (Claude 3 Haiku, Llama, Mistral, ...) are sent none.
+ */
+const BEDROCK_PROMPT_CACHING = /(^|[.:/])(anthropic\.claude-(3-5-haiku|3-7-sonnet|(opus|sonnet|haiku)-\d)|amazon\.nova)/;
+
+/** A client's prompt-cache breakpoint as Converse takes it, its lifetime kept where the client named one. */
+function cachePoint(cache: CacheBreakpoint): BedrockCachePoint {
+  return { cachePoint: cache.ttl === undefined ? { type: 'default' } : { type: 'default', ttl: cache.ttl } };
+}
 
 /**
  * top_k in the model's own fields, which Converse's inferenceConfig lacks: Claude's `top_k` (its Messages API's own

@@ -12,8 +12,15 @@ export interface BedrockDocument {
   source: { bytes: string };
 }
 
+/**
+ * A prompt-cache checkpoint: what comes before it (tools, then system, then messages) is cached
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CachePointBlock.html).
+ */
+export type BedrockCachePoint = { cachePoint: { type: 'default'; ttl?: '5m' | '1h' } };
+
 export type BedrockContentBlock =
   | { text: string }
+  | BedrockCachePoint
   | { image: { format: BedrockImageFormat; source: { bytes: string } } }
   | { document: BedrockDocument }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
@@ -38,14 +45,16 @@ export interface BedrockMessage {
   content: BedrockContentBlock[];
 }
 
-export interface BedrockTool {
-  /** `strict`: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolSpecification.html */
-  toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> }; strict?: boolean };
-}
+export type BedrockTool =
+  | {
+      /** `strict`: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolSpecification.html */
+      toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> }; strict?: boolean };
+    }
+  | BedrockCachePoint;
 
 export interface BedrockConverseRequest {
   messages: BedrockMessage[];
-  system?: Array<{ text: string }>;
+  system?: Array<{ text: string } | BedrockCachePoint>;
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
   toolConfig?: {
     tools: BedrockTool[];
