@@ -103,9 +103,13 @@ function spiffeOf(uris: readonly string[], where: string): string | null | Certi
   return spiffe;
 }
 
-/** node's `CN=checkout\nO=Acme` as RFC 4514 reads it: `CN=checkout,O=Acme`. */
+/**
+ * node's subject has one RDN a line in the certificate's (DER) order, `O=Acme\nCN=checkout`, escaped as RFC 2253 escapes.
+ * RFC 4514 (section 2.1) writes the last RDN first: `CN=checkout,O=Acme`, as Envoy forwards a subject in XFCC (RFC 2253),
+ * so one subject rule maps a certificate whether it reaches Sluice directly or through the mesh.
+ */
 function subjectOf(subject: string): string | null {
-  return subject === '' ? null : subject.split('\n').join(',');
+  return subject === '' ? null : subject.split('\n').reverse().join(',');
 }
 
 function forwardedIdentity(trusted: BlockList, req: IncomingMessage): CertificateIdentity | null {

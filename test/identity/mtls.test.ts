@@ -192,6 +192,22 @@ describe('mTLS on the gateway listener', () => {
     }
   });
 
+  test('maps a certificate without a SPIFFE id by its subject in RFC 4514 order, as Envoy forwards the same certificate in XFCC', async () => {
+    // Written CN first, so its DER sequence is CN then O; RFC 4514 (and RFC 2253, Envoy's XFCC Subject) write the last
+    // RDN first: O=Acme,CN=reporting.
+    const reporting = await ca.issue({ subject: 'CN=reporting,O=Acme' });
+    const rule = await admin('POST', '/api/identity-rules', {
+      field: 'subject',
+      match: 'exact',
+      value: 'O=Acme,CN=reporting',
+      consumer: 'checkout-service',
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    const answer = await call('/v1/chat/completions', CHAT, { client: reporting });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=reporting');
+  });
+
   test('refuses a call without a client certificate with 401 in the OpenAI and the Anthropic shape, even with a valid key', async () => {
     const openai = await call('/v1/chat/completions', CHAT, { headers: { authorization: 'Bearer sk-sluice-test-checkout-0001' } });
     assert.equal(openai.status, 401);
