@@ -1,8 +1,8 @@
 // JWTs from configured issuers, verified with jose against each issuer's JWKS: fetched, cached, fetched again when a token
-// names a `kid` the cache lacks (at most once per cooldown, so a flood of made-up kids cannot hammer the issuer),
-// checked for issuer, audience, expiry and not-before with a clock tolerance, and only for the asymmetric algorithms
-// configured (never `none`, never HS*: a public key must not verify a MAC).
-import type { createRemoteJWKSet, JWTPayload } from 'jose';
+// names a `kid` the cache lacks (at most once per cooldown, so a flood of made-up kids cannot hammer the issuer; once
+// per cooldown after a failed fetch too), checked for issuer, audience, expiry and not-before with a clock tolerance,
+// and only for the asymmetric algorithms configured (never `none`, never HS*: a public key must not verify a MAC).
+import type { createRemoteJWKSet, FetchImplementation, JWTPayload } from 'jose';
 import type { JwtIssuerConfig } from '../config/identity-schema.js';
 
 /** A token that does not verify: the message says why, never the token. */
@@ -62,6 +62,7 @@ export class JwtVerifier {
             cooldownDuration: config.jwksCooldownSeconds * 1000,
             cacheMaxAge: config.jwksCacheSeconds * 1000,
             timeoutDuration: 5_000,
+            [jose.customFetch]: heldBackAfterFailure(config.jwksCooldownSeconds * 1000),
           }),
         },
       ]),
@@ -95,6 +96,34 @@ export class JwtVerifier {
       throw new TokenRefused('The JWT\'s "sub" claim is not accepted (it must be a non-empty string).');
     }
     return { issuer: config.issuer, sub: verified.sub, payload: verified, config };
+  }
+}
+
+/**
+ * jose's fetch of a JWKS, held back for `cooldownMs` after a fetch that failed (no answer, not 200, not a key set): jose's
+ * own cooldown starts at a successful fetch only, so while an issuer is failing every token with a key id the cache lacks
+ * (anyone can make one, no signature needed) would fetch again. A held-back fetch fails at once, as the failed one did.
+ */
+function heldBackAfterFailure(cooldownMs: number): FetchImplementation {
+  let heldUntil = 0;
+  return async (url, options) => {
+    if (Date.now() < heldUntil) throw new Error(`The last JWKS fetch failed less than ${cooldownMs / 1000} s ago.`);
+    // Failed until the answer proves to be a key set; read here (fetches are rare) and handed to jose as read.
+    heldUntil = Date.now() + cooldownMs;
+    const response = await fetch(url, options);
+    if (response.status !== 200) return response;
+    const text = await response.text();
+    if (isKeySet(text)) heldUntil = 0;
+    return new Response(text, { status: 200, headers: response.headers });
+  };
+}
+
+function isKeySet(text: string): boolean {
+  try {
+    const parsed = JSON.parse(text) as { keys?: unknown } | null;
+    return typeof parsed === 'object' && parsed !== null && Array.isArray(parsed.keys);
+  } catch {
+    return false;
   }
 }
 

@@ -65,12 +65,15 @@ function certificateOf(socket: TLSSocket): CertificateIdentity | CertificateRefu
   if (!socket.authorized) {
     return new CertificateRefused(`The client certificate is not trusted (${String(socket.authorizationError ?? 'unverified')}).`);
   }
-  return { kind: 'certificate', via: 'mtls', spiffe: spiffeOf(certificate.subjectAltName), subject: subjectOf(certificate.subject) };
+  const spiffe = spiffeOf(uriSans(certificate.subjectAltName), 'client certificate');
+  if (spiffe instanceof CertificateRefused) return spiffe;
+  return { kind: 'certificate', via: 'mtls', spiffe, subject: subjectOf(certificate.subject) };
 }
 
-/** The SAN's first URI that is a SPIFFE id; node lists the SAN as `URI:spiffe://..., DNS:...` (odd values JSON-quoted). */
-function spiffeOf(subjectAltName: string | undefined): string | null {
-  if (subjectAltName === undefined) return null;
+/** The URIs of node's SAN text, `URI:spiffe://..., DNS:...` (values with odd characters JSON-quoted). */
+function uriSans(subjectAltName: string | undefined): string[] {
+  const uris: string[] = [];
+  if (subjectAltName === undefined) return uris;
   for (const entry of subjectAltName.split(', ')) {
     if (!entry.startsWith('URI:')) continue;
     let value = entry.slice(4);
@@ -81,14 +84,32 @@ function spiffeOf(subjectAltName: string | undefined): string | null {
         continue;
       }
     }
-    if (value.startsWith('spiffe://')) return value;
+    uris.push(value);
   }
-  return null;
+  return uris;
 }
 
-/** node's `CN=checkout\nO=Acme` as RFC 4514 reads it: `CN=checkout,O=Acme`. */
+/**
+ * The SPIFFE id of a certificate's URI SANs; null when none is one (not an SVID: its subject may still identify it).
+ * An X.509-SVID has exactly one URI SAN, and a validator must reject one with more (the SPIFFE X.509-SVID standard,
+ * sections 2 and 5.2): which of two ids would be the caller is for no rule to guess.
+ */
+function spiffeOf(uris: readonly string[], where: string): string | null | CertificateRefused {
+  const spiffe = uris.find((uri) => uri.startsWith('spiffe://'));
+  if (spiffe === undefined) return null;
+  if (uris.length > 1) {
+    return new CertificateRefused(`The ${where} has ${uris.length} URI SANs: an X.509-SVID (SPIFFE id) has exactly one.`);
+  }
+  return spiffe;
+}
+
+/**
+ * node's subject has one RDN a line in the certificate's (DER) order, `O=Acme\nCN=checkout`, escaped as RFC 2253 escapes.
+ * RFC 4514 (section 2.1) writes the last RDN first: `CN=checkout,O=Acme`, as Envoy forwards a subject in XFCC (RFC 2253),
+ * so one subject rule maps a certificate whether it reaches Sluice directly or through the mesh.
+ */
 function subjectOf(subject: string): string | null {
-  return subject === '' ? null : subject.split('\n').join(',');
+  return subject === '' ? null : subject.split('\n').reverse().join(',');
 }
 
 function forwardedIdentity(trusted: BlockList, req: IncomingMessage): CertificateIdentity | null {
@@ -101,7 +122,8 @@ function forwardedIdentity(trusted: BlockList, req: IncomingMessage): Certificat
   // The last element is the one the trusted proxy itself added: the client it terminated mTLS for.
   const element = elements?.at(-1);
   if (element === undefined) throw new CertificateRefused('The x-forwarded-client-cert header from the proxy is malformed.');
-  const spiffe = element.uri.find((uri) => uri.startsWith('spiffe://')) ?? null;
+  const spiffe = spiffeOf(element.uri, 'forwarded client certificate');
+  if (spiffe instanceof CertificateRefused) throw spiffe;
   if (spiffe === null && element.subject === null) return null;
   return { kind: 'certificate', via: 'xfcc', spiffe, subject: element.subject };
 }

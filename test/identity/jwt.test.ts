@@ -303,4 +303,27 @@ describe('JWT consumers and OIDC admin tokens', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     assert.equal((await chat(await token(newcomer, { sub: 'svc-checkout' }))).status, 200);
   });
+  test("while the issuer's JWKS cannot be fetched, tokens with unknown kids fetch it at most once per cooldown, not once per token", async () => {
+    // jose's cooldown starts at a successful fetch only: after a failed one, every token with an unknown kid (anyone can
+    // make one, no signature needed) would fetch again, hammering an issuer that is already failing.
+    const stranger = await signingKey('made-up-during-outage');
+    jwksDown = true;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const started = Date.now();
+      const before = fetches;
+      for (let i = 0; i < 10; i++) {
+        const response = await chat(await token(stranger, { sub: 'svc-checkout' }));
+        assert.equal(response.status, 503);
+        await response.arrayBuffer();
+      }
+      const seconds = Math.ceil((Date.now() - started) / 1000);
+      assert.ok(fetches - before <= seconds + 1, `${fetches - before} JWKS fetches in ${seconds} s for 10 tokens`);
+    } finally {
+      jwksDown = false;
+    }
+    // The issuer back: once the cooldown since the failure has passed, a token is verified again.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.equal((await chat(await token(second, { sub: 'svc-checkout' }))).status, 200);
+  });
 });

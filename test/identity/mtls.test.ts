@@ -181,6 +181,33 @@ describe('mTLS on the gateway listener', () => {
     assert.equal((await call('/v1/chat/completions', CHAT, { client: deeper })).status, 403);
   });
 
+  test('refuses a certificate with more than one URI SAN (not an X.509-SVID), whichever SPIFFE id comes first', async () => {
+    // The SPIFFE X.509-SVID standard (sections 2 and 5.2): exactly one URI SAN; validators must reject more.
+    for (const uris of [['spiffe://acme.mil/ns/other/sa/batch'], ['https://checkout.acme.mil/']]) {
+      const twoNames = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, uris });
+      const answer = await call('/v1/chat/completions', CHAT, { client: twoNames });
+      assert.equal(answer.status, 401, JSON.stringify(answer.body));
+      assert.equal(answer.body.error.code, 'invalid_api_key');
+      assert.match(answer.body.error.message, /URI/);
+    }
+  });
+
+  test('maps a certificate without a SPIFFE id by its subject in RFC 4514 order, as Envoy forwards the same certificate in XFCC', async () => {
+    // Written CN first, so its DER sequence is CN then O; RFC 4514 (and RFC 2253, Envoy's XFCC Subject) write the last
+    // RDN first: O=Acme,CN=reporting.
+    const reporting = await ca.issue({ subject: 'CN=reporting,O=Acme' });
+    const rule = await admin('POST', '/api/identity-rules', {
+      field: 'subject',
+      match: 'exact',
+      value: 'O=Acme,CN=reporting',
+      consumer: 'checkout-service',
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    const answer = await call('/v1/chat/completions', CHAT, { client: reporting });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=reporting');
+  });
+
   test('refuses a call without a client certificate with 401 in the OpenAI and the Anthropic shape, even with a valid key', async () => {
     const openai = await call('/v1/chat/completions', CHAT, { headers: { authorization: 'Bearer sk-sluice-test-checkout-0001' } });
     assert.equal(openai.status, 401);

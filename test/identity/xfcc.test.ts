@@ -105,6 +105,17 @@ describe('mesh identity from a trusted proxy', () => {
     assert.match(body.error.message, /spiffe:\/\/acme\.mil\/ns\/web\/sa\/frontend/);
   });
 
+  test('refuses a forwarded certificate with more than one URI SAN (not an X.509-SVID)', async () => {
+    const twoNames = `By=spiffe://acme.mil/ns/ai/sa/sluice;URI=${CHECKOUT_ID};URI=spiffe://acme.mil/ns/other/sa/batch`;
+    const response = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': twoNames },
+      body: JSON.stringify(CHAT),
+    });
+    assert.equal(response.status, 401, await response.clone().text());
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
+  });
+
   test('takes trusted proxies written as IPv4-mapped IPv6 networks (::ffff:127.0.0.0/104 is 127.0.0.0/8)', async () => {
     const mapped = await startTestSluice({
       admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },

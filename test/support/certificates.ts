@@ -19,7 +19,8 @@ export interface Issued {
 }
 
 export interface TestCa extends Issued {
-  issue(options: { subject: string; spiffe?: string; server?: boolean; notAfter?: Date }): Promise<Issued>;
+  /** `uris`: URI SANs after the SPIFFE id (an X.509-SVID has exactly one; for certificates that break that rule). */
+  issue(options: { subject: string; spiffe?: string; uris?: string[]; server?: boolean; notAfter?: Date }): Promise<Issued>;
 }
 
 let serial = 1;
@@ -56,10 +57,11 @@ export async function makeCa(name: string): Promise<TestCa> {
     cert: ca.toString('pem'),
     key: await keyPem(keys.privateKey),
     serialNumber,
-    async issue({ subject, spiffe, server = false, notAfter }) {
+    async issue({ subject, spiffe, uris = [], server = false, notAfter }) {
       const leafKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
       const names: x509.JsonGeneralName[] = [];
       if (spiffe !== undefined) names.push({ type: 'url', value: spiffe });
+      for (const uri of uris) names.push({ type: 'url', value: uri });
       if (server) names.push({ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' });
       const leafSerial = nextSerial();
       const leaf = await x509.X509CertificateGenerator.create({
