@@ -31,9 +31,12 @@ const SERVICE_TIER = '"service_tier"';
  * only a member's name matches.
  */
 export function serviceTierText(json: string, from = 0, to = json.length): string | null {
-  const key = json.lastIndexOf(SERVICE_TIER, to - SERVICE_TIER.length);
-  if (key < from) return null;
-  let at = key + SERVICE_TIER.length;
+  // Searched in the window alone (a slice of a flat string is a view, not a copy): lastIndexOf from `to` ran on to the
+  // text's start whenever the name was missing, as from most answers, and the relay's window is one event of a read that
+  // can hold the whole stream. A backward search goes character by character: a 2 KB read cost some 2 µs per stream.
+  const found = json.slice(from, to).lastIndexOf(SERVICE_TIER);
+  if (found === -1) return null;
+  let at = from + found + SERVICE_TIER.length;
   while (at < to && (json[at] === ' ' || json[at] === ':' || json[at] === '\n' || json[at] === '\r' || json[at] === '\t')) at++;
   if (json[at] !== '"') return null;
   const close = json.indexOf('"', at + 1);

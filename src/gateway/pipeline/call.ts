@@ -75,14 +75,16 @@ export class Call {
    * the connection (`cutByStop` says which).
    */
   watchClient(req: IncomingMessage, res: ServerResponse, cutByStop: () => boolean): void {
-    res.once('close', () => {
+    // on(), not once(): each event comes at most once in a request's life (and a cancellation a second time does
+    // nothing), while once() wraps each listener in a state object and a bound function, taken off again when it fires.
+    res.on('close', () => {
       if (!res.writableFinished) {
         if (this.errorClass === null) this.errorClass = cutByStop() ? 'cut_by_stop' : 'client_disconnected';
         if (this.status < 400) this.status = 499;
         this.cancellation.cancel(new Error('client disconnected'));
       }
     });
-    req.once('error', () => this.cancellation.cancel(new Error('client request failed')));
+    req.on('error', () => this.cancellation.cancel(new Error('client request failed')));
   }
 
   /** A failure as it was sent to the client (null: the client had gone, or had its whole answer already). */

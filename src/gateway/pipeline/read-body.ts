@@ -45,9 +45,10 @@ function collect<T>(req: IncomingMessage, maxBytes: number, finish: (body: Buffe
         reject(error);
       }
     };
+    // on(), not once(): 'end' comes once, and a promise settles once; once() would wrap each in two more objects.
     req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', reject);
+    req.on('end', onEnd);
+    req.on('error', reject);
   });
 }
 

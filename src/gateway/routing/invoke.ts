@@ -39,12 +39,6 @@ export type Invocation<E extends OpenedExchange> =
   | { answer: UpstreamAnswer<E>; error: null; attempts: number; failures: string[] }
   | { answer: null; error: unknown; attempts: number; failures: string[] };
 
-/** The tries made so far. */
-interface AttemptLog {
-  attempts: number;
-  failures: string[];
-}
-
 /**
  * A failed attempt: 'retry' the same target after a backoff, or go to the 'next'. `rateLimit` is set for a 429, with the
  * seconds its Retry-After asked for, if any.
@@ -53,78 +47,86 @@ type Outcome<E extends OpenedExchange> =
   | { kind: 'answer'; answer: UpstreamAnswer<E> }
   | { kind: 'retry' | 'next'; reason: string; timeout: boolean; rateLimit?: { retryAfterSeconds: number | undefined } };
 
-/** Never rejects: a failure comes back as the invocation's error, with the attempts made. */
+/**
+ * Never rejects: a failure comes back as the invocation's error, with the attempts made. One async function for the
+ * whole walk through the targets: a second one inside it, only to catch, cost every call its own promise, generator and
+ * microtask turn (some 600 bytes).
+ */
 export async function invokeUpstream<E extends OpenedExchange>(
   route: ModelRoute,
   open: (target: Target) => E,
   stream: boolean,
   signal: Cancellation,
 ): Promise<Invocation<E>> {
-  const log: AttemptLog = { attempts: 0, failures: [] };
+  const failures: string[] = [];
+  let attempts = 0;
   try {
-    const answer = await invokeTargets(route, open, stream, signal, log);
-    return { answer, error: null, attempts: log.attempts, failures: log.failures };
+    const { attempts: retries, backoffMs } = route.retry;
+    const limits = stream ? route.limits.stream : route.limits.whole;
+    let lastWasTimeout = false;
+    // When the last failure is a 429, the client gets it, with the soonest Retry-After a rate-limited target asked for.
+    let lastWasRateLimit = false;
+    let retryAfterSeconds: number | undefined;
+    let unsupported: SluiceError | null = null;
+    for (const target of attemptOrder(route)) {
+      if (!target.breaker.allow(Date.now())) {
+        failures.push(`${label(target)}: skipped, circuit open after repeated failures`);
+        continue;
+      }
+      let opened: E;
+      try {
+        opened = open(target);
+      } catch (error) {
+        // A provider that cannot express the request (a feature it lacks): another target may; else the client hears why.
+        if (error instanceof SluiceError && error.code === 'unsupported_by_provider') {
+          unsupported ??= error;
+          failures.push(`${label(target)}: ${error.message}`);
+          target.breaker.success();
+          continue;
+        }
+        throw error;
+      }
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), signal);
+        attempts++;
+        const outcome = await attemptOnce(route, target, opened, stream, limits, signal);
+        if (outcome.kind === 'answer') return { answer: outcome.answer, error: null, attempts, failures };
+        lastWasTimeout = outcome.timeout;
+        lastWasRateLimit = outcome.rateLimit !== undefined;
+        if (outcome.rateLimit !== undefined) retryAfterSeconds = soonest(retryAfterSeconds, outcome.rateLimit.retryAfterSeconds);
+        failures.push(`${label(target)}: ${outcome.reason}`);
+        if (outcome.kind === 'next') break;
+      }
+    }
+    const error =
+      unsupported !== null && attempts === 0
+        ? unsupported
+        : exhausted(route, failures, lastWasTimeout, lastWasRateLimit, retryAfterSeconds);
+    return { answer: null, error, attempts, failures };
   } catch (error) {
-    return { answer: null, error, attempts: log.attempts, failures: log.failures };
+    return { answer: null, error, attempts, failures };
   }
 }
 
-async function invokeTargets<E extends OpenedExchange>(
+/** Why a model's targets gave no answer, each having been tried (or skipped) and failed. */
+function exhausted(
   route: ModelRoute,
-  open: (target: Target) => E,
-  stream: boolean,
-  signal: Cancellation,
-  log: AttemptLog,
-): Promise<UpstreamAnswer<E>> {
-  const { attempts: retries, backoffMs } = route.retry;
-  const limits = stream ? route.limits.stream : route.limits.whole;
-  let lastWasTimeout = false;
-  // When the last failure is a 429, the client gets it, with the soonest Retry-After a rate-limited target asked for.
-  let lastWasRateLimit = false;
-  let retryAfterSeconds: number | undefined;
-  let unsupported: SluiceError | null = null;
-  for (const target of attemptOrder(route)) {
-    if (!target.breaker.allow(Date.now())) {
-      log.failures.push(`${label(target)}: skipped, circuit open after repeated failures`);
-      continue;
-    }
-    let opened: E;
-    try {
-      opened = open(target);
-    } catch (error) {
-      // A provider that cannot express the request (a feature it lacks): another target may; else the client hears why.
-      if (error instanceof SluiceError && error.code === 'unsupported_by_provider') {
-        unsupported ??= error;
-        log.failures.push(`${label(target)}: ${error.message}`);
-        target.breaker.success();
-        continue;
-      }
-      throw error;
-    }
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), signal);
-      log.attempts++;
-      const outcome = await attemptOnce(route, target, opened, stream, limits, signal);
-      if (outcome.kind === 'answer') return outcome.answer;
-      lastWasTimeout = outcome.timeout;
-      lastWasRateLimit = outcome.rateLimit !== undefined;
-      if (outcome.rateLimit !== undefined) retryAfterSeconds = soonest(retryAfterSeconds, outcome.rateLimit.retryAfterSeconds);
-      log.failures.push(`${label(target)}: ${outcome.reason}`);
-      if (outcome.kind === 'next') break;
-    }
-  }
-  if (unsupported !== null && log.attempts === 0) throw unsupported;
-  const summary = log.failures.join('; ');
+  failures: readonly string[],
+  lastWasTimeout: boolean,
+  lastWasRateLimit: boolean,
+  retryAfterSeconds: number | undefined,
+): SluiceError {
+  const summary = failures.join('; ');
   if (lastWasTimeout)
-    throw new SluiceError('upstream_timeout', `Every target of model ${route.name} failed; the last timed out: ${summary}`);
+    return new SluiceError('upstream_timeout', `Every target of model ${route.name} failed; the last timed out: ${summary}`);
   if (lastWasRateLimit) {
     // The client's own backoff is the right answer to a rate limit: it gets the 429 and when to come back.
-    throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed; the last is rate limited: ${summary}`, {
+    return new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed; the last is rate limited: ${summary}`, {
       status: 429,
       ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
     });
   }
-  throw new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
+  return new SluiceError('upstream_unavailable', `Every target of model ${route.name} failed: ${summary}`);
 }
 
 /** A target as failures name it; built only for a failure, not on every call's way through. */
