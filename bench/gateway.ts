@@ -436,7 +436,11 @@ class RedisTally {
  * the rate limit).
  */
 function checkRedisCounters(values: Map<string, number>, calls: number, uncounted: number): string {
-  const total = (id: string) => [...values].filter(([key]) => key.startsWith(`${id}:`)).reduce((sum, [, value]) => sum + value, 0);
+  // An id's `*` is one key segment: a rate limit's key names the digest of what it counts before the consumer.
+  const total = (id: string) => {
+    const pattern = new RegExp(`^${id.replaceAll('*', '[^:]+')}:`);
+    return [...values].filter(([key]) => pattern.test(key)).reduce((sum, [, value]) => sum + value, 0);
+  };
   const perCall: [string, string, number][] = [
     ['cost_usd (micro-USD)', 'budget:bench-cost-month', COST_MICRO_USD],
     ['total_tokens', 'budget:bench-consumer-tokens-day', USAGE.input + USAGE.output],
@@ -444,8 +448,8 @@ function checkRedisCounters(values: Map<string, number>, calls: number, uncounte
     ['requests', 'budget:bench-model-requests-1h', 1],
     ['output_tokens', 'budget:bench-provider-output-24h', USAGE.output],
     ['template requests', 'template:bench-team-daily:bench', 1],
-    ['rate tokens', 'rate:bench-rate:tokens:bench', USAGE.input + USAGE.output],
-    ['rate requests', 'rate:bench-rate:requests:bench', 1],
+    ['rate tokens', 'rate:bench-rate:tokens:*:bench', USAGE.input + USAGE.output],
+    ['rate requests', 'rate:bench-rate:requests:*:bench', 1],
   ];
   const wrong = perCall
     .filter(([, id, each]) => total(id) < calls * each)
