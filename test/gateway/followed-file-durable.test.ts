@@ -10,37 +10,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after } from 'node:test';
 import { FileFollowedRecords } from '../../src/gateway/stored-responses/followed-file.js';
-import type { FollowedRecord } from '../../src/gateway/stored-responses/followed-records.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { followedRecord } from '../support/followed.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sluice-followed-durable-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function record(id: string): FollowedRecord {
-  return {
-    id,
-    provider: 'openai',
-    since: Date.now(),
-    row: {
-      requestId: `req-${id}`,
-      startedAt: Date.now(),
-      operation: 'chat',
-      api: 'openai-responses',
-      consumer: 'checkout-service',
-      team: 'payments',
-      requestedModel: 'o3-deep-research',
-      provider: 'openai',
-      providerModel: 'o3-deep-research',
-      attempts: 1,
-      servedModel: null,
-      violations: null,
-      identity: null,
-    },
-    promptTokens: 12,
-    pricing: { input: 10, output: 40 },
-    budgets: [],
-  };
-}
+const record = followedRecord;
 
 function quietLogger() {
   const lines: string[] = [];

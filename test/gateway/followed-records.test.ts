@@ -5,42 +5,19 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryFollowedRecords, type FollowedRecord, type FollowedRecords } from '../../src/gateway/stored-responses/followed-records.js';
+import { MemoryFollowedRecords, type FollowedRecords } from '../../src/gateway/stored-responses/followed-records.js';
 import { RedisFollowedRecords } from '../../src/gateway/stored-responses/followed-redis.js';
 import { FileFollowedRecords } from '../../src/gateway/stored-responses/followed-file.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 import { scratchDir } from '../support/scratch.js';
+import { followedRecord } from '../support/followed.js';
 
 const silent = createLogger('silent');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function record(id: string): FollowedRecord {
-  return {
-    id,
-    provider: 'openai',
-    since: Date.now(),
-    row: {
-      requestId: `req-${id}`,
-      startedAt: Date.now(),
-      operation: 'chat',
-      api: 'openai-responses',
-      consumer: 'checkout-service',
-      team: 'payments',
-      requestedModel: 'o3-deep-research',
-      provider: 'openai',
-      providerModel: 'o3-deep-research',
-      attempts: 1,
-      servedModel: null,
-      violations: null,
-      identity: null,
-    },
-    promptTokens: 12,
-    pricing: { input: 10, output: 40 },
-    budgets: [],
-  };
-}
+const record = followedRecord;
 
 function contract(name: string, open: () => FollowedRecords) {
   describe(`followed records: ${name}`, () => {

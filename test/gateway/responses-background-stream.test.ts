@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { json, MockProvider, type Received } from '../support/mock-provider.js';
 import { messageItem, responseObject, type MockUsage } from '../support/mock-responses.js';
-import { KEYS, ledgerRows, startTestSluice, type LedgerRow, type TestSluice } from '../support/sluice.js';
+import { KEYS, ledgerRowWhere, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { until } from '../support/until.js';
 
 const OPENAI_KEY = 'upstream-openai-key-not-real';
@@ -104,20 +104,6 @@ function streamingBackgroundApi() {
   };
 }
 
-async function rowWhere(sluice: TestSluice, what: string, found: (row: LedgerRow) => boolean): Promise<LedgerRow> {
-  let row: LedgerRow | undefined;
-  await until(
-    what,
-    async () => {
-      row = (await ledgerRows(sluice)).find(found);
-      return row !== undefined;
-    },
-    90_000,
-    100,
-  );
-  return row!;
-}
-
 describe('streamed background responses (responses.background: meter)', () => {
   const api = streamingBackgroundApi();
   let openaiMock: MockProvider;
@@ -155,7 +141,7 @@ describe('streamed background responses (responses.background: meter)', () => {
       }
       assert.equal(types[0], 'response.created');
       assert.equal(types.at(-1), 'response.completed');
-      const row = await rowWhere(sluice, 'the streamed response recorded', (candidate) => candidate.input_tokens === 300);
+      const row = await ledgerRowWhere(sluice, 'the streamed response recorded', (candidate) => candidate.input_tokens === 300);
       assert.equal(row.stream, 1);
       assert.equal(row.error_class, null);
       assert.equal(row.output_tokens, 4_000);
@@ -203,7 +189,7 @@ describe('streamed background responses (responses.background: meter)', () => {
     assert.equal(text, 'The report is done.');
     assert.equal(types.at(-1), 'response.completed');
 
-    const row = await rowWhere(sluice, 'the left stream’s response recorded', (candidate) => candidate.input_tokens === 1_500);
+    const row = await ledgerRowWhere(sluice, 'the left stream’s response recorded', (candidate) => candidate.input_tokens === 1_500);
     assert.equal(row.error_class, null);
     assert.equal(row.status, 200);
     assert.equal(row.stream, 1);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { json, MockProvider, type Received } from '../support/mock-provider.js';
 import { messageItem, responseObject } from '../support/mock-responses.js';
-import { KEYS, ledgerRows, startTestSluice, type LedgerRow, type TestSluice } from '../support/sluice.js';
+import { KEYS, ledgerRowWhere, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { until } from '../support/until.js';
 
 const OPENAI_KEY = 'upstream-openai-key-not-real';
@@ -80,24 +80,6 @@ function backgroundApi(prefix = '/v1', authorized = (request: Received) => reque
   };
 }
 
-/**
- * The first ledger row `found` picks, once written. The gateway's retrievals back off to one every 30 s: the 90 s
- * deadline leaves a slow machine room for two.
- */
-async function rowWhere(sluice: TestSluice, what: string, found: (row: LedgerRow) => boolean): Promise<LedgerRow> {
-  let row: LedgerRow | undefined;
-  await until(
-    what,
-    async () => {
-      row = (await ledgerRows(sluice)).find(found);
-      return row !== undefined;
-    },
-    90_000,
-    100,
-  );
-  return row!;
-}
-
 /** A gateway of its own before the mock OpenAI, for a test that stops it: background responses metered. */
 async function ownGateway(openaiMock: MockProvider): Promise<{ own: TestSluice; ownClient: OpenAI }> {
   const own = await startTestSluice({
@@ -147,7 +129,11 @@ describe('background responses, followed to their end and metered (responses.bac
     await until('the gateway retrieves the running response', async () => api.retrievals(queued.id) >= 1);
     assert.equal((await ledgerRows(sluice)).length, rowsBefore, 'no ledger row while the response runs');
     api.end(queued.id, 'completed', { input_tokens: 1_200, output_tokens: 30_000 });
-    const row = await rowWhere(sluice, 'the completed response recorded', (candidate) => candidate.requested_model === 'o3-deep-research');
+    const row = await ledgerRowWhere(
+      sluice,
+      'the completed response recorded',
+      (candidate) => candidate.requested_model === 'o3-deep-research',
+    );
     assert.equal(row.status, 200);
     assert.equal(row.error_class, null);
     assert.equal(row.input_tokens, 1_200);
@@ -164,7 +150,11 @@ describe('background responses, followed to their end and metered (responses.bac
     const queued = await client.responses.create({ model: 'o3-deep-research', input: 'Research beavers', background: true });
     const cancelled = await client.responses.cancel(queued.id);
     assert.equal(cancelled.status, 'cancelled');
-    const row = await rowWhere(sluice, 'the cancelled response recorded', (candidate) => candidate.error_class === 'background_cancelled');
+    const row = await ledgerRowWhere(
+      sluice,
+      'the cancelled response recorded',
+      (candidate) => candidate.error_class === 'background_cancelled',
+    );
     assert.equal(row.input_tokens, 900);
     assert.equal(row.output_tokens, 150);
   });
@@ -176,7 +166,7 @@ describe('background responses, followed to their end and metered (responses.bac
     // Read, then deleted at once (the gateway's next retrieval is not due yet).
     assert.equal((await client.responses.retrieve(queued.id)).status, 'completed');
     await client.responses.delete(queued.id);
-    const row = await rowWhere(
+    const row = await ledgerRowWhere(
       sluice,
       'the deleted response recorded',
       (candidate) => candidate.input_tokens === 700 || candidate.error_class === 'background_lost',
@@ -286,7 +276,11 @@ describe('background responses through Azure OpenAI (its v1 surface, its api-key
       const polled = azureMock.received.find((request) => request.method === 'GET')!;
       assert.equal(new URL(polled.path, 'http://mock').pathname, `/openai/v1/responses/${queued.id}`);
       azureApi.end(queued.id, 'completed', { input_tokens: 300, output_tokens: 5_000 });
-      const row = await rowWhere(sluice, 'the completed response recorded', (candidate) => candidate.requested_model === 'azure-research');
+      const row = await ledgerRowWhere(
+        sluice,
+        'the completed response recorded',
+        (candidate) => candidate.requested_model === 'azure-research',
+      );
       assert.equal(row.error_class, null);
       assert.equal(row.provider, 'azure');
       assert.equal(row.input_tokens, 300);

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { SluiceConfig } from '../../src/config/schema.js';
 import { MasterKey } from '../../src/store/master-key.js';
 import { scratchDir } from './scratch.js';
+import { until } from './until.js';
 
 /** The master key test directors seal provider credentials with; lone gateways under test are given it too. */
 export const TEST_MASTER_KEY_TEXT = 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE=';
@@ -100,6 +101,24 @@ export async function ledgerRows(test: TestSluice): Promise<LedgerRow[]> {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The first ledger row `found` picks, once written: for a call finished after its answer (a background response the
+ * gateway follows, whose retrievals back off to one every 30 s: the 90 s deadline leaves a slow machine room for two).
+ */
+export async function ledgerRowWhere(test: TestSluice, what: string, found: (row: LedgerRow) => boolean): Promise<LedgerRow> {
+  let row: LedgerRow | undefined;
+  await until(
+    what,
+    async () => {
+      row = (await ledgerRows(test)).find(found);
+      return row !== undefined;
+    },
+    90_000,
+    100,
+  );
+  return row!;
 }
 
 /** Sluice's own logger at debug level, writing to lines the test reads back. */
