@@ -19,6 +19,7 @@ import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { storeSql } from '../support/store-sql.js';
 
 const OLD = 1_800_100_000_000;
 /** Observations of a pending discovered consumer, at the ledger's lowest ids: kept by every pruning. */
@@ -32,23 +33,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     let storage = '';
     let store: DirectorStore;
 
-    async function query(sql: string): Promise<Array<Record<string, unknown>>> {
-      if (database === null) {
-        const db = new Database(storage.slice('sqlite:'.length));
-        try {
-          return sql.startsWith('SELECT') ? (db.prepare(sql).all() as Array<Record<string, unknown>>) : (db.exec(sql), []);
-        } finally {
-          db.close();
-        }
-      }
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        return (await client.query(sql)).rows as Array<Record<string, unknown>>;
-      } finally {
-        await client.end();
-      }
-    }
+    const query = (sql: string) => storeSql(storage, sql);
 
     const ids = async (after: number, through: number) =>
       (await query(`SELECT id FROM transactions WHERE id > ${after} AND id <= ${through} ORDER BY id`)).map((row) => Number(row.id));

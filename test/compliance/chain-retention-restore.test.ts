@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { pino } from 'pino';
 import { ChainKeeper, localChainWork } from '../../src/compliance/chain/keeper.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
@@ -15,6 +13,7 @@ import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { storeSql } from '../support/store-sql.js';
 
 const OLD = 1_800_100_000_000;
 const ROWS = 30;
@@ -28,24 +27,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     let store: DirectorStore;
     let keeper: ChainKeeper;
 
-    async function query(sql: string): Promise<void> {
-      if (database === null) {
-        const db = new Database(storage.slice('sqlite:'.length));
-        try {
-          db.exec(sql);
-        } finally {
-          db.close();
-        }
-        return;
-      }
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    }
+    const query = async (sql: string): Promise<void> => void (await storeSql(storage, sql));
 
     /** Restores `ids` from the copy taken before the pruning, as a restore of a backup would. */
     const restore = (ids: number[]) =>

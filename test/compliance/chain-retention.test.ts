@@ -4,8 +4,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { pino } from 'pino';
 import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
 import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
@@ -17,6 +15,7 @@ import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { scratchDir } from '../support/scratch.js';
+import { storeSql } from '../support/store-sql.js';
 
 /** The first rows' blocks are sealed at OLD, the later ones at RECENT; the retention's cut falls between. */
 const OLD = 1_800_100_000_000;
@@ -35,25 +34,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     /** As a director does it: on the chains' thread, with its own connection. */
     let keeper: ChainKeeper;
 
-    async function query(sql: string): Promise<Array<Record<string, unknown>>> {
-      if (database === null) {
-        const db = new Database(storage.slice('sqlite:'.length));
-        try {
-          return sql.trimStart().toUpperCase().startsWith('SELECT')
-            ? (db.prepare(sql).all() as Array<Record<string, unknown>>)
-            : (db.exec(sql), []);
-        } finally {
-          db.close();
-        }
-      }
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        return (await client.query(sql)).rows as Array<Record<string, unknown>>;
-      } finally {
-        await client.end();
-      }
-    }
+    const query = (sql: string) => storeSql(storage, sql);
 
     const rowCount = async () => Number((await query('SELECT COUNT(*) AS n FROM transactions'))[0]!.n);
     const rollupCalls = async () => Number((await query('SELECT SUM(calls) AS n FROM usage_hourly'))[0]!.n);
