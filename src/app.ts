@@ -77,8 +77,9 @@ export interface StartOptions {
   /** Run as a lone gateway: consumers, keys, budgets and resource statuses come from this director. */
   director?: { url: string; token: string };
   /**
-   * Seals and opens provider credentials (default: SLUICE_MASTER_KEY). A director needs one; a lone gateway needs the
-   * director's when the director holds providers with credentials.
+   * Seals and opens provider credentials (default: SLUICE_MASTER_KEY; the keys SLUICE_MASTER_KEY_PREVIOUS lists open what
+   * they sealed, in a rotation). A director needs one; a lone gateway needs the director's when the director holds
+   * providers with credentials.
    */
   masterKey?: MasterKey;
   /** What declared `config`; names the keys it brings (default: sluice.yaml). */
@@ -113,7 +114,9 @@ function fixedPart(config: SluiceConfig, section: (typeof FIXED_SECTIONS)[number
 
 export async function startSluice(config: SluiceConfig, logger: Logger, options: StartOptions = {}): Promise<RunningSluice> {
   const envKey = process.env.SLUICE_MASTER_KEY;
-  const masterKey = options.masterKey ?? (envKey === undefined || envKey === '' ? null : MasterKey.parse(envKey));
+  const currentKey = options.masterKey ?? (envKey === undefined || envKey === '' ? null : MasterKey.parse(envKey));
+  // A rotation: the keys the current one replaces still open what they sealed (a director seals it again at start).
+  const masterKey = currentKey?.replacing(MasterKey.parseList(process.env.SLUICE_MASTER_KEY_PREVIOUS)) ?? null;
   if (masterKey === null && options.director === undefined) {
     throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
   }

@@ -22,7 +22,7 @@ import { createDataFile, dataFile, readDataFile } from './config/data-folder.js'
 import { LedgerOpenFailed } from './ledger/open-sink.js';
 import { SpoolInUse } from './ledger/spool.js';
 import { StoreOpenFailed } from './store/errors.js';
-import { MasterKey } from './store/master-key.js';
+import { MasterKey, MasterKeyError } from './store/master-key.js';
 
 /** Resolves once listening; the process then lives until SIGTERM or SIGINT, which drain, flush and exit. */
 export interface RunOptions {
@@ -104,8 +104,14 @@ export async function runGateway(configPath: string | undefined, run: RunOptions
     });
   } catch (error) {
     // What an operator can fix is said in its message alone: a second start in the same folder stops at the spool the
-    // first one holds (before it would reach the port in use), a store that cannot be opened names itself and the cause.
-    if (error instanceof SpoolInUse || error instanceof StoreOpenFailed || error instanceof LedgerOpenFailed)
+    // first one holds (before it would reach the port in use), a store that cannot be opened names itself and the cause,
+    // credentials the master key does not open name the key they need.
+    if (
+      error instanceof SpoolInUse ||
+      error instanceof StoreOpenFailed ||
+      error instanceof LedgerOpenFailed ||
+      error instanceof MasterKeyError
+    )
       throw new StartError(error.message);
     throw listenFailure(error, config) ?? error;
   }

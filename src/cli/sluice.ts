@@ -77,6 +77,7 @@ Files in the data folder (beside the SQLite file, else ./data), made on the firs
                          the admin commands read it from ./data/admin.token
   default-consumer.key   without sluice.yaml: the default consumer's key, unless $SLUICE_API_KEY is set
   master.key             seals provider credentials in the store, unless $SLUICE_MASTER_KEY is set
+                         ($SLUICE_MASTER_KEY_PREVIOUS: the keys it replaces, in a rotation)
 A start that fails (a port in use) leaves admin.token and default-consumer.key as they were.
 `;
 

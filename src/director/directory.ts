@@ -9,6 +9,7 @@ import type { DirectorStore } from '../store/director-store.js';
 import type { MasterKey } from '../store/master-key.js';
 import { openDirectorStore } from '../store/open.js';
 import { applyDeclared, type DeclaredOrigin } from './declared.js';
+import { resealUnderCurrentKey } from './master-key-rotation.js';
 import { RemoteDirector } from './remote.js';
 import { sealStoredWebhookSecrets } from './webhook-secrets.js';
 import { readParts, storeSource, type DirectoryParts, type DirectorySource } from './sync.js';
@@ -36,6 +37,13 @@ export async function openLocalDirectory(
   await store.allOrNothing(() => applyDeclared(store, config, masterKey, origin));
   await warnOfMissingTeams(store, config, logger);
   await sealStoredWebhookSecrets(store, masterKey);
+  const resealed = await resealUnderCurrentKey(store, masterKey);
+  if (resealed.providers + resealed.webhooks > 0) {
+    logger.info(
+      { resealed, masterKey: masterKey.id, replaces: masterKey.replaces },
+      `master key rotation: sealed again under master key ${masterKey.id} the credentials of ${resealed.providers} provider(s) and ${resealed.webhooks} webhook secret(s) that a replaced key sealed`,
+    );
+  }
   return {
     source: storeSource(store),
     initial: await readParts(store),

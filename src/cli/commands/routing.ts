@@ -13,6 +13,8 @@ type ProviderView = Omit<
   name: string;
   /** The credential fields that are set. */
   credentials: string[];
+  /** The id of the master key they are sealed with (absent from directors before it was shown). */
+  credentialsSealedWith?: string | null;
 };
 
 const where = (p: ProviderView) => p.baseUrl ?? [p.region, p.project, p.location].filter(Boolean).join(' ');
@@ -33,6 +35,7 @@ const PROVIDERS: PolicyKind<ProviderView> = {
     ['api version', p.apiVersion ?? p.anthropicVersion ?? null],
     ['connections', p.connections],
     ['credentials set', p.credentials.join(', ') || 'none'],
+    ['sealed with master key', p.credentialsSealedWith ?? null],
     ...times(p),
   ],
 };

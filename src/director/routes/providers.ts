@@ -6,6 +6,7 @@ import { providerProblems } from '../../config/load.js';
 import { CREDENTIAL_FIELDS, providerName, providerSchema, type ProviderConfig } from '../../config/schema.js';
 import { createProvider } from '../../providers/registry.js';
 import type { StoredProvider } from '../../store/director-store.js';
+import { MasterKey } from '../../store/master-key.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import type { ProviderTargets } from '../../config/provider-targets.js';
@@ -20,6 +21,10 @@ const view = z
     credentials: z
       .array(z.enum(CREDENTIAL_FIELDS))
       .openapi({ description: 'The credential fields that are set (their values are never shown)' }),
+    credentialsSealedWith: z.string().nullable().openapi({
+      description:
+        'The id of the master key the credentials are sealed with (null without credentials): after a rotation, none should name a replaced key',
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -48,6 +53,7 @@ function render(provider: StoredProvider) {
     ...provider.settings,
     ...(typeof baseUrl === 'string' ? { baseUrl: withoutUserinfo(baseUrl) } : {}),
     credentials: provider.credentials?.fields ?? [],
+    credentialsSealedWith: provider.credentials === null ? null : MasterKey.sealedWith(provider.credentials.sealed),
     createdAt: iso(provider.createdAt)!,
     updatedAt: iso(provider.updatedAt)!,
   };
