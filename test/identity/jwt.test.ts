@@ -138,6 +138,30 @@ describe('JWT consumers and OIDC admin tokens', () => {
     await refused(await token(first, { sub: 'mallory', groups: ['staff'] }), 403, /jwt:https:\/\/idp\.example\.test\/realms\/acme#mallory/);
   });
 
+  test('a prefix rule on a JWT value stops at a boundary (/ or :) unless the prefix ends with a separator of its own', async () => {
+    const admin = adminClient(sluice, BOOTSTRAP);
+    const made = await admin('POST', '/api/identity-rules', {
+      field: 'group',
+      match: 'prefix',
+      value: '/ai/team-a',
+      consumer: 'search-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    try {
+      for (const [group, status] of [
+        ['/ai/team-a', 200],
+        ['/ai/team-a/readers', 200],
+        ['/ai/team-ab', 403],
+        ['/ai/team-ab/readers', 403],
+      ] as const) {
+        const response = await chat(await token(first, { sub: 'someone', groups: [group] }));
+        assert.equal(response.status, status, `${group}: ${await response.text()}`);
+      }
+    } finally {
+      await admin('DELETE', `/api/identity-rules/${(made.body as { id: number }).id}`);
+    }
+  });
+
   test('refuses an expired JWT with 401 in the OpenAI and the Anthropic shape', async () => {
     const expired = await token(first, { sub: 'svc-checkout' }, { expiresIn: Math.floor(Date.now() / 1000) - 600 });
     await refused(expired, 401, /expired/);

@@ -116,6 +116,38 @@ describe('mesh identity from a trusted proxy', () => {
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
   });
 
+  test('a prefix rule stops at a boundary: a SPIFFE prefix at a path segment, a subject prefix at an RDN', async () => {
+    const admin = adminClient(trusting, BOOTSTRAP);
+    for (const rule of [
+      { field: 'spiffe', match: 'prefix', value: 'spiffe://acme.mil/ns/team-a', consumer: 'search-service' },
+      { field: 'subject', match: 'prefix', value: 'CN=reports', consumer: 'search-service' },
+    ]) {
+      const made = await admin('POST', '/api/identity-rules', rule);
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+    }
+    const forwarded = (element: string) =>
+      fetch(`${trusting.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;${element}` },
+        body: JSON.stringify(CHAT),
+      });
+    for (const [element, status] of [
+      ['URI=spiffe://acme.mil/ns/team-a/sa/worker', 200],
+      ['URI=spiffe://acme.mil/ns/team-a', 200],
+      ['URI=spiffe://acme.mil/ns/team-ab/sa/worker', 403],
+      ['URI=spiffe://acme.mil/ns/team-a-dev/sa/worker', 403],
+      ['Subject="CN=reports,O=Acme"', 200],
+      ['Subject="CN=reports"', 200],
+      ['Subject="CN=reports2,O=Acme"', 403],
+      ['Subject="CN=reports-archive,O=Acme"', 403],
+    ] as const) {
+      const response = await forwarded(element);
+      assert.equal(response.status, status, `${element}: ${await response.text()}`);
+    }
+    // The prefix the docs show, ending with its separator, still takes the whole namespace.
+    assert.equal((await forwarded(`URI=${CHECKOUT_ID}`)).status, 200);
+  });
+
   test('takes trusted proxies written as IPv4-mapped IPv6 networks (::ffff:127.0.0.0/104 is 127.0.0.0/8)', async () => {
     const mapped = await startTestSluice({
       admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
