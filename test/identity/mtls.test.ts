@@ -12,7 +12,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { AdminClient } from '../support/admin-client.js';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { capturedLogger, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { scratchDir } from '../support/scratch.js';
 
 const BOOTSTRAP = 'sa-bootstrap-mtls-test-token-0123456789';
@@ -49,6 +49,7 @@ describe('mTLS on the gateway listener', () => {
   let folder: string;
   let gatewayURL: string;
   let checkout: Issued;
+  const log = capturedLogger();
 
   /** One HTTPS call with node's client, optionally with a client certificate and a kept-alive agent. */
   function call(
@@ -115,26 +116,29 @@ describe('mTLS on the gateway listener', () => {
     writeFileSync(join(folder, 'client-ca.pem'), ca.cert);
     checkout = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello over mTLS')));
-    sluice = await startTestSluice({
-      gateway: {
-        host: '127.0.0.1',
-        port: 0,
-        tls: {
-          certFile: join(folder, 'server.crt'),
-          keyFile: join(folder, 'server.key'),
-          clientCaFile: join(folder, 'client-ca.pem'),
-          minVersion: 'TLSv1.2',
+    sluice = await startTestSluice(
+      {
+        gateway: {
+          host: '127.0.0.1',
+          port: 0,
+          tls: {
+            certFile: join(folder, 'server.crt'),
+            keyFile: join(folder, 'server.key'),
+            clientCaFile: join(folder, 'client-ca.pem'),
+            minVersion: 'TLSv1.2',
+          },
         },
+        admin: {
+          host: '127.0.0.1',
+          port: 0,
+          token: BOOTSTRAP,
+          tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), minVersion: 'TLSv1.3' },
+        },
+        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       },
-      admin: {
-        host: '127.0.0.1',
-        port: 0,
-        token: BOOTSTRAP,
-        tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), minVersion: 'TLSv1.3' },
-      },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-    });
+      { logger: log.logger },
+    );
     gatewayURL = `https://127.0.0.1:${sluice.sluice.gateway.port}`;
     admin = httpsAdminClient(`https://127.0.0.1:${sluice.sluice.admin.port}`, BOOTSTRAP, ca.cert);
     const exact = await admin('POST', '/api/identity-rules', {
@@ -189,6 +193,53 @@ describe('mTLS on the gateway listener', () => {
       assert.equal(answer.status, 401, JSON.stringify(answer.body));
       assert.equal(answer.body.error.code, 'invalid_api_key');
       assert.match(answer.body.error.message, /URI/);
+    }
+  });
+
+  test('takes a certificate whose SPIFFE id breaks the SPIFFE ID standard as no identity (401 here, where one is required), logging why without its secrets', async () => {
+    // SPIFFE-ID.md sections 2, 2.1, 2.2, 2.3; X509-SVID.md 5.2 (a leaf's id has a path). Rules that would map each id, and
+    // its subject, if the certificate were taken.
+    const rules: number[] = [];
+    for (const rule of [
+      { field: 'spiffe', match: 'pattern', value: 'spiffe://**', consumer: 'checkout-service' },
+      { field: 'subject', match: 'exact', value: 'O=Acme,CN=malformed', consumer: 'checkout-service' },
+    ]) {
+      const made = await admin('POST', '/api/identity-rules', rule);
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      rules.push(made.body.id);
+    }
+    try {
+      for (const [id, reason] of [
+        ['SPIFFE://acme.mil/ns/payments/sa/checkout', /scheme/],
+        ['spiffe://Acme.mil/ns/payments/sa/checkout', /trust domain.*lowercase/],
+        ['spiffe:///ns/payments/sa/checkout', /trust domain/],
+        ['spiffe://acme.mil:8443/ns/payments/sa/checkout', /port/],
+        ['spiffe://checkout:s3cret-password@acme.mil/ns/payments/sa/checkout', /userinfo/],
+        ['spiffe://acme.mil/ns/payments/sa/checkout?token=s3cret-query', /query/],
+        ['spiffe://acme.mil/ns/payments/sa/checkout#s3cret-fragment', /fragment/],
+        ['spiffe://acme.mil/ns/payments/../sa/checkout', /\.\./],
+        ['spiffe://acme.mil/ns/./sa/checkout', /"\."/],
+        ['spiffe://acme.mil/ns//sa/checkout', /empty/],
+        ['spiffe://acme.mil/ns/payments/sa/checkout/', /empty|trailing/],
+        ['spiffe://acme.mil/ns/pay%20ments/sa/checkout', /percent/],
+        ['spiffe://acme.mil/ns/payments/sa/check$out', /character/],
+        ['spiffe://acme.mil', /path/],
+        [`spiffe://acme.mil/${'a'.repeat(2040)}`, /2048/],
+      ] as const) {
+        const malformed = await ca.issue({ subject: 'CN=malformed,O=Acme', spiffe: id });
+        const answer = await call('/v1/chat/completions', CHAT, { client: malformed });
+        assert.equal(answer.status, 401, `${id}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error.code, 'invalid_api_key');
+        assert.match(answer.body.error.message, /SPIFFE id/, id);
+        assert.match(answer.body.error.message, reason, id);
+        assert.doesNotMatch(answer.body.error.message, /s3cret/);
+      }
+      const logged = log.lines().filter((line) => line.includes('SPIFFE id'));
+      assert.ok(logged.length >= 15, `${logged.length} log lines`);
+      assert.match(logged.join('\n'), /userinfo/);
+      assert.doesNotMatch(log.lines().join('\n'), /s3cret/);
+    } finally {
+      for (const id of rules) await admin('DELETE', `/api/identity-rules/${id}`);
     }
   });
 
