@@ -1,11 +1,13 @@
 // The identity the connection itself proves: the client certificate of an mTLS connection, or, when the direct peer is a
 // trusted proxy (a mesh sidecar or waypoint), the client identity that proxy forwards in x-forwarded-client-cert.
 // A header from any other peer is ignored, whatever it says: anyone can write one.
+import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { normalizeIp, parseCidr } from '../policy/discovery.js';
+import { signingMarks } from './certificate-extensions.js';
 import type { PresentedIdentity } from './rules.js';
 import { callerSpiffeIdProblem, isSpiffeUri, printableSpiffeId } from './spiffe-id.js';
 import { parseXfcc } from './xfcc.js';
@@ -84,6 +86,12 @@ function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Certi
   if (!socket.authorized) {
     return new CertificateRefused(`The client certificate is not trusted (${String(socket.authorizationError ?? 'unverified')}).`);
   }
+  const signing = signingCertificate(certificate);
+  if (signing !== null) {
+    return new CertificateRefused(
+      `The client certificate is a CA's (${signing}), not a client's: a CA certificate identifies no caller (the SPIFFE X.509-SVID standard, section 5.2).`,
+    );
+  }
   const spiffe = spiffeOf(uriSans(certificate.subjectAltName), 'client certificate');
   if (spiffe instanceof CertificateRefused) return spiffe;
   const subject = subjectOf(certificate.subject);
@@ -93,6 +101,20 @@ function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Certi
     return new Unidentified(problem);
   }
   return { kind: 'certificate', via: 'mtls', spiffe, subject };
+}
+
+/**
+ * Why a certificate is a CA's, or null for a leaf's. A leaf X.509-SVID has basic constraints cA false and neither
+ * keyCertSign nor cRLSign in its key usage, and a validator must check both (X.509-SVID standard, sections 4.1, 4.3 and
+ * 5.2). Applied to every client certificate, with a SPIFFE id or a subject: a CA's certificate is for checking others.
+ */
+function signingCertificate(certificate: X509Certificate): string | null {
+  const marks = signingMarks(certificate.raw);
+  if (marks.cA) return 'its basic constraints say cA';
+  if (marks.keyCertSign) return 'its key usage has keyCertSign';
+  if (marks.cRLSign) return 'its key usage has cRLSign';
+  // OpenSSL's own judgement (X509_check_ca) also takes a version 1 self-signed certificate for a CA's.
+  return certificate.ca ? 'OpenSSL takes it for a CA certificate' : null;
 }
 
 /** The URIs of node's SAN text, `URI:spiffe://..., DNS:...` (values with odd characters JSON-quoted). */

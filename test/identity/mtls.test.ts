@@ -10,7 +10,7 @@ import { connect } from 'node:tls';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { AdminClient } from '../support/admin-client.js';
-import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
+import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { capturedLogger, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { scratchDir } from '../support/scratch.js';
@@ -257,6 +257,28 @@ describe('mTLS on the gateway listener', () => {
     const answer = await call('/v1/chat/completions', CHAT, { client: reporting });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=reporting');
+  });
+
+  test("refuses a CA's certificate presented as a client's with 401, whatever SPIFFE id or subject it names (X.509-SVID 5.2)", async () => {
+    // Each names an identity a rule maps (the checkout SPIFFE id; the reporting subject, mapped by the test before).
+    const signing = KeyUsage.digitalSignature | KeyUsage.keyCertSign | KeyUsage.cRLSign;
+    for (const [what, options] of [
+      ['basicConstraints CA, keyCertSign and cRLSign', { ca: true, keyUsages: signing }],
+      ['basicConstraints CA only', { ca: true, keyUsages: KeyUsage.digitalSignature }],
+      ['keyCertSign without CA', { keyUsages: KeyUsage.digitalSignature | KeyUsage.keyCertSign }],
+      ['cRLSign without CA', { keyUsages: KeyUsage.digitalSignature | KeyUsage.cRLSign }],
+    ] as const) {
+      const intermediate = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, ...options });
+      const answer = await call('/v1/chat/completions', CHAT, { client: intermediate });
+      assert.equal(answer.status, 401, `${what}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.error.code, 'invalid_api_key');
+      assert.match(answer.body.error.message, /CA/, what);
+    }
+    const bySubject = await ca.issue({ subject: 'CN=reporting,O=Acme', ca: true, keyUsages: signing });
+    assert.equal((await call('/v1/chat/completions', CHAT, { client: bySubject })).status, 401);
+    // The same names on leaf certificates are served.
+    assert.equal((await call('/v1/chat/completions', CHAT, { client: checkout })).status, 200);
+    assert.equal((await call('/v1/chat/completions', CHAT, { client: await ca.issue({ subject: 'CN=reporting,O=Acme' }) })).status, 200);
   });
 
   test('refuses a call without a client certificate with 401 in the OpenAI and the Anthropic shape, even with a valid key', async () => {
