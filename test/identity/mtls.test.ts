@@ -12,7 +12,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { AdminClient } from '../support/admin-client.js';
 import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { capturedLogger, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { capturedLogger, KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { scratchDir } from '../support/scratch.js';
 
 const BOOTSTRAP = 'sa-bootstrap-mtls-test-token-0123456789';
@@ -240,6 +240,46 @@ describe('mTLS on the gateway listener', () => {
       assert.doesNotMatch(log.lines().join('\n'), /s3cret/);
     } finally {
       for (const id of rules) await admin('DELETE', `/api/identity-rules/${id}`);
+    }
+  });
+
+  test('with clientCertificate: optional, a certificate whose SPIFFE id is not valid leaves the caller to its Sluice key', async () => {
+    const optional = await startTestSluice({
+      gateway: {
+        host: '127.0.0.1',
+        port: 0,
+        tls: {
+          certFile: join(folder, 'server.crt'),
+          keyFile: join(folder, 'server.key'),
+          clientCaFile: join(folder, 'client-ca.pem'),
+          clientCertificate: 'optional',
+          minVersion: 'TLSv1.2',
+        },
+      },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+    try {
+      const malformed = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: 'spiffe://acme.mil/ns/payments/../sa/checkout' });
+      const dispatcher = new Agent({ connect: { cert: malformed.cert, key: malformed.key, ca: ca.cert } });
+      const chat = (headers: Record<string, string>) =>
+        undiciFetch(`https://127.0.0.1:${optional.sluice.gateway.port}/v1/chat/completions`, {
+          method: 'POST',
+          dispatcher,
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(CHAT),
+        });
+      const alone = await chat({});
+      assert.equal(alone.status, 401);
+      assert.match(((await alone.json()) as { error: { message: string } }).error.message, /No API key/);
+      const withKey = await chat({ authorization: `Bearer ${KEYS.search}` });
+      assert.equal(withKey.status, 200, await withKey.text());
+      const row = (await ledgerRows(optional)).at(-1)!;
+      assert.equal(row.consumer, 'search-service');
+      assert.match(row.identity ?? '', /^key:/);
+      await dispatcher.close();
+    } finally {
+      await optional.stop();
     }
   });
 
