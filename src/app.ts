@@ -180,7 +180,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   await loadGuardrailDetectors(initial.config.guardrails);
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
-    identity: gatewayIdentity(config, gatewayTls, unmappedReports),
+    identity: gatewayIdentity(config, gatewayTls, unmappedReports, logger),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -410,14 +410,24 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
 }
 
 /** How the gateway identifies callers besides Sluice keys: nothing to check (the key path as it was) unless configured. */
-function gatewayIdentity(config: SluiceConfig, tls: ListenerTls | null, reports: UnmappedIdentityReports | null): GatewayIdentity {
+function gatewayIdentity(
+  config: SluiceConfig,
+  tls: ListenerTls | null,
+  reports: UnmappedIdentityReports | null,
+  logger: Logger,
+): GatewayIdentity {
   const clientCertificates = tls?.verifiesClients ?? false;
   const trustedProxies = trustedProxyList(config.identity.trustedProxies);
   const jwt = config.identity.jwtIssuers.length === 0 ? null : new JwtVerifier(config.identity.jwtIssuers);
   if (!clientCertificates && trustedProxies === null && jwt === null) return KEYS_ONLY;
   return {
     checksPeer: clientCertificates || trustedProxies !== null,
-    peer: { clientCertificates, certificateRequired: clientCertificates && tls!.config.clientCertificate === 'require', trustedProxies },
+    peer: {
+      clientCertificates,
+      certificateRequired: clientCertificates && tls!.config.clientCertificate === 'require',
+      trustedProxies,
+      logger,
+    },
     jwt,
     onUnmapped: reports === null ? null : reports.report,
   };

@@ -1,8 +1,9 @@
 // JWTs from configured issuers, verified with jose against each issuer's JWKS: fetched, cached, fetched again when a token
 // names a `kid` the cache lacks (at most once per cooldown, so a flood of made-up kids cannot hammer the issuer; once
 // per cooldown after a failed fetch too), checked for issuer, audience, expiry and not-before with a clock tolerance,
-// and only for the asymmetric algorithms configured (never `none`, never HS*: a public key must not verify a MAC).
-import type { createRemoteJWKSet, FetchImplementation, JWTPayload } from 'jose';
+// and only for the asymmetric algorithms configured (never `none`, never HS*: a public key must not verify a MAC). A
+// token without a `kid` is tried with each key of its algorithm the JWKS holds.
+import type { createRemoteJWKSet, FetchImplementation, JWTPayload, JWTVerifyOptions } from 'jose';
 import type { JwtIssuerConfig } from '../config/identity-schema.js';
 
 /** A token that does not verify: the message says why, never the token. */
@@ -33,6 +34,7 @@ type Jose = typeof import('jose');
 interface Issuer {
   config: JwtIssuerConfig;
   keys: ReturnType<typeof createRemoteJWKSet>;
+  options: JWTVerifyOptions;
 }
 
 export class JwtVerifier {
@@ -64,6 +66,13 @@ export class JwtVerifier {
             timeoutDuration: 5_000,
             [jose.customFetch]: heldBackAfterFailure(config.jwksCooldownSeconds * 1000),
           }),
+          options: {
+            issuer: config.issuer,
+            audience: config.audience,
+            algorithms: config.algorithms,
+            clockTolerance: config.clockToleranceSeconds,
+            requiredClaims: ['exp', 'sub'],
+          },
         },
       ]),
     );
@@ -78,14 +87,7 @@ export class JwtVerifier {
     const { config } = issuer;
     let verified: JWTPayload;
     try {
-      const { payload } = await jose.jwtVerify(token, issuer.keys, {
-        issuer: config.issuer,
-        audience: config.audience,
-        algorithms: config.algorithms,
-        clockTolerance: config.clockToleranceSeconds,
-        requiredClaims: ['exp', 'sub'],
-      });
-      verified = payload;
+      verified = await verifiedPayload(jose, token, issuer);
     } catch (error) {
       if (keysUnavailable(jose.errors, error))
         throw new SigningKeysUnavailable(`The signing keys of issuer ${config.issuer} cannot be fetched.`);
@@ -96,6 +98,30 @@ export class JwtVerifier {
       throw new TokenRefused('The JWT\'s "sub" claim is not accepted (it must be a non-empty string).');
     }
     return { issuer: config.issuer, sub: verified.sub, payload: verified, config };
+  }
+}
+
+/**
+ * The token's claims once its signature verifies with a key of the issuer. jose resolves one key per token: a token
+ * without a `kid` matches every key of its algorithm, and when the JWKS holds several (an issuer mid-rotation publishes
+ * the old and the new) jose throws JWKSMultipleMatchingKeys, which yields those keys for the caller to try (jose's
+ * documented opt-in, createLocalJWKSet's example). Each is tried until one verifies; a signature only the issuer's key
+ * makes proves the token whichever of its listed keys it is (a key listed twice verifies twice, and is still the issuer's).
+ * Claims are checked with the key that verified, so an expired token is refused as expired.
+ */
+async function verifiedPayload(jose: Jose, token: string, issuer: Issuer): Promise<JWTPayload> {
+  try {
+    return (await jose.jwtVerify(token, issuer.keys, issuer.options)).payload;
+  } catch (error) {
+    if (!(error instanceof jose.errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const key of error) {
+      try {
+        return (await jose.jwtVerify(token, key, issuer.options)).payload;
+      } catch (attempt) {
+        if (!(attempt instanceof jose.errors.JWSSignatureVerificationFailed)) throw attempt;
+      }
+    }
+    throw new jose.errors.JWSSignatureVerificationFailed();
   }
 }
 

@@ -1,7 +1,7 @@
 // Identity rules: which consumer a client certificate, a mesh identity or a JWT stands for. A rule matches one field
-// (a SPIFFE id or certificate subject; a JWT's sub, team claim or one of its groups) exactly, by prefix, or by a
-// pattern where `*` is one path segment and `**` any rest. Compiled once per snapshot; a call costs a map look-up for
-// exact rules and a scan of the few prefix and pattern rules.
+// (a SPIFFE id or certificate subject; a JWT's sub, team claim or one of its groups) exactly, by a prefix that stops at
+// a boundary of the field (a path segment, an RDN), or by a pattern where `*` is one path segment and `**` any rest.
+// Compiled once per snapshot; a call costs a map look-up for exact rules and a scan of the few prefix and pattern rules.
 import type { Consumer } from '../policy/consumers.js';
 
 export const IDENTITY_FIELDS = ['spiffe', 'subject', 'sub', 'team', 'group'] as const;
@@ -57,6 +57,28 @@ export function patternRegExp(pattern: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/**
+ * Where a value may go on after a prefix that ends in a letter or digit: a SPIFFE id's path segments (and its trust
+ * domain, which ends at the first `/`); a subject's RDNs (`,`) and the values of a multi-valued RDN (`+`), RFC 4514
+ * section 2; a JWT value's path segments (`/`, as Keycloak's group paths) and URN-like parts (`:`, as Kubernetes
+ * service-account subjects). Inside an RFC 4514 value a `,` or `+` is escaped (`\,`), so one right after a letter or
+ * digit is where the value ends.
+ */
+const SEPARATORS: Readonly<Record<IdentityField, string>> = { spiffe: '/', subject: ',+', sub: '/:', team: '/:', group: '/:' };
+const WORD_END = /[\p{L}\p{N}]$/u;
+
+/**
+ * A prefix that ends with a letter or digit never stops inside a name: `spiffe://acme.mil/ns/team-a` takes `.../team-a` and `.../team-a/sa/x`, never
+ * `.../team-ab`. A prefix that ends with any other character (`spiffe://acme.mil/ns/`, `search-`) says where it stops
+ * itself and takes whatever follows.
+ */
+function prefixTest(field: IdentityField, prefix: string): (value: string) => boolean {
+  if (!WORD_END.test(prefix)) return (value) => value.startsWith(prefix);
+  const separators = SEPARATORS[field];
+  const length = prefix.length;
+  return (value) => value.startsWith(prefix) && (value.length === length || separators.includes(value[length]!));
+}
+
 export class IdentityRules {
   private readonly exact: Map<string, IdentityRuleDefinition>;
   /** Prefix rules longest first, then pattern rules oldest first. */
@@ -74,7 +96,7 @@ export class IdentityRules {
         const key = exactKey(rule.field, rule.issuer, rule.value);
         if (!this.exact.has(key)) this.exact.set(key, rule);
       } else if (rule.match === 'prefix') {
-        prefixes.push({ definition: rule, test: (value) => value.startsWith(rule.value) });
+        prefixes.push({ definition: rule, test: prefixTest(rule.field, rule.value) });
       } else {
         const pattern = patternRegExp(rule.value);
         patterns.push({ definition: rule, test: (value) => pattern.test(value) });

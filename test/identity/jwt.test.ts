@@ -138,6 +138,30 @@ describe('JWT consumers and OIDC admin tokens', () => {
     await refused(await token(first, { sub: 'mallory', groups: ['staff'] }), 403, /jwt:https:\/\/idp\.example\.test\/realms\/acme#mallory/);
   });
 
+  test('a prefix rule on a JWT value stops at a boundary (/ or :) unless the prefix ends with a separator of its own', async () => {
+    const admin = adminClient(sluice, BOOTSTRAP);
+    const made = await admin('POST', '/api/identity-rules', {
+      field: 'group',
+      match: 'prefix',
+      value: '/ai/team-a',
+      consumer: 'search-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    try {
+      for (const [group, status] of [
+        ['/ai/team-a', 200],
+        ['/ai/team-a/readers', 200],
+        ['/ai/team-ab', 403],
+        ['/ai/team-ab/readers', 403],
+      ] as const) {
+        const response = await chat(await token(first, { sub: 'someone', groups: [group] }));
+        assert.equal(response.status, status, `${group}: ${await response.text()}`);
+      }
+    } finally {
+      await admin('DELETE', `/api/identity-rules/${(made.body as { id: number }).id}`);
+    }
+  });
+
   test('refuses an expired JWT with 401 in the OpenAI and the Anthropic shape', async () => {
     const expired = await token(first, { sub: 'svc-checkout' }, { expiresIn: Math.floor(Date.now() / 1000) - 600 });
     await refused(expired, 401, /expired/);
@@ -325,5 +349,94 @@ describe('JWT consumers and OIDC admin tokens', () => {
     // The issuer back: once the cooldown since the failure has passed, a token is verified again.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     assert.equal((await chat(await token(second, { sub: 'svc-checkout' }))).status, 200);
+  });
+});
+
+describe('JWTs without a key id, from an issuer publishing several keys of their algorithm', () => {
+  let jwks: Server;
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let older: SigningKey;
+  let newer: SigningKey;
+
+  /** Signed without `kid`, as some identity providers do while their JWKS holds the old and the new key of a rotation. */
+  function tokenWithoutKid(key: SigningKey, claims: JWTPayload, expiresIn: string | number = '5m'): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience('sluice-gateway')
+      .setIssuedAt()
+      .setExpirationTime(expiresIn)
+      .sign(key.privateKey);
+  }
+
+  function chat(credential: string) {
+    return fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+  }
+
+  before(async () => {
+    older = await signingKey('rotation-old');
+    newer = await signingKey('rotation-new');
+    // The older key also published a second time under another kid, as a JWKS sometimes lists one key twice.
+    const keys = [older.publicJwk, newer.publicJwk, { ...older.publicJwk, kid: 'rotation-old-alias' }];
+    jwks = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const jwksUri = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`;
+    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello, kid-less token holder')));
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-jwt' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      identity: { jwtIssuers: [{ issuer: ISSUER, jwksUri, audience: 'sluice-gateway', algorithms: ['RS256'] }] },
+    });
+    const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
+      field: 'sub',
+      match: 'exact',
+      value: 'svc-checkout',
+      consumer: 'checkout-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await mock.close();
+    jwks.closeAllConnections();
+    await new Promise<void>((resolve) => jwks.close(() => resolve()));
+  });
+
+  test('serves a token signed by any of the published keys, trying each key its algorithm matches', async () => {
+    for (const key of [newer, older]) {
+      const client = new OpenAI({
+        apiKey: await tokenWithoutKid(key, { sub: 'svc-checkout' }),
+        baseURL: `${sluice.baseURL}/v1`,
+        maxRetries: 0,
+      });
+      const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
+      assert.equal(completion.choices[0]!.message.content, 'Hello, kid-less token holder');
+      const row = (await ledgerRows(sluice)).at(-1)!;
+      assert.equal(row.consumer, 'checkout-service');
+      assert.equal(row.identity, `jwt:${ISSUER}#svc-checkout`);
+    }
+  });
+
+  test('refuses with 401 a token no published key verifies, and one a key verifies that has expired', async () => {
+    const stranger = await signingKey('not-published');
+    for (const [credential, message] of [
+      [await tokenWithoutKid(stranger, { sub: 'svc-checkout' }), /signature/],
+      [await tokenWithoutKid(newer, { sub: 'svc-checkout' }, Math.floor(Date.now() / 1000) - 600), /expired/],
+    ] as const) {
+      const response = await chat(credential);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(response.status, 401, JSON.stringify(body));
+      assert.equal(body.error.code, 'invalid_api_key');
+      assert.match(body.error.message, message);
+    }
   });
 });

@@ -10,9 +10,9 @@ import { connect } from 'node:tls';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { AdminClient } from '../support/admin-client.js';
-import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
+import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { capturedLogger, KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { scratchDir } from '../support/scratch.js';
 
 const BOOTSTRAP = 'sa-bootstrap-mtls-test-token-0123456789';
@@ -49,6 +49,7 @@ describe('mTLS on the gateway listener', () => {
   let folder: string;
   let gatewayURL: string;
   let checkout: Issued;
+  const log = capturedLogger();
 
   /** One HTTPS call with node's client, optionally with a client certificate and a kept-alive agent. */
   function call(
@@ -115,26 +116,29 @@ describe('mTLS on the gateway listener', () => {
     writeFileSync(join(folder, 'client-ca.pem'), ca.cert);
     checkout = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello over mTLS')));
-    sluice = await startTestSluice({
-      gateway: {
-        host: '127.0.0.1',
-        port: 0,
-        tls: {
-          certFile: join(folder, 'server.crt'),
-          keyFile: join(folder, 'server.key'),
-          clientCaFile: join(folder, 'client-ca.pem'),
-          minVersion: 'TLSv1.2',
+    sluice = await startTestSluice(
+      {
+        gateway: {
+          host: '127.0.0.1',
+          port: 0,
+          tls: {
+            certFile: join(folder, 'server.crt'),
+            keyFile: join(folder, 'server.key'),
+            clientCaFile: join(folder, 'client-ca.pem'),
+            minVersion: 'TLSv1.2',
+          },
         },
+        admin: {
+          host: '127.0.0.1',
+          port: 0,
+          token: BOOTSTRAP,
+          tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), minVersion: 'TLSv1.3' },
+        },
+        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       },
-      admin: {
-        host: '127.0.0.1',
-        port: 0,
-        token: BOOTSTRAP,
-        tls: { certFile: join(folder, 'server.crt'), keyFile: join(folder, 'server.key'), minVersion: 'TLSv1.3' },
-      },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-    });
+      { logger: log.logger },
+    );
     gatewayURL = `https://127.0.0.1:${sluice.sluice.gateway.port}`;
     admin = httpsAdminClient(`https://127.0.0.1:${sluice.sluice.admin.port}`, BOOTSTRAP, ca.cert);
     const exact = await admin('POST', '/api/identity-rules', {
@@ -192,6 +196,93 @@ describe('mTLS on the gateway listener', () => {
     }
   });
 
+  test('takes a certificate whose SPIFFE id breaks the SPIFFE ID standard as no identity (401 here, where one is required), logging why without its secrets', async () => {
+    // SPIFFE-ID.md sections 2, 2.1, 2.2, 2.3; X509-SVID.md 5.2 (a leaf's id has a path). Rules that would map each id, and
+    // its subject, if the certificate were taken.
+    const rules: number[] = [];
+    for (const rule of [
+      { field: 'spiffe', match: 'pattern', value: 'spiffe://**', consumer: 'checkout-service' },
+      { field: 'subject', match: 'exact', value: 'O=Acme,CN=malformed', consumer: 'checkout-service' },
+    ]) {
+      const made = await admin('POST', '/api/identity-rules', rule);
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      rules.push(made.body.id);
+    }
+    try {
+      for (const [id, reason] of [
+        ['SPIFFE://acme.mil/ns/payments/sa/checkout', /scheme/],
+        ['spiffe://Acme.mil/ns/payments/sa/checkout', /trust domain.*lowercase/],
+        ['spiffe:///ns/payments/sa/checkout', /trust domain/],
+        ['spiffe://acme.mil:8443/ns/payments/sa/checkout', /port/],
+        ['spiffe://checkout:s3cret-password@acme.mil/ns/payments/sa/checkout', /userinfo/],
+        ['spiffe://acme.mil/ns/payments/sa/checkout?token=s3cret-query', /query/],
+        ['spiffe://acme.mil/ns/payments/sa/checkout#s3cret-fragment', /fragment/],
+        ['spiffe://acme.mil/ns/payments/../sa/checkout', /\.\./],
+        ['spiffe://acme.mil/ns/./sa/checkout', /"\."/],
+        ['spiffe://acme.mil/ns//sa/checkout', /empty/],
+        ['spiffe://acme.mil/ns/payments/sa/checkout/', /empty|trailing/],
+        ['spiffe://acme.mil/ns/pay%20ments/sa/checkout', /percent/],
+        ['spiffe://acme.mil/ns/payments/sa/check$out', /character/],
+        ['spiffe://acme.mil', /path/],
+        [`spiffe://acme.mil/${'a'.repeat(2040)}`, /2048/],
+      ] as const) {
+        const malformed = await ca.issue({ subject: 'CN=malformed,O=Acme', spiffe: id });
+        const answer = await call('/v1/chat/completions', CHAT, { client: malformed });
+        assert.equal(answer.status, 401, `${id}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body.error.code, 'invalid_api_key');
+        assert.match(answer.body.error.message, /SPIFFE id/, id);
+        assert.match(answer.body.error.message, reason, id);
+        assert.doesNotMatch(answer.body.error.message, /s3cret/);
+      }
+      const logged = log.lines().filter((line) => line.includes('SPIFFE id'));
+      assert.ok(logged.length >= 15, `${logged.length} log lines`);
+      assert.match(logged.join('\n'), /userinfo/);
+      assert.doesNotMatch(log.lines().join('\n'), /s3cret/);
+    } finally {
+      for (const id of rules) await admin('DELETE', `/api/identity-rules/${id}`);
+    }
+  });
+
+  test('with clientCertificate: optional, a certificate whose SPIFFE id is not valid leaves the caller to its Sluice key', async () => {
+    const optional = await startTestSluice({
+      gateway: {
+        host: '127.0.0.1',
+        port: 0,
+        tls: {
+          certFile: join(folder, 'server.crt'),
+          keyFile: join(folder, 'server.key'),
+          clientCaFile: join(folder, 'client-ca.pem'),
+          clientCertificate: 'optional',
+          minVersion: 'TLSv1.2',
+        },
+      },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-mtls' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+    });
+    try {
+      const malformed = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: 'spiffe://acme.mil/ns/payments/../sa/checkout' });
+      const dispatcher = new Agent({ connect: { cert: malformed.cert, key: malformed.key, ca: ca.cert } });
+      const chat = (headers: Record<string, string>) =>
+        undiciFetch(`https://127.0.0.1:${optional.sluice.gateway.port}/v1/chat/completions`, {
+          method: 'POST',
+          dispatcher,
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(CHAT),
+        });
+      const alone = await chat({});
+      assert.equal(alone.status, 401);
+      assert.match(((await alone.json()) as { error: { message: string } }).error.message, /No API key/);
+      const withKey = await chat({ authorization: `Bearer ${KEYS.search}` });
+      assert.equal(withKey.status, 200, await withKey.text());
+      const row = (await ledgerRows(optional)).at(-1)!;
+      assert.equal(row.consumer, 'search-service');
+      assert.match(row.identity ?? '', /^key:/);
+      await dispatcher.close();
+    } finally {
+      await optional.stop();
+    }
+  });
+
   test('maps a certificate without a SPIFFE id by its subject in RFC 4514 order, as Envoy forwards the same certificate in XFCC', async () => {
     // Written CN first, so its DER sequence is CN then O; RFC 4514 (and RFC 2253, Envoy's XFCC Subject) write the last
     // RDN first: O=Acme,CN=reporting.
@@ -206,6 +297,28 @@ describe('mTLS on the gateway listener', () => {
     const answer = await call('/v1/chat/completions', CHAT, { client: reporting });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=reporting');
+  });
+
+  test("refuses a CA's certificate presented as a client's with 401, whatever SPIFFE id or subject it names (X.509-SVID 5.2)", async () => {
+    // Each names an identity a rule maps (the checkout SPIFFE id; the reporting subject, mapped by the test before).
+    const signing = KeyUsage.digitalSignature | KeyUsage.keyCertSign | KeyUsage.cRLSign;
+    for (const [what, options] of [
+      ['basicConstraints CA, keyCertSign and cRLSign', { ca: true, keyUsages: signing }],
+      ['basicConstraints CA only', { ca: true, keyUsages: KeyUsage.digitalSignature }],
+      ['keyCertSign without CA', { keyUsages: KeyUsage.digitalSignature | KeyUsage.keyCertSign }],
+      ['cRLSign without CA', { keyUsages: KeyUsage.digitalSignature | KeyUsage.cRLSign }],
+    ] as const) {
+      const intermediate = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, ...options });
+      const answer = await call('/v1/chat/completions', CHAT, { client: intermediate });
+      assert.equal(answer.status, 401, `${what}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.error.code, 'invalid_api_key');
+      assert.match(answer.body.error.message, /CA/, what);
+    }
+    const bySubject = await ca.issue({ subject: 'CN=reporting,O=Acme', ca: true, keyUsages: signing });
+    assert.equal((await call('/v1/chat/completions', CHAT, { client: bySubject })).status, 401);
+    // The same names on leaf certificates are served.
+    assert.equal((await call('/v1/chat/completions', CHAT, { client: checkout })).status, 200);
+    assert.equal((await call('/v1/chat/completions', CHAT, { client: await ca.issue({ subject: 'CN=reporting,O=Acme' }) })).status, 200);
   });
 
   test('refuses a call without a client certificate with 401 in the OpenAI and the Anthropic shape, even with a valid key', async () => {

@@ -6,7 +6,7 @@ import { parseXfcc } from '../../src/identity/xfcc.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { capturedLogger, KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-xfcc-test-token-0123456789';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
@@ -52,6 +52,7 @@ describe('mesh identity from a trusted proxy', () => {
   let mock: MockProvider;
   let trusting: TestSluice;
   let distrusting: TestSluice;
+  const log = capturedLogger();
 
   before(async () => {
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
@@ -61,7 +62,7 @@ describe('mesh identity from a trusted proxy', () => {
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
     };
     // The test client connects from 127.0.0.1: a sidecar on the same pod network for one, a stranger for the other.
-    trusting = await startTestSluice({ ...common, identity: { trustedProxies: ['127.0.0.1/32', '::1'] } });
+    trusting = await startTestSluice({ ...common, identity: { trustedProxies: ['127.0.0.1/32', '::1'] } }, { logger: log.logger });
     distrusting = await startTestSluice({ ...common, identity: { trustedProxies: ['10.0.0.0/8'] } });
     for (const sluice of [trusting, distrusting]) {
       const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
@@ -114,6 +115,70 @@ describe('mesh identity from a trusted proxy', () => {
     });
     assert.equal(response.status, 401, await response.clone().text());
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
+  });
+
+  test('a prefix rule stops at a boundary: a SPIFFE prefix at a path segment, a subject prefix at an RDN', async () => {
+    const admin = adminClient(trusting, BOOTSTRAP);
+    for (const rule of [
+      { field: 'spiffe', match: 'prefix', value: 'spiffe://acme.mil/ns/team-a', consumer: 'search-service' },
+      { field: 'subject', match: 'prefix', value: 'CN=reports', consumer: 'search-service' },
+    ]) {
+      const made = await admin('POST', '/api/identity-rules', rule);
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+    }
+    const forwarded = (element: string) =>
+      fetch(`${trusting.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `By=spiffe://acme.mil/ns/ai/sa/sluice;${element}` },
+        body: JSON.stringify(CHAT),
+      });
+    for (const [element, status] of [
+      ['URI=spiffe://acme.mil/ns/team-a/sa/worker', 200],
+      ['URI=spiffe://acme.mil/ns/team-a', 200],
+      ['URI=spiffe://acme.mil/ns/team-ab/sa/worker', 403],
+      ['URI=spiffe://acme.mil/ns/team-a-dev/sa/worker', 403],
+      ['Subject="CN=reports,O=Acme"', 200],
+      ['Subject="CN=reports"', 200],
+      ['Subject="CN=reports2,O=Acme"', 403],
+      ['Subject="CN=reports-archive,O=Acme"', 403],
+    ] as const) {
+      const response = await forwarded(element);
+      assert.equal(response.status, status, `${element}: ${await response.text()}`);
+    }
+    // The prefix the docs show, ending with its separator, still takes the whole namespace.
+    assert.equal((await forwarded(`URI=${CHECKOUT_ID}`)).status, 200);
+  });
+
+  test('takes a forwarded SPIFFE id that breaks the SPIFFE ID standard as no identity: the caller needs a key of its own', async () => {
+    // Each would match the spiffe://acme.mil/ns/payments/ prefix (checkout-service) if it were taken.
+    for (const id of [
+      'spiffe://acme.mil/ns/payments/../admin/sa/root',
+      'spiffe://acme.mil/ns/payments//sa/checkout',
+      'spiffe://acme.mil/ns/payments/sa/checkout?token=s3cret-query',
+    ]) {
+      const xfcc = `By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme,CN=checkout";URI=${id}`;
+      const alone = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': xfcc },
+        body: JSON.stringify(CHAT),
+      });
+      const body = (await alone.json()) as { error: { code: string; message: string } };
+      assert.equal(alone.status, 401, `${id}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.code, 'invalid_api_key');
+      const withKey = await fetch(`${trusting.baseURL}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': xfcc, authorization: `Bearer ${KEYS.search}` },
+        body: JSON.stringify(CHAT),
+      });
+      assert.equal(withKey.status, 200, await withKey.text());
+      const row = (await ledgerRows(trusting)).at(-1)!;
+      assert.equal(row.consumer, 'search-service');
+      assert.match(row.identity ?? '', /^key:/);
+    }
+    const logged = log.lines().filter((line) => line.includes('SPIFFE id'));
+    assert.ok(logged.length >= 6, `${logged.length} log lines`);
+    assert.match(logged.join('\n'), /xfcc/);
+    assert.doesNotMatch(log.lines().join('\n'), /s3cret/);
   });
 
   test('takes trusted proxies written as IPv4-mapped IPv6 networks (::ffff:127.0.0.0/104 is 127.0.0.0/8)', async () => {

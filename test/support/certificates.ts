@@ -10,6 +10,8 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
 
+export const KeyUsage = x509.KeyUsageFlags;
+
 export interface Issued {
   /** PEM certificate. */
   cert: string;
@@ -19,8 +21,20 @@ export interface Issued {
 }
 
 export interface TestCa extends Issued {
-  /** `uris`: URI SANs after the SPIFFE id (an X.509-SVID has exactly one; for certificates that break that rule). */
-  issue(options: { subject: string; spiffe?: string; uris?: string[]; server?: boolean; notAfter?: Date }): Promise<Issued>;
+  /**
+   * `uris`: URI SANs after the SPIFFE id (an X.509-SVID has exactly one; for certificates that break that rule).
+   * `ca` and `keyUsages` (x509.KeyUsageFlags): a signing certificate's basic constraints and key usage, for certificates a
+   * leaf must not have; a leaf's (not a CA, digitalSignature and keyAgreement) when absent.
+   */
+  issue(options: {
+    subject: string;
+    spiffe?: string;
+    uris?: string[];
+    server?: boolean;
+    notAfter?: Date;
+    ca?: boolean;
+    keyUsages?: number;
+  }): Promise<Issued>;
 }
 
 let serial = 1;
@@ -57,7 +71,7 @@ export async function makeCa(name: string): Promise<TestCa> {
     cert: ca.toString('pem'),
     key: await keyPem(keys.privateKey),
     serialNumber,
-    async issue({ subject, spiffe, uris = [], server = false, notAfter }) {
+    async issue({ subject, spiffe, uris = [], server = false, notAfter, ca: signing = false, keyUsages }) {
       const leafKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
       const names: x509.JsonGeneralName[] = [];
       if (spiffe !== undefined) names.push({ type: 'url', value: spiffe });
@@ -74,8 +88,8 @@ export async function makeCa(name: string): Promise<TestCa> {
         publicKey: leafKeys.publicKey,
         signingKey: keys.privateKey,
         extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+          new x509.BasicConstraintsExtension(signing, undefined, true),
+          new x509.KeyUsagesExtension(keyUsages ?? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
           new x509.ExtendedKeyUsageExtension([server ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
           ...(names.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(names)]),
           await x509.AuthorityKeyIdentifierExtension.create(ca),
