@@ -307,6 +307,29 @@ describe('upstream answers that fail after their head', () => {
     assert.deepEqual([held?.status, held?.error_class, held?.output_tokens], [200, null, 7], 'recorded as served whole');
   });
 
+  test('a pause of the gateway’s own process (a long collection, a starved CPU) is not the upstream’s silence', async () => {
+    // Chunks 50 ms apart, well within the 300 ms limit on silences. The gateway runs in this process: holding it busy
+    // for a second stops its reads as a long garbage collection or a machine out of CPU does, while the upstream's
+    // next chunk waits in the socket. Its deadlines then passed, but only because it was not looking.
+    const pieces = Array.from({ length: 6 }, (_, i) => `${i} `);
+    primary.respondWith((_r, res) => sse(res, openaiStreamFrames(pieces, null), 50));
+    const stream = await client.chat.completions.create({
+      model: 'only-stalls',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) {
+      const piece = chunk.choices[0]?.delta.content ?? '';
+      if (text === '' && piece !== '') {
+        const until = performance.now() + 1_000;
+        while (performance.now() < until); // busy: no timer, no read runs meanwhile
+      }
+      text += piece;
+    }
+    assert.equal(text, pieces.join(''));
+  });
+
   test("an Anthropic stream cut short upstream bills the output the client got, not message_start's placeholder", async () => {
     // message_start reports output_tokens: 1; the real count comes only in message_delta, which never arrives here.
     const pieces = Array.from({ length: 12 }, (_, i) => `word${i} `);

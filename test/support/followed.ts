@@ -12,6 +12,7 @@ export function followedRecord(id: string): FollowedRecord {
       startedAt: Date.now(),
       operation: 'chat',
       api: 'openai-responses',
+      stream: false,
       consumer: 'checkout-service',
       team: 'payments',
       requestedModel: 'o3-deep-research',

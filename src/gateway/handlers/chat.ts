@@ -121,7 +121,27 @@ export async function handleChat(
       const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
       const promptEstimate = translated ? promptTokensNow(request) : undefined;
       const capture = keepIn === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
-      const streamed = await relayStream(door, call.cancellation, request, body, answer, route.redactor, res, promptEstimate, capture);
+      // A background call is kept in its record at its stream's first event with the response's id, so that a gateway
+      // killed while the stream is open leaves it to be followed and metered (stored-responses/background.ts).
+      let keptEarly = false;
+      const onResponseId = background
+        ? (id: string) => {
+            keptEarly = context.background.keepStreamed(call, id);
+            if (keptEarly) holdsPlace = false;
+          }
+        : null;
+      const streamed = await relayStream(
+        door,
+        call.cancellation,
+        request,
+        body,
+        answer,
+        route.redactor,
+        res,
+        promptEstimate,
+        capture,
+        onResponseId,
+      );
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
@@ -129,13 +149,17 @@ export async function handleChat(
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
       // A background response whose stream stopped before the response's end (the client left, or the stream broke)
       // runs on at the provider, billed, and the client may resume it: followed to its end as a queued one is.
-      if (background && streamed.responseId !== null && !call.usage.reported) {
+      const stoppedShort = background && streamed.responseId !== null && !call.usage.reported;
+      if (stoppedShort) {
         holdsPlace = false;
         // Not the call's end, as it would be for any other stream: the response's end decides how it is recorded.
         call.status = 200;
         call.errorClass = null;
-        if (context.background.follow(call, streamed.responseId, null)) return;
       }
+      // One kept at its first event is recorded here only if its record is still this process's (taken now).
+      if (keptEarly) {
+        if (!(await context.background.streamStopped(call, streamed.responseId!, !stoppedShort))) return;
+      } else if (stoppedShort && context.background.follow(call, streamed.responseId!, null)) return;
       const captured = capture?.whole() ?? null;
       if (keepIn !== null && captured !== null && call.usage.reported) {
         context.cache.keep(
@@ -262,13 +286,14 @@ function relayStream(
   res: ServerResponse,
   promptEstimate?: number,
   capture: StreamCapture | null = null,
+  onResponseId: ((id: string) => void) | null = null,
 ): Promise<Streamed> {
   const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   const provider = answer.exchange.provider;
   return new Promise((resolve) =>
-    answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve, capture)),
+    answer.body.pipe(new StreamRelay(door, cancellation, provider, stream, answer.body, res, resolve, capture, onResponseId)),
   );
 }
 
@@ -289,6 +314,8 @@ class StreamRelay implements BodySink {
   private interrupted: boolean;
   /** What the client got, kept for the response cache (null when the call is not cached). */
   private readonly capture: StreamCapture | null;
+  /** Told the response's id once, after the event that gave it has gone (a background call's); null otherwise, or once told. */
+  private onResponseId: ((id: string) => void) | null;
 
   constructor(
     door: FrontDoor,
@@ -299,8 +326,10 @@ class StreamRelay implements BodySink {
     res: ServerResponse,
     done: (streamed: Streamed) => void,
     capture: StreamCapture | null,
+    onResponseId: ((id: string) => void) | null,
   ) {
     this.capture = capture;
+    this.onResponseId = onResponseId;
     this.door = door;
     this.cancellation = cancellation;
     this.providerName = providerName;
@@ -314,7 +343,14 @@ class StreamRelay implements BodySink {
   }
 
   data(chunk: Buffer): void {
-    this.send(this.stream.push(chunk));
+    const stream = this.stream;
+    this.send(stream.push(chunk));
+    // Not for a stream whose end came in the same read: its end is metered at once, nothing to keep.
+    if (this.onResponseId !== null && typeof stream.responseId === 'string' && !stream.finished) {
+      const told = this.onResponseId;
+      this.onResponseId = null;
+      told(stream.responseId);
+    }
   }
 
   end(): void {

@@ -31,10 +31,23 @@ const MIN_SWEEP_MS = 10;
 const watched: Expiring[] = [];
 let sweeper: NodeJS.Timeout | null = null;
 let period = SWEEP_MS;
+/** When the sweep last ran, or was started (performance.now()). */
+let lastSweep = 0;
+/**
+ * How long this process has been held, in all: the time by which its sweeps came later than due (a long garbage
+ * collection, a machine out of CPU). While held the gateway reads nothing: an upstream's bytes sent meanwhile wait in its
+ * socket, and the first sweep after the hold runs before they are read (timers come before I/O in each turn of the event
+ * loop). Counted as the upstream's silence, such a hold cut a healthy stream whenever it outlasted the limit.
+ */
+let held = 0;
 
-/** Milliseconds on a monotonic clock: a wall clock set forward would time out every call in flight at once. */
+/**
+ * Milliseconds on a monotonic clock (a wall clock set forward would time out every call in flight at once), less the
+ * time the process was held: a limit counts only the time the gateway could have read. It may step back at a sweep
+ * after a hold, which only puts the deadlines set just before it later.
+ */
 export function clock(): number {
-  return performance.now();
+  return performance.now() - held;
 }
 
 /** Watches `item` until unwatch(); `shortestMs`: the shortest limit it will have, which sets how often to look. */
@@ -47,6 +60,7 @@ export function watch(item: Expiring, shortestMs: number): void {
   if (sweeper !== null && wanted >= period) return;
   if (sweeper !== null) clearInterval(sweeper);
   period = wanted;
+  lastSweep = performance.now();
   // Unref'd: a deadline never keeps the process alive; the exchange's socket does while it lasts.
   sweeper = setInterval(sweep, period).unref();
 }
@@ -63,6 +77,10 @@ export function unwatch(item: Expiring): void {
 }
 
 function sweep(): void {
+  const at = performance.now();
+  const late = at - lastSweep - period;
+  lastSweep = at;
+  if (late > 0) held += late;
   // Stopped at the first sweep that finds nothing to watch (kept across the gaps between calls of a busy gateway).
   if (watched.length === 0) {
     clearInterval(sweeper!);
@@ -70,7 +88,7 @@ function sweep(): void {
     period = SWEEP_MS;
     return;
   }
-  const now = clock();
+  const now = at - held;
   // From the end: an expiring exchange unwatches itself, moving the last one into its place, already looked at; the
   // list stays at least i + 1 long while index i is looked at.
   for (let i = watched.length - 1; i >= 0; i--) {

@@ -14,9 +14,10 @@ import { SluiceError } from '../../errors.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { Provider } from '../../providers/provider.js';
 import { asObject, tryParseJson } from '../../wire/json.js';
-import { request } from '../../wire/undici.js';
 import type { Pool } from 'undici';
 import type { Call } from '../pipeline/call.js';
+import type { Target } from '../routing/model-routes.js';
+import { ENDED, ERROR_CLASS, retrieveFollowed } from './followed-retrieval.js';
 import { followedRecordOf, type FollowedRecord, type FollowedRecords } from './followed-records.js';
 
 export type BackgroundMode = 'refuse' | 'meter';
@@ -26,21 +27,8 @@ const FIRST_POLL_MS = 1_000;
 const MAX_POLL_MS = 30_000;
 /** A response still running after this long is recorded as it stands and no longer followed. */
 const GIVE_UP_MS = 24 * 3_600_000;
-const HEADERS_TIMEOUT_MS = 60_000;
-const BODY_TIMEOUT_MS = 120_000;
 /** At the gateway's stop, the longest wait for the last look at the responses still followed, all of them together. */
 const LAST_LOOK_MS = 5_000;
-
-/** A response's statuses once it has ended (OpenAI's response object, `status`). */
-const ENDED = new Set(['completed', 'incomplete', 'failed', 'cancelled']);
-
-/** How a followed call ended, as its ledger row's error class says it (null: completed or incomplete, as any call). */
-const ERROR_CLASS: Record<string, string | null> = {
-  completed: null,
-  incomplete: null,
-  failed: 'background_failed',
-  cancelled: 'background_cancelled',
-};
 
 interface Followed {
   id: string;
@@ -55,6 +43,8 @@ interface Followed {
   since: number;
   /** Whether the record is kept in the shared records (null: on its way): then only its taker records the call. */
   kept: Promise<boolean> | null;
+  /** A streamed call whose stream is still open: not retrieved meanwhile; streamStopped() says what comes next. */
+  streaming: boolean;
 }
 
 /** Finishes a call adopted from its record: meter the usage it ended with, record its row, settle its budgets. */
@@ -189,21 +179,68 @@ export class BackgroundResponses {
     const status = answer === null ? 'in_progress' : asObject(tryParseJson(answer)).status;
     // Already ended (a provider that ran it at once): the call finishes as any other, with the usage it came with.
     if (typeof status !== 'string' || ENDED.has(status) || call.target === null || this.stopped) return false;
+    this.schedule(this.begin(call, call.target, id, false));
+    return true;
+  }
+
+  /**
+   * A streamed background call at its stream's first event with the response's id (`response.created`): kept in its
+   * record now, as a queued one is at its answer, so a process killed mid-stream leaves it to be adopted. Not retrieved
+   * while the stream runs (streamStopped() decides). Takes check()'s place when true; false: not kept (no records, or
+   * stopping), and the stream's stop decides as for any stream.
+   */
+  keepStreamed(call: Call, id: string): boolean {
+    if (this.records === null || this.stopped || call.target === null || this.followed.has(id)) return false;
+    this.pending--;
+    this.begin(call, call.target, id, true);
+    return true;
+  }
+
+  private begin(call: Call, target: Target, id: string, streaming: boolean): Followed {
     const entry: Followed = {
       id,
       call,
       record: null,
-      provider: call.target.provider.name,
+      provider: target.provider.name,
       waitMs: FIRST_POLL_MS,
       timer: null,
       since: Date.now(),
       kept: null,
+      streaming,
     };
     if (this.records !== null) entry.kept = this.keep(entry, call, this.records);
     this.followed.set(id, entry);
     this.running.set(this.followed.size);
-    this.schedule(entry);
-    return true;
+    return entry;
+  }
+
+  /**
+   * The stream of a call kept by keepStreamed() has stopped. `ended` (at the response's end, with its usage): its record
+   * is taken, and true tells the caller to finish the call as any stream. Stopped short, the response runs on: followed
+   * from now on. False too once it is not this process's to record (another took its record, or the stop dealt with it).
+   */
+  async streamStopped(call: Call, id: string, ended: boolean): Promise<boolean> {
+    const entry = this.followed.get(id);
+    if (entry === undefined || entry.call !== call || !entry.streaming) return false;
+    entry.streaming = false;
+    // Stopped short; at the gateway's stop, stop() looks at it once more.
+    if (!ended && !this.stopped) this.schedule(entry);
+    if (!ended) return false;
+    this.followed.delete(id);
+    this.running.set(this.followed.size);
+    if (!(await entry.kept)) return true;
+    try {
+      return (await this.records!.take(id)) !== null;
+    } catch (error) {
+      // Left in place, the record would be adopted and recorded again: followed on instead, and taken at its end.
+      this.logger.warn({ responseId: id, err: (error as Error).message }, 'background response: its shared record cannot be reached');
+      if (!this.stopped) {
+        this.followed.set(id, entry);
+        this.running.set(this.followed.size);
+        this.schedule(entry);
+      }
+      return false;
+    }
   }
 
   /** Keeps the call's record, claimed by this process; false when it could not be (the call then dies with the process). */
@@ -260,6 +297,7 @@ export class BackgroundResponses {
           timer: null,
           since: record.since,
           kept: Promise.resolve(true),
+          streaming: false,
         };
         this.followed.set(record.id, entry);
         this.adopted.inc();
@@ -345,7 +383,7 @@ export class BackgroundResponses {
     try {
       const record = await records.get(id);
       if (record === null) return;
-      const looked = await this.look(record, AbortSignal.timeout(LAST_LOOK_MS));
+      const looked = await retrieveFollowed(this.upstreamOf(record.provider), id, AbortSignal.timeout(LAST_LOOK_MS));
       if (looked === null || looked === 'gone' || !ENDED.has(String(looked.response.status))) return;
       if ((await records.take(id)) === null) return;
       const status = String(looked.response.status);
@@ -359,7 +397,7 @@ export class BackgroundResponses {
   /** The last retrieval of a response (at the stop, or before its delete): its call finished if it has ended. */
   private async lastLook(entry: Followed, signal: AbortSignal): Promise<void> {
     try {
-      const looked = await this.look(entry, signal);
+      const looked = await retrieveFollowed(this.upstreamOf(entry.provider), entry.id, signal);
       if (looked !== null && looked !== 'gone' && ENDED.has(String(looked.response.status)))
         this.track(this.end(entry, looked.usage, String(looked.response.status)));
     } catch {
@@ -390,7 +428,7 @@ export class BackgroundResponses {
   }
 
   private async retrieve(entry: Followed): Promise<void> {
-    const looked = await this.look(entry, undefined);
+    const looked = await retrieveFollowed(this.upstreamOf(entry.provider), entry.id, undefined);
     // Finished meanwhile (the gateway's stop, or its last look).
     if (!this.followed.has(entry.id)) return;
     if (looked === 'gone') {
@@ -405,36 +443,6 @@ export class BackgroundResponses {
     }
     // Still queued or running, or the provider's trouble (a 429 or 5xx): asked again later.
     this.again(entry);
-  }
-
-  /**
-   * Retrieves the response from the provider that holds it: the response object with its usage (a 200), `gone` (a 404,
-   * or its provider gone from the config), or null (the provider's trouble). Throws when the provider cannot be reached.
-   */
-  private async look(
-    entry: Pick<Followed, 'id' | 'provider'>,
-    signal: AbortSignal | undefined,
-  ): Promise<{ response: Record<string, unknown>; usage: Usage } | 'gone' | null> {
-    const upstream = this.upstreamOf(entry.provider);
-    const open = upstream?.provider.openStoredResponse;
-    const usageOf = upstream?.provider.storedResponseUsage;
-    if (upstream === undefined || open === undefined || usageOf === undefined) return 'gone';
-    const { provider, pool } = upstream;
-    const wanted = open.call(provider, entry.id, 'retrieve', '');
-    const authorized = provider.authorize === undefined ? wanted : { ...wanted, ...(await provider.authorize({ ...wanted, body: '' })) };
-    const answer = await request(provider.origin + authorized.path, {
-      dispatcher: pool,
-      method: wanted.method,
-      headers: authorized.headers,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      bodyTimeout: BODY_TIMEOUT_MS,
-      ...(signal === undefined ? {} : { signal }),
-    });
-    const text = await answer.body.text();
-    if (answer.statusCode === 404) return 'gone';
-    if (answer.statusCode !== 200) return null;
-    const response = asObject(tryParseJson(text));
-    return { response, usage: usageOf.call(provider, response) };
   }
 
   /** Keeps a call being finished until it is, for the gateway's stop to wait for. */

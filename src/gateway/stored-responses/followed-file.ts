@@ -1,8 +1,9 @@
 // The records of followed background responses of a lone gateway process (records in memory, no primary), kept as one
 // file each in a folder of its ledger spool: the spool's lock makes the folder this process's alone, so no claims are
 // needed. A process killed leaves its files; the next start on the same folder adopts them all at its first sweep and
-// follows them to their end. Written after the queued answer is sent, removed when the call is recorded: a normal call
-// never touches the folder. Written durably (ledger/durable-file.ts), so a power loss leaves a record whole or absent.
+// follows them to their end. Written after the queued answer is sent (a streamed call's: after its first event), removed
+// when the call is recorded: a call that is not a background one never touches the folder. Written durably
+// (ledger/durable-file.ts), so a power loss leaves a record whole or absent.
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';

@@ -43,6 +43,7 @@ export interface FollowedRecord {
     | 'startedAt'
     | 'operation'
     | 'api'
+    | 'stream'
     | 'consumer'
     | 'team'
     | 'requestedModel'
@@ -143,6 +144,7 @@ export async function followedRecordOf(
       startedAt: call.startedAt,
       operation: call.operation,
       api: call.api,
+      stream: call.stream,
       consumer: call.consumer?.name ?? null,
       team: call.consumer?.team ?? null,
       requestedModel: call.requestedModel,
@@ -169,7 +171,8 @@ export function followedTransaction(
   const usage = metered.usage;
   return {
     ...record.row,
-    stream: false,
+    // Absent from the records of a version before streamed calls were kept.
+    stream: record.row.stream === true,
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
