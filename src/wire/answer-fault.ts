@@ -35,9 +35,9 @@ export function geminiFinishFault(finishReason: unknown): string | null {
   return `the model ${GEMINI_FAULTS[finishReason]} (finishReason ${finishReason})`;
 }
 
-/** A Gemini answer that holds none: the finish reason that says so, and what it means. */
-export interface GeminiFault {
-  finishReason: string;
+/** An answer that holds none: the finish (or stop) reason that says so, and what it means. */
+export interface AnswerFault {
+  reason: string;
   message: string;
 }
 
@@ -45,14 +45,40 @@ export interface GeminiFault {
  * A Gemini answer (a whole GenerateContentResponse, or one event of a stream, each of which is one) that is a failure
  * despite its 200, else null. Parses only a text that names such a finish reason.
  */
-export function geminiFaultOf(text: string): GeminiFault | null {
+export function geminiFaultOf(text: string): AnswerFault | null {
   if (!GEMINI_FAULT_NAMED.test(text)) return null;
-  const finishReason = asObject(asArray(asObject(tryParseJson(text)).candidates)[0]).finishReason;
-  const message = geminiFinishFault(finishReason);
-  return message === null ? null : { finishReason: finishReason as string, message };
+  const reason = asObject(asArray(asObject(tryParseJson(text)).candidates)[0]).finishReason;
+  const message = geminiFinishFault(reason);
+  return message === null ? null : { reason: reason as string, message };
 }
 
 /** A whole Gemini answer that is a failure despite its 200: the reason, else null (ChatExchange.answerFault). */
 export function geminiAnswerFault(text: string): string | null {
   return geminiFaultOf(text)?.message ?? null;
+}
+/**
+ * Why a Converse answer holds nothing usable, or null: the model wrote a tool call or an answer it could not form
+ * (stopReason malformed_tool_use, malformed_model_output:
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_MessageStopEvent.html).
+ */
+export function converseStopFault(stopReason: unknown): string | null {
+  return stopReason === 'malformed_tool_use' || stopReason === 'malformed_model_output'
+    ? `the model produced ${stopReason === 'malformed_tool_use' ? 'a tool call' : 'an answer'} it could not form (stopReason ${stopReason})`
+    : null;
+}
+
+/**
+ * A whole Converse answer, or ConverseStream's messageStop event, that is a failure despite its 200, else null. Parses
+ * only a text that names one.
+ */
+export function converseFaultOf(text: string): AnswerFault | null {
+  if (!text.includes('malformed_')) return null;
+  const reason = asObject(tryParseJson(text)).stopReason;
+  const message = converseStopFault(reason);
+  return message === null ? null : { reason: reason as string, message };
+}
+
+/** A whole Converse answer that is a failure despite its 200: the reason, else null (ChatExchange.answerFault). */
+export function converseAnswerFault(text: string): string | null {
+  return converseFaultOf(text)?.message ?? null;
 }

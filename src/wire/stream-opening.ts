@@ -1,9 +1,10 @@
 // How a 2xx stream opens, judged before the call commits to it: providers report a failure that came after their
 // 200 (Anthropic's overloaded_error, an OpenAI-compatible server's {"error":...}, Gemini's error, a Bedrock exception
-// frame) as the stream's first event. Until the client has a byte that is still a failed attempt of that target, with
-// the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
+// frame) as the stream's first event, and so is an answer that holds none (answer-fault.ts: Gemini's
+// MALFORMED_FUNCTION_CALL, Converse's malformed_tool_use). Until the client has a byte that is still a failed attempt
+// of that target, with the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
 import type { StreamFraming } from './exchange.js';
-import { GEMINI_FAULT_MARKERS, geminiFaultOf } from './answer-fault.js';
+import { converseFaultOf, GEMINI_FAULT_MARKERS, geminiFaultOf } from './answer-fault.js';
 import { asObject, tryParseJson } from './json.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { AwsEventStreamParser, type AwsEvent } from './aws-event-stream.js';
@@ -114,7 +115,7 @@ function sseOpening(event: SseEvent): Opening {
   if (fault !== null) {
     // Told as the google.rpc error Gemini's failure() reads: a 500 of the model's making, worth another try.
     const body = JSON.stringify({ error: { code: 500, message: fault.message, status: 'INTERNAL' } });
-    return { status: 500, body, kind: fault.finishReason, headers: null };
+    return { status: 500, body, kind: fault.reason, headers: null };
   }
   // Parsed only when it may be one: every other stream's first event goes on unread.
   if (event.event !== 'error' && !event.data.includes('"error"')) return 'open';
@@ -128,7 +129,14 @@ function sseOpening(event: SseEvent): Opening {
 }
 
 function awsOpening(event: AwsEvent): Opening {
-  if (event.messageType === 'event') return PREAMBLE.has(event.type) ? 'wait' : 'open';
+  if (event.messageType === 'event') {
+    if (PREAMBLE.has(event.type)) return 'wait';
+    // A messageStop before any content: the model's tool call or answer failed, and the client has nothing yet.
+    const fault = event.type === 'messageStop' ? converseFaultOf(event.body) : null;
+    if (fault === null) return 'open';
+    // Told as the error answer Bedrock's failure() reads: a 500 of the model's making, worth another try.
+    return { status: 500, body: JSON.stringify({ message: fault.message }), kind: fault.reason, headers: null };
+  }
   // An exception frame's type is camel-cased (throttlingException); error answers' x-amzn-errortype is not.
   const kind = KIND.test(event.type) ? event.type[0]!.toUpperCase() + event.type.slice(1) : 'InternalServerException';
   return { status: errorKindStatus(kind), body: event.body, kind, headers: { 'x-amzn-errortype': kind } };
