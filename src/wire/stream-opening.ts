@@ -1,9 +1,11 @@
 // How a 2xx stream opens, judged before the call commits to it: providers report a failure that came after their
 // 200 (Anthropic's overloaded_error, an OpenAI-compatible server's {"error":...}, Gemini's error, a Bedrock exception
-// frame) as the stream's first event. Until the client has a byte that is still a failed attempt of that target, with
-// the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
+// frame) as the stream's first event, and so is an answer that holds none (answer-fault.ts: Gemini's
+// MALFORMED_FUNCTION_CALL, Converse's malformed_tool_use). Until the client has a byte that is still a failed attempt
+// of that target, with the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
 import type { StreamFraming } from './exchange.js';
-import { asArray, asObject, tryParseJson } from './json.js';
+import { converseFaultOf, GEMINI_FAULT_MARKERS, geminiFaultOf } from './answer-fault.js';
+import { asObject, tryParseJson } from './json.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { AwsEventStreamParser, type AwsEvent } from './aws-event-stream.js';
 
@@ -69,20 +71,14 @@ const PREAMBLE = new Set(['message_start', 'ping', 'messageStart']);
 const EVENT_FIELD = Buffer.from('event:');
 const ERROR_WORD = Buffer.from('rror');
 /**
- * Gemini's finish reason for a function call the model could not form: a candidate with no answer in it, which as a
- * stream's first event is a failed attempt like an error event (https://ai.google.dev/api/generate-content#FinishReason).
- */
-const MALFORMED_CALL = 'MALFORMED_FUNCTION_CALL';
-const MALFORMED_CALL_BYTES = Buffer.from(MALFORMED_CALL);
-
-/**
  * Whether a stream's first chunk can be judged open unread, as nearly every one can: with no `event:` line it holds
- * no named event (an error or a preamble), and without "rror" no error in its data either.
+ * no named event (an error or a preamble), without "rror" no error in its data either, and without a marker of Gemini's
+ * failed finish reasons (answer-fault.ts) no candidate that holds no answer.
  */
 export function opensPlainly(framing: StreamFraming, first: Buffer): boolean {
-  return (
-    framing === 'sse' && first.indexOf(EVENT_FIELD) === -1 && first.indexOf(ERROR_WORD) === -1 && first.indexOf(MALFORMED_CALL_BYTES) === -1
-  );
+  if (framing !== 'sse' || first.indexOf(EVENT_FIELD) !== -1 || first.indexOf(ERROR_WORD) !== -1) return false;
+  for (const marker of GEMINI_FAULT_MARKERS) if (first.indexOf(marker) !== -1) return false;
+  return true;
 }
 
 /** Judges a stream's opening bytes, pushed chunk by chunk until it answers other than 'wait'. */
@@ -114,20 +110,16 @@ export class StreamOpening {
 function sseOpening(event: SseEvent): Opening {
   if (event.event !== null && PREAMBLE.has(event.event)) return 'wait';
   if (event.data === '') return 'wait';
-  // Parsed only when it may be one: every other stream's first event goes on unread.
-  const malformed = event.data.includes(MALFORMED_CALL);
-  if (event.event !== 'error' && !event.data.includes('"error"') && !malformed) return 'open';
-  const root = asObject(tryParseJson(event.data));
-  if (malformed && asObject(asArray(root.candidates)[0]).finishReason === MALFORMED_CALL) {
+  // A Gemini candidate the model's tool calling failed: parsed only when the event names such a finish reason.
+  const fault = geminiFaultOf(event.data);
+  if (fault !== null) {
     // Told as the google.rpc error Gemini's failure() reads: a 500 of the model's making, worth another try.
-    const message = `the model produced a function call it could not form (finishReason ${MALFORMED_CALL})`;
-    return {
-      status: 500,
-      body: JSON.stringify({ error: { code: 500, message, status: 'INTERNAL' } }),
-      kind: MALFORMED_CALL,
-      headers: null,
-    };
+    const body = JSON.stringify({ error: { code: 500, message: fault.message, status: 'INTERNAL' } });
+    return { status: 500, body, kind: fault.reason, headers: null };
   }
+  // Parsed only when it may be one: every other stream's first event goes on unread.
+  if (event.event !== 'error' && !event.data.includes('"error"')) return 'open';
+  const root = asObject(tryParseJson(event.data));
   // Anthropic {"type":"error","error":{...}}; OpenAI-compatible servers and Gemini {"error":{...}}; the Responses API
   // (event: error) {"type":"error","code":...,"message":...}.
   const error = typeof root.error === 'object' && root.error !== null ? asObject(root.error) : event.event === 'error' ? root : null;
@@ -137,7 +129,14 @@ function sseOpening(event: SseEvent): Opening {
 }
 
 function awsOpening(event: AwsEvent): Opening {
-  if (event.messageType === 'event') return PREAMBLE.has(event.type) ? 'wait' : 'open';
+  if (event.messageType === 'event') {
+    if (PREAMBLE.has(event.type)) return 'wait';
+    // A messageStop before any content: the model's tool call or answer failed, and the client has nothing yet.
+    const fault = event.type === 'messageStop' ? converseFaultOf(event.body) : null;
+    if (fault === null) return 'open';
+    // Told as the error answer Bedrock's failure() reads: a 500 of the model's making, worth another try.
+    return { status: 500, body: JSON.stringify({ message: fault.message }), kind: fault.reason, headers: null };
+  }
   // An exception frame's type is camel-cased (throttlingException); error answers' x-amzn-errortype is not.
   const kind = KIND.test(event.type) ? event.type[0]!.toUpperCase() + event.type.slice(1) : 'InternalServerException';
   return { status: errorKindStatus(kind), body: event.body, kind, headers: { 'x-amzn-errortype': kind } };

@@ -14,6 +14,8 @@ import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/s
 
 const MALFORMED = 'amazon.nova-pro-v1:0';
 const SOUND = 'amazon.nova-lite-v1:0';
+/** Its stream opens with the malformed stop: the client has nothing yet. */
+const MALFORMED_AT_ONCE = 'amazon.nova-micro-v1:0';
 const USAGE = { inputTokens: 30, outputTokens: 12, totalTokens: 42 };
 
 describe('Bedrock answers Converse calls malformed', () => {
@@ -24,7 +26,7 @@ describe('Bedrock answers Converse calls malformed', () => {
 
   before(async () => {
     bedrockMock = await startMockBedrock((model, stream, _request, res) => {
-      if (model !== MALFORMED) {
+      if (model !== MALFORMED && model !== MALFORMED_AT_ONCE) {
         if (!stream) return json(res, 200, converseAnswer('Sunny in Paris.'));
         return sendFrames(res, [
           encodeAwsEvent('messageStart', { role: 'assistant' }),
@@ -36,6 +38,12 @@ describe('Bedrock answers Converse calls malformed', () => {
       }
       if (!stream)
         return json(res, 200, { output: { message: { role: 'assistant', content: [] } }, stopReason: 'malformed_tool_use', usage: USAGE });
+      if (model === MALFORMED_AT_ONCE)
+        return sendFrames(res, [
+          encodeAwsEvent('messageStart', { role: 'assistant' }),
+          encodeAwsEvent('messageStop', { stopReason: 'malformed_tool_use' }),
+          encodeAwsEvent('metadata', { usage: USAGE, metrics: { latencyMs: 5 } }),
+        ]);
       return sendFrames(res, [
         encodeAwsEvent('messageStart', { role: 'assistant' }),
         encodeAwsEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Let me check.' } }),
@@ -52,6 +60,14 @@ describe('Bedrock answers Converse calls malformed', () => {
           name: 'malformed-then-ok',
           targets: [
             { provider: 'bedrock', model: MALFORMED },
+            { provider: 'bedrock', model: SOUND },
+          ],
+        },
+        { name: 'malformed-at-once', targets: [{ provider: 'bedrock', model: MALFORMED_AT_ONCE }] },
+        {
+          name: 'malformed-at-once-then-ok',
+          targets: [
+            { provider: 'bedrock', model: MALFORMED_AT_ONCE },
             { provider: 'bedrock', model: SOUND },
           ],
         },
@@ -89,5 +105,25 @@ describe('Bedrock answers Converse calls malformed', () => {
     assert.match(text, /malformed_model_output/);
     assert.equal(text.includes('end_turn'), false);
     assert.equal((await ledgerRows(sluice)).at(-1)!.error_class, 'stream_error');
+  });
+
+  test('a stream that opens with malformed_tool_use has sent the client nothing: the next target answers; with none left a 502 naming it', async () => {
+    let streamed = '';
+    const stream = await openai.chat.completions.create({
+      model: 'malformed-at-once-then-ok',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
+    for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(streamed, 'Sunny in Paris.');
+    const message = await anthropic.messages
+      .stream({ model: 'malformed-at-once-then-ok', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] })
+      .finalMessage();
+    assert.equal(message.content[0]?.type === 'text' ? message.content[0].text : null, 'Sunny in Paris.');
+    await assert.rejects(
+      anthropic.messages.stream({ model: 'malformed-at-once', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] }).finalMessage(),
+      (error: unknown) => error instanceof Anthropic.APIError && error.status === 502 && /malformed_tool_use/.test(error.message),
+    );
+    assert.equal((await ledgerRows(sluice)).at(-1)!.error_class, 'upstream_unavailable');
   });
 });

@@ -68,6 +68,12 @@ describe('Vertex AI provider', () => {
         if (request.path.endsWith(':streamRawPredict')) return sse(res, anthropicStreamFrames(['Cou', 'cou']));
         return json(res, 200, anthropicMessage('Claude on Vertex'));
       }
+      if (request.path.includes('/models/gemini-too-many-calls:')) {
+        // The model called tools in a row until Vertex stopped it: a candidate with no answer in it.
+        const stopped = { candidates: [{ finishReason: 'TOO_MANY_TOOL_CALLS', index: 0 }], usageMetadata: { promptTokenCount: 9 } };
+        if (request.path.endsWith(':streamGenerateContent?alt=sse')) return sse(res, [`data: ${JSON.stringify(stopped)}\n\n`]);
+        return json(res, 200, stopped);
+      }
       if (request.path.endsWith(':streamGenerateContent?alt=sse')) {
         return sse(res, [
           `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'Stream' }] } }] })}\n\n`,
@@ -108,6 +114,13 @@ describe('Vertex AI provider', () => {
         { name: 'claude-vertex', targets: [{ provider: 'vertex', model: 'claude-3-5-haiku@20241022' }] },
         { name: 'short-lived', targets: [{ provider: 'vertex-short', model: 'gemini-2.5-flash' }] },
         { name: 'wrong-key', targets: [{ provider: 'vertex-wrong-key', model: 'gemini-2.5-flash' }] },
+        {
+          name: 'too-many-calls-then-ok',
+          targets: [
+            { provider: 'vertex', model: 'gemini-too-many-calls' },
+            { provider: 'vertex', model: 'gemini-2.5-flash' },
+          ],
+        },
       ],
     });
   });
@@ -147,6 +160,23 @@ describe('Vertex AI provider', () => {
     assert.equal(text, 'Streamed');
     assert.equal(usage?.completion_tokens, 2);
     assert.ok(vertex.received.at(-1)!.path.endsWith('/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse'));
+  });
+
+  test('Gemini on Vertex: TOO_MANY_TOOL_CALLS holds no answer, so the next target answers, whole and streamed', async () => {
+    const openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    const completion = await openai.chat.completions.create({
+      model: 'too-many-calls-then-ok',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Gemini on Vertex');
+    const stream = await openai.chat.completions.create({
+      model: 'too-many-calls-then-ok',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, 'Streamed');
   });
 
   test('Gemini on Vertex answers tool calls', async () => {

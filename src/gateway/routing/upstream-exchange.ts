@@ -28,8 +28,9 @@ export interface UpstreamBody {
   /** A 2xx stream's first chunk, held until piped; null before it comes or once piped. */
   first(): Buffer | null;
   /**
-   * A 2xx stream not yet piped: the next chunk, held like the first, once it comes; null if the body ends first, or
-   * holds as much as is held before piping. Rejects with undici's error (or the cancellation's reason) if it fails.
+   * A 2xx stream not yet piped: the chunk after the last one given (first() gives the first), held like it, whether it
+   * came before this call or comes after; null once the body has ended with all of it given, or holds as much as is
+   * held before piping. Rejects with undici's error (or the cancellation's reason) if it fails.
    */
   next(): Promise<Buffer | null>;
   /** Gives the answer up before piping it (a stream that is not one): the exchange is aborted. */
@@ -132,6 +133,11 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   private failure: Error | null;
   private waiter: { resolve: (text: string) => void; reject: (error: Error) => void } | null;
   private sink: BodySink | null;
+  /**
+   * Of the chunks held, how many first() and next() have handed out: a chunk that came while the caller was busy with
+   * the last one is held, and next() gives it before waiting for another.
+   */
+  private given: number;
   /** Waits in next() for a held stream's next chunk. */
   private nextWaiter: { resolve: (chunk: Buffer | null) => void; reject: (error: Error) => void } | null;
   private readonly onCancel: () => void;
@@ -156,6 +162,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     this.failure = null;
     this.waiter = null;
     this.sink = null;
+    this.given = 0;
     this.nextWaiter = null;
     this.onCancel = () => this.controller?.abort(this.signal.reason!);
     signal.onCancel(this.onCancel);
@@ -208,7 +215,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
         controller.pause();
       }
       if (this.head !== null) this.give(this.head);
-      else if (this.nextWaiter !== null) this.wake(this.paused ? null : chunk);
+      else if (this.nextWaiter !== null) this.wake(this.chunks[this.given++]!);
       return;
     }
     if (this.held > this.maxBodyBytes) {
@@ -288,12 +295,17 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   }
 
   first(): Buffer | null {
-    return this.sink === null && this.chunks.length > 0 ? this.chunks[0]! : null;
+    if (this.sink !== null || this.chunks.length === 0) return null;
+    this.given = Math.max(this.given, 1);
+    return this.chunks[0]!;
   }
 
   next(): Promise<Buffer | null> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.sink !== null || this.ended || this.paused) return Promise.resolve(null);
+    if (this.sink !== null) return Promise.resolve(null);
+    // Held before it was asked for (it came while the last was being read): given now, in order.
+    if (this.given < this.chunks.length) return Promise.resolve(this.chunks[this.given++]!);
+    if (this.ended || this.paused) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
       this.nextWaiter = { resolve, reject };
     });

@@ -1,7 +1,7 @@
 // Bedrock Converse response -> IR (pure).
 import type { ChatResponse, FinishReason, ReasoningBlock, ToolCall } from '../../ir/chat.js';
 import { usageExcludingCache, type Usage } from '../../ir/usage.js';
-import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { asArray, asObject, asString } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
 import { reasoningBlock } from './reasoning.js';
 
@@ -49,24 +49,6 @@ export function bedrockStopSequence(answer: Record<string, unknown>, stops: read
   const matched = asObject(answer.additionalModelResponseFields).stop_sequence;
   if (typeof matched === 'string') return matched;
   return stops.length === 1 ? stops[0]! : null;
-}
-
-/**
- * Why an answer holds nothing usable though Converse answered it with a 200, or null: the model wrote a tool call or an
- * answer it could not form (stopReason malformed_tool_use, malformed_model_output:
- * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_MessageStopEvent.html). Passed on as a stop it
- * reads as an empty finished answer, and an agent loop ends; it is a failed attempt, as Gemini's MALFORMED_FUNCTION_CALL.
- */
-export function bedrockMalformed(stopReason: unknown): string | null {
-  return stopReason === 'malformed_tool_use' || stopReason === 'malformed_model_output'
-    ? `the model produced ${stopReason === 'malformed_tool_use' ? 'a tool call' : 'an answer'} it could not form (stopReason ${stopReason})`
-    : null;
-}
-
-/** A whole Converse answer that is a failure despite its 200: the reason, else null. Parses only an answer that names it. */
-export function bedrockAnswerFault(text: string): string | null {
-  if (!text.includes('malformed_')) return null;
-  return bedrockMalformed(asObject(tryParseJson(text)).stopReason);
 }
 
 export function bedrockFinishReason(value: unknown): FinishReason {

@@ -3,7 +3,8 @@ import type { StreamDecoder, StreamEvent } from '../../ir/stream.js';
 import { AwsEventStreamParser, type AwsEvent } from '../../wire/aws-event-stream.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { reasoningBlock } from './reasoning.js';
-import { bedrockFinishReason, bedrockMalformed, bedrockStopSequence, bedrockUsage } from './response.js';
+import { converseStopFault } from '../../wire/answer-fault.js';
+import { bedrockFinishReason, bedrockStopSequence, bedrockUsage } from './response.js';
 
 export class BedrockStreamDecoder implements StreamDecoder {
   private readonly parser: AwsEventStreamParser;
@@ -77,7 +78,7 @@ export class BedrockStreamDecoder implements StreamDecoder {
           break;
         }
         case 'messageStop': {
-          const malformed = bedrockMalformed(data.stopReason);
+          const malformed = converseStopFault(data.stopReason);
           if (malformed !== null) {
             // No answer to end quietly: the stream fails as one whose upstream sent an error event.
             out.push({ type: 'error', message: malformed, errorType: 'api_error' });

@@ -2,7 +2,8 @@
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange, UpstreamRequest } from '../../wire/exchange.js';
 import { geminiFailure } from './errors.js';
-import { geminiAnswerFault, geminiChatResponse, geminiEmbeddingsResponse } from './response.js';
+import { geminiAnswerFault } from '../../wire/answer-fault.js';
+import { geminiChatResponse, geminiEmbeddingsResponse } from './response.js';
 import { GeminiStreamDecoder } from './stream.js';
 
 function streamDecoder(): StreamDecoder {

@@ -4,7 +4,7 @@ import type { EmbeddingsRequest, EmbeddingsResponse } from '../../ir/embeddings.
 import type { Usage } from '../../ir/usage.js';
 import { embeddingToBase64 } from '../shared/embedding-encoding.js';
 import { toolCallIdFor } from './call-id.js';
-import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
+import { asArray, asObject, asString } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
 
 export function geminiChatResponse(body: unknown): ChatResponse {
@@ -41,21 +41,11 @@ export function promptBlocked(root: Record<string, unknown>): boolean {
 }
 
 /**
- * The finish reason of a candidate that holds no answer: the model wrote a function call it could not form
- * (https://ai.google.dev/api/generate-content#FinishReason). Passed on as a 'stop' it reads as an empty answer.
+ * A candidate's finish reason as the IR's, for an answer that holds one (those that hold none, the model's tool calling
+ * having failed, are failed attempts: wire/answer-fault.ts). Google's FinishReason enum
+ * (https://ai.google.dev/api/generate-content#FinishReason): STOP, OTHER, LANGUAGE, NO_IMAGE, IMAGE_OTHER and
+ * FINISH_REASON_UNSPECIFIED end an answer with nothing held back, a 'stop'.
  */
-export const MALFORMED_FUNCTION_CALL = 'MALFORMED_FUNCTION_CALL';
-
-/** What a client is told of a malformed function call, and a failed attempt's reason. */
-export const MALFORMED_FUNCTION_CALL_MESSAGE = `the model produced a function call it could not form (finishReason ${MALFORMED_FUNCTION_CALL})`;
-
-/** A whole answer that is a failure despite its 200: the reason, else null. Parses only an answer that names it. */
-export function geminiAnswerFault(text: string): string | null {
-  if (!text.includes(MALFORMED_FUNCTION_CALL)) return null;
-  const candidate = asObject(asArray(asObject(tryParseJson(text)).candidates)[0]);
-  return candidate.finishReason === MALFORMED_FUNCTION_CALL ? MALFORMED_FUNCTION_CALL_MESSAGE : null;
-}
-
 export function geminiFinishReason(value: unknown): FinishReason {
   switch (value) {
     case 'MAX_TOKENS':

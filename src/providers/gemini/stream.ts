@@ -3,14 +3,8 @@ import type { StreamEvent } from '../../ir/stream.js';
 import { asArray, asObject, asString, tryParseJson } from '../../wire/json.js';
 import type { SseEvent } from '../../wire/sse.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import {
-  geminiAnswerUsage,
-  geminiFinishReason,
-  geminiUsage,
-  MALFORMED_FUNCTION_CALL,
-  MALFORMED_FUNCTION_CALL_MESSAGE,
-  promptBlocked,
-} from './response.js';
+import { geminiFinishFault } from '../../wire/answer-fault.js';
+import { geminiAnswerUsage, geminiFinishReason, geminiUsage, promptBlocked } from './response.js';
 import { toolCallIdFor } from './call-id.js';
 
 export class GeminiStreamDecoder extends SseStreamDecoder {
@@ -62,9 +56,10 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
           out.push({ type: 'tool_call_delta', index, argumentsDelta: JSON.stringify(call.args ?? {}) });
         }
       }
-      if (candidate.finishReason === MALFORMED_FUNCTION_CALL) {
+      const fault = geminiFinishFault(candidate.finishReason);
+      if (fault !== null) {
         // No answer to end quietly: the stream fails as one whose upstream sent an error event.
-        out.push({ type: 'error', message: MALFORMED_FUNCTION_CALL_MESSAGE, errorType: 'api_error' });
+        out.push({ type: 'error', message: fault, errorType: 'api_error' });
       } else if (typeof candidate.finishReason === 'string') {
         out.push({ type: 'finish', finishReason: this.toolCalls > 0 ? 'tool_calls' : geminiFinishReason(candidate.finishReason) });
       } else if (promptBlocked(root)) out.push({ type: 'finish', finishReason: 'content_filter' });
