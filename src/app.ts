@@ -13,6 +13,7 @@ import type { WorkerLink } from './cluster/worker-link.js';
 import { ConfigError } from './config/load.js';
 import type { SluiceConfig } from './config/schema.js';
 import { MasterKey } from './store/master-key.js';
+import { loadCertificateParser } from './identity/certificate-extensions.js';
 import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
@@ -417,6 +418,8 @@ function gatewayIdentity(
   logger: Logger,
 ): GatewayIdentity {
   const clientCertificates = tls?.verifiesClients ?? false;
+  // Its certificates' extensions are read with a parser that takes a moment to load: loaded now, not at the first caller.
+  if (clientCertificates) loadCertificateParser();
   const trustedProxies = trustedProxyList(config.identity.trustedProxies);
   const jwt = config.identity.jwtIssuers.length === 0 ? null : new JwtVerifier(config.identity.jwtIssuers);
   if (!clientCertificates && trustedProxies === null && jwt === null) return KEYS_ONLY;

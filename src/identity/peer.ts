@@ -7,7 +7,7 @@ import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { normalizeIp, parseCidr } from '../policy/discovery.js';
-import { signingMarks } from './certificate-extensions.js';
+import { signingMarks, type SigningMarks } from './certificate-extensions.js';
 import type { PresentedIdentity } from './rules.js';
 import { callerSpiffeIdProblem, isSpiffeUri, printableSpiffeId } from './spiffe-id.js';
 import { parseXfcc } from './xfcc.js';
@@ -109,7 +109,13 @@ function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Certi
  * 5.2). Applied to every client certificate, with a SPIFFE id or a subject: a CA's certificate is for checking others.
  */
 function signingCertificate(certificate: X509Certificate): string | null {
-  const marks = signingMarks(certificate.raw);
+  let marks: SigningMarks;
+  try {
+    marks = signingMarks(certificate.raw);
+  } catch {
+    // OpenSSL verified it, so this is a certificate the parser cannot read: whether it is a CA's cannot be told.
+    return 'its basic constraints and key usage do not read';
+  }
   if (marks.cA) return 'its basic constraints say cA';
   if (marks.keyCertSign) return 'its key usage has keyCertSign';
   if (marks.cRLSign) return 'its key usage has cRLSign';
