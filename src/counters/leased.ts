@@ -101,7 +101,14 @@ export class LeasedCounterStore implements CounterStore {
   private fromRoom(now: number, lines: readonly CounterLine[]): ReserveOutcome | null {
     for (const line of lines) {
       const lease = this.leases.get(line.key);
-      if (lease === undefined || lease.room < line.amount) return null;
+      if (lease === undefined) return null;
+      // The limit was lowered (a reload) since the room was leased under the old one, which may no longer leave room for
+      // it: given back, so the store judges the call by the new limit.
+      if (line.limit < lease.line.limit) {
+        this.dropLease(now, line.key, lease);
+        return null;
+      }
+      if (lease.room < line.amount) return null;
     }
     const used = new Array<number>(lines.length);
     for (let i = 0; i < lines.length; i++) {
@@ -264,6 +271,15 @@ export class LeasedCounterStore implements CounterStore {
       return;
     }
     this.giveBack(now, lines).catch(() => undefined);
+  }
+
+  /** Stops admitting from one lease and gives its room back (later, when the store is unreachable now). */
+  private dropLease(now: number, key: string, lease: Lease): void {
+    this.leases.delete(key);
+    if (lease.room <= 0) return;
+    const line: CounterLine = { ...lease.line, amount: -lease.room, enforce: false };
+    if (!this.available) this.unreturned.push(line);
+    else this.giveBack(now, [line]).catch(() => undefined);
   }
 
   /** Every lease's room and what could not be given back before, as give-back lines; the leases are dropped. */
