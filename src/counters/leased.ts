@@ -58,6 +58,11 @@ export class LeasedCounterStore implements CounterStore {
   private readonly leases: Map<string, Lease>;
   private readonly sweeper: NodeJS.Timeout;
   private lastNow: number;
+  /**
+   * Room to give back that never reached the store (it was unreachable when the lease went idle): still counted there,
+   * so it is given back once the store is reachable again, before the counters are seeded (reseedWith).
+   */
+  private unreturned: CounterLine[];
 
   constructor(inner: CounterStore, options: LeaseOptions = {}) {
     this.inner = inner;
@@ -66,6 +71,7 @@ export class LeasedCounterStore implements CounterStore {
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.leases = new Map();
     this.lastNow = 0;
+    this.unreturned = [];
     this.sweeper = setInterval(() => this.giveBackIdle(this.lastNow), Math.max(50, Math.floor(this.idleMs / 2)));
     this.sweeper.unref();
   }
@@ -95,7 +101,14 @@ export class LeasedCounterStore implements CounterStore {
   private fromRoom(now: number, lines: readonly CounterLine[]): ReserveOutcome | null {
     for (const line of lines) {
       const lease = this.leases.get(line.key);
-      if (lease === undefined || lease.room < line.amount) return null;
+      if (lease === undefined) return null;
+      // The limit was lowered (a reload) since the room was leased under the old one, which may no longer leave room for
+      // it: given back, so the store judges the call by the new limit.
+      if (line.limit < lease.line.limit) {
+        this.dropLease(now, line.key, lease);
+        return null;
+      }
+      if (lease.room < line.amount) return null;
     }
     const used = new Array<number>(lines.length);
     for (let i = 0; i < lines.length; i++) {
@@ -252,7 +265,30 @@ export class LeasedCounterStore implements CounterStore {
       if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
     }
     if (lines.length === 0) return;
+    // Sent now it would only fail (and the room stay counted until the window ends): kept for the reconnection.
+    if (!this.available) {
+      this.unreturned.push(...lines);
+      return;
+    }
     this.giveBack(now, lines).catch(() => undefined);
+  }
+
+  /** Stops admitting from one lease and gives its room back (later, when the store is unreachable now). */
+  private dropLease(now: number, key: string, lease: Lease): void {
+    this.leases.delete(key);
+    if (lease.room <= 0) return;
+    const line: CounterLine = { ...lease.line, amount: -lease.room, enforce: false };
+    if (!this.available) this.unreturned.push(line);
+    else this.giveBack(now, [line]).catch(() => undefined);
+  }
+
+  /** Every lease's room and what could not be given back before, as give-back lines; the leases are dropped. */
+  private takeHeldRoom(): CounterLine[] {
+    const lines = this.unreturned;
+    this.unreturned = [];
+    for (const lease of this.leases.values()) if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
+    this.leases.clear();
+    return lines;
   }
 
   private async giveBack(now: number, lines: CounterLine[]): Promise<void> {
@@ -306,14 +342,20 @@ export class LeasedCounterStore implements CounterStore {
     return this.inner.seed(now, seeds, complete);
   }
 
-  /** Counters seeded again were lost with every holder's room: the room held here is dropped, not given back. */
+  /**
+   * Counters are seeded again when Redis is reachable again (a reconnection) or found to have lost them. The room held
+   * here is given back first, as a settlement, which Redis applies only to buckets still there: room in buckets that
+   * survived (a connection lost, Redis still holding its keys) is not left counted as used until its window ends, and
+   * room lost with its buckets is dropped. The leases themselves are dropped either way, then the counters seeded.
+   */
   reseedWith(reseed: (() => Promise<void>) | null): void {
     if (reseed === null) {
       this.inner.reseedWith(null);
       return;
     }
     this.inner.reseedWith(async () => {
-      this.leases.clear();
+      const lines = this.takeHeldRoom();
+      if (lines.length > 0) await this.giveBack(this.lastNow, lines).catch(() => undefined);
       await reseed();
     });
   }
@@ -325,9 +367,7 @@ export class LeasedCounterStore implements CounterStore {
   /** Gives back every lease's room, then closes the store below. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    const lines: CounterLine[] = [];
-    for (const lease of this.leases.values()) if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
-    this.leases.clear();
+    const lines = this.takeHeldRoom();
     if (lines.length > 0) await this.giveBack(this.lastNow, lines).catch(() => undefined);
     await this.inner.close();
   }

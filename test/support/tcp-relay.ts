@@ -48,8 +48,14 @@ export class TcpRelay {
     this.cutOff = false;
   }
 
+  /**
+   * Closes every relayed connection (plainly: resetting a socket at this point could leave node spinning on it, keeping
+   * the test's process from exiting) and stops listening.
+   */
   async close(): Promise<void> {
-    this.cut();
+    this.cutOff = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
