@@ -10,6 +10,7 @@ import { authenticate, type IdentitySink } from '../pipeline/authenticate.js';
 import type { Consumer } from '../../policy/consumers.js';
 import { mayCall, type McpServer, type ToolGrant } from './directory.js';
 import {
+  HEADER_MISMATCH,
   INVALID_PARAMS,
   INVALID_REQUEST,
   isObject,
@@ -27,8 +28,12 @@ import {
 import { SseRelay } from './sse-relay.js';
 import { ToolCall } from './tool-call.js';
 
-/** Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them. */
-const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'] as const;
+/**
+ * Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them.
+ * Mcp-Method and Mcp-Name (and any Mcp-Param-<name>) mirror the body for MCP 2026-07-28, whose servers require them.
+ */
+const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'] as const;
+const FORWARDED_PREFIX = 'mcp-param-';
 /** Upstream headers the client needs back. */
 const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
 /** The largest JSON answer held to filter or read (SSE answers are relayed event by event). */
@@ -115,6 +120,8 @@ export async function handleMcp(
     );
   }
   const exchange = exchangeFor(message, grant, consumer, server, requestId);
+  const mismatch = exchange.toolCall === null ? null : headerMismatch(req, exchange.toolCall.tool);
+  if (mismatch !== null) return sendRpcError(res, 400, exchange.id, HEADER_MISMATCH, mismatch);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
   if (exchange.toolCall !== null && !mayCall(grant, exchange.toolCall.tool)) {
     exchange.toolCall.fail(403, 'mcp_tool_not_allowed');
@@ -144,6 +151,26 @@ function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consum
   return { id, grant: null, toolCall: null };
 }
 
+/**
+ * What a tools/call's Mcp-Method or Mcp-Name header says against its body, or null when they agree (or are absent, as
+ * before MCP 2026-07-28). The grant reads the body: a header naming another tool would mislead whatever routes or
+ * counts by it, so the call is refused (HeaderMismatch) rather than sent on.
+ */
+function headerMismatch(req: IncomingMessage, tool: string): string | null {
+  const method = req.headers['mcp-method'];
+  if (method !== undefined && method !== 'tools/call')
+    return `Header mismatch: Mcp-Method header value '${String(method)}' does not match body value 'tools/call'.`;
+  const header = req.headers['mcp-name'];
+  if (header === undefined) return null;
+  const name = String(header);
+  // Base64 sentinel (=?base64?...?=): a name that is not plain ASCII.
+  const decoded =
+    name.startsWith('=?base64?') && name.endsWith('?=') && name.length >= 11
+      ? Buffer.from(name.slice(9, -2), 'base64').toString('utf8')
+      : name;
+  return decoded === tool ? null : `Header mismatch: Mcp-Name header value '${name}' does not match body value '${tool}'.`;
+}
+
 async function forward(
   context: GatewayContext,
   req: IncomingMessage,
@@ -164,6 +191,10 @@ async function forward(
   for (const name of FORWARDED) {
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
+  }
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    if (name.startsWith(FORWARDED_PREFIX) && typeof value === 'string') headers[name] = value;
   }
   Object.assign(headers, server.headers);
   let upstream: Dispatcher.ResponseData;
