@@ -27,6 +27,8 @@ export type ToolGrant = '*' | ReadonlySet<string>;
 export class McpDirectory {
   readonly servers: ReadonlyMap<string, McpServer>;
   readonly maxBodyBytes: number;
+  /** The Origin header values a request may carry (none: only clients that send no Origin, programs rather than pages). */
+  readonly allowedOrigins: ReadonlySet<string>;
   private readonly grants: McpConfig['access'];
   /** consumer name -> server -> tools; filled on first use per consumer (consumers come and go with the director store). */
   private readonly byConsumer: Map<string, ReadonlyMap<string, ToolGrant>>;
@@ -61,6 +63,7 @@ export class McpDirectory {
     }
     this.servers = servers;
     this.maxBodyBytes = config.mcp.maxBodyBytes;
+    this.allowedOrigins = new Set(config.mcp.allowedOrigins);
     this.grants = config.mcp.access;
     this.byConsumer = new Map();
     this.users = 0;

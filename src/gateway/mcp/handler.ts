@@ -14,6 +14,7 @@ import {
   INVALID_PARAMS,
   INVALID_REQUEST,
   isObject,
+  ORIGIN_REFUSED,
   PARSE_ERROR,
   requestId,
   SERVER_NOT_FOUND,
@@ -56,6 +57,13 @@ export async function handleMcp(
   requestId: string,
 ): Promise<void> {
   const snapshot = context.snapshot;
+  // MCP's DNS-rebinding rule: a page can have a browser POST here without a CORS preflight, with credentials the browser
+  // holds (a client certificate); an Origin not allowed is refused before anything else is read.
+  const origin = req.headers.origin;
+  if (origin !== undefined && !snapshot.mcp.allowedOrigins.has(origin)) {
+    req.resume();
+    return sendRpcError(res, 403, null, ORIGIN_REFUSED, `Origin '${origin}' is not allowed to call the MCP gateway (mcp.allowedOrigins).`);
+  }
   let consumer: Consumer;
   // What the caller was authenticated by (a key id, a certificate, a JWT): recorded with each tool call, never a secret.
   const identity: IdentitySink = { identity: null };
