@@ -37,7 +37,7 @@ const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-ver
 const FORWARDED_PREFIX = 'mcp-param-';
 /** Upstream headers the client needs back. */
 const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
-/** The largest JSON answer held to filter or read (SSE answers are relayed event by event). */
+/** The largest JSON answer held to filter or read, and of an SSE answer the largest event (relayed event by event). */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 
 /** What the gateway does with the answer to the client's message. */
@@ -315,7 +315,7 @@ async function relaySse(
 ): Promise<void> {
   if (exchange.toolCall !== null) exchange.toolCall.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  const relay = new SseRelay(res, (message) => rewrite(message, exchange));
+  const relay = new SseRelay(res, (message) => rewrite(message, exchange), MAX_JSON_ANSWER_BYTES);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
   res.end();
