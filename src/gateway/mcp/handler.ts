@@ -19,6 +19,7 @@ import {
   requestId,
   SERVER_NOT_FOUND,
   SERVER_REFUSED,
+  SESSION_NOT_FOUND,
   sendRpcError,
   UNAUTHORIZED,
   UPSTREAM_CREDENTIALS_REFUSED,
@@ -26,6 +27,7 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from './json-rpc.js';
+import type { SessionOwners } from './sessions.js';
 import { SseRelay } from './sse-relay.js';
 import { ToolCall } from './tool-call.js';
 
@@ -47,6 +49,8 @@ interface Exchange {
   grant: ToolGrant | null;
   /** tools/call: recorded once answered. */
   toolCall: ToolCall | null;
+  /** Who sent it: the owner of a session the server opens in answer. */
+  consumer: string;
 }
 
 export async function handleMcp(
@@ -94,8 +98,16 @@ export async function handleMcp(
     req.resume();
     return sendRpcError(res, 403, null, SERVER_REFUSED, `The MCP server '${name}' is ${server.resource.status}; calls to it are refused.`);
   }
+  const session = req.headers['mcp-session-id'];
+  const owner = typeof session === 'string' ? snapshot.mcp.sessions.owner(name, session) : undefined;
+  if (owner !== undefined && owner !== consumer.name) {
+    // Another consumer's session (its id leaked): answered as a session the server does not hold. It would otherwise
+    // get the owner's server-initiated stream, replayed events (Last-Event-ID), or end the session.
+    req.resume();
+    return sendRpcError(res, 404, null, SESSION_NOT_FOUND, `No such MCP session on '${name}' for consumer '${consumer.name}'.`);
+  }
   if (req.method === 'GET' || req.method === 'DELETE')
-    return forward(context, req, res, server, null, { id: null, grant: null, toolCall: null });
+    return forward(context, req, res, server, null, { id: null, grant: null, toolCall: null, consumer: consumer.name });
   if (req.method !== 'POST') {
     req.resume();
     return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on ${path}; use POST, GET or DELETE.`);
@@ -149,14 +161,14 @@ export async function handleMcp(
 
 function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consumer, server: McpServer, callId: string): Exchange {
   const id = requestId(message);
-  if (id === null) return { id, grant: null, toolCall: null };
-  if (message.method === 'tools/list') return { id, grant, toolCall: null };
+  if (id === null) return { id, grant: null, toolCall: null, consumer: consumer.name };
+  if (message.method === 'tools/list') return { id, grant, toolCall: null, consumer: consumer.name };
   if (message.method === 'tools/call') {
     const params = isObject(message.params) ? message.params : {};
     const tool = typeof params.name === 'string' ? params.name : '';
-    return { id, grant: null, toolCall: new ToolCall(callId, consumer, server, tool) };
+    return { id, grant: null, toolCall: new ToolCall(callId, consumer, server, tool), consumer: consumer.name };
   }
-  return { id, grant: null, toolCall: null };
+  return { id, grant: null, toolCall: null, consumer: consumer.name };
 }
 
 /**
@@ -229,6 +241,7 @@ async function forward(
     return;
   }
   if (upstream.statusCode === 401 || upstream.statusCode === 403) return refusedCredentials(context, res, upstream, server, exchange);
+  trackSession(context.snapshot.mcp.sessions, req, upstream, server.name, exchange.consumer);
   const type = String(upstream.headers['content-type'] ?? '');
   const returned: Record<string, string> = {};
   for (const name of RETURNED) {
@@ -254,6 +267,23 @@ async function forward(
   } finally {
     toolCall?.record(context);
   }
+}
+
+/** Keeps a session the server opens (its id in the answer) to the consumer, and forgets one ended or gone. */
+function trackSession(
+  sessions: SessionOwners,
+  req: IncomingMessage,
+  upstream: Dispatcher.ResponseData,
+  server: string,
+  consumer: string,
+): void {
+  const sent = req.headers['mcp-session-id'];
+  if (typeof sent === 'string' && (upstream.statusCode === 404 || (req.method === 'DELETE' && upstream.statusCode < 300))) {
+    sessions.ended(server, sent);
+    return;
+  }
+  const answered = upstream.headers['mcp-session-id'];
+  if (typeof answered === 'string' && upstream.statusCode < 300) sessions.seen(server, answered, consumer);
 }
 
 /**

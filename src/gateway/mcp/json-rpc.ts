@@ -25,6 +25,7 @@ export const SERVER_REFUSED = -32003;
 export const UPSTREAM_FAILED = -32004;
 export const UPSTREAM_CREDENTIALS_REFUSED = -32005;
 export const ORIGIN_REFUSED = -32006;
+export const SESSION_NOT_FOUND = -32007;
 /** MCP 2026-07-28's HeaderMismatch: the Mcp-Method / Mcp-Name headers name another method or tool than the body. */
 export const HEADER_MISMATCH = -32020;
 
