@@ -45,7 +45,7 @@ const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 /** What the gateway does with the answer to the client's message. */
 interface Exchange {
   id: JsonRpcId | null;
-  /** tools/list: the result's tools filtered to the grant. */
+  /** tools/list (and a GET stream): the result's tools filtered to the grant. */
   grant: ToolGrant | null;
   /** tools/call: recorded once answered. */
   toolCall: ToolCall | null;
@@ -106,8 +106,10 @@ export async function handleMcp(
     req.resume();
     return sendRpcError(res, 404, null, SESSION_NOT_FOUND, `No such MCP session on '${name}' for consumer '${consumer.name}'.`);
   }
-  if (req.method === 'GET' || req.method === 'DELETE')
-    return forward(context, req, res, server, null, { id: null, grant: null, toolCall: null, consumer: consumer.name });
+  if (req.method === 'GET' || req.method === 'DELETE') {
+    const exchange = { id: null, grant: req.method === 'GET' ? grant : null, toolCall: null, consumer: consumer.name };
+    return forward(context, req, res, server, null, exchange);
+  }
   if (req.method !== 'POST') {
     req.resume();
     return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on ${path}; use POST, GET or DELETE.`);
@@ -250,7 +252,9 @@ async function forward(
   }
   if (toolCall !== null && upstream.statusCode >= 400) toolCall.fail(upstream.statusCode, 'mcp_upstream_error');
   try {
-    if (exchange.id !== null && (exchange.grant !== null || toolCall !== null) && upstream.statusCode < 300) {
+    // A GET stream is read only to filter a tools/list answer replayed on it (Last-Event-ID), when a grant needs it.
+    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null : exchange.grant !== null && exchange.grant !== '*';
+    if (reads && upstream.statusCode < 300) {
       if (type.startsWith('application/json')) return await relayJson(res, upstream, returned, exchange);
       if (type.startsWith('text/event-stream')) return await relaySse(res, upstream, returned, exchange);
     }
@@ -369,9 +373,14 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-/** The answer to the exchange's request, rewritten (tools/list) or read (tools/call); null: send unchanged. */
+/**
+ * The answer to the exchange's request, rewritten (tools/list) or read (tools/call), or on a GET stream any tools/list
+ * answer filtered; null: send unchanged.
+ */
 function rewrite(message: unknown, exchange: Exchange): string | null {
-  if (!isObject(message) || message.id !== exchange.id || message.method !== undefined) return null;
+  if (!isObject(message) || message.method !== undefined) return null;
+  // On the GET stream (no id of its own) any answer may be a POST's, replayed there after its stream was closed.
+  if (exchange.id !== null && message.id !== exchange.id) return null;
   if (exchange.toolCall !== null) {
     exchange.toolCall.observeAnswer(message);
     return null;
