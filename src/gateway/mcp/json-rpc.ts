@@ -37,8 +37,9 @@ export function requestId(message: JsonRpcMessage): JsonRpcId | null {
   return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
 }
 
+/** An error response; one that answers no request (unread, or without an id) has no id (MCP 2025-11-25), never null. */
 export function errorMessage(id: JsonRpcId | null, code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });
+  return JSON.stringify(id === null ? { jsonrpc: '2.0', error: { code, message } } : { jsonrpc: '2.0', id, error: { code, message } });
 }
 
 /** An error answer with its HTTP status: 200 for a refusal of one request the client sent well, 4xx/5xx for the exchange. */
