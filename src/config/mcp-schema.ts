@@ -20,6 +20,12 @@ const server = z
   })
   .strict();
 
+/** A web origin as browsers send it in the Origin header: scheme, host and port only. */
+const origin = z
+  .string()
+  .max(TEXT_LIMITS.url)
+  .refine((value) => URL.canParse(value) && new URL(value).origin === value, 'an origin: scheme://host[:port], no path or trailing /');
+
 /** One grant: a consumer (or every consumer of a team) may call these tools of one server; "*" is every tool. */
 const grant = z
   .object({
@@ -36,6 +42,11 @@ export const mcpSchema = z
     servers: z.record(serverName, server).default({}),
     /** Who may reach which tools; a consumer without a grant for a server sees no such server. */
     access: z.array(grant).max(10_000).default([]),
+    /**
+     * The web origins (`https://agents.example.com`) whose pages may call /mcp: a request carrying any other Origin header
+     * is refused (MCP's DNS-rebinding rule), so a page cannot make a browser call a tool with credentials it holds.
+     */
+    allowedOrigins: z.array(origin).max(TEXT_LIMITS.allowList).default([]),
     /** The largest JSON-RPC message a client may send. */
     maxBodyBytes: z
       .number()
@@ -51,7 +62,7 @@ export const mcpSchema = z
     });
   });
 
-export const MCP_DEFAULTS = { servers: {}, access: [], maxBodyBytes: 4 * 1024 * 1024 };
+export const MCP_DEFAULTS = { servers: {}, access: [], allowedOrigins: [], maxBodyBytes: 4 * 1024 * 1024 };
 
 export type McpConfig = z.infer<typeof mcpSchema>;
 export type McpServerConfig = z.infer<typeof server>;

@@ -7,6 +7,7 @@ import { guardedConnector } from '../routing/guarded-connector.js';
 import type { Consumer } from '../../policy/consumers.js';
 import type { ProviderTargets } from '../../config/provider-targets.js';
 import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
+import { SessionOwners } from './sessions.js';
 
 /** The provider part of an MCP server's resource id (`mcp/<server>`) and of its ledger rows' provider (`mcp:<server>`). */
 export const MCP_RESOURCE_PREFIX = 'mcp';
@@ -27,9 +28,13 @@ export type ToolGrant = '*' | ReadonlySet<string>;
 export class McpDirectory {
   readonly servers: ReadonlyMap<string, McpServer>;
   readonly maxBodyBytes: number;
+  /** The Origin header values a request may carry (none: only clients that send no Origin, programs rather than pages). */
+  readonly allowedOrigins: ReadonlySet<string>;
   private readonly grants: McpConfig['access'];
   /** consumer name -> server -> tools; filled on first use per consumer (consumers come and go with the director store). */
   private readonly byConsumer: Map<string, ReadonlyMap<string, ToolGrant>>;
+  /** Which consumer opened each session; kept across reloads (a session outlives a config change). */
+  readonly sessions: SessionOwners;
   /** Requests in flight that read this directory (enter/leave). */
   private users: number;
   /** Set by closeUnused() while requests still use this directory: called when the last one leaves. */
@@ -61,8 +66,10 @@ export class McpDirectory {
     }
     this.servers = servers;
     this.maxBodyBytes = config.mcp.maxBodyBytes;
+    this.allowedOrigins = new Set(config.mcp.allowedOrigins);
     this.grants = config.mcp.access;
     this.byConsumer = new Map();
+    this.sessions = previous?.sessions ?? new SessionOwners();
     this.users = 0;
     this.whenUnused = null;
   }

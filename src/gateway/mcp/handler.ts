@@ -10,13 +10,16 @@ import { authenticate, type IdentitySink } from '../pipeline/authenticate.js';
 import type { Consumer } from '../../policy/consumers.js';
 import { mayCall, type McpServer, type ToolGrant } from './directory.js';
 import {
+  HEADER_MISMATCH,
   INVALID_PARAMS,
   INVALID_REQUEST,
   isObject,
+  ORIGIN_REFUSED,
   PARSE_ERROR,
   requestId,
   SERVER_NOT_FOUND,
   SERVER_REFUSED,
+  SESSION_NOT_FOUND,
   sendRpcError,
   UNAUTHORIZED,
   UPSTREAM_CREDENTIALS_REFUSED,
@@ -24,23 +27,30 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from './json-rpc.js';
+import type { SessionOwners } from './sessions.js';
 import { SseRelay } from './sse-relay.js';
 import { ToolCall } from './tool-call.js';
 
-/** Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them. */
-const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'] as const;
+/**
+ * Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them.
+ * Mcp-Method and Mcp-Name (and any Mcp-Param-<name>) mirror the body for MCP 2026-07-28, whose servers require them.
+ */
+const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'] as const;
+const FORWARDED_PREFIX = 'mcp-param-';
 /** Upstream headers the client needs back. */
 const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
-/** The largest JSON answer held to filter or read (SSE answers are relayed event by event). */
+/** The largest JSON answer held to filter or read, and of an SSE answer the largest event (relayed event by event). */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 
 /** What the gateway does with the answer to the client's message. */
 interface Exchange {
   id: JsonRpcId | null;
-  /** tools/list: the result's tools filtered to the grant. */
+  /** tools/list (and a GET stream): the result's tools filtered to the grant. */
   grant: ToolGrant | null;
   /** tools/call: recorded once answered. */
   toolCall: ToolCall | null;
+  /** Who sent it: the owner of a session the server opens in answer. */
+  consumer: string;
 }
 
 export async function handleMcp(
@@ -51,6 +61,13 @@ export async function handleMcp(
   requestId: string,
 ): Promise<void> {
   const snapshot = context.snapshot;
+  // MCP's DNS-rebinding rule: a page can have a browser POST here without a CORS preflight, with credentials the browser
+  // holds (a client certificate); an Origin not allowed is refused before anything else is read.
+  const origin = req.headers.origin;
+  if (origin !== undefined && !snapshot.mcp.allowedOrigins.has(origin)) {
+    req.resume();
+    return sendRpcError(res, 403, null, ORIGIN_REFUSED, `Origin '${origin}' is not allowed to call the MCP gateway (mcp.allowedOrigins).`);
+  }
   let consumer: Consumer;
   // What the caller was authenticated by (a key id, a certificate, a JWT): recorded with each tool call, never a secret.
   const identity: IdentitySink = { identity: null };
@@ -81,8 +98,18 @@ export async function handleMcp(
     req.resume();
     return sendRpcError(res, 403, null, SERVER_REFUSED, `The MCP server '${name}' is ${server.resource.status}; calls to it are refused.`);
   }
-  if (req.method === 'GET' || req.method === 'DELETE')
-    return forward(context, req, res, server, null, { id: null, grant: null, toolCall: null });
+  const session = req.headers['mcp-session-id'];
+  const owner = typeof session === 'string' ? snapshot.mcp.sessions.owner(name, session) : undefined;
+  if (owner !== undefined && owner !== consumer.name) {
+    // Another consumer's session (its id leaked): answered as a session the server does not hold. It would otherwise
+    // get the owner's server-initiated stream, replayed events (Last-Event-ID), or end the session.
+    req.resume();
+    return sendRpcError(res, 404, null, SESSION_NOT_FOUND, `No such MCP session on '${name}' for consumer '${consumer.name}'.`);
+  }
+  if (req.method === 'GET' || req.method === 'DELETE') {
+    const exchange = { id: null, grant: req.method === 'GET' ? grant : null, toolCall: null, consumer: consumer.name };
+    return forward(context, req, res, server, null, exchange);
+  }
   if (req.method !== 'POST') {
     req.resume();
     return sendRpcError(res, 405, null, INVALID_REQUEST, `${req.method} is not allowed on ${path}; use POST, GET or DELETE.`);
@@ -115,6 +142,8 @@ export async function handleMcp(
     );
   }
   const exchange = exchangeFor(message, grant, consumer, server, requestId);
+  const mismatch = exchange.toolCall === null ? null : headerMismatch(req, exchange.toolCall.tool);
+  if (mismatch !== null) return sendRpcError(res, 400, exchange.id, HEADER_MISMATCH, mismatch);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
   if (exchange.toolCall !== null && !mayCall(grant, exchange.toolCall.tool)) {
     exchange.toolCall.fail(403, 'mcp_tool_not_allowed');
@@ -134,14 +163,34 @@ export async function handleMcp(
 
 function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consumer, server: McpServer, callId: string): Exchange {
   const id = requestId(message);
-  if (id === null) return { id, grant: null, toolCall: null };
-  if (message.method === 'tools/list') return { id, grant, toolCall: null };
+  if (id === null) return { id, grant: null, toolCall: null, consumer: consumer.name };
+  if (message.method === 'tools/list') return { id, grant, toolCall: null, consumer: consumer.name };
   if (message.method === 'tools/call') {
     const params = isObject(message.params) ? message.params : {};
     const tool = typeof params.name === 'string' ? params.name : '';
-    return { id, grant: null, toolCall: new ToolCall(callId, consumer, server, tool) };
+    return { id, grant: null, toolCall: new ToolCall(callId, consumer, server, tool), consumer: consumer.name };
   }
-  return { id, grant: null, toolCall: null };
+  return { id, grant: null, toolCall: null, consumer: consumer.name };
+}
+
+/**
+ * What a tools/call's Mcp-Method or Mcp-Name header says against its body, or null when they agree (or are absent, as
+ * before MCP 2026-07-28). The grant reads the body: a header naming another tool would mislead whatever routes or
+ * counts by it, so the call is refused (HeaderMismatch) rather than sent on.
+ */
+function headerMismatch(req: IncomingMessage, tool: string): string | null {
+  const method = req.headers['mcp-method'];
+  if (method !== undefined && method !== 'tools/call')
+    return `Header mismatch: Mcp-Method header value '${String(method)}' does not match body value 'tools/call'.`;
+  const header = req.headers['mcp-name'];
+  if (header === undefined) return null;
+  const name = String(header);
+  // Base64 sentinel (=?base64?...?=): a name that is not plain ASCII.
+  const decoded =
+    name.startsWith('=?base64?') && name.endsWith('?=') && name.length >= 11
+      ? Buffer.from(name.slice(9, -2), 'base64').toString('utf8')
+      : name;
+  return decoded === tool ? null : `Header mismatch: Mcp-Name header value '${name}' does not match body value '${tool}'.`;
 }
 
 async function forward(
@@ -164,6 +213,10 @@ async function forward(
   for (const name of FORWARDED) {
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
+  }
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    if (name.startsWith(FORWARDED_PREFIX) && typeof value === 'string') headers[name] = value;
   }
   Object.assign(headers, server.headers);
   let upstream: Dispatcher.ResponseData;
@@ -190,6 +243,7 @@ async function forward(
     return;
   }
   if (upstream.statusCode === 401 || upstream.statusCode === 403) return refusedCredentials(context, res, upstream, server, exchange);
+  trackSession(context.snapshot.mcp.sessions, req, upstream, server.name, exchange.consumer);
   const type = String(upstream.headers['content-type'] ?? '');
   const returned: Record<string, string> = {};
   for (const name of RETURNED) {
@@ -198,7 +252,9 @@ async function forward(
   }
   if (toolCall !== null && upstream.statusCode >= 400) toolCall.fail(upstream.statusCode, 'mcp_upstream_error');
   try {
-    if (exchange.id !== null && (exchange.grant !== null || toolCall !== null) && upstream.statusCode < 300) {
+    // A GET stream is read only to filter a tools/list answer replayed on it (Last-Event-ID), when a grant needs it.
+    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null : exchange.grant !== null && exchange.grant !== '*';
+    if (reads && upstream.statusCode < 300) {
       if (type.startsWith('application/json')) return await relayJson(res, upstream, returned, exchange);
       if (type.startsWith('text/event-stream')) return await relaySse(res, upstream, returned, exchange);
     }
@@ -215,6 +271,23 @@ async function forward(
   } finally {
     toolCall?.record(context);
   }
+}
+
+/** Keeps a session the server opens (its id in the answer) to the consumer, and forgets one ended or gone. */
+function trackSession(
+  sessions: SessionOwners,
+  req: IncomingMessage,
+  upstream: Dispatcher.ResponseData,
+  server: string,
+  consumer: string,
+): void {
+  const sent = req.headers['mcp-session-id'];
+  if (typeof sent === 'string' && (upstream.statusCode === 404 || (req.method === 'DELETE' && upstream.statusCode < 300))) {
+    sessions.ended(server, sent);
+    return;
+  }
+  const answered = upstream.headers['mcp-session-id'];
+  if (typeof answered === 'string' && upstream.statusCode < 300) sessions.seen(server, answered, consumer);
 }
 
 /**
@@ -276,7 +349,7 @@ async function relaySse(
 ): Promise<void> {
   if (exchange.toolCall !== null) exchange.toolCall.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  const relay = new SseRelay(res, (message) => rewrite(message, exchange));
+  const relay = new SseRelay(res, (message) => rewrite(message, exchange), MAX_JSON_ANSWER_BYTES);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
   res.end();
@@ -300,9 +373,14 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-/** The answer to the exchange's request, rewritten (tools/list) or read (tools/call); null: send unchanged. */
+/**
+ * The answer to the exchange's request, rewritten (tools/list) or read (tools/call), or on a GET stream any tools/list
+ * answer filtered; null: send unchanged.
+ */
 function rewrite(message: unknown, exchange: Exchange): string | null {
-  if (!isObject(message) || message.id !== exchange.id || message.method !== undefined) return null;
+  if (!isObject(message) || message.method !== undefined) return null;
+  // On the GET stream (no id of its own) any answer may be a POST's, replayed there after its stream was closed.
+  if (exchange.id !== null && message.id !== exchange.id) return null;
   if (exchange.toolCall !== null) {
     exchange.toolCall.observeAnswer(message);
     return null;

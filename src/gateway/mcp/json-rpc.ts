@@ -24,6 +24,10 @@ export const SERVER_NOT_FOUND = -32002;
 export const SERVER_REFUSED = -32003;
 export const UPSTREAM_FAILED = -32004;
 export const UPSTREAM_CREDENTIALS_REFUSED = -32005;
+export const ORIGIN_REFUSED = -32006;
+export const SESSION_NOT_FOUND = -32007;
+/** MCP 2026-07-28's HeaderMismatch: the Mcp-Method / Mcp-Name headers name another method or tool than the body. */
+export const HEADER_MISMATCH = -32020;
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,8 +37,9 @@ export function requestId(message: JsonRpcMessage): JsonRpcId | null {
   return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
 }
 
+/** An error response; one that answers no request (unread, or without an id) has no id (MCP 2025-11-25), never null. */
 export function errorMessage(id: JsonRpcId | null, code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });
+  return JSON.stringify(id === null ? { jsonrpc: '2.0', error: { code, message } } : { jsonrpc: '2.0', id, error: { code, message } });
 }
 
 /** An error answer with its HTTP status: 200 for a refusal of one request the client sent well, 4xx/5xx for the exchange. */

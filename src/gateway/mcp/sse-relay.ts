@@ -13,12 +13,19 @@ export class SseRelay {
   private readonly parser: EventSourceParser;
   /** Keeps a character split between two chunks whole. */
   private readonly decoder: StringDecoder;
+  /** The most the parser may hold of one unfinished event. */
+  private readonly maxEventBytes: number;
   /** A write since the last push found the client's buffer full. */
   private full = false;
+  /** Bytes pushed since an event was last relayed: what the parser holds of the one not yet complete, about. */
+  private pending = 0;
+  /** An event was relayed during the current push. */
+  private relayed = false;
 
-  constructor(res: ServerResponse, rewrite: MessageRewrite) {
+  constructor(res: ServerResponse, rewrite: MessageRewrite, maxEventBytes: number) {
     this.res = res;
     this.rewrite = rewrite;
+    this.maxEventBytes = maxEventBytes;
     this.decoder = new StringDecoder('utf8');
     this.parser = createParser({
       onEvent: (event) => this.forward(event),
@@ -29,10 +36,17 @@ export class SseRelay {
     });
   }
 
-  /** Relays what the chunk completes; false when the client's buffer is full (wait for its 'drain' before the next). */
+  /**
+   * Relays what the chunk completes; false when the client's buffer is full (wait for its 'drain' before the next).
+   * Throws when an event grows past maxEventBytes: a server whose event never ends (a line without its newline, data
+   * lines without the blank line) would otherwise have the parser hold it all.
+   */
   push(chunk: Buffer): boolean {
     this.full = false;
+    this.relayed = false;
     this.parser.feed(this.decoder.write(chunk));
+    this.pending = this.relayed ? 0 : this.pending + chunk.length;
+    if (this.pending > this.maxEventBytes) throw new Error(`an SSE event larger than ${this.maxEventBytes} bytes`);
     return !this.full;
   }
 
@@ -41,6 +55,7 @@ export class SseRelay {
   }
 
   private forward(event: EventSourceMessage): void {
+    this.relayed = true;
     let data = event.data;
     let message: unknown = undefined;
     try {

@@ -159,7 +159,6 @@ describe('MCP gateway', () => {
     assert.equal(refused.status, 403);
     assert.deepEqual(await refused.json(), {
       jsonrpc: '2.0',
-      id: null,
       error: { code: -32003, message: "The MCP server 'shadow' is unsanctioned; calls to it are refused." },
     });
   });
@@ -264,7 +263,7 @@ describe('MCP gateway: tools/call messages the grant must still see', () => {
       const response = await fetch(`${test.baseURL}/mcp/raw`, { method: 'POST', headers, body: JSON.stringify(message) });
       assert.equal(response.status, 400);
       const body = (await response.json()) as { id: unknown; error: { code: number; message: string } };
-      assert.equal(body.id, null);
+      assert.equal(body.id, undefined);
       assert.equal(body.error.code, -32600);
       assert.match(body.error.message, /tools\/call.*id/);
     }
