@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { Agent } from 'undici';
@@ -18,6 +17,7 @@ import { childrenOf, connectionsHeld } from '../support/processes.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 import { freePort } from '../support/sluice-process.js';
 import { until } from '../support/until.js';
+import { sqliteLedgerRows } from '../support/ledger.js';
 import { scratchDir } from '../support/scratch.js';
 
 const KEY = 'sk-sluice-background-adoption-01';
@@ -79,16 +79,7 @@ interface Row {
 }
 
 function rows(dbPath: string): Row[] {
-  try {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare("SELECT * FROM transactions WHERE requested_model = 'o3-deep-research'").all() as Row[];
-    } finally {
-      db.close();
-    }
-  } catch {
-    return []; // not created yet
-  }
+  return sqliteLedgerRows<Row>(dbPath, 'o3-deep-research');
 }
 
 /** A gateway's sluice.yaml: background responses metered, claims of 1 s, a budget of tokens. */

@@ -7,11 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { streamingBackgroundApi } from '../support/mock-background-stream.js';
 import { MockProvider } from '../support/mock-provider.js';
 import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
+import { sqliteLedgerRows } from '../support/ledger.js';
 import { scratchDir } from '../support/scratch.js';
 import { freePort } from '../support/sluice-process.js';
 import { until } from '../support/until.js';
@@ -32,16 +32,7 @@ interface Row {
 }
 
 function rows(dbPath: string): Row[] {
-  try {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare("SELECT * FROM transactions WHERE requested_model = 'o3-deep-research' ORDER BY id").all() as Row[];
-    } finally {
-      db.close();
-    }
-  } catch {
-    return []; // not created yet
-  }
+  return sqliteLedgerRows<Row>(dbPath, 'o3-deep-research');
 }
 
 /** A lone gateway (records and counters in memory) in `dir`: its sluice.yaml, its ledger, its records' folder. */

@@ -1,6 +1,7 @@
-// Ledger writer options for tests: sluice.yaml's defaults, a spool folder of the test's own, a silent log; and a ledger
-// row to insert.
+// Ledger writer options for tests: sluice.yaml's defaults, a spool folder of the test's own, a silent log; a ledger
+// row to insert; and the rows a running sluice wrote to its SQLite file.
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { validateConfig } from '../../src/config/load.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
@@ -46,4 +47,19 @@ export function ledgerRow(i: number, overrides: Partial<Transaction> = {}): Tran
     violations: null,
     ...overrides,
   };
+}
+
+/** The ledger rows of `model` in the SQLite file a running sluice writes, in id order; none while the file is not there. */
+export function sqliteLedgerRows<Row>(dbPath: string, model: string): Row[] {
+  let db: Database.Database;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  } catch {
+    return []; // not created yet
+  }
+  try {
+    return db.prepare('SELECT * FROM transactions WHERE requested_model = ? ORDER BY id').all(model) as Row[];
+  } finally {
+    db.close();
+  }
 }

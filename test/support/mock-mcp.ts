@@ -1,12 +1,14 @@
 // A real MCP server for tests: the official SDK's McpServer over StreamableHTTPServerTransport on loopback, one
 // session per client, answering only requests that carry the credentials Sluice is configured to inject; and a raw
-// client's handshake through Sluice.
+// client's handshake through Sluice; and a raw server of the test's own behind a test sluice.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import { KEYS, startTestSluice, type TestSluice } from './sluice.js';
 
 export const MOCK_MCP_TOKEN = 'mcp-upstream-secret-token-0001';
 
@@ -120,4 +122,34 @@ export async function initializeMcpSession(url: string, key: string, clientName:
   assert.equal(initialized.status, 200);
   await initialized.arrayBuffer();
   return { ...headers, 'mcp-session-id': initialized.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-06-18' };
+}
+
+/** A raw MCP server (`handler` answers every request) on loopback, behind a test sluice. */
+export interface RawMcpGateway {
+  sluice: TestSluice;
+  upstream: Server;
+  stop(): Promise<void>;
+}
+
+/** Consumer checkout-service (KEYS.checkout) is granted `tools` of the raw server, named `server` in sluice.yaml. */
+export async function rawMcpGateway(handler: RequestListener, grant: { server: string; tools: string[] }): Promise<RawMcpGateway> {
+  const upstream = createServer(handler);
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const { port } = upstream.address() as AddressInfo;
+  const sluice = await startTestSluice({
+    consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+    mcp: {
+      servers: { [grant.server]: { url: `http://127.0.0.1:${port}/mcp` } },
+      access: [{ consumer: 'checkout-service', server: grant.server, tools: grant.tools }],
+    },
+  });
+  return {
+    sluice,
+    upstream,
+    stop: async () => {
+      await sluice.stop();
+      upstream.closeAllConnections();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    },
+  };
 }

@@ -1,45 +1,37 @@
 // A tools/call the gateway reads one way and the MCP server another: JSON with a key twice is read by JSON.parse with
 // the last value winning, by some servers' parsers with the first. The grant must hold for what the server runs.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { KEYS, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { rawMcpGateway, type RawMcpGateway } from '../../support/mock-mcp.js';
+import { KEYS, type TestSluice } from '../../support/sluice.js';
 
 describe('MCP gateway: what the server reads is what the grant checked', () => {
   let bodies: string[];
-  let upstream: Server;
+  let gateway: RawMcpGateway;
   let test: TestSluice;
 
   before(async () => {
     bodies = [];
     // An MCP server that records each body as it came and answers every request with an empty result.
-    upstream = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        bodies.push(text);
-        const id = (JSON.parse(text) as { id?: unknown }).id ?? null;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'ran' }] } }));
-      });
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const address = upstream.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    test = await startTestSluice({
-      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
-      mcp: {
-        servers: { tools: { url: `http://127.0.0.1:${port}/mcp` } },
-        access: [{ consumer: 'checkout-service', server: 'tools', tools: ['add'] }],
+    gateway = await rawMcpGateway(
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          bodies.push(text);
+          const id = (JSON.parse(text) as { id?: unknown }).id ?? null;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'ran' }] } }));
+        });
       },
-    });
+      { server: 'tools', tools: ['add'] },
+    );
+    test = gateway.sluice;
   });
 
   after(async () => {
-    await test?.stop();
-    upstream?.closeAllConnections();
-    await new Promise<void>((resolve) => upstream?.close(() => resolve()));
+    await gateway?.stop();
   });
 
   const call = (body: string) =>

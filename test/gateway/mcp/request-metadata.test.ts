@@ -3,45 +3,38 @@
 // another tool than its body (the grant reads the body; something routing on the header would read another tool).
 // Spec: modelcontextprotocol/modelcontextprotocol docs/specification/2026-07-28/basic/transports/streamable-http.mdx.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { KEYS, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { rawMcpGateway, type RawMcpGateway } from '../../support/mock-mcp.js';
+import { KEYS, type TestSluice } from '../../support/sluice.js';
 
 describe('MCP gateway: the request metadata headers of MCP 2026-07-28', () => {
   let received: Array<{ headers: IncomingHttpHeaders; body: string }>;
-  let upstream: Server;
+  let gateway: RawMcpGateway;
   let test: TestSluice;
 
   before(async () => {
     received = [];
     // A modern MCP server's endpoint: records each request and answers every request with an empty result.
-    upstream = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        received.push({ headers: req.headers, body });
-        const id = (JSON.parse(body) as { id?: unknown }).id ?? null;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ jsonrpc: '2.0', id, result: { resultType: 'complete', content: [{ type: 'text', text: 'ran' }] } }));
-      });
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const address = upstream.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    test = await startTestSluice({
-      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
-      mcp: {
-        servers: { spanner: { url: `http://127.0.0.1:${port}/mcp` } },
-        access: [{ consumer: 'checkout-service', server: 'spanner', tools: ['execute_sql', 'résumé'] }],
+    gateway = await rawMcpGateway(
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          received.push({ headers: req.headers, body });
+          const id = (JSON.parse(body) as { id?: unknown }).id ?? null;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ jsonrpc: '2.0', id, result: { resultType: 'complete', content: [{ type: 'text', text: 'ran' }] } }));
+        });
       },
-    });
+      { server: 'spanner', tools: ['execute_sql', 'résumé'] },
+    );
+    test = gateway.sluice;
   });
 
   after(async () => {
-    await test?.stop();
-    upstream?.closeAllConnections();
-    await new Promise<void>((resolve) => upstream?.close(() => resolve()));
+    await gateway?.stop();
   });
 
   const call = (headers: Record<string, string>, message: Record<string, unknown>) =>

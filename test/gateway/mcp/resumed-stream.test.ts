@@ -3,43 +3,35 @@
 // included (Resumability and Redelivery). A tools/list answered there must be filtered to the consumer's grant as it
 // is on the POST. Spec: modelcontextprotocol/modelcontextprotocol docs/specification/2025-11-25/basic/transports.mdx.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { KEYS, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { rawMcpGateway, type RawMcpGateway } from '../../support/mock-mcp.js';
+import { KEYS, type TestSluice } from '../../support/sluice.js';
 
 const TOOLS = ['add', 'echo', 'delete_everything'].map((name) => ({ name, inputSchema: { type: 'object' } }));
 
 describe('MCP gateway: a tools/list answer replayed on the GET stream', () => {
-  let upstream: Server;
+  let gateway: RawMcpGateway;
   let test: TestSluice;
 
   before(async () => {
     // A server whose POST stream closed after its priming event: the GET with Last-Event-ID replays the answer.
-    upstream = createServer((req, res) => {
-      req.resume();
-      if (req.method !== 'GET' || req.headers['last-event-id'] !== 'stream-1:0') return void res.writeHead(405).end();
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(
-        `id: stream-1:1\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'listing' } })}\n\n`,
-      );
-      res.end(`id: stream-1:2\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 2, result: { tools: TOOLS } })}\n\n`);
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const address = upstream.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    test = await startTestSluice({
-      consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
-      mcp: {
-        servers: { tools: { url: `http://127.0.0.1:${port}/mcp` } },
-        access: [{ consumer: 'checkout-service', server: 'tools', tools: ['add', 'echo'] }],
+    gateway = await rawMcpGateway(
+      (req, res) => {
+        req.resume();
+        if (req.method !== 'GET' || req.headers['last-event-id'] !== 'stream-1:0') return void res.writeHead(405).end();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(
+          `id: stream-1:1\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'listing' } })}\n\n`,
+        );
+        res.end(`id: stream-1:2\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 2, result: { tools: TOOLS } })}\n\n`);
       },
-    });
+      { server: 'tools', tools: ['add', 'echo'] },
+    );
+    test = gateway.sluice;
   });
 
   after(async () => {
-    await test?.stop();
-    upstream?.closeAllConnections();
-    await new Promise<void>((resolve) => upstream?.close(() => resolve()));
+    await gateway?.stop();
   });
 
   it('lists only the granted tools, and passes the stream on otherwise as it came', async () => {
