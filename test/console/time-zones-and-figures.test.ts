@@ -93,4 +93,13 @@ describe('the console outside UTC and at the edge of its figures', { skip: skip 
     assert.ok(drawn.UTC!.equals(drawn['Pacific/Honolulu']!), 'the chart read in Honolulu differs from the chart in UTC');
     assert.ok(drawn.UTC!.equals(drawn['Asia/Tokyo']!), 'the chart read in Tokyo differs from the chart in UTC');
   });
+
+  test('a month spending within half a percent of last month by this day reads 0%, not -0%', async () => {
+    const { page, errors, close } = await session('UTC');
+    const spend = page.locator('.stat').filter({ has: page.getByTestId('overview-spend') });
+    const detail = await spend.locator('.stat-detail').innerText();
+    assert.match(detail, /^0% against last month by this day \(\$10\.\d\d\)$/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
 });
