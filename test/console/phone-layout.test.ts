@@ -1,5 +1,6 @@
 // The console on a phone-sized screen, where a card's content must stay in its card and a wide table scroll within its
-// box: a budget template's card. One Sluice (SQLite in a temp folder) and one Chromium for the file.
+// box: a budget template's card, and a discovery's hints (an IP, a user agent), each read on one line, not one
+// character per line. One Sluice (SQLite in a temp folder) and one Chromium for the file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -20,6 +21,7 @@ interface Node {
   tagName: string;
   className: string;
   parentElement: Node | null;
+  ownerDocument: { createRange(): { selectNodeContents(node: Node): void; getClientRects(): ArrayLike<{ top: number }> } };
   closest(selector: string): Node | null;
   contains(other: Node): boolean;
   querySelectorAll(selector: string): ArrayLike<Node>;
@@ -44,6 +46,19 @@ async function outsideTheirCard(page: Page): Promise<string[]> {
     }
     return found;
   });
+}
+
+/** How many lines an element's text is laid out on. */
+async function lines(page: Page, selector: string, text: string): Promise<number> {
+  return page
+    .locator(selector, { hasText: text })
+    .first()
+    .evaluate((element) => {
+      const range = (element as unknown as Node).ownerDocument.createRange();
+      range.selectNodeContents(element as unknown as Node);
+      // A box per line of each piece (the element's text, a span in it): lines are the distinct tops.
+      return new Set(Array.from(range.getClientRects()).map((rect) => Math.round(rect.top))).size;
+    });
 }
 
 describe("the console at a phone's width", { skip: skip ?? false }, () => {
@@ -111,6 +126,18 @@ describe("the console at a phone's width", { skip: skip ?? false }, () => {
     await goTo(page, 'Budgets & templates');
     await page.getByRole('heading', { name: /^batch-daily/ }).waitFor();
     await screenshot(page, 'console-budgets-phone');
+    assert.deepEqual(await outsideTheirCard(page), []);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("a discovery's hints read on one line each, the table scrolling sideways instead", async () => {
+    const { page, errors, close } = await session();
+    await goTo(page, 'Reconciliation');
+    await screenshot(page, 'console-reconciliation-phone');
+    // Each value beside its label ("IP 10.20.9.3") on one line, not a column of its characters.
+    for (const value of ['10.20.9.3', 'langchain-js/0.3.19', 'egress-proxy'])
+      assert.equal(await lines(page, 'dl.hints dd', value), 1, `the hint "${value}" is broken over several lines`);
     assert.deepEqual(await outsideTheirCard(page), []);
     assert.deepEqual(errors, []);
     await close();
