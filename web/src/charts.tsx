@@ -67,6 +67,8 @@ export function StackedBars({ x, series, title, height = 260 }: StackedProps) {
       height,
       title: undefined,
       legend: { show: false },
+      // The bars are UTC days and the axis says so: uPlot places and dates its ticks in the browser's zone unless told.
+      tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
       cursor: { points: { show: false }, drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [

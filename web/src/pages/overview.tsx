@@ -225,12 +225,16 @@ export function OverviewPage({ session }: { session: Session }) {
           const month = totals(data.month.items);
           const previous = totals(data.previous.items);
           const previousWhole = totals(data.previousWhole.items);
-          const change = previous.cost === 0 ? null : ((month.cost - previous.cost) / previous.cost) * 100;
-          // A team-owner's forecast is its team's: the API answers no overall figure for it, only its team's line.
-          const overall =
+          // Whole percents. A fall that rounds to none is 0%: Math.round(-0.2) is -0, which Intl (and toFixed) write "-0".
+          const change = previous.cost === 0 ? null : Math.round(((month.cost - previous.cost) / previous.cost) * 100) || 0;
+          // A team-owner's forecast is its team's: the API answers no overall figure for it, only its team's line. Before
+          // any spend the API still answers one (method "no-history", every figure 0): $0.00 between $0.00 and $0.00 says
+          // nothing, so it is shown as none.
+          const answered =
             session.role === 'team-owner'
               ? (data.forecast.teams.find((line) => line.team === session.team) ?? null)
               : data.forecast.overall;
+          const overall = answered === null || (answered.method === 'no-history' && answered.forecast.microUsd === 0) ? null : answered;
           return (
             <>
               <p class="muted" data-testid="overview-period">
@@ -246,7 +250,7 @@ export function OverviewPage({ session }: { session: Session }) {
                   detail={
                     change === null
                       ? 'no spend last month by this day'
-                      : `${change >= 0 ? '+' : ''}${change.toFixed(0)}% against last month by this day (${usd(previous.cost)})`
+                      : `${change > 0 ? '+' : ''}${count(change)}% against last month by this day (${usd(previous.cost)})`
                   }
                 />
                 <Stat

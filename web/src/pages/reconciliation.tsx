@@ -53,7 +53,18 @@ function Hints({ discovered }: { discovered: Discovered }) {
     <dl class="hints">
       {rows
         .filter(([, values]) => values.length > 0)
-        .map(([label, values]) => [<dt key={`${label}-t`}>{label}</dt>, <dd key={`${label}-d`}>{values.join(', ')}</dd>])}
+        .map(([label, values]) => [
+          <dt key={`${label}-t`}>{label}</dt>,
+          // Each value whole (an IP, a user agent read split at its hyphen is another one); the list wraps between them.
+          <dd key={`${label}-d`}>
+            {values.map((value, index) => (
+              <span key={value} class="hint">
+                {value}
+                {index < values.length - 1 ? ', ' : ''}
+              </span>
+            ))}
+          </dd>,
+        ])}
     </dl>
   );
 }
