@@ -27,6 +27,16 @@ export interface ReserveOutcome {
   refused: number;
   /** Per line, the window's usage after the call's amount was added (before it, when refused). */
   used: number[];
+  /**
+   * When refused: the refused line's bucket and previous bucket as they were, unweighted (0 when there is none), which
+   * the refusal's Retry-After needs apart (src/policy/windows.ts). Absent when a store cannot tell them apart.
+   */
+  refusedBuckets?: RefusedBuckets;
+}
+
+export interface RefusedBuckets {
+  current: number;
+  previous: number;
 }
 
 /** A bucket's usage as the ledger has it, for a counter that may have lost it (src/policy/counter-seeding.ts). */
@@ -50,6 +60,9 @@ export interface LeaseGrant {
   granted: number;
   /** The window's usage before the grant (every holder's unused room included). */
   used: number;
+  /** What it is made of, before the grant: the bucket's value and the previous bucket's, unweighted (0 when none counts). */
+  current: number;
+  previous: number;
 }
 
 /**

@@ -139,7 +139,7 @@ export class LeasedCounterStore implements CounterStore {
             const { grant, amount } = answers[k]!;
             const i = waiting[k]!.index;
             if (grant !== null && grant.granted === 0 && amount <= lines[i]!.amount - this.held(lines[i]!.key)) {
-              return { admitted: false, refused: i, used: this.usedFigures(lines) };
+              return this.refusal(lines, i, grant);
             }
           }
           continue;
@@ -162,14 +162,14 @@ export class LeasedCounterStore implements CounterStore {
       if (requests.length > 0) grants = await this.ask(now, requests);
       let refused = -1;
       for (let j = 0; j < grants.length; j++) {
-        if (grants[j]!.granted === 0 && refused === -1) refused = asked[j]!;
+        if (grants[j]!.granted === 0 && refused === -1) refused = j;
       }
       if (refused !== -1) {
         // Room granted meanwhile for other calls may now cover this one, and room held here is already counted in the
         // store, so it is admitted from that.
         const local = this.fromRoom(now, lines);
         if (local !== null) return local;
-        return { admitted: false, refused, used: this.usedFigures(lines) };
+        return this.refusal(lines, asked[refused]!, grants[refused]!);
       }
       const local = this.fromRoom(now, lines);
       if (local !== null) return local;
@@ -186,6 +186,15 @@ export class LeasedCounterStore implements CounterStore {
       if (lease?.asking != null && lease.room < lines[i]!.amount) (waiting ??= []).push({ index: i, asking: lease.asking });
     }
     return waiting;
+  }
+
+  /**
+   * A refusal as the store's grant saw line `index`'s buckets: room held here (counted in the bucket, given back once
+   * idle) is left out of it, as the call needs its whole amount once that room is gone.
+   */
+  private refusal(lines: readonly CounterLine[], index: number, grant: LeaseGrant): ReserveOutcome {
+    const current = Math.max(0, grant.current - this.held(lines[index]!.key));
+    return { admitted: false, refused: index, used: this.usedFigures(lines), refusedBuckets: { current, previous: grant.previous } };
   }
 
   private usedFigures(lines: readonly CounterLine[]): number[] {

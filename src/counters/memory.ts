@@ -34,11 +34,13 @@ export class MemoryCounterStore implements CounterStore {
   lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] {
     this.lastNow = now;
     return requests.map(({ line, extra }) => {
-      let used = this.value(now, line.key);
-      if (line.previousKey !== null && line.previousWeight > 0) used += this.value(now, line.previousKey) * line.previousWeight;
+      const current = this.value(now, line.key);
+      const weighted = line.previousKey !== null && line.previousWeight > 0;
+      const previous = weighted ? this.value(now, line.previousKey!) : 0;
+      const used = weighted ? current + previous * line.previousWeight : current;
       const granted = leaseGranted(used, line.limit, line.amount, extra);
       if (granted > 0) this.reserve(now, [{ ...line, amount: granted, enforce: false }]);
-      return { granted, used };
+      return { granted, used, current, previous };
     });
   }
 
@@ -89,7 +91,11 @@ export class MemoryCounterStore implements CounterStore {
       used[i] = value;
       if (refused === -1 && enforce && line.enforce && value + line.amount > line.limit) refused = i;
     }
-    if (refused !== -1) return { admitted: false, refused, used };
+    if (refused !== -1) {
+      const line = lines[refused]!;
+      const previous = line.previousKey !== null && line.previousWeight > 0 ? this.value(now, line.previousKey) : 0;
+      return { admitted: false, refused, used, refusedBuckets: { current: found[refused]?.value ?? 0, previous } };
+    }
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       // A key no entry had may have got one from an earlier line of the same call: looked up again.

@@ -102,8 +102,9 @@ return seeds
  * CounterStore.lease in one atomic step, leaseGranted's rule in Lua. Per request i (1-based), two keys as RESERVE_LUA's
  * line and five arguments: ARGV[5i-4] the amount that must fit, ARGV[5i-3] the extra wanted, ARGV[5i-2] the limit,
  * ARGV[5i-1] the previous bucket's weight, ARGV[5i] the ttl in ms; then the marker key last in KEYS and the mode
- * ('count' or 'check', as RESERVE_LUA) last in ARGV. Returns per request the room granted and the usage before it
- * (as strings), or { 'seed' } as RESERVE_LUA's 'check'.
+ * ('count' or 'check', as RESERVE_LUA) last in ARGV. Returns per request the room granted, the bucket's value and the
+ * previous bucket's value ('0' when its weight is 0) before it, as strings (the weighting redone in JS, as for
+ * RESERVE_LUA), or { 'seed' } as RESERVE_LUA's 'check'.
  */
 export const LEASE_LUA = `
 local lines = (#KEYS - 1) / 2
@@ -118,8 +119,10 @@ for i = 1, lines do
     current = '0'
   end
   local weight = tonumber(ARGV[base + 4])
+  local previous = '0'
+  if weight > 0 then previous = redis.call('GET', KEYS[2 * i]) or '0' end
   local used = tonumber(current)
-  if weight > 0 then used = used + tonumber(redis.call('GET', KEYS[2 * i]) or '0') * weight end
+  if weight > 0 then used = used + tonumber(previous) * weight end
   local amount = tonumber(ARGV[base + 1])
   local room = tonumber(ARGV[base + 3]) - used
   local granted = 0
@@ -134,9 +137,9 @@ for i = 1, lines do
       if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
     end
   end
-  out[2 * i - 1] = tostring(granted)
-  out[2 * i] = current
-  if weight > 0 then out[2 * i] = tostring(used) end
+  out[3 * i - 2] = tostring(granted)
+  out[3 * i - 1] = current
+  out[3 * i] = previous
 end
 return out
 `;

@@ -187,7 +187,10 @@ export class RedisCounterStore implements CounterStore {
       if (line.previousKey !== null && line.previousWeight > 0) value += Number(reply[2 * i + 3]) * line.previousWeight;
       return admitted ? value + line.amount : value;
     });
-    return { admitted, refused, used };
+    if (admitted) return { admitted, refused, used };
+    const line = lines[refused]!;
+    const previous = line.previousKey !== null && line.previousWeight > 0 ? Number(reply[2 * refused + 3]) : 0;
+    return { admitted, refused, used, refusedBuckets: { current: Number(reply[2 * refused + 2]), previous } };
   }
 
   /** One script call for every request; counters found lost are seeded again first, as reserve() does. */
@@ -220,7 +223,13 @@ export class RedisCounterStore implements CounterStore {
       await this.seededWithin(SEED_WAIT_MS);
       return this.runLease(requests, mode, true);
     }
-    return requests.map((_, i) => ({ granted: Number(reply[2 * i]), used: Number(reply[2 * i + 1]) }));
+    return requests.map(({ line }, i) => {
+      const current = Number(reply[3 * i + 1]);
+      const previous = Number(reply[3 * i + 2]);
+      // Same order of operations as the script: bucket + previous * weight.
+      const weighted = line.previousKey !== null && line.previousWeight > 0;
+      return { granted: Number(reply[3 * i]), used: weighted ? current + previous * line.previousWeight : current, current, previous };
+    });
   }
 
   /**

@@ -29,8 +29,11 @@ export interface BudgetWindow {
   /** Length in ms (a calendar month: the current month's length). */
   readonly rolling: boolean;
   position(now: number): WindowPosition;
-  /** How long until `needed` more fits under `limit` given `used` now: the Retry-After of a refusal. */
-  resetInMs(now: number, used: number, needed: number, limit: number): number;
+  /**
+   * How long until `needed` more fits under `limit`, given what the current bucket and the previous one (unweighted; 0
+   * for calendar windows) hold now: the Retry-After of a refusal.
+   */
+  resetInMs(now: number, previous: number, current: number, needed: number, limit: number): number;
   /**
    * The buckets that make up the window's usage at `now`, as position() names them: the current one, and for a rolling
    * window the previous one too (read at its weight). What counter seeding fills from the ledger.
@@ -176,11 +179,24 @@ class RollingWindow implements BudgetWindow {
     ];
   }
 
-  /** Usage is taken as spread evenly over the window, so it rolls off at used/L per ms. */
-  resetInMs(_now: number, used: number, needed: number, limit: number): number {
+  /**
+   * The previous bucket rolls off evenly as the current one passes (its weight is the part still inside the window);
+   * the current bucket's usage only starts rolling off once the bucket ends, when it becomes the previous one. So when
+   * the call would fit beside the current bucket alone, it fits once enough of the previous one has rolled off, within
+   * this bucket: previous * (1 - f) + current + needed <= limit at fraction f of it. Otherwise it waits for the bucket
+   * to end, and then for enough of this bucket's usage to roll off: current * (1 - g) + needed <= limit at fraction g
+   * of the next.
+   */
+  resetInMs(now: number, previous: number, current: number, needed: number, limit: number): number {
     if (needed > limit) return this.lengthMs;
-    if (used <= 0) return 0;
-    const excess = used + needed - limit;
-    return Math.min(this.lengthMs, Math.ceil((excess / used) * this.lengthMs));
+    const bucketStart = Math.floor(now / this.lengthMs) * this.lengthMs;
+    const elapsed = (now - bucketStart) / this.lengthMs;
+    if (current + needed <= limit) {
+      if (previous <= 0) return 0;
+      const fitsAt = 1 - (limit - current - needed) / previous;
+      return Math.max(0, Math.ceil((fitsAt - elapsed) * this.lengthMs));
+    }
+    const fitsAt = 1 - (limit - needed) / current;
+    return Math.ceil((1 - elapsed + fitsAt) * this.lengthMs);
   }
 }

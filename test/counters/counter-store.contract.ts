@@ -87,8 +87,8 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
         line({ key: tight, amount: 5, limit: 10 }),
         line({ key: monitored, amount: 5, enforce: false }),
       ]);
-      // Usage before the call, for every line, including those after the refusing one.
-      assert.deepEqual(outcome, { admitted: false, refused: 1, used: [10, 8, 0] });
+      // Usage before the call, for every line, including those after the refusing one; the refused line's buckets apart.
+      assert.deepEqual(outcome, { admitted: false, refused: 1, used: [10, 8, 0], refusedBuckets: { current: 8, previous: 0 } });
       assert.equal(await store.read(clock.now(), roomy), 10);
       assert.equal(await store.read(clock.now(), tight), 8);
       assert.equal(await store.read(clock.now(), monitored), 0);
@@ -132,6 +132,7 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
         admitted: false,
         refused: 0,
         used: [10],
+        refusedBuckets: { current: 10, previous: 0 },
       });
       assert.equal(await store.read(clock.now(), bucket), 10);
     });
@@ -164,7 +165,17 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
         line({ key: current, previousKey: previous, previousWeight: 0.5, amount, limit: 100 });
       // 20 + 100 * 0.5 = 70 before; 30 more fills it exactly.
       assert.deepEqual(await store.reserve(clock.now(), [rolling(30)]), { admitted: true, refused: -1, used: [100] });
-      assert.deepEqual(await store.reserve(clock.now(), [rolling(1)]), { admitted: false, refused: 0, used: [100] });
+      // A refusal tells the buckets apart, unweighted: what its Retry-After is computed from (src/policy/windows.ts).
+      assert.deepEqual(await store.reserve(clock.now(), [rolling(1)]), {
+        admitted: false,
+        refused: 0,
+        used: [100],
+        refusedBuckets: { current: 50, previous: 100 },
+      });
+      // A lease refused the same way says the same.
+      assert.deepEqual(await store.lease(clock.now(), [{ line: rolling(1), extra: 0 }]), [
+        { granted: 0, used: 100, current: 50, previous: 100 },
+      ]);
       // Only the current bucket was written; the previous one is only read.
       assert.equal(await store.read(clock.now(), current), 50);
       assert.equal(await store.read(clock.now(), previous), 100);
@@ -263,6 +274,7 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
         admitted: false,
         refused: 0,
         used: [10],
+        refusedBuckets: { current: 10, previous: 0 },
       });
     });
 

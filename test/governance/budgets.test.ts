@@ -296,9 +296,15 @@ describe('budgets', () => {
       for (let i = 0; i < n; i++) out.push((await call(client)).status);
       return out;
     };
-    assert.deepEqual(await statuses(4), [200, 200, 200, 429]);
+    const retryAfter = async () => Number((await call(client)).headers!.get('retry-after'));
+    assert.deepEqual(await statuses(3), [200, 200, 200]);
+    // The three calls are in the current hour's bucket: none rolls off before it ends, then a third of them by 20 minutes
+    // into the next, when one more fits: 80 minutes.
+    const first = await retryAfter();
+    assert.ok(Math.abs(first - 80 * 60) <= 2, `Retry-After ${first}`);
     clock.set(start + 50 * 60_000);
-    assert.deepEqual(await statuses(1), [429], 'the three calls are still within the last hour');
+    const later = await retryAfter();
+    assert.ok(Math.abs(later - 30 * 60) <= 2, `the three calls are still within the last hour: Retry-After ${later}`);
     // 90 minutes in: half of the first bucket's three calls still lie in the last hour (1.5), so one more fits.
     clock.set(start + 90 * 60_000);
     assert.deepEqual(await statuses(2), [200, 429]);

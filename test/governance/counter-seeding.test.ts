@@ -302,7 +302,12 @@ describe('counter seeding from the ledger', () => {
       });
       try {
         // Never seeded: the first call finds its bucket missing and no marker.
-        assert.deepEqual(await store.reserve(Date.now(), [line('hourly', 3)]), { admitted: false, refused: 0, used: [3] });
+        assert.deepEqual(await store.reserve(Date.now(), [line('hourly', 3)]), {
+          admitted: false,
+          refused: 0,
+          used: [3],
+          refusedBuckets: { current: 3, previous: 0 },
+        });
         assert.equal(seedings, 1);
         // Seeded now: a bucket nobody counted in yet starts from nothing, without a seeding.
         assert.deepEqual(await store.reserve(Date.now(), [line('next-hour', 3)]), { admitted: true, refused: -1, used: [1] });
@@ -350,11 +355,21 @@ describe('counter seeding from the ledger', () => {
           await director.seed(Date.now(), [{ key: 'hourly', value: 3, ttlMs: 60_000 }], true);
         });
         await until('the first seeding has run', () => seedings === 1);
-        assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), { admitted: false, refused: 0, used: [3] });
+        assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), {
+          admitted: false,
+          refused: 0,
+          used: [3],
+          refusedBuckets: { current: 3, previous: 0 },
+        });
         // Lost again: found again, with no call on the gateway that can seed.
         await deleteTestKeys(shared);
         await until('the second seeding has run', () => seedings === 2);
-        assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), { admitted: false, refused: 0, used: [3] });
+        assert.deepEqual(await lone.reserve(Date.now(), [line('hourly', 3)]), {
+          admitted: false,
+          refused: 0,
+          used: [3],
+          refusedBuckets: { current: 3, previous: 0 },
+        });
       } finally {
         await director.close();
         await lone.close();

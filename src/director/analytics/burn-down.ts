@@ -5,8 +5,9 @@
 // whole month ran at a fraction of its rate), so it reaches the limit at now + (limit - used) / rate; no exhaustion date
 // when that falls at or after the window's end.
 // A rolling window of length L never ends, so it is projected over the next L: its total then is today's total, plus
-// what comes at the recent rate, minus what rolls off. Usage already in the window is taken as spread evenly over it (as
-// src/policy/windows.ts does for Retry-After), so it rolls off at total / L; the total at now + t is
+// what comes at the recent rate, minus what rolls off. Usage already in the window is taken as spread evenly over it (a
+// projection's simplification: Retry-After, src/policy/windows.ts, reads the counter's buckets), so it rolls off at
+// total / L; the total at now + t is
 // total + (recent rate - total / L) x t, which reaches the limit only while the recent rate outruns the roll-off.
 // When the usage began inside the window (the ledger's, or the scope's first call, `since`), it is spread over the time
 // since then, H, not over L: nothing rolls off for the first L - H, the total growing at the recent rate, and then it

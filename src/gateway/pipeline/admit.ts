@@ -356,7 +356,10 @@ const UNIT: Record<Budget['measure'], string> = {
 function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutcome, now: number): SluiceError {
   const amount = reservation.figures[outcome.refused * FIGURES + AMOUNT]!;
   const used = outcome.used[outcome.refused]!;
-  const resetMs = Math.max(0, budget.window.resetInMs(now, used, amount, budget.limit));
+  // Every store tells the buckets apart; were one not to, all of the usage is taken as the current bucket's, which
+  // rolls off last, so the wait is never too early.
+  const buckets = outcome.refusedBuckets ?? { current: used, previous: 0 };
+  const resetMs = Math.max(0, budget.window.resetInMs(now, buckets.previous, buckets.current, amount, budget.limit));
   const retryAfter = Math.max(1, Math.ceil(resetMs / 1000));
   const scale = budget.measure === 'cost_usd' ? 1 / 1_000_000 : 1;
   const unit = UNIT[budget.measure];
