@@ -205,6 +205,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       upstreamOf: (name) => context.snapshot.routing.upstream(name),
       finish: (call) => finishCall(context, call),
       finishRecord: (record, usage, errorClass) => finishFollowed(context, record, usage, errorClass),
+      rememberOwner: (record) => context.storedResponses.rememberFollowed(record),
       registry: metrics.registry,
       logger,
     }),

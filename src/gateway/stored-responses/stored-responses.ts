@@ -8,7 +8,7 @@ import { SluiceError } from '../../errors.js';
 import { MemoryResponseRecords } from './memory.js';
 import { isResponseId, type ResponseOwner, type ResponseRecords } from './records.js';
 import { RedisResponseRecords } from './redis.js';
-import type { FollowedRecords } from './followed-records.js';
+import type { FollowedRecord, FollowedRecords } from './followed-records.js';
 import { RedisFollowedRecords } from './followed-redis.js';
 import { FileFollowedRecords } from './followed-file.js';
 
@@ -89,6 +89,15 @@ export class StoredResponses {
         'stored responses: the record of a response could not be written; calls on it will answer 404',
       );
     });
+  }
+
+  /**
+   * Records again who owns the response of a background call adopted from its record (followed-records.ts): a lone
+   * process's record of stored responses, in its memory, died with it, and the client polls on through its next start.
+   */
+  rememberFollowed(record: FollowedRecord): void {
+    if (record.row.consumer === null) return;
+    this.remember(record.id, { consumer: record.row.consumer, provider: record.provider, model: record.row.providerModel ?? '' });
   }
 
   /** The owner of a response id, or null; throws response_records_unavailable when the record cannot be read. */
