@@ -60,9 +60,12 @@ export async function handleChat(
       context.background.check();
       holdsPlace = true;
     }
-    // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw).
-    if (door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string')
-      await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id);
+    // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw), and
+    // first to the model's targets on the provider that keeps it: another account does not hold the conversation.
+    const previous =
+      door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string'
+        ? await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id)
+        : null;
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
     // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
     // Not for a model the resource policy refuses: admission answers those.
@@ -111,6 +114,7 @@ export async function handleChat(
       (target) => openExchange(door, request, body, client, target),
       request.stream,
       call.cancellation,
+      previous?.provider ?? null,
     );
     call.attempts = invocation.attempts;
     call.failures = invocation.failures;

@@ -117,9 +117,10 @@ export class StoredResponses {
    * conversation (the same upstream account holds both). An id not recorded passes (made before the record, dropped
    * past the memory cap, or directly at the provider: the provider decides). While the record cannot be read (counted),
    * the fail mode decides (logged at most once per 10 s): open sends the call on unchecked, closed refuses it with
-   * response_records_unavailable.
+   * response_records_unavailable. Answers the owner of this consumer's response (null: not recorded, or unchecked):
+   * the call goes to the provider that keeps it.
    */
-  async checkPrevious(consumer: string, id: string): Promise<void> {
+  async checkPrevious(consumer: string, id: string): Promise<ResponseOwner | null> {
     let owner: ResponseOwner | null;
     try {
       owner = isResponseId(id) ? await this.records.get(id) : null;
@@ -142,12 +143,13 @@ export class StoredResponses {
           'The record of stored responses cannot be read now, so previous_response_id cannot be checked; retry later.',
           { param: 'previous_response_id' },
         );
-      return;
+      return null;
     }
     if (owner !== null && owner.consumer !== consumer)
       throw new SluiceError('previous_response_not_found', `Previous response with id '${id}' not found.`, {
         param: 'previous_response_id',
       });
+    return owner;
   }
 
   /** Forgets a response the provider deleted; a failure leaves the record to expire (the provider answers 404 for it). */
