@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ResponsesConfig } from '../../config/responses-schema.js';
 import type { CounterSettings } from '../../counters/open.js';
 import { SluiceError } from '../../errors.js';
-import { MemoryResponseRecords } from './memory.js';
+import { JournaledResponseRecords } from './journaled.js';
 import { isResponseId, type ResponseOwner, type ResponseRecords } from './records.js';
 import { RedisResponseRecords } from './redis.js';
 import type { FollowedRecord, FollowedRecords } from './followed-records.js';
@@ -49,19 +49,23 @@ export class StoredResponses {
   /**
    * `counters`: the counters' backend, which the records follow when `responses.store` is not given (their Redis, under
    * their key prefix, so deployments that share a Redis keep apart as their counters do), and whose fail mode they
-   * follow unless `responses.failMode` is given. `shared`: in a worker, the primary's record.
+   * follow unless `responses.failMode` is given. `shared`: in a worker, the primary's record. `journal`: a lone
+   * process's file for its record in memory (journaled.ts), in its ledger spool folder.
    */
   constructor(
     config: ResponsesConfig,
     counters: Pick<CounterSettings, 'url' | 'keyPrefix' | 'failMode'>,
     registry: Registry,
     logger: Logger,
-    shared?: ResponseRecords,
+    shared: ResponseRecords | undefined,
+    journal: string,
   ) {
     const { store, keyPrefix } = recordsHome(config, counters);
     // In a worker of `sluice start --workers N`, a record in memory is the primary's, reached over IPC (src/cluster/).
     this.records =
-      store !== 'memory' ? new RedisResponseRecords(store, keyPrefix) : (shared ?? new MemoryResponseRecords(config.maxEntries));
+      store !== 'memory'
+        ? new RedisResponseRecords(store, keyPrefix)
+        : (shared ?? new JournaledResponseRecords(journal, config.maxEntries, logger));
     this.ttlMs = config.ttlSeconds * 1000;
     this.failOpen = (config.failMode ?? counters.failMode) === 'open';
     this.logger = logger;
