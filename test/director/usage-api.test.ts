@@ -345,6 +345,23 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       }
     });
 
+    test("the chargeback CSV never lets a team's name become a formula cell: not after a line feed, nor split at a ';'", async () => {
+      // OWASP's CSV injection page: no cell may begin with = + - @ tab, carriage return or line feed, and a field separator
+      // (',' or ';', Excel's in many locales) in a name must not start a new cell holding the rest.
+      const february = Date.UTC(2024, 1, 10);
+      await ledger.insertTransactions([
+        call(february, { team: 'ops;=1+2', costMicroUsd: 1_000 }),
+        call(february + HOUR, { team: '\n=HYPERLINK(1)', costMicroUsd: 2_000 }),
+      ]);
+      const sheet = await admin('GET', '/api/reports/chargeback?period=2024-02&format=csv');
+      assert.equal(sheet.status, 200, sheet.text);
+      assert.deepEqual(sheet.text.split('\r\n').slice(1), [
+        `2024-02,"'\n=HYPERLINK(1)",1,1000,100,0,1100,0.002000,0,0,0,0,0,0.000000`,
+        '2024-02,"ops;=1+2",1,1000,100,0,1100,0.001000,0,0,0,0,0,0.000000',
+        '',
+      ]);
+    });
+
     test('read roles see all teams; a team-owner sees only its own team, and no whole', async () => {
       const viewer = await token('analyst', 'viewer');
       assert.equal((await viewer('GET', `/api/usage?${lastMonth()}&groupBy=team`)).status, 200);
