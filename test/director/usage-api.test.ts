@@ -7,7 +7,7 @@ import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { hourPeriod } from '../../src/director/routes/usage.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { cliFor } from '../support/cli.js';
+import { cliFor, row } from '../support/cli.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
@@ -227,6 +227,48 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           ['payments', '3.500000', '0.500000', '3.000000'],
         ],
       );
+    });
+
+    test('a cost driver whose calls moved to a model with no price says so, not only that its cost fell', async () => {
+      // May: three priced calls; June: the same three to a model with no price, which cost nothing in the figures.
+      const may = Date.UTC(2024, 4, 10);
+      const june = Date.UTC(2024, 5, 10);
+      await ledger.insertTransactions([
+        ...[0, 1, 2].map((i) => call(may + i * HOUR, { team: 'research', costMicroUsd: 700_000 })),
+        ...[0, 1, 2].map((i) => call(june + i * HOUR, { team: 'research', costMicroUsd: null, requestedModel: 'private-llm' })),
+      ]);
+      const periods = 'from=2024-06-01T00:00:00Z&to=2024-07-01T00:00:00Z&previousFrom=2024-05-01T00:00:00Z&previousTo=2024-06-01T00:00:00Z';
+      const answer = await admin('GET', `/api/usage/top-drivers?${periods}&groupBy=team`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(
+        answer.body.items.map((item: any) => [
+          item.group.team,
+          item.delta.usd,
+          item.currentCalls,
+          item.currentUnpricedCalls,
+          item.previousCalls,
+          item.previousUnpricedCalls,
+        ]),
+        [['research', '-2.100000', 3, 3, 3, 0]],
+      );
+      const shown = await cliFor(
+        sluice.adminURL,
+        BOOTSTRAP,
+      )([
+        'usage',
+        'drivers',
+        '--from',
+        '2024-06-01T00:00:00Z',
+        '--to',
+        '2024-07-01T00:00:00Z',
+        '--previous-from',
+        '2024-05-01T00:00:00Z',
+        '--group-by',
+        'team',
+      ]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /PREVIOUS CALLS +UNPRICED +PREVIOUS UNPRICED$/m);
+      assert.deepEqual(row(shown.stdout, 'team=research'), ['team=research', '0.000000', '2.100000', '-2.100000', '3', '3', '3', '0']);
     });
 
     test("the month's forecast per team and overall; a past month is its actual", async () => {
