@@ -1,6 +1,7 @@
 // Reporting what the discovery proxy and its OTLP intake saw: calls are aggregated per (source, provider, model, minute)
 // and sent to the director's reconciliation intake in batches, retried with backoff; while the director cannot take
 // them, batches wait in a bounded on-disk spool and are replayed in order. What has to be dropped is counted and logged.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ObservationSource } from '../policy/discovery.js';
 import type { ObservationSpool } from './spool.js';
@@ -87,6 +88,22 @@ export interface ReporterOptions {
 
 type SendResult = 'sent' | 'retry' | 'rejected';
 
+/**
+ * A batch as sent and spooled, with its Idempotency-Key: the director records a key once, so a batch sent again after
+ * its answer was lost (a timeout, a connection cut after the commit, a restart before the spool let go of it) is not
+ * counted twice. null for a batch an earlier version spooled, as a bare array, without one.
+ */
+interface Batch {
+  key: string | null;
+  observations: Observation[];
+}
+
+function spooledBatch(value: unknown): Batch | null {
+  if (value === null) return null;
+  if (Array.isArray(value)) return { key: null, observations: value as Observation[] };
+  return value as Batch;
+}
+
 /** Sends aggregated observations to the director, one batch at a time, oldest first. */
 export class Reporter {
   readonly aggregator: Aggregator;
@@ -95,7 +112,7 @@ export class Reporter {
   private readonly log: Logger;
   private readonly metrics: DiscoveryMetrics;
   /** Batches made while the director answered, not yet sent; they go to the spool when it stops answering. */
-  private readonly pending: Observation[][];
+  private readonly pending: Batch[];
   private timer: NodeJS.Timeout | null;
   private pumping: Promise<void> | null;
   private backoffMs: number;
@@ -126,7 +143,7 @@ export class Reporter {
   async flush(): Promise<void> {
     const drained = this.aggregator.drain();
     for (let i = 0; i < drained.length; i += this.options.maxBatch) {
-      const batch = drained.slice(i, i + this.options.maxBatch);
+      const batch: Batch = { key: randomUUID(), observations: drained.slice(i, i + this.options.maxBatch) };
       // Behind batches already spooled, a new one waits its turn on disk: replay keeps the order they were made in.
       if (this.spool.count > 0) await this.toSpool(batch);
       else this.pending.push(batch);
@@ -158,9 +175,9 @@ export class Reporter {
   private async drainQueue(): Promise<void> {
     while (!this.stopped && Date.now() >= this.retryAt) {
       const fromSpool = this.spool.count > 0;
-      let batch: Observation[] | null;
+      let batch: Batch | null;
       try {
-        batch = fromSpool ? ((await this.spool.peek()) as Observation[] | null) : (this.pending[0] ?? null);
+        batch = fromSpool ? spooledBatch(await this.spool.peek()) : (this.pending[0] ?? null);
       } catch (error) {
         this.log.error({ err: (error as Error).message }, 'discovery: a spooled batch cannot be read; dropped');
         await this.spool.shift().catch(() => undefined);
@@ -179,16 +196,16 @@ export class Reporter {
       }
       this.backoffMs = 0;
       if (result === 'sent') {
-        this.metrics.observationsSent.inc(batch.length);
+        this.metrics.observationsSent.inc(batch.observations.length);
       } else {
-        this.metrics.observationsRejected.inc(batch.length);
+        this.metrics.observationsRejected.inc(batch.observations.length);
       }
       if (fromSpool) await this.spool.shift();
       else this.pending.shift();
     }
   }
 
-  private async toSpool(batch: Observation[]): Promise<void> {
+  private async toSpool(batch: Batch): Promise<void> {
     let written = false;
     try {
       written = await this.spool.append(batch);
@@ -196,24 +213,29 @@ export class Reporter {
       this.log.error({ err: (error as Error).message }, 'discovery: the spool cannot be written');
     }
     if (written) {
-      this.metrics.observationsSpooled.inc(batch.length);
+      this.metrics.observationsSpooled.inc(batch.observations.length);
       return;
     }
-    const calls = batch.reduce((sum, observation) => sum + observation.calls, 0);
-    this.metrics.observationsDropped.inc(batch.length);
+    const calls = batch.observations.reduce((sum, observation) => sum + observation.calls, 0);
+    this.metrics.observationsDropped.inc(batch.observations.length);
     this.log.warn(
-      { observations: batch.length, calls, spoolBytes: this.spool.sizeBytes },
+      { observations: batch.observations.length, calls, spoolBytes: this.spool.sizeBytes },
       'discovery: the spool is full; observations dropped (the director has been unreachable too long)',
     );
   }
 
-  private async send(batch: Observation[]): Promise<SendResult> {
+  private async send(batch: Batch): Promise<SendResult> {
     let response: Response;
     try {
       response = await fetch(new URL(OBSERVATIONS_PATH, this.options.url), {
         method: 'POST',
-        headers: { authorization: `Bearer ${this.options.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ observations: batch }),
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          'content-type': 'application/json',
+          // A structured field string, as draft-ietf-httpapi-idempotency-key-header writes it.
+          ...(batch.key === null ? {} : { 'idempotency-key': `"${batch.key}"` }),
+        },
+        body: JSON.stringify({ observations: batch.observations }),
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
@@ -236,7 +258,7 @@ export class Reporter {
       return 'retry';
     }
     this.log.error(
-      { status: response.status, answer: text.slice(0, 500), observations: batch.length },
+      { status: response.status, answer: text.slice(0, 500), observations: batch.observations.length },
       'discovery: the director rejected a batch; dropped',
     );
     return 'rejected';

@@ -50,7 +50,7 @@ export class ObservationSpool {
   }
 
   /** Writes one batch behind the others; false (nothing written) when it would pass the bound. */
-  async append(batch: readonly unknown[]): Promise<boolean> {
+  async append(batch: unknown): Promise<boolean> {
     const text = JSON.stringify(batch);
     const bytes = Buffer.byteLength(text);
     if (this.bytes + bytes > this.maxBytes) return false;
@@ -65,10 +65,10 @@ export class ObservationSpool {
   }
 
   /** The oldest batch, or null when the spool is empty. */
-  async peek(): Promise<unknown[] | null> {
+  async peek(): Promise<unknown> {
     const head = this.files[0];
     if (head === undefined) return null;
-    return JSON.parse(await readFile(this.path(head.seq), 'utf8')) as unknown[];
+    return JSON.parse(await readFile(this.path(head.seq), 'utf8')) as unknown;
   }
 
   /** Removes the oldest batch once the director took it. */

@@ -100,6 +100,12 @@ export interface CostDriver {
   deltaMicroUsd: number;
   currentCalls: number;
   previousCalls: number;
+  /**
+   * Served calls of models with no known price, in each period: not in the costs, so a group whose calls moved to such a
+   * model shows a fall in cost it did not make.
+   */
+  currentUnpricedCalls: number;
+  previousUnpricedCalls: number;
 }
 
 /** Which ledger rows a listing returns; every field optional. `model` matches the model asked for or the one that served. */

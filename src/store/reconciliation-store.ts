@@ -99,6 +99,8 @@ export type DiscoveryResolution = { consumer: string } | { create: ConsumerInput
 export interface IntakeResult {
   recorded: number;
   consumers: DiscoveredConsumer[];
+  /** A batch of this key was recorded before: nothing was recorded now. */
+  replayed?: boolean;
 }
 
 /** A provider/model the ledger has seen (gateway calls and observations) with no status, or an explicit `unreviewed`. */
@@ -134,8 +136,10 @@ export interface ReconciliationStore {
    * merged). A resolved discovered consumer's new usage goes to its consumer; a pending one whose observation a rule
    * matches (oldest rule first) is resolved by that rule, its past usage moved with it. Not an admin change: no config
    * version, no audit record. StoreInvalid for an observation without an identifying hint or with a malformed one.
+   * `batchKey`, the observer's key for the batch: a batch whose key was recorded before (kept a week, as ledger batches'
+   * keys) records nothing and answers `replayed`, so an observer's retry never counts the same calls twice.
    */
-  recordObservations(observations: readonly Observation[]): Promise<IntakeResult>;
+  recordObservations(observations: readonly Observation[], batchKey?: string): Promise<IntakeResult>;
   getDiscoveredConsumer(id: number): Promise<DiscoveredConsumer | null>;
   /** In the order first discovered; keyset-paginated. */
   listDiscoveredConsumers(filter?: DiscoveredConsumerFilter): Promise<Page<DiscoveredConsumer>>;

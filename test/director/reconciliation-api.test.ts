@@ -207,6 +207,39 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       );
     });
 
+    test('a batch sent again with its Idempotency-Key (its answer was lost) is recorded once: usage and the queue count it once', async () => {
+      const send = async (key: string | null) => {
+        const response = await fetch(`${sluice.adminURL}/api/reconciliation/observations`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${BOOTSTRAP}`,
+            'content-type': 'application/json',
+            ...(key === null ? {} : { 'idempotency-key': key }),
+          },
+          body: JSON.stringify({ observations: [observation({ ip: '10.90.0.1' }, { model: 'gpt-4o-retried', calls: 3 })] }),
+        });
+        return { status: response.status, body: (await response.json()) as any };
+      };
+      const first = await send('"batch-7f3c2a"');
+      assert.deepEqual([first.status, first.body.recorded], [200, 1], JSON.stringify(first.body));
+      // The observer's retry after a timeout or a restart: the director already holds the batch.
+      const again = await send('"batch-7f3c2a"');
+      assert.deepEqual([again.status, again.body.recorded, again.body.replayed], [200, 0, true], JSON.stringify(again.body));
+      // Another batch with the same observations (another key, or none) is other calls, and counts.
+      assert.equal((await send('"batch-91d0e4"')).body.recorded, 1);
+      assert.equal((await send(null)).body.recorded, 1);
+      const usage = await admin('GET', `/api/usage?${period}&bucket=month&model=gpt-4o-retried`);
+      assert.deepEqual(
+        usage.body.items.map((item: any) => [item.calls, item.cost.microUsd]),
+        [[9, 6_000]],
+      );
+      const queued = await admin('GET', '/api/reconciliation/consumers?limit=500');
+      assert.equal(queued.body.items.find((item: any) => item.identity.value === '10.90.0.1')?.calls, 9);
+      const bad = await send('');
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.equal(bad.body.error.issues[0].path, 'idempotency-key');
+    });
+
     test('rules: created with what they resolve, listed, deleted; intake applies them; each change audited', async () => {
       const seen = await admin('POST', '/api/reconciliation/observations', {
         observations: [observation({ ip: '10.82.3.4' }, { calls: 2 }), observation({ ip: 'fd00:82::5' }), observation({ ip: '10.83.0.1' })],

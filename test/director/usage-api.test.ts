@@ -7,7 +7,7 @@ import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { hourPeriod } from '../../src/director/routes/usage.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { cliFor } from '../support/cli.js';
+import { cliFor, row } from '../support/cli.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
@@ -229,6 +229,48 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       );
     });
 
+    test('a cost driver whose calls moved to a model with no price says so, not only that its cost fell', async () => {
+      // May: three priced calls; June: the same three to a model with no price, which cost nothing in the figures.
+      const may = Date.UTC(2024, 4, 10);
+      const june = Date.UTC(2024, 5, 10);
+      await ledger.insertTransactions([
+        ...[0, 1, 2].map((i) => call(may + i * HOUR, { team: 'research', costMicroUsd: 700_000 })),
+        ...[0, 1, 2].map((i) => call(june + i * HOUR, { team: 'research', costMicroUsd: null, requestedModel: 'private-llm' })),
+      ]);
+      const periods = 'from=2024-06-01T00:00:00Z&to=2024-07-01T00:00:00Z&previousFrom=2024-05-01T00:00:00Z&previousTo=2024-06-01T00:00:00Z';
+      const answer = await admin('GET', `/api/usage/top-drivers?${periods}&groupBy=team`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(
+        answer.body.items.map((item: any) => [
+          item.group.team,
+          item.delta.usd,
+          item.currentCalls,
+          item.currentUnpricedCalls,
+          item.previousCalls,
+          item.previousUnpricedCalls,
+        ]),
+        [['research', '-2.100000', 3, 3, 3, 0]],
+      );
+      const shown = await cliFor(
+        sluice.adminURL,
+        BOOTSTRAP,
+      )([
+        'usage',
+        'drivers',
+        '--from',
+        '2024-06-01T00:00:00Z',
+        '--to',
+        '2024-07-01T00:00:00Z',
+        '--previous-from',
+        '2024-05-01T00:00:00Z',
+        '--group-by',
+        'team',
+      ]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /PREVIOUS CALLS +UNPRICED +PREVIOUS UNPRICED$/m);
+      assert.deepEqual(row(shown.stdout, 'team=research'), ['team=research', '0.000000', '2.100000', '-2.100000', '3', '3', '3', '0']);
+    });
+
     test("the month's forecast per team and overall; a past month is its actual", async () => {
       const answer = await admin('GET', `/api/forecast?month=${current.name}`);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -343,6 +385,23 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
           [200, '0050-03', '0050-03-01T00:00:00.000Z', '0050-04-01T00:00:00.000Z'],
         );
       }
+    });
+
+    test("the chargeback CSV never lets a team's name become a formula cell: not after a line feed, nor split at a ';'", async () => {
+      // OWASP's CSV injection page: no cell may begin with = + - @ tab, carriage return or line feed, and a field separator
+      // (',' or ';', Excel's in many locales) in a name must not start a new cell holding the rest.
+      const february = Date.UTC(2024, 1, 10);
+      await ledger.insertTransactions([
+        call(february, { team: 'ops;=1+2', costMicroUsd: 1_000 }),
+        call(february + HOUR, { team: '\n=HYPERLINK(1)', costMicroUsd: 2_000 }),
+      ]);
+      const sheet = await admin('GET', '/api/reports/chargeback?period=2024-02&format=csv');
+      assert.equal(sheet.status, 200, sheet.text);
+      assert.deepEqual(sheet.text.split('\r\n').slice(1), [
+        `2024-02,"'\n=HYPERLINK(1)",1,1000,100,0,1100,0.002000,0,0,0,0,0,0.000000`,
+        '2024-02,"ops;=1+2",1,1000,100,0,1100,0.001000,0,0,0,0,0,0.000000',
+        '',
+      ]);
     });
 
     test('read roles see all teams; a team-owner sees only its own team, and no whole', async () => {

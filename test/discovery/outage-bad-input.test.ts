@@ -3,7 +3,8 @@
 // excluded host, a client that closes mid-handshake, a 50 MB body; the proxy keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect as netConnect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
@@ -98,6 +99,67 @@ describe('discovery: director outage and bad input', () => {
     assert.equal(await recordedCalls(), 9);
     assert.equal(await counter(discovery.metrics.observationsSent), 9);
     assert.equal(await counter(discovery.metrics.observationsDropped), 0);
+  });
+
+  test('the director recorded a batch but its answer was lost: the batch sent again is not counted twice', async () => {
+    // Between the proxy and the director: the first batch reaches the director, which records it, then the connection is
+    // cut before the answer gets back (a timeout, a load balancer's reset); later ones pass through.
+    let cut = 0;
+    const relay = createServer((request, res) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const headers = Object.fromEntries(
+          ['authorization', 'content-type', 'idempotency-key'].flatMap((name) => {
+            const value = request.headers[name];
+            return typeof value === 'string' ? [[name, value]] : [];
+          }),
+        );
+        void fetch(`http://127.0.0.1:${adminPort}${request.url}`, { method: request.method, headers, body: Buffer.concat(chunks) }).then(
+          async (answer) => {
+            const text = await answer.text();
+            if (cut++ === 0) return request.socket.destroy();
+            res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const lossy = await startTestDiscovery({
+      ca: { certFile: tls.orgCaFile, keyFile: tls.orgCaKeyFile },
+      upstream: { caFile: tls.upstreamCaFile, resolve: { 'api.openai.com': `127.0.0.1:${mock.port}` } },
+      director: {
+        url: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+        token: BOOTSTRAP,
+        flushIntervalMs: 3_600_000,
+        spoolDir: join(tls.dir, 'lossy-spool'),
+        initialBackoffMs: 50,
+        maxBackoffMs: 200,
+      },
+    });
+    try {
+      const before = await recordedCalls();
+      const proxied = proxiedFetch(lossy.url, tls.orgCaPem);
+      for (let i = 0; i < 2; i++) {
+        const response = await proxied.fetch('https://api.openai.com/v1/chat/completions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer sk-lossy-${i}-not-real` },
+          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }),
+        });
+        assert.equal(response.status, 200);
+        await response.text();
+      }
+      await proxied.dispatcher.close();
+      await until('the batch was sent again and taken', async () => {
+        await lossy.flush();
+        return lossy.reporter!.backlog === 0;
+      });
+      assert.ok(cut >= 2, 'the batch was sent twice');
+      assert.equal((await recordedCalls()) - before, 2);
+    } finally {
+      await lossy.stop();
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 
   test('a spool past its bound counts what it dropped', async () => {

@@ -31,6 +31,8 @@ interface DriverItem {
   delta: Money;
   currentCalls: number;
   previousCalls: number;
+  currentUnpricedCalls: number;
+  previousUnpricedCalls: number;
 }
 interface ChargebackLine {
   team: string;
@@ -169,7 +171,9 @@ async function drivers(args: string[]): Promise<number> {
   if (values.json) printJson(answer);
   else {
     printTable(
-      ['GROUP', 'CURRENT USD', 'PREVIOUS USD', 'CHANGE USD', 'CALLS', 'PREVIOUS CALLS'],
+      // The calls with no price last, so the earlier columns keep their places: a cost that fell because calls moved to a
+      // model without a price is not a saving.
+      ['GROUP', 'CURRENT USD', 'PREVIOUS USD', 'CHANGE USD', 'CALLS', 'PREVIOUS CALLS', 'UNPRICED', 'PREVIOUS UNPRICED'],
       answer.items.map((item) => [
         groupText(item.group),
         item.current.usd,
@@ -177,6 +181,8 @@ async function drivers(args: string[]): Promise<number> {
         item.delta.usd,
         item.currentCalls,
         item.previousCalls,
+        item.currentUnpricedCalls,
+        item.previousUnpricedCalls,
       ]),
       'cost drivers',
     );

@@ -72,18 +72,23 @@ export async function chargeback(store: AnalyticsStore, period: Span, team?: str
 }
 
 /**
- * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A field a spreadsheet would run as a
- * formula (= + - @ first) is prefixed with ' (OWASP's advice on CSV injection): team names come from admins, but a sheet
- * should never execute one.
+ * RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. So is one with a semicolon: Excel splits
+ * a CSV at ';' in the many locales whose list separator it is, and `ops;=1+2` unquoted would be two cells, the second a
+ * formula (OWASP's CSV injection page: mind the field separators, not only a field's first character).
  */
 function field(value: string | number): string {
   const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",;\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The one free-text column: the numbers and amounts are ours and never start with a formula character. */
+/**
+ * The one free-text column: the numbers and amounts are ours and never start with a formula character. A name a
+ * spreadsheet would run as a formula (OWASP's list: = + - @ tab, carriage return, line feed; ASVS 1.2.10 adds NUL) is
+ * prefixed with ': team names come from admins, but a sheet should never execute one.
+ */
 function inert(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  // eslint-disable-next-line no-control-regex -- NUL, tab and line breaks are among the characters that start a formula
+  return /^[=+\-@\t\r\n\u0000]/.test(text) ? `'${text}` : text;
 }
 
 /**

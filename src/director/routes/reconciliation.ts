@@ -189,6 +189,21 @@ function renderResource(value: DiscoveredResource) {
   return { ...value, status: 'unreviewed' as const, firstSeenAt: iso(value.firstSeenAt)!, lastSeenAt: iso(value.lastSeenAt)! };
 }
 
+/**
+ * The Idempotency-Key header, if sent: an observer's key for one batch, so that a batch sent again (its answer lost to a
+ * timeout, or replayed from the spool after a restart) is not recorded twice. The draft standard makes it a structured
+ * field string ("..."); a bare token is taken as well, as most APIs take it.
+ */
+function idempotencyKey(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = /^"(.*)"$/.exec(header)?.[1] ?? header;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    const message = '1 to 255 visible ASCII characters, one key per batch (a UUID does)';
+    throw new ApiError(400, 'invalid_request', `Invalid request: idempotency-key: ${message}`, [{ path: 'idempotency-key', message }]);
+  }
+  return key;
+}
+
 export function registerReconciliationRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
   app.openapi(
     createRoute({
@@ -196,19 +211,40 @@ export function registerReconciliationRoutes(app: DirectorApi, { store, catalog 
       path: OBSERVATIONS_PATH,
       tags: ['reconciliation'],
       summary: `Report observed traffic (1 to ${MAX_OBSERVATIONS} observations), recorded as usage all or nothing`,
-      request: body(intake),
+      request: {
+        ...body(intake),
+        headers: z.object({
+          'idempotency-key': z.string().optional().openapi({
+            description:
+              "The batch's own key (draft-ietf-httpapi-idempotency-key-header): sent again with it, the batch is not recorded twice",
+            example: '"7f3c2a9e-5b1d-4c8e-9f0a-2d6b8e1c4a77"',
+          }),
+        }),
+      },
       responses: {
-        200: json(z.object({ recorded: z.number(), consumers: z.array(discovered) }), 'Recorded; the discovered consumers it touched'),
+        200: json(
+          z.object({
+            recorded: z.number(),
+            replayed: z
+              .boolean()
+              .optional()
+              .openapi({ description: 'true: a batch with this Idempotency-Key was recorded before; nothing was' }),
+            consumers: z.array(discovered),
+          }),
+          'Recorded; the discovered consumers it touched',
+        ),
         ...errors(400),
       },
     }),
     async (c) => {
       authorize(c, 'write');
+      const batchKey = idempotencyKey(c.req.header('idempotency-key'));
       const observations: Observation[] = c.req.valid('json').observations.map((item) => ({
         ...item,
         at: typeof item.at === 'number' ? item.at : Date.parse(item.at),
       }));
-      const result = await store.recordObservations(observations);
+      const result = await store.recordObservations(observations, batchKey);
+      if (result.replayed) return c.json({ recorded: 0, replayed: true, consumers: [] }, 200);
       return c.json({ recorded: result.recorded, consumers: result.consumers.map(renderDiscovered) }, 200);
     },
   );

@@ -65,6 +65,10 @@ const driverItem = z
     delta: moneyBody,
     currentCalls: z.number(),
     previousCalls: z.number(),
+    currentUnpricedCalls: z
+      .number()
+      .openapi({ description: 'Served calls of models with no known price in the period: their cost is not in `current`' }),
+    previousUnpricedCalls: z.number().openapi({ description: 'The same in the previous period: not in `previous`' }),
   })
   .openapi('CostDriver');
 
@@ -247,6 +251,8 @@ export function registerUsageRoutes(app: DirectorApi, { store }: RouteDeps): voi
             delta: money(driver.deltaMicroUsd),
             currentCalls: driver.currentCalls,
             previousCalls: driver.previousCalls,
+            currentUnpricedCalls: driver.currentUnpricedCalls,
+            previousUnpricedCalls: driver.previousUnpricedCalls,
           })),
         },
         200,

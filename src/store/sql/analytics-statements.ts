@@ -146,8 +146,9 @@ function usageStatement(dialect: Dialect, bucket: UsageBucket, mask: number): st
 
 /**
  * Both periods in one scan: each sum takes the rows of its own period. Parameters: a period's from and to for each sum,
- * in the order current cost, previous cost, current calls, previous calls; the parts of current and previous (see source);
- * the filters; the limit. Ungrouped, HAVING keeps an empty scan from answering one row of NULLs.
+ * in the order current cost, previous cost, current calls, previous calls, current and previous unpriced calls; the
+ * parts of current and previous (see source); the filters; the limit. Ungrouped, HAVING keeps an empty scan from
+ * answering one row of NULLs.
  */
 function topDriversStatement(mask: number): string {
   const dimensions = grouped(mask);
@@ -160,6 +161,8 @@ function topDriversStatement(mask: number): string {
       sum(within('u.cost_micro_usd'), 'previous_cost'),
       sum(within('u.calls'), 'current_calls'),
       sum(within('u.calls'), 'previous_calls'),
+      sum(within('u.unpriced_calls'), 'current_unpriced_calls'),
+      sum(within('u.unpriced_calls'), 'previous_unpriced_calls'),
     ].join(', ')}
     FROM ${source(2)}
     WHERE ${FILTERS}

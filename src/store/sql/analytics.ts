@@ -46,6 +46,8 @@ interface DriverSqlRow extends DimensionColumns {
   previous_cost: number;
   current_calls: number;
   previous_calls: number;
+  current_unpriced_calls: number;
+  previous_unpriced_calls: number;
 }
 
 const MAX_DRIVERS = 1000;
@@ -211,6 +213,10 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
     current.to,
     previous.from,
     previous.to,
+    current.from,
+    current.to,
+    previous.from,
+    previous.to,
     ...hourParts(current, previous),
     ...dayParts(current, previous),
     ...filterParams(query.filter),
@@ -227,6 +233,8 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
       deltaMicroUsd: currentCost - previousCost,
       currentCalls: Number(row.current_calls),
       previousCalls: Number(row.previous_calls),
+      currentUnpricedCalls: Number(row.current_unpriced_calls),
+      previousUnpricedCalls: Number(row.previous_unpriced_calls),
     };
   });
   if (!byStatus) return drivers;
@@ -241,6 +249,8 @@ function addDriver(into: CostDriver, driver: CostDriver): void {
   into.deltaMicroUsd += driver.deltaMicroUsd;
   into.currentCalls += driver.currentCalls;
   into.previousCalls += driver.previousCalls;
+  into.currentUnpricedCalls += driver.currentUnpricedCalls;
+  into.previousUnpricedCalls += driver.previousUnpricedCalls;
 }
 
 /**

@@ -244,9 +244,19 @@ export async function recordObservations(
   policy: DiscoveryPolicy,
   now: number,
   observations: readonly Observation[],
+  batchKey?: string,
 ): Promise<IntakeResult> {
   if (observations.length === 0) return { recorded: 0, consumers: [] };
   const groups = groupByIdentity(policy, check(policy, observations));
+  // The batch's key is claimed first, in this transaction, as a ledger batch's is (ledger.ts): a batch sent again after a
+  // commit whose answer was lost finds it taken and writes nothing; on PostgreSQL a second sending at the same moment
+  // waits for the first to commit, then finds it taken. Prefixed, so no gateway's ledger batch key can be one.
+  if (
+    batchKey !== undefined &&
+    (await read.session.run('ledgerBatchClaim', [`observations:${batchKey}`, now, observations.length])) === 0
+  ) {
+    return { recorded: 0, consumers: [], replayed: true };
+  }
   const consumers = new Consumers(read);
   const rules = (await all<RuleRow>(read, 'ruleList', [])).map(rule).map((r) => ({ rule: r, matcher: policy.compileRule(r.match) }));
   const rows: LedgerRow[] = [];

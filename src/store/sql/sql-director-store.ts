@@ -375,11 +375,11 @@ export class SqlDirectorStore implements DirectorStore {
     return this.read((read) => admittedUsage(read, period));
   }
 
-  async recordObservations(observations: readonly Observation[]): Promise<IntakeResult> {
+  async recordObservations(observations: readonly Observation[], batchKey?: string): Promise<IntakeResult> {
     // Its own transaction without the version bump or an audit record: traffic seen is not an admin change.
     const policy = this.discoveryPolicy();
     return this.driver.transaction((session) =>
-      reconciliation.recordObservations({ session, json: this.json }, policy, this.clock(), observations),
+      reconciliation.recordObservations({ session, json: this.json }, policy, this.clock(), observations, batchKey),
     );
   }
   getDiscoveredConsumer(id: number): Promise<DiscoveredConsumer | null> {

@@ -289,6 +289,8 @@ export function analyticsContract(context: ContractContext): void {
         call('2027-02-04T00:00:00Z', { team: 'ml', costMicroUsd: 500 }),
         call('2027-02-12T00:00:00Z', { team: 'ml', costMicroUsd: 500 }),
         call('2027-02-13T00:00:00Z', { team: 'new', costMicroUsd: 7_000 }),
+        // Served by a model with no price: in the calls, not in the cost, and counted apart.
+        call('2027-02-13T01:00:00Z', { team: 'new', costMicroUsd: null }),
         // Outside both periods: not counted.
         call('2027-02-20T00:00:00Z', { team: 'payments', costMicroUsd: 1_000_000 }),
       ]);
@@ -301,14 +303,18 @@ export function analyticsContract(context: ContractContext): void {
           deltaMicroUsd: -9_000,
           currentCalls: 2,
           previousCalls: 1,
+          currentUnpricedCalls: 0,
+          previousUnpricedCalls: 0,
         },
         {
           group: { team: 'new' },
           currentCostMicroUsd: 7_000,
           previousCostMicroUsd: 0,
           deltaMicroUsd: 7_000,
-          currentCalls: 1,
+          currentCalls: 2,
           previousCalls: 0,
+          currentUnpricedCalls: 1,
+          previousUnpricedCalls: 0,
         },
         {
           group: { team: 'payments' },
@@ -317,6 +323,8 @@ export function analyticsContract(context: ContractContext): void {
           deltaMicroUsd: 5_000,
           currentCalls: 1,
           previousCalls: 1,
+          currentUnpricedCalls: 0,
+          previousUnpricedCalls: 0,
         },
       ]);
       const byModel = await store.topDrivers({ current, previous, groupBy: ['model'], filter: { team: 'ml' }, limit: 10 });
