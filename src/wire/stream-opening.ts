@@ -4,7 +4,7 @@
 // MALFORMED_FUNCTION_CALL, Converse's malformed_tool_use). Until the client has a byte that is still a failed attempt
 // of that target, with the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
 import type { StreamFraming } from './exchange.js';
-import { converseFaultOf, GEMINI_FAULT_MARKERS, geminiFaultOf } from './answer-fault.js';
+import { converseFaultOf, GEMINI_FAULT_MARKERS, geminiFaultOf, type AnswerFault } from './answer-fault.js';
 import { asObject, tryParseJson } from './json.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { AwsEventStreamParser, type AwsEvent } from './aws-event-stream.js';
@@ -20,8 +20,13 @@ export interface OpeningError {
   headers: Record<string, string> | null;
 }
 
+/** A stream whose first meaningful event is an answer that holds none (answer-fault.ts). */
+export interface OpeningFault {
+  fault: AnswerFault;
+}
+
 /** 'open': the stream's first meaningful event is not an error; 'wait': the bytes so far do not tell. */
-export type Opening = OpeningError | 'open' | 'wait';
+export type Opening = OpeningError | OpeningFault | 'open' | 'wait';
 
 /**
  * The HTTP status each provider answers with for an error of the kind named; a kind not listed counts as a 500, the
@@ -116,9 +121,7 @@ export class StreamOpening {
       // nothing yet.
       if (event.type === 'messageStop') {
         const fault = converseFaultOf(event.body);
-        if (fault === null) return 'open';
-        // Told as the error answer Bedrock's failure() reads: a 500 of the model's making, worth another try.
-        return { status: 500, body: JSON.stringify({ message: fault.message }), kind: fault.reason, headers: null };
+        return fault === null ? 'open' : { fault };
       }
       // A tool use is held whole, to its messageStop: a malformed_tool_use stop there makes it no answer, and a client
       // given its start could not be given another target's answer after it (nor use a call cut short).
@@ -150,11 +153,7 @@ function sseOpening(event: SseEvent): Opening {
   if (event.data === '') return 'wait';
   // A Gemini candidate the model's tool calling failed: parsed only when the event names such a finish reason.
   const fault = geminiFaultOf(event.data);
-  if (fault !== null) {
-    // Told as the google.rpc error Gemini's failure() reads: a 500 of the model's making, worth another try.
-    const body = JSON.stringify({ error: { code: 500, message: fault.message, status: 'INTERNAL' } });
-    return { status: 500, body, kind: fault.reason, headers: null };
-  }
+  if (fault !== null) return { fault };
   // Parsed only when it may be one: every other stream's first event goes on unread.
   if (event.event !== 'error' && !event.data.includes('"error"')) return 'open';
   const root = asObject(tryParseJson(event.data));
