@@ -49,6 +49,14 @@ const CLAUDE_TWO_CALLS = [
   sseEvent('message_stop', { type: 'message_stop' }),
 ];
 
+/** Claude overloaded once its answer has begun: Anthropic's error event mid-stream. */
+const CLAUDE_FAILING = [
+  CLAUDE_TWO_CALLS[0]!,
+  CLAUDE_TWO_CALLS[1]!,
+  sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Partial' } }),
+  sseEvent('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }),
+];
+
 /** Gemini thinking, answering two function calls in one chunk, its prompt partly cached. */
 const GEMINI_TWO_CALLS = {
   candidates: [
@@ -81,7 +89,9 @@ describe('Responses API events and usage, translated', () => {
   let client: OpenAI;
 
   before(async () => {
-    anthropicMock = await MockProvider.start((_request, res) => sse(res, CLAUDE_TWO_CALLS));
+    anthropicMock = await MockProvider.start((request, res) =>
+      sse(res, JSON.stringify(request.body.messages).includes('Fail midway') ? CLAUDE_FAILING : CLAUDE_TWO_CALLS),
+    );
     geminiMock = await MockProvider.start((request, res) => {
       if (request.path.endsWith(':streamGenerateContent?alt=sse')) return sse(res, [`data: ${JSON.stringify(GEMINI_TWO_CALLS)}\r\n\r\n`]);
       json(res, 200, GEMINI_TWO_CALLS);
@@ -156,5 +166,24 @@ describe('Responses API events and usage, translated', () => {
       assert.equal(gemini.usage?.output_tokens_details.reasoning_tokens, 25);
       assert.equal(gemini.usage?.total_tokens, 85);
     }
+  });
+
+  test('a provider error once the stream has begun ends it with error, then response.failed carrying the failed response', async () => {
+    const events: ResponseStreamEvent[] = [];
+    for await (const event of await client.responses.create({ model: 'claude', input: 'Fail midway', stream: true })) events.push(event);
+    assert.deepEqual(
+      events.slice(-2).map((event) => event.type),
+      ['error', 'response.failed'],
+    );
+    const failed = events.at(-1)!;
+    assert.ok(failed.type === 'response.failed');
+    assert.equal(failed.sequence_number, events.length - 1);
+    assert.equal(failed.response.status, 'failed');
+    assert.equal(failed.response.error?.code, 'server_error');
+    assert.match(failed.response.error?.message ?? '', /Overloaded/);
+    const message = failed.response.output[0];
+    assert.ok(message?.type === 'message' && message.content[0]?.type === 'output_text');
+    assert.equal(message.content[0].text, 'Partial');
+    assert.equal(failed.response.usage?.input_tokens, 50);
   });
 });

@@ -91,12 +91,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           mergeUsage(this.usage, event.usage);
           break;
         case 'error':
+          if (this.failed) break;
           this.failed = true;
-          {
-            // The Responses API's error event names the error by code alone (server_error, rate_limit_exceeded, ...).
-            const { type, code } = openaiStreamError(event.errorType);
-            out += this.event('error', { code: code ?? type, message: event.message, param: null });
-          }
+          out += this.ensureStarted() + this.fail(event.message, event.errorType);
           break;
       }
     }
@@ -111,6 +108,19 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const response = responseObject(this.request, this.id, this.createdAt, finished.status, this.output, this.usage);
     response.incomplete_details = finished.incomplete_details;
     return out + this.event(finished.status === 'completed' ? 'response.completed' : 'response.incomplete', { response });
+  }
+
+  /**
+   * The provider's error once the stream has begun: the error event, which names it by code alone (server_error,
+   * rate_limit_exceeded, ...), then response.failed, the terminal event of a response that failed, carrying the response
+   * as it stood with its error (https://platform.openai.com/docs/api-reference/responses-streaming/response/failed): the
+   * SDK's finalResponse() is then a failed response, not one still in progress.
+   */
+  private fail(message: string, kind: string): string {
+    const { type, code } = openaiStreamError(kind);
+    const response = responseObject(this.request, this.id, this.createdAt, 'failed', this.output, this.usage);
+    response.error = { code: code ?? type, message };
+    return this.event('error', { code: code ?? type, message, param: null }) + this.event('response.failed', { response });
   }
 
   private ensureStarted(): string {
