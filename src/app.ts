@@ -189,7 +189,14 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     governance,
     readiness,
     cache: new ChatCache(config.cache, metrics.registry, logger),
-    storedResponses: new StoredResponses(config.responses, counters, metrics.registry, logger, options.worker?.responseRecords),
+    storedResponses: new StoredResponses(
+      config.responses,
+      counters,
+      metrics.registry,
+      logger,
+      options.worker?.responseRecords,
+      join(spoolDir, 'stored-responses', 'records.jsonl'),
+    ),
     // Called once the context exists: a followed call's provider is looked up in the snapshot of the time.
     background: new BackgroundResponses({
       mode: config.responses.background,
@@ -205,6 +212,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       upstreamOf: (name) => context.snapshot.routing.upstream(name),
       finish: (call) => finishCall(context, call),
       finishRecord: (record, usage, errorClass) => finishFollowed(context, record, usage, errorClass),
+      rememberOwner: (record) => context.storedResponses.rememberFollowed(record),
       registry: metrics.registry,
       logger,
     }),

@@ -80,9 +80,13 @@ function backgroundApi(prefix = '/v1', authorized = (request: Received) => reque
   };
 }
 
-/** A gateway of its own before the mock OpenAI, for a test that stops it: background responses metered. */
-async function ownGateway(openaiMock: MockProvider): Promise<{ own: TestSluice; ownClient: OpenAI }> {
+/**
+ * A gateway of its own before the mock OpenAI, for a test that stops it: background responses metered. `spoolDir`: the
+ * ledger spool (and records' folder) of a gateway stopped before, for its next start.
+ */
+async function ownGateway(openaiMock: MockProvider, spoolDir?: string): Promise<{ own: TestSluice; ownClient: OpenAI }> {
   const own = await startTestSluice({
+    ...(spoolDir === undefined ? {} : { ledger: { spoolDir } }),
     providers: { openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: OPENAI_KEY } },
     models: [
       { name: 'o3-deep-research', targets: [{ provider: 'openai', model: 'o3-deep-research' }], pricing: { input: 10, output: 40 } },
@@ -196,6 +200,29 @@ describe('background responses, followed to their end and metered (responses.bac
     assert.equal((await ledgerRows(own)).length, 0);
     // Adopted and recorded once by the next start (test/cluster/background-adoption.test.ts).
     assert.deepEqual(readdirSync(folder), [`${queued.id}.json`]);
+  });
+
+  test('a response still running at a lone gateway’s restart is retrieved through its next start by its consumer alone', async () => {
+    const { own, ownClient } = await ownGateway(openaiMock);
+    const queued = await ownClient.responses.create({ model: 'o3-deep-research', input: 'Research grebes at length', background: true });
+    const spoolDir = own.config.ledger.spoolDir!;
+    await until('the record is kept', () => existsSync(join(spoolDir, 'background-responses', `${queued.id}.json`)));
+    await own.stop();
+    const looked = api.retrievals(queued.id);
+    const { own: next, ownClient: nextClient } = await ownGateway(openaiMock, spoolDir);
+    try {
+      await until('the next start adopts it and looks at it', () => api.retrievals(queued.id) > looked);
+      // The client polls on through the restarted gateway, as OpenAI's background mode guide has it.
+      assert.equal((await nextClient.responses.retrieve(queued.id)).status, 'queued');
+      const search = new OpenAI({ apiKey: KEYS.search, baseURL: `${next.baseURL}/v1`, maxRetries: 0 });
+      await assert.rejects(search.responses.retrieve(queued.id), (error: unknown) => error instanceof OpenAI.NotFoundError);
+      api.end(queued.id, 'completed', { input_tokens: 650, output_tokens: 7_000 });
+      const row = await ledgerRowWhere(next, 'the adopted response recorded', (candidate) => candidate.input_tokens === 650);
+      assert.equal(row.consumer, 'checkout-service');
+      assert.equal((await nextClient.responses.retrieve(queued.id)).status, 'completed');
+    } finally {
+      await next.stop();
+    }
   });
 
   test('a response that ended since the last retrieval is recorded at the stop with the usage it ended with, not as unfinished', async () => {

@@ -15,16 +15,16 @@ interface Stored {
 /**
  * A mock of OpenAI's stored responses at `<prefix>/responses`: it answers POST as OpenAI does (storing the response
  * unless `store: false`), and GET (with `stream=true` too), DELETE, cancel and input_items on what it stored. Every
- * request must carry `authorized`'s credentials.
+ * request must carry `authorized`'s credentials. `idPrefix`: its ids', for mocks of two accounts whose ids must differ.
  */
-export function storingResponsesApi(prefix: string, authorized: (request: Received) => boolean) {
+export function storingResponsesApi(prefix: string, authorized: (request: Received) => boolean, idPrefix = 'resp_') {
   const stored = new Map<string, Stored>();
   let next = 0;
   const responder = (request: Received, res: ServerResponse) => {
     if (!authorized(request)) return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
     const url = new URL(request.path, 'http://mock');
     if (request.method === 'POST' && url.pathname === `${prefix}/responses`) {
-      const id = `resp_${(++next).toString(16).padStart(8, '0')}`;
+      const id = `${idPrefix}${(++next).toString(16).padStart(8, '0')}`;
       const input =
         typeof request.body.input === 'string' ? [{ role: 'user', content: request.body.input }] : (request.body.input as unknown[]);
       const frames = STREAM_FRAMES.map((frame) => frame.replaceAll('resp_stream1', id));

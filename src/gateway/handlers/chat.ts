@@ -60,9 +60,12 @@ export async function handleChat(
       context.background.check();
       holdsPlace = true;
     }
-    // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw).
-    if (door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string')
-      await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id);
+    // A Responses API call continuing a stored response: only from one of this consumer's (or one Sluice never saw), and
+    // first to the model's targets on the provider that keeps it: another account does not hold the conversation.
+    const previous =
+      door.dialect === 'openai-responses' && typeof body.previous_response_id === 'string'
+        ? await context.storedResponses.checkPrevious(consumer.name, body.previous_response_id)
+        : null;
     const requested = resolveModel(snapshot.routing.routes, consumer, request.model);
     // The response cache, when the model or the request opts in: a hit is answered before admission and any upstream call.
     // Not for a model the resource policy refuses: admission answers those.
@@ -111,6 +114,7 @@ export async function handleChat(
       (target) => openExchange(door, request, body, client, target),
       request.stream,
       call.cancellation,
+      previous?.provider ?? null,
     );
     call.attempts = invocation.attempts;
     call.failures = invocation.failures;
@@ -121,15 +125,22 @@ export async function handleChat(
       const translated = answer.exchange.passThrough === null && door.statesPromptFirst === true;
       const promptEstimate = translated ? promptTokensNow(request) : undefined;
       const capture = keepIn === null ? null : new StreamCapture(snapshot.cachePolicy.maxEntryBytes);
-      // A background call is kept in its record at its stream's first event with the response's id, so that a gateway
-      // killed while the stream is open leaves it to be followed and metered (stored-responses/background.ts).
+      // At the stream's first event with the response's id (response.created), once it has gone: the response stored is
+      // recorded for its consumer, who may retrieve, resume or cancel it while the stream is still open; and a background
+      // call is kept in its record, so that a gateway killed meanwhile leaves it to be followed and metered
+      // (stored-responses/background.ts), unless the stream ended in the same read.
+      let remembered = false;
       let keptEarly = false;
-      const onResponseId = background
-        ? (id: string) => {
-            keptEarly = context.background.keepStreamed(call, id);
-            if (keptEarly) holdsPlace = false;
-          }
-        : null;
+      const onResponseId =
+        answer.exchange.passThrough === null || door.dialect !== 'openai-responses'
+          ? null
+          : (id: string, ended: boolean) => {
+              remembered = true;
+              rememberStored(context, call, body, id);
+              if (!background || ended) return;
+              keptEarly = context.background.keepStreamed(call, id);
+              if (keptEarly) holdsPlace = false;
+            };
       const streamed = await relayStream(
         door,
         call.cancellation,
@@ -145,7 +156,7 @@ export async function handleChat(
       call.usage = streamed.usage;
       call.output = streamed.output;
       call.firstTokenHr = streamed.firstTokenHr;
-      if (streamed.responseId !== null) rememberStored(context, call, body, streamed.responseId);
+      if (streamed.responseId !== null && !remembered) rememberStored(context, call, body, streamed.responseId);
       if (call.errorClass === null) call.errorClass = streamed.errorClass;
       // A background response whose stream stopped before the response's end (the client left, or the stream broke)
       // runs on at the provider, billed, and the client may resume it: followed to its end as a queued one is.
@@ -286,7 +297,7 @@ function relayStream(
   res: ServerResponse,
   promptEstimate?: number,
   capture: StreamCapture | null = null,
-  onResponseId: ((id: string) => void) | null = null,
+  onResponseId: ((id: string, ended: boolean) => void) | null = null,
 ): Promise<Streamed> {
   const stream = door.stream(answer.exchange, request, body, redactor, promptEstimate);
   // No Connection header: node:http sends keep-alive for a keep-alive request, and close while the gateway drains.
@@ -314,8 +325,11 @@ class StreamRelay implements BodySink {
   private interrupted: boolean;
   /** What the client got, kept for the response cache (null when the call is not cached). */
   private readonly capture: StreamCapture | null;
-  /** Told the response's id once, after the event that gave it has gone (a background call's); null otherwise, or once told. */
-  private onResponseId: ((id: string) => void) | null;
+  /**
+   * Told the response's id once, after the event that gave it has gone, and whether the stream ended in the same read (a
+   * passed-through Responses API stream's); null otherwise, or once told.
+   */
+  private onResponseId: ((id: string, ended: boolean) => void) | null;
 
   constructor(
     door: FrontDoor,
@@ -326,7 +340,7 @@ class StreamRelay implements BodySink {
     res: ServerResponse,
     done: (streamed: Streamed) => void,
     capture: StreamCapture | null,
-    onResponseId: ((id: string) => void) | null,
+    onResponseId: ((id: string, ended: boolean) => void) | null,
   ) {
     this.capture = capture;
     this.onResponseId = onResponseId;
@@ -345,11 +359,10 @@ class StreamRelay implements BodySink {
   data(chunk: Buffer): void {
     const stream = this.stream;
     this.send(stream.push(chunk));
-    // Not for a stream whose end came in the same read: its end is metered at once, nothing to keep.
-    if (this.onResponseId !== null && typeof stream.responseId === 'string' && !stream.finished) {
+    if (this.onResponseId !== null && typeof stream.responseId === 'string') {
       const told = this.onResponseId;
       this.onResponseId = null;
-      told(stream.responseId);
+      told(stream.responseId, stream.finished);
     }
   }
 

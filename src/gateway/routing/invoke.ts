@@ -58,6 +58,7 @@ export async function invokeUpstream<E extends OpenedExchange>(
   open: (target: Target) => E,
   stream: boolean,
   signal: Cancellation,
+  keptBy: string | null = null,
 ): Promise<Invocation<E>> {
   const failures: string[] = [];
   let attempts = 0;
@@ -69,7 +70,7 @@ export async function invokeUpstream<E extends OpenedExchange>(
     let lastWasRateLimit = false;
     let retryAfterSeconds: number | undefined;
     let unsupported: SluiceError | null = null;
-    for (const target of attemptOrder(route)) {
+    for (const target of attemptOrder(route, Math.random, keptBy)) {
       if (!target.breaker.allow(Date.now())) {
         failures.push(`${label(target)}: skipped, circuit open after repeated failures`);
         continue;

@@ -275,9 +275,17 @@ function highestLong(a: Pricing, b: Pricing): LongContextPricing {
 
 /**
  * The order to try targets in: with weights, one weighted draw picks the first and the rest follow in config order;
- * without, config order. Allocates only when weights are in play.
+ * without, config order. `keptBy`: the provider that keeps what the call continues (a Responses API
+ * previous_response_id's): its targets go first, as only its account holds the conversation. Allocates only when
+ * weights or `keptBy` are in play.
  */
-export function attemptOrder(route: ModelRoute, random: () => number = Math.random): readonly Target[] {
+export function attemptOrder(route: ModelRoute, random: () => number = Math.random, keptBy: string | null = null): readonly Target[] {
+  const order = drawnOrder(route, random);
+  if (keptBy === null || order.length === 1 || !order.some((target) => target.provider.name === keptBy)) return order;
+  return [...order.filter((target) => target.provider.name === keptBy), ...order.filter((target) => target.provider.name !== keptBy)];
+}
+
+function drawnOrder(route: ModelRoute, random: () => number): readonly Target[] {
   if (route.totalWeight === 0 || route.targets.length === 1) return route.targets;
   let draw = random() * route.totalWeight;
   let first = route.targets.length - 1;

@@ -5,9 +5,9 @@
 // ledger row with the usage the ended response reports. The reservation admission made stays held meanwhile, so
 // budgets count the running response at its estimate.
 // Each followed call is also kept in a record outside this process (followed-records.ts: Redis, the primary of
-// `--workers N`, or a lone process's folder) under a claim it renews: when it dies, another process (or its next start)
-// adopts the claims left to expire, follows those responses to their end and records each once, settling the budgets
-// from the record.
+// `--workers N`, or a lone process's folder) under a claim it renews (followed-claims.ts): when it dies, another process
+// (or its next start) adopts the claims left to expire, follows those responses to their end and records each once,
+// settling the budgets from the record.
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { SluiceError } from '../../errors.js';
@@ -18,6 +18,7 @@ import type { Pool } from 'undici';
 import type { Call } from '../pipeline/call.js';
 import type { Target } from '../routing/model-routes.js';
 import { ENDED, ERROR_CLASS, retrieveFollowed } from './followed-retrieval.js';
+import { FollowedClaims, type ClaimHolder } from './followed-claims.js';
 import { followedRecordOf, type FollowedRecord, type FollowedRecords } from './followed-records.js';
 
 export type BackgroundMode = 'refuse' | 'meter';
@@ -67,23 +68,26 @@ export interface BackgroundOptions {
   /** What ends every call (meter, settle, record: handlers/finish.ts). */
   finish: (call: Call) => Promise<void> | undefined;
   finishRecord: FinishRecord;
+  /** Records again who owns the response of a call adopted from its record (a lone process's record of them died with it). */
+  rememberOwner: (record: FollowedRecord) => void;
   registry: Registry;
   logger: Logger;
 }
 
-export class BackgroundResponses {
+export class BackgroundResponses implements ClaimHolder {
   readonly mode: BackgroundMode;
   private readonly maxFollowed: number;
   private readonly followed: Map<string, Followed>;
   /** Background calls let through check() and not yet followed (or released): counted against the bound too. */
   private pending: number;
   private readonly records: FollowedRecords | null;
-  private readonly owner: string;
-  private readonly claimMs: number;
+  /** This process's claims on the records (null when background calls are refused). */
+  private readonly claims: FollowedClaims | null;
   private readonly sharedCounters: boolean;
   private readonly upstreamOf: BackgroundOptions['upstreamOf'];
   private readonly finish: BackgroundOptions['finish'];
   private readonly finishRecord: FinishRecord;
+  private readonly rememberOwner: BackgroundOptions['rememberOwner'];
   private readonly logger: Logger;
   private readonly running: Gauge;
   private readonly ended: Counter<'status'>;
@@ -91,9 +95,6 @@ export class BackgroundResponses {
   /** Calls being finished (counted, settled) after their response ended: the gateway's stop waits for them. */
   private readonly finishing: Set<Promise<void>>;
   private stopped: boolean;
-  /** The sweep that renews this gateway's claims and adopts those left to expire (null: no shared records, or stopped). */
-  private sweeper: NodeJS.Timeout | null;
-  private sweeping: Promise<void> | null;
 
   constructor(options: BackgroundOptions) {
     this.mode = options.mode;
@@ -101,17 +102,15 @@ export class BackgroundResponses {
     this.followed = new Map();
     this.pending = 0;
     this.records = options.mode === 'meter' ? options.records : null;
-    this.owner = options.owner;
-    this.claimMs = options.claimMs;
+    this.claims = this.records === null ? null : new FollowedClaims(this.records, options.owner, options.claimMs, this, options.logger);
     this.sharedCounters = options.sharedCounters;
     this.upstreamOf = options.upstreamOf;
     this.finish = options.finish;
     this.finishRecord = options.finishRecord;
+    this.rememberOwner = options.rememberOwner;
     this.logger = options.logger;
     this.finishing = new Set();
     this.stopped = false;
-    this.sweeper = null;
-    this.sweeping = null;
     const registry = options.registry;
     this.running = new Gauge({
       name: 'sluice_background_responses',
@@ -136,10 +135,7 @@ export class BackgroundResponses {
    * its claims and adopts again every third of the claim's life.
    */
   start(): void {
-    if (this.records === null || this.sweeper !== null || this.stopped) return;
-    this.sweeper = setInterval(() => void this.sweep(), Math.max(100, Math.floor(this.claimMs / 3)));
-    this.sweeper.unref();
-    void this.sweep();
+    this.claims?.start();
   }
 
   /**
@@ -208,7 +204,7 @@ export class BackgroundResponses {
       kept: null,
       streaming,
     };
-    if (this.records !== null) entry.kept = this.keep(entry, call, this.records);
+    if (this.claims !== null) entry.kept = this.keep(entry, call, this.claims);
     this.followed.set(id, entry);
     this.running.set(this.followed.size);
     return entry;
@@ -244,10 +240,10 @@ export class BackgroundResponses {
   }
 
   /** Keeps the call's record, claimed by this process; false when it could not be (the call then dies with the process). */
-  private async keep(entry: Followed, call: Call, records: FollowedRecords): Promise<boolean> {
+  private async keep(entry: Followed, call: Call, claims: FollowedClaims): Promise<boolean> {
     try {
       const record = await followedRecordOf(call, entry, this.sharedCounters);
-      await records.put(record, this.owner, this.claimMs);
+      await claims.keep(record);
       // Only now: the sweep renews the claims of the calls with a record.
       entry.record = record;
       return true;
@@ -260,58 +256,47 @@ export class BackgroundResponses {
     }
   }
 
-  /**
-   * Renews this gateway's claims (those another took over are no longer followed here: the other records them) and
-   * adopts, as far as responses.maxBackground allows, the calls whose claims expired: their owner died.
-   */
-  private sweep(): Promise<void> {
-    this.sweeping ??= this.sweepOnce().finally(() => {
-      this.sweeping = null;
-    });
-    return this.sweeping;
+  /** The calls followed here whose record is kept (followed-claims.ts renews their claims). */
+  kept(): string[] {
+    const kept: string[] = [];
+    for (const entry of this.followed.values()) if (entry.record !== null) kept.push(entry.id);
+    return kept;
   }
 
-  private async sweepOnce(): Promise<void> {
-    const records = this.records!;
-    try {
-      const kept: string[] = [];
-      for (const entry of this.followed.values()) if (entry.record !== null) kept.push(entry.id);
-      for (const id of await records.renew(kept, this.owner, this.claimMs)) {
-        const entry = this.followed.get(id);
-        if (entry === undefined || !this.followed.delete(id)) continue;
-        if (entry.timer !== null) clearTimeout(entry.timer);
-        // Adopted by another process (this one's claim lapsed), or deleted through another, which took its record.
-        this.logger.info({ responseId: id }, 'background response no longer followed here: another process has its record');
-      }
-      this.running.set(this.followed.size);
-      if (this.stopped) return;
-      const room = this.maxFollowed - this.followed.size - this.pending;
-      for (const record of await records.adopt(this.owner, this.claimMs, room)) {
-        if (this.stopped || this.followed.has(record.id)) continue;
-        const entry: Followed = {
-          id: record.id,
-          call: null,
-          record,
-          provider: record.provider,
-          waitMs: FIRST_POLL_MS,
-          timer: null,
-          since: record.since,
-          kept: Promise.resolve(true),
-          streaming: false,
-        };
-        this.followed.set(record.id, entry);
-        this.adopted.inc();
-        this.logger.info(
-          { responseId: record.id, requestId: record.row.requestId },
-          'background response adopted from a process that died',
-        );
-        // Looked at at once: it may have ended while nobody followed it.
-        this.schedule(entry, 0);
-      }
-      this.running.set(this.followed.size);
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'background responses: the shared record could not be swept; retrying');
-    }
+  /** Adopted by another process (this one's claim lapsed), or deleted through another, which took its record. */
+  lost(id: string): void {
+    const entry = this.followed.get(id);
+    if (entry === undefined || !this.followed.delete(id)) return;
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    this.running.set(this.followed.size);
+    this.logger.info({ responseId: id }, 'background response no longer followed here: another process has its record');
+  }
+
+  room(): number {
+    return this.maxFollowed - this.followed.size - this.pending;
+  }
+
+  /** A call whose process died, followed here from its record: its client reaches its response through this process. */
+  adopt(record: FollowedRecord): void {
+    if (this.stopped || this.followed.has(record.id)) return;
+    const entry: Followed = {
+      id: record.id,
+      call: null,
+      record,
+      provider: record.provider,
+      waitMs: FIRST_POLL_MS,
+      timer: null,
+      since: record.since,
+      kept: Promise.resolve(true),
+      streaming: false,
+    };
+    this.followed.set(record.id, entry);
+    this.running.set(this.followed.size);
+    this.adopted.inc();
+    this.rememberOwner(record);
+    this.logger.info({ responseId: record.id, requestId: record.row.requestId }, 'background response adopted from a process that died');
+    // Looked at at once: it may have ended while nobody followed it.
+    this.schedule(entry, 0);
   }
 
   /**
@@ -325,15 +310,13 @@ export class BackgroundResponses {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.sweeper !== null) clearInterval(this.sweeper);
-    this.sweeper = null;
-    await this.sweeping;
+    await this.claims?.stop();
     const entries = [...this.followed.values()];
     for (const entry of entries) if (entry.timer !== null) clearTimeout(entry.timer);
     const signal = AbortSignal.timeout(LAST_LOOK_MS);
     await Promise.allSettled(entries.map((entry) => this.lastLook(entry, signal)));
     let running = entries.filter((entry) => this.followed.has(entry.id));
-    if (this.records !== null && this.records.kind !== 'primary') running = await this.leave(running, this.records);
+    if (this.claims !== null && this.claims.records.kind !== 'primary') running = await this.leave(running, this.claims);
     const unfinished: Array<Promise<void>> = [];
     for (const entry of running) {
       const done = this.end(entry, null, 'unfinished');
@@ -346,7 +329,7 @@ export class BackgroundResponses {
   }
 
   /** Leaves the responses kept in a record outliving this process to whoever adopts them next; answers those not kept. */
-  private async leave(running: Followed[], records: FollowedRecords): Promise<Followed[]> {
+  private async leave(running: Followed[], claims: FollowedClaims): Promise<Followed[]> {
     const kept: Followed[] = [];
     const rest: Followed[] = [];
     for (const entry of running) ((await entry.kept) === true ? kept : rest).push(entry);
@@ -354,11 +337,8 @@ export class BackgroundResponses {
     for (const entry of kept) this.followed.delete(entry.id);
     this.running.set(this.followed.size);
     // Unreleased, the claims expire within responses.backgroundClaimSeconds all the same.
-    await records
-      .release(
-        kept.map((entry) => entry.id),
-        this.owner,
-      )
+    await claims
+      .release(kept.map((entry) => entry.id))
       .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'background responses: claims not let go at stop'));
     this.logger.info(
       { responses: kept.length, records: this.records?.kind },

@@ -3,6 +3,13 @@
 import { LRUCache } from 'lru-cache';
 import type { ResponseOwner, ResponseRecords } from './records.js';
 
+/** A record as a lone process journals it (journaled.ts): the owner, and when it expires (epoch ms). */
+export interface HeldRecord {
+  id: string;
+  owner: ResponseOwner;
+  expiresAt: number;
+}
+
 export class MemoryResponseRecords implements ResponseRecords {
   readonly kind = 'memory';
   private readonly entries: LRUCache<string, ResponseOwner>;
@@ -23,6 +30,22 @@ export class MemoryResponseRecords implements ResponseRecords {
   delete(id: string): Promise<void> {
     this.entries.delete(id);
     return Promise.resolve();
+  }
+
+  /** How many records are held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Every record held and not expired, least recently used first (lru-cache's dump order): set in this order, they keep it. */
+  held(): HeldRecord[] {
+    const now = Date.now();
+    const held: HeldRecord[] = [];
+    for (const [id, entry] of this.entries.dump()) {
+      const expiresAt = entry.ttl === undefined || entry.start === undefined ? Infinity : entry.start + entry.ttl;
+      if (expiresAt > now) held.push({ id, owner: entry.value, expiresAt });
+    }
+    return held;
   }
 
   close(): Promise<void> {

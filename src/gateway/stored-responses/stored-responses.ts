@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import type { ResponsesConfig } from '../../config/responses-schema.js';
 import type { CounterSettings } from '../../counters/open.js';
 import { SluiceError } from '../../errors.js';
-import { MemoryResponseRecords } from './memory.js';
+import { JournaledResponseRecords } from './journaled.js';
 import { isResponseId, type ResponseOwner, type ResponseRecords } from './records.js';
 import { RedisResponseRecords } from './redis.js';
-import type { FollowedRecords } from './followed-records.js';
+import type { FollowedRecord, FollowedRecords } from './followed-records.js';
 import { RedisFollowedRecords } from './followed-redis.js';
 import { FileFollowedRecords } from './followed-file.js';
 
@@ -49,19 +49,23 @@ export class StoredResponses {
   /**
    * `counters`: the counters' backend, which the records follow when `responses.store` is not given (their Redis, under
    * their key prefix, so deployments that share a Redis keep apart as their counters do), and whose fail mode they
-   * follow unless `responses.failMode` is given. `shared`: in a worker, the primary's record.
+   * follow unless `responses.failMode` is given. `shared`: in a worker, the primary's record. `journal`: a lone
+   * process's file for its record in memory (journaled.ts), in its ledger spool folder.
    */
   constructor(
     config: ResponsesConfig,
     counters: Pick<CounterSettings, 'url' | 'keyPrefix' | 'failMode'>,
     registry: Registry,
     logger: Logger,
-    shared?: ResponseRecords,
+    shared: ResponseRecords | undefined,
+    journal: string,
   ) {
     const { store, keyPrefix } = recordsHome(config, counters);
     // In a worker of `sluice start --workers N`, a record in memory is the primary's, reached over IPC (src/cluster/).
     this.records =
-      store !== 'memory' ? new RedisResponseRecords(store, keyPrefix) : (shared ?? new MemoryResponseRecords(config.maxEntries));
+      store !== 'memory'
+        ? new RedisResponseRecords(store, keyPrefix)
+        : (shared ?? new JournaledResponseRecords(journal, config.maxEntries, logger));
     this.ttlMs = config.ttlSeconds * 1000;
     this.failOpen = (config.failMode ?? counters.failMode) === 'open';
     this.logger = logger;
@@ -91,6 +95,15 @@ export class StoredResponses {
     });
   }
 
+  /**
+   * Records again who owns the response of a background call adopted from its record (followed-records.ts): a lone
+   * process's record of stored responses, in its memory, died with it, and the client polls on through its next start.
+   */
+  rememberFollowed(record: FollowedRecord): void {
+    if (record.row.consumer === null) return;
+    this.remember(record.id, { consumer: record.row.consumer, provider: record.provider, model: record.row.providerModel ?? '' });
+  }
+
   /** The owner of a response id, or null; throws response_records_unavailable when the record cannot be read. */
   async owner(id: string): Promise<ResponseOwner | null> {
     if (!isResponseId(id)) return null;
@@ -108,9 +121,10 @@ export class StoredResponses {
    * conversation (the same upstream account holds both). An id not recorded passes (made before the record, dropped
    * past the memory cap, or directly at the provider: the provider decides). While the record cannot be read (counted),
    * the fail mode decides (logged at most once per 10 s): open sends the call on unchecked, closed refuses it with
-   * response_records_unavailable.
+   * response_records_unavailable. Answers the owner of this consumer's response (null: not recorded, or unchecked):
+   * the call goes to the provider that keeps it.
    */
-  async checkPrevious(consumer: string, id: string): Promise<void> {
+  async checkPrevious(consumer: string, id: string): Promise<ResponseOwner | null> {
     let owner: ResponseOwner | null;
     try {
       owner = isResponseId(id) ? await this.records.get(id) : null;
@@ -133,12 +147,13 @@ export class StoredResponses {
           'The record of stored responses cannot be read now, so previous_response_id cannot be checked; retry later.',
           { param: 'previous_response_id' },
         );
-      return;
+      return null;
     }
     if (owner !== null && owner.consumer !== consumer)
       throw new SluiceError('previous_response_not_found', `Previous response with id '${id}' not found.`, {
         param: 'previous_response_id',
       });
+    return owner;
   }
 
   /** Forgets a response the provider deleted; a failure leaves the record to expire (the provider answers 404 for it). */
