@@ -29,6 +29,13 @@ export const GEMINI_FAULT_MARKERS: readonly Buffer[] = ['MALFORMED_', '_TOOL_CAL
   Buffer.from(marker),
 );
 
+/**
+ * Of GEMINI_FAULTS, those the same request cannot escape: the conversation the client sent is what the model refused
+ * (Gemini 3 requires each earlier function call's thoughtSignature back: https://ai.google.dev/gemini-api/docs/thought-signatures),
+ * so another try at the same target would fail the same way; the next target is tried at once.
+ */
+const GEMINI_REQUEST_FAULTS: ReadonlySet<string> = new Set(['MISSING_THOUGHT_SIGNATURE']);
+
 /** Why a Gemini candidate ending with this finish reason holds no answer, or null for one that does. */
 export function geminiFinishFault(finishReason: unknown): string | null {
   if (typeof finishReason !== 'string' || !Object.hasOwn(GEMINI_FAULTS, finishReason)) return null;
@@ -39,22 +46,22 @@ export function geminiFinishFault(finishReason: unknown): string | null {
 export interface AnswerFault {
   reason: string;
   message: string;
+  /**
+   * Whether another try of the same request at the same target may answer (a model's slip); false when the request
+   * itself is what failed, and only another target can answer it.
+   */
+  retryable: boolean;
 }
 
 /**
  * A Gemini answer (a whole GenerateContentResponse, or one event of a stream, each of which is one) that is a failure
- * despite its 200, else null. Parses only a text that names such a finish reason.
+ * despite its 200, else null (ChatExchange.answerFault). Parses only a text that names such a finish reason.
  */
 export function geminiFaultOf(text: string): AnswerFault | null {
   if (!GEMINI_FAULT_NAMED.test(text)) return null;
   const reason = asObject(asArray(asObject(tryParseJson(text)).candidates)[0]).finishReason;
   const message = geminiFinishFault(reason);
-  return message === null ? null : { reason: reason as string, message };
-}
-
-/** A whole Gemini answer that is a failure despite its 200: the reason, else null (ChatExchange.answerFault). */
-export function geminiAnswerFault(text: string): string | null {
-  return geminiFaultOf(text)?.message ?? null;
+  return message === null ? null : { reason: reason as string, message, retryable: !GEMINI_REQUEST_FAULTS.has(reason as string) };
 }
 /**
  * Why a Converse answer holds nothing usable, or null: the model wrote a tool call or an answer it could not form
@@ -68,17 +75,12 @@ export function converseStopFault(stopReason: unknown): string | null {
 }
 
 /**
- * A whole Converse answer, or ConverseStream's messageStop event, that is a failure despite its 200, else null. Parses
- * only a text that names one.
+ * A whole Converse answer, or ConverseStream's messageStop event, that is a failure despite its 200, else null
+ * (ChatExchange.answerFault). Parses only a text that names one.
  */
 export function converseFaultOf(text: string): AnswerFault | null {
   if (!text.includes('malformed_')) return null;
   const reason = asObject(tryParseJson(text)).stopReason;
   const message = converseStopFault(reason);
-  return message === null ? null : { reason: reason as string, message };
-}
-
-/** A whole Converse answer that is a failure despite its 200: the reason, else null (ChatExchange.answerFault). */
-export function converseAnswerFault(text: string): string | null {
-  return converseFaultOf(text)?.message ?? null;
+  return message === null ? null : { reason: reason as string, message, retryable: true };
 }

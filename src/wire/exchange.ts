@@ -6,6 +6,7 @@ import type { ChatResponse } from '../ir/chat.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../ir/embeddings.js';
 import type { StreamDecoder } from '../ir/stream.js';
 import type { Usage } from '../ir/usage.js';
+import type { AnswerFault } from './answer-fault.js';
 import type { OutputEstimate } from './output-sample.js';
 
 /** The client-facing API shapes Sluice speaks; a provider that speaks one natively gets the client's body passed through. */
@@ -91,7 +92,7 @@ export interface ChatExchange extends Exchange {
    * Why a whole answer with a success status is a failure all the same (Gemini's MALFORMED_FUNCTION_CALL: the model
    * produced nothing usable), or null; absent for providers whose successes always are.
    */
-  answerFault?(text: string): string | null;
+  answerFault?(text: string): AnswerFault | null;
   /**
    * Set when the provider passed the client's body through: its answer is in the client's own wire, and may go to the
    * client as it is. Null when the request was translated (the answer must be too).

@@ -4,7 +4,7 @@
 // MALFORMED_FUNCTION_CALL, Converse's malformed_tool_use). Until the client has a byte that is still a failed attempt
 // of that target, with the HTTP status of its kind, so routing can try again or fall back as it does for an error status.
 import type { StreamFraming } from './exchange.js';
-import { converseFaultOf, GEMINI_FAULT_MARKERS, geminiFaultOf } from './answer-fault.js';
+import { converseFaultOf, GEMINI_FAULT_MARKERS, geminiFaultOf, type AnswerFault } from './answer-fault.js';
 import { asObject, tryParseJson } from './json.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { AwsEventStreamParser, type AwsEvent } from './aws-event-stream.js';
@@ -20,8 +20,13 @@ export interface OpeningError {
   headers: Record<string, string> | null;
 }
 
+/** A stream whose first meaningful event is an answer that holds none (answer-fault.ts). */
+export interface OpeningFault {
+  fault: AnswerFault;
+}
+
 /** 'open': the stream's first meaningful event is not an error; 'wait': the bytes so far do not tell. */
-export type Opening = OpeningError | 'open' | 'wait';
+export type Opening = OpeningError | OpeningFault | 'open' | 'wait';
 
 /**
  * The HTTP status each provider answers with for an error of the kind named; a kind not listed counts as a 500, the
@@ -85,10 +90,13 @@ export function opensPlainly(framing: StreamFraming, first: Buffer): boolean {
 export class StreamOpening {
   private readonly sse: SseParser | null;
   private readonly aws: AwsEventStreamParser | null;
+  /** A ConverseStream tool use is under way and held: nothing of it has reached the client. */
+  private holdingToolUse: boolean;
 
   constructor(framing: StreamFraming) {
     this.sse = framing === 'sse' ? new SseParser() : null;
     this.aws = framing === 'sse' ? null : new AwsEventStreamParser();
+    this.holdingToolUse = false;
   }
 
   push(chunk: Buffer): Opening {
@@ -100,11 +108,44 @@ export class StreamOpening {
       return 'wait';
     }
     for (const event of this.aws!.push(chunk)) {
-      const opening = awsOpening(event);
+      const opening = this.awsOpening(event);
       if (opening !== 'wait') return opening;
     }
     return 'wait';
   }
+
+  private awsOpening(event: AwsEvent): Opening {
+    if (event.messageType === 'event') {
+      if (PREAMBLE.has(event.type)) return 'wait';
+      // A messageStop before any content the client has: the model's tool call or answer failed, and the client has
+      // nothing yet.
+      if (event.type === 'messageStop') {
+        const fault = converseFaultOf(event.body);
+        return fault === null ? 'open' : { fault };
+      }
+      // A tool use is held whole, to its messageStop: a malformed_tool_use stop there makes it no answer, and a client
+      // given its start could not be given another target's answer after it (nor use a call cut short).
+      if (this.holdingToolUse ? HELD_TOOL_USE.has(event.type) : isToolUseStart(event)) {
+        this.holdingToolUse = true;
+        return 'wait';
+      }
+      return 'open';
+    }
+    // An exception frame's type is camel-cased (throttlingException); error answers' x-amzn-errortype is not.
+    const kind = KIND.test(event.type) ? event.type[0]!.toUpperCase() + event.type.slice(1) : 'InternalServerException';
+    return { status: errorKindStatus(kind), body: event.body, kind, headers: { 'x-amzn-errortype': kind } };
+  }
+}
+
+/**
+ * The events of tool uses (one or more, in turn) before their messageStop: each block's start, input deltas and stop
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html).
+ */
+const HELD_TOOL_USE = new Set(['contentBlockStart', 'contentBlockDelta', 'contentBlockStop']);
+
+/** A contentBlockStart that opens a toolUse block ({"start":{"toolUse":{"toolUseId":...,"name":...}}}). */
+function isToolUseStart(event: AwsEvent): boolean {
+  return event.type === 'contentBlockStart' && event.body.includes('"toolUse"');
 }
 
 function sseOpening(event: SseEvent): Opening {
@@ -112,11 +153,7 @@ function sseOpening(event: SseEvent): Opening {
   if (event.data === '') return 'wait';
   // A Gemini candidate the model's tool calling failed: parsed only when the event names such a finish reason.
   const fault = geminiFaultOf(event.data);
-  if (fault !== null) {
-    // Told as the google.rpc error Gemini's failure() reads: a 500 of the model's making, worth another try.
-    const body = JSON.stringify({ error: { code: 500, message: fault.message, status: 'INTERNAL' } });
-    return { status: 500, body, kind: fault.reason, headers: null };
-  }
+  if (fault !== null) return { fault };
   // Parsed only when it may be one: every other stream's first event goes on unread.
   if (event.event !== 'error' && !event.data.includes('"error"')) return 'open';
   const root = asObject(tryParseJson(event.data));
@@ -126,20 +163,6 @@ function sseOpening(event: SseEvent): Opening {
   if (error === null) return 'open';
   const kind = kindOf(error);
   return { status: statusOf(error, kind), body: event.data, kind, headers: null };
-}
-
-function awsOpening(event: AwsEvent): Opening {
-  if (event.messageType === 'event') {
-    if (PREAMBLE.has(event.type)) return 'wait';
-    // A messageStop before any content: the model's tool call or answer failed, and the client has nothing yet.
-    const fault = event.type === 'messageStop' ? converseFaultOf(event.body) : null;
-    if (fault === null) return 'open';
-    // Told as the error answer Bedrock's failure() reads: a 500 of the model's making, worth another try.
-    return { status: 500, body: JSON.stringify({ message: fault.message }), kind: fault.reason, headers: null };
-  }
-  // An exception frame's type is camel-cased (throttlingException); error answers' x-amzn-errortype is not.
-  const kind = KIND.test(event.type) ? event.type[0]!.toUpperCase() + event.type.slice(1) : 'InternalServerException';
-  return { status: errorKindStatus(kind), body: event.body, kind, headers: { 'x-amzn-errortype': kind } };
 }
 
 /**

@@ -16,6 +16,8 @@ const MALFORMED = 'amazon.nova-pro-v1:0';
 const SOUND = 'amazon.nova-lite-v1:0';
 /** Its stream opens with the malformed stop: the client has nothing yet. */
 const MALFORMED_AT_ONCE = 'amazon.nova-micro-v1:0';
+/** Its stream opens with a tool use, its input in pieces, and ends malformed_tool_use: the tool call is no answer. */
+const MALFORMED_TOOL = 'amazon.nova-premier-v1:0';
 const USAGE = { inputTokens: 30, outputTokens: 12, totalTokens: 42 };
 
 describe('Bedrock answers Converse calls malformed', () => {
@@ -26,6 +28,24 @@ describe('Bedrock answers Converse calls malformed', () => {
 
   before(async () => {
     bedrockMock = await startMockBedrock((model, stream, _request, res) => {
+      if (model === MALFORMED_TOOL && stream)
+        return sendFrames(
+          res,
+          [
+            encodeAwsEvent('messageStart', { role: 'assistant' }),
+            encodeAwsEvent('contentBlockStart', {
+              contentBlockIndex: 0,
+              start: { toolUse: { toolUseId: 'tooluse_m1', name: 'get_weather' } },
+            }),
+            encodeAwsEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '{"city":' } } }),
+            encodeAwsEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '"Par' } } }),
+            encodeAwsEvent('contentBlockStop', { contentBlockIndex: 0 }),
+            encodeAwsEvent('messageStop', { stopReason: 'malformed_tool_use' }),
+            encodeAwsEvent('metadata', { usage: USAGE, metrics: { latencyMs: 5 } }),
+          ],
+          // Each frame its own chunk, as a model writing its tool call sends them.
+          5,
+        );
       if (model !== MALFORMED && model !== MALFORMED_AT_ONCE) {
         if (!stream) return json(res, 200, converseAnswer('Sunny in Paris.'));
         return sendFrames(res, [
@@ -71,6 +91,14 @@ describe('Bedrock answers Converse calls malformed', () => {
             { provider: 'bedrock', model: SOUND },
           ],
         },
+        {
+          name: 'malformed-tool-then-ok',
+          targets: [
+            { provider: 'bedrock', model: MALFORMED_TOOL },
+            { provider: 'bedrock', model: SOUND },
+          ],
+        },
+        { name: 'malformed-tool', targets: [{ provider: 'bedrock', model: MALFORMED_TOOL }] },
         // Never called: the test config's second consumer may use gpt-4o-mini.
         { name: 'gpt-4o-mini', targets: [{ provider: 'bedrock', model: SOUND }] },
       ],
@@ -125,5 +153,37 @@ describe('Bedrock answers Converse calls malformed', () => {
       (error: unknown) => error instanceof Anthropic.APIError && error.status === 502 && /malformed_tool_use/.test(error.message),
     );
     assert.equal((await ledgerRows(sluice)).at(-1)!.error_class, 'upstream_unavailable');
+  });
+
+  test('a stream whose tool use ends malformed_tool_use sends the client none of it: the next target answers; with none left a 502', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } }];
+    const stream = await openai.chat.completions.create({
+      model: 'malformed-tool-then-ok',
+      messages: [{ role: 'user', content: 'x' }],
+      tools,
+      stream: true,
+    });
+    let streamed = '';
+    const toolCalls: unknown[] = [];
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.delta.content ?? '';
+      toolCalls.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+    }
+    assert.deepEqual(toolCalls, []);
+    assert.equal(streamed, 'Sunny in Paris.');
+    const events: string[] = [];
+    const message = await anthropic.messages
+      .stream({ model: 'malformed-tool-then-ok', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] })
+      .on('streamEvent', (event) => events.push(event.type === 'content_block_start' ? event.content_block.type : event.type))
+      .finalMessage();
+    assert.equal(events.includes('tool_use'), false);
+    assert.deepEqual(
+      message.content.map((block) => block.type),
+      ['text'],
+    );
+    await assert.rejects(
+      anthropic.messages.stream({ model: 'malformed-tool', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] }).finalMessage(),
+      (error: unknown) => error instanceof Anthropic.APIError && error.status === 502 && /malformed_tool_use/.test(error.message),
+    );
   });
 });

@@ -147,4 +147,30 @@ describe('Gemini finish reasons', () => {
       assert.equal((await ledgerRows(sluice)).at(-1)!.error_class, 'stream_error');
     });
   }
+
+  test('MISSING_THOUGHT_SIGNATURE goes straight to the next target (the same request cannot succeed); the others are retried first', async () => {
+    const calls = (model: string) => gemini.received.filter((request) => request.path.includes(`/models/${model}:`)).length;
+    for (const [reason, tries] of [
+      ['MISSING_THOUGHT_SIGNATURE', 1],
+      ['MALFORMED_FUNCTION_CALL', 2],
+    ] as const) {
+      for (const model of [reason, `at-once-${reason}`]) {
+        const before = calls(model);
+        const messages = [{ role: 'user' as const, content: 'x' }];
+        if (model.startsWith('at-once-')) {
+          for await (const _chunk of await openai.chat.completions.create({ model: `${model}-then-sound`, messages, stream: true }));
+        } else {
+          const answer = await openai.chat.completions.create({ model: `${model}-then-sound`, messages });
+          assert.equal(answer.choices[0]?.message.content, 'Partial.');
+        }
+        assert.equal(calls(model) - before, tries, `${model}: tries before the next target`);
+      }
+    }
+    const before = calls('MISSING_THOUGHT_SIGNATURE');
+    await assert.rejects(
+      openai.chat.completions.create({ model: 'MISSING_THOUGHT_SIGNATURE', messages: [{ role: 'user', content: 'x' }] }),
+      (error: unknown) => error instanceof OpenAI.APIError && error.status === 502 && /MISSING_THOUGHT_SIGNATURE/.test(error.message),
+    );
+    assert.equal(calls('MISSING_THOUGHT_SIGNATURE') - before, 1);
+  });
 });

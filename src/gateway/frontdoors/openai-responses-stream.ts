@@ -1,7 +1,8 @@
 // IR stream events -> the Responses API's streaming events, in the order OpenAI sends them: response.created and
 // response.in_progress, then per output item output_item.added, its content part and deltas, their .done events and
-// output_item.done, and last response.completed (or response.incomplete) with the whole response and its usage. Every
-// event carries its sequence_number, so the openai SDK's stream helpers and finalResponse() rebuild the response.
+// output_item.done, one item done before the next is added (parallel function calls too), and last response.completed
+// (or response.incomplete) with the whole response and its usage. Every event carries its sequence_number, so the openai
+// SDK's stream helpers and finalResponse() rebuild the response.
 import type { ChatRequest, FinishReason } from '../../ir/chat.js';
 import type { StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
@@ -23,8 +24,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly output: ResponsesOutputItem[];
   /** The message item text is streaming into, until a tool call begins. */
   private message: ResponsesMessageItem | null;
-  /** Function call items by the IR's tool call index, with their output index; open until the answer ends. */
+  /** Function call items by the IR's tool call index, with their output index. */
   private readonly calls: Map<number, { item: ResponsesFunctionCallItem; outputIndex: number }>;
+  /** The function call item arguments are streaming into, until the next item begins or the answer ends. */
+  private call: { item: ResponsesFunctionCallItem; outputIndex: number } | null;
   private finish: FinishReason | null;
   /** Set once a refusal was sent: the response then completes, as OpenAI's refusals do. */
   private refused: boolean;
@@ -41,6 +44,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.output = [];
     this.message = null;
     this.calls = new Map();
+    this.call = null;
     this.finish = null;
     this.refused = false;
     this.usage = emptyUsage();
@@ -58,18 +62,21 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           out += this.ensureStarted();
           break;
         case 'refusal':
-          out += this.ensureStarted() + this.closeMessage() + this.refusal(event.text);
+          out += this.ensureStarted() + this.closeMessage() + this.closeCall() + this.refusal(event.text);
           break;
         case 'text':
-          out += this.ensureStarted() + this.text(event.text);
+          out += this.ensureStarted() + this.closeCall() + this.text(event.text);
           break;
         case 'tool_call_start':
-          out += this.ensureStarted() + this.closeMessage() + this.openCall(event.index, event.id, event.name);
+          out += this.ensureStarted() + this.closeMessage() + this.closeCall() + this.openCall(event.index, event.id, event.name);
           break;
         case 'tool_call_delta': {
           const call = this.calls.get(event.index);
           if (call === undefined || event.argumentsDelta === '') break;
           call.item.arguments += event.argumentsDelta;
+          // A delta of a call already done (a provider that interleaves calls' deltas) cannot follow its .done events:
+          // the completed response's item holds it.
+          if (call !== this.call) break;
           out += this.event('response.function_call_arguments.delta', {
             item_id: call.item.id,
             output_index: call.outputIndex,
@@ -84,12 +91,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           mergeUsage(this.usage, event.usage);
           break;
         case 'error':
+          if (this.failed) break;
           this.failed = true;
-          {
-            // The Responses API's error event names the error by code alone (server_error, rate_limit_exceeded, ...).
-            const { type, code } = openaiStreamError(event.errorType);
-            out += this.event('error', { code: code ?? type, message: event.message, param: null });
-          }
+          out += this.ensureStarted() + this.fail(event.message, event.errorType);
           break;
       }
     }
@@ -99,21 +103,24 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   end(): string {
     if (this.ended || this.failed) return '';
     this.ended = true;
-    let out = this.ensureStarted() + this.closeMessage();
-    for (const { item, outputIndex } of this.calls.values()) {
-      item.status = 'completed';
-      out += this.event('response.function_call_arguments.done', {
-        item_id: item.id,
-        output_index: outputIndex,
-        name: item.name,
-        arguments: item.arguments,
-      });
-      out += this.event('response.output_item.done', { output_index: outputIndex, item });
-    }
+    const out = this.ensureStarted() + this.closeMessage() + this.closeCall();
     const finished = statusOf(this.finish, this.refused);
     const response = responseObject(this.request, this.id, this.createdAt, finished.status, this.output, this.usage);
     response.incomplete_details = finished.incomplete_details;
     return out + this.event(finished.status === 'completed' ? 'response.completed' : 'response.incomplete', { response });
+  }
+
+  /**
+   * The provider's error once the stream has begun: the error event, which names it by code alone (server_error,
+   * rate_limit_exceeded, ...), then response.failed, the terminal event of a response that failed, carrying the response
+   * as it stood with its error (https://platform.openai.com/docs/api-reference/responses-streaming/response/failed): the
+   * SDK's finalResponse() is then a failed response, not one still in progress.
+   */
+  private fail(message: string, kind: string): string {
+    const { type, code } = openaiStreamError(kind);
+    const response = responseObject(this.request, this.id, this.createdAt, 'failed', this.output, this.usage);
+    response.error = { code: code ?? type, message };
+    return this.event('error', { code: code ?? type, message, param: null }) + this.event('response.failed', { response });
   }
 
   private ensureStarted(): string {
@@ -183,6 +190,23 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     );
   }
 
+  /** The function call streaming, done: its arguments whole, then the item. */
+  private closeCall(): string {
+    const call = this.call;
+    if (call === null) return '';
+    this.call = null;
+    const { item, outputIndex } = call;
+    item.status = 'completed';
+    return (
+      this.event('response.function_call_arguments.done', {
+        item_id: item.id,
+        output_index: outputIndex,
+        name: item.name,
+        arguments: item.arguments,
+      }) + this.event('response.output_item.done', { output_index: outputIndex, item })
+    );
+  }
+
   private openCall(index: number, callId: string, name: string): string {
     const item: ResponsesFunctionCallItem = {
       id: itemId('fc'),
@@ -194,7 +218,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     };
     this.output.push(item);
     const outputIndex = this.output.length - 1;
-    this.calls.set(index, { item, outputIndex });
+    this.call = { item, outputIndex };
+    this.calls.set(index, this.call);
     return this.event('response.output_item.added', { output_index: outputIndex, item });
   }
 

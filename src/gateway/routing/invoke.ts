@@ -1,9 +1,10 @@
 // Sends one call upstream through a model's targets: retries with backoff, ordered fallback, circuit breakers.
 import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
+import type { AnswerFault } from '../../wire/answer-fault.js';
 import type { ResponseHeaders, UpstreamFailure, UpstreamRequest } from '../../wire/exchange.js';
 import { streamStartFault } from '../../wire/stream-start.js';
-import { opensPlainly, StreamOpening, type OpeningError } from '../../wire/stream-opening.js';
+import { opensPlainly, StreamOpening, type OpeningError, type OpeningFault } from '../../wire/stream-opening.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
 import { attemptOrder, type AttemptLimits, type ModelRoute, type Target } from './model-routes.js';
 import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
@@ -13,7 +14,7 @@ export interface OpenedExchange {
   readonly request: UpstreamRequest;
   failure(status: number, body: string, headers: ResponseHeaders): UpstreamFailure;
   /** Why a whole 200 answer is a failed attempt all the same, or null (ChatExchange.answerFault). */
-  answerFault?(text: string): string | null;
+  answerFault?(text: string): AnswerFault | null;
 }
 
 export interface UpstreamAnswer<E extends OpenedExchange> {
@@ -197,7 +198,7 @@ async function attemptOnce<E extends OpenedExchange>(
         return { kind: 'retry', reason: fault, timeout: false };
       }
       if (first !== null && !opensPlainly(framing, first)) {
-        let error: OpeningError | null;
+        let error: OpeningError | OpeningFault | null;
         try {
           error = await openingError(new StreamOpening(framing), first, response.body);
         } catch (failure) {
@@ -207,6 +208,12 @@ async function attemptOnce<E extends OpenedExchange>(
           response.body.discard(failure as Error);
           target.breaker.failure(Date.now());
           return networkFailure(failure, 'stream failed before its first event: ');
+        }
+        if (error !== null && 'fault' in error) {
+          // Nothing has reached the client: an answer that holds none, as the same answer whole would be.
+          response.body.discard(new Error(`the stream opened with ${error.fault.reason}`));
+          target.breaker.success();
+          return faultOutcome(error.fault);
         }
         if (error !== null) {
           // Nothing has reached the client: the error is this attempt's failure, as the same error sent as a status.
@@ -249,7 +256,7 @@ async function attemptOnce<E extends OpenedExchange>(
     target.breaker.success();
     // The target is healthy (its breaker stays closed) but this answer is none: another try, or target, may do better.
     const fault = opened.answerFault?.(text) ?? null;
-    if (fault !== null) return { kind: 'retry', reason: fault, timeout: false };
+    if (fault !== null) return faultOutcome(fault);
     return {
       kind: 'answer',
       answer: { target, exchange: opened, statusCode: status, headers: response.headers, body: response.body, text },
@@ -263,6 +270,14 @@ async function attemptOnce<E extends OpenedExchange>(
   }
   if (status < 400) return redirected(route, target, status, response.headers.location);
   return statusFailure(route, target, opened, status, text, response.headers, `HTTP ${status} `);
+}
+
+/**
+ * An answer that holds none despite its 200: another try at the same target (after a backoff, as for a 5xx), or, when
+ * the request itself is what failed (Gemini's MISSING_THOUGHT_SIGNATURE), the next target at once.
+ */
+function faultOutcome(fault: AnswerFault): Outcome<never> {
+  return { kind: fault.retryable ? 'retry' : 'next', reason: fault.message, timeout: false };
 }
 
 /**
@@ -288,7 +303,7 @@ function redirected<E extends OpenedExchange>(
  * error it is, or null for a stream that opened with anything else, or whose body ended or held its most first; rejects
  * if the body fails first.
  */
-async function openingError(opening: StreamOpening, first: Buffer, body: UpstreamBody): Promise<OpeningError | null> {
+async function openingError(opening: StreamOpening, first: Buffer, body: UpstreamBody): Promise<OpeningError | OpeningFault | null> {
   let judged = opening.push(first);
   while (judged === 'wait') {
     const chunk = await body.next();

@@ -5,7 +5,7 @@ import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { ChatExchange, EmbeddingsExchange } from '../../wire/exchange.js';
 import type { Feature, Provider } from '../provider.js';
-import { converseAnswerFault } from '../../wire/answer-fault.js';
+import { converseFaultOf } from '../../wire/answer-fault.js';
 import { loadAwsEventStreamCodec } from '../../wire/aws-event-stream.js';
 import { claudeModelFeatures } from '../shared/claude-models.js';
 import { jsonAnswerTool, withJsonAnswer } from '../shared/json-answer-tool.js';
@@ -59,7 +59,7 @@ export function createBedrockProvider(name: string, config: ProviderSettings, se
         passThrough: null,
         // The stop sequences sent, to say which ended an answer where the model's answer does not.
         response: (body: unknown) => bedrockChatResponse(body, '', stops),
-        answerFault: converseAnswerFault,
+        answerFault: converseFaultOf,
         streamDecoder: () => new BedrockStreamDecoder(crypto.randomUUID(), stops),
         failure: bedrockFailure,
       };

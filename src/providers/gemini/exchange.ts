@@ -2,7 +2,7 @@
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { ChatExchange, EmbeddingsExchange, UpstreamRequest } from '../../wire/exchange.js';
 import { geminiFailure } from './errors.js';
-import { geminiAnswerFault } from '../../wire/answer-fault.js';
+import { geminiFaultOf } from '../../wire/answer-fault.js';
 import { geminiChatResponse, geminiEmbeddingsResponse } from './response.js';
 import { GeminiStreamDecoder } from './stream.js';
 
@@ -16,7 +16,7 @@ export function geminiChatExchange(provider: string, request: UpstreamRequest): 
     request,
     passThrough: null,
     response: geminiChatResponse,
-    answerFault: geminiAnswerFault,
+    answerFault: geminiFaultOf,
     streamDecoder,
     failure: geminiFailure,
   };
