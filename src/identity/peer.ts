@@ -1,19 +1,17 @@
 // The identity the connection itself proves: the client certificate of an mTLS connection, or, when the direct peer is a
 // trusted proxy (a mesh sidecar or waypoint), the client identity that proxy forwards in x-forwarded-client-cert.
 // A header from any other peer is ignored, whatever it says: anyone can write one.
-import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { normalizeIp, parseCidr } from '../policy/discovery.js';
-import { signingMarks, type SigningMarks } from './certificate-extensions.js';
+import { CertificateRefused, signingCertificate, spiffeOf, subjectOf, uriSans } from './client-certificate.js';
 import type { PresentedIdentity } from './rules.js';
-import { callerSpiffeIdProblem, isSpiffeUri, printableSpiffeId } from './spiffe-id.js';
+import { callerSpiffeIdProblem, printableSpiffeId } from './spiffe-id.js';
 import { parseXfcc } from './xfcc.js';
 
-/** Why a connection's certificate is refused (401): none where one is required, or one no configured CA signed. */
-export class CertificateRefused extends Error {}
+export { CertificateRefused };
 
 type CertificateIdentity = Extract<PresentedIdentity, { kind: 'certificate' }>;
 
@@ -103,45 +101,6 @@ function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Certi
   return { kind: 'certificate', via: 'mtls', spiffe, subject };
 }
 
-/**
- * Why a certificate is a CA's, or null for a leaf's. A leaf X.509-SVID has basic constraints cA false and neither
- * keyCertSign nor cRLSign in its key usage, and a validator must check both (X.509-SVID standard, sections 4.1, 4.3 and
- * 5.2). Applied to every client certificate, with a SPIFFE id or a subject: a CA's certificate is for checking others.
- */
-function signingCertificate(certificate: X509Certificate): string | null {
-  let marks: SigningMarks;
-  try {
-    marks = signingMarks(certificate.raw);
-  } catch {
-    // OpenSSL verified it, so this is a certificate the parser cannot read: whether it is a CA's cannot be told.
-    return 'its basic constraints and key usage do not read';
-  }
-  if (marks.cA) return 'its basic constraints say cA';
-  if (marks.keyCertSign) return 'its key usage has keyCertSign';
-  if (marks.cRLSign) return 'its key usage has cRLSign';
-  // OpenSSL's own judgement (X509_check_ca) also takes a version 1 self-signed certificate for a CA's.
-  return certificate.ca ? 'OpenSSL takes it for a CA certificate' : null;
-}
-
-/** The URIs of node's SAN text, `URI:spiffe://..., DNS:...` (values with odd characters JSON-quoted). */
-function uriSans(subjectAltName: string | undefined): string[] {
-  const uris: string[] = [];
-  if (subjectAltName === undefined) return uris;
-  for (const entry of subjectAltName.split(', ')) {
-    if (!entry.startsWith('URI:')) continue;
-    let value = entry.slice(4);
-    if (value.startsWith('"')) {
-      try {
-        value = JSON.parse(value) as string;
-      } catch {
-        continue;
-      }
-    }
-    uris.push(value);
-  }
-  return uris;
-}
-
 /** A SPIFFE id taken as none: one line per connection (mTLS) or call (XFCC), naming the certificate, not its secrets. */
 function logUnidentified(
   logger: PeerSettings['logger'],
@@ -155,30 +114,6 @@ function logUnidentified(
     { via, peer, spiffeId: printableSpiffeId(spiffe), reason, ...certificate },
     'A client certificate is taken as no identity: its SPIFFE id is not a valid SPIFFE id',
   );
-}
-
-/**
- * The SPIFFE id of a certificate's URI SANs (a URI of the spiffe scheme, in any case: one written `SPIFFE:` is a
- * malformed SPIFFE id, not some other name); null when none is one (not an SVID: its subject may still identify it).
- * An X.509-SVID has exactly one URI SAN, and a validator must reject one with more (the SPIFFE X.509-SVID standard,
- * sections 2 and 5.2): which of two ids would be the caller is for no rule to guess.
- */
-function spiffeOf(uris: readonly string[], where: string): string | null | CertificateRefused {
-  const spiffe = uris.find(isSpiffeUri);
-  if (spiffe === undefined) return null;
-  if (uris.length > 1) {
-    return new CertificateRefused(`The ${where} has ${uris.length} URI SANs: an X.509-SVID (SPIFFE id) has exactly one.`);
-  }
-  return spiffe;
-}
-
-/**
- * node's subject has one RDN a line in the certificate's (DER) order, `O=Acme\nCN=checkout`, escaped as RFC 2253 escapes.
- * RFC 4514 (section 2.1) writes the last RDN first: `CN=checkout,O=Acme`, as Envoy forwards a subject in XFCC (RFC 2253),
- * so one subject rule maps a certificate whether it reaches Sluice directly or through the mesh.
- */
-function subjectOf(subject: string): string | null {
-  return subject === '' ? null : subject.split('\n').reverse().join(',');
 }
 
 /** The identity a trusted proxy forwards; null for none (or one taken as none: a SPIFFE id that is not valid). */

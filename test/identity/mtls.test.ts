@@ -299,6 +299,20 @@ describe('mTLS on the gateway listener', () => {
     assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=reporting');
   });
 
+  test('maps a subject with a multi-valued RDN in RFC 4514 form (+ with no spaces), as Envoy forwards it in XFCC', async () => {
+    const batch = await ca.issue({ subject: 'CN=batch+OU=jobs,O=Acme' });
+    const rule = await admin('POST', '/api/identity-rules', {
+      field: 'subject',
+      match: 'exact',
+      value: 'O=Acme,CN=batch+OU=jobs',
+      consumer: 'checkout-service',
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    const answer = await call('/v1/chat/completions', CHAT, { client: batch });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=batch+OU=jobs');
+  });
+
   test("refuses a CA's certificate presented as a client's with 401, whatever SPIFFE id or subject it names (X.509-SVID 5.2)", async () => {
     // Each names an identity a rule maps (the checkout SPIFFE id; the reporting subject, mapped by the test before).
     const signing = KeyUsage.digitalSignature | KeyUsage.keyCertSign | KeyUsage.cRLSign;
