@@ -1,12 +1,13 @@
 // The identity the connection itself proves: the client certificate of an mTLS connection, or, when the direct peer is a
 // trusted proxy (a mesh sidecar or waypoint), the client identity that proxy forwards in x-forwarded-client-cert.
 // A header from any other peer is ignored, whatever it says: anyone can write one.
+import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { normalizeIp, parseCidr } from '../policy/discovery.js';
-import { CertificateRefused, signingCertificate, spiffeOf, subjectOf, uriSans } from './client-certificate.js';
+import { CertificateRefused, notAfter, signingCertificate, spiffeOf, subjectOf, uriSans } from './client-certificate.js';
 import type { PresentedIdentity } from './rules.js';
 import { callerSpiffeIdProblem, printableSpiffeId } from './spiffe-id.js';
 import { parseXfcc } from './xfcc.js';
@@ -24,8 +25,19 @@ class Unidentified {
   constructor(readonly reason: string) {}
 }
 
+/**
+ * A certificate that identifies its caller until `expiresAt` (epoch ms): the earliest end of validity of its chain. The
+ * handshake checked the dates once; a kept-alive connection outlives them, so each request checks the time again.
+ */
+class Identified {
+  constructor(
+    readonly identity: CertificateIdentity,
+    readonly expiresAt: number,
+  ) {}
+}
+
 /** The result per TLS connection: its certificate is read once, not on every request of a kept-alive connection. */
-const PER_SOCKET = new WeakMap<object, CertificateIdentity | CertificateRefused | Unidentified | null>();
+const PER_SOCKET = new WeakMap<object, Identified | CertificateRefused | Unidentified | null>();
 
 export interface PeerSettings {
   /** The listener verifies client certificates (a client CA is configured). */
@@ -71,13 +83,33 @@ export function peerIdentity(settings: PeerSettings, req: IncomingMessage): Cert
       `The client certificate's SPIFFE id is not a valid SPIFFE id (${known.reason}): it identifies no one, and this listener requires a client certificate that does.`,
     );
   }
-  if (known === null && settings.certificateRequired) {
-    throw new CertificateRefused('No client certificate: this listener requires one signed by its client CA.');
+  if (known === null) {
+    if (settings.certificateRequired)
+      throw new CertificateRefused('No client certificate: this listener requires one signed by its client CA.');
+    return null;
   }
-  return known;
+  if (Date.now() > known.expiresAt) {
+    throw new CertificateRefused(
+      'The client certificate (or a CA certificate of its chain) has expired since this connection was opened (CERT_HAS_EXPIRED): open a new connection with a renewed one.',
+    );
+  }
+  return known.identity;
 }
 
-function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): CertificateIdentity | CertificateRefused | Unidentified | null {
+/** The earliest end of validity of the peer's chain as the handshake verified it (node links each certificate to its issuer). */
+function chainExpiry(certificate: X509Certificate): number {
+  let expiresAt = notAfter(certificate);
+  let current = certificate;
+  for (let depth = 0; depth < 10; depth++) {
+    const issuer = current.issuerCertificate;
+    if (issuer === undefined || issuer.fingerprint256 === current.fingerprint256) break;
+    expiresAt = Math.min(expiresAt, notAfter(issuer));
+    current = issuer;
+  }
+  return expiresAt;
+}
+
+function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Identified | CertificateRefused | Unidentified | null {
   if (typeof socket.getPeerX509Certificate !== 'function') return null;
   const certificate = socket.getPeerX509Certificate();
   if (certificate === undefined) return null;
@@ -98,7 +130,7 @@ function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Certi
     logUnidentified(logger, 'mtls', socket.remoteAddress, spiffe!, problem, { subject, serialNumber: certificate.serialNumber });
     return new Unidentified(problem);
   }
-  return { kind: 'certificate', via: 'mtls', spiffe, subject };
+  return new Identified({ kind: 'certificate', via: 'mtls', spiffe, subject }, chainExpiry(certificate));
 }
 
 /** A SPIFFE id taken as none: one line per connection (mTLS) or call (XFCC), naming the certificate, not its secrets. */

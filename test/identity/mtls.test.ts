@@ -313,6 +313,23 @@ describe('mTLS on the gateway listener', () => {
     assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=batch+OU=jobs');
   });
 
+  test('refuses with 401 a certificate that expires while its connection stays open, on that same connection', async () => {
+    // X.509 times have whole seconds: valid for 3 s from now, at most a second less.
+    const brief = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, notAfter: new Date(Date.now() + 3_000) });
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: ca.cert, cert: brief.cert, key: brief.key });
+    try {
+      assert.equal((await call('/v1/chat/completions', CHAT, { client: brief, agent })).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const later = await call('/v1/chat/completions', CHAT, { client: brief, agent });
+      assert.equal(later.reusedSocket, true, 'the same connection');
+      assert.equal(later.status, 401, JSON.stringify(later.body));
+      assert.equal(later.body.error.code, 'invalid_api_key');
+      assert.match(later.body.error.message, /expired/);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   test("refuses a CA's certificate presented as a client's with 401, whatever SPIFFE id or subject it names (X.509-SVID 5.2)", async () => {
     // Each names an identity a rule maps (the checkout SPIFFE id; the reporting subject, mapped by the test before).
     const signing = KeyUsage.digitalSignature | KeyUsage.keyCertSign | KeyUsage.cRLSign;
