@@ -14,10 +14,44 @@ const ESCAPABLE = '"+,;<>\\ #=';
 /** What must not stand unescaped in a value. */
 const SPECIAL = '"+,;<>\\';
 
+/** One attribute of a name: its type, its value with escapes undone (null for a `#` hex value), whether it starts an RDN. */
+interface Attribute {
+  type: string;
+  value: string | null;
+  startsRdn: boolean;
+}
+
 /** Why `name` is not a distinguished name in RFC 4514 string form, or null when it is one. */
 export function distinguishedNameProblem(name: string): string | null {
+  const parsed = attributesOf(name);
+  return typeof parsed === 'string' ? parsed : null;
+}
+
+/**
+ * Whether two RFC 4514 strings name the same subject: the same attributes in the same RDNs, each value the same once
+ * escapes are undone (OpenSSL writes `é` as `\C3\A9` for Envoy, as it is for node). A `#` hex value (OpenSSL's for an
+ * attribute type it does not know) is compared by type only. Equal strings cost one comparison.
+ */
+export function sameDistinguishedName(one: string, other: string): boolean {
+  if (one === other) return true;
+  const a = attributesOf(one);
+  const b = attributesOf(other);
+  if (typeof a === 'string' || typeof b === 'string' || a.length !== b.length) return false;
+  return a.every((attribute, index) => {
+    const twin = b[index]!;
+    return (
+      attribute.type.toLowerCase() === twin.type.toLowerCase() &&
+      attribute.startsRdn === twin.startsRdn &&
+      (attribute.value === null || twin.value === null || attribute.value === twin.value)
+    );
+  });
+}
+
+function attributesOf(name: string): Attribute[] | string {
   if (name === '') return 'it is empty';
+  const attributes: Attribute[] = [];
   let at = 0;
+  let startsRdn = true;
   for (;;) {
     const equals = name.indexOf('=', at);
     if (equals === -1) return 'an attribute has no "=" (each is type=value, such as CN=checkout)';
@@ -29,12 +63,30 @@ export function distinguishedNameProblem(name: string): string | null {
     }
     const end = valueEnd(name, equals + 1);
     if (typeof end === 'string') return end;
-    if (end === name.length) return null;
+    attributes.push({ type, value: name[equals + 1] === '#' ? null : unescaped(name.slice(equals + 1, end)), startsRdn });
+    if (end === name.length) return attributes;
+    startsRdn = name[end] === ',';
     at = end + 1;
     if (at === name.length) return 'it ends with a separator (, or +)';
   }
 }
 
+/** A value's text with its escapes undone: `\,` is `,`, `\C3\A9` the UTF-8 bytes of `é`. */
+function unescaped(value: string): string {
+  if (!value.includes('\\')) return value;
+  const bytes: number[] = [];
+  for (let at = 0; at < value.length;) {
+    if (value[at] === '\\' && HEX.test(value[at + 1] ?? '') && HEX.test(value[at + 2] ?? '')) {
+      bytes.push(Number.parseInt(value.slice(at + 1, at + 3), 16));
+      at += 3;
+    } else {
+      const char = value[at] === '\\' ? value[at + 1]! : String.fromCodePoint(value.codePointAt(at)!);
+      bytes.push(...Buffer.from(char, 'utf8'));
+      at += value[at] === '\\' ? 2 : char.length;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
 /** Where the value starting at `start` ends (at a `,` or `+`, or the end of the name), or why it is not a value. */
 function valueEnd(name: string, start: number): number | string {
   if (name[start] === '#') {

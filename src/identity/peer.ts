@@ -10,6 +10,7 @@ import { normalizeIp, parseCidr } from '../policy/discovery.js';
 import { CertificateRefused, notAfter, signingCertificate, spiffeOf, subjectOf, uriSans } from './client-certificate.js';
 import type { PresentedIdentity } from './rules.js';
 import { callerSpiffeIdProblem, printableSpiffeId } from './spiffe-id.js';
+import { Disagreement, forwardedCertificate } from './forwarded-certificate.js';
 import { parseXfcc } from './xfcc.js';
 
 export { CertificateRefused };
@@ -148,7 +149,10 @@ function logUnidentified(
   );
 }
 
-/** The identity a trusted proxy forwards; null for none (or one taken as none: a SPIFFE id that is not valid). */
+/**
+ * The identity a trusted proxy forwards; null for none (or one taken as none: a SPIFFE id that is not valid, an element
+ * that disagrees with the certificate it forwards).
+ */
 function forwardedIdentity(trusted: BlockList, req: IncomingMessage, logger: PeerSettings['logger']): CertificateIdentity | null {
   const header = req.headers['x-forwarded-client-cert'];
   if (typeof header !== 'string' || header === '') return null;
@@ -159,13 +163,24 @@ function forwardedIdentity(trusted: BlockList, req: IncomingMessage, logger: Pee
   // The last element is the one the trusted proxy itself added: the client it terminated mTLS for.
   const element = elements?.at(-1);
   if (element === undefined) throw new CertificateRefused('The x-forwarded-client-cert header from the proxy is malformed.');
-  const spiffe = spiffeOf(element.uri, 'forwarded client certificate');
-  if (spiffe instanceof CertificateRefused) throw spiffe;
-  if (spiffe === null && element.subject === null) return null;
-  const problem = spiffe === null ? null : callerSpiffeIdProblem(spiffe);
-  if (problem !== null) {
-    logUnidentified(logger, 'xfcc', address, spiffe!, problem, { subject: element.subject, hash: element.hash });
+  // With the certificate itself (Cert=, Chain=), the identity is the certificate's, and the element must agree with it.
+  const forwarded = forwardedCertificate(element);
+  if (forwarded instanceof Disagreement) {
+    logger?.warn(
+      { via: 'xfcc', peer: address, reason: forwarded.reason, hash: forwarded.hash },
+      'A forwarded client certificate is taken as no identity: the x-forwarded-client-cert element does not agree with its own certificate',
+    );
     return null;
   }
-  return { kind: 'certificate', via: 'xfcc', spiffe, subject: element.subject };
+  const uris = forwarded === null ? element.uri : forwarded.uris;
+  const subject = forwarded === null ? element.subject : forwarded.subject;
+  const spiffe = spiffeOf(uris, 'forwarded client certificate');
+  if (spiffe instanceof CertificateRefused) throw spiffe;
+  if (spiffe === null && subject === null) return null;
+  const problem = spiffe === null ? null : callerSpiffeIdProblem(spiffe);
+  if (problem !== null) {
+    logUnidentified(logger, 'xfcc', address, spiffe!, problem, { subject, hash: element.hash });
+    return null;
+  }
+  return { kind: 'certificate', via: 'xfcc', spiffe, subject };
 }

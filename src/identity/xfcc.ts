@@ -9,6 +9,10 @@ export interface XfccElement {
   subject: string | null;
   uri: string[];
   dns: string[];
+  /** The client certificate, URL-encoded PEM, as forwarded (set_current_client_cert_details cert); null when absent. */
+  cert: string | null;
+  /** The client's chain, leaf first, URL-encoded PEM, as forwarded (set_current_client_cert_details chain); null when absent. */
+  chain: string | null;
 }
 
 /** The elements of a header value, in order; null when it is malformed (an unterminated quote, a pair without `=`). */
@@ -64,7 +68,7 @@ export function parseXfcc(header: string): XfccElement[] | null {
 }
 
 function emptyElement(): XfccElement {
-  return { by: [], hash: null, subject: null, uri: [], dns: [] };
+  return { by: [], hash: null, subject: null, uri: [], dns: [], cert: null, chain: null };
 }
 
 function add(element: XfccElement, key: string, value: string): void {
@@ -74,5 +78,7 @@ function add(element: XfccElement, key: string, value: string): void {
   else if (key === 'subject') element.subject = value === '' ? null : value;
   else if (key === 'uri') element.uri.push(value);
   else if (key === 'dns') element.dns.push(value);
-  // Cert and Chain (URL-encoded PEM) are not needed: the proxy verified the certificate; its identity fields suffice.
+  // Kept as forwarded: decoded and read only when the element is the trusted proxy's (forwarded-certificate.ts).
+  else if (key === 'cert') element.cert = value === '' ? null : value;
+  else if (key === 'chain') element.chain = value === '' ? null : value;
 }
