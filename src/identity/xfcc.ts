@@ -1,7 +1,8 @@
 // Envoy's x-forwarded-client-cert header, as documented for Envoy's HTTP connection manager: elements separated by
 // commas, one per proxy that handled the request, each a list of Key=value pairs separated by semicolons; a value holding
-// a comma, semicolon or equals sign is double-quoted, with `\"` for a quote inside. Keys: By, Hash, Cert, Chain, Subject,
-// URI, DNS (URI and DNS may repeat). No maintained npm library parses it, so this small state machine does.
+// a comma, semicolon or equals sign is double-quoted, with `\"` for a quote inside (a Subject's backslashes are its RFC
+// 2253 escapes, kept). Keys: By, Hash, Cert, Chain, Subject, URI, DNS (URI and DNS may repeat). No maintained npm library
+// parses it, so this small state machine does.
 
 export interface XfccElement {
   by: string[];
@@ -35,7 +36,9 @@ export function parseXfcc(header: string): XfccElement[] | null {
       while (at < length) {
         const char = header[at]!;
         if (char === '\\' && at + 1 < length) {
-          value += header[at + 1];
+          // Envoy quotes the subject OpenSSL wrote in RFC 2253 form as it is, its escapes (\, \" \\ \C3) its own: they
+          // stay, or `O=Acme\,CN=admin` (one RDN) would read as the subject O=Acme,CN=admin. Elsewhere \" is a quote.
+          value += key === 'subject' ? header.slice(at, at + 2) : header[at + 1];
           at += 2;
         } else if (char === '"') {
           at++;

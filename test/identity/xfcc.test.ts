@@ -59,7 +59,16 @@ describe("Envoy's x-forwarded-client-cert format", () => {
         chain: null,
       },
     ]);
-    assert.equal(parseXfcc('Subject="CN=a,O=b;c \\"quoted\\""')![0]!.subject, 'CN=a,O=b;c "quoted"');
+    assert.equal(parseXfcc('By="spiffe://a/b;c \\"quoted\\""')![0]!.by[0], 'spiffe://a/b;c "quoted"');
+  });
+
+  test("keeps a Subject's RFC 2253 escapes as Envoy writes them (OpenSSL's escapes, not re-escaped for XFCC)", () => {
+    // Envoy quotes the subject OpenSSL wrote (XN_FLAG_RFC2253) as it is: \, \+ \" \\ and \C3\AB are the subject's own.
+    assert.equal(
+      parseXfcc('Subject="O=Acme,CN=Smith\\, J.+UID=a\\+b\\"c\\\\";URI=x')![0]!.subject,
+      'O=Acme,CN=Smith\\, J.+UID=a\\+b\\"c\\\\',
+    );
+    assert.equal(parseXfcc('Subject="CN=Zo\\C3\\AB"')![0]!.subject, 'CN=Zo\\C3\\AB');
   });
 
   test('refuses malformed values: an unterminated quote, a pair without =', () => {
@@ -150,6 +159,29 @@ describe('mesh identity from a trusted proxy', () => {
     });
     assert.equal(response.status, 401, await response.clone().text());
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
+  });
+
+  test("maps a forwarded subject with RFC 2253 escapes as the certificate's subject, not as the subject its unescaped text would be", async () => {
+    const admin = adminClient(trusting, BOOTSTRAP);
+    for (const value of ['O=Acme,CN=Smith\\, J.', 'O=Acme,CN=admin']) {
+      const made = await admin('POST', '/api/identity-rules', { field: 'subject', match: 'exact', value, consumer: 'checkout-service' });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+    }
+    const smith = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme,CN=Smith\\, J."');
+    assert.equal(smith.status, 200, await smith.clone().text());
+    assert.equal((await ledgerRows(trusting)).at(-1)!.identity, 'xfcc:O=Acme,CN=Smith\\, J.');
+    // One RDN, O = "Acme,CN=admin": not the subject O=Acme,CN=admin, which the rule maps.
+    const lookalike = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme\\,CN=admin"');
+    assert.equal(lookalike.status, 403, await lookalike.clone().text());
+    assert.equal(((await lookalike.json()) as { error: { code: string } }).error.code, 'identity_not_mapped');
+    // Envoy's Subject= escapes what is not ASCII (OpenSSL's RFC 2253 form: ë is \C3\AB); the certificate's subject says ë.
+    const zoe = await meshCa.issue({ subject: 'CN=Zoë,O=Acme' });
+    const escaped = await forwardedCall(
+      `By=spiffe://acme.mil/ns/ai/sa/sluice;Cert="${envoyEncoded(zoe.cert)}";Subject="O=Acme,CN=Zo\\C3\\AB"`,
+    );
+    // Believed (mapped by no rule: 403), not taken as no identity (401).
+    assert.equal(escaped.status, 403, await escaped.clone().text());
+    assert.match(((await escaped.json()) as { error: { message: string } }).error.message, /xfcc:O=Acme,CN=Zoë/);
   });
 
   test('a prefix rule stops at a boundary: a SPIFFE prefix at a path segment, a subject prefix at an RDN', async () => {
