@@ -113,3 +113,44 @@ function valueEnd(name: string, start: number): number | string {
   }
   return at;
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The name with its escaped bytes beyond ASCII written as the characters they encode in UTF-8 (`Ren\C3\A9e` is `Renée`):
+ * OpenSSL's RFC 2253 form (Envoy's XFCC Subject) escapes them, node's (a direct client certificate's) does not, and one
+ * subject rule must map a certificate either way. Bytes that are not UTF-8 stay escaped; a name without escapes is returned
+ * as it is.
+ */
+export function withUnicodeCharacters(name: string): string {
+  if (!name.includes('\\')) return name;
+  let out = '';
+  let at = 0;
+  while (at < name.length) {
+    const char = name[at]!;
+    if (char !== '\\') {
+      out += char;
+      at++;
+      continue;
+    }
+    // A run of escaped bytes from 0x80 on; anything else escaped (\, \\ \41) is copied with its backslash.
+    const bytes: number[] = [];
+    let end = at;
+    while (name[end] === '\\' && /^[89A-Fa-f][0-9A-Fa-f]$/.test(name.slice(end + 1, end + 3))) {
+      bytes.push(Number.parseInt(name.slice(end + 1, end + 3), 16));
+      end += 3;
+    }
+    if (bytes.length === 0) {
+      out += name.slice(at, at + 2);
+      at += 2;
+      continue;
+    }
+    try {
+      out += UTF8.decode(Uint8Array.from(bytes));
+    } catch {
+      out += name.slice(at, end);
+    }
+    at = end;
+  }
+  return out;
+}

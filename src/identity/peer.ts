@@ -10,6 +10,7 @@ import { normalizeIp, parseCidr } from '../policy/discovery.js';
 import { CertificateRefused, notAfter, signingCertificate, spiffeOf, subjectOf, uriSans } from './client-certificate.js';
 import type { PresentedIdentity } from './rules.js';
 import { callerSpiffeIdProblem, printableSpiffeId } from './spiffe-id.js';
+import { withUnicodeCharacters } from './distinguished-name.js';
 import { Disagreement, forwardedCertificate } from './forwarded-certificate.js';
 import { parseXfcc } from './xfcc.js';
 
@@ -173,7 +174,8 @@ function forwardedIdentity(trusted: BlockList, req: IncomingMessage, logger: Pee
     return null;
   }
   const uris = forwarded === null ? element.uri : forwarded.uris;
-  const subject = forwarded === null ? element.subject : forwarded.subject;
+  // Without the certificate, its subject as Envoy wrote it, its letters beyond ASCII as node writes a direct client's.
+  const subject = forwarded === null ? (element.subject === null ? null : withUnicodeCharacters(element.subject)) : forwarded.subject;
   const spiffe = spiffeOf(uris, 'forwarded client certificate');
   if (spiffe instanceof CertificateRefused) throw spiffe;
   if (spiffe === null && subject === null) return null;

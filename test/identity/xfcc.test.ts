@@ -184,6 +184,25 @@ describe('mesh identity from a trusted proxy', () => {
     assert.match(((await escaped.json()) as { error: { message: string } }).error.message, /xfcc:O=Acme,CN=Zoë/);
   });
 
+  test('maps a forwarded subject whose letters beyond ASCII Envoy escapes (\\C3\\A9) by the rule that names them, as over mTLS', async () => {
+    const made = await adminClient(trusting, BOOTSTRAP)('POST', '/api/identity-rules', {
+      field: 'subject',
+      match: 'exact',
+      value: 'O=Acme,CN=Renée',
+      consumer: 'checkout-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const response = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme,CN=Ren\\C3\\A9e"');
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal((await ledgerRows(trusting)).at(-1)!.identity, 'xfcc:O=Acme,CN=Renée');
+    // An escaped backslash before hex digits is a backslash, and bytes that are not UTF-8 stay escaped.
+    for (const subject of ['O=Acme,CN=Ren\\\\C3\\\\A9e', 'O=Acme,CN=Ren\\C3e']) {
+      const other = await forwardedCall(`By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="${subject}"`);
+      assert.equal(other.status, 403, `${subject}: ${await other.clone().text()}`);
+      assert.match(((await other.json()) as { error: { message: string } }).error.message, /Ren\\/);
+    }
+  });
+
   test('a prefix rule stops at a boundary: a SPIFFE prefix at a path segment, a subject prefix at an RDN', async () => {
     const admin = adminClient(trusting, BOOTSTRAP);
     for (const rule of [
