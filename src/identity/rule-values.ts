@@ -2,7 +2,7 @@
 // valid SPIFFE id (spiffe-id.ts: any other is taken as no identity) and by its subject in RFC 4514 form (how Sluice and
 // Envoy write subjects); a rule whose exact value, prefix or pattern no such value can have would sit in the list
 // mapping no one, so it is refused where it is made. A JWT's sub, team or group can be any text: any value can match.
-import { distinguishedNameProblem } from './distinguished-name.js';
+import { distinguishedNameProblem, withUnicodeCharacters } from './distinguished-name.js';
 import type { IdentityField, IdentityMatch } from './rules.js';
 import { callerSpiffeIdProblem } from './spiffe-id.js';
 
@@ -46,6 +46,10 @@ const FORMS: Partial<Record<IdentityField, ValueForm>> = {
 export function ruleValueProblem(field: IdentityField, match: IdentityMatch, value: string): string | null {
   const form = FORMS[field];
   if (form === undefined) return null;
+  // Subjects reach rules with their letters beyond ASCII as letters, never as escaped UTF-8 bytes (peer.ts).
+  if (field === 'subject' && withUnicodeCharacters(value) !== value) {
+    return `${match === 'exact' ? '' : `${match} of `}${form.described}: write letters beyond ASCII as letters (Renée, not Ren\\C3\\A9e)`;
+  }
   if (match === 'exact') {
     const problem = form.problem(value);
     return problem === null ? null : `not ${form.described}: ${problem}`;

@@ -111,6 +111,8 @@ describe('identity rules that can never match are refused', () => {
     ]) {
       await taken('subject', 'exact', value);
     }
+    // Subjects reach rules with letters beyond ASCII as letters (an XFCC Subject's \\C3\\AB is read as ë).
+    await refused('subject', 'exact', 'CN=Zo\\C3\\AB,O=Acme', /letters beyond ASCII/);
     for (const value of ['CN', 'CN = reports', 'CN=a\\2']) await refused('subject', 'prefix', value, /RFC 4514/);
     for (const value of ['CN=reports', 'CN=', 'CN=reports,O=', 'CN=reports-', 'CN=reports,']) await taken('subject', 'prefix', value);
   });
