@@ -84,6 +84,17 @@ describe('mesh identity from a trusted proxy', () => {
   let meshCa: TestCa;
   const log = capturedLogger();
 
+  /** A rule on the trusting instance mapping this subject to checkout-service. */
+  async function subjectRule(value: string): Promise<void> {
+    const made = await adminClient(trusting, BOOTSTRAP)('POST', '/api/identity-rules', {
+      field: 'subject',
+      match: 'exact',
+      value,
+      consumer: 'checkout-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  }
+
   /** A chat call from the trusted proxy's address with this XFCC element, and a Sluice key when given. */
   function forwardedCall(element: string, key?: string): Promise<Response> {
     return fetch(`${trusting.baseURL}/v1/chat/completions`, {
@@ -162,11 +173,7 @@ describe('mesh identity from a trusted proxy', () => {
   });
 
   test("maps a forwarded subject with RFC 2253 escapes as the certificate's subject, not as the subject its unescaped text would be", async () => {
-    const admin = adminClient(trusting, BOOTSTRAP);
-    for (const value of ['O=Acme,CN=Smith\\, J.', 'O=Acme,CN=admin']) {
-      const made = await admin('POST', '/api/identity-rules', { field: 'subject', match: 'exact', value, consumer: 'checkout-service' });
-      assert.equal(made.status, 201, JSON.stringify(made.body));
-    }
+    for (const value of ['O=Acme,CN=Smith\\, J.', 'O=Acme,CN=admin']) await subjectRule(value);
     const smith = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme,CN=Smith\\, J."');
     assert.equal(smith.status, 200, await smith.clone().text());
     assert.equal((await ledgerRows(trusting)).at(-1)!.identity, 'xfcc:O=Acme,CN=Smith\\, J.');
@@ -185,13 +192,7 @@ describe('mesh identity from a trusted proxy', () => {
   });
 
   test('maps a forwarded subject whose letters beyond ASCII Envoy escapes (\\C3\\A9) by the rule that names them, as over mTLS', async () => {
-    const made = await adminClient(trusting, BOOTSTRAP)('POST', '/api/identity-rules', {
-      field: 'subject',
-      match: 'exact',
-      value: 'O=Acme,CN=Renée',
-      consumer: 'checkout-service',
-    });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await subjectRule('O=Acme,CN=Renée');
     const response = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme,CN=Ren\\C3\\A9e"');
     assert.equal(response.status, 200, await response.clone().text());
     assert.equal((await ledgerRows(trusting)).at(-1)!.identity, 'xfcc:O=Acme,CN=Renée');
