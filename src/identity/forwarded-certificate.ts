@@ -17,6 +17,7 @@ interface ForwardedCertificate {
   subject: string | null;
   /** Why it is a CA's certificate, or null for a leaf's. */
   signing: string | null;
+  /** The earliest end of validity of the certificates forwarded with it (a Chain='s, leaf first), in epoch ms. */
   expiresAt: number;
 }
 
@@ -34,7 +35,7 @@ export class Disagreement {
   ) {}
 }
 
-const PEM = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/;
+const PEM = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 /** Distinct forwarded certificates remembered: a mesh's callers, renewed now and then; the oldest read goes first. */
 const CACHE_SIZE = 1024;
 const READ = new Map<string, ForwardedCertificate | CertificateRefused>();
@@ -48,15 +49,16 @@ export function forwardedCertificate(element: XfccElement): Agreed | Disagreemen
   const encoded = element.cert ?? element.chain;
   if (encoded === null) return null;
   const certificate = read(encoded);
-  if (element.cert !== null && element.chain !== null && read(element.chain).hash !== certificate.hash) {
-    return new Disagreement('its Chain= does not start with its Cert=', certificate.hash);
-  }
+  const chain = element.chain === null ? certificate : read(element.chain);
+  if (chain.hash !== certificate.hash) return new Disagreement('its Chain= does not start with its Cert=', certificate.hash);
   if (certificate.signing !== null) {
     throw new CertificateRefused(
       `The forwarded client certificate is a CA's (${certificate.signing}), not a client's: a CA certificate identifies no caller (the SPIFFE X.509-SVID standard, section 5.2).`,
     );
   }
-  if (Date.now() > certificate.expiresAt) throw new CertificateRefused('The forwarded client certificate has expired (CERT_HAS_EXPIRED).');
+  if (Date.now() > Math.min(certificate.expiresAt, chain.expiresAt)) {
+    throw new CertificateRefused('The forwarded client certificate (or a CA certificate of its Chain=) has expired (CERT_HAS_EXPIRED).');
+  }
   if (element.hash !== null && element.hash.toLowerCase() !== certificate.hash) {
     return new Disagreement("its Hash= is not its certificate's SHA-256", certificate.hash);
   }
@@ -84,21 +86,22 @@ function read(encoded: string): ForwardedCertificate {
 }
 
 function decode(encoded: string): ForwardedCertificate | CertificateRefused {
-  let certificate: X509Certificate;
+  let certificates: X509Certificate[];
   try {
-    const pem = PEM.exec(decodeURIComponent(encoded));
-    if (pem === null) throw new Error('no PEM certificate');
-    certificate = new X509Certificate(pem[0]);
+    const pems = decodeURIComponent(encoded).match(PEM);
+    if (pems === null) throw new Error('no PEM certificate');
+    certificates = pems.slice(0, 10).map((pem) => new X509Certificate(pem));
   } catch {
     return new CertificateRefused(
       'The x-forwarded-client-cert header from the proxy is malformed: its Cert= or Chain= is not a URL-encoded PEM certificate.',
     );
   }
+  const certificate = certificates[0]!;
   return {
     hash: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
     uris: uriSans(certificate.subjectAltName),
     subject: subjectOf(certificate.subject),
     signing: signingCertificate(certificate),
-    expiresAt: notAfter(certificate),
+    expiresAt: Math.min(...certificates.map(notAfter)),
   };
 }

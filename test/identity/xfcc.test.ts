@@ -383,6 +383,16 @@ describe('mesh identity from a trusted proxy', () => {
       assert.equal(body.error.code, 'invalid_api_key', what);
       assert.match(body.error.message, reason, what);
     }
+    // A chain whose intermediate has expired, forwarded in Chain=, its leaf still valid.
+    const leaf = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    const lapsed = await meshCa.issue({ subject: 'CN=Lapsed CA', ca: true, keyUsages: signing, notAfter: new Date(Date.now() - 60_000) });
+    const chain = envoyEncoded(leaf.cert, lapsed.cert);
+    for (const element of [`Chain="${chain}"`, `Cert="${envoyEncoded(leaf.cert)}";Chain="${chain}"`]) {
+      const response = await forwardedCall(`By=spiffe://acme.mil/ns/ai/sa/sluice;${element};URI=${CHECKOUT_ID}`, KEYS.search);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(response.status, 401, `${element.slice(0, 20)}: ${JSON.stringify(body)}`);
+      assert.match(body.error.message, /expired/);
+    }
   });
 
   test('ignores a forged x-forwarded-client-cert from a peer that is not a trusted proxy', async () => {
