@@ -426,8 +426,9 @@ function gatewayIdentity(
   logger: Logger,
 ): GatewayIdentity {
   const clientCertificates = tls?.verifiesClients ?? false;
-  // Its certificates' extensions are read with a parser that takes a moment to load: loaded now, not at the first caller.
-  if (clientCertificates) loadCertificateParser();
+  // Client certificates' extensions (its own, or forwarded in XFCC's Cert=) are read with a parser that takes a moment to
+  // load: loaded now, not at the first caller.
+  if (clientCertificates || config.identity.trustedProxies.length > 0) loadCertificateParser();
   const trustedProxies = trustedProxyList(config.identity.trustedProxies);
   const jwt = config.identity.jwtIssuers.length === 0 ? null : new JwtVerifier(config.identity.jwtIssuers);
   if (!clientCertificates && trustedProxies === null && jwt === null) return KEYS_ONLY;

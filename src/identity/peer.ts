@@ -7,13 +7,14 @@ import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { normalizeIp, parseCidr } from '../policy/discovery.js';
-import { signingMarks, type SigningMarks } from './certificate-extensions.js';
+import { CertificateRefused, notAfter, signingCertificate, spiffeOf, subjectOf, uriSans } from './client-certificate.js';
 import type { PresentedIdentity } from './rules.js';
-import { callerSpiffeIdProblem, isSpiffeUri, printableSpiffeId } from './spiffe-id.js';
+import { callerSpiffeIdProblem, printableSpiffeId } from './spiffe-id.js';
+import { withUnicodeCharacters } from './distinguished-name.js';
+import { Disagreement, forwardedCertificate } from './forwarded-certificate.js';
 import { parseXfcc } from './xfcc.js';
 
-/** Why a connection's certificate is refused (401): none where one is required, or one no configured CA signed. */
-export class CertificateRefused extends Error {}
+export { CertificateRefused };
 
 type CertificateIdentity = Extract<PresentedIdentity, { kind: 'certificate' }>;
 
@@ -26,8 +27,19 @@ class Unidentified {
   constructor(readonly reason: string) {}
 }
 
+/**
+ * A certificate that identifies its caller until `expiresAt` (epoch ms): the earliest end of validity of its chain. The
+ * handshake checked the dates once; a kept-alive connection outlives them, so each request checks the time again.
+ */
+class Identified {
+  constructor(
+    readonly identity: CertificateIdentity,
+    readonly expiresAt: number,
+  ) {}
+}
+
 /** The result per TLS connection: its certificate is read once, not on every request of a kept-alive connection. */
-const PER_SOCKET = new WeakMap<object, CertificateIdentity | CertificateRefused | Unidentified | null>();
+const PER_SOCKET = new WeakMap<object, Identified | CertificateRefused | Unidentified | null>();
 
 export interface PeerSettings {
   /** The listener verifies client certificates (a client CA is configured). */
@@ -73,13 +85,33 @@ export function peerIdentity(settings: PeerSettings, req: IncomingMessage): Cert
       `The client certificate's SPIFFE id is not a valid SPIFFE id (${known.reason}): it identifies no one, and this listener requires a client certificate that does.`,
     );
   }
-  if (known === null && settings.certificateRequired) {
-    throw new CertificateRefused('No client certificate: this listener requires one signed by its client CA.');
+  if (known === null) {
+    if (settings.certificateRequired)
+      throw new CertificateRefused('No client certificate: this listener requires one signed by its client CA.');
+    return null;
   }
-  return known;
+  if (Date.now() > known.expiresAt) {
+    throw new CertificateRefused(
+      'The client certificate (or a CA certificate of its chain) has expired since this connection was opened (CERT_HAS_EXPIRED): open a new connection with a renewed one.',
+    );
+  }
+  return known.identity;
 }
 
-function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): CertificateIdentity | CertificateRefused | Unidentified | null {
+/** The earliest end of validity of the peer's chain as the handshake verified it (node links each certificate to its issuer). */
+function chainExpiry(certificate: X509Certificate): number {
+  let expiresAt = notAfter(certificate);
+  let current = certificate;
+  for (let depth = 0; depth < 10; depth++) {
+    const issuer = current.issuerCertificate;
+    if (issuer === undefined || issuer.fingerprint256 === current.fingerprint256) break;
+    expiresAt = Math.min(expiresAt, notAfter(issuer));
+    current = issuer;
+  }
+  return expiresAt;
+}
+
+function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Identified | CertificateRefused | Unidentified | null {
   if (typeof socket.getPeerX509Certificate !== 'function') return null;
   const certificate = socket.getPeerX509Certificate();
   if (certificate === undefined) return null;
@@ -100,46 +132,7 @@ function certificateOf(socket: TLSSocket, logger: PeerSettings['logger']): Certi
     logUnidentified(logger, 'mtls', socket.remoteAddress, spiffe!, problem, { subject, serialNumber: certificate.serialNumber });
     return new Unidentified(problem);
   }
-  return { kind: 'certificate', via: 'mtls', spiffe, subject };
-}
-
-/**
- * Why a certificate is a CA's, or null for a leaf's. A leaf X.509-SVID has basic constraints cA false and neither
- * keyCertSign nor cRLSign in its key usage, and a validator must check both (X.509-SVID standard, sections 4.1, 4.3 and
- * 5.2). Applied to every client certificate, with a SPIFFE id or a subject: a CA's certificate is for checking others.
- */
-function signingCertificate(certificate: X509Certificate): string | null {
-  let marks: SigningMarks;
-  try {
-    marks = signingMarks(certificate.raw);
-  } catch {
-    // OpenSSL verified it, so this is a certificate the parser cannot read: whether it is a CA's cannot be told.
-    return 'its basic constraints and key usage do not read';
-  }
-  if (marks.cA) return 'its basic constraints say cA';
-  if (marks.keyCertSign) return 'its key usage has keyCertSign';
-  if (marks.cRLSign) return 'its key usage has cRLSign';
-  // OpenSSL's own judgement (X509_check_ca) also takes a version 1 self-signed certificate for a CA's.
-  return certificate.ca ? 'OpenSSL takes it for a CA certificate' : null;
-}
-
-/** The URIs of node's SAN text, `URI:spiffe://..., DNS:...` (values with odd characters JSON-quoted). */
-function uriSans(subjectAltName: string | undefined): string[] {
-  const uris: string[] = [];
-  if (subjectAltName === undefined) return uris;
-  for (const entry of subjectAltName.split(', ')) {
-    if (!entry.startsWith('URI:')) continue;
-    let value = entry.slice(4);
-    if (value.startsWith('"')) {
-      try {
-        value = JSON.parse(value) as string;
-      } catch {
-        continue;
-      }
-    }
-    uris.push(value);
-  }
-  return uris;
+  return new Identified({ kind: 'certificate', via: 'mtls', spiffe, subject }, chainExpiry(certificate));
 }
 
 /** A SPIFFE id taken as none: one line per connection (mTLS) or call (XFCC), naming the certificate, not its secrets. */
@@ -158,30 +151,9 @@ function logUnidentified(
 }
 
 /**
- * The SPIFFE id of a certificate's URI SANs (a URI of the spiffe scheme, in any case: one written `SPIFFE:` is a
- * malformed SPIFFE id, not some other name); null when none is one (not an SVID: its subject may still identify it).
- * An X.509-SVID has exactly one URI SAN, and a validator must reject one with more (the SPIFFE X.509-SVID standard,
- * sections 2 and 5.2): which of two ids would be the caller is for no rule to guess.
+ * The identity a trusted proxy forwards; null for none (or one taken as none: a SPIFFE id that is not valid, an element
+ * that disagrees with the certificate it forwards).
  */
-function spiffeOf(uris: readonly string[], where: string): string | null | CertificateRefused {
-  const spiffe = uris.find(isSpiffeUri);
-  if (spiffe === undefined) return null;
-  if (uris.length > 1) {
-    return new CertificateRefused(`The ${where} has ${uris.length} URI SANs: an X.509-SVID (SPIFFE id) has exactly one.`);
-  }
-  return spiffe;
-}
-
-/**
- * node's subject has one RDN a line in the certificate's (DER) order, `O=Acme\nCN=checkout`, escaped as RFC 2253 escapes.
- * RFC 4514 (section 2.1) writes the last RDN first: `CN=checkout,O=Acme`, as Envoy forwards a subject in XFCC (RFC 2253),
- * so one subject rule maps a certificate whether it reaches Sluice directly or through the mesh.
- */
-function subjectOf(subject: string): string | null {
-  return subject === '' ? null : subject.split('\n').reverse().join(',');
-}
-
-/** The identity a trusted proxy forwards; null for none (or one taken as none: a SPIFFE id that is not valid). */
 function forwardedIdentity(trusted: BlockList, req: IncomingMessage, logger: PeerSettings['logger']): CertificateIdentity | null {
   const header = req.headers['x-forwarded-client-cert'];
   if (typeof header !== 'string' || header === '') return null;
@@ -192,13 +164,25 @@ function forwardedIdentity(trusted: BlockList, req: IncomingMessage, logger: Pee
   // The last element is the one the trusted proxy itself added: the client it terminated mTLS for.
   const element = elements?.at(-1);
   if (element === undefined) throw new CertificateRefused('The x-forwarded-client-cert header from the proxy is malformed.');
-  const spiffe = spiffeOf(element.uri, 'forwarded client certificate');
-  if (spiffe instanceof CertificateRefused) throw spiffe;
-  if (spiffe === null && element.subject === null) return null;
-  const problem = spiffe === null ? null : callerSpiffeIdProblem(spiffe);
-  if (problem !== null) {
-    logUnidentified(logger, 'xfcc', address, spiffe!, problem, { subject: element.subject, hash: element.hash });
+  // With the certificate itself (Cert=, Chain=), the identity is the certificate's, and the element must agree with it.
+  const forwarded = forwardedCertificate(element);
+  if (forwarded instanceof Disagreement) {
+    logger?.warn(
+      { via: 'xfcc', peer: address, reason: forwarded.reason, hash: forwarded.hash },
+      'A forwarded client certificate is taken as no identity: the x-forwarded-client-cert element does not agree with its own certificate',
+    );
     return null;
   }
-  return { kind: 'certificate', via: 'xfcc', spiffe, subject: element.subject };
+  const uris = forwarded === null ? element.uri : forwarded.uris;
+  // Without the certificate, its subject as Envoy wrote it, its letters beyond ASCII as node writes a direct client's.
+  const subject = forwarded === null ? (element.subject === null ? null : withUnicodeCharacters(element.subject)) : forwarded.subject;
+  const spiffe = spiffeOf(uris, 'forwarded client certificate');
+  if (spiffe instanceof CertificateRefused) throw spiffe;
+  if (spiffe === null && subject === null) return null;
+  const problem = spiffe === null ? null : callerSpiffeIdProblem(spiffe);
+  if (problem !== null) {
+    logUnidentified(logger, 'xfcc', address, spiffe!, problem, { subject, hash: element.hash });
+    return null;
+  }
+  return { kind: 'certificate', via: 'xfcc', spiffe, subject };
 }

@@ -3,6 +3,7 @@
 // a boundary of the field (a path segment, an RDN), or by a pattern where `*` is one path segment and `**` any rest.
 // Compiled once per snapshot; a call costs a map look-up for exact rules and a scan of the few prefix and pattern rules.
 import type { Consumer } from '../policy/consumers.js';
+import { ruleValueProblem } from './rule-values.js';
 
 export const IDENTITY_FIELDS = ['spiffe', 'subject', 'sub', 'team', 'group'] as const;
 export type IdentityField = (typeof IDENTITY_FIELDS)[number];
@@ -43,6 +44,8 @@ export function ruleProblem(rule: Pick<IdentityRuleDefinition, 'field' | 'match'
   if (rule.field === 'spiffe' && (rule.match !== 'prefix' || rule.value.length > 9) && !rule.value.startsWith('spiffe://')) {
     return 'value: a SPIFFE id (or prefix or pattern of one) starts with spiffe://';
   }
+  const valueProblem = ruleValueProblem(rule.field, rule.match, rule.value);
+  if (valueProblem !== null) return `value: ${valueProblem}`;
   if (rule.issuer !== null && CERTIFICATE_FIELDS.has(rule.field))
     return `issuer: only for JWT fields (sub, team, group), not ${rule.field}`;
   return null;

@@ -1,7 +1,8 @@
 // Envoy's x-forwarded-client-cert header, as documented for Envoy's HTTP connection manager: elements separated by
 // commas, one per proxy that handled the request, each a list of Key=value pairs separated by semicolons; a value holding
-// a comma, semicolon or equals sign is double-quoted, with `\"` for a quote inside. Keys: By, Hash, Cert, Chain, Subject,
-// URI, DNS (URI and DNS may repeat). No maintained npm library parses it, so this small state machine does.
+// a comma, semicolon or equals sign is double-quoted, with `\"` for a quote inside (a Subject's backslashes are its RFC
+// 2253 escapes, kept). Keys: By, Hash, Cert, Chain, Subject, URI, DNS (URI and DNS may repeat). No maintained npm library
+// parses it, so this small state machine does.
 
 export interface XfccElement {
   by: string[];
@@ -9,6 +10,10 @@ export interface XfccElement {
   subject: string | null;
   uri: string[];
   dns: string[];
+  /** The client certificate, URL-encoded PEM, as forwarded (set_current_client_cert_details cert); null when absent. */
+  cert: string | null;
+  /** The client's chain, leaf first, URL-encoded PEM, as forwarded (set_current_client_cert_details chain); null when absent. */
+  chain: string | null;
 }
 
 /** The elements of a header value, in order; null when it is malformed (an unterminated quote, a pair without `=`). */
@@ -31,7 +36,9 @@ export function parseXfcc(header: string): XfccElement[] | null {
       while (at < length) {
         const char = header[at]!;
         if (char === '\\' && at + 1 < length) {
-          value += header[at + 1];
+          // Envoy quotes the subject OpenSSL wrote in RFC 2253 form as it is, its escapes (\, \" \\ \C3) its own: they
+          // stay, or `O=Acme\,CN=admin` (one RDN) would read as the subject O=Acme,CN=admin. Elsewhere \" is a quote.
+          value += key === 'subject' ? header.slice(at, at + 2) : header[at + 1];
           at += 2;
         } else if (char === '"') {
           at++;
@@ -64,7 +71,7 @@ export function parseXfcc(header: string): XfccElement[] | null {
 }
 
 function emptyElement(): XfccElement {
-  return { by: [], hash: null, subject: null, uri: [], dns: [] };
+  return { by: [], hash: null, subject: null, uri: [], dns: [], cert: null, chain: null };
 }
 
 function add(element: XfccElement, key: string, value: string): void {
@@ -74,5 +81,7 @@ function add(element: XfccElement, key: string, value: string): void {
   else if (key === 'subject') element.subject = value === '' ? null : value;
   else if (key === 'uri') element.uri.push(value);
   else if (key === 'dns') element.dns.push(value);
-  // Cert and Chain (URL-encoded PEM) are not needed: the proxy verified the certificate; its identity fields suffice.
+  // Kept as forwarded: decoded and read only when the element is the trusted proxy's (forwarded-certificate.ts).
+  else if (key === 'cert') element.cert = value === '' ? null : value;
+  else if (key === 'chain') element.chain = value === '' ? null : value;
 }

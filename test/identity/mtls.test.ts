@@ -285,18 +285,39 @@ describe('mTLS on the gateway listener', () => {
 
   test('maps a certificate without a SPIFFE id by its subject in RFC 4514 order, as Envoy forwards the same certificate in XFCC', async () => {
     // Written CN first, so its DER sequence is CN then O; RFC 4514 (and RFC 2253, Envoy's XFCC Subject) write the last
-    // RDN first: O=Acme,CN=reporting.
-    const reporting = await ca.issue({ subject: 'CN=reporting,O=Acme' });
-    const rule = await admin('POST', '/api/identity-rules', {
-      field: 'subject',
-      match: 'exact',
-      value: 'O=Acme,CN=reporting',
-      consumer: 'checkout-service',
-    });
-    assert.equal(rule.status, 201, JSON.stringify(rule.body));
-    const answer = await call('/v1/chat/completions', CHAT, { client: reporting });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assert.equal((await ledgerRows(sluice)).at(-1)!.identity, 'mtls:O=Acme,CN=reporting');
+    // RDN first: O=Acme,CN=reporting; the values of a multi-valued RDN joined by + with no spaces.
+    for (const [subject, rfc4514] of [
+      ['CN=reporting,O=Acme', 'O=Acme,CN=reporting'],
+      ['CN=batch+OU=jobs,O=Acme', 'O=Acme,CN=batch+OU=jobs'],
+    ] as const) {
+      const rule = await admin('POST', '/api/identity-rules', {
+        field: 'subject',
+        match: 'exact',
+        value: rfc4514,
+        consumer: 'checkout-service',
+      });
+      assert.equal(rule.status, 201, JSON.stringify(rule.body));
+      const answer = await call('/v1/chat/completions', CHAT, { client: await ca.issue({ subject }) });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal((await ledgerRows(sluice)).at(-1)!.identity, `mtls:${rfc4514}`);
+    }
+  });
+
+  test('refuses with 401 a certificate that expires while its connection stays open, on that same connection', async () => {
+    // X.509 times have whole seconds: valid for 3 s from now, at most a second less.
+    const brief = await ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, notAfter: new Date(Date.now() + 3_000) });
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: ca.cert, cert: brief.cert, key: brief.key });
+    try {
+      assert.equal((await call('/v1/chat/completions', CHAT, { client: brief, agent })).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const later = await call('/v1/chat/completions', CHAT, { client: brief, agent });
+      assert.equal(later.reusedSocket, true, 'the same connection');
+      assert.equal(later.status, 401, JSON.stringify(later.body));
+      assert.equal(later.body.error.code, 'invalid_api_key');
+      assert.match(later.body.error.message, /expired/);
+    } finally {
+      agent.destroy();
+    }
   });
 
   test("refuses a CA's certificate presented as a client's with 401, whatever SPIFFE id or subject it names (X.509-SVID 5.2)", async () => {

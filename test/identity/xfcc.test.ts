@@ -2,9 +2,11 @@
 // believed only from a trusted proxy's address; the same header from any other peer is ignored (a forgery test).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { parseXfcc } from '../../src/identity/xfcc.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
+import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { capturedLogger, KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -15,6 +17,20 @@ const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }]
 const SIDECAR_XFCC =
   `By=spiffe://acme.mil/ns/ai/sa/sluice;Hash=9ba61d6425303443c0748a02dd8de688468ed33be74eee6556d90c0149c1309e;` +
   `Subject="O=Acme,CN=checkout";URI=${CHECKOUT_ID}`;
+
+/**
+ * A PEM certificate as Envoy forwards it in Cert= and Chain=: URL-encoded (its connection info's
+ * urlEncodedPemEncodedPeerCertificate, which replaces newline, space, +, / and = with their %XX), in double quotes.
+ */
+function envoyEncoded(...pems: string[]): string {
+  const replaced: Record<string, string> = { '\n': '%0A', ' ': '%20', '+': '%2B', '/': '%2F', '=': '%3D' };
+  return pems.join('').replace(/[\n +/=]/g, (char) => replaced[char]!);
+}
+
+/** Envoy's Hash=: the SHA-256 of the certificate's DER, in lowercase hex. */
+function envoyHash(issued: Issued): string {
+  return new X509Certificate(issued.cert).fingerprint256.replaceAll(':', '').toLowerCase();
+}
 
 describe("Envoy's x-forwarded-client-cert format", () => {
   test("parses the elements of Envoy's documented examples, quoted values with commas and semicolons included", () => {
@@ -30,6 +46,8 @@ describe("Envoy's x-forwarded-client-cert format", () => {
         subject: '/C=US/ST=CA/L=San Francisco/OU=Lyft/CN=Test Client',
         uri: ['http://testclient.lyft.com'],
         dns: [],
+        cert: null,
+        chain: null,
       },
       {
         by: ['http://backend.lyft.com'],
@@ -37,9 +55,20 @@ describe("Envoy's x-forwarded-client-cert format", () => {
         subject: null,
         uri: ['http://frontend.lyft.com'],
         dns: ['lyft.com', 'www.lyft.com'],
+        cert: null,
+        chain: null,
       },
     ]);
-    assert.equal(parseXfcc('Subject="CN=a,O=b;c \\"quoted\\""')![0]!.subject, 'CN=a,O=b;c "quoted"');
+    assert.equal(parseXfcc('By="spiffe://a/b;c \\"quoted\\""')![0]!.by[0], 'spiffe://a/b;c "quoted"');
+  });
+
+  test("keeps a Subject's RFC 2253 escapes as Envoy writes them (OpenSSL's escapes, not re-escaped for XFCC)", () => {
+    // Envoy quotes the subject OpenSSL wrote (XN_FLAG_RFC2253) as it is: \, \+ \" \\ and \C3\AB are the subject's own.
+    assert.equal(
+      parseXfcc('Subject="O=Acme,CN=Smith\\, J.+UID=a\\+b\\"c\\\\";URI=x')![0]!.subject,
+      'O=Acme,CN=Smith\\, J.+UID=a\\+b\\"c\\\\',
+    );
+    assert.equal(parseXfcc('Subject="CN=Zo\\C3\\AB"')![0]!.subject, 'CN=Zo\\C3\\AB');
   });
 
   test('refuses malformed values: an unterminated quote, a pair without =', () => {
@@ -52,9 +81,35 @@ describe('mesh identity from a trusted proxy', () => {
   let mock: MockProvider;
   let trusting: TestSluice;
   let distrusting: TestSluice;
+  let meshCa: TestCa;
   const log = capturedLogger();
 
+  /** A rule on the trusting instance mapping this subject to checkout-service. */
+  async function subjectRule(value: string): Promise<void> {
+    const made = await adminClient(trusting, BOOTSTRAP)('POST', '/api/identity-rules', {
+      field: 'subject',
+      match: 'exact',
+      value,
+      consumer: 'checkout-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  }
+
+  /** A chat call from the trusted proxy's address with this XFCC element, and a Sluice key when given. */
+  function forwardedCall(element: string, key?: string): Promise<Response> {
+    return fetch(`${trusting.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-forwarded-client-cert': element,
+        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+      },
+      body: JSON.stringify(CHAT),
+    });
+  }
+
   before(async () => {
+    meshCa = await makeCa('Mesh Test CA');
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
     const common = {
       admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
@@ -115,6 +170,38 @@ describe('mesh identity from a trusted proxy', () => {
     });
     assert.equal(response.status, 401, await response.clone().text());
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
+  });
+
+  test("maps a forwarded subject with RFC 2253 escapes as the certificate's subject, not as the subject its unescaped text would be", async () => {
+    for (const value of ['O=Acme,CN=Smith\\, J.', 'O=Acme,CN=admin']) await subjectRule(value);
+    const smith = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme,CN=Smith\\, J."');
+    assert.equal(smith.status, 200, await smith.clone().text());
+    assert.equal((await ledgerRows(trusting)).at(-1)!.identity, 'xfcc:O=Acme,CN=Smith\\, J.');
+    // One RDN, O = "Acme,CN=admin": not the subject O=Acme,CN=admin, which the rule maps.
+    const lookalike = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme\\,CN=admin"');
+    assert.equal(lookalike.status, 403, await lookalike.clone().text());
+    assert.equal(((await lookalike.json()) as { error: { code: string } }).error.code, 'identity_not_mapped');
+    // Envoy's Subject= escapes what is not ASCII (OpenSSL's RFC 2253 form: ë is \C3\AB); the certificate's subject says ë.
+    const zoe = await meshCa.issue({ subject: 'CN=Zoë,O=Acme' });
+    const escaped = await forwardedCall(
+      `By=spiffe://acme.mil/ns/ai/sa/sluice;Cert="${envoyEncoded(zoe.cert)}";Subject="O=Acme,CN=Zo\\C3\\AB"`,
+    );
+    // Believed (mapped by no rule: 403), not taken as no identity (401).
+    assert.equal(escaped.status, 403, await escaped.clone().text());
+    assert.match(((await escaped.json()) as { error: { message: string } }).error.message, /xfcc:O=Acme,CN=Zoë/);
+  });
+
+  test('maps a forwarded subject whose letters beyond ASCII Envoy escapes (\\C3\\A9) by the rule that names them, as over mTLS', async () => {
+    await subjectRule('O=Acme,CN=Renée');
+    const response = await forwardedCall('By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="O=Acme,CN=Ren\\C3\\A9e"');
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal((await ledgerRows(trusting)).at(-1)!.identity, 'xfcc:O=Acme,CN=Renée');
+    // An escaped backslash before hex digits is a backslash, and bytes that are not UTF-8 stay escaped.
+    for (const subject of ['O=Acme,CN=Ren\\\\C3\\\\A9e', 'O=Acme,CN=Ren\\C3e']) {
+      const other = await forwardedCall(`By=spiffe://acme.mil/ns/ai/sa/sluice;Subject="${subject}"`);
+      assert.equal(other.status, 403, `${subject}: ${await other.clone().text()}`);
+      assert.match(((await other.json()) as { error: { message: string } }).error.message, /Ren\\/);
+    }
   });
 
   test('a prefix rule stops at a boundary: a SPIFFE prefix at a path segment, a subject prefix at an RDN', async () => {
@@ -229,6 +316,83 @@ describe('mesh identity from a trusted proxy', () => {
     });
     assert.equal(response.status, 403, await response.clone().text());
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'identity_not_mapped');
+  });
+
+  test('with Cert= or Chain= (set_current_client_cert_details cert, chain), takes the identity the certificate and the element agree on, from the certificate when no URI= comes', async () => {
+    const checkout = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    const by = `By=spiffe://acme.mil/ns/ai/sa/sluice;Hash=${envoyHash(checkout)}`;
+    for (const element of [
+      `${by};Cert="${envoyEncoded(checkout.cert)}";Subject="O=Acme,CN=checkout";URI=${CHECKOUT_ID}`,
+      `${by};Cert="${envoyEncoded(checkout.cert)}"`,
+      `${by};Chain="${envoyEncoded(checkout.cert, meshCa.cert)}";URI=${CHECKOUT_ID}`,
+      // Envoy's newer percent-encoding encodes more characters; any %XX reads the same.
+      `${by};Cert="${encodeURIComponent(checkout.cert)}";Chain="${encodeURIComponent(checkout.cert + meshCa.cert)}";URI=${CHECKOUT_ID}`,
+    ]) {
+      const response = await forwardedCall(element);
+      assert.equal(response.status, 200, `${element.slice(0, 160)}: ${await response.clone().text()}`);
+      await response.arrayBuffer();
+      const row = (await ledgerRows(trusting)).at(-1)!;
+      assert.equal(row.consumer, 'checkout-service');
+      assert.equal(row.identity, `xfcc:${CHECKOUT_ID}`);
+    }
+  });
+
+  test('takes an element whose URI=, Subject= or Hash= disagrees with its Cert= or Chain= as no identity: the caller needs a key of its own', async () => {
+    const checkout = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    const frontend = await meshCa.issue({ subject: 'CN=frontend,O=Acme', spiffe: 'spiffe://acme.mil/ns/web/sa/frontend' });
+    const by = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
+    for (const [what, element] of [
+      ['a URI= its Cert= does not name', `${by};Hash=${envoyHash(frontend)};Cert="${envoyEncoded(frontend.cert)}";URI=${CHECKOUT_ID}`],
+      ['a Hash= of another certificate', `${by};Hash=${envoyHash(frontend)};Cert="${envoyEncoded(checkout.cert)}";URI=${CHECKOUT_ID}`],
+      [
+        'a Subject= its Cert= does not have',
+        `${by};Hash=${envoyHash(checkout)};Cert="${envoyEncoded(checkout.cert)}";Subject="O=Acme,CN=admin";URI=${CHECKOUT_ID}`,
+      ],
+      [
+        'a Chain= that starts with another certificate than Cert=',
+        `${by};Cert="${envoyEncoded(checkout.cert)}";Chain="${envoyEncoded(frontend.cert, meshCa.cert)}";URI=${CHECKOUT_ID}`,
+      ],
+    ] as const) {
+      const alone = await forwardedCall(element);
+      const body = (await alone.json()) as { error: { code: string } };
+      assert.equal(alone.status, 401, `${what}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.code, 'invalid_api_key', what);
+      const withKey = await forwardedCall(element, KEYS.search);
+      assert.equal(withKey.status, 200, `${what}: ${await withKey.text()}`);
+      const row = (await ledgerRows(trusting)).at(-1)!;
+      assert.equal(row.consumer, 'search-service', what);
+      assert.match(row.identity ?? '', /^key:/, what);
+    }
+    const logged = log.lines().filter((line) => line.includes('does not agree'));
+    assert.ok(logged.length >= 8, `${logged.length} log lines`);
+    assert.doesNotMatch(logged.join('\n'), /BEGIN CERTIFICATE/);
+  });
+
+  test("refuses with 401 a CA's certificate, an expired one, or one that does not read, forwarded in Cert=, as on a direct mTLS connection", async () => {
+    const signing = KeyUsage.digitalSignature | KeyUsage.keyCertSign | KeyUsage.cRLSign;
+    const intermediate = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, ca: true, keyUsages: signing });
+    const expired = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID, notAfter: new Date(Date.now() - 60_000) });
+    for (const [what, cert, reason] of [
+      ["a CA's certificate", envoyEncoded(intermediate.cert), /CA/],
+      ['an expired certificate', envoyEncoded(expired.cert), /expired/],
+      ['not a certificate', 'not-a-certificate%ZZ', /malformed|certificate/],
+    ] as const) {
+      const response = await forwardedCall(`By=spiffe://acme.mil/ns/ai/sa/sluice;Cert="${cert}";URI=${CHECKOUT_ID}`, KEYS.search);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(response.status, 401, `${what}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.code, 'invalid_api_key', what);
+      assert.match(body.error.message, reason, what);
+    }
+    // A chain whose intermediate has expired, forwarded in Chain=, its leaf still valid.
+    const leaf = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    const lapsed = await meshCa.issue({ subject: 'CN=Lapsed CA', ca: true, keyUsages: signing, notAfter: new Date(Date.now() - 60_000) });
+    const chain = envoyEncoded(leaf.cert, lapsed.cert);
+    for (const element of [`Chain="${chain}"`, `Cert="${envoyEncoded(leaf.cert)}";Chain="${chain}"`]) {
+      const response = await forwardedCall(`By=spiffe://acme.mil/ns/ai/sa/sluice;${element};URI=${CHECKOUT_ID}`, KEYS.search);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(response.status, 401, `${element.slice(0, 20)}: ${JSON.stringify(body)}`);
+      assert.match(body.error.message, /expired/);
+    }
   });
 
   test('ignores a forged x-forwarded-client-cert from a peer that is not a trusted proxy', async () => {

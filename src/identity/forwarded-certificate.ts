@@ -1,0 +1,107 @@
+// The client certificate a trusted proxy forwards in XFCC's Cert= (or first in Chain=, leaf first), URL-encoded PEM as
+// Envoy writes it (docs/root/configuration/http/http_conn_man/headers.rst; its TLS connection info's
+// urlEncodedPemEncodedPeerCertificate), and whether the element's other keys agree with it: Hash= is the SHA-256 of its
+// DER in hex, URI= its URI SANs, Subject= its subject (RFC 2253). An element that disagrees with its own certificate is
+// forged or broken and identifies no one; a CA's certificate or an expired one is refused as on a direct mTLS connection.
+// XFCC comes with every call: a certificate is decoded and read once, then found in a bounded cache by its text.
+import { X509Certificate } from 'node:crypto';
+import { CertificateRefused, notAfter, signingCertificate, subjectOf, uriSans } from './client-certificate.js';
+import { sameDistinguishedName } from './distinguished-name.js';
+import type { XfccElement } from './xfcc.js';
+
+/** What a forwarded certificate says, read once per distinct Cert= or Chain= text. */
+interface ForwardedCertificate {
+  /** SHA-256 of its DER, lowercase hex: Envoy's Hash=. */
+  hash: string;
+  uris: string[];
+  subject: string | null;
+  /** Why it is a CA's certificate, or null for a leaf's. */
+  signing: string | null;
+  /** The earliest end of validity of the certificates forwarded with it (a Chain='s, leaf first), in epoch ms. */
+  expiresAt: number;
+}
+
+/** The certificate and its identity fields, when the element forwards one and agrees with it. */
+export interface Agreed {
+  uris: string[];
+  subject: string | null;
+}
+
+/** The element disagrees with its own certificate: why (never the certificate). */
+export class Disagreement {
+  constructor(
+    readonly reason: string,
+    readonly hash: string,
+  ) {}
+}
+
+const PEM = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+/** Distinct forwarded certificates remembered: a mesh's callers, renewed now and then; the oldest read goes first. */
+const CACHE_SIZE = 1024;
+const READ = new Map<string, ForwardedCertificate | CertificateRefused>();
+
+/**
+ * The identity fields of the element's forwarded certificate (Cert=, else the first of Chain=); null when it forwards
+ * none; a Disagreement when its Hash=, URI=, Subject= or Chain= say otherwise. Throws CertificateRefused for a
+ * certificate that does not read, is a CA's, or has expired.
+ */
+export function forwardedCertificate(element: XfccElement): Agreed | Disagreement | null {
+  const encoded = element.cert ?? element.chain;
+  if (encoded === null) return null;
+  const certificate = read(encoded);
+  const chain = element.chain === null ? certificate : read(element.chain);
+  if (chain.hash !== certificate.hash) return new Disagreement('its Chain= does not start with its Cert=', certificate.hash);
+  if (certificate.signing !== null) {
+    throw new CertificateRefused(
+      `The forwarded client certificate is a CA's (${certificate.signing}), not a client's: a CA certificate identifies no caller (the SPIFFE X.509-SVID standard, section 5.2).`,
+    );
+  }
+  if (Date.now() > Math.min(certificate.expiresAt, chain.expiresAt)) {
+    throw new CertificateRefused('The forwarded client certificate (or a CA certificate of its Chain=) has expired (CERT_HAS_EXPIRED).');
+  }
+  if (element.hash !== null && element.hash.toLowerCase() !== certificate.hash) {
+    return new Disagreement("its Hash= is not its certificate's SHA-256", certificate.hash);
+  }
+  for (const uri of element.uri) {
+    // Envoy writes `URI=` for a certificate without one.
+    if (uri !== '' && !certificate.uris.includes(uri))
+      return new Disagreement('its URI= is not a URI SAN of its certificate', certificate.hash);
+  }
+  if (element.subject !== null && (certificate.subject === null || !sameDistinguishedName(element.subject, certificate.subject))) {
+    return new Disagreement("its Subject= is not its certificate's subject", certificate.hash);
+  }
+  return { uris: certificate.uris, subject: certificate.subject };
+}
+
+/** The certificate of a Cert= (or the first of a Chain=), from the cache or read now. Throws CertificateRefused. */
+function read(encoded: string): ForwardedCertificate {
+  let known = READ.get(encoded);
+  if (known === undefined) {
+    known = decode(encoded);
+    if (READ.size >= CACHE_SIZE) READ.delete(READ.keys().next().value!);
+    READ.set(encoded, known);
+  }
+  if (known instanceof CertificateRefused) throw known;
+  return known;
+}
+
+function decode(encoded: string): ForwardedCertificate | CertificateRefused {
+  let certificates: X509Certificate[];
+  try {
+    const pems = decodeURIComponent(encoded).match(PEM);
+    if (pems === null) throw new Error('no PEM certificate');
+    certificates = pems.slice(0, 10).map((pem) => new X509Certificate(pem));
+  } catch {
+    return new CertificateRefused(
+      'The x-forwarded-client-cert header from the proxy is malformed: its Cert= or Chain= is not a URL-encoded PEM certificate.',
+    );
+  }
+  const certificate = certificates[0]!;
+  return {
+    hash: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
+    uris: uriSans(certificate.subjectAltName),
+    subject: subjectOf(certificate.subject),
+    signing: signingCertificate(certificate),
+    expiresAt: Math.min(...certificates.map(notAfter)),
+  };
+}
