@@ -300,6 +300,14 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   // these prices (no long-context premium since the window's general availability, 2026-03-13).
   // The model pages (platform.claude.com/docs/en/models/<model>/overview): Opus 5.5 reads its cache at $0.20, 0.05x
   // input; Haiku 5.5 bills every token of a prompt past 100,000 tokens at $0.50 / $2.50 (cache at the same multiples).
+  // Claude Fable and Mythos (Mythos: to verified organizations only, at Fable's prices), from the pricing page's table:
+  // $10 / $50, 5-minute writes $12.50, 1-hour writes $20; cache hits $0.25 on 5.1 (its model page: "cache read cost
+  // reduced to a quarter" of Fable 5's $1). Claude Fable 5.2 and Mythos 5.2 (claude-fable-5-2, claude-mythos-5-2,
+  // platform.claude.com/docs/en/models/fable-5-2/migration-guide) are left out: no first-party price found.
+  usOnly(claude('anthropic', 'claude-fable-5-1', 10, 50, undefined, 0.25)),
+  usOnly(claude('anthropic', 'claude-mythos-5-1', 10, 50, undefined, 0.25)),
+  usOnly(claude('anthropic', 'claude-fable-5', 10, 50)),
+  usOnly(claude('anthropic', 'claude-mythos-5', 10, 50)),
   usOnly(claude('anthropic', 'claude-opus-5-5', 4, 20, undefined, 0.2)),
   usOnly(claude('anthropic', 'claude-sonnet-5-5', 2, 10)),
   usOnly(claude('anthropic', 'claude-haiku-5-5', 0.1, 0.5, { above: 100_000, input: 0.5, output: 2.5 })),
