@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { messageItem, responseObject } from '../support/mock-responses.js';
 import { sqliteLedgerRows } from '../support/ledger.js';
 import { listeningPorts, runSluice, stopSluice, type SluiceProcess } from '../support/process.js';
@@ -16,6 +16,7 @@ import { until } from '../support/until.js';
 /** Every answer: 1,000 prompt tokens, 200 of them read from the cache and 400 written to it, and 100 output tokens. */
 const USAGE = { prompt: 1000, cached: 200, written: 400, output: 100 };
 const KEY = 'sk-sluice-current-openai-models';
+const DETAILS = { cached_tokens: USAGE.cached, cache_write_tokens: USAGE.written };
 
 interface Row {
   cost_micro_usd: number | null;
@@ -35,7 +36,6 @@ const CHAT_MODELS = [
   { id: 'gpt-6.2-sol', cost: costAt(2, 0.1, 2.5, 10) },
   { id: 'gpt-6-luna', cost: costAt(0.1, 0.01, 0.125, 0.5) },
   { id: 'gpt-5.6', cost: costAt(4, 0.4, 5, 20) },
-  { id: 'gpt-5.6-terra', cost: costAt(2, 0.2, 2.5, 12) },
   { id: 'gpt-5.6-luna', cost: costAt(0.2, 0.02, 0.25, 1.2) },
   // No cache-write price: written tokens at the input price.
   { id: 'gpt-5.4', cost: costAt(2.5, 0.25, 2.5, 15) },
@@ -66,10 +66,14 @@ describe('current OpenAI models with no sluice.yaml', () => {
         );
         return;
       }
+      if (request.body.stream === true) {
+        const usage = { prompt_tokens: USAGE.prompt, completion_tokens: USAGE.output, prompt_tokens_details: DETAILS };
+        return sse(res, openaiStreamFrames(['Pri', 'ced.'], usage));
+      }
       const answer = openaiCompletion('Priced.', { prompt_tokens: USAGE.prompt, completion_tokens: USAGE.output }, model);
       json(res, 200, {
         ...answer,
-        usage: { ...answer.usage, prompt_tokens_details: { cached_tokens: USAGE.cached, cache_write_tokens: USAGE.written } },
+        usage: { ...answer.usage, prompt_tokens_details: DETAILS },
       });
     });
     dir = scratchDir('sluice-current-openai-');
@@ -97,6 +101,27 @@ describe('current OpenAI models with no sluice.yaml', () => {
     const listed = new Set<string>();
     for await (const model of client.models.list()) listed.add(model.id);
     for (const { id } of [...CHAT_MODELS, ...RESPONSES_MODELS]) assert.ok(listed.has(id), `${id} is listed`);
+  });
+
+  test('a streamed call is priced from its usage chunk, cache writes too', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-5.6-terra',
+      messages: [{ role: 'user', content: 'Price me.' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let written: number | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) written = chunk.usage.prompt_tokens_details?.cache_write_tokens;
+    }
+    assert.equal(text, 'Priced.');
+    assert.equal(written, USAGE.written, 'passed through to the client as OpenAI sent it');
+    const dbPath = join(dir, 'data', 'sluice.db');
+    await until('the call is in the ledger', () => sqliteLedgerRows<Row>(dbPath, 'gpt-5.6-terra').length > 0);
+    const row = sqliteLedgerRows<Row>(dbPath, 'gpt-5.6-terra')[0]!;
+    assert.deepEqual([row.cost_micro_usd, row.cache_write_tokens], [costAt(2, 0.2, 2.5, 12), USAGE.written]);
   });
 
   test('their calls are priced at their list prices, cache reads and writes too', async () => {
