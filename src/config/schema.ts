@@ -68,6 +68,13 @@ const pricing = z
      * mode served it (Anthropic's `speed: "fast"`); the standard prices when absent.
      */
     fastMode: z.number().min(1).optional(),
+    /**
+     * The multiple of every token price (long-context ones included) a call pays when the answer says the priority tier
+     * served it and `priority` gives no prices (OpenAI's fast mode: 2x from GPT-6 on).
+     */
+    priorityMultiple: z.number().positive().optional(),
+    /** Likewise for the flex tier (OpenAI's flex processing: 0.5x from GPT-6 on). */
+    flexMultiple: z.number().positive().optional(),
   })
   .strict();
 

@@ -51,6 +51,14 @@ export interface Pricing {
   priority?: TierPricing | undefined;
   /** Token prices when it was served at the flex tier. */
   flex?: TierPricing | undefined;
+  /**
+   * Where the priority tier has no prices of its own: the multiple of every token price a call pays when the provider
+   * says that tier served it (OpenAI's fast mode, `service_tier` "priority" or "fast": 2x from GPT-6 on), applied to
+   * whichever prices the call is billed at, long-context ones included; standard prices when absent.
+   */
+  priorityMultiple?: number | undefined;
+  /** Likewise for the flex tier (OpenAI's flex processing: 0.5x from GPT-6 on). */
+  flexMultiple?: number | undefined;
 }
 
 /** USD per 1M tokens of a call whose prompt is longer than `above` tokens. */
@@ -80,9 +88,11 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
     if (usage.billableCharacters === undefined) return null;
     characters = usage.billableCharacters * pricing.inputCharacters;
   }
-  const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens);
-  // A tier without its own prices is billed here at the standard ones (a config price that names no tiers). The
-  // tiers priced apart (OpenAI's) and the long-context prices (Gemini's, Claude's) are never a model's both.
+  const written = usage.cacheWriteTokens;
+  const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens - written);
+  // A tier priced apart (OpenAI's priority and flex prices up to GPT-5) replaces the token prices; a tier priced as a
+  // multiple (OpenAI's from GPT-6 on) scales whichever prices apply, the long-context ones too. A tier with neither is
+  // billed at the standard prices (a config price that names no tiers).
   const tier = usage.serviceTier === 'priority' || usage.serviceTier === 'flex' ? pricing[usage.serviceTier] : undefined;
   const long = pricing.longContext !== undefined && usage.inputTokens > pricing.longContext.above ? pricing.longContext : undefined;
   const rates = tier ?? long ?? pricing;
@@ -90,13 +100,23 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
   const cachedInput = rates.cachedInput ?? rates.input;
   const output = rates.output;
   const writePrice = long?.cacheWrite ?? pricing.cacheWrite ?? input;
-  const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
+  const hourWrites = Math.min(usage.cacheWrite1hTokens ?? 0, written);
+  const tierMultiple =
+    tier !== undefined
+      ? 1
+      : usage.serviceTier === 'priority'
+        ? (pricing.priorityMultiple ?? 1)
+        : usage.serviceTier === 'flex'
+          ? (pricing.flexMultiple ?? 1)
+          : 1;
   const geo =
-    (usage.inferenceGeo === 'us' ? (pricing.usOnlyInference ?? 1) : 1) * (usage.serviceTier === 'fast' ? (pricing.fastMode ?? 1) : 1);
+    (usage.inferenceGeo === 'us' ? (pricing.usOnlyInference ?? 1) : 1) *
+    (usage.serviceTier === 'fast' ? (pricing.fastMode ?? 1) : 1) *
+    tierMultiple;
   return Math.round(
     (uncached * input +
       usage.cachedInputTokens * cachedInput +
-      (usage.cacheWriteTokens - hourWrites) * writePrice +
+      (written - hourWrites) * writePrice +
       hourWrites * (long?.cacheWrite1h ?? pricing.cacheWrite1h ?? writePrice) +
       usage.outputTokens * output) *
       geo +

@@ -2,8 +2,9 @@
 // billed by the character).
 // Source: the providers' public pricing pages (openai.com/api/pricing, anthropic.com/pricing,
 // aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, both prompt sizes),
-// cloud.google.com/vertex-ai/generative-ai/pricing (where Vertex AI's price differs from the Gemini API's)).
-// Checked: 2026-12-07 (Claude), 2026-11-24 (the rest). Config `pricing` on a model overrides these.
+// cloud.google.com/vertex-ai/generative-ai/pricing (where Vertex AI's price differs from the Gemini API's)), and OpenAI's
+// model pages (developers.openai.com/api/docs/models/<id>) for its models from GPT-5.4 on.
+// Checked: 2026-12-07 (Claude; OpenAI from GPT-5.4 on), 2026-11-24 (the rest). Config `pricing` on a model overrides these.
 
 import type { LongContextPricing, TierPricing } from './cost.js';
 
@@ -35,6 +36,10 @@ export interface CatalogEntry {
   priority?: TierPricing;
   /** Token prices at OpenAI's flex tier, half the standard ones, for the models that offer it. */
   flex?: TierPricing;
+  /** The multiple of whichever token prices apply at OpenAI's priority tier (fast mode), where it has none of its own. */
+  priorityMultiple?: number;
+  /** The multiple of whichever token prices apply at OpenAI's flex tier, where it has none of its own. */
+  flexMultiple?: number;
   /** The multiple of every token price when the answer says the call ran US-only (Anthropic's `inference_geo: "us"`). */
   usOnlyInference?: number;
   /**
@@ -121,6 +126,41 @@ function longGemini(above: number, input: number, output: number, cachedInput?: 
   return { above, input, output, ...(cachedInput !== undefined && { cachedInput }) };
 }
 
+/** OpenAI's long prompts from GPT-5.4 on: a prompt past 272K input tokens (272,000 itself is short). */
+const OPENAI_LONG_PROMPT = 272_000;
+
+/**
+ * An OpenAI model from GPT-5.4 on, as its model page prices it: a prompt past 272K input tokens bills the whole request
+ * at 2x its input and cache prices (reads and writes) and 1.5x output; `cacheWrite` where the page prices cache writes
+ * (1.25x input); `tiers`: fast mode (service_tier "priority" / "fast") at 2x and, where stated, flex at 0.5x whichever
+ * prices apply. Every model takes the Responses API's built-in tools.
+ */
+function openaiModel(
+  model: string,
+  prices: { input: number; cachedInput: number; output: number; cacheWrite?: number },
+  tiers?: { priority: number; flex?: number },
+): CatalogEntry {
+  const { input, cachedInput, output, cacheWrite } = prices;
+  return {
+    provider: 'openai',
+    model,
+    input,
+    output,
+    cachedInput,
+    ...(cacheWrite !== undefined && { cacheWrite }),
+    ...OPENAI_TOOLS,
+    longContext: {
+      above: OPENAI_LONG_PROMPT,
+      input: round(input * 2),
+      output: round(output * 1.5),
+      cachedInput: round(cachedInput * 2),
+      ...(cacheWrite !== undefined && { cacheWrite: round(cacheWrite * 2) }),
+    },
+    ...(tiers !== undefined && { priorityMultiple: tiers.priority }),
+    ...(tiers?.flex !== undefined && { flexMultiple: tiers.flex }),
+  };
+}
+
 /** OpenAI's flex tier: half the standard prices (the Batch API's). */
 function half(input: number, output: number, cachedInput: number): TierPricing {
   return { input: round(input / 2), output: round(output / 2), cachedInput: round(cachedInput / 2) };
@@ -131,7 +171,26 @@ function round(value: number): number {
 }
 
 export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
-  // OpenAI; priority tier prices from openai.com/api-priority-processing
+  // OpenAI from GPT-5.4 on, each from its model page, developers.openai.com/api/docs/models/<id> (checked 2026-12-07).
+  // Not listed, for want of a first-party price found: gpt-6-astra, gpt-6.2-astra, gpt-5.5, gpt-5.4-mini, gpt-5.4-nano,
+  // gpt-5.2, gpt-5.1 (set `pricing` on them). Not metered: regional processing (data residency endpoints, +10%), 12-hour
+  // cache writes (gpt-6.2-sol: $5), the Ultrafast tier, Batch.
+  // GPT-6.2 Sol: cache writes (30-minute retention) $2.50; fast mode 2x "the Standard rate for the same context length".
+  openaiModel('gpt-6.2-sol', { input: 2, cachedInput: 0.1, cacheWrite: 2.5, output: 10 }, { priority: 2 }),
+  // GPT-6.1 Sol: fast mode 2x, Batch and Flex 50% (models/gpt-6.1-sol, the ja-JP edition).
+  openaiModel('gpt-6.1-sol', { input: 2, cachedInput: 0.1, cacheWrite: 2.5, output: 10 }, { priority: 2, flex: 0.5 }),
+  // GPT-6 Sol and Luna: "Batch and Flex are priced at 50% of Standard rates", fast mode 2x the applicable rates.
+  openaiModel('gpt-6-sol', { input: 2, cachedInput: 0.2, cacheWrite: 2.5, output: 10 }, { priority: 2, flex: 0.5 }),
+  openaiModel('gpt-6-luna', { input: 0.1, cachedInput: 0.01, cacheWrite: 0.125, output: 0.5 }, { priority: 2, flex: 0.5 }),
+  // The GPT-5.6 family: cache writes at 1.25x input. GPT-5.6 Sol at its promotional $4 / $20, "available at least until
+  // November 21, 2026" and still listed on 2026-12-07; the alias gpt-5.6 routes to GPT-5.6 Sol.
+  openaiModel('gpt-5.6-sol', { input: 4, cachedInput: 0.4, cacheWrite: 5, output: 20 }),
+  openaiModel('gpt-5.6', { input: 4, cachedInput: 0.4, cacheWrite: 5, output: 20 }),
+  openaiModel('gpt-5.6-terra', { input: 2, cachedInput: 0.2, cacheWrite: 2.5, output: 12 }),
+  openaiModel('gpt-5.6-luna', { input: 0.2, cachedInput: 0.02, cacheWrite: 0.25, output: 1.2 }),
+  // GPT-5.4: "prompts with >272K input tokens are priced at 2x input and 1.5x output for the full session".
+  openaiModel('gpt-5.4', { input: 2.5, cachedInput: 0.25, output: 15 }),
+  // OpenAI up to GPT-5; priority tier prices from openai.com/api-priority-processing
   {
     provider: 'openai',
     model: 'gpt-5',
@@ -241,6 +300,14 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   // these prices (no long-context premium since the window's general availability, 2026-03-13).
   // The model pages (platform.claude.com/docs/en/models/<model>/overview): Opus 5.5 reads its cache at $0.20, 0.05x
   // input; Haiku 5.5 bills every token of a prompt past 100,000 tokens at $0.50 / $2.50 (cache at the same multiples).
+  // Claude Fable and Mythos (Mythos: to verified organizations only, at Fable's prices), from the pricing page's table:
+  // $10 / $50, 5-minute writes $12.50, 1-hour writes $20; cache hits $0.25 on 5.1 (its model page: "cache read cost
+  // reduced to a quarter" of Fable 5's $1). Claude Fable 5.2 and Mythos 5.2 (claude-fable-5-2, claude-mythos-5-2,
+  // platform.claude.com/docs/en/models/fable-5-2/migration-guide) are left out: no first-party price found.
+  usOnly(claude('anthropic', 'claude-fable-5-1', 10, 50, undefined, 0.25)),
+  usOnly(claude('anthropic', 'claude-mythos-5-1', 10, 50, undefined, 0.25)),
+  usOnly(claude('anthropic', 'claude-fable-5', 10, 50)),
+  usOnly(claude('anthropic', 'claude-mythos-5', 10, 50)),
   usOnly(claude('anthropic', 'claude-opus-5-5', 4, 20, undefined, 0.2)),
   usOnly(claude('anthropic', 'claude-sonnet-5-5', 2, 10)),
   usOnly(claude('anthropic', 'claude-haiku-5-5', 0.1, 0.5, { above: 100_000, input: 0.5, output: 2.5 })),

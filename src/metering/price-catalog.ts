@@ -45,6 +45,8 @@ export class PriceCatalog {
       if (entry.longContext !== undefined) pricing.longContext = entry.longContext;
       if (entry.priority !== undefined) pricing.priority = entry.priority;
       if (entry.flex !== undefined) pricing.flex = entry.flex;
+      if (entry.priorityMultiple !== undefined) pricing.priorityMultiple = entry.priorityMultiple;
+      if (entry.flexMultiple !== undefined) pricing.flexMultiple = entry.flexMultiple;
       if (entry.usOnlyInference !== undefined) pricing.usOnlyInference = entry.usOnlyInference;
       models.set(entry.model, pricing);
     }

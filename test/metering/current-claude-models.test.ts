@@ -1,5 +1,5 @@
 // The Claude models current in late 2026 are priced wherever they are served: on Anthropic by their own ids
-// (claude-opus-4-6, claude-sonnet-4-6, claude-opus-4-5-20251101), on Bedrock by their cross-region inference profiles
+// (claude-opus-4-6, claude-sonnet-4-6, claude-opus-4-5-20251101, claude-fable-5-1), on Bedrock by their cross-region inference profiles
 // (global. at the list price, us. / eu. / jp. / apac. and the bare in-region id at 10% more, from Sonnet 4.5 on) and on
 // Vertex AI by its ids. The official Anthropic SDK against Sluice in front of mock Anthropic and Bedrock servers, and
 // the ledger's cost.
@@ -53,6 +53,11 @@ const ANTHROPIC_MODELS = [
   { id: 'claude-opus-5-5', input: 4, output: 20, cacheRead: 0.2 },
   // Up to 100,000 prompt tokens (this call's 1,000); past them $0.50 / $2.50.
   { id: 'claude-haiku-5-5', input: 0.1, output: 0.5 },
+  // Fable and Mythos 5.1 read the cache at $0.25, a quarter of Fable 5's $1.
+  { id: 'claude-fable-5-1', input: 10, output: 50, cacheRead: 0.25 },
+  { id: 'claude-mythos-5-1', input: 10, output: 50, cacheRead: 0.25 },
+  { id: 'claude-fable-5', input: 10, output: 50 },
+  { id: 'claude-mythos-5', input: 10, output: 50 },
 ];
 
 /** Bedrock model ids and what a call to each costs: the regional profiles of Sonnet 4.5 and later at 10% more. */
@@ -105,7 +110,7 @@ describe('current Claude models are priced on Anthropic, Bedrock and Vertex AI',
     await Promise.all([anthropicMock.close(), bedrock.close()]);
   });
 
-  test('on Anthropic: Opus 4.5 to 5.5, Sonnet 4.6 to 5.5 and Haiku 5.5 at their list prices, cache reads and writes too', async () => {
+  test('on Anthropic: Opus 4.5 to 5.5, Sonnet 4.6 to 5.5, Haiku 5.5, Fable and Mythos 5 and 5.1 at their list prices, cache reads and writes too', async () => {
     const client = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
     for (const { id } of ANTHROPIC_MODELS) {
       const answer = await client.messages.create({ model: id, max_tokens: 64, messages: [{ role: 'user', content: 'Price me.' }] });

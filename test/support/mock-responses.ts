@@ -5,13 +5,18 @@ export interface MockUsage {
   input_tokens: number;
   output_tokens: number;
   cached_tokens?: number;
+  /** Input tokens written to the prompt cache (`input_tokens_details.cache_write_tokens`); left out when absent. */
+  cache_write_tokens?: number;
   reasoning_tokens?: number;
 }
 
 function usageOf(usage: MockUsage) {
   return {
     input_tokens: usage.input_tokens,
-    input_tokens_details: { cached_tokens: usage.cached_tokens ?? 0 },
+    input_tokens_details: {
+      cached_tokens: usage.cached_tokens ?? 0,
+      ...(usage.cache_write_tokens !== undefined && { cache_write_tokens: usage.cache_write_tokens }),
+    },
     output_tokens: usage.output_tokens,
     output_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
     total_tokens: usage.input_tokens + usage.output_tokens,

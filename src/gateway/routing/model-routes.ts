@@ -234,6 +234,8 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
             ...maxPrice(highest, pricing, 'request'),
             ...maxPrice(highest, pricing, 'usOnlyInference'),
             ...maxPrice(highest, pricing, 'fastMode'),
+            ...maxPrice(highest, pricing, 'priorityMultiple'),
+            ...maxPrice(highest, pricing, 'flexMultiple', 1),
             ...((highest.priority ?? pricing.priority) !== undefined && { priority: highestTier(highest, pricing, 'priority') }),
             ...((highest.flex ?? pricing.flex) !== undefined && { flex: highestTier(highest, pricing, 'flex') }),
             ...((highest.longContext ?? pricing.longContext) !== undefined && { longContext: highestLong(highest, pricing) }),
@@ -246,10 +248,16 @@ function highestPricing(targets: readonly Target[]): Pricing | undefined {
  * The higher of two prices billed per use (a search, a call), or of two multiples of the token prices (US-only
  * inference), as a property to spread; none when neither has one.
  */
-function maxPrice(a: Pricing, b: Pricing, key: 'webSearch' | 'fileSearch' | 'request' | 'usOnlyInference' | 'fastMode'): Partial<Pricing> {
+function maxPrice(
+  a: Pricing,
+  b: Pricing,
+  key: 'webSearch' | 'fileSearch' | 'request' | 'usOnlyInference' | 'fastMode' | 'priorityMultiple' | 'flexMultiple',
+  /** What a price without it pays: nothing, or for a multiple below 1 (flex), the standard prices. */
+  absent = 0,
+): Partial<Pricing> {
   const x = a[key];
   const y = b[key];
-  return x === undefined && y === undefined ? {} : { [key]: Math.max(x ?? 0, y ?? 0) };
+  return x === undefined && y === undefined ? {} : { [key]: Math.max(x ?? absent, y ?? absent) };
 }
 
 /** The higher of two prices at a tier, a price without the tier counting at its standard prices (as it is billed). */

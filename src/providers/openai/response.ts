@@ -69,12 +69,21 @@ export function openaiUsage(value: unknown): Usage {
   const usage = asObject(value);
   const input = asTokenCount(usage.prompt_tokens);
   const output = asTokenCount(usage.completion_tokens);
+  return promptUsage(input, output, asObject(usage.prompt_tokens_details));
+}
+
+/**
+ * IR usage from an OpenAI prompt count and its details (Chat Completions' prompt_tokens_details, the Responses API's
+ * input_tokens_details): the tokens read from the prompt cache (`cached_tokens`) and, from GPT-5.6 on, those written to
+ * it (`cache_write_tokens`, billed at 1.25x input), both parts of the prompt, never more than it whatever the server says.
+ */
+export function promptUsage(input: number | undefined, output: number | undefined, details: Record<string, unknown>): Usage {
+  const cached = Math.min(asTokenCount(details.cached_tokens) ?? 0, input ?? 0);
   return {
     inputTokens: input ?? 0,
     outputTokens: output ?? 0,
-    // A part of the prompt: never more than it, whatever the server says.
-    cachedInputTokens: Math.min(asTokenCount(asObject(usage.prompt_tokens_details).cached_tokens) ?? 0, input ?? 0),
-    cacheWriteTokens: 0,
+    cachedInputTokens: cached,
+    cacheWriteTokens: Math.min(asTokenCount(details.cache_write_tokens) ?? 0, (input ?? 0) - cached),
     reported: input !== undefined || output !== undefined,
   };
 }

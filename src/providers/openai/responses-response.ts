@@ -5,21 +5,12 @@ import type { Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
 import { serviceTierText, usageObjectText } from '../../wire/usage-scan.js';
-import { withServiceTier } from './response.js';
+import { promptUsage, withServiceTier } from './response.js';
 
 /** A Responses usage object to IR usage; `reported` false when it is missing. */
 export function responsesUsage(value: unknown): Usage {
   const usage = asObject(value);
-  const input = asTokenCount(usage.input_tokens);
-  const output = asTokenCount(usage.output_tokens);
-  return {
-    inputTokens: input ?? 0,
-    outputTokens: output ?? 0,
-    // A part of the prompt: never more than it, whatever the server says.
-    cachedInputTokens: Math.min(asTokenCount(asObject(usage.input_tokens_details).cached_tokens) ?? 0, input ?? 0),
-    cacheWriteTokens: 0,
-    reported: input !== undefined || output !== undefined,
-  };
+  return promptUsage(asTokenCount(usage.input_tokens), asTokenCount(usage.output_tokens), asObject(usage.input_tokens_details));
 }
 
 /**

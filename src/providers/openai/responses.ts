@@ -1,6 +1,6 @@
 // The exchange of a Responses API call with a server that speaks it (OpenAI, Azure OpenAI): the client's body passes
 // through with only the model replaced, previous_response_id and store included; the answer is relayed as it is, and
-// only its usage is read (usage.input_tokens, output_tokens, input_tokens_details.cached_tokens).
+// only its usage is read (usage.input_tokens, output_tokens, input_tokens_details.cached_tokens and cache_write_tokens).
 // Reference: https://platform.openai.com/docs/api-reference/responses/create
 import type { StreamDecoder } from '../../ir/stream.js';
 import type { StoredResponseAction, StoredResponseRequest } from '../provider.js';
