@@ -39,18 +39,21 @@ async function gateway(budget: Record<string, unknown>): Promise<{ sluice: TestS
   return { sluice, mock };
 }
 
+/** A chat call of `maxTokens` through the OpenAI SDK (no retries): its error, or null when it was served. */
+function chatError(client: OpenAI, maxTokens: number): Promise<unknown> {
+  return client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }], max_tokens: maxTokens }).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+}
+
 describe('a reservation larger than the whole budget', () => {
   test('OpenAI: 400 invalid_request_error without Retry-After, not retried by the SDK; a call that fits is still served', async () => {
     const { sluice, mock } = await gateway({ measure: 'total_tokens', limit: LIMIT });
     // No retries: the SDK honours any Retry-After, however long, so on a 429 to the window's reset it would sleep until
     // the day ends. The 400 is what it does not retry (shouldRetry: 408, 409, 429, 5xx).
     const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-    const error = await client.chat.completions
-      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }], max_tokens: 50_000 })
-      .then(
-        () => null,
-        (caught: unknown) => caught,
-      );
+    const error = await chatError(client, 50_000);
     assert.ok(error instanceof OpenAI.APIError, String(error));
     assert.equal(error.status, 400);
     assert.ok(error instanceof OpenAI.BadRequestError);
@@ -94,13 +97,8 @@ describe('a reservation larger than the whole budget', () => {
   test('a call that only lacks room now keeps its 429 with Retry-After', async () => {
     const { sluice } = await gateway({ measure: 'total_tokens', limit: LIMIT });
     const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }], max_tokens: 600 });
-    const error = await client.chat.completions
-      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }], max_tokens: 600 })
-      .then(
-        () => null,
-        (caught: unknown) => caught,
-      );
+    assert.equal(await chatError(client, 600), null);
+    const error = await chatError(client, 600);
     assert.ok(error instanceof OpenAI.RateLimitError, String(error));
     assert.equal(error.code, 'budget_exhausted');
     assert.ok(Number(error.headers?.get('retry-after')) > 0);
