@@ -106,6 +106,14 @@ export const ERRORS = {
     anthropicType: 'rate_limit_error',
     summary: 'An enforced budget has no room for this call; `Retry-After` and `x-ratelimit-*` say when the window resets.',
   },
+  reservation_exceeds_budget: {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    openaiCode: 'reservation_exceeds_budget',
+    anthropicType: 'invalid_request_error',
+    summary:
+      "The call's reservation alone (its prompt plus `max_tokens`, or their price) is more than an enforced budget's or rate limit's whole limit: it can never fit, so it is refused without `Retry-After` (a 400, which SDKs do not retry); the message says how to make it fit.",
+  },
   rate_limited: {
     status: 429,
     openaiType: 'rate_limit_error',

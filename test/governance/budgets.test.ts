@@ -206,8 +206,9 @@ describe('budgets', () => {
       () => null,
       (error: unknown) => error,
     );
-    assert.ok(four instanceof OpenAI.RateLimitError, String(four));
-    assert.equal(four.code, 'budget_exhausted');
+    // More than the whole budget: it can never fit, so a 400 the SDK does not retry, not a 429.
+    assert.ok(four instanceof OpenAI.BadRequestError, String(four));
+    assert.equal(four.code, 'reservation_exceeds_budget');
     assert.equal(mock.received.length, 0, 'refused before the provider');
     const two = await client.chat.completions.create({ model: 'gpt-4o', messages: MESSAGE, max_tokens: 20, n: 2 });
     assert.equal(two.choices[0]!.message.content, 'hi');
@@ -478,8 +479,9 @@ describe('rate limits', () => {
     const { client } = await gateway(mock, { rateLimits: [{ name: 'tpm-4o', resources: { model: 'gpt-4o' }, tokensPerMinute: 200 }] });
     // Asking for 500 output tokens can never fit in 200 per minute.
     const outcome = await call(client, 'gpt-4o', 500);
-    assert.equal(outcome.status, 429);
-    assert.equal(outcome.code, 'rate_limit_exceeded');
+    assert.equal(outcome.status, 400);
+    assert.equal(outcome.code, 'reservation_exceeds_budget');
+    assert.equal(outcome.headers?.get('retry-after'), null);
     assert.equal((await call(client, 'gpt-4o-mini', 500)).status, 200);
   });
 });

@@ -89,20 +89,21 @@ describe('admission reserves the searches a call may run under a cost budget', (
     const sluice = await gateway(0.03);
     const refused = await claude(sluice, { max_uses: 5 });
     assert.ok(refused instanceof Anthropic.APIError, 'five searches (50,000 micro-USD) do not fit a budget of 30,000');
-    assert.equal(refused.status, 429);
-    assert.match(refused.message, /budget_exhausted|this call needs up to 0\.05/);
+    // More than the whole budget: a 400 saying how to fit, not a 429 an SDK would retry in vain.
+    assert.equal(refused.status, 400);
+    assert.match(refused.message, /reservation of 0\.05\d* USD exceeds the whole limit of 0\.030000 USD.*max uses/);
     assert.equal(refused.headers?.get('x-sluice-budget'), 'claude-sonnet-4-5-spend');
     assert.equal(await claude(sluice, { max_uses: 2 }), 200, 'two searches fit');
     const unbounded = await claude(sluice, {});
-    assert.ok(unbounded instanceof Anthropic.APIError && unbounded.status === 429, 'no max_uses reserves the default five');
+    assert.ok(unbounded instanceof Anthropic.APIError && unbounded.status === 400, 'no max_uses reserves the default five');
     assert.equal(await claude(sluice, null), 200, 'a call without the tool reserves no searches');
     const rows = (await ledgerRows(sluice)).filter((row) => row.requested_model === 'claude-sonnet-4-5');
     assert.deepEqual(
       rows.map((row) => [row.status, row.error_class]),
       [
-        [429, 'budget_exhausted'],
+        [400, 'reservation_exceeds_budget'],
         [200, null],
-        [429, 'budget_exhausted'],
+        [400, 'reservation_exceeds_budget'],
         [200, null],
       ],
     );
@@ -114,8 +115,8 @@ describe('admission reserves the searches a call may run under a cost budget', (
     const params = { model: 'gpt-4.1', input: 'What is a sluice?', max_output_tokens: 100, tools: [{ type: 'web_search' as const }] };
     await assert.rejects(client.responses.create(params), (error: unknown) => {
       assert.ok(error instanceof OpenAI.APIError);
-      assert.equal(error.status, 429);
-      assert.equal(error.code, 'budget_exhausted');
+      assert.equal(error.status, 400);
+      assert.equal(error.code, 'reservation_exceeds_budget');
       return true;
     });
     // max_tool_calls is the Responses API's; this SDK version has no type for it.
@@ -130,6 +131,6 @@ describe('admission reserves the searches a call may run under a cost budget', (
     const sluice = await gateway(0.015, { defaultMaxSearches: 1 });
     assert.equal(await claude(sluice, {}), 200, 'one search (10,000 micro-USD) and the tokens fit 15,000');
     const refused = await claude(sluice, { max_uses: 2 });
-    assert.ok(refused instanceof Anthropic.APIError && refused.status === 429, 'a bound the client sets still counts');
+    assert.ok(refused instanceof Anthropic.APIError && refused.status === 400, 'a bound the client sets still counts');
   });
 });

@@ -147,7 +147,7 @@ describe('admission.unpriced: a cost budget over a model with no price', () => {
     );
   });
 
-  test('a budget that downgrades to an unpriced model does not: the call gets the exhausted budget 429, not a 403', async () => {
+  test("a budget that downgrades to an unpriced model does not: the call gets the exhausted budget's refusal, not a 403", async () => {
     const sluice = await gateway(
       [
         { ...spend, name: 'tiny-spend', resources: { model: 'gpt-4o-mini' }, limit: 0.000001, onExhausted: { downgrade: 'local-model' } },
@@ -156,7 +156,8 @@ describe('admission.unpriced: a cost budget over a model with no price', () => {
       'refuse',
     );
     const answer = await chat(sluice, 'gpt-4o-mini');
-    assert.equal(answer.status, 429);
-    assert.equal(answer.code, 'budget_exhausted');
+    // The call can never fit the tiny budget: its refusal is the 400 saying so, not a 403 about the downgrade.
+    assert.equal(answer.status, 400);
+    assert.equal(answer.code, 'reservation_exceeds_budget');
   });
 });

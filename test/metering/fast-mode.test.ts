@@ -125,7 +125,8 @@ describe('fast mode is priced at the model’s fastMode multiple of every token 
     const sent = mock.received.length;
     await assert.rejects(
       client.messages.create({ ...params, speed: 'fast' }),
-      (error: unknown) => error instanceof Anthropic.RateLimitError,
+      // More than the whole budget at the multiple: it can never fit (a 400, not a 429 to retry).
+      (error: unknown) => error instanceof Anthropic.BadRequestError && /exceeds the whole limit/.test(error.message),
     );
     assert.equal(mock.received.length, sent, 'refused before the provider');
     // At the standard speed it fits.

@@ -131,7 +131,8 @@ describe('calls are priced at the prices of the service tier that served them', 
         max_tokens: 10_000,
         service_tier: FAST,
       }),
-      (error: unknown) => error instanceof OpenAI.RateLimitError,
+      // More than the whole budget at priority prices: it can never fit (a 400, not a 429 to retry).
+      (error: unknown) => error instanceof OpenAI.BadRequestError && error.code === 'reservation_exceeds_budget',
     );
     assert.equal(mock.received.length, sent, 'refused before the provider');
   });
@@ -145,7 +146,7 @@ describe('calls are priced at the prices of the service tier that served them', 
         () => null,
         (error: unknown) => error,
       );
-    assert.ok(refused instanceof OpenAI.RateLimitError, String(refused));
+    assert.ok(refused instanceof OpenAI.BadRequestError && refused.code === 'reservation_exceeds_budget', String(refused));
     assert.equal(mock.received.length, sent, 'refused before the provider');
     // The same call at the standard tier fits: 10,000 output tokens at $0.60 per 1M rather than $1.00.
     await search.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10_000 });

@@ -355,6 +355,7 @@ const UNIT: Record<Budget['measure'], string> = {
 
 function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutcome, now: number): SluiceError {
   const amount = reservation.figures[outcome.refused * FIGURES + AMOUNT]!;
+  if (amount > budget.limit) return neverFits(budget, amount);
   const used = outcome.used[outcome.refused]!;
   // Every store tells the buckets apart; were one not to, all of the usage is taken as the current bucket's, which
   // rolls off last, so the wait is never too early.
@@ -379,6 +380,33 @@ function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutco
   const message = `${what} has ${format(remaining)} of ${format(budget.limit)} ${unit === 'usd' ? 'USD' : unit} left; this call needs up to ${format(amount)}. Retry after ${retryAfter} s.`;
   return new SluiceError(budget.kind === 'rate_limit' ? 'rate_limited' : 'budget_exhausted', message, { headers });
 }
+
+/**
+ * A call whose reservation alone is more than the budget's whole limit: no window, however empty, admits it, so a 429
+ * with a Retry-After would only have SDKs retry it in vain (they retry 408, 409, 429 and 5xx). A 400 says the request
+ * itself must change, and how.
+ */
+function neverFits(budget: Budget, amount: number): SluiceError {
+  const unit = UNIT[budget.measure];
+  const format = (value: number) => (unit === 'usd' ? (value / 1_000_000).toFixed(6) : String(Math.floor(value)));
+  const what =
+    budget.kind === 'rate_limit'
+      ? `rate limit '${budget.name}' (${budget.measure === 'requests' ? 'requests' : 'tokens'} per minute)`
+      : `budget '${budget.name}' (${budget.measure} per ${budget.window.kind})`;
+  const message = `This call's reservation of ${format(amount)} ${unit === 'usd' ? 'USD' : unit} exceeds the whole limit of ${format(budget.limit)} ${unit === 'usd' ? 'USD' : unit} of ${what}: it can never fit, so retrying will not help. ${HOW_TO_FIT[budget.measure]}`;
+  const param =
+    budget.measure === 'output_tokens' || budget.measure === 'total_tokens' || budget.measure === 'cost_usd' ? 'max_tokens' : null;
+  return new SluiceError('reservation_exceeds_budget', message, { param, headers: { 'x-sluice-budget': budget.name } });
+}
+
+const HOW_TO_FIT: Record<Budget['measure'], string> = {
+  input_tokens: 'To fit, shorten the input (the reservation counts its tokens).',
+  output_tokens: 'To fit, lower max_tokens (the reservation counts max_tokens, times n).',
+  total_tokens: "To fit, lower max_tokens (the reservation counts the prompt's tokens plus max_tokens) or shorten the prompt.",
+  cost_usd:
+    "To fit, lower max_tokens or the search tools' max uses, shorten the prompt, or use a cheaper model (the reservation prices the prompt, max_tokens and every search allowed at the model's highest price).",
+  requests: 'The limit admits no call at all; ask an operator to raise it.',
+};
 
 /** OpenAI's x-ratelimit-reset format: "1s", "6m0s", "2h3m4s", "20ms". */
 function duration(ms: number): string {

@@ -1,0 +1,70 @@
+// Room leased by a gateway that then crashes (kill -9): the other gateways on the same Redis must get its unused room
+// back once its lease expires, not refuse calls that would fit until the window ends. A real process holds the lease.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, test } from 'node:test';
+import type { CounterLine } from '../../src/counters/counter-store.js';
+import { LeasedCounterStore } from '../../src/counters/leased.js';
+import { RedisCounterStore } from '../../src/counters/redis.js';
+import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
+import { until } from '../support/until.js';
+
+const prefix = testKeyPrefix();
+after(() => deleteTestKeys(prefix));
+
+const KEY = 'budget:crash:1';
+const LIMIT = 100;
+
+function line(amount: number): CounterLine {
+  return { key: KEY, previousKey: null, previousWeight: 0, limit: LIMIT, amount, enforce: true, ttlMs: 3_600_000 };
+}
+
+/** A process that leases room for one call of 10 (10 + floor(90 / 8) = 21 counted in Redis), says so, and waits. */
+function holder(): { output: () => string; kill: () => void } {
+  const source = `
+    import { LeasedCounterStore } from ${JSON.stringify(new URL('../../src/counters/leased.js', import.meta.url).href)};
+    import { RedisCounterStore } from ${JSON.stringify(new URL('../../src/counters/redis.js', import.meta.url).href)};
+    const store = new LeasedCounterStore(await RedisCounterStore.open(${JSON.stringify({ url: TEST_REDIS_URL, keyPrefix: prefix })}), { share: 1 / 4, idleMs: 600000 });
+    const outcome = await store.reserve(Date.now(), [${JSON.stringify(line(10))}]);
+    console.log('admitted', outcome.admitted, 'held', store.held(${JSON.stringify(KEY)}));
+    setInterval(() => undefined, 1000);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { output: () => output, kill: () => child.kill('SIGKILL') };
+}
+
+describe('a lease holder killed with its room', () => {
+  test(
+    'its unused room returns to the budget once its lease expires; what it used stays counted',
+    { todo: "leases carry no expiry yet: a crashed holder's room stays counted until the window ends (see the report)" },
+    async () => {
+      const crashed = holder();
+      await until('the holder leased', () => /admitted true held 11/.test(crashed.output()), 20_000);
+      const redis = await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: prefix });
+      const other = new LeasedCounterStore(redis, { share: 0 });
+      try {
+        assert.equal(await redis.read(Date.now(), KEY), 21);
+        // Long enough for a live holder to have reported what it used; then it dies without giving anything back.
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        crashed.kill();
+        // 10 used + 85 fits the limit of 100 only once the dead holder's 11 unused units are back.
+        let admitted = false;
+        await until(
+          "the dead holder's room is back",
+          async () => (admitted = (await other.reserve(Date.now(), [line(85)])).admitted),
+          15_000,
+          250,
+        ).catch(() => undefined);
+        assert.ok(admitted, `refused while the dead holder's room is counted (bucket ${await redis.read(Date.now(), KEY)})`);
+        // And no more: what the holder used (10, reported before it died) is still counted.
+        assert.equal((await other.reserve(Date.now(), [line(6)])).admitted, false);
+      } finally {
+        crashed.kill();
+        await other.close();
+      }
+    },
+  );
+});
