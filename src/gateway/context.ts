@@ -3,6 +3,7 @@ import type { ReadinessProbe } from '../observability/readiness.js';
 import type { ChatCache } from './cache/chat-cache.js';
 import type { GatewayIdentity } from './pipeline/authenticate.js';
 import type { RecordSinks } from './pipeline/record.js';
+import type { SessionBinding } from './mcp/sessions.js';
 import type { Snapshot } from './snapshot.js';
 import type { BackgroundResponses } from './stored-responses/background.js';
 import type { StoredResponses } from './stored-responses/stored-responses.js';
@@ -19,6 +20,8 @@ export interface GatewayContext extends RecordSinks {
   storedResponses: StoredResponses;
   /** Background Responses API calls followed until they end, then metered (kept across reloads). */
   background: BackgroundResponses;
+  /** Seals and opens the MCP session ids handed to clients, binding each to its consumer (fixed at start). */
+  mcpSessions: SessionBinding;
   /** Client certificates, trusted proxies and JWT issuers (fixed at start). */
   identity: GatewayIdentity;
 }

@@ -27,15 +27,15 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from './json-rpc.js';
-import type { SessionOwners } from './sessions.js';
 import { SseRelay } from './sse-relay.js';
 import { ToolCall } from './tool-call.js';
 
 /**
- * Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them.
+ * Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them, and
+ * its Mcp-Session-Id goes as the server's own id, unwrapped from Sluice's.
  * Mcp-Method and Mcp-Name (and any Mcp-Param-<name>) mirror the body for MCP 2026-07-28, whose servers require them.
  */
-const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'] as const;
+const FORWARDED = ['accept', 'content-type', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'] as const;
 const FORWARDED_PREFIX = 'mcp-param-';
 /** Upstream headers the client needs back. */
 const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
@@ -51,6 +51,8 @@ interface Exchange {
   toolCall: ToolCall | null;
   /** Who sent it: the owner of a session the server opens in answer. */
   consumer: string;
+  /** The server's id of the session the client presented (unwrapped from Sluice's), sent on in its place. */
+  session: string | null;
 }
 
 export async function handleMcp(
@@ -98,16 +100,17 @@ export async function handleMcp(
     req.resume();
     return sendRpcError(res, 403, null, SERVER_REFUSED, `The MCP server '${name}' is ${server.resource.status}; calls to it are refused.`);
   }
-  const session = req.headers['mcp-session-id'];
-  const owner = typeof session === 'string' ? snapshot.mcp.sessions.owner(name, session) : undefined;
-  if (owner !== undefined && owner !== consumer.name) {
-    // Another consumer's session (its id leaked): answered as a session the server does not hold. It would otherwise
-    // get the owner's server-initiated stream, replayed events (Last-Event-ID), or end the session.
+  // The id the client holds is Sluice's, bound to the consumer it was handed to (sessions.ts): another consumer's (its id
+  // leaked), a tampered one or a raw server id is answered as a session the server does not hold. It would otherwise
+  // get the owner's server-initiated stream, replayed events (Last-Event-ID), or end the session.
+  const presented = req.headers['mcp-session-id'];
+  const session = typeof presented === 'string' ? context.mcpSessions.open(name, consumer.name, presented) : null;
+  if (typeof presented === 'string' && session === null) {
     req.resume();
     return sendRpcError(res, 404, null, SESSION_NOT_FOUND, `No such MCP session on '${name}' for consumer '${consumer.name}'.`);
   }
   if (req.method === 'GET' || req.method === 'DELETE') {
-    const exchange = { id: null, grant: req.method === 'GET' ? grant : null, toolCall: null, consumer: consumer.name };
+    const exchange = { id: null, grant: req.method === 'GET' ? grant : null, toolCall: null, consumer: consumer.name, session };
     return forward(context, req, res, server, null, exchange);
   }
   if (req.method !== 'POST') {
@@ -141,7 +144,7 @@ export async function handleMcp(
       'A tools/call is a request: it needs an id, a string or an integer (within ±2^53).',
     );
   }
-  const exchange = exchangeFor(message, grant, consumer, server, requestId);
+  const exchange = exchangeFor(message, grant, consumer, server, requestId, session);
   const mismatch = exchange.toolCall === null ? null : headerMismatch(req, exchange.toolCall.tool);
   if (mismatch !== null) return sendRpcError(res, 400, exchange.id, HEADER_MISMATCH, mismatch);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
@@ -161,16 +164,24 @@ export async function handleMcp(
   return forward(context, req, res, server, exchange.toolCall === null ? body : Buffer.from(JSON.stringify(message)), exchange);
 }
 
-function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consumer, server: McpServer, callId: string): Exchange {
+function exchangeFor(
+  message: JsonRpcMessage,
+  grant: ToolGrant,
+  consumer: Consumer,
+  server: McpServer,
+  callId: string,
+  session: string | null,
+): Exchange {
   const id = requestId(message);
-  if (id === null) return { id, grant: null, toolCall: null, consumer: consumer.name };
-  if (message.method === 'tools/list') return { id, grant, toolCall: null, consumer: consumer.name };
-  if (message.method === 'tools/call') {
+  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session };
+  if (id === null) return exchange;
+  if (message.method === 'tools/list') exchange.grant = grant;
+  else if (message.method === 'tools/call') {
     const params = isObject(message.params) ? message.params : {};
     const tool = typeof params.name === 'string' ? params.name : '';
-    return { id, grant: null, toolCall: new ToolCall(callId, consumer, server, tool), consumer: consumer.name };
+    exchange.toolCall = new ToolCall(callId, consumer, server, tool);
   }
-  return { id, grant: null, toolCall: null, consumer: consumer.name };
+  return exchange;
 }
 
 /**
@@ -214,6 +225,7 @@ async function forward(
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
+  if (exchange.session !== null) headers['mcp-session-id'] = exchange.session;
   for (const name in req.headers) {
     const value = req.headers[name];
     if (name.startsWith(FORWARDED_PREFIX) && typeof value === 'string') headers[name] = value;
@@ -243,13 +255,15 @@ async function forward(
     return;
   }
   if (upstream.statusCode === 401 || upstream.statusCode === 403) return refusedCredentials(context, res, upstream, server, exchange);
-  trackSession(context.snapshot.mcp.sessions, req, upstream, server.name, exchange.consumer);
   const type = String(upstream.headers['content-type'] ?? '');
   const returned: Record<string, string> = {};
   for (const name of RETURNED) {
     const value = upstream.headers[name];
     if (typeof value === 'string') returned[name] = value;
   }
+  // A session the server opens (or names again) is handed to the client bound to its consumer.
+  const opened = returned['mcp-session-id'];
+  if (opened !== undefined) returned['mcp-session-id'] = context.mcpSessions.seal(server.name, exchange.consumer, opened);
   if (toolCall !== null && upstream.statusCode >= 400) toolCall.fail(upstream.statusCode, 'mcp_upstream_error');
   try {
     // A GET stream is read only to filter a tools/list answer replayed on it (Last-Event-ID), when a grant needs it.
@@ -271,23 +285,6 @@ async function forward(
   } finally {
     toolCall?.record(context);
   }
-}
-
-/** Keeps a session the server opens (its id in the answer) to the consumer, and forgets one ended or gone. */
-function trackSession(
-  sessions: SessionOwners,
-  req: IncomingMessage,
-  upstream: Dispatcher.ResponseData,
-  server: string,
-  consumer: string,
-): void {
-  const sent = req.headers['mcp-session-id'];
-  if (typeof sent === 'string' && (upstream.statusCode === 404 || (req.method === 'DELETE' && upstream.statusCode < 300))) {
-    sessions.ended(server, sent);
-    return;
-  }
-  const answered = upstream.headers['mcp-session-id'];
-  if (typeof answered === 'string' && upstream.statusCode < 300) sessions.seen(server, answered, consumer);
 }
 
 /**
