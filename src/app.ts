@@ -19,6 +19,7 @@ import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
 import { SessionBinding } from './gateway/mcp/sessions.js';
+import { PendingAnswers } from './gateway/mcp/pending-answers.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
@@ -185,7 +186,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     identity: gatewayIdentity(config, gatewayTls, unmappedReports, logger),
     // Every gateway and worker of a deployment holds its master key, so a session opened through one is bound on all.
     // A lone gateway without one binds with a key of its own: its sessions hold on it alone.
-    mcpSessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
+    mcp: {
+      sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
+      answers: new PendingAnswers({ ledger, metrics, logger, governance }),
+    },
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -392,6 +396,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       // Background responses still running are recorded now, while the ledger and counters are open.
       await context.background.stop();
+      context.mcp.answers.stop();
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();

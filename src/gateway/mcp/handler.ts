@@ -53,6 +53,8 @@ interface Exchange {
   consumer: string;
   /** The server's id of the session the client presented (unwrapped from Sluice's), sent on in its place. */
   session: string | null;
+  /** A GET stream: answers to the consumer's earlier POSTs may come on it (their streams closed before them). */
+  resumes: boolean;
 }
 
 export async function handleMcp(
@@ -104,13 +106,14 @@ export async function handleMcp(
   // leaked), a tampered one or a raw server id is answered as a session the server does not hold. It would otherwise
   // get the owner's server-initiated stream, replayed events (Last-Event-ID), or end the session.
   const presented = req.headers['mcp-session-id'];
-  const session = typeof presented === 'string' ? context.mcpSessions.open(name, consumer.name, presented) : null;
+  const session = typeof presented === 'string' ? context.mcp.sessions.open(name, consumer.name, presented) : null;
   if (typeof presented === 'string' && session === null) {
     req.resume();
     return sendRpcError(res, 404, null, SESSION_NOT_FOUND, `No such MCP session on '${name}' for consumer '${consumer.name}'.`);
   }
   if (req.method === 'GET' || req.method === 'DELETE') {
-    const exchange = { id: null, grant: req.method === 'GET' ? grant : null, toolCall: null, consumer: consumer.name, session };
+    const resumes = req.method === 'GET';
+    const exchange = { id: null, grant: resumes ? grant : null, toolCall: null, consumer: consumer.name, session, resumes };
     return forward(context, req, res, server, null, exchange);
   }
   if (req.method !== 'POST') {
@@ -173,7 +176,7 @@ function exchangeFor(
   session: string | null,
 ): Exchange {
   const id = requestId(message);
-  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session };
+  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false };
   if (id === null) return exchange;
   if (message.method === 'tools/list') exchange.grant = grant;
   else if (message.method === 'tools/call') {
@@ -263,14 +266,15 @@ async function forward(
   }
   // A session the server opens (or names again) is handed to the client bound to its consumer.
   const opened = returned['mcp-session-id'];
-  if (opened !== undefined) returned['mcp-session-id'] = context.mcpSessions.seal(server.name, exchange.consumer, opened);
+  if (opened !== undefined) returned['mcp-session-id'] = context.mcp.sessions.seal(server.name, exchange.consumer, opened);
   if (toolCall !== null && upstream.statusCode >= 400) toolCall.fail(upstream.statusCode, 'mcp_upstream_error');
   try {
-    // A GET stream is read only to filter a tools/list answer replayed on it (Last-Event-ID), when a grant needs it.
-    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null : exchange.grant !== null && exchange.grant !== '*';
+    // A GET stream is read for the answers replayed on it (Last-Event-ID): a tools/list's to filter, a tools/call's to
+    // record.
+    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null : exchange.resumes;
     if (reads && upstream.statusCode < 300) {
-      if (type.startsWith('application/json')) return await relayJson(res, upstream, returned, exchange);
-      if (type.startsWith('text/event-stream')) return await relaySse(res, upstream, returned, exchange);
+      if (type.startsWith('application/json')) return await relayJson(context, res, upstream, returned, exchange);
+      if (type.startsWith('text/event-stream')) return await relaySse(context, res, upstream, returned, exchange, server.name);
     }
     res.writeHead(upstream.statusCode, returned);
     for await (const chunk of upstream.body) if (!res.write(chunk as Buffer)) await drained(res);
@@ -283,7 +287,11 @@ async function forward(
     if (!res.headersSent) sendRpcError(res, 502, exchange.id, UPSTREAM_FAILED, `The MCP server '${server.name}' failed while answering.`);
     else res.destroy();
   } finally {
-    toolCall?.record(context);
+    // The server closed the call's stream before its answer (MCP 2025-11-25): the client resumes with GET, where the
+    // answer comes and is recorded with its outcome.
+    if (toolCall !== null && toolCall.stream && !toolCall.answered && toolCall.errorClass === null && exchange.id !== null)
+      context.mcp.answers.wait(exchange.session, exchange.id, toolCall, server.timeoutMs);
+    else toolCall?.record(context);
   }
 }
 
@@ -315,6 +323,7 @@ function refusedCredentials(
 }
 
 async function relayJson(
+  context: GatewayContext,
   res: ServerResponse,
   upstream: Dispatcher.ResponseData,
   returned: Record<string, string>,
@@ -330,7 +339,7 @@ async function relayJson(
   const text = Buffer.concat(chunks, size).toString('utf8');
   let body = text;
   try {
-    body = rewrite(JSON.parse(text), exchange) ?? text;
+    body = rewrite(context, JSON.parse(text), exchange, '') ?? text;
   } catch {
     // Not JSON after all: relayed as it came.
   }
@@ -339,14 +348,16 @@ async function relayJson(
 }
 
 async function relaySse(
+  context: GatewayContext,
   res: ServerResponse,
   upstream: Dispatcher.ResponseData,
   returned: Record<string, string>,
   exchange: Exchange,
+  server: string,
 ): Promise<void> {
   if (exchange.toolCall !== null) exchange.toolCall.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  const relay = new SseRelay(res, (message) => rewrite(message, exchange), MAX_JSON_ANSWER_BYTES);
+  const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
   res.end();
@@ -372,12 +383,20 @@ function drained(res: ServerResponse): Promise<void> {
 
 /**
  * The answer to the exchange's request, rewritten (tools/list) or read (tools/call), or on a GET stream any tools/list
- * answer filtered; null: send unchanged.
+ * answer filtered and any tools/call answer recorded; null: send unchanged.
  */
-function rewrite(message: unknown, exchange: Exchange): string | null {
+function rewrite(context: GatewayContext, message: unknown, exchange: Exchange, server: string): string | null {
   if (!isObject(message) || message.method !== undefined) return null;
   // On the GET stream (no id of its own) any answer may be a POST's, replayed there after its stream was closed.
   if (exchange.id !== null && message.id !== exchange.id) return null;
+  if (exchange.resumes && (typeof message.id === 'string' || typeof message.id === 'number')) {
+    const call = context.mcp.answers.take(server, exchange.consumer, exchange.session, message.id);
+    if (call !== undefined) {
+      call.observeAnswer(message);
+      call.record(context);
+      return null;
+    }
+  }
   if (exchange.toolCall !== null) {
     exchange.toolCall.observeAnswer(message);
     return null;
