@@ -131,15 +131,23 @@ export interface RawMcpGateway {
   stop(): Promise<void>;
 }
 
-/** Consumer checkout-service (KEYS.checkout) is granted `tools` of the raw server, named `server` in sluice.yaml. */
-export async function rawMcpGateway(handler: RequestListener, grant: { server: string; tools: string[] }): Promise<RawMcpGateway> {
+/**
+ * Consumer checkout-service (KEYS.checkout) is granted `tools` of the raw server, named `server` in sluice.yaml (with
+ * `timeoutMs` when given).
+ */
+export async function rawMcpGateway(
+  handler: RequestListener,
+  grant: { server: string; tools: string[]; timeoutMs?: number },
+): Promise<RawMcpGateway> {
   const upstream = createServer(handler);
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const { port } = upstream.address() as AddressInfo;
   const sluice = await startTestSluice({
     consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
     mcp: {
-      servers: { [grant.server]: { url: `http://127.0.0.1:${port}/mcp` } },
+      servers: {
+        [grant.server]: { url: `http://127.0.0.1:${port}/mcp`, ...(grant.timeoutMs === undefined ? {} : { timeoutMs: grant.timeoutMs }) },
+      },
       access: [{ consumer: 'checkout-service', server: grant.server, tools: grant.tools }],
     },
   });

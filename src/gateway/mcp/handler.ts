@@ -55,6 +55,8 @@ interface Exchange {
   session: string | null;
   /** A GET stream: answers to the consumer's earlier POSTs may come on it (their streams closed before them). */
   resumes: boolean;
+  /** A GET stream or MCP 2026-07-28's subscriptions/listen: open, quiet, for as long as the client listens. */
+  listens: boolean;
 }
 
 export async function handleMcp(
@@ -113,7 +115,8 @@ export async function handleMcp(
   }
   if (req.method === 'GET' || req.method === 'DELETE') {
     const resumes = req.method === 'GET';
-    const exchange = { id: null, grant: resumes ? grant : null, toolCall: null, consumer: consumer.name, session, resumes };
+    const exchange: Exchange = { id: null, grant: null, toolCall: null, consumer: consumer.name, session, resumes, listens: resumes };
+    if (resumes) exchange.grant = grant;
     return forward(context, req, res, server, null, exchange);
   }
   if (req.method !== 'POST') {
@@ -176,7 +179,8 @@ function exchangeFor(
   session: string | null,
 ): Exchange {
   const id = requestId(message);
-  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false };
+  const listens = message.method === 'subscriptions/listen';
+  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false, listens };
   if (id === null) return exchange;
   if (message.method === 'tools/list') exchange.grant = grant;
   else if (message.method === 'tools/call') {
@@ -244,8 +248,9 @@ async function forward(
       dispatcher: server.dispatcher,
       signal: abort.signal,
       headersTimeout: server.timeoutMs,
-      // A GET stream waits for server-initiated messages for as long as the client keeps it open.
-      bodyTimeout: req.method === 'GET' ? 0 : server.timeoutMs,
+      // A GET stream, or a subscriptions/listen answer (MCP 2026-07-28's replacement for it), waits for server-initiated
+      // messages for as long as the client keeps it open.
+      bodyTimeout: exchange.listens ? 0 : server.timeoutMs,
     });
   } catch (error) {
     // Aborted because the client left (recorded as 499 by the close listener): not the server's failure.
