@@ -409,7 +409,10 @@ function rewrite(context: GatewayContext, message: unknown, exchange: Exchange, 
   const grant = exchange.grant;
   if (grant === null || grant === '*' || !isObject(message.result) || !Array.isArray(message.result.tools)) return null;
   const tools = message.result.tools.filter((tool: unknown) => isObject(tool) && typeof tool.name === 'string' && grant.has(tool.name));
-  return JSON.stringify({ ...message, result: { ...message.result, tools } });
+  // Filtered to this consumer, the list is its own: a shared cache (MCP 2026-07-28's cacheScope "public") would serve it
+  // to consumers of other grants.
+  const scope = message.result.cacheScope === 'public' ? { cacheScope: 'private' } : {};
+  return JSON.stringify({ ...message, result: { ...message.result, tools, ...scope } });
 }
 
 function listServers(res: ServerResponse, servers: ReadonlyMap<string, McpServer>, access: ReadonlyMap<string, ToolGrant>): void {

@@ -74,4 +74,20 @@ describe('MCP gateway: MCP 2026-07-28 subscriptions and cacheable lists', () => 
     assert.match(stream, /notifications\/tools\/list_changed/);
     assert.match(stream, /"resultType":"complete"/);
   });
+
+  it('marks a tools/list filtered to the grant private, the server\'s "public" notwithstanding', async () => {
+    const listed = await fetch(`${gateway.sluice.baseURL}/mcp/tools`, {
+      method: 'POST',
+      headers: { ...headers, 'mcp-method': 'tools/list' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    assert.equal(listed.status, 200);
+    const { result } = (await listed.json()) as { result: { tools: Array<{ name: string }>; cacheScope: string; ttlMs: number } };
+    assert.deepEqual(
+      result.tools.map((tool) => tool.name),
+      ['add', 'echo'],
+    );
+    assert.equal(result.cacheScope, 'private');
+    assert.equal(result.ttlMs, 60_000);
+  });
 });
