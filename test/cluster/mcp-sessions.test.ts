@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { initializeMcpSession, MOCK_MCP_TOKEN, startMockMcp, type MockMcp } from '../support/mock-mcp.js';
+import { assertSessionRefused, initializeMcpSession, MOCK_MCP_TOKEN, startMockMcp, type MockMcp } from '../support/mock-mcp.js';
 import { KEYS } from '../support/sluice.js';
 import { freePort, startSluiceProcess, type SluiceProcess } from '../support/sluice-process.js';
 import { scratchDir } from '../support/scratch.js';
@@ -61,18 +61,7 @@ mcp:
     const [one, two] = gateways as [(typeof gateways)[0], (typeof gateways)[0]];
     const owner = await initializeMcpSession(one.url, KEYS.checkout, 'owner');
     const other = { ...owner, authorization: `Bearer ${KEYS.search}` };
-    const seen = server.received.length;
-    for (const [method, body] of [
-      ['POST', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })],
-      ['GET', null],
-      ['DELETE', null],
-    ] as const) {
-      const answer = await fetch(two.url, { method, headers: other, body });
-      assert.equal(answer.status, 404, method);
-      const error = (await answer.json()) as { error: { code: number; message: string } };
-      assert.equal(error.error.code, -32007, method);
-    }
-    assert.equal(server.received.length, seen, 'none of them reached the server');
+    await assertSessionRefused(two.url, other, server);
     // Its owner goes on through the other gateway, and ends it there.
     const listed = await fetch(two.url, {
       method: 'POST',

@@ -124,6 +124,26 @@ export async function initializeMcpSession(url: string, key: string, clientName:
   return { ...headers, 'mcp-session-id': initialized.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-06-18' };
 }
 
+/**
+ * Asserts a session's id presented with `headers` (another consumer's key) gets 404 (-32007, a session the server does
+ * not hold) for POST, GET and DELETE at Sluice's MCP endpoint `url`, and that none of them reached `server`.
+ */
+export async function assertSessionRefused(url: string, headers: Record<string, string>, server: MockMcp): Promise<void> {
+  const seen = server.received.length;
+  for (const [method, body] of [
+    ['POST', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })],
+    ['GET', null],
+    ['DELETE', null],
+  ] as const) {
+    const answer = await fetch(url, { method, headers, body });
+    assert.equal(answer.status, 404, method);
+    const error = (await answer.json()) as { error: { code: number; message: string } };
+    assert.equal(error.error.code, -32007, method);
+    assert.match(error.error.message, /session/i, method);
+  }
+  assert.equal(server.received.length, seen, 'none of them reached the server');
+}
+
 /** A raw MCP server (`handler` answers every request) on loopback, behind a test sluice. */
 export interface RawMcpGateway {
   sluice: TestSluice;
