@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rawMcpGateway, type RawMcpGateway } from '../../support/mock-mcp.js';
-import { KEYS, ledgerRows, type TestSluice } from '../../support/sluice.js';
+import { KEYS, ledgerRows, ledgerRowWhere, type TestSluice } from '../../support/sluice.js';
 
 const TOOLS = ['add', 'echo', 'delete_everything'].map((name) => ({ name, inputSchema: { type: 'object' } }));
 
@@ -99,5 +99,43 @@ describe('MCP gateway: a tools/call answered on the GET stream', () => {
     assert.equal(rows[0]!.status, 200);
     assert.equal(rows[0]!.error_class, 'mcp_tool_error');
     assert.equal(rows[0]!.stream, 1);
+  });
+});
+
+describe('MCP gateway: a tools/call whose answer never comes after its stream closed', () => {
+  let gateway: RawMcpGateway;
+
+  before(async () => {
+    gateway = await rawMcpGateway(
+      (req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('id: call-2:0\ndata: \n\n');
+      },
+      { server: 'tools', tools: ['add'], timeoutMs: 200 },
+    );
+  });
+
+  after(async () => {
+    await gateway?.stop();
+  });
+
+  it("records the call once as unanswered (504 mcp_answer_unseen) after the server's timeout", async () => {
+    const posted = await fetch(`${gateway.sluice.baseURL}/mcp/tools`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${KEYS.checkout}`,
+        accept: 'application/json, text/event-stream',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 } } }),
+    });
+    assert.equal(posted.status, 200);
+    await posted.text();
+    const row = await ledgerRowWhere(gateway.sluice, 'the unanswered call', (found) => found.operation === 'mcp_tool_call');
+    assert.equal(row.status, 504);
+    assert.equal(row.error_class, 'mcp_answer_unseen');
+    assert.ok(row.latency_ms >= 200, String(row.latency_ms));
+    assert.equal((await ledgerRows(gateway.sluice)).filter((found) => found.operation === 'mcp_tool_call').length, 1);
   });
 });
