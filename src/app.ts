@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
@@ -18,6 +18,8 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
+import { SessionBinding } from './gateway/mcp/sessions.js';
+import { PendingAnswers } from './gateway/mcp/pending-answers.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
@@ -182,6 +184,12 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
     identity: gatewayIdentity(config, gatewayTls, unmappedReports, logger),
+    // Every gateway and worker of a deployment holds its master key, so a session opened through one is bound on all.
+    // A lone gateway without one binds with a key of its own: its sessions hold on it alone.
+    mcp: {
+      sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
+      answers: new PendingAnswers({ ledger, metrics, logger, governance }),
+    },
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -396,6 +404,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       // Background responses still running are recorded now, while the ledger and counters are open.
       await context.background.stop();
+      context.mcp.answers.stop();
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();

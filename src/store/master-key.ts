@@ -4,7 +4,7 @@
 // another provider's row does not open. A rotation gives a process the new key and the keys it replaces
 // (SLUICE_MASTER_KEY_PREVIOUS): it seals with the new one and opens what either sealed, and a director seals again at
 // start what a previous key sealed (src/director/master-key-rotation.ts).
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 const FORMAT = 'v1';
 const IV_BYTES = 12;
@@ -80,6 +80,15 @@ export class MasterKey {
   /** The ids of the keys this one replaces. */
   get replaces(): string[] {
     return [...this.previous.keys()];
+  }
+
+  /**
+   * Keys for another use of the deployment's shared secret (`purpose` names it: HKDF-SHA256, so none of them tells the
+   * master key or another purpose's key): this key's first, then one per key it replaces, for what they made to still
+   * verify during a rotation. Computed once, at start.
+   */
+  derive(purpose: string): Buffer[] {
+    return [this.key, ...this.previous.values()].map((key) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), purpose, 32)));
   }
 
   /** `context` (the provider's name) must be given again to open it. */

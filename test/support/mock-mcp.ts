@@ -124,6 +124,26 @@ export async function initializeMcpSession(url: string, key: string, clientName:
   return { ...headers, 'mcp-session-id': initialized.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-06-18' };
 }
 
+/**
+ * Asserts a session's id presented with `headers` (another consumer's key) gets 404 (-32007, a session the server does
+ * not hold) for POST, GET and DELETE at Sluice's MCP endpoint `url`, and that none of them reached `server`.
+ */
+export async function assertSessionRefused(url: string, headers: Record<string, string>, server: MockMcp): Promise<void> {
+  const seen = server.received.length;
+  for (const [method, body] of [
+    ['POST', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })],
+    ['GET', null],
+    ['DELETE', null],
+  ] as const) {
+    const answer = await fetch(url, { method, headers, body });
+    assert.equal(answer.status, 404, method);
+    const error = (await answer.json()) as { error: { code: number; message: string } };
+    assert.equal(error.error.code, -32007, method);
+    assert.match(error.error.message, /session/i, method);
+  }
+  assert.equal(server.received.length, seen, 'none of them reached the server');
+}
+
 /** A raw MCP server (`handler` answers every request) on loopback, behind a test sluice. */
 export interface RawMcpGateway {
   sluice: TestSluice;
@@ -131,15 +151,23 @@ export interface RawMcpGateway {
   stop(): Promise<void>;
 }
 
-/** Consumer checkout-service (KEYS.checkout) is granted `tools` of the raw server, named `server` in sluice.yaml. */
-export async function rawMcpGateway(handler: RequestListener, grant: { server: string; tools: string[] }): Promise<RawMcpGateway> {
+/**
+ * Consumer checkout-service (KEYS.checkout) is granted `tools` of the raw server, named `server` in sluice.yaml (with
+ * `timeoutMs` when given).
+ */
+export async function rawMcpGateway(
+  handler: RequestListener,
+  grant: { server: string; tools: string[]; timeoutMs?: number },
+): Promise<RawMcpGateway> {
   const upstream = createServer(handler);
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const { port } = upstream.address() as AddressInfo;
   const sluice = await startTestSluice({
     consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
     mcp: {
-      servers: { [grant.server]: { url: `http://127.0.0.1:${port}/mcp` } },
+      servers: {
+        [grant.server]: { url: `http://127.0.0.1:${port}/mcp`, ...(grant.timeoutMs === undefined ? {} : { timeoutMs: grant.timeoutMs }) },
+      },
       access: [{ consumer: 'checkout-service', server: grant.server, tools: grant.tools }],
     },
   });

@@ -7,7 +7,6 @@ import { guardedConnector } from '../routing/guarded-connector.js';
 import type { Consumer } from '../../policy/consumers.js';
 import type { ProviderTargets } from '../../config/provider-targets.js';
 import { resourcePolicy, type ResourcePolicyEntry } from '../../policy/resources.js';
-import { SessionOwners } from './sessions.js';
 
 /** The provider part of an MCP server's resource id (`mcp/<server>`) and of its ledger rows' provider (`mcp:<server>`). */
 export const MCP_RESOURCE_PREFIX = 'mcp';
@@ -33,8 +32,6 @@ export class McpDirectory {
   private readonly grants: McpConfig['access'];
   /** consumer name -> server -> tools; filled on first use per consumer (consumers come and go with the director store). */
   private readonly byConsumer: Map<string, ReadonlyMap<string, ToolGrant>>;
-  /** Which consumer opened each session; kept across reloads (a session outlives a config change). */
-  readonly sessions: SessionOwners;
   /** Requests in flight that read this directory (enter/leave). */
   private users: number;
   /** Set by closeUnused() while requests still use this directory: called when the last one leaves. */
@@ -69,7 +66,6 @@ export class McpDirectory {
     this.allowedOrigins = new Set(config.mcp.allowedOrigins);
     this.grants = config.mcp.access;
     this.byConsumer = new Map();
-    this.sessions = previous?.sessions ?? new SessionOwners();
     this.users = 0;
     this.whenUnused = null;
   }

@@ -27,15 +27,15 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from './json-rpc.js';
-import type { SessionOwners } from './sessions.js';
 import { SseRelay } from './sse-relay.js';
 import { ToolCall } from './tool-call.js';
 
 /**
- * Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them.
+ * Client headers the transport needs upstream; the client's Authorization (its Sluice key) is never among them, and
+ * its Mcp-Session-Id goes as the server's own id, unwrapped from Sluice's.
  * Mcp-Method and Mcp-Name (and any Mcp-Param-<name>) mirror the body for MCP 2026-07-28, whose servers require them.
  */
-const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'] as const;
+const FORWARDED = ['accept', 'content-type', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name'] as const;
 const FORWARDED_PREFIX = 'mcp-param-';
 /** Upstream headers the client needs back. */
 const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
@@ -51,6 +51,12 @@ interface Exchange {
   toolCall: ToolCall | null;
   /** Who sent it: the owner of a session the server opens in answer. */
   consumer: string;
+  /** The server's id of the session the client presented (unwrapped from Sluice's), sent on in its place. */
+  session: string | null;
+  /** A GET stream: answers to the consumer's earlier POSTs may come on it (their streams closed before them). */
+  resumes: boolean;
+  /** A GET stream or MCP 2026-07-28's subscriptions/listen: open, quiet, for as long as the client listens. */
+  listens: boolean;
 }
 
 export async function handleMcp(
@@ -98,16 +104,19 @@ export async function handleMcp(
     req.resume();
     return sendRpcError(res, 403, null, SERVER_REFUSED, `The MCP server '${name}' is ${server.resource.status}; calls to it are refused.`);
   }
-  const session = req.headers['mcp-session-id'];
-  const owner = typeof session === 'string' ? snapshot.mcp.sessions.owner(name, session) : undefined;
-  if (owner !== undefined && owner !== consumer.name) {
-    // Another consumer's session (its id leaked): answered as a session the server does not hold. It would otherwise
-    // get the owner's server-initiated stream, replayed events (Last-Event-ID), or end the session.
+  // The id the client holds is Sluice's, bound to the consumer it was handed to (sessions.ts): another consumer's (its id
+  // leaked), a tampered one or a raw server id is answered as a session the server does not hold. It would otherwise
+  // get the owner's server-initiated stream, replayed events (Last-Event-ID), or end the session.
+  const presented = req.headers['mcp-session-id'];
+  const session = typeof presented === 'string' ? context.mcp.sessions.open(name, consumer.name, presented) : null;
+  if (typeof presented === 'string' && session === null) {
     req.resume();
     return sendRpcError(res, 404, null, SESSION_NOT_FOUND, `No such MCP session on '${name}' for consumer '${consumer.name}'.`);
   }
   if (req.method === 'GET' || req.method === 'DELETE') {
-    const exchange = { id: null, grant: req.method === 'GET' ? grant : null, toolCall: null, consumer: consumer.name };
+    const resumes = req.method === 'GET';
+    const exchange: Exchange = { id: null, grant: null, toolCall: null, consumer: consumer.name, session, resumes, listens: resumes };
+    if (resumes) exchange.grant = grant;
     return forward(context, req, res, server, null, exchange);
   }
   if (req.method !== 'POST') {
@@ -141,7 +150,7 @@ export async function handleMcp(
       'A tools/call is a request: it needs an id, a string or an integer (within ±2^53).',
     );
   }
-  const exchange = exchangeFor(message, grant, consumer, server, requestId);
+  const exchange = exchangeFor(message, grant, consumer, server, requestId, session);
   const mismatch = exchange.toolCall === null ? null : headerMismatch(req, exchange.toolCall.tool);
   if (mismatch !== null) return sendRpcError(res, 400, exchange.id, HEADER_MISMATCH, mismatch);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
@@ -161,16 +170,25 @@ export async function handleMcp(
   return forward(context, req, res, server, exchange.toolCall === null ? body : Buffer.from(JSON.stringify(message)), exchange);
 }
 
-function exchangeFor(message: JsonRpcMessage, grant: ToolGrant, consumer: Consumer, server: McpServer, callId: string): Exchange {
+function exchangeFor(
+  message: JsonRpcMessage,
+  grant: ToolGrant,
+  consumer: Consumer,
+  server: McpServer,
+  callId: string,
+  session: string | null,
+): Exchange {
   const id = requestId(message);
-  if (id === null) return { id, grant: null, toolCall: null, consumer: consumer.name };
-  if (message.method === 'tools/list') return { id, grant, toolCall: null, consumer: consumer.name };
-  if (message.method === 'tools/call') {
+  const listens = message.method === 'subscriptions/listen';
+  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false, listens };
+  if (id === null) return exchange;
+  if (message.method === 'tools/list') exchange.grant = grant;
+  else if (message.method === 'tools/call') {
     const params = isObject(message.params) ? message.params : {};
     const tool = typeof params.name === 'string' ? params.name : '';
-    return { id, grant: null, toolCall: new ToolCall(callId, consumer, server, tool), consumer: consumer.name };
+    exchange.toolCall = new ToolCall(callId, consumer, server, tool);
   }
-  return { id, grant: null, toolCall: null, consumer: consumer.name };
+  return exchange;
 }
 
 /**
@@ -214,6 +232,7 @@ async function forward(
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
+  if (exchange.session !== null) headers['mcp-session-id'] = exchange.session;
   for (const name in req.headers) {
     const value = req.headers[name];
     if (name.startsWith(FORWARDED_PREFIX) && typeof value === 'string') headers[name] = value;
@@ -229,8 +248,9 @@ async function forward(
       dispatcher: server.dispatcher,
       signal: abort.signal,
       headersTimeout: server.timeoutMs,
-      // A GET stream waits for server-initiated messages for as long as the client keeps it open.
-      bodyTimeout: req.method === 'GET' ? 0 : server.timeoutMs,
+      // A GET stream, or a subscriptions/listen answer (MCP 2026-07-28's replacement for it), waits for server-initiated
+      // messages for as long as the client keeps it open.
+      bodyTimeout: exchange.listens ? 0 : server.timeoutMs,
     });
   } catch (error) {
     // Aborted because the client left (recorded as 499 by the close listener): not the server's failure.
@@ -243,20 +263,23 @@ async function forward(
     return;
   }
   if (upstream.statusCode === 401 || upstream.statusCode === 403) return refusedCredentials(context, res, upstream, server, exchange);
-  trackSession(context.snapshot.mcp.sessions, req, upstream, server.name, exchange.consumer);
   const type = String(upstream.headers['content-type'] ?? '');
   const returned: Record<string, string> = {};
   for (const name of RETURNED) {
     const value = upstream.headers[name];
     if (typeof value === 'string') returned[name] = value;
   }
+  // A session the server opens (or names again) is handed to the client bound to its consumer.
+  const opened = returned['mcp-session-id'];
+  if (opened !== undefined) returned['mcp-session-id'] = context.mcp.sessions.seal(server.name, exchange.consumer, opened);
   if (toolCall !== null && upstream.statusCode >= 400) toolCall.fail(upstream.statusCode, 'mcp_upstream_error');
   try {
-    // A GET stream is read only to filter a tools/list answer replayed on it (Last-Event-ID), when a grant needs it.
-    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null : exchange.grant !== null && exchange.grant !== '*';
+    // A GET stream is read for the answers replayed on it (Last-Event-ID): a tools/list's to filter, a tools/call's to
+    // record.
+    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null : exchange.resumes;
     if (reads && upstream.statusCode < 300) {
-      if (type.startsWith('application/json')) return await relayJson(res, upstream, returned, exchange);
-      if (type.startsWith('text/event-stream')) return await relaySse(res, upstream, returned, exchange);
+      if (type.startsWith('application/json')) return await relayJson(context, res, upstream, returned, exchange);
+      if (type.startsWith('text/event-stream')) return await relaySse(context, res, upstream, returned, exchange, server.name);
     }
     res.writeHead(upstream.statusCode, returned);
     for await (const chunk of upstream.body) if (!res.write(chunk as Buffer)) await drained(res);
@@ -269,25 +292,12 @@ async function forward(
     if (!res.headersSent) sendRpcError(res, 502, exchange.id, UPSTREAM_FAILED, `The MCP server '${server.name}' failed while answering.`);
     else res.destroy();
   } finally {
-    toolCall?.record(context);
+    // The server closed the call's stream before its answer (MCP 2025-11-25): the client resumes with GET, where the
+    // answer comes and is recorded with its outcome.
+    if (toolCall !== null && toolCall.stream && !toolCall.answered && toolCall.errorClass === null && exchange.id !== null)
+      context.mcp.answers.wait(exchange.session, exchange.id, toolCall, server.timeoutMs);
+    else toolCall?.record(context);
   }
-}
-
-/** Keeps a session the server opens (its id in the answer) to the consumer, and forgets one ended or gone. */
-function trackSession(
-  sessions: SessionOwners,
-  req: IncomingMessage,
-  upstream: Dispatcher.ResponseData,
-  server: string,
-  consumer: string,
-): void {
-  const sent = req.headers['mcp-session-id'];
-  if (typeof sent === 'string' && (upstream.statusCode === 404 || (req.method === 'DELETE' && upstream.statusCode < 300))) {
-    sessions.ended(server, sent);
-    return;
-  }
-  const answered = upstream.headers['mcp-session-id'];
-  if (typeof answered === 'string' && upstream.statusCode < 300) sessions.seen(server, answered, consumer);
 }
 
 /**
@@ -318,6 +328,7 @@ function refusedCredentials(
 }
 
 async function relayJson(
+  context: GatewayContext,
   res: ServerResponse,
   upstream: Dispatcher.ResponseData,
   returned: Record<string, string>,
@@ -333,7 +344,7 @@ async function relayJson(
   const text = Buffer.concat(chunks, size).toString('utf8');
   let body = text;
   try {
-    body = rewrite(JSON.parse(text), exchange) ?? text;
+    body = rewrite(context, JSON.parse(text), exchange, '') ?? text;
   } catch {
     // Not JSON after all: relayed as it came.
   }
@@ -342,14 +353,16 @@ async function relayJson(
 }
 
 async function relaySse(
+  context: GatewayContext,
   res: ServerResponse,
   upstream: Dispatcher.ResponseData,
   returned: Record<string, string>,
   exchange: Exchange,
+  server: string,
 ): Promise<void> {
   if (exchange.toolCall !== null) exchange.toolCall.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  const relay = new SseRelay(res, (message) => rewrite(message, exchange), MAX_JSON_ANSWER_BYTES);
+  const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
   res.end();
@@ -375,12 +388,20 @@ function drained(res: ServerResponse): Promise<void> {
 
 /**
  * The answer to the exchange's request, rewritten (tools/list) or read (tools/call), or on a GET stream any tools/list
- * answer filtered; null: send unchanged.
+ * answer filtered and any tools/call answer recorded; null: send unchanged.
  */
-function rewrite(message: unknown, exchange: Exchange): string | null {
+function rewrite(context: GatewayContext, message: unknown, exchange: Exchange, server: string): string | null {
   if (!isObject(message) || message.method !== undefined) return null;
   // On the GET stream (no id of its own) any answer may be a POST's, replayed there after its stream was closed.
   if (exchange.id !== null && message.id !== exchange.id) return null;
+  if (exchange.resumes && (typeof message.id === 'string' || typeof message.id === 'number')) {
+    const call = context.mcp.answers.take(server, exchange.consumer, exchange.session, message.id);
+    if (call !== undefined) {
+      call.observeAnswer(message);
+      call.record(context);
+      return null;
+    }
+  }
   if (exchange.toolCall !== null) {
     exchange.toolCall.observeAnswer(message);
     return null;
@@ -388,7 +409,10 @@ function rewrite(message: unknown, exchange: Exchange): string | null {
   const grant = exchange.grant;
   if (grant === null || grant === '*' || !isObject(message.result) || !Array.isArray(message.result.tools)) return null;
   const tools = message.result.tools.filter((tool: unknown) => isObject(tool) && typeof tool.name === 'string' && grant.has(tool.name));
-  return JSON.stringify({ ...message, result: { ...message.result, tools } });
+  // Filtered to this consumer, the list is its own: a shared cache (MCP 2026-07-28's cacheScope "public") would serve it
+  // to consumers of other grants.
+  const scope = message.result.cacheScope === 'public' ? { cacheScope: 'private' } : {};
+  return JSON.stringify({ ...message, result: { ...message.result, tools, ...scope } });
 }
 
 function listServers(res: ServerResponse, servers: ReadonlyMap<string, McpServer>, access: ReadonlyMap<string, ToolGrant>): void {

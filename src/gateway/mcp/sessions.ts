@@ -1,34 +1,44 @@
-// Which consumer opened each MCP session. The server sees one caller, Sluice with its credentials, so it cannot tell
-// one consumer's session from another's: Sluice keeps a session to the consumer that opened it.
-import { LRUCache } from 'lru-cache';
+// Which consumer each MCP session is for. The server sees one caller, Sluice with its credentials, so it cannot tell
+// one consumer's session from another's: the id Sluice hands the client is the server's id with an HMAC over it, the
+// server's name and the consumer's, keyed from the deployment's master key. Any gateway (or worker) holding that key
+// checks and unwraps it with no look-up, and another consumer's, a tampered or a raw server id does not open.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Sessions remembered per gateway process; the oldest unused are forgotten past this. */
-const MAX_SESSIONS = 50_000;
+/** 128 bits of HMAC-SHA256: forging one takes 2^128 tries, each a request. */
+const MAC_BYTES = 16;
+/** Domain separation: a MAC made for another purpose with the same key is never a session's. */
+const DOMAIN = 'sluice mcp session v1';
 
-export class SessionOwners {
-  /** `<server>\n<session id>` -> the consumer's name. */
-  private readonly owners: LRUCache<string, string>;
+export class SessionBinding {
+  /** The first seals; every one opens (the keys a master key rotation replaces keep their sessions). */
+  private readonly keys: readonly Buffer[];
 
-  constructor() {
-    this.owners = new LRUCache({ max: MAX_SESSIONS });
+  constructor(keys: readonly Buffer[]) {
+    if (keys.length === 0) throw new Error('an MCP session binding needs a key');
+    this.keys = keys;
   }
 
-  /**
-   * The consumer that opened the server's session; undefined when this process never saw it opened (opened through
-   * another gateway, before a restart, or forgotten), which nothing here can tell from a session the server ended.
-   */
-  owner(server: string, session: string): string | undefined {
-    return this.owners.get(`${server}\n${session}`);
+  /** The id to hand the client for the server's session `upstream`, opened for `consumer` on `server`. */
+  seal(server: string, consumer: string, upstream: string): string {
+    return `${Buffer.from(upstream, 'utf8').toString('base64url')}.${mac(this.keys[0]!, server, consumer, upstream).toString('base64url')}`;
   }
 
-  /** The server answered with this session id: the consumer's from now on, unless another's already. */
-  seen(server: string, session: string, consumer: string): void {
-    const key = `${server}\n${session}`;
-    if (!this.owners.has(key)) this.owners.set(key, consumer);
+  /** The server's session id inside `presented`, or null when it was not handed to this consumer for this server. */
+  open(server: string, consumer: string, presented: string): string | null {
+    const dot = presented.indexOf('.');
+    if (dot <= 0) return null;
+    const upstream = Buffer.from(presented.slice(0, dot), 'base64url').toString('utf8');
+    const given = Buffer.from(presented.slice(dot + 1), 'base64url');
+    if (given.length !== MAC_BYTES) return null;
+    for (const key of this.keys) if (timingSafeEqual(given, mac(key, server, consumer, upstream))) return upstream;
+    return null;
   }
+}
 
-  /** Ended (DELETE) or gone (the server answered 404 to it). */
-  ended(server: string, session: string): void {
-    this.owners.delete(`${server}\n${session}`);
-  }
+function mac(key: Buffer, server: string, consumer: string, upstream: string): Buffer {
+  // Server and consumer names hold no NUL; the server's id comes last, so no two inputs run together.
+  return createHmac('sha256', key)
+    .update(`${DOMAIN}\u0000${server}\u0000${consumer}\u0000${upstream}`, 'utf8')
+    .digest()
+    .subarray(0, MAC_BYTES);
 }

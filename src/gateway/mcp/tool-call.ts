@@ -18,6 +18,8 @@ export class ToolCall {
   attempts: number;
   /** What the consumer was authenticated by (key id, certificate, JWT subject); never a secret. */
   identity: string | null;
+  /** Its JSON-RPC answer has been read. */
+  answered: boolean;
   private recorded: boolean;
 
   constructor(requestId: string, consumer: Consumer, server: McpServer, tool: string) {
@@ -32,11 +34,13 @@ export class ToolCall {
     this.errorClass = null;
     this.attempts = 0;
     this.identity = null;
+    this.answered = false;
     this.recorded = false;
   }
 
   /** Reads the JSON-RPC answer to the call: an error, or a result the tool marked isError. */
   observeAnswer(message: Record<string, unknown>): void {
+    this.answered = true;
     if (message.error !== undefined) this.errorClass = 'mcp_error';
     else if (typeof message.result === 'object' && message.result !== null && (message.result as { isError?: unknown }).isError === true) {
       this.errorClass = 'mcp_tool_error';

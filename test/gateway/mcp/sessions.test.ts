@@ -6,7 +6,7 @@
 // and basic/security_best_practices.mdx (Session Hijacking: bind the session to the user).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { initializeMcpSession, startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../../support/mock-mcp.js';
+import { assertSessionRefused, initializeMcpSession, startMockMcp, MOCK_MCP_TOKEN, type MockMcp } from '../../support/mock-mcp.js';
 import { KEYS, startTestSluice, type TestSluice } from '../../support/sluice.js';
 
 describe("MCP gateway: one consumer's session is not another's", () => {
@@ -46,18 +46,7 @@ describe("MCP gateway: one consumer's session is not another's", () => {
     });
     assert.equal(initialized.status, 202);
     const other = { ...owner, authorization: `Bearer ${KEYS.search}` };
-    const seen = server.received.length;
-    for (const [method, body] of [
-      ['POST', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })],
-      ['GET', null],
-      ['DELETE', null],
-    ] as const) {
-      const answer = await fetch(url, { method, headers: other, body });
-      assert.equal(answer.status, 404, method);
-      const error = (await answer.json()) as { error: { code: number; message: string } };
-      assert.match(error.error.message, /session/i, method);
-    }
-    assert.equal(server.received.length, seen, 'none of them reached the server');
+    await assertSessionRefused(url, other, server);
     const listed = await fetch(url, {
       method: 'POST',
       headers: owner,
