@@ -152,8 +152,9 @@ describe('a cost budget reserves a US-only call at the price it will be billed',
         (error: unknown) => error,
       );
       assert.ok(refused instanceof Anthropic.APIError, 'about $0.0276 does not fit a budget of $0.026');
-      assert.equal(refused.status, 429);
-      assert.match(refused.message, /this call needs up to 0\.0275/);
+      // More than the whole budget at 1.1x: it can never fit (a 400, not a 429 to retry).
+      assert.equal(refused.status, 400);
+      assert.match(refused.message, /reservation of 0\.0275\d* USD exceeds the whole limit/);
       assert.equal(mock.received.length, sent, 'refused before the provider');
       await client.messages.create(params);
       assert.equal(mock.received.length, sent + 1, 'about $0.0251 at list prices fits');
