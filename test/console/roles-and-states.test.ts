@@ -210,8 +210,8 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await page.getByRole('tab', { name: 'Resources' }).click();
     const row = page.getByRole('row').filter({ hasText: 'openai/gpt-4o' }).filter({ hasNotText: 'gpt-4o-mini' });
     await row.waitFor();
-    assert.match(await row.innerText(), /\b3\s+\$1\.50\s+unattributed callers$/);
-    await row.getByRole('link', { name: 'unattributed callers' }).click();
+    assert.match(await row.innerText(), /\b3\s+\$1\.50\s+unattributed$/);
+    await row.getByRole('link', { name: 'unattributed' }).click();
     await page.getByRole('heading', { level: 1, name: 'Reconciliation' }).waitFor();
     assert.deepEqual(errors, []);
     await close();

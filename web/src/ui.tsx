@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Role, Session } from './api';
-import { teamName } from './format';
+import { groupName, teamName } from './format';
 
 export interface Loaded<T> {
   data: T | null;
@@ -101,6 +101,11 @@ export function roleLabel(role: Role): string {
 /** A team's name in a table or a detail, its absence in the muted tone of a placeholder. */
 export function TeamName({ team }: { team: string | null | undefined }) {
   return team === null || team === undefined || team === '' ? <span class="muted">{teamName(team)}</span> : <>{team}</>;
+}
+
+/** A usage group's consumer (model, provider), its absence ("unattributed") in the muted tone of a placeholder. */
+export function GroupName({ value }: { value: string | null | undefined }) {
+  return value === null || value === undefined || value === '' ? <span class="muted">{groupName(value)}</span> : <>{value}</>;
 }
 
 /** A message after a change: what happened, or why it did not. */

@@ -16,8 +16,8 @@ import {
   type UsageItem,
 } from '../api';
 import { OTHER_COLOR, seriesColor, StackedBars } from '../charts';
-import { count, day, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, teamName, usd } from '../format';
-import { Badge, Bar, Empty, Show, Stat, useLoad } from '../ui';
+import { count, day, groupName, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, teamName, usd } from '../format';
+import { Badge, Bar, Empty, GroupName, Show, Stat, useLoad } from '../ui';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -95,13 +95,13 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
   const chart = useMemo(() => {
     const days = Array.from({ length: 30 }, (_value, index) => start + index * DAY);
     // A row of no team is its own series, named as every page names it; a model is always asked for.
-    const groupName = (item: UsageItem) => (by === 'team' ? teamName(item.group.team) : item.group[by] || 'unattributed');
+    const seriesName = (item: UsageItem) => (by === 'team' ? teamName(item.group.team) : groupName(item.group[by]));
     const byGroup = new Map<string, { cost: number; unpriced: number }>();
     for (const item of answer.items) {
-      const group = byGroup.get(groupName(item)) ?? { cost: 0, unpriced: 0 };
+      const group = byGroup.get(seriesName(item)) ?? { cost: 0, unpriced: 0 };
       group.cost += item.cost.microUsd;
       group.unpriced += item.unpricedCalls;
-      byGroup.set(groupName(item), group);
+      byGroup.set(seriesName(item), group);
     }
     // Drawn: the six that cost most, and "other" only when the rest cost something. A group that cost nothing is left
     // out when its calls were refused or failed (it spent nothing), and named "unpriced" when they were served by a model
@@ -118,7 +118,7 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
     const unpricedCalls = (name: string) =>
       name === 'other' ? rest.reduce((sum, [, group]) => sum + group.unpriced, 0) : byGroup.get(name)!.unpriced;
     for (const item of answer.items) {
-      const name = groupName(item);
+      const name = seriesName(item);
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
       const row = values.get(shown.includes(name) || unpricedOnly.includes(name) ? name : 'other');
       if (row !== undefined && index >= 0 && index < days.length) row[index]! += item.cost.microUsd / 1_000_000;
@@ -196,7 +196,9 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
             <tbody>
               {ranked.map((item) => (
                 <tr key={item.group[dimension]}>
-                  <td class="name">{item.group[dimension] || <span class="muted">unattributed</span>}</td>
+                  <td class="name">
+                    <GroupName value={item.group[dimension]} />
+                  </td>
                   <td class="num">{count(item.calls)}</td>
                   <td class="num">{count(item.unpricedCalls)}</td>
                   <td class="num">

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, download, query, type ChargebackLine, type Money, type Session } from '../api';
 import { count, monthLabel, monthName, monthStart, usd } from '../format';
-import { Empty, Notice, Show, TeamName, useLoad } from '../ui';
+import { Empty, GroupName, Notice, Show, TeamName, useLoad } from '../ui';
 
 interface Chargeback {
   period: string;
@@ -191,13 +191,7 @@ export function ReportsPage({ session }: { session: Session }) {
                   <tbody>
                     {answer.items.map((item) => (
                       <tr key={JSON.stringify(item.group)}>
-                        <td>
-                          {groupBy === 'team' ? (
-                            <TeamName team={item.group.team} />
-                          ) : (
-                            item.group[groupBy] || <span class="muted">unattributed</span>
-                          )}
-                        </td>
+                        <td>{groupBy === 'team' ? <TeamName team={item.group.team} /> : <GroupName value={item.group[groupBy]} />}</td>
                         <td class="num">{usd(item.previous.microUsd)}</td>
                         <td class="num">{usd(item.current.microUsd)}</td>
                         {/* A rise in red, a fall in green; no change is neither (it read as a fall). */}

@@ -1,7 +1,7 @@
 // The ledger, one call per row, filterable and paged by keyset ("Show more"); a call's detail page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
-import { count, dateTime, ms, teamName, usd } from '../format';
+import { count, dateTime, ms, teamName, UNATTRIBUTED, usd } from '../format';
 import { Badge, Empty, Show, TeamName, useLoad } from '../ui';
 
 interface Filters {
@@ -165,10 +165,12 @@ export function TransactionsPage({ session }: { session: Session }) {
                     <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
                   </td>
                   <td>
-                    {row.consumer ?? (
-                      <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
-                    )}
-                    <small class="muted"> {teamName(row.team)}</small>
+                    {row.consumer ?? <span class="muted">{UNATTRIBUTED}</span>}
+                    <small class="muted">
+                      {' '}
+                      {row.consumer === null && row.discoveredConsumer !== null ? `discovery #${row.discoveredConsumer} · ` : ''}
+                      {teamName(row.team)}
+                    </small>
                   </td>
                   <td>
                     {row.requestedModel ?? '—'}
@@ -219,7 +221,13 @@ export function TransactionDetailPage({ id }: { id: string }) {
             [
               'Consumer',
               row.consumer ??
-                (row.discoveredConsumer === null ? 'unknown' : <a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>),
+                (row.discoveredConsumer === null ? (
+                  UNATTRIBUTED
+                ) : (
+                  <>
+                    {UNATTRIBUTED} (<a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>)
+                  </>
+                )),
             ],
             ['Team', <TeamName team={row.team} />],
             ['API', `${row.api} (${row.operation}${row.stream ? ', streamed' : ''})`],
