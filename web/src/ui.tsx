@@ -85,13 +85,22 @@ export function Bar({ percent, label }: { percent: number; label: string }) {
   );
 }
 
-/** What a role may change: admin and operator change everything here; a team-owner its own team's consumers and keys. */
-export function canWrite(session: Session): boolean {
-  return session.role === 'admin' || session.role === 'operator';
+/**
+ * Whether the signed-in role may call an operation (`METHOD /path/{param}` as the API documents it), as /api/session
+ * answers from the API's own route x role table: the console neither requests nor offers what the API would refuse.
+ */
+export function may(session: Session, operation: string): boolean {
+  return session.operations.includes(operation);
 }
 
+/** A token held to one team (a team-owner's): the API narrows what it reads and changes to that team. */
+export function heldToTeam(session: Session): boolean {
+  return session.team !== null;
+}
+
+/** Whether the role may edit a consumer of this team (and its keys): a team-owner only its own team's. */
 export function canManageConsumers(session: Session, team: string | null): boolean {
-  return canWrite(session) || (session.role === 'team-owner' && team !== null && team === session.team);
+  return may(session, 'PATCH /api/consumers/{name}') && (!heldToTeam(session) || (team !== null && team === session.team));
 }
 
 export function roleLabel(role: Role): string {

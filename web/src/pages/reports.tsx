@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, download, query, type ChargebackLine, type Money, type Session } from '../api';
 import { count, monthLabel, monthName, monthStart, usd } from '../format';
-import { Empty, GroupName, Notice, Show, TeamName, useLoad } from '../ui';
+import { Empty, GroupName, heldToTeam, Notice, Show, TeamName, useLoad } from '../ui';
 
 interface Chargeback {
   period: string;
@@ -25,7 +25,7 @@ export function ReportsPage({ session }: { session: Session }) {
   const months = Array.from({ length: 6 }, (_value, index) => monthName(monthStart(now, -index)));
   const [period, setPeriod] = useState(months[0]!);
   // A team-owner's drivers are of its one team: by consumer or model, never by team.
-  const [groupBy, setGroupBy] = useState(session.role === 'team-owner' ? 'consumer' : 'team');
+  const [groupBy, setGroupBy] = useState(heldToTeam(session) ? 'consumer' : 'team');
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
   const chargeback = useLoad(() => api<Chargeback>(`/api/reports/chargeback${query({ period })}`), [period]);
   const drivers = useLoad(() => api<Drivers>(`/api/usage/top-drivers${query({ groupBy, limit: 10 })}`), [groupBy]);
@@ -159,7 +159,7 @@ export function ReportsPage({ session }: { session: Session }) {
           <label class="compact">
             By
             <select value={groupBy} onChange={(event) => setGroupBy(event.currentTarget.value)}>
-              {(session.role === 'team-owner' ? ['consumer', 'model'] : ['team', 'consumer', 'model', 'provider']).map((option) => (
+              {(heldToTeam(session) ? ['consumer', 'model'] : ['team', 'consumer', 'model', 'provider']).map((option) => (
                 <option key={option} value={option}>
                   {option}
                 </option>

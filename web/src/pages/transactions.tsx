@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
 import { count, dateTime, ms, teamName, UNATTRIBUTED, usd } from '../format';
-import { Badge, Empty, Show, TeamName, useLoad } from '../ui';
+import { Badge, Empty, heldToTeam, Show, TeamName, useLoad } from '../ui';
 
 interface Filters {
   consumer: string;
@@ -102,7 +102,7 @@ export function TransactionsPage({ session }: { session: Session }) {
         aria-label="Filter transactions"
       >
         {field('consumer', 'Consumer')}
-        {session.role === 'team-owner' ? null : field('team', 'Team')}
+        {heldToTeam(session) ? null : field('team', 'Team')}
         {field('model', 'Model')}
         {field('provider', 'Provider')}
         <label>

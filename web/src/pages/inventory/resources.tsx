@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, change, list, query, type Resource, type Session, type UsageAnswer } from '../../api';
 import { count, hourFloor, isoHour, UNATTRIBUTED, usd } from '../../format';
-import { Badge, canWrite, Empty, Notice, Show, useLoad } from '../../ui';
+import { Badge, Empty, may, Notice, Show, useLoad } from '../../ui';
 
 const DAY = 86_400_000;
 
@@ -86,7 +86,7 @@ export function Resources({ session }: { session: Session }) {
                     <tr key={id}>
                       <td>{id}</td>
                       <td>
-                        {canWrite(session) ? (
+                        {may(session, 'PUT /api/resources/{id}') ? (
                           <select
                             aria-label={`Status of ${id}`}
                             value={row.status}
