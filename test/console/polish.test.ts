@@ -146,6 +146,48 @@ describe('the console, polished', { skip: skip ?? false }, () => {
     await close();
   });
 
+  test("a consumer leads to its transactions, and a transaction back to its consumer's", async () => {
+    const { page, errors, close } = await session();
+    const ledgerRows = page.getByTestId('transactions').locator('tbody tr');
+    const consumerCells = async () =>
+      (
+        await ledgerRows.evaluateAll((rows) =>
+          rows.map((row) => (row as unknown as { cells: Array<{ innerText: string }> }).cells[1]!.innerText),
+        )
+      ).map((text) => text.split(/\s/)[0]);
+    // From the overview's top consumers.
+    const topConsumers = page.locator('section.card').filter({ has: page.getByRole('heading', { name: 'Top consumers this month' }) });
+    await topConsumers.getByRole('link', { name: 'lone-script' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.equal(await page.getByLabel('Consumer').inputValue(), 'lone-script');
+    assert.deepEqual(await consumerCells(), ['lone-script']);
+    // To the call's detail, and from there to all of its consumer's calls.
+    await ledgerRows.first().getByRole('link').click();
+    await page.getByRole('heading', { name: /^Transaction \d+/ }).waitFor();
+    await page.locator('dl.facts').getByRole('link', { name: 'lone-script' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.deepEqual(await consumerCells(), ['lone-script']);
+    // From the inventory's consumers, the same.
+    await goTo(page, 'Inventory');
+    await page.getByRole('link', { name: 'Transactions of checkout-service' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.deepEqual(
+      await consumerCells(),
+      Array.from({ length: PAID_MODELS.length }, () => 'checkout-service'),
+    );
+    // A filter applied is in the address: Back returns to the list before it.
+    await page.getByLabel('Consumer').fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await until('every consumer is listed', async () => new Set(await consumerCells()).size === 3, 30_000, 50);
+    await page.goBack();
+    await until('back to checkout-service alone', async () => new Set(await consumerCells()).size === 1, 30_000, 50);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   for (const width of [1366, 390]) {
     test(`the Models heading stands apart from the providers above it, as headings do on other pages (${width} pixels wide)`, async () => {
       const { page, errors, close } = await session(width);

@@ -10,7 +10,7 @@ import { OverviewPage } from './pages/overview';
 import { ReconciliationPage } from './pages/reconciliation';
 import { ReportsPage } from './pages/reports';
 import { TransactionDetailPage, TransactionsPage } from './pages/transactions';
-import { Empty, may, roleLabel } from './ui';
+import { Empty, may, roleLabel, routeParams } from './ui';
 import './styles.css';
 
 /** Each page, and the operation its role must be allowed to read it at all (the API's route x role table decides). */
@@ -24,8 +24,9 @@ const PAGES = [
   { path: 'audit', title: 'Audit log', reads: 'GET /api/audit' },
 ] as const;
 
+/** The page and its path segments the location's hash names (`#/transactions/42`); its query is `routeParams`'. */
 function currentRoute(): string[] {
-  const hash = window.location.hash.replace(/^#\/?/, '');
+  const hash = window.location.hash.replace(/^#\/?/, '').replace(/\?.*$/, '');
   const parts = hash
     .split('/')
     .filter((part) => part !== '')
@@ -55,7 +56,11 @@ function Page({ route, session }: { route: string[]; session: Session }) {
     case 'budgets':
       return <BudgetsPage session={session} />;
     case 'transactions':
-      return route[1] === undefined ? <TransactionsPage session={session} /> : <TransactionDetailPage id={route[1]} />;
+      return route[1] === undefined ? (
+        <TransactionsPage session={session} params={routeParams()} />
+      ) : (
+        <TransactionDetailPage id={route[1]} />
+      );
     case 'reports':
       return <ReportsPage session={session} />;
     case 'audit':
@@ -73,6 +78,7 @@ function App() {
   const [signedOutBecause, setSignedOutBecause] = useState<string | null>(null);
 
   useEffect(() => {
+    // A new array each time: a page whose query alone changed (a filter applied) is drawn again.
     const onHash = () => setRoute(currentRoute());
     const onUnauthenticated = () => {
       // A token refused while signing in is the sign-in form's to report; one refused after it was kept, this one's.

@@ -117,6 +117,18 @@ export function GroupName({ value }: { value: string | null | undefined }) {
   return value === null || value === undefined || value === '' ? <span class="muted">{groupName(value)}</span> : <>{value}</>;
 }
 
+/** The query of the location's hash (`#/transactions?consumer=checkout`): a page's filters, kept in its address. */
+export function routeParams(): URLSearchParams {
+  const hash = window.location.hash;
+  const at = hash.indexOf('?');
+  return new URLSearchParams(at === -1 ? '' : hash.slice(at + 1));
+}
+
+/** The address of the ledger filtered to a consumer (or a model, a team): where a name leads. */
+export function transactionsOf(filter: Record<string, string>): string {
+  return `#/transactions?${new URLSearchParams(filter).toString()}`;
+}
+
 /** A message after a change: what happened, or why it did not. */
 export function Notice({ notice }: { notice: { tone: 'good' | 'bad'; text: string } | null }) {
   if (notice === null) return null;

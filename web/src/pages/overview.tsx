@@ -17,7 +17,7 @@ import {
 } from '../api';
 import { OTHER_COLOR, seriesColor, StackedBars } from '../charts';
 import { count, day, groupName, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, teamName, usd } from '../format';
-import { Badge, Bar, Empty, GroupName, may, Show, Stat, useLoad } from '../ui';
+import { Badge, Bar, Empty, GroupName, may, Show, Stat, transactionsOf, useLoad } from '../ui';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -209,7 +209,12 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
               {ranked.map((item) => (
                 <tr key={item.group[dimension]}>
                   <td class="name">
-                    <GroupName value={item.group[dimension]} />
+                    {/* A name leads to its calls in the ledger; unattributed traffic has no name to filter by. */}
+                    {item.group[dimension] ? (
+                      <a href={transactionsOf({ [dimension]: item.group[dimension] })}>{item.group[dimension]}</a>
+                    ) : (
+                      <GroupName value={item.group[dimension]} />
+                    )}
                   </td>
                   <td class="num">{count(item.calls)}</td>
                   <td class="num">{count(item.unpricedCalls)}</td>

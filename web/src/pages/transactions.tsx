@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
 import { count, dateTime, ms, teamName, UNATTRIBUTED, usd } from '../format';
-import { Badge, Empty, heldToTeam, Show, TeamName, useLoad } from '../ui';
+import { Badge, Empty, heldToTeam, Show, TeamName, transactionsOf, useLoad } from '../ui';
 
 interface Filters {
   consumer: string;
@@ -38,9 +38,28 @@ function isoOf(local: string): string | undefined {
   return local === '' ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`;
 }
 
-export function TransactionsPage({ session }: { session: Session }) {
-  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+/** The filters a page's address holds (`#/transactions?consumer=checkout`), so a link, a bookmark and Back keep them. */
+function filtersOf(params: URLSearchParams): Filters {
+  const filters = { ...NO_FILTERS };
+  for (const name of Object.keys(NO_FILTERS) as Array<keyof Filters>) filters[name] = params.get(name) ?? '';
+  return filters;
+}
+
+/** Applies filters by putting them in the address: the page follows it (and Back returns to the filters before). */
+function navigateTo(filters: Filters): void {
+  const set = Object.entries(filters).filter(([, value]) => value !== '');
+  window.location.hash = `#/transactions${set.length === 0 ? '' : `?${new URLSearchParams(set).toString()}`}`;
+}
+
+export function TransactionsPage({ session, params }: { session: Session; params: URLSearchParams }) {
+  const addressed = params.toString();
+  const [draft, setDraft] = useState<Filters>(() => filtersOf(params));
+  const [filters, setFilters] = useState<Filters>(() => filtersOf(params));
+  useEffect(() => {
+    const next = filtersOf(new URLSearchParams(addressed));
+    setDraft(next);
+    setFilters((current) => (JSON.stringify(current) === JSON.stringify(next) ? current : next));
+  }, [addressed]);
   const [rows, setRows] = useState<Transaction[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -97,7 +116,9 @@ export function TransactionsPage({ session }: { session: Session }) {
         class="toolbar"
         onSubmit={(event) => {
           event.preventDefault();
-          setFilters(draft);
+          // The same filters again (a refresh) change no address: load them here.
+          if (JSON.stringify(draft) === JSON.stringify(filters)) void load(null);
+          else navigateTo(draft);
         }}
         aria-label="Filter transactions"
       >
@@ -122,7 +143,7 @@ export function TransactionsPage({ session }: { session: Session }) {
           class="secondary"
           onClick={() => {
             setDraft(NO_FILTERS);
-            setFilters(NO_FILTERS);
+            navigateTo(NO_FILTERS);
           }}
         >
           Clear
@@ -165,7 +186,7 @@ export function TransactionsPage({ session }: { session: Session }) {
                     <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
                   </td>
                   <td>
-                    {row.consumer ?? <span class="muted">{UNATTRIBUTED}</span>}
+                    {row.consumer === null ? <span class="muted">{UNATTRIBUTED}</span> : row.consumer}
                     <small class="muted">
                       {' '}
                       {row.consumer === null && row.discoveredConsumer !== null ? `discovery #${row.discoveredConsumer} · ` : ''}
@@ -220,14 +241,17 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Time', dateTime(row.startedAt)],
             [
               'Consumer',
-              row.consumer ??
-                (row.discoveredConsumer === null ? (
-                  UNATTRIBUTED
-                ) : (
-                  <>
-                    {UNATTRIBUTED} (<a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>)
-                  </>
-                )),
+              row.consumer !== null ? (
+                <a href={transactionsOf({ consumer: row.consumer })} title={`Every transaction of ${row.consumer}`}>
+                  {row.consumer}
+                </a>
+              ) : row.discoveredConsumer === null ? (
+                UNATTRIBUTED
+              ) : (
+                <>
+                  {UNATTRIBUTED} (<a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>)
+                </>
+              ),
             ],
             ['Team', <TeamName team={row.team} />],
             ['API', `${row.api} (${row.operation}${row.stream ? ', streamed' : ''})`],

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { allPages, api, change, list, query, type Consumer, type Session, type Team, type UsageAnswer } from '../../api';
 import { Sparkline } from '../../charts';
 import { count, hourFloor, isoHour, NO_TEAM, usd } from '../../format';
-import { canManageConsumers, Empty, heldToTeam, may, Notice, Show, TeamName, useLoad } from '../../ui';
+import { canManageConsumers, Empty, heldToTeam, may, transactionsOf, Notice, Show, TeamName, useLoad } from '../../ui';
 import { KeysPanel } from './keys';
 
 const DAY = 86_400_000;
@@ -230,6 +230,13 @@ export function Consumers({ session }: { session: Session }) {
                             <span class="muted">{usd(Math.round(total * 1e6))}</span>
                           </td>
                           <td class="actions">
+                            <a
+                              class="small-link"
+                              href={transactionsOf({ consumer: consumer.name })}
+                              aria-label={`Transactions of ${consumer.name}`}
+                            >
+                              Transactions
+                            </a>{' '}
                             <button
                               type="button"
                               class="small"
