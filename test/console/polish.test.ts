@@ -188,6 +188,34 @@ describe('the console, polished', { skip: skip ?? false }, () => {
     await close();
   });
 
+  test('the chargeback sorts by any column from its header, by mouse or keyboard, the total staying last', async () => {
+    const { page, errors, close } = await session();
+    await goTo(page, 'Reports');
+    const table = page.getByTestId('chargeback');
+    const teams = async () =>
+      await table
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((row) => (row as unknown as { cells: Array<{ innerText: string }> }).cells[0]!.innerText));
+    const report = (await admin(`/api/reports/chargeback?period=${new Date().toISOString().slice(0, 7)}`)) as {
+      items: Array<{ team: string; cost: { microUsd: number }; refusedCalls: number }>;
+    };
+    const byCost = [...report.items].sort((a, b) => b.cost.microUsd - a.cost.microUsd).map((line) => line.team || 'no team');
+    assert.ok(byCost.length >= 3 && byCost.join() !== [...byCost].sort().join(), byCost.join());
+    const cost = table.getByRole('columnheader', { name: /^Cost/ });
+    await cost.getByRole('button').click();
+    assert.equal(await cost.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(await teams(), byCost);
+    // Again, from the keyboard: the other way.
+    await cost.getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await cost.getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await teams(), [...byCost].reverse());
+    assert.equal(await table.getByRole('columnheader', { name: /^Team/ }).getAttribute('aria-sort'), null);
+    assert.match(await table.locator('tfoot tr').innerText(), /^Total/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   for (const width of [1366, 390]) {
     test(`the Models heading stands apart from the providers above it, as headings do on other pages (${width} pixels wide)`, async () => {
       const { page, errors, close } = await session(width);

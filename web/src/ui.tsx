@@ -129,6 +129,62 @@ export function transactionsOf(filter: Record<string, string>): string {
   return `#/transactions?${new URLSearchParams(filter).toString()}`;
 }
 
+/** A table's order, set from its column headers: none (the API's order) until one is chosen. */
+export interface Sorting {
+  key: string | null;
+  descending: boolean;
+  toggle: (key: string, numeric: boolean) => void;
+}
+
+export function useSorting(): Sorting {
+  const [order, setOrder] = useState<{ key: string | null; descending: boolean }>({ key: null, descending: false });
+  const toggle = useCallback(
+    // A figure's first click puts the largest first, a name's A first; the next click turns it around.
+    (key: string, numeric: boolean) =>
+      setOrder((current) => (current.key === key ? { key, descending: !current.descending } : { key, descending: numeric })),
+    [],
+  );
+  return { ...order, toggle };
+}
+
+/** The rows in the chosen order (a stable sort: rows of equal value keep the API's order). */
+export function sortRows<T>(rows: T[], sorting: Sorting, value: (row: T, key: string) => number | string): T[] {
+  const key = sorting.key;
+  if (key === null) return rows;
+  const direction = sorting.descending ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const left = value(a, key);
+    const right = value(b, key);
+    const order = typeof left === 'number' && typeof right === 'number' ? left - right : String(left).localeCompare(String(right));
+    return order * direction;
+  });
+}
+
+/** A column header that sorts its table: a button (so the keyboard reaches it), its order announced with aria-sort. */
+export function SortHeader({
+  sorting,
+  column,
+  numeric = false,
+  children,
+}: {
+  sorting: Sorting;
+  column: string;
+  numeric?: boolean;
+  children: ComponentChildren;
+}) {
+  const active = sorting.key === column;
+  return (
+    <th scope="col" class={numeric ? 'num' : undefined} aria-sort={active ? (sorting.descending ? 'descending' : 'ascending') : undefined}>
+      <button type="button" class="sort" onClick={() => sorting.toggle(column, numeric)}>
+        {children}
+        <span aria-hidden="true" class="sort-mark">
+          {active ? (sorting.descending ? ' ▼' : ' ▲') : ''}
+        </span>
+      </button>
+    </th>
+  );
+}
+
 /** A message after a change: what happened, or why it did not. */
 export function Notice({ notice }: { notice: { tone: 'good' | 'bad'; text: string } | null }) {
   if (notice === null) return null;
