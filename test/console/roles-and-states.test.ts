@@ -219,7 +219,9 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await close();
   });
 
-  test("a resource used only by an undeclared caller is not used by 'nobody'", async () => {
+  // Traffic of no consumer is "unattributed" on every page that names a consumer, as the CLI (`(unattributed)`) and
+  // docs/reconciliation.md name it.
+  test("an undeclared caller's traffic is 'unattributed' on every page, and a resource it alone used is not used by 'nobody'", async () => {
     const intake = await admin('POST', '/api/reconciliation/observations', {
       observations: [
         {
@@ -237,6 +239,24 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     });
     assert.equal(intake.status, 200, intake.text);
     const { page, errors, close } = await session(BOOTSTRAP);
+    const firstCell = (row: ReturnType<typeof page.locator>) => row.getByRole('cell').first().innerText();
+    const card = (heading: string | RegExp) => page.locator('section.card').filter({ has: page.getByRole('heading', { name: heading }) });
+    const overviewRow = card('Top consumers this month').getByRole('row').filter({ hasText: '$1.50' });
+    await overviewRow.waitFor();
+    assert.equal(await firstCell(overviewRow), 'unattributed');
+    await goTo(page, 'Transactions');
+    const ledgerRow = page.getByTestId('transactions').getByRole('row').filter({ hasText: 'observed' });
+    assert.match(await ledgerRow.getByRole('cell').nth(1).innerText(), /^unattributed\b/);
+    await ledgerRow.getByRole('link').first().click();
+    await page.getByRole('heading', { name: /^Transaction \d+/ }).waitFor();
+    assert.match(await page.locator('dl.facts').innerText(), /Consumer\s+unattributed\b/);
+    await goTo(page, 'Reports');
+    await page.getByLabel('By').selectOption('consumer');
+    const driverRow = card(/^Top cost drivers/)
+      .getByRole('row')
+      .filter({ hasText: '$1.50' });
+    await driverRow.waitFor();
+    assert.equal(await firstCell(driverRow), 'unattributed');
     await goTo(page, 'Inventory');
     await page.getByRole('tab', { name: 'Resources' }).click();
     const row = page.getByRole('row').filter({ hasText: 'openai/gpt-4o' }).filter({ hasNotText: 'gpt-4o-mini' });
