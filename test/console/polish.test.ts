@@ -178,6 +178,12 @@ describe('the console, polished', { skip: skip ?? false }, () => {
       await consumerCells(),
       Array.from({ length: PAID_MODELS.length }, () => 'checkout-service'),
     );
+    // The detail's way back returns to the list as it was filtered.
+    await ledgerRows.first().getByRole('link').click();
+    await page.getByRole('link', { name: '← Transactions' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.equal(await page.getByLabel('Consumer').inputValue(), 'checkout-service');
     // A filter applied is in the address: Back returns to the list before it.
     await page.getByLabel('Consumer').fill('');
     await page.getByRole('button', { name: 'Apply' }).click();

@@ -51,8 +51,12 @@ function navigateTo(filters: Filters): void {
   window.location.hash = `#/transactions${set.length === 0 ? '' : `?${new URLSearchParams(set).toString()}`}`;
 }
 
+/** The list's address as last shown (its filters): where a transaction's "← Transactions" returns. */
+let listAddress = '#/transactions';
+
 export function TransactionsPage({ session, params }: { session: Session; params: URLSearchParams }) {
   const addressed = params.toString();
+  listAddress = `#/transactions${addressed === '' ? '' : `?${addressed}`}`;
   const [draft, setDraft] = useState<Filters>(() => filtersOf(params));
   const [filters, setFilters] = useState<Filters>(() => filtersOf(params));
   useEffect(() => {
@@ -232,7 +236,7 @@ export function TransactionDetailPage({ id }: { id: string }) {
   return (
     <>
       <p>
-        <a href="#/transactions">← Transactions</a>
+        <a href={listAddress}>← Transactions</a>
       </p>
       <Show loaded={loaded} what={`transaction ${id}`}>
         {(row) => {
