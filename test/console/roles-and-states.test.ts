@@ -111,6 +111,11 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     // The team has a budget this token may not read: no card offers it (nor a link to a page it cannot see).
     await page.getByRole('heading', { name: 'Unsanctioned traffic, last 24 hours' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Budgets nearest exhaustion' }).count(), 0);
+    // The card left stands apart from the cards above it, as every card does.
+    const cardOf = (name: string) => page.locator('section.card').filter({ has: page.getByRole('heading', { name }) });
+    const above = (await cardOf('Top consumers this month').boundingBox())!;
+    const below = (await cardOf('Unsanctioned traffic, last 24 hours').boundingBox())!;
+    assert.ok(below.y - (above.y + above.height) >= 15, `${below.y - (above.y + above.height)} pixels between the cards`);
     await goTo(page, 'Reports');
     const by = page.getByLabel('By');
     assert.equal(await by.inputValue(), 'consumer');

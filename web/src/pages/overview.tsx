@@ -330,7 +330,7 @@ export function OverviewPage({ session }: { session: Session }) {
                 <TopTable title="Top consumers this month" items={data.byConsumer.items} dimension="consumer" />
                 <TopTable title="Top models this month" items={data.byModel.items} dimension="model" />
               </div>
-              <div class={data.burnDowns === null ? undefined : 'grid-2'}>
+              <div class="grid-2">
                 {data.burnDowns === null ? null : (
                   <section class="card">
                     <h2>Budgets nearest exhaustion</h2>
