@@ -107,6 +107,17 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
   'DELETE /api/identity-rules/{id}': WRITE,
 };
 
+/**
+ * The operations (`METHOD /path/{param}`) a role may call, as `GET /api/session` answers them: a client such as the
+ * console offers and requests only these. Handlers may narrow one further (a team-owner's own team); none is missing.
+ */
+export function operationsOf(role: AdminRole, table: Readonly<Record<string, readonly AdminRole[]>> = ROUTE_ROLES): string[] {
+  return Object.entries(table)
+    .filter(([, roles]) => roles.includes(role))
+    .map(([operation]) => operation)
+    .sort();
+}
+
 /** Budgets, budget templates and rate limits share one set of routes. */
 function definitionRoutes(path: string): Record<string, readonly AdminRole[]> {
   return {

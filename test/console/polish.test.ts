@@ -146,6 +146,82 @@ describe('the console, polished', { skip: skip ?? false }, () => {
     await close();
   });
 
+  test("a consumer leads to its transactions, and a transaction back to its consumer's", async () => {
+    const { page, errors, close } = await session();
+    const ledgerRows = page.getByTestId('transactions').locator('tbody tr');
+    const consumerCells = async () =>
+      (
+        await ledgerRows.evaluateAll((rows) =>
+          rows.map((row) => (row as unknown as { cells: Array<{ innerText: string }> }).cells[1]!.innerText),
+        )
+      ).map((text) => text.split(/\s/)[0]);
+    // From the overview's top consumers.
+    const topConsumers = page.locator('section.card').filter({ has: page.getByRole('heading', { name: 'Top consumers this month' }) });
+    await topConsumers.getByRole('link', { name: 'lone-script' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.equal(await page.getByLabel('Consumer').inputValue(), 'lone-script');
+    assert.deepEqual(await consumerCells(), ['lone-script']);
+    // To the call's detail, and from there to all of its consumer's calls.
+    await ledgerRows.first().getByRole('link').click();
+    await page.getByRole('heading', { name: /^Transaction \d+/ }).waitFor();
+    await page.locator('dl.facts').getByRole('link', { name: 'lone-script' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.deepEqual(await consumerCells(), ['lone-script']);
+    // From the inventory's consumers, the same.
+    await goTo(page, 'Inventory');
+    await page.getByRole('link', { name: 'Transactions of checkout-service' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.deepEqual(
+      await consumerCells(),
+      Array.from({ length: PAID_MODELS.length }, () => 'checkout-service'),
+    );
+    // The detail's way back returns to the list as it was filtered.
+    await ledgerRows.first().getByRole('link').click();
+    await page.getByRole('link', { name: '← Transactions' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Transactions' }).waitFor();
+    await loaded(page);
+    assert.equal(await page.getByLabel('Consumer').inputValue(), 'checkout-service');
+    // A filter applied is in the address: Back returns to the list before it.
+    await page.getByLabel('Consumer').fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await until('every consumer is listed', async () => new Set(await consumerCells()).size === 3, 30_000, 50);
+    await page.goBack();
+    await until('back to checkout-service alone', async () => new Set(await consumerCells()).size === 1, 30_000, 50);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('the chargeback sorts by any column from its header, by mouse or keyboard, the total staying last', async () => {
+    const { page, errors, close } = await session();
+    await goTo(page, 'Reports');
+    const table = page.getByTestId('chargeback');
+    const teams = async () =>
+      await table
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((row) => (row as unknown as { cells: Array<{ innerText: string }> }).cells[0]!.innerText));
+    const report = (await admin(`/api/reports/chargeback?period=${new Date().toISOString().slice(0, 7)}`)) as {
+      items: Array<{ team: string; cost: { microUsd: number }; refusedCalls: number }>;
+    };
+    const byCost = [...report.items].sort((a, b) => b.cost.microUsd - a.cost.microUsd).map((line) => line.team || 'no team');
+    assert.ok(byCost.length >= 3 && byCost.join() !== [...byCost].sort().join(), byCost.join());
+    const cost = table.getByRole('columnheader', { name: /^Cost/ });
+    await cost.getByRole('button').click();
+    assert.equal(await cost.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(await teams(), byCost);
+    // Again, from the keyboard: the other way.
+    await cost.getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await cost.getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await teams(), [...byCost].reverse());
+    assert.equal(await table.getByRole('columnheader', { name: /^Team/ }).getAttribute('aria-sort'), null);
+    assert.match(await table.locator('tfoot tr').innerText(), /^Total/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   for (const width of [1366, 390]) {
     test(`the Models heading stands apart from the providers above it, as headings do on other pages (${width} pixels wide)`, async () => {
       const { page, errors, close } = await session(width);

@@ -98,7 +98,7 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await mock?.close();
   });
 
-  test("a team-owner's overview shows its team's forecast and says budgets are not for its token", async () => {
+  test("a team-owner's overview shows its team's forecast and no budgets its token may not read", async () => {
     const owner = await token('payments-owner', 'team-owner', 'payments');
     const { page, errors, close } = await session(owner.plaintext);
     await page.getByTestId('overview-forecast').waitFor();
@@ -108,16 +108,52 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     const payments = forecast.teams.find((line) => line.team === 'payments');
     assert.ok(payments !== undefined && payments.forecast.microUsd > 0, JSON.stringify(forecast));
     assert.equal(await page.getByTestId('overview-forecast').innerText(), usdText(payments.forecast.microUsd));
-    // The team has a budget this token may not read: the card says so, and does not send it to a page it cannot see.
-    const budgets = page.locator('section.card').filter({ has: page.getByRole('heading', { name: 'Budgets nearest exhaustion' }) });
-    assert.match(await budgets.innerText(), /Not for team-owner tokens/);
-    assert.equal(await budgets.getByRole('link').count(), 0);
+    // The team has a budget this token may not read: no card offers it (nor a link to a page it cannot see).
+    await page.getByRole('heading', { name: 'Unsanctioned traffic, last 24 hours' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Budgets nearest exhaustion' }).count(), 0);
+    // The card left stands apart from the cards above it, as every card does.
+    const cardOf = (name: string) => page.locator('section.card').filter({ has: page.getByRole('heading', { name }) });
+    const above = (await cardOf('Top consumers this month').boundingBox())!;
+    const below = (await cardOf('Unsanctioned traffic, last 24 hours').boundingBox())!;
+    assert.ok(below.y - (above.y + above.height) >= 15, `${below.y - (above.y + above.height)} pixels between the cards`);
     await goTo(page, 'Reports');
     const by = page.getByLabel('By');
     assert.equal(await by.inputValue(), 'consumer');
     const drivers = page.locator('section.card').filter({ has: page.getByRole('heading', { name: /^Top cost drivers/ }) });
     await drivers.getByRole('row').filter({ hasText: 'checkout-service' }).waitFor();
     assert.equal((await drivers.locator('thead th').first().innerText()).toLowerCase(), 'consumer');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test('a team-owner is offered only what its role may read, and its console sends no request the API refuses', async () => {
+    const owner = await token('payments-owner-walk', 'team-owner', 'payments');
+    const { page, errors, close } = await session(owner.plaintext);
+    const refused: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) refused.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+    });
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Overview', 'Inventory', 'Transactions', 'Reports']);
+    for (const title of ['Overview', 'Inventory', 'Transactions', 'Reports']) await goTo(page, title);
+    await goTo(page, 'Inventory');
+    assert.deepEqual(await page.getByRole('tab').allInnerTexts(), ['Consumers', 'Teams']);
+    await page.getByRole('tab', { name: 'Teams' }).click();
+    await loaded(page);
+    // A page it may not read, reached by its address (a bookmark, a link from a colleague): said so, nothing asked for.
+    const said: string[] = [];
+    for (const [path, title] of [
+      ['budgets', 'Budgets & templates'],
+      ['reconciliation', 'Reconciliation'],
+      ['audit', 'Audit log'],
+    ]) {
+      await page.goto(`${consoleURL}#/${path}`);
+      await page.getByRole('heading', { level: 1, name: title }).waitFor();
+      await loaded(page);
+      said.push(await page.locator('main').innerText());
+    }
+    assert.deepEqual(refused, []);
+    for (const text of said) assert.match(text, /not available to a team owner/i);
     assert.deepEqual(errors, []);
     await close();
   });
@@ -188,7 +224,9 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await close();
   });
 
-  test("a resource used only by an undeclared caller is not used by 'nobody'", async () => {
+  // Traffic of no consumer is "unattributed" on every page that names a consumer, as the CLI (`(unattributed)`) and
+  // docs/reconciliation.md name it.
+  test("an undeclared caller's traffic is 'unattributed' on every page, and a resource it alone used is not used by 'nobody'", async () => {
     const intake = await admin('POST', '/api/reconciliation/observations', {
       observations: [
         {
@@ -206,12 +244,30 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     });
     assert.equal(intake.status, 200, intake.text);
     const { page, errors, close } = await session(BOOTSTRAP);
+    const firstCell = (row: ReturnType<typeof page.locator>) => row.getByRole('cell').first().innerText();
+    const card = (heading: string | RegExp) => page.locator('section.card').filter({ has: page.getByRole('heading', { name: heading }) });
+    const overviewRow = card('Top consumers this month').getByRole('row').filter({ hasText: '$1.50' });
+    await overviewRow.waitFor();
+    assert.equal(await firstCell(overviewRow), 'unattributed');
+    await goTo(page, 'Transactions');
+    const ledgerRow = page.getByTestId('transactions').getByRole('row').filter({ hasText: 'observed' });
+    assert.match(await ledgerRow.getByRole('cell').nth(1).innerText(), /^unattributed\b/);
+    await ledgerRow.getByRole('link').first().click();
+    await page.getByRole('heading', { name: /^Transaction \d+/ }).waitFor();
+    assert.match(await page.locator('dl.facts').innerText(), /Consumer\s+unattributed\b/);
+    await goTo(page, 'Reports');
+    await page.getByLabel('By').selectOption('consumer');
+    const driverRow = card(/^Top cost drivers/)
+      .getByRole('row')
+      .filter({ hasText: '$1.50' });
+    await driverRow.waitFor();
+    assert.equal(await firstCell(driverRow), 'unattributed');
     await goTo(page, 'Inventory');
     await page.getByRole('tab', { name: 'Resources' }).click();
     const row = page.getByRole('row').filter({ hasText: 'openai/gpt-4o' }).filter({ hasNotText: 'gpt-4o-mini' });
     await row.waitFor();
-    assert.match(await row.innerText(), /\b3\s+\$1\.50\s+unattributed callers$/);
-    await row.getByRole('link', { name: 'unattributed callers' }).click();
+    assert.match(await row.innerText(), /\b3\s+\$1\.50\s+unattributed$/);
+    await row.getByRole('link', { name: 'unattributed' }).click();
     await page.getByRole('heading', { level: 1, name: 'Reconciliation' }).waitFor();
     assert.deepEqual(errors, []);
     await close();

@@ -176,12 +176,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal((await owner('GET', '/api/transactions?team=discovery')).status, 403);
       const searchRow = (await admin('GET', '/api/transactions?consumer=search')).body.items[0];
       assert.equal((await owner('GET', `/api/transactions/${searchRow.id}`)).status, 404);
-      assert.deepEqual((await owner('GET', '/api/session')).body, {
+      const { operations: ownerMay, ...ownerSession } = (await owner('GET', '/api/session')).body;
+      assert.deepEqual(ownerSession, {
         actor: `admin-token:payments-owner#${made.body.token.id}`,
         role: 'team-owner',
         team: 'payments',
       });
-      assert.deepEqual((await admin('GET', '/api/session')).body, { actor: 'bootstrap-token', role: 'admin', team: null });
+      // What the role may call, as the API decides it: a team-owner its team's usage and consumers, not budgets.
+      assert.ok(ownerMay.includes('GET /api/usage') && ownerMay.includes('POST /api/consumers'), ownerMay.join(', '));
+      assert.ok(!ownerMay.includes('GET /api/budgets') && !ownerMay.includes('GET /api/audit'), ownerMay.join(', '));
+      assert.equal((await owner('GET', '/api/budgets')).status, 403);
+      const { operations: adminMay, ...adminSession } = (await admin('GET', '/api/session')).body;
+      assert.deepEqual(adminSession, { actor: 'bootstrap-token', role: 'admin', team: null });
+      assert.ok(adminMay.includes('POST /api/admin-tokens'), adminMay.join(', '));
       const viewer = await admin('POST', '/api/admin-tokens', { name: 'reader', role: 'viewer' });
       assert.equal((await client(sluice, viewer.body.plaintext)('GET', '/api/session')).body.role, 'viewer');
       assert.equal((await client(sluice, 'sa-sluice-wrong')('GET', '/api/session')).status, 401);

@@ -7,7 +7,10 @@ export type Role = 'admin' | 'operator' | 'viewer' | 'team-owner';
 export interface Session {
   actor: string;
   role: Role;
+  /** A team-owner token's team: what it reads and changes is that team's. */
   team: string | null;
+  /** The operations (`GET /api/budgets`, `PATCH /api/consumers/{name}`) the role may call, as the API answers them. */
+  operations: string[];
 }
 
 export class ApiFailure extends Error {

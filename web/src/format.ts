@@ -37,6 +37,18 @@ export function teamName(team: string | null | undefined): string {
   return team === null || team === undefined || team === '' ? NO_TEAM : team;
 }
 
+/**
+ * What the console calls traffic of no consumer (an undeclared caller's, until reconciliation attributes it), on every
+ * page: the term of the CLI (`(unattributed)`) and docs/reconciliation.md. The API answers it as null (a transaction)
+ * or '' (a usage group).
+ */
+export const UNATTRIBUTED = 'unattributed';
+
+/** A consumer's (or a model's, a provider's) name in a usage group, or UNATTRIBUTED for none. */
+export function groupName(value: string | null | undefined): string {
+  return value === null || value === undefined || value === '' ? UNATTRIBUTED : value;
+}
+
 /** A duration in whole milliseconds. */
 export function ms(value: number): string {
   return `${countFormat.format(Math.round(value))} ms`;

@@ -10,21 +10,23 @@ import { OverviewPage } from './pages/overview';
 import { ReconciliationPage } from './pages/reconciliation';
 import { ReportsPage } from './pages/reports';
 import { TransactionDetailPage, TransactionsPage } from './pages/transactions';
-import { roleLabel } from './ui';
+import { Empty, may, roleLabel, routeParams } from './ui';
 import './styles.css';
 
+/** Each page, and the operation its role must be allowed to read it at all (the API's route x role table decides). */
 const PAGES = [
-  { path: 'overview', title: 'Overview' },
-  { path: 'inventory', title: 'Inventory' },
-  { path: 'reconciliation', title: 'Reconciliation' },
-  { path: 'budgets', title: 'Budgets & templates' },
-  { path: 'transactions', title: 'Transactions' },
-  { path: 'reports', title: 'Reports' },
-  { path: 'audit', title: 'Audit log' },
+  { path: 'overview', title: 'Overview', reads: 'GET /api/usage' },
+  { path: 'inventory', title: 'Inventory', reads: 'GET /api/consumers' },
+  { path: 'reconciliation', title: 'Reconciliation', reads: 'GET /api/reconciliation/consumers' },
+  { path: 'budgets', title: 'Budgets & templates', reads: 'GET /api/budgets' },
+  { path: 'transactions', title: 'Transactions', reads: 'GET /api/transactions' },
+  { path: 'reports', title: 'Reports', reads: 'GET /api/reports/chargeback' },
+  { path: 'audit', title: 'Audit log', reads: 'GET /api/audit' },
 ] as const;
 
+/** The page and its path segments the location's hash names (`#/transactions/42`); its query is `routeParams`'. */
 function currentRoute(): string[] {
-  const hash = window.location.hash.replace(/^#\/?/, '');
+  const hash = window.location.hash.replace(/^#\/?/, '').replace(/\?.*$/, '');
   const parts = hash
     .split('/')
     .filter((part) => part !== '')
@@ -33,6 +35,19 @@ function currentRoute(): string[] {
 }
 
 function Page({ route, session }: { route: string[]; session: Session }) {
+  // A page the role may not read, reached by its address: said so, and nothing requested that the API would refuse.
+  const page = PAGES.find((one) => one.path === route[0]);
+  if (page !== undefined && !may(session, page.reads)) {
+    const role = roleLabel(session.role).toLowerCase();
+    return (
+      <>
+        <h1>{page.title}</h1>
+        <Empty title={`Not available to ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role} token`}>
+          Your token's role may not read {page.title}: the navigation lists the pages it may.
+        </Empty>
+      </>
+    );
+  }
   switch (route[0]) {
     case 'inventory':
       return <InventoryPage session={session} />;
@@ -41,11 +56,15 @@ function Page({ route, session }: { route: string[]; session: Session }) {
     case 'budgets':
       return <BudgetsPage session={session} />;
     case 'transactions':
-      return route[1] === undefined ? <TransactionsPage session={session} /> : <TransactionDetailPage id={route[1]} />;
+      return route[1] === undefined ? (
+        <TransactionsPage session={session} params={routeParams()} />
+      ) : (
+        <TransactionDetailPage id={route[1]} />
+      );
     case 'reports':
       return <ReportsPage session={session} />;
     case 'audit':
-      return <AuditPage session={session} />;
+      return <AuditPage />;
     default:
       return <OverviewPage session={session} />;
   }
@@ -59,6 +78,7 @@ function App() {
   const [signedOutBecause, setSignedOutBecause] = useState<string | null>(null);
 
   useEffect(() => {
+    // A new array each time: a page whose query alone changed (a filter applied) is drawn again.
     const onHash = () => setRoute(currentRoute());
     const onUnauthenticated = () => {
       // A token refused while signing in is the sign-in form's to report; one refused after it was kept, this one's.
@@ -98,9 +118,8 @@ function App() {
       />
     );
   const active = PAGES.find((one) => one.path === route[0])?.path ?? 'overview';
-  // Discoveries belong to no team yet; budgets and the audit log are for the read roles: a team-owner's token reads none.
-  const hidden = new Set(session.role === 'team-owner' ? ['reconciliation', 'budgets', 'audit'] : []);
-  const pages = PAGES.filter((page) => !hidden.has(page.path));
+  // Only the pages the role may read (a team-owner's token reads neither discoveries, nor budgets, nor the audit log).
+  const pages = PAGES.filter((page) => may(session, page.reads));
   return (
     <div class="shell">
       <a

@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Role, Session } from './api';
-import { teamName } from './format';
+import { groupName, teamName } from './format';
 
 export interface Loaded<T> {
   data: T | null;
@@ -85,13 +85,22 @@ export function Bar({ percent, label }: { percent: number; label: string }) {
   );
 }
 
-/** What a role may change: admin and operator change everything here; a team-owner its own team's consumers and keys. */
-export function canWrite(session: Session): boolean {
-  return session.role === 'admin' || session.role === 'operator';
+/**
+ * Whether the signed-in role may call an operation (`METHOD /path/{param}` as the API documents it), as /api/session
+ * answers from the API's own route x role table: the console neither requests nor offers what the API would refuse.
+ */
+export function may(session: Session, operation: string): boolean {
+  return session.operations.includes(operation);
 }
 
+/** A token held to one team (a team-owner's): the API narrows what it reads and changes to that team. */
+export function heldToTeam(session: Session): boolean {
+  return session.team !== null;
+}
+
+/** Whether the role may edit a consumer of this team (and its keys): a team-owner only its own team's. */
 export function canManageConsumers(session: Session, team: string | null): boolean {
-  return canWrite(session) || (session.role === 'team-owner' && team !== null && team === session.team);
+  return may(session, 'PATCH /api/consumers/{name}') && (!heldToTeam(session) || (team !== null && team === session.team));
 }
 
 export function roleLabel(role: Role): string {
@@ -101,6 +110,79 @@ export function roleLabel(role: Role): string {
 /** A team's name in a table or a detail, its absence in the muted tone of a placeholder. */
 export function TeamName({ team }: { team: string | null | undefined }) {
   return team === null || team === undefined || team === '' ? <span class="muted">{teamName(team)}</span> : <>{team}</>;
+}
+
+/** A usage group's consumer (model, provider), its absence ("unattributed") in the muted tone of a placeholder. */
+export function GroupName({ value }: { value: string | null | undefined }) {
+  return value === null || value === undefined || value === '' ? <span class="muted">{groupName(value)}</span> : <>{value}</>;
+}
+
+/** The query of the location's hash (`#/transactions?consumer=checkout`): a page's filters, kept in its address. */
+export function routeParams(): URLSearchParams {
+  const hash = window.location.hash;
+  const at = hash.indexOf('?');
+  return new URLSearchParams(at === -1 ? '' : hash.slice(at + 1));
+}
+
+/** The address of the ledger filtered to a consumer (or a model, a team): where a name leads. */
+export function transactionsOf(filter: Record<string, string>): string {
+  return `#/transactions?${new URLSearchParams(filter).toString()}`;
+}
+
+/** A table's order, set from its column headers: none (the API's order) until one is chosen. */
+export interface Sorting {
+  key: string | null;
+  descending: boolean;
+  toggle: (key: string, numeric: boolean) => void;
+}
+
+export function useSorting(): Sorting {
+  const [order, setOrder] = useState<{ key: string | null; descending: boolean }>({ key: null, descending: false });
+  const toggle = useCallback(
+    // A figure's first click puts the largest first, a name's A first; the next click turns it around.
+    (key: string, numeric: boolean) =>
+      setOrder((current) => (current.key === key ? { key, descending: !current.descending } : { key, descending: numeric })),
+    [],
+  );
+  return { ...order, toggle };
+}
+
+/** The rows in the chosen order (a stable sort: rows of equal value keep the API's order). */
+export function sortRows<T>(rows: T[], sorting: Sorting, value: (row: T, key: string) => number | string): T[] {
+  const key = sorting.key;
+  if (key === null) return rows;
+  const direction = sorting.descending ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    const left = value(a, key);
+    const right = value(b, key);
+    const order = typeof left === 'number' && typeof right === 'number' ? left - right : String(left).localeCompare(String(right));
+    return order * direction;
+  });
+}
+
+/** A column header that sorts its table: a button (so the keyboard reaches it), its order announced with aria-sort. */
+export function SortHeader({
+  sorting,
+  column,
+  numeric = false,
+  children,
+}: {
+  sorting: Sorting;
+  column: string;
+  numeric?: boolean;
+  children: ComponentChildren;
+}) {
+  const active = sorting.key === column;
+  return (
+    <th scope="col" class={numeric ? 'num' : undefined} aria-sort={active ? (sorting.descending ? 'descending' : 'ascending') : undefined}>
+      <button type="button" class="sort" onClick={() => sorting.toggle(column, numeric)}>
+        {children}
+        <span aria-hidden="true" class="sort-mark">
+          {active ? (sorting.descending ? ' ▼' : ' ▲') : ''}
+        </span>
+      </button>
+    </th>
+  );
 }
 
 /** A message after a change: what happened, or why it did not. */

@@ -17,7 +17,7 @@ import {
   type Template,
 } from '../api';
 import { day, inUnit, usd } from '../format';
-import { Badge, Bar, canWrite, Empty, Notice, Show, useLoad } from '../ui';
+import { Badge, Bar, Empty, may, Notice, Show, useLoad } from '../ui';
 
 const MEASURES: Array<[BudgetTerms['measure'], string]> = [
   ['cost_usd', 'Cost (USD)'],
@@ -304,7 +304,7 @@ function Instances({ template }: { template: string }) {
 }
 
 export function BudgetsPage({ session }: { session: Session }) {
-  const writer = canWrite(session);
+  const writer = may(session, 'PUT /api/budgets/{name}');
   const [creating, setCreating] = useState<'budget' | 'template' | null>(null);
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
   const loaded = useLoad(async () => {
@@ -336,16 +336,6 @@ export function BudgetsPage({ session }: { session: Session }) {
       setNotice({ tone: 'bad', text: (failure as Error).message });
     }
   };
-  if (session.role === 'team-owner') {
-    return (
-      <>
-        <h1>Budgets &amp; templates</h1>
-        <Empty title="Not for team-owner tokens">
-          Budgets are read by admin, operator and viewer tokens; your team's spend is on the Overview.
-        </Empty>
-      </>
-    );
-  }
   return (
     <>
       <h1>Budgets &amp; templates</h1>

@@ -6,6 +6,7 @@ import { Consumers } from './inventory/consumers';
 import { Providers } from './inventory/providers';
 import { Resources } from './inventory/resources';
 import { Teams } from './inventory/teams';
+import { may } from '../ui';
 
 type Tab = 'consumers' | 'teams' | 'providers' | 'resources';
 
@@ -16,14 +17,10 @@ export function InventoryPage({ session }: { session: Session }) {
       [
         ['consumers', 'Consumers'],
         ['teams', 'Teams'],
-        ...(session.role === 'team-owner'
-          ? []
-          : [
-              ['providers', 'Providers & models'],
-              ['resources', 'Resources'],
-            ]),
+        ...(may(session, 'GET /api/providers') ? [['providers', 'Providers & models']] : []),
+        ...(may(session, 'GET /api/resources') ? [['resources', 'Resources']] : []),
       ] as Array<[Tab, string]>,
-    [session.role],
+    [session],
   );
   return (
     <>

@@ -16,8 +16,8 @@ import {
   type UsageItem,
 } from '../api';
 import { OTHER_COLOR, seriesColor, StackedBars } from '../charts';
-import { count, day, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, teamName, usd } from '../format';
-import { Badge, Bar, Empty, Show, Stat, useLoad } from '../ui';
+import { count, day, groupName, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, teamName, usd } from '../format';
+import { Badge, Bar, Empty, GroupName, may, Show, Stat, transactionsOf, useLoad } from '../ui';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -46,7 +46,9 @@ async function loadOverview(session: Session) {
   // Last month up to the same moment of the month, for a like-for-like comparison.
   const lastMonthSamePoint = Math.min(thisMonth, hourFloor(lastMonth + (to - thisMonth)));
   const usage = (params: Record<string, string | undefined>) => api<UsageAnswer>(`/api/usage${query(params)}`);
-  const readsDiscoveries = session.role !== 'team-owner';
+  // What the role may not read is not asked for (a team-owner's token reads neither budgets nor discoveries).
+  const readsBudgets = may(session, 'GET /api/budgets');
+  const readsDiscoveries = may(session, 'GET /api/reconciliation/consumers');
   const [month, previous, previousWhole, byConsumer, byModel, recent, forecast, budgets, pending] = await Promise.all([
     usage({ from: isoHour(thisMonth), to: isoHour(to), bucket: 'month' }),
     usage({ from: isoHour(lastMonth), to: isoHour(lastMonthSamePoint), bucket: 'month' }),
@@ -55,14 +57,12 @@ async function loadOverview(session: Session) {
     usage({ from: isoHour(thisMonth), to: isoHour(to), bucket: 'month', groupBy: 'model' }),
     usage({ from: isoHour(hourFloor(now - DAY) + HOUR), to: isoHour(to), bucket: 'day', groupBy: 'resource,resourceStatus' }),
     api<Forecast>(`/api/forecast${query({ month: monthName(now) })}`),
-    session.role === 'team-owner'
-      ? Promise.resolve([] as Stored<Budget>[])
-      : list<Stored<Budget>>('/api/budgets').catch(() => [] as Stored<Budget>[]),
+    readsBudgets ? list<Stored<Budget>>('/api/budgets').catch(() => [] as Stored<Budget>[]) : Promise.resolve(null),
     readsDiscoveries ? api<{ items: Discovered[] }>('/api/reconciliation/consumers?status=pending&limit=1000') : Promise.resolve(null),
   ]);
   const burnDowns = (
     await Promise.all(
-      budgets.map((budget) =>
+      (budgets ?? []).map((budget) =>
         api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).then(
           (burn) => ({ burn, budget }),
           () => null,
@@ -73,7 +73,19 @@ async function loadOverview(session: Session) {
     .filter((entry): entry is { burn: BurnDown; budget: Stored<Budget> } => entry !== null)
     .sort((a, b) => b.burn.usedPercent - a.burn.usedPercent);
   const unsanctioned = recent.items.filter((item) => item.group.resourceStatus === 'unsanctioned');
-  return { from: thisMonth, to, month, previous, previousWhole, byConsumer, byModel, unsanctioned, forecast, burnDowns, pending };
+  return {
+    from: thisMonth,
+    to,
+    month,
+    previous,
+    previousWhole,
+    byConsumer,
+    byModel,
+    unsanctioned,
+    forecast,
+    burnDowns: budgets === null ? null : burnDowns,
+    pending,
+  };
 }
 
 function SpendChart({ by }: { by: 'team' | 'model' }) {
@@ -95,13 +107,13 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
   const chart = useMemo(() => {
     const days = Array.from({ length: 30 }, (_value, index) => start + index * DAY);
     // A row of no team is its own series, named as every page names it; a model is always asked for.
-    const groupName = (item: UsageItem) => (by === 'team' ? teamName(item.group.team) : item.group[by] || 'unattributed');
+    const seriesName = (item: UsageItem) => (by === 'team' ? teamName(item.group.team) : groupName(item.group[by]));
     const byGroup = new Map<string, { cost: number; unpriced: number }>();
     for (const item of answer.items) {
-      const group = byGroup.get(groupName(item)) ?? { cost: 0, unpriced: 0 };
+      const group = byGroup.get(seriesName(item)) ?? { cost: 0, unpriced: 0 };
       group.cost += item.cost.microUsd;
       group.unpriced += item.unpricedCalls;
-      byGroup.set(groupName(item), group);
+      byGroup.set(seriesName(item), group);
     }
     // Drawn: the six that cost most, and "other" only when the rest cost something. A group that cost nothing is left
     // out when its calls were refused or failed (it spent nothing), and named "unpriced" when they were served by a model
@@ -118,7 +130,7 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
     const unpricedCalls = (name: string) =>
       name === 'other' ? rest.reduce((sum, [, group]) => sum + group.unpriced, 0) : byGroup.get(name)!.unpriced;
     for (const item of answer.items) {
-      const name = groupName(item);
+      const name = seriesName(item);
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
       const row = values.get(shown.includes(name) || unpricedOnly.includes(name) ? name : 'other');
       if (row !== undefined && index >= 0 && index < days.length) row[index]! += item.cost.microUsd / 1_000_000;
@@ -196,7 +208,14 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
             <tbody>
               {ranked.map((item) => (
                 <tr key={item.group[dimension]}>
-                  <td class="name">{item.group[dimension] || <span class="muted">unattributed</span>}</td>
+                  <td class="name">
+                    {/* A name leads to its calls in the ledger; unattributed traffic has no name to filter by. */}
+                    {item.group[dimension] ? (
+                      <a href={transactionsOf({ [dimension]: item.group[dimension] })}>{item.group[dimension]}</a>
+                    ) : (
+                      <GroupName value={item.group[dimension]} />
+                    )}
+                  </td>
                   <td class="num">{count(item.calls)}</td>
                   <td class="num">{count(item.unpricedCalls)}</td>
                   <td class="num">
@@ -216,7 +235,7 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
 
 export function OverviewPage({ session }: { session: Session }) {
   const [by, setBy] = useState<'team' | 'model'>('team');
-  const loaded = useLoad(() => loadOverview(session), [session.role]);
+  const loaded = useLoad(() => loadOverview(session), [session]);
   return (
     <>
       <h1>Overview</h1>
@@ -231,16 +250,14 @@ export function OverviewPage({ session }: { session: Session }) {
           // any spend the API still answers one (method "no-history", every figure 0): $0.00 between $0.00 and $0.00 says
           // nothing, so it is shown as none.
           const answered =
-            session.role === 'team-owner'
-              ? (data.forecast.teams.find((line) => line.team === session.team) ?? null)
-              : data.forecast.overall;
+            session.team !== null ? (data.forecast.teams.find((line) => line.team === session.team) ?? null) : data.forecast.overall;
           const overall = answered === null || (answered.method === 'no-history' && answered.forecast.microUsd === 0) ? null : answered;
           return (
             <>
               <p class="muted" data-testid="overview-period">
                 {monthLabel(monthName(data.from))} to date: {day(new Date(data.from).toISOString())} –{' '}
                 {day(new Date(data.to - 1).toISOString())} (UTC)
-                {session.role === 'team-owner' ? ` · team ${session.team}` : ''}
+                {session.team === null ? '' : ` · team ${session.team}`}
               </p>
               <div class="stats">
                 <Stat
@@ -314,39 +331,39 @@ export function OverviewPage({ session }: { session: Session }) {
                 <TopTable title="Top models this month" items={data.byModel.items} dimension="model" />
               </div>
               <div class="grid-2">
-                <section class="card">
-                  <h2>Budgets nearest exhaustion</h2>
-                  {session.role === 'team-owner' ? (
-                    <Empty title="Not for team-owner tokens">Budgets are read with an admin, operator or viewer token.</Empty>
-                  ) : data.burnDowns.length === 0 ? (
-                    <Empty title="No budgets to show">
-                      Create one under <a href="#/budgets">Budgets &amp; templates</a> to see how fast it burns.
-                    </Empty>
-                  ) : (
-                    <ul class="plain">
-                      {data.burnDowns.slice(0, 5).map(({ burn, budget }) => (
-                        <li key={burn.budget} class="budget-line">
-                          <div class="row-between">
-                            <span>
-                              {burn.budget} {budget.mode === 'monitor' ? <Badge tone="neutral">monitor</Badge> : null}
-                            </span>
-                            <span class="muted">
-                              {inUnit(burn.used, burn.unit)} of {inUnit(burn.limit, burn.unit)}
-                            </span>
-                          </div>
-                          <Bar percent={burn.usedPercent} label={`${burn.budget}: ${burn.usedPercent}% used`} />
-                          <small class="muted">
-                            {burn.exhausted
-                              ? 'Exhausted'
-                              : burn.exhaustsAt === null
-                                ? 'Not projected to run out this window'
-                                : `Projected to run out ${day(burn.exhaustsAt)}`}
-                          </small>
-                        </li>
-                      ))}
-                    </ul>
-                  )}
-                </section>
+                {data.burnDowns === null ? null : (
+                  <section class="card">
+                    <h2>Budgets nearest exhaustion</h2>
+                    {data.burnDowns.length === 0 ? (
+                      <Empty title="No budgets to show">
+                        Create one under <a href="#/budgets">Budgets &amp; templates</a> to see how fast it burns.
+                      </Empty>
+                    ) : (
+                      <ul class="plain">
+                        {data.burnDowns.slice(0, 5).map(({ burn, budget }) => (
+                          <li key={burn.budget} class="budget-line">
+                            <div class="row-between">
+                              <span>
+                                {burn.budget} {budget.mode === 'monitor' ? <Badge tone="neutral">monitor</Badge> : null}
+                              </span>
+                              <span class="muted">
+                                {inUnit(burn.used, burn.unit)} of {inUnit(burn.limit, burn.unit)}
+                              </span>
+                            </div>
+                            <Bar percent={burn.usedPercent} label={`${burn.budget}: ${burn.usedPercent}% used`} />
+                            <small class="muted">
+                              {burn.exhausted
+                                ? 'Exhausted'
+                                : burn.exhaustsAt === null
+                                  ? 'Not projected to run out this window'
+                                  : `Projected to run out ${day(burn.exhaustsAt)}`}
+                            </small>
+                          </li>
+                        ))}
+                      </ul>
+                    )}
+                  </section>
+                )}
                 <section class="card">
                   <h2>Unsanctioned traffic, last 24 hours</h2>
                   {data.unsanctioned.length === 0 ? (

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { allPages, change, list, type Consumer, type Discovered, type DiscoveredResource, type Session, type Team } from '../api';
 import { count, dateTime, NO_TEAM } from '../format';
-import { Badge, canWrite, Empty, Notice, Show, useLoad } from '../ui';
+import { Badge, Empty, may, Notice, Show, useLoad } from '../ui';
 
 interface RuleDraft {
   cidr: string;
@@ -249,7 +249,7 @@ export function ReconciliationPage({ session }: { session: Session }) {
   const [status, setStatus] = useState<'pending' | 'resolved' | 'ignored'>('pending');
   const [open, setOpen] = useState<number | null>(null);
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
-  const writer = canWrite(session);
+  const writer = may(session, 'POST /api/reconciliation/consumers/{id}/resolve');
   const loaded = useLoad(
     () =>
       Promise.all([
@@ -276,14 +276,6 @@ export function ReconciliationPage({ session }: { session: Session }) {
       done((failure as Error).message, 'bad');
     }
   };
-  if (session.role === 'team-owner') {
-    return (
-      <>
-        <h1>Reconciliation</h1>
-        <Empty title="Not for team-owner tokens">Discoveries belong to no team yet: an admin or operator resolves them.</Empty>
-      </>
-    );
-  }
   return (
     <>
       <h1>Reconciliation</h1>

@@ -1,8 +1,8 @@
 // Chargeback per team for a month, with its CSV, and the cost drivers that moved most against the previous period.
 import { useState } from 'preact/hooks';
 import { api, download, query, type ChargebackLine, type Money, type Session } from '../api';
-import { count, monthLabel, monthName, monthStart, usd } from '../format';
-import { Empty, Notice, Show, TeamName, useLoad } from '../ui';
+import { count, monthLabel, monthName, monthStart, teamName, usd } from '../format';
+import { Empty, GroupName, heldToTeam, Notice, Show, SortHeader, sortRows, TeamName, useLoad, useSorting } from '../ui';
 
 interface Chargeback {
   period: string;
@@ -20,12 +20,38 @@ interface Drivers {
   }>;
 }
 
+/**
+ * The chargeback's columns, in order: what each header says and sorts by. Unpriced: served calls of a model without a
+ * price, whose cost is in no figure here, so the table says how many.
+ */
+const CHARGEBACK_COLUMNS = [
+  ['team', 'Team'],
+  ['calls', 'Calls'],
+  ['inputTokens', 'Input tokens'],
+  ['outputTokens', 'Output tokens'],
+  ['unpricedCalls', 'Unpriced'],
+  ['refusedCalls', 'Refused'],
+  ['failedCalls', 'Failed'],
+  ['cacheWriteTokens', 'Cache writes'],
+  ['cacheWrite1hTokens', '1-hour writes'],
+  ['cost', 'Cost'],
+  ['saved', 'Saved'],
+] as const;
+
+/** A chargeback line's value in a column, as it sorts: a team by its shown name, money by micro-USD. */
+function chargebackValue(line: ChargebackLine, column: string): number | string {
+  if (column === 'team') return teamName(line.team);
+  if (column === 'cost' || column === 'saved') return line[column].microUsd;
+  return line[column as 'calls'];
+}
+
 export function ReportsPage({ session }: { session: Session }) {
+  const sorting = useSorting();
   const now = Date.now();
   const months = Array.from({ length: 6 }, (_value, index) => monthName(monthStart(now, -index)));
   const [period, setPeriod] = useState(months[0]!);
   // A team-owner's drivers are of its one team: by consumer or model, never by team.
-  const [groupBy, setGroupBy] = useState(session.role === 'team-owner' ? 'consumer' : 'team');
+  const [groupBy, setGroupBy] = useState(heldToTeam(session) ? 'consumer' : 'team');
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
   const chargeback = useLoad(() => api<Chargeback>(`/api/reports/chargeback${query({ period })}`), [period]);
   const drivers = useLoad(() => api<Drivers>(`/api/usage/top-drivers${query({ groupBy, limit: 10 })}`), [groupBy]);
@@ -79,42 +105,15 @@ export function ReportsPage({ session }: { session: Session }) {
                 <table data-testid="chargeback">
                   <thead>
                     <tr>
-                      <th scope="col">Team</th>
-                      <th scope="col" class="num">
-                        Calls
-                      </th>
-                      <th scope="col" class="num">
-                        Input tokens
-                      </th>
-                      <th scope="col" class="num">
-                        Output tokens
-                      </th>
-                      {/* Served calls of a model without a price: their cost is in no figure here, so say how many. */}
-                      <th scope="col" class="num">
-                        Unpriced
-                      </th>
-                      <th scope="col" class="num">
-                        Refused
-                      </th>
-                      <th scope="col" class="num">
-                        Failed
-                      </th>
-                      <th scope="col" class="num">
-                        Cache writes
-                      </th>
-                      <th scope="col" class="num">
-                        1-hour writes
-                      </th>
-                      <th scope="col" class="num">
-                        Cost
-                      </th>
-                      <th scope="col" class="num">
-                        Saved
-                      </th>
+                      {CHARGEBACK_COLUMNS.map(([column, label]) => (
+                        <SortHeader key={column} sorting={sorting} column={column} numeric={column !== 'team'}>
+                          {label}
+                        </SortHeader>
+                      ))}
                     </tr>
                   </thead>
                   <tbody>
-                    {report.items.map((line) => (
+                    {sortRows(report.items, sorting, chargebackValue).map((line) => (
                       <tr key={line.team}>
                         <td>
                           <TeamName team={line.team} />
@@ -159,7 +158,7 @@ export function ReportsPage({ session }: { session: Session }) {
           <label class="compact">
             By
             <select value={groupBy} onChange={(event) => setGroupBy(event.currentTarget.value)}>
-              {(session.role === 'team-owner' ? ['consumer', 'model'] : ['team', 'consumer', 'model', 'provider']).map((option) => (
+              {(heldToTeam(session) ? ['consumer', 'model'] : ['team', 'consumer', 'model', 'provider']).map((option) => (
                 <option key={option} value={option}>
                   {option}
                 </option>
@@ -191,13 +190,7 @@ export function ReportsPage({ session }: { session: Session }) {
                   <tbody>
                     {answer.items.map((item) => (
                       <tr key={JSON.stringify(item.group)}>
-                        <td>
-                          {groupBy === 'team' ? (
-                            <TeamName team={item.group.team} />
-                          ) : (
-                            item.group[groupBy] || <span class="muted">unattributed</span>
-                          )}
-                        </td>
+                        <td>{groupBy === 'team' ? <TeamName team={item.group.team} /> : <GroupName value={item.group[groupBy]} />}</td>
                         <td class="num">{usd(item.previous.microUsd)}</td>
                         <td class="num">{usd(item.current.microUsd)}</td>
                         {/* A rise in red, a fall in green; no change is neither (it read as a fall). */}

@@ -1,8 +1,8 @@
 // The ledger, one call per row, filterable and paged by keyset ("Show more"); a call's detail page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
-import { count, dateTime, ms, teamName, usd } from '../format';
-import { Badge, Empty, Show, TeamName, useLoad } from '../ui';
+import { count, dateTime, ms, teamName, UNATTRIBUTED, usd } from '../format';
+import { Badge, Empty, heldToTeam, Show, TeamName, transactionsOf, useLoad } from '../ui';
 
 interface Filters {
   consumer: string;
@@ -38,9 +38,32 @@ function isoOf(local: string): string | undefined {
   return local === '' ? undefined : `${local.length === 16 ? `${local}:00` : local}Z`;
 }
 
-export function TransactionsPage({ session }: { session: Session }) {
-  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+/** The filters a page's address holds (`#/transactions?consumer=checkout`), so a link, a bookmark and Back keep them. */
+function filtersOf(params: URLSearchParams): Filters {
+  const filters = { ...NO_FILTERS };
+  for (const name of Object.keys(NO_FILTERS) as Array<keyof Filters>) filters[name] = params.get(name) ?? '';
+  return filters;
+}
+
+/** Applies filters by putting them in the address: the page follows it (and Back returns to the filters before). */
+function navigateTo(filters: Filters): void {
+  const set = Object.entries(filters).filter(([, value]) => value !== '');
+  window.location.hash = `#/transactions${set.length === 0 ? '' : `?${new URLSearchParams(set).toString()}`}`;
+}
+
+/** The list's address as last shown (its filters): where a transaction's "← Transactions" returns. */
+let listAddress = '#/transactions';
+
+export function TransactionsPage({ session, params }: { session: Session; params: URLSearchParams }) {
+  const addressed = params.toString();
+  listAddress = `#/transactions${addressed === '' ? '' : `?${addressed}`}`;
+  const [draft, setDraft] = useState<Filters>(() => filtersOf(params));
+  const [filters, setFilters] = useState<Filters>(() => filtersOf(params));
+  useEffect(() => {
+    const next = filtersOf(new URLSearchParams(addressed));
+    setDraft(next);
+    setFilters((current) => (JSON.stringify(current) === JSON.stringify(next) ? current : next));
+  }, [addressed]);
   const [rows, setRows] = useState<Transaction[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -97,12 +120,14 @@ export function TransactionsPage({ session }: { session: Session }) {
         class="toolbar"
         onSubmit={(event) => {
           event.preventDefault();
-          setFilters(draft);
+          // The same filters again (a refresh) change no address: load them here.
+          if (JSON.stringify(draft) === JSON.stringify(filters)) void load(null);
+          else navigateTo(draft);
         }}
         aria-label="Filter transactions"
       >
         {field('consumer', 'Consumer')}
-        {session.role === 'team-owner' ? null : field('team', 'Team')}
+        {heldToTeam(session) ? null : field('team', 'Team')}
         {field('model', 'Model')}
         {field('provider', 'Provider')}
         <label>
@@ -122,7 +147,7 @@ export function TransactionsPage({ session }: { session: Session }) {
           class="secondary"
           onClick={() => {
             setDraft(NO_FILTERS);
-            setFilters(NO_FILTERS);
+            navigateTo(NO_FILTERS);
           }}
         >
           Clear
@@ -165,10 +190,12 @@ export function TransactionsPage({ session }: { session: Session }) {
                     <a href={`#/transactions/${row.id}`}>{dateTime(row.startedAt)}</a>
                   </td>
                   <td>
-                    {row.consumer ?? (
-                      <span class="muted">{row.discoveredConsumer === null ? 'unknown' : `discovery #${row.discoveredConsumer}`}</span>
-                    )}
-                    <small class="muted"> {teamName(row.team)}</small>
+                    {row.consumer === null ? <span class="muted">{UNATTRIBUTED}</span> : row.consumer}
+                    <small class="muted">
+                      {' '}
+                      {row.consumer === null && row.discoveredConsumer !== null ? `discovery #${row.discoveredConsumer} · ` : ''}
+                      {teamName(row.team)}
+                    </small>
                   </td>
                   <td>
                     {row.requestedModel ?? '—'}
@@ -209,7 +236,7 @@ export function TransactionDetailPage({ id }: { id: string }) {
   return (
     <>
       <p>
-        <a href="#/transactions">← Transactions</a>
+        <a href={listAddress}>← Transactions</a>
       </p>
       <Show loaded={loaded} what={`transaction ${id}`}>
         {(row) => {
@@ -218,8 +245,17 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Time', dateTime(row.startedAt)],
             [
               'Consumer',
-              row.consumer ??
-                (row.discoveredConsumer === null ? 'unknown' : <a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>),
+              row.consumer !== null ? (
+                <a href={transactionsOf({ consumer: row.consumer })} title={`Every transaction of ${row.consumer}`}>
+                  {row.consumer}
+                </a>
+              ) : row.discoveredConsumer === null ? (
+                UNATTRIBUTED
+              ) : (
+                <>
+                  {UNATTRIBUTED} (<a href="#/reconciliation">discovery #{row.discoveredConsumer}</a>)
+                </>
+              ),
             ],
             ['Team', <TeamName team={row.team} />],
             ['API', `${row.api} (${row.operation}${row.stream ? ', streamed' : ''})`],

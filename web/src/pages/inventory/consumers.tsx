@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { allPages, api, change, list, query, type Consumer, type Session, type Team, type UsageAnswer } from '../../api';
 import { Sparkline } from '../../charts';
 import { count, hourFloor, isoHour, NO_TEAM, usd } from '../../format';
-import { canManageConsumers, canWrite, Empty, Notice, Show, TeamName, useLoad } from '../../ui';
+import { canManageConsumers, Empty, heldToTeam, may, transactionsOf, Notice, Show, TeamName, useLoad } from '../../ui';
 import { KeysPanel } from './keys';
 
 const DAY = 86_400_000;
@@ -39,11 +39,12 @@ function ConsumerForm({
   onDone: (text: string) => void;
 }) {
   const [name, setName] = useState(existing?.name ?? '');
-  const [team, setTeam] = useState(existing?.team ?? (session.role === 'team-owner' ? (session.team ?? '') : ''));
+  const [team, setTeam] = useState(existing?.team ?? session.team ?? '');
   const [owner, setOwner] = useState(existing?.owner ?? '');
   const [labels, setLabels] = useState(existing === null ? '' : labelsText(existing.labels));
   const [error, setError] = useState<string | null>(null);
-  const full = canWrite(session);
+  // A token held to its team sets neither a consumer's team nor its labels (the API keeps its consumers in its team).
+  const full = !heldToTeam(session);
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(null);
@@ -116,7 +117,7 @@ export function Consumers({ session }: { session: Session }) {
     const now = Date.now();
     const start = Math.floor((now - 13 * DAY) / DAY) * DAY;
     const [consumers, teams, usage] = await Promise.all([
-      allPages<Consumer>('/api/consumers', session.role === 'team-owner' ? { team: session.team ?? '' } : {}),
+      allPages<Consumer>('/api/consumers', session.team === null ? {} : { team: session.team }),
       list<Team>('/api/teams'),
       api<UsageAnswer>(
         `/api/usage${query({ from: isoHour(start), to: isoHour(hourFloor(now) + 3_600_000), bucket: 'day', groupBy: 'consumer' })}`,
@@ -137,7 +138,7 @@ export function Consumers({ session }: { session: Session }) {
     setOpen(null);
     loaded.reload();
   };
-  const mayCreate = canWrite(session) || session.role === 'team-owner';
+  const mayCreate = may(session, 'POST /api/consumers');
   return (
     <Show loaded={loaded} what="consumers">
       {({ consumers, teams, spark }) => {
@@ -229,6 +230,13 @@ export function Consumers({ session }: { session: Session }) {
                             <span class="muted">{usd(Math.round(total * 1e6))}</span>
                           </td>
                           <td class="actions">
+                            <a
+                              class="small-link"
+                              href={transactionsOf({ consumer: consumer.name })}
+                              aria-label={`Transactions of ${consumer.name}`}
+                            >
+                              Transactions
+                            </a>{' '}
                             <button
                               type="button"
                               class="small"

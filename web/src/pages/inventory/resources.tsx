@@ -1,8 +1,8 @@
 // The inventory's resources (provider/model) with their review status and who called them in the last 30 days.
 import { useState } from 'preact/hooks';
 import { api, change, list, query, type Resource, type Session, type UsageAnswer } from '../../api';
-import { count, hourFloor, isoHour, usd } from '../../format';
-import { Badge, canWrite, Empty, Notice, Show, useLoad } from '../../ui';
+import { count, hourFloor, isoHour, UNATTRIBUTED, usd } from '../../format';
+import { Badge, Empty, may, Notice, Show, useLoad } from '../../ui';
 
 const DAY = 86_400_000;
 
@@ -86,7 +86,7 @@ export function Resources({ session }: { session: Session }) {
                     <tr key={id}>
                       <td>{id}</td>
                       <td>
-                        {canWrite(session) ? (
+                        {may(session, 'PUT /api/resources/{id}') ? (
                           <select
                             aria-label={`Status of ${id}`}
                             value={row.status}
@@ -112,7 +112,7 @@ export function Resources({ session }: { session: Session }) {
                         {row.unattributed ? (
                           <span class="muted">
                             {row.consumers.size > 0 ? ', ' : ''}
-                            <a href="#/reconciliation">unattributed callers</a>
+                            <a href="#/reconciliation">{UNATTRIBUTED}</a>
                           </span>
                         ) : row.consumers.size === 0 ? (
                           <span class="muted">nobody</span>

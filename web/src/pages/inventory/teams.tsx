@@ -1,15 +1,12 @@
 // The inventory's teams, created and edited as the role allows.
 import { useState } from 'preact/hooks';
 import { allPages, change, list, type Consumer, type Session, type Team } from '../../api';
-import { canWrite, Empty, Notice, Show, useLoad } from '../../ui';
+import { Empty, may, Notice, Show, useLoad } from '../../ui';
 
 export function Teams({ session }: { session: Session }) {
   const loaded = useLoad(
     () =>
-      Promise.all([
-        list<Team>('/api/teams'),
-        allPages<Consumer>('/api/consumers', session.role === 'team-owner' ? { team: session.team ?? '' } : {}),
-      ]),
+      Promise.all([list<Team>('/api/teams'), allPages<Consumer>('/api/consumers', session.team === null ? {} : { team: session.team })]),
     [],
   );
   const [name, setName] = useState('');
@@ -30,7 +27,7 @@ export function Teams({ session }: { session: Session }) {
   return (
     <>
       <Notice notice={notice} />
-      {canWrite(session) ? (
+      {may(session, 'POST /api/teams') ? (
         <form class="inline" onSubmit={create} aria-label="New team">
           <label>
             Team name
@@ -46,7 +43,9 @@ export function Teams({ session }: { session: Session }) {
       <Show loaded={loaded} what="teams">
         {([teams, consumers]) =>
           teams.length === 0 ? (
-            <Empty title="No teams yet">{canWrite(session) ? 'Create one above.' : 'An admin or operator creates teams.'}</Empty>
+            <Empty title="No teams yet">
+              {may(session, 'POST /api/teams') ? 'Create one above.' : 'An admin or operator creates teams.'}
+            </Empty>
           ) : (
             <div class="table-scroll">
               <table>
