@@ -6,7 +6,7 @@
 import type { DirectorBatch } from '../store/director-store.js';
 import type { ApplyDocument, ApplyOutcome } from '../schemas/apply-document.js';
 import { ApiError, type Issue } from './errors.js';
-import { consumerModelIssues, modelTargetIssues, policyIssues, resourceIssues, type KnownNames } from './references.js';
+import { consumerModelIssues, modelTargetIssues, policyIssues, resourceIssues, teamIssues, type KnownNames } from './references.js';
 
 /** One entity of the document: what the file wants, what the store holds (null: absent), and the write that makes it so. */
 interface Step {
@@ -174,10 +174,7 @@ async function referenceIssues(batch: DirectorBatch, document: ApplyDocument): P
     issues.push(...found.map((issue) => ({ path: `${path}.${issue.path}`, message: issue.message })));
   document.models.forEach((model, i) => at(`models.${i}`, modelTargetIssues(model, known)));
   for (const [i, consumer] of document.consumers.entries()) {
-    const team = consumer.team;
-    if (typeof team === 'string' && !(await known.team(team))) {
-      issues.push({ path: `consumers.${i}.team`, message: `no team named "${team}"` });
-    }
+    at(`consumers.${i}`, await teamIssues(consumer.team, known));
     at(`consumers.${i}`, consumerModelIssues(consumer.models, known));
   }
   for (const key of ['budgets', 'budgetTemplates', 'rateLimits'] as const) {

@@ -7,6 +7,7 @@ import { hashKey } from '../policy/consumers.js';
 import type { AuditEntityType, DirectorStore, SealedCredentials, StoredDefinition } from '../store/director-store.js';
 import { StoreConflict } from '../store/errors.js';
 import type { MasterKey } from '../store/master-key.js';
+import { displayPrefix } from '../store/secrets.js';
 import { openCredentials, sameJson, sealCredentials, splitProvider, type ProviderCredentials } from './provider-credentials.js';
 
 export const DECLARED_BY = 'sluice.yaml';
@@ -23,7 +24,6 @@ const DECLARED_KEY: Record<DeclaredOrigin, string> = {
   'embedded defaults': 'declared by the embedded defaults',
 };
 const DECLARED_KEY_NAMES: ReadonlySet<string> = new Set(Object.values(DECLARED_KEY));
-const DISPLAY_PREFIX = 12;
 
 export async function applyDeclared(
   store: DirectorStore,
@@ -76,7 +76,7 @@ export async function applyDeclared(
     for (const key of consumer.keys) {
       const hash = hashKey(key);
       if (!held.some((k) => k.hash === hash))
-        await store.importKey(DECLARED_BY, consumer.name, { name: DECLARED_KEY[origin], hash, prefix: key.slice(0, DISPLAY_PREFIX) });
+        await store.importKey(DECLARED_BY, consumer.name, { name: DECLARED_KEY[origin], hash, prefix: displayPrefix(key) });
     }
     for (const key of held) if (DECLARED_KEY_NAMES.has(key.name) && !hashes.has(key.hash)) await store.revokeKey(DECLARED_BY, key.id);
   }

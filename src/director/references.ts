@@ -3,7 +3,7 @@
 // provider of a resource. The routes check one
 // entity against what exists; apply checks a whole document, where what exists includes what the document declares.
 import type { ModelConfig } from '../config/schema.js';
-import type { Issue } from './errors.js';
+import { ApiError, type Issue } from './errors.js';
 
 export interface KnownNames {
   models: ReadonlySet<string>;
@@ -27,6 +27,18 @@ export interface PolicyReferences {
 export function consumerModelIssues(models: readonly string[] | null | undefined, known: Pick<KnownNames, 'models'>): Issue[] {
   if (models === null || models === undefined) return [];
   return models.filter((model) => !known.models.has(model)).map((model) => ({ path: 'models', message: `no model named "${model}"` }));
+}
+
+/** A consumer's or team-owner token's `team`: a typo would put it in no team's budgets, or govern nothing. */
+export async function teamIssues(team: string | null | undefined, known: Pick<KnownNames, 'team'>): Promise<Issue[]> {
+  if (team === null || team === undefined || (await known.team(team))) return [];
+  return [{ path: 'team', message: `no team named "${team}"` }];
+}
+
+/** Refuses (400, naming the field) what `issues` found in one entity the API was given. */
+export function refuseIssues(noun: string, issues: Issue[]): void {
+  if (issues.length > 0)
+    throw new ApiError(400, 'invalid_request', `Invalid ${noun}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
 }
 
 export function modelTargetIssues(model: ModelConfig, known: Pick<KnownNames, 'providers'>): Issue[] {

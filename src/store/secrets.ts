@@ -7,6 +7,15 @@ const ADMIN_TOKEN_PREFIX = 'sa-sluice-';
 /** How much of a secret is kept in clear to tell keys apart in a listing. */
 const DISPLAY_PREFIX_LENGTH = 12;
 
+/**
+ * The part of a secret shown in listings and the audit log: its first 12 characters, and never more than a quarter of
+ * it. A generated secret (53 characters) shows its kind and two random characters; a key declared in sluice.yaml may be
+ * as short as 8, and its first 12 would be all or most of it.
+ */
+export function displayPrefix(secret: string): string {
+  return secret.slice(0, Math.min(DISPLAY_PREFIX_LENGTH, Math.floor(secret.length / 4)));
+}
+
 export interface GeneratedSecret {
   plaintext: string;
   hash: string;
@@ -29,5 +38,5 @@ export function generateAdminToken(): GeneratedSecret {
 function generate(kind: string): GeneratedSecret {
   // 32 random bytes: far beyond guessing, and unsalted SHA-256 is then enough (there is no dictionary to try).
   const plaintext = `${kind}${randomBytes(32).toString('base64url')}`;
-  return { plaintext, hash: hashSecret(plaintext), prefix: plaintext.slice(0, DISPLAY_PREFIX_LENGTH) };
+  return { plaintext, hash: hashSecret(plaintext), prefix: displayPrefix(plaintext) };
 }

@@ -84,7 +84,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(bad.status, 400);
       assert.deepEqual(bad.body.error.issues.map((i: { path: string }) => i.path).sort(), ['labels.tier', 'name']);
       assert.equal((await admin('POST', '/api/consumers', '{"name": ')).body.error.code, 'invalid_json');
-      assert.equal((await admin('POST', '/api/consumers', { name: 'x', team: 'no-such-team' })).status, 409);
+      assert.equal((await admin('POST', '/api/consumers', { name: 'x', team: 'no-such-team' })).status, 400);
       assert.equal((await admin('POST', '/api/consumers', { name: 'x', models: ['no-such-model'] })).status, 400);
       for (const name of ['checkout', 'billing', 'ledger-sync']) {
         assert.equal(

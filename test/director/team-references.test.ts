@@ -72,6 +72,26 @@ describe('policies naming a team', () => {
     });
   }
 
+  test('a consumer or team-owner token for a team that does not exist: 400 naming team, by the API and the CLI', async () => {
+    const CALLS: Array<[string, string, unknown]> = [
+      ['POST', '/api/consumers', { name: 'ledger-sync', team: 'platfrom' }],
+      ['PATCH', '/api/consumers/checkout-service', { team: 'platfrom' }],
+      ['POST', '/api/admin-tokens', { name: 'platform-lead', role: 'team-owner', team: 'platfrom' }],
+    ];
+    for (const [method, path, payload] of CALLS) {
+      const refused = await call(method, path, payload);
+      assert.equal(refused.status, 400, `${method} ${path}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error?.code, 'invalid_request');
+      assert.deepEqual(refused.body.error?.issues, [{ path: 'team', message: 'no team named "platfrom"' }]);
+    }
+    assert.equal((await call('GET', '/api/consumers/ledger-sync', undefined)).status, 404);
+    assert.equal(((await call('GET', '/api/consumers/checkout-service', undefined)).body as { team?: string }).team, 'payments');
+    const cli = cliFor(sluice.adminURL, TOKEN);
+    const typed = await cli(['consumers', 'create', 'ledger-sync', '--team', 'platfrom']);
+    assert.equal(typed.code, 1, typed.stderr);
+    assert.match(typed.stderr, /team: no team named "platfrom"/);
+  });
+
   test('a team a budget, template or rate limit names cannot be deleted (409, naming them), as a model they name cannot', async () => {
     assert.equal((await call('POST', '/api/teams', { name: 'growth', owner: 'gina@example.com' })).status, 201);
     assert.equal((await call('POST', '/api/budgets', { name: 'growth-daily', consumers: { team: 'growth' }, ...terms })).status, 201);

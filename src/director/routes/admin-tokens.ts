@@ -4,6 +4,7 @@ import { ADMIN_ROLES, type AdminToken } from '../../store/director-store.js';
 import { nameText } from '../../config/limits.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { refuseIssues, teamIssues } from '../references.js';
 import { body, errors, idParam, iso, json } from './schemas.js';
 
 const token = z
@@ -55,7 +56,9 @@ export function registerAdminTokenRoutes(app: DirectorApi, { store }: RouteDeps)
     }),
     async (c) => {
       const caller = authorize(c, 'admin');
-      const created = await store.createAdminToken(caller.actor, c.req.valid('json'));
+      const input = c.req.valid('json');
+      refuseIssues('admin token', await teamIssues(input.team, { team: async (name) => (await store.getTeam(name)) !== null }));
+      const created = await store.createAdminToken(caller.actor, input);
       return c.json({ token: render(created.token), plaintext: created.plaintext }, 201);
     },
   );

@@ -8,7 +8,7 @@ import type { DirectorApi, RouteDeps } from '../api.js';
 import { nameText } from '../../config/limits.js';
 import { consumerInput } from '../../schemas/directory.js';
 import { ApiError } from '../errors.js';
-import { consumerModelIssues } from '../references.js';
+import { consumerModelIssues, refuseIssues, teamIssues } from '../references.js';
 import { registerEntityRoutes } from './entity.js';
 import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
 
@@ -138,11 +138,10 @@ function refuseGovernanceFields(
 }
 
 export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
-  const checkModels = (models: string[] | null | undefined) => {
-    const issues = consumerModelIssues(models, catalog());
-    if (issues.length > 0)
-      throw new ApiError(400, 'invalid_request', `Invalid consumer: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-  };
+  const teamExists = async (name: string) => (await store.getTeam(name)) !== null;
+  /** The models and team a consumer names must exist (400 naming the field); the store would only say 409. */
+  const checkReferences = async (input: { models?: string[] | null; team?: string | null }) =>
+    refuseIssues('consumer', [...consumerModelIssues(input.models, catalog()), ...(await teamIssues(input.team, { team: teamExists }))]);
 
   app.openapi(
     createRoute({
@@ -182,9 +181,9 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       body: consumerInput,
       errors: [400, 409],
       access: (c, input) => authorizeTeam(c, 'write', input.team),
-      run: (caller, input) => {
+      run: async (caller, input) => {
         refuseGovernanceFields(caller, input, true);
-        checkModels(input.models);
+        await checkReferences(input);
         return store.createConsumer(caller.actor, input);
       },
     },
@@ -201,9 +200,9 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       description: 'Updated',
       errors: [400, 404, 409],
       access: async (c, name) => (await consumerFor(store, c, name, 'write')).caller,
-      run: (caller, name, patch) => {
+      run: async (caller, name, patch) => {
         refuseGovernanceFields(caller, patch, false);
-        checkModels(patch.models);
+        await checkReferences(patch);
         return store.updateConsumer(caller.actor, name, patch);
       },
     },

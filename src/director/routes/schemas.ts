@@ -52,8 +52,12 @@ export function iso(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toISOString();
 }
 
-/** The error responses every route can give, for the OpenAPI document. */
-export function errors(...statuses: Array<400 | 401 | 403 | 404 | 409>) {
+/**
+ * The error responses a route can give, for the OpenAPI document: 400, 401 and 403 on every route (a NUL character in
+ * the path or a query parameter is refused before any route reads it, and a path parameter can fail its schema), and
+ * `statuses` besides.
+ */
+export function errors(...statuses: Array<400 | 404 | 409>) {
   const out: Record<number, { description: string; content: { 'application/json': { schema: typeof errorBody } } }> = {};
   const describe: Record<number, string> = {
     400: 'Invalid input (the issues name each field)',
@@ -62,7 +66,7 @@ export function errors(...statuses: Array<400 | 401 | 403 | 404 | 409>) {
     404: 'No such entity',
     409: 'A name already taken, or a reference that does not hold',
   };
-  for (const status of [401, 403, ...statuses])
+  for (const status of [400, 401, 403, ...statuses])
     out[status] = { description: describe[status]!, content: { 'application/json': { schema: errorBody } } };
   return out;
 }
