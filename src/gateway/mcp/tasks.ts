@@ -23,12 +23,14 @@ export type OpenedTasks = 'none' | 'opened' | 'unknown';
  */
 export function openTaskIds(message: JsonRpcMessage, binding: SessionBinding, server: string, consumer: string): OpenedTasks {
   let state: OpenedTasks = 'none';
-  const open = (holder: unknown, key: string | number): void => {
+  /** `own`: an id that does not open may be the client's own task's, left as it is. */
+  const open = (holder: unknown, key: string | number, own = false): void => {
     if (state === 'unknown' || (!isObject(holder) && !Array.isArray(holder))) return;
     const presented = (holder as Record<string | number, unknown>)[key];
     const upstream = typeof presented === 'string' ? binding.open(server, consumer, presented) : null;
-    if (upstream === null) state = 'unknown';
-    else {
+    if (upstream === null) {
+      if (!own) state = 'unknown';
+    } else {
       (holder as Record<string | number, unknown>)[key] = upstream;
       state = 'opened';
     }
@@ -36,9 +38,11 @@ export function openTaskIds(message: JsonRpcMessage, binding: SessionBinding, se
   const params = isObject(message.params) ? message.params : null;
   if (typeof message.method === 'string' && BY_ID.has(message.method)) open(params ?? {}, 'taskId');
   // On the by-id requests the server ignores it for params.taskId; passed on all the same, so opened too.
-  for (const holder of [params, message.result]) {
-    if (isObject(holder) && isObject(holder._meta) && holder._meta[RELATED] !== undefined) open(holder._meta[RELATED], 'taskId');
-  }
+  if (params !== null && isObject(params._meta) && params._meta[RELATED] !== undefined) open(params._meta[RELATED], 'taskId');
+  // The client's answer to a server's request: about the server's task (sealed when it came), or about one the client
+  // runs for the server (a task-augmented elicitation's or sampling's tasks/result), whose id is the client's.
+  const result = isObject(message.result) ? message.result : null;
+  if (result !== null && isObject(result._meta) && result._meta[RELATED] !== undefined) open(result._meta[RELATED], 'taskId', true);
   const asked = params !== null && isObject(params.notifications) ? params.notifications.taskIds : undefined;
   if (Array.isArray(asked)) for (let i = 0; i < asked.length; i++) open(asked, i);
   return state;

@@ -129,6 +129,9 @@ describe("MCP gateway: one consumer's tasks are not another's", () => {
       .map((line) => JSON.parse(line.slice(6)) as Rpc);
   }
 
+  /** The server's id of the task it created last. */
+  const lastTaskId = (): string => `task-${received.filter((m) => m.method === 'tools/call').length}`;
+
   async function createTask(key: string, tool: string): Promise<string> {
     const [created] = await send(key, { id: 1, method: 'tools/call', params: { name: tool, arguments: {}, task: { ttl: 60000 } } });
     const taskId = (created!.result!.task as { taskId: string }).taskId;
@@ -156,7 +159,7 @@ describe("MCP gateway: one consumer's tasks are not another's", () => {
     const taskId = await createTask(KEYS.checkout, 'payroll');
     const [status] = await send(KEYS.checkout, { id: 2, method: 'tasks/get', params: { taskId } });
     assert.equal(status!.result!.taskId, taskId);
-    assert.equal(received.at(-1)!.params!.taskId, `task-${received.filter((m) => m.method === 'tools/call').length}`);
+    assert.equal(received.at(-1)!.params!.taskId, lastTaskId());
     const [notification, result] = await send(KEYS.checkout, { id: 3, method: 'tasks/result', params: { taskId } });
     assert.equal(notification!.method, 'notifications/tasks/status');
     assert.equal(notification!.params!.taskId, taskId);
@@ -202,5 +205,27 @@ describe("MCP gateway: one consumer's tasks are not another's", () => {
     assert.equal(headers.at(-1)!['mcp-name'], raw);
     const [refused] = await send(KEYS.checkout, { id: 3, method: 'tasks/get', params: { taskId } }, { 'mcp-name': taskId });
     assert.equal(refused!.error?.code, -32602);
+  });
+
+  it("opens the server's task id in the client's answer to a server request, and leaves the client's own task ids", async () => {
+    const taskId = await createTask(KEYS.checkout, 'payroll');
+    const raw = lastTaskId();
+    for (const [presented, sent] of [
+      [taskId, raw],
+      ['client-task-1', 'client-task-1'],
+    ]) {
+      const answered = await fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${KEYS.checkout}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 40, result: { action: 'accept', _meta: { [RELATED]: { taskId: presented } } } }),
+      });
+      assert.equal(answered.status, 202);
+      await answered.arrayBuffer();
+      assert.equal((received.at(-1)!.result!._meta as Record<string, { taskId: string }>)[RELATED]!.taskId, sent);
+    }
   });
 });
