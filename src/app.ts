@@ -18,7 +18,7 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { SessionBinding } from './gateway/mcp/sessions.js';
+import { SessionBinding, TASK_DOMAIN } from './gateway/mcp/sessions.js';
 import { PendingAnswers } from './gateway/mcp/pending-answers.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
@@ -188,6 +188,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     // A lone gateway without one binds with a key of its own: its sessions hold on it alone.
     mcp: {
       sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
+      tasks: new SessionBinding(masterKey?.derive('sluice mcp tasks') ?? [randomBytes(32)], TASK_DOMAIN),
       answers: new PendingAnswers({ ledger, metrics, logger, governance }),
     },
     maxBodyBytes: config.gateway.maxBodyBytes,

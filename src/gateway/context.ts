@@ -25,6 +25,8 @@ export interface GatewayContext extends RecordSinks {
   mcp: {
     /** Seals and opens the session ids handed to clients, binding each to its consumer. */
     sessions: SessionBinding;
+    /** Seals and opens the task ids handed to clients (MCP tasks), binding each to its consumer. */
+    tasks: SessionBinding;
     /** tools/calls whose answer is to come on a GET stream, after their POST's stream ended without it. */
     answers: PendingAnswers;
   };

@@ -153,22 +153,28 @@ export interface RawMcpGateway {
 
 /**
  * Consumer checkout-service (KEYS.checkout) is granted `tools` of the raw server, named `server` in sluice.yaml (with
- * `timeoutMs` when given).
+ * `timeoutMs` when given); with `searchTools`, consumer search-service (KEYS.search) is granted those.
  */
 export async function rawMcpGateway(
   handler: RequestListener,
-  grant: { server: string; tools: string[]; timeoutMs?: number },
+  grant: { server: string; tools: string[]; timeoutMs?: number; searchTools?: string[] },
 ): Promise<RawMcpGateway> {
   const upstream = createServer(handler);
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const { port } = upstream.address() as AddressInfo;
   const sluice = await startTestSluice({
-    consumers: [{ name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] }],
+    consumers: [
+      { name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] },
+      ...(grant.searchTools === undefined ? [] : [{ name: 'search-service', team: 'discovery', keys: [KEYS.search] }]),
+    ],
     mcp: {
       servers: {
         [grant.server]: { url: `http://127.0.0.1:${port}/mcp`, ...(grant.timeoutMs === undefined ? {} : { timeoutMs: grant.timeoutMs }) },
       },
-      access: [{ consumer: 'checkout-service', server: grant.server, tools: grant.tools }],
+      access: [
+        { consumer: 'checkout-service', server: grant.server, tools: grant.tools },
+        ...(grant.searchTools === undefined ? [] : [{ consumer: 'search-service', server: grant.server, tools: grant.searchTools }]),
+      ],
     },
   });
   return {

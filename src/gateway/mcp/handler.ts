@@ -14,6 +14,7 @@ import {
   INVALID_PARAMS,
   INVALID_REQUEST,
   isObject,
+  METHOD_NOT_FOUND,
   ORIGIN_REFUSED,
   PARSE_ERROR,
   requestId,
@@ -28,6 +29,7 @@ import {
   type JsonRpcMessage,
 } from './json-rpc.js';
 import { SseRelay } from './sse-relay.js';
+import { openTaskIds, sealTaskIds } from './tasks.js';
 import { ToolCall } from './tool-call.js';
 
 /**
@@ -57,6 +59,8 @@ interface Exchange {
   resumes: boolean;
   /** A GET stream or MCP 2026-07-28's subscriptions/listen: open, quiet, for as long as the client listens. */
   listens: boolean;
+  /** Its answer may name tasks (tasks/*, subscriptions/listen) or the server's task capabilities (initialize). */
+  tasks: boolean;
 }
 
 export async function handleMcp(
@@ -115,7 +119,10 @@ export async function handleMcp(
   }
   if (req.method === 'GET' || req.method === 'DELETE') {
     const resumes = req.method === 'GET';
-    const exchange: Exchange = { id: null, grant: null, toolCall: null, consumer: consumer.name, session, resumes, listens: resumes };
+    const exchange: Exchange = {
+      ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, session },
+      ...{ resumes, listens: resumes, tasks: false },
+    };
     if (resumes) exchange.grant = grant;
     return forward(context, req, res, server, null, exchange);
   }
@@ -165,9 +172,31 @@ export async function handleMcp(
       `Tool '${exchange.toolCall.tool}' is not available to consumer '${consumer.name}'.`,
     );
   }
+  // Task ids are the consumer's (tasks.ts): another's, a forged or a raw one is a task the server does not hold (MCP
+  // 2025-11-25 tasks: -32602), and the server's tasks/list would show every consumer's tasks.
+  const presentedTask = isObject(message.params) ? message.params.taskId : undefined;
+  const tasks = openTaskIds(message, context.mcp.tasks, name, consumer.name);
+  if (tasks === 'unknown') return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, 'Failed to retrieve task: Task not found');
+  if (message.method === 'tasks/list') {
+    return sendRpcError(res, 200, exchange.id, METHOD_NOT_FOUND, 'tasks/list is not available through Sluice; poll each task by its id.');
+  }
+  // MCP 2026-07-28: a tasks/* request's Mcp-Name is its params.taskId, which goes on as the server's.
+  const mcpName = req.headers['mcp-name'];
+  if (exchange.tasks && typeof presentedTask === 'string' && mcpName !== undefined) {
+    if (mcpName !== presentedTask)
+      return sendRpcError(
+        res,
+        400,
+        exchange.id,
+        HEADER_MISMATCH,
+        `Header mismatch: Mcp-Name header value '${String(mcpName)}' does not match body value.`,
+      );
+    req.headers['mcp-name'] = (message.params as { taskId: string }).taskId;
+  }
   // A tools/call goes on as the grant read it: JSON with a key twice (a second "name") is read last-wins here and may be
   // read first-wins by the server, which would run a tool the grant never saw.
-  return forward(context, req, res, server, exchange.toolCall === null ? body : Buffer.from(JSON.stringify(message)), exchange);
+  const sent = exchange.toolCall === null && tasks === 'none' ? body : Buffer.from(JSON.stringify(message));
+  return forward(context, req, res, server, sent, exchange);
 }
 
 function exchangeFor(
@@ -180,7 +209,9 @@ function exchangeFor(
 ): Exchange {
   const id = requestId(message);
   const listens = message.method === 'subscriptions/listen';
-  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false, listens };
+  const method = typeof message.method === 'string' ? message.method : '';
+  const tasks = listens || method === 'initialize' || method.startsWith('tasks/');
+  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false, listens, tasks };
   if (id === null) return exchange;
   if (message.method === 'tools/list') exchange.grant = grant;
   else if (message.method === 'tools/call') {
@@ -276,9 +307,9 @@ async function forward(
   try {
     // A GET stream is read for the answers replayed on it (Last-Event-ID): a tools/list's to filter, a tools/call's to
     // record.
-    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null : exchange.resumes;
+    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null || exchange.tasks : exchange.resumes;
     if (reads && upstream.statusCode < 300) {
-      if (type.startsWith('application/json')) return await relayJson(context, res, upstream, returned, exchange);
+      if (type.startsWith('application/json')) return await relayJson(context, res, upstream, returned, exchange, server.name);
       if (type.startsWith('text/event-stream')) return await relaySse(context, res, upstream, returned, exchange, server.name);
     }
     res.writeHead(upstream.statusCode, returned);
@@ -333,6 +364,7 @@ async function relayJson(
   upstream: Dispatcher.ResponseData,
   returned: Record<string, string>,
   exchange: Exchange,
+  server: string,
 ): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -344,7 +376,7 @@ async function relayJson(
   const text = Buffer.concat(chunks, size).toString('utf8');
   let body = text;
   try {
-    body = rewrite(context, JSON.parse(text), exchange, '') ?? text;
+    body = rewrite(context, JSON.parse(text), exchange, server) ?? text;
   } catch {
     // Not JSON after all: relayed as it came.
   }
@@ -386,12 +418,19 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/** A message from the server with its task ids sealed to the consumer, and answered as below; null: send unchanged. */
+function rewrite(context: GatewayContext, message: unknown, exchange: Exchange, server: string): string | null {
+  if (!isObject(message)) return null;
+  const sealed = sealTaskIds(message, context.mcp.tasks, server, exchange.consumer);
+  return answer(context, message, exchange, server) ?? (sealed ? JSON.stringify(message) : null);
+}
+
 /**
  * The answer to the exchange's request, rewritten (tools/list) or read (tools/call), or on a GET stream any tools/list
  * answer filtered and any tools/call answer recorded; null: send unchanged.
  */
-function rewrite(context: GatewayContext, message: unknown, exchange: Exchange, server: string): string | null {
-  if (!isObject(message) || message.method !== undefined) return null;
+function answer(context: GatewayContext, message: Record<string, unknown>, exchange: Exchange, server: string): string | null {
+  if (message.method !== undefined) return null;
   // On the GET stream (no id of its own) any answer may be a POST's, replayed there after its stream was closed.
   if (exchange.id !== null && message.id !== exchange.id) return null;
   if (exchange.resumes && (typeof message.id === 'string' || typeof message.id === 'number')) {

@@ -17,6 +17,7 @@ export interface JsonRpcMessage {
 /** Standard codes (JSON-RPC 2.0 section 5.1); MCP answers an unknown tool with INVALID_PARAMS. */
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
+export const METHOD_NOT_FOUND = -32601;
 export const INVALID_PARAMS = -32602;
 /** Implementation-defined server errors (-32000 to -32099): the gateway's own refusals and failures. */
 export const UNAUTHORIZED = -32001;
