@@ -171,7 +171,7 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     if (row.costMicroUsd !== null) line.costMicroUsd += row.costMicroUsd;
     else if (outcome === 'served') line.unpricedCalls += calls;
   }
-  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, sums]) => sums);
+  return inKeyOrder(lines);
 }
 
 /** Whether two rows fall on the same rollup line: the same hour, names and status class. */
@@ -197,6 +197,14 @@ function keyId(key: RollupLine['key']): string {
   return `${key[0]}\u0000${key[1]}\u0000${key[2]}\u0000${key[3]}\u0000${key[4]}\u0000${key[5]}\u0000${key[6]}`;
 }
 
+/**
+ * Lines grouped by keyId, in the one order every writer of the rollups upserts them (ledger batches, reconciliation's
+ * moves): on PostgreSQL two transactions locking the same keys in the same order wait for each other, never deadlock.
+ */
+function inKeyOrder(lines: ReadonlyMap<string, RollupLine>): RollupLine[] {
+  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
+}
+
 function values(line: RollupLine): SqlValue[] {
   return [...line.key, ...SUMS.map((sum) => line[sum])];
 }
@@ -217,7 +225,7 @@ export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
     }
     addSums(day, hour);
   }
-  return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
+  return inKeyOrder(days);
 }
 
 /** Runs in the batch's transaction (ledger.ts): the hourly and daily rollups commit with the rows they count, or not at all. */
@@ -292,7 +300,7 @@ export async function moveInRollups(
 ): Promise<void> {
   const deltas = new Map<string, RollupLine>();
   const add = (line: RollupLine, sign: 1 | -1) => {
-    const id = JSON.stringify(line.key);
+    const id = keyId(line.key);
     const delta = deltas.get(id) ?? emptyLine(line.key);
     addSums(delta, line, sign);
     deltas.set(id, delta);
@@ -302,10 +310,7 @@ export async function moveInRollups(
     const [hour, , , model, provider, providerModel, status] = line.key;
     add({ ...line, key: [hour, to.consumer ?? '', to.team ?? '', model, provider, providerModel, status] }, 1);
   }
-  const changed = [...deltas.entries()]
-    .filter(([, delta]) => SUMS.some((sum) => delta[sum] !== 0))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, delta]) => delta);
+  const changed = inKeyOrder(deltas).filter((delta) => SUMS.some((sum) => delta[sum] !== 0));
   if (changed.length === 0) return;
   await upsertHours(session, changed);
   for (const line of changed.filter((delta) => delta.calls < 0)) {
