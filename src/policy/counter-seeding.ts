@@ -3,10 +3,11 @@
 //
 // What is counted mirrors settlement (src/gateway/pipeline/settle.ts) as far as the ledger's rollups can tell: calls a
 // target answered, in the budget's consumer and resource scope, their tokens and cost (a call that failed after its target
-// answered carries none). Exact for calendar windows (hour, day, month: whole hours from the rollups, read through the
-// window's end) and for rolling windows (the current and the previous bucket, each a fixed span, the previous then read
-// at its weight as admission reads it); spans that do not start on an hour (minute windows, rolling ones of odd lengths)
-// are read from the ledger's rows at their partial hours. Where the seed and the live counter differ:
+// answered carries none); never calls answered from the response cache, which admission skips. Exact for calendar
+// windows (hour, day, month: whole hours from the rollups, read through the window's end) and for rolling windows (the
+// current and the previous bucket, each a fixed span, the previous then read at its weight as admission reads it);
+// spans that do not start on an hour (minute windows, rolling ones of odd lengths) are read from the ledger's rows at
+// their partial hours. Where the seed and the live counter differ:
 //   - `requests` of calls admitted that no target answered (every target failed) are left out: the ledger has no
 //     provider for them, like a refusal's, so they cannot be told apart from calls refused before admission;
 //   - a downgraded call is in the rollups under the model asked for, so a budget scoped to a model counts it there, not

@@ -73,6 +73,13 @@ export interface UsageTotals {
   cacheWrite1hTokens: number;
   /** Integer micro-USD: what the calls answered from the response cache would have cost (their own cost is 0). */
   savedMicroUsd: number;
+  /**
+   * Calls answered from the response cache, and their tokens (the answers' they replay), counted in calls, inputTokens and
+   * outputTokens too: no budget counts them (a hit is not admitted), so budget figures take them out.
+   */
+  cacheHitCalls: number;
+  cacheHitInputTokens: number;
+  cacheHitOutputTokens: number;
 }
 
 export interface UsageRow extends UsageTotals {

@@ -2,7 +2,8 @@
 // calls from. Each case is a call the gateway can record.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { callOutcome, rollUp, type CallOutcome, type RollupSource } from '../../src/store/sql/rollup.js';
+import { callOutcome, moveInRollups, rollUp, type CallOutcome, type RollupSource } from '../../src/store/sql/rollup.js';
+import type { SqlSession } from '../../src/store/sql/session.js';
 
 const CASES: Array<{ name: string; status: number; errorClass: string | null; provider: string | null; outcome: CallOutcome }> = [
   { name: 'answered', status: 200, errorClass: null, provider: 'openai', outcome: 'served' },
@@ -117,4 +118,41 @@ test('rows in runs of one key and rows that change any part of it sum onto the l
   const got = new Map(rollUp(rows).map((line) => [JSON.stringify(line.key), line.inputTokens]));
   assert.deepEqual(got, expected);
   assert.equal(got.size, 9);
+});
+
+test('a ledger batch and a reconciliation moving usage upsert rollup keys in one order, also for names below `"` (space, "!")', async () => {
+  // Two PostgreSQL transactions upserting the same keys in different orders can deadlock: the ledger's batch (rollUp) and
+  // reconciliation resolving a discovered consumer (moveInRollups) must order them alike. "a", "a b" and "a!b" sort
+  // differently as JSON ('"' is 0x22, above space and "!") than by the parts themselves.
+  const names = ['a!b', 'a', 'a b', 'ab'];
+  const row = (consumer: string): RollupSource => ({
+    startedAt: 0,
+    consumer,
+    team: 't',
+    requestedModel: 'm',
+    provider: 'openai',
+    providerModel: 'x',
+    status: 200,
+    errorClass: null,
+    inputTokens: 1,
+    outputTokens: 1,
+    cachedInputTokens: 0,
+    costMicroUsd: 5,
+  });
+  const batchOrder = rollUp([...names, 'z'].map(row)).map((line) => line.key[1]);
+  const upserted: string[][] = [];
+  const session = {
+    all: () => Promise.resolve([]),
+    table: () => Promise.reject(new Error('unused')),
+    run: (statement: string, params: readonly unknown[]) => {
+      if (statement.startsWith('rollupUpsert:')) {
+        const width = params.length / Number(statement.split(':')[1]);
+        upserted.push(Array.from({ length: params.length / width }, (_, i) => params[i * width + 1] as string));
+      }
+      return Promise.resolve(1);
+    },
+  } as unknown as SqlSession;
+  await moveInRollups(session, rollUp(names.map(row)), { consumer: 'z', team: 't' });
+  assert.deepEqual(upserted.flat(), batchOrder);
+  assert.deepEqual(batchOrder, ['a', 'a b', 'a!b', 'ab', 'z']);
 });

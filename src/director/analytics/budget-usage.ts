@@ -29,20 +29,21 @@ function filterOf(budget: BudgetConfig): UsageFilter {
 /**
  * Counted as the gateway counts it (settle.ts): total tokens are input + output; cost in micro-USD; requests are the calls
  * it admitted (served or failed), never those it refused (unknown model, unsanctioned, over a budget or rate limit), for
- * which no budget reserved anything. Refused calls carry no tokens and no cost.
+ * which no budget reserved anything. Refused calls carry no tokens and no cost. Calls answered from the response cache
+ * are not admitted either (docs/agents.md#response-cache): their calls and tokens are left out, and they cost 0.
  */
 function amount(measure: Measure, totals: UsageTotals): number {
   switch (measure) {
     case 'input_tokens':
-      return totals.inputTokens;
+      return totals.inputTokens - totals.cacheHitInputTokens;
     case 'output_tokens':
-      return totals.outputTokens;
+      return totals.outputTokens - totals.cacheHitOutputTokens;
     case 'total_tokens':
-      return totals.inputTokens + totals.outputTokens;
+      return totals.inputTokens - totals.cacheHitInputTokens + totals.outputTokens - totals.cacheHitOutputTokens;
     case 'cost_usd':
       return totals.costMicroUsd;
     case 'requests':
-      return totals.calls - totals.refusedCalls;
+      return totals.calls - totals.refusedCalls - totals.cacheHitCalls;
   }
 }
 

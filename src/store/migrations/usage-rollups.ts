@@ -1,7 +1,7 @@
 // The usage rollups' schema history: the hourly and daily tables every ledger batch adds to (src/store/sql/rollup.ts), and
 // the sums added to them since. Each version that adds a sum also fills it from the ledger, so an upgraded ledger is
 // covered at once.
-import { OUTCOME_SQL } from '../sql/rollup.js';
+import { CACHE_HIT_SQL, OUTCOME_SQL } from '../sql/rollup.js';
 import type { Migration } from './migration.js';
 
 export const USAGE_ROLLUP_MIGRATIONS: readonly Migration[] = [
@@ -142,6 +142,45 @@ export const USAGE_ROLLUP_MIGRATIONS: readonly Migration[] = [
             SUM(saved_micro_usd) AS saved_micro_usd
           FROM usage_hourly
           WHERE cache_write_tokens <> 0 OR cache_write_1h_tokens <> 0 OR saved_micro_usd <> 0
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS s
+        WHERE usage_daily.day_start = s.day_start AND usage_daily.consumer = s.consumer AND usage_daily.team = s.team
+          AND usage_daily.requested_model = s.requested_model AND usage_daily.provider = s.provider
+          AND usage_daily.provider_model = s.provider_model AND usage_daily.status_class = s.status_class;
+    `,
+  },
+  {
+    version: 21,
+    name: 'usage rollups: response-cache hits',
+    // The rollups also count the calls answered from the response cache (rollup.ts' responseCacheHit) and their tokens,
+    // which calls, input_tokens and output_tokens already include: a hit is not admitted against budgets, so burn-downs and
+    // the counters a gateway seeds at start take them out. Filled from the ledger as migration 17 was: only keys with hits,
+    // in place, hourly first and the days from the hours; the ALTERs first, so a PostgreSQL ledger batch waits.
+    sql: ({ types }) => `
+      ALTER TABLE usage_hourly ADD COLUMN cache_hit_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN cache_hit_input_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hourly ADD COLUMN cache_hit_output_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cache_hit_calls ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cache_hit_input_tokens ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cache_hit_output_tokens ${types.int64} NOT NULL DEFAULT 0;
+      UPDATE usage_hourly SET cache_hit_calls = s.cache_hit_calls, cache_hit_input_tokens = s.cache_hit_input_tokens,
+          cache_hit_output_tokens = s.cache_hit_output_tokens
+        FROM (SELECT (started_at / 3600000) * 3600000 AS hour_start, COALESCE(consumer, '') AS consumer, COALESCE(team, '') AS team,
+            COALESCE(requested_model, '') AS requested_model, COALESCE(provider, '') AS provider,
+            COALESCE(provider_model, '') AS provider_model, CASE WHEN status >= 400 THEN 'error' ELSE 'ok' END AS status_class,
+            COUNT(*) AS cache_hit_calls, SUM(input_tokens) AS cache_hit_input_tokens, SUM(output_tokens) AS cache_hit_output_tokens
+          FROM transactions
+          WHERE ${CACHE_HIT_SQL}
+          GROUP BY 1, 2, 3, 4, 5, 6, 7) AS s
+        WHERE usage_hourly.hour_start = s.hour_start AND usage_hourly.consumer = s.consumer AND usage_hourly.team = s.team
+          AND usage_hourly.requested_model = s.requested_model AND usage_hourly.provider = s.provider
+          AND usage_hourly.provider_model = s.provider_model AND usage_hourly.status_class = s.status_class;
+      UPDATE usage_daily SET cache_hit_calls = s.cache_hit_calls, cache_hit_input_tokens = s.cache_hit_input_tokens,
+          cache_hit_output_tokens = s.cache_hit_output_tokens
+        FROM (SELECT (hour_start / 86400000) * 86400000 AS day_start, consumer, team, requested_model, provider, provider_model,
+            status_class, SUM(cache_hit_calls) AS cache_hit_calls, SUM(cache_hit_input_tokens) AS cache_hit_input_tokens,
+            SUM(cache_hit_output_tokens) AS cache_hit_output_tokens
+          FROM usage_hourly
+          WHERE cache_hit_calls <> 0
           GROUP BY 1, 2, 3, 4, 5, 6, 7) AS s
         WHERE usage_daily.day_start = s.day_start AND usage_daily.consumer = s.consumer AND usage_daily.team = s.team
           AND usage_daily.requested_model = s.requested_model AND usage_daily.provider = s.provider

@@ -6,12 +6,15 @@ import type { Dialect } from '../dialect.js';
 import { StoreInvalid } from '../errors.js';
 import { periodParts } from './analytics.js';
 import type { Reader } from './change.js';
-import { HOUR_MS } from './rollup.js';
+import { CACHE_HIT_SQL, HOUR_MS } from './rollup.js';
 
 export type AdmittedUsageStatement = 'admittedUsage';
 
 const inRange = (column: string) => `(${column} >= CAST(? AS BIGINT) AND ${column} < CAST(? AS BIGINT))`;
 const KEY = 'consumer, team, requested_model, provider, provider_model';
+/** A rollup line's sums less its response-cache hits (calls, tokens; a hit costs 0), which no budget admits. */
+const ADMITTED_SUMS = `calls - cache_hit_calls AS calls, input_tokens - cache_hit_input_tokens AS input_tokens,
+  output_tokens - cache_hit_output_tokens AS output_tokens, cost_micro_usd`;
 /** A ledger row's rollup key, as rollup.ts makes it ('' for a name the row lacks). */
 const ROW_KEY = "consumer, COALESCE(team, ''), COALESCE(requested_model, ''), provider, COALESCE(provider_model, '')";
 
@@ -19,7 +22,8 @@ const ROW_KEY = "consumer, COALESCE(team, ''), COALESCE(requested_model, ''), pr
  * Counted: calls with a consumer that a target answered (a provider in the ledger), whatever their status; their tokens
  * and cost (a call that failed after its target answered carries none). Not counted: calls refused before routing (401,
  * 403, 404, 429: no provider), and traffic observers reported (reconciliation: in the rollups like gateway calls, so
- * their rows in the whole hours are taken back out; the partial index on discovered_consumer finds them).
+ * their rows in the whole hours are taken back out; the partial index on discovered_consumer finds them), and calls
+ * answered from the response cache (never admitted: docs/agents.md#response-cache).
  *
  * Parameters: the rollups' whole hours before the first whole day and after the last (two ranges), the whole days, the
  * observed rows' span (the whole hours), then the ledger rows' two partial hours. Empty ranges are [0, 0).
@@ -29,10 +33,10 @@ function admittedUsageStatement(dialect: Dialect): string {
   return `SELECT ${KEY}, CAST(SUM(calls) AS BIGINT) AS calls, CAST(SUM(input_tokens) AS BIGINT) AS input_tokens,
       CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, CAST(SUM(cost_micro_usd) AS BIGINT) AS cost_micro_usd
     FROM (
-      SELECT ${KEY}, calls, input_tokens, output_tokens, cost_micro_usd
+      SELECT ${KEY}, ${ADMITTED_SUMS}
         FROM usage_hourly WHERE (${inRange('hour_start')} OR ${inRange('hour_start')}) AND ${counted}
       UNION ALL
-      SELECT ${KEY}, calls, input_tokens, output_tokens, cost_micro_usd
+      SELECT ${KEY}, ${ADMITTED_SUMS}
         FROM usage_daily WHERE ${inRange('day_start')} AND ${counted}
       UNION ALL
       SELECT ${ROW_KEY}, -COALESCE(calls, 1), -input_tokens, -output_tokens, -COALESCE(cost_micro_usd, 0)
@@ -42,6 +46,7 @@ function admittedUsageStatement(dialect: Dialect): string {
       SELECT ${ROW_KEY}, 1, input_tokens, output_tokens, COALESCE(cost_micro_usd, 0)
         FROM transactions
         WHERE (${inRange('started_at')} OR ${inRange('started_at')}) AND discovered_consumer IS NULL AND consumer IS NOT NULL AND provider IS NOT NULL
+          AND NOT ${CACHE_HIT_SQL}
     ) AS u
     GROUP BY ${KEY}
     ORDER BY ${KEY}`;

@@ -28,6 +28,9 @@ export const ROLLUP_SUM_COLUMNS = [
   'cache_write_tokens',
   'cache_write_1h_tokens',
   'saved_micro_usd',
+  'cache_hit_calls',
+  'cache_hit_input_tokens',
+  'cache_hit_output_tokens',
 ] as const;
 
 /**

@@ -40,6 +40,9 @@ interface UsageSqlRow extends DimensionColumns {
   cache_write_tokens: number;
   cache_write_1h_tokens: number;
   saved_micro_usd: number;
+  cache_hit_calls: number;
+  cache_hit_input_tokens: number;
+  cache_hit_output_tokens: number;
 }
 interface DriverSqlRow extends DimensionColumns {
   current_cost: number;
@@ -174,6 +177,9 @@ export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]
     cacheWriteTokens: Number(row.cache_write_tokens),
     cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
     savedMicroUsd: Number(row.saved_micro_usd),
+    cacheHitCalls: Number(row.cache_hit_calls),
+    cacheHitInputTokens: Number(row.cache_hit_input_tokens),
+    cacheHitOutputTokens: Number(row.cache_hit_output_tokens),
   }));
   if (!byStatus) return usageRows;
   return mergeRows(usageRows, (row) => JSON.stringify([row.bucketStart, row.group]), addTotals).sort(
@@ -193,6 +199,9 @@ function addTotals(into: UsageRow, row: UsageRow): void {
   into.cacheWriteTokens += row.cacheWriteTokens;
   into.cacheWrite1hTokens += row.cacheWrite1hTokens;
   into.savedMicroUsd += row.savedMicroUsd;
+  into.cacheHitCalls += row.cacheHitCalls;
+  into.cacheHitInputTokens += row.cacheHitInputTokens;
+  into.cacheHitOutputTokens += row.cacheHitOutputTokens;
 }
 
 export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<CostDriver[]> {

@@ -53,6 +53,19 @@ export function callOutcome(row: Pick<Transaction, 'status' | 'errorClass' | 'pr
 export const OUTCOME_SQL = `CASE WHEN error_class IN (${REFUSALS.map((code) => `'${code}'`).join(', ')}) THEN 'refused'
   WHEN status < 400 OR (status = 499 AND provider IS NOT NULL) THEN 'served' ELSE 'failed' END`;
 
+/**
+ * A call answered from the response cache (src/gateway/cache/chat-cache.ts, docs/agents.md#response-cache): a gateway's
+ * row (not an observation's, which stands for `calls`) answered with no upstream attempt yet by a provider and provider
+ * model, the answer it replays. Such a call is never admitted against budgets or rate limits: the figures budgets read
+ * (burn-downs, counter seeding) take these out. Every other call a target answered made at least one attempt.
+ */
+export function responseCacheHit(row: Pick<RollupSource, 'attempts' | 'provider' | 'status' | 'calls'>): boolean {
+  return (row.calls ?? null) === null && row.attempts === 0 && row.provider !== null && row.status < 400;
+}
+
+/** responseCacheHit over the ledger's columns. */
+export const CACHE_HIT_SQL = '(calls IS NULL AND attempts = 0 AND provider IS NOT NULL AND status < 400)';
+
 /** What a rollup line is made of: a ledger row, standing for `calls` calls (observations; absent for a gateway's row, one call). */
 export type RollupSource = Pick<
   Transaction,
@@ -70,7 +83,7 @@ export type RollupSource = Pick<
   | 'costMicroUsd'
 > &
   // Absent for observations, which state no prompt-cache writes and are never answered from the response cache.
-  Partial<Pick<Transaction, 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'savedMicroUsd'>> & { calls?: number | null };
+  Partial<Pick<Transaction, 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'savedMicroUsd' | 'attempts'>> & { calls?: number | null };
 
 export interface RollupLine {
   /** hour_start, consumer, team, requested_model, provider, provider_model, status_class */
@@ -89,6 +102,10 @@ export interface RollupLine {
   cacheWrite1hTokens: number;
   /** What calls answered from the response cache would have cost (migration 17). */
   savedMicroUsd: number;
+  /** Calls answered from the response cache (responseCacheHit), and their tokens, in the sums above too (migration 21). */
+  cacheHitCalls: number;
+  cacheHitInputTokens: number;
+  cacheHitOutputTokens: number;
 }
 
 /** The sums of a rollup line, in ROLLUP_SUM_COLUMNS' order (analytics-statements.ts): the upserts' parameters. */
@@ -104,6 +121,9 @@ const SUMS = [
   'cacheWriteTokens',
   'cacheWrite1hTokens',
   'savedMicroUsd',
+  'cacheHitCalls',
+  'cacheHitInputTokens',
+  'cacheHitOutputTokens',
 ] as const satisfies ReadonlyArray<Exclude<keyof RollupLine, 'key'>>;
 
 function emptyLine(key: RollupLine['key']): RollupLine {
@@ -120,6 +140,9 @@ function emptyLine(key: RollupLine['key']): RollupLine {
     cacheWriteTokens: 0,
     cacheWrite1hTokens: 0,
     savedMicroUsd: 0,
+    cacheHitCalls: 0,
+    cacheHitInputTokens: 0,
+    cacheHitOutputTokens: 0,
   };
 }
 
@@ -165,13 +188,18 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     line.cacheWriteTokens += row.cacheWriteTokens ?? 0;
     line.cacheWrite1hTokens += row.cacheWrite1hTokens ?? 0;
     line.savedMicroUsd += row.savedMicroUsd ?? 0;
+    if (responseCacheHit(row)) {
+      line.cacheHitCalls += 1;
+      line.cacheHitInputTokens += row.inputTokens;
+      line.cacheHitOutputTokens += row.outputTokens;
+    }
     const outcome = callOutcome(row);
     if (outcome === 'refused') line.refusedCalls += calls;
     else if (outcome === 'failed') line.failedCalls += calls;
     if (row.costMicroUsd !== null) line.costMicroUsd += row.costMicroUsd;
     else if (outcome === 'served') line.unpricedCalls += calls;
   }
-  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, sums]) => sums);
+  return inKeyOrder(lines);
 }
 
 /** Whether two rows fall on the same rollup line: the same hour, names and status class. */
@@ -197,6 +225,14 @@ function keyId(key: RollupLine['key']): string {
   return `${key[0]}\u0000${key[1]}\u0000${key[2]}\u0000${key[3]}\u0000${key[4]}\u0000${key[5]}\u0000${key[6]}`;
 }
 
+/**
+ * Lines grouped by keyId, in the one order every writer of the rollups upserts them (ledger batches, reconciliation's
+ * moves): on PostgreSQL two transactions locking the same keys in the same order wait for each other, never deadlock.
+ */
+function inKeyOrder(lines: ReadonlyMap<string, RollupLine>): RollupLine[] {
+  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
+}
+
 function values(line: RollupLine): SqlValue[] {
   return [...line.key, ...SUMS.map((sum) => line[sum])];
 }
@@ -217,7 +253,7 @@ export function rollUpDays(hours: readonly RollupLine[]): RollupLine[] {
     }
     addSums(day, hour);
   }
-  return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line);
+  return inKeyOrder(days);
 }
 
 /** Runs in the batch's transaction (ledger.ts): the hourly and daily rollups commit with the rows they count, or not at all. */
@@ -257,6 +293,9 @@ export interface RollupAggregateRow {
   cache_write_tokens: number;
   cache_write_1h_tokens: number;
   saved_micro_usd: number;
+  cache_hit_calls: number;
+  cache_hit_input_tokens: number;
+  cache_hit_output_tokens: number;
 }
 
 export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
@@ -273,6 +312,9 @@ export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
     cacheWriteTokens: Number(row.cache_write_tokens),
     cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
     savedMicroUsd: Number(row.saved_micro_usd),
+    cacheHitCalls: Number(row.cache_hit_calls),
+    cacheHitInputTokens: Number(row.cache_hit_input_tokens),
+    cacheHitOutputTokens: Number(row.cache_hit_output_tokens),
   }));
 }
 
@@ -292,7 +334,7 @@ export async function moveInRollups(
 ): Promise<void> {
   const deltas = new Map<string, RollupLine>();
   const add = (line: RollupLine, sign: 1 | -1) => {
-    const id = JSON.stringify(line.key);
+    const id = keyId(line.key);
     const delta = deltas.get(id) ?? emptyLine(line.key);
     addSums(delta, line, sign);
     deltas.set(id, delta);
@@ -302,10 +344,7 @@ export async function moveInRollups(
     const [hour, , , model, provider, providerModel, status] = line.key;
     add({ ...line, key: [hour, to.consumer ?? '', to.team ?? '', model, provider, providerModel, status] }, 1);
   }
-  const changed = [...deltas.entries()]
-    .filter(([, delta]) => SUMS.some((sum) => delta[sum] !== 0))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, delta]) => delta);
+  const changed = inKeyOrder(deltas).filter((delta) => SUMS.some((sum) => delta[sum] !== 0));
   if (changed.length === 0) return;
   await upsertHours(session, changed);
   for (const line of changed.filter((delta) => delta.calls < 0)) {

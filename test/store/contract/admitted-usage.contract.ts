@@ -157,6 +157,35 @@ export function admittedUsageContract(context: ContractContext): void {
       }
     });
 
+    test('calls answered from the response cache are never admitted: left out, in whole hours, whole days and at the edges', async () => {
+      const { store } = context;
+      // A hit as the gateway records it (docs/agents.md#response-cache): cost 0, no attempt, the replayed answer's target and tokens.
+      const hit = (startedAt: string) => call(startedAt, { costMicroUsd: 0, attempts: 0, cachedInputTokens: 100, savedMicroUsd: 1_000 });
+      await store.insertTransactions([
+        call('2033-06-01T10:20:00Z'), // the head's partial hour
+        hit('2033-06-01T10:30:00Z'),
+        hit('2033-06-01T11:30:00Z'), // a whole hour
+        call('2033-06-02T12:00:00Z'), // a whole day
+        hit('2033-06-02T12:05:00Z'),
+        hit('2033-06-03T14:05:00Z'), // the tail's partial hour
+      ]);
+      const period = { from: at('2033-06-01T10:15:00Z'), to: at('2033-06-03T14:10:00Z') };
+      const rows = await store.admittedUsage(period);
+      assert.deepEqual(totals(rows), [['seed-checkout', 'openai', 2, 200, 2_000]]);
+      assert.deepEqual(
+        rows.map((row) => row.outputTokens),
+        [20],
+      );
+      // Hits alone: nothing admitted.
+      assert.deepEqual(await store.admittedUsage({ from: at('2033-06-03T00:00:00Z'), to: at('2033-06-03T14:10:00Z') }), []);
+      // The usage figures still count every call, the hits among them.
+      const [usage] = await store.usage({ from: at('2033-06-01T00:00:00Z'), to: at('2033-06-04T00:00:00Z'), bucket: 'month', groupBy: [] });
+      assert.deepEqual(
+        [usage?.calls, usage?.inputTokens, usage?.cacheHitCalls, usage?.cacheHitInputTokens, usage?.cacheHitOutputTokens],
+        [6, 600, 4, 400, 40],
+      );
+    });
+
     test('a span that is empty, reversed or not in milliseconds is refused', async () => {
       const { store } = context;
       await rejectsWith(store.admittedUsage({ from: at('2033-06-01T00:00:00Z'), to: at('2033-06-01T00:00:00Z') }), StoreInvalid);

@@ -106,6 +106,9 @@ export function analyticsContract(context: ContractContext): void {
           cache_write_tokens: 0,
           cache_write_1h_tokens: 0,
           saved_micro_usd: 0,
+          cache_hit_calls: 0,
+          cache_hit_input_tokens: 0,
+          cache_hit_output_tokens: 0,
         },
         {
           hour_start: at('2026-09-01T11:00:00Z'),
@@ -126,6 +129,9 @@ export function analyticsContract(context: ContractContext): void {
           cache_write_tokens: 0,
           cache_write_1h_tokens: 0,
           saved_micro_usd: 0,
+          cache_hit_calls: 0,
+          cache_hit_input_tokens: 0,
+          cache_hit_output_tokens: 0,
         },
       ]);
 
@@ -272,6 +278,9 @@ export function analyticsContract(context: ContractContext): void {
           cacheWriteTokens: 0,
           cacheWrite1hTokens: 0,
           savedMicroUsd: 0,
+          cacheHitCalls: 0,
+          cacheHitInputTokens: 0,
+          cacheHitOutputTokens: 0,
         },
       );
     });
@@ -633,8 +642,8 @@ export function analyticsContract(context: ContractContext): void {
                ('old-3', ${at('2027-04-03T00:00:00Z')}, 'chat', 'openai', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 1, 401, 'invalid_api_key', 1)`);
       await context.query('DROP TABLE usage_daily');
       await context.query('DROP TABLE usage_hourly');
-      // Version 17 added columns to both tables: taken back with them.
-      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10, 17)');
+      // Versions 17 and 21 added columns to both tables: taken back with them.
+      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10, 17, 21)');
       const reopened = await context.open();
       try {
         const after = await reopened.usage({ ...period, groupBy: [...period.groupBy] });
@@ -727,6 +736,47 @@ export function analyticsContract(context: ContractContext): void {
         }
       }
       await context.query('DELETE FROM schema_migrations WHERE version = 17');
+      const reopened = await context.open();
+      try {
+        assert.deepEqual(await reopened.usage(wholeDay), before.days);
+        assert.deepEqual(await reopened.usage(hours), before.hours);
+      } finally {
+        await reopened.close();
+      }
+    });
+
+    test('migration 21 gives the rollups of an earlier ledger its response-cache hits, and no other sum changes', async () => {
+      const { store } = context;
+      const hour = at('2029-07-01T09:00:00Z');
+      const hit = { costMicroUsd: 0, attempts: 0, savedMicroUsd: 2_500, inputTokens: 40, outputTokens: 4 };
+      await store.insertTransactions([
+        call(hour),
+        call(hour + 60_000, hit),
+        call(hour + HOUR, { ...hit, team: 'search' }),
+        call(hour + 2 * HOUR, { status: 502, errorClass: 'upstream_unavailable', costMicroUsd: null, attempts: 0 }),
+      ]);
+      const wholeDay = {
+        from: at('2029-07-01T00:00:00Z'),
+        to: at('2029-07-02T00:00:00Z'),
+        bucket: 'day' as const,
+        groupBy: ['team' as const],
+      };
+      const hours = { ...wholeDay, bucket: 'hour' as const, groupBy: [] };
+      const before = { days: await store.usage(wholeDay), hours: await store.usage(hours) };
+      assert.deepEqual(
+        before.days.map((row) => [row.group, row.calls, row.cacheHitCalls, row.cacheHitInputTokens, row.cacheHitOutputTokens]),
+        [
+          [{ team: 'payments' }, 3, 1, 40, 4],
+          [{ team: 'search' }, 1, 1, 40, 4],
+        ],
+      );
+      // The rollups as version 20 left them: no such columns.
+      for (const table of ['usage_hourly', 'usage_daily']) {
+        for (const column of ['cache_hit_calls', 'cache_hit_input_tokens', 'cache_hit_output_tokens']) {
+          await context.query(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+        }
+      }
+      await context.query('DELETE FROM schema_migrations WHERE version = 21');
       const reopened = await context.open();
       try {
         assert.deepEqual(await reopened.usage(wholeDay), before.days);
