@@ -238,6 +238,7 @@ export class LeasedCounterStore implements CounterStore {
    * (`asking`), settled once the room is credited, so calls waiting on it find the room when they wake.
    */
   private async ask(now: number, asked: LeaseRequest[]): Promise<LeaseGrant[]> {
+    if (this.unreturned.length > 0) for (const { line } of asked) this.takeBackUnreturned(now, line);
     const requests = asked.map((request) => ({ ...request, holder: this.report(request.line.key) }));
     const sentAt = performance.now();
     const pending = this.inner.lease(now, requests);
@@ -268,6 +269,24 @@ export class LeasedCounterStore implements CounterStore {
 
   private extraFor(line: CounterLine): number {
     return Math.max(0, Math.floor(line.limit * this.share));
+  }
+
+  /**
+   * Room of this bucket not given back yet (the store was unreachable) is this holder's again if the store still counts
+   * it so: reported with the lease, it is kept or, its record expired and taken back by others, dropped. Given back later
+   * instead, it would be taken off the record this lease makes: room given back twice.
+   */
+  private takeBackUnreturned(now: number, line: CounterLine): void {
+    let back = 0;
+    this.unreturned = this.unreturned.filter((old) => {
+      if (old.key !== line.key) return true;
+      back += old.amount;
+      return false;
+    });
+    if (back === 0) return;
+    let lease = this.leases.get(line.key);
+    if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+    lease.room += back;
   }
 
   /** What this holder tells the store of its room in a bucket, with every lease it asks for. */

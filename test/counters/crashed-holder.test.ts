@@ -64,3 +64,35 @@ describe('a lease holder killed with its room', () => {
     }
   });
 });
+
+describe('a holder record that expired', () => {
+  test('its room is taken back once, by the next lease: the holder is told so, and its give-back gives nothing twice', async () => {
+    const redis = await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: prefix });
+    const key = 'budget:expired:1';
+    const at = (amount: number): CounterLine => ({ ...line(amount), key });
+    try {
+      // Holder a leases 10 + 5 extra and reports nothing more: its record (5 unused) lives 200 ms.
+      const [first] = await redis.lease(Date.now(), [{ line: at(10), extra: 5, holder: { id: 'a', room: 0, ttlMs: 200 } }]);
+      assert.deepEqual([first!.granted, first!.kept], [15, true]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Any lease on the bucket takes a's 5 back first.
+      const [other] = await redis.lease(Date.now(), [{ line: at(0), extra: 0, holder: { id: 'b', room: 0, ttlMs: 60_000 } }]);
+      assert.equal(other!.current, 10);
+      // a's give-back (sent late: Redis was unreachable) finds no room of its own: nothing is given back twice.
+      await redis.release(Date.now(), 'a', [at(5)]);
+      assert.equal(await redis.read(Date.now(), key), 10);
+      // a, back, reports its 5: no longer its own.
+      const [again] = await redis.lease(Date.now(), [{ line: at(0), extra: 0, holder: { id: 'a', room: 5, ttlMs: 60_000 } }]);
+      assert.equal(again!.kept, false);
+      assert.equal(await redis.read(Date.now(), key), 10);
+      // b's record is there: its release gives back what it says it holds, once.
+      await redis.lease(Date.now(), [{ line: at(3), extra: 4, holder: { id: 'b', room: 0, ttlMs: 60_000 } }]);
+      assert.equal(await redis.read(Date.now(), key), 17);
+      await redis.release(Date.now(), 'b', [at(4)]);
+      await redis.release(Date.now(), 'b', [at(4)]);
+      assert.equal(await redis.read(Date.now(), key), 13);
+    } finally {
+      await redis.close();
+    }
+  });
+});
