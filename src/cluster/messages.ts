@@ -12,6 +12,7 @@ export type PrimaryRequest =
   | { op: 'reserve'; now: number; lines: CounterLine[] }
   | { op: 'settle'; now: number; batches: CounterLine[][] }
   | { op: 'lease'; now: number; requests: LeaseRequest[] }
+  | { op: 'release'; now: number; holder: string; lines: CounterLine[] }
   | { op: 'claim'; now: number; key: string; ttlMs: number }
   | { op: 'seed'; now: number; seeds: CounterSeed[]; complete: boolean }
   | { op: 'read'; now: number; key: string }

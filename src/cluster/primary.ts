@@ -67,6 +67,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   );
   const balancers = [gatewayBalancer, adminBalancer];
   const counters = new MemoryCounterStore();
+  // The lease holders (LeasedCounterStore) in each worker: a dead worker's unused room is given back when it exits.
+  const holders = new Map<Worker, Set<string>>();
   // The record of stored responses, when in memory: here, so a call on a response reaches it whichever worker takes it.
   const responses = new MemoryResponseRecords(options.responseRecords);
   // The background responses the workers follow, when in memory: here, so a dead worker's are adopted by another.
@@ -113,6 +115,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         return request.batches.map((lines) => counters.settle(request.now, lines));
       case 'lease':
         return counters.lease(request.now, request.requests);
+      case 'release':
+        return counters.release(request.now, request.holder, request.lines);
       case 'claim':
         return counters.claim(request.now, request.key, request.ttlMs);
       case 'seed':
@@ -171,6 +175,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         return;
       }
       if (message.sluice !== 'request') return;
+      if (message.request.op === 'lease') {
+        const holder = message.request.requests[0]?.holder?.id;
+        if (holder !== undefined) {
+          const known = holders.get(worker);
+          if (known === undefined) holders.set(worker, new Set([holder]));
+          else known.add(holder);
+        }
+      }
       answer(message.request).then(
         (value) => reply(worker, { sluice: 'reply', id: message.id, value }),
         (error: unknown) => reply(worker, { sluice: 'reply', id: message.id, error: shapeOf(error) }),
@@ -184,6 +196,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     slots.delete(worker);
     serving.delete(worker);
     for (const balancer of balancers) balancer.exited(worker);
+    // Its leases' unused room (as last reported) is no longer held by anyone: back to the budgets before it is replaced.
+    for (const holder of holders.get(worker) ?? []) counters.releaseHolder(holder);
+    holders.delete(worker);
     // Its background responses are adopted by a surviving worker's next sweep, or its replacement's first.
     const released = followed.releaseOwner(workerOwner(worker.process.pid ?? -1));
     if (released > 0)

@@ -59,6 +59,10 @@ export class SharedCounterStore implements CounterStore {
     return this.link.request({ op: 'lease', now, requests: [...requests] });
   }
 
+  release(now: number, holder: string, lines: readonly CounterLine[]): Promise<void> {
+    return this.link.request({ op: 'release', now, holder, lines: [...lines] });
+  }
+
   claim(now: number, key: string, ttlMs: number): Promise<boolean> {
     return this.link.request({ op: 'claim', now, key, ttlMs });
   }

@@ -53,6 +53,22 @@ export interface LeaseRequest {
   line: CounterLine;
   /** Room wanted beyond the line's amount, for calls to come; the store grants less near the limit (LEASE_NEAR_DIVISOR). */
   extra: number;
+  /** The leasing process's report (LeasedCounterStore); absent for a caller that keeps no room (the grant has no `kept`). */
+  holder?: HolderReport;
+}
+
+/**
+ * What a lease holder tells the store with each lease (a heartbeat is a lease of nothing): the store keeps, per bucket and
+ * holder, the room the holder still holds unused and, on Redis, until when (Redis's clock). A holder that stops
+ * reporting (killed) has that room taken back from the bucket once it expires, by the next lease on that bucket.
+ */
+export interface HolderReport {
+  /** The holder's id, one per LeasedCounterStore. */
+  id: string;
+  /** The room it holds in the bucket now, unused, before this grant. */
+  room: number;
+  /** How long the record lives unless reported again. */
+  ttlMs: number;
 }
 
 export interface LeaseGrant {
@@ -63,6 +79,11 @@ export interface LeaseGrant {
   /** What it is made of, before the grant: the bucket's value and the previous bucket's, unweighted (0 when none counts). */
   current: number;
   previous: number;
+  /**
+   * With a holder report: whether the room it reported is still counted as its own. False when its record expired (it
+   * stopped reporting for longer than its ttl) and the room was taken back: the holder must no longer admit from it.
+   */
+  kept?: boolean;
 }
 
 /**
@@ -113,6 +134,11 @@ export interface CounterStore {
    * asks the store nothing; what it does not use it gives back with a negative settlement.
    */
   lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] | Promise<LeaseGrant[]>;
+  /**
+   * Gives back a holder's unused room (each line's amount, positive) and deletes its record, per bucket, only where the
+   * record is still there: room taken back already (the record expired) or lost with its bucket is not given back twice.
+   */
+  release(now: number, holder: string, lines: readonly CounterLine[]): void | Promise<void>;
   /** Reads a bucket's value (0 when absent): for inspection and tests, not on the request path. */
   read(now: number, key: string): number | Promise<number>;
   close(): Promise<void>;

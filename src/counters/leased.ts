@@ -1,5 +1,6 @@
 // Admission without a round trip per call: room leased from a shared counter store (Redis, or the cluster primary's
 // memory), admitted against here, renewed ahead of need and given back when idle. docs/scale-out.md states the bound.
+import { randomBytes } from 'node:crypto';
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 
 export interface LeaseOptions {
@@ -7,10 +8,16 @@ export interface LeaseOptions {
   share?: number;
   /** Room unused for this long is given back (default 1 s); so is a bucket whose window has moved on. */
   idleMs?: number;
+  /**
+   * How long the store keeps this process's room counted as its own without hearing from it (default 6 s). It reports
+   * every ttlMs / 3 (one call for all its buckets); killed, its unused room returns to the budgets once this has passed.
+   */
+  ttlMs?: number;
 }
 
 const DEFAULT_SHARE = 1 / 64;
 const DEFAULT_IDLE_MS = 1_000;
+const DEFAULT_TTL_MS = 6_000;
 /** A lease is renewed in the background once less than this fraction of its last grant is left. */
 const RENEW_BELOW = 1 / 4;
 /** Calls that met room taken by others while their lease was on its way try again this many times. */
@@ -31,6 +38,12 @@ class Lease {
   /** The bucket's usage as the store last said (every holder's room included), for the `used` figures. */
   storeUsed: number;
   lastUse: number;
+  /**
+   * Until when (this process's monotonic clock, performance.now()) the store counts the room as this holder's: the time
+   * its last report was sent plus the record's ttl, so never later than the store's own expiry. Past it, no call is
+   * admitted from the room until the store confirms it again (or says it was taken back).
+   */
+  confirmedUntil: number;
   renewing: boolean;
   line: CounterLine;
   /**
@@ -44,6 +57,7 @@ class Lease {
     this.lastGrant = 0;
     this.storeUsed = 0;
     this.lastUse = now;
+    this.confirmedUntil = 0;
     this.renewing = false;
     this.line = line;
     this.asking = null;
@@ -55,6 +69,11 @@ export class LeasedCounterStore implements CounterStore {
   private readonly inner: CounterStore;
   private readonly share: number;
   private readonly idleMs: number;
+  private readonly ttlMs: number;
+  /** This store's id in the store's holder records. */
+  private readonly holder: string;
+  /** When (performance.now()) the last heartbeat was sent. */
+  private lastReport: number;
   private readonly leases: Map<string, Lease>;
   private readonly sweeper: NodeJS.Timeout;
   private lastNow: number;
@@ -69,10 +88,17 @@ export class LeasedCounterStore implements CounterStore {
     this.kind = inner.kind;
     this.share = options.share ?? DEFAULT_SHARE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+    this.holder = randomBytes(12).toString('base64url');
+    this.lastReport = 0;
     this.leases = new Map();
     this.lastNow = 0;
     this.unreturned = [];
-    this.sweeper = setInterval(() => this.giveBackIdle(this.lastNow), Math.max(50, Math.floor(this.idleMs / 2)));
+    const every = Math.max(50, Math.floor(Math.min(this.idleMs / 2, this.ttlMs / 3)));
+    this.sweeper = setInterval(() => {
+      this.giveBackIdle(this.lastNow);
+      if (performance.now() - this.lastReport >= this.ttlMs / 3 - every / 2) this.heartbeat(this.lastNow);
+    }, every);
     this.sweeper.unref();
   }
 
@@ -99,6 +125,7 @@ export class LeasedCounterStore implements CounterStore {
 
   /** Admits from room held when every line has enough; null when one has not. */
   private fromRoom(now: number, lines: readonly CounterLine[]): ReserveOutcome | null {
+    const clock = performance.now();
     for (const line of lines) {
       const lease = this.leases.get(line.key);
       if (lease === undefined) return null;
@@ -108,7 +135,7 @@ export class LeasedCounterStore implements CounterStore {
         this.dropLease(now, line.key, lease);
         return null;
       }
-      if (lease.room < line.amount) return null;
+      if (lease.room < line.amount || clock > lease.confirmedUntil) return null;
     }
     const used = new Array<number>(lines.length);
     for (let i = 0; i < lines.length; i++) {
@@ -147,10 +174,12 @@ export class LeasedCounterStore implements CounterStore {
       }
       const requests: LeaseRequest[] = [];
       const asked: number[] = [];
+      const clock = performance.now();
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i]!;
         const lease = this.leases.get(line.key);
-        const room = lease?.room ?? 0;
+        // Room no longer confirmed counts for nothing here; the store says with the grant whether it is still this one's.
+        const room = lease === undefined || clock > lease.confirmedUntil ? 0 : lease.room;
         if (room >= line.amount) continue;
         // A call that gave up waiting asks for itself alone: one slice on its way per bucket, so calls asking together
         // never hold a slice each (room refused to the other gateways while unused here).
@@ -208,10 +237,13 @@ export class LeasedCounterStore implements CounterStore {
    * Asks the store for leases and credits what it grants. While the answer is on its way, each bucket's lease shows it
    * (`asking`), settled once the room is credited, so calls waiting on it find the room when they wake.
    */
-  private async ask(now: number, requests: LeaseRequest[]): Promise<LeaseGrant[]> {
+  private async ask(now: number, asked: LeaseRequest[]): Promise<LeaseGrant[]> {
+    if (this.unreturned.length > 0) for (const { line } of asked) this.takeBackUnreturned(now, line);
+    const requests = asked.map((request) => ({ ...request, holder: this.report(request.line.key) }));
+    const sentAt = performance.now();
     const pending = this.inner.lease(now, requests);
     if (!(pending instanceof Promise)) {
-      for (let j = 0; j < requests.length; j++) this.credit(now, requests[j]!.line, pending[j]!);
+      for (let j = 0; j < requests.length; j++) this.credit(now, requests[j]!.line, pending[j]!, sentAt);
       return pending;
     }
     const answered: ((asked: Asked) => void)[] = [];
@@ -225,7 +257,7 @@ export class LeasedCounterStore implements CounterStore {
     let grants: LeaseGrant[] | null = null;
     try {
       grants = await pending;
-      for (let j = 0; j < requests.length; j++) this.credit(now, requests[j]!.line, grants[j]!);
+      for (let j = 0; j < requests.length; j++) this.credit(now, requests[j]!.line, grants[j]!, sentAt);
       return grants;
     } finally {
       for (let j = 0; j < leases.length; j++) {
@@ -239,14 +271,77 @@ export class LeasedCounterStore implements CounterStore {
     return Math.max(0, Math.floor(line.limit * this.share));
   }
 
-  private credit(now: number, line: CounterLine, grant: LeaseGrant): void {
+  /**
+   * Room of this bucket not given back yet (the store was unreachable) is this holder's again if the store still counts
+   * it so: reported with the lease, it is kept or, its record expired and taken back by others, dropped. Given back later
+   * instead, it would be taken off the record this lease makes: room given back twice.
+   */
+  private takeBackUnreturned(now: number, line: CounterLine): void {
+    let back = 0;
+    this.unreturned = this.unreturned.filter((old) => {
+      if (old.key !== line.key) return true;
+      back += old.amount;
+      return false;
+    });
+    if (back === 0) return;
     let lease = this.leases.get(line.key);
     if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+    lease.room += back;
+  }
+
+  /** What this holder tells the store of its room in a bucket, with every lease it asks for. */
+  private report(key: string): { id: string; room: number; ttlMs: number } {
+    return { id: this.holder, room: this.held(key), ttlMs: this.ttlMs };
+  }
+
+  /** `sentAt`: when the lease was sent (performance.now()), from which the store's record of this holder lives ttlMs. */
+  private credit(now: number, line: CounterLine, grant: LeaseGrant, sentAt: number): void {
+    let lease = this.leases.get(line.key);
+    if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+    this.confirm(lease, grant, sentAt);
     lease.storeUsed = grant.used + grant.granted;
     if (grant.granted === 0) return;
     lease.room += grant.granted;
     lease.lastGrant = grant.granted;
     lease.lastUse = now;
+  }
+
+  /** The store's answer to a report: the room stays this holder's for ttlMs more, or was taken back (it expired). */
+  private confirm(lease: Lease, grant: LeaseGrant, sentAt: number): void {
+    if (grant.kept === false) lease.room = 0;
+    if (sentAt + this.ttlMs > lease.confirmedUntil) lease.confirmedUntil = sentAt + this.ttlMs;
+  }
+
+  /**
+   * Every ttlMs / 3, one lease of nothing for every bucket held (one call): the store learns the room each holds now and
+   * keeps it counted as this process's for ttlMs more. Leases on their way report it themselves.
+   */
+  private heartbeat(now: number): void {
+    if (!this.available || this.leases.size === 0) return;
+    const leases: Lease[] = [];
+    const requests: LeaseRequest[] = [];
+    for (const lease of this.leases.values()) {
+      if (lease.asking !== null) continue;
+      leases.push(lease);
+      requests.push({ line: { ...lease.line, amount: 0 }, extra: 0, holder: this.report(lease.line.key) });
+    }
+    if (requests.length === 0) return;
+    const sentAt = performance.now();
+    this.lastReport = sentAt;
+    const confirmed = (grants: LeaseGrant[]): void => {
+      for (let j = 0; j < leases.length; j++) {
+        const lease = leases[j]!;
+        this.confirm(lease, grants[j]!, sentAt);
+        lease.storeUsed = grants[j]!.used;
+      }
+    };
+    try {
+      const pending = this.inner.lease(now, requests);
+      if (pending instanceof Promise) pending.then(confirmed, () => undefined);
+      else confirmed(pending);
+    } catch {
+      // Unreachable: the room stops being admitted from once its confirmation runs out.
+    }
   }
 
   /** Renewal ahead of exhaustion, off the call's path: a failure only means the next call asks itself. */
@@ -271,7 +366,7 @@ export class LeasedCounterStore implements CounterStore {
     for (const [key, lease] of this.leases) {
       if (now - lease.lastUse < this.idleMs || lease.renewing || lease.asking !== null) continue;
       this.leases.delete(key);
-      if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
+      if (lease.room > 0) lines.push({ ...lease.line, amount: lease.room, enforce: false });
     }
     if (lines.length === 0) return;
     // Sent now it would only fail (and the room stay counted until the window ends): kept for the reconnection.
@@ -286,7 +381,7 @@ export class LeasedCounterStore implements CounterStore {
   private dropLease(now: number, key: string, lease: Lease): void {
     this.leases.delete(key);
     if (lease.room <= 0) return;
-    const line: CounterLine = { ...lease.line, amount: -lease.room, enforce: false };
+    const line: CounterLine = { ...lease.line, amount: lease.room, enforce: false };
     if (!this.available) this.unreturned.push(line);
     else this.giveBack(now, [line]).catch(() => undefined);
   }
@@ -295,13 +390,18 @@ export class LeasedCounterStore implements CounterStore {
   private takeHeldRoom(): CounterLine[] {
     const lines = this.unreturned;
     this.unreturned = [];
-    for (const lease of this.leases.values()) if (lease.room > 0) lines.push({ ...lease.line, amount: -lease.room, enforce: false });
+    for (const lease of this.leases.values()) if (lease.room > 0) lines.push({ ...lease.line, amount: lease.room, enforce: false });
     this.leases.clear();
     return lines;
   }
 
+  /** Each line's amount is room held, given back where the store still counts it as this holder's (release). */
   private async giveBack(now: number, lines: CounterLine[]): Promise<void> {
-    await this.inner.settle(now, lines);
+    await this.inner.release(now, this.holder, lines);
+  }
+
+  release(now: number, holder: string, lines: readonly CounterLine[]): void | Promise<void> {
+    return this.inner.release(now, holder, lines);
   }
 
   /**
@@ -319,7 +419,7 @@ export class LeasedCounterStore implements CounterStore {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       const lease = this.leases.get(line.key);
-      if (lease !== undefined && (line.amount <= 0 || lease.room >= line.amount)) {
+      if (lease !== undefined && (line.amount <= 0 || (lease.room >= line.amount && performance.now() <= lease.confirmedUntil))) {
         lease.room -= line.amount;
         lease.lastUse = now;
         used[i] = lease.storeUsed - lease.room;

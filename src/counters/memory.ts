@@ -13,11 +13,17 @@ const SWEEP_INTERVAL_MS = 60_000;
 export class MemoryCounterStore implements CounterStore {
   readonly kind = 'memory' as const;
   private readonly entries: Map<string, Entry>;
+  /**
+   * Per bucket, each lease holder's unused room as it last reported it. In memory the holders are this process or the
+   * workers of `sluice start --workers N`, whose primary releases a dead worker's room (releaseHolder) when it exits.
+   */
+  private readonly held: Map<string, Map<string, number>>;
   private readonly sweeper: NodeJS.Timeout;
   private lastNow: number;
 
   constructor() {
     this.entries = new Map();
+    this.held = new Map();
     this.lastNow = 0;
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -33,15 +39,41 @@ export class MemoryCounterStore implements CounterStore {
 
   lease(now: number, requests: readonly LeaseRequest[]): LeaseGrant[] {
     this.lastNow = now;
-    return requests.map(({ line, extra }) => {
+    return requests.map(({ line, extra, holder }) => {
       const current = this.value(now, line.key);
       const weighted = line.previousKey !== null && line.previousWeight > 0;
       const previous = weighted ? this.value(now, line.previousKey!) : 0;
       const used = weighted ? current + previous * line.previousWeight : current;
       const granted = leaseGranted(used, line.limit, line.amount, extra);
       if (granted > 0) this.reserve(now, [{ ...line, amount: granted, enforce: false }]);
-      return { granted, used, current, previous };
+      if (holder === undefined) return { granted, used, current, previous };
+      let holders = this.held.get(line.key);
+      if (holders === undefined) this.held.set(line.key, (holders = new Map()));
+      const kept = holder.room <= 0 || holders.has(holder.id);
+      // The call's own amount is admitted at once: only the rest is recorded as unused (never more than it holds).
+      holders.set(holder.id, (kept ? holder.room : 0) + (granted > 0 ? granted - line.amount : 0));
+      return { granted, used, current, previous, kept };
     });
+  }
+
+  release(now: number, holder: string, lines: readonly CounterLine[]): void {
+    for (const line of lines) {
+      const holders = this.held.get(line.key);
+      if (holders === undefined || !holders.delete(holder)) continue;
+      if (this.live(now, line.key) !== undefined) this.count(now, [{ ...line, amount: -line.amount, enforce: false }], false);
+    }
+  }
+
+  /** A holder gone (a worker that died): the room it last reported unused goes back to every bucket it held room in. */
+  releaseHolder(holder: string): void {
+    const now = this.lastNow;
+    for (const [key, holders] of this.held) {
+      const room = holders.get(holder);
+      if (room === undefined) continue;
+      holders.delete(holder);
+      const entry = this.live(now, key);
+      if (entry !== undefined) entry.value -= room;
+    }
   }
 
   claim(now: number, key: string, ttlMs: number): boolean {
@@ -73,6 +105,7 @@ export class MemoryCounterStore implements CounterStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.entries.clear();
+    this.held.clear();
   }
 
   /** Adds every line's amount, or none when `enforce` and an enforced line would pass its limit. */
@@ -127,5 +160,6 @@ export class MemoryCounterStore implements CounterStore {
   private sweep(): void {
     // The last clock value seen, not Date.now(): tests run the gateway on an injected clock.
     for (const [key, entry] of this.entries) if (entry.expiresAt <= this.lastNow) this.entries.delete(key);
+    for (const key of this.held.keys()) if (!this.entries.has(key)) this.held.delete(key);
   }
 }

@@ -99,49 +99,119 @@ return seeds
 `;
 
 /**
- * CounterStore.lease in one atomic step, leaseGranted's rule in Lua. Per request i (1-based), two keys as RESERVE_LUA's
- * line and five arguments: ARGV[5i-4] the amount that must fit, ARGV[5i-3] the extra wanted, ARGV[5i-2] the limit,
- * ARGV[5i-1] the previous bucket's weight, ARGV[5i] the ttl in ms; then the marker key last in KEYS and the mode
- * ('count' or 'check', as RESERVE_LUA) last in ARGV. Returns per request the room granted, the bucket's value and the
- * previous bucket's value ('0' when its weight is 0) before it, as strings (the weighting redone in JS, as for
- * RESERVE_LUA), or { 'seed' } as RESERVE_LUA's 'check'.
+ * Lease holders' records (HolderReport): per bucket a hash, the bucket's key + HELD_SUFFIX, mapping each holder's id to
+ * 'room:expiry', its unused room as it last reported it and when the record expires (ms on Redis's clock, TIME). A lease
+ * on the bucket first takes back the room of every expired holder (a holder killed without giving it back): the bucket
+ * is lowered by it, when still there, and the record deleted. Defined once here, run by LEASE_LUA and RELEASE_LUA.
  */
-export const LEASE_LUA = `
-local lines = (#KEYS - 1) / 2
-local mode = ARGV[5 * lines + 1]
+const RECLAIM_LUA = `
+local function reclaim(bucket, held, clock)
+  local all = redis.call('HGETALL', held)
+  for j = 1, #all, 2 do
+    local room, expiry = string.match(all[j + 1], '^(-?%d+):(%d+)$')
+    if not expiry or tonumber(expiry) <= clock then
+      if room and tonumber(room) > 0 and redis.call('EXISTS', bucket) == 1 then redis.call('DECRBY', bucket, room) end
+      redis.call('HDEL', held, all[j])
+    end
+  end
+end
+local t = redis.call('TIME')
+local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/** Under a bucket's key: the hash of its lease holders' records. */
+export const HELD_SUFFIX = ':held';
+
+/**
+ * CounterStore.lease in one atomic step, leaseGranted's rule in Lua. Per request i (1-based), three keys: the bucket, the
+ * previous bucket (as RESERVE_LUA's line) and the bucket's holder records (HELD_SUFFIX); six arguments: ARGV[6i-5] the
+ * amount that must fit, ARGV[6i-4] the extra wanted, ARGV[6i-3] the limit, ARGV[6i-2] the previous bucket's weight,
+ * ARGV[6i-1] the ttl in ms, ARGV[6i] the room the holder reports unused ('-1': no holder). Then the marker key last in
+ * KEYS; the mode ('count' or 'check', as RESERVE_LUA), the holder's id and its record's ttl in ms last in ARGV.
+ *
+ * Expired holders' room is taken back first (RECLAIM_LUA). With a holder, its record becomes the room it reported, if its
+ * record was still there (else the room was taken back: it reported room no longer its own), plus what is granted beyond
+ * the amount (the amount is the asking call's, admitted at once), expiring the record's ttl from now.
+ *
+ * Returns per request the room granted, the bucket's value and the previous bucket's value ('0' when its weight is 0)
+ * before it, and '1' or '0': whether the holder's reported room was still its own, as strings (the weighting redone in
+ * JS, as for RESERVE_LUA), or { 'seed' } as RESERVE_LUA's 'check'.
+ */
+export const LEASE_LUA = `${RECLAIM_LUA}
+local lines = (#KEYS - 1) / 3
+local mode = ARGV[6 * lines + 1]
+local holder = ARGV[6 * lines + 2]
+local recordTtl = tonumber(ARGV[6 * lines + 3])
 local out = {}
 for i = 1, lines do
-  local base = 5 * (i - 1)
-  local key = KEYS[2 * i - 1]
+  local base = 6 * (i - 1)
+  local key = KEYS[3 * i - 2]
+  local held = KEYS[3 * i]
   local current = redis.call('GET', key)
   if not current then
     if mode == 'check' and redis.call('EXISTS', KEYS[#KEYS]) == 0 then return { 'seed' } end
-    current = '0'
   end
+  reclaim(key, held, clock)
+  current = redis.call('GET', key) or '0'
   local weight = tonumber(ARGV[base + 4])
   local previous = '0'
-  if weight > 0 then previous = redis.call('GET', KEYS[2 * i]) or '0' end
+  if weight > 0 then previous = redis.call('GET', KEYS[3 * i - 1]) or '0' end
   local used = tonumber(current)
   if weight > 0 then used = used + tonumber(previous) * weight end
   local amount = tonumber(ARGV[base + 1])
   local room = tonumber(ARGV[base + 3]) - used
   local granted = 0
+  local ttl = tonumber(ARGV[base + 5])
   if room >= amount then
     local extra = math.floor((room - amount) / ${LEASE_NEAR_DIVISOR})
     if extra > tonumber(ARGV[base + 2]) then extra = tonumber(ARGV[base + 2]) end
     if extra < 0 then extra = 0 end
     granted = amount + extra
     if granted > 0 then
-      local ttl = tonumber(ARGV[base + 5])
       redis.call('INCRBY', key, granted)
       if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
     end
   end
-  out[3 * i - 2] = tostring(granted)
-  out[3 * i - 1] = current
-  out[3 * i] = previous
+  local kept = '1'
+  local reported = tonumber(ARGV[base + 6])
+  if reported >= 0 then
+    if reported > 0 and redis.call('HEXISTS', held, holder) == 0 then
+      kept = '0'
+      reported = 0
+    end
+    local unused = reported
+    if granted > 0 then unused = unused + granted - amount end
+    redis.call('HSET', held, holder, tostring(unused) .. ':' .. tostring(clock + recordTtl))
+    if redis.call('PTTL', held) < ttl then redis.call('PEXPIRE', held, ttl) end
+  end
+  out[4 * i - 3] = tostring(granted)
+  out[4 * i - 2] = current
+  out[4 * i - 1] = previous
+  out[4 * i] = kept
 end
 return out
+`;
+
+/**
+ * CounterStore.release: per line two keys, the bucket and its holder records (HELD_SUFFIX), and one argument, the room
+ * given back; then the holder's id last in ARGV. Only where the holder's record is still there is the bucket (when still
+ * there) lowered and the record deleted, so room already taken back (its record expired) is never given back twice.
+ * Expired holders' room is taken back on the way, as by a lease. Returns the number of records released.
+ */
+export const RELEASE_LUA = `${RECLAIM_LUA}
+local lines = #KEYS / 2
+local holder = ARGV[lines + 1]
+local released = 0
+for i = 1, lines do
+  local key = KEYS[2 * i - 1]
+  local held = KEYS[2 * i]
+  reclaim(key, held, clock)
+  if redis.call('HDEL', held, holder) == 1 then
+    released = released + 1
+    if redis.call('EXISTS', key) == 1 then redis.call('DECRBY', key, ARGV[i]) end
+  end
+end
+return released
 `;
 
 /** The commands defineCommand adds: no fixed key count, so the count goes first. */
@@ -149,6 +219,7 @@ export type ScriptCommand<Reply> = (numberOfKeys: number, ...keysThenArgs: strin
 export const RESERVE_COMMAND = 'sluiceReserve';
 export const SEED_COMMAND = 'sluiceSeed';
 export const LEASE_COMMAND = 'sluiceLease';
+export const RELEASE_COMMAND = 'sluiceRelease';
 export type ReserveMode = 'count' | 'check' | 'settle';
 export type Scripts = Record<typeof RESERVE_COMMAND | typeof LEASE_COMMAND, ScriptCommand<string[]>> &
-  Record<typeof SEED_COMMAND, ScriptCommand<number>>;
+  Record<typeof SEED_COMMAND | typeof RELEASE_COMMAND, ScriptCommand<number>>;

@@ -4,8 +4,11 @@ import { Redis } from 'ioredis';
 import { CounterStoreUnavailable } from './counter-store.js';
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 import {
+  HELD_SUFFIX,
   LEASE_COMMAND,
   LEASE_LUA,
+  RELEASE_COMMAND,
+  RELEASE_LUA,
   RESERVE_COMMAND,
   RESERVE_LUA,
   SEED_COMMAND,
@@ -126,6 +129,7 @@ export class RedisCounterStore implements CounterStore {
     this.redis.defineCommand(RESERVE_COMMAND, { lua: RESERVE_LUA });
     this.redis.defineCommand(SEED_COMMAND, { lua: SEED_LUA });
     this.redis.defineCommand(LEASE_COMMAND, { lua: LEASE_LUA });
+    this.redis.defineCommand(RELEASE_COMMAND, { lua: RELEASE_LUA });
     // Redis back after a disconnection (or reached for the first time after a start it missed) may have restarted from
     // an older snapshot (its counters behind the ledger), or empty: the counters are seeded again, which raises any that
     // fell behind and changes none that did not. The reseeder is set after the start's own seeding, so not at the first.
@@ -202,34 +206,66 @@ export class RedisCounterStore implements CounterStore {
   private async runLease(requests: readonly LeaseRequest[], mode: 'count' | 'check', again: boolean): Promise<LeaseGrant[]> {
     const keys: string[] = [];
     const args: string[] = [];
-    for (const { line, extra } of requests) {
+    // One holder per call (a LeasedCounterStore's), whose id and record ttl go once, after the mode.
+    let holder = '';
+    let recordTtl = 1;
+    for (const request of requests) {
+      const { line, extra } = request;
       if (!Number.isSafeInteger(line.amount) || !Number.isSafeInteger(extra))
         throw new RangeError(`lease amounts must be integers, got ${line.amount}, ${extra}`);
       const previous = line.previousKey !== null && line.previousWeight > 0;
-      keys.push(this.keyPrefix + line.key, this.keyPrefix + (previous ? line.previousKey! : line.key));
+      const bucket = this.keyPrefix + line.key;
+      keys.push(bucket, this.keyPrefix + (previous ? line.previousKey! : line.key), bucket + HELD_SUFFIX);
+      if (request.holder !== undefined) {
+        holder = request.holder.id;
+        recordTtl = ttlOf(request.holder.ttlMs);
+      }
       args.push(
         String(line.amount),
         String(extra),
         String(line.limit),
         previous ? String(line.previousWeight) : '0',
         String(ttlOf(line.ttlMs)),
+        request.holder === undefined ? '-1' : String(Math.max(0, Math.floor(request.holder.room))),
       );
     }
     keys.push(this.marker);
-    args.push(mode);
+    args.push(mode, holder, String(recordTtl));
     const reply = await this.command(() => (this.redis as unknown as Scripts)[LEASE_COMMAND](keys.length, ...keys, ...args));
     if (reply[0] === 'seed') {
       if (again) throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
       await this.seededWithin(SEED_WAIT_MS);
       return this.runLease(requests, mode, true);
     }
-    return requests.map(({ line }, i) => {
-      const current = Number(reply[3 * i + 1]);
-      const previous = Number(reply[3 * i + 2]);
+    return requests.map(({ line, holder: report }, i) => {
+      const current = Number(reply[4 * i + 1]);
+      const previous = Number(reply[4 * i + 2]);
       // Same order of operations as the script: bucket + previous * weight.
       const weighted = line.previousKey !== null && line.previousWeight > 0;
-      return { granted: Number(reply[3 * i]), used: weighted ? current + previous * line.previousWeight : current, current, previous };
+      const grant: LeaseGrant = {
+        granted: Number(reply[4 * i]),
+        used: weighted ? current + previous * line.previousWeight : current,
+        current,
+        previous,
+      };
+      if (report !== undefined) grant.kept = reply[4 * i + 3] === '1';
+      return grant;
     });
+  }
+
+  /** One script call: each line's room goes back only where the holder's record is still there (RELEASE_LUA). */
+  async release(_now: number, holder: string, lines: readonly CounterLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const line of lines) {
+      if (!Number.isSafeInteger(line.amount)) throw new RangeError(`counter amount must be an integer, got ${line.amount}`);
+      const bucket = this.keyPrefix + line.key;
+      keys.push(bucket, bucket + HELD_SUFFIX);
+      args.push(String(line.amount));
+    }
+    args.push(holder);
+    await this.command(() => (this.redis as unknown as Scripts)[RELEASE_COMMAND](keys.length, ...keys, ...args));
   }
 
   /**

@@ -2,16 +2,15 @@
 // one ledger and one /metrics; a worker killed with SIGKILL is replaced and the gateway keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Pool } from 'undici';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { runSluice, stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
-import { chatStatus, freePort, oneModelYaml } from '../support/sluice-process.js';
+import { stopSluice, waitFor, type SluiceProcess } from '../support/process.js';
+import { chatStatus, oneModelYaml } from '../support/sluice-process.js';
 import { childrenOf, connectionsHeld } from '../support/processes.js';
 import { SEMI_SPACE_FLAG, workerExecArgv } from '../../src/cluster/primary.js';
-import { scratchDir } from '../support/scratch.js';
+import { startWorkers } from '../support/workers.js';
 
 const KEY = 'sk-sluice-workers-key-0001';
 
@@ -33,25 +32,15 @@ describe('sluice start --workers 2', () => {
     mock = await MockProvider.start((_request, res) =>
       json(res, 200, openaiCompletion('hello', { prompt_tokens: 3, completion_tokens: 2 })),
     );
-    const dir = scratchDir('sluice-workers-');
-    dbPath = join(dir, 'sluice.db');
-    gatewayPort = await freePort();
-    adminPort = await freePort();
-    const config = join(dir, 'sluice.yaml');
-    writeFileSync(
-      config,
+    ({ sluice, gatewayPort, adminPort, dbPath } = await startWorkers(
+      'workers',
       `
-gateway: { host: 127.0.0.1, port: ${gatewayPort} }
-admin: { host: 127.0.0.1, port: ${adminPort}, token: admin-token-for-the-workers-test }
-storage: sqlite:${dbPath}
 ledger: { flushIntervalMs: 50 }
 ${oneModelYaml(mock.url, KEY)}
 budgets:
   - { name: fifty-calls, consumers: everyone, measure: requests, limit: 50, window: day, mode: enforce }
 `,
-    );
-    sluice = runSluice(['start', '--workers', '2', '--config', config], { SLUICE_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') });
-    await waitFor(sluice.output, /sluice workers are listening/, 60_000);
+    ));
   });
 
   after(async () => {

@@ -49,9 +49,12 @@ describe('leased room through a Redis connection loss', () => {
     return { sluice, client: new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 }) };
   }
 
-  /** The budget's counter of today, as Redis holds it: the only key under the prefix that is not the seeded marker. */
+  /**
+   * The budget's counter of today, as Redis holds it: the only key under the prefix that is neither the seeded marker nor
+   * the counter's lease holders' records.
+   */
   async function counter(keyPrefix: string): Promise<number> {
-    const keys = (await redis.keys(`${keyPrefix}*`)).filter((key) => !key.endsWith('counters:seeded'));
+    const keys = (await redis.keys(`${keyPrefix}*`)).filter((key) => !key.endsWith('counters:seeded') && !key.endsWith(':held'));
     assert.equal(keys.length, 1, keys.join(', '));
     return Number(await redis.get(keys[0]!));
   }
