@@ -2,7 +2,7 @@
 // listener answers /healthz. Ports are chosen free beforehand and passed the way a user passes them, so the test
 // does not depend on the wording of the log.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -16,14 +16,34 @@ export interface SluiceProcess {
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on right now (the OS's pick, released at once). */
+// The ports `listen(0)` picks are the OS's ephemeral range, the same range every outgoing connection's local port
+// comes from: one picked there and released could be some test's next connection's before sluice bound it (a CI run's
+// EADDRINUSE). Below that range only another test's pick can collide, which a random draw makes rare.
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+})();
+const PICK_LOW = 10_000;
+const picked = new Set<number>();
+
+/** A port nothing listens on right now, outside the range the OS hands out to connections and never handed out twice here. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = PICK_LOW + Math.floor(Math.random() * (EPHEMERAL_LOW - PICK_LOW));
+    if (picked.has(port)) continue;
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise((resolve) => server.close(resolve));
+    picked.add(port);
+    return port;
+  }
 }
 
 /**
