@@ -164,7 +164,8 @@ export function TransactionsPage({ session, params }: { session: Session; params
         </Empty>
       ) : (
         <div class="table-scroll">
-          <table data-testid="transactions">
+          {/* Busy while a page of rows loads: until then the rows shown (none, or the filter's before) are not the answer. */}
+          <table data-testid="transactions" aria-busy={loading ? 'true' : undefined}>
             <thead>
               <tr>
                 <th scope="col">Time</th>
