@@ -35,6 +35,14 @@ export interface TestCa extends Issued {
     ca?: boolean;
     keyUsages?: number;
   }): Promise<Issued>;
+  /**
+   * A CA this one signs, issuing leaves in turn: an intermediate. `ca` and `keyUsages` as for a leaf (a CA's,
+   * cA and keyCertSign with cRLSign, when absent); `subjectKeyIdentifier` (hex) the key identifier it claims (its own
+   * key's when absent), for an impostor that names another CA's.
+   */
+  intermediate(name: string, options?: { ca?: boolean; keyUsages?: number; subjectKeyIdentifier?: string }): Promise<TestCa>;
+  /** The key identifier of its public key (its SubjectKeyIdentifier), hex. */
+  subjectKeyIdentifier: string;
 }
 
 let serial = 1;
@@ -67,10 +75,39 @@ export async function makeCa(name: string): Promise<TestCa> {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
+  return caOf(ca, keys, serialNumber);
+}
+
+/** The CA of this certificate and key pair: it issues leaves and intermediates signed with the key. */
+async function caOf(ca: x509.X509Certificate, keys: WebCrypto.CryptoKeyPair, serialNumber: string): Promise<TestCa> {
   return {
     cert: ca.toString('pem'),
     key: await keyPem(keys.privateKey),
     serialNumber,
+    subjectKeyIdentifier: ca.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId,
+    async intermediate(name, { ca: signing = true, keyUsages, subjectKeyIdentifier } = {}) {
+      const ownKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
+      const ownSerial = nextSerial();
+      const intermediate = await x509.X509CertificateGenerator.create({
+        serialNumber: ownSerial,
+        subject: `CN=${name}`,
+        issuer: ca.subject,
+        notBefore: new Date(Date.now() - DAY_MS),
+        notAfter: new Date(Date.now() + 30 * DAY_MS),
+        signingAlgorithm: ALGORITHM,
+        publicKey: ownKeys.publicKey,
+        signingKey: keys.privateKey,
+        extensions: [
+          new x509.BasicConstraintsExtension(signing, undefined, true),
+          new x509.KeyUsagesExtension(keyUsages ?? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+          subjectKeyIdentifier === undefined
+            ? await x509.SubjectKeyIdentifierExtension.create(ownKeys.publicKey)
+            : new x509.SubjectKeyIdentifierExtension(subjectKeyIdentifier),
+          await x509.AuthorityKeyIdentifierExtension.create(ca),
+        ],
+      });
+      return caOf(intermediate, ownKeys, ownSerial);
+    },
     async issue({ subject, spiffe, uris = [], server = false, notAfter, ca: signing = false, keyUsages }) {
       const leafKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
       const names: x509.JsonGeneralName[] = [];
