@@ -51,6 +51,14 @@ export function ruleProblem(rule: Pick<IdentityRuleDefinition, 'field' | 'match'
   return null;
 }
 
+/**
+ * Why a stored rule maps no one; null when it can match. A rule stored before the checks where rules are made (a SPIFFE
+ * id that breaks the SPIFFE ID standard, a subject not in RFC 4514 form) can break them.
+ */
+export function storedRuleProblem(rule: IdentityRuleDefinition): string | null {
+  return ruleProblem(rule);
+}
+
 /** `spiffe://acme.mil/ns/*\/sa/checkout`: `*` one path segment, `**` anything; everything else literal. */
 export function patternRegExp(pattern: string): RegExp {
   const source = pattern
@@ -87,15 +95,21 @@ export class IdentityRules {
   /** Prefix rules longest first, then pattern rules oldest first. */
   private readonly scanned: CompiledRule[];
   private readonly consumers: Map<string, Consumer>;
+  /** Stored rules that map no one (storedRuleProblem), left out: for the gateway to warn of. */
+  readonly unusable: ReadonlyArray<{ rule: IdentityRuleDefinition; problem: string }>;
   readonly size: number;
 
   constructor(rules: readonly IdentityRuleDefinition[], consumers: readonly Consumer[]) {
     this.exact = new Map();
     this.consumers = new Map(consumers.map((consumer) => [consumer.name, consumer]));
+    const unusable: Array<{ rule: IdentityRuleDefinition; problem: string }> = [];
     const prefixes: CompiledRule[] = [];
     const patterns: CompiledRule[] = [];
     for (const rule of [...rules].sort((a, b) => a.id - b.id)) {
-      if (rule.match === 'exact') {
+      const problem = storedRuleProblem(rule);
+      if (problem !== null) {
+        unusable.push({ rule, problem });
+      } else if (rule.match === 'exact') {
         const key = exactKey(rule.field, rule.issuer, rule.value);
         if (!this.exact.has(key)) this.exact.set(key, rule);
       } else if (rule.match === 'prefix') {
@@ -107,6 +121,7 @@ export class IdentityRules {
     }
     prefixes.sort((a, b) => b.definition.value.length - a.definition.value.length || a.definition.id - b.definition.id);
     this.scanned = [...prefixes, ...patterns];
+    this.unusable = unusable;
     this.size = rules.length;
   }
 

@@ -2,7 +2,7 @@
 // trusted proxy, or a JWT (its sub, team claim or groups) stands for. Exact, prefix, or pattern (`*` one path segment,
 // `**` any rest) on one field. Gateways apply them from the next snapshot on.
 import { z } from '@hono/zod-openapi';
-import { IDENTITY_FIELDS, IDENTITY_MATCHES, ruleProblem } from '../../identity/rules.js';
+import { IDENTITY_FIELDS, IDENTITY_MATCHES, ruleProblem, storedRuleProblem } from '../../identity/rules.js';
 import { nameText, noteText } from '../../config/limits.js';
 import type { IdentityRule } from '../../store/director-store.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
@@ -42,11 +42,16 @@ const rule = z
     consumer: z.string(),
     note: z.string().nullable(),
     createdAt: z.string(),
+    valid: z
+      .boolean()
+      .openapi({ description: 'false for a rule that maps no one: stored before its value was checked where rules are made' }),
+    problem: z.string().nullable().openapi({ description: 'Why the rule maps no one (`value: ...`); null when valid' }),
   })
   .openapi('IdentityRule');
 
 function render(value: IdentityRule) {
-  return { ...value, createdAt: iso(value.createdAt)! };
+  const problem = storedRuleProblem(value);
+  return { ...value, createdAt: iso(value.createdAt)!, valid: problem === null, problem };
 }
 
 export function registerIdentityRuleRoutes(app: DirectorApi, { store }: RouteDeps): void {
