@@ -334,6 +334,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           providerTargets,
           compliance,
           adminOidc: config.identity.adminOidc ?? null,
+          jwtIssuers: config.identity.jwtIssuers.map((issuer) => issuer.issuer),
         });
   const admin = createAdminServer({
     api,

@@ -1,7 +1,7 @@
 // Stored identity rules that map no one: made before their values were checked where rules are made (a SPIFFE id that
-// breaks the SPIFFE ID standard, a subject not in RFC 4514 form). The gateway leaves them out of its rules (rules.ts); an
-// operator hears of each once per process, when a snapshot first holds it, not at every rebuild, and finds them in the
-// director API's list (`valid: false`).
+// breaks the SPIFFE ID standard, a subject not in RFC 4514 form), or on a JWT field without an issuer once more than one
+// issuer is configured. The gateway leaves them out of its rules (rules.ts); an operator hears of each once per process,
+// when a snapshot first holds it, not at every rebuild, and finds them in the director API's list (`valid: false`).
 import type { Logger } from 'pino';
 import type { IdentityRules } from './rules.js';
 
