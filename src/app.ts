@@ -47,6 +47,7 @@ import { KEYS_ONLY, type GatewayIdentity } from './gateway/pipeline/authenticate
 import { JwtVerifier } from './identity/jwt.js';
 import { trustedProxyList } from './identity/peer.js';
 import { ListenerTls } from './identity/tls.js';
+import { UnusableRuleWarnings } from './identity/unusable-rules.js';
 import { UnmappedIdentityReports } from './director/unmapped-identities.js';
 
 export interface RunningSluice {
@@ -280,6 +281,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           schedule: options.complianceSchedule ?? true,
         });
   warnOfUnpricedUnderBudgets(context.snapshot, logger);
+  const ruleWarnings = new UnusableRuleWarnings(logger);
+  ruleWarnings.warn(context.snapshot.identityRules);
   const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
@@ -292,6 +295,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
     warnOfUnpricedUnderBudgets(snapshot, logger);
+    ruleWarnings.warn(snapshot.identityRules);
     metrics.configure(configuredNames(snapshot));
     void previous.routing.retire(snapshot.routing);
     void previous.mcp.closeUnused(snapshot.mcp);
@@ -330,6 +334,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           providerTargets,
           compliance,
           adminOidc: config.identity.adminOidc ?? null,
+          jwtIssuers: config.identity.jwtIssuers.map((issuer) => issuer.issuer),
         });
   const admin = createAdminServer({
     api,

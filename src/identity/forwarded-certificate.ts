@@ -2,7 +2,8 @@
 // Envoy writes it (docs/root/configuration/http/http_conn_man/headers.rst; its TLS connection info's
 // urlEncodedPemEncodedPeerCertificate), and whether the element's other keys agree with it: Hash= is the SHA-256 of its
 // DER in hex, URI= its URI SANs, Subject= its subject (RFC 2253). An element that disagrees with its own certificate is
-// forged or broken and identifies no one; a CA's certificate or an expired one is refused as on a direct mTLS connection.
+// forged or broken and identifies no one; a CA's certificate, an expired one, or a Chain= whose certificates do not each
+// issue the one before them is refused as on a direct mTLS connection.
 // XFCC comes with every call: a certificate is decoded and read once, then found in a bounded cache by its text.
 import { X509Certificate } from 'node:crypto';
 import { CertificateRefused, notAfter, signingCertificate, subjectOf, uriSans } from './client-certificate.js';
@@ -19,6 +20,8 @@ interface ForwardedCertificate {
   signing: string | null;
   /** The earliest end of validity of the certificates forwarded with it (a Chain='s, leaf first), in epoch ms. */
   expiresAt: number;
+  /** Why the certificates forwarded with it (a Chain='s) do not chain, or null (chainProblem). */
+  unchained: string | null;
 }
 
 /** The certificate and its identity fields, when the element forwards one and agrees with it. */
@@ -59,6 +62,8 @@ export function forwardedCertificate(element: XfccElement): Agreed | Disagreemen
   if (Date.now() > Math.min(certificate.expiresAt, chain.expiresAt)) {
     throw new CertificateRefused('The forwarded client certificate (or a CA certificate of its Chain=) has expired (CERT_HAS_EXPIRED).');
   }
+  if (chain.unchained !== null)
+    throw new CertificateRefused(`The forwarded client certificate's Chain= does not chain: ${chain.unchained}.`);
   if (element.hash !== null && element.hash.toLowerCase() !== certificate.hash) {
     return new Disagreement("its Hash= is not its certificate's SHA-256", certificate.hash);
   }
@@ -103,5 +108,35 @@ function decode(encoded: string): ForwardedCertificate | CertificateRefused {
     subject: subjectOf(certificate.subject),
     signing: signingCertificate(certificate),
     expiresAt: Math.min(...certificates.map(notAfter)),
+    unchained: chainProblem(certificates),
   };
+}
+
+/**
+ * Why a chain, leaf first, does not chain; null when each certificate after the first issued the one before it: its
+ * subject is that one's issuer and its key identifier that one's authority key identifier (OpenSSL's X509_check_issued,
+ * which also refuses an issuer whose key usage lacks keyCertSign), its key verifies that one's signature, and it is a
+ * CA's (OpenSSL's X509_check_ca: basic constraints cA, and keyCertSign when it has a key usage). The proxy verified the
+ * connection's chain; one forwarded that does not chain was not that chain. The last certificate's own issuer (a root
+ * the chain leaves out) is not checked: Sluice holds no trust anchor for forwarded certificates.
+ */
+function chainProblem(certificates: readonly X509Certificate[]): string | null {
+  for (let index = 1; index < certificates.length; index++) {
+    const issued = certificates[index - 1]!;
+    const issuer = certificates[index]!;
+    const which = `certificate ${index + 1} (${issuer.subject.replaceAll('\n', ', ')})`;
+    if (!issued.checkIssued(issuer)) return `${which} is not the issuer of certificate ${index} (names, key identifiers or key usage)`;
+    if (!issuer.ca) return `${which} is not a CA's certificate (basic constraints cA with keyCertSign)`;
+    if (!signedBy(issued, issuer)) return `${which} did not sign certificate ${index}: the signature does not verify`;
+  }
+  return null;
+}
+
+/** Whether the issuer's key verifies the certificate's signature; false, not an error, for a key of another kind. */
+function signedBy(issued: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return issued.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
 }

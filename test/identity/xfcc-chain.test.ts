@@ -1,0 +1,111 @@
+// A trusted proxy's XFCC Chain= (Envoy's set_current_client_cert_details chain: the client's certificates, leaf first) is
+// believed only when it chains: each certificate after the leaf must be the issuer of the one before it (its name and
+// key identifier, its signature on it) and a CA's (cA with keyCertSign). A chain whose intermediate is another CA's, an
+// impostor under the real one's name, or a leaf's certificate is refused with 401, as an unverifiable client
+// certificate is on a direct mTLS connection. Real certificates made in the test, calls over HTTP from the proxy's address.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminClient } from '../support/admin-client.js';
+import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const BOOTSTRAP = 'sa-bootstrap-xfcc-chain-test-token-0123';
+const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
+const BY = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
+
+/** A PEM chain as Envoy forwards it in Chain=: URL-encoded, leaf first. */
+function envoyEncoded(...certificates: Array<Issued | TestCa>): string {
+  return encodeURIComponent(certificates.map((certificate) => certificate.cert).join(''));
+}
+
+describe('XFCC Chain= is checked as a chain, not only for dates', () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let root: TestCa;
+  let issuing: TestCa;
+  let leaf: Issued;
+
+  function forwardedCall(element: string, key?: string): Promise<Response> {
+    return fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-forwarded-client-cert': element,
+        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+      },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+  }
+
+  before(async () => {
+    root = await makeCa('Mesh Root CA');
+    issuing = await root.intermediate('Mesh Issuing CA');
+    leaf = await issuing.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-xfcc-chain' } },
+      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      identity: { trustedProxies: ['127.0.0.1/32', '::1'] },
+    });
+    const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
+      field: 'spiffe',
+      match: 'exact',
+      value: CHECKOUT_ID,
+      consumer: 'checkout-service',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await mock.close();
+  });
+
+  test('takes a chain whose intermediate issued the leaf, with or without the root after it', async () => {
+    for (const chain of [envoyEncoded(leaf, issuing), envoyEncoded(leaf, issuing, root)]) {
+      for (const element of [`${BY};Chain="${chain}";URI=${CHECKOUT_ID}`, `${BY};Cert="${envoyEncoded(leaf)}";Chain="${chain}"`]) {
+        const response = await forwardedCall(element);
+        assert.equal(response.status, 200, await response.clone().text());
+        await response.arrayBuffer();
+        const row = (await ledgerRows(sluice)).at(-1)!;
+        assert.equal(row.consumer, 'checkout-service');
+        assert.equal(row.identity, `xfcc:${CHECKOUT_ID}`);
+      }
+    }
+  });
+
+  test('refuses with 401 a chain whose intermediate did not issue the leaf, or is not a CA', async () => {
+    const strangerRoot = await makeCa('Stranger Root CA');
+    const stranger = await strangerRoot.intermediate('Stranger Issuing CA');
+    // Same name and the same key identifier as the issuing CA, its own key: only the signature tells it apart.
+    const impostor = await strangerRoot.intermediate('Mesh Issuing CA', { subjectKeyIdentifier: issuing.subjectKeyIdentifier });
+    // Certificates that signed a leaf with their key without being a CA's: cA false, or cA without keyCertSign.
+    const notCa = await root.intermediate('Checkout Workload', { ca: false, keyUsages: KeyUsage.digitalSignature | KeyUsage.keyCertSign });
+    const noCertSign = await root.intermediate('Signing Workload', { keyUsages: KeyUsage.digitalSignature });
+    const underNotCa = await notCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    const underNoCertSign = await noCertSign.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    for (const [what, certificates, reason] of [
+      ["another CA's intermediate (the names do not chain)", [leaf, stranger], /not the issuer/],
+      ["an impostor under the issuing CA's name and key identifier", [leaf, impostor, strangerRoot], /signature/],
+      ['the right intermediate, then a root that did not issue it', [leaf, issuing, strangerRoot], /not the issuer/],
+      ['an intermediate that is not a CA (cA false)', [underNotCa, notCa, root], /not a CA/],
+      ['an intermediate without keyCertSign', [underNoCertSign, noCertSign, root], /not the issuer|not a CA/],
+    ] as const) {
+      const chain = envoyEncoded(...certificates);
+      for (const element of [
+        `${BY};Chain="${chain}";URI=${CHECKOUT_ID}`,
+        `${BY};Cert="${envoyEncoded(certificates[0])}";Chain="${chain}"`,
+      ]) {
+        const response = await forwardedCall(element, KEYS.search);
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        assert.equal(response.status, 401, `${what}: ${JSON.stringify(body)}`);
+        assert.equal(body.error.code, 'invalid_api_key', what);
+        assert.match(body.error.message, /Chain=/, what);
+        assert.match(body.error.message, reason, what);
+        assert.doesNotMatch(body.error.message, /BEGIN CERTIFICATE/, what);
+      }
+    }
+  });
+});
