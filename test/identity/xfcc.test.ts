@@ -383,10 +383,11 @@ describe('mesh identity from a trusted proxy', () => {
       assert.equal(body.error.code, 'invalid_api_key', what);
       assert.match(body.error.message, reason, what);
     }
-    // A chain whose intermediate has expired, forwarded in Chain=, its leaf still valid.
-    const leaf = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
-    const lapsed = await meshCa.issue({ subject: 'CN=Lapsed CA', ca: true, keyUsages: signing, notAfter: new Date(Date.now() - 60_000) });
-    const chain = envoyEncoded(leaf.cert, lapsed.cert);
+    // A chain whose intermediate, the leaf's issuer, has expired, forwarded in Chain=, its leaf still valid: the chain
+    // links (the intermediate issued and signed the leaf, the mesh CA the intermediate), so only its expiry refuses it.
+    const lapsed = await meshCa.intermediate('Lapsed CA', { notAfter: new Date(Date.now() - 60_000) });
+    const leaf = await lapsed.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    const chain = envoyEncoded(leaf.cert, lapsed.cert, meshCa.cert);
     for (const element of [`Chain="${chain}"`, `Cert="${envoyEncoded(leaf.cert)}";Chain="${chain}"`]) {
       const response = await forwardedCall(`By=spiffe://acme.mil/ns/ai/sa/sluice;${element};URI=${CHECKOUT_ID}`, KEYS.search);
       const body = (await response.json()) as { error: { code: string; message: string } };
