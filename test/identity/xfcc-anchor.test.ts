@@ -11,16 +11,12 @@ import { validateConfig } from '../../src/config/load.js';
 import { adminClient } from '../support/admin-client.js';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { envoyEncodedChain, forwardedChat } from '../support/xfcc.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-xfcc-anchor-test-token-01';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
 const BY = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
-
-/** A PEM chain as Envoy forwards it in Cert= and Chain=: URL-encoded, leaf first. */
-function envoyEncoded(...certificates: Array<Issued | TestCa>): string {
-  return encodeURIComponent(certificates.map((certificate) => certificate.cert).join(''));
-}
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -37,20 +33,8 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
   let issuing: TestCa;
   let leaf: Issued;
 
-  function call(sluice: TestSluice, element: string, key?: string): Promise<Response> {
-    return fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-forwarded-client-cert': element,
-        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
-      },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
-    });
-  }
-
   async function served(sluice: TestSluice, element: string, what: string): Promise<void> {
-    const response = await call(sluice, element);
+    const response = await forwardedChat(sluice.baseURL, element);
     assert.equal(response.status, 200, `${what}: ${await response.clone().text()}`);
     await response.arrayBuffer();
     const row = (await ledgerRows(sluice)).at(-1)!;
@@ -60,7 +44,7 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
 
   async function refused(sluice: TestSluice, element: string, what: string, reason: RegExp): Promise<void> {
     // With a valid Sluice key too: a refused forwarded certificate is not passed over for the key.
-    const response = await call(sluice, element, KEYS.search);
+    const response = await forwardedChat(sluice.baseURL, element, KEYS.search);
     const body = (await response.json()) as ErrorBody;
     assert.equal(response.status, 401, `${what}: ${JSON.stringify(body)}`);
     assert.equal(body.error.code, 'invalid_api_key', what);
@@ -111,10 +95,10 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
     const otherIssuing = await otherRoot.intermediate('Mesh Issuing CA 2026');
     const underOther = await otherIssuing.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
     for (const [what, element] of [
-      ['leaf and intermediate', `${BY};Chain="${envoyEncoded(leaf, issuing)}"`],
-      ['leaf, intermediate and root', `${BY};Cert="${envoyEncoded(leaf)}";Chain="${envoyEncoded(leaf, issuing, root)}"`],
-      ['a lone Cert= the root issued', `${BY};Cert="${envoyEncoded(direct)}";URI=${CHECKOUT_ID}`],
-      ["a chain under the bundle's other root", `${BY};Chain="${envoyEncoded(underOther, otherIssuing)}"`],
+      ['leaf and intermediate', `${BY};Chain="${envoyEncodedChain(leaf, issuing)}"`],
+      ['leaf, intermediate and root', `${BY};Cert="${envoyEncodedChain(leaf)}";Chain="${envoyEncodedChain(leaf, issuing, root)}"`],
+      ['a lone Cert= the root issued', `${BY};Cert="${envoyEncodedChain(direct)}";URI=${CHECKOUT_ID}`],
+      ["a chain under the bundle's other root", `${BY};Chain="${envoyEncodedChain(underOther, otherIssuing)}"`],
     ] as const) {
       await served(anchored, element, what);
     }
@@ -125,20 +109,20 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
     const selfIssuing = await selfRoot.intermediate('Mesh Issuing CA');
     const forged = await selfIssuing.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
     for (const [what, element] of [
-      ['a self-made chain under the real names', `${BY};Chain="${envoyEncoded(forged, selfIssuing, selfRoot)}"`],
-      ['a self-made chain without its root', `${BY};Chain="${envoyEncoded(forged, selfIssuing)}";URI=${CHECKOUT_ID}`],
-      ['a self-made leaf in Cert=', `${BY};Cert="${envoyEncoded(forged)}"`],
+      ['a self-made chain under the real names', `${BY};Chain="${envoyEncodedChain(forged, selfIssuing, selfRoot)}"`],
+      ['a self-made chain without its root', `${BY};Chain="${envoyEncodedChain(forged, selfIssuing)}";URI=${CHECKOUT_ID}`],
+      ['a self-made leaf in Cert=', `${BY};Cert="${envoyEncodedChain(forged)}"`],
     ] as const) {
       // The gateway without the setting takes it, as before: the risk the setting closes.
       await served(unanchored, element, `without forwardedCaFile, ${what}`);
       await refused(anchored, element, what, /does not end at a root of identity\.forwardedCaFile/);
     }
     // The real leaf, its intermediate left out: nothing links it to a root.
-    await refused(anchored, `${BY};Cert="${envoyEncoded(leaf)}"`, 'a Cert= without its intermediate', /forwardedCaFile/);
+    await refused(anchored, `${BY};Cert="${envoyEncodedChain(leaf)}"`, 'a Cert= without its intermediate', /forwardedCaFile/);
     // In the Anthropic shape on its Messages route.
     const anthropic = await fetch(`${anchored.baseURL}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `${BY};Chain="${envoyEncoded(forged, selfIssuing)}"` },
+      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `${BY};Chain="${envoyEncodedChain(forged, selfIssuing)}"` },
       body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }),
     });
     const body = (await anthropic.json()) as { type: string; error: { type: string; message: string } };
@@ -165,14 +149,14 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
     await writeFile(bundle, `${root.cert}${otherRoot.cert}${strict.cert}`);
     await anchored.sluice.reload(anchored.config);
     // Within the constraints: a leaf the pathLen 0 root issued itself, a CA under pathLen 1 issuing the leaf.
-    await served(anchored, `${BY};Chain="${envoyEncoded(await issue(strict))}"`, 'a leaf of the pathLen 0 root');
-    await served(anchored, `${BY};Chain="${envoyEncoded(await issue(belowOne), belowOne, pathOne)}"`, 'one CA under pathLen 1');
-    await served(anchored, `${BY};Chain="${envoyEncoded(await issue(pathZero), pathZero)}"`, 'a leaf of a pathLen 0 CA');
+    await served(anchored, `${BY};Chain="${envoyEncodedChain(await issue(strict))}"`, 'a leaf of the pathLen 0 root');
+    await served(anchored, `${BY};Chain="${envoyEncodedChain(await issue(belowOne), belowOne, pathOne)}"`, 'one CA under pathLen 1');
+    await served(anchored, `${BY};Chain="${envoyEncodedChain(await issue(pathZero), pathZero)}"`, 'a leaf of a pathLen 0 CA');
     for (const [what, chain] of [
-      ['an intermediate under a pathLen 0 root', envoyEncoded(await issue(underStrict), underStrict)],
-      ['an intermediate under a pathLen 0 root, the root forwarded', envoyEncoded(await issue(underStrict), underStrict, strict)],
-      ['an intermediate under a pathLen 0 intermediate', envoyEncoded(await issue(belowZero), belowZero, pathZero, root)],
-      ['two intermediates under a pathLen 1 one', envoyEncoded(await issue(tooDeep), tooDeep, belowOne, pathOne)],
+      ['an intermediate under a pathLen 0 root', envoyEncodedChain(await issue(underStrict), underStrict)],
+      ['an intermediate under a pathLen 0 root, the root forwarded', envoyEncodedChain(await issue(underStrict), underStrict, strict)],
+      ['an intermediate under a pathLen 0 intermediate', envoyEncodedChain(await issue(belowZero), belowZero, pathZero, root)],
+      ['two intermediates under a pathLen 1 one', envoyEncodedChain(await issue(tooDeep), tooDeep, belowOne, pathOne)],
     ] as const) {
       await refused(anchored, `${BY};Chain="${chain}"`, what, /path length|pathLen/);
     }
@@ -181,8 +165,8 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
   test('reads the file again at a config reload: a root added is trusted, one removed no longer', async () => {
     const newRoot = await makeCa('Mesh Root CA 2027');
     const newIssuing = await newRoot.intermediate('Mesh Issuing CA 2027');
-    const newChain = `${BY};Chain="${envoyEncoded(await newIssuing.issue({ subject: 'CN=checkout', spiffe: CHECKOUT_ID }), newIssuing)}"`;
-    const oldChain = `${BY};Chain="${envoyEncoded(leaf, issuing)}"`;
+    const newChain = `${BY};Chain="${envoyEncodedChain(await newIssuing.issue({ subject: 'CN=checkout', spiffe: CHECKOUT_ID }), newIssuing)}"`;
+    const oldChain = `${BY};Chain="${envoyEncodedChain(leaf, issuing)}"`;
     await refused(anchored, newChain, 'under a root not yet in the file', /forwardedCaFile/);
     await served(anchored, oldChain, 'under a root in the file');
     await writeFile(bundle, newRoot.cert);

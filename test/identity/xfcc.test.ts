@@ -7,6 +7,7 @@ import { parseXfcc } from '../../src/identity/xfcc.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
+import { forwardedChat } from '../support/xfcc.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { capturedLogger, KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -96,17 +97,7 @@ describe('mesh identity from a trusted proxy', () => {
   }
 
   /** A chat call from the trusted proxy's address with this XFCC element, and a Sluice key when given. */
-  function forwardedCall(element: string, key?: string): Promise<Response> {
-    return fetch(`${trusting.baseURL}/v1/chat/completions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-forwarded-client-cert': element,
-        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
-      },
-      body: JSON.stringify(CHAT),
-    });
-  }
+  const forwardedCall = (element: string, key?: string): Promise<Response> => forwardedChat(trusting.baseURL, element, key);
 
   before(async () => {
     meshCa = await makeCa('Mesh Test CA');
