@@ -8,13 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
-import { adminClient } from '../support/admin-client.js';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { envoyEncodedChain, forwardedChat } from '../support/xfcc.js';
+import { envoyEncodedChain, forwardedChat, startMeshSluice } from '../support/xfcc.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
-const BOOTSTRAP = 'sa-bootstrap-xfcc-anchor-test-token-01';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
 const BY = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
 
@@ -52,23 +50,6 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
     assert.doesNotMatch(body.error.message, /BEGIN CERTIFICATE/, what);
   }
 
-  async function start(forwardedCaFile?: string): Promise<TestSluice> {
-    const sluice = await startTestSluice({
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-xfcc-anchor' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      identity: { trustedProxies: ['127.0.0.1/32', '::1'], ...(forwardedCaFile === undefined ? {} : { forwardedCaFile }) },
-    });
-    const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
-      field: 'spiffe',
-      match: 'exact',
-      value: CHECKOUT_ID,
-      consumer: 'checkout-service',
-    });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
-    return sluice;
-  }
-
   before(async () => {
     folder = await mkdtemp(join(tmpdir(), 'sluice-xfcc-anchor-'));
     bundle = join(folder, 'mesh-roots.pem');
@@ -79,8 +60,8 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
     // A bundle of two roots, as a CA rollover has, with text around them as bundles often carry.
     await writeFile(bundle, `# mesh roots\n${otherRoot.cert}\nMesh Root CA\n${root.cert}`);
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
-    anchored = await start(bundle);
-    unanchored = await start();
+    anchored = await startMeshSluice(mock.url, CHECKOUT_ID, { forwardedCaFile: bundle });
+    unanchored = await startMeshSluice(mock.url, CHECKOUT_ID);
   });
 
   after(async () => {

@@ -5,13 +5,11 @@
 // certificate is on a direct mTLS connection. Real certificates made in the test, calls over HTTP from the proxy's address.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient } from '../support/admin-client.js';
 import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { envoyEncodedChain, forwardedChat } from '../support/xfcc.js';
-import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { envoyEncodedChain, forwardedChat, startMeshSluice } from '../support/xfcc.js';
+import { KEYS, ledgerRows, type TestSluice } from '../support/sluice.js';
 
-const BOOTSTRAP = 'sa-bootstrap-xfcc-chain-test-token-0123';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
 const BY = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
 
@@ -29,19 +27,7 @@ describe('XFCC Chain= is checked as a chain, not only for dates', () => {
     issuing = await root.intermediate('Mesh Issuing CA');
     leaf = await issuing.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
-    sluice = await startTestSluice({
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-xfcc-chain' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      identity: { trustedProxies: ['127.0.0.1/32', '::1'] },
-    });
-    const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
-      field: 'spiffe',
-      match: 'exact',
-      value: CHECKOUT_ID,
-      consumer: 'checkout-service',
-    });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
+    sluice = await startMeshSluice(mock.url, CHECKOUT_ID);
   });
 
   after(async () => {
