@@ -174,7 +174,20 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   let current = config;
   await refreshWebhooks();
   let stopping = false;
-  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
+  // Seeds the budget counters from the ledger (below, and when they are lost); a lone gateway has no ledger to read (its
+  // Redis counters are seeded by the director's process).
+  const seeder =
+    directory.store === null
+      ? null
+      : new CounterSeeder({
+          store,
+          ledger: directory.store,
+          clock: governance.clock,
+          logger,
+          budgets: () => context.snapshot.budgets.budgets,
+          registry: metrics.registry,
+        });
+  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance, seeder });
   const gatewayTls = config.gateway.tls === undefined ? null : await ListenerTls.load(config.gateway.tls);
   const adminTls = config.admin.tls === undefined ? undefined : await ListenerTls.load(config.admin.tls);
   const unmappedReports =
@@ -236,18 +249,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
-  // Budget counters start from the ledger's figures, before the first call is taken; a lone gateway has no ledger to
-  // read (its Redis counters are seeded by the director's process).
-  const seeder =
-    directory.store === null
-      ? null
-      : new CounterSeeder({
-          store,
-          ledger: directory.store,
-          clock: governance.clock,
-          logger,
-          budgets: () => context.snapshot.budgets.budgets,
-        });
+  // Budget counters start from the ledger's figures, before the first call is taken.
   if (seeder !== null) {
     await seedAtStart(seeder, store.kind, logger);
     store.reseedWith(() => seeder.reseed());
@@ -417,6 +419,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       sync.close();
       clearInterval(touch);
       await compliance?.stop();
+      seeder?.stop();
       await directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch(() => undefined);
       await ledger.close();
       await governance.close();
