@@ -20,6 +20,7 @@ import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
 import { SessionBinding, TASK_DOMAIN } from './gateway/mcp/sessions.js';
 import { PendingAnswers } from './gateway/mcp/pending-answers.js';
+import { PendingTasks } from './gateway/mcp/pending-tasks.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
@@ -190,6 +191,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
       tasks: new SessionBinding(masterKey?.derive('sluice mcp tasks') ?? [randomBytes(32)], TASK_DOMAIN),
       answers: new PendingAnswers({ ledger, metrics, logger, governance }),
+      taskCalls: new PendingTasks({ ledger, metrics, logger, governance }),
     },
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
@@ -406,6 +408,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       // Background responses still running are recorded now, while the ledger and counters are open.
       await context.background.stop();
       context.mcp.answers.stop();
+      context.mcp.taskCalls.stop();
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();

@@ -4,6 +4,7 @@ import type { ChatCache } from './cache/chat-cache.js';
 import type { GatewayIdentity } from './pipeline/authenticate.js';
 import type { RecordSinks } from './pipeline/record.js';
 import type { PendingAnswers } from './mcp/pending-answers.js';
+import type { PendingTasks } from './mcp/pending-tasks.js';
 import type { SessionBinding } from './mcp/sessions.js';
 import type { Snapshot } from './snapshot.js';
 import type { BackgroundResponses } from './stored-responses/background.js';
@@ -29,6 +30,8 @@ export interface GatewayContext extends RecordSinks {
     tasks: SessionBinding;
     /** tools/calls whose answer is to come on a GET stream, after their POST's stream ended without it. */
     answers: PendingAnswers;
+    /** Task-augmented tools/calls whose outcome is to come from their task (tasks/result, a terminal tasks/get). */
+    taskCalls: PendingTasks;
   };
   /** Client certificates, trusted proxies and JWT issuers (fixed at start). */
   identity: GatewayIdentity;

@@ -25,11 +25,12 @@ import {
   UNAUTHORIZED,
   UPSTREAM_CREDENTIALS_REFUSED,
   UPSTREAM_FAILED,
-  type JsonRpcId,
   type JsonRpcMessage,
 } from './json-rpc.js';
+import { rewrite, settle } from './answer.js';
+import type { Exchange } from './exchange.js';
 import { SseRelay } from './sse-relay.js';
-import { openTaskIds, sealTaskIds } from './tasks.js';
+import { openTaskIds } from './tasks.js';
 import { ToolCall } from './tool-call.js';
 
 /**
@@ -43,25 +44,6 @@ const FORWARDED_PREFIX = 'mcp-param-';
 const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
 /** The largest JSON answer held to filter or read, and of an SSE answer the largest event (relayed event by event). */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
-
-/** What the gateway does with the answer to the client's message. */
-interface Exchange {
-  id: JsonRpcId | null;
-  /** tools/list (and a GET stream): the result's tools filtered to the grant. */
-  grant: ToolGrant | null;
-  /** tools/call: recorded once answered. */
-  toolCall: ToolCall | null;
-  /** Who sent it: the owner of a session the server opens in answer. */
-  consumer: string;
-  /** The server's id of the session the client presented (unwrapped from Sluice's), sent on in its place. */
-  session: string | null;
-  /** A GET stream: answers to the consumer's earlier POSTs may come on it (their streams closed before them). */
-  resumes: boolean;
-  /** A GET stream or MCP 2026-07-28's subscriptions/listen: open, quiet, for as long as the client listens. */
-  listens: boolean;
-  /** Its answer may name tasks (tasks/*, subscriptions/listen) or the server's task capabilities (initialize). */
-  tasks: boolean;
-}
 
 export async function handleMcp(
   context: GatewayContext,
@@ -121,7 +103,7 @@ export async function handleMcp(
     const resumes = req.method === 'GET';
     const exchange: Exchange = {
       ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, session },
-      ...{ resumes, listens: resumes, tasks: false },
+      ...{ resumes, listens: resumes, tasks: false, task: null, taskResult: false },
     };
     if (resumes) exchange.grant = grant;
     return forward(context, req, res, server, null, exchange);
@@ -177,6 +159,9 @@ export async function handleMcp(
   const presentedTask = isObject(message.params) ? message.params.taskId : undefined;
   const tasks = openTaskIds(message, context.mcp.tasks, name, consumer.name);
   if (tasks === 'unknown') return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, 'Failed to retrieve task: Task not found');
+  // Opened: the server's id of the task a tasks/* request names, whose answer may give the task's outcome.
+  if (tasks === 'opened' && exchange.tasks && isObject(message.params) && typeof message.params.taskId === 'string')
+    exchange.task = message.params.taskId;
   if (message.method === 'tasks/list') {
     return sendRpcError(res, 200, exchange.id, METHOD_NOT_FOUND, 'tasks/list is not available through Sluice; poll each task by its id.');
   }
@@ -211,7 +196,10 @@ function exchangeFor(
   const listens = message.method === 'subscriptions/listen';
   const method = typeof message.method === 'string' ? message.method : '';
   const tasks = listens || method === 'initialize' || method.startsWith('tasks/');
-  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false, listens, tasks };
+  const exchange: Exchange = {
+    ...{ id, grant: null, toolCall: null, consumer: consumer.name, session },
+    ...{ resumes: false, listens, tasks, task: null, taskResult: message.method === 'tasks/result' },
+  };
   if (id === null) return exchange;
   if (message.method === 'tools/list') exchange.grant = grant;
   else if (message.method === 'tools/call') {
@@ -327,7 +315,7 @@ async function forward(
     // answer comes and is recorded with its outcome.
     if (toolCall !== null && toolCall.stream && !toolCall.answered && toolCall.errorClass === null && exchange.id !== null)
       context.mcp.answers.wait(exchange.session, exchange.id, toolCall, server.timeoutMs);
-    else toolCall?.record(context);
+    else if (toolCall !== null) settle(context, toolCall);
   }
 }
 
@@ -416,42 +404,6 @@ function drained(res: ServerResponse): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
-}
-
-/** A message from the server with its task ids sealed to the consumer, and answered as below; null: send unchanged. */
-function rewrite(context: GatewayContext, message: unknown, exchange: Exchange, server: string): string | null {
-  if (!isObject(message)) return null;
-  const sealed = sealTaskIds(message, context.mcp.tasks, server, exchange.consumer);
-  return answer(context, message, exchange, server) ?? (sealed ? JSON.stringify(message) : null);
-}
-
-/**
- * The answer to the exchange's request, rewritten (tools/list) or read (tools/call), or on a GET stream any tools/list
- * answer filtered and any tools/call answer recorded; null: send unchanged.
- */
-function answer(context: GatewayContext, message: Record<string, unknown>, exchange: Exchange, server: string): string | null {
-  if (message.method !== undefined) return null;
-  // On the GET stream (no id of its own) any answer may be a POST's, replayed there after its stream was closed.
-  if (exchange.id !== null && message.id !== exchange.id) return null;
-  if (exchange.resumes && (typeof message.id === 'string' || typeof message.id === 'number')) {
-    const call = context.mcp.answers.take(server, exchange.consumer, exchange.session, message.id);
-    if (call !== undefined) {
-      call.observeAnswer(message);
-      call.record(context);
-      return null;
-    }
-  }
-  if (exchange.toolCall !== null) {
-    exchange.toolCall.observeAnswer(message);
-    return null;
-  }
-  const grant = exchange.grant;
-  if (grant === null || grant === '*' || !isObject(message.result) || !Array.isArray(message.result.tools)) return null;
-  const tools = message.result.tools.filter((tool: unknown) => isObject(tool) && typeof tool.name === 'string' && grant.has(tool.name));
-  // Filtered to this consumer, the list is its own: a shared cache (MCP 2026-07-28's cacheScope "public") would serve it
-  // to consumers of other grants.
-  const scope = message.result.cacheScope === 'public' ? { cacheScope: 'private' } : {};
-  return JSON.stringify({ ...message, result: { ...message.result, tools, ...scope } });
 }
 
 function listServers(res: ServerResponse, servers: ReadonlyMap<string, McpServer>, access: ReadonlyMap<string, ToolGrant>): void {
