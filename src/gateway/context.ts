@@ -28,6 +28,8 @@ export interface GatewayContext extends RecordSinks {
     sessions: SessionBinding;
     /** Seals and opens the task ids handed to clients (MCP tasks), binding each to its consumer. */
     tasks: SessionBinding;
+    /** Seals and opens the event ids of tools/call streams, around the call (a GET resuming it may reach another process). */
+    events: SessionBinding;
     /** tools/calls whose answer is to come on a GET stream, after their POST's stream ended without it. */
     answers: PendingAnswers;
     /** Task-augmented tools/calls whose outcome is to come from their task (tasks/result, a terminal tasks/get). */

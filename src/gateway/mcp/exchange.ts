@@ -1,6 +1,7 @@
 // One client message (or GET stream) on its way through the MCP gateway: what the gateway does with its answer.
 import type { ToolGrant } from './directory.js';
 import type { JsonRpcId } from './json-rpc.js';
+import type { ResumedCall } from './resumed-calls.js';
 import type { ToolCall } from './tool-call.js';
 
 export interface Exchange {
@@ -23,4 +24,6 @@ export interface Exchange {
   task: string | null;
   /** tasks/result: its answer is the task's tools/call answer. */
   taskResult: boolean;
+  /** A GET stream resumed from a tools/call's sealed event id: the call, its answer to come on it. */
+  resumed: ResumedCall | null;
 }

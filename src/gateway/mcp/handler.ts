@@ -28,6 +28,7 @@ import {
   type JsonRpcMessage,
 } from './json-rpc.js';
 import { rewrite, settle } from './answer.js';
+import { openEventId, sealEventId } from './resumed-calls.js';
 import type { Exchange } from './exchange.js';
 import { SseRelay } from './sse-relay.js';
 import { openTaskIds } from './tasks.js';
@@ -103,8 +104,17 @@ export async function handleMcp(
     const resumes = req.method === 'GET';
     const exchange: Exchange = {
       ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, session },
-      ...{ resumes, listens: resumes, tasks: false, task: null, taskResult: false },
+      ...{ resumes, listens: resumes, tasks: false, task: null, taskResult: false, resumed: null },
     };
+    // Resumed from an event of a tools/call's stream (maybe taken by another gateway): the server gets its own id.
+    const lastEventId = req.headers['last-event-id'];
+    if (resumes && typeof lastEventId === 'string') {
+      exchange.resumed = openEventId(context.mcp.events, server, consumer, lastEventId);
+      if (exchange.resumed !== null) {
+        req.headers['last-event-id'] = exchange.resumed.eventId;
+        exchange.resumed.call.identity = identity.identity;
+      }
+    }
     if (resumes) exchange.grant = grant;
     return forward(context, req, res, server, null, exchange);
   }
@@ -198,7 +208,7 @@ function exchangeFor(
   const tasks = listens || method === 'initialize' || method.startsWith('tasks/');
   const exchange: Exchange = {
     ...{ id, grant: null, toolCall: null, consumer: consumer.name, session },
-    ...{ resumes: false, listens, tasks, task: null, taskResult: message.method === 'tasks/result' },
+    ...{ resumes: false, listens, tasks, task: null, taskResult: message.method === 'tasks/result', resumed: null },
   };
   if (id === null) return exchange;
   if (message.method === 'tools/list') exchange.grant = grant;
@@ -380,9 +390,13 @@ async function relaySse(
   exchange: Exchange,
   server: string,
 ): Promise<void> {
-  if (exchange.toolCall !== null) exchange.toolCall.stream = true;
+  const call = exchange.toolCall;
+  if (call !== null) call.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES);
+  // A tools/call's event ids carry the call, for a GET resuming from one (resumed-calls.ts).
+  const id = exchange.id;
+  const sealId = call === null || id === null ? null : (event: string) => sealEventId(context.mcp.events, call, id, event);
+  const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES, sealId);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
   res.end();

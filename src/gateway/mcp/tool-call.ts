@@ -25,10 +25,12 @@ export class ToolCall {
   task: CallTask | null;
   private recorded: boolean;
 
-  constructor(requestId: string, consumer: Consumer, server: McpServer, tool: string) {
+  /** `startedAt`: a call begun by another gateway process (resumed-calls.ts), its duration counted from then. */
+  constructor(requestId: string, consumer: Consumer, server: McpServer, tool: string, startedAt?: number) {
     this.requestId = requestId;
-    this.startedAt = Date.now();
-    this.startedHr = process.hrtime.bigint();
+    const now = Date.now();
+    this.startedAt = startedAt ?? now;
+    this.startedHr = process.hrtime.bigint() - BigInt(Math.max(0, now - this.startedAt)) * 1_000_000n;
     this.consumer = consumer;
     this.server = server;
     this.tool = tool;
