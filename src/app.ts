@@ -18,7 +18,7 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { EVENT_DOMAIN, SessionBinding, TASK_DOMAIN } from './gateway/mcp/sessions.js';
+import { EVENT_DOMAIN, SessionBinding, STATE_DOMAIN, TASK_DOMAIN } from './gateway/mcp/sessions.js';
 import { PendingAnswers } from './gateway/mcp/pending-answers.js';
 import { PendingTasks } from './gateway/mcp/pending-tasks.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
@@ -191,6 +191,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
       tasks: new SessionBinding(masterKey?.derive('sluice mcp tasks') ?? [randomBytes(32)], TASK_DOMAIN),
       events: new SessionBinding(masterKey?.derive('sluice mcp events') ?? [randomBytes(32)], EVENT_DOMAIN),
+      states: new SessionBinding(masterKey?.derive('sluice mcp request states') ?? [randomBytes(32)], STATE_DOMAIN),
       answers: new PendingAnswers({ ledger, metrics, logger, governance }),
       taskCalls: new PendingTasks({ ledger, metrics, logger, governance }),
     },

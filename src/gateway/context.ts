@@ -30,6 +30,8 @@ export interface GatewayContext extends RecordSinks {
     tasks: SessionBinding;
     /** Seals and opens the event ids of tools/call streams, around the call (a GET resuming it may reach another process). */
     events: SessionBinding;
+    /** Seals and opens the request state of MCP 2026-07-28's multi round-trip requests, binding each to its consumer. */
+    states: SessionBinding;
     /** tools/calls whose answer is to come on a GET stream, after their POST's stream ended without it. */
     answers: PendingAnswers;
     /** Task-augmented tools/calls whose outcome is to come from their task (tasks/result, a terminal tasks/get). */

@@ -5,6 +5,7 @@ import type { GatewayContext } from '../context.js';
 import type { Exchange } from './exchange.js';
 import { isObject } from './json-rpc.js';
 import { createdTask } from './pending-tasks.js';
+import { sealRequestState } from './request-state.js';
 import { recordOnce, withinWait } from './resumed-calls.js';
 import { sealTaskIds, TASK_STATUS } from './tasks.js';
 import type { ToolCall } from './tool-call.js';
@@ -14,7 +15,8 @@ export function rewrite(context: GatewayContext, message: unknown, exchange: Exc
   if (!isObject(message)) return null;
   // Read before the task ids in it are sealed: the calls waiting for their tasks are held by the server's ids.
   observe(context, message, exchange, server);
-  const sealed = sealTaskIds(message, context.mcp.tasks, server, exchange.consumer);
+  let sealed = sealTaskIds(message, context.mcp.tasks, server, exchange.consumer);
+  if (exchange.states && sealRequestState(message, context.mcp.states, server, exchange.consumer)) sealed = true;
   return filterTools(message, exchange) ?? (sealed ? JSON.stringify(message) : null);
 }
 

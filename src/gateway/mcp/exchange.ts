@@ -20,6 +20,8 @@ export interface Exchange {
   listens: boolean;
   /** Its answer may name tasks (tasks/*, subscriptions/listen) or the server's task capabilities (initialize). */
   tasks: boolean;
+  /** tools/call, prompts/get, resources/read: the answer may be an InputRequiredResult, its requestState sealed. */
+  states: boolean;
   /** tasks/get, tasks/result or tasks/cancel: the server's id of the task it names, whose outcome its answer may give. */
   task: string | null;
   /** tasks/result: its answer is the task's tools/call answer. */

@@ -28,6 +28,7 @@ import {
   type JsonRpcMessage,
 } from './json-rpc.js';
 import { rewrite, settle } from './answer.js';
+import { MULTI_ROUND_TRIP, MULTI_ROUND_TRIP_SINCE, openRequestState } from './request-state.js';
 import { openEventId, sealEventId } from './resumed-calls.js';
 import type { Exchange } from './exchange.js';
 import { SseRelay } from './sse-relay.js';
@@ -104,7 +105,7 @@ export async function handleMcp(
     const resumes = req.method === 'GET';
     const exchange: Exchange = {
       ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, session },
-      ...{ resumes, listens: resumes, tasks: false, task: null, taskResult: false, resumed: null },
+      ...{ resumes, listens: resumes, tasks: false, states: false, task: null, taskResult: false, resumed: null },
     };
     // Resumed from an event of a tools/call's stream (maybe taken by another gateway): the server gets its own id.
     const lastEventId = req.headers['last-event-id'];
@@ -150,6 +151,9 @@ export async function handleMcp(
     );
   }
   const exchange = exchangeFor(message, grant, consumer, server, requestId, session);
+  // Multi round-trip requests are MCP 2026-07-28's: an older client's prompts/get and resources/read answers go on unread.
+  const version = req.headers['mcp-protocol-version'];
+  if (exchange.toolCall === null && !(typeof version === 'string' && version >= MULTI_ROUND_TRIP_SINCE)) exchange.states = false;
   const mismatch = exchange.toolCall === null ? null : headerMismatch(req, exchange.toolCall.tool);
   if (mismatch !== null) return sendRpcError(res, 400, exchange.id, HEADER_MISMATCH, mismatch);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
@@ -169,6 +173,14 @@ export async function handleMcp(
   const presentedTask = isObject(message.params) ? message.params.taskId : undefined;
   const tasks = openTaskIds(message, context.mcp.tasks, name, consumer.name);
   if (tasks === 'unknown') return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, 'Failed to retrieve task: Task not found');
+  // A multi round-trip retry's requestState is the consumer's (request-state.ts): another's, an altered or a raw one is
+  // refused, as the spec has a server refuse state that fails verification.
+  const state = exchange.states ? openRequestState(message, context.mcp.states, name, consumer.name) : 'none';
+  if (state === 'refused') {
+    exchange.toolCall?.fail(403, 'mcp_request_state_refused');
+    exchange.toolCall?.record(context);
+    return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, 'Invalid requestState: it was not issued to this consumer.');
+  }
   // Opened: the server's id of the task a tasks/* request names, whose answer may give the task's outcome.
   if (tasks === 'opened' && exchange.tasks && isObject(message.params) && typeof message.params.taskId === 'string')
     exchange.task = message.params.taskId;
@@ -190,7 +202,7 @@ export async function handleMcp(
   }
   // A tools/call goes on as the grant read it: JSON with a key twice (a second "name") is read last-wins here and may be
   // read first-wins by the server, which would run a tool the grant never saw.
-  const sent = exchange.toolCall === null && tasks === 'none' ? body : Buffer.from(JSON.stringify(message));
+  const sent = exchange.toolCall === null && tasks === 'none' && state === 'none' ? body : Buffer.from(JSON.stringify(message));
   return forward(context, req, res, server, sent, exchange);
 }
 
@@ -208,7 +220,8 @@ function exchangeFor(
   const tasks = listens || method === 'initialize' || method.startsWith('tasks/');
   const exchange: Exchange = {
     ...{ id, grant: null, toolCall: null, consumer: consumer.name, session },
-    ...{ resumes: false, listens, tasks, task: null, taskResult: message.method === 'tasks/result', resumed: null },
+    ...{ resumes: false, listens, tasks, states: MULTI_ROUND_TRIP.has(method), task: null },
+    ...{ taskResult: method === 'tasks/result', resumed: null },
   };
   if (id === null) return exchange;
   if (message.method === 'tools/list') exchange.grant = grant;
@@ -305,7 +318,8 @@ async function forward(
   try {
     // A GET stream is read for the answers replayed on it (Last-Event-ID): a tools/list's to filter, a tools/call's to
     // record.
-    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null || exchange.tasks : exchange.resumes;
+    const reads =
+      exchange.id !== null ? exchange.grant !== null || toolCall !== null || exchange.tasks || exchange.states : exchange.resumes;
     if (reads && upstream.statusCode < 300) {
       if (type.startsWith('application/json')) return await relayJson(context, res, upstream, returned, exchange, server.name);
       if (type.startsWith('text/event-stream')) return await relaySse(context, res, upstream, returned, exchange, server.name);

@@ -12,6 +12,8 @@ export const SESSION_DOMAIN = 'sluice mcp session v1';
 export const TASK_DOMAIN = 'sluice mcp task v1';
 /** A tools/call's SSE event id, sealed around the call (resumed-calls.ts). */
 export const EVENT_DOMAIN = 'sluice mcp event v1';
+/** An InputRequiredResult's requestState (request-state.ts). */
+export const STATE_DOMAIN = 'sluice mcp request state v1';
 
 export class SessionBinding {
   /** The first seals; every one opens (the keys a master key rotation replaces keep their sessions). */
