@@ -12,28 +12,17 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { rawMcpGateway, type RawMcpGateway } from '../../support/mock-mcp.js';
+import { answerRpc, postRpc, rawMcpGateway, readRpc, type RawMcpGateway, type Rpc } from '../../support/mock-mcp.js';
 import { KEYS, ledgerRows } from '../../support/sluice.js';
-
-interface Rpc {
-  id?: number;
-  method?: string;
-  params?: Record<string, unknown>;
-  result?: Record<string, unknown>;
-  error?: { code: number; message: string };
-}
 
 const ELICIT = { method: 'elicitation/create', params: { mode: 'form', message: 'Approve the payroll run?' } };
 
 function inputServer(received: Rpc[]) {
   let created = 0;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let text = '';
-    for await (const chunk of req) text += String(chunk);
-    const message = JSON.parse(text) as Rpc;
+    const message = await readRpc(req);
     received.push(message);
-    const json = (result: unknown): void =>
-      void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+    const json = (result: unknown): void => answerRpc(res, message, result);
     const params = message.params ?? {};
     const task = { status: 'input_required', createdAt: '2026-07-28T10:30:00Z', lastUpdatedAt: '2026-07-28T10:30:00Z', ttlMs: 60_000 };
     switch (message.method) {
@@ -72,15 +61,7 @@ describe("MCP gateway: one consumer's input requests are not another's", () => {
     await gateway?.stop();
   });
 
-  async function send(key: string, message: Rpc): Promise<Rpc> {
-    const answer = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-    });
-    assert.equal(answer.status, 200);
-    return (await answer.json()) as Rpc;
-  }
+  const send = (key: string, message: Rpc): Promise<Rpc> => postRpc(url, key, message);
 
   it("keeps a task's input requests to its consumer: tasks/update reaches the server for the owner's task only", async () => {
     const created = await send(KEYS.checkout, { id: 1, method: 'tools/call', params: { name: 'approve', arguments: {} } });
