@@ -18,8 +18,9 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { SessionBinding, TASK_DOMAIN } from './gateway/mcp/sessions.js';
+import { EVENT_DOMAIN, SessionBinding, STATE_DOMAIN, TASK_DOMAIN } from './gateway/mcp/sessions.js';
 import { PendingAnswers } from './gateway/mcp/pending-answers.js';
+import { PendingTasks } from './gateway/mcp/pending-tasks.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
@@ -203,7 +204,10 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     mcp: {
       sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
       tasks: new SessionBinding(masterKey?.derive('sluice mcp tasks') ?? [randomBytes(32)], TASK_DOMAIN),
+      events: new SessionBinding(masterKey?.derive('sluice mcp events') ?? [randomBytes(32)], EVENT_DOMAIN),
+      states: new SessionBinding(masterKey?.derive('sluice mcp request states') ?? [randomBytes(32)], STATE_DOMAIN),
       answers: new PendingAnswers({ ledger, metrics, logger, governance }),
+      taskCalls: new PendingTasks({ ledger, metrics, logger, governance }),
     },
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
@@ -412,7 +416,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       // Background responses still running are recorded now, while the ledger and counters are open.
       await context.background.stop();
-      context.mcp.answers.stop();
+      await context.mcp.answers.stop();
+      context.mcp.taskCalls.stop();
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();
