@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
@@ -18,9 +18,7 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { EVENT_DOMAIN, SessionBinding, STATE_DOMAIN, TASK_DOMAIN } from './gateway/mcp/sessions.js';
-import { PendingAnswers } from './gateway/mcp/pending-answers.js';
-import { PendingTasks } from './gateway/mcp/pending-tasks.js';
+import { mcpState, stopMcp } from './gateway/mcp/state.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
@@ -199,16 +197,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
     identity: gatewayIdentity(config, gatewayTls, unmappedReports, logger),
-    // Every gateway and worker of a deployment holds its master key, so a session opened through one is bound on all.
-    // A lone gateway without one binds with a key of its own: its sessions hold on it alone.
-    mcp: {
-      sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
-      tasks: new SessionBinding(masterKey?.derive('sluice mcp tasks') ?? [randomBytes(32)], TASK_DOMAIN),
-      events: new SessionBinding(masterKey?.derive('sluice mcp events') ?? [randomBytes(32)], EVENT_DOMAIN),
-      states: new SessionBinding(masterKey?.derive('sluice mcp request states') ?? [randomBytes(32)], STATE_DOMAIN),
-      answers: new PendingAnswers({ ledger, metrics, logger, governance }),
-      taskCalls: new PendingTasks({ ledger, metrics, logger, governance }),
-    },
+    mcp: mcpState(masterKey, { ledger, metrics, logger, governance }),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -416,8 +405,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       // Background responses still running are recorded now, while the ledger and counters are open.
       await context.background.stop();
-      await context.mcp.answers.stop();
-      context.mcp.taskCalls.stop();
+      await stopMcp(context.mcp);
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();
