@@ -209,9 +209,13 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
               {ranked.map((item) => (
                 <tr key={item.group[dimension]}>
                   <td class="name">
-                    {/* A name leads to its calls in the ledger; unattributed traffic has no name to filter by. */}
+                    {/* A name leads to its calls in the ledger, unattributed traffic to the ledger's calls of no consumer. */}
                     {item.group[dimension] ? (
                       <a href={transactionsOf({ [dimension]: item.group[dimension] })}>{item.group[dimension]}</a>
+                    ) : dimension === 'consumer' ? (
+                      <a href={transactionsOf({ unattributed: 'true' })}>
+                        <GroupName value={item.group[dimension]} />
+                      </a>
                     ) : (
                       <GroupName value={item.group[dimension]} />
                     )}
