@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import {
   allPages,
   api,
+  hasBurnDown,
   change,
   list,
   type Budget,
@@ -315,7 +316,11 @@ export function BudgetsPage({ session }: { session: Session }) {
       list<Team>('/api/teams'),
     ]);
     const burns = await Promise.all(
-      budgets.map((budget) => api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).catch(() => null)),
+      budgets.map((budget) =>
+        hasBurnDown(budget.window)
+          ? api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).catch(() => null)
+          : Promise.resolve(null),
+      ),
     );
     return { budgets: budgets.map((budget, index) => ({ budget, burn: burns[index] ?? null })), templates, consumers, teams };
   }, []);
@@ -394,7 +399,9 @@ export function BudgetsPage({ session }: { session: Session }) {
                           </td>
                           <td class="bar-col">
                             {burn === null ? (
-                              <span class="muted">not tracked (window under an hour)</span>
+                              <span class="muted">
+                                {hasBurnDown(budget.window) ? 'burn-down unavailable' : 'not tracked (window under an hour)'}
+                              </span>
                             ) : (
                               <>
                                 <Bar percent={burn.usedPercent} label={`${budget.name}: ${burn.usedPercent}% used`} />

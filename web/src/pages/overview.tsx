@@ -4,6 +4,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import {
   api,
+  hasBurnDown,
   list,
   query,
   type Budget,
@@ -62,12 +63,14 @@ async function loadOverview(session: Session) {
   ]);
   const burnDowns = (
     await Promise.all(
-      (budgets ?? []).map((budget) =>
-        api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).then(
-          (burn) => ({ burn, budget }),
-          () => null,
+      (budgets ?? [])
+        .filter((budget) => hasBurnDown(budget.window))
+        .map((budget) =>
+          api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).then(
+            (burn) => ({ burn, budget }),
+            () => null,
+          ),
         ),
-      ),
     )
   )
     .filter((entry): entry is { burn: BurnDown; budget: Stored<Budget> } => entry !== null)
