@@ -5,8 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
+import { OFFLINE_CATALOG } from '../support/admin-client.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
-import { consoleErrors, goTo, launch, missingBrowser, openContext, signIn } from './browser.js';
+import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, signIn } from './browser.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-short-window-budgets';
 
@@ -19,9 +20,7 @@ describe('budgets of windows under an hour in the console', { skip: skip ?? fals
   before(async () => {
     sluice = await startTestSluice({
       admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      // Never called.
-      providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+      ...OFFLINE_CATALOG,
       budgets: [
         { name: 'per-minute', consumers: 'everyone', measure: 'requests', limit: 60, window: 'minute' },
         { name: 'burst', consumers: 'everyone', measure: 'requests', limit: 500, window: { rolling: '30m' } },
@@ -48,8 +47,9 @@ describe('budgets of windows under an hour in the console', { skip: skip ?? fals
     page.on('request', (request) => {
       if (request.url().includes('/burn-down')) asked.push(decodeURIComponent(new URL(request.url()).pathname));
     });
+    // Signed in on the Overview: its budgets card asks for burn-downs.
     await signIn(page, `${sluice.adminURL}/console/`, BOOTSTRAP);
-    await goTo(page, 'Overview');
+    await loaded(page);
     await goTo(page, 'Budgets & templates');
     const row = (name: string) => page.getByTestId('budgets').getByRole('row').filter({ hasText: name });
     for (const name of ['per-minute', 'burst']) assert.match(await row(name).innerText(), /not tracked \(window under an hour\)/);

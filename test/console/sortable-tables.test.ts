@@ -8,8 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { adminClient, observation, observe, untilLedgerHolds, type AdminClient } from '../support/admin-client.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
-import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, screenshot, signIn } from './browser.js';
+import { columnTexts, goTo, launch, loaded, missingBrowser, screenshot, signedInPage } from './browser.js';
 import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-sortable-tables';
@@ -17,15 +18,8 @@ const KEY = { checkout: 'sk-sluice-test-sort-checkout-01', search: 'sk-sluice-te
 
 const skip = missingBrowser();
 
-/** The texts of a column of a table's body rows (a consumer's keys or edit panel row left out). */
-async function column(table: Locator, index: number): Promise<string[]> {
-  return table
-    .locator('tbody tr:not(.panel-row)')
-    .evaluateAll(
-      (rows, at) => rows.map((row) => (row as unknown as { cells: Array<{ innerText: string }> }).cells[at]!.innerText.trim()),
-      index,
-    );
-}
+/** The texts of a column of a table's body rows (a consumer's keys or a discovery's resolve panel left out). */
+const column = (table: Locator, index: number) => columnTexts(table, index, 'tbody tr:not(.panel-row)');
 
 /** Clicks a column's header button (asserting there is one) and answers the header's aria-sort. */
 async function sortBy(table: Locator, header: RegExp): Promise<string | null> {
@@ -44,14 +38,7 @@ describe('the console, its tables sorted from their headers', { skip: skip ?? fa
   let browser: Browser;
   let consoleURL: string;
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${sluice.adminURL}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${BOOTSTRAP}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  let admin: AdminClient;
   const chat = async (key: string, model: string) => {
     const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
       method: 'POST',
@@ -60,14 +47,7 @@ describe('the console, its tables sorted from their headers', { skip: skip ?? fa
     });
     assert.equal(response.status, 200, await response.text());
   };
-  const session = async (width = 1366) => {
-    const context = await openContext(browser);
-    const page = await context.newPage();
-    await page.setViewportSize({ width, height: 900 });
-    const errors = consoleErrors(page);
-    await signIn(page, consoleURL, BOOTSTRAP);
-    return { page, errors, close: () => context.close() };
-  };
+  const session = (width = 1366) => signedInPage(browser, consoleURL, BOOTSTRAP, width);
   const inventoryTab = async (page: Page, tab: string) => {
     await goTo(page, 'Inventory');
     await page.getByRole('tab', { name: tab }).click();
@@ -107,6 +87,7 @@ describe('the console, its tables sorted from their headers', { skip: skip ?? fa
       ],
     });
     consoleURL = `${sluice.adminURL}/console/`;
+    admin = adminClient(sluice, BOOTSTRAP);
     for (const [team, owner] of [
       ['payments', 'pat@example.com'],
       ['discovery', 'dee@example.com'],
@@ -118,44 +99,12 @@ describe('the console, its tables sorted from their headers', { skip: skip ?? fa
     for (let call = 0; call < 2; call++) await chat(KEY.checkout, 'alpha');
     for (let call = 0; call < 3; call++) await chat(KEY.search, 'charlie');
     // Three undeclared callers, discovered in this order, with calls in another (and spend below lone-script's).
-    const intake = await admin('POST', '/api/reconciliation/observations', {
-      observations: [
-        {
-          observer: 'proxy-1',
-          at: Date.now() - 180_000,
-          source: { ip: '10.3.0.1' },
-          provider: 'openai',
-          model: 'm-x',
-          calls: 5,
-          costMicroUsd: 100_000,
-        },
-        {
-          observer: 'proxy-1',
-          at: Date.now() - 60_000,
-          source: { ip: '10.3.0.2' },
-          provider: 'openai',
-          model: 'm-y',
-          calls: 40,
-          costMicroUsd: 200_000,
-        },
-        {
-          observer: 'proxy-1',
-          at: Date.now() - 120_000,
-          source: { ip: '10.3.0.3' },
-          provider: 'openai',
-          model: 'm-z',
-          calls: 12,
-          costMicroUsd: 300_000,
-        },
-      ],
-    });
-    assert.equal(intake.status, 200, JSON.stringify(intake.body));
-    await until(
-      'the nine calls are in the ledger',
-      async () => (await admin('GET', '/api/transactions?limit=20')).body.items.length === 9,
-      30_000,
-      50,
-    );
+    await observe(admin, [
+      observation('10.3.0.1', 'm-x', 5, Date.now() - 180_000, 100_000),
+      observation('10.3.0.2', 'm-y', 40, Date.now() - 60_000, 200_000),
+      observation('10.3.0.3', 'm-z', 12, Date.now() - 120_000, 300_000),
+    ]);
+    await untilLedgerHolds(admin, 9);
     browser = await launch();
   });
 

@@ -6,8 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { adminClient, observation, observe, untilLedgerHolds, type AdminClient } from '../support/admin-client.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
-import { consoleErrors, launch, loaded, missingBrowser, openContext, screenshot, signIn } from './browser.js';
+import { columnTexts, launch, loaded, missingBrowser, screenshot, signedInPage } from './browser.js';
 import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-unattributed';
@@ -20,30 +21,10 @@ describe('the ledger of unattributed traffic', { skip: skip ?? false }, () => {
   let browser: Browser;
   let consoleURL: string;
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${sluice.adminURL}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${BOOTSTRAP}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
-  const session = async (width = 1366) => {
-    const context = await openContext(browser);
-    const page = await context.newPage();
-    await page.setViewportSize({ width, height: 900 });
-    const errors = consoleErrors(page);
-    await signIn(page, consoleURL, BOOTSTRAP);
-    return { page, errors, close: () => context.close() };
-  };
+  let admin: AdminClient;
+  const session = (width = 1366) => signedInPage(browser, consoleURL, BOOTSTRAP, width);
   /** The consumer column as shown: its first word, "unattributed" for a call of none. */
-  const consumerCells = async (page: Page) =>
-    (
-      await page
-        .getByTestId('transactions')
-        .locator('tbody tr')
-        .evaluateAll((rows) => rows.map((row) => (row as unknown as { cells: Array<{ innerText: string }> }).cells[1]!.innerText))
-    ).map((text) => text.split(/\s/)[0]);
+  const consumerCells = async (page: Page) => (await columnTexts(page.getByTestId('transactions'), 1)).map((text) => text.split(/\s/)[0]);
   const addressQuery = (page: Page) => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');
 
   before(async () => {
@@ -56,6 +37,7 @@ describe('the ledger of unattributed traffic', { skip: skip ?? false }, () => {
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
     });
     consoleURL = `${sluice.adminURL}/console/`;
+    admin = adminClient(sluice, BOOTSTRAP);
     for (const key of [KEYS.checkout, KEYS.checkout, KEYS.search]) {
       const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
         method: 'POST',
@@ -65,35 +47,11 @@ describe('the ledger of unattributed traffic', { skip: skip ?? false }, () => {
       assert.equal(response.status, 200, await response.text());
     }
     // Two undeclared callers an observer saw, with far more spend than the declared ones: the top "consumer".
-    const intake = await admin('POST', '/api/reconciliation/observations', {
-      observations: [
-        {
-          observer: 'proxy-1',
-          at: Date.now() - 120_000,
-          source: { ip: '10.9.0.1' },
-          provider: 'openai',
-          model: 'gpt-4o',
-          calls: 4,
-          costMicroUsd: 9_000_000,
-        },
-        {
-          observer: 'proxy-1',
-          at: Date.now() - 60_000,
-          source: { ip: '10.9.0.2' },
-          provider: 'openai',
-          model: 'gpt-4o',
-          calls: 2,
-          costMicroUsd: 3_000_000,
-        },
-      ],
-    });
-    assert.equal(intake.status, 200, JSON.stringify(intake.body));
-    await until(
-      'the five calls are in the ledger',
-      async () => (await admin('GET', '/api/transactions')).body.items.length === 5,
-      30_000,
-      50,
-    );
+    await observe(admin, [
+      observation('10.9.0.1', 'gpt-4o', 4, Date.now() - 120_000, 9_000_000),
+      observation('10.9.0.2', 'gpt-4o', 2, Date.now() - 60_000, 3_000_000),
+    ]);
+    await untilLedgerHolds(admin, 5);
     browser = await launch();
   });
 

@@ -3,44 +3,19 @@
 // listing, with the other filters, documented in the OpenAPI document, and a consumer named with `true` refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
+import { adminClient, observation, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
+import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-unattributed';
 const MINUTE = 60_000;
 
-type Answer = { status: number; body: any };
-
-function gatewayCall(requestId: string, startedAt: number, consumer: string, team: string): Transaction {
-  return {
-    requestId,
-    startedAt,
-    operation: 'chat',
-    api: 'openai',
-    consumer,
-    team,
-    requestedModel: 'gpt-4o-mini',
-    provider: 'openai',
-    providerModel: 'gpt-4o-mini',
-    stream: false,
-    inputTokens: 1_000,
-    outputTokens: 100,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd: 1_000,
-    latencyMs: 120,
-    timeToFirstTokenMs: null,
-    status: 200,
-    errorClass: null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-  };
-}
+/** A gateway's served call of `consumer`, at `startedAt`. */
+const gatewayCall = (requestId: string, startedAt: number, consumer: string, team: string) =>
+  ledgerRow(0, { requestId, startedAt, consumer, team });
 
 for (const storeKind of ['sqlite', 'postgres'] as const) {
   describe(`transactions of no consumer on ${storeKind}`, () => {
@@ -49,26 +24,13 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     let ledger: DirectorStore;
     const start = Date.now() - 30 * MINUTE;
 
-    const admin = async (method: string, path: string, payload?: unknown, token = BOOTSTRAP): Promise<Answer> => {
-      const response = await fetch(`${sluice.adminURL}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: payload === undefined ? undefined : JSON.stringify(payload),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-    };
+    let admin: AdminClient;
     /** The listing's rows as `consumer|model` (an unattributed one as `-|model`), every page followed. */
-    const rows = async (query: string, token = BOOTSTRAP): Promise<string[]> => {
+    const rows = async (query: string, client = admin): Promise<string[]> => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: Answer = await admin(
-          'GET',
-          `/api/transactions?limit=2&${query}${cursor === null ? '' : `&cursor=${cursor}`}`,
-          undefined,
-          token,
-        );
+        const page: AdminAnswer = await client('GET', `/api/transactions?limit=2&${query}${cursor === null ? '' : `&cursor=${cursor}`}`);
         assert.equal(page.status, 200, JSON.stringify(page.body));
         seen.push(...page.body.items.map((item: any) => `${item.consumer ?? '-'}|${item.requestedModel}`));
         cursor = page.body.nextCursor;
@@ -82,9 +44,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         ...(database === null ? {} : { storage: database.url }),
         admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
         // Never called: the gateway's rows are written straight into the ledger.
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        ...OFFLINE_CATALOG,
       });
+      admin = adminClient(sluice, BOOTSTRAP);
       ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
       await ledger.insertTransactions([
         gatewayCall('checkout-1', start, 'checkout-service', 'payments'),
@@ -94,9 +56,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       // Two undeclared callers seen by an observer: ledger rows of no consumer, each with its discovery.
       const intake = await admin('POST', '/api/reconciliation/observations', {
         observations: [
-          { observer: 'proxy-1', at: start + MINUTE, source: { ip: '10.7.0.1' }, provider: 'openai', model: 'gpt-4o', calls: 3 },
-          { observer: 'proxy-1', at: start + 3 * MINUTE, source: { ip: '10.7.0.2' }, provider: 'openai', model: 'o3-mini', calls: 5 },
-          { observer: 'proxy-1', at: start + 5 * MINUTE, source: { ip: '10.7.0.1' }, provider: 'openai', model: 'gpt-4o', calls: 1 },
+          observation('10.7.0.1', 'gpt-4o', 3, start + MINUTE),
+          observation('10.7.0.2', 'o3-mini', 5, start + 3 * MINUTE),
+          observation('10.7.0.1', 'gpt-4o', 1, start + 5 * MINUTE),
         ],
       });
       assert.equal(intake.status, 200, JSON.stringify(intake.body));
@@ -146,11 +108,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await admin('POST', '/api/teams', { name: 'payments', owner: 'pat@example.com' });
       const made = await admin('POST', '/api/admin-tokens', { name: 'payments-owner', role: 'team-owner', team: 'payments' });
       assert.equal(made.status, 201, JSON.stringify(made.body));
-      assert.deepEqual(await rows('unattributed=true', made.body.plaintext), []);
-      assert.deepEqual(await rows('unattributed=false', made.body.plaintext), [
-        'checkout-service|gpt-4o-mini',
-        'checkout-service|gpt-4o-mini',
-      ]);
+      const owner = adminClient(sluice, made.body.plaintext);
+      assert.deepEqual(await rows('unattributed=true', owner), []);
+      assert.deepEqual(await rows('unattributed=false', owner), ['checkout-service|gpt-4o-mini', 'checkout-service|gpt-4o-mini']);
     });
 
     test('the OpenAPI document describes the parameter', async () => {
