@@ -90,11 +90,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         case 'usage':
           mergeUsage(this.usage, event.usage);
           break;
-        case 'error':
-          if (this.failed) break;
-          this.failed = true;
-          out += this.ensureStarted() + this.fail(event.message, event.errorType);
+        case 'error': {
+          const { type, code } = openaiStreamError(event.errorType);
+          out += this.fail(code ?? type, event.message);
           break;
+        }
       }
     }
     return out;
@@ -111,16 +111,19 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   /**
-   * The provider's error once the stream has begun: the error event, which names it by code alone (server_error,
-   * rate_limit_exceeded, ...), then response.failed, the terminal event of a response that failed, carrying the response
-   * as it stood with its error (https://platform.openai.com/docs/api-reference/responses-streaming/response/failed): the
-   * SDK's finalResponse() is then a failed response, not one still in progress.
+   * A failure once the stream has begun (the provider's error, or its stream broken off): the error event, which names
+   * it by code alone (server_error, rate_limit_exceeded, upstream_unavailable, ...), then response.failed, the terminal
+   * event of a response that failed, carrying the response as it stood with its error
+   * (https://platform.openai.com/docs/api-reference/responses-streaming/response/failed): the SDK's finalResponse() is
+   * then a failed response, not one still in progress. Nothing once the response has ended or failed.
    */
-  private fail(message: string, kind: string): string {
-    const { type, code } = openaiStreamError(kind);
+  fail(code: string, message: string): string {
+    if (this.ended || this.failed) return '';
+    this.failed = true;
+    const out = this.ensureStarted();
     const response = responseObject(this.request, this.id, this.createdAt, 'failed', this.output, this.usage);
-    response.error = { code: code ?? type, message };
-    return this.event('error', { code: code ?? type, message, param: null }) + this.event('response.failed', { response });
+    response.error = { code, message };
+    return out + this.event('error', { code, message, param: null }) + this.event('response.failed', { response });
   }
 
   private ensureStarted(): string {

@@ -49,6 +49,10 @@ export class TranslatingStream implements ClientStream {
     return this.encoder.nextSequenceNumber;
   }
 
+  broken(code: string, message: string): string | null {
+    return this.encoder.fail?.(code, message) ?? null;
+  }
+
   /** Taps usage and output; an error event's text, the upstream's own words, is redacted before it is encoded. */
   private tap(events: StreamEvent[]): void {
     for (let i = 0; i < events.length; i++) {
