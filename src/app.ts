@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
@@ -18,8 +18,7 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { SessionBinding, TASK_DOMAIN } from './gateway/mcp/sessions.js';
-import { PendingAnswers } from './gateway/mcp/pending-answers.js';
+import { mcpState, stopMcp } from './gateway/mcp/state.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
@@ -176,7 +175,20 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   let current = config;
   await refreshWebhooks();
   let stopping = false;
-  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
+  // Seeds the budget counters from the ledger (below, and when they are lost); a lone gateway has no ledger to read (its
+  // Redis counters are seeded by the director's process).
+  const seeder =
+    directory.store === null
+      ? null
+      : new CounterSeeder({
+          store,
+          ledger: directory.store,
+          clock: governance.clock,
+          logger,
+          budgets: () => context.snapshot.budgets.budgets,
+          registry: metrics.registry,
+        });
+  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance, seeder });
   const gatewayTls = config.gateway.tls === undefined ? null : await ListenerTls.load(config.gateway.tls);
   const adminTls = config.admin.tls === undefined ? undefined : await ListenerTls.load(config.admin.tls);
   const unmappedReports =
@@ -187,13 +199,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
     identity: gatewayIdentity(config, gatewayTls, forwardedRoots, unmappedReports, logger),
-    // Every gateway and worker of a deployment holds its master key, so a session opened through one is bound on all.
-    // A lone gateway without one binds with a key of its own: its sessions hold on it alone.
-    mcp: {
-      sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
-      tasks: new SessionBinding(masterKey?.derive('sluice mcp tasks') ?? [randomBytes(32)], TASK_DOMAIN),
-      answers: new PendingAnswers({ ledger, metrics, logger, governance }),
-    },
+    mcp: mcpState(masterKey, { ledger, metrics, logger, governance }),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -238,18 +244,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
-  // Budget counters start from the ledger's figures, before the first call is taken; a lone gateway has no ledger to
-  // read (its Redis counters are seeded by the director's process).
-  const seeder =
-    directory.store === null
-      ? null
-      : new CounterSeeder({
-          store,
-          ledger: directory.store,
-          clock: governance.clock,
-          logger,
-          budgets: () => context.snapshot.budgets.budgets,
-        });
+  // Budget counters start from the ledger's figures, before the first call is taken.
   if (seeder !== null) {
     await seedAtStart(seeder, store.kind, logger);
     store.reseedWith(() => seeder.reseed());
@@ -413,13 +408,14 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       // Background responses still running are recorded now, while the ledger and counters are open.
       await context.background.stop();
-      context.mcp.answers.stop();
+      await stopMcp(context.mcp);
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();
       sync.close();
       clearInterval(touch);
       await compliance?.stop();
+      seeder?.stop();
       await directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch(() => undefined);
       await ledger.close();
       await governance.close();
