@@ -44,6 +44,7 @@ import { openWebhookSecret } from './director/webhook-secrets.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
 import { KEYS_ONLY, type GatewayIdentity } from './gateway/pipeline/authenticate.js';
 import { JwtVerifier } from './identity/jwt.js';
+import { ForwardedRoots } from './identity/forwarded-roots.js';
 import { trustedProxyList } from './identity/peer.js';
 import { ListenerTls } from './identity/tls.js';
 import { UnusableRuleWarnings } from './identity/unusable-rules.js';
@@ -123,6 +124,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   if (masterKey === null && options.director === undefined) {
     throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
   }
+  const forwardedRoots = await ForwardedRoots.load(config.identity.forwardedCaFile); // first: a bad file fails, nothing to close
   // This process's alone (the spool locks it): the ledger's batches, and a lone gateway's background responses' records.
   const spoolDir = workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker);
   const ledger = await LedgerWriter.open({
@@ -196,7 +198,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   await loadGuardrailDetectors(initial.config.guardrails);
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
-    identity: gatewayIdentity(config, gatewayTls, unmappedReports, logger),
+    identity: gatewayIdentity(config, gatewayTls, forwardedRoots, unmappedReports, logger),
     mcp: mcpState(masterKey, { ledger, metrics, logger, governance }),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
@@ -388,6 +390,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       );
       if (fixed.length > 0) logger.warn({ sections: fixed }, 'config reload: these sections only take effect after a restart');
       await directory.reloaded(next);
+      await forwardedRoots?.reload(logger); // its file read again (its path, in identity, changes at a restart)
       current = next;
       // The compliance schedule's waiting sealing and assessment, set from the settings before, follow the new ones.
       compliance?.reloaded();
@@ -433,6 +436,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
 function gatewayIdentity(
   config: SluiceConfig,
   tls: ListenerTls | null,
+  forwardedRoots: ForwardedRoots | null,
   reports: UnmappedIdentityReports | null,
   logger: Logger,
 ): GatewayIdentity {
@@ -449,6 +453,7 @@ function gatewayIdentity(
       clientCertificates,
       certificateRequired: clientCertificates && tls!.config.clientCertificate === 'require',
       trustedProxies,
+      forwardedRoots,
       logger,
     },
     jwt,

@@ -3,11 +3,14 @@
 // urlEncodedPemEncodedPeerCertificate), and whether the element's other keys agree with it: Hash= is the SHA-256 of its
 // DER in hex, URI= its URI SANs, Subject= its subject (RFC 2253). An element that disagrees with its own certificate is
 // forged or broken and identifies no one; a CA's certificate, an expired one, or a Chain= whose certificates do not each
-// issue the one before them is refused as on a direct mTLS connection.
-// XFCC comes with every call: a certificate is decoded and read once, then found in a bounded cache by its text.
+// issue the one before them is refused as on a direct mTLS connection. With identity.forwardedCaFile, the certificate
+// (with its Chain=) must also end at one of that file's roots (forwarded-roots.ts), and an element without one is refused.
+// XFCC comes with every call: a certificate is decoded and read once, then found in a bounded cache by its text, with
+// the verdict of its anchoring against the roots of the last call (read again only when a reload replaced them).
 import { X509Certificate } from 'node:crypto';
 import { CertificateRefused, notAfter, signingCertificate, subjectOf, uriSans } from './client-certificate.js';
 import { sameDistinguishedName } from './distinguished-name.js';
+import { anchoring, signedBy, type Anchoring, type TrustedRoots } from './forwarded-roots.js';
 import type { XfccElement } from './xfcc.js';
 
 /** What a forwarded certificate says, read once per distinct Cert= or Chain= text. */
@@ -22,6 +25,10 @@ interface ForwardedCertificate {
   expiresAt: number;
   /** Why the certificates forwarded with it (a Chain='s) do not chain, or null (chainProblem). */
   unchained: string | null;
+  /** The certificates forwarded with it, leaf first. */
+  certificates: readonly X509Certificate[];
+  /** Whether they end at a root of identity.forwardedCaFile, against the roots last asked about; null before. */
+  anchored: Anchoring | null;
 }
 
 /** The certificate and its identity fields, when the element forwards one and agrees with it. */
@@ -46,11 +53,17 @@ const READ = new Map<string, ForwardedCertificate | CertificateRefused>();
 /**
  * The identity fields of the element's forwarded certificate (Cert=, else the first of Chain=); null when it forwards
  * none; a Disagreement when its Hash=, URI=, Subject= or Chain= say otherwise. Throws CertificateRefused for a
- * certificate that does not read, is a CA's, or has expired.
+ * certificate that does not read, is a CA's, has expired, or (with `roots`, identity.forwardedCaFile's) does not end at
+ * one of the roots, and with `roots` for an element that forwards none.
  */
-export function forwardedCertificate(element: XfccElement): Agreed | Disagreement | null {
+export function forwardedCertificate(element: XfccElement, roots: TrustedRoots | null): Agreed | Disagreement | null {
   const encoded = element.cert ?? element.chain;
-  if (encoded === null) return null;
+  if (encoded === null) {
+    if (roots === null) return null;
+    throw new CertificateRefused(
+      'The trusted proxy forwarded no certificate (Cert= or Chain=) for its client: with identity.forwardedCaFile set, a forwarded identity is taken only from a certificate that chains to one of its roots (Envoy: set_current_client_cert_details cert or chain).',
+    );
+  }
   const certificate = read(encoded);
   const chain = element.chain === null ? certificate : read(element.chain);
   if (chain.hash !== certificate.hash) return new Disagreement('its Chain= does not start with its Cert=', certificate.hash);
@@ -64,6 +77,7 @@ export function forwardedCertificate(element: XfccElement): Agreed | Disagreemen
   }
   if (chain.unchained !== null)
     throw new CertificateRefused(`The forwarded client certificate's Chain= does not chain: ${chain.unchained}.`);
+  if (roots !== null) anchor(chain, roots);
   if (element.hash !== null && element.hash.toLowerCase() !== certificate.hash) {
     return new Disagreement("its Hash= is not its certificate's SHA-256", certificate.hash);
   }
@@ -76,6 +90,20 @@ export function forwardedCertificate(element: XfccElement): Agreed | Disagreemen
     return new Disagreement("its Subject= is not its certificate's subject", certificate.hash);
   }
   return { uris: certificate.uris, subject: certificate.subject };
+}
+
+/** Throws CertificateRefused when the forwarded certificates (a Chain='s, or a lone Cert=) do not end at one of the roots. */
+function anchor(forwarded: ForwardedCertificate, roots: TrustedRoots): void {
+  let verdict = forwarded.anchored;
+  if (verdict?.roots !== roots) verdict = forwarded.anchored = anchoring(forwarded.certificates, roots);
+  if (verdict.problem !== null) {
+    throw new CertificateRefused(`The forwarded client certificate is not trusted: ${verdict.problem}.`);
+  }
+  if (Date.now() > verdict.rootExpiresAt) {
+    throw new CertificateRefused(
+      'The root of identity.forwardedCaFile the forwarded client certificate chains to has expired (CERT_HAS_EXPIRED).',
+    );
+  }
 }
 
 /** The certificate of a Cert= (or the first of a Chain=), from the cache or read now. Throws CertificateRefused. */
@@ -109,6 +137,8 @@ function decode(encoded: string): ForwardedCertificate | CertificateRefused {
     signing: signingCertificate(certificate),
     expiresAt: Math.min(...certificates.map(notAfter)),
     unchained: chainProblem(certificates),
+    certificates,
+    anchored: null,
   };
 }
 
@@ -118,7 +148,7 @@ function decode(encoded: string): ForwardedCertificate | CertificateRefused {
  * which also refuses an issuer whose key usage lacks keyCertSign), its key verifies that one's signature, and it is a
  * CA's (OpenSSL's X509_check_ca: basic constraints cA, and keyCertSign when it has a key usage). The proxy verified the
  * connection's chain; one forwarded that does not chain was not that chain. The last certificate's own issuer (a root
- * the chain leaves out) is not checked: Sluice holds no trust anchor for forwarded certificates.
+ * the chain leaves out) is checked only with identity.forwardedCaFile (anchoring).
  */
 function chainProblem(certificates: readonly X509Certificate[]): string | null {
   for (let index = 1; index < certificates.length; index++) {
@@ -130,13 +160,4 @@ function chainProblem(certificates: readonly X509Certificate[]): string | null {
     if (!signedBy(issued, issuer)) return `${which} did not sign certificate ${index}: the signature does not verify`;
   }
   return null;
-}
-
-/** Whether the issuer's key verifies the certificate's signature; false, not an error, for a key of another kind. */
-function signedBy(issued: X509Certificate, issuer: X509Certificate): boolean {
-  try {
-    return issued.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
 }

@@ -5,19 +5,13 @@
 // certificate is on a direct mTLS connection. Real certificates made in the test, calls over HTTP from the proxy's address.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient } from '../support/admin-client.js';
 import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { envoyEncodedChain, forwardedChat, startMeshSluice } from '../support/xfcc.js';
+import { KEYS, ledgerRows, type TestSluice } from '../support/sluice.js';
 
-const BOOTSTRAP = 'sa-bootstrap-xfcc-chain-test-token-0123';
 const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
 const BY = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
-
-/** A PEM chain as Envoy forwards it in Chain=: URL-encoded, leaf first. */
-function envoyEncoded(...certificates: Array<Issued | TestCa>): string {
-  return encodeURIComponent(certificates.map((certificate) => certificate.cert).join(''));
-}
 
 describe('XFCC Chain= is checked as a chain, not only for dates', () => {
   let mock: MockProvider;
@@ -26,36 +20,14 @@ describe('XFCC Chain= is checked as a chain, not only for dates', () => {
   let issuing: TestCa;
   let leaf: Issued;
 
-  function forwardedCall(element: string, key?: string): Promise<Response> {
-    return fetch(`${sluice.baseURL}/v1/chat/completions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-forwarded-client-cert': element,
-        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
-      },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
-    });
-  }
+  const forwardedCall = (element: string, key?: string): Promise<Response> => forwardedChat(sluice.baseURL, element, key);
 
   before(async () => {
     root = await makeCa('Mesh Root CA');
     issuing = await root.intermediate('Mesh Issuing CA');
     leaf = await issuing.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
     mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
-    sluice = await startTestSluice({
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-xfcc-chain' } },
-      models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      identity: { trustedProxies: ['127.0.0.1/32', '::1'] },
-    });
-    const made = await adminClient(sluice, BOOTSTRAP)('POST', '/api/identity-rules', {
-      field: 'spiffe',
-      match: 'exact',
-      value: CHECKOUT_ID,
-      consumer: 'checkout-service',
-    });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
+    sluice = await startMeshSluice(mock.url, CHECKOUT_ID);
   });
 
   after(async () => {
@@ -64,8 +36,8 @@ describe('XFCC Chain= is checked as a chain, not only for dates', () => {
   });
 
   test('takes a chain whose intermediate issued the leaf, with or without the root after it', async () => {
-    for (const chain of [envoyEncoded(leaf, issuing), envoyEncoded(leaf, issuing, root)]) {
-      for (const element of [`${BY};Chain="${chain}";URI=${CHECKOUT_ID}`, `${BY};Cert="${envoyEncoded(leaf)}";Chain="${chain}"`]) {
+    for (const chain of [envoyEncodedChain(leaf, issuing), envoyEncodedChain(leaf, issuing, root)]) {
+      for (const element of [`${BY};Chain="${chain}";URI=${CHECKOUT_ID}`, `${BY};Cert="${envoyEncodedChain(leaf)}";Chain="${chain}"`]) {
         const response = await forwardedCall(element);
         assert.equal(response.status, 200, await response.clone().text());
         await response.arrayBuffer();
@@ -93,10 +65,10 @@ describe('XFCC Chain= is checked as a chain, not only for dates', () => {
       ['an intermediate that is not a CA (cA false)', [underNotCa, notCa, root], /not a CA/],
       ['an intermediate without keyCertSign', [underNoCertSign, noCertSign, root], /not the issuer|not a CA/],
     ] as const) {
-      const chain = envoyEncoded(...certificates);
+      const chain = envoyEncodedChain(...certificates);
       for (const element of [
         `${BY};Chain="${chain}";URI=${CHECKOUT_ID}`,
-        `${BY};Cert="${envoyEncoded(certificates[0])}";Chain="${chain}"`,
+        `${BY};Cert="${envoyEncodedChain(certificates[0])}";Chain="${chain}"`,
       ]) {
         const response = await forwardedCall(element, KEYS.search);
         const body = (await response.json()) as { error: { code: string; message: string } };

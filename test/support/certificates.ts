@@ -38,9 +38,13 @@ export interface TestCa extends Issued {
   /**
    * A CA this one signs, issuing leaves in turn: an intermediate. `ca` and `keyUsages` as for a leaf (a CA's,
    * cA and keyCertSign with cRLSign, when absent); `subjectKeyIdentifier` (hex) the key identifier it claims (its own
-   * key's when absent), for an impostor that names another CA's.
+   * key's when absent), for an impostor that names another CA's; `notAfter` its end of validity (30 days on when absent);
+   * `pathLength` its basic constraints' pathLenConstraint (none when absent).
    */
-  intermediate(name: string, options?: { ca?: boolean; keyUsages?: number; subjectKeyIdentifier?: string }): Promise<TestCa>;
+  intermediate(
+    name: string,
+    options?: { ca?: boolean; keyUsages?: number; subjectKeyIdentifier?: string; notAfter?: Date; pathLength?: number },
+  ): Promise<TestCa>;
   /** The key identifier of its public key (its SubjectKeyIdentifier), hex. */
   subjectKeyIdentifier: string;
 }
@@ -59,7 +63,8 @@ async function keyPem(key: WebCrypto.CryptoKey): Promise<string> {
     .join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
-export async function makeCa(name: string): Promise<TestCa> {
+/** A self-signed root CA; `pathLength` its basic constraints' pathLenConstraint (none when absent). */
+export async function makeCa(name: string, { pathLength }: { pathLength?: number } = {}): Promise<TestCa> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
   const serialNumber = nextSerial();
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
@@ -70,7 +75,7 @@ export async function makeCa(name: string): Promise<TestCa> {
     signingAlgorithm: ALGORITHM,
     keys,
     extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.BasicConstraintsExtension(true, pathLength, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
@@ -85,9 +90,10 @@ async function caOf(ca: x509.X509Certificate, keys: WebCrypto.CryptoKeyPair, ser
     key: await keyPem(keys.privateKey),
     serialNumber,
     subjectKeyIdentifier: ca.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId,
-    async intermediate(name, { ca: signing = true, keyUsages, subjectKeyIdentifier } = {}) {
-      const made = await signedCertificate(ca, keys.privateKey, `CN=${name}`, new Date(Date.now() + 30 * DAY_MS), async (publicKey) => [
-        new x509.BasicConstraintsExtension(signing, undefined, true),
+    async intermediate(name, { ca: signing = true, keyUsages, subjectKeyIdentifier, notAfter, pathLength } = {}) {
+      const until = notAfter ?? new Date(Date.now() + 30 * DAY_MS);
+      const made = await signedCertificate(ca, keys.privateKey, `CN=${name}`, until, async (publicKey) => [
+        new x509.BasicConstraintsExtension(signing, pathLength, true),
         new x509.KeyUsagesExtension(keyUsages ?? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         subjectKeyIdentifier === undefined
           ? await x509.SubjectKeyIdentifierExtension.create(publicKey)
