@@ -39,6 +39,8 @@ export interface ErrorShape {
   name: string;
   message: string;
   rowsRefused?: boolean;
+  /** CounterStoreUnavailable's reason. */
+  reason?: string;
 }
 
 export interface ReplyMessage {

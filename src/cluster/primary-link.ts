@@ -125,7 +125,9 @@ export class PrimaryLink {
 
 function rebuild(shape: ErrorShape): Error {
   if (shape.name === 'LedgerWriteFailed') return new LedgerWriteFailed(shape.message, shape.rowsRefused === true);
-  if (shape.name === 'CounterStoreUnavailable') return new CounterStoreUnavailable(shape.message);
+  if (shape.name === 'CounterStoreUnavailable') {
+    return new CounterStoreUnavailable(shape.message, shape.reason === 'unseeded' ? 'unseeded' : 'unreachable');
+  }
   return new Error(shape.message);
 }
 

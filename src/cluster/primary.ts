@@ -5,6 +5,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { MemoryCounterStore } from '../counters/memory.js';
+import { CounterStoreUnavailable } from '../counters/counter-store.js';
 import { MemoryResponseRecords } from '../gateway/stored-responses/memory.js';
 import { MemoryFollowedRecords } from '../gateway/stored-responses/followed-records.js';
 import { workerOwner } from './shared-followed-records.js';
@@ -274,5 +275,10 @@ function reply(worker: Worker, message: ReplyMessage): void {
 
 function shapeOf(error: unknown): ErrorShape {
   const { name, message, rowsRefused } = error as Error & { rowsRefused?: boolean };
-  return { name: name ?? 'Error', message: message ?? String(error), ...(rowsRefused === undefined ? {} : { rowsRefused }) };
+  return {
+    name: name ?? 'Error',
+    message: message ?? String(error),
+    ...(rowsRefused === undefined ? {} : { rowsRefused }),
+    ...(error instanceof CounterStoreUnavailable ? { reason: error.reason } : {}),
+  };
 }

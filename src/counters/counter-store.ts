@@ -144,10 +144,19 @@ export interface CounterStore {
   close(): Promise<void>;
 }
 
-/** Raised by a store that cannot answer (Redis down or too slow); admission then fails open or closed as configured. */
+/**
+ * Why a store cannot answer: Redis down or too slow ('unreachable'), or Redis answering but its counters lost and not
+ * (yet) seeded again from the ledger ('unseeded': the ledger unreadable or slow), which an operator mends elsewhere.
+ */
+export type CounterTroubleReason = 'unreachable' | 'unseeded';
+
+/** Raised by a store that cannot answer; admission then fails open or closed as configured. */
 export class CounterStoreUnavailable extends Error {
-  constructor(message: string) {
+  readonly reason: CounterTroubleReason;
+
+  constructor(message: string, reason: CounterTroubleReason = 'unreachable') {
     super(message);
     this.name = 'CounterStoreUnavailable';
+    this.reason = reason;
   }
 }

@@ -179,7 +179,10 @@ export class RedisCounterStore implements CounterStore {
     const reply = await this.command(() => (this.redis as unknown as Scripts)[RESERVE_COMMAND](keys.length, ...keys, ...args));
     if (reply[0] === 'seed') {
       if (mode === 'recheck')
-        throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
+        throw new CounterStoreUnavailable(
+          `Redis counter store at ${this.where} lost its counters again while they were seeded`,
+          'unseeded',
+        );
       await this.seededWithin(SEED_WAIT_MS);
       return this.run(lines, 'recheck');
     }
@@ -233,7 +236,11 @@ export class RedisCounterStore implements CounterStore {
     args.push(mode, holder, String(recordTtl));
     const reply = await this.command(() => (this.redis as unknown as Scripts)[LEASE_COMMAND](keys.length, ...keys, ...args));
     if (reply[0] === 'seed') {
-      if (again) throw new CounterStoreUnavailable(`Redis counter store at ${this.where} lost its counters again while they were seeded`);
+      if (again)
+        throw new CounterStoreUnavailable(
+          `Redis counter store at ${this.where} lost its counters again while they were seeded`,
+          'unseeded',
+        );
       await this.seededWithin(SEED_WAIT_MS);
       return this.runLease(requests, mode, true);
     }
@@ -363,6 +370,7 @@ export class RedisCounterStore implements CounterStore {
             ? error
             : new CounterStoreUnavailable(
                 `Redis counter store at ${this.where} lost its counters, and seeding them failed: ${this.scrub(messageOf(error))}`,
+                'unseeded',
               );
         this.seedFailure = { at: Date.now(), error: unavailable };
         throw unavailable;
@@ -378,6 +386,7 @@ export class RedisCounterStore implements CounterStore {
         reject(
           new CounterStoreUnavailable(
             `Redis counter store at ${this.where} lost its counters; they are still being seeded from the ledger`,
+            'unseeded',
           ),
         );
       }, ms);

@@ -2,13 +2,25 @@
 // the alerts, and the metrics and log lines of refusals, violations and counter trouble.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { CounterStore } from '../counters/counter-store.js';
+import { CounterStoreUnavailable, type CounterStore, type CounterTroubleReason } from '../counters/counter-store.js';
 import type { Budget } from './budgets.js';
 import type { Clock } from './clock.js';
 import type { WindowPosition } from './windows.js';
 
 /** At most one log line per this interval about an unreachable counter store: an outage must not flood the log. */
 const OUTAGE_LOG_INTERVAL_MS = 10_000;
+
+/** The alarm's words for what failed, and its `cause` field: Redis itself, or the seeding of lost counters from the ledger. */
+const TROUBLE: Record<CounterTroubleReason, { words: string; cause: string }> = {
+  unreachable: { words: 'counters unreachable', cause: 'redis_unreachable' },
+  unseeded: { words: 'counters lost and not re-seeded from the ledger', cause: 'seeding_failed' },
+};
+
+const CONSEQUENCE = {
+  admitted_unmetered: 'calls admitted without budget checks (fail-open)',
+  refused: 'calls refused (fail-closed)',
+  lost: 'usage not counted',
+} as const;
 
 /** What governance needs of the budget alerts (src/alerts/budget-alerts.ts implements it; policy does not import alerts). */
 export interface ThresholdAlerts {
@@ -26,7 +38,8 @@ export class Governance {
   private readonly refusals: Counter<'budget' | 'kind'>;
   private readonly violations: Counter<'policy' | 'kind'>;
   private readonly counterFailures: Counter<'operation' | 'outcome'>;
-  private lastOutageLog: number;
+  /** Per reason, when it was last logged: a seeding failure's alarm is not hidden by an outage's, nor the reverse. */
+  private readonly lastOutageLog: Record<CounterTroubleReason, number>;
   /** Per policy broken in monitor mode: when it was last logged, and how many since went unlogged. Keys are config names. */
   private readonly violationLog: Map<string, { at: number; unlogged: number }>;
 
@@ -43,7 +56,7 @@ export class Governance {
     this.clock = options.clock;
     this.alerts = options.alerts;
     this.logger = options.logger;
-    this.lastOutageLog = 0;
+    this.lastOutageLog = { unreachable: 0, unseeded: 0 };
     this.violationLog = new Map();
     const registers = [options.registry];
     this.refusals = new Counter({
@@ -60,7 +73,7 @@ export class Governance {
     });
     this.counterFailures = new Counter({
       name: 'sluice_counter_store_failures_total',
-      help: 'Counter store operations that failed (Redis unreachable or slow); outcome says whether the call was admitted unmetered or refused',
+      help: 'Counter store operations that failed (Redis unreachable or slow, or lost counters not re-seeded from the ledger); outcome says whether the call was admitted unmetered or refused',
       labelNames: ['operation', 'outcome'],
       registers,
     });
@@ -100,19 +113,20 @@ export class Governance {
     );
   }
 
-  /** A counter operation failed; the log says so at most once per interval, the metric counts every one. */
-  counterTrouble(operation: 'reserve' | 'settle' | 'alert', outcome: 'admitted_unmetered' | 'refused' | 'lost', error: Error): void {
+  /**
+   * A counter operation failed; the log says so at most once per interval per reason (Redis unreachable, or the counters
+   * not re-seeded from the ledger), naming which, and the metric counts every one.
+   */
+  counterTrouble(operation: 'reserve' | 'settle' | 'alert', outcome: keyof typeof CONSEQUENCE, error: Error): void {
     this.counterFailures.labels(operation, outcome).inc();
+    const reason = error instanceof CounterStoreUnavailable ? error.reason : 'unreachable';
     const now = Date.now();
-    if (now - this.lastOutageLog < OUTAGE_LOG_INTERVAL_MS) return;
-    this.lastOutageLog = now;
+    if (now - this.lastOutageLog[reason] < OUTAGE_LOG_INTERVAL_MS) return;
+    this.lastOutageLog[reason] = now;
+    const trouble = TROUBLE[reason];
     this.logger.error(
-      { store: this.store.kind, operation, outcome, err: error.message },
-      outcome === 'admitted_unmetered'
-        ? 'ALARM: counters unreachable, calls admitted without budget checks (fail-open)'
-        : outcome === 'refused'
-          ? 'ALARM: counters unreachable, calls refused (fail-closed)'
-          : 'ALARM: counters unreachable, usage not counted',
+      { store: this.store.kind, operation, outcome, cause: trouble.cause, err: error.message },
+      `ALARM: ${trouble.words}, ${CONSEQUENCE[outcome]}`,
     );
   }
 

@@ -60,6 +60,15 @@ async function readiness(sluice: TestSluice): Promise<{ status: number; body: { 
   return { status: response.status, body: (await response.json()) as { status: string; counters: Record<string, unknown> } };
 }
 
+/** The one alarm line about the counters in a log. */
+function alarmOf(lines: readonly string[]): { msg: string; cause?: string; err?: string; outcome?: string } {
+  const alarms = lines
+    .map((line) => JSON.parse(line) as { msg: string; cause?: string; err?: string; outcome?: string })
+    .filter((line) => line.msg.startsWith('ALARM: counters'));
+  assert.equal(alarms.length, 1, JSON.stringify(alarms));
+  return alarms[0]!;
+}
+
 /** A counter's value in /metrics, or null when it is not there. */
 function metric(text: string, series: string): number | null {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
@@ -148,6 +157,11 @@ test('Redis counters: the start and every reseeding that fail are counted; once 
       .find((line) => line.when === 'reseed');
     assert.ok(reseedFailure !== undefined && reseedFailure.level >= 50, 'the reseeding failure is logged at error');
     assert.match(reseedFailure.err ?? '', /permission denied for table usage_daily/);
+    // Redis answers all along: the alarm names the ledger seeding, not an unreachable Redis.
+    const alarm = alarmOf(log.lines());
+    assert.equal(alarm.msg, 'ALARM: counters lost and not re-seeded from the ledger, calls admitted without budget checks (fail-open)');
+    assert.equal(alarm.cause, 'seeding_failed');
+    assert.match(alarm.err ?? '', /permission denied for table usage_daily/);
 
     // The grant back: the next seeding (a call's, or the marker check within 5 s) succeeds.
     await asSuperuser(DATABASE, `GRANT SELECT ON usage_daily TO ${ROLE}`);
@@ -164,5 +178,38 @@ test('Redis counters: the start and every reseeding that fail are counted; once 
     for (const text of [...log.lines(), await metricsOf(sluice)]) assert.ok(!text.includes(PASSWORD), text);
   } finally {
     await sluice.stop();
+  }
+});
+
+test('Redis counters, fail-closed: a call refused because seeding fails says so, not that Redis is unreachable', async () => {
+  await asSuperuser(DATABASE, `REVOKE SELECT ON usage_daily FROM ${ROLE}`);
+  const closedPrefix = testKeyPrefix();
+  const log = capturedLogger();
+  const sluice = await start(log.logger, {
+    url: TEST_REDIS_URL,
+    keyPrefix: closedPrefix,
+    failMode: 'closed',
+    timeoutMs: 1_000,
+    leaseShare: 0,
+  });
+  try {
+    const response = await fetch(`${sluice.baseURL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(response.status, 503);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'counters_unavailable');
+    assert.doesNotMatch(body.error.message, /unreachable/);
+    const alarm = alarmOf(log.lines());
+    assert.equal(alarm.msg, 'ALARM: counters lost and not re-seeded from the ledger, calls refused (fail-closed)');
+    assert.equal(alarm.cause, 'seeding_failed');
+    assert.equal(alarm.outcome, 'refused');
+    for (const text of log.lines()) assert.ok(!text.includes(PASSWORD), text);
+  } finally {
+    await sluice.stop();
+    await deleteTestKeys(closedPrefix);
+    await asSuperuser(DATABASE, `GRANT SELECT ON usage_daily TO ${ROLE}`);
   }
 });

@@ -215,7 +215,12 @@ function unmetered(policy: AdmissionPolicy, route: ModelRoute, error: unknown): 
     return { route, reservation: null, violations: null };
   }
   policy.governance.counterTrouble('reserve', 'refused', error);
-  throw new SluiceError('counters_unavailable', 'Budgets cannot be checked right now (the counter store is unreachable); retry shortly.');
+  throw new SluiceError(
+    'counters_unavailable',
+    error.reason === 'unseeded'
+      ? 'Budgets cannot be checked right now (the counters are being restored); retry shortly.'
+      : 'Budgets cannot be checked right now (the counter store is unreachable); retry shortly.',
+  );
 }
 
 /** The prompt's tokens: synchronous once the tokenizer's tables are loaded. */
