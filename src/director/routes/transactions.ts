@@ -2,7 +2,8 @@
 // latency, time to first token, attempts, violations, the identity the call was authenticated by, never a secret). Read roles see every row; a team-owner its own team's only.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { LedgerEntry } from '../../store/director-store.js';
-import { money } from '../analytics/money.js';
+import { microMoney, money } from '../analytics/money.js';
+import { nanoCostOf } from '../../ir/transaction.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import { invalid, moneyBody, usageTeam } from './usage.js';
@@ -89,8 +90,8 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     serviceTier: entry.serviceTier,
     fileSearches: entry.fileSearches,
     tokensEstimated: entry.tokensEstimated,
-    cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd),
-    saved: money(entry.savedMicroUsd),
+    cost: entry.costMicroUsd === null ? null : money(nanoCostOf(entry)!),
+    saved: microMoney(entry.savedMicroUsd),
     latencyMs: entry.latencyMs,
     timeToFirstTokenMs: entry.timeToFirstTokenMs,
     status: entry.status,
