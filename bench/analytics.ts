@@ -39,7 +39,7 @@ const QUERY = { from: END - 90 * DAY_MS, to: END };
 /** The baseline: the same daily-by-team figures straight from the ledger's rows, as a report would compute them without rollups. */
 const BASELINE_SQL = `SELECT (started_at / 86400000) * 86400000 AS day, COALESCE(team, '') AS team, COUNT(*) AS calls,
     SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cached_input_tokens) AS cached_input_tokens,
-    COALESCE(SUM(cost_micro_usd), 0) AS cost, SUM(CASE WHEN cost_micro_usd IS NULL THEN 1 ELSE 0 END) AS unpriced
+    COALESCE(SUM(COALESCE(cost_nano_usd, cost_micro_usd * 1000)), 0) AS cost, SUM(CASE WHEN cost_micro_usd IS NULL THEN 1 ELSE 0 END) AS unpriced
   FROM transactions WHERE started_at >= ? AND started_at < ? GROUP BY 1, 2 ORDER BY 1, 2`;
 
 /** What the bench needs of a database beyond the store: the baseline, statistics, sizes. */
@@ -65,7 +65,7 @@ function fromRollups(rows: UsageRow[]): string[] {
       row.inputTokens,
       row.outputTokens,
       row.cachedInputTokens,
-      row.costMicroUsd,
+      row.costNanoUsd,
       row.unpricedCalls,
     ]),
   );

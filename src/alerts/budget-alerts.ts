@@ -56,7 +56,8 @@ export class BudgetAlerts implements ThresholdAlerts {
 
   private async claim(now: number, key: string, position: WindowPosition, budget: Budget, threshold: number, used: number): Promise<void> {
     if (!(await this.store.claim(now, key, position.ttlMs))) return;
-    const toUnits = budget.measure === 'cost_usd' ? 1 / 1_000_000 : 1;
+    // USD for cost_usd, whose counters count nano-USD (divided, so 1,200,000 reads 0.0012, not 0.0012000000000000001).
+    const perUnit = budget.measure === 'cost_usd' ? 1e9 : 1;
     const event: BudgetAlert = {
       id: randomUUID(),
       type: 'budget.threshold_crossed',
@@ -68,8 +69,8 @@ export class BudgetAlerts implements ThresholdAlerts {
       measure: budget.measure,
       mode: budget.mode,
       thresholdPercent: threshold,
-      limit: budget.limit * toUnits,
-      used: Math.round(used) * toUnits,
+      limit: budget.limit / perUnit,
+      used: Math.round(used) / perUnit,
       window: { kind: budget.window.kind, start: new Date(position.start).toISOString(), end: new Date(position.end).toISOString() },
     };
     this.sent.labels(budget.name, String(threshold)).inc();

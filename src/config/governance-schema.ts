@@ -52,19 +52,19 @@ const budgetTerms = {
   onExhausted: onExhausted.default('refuse'),
 };
 
-/** The smallest cost limit, in USD: costs are counted in whole micro-USD. */
-const MIN_COST_LIMIT_USD = 0.000001;
+/** The smallest cost limit, in USD: costs are counted in whole nano-USD (src/metering/cost.ts). */
+const MIN_COST_LIMIT_USD = 0.000000001;
 
 /**
- * A cost limit is counted in whole micro-USD (the limit x 1,000,000, rounded): one under a micro-USD would be a limit of 0,
- * which an enforced budget reaches before its first call, refusing them all.
+ * A cost limit is counted in whole nano-USD (the limit x 1,000,000,000, rounded: src/policy/budgets.ts' costLimitNanoUsd):
+ * one under a nano-USD would be a limit of 0, which an enforced budget reaches before its first call, refusing them all.
  */
 function costLimitCountable(terms: { measure: Measure; limit: number }, context: z.RefinementCtx): void {
   if (terms.measure === 'cost_usd' && terms.limit < MIN_COST_LIMIT_USD) {
     context.addIssue({
       code: 'custom',
       path: ['limit'],
-      message: `a cost_usd limit is at least ${MIN_COST_LIMIT_USD.toFixed(6)} (USD; costs are counted in whole micro-USD)`,
+      message: `a cost_usd limit is at least ${MIN_COST_LIMIT_USD.toFixed(9)} (USD; costs are counted in whole nano-USD)`,
     });
   }
 }

@@ -12,7 +12,7 @@ export interface CounterLine {
   previousWeight: number;
   /** The most the window may hold; only read when `enforce`. */
   limit: number;
-  /** What this call adds (an integer: tokens, micro-USD or requests); negative when a settlement gives back. */
+  /** What this call adds (an integer: tokens, nano-USD or requests); negative when a settlement gives back. */
   amount: number;
   /** True: refuse when usage + amount would pass the limit. False: count only (monitor mode, settlements). */
   enforce: boolean;

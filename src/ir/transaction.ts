@@ -29,8 +29,16 @@ export interface Transaction {
   cacheWrite1hTokens?: number;
   /** True when the provider reported no usage and Sluice counted with its tokenizer. */
   tokensEstimated: boolean;
-  /** Integer micro-USD; null when the model has no known price. */
+  /**
+   * Integer micro-USD, costNanoUsd rounded (half away from zero); null when the model has no known price. What the ledger
+   * has always stored (cost_micro_usd); every sum Sluice makes reads costNanoUsd, so calls under half a micro-USD count.
+   */
   costMicroUsd: number | null;
+  /**
+   * The cost to the nano-USD (1e-9 USD, src/metering/cost.ts), null when costMicroUsd is. Optional: records made before it
+   * (spooled by an earlier version) and observers' rows have none, and are taken as costMicroUsd x 1,000 (nanoCostOf).
+   */
+  costNanoUsd?: number | null;
   latencyMs: number;
   /** Streams only: until the first content byte was sent to the client. */
   timeToFirstTokenMs: number | null;
@@ -63,4 +71,11 @@ export interface Transaction {
   fileSearches?: number;
   /** The tier that served the call where it is priced apart from the standard one (OpenAI's priority, flex); else null. */
   serviceTier?: ServiceTier | null;
+}
+
+/** A record's cost in nano-USD: costNanoUsd, or costMicroUsd x 1,000 for a record that has only that; null if unpriced. */
+export function nanoCostOf(tx: Pick<Transaction, 'costMicroUsd' | 'costNanoUsd'>): number | null {
+  const nano = tx.costNanoUsd;
+  if (nano !== undefined && nano !== null) return nano;
+  return tx.costMicroUsd === null ? null : tx.costMicroUsd * 1000;
 }

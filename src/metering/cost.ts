@@ -1,4 +1,6 @@
-// Cost of a call in integer micro-USD. A price in USD per 1M tokens is exactly micro-USD per token.
+// Cost of a call in integer nano-USD (1e-9 USD). A price in USD per 1M tokens is exactly micro-USD per token, so the
+// priced sum is in micro-USD and one multiply by 1,000 makes it nano-USD: a call under half a micro-USD (a few tokens of
+// text-embedding-3-small at $0.02 per 1M, 20 nano-USD each) keeps its cost instead of rounding to 0 (docs/metering.md).
 import type { Usage } from '../ir/usage.js';
 
 /** USD per 1M tokens, as sluice.yaml's `models[].pricing` (src/config/schema.ts) and the price catalog give it. */
@@ -80,8 +82,14 @@ export interface TierPricing {
   cachedInput?: number | undefined;
 }
 
-/** Null when there is no price, or when the model is priced by the character and the call's characters are unknown. */
-export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number | null {
+/** Nano-USD in a micro-USD. */
+export const NANOS_PER_MICRO = 1000;
+
+/**
+ * Integer nano-USD. Null when there is no price, or when the model is priced by the character and the call's characters
+ * are unknown.
+ */
+export function costNanoUsd(usage: Usage, pricing: Pricing | undefined): number | null {
   if (pricing === undefined) return null;
   let characters = 0;
   if (pricing.inputCharacters !== undefined) {
@@ -114,7 +122,7 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
     (usage.serviceTier === 'fast' ? (pricing.fastMode ?? 1) : 1) *
     tierMultiple;
   return Math.round(
-    (uncached * input +
+    ((uncached * input +
       usage.cachedInputTokens * cachedInput +
       (written - hourWrites) * writePrice +
       hourWrites * (long?.cacheWrite1h ?? pricing.cacheWrite1h ?? writePrice) +
@@ -126,6 +134,22 @@ export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number
         ((usage.webSearches ?? 0) > 0 ? (pricing.groundedPrompt ?? 0) : 0) +
         (usage.fileSearches ?? 0) * (pricing.fileSearch ?? 0) +
         (pricing.request ?? 0)) *
-        1000,
+        1000) *
+      NANOS_PER_MICRO,
   );
+}
+
+/**
+ * Nano-USD as whole micro-USD, rounded half away from zero: the ledger's cost_micro_usd column and the admin API's
+ * `microUsd` fields, which kept their integer unit when costs became nano-USD.
+ */
+export function microFromNano(nanoUsd: number): number {
+  const micro = Math.floor((Math.abs(nanoUsd) + NANOS_PER_MICRO / 2) / NANOS_PER_MICRO);
+  return nanoUsd < 0 ? -micro : micro;
+}
+
+/** costNanoUsd in whole micro-USD (microFromNano): for figures that keep micro-USD, as discovery's reports do. */
+export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number | null {
+  const nano = costNanoUsd(usage, pricing);
+  return nano === null ? null : microFromNano(nano);
 }

@@ -1,6 +1,7 @@
 // Prometheus metrics under the OpenTelemetry GenAI semantic-convention names, one registry per gateway instance.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries, type Labels } from './series-metrics.js';
+import { nanoCostOf } from '../ir/transaction.js';
 import type { Transaction } from '../ledger/transaction.js';
 import type { LedgerStatus } from '../ledger/status.js';
 
@@ -199,7 +200,9 @@ export class GatewayMetrics {
     if (tx.status < 400) {
       series.inputTokens.observe(tx.inputTokens);
       if (tx.operation === 'chat') series.outputTokens.observe(tx.outputTokens);
-      if (tx.costMicroUsd !== null) series.cost.inc(tx.costMicroUsd);
+      // In micro-USD, as the metric's name says, to the nano-USD: a call under half a micro-USD still adds its cost.
+      const nano = nanoCostOf(tx);
+      if (nano !== null) series.cost.inc(nano / 1000);
     }
   }
 

@@ -48,7 +48,7 @@ export interface Budget {
   readonly consumers: ConsumerScope;
   readonly resources: ResourceScope;
   readonly measure: Measure;
-  /** In counter units: tokens, requests, or micro-USD for cost_usd. */
+  /** In counter units: tokens, requests, or nano-USD for cost_usd (costLimitNanoUsd). */
   readonly limit: number;
   readonly window: BudgetWindow;
   readonly mode: 'monitor' | 'enforce';
@@ -142,8 +142,10 @@ export function compileBudgets(
  * resource scope. Worked out once per compile, never per call.
  */
 function countedTerms(measure: string, consumers: ConsumerScope, resources: ResourceScope): string {
+  // cost_usd counts nano-USD since migration 22, where it counted micro-USD: its counters are new ones, seeded from the
+  // ledger in nano-USD, never a counter an earlier version (or one still running beside this one) filled in micro-USD.
   return createHash('sha256')
-    .update(JSON.stringify([measure, consumers, resources]))
+    .update(JSON.stringify([measure === 'cost_usd' ? 'cost_usd:nano' : measure, consumers, resources]))
     .digest('base64url')
     .slice(0, 10);
 }
@@ -166,7 +168,7 @@ function fromTerms(
     consumers,
     resources: terms.resources,
     measure: terms.measure,
-    limit: terms.measure === 'cost_usd' ? Math.round(terms.limit * 1_000_000) : terms.limit,
+    limit: terms.measure === 'cost_usd' ? costLimitNanoUsd(terms.limit) : terms.limit,
     window: budgetWindow(terms.window),
     mode: terms.mode,
     alerts: [...terms.alerts].sort((a, b) => a - b),
@@ -250,6 +252,11 @@ export function unpricedUnderCostBudgets(
     }
   }
   return found;
+}
+
+/** A cost_usd limit in USD as its counters count it: whole nano-USD (src/metering/cost.ts). */
+export function costLimitNanoUsd(limitUsd: number): number {
+  return Math.round(limitUsd * 1e9);
 }
 
 /** The budget's counter for this consumer: shared by its whole scope unless the budget counts per consumer. */

@@ -37,7 +37,8 @@ interface AdmittedUsageRow {
   calls: number;
   inputTokens: number;
   outputTokens: number;
-  costMicroUsd: number;
+  /** Integer nano-USD, as cost budgets count. */
+  costNanoUsd: number;
 }
 
 interface UsagePeriod {
@@ -278,7 +279,7 @@ function counts(budget: Budget, row: AdmittedUsageRow): boolean {
   return resourceId(row.provider, row.providerModel) === resources.resource;
 }
 
-/** As settlement counts it: total tokens are input + output; cost in micro-USD; a request per call. */
+/** As settlement counts it: total tokens are input + output; cost in nano-USD; a request per call. */
 function amountOf(budget: Budget, row: AdmittedUsageRow): number {
   switch (budget.measure) {
     case 'input_tokens':
@@ -290,6 +291,6 @@ function amountOf(budget: Budget, row: AdmittedUsageRow): number {
     case 'requests':
       return row.calls;
     case 'cost_usd':
-      return row.costMicroUsd;
+      return row.costNanoUsd;
   }
 }

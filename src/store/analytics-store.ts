@@ -33,8 +33,8 @@ export interface AdmittedUsageRow {
   calls: number;
   inputTokens: number;
   outputTokens: number;
-  /** Integer micro-USD; an unpriced call adds nothing. */
-  costMicroUsd: number;
+  /** Integer nano-USD, as budget counters count cost; an unpriced call adds nothing. */
+  costNanoUsd: number;
 }
 
 /** A span of whole UTC hours, [from, to): the rollups' grain. */
@@ -59,9 +59,9 @@ export interface UsageTotals {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
-  /** Integer micro-USD of the priced calls. */
-  costMicroUsd: number;
-  /** Served calls whose model had no known price: their cost is not in costMicroUsd. */
+  /** Integer nano-USD of the priced calls (migration 22; calls before it to their whole micro-USD). */
+  costNanoUsd: number;
+  /** Served calls whose model had no known price: their cost is not in costNanoUsd. */
   unpricedCalls: number;
   /** Calls the gateway refused before admitting them (401, 403, 404, 429 and the like): no provider was asked, no budget counts them. */
   refusedCalls: number;
@@ -101,10 +101,10 @@ export interface TopDriversQuery {
 /** A group's cost in two periods; the largest changes (either way) first. */
 export interface CostDriver {
   group: Partial<Record<UsageDimension, string>>;
-  currentCostMicroUsd: number;
-  previousCostMicroUsd: number;
+  currentCostNanoUsd: number;
+  previousCostNanoUsd: number;
   /** current - previous. */
-  deltaMicroUsd: number;
+  deltaNanoUsd: number;
   currentCalls: number;
   previousCalls: number;
   /**

@@ -63,6 +63,7 @@ const LATER_COLUMNS: ReadonlyArray<readonly [column: string, forged: string | nu
   ['service_tier', 'flex'],
   ['cache_write_1h_tokens', 700],
   ['identity', 'key:forged'],
+  ['cost_nano_usd', 123_456],
 ];
 
 for (const storeKind of ['sqlite', 'postgres'] as const) {
@@ -183,7 +184,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         blocks.map((block) => [block.block, block.rowLayout]),
         [
           [1, 1],
-          [2, 2],
+          [2, 3],
         ],
         'the old block keeps its layout; the new one has the current',
       );
@@ -227,7 +228,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const unknown = await broken();
       assert.deepEqual([unknown?.kind, unknown?.block], ['block-altered', 2]);
       assert.match(unknown!.detail, /row layout 99/);
-      await sql(`UPDATE chain_blocks SET row_layout = 2 WHERE chain = 'transactions' AND block = 2`);
+      await sql(`UPDATE chain_blocks SET row_layout = 3 WHERE chain = 'transactions' AND block = 2`);
       assert.equal((await verifyChain(store.compliance, 'transactions')).broken, null);
     });
 

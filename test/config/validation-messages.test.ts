@@ -29,12 +29,12 @@ const CASES: Array<{ name: string; budget: Record<string, unknown>; path: string
     message: 'expected a number; got a string',
   },
   {
-    // Costs are counted in whole micro-USD: a smaller limit would be 0, and an enforced budget of 0 refuses every call.
-    name: 'a cost limit under one micro-USD',
-    budget: { measure: 'cost_usd', limit: 0.0000001 },
+    // Costs are counted in whole nano-USD: a smaller limit would be 0, and an enforced budget of 0 refuses every call.
+    name: 'a cost limit under one nano-USD',
+    budget: { measure: 'cost_usd', limit: 0.0000000001 },
     path: 'budgets[0].limit',
     apiPath: 'limit',
-    message: 'a cost_usd limit is at least 0.000001 (USD; costs are counted in whole micro-USD)',
+    message: 'a cost_usd limit is at least 0.000000001 (USD; costs are counted in whole nano-USD)',
   },
   {
     name: 'an unknown key',

@@ -15,13 +15,13 @@ const DECEMBER = parseMonth('2026-12')!;
 /** One cost per day from `first` (inclusive) to `last` (exclusive), by a function of the day. */
 function days(first: string, last: string, cost: (day: number) => number): DailyCost[] {
   const out: DailyCost[] = [];
-  for (let day = at(first); day < at(last); day += DAY_MS) out.push({ dayStart: day, costMicroUsd: cost(day) });
+  for (let day = at(first); day < at(last); day += DAY_MS) out.push({ dayStart: day, costNanoUsd: cost(day) });
   return out;
 }
 
 describe('month-end forecast', () => {
   test('steady spend: the actual so far, plus the rest of today and every day left at the weekday means, with no spread', () => {
-    const daily = [...days('2026-11-01', '2026-12-15', () => USD), { dayStart: at('2026-12-15T00:00:00Z'), costMicroUsd: USD / 2 }];
+    const daily = [...days('2026-11-01', '2026-12-15', () => USD), { dayStart: at('2026-12-15T00:00:00Z'), costNanoUsd: USD / 2 }];
     const result = forecastMonth({ daily, month: DECEMBER, now: at('2026-12-15T12:00:00Z'), historyStart: at('2026-11-01T00:00:00Z') });
     // 14 full days and half of today so far; half of today and 16 days to come.
     assert.deepEqual(result, {
@@ -64,7 +64,7 @@ describe('month-end forecast', () => {
 
   test("days before the ledger's first are not history; days after it without calls count as zero", () => {
     const result = forecastMonth({
-      daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costMicroUsd: 10 * USD }],
+      daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costNanoUsd: 10 * USD }],
       month: DECEMBER,
       now: at('2026-12-15T00:00:00Z'),
       historyStart: at('2026-12-10T00:00:00Z'),
@@ -75,7 +75,7 @@ describe('month-end forecast', () => {
 
   test("the ledger's first day, begun after midnight, is part of a day: not history, though its spend is actual", () => {
     const result = forecastMonth({
-      daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costMicroUsd: 1 * USD }, ...days('2026-12-11', '2026-12-15', () => 4 * USD)],
+      daily: [{ dayStart: at('2026-12-10T00:00:00Z'), costNanoUsd: 1 * USD }, ...days('2026-12-11', '2026-12-15', () => 4 * USD)],
       month: DECEMBER,
       now: at('2026-12-15T00:00:00Z'),
       historyStart: at('2026-12-10T18:00:00Z'),
@@ -98,7 +98,7 @@ describe('month-end forecast', () => {
 
   test('no full day of history yet: nothing projected; a month over: its actual; a month ahead: all projected', () => {
     const today = forecastMonth({
-      daily: [{ dayStart: at('2026-12-15T00:00:00Z'), costMicroUsd: 3 }],
+      daily: [{ dayStart: at('2026-12-15T00:00:00Z'), costNanoUsd: 3 }],
       month: DECEMBER,
       now: at('2026-12-15T09:00:00Z'),
       historyStart: at('2026-12-15T08:00:00Z'),
@@ -229,7 +229,7 @@ describe('money and the chargeback sheet', () => {
       outputTokens: 5,
       cachedInputTokens: 1,
       totalTokens: 15,
-      costMicroUsd: 1_500_000,
+      costNanoUsd: 1_500_000_000,
       unpricedCalls: 1,
       refusedCalls: 2,
       failedCalls: 1,

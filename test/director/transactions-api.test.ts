@@ -153,7 +153,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(detail.body.timeToFirstTokenMs, 240);
       assert.equal(detail.body.attempts, 2);
       assert.deepEqual(detail.body.violations, ['payments-monthly', 'resource:openai/gpt-4o']);
-      assert.deepEqual(detail.body.cost, { microUsd: 1_000, usd: '0.001000' });
+      assert.deepEqual(detail.body.cost, { microUsd: 1_000, nanoUsd: 1_000_000, usd: '0.001000' });
       assert.equal(detail.body.outcome, 'served');
       assert.equal(detail.body.startedAt, new Date(start + HOUR).toISOString());
       assert.equal((await admin('GET', '/api/transactions/999999')).status, 404);

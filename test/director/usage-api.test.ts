@@ -179,7 +179,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const monthly = await admin('GET', `/api/usage?${lastMonth()}&bucket=month&team=discovery`);
       assert.deepEqual(
         monthly.body.items.map((item: any) => [item.group, item.calls, item.inputTokens, item.outputTokens, item.cost]),
-        [[{}, 2, 20, 2, { microUsd: 500_000, usd: '0.500000' }]],
+        [[{}, 2, 20, 2, { microUsd: 500_000, nanoUsd: 500_000_000, usd: '0.500000' }]],
       );
       const byStatus = await admin('GET', `/api/usage?${lastMonth()}&bucket=month&groupBy=status,resourceStatus&consumer=checkout-service`);
       assert.deepEqual(

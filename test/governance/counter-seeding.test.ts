@@ -199,7 +199,7 @@ describe('counter seeding from the ledger', () => {
     // Today's 8 calls (search's two included) at 120 tokens, but one at 360.
     assert.equal(store.read(now, `${counter('daily-tokens')}:day:${day}`), 7 * 120 + 360);
     // Payments' cost this month: its 6 calls today and the one of the 9th, not February's.
-    assert.equal(store.read(now, `${counter('monthly-usd')}:month:2030-03`), 6 * 1_500 + 4_500);
+    assert.equal(store.read(now, `${counter('monthly-usd')}:month:2030-03`), (6 * 1_500 + 4_500) * 1_000); // nano-USD, as cost budgets count
     assert.equal(store.read(now, `${counter('minute-input')}:minute:${Math.floor(now / 60_000)}`), 100);
     assert.deepEqual(outcome, { seeded: 4, reads: 4 });
     // A budget of 5 an hour refuses the next call, as it did before the restart.

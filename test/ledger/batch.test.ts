@@ -1,6 +1,7 @@
 // Packed ledger batches: what goes in comes out field for field, nulls, flags and long or non-ASCII request ids included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { nanoCostOf } from '../../src/ir/transaction.js';
 import { BatchBuilder, unpack, type PackedBatch } from '../../src/ledger/batch.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
 
@@ -22,6 +23,8 @@ function transaction(i: number): Transaction {
     cacheWriteTokens: i % 6,
     tokensEstimated: i % 3 === 1,
     costMicroUsd: i % 4 === 0 ? null : i * 7,
+    // Under half a micro-USD more than costMicroUsd, which is it rounded.
+    costNanoUsd: i % 4 === 0 ? null : i * 7_000 + (i % 5) * 90,
     latencyMs: i + 0.25,
     timeToFirstTokenMs: i % 2 === 0 ? null : i / 4,
     status: i % 9 === 0 ? 502 : 200,
@@ -86,7 +89,14 @@ test('a batch spooled before the saving field (thirteen number fields a record) 
   for (const row of rows) builder.append(row);
   assert.deepEqual(
     unpack(withNumberFields(builder.take()!, 13)),
-    rows.map((row) => ({ ...row, savedMicroUsd: 0, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null, fileSearches: 0 })),
+    rows.map(({ costNanoUsd: _nano, ...row }) => ({
+      ...row,
+      savedMicroUsd: 0,
+      cacheWrite1hTokens: 0,
+      webSearches: 0,
+      serviceTier: null,
+      fileSearches: 0,
+    })),
   );
 });
 
@@ -97,7 +107,7 @@ test('a batch spooled before the 1-hour cache-write field (fourteen number field
   const batch = builder.take()!;
   assert.deepEqual(
     unpack(withNumberFields(batch, 14)),
-    rows.map((row) => ({ ...row, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null, fileSearches: 0 })),
+    rows.map(({ costNanoUsd: _nano, ...row }) => ({ ...row, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null, fileSearches: 0 })),
   );
 });
 
@@ -115,9 +125,21 @@ test('a batch spooled before the web-search, service-tier and file-search fields
   );
   for (const row of rows) builder.append(row);
   const batch = builder.take()!;
-  assert.equal(batch.numbers.length / batch.count, 18);
+  assert.equal(batch.numbers.length / batch.count, 19);
   assert.deepEqual(
     unpack(withNumberFields(batch, 15)),
-    rows.map((row) => ({ ...row, webSearches: 0, serviceTier: null, fileSearches: 0 })),
+    rows.map(({ costNanoUsd: _nano, ...row }) => ({ ...row, webSearches: 0, serviceTier: null, fileSearches: 0 })),
   );
+});
+
+test('a batch spooled before the cost in nano-USD (eighteen number fields a record) unpacks with whole micro-USD, read x 1,000', () => {
+  const builder = new BatchBuilder(4);
+  const rows = [transaction(1), transaction(3), transaction(4)];
+  for (const row of rows) builder.append(row);
+  const unpacked = unpack(withNumberFields(builder.take()!, 18));
+  assert.deepEqual(
+    unpacked,
+    rows.map(({ costNanoUsd: _nano, ...row }) => row),
+  );
+  assert.deepEqual(unpacked.map(nanoCostOf), [7_000, 21_000, null]);
 });

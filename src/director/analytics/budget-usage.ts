@@ -1,5 +1,7 @@
 // A stored budget's usage so far in its current window, from the rollups, and its projected burn-down (burn-down.ts).
 import type { BudgetConfig, Measure } from '../../config/governance-schema.js';
+import { microFromNano } from '../../metering/cost.js';
+import { costLimitNanoUsd } from '../../policy/budgets.js';
 import { budgetWindow } from '../../policy/windows.js';
 import type { AnalyticsStore, UsageFilter, UsageTotals } from '../../store/analytics-store.js';
 import { ApiError } from '../errors.js';
@@ -9,8 +11,11 @@ import { HOUR_MS, hourCeil, hourFloor } from './calendar.js';
 export interface BudgetBurnDown extends BurnDown {
   /** The window the usage is counted in (rolling: the last window length, rounded out to whole hours). */
   window: { kind: string; start: number; end: number };
-  /** tokens, requests, or micro-USD for cost_usd. */
-  unit: 'tokens' | 'requests' | 'microUsd';
+  /**
+   * What the figures count: tokens, requests, or nano-USD for cost_usd, as the gateway's counters count it (the API shows
+   * them as whole micro-USD beside the exact nano-USD: shownAmount).
+   */
+  unit: 'tokens' | 'requests' | 'nanoUsd';
   /**
    * cost_usd: the served calls in the window whose model had no price, which `used` leaves out (as the gateway counts
    * them: nothing); null for other measures. Said, so a cost budget's figures never look complete when they are not.
@@ -27,7 +32,7 @@ function filterOf(budget: BudgetConfig): UsageFilter {
 }
 
 /**
- * Counted as the gateway counts it (settle.ts): total tokens are input + output; cost in micro-USD; requests are the calls
+ * Counted as the gateway counts it (settle.ts): total tokens are input + output; cost in nano-USD; requests are the calls
  * it admitted (served or failed), never those it refused (unknown model, unsanctioned, over a budget or rate limit), for
  * which no budget reserved anything. Refused calls carry no tokens and no cost. Calls answered from the response cache
  * are not admitted either (docs/agents.md#response-cache): their calls and tokens are left out, and they cost 0.
@@ -41,7 +46,7 @@ function amount(measure: Measure, totals: UsageTotals): number {
     case 'total_tokens':
       return totals.inputTokens - totals.cacheHitInputTokens + totals.outputTokens - totals.cacheHitOutputTokens;
     case 'cost_usd':
-      return totals.costMicroUsd;
+      return totals.costNanoUsd;
     case 'requests':
       return totals.calls - totals.refusedCalls - totals.cacheHitCalls;
   }
@@ -83,8 +88,8 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
       `Budget "${budget.name}" has a ${window.kind} window: burn-downs are read from hourly rollups, so windows of an hour or more only.`,
     );
   }
-  const limit = budget.measure === 'cost_usd' ? Math.round(budget.limit * 1_000_000) : budget.limit;
-  const unit = budget.measure === 'cost_usd' ? 'microUsd' : budget.measure === 'requests' ? 'requests' : 'tokens';
+  const limit = budget.measure === 'cost_usd' ? costLimitNanoUsd(budget.limit) : budget.limit;
+  const unit = budget.measure === 'cost_usd' ? 'nanoUsd' : budget.measure === 'requests' ? 'requests' : 'tokens';
   const to = hourCeil(now + 1);
   const unpricedOf = (figures: { unpriced: number }) => (budget.measure === 'cost_usd' ? figures.unpriced : null);
   if (!window.rolling) {
@@ -113,4 +118,17 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
     rolling: { lengthMs, recentUsed: recent.used, recentMs: now - recentFrom },
   });
   return { ...projection, window: { kind: window.kind, start, end: now }, unit, unpricedCalls: unpricedOf(total) };
+}
+
+/**
+ * A figure of a burn-down as the API shows it, in the unit it names: tokens and requests as they are, nano-USD as whole
+ * micro-USD (the `microUsd` unit since the first version; rounded half away from zero, once, from the exact sum).
+ */
+export function shownAmount(unit: BudgetBurnDown['unit'], amount: number): number {
+  return unit === 'nanoUsd' ? microFromNano(amount) : amount;
+}
+
+/** The unit the API names for figures counted in `unit`. */
+export function shownUnit(unit: BudgetBurnDown['unit']): 'tokens' | 'requests' | 'microUsd' {
+  return unit === 'nanoUsd' ? 'microUsd' : unit;
 }

@@ -2,7 +2,7 @@
 // that failed, as JSON lines or a CSV sheet.
 import type { AnalyticsStore } from '../../store/analytics-store.js';
 import type { Span } from './calendar.js';
-import { formatUsd } from './money.js';
+import { formatNanoUsd, formatUsd } from './money.js';
 
 export interface ChargebackLine {
   /** '' for calls with no team. */
@@ -13,7 +13,8 @@ export interface ChargebackLine {
   cachedInputTokens: number;
   /** input + output, as budgets count total tokens. */
   totalTokens: number;
-  costMicroUsd: number;
+  /** Integer nano-USD. */
+  costNanoUsd: number;
   /** Served calls of models without a known price: not in the cost, listed so they are not mistaken for free. */
   unpricedCalls: number;
   /** Refused by the gateway before admission (403, 404, 429, ...): never served, never priced, in no budget. */
@@ -46,7 +47,7 @@ export async function chargeback(store: AnalyticsStore, period: Span, team?: str
       outputTokens: 0,
       cachedInputTokens: 0,
       totalTokens: 0,
-      costMicroUsd: 0,
+      costNanoUsd: 0,
       unpricedCalls: 0,
       refusedCalls: 0,
       failedCalls: 0,
@@ -59,7 +60,7 @@ export async function chargeback(store: AnalyticsStore, period: Span, team?: str
     line.outputTokens += row.outputTokens;
     line.cachedInputTokens += row.cachedInputTokens;
     line.totalTokens += row.inputTokens + row.outputTokens;
-    line.costMicroUsd += row.costMicroUsd;
+    line.costNanoUsd += row.costNanoUsd;
     line.unpricedCalls += row.unpricedCalls;
     line.refusedCalls += row.refusedCalls;
     line.failedCalls += row.failedCalls;
@@ -121,7 +122,7 @@ export function chargebackCsv(period: string, lines: readonly ChargebackLine[]):
     line.outputTokens,
     line.cachedInputTokens,
     line.totalTokens,
-    formatUsd(line.costMicroUsd),
+    formatNanoUsd(line.costNanoUsd),
     line.unpricedCalls,
     line.refusedCalls,
     line.failedCalls,

@@ -13,13 +13,14 @@
 //    of freedom seasonal, n - 1 flat). Treating days as independent, the rest of the month's error has a standard
 //    deviation of s x sqrt(days left), so low/high = forecast -/+ 1.2816 x s x sqrt(days left): an 80% interval (10% each
 //    side) under a normal error. low never goes below the actual to date: spend already made cannot shrink.
-// Amounts are integer micro-USD in and out; the means are fractions and the results are rounded once, at the end.
+// Amounts are integer nano-USD in and out (any integer unit would do); the means are fractions and the results are
+// rounded once, at the end.
 import { DAY_MS, dayCeil, dayFloor, type Span } from './calendar.js';
 
 export interface DailyCost {
   /** Any time in the UTC day; costs of the same day are added. */
   dayStart: number;
-  costMicroUsd: number;
+  costNanoUsd: number;
 }
 
 export interface ForecastInput {
@@ -62,9 +63,9 @@ export const Z_80 = 1.2816;
 
 function costsByDay(daily: readonly DailyCost[]): Map<number, number> {
   const byDay = new Map<number, number>();
-  for (const { dayStart, costMicroUsd } of daily) {
+  for (const { dayStart, costNanoUsd } of daily) {
     const day = dayFloor(dayStart);
-    byDay.set(day, (byDay.get(day) ?? 0) + costMicroUsd);
+    byDay.set(day, (byDay.get(day) ?? 0) + costNanoUsd);
   }
   return byDay;
 }

@@ -1,4 +1,7 @@
-// Integer micro-USD rendered as a USD decimal string, by integer arithmetic: no float ever carries the amount.
+// Integer micro-USD rendered as a USD decimal string, by integer arithmetic: no float ever carries the amount. Costs are
+// counted in integer nano-USD (src/metering/cost.ts); the API shows them as whole micro-USD, as it always has, and
+// exactly as nano-USD beside them.
+import { microFromNano, NANOS_PER_MICRO } from '../../metering/cost.js';
 
 const MICROS_PER_USD = 1_000_000;
 
@@ -12,7 +15,21 @@ export function formatUsd(microUsd: number): string {
   return `${sign}${whole}.${String(fraction).padStart(6, '0')}`;
 }
 
-/** How the API shows an amount: exact integer micro-USD, and the same as a USD decimal for people. */
-export function money(microUsd: number): { microUsd: number; usd: string } {
-  return { microUsd, usd: formatUsd(microUsd) };
+/** Integer nano-USD as a six-decimal USD string: rounded to the micro-USD once, after summing, never per call. */
+export function formatNanoUsd(nanoUsd: number): string {
+  return formatUsd(microFromNano(nanoUsd));
+}
+
+/**
+ * How the API shows an amount of integer nano-USD: `microUsd`, whole micro-USD (rounded half away from zero, the field's
+ * unit since the first version), `nanoUsd`, the exact figure, and `usd`, the micro-USD as a USD decimal for people.
+ */
+export function money(nanoUsd: number): { microUsd: number; nanoUsd: number; usd: string } {
+  const microUsd = microFromNano(nanoUsd);
+  return { microUsd, nanoUsd, usd: formatUsd(microUsd) };
+}
+
+/** money() of a figure kept in whole micro-USD (what the response cache saved). */
+export function microMoney(microUsd: number): { microUsd: number; nanoUsd: number; usd: string } {
+  return money(microUsd * NANOS_PER_MICRO);
 }

@@ -26,7 +26,7 @@ export async function forecastSpend(store: AnalyticsStore, month: Span, now: num
   const overall: DailyCost[] = [];
   for (const row of rows) {
     const name = row.group.team ?? '';
-    const cost = { dayStart: row.bucketStart, costMicroUsd: row.costMicroUsd };
+    const cost = { dayStart: row.bucketStart, costNanoUsd: row.costNanoUsd };
     const series = byTeam.get(name) ?? [];
     series.push(cost);
     byTeam.set(name, series);

@@ -3,11 +3,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MEASURES } from '../../config/governance-schema.js';
 import { authorize } from '../access.js';
-import { budgetBurnDown } from '../analytics/budget-usage.js';
+import { budgetBurnDown, shownAmount, shownUnit } from '../analytics/budget-usage.js';
 import { monthName, parseMonth, type Span } from '../analytics/calendar.js';
 import { chargeback, chargebackCsv } from '../analytics/chargeback.js';
 import type { MonthForecast } from '../analytics/forecast.js';
-import { formatUsd, money } from '../analytics/money.js';
+import { formatNanoUsd, microMoney, money } from '../analytics/money.js';
 import { forecastSpend } from '../analytics/spend-forecast.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
@@ -57,6 +57,10 @@ const burnDownBody = z
     horizon: z.string(),
     method: z.enum(['linear-since-window-start', 'rolling-recent-rate']),
     usd: z.object({ limit: z.string(), used: z.string(), remaining: z.string(), projectedAtEnd: z.string() }).nullable(),
+    nanoUsd: z
+      .object({ limit: z.number().int(), used: z.number().int(), remaining: z.number().int(), projectedAtEnd: z.number().int() })
+      .nullable()
+      .openapi({ description: 'cost_usd: the figures exactly, in integer nano-USD (limit, used... are whole micro-USD); null otherwise' }),
     unpricedCalls: z.number().nullable().openapi({
       description: 'cost_usd: served calls in the window whose model has no price, left out of used (they count nothing); null otherwise',
     }),
@@ -151,30 +155,35 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
       if (stored === null) throw new ApiError(404, 'not_found', `budget "${name}" does not exist`);
       const budget = stored.definition;
       const result = await budgetBurnDown(store, budget, Date.now());
+      const shown = (amount: number) => shownAmount(result.unit, amount);
+      const costed = result.unit === 'nanoUsd';
       return c.json(
         {
           budget: name,
           measure: budget.measure,
-          unit: result.unit,
+          unit: shownUnit(result.unit),
           window: { kind: result.window.kind, start: iso(result.window.start)!, end: iso(result.window.end)! },
-          limit: result.limit,
-          used: result.used,
-          remaining: result.remaining,
+          limit: shown(result.limit),
+          used: shown(result.used),
+          remaining: shown(result.remaining),
+          // From the exact figures: calls under a micro-USD each move it before `used` does.
           usedPercent: Math.round((result.used / result.limit) * 10_000) / 100,
           exhausted: result.exhausted,
-          projectedAtEnd: result.projectedAtEnd,
+          projectedAtEnd: shown(result.projectedAtEnd),
           exhaustsAt: iso(result.exhaustsAt),
           horizon: iso(result.horizon)!,
           method: result.method,
-          usd:
-            result.unit !== 'microUsd'
-              ? null
-              : {
-                  limit: formatUsd(result.limit),
-                  used: formatUsd(result.used),
-                  remaining: formatUsd(result.remaining),
-                  projectedAtEnd: formatUsd(result.projectedAtEnd),
-                },
+          usd: !costed
+            ? null
+            : {
+                limit: formatNanoUsd(result.limit),
+                used: formatNanoUsd(result.used),
+                remaining: formatNanoUsd(result.remaining),
+                projectedAtEnd: formatNanoUsd(result.projectedAtEnd),
+              },
+          nanoUsd: !costed
+            ? null
+            : { limit: result.limit, used: result.used, remaining: result.remaining, projectedAtEnd: result.projectedAtEnd },
           unpricedCalls: result.unpricedCalls,
         },
         200,
@@ -220,7 +229,7 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
         outputTokens: 0,
         cachedInputTokens: 0,
         totalTokens: 0,
-        costMicroUsd: 0,
+        costNanoUsd: 0,
         unpricedCalls: 0,
         refusedCalls: 0,
         failedCalls: 0,
@@ -229,10 +238,10 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
         savedMicroUsd: 0,
       };
       for (const line of lines) for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += line[key];
-      const render = ({ costMicroUsd, savedMicroUsd, ...counts }: typeof total) => ({
+      const render = ({ costNanoUsd, savedMicroUsd, ...counts }: typeof total) => ({
         ...counts,
-        cost: money(costMicroUsd),
-        saved: money(savedMicroUsd),
+        cost: money(costNanoUsd),
+        saved: microMoney(savedMicroUsd),
       });
       return c.json(
         {

@@ -5,7 +5,7 @@ import type { BudgetConfig } from '../../config/governance-schema.js';
 import { compileBudgets, type BudgetSubject } from '../../policy/budgets.js';
 import type { DirectorStore } from '../../store/director-store.js';
 import { authorize } from '../access.js';
-import { budgetBurnDown } from '../analytics/budget-usage.js';
+import { budgetBurnDown, shownAmount, shownUnit } from '../analytics/budget-usage.js';
 import { HOUR_MS } from '../analytics/calendar.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
@@ -70,9 +70,16 @@ export function registerTemplateInstanceRoutes(app: DirectorApi, { store }: Rout
           alerts: terms.alerts,
           onExhausted: terms.onExhausted,
         };
+        // The compiled limit is in counter units: nano-USD for cost_usd, shown as whole micro-USD.
         const unit =
-          terms.measure === 'cost_usd' ? ('microUsd' as const) : terms.measure === 'requests' ? ('requests' as const) : ('tokens' as const);
-        const common = { name: compiled.name, consumer, team: teams.get(consumer) ?? null, unit, limit: compiled.limit };
+          terms.measure === 'cost_usd' ? ('nanoUsd' as const) : terms.measure === 'requests' ? ('requests' as const) : ('tokens' as const);
+        const common = {
+          name: compiled.name,
+          consumer,
+          team: teams.get(consumer) ?? null,
+          unit: shownUnit(unit),
+          limit: shownAmount(unit, compiled.limit),
+        };
         const position = compiled.window.position(now);
         if (position.end - position.start < HOUR_MS) {
           items.push({ ...common, used: null, usedPercent: null, exhausted: null });
@@ -81,7 +88,7 @@ export function registerTemplateInstanceRoutes(app: DirectorApi, { store }: Rout
         const progress = await budgetBurnDown(store, asBudget, now);
         items.push({
           ...common,
-          used: progress.used,
+          used: shownAmount(progress.unit, progress.used),
           usedPercent: Math.round((progress.used / progress.limit) * 10_000) / 100,
           exhausted: progress.exhausted,
         });

@@ -3,7 +3,8 @@
 // roles see every row; a team-owner its own team's only. `unattributed` lists the calls of no consumer (or of one).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { LedgerEntry } from '../../store/director-store.js';
-import { money } from '../analytics/money.js';
+import { microMoney, money } from '../analytics/money.js';
+import { nanoCostOf } from '../../ir/transaction.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import { invalid, moneyBody, usageTeam } from './usage.js';
@@ -90,8 +91,8 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     serviceTier: entry.serviceTier,
     fileSearches: entry.fileSearches,
     tokensEstimated: entry.tokensEstimated,
-    cost: entry.costMicroUsd === null ? null : money(entry.costMicroUsd),
-    saved: money(entry.savedMicroUsd),
+    cost: entry.costMicroUsd === null ? null : money(nanoCostOf(entry)!),
+    saved: microMoney(entry.savedMicroUsd),
     latencyMs: entry.latencyMs,
     timeToFirstTokenMs: entry.timeToFirstTokenMs,
     status: entry.status,

@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension, type UsageFilter } from '../../store/director-store.js';
 import { authorize, type ApiEnv } from '../access.js';
 import { DAY_MS, dayFloor, HOUR_MS, hourFloor, monthFloor } from '../analytics/calendar.js';
-import { money } from '../analytics/money.js';
+import { microMoney, money } from '../analytics/money.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import { errors, iso, isoTime, json } from './schemas.js';
@@ -32,7 +32,13 @@ export const filterQuery = {
     .openapi(query('resource')),
 };
 
-export const moneyBody = z.object({ microUsd: z.number().int(), usd: z.string() }).openapi('Money');
+export const moneyBody = z
+  .object({
+    microUsd: z.number().int().openapi({ description: 'Whole micro-USD: nanoUsd rounded half away from zero' }),
+    nanoUsd: z.number().int().openapi({ description: 'The exact amount, in integer nano-USD (1e-9 USD)' }),
+    usd: z.string().openapi({ description: 'microUsd as a USD decimal, six places' }),
+  })
+  .openapi('Money');
 const group = z.record(z.string(), z.string());
 const periodBody = z.object({ from: z.string(), to: z.string() });
 
@@ -187,13 +193,13 @@ export function registerUsageRoutes(app: DirectorApi, { store }: RouteDeps): voi
             inputTokens: row.inputTokens,
             outputTokens: row.outputTokens,
             cachedInputTokens: row.cachedInputTokens,
-            cost: money(row.costMicroUsd),
+            cost: money(row.costNanoUsd),
             unpricedCalls: row.unpricedCalls,
             refusedCalls: row.refusedCalls,
             failedCalls: row.failedCalls,
             cacheWriteTokens: row.cacheWriteTokens,
             cacheWrite1hTokens: row.cacheWrite1hTokens,
-            saved: money(row.savedMicroUsd),
+            saved: microMoney(row.savedMicroUsd),
           })),
         },
         200,
@@ -246,9 +252,9 @@ export function registerUsageRoutes(app: DirectorApi, { store }: RouteDeps): voi
           groupBy,
           items: drivers.map((driver) => ({
             group: driver.group as Record<string, string>,
-            current: money(driver.currentCostMicroUsd),
-            previous: money(driver.previousCostMicroUsd),
-            delta: money(driver.deltaMicroUsd),
+            current: money(driver.currentCostNanoUsd),
+            previous: money(driver.previousCostNanoUsd),
+            delta: money(driver.deltaNanoUsd),
             currentCalls: driver.currentCalls,
             previousCalls: driver.previousCalls,
             currentUnpricedCalls: driver.currentUnpricedCalls,

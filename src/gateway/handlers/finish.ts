@@ -7,7 +7,7 @@ import type { Call } from '../pipeline/call.js';
 import { record, recordTransaction, type RecordSinks } from '../pipeline/record.js';
 import { settle, settleFollowed } from '../pipeline/settle.js';
 import type { Usage } from '../../ir/usage.js';
-import { costMicroUsd } from '../../metering/cost.js';
+import { costNanoUsd } from '../../metering/cost.js';
 import { followedTransaction, type FollowedRecord } from '../stored-responses/followed-records.js';
 
 export function finishCall(sinks: RecordSinks, call: Call): Promise<void> | undefined {
@@ -43,7 +43,7 @@ export function finishFollowed(
   usage: Usage,
   errorClass: string | null,
 ): Promise<void> | undefined {
-  const metered: Metered = { usage, cost: costMicroUsd(usage, record.pricing ?? undefined) };
+  const metered: Metered = { usage, cost: costNanoUsd(usage, record.pricing ?? undefined) };
   recordTransaction(sinks, followedTransaction(record, metered, errorClass, Date.now()));
   return settleFollowed(sinks.governance, record.budgets, record.row.requestId, metered);
 }

@@ -8,7 +8,7 @@ import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import type { Usage } from '../../ir/usage.js';
 import { CounterStoreUnavailable, type CounterLine, type ReserveOutcome } from '../../counters/counter-store.js';
-import { costMicroUsd } from '../../metering/cost.js';
+import { costNanoUsd } from '../../metering/cost.js';
 import { countEmbeddingTokens, countPromptTokens } from '../../metering/tokenizer.js';
 import {
   bucketKey,
@@ -294,7 +294,7 @@ function plan(
           const searches = demand.chat?.searchTools;
           if (searches?.webSearches !== undefined) usage.webSearches = searches.webSearches ?? policy.defaultMaxSearches;
           if (searches?.fileSearches !== undefined) usage.fileSearches = searches.fileSearches ?? policy.defaultMaxSearches;
-          cost = costMicroUsd(usage, route.reservePricing) ?? 0;
+          cost = costNanoUsd(usage, route.reservePricing) ?? 0;
         }
         amount = cost;
         break;
@@ -367,10 +367,9 @@ function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutco
   const buckets = outcome.refusedBuckets ?? { current: used, previous: 0 };
   const resetMs = Math.max(0, budget.window.resetInMs(now, buckets.previous, buckets.current, amount, budget.limit));
   const retryAfter = Math.max(1, Math.ceil(resetMs / 1000));
-  const scale = budget.measure === 'cost_usd' ? 1 / 1_000_000 : 1;
   const unit = UNIT[budget.measure];
   const remaining = Math.max(0, budget.limit - used);
-  const format = (value: number) => (budget.measure === 'cost_usd' ? (value * scale).toFixed(6) : String(Math.floor(value)));
+  const format = (value: number) => (unit === 'usd' ? usdFigure(value) : String(Math.floor(value)));
   const headers: Record<string, string> = {
     'retry-after': String(retryAfter),
     [`x-ratelimit-limit-${unit}`]: format(budget.limit),
@@ -393,7 +392,7 @@ function refusal(budget: Budget, reservation: Reservation, outcome: ReserveOutco
  */
 function neverFits(budget: Budget, amount: number): SluiceError {
   const unit = UNIT[budget.measure];
-  const format = (value: number) => (unit === 'usd' ? (value / 1_000_000).toFixed(6) : String(Math.floor(value)));
+  const format = (value: number) => (unit === 'usd' ? usdFigure(value) : String(Math.floor(value)));
   const what =
     budget.kind === 'rate_limit'
       ? `rate limit '${budget.name}' (${budget.measure === 'requests' ? 'requests' : 'tokens'} per minute)`
@@ -412,6 +411,18 @@ const HOW_TO_FIT: Record<Budget['measure'], string> = {
     "To fit, lower max_tokens or the search tools' max uses, shorten the prompt, or use a cheaper model (the reservation prices the prompt, max_tokens and every search allowed at the model's highest price).",
   requests: 'The limit admits no call at all; ask an operator to raise it.',
 };
+
+/**
+ * Nano-USD (a cost budget's counter unit) as USD in a header or message: six decimals as before costs were counted to the
+ * nano-USD ("0.001200"), and up to nine where a figure has less than a micro-USD in it ("0.00000198"), so a budget of
+ * tiny calls never reads "0.000000 left" while it has room.
+ */
+export function usdFigure(nanoUsd: number): string {
+  const text = (Math.max(0, nanoUsd) / 1e9).toFixed(9);
+  let end = text.length;
+  while (end > text.length - 3 && text[end - 1] === '0') end--;
+  return text.slice(0, end);
+}
 
 /** OpenAI's x-ratelimit-reset format: "1s", "6m0s", "2h3m4s", "20ms". */
 function duration(ms: number): string {

@@ -5,6 +5,7 @@ import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
+import { microFromNano } from '../../metering/cost.js';
 import type { Consumer } from '../../policy/consumers.js';
 import type { Dialect } from '../../wire/exchange.js';
 import type { OutputEstimate } from '../../wire/output-sample.js';
@@ -117,7 +118,8 @@ export class Call {
       fileSearches: usage.fileSearches ?? 0,
       serviceTier: usage.serviceTier ?? null,
       tokensEstimated: !usage.reported && (usage.inputTokens > 0 || usage.outputTokens > 0),
-      costMicroUsd: metered.cost,
+      costMicroUsd: metered.cost === null ? null : microFromNano(metered.cost),
+      costNanoUsd: metered.cost,
       latencyMs: Number(now - this.startedHr) / 1e6,
       timeToFirstTokenMs: this.firstTokenHr === null ? null : Number(this.firstTokenHr - this.startedHr) / 1e6,
       status: this.status,

@@ -1,13 +1,13 @@
 // Stage 5: what the call used and cost. Provider usage when reported; otherwise counted with the tokenizer, marked estimated.
 import type { Usage } from '../../ir/usage.js';
-import { costMicroUsd } from '../../metering/cost.js';
+import { costNanoUsd } from '../../metering/cost.js';
 import { countTextTokens, estimateEmbeddingTokens, estimatePromptTokens } from '../../metering/tokenizer.js';
 import type { Call } from './call.js';
 
 /** What metering produced: the usage to record and settle (a new object when counted), and its cost. */
 export interface Metered {
   usage: Usage;
-  /** Null when the call has no target or failed, or its model has no price. */
+  /** Integer nano-USD (src/metering/cost.ts). Null when the call has no target or failed, or its model has no price. */
   cost: number | null;
 }
 
@@ -34,7 +34,7 @@ export function needsCounting(call: MeteredCall): boolean {
 
 /** Prices reported usage, as it is. */
 export function price(call: MeteredCall): Metered {
-  return { usage: call.usage, cost: failed(call) ? null : costMicroUsd(call.usage, call.target!.pricing) };
+  return { usage: call.usage, cost: failed(call) ? null : costNanoUsd(call.usage, call.target!.pricing) };
 }
 
 /** Runs after the response is complete, so the tokenizer's cost never lands on the client. */
@@ -56,5 +56,5 @@ export async function meter(call: MeteredCall): Promise<Metered> {
     const counted = Math.round((await countTextTokens(output.texts)) * output.scale);
     if (counted > usage.outputTokens) usage = { ...usage, outputTokens: counted, reported: false };
   }
-  return { usage, cost: costMicroUsd(usage, call.target!.pricing) };
+  return { usage, cost: costNanoUsd(usage, call.target!.pricing) };
 }

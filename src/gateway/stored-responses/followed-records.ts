@@ -9,7 +9,7 @@
 import type { Measure } from '../../config/governance-schema.js';
 import type { Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
-import type { Pricing } from '../../metering/cost.js';
+import { microFromNano, type Pricing } from '../../metering/cost.js';
 import { estimatePromptTokens } from '../../metering/tokenizer.js';
 import { coversTarget } from '../../policy/budgets.js';
 import { AMOUNT, FIGURES, PREVIOUS_WEIGHT, TTL_MS } from '../pipeline/admit.js';
@@ -182,7 +182,8 @@ export function followedTransaction(
     fileSearches: usage.fileSearches ?? 0,
     serviceTier: usage.serviceTier ?? null,
     tokensEstimated: !usage.reported && (usage.inputTokens > 0 || usage.outputTokens > 0),
-    costMicroUsd: metered.cost,
+    costMicroUsd: metered.cost === null ? null : microFromNano(metered.cost),
+    costNanoUsd: metered.cost,
     latencyMs: Math.max(0, now - record.row.startedAt),
     timeToFirstTokenMs: null,
     status: 200,

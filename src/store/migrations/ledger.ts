@@ -135,4 +135,17 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE transactions ADD COLUMN file_searches INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 22,
+    name: "the ledger's cost_nano_usd: a call's cost to the nano-USD",
+    // A call's cost in integer nano-USD (1e-9 USD, src/metering/cost.ts), so that a call under half a micro-USD (a
+    // few-token embedding) no longer costs 0. cost_micro_usd, the same rounded to whole micro-USD, is still written: the
+    // compliance chain's blocks sealed before hash it, and its NULL still marks an unpriced call. Rows before this version
+    // keep cost_nano_usd NULL rather than the ledger being rewritten, and are read as cost_micro_usd x 1,000
+    // (rollup.ts' LEDGER_NANO_COST_SQL), what they cost to their precision. Hashed by the compliance chain in blocks of
+    // row layout 3 on.
+    sql: ({ types }) => `
+      ALTER TABLE transactions ADD COLUMN cost_nano_usd ${types.int64};
+    `,
+  },
 ];

@@ -187,4 +187,20 @@ export const USAGE_ROLLUP_MIGRATIONS: readonly Migration[] = [
           AND usage_daily.provider_model = s.provider_model AND usage_daily.status_class = s.status_class;
     `,
   },
+  {
+    version: 23,
+    name: 'usage rollups: costs to the nano-USD',
+    // The rollups also sum the ledger's cost_nano_usd (migration 22), which every figure Sluice shows reads: summed to the
+    // nano-USD, calls under half a micro-USD each add up instead of counting 0. cost_micro_usd goes on summing the rows'
+    // rounded figures, for readers of earlier versions. Existing sums are filled from cost_micro_usd x 1,000: the rows
+    // they sum were all written before migration 22, to the micro-USD, so that is exactly what they cost. The ALTERs come
+    // first, as in migration 10, so a PostgreSQL ledger batch committing meanwhile waits and adds its nano-USD to the
+    // filled sums.
+    sql: ({ types }) => `
+      ALTER TABLE usage_hourly ADD COLUMN cost_nano_usd ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN cost_nano_usd ${types.int64} NOT NULL DEFAULT 0;
+      UPDATE usage_hourly SET cost_nano_usd = cost_micro_usd * 1000 WHERE cost_micro_usd <> 0;
+      UPDATE usage_daily SET cost_nano_usd = cost_micro_usd * 1000 WHERE cost_micro_usd <> 0;
+    `,
+  },
 ];

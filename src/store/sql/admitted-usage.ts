@@ -6,7 +6,7 @@ import type { Dialect } from '../dialect.js';
 import { StoreInvalid } from '../errors.js';
 import { periodParts } from './analytics.js';
 import type { Reader } from './change.js';
-import { CACHE_HIT_SQL, HOUR_MS } from './rollup.js';
+import { CACHE_HIT_SQL, HOUR_MS, LEDGER_NANO_COST_SQL } from './rollup.js';
 
 export type AdmittedUsageStatement = 'admittedUsage';
 
@@ -14,7 +14,7 @@ const inRange = (column: string) => `(${column} >= CAST(? AS BIGINT) AND ${colum
 const KEY = 'consumer, team, requested_model, provider, provider_model';
 /** A rollup line's sums less its response-cache hits (calls, tokens; a hit costs 0), which no budget admits. */
 const ADMITTED_SUMS = `calls - cache_hit_calls AS calls, input_tokens - cache_hit_input_tokens AS input_tokens,
-  output_tokens - cache_hit_output_tokens AS output_tokens, cost_micro_usd`;
+  output_tokens - cache_hit_output_tokens AS output_tokens, cost_nano_usd`;
 /** A ledger row's rollup key, as rollup.ts makes it ('' for a name the row lacks). */
 const ROW_KEY = "consumer, COALESCE(team, ''), COALESCE(requested_model, ''), provider, COALESCE(provider_model, '')";
 
@@ -31,7 +31,7 @@ const ROW_KEY = "consumer, COALESCE(team, ''), COALESCE(requested_model, ''), pr
 function admittedUsageStatement(dialect: Dialect): string {
   const counted = "consumer <> '' AND provider <> ''";
   return `SELECT ${KEY}, CAST(SUM(calls) AS BIGINT) AS calls, CAST(SUM(input_tokens) AS BIGINT) AS input_tokens,
-      CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, CAST(SUM(cost_micro_usd) AS BIGINT) AS cost_micro_usd
+      CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, CAST(SUM(cost_nano_usd) AS BIGINT) AS cost_nano_usd
     FROM (
       SELECT ${KEY}, ${ADMITTED_SUMS}
         FROM usage_hourly WHERE (${inRange('hour_start')} OR ${inRange('hour_start')}) AND ${counted}
@@ -39,11 +39,11 @@ function admittedUsageStatement(dialect: Dialect): string {
       SELECT ${KEY}, ${ADMITTED_SUMS}
         FROM usage_daily WHERE ${inRange('day_start')} AND ${counted}
       UNION ALL
-      SELECT ${ROW_KEY}, -COALESCE(calls, 1), -input_tokens, -output_tokens, -COALESCE(cost_micro_usd, 0)
+      SELECT ${ROW_KEY}, -COALESCE(calls, 1), -input_tokens, -output_tokens, -COALESCE(${LEDGER_NANO_COST_SQL}, 0)
         FROM transactions${dialect.observedRowsIndex}
         WHERE discovered_consumer IS NOT NULL AND ${inRange('started_at')} AND consumer IS NOT NULL AND provider IS NOT NULL
       UNION ALL
-      SELECT ${ROW_KEY}, 1, input_tokens, output_tokens, COALESCE(cost_micro_usd, 0)
+      SELECT ${ROW_KEY}, 1, input_tokens, output_tokens, COALESCE(${LEDGER_NANO_COST_SQL}, 0)
         FROM transactions
         WHERE (${inRange('started_at')} OR ${inRange('started_at')}) AND discovered_consumer IS NULL AND consumer IS NOT NULL AND provider IS NOT NULL
           AND NOT ${CACHE_HIT_SQL}
@@ -65,7 +65,7 @@ interface AdmittedUsageSqlRow {
   calls: number;
   input_tokens: number;
   output_tokens: number;
-  cost_micro_usd: number;
+  cost_nano_usd: number;
 }
 
 /** See DirectorStore.admittedUsage. */
@@ -94,11 +94,11 @@ export async function admittedUsage(read: Reader, period: UsagePeriod): Promise<
     calls: Number(row.calls),
     inputTokens: Number(row.input_tokens),
     outputTokens: Number(row.output_tokens),
-    costMicroUsd: Number(row.cost_micro_usd),
+    costNanoUsd: Number(row.cost_nano_usd),
   }));
 }
 
 /** A key whose observed rows were all taken back out sums to nothing. */
 function holdsUsage(row: AdmittedUsageSqlRow): boolean {
-  return Number(row.calls) !== 0 || Number(row.input_tokens) !== 0 || Number(row.output_tokens) !== 0 || Number(row.cost_micro_usd) !== 0;
+  return Number(row.calls) !== 0 || Number(row.input_tokens) !== 0 || Number(row.output_tokens) !== 0 || Number(row.cost_nano_usd) !== 0;
 }

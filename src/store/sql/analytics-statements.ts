@@ -4,7 +4,7 @@ import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension 
 import type { Dialect } from '../dialect.js';
 import { statementSizes } from './chunks.js';
 
-/** Distinct rollup keys per multi-row upsert: 50 x 18 columns, the same statement-size budget as the ledger's inserts. */
+/** Distinct rollup keys per multi-row upsert: 50 x 22 columns, the same statement-size budget as the ledger's inserts. */
 export const ROLLUP_ROWS_PER_STATEMENT = 50;
 
 export const ROLLUP_KEY_COLUMNS = [
@@ -31,6 +31,7 @@ export const ROLLUP_SUM_COLUMNS = [
   'cache_hit_calls',
   'cache_hit_input_tokens',
   'cache_hit_output_tokens',
+  'cost_nano_usd',
 ] as const;
 
 /**
@@ -160,8 +161,8 @@ function topDriversStatement(mask: number): string {
   return `SELECT * FROM (
     SELECT ${[
       ...columns(dimensions),
-      sum(within('u.cost_micro_usd'), 'current_cost'),
-      sum(within('u.cost_micro_usd'), 'previous_cost'),
+      sum(within('u.cost_nano_usd'), 'current_cost'),
+      sum(within('u.cost_nano_usd'), 'previous_cost'),
       sum(within('u.calls'), 'current_calls'),
       sum(within('u.calls'), 'previous_calls'),
       sum(within('u.unpriced_calls'), 'current_unpriced_calls'),

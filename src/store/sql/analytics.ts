@@ -33,7 +33,7 @@ interface UsageSqlRow extends DimensionColumns {
   input_tokens: number;
   output_tokens: number;
   cached_input_tokens: number;
-  cost_micro_usd: number;
+  cost_nano_usd: number;
   unpriced_calls: number;
   refused_calls: number;
   failed_calls: number;
@@ -170,7 +170,7 @@ export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]
     inputTokens: Number(row.input_tokens),
     outputTokens: Number(row.output_tokens),
     cachedInputTokens: Number(row.cached_input_tokens),
-    costMicroUsd: Number(row.cost_micro_usd),
+    costNanoUsd: Number(row.cost_nano_usd),
     unpricedCalls: Number(row.unpriced_calls),
     refusedCalls: Number(row.refused_calls),
     failedCalls: Number(row.failed_calls),
@@ -192,7 +192,7 @@ function addTotals(into: UsageRow, row: UsageRow): void {
   into.inputTokens += row.inputTokens;
   into.outputTokens += row.outputTokens;
   into.cachedInputTokens += row.cachedInputTokens;
-  into.costMicroUsd += row.costMicroUsd;
+  into.costNanoUsd += row.costNanoUsd;
   into.unpricedCalls += row.unpricedCalls;
   into.refusedCalls += row.refusedCalls;
   into.failedCalls += row.failedCalls;
@@ -237,9 +237,9 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
     const previousCost = Number(row.previous_cost);
     return {
       group: groupOf(row, query.groupBy),
-      currentCostMicroUsd: currentCost,
-      previousCostMicroUsd: previousCost,
-      deltaMicroUsd: currentCost - previousCost,
+      currentCostNanoUsd: currentCost,
+      previousCostNanoUsd: previousCost,
+      deltaNanoUsd: currentCost - previousCost,
       currentCalls: Number(row.current_calls),
       previousCalls: Number(row.previous_calls),
       currentUnpricedCalls: Number(row.current_unpriced_calls),
@@ -248,14 +248,14 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
   });
   if (!byStatus) return drivers;
   return mergeRows(drivers, (driver) => JSON.stringify(driver.group), addDriver)
-    .sort((a, b) => Math.abs(b.deltaMicroUsd) - Math.abs(a.deltaMicroUsd) || compareGroups(a.group, b.group))
+    .sort((a, b) => Math.abs(b.deltaNanoUsd) - Math.abs(a.deltaNanoUsd) || compareGroups(a.group, b.group))
     .slice(0, query.limit);
 }
 
 function addDriver(into: CostDriver, driver: CostDriver): void {
-  into.currentCostMicroUsd += driver.currentCostMicroUsd;
-  into.previousCostMicroUsd += driver.previousCostMicroUsd;
-  into.deltaMicroUsd += driver.deltaMicroUsd;
+  into.currentCostNanoUsd += driver.currentCostNanoUsd;
+  into.previousCostNanoUsd += driver.previousCostNanoUsd;
+  into.deltaNanoUsd += driver.deltaNanoUsd;
   into.currentCalls += driver.currentCalls;
   into.previousCalls += driver.previousCalls;
   into.currentUnpricedCalls += driver.currentUnpricedCalls;

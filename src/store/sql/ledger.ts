@@ -1,5 +1,5 @@
 // The ledger's batch insert: one transaction, INSERTs of the dialect's rows per statement, and the rollups' upserts.
-import type { Transaction } from '../../ir/transaction.js';
+import { nanoCostOf, type Transaction } from '../../ir/transaction.js';
 import { addToRollups } from './rollup.js';
 import type { SqlSession, SqlValue } from './session.js';
 import { statementChunks } from './chunks.js';
@@ -37,6 +37,7 @@ function values(row: Transaction): SqlValue[] {
     row.webSearches ?? 0,
     row.serviceTier ?? null,
     row.fileSearches ?? 0,
+    nanoCostOf(row),
   ];
 }
 

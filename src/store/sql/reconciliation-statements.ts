@@ -1,7 +1,7 @@
 // Reconciliation's statements: observations into the ledger, discovered consumers, rules, the ledger sums that move with a
 // resolution, and the discovered resources read from the rollups. Static like the rest of the catalogue (statements.ts).
 import { ROLLUP_KEY_COLUMNS } from './analytics-statements.js';
-import { CACHE_HIT_SQL, OUTCOME_SQL } from './rollup.js';
+import { CACHE_HIT_SQL, LEDGER_NANO_COST_SQL, OUTCOME_SQL } from './rollup.js';
 
 /**
  * Observation rows per multi-row INSERT, largest first: a batch goes in as 50s, then 10s, then ones (1,000 observations
@@ -64,6 +64,7 @@ export function reconciliationStatements(transactionColumns: readonly string[]):
         CAST(SUM(COALESCE(calls, 1)) AS BIGINT) AS calls, CAST(SUM(input_tokens) AS BIGINT) AS input_tokens,
         CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, CAST(SUM(cached_input_tokens) AS BIGINT) AS cached_input_tokens,
         CAST(COALESCE(SUM(cost_micro_usd), 0) AS BIGINT) AS cost_micro_usd,
+        CAST(COALESCE(SUM(${LEDGER_NANO_COST_SQL}), 0) AS BIGINT) AS cost_nano_usd,
         CAST(SUM(CASE WHEN cost_micro_usd IS NULL AND ${OUTCOME_SQL} = 'served' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS unpriced_calls,
         CAST(SUM(CASE WHEN ${OUTCOME_SQL} = 'refused' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS refused_calls,
         CAST(SUM(CASE WHEN ${OUTCOME_SQL} = 'failed' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS failed_calls,

@@ -186,7 +186,8 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const cost = observation.costMicroUsd ?? null;
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
   // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here, no
-  // response cache saved it, and an observation states no cache writes, web searches, service tier or file searches.
+  // response cache saved it, and an observation states no cache writes, web searches, service tier or file searches. Its
+  // cost comes in whole micro-USD (the intake's costMicroUsd): to the nano-USD, that x 1,000.
   const values: SqlValue[] = [
     `observed-${randomUUID()}`,
     observation.at,
@@ -217,6 +218,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     0,
     null,
     0,
+    cost === null ? null : cost * 1000,
     calls,
     discoveredId,
   ];

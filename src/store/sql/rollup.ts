@@ -2,7 +2,7 @@
 // Migration 6 computes the same key for rows already in the ledger, and migration 10 the same outcomes (OUTCOME_SQL): keep
 // them in step. Reconciliation moves usage between keys (moveInRollups) when it gives past ledger rows their consumer.
 import type { ErrorCode } from '../../errors.js';
-import type { Transaction } from '../../ir/transaction.js';
+import { nanoCostOf, type Transaction } from '../../ir/transaction.js';
 import { ROLLUP_ROWS_PER_STATEMENT, type AnalyticsStatement } from './analytics-statements.js';
 import { statementChunks } from './chunks.js';
 import type { SqlSession, SqlValue } from './session.js';
@@ -63,6 +63,12 @@ export function responseCacheHit(row: Pick<RollupSource, 'attempts' | 'provider'
   return (row.calls ?? null) === null && row.attempts === 0 && row.provider !== null && row.status < 400;
 }
 
+/**
+ * A ledger row's cost in nano-USD: cost_nano_usd, or for a row written before migration 22 (which left it NULL rather
+ * than rewrite the ledger) its whole micro-USD x 1,000; NULL for an unpriced call, as cost_micro_usd.
+ */
+export const LEDGER_NANO_COST_SQL = 'COALESCE(cost_nano_usd, cost_micro_usd * 1000)';
+
 /** responseCacheHit over the ledger's columns. */
 export const CACHE_HIT_SQL = '(calls IS NULL AND attempts = 0 AND provider IS NOT NULL AND status < 400)';
 
@@ -82,6 +88,8 @@ export type RollupSource = Pick<
   | 'cachedInputTokens'
   | 'costMicroUsd'
 > &
+  // Absent for records before costs were kept to the nano-USD (nanoCostOf): their costMicroUsd x 1,000.
+  Partial<Pick<Transaction, 'costNanoUsd'>> &
   // Absent for observations, which state no prompt-cache writes and are never answered from the response cache.
   Partial<Pick<Transaction, 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'savedMicroUsd' | 'attempts'>> & { calls?: number | null };
 
@@ -92,7 +100,10 @@ export interface RollupLine {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /** The rows' costs rounded to whole micro-USD, summed: kept for readers of the rollups before migration 22. */
   costMicroUsd: number;
+  /** The rows' costs to the nano-USD, summed (migration 22): what every figure Sluice shows reads. */
+  costNanoUsd: number;
   /** Served calls with no known price. */
   unpricedCalls: number;
   refusedCalls: number;
@@ -124,6 +135,7 @@ const SUMS = [
   'cacheHitCalls',
   'cacheHitInputTokens',
   'cacheHitOutputTokens',
+  'costNanoUsd',
 ] as const satisfies ReadonlyArray<Exclude<keyof RollupLine, 'key'>>;
 
 function emptyLine(key: RollupLine['key']): RollupLine {
@@ -134,6 +146,7 @@ function emptyLine(key: RollupLine['key']): RollupLine {
     outputTokens: 0,
     cachedInputTokens: 0,
     costMicroUsd: 0,
+    costNanoUsd: 0,
     unpricedCalls: 0,
     refusedCalls: 0,
     failedCalls: 0,
@@ -196,8 +209,10 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     const outcome = callOutcome(row);
     if (outcome === 'refused') line.refusedCalls += calls;
     else if (outcome === 'failed') line.failedCalls += calls;
-    if (row.costMicroUsd !== null) line.costMicroUsd += row.costMicroUsd;
-    else if (outcome === 'served') line.unpricedCalls += calls;
+    if (row.costMicroUsd !== null) {
+      line.costMicroUsd += row.costMicroUsd;
+      line.costNanoUsd += nanoCostOf(row)!;
+    } else if (outcome === 'served') line.unpricedCalls += calls;
   }
   return inKeyOrder(lines);
 }
@@ -287,6 +302,7 @@ export interface RollupAggregateRow {
   output_tokens: number;
   cached_input_tokens: number;
   cost_micro_usd: number;
+  cost_nano_usd: number;
   unpriced_calls: number;
   refused_calls: number;
   failed_calls: number;
@@ -306,6 +322,7 @@ export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
     outputTokens: Number(row.output_tokens),
     cachedInputTokens: Number(row.cached_input_tokens),
     costMicroUsd: Number(row.cost_micro_usd),
+    costNanoUsd: Number(row.cost_nano_usd),
     unpricedCalls: Number(row.unpriced_calls),
     refusedCalls: Number(row.refused_calls),
     failedCalls: Number(row.failed_calls),

@@ -5,7 +5,7 @@ import { storedServiceTier } from '../../ir/usage.js';
 import { StoreInvalid } from '../errors.js';
 import type { Reader } from './change.js';
 import { decodeCursor, pageLimit, toPage } from './cursor.js';
-import { OUTCOME_SQL, callOutcome } from './rollup.js';
+import { LEDGER_NANO_COST_SQL, OUTCOME_SQL, callOutcome } from './rollup.js';
 
 const optionalText = (condition: string) => `(CAST(? AS TEXT) IS NULL OR ${condition})`;
 const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${condition})`;
@@ -13,7 +13,7 @@ const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${
 const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
   time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
-  saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier, file_searches`;
+  saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier, file_searches, ${LEDGER_NANO_COST_SQL} AS cost_nano_usd`;
 
 export function transactionStatements() {
   return {
@@ -51,6 +51,7 @@ interface LedgerRow {
   cache_write_tokens: number;
   tokens_estimated: number;
   cost_micro_usd: number | string | null;
+  cost_nano_usd: number | string | null;
   latency_ms: number;
   time_to_first_token_ms: number | null;
   status: number;
@@ -94,6 +95,7 @@ function entry(row: LedgerRow): LedgerEntry {
     fileSearches: integer(row.file_searches),
     tokensEstimated: Number(row.tokens_estimated) === 1,
     costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
+    costNanoUsd: row.cost_nano_usd === null ? null : integer(row.cost_nano_usd),
     latencyMs: integer(row.latency_ms),
     timeToFirstTokenMs: row.time_to_first_token_ms === null ? null : integer(row.time_to_first_token_ms),
     status: integer(row.status),

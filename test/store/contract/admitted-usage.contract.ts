@@ -41,7 +41,8 @@ function call(startedAt: string, overrides: Partial<Transaction> = {}): Transact
 }
 
 /** Calls, input tokens and cost of the one row a test expects, or of none. */
-const totals = (rows: AdmittedUsageRow[]) => rows.map((row) => [row.consumer, row.provider, row.calls, row.inputTokens, row.costMicroUsd]);
+const totals = (rows: AdmittedUsageRow[]) =>
+  rows.map((row) => [row.consumer, row.provider, row.calls, row.inputTokens, row.costNanoUsd / 1000]);
 
 export function admittedUsageContract(context: ContractContext): void {
   describe('admitted usage (the seed of budget counters)', () => {
@@ -112,7 +113,7 @@ export function admittedUsageContract(context: ContractContext): void {
       ]);
       const rows = await store.admittedUsage({ from: at('2033-04-01T10:00:00Z'), to: at('2033-04-01T13:30:00Z') });
       assert.deepEqual(
-        rows.map((row) => [row.consumer, row.team, row.model, row.providerModel, row.calls, row.inputTokens, row.costMicroUsd]),
+        rows.map((row) => [row.consumer, row.team, row.model, row.providerModel, row.calls, row.inputTokens, row.costNanoUsd / 1000]),
         [
           ['seed-checkout', 'seed-payments', 'gpt-4o', 'gpt-4o-2024-08-06', 3, 250, 2_500],
           ['seed-checkout', 'seed-payments', 'house', 'house-7b', 1, 100, 0],

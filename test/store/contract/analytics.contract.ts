@@ -56,7 +56,7 @@ const OUTCOMES: ReadonlyArray<Pick<Transaction, 'status' | 'errorClass'> & { pro
 ];
 
 /** What a reader checks of a row: when, which group, how many calls, what cost. */
-const brief = (rows: UsageRow[]) => rows.map((row) => [iso(row.bucketStart), row.group, row.calls, row.costMicroUsd]);
+const brief = (rows: UsageRow[]) => rows.map((row) => [iso(row.bucketStart), row.group, row.calls, row.costNanoUsd / 1000]);
 
 export function analyticsContract(context: ContractContext): void {
   describe('usage analytics', () => {
@@ -109,6 +109,7 @@ export function analyticsContract(context: ContractContext): void {
           cache_hit_calls: 0,
           cache_hit_input_tokens: 0,
           cache_hit_output_tokens: 0,
+          cost_nano_usd: 1_007_000,
         },
         {
           hour_start: at('2026-09-01T11:00:00Z'),
@@ -132,6 +133,7 @@ export function analyticsContract(context: ContractContext): void {
           cache_hit_calls: 0,
           cache_hit_input_tokens: 0,
           cache_hit_output_tokens: 0,
+          cost_nano_usd: 0,
         },
       ]);
 
@@ -227,7 +229,7 @@ export function analyticsContract(context: ContractContext): void {
       ]);
       const usage = (groupBy: Parameters<typeof store.usage>[0]['groupBy'], filter = {}) =>
         store.usage({ from: at(`${day}00:00:00Z`), to: at('2027-01-06T00:00:00Z'), bucket: 'day', groupBy, filter });
-      const groups = (rows: UsageRow[]) => rows.map((row) => [row.group, row.calls, row.costMicroUsd, row.unpricedCalls]);
+      const groups = (rows: UsageRow[]) => rows.map((row) => [row.group, row.calls, row.costNanoUsd / 1000, row.unpricedCalls]);
       assert.deepEqual(groups(await usage(['team'])), [
         [{ team: '' }, 1, 8_000, 0],
         [{ team: 'discovery' }, 2, 2_000, 1],
@@ -271,7 +273,7 @@ export function analyticsContract(context: ContractContext): void {
           inputTokens: 100,
           outputTokens: 10,
           cachedInputTokens: 20,
-          costMicroUsd: 1_000,
+          costNanoUsd: 1_000_000,
           unpricedCalls: 0,
           refusedCalls: 0,
           failedCalls: 0,
@@ -307,9 +309,9 @@ export function analyticsContract(context: ContractContext): void {
       assert.deepEqual(drivers, [
         {
           group: { team: 'discovery' },
-          currentCostMicroUsd: 21_000,
-          previousCostMicroUsd: 30_000,
-          deltaMicroUsd: -9_000,
+          currentCostNanoUsd: 21_000_000,
+          previousCostNanoUsd: 30_000_000,
+          deltaNanoUsd: -9_000_000,
           currentCalls: 2,
           previousCalls: 1,
           currentUnpricedCalls: 0,
@@ -317,9 +319,9 @@ export function analyticsContract(context: ContractContext): void {
         },
         {
           group: { team: 'new' },
-          currentCostMicroUsd: 7_000,
-          previousCostMicroUsd: 0,
-          deltaMicroUsd: 7_000,
+          currentCostNanoUsd: 7_000_000,
+          previousCostNanoUsd: 0,
+          deltaNanoUsd: 7_000_000,
           currentCalls: 2,
           previousCalls: 0,
           currentUnpricedCalls: 1,
@@ -327,9 +329,9 @@ export function analyticsContract(context: ContractContext): void {
         },
         {
           group: { team: 'payments' },
-          currentCostMicroUsd: 15_000,
-          previousCostMicroUsd: 10_000,
-          deltaMicroUsd: 5_000,
+          currentCostNanoUsd: 15_000_000,
+          previousCostNanoUsd: 10_000_000,
+          deltaNanoUsd: 5_000_000,
           currentCalls: 1,
           previousCalls: 1,
           currentUnpricedCalls: 0,
@@ -338,12 +340,12 @@ export function analyticsContract(context: ContractContext): void {
       ]);
       const byModel = await store.topDrivers({ current, previous, groupBy: ['model'], filter: { team: 'ml' }, limit: 10 });
       assert.deepEqual(
-        byModel.map((d) => [d.group, d.deltaMicroUsd]),
+        byModel.map((d) => [d.group, d.deltaNanoUsd / 1000]),
         [[{ model: 'gpt-4o-mini' }, 0]],
       );
       const whole = await store.topDrivers({ current, previous, groupBy: [], limit: 10 });
       assert.deepEqual(
-        whole.map((d) => [d.group, d.currentCostMicroUsd, d.previousCostMicroUsd]),
+        whole.map((d) => [d.group, d.currentCostNanoUsd / 1000, d.previousCostNanoUsd / 1000]),
         [[{}, 43_500, 40_500]],
         'ungrouped: the whole, once',
       );
@@ -370,7 +372,7 @@ export function analyticsContract(context: ContractContext): void {
           filter: { team: 'payments' },
         });
       assert.deepEqual(
-        (await usage(['resourceStatus'])).map((row) => [row.group, row.calls, row.costMicroUsd]),
+        (await usage(['resourceStatus'])).map((row) => [row.group, row.calls, row.costNanoUsd / 1000]),
         [
           [{ resourceStatus: '' }, 1, 0],
           [{ resourceStatus: 'sanctioned' }, 1, 1_000],
@@ -406,7 +408,7 @@ export function analyticsContract(context: ContractContext): void {
         limit: 1,
       });
       assert.deepEqual(
-        drivers.map((d) => [d.group, d.deltaMicroUsd]),
+        drivers.map((d) => [d.group, d.deltaNanoUsd / 1000]),
         [[{ resourceStatus: 'unreviewed' }, 4_000]],
       );
     });
@@ -430,7 +432,7 @@ export function analyticsContract(context: ContractContext): void {
       const day = { from: at('2027-09-01T00:00:00Z'), to: at('2027-09-02T00:00:00Z') };
       const usage = await store.usage({ ...day, bucket: 'day', groupBy: ['resourceStatus'], filter: { team: 'bedrock-users' } });
       assert.deepEqual(
-        usage.map((row) => [row.group, row.calls, row.costMicroUsd]),
+        usage.map((row) => [row.group, row.calls, row.costNanoUsd / 1000]),
         [
           [{ resourceStatus: 'sanctioned' }, 2, 12_000],
           [{ resourceStatus: 'unreviewed' }, 1, 16_000],
@@ -461,7 +463,7 @@ export function analyticsContract(context: ContractContext): void {
         limit: 2,
       });
       assert.deepEqual(
-        drivers.map((d) => [d.group, d.deltaMicroUsd, d.currentCalls]),
+        drivers.map((d) => [d.group, d.deltaNanoUsd / 1000, d.currentCalls]),
         [
           [{ resourceStatus: 'unreviewed' }, 16_000, 1],
           [{ resourceStatus: 'sanctioned' }, 12_000, 2],
@@ -504,7 +506,7 @@ export function analyticsContract(context: ContractContext): void {
           row.inputTokens,
           row.outputTokens,
           row.cachedInputTokens,
-          row.costMicroUsd,
+          row.costNanoUsd / 1000,
           row.unpricedCalls,
           row.refusedCalls,
           row.failedCalls,
@@ -543,7 +545,7 @@ export function analyticsContract(context: ContractContext): void {
           row.group.status,
           row.calls,
           row.inputTokens,
-          row.costMicroUsd,
+          row.costNanoUsd / 1000,
           row.unpricedCalls,
         ]),
       );
@@ -642,8 +644,8 @@ export function analyticsContract(context: ContractContext): void {
                ('old-3', ${at('2027-04-03T00:00:00Z')}, 'chat', 'openai', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 1, 401, 'invalid_api_key', 1)`);
       await context.query('DROP TABLE usage_daily');
       await context.query('DROP TABLE usage_hourly');
-      // Versions 17 and 21 added columns to both tables: taken back with them.
-      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10, 17, 21)');
+      // Versions 17, 21 and 23 added columns to both tables: taken back with them.
+      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10, 17, 21, 23)');
       const reopened = await context.open();
       try {
         const after = await reopened.usage({ ...period, groupBy: [...period.groupBy] });
@@ -654,7 +656,7 @@ export function analyticsContract(context: ContractContext): void {
             row.group,
             row.calls,
             row.inputTokens,
-            row.costMicroUsd,
+            row.costNanoUsd / 1000,
             row.unpricedCalls,
             row.refusedCalls,
           ]),
@@ -676,7 +678,7 @@ export function analyticsContract(context: ContractContext): void {
           bucket: 'day',
           groupBy: ['team'],
         });
-        assert.deepEqual([day?.calls, day?.costMicroUsd], [3, 1_000]);
+        assert.deepEqual([day?.calls, day === undefined ? undefined : day.costNanoUsd / 1000], [3, 1_000]);
       } finally {
         await reopened.close();
       }

@@ -267,6 +267,7 @@ export function auditContract(context: ContractContext): void {
           started_at: Number(row?.started_at),
           cost_micro_usd: Number(row?.cost_micro_usd),
           saved_micro_usd: Number(row?.saved_micro_usd),
+          cost_nano_usd: Number(row?.cost_nano_usd),
         },
         {
           id: undefined,
@@ -306,6 +307,8 @@ export function auditContract(context: ContractContext): void {
           web_searches: 4,
           service_tier: 'priority',
           file_searches: 2,
+          // Migration 22: the cost to the nano-USD (this record has only costMicroUsd: x 1,000).
+          cost_nano_usd: 3_000_000_000_000,
         },
       );
     });

@@ -68,7 +68,7 @@ async function usageBy(
   for (const row of rows) {
     const key = groupBy.map((d) => row.group[d]).join('/');
     const [calls, cost] = sums.get(key) ?? [0, 0];
-    sums.set(key, [calls + row.calls, cost + row.costMicroUsd]);
+    sums.set(key, [calls + row.calls, cost + row.costNanoUsd / 1000]);
   }
   return Object.fromEntries([...sums.entries()].sort());
 }
@@ -185,7 +185,7 @@ export function reconciliationContract(context: ContractContext): void {
         groupBy: ['resource'],
       });
       assert.deepEqual(
-        totals.map((row) => [row.group.resource, row.calls, row.costMicroUsd, row.unpricedCalls]),
+        totals.map((row) => [row.group.resource, row.calls, row.costNanoUsd / 1000, row.unpricedCalls]),
         [
           ['anthropic/claude-x', 1, 1_000, 0],
           ['openai/gpt-4o', 12, 8_000, 2],
