@@ -38,6 +38,16 @@ export async function teamIssues(team: string | null | undefined, known: Pick<Kn
   return [{ path, message: `no team named "${team}"` }];
 }
 
+/** A rule's or resolution's `consumer`: a typo would attribute traffic to nobody. */
+export async function consumerIssues(
+  consumer: string | undefined,
+  known: Pick<KnownNames, 'consumer'>,
+  path = 'consumer',
+): Promise<Issue[]> {
+  if (consumer === undefined || (await known.consumer(consumer))) return [];
+  return [{ path, message: `no consumer named "${consumer}"` }];
+}
+
 /** Refuses (400, naming the field) what `issues` found in one entity the API was given. */
 export function refuseIssues(noun: string, issues: Issue[]): void {
   if (issues.length > 0)

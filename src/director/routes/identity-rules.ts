@@ -8,6 +8,7 @@ import type { IdentityRule } from '../../store/director-store.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { NUMERIC_ID, registerEntityRoutes } from './entity.js';
 import { iso } from './schemas.js';
+import { consumerIssues, refuseIssues } from '../references.js';
 
 const ruleInput = z
   .object({
@@ -63,7 +64,14 @@ export function registerIdentityRuleRoutes(app: DirectorApi, { store }: RouteDep
       body: ruleInput,
       errors: [400, 409],
       access: 'write',
-      run: (caller, input) => store.createIdentityRule(caller.actor, input),
+      run: async (caller, input) => {
+        // 400 naming the field, as a budget naming a consumer that does not exist (the store would say 409).
+        refuseIssues(
+          'identity rule',
+          await consumerIssues(input.consumer, { consumer: async (name) => (await store.getConsumer(name)) !== null }),
+        );
+        return store.createIdentityRule(caller.actor, input);
+      },
     },
     get: { summary: 'One rule', description: 'The rule', access: 'read', find: (id) => store.getIdentityRule(Number(id)) },
     remove: {
