@@ -40,7 +40,7 @@ const forecastBody = z.object({
   from: z.string(),
   to: z.string(),
   asOf: z.string(),
-  overall: forecastItem.nullable(),
+  overall: z.union([forecastItem, z.null()]).openapi({ description: "Null for a team-owner: its team's line is in teams" }),
   teams: z.array(forecastItem.extend({ team: z.string() })),
 });
 
