@@ -8,6 +8,7 @@ import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { cliFor, row } from '../support/cli.js';
+import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const TOKEN = 'sa-bootstrap-forecast-short-history-01';
@@ -16,31 +17,7 @@ const DAY = 24 * HOUR;
 const USD = 1_000_000;
 
 function call(startedAt: number, costMicroUsd: number): Transaction {
-  return {
-    requestId: `short-history-${startedAt}`,
-    startedAt,
-    operation: 'chat',
-    api: 'openai',
-    consumer: 'checkout-service',
-    team: 'payments',
-    requestedModel: 'gpt-4o-mini',
-    provider: 'openai',
-    providerModel: 'gpt-4o-mini',
-    stream: false,
-    inputTokens: 1_000,
-    outputTokens: 100,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd,
-    latencyMs: 10,
-    timeToFirstTokenMs: null,
-    status: 200,
-    errorClass: null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-  };
+  return ledgerRow(0, { requestId: `short-history-${startedAt}`, startedAt, consumer: 'checkout-service', costMicroUsd });
 }
 
 describe('a forecast from one day of history', () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
 import { openDirectorStore } from '../../src/store/open.js';
+import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -206,31 +207,7 @@ describe('the OpenAPI document describes what the director answers', () => {
     const ledger = await openDirectorStore(`sqlite:${sluice.dbPath}`);
     try {
       await ledger.insertTransactions([
-        {
-          requestId: 'openapi-unpriced-1',
-          startedAt: Date.now() - 60_000,
-          operation: 'chat',
-          api: 'openai',
-          consumer: 'checkout-service',
-          team: 'payments',
-          requestedModel: 'gpt-4o-mini',
-          provider: 'openai',
-          providerModel: 'gpt-4o-mini',
-          stream: false,
-          inputTokens: 10,
-          outputTokens: 1,
-          cachedInputTokens: 0,
-          cacheWriteTokens: 0,
-          tokensEstimated: false,
-          costMicroUsd: null,
-          latencyMs: 10,
-          timeToFirstTokenMs: null,
-          status: 200,
-          errorClass: null,
-          attempts: 1,
-          servedModel: null,
-          violations: null,
-        },
+        ledgerRow(0, { requestId: 'openapi-unpriced-1', startedAt: Date.now() - 60_000, consumer: 'checkout-service', costMicroUsd: null }),
       ]);
     } finally {
       await ledger.close();
