@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/server.js';
@@ -18,8 +18,7 @@ import { counterSettings, openCounterStore } from './counters/open.js';
 import type { GatewayContext } from './gateway/context.js';
 import { GatewayServer } from './gateway/server.js';
 import { ChatCache } from './gateway/cache/chat-cache.js';
-import { SessionBinding, TASK_DOMAIN } from './gateway/mcp/sessions.js';
-import { PendingAnswers } from './gateway/mcp/pending-answers.js';
+import { mcpState, stopMcp } from './gateway/mcp/state.js';
 import { openFollowedRecords, StoredResponses } from './gateway/stored-responses/stored-responses.js';
 import { BackgroundResponses } from './gateway/stored-responses/background.js';
 import { finishCall, finishFollowed } from './gateway/handlers/finish.js';
@@ -45,8 +44,10 @@ import { openWebhookSecret } from './director/webhook-secrets.js';
 import { DirectorSync, stateOf, type DirectoryState } from './director/sync.js';
 import { KEYS_ONLY, type GatewayIdentity } from './gateway/pipeline/authenticate.js';
 import { JwtVerifier } from './identity/jwt.js';
+import { ForwardedRoots } from './identity/forwarded-roots.js';
 import { trustedProxyList } from './identity/peer.js';
 import { ListenerTls } from './identity/tls.js';
+import { UnusableRuleWarnings } from './identity/unusable-rules.js';
 import { UnmappedIdentityReports } from './director/unmapped-identities.js';
 
 export interface RunningSluice {
@@ -123,6 +124,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   if (masterKey === null && options.director === undefined) {
     throw new ConfigError('the director seals provider credentials with a master key: set SLUICE_MASTER_KEY (32 random bytes, base64)');
   }
+  const forwardedRoots = await ForwardedRoots.load(config.identity.forwardedCaFile); // first: a bad file fails, nothing to close
   // This process's alone (the spool locks it): the ledger's batches, and a lone gateway's background responses' records.
   const spoolDir = workerSpoolDir(config.ledger.spoolDir ?? defaultSpoolDir(config.storage), options.worker);
   const ledger = await LedgerWriter.open({
@@ -173,7 +175,20 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   let current = config;
   await refreshWebhooks();
   let stopping = false;
-  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance });
+  // Seeds the budget counters from the ledger (below, and when they are lost); a lone gateway has no ledger to read (its
+  // Redis counters are seeded by the director's process).
+  const seeder =
+    directory.store === null
+      ? null
+      : new CounterSeeder({
+          store,
+          ledger: directory.store,
+          clock: governance.clock,
+          logger,
+          budgets: () => context.snapshot.budgets.budgets,
+          registry: metrics.registry,
+        });
+  const readiness = readinessProbe({ draining: () => stopping, ledger: () => ledger.status(), counters: governance, seeder });
   const gatewayTls = config.gateway.tls === undefined ? null : await ListenerTls.load(config.gateway.tls);
   const adminTls = config.admin.tls === undefined ? undefined : await ListenerTls.load(config.admin.tls);
   const unmappedReports =
@@ -183,14 +198,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   await loadGuardrailDetectors(initial.config.guardrails);
   const context: GatewayContext = {
     snapshot: buildSnapshot(initial.config, initial.consumers, catalog, governance, undefined, providerTargets, initial.identityRules),
-    identity: gatewayIdentity(config, gatewayTls, unmappedReports, logger),
-    // Every gateway and worker of a deployment holds its master key, so a session opened through one is bound on all.
-    // A lone gateway without one binds with a key of its own: its sessions hold on it alone.
-    mcp: {
-      sessions: new SessionBinding(masterKey?.derive('sluice mcp sessions') ?? [randomBytes(32)]),
-      tasks: new SessionBinding(masterKey?.derive('sluice mcp tasks') ?? [randomBytes(32)], TASK_DOMAIN),
-      answers: new PendingAnswers({ ledger, metrics, logger, governance }),
-    },
+    identity: gatewayIdentity(config, gatewayTls, forwardedRoots, unmappedReports, logger),
+    mcp: mcpState(masterKey, { ledger, metrics, logger, governance }),
     maxBodyBytes: config.gateway.maxBodyBytes,
     ledger,
     metrics,
@@ -235,18 +244,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   });
   // Admission counts prompts with the tokenizer; load its tables now rather than on the first budgeted call.
   if (context.snapshot.budgets.budgets.length > 0) await countTextTokens([]);
-  // Budget counters start from the ledger's figures, before the first call is taken; a lone gateway has no ledger to
-  // read (its Redis counters are seeded by the director's process).
-  const seeder =
-    directory.store === null
-      ? null
-      : new CounterSeeder({
-          store,
-          ledger: directory.store,
-          clock: governance.clock,
-          logger,
-          budgets: () => context.snapshot.budgets.budgets,
-        });
+  // Budget counters start from the ledger's figures, before the first call is taken.
   if (seeder !== null) {
     await seedAtStart(seeder, store.kind, logger);
     store.reseedWith(() => seeder.reseed());
@@ -280,6 +278,8 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           schedule: options.complianceSchedule ?? true,
         });
   warnOfUnpricedUnderBudgets(context.snapshot, logger);
+  const ruleWarnings = new UnusableRuleWarnings(logger);
+  ruleWarnings.warn(context.snapshot.identityRules);
   const gateway = new GatewayServer(context, config.gateway, gatewayTls);
   const install = async (state: DirectoryState) => {
     const previous = context.snapshot;
@@ -292,6 +292,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
     // One assignment: a call already past authentication keeps the snapshot it read, new calls get this one.
     context.snapshot = snapshot;
     warnOfUnpricedUnderBudgets(snapshot, logger);
+    ruleWarnings.warn(snapshot.identityRules);
     metrics.configure(configuredNames(snapshot));
     void previous.routing.retire(snapshot.routing);
     void previous.mcp.closeUnused(snapshot.mcp);
@@ -330,6 +331,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           providerTargets,
           compliance,
           adminOidc: config.identity.adminOidc ?? null,
+          jwtIssuers: config.identity.jwtIssuers.map((issuer) => issuer.issuer),
         });
   const admin = createAdminServer({
     api,
@@ -388,6 +390,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       );
       if (fixed.length > 0) logger.warn({ sections: fixed }, 'config reload: these sections only take effect after a restart');
       await directory.reloaded(next);
+      await forwardedRoots?.reload(logger); // its file read again (its path, in identity, changes at a restart)
       current = next;
       // The compliance schedule's waiting sealing and assessment, set from the settings before, follow the new ones.
       compliance?.reloaded();
@@ -405,13 +408,14 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
       await gateway.drain(drainTimeoutMs);
       // Background responses still running are recorded now, while the ledger and counters are open.
       await context.background.stop();
-      context.mcp.answers.stop();
+      await stopMcp(context.mcp);
       gatewayTls?.close();
       adminTls?.close();
       await unmappedReports?.close();
       sync.close();
       clearInterval(touch);
       await compliance?.stop();
+      seeder?.stop();
       await directory.recordKeyUse(context.snapshot.consumers.takeUsage()).catch(() => undefined);
       await ledger.close();
       await governance.close();
@@ -432,6 +436,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
 function gatewayIdentity(
   config: SluiceConfig,
   tls: ListenerTls | null,
+  forwardedRoots: ForwardedRoots | null,
   reports: UnmappedIdentityReports | null,
   logger: Logger,
 ): GatewayIdentity {
@@ -448,6 +453,7 @@ function gatewayIdentity(
       clientCertificates,
       certificateRequired: clientCertificates && tls!.config.clientCertificate === 'require',
       trustedProxies,
+      forwardedRoots,
       logger,
     },
     jwt,

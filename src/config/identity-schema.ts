@@ -80,10 +80,19 @@ export const identitySchema = z
       .default([]),
     /** Issuers whose JWTs authenticate consumers (`Authorization: Bearer <JWT>`), mapped to consumers by identity rules. */
     jwtIssuers: z.array(jwtIssuer).max(20).default([]),
+    /**
+     * PEM bundle of the roots the certificates trusted proxies forward (Cert=, Chain=) must chain to: read at start and
+     * at a reload. Without it the proxy's word is taken for the chain's root.
+     */
+    forwardedCaFile: file().optional(),
     /** An OIDC issuer whose tokens the director API takes in place of admin tokens, the role named by a claim. */
     adminOidc: adminOidc.optional(),
   })
-  .strict();
+  .strict()
+  .refine((identity) => identity.forwardedCaFile === undefined || identity.trustedProxies.length > 0, {
+    message: 'forwardedCaFile checks the certificates trusted proxies forward: list them in trustedProxies',
+    path: ['forwardedCaFile'],
+  });
 
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type IdentityConfig = z.infer<typeof identitySchema>;

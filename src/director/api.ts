@@ -54,6 +54,8 @@ export interface DirectorApiOptions {
   compliance: Compliance;
   /** An OIDC issuer whose tokens are taken in place of admin tokens (identity.adminOidc); null for admin tokens only. */
   adminOidc?: AdminOidcConfig | null;
+  /** The JWT issuers the gateway takes consumers' tokens from (identity.jwtIssuers): what identity rules may name. */
+  jwtIssuers?: readonly string[];
 }
 
 /** What every route module is handed. */
@@ -63,6 +65,7 @@ export interface RouteDeps {
   masterKey: MasterKey;
   providerTargets: ProviderTargets;
   compliance: Compliance;
+  jwtIssuers: readonly string[];
 }
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
@@ -136,6 +139,7 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     masterKey: options.masterKey,
     providerTargets: options.providerTargets,
     compliance: options.compliance,
+    jwtIssuers: options.jwtIssuers ?? [],
   };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);

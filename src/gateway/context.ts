@@ -3,8 +3,7 @@ import type { ReadinessProbe } from '../observability/readiness.js';
 import type { ChatCache } from './cache/chat-cache.js';
 import type { GatewayIdentity } from './pipeline/authenticate.js';
 import type { RecordSinks } from './pipeline/record.js';
-import type { PendingAnswers } from './mcp/pending-answers.js';
-import type { SessionBinding } from './mcp/sessions.js';
+import type { McpState } from './mcp/state.js';
 import type { Snapshot } from './snapshot.js';
 import type { BackgroundResponses } from './stored-responses/background.js';
 import type { StoredResponses } from './stored-responses/stored-responses.js';
@@ -22,14 +21,8 @@ export interface GatewayContext extends RecordSinks {
   /** Background Responses API calls followed until they end, then metered (kept across reloads). */
   background: BackgroundResponses;
   /** The MCP gateway's state beyond one config version (fixed at start). */
-  mcp: {
-    /** Seals and opens the session ids handed to clients, binding each to its consumer. */
-    sessions: SessionBinding;
-    /** Seals and opens the task ids handed to clients (MCP tasks), binding each to its consumer. */
-    tasks: SessionBinding;
-    /** tools/calls whose answer is to come on a GET stream, after their POST's stream ended without it. */
-    answers: PendingAnswers;
-  };
+  mcp: McpState;
+
   /** Client certificates, trusted proxies and JWT issuers (fixed at start). */
   identity: GatewayIdentity;
 }

@@ -47,7 +47,11 @@ export function buildSnapshot(
   return {
     routing,
     consumers,
-    identityRules: new IdentityRules(identityRules, consumers.consumers),
+    identityRules: new IdentityRules(
+      identityRules,
+      consumers.consumers,
+      config.identity.jwtIssuers.map((issuer) => issuer.issuer),
+    ),
     budgets,
     admission: {
       governance,

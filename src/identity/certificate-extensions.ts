@@ -13,6 +13,8 @@ export interface SigningMarks {
   cA: boolean;
   keyCertSign: boolean;
   cRLSign: boolean;
+  /** Its basic constraints' pathLenConstraint: how many CA certificates may follow it on a path; null for no limit. */
+  pathLength: number | null;
 }
 
 let parser: { schema: Asn1Schema; x509: Asn1X509 } | null = null;
@@ -28,17 +30,19 @@ export function loadCertificateParser(): { schema: Asn1Schema; x509: Asn1X509 } 
 }
 
 /**
- * The marks of a signing (CA) certificate in a DER certificate: its basic constraints' cA, its key usage's keyCertSign and
- * cRLSign, each false when its extension is absent. Throws when the certificate does not parse (OpenSSL, which verified
- * it, did parse it).
+ * The marks of a signing (CA) certificate in a DER certificate: its basic constraints' cA and pathLenConstraint, its key
+ * usage's keyCertSign and cRLSign, each false (null) when its extension is absent. Throws when the certificate does not
+ * parse (OpenSSL, which verified it, did parse it).
  */
 export function signingMarks(der: Uint8Array): SigningMarks {
   const { schema, x509 } = loadCertificateParser();
   const certificate = schema.AsnConvert.parse(der, x509.Certificate);
-  const marks: SigningMarks = { cA: false, keyCertSign: false, cRLSign: false };
+  const marks: SigningMarks = { cA: false, keyCertSign: false, cRLSign: false, pathLength: null };
   for (const extension of certificate.tbsCertificate.extensions ?? []) {
     if (extension.extnID === x509.id_ce_basicConstraints) {
-      marks.cA = schema.AsnConvert.parse(extension.extnValue, x509.BasicConstraints).cA;
+      const constraints = schema.AsnConvert.parse(extension.extnValue, x509.BasicConstraints);
+      marks.cA = constraints.cA;
+      marks.pathLength = constraints.pathLenConstraint ?? null;
     } else if (extension.extnID === x509.id_ce_keyUsage) {
       const usage = schema.AsnConvert.parse(extension.extnValue, x509.KeyUsage).toNumber();
       marks.keyCertSign = (usage & x509.KeyUsageFlags.keyCertSign) !== 0;

@@ -2,11 +2,15 @@
 // Envoy writes it (docs/root/configuration/http/http_conn_man/headers.rst; its TLS connection info's
 // urlEncodedPemEncodedPeerCertificate), and whether the element's other keys agree with it: Hash= is the SHA-256 of its
 // DER in hex, URI= its URI SANs, Subject= its subject (RFC 2253). An element that disagrees with its own certificate is
-// forged or broken and identifies no one; a CA's certificate or an expired one is refused as on a direct mTLS connection.
-// XFCC comes with every call: a certificate is decoded and read once, then found in a bounded cache by its text.
+// forged or broken and identifies no one; a CA's certificate, an expired one, or a Chain= whose certificates do not each
+// issue the one before them is refused as on a direct mTLS connection. With identity.forwardedCaFile, the certificate
+// (with its Chain=) must also end at one of that file's roots (forwarded-roots.ts), and an element without one is refused.
+// XFCC comes with every call: a certificate is decoded and read once, then found in a bounded cache by its text, with
+// the verdict of its anchoring against the roots of the last call (read again only when a reload replaced them).
 import { X509Certificate } from 'node:crypto';
 import { CertificateRefused, notAfter, signingCertificate, subjectOf, uriSans } from './client-certificate.js';
 import { sameDistinguishedName } from './distinguished-name.js';
+import { anchoring, signedBy, type Anchoring, type TrustedRoots } from './forwarded-roots.js';
 import type { XfccElement } from './xfcc.js';
 
 /** What a forwarded certificate says, read once per distinct Cert= or Chain= text. */
@@ -19,6 +23,12 @@ interface ForwardedCertificate {
   signing: string | null;
   /** The earliest end of validity of the certificates forwarded with it (a Chain='s, leaf first), in epoch ms. */
   expiresAt: number;
+  /** Why the certificates forwarded with it (a Chain='s) do not chain, or null (chainProblem). */
+  unchained: string | null;
+  /** The certificates forwarded with it, leaf first. */
+  certificates: readonly X509Certificate[];
+  /** Whether they end at a root of identity.forwardedCaFile, against the roots last asked about; null before. */
+  anchored: Anchoring | null;
 }
 
 /** The certificate and its identity fields, when the element forwards one and agrees with it. */
@@ -43,11 +53,17 @@ const READ = new Map<string, ForwardedCertificate | CertificateRefused>();
 /**
  * The identity fields of the element's forwarded certificate (Cert=, else the first of Chain=); null when it forwards
  * none; a Disagreement when its Hash=, URI=, Subject= or Chain= say otherwise. Throws CertificateRefused for a
- * certificate that does not read, is a CA's, or has expired.
+ * certificate that does not read, is a CA's, has expired, or (with `roots`, identity.forwardedCaFile's) does not end at
+ * one of the roots, and with `roots` for an element that forwards none.
  */
-export function forwardedCertificate(element: XfccElement): Agreed | Disagreement | null {
+export function forwardedCertificate(element: XfccElement, roots: TrustedRoots | null): Agreed | Disagreement | null {
   const encoded = element.cert ?? element.chain;
-  if (encoded === null) return null;
+  if (encoded === null) {
+    if (roots === null) return null;
+    throw new CertificateRefused(
+      'The trusted proxy forwarded no certificate (Cert= or Chain=) for its client: with identity.forwardedCaFile set, a forwarded identity is taken only from a certificate that chains to one of its roots (Envoy: set_current_client_cert_details cert or chain).',
+    );
+  }
   const certificate = read(encoded);
   const chain = element.chain === null ? certificate : read(element.chain);
   if (chain.hash !== certificate.hash) return new Disagreement('its Chain= does not start with its Cert=', certificate.hash);
@@ -59,6 +75,9 @@ export function forwardedCertificate(element: XfccElement): Agreed | Disagreemen
   if (Date.now() > Math.min(certificate.expiresAt, chain.expiresAt)) {
     throw new CertificateRefused('The forwarded client certificate (or a CA certificate of its Chain=) has expired (CERT_HAS_EXPIRED).');
   }
+  if (chain.unchained !== null)
+    throw new CertificateRefused(`The forwarded client certificate's Chain= does not chain: ${chain.unchained}.`);
+  if (roots !== null) anchor(chain, roots);
   if (element.hash !== null && element.hash.toLowerCase() !== certificate.hash) {
     return new Disagreement("its Hash= is not its certificate's SHA-256", certificate.hash);
   }
@@ -71,6 +90,20 @@ export function forwardedCertificate(element: XfccElement): Agreed | Disagreemen
     return new Disagreement("its Subject= is not its certificate's subject", certificate.hash);
   }
   return { uris: certificate.uris, subject: certificate.subject };
+}
+
+/** Throws CertificateRefused when the forwarded certificates (a Chain='s, or a lone Cert=) do not end at one of the roots. */
+function anchor(forwarded: ForwardedCertificate, roots: TrustedRoots): void {
+  let verdict = forwarded.anchored;
+  if (verdict?.roots !== roots) verdict = forwarded.anchored = anchoring(forwarded.certificates, roots);
+  if (verdict.problem !== null) {
+    throw new CertificateRefused(`The forwarded client certificate is not trusted: ${verdict.problem}.`);
+  }
+  if (Date.now() > verdict.rootExpiresAt) {
+    throw new CertificateRefused(
+      'The root of identity.forwardedCaFile the forwarded client certificate chains to has expired (CERT_HAS_EXPIRED).',
+    );
+  }
 }
 
 /** The certificate of a Cert= (or the first of a Chain=), from the cache or read now. Throws CertificateRefused. */
@@ -103,5 +136,28 @@ function decode(encoded: string): ForwardedCertificate | CertificateRefused {
     subject: subjectOf(certificate.subject),
     signing: signingCertificate(certificate),
     expiresAt: Math.min(...certificates.map(notAfter)),
+    unchained: chainProblem(certificates),
+    certificates,
+    anchored: null,
   };
+}
+
+/**
+ * Why a chain, leaf first, does not chain; null when each certificate after the first issued the one before it: its
+ * subject is that one's issuer and its key identifier that one's authority key identifier (OpenSSL's X509_check_issued,
+ * which also refuses an issuer whose key usage lacks keyCertSign), its key verifies that one's signature, and it is a
+ * CA's (OpenSSL's X509_check_ca: basic constraints cA, and keyCertSign when it has a key usage). The proxy verified the
+ * connection's chain; one forwarded that does not chain was not that chain. The last certificate's own issuer (a root
+ * the chain leaves out) is checked only with identity.forwardedCaFile (anchoring).
+ */
+function chainProblem(certificates: readonly X509Certificate[]): string | null {
+  for (let index = 1; index < certificates.length; index++) {
+    const issued = certificates[index - 1]!;
+    const issuer = certificates[index]!;
+    const which = `certificate ${index + 1} (${issuer.subject.replaceAll('\n', ', ')})`;
+    if (!issued.checkIssued(issuer)) return `${which} is not the issuer of certificate ${index} (names, key identifiers or key usage)`;
+    if (!issuer.ca) return `${which} is not a CA's certificate (basic constraints cA with keyCertSign)`;
+    if (!signedBy(issued, issuer)) return `${which} did not sign certificate ${index}: the signature does not verify`;
+  }
+  return null;
 }

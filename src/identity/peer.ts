@@ -12,6 +12,7 @@ import type { PresentedIdentity } from './rules.js';
 import { callerSpiffeIdProblem, printableSpiffeId } from './spiffe-id.js';
 import { withUnicodeCharacters } from './distinguished-name.js';
 import { Disagreement, forwardedCertificate } from './forwarded-certificate.js';
+import type { ForwardedRoots } from './forwarded-roots.js';
 import { parseXfcc } from './xfcc.js';
 
 export { CertificateRefused };
@@ -48,6 +49,8 @@ export interface PeerSettings {
   certificateRequired: boolean;
   /** Peers whose x-forwarded-client-cert is believed; null when none are configured. */
   trustedProxies: BlockList | null;
+  /** The roots forwarded certificates must chain to (identity.forwardedCaFile); null to take the proxy's word. */
+  forwardedRoots: ForwardedRoots | null;
   /** Where an identity taken as none is reported (the id's problem, never a secret it may carry); null for no one. */
   logger: Pick<Logger, 'warn'> | null;
 }
@@ -68,7 +71,7 @@ export function trustedProxyList(cidrs: readonly string[]): BlockList | null {
  */
 export function peerIdentity(settings: PeerSettings, req: IncomingMessage): CertificateIdentity | null {
   if (settings.trustedProxies !== null) {
-    const forwarded = forwardedIdentity(settings.trustedProxies, req, settings.logger);
+    const forwarded = forwardedIdentity(settings, settings.trustedProxies, req);
     if (forwarded !== null) return forwarded;
   }
   if (!settings.clientCertificates) return null;
@@ -154,7 +157,8 @@ function logUnidentified(
  * The identity a trusted proxy forwards; null for none (or one taken as none: a SPIFFE id that is not valid, an element
  * that disagrees with the certificate it forwards).
  */
-function forwardedIdentity(trusted: BlockList, req: IncomingMessage, logger: PeerSettings['logger']): CertificateIdentity | null {
+function forwardedIdentity(settings: PeerSettings, trusted: BlockList, req: IncomingMessage): CertificateIdentity | null {
+  const logger = settings.logger;
   const header = req.headers['x-forwarded-client-cert'];
   if (typeof header !== 'string' || header === '') return null;
   const remote = req.socket.remoteAddress;
@@ -165,7 +169,7 @@ function forwardedIdentity(trusted: BlockList, req: IncomingMessage, logger: Pee
   const element = elements?.at(-1);
   if (element === undefined) throw new CertificateRefused('The x-forwarded-client-cert header from the proxy is malformed.');
   // With the certificate itself (Cert=, Chain=), the identity is the certificate's, and the element must agree with it.
-  const forwarded = forwardedCertificate(element);
+  const forwarded = forwardedCertificate(element, settings.forwardedRoots?.current ?? null);
   if (forwarded instanceof Disagreement) {
     logger?.warn(
       { via: 'xfcc', peer: address, reason: forwarded.reason, hash: forwarded.hash },

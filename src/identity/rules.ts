@@ -18,7 +18,7 @@ export interface IdentityRuleDefinition {
   field: IdentityField;
   match: IdentityMatch;
   value: string;
-  /** JWT rules only: the issuer whose tokens the rule applies to; null for any configured issuer. */
+  /** JWT rules only: the issuer whose tokens the rule applies to; null: the one configured issuer (issuerProblem). */
   issuer: string | null;
   consumer: string;
 }
@@ -30,6 +30,8 @@ export type PresentedIdentity =
 
 interface CompiledRule {
   definition: IdentityRuleDefinition;
+  /** The issuer whose tokens it maps (its own, or the sole configured one); null for a certificate rule. */
+  issuer: string | null;
   test: (value: string) => boolean;
 }
 
@@ -49,6 +51,28 @@ export function ruleProblem(rule: Pick<IdentityRuleDefinition, 'field' | 'match'
   if (rule.issuer !== null && CERTIFICATE_FIELDS.has(rule.field))
     return `issuer: only for JWT fields (sub, team, group), not ${rule.field}`;
   return null;
+}
+
+/**
+ * Why a rule on a JWT field without an issuer cannot be used with these issuers configured (identity.jwtIssuers); null
+ * when it can. Each issuer sets its own tokens' sub, team and groups, so with more than one such a rule cannot tell a
+ * principal of one from a token another mints with the same value (a partner's IdP issuing a corporate user's sub):
+ * it must name its issuer. With one issuer it stands for that issuer's tokens.
+ */
+export function issuerProblem(rule: Pick<IdentityRuleDefinition, 'field' | 'issuer'>, issuers: readonly string[]): string | null {
+  if (CERTIFICATE_FIELDS.has(rule.field)) return null;
+  if (rule.issuer === null) {
+    if (issuers.length === 1) return null;
+    return issuers.length === 0
+      ? 'issuer: no JWT issuer is configured (identity.jwtIssuers), so no token can match a JWT rule'
+      : `issuer: ${issuers.length} JWT issuers are configured (identity.jwtIssuers): a ${rule.field} rule must name the issuer whose tokens it maps, or any of them could mint a token with its value`;
+  }
+  return issuers.includes(rule.issuer) ? null : 'issuer: not one of the configured JWT issuers (identity.jwtIssuers)';
+}
+
+/** Why a stored rule maps no one with these JWT issuers configured: its value, or its issuer; null when it can match. */
+export function storedRuleProblem(rule: IdentityRuleDefinition, issuers: readonly string[]): string | null {
+  return ruleProblem(rule) ?? issuerProblem(rule, issuers);
 }
 
 /** `spiffe://acme.mil/ns/*\/sa/checkout`: `*` one path segment, `**` anything; everything else literal. */
@@ -87,46 +111,61 @@ export class IdentityRules {
   /** Prefix rules longest first, then pattern rules oldest first. */
   private readonly scanned: CompiledRule[];
   private readonly consumers: Map<string, Consumer>;
+  /** Stored rules that map no one (storedRuleProblem), left out: for the gateway to warn of. */
+  readonly unusable: ReadonlyArray<{ rule: IdentityRuleDefinition; problem: string }>;
   readonly size: number;
 
-  constructor(rules: readonly IdentityRuleDefinition[], consumers: readonly Consumer[]) {
+  /**
+   * `issuers`: the JWT issuers this gateway verifies tokens of. A JWT rule without an issuer stands for the one issuer's
+   * tokens, and maps no one while there are several (issuerProblem).
+   */
+  constructor(rules: readonly IdentityRuleDefinition[], consumers: readonly Consumer[], issuers: readonly string[] = []) {
     this.exact = new Map();
     this.consumers = new Map(consumers.map((consumer) => [consumer.name, consumer]));
+    const unusable: Array<{ rule: IdentityRuleDefinition; problem: string }> = [];
+    const usable: Array<{ rule: IdentityRuleDefinition; issuer: string | null }> = [];
+    for (const rule of [...rules].sort((a, b) => a.id - b.id)) {
+      const problem = storedRuleProblem(rule, issuers);
+      if (problem !== null) unusable.push({ rule, problem });
+      else usable.push({ rule, issuer: CERTIFICATE_FIELDS.has(rule.field) ? null : (rule.issuer ?? issuers[0]!) });
+    }
+    // An exact rule naming its issuer is tried before one that stands for the sole issuer without naming it.
+    for (const { rule, issuer } of [...usable].sort((a, b) => Number(a.rule.issuer === null) - Number(b.rule.issuer === null))) {
+      const key = exactKey(rule.field, issuer, rule.value);
+      if (rule.match === 'exact' && !this.exact.has(key)) this.exact.set(key, rule);
+    }
     const prefixes: CompiledRule[] = [];
     const patterns: CompiledRule[] = [];
-    for (const rule of [...rules].sort((a, b) => a.id - b.id)) {
-      if (rule.match === 'exact') {
-        const key = exactKey(rule.field, rule.issuer, rule.value);
-        if (!this.exact.has(key)) this.exact.set(key, rule);
-      } else if (rule.match === 'prefix') {
-        prefixes.push({ definition: rule, test: prefixTest(rule.field, rule.value) });
-      } else {
+    for (const { rule, issuer } of usable) {
+      if (rule.match === 'prefix') {
+        prefixes.push({ definition: rule, issuer, test: prefixTest(rule.field, rule.value) });
+      } else if (rule.match === 'pattern') {
         const pattern = patternRegExp(rule.value);
-        patterns.push({ definition: rule, test: (value) => pattern.test(value) });
+        patterns.push({ definition: rule, issuer, test: (value) => pattern.test(value) });
       }
     }
     prefixes.sort((a, b) => b.definition.value.length - a.definition.value.length || a.definition.id - b.definition.id);
     this.scanned = [...prefixes, ...patterns];
+    this.unusable = unusable;
     this.size = rules.length;
   }
 
   /**
    * The consumer the identity maps to and the rule that mapped it; null when no rule maps it to a consumer that exists.
    * Exact rules first, then the longest prefix, then patterns; for a certificate the SPIFFE id before the subject, for a
-   * JWT its sub, then its team, then its groups in order.
+   * JWT its sub, then its team, then its groups in order. A JWT is mapped by its own issuer's rules only.
    */
   resolve(identity: PresentedIdentity): { consumer: Consumer; rule: IdentityRuleDefinition } | null {
     const candidates = candidatesOf(identity);
     const issuer = identity.kind === 'jwt' ? identity.issuer : null;
     for (const [field, value] of candidates) {
-      const rule =
-        this.exact.get(exactKey(field, issuer, value)) ?? (issuer === null ? undefined : this.exact.get(exactKey(field, null, value)));
+      const rule = this.exact.get(exactKey(field, issuer, value));
       const found = rule === undefined ? null : this.consumerOf(rule);
       if (found !== null) return found;
     }
     for (const compiled of this.scanned) {
+      if (compiled.issuer !== issuer) continue;
       const rule = compiled.definition;
-      if (rule.issuer !== null && rule.issuer !== issuer) continue;
       for (const [field, value] of candidates) {
         if (field !== rule.field || !compiled.test(value)) continue;
         const found = this.consumerOf(rule);

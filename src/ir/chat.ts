@@ -111,6 +111,11 @@ export interface ChatRequest {
   responseFormat?: ResponseFormat;
   /** Absent: the client asked nothing, and the model reasons as it does by default. */
   reasoning?: Reasoning;
+  /**
+   * The client asked for the model's reasoning as text (the Responses API's `reasoning.summary`): asked of providers that
+   * give it only on request (Gemini's thought summaries, includeThoughts).
+   */
+  reasoningSummary?: boolean;
   /** End-user id the client passed along, forwarded where the provider takes one. */
   user?: string;
   /** The service tier asked for where it is priced apart (OpenAI's `service_tier`): admission reserves at its prices. */
@@ -153,6 +158,8 @@ export interface ChatResponse {
   stopSequence?: string | null;
   /** Claude's signed thinking blocks, in their order; absent when it did not think. */
   reasoning?: ReasoningBlock[];
+  /** Reasoning the provider gives as text alone, unsigned (Gemini's thought summaries); absent when it gave none. */
+  reasoningText?: string;
   /**
    * The model declining to give the structured answer asked for (response_format), in its own words, kept apart from
    * text: OpenAI's message.refusal. Then text is empty and finishReason content_filter.

@@ -14,6 +14,11 @@ export type StreamEvent =
   | { type: 'finish'; finishReason: FinishReason; stopSequence?: string | null }
   /** One of Claude's signed thinking blocks, whole, once it has ended (its signature comes last). */
   | { type: 'reasoning'; block: ReasoningBlock }
+  /**
+   * A piece of the model's reasoning as text, as it comes: Claude's thinking (whose block follows whole, in `reasoning`,
+   * once signed), Gemini's thought summaries.
+   */
+  | { type: 'reasoning_text'; text: string }
   /** Usage so far; later events may raise it (Anthropic reports input first and output at the end). */
   | { type: 'usage'; usage: Partial<Usage> }
   /** The provider reported an error inside an already-started stream. */

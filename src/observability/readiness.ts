@@ -9,7 +9,11 @@ export interface ReadinessReport {
   notReady: string[];
   draining: boolean;
   ledger: { behind: boolean; failing: boolean; bufferedRecords: number; spooledRecords: number; oldestUnwrittenSeconds: number };
-  counters: { store: 'memory' | 'redis'; up: boolean; failMode: 'open' | 'closed' };
+  /**
+   * `seeded`: whether every budget counter was seeded from the ledger (false after a failed seeding, when they count from
+   * what they hold); null where this process seeds none (a lone gateway).
+   */
+  counters: { store: 'memory' | 'redis'; up: boolean; failMode: 'open' | 'closed'; seeded: boolean | null };
 }
 
 export type ReadinessProbe = () => ReadinessReport;
@@ -18,12 +22,15 @@ export interface ReadinessSources {
   draining: () => boolean;
   ledger: () => LedgerStatus;
   counters: { store: { kind: 'memory' | 'redis' }; failOpen: boolean };
+  /** The counters' seeder: whether its last seeding from the ledger succeeded; null where this process seeds none. */
+  seeder: { readonly seeded: boolean } | null;
 }
 
 /**
  * Counters that are down make the gateway unready only in fail-closed mode, where every budgeted call is refused: a load
  * balancer should send calls to a gateway that can admit them. In fail-open mode calls are served (unmetered) and the
- * report says the counters are down without turning red.
+ * report says the counters are down without turning red. Counters not seeded from the ledger never turn it red either
+ * (every gateway would be as unready: the start goes on without the seeding by design); the report says so.
  */
 export function readinessProbe(sources: ReadinessSources): ReadinessProbe {
   return () => {
@@ -46,7 +53,12 @@ export function readinessProbe(sources: ReadinessSources): ReadinessProbe {
         spooledRecords: ledger.spooledRecords,
         oldestUnwrittenSeconds: ledger.oldestUnwrittenMs / 1000,
       },
-      counters: { store: store.kind, up, failMode: failOpen ? 'open' : 'closed' },
+      counters: {
+        store: store.kind,
+        up,
+        failMode: failOpen ? 'open' : 'closed',
+        seeded: sources.seeder?.seeded ?? null,
+      },
     };
   };
 }

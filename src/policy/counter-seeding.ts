@@ -18,6 +18,7 @@
 // A seed never adds: each counter is raised to the ledger's figure if it holds less (CounterStore.seed), so seeding
 // twice, or by several gateways at once, counts the ledger's usage once.
 import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CounterSeed, CounterStore } from '../counters/counter-store.js';
 import { bucketKey, counterKey, type Budget } from './budgets.js';
 import type { Clock } from './clock.js';
@@ -56,7 +57,18 @@ export interface CounterSeederOptions {
   logger: Logger;
   /** Every budget the gateway enforces now (the current snapshot's), for a complete seeding. */
   budgets: () => readonly Budget[];
+  /** Where the seeding metrics go (sluice_counter_seeding_failures_total, sluice_counters_seeded). */
+  registry: Registry;
 }
+
+/**
+ * When a seeding ran: at start, again once the counters were found lost (or Redis was back), for a reload's budgets, or
+ * as a retry of one of those that failed.
+ */
+export type SeedingOccasion = 'start' | 'reseed' | 'added' | 'retry';
+
+/** After a seeding failed, a seeding of every counter is tried this much later (and so on until one succeeds). */
+const RETRY_MS = 10_000;
 
 export interface SeedingOutcome {
   /** Counters given a figure (a line with no usage in the ledger is left alone). */
@@ -67,14 +79,100 @@ export interface SeedingOutcome {
 
 export class CounterSeeder {
   private readonly options: CounterSeederOptions;
+  private readonly failures: Counter<'when'>;
+  /**
+   * Whether every counter the gateway enforces was seeded from the ledger: false from the start until the start's
+   * seeding succeeds, and from any failed seeding until a complete one succeeds.
+   */
+  private seededNow: boolean;
+  /** The next try after a failed seeding (retryUntilSeeded), if one is due. */
+  private retry: NodeJS.Timeout | null;
+  private stopped: boolean;
 
   constructor(options: CounterSeederOptions) {
     this.options = options;
+    this.seededNow = false;
+    this.retry = null;
+    this.stopped = false;
+    const registers = [options.registry];
+    this.failures = new Counter({
+      name: 'sluice_counter_seeding_failures_total',
+      help: 'Seedings of the budget counters from the ledger that failed (the ledger or the counter store could not be read or written); when: start, reseed (counters lost, or Redis back), added (budgets a reload added), retry (a try after one of those failed)',
+      labelNames: ['when'],
+      registers,
+    });
+    const seeded = (): boolean => this.seededNow;
+    new Gauge({
+      name: 'sluice_counters_seeded',
+      help: 'Whether every budget counter was seeded from the ledger (1), or the last seeding failed and they count from what they hold (0)',
+      labelNames: ['store'],
+      registers,
+      // Between workers, 1 only when every worker's seeding succeeded.
+      aggregator: 'min',
+      collect() {
+        this.set({ store: options.store.kind }, seeded() ? 1 : 0);
+      },
+    });
+  }
+
+  /** See seededNow: for /readyz. */
+  get seeded(): boolean {
+    return this.seededNow;
+  }
+
+  /**
+   * A seeding failed: counted, and logged at error with its cause (the store's and the ledger's messages name no
+   * credential). The counters go on from what they hold, and a seeding of all of them is tried again (retryUntilSeeded).
+   */
+  failed(when: SeedingOccasion, error: unknown, message: string, fields: Record<string, unknown> = {}): void {
+    this.seededNow = false;
+    this.failures.labels(when).inc();
+    this.options.logger.error({ ...fields, when, counters: this.options.store.kind, err: (error as Error).message }, message);
+    this.retryUntilSeeded();
   }
 
   /** Seeds every line of every budget the gateway enforces, and marks the store seeded. */
-  seedAll(): Promise<SeedingOutcome> {
-    return this.seed(this.options.budgets(), true);
+  async seedAll(): Promise<SeedingOutcome> {
+    const outcome = await this.seed(this.options.budgets(), true);
+    this.seededNow = true;
+    return outcome;
+  }
+
+  /**
+   * After a seeding failed: seedAll again every RETRY_MS until one succeeds (or another seeding did), so counters left
+   * unseeded by a ledger that could not be read are seeded once it can be (memory counters, or Redis ones whose marker
+   * survived, would otherwise stay so until a restart). A seed only raises counters to the ledger's figures, so one
+   * late counts nothing twice.
+   */
+  private retryUntilSeeded(): void {
+    if (this.retry !== null || this.stopped) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.seededNow || this.stopped) return;
+      this.seedAll().then(
+        (outcome) =>
+          this.options.logger.warn(
+            { ...outcome, counters: this.options.store.kind },
+            'budget counters seeded from the ledger, after a seeding failed',
+          ),
+        (error: unknown) => {
+          if (!this.stopped)
+            this.failed(
+              'retry',
+              error,
+              'budget counters still cannot be seeded from the ledger; counting goes on from what the counters hold',
+            );
+        },
+      );
+    }, RETRY_MS);
+    this.retry.unref();
+  }
+
+  /** No more tries (the gateway stops). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
   }
 
   /** Seeds the lines of these budgets only (budgets a reload added): the store's other counters are not touched. */
@@ -120,23 +218,25 @@ export class CounterSeeder {
         'budget counters seeded again from the ledger (Redis lost them, or reconnected)',
       );
     } catch (error) {
-      this.options.logger.error({ err: (error as Error).message }, 'budget counters cannot be seeded from the ledger');
+      this.failed('reseed', error, 'budget counters cannot be seeded from the ledger; counting goes on from what the counters hold');
       throw error;
     }
   }
 }
 
-/** Never stops the start: without the ledger's figures, counting starts from what the counter store holds (logged). */
+/**
+ * Never stops the start: without the ledger's figures, counting starts from what the counter store holds (logged,
+ * counted, and tried again until it succeeds).
+ */
 export async function seedAtStart(seeder: CounterSeeder, counters: string, logger: Logger): Promise<void> {
   const started = performance.now();
   try {
     const outcome = await seeder.seedAll();
     logger.info({ ...outcome, counters, ms: Math.round(performance.now() - started) }, 'budget counters seeded from the ledger');
   } catch (error) {
-    logger.error(
-      { err: (error as Error).message, counters },
-      'budget counters cannot be seeded from the ledger; counting starts from what the counters hold',
-    );
+    seeder.failed('start', error, 'budget counters cannot be seeded from the ledger; counting starts from what the counters hold', {
+      ms: Math.round(performance.now() - started),
+    });
   }
 }
 
@@ -159,7 +259,9 @@ export async function seedAdded(
     const outcome = await seeder.seed(added, false);
     logger.info({ ...outcome, budgets: added.map((budget) => budget.name) }, 'budget counters of added budgets seeded from the ledger');
   } catch (error) {
-    logger.error({ err: (error as Error).message }, 'budget counters of added budgets cannot be seeded from the ledger');
+    seeder.failed('added', error, 'budget counters of added budgets cannot be seeded from the ledger', {
+      budgets: added.map((budget) => budget.name),
+    });
   }
 }
 

@@ -122,6 +122,8 @@ export interface LedgerFilter {
   model?: string;
   provider?: string;
   outcome?: 'served' | 'refused' | 'failed';
+  /** true: only rows of no consumer (observed traffic not yet attributed); false: only rows of a consumer. */
+  unattributed?: boolean;
   /** [from, to) on the call's start, epoch milliseconds. */
   from?: EpochMs;
   to?: EpochMs;

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { EventStreamCodec } from '@smithy/eventstream-codec';
 import type * as Utf8 from '@smithy/util-utf8';
+import { EventTail, MAX_EVENT_BYTES } from './event-tail.js';
 
 export interface AwsEvent {
   /** ':message-type': event, exception or error. */
@@ -34,21 +35,34 @@ export function loadAwsEventStreamCodec(): EventStreamCodec {
 const PRELUDE_BYTES = 12;
 
 export class AwsEventStreamParser {
-  private tail: Buffer | null;
+  private readonly tail: EventTail;
+  /** The length the message in the tail declares; 0 until its prelude has come. */
+  private awaited: number;
   private readonly codec: EventStreamCodec;
 
   constructor() {
-    this.tail = null;
+    this.tail = new EventTail();
+    this.awaited = 0;
     this.codec = loadAwsEventStreamCodec();
   }
 
+  /** Throws when a message declares more than MAX_EVENT_BYTES, or cannot be decoded. */
   push(chunk: Buffer, out: AwsEvent[] = []): AwsEvent[] {
-    const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
-    this.tail = null;
+    // A read inside a message that has not ended (a long one comes in many): held, the message decoded once whole.
+    if (this.awaited > 0 && this.tail.length + chunk.length < this.awaited) {
+      this.tail.append(chunk);
+      return out;
+    }
+    const buffer = this.tail.take(chunk);
+    this.awaited = 0;
     let start = 0;
     while (buffer.length - start >= PRELUDE_BYTES) {
       const total = buffer.readUInt32BE(start);
-      if (buffer.length - start < total) break;
+      if (total > MAX_EVENT_BYTES) throw new Error(`an event of the stream runs past ${MAX_EVENT_BYTES} bytes`);
+      if (buffer.length - start < total) {
+        this.awaited = total;
+        break;
+      }
       const message = this.codec.decode(buffer.subarray(start, start + total));
       const headers = message.headers;
       const header = (name: string) => {
@@ -61,13 +75,13 @@ export class AwsEventStreamParser {
       out.push({ messageType, type, body: Buffer.from(message.body).toString('utf8') });
       start += total;
     }
-    if (start < buffer.length) this.tail = Buffer.from(buffer.subarray(start));
+    if (start < buffer.length) this.tail.hold(Buffer.from(buffer.subarray(start)));
     return out;
   }
 
   /** Bytes left over that never made a whole message. */
   get pendingBytes(): number {
-    return this.tail?.length ?? 0;
+    return this.tail.length;
   }
 }
 

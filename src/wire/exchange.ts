@@ -76,6 +76,12 @@ export interface ClientStream {
    * first event); null until then, absent for APIs that keep nothing.
    */
   readonly responseId?: string | null;
+  /**
+   * Where the client's API ends a failed stream with more than its error event (the Responses API's error, then
+   * response.failed with the response as it stood), the events that end this one, broken off once under way, with the
+   * error's `code` and `message`: '' when it has already ended. Null, or absent, where the error event alone ends it.
+   */
+  broken?(code: string, message: string): string | null;
 }
 
 /** What the exchanges of chat and embeddings share. */

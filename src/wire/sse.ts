@@ -1,5 +1,6 @@
 // Server-sent events: an incremental parser fed bytes in any split, and the writer's framing.
 // Written by hand because it must be push-driven, allocation-light and keep only the unread tail.
+import { EventTail, endsLine, MAX_EVENT_BYTES } from './event-tail.js';
 import { tryParseJson } from './json.js';
 
 export interface SseEvent {
@@ -12,21 +13,29 @@ const CR = 0x0d;
 
 /** Parses an SSE byte stream (https://html.spec.whatwg.org/multipage/server-sent-events.html) pushed in arbitrary chunks. */
 export class SseParser {
-  private tail: Buffer | null;
+  /** The unfinished line (bounded: throws past MAX_EVENT_BYTES, as an event's data lines do). */
+  private readonly tail: EventTail;
   private eventName: string | null;
   private dataLines: string[];
+  /** The characters in dataLines. */
+  private dataLength: number;
   private skipLeadingLf: boolean;
 
   constructor() {
-    this.tail = null;
+    this.tail = new EventTail();
     this.eventName = null;
     this.dataLines = [];
+    this.dataLength = 0;
     this.skipLeadingLf = false;
   }
 
+  /** Throws when an event runs past MAX_EVENT_BYTES without ending. */
   push(chunk: Buffer, out: SseEvent[] = []): SseEvent[] {
-    const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
-    this.tail = null;
+    if (this.tail.length > 0 && !endsLine(chunk)) {
+      this.tail.append(chunk);
+      return out;
+    }
+    const buffer = this.tail.take(chunk);
     let start = 0;
     if (this.skipLeadingLf && buffer.length > 0) {
       if (buffer[0] === LF) start = 1;
@@ -45,14 +54,14 @@ export class SseParser {
       }
       start = i + 1;
     }
-    if (start < buffer.length) this.tail = start === 0 ? Buffer.from(buffer) : buffer.subarray(start);
+    if (start < buffer.length) this.tail.hold(start === 0 ? Buffer.from(buffer) : buffer.subarray(start));
     return out;
   }
 
   /** Flushes an event left without its closing blank line when the stream ends. */
   end(out: SseEvent[] = []): SseEvent[] {
-    if (this.tail !== null && this.tail.length > 0) this.line(this.tail.toString('utf8'), out);
-    this.tail = null;
+    const rest = this.tail.takeAll();
+    if (rest !== null) this.line(rest.toString('utf8'), out);
     this.dispatch(out);
     return out;
   }
@@ -67,8 +76,11 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.dataLines.push(value);
-    else if (field === 'event') this.eventName = value;
+    if (field === 'data') {
+      this.dataLength += value.length;
+      if (this.dataLength > MAX_EVENT_BYTES) throw new Error(`an event of the stream runs past ${MAX_EVENT_BYTES} bytes`);
+      this.dataLines.push(value);
+    } else if (field === 'event') this.eventName = value;
   }
 
   private dispatch(out: SseEvent[]): void {
@@ -79,6 +91,7 @@ export class SseParser {
     const data = this.dataLines.length === 1 ? this.dataLines[0]! : this.dataLines.join('\n');
     out.push({ event: this.eventName, data });
     this.dataLines = [];
+    this.dataLength = 0;
     this.eventName = null;
   }
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { until } from '../support/until.js';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/screenshots/', import.meta.url));
@@ -53,6 +53,31 @@ export async function signIn(page: Page, consoleURL: string, token: string): Pro
   await page.getByLabel('Admin token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+}
+
+/** A page of its own context, signed in, at `width` pixels wide, with the errors it logs (consoleErrors) and its close. */
+export async function signedInPage(
+  browser: Browser,
+  consoleURL: string,
+  token: string,
+  width = 1366,
+): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+  const context = await openContext(browser);
+  const page = await context.newPage();
+  await page.setViewportSize({ width, height: 900 });
+  const errors = consoleErrors(page);
+  await signIn(page, consoleURL, token);
+  return { page, errors, close: () => context.close() };
+}
+
+/** The texts of a table's column, one per body row (`rows` selects them; the default, every body row). */
+export async function columnTexts(table: Locator, index: number, rows = 'tbody tr'): Promise<string[]> {
+  return table
+    .locator(rows)
+    .evaluateAll(
+      (all, at) => all.map((row) => (row as unknown as { cells: Array<{ innerText: string }> }).cells[at]!.innerText.trim()),
+      index,
+    );
 }
 
 export async function goTo(page: Page, title: string): Promise<void> {

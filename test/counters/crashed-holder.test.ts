@@ -1,5 +1,7 @@
 // Room leased by a gateway that then crashes (kill -9): the other gateways on the same Redis must get its unused room
 // back once its lease expires, not refuse calls that would fit until the window ends. A real process holds the lease.
+// What it admitted (its calls' reservations, leased or, with leaseShare 0, reserved alone) stays counted: those calls
+// reached their provider, and a background one is settled from its reservation by the gateway that adopts it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, describe, test } from 'node:test';
@@ -21,14 +23,18 @@ function line(amount: number): CounterLine {
 
 /** A process that leases room for one call of 10 (10 + floor(90 / 8) = 21 counted in Redis), says so, and waits. */
 function holder(): { output: () => string; kill: () => void } {
-  const source = `
+  return spawnHolder(`
     import { LeasedCounterStore } from ${JSON.stringify(new URL('../../src/counters/leased.js', import.meta.url).href)};
     import { RedisCounterStore } from ${JSON.stringify(new URL('../../src/counters/redis.js', import.meta.url).href)};
     const store = new LeasedCounterStore(await RedisCounterStore.open(${JSON.stringify({ url: TEST_REDIS_URL, keyPrefix: prefix })}), { share: 1 / 4, idleMs: 600000 });
     const outcome = await store.reserve(Date.now(), [${JSON.stringify(line(10))}]);
     console.log('admitted', outcome.admitted, 'held', store.held(${JSON.stringify(KEY)}));
     setInterval(() => undefined, 1000);
-  `;
+  `);
+}
+
+/** Runs `source` (an ES module) in a process of its own, to be killed with SIGKILL. */
+function spawnHolder(source: string): { output: () => string; kill: () => void } {
   const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -61,6 +67,39 @@ describe('a lease holder killed with its room', () => {
     } finally {
       crashed.kill();
       await other.close();
+    }
+  });
+});
+
+/** A gateway with `counters.leaseShare: 0`: one call of 10 reserved alone in Redis, in flight (never settled) when killed. */
+function loneReserver(key: string): { output: () => string; kill: () => void } {
+  return spawnHolder(`
+    import { RedisCounterStore } from ${JSON.stringify(new URL('../../src/counters/redis.js', import.meta.url).href)};
+    const store = await RedisCounterStore.open(${JSON.stringify({ url: TEST_REDIS_URL, keyPrefix: prefix })});
+    const outcome = await store.reserve(Date.now(), [${JSON.stringify({ ...line(10), key })}]);
+    console.log('admitted', outcome.admitted);
+    setInterval(() => undefined, 1000);
+  `);
+}
+
+describe('a gateway reserving every call alone (leaseShare 0) killed with a call in flight', () => {
+  test("the call's reservation stays counted, as a leased holder's admitted calls do: it holds no unused room", async () => {
+    const key = 'budget:crash-alone:1';
+    const at = (amount: number): CounterLine => ({ ...line(amount), key });
+    const crashed = loneReserver(key);
+    await until('the call was reserved', () => /admitted true/.test(crashed.output()), 20_000);
+    crashed.kill();
+    const redis = await RedisCounterStore.open({ url: TEST_REDIS_URL, keyPrefix: prefix });
+    try {
+      // Past a holder record's life (6 s), a lease on the bucket takes back every expired holder's unused room: none here.
+      await new Promise((resolve) => setTimeout(resolve, 6_500));
+      const [grant] = await redis.lease(Date.now(), [{ line: at(0), extra: 0, holder: { id: 'other', room: 0, ttlMs: 60_000 } }]);
+      assert.equal(grant!.current, 10);
+      assert.equal((await redis.reserve(Date.now(), [at(91)])).admitted, false);
+      assert.equal((await redis.reserve(Date.now(), [at(90)])).admitted, true);
+    } finally {
+      crashed.kill();
+      await redis.close();
     }
   });
 });

@@ -93,7 +93,7 @@ describe('Responses API with guardrails, the cache and fallback', () => {
     assert.equal(anthropicMock.received.length - before, 1);
   });
 
-  test('a translated stream that breaks off ends with an error event; the ledger says so', async () => {
+  test('a translated stream that breaks off ends with an error event, then response.failed; the ledger says so', async () => {
     const stream = await client.responses.create({ model: 'claude-haiku', input: 'Break off', stream: true });
     const seen: Array<{ type: string; message?: string; sequence_number?: number }> = [];
     try {
@@ -105,9 +105,10 @@ describe('Responses API with guardrails, the cache and fallback', () => {
       seen.slice(0, 4).map((event) => event.type),
       ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added'],
     );
-    const last = seen.at(-1)!;
-    assert.equal(last.type, 'error', JSON.stringify(seen));
-    assert.match(last.message ?? '', /broke off/);
+    const error = seen.at(-2)!;
+    assert.equal(error.type, 'error', JSON.stringify(seen));
+    assert.match(error.message ?? '', /broke off/);
+    assert.equal(seen.at(-1)!.type, 'response.failed');
     // Numbered after the events before it, as every event of the stream is.
     assert.deepEqual(
       seen.map((event) => event.sequence_number),

@@ -402,7 +402,9 @@ describe('upstream answers that fail after their head', () => {
       events.push(event.type === 'error' ? `error: ${event.message}` : event.type);
     }
     assert.ok(!events.includes('response.completed'), events.join(', '));
-    assert.match(events.at(-1)!, /^error: .*ended before its last event/);
+    // Translated, it ends as a failed response does: the error event, then response.failed.
+    assert.match(events.at(-2)!, /^error: .*ended before its last event/);
+    assert.equal(events.at(-1), 'response.failed');
     const rows = (await ledgerRows(sluice)).slice(-5);
     assert.deepEqual(
       rows.map((row) => [row.api, row.requested_model, row.status, row.error_class]),

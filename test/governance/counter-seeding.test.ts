@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { validateConfig } from '../../src/config/load.js';
 import type { CounterLine, CounterStore } from '../../src/counters/counter-store.js';
 import { MemoryCounterStore } from '../../src/counters/memory.js';
@@ -174,7 +175,7 @@ describe('counter seeding from the ledger', () => {
 
   /** The seeder over the ledger for these budgets, on a clock at 2030-03-10 10:50:20. */
   function seeder(store: CounterStore, compiled: Budget[], clock = new ManualClock(at('2030-03-10T10:50:20Z'))): CounterSeeder {
-    return new CounterSeeder({ store, ledger, clock, logger, budgets: () => compiled });
+    return new CounterSeeder({ store, ledger, clock, logger, budgets: () => compiled, registry: new Registry() });
   }
 
   test('calendar windows: each counter of its current bucket holds what the ledger admitted in it, refusals left out', async () => {

@@ -7,6 +7,7 @@ import { parseXfcc } from '../../src/identity/xfcc.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { KeyUsage, makeCa, type Issued, type TestCa } from '../support/certificates.js';
+import { forwardedChat } from '../support/xfcc.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { capturedLogger, KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -96,17 +97,7 @@ describe('mesh identity from a trusted proxy', () => {
   }
 
   /** A chat call from the trusted proxy's address with this XFCC element, and a Sluice key when given. */
-  function forwardedCall(element: string, key?: string): Promise<Response> {
-    return fetch(`${trusting.baseURL}/v1/chat/completions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-forwarded-client-cert': element,
-        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
-      },
-      body: JSON.stringify(CHAT),
-    });
-  }
+  const forwardedCall = (element: string, key?: string): Promise<Response> => forwardedChat(trusting.baseURL, element, key);
 
   before(async () => {
     meshCa = await makeCa('Mesh Test CA');
@@ -383,10 +374,11 @@ describe('mesh identity from a trusted proxy', () => {
       assert.equal(body.error.code, 'invalid_api_key', what);
       assert.match(body.error.message, reason, what);
     }
-    // A chain whose intermediate has expired, forwarded in Chain=, its leaf still valid.
-    const leaf = await meshCa.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
-    const lapsed = await meshCa.issue({ subject: 'CN=Lapsed CA', ca: true, keyUsages: signing, notAfter: new Date(Date.now() - 60_000) });
-    const chain = envoyEncoded(leaf.cert, lapsed.cert);
+    // A chain whose intermediate, the leaf's issuer, has expired, forwarded in Chain=, its leaf still valid: the chain
+    // links (the intermediate issued and signed the leaf, the mesh CA the intermediate), so only its expiry refuses it.
+    const lapsed = await meshCa.intermediate('Lapsed CA', { notAfter: new Date(Date.now() - 60_000) });
+    const leaf = await lapsed.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+    const chain = envoyEncoded(leaf.cert, lapsed.cert, meshCa.cert);
     for (const element of [`Chain="${chain}"`, `Cert="${envoyEncoded(leaf.cert)}";Chain="${chain}"`]) {
       const response = await forwardedCall(`By=spiffe://acme.mil/ns/ai/sa/sluice;${element};URI=${CHECKOUT_ID}`, KEYS.search);
       const body = (await response.json()) as { error: { code: string; message: string } };

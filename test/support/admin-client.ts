@@ -1,5 +1,6 @@
 // A minimal client of the director API for tests: one call with a bearer token, answering status, headers and parsed JSON.
 import type { TestSluice } from './sluice.js';
+import { until } from './until.js';
 
 export interface AdminAnswer {
   status: number;
@@ -44,3 +45,27 @@ export const OFFLINE_CATALOG = {
   providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
   models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
 };
+
+/**
+ * One observation for POST /api/reconciliation/observations, as an observer reports an undeclared caller: `calls` calls
+ * from `ip` to openai's `model` at `at` (epoch milliseconds), costing `costMicroUsd` in all.
+ */
+export function observation(ip: string, model: string, calls: number, at: number, costMicroUsd = 0) {
+  return { observer: 'proxy-1', at, source: { ip }, provider: 'openai', model, calls, costMicroUsd };
+}
+
+/** Reports observations through the intake, failing unless they are recorded. */
+export async function observe(admin: AdminClient, observations: Array<ReturnType<typeof observation>>): Promise<void> {
+  const intake = await admin('POST', '/api/reconciliation/observations', { observations });
+  if (intake.status !== 200) throw new Error(`observations not recorded: ${JSON.stringify(intake.body)}`);
+}
+
+/** Until the ledger lists `count` calls: the gateway's reach it in its next batch. */
+export async function untilLedgerHolds(admin: AdminClient, count: number): Promise<void> {
+  await until(
+    `the ${count} calls are in the ledger`,
+    async () => (await admin('GET', '/api/transactions?limit=1000')).body.items.length === count,
+    30_000,
+    50,
+  );
+}

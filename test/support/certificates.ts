@@ -35,6 +35,18 @@ export interface TestCa extends Issued {
     ca?: boolean;
     keyUsages?: number;
   }): Promise<Issued>;
+  /**
+   * A CA this one signs, issuing leaves in turn: an intermediate. `ca` and `keyUsages` as for a leaf (a CA's,
+   * cA and keyCertSign with cRLSign, when absent); `subjectKeyIdentifier` (hex) the key identifier it claims (its own
+   * key's when absent), for an impostor that names another CA's; `notAfter` its end of validity (30 days on when absent);
+   * `pathLength` its basic constraints' pathLenConstraint (none when absent).
+   */
+  intermediate(
+    name: string,
+    options?: { ca?: boolean; keyUsages?: number; subjectKeyIdentifier?: string; notAfter?: Date; pathLength?: number },
+  ): Promise<TestCa>;
+  /** The key identifier of its public key (its SubjectKeyIdentifier), hex. */
+  subjectKeyIdentifier: string;
 }
 
 let serial = 1;
@@ -51,7 +63,8 @@ async function keyPem(key: WebCrypto.CryptoKey): Promise<string> {
     .join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
-export async function makeCa(name: string): Promise<TestCa> {
+/** A self-signed root CA; `pathLength` its basic constraints' pathLenConstraint (none when absent). */
+export async function makeCa(name: string, { pathLength }: { pathLength?: number } = {}): Promise<TestCa> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
   const serialNumber = nextSerial();
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
@@ -62,40 +75,73 @@ export async function makeCa(name: string): Promise<TestCa> {
     signingAlgorithm: ALGORITHM,
     keys,
     extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.BasicConstraintsExtension(true, pathLength, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
+  return caOf(ca, keys, serialNumber);
+}
+
+/** The CA of this certificate and key pair: it issues leaves and intermediates signed with the key. */
+async function caOf(ca: x509.X509Certificate, keys: WebCrypto.CryptoKeyPair, serialNumber: string): Promise<TestCa> {
   return {
     cert: ca.toString('pem'),
     key: await keyPem(keys.privateKey),
     serialNumber,
+    subjectKeyIdentifier: ca.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId,
+    async intermediate(name, { ca: signing = true, keyUsages, subjectKeyIdentifier, notAfter, pathLength } = {}) {
+      const until = notAfter ?? new Date(Date.now() + 30 * DAY_MS);
+      const made = await signedCertificate(ca, keys.privateKey, `CN=${name}`, until, async (publicKey) => [
+        new x509.BasicConstraintsExtension(signing, pathLength, true),
+        new x509.KeyUsagesExtension(keyUsages ?? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        subjectKeyIdentifier === undefined
+          ? await x509.SubjectKeyIdentifierExtension.create(publicKey)
+          : new x509.SubjectKeyIdentifierExtension(subjectKeyIdentifier),
+      ]);
+      return caOf(made.certificate, made.keys, made.serialNumber);
+    },
     async issue({ subject, spiffe, uris = [], server = false, notAfter, ca: signing = false, keyUsages }) {
-      const leafKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
       const names: x509.JsonGeneralName[] = [];
       if (spiffe !== undefined) names.push({ type: 'url', value: spiffe });
       for (const uri of uris) names.push({ type: 'url', value: uri });
       if (server) names.push({ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' });
-      const leafSerial = nextSerial();
-      const leaf = await x509.X509CertificateGenerator.create({
-        serialNumber: leafSerial,
-        subject,
-        issuer: ca.subject,
-        notBefore: new Date(Date.now() - DAY_MS),
-        notAfter: notAfter ?? new Date(Date.now() + 7 * DAY_MS),
-        signingAlgorithm: ALGORITHM,
-        publicKey: leafKeys.publicKey,
-        signingKey: keys.privateKey,
-        extensions: [
+      const leaf = await signedCertificate(ca, keys.privateKey, subject, notAfter ?? new Date(Date.now() + 7 * DAY_MS), () =>
+        Promise.resolve([
           new x509.BasicConstraintsExtension(signing, undefined, true),
           new x509.KeyUsagesExtension(keyUsages ?? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
           new x509.ExtendedKeyUsageExtension([server ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
           ...(names.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(names)]),
-          await x509.AuthorityKeyIdentifierExtension.create(ca),
-        ],
-      });
-      return { cert: leaf.toString('pem'), key: await keyPem(leafKeys.privateKey), serialNumber: leafSerial };
+        ]),
+      );
+      return { cert: leaf.certificate.toString('pem'), key: await keyPem(leaf.keys.privateKey), serialNumber: leaf.serialNumber };
     },
   };
+}
+
+/**
+ * A certificate for a new key pair, signed with the CA's key: valid from a day ago until `notAfter`, with `extensions`
+ * (made for its public key) and the CA's authority key identifier.
+ */
+async function signedCertificate(
+  ca: x509.X509Certificate,
+  signingKey: WebCrypto.CryptoKey,
+  subject: string,
+  notAfter: Date,
+  extensions: (publicKey: WebCrypto.CryptoKey) => Promise<x509.Extension[]>,
+): Promise<{ certificate: x509.X509Certificate; keys: WebCrypto.CryptoKeyPair; serialNumber: string }> {
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
+  const serialNumber = nextSerial();
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber,
+    subject,
+    issuer: ca.subject,
+    notBefore: new Date(Date.now() - DAY_MS),
+    notAfter,
+    signingAlgorithm: ALGORITHM,
+    publicKey: keys.publicKey,
+    signingKey,
+    extensions: [...(await extensions(keys.publicKey)), await x509.AuthorityKeyIdentifierExtension.create(ca)],
+  });
+  return { certificate, keys, serialNumber };
 }

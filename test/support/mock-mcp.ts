@@ -187,3 +187,38 @@ export async function rawMcpGateway(
     },
   };
 }
+
+/** A JSON-RPC message as the raw servers and clients of the MCP tests read it. */
+export interface Rpc {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+}
+
+/** The JSON-RPC message a raw server was sent. */
+export async function readRpc(req: IncomingMessage): Promise<Rpc> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return JSON.parse(text) as Rpc;
+}
+
+/** Answers `message` with `result` as application/json. */
+export function answerRpc(res: ServerResponse, message: Rpc, result: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+}
+
+/** POSTs one message to Sluice's MCP endpoint `url` as consumer `key`; answers the answer's last message (JSON or SSE). */
+export async function postRpc(url: string, key: string, message: Rpc): Promise<Rpc> {
+  const answer = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+  });
+  assert.equal(answer.status, 200);
+  const text = await answer.text();
+  if (!String(answer.headers.get('content-type')).startsWith('text/event-stream')) return JSON.parse(text) as Rpc;
+  const data = text.split('\n').filter((line) => line.startsWith('data: '));
+  return JSON.parse(data.at(-1)!.slice(6)) as Rpc;
+}

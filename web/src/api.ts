@@ -189,6 +189,18 @@ export interface Resource {
   note: string | null;
 }
 export type Window = 'minute' | 'hour' | 'day' | 'month' | { rolling: string };
+
+const DURATION_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Whether the API keeps a burn-down of a budget of this window: one of an hour or more (usage is rolled up by the
+ * hour; it refuses the rest with a 400), so the console asks only for those.
+ */
+export function hasBurnDown(window: Window): boolean {
+  if (typeof window === 'string') return window !== 'minute';
+  const match = /^([1-9][0-9]*)(s|m|h|d)$/.exec(window.rolling);
+  return match !== null && Number(match[1]) * DURATION_MS[match[2]!]! >= 3_600_000;
+}
 export interface BudgetTerms {
   resources: 'any' | { model: string } | { provider: string } | { resource: string };
   measure: 'input_tokens' | 'output_tokens' | 'total_tokens' | 'cost_usd' | 'requests';

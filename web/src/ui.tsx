@@ -133,49 +133,61 @@ export function transactionsOf(filter: Record<string, string>): string {
 export interface Sorting {
   key: string | null;
   descending: boolean;
-  toggle: (key: string, numeric: boolean) => void;
+  toggle: (key: string, descendingFirst: boolean) => void;
 }
 
 export function useSorting(): Sorting {
   const [order, setOrder] = useState<{ key: string | null; descending: boolean }>({ key: null, descending: false });
   const toggle = useCallback(
-    // A figure's first click puts the largest first, a name's A first; the next click turns it around.
-    (key: string, numeric: boolean) =>
-      setOrder((current) => (current.key === key ? { key, descending: !current.descending } : { key, descending: numeric })),
+    // A column's first click puts what its reader looks for first (a figure's largest, a name's A); the next turns it around.
+    (key: string, descendingFirst: boolean) =>
+      setOrder((current) => (current.key === key ? { key, descending: !current.descending } : { key, descending: descendingFirst })),
     [],
   );
   return { ...order, toggle };
 }
 
-/** The rows in the chosen order (a stable sort: rows of equal value keep the API's order). */
-export function sortRows<T>(rows: T[], sorting: Sorting, value: (row: T, key: string) => number | string): T[] {
+/**
+ * The rows in the chosen order (a stable sort: rows of equal value keep the API's order). A row whose value is null
+ * (an unpriced model's price, an untracked budget's use) has none to order by: it stays last either way.
+ */
+export function sortRows<T>(rows: T[], sorting: Sorting, value: (row: T, key: string) => number | string | null): T[] {
   const key = sorting.key;
   if (key === null) return rows;
   const direction = sorting.descending ? -1 : 1;
   return [...rows].sort((a, b) => {
     const left = value(a, key);
     const right = value(b, key);
+    if (left === null || right === null) return left === right ? 0 : left === null ? 1 : -1;
     const order = typeof left === 'number' && typeof right === 'number' ? left - right : String(left).localeCompare(String(right));
     return order * direction;
   });
 }
 
-/** A column header that sorts its table: a button (so the keyboard reaches it), its order announced with aria-sort. */
+/**
+ * A column header that sorts its table: a button (so the keyboard reaches it), its order announced with aria-sort. A
+ * numeric column is right-aligned and sorts largest first; `descendingFirst` sets the first order apart from the
+ * alignment (the latest time first in a left-aligned column, the soonest exhaustion first), `class` the header's class.
+ */
 export function SortHeader({
   sorting,
   column,
   numeric = false,
+  descendingFirst = numeric,
+  class: className = numeric ? 'num' : undefined,
   children,
 }: {
   sorting: Sorting;
   column: string;
   numeric?: boolean;
+  descendingFirst?: boolean;
+  class?: string;
   children: ComponentChildren;
 }) {
   const active = sorting.key === column;
   return (
-    <th scope="col" class={numeric ? 'num' : undefined} aria-sort={active ? (sorting.descending ? 'descending' : 'ascending') : undefined}>
-      <button type="button" class="sort" onClick={() => sorting.toggle(column, numeric)}>
+    <th scope="col" class={className} aria-sort={active ? (sorting.descending ? 'descending' : 'ascending') : undefined}>
+      <button type="button" class="sort" onClick={() => sorting.toggle(column, descendingFirst)}>
         {children}
         <span aria-hidden="true" class="sort-mark">
           {active ? (sorting.descending ? ' ▼' : ' ▲') : ''}

@@ -2,10 +2,11 @@
 // trusted proxy, or a JWT (its sub, team claim or groups) stands for. Exact, prefix, or pattern (`*` one path segment,
 // `**` any rest) on one field. Gateways apply them from the next snapshot on.
 import { z } from '@hono/zod-openapi';
-import { IDENTITY_FIELDS, IDENTITY_MATCHES, ruleProblem } from '../../identity/rules.js';
+import { IDENTITY_FIELDS, IDENTITY_MATCHES, issuerProblem, ruleProblem, storedRuleProblem } from '../../identity/rules.js';
 import { nameText, noteText } from '../../config/limits.js';
 import type { IdentityRule } from '../../store/director-store.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
+import { ApiError } from '../errors.js';
 import { NUMERIC_ID, registerEntityRoutes } from './entity.js';
 import { iso } from './schemas.js';
 import { consumerIssues, refuseIssues } from '../references.js';
@@ -43,14 +44,19 @@ const rule = z
     consumer: z.string(),
     note: z.string().nullable(),
     createdAt: z.string(),
+    valid: z.boolean().openapi({
+      description:
+        'false for a rule that maps no one: stored before its value was checked, or a JWT rule without an issuer while several are configured',
+    }),
+    problem: z.string().nullable().openapi({ description: 'Why the rule maps no one (`value: ...`, `issuer: ...`); null when valid' }),
   })
   .openapi('IdentityRule');
 
-function render(value: IdentityRule) {
-  return { ...value, createdAt: iso(value.createdAt)! };
-}
-
-export function registerIdentityRuleRoutes(app: DirectorApi, { store }: RouteDeps): void {
+export function registerIdentityRuleRoutes(app: DirectorApi, { store, jwtIssuers }: RouteDeps): void {
+  const render = (value: IdentityRule) => {
+    const problem = storedRuleProblem(value, jwtIssuers);
+    return { ...value, createdAt: iso(value.createdAt)!, valid: problem === null, problem };
+  };
   registerEntityRoutes<IdentityRule, z.infer<typeof ruleInput>, never>(app, {
     path: '/api/identity-rules',
     tag: 'identity',
@@ -65,6 +71,13 @@ export function registerIdentityRuleRoutes(app: DirectorApi, { store }: RouteDep
       errors: [400, 409],
       access: 'write',
       run: async (caller, input) => {
+        // With several issuers a JWT rule must name its own; one naming an issuer not (yet) configured is taken, and listed as not valid.
+        const problem =
+          (input.issuer ?? null) === null && jwtIssuers.length > 1 ? issuerProblem({ field: input.field, issuer: null }, jwtIssuers) : null;
+        if (problem !== null) {
+          const message = problem.slice(problem.indexOf(':') + 2);
+          throw new ApiError(400, 'invalid_request', `Invalid request: issuer: ${message}`, [{ path: 'issuer', message }]);
+        }
         // 400 naming the field, as a budget naming a consumer that does not exist (the store would say 409).
         refuseIssues(
           'identity rule',

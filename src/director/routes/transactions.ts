@@ -1,5 +1,6 @@
 // /api/transactions: the ledger's rows, newest first with keyset paging, and one transaction's detail (tokens, cost,
-// latency, time to first token, attempts, violations, the identity the call was authenticated by, never a secret). Read roles see every row; a team-owner its own team's only.
+// latency, time to first token, attempts, violations, the identity the call was authenticated by, never a secret). Read
+// roles see every row; a team-owner its own team's only. `unattributed` lists the calls of no consumer (or of one).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { LedgerEntry } from '../../store/director-store.js';
 import { money } from '../analytics/money.js';
@@ -120,6 +121,14 @@ export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps
             .openapi({ ...query('model'), description: 'The model asked for or the one that served' }),
           provider: z.string().optional().openapi(query('provider')),
           outcome: z.enum(OUTCOMES).optional().openapi(query('outcome')),
+          unattributed: z
+            .enum(['true', 'false'])
+            .optional()
+            .openapi({
+              ...query('unattributed'),
+              description:
+                "`true`: only calls of no consumer (an undeclared caller's traffic, reported by an observer, until reconciliation attributes it to a consumer); `false`: only calls of a consumer. With `true`, naming a `consumer` is a 400",
+            }),
           from: isoTime.optional().openapi(query('from')),
           to: isoTime.optional().openapi(query('to')),
           ...pageQuery,
@@ -134,12 +143,16 @@ export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps
       const to = request.to === undefined ? undefined : Date.parse(request.to);
       // As /api/usage: a period that ends before it begins is a mistake in the query, not an empty page.
       if (from !== undefined && to !== undefined && from >= to) throw invalid('from', 'must be before to');
+      // So is a consumer's calls that have none.
+      if (request.unattributed === 'true' && request.consumer !== undefined)
+        throw invalid('consumer', 'names a consumer: unattributed=true lists calls of none');
       const page = await store.listTransactions({
         consumer: request.consumer,
         team,
         model: request.model,
         provider: request.provider,
         outcome: request.outcome,
+        unattributed: request.unattributed === undefined ? undefined : request.unattributed === 'true',
         from,
         to,
         limit: request.limit,

@@ -75,6 +75,11 @@ export interface StreamEncoder {
   end(): string;
   /** Where this API numbers its events (the Responses API), the number the next one takes. */
   readonly nextSequenceNumber?: number;
+  /**
+   * Where this API ends a failed stream with more than its error event, the events that end it broken off upstream
+   * (ClientStream.broken); absent where the front door's errorEvent alone does.
+   */
+  fail?(code: string, message: string): string;
 }
 
 /** What the front doors share of answer(): the pass-through or the translation, and the usage of either. */

@@ -18,6 +18,7 @@ import { asServiceTier } from '../../ir/usage.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 import { parseEffort, unknownEffort } from './openai-chat-parse.js';
 import { pdfFileData, untranslatableFile } from './openai-file-data.js';
+import { unsealBlock } from './openai-responses-reasoning.js';
 
 function invalid(param: string, message: string): SluiceError {
   return new SluiceError('invalid_request', `${param}: ${message}`, { param });
@@ -95,6 +96,8 @@ export function parseOpenAIResponses(body: unknown): ChatRequest {
     const effort =
       body.reasoning.effort === undefined || body.reasoning.effort === null ? null : parseEffort(body.reasoning.effort, 'reasoning.effort');
     if (effort !== null) request.reasoning = { effort };
+    // summary: auto, concise or detailed; the model's reasoning is given as it comes, whichever is asked.
+    if (typeof body.reasoning.summary === 'string') request.reasoningSummary = true;
   }
   if (body.store !== undefined && body.store !== null && typeof body.store !== 'boolean') throw invalid('store', 'expected a boolean');
   if (typeof body.user === 'string') request.user = body.user;
@@ -132,9 +135,16 @@ function parseItems(items: unknown[], messages: ChatMessage[]): void {
       messages.push({ role: 'tool', toolCallId: raw.call_id, content: parseOutput(raw.output, `${at}.output`) });
       return;
     }
+    if (type === 'reasoning') {
+      // Claude's signed thinking, handed back: it goes to Claude at the head of the turn it answered. Any other reasoning
+      // (a summary alone) is not the conversation, and is left out.
+      const block = unsealBlock(raw.encrypted_content);
+      if (block !== null) (assistantTurn(messages).reasoning ??= []).push(block);
+      return;
+    }
     if (typeof type !== 'string') throw invalid(`${at}.type`, 'expected a string');
-    // Other item types (item_reference, reasoning, built-in tool calls) mean something only to OpenAI: passed through
-    // there, refused by translationRefusal elsewhere.
+    // Other item types (item_reference, built-in tool calls) mean something only to OpenAI: passed through there,
+    // refused by translationRefusal elsewhere.
   });
 }
 
@@ -305,8 +315,9 @@ export function translationRefusal(body: JsonObject, provider: TranslatedProvide
     for (let i = 0; i < body.input.length; i++) {
       const item = body.input[i] as JsonObject;
       const type = itemType(item);
-      if (type !== 'message' && type !== 'function_call' && type !== 'function_call_output')
+      if (type !== 'message' && type !== 'function_call' && type !== 'function_call_output' && type !== 'reasoning')
         return refuse(`input[${i}].type`, `input items of type ${JSON.stringify(type)} are not translated.`, type === 'item_reference');
+      if (type === 'reasoning') continue;
       const content = type === 'function_call_output' ? item.output : item.content;
       if (!Array.isArray(content)) continue;
       for (let j = 0; j < content.length; j++) {

@@ -9,6 +9,7 @@ import type {
   ResponsesStatus,
   ResponsesUsage,
 } from './openai-responses-wire.js';
+import { reasoningItems } from './openai-responses-reasoning.js';
 
 export function toResponsesUsage(usage: Usage): ResponsesUsage {
   return {
@@ -90,7 +91,7 @@ export function responseObject(
 
 /** A translated provider's whole answer as a response object. */
 export function renderResponse(response: ChatResponse, request: ChatRequest): string {
-  const output: ResponsesOutputItem[] = [];
+  const output: ResponsesOutputItem[] = reasoningItems(response);
   if (response.text !== '') {
     output.push({
       id: itemId('msg'),

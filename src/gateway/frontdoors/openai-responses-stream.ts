@@ -3,14 +3,22 @@
 // output_item.done, one item done before the next is added (parallel function calls too), and last response.completed
 // (or response.incomplete) with the whole response and its usage. Every event carries its sequence_number, so the openai
 // SDK's stream helpers and finalResponse() rebuild the response.
-import type { ChatRequest, FinishReason } from '../../ir/chat.js';
+import type { ChatRequest, FinishReason, ReasoningBlock } from '../../ir/chat.js';
 import type { StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { sseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import type { StreamEncoder } from './frontdoor.js';
 import { itemId, responseId, responseObject, statusOf } from './openai-responses-render.js';
-import type { ResponsesFunctionCallItem, ResponsesMessageItem, ResponsesOutputItem, ResponsesOutputText } from './openai-responses-wire.js';
+import type {
+  ResponsesFunctionCallItem,
+  ResponsesMessageItem,
+  ResponsesOutputItem,
+  ResponsesOutputText,
+  ResponsesReasoningItem,
+  ResponsesSummaryText,
+} from './openai-responses-wire.js';
+import { blockText, reasoningItemId, sealBlock } from './openai-responses-reasoning.js';
 import { openaiStreamError } from './openai-stream-error.js';
 
 export class ResponsesStreamEncoder implements StreamEncoder {
@@ -24,6 +32,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private readonly output: ResponsesOutputItem[];
   /** The message item text is streaming into, until a tool call begins. */
   private message: ResponsesMessageItem | null;
+  /** The reasoning item the model's reasoning is streaming into, until its block ends or the answer begins. */
+  private thought: ResponsesReasoningItem | null;
   /** Function call items by the IR's tool call index, with their output index. */
   private readonly calls: Map<number, { item: ResponsesFunctionCallItem; outputIndex: number }>;
   /** The function call item arguments are streaming into, until the next item begins or the answer ends. */
@@ -43,6 +53,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.failed = false;
     this.output = [];
     this.message = null;
+    this.thought = null;
     this.calls = new Map();
     this.call = null;
     this.finish = null;
@@ -61,14 +72,26 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           }
           out += this.ensureStarted();
           break;
+        case 'reasoning_text':
+          if (event.text === '') break;
+          out += this.ensureStarted() + this.closeMessage() + this.closeCall() + this.reasoningText(event.text);
+          break;
+        case 'reasoning':
+          out += this.ensureStarted() + this.closeMessage() + this.closeCall() + this.reasoningBlock(event.block);
+          break;
         case 'refusal':
-          out += this.ensureStarted() + this.closeMessage() + this.closeCall() + this.refusal(event.text);
+          out += this.ensureStarted() + this.closeThought() + this.closeMessage() + this.closeCall() + this.refusal(event.text);
           break;
         case 'text':
-          out += this.ensureStarted() + this.closeCall() + this.text(event.text);
+          out += this.ensureStarted() + this.closeThought() + this.closeCall() + this.text(event.text);
           break;
         case 'tool_call_start':
-          out += this.ensureStarted() + this.closeMessage() + this.closeCall() + this.openCall(event.index, event.id, event.name);
+          out +=
+            this.ensureStarted() +
+            this.closeThought() +
+            this.closeMessage() +
+            this.closeCall() +
+            this.openCall(event.index, event.id, event.name);
           break;
         case 'tool_call_delta': {
           const call = this.calls.get(event.index);
@@ -90,11 +113,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         case 'usage':
           mergeUsage(this.usage, event.usage);
           break;
-        case 'error':
-          if (this.failed) break;
-          this.failed = true;
-          out += this.ensureStarted() + this.fail(event.message, event.errorType);
+        case 'error': {
+          const { type, code } = openaiStreamError(event.errorType);
+          out += this.fail(code ?? type, event.message);
           break;
+        }
       }
     }
     return out;
@@ -103,7 +126,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   end(): string {
     if (this.ended || this.failed) return '';
     this.ended = true;
-    const out = this.ensureStarted() + this.closeMessage() + this.closeCall();
+    const out = this.ensureStarted() + this.closeThought() + this.closeMessage() + this.closeCall();
     const finished = statusOf(this.finish, this.refused);
     const response = responseObject(this.request, this.id, this.createdAt, finished.status, this.output, this.usage);
     response.incomplete_details = finished.incomplete_details;
@@ -111,16 +134,19 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   /**
-   * The provider's error once the stream has begun: the error event, which names it by code alone (server_error,
-   * rate_limit_exceeded, ...), then response.failed, the terminal event of a response that failed, carrying the response
-   * as it stood with its error (https://platform.openai.com/docs/api-reference/responses-streaming/response/failed): the
-   * SDK's finalResponse() is then a failed response, not one still in progress.
+   * A failure once the stream has begun (the provider's error, or its stream broken off): the error event, which names
+   * it by code alone (server_error, rate_limit_exceeded, upstream_unavailable, ...), then response.failed, the terminal
+   * event of a response that failed, carrying the response as it stood with its error
+   * (https://platform.openai.com/docs/api-reference/responses-streaming/response/failed): the SDK's finalResponse() is
+   * then a failed response, not one still in progress. Nothing once the response has ended or failed.
    */
-  private fail(message: string, kind: string): string {
-    const { type, code } = openaiStreamError(kind);
+  fail(code: string, message: string): string {
+    if (this.ended || this.failed) return '';
+    this.failed = true;
+    const out = this.ensureStarted();
     const response = responseObject(this.request, this.id, this.createdAt, 'failed', this.output, this.usage);
-    response.error = { code: code ?? type, message };
-    return this.event('error', { code: code ?? type, message, param: null }) + this.event('response.failed', { response });
+    response.error = { code, message };
+    return out + this.event('error', { code, message, param: null }) + this.event('response.failed', { response });
   }
 
   private ensureStarted(): string {
@@ -155,6 +181,70 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         logprobs: [],
       })
     );
+  }
+
+  /**
+   * A piece of the reasoning's text: into the open reasoning item's one summary part, the item and part added first
+   * when none is open (response.output_item.added, response.reasoning_summary_part.added).
+   */
+  private reasoningText(delta: string): string {
+    let out = '';
+    let thought = this.thought;
+    if (thought === null) {
+      thought = { id: reasoningItemId(), type: 'reasoning', summary: [], status: 'in_progress' };
+      this.thought = thought;
+      this.output.push(thought);
+      const outputIndex = this.output.length - 1;
+      out += this.event('response.output_item.added', { output_index: outputIndex, item: thought });
+      const part: ResponsesSummaryText = { type: 'summary_text', text: '' };
+      out += this.event('response.reasoning_summary_part.added', {
+        item_id: thought.id,
+        output_index: outputIndex,
+        summary_index: 0,
+        part,
+      });
+      thought.summary.push(part);
+    }
+    thought.summary[0]!.text += delta;
+    const at = { item_id: thought.id, output_index: this.output.indexOf(thought), summary_index: 0 };
+    return out + this.event('response.reasoning_summary_text.delta', { ...at, delta });
+  }
+
+  /**
+   * A signed block of Claude's, whole: the encrypted_content of the reasoning item its text streamed into, which it
+   * closes; a block whose text did not stream (a redacted one) is an item of its own, added and done at once.
+   */
+  private reasoningBlock(block: ReasoningBlock): string {
+    let out = '';
+    if (this.thought === null) {
+      const text = blockText(block);
+      if (text !== '') out += this.reasoningText(text);
+      else {
+        const thought: ResponsesReasoningItem = { id: reasoningItemId(), type: 'reasoning', summary: [], status: 'in_progress' };
+        this.thought = thought;
+        this.output.push(thought);
+        out += this.event('response.output_item.added', { output_index: this.output.length - 1, item: thought });
+      }
+    }
+    this.thought!.encrypted_content = sealBlock(block);
+    return out + this.closeThought();
+  }
+
+  /** The reasoning item streaming, done: its summary text and part, then the item. */
+  private closeThought(): string {
+    const thought = this.thought;
+    if (thought === null) return '';
+    this.thought = null;
+    thought.status = 'completed';
+    const outputIndex = this.output.indexOf(thought);
+    let out = '';
+    const part = thought.summary[0];
+    if (part !== undefined) {
+      const at = { item_id: thought.id, output_index: outputIndex, summary_index: 0 };
+      out += this.event('response.reasoning_summary_text.done', { ...at, text: part.text });
+      out += this.event('response.reasoning_summary_part.done', { ...at, part });
+    }
+    return out + this.event('response.output_item.done', { output_index: outputIndex, item: thought });
   }
 
   /** A message item holding the refusal (it comes whole, held until the answer ended), opened and closed at once. */

@@ -40,7 +40,21 @@ export interface ResponsesFunctionCallItem {
   arguments: string;
 }
 
-export type ResponsesOutputItem = ResponsesMessageItem | ResponsesFunctionCallItem;
+/** The model's reasoning: its text as summary parts, a signed block of Claude's in encrypted_content. */
+export interface ResponsesReasoningItem {
+  id: string;
+  type: 'reasoning';
+  summary: ResponsesSummaryText[];
+  encrypted_content?: string;
+  status: 'in_progress' | 'completed' | 'incomplete';
+}
+
+export interface ResponsesSummaryText {
+  type: 'summary_text';
+  text: string;
+}
+
+export type ResponsesOutputItem = ResponsesReasoningItem | ResponsesMessageItem | ResponsesFunctionCallItem;
 
 export type ResponsesStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 

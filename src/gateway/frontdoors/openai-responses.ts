@@ -15,12 +15,16 @@ import { TranslatingStream } from './translating-stream.js';
 
 /**
  * The Responses API's in-band error event, for a failure once the stream has begun: numbered after the stream's events
- * (the provider's own when relayed, the encoder's when translated), as every event of the stream is.
+ * (the provider's own when relayed, the encoder's when translated), as every event of the stream is. A translated
+ * stream ends with it and response.failed, as it does at a provider's own error (ResponsesStreamEncoder).
  */
 function errorEvent(error: SluiceError, stream?: ClientStream): string {
+  const code = ERRORS[error.code].openaiCode;
+  const ended = stream?.broken?.(code ?? ERRORS[error.code].openaiType, error.message);
+  if (typeof ended === 'string') return ended;
   const event = {
     type: 'error',
-    code: ERRORS[error.code].openaiCode,
+    code,
     message: error.message,
     param: error.param,
     sequence_number: stream?.nextSequenceNumber ?? 0,

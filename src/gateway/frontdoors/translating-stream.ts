@@ -49,11 +49,16 @@ export class TranslatingStream implements ClientStream {
     return this.encoder.nextSequenceNumber;
   }
 
+  broken(code: string, message: string): string | null {
+    return this.encoder.fail?.(code, message) ?? null;
+  }
+
   /** Taps usage and output; an error event's text, the upstream's own words, is redacted before it is encoded. */
   private tap(events: StreamEvent[]): void {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      if (event.type === 'text' || event.type === 'refusal') this.output.add(event.text);
+      // Reasoning is output too, billed as such: counted when the provider's own figure never came.
+      if (event.type === 'text' || event.type === 'refusal' || event.type === 'reasoning_text') this.output.add(event.text);
       else if (event.type === 'tool_call_delta') this.output.add(event.argumentsDelta);
       else if (event.type === 'usage') mergeUsage(this.usage, event.usage);
       else if (event.type === 'finish') this.finished = true;

@@ -5,6 +5,7 @@ import type { GuardrailConfig } from '../../config/guardrails-schema.js';
 import { PII_KINDS } from '../../config/guardrails-schema.js';
 import { SluiceError } from '../../errors.js';
 import type { Consumer } from '../../policy/consumers.js';
+import { unsealBlock } from '../frontdoors/openai-responses-reasoning.js';
 
 /**
  * The PII library, loaded by the first config that has a guardrail (loadGuardrailDetectors), not with the gateway: it
@@ -121,8 +122,8 @@ const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'conte
  * arguments: OpenAI's `arguments`, Anthropic's nested `input`); the same object when nothing changed, so a caller can
  * tell. Never mutates its input. Claude's signed thinking blocks (`thinking_blocks`, which Sluice gives OpenAI-shaped
  * clients to carry back) are checked in an answer, and left out of it whole where a mask would change them (a changed
- * block fails Claude's signature check when it comes back); coming back in a prompt, they are the model's own answer,
- * already checked, and are left as they are.
+ * block fails Claude's signature check when it comes back), as is a Responses API reasoning item's encrypted_content
+ * holding one; coming back in a prompt, they are the model's own answer, already checked, and are left as they are.
  */
 function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) => string, inside: boolean, side: 'input' | 'output'): T {
   if (typeof value === 'string') return (inside ? map(value) : value) as T;
@@ -151,6 +152,12 @@ function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) 
       }
       if (key === 'thinking_blocks') {
         if (side === 'output' && Array.isArray(item) && thinkingChanges(item, map)) delete (out ??= { ...record })[key];
+        continue;
+      }
+      if (key === 'encrypted_content') {
+        // A Responses API reasoning item's: Claude's signed block when Sluice gave it, kept out as thinking_blocks are.
+        const block = side === 'output' ? unsealBlock(item) : null;
+        if (block !== null && thinkingChanges([block], map)) delete (out ??= { ...record })[key];
         continue;
       }
       const enters = fields.has(key) || (inside && typeof item === 'object' && item !== null);

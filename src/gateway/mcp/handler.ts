@@ -25,11 +25,14 @@ import {
   UNAUTHORIZED,
   UPSTREAM_CREDENTIALS_REFUSED,
   UPSTREAM_FAILED,
-  type JsonRpcId,
   type JsonRpcMessage,
 } from './json-rpc.js';
+import { rewrite, settle } from './answer.js';
+import { MULTI_ROUND_TRIP, MULTI_ROUND_TRIP_SINCE, openRequestState } from './request-state.js';
+import { openEventId, sealEventId } from './resumed-calls.js';
+import type { Exchange } from './exchange.js';
 import { SseRelay } from './sse-relay.js';
-import { openTaskIds, sealTaskIds } from './tasks.js';
+import { openTaskIds } from './tasks.js';
 import { ToolCall } from './tool-call.js';
 
 /**
@@ -43,25 +46,6 @@ const FORWARDED_PREFIX = 'mcp-param-';
 const RETURNED = ['content-type', 'mcp-session-id', 'mcp-protocol-version', 'cache-control'] as const;
 /** The largest JSON answer held to filter or read, and of an SSE answer the largest event (relayed event by event). */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
-
-/** What the gateway does with the answer to the client's message. */
-interface Exchange {
-  id: JsonRpcId | null;
-  /** tools/list (and a GET stream): the result's tools filtered to the grant. */
-  grant: ToolGrant | null;
-  /** tools/call: recorded once answered. */
-  toolCall: ToolCall | null;
-  /** Who sent it: the owner of a session the server opens in answer. */
-  consumer: string;
-  /** The server's id of the session the client presented (unwrapped from Sluice's), sent on in its place. */
-  session: string | null;
-  /** A GET stream: answers to the consumer's earlier POSTs may come on it (their streams closed before them). */
-  resumes: boolean;
-  /** A GET stream or MCP 2026-07-28's subscriptions/listen: open, quiet, for as long as the client listens. */
-  listens: boolean;
-  /** Its answer may name tasks (tasks/*, subscriptions/listen) or the server's task capabilities (initialize). */
-  tasks: boolean;
-}
 
 export async function handleMcp(
   context: GatewayContext,
@@ -121,8 +105,17 @@ export async function handleMcp(
     const resumes = req.method === 'GET';
     const exchange: Exchange = {
       ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, session },
-      ...{ resumes, listens: resumes, tasks: false },
+      ...{ resumes, listens: resumes, tasks: false, states: false, task: null, taskResult: false, resumed: null },
     };
+    // Resumed from an event of a tools/call's stream (maybe taken by another gateway): the server gets its own id.
+    const lastEventId = req.headers['last-event-id'];
+    if (resumes && typeof lastEventId === 'string') {
+      exchange.resumed = openEventId(context.mcp.events, server, consumer, lastEventId);
+      if (exchange.resumed !== null) {
+        req.headers['last-event-id'] = exchange.resumed.eventId;
+        exchange.resumed.call.identity = identity.identity;
+      }
+    }
     if (resumes) exchange.grant = grant;
     return forward(context, req, res, server, null, exchange);
   }
@@ -158,6 +151,9 @@ export async function handleMcp(
     );
   }
   const exchange = exchangeFor(message, grant, consumer, server, requestId, session);
+  // Multi round-trip requests are MCP 2026-07-28's: an older client's prompts/get and resources/read answers go on unread.
+  const version = req.headers['mcp-protocol-version'];
+  if (exchange.toolCall === null && !(typeof version === 'string' && version >= MULTI_ROUND_TRIP_SINCE)) exchange.states = false;
   const mismatch = exchange.toolCall === null ? null : headerMismatch(req, exchange.toolCall.tool);
   if (mismatch !== null) return sendRpcError(res, 400, exchange.id, HEADER_MISMATCH, mismatch);
   if (exchange.toolCall !== null) exchange.toolCall.identity = identity.identity;
@@ -177,6 +173,17 @@ export async function handleMcp(
   const presentedTask = isObject(message.params) ? message.params.taskId : undefined;
   const tasks = openTaskIds(message, context.mcp.tasks, name, consumer.name);
   if (tasks === 'unknown') return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, 'Failed to retrieve task: Task not found');
+  // A multi round-trip retry's requestState is the consumer's (request-state.ts): another's, an altered or a raw one is
+  // refused, as the spec has a server refuse state that fails verification.
+  const state = exchange.states ? openRequestState(message, context.mcp.states, name, consumer.name) : 'none';
+  if (state === 'refused') {
+    exchange.toolCall?.fail(403, 'mcp_request_state_refused');
+    exchange.toolCall?.record(context);
+    return sendRpcError(res, 200, exchange.id, INVALID_PARAMS, 'Invalid requestState: it was not issued to this consumer.');
+  }
+  // Opened: the server's id of the task a tasks/* request names, whose answer may give the task's outcome.
+  if (tasks === 'opened' && exchange.tasks && isObject(message.params) && typeof message.params.taskId === 'string')
+    exchange.task = message.params.taskId;
   if (message.method === 'tasks/list') {
     return sendRpcError(res, 200, exchange.id, METHOD_NOT_FOUND, 'tasks/list is not available through Sluice; poll each task by its id.');
   }
@@ -195,7 +202,7 @@ export async function handleMcp(
   }
   // A tools/call goes on as the grant read it: JSON with a key twice (a second "name") is read last-wins here and may be
   // read first-wins by the server, which would run a tool the grant never saw.
-  const sent = exchange.toolCall === null && tasks === 'none' ? body : Buffer.from(JSON.stringify(message));
+  const sent = exchange.toolCall === null && tasks === 'none' && state === 'none' ? body : Buffer.from(JSON.stringify(message));
   return forward(context, req, res, server, sent, exchange);
 }
 
@@ -211,7 +218,11 @@ function exchangeFor(
   const listens = message.method === 'subscriptions/listen';
   const method = typeof message.method === 'string' ? message.method : '';
   const tasks = listens || method === 'initialize' || method.startsWith('tasks/');
-  const exchange: Exchange = { id, grant: null, toolCall: null, consumer: consumer.name, session, resumes: false, listens, tasks };
+  const exchange: Exchange = {
+    ...{ id, grant: null, toolCall: null, consumer: consumer.name, session },
+    ...{ resumes: false, listens, tasks, states: MULTI_ROUND_TRIP.has(method), task: null },
+    ...{ taskResult: method === 'tasks/result', resumed: null },
+  };
   if (id === null) return exchange;
   if (message.method === 'tools/list') exchange.grant = grant;
   else if (message.method === 'tools/call') {
@@ -307,7 +318,8 @@ async function forward(
   try {
     // A GET stream is read for the answers replayed on it (Last-Event-ID): a tools/list's to filter, a tools/call's to
     // record.
-    const reads = exchange.id !== null ? exchange.grant !== null || toolCall !== null || exchange.tasks : exchange.resumes;
+    const reads =
+      exchange.id !== null ? exchange.grant !== null || toolCall !== null || exchange.tasks || exchange.states : exchange.resumes;
     if (reads && upstream.statusCode < 300) {
       if (type.startsWith('application/json')) return await relayJson(context, res, upstream, returned, exchange, server.name);
       if (type.startsWith('text/event-stream')) return await relaySse(context, res, upstream, returned, exchange, server.name);
@@ -327,7 +339,7 @@ async function forward(
     // answer comes and is recorded with its outcome.
     if (toolCall !== null && toolCall.stream && !toolCall.answered && toolCall.errorClass === null && exchange.id !== null)
       context.mcp.answers.wait(exchange.session, exchange.id, toolCall, server.timeoutMs);
-    else toolCall?.record(context);
+    else if (toolCall !== null) settle(context, toolCall);
   }
 }
 
@@ -392,9 +404,13 @@ async function relaySse(
   exchange: Exchange,
   server: string,
 ): Promise<void> {
-  if (exchange.toolCall !== null) exchange.toolCall.stream = true;
+  const call = exchange.toolCall;
+  if (call !== null) call.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES);
+  // A tools/call's event ids carry the call, for a GET resuming from one (resumed-calls.ts).
+  const id = exchange.id;
+  const sealId = call === null || id === null ? null : (event: string) => sealEventId(context.mcp.events, call, id, event);
+  const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES, sealId);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
   res.end();
@@ -416,42 +432,6 @@ function drained(res: ServerResponse): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
-}
-
-/** A message from the server with its task ids sealed to the consumer, and answered as below; null: send unchanged. */
-function rewrite(context: GatewayContext, message: unknown, exchange: Exchange, server: string): string | null {
-  if (!isObject(message)) return null;
-  const sealed = sealTaskIds(message, context.mcp.tasks, server, exchange.consumer);
-  return answer(context, message, exchange, server) ?? (sealed ? JSON.stringify(message) : null);
-}
-
-/**
- * The answer to the exchange's request, rewritten (tools/list) or read (tools/call), or on a GET stream any tools/list
- * answer filtered and any tools/call answer recorded; null: send unchanged.
- */
-function answer(context: GatewayContext, message: Record<string, unknown>, exchange: Exchange, server: string): string | null {
-  if (message.method !== undefined) return null;
-  // On the GET stream (no id of its own) any answer may be a POST's, replayed there after its stream was closed.
-  if (exchange.id !== null && message.id !== exchange.id) return null;
-  if (exchange.resumes && (typeof message.id === 'string' || typeof message.id === 'number')) {
-    const call = context.mcp.answers.take(server, exchange.consumer, exchange.session, message.id);
-    if (call !== undefined) {
-      call.observeAnswer(message);
-      call.record(context);
-      return null;
-    }
-  }
-  if (exchange.toolCall !== null) {
-    exchange.toolCall.observeAnswer(message);
-    return null;
-  }
-  const grant = exchange.grant;
-  if (grant === null || grant === '*' || !isObject(message.result) || !Array.isArray(message.result.tools)) return null;
-  const tools = message.result.tools.filter((tool: unknown) => isObject(tool) && typeof tool.name === 'string' && grant.has(tool.name));
-  // Filtered to this consumer, the list is its own: a shared cache (MCP 2026-07-28's cacheScope "public") would serve it
-  // to consumers of other grants.
-  const scope = message.result.cacheScope === 'public' ? { cacheScope: 'private' } : {};
-  return JSON.stringify({ ...message, result: { ...message.result, tools, ...scope } });
 }
 
 function listServers(res: ServerResponse, servers: ReadonlyMap<string, McpServer>, access: ReadonlyMap<string, ToolGrant>): void {

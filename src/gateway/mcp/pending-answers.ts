@@ -3,6 +3,7 @@
 // here, recorded once when its answer is read on that GET stream, or when it has waited the server's timeout.
 import type { RecordSinks } from '../pipeline/record.js';
 import type { JsonRpcId } from './json-rpc.js';
+import { recordOnce } from './resumed-calls.js';
 import type { ToolCall } from './tool-call.js';
 
 interface Waiting {
@@ -27,11 +28,11 @@ export class PendingAnswers {
     const before = this.waiting.get(key);
     if (before !== undefined) {
       clearTimeout(before.timer);
-      unanswered(before.call, this.sinks);
+      void unanswered(before.call, this.sinks);
     }
     const timer = setTimeout(() => {
       this.waiting.delete(key);
-      unanswered(call, this.sinks);
+      void unanswered(call, this.sinks);
     }, waitMs);
     timer.unref();
     this.waiting.set(key, { call, timer });
@@ -49,19 +50,26 @@ export class PendingAnswers {
   }
 
   /** At the gateway's stop, while the ledger is open: the calls still waiting are recorded as unanswered. */
-  stop(): void {
+  async stop(): Promise<void> {
+    const claims: Array<Promise<void> | undefined> = [];
     for (const { call, timer } of this.waiting.values()) {
       clearTimeout(timer);
-      unanswered(call, this.sinks);
+      claims.push(unanswered(call, this.sinks));
     }
     this.waiting.clear();
+    await Promise.all(claims);
   }
 }
 
-/** No answer reached this gateway process: it may have gone to the client through another one. */
-function unanswered(call: ToolCall, sinks: RecordSinks): void {
-  call.fail(504, 'mcp_answer_unseen');
-  call.record(sinks);
+/**
+ * No answer reached this gateway process: recorded so, unless the gateway that read it on a GET stream (another worker
+ * or gateway, resumed-calls.ts) recorded it first.
+ */
+function unanswered(call: ToolCall, sinks: RecordSinks): Promise<void> | undefined {
+  return recordOnce(sinks, call, () => {
+    call.fail(504, 'mcp_answer_unseen');
+    call.record(sinks);
+  });
 }
 
 function keyOf(server: string, consumer: string, session: string | null, id: JsonRpcId): string {

@@ -10,6 +10,10 @@ const MAC_BYTES = 16;
 /** Domain separation: a MAC made for another purpose with the same key is never a session's (or a task's). */
 export const SESSION_DOMAIN = 'sluice mcp session v1';
 export const TASK_DOMAIN = 'sluice mcp task v1';
+/** A tools/call's SSE event id, sealed around the call (resumed-calls.ts). */
+export const EVENT_DOMAIN = 'sluice mcp event v1';
+/** An InputRequiredResult's requestState (request-state.ts). */
+export const STATE_DOMAIN = 'sluice mcp request state v1';
 
 export class SessionBinding {
   /** The first seals; every one opens (the keys a master key rotation replaces keep their sessions). */

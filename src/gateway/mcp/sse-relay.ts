@@ -6,10 +6,13 @@ import { createParser, type EventSourceMessage, type EventSourceParser } from 'e
 
 /** Maps one JSON-RPC message (parsed from an event's data); returns the data to send, or null to send it unchanged. */
 export type MessageRewrite = (message: unknown) => string | null;
+/** Maps an event's id (not empty) to the one the client gets. */
+export type EventIdRewrite = (id: string) => string;
 
 export class SseRelay {
   private readonly res: ServerResponse;
   private readonly rewrite: MessageRewrite;
+  private readonly rewriteId: EventIdRewrite | null;
   private readonly parser: EventSourceParser;
   /** Keeps a character split between two chunks whole. */
   private readonly decoder: StringDecoder;
@@ -22,9 +25,10 @@ export class SseRelay {
   /** An event was relayed during the current push. */
   private relayed = false;
 
-  constructor(res: ServerResponse, rewrite: MessageRewrite, maxEventBytes: number) {
+  constructor(res: ServerResponse, rewrite: MessageRewrite, maxEventBytes: number, rewriteId: EventIdRewrite | null = null) {
     this.res = res;
     this.rewrite = rewrite;
+    this.rewriteId = rewriteId;
     this.maxEventBytes = maxEventBytes;
     this.decoder = new StringDecoder('utf8');
     this.parser = createParser({
@@ -65,7 +69,7 @@ export class SseRelay {
     }
     if (message !== undefined) data = this.rewrite(message) ?? data;
     let frame = '';
-    if (event.id !== undefined) frame += `id: ${event.id}\n`;
+    if (event.id !== undefined) frame += `id: ${event.id !== '' && this.rewriteId !== null ? this.rewriteId(event.id) : event.id}\n`;
     if (event.event !== undefined) frame += `event: ${event.event}\n`;
     for (const line of data.split('\n')) frame += `data: ${line}\n`;
     this.write(`${frame}\n`);

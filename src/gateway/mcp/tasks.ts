@@ -12,7 +12,7 @@ const RELATED = 'io.modelcontextprotocol/related-task';
 /** Client requests naming their task in params.taskId (tasks/update: MCP 2026-07-28). */
 const BY_ID = new Set(['tasks/get', 'tasks/result', 'tasks/cancel', 'tasks/update']);
 /** Server notifications whose params are a task. */
-const STATUS = new Set(['notifications/tasks/status', 'notifications/tasks']);
+export const TASK_STATUS = new Set(['notifications/tasks/status', 'notifications/tasks']);
 
 /** Task ids in a client's message: none, all opened to the server's (the message changed), or one not the consumer's. */
 export type OpenedTasks = 'none' | 'opened' | 'unknown';
@@ -77,7 +77,7 @@ export function sealTaskIds(message: Record<string, unknown>, binding: SessionBi
   }
   const params = message.params;
   if (isObject(params)) {
-    if (typeof message.method === 'string' && STATUS.has(message.method)) seal(params, 'taskId');
+    if (typeof message.method === 'string' && TASK_STATUS.has(message.method)) seal(params, 'taskId');
     if (isObject(params._meta)) seal(params._meta[RELATED], 'taskId');
     const acknowledged = isObject(params.notifications) ? params.notifications.taskIds : undefined;
     if (Array.isArray(acknowledged)) for (let i = 0; i < acknowledged.length; i++) seal(acknowledged, i);

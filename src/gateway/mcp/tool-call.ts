@@ -3,6 +3,7 @@ import type { Transaction } from '../../ledger/transaction.js';
 import type { Consumer } from '../../policy/consumers.js';
 import type { RecordSinks } from '../pipeline/record.js';
 import { MCP_RESOURCE_PREFIX, type McpServer } from './directory.js';
+import type { CallTask } from './pending-tasks.js';
 
 export class ToolCall {
   readonly requestId: string;
@@ -20,12 +21,16 @@ export class ToolCall {
   identity: string | null;
   /** Its JSON-RPC answer has been read. */
   answered: boolean;
+  /** The task the server answered the call with (MCP tasks): its outcome comes later (pending-tasks.ts). */
+  task: CallTask | null;
   private recorded: boolean;
 
-  constructor(requestId: string, consumer: Consumer, server: McpServer, tool: string) {
+  /** `startedAt`: a call begun by another gateway process (resumed-calls.ts), its duration counted from then. */
+  constructor(requestId: string, consumer: Consumer, server: McpServer, tool: string, startedAt?: number) {
     this.requestId = requestId;
-    this.startedAt = Date.now();
-    this.startedHr = process.hrtime.bigint();
+    const now = Date.now();
+    this.startedAt = startedAt ?? now;
+    this.startedHr = process.hrtime.bigint() - BigInt(Math.max(0, now - this.startedAt)) * 1_000_000n;
     this.consumer = consumer;
     this.server = server;
     this.tool = tool;
@@ -35,6 +40,7 @@ export class ToolCall {
     this.attempts = 0;
     this.identity = null;
     this.answered = false;
+    this.task = null;
     this.recorded = false;
   }
 

@@ -22,7 +22,7 @@ export interface GatewayIdentity {
 
 export const KEYS_ONLY: GatewayIdentity = {
   checksPeer: false,
-  peer: { clientCertificates: false, certificateRequired: false, trustedProxies: null, logger: null },
+  peer: { clientCertificates: false, certificateRequired: false, trustedProxies: null, forwardedRoots: null, logger: null },
   jwt: null,
   onUnmapped: null,
 };

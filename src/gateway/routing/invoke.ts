@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { SluiceError } from '../../errors.js';
 import type { AnswerFault } from '../../wire/answer-fault.js';
 import type { ResponseHeaders, UpstreamFailure, UpstreamRequest } from '../../wire/exchange.js';
+import { isObject, tryParseJson } from '../../wire/json.js';
 import { streamStartFault } from '../../wire/stream-start.js';
 import { opensPlainly, StreamOpening, type OpeningError, type OpeningFault } from '../../wire/stream-opening.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
@@ -253,6 +254,8 @@ async function attemptOnce<E extends OpenedExchange>(
       target.breaker.failure(Date.now());
       return { kind: 'next', reason: `answered with a body that is not a JSON object (HTTP ${status})`, timeout: false };
     }
+    // An error object sent with a 200 (OpenAI-compatible servers and proxies do): the provider's failure, as a 5xx.
+    if (holdsOnlyAnError(text)) return statusFailure(route, target, opened, 502, text, response.headers, `HTTP 200 with an error object: `);
     target.breaker.success();
     // The target is healthy (its breaker stays closed) but this answer is none: another try, or target, may do better.
     const fault = opened.answerFault?.(text) ?? null;
@@ -401,6 +404,25 @@ function sleep(ms: number, signal: Cancellation): Promise<void> {
     signal.onCancel(onCancel);
   });
 }
+
+/** An error body is small: a larger answer naming "error" (a model's text about one) is not parsed to find out. */
+const MAX_ERROR_OBJECT_CHARS = 64 * 1024;
+
+/**
+ * Whether a 200 answer is an error object in place of an answer: a top-level `error` object (OpenAI's and compatible
+ * servers' shape, Anthropic's `type: error`) and none of the members any API's answer has. A Responses API response
+ * that failed keeps its `output`, and is the API's own answer.
+ */
+function holdsOnlyAnError(text: string): boolean {
+  if (text.length > MAX_ERROR_OBJECT_CHARS || !text.includes('"error"')) return false;
+  const body = tryParseJson(text);
+  if (!isObject(body) || !isObject(body.error)) return false;
+  for (const member of ANSWER_MEMBERS) if (body[member] !== undefined) return false;
+  return true;
+}
+
+/** The members of an answer, in the APIs Sluice calls: chat, messages, responses, embeddings, Gemini, Converse. */
+const ANSWER_MEMBERS = ['choices', 'content', 'output', 'data', 'candidates', 'embedding', 'embeddings', 'predictions', 'usage'];
 
 /**
  * Whether a non-streamed answer begins as a JSON object: its first character past whitespace. Only a translated answer is

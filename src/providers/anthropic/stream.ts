@@ -53,11 +53,14 @@ export class AnthropicStreamDecoder extends SseStreamDecoder {
             const text = asString(delta.text);
             if (text !== '') out.push({ type: 'text', text });
           } else if (delta.type === 'thinking_delta' || delta.type === 'signature_delta') {
-            // The thinking is not the answer: gathered whole, and given once its signature has come.
+            // The thinking is not the answer: its text given apart as it comes, the block whole once signed.
             const thinking = this.thinkingBlocks.get(asNumber(data.index) ?? 0);
             if (thinking === undefined) break;
-            if (delta.type === 'thinking_delta') thinking.thinking = (thinking.thinking ?? '') + asString(delta.thinking);
-            else thinking.signature = asString(delta.signature);
+            if (delta.type === 'thinking_delta') {
+              const text = asString(delta.thinking);
+              thinking.thinking = (thinking.thinking ?? '') + text;
+              if (text !== '') out.push({ type: 'reasoning_text', text });
+            } else thinking.signature = asString(delta.signature);
           } else if (delta.type === 'input_json_delta') {
             const toolIndex = this.toolBlocks.get(asNumber(data.index) ?? 0);
             const partial = asString(delta.partial_json);

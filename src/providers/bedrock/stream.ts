@@ -69,8 +69,10 @@ export class BedrockStreamDecoder implements StreamDecoder {
         case 'contentBlockDelta': {
           const delta = asObject(data.delta);
           if (typeof delta.text === 'string' && delta.text !== '') out.push({ type: 'text', text: delta.text });
-          else if (delta.reasoningContent !== undefined) this.addReasoning(asNumber(data.contentBlockIndex) ?? 0, delta.reasoningContent);
-          else if (delta.toolUse !== undefined) {
+          else if (delta.reasoningContent !== undefined) {
+            const text = this.addReasoning(asNumber(data.contentBlockIndex) ?? 0, delta.reasoningContent);
+            if (text !== '') out.push({ type: 'reasoning_text', text });
+          } else if (delta.toolUse !== undefined) {
             const index = this.toolBlocks.get(asNumber(data.contentBlockIndex) ?? 0);
             const input = asString(asObject(delta.toolUse).input);
             if (index !== undefined && input !== '') out.push({ type: 'tool_call_delta', index, argumentsDelta: input });
@@ -116,13 +118,18 @@ export class BedrockStreamDecoder implements StreamDecoder {
     return out;
   }
 
-  /** One ReasoningContentBlockDelta: a piece of text, the signature, or the encrypted content (one of them each). */
-  private addReasoning(index: number, value: unknown): void {
+  /**
+   * One ReasoningContentBlockDelta: a piece of text, the signature, or the encrypted content (one of them each). Returns
+   * its piece of text ('' for none).
+   */
+  private addReasoning(index: number, value: unknown): string {
     const delta = asObject(value);
     let pieces = this.reasoningBlocks.get(index);
     if (pieces === undefined) this.reasoningBlocks.set(index, (pieces = { text: '' }));
-    if (typeof delta.text === 'string') pieces.text += delta.text;
     if (typeof delta.signature === 'string') pieces.signature = delta.signature;
     if (typeof delta.redactedContent === 'string') pieces.redactedContent = delta.redactedContent;
+    if (typeof delta.text !== 'string') return '';
+    pieces.text += delta.text;
+    return delta.text;
   }
 }

@@ -5,7 +5,7 @@ import type { EmbeddingsRequest } from '../../ir/embeddings.js';
 import { isObject, tryParseJson } from '../../wire/json.js';
 import { geminiIdOf } from './call-id.js';
 import { signatureOf } from './thought-signature.js';
-import { geminiThinking } from './thinking.js';
+import { geminiThinkingConfig } from './thinking.js';
 import type { GeminiBatchEmbedRequest, GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 
 function unsupported(param: string, what: string): SluiceError {
@@ -105,10 +105,8 @@ export function geminiChatBody(request: ChatRequest, model: string): GeminiReque
     generation.responseMimeType = 'application/json';
     generation.responseJsonSchema = format.schema;
   }
-  if (request.reasoning !== undefined) {
-    const thinking = geminiThinking(request.reasoning, model);
-    if (thinking !== null) generation.thinkingConfig = thinking;
-  }
+  const thinking = geminiThinkingConfig(request, model);
+  if (thinking !== null) generation.thinkingConfig = thinking;
   if (Object.keys(generation).length > 0) body.generationConfig = generation;
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = [

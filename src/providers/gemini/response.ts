@@ -11,10 +11,13 @@ export function geminiChatResponse(body: unknown): ChatResponse {
   const root = asObject(body);
   const candidate = asObject(asArray(root.candidates)[0]);
   let text = '';
+  let thoughts = '';
   const toolCalls: ToolCall[] = [];
   for (const raw of asArray(asObject(candidate.content).parts)) {
     const part = asObject(raw);
-    if (typeof part.text === 'string' && part.thought !== true) text += part.text;
+    // A thought part (includeThoughts) is a summary of the model's reasoning, not the answer.
+    if (typeof part.text === 'string' && part.thought === true) thoughts += part.text;
+    else if (typeof part.text === 'string') text += part.text;
     else if (part.functionCall !== undefined) {
       const call = asObject(part.functionCall);
       toolCalls.push({
@@ -24,7 +27,7 @@ export function geminiChatResponse(body: unknown): ChatResponse {
       });
     }
   }
-  return {
+  const response: ChatResponse = {
     id: asString(root.responseId),
     model: asString(root.modelVersion),
     created: Math.floor(Date.now() / 1000),
@@ -33,6 +36,8 @@ export function geminiChatResponse(body: unknown): ChatResponse {
     finishReason: toolCalls.length > 0 ? 'tool_calls' : promptBlocked(root) ? 'content_filter' : geminiFinishReason(candidate.finishReason),
     usage: geminiUsage(root.usageMetadata),
   };
+  if (thoughts !== '') response.reasoningText = thoughts;
+  return response;
 }
 
 /** A prompt Gemini's filters blocked: no candidates, the reason in promptFeedback.blockReason. */

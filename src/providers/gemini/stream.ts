@@ -42,7 +42,8 @@ export class GeminiStreamDecoder extends SseStreamDecoder {
       const candidate = asObject(asArray(root.candidates)[0]);
       for (const raw of asArray(asObject(candidate.content).parts)) {
         const part = asObject(raw);
-        if (typeof part.text === 'string' && part.text !== '' && part.thought !== true) out.push({ type: 'text', text: part.text });
+        if (typeof part.text === 'string' && part.text !== '')
+          out.push({ type: part.thought === true ? 'reasoning_text' : 'text', text: part.text });
         else if (part.functionCall !== undefined) {
           // Gemini sends each function call whole, in one part.
           const call = asObject(part.functionCall);

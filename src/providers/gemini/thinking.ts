@@ -1,9 +1,12 @@
 // A request's reasoning as Gemini's generationConfig.thinkingConfig (https://ai.google.dev/gemini-api/docs/thinking):
 // Gemini 3 and later take a level (thinkingLevel), Gemini 2.5 a token budget (thinkingBudget); older models do not
 // think. The figures follow Google's own mapping of OpenAI's levels on its OpenAI-compatible endpoint.
-import type { Reasoning, ReasoningEffort } from '../../ir/chat.js';
+import type { ChatRequest, Reasoning, ReasoningEffort } from '../../ir/chat.js';
 
-export type GeminiThinkingConfig = { thinkingBudget: number } | { thinkingLevel: 'minimal' | 'low' | 'medium' | 'high' };
+export type GeminiThinkingConfig = ({ thinkingBudget: number } | { thinkingLevel: 'minimal' | 'low' | 'medium' | 'high' }) & {
+  /** Thought summaries in the answer, as parts marked `thought: true`. */
+  includeThoughts?: true;
+};
 
 /** gemini-{major}[.{minor}]-{variant}..., as in gemini-2.5-flash-lite, gemini-3-pro-preview, gemini-3.1-pro. */
 const GEMINI_VERSION = /gemini-(\d+)(?:\.(\d+))?-([a-z]+)/;
@@ -35,4 +38,19 @@ export function geminiThinking(reasoning: Reasoning, model: string): GeminiThink
   // Flash-Lite takes 0 (no thinking) or 512 and more.
   if (lite && effort === 'none' && reasoning.budgetTokens === undefined) return { thinkingBudget: 0 };
   return { thinkingBudget: Math.min(Math.max(wanted, least), most) };
+}
+
+/**
+ * The request's thinkingConfig: its reasoning (geminiThinking), and includeThoughts where the client asked for the
+ * reasoning as text (ChatRequest.reasoningSummary) of a model that thinks, for Gemini gives thought summaries only then;
+ * null when there is nothing to say.
+ */
+export function geminiThinkingConfig(
+  request: Pick<ChatRequest, 'reasoning' | 'reasoningSummary'>,
+  model: string,
+): GeminiThinkingConfig | { includeThoughts: true } | null {
+  const thinking = request.reasoning === undefined ? null : geminiThinking(request.reasoning, model);
+  if (request.reasoningSummary !== true) return thinking;
+  if (thinking === null) return geminiThinking({ effort: 'medium' }, model) === null ? null : { includeThoughts: true };
+  return 'thinkingBudget' in thinking && thinking.thinkingBudget === 0 ? thinking : { ...thinking, includeThoughts: true };
 }

@@ -26,7 +26,7 @@ export interface GeminiRequest {
     stopSequences?: string[];
     responseMimeType?: string;
     responseJsonSchema?: Record<string, unknown>;
-    thinkingConfig?: GeminiThinkingConfig;
+    thinkingConfig?: GeminiThinkingConfig | { includeThoughts: true };
   };
   tools?: Array<{ functionDeclarations: Array<{ name: string; description?: string; parametersJsonSchema: Record<string, unknown> }> }>;
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };

@@ -2,6 +2,7 @@
 // usage Sluice asked for on the client's behalf, while usage, errors and output are tapped.
 import { emptyUsage, type Usage } from '../../ir/usage.js';
 import { asArray, asObject, asString, isObject, tryParseJson } from '../../wire/json.js';
+import { EventTail, mayEndEvent } from '../../wire/event-tail.js';
 import type { ClientStream, Redactor } from '../../wire/exchange.js';
 import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
 import { SseParser, sseData, wholeEvents, type SseEvent } from '../../wire/sse.js';
@@ -20,7 +21,7 @@ export class OpenAIStreamRelay implements ClientStream {
   private readonly output: OutputSample;
   private readonly forwardUsage: boolean;
   /** An incomplete event carried over to the next chunk. */
-  private tail: Buffer | null;
+  private readonly tail: EventTail;
   private readonly redactor: Redactor;
 
   constructor(forwardUsage: boolean, redactor: Redactor) {
@@ -29,7 +30,7 @@ export class OpenAIStreamRelay implements ClientStream {
     this.streamError = null;
     this.finished = false;
     this.forwardUsage = forwardUsage;
-    this.tail = null;
+    this.tail = new EventTail();
     this.redactor = redactor;
   }
 
@@ -39,8 +40,12 @@ export class OpenAIStreamRelay implements ClientStream {
    * up to its last complete event, is never split into events at all.
    */
   push(chunk: Buffer): Buffer {
-    const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
-    this.tail = null;
+    // A read inside an event that has not ended (a long one comes in many): held, the event searched once it ends.
+    if (this.tail.length > 0 && !mayEndEvent(this.tail, chunk)) {
+      this.tail.append(chunk);
+      return EMPTY;
+    }
+    const buffer = this.tail.take(chunk);
     // The searches run on the read as Latin-1 text, one character per byte, so a position in it is the byte's: the
     // string's indexOf costs a fraction of Buffer's per call, and a read takes a dozen searches for a handful of
     // marks. Only the events that hold one are decoded as UTF-8.
@@ -70,13 +75,12 @@ export class OpenAIStreamRelay implements ClientStream {
     }
     if (complete > sampleFrom) this.output.add(buffer.subarray(sampleFrom, complete));
     if (complete > outFrom) out.push(buffer.subarray(outFrom, complete));
-    if (complete < buffer.length) this.tail = Buffer.from(buffer.subarray(complete));
+    if (complete < buffer.length) this.tail.hold(Buffer.from(buffer.subarray(complete)));
     return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
   end(): Buffer {
-    const rest = this.tail;
-    this.tail = null;
+    const rest = this.tail.takeAll();
     // A last event without its closing blank line: completed so the client's parser sees it, unless it was cut short.
     return rest === null || rest.length === 0 || !wholeEvents(rest) ? EMPTY : this.push(Buffer.concat([rest, BLANK_LINE]));
   }

@@ -2,6 +2,7 @@
 // response.completed), or decoded to IR events.
 import type { StreamEvent } from '../../ir/stream.js';
 import { emptyUsage, type Usage } from '../../ir/usage.js';
+import { EventTail, mayEndEvent } from '../../wire/event-tail.js';
 import type { ClientStream, Redactor } from '../../wire/exchange.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
@@ -38,7 +39,7 @@ export class ResponsesStreamRelay implements ClientStream {
   private readonly parser: SseParser;
   private readonly redactor: Redactor;
   /** An incomplete event carried over to the next chunk. */
-  private tail: Buffer | null;
+  private readonly tail: EventTail;
 
   constructor(redactor: Redactor) {
     this.usage = emptyUsage();
@@ -49,14 +50,18 @@ export class ResponsesStreamRelay implements ClientStream {
     this.output = new OutputSample();
     this.parser = new SseParser();
     this.redactor = redactor;
-    this.tail = null;
+    this.tail = new EventTail();
   }
 
   push(chunk: Buffer): Buffer {
-    const buffer = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
-    this.tail = null;
+    // A read inside an event that has not ended (a long one comes in many): held, the event searched once it ends.
+    if (this.tail.length > 0 && !mayEndEvent(this.tail, chunk)) {
+      this.tail.append(chunk);
+      return EMPTY;
+    }
+    const buffer = this.tail.take(chunk);
     const complete = lastEventEnd(buffer);
-    if (complete < buffer.length) this.tail = Buffer.from(buffer.subarray(complete));
+    if (complete < buffer.length) this.tail.hold(Buffer.from(buffer.subarray(complete)));
     if (complete === 0) return EMPTY;
     const run = buffer.subarray(0, complete);
     const failed = this.inspect(this.parser.push(run));
@@ -64,8 +69,7 @@ export class ResponsesStreamRelay implements ClientStream {
   }
 
   end(): Buffer {
-    const rest = this.tail;
-    this.tail = null;
+    const rest = this.tail.takeAll();
     // A last event without its closing blank line: completed so the client's parser sees it, unless it was cut short.
     return rest === null || rest.length === 0 || !wholeEvents(rest) ? EMPTY : this.push(Buffer.concat([rest, LF_LF]));
   }

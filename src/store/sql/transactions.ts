@@ -18,9 +18,11 @@ const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team
 export function transactionStatements() {
   return {
     // Newest first by start (then id, for calls that started in the same millisecond); the cursor is the last row's pair.
-    // `model` matches the model asked for or the one that served it.
+    // `model` matches the model asked for or the one that served it; `unattributed` is 1 for rows of no consumer only,
+    // 0 for rows of one only.
     transactionList: `SELECT ${LEDGER_ENTRY} FROM transactions
-      WHERE ${optionalText('consumer = ?')} AND ${optionalText('team = ?')}
+      WHERE ${optionalText('consumer = ?')} AND ${optionalInteger('(CASE WHEN consumer IS NULL THEN 1 ELSE 0 END) = ?')}
+        AND ${optionalText('team = ?')}
         AND ${optionalText('(requested_model = ? OR served_model = ?)')} AND ${optionalText('provider = ?')}
         AND ${optionalText(`${OUTCOME_SQL} = ?`)} AND ${optionalInteger('started_at >= ?')} AND ${optionalInteger('started_at < ?')}
         AND ${optionalInteger('(started_at < ? OR (started_at = ? AND id < ?))')}
@@ -115,6 +117,7 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   const beforeStart = position === null ? null : Number(position[1]);
   const beforeId = position === null ? null : Number(position[2]);
   const consumer = filter.consumer ?? null;
+  const unattributed = filter.unattributed === undefined ? null : filter.unattributed ? 1 : 0;
   const team = filter.team ?? null;
   const model = filter.model ?? null;
   const provider = filter.provider ?? null;
@@ -124,6 +127,8 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   const rows = await read.session.all<LedgerRow>('transactionList', [
     consumer,
     consumer,
+    unattributed,
+    unattributed,
     team,
     team,
     model,

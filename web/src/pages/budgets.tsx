@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import {
   allPages,
   api,
+  hasBurnDown,
   change,
   list,
   type Budget,
@@ -16,39 +17,9 @@ import {
   type Team,
   type Template,
 } from '../api';
-import { day, inUnit, usd } from '../format';
-import { Badge, Bar, Empty, may, Notice, Show, useLoad } from '../ui';
-
-const MEASURES: Array<[BudgetTerms['measure'], string]> = [
-  ['cost_usd', 'Cost (USD)'],
-  ['total_tokens', 'Total tokens'],
-  ['input_tokens', 'Input tokens'],
-  ['output_tokens', 'Output tokens'],
-  ['requests', 'Requests'],
-];
-
-function windowText(window: BudgetTerms['window']): string {
-  return typeof window === 'string' ? `per ${window}` : `rolling ${window.rolling}`;
-}
-
-function limitText(terms: BudgetTerms): string {
-  return terms.measure === 'cost_usd'
-    ? usd(Math.round(terms.limit * 1_000_000))
-    : `${terms.limit.toLocaleString('en-US')} ${MEASURES.find(([id]) => id === terms.measure)?.[1].toLowerCase()}`;
-}
-
-function scopeText(budget: Budget): string {
-  if (budget.consumers === 'everyone') return 'everyone';
-  return 'team' in budget.consumers ? `team ${budget.consumers.team}` : `consumer ${budget.consumers.consumer}`;
-}
-
-function selectorText(template: Template): string {
-  if (template.selector === 'everyone') return 'every consumer';
-  if ('team' in template.selector) return `consumers of team ${template.selector.team}`;
-  return `consumers labelled ${Object.entries(template.selector.labels)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(', ')}`;
-}
+import { day, inUnit } from '../format';
+import { Badge, Bar, Empty, may, Notice, Show, SortHeader, sortRows, useLoad, useSorting } from '../ui';
+import { budgetValue, limitText, MEASURES, scopeText, selectorText, windowText } from './budget-text';
 
 function covers(selector: Template['selector'], consumer: Consumer): boolean {
   if (selector === 'everyone') return true;
@@ -304,6 +275,7 @@ function Instances({ template }: { template: string }) {
 }
 
 export function BudgetsPage({ session }: { session: Session }) {
+  const sorting = useSorting();
   const writer = may(session, 'PUT /api/budgets/{name}');
   const [creating, setCreating] = useState<'budget' | 'template' | null>(null);
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
@@ -315,7 +287,11 @@ export function BudgetsPage({ session }: { session: Session }) {
       list<Team>('/api/teams'),
     ]);
     const burns = await Promise.all(
-      budgets.map((budget) => api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).catch(() => null)),
+      budgets.map((budget) =>
+        hasBurnDown(budget.window)
+          ? api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).catch(() => null)
+          : Promise.resolve(null),
+      ),
     );
     return { budgets: budgets.map((budget, index) => ({ budget, burn: burns[index] ?? null })), templates, consumers, teams };
   }, []);
@@ -366,18 +342,28 @@ export function BudgetsPage({ session }: { session: Session }) {
                   <table data-testid="budgets">
                     <thead>
                       <tr>
-                        <th scope="col">Budget</th>
-                        <th scope="col">Covers</th>
+                        <SortHeader sorting={sorting} column="name">
+                          Budget
+                        </SortHeader>
+                        <SortHeader sorting={sorting} column="covers">
+                          Covers
+                        </SortHeader>
+                        {/* Limits of different measures (dollars, tokens, requests) have no one order. */}
                         <th scope="col">Limit</th>
-                        <th scope="col" class="bar-col">
+                        <SortHeader sorting={sorting} column="used" descendingFirst class="bar-col">
                           Used this window
-                        </th>
-                        <th scope="col">Projection</th>
-                        <th scope="col">Mode</th>
+                        </SortHeader>
+                        {/* The soonest to run out first. */}
+                        <SortHeader sorting={sorting} column="projection">
+                          Projection
+                        </SortHeader>
+                        <SortHeader sorting={sorting} column="mode">
+                          Mode
+                        </SortHeader>
                       </tr>
                     </thead>
                     <tbody>
-                      {budgets.map(({ budget, burn }) => (
+                      {sortRows(budgets, sorting, budgetValue).map(({ budget, burn }) => (
                         <tr key={budget.name}>
                           <td>
                             <strong>{budget.name}</strong>
@@ -394,7 +380,9 @@ export function BudgetsPage({ session }: { session: Session }) {
                           </td>
                           <td class="bar-col">
                             {burn === null ? (
-                              <span class="muted">not tracked (window under an hour)</span>
+                              <span class="muted">
+                                {hasBurnDown(budget.window) ? 'burn-down unavailable' : 'not tracked (window under an hour)'}
+                              </span>
                             ) : (
                               <>
                                 <Bar percent={burn.usedPercent} label={`${budget.name}: ${burn.usedPercent}% used`} />

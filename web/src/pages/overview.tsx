@@ -4,6 +4,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import {
   api,
+  hasBurnDown,
   list,
   query,
   type Budget,
@@ -62,12 +63,14 @@ async function loadOverview(session: Session) {
   ]);
   const burnDowns = (
     await Promise.all(
-      (budgets ?? []).map((budget) =>
-        api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).then(
-          (burn) => ({ burn, budget }),
-          () => null,
+      (budgets ?? [])
+        .filter((budget) => hasBurnDown(budget.window))
+        .map((budget) =>
+          api<BurnDown>(`/api/budgets/${encodeURIComponent(budget.name)}/burn-down`).then(
+            (burn) => ({ burn, budget }),
+            () => null,
+          ),
         ),
-      ),
     )
   )
     .filter((entry): entry is { burn: BurnDown; budget: Stored<Budget> } => entry !== null)
@@ -209,9 +212,13 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
               {ranked.map((item) => (
                 <tr key={item.group[dimension]}>
                   <td class="name">
-                    {/* A name leads to its calls in the ledger; unattributed traffic has no name to filter by. */}
+                    {/* A name leads to its calls in the ledger, unattributed traffic to the ledger's calls of no consumer. */}
                     {item.group[dimension] ? (
                       <a href={transactionsOf({ [dimension]: item.group[dimension] })}>{item.group[dimension]}</a>
+                    ) : dimension === 'consumer' ? (
+                      <a href={transactionsOf({ unattributed: 'true' })}>
+                        <GroupName value={item.group[dimension]} />
+                      </a>
                     ) : (
                       <GroupName value={item.group[dimension]} />
                     )}

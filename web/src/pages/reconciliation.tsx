@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { allPages, change, list, type Consumer, type Discovered, type DiscoveredResource, type Session, type Team } from '../api';
 import { count, dateTime, NO_TEAM } from '../format';
-import { Badge, Empty, may, Notice, Show, useLoad } from '../ui';
+import { Badge, Empty, may, Notice, Show, SortHeader, sortRows, useLoad, useSorting } from '../ui';
 
 interface RuleDraft {
   cidr: string;
@@ -245,7 +245,23 @@ function Resolve({
   );
 }
 
+/** A discovery's value in a column, as it sorts: its number, its identity, when it was last seen, or its calls. */
+function discoveredValue(one: Discovered, column: string): number | string {
+  if (column === 'identity') return `${one.identity.kind} ${one.identity.value}`;
+  if (column === 'seen') return Date.parse(one.lastSeenAt);
+  return one[column as 'id' | 'calls'];
+}
+
+/** A discovered resource's value in a column, as it sorts: its id, when it was first or last seen, or its calls. */
+function resourceValue(resource: DiscoveredResource, column: string): number | string {
+  if (column === 'first') return Date.parse(resource.firstSeenAt);
+  if (column === 'last') return Date.parse(resource.lastSeenAt);
+  return column === 'calls' ? resource.calls : resource.id;
+}
+
 export function ReconciliationPage({ session }: { session: Session }) {
+  const sorting = useSorting();
+  const resourceSorting = useSorting();
   const [status, setStatus] = useState<'pending' | 'resolved' | 'ignored'>('pending');
   const [open, setOpen] = useState<number | null>(null);
   const [notice, setNotice] = useState<{ tone: 'good' | 'bad'; text: string } | null>(null);
@@ -305,13 +321,21 @@ export function ReconciliationPage({ session }: { session: Session }) {
                 <table data-testid="discoveries">
                   <thead>
                     <tr>
-                      <th scope="col">#</th>
-                      <th scope="col">Identity</th>
+                      {/* Numbered in the order discovered: the first click puts the first discovered first. */}
+                      <SortHeader sorting={sorting} column="id">
+                        #
+                      </SortHeader>
+                      <SortHeader sorting={sorting} column="identity">
+                        Identity
+                      </SortHeader>
                       <th scope="col">Hints</th>
-                      <th scope="col">Seen</th>
-                      <th scope="col" class="num">
+                      {/* By when last seen, the latest first. */}
+                      <SortHeader sorting={sorting} column="seen" descendingFirst>
+                        Seen
+                      </SortHeader>
+                      <SortHeader sorting={sorting} column="calls" numeric>
                         Calls
-                      </th>
+                      </SortHeader>
                       <th scope="col">Status</th>
                       {writer && status !== 'ignored' ? (
                         <th scope="col">
@@ -321,7 +345,7 @@ export function ReconciliationPage({ session }: { session: Session }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {items.map((one) => [
+                    {sortRows(items, sorting, discoveredValue).map((one) => [
                       <tr key={one.id}>
                         <td>{one.id}</td>
                         <td class="wrap">
@@ -387,15 +411,21 @@ export function ReconciliationPage({ session }: { session: Session }) {
               <Empty title="Every model in use has been reviewed">Models called without a status appear here.</Empty>
             ) : (
               <div class="table-scroll">
-                <table>
+                <table data-testid="discovered-resources">
                   <thead>
                     <tr>
-                      <th scope="col">Resource</th>
-                      <th scope="col">First seen</th>
-                      <th scope="col">Last seen</th>
-                      <th scope="col" class="num">
+                      <SortHeader sorting={resourceSorting} column="id">
+                        Resource
+                      </SortHeader>
+                      <SortHeader sorting={resourceSorting} column="first" descendingFirst>
+                        First seen
+                      </SortHeader>
+                      <SortHeader sorting={resourceSorting} column="last" descendingFirst>
+                        Last seen
+                      </SortHeader>
+                      <SortHeader sorting={resourceSorting} column="calls" numeric>
                         Calls
-                      </th>
+                      </SortHeader>
                       {writer ? (
                         <th scope="col">
                           <span class="sr-only">Actions</span>
@@ -404,7 +434,7 @@ export function ReconciliationPage({ session }: { session: Session }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {resources.map((resource) => (
+                    {sortRows(resources, resourceSorting, resourceValue).map((resource) => (
                       <tr key={resource.id}>
                         <td>{resource.id}</td>
                         <td>{dateTime(resource.firstSeenAt)}</td>

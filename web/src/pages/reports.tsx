@@ -1,7 +1,7 @@
 // Chargeback per team for a month, with its CSV, and the cost drivers that moved most against the previous period.
 import { useState } from 'preact/hooks';
 import { api, download, query, type ChargebackLine, type Money, type Session } from '../api';
-import { count, monthLabel, monthName, monthStart, teamName, usd } from '../format';
+import { count, groupName, monthLabel, monthName, monthStart, teamName, usd } from '../format';
 import { Empty, GroupName, heldToTeam, Notice, Show, SortHeader, sortRows, TeamName, useLoad, useSorting } from '../ui';
 
 interface Chargeback {
@@ -9,15 +9,16 @@ interface Chargeback {
   items: ChargebackLine[];
   total: Omit<ChargebackLine, 'team'>;
 }
+interface Driver {
+  group: Record<string, string>;
+  current: Money;
+  previous: Money;
+  delta: Money;
+  currentCalls: number;
+  previousCalls: number;
+}
 interface Drivers {
-  items: Array<{
-    group: Record<string, string>;
-    current: Money;
-    previous: Money;
-    delta: Money;
-    currentCalls: number;
-    previousCalls: number;
-  }>;
+  items: Driver[];
 }
 
 /**
@@ -45,8 +46,17 @@ function chargebackValue(line: ChargebackLine, column: string): number | string 
   return line[column as 'calls'];
 }
 
+/** A cost driver's value in a column, as it sorts: its group by its shown name, money by micro-USD. */
+function driverValue(groupBy: string) {
+  return (driver: Driver, column: string): number | string => {
+    if (column === 'group') return groupBy === 'team' ? teamName(driver.group.team) : groupName(driver.group[groupBy]);
+    return driver[column as 'previous' | 'current' | 'delta'].microUsd;
+  };
+}
+
 export function ReportsPage({ session }: { session: Session }) {
   const sorting = useSorting();
+  const driverSorting = useSorting();
   const now = Date.now();
   const months = Array.from({ length: 6 }, (_value, index) => monthName(monthStart(now, -index)));
   const [period, setPeriod] = useState(months[0]!);
@@ -172,23 +182,25 @@ export function ReportsPage({ session }: { session: Session }) {
               <Empty title="No spend in either period" />
             ) : (
               <div class="table-scroll">
-                <table>
+                <table data-testid="drivers">
                   <thead>
                     <tr>
-                      <th scope="col">{groupBy}</th>
-                      <th scope="col" class="num">
+                      <SortHeader sorting={driverSorting} column="group">
+                        {groupBy}
+                      </SortHeader>
+                      <SortHeader sorting={driverSorting} column="previous" numeric>
                         Previous
-                      </th>
-                      <th scope="col" class="num">
+                      </SortHeader>
+                      <SortHeader sorting={driverSorting} column="current" numeric>
                         Current
-                      </th>
-                      <th scope="col" class="num">
+                      </SortHeader>
+                      <SortHeader sorting={driverSorting} column="delta" numeric>
                         Change
-                      </th>
+                      </SortHeader>
                     </tr>
                   </thead>
                   <tbody>
-                    {answer.items.map((item) => (
+                    {sortRows(answer.items, driverSorting, driverValue(groupBy)).map((item) => (
                       <tr key={JSON.stringify(item.group)}>
                         <td>{groupBy === 'team' ? <TeamName team={item.group.team} /> : <GroupName value={item.group[groupBy]} />}</td>
                         <td class="num">{usd(item.previous.microUsd)}</td>

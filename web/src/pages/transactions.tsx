@@ -10,10 +10,12 @@ interface Filters {
   model: string;
   provider: string;
   outcome: string;
+  /** 'true': only calls of no consumer (observed traffic reconciliation has not attributed); '' every call. */
+  unattributed: string;
   from: string;
   to: string;
 }
-const NO_FILTERS: Filters = { consumer: '', team: '', model: '', provider: '', outcome: '', from: '', to: '' };
+const NO_FILTERS: Filters = { consumer: '', team: '', model: '', provider: '', outcome: '', unattributed: '', from: '', to: '' };
 
 function outcomeBadge(transaction: Transaction) {
   const tone = transaction.outcome === 'served' ? 'good' : transaction.outcome === 'refused' ? 'warn' : 'bad';
@@ -81,6 +83,7 @@ export function TransactionsPage({ session, params }: { session: Session; params
           model: filters.model,
           provider: filters.provider,
           outcome: filters.outcome,
+          unattributed: filters.unattributed,
           from: isoOf(filters.from),
           to: isoOf(filters.to),
           limit: 50,
@@ -107,12 +110,19 @@ export function TransactionsPage({ session, params }: { session: Session; params
   useEffect(() => {
     void load(null);
   }, [filters]);
-  const field = (name: keyof Filters, label: string, type = 'text') => (
+  const field = (name: keyof Filters, label: string, type = 'text', disabled = false) => (
     <label>
       {label}
-      <input type={type} value={draft[name]} onInput={(event) => setDraft({ ...draft, [name]: event.currentTarget.value })} />
+      <input
+        type={type}
+        value={draft[name]}
+        disabled={disabled}
+        onInput={(event) => setDraft({ ...draft, [name]: event.currentTarget.value })}
+      />
     </label>
   );
+  // Calls of no consumer have no consumer to name: the field is emptied and set aside while the box is ticked.
+  const unattributed = draft.unattributed === 'true';
   return (
     <>
       <h1>Transactions</h1>
@@ -126,7 +136,7 @@ export function TransactionsPage({ session, params }: { session: Session; params
         }}
         aria-label="Filter transactions"
       >
-        {field('consumer', 'Consumer')}
+        {field('consumer', 'Consumer', 'text', unattributed)}
         {heldToTeam(session) ? null : field('team', 'Team')}
         {field('model', 'Model')}
         {field('provider', 'Provider')}
@@ -139,6 +149,23 @@ export function TransactionsPage({ session, params }: { session: Session; params
             <option value="failed">failed</option>
           </select>
         </label>
+        {/* A team-owner's ledger is its team's: calls of no consumer are of no team, so it has none to list. */}
+        {heldToTeam(session) ? null : (
+          <label class="compact check">
+            <input
+              type="checkbox"
+              checked={unattributed}
+              onChange={(event) =>
+                setDraft({
+                  ...draft,
+                  unattributed: event.currentTarget.checked ? 'true' : '',
+                  consumer: event.currentTarget.checked ? '' : draft.consumer,
+                })
+              }
+            />
+            Unattributed only
+          </label>
+        )}
         {field('from', 'From (UTC)', 'datetime-local')}
         {field('to', 'To (UTC)', 'datetime-local')}
         <button type="submit">Apply</button>

@@ -3,8 +3,21 @@
 import { useState } from 'preact/hooks';
 import { allPages, api, change, list, query, type Consumer, type Session, type Team, type UsageAnswer } from '../../api';
 import { Sparkline } from '../../charts';
-import { count, hourFloor, isoHour, NO_TEAM, usd } from '../../format';
-import { canManageConsumers, Empty, heldToTeam, may, transactionsOf, Notice, Show, TeamName, useLoad } from '../../ui';
+import { count, hourFloor, isoHour, NO_TEAM, teamName, usd } from '../../format';
+import {
+  canManageConsumers,
+  Empty,
+  heldToTeam,
+  may,
+  transactionsOf,
+  Notice,
+  Show,
+  SortHeader,
+  sortRows,
+  TeamName,
+  useLoad,
+  useSorting,
+} from '../../ui';
 import { KeysPanel } from './keys';
 
 const DAY = 86_400_000;
@@ -107,7 +120,18 @@ function ConsumerForm({
   );
 }
 
+/** A consumer's value in a column, as it sorts: names as shown (no owner last), spend by its 14 days' total. */
+function consumerValue(spend: Map<string, number>) {
+  return (consumer: Consumer, column: string): number | string | null => {
+    if (column === 'team') return teamName(consumer.team);
+    if (column === 'owner') return consumer.owner;
+    if (column === 'spend') return spend.get(consumer.name) ?? 0;
+    return consumer.name;
+  };
+}
+
 export function Consumers({ session }: { session: Session }) {
+  const sorting = useSorting();
   const [search, setSearch] = useState('');
   const [teamFilter, setTeamFilter] = useState('');
   const [open, setOpen] = useState<{ name: string; what: 'keys' | 'edit' } | null>(null);
@@ -124,13 +148,19 @@ export function Consumers({ session }: { session: Session }) {
       ),
     ]);
     const spark = new Map<string, number[]>();
+    // Each consumer's spend in the 14 days, in micro-USD: what its sparkline sums up, and what the column sorts by.
+    const spend = new Map<string, number>();
     for (const item of usage.items) {
-      const row = spark.get(item.group.consumer ?? '') ?? Array.from({ length: 14 }, () => 0);
+      const name = item.group.consumer ?? '';
+      const row = spark.get(name) ?? Array.from({ length: 14 }, () => 0);
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
-      if (index >= 0 && index < 14) row[index]! += item.cost.microUsd / 1e6;
-      spark.set(item.group.consumer ?? '', row);
+      if (index >= 0 && index < 14) {
+        row[index]! += item.cost.microUsd / 1e6;
+        spend.set(name, (spend.get(name) ?? 0) + item.cost.microUsd);
+      }
+      spark.set(name, row);
     }
-    return { consumers, teams, spark };
+    return { consumers, teams, spark, spend };
   }, [session.role]);
   const done = (text: string) => {
     setNotice({ tone: 'good', text });
@@ -141,7 +171,7 @@ export function Consumers({ session }: { session: Session }) {
   const mayCreate = may(session, 'POST /api/consumers');
   return (
     <Show loaded={loaded} what="consumers">
-      {({ consumers, teams, spark }) => {
+      {({ consumers, teams, spark, spend }) => {
         const shown = consumers.filter(
           (consumer) =>
             (teamFilter === '' || consumer.team === teamFilter) &&
@@ -187,23 +217,31 @@ export function Consumers({ session }: { session: Session }) {
               </Empty>
             ) : (
               <div class="table-scroll">
-                <table>
+                <table data-testid="consumers">
                   <thead>
                     <tr>
-                      <th scope="col">Consumer</th>
-                      <th scope="col">Team</th>
-                      <th scope="col">Owner</th>
+                      <SortHeader sorting={sorting} column="name">
+                        Consumer
+                      </SortHeader>
+                      <SortHeader sorting={sorting} column="team">
+                        Team
+                      </SortHeader>
+                      <SortHeader sorting={sorting} column="owner">
+                        Owner
+                      </SortHeader>
                       <th scope="col">Labels</th>
-                      <th scope="col">Spend, 14 days</th>
+                      <SortHeader sorting={sorting} column="spend" descendingFirst>
+                        Spend, 14 days
+                      </SortHeader>
                       <th scope="col">
                         <span class="sr-only">Actions</span>
                       </th>
                     </tr>
                   </thead>
                   <tbody>
-                    {shown.map((consumer) => {
+                    {sortRows(shown, sorting, consumerValue(spend)).map((consumer) => {
                       const values = spark.get(consumer.name) ?? Array.from({ length: 14 }, () => 0);
-                      const total = values.reduce((sum, value) => sum + value, 0);
+                      const total = (spend.get(consumer.name) ?? 0) / 1e6;
                       const editable = canManageConsumers(session, consumer.team);
                       return [
                         <tr key={consumer.name}>

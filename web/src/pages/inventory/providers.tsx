@@ -1,7 +1,7 @@
 // The inventory's providers with the models routed to them, each model with its prices as the gateway charges them.
 import { list } from '../../api';
 import { perTarget, perUsePrices, tokenPrices, type TargetPrice } from '../../prices';
-import { Empty, Show, useLoad } from '../../ui';
+import { Empty, Show, SortHeader, sortRows, useLoad, useSorting } from '../../ui';
 
 interface ProviderView {
   name: string;
@@ -16,7 +16,23 @@ interface ModelView {
   prices?: TargetPrice[];
 }
 
+function providerValue(provider: ProviderView, column: string): string {
+  return column === 'type' ? provider.type : provider.name;
+}
+
+/**
+ * A model's value in a column, as it sorts: its price is its first target's (where its calls go unless that target
+ * fails) per 1M input tokens, as the Price column begins; a model without one has none and stays last.
+ */
+function modelValue(model: ModelView, column: string): number | string | null {
+  if (column === 'price') return model.prices?.[0]?.pricing?.input ?? null;
+  if (column === 'targets') return model.targets.map((target) => `${target.provider}/${target.model}`).join(' ');
+  return model.name;
+}
+
 export function Providers() {
+  const providerSorting = useSorting();
+  const modelSorting = useSorting();
   const loaded = useLoad(() => Promise.all([list<ProviderView>('/api/providers'), list<ModelView>('/api/models')]), []);
   return (
     <Show loaded={loaded} what="providers">
@@ -32,15 +48,19 @@ export function Providers() {
                 <table>
                   <thead>
                     <tr>
-                      <th scope="col">Provider</th>
-                      <th scope="col">Type</th>
+                      <SortHeader sorting={providerSorting} column="name">
+                        Provider
+                      </SortHeader>
+                      <SortHeader sorting={providerSorting} column="type">
+                        Type
+                      </SortHeader>
                       <th scope="col">Base URL</th>
                       <th scope="col">Credentials</th>
                       <th scope="col">Models routed to it</th>
                     </tr>
                   </thead>
                   <tbody>
-                    {providers.map((provider) => (
+                    {sortRows(providers, providerSorting, providerValue).map((provider) => (
                       <tr key={provider.name}>
                         <td>{provider.name}</td>
                         <td>{provider.type}</td>
@@ -67,17 +87,23 @@ export function Providers() {
               <Empty title="No models">Models are routes to provider models: declare them in sluice.yaml.</Empty>
             ) : (
               <div class="table-scroll">
-                <table>
+                <table data-testid="models">
                   <thead>
                     <tr>
-                      <th scope="col">Model</th>
-                      <th scope="col">Targets, in order</th>
-                      <th scope="col">Price</th>
+                      <SortHeader sorting={modelSorting} column="name">
+                        Model
+                      </SortHeader>
+                      <SortHeader sorting={modelSorting} column="targets">
+                        Targets, in order
+                      </SortHeader>
+                      <SortHeader sorting={modelSorting} column="price" descendingFirst>
+                        Price
+                      </SortHeader>
                       <th scope="col">Per use</th>
                     </tr>
                   </thead>
                   <tbody>
-                    {models.map((model) => (
+                    {sortRows(models, modelSorting, modelValue).map((model) => (
                       <tr key={model.name}>
                         <td>{model.name}</td>
                         <td>{model.targets.map((target) => `${target.provider}/${target.model}`).join(' → ')}</td>

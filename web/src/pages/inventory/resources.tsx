@@ -2,11 +2,28 @@
 import { useState } from 'preact/hooks';
 import { api, change, list, query, type Resource, type Session, type UsageAnswer } from '../../api';
 import { count, hourFloor, isoHour, UNATTRIBUTED, usd } from '../../format';
-import { Badge, Empty, may, Notice, Show, useLoad } from '../../ui';
+import { Badge, Empty, may, Notice, Show, SortHeader, sortRows, useLoad, useSorting } from '../../ui';
 
 const DAY = 86_400_000;
 
+interface ResourceRow {
+  status: string;
+  note: string | null;
+  calls: number;
+  cost: number;
+  consumers: Set<string>;
+  unattributed: boolean;
+}
+
+/** A resource's value in a column, as it sorts: its id, its review status, its calls or its spend in micro-USD. */
+function resourceValue([id, row]: [string, ResourceRow], column: string): number | string {
+  if (column === 'status') return row.status;
+  if (column === 'calls' || column === 'cost') return row[column];
+  return id;
+}
+
 export function Resources({ session }: { session: Session }) {
+  const sorting = useSorting();
   const loaded = useLoad(async () => {
     const now = Date.now();
     const [resources, usage] = await Promise.all([
@@ -16,10 +33,7 @@ export function Resources({ session }: { session: Session }) {
       ),
     ]);
     // `unattributed`: calls of no declared consumer (observed traffic of undeclared callers) reached the resource.
-    const rows = new Map<
-      string,
-      { status: string; note: string | null; calls: number; cost: number; consumers: Set<string>; unattributed: boolean }
-    >();
+    const rows = new Map<string, ResourceRow>();
     for (const resource of resources)
       rows.set(resource.id, {
         status: resource.status,
@@ -67,22 +81,26 @@ export function Resources({ session }: { session: Session }) {
             <Empty title="No resources seen yet">Every provider/model the gateway routes to appears here after its first call.</Empty>
           ) : (
             <div class="table-scroll">
-              <table>
+              <table data-testid="resources">
                 <thead>
                   <tr>
-                    <th scope="col">Resource</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" class="num">
+                    <SortHeader sorting={sorting} column="id">
+                      Resource
+                    </SortHeader>
+                    <SortHeader sorting={sorting} column="status">
+                      Status
+                    </SortHeader>
+                    <SortHeader sorting={sorting} column="calls" numeric>
                       Calls, 30 days
-                    </th>
-                    <th scope="col" class="num">
+                    </SortHeader>
+                    <SortHeader sorting={sorting} column="cost" numeric>
                       Spend
-                    </th>
+                    </SortHeader>
                     <th scope="col">Used by</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {rows.map(([id, row]) => (
+                  {sortRows(rows, sorting, resourceValue).map(([id, row]) => (
                     <tr key={id}>
                       <td>{id}</td>
                       <td>

@@ -1,9 +1,15 @@
 // The inventory's teams, created and edited as the role allows.
 import { useState } from 'preact/hooks';
 import { allPages, change, list, type Consumer, type Session, type Team } from '../../api';
-import { Empty, may, Notice, Show, useLoad } from '../../ui';
+import { Empty, may, Notice, Show, SortHeader, sortRows, useLoad, useSorting } from '../../ui';
+
+/** How many of the consumers are the team's. */
+function consumersOf(consumers: Consumer[], team: string): number {
+  return consumers.filter((one) => one.team === team).length;
+}
 
 export function Teams({ session }: { session: Session }) {
+  const sorting = useSorting();
   const loaded = useLoad(
     () =>
       Promise.all([list<Team>('/api/teams'), allPages<Consumer>('/api/consumers', session.team === null ? {} : { team: session.team })]),
@@ -48,22 +54,28 @@ export function Teams({ session }: { session: Session }) {
             </Empty>
           ) : (
             <div class="table-scroll">
-              <table>
+              <table data-testid="teams">
                 <thead>
                   <tr>
-                    <th scope="col">Team</th>
-                    <th scope="col">Owner</th>
-                    <th scope="col" class="num">
+                    <SortHeader sorting={sorting} column="name">
+                      Team
+                    </SortHeader>
+                    <SortHeader sorting={sorting} column="owner">
+                      Owner
+                    </SortHeader>
+                    <SortHeader sorting={sorting} column="consumers" numeric>
                       Consumers
-                    </th>
+                    </SortHeader>
                   </tr>
                 </thead>
                 <tbody>
-                  {teams.map((team) => (
+                  {sortRows(teams, sorting, (team, column) =>
+                    column === 'consumers' ? consumersOf(consumers, team.name) : column === 'owner' ? team.owner : team.name,
+                  ).map((team) => (
                     <tr key={team.name}>
                       <td>{team.name}</td>
                       <td>{team.owner}</td>
-                      <td class="num">{consumers.filter((one) => one.team === team.name).length}</td>
+                      <td class="num">{consumersOf(consumers, team.name)}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,0 +1,78 @@
+// tools/calls whose answer comes on a GET stream (MCP 2025-11-25's Resumability and Redelivery) read through another
+// gateway process than the one that took the POST. The event ids of a tools/call's POST stream reach the client sealed
+// (as session ids are, sessions.ts) around what the ledger needs of the call: its request id, tool, start and JSON-RPC
+// id. The client resumes with one of them as Last-Event-ID, so whichever gateway or worker (holding the master key)
+// takes that GET sends the server its own event id and can record the call when the answer comes. The gateway that
+// took the POST records it as unanswered when its wait ends; whichever records first claims the call in the counter
+// store (Redis between gateways, the primary between workers), so the call is one row.
+import type { Consumer } from '../../policy/consumers.js';
+import type { RecordSinks } from '../pipeline/record.js';
+import type { McpServer } from './directory.js';
+import type { JsonRpcId } from './json-rpc.js';
+import type { SessionBinding } from './sessions.js';
+import { ToolCall } from './tool-call.js';
+
+/** The event id `eventId` of the call's POST stream, sealed around the call as the client is to present it. */
+export function sealEventId(binding: SessionBinding, call: ToolCall, id: JsonRpcId, eventId: string): string {
+  return binding.seal(call.server.name, call.consumer.name, JSON.stringify([eventId, call.requestId, call.tool, call.startedAt, id]));
+}
+
+/** A call resumed with a sealed Last-Event-ID: the server's event id, and the call as the POST's gateway began it. */
+export interface ResumedCall {
+  eventId: string;
+  call: ToolCall;
+  id: JsonRpcId;
+}
+
+/** The call a Last-Event-ID names, when Sluice sealed it for this consumer on this server; else null (sent as it came). */
+export function openEventId(binding: SessionBinding, server: McpServer, consumer: Consumer, presented: string): ResumedCall | null {
+  const opened = binding.open(server.name, consumer.name, presented);
+  if (opened === null) return null;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(opened);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(fields) || fields.length !== 5) return null;
+  const [eventId, requestId, tool, startedAt, id] = fields as unknown[];
+  if (typeof eventId !== 'string' || typeof requestId !== 'string' || typeof tool !== 'string' || typeof startedAt !== 'number')
+    return null;
+  if (typeof id !== 'string' && typeof id !== 'number') return null;
+  const call = new ToolCall(requestId, consumer, server, tool, startedAt);
+  call.stream = true;
+  call.attempts = 1;
+  return { eventId, call, id };
+}
+
+/** Past its server's timeoutMs the POST's gateway has recorded the call as unanswered: a later answer is not its. */
+export function withinWait(call: ToolCall): boolean {
+  return Date.now() - call.startedAt <= call.server.timeoutMs;
+}
+
+/**
+ * Runs `record` for the call unless another gateway process recorded it: the first to claim it does. A counter store
+ * that cannot answer leaves the call recorded (a second row, rather than none).
+ */
+export function recordOnce(sinks: RecordSinks, call: ToolCall, record: () => void): Promise<void> | undefined {
+  const key = `mcp-call:${call.server.name}:${call.consumer.name}:${call.requestId}:${call.startedAt}`;
+  let claimed: boolean | Promise<boolean>;
+  try {
+    claimed = sinks.governance.store.claim(Date.now(), key, 2 * call.server.timeoutMs + 60_000);
+  } catch (error) {
+    claimed = Promise.reject(error as Error);
+  }
+  if (typeof claimed === 'boolean') {
+    if (claimed) record();
+    return undefined;
+  }
+  return claimed.then(
+    (won) => {
+      if (won) record();
+    },
+    (error: Error) => {
+      sinks.logger.warn({ server: call.server.name, err: error.message }, 'MCP call recorded without its once-only claim');
+      record();
+    },
+  );
+}
