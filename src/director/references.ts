@@ -29,10 +29,23 @@ export function consumerModelIssues(models: readonly string[] | null | undefined
   return models.filter((model) => !known.models.has(model)).map((model) => ({ path: 'models', message: `no model named "${model}"` }));
 }
 
-/** A consumer's or team-owner token's `team`: a typo would put it in no team's budgets, or govern nothing. */
-export async function teamIssues(team: string | null | undefined, known: Pick<KnownNames, 'team'>): Promise<Issue[]> {
+/**
+ * A consumer's or team-owner token's `team` (`create.team` where a reconciliation resolution makes the consumer): a typo
+ * would put it in no team's budgets, or govern nothing.
+ */
+export async function teamIssues(team: string | null | undefined, known: Pick<KnownNames, 'team'>, path = 'team'): Promise<Issue[]> {
   if (team === null || team === undefined || (await known.team(team))) return [];
-  return [{ path: 'team', message: `no team named "${team}"` }];
+  return [{ path, message: `no team named "${team}"` }];
+}
+
+/** A rule's or resolution's `consumer`: a typo would attribute traffic to nobody. */
+export async function consumerIssues(
+  consumer: string | undefined,
+  known: Pick<KnownNames, 'consumer'>,
+  path = 'consumer',
+): Promise<Issue[]> {
+  if (consumer === undefined || (await known.consumer(consumer))) return [];
+  return [{ path, message: `no consumer named "${consumer}"` }];
 }
 
 /** Refuses (400, naming the field) what `issues` found in one entity the API was given. */

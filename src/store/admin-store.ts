@@ -271,9 +271,12 @@ export interface DirectoryStore {
   revokeKey(actor: string, id: string): Promise<ConsumerKey>;
   /**
    * A new key for the same consumer, and the old one expiring `graceSeconds` from now (or earlier, if it already
-   * expired sooner), in one transaction: clients move to the new key while the old still works.
+   * expired sooner), in one transaction: clients move to the new key while the old still works. The new key ends when
+   * the old one was to end (rotation replaces the secret, not the grant), unless `expiresAt` is given (null: never).
+   * StoreConflict (reason `state`) when the old key is revoked, or has expired and no `expiresAt` is given; StoreInvalid
+   * (field `expiresAt`) for an `expiresAt` not in the future.
    */
-  rotateKey(actor: string, id: string, graceSeconds: number): Promise<CreatedKey>;
+  rotateKey(actor: string, id: string, graceSeconds: number, expiresAt?: EpochMs | null): Promise<CreatedKey>;
   /** The consumer whose key has this hash, if that key is neither revoked nor expired at `now` (default: the store's clock). */
   findConsumerByKeyHash(hash: string, now?: EpochMs): Promise<KeyMatch | null>;
   /** Stores a key known by its hash (declared in sluice.yaml); audited like a created key. */

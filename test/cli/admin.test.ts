@@ -174,7 +174,7 @@ describe('sluice admin commands', () => {
     const rotated = await cli(['keys', 'rotate', 'checkout', keyId, '--grace', '0']);
     assert.equal(rotated.code, 0, rotated.stderr);
     const fresh = /^ {2}(sk-sluice-\S+)$/m.exec(rotated.stdout)?.[1];
-    const freshId = /the new key is (\S+):/.exec(rotated.stdout)?.[1];
+    const freshId = /the new key is (\S+) \(no expiry\):/.exec(rotated.stdout)?.[1];
     assert.ok(fresh !== undefined && freshId !== undefined && fresh !== plaintext, rotated.stdout);
     assert.match(rotated.stdout, new RegExp(`The old key ${keyId} stopped working at `));
     assert.equal((await call(plaintext)).status, 401);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { burnDown } from '../../src/director/analytics/burn-down.js';
 import { DAY_MS, HOUR_MS, parseMonth } from '../../src/director/analytics/calendar.js';
 import { chargebackCsv } from '../../src/director/analytics/chargeback.js';
-import { forecastMonth, Z_80, type DailyCost } from '../../src/director/analytics/forecast.js';
+import { forecastMonth, t80, type DailyCost } from '../../src/director/analytics/forecast.js';
 import { formatUsd } from '../../src/director/analytics/money.js';
 
 const at = (time: string) => Date.parse(time);
@@ -46,20 +46,58 @@ describe('month-end forecast', () => {
     assert.deepEqual([result.actualToDate, result.forecast, result.low, result.high], [0, 46 * USD, 46 * USD, 46 * USD]);
   });
 
-  test('with under 14 days of history: a flat mean, and an 80% range of 1.2816 x s x sqrt(days left)', () => {
+  test('with under 14 days of history: a flat mean, and an 80% range of t(n - 1) x s x sqrt(days left + days left² / n)', () => {
     const result = forecastMonth({
       daily: days('2026-11-24', '2026-12-01', (day) => ((day - at('2026-11-24')) / DAY_MS + 1) * USD),
       month: DECEMBER,
       now: at('2026-12-01T00:00:00Z'),
       historyStart: at('2026-11-24T00:00:00Z'),
     });
-    // Costs 1..7 USD: mean 4, sample variance 28/6.
-    const margin = Z_80 * Math.sqrt(28 / 6) * USD * Math.sqrt(31);
+    // Costs 1..7 USD: mean 4, sample variance 28/6 on 6 degrees of freedom (t = 1.4398, not the normal's 1.2816); the
+    // 31 days left are projected at a mean of 7 days, whose own error adds 31² / 7 to the 31 days' variance.
+    assert.equal(t80(6), 1.4398);
+    const margin = 1.4398 * Math.sqrt(28 / 6) * USD * Math.sqrt(31 + 31 ** 2 / 7);
     assert.equal(result.method, 'flat-mean');
     assert.equal(result.historyDays, 7);
     assert.equal(result.forecast, 124 * USD);
     assert.equal(result.low, Math.round(124 * USD - margin));
     assert.equal(result.high, Math.round(124 * USD + margin));
+  });
+
+  test('one day of history: projected at its cost, with no high end (null), not a zero-width range', () => {
+    const result = forecastMonth({
+      daily: [{ dayStart: at('2026-12-14T00:00:00Z'), costNanoUsd: 10 * USD }],
+      month: DECEMBER,
+      now: at('2026-12-15T00:00:00Z'),
+      historyStart: at('2026-12-14T00:00:00Z'),
+    });
+    assert.deepEqual(result, {
+      actualToDate: 10 * USD,
+      forecast: 10 * USD + 17 * 10 * USD,
+      low: 10 * USD,
+      high: null,
+      method: 'flat-mean',
+      historyDays: 1,
+    });
+  });
+
+  test("two days of history: the range is t(1) = 3.0777 wide per s, and grows with the mean's own error", () => {
+    const result = forecastMonth({
+      daily: [
+        { dayStart: at('2026-12-13T00:00:00Z'), costNanoUsd: 8 * USD },
+        { dayStart: at('2026-12-14T00:00:00Z'), costNanoUsd: 12 * USD },
+      ],
+      month: DECEMBER,
+      now: at('2026-12-15T00:00:00Z'),
+      historyStart: at('2026-12-13T00:00:00Z'),
+    });
+    // Mean 10, s = sqrt(8); 17 days left at a mean of 2 days.
+    const margin = 3.0777 * Math.sqrt(8) * USD * Math.sqrt(17 + 17 ** 2 / 2);
+    assert.deepEqual(
+      [result.forecast, result.low, result.high],
+      [190 * USD, Math.round(Math.max(20 * USD, 190 * USD - margin)), Math.round(190 * USD + margin)],
+    );
+    assert.ok(result.high! - result.forecast > 100 * USD, 'two days say little about the other 17');
   });
 
   test("days before the ledger's first are not history; days after it without calls count as zero", () => {
@@ -93,7 +131,7 @@ describe('month-end forecast', () => {
       historyStart: at('2026-12-01T00:00:00Z'),
     });
     assert.equal(result.low, result.actualToDate);
-    assert.ok(result.high > result.forecast);
+    assert.ok(result.high !== null && result.high > result.forecast);
   });
 
   test('no full day of history yet: nothing projected; a month over: its actual; a month ahead: all projected', () => {
@@ -103,7 +141,8 @@ describe('month-end forecast', () => {
       now: at('2026-12-15T09:00:00Z'),
       historyStart: at('2026-12-15T08:00:00Z'),
     });
-    assert.deepEqual(today, { actualToDate: 3, forecast: 3, low: 3, high: 3, method: 'no-history', historyDays: 0 });
+    // What the rest of the month will cost is unknown, not nothing: no high end.
+    assert.deepEqual(today, { actualToDate: 3, forecast: 3, low: 3, high: null, method: 'no-history', historyDays: 0 });
     const empty = forecastMonth({ daily: [], month: DECEMBER, now: at('2026-12-15T09:00:00Z'), historyStart: null });
     assert.deepEqual([empty.method, empty.forecast], ['no-history', 0]);
     const steady = days('2026-10-01', '2027-01-02', () => USD);

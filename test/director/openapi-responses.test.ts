@@ -5,6 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
+import { openDirectorStore } from '../../src/store/open.js';
+import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -198,6 +200,26 @@ describe('the OpenAPI document describes what the director answers', () => {
     await checked(admin, 'GET', '/api/compliance/chains');
     await checked(admin, 'GET', '/api/compliance/poam');
     await checked(admin, 'GET', '/api/compliance/assessments');
+    assert.deepEqual(problems, []);
+  });
+
+  test("the nulls it answers: a team-owner's forecast (overall null) and a call with no price (cost null)", async () => {
+    const ledger = await openDirectorStore(`sqlite:${sluice.dbPath}`);
+    try {
+      await ledger.insertTransactions([
+        ledgerRow(0, { requestId: 'openapi-unpriced-1', startedAt: Date.now() - 60_000, consumer: 'checkout-service', costMicroUsd: null }),
+      ]);
+    } finally {
+      await ledger.close();
+    }
+    const listed = await checked(admin, 'GET', '/api/transactions?limit=500');
+    const unpriced = listed.body.items.find((item: { requestId: string }) => item.requestId === 'openapi-unpriced-1');
+    assert.equal(unpriced?.cost, null, JSON.stringify(unpriced));
+    await checked(admin, 'GET', `/api/transactions/${unpriced.id}`);
+    if ((await admin('GET', '/api/teams/payments')).status === 404)
+      await checked(admin, 'POST', '/api/teams', { name: 'payments', owner: 'p@example.com' });
+    const owner = await clientWithRole(sluice, admin, 'payments-lead', 'team-owner', 'payments');
+    assert.equal((await checked(owner, 'GET', '/api/forecast')).body.overall, null);
     assert.deepEqual(problems, []);
   });
 });

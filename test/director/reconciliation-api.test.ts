@@ -91,6 +91,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       ]) {
         assert.ok(path in doc.paths, `${path} is described`);
       }
+      // What a resolution naming a team that does not exist answers, as the consumers API does.
+      const schemas = (doc as unknown as { components: { schemas: Record<string, any> } }).components.schemas;
+      const team = schemas['DiscoveryResolution'].properties.create.properties.team;
+      assert.match(team.description, /400/, JSON.stringify(team));
+      assert.doesNotMatch(team.description, /409/);
     });
 
     test('intake refuses bad batches naming each field by its path, and writes nothing of them', async () => {
@@ -162,7 +167,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(two.status, 400);
       assert.equal(two.body.error.issues[0].path, '(body)');
       assert.equal((await admin('POST', `/api/reconciliation/consumers/${key.id}/resolve`, {})).status, 400);
-      assert.equal((await admin('POST', `/api/reconciliation/consumers/${key.id}/resolve`, { consumer: 'nobody' })).status, 409);
+      // A consumer that does not exist: 400 naming the field, as a budget naming one (missing-consumer-references.test).
+      assert.equal((await admin('POST', `/api/reconciliation/consumers/${key.id}/resolve`, { consumer: 'nobody' })).status, 400);
       assert.equal((await admin('POST', '/api/reconciliation/consumers/999999/resolve', { ignore: true })).status, 404);
 
       const resolved = await admin('POST', `/api/reconciliation/consumers/${key.id}/resolve`, { consumer: 'recon-trainer' });
@@ -186,13 +192,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         [['update', 'bootstrap-token', 'pending', 'recon-trainer']],
       );
 
-      // Create: the consumer and its team; a team that does not exist is a 409 (create it first).
+      // Create: the consumer and its team; a team that does not exist is a 400 naming the field, as POST /api/consumers
+      // answers it (create the team first), and nothing is made.
       const agent = recorded.body.consumers.find((item: any) => item.identity.kind === 'ip');
       const noTeam = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, {
         create: { name: 'recon-curl', team: 'recon-nowhere' },
       });
-      assert.equal(noTeam.status, 409);
-      assert.match(noTeam.body.error.message, /team "recon-nowhere" does not exist/);
+      assert.equal(noTeam.status, 400, JSON.stringify(noTeam.body));
+      assert.equal(noTeam.body.error.code, 'invalid_request');
+      assert.deepEqual(noTeam.body.error.issues, [{ path: 'create.team', message: 'no team named "recon-nowhere"' }]);
+      const direct = await admin('POST', '/api/consumers', { name: 'recon-curl', team: 'recon-nowhere' });
+      assert.deepEqual([direct.status, direct.body.error.issues[0].message], [400, noTeam.body.error.issues[0].message]);
+      assert.equal((await admin('GET', '/api/consumers/recon-curl')).status, 404);
+      assert.equal((await admin('GET', `/api/reconciliation/consumers/${agent.id}`)).body.status, 'pending');
       const badName = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, { create: { name: 'bad name!' } });
       assert.equal(badName.body.error.issues[0].path, 'create.name');
       const created = await admin('POST', `/api/reconciliation/consumers/${agent.id}/resolve`, {
@@ -251,7 +263,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         (await admin('POST', '/api/reconciliation/rules', { match: {}, consumer: 'recon-trainer' })).body.error.issues[0].path,
         'match',
       );
-      assert.equal((await admin('POST', '/api/reconciliation/rules', { match: { cidr: '10.82.0.0/16' }, consumer: 'nobody' })).status, 409);
+      assert.equal((await admin('POST', '/api/reconciliation/rules', { match: { cidr: '10.82.0.0/16' }, consumer: 'nobody' })).status, 400);
 
       const v4 = await admin('POST', '/api/reconciliation/rules', {
         match: { cidr: '10.82.0.0/16' },

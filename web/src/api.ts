@@ -307,7 +307,8 @@ export interface MonthForecast {
   actualToDate: Money;
   forecast: Money;
   low: Money;
-  high: Money;
+  /** Null when there is too little history (none, or one day) to bound the month by. */
+  high: Money | null;
   method: string;
   historyDays: number;
 }

@@ -26,7 +26,10 @@ const USAGE = `Usage: sluice keys <subcommand> [options]
 
   list CONSUMER                              the consumer's keys (never their secrets)
   create CONSUMER --name N [--expires ISO]   a new key; its secret is printed this once
-  rotate CONSUMER KEY_ID [--grace SECONDS]   a new key; the old one keeps working for the grace (default a day)
+  rotate CONSUMER KEY_ID [--grace SECONDS] [--expires ISO | --no-expiry]
+                                             a new key, ending when the old one was to end unless --expires or
+                                             --no-expiry says otherwise; the old one keeps working for the grace
+                                             (default a day)
   revoke CONSUMER KEY_ID                     the key stops working at once
 ${SHARED_HELP}`;
 
@@ -34,6 +37,10 @@ function status(key: KeyView, now: number): string {
   if (key.revokedAt !== null) return 'revoked';
   if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now) return 'expired';
   return 'active';
+}
+
+function expiryText(key: KeyView): string {
+  return key.expiresAt === null ? 'no expiry' : `expires ${time(key.expiresAt)}`;
 }
 
 /**
@@ -85,23 +92,37 @@ async function create(args: string[]): Promise<number> {
   // The API checks --expires (an ISO time with its offset) and names the field if it is wrong.
   const body = { name: values.name, ...(values.expires === undefined ? {} : { expiresAt: values.expires }) };
   const created = await AdminClient.fromFlags(values).request<CreatedKey>('POST', apiPath`/api/consumers/${consumer!}/keys`, body);
-  const expiry = created.key.expiresAt === null ? 'no expiry' : `expires ${time(created.key.expiresAt)}`;
-  showSecret(created, values.json === true, `created key ${created.key.id} "${created.key.name}" for consumer ${consumer} (${expiry}):`);
+  showSecret(
+    created,
+    values.json === true,
+    `created key ${created.key.id} "${created.key.name}" for consumer ${consumer} (${expiryText(created.key)}):`,
+  );
   return 0;
 }
 
 async function rotate(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, { grace: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    { grace: { type: 'string' }, expires: { type: 'string' }, 'no-expiry': { type: 'boolean' } },
+    USAGE,
+  );
   if (values.help) return printUsage(USAGE);
   const [consumer, keyId] = expectPositionals(positionals, ['CONSUMER', 'KEY_ID'], USAGE);
   const grace = parseInteger('--grace', values.grace, 0, MAX_GRACE_SECONDS, USAGE);
+  if (values.expires !== undefined && values['no-expiry'] === true)
+    throw new UsageError('sluice keys rotate: give --expires ISO or --no-expiry, not both', USAGE);
+  // Neither: the new key ends when the old one was to end (the API's default). The API checks --expires.
+  const expiry = values['no-expiry'] === true ? { expiresAt: null } : values.expires === undefined ? {} : { expiresAt: values.expires };
   const client = AdminClient.fromFlags(values);
-  const created = await client.request<CreatedKey>(
-    'POST',
-    apiPath`/api/consumers/${consumer!}/keys/${keyId!}/rotate`,
-    grace === undefined ? {} : { graceSeconds: grace },
+  const created = await client.request<CreatedKey>('POST', apiPath`/api/consumers/${consumer!}/keys/${keyId!}/rotate`, {
+    ...(grace === undefined ? {} : { graceSeconds: grace }),
+    ...expiry,
+  });
+  showSecret(
+    created,
+    values.json === true,
+    `rotated key ${keyId} of consumer ${consumer}; the new key is ${created.key.id} (${expiryText(created.key)}):`,
   );
-  showSecret(created, values.json === true, `rotated key ${keyId} of consumer ${consumer}; the new key is ${created.key.id}:`);
   if (!values.json) {
     // The rotation answer carries only the new key; the old key's end is read back, as rotation never lengthens a life.
     const keys = await client.request<{ items: KeyView[] }>('GET', apiPath`/api/consumers/${consumer!}/keys`);

@@ -48,10 +48,17 @@ interface ChargebackLine {
   cacheWrite1hTokens: number;
   saved: Money;
 }
+interface ForecastLine {
+  actualToDate: Money;
+  forecast: Money;
+  low: Money;
+  /** Null when there is too little history (none, or one day) to bound the month by. */
+  high: Money | null;
+}
 interface ForecastBody {
   month: string;
-  overall: { actualToDate: Money; forecast: Money; low: Money; high: Money; method: string } | null;
-  teams: Array<{ team: string; actualToDate: Money; forecast: Money; low: Money; high: Money }>;
+  overall: (ForecastLine & { method: string }) | null;
+  teams: Array<ForecastLine & { team: string }>;
 }
 
 const USAGE_USAGE = `Usage: sluice usage [options]
@@ -257,10 +264,11 @@ async function forecast(args: string[]): Promise<number> {
   );
   if (values.json) printJson(answer);
   else {
-    const rows = answer.teams.map((t) => [t.team === '' ? '(no team)' : t.team, t.actualToDate.usd, t.forecast.usd, t.low.usd, t.high.usd]);
+    // A high end the API cannot bound (no history, or one day) is unknown, not a figure.
+    const line = (name: string, f: ForecastLine) => [name, f.actualToDate.usd, f.forecast.usd, f.low.usd, f.high?.usd ?? 'unknown'];
+    const rows = answer.teams.map((t) => line(t.team === '' ? '(no team)' : t.team, t));
     // With --team the API's `overall` is that team's own forecast, the same as its row: not everyone's.
-    if (answer.overall !== null && values.team === undefined)
-      rows.push(['OVERALL', answer.overall.actualToDate.usd, answer.overall.forecast.usd, answer.overall.low.usd, answer.overall.high.usd]);
+    if (answer.overall !== null && values.team === undefined) rows.push(line('OVERALL', answer.overall));
     printTable(['TEAM', 'TO DATE USD', 'FORECAST USD', 'LOW USD', 'HIGH USD'], rows, `forecast for ${answer.month}`);
     if (answer.overall !== null) process.stdout.write(`method: ${answer.overall.method}\n`);
   }

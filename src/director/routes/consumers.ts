@@ -49,6 +49,9 @@ const rotation = z
       .min(0)
       .max(30 * 86_400)
       .default(86_400),
+    expiresAt: isoTime.nullable().optional().openapi({
+      description: "the new key's end, in the future; null for none; absent: the rotated key's (rotation renews the secret, not the grant)",
+    }),
   })
   .strict();
 const keyParams = z.object({
@@ -135,6 +138,18 @@ function refuseGovernanceFields(
       `A team-owner may not set ${set.join(', ')}: the model allow-list, labels and team decide which models and budgets apply; ask an admin or operator.`,
     );
   }
+}
+
+/** A key's `expiresAt` as given (absent stays absent, null is no end), refused with 400 naming it unless in the future. */
+function futureExpiry(given: string | null | undefined): number | null | undefined {
+  if (given === undefined || given === null) return given;
+  const expiresAt = Date.parse(given);
+  if (expiresAt <= Date.now()) {
+    throw new ApiError(400, 'invalid_request', `Invalid request: expiresAt: ${given} is not in the future`, [
+      { path: 'expiresAt', message: 'not in the future' },
+    ]);
+  }
+  return expiresAt;
 }
 
 export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
@@ -244,13 +259,7 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       const { name } = c.req.valid('param');
       const input = c.req.valid('json');
       const { caller } = await consumerFor(store, c, name, 'write');
-      const expiresAt = input.expiresAt === undefined || input.expiresAt === null ? null : Date.parse(input.expiresAt);
-      if (expiresAt !== null && expiresAt <= Date.now()) {
-        throw new ApiError(400, 'invalid_request', `Invalid request: expiresAt: ${input.expiresAt} is not in the future`, [
-          { path: 'expiresAt', message: 'not in the future' },
-        ]);
-      }
-      const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt });
+      const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt: futureExpiry(input.expiresAt) ?? null });
       return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
     },
   );
@@ -276,14 +285,16 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       method: 'post',
       path: '/api/consumers/{name}/keys/{id}/rotate',
       tags: ['keys'],
-      summary: 'A new key for the consumer; the old one keeps working for graceSeconds (default a day)',
+      summary:
+        'A new key for the consumer, ending when the old one was to end unless expiresAt is given; the old one keeps working for graceSeconds (default a day)',
       request: { params: keyParams, ...body(rotation) },
       responses: { 201: json(createdKey, 'The new key'), ...errors(400, 404, 409) },
     }),
     async (c) => {
       const { name, id } = c.req.valid('param');
+      const input = c.req.valid('json');
       const caller = await keyOf(store, c, name, id, 'write');
-      const created = await store.rotateKey(caller.actor, id, c.req.valid('json').graceSeconds);
+      const created = await store.rotateKey(caller.actor, id, input.graceSeconds, futureExpiry(input.expiresAt));
       return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
     },
   );

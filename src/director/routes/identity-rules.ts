@@ -9,6 +9,7 @@ import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import { NUMERIC_ID, registerEntityRoutes } from './entity.js';
 import { iso } from './schemas.js';
+import { consumerIssues, refuseIssues } from '../references.js';
 
 const ruleInput = z
   .object({
@@ -69,7 +70,7 @@ export function registerIdentityRuleRoutes(app: DirectorApi, { store, jwtIssuers
       body: ruleInput,
       errors: [400, 409],
       access: 'write',
-      run: (caller, input) => {
+      run: async (caller, input) => {
         // With several issuers a JWT rule must name its own; one naming an issuer not (yet) configured is taken, and listed as not valid.
         const problem =
           (input.issuer ?? null) === null && jwtIssuers.length > 1 ? issuerProblem({ field: input.field, issuer: null }, jwtIssuers) : null;
@@ -77,6 +78,11 @@ export function registerIdentityRuleRoutes(app: DirectorApi, { store, jwtIssuers
           const message = problem.slice(problem.indexOf(':') + 2);
           throw new ApiError(400, 'invalid_request', `Invalid request: issuer: ${message}`, [{ path: 'issuer', message }]);
         }
+        // 400 naming the field, as a budget naming a consumer that does not exist (the store would say 409).
+        refuseIssues(
+          'identity rule',
+          await consumerIssues(input.consumer, { consumer: async (name) => (await store.getConsumer(name)) !== null }),
+        );
         return store.createIdentityRule(caller.actor, input);
       },
     },

@@ -11,6 +11,7 @@ import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { labelsRecord, nameText, noteText, ownerText } from '../../config/limits.js';
 import { ApiError } from '../errors.js';
+import { consumerIssues, refuseIssues, teamIssues } from '../references.js';
 import { NUMERIC_ID, registerEntityRoutes } from './entity.js';
 import { body, errors, iso, isoTime, json, pageQuery } from './schemas.js';
 
@@ -102,7 +103,10 @@ const resolution = z
     create: z
       .object({
         name: consumerName,
-        team: nameText().nullable().optional().openapi({ description: 'must exist (409 otherwise): create the team first' }),
+        team: nameText()
+          .nullable()
+          .optional()
+          .openapi({ description: 'must exist (400 naming create.team otherwise, as for POST /api/consumers): create the team first' }),
         owner: ownerText().nullable().optional(),
         labels: labelsRecord().optional(),
       })
@@ -205,6 +209,7 @@ function idempotencyKey(header: string | undefined): string | undefined {
 }
 
 export function registerReconciliationRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
+  const consumerExists = async (name: string) => (await store.getConsumer(name)) !== null;
   app.openapi(
     createRoute({
       method: 'post',
@@ -298,6 +303,12 @@ export function registerReconciliationRoutes(app: DirectorApi, { store, catalog 
       const caller = authorize(c, 'write');
       const { id } = c.req.valid('param');
       const input = c.req.valid('json');
+      // The consumer it names, or the team of the one it makes, must exist: 400 naming the field, as POST /api/consumers
+      // and budgets answer (the store would say 409).
+      refuseIssues('resolution', [
+        ...(await consumerIssues(input.consumer, { consumer: consumerExists })),
+        ...(await teamIssues(input.create?.team, { team: async (name) => (await store.getTeam(name)) !== null }, 'create.team')),
+      ]);
       const how =
         input.consumer !== undefined
           ? { consumer: input.consumer }
@@ -379,6 +390,7 @@ export function registerReconciliationRoutes(app: DirectorApi, { store, catalog 
       errors: [400, 409],
       access: 'write',
       run: async (caller, input) => {
+        refuseIssues('reconciliation rule', await consumerIssues(input.consumer, { consumer: consumerExists }));
         const created = await store.createReconciliationRule(caller.actor, input);
         return { rule: renderRule(created.rule), resolved: created.resolved.map(renderDiscovered) };
       },

@@ -27,17 +27,20 @@ const forecastItem = z
     actualToDate: moneyBody,
     forecast: moneyBody,
     low: moneyBody,
-    high: moneyBody,
+    high: z.union([moneyBody, z.null()]),
     method: z.enum(['complete', 'weekly-seasonal-28d', 'flat-mean', 'no-history']),
     historyDays: z.number(),
   })
-  .openapi('MonthForecast');
+  .openapi('MonthForecast', {
+    description:
+      'high is null when there is too little history to bound the month by (none, or one day: no spread to measure); low is then the actual to date',
+  });
 const forecastBody = z.object({
   month: z.string(),
   from: z.string(),
   to: z.string(),
   asOf: z.string(),
-  overall: forecastItem.nullable(),
+  overall: z.union([forecastItem, z.null()]).openapi({ description: "Null for a team-owner: its team's line is in teams" }),
   teams: z.array(forecastItem.extend({ team: z.string() })),
 });
 
@@ -97,7 +100,7 @@ function renderForecast(forecast: MonthForecast) {
     actualToDate: money(forecast.actualToDate),
     forecast: money(forecast.forecast),
     low: money(forecast.low),
-    high: money(forecast.high),
+    high: forecast.high === null ? null : money(forecast.high),
     method: forecast.method,
     historyDays: forecast.historyDays,
   };

@@ -48,7 +48,7 @@ const transaction = z
         "The tier priced apart that served the call (OpenAI's priority or flex, Anthropic's fast mode as fast, priced as such in `cost`); null for the standard tier",
     }),
     tokensEstimated: z.boolean(),
-    cost: moneyBody.nullable().openapi({ description: 'Null when the model has no known price' }),
+    cost: z.union([moneyBody, z.null()]).openapi({ description: 'Null when the model has no known price' }),
     saved: moneyBody.openapi({
       description: 'A call answered from the response cache: what the original call cost (its cost is 0); else 0',
     }),

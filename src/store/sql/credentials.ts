@@ -83,16 +83,29 @@ export async function revokeKey(change: Change, id: string): Promise<ConsumerKey
   return after;
 }
 
-export async function rotateKey(change: Change, id: string, graceSeconds: number): Promise<CreatedKey> {
+/**
+ * Rotation replaces a key's secret, not its grant: the new key ends when the old one was to end unless `expiresAt` says
+ * otherwise (null: never), and an expired key is renewed only by a rotation that gives the new key an end.
+ */
+export async function rotateKey(change: Change, id: string, graceSeconds: number, expiresAt?: number | null): Promise<CreatedKey> {
   if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new StoreInvalid(`graceSeconds must be zero or more, got ${graceSeconds}`);
+  if (expiresAt !== undefined && expiresAt !== null && expiresAt <= change.now) {
+    throw new StoreInvalid(`expiresAt: ${new Date(expiresAt).toISOString()} is not in the future`, { field: 'expiresAt' });
+  }
   const before = await liveKey(change, id);
+  if (expiresAt === undefined && before.expiresAt !== null && before.expiresAt <= change.now) {
+    throw new StoreConflict(
+      'state',
+      `consumer-key "${id}" expired at ${new Date(before.expiresAt).toISOString()}; rotating it makes a working key only with a new expiresAt (null for none)`,
+    );
+  }
   const graceEnds = change.now + Math.round(graceSeconds * 1000);
   // Rotation never lengthens the old key's life.
-  const expiresAt = before.expiresAt !== null && before.expiresAt < graceEnds ? before.expiresAt : graceEnds;
-  const after: ConsumerKey = { ...before, expiresAt };
-  await change.session.run('keyExpire', [expiresAt, id]);
+  const oldEnds = before.expiresAt !== null && before.expiresAt < graceEnds ? before.expiresAt : graceEnds;
+  const after: ConsumerKey = { ...before, expiresAt: oldEnds };
+  await change.session.run('keyExpire', [oldEnds, id]);
   await change.audit('rotate', 'consumer-key', id, before, after);
-  return insertKey(change, before.consumer, before.name, null);
+  return insertKey(change, before.consumer, before.name, expiresAt === undefined ? before.expiresAt : expiresAt);
 }
 
 async function liveKey(change: Change, id: string): Promise<ConsumerKey> {

@@ -209,8 +209,8 @@ export class SqlDirectorStore implements DirectorStore {
   revokeKey(actor: string, id: string): Promise<ConsumerKey> {
     return this.change(actor, { type: 'consumer-key', id }, (change) => credentials.revokeKey(change, id));
   }
-  rotateKey(actor: string, id: string, graceSeconds: number): Promise<CreatedKey> {
-    return this.change(actor, { type: 'consumer-key', id }, (change) => credentials.rotateKey(change, id, graceSeconds));
+  rotateKey(actor: string, id: string, graceSeconds: number, expiresAt?: number | null): Promise<CreatedKey> {
+    return this.change(actor, { type: 'consumer-key', id }, (change) => credentials.rotateKey(change, id, graceSeconds, expiresAt));
   }
   importKey(actor: string, consumer: string, key: KeyImport): Promise<ConsumerKey> {
     return this.change(actor, { type: 'consumer-key', id: key.name }, (change) => credentials.importKey(change, consumer, key));

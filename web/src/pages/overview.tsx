@@ -308,7 +308,9 @@ export function OverviewPage({ session }: { session: Session }) {
                   detail={
                     overall === null
                       ? 'no spend to project yet'
-                      : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`
+                      : overall.high === null
+                        ? `range unknown: too little history to measure it; last month ${usd(previousWhole.cost)}`
+                        : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`
                   }
                 />
                 {data.pending === null ? null : (
