@@ -150,7 +150,7 @@ describe('Responses API passed through to OpenAI and Azure OpenAI; Vertex transl
     }
   });
 
-  test("OpenAI: a relayed stream that breaks off ends with an error event numbered after OpenAI's last", async () => {
+  test("OpenAI: a relayed stream that breaks off ends with error and response.failed numbered after OpenAI's last", async () => {
     const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'Break off', stream: true });
     const seen: Array<{ type: string; message?: string; sequence_number?: number }> = [];
     for await (const event of stream) seen.push(event);
@@ -163,12 +163,13 @@ describe('Responses API passed through to OpenAI and Azure OpenAI; Vertex transl
         'response.content_part.added',
         'response.output_text.delta',
         'error',
+        'response.failed',
       ],
     );
-    assert.match(seen.at(-1)!.message ?? '', /broke off/);
+    assert.match(seen.at(-2)!.message ?? '', /broke off/);
     assert.deepEqual(
       seen.map((event) => event.sequence_number),
-      [0, 1, 2, 3, 4, 5],
+      [0, 1, 2, 3, 4, 5, 6],
     );
   });
 

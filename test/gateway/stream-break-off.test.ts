@@ -12,6 +12,7 @@ import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, startMockBedrock } from '../support/mock-bedrock.js';
 import { anthropicStreamFrames, MockProvider, openaiStreamFrames } from '../support/mock-provider.js';
+import { responseStreamFrames } from '../support/mock-responses.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const PIECES = ['Once', ' upon', ' a', ' time', ' there', ' was', ' a', ' gateway'];
@@ -33,6 +34,44 @@ function geminiChunk(text: string): string {
     responseId: 'gem-broken',
   };
   return `data: ${JSON.stringify(chunk)}\r\n\r\n`;
+}
+
+/**
+ * A Responses API stream read to its end with the openai SDK: it must end with error then response.failed (never
+ * response.completed), every event numbered in order. The error event's message and the failed response.
+ */
+async function readFailedStream(openai: OpenAI, model: string) {
+  const events: ResponseStreamEvent[] = [];
+  for await (const event of await openai.responses.create({ model, input: 'hi', stream: true })) events.push(event);
+  const types = events.map((event) => event.type);
+  assert.deepEqual(types.slice(-2), ['error', 'response.failed'], types.join(', '));
+  assert.ok(!types.includes('response.completed'));
+  assert.deepEqual(
+    events.map((event) => event.sequence_number),
+    events.map((_event, i) => i),
+    'numbered in order',
+  );
+  const error = events.at(-2) as OpenAI.Responses.ResponseErrorEvent;
+  assert.match(error.message, /broke off/);
+  const failed = (events.at(-1) as OpenAI.Responses.ResponseFailedEvent).response;
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.error?.message ?? '', /broke off/);
+  return failed;
+}
+
+/** The texts of a response's output, by message item. */
+function outputTexts(response: OpenAI.Responses.Response): string[][] {
+  return response.output.map((item) =>
+    item.type === 'message' ? item.content.map((part) => (part.type === 'output_text' ? part.text : '')) : [],
+  );
+}
+
+/** The last ledger row: cut short, with the prompt's and the sent text's tokens. */
+async function assertCutShortRow(sluice: TestSluice, api: string, model: string): Promise<void> {
+  const row = (await ledgerRows(sluice)).at(-1)!;
+  assert.deepEqual([row.api, row.requested_model, row.status, row.error_class], [api, model, 200, 'stream_interrupted']);
+  assert.ok(row.input_tokens > 0, `${api} over ${model}: ${row.input_tokens} input tokens recorded`);
+  assert.ok(row.output_tokens >= PIECES.length, `${api} over ${model}: ${row.output_tokens} output tokens recorded`);
 }
 
 describe('a translated stream that breaks off upstream', () => {
@@ -91,14 +130,6 @@ describe('a translated stream that breaks off upstream', () => {
     await Promise.all(mocks.map((mock) => mock.close()));
   });
 
-  /** The last ledger row: cut short, with the prompt's and the sent text's tokens. */
-  async function assertCutShortRow(api: string, model: string): Promise<void> {
-    const row = (await ledgerRows(sluice)).at(-1)!;
-    assert.deepEqual([row.api, row.requested_model, row.status, row.error_class], [api, model, 200, 'stream_interrupted']);
-    assert.ok(row.input_tokens > 0, `${api} over ${model}: ${row.input_tokens} input tokens recorded`);
-    assert.ok(row.output_tokens >= PIECES.length, `${api} over ${model}: ${row.output_tokens} output tokens recorded`);
-  }
-
   for (const model of ['claude', 'gemini', 'bedrock']) {
     test(
       `Chat Completions client over ${model}: the openai SDK throws the error chunk after the text sent`,
@@ -113,7 +144,7 @@ describe('a translated stream that breaks off upstream', () => {
           (error: unknown) => error instanceof OpenAI.APIError && /broke off/.test(error.message),
         );
         assert.equal(text, SENT);
-        await assertCutShortRow('openai', model);
+        await assertCutShortRow(sluice, 'openai', model);
         // The stream helper too: its final completion is never a finished answer.
         await assert.rejects(
           openai.chat.completions.stream({ model, messages: [{ role: 'user', content: 'hi' }] }).finalChatCompletion(),
@@ -133,34 +164,79 @@ describe('a translated stream that breaks off upstream', () => {
         (error: unknown) => error instanceof Anthropic.APIError && /broke off/.test(error.message),
       );
       assert.equal(text, SENT);
-      await assertCutShortRow('anthropic', model);
+      await assertCutShortRow(sluice, 'anthropic', model);
     });
   }
 
   for (const model of ['claude', 'gemini', 'bedrock']) {
     test(`Responses API client over ${model}: error, then response.failed with the response as it stood`, { timeout: 20_000 }, async () => {
-      const events: ResponseStreamEvent[] = [];
-      for await (const event of await openai.responses.create({ model, input: 'hi', stream: true })) events.push(event);
-      const types = events.map((event) => event.type);
-      assert.deepEqual(types.slice(-2), ['error', 'response.failed'], types.join(', '));
-      assert.ok(!types.includes('response.completed'));
-      assert.deepEqual(
-        events.map((event) => event.sequence_number),
-        events.map((_event, i) => i),
-        'numbered in order',
+      const failed = await readFailedStream(openai, model);
+      assert.deepEqual(outputTexts(failed), [[SENT]]);
+      await assertCutShortRow(sluice, 'openai-responses', model);
+      // The stream helper raises the error event: never a final response still in progress.
+      await assert.rejects(openai.responses.stream({ model, input: 'hi' }).finalResponse(), (error: Error) =>
+        /broke off/.test(error.message),
       );
-      const error = events.at(-2) as OpenAI.Responses.ResponseErrorEvent;
-      assert.match(error.message, /broke off/);
-      const failed = (events.at(-1) as OpenAI.Responses.ResponseFailedEvent).response;
-      assert.equal(failed.status, 'failed');
-      assert.match(failed.error?.message ?? '', /broke off/);
-      assert.deepEqual(
-        failed.output.map((item) =>
-          item.type === 'message' ? item.content.map((part) => (part.type === 'output_text' ? part.text : '')) : [],
-        ),
-        [[SENT]],
-      );
-      await assertCutShortRow('openai-responses', model);
+    });
+  }
+});
+
+// A Responses API stream passed through to OpenAI or Azure OpenAI (relayed byte for byte) that breaks off ends the same
+// way: the error event, then response.failed carrying the provider's response as it stood (its id, model and
+// created_at, the output items it had completed), numbered after the provider's last event.
+describe('a passed-through Responses API stream that breaks off upstream', () => {
+  const FRAMES = responseStreamFrames(PIECES, { input_tokens: 30, output_tokens: 8 });
+  /** Everything up to the message's output_item.done (not response.completed), then half of a next event. */
+  const CUT = [...FRAMES.slice(0, -1), 'event: response.output_item.added\ndata: {"type":"response.output_item.added","sequ'];
+  const mocks: MockProvider[] = [];
+  let sluice: TestSluice;
+  let openai: OpenAI;
+
+  before(async () => {
+    const openaiMock = await MockProvider.start((_request, res) => breakOff(res, 'text/event-stream', CUT));
+    // Azure's stream breaks off in the middle of the text: no output item completed yet.
+    const azureMock = await MockProvider.start((_request, res) => breakOff(res, 'text/event-stream', FRAMES.slice(0, 4 + PIECES.length)));
+    mocks.push(openaiMock, azureMock);
+    sluice = await startTestSluice({
+      providers: {
+        openai: { type: 'openai', baseUrl: `${openaiMock.url}/v1`, apiKey: 'upstream-openai-key-not-real' },
+        azure: { type: 'azure-openai', baseUrl: azureMock.url, apiKey: 'upstream-azure-key-not-real', apiVersion: '2024-10-21' },
+      },
+      models: [
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+        { name: 'azure-4o', targets: [{ provider: 'azure', model: 'my-gpt-4o-deployment' }] },
+      ],
+    });
+    openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await Promise.all(mocks.map((mock) => mock.close()));
+  });
+
+  for (const [model, completed] of [
+    ['gpt-4o-mini', [[SENT]]],
+    ['azure-4o', []],
+  ] as const) {
+    test(`${model}: the provider's events, then error and response.failed with the response as it stood`, { timeout: 20_000 }, async () => {
+      const failed = await readFailedStream(openai, model);
+      assert.deepEqual([failed.id, failed.model, failed.created_at], ['resp_stream1', 'gpt-4o-mini-2024-07-18', 1_760_000_000]);
+      assert.deepEqual(outputTexts(failed), completed);
+      await assertCutShortRow(sluice, 'openai-responses', model);
+
+      // Read raw: the provider's bytes as they came, then the two events, the last one terminal.
+      const raw = await fetch(`${sluice.baseURL}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.checkout}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, input: 'hi', stream: true }),
+      });
+      const text = await raw.text();
+      const blocks = text.split('\n\n').filter((block) => block !== '');
+      assert.match(blocks.at(-2)!, /^event: error\ndata: /);
+      assert.match(blocks.at(-1)!, /^event: response\.failed\ndata: /);
+      assert.equal(JSON.parse(blocks.at(-1)!.split('data: ')[1]!).response.status, 'failed');
+      assert.ok(text.startsWith(model === 'azure-4o' ? FRAMES.slice(0, 4 + PIECES.length).join('') : FRAMES.slice(0, -1).join('')));
       // The stream helper raises the error event: never a final response still in progress.
       await assert.rejects(openai.responses.stream({ model, input: 'hi' }).finalResponse(), (error: Error) =>
         /broke off/.test(error.message),

@@ -6,7 +6,7 @@ import { EventTail, mayEndEvent } from '../../wire/event-tail.js';
 import type { ClientStream, Redactor } from '../../wire/exchange.js';
 import { asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { OutputSample, type OutputEstimate } from '../../wire/output-sample.js';
-import { SseParser, wholeEvents, type SseEvent } from '../../wire/sse.js';
+import { SseParser, sseEvent, wholeEvents, type SseEvent } from '../../wire/sse.js';
 import { mergeUsage } from '../../wire/usage.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
 import { responseObjectUsage, responsesFinishReason } from './responses-response.js';
@@ -35,6 +35,15 @@ export class ResponsesStreamRelay implements ClientStream {
   nextSequenceNumber: number;
   /** The response's id, from the stream's response.created event (the events are parsed here anyway). */
   responseId: string | null;
+  /**
+   * The response as it stood, for the response.failed that ends a stream broken off: the last response.created or
+   * response.in_progress object, and the items of its output_item.done events with their output_index (kept by
+   * reference, as they were parsed anyway: no copy per event). Null until the stream's first response event.
+   */
+  private response: Record<string, unknown> | null;
+  private readonly doneItems: Array<{ index: number; item: unknown }>;
+  /** Set once broken() has ended the stream. */
+  private brokenOff: boolean;
   private readonly output: OutputSample;
   private readonly parser: SseParser;
   private readonly redactor: Redactor;
@@ -47,6 +56,9 @@ export class ResponsesStreamRelay implements ClientStream {
     this.finished = false;
     this.nextSequenceNumber = 0;
     this.responseId = null;
+    this.response = null;
+    this.doneItems = [];
+    this.brokenOff = false;
     this.output = new OutputSample();
     this.parser = new SseParser();
     this.redactor = redactor;
@@ -78,6 +90,27 @@ export class ResponsesStreamRelay implements ClientStream {
     return this.output.estimate();
   }
 
+  /**
+   * The end of a stream broken off once under way, as the Responses API ends a failed one: the error event, then
+   * response.failed carrying the provider's response as it stood (its id, model and created_at; the output items it had
+   * completed; status failed, with the error), numbered on from the provider's last event. '' once the provider's
+   * stream has ended (or failed) on its own; null before its first response event (the error event alone then).
+   */
+  broken(code: string, message: string): string | null {
+    if (this.finished || this.brokenOff) return '';
+    if (this.response === null) return null;
+    this.brokenOff = true;
+    const output = this.doneItems.sort((a, b) => a.index - b.index).map((done) => done.item);
+    const error = { code, message };
+    const response = { ...this.response, status: 'failed', error, incomplete_details: null, output };
+    const sequence = this.nextSequenceNumber;
+    this.nextSequenceNumber += 2;
+    return (
+      sseEvent('error', JSON.stringify({ type: 'error', code, message, param: null, sequence_number: sequence })) +
+      sseEvent('response.failed', JSON.stringify({ type: 'response.failed', response, sequence_number: sequence + 1 }))
+    );
+  }
+
   /** Taps the events; true when one reports a failure (its run is then redacted). */
   private inspect(events: readonly SseEvent[]): boolean {
     let failed = false;
@@ -89,9 +122,18 @@ export class ResponsesStreamRelay implements ClientStream {
         case 'response.function_call_arguments.delta':
           this.output.add(asString(data.delta));
           break;
-        case 'response.created': {
-          const id = asString(asObject(data.response).id);
-          if (id !== '') this.responseId = id;
+        case 'response.created':
+        case 'response.in_progress': {
+          const response = asObject(data.response);
+          const id = asString(response.id);
+          if (id !== '') {
+            if (data.type === 'response.created') this.responseId = id;
+            this.response = response;
+          }
+          break;
+        }
+        case 'response.output_item.done': {
+          this.doneItems.push({ index: asNumber(data.output_index) ?? this.doneItems.length, item: data.item });
           break;
         }
         case 'response.completed':
