@@ -73,6 +73,11 @@ export function subjectOf(subject: string): string | null {
   return subject === '' ? null : subject.split('\n').reverse().join(',').replaceAll(' + ', '+');
 }
 
+/** When the certificate starts being valid, in epoch milliseconds. */
+export function notBefore(certificate: X509Certificate): number {
+  return Date.parse(certificate.validFrom);
+}
+
 /** When the certificate stops being valid, in epoch milliseconds. */
 export function notAfter(certificate: X509Certificate): number {
   return Date.parse(certificate.validTo);

@@ -2,13 +2,14 @@
 // Envoy writes it (docs/root/configuration/http/http_conn_man/headers.rst; its TLS connection info's
 // urlEncodedPemEncodedPeerCertificate), and whether the element's other keys agree with it: Hash= is the SHA-256 of its
 // DER in hex, URI= its URI SANs, Subject= its subject (RFC 2253). An element that disagrees with its own certificate is
-// forged or broken and identifies no one; a CA's certificate, an expired one, or a Chain= whose certificates do not each
-// issue the one before them is refused as on a direct mTLS connection. With identity.forwardedCaFile, the certificate
+// forged or broken and identifies no one; a CA's certificate, one expired or not yet valid (or a Chain= with such a CA
+// certificate), or a Chain= whose certificates do not each issue the one before them is refused as on a direct mTLS
+// connection. With identity.forwardedCaFile, the certificate
 // (with its Chain=) must also end at one of that file's roots (forwarded-roots.ts), and an element without one is refused.
 // XFCC comes with every call: a certificate is decoded and read once, then found in a bounded cache by its text, with
 // the verdict of its anchoring against the roots of the last call (read again only when a reload replaced them).
 import { X509Certificate } from 'node:crypto';
-import { CertificateRefused, notAfter, signingCertificate, subjectOf, uriSans } from './client-certificate.js';
+import { CertificateRefused, notAfter, notBefore, signingCertificate, subjectOf, uriSans } from './client-certificate.js';
 import { sameDistinguishedName } from './distinguished-name.js';
 import { anchoring, signedBy, type Anchoring, type TrustedRoots } from './forwarded-roots.js';
 import type { XfccElement } from './xfcc.js';
@@ -23,6 +24,8 @@ interface ForwardedCertificate {
   signing: string | null;
   /** The earliest end of validity of the certificates forwarded with it (a Chain='s, leaf first), in epoch ms. */
   expiresAt: number;
+  /** The latest start of validity of the certificates forwarded with it, in epoch ms. */
+  validFrom: number;
   /** Why the certificates forwarded with it (a Chain='s) do not chain, or null (chainProblem). */
   unchained: string | null;
   /** The certificates forwarded with it, leaf first. */
@@ -53,7 +56,7 @@ const READ = new Map<string, ForwardedCertificate | CertificateRefused>();
 /**
  * The identity fields of the element's forwarded certificate (Cert=, else the first of Chain=); null when it forwards
  * none; a Disagreement when its Hash=, URI=, Subject= or Chain= say otherwise. Throws CertificateRefused for a
- * certificate that does not read, is a CA's, has expired, or (with `roots`, identity.forwardedCaFile's) does not end at
+ * certificate that does not read, is a CA's, has expired or is not yet valid, or (with `roots`, identity.forwardedCaFile's) does not end at
  * one of the roots, and with `roots` for an element that forwards none.
  */
 export function forwardedCertificate(element: XfccElement, roots: TrustedRoots | null): Agreed | Disagreement | null {
@@ -72,12 +75,18 @@ export function forwardedCertificate(element: XfccElement, roots: TrustedRoots |
       `The forwarded client certificate is a CA's (${certificate.signing}), not a client's: a CA certificate identifies no caller (the SPIFFE X.509-SVID standard, section 5.2).`,
     );
   }
-  if (Date.now() > Math.min(certificate.expiresAt, chain.expiresAt)) {
+  const now = Date.now();
+  if (now > Math.min(certificate.expiresAt, chain.expiresAt)) {
     throw new CertificateRefused('The forwarded client certificate (or a CA certificate of its Chain=) has expired (CERT_HAS_EXPIRED).');
+  }
+  if (now < Math.max(certificate.validFrom, chain.validFrom)) {
+    throw new CertificateRefused(
+      'The forwarded client certificate (or a CA certificate of its Chain=) is not yet valid (CERT_NOT_YET_VALID): its notBefore is in the future.',
+    );
   }
   if (chain.unchained !== null)
     throw new CertificateRefused(`The forwarded client certificate's Chain= does not chain: ${chain.unchained}.`);
-  if (roots !== null) anchor(chain, roots);
+  if (roots !== null) anchor(chain, roots, now);
   if (element.hash !== null && element.hash.toLowerCase() !== certificate.hash) {
     return new Disagreement("its Hash= is not its certificate's SHA-256", certificate.hash);
   }
@@ -93,17 +102,23 @@ export function forwardedCertificate(element: XfccElement, roots: TrustedRoots |
 }
 
 /** Throws CertificateRefused when the forwarded certificates (a Chain='s, or a lone Cert=) do not end at one of the roots. */
-function anchor(forwarded: ForwardedCertificate, roots: TrustedRoots): void {
+function anchor(forwarded: ForwardedCertificate, roots: TrustedRoots, now: number): void {
   let verdict = forwarded.anchored;
   if (verdict?.roots !== roots) verdict = forwarded.anchored = anchoring(forwarded.certificates, roots);
   if (verdict.problem !== null) {
     throw new CertificateRefused(`The forwarded client certificate is not trusted: ${verdict.problem}.`);
   }
-  if (Date.now() > verdict.rootExpiresAt) {
+  // Valid now through one of the roots it may end at (a rollover bundle may hold a root before its validity starts).
+  const through = verdict.rootValidity;
+  if (through.some(([from, to]) => from <= now && now <= to)) return;
+  if (through.some(([, to]) => now <= to)) {
     throw new CertificateRefused(
-      'The root of identity.forwardedCaFile the forwarded client certificate chains to has expired (CERT_HAS_EXPIRED).',
+      'The root of identity.forwardedCaFile the forwarded client certificate chains to is not yet valid (CERT_NOT_YET_VALID): its notBefore is in the future.',
     );
   }
+  throw new CertificateRefused(
+    'The root of identity.forwardedCaFile the forwarded client certificate chains to has expired (CERT_HAS_EXPIRED).',
+  );
 }
 
 /** The certificate of a Cert= (or the first of a Chain=), from the cache or read now. Throws CertificateRefused. */
@@ -136,6 +151,7 @@ function decode(encoded: string): ForwardedCertificate | CertificateRefused {
     subject: subjectOf(certificate.subject),
     signing: signingCertificate(certificate),
     expiresAt: Math.min(...certificates.map(notAfter)),
+    validFrom: Math.max(...certificates.map(notBefore)),
     unchained: chainProblem(certificates),
     certificates,
     anchored: null,

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import { signingMarks } from './certificate-extensions.js';
-import { notAfter } from './client-certificate.js';
+import { notAfter, notBefore } from './client-certificate.js';
 
 const PEM = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
@@ -22,12 +22,16 @@ export interface TrustedRoots {
   readonly fingerprints: ReadonlySet<string>;
 }
 
-/** Whether a forwarded chain is anchored, against which roots, and until when its root is valid (epoch ms). */
+/** A root's validity: its notBefore and notAfter, in epoch ms. */
+export type Validity = readonly [from: number, to: number];
+
+/** Whether a forwarded chain is anchored, against which roots, and when each root it may end at is valid. */
 export interface Anchoring {
   readonly roots: TrustedRoots;
   /** Why it does not end at a root, or null. */
   readonly problem: string | null;
-  readonly rootExpiresAt: number;
+  /** The validity of each root the chain ends at within its path length constraints (none with a problem). */
+  readonly rootValidity: readonly Validity[];
 }
 
 /** The file's roots, replaced whole at a reload (the calls under way keep the set they read). */
@@ -92,7 +96,8 @@ export function anchoring(chain: readonly X509Certificate[], roots: TrustedRoots
   const at = chain.findIndex((certificate) => roots.fingerprints.has(certificate.fingerprint256));
   if (at !== -1) {
     const path = chain.slice(0, at + 1);
-    return { roots, problem: pathLengthProblem(path, path.length), rootExpiresAt: notAfter(chain[at]!) };
+    const problem = pathLengthProblem(path, path.length);
+    return { roots, problem, rootValidity: problem === null ? [validity(chain[at]!)] : [] };
   }
   const last = chain.at(-1)!;
   const issuers = roots.certificates.filter((root) => last.checkIssued(root) && signedBy(last, root));
@@ -101,18 +106,18 @@ export function anchoring(chain: readonly X509Certificate[], roots: TrustedRoots
     return {
       roots,
       problem: `it does not end at a root of identity.forwardedCaFile: ${which} is not one, and none of them issued it (its issuer ${last.issuer.replaceAll('\n', ', ')})`,
-      rootExpiresAt: 0,
+      rootValidity: [],
     };
   }
-  // Roots under one name (a renewed root, one key) may each issue it: the path through any that allows it, the latest.
+  // Roots under one name (a renewed root, one key) may each issue it: the path through any that allows it, valid now.
   let problem: string | null = null;
-  let rootExpiresAt = 0;
+  const rootValidity: Validity[] = [];
   for (const root of issuers) {
     const found = pathLengthProblem([...chain, root], chain.length);
-    if (found === null) rootExpiresAt = Math.max(rootExpiresAt, notAfter(root));
+    if (found === null) rootValidity.push(validity(root));
     else problem ??= found;
   }
-  return { roots, problem: rootExpiresAt === 0 ? problem : null, rootExpiresAt };
+  return { roots, problem: rootValidity.length === 0 ? problem : null, rootValidity };
 }
 
 /**
@@ -140,6 +145,10 @@ function pathLength(certificate: X509Certificate): number | null {
   } catch {
     return null;
   }
+}
+
+function validity(root: X509Certificate): Validity {
+  return [notBefore(root), notAfter(root)];
 }
 
 function named(certificate: X509Certificate): string {

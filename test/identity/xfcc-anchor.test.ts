@@ -10,15 +10,16 @@ import { join } from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { envoyEncodedChain, forwardedChat, startMeshSluice } from '../support/xfcc.js';
-import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
-
-const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
-const BY = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
-
-interface ErrorBody {
-  error: { code: string; message: string };
-}
+import {
+  assertAnthropicForwardedRefused,
+  assertForwardedRefused,
+  assertForwardedServed,
+  BY,
+  CHECKOUT_ID,
+  envoyEncodedChain,
+  startMeshSluice,
+} from '../support/xfcc.js';
+import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
   let mock: MockProvider;
@@ -31,24 +32,9 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
   let issuing: TestCa;
   let leaf: Issued;
 
-  async function served(sluice: TestSluice, element: string, what: string): Promise<void> {
-    const response = await forwardedChat(sluice.baseURL, element);
-    assert.equal(response.status, 200, `${what}: ${await response.clone().text()}`);
-    await response.arrayBuffer();
-    const row = (await ledgerRows(sluice)).at(-1)!;
-    assert.equal(row.consumer, 'checkout-service', what);
-    assert.equal(row.identity, `xfcc:${CHECKOUT_ID}`, what);
-  }
-
-  async function refused(sluice: TestSluice, element: string, what: string, reason: RegExp): Promise<void> {
-    // With a valid Sluice key too: a refused forwarded certificate is not passed over for the key.
-    const response = await forwardedChat(sluice.baseURL, element, KEYS.search);
-    const body = (await response.json()) as ErrorBody;
-    assert.equal(response.status, 401, `${what}: ${JSON.stringify(body)}`);
-    assert.equal(body.error.code, 'invalid_api_key', what);
-    assert.match(body.error.message, reason, `${what}: ${body.error.message}`);
-    assert.doesNotMatch(body.error.message, /BEGIN CERTIFICATE/, what);
-  }
+  const served = (sluice: TestSluice, element: string, what: string): Promise<void> =>
+    assertForwardedServed(sluice, element, CHECKOUT_ID, what);
+  const refused = assertForwardedRefused;
 
   before(async () => {
     folder = await mkdtemp(join(tmpdir(), 'sluice-xfcc-anchor-'));
@@ -101,16 +87,8 @@ describe('XFCC certificates anchored to identity.forwardedCaFile', () => {
     // The real leaf, its intermediate left out: nothing links it to a root.
     await refused(anchored, `${BY};Cert="${envoyEncodedChain(leaf)}"`, 'a Cert= without its intermediate', /forwardedCaFile/);
     // In the Anthropic shape on its Messages route.
-    const anthropic = await fetch(`${anchored.baseURL}/v1/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': `${BY};Chain="${envoyEncodedChain(forged, selfIssuing)}"` },
-      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }),
-    });
-    const body = (await anthropic.json()) as { type: string; error: { type: string; message: string } };
-    assert.equal(anthropic.status, 401, JSON.stringify(body));
-    assert.equal(body.type, 'error');
-    assert.equal(body.error.type, 'authentication_error');
-    assert.match(body.error.message, /does not end at a root of identity\.forwardedCaFile/);
+    const selfMade = `${BY};Chain="${envoyEncodedChain(forged, selfIssuing)}"`;
+    await assertAnthropicForwardedRefused(anchored, selfMade, /does not end at a root of identity\.forwardedCaFile/);
   });
 
   test('refuses an element with no certificate at all: its URI= and Subject= could not be checked against a root', async () => {

@@ -31,6 +31,7 @@ export interface TestCa extends Issued {
     spiffe?: string;
     uris?: string[];
     server?: boolean;
+    notBefore?: Date;
     notAfter?: Date;
     ca?: boolean;
     keyUsages?: number;
@@ -38,12 +39,19 @@ export interface TestCa extends Issued {
   /**
    * A CA this one signs, issuing leaves in turn: an intermediate. `ca` and `keyUsages` as for a leaf (a CA's,
    * cA and keyCertSign with cRLSign, when absent); `subjectKeyIdentifier` (hex) the key identifier it claims (its own
-   * key's when absent), for an impostor that names another CA's; `notAfter` its end of validity (30 days on when absent);
-   * `pathLength` its basic constraints' pathLenConstraint (none when absent).
+   * key's when absent), for an impostor that names another CA's; `notBefore` and `notAfter` its validity (from a day ago
+   * to 30 days on when absent); `pathLength` its basic constraints' pathLenConstraint (none when absent).
    */
   intermediate(
     name: string,
-    options?: { ca?: boolean; keyUsages?: number; subjectKeyIdentifier?: string; notAfter?: Date; pathLength?: number },
+    options?: {
+      ca?: boolean;
+      keyUsages?: number;
+      subjectKeyIdentifier?: string;
+      notBefore?: Date;
+      notAfter?: Date;
+      pathLength?: number;
+    },
   ): Promise<TestCa>;
   /** The key identifier of its public key (its SubjectKeyIdentifier), hex. */
   subjectKeyIdentifier: string;
@@ -63,14 +71,17 @@ async function keyPem(key: WebCrypto.CryptoKey): Promise<string> {
     .join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
-/** A self-signed root CA; `pathLength` its basic constraints' pathLenConstraint (none when absent). */
-export async function makeCa(name: string, { pathLength }: { pathLength?: number } = {}): Promise<TestCa> {
+/**
+ * A self-signed root CA; `pathLength` its basic constraints' pathLenConstraint (none when absent), `notBefore` the start
+ * of its validity (a day ago when absent).
+ */
+export async function makeCa(name: string, { pathLength, notBefore }: { pathLength?: number; notBefore?: Date } = {}): Promise<TestCa> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
   const serialNumber = nextSerial();
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber,
     name: `CN=${name}`,
-    notBefore: new Date(Date.now() - DAY_MS),
+    notBefore: notBefore ?? new Date(Date.now() - DAY_MS),
     notAfter: new Date(Date.now() + 30 * DAY_MS),
     signingAlgorithm: ALGORITHM,
     keys,
@@ -90,9 +101,9 @@ async function caOf(ca: x509.X509Certificate, keys: WebCrypto.CryptoKeyPair, ser
     key: await keyPem(keys.privateKey),
     serialNumber,
     subjectKeyIdentifier: ca.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId,
-    async intermediate(name, { ca: signing = true, keyUsages, subjectKeyIdentifier, notAfter, pathLength } = {}) {
-      const until = notAfter ?? new Date(Date.now() + 30 * DAY_MS);
-      const made = await signedCertificate(ca, keys.privateKey, `CN=${name}`, until, async (publicKey) => [
+    async intermediate(name, { ca: signing = true, keyUsages, subjectKeyIdentifier, notBefore, notAfter, pathLength } = {}) {
+      const validity = { notBefore, notAfter: notAfter ?? new Date(Date.now() + 30 * DAY_MS) };
+      const made = await signedCertificate(ca, keys.privateKey, `CN=${name}`, validity, async (publicKey) => [
         new x509.BasicConstraintsExtension(signing, pathLength, true),
         new x509.KeyUsagesExtension(keyUsages ?? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         subjectKeyIdentifier === undefined
@@ -101,12 +112,13 @@ async function caOf(ca: x509.X509Certificate, keys: WebCrypto.CryptoKeyPair, ser
       ]);
       return caOf(made.certificate, made.keys, made.serialNumber);
     },
-    async issue({ subject, spiffe, uris = [], server = false, notAfter, ca: signing = false, keyUsages }) {
+    async issue({ subject, spiffe, uris = [], server = false, notBefore, notAfter, ca: signing = false, keyUsages }) {
       const names: x509.JsonGeneralName[] = [];
       if (spiffe !== undefined) names.push({ type: 'url', value: spiffe });
       for (const uri of uris) names.push({ type: 'url', value: uri });
       if (server) names.push({ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' });
-      const leaf = await signedCertificate(ca, keys.privateKey, subject, notAfter ?? new Date(Date.now() + 7 * DAY_MS), () =>
+      const validity = { notBefore, notAfter: notAfter ?? new Date(Date.now() + 7 * DAY_MS) };
+      const leaf = await signedCertificate(ca, keys.privateKey, subject, validity, () =>
         Promise.resolve([
           new x509.BasicConstraintsExtension(signing, undefined, true),
           new x509.KeyUsagesExtension(keyUsages ?? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
@@ -120,14 +132,14 @@ async function caOf(ca: x509.X509Certificate, keys: WebCrypto.CryptoKeyPair, ser
 }
 
 /**
- * A certificate for a new key pair, signed with the CA's key: valid from a day ago until `notAfter`, with `extensions`
- * (made for its public key) and the CA's authority key identifier.
+ * A certificate for a new key pair, signed with the CA's key: valid from `notBefore` (a day ago when absent) until
+ * `notAfter`, with `extensions` (made for its public key) and the CA's authority key identifier.
  */
 async function signedCertificate(
   ca: x509.X509Certificate,
   signingKey: WebCrypto.CryptoKey,
   subject: string,
-  notAfter: Date,
+  { notBefore, notAfter }: { notBefore: Date | undefined; notAfter: Date },
   extensions: (publicKey: WebCrypto.CryptoKey) => Promise<x509.Extension[]>,
 ): Promise<{ certificate: x509.X509Certificate; keys: WebCrypto.CryptoKeyPair; serialNumber: string }> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
@@ -136,7 +148,7 @@ async function signedCertificate(
     serialNumber,
     subject,
     issuer: ca.subject,
-    notBefore: new Date(Date.now() - DAY_MS),
+    notBefore: notBefore ?? new Date(Date.now() - DAY_MS),
     notAfter,
     signingAlgorithm: ALGORITHM,
     publicKey: keys.publicKey,

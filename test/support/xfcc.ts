@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { adminClient } from './admin-client.js';
 import type { Issued, TestCa } from './certificates.js';
-import { startTestSluice, type TestSluice } from './sluice.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from './sluice.js';
+
+/** The SPIFFE id of the mesh caller the tests forward, mapped to checkout-service by startMeshSluice's callers. */
+export const CHECKOUT_ID = 'spiffe://acme.mil/ns/payments/sa/checkout';
+/** The By= of the elements the mesh proxy adds: Sluice's own SPIFFE id. */
+export const BY = 'By=spiffe://acme.mil/ns/ai/sa/sluice';
 
 /** A PEM chain as Envoy forwards it in Cert= and Chain=: URL-encoded, leaf first. */
 export function envoyEncodedChain(...certificates: Array<Issued | TestCa>): string {
@@ -22,6 +27,43 @@ export function forwardedChat(baseURL: string, element: string, key?: string): P
     },
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
   });
+}
+
+/** Asserts that a chat completion with this element is served, to checkout-service as the forwarded SPIFFE id `spiffe`. */
+export async function assertForwardedServed(sluice: TestSluice, element: string, spiffe: string, what: string): Promise<void> {
+  const response = await forwardedChat(sluice.baseURL, element);
+  assert.equal(response.status, 200, `${what}: ${await response.clone().text()}`);
+  await response.arrayBuffer();
+  const row = (await ledgerRows(sluice)).at(-1)!;
+  assert.equal(row.consumer, 'checkout-service', what);
+  assert.equal(row.identity, `xfcc:${spiffe}`, what);
+}
+
+/**
+ * Asserts that a chat completion with this element is refused with 401 invalid_api_key, its message matching `reason`
+ * and quoting no certificate. With a valid Sluice key too: a refused forwarded certificate is not passed over for the key.
+ */
+export async function assertForwardedRefused(sluice: TestSluice, element: string, what: string, reason: RegExp): Promise<void> {
+  const response = await forwardedChat(sluice.baseURL, element, KEYS.search);
+  const body = (await response.json()) as { error: { code: string; message: string } };
+  assert.equal(response.status, 401, `${what}: ${JSON.stringify(body)}`);
+  assert.equal(body.error.code, 'invalid_api_key', what);
+  assert.match(body.error.message, reason, `${what}: ${body.error.message}`);
+  assert.doesNotMatch(body.error.message, /BEGIN CERTIFICATE/, what);
+}
+
+/** Asserts that an Anthropic Messages call with this element is refused with 401 in Anthropic's shape, matching `reason`. */
+export async function assertAnthropicForwardedRefused(sluice: TestSluice, element: string, reason: RegExp): Promise<void> {
+  const response = await fetch(`${sluice.baseURL}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-client-cert': element },
+    body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }),
+  });
+  const body = (await response.json()) as { type: string; error: { type: string; message: string } };
+  assert.equal(response.status, 401, JSON.stringify(body));
+  assert.equal(body.type, 'error');
+  assert.equal(body.error.type, 'authentication_error');
+  assert.match(body.error.message, reason);
 }
 
 /**
