@@ -56,6 +56,8 @@ const MAX_TOKENS = 128;
 /** What the mock upstream reports for every call (bench/mock-upstream.ts), and gpt-4o-mini's list price of it. */
 const USAGE = { input: 24, output: 11 };
 const COST_MICRO_USD = Math.round(USAGE.input * 0.15 + USAGE.output * 0.6);
+/** The same in nano-USD, Sluice's cost unit since migration 22 (a build before it counted COST_MICRO_USD x 1,000). */
+const COST_NANO_USD = Math.round((USAGE.input * 0.15 + USAGE.output * 0.6) * 1000);
 
 type Counters = 'none' | 'memory' | 'redis';
 /** Workers per Sluice: one, or one per available core (`sluice start --workers`'s default). */
@@ -441,8 +443,20 @@ function checkRedisCounters(values: Map<string, number>, calls: number, uncounte
     const pattern = new RegExp(`^${id.replaceAll('*', '[^:]+')}:`);
     return [...values].filter(([key]) => pattern.test(key)).reduce((sum, [, value]) => sum + value, 0);
   };
-  const perCall: [string, string, number][] = [
-    ['cost_usd (micro-USD)', 'budget:bench-cost-month', COST_MICRO_USD],
+  // The cost budget's counters, in nano-USD. A build from before nano-USD counted micro-USD under another digest (the
+  // key's next segment): a digest's counters holding no more than micro-USD could are read as micro-USD, x 1,000.
+  const costNano = () => {
+    const digests = new Map<string, number>();
+    for (const [key, value] of values) {
+      const match = /^budget:bench-cost-month:([^:]+):/.exec(key);
+      if (match !== null) digests.set(match[1]!, (digests.get(match[1]!) ?? 0) + value);
+    }
+    const microAtMost = (calls + uncounted) * COST_MICRO_USD * 10;
+    return [...digests.values()].reduce((sum, value) => sum + (value <= microAtMost ? value * 1000 : value), 0);
+  };
+  // Each line: its label, counter id, what a call adds, and what a call of a build from before nano-USD added at least.
+  const perCall: [string, string, number, number?][] = [
+    ['cost_usd (nano-USD)', 'budget:bench-cost-month', COST_NANO_USD, COST_MICRO_USD * 1000],
     ['total_tokens', 'budget:bench-consumer-tokens-day', USAGE.input + USAGE.output],
     ['input_tokens', 'budget:bench-team-input-hour', USAGE.input],
     ['requests', 'budget:bench-model-requests-1h', 1],
@@ -451,17 +465,18 @@ function checkRedisCounters(values: Map<string, number>, calls: number, uncounte
     ['rate tokens', 'rate:bench-rate:tokens:*:bench', USAGE.input + USAGE.output],
     ['rate requests', 'rate:bench-rate:requests:*:bench', 1],
   ];
+  const counted = (id: string) => (id === 'budget:bench-cost-month' ? costNano() : total(id));
   const wrong = perCall
-    .filter(([, id, each]) => total(id) < calls * each)
-    .map(([label, id, each]) => `${label} ${total(id)}, expected ${calls * each}`);
+    .filter(([, id, each, least]) => counted(id) < calls * (least ?? each))
+    .map(([label, id, each, least]) => `${label} ${counted(id)}, expected ${calls * (least ?? each)}`);
   const held = perCall
-    .filter(([, id, each]) => total(id) > (calls + uncounted) * each)
-    .map(([label, id, each]) => `${label} +${total(id) - (calls + uncounted) * each}`);
+    .filter(([, id, each]) => counted(id) > (calls + uncounted) * each)
+    .map(([label, id, each]) => `${label} +${counted(id) - (calls + uncounted) * each}`);
   const leases = held.length === 0 ? '' : `; held by leases in windows that closed: ${held.join(', ')}`;
   const sent =
     uncounted === 0 ? `the ${calls} calls sent` : `the ${calls} calls counted (and at most ${uncounted} in flight as runs stopped)`;
   return wrong.length === 0
-    ? `all ${BUDGET_LINES} counters hold ${sent} (${USAGE.input} in + ${USAGE.output} out tokens, ${COST_MICRO_USD} micro-USD each)${leases}`
+    ? `all ${BUDGET_LINES} counters hold ${sent} (${USAGE.input} in + ${USAGE.output} out tokens, ${COST_NANO_USD} nano-USD each)${leases}`
     : `MISMATCH (usage lost) over ${calls} calls counted: ${wrong.join('; ')}${leases}`;
 }
 
