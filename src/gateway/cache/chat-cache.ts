@@ -13,6 +13,7 @@ import { RedisResponseCache } from './redis.js';
 import type { CacheConfig } from '../../config/cache-schema.js';
 import type { FrontDoor } from '../frontdoors/frontdoor.js';
 import { tryParseJson } from '../../wire/json.js';
+import { microFromNano } from '../../metering/cost.js';
 import { SseParser } from '../../wire/sse.js';
 
 export class ChatCache {
@@ -81,7 +82,7 @@ export class ChatCache {
     door: FrontDoor,
     contentType: string,
     body: Buffer,
-    costMicroUsd: number | null,
+    costNanoUsd: number | null,
     maxEntryBytes: number,
   ): void {
     if (body.length > maxEntryBytes || call.target === null || call.status !== 200 || call.errorClass !== null) return;
@@ -94,7 +95,8 @@ export class ChatCache {
         inputTokens: call.usage.inputTokens,
         outputTokens: call.usage.outputTokens,
         tokensEstimated: !call.usage.reported,
-        costMicroUsd,
+        // An entry keeps whole micro-USD, as the ledger's saved_micro_usd does (and entries other versions share).
+        costMicroUsd: costNanoUsd === null ? null : microFromNano(costNanoUsd),
         provider: call.target.provider.name,
         providerModel: call.target.model,
         providerFingerprint: call.target.providerFingerprint,

@@ -105,8 +105,9 @@ describe('response cache', () => {
     const list = await admin('GET', '/api/transactions?model=gpt-4o-mini');
     assert.equal(list.status, 200);
     const [newest, oldest] = list.body.items;
-    assert.deepEqual(newest.saved, { microUsd: miss!.cost_micro_usd, usd: newest.saved.usd });
-    assert.deepEqual(newest.cost, { microUsd: 0, usd: newest.cost.usd });
+    // A saving is kept in whole micro-USD (the cached entry's unit): its nano-USD figure is that times 1,000.
+    assert.deepEqual(newest.saved, { microUsd: miss!.cost_micro_usd, nanoUsd: miss!.cost_micro_usd! * 1000, usd: newest.saved.usd });
+    assert.deepEqual(newest.cost, { microUsd: 0, nanoUsd: 0, usd: newest.cost.usd });
     assert.equal(oldest.saved.microUsd, 0);
     const detail = await admin('GET', `/api/transactions/${newest.id}`);
     assert.equal(detail.body.saved.microUsd, miss!.cost_micro_usd);
