@@ -125,7 +125,8 @@ describe('sluice reconcile', () => {
 
     const refused = await cli(['reconcile', 'assign', String(ids.get('batch-runner/3')), 'no-such-consumer']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /consumer "no-such-consumer" does not exist/);
+    // The director names the field it refuses (400), as for every missing reference.
+    assert.match(refused.stderr, /consumer: no consumer named "no-such-consumer"/);
     const missing = await cli(['reconcile', 'show', '999999']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /discovered consumer 999999 does not exist/);
