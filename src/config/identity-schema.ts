@@ -71,7 +71,10 @@ const adminOidc = z
 
 export const identitySchema = z
   .object({
-    /** A client certificate (or forwarded identity) that no identity rule maps to a consumer: refused, or refused and reported as a discovery. */
+    /**
+     * A client certificate (or forwarded identity) that no identity rule maps to a consumer: refused, or refused and
+     * reported as a discovery.
+     */
     unmappedCertificate: z.enum(['refuse', 'discover']).default('refuse'),
     /** Direct peers (CIDRs or addresses) whose x-forwarded-client-cert header is believed: the mesh's sidecars or waypoints. */
     trustedProxies: z

@@ -215,7 +215,10 @@ export const configSchema = z
     gateway: hostPort(4000)
       .extend({
         maxBodyBytes: z.number().int().positive().default(GATEWAY_DEFAULTS.maxBodyBytes),
-        /** The longest a client may take to send a request's headers, from its first byte or from connecting (capped by requestTimeoutMs). */
+        /**
+         * The longest a client may take to send a request's headers, from its first byte or from connecting (capped by
+         * requestTimeoutMs).
+         */
         headersTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.headersTimeoutMs),
         /** The longest a client may take to send a whole request, headers and body; the answer is not counted. */
         requestTimeoutMs: z.number().int().positive().default(GATEWAY_DEFAULTS.requestTimeoutMs),

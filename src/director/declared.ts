@@ -1,7 +1,8 @@
-// What sluice.yaml (or, without one, the embedded defaults) declares goes into the director store, on start and on every reload: providers (credentials sealed
-// with the master key), models with their routes, consumers (with their teams and keys, by hash), budgets, budget templates, rate limits and resource statuses are created or updated to match the
-// file, audited as actor "sluice.yaml". The file owns what it wrote last: an entity it no longer declares is deleted
-// (a key revoked) unless an admin changed it through the API since. What the API created is left alone.
+// What sluice.yaml (or, without one, the embedded defaults) declares goes into the director store, on start and on
+// every reload: providers (credentials sealed with the master key), models with their routes, consumers (with their
+// teams and keys, by hash), budgets, budget templates, rate limits and resource statuses are created or updated to
+// match the file, audited as actor "sluice.yaml". The file owns what it wrote last: an entity it no longer declares is
+// deleted (a key revoked) unless an admin changed it through the API since. What the API created is left alone.
 import type { SluiceConfig } from '../config/schema.js';
 import { hashKey } from '../policy/consumers.js';
 import type { AuditEntityType, DirectorStore, SealedCredentials, StoredDefinition } from '../store/director-store.js';

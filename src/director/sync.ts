@@ -18,7 +18,10 @@ export interface DirectoryParts {
   budgetTemplates: SluiceConfig['budgetTemplates'];
   rateLimits: SluiceConfig['rateLimits'];
   resources: SluiceConfig['resources'];
-  /** Providers with their credentials sealed, and models with their routes; null: the file's (a lone gateway before the director answers). */
+  /**
+   * Providers with their credentials sealed, and models with their routes; null: the file's (a lone gateway before the
+   * director answers).
+   */
   providers: Record<string, SnapshotProvider> | null;
   models: SluiceConfig['models'] | null;
   /** Which consumer a certificate, mesh identity or JWT stands for; absent from a director older than identity rules. */

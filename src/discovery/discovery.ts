@@ -65,7 +65,8 @@ export async function startDiscovery(
   let policyTimer: NodeJS.Timeout | null = null;
   if (director !== undefined && discovery.mode === 'enforce') {
     await policy.refresh(director.url, director.token, log);
-    policyTimer = setInterval(() => void policy.refresh(director.url, director.token, log), director.policyRefreshMs); // refresh() never rejects
+    // refresh() never rejects
+    policyTimer = setInterval(() => void policy.refresh(director.url, director.token, log), director.policyRefreshMs);
     policyTimer.unref();
   }
   const proxy = new DiscoveryProxy({

@@ -34,7 +34,10 @@ export function logStartup(logger: Logger, facts: StartupFacts): void {
   logger.info({ providers }, providers.length === 0 ? 'providers: none' : `providers: ${list}`);
 }
 
-/** A URL without its user, password and query (which can carry a key); one that does not parse is named by nothing of it, as any part may be secret. */
+/**
+ * A URL without its user, password and query (which can carry a key); one that does not parse is named by nothing of it,
+ * as any part may be secret.
+ */
 function withoutCredentials(url: string): string {
   try {
     const parsed = new URL(url);

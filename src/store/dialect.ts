@@ -54,7 +54,10 @@ export interface Dialect {
    * every ledger row of the span by started_at; PostgreSQL's planner weighs the two itself.
    */
   readonly observedRowsIndex: string;
-  /** SQL for the start (epoch ms, UTC) of the calendar month holding the epoch-ms `epochMs`: the one date calculation the dialects write differently. */
+  /**
+   * SQL for the start (epoch ms, UTC) of the calendar month holding the epoch-ms `epochMs`: the one date calculation the
+   * dialects write differently.
+   */
   monthStart(epochMs: string): string;
   /** Taken at the start of each migration's transaction, so two processes starting at once never both apply one. */
   readonly migrationLock: string | null;
