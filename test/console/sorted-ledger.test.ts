@@ -5,9 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Locator, Page } from 'playwright-core';
-import type { Transaction } from '../../src/ledger/transaction.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
+import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { columnTexts, goTo, launch, loaded, missingBrowser, signedInPage } from './browser.js';
 
@@ -15,34 +15,6 @@ const BOOTSTRAP = 'sa-bootstrap-console-sorted-ledger';
 const MINUTE = 60_000;
 
 const skip = missingBrowser();
-
-function call(index: number, startedAt: number, costMicroUsd: number | null, latencyMs: number, consumer: string): Transaction {
-  return {
-    requestId: `sorted-ledger-${index}`,
-    startedAt,
-    operation: 'chat',
-    api: 'openai',
-    consumer,
-    team: 'payments',
-    requestedModel: 'gpt-4o-mini',
-    provider: 'openai',
-    providerModel: 'gpt-4o-mini',
-    stream: false,
-    inputTokens: 1_000 + index,
-    outputTokens: 10,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd,
-    latencyMs,
-    timeToFirstTokenMs: null,
-    status: 200,
-    errorClass: null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-  };
-}
 
 const dollars = (text: string) => Number(/\$([\d,.]+)/.exec(text)![1]!.replace(/,/g, ''));
 const milliseconds = (text: string) => Number(text.replace(/[^\d]/g, ''));
@@ -78,13 +50,12 @@ describe('the console, the ledger and the audit log sorted by the API', { skip: 
     // would never show it. Every seventh call is unpriced; refunds-service makes every third.
     const store = await openDirectorStore(`sqlite:${sluice.dbPath}`);
     const calls = Array.from({ length: 60 }, (_, index) =>
-      call(
-        index,
-        start + index * MINUTE,
-        index === 0 ? 9_000_000 : index % 7 === 3 ? null : 10_000 * ((index * 37) % 50) + 10_000,
-        index === 0 ? 60_000 : 100 + ((index * 53) % 40) * 25,
-        index % 3 === 1 ? 'refunds-service' : 'checkout-service',
-      ),
+      ledgerRow(index, {
+        startedAt: start + index * MINUTE,
+        costMicroUsd: index === 0 ? 9_000_000 : index % 7 === 3 ? null : 10_000 * ((index * 37) % 50) + 10_000,
+        latencyMs: index === 0 ? 60_000 : 100 + ((index * 53) % 40) * 25,
+        consumer: index % 3 === 1 ? 'refunds-service' : 'checkout-service',
+      }),
     );
     await store.insertTransactions(calls);
     await store.close();

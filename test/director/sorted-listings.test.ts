@@ -3,45 +3,15 @@
 // another order is a 400.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { adminClient, clientWithRole, OFFLINE_CATALOG, observation, observe, type AdminClient } from '../support/admin-client.js';
+import { ledgerRow } from '../support/ledger.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-sorted-listings';
 const MINUTE = 60_000;
-
-let sequence = 0;
-function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
-  return {
-    requestId: `sorted-${sequence++}`,
-    startedAt,
-    operation: 'chat',
-    api: 'openai',
-    consumer: 'checkout',
-    team: 'payments',
-    requestedModel: 'gpt-4o-mini',
-    provider: 'openai',
-    providerModel: 'gpt-4o-mini',
-    stream: false,
-    inputTokens: 1_000,
-    outputTokens: 100,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd: 1_000,
-    latencyMs: 120,
-    timeToFirstTokenMs: null,
-    status: 200,
-    errorClass: null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-    ...overrides,
-  };
-}
 
 /** Every page of a listing, following nextCursor: the items in the order they came. */
 async function everyPage(admin: AdminClient, path: string, limit: number): Promise<any[]> {
@@ -96,20 +66,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
       // Values repeat (costs, latencies, token sums, start times) so ties must be broken by id; some calls have no cost
       // (unpriced, refused); latencies have fractions; one team's calls sit apart from the other's.
-      const calls: Transaction[] = [];
-      for (let index = 0; index < 23; index++)
-        calls.push(
-          call(start + Math.floor(index / 3) * MINUTE, {
-            consumer: index % 4 === 0 ? 'search' : 'checkout',
-            team: index % 4 === 0 ? 'discovery' : 'payments',
-            costMicroUsd: index % 5 === 0 ? null : [2_500, 40, 2_500, 900_000, 17][index % 5]!,
-            status: index % 10 === 0 ? 429 : 200,
-            errorClass: index % 10 === 0 ? 'budget_exhausted' : null,
-            latencyMs: [120.5, 3_000, 120.5, 45.25, 800][index % 5]!,
-            inputTokens: [1_000, 250, 1_000, 10_000, 1][(index % 7) % 5]!,
-            outputTokens: [100, 850, 100, 0, 99][index % 3]!,
-          }),
-        );
+      const calls = Array.from({ length: 23 }, (_, index) =>
+        ledgerRow(index, {
+          startedAt: start + Math.floor(index / 3) * MINUTE,
+          consumer: index % 4 === 0 ? 'search' : 'checkout',
+          team: index % 4 === 0 ? 'discovery' : 'payments',
+          costMicroUsd: index % 5 === 0 ? null : [2_500, 40, 2_500, 900_000, 17][index % 5]!,
+          status: index % 10 === 0 ? 429 : 200,
+          errorClass: index % 10 === 0 ? 'budget_exhausted' : null,
+          latencyMs: [120.5, 3_000, 120.5, 45.25, 800][index % 5]!,
+          inputTokens: [1_000, 250, 1_000, 10_000, 1][(index % 7) % 5]!,
+          outputTokens: [100, 850, 100, 0, 99][index % 3]!,
+        }),
+      );
       await ledger.insertTransactions(calls);
       // An observer's report: its calls' latency is not Sluice's to measure (none), so it sorts last by latency.
       await observe(admin, [observation('10.0.0.7', 'gpt-4o-mini', 3, start + 4 * MINUTE, 5_000)]);

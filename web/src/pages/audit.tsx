@@ -89,6 +89,33 @@ export function Diff({ before, after }: { before: unknown; after: unknown }) {
   );
 }
 
+/** A filter of the log: one of `choices`, or any. */
+function AnyOf({
+  label,
+  value,
+  choices,
+  choose,
+}: {
+  label: string;
+  value: string;
+  choices: readonly string[];
+  choose: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(event) => choose(event.currentTarget.value)}>
+        <option value="">any</option>
+        {choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {choice}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function AuditPage() {
   const [entityType, setEntityType] = useState('');
   const [actor, setActor] = useState('');
@@ -135,32 +162,12 @@ export function AuditPage() {
         }}
         aria-label="Filter the audit log"
       >
-        <label>
-          Entity
-          <select value={entityType} onChange={(event) => setEntityType(event.currentTarget.value)}>
-            <option value="">any</option>
-            {AUDIT_ENTITY_TYPES.map((type) => (
-              <option key={type} value={type}>
-                {type}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AnyOf label="Entity" value={entityType} choices={AUDIT_ENTITY_TYPES} choose={setEntityType} />
         <label>
           Actor
           <input value={actor} onInput={(event) => setActor(event.currentTarget.value)} placeholder="bootstrap-token" />
         </label>
-        <label>
-          Action
-          <select value={action} onChange={(event) => setAction(event.currentTarget.value)}>
-            <option value="">any</option>
-            {AUDIT_ACTIONS.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AnyOf label="Action" value={action} choices={AUDIT_ACTIONS} choose={setAction} />
         <button type="submit">Apply</button>
       </form>
       {error === null ? null : (
