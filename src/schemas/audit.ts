@@ -1,4 +1,4 @@
-// What the audit log records changes of: shared by the store that writes it, the admin API that lists it and the CLI.
+// What the audit log records changes of, and as which actions: shared by the store that writes it, the admin API that lists it and the CLI.
 
 export const AUDIT_ENTITY_TYPES = [
   'team',
@@ -19,3 +19,7 @@ export const AUDIT_ENTITY_TYPES = [
   'ledger',
 ] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
+
+/** What a change was. */
+export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'revoke', 'rotate'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];

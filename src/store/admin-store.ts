@@ -2,10 +2,11 @@
 // limits, resource statuses, webhooks) and providers (providers and models), each change audited and versioned.
 import type { BudgetConfig, BudgetTemplateConfig, RateLimitConfig, ResourceStatus } from '../config/governance-schema.js';
 import type { CredentialField, ModelConfig, ProviderConfig } from '../config/schema.js';
-import type { AuditEntityType } from '../schemas/audit.js';
+import type { AuditAction, AuditEntityType } from '../schemas/audit.js';
+import type { AuditSort, SortOrder } from '../schemas/listing-order.js';
 import type { EpochMs, JsonValue, Page } from './records.js';
 
-export { AUDIT_ENTITY_TYPES, type AuditEntityType } from '../schemas/audit.js';
+export { AUDIT_ENTITY_TYPES, type AuditAction, type AuditEntityType } from '../schemas/audit.js';
 
 export interface Team {
   name: string;
@@ -185,8 +186,6 @@ export interface WebhookInput {
   secret: string;
 }
 
-export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'rotate';
-
 /** One change, written in the transaction that made it. `before` is null for a creation, `after` for a deletion. */
 export interface AuditRecord {
   id: number;
@@ -203,8 +202,12 @@ export interface AuditFilter {
   entityType?: AuditEntityType;
   entityId?: string;
   actor?: string;
+  action?: AuditAction;
   /** Records at or after this time. */
   since?: EpochMs;
+  /** Default: time, newest first (desc); ties in order of id. */
+  sort?: AuditSort;
+  order?: SortOrder;
   /** 1 to 1000. */
   limit: number;
   cursor?: string | null;

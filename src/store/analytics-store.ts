@@ -2,6 +2,7 @@
 import type { Transaction } from '../ir/transaction.js';
 import type { ServiceTier } from '../ir/usage.js';
 import type { EpochMs, Page } from './records.js';
+import type { SortOrder, TransactionSort } from '../schemas/listing-order.js';
 
 /** What usage can be grouped by. `model` is the Sluice model asked for; `resource` is provider/provider-model; `status` is
  * `ok` or `error` (HTTP 400 and above); `resourceStatus` is the resource's sanctioned / unsanctioned / unreviewed now. */
@@ -127,6 +128,9 @@ export interface LedgerFilter {
   /** [from, to) on the call's start, epoch milliseconds. */
   from?: EpochMs;
   to?: EpochMs;
+  /** Default: time, newest first (desc); ties in order of row id, rows of no value (an unpriced cost, an observed call's latency) last. */
+  sort?: TransactionSort;
+  order?: SortOrder;
   /** 1 to 1000; default 100. */
   limit?: number;
   cursor?: string | null;

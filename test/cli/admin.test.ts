@@ -313,6 +313,19 @@ describe('sluice admin commands', () => {
         ['bootstrap-token', 'create', 'consumer', 'checkout', '-'],
       ],
     );
+    // Oldest first, and one kind of change: the API's order and filter, not the page's.
+    const oldestFirst = await cli(['audit', '--entity-type', 'consumer', '--entity-id', 'checkout', '--order', 'asc']);
+    assert.equal(oldestFirst.code, 0, oldestFirst.stderr);
+    assert.match(oldestFirst.stdout, /\n\S+\s+bootstrap-token\s+create\s+consumer\s+checkout\s+-\n\S+\s+bootstrap-token\s+update\s/);
+    const updates = await cli(['audit', '--action', 'update', '--sort', 'actor', '--json', '--limit', '500']);
+    assert.equal(updates.code, 0, updates.stderr);
+    const updated = (JSON.parse(updates.stdout) as { items: Array<{ action: string; actor: string }> }).items;
+    assert.ok(updated.length > 0 && updated.every((record) => record.action === 'update'), JSON.stringify(updated));
+    const actors = updated.map((record) => record.actor);
+    assert.deepEqual(actors, [...actors].sort().reverse(), 'by actor, Z to A');
+    const badOrder = await cli(['audit', '--order', 'sideways']);
+    assert.equal(badOrder.code, 1);
+    assert.match(badOrder.stderr, /order: /);
     const everything = (await cli(['audit', '--limit', '200'])).stdout;
     for (const [action, type, entity] of [
       ['create', 'team', 'finance'],

@@ -148,6 +148,14 @@ export function useSorting(): Sorting {
 }
 
 /**
+ * The order of a table the API sorts (a listing paged from the server, of which one page sorted alone would misstate the
+ * whole): the headers show `key` as chosen, and a click asks `choose` for the listing in the new order.
+ */
+export function listingSorting(key: string, descending: boolean, choose: (key: string, descending: boolean) => void): Sorting {
+  return { key, descending, toggle: (column, descendingFirst) => choose(column, column === key ? !descending : descendingFirst) };
+}
+
+/**
  * The rows in the chosen order (a stable sort: rows of equal value keep the API's order). A row whose value is null
  * (an unpriced model's price, an untracked budget's use) has none to order by: it stays last either way.
  */

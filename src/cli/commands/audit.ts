@@ -1,5 +1,7 @@
-// `sluice audit`: the director's change log (who changed what, when, and which fields), newest first, over /api/audit.
-import { AUDIT_ENTITY_TYPES } from '../../schemas/audit.js';
+// `sluice audit`: the director's change log (who changed what, when, and which fields), newest first or in the order
+// asked for, over /api/audit.
+import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES } from '../../schemas/audit.js';
+import { AUDIT_SORTS, SORT_ORDERS } from '../../schemas/listing-order.js';
 import { AdminClient } from '../admin-client.js';
 import { expectPositionals, parseCommand, parseInteger, SHARED_HELP, type AdminCommand } from '../args.js';
 import { printJson, printTable, printUsage, time } from '../table.js';
@@ -21,12 +23,15 @@ const DEFAULT_LIMIT = 50;
 
 const USAGE = `Usage: sluice audit [options]
 
-The audit log, newest first (${DEFAULT_LIMIT} records unless --limit says otherwise).
+The audit log, newest first unless --sort and --order say otherwise (${DEFAULT_LIMIT} records unless --limit does).
 
   --entity-type T   ${AUDIT_ENTITY_TYPES.join(', ')}
   --entity-id I     one entity's records (a name, a key id, provider/model)
   --actor A         one actor's changes (bootstrap-token, sluice.yaml, admin-token:NAME#ID)
+  --action A        one kind of change: ${AUDIT_ACTIONS.join(', ')}
   --since ISO       records at or after this time
+  --sort S          ${AUDIT_SORTS.join(', ')} (default time)
+  --order O         ${SORT_ORDERS.join(', ')} (default desc: the newest first)
   --limit N         how many records (default ${DEFAULT_LIMIT})
 ${SHARED_HELP}`;
 
@@ -55,7 +60,10 @@ async function run(args: string[]): Promise<number> {
       'entity-type': { type: 'string' },
       'entity-id': { type: 'string' },
       actor: { type: 'string' },
+      action: { type: 'string' },
       since: { type: 'string' },
+      sort: { type: 'string' },
+      order: { type: 'string' },
       limit: { type: 'string' },
     },
     USAGE,
@@ -68,7 +76,10 @@ async function run(args: string[]): Promise<number> {
   if (values['entity-type'] !== undefined) query.set('entityType', values['entity-type']);
   if (values['entity-id'] !== undefined) query.set('entityId', values['entity-id']);
   if (values.actor !== undefined) query.set('actor', values.actor);
+  if (values.action !== undefined) query.set('action', values.action);
   if (values.since !== undefined) query.set('since', values.since);
+  if (values.sort !== undefined) query.set('sort', values.sort);
+  if (values.order !== undefined) query.set('order', values.order);
   const client = AdminClient.fromFlags(values);
   const items: AuditRecord[] = [];
   let cursor: string | null = null;

@@ -1,9 +1,12 @@
-// /api/audit: the append-only record of every change (who, what, before, after, when), newest first.
+// /api/audit: the append-only record of every change (who, what, before, after, when), newest first or in the order asked
+// for (by time, actor or action).
 import { createRoute, z } from '@hono/zod-openapi';
+import { AUDIT_ACTIONS } from '../../schemas/audit.js';
+import { AUDIT_SORTS } from '../../schemas/listing-order.js';
 import { AUDIT_ENTITY_TYPES } from '../../store/director-store.js';
 import { authorize } from '../access.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
-import { errors, iso, isoTime, json, pageQuery } from './schemas.js';
+import { errors, iso, isoTime, json, orderQuery, pageQuery } from './schemas.js';
 
 const ENTITY_TYPES = AUDIT_ENTITY_TYPES;
 
@@ -26,7 +29,7 @@ export function registerAuditRoutes(app: DirectorApi, { store }: RouteDeps): voi
       method: 'get',
       path: '/api/audit',
       tags: ['audit'],
-      summary: 'The audit log, newest first',
+      summary: 'The audit log, newest first or in the order asked for',
       request: {
         query: z.object({
           entityType: z
@@ -41,7 +44,19 @@ export function registerAuditRoutes(app: DirectorApi, { store }: RouteDeps): voi
             .string()
             .optional()
             .openapi({ param: { name: 'actor', in: 'query' } }),
+          action: z
+            .enum(AUDIT_ACTIONS)
+            .optional()
+            .openapi({ param: { name: 'action', in: 'query' } }),
           since: isoTime.optional().openapi({ param: { name: 'since', in: 'query' } }),
+          sort: z
+            .enum(AUDIT_SORTS)
+            .optional()
+            .openapi({
+              param: { name: 'sort', in: 'query' },
+              description: 'What the records are ordered by: `time` (the default), `actor` or `action`; then by id',
+            }),
+          ...orderQuery,
           ...pageQuery,
         }),
       },
@@ -54,7 +69,10 @@ export function registerAuditRoutes(app: DirectorApi, { store }: RouteDeps): voi
         entityType: query.entityType,
         entityId: query.entityId,
         actor: query.actor,
+        action: query.action,
         since: query.since === undefined ? undefined : Date.parse(query.since),
+        sort: query.sort,
+        order: query.order,
         limit: query.limit,
         cursor: query.cursor ?? null,
       });

@@ -1,5 +1,6 @@
 // The API's shared shapes: path and query parameters, pagination, times as ISO strings, the error body.
 import { z } from '@hono/zod-openapi';
+import { SORT_ORDERS } from '../../schemas/listing-order.js';
 
 export const errorBody = z
   .object({
@@ -23,6 +24,18 @@ export const idParam = z.object({
     .min(1)
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
+
+/** A sorted listing's direction: `desc` (the default: the newest, largest or last first) or `asc`. */
+export const orderQuery = {
+  order: z
+    .enum(SORT_ORDERS)
+    .optional()
+    .openapi({
+      param: { name: 'order', in: 'query' },
+      description:
+        '`desc` (the default) or `asc`. A cursor is good only for the `sort` and `order` it was handed out with: another is a 400',
+    }),
+};
 
 export const pageQuery = {
   limit: z.coerce

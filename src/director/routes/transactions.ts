@@ -1,6 +1,7 @@
-// /api/transactions: the ledger's rows, newest first with keyset paging, and one transaction's detail (tokens, cost,
-// latency, time to first token, attempts, violations, the identity the call was authenticated by, never a secret). Read
-// roles see every row; a team-owner its own team's only. `unattributed` lists the calls of no consumer (or of one).
+// /api/transactions: the ledger's rows, newest first or by cost, latency or tokens, with keyset paging, and one
+// transaction's detail (tokens, cost, latency, time to first token, attempts, violations, the identity the call was
+// authenticated by, never a secret). Read roles see every row; a team-owner its own team's only. `unattributed` lists the
+// calls of no consumer (or of one).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { LedgerEntry } from '../../store/director-store.js';
 import { microMoney, money } from '../analytics/money.js';
@@ -8,7 +9,8 @@ import { nanoCostOf } from '../../ir/transaction.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import { invalid, moneyBody, usageTeam } from './usage.js';
-import { errors, iso, isoTime, json, pageQuery } from './schemas.js';
+import { TRANSACTION_SORTS } from '../../schemas/listing-order.js';
+import { errors, iso, isoTime, json, orderQuery, pageQuery } from './schemas.js';
 
 const query = (name: string) => ({ param: { name, in: 'query' as const } });
 const OUTCOMES = ['served', 'refused', 'failed'] as const;
@@ -111,7 +113,7 @@ export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps
       method: 'get',
       path: '/api/transactions',
       tags: ['transactions'],
-      summary: 'Ledger rows, newest first, keyset-paginated',
+      summary: 'Ledger rows, newest first or in the order asked for, keyset-paginated',
       request: {
         query: z.object({
           consumer: z.string().optional().openapi(query('consumer')),
@@ -132,6 +134,15 @@ export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps
             }),
           from: isoTime.optional().openapi(query('from')),
           to: isoTime.optional().openapi(query('to')),
+          sort: z
+            .enum(TRANSACTION_SORTS)
+            .optional()
+            .openapi({
+              ...query('sort'),
+              description:
+                "What the rows are ordered by: `time` (the call's start, the default), `cost`, `latency`, `total_tokens` (input plus output); then by id. Calls with no cost (unpriced, refused, failed) or no latency (observed) come last in either order. Any order but `time` reads every row of the period (`from`, `to`) to find a page: docs/director-api.md#sorted-listings-the-ledger-and-the-audit-log says what that costs",
+            }),
+          ...orderQuery,
           ...pageQuery,
         }),
       },
@@ -156,6 +167,8 @@ export function registerTransactionRoutes(app: DirectorApi, { store }: RouteDeps
         unattributed: request.unattributed === undefined ? undefined : request.unattributed === 'true',
         from,
         to,
+        sort: request.sort,
+        order: request.order,
         limit: request.limit,
         cursor: request.cursor ?? null,
       });

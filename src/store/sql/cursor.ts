@@ -1,5 +1,8 @@
-// Keyset pagination: page sizes and opaque cursors (the last key a page ended on), checked when they come back.
+// Keyset pagination: page sizes and opaque cursors (the last key a page ended on), checked when they come back; and
+// listings in a chosen order (a key, then the row id), whose cursors say which order they were handed out in.
+import type { SortOrder } from '../../schemas/listing-order.js';
 import { StoreInvalid } from '../errors.js';
+import type { SqlValue } from './session.js';
 
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
@@ -21,16 +24,20 @@ export function decodeCursor<T extends 'string' | 'number'>(
   type: T,
 ): (T extends 'string' ? string : number) | null {
   if (cursor === undefined || cursor === null) return null;
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = null;
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 1 || !handedOut(decoded[0], type))
-    throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
+  const decoded = parsedCursor(cursor);
+  if (!Array.isArray(decoded) || decoded.length !== 1 || !handedOut(decoded[0], type)) throw notHandedOut();
   return decoded[0] as T extends 'string' ? string : number;
 }
+
+function parsedCursor(cursor: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+const notHandedOut = () => new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
 
 /**
  * Whether a listing could have handed out this position: a row id is a whole number (a BIGINT holds it), a name has no
@@ -46,4 +53,89 @@ export function toPage<Row, Item>(rows: Row[], limit: number, item: (row: Row) =
   const items = rows.slice(0, limit).map(item);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(position(last)) : null };
+}
+
+/**
+ * What a listing is ordered by: an expression over its row, a number or a text, NULL for a row that has none (an
+ * unpriced call's cost), which comes last in either order.
+ */
+export interface SortKey {
+  sql: string;
+  type: 'number' | 'string';
+  nullable: boolean;
+}
+
+/** Where a page of a sorted listing ended: its last row's key and id. */
+export interface SortedPosition {
+  key: number | string | null;
+  id: number;
+}
+
+/** `ORDER BY` a key, then the row id the same way (so rows of one key keep one order across pages), rows of no key last. */
+export function orderBy(key: SortKey, order: SortOrder): string {
+  const direction = order === 'desc' ? 'DESC' : 'ASC';
+  return `${key.sql} ${direction}${key.nullable ? ' NULLS LAST' : ''}, id ${direction}`;
+}
+
+/**
+ * The rows after a position in that order: for a position with a key, its 3 parameters (key, key, id; the first a bound
+ * an index can seek to), and rows of no key, which come after every key; for a position of no key, the 1 (id).
+ */
+export function rowsAfter(key: SortKey, order: SortOrder, ofNoKey: boolean): string {
+  const beyond = order === 'desc' ? '<' : '>';
+  if (ofNoKey) return `(${key.sql} IS NULL AND id ${beyond} ?)`;
+  const keyed = `${key.sql} ${beyond}= ? AND (${key.sql} ${beyond} ? OR id ${beyond} ?)`;
+  return key.nullable ? `(${key.sql} IS NULL OR (${keyed}))` : `(${keyed})`;
+}
+
+export function rowsAfterParameters(position: SortedPosition): SqlValue[] {
+  return position.key === null ? [position.id] : [position.key, position.key, position.id];
+}
+
+/** A cursor of a sorted listing: the order it was handed out in (`cost:desc`), the last row's key and id. */
+export function encodeSortedCursor(listing: string, position: SortedPosition): string {
+  return Buffer.from(JSON.stringify([listing, position.key, position.id])).toString('base64url');
+}
+
+/**
+ * A sorted listing's cursor back, checked: handed out by this listing (not tampered with) and in the order asked for
+ * now, as a position in another order would skip and repeat rows.
+ */
+export function decodeSortedCursor(cursor: string | null | undefined, listing: string, key: SortKey): SortedPosition | null {
+  if (cursor === undefined || cursor === null) return null;
+  const value = parsedCursor(cursor);
+  if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'string') throw notHandedOut();
+  const [handedOutIn, position, id] = value as [string, unknown, unknown];
+  if (handedOutIn !== listing) {
+    const [sort, order] = handedOutIn.split(':');
+    throw new StoreInvalid(
+      `the cursor is from the listing in another order (sort=${sort}&order=${order}): start this one again without it`,
+      { field: 'cursor' },
+    );
+  }
+  // A key is what a row held: a finite number (a latency may have a fraction) or a text without NUL (see handedOut).
+  const keyed =
+    position === null
+      ? key.nullable
+      : key.type === 'number'
+        ? typeof position === 'number' && Number.isFinite(position)
+        : handedOut(position, 'string');
+  if (!keyed || !handedOut(id, 'number')) throw notHandedOut();
+  return { key: position as number | string | null, id: id as number };
+}
+
+/** A page of a sorted listing, asked for one row more than the page; each row carries its key as `sort_key`. */
+export function toSortedPage<Row extends { id: number | string; sort_key: number | string | null }, Item>(
+  rows: Row[],
+  limit: number,
+  item: (row: Row) => Item,
+  listing: string,
+  key: SortKey,
+) {
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  const position =
+    last === undefined
+      ? null
+      : { key: last.sort_key === null || key.type === 'string' ? last.sort_key : Number(last.sort_key), id: Number(last.id) };
+  return { items: rows.slice(0, limit).map(item), nextCursor: position === null ? null : encodeSortedCursor(listing, position) };
 }

@@ -7,14 +7,14 @@ import { analyticsStatements, isGroupedRead, type AnalyticsStatement } from './a
 import { complianceStatements, type ComplianceStatement } from './compliance-statements.js';
 import { identityRuleStatements, type IdentityRuleStatement } from './identity-rules.js';
 import { reconciliationStatements, type ReconciliationStatement } from './reconciliation-statements.js';
-import { transactionStatements, type TransactionStatement } from './transactions.js';
+import { auditStatements, type AuditStatement } from './audit.js';
+import { isSortedLedgerRead, transactionStatements, type TransactionStatement } from './transactions.js';
 
 /** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 30 ledger columns stays far under both databases' limits. */
 export const ROWS_PER_STATEMENT = 50;
 
 /** Optional filters are `(CAST(? AS type) IS NULL OR ...)`: one static statement, and PostgreSQL learns each parameter's type. */
 const optionalText = (condition: string) => `(CAST(? AS TEXT) IS NULL OR ${condition})`;
-const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${condition})`;
 
 const TEAM = 'name, owner, created_at';
 const CONSUMER = 'name, team, owner, labels, models, created_at, updated_at';
@@ -133,11 +133,6 @@ function fixedStatements(dialect: Dialect) {
 
     auditInsert: `INSERT INTO audit_log (at, actor, action, entity_type, entity_id, before_json, after_json)
       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    // Newest first; the cursor is the last id seen.
-    auditList: `SELECT id, at, actor, action, entity_type, entity_id, before_json, after_json FROM audit_log
-      WHERE ${optionalText('entity_type = ?')} AND ${optionalText('entity_id = ?')} AND ${optionalText('actor = ?')}
-        AND ${optionalInteger('at >= ?')} AND ${optionalInteger('id < ?')}
-      ORDER BY id DESC LIMIT ?`,
 
     transactionCount: 'SELECT COUNT(*) AS count FROM transactions',
     // Changes no row when the batch's key is already there: its rows were committed before (ledger.ts).
@@ -183,16 +178,18 @@ export type StatementName =
   | AdmittedUsageStatement
   | ComplianceStatement
   | TransactionStatement
+  | AuditStatement
   | IdentityRuleStatement;
 
 /**
- * The analytics' grouped reads (128 groupings x 4), which both drivers treat apart from the rest. SQLite prepares them on
+ * The analytics' grouped reads (128 groupings x 4), and the ledger's listings sorted by other than time (transactions.ts),
+ * which both drivers treat apart from the rest. SQLite prepares them on
  * first use, not at open: all 512 would add some 40 ms to every open, the ledger's writer thread's included, which never
  * runs them. PostgreSQL plans them at every call with the actual period and filters: the generic plan a named statement
  * gets after five calls guesses one row for any period, scans by index and sorts on disk, twice as slow (measured).
  */
 export function isAnalyticsRead(name: StatementName): boolean {
-  return isGroupedRead(name);
+  return isGroupedRead(name) || isSortedLedgerRead(name);
 }
 
 /** The whole catalogue for one dialect, `?` placeholders still in place (drivers bind them their way). */
@@ -207,6 +204,7 @@ export function statementCatalogue(dialect: Dialect): Map<StatementName, string>
       ...admittedUsageStatements(dialect),
       ...complianceStatements(dialect),
       ...transactionStatements(),
+      ...auditStatements(),
       ...identityRuleStatements(),
     }) as Array<[StatementName, string]>,
   );

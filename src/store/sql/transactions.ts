@@ -1,10 +1,11 @@
-// Reading the ledger one call at a time, newest first, for the console's transaction list and detail: keyset-paginated
-// on the row id, every filter optional. The figures read the rollups (analytics.ts); this reads the rows themselves.
+// Reading the ledger one call at a time, for the console's transaction list and detail: in a chosen order (newest first
+// unless asked otherwise) with keyset paging on the sort key and the row id, every filter optional. The figures read the
+// rollups (analytics.ts); this reads the rows themselves.
 import type { LedgerEntry, LedgerFilter, Page } from '../director-store.js';
 import { storedServiceTier } from '../../ir/usage.js';
-import { StoreInvalid } from '../errors.js';
+import { SORT_ORDERS, TRANSACTION_SORTS, type SortOrder, type TransactionSort } from '../../schemas/listing-order.js';
 import type { Reader } from './change.js';
-import { decodeCursor, pageLimit, toPage } from './cursor.js';
+import { decodeSortedCursor, orderBy, pageLimit, rowsAfter, rowsAfterParameters, toSortedPage, type SortKey } from './cursor.js';
 import { LEDGER_NANO_COST_SQL, OUTCOME_SQL, callOutcome } from './rollup.js';
 
 const optionalText = (condition: string) => `(CAST(? AS TEXT) IS NULL OR ${condition})`;
@@ -15,26 +16,64 @@ const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team
   time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
   saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier, file_searches, ${LEDGER_NANO_COST_SQL} AS cost_nano_usd`;
 
-export function transactionStatements() {
-  return {
-    // Newest first by start (then id, for calls that started in the same millisecond); the cursor is the last row's pair.
-    // `model` matches the model asked for or the one that served it; `unattributed` is 1 for rows of no consumer only,
-    // 0 for rows of one only.
-    transactionList: `SELECT ${LEDGER_ENTRY} FROM transactions
+/**
+ * Each order's key. An unpriced call has no cost, and an observed call (reported by an observer, not proxied) no latency
+ * Sluice measured (its row holds 0): both come last in either order, as the console shows them ("unpriced", "observed").
+ * Tokens are summed as BIGINT: two INTEGER columns' sum could overflow PostgreSQL's INTEGER.
+ */
+const SORT_KEYS: Record<TransactionSort, SortKey> = {
+  time: { sql: 'started_at', type: 'number', nullable: false },
+  cost: { sql: LEDGER_NANO_COST_SQL, type: 'number', nullable: true },
+  latency: { sql: "(CASE WHEN operation = 'observed' THEN NULL ELSE latency_ms END)", type: 'number', nullable: true },
+  total_tokens: { sql: '(CAST(input_tokens AS BIGINT) + output_tokens)', type: 'number', nullable: false },
+};
+
+/** The start's bounds when the filter names none: every row (a plain range, so both databases can seek the start's index). */
+const EARLIEST = -Number.MAX_SAFE_INTEGER;
+const LATEST = Number.MAX_SAFE_INTEGER;
+
+/** A listing's statements: its first page, a page after a row with a key, and (a key that may be NULL) after a row of none. */
+type PageStatement = '' | ':after' | ':afterNull';
+type ListStatement = `transactionList:${TransactionSort}:${SortOrder}${PageStatement}`;
+
+/**
+ * `model` matches the model asked for or the one that served it; `unattributed` is 1 for rows of no consumer only, 0 for
+ * rows of one only; [from, to) on the start, always bound (EARLIEST, LATEST when not given).
+ */
+function listStatement(key: SortKey, order: SortOrder, after: string | null): string {
+  return `SELECT ${LEDGER_ENTRY}, ${key.sql} AS sort_key FROM transactions
       WHERE ${optionalText('consumer = ?')} AND ${optionalInteger('(CASE WHEN consumer IS NULL THEN 1 ELSE 0 END) = ?')}
         AND ${optionalText('team = ?')}
         AND ${optionalText('(requested_model = ? OR served_model = ?)')} AND ${optionalText('provider = ?')}
-        AND ${optionalText(`${OUTCOME_SQL} = ?`)} AND ${optionalInteger('started_at >= ?')} AND ${optionalInteger('started_at < ?')}
-        AND ${optionalInteger('(started_at < ? OR (started_at = ? AND id < ?))')}
-      ORDER BY started_at DESC, id DESC LIMIT ?`,
-    transactionGet: `SELECT ${LEDGER_ENTRY} FROM transactions WHERE id = ?`,
-  };
+        AND ${optionalText(`${OUTCOME_SQL} = ?`)} AND started_at >= ? AND started_at < ?${after === null ? '' : ` AND ${after}`}
+      ORDER BY ${orderBy(key, order)} LIMIT ?`;
+}
+
+export function transactionStatements() {
+  const statements = {} as Record<ListStatement, string>;
+  for (const sort of TRANSACTION_SORTS)
+    for (const order of SORT_ORDERS) {
+      const key = SORT_KEYS[sort];
+      statements[`transactionList:${sort}:${order}`] = listStatement(key, order, null);
+      statements[`transactionList:${sort}:${order}:after`] = listStatement(key, order, rowsAfter(key, order, false));
+      if (key.nullable) statements[`transactionList:${sort}:${order}:afterNull`] = listStatement(key, order, rowsAfter(key, order, true));
+    }
+  return { ...statements, transactionGet: `SELECT ${LEDGER_ENTRY} FROM transactions WHERE id = ?` };
+}
+
+/**
+ * The listings in an order other than time's, which read every row of the period and keep the top page: PostgreSQL plans
+ * them at each call for the period and filters given (see isAnalyticsRead), SQLite prepares them on first use.
+ */
+export function isSortedLedgerRead(name: string): boolean {
+  return name.startsWith('transactionList:') && !name.startsWith('transactionList:time:');
 }
 
 export type TransactionStatement = keyof ReturnType<typeof transactionStatements>;
 
 interface LedgerRow {
   id: number | string;
+  sort_key: number | string | null;
   request_id: string;
   started_at: number | string;
   operation: string;
@@ -113,20 +152,19 @@ function entry(row: LedgerRow): LedgerEntry {
 
 export async function listTransactions(read: Reader, filter: LedgerFilter): Promise<Page<LedgerEntry>> {
   const limit = pageLimit(filter.limit);
-  const cursor = decodeCursor(filter.cursor, 'string');
-  const position = cursor === null ? null : /^(\d+):(\d+)$/.exec(cursor);
-  if (cursor !== null && position === null) throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
-  const beforeStart = position === null ? null : Number(position[1]);
-  const beforeId = position === null ? null : Number(position[2]);
+  const sort = filter.sort ?? 'time';
+  const order = filter.order ?? 'desc';
+  const key = SORT_KEYS[sort];
+  const listing = `${sort}:${order}` as const;
+  const position = decodeSortedCursor(filter.cursor, listing, key);
   const consumer = filter.consumer ?? null;
   const unattributed = filter.unattributed === undefined ? null : filter.unattributed ? 1 : 0;
   const team = filter.team ?? null;
   const model = filter.model ?? null;
   const provider = filter.provider ?? null;
   const outcome = filter.outcome ?? null;
-  const from = filter.from ?? null;
-  const to = filter.to ?? null;
-  const rows = await read.session.all<LedgerRow>('transactionList', [
+  const page: PageStatement = position === null ? '' : position.key === null ? ':afterNull' : ':after';
+  const rows = await read.session.all<LedgerRow>(`transactionList:${listing}${page}`, [
     consumer,
     consumer,
     unattributed,
@@ -140,17 +178,12 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
     provider,
     outcome,
     outcome,
-    from,
-    from,
-    to,
-    to,
-    beforeStart,
-    beforeStart,
-    beforeStart,
-    beforeId,
+    filter.from ?? EARLIEST,
+    filter.to ?? LATEST,
+    ...(position === null ? [] : rowsAfterParameters(position)),
     limit + 1,
   ]);
-  return toPage(rows, limit, entry, (item) => `${item.startedAt}:${item.id}`);
+  return toSortedPage(rows, limit, entry, listing, key);
 }
 
 export async function getTransaction(read: Reader, id: number): Promise<LedgerEntry | null> {

@@ -1,10 +1,18 @@
-// The audit log, newest first and filterable; each change's before and after shown as the fields that changed.
-import { useEffect, useState } from 'preact/hooks';
+// The audit log, newest first (or by who or what, as the API sorts it) and filterable; each change's before and after
+// shown as the fields that changed.
+import { useEffect, useRef, useState } from 'preact/hooks';
 // The kinds of entity the log records: the one list the store, the admin API and the CLI use too.
-import { AUDIT_ENTITY_TYPES } from '../../../src/schemas/audit';
+import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES } from '../../../src/schemas/audit';
 import { api, query, type AuditRecord } from '../api';
 import { dateTime } from '../format';
-import { Badge, Empty } from '../ui';
+import { Badge, Empty, listingSorting, SortHeader } from '../ui';
+
+/** What the footer says of the order shown: [descending, ascending]. */
+const ORDER_TEXT: Record<string, [string, string]> = {
+  time: ['Newest first', 'Oldest first'],
+  actor: ['By actor, Z to A', 'By actor, A to Z'],
+  action: ['By action, Z to A', 'By action, A to Z'],
+};
 
 type Flat = Map<string, string>;
 
@@ -81,33 +89,68 @@ export function Diff({ before, after }: { before: unknown; after: unknown }) {
   );
 }
 
+/** A filter of the log: one of `choices`, or any. */
+function AnyOf({
+  label,
+  value,
+  choices,
+  choose,
+}: {
+  label: string;
+  value: string;
+  choices: readonly string[];
+  choose: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(event) => choose(event.currentTarget.value)}>
+        <option value="">any</option>
+        {choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {choice}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function AuditPage() {
   const [entityType, setEntityType] = useState('');
   const [actor, setActor] = useState('');
-  const [applied, setApplied] = useState({ entityType: '', actor: '' });
+  const [action, setAction] = useState('');
+  const [applied, setApplied] = useState({ entityType: '', actor: '', action: '' });
+  // Sorted by the API, as the log is paged: a header asks for it again in the new order, the filters applied kept.
+  const [order, setOrder] = useState({ sort: 'time', descending: true });
+  const sorting = listingSorting(order.sort, order.descending, (sort, descending) => setOrder({ sort, descending }));
   const [rows, setRows] = useState<AuditRecord[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<number | null>(null);
   const [loading, setLoading] = useState(true);
+  // Only the latest load's answer is shown: an earlier one landing after it would be another order's rows.
+  const latest = useRef(0);
   const load = async (after: string | null) => {
+    const ticket = ++latest.current;
     setLoading(true);
     try {
       const page = await api<{ items: AuditRecord[]; nextCursor: string | null }>(
-        `/api/audit${query({ ...applied, limit: 50, cursor: after ?? undefined })}`,
+        `/api/audit${query({ ...applied, sort: order.sort, order: order.descending ? 'desc' : 'asc', limit: 50, cursor: after ?? undefined })}`,
       );
+      if (ticket !== latest.current) return;
       setRows((previous) => (after === null ? page.items : [...previous, ...page.items]));
       setCursor(page.nextCursor);
       setError(null);
     } catch (failure) {
-      setError((failure as Error).message);
+      if (ticket === latest.current) setError((failure as Error).message);
     } finally {
-      setLoading(false);
+      if (ticket === latest.current) setLoading(false);
     }
   };
   useEffect(() => {
     void load(null);
-  }, [applied]);
+  }, [applied, order]);
   return (
     <>
       <h1>Audit log</h1>
@@ -115,25 +158,16 @@ export function AuditPage() {
         class="toolbar"
         onSubmit={(event) => {
           event.preventDefault();
-          setApplied({ entityType, actor });
+          setApplied({ entityType, actor, action });
         }}
         aria-label="Filter the audit log"
       >
-        <label>
-          Entity
-          <select value={entityType} onChange={(event) => setEntityType(event.currentTarget.value)}>
-            <option value="">any</option>
-            {AUDIT_ENTITY_TYPES.map((type) => (
-              <option key={type} value={type}>
-                {type}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AnyOf label="Entity" value={entityType} choices={AUDIT_ENTITY_TYPES} choose={setEntityType} />
         <label>
           Actor
           <input value={actor} onInput={(event) => setActor(event.currentTarget.value)} placeholder="bootstrap-token" />
         </label>
+        <AnyOf label="Action" value={action} choices={AUDIT_ACTIONS} choose={setAction} />
         <button type="submit">Apply</button>
       </form>
       {error === null ? null : (
@@ -149,9 +183,15 @@ export function AuditPage() {
           <table data-testid="audit" aria-busy={loading ? 'true' : undefined}>
             <thead>
               <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What</th>
+                <SortHeader sorting={sorting} column="time" descendingFirst>
+                  When
+                </SortHeader>
+                <SortHeader sorting={sorting} column="actor">
+                  Who
+                </SortHeader>
+                <SortHeader sorting={sorting} column="action">
+                  What
+                </SortHeader>
                 <th scope="col">Entity</th>
                 <th scope="col">
                   <span class="sr-only">Changes</span>
@@ -193,7 +233,7 @@ export function AuditPage() {
         </div>
       )}
       <div class="row-between">
-        <span class="muted">Newest first</span>
+        <span class="muted">{ORDER_TEXT[order.sort]?.[order.descending ? 0 : 1]}</span>
         {cursor === null ? null : (
           <button type="button" disabled={loading} onClick={() => void load(cursor)}>
             Show more

@@ -1,8 +1,9 @@
-// The ledger, one call per row, filterable and paged by keyset ("Show more"); a call's detail page.
+// The ledger, one call per row, filterable, sorted by the API (time, cost, latency, tokens) and paged by keyset ("Show
+// more"); a call's detail page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
 import { count, dateTime, ms, teamName, UNATTRIBUTED, usd } from '../format';
-import { Badge, Empty, heldToTeam, Show, TeamName, transactionsOf, useLoad } from '../ui';
+import { Badge, Empty, heldToTeam, listingSorting, Show, SortHeader, TeamName, transactionsOf, useLoad } from '../ui';
 
 interface Filters {
   consumer: string;
@@ -14,8 +15,30 @@ interface Filters {
   unattributed: string;
   from: string;
   to: string;
+  /** The API's order, kept in the address with the filters: '' the default (time, newest first). */
+  sort: string;
+  order: string;
 }
-const NO_FILTERS: Filters = { consumer: '', team: '', model: '', provider: '', outcome: '', unattributed: '', from: '', to: '' };
+const NO_FILTERS: Filters = {
+  consumer: '',
+  team: '',
+  model: '',
+  provider: '',
+  outcome: '',
+  unattributed: '',
+  from: '',
+  to: '',
+  sort: '',
+  order: '',
+};
+
+/** What the footer says of the order shown: [descending, ascending]. */
+const ORDER_TEXT: Record<string, [string, string]> = {
+  time: ['newest first', 'oldest first'],
+  cost: ['most expensive first, calls of no cost last', 'cheapest first, calls of no cost last'],
+  latency: ['slowest first, observed calls last', 'fastest first, observed calls last'],
+  total_tokens: ['most tokens first', 'fewest tokens first'],
+};
 
 function outcomeBadge(transaction: Transaction) {
   const tone = transaction.outcome === 'served' ? 'good' : transaction.outcome === 'refused' ? 'warn' : 'bad';
@@ -86,6 +109,8 @@ export function TransactionsPage({ session, params }: { session: Session; params
           unattributed: filters.unattributed,
           from: isoOf(filters.from),
           to: isoOf(filters.to),
+          sort: filters.sort,
+          order: filters.order,
           limit: 50,
           cursor: after ?? undefined,
         })}`,
@@ -110,6 +135,12 @@ export function TransactionsPage({ session, params }: { session: Session; params
   useEffect(() => {
     void load(null);
   }, [filters]);
+  // The whole ledger sorted by the API, not the rows shown: a header asks for the listing again, filters kept.
+  const sortedBy = filters.sort === '' ? 'time' : filters.sort;
+  const descending = filters.order !== 'asc';
+  const sorting = listingSorting(sortedBy, descending, (sort, inDescending) =>
+    navigateTo({ ...filters, sort: sort === 'time' ? '' : sort, order: inDescending ? '' : 'asc' }),
+  );
   const field = (name: keyof Filters, label: string, type = 'text', disabled = false) => (
     <label>
       {label}
@@ -173,8 +204,10 @@ export function TransactionsPage({ session, params }: { session: Session; params
           type="button"
           class="secondary"
           onClick={() => {
-            setDraft(NO_FILTERS);
-            navigateTo(NO_FILTERS);
+            // The filters go, the order stays.
+            const cleared = { ...NO_FILTERS, sort: filters.sort, order: filters.order };
+            setDraft(cleared);
+            navigateTo(cleared);
           }}
         >
           Clear
@@ -195,19 +228,21 @@ export function TransactionsPage({ session, params }: { session: Session; params
           <table data-testid="transactions" aria-busy={loading ? 'true' : undefined}>
             <thead>
               <tr>
-                <th scope="col">Time</th>
+                <SortHeader sorting={sorting} column="time" descendingFirst>
+                  Time
+                </SortHeader>
                 <th scope="col">Consumer</th>
                 <th scope="col">Model</th>
                 <th scope="col">Provider</th>
-                <th scope="col" class="num">
+                <SortHeader sorting={sorting} column="total_tokens" numeric>
                   Tokens in / out
-                </th>
-                <th scope="col" class="num">
+                </SortHeader>
+                <SortHeader sorting={sorting} column="cost" numeric>
                   Cost
-                </th>
-                <th scope="col" class="num">
+                </SortHeader>
+                <SortHeader sorting={sorting} column="latency" numeric>
                   Latency
-                </th>
+                </SortHeader>
                 <th scope="col">Outcome</th>
               </tr>
             </thead>
@@ -247,8 +282,20 @@ export function TransactionsPage({ session, params }: { session: Session; params
           </table>
         </div>
       )}
+      {/* Any order but time's reads every call of the period for each page: on a large ledger, a period reads fewer. */}
+      {sortedBy !== 'time' && filters.from === '' && filters.to === '' ? (
+        <p class="muted" data-testid="whole-ledger-sort">
+          Sorted over every call in the ledger: a period (From, To) is quicker on a large one.
+        </p>
+      ) : null}
       <div class="row-between">
-        {rows.length === 0 && error !== null ? <span /> : <span class="muted">{count(rows.length)} shown, newest first</span>}
+        {rows.length === 0 && error !== null ? (
+          <span />
+        ) : (
+          <span class="muted">
+            {count(rows.length)} shown, {ORDER_TEXT[sortedBy]?.[descending ? 0 : 1] ?? 'newest first'}
+          </span>
+        )}
         {cursor === null ? null : (
           <button type="button" disabled={loading} onClick={() => void load(cursor)}>
             Show more
