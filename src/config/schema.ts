@@ -136,8 +136,17 @@ const target = z
  * generated, which for a long one takes minutes (the OpenAI and Anthropic SDKs wait up to 10): 5 minutes. A stream's
  * head comes before the first token, so a minute without one is an upstream that hangs. Between chunks, a reasoning
  * model may think in silence: 2 minutes. An attempt that times out goes to the next target without a retry.
+ * A stream's whole length has no limit by default (maxStreamMs 0): how long a sound one runs is its model's longest answer
+ * at its slowest speed (128,000 tokens at 20 a second is nearly two hours), and one cut there is paid for and lost.
  */
-const RETRY_DEFAULTS = { attempts: 1, backoffMs: 100, timeoutMs: 300_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 120_000 };
+const RETRY_DEFAULTS = {
+  attempts: 1,
+  backoffMs: 100,
+  timeoutMs: 300_000,
+  firstByteTimeoutMs: 60_000,
+  idleTimeoutMs: 120_000,
+  maxStreamMs: 0,
+};
 
 /** Retry and timeout settings: routing.retry gives every one, a model's own `retry` overrides some of them. */
 const retryFields = z
@@ -151,6 +160,11 @@ const retryFields = z
     firstByteTimeoutMs: z.number().int().positive(),
     /** The longest silence between two chunks of an answer's body once its head has come (capped by timeoutMs). */
     idleTimeoutMs: z.number().int().positive(),
+    /**
+     * The longest a streamed answer may last, from its request on the connection to its end, however steadily it comes;
+     * past it the upstream is cut and the client's stream ends in its API's error event. 0: no limit.
+     */
+    maxStreamMs: z.number().int().min(0, 'milliseconds, or 0 for no limit'),
   })
   .strict();
 

@@ -55,6 +55,8 @@ export interface AttemptLimits {
   bodyTimeoutMs: number;
   /** The most of a non-streamed body held (routing.maxResponseBytes); streams are never held. */
   maxBodyBytes: number;
+  /** A stream's longest life, from its request on the connection (retry.maxStreamMs); 0 for none, and for a whole answer. */
+  maxStreamMs: number;
 }
 
 export type PriceLookup = (providerType: string, model: string) => Pricing | undefined;
@@ -206,12 +208,16 @@ function providerFingerprint(providerConfig: SluiceConfig['providers'][string]):
   return createHash('sha256').update(JSON.stringify(identity)).digest('base64url').slice(0, 22);
 }
 
-/** timeoutMs caps every wait; the stream's head and the silences between chunks have tighter limits of their own. */
+/**
+ * timeoutMs caps every wait; the stream's head and the silences between chunks have tighter limits of their own, and a
+ * stream may have one on its whole length.
+ */
 function attemptLimits(retry: RetryConfig, maxBodyBytes: number): ModelRoute['limits'] {
   const bodyTimeoutMs = Math.min(retry.idleTimeoutMs, retry.timeoutMs);
+  const headersTimeoutMs = Math.min(retry.firstByteTimeoutMs, retry.timeoutMs);
   return {
-    stream: { headersTimeoutMs: Math.min(retry.firstByteTimeoutMs, retry.timeoutMs), bodyTimeoutMs, maxBodyBytes },
-    whole: { headersTimeoutMs: retry.timeoutMs, bodyTimeoutMs, maxBodyBytes },
+    stream: { headersTimeoutMs, bodyTimeoutMs, maxBodyBytes, maxStreamMs: retry.maxStreamMs },
+    whole: { headersTimeoutMs: retry.timeoutMs, bodyTimeoutMs, maxBodyBytes, maxStreamMs: 0 },
   };
 }
 
