@@ -154,7 +154,10 @@ const retryFields = z
     /** Extra attempts on the same target before falling back to the next (not after a timeout or a 429). */
     attempts: z.number().int().min(0).max(10),
     backoffMs: z.number().int().min(0),
-    /** The longest wait for any part of an answer: for a non-streamed one, its head (sent once it is generated). */
+    /**
+     * The longest wait for any part of an answer, and the longest a non-streamed one may take in all: its head (sent once
+     * it is generated) and its body.
+     */
     timeoutMs: z.number().int().positive(),
     /** The longest wait for a streamed answer's head (capped by timeoutMs). */
     firstByteTimeoutMs: z.number().int().positive(),

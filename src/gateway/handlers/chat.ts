@@ -19,7 +19,7 @@ import { resolveModel } from '../pipeline/resolve-model.js';
 import { sendError } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
 import type { Target } from '../routing/model-routes.js';
-import { StreamTimeLimit } from '../routing/deadlines.js';
+import { TimeLimit } from '../routing/deadlines.js';
 import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
 import { CACHE_HEADER } from '../cache/policy.js';
@@ -395,7 +395,7 @@ class StreamRelay implements BodySink {
     // A stream past its whole time (maxStreamMs) ends the same way, as the timeout it is.
     if (!this.cancellation.aborted) {
       const res = this.res;
-      const timeUp = error instanceof StreamTimeLimit;
+      const timeUp = error instanceof TimeLimit;
       const ended = timeUp
         ? new SluiceError('upstream_timeout', `The stream from provider ${this.providerName} was cut: ${error.message}`)
         : new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`);

@@ -111,15 +111,20 @@ export function bodyTimeout(): Error {
 }
 
 /**
- * A stream that ran past its whole time (retry.maxStreamMs) however steadily it came: its exchange was aborted there.
- * Before the stream was committed it is a timeout like the others (the next target); after, the client's stream ends.
+ * An exchange that ran past its whole time however steadily its bytes came: a stream past retry.maxStreamMs, a whole
+ * answer past retry.timeoutMs. Its exchange was aborted there. Before a stream is committed, and for a whole answer, it
+ * is a timeout like the others (the next target); after, the client's stream ends.
  */
-export class StreamTimeLimit extends Error {
+export class TimeLimit extends Error {
   readonly limitMs: number;
 
-  constructor(limitMs: number) {
-    super(`the stream ran past the ${limitMs} ms a stream may last (maxStreamMs)`);
-    this.name = 'StreamTimeLimit';
+  constructor(limitMs: number, stream: boolean) {
+    super(
+      stream
+        ? `the stream ran past the ${limitMs} ms a stream may last (maxStreamMs)`
+        : `the answer took longer than the ${limitMs} ms an attempt may wait for it (timeoutMs)`,
+    );
+    this.name = 'TimeLimit';
     this.limitMs = limitMs;
   }
 }

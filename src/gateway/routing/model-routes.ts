@@ -55,8 +55,11 @@ export interface AttemptLimits {
   bodyTimeoutMs: number;
   /** The most of a non-streamed body held (routing.maxResponseBytes); streams are never held. */
   maxBodyBytes: number;
-  /** A stream's longest life, from its request on the connection (retry.maxStreamMs); 0 for none, and for a whole answer. */
-  maxStreamMs: number;
+  /**
+   * The attempt's longest life, from its request on the connection: a stream's retry.maxStreamMs (0 for none), a whole
+   * answer's timeoutMs.
+   */
+  maxMs: number;
 }
 
 export type PriceLookup = (providerType: string, model: string) => Pricing | undefined;
@@ -209,15 +212,16 @@ function providerFingerprint(providerConfig: SluiceConfig['providers'][string]):
 }
 
 /**
- * timeoutMs caps every wait; the stream's head and the silences between chunks have tighter limits of their own, and a
- * stream may have one on its whole length.
+ * timeoutMs caps every wait, and a whole answer's whole time, its body included (one that trickles in never waits long
+ * for any part); the stream's head and the silences between chunks have tighter limits of their own, and a stream may
+ * have one on its whole length.
  */
 function attemptLimits(retry: RetryConfig, maxBodyBytes: number): ModelRoute['limits'] {
   const bodyTimeoutMs = Math.min(retry.idleTimeoutMs, retry.timeoutMs);
   const headersTimeoutMs = Math.min(retry.firstByteTimeoutMs, retry.timeoutMs);
   return {
-    stream: { headersTimeoutMs, bodyTimeoutMs, maxBodyBytes, maxStreamMs: retry.maxStreamMs },
-    whole: { headersTimeoutMs: retry.timeoutMs, bodyTimeoutMs, maxBodyBytes, maxStreamMs: 0 },
+    stream: { headersTimeoutMs, bodyTimeoutMs, maxBodyBytes, maxMs: retry.maxStreamMs },
+    whole: { headersTimeoutMs: retry.timeoutMs, bodyTimeoutMs, maxBodyBytes, maxMs: retry.timeoutMs },
   };
 }
 

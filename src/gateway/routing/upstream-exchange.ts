@@ -4,7 +4,7 @@
 // the relay itself.
 import type { Dispatcher } from 'undici';
 import type { Cancellation } from '../pipeline/cancellation.js';
-import { bodyTimeout, clock, headersTimeout, StreamTimeLimit, unwatch, watch, type Expiring } from './deadlines.js';
+import { bodyTimeout, clock, headersTimeout, TimeLimit, unwatch, watch, type Expiring } from './deadlines.js';
 
 type IncomingHttpHeaders = Dispatcher.ResponseData['headers'];
 
@@ -47,8 +47,11 @@ export interface ExchangeOptions {
   bodyTimeoutMs: number;
   /** The most of a body collected as text (a stream is never collected): past it, text() rejects with ResponseTooLarge. */
   maxBodyBytes: number;
-  /** The longest the exchange may last from its request on the connection, paused or not; 0 for no limit. */
-  maxStreamMs: number;
+  /**
+   * The longest the exchange may last from its request on the connection, paused or not (a stream's maxStreamMs, a whole
+   * answer's timeoutMs); 0 for no limit.
+   */
+  maxMs: number;
   /**
    * A 2xx stream's head is given only with its first chunk (held until piped), so one that dies before its first byte
    * fails the exchange (with StreamStartFailure) and can still be retried elsewhere.
@@ -116,13 +119,13 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   private readonly maxBodyBytes: number;
   private readonly headersTimeoutMs: number;
   private readonly bodyTimeoutMs: number;
-  private readonly maxStreamMs: number;
+  private readonly maxMs: number;
   /**
    * The head's deadline from the request's start, then the body's from its last chunk, each capped at `endsAt`; while
    * paused, `endsAt` alone.
    */
   deadline: number;
-  /** When the exchange's whole time (maxStreamMs) runs out, on clock(); Infinity without that limit. */
+  /** When the exchange's whole time (maxMs) runs out, on clock(); Infinity without that limit. */
   private endsAt: number;
   watchSlot: number;
   private readonly signal: Cancellation;
@@ -155,7 +158,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     this.maxBodyBytes = options.maxBodyBytes;
     this.headersTimeoutMs = options.headersTimeoutMs;
     this.bodyTimeoutMs = options.bodyTimeoutMs;
-    this.maxStreamMs = options.maxStreamMs;
+    this.maxMs = options.maxMs;
     this.deadline = Infinity;
     this.endsAt = Infinity;
     this.watchSlot = -1;
@@ -188,16 +191,17 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     // From here, as undici's own limit counted: the request is on its connection.
     const now = clock();
     const shortest = Math.min(this.headersTimeoutMs, this.bodyTimeoutMs);
-    if (this.maxStreamMs > 0) this.endsAt = now + this.maxStreamMs;
+    if (this.maxMs > 0) this.endsAt = now + this.maxMs;
     this.deadline = Math.min(now + this.headersTimeoutMs, this.endsAt);
-    watch(this, this.maxStreamMs > 0 ? Math.min(shortest, this.maxStreamMs) : shortest);
+    watch(this, this.maxMs > 0 ? Math.min(shortest, this.maxMs) : shortest);
   }
 
   expire(): void {
-    // The whole time's limit is the deadline that came when it is the one the phase's was capped at.
-    const timeUp = this.deadline === this.endsAt;
+    // The whole time's limit is the deadline that came when the phase's was capped at it; the head's wait, when it is no
+    // longer than the whole time (a whole answer's, both timeoutMs), is the head's timeout.
+    const timeUp = this.deadline === this.endsAt && (this.statusCode !== 0 || this.maxMs < this.headersTimeoutMs);
     this.deadline = Infinity;
-    this.controller?.abort(timeUp ? new StreamTimeLimit(this.maxStreamMs) : this.statusCode === 0 ? headersTimeout() : bodyTimeout());
+    this.controller?.abort(timeUp ? new TimeLimit(this.maxMs, this.stream) : this.statusCode === 0 ? headersTimeout() : bodyTimeout());
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
