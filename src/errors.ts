@@ -178,7 +178,7 @@ export const ERRORS = {
     openaiCode: 'upstream_timeout',
     anthropicType: 'timeout_error',
     summary:
-      'Every target failed and the last failure was a timeout (head, first byte, idle between chunks, connecting, or an upstream 408/504).',
+      'Every target failed and the last failure was a timeout (head, first byte, idle between chunks, a stream past maxStreamMs, connecting, or an upstream 408/504); also the error event that ends a stream cut at maxStreamMs once begun.',
   },
   internal: {
     status: 500,

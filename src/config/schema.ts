@@ -136,8 +136,17 @@ const target = z
  * generated, which for a long one takes minutes (the OpenAI and Anthropic SDKs wait up to 10): 5 minutes. A stream's
  * head comes before the first token, so a minute without one is an upstream that hangs. Between chunks, a reasoning
  * model may think in silence: 2 minutes. An attempt that times out goes to the next target without a retry.
+ * A stream's whole length has no limit by default (maxStreamMs 0): how long a sound one runs is its model's longest answer
+ * at its slowest speed (128,000 tokens at 20 a second is nearly two hours), and one cut there is paid for and lost.
  */
-const RETRY_DEFAULTS = { attempts: 1, backoffMs: 100, timeoutMs: 300_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 120_000 };
+const RETRY_DEFAULTS = {
+  attempts: 1,
+  backoffMs: 100,
+  timeoutMs: 300_000,
+  firstByteTimeoutMs: 60_000,
+  idleTimeoutMs: 120_000,
+  maxStreamMs: 0,
+};
 
 /** Retry and timeout settings: routing.retry gives every one, a model's own `retry` overrides some of them. */
 const retryFields = z
@@ -145,12 +154,20 @@ const retryFields = z
     /** Extra attempts on the same target before falling back to the next (not after a timeout or a 429). */
     attempts: z.number().int().min(0).max(10),
     backoffMs: z.number().int().min(0),
-    /** The longest wait for any part of an answer: for a non-streamed one, its head (sent once it is generated). */
+    /**
+     * The longest wait for any part of an answer, and the longest a non-streamed one may take in all: its head (sent once
+     * it is generated) and its body.
+     */
     timeoutMs: z.number().int().positive(),
     /** The longest wait for a streamed answer's head (capped by timeoutMs). */
     firstByteTimeoutMs: z.number().int().positive(),
     /** The longest silence between two chunks of an answer's body once its head has come (capped by timeoutMs). */
     idleTimeoutMs: z.number().int().positive(),
+    /**
+     * The longest a streamed answer may last, from its request on the connection to its end, however steadily it comes;
+     * past it the upstream is cut and the client's stream ends in its API's error event. 0: no limit.
+     */
+    maxStreamMs: z.number().int().min(0, 'milliseconds, or 0 for no limit'),
   })
   .strict();
 

@@ -17,6 +17,12 @@ export const DEFAULT_MAX_LABEL_SETS = 1_000;
 const UNKNOWN = 'unknown';
 const OVERFLOW = 'overflow';
 
+/**
+ * The error classes of a stream that ended before its provider's end with the client still reading, the reasons of
+ * sluice_streams_cut_total: broken off upstream, cut at retry.maxStreamMs, ended by the provider's own error event.
+ */
+const STREAM_CUTS = ['stream_interrupted', 'stream_time_limit', 'stream_error'] as const;
+
 /** The names labels may carry: those of the current config. */
 export interface ConfiguredNames {
   models: Iterable<string>;
@@ -46,6 +52,8 @@ export class GatewayMetrics {
   private providers: ReadonlySet<string>;
   readonly ledgerBuffered: Gauge;
   private readonly unauthenticatedCalls: Counter<'route'>;
+  /** sluice_streams_cut_total's series, one per reason, bound once. */
+  private readonly streamsCut: ReadonlyMap<string, Counter.Internal>;
   /** Calls observed since start, every one: unlike the series, never dropped by a reload (compliance compares it with the ledger). */
   callsObserved: number;
 
@@ -95,6 +103,13 @@ export class GatewayMetrics {
       labelNames: ['route'],
       registers: [this.registry],
     });
+    const streamsCut = new Counter({
+      name: 'sluice_streams_cut_total',
+      help: 'Streamed calls that ended before the provider ended them, by reason (the ledger error class)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.streamsCut = new Map(STREAM_CUTS.map((reason) => [reason, streamsCut.labels(reason)]));
   }
 
   /** A call refused before it had a consumer: counted rather than recorded, so garbage traffic cannot fill the ledger. */
@@ -197,6 +212,7 @@ export class GatewayMetrics {
     const series = this.series.get(key) ?? this.bind(key, consumer, model, provider, tx);
     series.duration.observe(tx.latencyMs / 1000);
     if (tx.timeToFirstTokenMs !== null) series.timeToFirstToken.observe(tx.timeToFirstTokenMs / 1000);
+    if (tx.stream && tx.errorClass !== null) this.streamsCut.get(tx.errorClass)?.inc();
     if (tx.status < 400) {
       series.inputTokens.observe(tx.inputTokens);
       if (tx.operation === 'chat') series.outputTokens.observe(tx.outputTokens);

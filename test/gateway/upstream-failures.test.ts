@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import { anthropicStreamFrames, json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { responseStreamFrames } from '../support/mock-responses.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { until } from '../support/until.js';
 
 const CASES = [
   'stalls',
@@ -116,7 +117,8 @@ describe('upstream answers that fail after their head', () => {
     assert.equal(primary.received.length, 1, 'a timeout goes to the next target without a retry');
     await assert.rejects(
       ask('only-stalls'),
-      rejectsWith(504, /only-stalls: answer broke off after its head \(HTTP 200\): timed out waiting for the body/),
+      // timeoutMs (300 ms) runs out before the silence limit it caps, counted from the head: the whole answer was late.
+      rejectsWith(504, /only-stalls: the answer took longer than the 300 ms an attempt may wait for it \(timeoutMs\)/),
     );
   });
 
@@ -501,6 +503,13 @@ describe('upstream limits that need settings of their own', () => {
         },
         { name: 'only-large', targets: [{ provider: 'primary', model: 'only-large' }] },
         { name: 'slow-head', targets: [{ provider: 'primary', model: 'slow-head' }] },
+        {
+          name: 'trickling',
+          targets: [
+            { provider: 'primary', model: 'trickling' },
+            { provider: 'secondary', model: 's-model' },
+          ],
+        },
         { name: 'gpt-4o-mini', targets: [{ provider: 'secondary', model: 'gpt-4o-mini' }] },
       ],
     });
@@ -549,4 +558,24 @@ describe('upstream limits that need settings of their own', () => {
         error instanceof OpenAI.APIError && error.status === 504 && /timed out waiting for response headers/.test(error.message),
     );
   });
+
+  test(
+    'a non-streamed answer whose body trickles in past timeoutMs is a timeout: the next target answers',
+    { timeout: 60_000 },
+    async () => {
+      // The head at once, then a space every 100 ms (never silent for idleTimeoutMs) for three times timeoutMs, then the answer.
+      let closed = false;
+      primary.respondWith(async (_request, res) => {
+        res.socket!.once('close', () => (closed = true));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        for (let waited = 0; waited < 15_000 && !res.destroyed; waited += 100) {
+          res.write(' ');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        res.end(JSON.stringify(openaiCompletion('trickled in')));
+      });
+      assert.equal((await ask('trickling')).choices[0]?.message.content, 'from secondary');
+      await until("the first target's connection is closed", () => closed);
+    },
+  );
 });

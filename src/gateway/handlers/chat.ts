@@ -19,6 +19,7 @@ import { resolveModel } from '../pipeline/resolve-model.js';
 import { sendError } from '../respond.js';
 import { invokeUpstream, type UpstreamAnswer } from '../routing/invoke.js';
 import type { Target } from '../routing/model-routes.js';
+import { TimeLimit } from '../routing/deadlines.js';
 import type { BodySink, UpstreamBody } from '../routing/upstream-exchange.js';
 import { finishCall } from './finish.js';
 import { CACHE_HEADER } from '../cache/policy.js';
@@ -276,13 +277,19 @@ function complete(
   return answered;
 }
 
+/** Why a stream ended before its provider's end, by Sluice's or the connection's doing. */
+type StreamCut = 'stream_interrupted' | 'stream_time_limit';
+
 /** What relaying a stream produced. */
 interface Streamed {
   usage: Usage;
   output: () => OutputEstimate;
   firstTokenHr: bigint | null;
-  /** stream_interrupted when the upstream broke off, stream_error when it reported an error in the stream. */
-  errorClass: 'stream_interrupted' | 'stream_error' | null;
+  /**
+   * stream_interrupted when the upstream broke off, stream_time_limit when it was cut at maxStreamMs, stream_error when
+   * it reported an error in the stream.
+   */
+  errorClass: StreamCut | 'stream_error' | null;
   /** The id of the response the provider stored, as its stream gave it; null when it gave none. */
   responseId: string | null;
 }
@@ -322,7 +329,7 @@ class StreamRelay implements BodySink {
   private readonly done: (streamed: Streamed) => void;
   private readonly onDrain: () => void;
   private firstTokenHr: bigint | null;
-  private interrupted: boolean;
+  private cut: StreamCut | null;
   /** What the client got, kept for the response cache (null when the call is not cached). */
   private readonly capture: StreamCapture | null;
   /**
@@ -353,7 +360,7 @@ class StreamRelay implements BodySink {
     this.done = done;
     this.onDrain = () => body.resume();
     this.firstTokenHr = null;
-    this.interrupted = false;
+    this.cut = null;
   }
 
   data(chunk: Buffer): void {
@@ -385,11 +392,15 @@ class StreamRelay implements BodySink {
   error(error: Error): void {
     // No fallback once the client has bytes: the stream ends with the API's own error event, numbered after the
     // stream's events where the API numbers them (the Responses API's sequence_number).
+    // A stream past its whole time (maxStreamMs) ends the same way, as the timeout it is.
     if (!this.cancellation.aborted) {
       const res = this.res;
-      const broke = new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`);
-      if (!res.destroyed && !res.writableEnded) res.end(this.door.errorEvent(broke, this.stream));
-      this.interrupted = true;
+      const timeUp = error instanceof TimeLimit;
+      const ended = timeUp
+        ? new SluiceError('upstream_timeout', `The stream from provider ${this.providerName} was cut: ${error.message}`)
+        : new SluiceError('upstream_unavailable', `The stream from provider ${this.providerName} broke off: ${error.message}`);
+      if (!res.destroyed && !res.writableEnded) res.end(this.door.errorEvent(ended, this.stream));
+      this.cut = timeUp ? 'stream_time_limit' : 'stream_interrupted';
     }
     this.finish();
   }
@@ -414,7 +425,7 @@ class StreamRelay implements BodySink {
       usage: stream.usage,
       output: () => stream.estimateOutput(),
       firstTokenHr: this.firstTokenHr,
-      errorClass: this.interrupted ? 'stream_interrupted' : stream.streamError !== null ? 'stream_error' : null,
+      errorClass: this.cut ?? (stream.streamError !== null ? 'stream_error' : null),
       responseId: stream.responseId ?? null,
     });
   }

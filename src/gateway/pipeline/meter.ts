@@ -19,11 +19,14 @@ function failed(call: MeteredCall): boolean {
 }
 
 /**
- * A stream that ended before the provider's final figure: the client left (499), the upstream broke off, or it sent an
- * error event. What usage it reported (Anthropic's message_start: output_tokens 1) is not what was produced.
+ * A stream that ended before the provider's final figure: the client left (499), the upstream broke off or was cut at
+ * its time limit, or it sent an error event. What usage it reported (Anthropic's message_start: output_tokens 1) is not
+ * what was produced.
  */
 function cutShort(call: MeteredCall): boolean {
-  return call.output !== null && (call.status === 499 || call.errorClass === 'stream_interrupted' || call.errorClass === 'stream_error');
+  if (call.output === null) return false;
+  const errorClass = call.errorClass;
+  return call.status === 499 || errorClass === 'stream_interrupted' || errorClass === 'stream_time_limit' || errorClass === 'stream_error';
 }
 
 /** Whether metering must count tokens itself (an async tokenizer run) rather than price reported figures. */

@@ -1,14 +1,15 @@
-// The deadlines of upstream exchanges (the wait for an answer's head, the silences in its body), kept by one sweep over
-// the exchanges in flight rather than a timer per exchange. Given timeouts, undici arms a timer of its own for each
-// phase of each request, a new one whenever the next phase's limit differs (the head's wait from the body's silence,
-// and either from the kept-alive socket's idle timer): two per non-streamed call. A cleared one stays in undici's
-// timer list until its next tick, half a second on, so they outlived the young generation's collections, made most
-// of what a call promoted to the old one (some 200 of 230 bytes) and so most of its full collections.
+// The deadlines of upstream exchanges (the wait for an answer's head, the silences in its body, a stream's whole time),
+// kept by one sweep over the exchanges in flight rather than a timer per exchange. Given timeouts, undici arms a timer
+// of its own for each phase of each request, a new one whenever the next phase's limit differs (the head's wait from
+// the body's silence, and either from the kept-alive socket's idle timer): two per non-streamed call. A cleared one
+// stays in undici's timer list until its next tick, half a second on, so they outlived the young generation's
+// collections, made most of what a call promoted to the old one (some 200 of 230 bytes) and so most of its full
+// collections. A stream's whole time is no timer either: it caps the deadline each phase sets.
 import { errors } from '../../wire/undici.js';
 
 /** An exchange whose deadline the sweep watches. */
 export interface Expiring {
-  /** When the current phase's limit runs out, on clock(); Infinity while there is none (a paused body). */
+  /** When the current phase's limit runs out, on clock(); Infinity while there is none (a paused body, its length unlimited). */
   readonly deadline: number;
   /** Its place in the watched list (-1 when not watched), kept by watch() and unwatch() alone. */
   watchSlot: number;
@@ -107,4 +108,23 @@ export function headersTimeout(): Error {
 
 export function bodyTimeout(): Error {
   return new errors.BodyTimeoutError('timed out waiting for the body');
+}
+
+/**
+ * An exchange that ran past its whole time however steadily its bytes came: a stream past retry.maxStreamMs, a whole
+ * answer past retry.timeoutMs. Its exchange was aborted there. Before a stream is committed, and for a whole answer, it
+ * is a timeout like the others (the next target); after, the client's stream ends.
+ */
+export class TimeLimit extends Error {
+  readonly limitMs: number;
+
+  constructor(limitMs: number, stream: boolean) {
+    super(
+      stream
+        ? `the stream ran past the ${limitMs} ms a stream may last (maxStreamMs)`
+        : `the answer took longer than the ${limitMs} ms an attempt may wait for it (timeoutMs)`,
+    );
+    this.name = 'TimeLimit';
+    this.limitMs = limitMs;
+  }
 }

@@ -7,6 +7,7 @@ import { isObject, tryParseJson } from '../../wire/json.js';
 import { streamStartFault } from '../../wire/stream-start.js';
 import { opensPlainly, StreamOpening, type OpeningError, type OpeningFault } from '../../wire/stream-opening.js';
 import type { Cancellation } from '../pipeline/cancellation.js';
+import { TimeLimit } from './deadlines.js';
 import { attemptOrder, type AttemptLimits, type ModelRoute, type Target } from './model-routes.js';
 import { exchange, ResponseTooLarge, StreamStartFailure, type ExchangeHead, type UpstreamBody } from './upstream-exchange.js';
 
@@ -172,6 +173,7 @@ async function attemptOnce<E extends OpenedExchange>(
         headersTimeoutMs: limits.headersTimeoutMs,
         bodyTimeoutMs: limits.bodyTimeoutMs,
         maxBodyBytes: limits.maxBodyBytes,
+        maxMs: limits.maxMs,
         stream,
       },
       signal,
@@ -245,6 +247,7 @@ async function attemptOnce<E extends OpenedExchange>(
       target.breaker.failure(Date.now());
       // The same answer would come again from this target; another may answer smaller.
       if (error instanceof ResponseTooLarge) return { kind: 'next', reason: error.message, timeout: false };
+      if (error instanceof TimeLimit) return networkFailure(error, '');
       return networkFailure(error, `answer broke off after its head (HTTP ${status}): `);
     }
     if (!opensAnObject(text)) {
@@ -378,7 +381,12 @@ function networkFailure(error: unknown, context: string): Outcome<never> {
 
 function isTimeout(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    error instanceof TimeLimit
+  );
 }
 
 function describeNetworkError(error: unknown): string {
@@ -386,6 +394,7 @@ function describeNetworkError(error: unknown): string {
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'timed out waiting for response headers';
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'timed out waiting for the body';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out connecting';
+  if (error instanceof TimeLimit) return error.message;
   const cause = (error as { cause?: { code?: string } }).cause;
   return `connection failed (${code ?? cause?.code ?? (error instanceof Error ? error.message : 'unknown error')})`;
 }

@@ -55,6 +55,11 @@ export interface AttemptLimits {
   bodyTimeoutMs: number;
   /** The most of a non-streamed body held (routing.maxResponseBytes); streams are never held. */
   maxBodyBytes: number;
+  /**
+   * The attempt's longest life, from its request on the connection: a stream's retry.maxStreamMs (0 for none), a whole
+   * answer's timeoutMs.
+   */
+  maxMs: number;
 }
 
 export type PriceLookup = (providerType: string, model: string) => Pricing | undefined;
@@ -206,12 +211,17 @@ function providerFingerprint(providerConfig: SluiceConfig['providers'][string]):
   return createHash('sha256').update(JSON.stringify(identity)).digest('base64url').slice(0, 22);
 }
 
-/** timeoutMs caps every wait; the stream's head and the silences between chunks have tighter limits of their own. */
+/**
+ * timeoutMs caps every wait, and a whole answer's whole time, its body included (one that trickles in never waits long
+ * for any part); the stream's head and the silences between chunks have tighter limits of their own, and a stream may
+ * have one on its whole length.
+ */
 function attemptLimits(retry: RetryConfig, maxBodyBytes: number): ModelRoute['limits'] {
   const bodyTimeoutMs = Math.min(retry.idleTimeoutMs, retry.timeoutMs);
+  const headersTimeoutMs = Math.min(retry.firstByteTimeoutMs, retry.timeoutMs);
   return {
-    stream: { headersTimeoutMs: Math.min(retry.firstByteTimeoutMs, retry.timeoutMs), bodyTimeoutMs, maxBodyBytes },
-    whole: { headersTimeoutMs: retry.timeoutMs, bodyTimeoutMs, maxBodyBytes },
+    stream: { headersTimeoutMs, bodyTimeoutMs, maxBodyBytes, maxMs: retry.maxStreamMs },
+    whole: { headersTimeoutMs: retry.timeoutMs, bodyTimeoutMs, maxBodyBytes, maxMs: retry.timeoutMs },
   };
 }
 

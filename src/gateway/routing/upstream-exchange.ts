@@ -4,7 +4,7 @@
 // the relay itself.
 import type { Dispatcher } from 'undici';
 import type { Cancellation } from '../pipeline/cancellation.js';
-import { bodyTimeout, clock, headersTimeout, unwatch, watch, type Expiring } from './deadlines.js';
+import { bodyTimeout, clock, headersTimeout, TimeLimit, unwatch, watch, type Expiring } from './deadlines.js';
 
 type IncomingHttpHeaders = Dispatcher.ResponseData['headers'];
 
@@ -47,6 +47,11 @@ export interface ExchangeOptions {
   bodyTimeoutMs: number;
   /** The most of a body collected as text (a stream is never collected): past it, text() rejects with ResponseTooLarge. */
   maxBodyBytes: number;
+  /**
+   * The longest the exchange may last from its request on the connection, paused or not (a stream's maxStreamMs, a whole
+   * answer's timeoutMs); 0 for no limit.
+   */
+  maxMs: number;
   /**
    * A 2xx stream's head is given only with its first chunk (held until piped), so one that dies before its first byte
    * fails the exchange (with StreamStartFailure) and can still be retried elsewhere.
@@ -114,8 +119,14 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   private readonly maxBodyBytes: number;
   private readonly headersTimeoutMs: number;
   private readonly bodyTimeoutMs: number;
-  /** The head's deadline from the request's start, then the body's from its last chunk; Infinity while paused. */
+  private readonly maxMs: number;
+  /**
+   * The head's deadline from the request's start, then the body's from its last chunk, each capped at `endsAt`; while
+   * paused, `endsAt` alone.
+   */
   deadline: number;
+  /** When the exchange's whole time (maxMs) runs out, on clock(); Infinity without that limit. */
+  private endsAt: number;
   watchSlot: number;
   private readonly signal: Cancellation;
   private onHead: ((head: ExchangeHead) => void) | null;
@@ -147,7 +158,9 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     this.maxBodyBytes = options.maxBodyBytes;
     this.headersTimeoutMs = options.headersTimeoutMs;
     this.bodyTimeoutMs = options.bodyTimeoutMs;
+    this.maxMs = options.maxMs;
     this.deadline = Infinity;
+    this.endsAt = Infinity;
     this.watchSlot = -1;
     this.signal = signal;
     this.onHead = resolve;
@@ -176,13 +189,19 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
       return;
     }
     // From here, as undici's own limit counted: the request is on its connection.
-    this.deadline = clock() + this.headersTimeoutMs;
-    watch(this, Math.min(this.headersTimeoutMs, this.bodyTimeoutMs));
+    const now = clock();
+    const shortest = Math.min(this.headersTimeoutMs, this.bodyTimeoutMs);
+    if (this.maxMs > 0) this.endsAt = now + this.maxMs;
+    this.deadline = Math.min(now + this.headersTimeoutMs, this.endsAt);
+    watch(this, this.maxMs > 0 ? Math.min(shortest, this.maxMs) : shortest);
   }
 
   expire(): void {
+    // The whole time's limit is the deadline that came when the phase's was capped at it; the head's wait, when it is no
+    // longer than the whole time (a whole answer's, both timeoutMs), is the head's timeout.
+    const timeUp = this.deadline === this.endsAt && (this.statusCode !== 0 || this.maxMs < this.headersTimeoutMs);
     this.deadline = Infinity;
-    this.controller?.abort(this.statusCode === 0 ? headersTimeout() : bodyTimeout());
+    this.controller?.abort(timeUp ? new TimeLimit(this.maxMs, this.stream) : this.statusCode === 0 ? headersTimeout() : bodyTimeout());
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -192,7 +211,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
     // 1xx informational heads are followed by the real one.
     if (statusCode < 200) return;
     this.statusCode = statusCode;
-    this.deadline = clock() + this.bodyTimeoutMs;
+    this.deadline = this.bodyDeadline();
     const head = { statusCode, headers, body: this };
     if (this.stream && statusCode < 300) this.head = head;
     else this.give(head);
@@ -200,7 +219,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     // A paused body has no deadline (undici's did not either): the wait is the client's, not the provider's.
-    if (!this.paused) this.deadline = clock() + this.bodyTimeoutMs;
+    if (!this.paused) this.deadline = this.bodyDeadline();
     if (this.sink !== null) {
       this.sink.data(chunk);
       return;
@@ -211,7 +230,7 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
       this.chunks.push(chunk);
       if (this.held >= HOLD_BYTES) {
         this.paused = true;
-        this.deadline = Infinity;
+        this.deadline = this.endsAt;
         controller.pause();
       }
       if (this.head !== null) this.give(this.head);
@@ -290,7 +309,8 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
 
   pause(): void {
     this.paused = true;
-    this.deadline = Infinity;
+    // The silence is the client's, not the provider's; the whole time still runs.
+    this.deadline = this.endsAt;
     this.controller?.pause();
   }
 
@@ -319,9 +339,15 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamBody, Expiring {
   resume(): void {
     this.paused = false;
     if (this.failure === null && !this.ended) {
-      this.deadline = clock() + this.bodyTimeoutMs;
+      this.deadline = this.bodyDeadline();
       this.controller?.resume();
     }
+  }
+
+  /** The body's deadline from now: its next silence's, or the whole time's if that comes first. */
+  private bodyDeadline(): number {
+    const silence = clock() + this.bodyTimeoutMs;
+    return silence < this.endsAt ? silence : this.endsAt;
   }
 
   private give(head: ExchangeHead): void {
