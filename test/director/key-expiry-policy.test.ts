@@ -171,6 +171,13 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         [soon.key.id],
       );
       assert.equal((await owner('GET', '/api/keys/expiring?within=7d&team=vault')).status, 403);
+
+      // The gateway's gauge counts them from its snapshot: the revoked one is not in it.
+      const metrics = await (await fetch(`${sluice.adminURL}/metrics`)).text();
+      const expiring = (within: string) =>
+        Number(new RegExp(`^sluice_consumer_keys_expiring\\{within="${within}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+      assert.deepEqual([expiring('1d'), expiring('7d')], [0, 2], metrics);
+      assert.ok(expiring('30d') >= 2, metrics);
     });
 
     if (storeKind === 'sqlite') {
