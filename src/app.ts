@@ -146,8 +146,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
   const initial = stateOf(config, directory.initial, masterKey);
   const counters = counterSettings(config.counters);
   const store = await openCounterStore(counters, options.worker?.counters);
-  // Where upstream connections (providers, MCP servers, webhooks) may go; the listeners are added once bound (a
-  // configured port 0 is chosen then).
+  // Where upstream connections (providers, MCP servers, webhooks) may go; listeners are added once bound (port 0 chosen then).
   const providerTargets = ProviderTargets.fromConfig(config);
   // Alerts go to sluice.yaml's webhooks and, when this process is the director, to those added through its API.
   const notifier = new WebhookNotifier(config.alerts.webhooks, {
@@ -332,6 +331,7 @@ export async function startSluice(config: SluiceConfig, logger: Logger, options:
           compliance,
           adminOidc: config.identity.adminOidc ?? null,
           jwtIssuers: config.identity.jwtIssuers.map((issuer) => issuer.issuer),
+          keyExpiry: () => current.keys,
         });
   const admin = createAdminServer({
     api,

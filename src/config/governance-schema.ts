@@ -4,6 +4,13 @@ import { headersRecord, httpUrl, labelsRecord, nameText, TEXT_LIMITS } from './l
 
 /** `30s`, `15m`, `24h`, `7d`: the length of a rolling window. */
 export const DURATION = /^([1-9][0-9]*)(s|m|h|d)$/;
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** The milliseconds of a duration DURATION matched. */
+export function durationMs(text: string): number {
+  const match = DURATION.exec(text)!;
+  return Number(match[1]) * DURATION_UNIT_MS[match[2]!]!;
+}
 
 const window = z.union([
   z.enum(['minute', 'hour', 'day', 'month']),

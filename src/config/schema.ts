@@ -1,6 +1,7 @@
 // The shape of sluice.yaml, validated once at start; defaults live here beside each field.
 import { z } from 'zod';
 import { COMPLIANCE_DEFAULTS, complianceSchema } from './compliance-schema.js';
+import { keysSchema } from './keys-schema.js';
 import { DISCOVERY_DEFAULTS, discoverySchema } from './discovery-schema.js';
 import { governanceFields } from './governance-schema.js';
 import { MCP_DEFAULTS, mcpSchema } from './mcp-schema.js';
@@ -366,6 +367,8 @@ export const configSchema = z
       .default({ allow: [] }),
     models: z.array(modelSchema).default([]),
     consumers: z.array(consumer).default([]),
+    /** The lifetime of consumer keys made through the director: a default end and a latest one (docs/configuration.md). */
+    keys: keysSchema.default({}),
     ...governanceFields,
     compliance: complianceSchema.default(COMPLIANCE_DEFAULTS),
     /** The discovery proxy (`sluice discover`); the gateway and director ignore it. */

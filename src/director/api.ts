@@ -10,6 +10,8 @@ import type { AdminOidcConfig } from '../config/identity-schema.js';
 import type { DirectorStore } from '../store/director-store.js';
 import type { ProviderTargets } from '../config/provider-targets.js';
 import type { MasterKey } from '../store/master-key.js';
+import type { KeysConfig } from '../config/keys-schema.js';
+import { keyExpiryPolicy, type KeyExpiryPolicy } from '../policy/key-expiry.js';
 import { AdminAuthenticator, type ApiEnv } from './access.js';
 import { registerApiDocs } from './api-docs.js';
 import { ApiError, toApiError } from './errors.js';
@@ -20,6 +22,7 @@ import { registerApplyRoutes } from './routes/apply.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { COMPLIANCE_ASSESS_PATH, registerComplianceRoutes } from './routes/compliance.js';
 import { registerConsumerRoutes } from './routes/consumers.js';
+import { registerExpiringKeyRoutes } from './routes/expiring-keys.js';
 import { KEY_USE_PATH, registerGatewayRoutes } from './routes/gateway.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerPolicyRoutes } from './routes/policies.js';
@@ -56,6 +59,8 @@ export interface DirectorApiOptions {
   adminOidc?: AdminOidcConfig | null;
   /** The JWT issuers the gateway takes consumers' tokens from (identity.jwtIssuers): what identity rules may name. */
   jwtIssuers?: readonly string[];
+  /** The default and latest end of keys made through the API (sluice.yaml `keys`), read at each key made; none without it. */
+  keyExpiry?: () => KeysConfig;
 }
 
 /** What every route module is handed. */
@@ -66,9 +71,12 @@ export interface RouteDeps {
   providerTargets: ProviderTargets;
   compliance: Compliance;
   jwtIssuers: readonly string[];
+  keyExpiry: () => KeyExpiryPolicy;
 }
 
 export type DirectorApi = OpenAPIHono<ApiEnv>;
+
+const NO_KEY_EXPIRY = keyExpiryPolicy({});
 
 /** Successful POSTs that record what happened rather than change what the director serves. */
 const NOT_CHANGES = new Set([KEY_USE_PATH, OBSERVATIONS_PATH, COMPLIANCE_ASSESS_PATH]);
@@ -140,9 +148,11 @@ export function createDirectorApi(options: DirectorApiOptions): DirectorApi {
     providerTargets: options.providerTargets,
     compliance: options.compliance,
     jwtIssuers: options.jwtIssuers ?? [],
+    keyExpiry: options.keyExpiry === undefined ? () => NO_KEY_EXPIRY : () => keyExpiryPolicy(options.keyExpiry!()),
   };
   registerTeamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
+  registerExpiringKeyRoutes(app, deps);
   registerAdminTokenRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerProviderRoutes(app, deps);

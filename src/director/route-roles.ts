@@ -30,6 +30,7 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly AdminRole[]>> = {
   'POST /api/consumers/{name}/keys': TEAM_WRITE,
   'POST /api/consumers/{name}/keys/{id}/revoke': TEAM_WRITE,
   'POST /api/consumers/{name}/keys/{id}/rotate': TEAM_WRITE,
+  'GET /api/keys/expiring': TEAM_READ,
 
   'GET /api/admin-tokens': ADMIN,
   'POST /api/admin-tokens': ADMIN,

@@ -73,5 +73,6 @@ export function configuredNames(snapshot: Snapshot): ConfiguredNames {
     models: snapshot.routing.routes.keys(),
     consumers: snapshot.consumers.consumers.map((consumer) => consumer.name),
     providers: snapshot.routing.providers.keys(),
+    keyEnds: snapshot.consumers.keyEnds(),
   };
 }

@@ -28,7 +28,16 @@ export interface ConfiguredNames {
   models: Iterable<string>;
   consumers: Iterable<string>;
   providers: Iterable<string>;
+  /** When the snapshot's unrevoked keys with an end stop working (epoch ms), for sluice_consumer_keys_expiring. */
+  keyEnds?: readonly number[];
 }
+
+/** The look-aheads of sluice_consumer_keys_expiring: an alert on `within="7d"` warns a week ahead. */
+const KEY_EXPIRY_WINDOWS: ReadonlyArray<[string, number]> = [
+  ['1d', 86_400_000],
+  ['7d', 7 * 86_400_000],
+  ['30d', 30 * 86_400_000],
+];
 
 interface Series {
   labels: Labels;
@@ -50,6 +59,7 @@ export class GatewayMetrics {
   private models: ReadonlySet<string>;
   private consumers: ReadonlySet<string>;
   private providers: ReadonlySet<string>;
+  private keyEnds: readonly number[];
   readonly ledgerBuffered: Gauge;
   private readonly unauthenticatedCalls: Counter<'route'>;
   /** sluice_streams_cut_total's series, one per reason, bound once. */
@@ -64,6 +74,7 @@ export class GatewayMetrics {
     this.models = new Set();
     this.consumers = new Set();
     this.providers = new Set();
+    this.keyEnds = [];
     this.callsObserved = 0;
     this.tokenUsage = new SeriesHistogram({
       name: 'gen_ai_client_token_usage',
@@ -97,6 +108,19 @@ export class GatewayMetrics {
       },
     });
     this.addLedgerMetrics(ledger);
+    const keyEnds = () => this.keyEnds;
+    new Gauge({
+      name: 'sluice_consumer_keys_expiring',
+      help: 'Unrevoked consumer keys that stop working within the look-ahead (and have not yet), by look-ahead 1d, 7d or 30d',
+      labelNames: ['within'],
+      registers: [this.registry],
+      // Every worker holds the same snapshot: one worker's count is the count.
+      aggregator: 'first',
+      collect() {
+        const now = Date.now();
+        for (const [within, ms] of KEY_EXPIRY_WINDOWS) this.set({ within }, keyEnds().filter((end) => end > now && end <= now + ms).length);
+      },
+    });
     this.unauthenticatedCalls = new Counter({
       name: 'sluice_unauthenticated_requests_total',
       help: 'Calls refused for a missing or unknown API key (counted here, not written to the ledger), by route',
@@ -194,6 +218,7 @@ export class GatewayMetrics {
     this.models = new Set(names.models);
     this.consumers = new Set(names.consumers);
     this.providers = new Set(names.providers);
+    this.keyEnds = names.keyEnds ?? [];
     for (const [key, series] of this.series) {
       const { consumer, model, provider } = series.labels;
       if (isKept(this.consumers, consumer!) && isKept(this.models, model!) && isKept(this.providers, provider!)) continue;

@@ -100,6 +100,13 @@ export class ConsumerDirectory {
     return entry;
   }
 
+  /** When its keys that have an end stop working (epoch ms): read at each snapshot, not per call. */
+  keyEnds(): number[] {
+    const ends: number[] = [];
+    for (const entry of this.byKeyHash.values()) if (entry.expiresAt !== null) ends.push(entry.expiresAt);
+    return ends;
+  }
+
   /** The presentations of expired keys since the previous call, by key id. */
   takeExpiredPresentations(): Map<string, ExpiredKeyPresentations> {
     const out = new Map(this.expiredPresented);

@@ -79,6 +79,14 @@ export interface ActiveKey {
 }
 
 /** A key declared in sluice.yaml: Sluice stores its hash and display prefix, never the plaintext. */
+/** Unrevoked keys ending after `from` and by `until`, of one team's consumers or everyone's, soonest first. */
+export interface ExpiringKeysQuery {
+  from: EpochMs;
+  until: EpochMs;
+  team: string | null;
+  limit: number;
+}
+
 export interface KeyImport {
   name: string;
   hash: string;
@@ -270,6 +278,8 @@ export interface DirectoryStore {
   /** Generates `sk-sluice-` + 32 random bytes (base64url); stores only its SHA-256 hash and display prefix. */
   createKey(actor: string, consumer: string, key: KeyInput): Promise<CreatedKey>;
   listKeys(consumer: string): Promise<ConsumerKey[]>;
+  /** Across consumers: the keys that will stop working in a window (none revoked, none already expired). */
+  expiringKeys(query: ExpiringKeysQuery): Promise<ConsumerKey[]>;
   /** StoreConflict (reason `state`) when already revoked. */
   revokeKey(actor: string, id: string): Promise<ConsumerKey>;
   /**

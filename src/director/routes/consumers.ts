@@ -10,7 +10,9 @@ import { consumerInput } from '../../schemas/directory.js';
 import { ApiError } from '../errors.js';
 import { consumerModelIssues, refuseIssues, teamIssues } from '../references.js';
 import { registerEntityRoutes } from './entity.js';
-import { body, errors, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
+import { body, errors, expiringWithin, iso, isoTime, json, nameParam, pageQuery } from './schemas.js';
+import { durationMs } from '../../config/governance-schema.js';
+import { newKeyExpiry, rotatedKeyExpiry, type ExpiryDecision } from '../../policy/key-expiry.js';
 
 const labels = z.record(z.string(), z.string());
 const consumer = z
@@ -25,7 +27,7 @@ const consumer = z
   })
   .openapi('Consumer');
 const consumerPatch = consumerInput.omit({ name: true });
-const key = z
+export const key = z
   .object({
     id: z.string(),
     consumer: z.string(),
@@ -40,7 +42,15 @@ const key = z
 const createdKey = z
   .object({ key, plaintext: z.string().openapi({ description: 'Shown this once; Sluice keeps only its hash.' }) })
   .openapi('CreatedKey');
-const keyInput = z.object({ name: nameText(), expiresAt: isoTime.nullable().optional() }).strict();
+const keyInput = z
+  .object({
+    name: nameText(),
+    expiresAt: isoTime.nullable().optional().openapi({
+      description:
+        "the key's end, in the future and within keys.maxExpiry; null for none (only without keys.maxExpiry); absent: keys.defaultExpiry",
+    }),
+  })
+  .strict();
 const rotation = z
   .object({
     graceSeconds: z
@@ -80,7 +90,7 @@ function render(value: Consumer) {
   return { ...value, createdAt: iso(value.createdAt)!, updatedAt: iso(value.updatedAt)! };
 }
 
-function renderKey(value: ConsumerKey) {
+export function renderKey(value: ConsumerKey) {
   return {
     ...value,
     createdAt: iso(value.createdAt)!,
@@ -88,6 +98,11 @@ function renderKey(value: ConsumerKey) {
     revokedAt: iso(value.revokedAt),
     lastUsedAt: iso(value.lastUsedAt),
   };
+}
+
+/** Whether a key is unrevoked, not yet expired, and ends within `withinMs` of `now`. */
+export function endsWithin(value: ConsumerKey, now: number, withinMs: number): boolean {
+  return value.revokedAt === null && value.expiresAt !== null && value.expiresAt > now && value.expiresAt <= now + withinMs;
 }
 
 /**
@@ -108,11 +123,17 @@ async function consumerFor(
 }
 
 /** The key, if it is this consumer's: a team-owner must not reach another team's key by its id. */
-async function keyOf(store: DirectorStore, c: Context<ApiEnv>, consumerName: string, id: string, need: 'read' | 'write'): Promise<Caller> {
+async function keyOf(
+  store: DirectorStore,
+  c: Context<ApiEnv>,
+  consumerName: string,
+  id: string,
+  need: 'read' | 'write',
+): Promise<{ caller: Caller; found: ConsumerKey }> {
   const { caller } = await consumerFor(store, c, consumerName, need);
-  if (!(await store.listKeys(consumerName)).some((k) => k.id === id))
-    throw new ApiError(404, 'not_found', `consumer "${consumerName}" has no key "${id}"`);
-  return caller;
+  const found = (await store.listKeys(consumerName)).find((k) => k.id === id);
+  if (found === undefined) throw new ApiError(404, 'not_found', `consumer "${consumerName}" has no key "${id}"`);
+  return { caller, found };
 }
 
 /**
@@ -152,7 +173,15 @@ function futureExpiry(given: string | null | undefined): number | null | undefin
   return expiresAt;
 }
 
-export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: RouteDeps): void {
+/** The end the key expiry policy decided, or its refusal as a 400 naming `expiresAt`. */
+function decided(decision: ExpiryDecision): number | null {
+  if ('expiresAt' in decision) return decision.expiresAt;
+  throw new ApiError(400, 'invalid_request', `Invalid request: expiresAt: ${decision.refused}`, [
+    { path: 'expiresAt', message: decision.refused },
+  ]);
+}
+
+export function registerConsumerRoutes(app: DirectorApi, { store, catalog, keyExpiry }: RouteDeps): void {
   const teamExists = async (name: string) => (await store.getTeam(name)) !== null;
   /** The models and team a consumer names must exist (400 naming the field); the store would only say 409. */
   const checkReferences = async (input: { models?: string[] | null; team?: string | null }) =>
@@ -235,14 +264,18 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       method: 'get',
       path: '/api/consumers/{name}/keys',
       tags: ['keys'],
-      summary: "A consumer's keys (never their secrets)",
-      request: { params: nameParam },
-      responses: { 200: json(z.object({ items: z.array(key) }), 'The keys'), ...errors(404) },
+      summary: "A consumer's keys (never their secrets); with expiringWithin, only its unrevoked keys ending within that time",
+      request: { params: nameParam, query: z.object({ expiringWithin: expiringWithin.optional() }) },
+      responses: { 200: json(z.object({ items: z.array(key) }), 'The keys'), ...errors(400, 404) },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
+      const { expiringWithin: within } = c.req.valid('query');
       await consumerFor(store, c, name, 'read');
-      return c.json({ items: (await store.listKeys(name)).map(renderKey) }, 200);
+      const keys = await store.listKeys(name);
+      const now = Date.now();
+      const shown = within === undefined ? keys : keys.filter((k) => endsWithin(k, now, durationMs(within)));
+      return c.json({ items: shown.map(renderKey) }, 200);
     },
   );
 
@@ -259,7 +292,8 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       const { name } = c.req.valid('param');
       const input = c.req.valid('json');
       const { caller } = await consumerFor(store, c, name, 'write');
-      const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt: futureExpiry(input.expiresAt) ?? null });
+      const expiresAt = decided(newKeyExpiry(keyExpiry(), futureExpiry(input.expiresAt), Date.now()));
+      const created = await store.createKey(caller.actor, name, { name: input.name, expiresAt });
       return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
     },
   );
@@ -275,7 +309,7 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
     }),
     async (c) => {
       const { name, id } = c.req.valid('param');
-      const caller = await keyOf(store, c, name, id, 'write');
+      const { caller } = await keyOf(store, c, name, id, 'write');
       return c.json(renderKey(await store.revokeKey(caller.actor, id)), 200);
     },
   );
@@ -286,15 +320,20 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog }: Rou
       path: '/api/consumers/{name}/keys/{id}/rotate',
       tags: ['keys'],
       summary:
-        'A new key for the consumer, ending when the old one was to end unless expiresAt is given; the old one keeps working for graceSeconds (default a day)',
+        'A new key for the consumer, ending when the old one was to end (within keys.maxExpiry; keys.defaultExpiry for one without an end) unless expiresAt is given; the old one keeps working for graceSeconds (default a day)',
       request: { params: keyParams, ...body(rotation) },
       responses: { 201: json(createdKey, 'The new key'), ...errors(400, 404, 409) },
     }),
     async (c) => {
       const { name, id } = c.req.valid('param');
       const input = c.req.valid('json');
-      const caller = await keyOf(store, c, name, id, 'write');
-      const created = await store.rotateKey(caller.actor, id, input.graceSeconds, futureExpiry(input.expiresAt));
+      const { caller, found } = await keyOf(store, c, name, id, 'write');
+      const requested = futureExpiry(input.expiresAt);
+      const now = Date.now();
+      // An expired key inherits nothing: the store refuses to renew it unasked (409), whatever the policy.
+      const lapsed = requested === undefined && found.expiresAt !== null && found.expiresAt <= now;
+      const expiresAt = lapsed ? undefined : decided(rotatedKeyExpiry(keyExpiry(), requested, found.expiresAt, now));
+      const created = await store.rotateKey(caller.actor, id, input.graceSeconds, expiresAt);
       return c.json({ key: renderKey(created.key), plaintext: created.plaintext }, 201);
     },
   );

@@ -1,5 +1,6 @@
 // The API's shared shapes: path and query parameters, pagination, times as ISO strings, the error body.
 import { z } from '@hono/zod-openapi';
+import { DURATION } from '../../config/governance-schema.js';
 import { SORT_ORDERS } from '../../schemas/listing-order.js';
 
 export const errorBody = z
@@ -55,6 +56,13 @@ export const pageQuery = {
  * A time in ISO 8601 with its offset, or a date alone, which is that day's midnight UTC (as Date.parse reads it, which is
  * how every route reads these): `--from 2026-11-01` is what a person types for "from November".
  */
+/** `7d`, `12h`: how far ahead a key list looks for keys that end. */
+export const expiringWithin = z
+  .string()
+  .max(32)
+  .regex(DURATION, 'a duration such as 7d, 12h or 30m')
+  .openapi({ param: { name: 'expiringWithin', in: 'query', description: 'a duration such as 7d' }, example: '7d' });
+
 export const isoTime = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], {
     error: 'an ISO 8601 time such as 2026-11-01T00:00:00Z, or a date such as 2026-11-01 (midnight UTC)',

@@ -11,6 +11,7 @@ import {
   type KeyMatch,
   type ActiveKey,
   type KeyImport,
+  type ExpiringKeysQuery,
 } from '../director-store.js';
 import { StoreConflict, StoreInvalid, StoreNotFound } from '../errors.js';
 import { generateAdminToken, generateConsumerKey } from '../secrets.js';
@@ -73,6 +74,11 @@ async function insertKey(change: Change, consumer: string, name: string, expires
 
 export async function listKeys(read: Reader, consumer: string): Promise<ConsumerKey[]> {
   return (await read.session.all<KeyRow>('keyList', [consumer])).map(consumerKey);
+}
+
+export async function expiringKeys(read: Reader, query: ExpiringKeysQuery): Promise<ConsumerKey[]> {
+  const params = [query.from, query.until, query.team, query.team, query.limit];
+  return (await read.session.all<KeyRow>('keyExpiring', params)).map(consumerKey);
 }
 
 export async function revokeKey(change: Change, id: string): Promise<ConsumerKey> {

@@ -7,6 +7,7 @@ import type { DiscoveryPolicy } from '../reconciliation-store.js';
 import type {
   ActiveKey,
   KeyImport,
+  ExpiringKeysQuery,
   AdminToken,
   AdminTokenInput,
   AuditFilter,
@@ -205,6 +206,9 @@ export class SqlDirectorStore implements DirectorStore {
   }
   listKeys(consumer: string): Promise<ConsumerKey[]> {
     return this.read((read) => credentials.listKeys(read, consumer));
+  }
+  expiringKeys(query: ExpiringKeysQuery): Promise<ConsumerKey[]> {
+    return this.read((read) => credentials.expiringKeys(read, query));
   }
   revokeKey(actor: string, id: string): Promise<ConsumerKey> {
     return this.change(actor, { type: 'consumer-key', id }, (change) => credentials.revokeKey(change, id));

@@ -94,6 +94,10 @@ function fixedStatements(dialect: Dialect) {
     keyInsert: 'INSERT INTO consumer_keys (id, consumer, hash, prefix, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     keyGet: `SELECT ${KEY} FROM consumer_keys WHERE id = ?`,
     keyList: `SELECT ${KEY} FROM consumer_keys WHERE consumer = ? ORDER BY created_at, id`,
+    keyExpiring: `SELECT ${KEY} FROM consumer_keys
+      WHERE revoked_at IS NULL AND expires_at > ? AND expires_at <= ?
+        AND ${optionalText('consumer IN (SELECT name FROM consumers WHERE team = ?)')}
+      ORDER BY expires_at, id LIMIT ?`,
     keyRevoke: 'UPDATE consumer_keys SET revoked_at = ? WHERE id = ?',
     keyExpire: 'UPDATE consumer_keys SET expires_at = ? WHERE id = ?',
     keyDelete: 'DELETE FROM consumer_keys WHERE id = ?',

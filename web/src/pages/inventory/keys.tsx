@@ -1,8 +1,16 @@
-// A consumer's keys in the inventory: listed with their state, created (the secret shown once) and revoked.
+// A consumer's keys in the inventory: listed with their end and state, created (the secret shown once; its end the
+// director's key expiry policy decides) and revoked.
 import { useState } from 'preact/hooks';
 import { change, list, type ConsumerKey } from '../../api';
 import { dateTime } from '../../format';
 import { Badge, Empty, Notice, Show, useLoad } from '../../ui';
+
+/** Revoked, expired (its end has passed: the gateway refuses it) or active. */
+function stateBadge(key: ConsumerKey) {
+  if (key.revokedAt !== null) return <Badge tone="bad">revoked</Badge>;
+  if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return <Badge tone="bad">expired</Badge>;
+  return <Badge tone="good">active</Badge>;
+}
 
 export function KeysPanel({ consumer, editable }: { consumer: string; editable: boolean }) {
   const keys = useLoad(() => list<ConsumerKey>(`/api/consumers/${encodeURIComponent(consumer)}/keys`), [consumer]);
@@ -61,6 +69,7 @@ export function KeysPanel({ consumer, editable }: { consumer: string; editable: 
                     <th scope="col">Name</th>
                     <th scope="col">Prefix</th>
                     <th scope="col">Created</th>
+                    <th scope="col">Expires</th>
                     <th scope="col">Last used</th>
                     <th scope="col">State</th>
                     {editable ? (
@@ -78,8 +87,9 @@ export function KeysPanel({ consumer, editable }: { consumer: string; editable: 
                         <code>{key.prefix}…</code>
                       </td>
                       <td>{dateTime(key.createdAt)}</td>
+                      <td>{key.expiresAt === null ? 'never' : dateTime(key.expiresAt)}</td>
                       <td>{dateTime(key.lastUsedAt)}</td>
-                      <td>{key.revokedAt !== null ? <Badge tone="bad">revoked</Badge> : <Badge tone="good">active</Badge>}</td>
+                      <td>{stateBadge(key)}</td>
                       {editable ? (
                         <td>
                           {key.revokedAt === null ? (
