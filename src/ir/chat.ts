@@ -46,6 +46,14 @@ export interface ToolCall {
  */
 export type ReasoningBlock = Record<string, unknown>;
 
+/**
+ * Whether a `thinking` block carries a signature, as Claude's always do: the blocks Sluice makes of other providers'
+ * reasoning (Gemini's thoughts, an OpenAI-compatible server's reasoning_content) carry an empty one, which Claude refuses.
+ */
+export function isClaudeSigned(block: ReasoningBlock): boolean {
+  return typeof block.signature === 'string' && block.signature !== '';
+}
+
 export type ChatMessage =
   | { role: 'system'; content: TextPart[] }
   | { role: 'user'; content: ContentPart[] }

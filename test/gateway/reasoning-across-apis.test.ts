@@ -1,0 +1,357 @@
+// A model's reasoning reaches Chat Completions and Messages clients whichever provider gave it: an OpenAI-compatible
+// server's reasoning_content (DeepSeek: api-docs.deepseek.com/guides/thinking_mode) or reasoning (vLLM from 0.11,
+// OpenRouter), Gemini's thought parts (thought: true, asked for with thinkingConfig.includeThoughts), Claude's thinking.
+// A Messages client that asked for thinking gets a `thinking` block (streamed as thinking_delta) with an empty signature,
+// as no provider but Claude signs one; a Chat Completions client gets reasoning_content, DeepSeek's field (streamed as
+// delta.reasoning_content). Unsigned blocks carried back never reach Claude, which refuses them.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { json, MockProvider, sse, sseEvent } from '../support/mock-provider.js';
+import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const REASONING = 'The user asks for 6 x 7; that is 42.';
+const SUMMARY = '**Multiplying**\n\nSix sevens make forty-two.';
+const THOUGHT = 'Claude weighs the question.';
+const SIGNATURE = 'EqQBCkYIARgCIkD-signed-by-claude';
+
+type Block = Record<string, unknown>;
+
+/** The field a compatible server puts its reasoning in: DeepSeek's reasoning_content, vLLM's (and OpenRouter's) reasoning. */
+function reasoningField(model: unknown): string {
+  return model === 'qwen3-32b' ? 'reasoning' : 'reasoning_content';
+}
+
+const COMPATIBLE_USAGE = {
+  prompt_tokens: 11,
+  completion_tokens: 90,
+  total_tokens: 101,
+  completion_tokens_details: { reasoning_tokens: 70 },
+};
+
+function compatibleChunk(model: unknown, delta: Block, finish: string | null = null): string {
+  const choices = [{ index: 0, delta, finish_reason: finish }];
+  return `data: ${JSON.stringify({ id: 'cmpl-r1', object: 'chat.completion.chunk', created: 1, model, choices })}\n\n`;
+}
+
+function geminiAnswer(parts: Block[], finish: boolean): Block {
+  return {
+    candidates: [{ content: { role: 'model', parts }, ...(finish && { finishReason: 'STOP' }), index: 0 }],
+    usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 2, thoughtsTokenCount: 40, totalTokenCount: 54 },
+    modelVersion: 'gemini-2.5-flash',
+    responseId: 'gem-thinks',
+  };
+}
+
+const CLAUDE_STREAM = [
+  sseEvent('message_start', {
+    type: 'message_start',
+    message: {
+      id: 'msg_thinks',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-5',
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 30, output_tokens: 1 },
+    },
+  }),
+  sseEvent('content_block_start', {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'thinking', thinking: '', signature: '' },
+  }),
+  sseEvent('content_block_delta', {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'thinking_delta', thinking: THOUGHT.slice(0, 10) },
+  }),
+  sseEvent('content_block_delta', {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'thinking_delta', thinking: THOUGHT.slice(10) },
+  }),
+  sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: SIGNATURE } }),
+  sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
+  sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
+  sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: '42' } }),
+  sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }),
+  sseEvent('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    usage: { output_tokens: 60 },
+  }),
+  sseEvent('message_stop', { type: 'message_stop' }),
+];
+
+describe('reasoning reaches Chat Completions and Messages clients from every provider', () => {
+  const mocks: MockProvider[] = [];
+  let compatibleMock: MockProvider;
+  let geminiMock: MockProvider;
+  let anthropicMock: MockProvider;
+  let sluice: TestSluice;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+
+  before(async () => {
+    compatibleMock = await MockProvider.start((request, res) => {
+      const model = request.body.model;
+      const field = reasoningField(model);
+      if (request.body.stream === true) {
+        return sse(res, [
+          compatibleChunk(model, { role: 'assistant', content: null, [field]: '' }),
+          compatibleChunk(model, { [field]: REASONING.slice(0, 15) }),
+          compatibleChunk(model, { [field]: REASONING.slice(15) }),
+          compatibleChunk(model, { content: '42' }),
+          compatibleChunk(model, {}, 'stop'),
+          `data: ${JSON.stringify({ id: 'cmpl-r1', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: COMPATIBLE_USAGE })}\n\n`,
+          'data: [DONE]\n\n',
+        ]);
+      }
+      json(res, 200, {
+        id: 'cmpl-r1',
+        object: 'chat.completion',
+        created: 1,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: '42', [field]: REASONING }, finish_reason: 'stop' }],
+        usage: COMPATIBLE_USAGE,
+      });
+    });
+    geminiMock = await MockProvider.start((request, res) => {
+      // Gemini gives thought summaries only when asked for them.
+      const config = (request.body.generationConfig as { thinkingConfig?: Block } | undefined)?.thinkingConfig;
+      const thoughts = config?.includeThoughts === true;
+      const thought = { text: SUMMARY, thought: true };
+      if (request.path.endsWith(':streamGenerateContent?alt=sse')) {
+        return sse(res, [
+          ...(thoughts
+            ? [
+                `data: ${JSON.stringify(geminiAnswer([{ ...thought, text: SUMMARY.slice(0, 20) }], false))}\r\n\r\n`,
+                `data: ${JSON.stringify(geminiAnswer([{ ...thought, text: SUMMARY.slice(20) }], false))}\r\n\r\n`,
+              ]
+            : []),
+          `data: ${JSON.stringify(geminiAnswer([{ text: '42' }], true))}\r\n\r\n`,
+        ]);
+      }
+      json(res, 200, geminiAnswer([...(thoughts ? [thought] : []), { text: '42' }], true));
+    });
+    anthropicMock = await MockProvider.start((request, res) => {
+      // Claude refuses a thinking block it did not sign ("messages.1.content.0.thinking.signature: Field required").
+      for (const message of request.body.messages as Array<{ content: unknown }>) {
+        for (const block of Array.isArray(message.content) ? (message.content as Block[]) : []) {
+          if (block.type === 'thinking' && (typeof block.signature !== 'string' || block.signature === ''))
+            return json(res, 400, {
+              type: 'error',
+              error: { type: 'invalid_request_error', message: 'Invalid `signature` in `thinking` block' },
+            });
+        }
+      }
+      if (request.body.stream === true) return sse(res, CLAUDE_STREAM);
+      json(res, 200, {
+        id: 'msg_thinks',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [
+          { type: 'thinking', thinking: THOUGHT, signature: SIGNATURE },
+          { type: 'text', text: '42' },
+        ],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 30, output_tokens: 60 },
+      });
+    });
+    mocks.push(compatibleMock, geminiMock, anthropicMock);
+    sluice = await startTestSluice({
+      providers: {
+        deepseek: { type: 'openai', baseUrl: compatibleMock.url, apiKey: 'deepseek-test-key-not-real' },
+        gemini: { type: 'gemini', baseUrl: geminiMock.url, apiKey: 'google-test-key-not-real' },
+        anthropic: { type: 'anthropic', baseUrl: anthropicMock.url, apiKey: 'upstream-anthropic-key-not-real' },
+      },
+      models: [
+        { name: 'deepseek', targets: [{ provider: 'deepseek', model: 'deepseek-v4-flash' }] },
+        { name: 'qwen', targets: [{ provider: 'deepseek', model: 'qwen3-32b' }] },
+        { name: 'gemini', targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
+        { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'deepseek', model: 'deepseek-v4-flash' }] },
+      ],
+    });
+    anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
+    openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+  });
+
+  after(async () => {
+    await sluice.stop();
+    await Promise.all(mocks.map((mock) => mock.close()));
+  });
+
+  const thinking = { type: 'enabled', budget_tokens: 2048 } as const;
+
+  for (const model of ['deepseek', 'qwen']) {
+    test(`Messages client, thinking on, of an OpenAI-compatible server (${model}): a thinking block, whole and streamed`, async () => {
+      const whole = await anthropic.messages.create({ model, max_tokens: 4096, thinking, messages: [{ role: 'user', content: '6 x 7?' }] });
+      assert.deepEqual(whole.content, [
+        { type: 'thinking', thinking: REASONING, signature: '' },
+        { type: 'text', text: '42' },
+      ]);
+      assert.equal(whole.usage.output_tokens, 90);
+
+      const stream = anthropic.messages.stream({ model, max_tokens: 4096, thinking, messages: [{ role: 'user', content: '6 x 7?' }] });
+      const deltas: string[] = [];
+      stream.on('thinking', (delta) => deltas.push(delta));
+      const final = await stream.finalMessage();
+      assert.deepEqual(deltas, [REASONING.slice(0, 15), REASONING.slice(15)]);
+      assert.deepEqual(final.content, [
+        { type: 'thinking', thinking: REASONING, signature: '' },
+        { type: 'text', text: '42' },
+      ]);
+      // The reasoning is output: the ledger counts the tokens the server reported, reasoning included.
+      const row = (await ledgerRows(sluice)).at(-1)!;
+      assert.equal(row.output_tokens, 90);
+      assert.equal(row.tokens_estimated, 0);
+    });
+  }
+
+  test('Messages client without thinking gets no thinking block (as from Claude)', async () => {
+    const whole = await anthropic.messages.create({ model: 'deepseek', max_tokens: 256, messages: [{ role: 'user', content: '6 x 7?' }] });
+    assert.deepEqual(whole.content, [{ type: 'text', text: '42' }]);
+    const final = await anthropic.messages
+      .stream({ model: 'deepseek', max_tokens: 256, messages: [{ role: 'user', content: '6 x 7?' }] })
+      .finalMessage();
+    assert.deepEqual(
+      final.content.map((block) => block.type),
+      ['text'],
+    );
+  });
+
+  test('Messages client, thinking on, of Gemini: Gemini is asked for its thoughts, given as a thinking block', async () => {
+    const whole = await anthropic.messages.create({
+      model: 'gemini',
+      max_tokens: 4096,
+      thinking,
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    });
+    const sent = geminiMock.received.at(-1)!.body as { generationConfig: { thinkingConfig: Block } };
+    assert.equal(sent.generationConfig.thinkingConfig.includeThoughts, true);
+    assert.deepEqual(whole.content, [
+      { type: 'thinking', thinking: SUMMARY, signature: '' },
+      { type: 'text', text: '42' },
+    ]);
+    const stream = anthropic.messages.stream({
+      model: 'gemini',
+      max_tokens: 4096,
+      thinking,
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    });
+    const deltas: string[] = [];
+    stream.on('thinking', (delta) => deltas.push(delta));
+    const final = await stream.finalMessage();
+    assert.deepEqual(deltas, [SUMMARY.slice(0, 20), SUMMARY.slice(20)]);
+    assert.equal((final.content[0] as Anthropic.ThinkingBlock).thinking, SUMMARY);
+    // thinking display "omitted": no thoughts asked for.
+    await anthropic.messages.create({
+      model: 'gemini',
+      max_tokens: 4096,
+      thinking: { ...thinking, display: 'omitted' } as Anthropic.ThinkingConfigEnabled,
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    });
+    assert.equal((geminiMock.received.at(-1)!.body as typeof sent).generationConfig.thinkingConfig.includeThoughts, undefined);
+  });
+
+  test('an unsigned thinking block carried back goes to no Claude, whose signed one still does', async () => {
+    const first = await anthropic.messages.create({
+      model: 'gemini',
+      max_tokens: 4096,
+      thinking,
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    });
+    const messages: Anthropic.MessageParam[] = [
+      { role: 'user', content: '6 x 7?' },
+      { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] },
+      { role: 'user', content: 'And 6 x 8?' },
+    ];
+    // The conversation goes on with Claude (a fallback, a switch of model): Anthropic's API passed through.
+    const second = await anthropic.messages.create({ model: 'claude', max_tokens: 4096, thinking, messages });
+    assert.equal((second.content[0] as Anthropic.ThinkingBlock).signature, SIGNATURE);
+    const sent = anthropicMock.received.at(-1)!.body as { messages: Array<{ content: Block[] }> };
+    assert.deepEqual(sent.messages[1]!.content, [{ type: 'text', text: '42' }]);
+    // Claude's own signed block goes back as it came.
+    await anthropic.messages.create({
+      model: 'claude',
+      max_tokens: 4096,
+      thinking,
+      messages: [
+        { role: 'user', content: '6 x 7?' },
+        { role: 'assistant', content: second.content as Anthropic.ContentBlockParam[] },
+        { role: 'user', content: 'Thanks.' },
+      ],
+    });
+    const again = anthropicMock.received.at(-1)!.body as { messages: Array<{ content: Block[] }> };
+    assert.deepEqual(again.messages[1]!.content[0], { type: 'thinking', thinking: THOUGHT, signature: SIGNATURE });
+  });
+
+  test('Chat Completions client of Claude: reasoning_content beside thinking_blocks, whole and streamed', async () => {
+    const whole = await openai.chat.completions.create({
+      model: 'claude',
+      reasoning_effort: 'low',
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    });
+    const message = whole.choices[0]!.message as OpenAI.ChatCompletionMessage & { reasoning_content?: string; thinking_blocks?: Block[] };
+    assert.equal(message.reasoning_content, THOUGHT);
+    assert.equal(message.content, '42');
+    assert.deepEqual(message.thinking_blocks, [{ type: 'thinking', thinking: THOUGHT, signature: SIGNATURE }]);
+
+    let streamed = '';
+    let content = '';
+    for await (const chunk of await openai.chat.completions.create({
+      model: 'claude',
+      reasoning_effort: 'low',
+      stream: true,
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    })) {
+      const delta = chunk.choices[0]?.delta as { reasoning_content?: string; content?: string | null } | undefined;
+      if (typeof delta?.reasoning_content === 'string') {
+        assert.equal(content, '', 'the reasoning comes before the answer');
+        streamed += delta.reasoning_content;
+      }
+      if (typeof delta?.content === 'string') content += delta.content;
+    }
+    assert.equal(streamed, THOUGHT);
+    assert.equal(content, '42');
+  });
+
+  test("Chat Completions client of Gemini asking reasoning_effort: reasoning_content from Gemini's thoughts, reasoning_tokens in usage", async () => {
+    const whole = await openai.chat.completions.create({
+      model: 'gemini',
+      reasoning_effort: 'low',
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    });
+    const sent = geminiMock.received.at(-1)!.body as { generationConfig: { thinkingConfig: Block } };
+    assert.equal(sent.generationConfig.thinkingConfig.includeThoughts, true);
+    assert.equal((whole.choices[0]!.message as { reasoning_content?: string }).reasoning_content, SUMMARY);
+    assert.equal(whole.choices[0]!.message.content, '42');
+    assert.equal(whole.usage?.completion_tokens_details?.reasoning_tokens, 40);
+    assert.equal(whole.usage?.completion_tokens, 42);
+
+    let streamed = '';
+    for await (const chunk of await openai.chat.completions.create({
+      model: 'gemini',
+      reasoning_effort: 'low',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    })) {
+      const delta = chunk.choices[0]?.delta as { reasoning_content?: string } | undefined;
+      if (typeof delta?.reasoning_content === 'string') streamed += delta.reasoning_content;
+    }
+    assert.equal(streamed, SUMMARY);
+    const row = (await ledgerRows(sluice)).at(-1)!;
+    assert.equal(row.output_tokens, 42, 'thoughts counted as output');
+
+    // reasoning_effort none: no thoughts asked for.
+    await openai.chat.completions.create({ model: 'gemini', reasoning_effort: 'none', messages: [{ role: 'user', content: '6 x 7?' }] });
+    assert.notEqual((geminiMock.received.at(-1)!.body as typeof sent).generationConfig.thinkingConfig.includeThoughts, true);
+  });
+});
