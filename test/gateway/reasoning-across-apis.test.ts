@@ -14,6 +14,8 @@ import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/s
 const REASONING = 'The user asks for 6 x 7; that is 42.';
 const SUMMARY = '**Multiplying**\n\nSix sevens make forty-two.';
 const THOUGHT = 'Claude weighs the question.';
+/** The reasoning of a question about the vault: an output guardrail masks the code, in the reasoning too. */
+const VAULT = 'The code is vault-1234.';
 const SIGNATURE = 'EqQBCkYIARgCIkD-signed-by-claude';
 
 type Block = Record<string, unknown>;
@@ -99,6 +101,7 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
     compatibleMock = await MockProvider.start((request, res) => {
       const model = request.body.model;
       const field = reasoningField(model);
+      const reasoning = JSON.stringify(request.body.messages).includes('vault') ? VAULT : REASONING;
       if (request.body.stream === true) {
         return sse(res, [
           compatibleChunk(model, { role: 'assistant', content: null, [field]: '' }),
@@ -115,7 +118,7 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
         object: 'chat.completion',
         created: 1,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: '42', [field]: REASONING }, finish_reason: 'stop' }],
+        choices: [{ index: 0, message: { role: 'assistant', content: '42', [field]: reasoning }, finish_reason: 'stop' }],
         usage: COMPATIBLE_USAGE,
       });
     });
@@ -123,7 +126,7 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
       // Gemini gives thought summaries only when asked for them.
       const config = (request.body.generationConfig as { thinkingConfig?: Block } | undefined)?.thinkingConfig;
       const thoughts = config?.includeThoughts === true;
-      const thought = { text: SUMMARY, thought: true };
+      const thought = { text: JSON.stringify(request.body.contents).includes('vault') ? VAULT : SUMMARY, thought: true };
       if (request.path.endsWith(':streamGenerateContent?alt=sse')) {
         return sse(res, [
           ...(thoughts
@@ -177,6 +180,7 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
         { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'deepseek', model: 'deepseek-v4-flash' }] },
       ],
+      guardrails: [{ name: 'hide-vault-codes', mode: 'mask', on: 'output', patterns: ['vault-\\d{4}'] }],
     });
     anthropic = new Anthropic({ apiKey: KEYS.checkout, baseURL: sluice.baseURL, maxRetries: 0 });
     openai = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
@@ -353,5 +357,19 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
     // reasoning_effort none: no thoughts asked for.
     await openai.chat.completions.create({ model: 'gemini', reasoning_effort: 'none', messages: [{ role: 'user', content: '6 x 7?' }] });
     assert.notEqual((geminiMock.received.at(-1)!.body as typeof sent).generationConfig.thinkingConfig.includeThoughts, true);
+  });
+
+  test('an output guardrail masks the reasoning as it does the answer: reasoning_content, and a thinking block no one signed', async () => {
+    const question = [{ role: 'user' as const, content: 'The vault code?' }];
+    // Passed through from an OpenAI-compatible server, and translated from Gemini.
+    for (const model of ['deepseek', 'gemini']) {
+      const whole = await openai.chat.completions.create({ model, reasoning_effort: 'low', messages: question });
+      const reasoning = (whole.choices[0]!.message as { reasoning_content?: string }).reasoning_content;
+      assert.equal(typeof reasoning, 'string', model);
+      assert.doesNotMatch(reasoning!, /vault-1234/, model);
+    }
+    const message = await anthropic.messages.create({ model: 'gemini', max_tokens: 4096, thinking, messages: question });
+    assert.equal(message.content[0]!.type, 'thinking');
+    assert.doesNotMatch((message.content[0] as Anthropic.ThinkingBlock).thinking, /vault-1234/);
   });
 });
