@@ -101,6 +101,35 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
     compatibleMock = await MockProvider.start((request, res) => {
       const model = request.body.model;
       const field = reasoningField(model);
+      const history = request.body.messages as Block[];
+      if (String(model).startsWith('gpt-') && history.some((message) => 'reasoning_content' in message))
+        // OpenAI's own models take no reasoning in messages.
+        return json(res, 400, {
+          error: { message: "Unrecognized request argument supplied: 'reasoning_content'", type: 'invalid_request_error' },
+        });
+      const toolTurn = history.find((message) => message.role === 'assistant' && message.tool_calls !== undefined);
+      // DeepSeek's thinking mode with tools: the reasoning of a turn that called tools must come back with it.
+      if (toolTurn !== undefined && toolTurn.reasoning_content !== REASONING)
+        return json(res, 400, {
+          error: { message: 'reasoning_content of the tool-calling turn is missing', type: 'invalid_request_error' },
+        });
+      if (request.body.tools !== undefined && toolTurn === undefined) {
+        const call = { id: 'call_00_weather', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+        return json(res, 200, {
+          id: 'cmpl-r2',
+          object: 'chat.completion',
+          created: 1,
+          model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: null, reasoning_content: REASONING, tool_calls: [call] },
+              finish_reason: 'tool_calls',
+            },
+          ],
+          usage: COMPATIBLE_USAGE,
+        });
+      }
       const reasoning = JSON.stringify(request.body.messages).includes('vault') ? VAULT : REASONING;
       if (request.body.stream === true) {
         return sse(res, [
@@ -179,6 +208,7 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
         { name: 'gemini', targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
         { name: 'claude', targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
         { name: 'gpt-4o-mini', targets: [{ provider: 'deepseek', model: 'deepseek-v4-flash' }] },
+        { name: 'gpt', targets: [{ provider: 'deepseek', model: 'gpt-4.1' }] },
       ],
       guardrails: [{ name: 'hide-vault-codes', mode: 'mask', on: 'output', patterns: ['vault-\\d{4}'] }],
     });
@@ -371,5 +401,49 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
     const message = await anthropic.messages.create({ model: 'gemini', max_tokens: 4096, thinking, messages: question });
     assert.equal(message.content[0]!.type, 'thinking');
     assert.doesNotMatch((message.content[0] as Anthropic.ThinkingBlock).thinking, /vault-1234/);
+  });
+
+  test("a Messages client's tool loop over DeepSeek's thinking mode gives the tool-calling turn's reasoning back", async () => {
+    const tools: Anthropic.Tool[] = [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
+    const first = await anthropic.messages.create({ model: 'deepseek', max_tokens: 4096, thinking, tools, messages });
+    assert.deepEqual(
+      first.content.map((block) => block.type),
+      ['thinking', 'tool_use'],
+    );
+    const call = first.content[1] as Anthropic.ToolUseBlock;
+    const second = await anthropic.messages.create({
+      model: 'deepseek',
+      max_tokens: 4096,
+      thinking,
+      tools,
+      messages: [
+        ...messages,
+        { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny' }] },
+      ],
+    });
+    assert.equal((second.content.at(-1) as Anthropic.TextBlock).text, '42');
+    const sent = compatibleMock.received.at(-1)!.body as { messages: Block[] };
+    assert.equal(sent.messages[1]!.reasoning_content, REASONING);
+  });
+
+  test("a Chat client's reasoning_content carried back is passed through to a compatible server, and kept from OpenAI's models", async () => {
+    const first = await openai.chat.completions.create({
+      model: 'claude',
+      reasoning_effort: 'low',
+      messages: [{ role: 'user', content: '6 x 7?' }],
+    });
+    const messages = [
+      { role: 'user', content: '6 x 7?' },
+      first.choices[0]!.message,
+      { role: 'user', content: 'And 6 x 8?' },
+    ] as OpenAI.ChatCompletionMessageParam[];
+    for (const model of ['gpt', 'deepseek']) {
+      const answer = await openai.chat.completions.create({ model, messages });
+      assert.equal(answer.choices[0]!.message.content, '42', model);
+    }
+    const kept = compatibleMock.received.at(-1)!.body as { messages: Block[] };
+    assert.equal(kept.messages[1]!.reasoning_content, THOUGHT);
   });
 });

@@ -157,6 +157,7 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
     const content: TextPart[] = [];
     const toolCalls: ToolCall[] = [];
     let reasoning: ReasoningBlock[] | undefined;
+    let reasoningText: string | undefined;
     blocks.forEach((block, i) => {
       const blockAt = `${at}.content[${i}]`;
       if (!isObject(block)) throw invalid(blockAt, 'expected an object');
@@ -173,11 +174,17 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
         // tool-calling turn while thinking, and checks its signature. Other providers are not sent it. A thinking block
         // without a signature (another provider's reasoning, as Sluice gave it) is left out: Claude would refuse it.
         (reasoning ??= []).push(block);
+      } else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+        // Unsigned: kept as text alone, for the compatible servers that take a tool-calling turn's reasoning back.
+        reasoningText = (reasoningText ?? '') + block.thinking;
       } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
       // Other blocks (server_tool_use and its results) are kept only on Anthropic-to-Anthropic pass-through, refused
       // elsewhere.
     });
-    return [reasoning === undefined ? { role: 'assistant', content, toolCalls } : { role: 'assistant', content, toolCalls, reasoning }];
+    const message: Extract<ChatMessage, { role: 'assistant' }> = { role: 'assistant', content, toolCalls };
+    if (reasoning !== undefined) message.reasoning = reasoning;
+    if (reasoningText !== undefined) message.reasoningText = reasoningText;
+    return [message];
   }
 
   const out: ChatMessage[] = [];
