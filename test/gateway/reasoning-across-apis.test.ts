@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { json, MockProvider, sse, sseEvent } from '../support/mock-provider.js';
+import { json, MockProvider, sse } from '../support/mock-provider.js';
+import { claudeThinkingStream, geminiThinkingAnswer } from '../support/reasoning-answers.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const REASONING = 'The user asks for 6 x 7; that is 42.';
@@ -37,56 +38,7 @@ function compatibleChunk(model: unknown, delta: Block, finish: string | null = n
   return `data: ${JSON.stringify({ id: 'cmpl-r1', object: 'chat.completion.chunk', created: 1, model, choices })}\n\n`;
 }
 
-function geminiAnswer(parts: Block[], finish: boolean): Block {
-  return {
-    candidates: [{ content: { role: 'model', parts }, ...(finish && { finishReason: 'STOP' }), index: 0 }],
-    usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 2, thoughtsTokenCount: 40, totalTokenCount: 54 },
-    modelVersion: 'gemini-2.5-flash',
-    responseId: 'gem-thinks',
-  };
-}
-
-const CLAUDE_STREAM = [
-  sseEvent('message_start', {
-    type: 'message_start',
-    message: {
-      id: 'msg_thinks',
-      type: 'message',
-      role: 'assistant',
-      model: 'claude-sonnet-4-5',
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { input_tokens: 30, output_tokens: 1 },
-    },
-  }),
-  sseEvent('content_block_start', {
-    type: 'content_block_start',
-    index: 0,
-    content_block: { type: 'thinking', thinking: '', signature: '' },
-  }),
-  sseEvent('content_block_delta', {
-    type: 'content_block_delta',
-    index: 0,
-    delta: { type: 'thinking_delta', thinking: THOUGHT.slice(0, 10) },
-  }),
-  sseEvent('content_block_delta', {
-    type: 'content_block_delta',
-    index: 0,
-    delta: { type: 'thinking_delta', thinking: THOUGHT.slice(10) },
-  }),
-  sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: SIGNATURE } }),
-  sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
-  sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
-  sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: '42' } }),
-  sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }),
-  sseEvent('message_delta', {
-    type: 'message_delta',
-    delta: { stop_reason: 'end_turn', stop_sequence: null },
-    usage: { output_tokens: 60 },
-  }),
-  sseEvent('message_stop', { type: 'message_stop' }),
-];
+const CLAUDE_STREAM = claudeThinkingStream(THOUGHT, SIGNATURE, 10);
 
 describe('reasoning reaches Chat Completions and Messages clients from every provider', () => {
   const mocks: MockProvider[] = [];
@@ -160,14 +112,14 @@ describe('reasoning reaches Chat Completions and Messages clients from every pro
         return sse(res, [
           ...(thoughts
             ? [
-                `data: ${JSON.stringify(geminiAnswer([{ ...thought, text: SUMMARY.slice(0, 20) }], false))}\r\n\r\n`,
-                `data: ${JSON.stringify(geminiAnswer([{ ...thought, text: SUMMARY.slice(20) }], false))}\r\n\r\n`,
+                `data: ${JSON.stringify(geminiThinkingAnswer([{ ...thought, text: SUMMARY.slice(0, 20) }], false))}\r\n\r\n`,
+                `data: ${JSON.stringify(geminiThinkingAnswer([{ ...thought, text: SUMMARY.slice(20) }], false))}\r\n\r\n`,
               ]
             : []),
-          `data: ${JSON.stringify(geminiAnswer([{ text: '42' }], true))}\r\n\r\n`,
+          `data: ${JSON.stringify(geminiThinkingAnswer([{ text: '42' }], true))}\r\n\r\n`,
         ]);
       }
-      json(res, 200, geminiAnswer([...(thoughts ? [thought] : []), { text: '42' }], true));
+      json(res, 200, geminiThinkingAnswer([...(thoughts ? [thought] : []), { text: '42' }], true));
     });
     anthropicMock = await MockProvider.start((request, res) => {
       // Claude refuses a thinking block it did not sign ("messages.1.content.0.thinking.signature: Field required").

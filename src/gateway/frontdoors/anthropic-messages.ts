@@ -179,11 +179,8 @@ class AnthropicStreamEncoder implements StreamEncoder {
         case 'text':
         case 'refusal':
           out += this.ensureStarted();
-          if (this.openKind !== 'text') out += this.closeBlock() + this.openTextBlock();
-          out += sseEvent(
-            'content_block_delta',
-            JSON.stringify({ type: 'content_block_delta', index: this.openBlock, delta: { type: 'text_delta', text: event.text } }),
-          );
+          if (this.openKind !== 'text') out += this.closeBlock() + this.openStreamedBlock('text');
+          out += this.delta({ type: 'text_delta', text: event.text });
           break;
         case 'tool_call_start': {
           out += this.ensureStarted() + this.closeBlock();
@@ -213,7 +210,7 @@ class AnthropicStreamEncoder implements StreamEncoder {
         case 'reasoning_text':
           if (!this.showsThinking) break;
           out += this.ensureStarted();
-          if (this.openKind !== 'thinking') out += this.closeBlock() + this.openThinkingBlock();
+          if (this.openKind !== 'thinking') out += this.closeBlock() + this.openStreamedBlock('thinking');
           out += this.delta({ type: 'thinking_delta', thinking: event.text });
           break;
         case 'reasoning':
@@ -307,29 +304,20 @@ class AnthropicStreamEncoder implements StreamEncoder {
     return out + at('content_block_stop', {});
   }
 
-  /** A thinking block whose text streams as it comes, its signature (Claude's) last, or none (another provider's). */
-  private openThinkingBlock(): string {
+  /**
+   * Opens a block whose content streams in deltas: text, or thinking as it comes (its signature last where Claude signed
+   * it, none for another provider's).
+   */
+  private openStreamedBlock(kind: 'text' | 'thinking'): string {
     const index = this.nextBlock++;
     this.openBlock = index;
-    this.openKind = 'thinking';
-    return sseEvent(
-      'content_block_start',
-      JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }),
-    );
+    this.openKind = kind;
+    const block = kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' };
+    return sseEvent('content_block_start', JSON.stringify({ type: 'content_block_start', index, content_block: block }));
   }
 
   private delta(delta: Record<string, unknown>): string {
     return sseEvent('content_block_delta', JSON.stringify({ type: 'content_block_delta', index: this.openBlock, delta }));
-  }
-
-  private openTextBlock(): string {
-    const index = this.nextBlock++;
-    this.openBlock = index;
-    this.openKind = 'text';
-    return sseEvent(
-      'content_block_start',
-      JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }),
-    );
   }
 
   private closeBlock(): string {
