@@ -46,11 +46,23 @@ export interface ToolCall {
  */
 export type ReasoningBlock = Record<string, unknown>;
 
+/**
+ * Whether a `thinking` block carries a signature, as Claude's always do: the blocks Sluice makes of other providers'
+ * reasoning (Gemini's thoughts, an OpenAI-compatible server's reasoning_content) carry an empty one, which Claude refuses.
+ */
+export function isClaudeSigned(block: ReasoningBlock): boolean {
+  return typeof block.signature === 'string' && block.signature !== '';
+}
+
 export type ChatMessage =
   | { role: 'system'; content: TextPart[] }
   | { role: 'user'; content: ContentPart[] }
-  /** `reasoning`: the signed thinking the turn was answered with, where the client carried it back. */
-  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: ReasoningBlock[] }
+  /**
+   * `reasoning`: the signed thinking the turn was answered with, where the client carried it back. `reasoningText`:
+   * unsigned reasoning it carried back (a thinking block Sluice made of another provider's reasoning), for the
+   * OpenAI-compatible servers that want a tool-calling turn's reasoning back (DeepSeek's reasoning_content).
+   */
+  | { role: 'assistant'; content: TextPart[]; toolCalls: ToolCall[]; reasoning?: ReasoningBlock[]; reasoningText?: string }
   /** `cache`: a breakpoint the client set on the tool result as a whole. */
   | { role: 'tool'; toolCallId: string; content: ToolResultPart[]; isError?: boolean; cache?: CacheBreakpoint };
 

@@ -574,7 +574,11 @@ describe('reasoning settings across the API shapes', () => {
       messages: [{ role: 'user', content: 'What is six times seven?' }],
     });
     assert.equal(completion.choices[0]?.message.content, 'The answer is 42.');
-    assert.deepEqual((lastBody(geminiMock).generationConfig as Record<string, unknown>).thinkingConfig, { thinkingBudget: 8192 });
+    // Asked for reasoning, the client is given Gemini's thoughts too, as reasoning_content (reasoning-across-apis.test.ts).
+    assert.deepEqual((lastBody(geminiMock).generationConfig as Record<string, unknown>).thinkingConfig, {
+      thinkingBudget: 8192,
+      includeThoughts: true,
+    });
     // candidatesTokenCount (7) leaves the thoughts (300) out; both are output.
     assert.equal(completion.usage?.completion_tokens, 307);
     assert.equal(completion.usage?.total_tokens, 319);
@@ -600,7 +604,10 @@ describe('reasoning settings across the API shapes', () => {
       if (chunk.usage) usage = chunk.usage;
     }
     assert.equal(text, 'The answer is 42.');
-    assert.deepEqual((lastBody(geminiMock).generationConfig as Record<string, unknown>).thinkingConfig, { thinkingLevel: 'high' });
+    assert.deepEqual((lastBody(geminiMock).generationConfig as Record<string, unknown>).thinkingConfig, {
+      thinkingLevel: 'high',
+      includeThoughts: true,
+    });
     assert.equal(usage?.completion_tokens, 307);
     assert.deepEqual(usage?.completion_tokens_details, { reasoning_tokens: 300 });
 
@@ -642,7 +649,7 @@ describe('reasoning settings across the API shapes', () => {
     assert.equal('reasoning_effort' in lastBody(openaiMock), false);
   });
 
-  test("an Anthropic client's thinking budget reaches Gemini 2.5 as its thinkingBudget", async () => {
+  test("an Anthropic client's thinking budget reaches Gemini 2.5 as its thinkingBudget, its thoughts given as a thinking block", async () => {
     const answer = await anthropic.messages.create({
       model: 'gemini-2.5-flash',
       max_tokens: 8000,
@@ -651,9 +658,12 @@ describe('reasoning settings across the API shapes', () => {
     });
     assert.deepEqual(
       answer.content.map((block) => block.type),
-      ['text'],
+      ['thinking', 'text'],
     );
-    assert.deepEqual((lastBody(geminiMock).generationConfig as Record<string, unknown>).thinkingConfig, { thinkingBudget: 5000 });
+    assert.deepEqual((lastBody(geminiMock).generationConfig as Record<string, unknown>).thinkingConfig, {
+      thinkingBudget: 5000,
+      includeThoughts: true,
+    });
   });
 
   test('an OpenAI client to an OpenAI model passes reasoning_effort through untouched; an unknown level is refused for translation', async () => {

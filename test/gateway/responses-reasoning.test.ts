@@ -11,7 +11,8 @@ import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { encodeAwsEvent } from '../../src/wire/aws-event-stream.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION, sendFrames, startMockBedrock } from '../support/mock-bedrock.js';
-import { json, MockProvider, sse, sseEvent } from '../support/mock-provider.js';
+import { json, MockProvider, sse } from '../support/mock-provider.js';
+import { claudeThinkingStream, geminiThinkingAnswer } from '../support/reasoning-answers.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const THOUGHT = 'The user wants the weather; I should call get_weather.';
@@ -39,47 +40,7 @@ function claudeAnswer(afterResult: boolean, thought = THOUGHT): Block {
   };
 }
 
-const CLAUDE_STREAM = [
-  sseEvent('message_start', {
-    type: 'message_start',
-    message: { ...claudeAnswer(false), content: [], stop_reason: null, usage: { input_tokens: 30, output_tokens: 1 } },
-  }),
-  sseEvent('content_block_start', {
-    type: 'content_block_start',
-    index: 0,
-    content_block: { type: 'thinking', thinking: '', signature: '' },
-  }),
-  sseEvent('content_block_delta', {
-    type: 'content_block_delta',
-    index: 0,
-    delta: { type: 'thinking_delta', thinking: THOUGHT.slice(0, 20) },
-  }),
-  sseEvent('content_block_delta', {
-    type: 'content_block_delta',
-    index: 0,
-    delta: { type: 'thinking_delta', thinking: THOUGHT.slice(20) },
-  }),
-  sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: SIGNATURE } }),
-  sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
-  sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
-  sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: '42' } }),
-  sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }),
-  sseEvent('message_delta', {
-    type: 'message_delta',
-    delta: { stop_reason: 'end_turn', stop_sequence: null },
-    usage: { output_tokens: 60 },
-  }),
-  sseEvent('message_stop', { type: 'message_stop' }),
-];
-
-function geminiAnswer(parts: Block[], finish: boolean): Block {
-  return {
-    candidates: [{ content: { role: 'model', parts }, ...(finish && { finishReason: 'STOP' }), index: 0 }],
-    usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 2, thoughtsTokenCount: 40, totalTokenCount: 54 },
-    modelVersion: 'gemini-2.5-flash',
-    responseId: 'gem-thinks',
-  };
-}
+const CLAUDE_STREAM = claudeThinkingStream(THOUGHT, SIGNATURE, 20);
 
 const BEDROCK_STREAM = [
   encodeAwsEvent('messageStart', { role: 'assistant' }),
@@ -122,12 +83,12 @@ describe('reasoning as Responses API output items, translated', () => {
       const thought = { text: SUMMARY, thought: true };
       if (request.path.endsWith(':streamGenerateContent?alt=sse')) {
         return sse(res, [
-          `data: ${JSON.stringify(geminiAnswer([{ ...thought, text: SUMMARY.slice(0, 25) }], false))}\r\n\r\n`,
-          `data: ${JSON.stringify(geminiAnswer([{ ...thought, text: SUMMARY.slice(25) }], false))}\r\n\r\n`,
-          `data: ${JSON.stringify(geminiAnswer([{ text: '42' }], true))}\r\n\r\n`,
+          `data: ${JSON.stringify(geminiThinkingAnswer([{ ...thought, text: SUMMARY.slice(0, 25) }], false))}\r\n\r\n`,
+          `data: ${JSON.stringify(geminiThinkingAnswer([{ ...thought, text: SUMMARY.slice(25) }], false))}\r\n\r\n`,
+          `data: ${JSON.stringify(geminiThinkingAnswer([{ text: '42' }], true))}\r\n\r\n`,
         ]);
       }
-      json(res, 200, geminiAnswer([thought, { text: '42' }], true));
+      json(res, 200, geminiThinkingAnswer([thought, { text: '42' }], true));
     });
     const bedrockMock = await startMockBedrock((_model, _stream, _request, res) => sendFrames(res, BEDROCK_STREAM));
     mocks.push(anthropicMock, geminiMock, bedrockMock);

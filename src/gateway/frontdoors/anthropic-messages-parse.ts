@@ -18,6 +18,7 @@ import type {
   ToolDefinition,
   ToolResultPart,
 } from '../../ir/chat.js';
+import { isClaudeSigned } from '../../ir/chat.js';
 import { SluiceError } from '../../errors.js';
 import { isObject, type JsonObject } from '../../wire/json.js';
 
@@ -71,6 +72,10 @@ export function parseAnthropicMessages(body: unknown): ChatRequest {
   if (body.thinking !== undefined && body.thinking !== null) {
     const reasoning = parseThinking(body.thinking, body.output_config);
     if (reasoning !== null) request.reasoning = reasoning;
+    // Thinking on, Claude gives its thinking (summarized) unless told display "omitted": other providers' reasoning is
+    // asked for (Gemini's thoughts) and given as thinking blocks then too.
+    if (reasoning !== null && reasoning.effort !== 'none' && isObject(body.thinking) && body.thinking.display !== 'omitted')
+      request.reasoningSummary = true;
   }
   const format = isObject(body.output_config) ? body.output_config.format : undefined;
   if (format !== undefined && format !== null) request.responseFormat = parseOutputFormat(format, 'output_config.format');
@@ -152,6 +157,7 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
     const content: TextPart[] = [];
     const toolCalls: ToolCall[] = [];
     let reasoning: ReasoningBlock[] | undefined;
+    let reasoningText: string | undefined;
     blocks.forEach((block, i) => {
       const blockAt = `${at}.content[${i}]`;
       if (!isObject(block)) throw invalid(blockAt, 'expected an object');
@@ -163,15 +169,22 @@ function parseMessage(raw: unknown, at: string): ChatMessage[] {
           name: requireString(block.name, `${blockAt}.name`),
           arguments: JSON.stringify(block.input ?? {}),
         });
-      } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+      } else if (block.type === 'redacted_thinking' || (block.type === 'thinking' && isClaudeSigned(block))) {
         // Claude's signed thinking, carried back as it came: Claude (on Bedrock, on Vertex) requires it at the head of a
-        // tool-calling turn while thinking, and checks its signature. Other providers are not sent it.
+        // tool-calling turn while thinking, and checks its signature. Other providers are not sent it. A thinking block
+        // without a signature (another provider's reasoning, as Sluice gave it) is left out: Claude would refuse it.
         (reasoning ??= []).push(block);
+      } else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+        // Unsigned: kept as text alone, for the compatible servers that take a tool-calling turn's reasoning back.
+        reasoningText = (reasoningText ?? '') + block.thinking;
       } else if (typeof block.type !== 'string') throw invalid(`${blockAt}.type`, 'required, a string');
       // Other blocks (server_tool_use and its results) are kept only on Anthropic-to-Anthropic pass-through, refused
       // elsewhere.
     });
-    return [reasoning === undefined ? { role: 'assistant', content, toolCalls } : { role: 'assistant', content, toolCalls, reasoning }];
+    const message: Extract<ChatMessage, { role: 'assistant' }> = { role: 'assistant', content, toolCalls };
+    if (reasoning !== undefined) message.reasoning = reasoning;
+    if (reasoningText !== undefined) message.reasoningText = reasoningText;
+    return [message];
   }
 
   const out: ChatMessage[] = [];

@@ -88,9 +88,27 @@ function toAnthropicUsage(usage: Usage): AnthropicUsage {
 }
 
 function renderChat(response: ChatResponse, requestedModel: string): string {
+  return renderMessage(response, requestedModel, false);
+}
+
+/** For a client that asked for thinking: other providers' reasoning too, as a thinking block. */
+function renderChatThinking(response: ChatResponse, requestedModel: string): string {
+  return renderMessage(response, requestedModel, true);
+}
+
+/** Whether the client asked to see the model's thinking (thinking on, not display "omitted"). */
+function showsThinking(request: ChatRequest): boolean {
+  return request.reasoningSummary === true;
+}
+
+function renderMessage(response: ChatResponse, requestedModel: string, thinking: boolean): string {
   // Claude's signed thinking (from Claude on Bedrock or Vertex) comes first, as Claude's own answers give it, for the
-  // client to carry back: Claude requires it at the head of a tool-calling turn while thinking.
+  // client to carry back: Claude requires it at the head of a tool-calling turn while thinking. Another provider's
+  // reasoning (Gemini's thoughts, a compatible server's reasoning_content), where the client asked for thinking, comes
+  // as a thinking block with an empty signature, as no one signed it (left out when carried back to Claude).
   const content: AnthropicResponse['content'] = response.reasoning === undefined ? [] : [...response.reasoning];
+  if (thinking && response.reasoning === undefined && response.reasoningText !== undefined && response.reasoningText !== '')
+    content.push({ type: 'thinking', thinking: response.reasoningText, signature: '' });
   // A refusal is text in Anthropic's API, told apart by stop_reason refusal.
   const text = response.refusal ?? response.text;
   if (text !== '') content.push({ type: 'text', text });
@@ -128,10 +146,13 @@ class AnthropicStreamEncoder implements StreamEncoder {
   private readonly usage: Usage;
   /** The prompt's tokens as Sluice's tokenizer counts them, for message_start when the provider reports them only at the end. */
   private readonly promptEstimate: number;
+  /** Whether the client asked to see the thinking: the reasoning is then streamed as it comes, as thinking_delta. */
+  private readonly showsThinking: boolean;
 
-  constructor(model: string, promptEstimate: number) {
+  constructor(model: string, promptEstimate: number, showsThinking: boolean) {
     this.model = model;
     this.promptEstimate = promptEstimate;
+    this.showsThinking = showsThinking;
     this.id = '';
     this.started = false;
     this.ended = false;
@@ -158,11 +179,8 @@ class AnthropicStreamEncoder implements StreamEncoder {
         case 'text':
         case 'refusal':
           out += this.ensureStarted();
-          if (this.openKind !== 'text') out += this.closeBlock() + this.openTextBlock();
-          out += sseEvent(
-            'content_block_delta',
-            JSON.stringify({ type: 'content_block_delta', index: this.openBlock, delta: { type: 'text_delta', text: event.text } }),
-          );
+          if (this.openKind !== 'text') out += this.closeBlock() + this.openStreamedBlock('text');
+          out += this.delta({ type: 'text_delta', text: event.text });
           break;
         case 'tool_call_start': {
           out += this.ensureStarted() + this.closeBlock();
@@ -189,8 +207,18 @@ class AnthropicStreamEncoder implements StreamEncoder {
           );
           break;
         }
+        case 'reasoning_text':
+          if (!this.showsThinking) break;
+          out += this.ensureStarted();
+          if (this.openKind !== 'thinking') out += this.closeBlock() + this.openStreamedBlock('thinking');
+          out += this.delta({ type: 'thinking_delta', thinking: event.text });
+          break;
         case 'reasoning':
-          out += this.ensureStarted() + this.closeBlock() + this.reasoningBlock(event.block);
+          // Claude's thinking already streamed as it came: its signature ends the block, as Claude's own streams end it.
+          if (this.openKind === 'thinking' && event.block.type === 'thinking') {
+            if (typeof event.block.signature === 'string') out += this.delta({ type: 'signature_delta', signature: event.block.signature });
+            out += this.closeBlock();
+          } else out += this.ensureStarted() + this.closeBlock() + this.reasoningBlock(event.block);
           break;
         case 'finish':
           this.finish = event.finishReason;
@@ -276,14 +304,20 @@ class AnthropicStreamEncoder implements StreamEncoder {
     return out + at('content_block_stop', {});
   }
 
-  private openTextBlock(): string {
+  /**
+   * Opens a block whose content streams in deltas: text, or thinking as it comes (its signature last where Claude signed
+   * it, none for another provider's).
+   */
+  private openStreamedBlock(kind: 'text' | 'thinking'): string {
     const index = this.nextBlock++;
     this.openBlock = index;
-    this.openKind = 'text';
-    return sseEvent(
-      'content_block_start',
-      JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }),
-    );
+    this.openKind = kind;
+    const block = kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' };
+    return sseEvent('content_block_start', JSON.stringify({ type: 'content_block_start', index, content_block: block }));
+  }
+
+  private delta(delta: Record<string, unknown>): string {
+    return sseEvent('content_block_delta', JSON.stringify({ type: 'content_block_delta', index: this.openBlock, delta }));
   }
 
   private closeBlock(): string {
@@ -309,7 +343,8 @@ export const anthropicFrontDoor: FrontDoor = {
   translationRefusal,
   inClientTerms,
   isModelRefusal,
-  answer: (exchange: ChatExchange, text: string, request: ChatRequest) => answerChat(exchange, text, request.model, renderChat),
+  answer: (exchange: ChatExchange, text: string, request: ChatRequest) =>
+    answerChat(exchange, text, request.model, showsThinking(request) ? renderChatThinking : renderChat),
   stream: (
     exchange: ChatExchange,
     request: ChatRequest,
@@ -319,7 +354,11 @@ export const anthropicFrontDoor: FrontDoor = {
   ) =>
     exchange.passThrough !== null
       ? exchange.passThrough.relay(redactor)
-      : new TranslatingStream(exchange.streamDecoder(), new AnthropicStreamEncoder(request.model, promptEstimate ?? 0), redactor),
+      : new TranslatingStream(
+          exchange.streamDecoder(),
+          new AnthropicStreamEncoder(request.model, promptEstimate ?? 0, showsThinking(request)),
+          redactor,
+        ),
   statesPromptFirst: true,
   renderModel: (id: string, created: number) => JSON.stringify(anthropicModel(id, created)),
   renderModels: (ids: readonly string[], created: number) =>

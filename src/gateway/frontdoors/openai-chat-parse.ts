@@ -82,6 +82,8 @@ export function parseOpenAIChat(body: unknown): ChatRequest {
   if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
     const effort = parseEffort(body.reasoning_effort, 'reasoning_effort');
     if (effort !== null) request.reasoning = { effort };
+    // A client asking for reasoning gets it as reasoning_content: asked of providers that give it only on request (Gemini).
+    if (effort !== null && effort !== 'none') request.reasoningSummary = true;
   }
   if (typeof body.user === 'string') request.user = body.user;
   const tier = asServiceTier(body.service_tier);

@@ -43,6 +43,7 @@ function chatId(id: string): string {
  */
 function renderChat(response: ChatResponse, requestedModel: string): string {
   const refusal = response.refusal ?? null;
+  const reasoning = reasoningText(response);
   const completion: OpenAIChatCompletion = {
     id: chatId(response.id),
     object: 'chat.completion',
@@ -62,6 +63,7 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
             })),
           }),
           refusal,
+          ...(reasoning !== '' && { reasoning_content: reasoning }),
           ...(response.reasoning !== undefined && { thinking_blocks: response.reasoning }),
         },
         finish_reason: refusal !== null ? 'stop' : FINISH[response.finishReason],
@@ -71,6 +73,17 @@ function renderChat(response: ChatResponse, requestedModel: string): string {
     usage: toOpenAIUsage(response.usage),
   };
   return JSON.stringify(completion);
+}
+
+/**
+ * The answer's reasoning as text, for reasoning_content: the provider's (Gemini's thought summaries, a compatible
+ * server's reasoning_content) or Claude's thinking blocks' text; '' for none.
+ */
+function reasoningText(response: ChatResponse): string {
+  if (response.reasoningText !== undefined) return response.reasoningText;
+  let text = '';
+  for (const block of response.reasoning ?? []) if (typeof block.thinking === 'string') text += block.thinking;
+  return text;
 }
 
 function wantsUsage(body: Record<string, unknown>): boolean {
@@ -136,6 +149,9 @@ class OpenAIStreamEncoder implements StreamEncoder {
           break;
         case 'finish':
           out += this.ensureStarted() + this.chunk({}, this.refused ? 'stop' : FINISH[event.finishReason]);
+          break;
+        case 'reasoning_text':
+          out += this.ensureStarted() + this.chunk({ reasoning_content: event.text }, null);
           break;
         case 'reasoning':
           (this.thinkingBlocks ??= []).push(event.block);

@@ -31,6 +31,8 @@ export interface OpenAIChatCompletion {
       content: string | null;
       tool_calls?: OpenAIToolCall[];
       refusal: string | null;
+      /** The model's reasoning as text, DeepSeek's field, which OpenAI-compatible clients read. */
+      reasoning_content?: string;
       thinking_blocks?: Array<Record<string, unknown>>;
     };
     finish_reason: OpenAIFinishReason;
@@ -51,6 +53,8 @@ export interface OpenAIChatChunk {
       role?: 'assistant';
       content?: string | null;
       refusal?: string | null;
+      /** A piece of the model's reasoning as it comes, DeepSeek's field. */
+      reasoning_content?: string;
       tool_calls?: Array<{ index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }>;
       /** Every thinking block so far, whole: a client that merges deltas field by field keeps the last, all of them. */
       thinking_blocks?: Array<Record<string, unknown>>;

@@ -6,6 +6,7 @@ import { PII_KINDS } from '../../config/guardrails-schema.js';
 import { SluiceError } from '../../errors.js';
 import type { Consumer } from '../../policy/consumers.js';
 import { unsealBlock } from '../frontdoors/openai-responses-reasoning.js';
+import { isClaudeSigned } from '../../ir/chat.js';
 
 /**
  * The PII library, loaded by the first config that has a guardrail (loadGuardrailDetectors), not with the gateway: it
@@ -115,7 +116,17 @@ export class Guardrails {
  * instructions and function call outputs) and the answer's (choices, content, a refusal, a response's output).
  */
 const INPUT_FIELDS: ReadonlySet<string> = new Set(['messages', 'system', 'content', 'text', 'input', 'instructions', 'output']);
-const OUTPUT_FIELDS: ReadonlySet<string> = new Set(['choices', 'message', 'content', 'text', 'output', 'refusal']);
+const OUTPUT_FIELDS: ReadonlySet<string> = new Set([
+  'choices',
+  'message',
+  'content',
+  'text',
+  'output',
+  'refusal',
+  // The model's reasoning as text: DeepSeek's field (also Sluice's, translated), vLLM's and OpenRouter's.
+  'reasoning_content',
+  'reasoning',
+]);
 
 /**
  * `value` with `map` applied to every string reached through `fields` from the top (never to keys, roles, ids or tool
@@ -147,6 +158,13 @@ function mapTexts<T>(value: T, fields: ReadonlySet<string>, map: (text: string) 
       if (inside && key === 'input') continue;
       if (textSource && key === 'data' && typeof item === 'string') {
         const mapped = map(item);
+        if (mapped !== item) (out ??= { ...record })[key] = mapped;
+        continue;
+      }
+      if (key === 'thinking' && side === 'output' && inside && typeof item === 'string' && record.type === 'thinking') {
+        // Another provider's reasoning in a thinking block Sluice made: no signature to break, so masked as text is.
+        // Claude's signed blocks are left as they are.
+        const mapped = isClaudeSigned(record) ? item : map(item);
         if (mapped !== item) (out ??= { ...record })[key] = mapped;
         continue;
       }

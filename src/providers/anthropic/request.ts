@@ -1,5 +1,5 @@
 // IR -> Anthropic Messages request body (pure; never mutates its input).
-import type { CacheBreakpoint, ChatRequest, ContentPart, ImagePart, TextPart } from '../../ir/chat.js';
+import { isClaudeSigned, type CacheBreakpoint, type ChatRequest, type ContentPart, type ImagePart, type TextPart } from '../../ir/chat.js';
 import type { ClientBody } from '../../wire/exchange.js';
 import {
   claudeOutputLimit,
@@ -159,28 +159,41 @@ export function anthropicRequestBody(
 /**
  * An Anthropic client's own body with its tool_use and tool_result ids as Claude takes them: the client keeps the ids
  * Sluice gave it, another provider's when the conversation began there (an OpenAI-compatible server's
- * `functions.get_weather:0`), which Claude refuses. The body itself when every id is Claude's kind, as nearly always.
+ * `functions.get_weather:0`), which Claude refuses. Thinking blocks without a signature (another provider's reasoning,
+ * as Sluice gave it) are left out, as Claude refuses those too ("thinking.signature: Field required"). The body itself
+ * when there is nothing of the kind, as nearly always.
  */
 export function withClaudeToolUseIds(body: Record<string, unknown>): Record<string, unknown> {
   const messages = body.messages;
-  if (!Array.isArray(messages) || !messages.some((message) => blocksOf(message).some(hasForeignId))) return body;
+  if (!Array.isArray(messages) || !messages.some((message) => blocksOf(message).some(notClaudes))) return body;
   return {
     ...body,
     messages: messages.map((message: unknown) => {
       const blocks = blocksOf(message);
-      if (!blocks.some(hasForeignId)) return message;
+      if (!blocks.some(notClaudes)) return message;
       return {
         ...(message as Record<string, unknown>),
-        content: blocks.map((block) => {
-          if (!hasForeignId(block)) return block;
-          const { id, tool_use_id: toolUseId } = block as { id?: unknown; tool_use_id?: unknown };
-          return typeof id === 'string' && block.type === 'tool_use'
-            ? { ...block, id: claudeToolUseId(id) }
-            : { ...block, tool_use_id: claudeToolUseId(toolUseId as string) };
-        }),
+        content: blocks
+          .filter((block) => !isUnsignedThinking(block))
+          .map((block) => {
+            if (!hasForeignId(block)) return block;
+            const { id, tool_use_id: toolUseId } = block as { id?: unknown; tool_use_id?: unknown };
+            return typeof id === 'string' && block.type === 'tool_use'
+              ? { ...block, id: claudeToolUseId(id) }
+              : { ...block, tool_use_id: claudeToolUseId(toolUseId as string) };
+          }),
       };
     }),
   };
+}
+
+/** A block Claude would refuse: another provider's tool id, or thinking it did not sign. */
+function notClaudes(block: Record<string, unknown>): boolean {
+  return hasForeignId(block) || isUnsignedThinking(block);
+}
+
+function isUnsignedThinking(block: Record<string, unknown>): boolean {
+  return typeof block === 'object' && block !== null && block.type === 'thinking' && !isClaudeSigned(block);
 }
 
 function blocksOf(message: unknown): Array<Record<string, unknown>> {

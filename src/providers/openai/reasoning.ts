@@ -55,6 +55,18 @@ export function openaiTakesStop(model: string): boolean {
   return Number(match[1]) > 5 || Number(match[2] ?? 0) >= 5;
 }
 
+/** OpenAI's own models (not gpt-oss, an open-weight model served by compatible servers). */
+const OPENAI_OWN = /^(?:gpt-(?!oss)|chatgpt-|codex-|o\d+(?:-|$))/;
+
+/**
+ * Whether `model` takes reasoning back in an assistant message (`reasoning_content`, or `reasoning` as vLLM and
+ * OpenRouter name it): a compatible server's model does (DeepSeek requires a tool-calling turn's back in thinking mode:
+ * api-docs.deepseek.com/guides/thinking_mode); OpenAI's own models give none and refuse fields they do not know.
+ */
+export function openaiTakesReasoningBack(model: string): boolean {
+  return !OPENAI_OWN.test(model);
+}
+
 /** Whether `model` takes parallel_tool_calls: the o-series refuse it ("Unsupported parameter"), true or false. */
 export function openaiTakesParallelToolCalls(model: string): boolean {
   return !O_SERIES.test(model);

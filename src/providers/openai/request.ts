@@ -9,6 +9,7 @@ import {
   openaiReasoningEffort,
   openaiTakesMaxTokens,
   openaiTakesParallelToolCalls,
+  openaiTakesReasoningBack,
   openaiTakesSampling,
   openaiTakesStop,
 } from './reasoning.js';
@@ -31,13 +32,21 @@ export function openaiChatBody(request: ChatRequest, targetModel: string, client
       if (body.max_completion_tokens === undefined || body.max_completion_tokens === null) body.max_completion_tokens = body.max_tokens;
       delete body.max_tokens;
     }
+    const messages = client.body.messages as Array<Record<string, unknown>>;
     const thinking = request.messages.some((message) => message.role === 'assistant' && message.reasoning !== undefined);
-    if (thinking || request.messages.some(hasLongToolCallId))
-      body.messages = carriedMessages(client.body.messages as Array<Record<string, unknown>>);
+    // Reasoning a client carried back (Sluice's reasoning_content, a compatible server's) goes to a compatible server
+    // as it came, and is kept from OpenAI's own models, which refuse it.
+    const keepsReasoning = openaiTakesReasoningBack(baseModel) || !messages.some(carriesReasoning);
+    if (thinking || !keepsReasoning || request.messages.some(hasLongToolCallId)) body.messages = carriedMessages(messages, keepsReasoning);
     if (request.stream) body.stream_options = { ...(client.body.stream_options as object | undefined), include_usage: true };
     return body;
   }
   return fromIR(request, targetModel, baseModel);
+}
+
+/** Whether a message carries reasoning back: reasoning_content (DeepSeek's, Sluice's), reasoning (vLLM's, OpenRouter's). */
+function carriesReasoning(message: Record<string, unknown>): boolean {
+  return message.reasoning_content !== undefined || message.reasoning !== undefined;
 }
 
 /** Whether a message names a tool call by an id longer than OpenAI takes (one another provider gave). */
@@ -51,9 +60,13 @@ function hasLongToolCallId(message: ChatMessage): boolean {
  * Claude's answers (thinking_blocks, its own field, which OpenAI knows nothing of), and with tool call ids another
  * provider gave (Gemini's, with its thought signature) in as many characters as OpenAI takes.
  */
-function carriedMessages(messages: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+function carriedMessages(messages: Array<Record<string, unknown>>, keepsReasoning: boolean): Array<Record<string, unknown>> {
   return messages.map((message) => {
     const { thinking_blocks: _carried, ...rest } = message;
+    if (!keepsReasoning) {
+      delete rest.reasoning_content;
+      delete rest.reasoning;
+    }
     if (typeof rest.tool_call_id === 'string') rest.tool_call_id = toolCallIdWithin(rest.tool_call_id, OPENAI_TOOL_CALL_ID_MAX);
     if (Array.isArray(rest.tool_calls)) {
       rest.tool_calls = rest.tool_calls.map((call: unknown) =>
@@ -67,7 +80,7 @@ function carriedMessages(messages: Array<Record<string, unknown>>): Array<Record
 }
 
 function fromIR(request: ChatRequest, targetModel: string, baseModel: string): OpenAIChatRequest {
-  const body: OpenAIChatRequest = { model: targetModel, messages: openaiMessages(request.messages) };
+  const body: OpenAIChatRequest = { model: targetModel, messages: openaiMessages(request.messages, openaiTakesReasoningBack(baseModel)) };
   if (request.stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -159,7 +172,8 @@ function openaiStop(stop: string[], model: string): string[] {
  * (a screenshot tool's, say) follow the run of tool messages in a user message naming the call, rather than being lost;
  * the tool message says where its images went.
  */
-function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
+/** `reasoningBack`: whether the model takes a tool-calling turn's reasoning back (openaiTakesReasoningBack). */
+function openaiMessages(messages: readonly ChatMessage[], reasoningBack: boolean): OpenAIMessage[] {
   const out: OpenAIMessage[] = [];
   let toolImages: OpenAIContentPart[] = [];
   for (const message of messages) {
@@ -168,7 +182,7 @@ function openaiMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
       toolImages = [];
     }
     if (message.role !== 'tool') {
-      out.push(toMessage(message));
+      out.push(toMessage(message, reasoningBack));
       continue;
     }
     let images = 0;
@@ -191,7 +205,7 @@ function failed(content: string): string {
   return content === '' ? 'Error' : `Error: ${content}`;
 }
 
-function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>): OpenAIMessage {
+function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>, reasoningBack: boolean): OpenAIMessage {
   switch (message.role) {
     case 'system':
       return { role: 'system', content: textContent(message.content) };
@@ -206,6 +220,9 @@ function toMessage(message: Exclude<ChatMessage, { role: 'tool' }>): OpenAIMessa
           type: 'function',
           function: { name: call.name, arguments: call.arguments },
         }));
+        // Only a tool-calling turn's: DeepSeek requires it there and ignores it elsewhere (its older deepseek-reasoner,
+        // which calls no tools, refuses it).
+        if (reasoningBack && message.reasoningText !== undefined) out.reasoning_content = message.reasoningText;
       }
       return out;
     }

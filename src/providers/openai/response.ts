@@ -26,12 +26,24 @@ export function openaiChatResponse(body: unknown): ChatResponse {
   };
   // The model declining a structured answer says why in refusal, with no content and finish_reason stop: kept apart,
   // as a refusal (Anthropic's stop_reason refusal), rather than lost as an empty answer.
+  const reasoning = compatibleReasoning(message);
+  if (reasoning !== '') response.reasoningText = reasoning;
   const refusal = asString(message.refusal);
   if (refusal !== '') {
     response.refusal = refusal;
     response.finishReason = 'content_filter';
   }
   return response;
+}
+
+/**
+ * The reasoning an OpenAI-compatible server gives beside the answer, in a message or a stream's delta: DeepSeek's
+ * `reasoning_content` (api-docs.deepseek.com/guides/thinking_mode), or `reasoning`, vLLM's name for it from 0.11
+ * (docs.vllm.ai features/reasoning_outputs) and OpenRouter's; '' for none. OpenAI's own models give none here.
+ */
+export function compatibleReasoning(message: Record<string, unknown>): string {
+  const text = message.reasoning_content ?? message.reasoning;
+  return typeof text === 'string' ? text : '';
 }
 
 /** Usage with the tier an answer says served it, where that tier is priced apart (Pricing.priority, Pricing.flex). */
@@ -69,7 +81,11 @@ export function openaiUsage(value: unknown): Usage {
   const usage = asObject(value);
   const input = asTokenCount(usage.prompt_tokens);
   const output = asTokenCount(usage.completion_tokens);
-  return promptUsage(input, output, asObject(usage.prompt_tokens_details));
+  const result = promptUsage(input, output, asObject(usage.prompt_tokens_details));
+  // Of the completion, what the model spent reasoning (OpenAI's reasoning models, DeepSeek, vLLM): part of the output.
+  const reasoning = asTokenCount(asObject(usage.completion_tokens_details).reasoning_tokens);
+  if (reasoning !== undefined) result.reasoningTokens = Math.min(reasoning, output ?? reasoning);
+  return result;
 }
 
 /**

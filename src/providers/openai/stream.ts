@@ -4,7 +4,7 @@ import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/
 import type { SseEvent } from '../../wire/sse.js';
 import { streamErrorKind } from '../../wire/stream-opening.js';
 import { SseStreamDecoder } from '../shared/sse-decoder.js';
-import { openaiFinishReason, openaiUsage, withServiceTier, withToolCalls } from './response.js';
+import { compatibleReasoning, openaiFinishReason, openaiUsage, withServiceTier, withToolCalls } from './response.js';
 
 export class OpenAIStreamDecoder extends SseStreamDecoder {
   private started: boolean;
@@ -54,6 +54,8 @@ export class OpenAIStreamDecoder extends SseStreamDecoder {
       }
       const choice = asObject(asArray(root.choices)[0]);
       const delta = asObject(choice.delta);
+      const reasoning = compatibleReasoning(delta);
+      if (reasoning !== '') out.push({ type: 'reasoning_text', text: reasoning });
       const content = delta.content;
       if (typeof content === 'string' && content.length > 0) out.push({ type: 'text', text: content });
       if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {

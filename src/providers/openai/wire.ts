@@ -16,7 +16,14 @@ export interface OpenAIToolCall {
 export type OpenAIMessage =
   | { role: 'system' | 'developer'; content: string | Array<{ type: 'text'; text: string }>; name?: string }
   | { role: 'user'; content: string | OpenAIContentPart[]; name?: string }
-  | { role: 'assistant'; content: string | null | Array<{ type: 'text'; text: string }>; tool_calls?: OpenAIToolCall[]; name?: string }
+  /** reasoning_content: a compatible server's (DeepSeek's), the reasoning of a turn that called tools, given back. */
+  | {
+      role: 'assistant';
+      content: string | null | Array<{ type: 'text'; text: string }>;
+      tool_calls?: OpenAIToolCall[];
+      name?: string;
+      reasoning_content?: string;
+    }
   | { role: 'tool'; content: string | Array<{ type: 'text'; text: string }>; tool_call_id: string };
 
 export interface OpenAITool {
