@@ -225,6 +225,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     null,
     0,
     nanoCost,
+    0,
     calls,
     discoveredId,
   ];
