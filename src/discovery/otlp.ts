@@ -4,7 +4,7 @@
 // @opentelemetry/otlp-transformer ships); JSON is OTLP's JSON mapping of the same messages.
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { costMicroUsd } from '../metering/cost.js';
+import { costNanoUsd } from '../metering/cost.js';
 import { decodeContent } from '../wire/content-coding.js';
 import type { PriceCatalog } from '../metering/price-catalog.js';
 import { normalizeIp, type ObservationSource } from '../policy/discovery.js';
@@ -126,7 +126,7 @@ export function genAiCalls(data: TracesData, clientIp: string | undefined, price
         const cost =
           input === null && output === null
             ? null
-            : costMicroUsd(
+            : costNanoUsd(
                 { inputTokens: input ?? 0, outputTokens: output ?? 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true },
                 prices.lookup(provider, model),
               );
@@ -138,7 +138,7 @@ export function genAiCalls(data: TracesData, clientIp: string | undefined, price
           model: requested,
           inputTokens: input,
           outputTokens: output,
-          costMicroUsd: cost,
+          costNanoUsd: cost,
         });
       }
     }

@@ -3,7 +3,7 @@
 // cost priced with Sluice's catalog.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Usage } from '../ir/usage.js';
-import { costMicroUsd } from '../metering/cost.js';
+import { costNanoUsd } from '../metering/cost.js';
 import type { HostEntry } from './catalog.js';
 import type { ForwardDeps, Target } from './forward.js';
 import { sourceOf } from './hints.js';
@@ -28,7 +28,7 @@ export interface ReadCall {
 /** Counts, times, logs and records (for the inventory) one call, priced with Sluice's catalog. */
 export function recordCall(deps: ForwardDeps, target: Target, entry: HostEntry, call: ReadCall): void {
   const { usage, priced, model, unparsed, timings } = call;
-  const cost = usage === null || priced === null ? null : costMicroUsd(usage, deps.prices.lookup(entry.provider, priced));
+  const cost = usage === null || priced === null ? null : costNanoUsd(usage, deps.prices.lookup(entry.provider, priced));
   deps.metrics.calls.inc({ provider: entry.provider, outcome: unparsed ? 'unparsed' : 'observed' });
   deps.metrics.latency.observe({ provider: entry.provider }, (timings.endedAt - timings.started) / 1000);
   if (timings.firstByteAt !== null) deps.metrics.ttfb.observe({ provider: entry.provider }, (timings.firstByteAt - timings.started) / 1000);
@@ -59,6 +59,6 @@ export function recordCall(deps: ForwardDeps, target: Target, entry: HostEntry, 
     model,
     inputTokens: usage?.inputTokens ?? null,
     outputTokens: usage?.outputTokens ?? null,
-    costMicroUsd: cost,
+    costNanoUsd: cost,
   });
 }

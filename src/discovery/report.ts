@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ObservationSource } from '../policy/discovery.js';
 import type { ObservationSpool } from './spool.js';
 import type { DiscoveryMetrics } from './metrics.js';
+import { microFromNano } from '../metering/cost.js';
 
 export const OBSERVATIONS_PATH = '/api/reconciliation/observations';
 const MINUTE_MS = 60_000;
@@ -20,7 +21,8 @@ export interface SeenCall {
   model: string | null;
   inputTokens: number | null;
   outputTokens: number | null;
-  costMicroUsd: number | null;
+  /** Integer nano-USD (src/metering/cost.ts); null when unpriced. */
+  costNanoUsd: number | null;
 }
 
 /** One observation in the intake's shape. */
@@ -33,7 +35,16 @@ export interface Observation {
   calls: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** costNanoUsd rounded to whole micro-USD, once, after summing: what a director before costNanoUsd reads. */
   costMicroUsd?: number;
+  /** The calls' cost to the nano-USD, summed: a call under half a micro-USD (a few-token embedding) counts. */
+  costNanoUsd?: number;
+}
+
+/** An observation as a director before costNanoUsd takes it. */
+function inMicroUsd(observation: Observation): Observation {
+  const { costNanoUsd: _exact, ...rest } = observation;
+  return rest;
 }
 
 function sourceKey(source: ObservationSource): string {
@@ -62,7 +73,10 @@ export class Aggregator {
     entry.calls++;
     if (call.inputTokens !== null) entry.inputTokens = (entry.inputTokens ?? 0) + call.inputTokens;
     if (call.outputTokens !== null) entry.outputTokens = (entry.outputTokens ?? 0) + call.outputTokens;
-    if (call.costMicroUsd !== null) entry.costMicroUsd = (entry.costMicroUsd ?? 0) + call.costMicroUsd;
+    if (call.costNanoUsd !== null) {
+      entry.costNanoUsd = (entry.costNanoUsd ?? 0) + call.costNanoUsd;
+      entry.costMicroUsd = microFromNano(entry.costNanoUsd);
+    }
   }
 
   get size(): number {
@@ -118,6 +132,11 @@ export class Reporter {
   private backoffMs: number;
   private retryAt: number;
   private stopped: boolean;
+  /**
+   * False once the director refused costNanoUsd (a 400 naming it: a version before it, whose intake takes no field it
+   * does not know): observations then go with costMicroUsd alone, as before, rather than be dropped.
+   */
+  private exactCosts: boolean;
 
   constructor(aggregator: Aggregator, options: ReporterOptions, spool: ObservationSpool, log: Logger, metrics: DiscoveryMetrics) {
     this.aggregator = aggregator;
@@ -131,6 +150,7 @@ export class Reporter {
     this.backoffMs = 0;
     this.retryAt = 0;
     this.stopped = false;
+    this.exactCosts = true;
   }
 
   start(): void {
@@ -235,7 +255,7 @@ export class Reporter {
           // A structured field string, as draft-ietf-httpapi-idempotency-key-header writes it.
           ...(batch.key === null ? {} : { 'idempotency-key': `"${batch.key}"` }),
         },
-        body: JSON.stringify({ observations: batch.observations }),
+        body: JSON.stringify({ observations: this.exactCosts ? batch.observations : batch.observations.map(inMicroUsd) }),
         signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
@@ -247,6 +267,11 @@ export class Reporter {
     }
     const text = await response.text().catch(() => '');
     if (response.ok) return 'sent';
+    if (response.status === 400 && this.exactCosts && text.includes('costNanoUsd')) {
+      this.exactCosts = false;
+      this.log.warn('discovery: the director takes no costNanoUsd (an earlier version); observations go in whole micro-USD');
+      return this.send(batch);
+    }
     if (
       response.status >= 500 ||
       response.status === 429 ||

@@ -163,7 +163,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, clientHead:
         model: recorded,
         inputTokens: null,
         outputTokens: null,
-        costMicroUsd: null,
+        costNanoUsd: null,
       });
     };
     if (isLiveSession(entry.wire)) {

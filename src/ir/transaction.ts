@@ -63,6 +63,11 @@ export interface Transaction {
    */
   savedMicroUsd?: number;
   /**
+   * The saving to the nano-USD (savedMicroUsd is it rounded), so a hit on a call under half a micro-USD saves what it
+   * cost. Optional: records made before it are taken as savedMicroUsd x 1,000 (nanoSavedOf).
+   */
+  savedNanoUsd?: number;
+  /**
    * Web searches the provider ran and bills per search, beside the tokens (their price is in costMicroUsd); 0 or absent
    * for none, and in records made before it.
    */
@@ -71,6 +76,11 @@ export interface Transaction {
   fileSearches?: number;
   /** The tier that served the call where it is priced apart from the standard one (OpenAI's priority, flex); else null. */
   serviceTier?: ServiceTier | null;
+}
+
+/** A record's response-cache saving in nano-USD: savedNanoUsd, or savedMicroUsd x 1,000 for a record that has only that. */
+export function nanoSavedOf(tx: Pick<Transaction, 'savedMicroUsd' | 'savedNanoUsd'>): number {
+  return tx.savedNanoUsd ?? (tx.savedMicroUsd ?? 0) * 1000;
 }
 
 /** A record's cost in nano-USD: costNanoUsd, or costMicroUsd x 1,000 for a record that has only that; null if unpriced. */

@@ -5,7 +5,7 @@
 // field to the writer thread; a packed batch is a few arrays, cloned by copying their bytes.
 import { storableText } from './storable.js';
 import type { ServiceTier } from '../ir/usage.js';
-import { nanoCostOf } from '../ir/transaction.js';
+import { nanoCostOf, nanoSavedOf } from '../ir/transaction.js';
 import type { Transaction } from './transaction.js';
 
 /** What crosses to the sink (and, for SQLite, to its writer thread): plain data, structured-clone friendly. */
@@ -43,7 +43,9 @@ const SERVICE_TIER = 16;
 const FILE_SEARCHES = 17;
 /** The cost to the nano-USD (COST_MICRO_USD is it rounded to whole micro-USD). */
 const COST_NANO_USD = 18;
-const NUMBER_FIELDS = 19;
+/** The response-cache saving to the nano-USD (SAVED_MICRO_USD is it rounded). */
+const SAVED_NANO_USD = 19;
+const NUMBER_FIELDS = 20;
 
 // Appended to, never reordered: a tier travels to the writer thread as its place here.
 const SERVICE_TIERS: readonly ServiceTier[] = ['priority', 'flex', 'fast'];
@@ -118,6 +120,7 @@ export class BatchBuilder {
     numbers[at + WEB_SEARCHES] = tx.webSearches ?? 0;
     numbers[at + FILE_SEARCHES] = tx.fileSearches ?? 0;
     numbers[at + COST_NANO_USD] = nanoCostOf(tx) ?? 0;
+    numbers[at + SAVED_NANO_USD] = nanoSavedOf(tx);
     numbers[at + SERVICE_TIER] = tx.serviceTier === undefined || tx.serviceTier === null ? 0 : SERVICE_TIERS.indexOf(tx.serviceTier) + 1;
     numbers[at + FLAGS] =
       (tx.stream ? STREAM : 0) |
@@ -224,7 +227,8 @@ export function sliceBatch(batch: PackedBatch, from: number, to: number): Packed
 /**
  * Number fields per record: NUMBER_FIELDS, or fewer in a batch spooled by an earlier version (13 before the saving field,
  * 14 before the 1-hour cache writes, 15 before web searches, file searches and the service tier, 18 before the cost in
- * nano-USD): fields are only ever added at the end, so a record's earlier offsets never move.
+ * nano-USD, 19 before the saving in nano-USD): fields are only ever added at the end, so a record's earlier offsets
+ * never move.
  */
 function numberStride(batch: PackedBatch): number {
   return batch.count === 0 ? NUMBER_FIELDS : batch.numbers.length / batch.count;
@@ -293,6 +297,8 @@ export function unpack(batch: PackedBatch): Transaction[] {
       fileSearches: numberFields > FILE_SEARCHES ? numbers[at + FILE_SEARCHES]! : 0,
       // A batch spooled before the nano-USD field has whole micro-USD only: nanoCostOf reads them as x 1,000.
       ...(numberFields > COST_NANO_USD && { costNanoUsd: (flags & NO_COST) !== 0 ? null : numbers[at + COST_NANO_USD]! }),
+      // Likewise the saving: nanoSavedOf reads a batch's before this field as its micro-USD x 1,000.
+      ...(numberFields > SAVED_NANO_USD && { savedNanoUsd: numbers[at + SAVED_NANO_USD]! }),
     };
   }
   return rows;

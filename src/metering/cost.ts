@@ -148,7 +148,7 @@ export function microFromNano(nanoUsd: number): number {
   return nanoUsd < 0 ? -micro : micro;
 }
 
-/** costNanoUsd in whole micro-USD (microFromNano): for figures that keep micro-USD, as discovery's reports do. */
+/** costNanoUsd in whole micro-USD (microFromNano): for figures that keep micro-USD, as the demo's records do. */
 export function costMicroUsd(usage: Usage, pricing: Pricing | undefined): number | null {
   const nano = costNanoUsd(usage, pricing);
   return nano === null ? null : microFromNano(nano);

@@ -72,8 +72,8 @@ export interface UsageTotals {
   cacheWriteTokens: number;
   /** Of cacheWriteTokens, the 1-hour cache's; 0 for calls before migration 16 and providers that state no split. */
   cacheWrite1hTokens: number;
-  /** Integer micro-USD: what the calls answered from the response cache would have cost (their own cost is 0). */
-  savedMicroUsd: number;
+  /** Integer nano-USD: what the calls answered from the response cache would have cost (their own cost is 0). */
+  savedNanoUsd: number;
   /**
    * Calls answered from the response cache, and their tokens (the answers' they replay), counted in calls, inputTokens and
    * outputTokens too: no budget counts them (a hit is not admitted), so budget figures take them out.

@@ -62,8 +62,10 @@ export interface Observation {
   calls?: number;
   inputTokens?: number;
   outputTokens?: number;
-  /** Integer micro-USD; absent or null: unpriced. */
+  /** Integer micro-USD; absent or null: unpriced (unless costNanoUsd says otherwise). */
   costMicroUsd?: number | null;
+  /** The exact cost, integer nano-USD; when given (not null), what is recorded, costMicroUsd then ignored. */
+  costNanoUsd?: number | null;
 }
 
 export const DISCOVERY_STATUSES = ['pending', 'resolved', 'ignored'] as const;

@@ -11,6 +11,9 @@ import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-states-token';
 const usdText = (microUsd: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(microUsd / 1e6);
+/** Under a cent the console shows two significant digits of the exact nano-USD (docs/console.md). */
+const smallUsdText = (nanoUsd: number) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumSignificantDigits: 2 }).format(nanoUsd / 1e9);
 
 const skip = missingBrowser();
 
@@ -165,7 +168,7 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
     await until('the four calls are listed', async () => (await rows.count()) === 4, 30_000, 50);
     const ledger = (await admin('GET', '/api/transactions?limit=10')).body.items as Array<{
       outcome: string;
-      cost: { microUsd: number } | null;
+      cost: { microUsd: number; nanoUsd: number } | null;
     }>;
     const costCell = (index: number) => rows.nth(index).getByRole('cell').nth(5).innerText();
     for (const [index, row] of ledger.entries()) {
@@ -174,7 +177,7 @@ describe('the console beyond the happy path', { skip: skip ?? false }, () => {
         assert.equal(await costCell(index), '—');
       } else {
         assert.ok(row.cost !== null && row.cost.microUsd > 0, JSON.stringify(row.cost));
-        assert.equal(await costCell(index), row.cost.microUsd < 50 ? '<$0.0001' : usdText(row.cost.microUsd));
+        assert.equal(await costCell(index), row.cost.microUsd < 10_000 ? smallUsdText(row.cost.nanoUsd) : usdText(row.cost.microUsd));
       }
     }
     assert.equal(ledger.filter((row) => row.outcome === 'refused').length, 1);

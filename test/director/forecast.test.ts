@@ -274,7 +274,7 @@ describe('money and the chargeback sheet', () => {
       failedCalls: 1,
       cacheWriteTokens: 3,
       cacheWrite1hTokens: 2,
-      savedMicroUsd: 250_000,
+      savedNanoUsd: 250_000_000,
     };
     const csv = chargebackCsv('2026-11', [
       { team: 'ads, "growth"', ...line },

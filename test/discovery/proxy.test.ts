@@ -22,7 +22,7 @@ import {
 } from '../support/discovery.js';
 import type { RunningDiscovery } from '../../src/discovery/discovery.js';
 import { PriceCatalog } from '../../src/metering/price-catalog.js';
-import { costMicroUsd } from '../../src/metering/cost.js';
+import { costNanoUsd, microFromNano } from '../../src/metering/cost.js';
 import { keyFingerprint } from '../../src/policy/discovery.js';
 
 const run = promisify(execFile);
@@ -248,10 +248,15 @@ describe('discovery proxy end to end', () => {
     const pricing = new PriceCatalog().lookup('openai', 'gpt-4o-mini-2024-07-18');
     assert.ok(pricing);
     const one = (input: number, output: number) =>
-      costMicroUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricing)!;
+      costNanoUsd({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricing)!;
+    // Each call to the nano-USD, summed; each observation's micro-USD is its sum rounded once.
     assert.equal(
-      rows.reduce((sum, row) => sum + (row.cost_micro_usd ?? 0), 0),
+      rows.reduce((sum, row) => sum + (row.cost_nano_usd ?? 0), 0),
       5 * one(17, 4) + 2 * one(21, 3),
+    );
+    assert.ok(
+      rows.every((row) => row.cost_micro_usd === microFromNano(row.cost_nano_usd!)),
+      JSON.stringify(rows),
     );
     // Secrets never leave: neither the provider key nor the proxy password is anywhere in what the director stored.
     const stored = JSON.stringify(items) + JSON.stringify(rows);

@@ -1,7 +1,7 @@
 // Packed ledger batches: what goes in comes out field for field, nulls, flags and long or non-ASCII request ids included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nanoCostOf } from '../../src/ir/transaction.js';
+import { nanoCostOf, nanoSavedOf } from '../../src/ir/transaction.js';
 import { BatchBuilder, unpack, type PackedBatch } from '../../src/ledger/batch.js';
 import type { Transaction } from '../../src/ledger/transaction.js';
 
@@ -34,6 +34,8 @@ function transaction(i: number): Transaction {
     violations: i % 10 === 0 ? 'budget-a,resource:openai/gpt-4o' : null,
     identity: i % 3 === 0 ? null : i % 3 === 1 ? `key:k-${i % 5}` : 'mtls:spiffe://acme.mil/ns/payments/sa/checkout',
     savedMicroUsd: i % 6 === 0 ? i * 11 : 0,
+    // Under half a micro-USD more than savedMicroUsd, which is it rounded.
+    savedNanoUsd: i % 6 === 0 ? i * 11_000 + (i % 4) * 100 : 0,
     cacheWrite1hTokens: i % 6 > 2 ? (i % 6) - 2 : 0,
     webSearches: i % 5 === 1 ? i % 4 : 0,
     serviceTier: i % 4 === 1 ? 'priority' : i % 4 === 2 ? 'flex' : null,
@@ -89,7 +91,7 @@ test('a batch spooled before the saving field (thirteen number fields a record) 
   for (const row of rows) builder.append(row);
   assert.deepEqual(
     unpack(withNumberFields(builder.take()!, 13)),
-    rows.map(({ costNanoUsd: _nano, ...row }) => ({
+    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => ({
       ...row,
       savedMicroUsd: 0,
       cacheWrite1hTokens: 0,
@@ -107,7 +109,13 @@ test('a batch spooled before the 1-hour cache-write field (fourteen number field
   const batch = builder.take()!;
   assert.deepEqual(
     unpack(withNumberFields(batch, 14)),
-    rows.map(({ costNanoUsd: _nano, ...row }) => ({ ...row, cacheWrite1hTokens: 0, webSearches: 0, serviceTier: null, fileSearches: 0 })),
+    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => ({
+      ...row,
+      cacheWrite1hTokens: 0,
+      webSearches: 0,
+      serviceTier: null,
+      fileSearches: 0,
+    })),
   );
 });
 
@@ -125,10 +133,10 @@ test('a batch spooled before the web-search, service-tier and file-search fields
   );
   for (const row of rows) builder.append(row);
   const batch = builder.take()!;
-  assert.equal(batch.numbers.length / batch.count, 19);
+  assert.equal(batch.numbers.length / batch.count, 20);
   assert.deepEqual(
     unpack(withNumberFields(batch, 15)),
-    rows.map(({ costNanoUsd: _nano, ...row }) => ({ ...row, webSearches: 0, serviceTier: null, fileSearches: 0 })),
+    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => ({ ...row, webSearches: 0, serviceTier: null, fileSearches: 0 })),
   );
 });
 
@@ -139,7 +147,19 @@ test('a batch spooled before the cost in nano-USD (eighteen number fields a reco
   const unpacked = unpack(withNumberFields(builder.take()!, 18));
   assert.deepEqual(
     unpacked,
-    rows.map(({ costNanoUsd: _nano, ...row }) => row),
+    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => row),
   );
   assert.deepEqual(unpacked.map(nanoCostOf), [7_000, 21_000, null]);
+});
+
+test('a batch spooled before the saving in nano-USD (nineteen number fields a record) unpacks with whole micro-USD, read x 1,000', () => {
+  const builder = new BatchBuilder(4);
+  const rows = [transaction(6), transaction(12), transaction(5)];
+  for (const row of rows) builder.append(row);
+  const unpacked = unpack(withNumberFields(builder.take()!, 19));
+  assert.deepEqual(
+    unpacked,
+    rows.map(({ savedNanoUsd: _saved, ...row }) => row),
+  );
+  assert.deepEqual(unpacked.map(nanoSavedOf), [66_000, 132_000, 0]);
 });

@@ -81,6 +81,8 @@ export interface LedgerRow {
   cached_input_tokens: number;
   tokens_estimated: number;
   cost_micro_usd: number | null;
+  /** Migration 22's; NULL in rows written before it. */
+  cost_nano_usd: number | null;
   latency_ms: number;
   time_to_first_token_ms: number | null;
   status: number;

@@ -116,7 +116,10 @@ export async function allPages<T>(path: string, params: Record<string, string | 
 }
 
 export interface Money {
+  /** Whole micro-USD: nanoUsd rounded. */
   microUsd: number;
+  /** The exact amount in integer nano-USD; absent from a director before it (format.ts' nanoOf). */
+  nanoUsd?: number;
   usd: string;
 }
 export interface UsageItem {
@@ -231,6 +234,8 @@ export interface BurnDown {
   exhaustsAt: string | null;
   window: { kind: string; start: string; end: string };
   usd: { limit: string; used: string; remaining: string; projectedAtEnd: string } | null;
+  /** Cost budgets: the figures exactly, in integer nano-USD; absent from a director before it. */
+  nanoUsd?: { limit: number; used: number; remaining: number; projectedAtEnd: number } | null;
 }
 export interface Instance {
   name: string;

@@ -36,7 +36,7 @@ function calls(n: number): string {
 function seriesSpend(one: StackedSeries, total: number): string {
   const unpriced = one.unpricedCalls ?? 0;
   if (total === 0 && unpriced > 0) return `unpriced (${calls(unpriced)})`;
-  const spend = usd(Math.round(total * 1e6));
+  const spend = usd(Math.round(total * 1e9));
   return unpriced > 0 ? `${spend} + unpriced (${calls(unpriced)})` : spend;
 }
 

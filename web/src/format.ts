@@ -1,4 +1,5 @@
-// How the console shows amounts, counts and times: USD from exact micro-USD, thousands separators, UTC dates.
+// How the console shows amounts, counts and times: USD from exact nano-USD, thousands separators, UTC dates.
+import type { BurnDown } from './api';
 
 const usdFormat = new Intl.NumberFormat('en-US', {
   style: 'currency',
@@ -6,24 +7,42 @@ const usdFormat = new Intl.NumberFormat('en-US', {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
 });
+/** Below a cent: two significant digits, as many decimals as they need (nine at most: costs are whole nano-USD). */
 const smallUsdFormat = new Intl.NumberFormat('en-US', {
   style: 'currency',
   currency: 'USD',
-  minimumFractionDigits: 4,
-  maximumFractionDigits: 4,
+  maximumSignificantDigits: 2,
 });
 const countFormat = new Intl.NumberFormat('en-US');
 const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
+const NANOS_PER_USD = 1_000_000_000;
+
+/** An amount the API gives (a Money) to the nano-USD: its nanoUsd, or for a director before it its micro-USD x 1,000. */
+export function nanoOf(money: { microUsd: number; nanoUsd?: number }): number {
+  return money.nanoUsd ?? money.microUsd * 1000;
+}
+
 /**
- * Cents for a cent or more; four decimals below a cent, so a single cheap call does not read as $0.00; and below half a
- * hundredth of a cent, which four decimals would round to $0.0000, "<$0.0001": a cost, not none.
+ * An amount of integer nano-USD for people: cents for a cent or more; below a cent, two significant digits, so a single
+ * cheap call does not read as $0.00 (450 micro-USD is $0.00045, a 60 nano-USD embedding $0.00000006). exactUsd gives
+ * every digit, for a tooltip.
  */
-export function usd(microUsd: number): string {
-  const value = microUsd / 1_000_000;
+export function usd(nanoUsd: number): string {
+  const value = nanoUsd / NANOS_PER_USD;
   if (value === 0 || Math.abs(value) >= 0.01) return usdFormat.format(value);
-  if (Math.abs(microUsd) < 50) return `${value < 0 ? '-' : ''}<$0.0001`;
   return smallUsdFormat.format(value);
+}
+
+/** An amount of integer nano-USD to its last digit, by integer arithmetic: 60 -> "$0.00000006", 1234567891 -> "$1.234567891". */
+export function exactUsd(nanoUsd: number): string {
+  const sign = nanoUsd < 0 ? '-' : '';
+  const magnitude = Math.abs(Math.round(nanoUsd));
+  const whole = Math.floor(magnitude / NANOS_PER_USD);
+  const fraction = String(magnitude % NANOS_PER_USD)
+    .padStart(9, '0')
+    .replace(/0{1,7}$/, '');
+  return `${sign}$${countFormat.format(whole)}.${fraction.padEnd(2, '0')}`;
 }
 
 /**
@@ -94,8 +113,14 @@ export function isoHour(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-/** An amount in a budget's unit. */
+/** An amount in a budget's unit (the API's whole micro-USD for cost; nanoUsd where it gives the exact figure). */
 export function inUnit(amount: number, unit: string): string {
-  if (unit === 'microUsd') return usd(amount);
+  if (unit === 'microUsd') return usd(amount * 1000);
+  if (unit === 'nanoUsd') return usd(amount);
   return `${count(amount)} ${unit}`;
+}
+
+/** A burn-down's limit or use in its unit: a cost budget's to the nano-USD where the API gives them. */
+export function burnAmount(burn: BurnDown, figure: 'limit' | 'used'): string {
+  return burn.nanoUsd === undefined || burn.nanoUsd === null ? inUnit(burn[figure], burn.unit) : usd(burn.nanoUsd[figure]);
 }

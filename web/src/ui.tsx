@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Role, Session } from './api';
-import { groupName, teamName } from './format';
+import { exactUsd, groupName, teamName, usd } from './format';
 
 export interface Loaded<T> {
   data: T | null;
@@ -110,6 +110,16 @@ export function roleLabel(role: Role): string {
 /** A team's name in a table or a detail, its absence in the muted tone of a placeholder. */
 export function TeamName({ team }: { team: string | null | undefined }) {
   return team === null || team === undefined || team === '' ? <span class="muted">{teamName(team)}</span> : <>{team}</>;
+}
+
+/**
+ * An amount of integer nano-USD in a table or a detail, as usd() shows it; where that rounds (below a cent, past two
+ * significant digits; past the cent above), its exact figure in the tooltip, as a sheet would hold it.
+ */
+export function Usd({ nano }: { nano: number }) {
+  const shown = usd(nano);
+  const exact = exactUsd(nano);
+  return shown === exact ? <>{shown}</> : <span title={exact}>{shown}</span>;
 }
 
 /** A usage group's consumer (model, provider), its absence ("unattributed") in the muted tone of a placeholder. */

@@ -2,7 +2,7 @@
 // that failed, as JSON lines or a CSV sheet.
 import type { AnalyticsStore } from '../../store/analytics-store.js';
 import type { Span } from './calendar.js';
-import { formatNanoUsd, formatUsd } from './money.js';
+import { formatNanoUsd } from './money.js';
 
 export interface ChargebackLine {
   /** '' for calls with no team. */
@@ -24,8 +24,8 @@ export interface ChargebackLine {
   /** Input tokens written to a prompt cache, and of them the 1-hour cache's: billed above the input price. */
   cacheWriteTokens: number;
   cacheWrite1hTokens: number;
-  /** What the calls answered from the response cache would have cost. */
-  savedMicroUsd: number;
+  /** What the calls answered from the response cache would have cost, in integer nano-USD. */
+  savedNanoUsd: number;
 }
 
 /** One rollup read with a single month bucket: a row per team. */
@@ -53,7 +53,7 @@ export async function chargeback(store: AnalyticsStore, period: Span, team?: str
       failedCalls: 0,
       cacheWriteTokens: 0,
       cacheWrite1hTokens: 0,
-      savedMicroUsd: 0,
+      savedNanoUsd: 0,
     };
     line.calls += row.calls;
     line.inputTokens += row.inputTokens;
@@ -66,7 +66,7 @@ export async function chargeback(store: AnalyticsStore, period: Span, team?: str
     line.failedCalls += row.failedCalls;
     line.cacheWriteTokens += row.cacheWriteTokens;
     line.cacheWrite1hTokens += row.cacheWrite1hTokens;
-    line.savedMicroUsd += row.savedMicroUsd;
+    line.savedNanoUsd += row.savedNanoUsd;
     lines.set(name, line);
   }
   return [...lines.values()].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
@@ -128,7 +128,7 @@ export function chargebackCsv(period: string, lines: readonly ChargebackLine[]):
     line.failedCalls,
     line.cacheWriteTokens,
     line.cacheWrite1hTokens,
-    formatUsd(line.savedMicroUsd),
+    formatNanoUsd(line.savedNanoUsd),
   ]);
   return [CHARGEBACK_COLUMNS, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

@@ -1,7 +1,7 @@
 // Integer micro-USD rendered as a USD decimal string, by integer arithmetic: no float ever carries the amount. Costs are
 // counted in integer nano-USD (src/metering/cost.ts); the API shows them as whole micro-USD, as it always has, and
 // exactly as nano-USD beside them.
-import { microFromNano, NANOS_PER_MICRO } from '../../metering/cost.js';
+import { microFromNano } from '../../metering/cost.js';
 
 const MICROS_PER_USD = 1_000_000;
 
@@ -27,9 +27,4 @@ export function formatNanoUsd(nanoUsd: number): string {
 export function money(nanoUsd: number): { microUsd: number; nanoUsd: number; usd: string } {
   const microUsd = microFromNano(nanoUsd);
   return { microUsd, nanoUsd, usd: formatUsd(microUsd) };
-}
-
-/** money() of a figure kept in whole micro-USD (what the response cache saved). */
-export function microMoney(microUsd: number): { microUsd: number; nanoUsd: number; usd: string } {
-  return money(microUsd * NANOS_PER_MICRO);
 }

@@ -59,7 +59,13 @@ const observation = z
     calls: z.number().int().min(1).max(1_000_000).optional(),
     inputTokens: count(1_000_000_000).optional(),
     outputTokens: count(1_000_000_000).optional(),
-    costMicroUsd: count(1_000_000_000_000_000).nullable().optional(),
+    costMicroUsd: count(1_000_000_000_000_000)
+      .nullable()
+      .optional()
+      .openapi({ description: 'whole micro-USD; ignored when costNanoUsd is given' }),
+    costNanoUsd: count(Number.MAX_SAFE_INTEGER).nullable().optional().openapi({
+      description: 'the exact cost in integer nano-USD (1e-9 USD), so calls under half a micro-USD count; wins over costMicroUsd',
+    }),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -7,7 +7,7 @@ import { budgetBurnDown, shownAmount, shownUnit } from '../analytics/budget-usag
 import { monthName, parseMonth, type Span } from '../analytics/calendar.js';
 import { chargeback, chargebackCsv } from '../analytics/chargeback.js';
 import type { MonthForecast } from '../analytics/forecast.js';
-import { formatNanoUsd, microMoney, money } from '../analytics/money.js';
+import { formatNanoUsd, money } from '../analytics/money.js';
 import { forecastSpend } from '../analytics/spend-forecast.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
@@ -238,13 +238,13 @@ export function registerReportRoutes(app: DirectorApi, { store }: RouteDeps): vo
         failedCalls: 0,
         cacheWriteTokens: 0,
         cacheWrite1hTokens: 0,
-        savedMicroUsd: 0,
+        savedNanoUsd: 0,
       };
       for (const line of lines) for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += line[key];
-      const render = ({ costNanoUsd, savedMicroUsd, ...counts }: typeof total) => ({
+      const render = ({ costNanoUsd, savedNanoUsd, ...counts }: typeof total) => ({
         ...counts,
         cost: money(costNanoUsd),
-        saved: microMoney(savedMicroUsd),
+        saved: money(savedNanoUsd),
       });
       return c.json(
         {

@@ -4,8 +4,8 @@
 // calls of no consumer (or of one).
 import { createRoute, z } from '@hono/zod-openapi';
 import type { LedgerEntry } from '../../store/director-store.js';
-import { microMoney, money } from '../analytics/money.js';
-import { nanoCostOf } from '../../ir/transaction.js';
+import { money } from '../analytics/money.js';
+import { nanoCostOf, nanoSavedOf } from '../../ir/transaction.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import { invalid, moneyBody, usageTeam } from './usage.js';
@@ -94,7 +94,7 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     fileSearches: entry.fileSearches,
     tokensEstimated: entry.tokensEstimated,
     cost: entry.costMicroUsd === null ? null : money(nanoCostOf(entry)!),
-    saved: microMoney(entry.savedMicroUsd),
+    saved: money(nanoSavedOf(entry)),
     latencyMs: entry.latencyMs,
     timeToFirstTokenMs: entry.timeToFirstTokenMs,
     status: entry.status,

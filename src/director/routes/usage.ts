@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { USAGE_BUCKETS, USAGE_DIMENSIONS, type UsageBucket, type UsageDimension, type UsageFilter } from '../../store/director-store.js';
 import { authorize, type ApiEnv } from '../access.js';
 import { DAY_MS, dayFloor, HOUR_MS, hourFloor, monthFloor } from '../analytics/calendar.js';
-import { microMoney, money } from '../analytics/money.js';
+import { money } from '../analytics/money.js';
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { ApiError } from '../errors.js';
 import { errors, iso, isoTime, json } from './schemas.js';
@@ -199,7 +199,7 @@ export function registerUsageRoutes(app: DirectorApi, { store }: RouteDeps): voi
             failedCalls: row.failedCalls,
             cacheWriteTokens: row.cacheWriteTokens,
             cacheWrite1hTokens: row.cacheWrite1hTokens,
-            saved: microMoney(row.savedMicroUsd),
+            saved: money(row.savedNanoUsd),
           })),
         },
         200,

@@ -13,7 +13,7 @@ import { RedisResponseCache } from './redis.js';
 import type { CacheConfig } from '../../config/cache-schema.js';
 import type { FrontDoor } from '../frontdoors/frontdoor.js';
 import { tryParseJson } from '../../wire/json.js';
-import { microFromNano } from '../../metering/cost.js';
+import { microFromNano, NANOS_PER_MICRO } from '../../metering/cost.js';
 import { SseParser } from '../../wire/sse.js';
 
 export class ChatCache {
@@ -34,6 +34,7 @@ export class ChatCache {
     });
     this.saved = new Counter({
       name: 'sluice_response_cache_saved_micro_usd_total',
+      // Micro-USD as always, counted from the exact nano-USD (a fraction for a hit on a call under a micro-USD).
       help: 'What the calls answered from the response cache would have cost, in micro-USD',
       labelNames: ['model'],
       registers: [registry],
@@ -57,18 +58,21 @@ export class ChatCache {
       cacheWriteTokens: 0,
       reported: !hit.tokensEstimated,
     };
+    // An entry an earlier version wrote has whole micro-USD only: its saving is those, to the nano-USD.
+    const savedNanoUsd = hit.costNanoUsd ?? (hit.costMicroUsd === null ? null : hit.costMicroUsd * NANOS_PER_MICRO);
     const transaction: Transaction = {
       ...call.toTransaction({ usage, cost: 0 }, violationsOf(sinks, call)),
       provider: hit.provider,
       providerModel: hit.providerModel,
       attempts: 0,
       savedMicroUsd: hit.costMicroUsd ?? 0,
+      savedNanoUsd: savedNanoUsd ?? 0,
     };
     sinks.ledger.append(transaction);
     sinks.metrics.observe(transaction);
     const model = call.requestedModel ?? '';
     this.hits.labels(model).inc();
-    if (hit.costMicroUsd !== null) this.saved.labels(model).inc(hit.costMicroUsd);
+    if (savedNanoUsd !== null) this.saved.labels(model).inc(savedNanoUsd / NANOS_PER_MICRO);
   }
 
   /**
@@ -95,8 +99,10 @@ export class ChatCache {
         inputTokens: call.usage.inputTokens,
         outputTokens: call.usage.outputTokens,
         tokensEstimated: !call.usage.reported,
-        // An entry keeps whole micro-USD, as the ledger's saved_micro_usd does (and entries other versions share).
+        // Whole micro-USD, the unit of the field every version sharing the store reads (one before costNanoUsd would
+        // otherwise record 1,000 times the saving); the exact figure beside it.
         costMicroUsd: costNanoUsd === null ? null : microFromNano(costNanoUsd),
+        costNanoUsd,
         provider: call.target.provider.name,
         providerModel: call.target.model,
         providerFingerprint: call.target.providerFingerprint,

@@ -9,8 +9,13 @@ export interface CachedAnswer {
   inputTokens: number;
   outputTokens: number;
   tokensEstimated: boolean;
-  /** What the original call cost (integer micro-USD), the saving of each hit; null when unpriced. */
+  /**
+   * What the original call cost in whole micro-USD, the saving of each hit; null when unpriced. Kept in this unit, as the
+   * field every version sharing a store (Redis) reads; costNanoUsd is the exact figure beside it.
+   */
   costMicroUsd: number | null;
+  /** The same to the nano-USD; absent in entries an earlier version wrote (their costMicroUsd x 1,000). */
+  costNanoUsd?: number | null;
   provider: string;
   providerModel: string;
   /** The configuration of the provider that made it (its routing target's providerFingerprint); absent in older entries. */

@@ -203,4 +203,21 @@ export const USAGE_ROLLUP_MIGRATIONS: readonly Migration[] = [
       UPDATE usage_daily SET cost_nano_usd = cost_micro_usd * 1000 WHERE cost_micro_usd <> 0;
     `,
   },
+  {
+    version: 24,
+    name: 'response-cache savings to the nano-USD: the ledger and the usage rollups',
+    // What a response-cache hit saved, to the nano-USD (as costs since migration 22), so that a hit on a call under half a
+    // micro-USD saves what it cost rather than 0. saved_micro_usd, the same rounded to whole micro-USD, is still written
+    // and summed, for readers of earlier versions (and the compliance chain's blocks sealed before). Ledger rows before
+    // this version keep saved_nano_usd NULL, no rewrite, and are read as saved_micro_usd x 1,000 (rollup.ts'
+    // LEDGER_NANO_SAVED_SQL), what they saved to their precision; the rollups' sums are filled the same way, exactly.
+    // Hashed by the compliance chain in blocks of row layout 4 on. ALTERs first, as in migration 23.
+    sql: ({ types }) => `
+      ALTER TABLE transactions ADD COLUMN saved_nano_usd ${types.int64};
+      ALTER TABLE usage_hourly ADD COLUMN saved_nano_usd ${types.int64} NOT NULL DEFAULT 0;
+      ALTER TABLE usage_daily ADD COLUMN saved_nano_usd ${types.int64} NOT NULL DEFAULT 0;
+      UPDATE usage_hourly SET saved_nano_usd = saved_micro_usd * 1000 WHERE saved_micro_usd <> 0;
+      UPDATE usage_daily SET saved_nano_usd = saved_micro_usd * 1000 WHERE saved_micro_usd <> 0;
+    `,
+  },
 ];

@@ -32,6 +32,7 @@ export const ROLLUP_SUM_COLUMNS = [
   'cache_hit_input_tokens',
   'cache_hit_output_tokens',
   'cost_nano_usd',
+  'saved_nano_usd',
 ] as const;
 
 /**

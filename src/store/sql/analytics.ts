@@ -39,7 +39,7 @@ interface UsageSqlRow extends DimensionColumns {
   failed_calls: number;
   cache_write_tokens: number;
   cache_write_1h_tokens: number;
-  saved_micro_usd: number;
+  saved_nano_usd: number;
   cache_hit_calls: number;
   cache_hit_input_tokens: number;
   cache_hit_output_tokens: number;
@@ -176,7 +176,7 @@ export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]
     failedCalls: Number(row.failed_calls),
     cacheWriteTokens: Number(row.cache_write_tokens),
     cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
-    savedMicroUsd: Number(row.saved_micro_usd),
+    savedNanoUsd: Number(row.saved_nano_usd),
     cacheHitCalls: Number(row.cache_hit_calls),
     cacheHitInputTokens: Number(row.cache_hit_input_tokens),
     cacheHitOutputTokens: Number(row.cache_hit_output_tokens),
@@ -198,7 +198,7 @@ function addTotals(into: UsageRow, row: UsageRow): void {
   into.failedCalls += row.failedCalls;
   into.cacheWriteTokens += row.cacheWriteTokens;
   into.cacheWrite1hTokens += row.cacheWrite1hTokens;
-  into.savedMicroUsd += row.savedMicroUsd;
+  into.savedNanoUsd += row.savedNanoUsd;
   into.cacheHitCalls += row.cacheHitCalls;
   into.cacheHitInputTokens += row.cacheHitInputTokens;
   into.cacheHitOutputTokens += row.cacheHitOutputTokens;

@@ -30,6 +30,8 @@ const ROW_LAYOUTS: Readonly<Record<ChainName, ReadonlyArray<readonly HashedColum
     plainColumns('identity, saved_micro_usd, cache_write_1h_tokens, web_searches, file_searches, service_tier'),
     // 3: the cost to the nano-USD, version 22's (NULL in rows written before it).
     plainColumns('cost_nano_usd'),
+    // 4: the response-cache saving to the nano-USD, version 24's (NULL in rows written before it).
+    plainColumns('saved_nano_usd'),
   ],
   audit_log: [plainColumns('id, at, actor, action, entity_type, entity_id, before_json, after_json')],
 };

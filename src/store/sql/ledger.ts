@@ -1,5 +1,5 @@
 // The ledger's batch insert: one transaction, INSERTs of the dialect's rows per statement, and the rollups' upserts.
-import { nanoCostOf, type Transaction } from '../../ir/transaction.js';
+import { nanoCostOf, nanoSavedOf, type Transaction } from '../../ir/transaction.js';
 import { addToRollups } from './rollup.js';
 import type { SqlSession, SqlValue } from './session.js';
 import { statementChunks } from './chunks.js';
@@ -38,6 +38,7 @@ function values(row: Transaction): SqlValue[] {
     row.serviceTier ?? null,
     row.fileSearches ?? 0,
     nanoCostOf(row),
+    nanoSavedOf(row),
   ];
 }
 

@@ -1,7 +1,7 @@
 // Reconciliation's statements: observations into the ledger, discovered consumers, rules, the ledger sums that move with a
 // resolution, and the discovered resources read from the rollups. Static like the rest of the catalogue (statements.ts).
 import { ROLLUP_KEY_COLUMNS } from './analytics-statements.js';
-import { CACHE_HIT_SQL, LEDGER_NANO_COST_SQL, OUTCOME_SQL } from './rollup.js';
+import { CACHE_HIT_SQL, LEDGER_NANO_COST_SQL, LEDGER_NANO_SAVED_SQL, OUTCOME_SQL } from './rollup.js';
 
 /**
  * Observation rows per multi-row INSERT, largest first: a batch goes in as 50s, then 10s, then ones (1,000 observations
@@ -69,7 +69,7 @@ export function reconciliationStatements(transactionColumns: readonly string[]):
         CAST(SUM(CASE WHEN ${OUTCOME_SQL} = 'refused' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS refused_calls,
         CAST(SUM(CASE WHEN ${OUTCOME_SQL} = 'failed' THEN COALESCE(calls, 1) ELSE 0 END) AS BIGINT) AS failed_calls,
         CAST(SUM(cache_write_tokens) AS BIGINT) AS cache_write_tokens, CAST(SUM(cache_write_1h_tokens) AS BIGINT) AS cache_write_1h_tokens,
-        CAST(SUM(saved_micro_usd) AS BIGINT) AS saved_micro_usd,
+        CAST(SUM(saved_micro_usd) AS BIGINT) AS saved_micro_usd, CAST(SUM(${LEDGER_NANO_SAVED_SQL}) AS BIGINT) AS saved_nano_usd,
         CAST(SUM(CASE WHEN ${CACHE_HIT_SQL} THEN 1 ELSE 0 END) AS BIGINT) AS cache_hit_calls,
         CAST(SUM(CASE WHEN ${CACHE_HIT_SQL} THEN input_tokens ELSE 0 END) AS BIGINT) AS cache_hit_input_tokens,
         CAST(SUM(CASE WHEN ${CACHE_HIT_SQL} THEN output_tokens ELSE 0 END) AS BIGINT) AS cache_hit_output_tokens

@@ -28,6 +28,7 @@ import { createConsumer, getConsumer, getTeam } from './directory.js';
 import { OBSERVATION_INSERT_SIZES, type ReconciliationStatement } from './reconciliation-statements.js';
 import { addToRollups, moveInRollups, rollupLines, type RollupAggregateRow, type RollupSource } from './rollup.js';
 import type { SqlValue } from './session.js';
+import { microFromNano, NANOS_PER_MICRO } from '../../metering/cost.js';
 
 export const MAX_CALLS_PER_OBSERVATION = 1_000_000;
 /** The ledger's token columns are 32-bit in PostgreSQL. */
@@ -128,6 +129,9 @@ function check(policy: DiscoveryPolicy, observations: readonly Observation[]): C
     const cost = observation.costMicroUsd;
     if (cost !== undefined && cost !== null && !isCount(cost, MAX_COST_PER_OBSERVATION))
       throw invalid('costMicroUsd', 'whole micro-USD, 0 or more');
+    const exact = observation.costNanoUsd;
+    if (exact !== undefined && exact !== null && !isCount(exact, Number.MAX_SAFE_INTEGER))
+      throw invalid('costNanoUsd', 'whole nano-USD, 0 or more');
     const source = observation.source ?? {};
     const [problem] = policy.sourceProblems(source);
     if (problem !== undefined) throw invalid(problem.field === '(source)' ? 'source' : `source.${problem.field}`, problem.message);
@@ -183,11 +187,13 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const { observation, calls } = item;
   const inputTokens = observation.inputTokens ?? 0;
   const outputTokens = observation.outputTokens ?? 0;
-  const cost = observation.costMicroUsd ?? null;
+  const micro = observation.costMicroUsd ?? null;
+  const nanoCost = observation.costNanoUsd ?? (micro === null ? null : micro * NANOS_PER_MICRO);
+  const cost = nanoCost === null ? null : microFromNano(nanoCost);
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
   // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here, no
   // response cache saved it, and an observation states no cache writes, web searches, service tier or file searches. Its
-  // cost comes in whole micro-USD (the intake's costMicroUsd): to the nano-USD, that x 1,000.
+  // cost: the intake's costNanoUsd, or an earlier observer's whole micro-USD x 1,000 (cost_micro_usd that rounded).
   const values: SqlValue[] = [
     `observed-${randomUUID()}`,
     observation.at,
@@ -218,7 +224,8 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     0,
     null,
     0,
-    cost === null ? null : cost * 1000,
+    nanoCost,
+    0,
     calls,
     discoveredId,
   ];
@@ -236,6 +243,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     outputTokens,
     cachedInputTokens: 0,
     costMicroUsd: cost,
+    costNanoUsd: nanoCost,
     calls,
   };
 }

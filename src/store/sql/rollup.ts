@@ -2,7 +2,7 @@
 // Migration 6 computes the same key for rows already in the ledger, and migration 10 the same outcomes (OUTCOME_SQL): keep
 // them in step. Reconciliation moves usage between keys (moveInRollups) when it gives past ledger rows their consumer.
 import type { ErrorCode } from '../../errors.js';
-import { nanoCostOf, type Transaction } from '../../ir/transaction.js';
+import { nanoCostOf, nanoSavedOf, type Transaction } from '../../ir/transaction.js';
 import { ROLLUP_ROWS_PER_STATEMENT, type AnalyticsStatement } from './analytics-statements.js';
 import { statementChunks } from './chunks.js';
 import type { SqlSession, SqlValue } from './session.js';
@@ -69,6 +69,9 @@ export function responseCacheHit(row: Pick<RollupSource, 'attempts' | 'provider'
  */
 export const LEDGER_NANO_COST_SQL = 'COALESCE(cost_nano_usd, cost_micro_usd * 1000)';
 
+/** A ledger row's response-cache saving in nano-USD: saved_nano_usd, or for a row before migration 24 saved_micro_usd x 1,000. */
+export const LEDGER_NANO_SAVED_SQL = 'COALESCE(saved_nano_usd, saved_micro_usd * 1000)';
+
 /** responseCacheHit over the ledger's columns. */
 export const CACHE_HIT_SQL = '(calls IS NULL AND attempts = 0 AND provider IS NOT NULL AND status < 400)';
 
@@ -91,7 +94,9 @@ export type RollupSource = Pick<
   // Absent for records before costs were kept to the nano-USD (nanoCostOf): their costMicroUsd x 1,000.
   Partial<Pick<Transaction, 'costNanoUsd'>> &
   // Absent for observations, which state no prompt-cache writes and are never answered from the response cache.
-  Partial<Pick<Transaction, 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'savedMicroUsd' | 'attempts'>> & { calls?: number | null };
+  Partial<Pick<Transaction, 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'savedMicroUsd' | 'savedNanoUsd' | 'attempts'>> & {
+    calls?: number | null;
+  };
 
 export interface RollupLine {
   /** hour_start, consumer, team, requested_model, provider, provider_model, status_class */
@@ -111,8 +116,10 @@ export interface RollupLine {
   /** Prompt-cache writes, and of them the 1-hour cache's (migration 17). */
   cacheWriteTokens: number;
   cacheWrite1hTokens: number;
-  /** What calls answered from the response cache would have cost (migration 17). */
+  /** What calls answered from the response cache would have cost (migration 17), each rounded to whole micro-USD. */
   savedMicroUsd: number;
+  /** The same to the nano-USD (migration 24): what every figure Sluice shows reads. */
+  savedNanoUsd: number;
   /** Calls answered from the response cache (responseCacheHit), and their tokens, in the sums above too (migration 21). */
   cacheHitCalls: number;
   cacheHitInputTokens: number;
@@ -136,6 +143,7 @@ const SUMS = [
   'cacheHitInputTokens',
   'cacheHitOutputTokens',
   'costNanoUsd',
+  'savedNanoUsd',
 ] as const satisfies ReadonlyArray<Exclude<keyof RollupLine, 'key'>>;
 
 function emptyLine(key: RollupLine['key']): RollupLine {
@@ -153,6 +161,7 @@ function emptyLine(key: RollupLine['key']): RollupLine {
     cacheWriteTokens: 0,
     cacheWrite1hTokens: 0,
     savedMicroUsd: 0,
+    savedNanoUsd: 0,
     cacheHitCalls: 0,
     cacheHitInputTokens: 0,
     cacheHitOutputTokens: 0,
@@ -201,6 +210,7 @@ export function rollUp(rows: readonly RollupSource[]): RollupLine[] {
     line.cacheWriteTokens += row.cacheWriteTokens ?? 0;
     line.cacheWrite1hTokens += row.cacheWrite1hTokens ?? 0;
     line.savedMicroUsd += row.savedMicroUsd ?? 0;
+    line.savedNanoUsd += nanoSavedOf(row);
     if (responseCacheHit(row)) {
       line.cacheHitCalls += 1;
       line.cacheHitInputTokens += row.inputTokens;
@@ -309,6 +319,7 @@ export interface RollupAggregateRow {
   cache_write_tokens: number;
   cache_write_1h_tokens: number;
   saved_micro_usd: number;
+  saved_nano_usd: number;
   cache_hit_calls: number;
   cache_hit_input_tokens: number;
   cache_hit_output_tokens: number;
@@ -329,6 +340,7 @@ export function rollupLines(rows: readonly RollupAggregateRow[]): RollupLine[] {
     cacheWriteTokens: Number(row.cache_write_tokens),
     cacheWrite1hTokens: Number(row.cache_write_1h_tokens),
     savedMicroUsd: Number(row.saved_micro_usd),
+    savedNanoUsd: Number(row.saved_nano_usd),
     cacheHitCalls: Number(row.cache_hit_calls),
     cacheHitInputTokens: Number(row.cache_hit_input_tokens),
     cacheHitOutputTokens: Number(row.cache_hit_output_tokens),

@@ -6,7 +6,7 @@ import { storedServiceTier } from '../../ir/usage.js';
 import { SORT_ORDERS, TRANSACTION_SORTS, type SortOrder, type TransactionSort } from '../../schemas/listing-order.js';
 import type { Reader } from './change.js';
 import { decodeSortedCursor, orderBy, pageLimit, rowsAfter, rowsAfterParameters, toSortedPage, type SortKey } from './cursor.js';
-import { LEDGER_NANO_COST_SQL, OUTCOME_SQL, callOutcome } from './rollup.js';
+import { LEDGER_NANO_COST_SQL, LEDGER_NANO_SAVED_SQL, OUTCOME_SQL, callOutcome } from './rollup.js';
 
 const optionalText = (condition: string) => `(CAST(? AS TEXT) IS NULL OR ${condition})`;
 const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${condition})`;
@@ -14,7 +14,8 @@ const optionalInteger = (condition: string) => `(CAST(? AS BIGINT) IS NULL OR ${
 const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team, requested_model, provider, provider_model, stream,
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
   time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
-  saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier, file_searches, ${LEDGER_NANO_COST_SQL} AS cost_nano_usd`;
+  saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier, file_searches, ${LEDGER_NANO_COST_SQL} AS cost_nano_usd,
+  ${LEDGER_NANO_SAVED_SQL} AS saved_nano_usd`;
 
 /**
  * Each order's key. An unpriced call has no cost, and an observed call (reported by an observer, not proxied) no latency
@@ -102,6 +103,7 @@ interface LedgerRow {
   discovered_consumer: number | string | null;
   identity: string | null;
   saved_micro_usd: number | string;
+  saved_nano_usd: number | string;
   cache_write_1h_tokens: number;
   web_searches: number | string;
   service_tier: string | null;
@@ -147,6 +149,7 @@ function entry(row: LedgerRow): LedgerEntry {
     outcome: callOutcome({ status: integer(row.status), errorClass: row.error_class, provider: row.provider }),
     identity: row.identity,
     savedMicroUsd: integer(row.saved_micro_usd),
+    savedNanoUsd: integer(row.saved_nano_usd),
   };
 }
 

@@ -110,6 +110,7 @@ export function analyticsContract(context: ContractContext): void {
           cache_hit_input_tokens: 0,
           cache_hit_output_tokens: 0,
           cost_nano_usd: 1_007_000,
+          saved_nano_usd: 0,
         },
         {
           hour_start: at('2026-09-01T11:00:00Z'),
@@ -134,6 +135,7 @@ export function analyticsContract(context: ContractContext): void {
           cache_hit_input_tokens: 0,
           cache_hit_output_tokens: 0,
           cost_nano_usd: 0,
+          saved_nano_usd: 0,
         },
       ]);
 
@@ -279,7 +281,7 @@ export function analyticsContract(context: ContractContext): void {
           failedCalls: 0,
           cacheWriteTokens: 0,
           cacheWrite1hTokens: 0,
-          savedMicroUsd: 0,
+          savedNanoUsd: 0,
           cacheHitCalls: 0,
           cacheHitInputTokens: 0,
           cacheHitOutputTokens: 0,
@@ -644,8 +646,10 @@ export function analyticsContract(context: ContractContext): void {
                ('old-3', ${at('2027-04-03T00:00:00Z')}, 'chat', 'openai', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, 1, 401, 'invalid_api_key', 1)`);
       await context.query('DROP TABLE usage_daily');
       await context.query('DROP TABLE usage_hourly');
-      // Versions 17, 21 and 23 added columns to both tables: taken back with them.
-      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10, 17, 21, 23)');
+      // Versions 17, 21, 23 and 24 added columns to both tables: taken back with them. Version 24 also added the ledger's
+      // saved_nano_usd, taken back too (no row here saved less than a micro-USD: read again as saved_micro_usd x 1,000).
+      await context.query('ALTER TABLE transactions DROP COLUMN saved_nano_usd');
+      await context.query('DELETE FROM schema_migrations WHERE version IN (6, 9, 10, 17, 21, 23, 24)');
       const reopened = await context.open();
       try {
         const after = await reopened.usage({ ...period, groupBy: [...period.groupBy] });
@@ -696,15 +700,19 @@ export function analyticsContract(context: ContractContext): void {
       ]);
       await store.insertTransactions([call(hour + 120_000, { cacheWriteTokens: 7, cacheWrite1hTokens: 7, savedMicroUsd: 3 })]);
       const figures = (rows: UsageRow[]) =>
-        rows.map((row) => [iso(row.bucketStart), row.calls, row.cacheWriteTokens, row.cacheWrite1hTokens, row.savedMicroUsd]);
+        rows.map((row) => [iso(row.bucketStart), row.calls, row.cacheWriteTokens, row.cacheWrite1hTokens, row.savedNanoUsd]);
       const period = { from: hour, to: hour + 2 * HOUR, groupBy: [] };
       assert.deepEqual(figures(await store.usage({ ...period, bucket: 'hour' })), [
-        ['2029-05-01T09:00:00.000Z', 3, 1_057, 407, 3],
-        ['2029-05-01T10:00:00.000Z', 2, 0, 0, 2_500],
+        ['2029-05-01T09:00:00.000Z', 3, 1_057, 407, 3_000],
+        ['2029-05-01T10:00:00.000Z', 2, 0, 0, 2_500_000],
       ]);
       const wholeDay = { from: at('2029-05-01T00:00:00Z'), to: at('2029-05-02T00:00:00Z'), groupBy: [] };
-      assert.deepEqual(figures(await store.usage({ ...wholeDay, bucket: 'day' })), [['2029-05-01T00:00:00.000Z', 5, 1_057, 407, 2_503]]);
-      assert.deepEqual(figures(await store.usage({ ...wholeDay, bucket: 'month' })), [['2029-05-01T00:00:00.000Z', 5, 1_057, 407, 2_503]]);
+      assert.deepEqual(figures(await store.usage({ ...wholeDay, bucket: 'day' })), [
+        ['2029-05-01T00:00:00.000Z', 5, 1_057, 407, 2_503_000],
+      ]);
+      assert.deepEqual(figures(await store.usage({ ...wholeDay, bucket: 'month' })), [
+        ['2029-05-01T00:00:00.000Z', 5, 1_057, 407, 2_503_000],
+      ]);
     });
 
     test('migration 17 gives the rollups of an earlier ledger its prompt-cache writes and savings, and no other sum changes', async () => {
@@ -725,9 +733,9 @@ export function analyticsContract(context: ContractContext): void {
       const hours = { ...wholeDay, bucket: 'hour' as const, groupBy: [] };
       const before = { days: await store.usage(wholeDay), hours: await store.usage(hours) };
       assert.deepEqual(
-        before.days.map((row) => [row.group, row.cacheWriteTokens, row.cacheWrite1hTokens, row.savedMicroUsd]),
+        before.days.map((row) => [row.group, row.cacheWriteTokens, row.cacheWrite1hTokens, row.savedNanoUsd]),
         [
-          [{ team: 'payments' }, 1_000, 400, 2_500],
+          [{ team: 'payments' }, 1_000, 400, 2_500_000],
           [{ team: 'search' }, 30, 0, 0],
         ],
       );

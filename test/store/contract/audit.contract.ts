@@ -268,6 +268,7 @@ export function auditContract(context: ContractContext): void {
           cost_micro_usd: Number(row?.cost_micro_usd),
           saved_micro_usd: Number(row?.saved_micro_usd),
           cost_nano_usd: Number(row?.cost_nano_usd),
+          saved_nano_usd: Number(row?.saved_nano_usd),
         },
         {
           id: undefined,
@@ -309,6 +310,8 @@ export function auditContract(context: ContractContext): void {
           file_searches: 2,
           // Migration 22: the cost to the nano-USD (this record has only costMicroUsd: x 1,000).
           cost_nano_usd: 3_000_000_000_000,
+          // Migration 24: the saving to the nano-USD (none here).
+          saved_nano_usd: 0,
         },
       );
     });

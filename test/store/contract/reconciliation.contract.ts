@@ -292,6 +292,40 @@ export function reconciliationContract(context: ContractContext): void {
       assert.equal(Number(emptyDays!.count), 0);
     });
 
+    test("an observation's exact nano-USD cost is recorded and summed, and moves with a resolution: calls under a micro-USD count", async () => {
+      const { store } = context;
+      await store.createConsumer('admin', { name: 'recon-embedder' });
+      const fingerprint = { keyFingerprint: 'sha256:eeee0000eeee0024' };
+      const {
+        consumers: [found],
+      } = await store.recordObservations([
+        // Three 3-token embeddings of 60 nano-USD each: 0 in whole micro-USD.
+        observed('2031-11-02T08:15:00Z', fingerprint, { calls: 3, costMicroUsd: 0, costNanoUsd: 180 }),
+        // From an observer before costNanoUsd: its whole micro-USD, to the nano-USD.
+        observed('2031-11-02T09:15:00Z', fingerprint, { calls: 1, costMicroUsd: 2 }),
+      ]);
+      const month = ['2031-11-01T00:00:00Z', '2031-12-01T00:00:00Z'] as const;
+      const nanoBy = async (groupBy: Array<'consumer'>, bucket: 'hour' | 'month') =>
+        (await store.usage({ from: at(month[0]), to: at(month[1]), bucket, groupBy })).map((row) => [row.group.consumer, row.costNanoUsd]);
+      assert.deepEqual(await nanoBy(['consumer'], 'month'), [['', 2_180]]);
+      const ledger = await context.query(
+        `SELECT cost_micro_usd, cost_nano_usd FROM transactions WHERE discovered_consumer = ${found!.id} ORDER BY started_at`,
+      );
+      assert.deepEqual(
+        ledger.map((row) => [Number(row.cost_micro_usd), Number(row.cost_nano_usd)]),
+        [
+          [0, 180],
+          [2, 2_000],
+        ],
+      );
+      await store.resolveDiscoveredConsumer('alice', found!.id, { consumer: 'recon-embedder' });
+      assert.deepEqual(await nanoBy(['consumer'], 'month'), [['recon-embedder', 2_180]]);
+      assert.deepEqual(await nanoBy(['consumer'], 'hour'), [
+        ['recon-embedder', 180],
+        ['recon-embedder', 2_000],
+      ]);
+    });
+
     test('a resolution can create the consumer; unknown ids, consumers and teams and taken names are refused without trace', async () => {
       const { store } = context;
       const {

@@ -17,7 +17,7 @@ export function windowText(window: BudgetTerms['window']): string {
 
 export function limitText(terms: BudgetTerms): string {
   return terms.measure === 'cost_usd'
-    ? usd(Math.round(terms.limit * 1_000_000))
+    ? usd(Math.round(terms.limit * 1_000_000_000))
     : `${terms.limit.toLocaleString('en-US')} ${MEASURES.find(([id]) => id === terms.measure)?.[1].toLowerCase()}`;
 }
 

@@ -17,7 +17,7 @@ import {
   type Team,
   type Template,
 } from '../api';
-import { day, inUnit } from '../format';
+import { burnAmount, day, inUnit } from '../format';
 import { Badge, Bar, Empty, may, Notice, Show, SortHeader, sortRows, useLoad, useSorting } from '../ui';
 import { budgetValue, limitText, MEASURES, scopeText, selectorText, windowText } from './budget-text';
 
@@ -387,7 +387,7 @@ export function BudgetsPage({ session }: { session: Session }) {
                               <>
                                 <Bar percent={burn.usedPercent} label={`${budget.name}: ${burn.usedPercent}% used`} />
                                 <small>
-                                  {inUnit(burn.used, burn.unit)} · {burn.usedPercent}%
+                                  {burnAmount(burn, 'used')} · {burn.usedPercent}%
                                 </small>
                               </>
                             )}

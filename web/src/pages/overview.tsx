@@ -17,8 +17,8 @@ import {
   type UsageItem,
 } from '../api';
 import { OTHER_COLOR, seriesColor, StackedBars } from '../charts';
-import { count, day, groupName, hourFloor, inUnit, isoHour, monthLabel, monthName, monthStart, teamName, usd } from '../format';
-import { Badge, Bar, Empty, GroupName, may, Show, Stat, transactionsOf, useLoad } from '../ui';
+import { burnAmount, count, day, groupName, hourFloor, isoHour, monthLabel, monthName, monthStart, nanoOf, teamName, usd } from '../format';
+import { Badge, Bar, Empty, GroupName, may, Show, Stat, transactionsOf, Usd, useLoad } from '../ui';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -28,12 +28,12 @@ function totals(items: UsageItem[]) {
     (sum, item) => ({
       calls: sum.calls + item.calls,
       tokens: sum.tokens + item.inputTokens + item.outputTokens,
-      cost: sum.cost + item.cost.microUsd,
+      cost: sum.cost + nanoOf(item.cost),
       refused: sum.refused + item.refusedCalls,
       failed: sum.failed + item.failedCalls,
       cacheWrites: sum.cacheWrites + item.cacheWriteTokens,
       cacheWrites1h: sum.cacheWrites1h + item.cacheWrite1hTokens,
-      saved: sum.saved + item.saved.microUsd,
+      saved: sum.saved + nanoOf(item.saved),
     }),
     { calls: 0, tokens: 0, cost: 0, refused: 0, failed: 0, cacheWrites: 0, cacheWrites1h: 0, saved: 0 },
   );
@@ -114,7 +114,7 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
     const byGroup = new Map<string, { cost: number; unpriced: number }>();
     for (const item of answer.items) {
       const group = byGroup.get(seriesName(item)) ?? { cost: 0, unpriced: 0 };
-      group.cost += item.cost.microUsd;
+      group.cost += nanoOf(item.cost);
       group.unpriced += item.unpricedCalls;
       byGroup.set(seriesName(item), group);
     }
@@ -136,7 +136,7 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
       const name = seriesName(item);
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
       const row = values.get(shown.includes(name) || unpricedOnly.includes(name) ? name : 'other');
-      if (row !== undefined && index >= 0 && index < days.length) row[index]! += item.cost.microUsd / 1_000_000;
+      if (row !== undefined && index >= 0 && index < days.length) row[index]! += nanoOf(item.cost) / 1e9;
     }
     return {
       x: days.map((ms) => ms / 1000),
@@ -152,7 +152,7 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
       ],
     };
   }, [answer, start, by]);
-  if (answer.items.every((item) => item.cost.microUsd === 0)) {
+  if (answer.items.every((item) => nanoOf(item.cost) === 0)) {
     return chart.unpriced > 0 ? (
       <Empty title="No priced spend in the last 30 days">
         {count(chart.unpriced)} served call{chart.unpriced === 1 ? ' was' : 's were'} to models without a price (
@@ -172,13 +172,13 @@ function SpendBars({ answer, start, by }: { answer: UsageAnswer; start: number; 
  * not known, not $0.00); the Unpriced column counts those calls, as the chargeback's does.
  */
 function TopSpend({ item }: { item: UsageItem }) {
-  if (item.cost.microUsd === 0 && item.unpricedCalls > 0) return <span class="muted">unpriced</span>;
-  return <>{usd(item.cost.microUsd)}</>;
+  if (nanoOf(item.cost) === 0 && item.unpricedCalls > 0) return <span class="muted">unpriced</span>;
+  return <Usd nano={nanoOf(item.cost)} />;
 }
 
 function TopTable({ title, items, dimension }: { title: string; items: UsageItem[]; dimension: string }) {
   // By spend; among rows of equal spend (rows of unpriced calls only among them), by calls.
-  const ranked = [...items].sort((a, b) => b.cost.microUsd - a.cost.microUsd || b.calls - a.calls).slice(0, 5);
+  const ranked = [...items].sort((a, b) => nanoOf(b.cost) - nanoOf(a.cost) || b.calls - a.calls).slice(0, 5);
   return (
     <section class="card" aria-labelledby={`top-${dimension}`}>
       <h2 id={`top-${dimension}`}>{title}</h2>
@@ -229,7 +229,9 @@ function TopTable({ title, items, dimension }: { title: string; items: UsageItem
                     <TopSpend item={item} />
                   </td>
                   <td class="num">{count(item.cacheWriteTokens)}</td>
-                  <td class="num">{usd(item.saved.microUsd)}</td>
+                  <td class="num">
+                    <Usd nano={nanoOf(item.saved)} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -258,7 +260,7 @@ export function OverviewPage({ session }: { session: Session }) {
           // nothing, so it is shown as none.
           const answered =
             session.team !== null ? (data.forecast.teams.find((line) => line.team === session.team) ?? null) : data.forecast.overall;
-          const overall = answered === null || (answered.method === 'no-history' && answered.forecast.microUsd === 0) ? null : answered;
+          const overall = answered === null || (answered.method === 'no-history' && nanoOf(answered.forecast) === 0) ? null : answered;
           return (
             <>
               <p class="muted" data-testid="overview-period">
@@ -304,13 +306,13 @@ export function OverviewPage({ session }: { session: Session }) {
                 <Stat
                   label="Month-end forecast"
                   testId="overview-forecast"
-                  value={overall === null ? '—' : usd(overall.forecast.microUsd)}
+                  value={overall === null ? '—' : usd(nanoOf(overall.forecast))}
                   detail={
                     overall === null
                       ? 'no spend to project yet'
                       : overall.high === null
                         ? `range unknown: too little history to measure it; last month ${usd(previousWhole.cost)}`
-                        : `80% range ${usd(overall.low.microUsd)} – ${usd(overall.high.microUsd)}; last month ${usd(previousWhole.cost)}`
+                        : `80% range ${usd(nanoOf(overall.low))} – ${usd(nanoOf(overall.high))}; last month ${usd(previousWhole.cost)}`
                   }
                 />
                 {data.pending === null ? null : (
@@ -356,7 +358,7 @@ export function OverviewPage({ session }: { session: Session }) {
                                 {burn.budget} {budget.mode === 'monitor' ? <Badge tone="neutral">monitor</Badge> : null}
                               </span>
                               <span class="muted">
-                                {inUnit(burn.used, burn.unit)} of {inUnit(burn.limit, burn.unit)}
+                                {burnAmount(burn, 'used')} of {burnAmount(burn, 'limit')}
                               </span>
                             </div>
                             <Bar percent={burn.usedPercent} label={`${burn.budget}: ${burn.usedPercent}% used`} />
@@ -397,7 +399,7 @@ export function OverviewPage({ session }: { session: Session }) {
                               const resource = item.group.resource ?? '';
                               const entry = sum[resource] ?? { resource, calls: 0, cost: 0 };
                               entry.calls += item.calls;
-                              entry.cost += item.cost.microUsd;
+                              entry.cost += nanoOf(item.cost);
                               sum[resource] = entry;
                               return sum;
                             }, {}),
@@ -407,7 +409,9 @@ export function OverviewPage({ session }: { session: Session }) {
                                 <Badge tone="bad">unsanctioned</Badge> {entry.resource}
                               </td>
                               <td class="num">{count(entry.calls)}</td>
-                              <td class="num">{usd(entry.cost)}</td>
+                              <td class="num">
+                                <Usd nano={entry.cost} />
+                              </td>
                             </tr>
                           ))}
                         </tbody>

@@ -1,8 +1,8 @@
 // Chargeback per team for a month, with its CSV, and the cost drivers that moved most against the previous period.
 import { useState } from 'preact/hooks';
 import { api, download, query, type ChargebackLine, type Money, type Session } from '../api';
-import { count, groupName, monthLabel, monthName, monthStart, teamName, usd } from '../format';
-import { Empty, GroupName, heldToTeam, Notice, Show, SortHeader, sortRows, TeamName, useLoad, useSorting } from '../ui';
+import { count, groupName, monthLabel, monthName, monthStart, nanoOf, teamName } from '../format';
+import { Empty, GroupName, heldToTeam, Notice, Show, SortHeader, sortRows, TeamName, Usd, useLoad, useSorting } from '../ui';
 
 interface Chargeback {
   period: string;
@@ -42,7 +42,7 @@ const CHARGEBACK_COLUMNS = [
 /** A chargeback line's value in a column, as it sorts: a team by its shown name, money by micro-USD. */
 function chargebackValue(line: ChargebackLine, column: string): number | string {
   if (column === 'team') return teamName(line.team);
-  if (column === 'cost' || column === 'saved') return line[column].microUsd;
+  if (column === 'cost' || column === 'saved') return nanoOf(line[column]);
   return line[column as 'calls'];
 }
 
@@ -50,7 +50,7 @@ function chargebackValue(line: ChargebackLine, column: string): number | string 
 function driverValue(groupBy: string) {
   return (driver: Driver, column: string): number | string => {
     if (column === 'group') return groupBy === 'team' ? teamName(driver.group.team) : groupName(driver.group[groupBy]);
-    return driver[column as 'previous' | 'current' | 'delta'].microUsd;
+    return nanoOf(driver[column as 'previous' | 'current' | 'delta']);
   };
 }
 
@@ -136,8 +136,12 @@ export function ReportsPage({ session }: { session: Session }) {
                         <td class="num">{count(line.failedCalls)}</td>
                         <td class="num">{count(line.cacheWriteTokens)}</td>
                         <td class="num">{count(line.cacheWrite1hTokens)}</td>
-                        <td class="num">{usd(line.cost.microUsd)}</td>
-                        <td class="num">{usd(line.saved.microUsd)}</td>
+                        <td class="num">
+                          <Usd nano={nanoOf(line.cost)} />
+                        </td>
+                        <td class="num">
+                          <Usd nano={nanoOf(line.saved)} />
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -152,8 +156,12 @@ export function ReportsPage({ session }: { session: Session }) {
                       <td class="num">{count(report.total.failedCalls)}</td>
                       <td class="num">{count(report.total.cacheWriteTokens)}</td>
                       <td class="num">{count(report.total.cacheWrite1hTokens)}</td>
-                      <td class="num">{usd(report.total.cost.microUsd)}</td>
-                      <td class="num">{usd(report.total.saved.microUsd)}</td>
+                      <td class="num">
+                        <Usd nano={nanoOf(report.total.cost)} />
+                      </td>
+                      <td class="num">
+                        <Usd nano={nanoOf(report.total.saved)} />
+                      </td>
                     </tr>
                   </tfoot>
                 </table>
@@ -203,12 +211,16 @@ export function ReportsPage({ session }: { session: Session }) {
                     {sortRows(answer.items, driverSorting, driverValue(groupBy)).map((item) => (
                       <tr key={JSON.stringify(item.group)}>
                         <td>{groupBy === 'team' ? <TeamName team={item.group.team} /> : <GroupName value={item.group[groupBy]} />}</td>
-                        <td class="num">{usd(item.previous.microUsd)}</td>
-                        <td class="num">{usd(item.current.microUsd)}</td>
+                        <td class="num">
+                          <Usd nano={nanoOf(item.previous)} />
+                        </td>
+                        <td class="num">
+                          <Usd nano={nanoOf(item.current)} />
+                        </td>
                         {/* A rise in red, a fall in green; no change is neither (it read as a fall). */}
-                        <td class={`num ${item.delta.microUsd > 0 ? 'up' : item.delta.microUsd < 0 ? 'down' : ''}`}>
-                          {item.delta.microUsd > 0 ? '+' : ''}
-                          {usd(item.delta.microUsd)}
+                        <td class={`num ${nanoOf(item.delta) > 0 ? 'up' : nanoOf(item.delta) < 0 ? 'down' : ''}`}>
+                          {nanoOf(item.delta) > 0 ? '+' : ''}
+                          <Usd nano={nanoOf(item.delta)} />
                         </td>
                       </tr>
                     ))}

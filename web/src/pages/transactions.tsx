@@ -2,8 +2,8 @@
 // more"); a call's detail page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type Session, type Transaction } from '../api';
-import { count, dateTime, ms, teamName, UNATTRIBUTED, usd } from '../format';
-import { Badge, Empty, heldToTeam, listingSorting, Show, SortHeader, TeamName, transactionsOf, useLoad } from '../ui';
+import { count, dateTime, ms, nanoOf, teamName, UNATTRIBUTED } from '../format';
+import { Badge, Empty, heldToTeam, listingSorting, Show, SortHeader, TeamName, transactionsOf, Usd, useLoad } from '../ui';
 
 interface Filters {
   consumer: string;
@@ -54,7 +54,7 @@ function outcomeBadge(transaction: Transaction) {
  * calls of a model without a price, and a FinOps reader takes "unpriced" for spend the reports leave out.
  */
 function costText(transaction: Transaction) {
-  if (transaction.cost !== null) return usd(transaction.cost.microUsd);
+  if (transaction.cost !== null) return <Usd nano={nanoOf(transaction.cost)} />;
   return transaction.outcome === 'served' ? <span class="muted">unpriced</span> : <span class="muted">—</span>;
 }
 
@@ -357,8 +357,15 @@ export function TransactionDetailPage({ id }: { id: string }) {
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
             ['Cost', costText(row)],
             // A $0.00 call answered from the response cache is a saving, not a free call: say what it would have cost.
-            ...(row.saved.microUsd > 0
-              ? [['Saved', `${usd(row.saved.microUsd)} (answered from the response cache)`] satisfies [string, preact.ComponentChildren]]
+            ...(nanoOf(row.saved) > 0
+              ? [
+                  [
+                    'Saved',
+                    <>
+                      <Usd nano={nanoOf(row.saved)} /> (answered from the response cache)
+                    </>,
+                  ] satisfies [string, preact.ComponentChildren],
+                ]
               : []),
             // What the cost holds beside the tokens: searches billed per search, a tier priced above or below standard.
             ...(row.webSearches > 0 ? [['Web searches', count(row.webSearches)] satisfies [string, preact.ComponentChildren]] : []),

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { allPages, api, change, list, query, type Consumer, type Session, type Team, type UsageAnswer } from '../../api';
 import { Sparkline } from '../../charts';
-import { count, hourFloor, isoHour, NO_TEAM, teamName, usd } from '../../format';
+import { count, hourFloor, isoHour, nanoOf, NO_TEAM, teamName, usd } from '../../format';
 import {
   canManageConsumers,
   Empty,
@@ -155,8 +155,8 @@ export function Consumers({ session }: { session: Session }) {
       const row = spark.get(name) ?? Array.from({ length: 14 }, () => 0);
       const index = Math.round((Date.parse(item.bucketStart) - start) / DAY);
       if (index >= 0 && index < 14) {
-        row[index]! += item.cost.microUsd / 1e6;
-        spend.set(name, (spend.get(name) ?? 0) + item.cost.microUsd);
+        row[index]! += nanoOf(item.cost) / 1e9;
+        spend.set(name, (spend.get(name) ?? 0) + nanoOf(item.cost));
       }
       spark.set(name, row);
     }
@@ -264,8 +264,8 @@ export function Consumers({ session }: { session: Session }) {
                             )}
                           </td>
                           <td class="spark-cell">
-                            <Sparkline values={values} label={`${consumer.name}: ${usd(Math.round(total * 1e6))} in 14 days`} />{' '}
-                            <span class="muted">{usd(Math.round(total * 1e6))}</span>
+                            <Sparkline values={values} label={`${consumer.name}: ${usd(Math.round(total * 1e9))} in 14 days`} />{' '}
+                            <span class="muted">{usd(Math.round(total * 1e9))}</span>
                           </td>
                           <td class="actions">
                             <a

@@ -1,8 +1,8 @@
 // The inventory's resources (provider/model) with their review status and who called them in the last 30 days.
 import { useState } from 'preact/hooks';
 import { api, change, list, query, type Resource, type Session, type UsageAnswer } from '../../api';
-import { count, hourFloor, isoHour, UNATTRIBUTED, usd } from '../../format';
-import { Badge, Empty, may, Notice, Show, SortHeader, sortRows, useLoad, useSorting } from '../../ui';
+import { count, hourFloor, isoHour, nanoOf, UNATTRIBUTED } from '../../format';
+import { Badge, Empty, may, Notice, Show, SortHeader, sortRows, Usd, useLoad, useSorting } from '../../ui';
 
 const DAY = 86_400_000;
 
@@ -55,7 +55,7 @@ export function Resources({ session }: { session: Session }) {
         unattributed: false,
       };
       row.calls += item.calls;
-      row.cost += item.cost.microUsd;
+      row.cost += nanoOf(item.cost);
       if (item.group.consumer) row.consumers.add(item.group.consumer);
       else if (item.calls > 0) row.unattributed = true;
       rows.set(id, row);
@@ -124,7 +124,9 @@ export function Resources({ session }: { session: Session }) {
                         {row.note === null ? null : <small class="muted"> {row.note}</small>}
                       </td>
                       <td class="num">{count(row.calls)}</td>
-                      <td class="num">{usd(row.cost)}</td>
+                      <td class="num">
+                        <Usd nano={row.cost} />
+                      </td>
                       <td class="wrap">
                         {[...row.consumers].sort().join(', ')}
                         {row.unattributed ? (
