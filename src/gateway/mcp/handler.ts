@@ -29,7 +29,7 @@ import {
 } from './json-rpc.js';
 import { rewrite, settle } from './answer.js';
 import { MULTI_ROUND_TRIP, MULTI_ROUND_TRIP_SINCE, openRequestState } from './request-state.js';
-import { openEventId, sealEventId } from './resumed-calls.js';
+import { eventIdSealer, openEventId } from './resumed-calls.js';
 import type { Exchange } from './exchange.js';
 import { SseRelay } from './sse-relay.js';
 import { openTaskIds } from './tasks.js';
@@ -407,9 +407,7 @@ async function relaySse(
   const call = exchange.toolCall;
   if (call !== null) call.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  // A tools/call's event ids carry the call, for a GET resuming from one (resumed-calls.ts).
-  const id = exchange.id;
-  const sealId = call === null || id === null ? null : (event: string) => sealEventId(context.mcp.events, call, id, event);
+  const sealId = eventIdSealer(context.mcp.events, exchange);
   const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES, sealId);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();

@@ -8,13 +8,31 @@
 import type { Consumer } from '../../policy/consumers.js';
 import type { RecordSinks } from '../pipeline/record.js';
 import type { McpServer } from './directory.js';
+import type { Exchange } from './exchange.js';
 import type { JsonRpcId } from './json-rpc.js';
 import type { SessionBinding } from './sessions.js';
 import { ToolCall } from './tool-call.js';
 
-/** The event id `eventId` of the call's POST stream, sealed around the call as the client is to present it. */
-export function sealEventId(binding: SessionBinding, call: ToolCall, id: JsonRpcId, eventId: string): string {
+/** The event id `eventId` of the call's stream, sealed around the call as the client is to present it. */
+function sealEventId(binding: SessionBinding, call: ToolCall, id: JsonRpcId, eventId: string): string {
   return binding.seal(call.server.name, call.consumer.name, JSON.stringify([eventId, call.requestId, call.tool, call.startedAt, id]));
+}
+
+/**
+ * What the client gets for the server's event ids on the exchange's SSE stream: a tools/call's, sealed around the call,
+ * for a GET resuming from one; a GET stream's resumed for a call, sealed around it until its answer comes, for a GET
+ * resuming from them in turn (maybe through a third gateway: resumption applies to a GET's stream as to a POST's, MCP
+ * 2025-11-25 transports). Null: passed on as they come.
+ */
+export function eventIdSealer(binding: SessionBinding, exchange: Exchange): ((eventId: string) => string) | null {
+  const call = exchange.toolCall;
+  const id = exchange.id;
+  if (call !== null && id !== null) return (eventId) => sealEventId(binding, call, id, eventId);
+  if (exchange.resumed === null) return null;
+  return (eventId) => {
+    const resumed = exchange.resumed;
+    return resumed === null ? eventId : sealEventId(binding, resumed.call, resumed.id, eventId);
+  };
 }
 
 /** A call resumed with a sealed Last-Event-ID: the server's event id, and the call as the POST's gateway began it. */
