@@ -67,6 +67,14 @@ export class SharedCounterStore implements CounterStore {
     return this.link.request({ op: 'claim', now, key, ttlMs });
   }
 
+  remember(now: number, key: string, text: string, ttlMs: number): Promise<void> {
+    return this.link.request({ op: 'remember', now, key, text, ttlMs });
+  }
+
+  recall(now: number, key: string): Promise<string | null> {
+    return this.link.request({ op: 'recall', now, key });
+  }
+
   seed(now: number, seeds: readonly CounterSeed[], complete: boolean): Promise<void> {
     return this.link.request({ op: 'seed', now, seeds: [...seeds], complete });
   }

@@ -115,6 +115,13 @@ export interface CounterStore {
   /** True for the first caller to claim this key until it expires (one alert per threshold per window, across replicas). */
   claim(now: number, key: string, ttlMs: number): boolean | Promise<boolean>;
   /**
+   * Keeps a short text under `key` for ttlMs, replacing any kept there, for any process sharing the store to `recall`
+   * (a call's details that another gateway may record: src/gateway/mcp/pending-tasks.ts).
+   */
+  remember(now: number, key: string, text: string, ttlMs: number): void | Promise<void>;
+  /** The text last remembered under `key`; null when none is (never kept, or expired). */
+  recall(now: number, key: string): string | null | Promise<string | null>;
+  /**
    * Raises each key to at least its seed's value, atomically per key: a key holding more (calls counted since) keeps its
    * value, a missing one is created. A maximum, never a sum, so seeding twice, or by several gateways at once, counts the
    * ledger's usage once. `complete`: these are the seeds of every line of every current window, and the store takes

@@ -447,6 +447,14 @@ export class LeasedCounterStore implements CounterStore {
     return this.inner.claim(now, key, ttlMs);
   }
 
+  remember(now: number, key: string, text: string, ttlMs: number): void | Promise<void> {
+    return this.inner.remember(now, key, text, ttlMs);
+  }
+
+  recall(now: number, key: string): string | null | Promise<string | null> {
+    return this.inner.recall(now, key);
+  }
+
   seed(now: number, seeds: readonly CounterSeed[], complete: boolean): void | Promise<void> {
     return this.inner.seed(now, seeds, complete);
   }

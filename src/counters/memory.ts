@@ -5,6 +5,8 @@ import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, 
 interface Entry {
   value: number;
   expiresAt: number;
+  /** What `remember` kept (its value unused). */
+  text?: string;
 }
 
 /** How often expired buckets are swept, so a gateway with many consumers and windows does not grow without bound. */
@@ -80,6 +82,15 @@ export class MemoryCounterStore implements CounterStore {
     if (this.live(now, key) !== undefined) return false;
     this.entries.set(key, { value: 1, expiresAt: now + ttlMs });
     return true;
+  }
+
+  remember(now: number, key: string, text: string, ttlMs: number): void {
+    this.lastNow = now;
+    this.entries.set(key, { value: 0, expiresAt: now + ttlMs, text });
+  }
+
+  recall(now: number, key: string): string | null {
+    return this.live(now, key)?.text ?? null;
   }
 
   seed(now: number, seeds: readonly CounterSeed[]): void {

@@ -409,6 +409,15 @@ export class RedisCounterStore implements CounterStore {
     return reply === 'OK';
   }
 
+  /** `now` is unused: the text lasts ttlMs on Redis's clock. */
+  async remember(_now: number, key: string, text: string, ttlMs: number): Promise<void> {
+    await this.command(() => this.redis.set(this.keyPrefix + key, text, 'PX', ttlOf(ttlMs)));
+  }
+
+  recall(_now: number, key: string): Promise<string | null> {
+    return this.command(() => this.redis.get(this.keyPrefix + key));
+  }
+
   async read(_now: number, key: string): Promise<number> {
     const value = await this.command(() => this.redis.get(this.keyPrefix + key));
     return value === null ? 0 : Number(value);

@@ -38,7 +38,7 @@ function observe(context: GatewayContext, message: Record<string, unknown>, exch
   if (message.method !== undefined) {
     if (typeof message.method === 'string' && TASK_STATUS.has(message.method) && isObject(message.params)) {
       const params = message.params;
-      if (typeof params.taskId === 'string') taskCalls.observe(server, exchange.consumer, params.taskId, params);
+      if (typeof params.taskId === 'string') taskCalls.observe(exchange.server, exchange.caller, params.taskId, params);
     }
     return;
   }
@@ -63,8 +63,8 @@ function observe(context: GatewayContext, message: Record<string, unknown>, exch
     return;
   }
   if (exchange.task === null) return;
-  if (exchange.taskResult) taskCalls.result(server, exchange.consumer, exchange.task, message);
-  else if (isObject(message.result)) taskCalls.observe(server, exchange.consumer, exchange.task, message.result);
+  if (exchange.taskResult) taskCalls.result(exchange.server, exchange.caller, exchange.task, message);
+  else if (isObject(message.result)) taskCalls.observe(exchange.server, exchange.caller, exchange.task, message.result);
 }
 
 /** A tools/list answer (on its POST, or replayed on a GET stream) filtered to the grant; null: not one, or all granted. */

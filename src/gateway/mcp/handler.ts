@@ -104,7 +104,7 @@ export async function handleMcp(
   if (req.method === 'GET' || req.method === 'DELETE') {
     const resumes = req.method === 'GET';
     const exchange: Exchange = {
-      ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, session },
+      ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, caller: consumer, server, session },
       ...{ resumes, listens: resumes, tasks: false, states: false, task: null, taskResult: false, resumed: null },
     };
     // Resumed from an event of a tools/call's stream (maybe taken by another gateway): the server gets its own id.
@@ -219,7 +219,7 @@ function exchangeFor(
   const method = typeof message.method === 'string' ? message.method : '';
   const tasks = listens || method === 'initialize' || method.startsWith('tasks/');
   const exchange: Exchange = {
-    ...{ id, grant: null, toolCall: null, consumer: consumer.name, session },
+    ...{ id, grant: null, toolCall: null, consumer: consumer.name, caller: consumer, server, session },
     ...{ resumes: false, listens, tasks, states: MULTI_ROUND_TRIP.has(method), task: null },
     ...{ taskResult: method === 'tasks/result', resumed: null },
   };

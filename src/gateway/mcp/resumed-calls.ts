@@ -70,13 +70,15 @@ export function withinWait(call: ToolCall): boolean {
 
 /**
  * Runs `record` for the call unless another gateway process recorded it: the first to claim it does. A counter store
- * that cannot answer leaves the call recorded (a second row, rather than none).
+ * that cannot answer leaves the call recorded (a second row, rather than none). `task`: the claim of the outcome of
+ * the task the call was answered with (pending-tasks.ts), apart from the claim of that answer, and as long-lived as
+ * the longest wait for a task's outcome.
  */
-export function recordOnce(sinks: RecordSinks, call: ToolCall, record: () => void): Promise<void> | undefined {
-  const key = `mcp-call:${call.server.name}:${call.consumer.name}:${call.requestId}:${call.startedAt}`;
+export function recordOnce(sinks: RecordSinks, call: ToolCall, record: () => void, task?: { claimMs: number }): Promise<void> | undefined {
+  const key = `mcp-call:${call.server.name}:${call.consumer.name}:${call.requestId}:${call.startedAt}${task === undefined ? '' : ':task'}`;
   let claimed: boolean | Promise<boolean>;
   try {
-    claimed = sinks.governance.store.claim(Date.now(), key, 2 * call.server.timeoutMs + 60_000);
+    claimed = sinks.governance.store.claim(Date.now(), key, task?.claimMs ?? 2 * call.server.timeoutMs + 60_000);
   } catch (error) {
     claimed = Promise.reject(error as Error);
   }
