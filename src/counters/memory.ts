@@ -1,5 +1,6 @@
 // Counters in this process's memory: the embedded default. Atomic by construction (one thread, no await inside).
-import { leaseGranted } from './counter-store.js';
+import { randomUUID } from 'node:crypto';
+import { leaseGranted, scopeOf } from './counter-store.js';
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 
 interface Entry {
@@ -14,6 +15,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 export class MemoryCounterStore implements CounterStore {
   readonly kind = 'memory' as const;
+  /** This process's alone (a primary's memory is its workers' through SharedCounterStore, of the primary's scope). */
+  readonly scope = scopeOf(`process:${randomUUID()}`);
   private readonly entries: Map<string, Entry>;
   /**
    * Per bucket, each lease holder's unused room as it last reported it. In memory the holders are this process or the

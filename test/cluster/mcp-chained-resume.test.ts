@@ -8,14 +8,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { startMcpGateways, stopAndReadCalls, type McpGateway } from '../support/mcp-gateways.js';
-import { deleteTestKeys, testKeyPrefix } from '../support/redis.js';
+import { startMcpGateways, stopAndReadCalls, stopMcpGateways, type McpGateway } from '../support/mcp-gateways.js';
+import { testKeyPrefix } from '../support/redis.js';
 import { KEYS } from '../support/sluice.js';
 
-// Long enough for three requests on a loaded machine: past it the answer is not the call's to record.
-const TIMEOUT_MS = 5000;
+// Long enough for the test's requests on a loaded machine: past it an answer is not the call's to record.
+const TIMEOUT_MS = 30_000;
 
 describe("MCP: a tools/call's answer resumed through a third gateway", () => {
   let upstream: Server;
@@ -40,12 +39,7 @@ describe("MCP: a tools/call's answer resumed through a third gateway", () => {
     gateways = await startMcpGateways(['one', 'two', 'three'], `http://127.0.0.1:${port}/mcp`, TIMEOUT_MS, keyPrefix);
   });
 
-  after(async () => {
-    for (const { sluice } of gateways) await sluice.stop();
-    upstream?.closeAllConnections();
-    await new Promise<void>((resolve) => upstream?.close(() => resolve()));
-    await deleteTestKeys(keyPrefix);
-  });
+  after(() => stopMcpGateways(gateways, upstream, keyPrefix));
 
   it('is one row, with the call and its outcome, written by the gateway that read the answer', { timeout: 60_000 }, async () => {
     const [one, two, three] = gateways as [McpGateway, McpGateway, McpGateway];
@@ -65,9 +59,8 @@ describe("MCP: a tools/call's answer resumed through a third gateway", () => {
     const second = await fetch(three.url, { headers: { ...headers, 'last-event-id': progressed } });
     assert.match(await second.text(), /"isError":true/);
     assert.deepEqual(lastEventIds, ['call-9:0', 'call-9:1'], 'the server is sent its own event ids');
-    // Past the wait of the gateway that took the POST: it has given up on the answer by now.
-    await sleep(TIMEOUT_MS + 500);
-    const rows = await stopAndReadCalls(gateways);
+    // Stopping, the gateway that took the POST gives up on the answer (its 504, unless the call was claimed): last.
+    const rows = await stopAndReadCalls([three, two, one]);
     const call = { request_id: requestId, consumer: 'checkout-service', provider: 'mcp:tools', provider_model: 'add' };
     assert.deepEqual(rows, [{ gateway: 'three', ...call, status: 200, error_class: 'mcp_tool_error' }]);
   });

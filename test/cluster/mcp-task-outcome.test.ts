@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startMcpGateways, stopAndReadCalls, type McpGateway } from '../support/mcp-gateways.js';
+import { startMcpGateways, stopAndReadCalls, stopMcpGateways, type McpGateway } from '../support/mcp-gateways.js';
 import type { Rpc } from '../support/mock-mcp.js';
 import { taskServer, type ServerTask } from '../support/mock-mcp-tasks.js';
-import { deleteTestKeys, testKeyPrefix } from '../support/redis.js';
+import { testKeyPrefix } from '../support/redis.js';
 import { KEYS } from '../support/sluice.js';
 
 /** POSTs `message` to a gateway; answers its (last) message. */
@@ -52,12 +52,7 @@ describe("MCP: a task's outcome read through another gateway than the one that t
     gateways = await startMcpGateways(['one', 'two'], `http://127.0.0.1:${port}/mcp`, 2000, keyPrefix);
   });
 
-  after(async () => {
-    for (const { sluice } of gateways) await sluice.stop();
-    upstream?.closeAllConnections();
-    await new Promise<void>((resolve) => upstream?.close(() => resolve()));
-    await deleteTestKeys(keyPrefix);
-  });
+  after(() => stopMcpGateways(gateways, upstream, keyPrefix));
 
   it('is one row, with that outcome, written by the gateway that read it', { timeout: 60_000 }, async () => {
     const [one, two] = gateways as [McpGateway, McpGateway];

@@ -2,9 +2,10 @@
 // and the counters' Redis (a key prefix of the test's own) shared, or each gateway with counters of its own. Each
 // writes its own SQLite ledger, read back per process once it has stopped.
 import { writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { TEST_REDIS_URL } from './redis.js';
+import { deleteTestKeys, TEST_REDIS_URL } from './redis.js';
 import { KEYS } from './sluice.js';
 import { freePort, startSluiceProcess, type SluiceProcess } from './sluice-process.js';
 import { scratchDir } from './scratch.js';
@@ -89,4 +90,12 @@ export async function stopAndReadCalls(gateways: McpGateway[]): Promise<McpCallR
     rows.push(...found.map((row) => ({ gateway: name, ...row })));
   }
   return rows;
+}
+
+/** After the test: the gateways still running stopped, the MCP server closed, the test's Redis keys deleted. */
+export async function stopMcpGateways(gateways: McpGateway[], upstream: Server | undefined, keyPrefix: string): Promise<void> {
+  for (const { sluice } of gateways) await sluice.stop();
+  upstream?.closeAllConnections();
+  await new Promise<void>((resolve) => upstream?.close(() => resolve()) ?? resolve());
+  await deleteTestKeys(keyPrefix);
 }

@@ -6,7 +6,7 @@ import type { Exchange } from './exchange.js';
 import { isObject } from './json-rpc.js';
 import { createdTask } from './pending-tasks.js';
 import { sealRequestState } from './request-state.js';
-import { recordOnce, withinWait } from './resumed-calls.js';
+import { recordOnce, recordsResumed } from './resumed-calls.js';
 import { sealTaskIds, TASK_STATUS } from './tasks.js';
 import type { ToolCall } from './tool-call.js';
 
@@ -45,10 +45,10 @@ function observe(context: GatewayContext, message: Record<string, unknown>, exch
   if (exchange.id !== null && message.id !== exchange.id) return;
   if (exchange.resumes && (typeof message.id === 'string' || typeof message.id === 'number')) {
     // The call waiting in this process, or the one the stream was resumed for (its POST maybe taken by another).
-    const resumed = exchange.resumed !== null && exchange.resumed.id === message.id ? exchange.resumed.call : undefined;
-    if (resumed !== undefined) exchange.resumed = null;
+    const resumed = exchange.resumed !== null && exchange.resumed.id === message.id ? exchange.resumed : null;
+    if (resumed !== null) exchange.resumed = null;
     const local = context.mcp.answers.take(server, exchange.consumer, exchange.session, message.id);
-    const call = local ?? (resumed !== undefined && withinWait(resumed) ? resumed : undefined);
+    const call = local ?? (resumed !== null && recordsResumed(resumed, context.governance.store.scope) ? resumed.call : undefined);
     if (call !== undefined) {
       call.observeAnswer(message);
       call.task = createdTask(message.result);

@@ -407,7 +407,7 @@ async function relaySse(
   const call = exchange.toolCall;
   if (call !== null) call.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  const sealId = eventIdSealer(context.mcp.events, exchange);
+  const sealId = eventIdSealer(context.mcp.events, exchange, context.governance.store.scope);
   const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES, sealId);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();
