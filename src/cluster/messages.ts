@@ -14,6 +14,8 @@ export type PrimaryRequest =
   | { op: 'lease'; now: number; requests: LeaseRequest[] }
   | { op: 'release'; now: number; holder: string; lines: CounterLine[] }
   | { op: 'claim'; now: number; key: string; ttlMs: number }
+  | { op: 'remember'; now: number; key: string; text: string; ttlMs: number }
+  | { op: 'recall'; now: number; key: string }
   | { op: 'seed'; now: number; seeds: CounterSeed[]; complete: boolean }
   | { op: 'read'; now: number; key: string }
   | { op: 'response-owner'; id: string }

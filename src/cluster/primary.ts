@@ -120,6 +120,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         return counters.release(request.now, request.holder, request.lines);
       case 'claim':
         return counters.claim(request.now, request.key, request.ttlMs);
+      case 'remember':
+        return counters.remember(request.now, request.key, request.text, request.ttlMs);
+      case 'recall':
+        return counters.recall(request.now, request.key);
       case 'seed':
         return counters.seed(request.now, request.seeds);
       case 'read':

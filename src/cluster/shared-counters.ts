@@ -2,6 +2,8 @@
 // gathered for a few milliseconds and sent as one message. Wrapped in a LeasedCounterStore, most calls ask nothing at all.
 // A message per event-loop turn was one per call at low concurrency: IPC then cost a worker more than the call did.
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from '../counters/counter-store.js';
+import { hostname } from 'node:os';
+import { scopeOf } from '../counters/counter-store.js';
 import type { PrimaryLink } from './primary-link.js';
 
 /**
@@ -13,6 +15,8 @@ const SETTLE_BATCH = 256;
 
 export class SharedCounterStore implements CounterStore {
   readonly kind = 'memory' as const;
+  /** Every worker of this primary (this process's parent) shares its counters. */
+  readonly scope = scopeOf(`primary:${hostname()}:${process.ppid}`);
   private readonly link: PrimaryLink;
   private settlements: Array<{ lines: CounterLine[]; resolve: (used: number[]) => void; reject: (error: Error) => void }>;
   private timer: NodeJS.Timeout | null;
@@ -65,6 +69,14 @@ export class SharedCounterStore implements CounterStore {
 
   claim(now: number, key: string, ttlMs: number): Promise<boolean> {
     return this.link.request({ op: 'claim', now, key, ttlMs });
+  }
+
+  remember(now: number, key: string, text: string, ttlMs: number): Promise<void> {
+    return this.link.request({ op: 'remember', now, key, text, ttlMs });
+  }
+
+  recall(now: number, key: string): Promise<string | null> {
+    return this.link.request({ op: 'recall', now, key });
   }
 
   seed(now: number, seeds: readonly CounterSeed[], complete: boolean): Promise<void> {

@@ -1,4 +1,5 @@
 // The counters budgets and rate limits are held in: one interface, kept in memory (one process) or in Redis (many).
+import { createHash } from 'node:crypto';
 
 /**
  * One budget's counter as a call sees it. The window arithmetic (which bucket, how much of the previous one still
@@ -102,6 +103,11 @@ export function leaseGranted(used: number, limit: number, amount: number, extra:
 export interface CounterStore {
   readonly kind: 'memory' | 'redis';
   /**
+   * Which processes share this store's keys and claims: the same in every one that does (on one Redis under one key
+   * prefix, or workers of one primary), unique to a process otherwise. Opaque (scopeOf), as it may reach a client.
+   */
+  readonly scope: string;
+  /**
    * All or nothing, atomically across the lines (one Lua script on Redis): if every enforcing line has room, add each
    * line's amount to its bucket; otherwise add nothing. `now` is the caller's clock (epoch ms), used by the memory
    * store for expiry; Redis expires keys itself.
@@ -114,6 +120,13 @@ export interface CounterStore {
   settle(now: number, lines: readonly CounterLine[]): number[] | Promise<number[]>;
   /** True for the first caller to claim this key until it expires (one alert per threshold per window, across replicas). */
   claim(now: number, key: string, ttlMs: number): boolean | Promise<boolean>;
+  /**
+   * Keeps a short text under `key` for ttlMs, replacing any kept there, for any process sharing the store to `recall`
+   * (a call's details that another gateway may record: src/gateway/mcp/pending-tasks.ts).
+   */
+  remember(now: number, key: string, text: string, ttlMs: number): void | Promise<void>;
+  /** The text last remembered under `key`; null when none is (never kept, or expired). */
+  recall(now: number, key: string): string | null | Promise<string | null>;
   /**
    * Raises each key to at least its seed's value, atomically per key: a key holding more (calls counted since) keeps its
    * value, a missing one is created. A maximum, never a sum, so seeding twice, or by several gateways at once, counts the
@@ -142,6 +155,11 @@ export interface CounterStore {
   /** Reads a bucket's value (0 when absent): for inspection and tests, not on the request path. */
   read(now: number, key: string): number | Promise<number>;
   close(): Promise<void>;
+}
+
+/** A store's scope from what names where its keys are: a digest, which tells no client where that is. */
+export function scopeOf(where: string): string {
+  return createHash('sha256').update(where, 'utf8').digest('base64url').slice(0, 16);
 }
 
 /**

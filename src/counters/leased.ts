@@ -66,6 +66,7 @@ class Lease {
 
 export class LeasedCounterStore implements CounterStore {
   readonly kind: CounterStore['kind'];
+  readonly scope: string;
   private readonly inner: CounterStore;
   private readonly share: number;
   private readonly idleMs: number;
@@ -86,6 +87,7 @@ export class LeasedCounterStore implements CounterStore {
   constructor(inner: CounterStore, options: LeaseOptions = {}) {
     this.inner = inner;
     this.kind = inner.kind;
+    this.scope = inner.scope;
     this.share = options.share ?? DEFAULT_SHARE;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
@@ -445,6 +447,14 @@ export class LeasedCounterStore implements CounterStore {
 
   claim(now: number, key: string, ttlMs: number): boolean | Promise<boolean> {
     return this.inner.claim(now, key, ttlMs);
+  }
+
+  remember(now: number, key: string, text: string, ttlMs: number): void | Promise<void> {
+    return this.inner.remember(now, key, text, ttlMs);
+  }
+
+  recall(now: number, key: string): string | null | Promise<string | null> {
+    return this.inner.recall(now, key);
   }
 
   seed(now: number, seeds: readonly CounterSeed[], complete: boolean): void | Promise<void> {

@@ -1,10 +1,13 @@
 // Counters in this process's memory: the embedded default. Atomic by construction (one thread, no await inside).
-import { leaseGranted } from './counter-store.js';
+import { randomUUID } from 'node:crypto';
+import { leaseGranted, scopeOf } from './counter-store.js';
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 
 interface Entry {
   value: number;
   expiresAt: number;
+  /** What `remember` kept (its value unused). */
+  text?: string;
 }
 
 /** How often expired buckets are swept, so a gateway with many consumers and windows does not grow without bound. */
@@ -12,6 +15,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 export class MemoryCounterStore implements CounterStore {
   readonly kind = 'memory' as const;
+  /** This process's alone (a primary's memory is its workers' through SharedCounterStore, of the primary's scope). */
+  readonly scope = scopeOf(`process:${randomUUID()}`);
   private readonly entries: Map<string, Entry>;
   /**
    * Per bucket, each lease holder's unused room as it last reported it. In memory the holders are this process or the
@@ -80,6 +85,15 @@ export class MemoryCounterStore implements CounterStore {
     if (this.live(now, key) !== undefined) return false;
     this.entries.set(key, { value: 1, expiresAt: now + ttlMs });
     return true;
+  }
+
+  remember(now: number, key: string, text: string, ttlMs: number): void {
+    this.lastNow = now;
+    this.entries.set(key, { value: 0, expiresAt: now + ttlMs, text });
+  }
+
+  recall(now: number, key: string): string | null {
+    return this.live(now, key)?.text ?? null;
   }
 
   seed(now: number, seeds: readonly CounterSeed[]): void {

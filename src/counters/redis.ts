@@ -1,7 +1,7 @@
 // Counters in Redis: shared by every gateway replica, atomic through Lua scripts (redis-scripts.ts), and never a reason
 // for a call to hang.
 import { Redis } from 'ioredis';
-import { CounterStoreUnavailable } from './counter-store.js';
+import { CounterStoreUnavailable, scopeOf } from './counter-store.js';
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 import {
   HELD_SUFFIX,
@@ -53,6 +53,8 @@ const SEEDS_PER_CALL = 500;
 
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
+  /** Every process on this Redis (as its URL names it) under this key prefix. */
+  readonly scope: string;
   private readonly redis: Redis;
   private readonly keyPrefix: string;
   /** Where Redis is, for messages: scheme, host, port and db, never the user or password. */
@@ -96,6 +98,8 @@ export class RedisCounterStore implements CounterStore {
     this.closed = false;
     const { where, secrets } = describeUrl(options.url);
     this.where = where;
+    // Hashed: the URL an unparsable one is named by may hold its password.
+    this.scope = scopeOf(`redis:${secrets.includes(options.url) ? options.url : where}\u0000${this.keyPrefix}`);
     this.secrets = secrets;
     this.redis = new Redis(options.url, {
       // The gateway never waits for Redis: a call made while disconnected is refused at once instead of queued
@@ -407,6 +411,15 @@ export class RedisCounterStore implements CounterStore {
   async claim(_now: number, key: string, ttlMs: number): Promise<boolean> {
     const reply = await this.command(() => this.redis.set(this.keyPrefix + key, '1', 'PX', ttlOf(ttlMs), 'NX'));
     return reply === 'OK';
+  }
+
+  /** `now` is unused: the text lasts ttlMs on Redis's clock. */
+  async remember(_now: number, key: string, text: string, ttlMs: number): Promise<void> {
+    await this.command(() => this.redis.set(this.keyPrefix + key, text, 'PX', ttlOf(ttlMs)));
+  }
+
+  recall(_now: number, key: string): Promise<string | null> {
+    return this.command(() => this.redis.get(this.keyPrefix + key));
   }
 
   async read(_now: number, key: string): Promise<number> {

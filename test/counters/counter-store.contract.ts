@@ -211,6 +211,16 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
       assert.equal(await store.claim(clock.now(), alert, SHORT_TTL_MS), false);
     });
 
+    test('remember keeps a text for recall until its ttl passes, the last one kept under its key', async () => {
+      const record = key('record');
+      assert.equal(await store.recall(clock.now(), record), null);
+      await store.remember(clock.now(), record, '["first"]', SHORT_TTL_MS);
+      await store.remember(clock.now(), record, '["second"]', SHORT_TTL_MS);
+      assert.equal(await store.recall(clock.now(), record), '["second"]');
+      await clock.pass(SHORT_TTL_MS * 2);
+      assert.equal(await store.recall(clock.now(), record), null);
+    });
+
     test('concurrent claims: exactly one of many wins', async () => {
       const alert = key('alert');
       const results = await Promise.all(Array.from({ length: 50 }, async () => store.claim(clock.now(), alert, LONG_TTL_MS)));

@@ -6,7 +6,7 @@ import type { Exchange } from './exchange.js';
 import { isObject } from './json-rpc.js';
 import { createdTask } from './pending-tasks.js';
 import { sealRequestState } from './request-state.js';
-import { recordOnce, withinWait } from './resumed-calls.js';
+import { recordOnce, recordsResumed } from './resumed-calls.js';
 import { sealTaskIds, TASK_STATUS } from './tasks.js';
 import type { ToolCall } from './tool-call.js';
 
@@ -38,17 +38,17 @@ function observe(context: GatewayContext, message: Record<string, unknown>, exch
   if (message.method !== undefined) {
     if (typeof message.method === 'string' && TASK_STATUS.has(message.method) && isObject(message.params)) {
       const params = message.params;
-      if (typeof params.taskId === 'string') taskCalls.observe(server, exchange.consumer, params.taskId, params);
+      if (typeof params.taskId === 'string') taskCalls.observe(exchange.server, exchange.caller, params.taskId, params);
     }
     return;
   }
   if (exchange.id !== null && message.id !== exchange.id) return;
   if (exchange.resumes && (typeof message.id === 'string' || typeof message.id === 'number')) {
     // The call waiting in this process, or the one the stream was resumed for (its POST maybe taken by another).
-    const resumed = exchange.resumed !== null && exchange.resumed.id === message.id ? exchange.resumed.call : undefined;
-    if (resumed !== undefined) exchange.resumed = null;
+    const resumed = exchange.resumed !== null && exchange.resumed.id === message.id ? exchange.resumed : null;
+    if (resumed !== null) exchange.resumed = null;
     const local = context.mcp.answers.take(server, exchange.consumer, exchange.session, message.id);
-    const call = local ?? (resumed !== undefined && withinWait(resumed) ? resumed : undefined);
+    const call = local ?? (resumed !== null && recordsResumed(resumed, context.governance.store.scope) ? resumed.call : undefined);
     if (call !== undefined) {
       call.observeAnswer(message);
       call.task = createdTask(message.result);
@@ -63,8 +63,8 @@ function observe(context: GatewayContext, message: Record<string, unknown>, exch
     return;
   }
   if (exchange.task === null) return;
-  if (exchange.taskResult) taskCalls.result(server, exchange.consumer, exchange.task, message);
-  else if (isObject(message.result)) taskCalls.observe(server, exchange.consumer, exchange.task, message.result);
+  if (exchange.taskResult) taskCalls.result(exchange.server, exchange.caller, exchange.task, message);
+  else if (isObject(message.result)) taskCalls.observe(exchange.server, exchange.caller, exchange.task, message.result);
 }
 
 /** A tools/list answer (on its POST, or replayed on a GET stream) filtered to the grant; null: not one, or all granted. */

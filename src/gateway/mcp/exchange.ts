@@ -1,5 +1,6 @@
 // One client message (or GET stream) on its way through the MCP gateway: what the gateway does with its answer.
-import type { ToolGrant } from './directory.js';
+import type { Consumer } from '../../policy/consumers.js';
+import type { McpServer, ToolGrant } from './directory.js';
 import type { JsonRpcId } from './json-rpc.js';
 import type { ResumedCall } from './resumed-calls.js';
 import type { ToolCall } from './tool-call.js';
@@ -12,6 +13,9 @@ export interface Exchange {
   toolCall: ToolCall | null;
   /** Who sent it: the owner of a session the server opens in answer. */
   consumer: string;
+  /** The same consumer, and the server it goes to: what a call another process took is recorded with (pending-tasks.ts). */
+  caller: Consumer;
+  server: McpServer;
   /** The server's id of the session the client presented (unwrapped from Sluice's), sent on in its place. */
   session: string | null;
   /** A GET stream: answers to the consumer's earlier POSTs may come on it (their streams closed before them). */

@@ -29,7 +29,7 @@ import {
 } from './json-rpc.js';
 import { rewrite, settle } from './answer.js';
 import { MULTI_ROUND_TRIP, MULTI_ROUND_TRIP_SINCE, openRequestState } from './request-state.js';
-import { openEventId, sealEventId } from './resumed-calls.js';
+import { eventIdSealer, openEventId } from './resumed-calls.js';
 import type { Exchange } from './exchange.js';
 import { SseRelay } from './sse-relay.js';
 import { openTaskIds } from './tasks.js';
@@ -104,7 +104,7 @@ export async function handleMcp(
   if (req.method === 'GET' || req.method === 'DELETE') {
     const resumes = req.method === 'GET';
     const exchange: Exchange = {
-      ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, session },
+      ...{ id: null, grant: null, toolCall: null, consumer: consumer.name, caller: consumer, server, session },
       ...{ resumes, listens: resumes, tasks: false, states: false, task: null, taskResult: false, resumed: null },
     };
     // Resumed from an event of a tools/call's stream (maybe taken by another gateway): the server gets its own id.
@@ -219,7 +219,7 @@ function exchangeFor(
   const method = typeof message.method === 'string' ? message.method : '';
   const tasks = listens || method === 'initialize' || method.startsWith('tasks/');
   const exchange: Exchange = {
-    ...{ id, grant: null, toolCall: null, consumer: consumer.name, session },
+    ...{ id, grant: null, toolCall: null, consumer: consumer.name, caller: consumer, server, session },
     ...{ resumes: false, listens, tasks, states: MULTI_ROUND_TRIP.has(method), task: null },
     ...{ taskResult: method === 'tasks/result', resumed: null },
   };
@@ -407,9 +407,7 @@ async function relaySse(
   const call = exchange.toolCall;
   if (call !== null) call.stream = true;
   res.writeHead(upstream.statusCode, returned);
-  // A tools/call's event ids carry the call, for a GET resuming from one (resumed-calls.ts).
-  const id = exchange.id;
-  const sealId = call === null || id === null ? null : (event: string) => sealEventId(context.mcp.events, call, id, event);
+  const sealId = eventIdSealer(context.mcp.events, exchange, context.governance.store.scope);
   const relay = new SseRelay(res, (message) => rewrite(context, message, exchange, server), MAX_JSON_ANSWER_BYTES, sealId);
   for await (const chunk of upstream.body) if (!relay.push(chunk as Buffer)) await drained(res);
   relay.end();

@@ -4,14 +4,23 @@
 // `result` when completed, `error` when failed). The call waits here and is recorded once, with that outcome and its
 // duration up to it. The wait is bounded: at most MAX_HELD calls per gateway process (past it the oldest is recorded
 // as it stands), each until the task's ttl (from its creation, the server's timeoutMs beyond it; 24 h when unlimited).
+// The client may read the outcome through another gateway process than the one that took the call (its sealed task id
+// opens on every one holding the master key): the call's details are kept in the counter store (Redis between
+// gateways, the primary between workers) for as long as it is held, so whichever process reads the outcome records the
+// call, and the first to record it claims it there (resumed-calls.ts), so it is one row.
+import type { Consumer } from '../../policy/consumers.js';
 import type { RecordSinks } from '../pipeline/record.js';
+import type { McpServer } from './directory.js';
 import { isObject } from './json-rpc.js';
-import type { ToolCall } from './tool-call.js';
+import { recordOnce } from './resumed-calls.js';
+import { ToolCall } from './tool-call.js';
 
 /** The most task calls one gateway process holds; each is a few hundred bytes. */
 export const MAX_HELD = 10_000;
 /** The longest a task's outcome is waited for (a ttl of null is unlimited, as the spec has it). */
 export const MAX_WAIT_MS = 24 * 60 * 60 * 1000;
+/** The details of a held call outlive its wait by this much in the counter store, for an outcome read just then. */
+const SHARED_MARGIN_MS = 60_000;
 
 /** The task a tools/call was answered with, as the server named it. */
 export interface CallTask {
@@ -41,11 +50,14 @@ export class PendingTasks {
   private readonly held: Map<string, Held>;
   private readonly sinks: RecordSinks;
   private readonly maxHeld: number;
+  /** Store look-ups and claims under way, which the gateway's stop waits for while its ledger is open. */
+  private readonly pending: Set<Promise<void>>;
 
   constructor(sinks: RecordSinks, maxHeld = MAX_HELD) {
     this.held = new Map();
     this.sinks = sinks;
     this.maxHeld = maxHeld;
+    this.pending = new Set();
   }
 
   /** The call was answered with its task (call.task): recorded when the task's outcome is read, or when it expires. */
@@ -60,17 +72,24 @@ export class PendingTasks {
     }
     const wait = Math.min(task.ttlMs ?? MAX_WAIT_MS, MAX_WAIT_MS) + call.server.timeoutMs;
     this.held.set(key, { call, task, timer: this.timer(key, wait) });
+    // Off the answer's path: the client has its task id before another gateway could be asked about it, or nearly.
+    const shared = JSON.stringify([call.requestId, call.tool, call.startedAt, call.identity, call.stream]);
+    this.track(() => this.sinks.governance.store.remember(Date.now(), sharedKey(key), shared, wait + SHARED_MARGIN_MS));
   }
 
   /** A Task the server sent (a tasks/get or tasks/cancel answer, a status notification): recorded if terminal. */
-  observe(server: string, consumer: string, taskId: string, view: Record<string, unknown>): void {
-    if (this.held.size === 0 || typeof view.status !== 'string') return;
-    const key = keyOf(server, consumer, taskId);
+  observe(server: McpServer, consumer: Consumer, taskId: string, view: Record<string, unknown>): void {
+    if (typeof view.status !== 'string') return;
+    const key = keyOf(server.name, consumer.name, taskId);
     const held = this.held.get(key);
-    if (held === undefined) return;
+    if (held === undefined) {
+      if (isOutcome(view)) this.adopt(key, server, consumer, (call) => readOutcome(call, view));
+      return;
+    }
     const { call, task } = held;
+    if (readOutcome(call, view)) return this.settle(key, held);
     const status = view.status;
-    if (status === 'completed' && view.result === undefined) {
+    if (status === 'completed') {
       // 2025-11-25: the result is tasks/result's, which the client fetches next; its wait is the server's timeoutMs.
       if (task.status === 'completed') return;
       task.status = status;
@@ -78,39 +97,60 @@ export class PendingTasks {
       held.timer = this.timer(key, call.server.timeoutMs);
       return;
     }
-    if (status === 'completed') call.observeAnswer({ result: view.result });
-    else if (status === 'failed') call.observeAnswer({ error: view.error ?? {} });
-    else if (status === 'cancelled') {
-      call.answered = true;
-      call.errorClass = 'mcp_task_cancelled';
-    } else {
-      task.status = status;
-      const ttlMs = ttlOf(view);
-      if (ttlMs !== task.ttlMs && ttlMs !== undefined) {
-        // The ttl may change over the task's life; it runs from the task's creation, when the call was answered.
-        task.ttlMs = ttlMs;
-        const elapsed = Date.now() - call.startedAt;
-        clearTimeout(held.timer);
-        held.timer = this.timer(key, Math.max(0, Math.min(ttlMs ?? MAX_WAIT_MS, MAX_WAIT_MS) - elapsed) + call.server.timeoutMs);
-      }
-      return;
+    task.status = status;
+    const ttlMs = ttlOf(view);
+    if (ttlMs !== task.ttlMs && ttlMs !== undefined) {
+      // The ttl may change over the task's life; it runs from the task's creation, when the call was answered.
+      task.ttlMs = ttlMs;
+      const elapsed = Date.now() - call.startedAt;
+      clearTimeout(held.timer);
+      held.timer = this.timer(key, Math.max(0, Math.min(ttlMs ?? MAX_WAIT_MS, MAX_WAIT_MS) - elapsed) + call.server.timeoutMs);
     }
-    this.settle(key, held);
   }
 
   /** The answer to a tasks/result (2025-11-25): what the tool call would have answered, result or JSON-RPC error. */
-  result(server: string, consumer: string, taskId: string, message: Record<string, unknown>): void {
-    if (this.held.size === 0) return;
-    const key = keyOf(server, consumer, taskId);
+  result(server: McpServer, consumer: Consumer, taskId: string, message: Record<string, unknown>): void {
+    const key = keyOf(server.name, consumer.name, taskId);
     const held = this.held.get(key);
-    if (held === undefined) return;
+    if (held === undefined) return this.adopt(key, server, consumer, (call) => call.observeAnswer(message));
     held.call.observeAnswer(message);
     this.settle(key, held);
   }
 
   /** At the gateway's stop, while the ledger is open: the calls still held are recorded as they stand. */
-  stop(): void {
+  async stop(): Promise<void> {
     for (const [key, held] of this.held) this.expire(key, held);
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  /**
+   * The outcome of a task this process does not hold (another gateway or worker took its call, or this one recorded it
+   * already): the call is recorded with it, if its details are in the counter store and no process recorded it yet.
+   */
+  private adopt(key: string, server: McpServer, consumer: Consumer, read: (call: ToolCall) => void): void {
+    this.track(async () => {
+      const shared = await this.sinks.governance.store.recall(Date.now(), sharedKey(key));
+      const call = shared === null ? null : sharedCall(shared, server, consumer);
+      if (call === null) return;
+      read(call);
+      await recordTask(this.sinks, call);
+    });
+  }
+
+  /** Runs `work` (a store write or look-up) off the request path; its failure is logged, and stop waits for it. */
+  private track(work: () => void | Promise<void>): void {
+    let running: Promise<void>;
+    try {
+      running = Promise.resolve(work());
+    } catch (error) {
+      running = Promise.reject(error as Error);
+    }
+    const tracked = running.then(
+      () => undefined,
+      (error: Error) => this.sinks.logger.warn({ err: error.message }, "An MCP task's call could not be shared with other gateways"),
+    );
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
   }
 
   private timer(key: string, waitMs: number): NodeJS.Timeout {
@@ -125,7 +165,9 @@ export class PendingTasks {
   private settle(key: string, held: Held): void {
     clearTimeout(held.timer);
     this.held.delete(key);
-    held.call.record(this.sinks);
+    const { call } = held;
+    // Claimed, as another process may read the task's outcome too (or have recorded it already).
+    this.track(() => recordTask(this.sinks, call));
   }
 
   /** No outcome was read through this gateway process: the call is recorded with the task's last status. */
@@ -137,6 +179,48 @@ export class PendingTasks {
   }
 }
 
+/** Records the call once, whichever process reads its task's outcome, or gives up on it, first. */
+function recordTask(sinks: RecordSinks, call: ToolCall): Promise<void> | undefined {
+  // Claimed for as long as any process may hold the call or find its details (hold).
+  const claimMs = MAX_WAIT_MS + call.server.timeoutMs + SHARED_MARGIN_MS;
+  return recordOnce(sinks, call, () => call.record(sinks), { claimMs });
+}
+
+/** A terminal Task: the call's outcome (2025-11-25's `completed` without its result is not: tasks/result gives it). */
+function isOutcome(view: Record<string, unknown>): boolean {
+  return (view.status === 'completed' && view.result !== undefined) || view.status === 'failed' || view.status === 'cancelled';
+}
+
+/** Reads a terminal Task's outcome into its call; false when the task is not terminal. */
+function readOutcome(call: ToolCall, view: Record<string, unknown>): boolean {
+  if (!isOutcome(view)) return false;
+  if (view.status === 'completed') call.observeAnswer({ result: view.result });
+  else if (view.status === 'failed') call.observeAnswer({ error: view.error ?? {} });
+  else {
+    call.answered = true;
+    call.errorClass = 'mcp_task_cancelled';
+  }
+  return true;
+}
+
+/** The call a held call's details in the counter store describe (as hold kept them); null when they do not read. */
+function sharedCall(shared: string, server: McpServer, consumer: Consumer): ToolCall | null {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(shared);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(fields) || fields.length !== 5) return null;
+  const [requestId, tool, startedAt, identity, stream] = fields as unknown[];
+  if (typeof requestId !== 'string' || typeof tool !== 'string' || typeof startedAt !== 'number') return null;
+  const call = new ToolCall(requestId, consumer, server, tool, startedAt);
+  call.identity = typeof identity === 'string' ? identity : null;
+  call.stream = stream === true;
+  call.attempts = 1;
+  return call;
+}
+
 /** A Task's ttl: 2026-07-28's ttlMs, 2025-11-25's ttl; null for unlimited, undefined when it names none. */
 function ttlOf(task: Record<string, unknown>): number | null | undefined {
   const ttl = task.ttlMs !== undefined ? task.ttlMs : task.ttl;
@@ -146,4 +230,9 @@ function ttlOf(task: Record<string, unknown>): number | null | undefined {
 
 function keyOf(server: string, consumer: string, taskId: string): string {
   return `${server}\n${consumer}\n${taskId}`;
+}
+
+/** Where a held call's details are kept in the counter store. */
+function sharedKey(key: string): string {
+  return `mcp-task:${key}`;
 }

@@ -45,5 +45,5 @@ export function mcpState(masterKey: KeyDeriver | null, sinks: RecordSinks): McpS
 /** At stop, once the gateway has drained: the calls still waiting are recorded as they stand. */
 export async function stopMcp(state: McpState): Promise<void> {
   await state.answers.stop();
-  state.taskCalls.stop();
+  await state.taskCalls.stop();
 }
