@@ -408,8 +408,10 @@ export class LeasedCounterStore implements CounterStore {
    * Settled against the room held, where this process holds a lease on the line's bucket: what a call did not use of
    * its reservation goes back into the room (the store counts it already, as room held here, and gets it back with the
    * rest when the lease goes idle), and what it used beyond its reservation is taken from the room when the room has
-   * it. So a call admitted from room asks the store nothing, before or after. Other lines go to the store (which
-   * batches them); its `used` figures leave out this process's unused room.
+   * it. So a call admitted from room asks the store nothing, before or after. A call reserved under a higher limit than
+   * the lease's (a reload lowered it while the call was in flight) gives back in the store instead, which judges later
+   * leases by the new limit: put in the room, what it did not use would admit calls past that limit unasked. Other lines
+   * go to the store (which batches them); its `used` figures leave out this process's unused room.
    */
   settle(now: number, lines: readonly CounterLine[]): number[] | Promise<number[]> {
     this.lastNow = now;
@@ -419,7 +421,10 @@ export class LeasedCounterStore implements CounterStore {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       const lease = this.leases.get(line.key);
-      if (lease !== undefined && (line.amount <= 0 || (lease.room >= line.amount && performance.now() <= lease.confirmedUntil))) {
+      if (
+        lease !== undefined &&
+        (line.amount <= 0 ? line.limit <= lease.line.limit : lease.room >= line.amount && performance.now() <= lease.confirmedUntil)
+      ) {
         lease.room -= line.amount;
         lease.lastUse = now;
         used[i] = lease.storeUsed - lease.room;
