@@ -49,6 +49,8 @@ async function gateway(keyPrefix: string, governance: Record<string, unknown>): 
     providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-not-real' } },
     models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
     counters: { url: TEST_REDIS_URL, failMode: 'closed', timeoutMs: 5_000, keyPrefix },
+    // Held calls wait at the upstream across reloads: no upstream timeout on a loaded machine.
+    routing: { retry: { attempts: 1, backoffMs: 5, timeoutMs: 120_000 } },
     ...governance,
   });
 }
@@ -100,11 +102,16 @@ async function counted(keyPrefix: string, counter: string): Promise<number> {
 /** Once every call has settled and idle room is given back, the counter holds exactly the ledgers' figure. */
 async function countersMatchLedger(keyPrefix: string, counter: string, ...gateways: TestSluice[]): Promise<void> {
   const tokens = await ledgerTokens(...gateways);
+  let last = -1;
   await until(
     `the counter ${counter} holds the ledger's ${tokens} tokens`,
-    async () => (await counted(keyPrefix, counter)) === tokens,
+    async () => (last = await counted(keyPrefix, counter)) === tokens,
     20_000,
-  );
+  ).catch(async (error: Error) => {
+    const held = await redis.keys(`${keyPrefix}${counter}:*:held`);
+    const records = await Promise.all(held.map((key) => redis.hgetall(key)));
+    assert.fail(`${error.message} (it holds ${last}; ${JSON.stringify(records)})`);
+  });
 }
 
 test('a call reserved under a higher limit and settled after the limit was lowered: what it did not use admits nothing past the new limit', async () => {
@@ -129,6 +136,19 @@ test('a call reserved under a higher limit and settled after the limit was lower
     assert.ok(used <= 2_000, `the calls used ${used} tokens under a limit lowered to 2,000`);
     assert.ok(outcomes.includes('429 budget_exhausted'), 'the lowered limit is reached');
     await countersMatchLedger(keyPrefix, 'budget:daily-tokens', sluice);
+  } finally {
+    await sluice.stop();
+  }
+});
+
+test('room a gateway leased is given back once it stays idle, though no call comes to move its clock on', async () => {
+  const keyPrefix = testKeyPrefix();
+  prefixes.push(keyPrefix);
+  const sluice = await gateway(keyPrefix, { budgets: [{ name: 'quiet', measure: 'total_tokens', limit: 12_800, window: 'day' }] });
+  try {
+    // Three calls served from one lease of about 200 tokens beyond the first: then no call at all.
+    assert.deepEqual(await burst(clientOf(sluice), 3, 1), ['200', '200', '200']);
+    await countersMatchLedger(keyPrefix, 'budget:quiet', sluice);
   } finally {
     await sluice.stop();
   }
