@@ -15,7 +15,8 @@ import { until } from '../support/until.js';
 const MESSAGE = [{ role: 'user' as const, content: 'Say hello.' }];
 /** Every answer: 21 tokens, whatever max_tokens the call reserved. */
 const USAGE = { prompt_tokens: 1, completion_tokens: 20 };
-/** Calls sending this max_tokens are held at the upstream until release() (a call in flight). */
+/** Calls sending more max_tokens than this are held at the upstream until released (calls in flight). */
+const SHORT_MAX_TOKENS = 20;
 const HELD_MAX_TOKENS = 4_000;
 
 let mock: MockProvider;
@@ -27,7 +28,7 @@ const prefixes: string[] = [];
 before(async () => {
   redis = new Redis(TEST_REDIS_URL);
   mock = await MockProvider.start(async (request, res) => {
-    if (request.body.max_tokens === HELD_MAX_TOKENS) await held;
+    if ((request.body.max_tokens as number) > SHORT_MAX_TOKENS) await held;
     json(res, 200, openaiCompletion('hello', USAGE));
   });
 });
@@ -37,7 +38,7 @@ after(async () => {
   for (const prefix of prefixes) await deleteTestKeys(prefix);
 });
 
-/** From now on, calls sending HELD_MAX_TOKENS wait at the upstream until the returned function is called. */
+/** From now on, calls sending more than SHORT_MAX_TOKENS wait at the upstream until the returned function is called. */
 function holdCalls(): () => void {
   held = new Promise<void>((resolve) => (releaseHeld = resolve));
   return () => releaseHeld();
@@ -60,7 +61,7 @@ function clientOf(sluice: TestSluice): OpenAI {
   return new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
 }
 
-const ask = (client: OpenAI, maxTokens = 20) =>
+const ask = (client: OpenAI, maxTokens = SHORT_MAX_TOKENS) =>
   client.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGE, max_tokens: maxTokens });
 
 /** 200, or the status and code Sluice refused the call with. */
