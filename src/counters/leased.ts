@@ -37,6 +37,7 @@ class Lease {
   lastGrant: number;
   /** The bucket's usage as the store last said (every holder's room included), for the `used` figures. */
   storeUsed: number;
+  /** When a call last used the room (performance.now()). */
   lastUse: number;
   /**
    * Until when (this process's monotonic clock, performance.now()) the store counts the room as this holder's: the time
@@ -52,11 +53,11 @@ class Lease {
    */
   asking: Promise<Asked> | null;
 
-  constructor(line: CounterLine, now: number) {
+  constructor(line: CounterLine) {
     this.room = 0;
     this.lastGrant = 0;
     this.storeUsed = 0;
-    this.lastUse = now;
+    this.lastUse = performance.now();
     this.confirmedUntil = 0;
     this.renewing = false;
     this.line = line;
@@ -144,7 +145,7 @@ export class LeasedCounterStore implements CounterStore {
       const line = lines[i]!;
       const lease = this.leases.get(line.key)!;
       lease.room -= line.amount;
-      lease.lastUse = now;
+      lease.lastUse = clock;
       lease.line = line;
       used[i] = lease.storeUsed - lease.room;
       if (lease.room < lease.lastGrant * RENEW_BELOW && !lease.renewing) this.renew(now, lease);
@@ -251,7 +252,7 @@ export class LeasedCounterStore implements CounterStore {
     const answered: ((asked: Asked) => void)[] = [];
     const leases = requests.map(({ line }) => {
       let lease = this.leases.get(line.key);
-      if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+      if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line)));
       lease.asking = new Promise<Asked>((resolve) => answered.push(resolve));
       return lease;
     });
@@ -287,7 +288,7 @@ export class LeasedCounterStore implements CounterStore {
     });
     if (back === 0) return;
     let lease = this.leases.get(line.key);
-    if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+    if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line)));
     lease.room += back;
   }
 
@@ -299,13 +300,13 @@ export class LeasedCounterStore implements CounterStore {
   /** `sentAt`: when the lease was sent (performance.now()), from which the store's record of this holder lives ttlMs. */
   private credit(now: number, line: CounterLine, grant: LeaseGrant, sentAt: number): void {
     let lease = this.leases.get(line.key);
-    if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line, now)));
+    if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line)));
     this.confirm(lease, grant, sentAt);
     lease.storeUsed = grant.used + grant.granted;
     if (grant.granted === 0) return;
     lease.room += grant.granted;
     lease.lastGrant = grant.granted;
-    lease.lastUse = now;
+    lease.lastUse = performance.now();
   }
 
   /** The store's answer to a report: the room stays this holder's for ttlMs more, or was taken back (it expired). */
@@ -362,11 +363,16 @@ export class LeasedCounterStore implements CounterStore {
     }
   }
 
-  /** Gives back room not used within idleMs (a window that moved on leaves its old bucket's lease idle). */
+  /**
+   * Gives back room not used within idleMs (a window that moved on leaves its old bucket's lease idle). Idleness is
+   * measured on the monotonic clock: `now` is the last call's time, which stands still while no call comes, the very
+   * time the room should go back to the other gateways.
+   */
   private giveBackIdle(now: number): void {
+    const clock = performance.now();
     const lines: CounterLine[] = [];
     for (const [key, lease] of this.leases) {
-      if (now - lease.lastUse < this.idleMs || lease.renewing || lease.asking !== null) continue;
+      if (clock - lease.lastUse < this.idleMs || lease.renewing || lease.asking !== null) continue;
       this.leases.delete(key);
       if (lease.room > 0) lines.push({ ...lease.line, amount: lease.room, enforce: false });
     }
@@ -410,8 +416,10 @@ export class LeasedCounterStore implements CounterStore {
    * Settled against the room held, where this process holds a lease on the line's bucket: what a call did not use of
    * its reservation goes back into the room (the store counts it already, as room held here, and gets it back with the
    * rest when the lease goes idle), and what it used beyond its reservation is taken from the room when the room has
-   * it. So a call admitted from room asks the store nothing, before or after. Other lines go to the store (which
-   * batches them); its `used` figures leave out this process's unused room.
+   * it. So a call admitted from room asks the store nothing, before or after. A call reserved under a higher limit than
+   * the lease's (a reload lowered it while the call was in flight) gives back in the store instead, which judges later
+   * leases by the new limit: put in the room, what it did not use would admit calls past that limit unasked. Other lines
+   * go to the store (which batches them); its `used` figures leave out this process's unused room.
    */
   settle(now: number, lines: readonly CounterLine[]): number[] | Promise<number[]> {
     this.lastNow = now;
@@ -421,9 +429,12 @@ export class LeasedCounterStore implements CounterStore {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       const lease = this.leases.get(line.key);
-      if (lease !== undefined && (line.amount <= 0 || (lease.room >= line.amount && performance.now() <= lease.confirmedUntil))) {
+      if (
+        lease !== undefined &&
+        (line.amount <= 0 ? line.limit <= lease.line.limit : lease.room >= line.amount && performance.now() <= lease.confirmedUntil)
+      ) {
         lease.room -= line.amount;
-        lease.lastUse = now;
+        lease.lastUse = performance.now();
         used[i] = lease.storeUsed - lease.room;
       } else {
         (rest ??= []).push(line);
