@@ -2,6 +2,7 @@
 // memory), admitted against here, renewed ahead of need and given back when idle. docs/scale-out.md states the bound.
 import { randomBytes } from 'node:crypto';
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
+import { Lease, type Asked } from './lease.js';
 
 export interface LeaseOptions {
   /** The most extra room one lease asks for, as a fraction of the limit (default 1/64). 0: every call asks the store. */
@@ -24,46 +25,6 @@ const RENEW_BELOW = 1 / 4;
 const RACE_RETRIES = 3;
 /** A call waits for this many leases on their way for others before it asks the store itself (no call waits forever). */
 const MAX_WAITS = 8;
-
-/** What a lease on its way answered for one bucket: the amount it had to fit and the store's grant (null: it failed). */
-interface Asked {
-  amount: number;
-  grant: LeaseGrant | null;
-}
-
-/** Room this process holds in one bucket; the store counts it as used until it is admitted against or given back. */
-class Lease {
-  room: number;
-  lastGrant: number;
-  /** The bucket's usage as the store last said (every holder's room included), for the `used` figures. */
-  storeUsed: number;
-  /** When a call last used the room (performance.now()). */
-  lastUse: number;
-  /**
-   * Until when (this process's monotonic clock, performance.now()) the store counts the room as this holder's: the time
-   * its last report was sent plus the record's ttl, so never later than the store's own expiry. Past it, no call is
-   * admitted from the room until the store confirms it again (or says it was taken back).
-   */
-  confirmedUntil: number;
-  renewing: boolean;
-  line: CounterLine;
-  /**
-   * The lease on its way to the store for this bucket, if one is: calls lacking room wait for it rather than each
-   * asking for a slice of their own (which took a slice per call at once, and a round trip each).
-   */
-  asking: Promise<Asked> | null;
-
-  constructor(line: CounterLine) {
-    this.room = 0;
-    this.lastGrant = 0;
-    this.storeUsed = 0;
-    this.lastUse = performance.now();
-    this.confirmedUntil = 0;
-    this.renewing = false;
-    this.line = line;
-    this.asking = null;
-  }
-}
 
 export class LeasedCounterStore implements CounterStore {
   readonly kind: CounterStore['kind'];
@@ -363,11 +324,8 @@ export class LeasedCounterStore implements CounterStore {
     }
   }
 
-  /**
-   * Gives back room not used within idleMs (a window that moved on leaves its old bucket's lease idle). Idleness is
-   * measured on the monotonic clock: `now` is the last call's time, which stands still while no call comes, the very
-   * time the room should go back to the other gateways.
-   */
+  /** Gives back room not used within idleMs (a window that moved on leaves its old bucket's lease idle), on the monotonic
+   * clock: `now`, the last call's time, stands still while no call comes, when the room should go back to the others. */
   private giveBackIdle(now: number): void {
     const clock = performance.now();
     const lines: CounterLine[] = [];
@@ -426,15 +384,16 @@ export class LeasedCounterStore implements CounterStore {
     const used = new Array<number>(lines.length);
     let rest: CounterLine[] | null = null;
     let restAt: number[] | null = null;
+    const clock = performance.now();
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       const lease = this.leases.get(line.key);
       if (
         lease !== undefined &&
-        (line.amount <= 0 ? line.limit <= lease.line.limit : lease.room >= line.amount && performance.now() <= lease.confirmedUntil)
+        (line.amount <= 0 ? line.limit <= lease.line.limit : lease.room >= line.amount && clock <= lease.confirmedUntil)
       ) {
         lease.room -= line.amount;
-        lease.lastUse = performance.now();
+        lease.lastUse = clock;
         used[i] = lease.storeUsed - lease.room;
       } else {
         (rest ??= []).push(line);
