@@ -1,0 +1,59 @@
+// Bad input the director once answered with a 500 (each found by test/director/bad-input-battery.test.ts), on SQLite and
+// on PostgreSQL: now a 400 invalid_request naming the field, and nothing written.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adminClient, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { startTestSluice, type TestSluice } from '../support/sluice.js';
+
+const BOOTSTRAP = 'sa-bootstrap-bad-input-token-000002';
+
+function assertRefused(answer: AdminAnswer, paths: string[], message: RegExp): void {
+  const what = JSON.stringify(answer.body).slice(0, 500);
+  assert.equal(answer.status, 400, what);
+  assert.equal(answer.body.error.code, 'invalid_request', what);
+  assert.deepEqual(
+    answer.body.error.issues.map((issue: { path: string }) => issue.path),
+    paths,
+    what,
+  );
+  for (const issue of answer.body.error.issues) assert.match(issue.message, message, what);
+}
+
+for (const storeKind of ['sqlite', 'postgres'] as const) {
+  describe(`bad input on ${storeKind}`, () => {
+    let database: TestDatabase | null = null;
+    let sluice: TestSluice;
+    let admin: AdminClient;
+
+    before(async () => {
+      if (storeKind === 'postgres') database = await freshDatabase();
+      sluice = await startTestSluice({
+        ...OFFLINE_CATALOG,
+        ...(database === null ? {} : { storage: database.url }),
+        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      });
+      admin = adminClient(sluice, BOOTSTRAP);
+    });
+
+    after(async () => {
+      await sluice?.stop();
+      await database?.drop();
+    });
+
+    test('a body nested far deeper than any field (100,000 levels) is a 400 naming where, not a stack overflow', async () => {
+      const deep = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+      const inField = await admin('POST', '/api/teams', `{"name":"research","owner":${deep(100_000)}}`);
+      assertRefused(inField, [['owner', ...Array(31).fill('a')].join('.')], /nested more than 32 levels/);
+      const whole = await admin('PATCH', '/api/consumers/checkout-service', '['.repeat(200_000) + ']'.repeat(200_000));
+      assertRefused(whole, [Array(32).fill('0').join('.')], /nested more than 32 levels/);
+      // As deep as the API's deepest body is still read: an apply document's model pricing.
+      const applied = await admin('POST', '/api/apply', {
+        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 1, output: 2 } }],
+        dryRun: true,
+      });
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      assert.equal((await admin('GET', '/api/teams/research')).status, 404);
+    });
+  });
+}
