@@ -55,5 +55,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(applied.status, 200, JSON.stringify(applied.body));
       assert.equal((await admin('GET', '/api/teams/research')).status, 404);
     });
+
+    test('text with an unpaired UTF-16 surrogate (JSON "\\ud800") is a 400 naming the field on both stores, not a 500 or stored', async () => {
+      const audited = (await admin('GET', '/api/audit?limit=1000')).body.items.length as number;
+      const team = await admin('POST', '/api/teams', '{"name":"research\\ud800","owner":"r@example.com"}');
+      assertRefused(team, ['name'], /unpaired UTF-16 surrogate/);
+      const note = await admin('PUT', '/api/resources/openai%2Fgpt-4o', '{"status":"sanctioned","note":"fine \\udc00 print"}');
+      assertRefused(note, ['note'], /unpaired UTF-16 surrogate/);
+      const label = await admin('PATCH', '/api/consumers/checkout-service', '{"labels":{"tier\\ud83d":"batch"}}');
+      assertRefused(label, ['labels.tier\ud83d'], /unpaired UTF-16 surrogate/);
+      assert.equal((await admin('GET', '/api/audit?limit=1000')).body.items.length, audited, 'nothing refused was written');
+      // A pair is a character like any other.
+      const paired = await admin('POST', '/api/teams', { name: 'research-\u{1d11e}', owner: 'r@example.com' });
+      assert.equal(paired.status, 201, JSON.stringify(paired.body));
+    });
   });
 }
