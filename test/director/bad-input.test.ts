@@ -69,5 +69,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const paired = await admin('POST', '/api/teams', { name: 'research-\u{1d11e}', owner: 'r@example.com' });
       assert.equal(paired.status, 201, JSON.stringify(paired.body));
     });
+
+    test('a forged ledger cursor whose times or ids no row can have is a 400 naming the cursor, not a 500', async () => {
+      for (const position of ['99999999999999999999:1', '1:99999999999999999999', '9007199254740993:1']) {
+        const cursor = Buffer.from(JSON.stringify([position])).toString('base64url');
+        assertRefused(await admin('GET', `/api/transactions?cursor=${cursor}`), ['cursor'], /cursor/);
+      }
+    });
   });
 }

@@ -114,10 +114,12 @@ function entry(row: LedgerRow): LedgerEntry {
 export async function listTransactions(read: Reader, filter: LedgerFilter): Promise<Page<LedgerEntry>> {
   const limit = pageLimit(filter.limit);
   const cursor = decodeCursor(filter.cursor, 'string');
-  const position = cursor === null ? null : /^(\d+):(\d+)$/.exec(cursor);
-  if (cursor !== null && position === null) throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
+  const position = cursor === null ? null : /^(\d{1,16}):(\d{1,16})$/.exec(cursor);
   const beforeStart = position === null ? null : Number(position[1]);
   const beforeId = position === null ? null : Number(position[2]);
+  // A time or an id past what a BIGINT (and a JavaScript number) holds is no row's: PostgreSQL would fail on it.
+  if (cursor !== null && !(Number.isSafeInteger(beforeStart) && Number.isSafeInteger(beforeId)))
+    throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
   const consumer = filter.consumer ?? null;
   const unattributed = filter.unattributed === undefined ? null : filter.unattributed ? 1 : 0;
   const team = filter.team ?? null;
