@@ -76,5 +76,24 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         assertRefused(await admin('GET', `/api/transactions?cursor=${cursor}`), ['cursor'], /cursor/);
       }
     });
+
+    test('a cursor given to another listing, or with other filters, is a 400 naming the cursor, not another page', async () => {
+      const consumers = await admin('GET', '/api/consumers?limit=1');
+      const audit = await admin('GET', '/api/audit?limit=1');
+      assert.ok(consumers.body.nextCursor !== null && audit.body.nextCursor !== null, 'both listings have a second page');
+      for (const path of ['/api/transactions', '/api/reconciliation/consumers', '/api/compliance/assessments', '/api/consumers'])
+        assertRefused(await admin('GET', `${path}?cursor=${audit.body.nextCursor}`), ['cursor'], /the audit listing returned/);
+      assertRefused(await admin('GET', `/api/audit?cursor=${consumers.body.nextCursor}`), ['cursor'], /the consumers listing/);
+      for (const path of [
+        `/api/consumers?limit=1&team=payments&cursor=${consumers.body.nextCursor}`,
+        `/api/consumers?limit=1&label=tier=batch&cursor=${consumers.body.nextCursor}`,
+        `/api/audit?limit=1&actor=bootstrap-token&cursor=${audit.body.nextCursor}`,
+      ])
+        assertRefused(await admin('GET', path), ['cursor'], /other filters/);
+      // The page size is not a filter: a client may change it between pages.
+      const next = await admin('GET', `/api/consumers?limit=5&cursor=${consumers.body.nextCursor}`);
+      assert.equal(next.status, 200, JSON.stringify(next.body));
+      assert.notEqual(next.body.items[0].name, consumers.body.items[0].name);
+    });
   });
 }

@@ -7,11 +7,12 @@ import type { AuditRow } from './rows.js';
 
 export async function listAudit(read: Reader, filter: AuditFilter): Promise<Page<AuditRecord>> {
   const limit = pageLimit(filter.limit);
-  const before = decodeCursor(filter.cursor, 'number');
   const entityType = filter.entityType ?? null;
   const entityId = filter.entityId ?? null;
   const actor = filter.actor ?? null;
   const since = filter.since ?? null;
+  const listing = { name: 'audit', filters: [entityType, entityId, actor, since] };
+  const before = decodeCursor(filter.cursor, listing, 'number');
   const rows = await read.session.all<AuditRow>('auditList', [
     entityType,
     entityType,
@@ -28,6 +29,7 @@ export async function listAudit(read: Reader, filter: AuditFilter): Promise<Page
   return toPage(
     rows,
     limit,
+    listing,
     (row) => read.json.audit(row),
     (record) => record.id,
   );

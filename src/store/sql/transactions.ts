@@ -113,13 +113,6 @@ function entry(row: LedgerRow): LedgerEntry {
 
 export async function listTransactions(read: Reader, filter: LedgerFilter): Promise<Page<LedgerEntry>> {
   const limit = pageLimit(filter.limit);
-  const cursor = decodeCursor(filter.cursor, 'string');
-  const position = cursor === null ? null : /^(\d{1,16}):(\d{1,16})$/.exec(cursor);
-  const beforeStart = position === null ? null : Number(position[1]);
-  const beforeId = position === null ? null : Number(position[2]);
-  // A time or an id past what a BIGINT (and a JavaScript number) holds is no row's: PostgreSQL would fail on it.
-  if (cursor !== null && !(Number.isSafeInteger(beforeStart) && Number.isSafeInteger(beforeId)))
-    throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
   const consumer = filter.consumer ?? null;
   const unattributed = filter.unattributed === undefined ? null : filter.unattributed ? 1 : 0;
   const team = filter.team ?? null;
@@ -128,6 +121,14 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   const outcome = filter.outcome ?? null;
   const from = filter.from ?? null;
   const to = filter.to ?? null;
+  const listing = { name: 'transactions', filters: [consumer, unattributed, team, model, provider, outcome, from, to] };
+  const cursor = decodeCursor(filter.cursor, listing, 'string');
+  const position = cursor === null ? null : /^(\d{1,16}):(\d{1,16})$/.exec(cursor);
+  const beforeStart = position === null ? null : Number(position[1]);
+  const beforeId = position === null ? null : Number(position[2]);
+  // A time or an id past what a BIGINT (and a JavaScript number) holds is no row's: PostgreSQL would fail on it.
+  if (cursor !== null && !(Number.isSafeInteger(beforeStart) && Number.isSafeInteger(beforeId)))
+    throw new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
   const rows = await read.session.all<LedgerRow>('transactionList', [
     consumer,
     consumer,
@@ -152,7 +153,7 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
     beforeId,
     limit + 1,
   ]);
-  return toPage(rows, limit, entry, (item) => `${item.startedAt}:${item.id}`);
+  return toPage(rows, limit, listing, entry, (item) => `${item.startedAt}:${item.id}`);
 }
 
 export async function getTransaction(read: Reader, id: number): Promise<LedgerEntry | null> {
