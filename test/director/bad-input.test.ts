@@ -95,5 +95,13 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(next.status, 200, JSON.stringify(next.body));
       assert.notEqual(next.body.items[0].name, consumers.body.items[0].name);
     });
+
+    test('an observation the intake refuses is a 400 whose issues name the field by its path', async () => {
+      const observation = { observer: 'probe', at: Date.now(), source: { ip: '10.0.0.1' }, provider: 'openai', model: 'gpt-4o' };
+      const blank = await admin('POST', '/api/reconciliation/observations', {
+        observations: [observation, { ...observation, observer: ' ' }],
+      });
+      assertRefused(blank, ['observations.1.observer'], /1 to 200 characters/);
+    });
   });
 }

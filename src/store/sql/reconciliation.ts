@@ -107,7 +107,8 @@ const isCount = (value: unknown, max: number) => typeof value === 'number' && Nu
 function check(policy: DiscoveryPolicy, observations: readonly Observation[]): Checked[] {
   return observations.map((observation, index) => {
     const at = `observations[${index}]`;
-    const invalid = (path: string, message: string) => new StoreInvalid(`${at}.${path}: ${message}`);
+    const invalid = (path: string, message: string) =>
+      new StoreInvalid(`${at}.${path}: ${message}`, { field: `observations.${index}.${path}` });
     if (typeof observation.observer !== 'string' || observation.observer.trim() === '' || observation.observer.length > 200) {
       throw invalid('observer', '1 to 200 characters');
     }
