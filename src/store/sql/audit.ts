@@ -43,14 +43,15 @@ export async function listAudit(read: Reader, filter: AuditFilter): Promise<Page
   const sort = filter.sort ?? 'time';
   const order = filter.order ?? 'desc';
   const key = SORT_KEYS[sort];
-  const listing = `${sort}:${order}` as const;
-  const position = decodeSortedCursor(filter.cursor, listing, key);
   const entityType = filter.entityType ?? null;
   const entityId = filter.entityId ?? null;
   const actor = filter.actor ?? null;
   const action = filter.action ?? null;
+  const since = filter.since ?? null;
+  const listing = { name: `audit:${sort}:${order}`, filters: [entityType, entityId, actor, action, since] };
+  const position = decodeSortedCursor(filter.cursor, listing, key);
   const rows = await read.session.all<AuditRow & { sort_key: number | string }>(
-    `auditList:${listing}${position === null ? '' : ':after'}`,
+    `auditList:${sort}:${order}${position === null ? '' : ':after'}`,
     [
       entityType,
       entityType,
@@ -60,7 +61,7 @@ export async function listAudit(read: Reader, filter: AuditFilter): Promise<Page
       actor,
       action,
       action,
-      filter.since ?? EARLIEST,
+      since ?? EARLIEST,
       ...(position === null ? [] : rowsAfterParameters(position)),
       limit + 1,
     ],

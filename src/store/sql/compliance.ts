@@ -181,11 +181,13 @@ export class SqlComplianceStore implements ComplianceStore {
 
   async listAssessments(filter: { limit?: number; cursor?: string | null }): Promise<Page<AssessmentSummary>> {
     const limit = pageLimit(filter.limit);
-    const before = decodeCursor(filter.cursor, 'number');
+    const listing = { name: 'assessments', filters: [] };
+    const before = decodeCursor(filter.cursor, listing, 'number');
     const rows = await this.driver.read((session) => session.all<AssessmentRow>('assessmentList', [before, before, limit + 1]));
     const page = toPage(
       rows,
       limit,
+      listing,
       (row) => ({ id: Number(row.id), summary: summary(row) }),
       (item) => item.id,
     );

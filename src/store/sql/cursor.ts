@@ -1,5 +1,7 @@
-// Keyset pagination: page sizes and opaque cursors (the last key a page ended on), checked when they come back; and
-// listings in a chosen order (a key, then the row id), whose cursors say which order they were handed out in.
+// Keyset pagination: page sizes and opaque cursors (the last key a page ended on, bound to its listing and filters),
+// checked when they come back; and listings in a chosen order (a key, then the row id), whose cursors also say which
+// order they were handed out in.
+import { createHash } from 'node:crypto';
 import type { SortOrder } from '../../schemas/listing-order.js';
 import { StoreInvalid } from '../errors.js';
 import type { SqlValue } from './session.js';
@@ -14,19 +16,43 @@ export function pageLimit(limit: number | undefined): number {
   return value;
 }
 
-/** Opaque to callers, so what a cursor holds can change without breaking an API client. */
-export function encodeCursor(position: string | number): string {
-  return Buffer.from(JSON.stringify([position])).toString('base64url');
+/**
+ * A cursor names the listing that handed it out and a digest of the filters it was handed out for, besides the last
+ * key: given to another listing, or with other filters, it would page through rows it never saw (wrong data, not an
+ * error), so both are checked when it comes back. Opaque to callers, so what a cursor holds can change without
+ * breaking an API client.
+ */
+export interface Listing {
+  /** One of LISTINGS; a sorted listing's with its order after it (`transactions:cost:desc`). */
+  name: string;
+  /** The listing's filters in a fixed order (not the page size: a client may change that between pages). */
+  filters: readonly unknown[];
+}
+
+/** Every keyset listing, each its own name; a cursor naming something else is forged, and its name is not echoed. */
+const LISTINGS: ReadonlySet<unknown> = new Set(['audit', 'assessments', 'consumers', 'discovered consumers', 'transactions']);
+
+function filterDigest(listing: Listing): string {
+  return createHash('sha256').update(JSON.stringify(listing.filters)).digest('base64url').slice(0, 16);
+}
+
+export function encodeCursor(listing: Listing, position: string | number): string {
+  return Buffer.from(JSON.stringify([listing.name, filterDigest(listing), position])).toString('base64url');
 }
 
 export function decodeCursor<T extends 'string' | 'number'>(
   cursor: string | null | undefined,
+  listing: Listing,
   type: T,
 ): (T extends 'string' ? string : number) | null {
   if (cursor === undefined || cursor === null) return null;
   const decoded = parsedCursor(cursor);
-  if (!Array.isArray(decoded) || decoded.length !== 1 || !handedOut(decoded[0], type)) throw notHandedOut();
-  return decoded[0] as T extends 'string' ? string : number;
+  if (!Array.isArray(decoded) || decoded.length !== 3 || typeof decoded[0] !== 'string' || !LISTINGS.has(decoded[0])) throw notHandedOut();
+  if (decoded[0] !== listing.name)
+    throw new StoreInvalid(`the cursor is one the ${decoded[0]} listing returned, not the ${listing.name} listing`, { field: 'cursor' });
+  if (decoded[1] !== filterDigest(listing)) throw otherFilters();
+  if (!handedOut(decoded[2], type)) throw notHandedOut();
+  return decoded[2] as T extends 'string' ? string : number;
 }
 
 function parsedCursor(cursor: string): unknown {
@@ -38,6 +64,10 @@ function parsedCursor(cursor: string): unknown {
 }
 
 const notHandedOut = () => new StoreInvalid('the cursor is not one this listing returned', { field: 'cursor' });
+const otherFilters = () =>
+  new StoreInvalid('the cursor was returned for other filters: ask again with those, or without a cursor for page one', {
+    field: 'cursor',
+  });
 
 /**
  * Whether a listing could have handed out this position: a row id is a whole number (a BIGINT holds it), a name has no
@@ -49,10 +79,16 @@ function handedOut(position: unknown, type: 'string' | 'number'): boolean {
 }
 
 /** Asked for one row more than the page: whether it came back says if there is a next page. */
-export function toPage<Row, Item>(rows: Row[], limit: number, item: (row: Row) => Item, position: (item: Item) => string | number) {
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  listing: Listing,
+  item: (row: Row) => Item,
+  position: (item: Item) => string | number,
+) {
   const items = rows.slice(0, limit).map(item);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(position(last)) : null };
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(listing, position(last)) : null };
 }
 
 /**
@@ -92,33 +128,43 @@ export function rowsAfterParameters(position: SortedPosition): SqlValue[] {
   return position.key === null ? [position.id] : [position.key, position.key, position.id];
 }
 
-/** A cursor of a sorted listing: the order it was handed out in (`cost:desc`), the last row's key and id. */
-export function encodeSortedCursor(listing: string, position: SortedPosition): string {
-  return Buffer.from(JSON.stringify([listing, position.key, position.id])).toString('base64url');
+/**
+ * A sorted listing's cursor: the listing with its order (`transactions:cost:desc`), a digest of its filters, and the last
+ * row's key and id.
+ */
+export function encodeSortedCursor(listing: Listing, position: SortedPosition): string {
+  return Buffer.from(JSON.stringify([listing.name, filterDigest(listing), position.key, position.id])).toString('base64url');
 }
 
 /**
- * A sorted listing's cursor back, checked: handed out by this listing (not tampered with) and in the order asked for
- * now, as a position in another order would skip and repeat rows.
+ * A sorted listing's cursor back, checked: handed out by this listing (not tampered with), for these filters and in the
+ * order asked for now, as a position in another order, or of other filters, would skip and repeat rows.
  */
-export function decodeSortedCursor(cursor: string | null | undefined, listing: string, key: SortKey): SortedPosition | null {
+export function decodeSortedCursor(cursor: string | null | undefined, listing: Listing, key: SortKey): SortedPosition | null {
   if (cursor === undefined || cursor === null) return null;
   const value = parsedCursor(cursor);
-  if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'string') throw notHandedOut();
-  const [handedOutIn, position, id] = value as [string, unknown, unknown];
-  if (handedOutIn !== listing) {
-    const [sort, order] = handedOutIn.split(':');
+  if (!Array.isArray(value) || value.length !== 4 || typeof value[0] !== 'string') throw notHandedOut();
+  const [handedOutIn, digest, position, id] = value as [string, unknown, unknown, unknown];
+  const [name, sort, order] = handedOutIn.split(':');
+  if (!LISTINGS.has(name) || sort === undefined || order === undefined) throw notHandedOut();
+  if (name !== listing.name.split(':')[0])
+    throw new StoreInvalid(`the cursor is one the ${name} listing returned, not the ${listing.name.split(':')[0]} listing`, {
+      field: 'cursor',
+    });
+  if (handedOutIn !== listing.name)
     throw new StoreInvalid(
       `the cursor is from the listing in another order (sort=${sort}&order=${order}): start this one again without it`,
-      { field: 'cursor' },
+      {
+        field: 'cursor',
+      },
     );
-  }
-  // A key is what a row held: a finite number (a latency may have a fraction) or a text without NUL (see handedOut).
+  if (digest !== filterDigest(listing)) throw otherFilters();
+  // A key is what a row held: a number a BIGINT or a double holds (a latency may have a fraction), or a text without NUL.
   const keyed =
     position === null
       ? key.nullable
       : key.type === 'number'
-        ? typeof position === 'number' && Number.isFinite(position)
+        ? typeof position === 'number' && Number.isFinite(position) && Math.abs(position) <= Number.MAX_SAFE_INTEGER
         : handedOut(position, 'string');
   if (!keyed || !handedOut(id, 'number')) throw notHandedOut();
   return { key: position as number | string | null, id: id as number };
@@ -129,7 +175,7 @@ export function toSortedPage<Row extends { id: number | string; sort_key: number
   rows: Row[],
   limit: number,
   item: (row: Row) => Item,
-  listing: string,
+  listing: Listing,
   key: SortKey,
 ) {
   const last = rows.length > limit ? rows[limit - 1] : undefined;

@@ -80,13 +80,15 @@ export async function getConsumer(read: Reader, name: string): Promise<Consumer 
 
 export async function listConsumers(read: Reader, filter: ConsumerFilter): Promise<Page<Consumer>> {
   const limit = pageLimit(filter.limit);
-  const after = decodeCursor(filter.cursor, 'string');
   const team = filter.team ?? null;
   const labels = filter.labels === undefined || Object.keys(filter.labels).length === 0 ? null : read.json.encode(filter.labels);
+  const listing = { name: 'consumers', filters: [team, Object.entries(filter.labels ?? {}).sort()] };
+  const after = decodeCursor(filter.cursor, listing, 'string');
   const rows = await read.session.all<ConsumerRow>('consumerList', [team, team, labels, labels, after, after, limit + 1]);
   return toPage(
     rows,
     limit,
+    listing,
     (row) => read.json.consumer(row),
     (consumer) => consumer.name,
   );

@@ -108,7 +108,8 @@ const isCount = (value: unknown, max: number) => typeof value === 'number' && Nu
 function check(policy: DiscoveryPolicy, observations: readonly Observation[]): Checked[] {
   return observations.map((observation, index) => {
     const at = `observations[${index}]`;
-    const invalid = (path: string, message: string) => new StoreInvalid(`${at}.${path}: ${message}`);
+    const invalid = (path: string, message: string) =>
+      new StoreInvalid(`${at}.${path}: ${message}`, { field: `observations.${index}.${path}` });
     if (typeof observation.observer !== 'string' || observation.observer.trim() === '' || observation.observer.length > 200) {
       throw invalid('observer', '1 to 200 characters');
     }
@@ -343,14 +344,16 @@ export async function getDiscoveredConsumer(read: Reader, id: number): Promise<D
 
 export async function listDiscoveredConsumers(read: Reader, filter: DiscoveredConsumerFilter): Promise<Page<DiscoveredConsumer>> {
   const limit = pageLimit(filter.limit);
-  const after = decodeCursor(filter.cursor, 'number');
   const status = filter.status ?? null;
   if (status !== null && !DISCOVERY_STATUSES.includes(status))
-    throw new StoreInvalid(`status must be one of ${DISCOVERY_STATUSES.join(', ')}`);
+    throw new StoreInvalid(`status must be one of ${DISCOVERY_STATUSES.join(', ')}`, { field: 'status' });
+  const listing = { name: 'discovered consumers', filters: [status] };
+  const after = decodeCursor(filter.cursor, listing, 'number');
   const rows = await all<DiscoveredRow>(read, 'discoveredList', [status, status, after, after, limit + 1]);
   return toPage(
     rows,
     limit,
+    listing,
     (row) => discovered(read, row),
     (item) => item.id,
   );

@@ -158,16 +158,21 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   const sort = filter.sort ?? 'time';
   const order = filter.order ?? 'desc';
   const key = SORT_KEYS[sort];
-  const listing = `${sort}:${order}` as const;
-  const position = decodeSortedCursor(filter.cursor, listing, key);
   const consumer = filter.consumer ?? null;
   const unattributed = filter.unattributed === undefined ? null : filter.unattributed ? 1 : 0;
   const team = filter.team ?? null;
   const model = filter.model ?? null;
   const provider = filter.provider ?? null;
   const outcome = filter.outcome ?? null;
+  const from = filter.from ?? null;
+  const to = filter.to ?? null;
+  const listing = {
+    name: `transactions:${sort}:${order}`,
+    filters: [consumer, unattributed, team, model, provider, outcome, from, to],
+  };
+  const position = decodeSortedCursor(filter.cursor, listing, key);
   const page: PageStatement = position === null ? '' : position.key === null ? ':afterNull' : ':after';
-  const rows = await read.session.all<LedgerRow>(`transactionList:${listing}${page}`, [
+  const rows = await read.session.all<LedgerRow>(`transactionList:${sort}:${order}${page}`, [
     consumer,
     consumer,
     unattributed,
@@ -181,8 +186,8 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
     provider,
     outcome,
     outcome,
-    filter.from ?? EARLIEST,
-    filter.to ?? LATEST,
+    from ?? EARLIEST,
+    to ?? LATEST,
     ...(position === null ? [] : rowsAfterParameters(position)),
     limit + 1,
   ]);

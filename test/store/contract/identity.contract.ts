@@ -152,7 +152,7 @@ export function identityContract(context: ContractContext): void {
           ['identity-req-2', 'mtls:spiffe://acme.mil/ns/pay/sa/checkout'],
         ],
       );
-      const rest = await store.listTransactions({ team: 'identity-team', cursor: page.nextCursor, limit: 3 });
+      const rest = await store.listTransactions({ consumer: 'identity-holder', cursor: page.nextCursor, limit: 3 });
       assert.deepEqual(
         rest.items.map((row) => [row.requestId, row.identity, row.costMicroUsd, row.status]),
         [['identity-req-1', 'key:k-1', 7, 200]],
