@@ -115,6 +115,14 @@ async function countersMatchLedger(keyPrefix: string, counter: string, ...gatewa
   });
 }
 
+/** Starts a call held at the upstream and waits until it is there: in flight, its reservation made. */
+async function heldCall(client: OpenAI, maxTokens = HELD_MAX_TOKENS): Promise<{ call: Promise<string> }> {
+  const before = mock.received.length;
+  const call = outcome(ask(client, maxTokens));
+  await until('the held call reached the upstream', () => mock.received.length > before, 20_000);
+  return { call };
+}
+
 test('a call reserved under a higher limit and settled after the limit was lowered: what it did not use admits nothing past the new limit', async () => {
   const keyPrefix = testKeyPrefix();
   prefixes.push(keyPrefix);
@@ -152,5 +160,60 @@ test('room a gateway leased is given back once it stays idle, though no call com
     await countersMatchLedger(keyPrefix, 'budget:quiet', sluice);
   } finally {
     await sluice.stop();
+  }
+});
+
+test('a rate limit removed while a call is in flight on its leased room, and made again with a lower limit: the new limit holds', async () => {
+  const keyPrefix = testKeyPrefix();
+  prefixes.push(keyPrefix);
+  const rateLimit = (tokensPerMinute: number) => ({ rateLimits: [{ name: 'tpm', per: 'shared', tokensPerMinute }] });
+  const sluice = await gateway(keyPrefix, rateLimit(12_800));
+  try {
+    const client = clientOf(sluice);
+    assert.deepEqual(await burst(client, 3, 3), ['200', '200', '200']);
+    const release = holdCalls();
+    const inFlight = (await heldCall(client)).call;
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, rateLimits: [] }, 'rate limit removed'));
+    await sluice.sluice.reload(validateConfig({ ...sluice.config, ...rateLimit(1_000) }, 'rate limit lowered'));
+    release();
+    assert.equal(await inFlight, '200');
+    const outcomes = await burst(client, 80);
+    assert.equal(outcomes.at(-1), '429 rate_limit_exceeded');
+    const used = await ledgerTokens(sluice);
+    // All within the minute's two buckets, which the rolling minute counts in full or in part: never more than the limit.
+    assert.ok(used <= 1_000, `the calls used ${used} tokens under a rate limit lowered to 1,000 a minute`);
+    await countersMatchLedger(keyPrefix, 'rate:tpm:tokens', sluice);
+  } finally {
+    await sluice.stop();
+  }
+});
+
+test('two gateways on one Redis, each with a call in flight and room leased, both lowering the limit: their combined spend stays within it', async () => {
+  const keyPrefix = testKeyPrefix();
+  prefixes.push(keyPrefix);
+  const budget = (limit: number) => ({ budgets: [{ name: 'shared-daily', measure: 'total_tokens', limit, window: 'day' }] });
+  const gateways = [await gateway(keyPrefix, budget(12_800)), await gateway(keyPrefix, budget(12_800))];
+  try {
+    const clients = gateways.map(clientOf);
+    for (const client of clients) assert.deepEqual(await burst(client, 2, 2), ['200', '200']);
+    const release = holdCalls();
+    const inFlight = [(await heldCall(clients[0]!, 3_000)).call, (await heldCall(clients[1]!, 3_000)).call];
+    for (const sluice of gateways) await sluice.sluice.reload(validateConfig({ ...sluice.config, ...budget(2_000) }, 'lowered'));
+    // Each call in flight holds more than a third of the new limit: both together leave no room.
+    for (const [i, client] of clients.entries())
+      assert.equal(
+        await outcome(ask(client)),
+        '429 budget_exhausted',
+        `gateway ${i}, counter at ${await counted(keyPrefix, 'budget:shared-daily')}`,
+      );
+    release();
+    assert.deepEqual(await Promise.all(inFlight), ['200', '200']);
+    const outcomes = await Promise.all(clients.map((client) => burst(client, 60, 4)));
+    assert.ok(outcomes.flat().includes('429 budget_exhausted'));
+    const used = await ledgerTokens(...gateways);
+    assert.ok(used <= 2_000, `the two gateways' calls used ${used} tokens under a limit lowered to 2,000`);
+    await countersMatchLedger(keyPrefix, 'budget:shared-daily', ...gateways);
+  } finally {
+    for (const sluice of gateways) await sluice.stop();
   }
 });
