@@ -153,16 +153,19 @@ export interface RawMcpGateway {
 
 /**
  * Consumer checkout-service (KEYS.checkout) is granted `tools` of the raw server, named `server` in sluice.yaml (with
- * `timeoutMs` when given); with `searchTools`, consumer search-service (KEYS.search) is granted those.
+ * `timeoutMs` when given); with `searchTools`, consumer search-service (KEYS.search) is granted those. `overrides`: the
+ * rest of the config (counters on Redis, say).
  */
 export async function rawMcpGateway(
   handler: RequestListener,
   grant: { server: string; tools: string[]; timeoutMs?: number; searchTools?: string[] },
+  overrides: Record<string, unknown> = {},
 ): Promise<RawMcpGateway> {
   const upstream = createServer(handler);
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const { port } = upstream.address() as AddressInfo;
   const sluice = await startTestSluice({
+    ...overrides,
     consumers: [
       { name: 'checkout-service', team: 'payments', keys: [KEYS.checkout] },
       ...(grant.searchTools === undefined ? [] : [{ name: 'search-service', team: 'discovery', keys: [KEYS.search] }]),

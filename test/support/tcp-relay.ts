@@ -1,4 +1,5 @@
-// A TCP relay a test puts between Sluice and a server (PostgreSQL) to cut the connection and restore it at will.
+// A TCP relay a test puts between Sluice and a server (PostgreSQL, Redis) to cut the connection and restore it at will,
+// or to hold the server's answers back (a slow network).
 import net from 'node:net';
 
 export class TcpRelay {
@@ -9,12 +10,15 @@ export class TcpRelay {
   private cutOff: boolean;
   /** Set by loseAnswerAfter(): the bytes that end the connection once the server has them. */
   private lastWords: Buffer | null;
+  /** Set by delayAnswers(): how long the server's bytes are held before the client gets them. */
+  private answerDelayMs: number;
 
   private constructor(target: { host: string; port: number }) {
     this.target = target;
     this.sockets = new Set();
     this.cutOff = false;
     this.lastWords = null;
+    this.answerDelayMs = 0;
     this.server = net.createServer((client) => this.relay(client));
   }
 
@@ -42,6 +46,11 @@ export class TcpRelay {
    */
   loseAnswerAfter(marker: Buffer): void {
     this.lastWords = marker;
+  }
+
+  /** From now on the client gets the server's bytes `ms` after they came, in order (0: at once). */
+  delayAnswers(ms: number): void {
+    this.answerDelayMs = ms;
   }
 
   restore(): void {
@@ -89,6 +98,14 @@ export class TcpRelay {
       }
       upstream.write(chunk);
     });
-    upstream.pipe(client);
+    // Timers of one delay fire in the order they were set: the bytes keep theirs.
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.answerDelayMs === 0) client.write(chunk);
+      else setTimeout(() => client.writable && client.write(chunk), this.answerDelayMs);
+    });
+    upstream.on('end', () => {
+      if (this.answerDelayMs === 0) client.end();
+      else setTimeout(() => client.end(), this.answerDelayMs);
+    });
   }
 }

@@ -6,7 +6,7 @@ import type { Exchange } from './exchange.js';
 import { isObject } from './json-rpc.js';
 import { createdTask } from './pending-tasks.js';
 import { sealRequestState } from './request-state.js';
-import { recordOnce, recordsResumed } from './resumed-calls.js';
+import { recordsResumed } from './resumed-calls.js';
 import { sealTaskIds, TASK_STATUS } from './tasks.js';
 import type { ToolCall } from './tool-call.js';
 
@@ -52,7 +52,7 @@ function observe(context: GatewayContext, message: Record<string, unknown>, exch
     if (call !== undefined) {
       call.observeAnswer(message);
       call.task = createdTask(message.result);
-      void recordOnce(context, call, () => settle(context, call));
+      context.mcp.answers.answered(call, () => settle(context, call));
       return;
     }
   }

@@ -5,6 +5,9 @@ import type { RecordSinks } from '../pipeline/record.js';
 import type { JsonRpcId } from './json-rpc.js';
 import { recordOnce } from './resumed-calls.js';
 import type { ToolCall } from './tool-call.js';
+import { WorkUnderWay } from './under-way.js';
+
+const CLAIM_FAILED = 'An MCP call could not be recorded';
 
 interface Waiting {
   call: ToolCall;
@@ -15,10 +18,13 @@ export class PendingAnswers {
   /** `<server>\n<consumer>\n<server's session id>\n<JSON-RPC id>` -> the call. */
   private readonly waiting: Map<string, Waiting>;
   private readonly sinks: RecordSinks;
+  /** Claims of the calls being recorded, which the gateway's stop waits for while its ledger is open. */
+  private readonly underWay: WorkUnderWay;
 
   constructor(sinks: RecordSinks) {
     this.waiting = new Map();
     this.sinks = sinks;
+    this.underWay = new WorkUnderWay(sinks.logger);
   }
 
   /** The call's POST stream ended before its answer: recorded when the answer comes, or after `waitMs` without. */
@@ -28,11 +34,11 @@ export class PendingAnswers {
     const before = this.waiting.get(key);
     if (before !== undefined) {
       clearTimeout(before.timer);
-      void unanswered(before.call, this.sinks);
+      this.underWay.run(() => unanswered(before.call, this.sinks), CLAIM_FAILED);
     }
     const timer = setTimeout(() => {
       this.waiting.delete(key);
-      void unanswered(call, this.sinks);
+      this.underWay.run(() => unanswered(call, this.sinks), CLAIM_FAILED);
     }, waitMs);
     timer.unref();
     this.waiting.set(key, { call, timer });
@@ -49,15 +55,25 @@ export class PendingAnswers {
     return waiting.call;
   }
 
-  /** At the gateway's stop, while the ledger is open: the calls still waiting are recorded as unanswered. */
+  /**
+   * The call's answer was read (here, or on a GET stream resuming a call another process took): `record` runs unless
+   * another gateway process recorded the call first, and the gateway's stop waits for that to be known.
+   */
+  answered(call: ToolCall, record: () => void): void {
+    this.underWay.run(() => recordOnce(this.sinks, call, record), CLAIM_FAILED);
+  }
+
+  /**
+   * At the gateway's stop, while the ledger is open: the calls still waiting are recorded as unanswered, and the
+   * answered ones' claims are waited for.
+   */
   async stop(): Promise<void> {
-    const claims: Array<Promise<void> | undefined> = [];
     for (const { call, timer } of this.waiting.values()) {
       clearTimeout(timer);
-      claims.push(unanswered(call, this.sinks));
+      this.underWay.run(() => unanswered(call, this.sinks), CLAIM_FAILED);
     }
     this.waiting.clear();
-    await Promise.all(claims);
+    await this.underWay.drain();
   }
 }
 

@@ -14,6 +14,7 @@ import type { McpServer } from './directory.js';
 import { isObject } from './json-rpc.js';
 import { recordOnce } from './resumed-calls.js';
 import { ToolCall } from './tool-call.js';
+import { WorkUnderWay } from './under-way.js';
 
 /** The most task calls one gateway process holds; each is a few hundred bytes. */
 export const MAX_HELD = 10_000;
@@ -21,6 +22,7 @@ export const MAX_HELD = 10_000;
 export const MAX_WAIT_MS = 24 * 60 * 60 * 1000;
 /** The details of a held call outlive its wait by this much in the counter store, for an outcome read just then. */
 const SHARED_MARGIN_MS = 60_000;
+const SHARE_FAILED = "An MCP task's call could not be shared with other gateways";
 
 /** The task a tools/call was answered with, as the server named it. */
 export interface CallTask {
@@ -51,13 +53,13 @@ export class PendingTasks {
   private readonly sinks: RecordSinks;
   private readonly maxHeld: number;
   /** Store look-ups and claims under way, which the gateway's stop waits for while its ledger is open. */
-  private readonly pending: Set<Promise<void>>;
+  private readonly underWay: WorkUnderWay;
 
   constructor(sinks: RecordSinks, maxHeld = MAX_HELD) {
     this.held = new Map();
     this.sinks = sinks;
     this.maxHeld = maxHeld;
-    this.pending = new Set();
+    this.underWay = new WorkUnderWay(sinks.logger);
   }
 
   /** The call was answered with its task (call.task): recorded when the task's outcome is read, or when it expires. */
@@ -74,7 +76,10 @@ export class PendingTasks {
     this.held.set(key, { call, task, timer: this.timer(key, wait) });
     // Off the answer's path: the client has its task id before another gateway could be asked about it, or nearly.
     const shared = JSON.stringify([call.requestId, call.tool, call.startedAt, call.identity, call.stream]);
-    this.track(() => this.sinks.governance.store.remember(Date.now(), sharedKey(key), shared, wait + SHARED_MARGIN_MS));
+    this.underWay.run(
+      () => this.sinks.governance.store.remember(Date.now(), sharedKey(key), shared, wait + SHARED_MARGIN_MS),
+      SHARE_FAILED,
+    );
   }
 
   /** A Task the server sent (a tasks/get or tasks/cancel answer, a status notification): recorded if terminal. */
@@ -120,7 +125,7 @@ export class PendingTasks {
   /** At the gateway's stop, while the ledger is open: the calls still held are recorded as they stand. */
   async stop(): Promise<void> {
     for (const [key, held] of this.held) this.expire(key, held);
-    while (this.pending.size > 0) await Promise.all(this.pending);
+    await this.underWay.drain();
   }
 
   /**
@@ -128,29 +133,13 @@ export class PendingTasks {
    * already): the call is recorded with it, if its details are in the counter store and no process recorded it yet.
    */
   private adopt(key: string, server: McpServer, consumer: Consumer, read: (call: ToolCall) => void): void {
-    this.track(async () => {
+    this.underWay.run(async () => {
       const shared = await this.sinks.governance.store.recall(Date.now(), sharedKey(key));
       const call = shared === null ? null : sharedCall(shared, server, consumer);
       if (call === null) return;
       read(call);
       await recordTask(this.sinks, call);
-    });
-  }
-
-  /** Runs `work` (a store write or look-up) off the request path; its failure is logged, and stop waits for it. */
-  private track(work: () => void | Promise<void>): void {
-    let running: Promise<void>;
-    try {
-      running = Promise.resolve(work());
-    } catch (error) {
-      running = Promise.reject(error as Error);
-    }
-    const tracked = running.then(
-      () => undefined,
-      (error: Error) => this.sinks.logger.warn({ err: error.message }, "An MCP task's call could not be shared with other gateways"),
-    );
-    this.pending.add(tracked);
-    void tracked.finally(() => this.pending.delete(tracked));
+    }, SHARE_FAILED);
   }
 
   private timer(key: string, waitMs: number): NodeJS.Timeout {
@@ -167,7 +156,7 @@ export class PendingTasks {
     this.held.delete(key);
     const { call } = held;
     // Claimed, as another process may read the task's outcome too (or have recorded it already).
-    this.track(() => recordTask(this.sinks, call));
+    this.underWay.run(() => recordTask(this.sinks, call), SHARE_FAILED);
   }
 
   /** No outcome was read through this gateway process: the call is recorded with the task's last status. */

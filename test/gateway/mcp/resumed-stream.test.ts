@@ -5,8 +5,11 @@
 // Spec: modelcontextprotocol/modelcontextprotocol docs/specification/2025-11-25/basic/transports.mdx.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { rawMcpGateway, type RawMcpGateway } from '../../support/mock-mcp.js';
+import { deleteTestKeys, TEST_REDIS, testKeyPrefix, testRedisUrlVia } from '../../support/redis.js';
 import { KEYS, ledgerRows, ledgerRowWhere, type TestSluice } from '../../support/sluice.js';
+import { TcpRelay } from '../../support/tcp-relay.js';
 
 const TOOLS = ['add', 'echo', 'delete_everything'].map((name) => ({ name, inputSchema: { type: 'object' } }));
 
@@ -137,5 +140,50 @@ describe('MCP gateway: a tools/call whose answer never comes after its stream cl
     assert.equal(row.error_class, 'mcp_answer_unseen');
     assert.ok(row.latency_ms >= 200, String(row.latency_ms));
     assert.equal((await ledgerRows(gateway.sluice)).filter((found) => found.operation === 'mcp_tool_call').length, 1);
+  });
+});
+
+describe('MCP gateway: a tools/call answered on the GET stream as the gateway stops, its counters on a slow Redis', () => {
+  let gateway: RawMcpGateway;
+  let relay: TcpRelay;
+  const keyPrefix = testKeyPrefix();
+
+  before(async () => {
+    relay = await TcpRelay.start(TEST_REDIS);
+    gateway = await rawMcpGateway(
+      (req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (req.method === 'POST') return void res.end('id: call-3:0\ndata: \n\n');
+        res.end(`id: call-3:1\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 5, result: { content: [] } })}\n\n`);
+      },
+      { server: 'tools', tools: ['add'] },
+      { counters: { url: testRedisUrlVia(relay.port), keyPrefix } },
+    );
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await relay?.close();
+    await deleteTestKeys(keyPrefix);
+  });
+
+  it('is recorded before the ledger closes: the stop waits for the claim that makes the call one row', async () => {
+    const headers = { authorization: `Bearer ${KEYS.checkout}`, accept: 'application/json, text/event-stream' };
+    const posted = await fetch(`${gateway.sluice.baseURL}/mcp/tools`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 } } }),
+    });
+    await posted.text();
+    // Redis answers the claim made once the answer is read only after the client has that answer and the stop began.
+    relay.delayAnswers(500);
+    const resumed = await fetch(`${gateway.sluice.baseURL}/mcp/tools`, { headers: { ...headers, 'last-event-id': 'call-3:0' } });
+    assert.match(await resumed.text(), /"content":\[\]/);
+    await gateway.sluice.stop();
+    const db = new Database(gateway.sluice.dbPath, { readonly: true });
+    const rows = db.prepare("SELECT status, error_class FROM transactions WHERE operation = 'mcp_tool_call'").all();
+    db.close();
+    assert.deepEqual(rows, [{ status: 200, error_class: null }]);
   });
 });
