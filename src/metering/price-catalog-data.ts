@@ -3,8 +3,9 @@
 // Source: the providers' public pricing pages (openai.com/api/pricing, anthropic.com/pricing,
 // aws.amazon.com/bedrock/pricing (us-east-1, on-demand), ai.google.dev/gemini-api/docs/pricing (paid tier, both prompt sizes),
 // cloud.google.com/vertex-ai/generative-ai/pricing (where Vertex AI's price differs from the Gemini API's)), and OpenAI's
-// model pages (developers.openai.com/api/docs/models/<id>) for its models from GPT-5.4 on.
-// Checked: 2026-12-07 (Claude; OpenAI from GPT-5.4 on), 2026-11-24 (the rest). Config `pricing` on a model overrides these.
+// model pages (developers.openai.com/api/docs/models/<id>) for its models from GPT-5.4 on and GPT-5.1.
+// Checked: 2026-12-08 (GPT-5.4 nano, GPT-5.1), 2026-12-07 (Claude; the rest of OpenAI from GPT-5.4 on), 2026-11-24 (the
+// rest). Config `pricing` on a model overrides these.
 
 import type { LongContextPricing, TierPricing } from './cost.js';
 
@@ -51,7 +52,7 @@ export interface CatalogEntry {
 
 export const PRICE_CATALOG_SOURCE =
   "Providers' public list prices (OpenAI, Anthropic, AWS Bedrock us-east-1 on-demand, Google Gemini API paid tier, Vertex AI)";
-export const PRICE_CATALOG_AS_OF = '2026-12-07';
+export const PRICE_CATALOG_AS_OF = '2026-12-08';
 
 /**
  * USD per 1,000 web searches: Anthropic's web search tool, for every Claude; OpenAI's `web_search` tool in the Responses
@@ -171,10 +172,10 @@ function round(value: number): number {
 }
 
 export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
-  // OpenAI from GPT-5.4 on, each from its model page, developers.openai.com/api/docs/models/<id> (checked 2026-12-07).
-  // Not listed, for want of a first-party price found: gpt-6-astra, gpt-6.2-astra, gpt-5.5, gpt-5.4-mini, gpt-5.4-nano,
-  // gpt-5.2, gpt-5.1 (set `pricing` on them). Not metered: regional processing (data residency endpoints, +10%), 12-hour
-  // cache writes (gpt-6.2-sol: $5), the Ultrafast tier, Batch.
+  // OpenAI from GPT-5.4 on, each from its model page, developers.openai.com/api/docs/models/<id> (checked 2026-12-07;
+  // GPT-5.4 nano and GPT-5.1 2026-12-08). Not listed, for want of a first-party price found: gpt-6-astra, gpt-6.2-astra,
+  // gpt-5.5, gpt-5.4-mini, gpt-5.2 (set `pricing` on them). Not metered: regional processing (data residency endpoints,
+  // +10%), 12-hour cache writes (gpt-6.2-sol: $5), the Ultrafast tier, Batch.
   // GPT-6.2 Sol: cache writes (30-minute retention) $2.50; fast mode 2x "the Standard rate for the same context length".
   openaiModel('gpt-6.2-sol', { input: 2, cachedInput: 0.1, cacheWrite: 2.5, output: 10 }, { priority: 2 }),
   // GPT-6.1 Sol: fast mode 2x, Batch and Flex 50% (models/gpt-6.1-sol, the ja-JP edition).
@@ -190,6 +191,11 @@ export const PRICE_CATALOG_ENTRIES: readonly CatalogEntry[] = [
   openaiModel('gpt-5.6-luna', { input: 0.2, cachedInput: 0.02, cacheWrite: 0.25, output: 1.2 }),
   // GPT-5.4: "prompts with >272K input tokens are priced at 2x input and 1.5x output for the full session".
   openaiModel('gpt-5.4', { input: 2.5, cachedInput: 0.25, output: 15 }),
+  // GPT-5.4 nano (models/gpt-5.4-nano, the ja-JP and zh-Hant editions): a 400,000-token window, so no long-prompt price
+  // (the 272K rule is stated for the 1.05M-window GPT-5.4 and GPT-5.4 Pro); no cache-write, priority or flex price stated.
+  { provider: 'openai', model: 'gpt-5.4-nano', input: 0.2, output: 1.25, cachedInput: 0.02, ...OPENAI_TOOLS },
+  // GPT-5.1 (models/gpt-5.1, deprecated; snapshot gpt-5.1-2025-11-13): a 400,000-token window, as GPT-5.
+  { provider: 'openai', model: 'gpt-5.1', input: 1.25, output: 10, cachedInput: 0.125, ...OPENAI_TOOLS },
   // OpenAI up to GPT-5; priority tier prices from openai.com/api-priority-processing
   {
     provider: 'openai',

@@ -1,6 +1,7 @@
-// OpenAI's models current in December 2026 (GPT-5.4, the GPT-5.6 family, GPT-6 Sol and Luna, GPT-6.1 Sol, GPT-6.2 Sol)
-// are served and priced with no sluice.yaml: `sluice start` with OPENAI_API_KEY exposes them, GET /v1/models lists them,
-// and the ledger prices their calls, cache writes (usage.*_tokens_details.cache_write_tokens, 1.25x input) included.
+// OpenAI's models current in December 2026 (GPT-5.4 and GPT-5.4 nano, the GPT-5.6 family, GPT-6 Sol and Luna, GPT-6.1
+// Sol, GPT-6.2 Sol) and GPT-5.1 are served and priced with no sluice.yaml: `sluice start` with OPENAI_API_KEY exposes
+// them, GET /v1/models lists them, and the ledger prices their calls, cache writes
+// (usage.*_tokens_details.cache_write_tokens, 1.25x input where the page prices them) included.
 // The official openai SDK against a real `sluice start` in front of a mock OpenAI speaking its wire format.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +40,8 @@ const CHAT_MODELS = [
   { id: 'gpt-5.6-luna', cost: costAt(0.2, 0.02, 0.25, 1.2) },
   // No cache-write price: written tokens at the input price.
   { id: 'gpt-5.4', cost: costAt(2.5, 0.25, 2.5, 15) },
+  { id: 'gpt-5.4-nano', cost: costAt(0.2, 0.02, 0.2, 1.25) },
+  { id: 'gpt-5.1', cost: costAt(1.25, 0.125, 1.25, 10) },
 ];
 const RESPONSES_MODELS = [
   { id: 'gpt-6-sol', cost: costAt(2, 0.2, 2.5, 10) },

@@ -77,3 +77,28 @@ test('gpt-5.6 is GPT-5.6 Sol; a point release the catalog does not list is not p
   assert.equal(catalog.lookup('openai', 'gpt-6'), undefined);
   assert.equal(catalog.lookup('azure-openai', 'gpt-6.1-sol')?.cachedInput, 0.1);
 });
+
+// GPT-5.4 nano's model page (developers.openai.com/ja-JP/api/docs/models/gpt-5.4-nano and its zh-Hant edition, the
+// English one not found): $0.20 input, $0.02 cached input, $1.25 output; a 400,000-token window, so no long-prompt price
+// (the 272K rule is stated for the 1.05M-window GPT-5.4 and GPT-5.4 Pro); snapshot gpt-5.4-nano-2026-03-17.
+test('GPT-5.4 nano at its model page prices, its snapshot too, with no long-prompt premium', () => {
+  const nano = catalog.lookup('openai', 'gpt-5.4-nano');
+  assert.deepEqual([nano?.input, nano?.cachedInput, nano?.output, nano?.cacheWrite], [0.2, 0.02, 1.25, undefined]);
+  assert.equal(nano?.longContext, undefined);
+  assert.deepEqual(catalog.lookup('openai', 'gpt-5.4-nano-2026-03-17'), nano);
+  assert.equal(costMicroUsd(usage(300_000, 100_000, 0, 1_000), nano), 200_000 * 0.2 + 100_000 * 0.02 + 1_000 * 1.25);
+  // Not GPT-5.4's prices: a model of its own, not a version of gpt-5.4.
+  assert.notDeepEqual(nano, catalog.lookup('openai', 'gpt-5.4'));
+});
+
+// GPT-5.1's model page (developers.openai.com/api/docs/models/gpt-5.1, "Deprecated"): $1.25 input, $0.125 cached input,
+// $10 output; a 400,000-token window; snapshot gpt-5.1-2025-11-13.
+test('GPT-5.1 at its model page prices, its dated snapshot too, and not as GPT-5', () => {
+  const gpt51 = catalog.lookup('openai', 'gpt-5.1');
+  assert.deepEqual([gpt51?.input, gpt51?.cachedInput, gpt51?.output, gpt51?.cacheWrite], [1.25, 0.125, 10, undefined]);
+  assert.equal(gpt51?.longContext, undefined);
+  assert.equal(gpt51?.priority, undefined, 'no priority price stated on its page');
+  assert.deepEqual(catalog.lookup('openai', 'gpt-5.1-2025-11-13'), gpt51);
+  assert.equal(costMicroUsd(usage(10_000, 2_000, 0, 500), gpt51), 8_000 * 1.25 + 2_000 * 0.125 + 500 * 10);
+  assert.equal(catalog.lookup('azure-openai', 'gpt-5.1')?.input, 1.25);
+});
