@@ -1,4 +1,4 @@
-// Bad input the director once answered with a 500 (each found by test/director/bad-input-battery.test.ts), on SQLite and
+// Bad input the director once answered with a 500 (each found by the battery, test/support/bad-input-battery.ts), on SQLite and
 // on PostgreSQL: now a 400 invalid_request naming the field, and nothing written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

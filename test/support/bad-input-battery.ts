@@ -2,13 +2,15 @@
 // and body field given values of the wrong type, size, encoding or range, forged cursors, bodies nested without end or
 // carrying unknown fields, duplicates. Every answer is below 500, within a bounded time, in the director's error shape
 // (a 400 invalid_request naming the fields), and a refused request writes nothing (the audit log does not move).
+// One test file per store (test/director/bad-input-battery-*.test.ts): each store's battery sends thousands of
+// requests one after another, and a file of both came near the test runner's time limit on a busy machine.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient, observation, observe, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
-import { BadInput, type OpenApiDocument } from '../support/bad-input.js';
-import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { adminClient, observation, observe, OFFLINE_CATALOG, type AdminClient } from './admin-client.js';
+import { BadInput, type OpenApiDocument } from './bad-input.js';
+import { ledgerRow } from './ledger.js';
+import { freshDatabase, type TestDatabase } from './postgres.js';
+import { startTestSluice, type TestSluice } from './sluice.js';
 import { openDirectorStore } from '../../src/store/open.js';
 
 const BOOTSTRAP = 'sa-bootstrap-bad-input-token-000001';
@@ -69,7 +71,8 @@ function problemWith(status: number, contentType: string, text: string): string 
   return null;
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
+/** The battery against a director on `storeKind`. */
+export function badInputBattery(storeKind: 'sqlite' | 'postgres'): void {
   describe(`bad input to every director operation on ${storeKind}`, () => {
     let database: TestDatabase | null = null;
     let sluice: TestSluice;

@@ -1,0 +1,4 @@
+// Bad input to every operation of /api/openapi.json on a director on SQLite (test/support/bad-input-battery.ts).
+import { badInputBattery } from '../support/bad-input-battery.js';
+
+badInputBattery('sqlite');
