@@ -1,0 +1,71 @@
+// The console's other cost figures on a call under a micro-USD: a consumer's 14 days' spend in the inventory and a cost
+// template's instances on the budgets page (the API giving their exact nano-USD). One consumer made a single 3-token
+// embedding on text-embedding-3-small ($0.02 per 1M tokens: 60 nano-USD), which whole micro-USD round to 0; the page
+// shows what it cost, $0.00000006. One Sluice (a loopback mock provider, SQLite in a temp folder), the call made through
+// the openai SDK, one Chromium.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import type { Browser } from 'playwright-core';
+import { json, MockProvider } from '../support/mock-provider.js';
+import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { columnTexts, goTo, launch, missingBrowser, screenshot, signedInPage } from './browser.js';
+
+const BOOTSTRAP = 'sa-bootstrap-console-sub-micro-spend';
+
+const skip = missingBrowser();
+
+describe('the console on a consumer whose only call cost 60 nano-USD', { skip: skip ?? false }, () => {
+  let mock: MockProvider;
+  let sluice: TestSluice;
+  let browser: Browser;
+  let consoleURL: string;
+
+  before(async () => {
+    mock = await MockProvider.start((_request, res) => {
+      json(res, 200, {
+        object: 'list',
+        data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2, 0.3] }],
+        model: 'text-embedding-3-small',
+        usage: { prompt_tokens: 3, total_tokens: 3 },
+      });
+    });
+    sluice = await startTestSluice({
+      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
+      models: [
+        { name: 'text-embedding-3-small', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
+        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+      ],
+    });
+    consoleURL = `${sluice.adminURL}/console/`;
+    const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
+    await client.embeddings.create({ model: 'text-embedding-3-small', input: 'tiny' });
+    await sluice.sluice.settled();
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await sluice?.stop();
+    await mock?.close();
+  });
+
+  test("the inventory shows the consumer's 14 days' spend as $0.00000006, not a thousand times it", async () => {
+    const { page, errors, close } = await signedInPage(browser, consoleURL, BOOTSTRAP);
+    await goTo(page, 'Inventory');
+    const table = page.getByTestId('consumers');
+    await table.waitFor();
+    const names = await columnTexts(table, 0);
+    const spends = await columnTexts(table, 4);
+    assert.equal(spends[names.indexOf('checkout-service')], '$0.00000006');
+    assert.equal(spends[names.indexOf('search-service')], '$0.00');
+    assert.equal(
+      await table.getByRole('img', { name: /^checkout-service: / }).getAttribute('aria-label'),
+      'checkout-service: $0.00000006 in 14 days',
+    );
+    await screenshot(page, 'sub-micro-spend-inventory');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
