@@ -21,6 +21,15 @@ describe('the console on a consumer whose only call cost 60 nano-USD', { skip: s
   let browser: Browser;
   let consoleURL: string;
 
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${sluice.adminURL}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${BOOTSTRAP}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
   before(async () => {
     mock = await MockProvider.start((_request, res) => {
       json(res, 200, {
@@ -65,6 +74,32 @@ describe('the console on a consumer whose only call cost 60 nano-USD', { skip: s
       'checkout-service: $0.00000006 in 14 days',
     );
     await screenshot(page, 'sub-micro-spend-inventory');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("a cost template's instance shows the consumer's use as $0.00000006 of its limit, not $0.00", async () => {
+    const made = await admin('POST', '/api/budget-templates', {
+      name: 'payments-cost',
+      selector: { team: 'payments' },
+      measure: 'cost_usd',
+      limit: 1,
+      window: 'month',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const { page, errors, close } = await signedInPage(browser, consoleURL, BOOTSTRAP);
+    await goTo(page, 'Budgets & templates');
+    const instance = page.getByTestId('instances-payments-cost').locator('li', { hasText: 'payments-cost/checkout-service' });
+    await instance.waitFor();
+    assert.equal(await instance.locator('.muted').innerText(), '$0.00000006 of $1.00');
+    await screenshot(page, 'sub-micro-spend-template-instance');
+    // The API gives the exact figures beside the whole micro-USD it has always given (0 here, kept for older readers).
+    const { body } = await admin('GET', '/api/budget-templates/payments-cost/instances');
+    const [item] = body.items as Array<Record<string, unknown>>;
+    assert.equal(item!.unit, 'microUsd');
+    assert.equal(item!.used, 0);
+    assert.equal(item!.limit, 1_000_000);
+    assert.deepEqual(item!.nanoUsd, { limit: 1_000_000_000, used: 60 });
     assert.deepEqual(errors, []);
     await close();
   });
