@@ -5,6 +5,7 @@
 // the openai SDK, one Chromium.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import OpenAI from 'openai';
 import type { Browser } from 'playwright-core';
 import { json, MockProvider } from '../support/mock-provider.js';
@@ -100,6 +101,24 @@ describe('the console on a consumer whose only call cost 60 nano-USD', { skip: s
     assert.equal(item!.used, 0);
     assert.equal(item!.limit, 1_000_000);
     assert.deepEqual(item!.nanoUsd, { limit: 1_000_000_000, used: 60 });
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("the chargeback CSV the console downloads holds the team's cost to the nano-USD, beside its six-decimal cost_usd", async () => {
+    const { page, errors, close } = await signedInPage(browser, consoleURL, BOOTSTRAP);
+    await goTo(page, 'Reports');
+    await page.getByTestId('chargeback').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const [header, ...rows] = (await readFile((await download.path())!, 'utf8')).trimEnd().split('\r\n');
+    const columns = header!.split(',');
+    const payments = rows.map((row) => row.split(',')).find((cells) => cells[1] === 'payments')!;
+    const cell = (column: string) => payments[columns.indexOf(column)];
+    // cost_usd keeps its six decimals for the sheets that read it; cost_nano_usd says what the call cost.
+    assert.deepEqual(
+      [cell('cost_usd'), cell('cost_nano_usd'), cell('saved_usd'), cell('saved_nano_usd')],
+      ['0.000000', '60', '0.000000', '0'],
+    );
     assert.deepEqual(errors, []);
     await close();
   });
