@@ -6,18 +6,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import OpenAI from 'openai';
 import type { Browser } from 'playwright-core';
-import { json, MockProvider } from '../support/mock-provider.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 import { columnTexts, goTo, launch, missingBrowser, screenshot, signedInPage } from './browser.js';
+import { startEmbeddingSluice, type EmbeddingSluice } from './embedding-sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-sub-micro-spend';
 
 const skip = missingBrowser();
 
 describe('the console on a consumer whose only call cost 60 nano-USD', { skip: skip ?? false }, () => {
-  let mock: MockProvider;
+  let running: EmbeddingSluice;
   let sluice: TestSluice;
   let browser: Browser;
   let consoleURL: string;
@@ -32,33 +31,16 @@ describe('the console on a consumer whose only call cost 60 nano-USD', { skip: s
   };
 
   before(async () => {
-    mock = await MockProvider.start((_request, res) => {
-      json(res, 200, {
-        object: 'list',
-        data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2, 0.3] }],
-        model: 'text-embedding-3-small',
-        usage: { prompt_tokens: 3, total_tokens: 3 },
-      });
-    });
-    sluice = await startTestSluice({
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-      models: [
-        { name: 'text-embedding-3-small', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
-        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
-      ],
-    });
-    consoleURL = `${sluice.adminURL}/console/`;
-    const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-    await client.embeddings.create({ model: 'text-embedding-3-small', input: 'tiny' });
-    await sluice.sluice.settled();
+    running = await startEmbeddingSluice(BOOTSTRAP, () => 3);
+    sluice = running.sluice;
+    consoleURL = running.consoleURL;
+    await running.embed('tiny');
     browser = await launch();
   });
 
   after(async () => {
     await browser?.close();
-    await sluice?.stop();
-    await mock?.close();
+    await running?.stop();
   });
 
   test("the inventory shows the consumer's 14 days' spend as $0.00000006, not a thousand times it", async () => {
