@@ -122,20 +122,20 @@ async function writeHistory(storage: string, now: number): Promise<number> {
 }
 
 /**
- * Budgets sized from the history: research's month already spent (its limit what the history spent, to the micro-dollar:
- * refused from now on, and shown spent to its limit, where a limit rounded down to the cent read as a cent past it),
- * payments' on course to run out.
+ * Budgets sized from the history: research's month already spent (its limit what the history spent, to the nano-dollar
+ * the usage gives it in: refused from now on, and shown spent to its limit, where a limit rounded down to the cent read
+ * as a cent past it), payments' on course to run out.
  */
 async function createPolicies(admin: DemoAdmin, now: number): Promise<void> {
   const monthStart = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1);
   const to = Math.floor(now / HOUR) * HOUR + HOUR;
   const from = Math.min(monthStart, to - HOUR);
-  const usage = await admin.send<{ items: Array<{ group: { team: string }; cost: { microUsd: number } }> }>(
+  const usage = await admin.send<{ items: Array<{ group: { team: string }; cost: { nanoUsd: number } }> }>(
     'GET',
     `/api/usage?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=month&groupBy=team`,
   );
   const spent = (team: string) =>
-    usage.items.filter((item) => item.group.team === team).reduce((sum, item) => sum + item.cost.microUsd, 0) / 1e6;
+    usage.items.filter((item) => item.group.team === team).reduce((sum, item) => sum + item.cost.nanoUsd, 0) / 1e9;
   const monthEnd = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + 1, 1);
   const elapsed = Math.max(0.05, (now - monthStart) / (monthEnd - monthStart));
   const usd = (value: number) => Math.max(1, Math.round(value * 100) / 100);

@@ -3,7 +3,7 @@
 // model used in monitor mode) and into the reports of undeclared callers an observer would send to the reconciliation
 // intake.
 import type { Transaction } from '../ledger/transaction.js';
-import { costMicroUsd } from '../metering/cost.js';
+import { costNanoUsd, microFromNano } from '../metering/cost.js';
 import { PriceCatalog } from '../metering/price-catalog.js';
 import type { Pricing } from '../config/schema.js';
 
@@ -184,11 +184,14 @@ export function simulatedCall(profile: Profile, startedAt: number, random: () =>
     cacheWriteTokens: written ? prefix : 0,
   };
   const firstToken = Math.round(180 + random() * 500);
-  const cost = failed ? null : costMicroUsd({ ...usage, reported: true }, pricingOf(model));
+  // Recorded as the gateway records a call: its exact nano-USD, and that rounded once to whole micro-USD beside it.
+  const cost = failed ? null : costNanoUsd({ ...usage, reported: true }, pricingOf(model));
   if (!failed && RESPONSE_CACHED.includes(model) && random() < profile.responseCacheHits) {
     // Answered by Sluice's response cache, as the gateway records a hit: no upstream attempt, nothing spent, the
     // answer's price saved.
     const latency = Math.round(2 + random() * 6);
+    const saved =
+      costNanoUsd({ inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricingOf(model)) ?? 0;
     return {
       ...recorded(profile, model, route, startedAt, sequence, stream),
       inputTokens,
@@ -196,8 +199,9 @@ export function simulatedCall(profile: Profile, startedAt: number, random: () =>
       cachedInputTokens: inputTokens,
       cacheWriteTokens: 0,
       costMicroUsd: 0,
-      savedMicroUsd:
-        costMicroUsd({ inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true }, pricingOf(model)) ?? 0,
+      costNanoUsd: 0,
+      savedMicroUsd: microFromNano(saved),
+      savedNanoUsd: saved,
       latencyMs: latency,
       timeToFirstTokenMs: stream ? latency : null,
       status: 200,
@@ -208,7 +212,8 @@ export function simulatedCall(profile: Profile, startedAt: number, random: () =>
   return {
     ...recorded(profile, model, route, startedAt, sequence, stream),
     ...usage,
-    costMicroUsd: cost,
+    costMicroUsd: cost === null ? null : microFromNano(cost),
+    costNanoUsd: cost,
     latencyMs: failed ? Math.round(800 + random() * 2_000) : firstToken + Math.round(outputTokens * (4 + random() * 5)),
     timeToFirstTokenMs: stream && !failed ? firstToken : null,
     status: failed ? 502 : 200,
@@ -313,14 +318,23 @@ export interface DemoObservation {
   inputTokens: number;
   outputTokens: number;
   costMicroUsd: number | null;
+  costNanoUsd: number | null;
 }
 
-/** What an undeclared caller's calls cost, as the discovery proxy prices what it sees (the catalog, Mistral's declared price). */
-export function observedCost(caller: (typeof UNDECLARED_CALLERS)[number], inputTokens: number, outputTokens: number): number | null {
-  return costMicroUsd(
+/**
+ * What an undeclared caller's calls cost, as the discovery proxy prices what it sees (the catalog, Mistral's declared
+ * price) and reports it: the exact nano-USD, and that rounded once to whole micro-USD for an intake older than it.
+ */
+export function observedCost(
+  caller: (typeof UNDECLARED_CALLERS)[number],
+  inputTokens: number,
+  outputTokens: number,
+): Pick<DemoObservation, 'costMicroUsd' | 'costNanoUsd'> {
+  const nano = costNanoUsd(
     { inputTokens, outputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, reported: true },
     priceOf(caller.provider, caller.model),
   );
+  return { costMicroUsd: nano === null ? null : microFromNano(nano), costNanoUsd: nano };
 }
 
 /** One observation per caller per day, over the days before `to`. */
@@ -341,7 +355,7 @@ export function historyObservations(to: number, days: number, seed = 61): DemoOb
         calls,
         inputTokens,
         outputTokens,
-        costMicroUsd: observedCost(caller, inputTokens, outputTokens),
+        ...observedCost(caller, inputTokens, outputTokens),
       });
     }
   }

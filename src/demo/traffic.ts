@@ -108,7 +108,7 @@ async function observe(options: TrafficOptions, random: () => number): Promise<v
           inputTokens: calls * caller.input,
           outputTokens: calls * caller.output,
           // Priced as the discovery proxy prices what it sees; the history's observations are too.
-          costMicroUsd: observedCost(caller, calls * caller.input, calls * caller.output),
+          ...observedCost(caller, calls * caller.input, calls * caller.output),
         },
       ],
     }),

@@ -255,10 +255,10 @@ describe('sluice admin commands', () => {
     assert.match(csv.stdout.split('\r\n')[0]!, /^period,team,calls,/);
     assert.match(
       csv.stdout.split('\r\n')[0]!,
-      /,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd$/,
+      /,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd,cost_nano_usd,saved_nano_usd$/,
     );
     assert.ok(
-      csv.stdout.split('\r\n').some((line) => /^\d{4}-\d{2},payments,4,.*,0,1,0,0,0,0\.000000$/.test(line)),
+      csv.stdout.split('\r\n').some((line) => /^\d{4}-\d{2},payments,4,.*,0,1,0,0,0,0\.000000,\d+,0$/.test(line)),
       csv.stdout,
     );
     const forecast = await cli(['report', 'forecast']);

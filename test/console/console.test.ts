@@ -246,7 +246,7 @@ describe('the console', { skip: skip ?? false }, () => {
     const [header, ...rows] = csv.trim().split(/\r?\n/);
     assert.equal(
       header,
-      'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd',
+      'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd,cost_nano_usd,saved_nano_usd',
     );
     const payments = rows.map((row) => row.split(',')).find((cells) => cells[1] === 'payments');
     assert.ok(payments !== undefined, csv);

@@ -4,11 +4,9 @@
 // loopback mock provider, SQLite in a temp folder), calls made through the openai SDK, one Chromium for the file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
 import type { Browser } from 'playwright-core';
-import { json, MockProvider } from '../support/mock-provider.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { goTo, launch, missingBrowser, screenshot, signedInPage } from './browser.js';
+import { startEmbeddingSluice, type EmbeddingSluice } from './embedding-sluice.js';
 import { until } from '../support/until.js';
 
 const BOOTSTRAP = 'sa-bootstrap-console-sub-micro-token';
@@ -18,41 +16,20 @@ const TOKENS: Record<string, number> = { tiny: 3, longer: 1234 };
 const skip = missingBrowser();
 
 describe('the console on calls under a micro-USD', { skip: skip ?? false }, () => {
-  let mock: MockProvider;
-  let sluice: TestSluice;
+  let running: EmbeddingSluice;
   let browser: Browser;
   let consoleURL: string;
 
   before(async () => {
-    mock = await MockProvider.start((request, res) => {
-      const tokens = TOKENS[String(request.body.input)] ?? 1;
-      json(res, 200, {
-        object: 'list',
-        data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2, 0.3] }],
-        model: 'text-embedding-3-small',
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      });
-    });
-    sluice = await startTestSluice({
-      admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-      models: [
-        { name: 'text-embedding-3-small', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
-        { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
-      ],
-    });
-    consoleURL = `${sluice.adminURL}/console/`;
-    const client = new OpenAI({ apiKey: KEYS.checkout, baseURL: `${sluice.baseURL}/v1`, maxRetries: 0 });
-    await client.embeddings.create({ model: 'text-embedding-3-small', input: 'longer' });
-    await client.embeddings.create({ model: 'text-embedding-3-small', input: 'tiny' });
-    await sluice.sluice.settled();
+    running = await startEmbeddingSluice(BOOTSTRAP, (input) => TOKENS[input] ?? 1);
+    consoleURL = running.consoleURL;
+    await running.embed('longer', 'tiny');
     browser = await launch();
   });
 
   after(async () => {
     await browser?.close();
-    await sluice?.stop();
-    await mock?.close();
+    await running?.stop();
   });
 
   test('a 60 nano-USD call reads $0.00000006, not $0.00; a figure rounded for the page has its exact value in the tooltip', async () => {

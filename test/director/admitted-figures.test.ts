@@ -108,7 +108,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const [header, ...rows] = sheet.text.trimEnd().split('\r\n');
       assert.equal(
         header,
-        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd',
+        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd,cost_nano_usd,saved_nano_usd',
       );
       assert.deepEqual(
         rows.map((row) => row.split(',').slice(8, 11)),

@@ -284,10 +284,10 @@ describe('money and the chargeback sheet', () => {
     assert.equal(
       csv,
       [
-        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd',
-        '2026-11,"ads, ""growth""",5,10,5,1,15,1.500000,1,2,1,3,2,0.250000',
-        `2026-11,"'=HYPERLINK(""x"")",5,10,5,1,15,1.500000,1,2,1,3,2,0.250000`,
-        '2026-11,,5,10,5,1,15,1.500000,1,2,1,3,2,0.250000',
+        'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd,cost_nano_usd,saved_nano_usd',
+        '2026-11,"ads, ""growth""",5,10,5,1,15,1.500000,1,2,1,3,2,0.250000,1500000000,250000000',
+        `2026-11,"'=HYPERLINK(""x"")",5,10,5,1,15,1.500000,1,2,1,3,2,0.250000,1500000000,250000000`,
+        '2026-11,,5,10,5,1,15,1.500000,1,2,1,3,2,0.250000,1500000000,250000000',
         '',
       ].join('\r\n'),
     );

@@ -90,6 +90,8 @@ describe('budget template instances', () => {
         used: 2_500,
         usedPercent: 25,
         exhausted: false,
+        // A token template's: cost templates give their figures exactly here (test/console/sub-micro-spend.test.ts).
+        nanoUsd: null,
       },
     ]);
     assert.equal((await admin('POST', '/api/consumers', { name: 'backfill', team: 'data', labels: { tier: 'batch' } })).status, 201);

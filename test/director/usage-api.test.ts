@@ -368,9 +368,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(
         csv.text,
         [
-          'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd',
-          `${last.name},discovery,2,20,2,0,22,0.500000,0,0,0,0,0,0.000000`,
-          `${last.name},payments,4,2000,200,0,2200,3.500000,0,0,1,600,200,1.500000`,
+          'period,team,calls,input_tokens,output_tokens,cached_input_tokens,total_tokens,cost_usd,unpriced_calls,refused_calls,failed_calls,cache_write_tokens,cache_write_1h_tokens,saved_usd,cost_nano_usd,saved_nano_usd',
+          `${last.name},discovery,2,20,2,0,22,0.500000,0,0,0,0,0,0.000000,500000000,0`,
+          `${last.name},payments,4,2000,200,0,2200,3.500000,0,0,1,600,200,1.500000,3500000000,1500000000`,
           '',
         ].join('\r\n'),
       );
@@ -398,8 +398,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const sheet = await admin('GET', '/api/reports/chargeback?period=2024-02&format=csv');
       assert.equal(sheet.status, 200, sheet.text);
       assert.deepEqual(sheet.text.split('\r\n').slice(1), [
-        `2024-02,"'\n=HYPERLINK(1)",1,1000,100,0,1100,0.002000,0,0,0,0,0,0.000000`,
-        '2024-02,"ops;=1+2",1,1000,100,0,1100,0.001000,0,0,0,0,0,0.000000',
+        `2024-02,"'\n=HYPERLINK(1)",1,1000,100,0,1100,0.002000,0,0,0,0,0,0.000000,2000000,0`,
+        '2024-02,"ops;=1+2",1,1000,100,0,1100,0.001000,0,0,0,0,0,0.000000,1000000,0',
         '',
       ]);
     });

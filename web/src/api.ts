@@ -246,6 +246,8 @@ export interface Instance {
   used: number | null;
   usedPercent: number | null;
   exhausted: boolean | null;
+  /** Cost templates: limit and used exactly, in integer nano-USD; absent from a director before it. */
+  nanoUsd?: { limit: number; used: number | null } | null;
 }
 export interface Transaction {
   id: string;

@@ -1,5 +1,5 @@
 // How the console shows amounts, counts and times: USD from exact nano-USD, thousands separators, UTC dates.
-import type { BurnDown } from './api';
+import type { BurnDown, Instance } from './api';
 
 const usdFormat = new Intl.NumberFormat('en-US', {
   style: 'currency',
@@ -120,7 +120,11 @@ export function inUnit(amount: number, unit: string): string {
   return `${count(amount)} ${unit}`;
 }
 
-/** A burn-down's limit or use in its unit: a cost budget's to the nano-USD where the API gives them. */
-export function burnAmount(burn: BurnDown, figure: 'limit' | 'used'): string {
-  return burn.nanoUsd === undefined || burn.nanoUsd === null ? inUnit(burn[figure], burn.unit) : usd(burn.nanoUsd[figure]);
+/**
+ * A burn-down's or a template instance's limit or use in its unit: a cost budget's to the nano-USD where the API gives
+ * them (nanoUsd), else from its whole micro-USD. Not for an instance's untracked use (null).
+ */
+export function burnAmount(burn: Pick<BurnDown, 'unit' | 'limit' | 'used' | 'nanoUsd'> | Instance, figure: 'limit' | 'used'): string {
+  const exact = burn.nanoUsd?.[figure];
+  return exact === undefined || exact === null ? inUnit(burn[figure] ?? 0, burn.unit) : usd(exact);
 }

@@ -94,7 +94,9 @@ function inert(text: string): string {
 
 /**
  * Columns added later come last, so a sheet's earlier columns keep their places: refused_calls and failed_calls
- * (unpriced_calls became served calls only), then the prompt-cache writes and the response cache's saving.
+ * (unpriced_calls became served calls only), then the prompt-cache writes and the response cache's saving, then the
+ * cost and the saving exactly, in integer nano-USD (cost_usd and saved_usd keep their six decimals: a team whose calls
+ * cost 60 nano-USD reads 0.000000 there, 60 in cost_nano_usd).
  */
 export const CHARGEBACK_COLUMNS = [
   'period',
@@ -111,6 +113,8 @@ export const CHARGEBACK_COLUMNS = [
   'cache_write_tokens',
   'cache_write_1h_tokens',
   'saved_usd',
+  'cost_nano_usd',
+  'saved_nano_usd',
 ] as const;
 
 export function chargebackCsv(period: string, lines: readonly ChargebackLine[]): string {
@@ -129,6 +133,8 @@ export function chargebackCsv(period: string, lines: readonly ChargebackLine[]):
     line.cacheWriteTokens,
     line.cacheWrite1hTokens,
     formatNanoUsd(line.savedNanoUsd),
+    line.costNanoUsd,
+    line.savedNanoUsd,
   ]);
   return [CHARGEBACK_COLUMNS, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

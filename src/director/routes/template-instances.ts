@@ -21,6 +21,10 @@ const instance = z
     used: z.number().nullable().openapi({ description: 'Null for windows under an hour: usage is rolled up by the hour' }),
     usedPercent: z.number().nullable(),
     exhausted: z.boolean().nullable(),
+    nanoUsd: z
+      .object({ limit: z.number().int(), used: z.number().int().nullable() })
+      .nullable()
+      .openapi({ description: 'cost_usd: limit and used exactly, in integer nano-USD (limit, used are whole micro-USD); null otherwise' }),
   })
   .openapi('BudgetTemplateInstance');
 
@@ -70,7 +74,7 @@ export function registerTemplateInstanceRoutes(app: DirectorApi, { store }: Rout
           alerts: terms.alerts,
           onExhausted: terms.onExhausted,
         };
-        // The compiled limit is in counter units: nano-USD for cost_usd, shown as whole micro-USD.
+        // The compiled limit is in counter units: nano-USD for cost_usd, shown as whole micro-USD beside the exact figure.
         const unit =
           terms.measure === 'cost_usd' ? ('nanoUsd' as const) : terms.measure === 'requests' ? ('requests' as const) : ('tokens' as const);
         const common = {
@@ -80,9 +84,10 @@ export function registerTemplateInstanceRoutes(app: DirectorApi, { store }: Rout
           unit: shownUnit(unit),
           limit: shownAmount(unit, compiled.limit),
         };
+        const exact = (used: number | null) => (unit === 'nanoUsd' ? { limit: compiled.limit, used } : null);
         const position = compiled.window.position(now);
         if (position.end - position.start < HOUR_MS) {
-          items.push({ ...common, used: null, usedPercent: null, exhausted: null });
+          items.push({ ...common, used: null, usedPercent: null, exhausted: null, nanoUsd: exact(null) });
           continue;
         }
         const progress = await budgetBurnDown(store, asBudget, now);
@@ -91,6 +96,7 @@ export function registerTemplateInstanceRoutes(app: DirectorApi, { store }: Rout
           used: shownAmount(progress.unit, progress.used),
           usedPercent: Math.round((progress.used / progress.limit) * 10_000) / 100,
           exhausted: progress.exhausted,
+          nanoUsd: exact(progress.used),
         });
       }
       return c.json({ template: name, items }, 200);

@@ -17,7 +17,7 @@ import {
   type Team,
   type Template,
 } from '../api';
-import { burnAmount, day, inUnit } from '../format';
+import { burnAmount, day } from '../format';
 import { Badge, Bar, Empty, may, Notice, Show, SortHeader, sortRows, useLoad, useSorting } from '../ui';
 import { budgetValue, limitText, MEASURES, scopeText, selectorText, windowText } from './budget-text';
 
@@ -259,7 +259,7 @@ function Instances({ template }: { template: string }) {
                   <span class="muted">
                     {instance.used === null
                       ? 'usage not tracked for windows under an hour'
-                      : `${inUnit(instance.used, instance.unit)} of ${inUnit(instance.limit, instance.unit)}`}
+                      : `${burnAmount(instance, 'used')} of ${burnAmount(instance, 'limit')}`}
                   </span>
                 </div>
                 {instance.usedPercent === null ? null : (

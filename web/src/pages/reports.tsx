@@ -39,14 +39,14 @@ const CHARGEBACK_COLUMNS = [
   ['saved', 'Saved'],
 ] as const;
 
-/** A chargeback line's value in a column, as it sorts: a team by its shown name, money by micro-USD. */
+/** A chargeback line's value in a column, as it sorts: a team by its shown name, money by nano-USD. */
 function chargebackValue(line: ChargebackLine, column: string): number | string {
   if (column === 'team') return teamName(line.team);
   if (column === 'cost' || column === 'saved') return nanoOf(line[column]);
   return line[column as 'calls'];
 }
 
-/** A cost driver's value in a column, as it sorts: its group by its shown name, money by micro-USD. */
+/** A cost driver's value in a column, as it sorts: its group by its shown name, money by nano-USD. */
 function driverValue(groupBy: string) {
   return (driver: Driver, column: string): number | string => {
     if (column === 'group') return groupBy === 'team' ? teamName(driver.group.team) : groupName(driver.group[groupBy]);

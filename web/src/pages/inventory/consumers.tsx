@@ -15,6 +15,7 @@ import {
   SortHeader,
   sortRows,
   TeamName,
+  Usd,
   useLoad,
   useSorting,
 } from '../../ui';
@@ -148,7 +149,7 @@ export function Consumers({ session }: { session: Session }) {
       ),
     ]);
     const spark = new Map<string, number[]>();
-    // Each consumer's spend in the 14 days, in micro-USD: what its sparkline sums up, and what the column sorts by.
+    // Each consumer's spend in the 14 days, in nano-USD: what its sparkline sums up, and what the column sorts by.
     const spend = new Map<string, number>();
     for (const item of usage.items) {
       const name = item.group.consumer ?? '';
@@ -241,7 +242,7 @@ export function Consumers({ session }: { session: Session }) {
                   <tbody>
                     {sortRows(shown, sorting, consumerValue(spend)).map((consumer) => {
                       const values = spark.get(consumer.name) ?? Array.from({ length: 14 }, () => 0);
-                      const total = (spend.get(consumer.name) ?? 0) / 1e6;
+                      const total = spend.get(consumer.name) ?? 0;
                       const editable = canManageConsumers(session, consumer.team);
                       return [
                         <tr key={consumer.name}>
@@ -264,8 +265,10 @@ export function Consumers({ session }: { session: Session }) {
                             )}
                           </td>
                           <td class="spark-cell">
-                            <Sparkline values={values} label={`${consumer.name}: ${usd(Math.round(total * 1e9))} in 14 days`} />{' '}
-                            <span class="muted">{usd(Math.round(total * 1e9))}</span>
+                            <Sparkline values={values} label={`${consumer.name}: ${usd(total)} in 14 days`} />{' '}
+                            <span class="muted">
+                              <Usd nano={total} />
+                            </span>
                           </td>
                           <td class="actions">
                             <a

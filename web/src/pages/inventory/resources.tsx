@@ -15,7 +15,7 @@ interface ResourceRow {
   unattributed: boolean;
 }
 
-/** A resource's value in a column, as it sorts: its id, its review status, its calls or its spend in micro-USD. */
+/** A resource's value in a column, as it sorts: its id, its review status, its calls or its spend in nano-USD. */
 function resourceValue([id, row]: [string, ResourceRow], column: string): number | string {
   if (column === 'status') return row.status;
   if (column === 'calls' || column === 'cost') return row[column];
