@@ -1,0 +1,69 @@
+// The validity of every certificate on a forwarded chain's path, at the time of each call: the leaf's, each
+// intermediate's of its Chain=, and the root's, forwarded or only in identity.forwardedCaFile (a lone Cert= the root
+// issued directly included). One expired refuses the call with 401 (CERT_HAS_EXPIRED). Real certificates made in the
+// test, calls over HTTP from the trusted proxy's address.
+import { after, before, describe, test } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
+import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
+import { assertForwardedRefused, assertForwardedServed, BY, CHECKOUT_ID, envoyEncodedChain, startMeshSluice } from '../support/xfcc.js';
+import type { TestSluice } from '../support/sluice.js';
+
+const DAY_MS = 86_400_000;
+
+describe('XFCC paths with a certificate expired', () => {
+  let mock: MockProvider;
+  let folder: string;
+  let bundle: string;
+  let plain: TestSluice;
+  let anchored: TestSluice;
+  let root: TestCa;
+
+  const issue = (ca: TestCa): Promise<Issued> => ca.issue({ subject: 'CN=checkout,O=Acme', spiffe: CHECKOUT_ID });
+  const chain = (...certificates: Array<Issued | TestCa>): string => `${BY};Chain="${envoyEncodedChain(...certificates)}"`;
+  const lone = (leaf: Issued): string => `${BY};Cert="${envoyEncodedChain(leaf)}"`;
+  const served = (sluice: TestSluice, element: string, what: string): Promise<void> =>
+    assertForwardedServed(sluice, element, CHECKOUT_ID, what);
+  const refused = assertForwardedRefused;
+  const rootExpired = /root of identity\.forwardedCaFile .*has expired \(CERT_HAS_EXPIRED\)/;
+  const chainExpired = /CA certificate of its Chain=\) has expired \(CERT_HAS_EXPIRED\)/;
+
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'sluice-xfcc-expired-path-'));
+    bundle = join(folder, 'mesh-roots.pem');
+    root = await makeCa('Mesh Root CA');
+    await writeFile(bundle, root.cert);
+    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
+    plain = await startMeshSluice(mock.url, CHECKOUT_ID);
+    anchored = await startMeshSluice(mock.url, CHECKOUT_ID, { forwardedCaFile: bundle });
+  });
+
+  after(async () => {
+    await plain.stop();
+    await anchored.stop();
+    await mock.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test('refuses a path whose root in the file, or a forwarded intermediate or root, has expired', async () => {
+    const yesterday = new Date(Date.now() - DAY_MS);
+    const oldRoot = await makeCa('Mesh Root CA 2025', { notBefore: new Date(Date.now() - 2 * DAY_MS), notAfter: yesterday });
+    const oldIssuing = await oldRoot.intermediate('Mesh Issuing CA 2025');
+    const expiredIssuing = await root.intermediate('Mesh Issuing CA', {
+      notBefore: new Date(Date.now() - 2 * DAY_MS),
+      notAfter: yesterday,
+    });
+    await writeFile(bundle, `${root.cert}${oldRoot.cert}`);
+    await anchored.sluice.reload(anchored.config);
+    await served(anchored, lone(await issue(root)), 'a lone Cert= the valid root issued');
+    await refused(anchored, lone(await issue(oldRoot)), 'a lone Cert= the expired root issued', rootExpired);
+    await refused(anchored, chain(await issue(oldIssuing), oldIssuing), 'a chain under the expired root', rootExpired);
+    for (const sluice of [plain, anchored]) {
+      await refused(sluice, chain(await issue(expiredIssuing), expiredIssuing), 'an expired intermediate', chainExpired);
+      await refused(sluice, chain(await issue(expiredIssuing), expiredIssuing, root), 'the same, the root forwarded', chainExpired);
+      await refused(sluice, chain(await issue(oldIssuing), oldIssuing, oldRoot), 'an expired root forwarded', chainExpired);
+    }
+  });
+});
