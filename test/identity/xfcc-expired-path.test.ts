@@ -1,8 +1,10 @@
 // The validity of every certificate on a forwarded chain's path, at the time of each call: the leaf's, each
 // intermediate's of its Chain=, and the root's, forwarded or only in identity.forwardedCaFile (a lone Cert= the root
-// issued directly included). One expired refuses the call with 401 (CERT_HAS_EXPIRED). Real certificates made in the
-// test, calls over HTTP from the trusted proxy's address.
+// issued directly included). One expired refuses the call with 401 (CERT_HAS_EXPIRED), and a chain's verdict, remembered
+// until a reload, is not taken past the earliest notAfter on its path. Real certificates made in the test, calls over
+// HTTP from the trusted proxy's address.
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import type { TestSluice } from '../support/sluice.js';
 
 const DAY_MS = 86_400_000;
 
-describe('XFCC paths with a certificate expired', () => {
+describe('XFCC paths with a certificate expired, or expiring between calls', () => {
   let mock: MockProvider;
   let folder: string;
   let bundle: string;
@@ -29,6 +31,8 @@ describe('XFCC paths with a certificate expired', () => {
   const refused = assertForwardedRefused;
   const rootExpired = /root of identity\.forwardedCaFile .*has expired \(CERT_HAS_EXPIRED\)/;
   const chainExpired = /CA certificate of its Chain=\) has expired \(CERT_HAS_EXPIRED\)/;
+  /** Until the certificates' notAfter (whole seconds, as X.509 writes it) has passed. */
+  const past = (notAfter: Date): Promise<void> => sleep(Math.floor(notAfter.getTime() / 1000) * 1000 + 1100 - Date.now());
 
   before(async () => {
     folder = await mkdtemp(join(tmpdir(), 'sluice-xfcc-expired-path-'));
@@ -65,5 +69,20 @@ describe('XFCC paths with a certificate expired', () => {
       await refused(sluice, chain(await issue(expiredIssuing), expiredIssuing, root), 'the same, the root forwarded', chainExpired);
       await refused(sluice, chain(await issue(oldIssuing), oldIssuing, oldRoot), 'an expired root forwarded', chainExpired);
     }
+  });
+
+  test('a chain served while valid is refused once an intermediate, or the root in the file, expires', async () => {
+    const soon = new Date(Date.now() + 3000);
+    const brief = await root.intermediate('Mesh Issuing CA', { notAfter: soon });
+    const shortRoot = await makeCa('Mesh Root CA short', { notAfter: soon });
+    await writeFile(bundle, `${root.cert}${shortRoot.cert}`);
+    await anchored.sluice.reload(anchored.config);
+    const underBrief = chain(await issue(brief), brief);
+    const underShortRoot = lone(await issue(shortRoot));
+    for (const sluice of [plain, anchored]) await served(sluice, underBrief, 'under an intermediate valid 3 s more');
+    await served(anchored, underShortRoot, 'a lone Cert= of a root valid 3 s more');
+    await past(soon);
+    for (const sluice of [plain, anchored]) await refused(sluice, underBrief, 'its intermediate expired since', chainExpired);
+    await refused(anchored, underShortRoot, 'its root expired since', rootExpired);
   });
 });
