@@ -5,19 +5,23 @@
 // HTTP from the trusted proxy's address.
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
-import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { assertForwardedRefused, assertForwardedServed, BY, CHECKOUT_ID, envoyEncodedChain, startMeshSluice } from '../support/xfcc.js';
+import {
+  assertForwardedRefused,
+  assertForwardedServed,
+  BY,
+  CHECKOUT_ID,
+  envoyEncodedChain,
+  startPlainAndAnchored,
+  type PlainAndAnchored,
+} from '../support/xfcc.js';
 import type { TestSluice } from '../support/sluice.js';
 
 const DAY_MS = 86_400_000;
 
 describe('XFCC paths with a certificate expired, or expiring between calls', () => {
-  let mock: MockProvider;
-  let folder: string;
+  let gateways: PlainAndAnchored;
   let bundle: string;
   let plain: TestSluice;
   let anchored: TestSluice;
@@ -35,21 +39,12 @@ describe('XFCC paths with a certificate expired, or expiring between calls', () 
   const past = (notAfter: Date): Promise<void> => sleep(Math.floor(notAfter.getTime() / 1000) * 1000 + 1100 - Date.now());
 
   before(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'sluice-xfcc-expired-path-'));
-    bundle = join(folder, 'mesh-roots.pem');
     root = await makeCa('Mesh Root CA');
-    await writeFile(bundle, root.cert);
-    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
-    plain = await startMeshSluice(mock.url, CHECKOUT_ID);
-    anchored = await startMeshSluice(mock.url, CHECKOUT_ID, { forwardedCaFile: bundle });
+    gateways = await startPlainAndAnchored(root, 'sluice-xfcc-expired-path-');
+    ({ plain, anchored, bundle } = gateways);
   });
 
-  after(async () => {
-    await plain.stop();
-    await anchored.stop();
-    await mock.close();
-    await rm(folder, { recursive: true, force: true });
-  });
+  after(() => gateways.stop());
 
   test('refuses a path whose root in the file, or a forwarded intermediate or root, has expired', async () => {
     const yesterday = new Date(Date.now() - DAY_MS);
