@@ -5,13 +5,15 @@
 // trusted certificate: it ends at the first certificate that is one of the roots, or its last certificate is issued by
 // one (X509Certificate.checkIssued: names, key identifiers, key usage; verify: the signature), and no CA certificate of
 // that path, the root's included, has more CA certificates below it than its basic constraints' pathLenConstraint allows
-// (RFC 5280 sections 4.2.1.9 and 6.1.4 (l), (m): self-issued certificates do not count).
+// (RFC 5280 sections 4.2.1.9 and 6.1.4 (l), (m): self-issued certificates do not count), no certificate of it breaks
+// the name constraints of a CA above it or carries a critical extension Sluice does not process (name-constraints.ts).
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import { signingMarks } from './certificate-extensions.js';
 import { notAfter, notBefore } from './client-certificate.js';
+import { pathNamesProblem } from './name-constraints.js';
 
 const PEM = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
@@ -30,7 +32,7 @@ export interface Anchoring {
   readonly roots: TrustedRoots;
   /** Why it does not end at a root, or null. */
   readonly problem: string | null;
-  /** The validity of each root the chain ends at within its path length constraints (none with a problem). */
+  /** The validity of each root the chain ends at within its path's constraints (none with a problem). */
   readonly rootValidity: readonly Validity[];
 }
 
@@ -96,7 +98,7 @@ export function anchoring(chain: readonly X509Certificate[], roots: TrustedRoots
   const at = chain.findIndex((certificate) => roots.fingerprints.has(certificate.fingerprint256));
   if (at !== -1) {
     const path = chain.slice(0, at + 1);
-    const problem = pathLengthProblem(path, path.length);
+    const problem = pathProblem(path, path.length);
     return { roots, problem, rootValidity: problem === null ? [validity(chain[at]!)] : [] };
   }
   const last = chain.at(-1)!;
@@ -113,7 +115,7 @@ export function anchoring(chain: readonly X509Certificate[], roots: TrustedRoots
   let problem: string | null = null;
   const rootValidity: Validity[] = [];
   for (const root of issuers) {
-    const found = pathLengthProblem([...chain, root], chain.length);
+    const found = pathProblem([...chain, root], chain.length);
     if (found === null) rootValidity.push(validity(root));
     else problem ??= found;
   }
@@ -121,17 +123,24 @@ export function anchoring(chain: readonly X509Certificate[], roots: TrustedRoots
 }
 
 /**
- * Why a path (leaf first, its root last) breaks a CA's path length constraint, or null. Certificates are numbered as
- * forwarded; those past `forwarded` are the file's root.
+ * Why a path (leaf first, its root last) breaks a CA's path length or name constraints, or has a critical extension
+ * Sluice does not process; null when it does none. Certificates are numbered as forwarded; those past `forwarded` are the
+ * file's root.
  */
-function pathLengthProblem(path: readonly X509Certificate[], forwarded: number): string | null {
+function pathProblem(path: readonly X509Certificate[], forwarded: number): string | null {
+  const which = (index: number): string =>
+    index < forwarded ? `certificate ${index + 1} (${named(path[index]!)})` : `the root (${named(path[index]!)})`;
+  return pathLengthProblem(path, which) ?? pathNamesProblem(path, which);
+}
+
+/** Why a path (leaf first, its root last) breaks a CA's path length constraint, or null. */
+function pathLengthProblem(path: readonly X509Certificate[], which: (index: number) => string): string | null {
   let below = 0;
   for (let index = 1; index < path.length; index++) {
     const certificate = path[index]!;
     const limit = pathLength(certificate);
     if (limit !== null && below > limit) {
-      const which = index < forwarded ? `certificate ${index + 1} (${named(certificate)})` : `the root (${named(certificate)})`;
-      return `${which} allows ${limit} CA certificate${limit === 1 ? '' : 's'} below it (basic constraints pathLen), the chain has ${below}: it breaks a path length constraint`;
+      return `${which(index)} allows ${limit} CA certificate${limit === 1 ? '' : 's'} below it (basic constraints pathLen), the chain has ${below}: it breaks a path length constraint`;
     }
     if (certificate.subject !== certificate.issuer) below++;
   }

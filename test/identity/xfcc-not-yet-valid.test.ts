@@ -4,11 +4,8 @@
 // caller's shape, naming why, and taken once its validity starts. Real certificates made in the test, calls over HTTP
 // from the trusted proxy's address.
 import { after, before, describe, test } from 'node:test';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { makeCa, type Issued, type TestCa } from '../support/certificates.js';
-import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import {
   assertAnthropicForwardedRefused,
   assertForwardedRefused,
@@ -16,15 +13,15 @@ import {
   BY,
   CHECKOUT_ID,
   envoyEncodedChain,
-  startMeshSluice,
+  startPlainAndAnchored,
+  type PlainAndAnchored,
 } from '../support/xfcc.js';
 import type { TestSluice } from '../support/sluice.js';
 
 const DAY_MS = 86_400_000;
 
 describe('XFCC certificates and forwarded-CA roots not yet valid', () => {
-  let mock: MockProvider;
-  let folder: string;
+  let gateways: PlainAndAnchored;
   let bundle: string;
   let plain: TestSluice;
   let anchored: TestSluice;
@@ -42,23 +39,14 @@ describe('XFCC certificates and forwarded-CA roots not yet valid', () => {
 
   before(async () => {
     tomorrow = new Date(Date.now() + DAY_MS);
-    folder = await mkdtemp(join(tmpdir(), 'sluice-xfcc-not-yet-valid-'));
-    bundle = join(folder, 'mesh-roots.pem');
     root = await makeCa('Mesh Root CA');
     issuing = await root.intermediate('Mesh Issuing CA');
     leaf = await issue(issuing);
-    await writeFile(bundle, root.cert);
-    mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
-    plain = await startMeshSluice(mock.url, CHECKOUT_ID);
-    anchored = await startMeshSluice(mock.url, CHECKOUT_ID, { forwardedCaFile: bundle });
+    gateways = await startPlainAndAnchored(root, 'sluice-xfcc-not-yet-valid-');
+    ({ plain, anchored, bundle } = gateways);
   });
 
-  after(async () => {
-    await plain.stop();
-    await anchored.stop();
-    await mock.close();
-    await rm(folder, { recursive: true, force: true });
-  });
+  after(() => gateways.stop());
 
   test('refuses a leaf whose validity starts tomorrow, in Cert= or Chain=, with or without forwardedCaFile', async () => {
     const early = await issue(issuing, tomorrow);

@@ -2,8 +2,12 @@
 // the proxy adds for its client, the client's certificates as it forwards them in Cert= and Chain=, and a gateway behind
 // such a proxy.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adminClient } from './admin-client.js';
 import type { Issued, TestCa } from './certificates.js';
+import { json, MockProvider, openaiCompletion } from './mock-provider.js';
 import { KEYS, ledgerRows, startTestSluice, type TestSluice } from './sluice.js';
 
 /** The SPIFFE id of the mesh caller the tests forward, mapped to checkout-service by startMeshSluice's callers. */
@@ -86,4 +90,34 @@ export async function startMeshSluice(mockUrl: string, spiffe: string, identity:
   });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   return sluice;
+}
+
+/** Two mesh gateways on one mock provider: `plain` takes the proxy's word, `anchored` checks against `bundle`. */
+export interface PlainAndAnchored {
+  plain: TestSluice;
+  anchored: TestSluice;
+  /** The anchored gateway's identity.forwardedCaFile, in a folder of its own (rewrite it, then reload). */
+  bundle: string;
+  stop(): Promise<void>;
+}
+
+/** startMeshSluice twice for CHECKOUT_ID, without and with identity.forwardedCaFile holding `root`'s certificate. */
+export async function startPlainAndAnchored(root: TestCa, folderPrefix: string): Promise<PlainAndAnchored> {
+  const folder = await mkdtemp(join(tmpdir(), folderPrefix));
+  const bundle = join(folder, 'mesh-roots.pem');
+  await writeFile(bundle, root.cert);
+  const mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('Hello through the mesh')));
+  const plain = await startMeshSluice(mock.url, CHECKOUT_ID);
+  const anchored = await startMeshSluice(mock.url, CHECKOUT_ID, { forwardedCaFile: bundle });
+  return {
+    plain,
+    anchored,
+    bundle,
+    async stop() {
+      await plain.stop();
+      await anchored.stop();
+      await mock.close();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
 }
