@@ -1,8 +1,8 @@
 // The director API over HTTP, against both stores: authentication, every role's allowed and refused actions, validation
 // with field paths, audit records for every change, and secrets (keys, tokens, webhook secrets) shown once or never.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { validateConfig } from '../../src/config/load.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
@@ -23,19 +23,17 @@ function client(sluice: TestSluice, token: string) {
   };
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`director API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `director API on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let admin: ReturnType<typeof client>;
     const secrets: string[] = [];
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
       sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
+        ...db.sluiceStorage,
         admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
         providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
         models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
@@ -46,7 +44,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     test('refuses calls without a valid admin token, and serves its OpenAPI 3.1 document to anyone', async () => {

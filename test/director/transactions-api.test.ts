@@ -1,11 +1,10 @@
 // The ledger's rows over HTTP, against both stores: newest first with keyset paging, each filter, one transaction's
 // detail, a team-owner held to its own team, validation, and /api/session naming the caller's role.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { openDirectorStore } from '../../src/store/open.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-transactions';
@@ -55,25 +54,23 @@ function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
   };
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`transactions API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `transactions API on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let ledger: DirectorStore;
     let admin: ReturnType<typeof client>;
     const start = Date.UTC(2026, 10, 2, 8);
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
+        ...db.sluiceStorage,
         admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
         // Never called: the rows are written straight into the ledger.
         providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
         models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       });
       admin = client(sluice, BOOTSTRAP);
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      ledger = await db.openBesides(sluice);
       await ledger.insertTransactions([
         call(start, { requestId: 'first', costMicroUsd: 1_500_000 }),
         call(start + HOUR, {
@@ -105,9 +102,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice.stop();
-      await database?.drop();
     });
 
     test('lists newest first and pages with the cursor until it is null', async () => {
