@@ -1,9 +1,9 @@
 // The reconciliation API over HTTP, against both stores: intake of observations (validation naming each field, all or
 // nothing), the queue of discovered consumers, resolutions whose past usage shows in /api/usage, rules, discovered
 // resources from gateway traffic and observations, every role's allowed and refused actions, and the audit records.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
@@ -42,9 +42,8 @@ function observation(source: Record<string, string>, overrides: Record<string, u
   };
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`reconciliation API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `reconciliation API on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let admin: ReturnType<typeof client>;
@@ -58,10 +57,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     };
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
       sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
+        ...db.sluiceStorage,
         admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
         providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
         models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
@@ -74,7 +72,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     test('the OpenAPI document describes the reconciliation endpoints', async () => {
