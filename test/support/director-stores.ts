@@ -35,6 +35,12 @@ export class TestStorage {
     return `sqlite:${this.#sqlitePath}`;
   }
 
+  /** The SQLite file of `storage`; only on SQLite. */
+  get sqlitePath(): string {
+    if (this.kind !== 'sqlite') throw new Error('a PostgreSQL store has no file');
+    return this.storage.slice('sqlite:'.length);
+  }
+
   /** startTestSluice's override: the database's URL on PostgreSQL; nothing on SQLite, where the Sluice makes its own file. */
   get sluiceStorage(): { storage?: string } {
     return this.#database === null ? {} : { storage: this.#database.url };
