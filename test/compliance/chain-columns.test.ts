@@ -20,7 +20,7 @@ import { ledgerRow } from '../support/ledger.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { storeSql } from '../support/store-sql.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { scratchDir } from '../support/scratch.js';
 
 /**
@@ -64,10 +64,9 @@ for (const storeKind of STORE_KINDS) {
 
     before(async () => {
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice(
+      sluice = await db.startSluice(
+        BOOTSTRAP,
         {
-          ...db.sluiceStorage,
-          admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
           providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
           models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 0.15, output: 0.6 } }],
           compliance: { intervalMinutes: 7 * 24 * 60, sealIntervalSeconds: 3600 },

@@ -2,9 +2,10 @@
 // with field paths, audit records for every change, and secrets (keys, tokens, webhook secrets) shown once or never.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mockCatalog } from '../support/admin-client.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { validateConfig } from '../../src/config/load.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -32,12 +33,7 @@ for (const storeKind of STORE_KINDS) {
 
     before(async () => {
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, mockCatalog(mock.url));
       admin = client(sluice, BOOTSTRAP);
     });
 

@@ -3,8 +3,9 @@
 // that checks the same and changes nothing; the roles that may apply.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { OFFLINE_CATALOG } from '../support/admin-client.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-apply-test-token-0001';
 
@@ -15,12 +16,9 @@ for (const storeKind of STORE_KINDS) {
     let sluice: TestSluice;
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         // Never called: apply only writes definitions.
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        ...OFFLINE_CATALOG,
       });
     });
 

@@ -5,9 +5,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { adminClient, clientWithRole, type AdminClient } from '../support/admin-client.js';
+import { adminClient, type AdminClient, clientWithRole, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-forecast-api';
 const HOUR = 3_600_000;
@@ -80,12 +80,7 @@ for (const storeKind of STORE_KINDS) {
     const firstCall = today - 3 * DAY + 18 * HOUR;
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = adminClient(sluice, BOOTSTRAP);
       ledger = await db.openBesides(sluice);
       const calls: Transaction[] = [];
@@ -149,9 +144,7 @@ for (const storeKind of STORE_KINDS) {
     const today = Math.floor(Date.now() / DAY) * DAY;
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: {
           openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' },
           anthropic: { type: 'anthropic', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-ant-upstream-not-real' },

@@ -5,10 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../src/config/load.js';
-import { adminClient, clientWithRole, type AdminClient } from '../support/admin-client.js';
+import { adminClient, type AdminClient, clientWithRole } from '../support/admin-client.js';
 import { cliFor, row } from '../support/cli.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const TOKEN = 'sa-bootstrap-key-expiry-policy-token-0123';
 const DAY = 86_400_000;
@@ -35,9 +35,7 @@ for (const storeKind of STORE_KINDS) {
 
     before(async () => {
       // A default and no maximum at first; the tests below reload with a maximum.
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: TOKEN },
+      sluice = await db.startSluice(TOKEN, {
         keys: { defaultExpiry: '90d' },
         consumers: [],
       });

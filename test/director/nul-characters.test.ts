@@ -3,9 +3,9 @@
 // of these was a 500, and on SQLite the body's NUL was stored.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
+import { adminClient, type AdminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-nul-test-token-000001';
 const NUL = '\u0000';
@@ -43,11 +43,7 @@ for (const storeKind of STORE_KINDS) {
     let admin: AdminClient;
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...OFFLINE_CATALOG,
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = adminClient(sluice, BOOTSTRAP);
     });
 

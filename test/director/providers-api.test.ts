@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import OpenAI from 'openai';
 import pg from 'pg';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -61,9 +61,7 @@ for (const storeKind of STORE_KINDS) {
 
     before(async () => {
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-declared' } },
         models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       });

@@ -3,8 +3,9 @@
 // resources from gateway traffic and observations, every role's allowed and refused actions, and the audit records.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mockCatalog } from '../support/admin-client.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-recon-test-token-01234';
@@ -58,12 +59,7 @@ for (const storeKind of STORE_KINDS) {
 
     before(async () => {
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, mockCatalog(mock.url));
       admin = client(sluice, BOOTSTRAP);
       assert.equal((await admin('POST', '/api/teams', { name: 'recon-ml', owner: 'ml@example.com' })).status, 201);
       assert.equal((await admin('POST', '/api/consumers', { name: 'recon-trainer', team: 'recon-ml' })).status, 201);

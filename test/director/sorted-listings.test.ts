@@ -4,10 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { adminClient, clientWithRole, OFFLINE_CATALOG, observation, observe, type AdminClient } from '../support/admin-client.js';
+import { adminClient, type AdminClient, clientWithRole, observation, observe, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { ledgerRow } from '../support/ledger.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-sorted-listings';
 const MINUTE = 60_000;
@@ -54,11 +54,7 @@ for (const storeKind of STORE_KINDS) {
     const start = Date.UTC(2026, 10, 2, 8);
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        ...OFFLINE_CATALOG,
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = adminClient(sluice, BOOTSTRAP);
       ledger = await db.openBesides(sluice);
       // Values repeat (costs, latencies, token sums, start times) so ties must be broken by id; some calls have no cost

@@ -4,8 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
+import { OFFLINE_CATALOG } from '../support/admin-client.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-transactions';
 const HOUR = 3_600_000;
@@ -62,12 +63,9 @@ for (const storeKind of STORE_KINDS) {
     const start = Date.UTC(2026, 10, 2, 8);
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         // Never called: the rows are written straight into the ledger.
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        ...OFFLINE_CATALOG,
       });
       admin = client(sluice, BOOTSTRAP);
       ledger = await db.openBesides(sluice);

@@ -4,10 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { adminClient, observation, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
+import { type AdminAnswer, adminClient, type AdminClient, observation, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { ledgerRow } from '../support/ledger.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-unattributed';
 const MINUTE = 60_000;
@@ -37,9 +37,7 @@ for (const storeKind of STORE_KINDS) {
     };
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         // Never called: the gateway's rows are written straight into the ledger.
         ...OFFLINE_CATALOG,
       });

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { hourPeriod } from '../../src/director/routes/usage.js';
+import { mockCatalog, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { cliFor, row } from '../support/cli.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -82,12 +83,7 @@ for (const storeKind of STORE_KINDS) {
 
     before(async () => {
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, mockCatalog(mock.url));
       admin = client(sluice, BOOTSTRAP);
       // Another store on the same database writes ledger rows as the gateway's ledger writer would.
       ledger = await db.openBesides(sluice);
@@ -479,12 +475,7 @@ for (const storeKind of STORE_KINDS) {
     const firstDay = Math.floor((Math.floor(Date.now() / HOUR) * HOUR + HOUR - 30 * DAY) / DAY) * DAY;
 
     before(async () => {
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = client(sluice, BOOTSTRAP);
       ledger = await db.openBesides(sluice);
       await ledger.insertTransactions([call(firstDay + HOUR / 2, {})]);

@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { anthropicMessage, anthropicStreamFrames, json, MockProvider, sse } from '../support/mock-provider.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-cache-write-split';
 const SPLIT = {
@@ -39,9 +39,7 @@ for (const storeKind of STORE_KINDS) {
         );
         return sse(res, frames);
       });
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: { claude: { type: 'anthropic', baseUrl: upstream.url, apiKey: 'anthropic-key-not-real' } },
         models: [
           { name: 'sonnet', targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] },

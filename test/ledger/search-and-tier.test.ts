@@ -9,7 +9,7 @@ import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { anthropicMessage, json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { messageItem, responseObject } from '../support/mock-responses.js';
 import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-search-and-tier';
 
@@ -39,9 +39,7 @@ for (const storeKind of STORE_KINDS) {
         const tier = (request.body.service_tier as string | undefined) ?? 'default';
         json(res, 200, { ...openaiCompletion('Fast.', { prompt_tokens: 10, completion_tokens: 5 }, 'gpt-4.1'), service_tier: tier });
       });
-      sluice = await startTestSluice({
-        ...db.sluiceStorage,
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: {
           claude: { type: 'anthropic', baseUrl: claude.url, apiKey: 'anthropic-key-not-real' },
           openai: { type: 'openai', baseUrl: `${openai.url}/v1`, apiKey: 'sk-upstream-not-real' },

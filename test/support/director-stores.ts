@@ -7,7 +7,7 @@ import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { freshDatabase, type TestDatabase } from './postgres.js';
 import { scratchDir } from './scratch.js';
-import type { TestSluice } from './sluice.js';
+import { startTestSluice, type TestSluice } from './sluice.js';
 
 export const STORE_KINDS = ['sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -44,6 +44,14 @@ export class TestStorage {
   /** startTestSluice's override: the database's URL on PostgreSQL; nothing on SQLite, where the Sluice makes its own file. */
   get sluiceStorage(): { storage?: string } {
     return this.#database === null ? {} : { storage: this.#database.url };
+  }
+
+  /**
+   * startTestSluice on this store (the database on PostgreSQL, the Sluice's own file on SQLite), its director API on a
+   * port of its own with `token` as the bootstrap token; `overrides` and `options` as startTestSluice's.
+   */
+  startSluice(token: string, overrides: Record<string, unknown>, options?: Parameters<typeof startTestSluice>[1]): Promise<TestSluice> {
+    return startTestSluice({ ...this.sluiceStorage, admin: { host: '127.0.0.1', port: 0, token }, ...overrides }, options);
   }
 
   /** The storage setting of what a Sluice started with `sluiceStorage` writes to: its SQLite file, or the database. */
