@@ -99,3 +99,13 @@ export function describeOnStore(kind: StoreKind, title: string, body: (db: TestS
     after(() => db.release());
   });
 }
+
+/** `use` given a director store on the SQLite file `sluice` writes, as another director would open it; closed after. */
+export async function withStoreOf<T>(sluice: TestSluice, use: (store: DirectorStore) => Promise<T>): Promise<T> {
+  const store = await openDirectorStore(`sqlite:${sluice.dbPath}`);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
