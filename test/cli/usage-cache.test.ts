@@ -3,7 +3,7 @@
 // on a ledger seeded through the store's own insert.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDirectorStore } from '../../src/store/open.js';
+import { withStoreOf } from '../support/director-stores.js';
 import { cliFor, row } from '../support/cli.js';
 import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
@@ -26,17 +26,14 @@ describe('sluice usage and report chargeback show cache writes and savings', () 
     cli = cliFor(sluice.adminURL, BOOTSTRAP);
     const monthStart = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
     const at = Math.max(monthStart, Date.now() - 60_000);
-    const store = await openDirectorStore(`sqlite:${sluice.dbPath}`);
-    try {
+    await withStoreOf(sluice, async (store) => {
       await store.insertTransactions([
         ledgerRow(1, { startedAt: at, inputTokens: 3_000, cacheWriteTokens: 2_500, cacheWrite1hTokens: 1_000, costMicroUsd: 12_375 }),
         ledgerRow(2, { startedAt: at + 1, team: 'discovery', consumer: 'search', costMicroUsd: 0, savedMicroUsd: 1_250_000 }),
         // Observed traffic no one has reconciled: no consumer, no team.
         ledgerRow(3, { startedAt: at + 2, team: null, consumer: null }),
       ]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   after(async () => {

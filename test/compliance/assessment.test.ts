@@ -1,13 +1,12 @@
 // Continuous compliance on a real Sluice, on both stores: every OSCAL document validates against NIST's schemas, and
 // states that satisfy and then violate each check flip its findings, opening a POA&M item that a later assessment closes.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import OpenAI from 'openai';
-import pg from 'pg';
 import { ManualClock } from '../../src/policy/clock.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { storeSql } from '../support/store-sql.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { oscalErrors } from './oscal-schemas.js';
 
@@ -28,9 +27,8 @@ interface Assessment {
   poamItems: Array<{ uuid: string; objectiveId: string; status: string }>;
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`continuous compliance on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `continuous compliance on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     // Ahead of the real time the ledger stamps calls with, so the period [now - 24 h, now] holds every call made here.
@@ -89,22 +87,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     /** Runs SQL on the database directly, as someone with access to it but not to Sluice would. */
     async function tamper(sql: string, params: unknown[] = []): Promise<void> {
-      if (database === null) {
-        const db = new Database(sluice.dbPath);
-        try {
-          db.prepare(sql.replace(/\$\d+/g, '?')).run(...params);
-        } finally {
-          db.close();
-        }
-        return;
-      }
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        await client.query(sql, params);
-      } finally {
-        await client.end();
-      }
+      await storeSql(db.besides(sluice), sql, params);
     }
 
     async function chat(key: string, model: string, calls = 1): Promise<void> {
@@ -113,12 +96,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     }
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice(
+      sluice = await db.startSluice(
+        BOOTSTRAP,
         {
-          ...(database === null ? {} : { storage: database.url }),
-          admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
           providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
           models: [
             { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 0.15, output: 0.6 } },
@@ -139,7 +120,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     test('a governed deployment satisfies every objective, and each document validates against the OSCAL 1.2.1 schemas', async () => {

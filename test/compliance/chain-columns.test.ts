@@ -2,12 +2,11 @@
 // included, on both stores: a director's verification, as an auditor calls it, names a row whose searches, saving,
 // service tier, 1-hour cache writes or identity were changed in the database. Blocks sealed before that, over version
 // 12's columns, still verify, in a chain that goes on with blocks over every column.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import OpenAI from 'openai';
-import pg from 'pg';
 import { pino } from 'pino';
 import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
 import { chainThread } from '../../src/compliance/chain/thread.js';
@@ -19,8 +18,9 @@ import type { DirectorStore } from '../../src/store/director-store.js';
 import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { storeSql } from '../support/store-sql.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { scratchDir } from '../support/scratch.js';
 
 /**
@@ -31,29 +31,6 @@ const PINNED_HEAD = '0e923c8d81eeb9a5e14c39ac00e1e3b17434615f0e849f3dd1bf1c0adc1
 const PINNED_DIGESTS = '1:509f2af53bef0983 2:3e6e82dc4276ed7e 3:159e5a34de18203e';
 
 const BOOTSTRAP = 'sa-bootstrap-chain-columns-test-0123456789';
-
-/**
- * SQL straight to the database, as someone with access to it but not to Sluice would run it (`$1`... parameters); the
- * rows it read, if any.
- */
-async function tamper(database: TestDatabase | null, sqlitePath: string, sql: string, params: unknown[] = []): Promise<unknown[]> {
-  if (database === null) {
-    const db = new Database(sqlitePath);
-    try {
-      const statement = db.prepare(sql.replace(/\$\d+/g, '?'));
-      return statement.reader ? statement.all(...params) : (statement.run(...params), []);
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** The ledger's columns added since the chains shipped, each with a value someone might write into a sealed row. */
 const LATER_COLUMNS: ReadonlyArray<readonly [column: string, forged: string | number]> = [
@@ -67,9 +44,8 @@ const LATER_COLUMNS: ReadonlyArray<readonly [column: string, forged: string | nu
   ['saved_nano_usd', 654_321],
 ];
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`every ledger column under the chain, on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `every ledger column under the chain, on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let auditor = '';
@@ -87,12 +63,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     }
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice(
+      sluice = await db.startSluice(
+        BOOTSTRAP,
         {
-          ...(database === null ? {} : { storage: database.url }),
-          admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
           providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
           models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }], pricing: { input: 0.15, output: 0.6 } }],
           compliance: { intervalMinutes: 7 * 24 * 60, sealIntervalSeconds: 3600 },
@@ -104,7 +78,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     test('a sealed row whose searches, saving, tier, 1-hour cache writes or identity were changed is named', async () => {
@@ -125,40 +98,32 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.equal(sealed.broken, null);
       assert.ok(sealed.sealedRows >= 3);
       const target = sealed.lastSealedRowId;
-      const path = sluice.dbPath;
+      // SQL straight to the database, as someone with access to it but not to Sluice would run it.
+      const storage = db.besides(sluice);
       for (const [column, forged] of LATER_COLUMNS) {
-        const [row] = (await tamper(database, path, `SELECT ${column} AS value FROM transactions WHERE id = $1`, [target])) as Array<{
-          value: unknown;
-        }>;
-        await tamper(database, path, `UPDATE transactions SET ${column} = $1 WHERE id = $2`, [forged, target]);
+        const [row] = await storeSql(storage, `SELECT ${column} AS value FROM transactions WHERE id = $1`, [target]);
+        await storeSql(storage, `UPDATE transactions SET ${column} = $1 WHERE id = $2`, [forged, target]);
         const broken = (await ledgerChain()).broken;
         assert.deepEqual([broken?.kind, broken?.rowId], ['row-modified', target], `${column} changed in a sealed row`);
         assert.equal(broken.detail, `transactions row ${target} was changed after it was sealed in block ${broken.block}`);
-        await tamper(database, path, `UPDATE transactions SET ${column} = $1 WHERE id = $2`, [row!.value, target]);
+        await storeSql(storage, `UPDATE transactions SET ${column} = $1 WHERE id = $2`, [row!.value, target]);
         assert.equal((await ledgerChain()).broken, null, `${column} set back verifies again`);
       }
     });
   });
 
-  describe(`a chain sealed before every column was hashed, going on after, on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
-    let path = '';
+  describeOnStore(storeKind, `a chain sealed before every column was hashed, going on after, on ${storeKind}`, (db) => {
     let store: DirectorStore;
     let keeper: ChainKeeper;
-    const sql = (text: string) => tamper(database, path, text);
+    const sql = (text: string) => storeSql(db.storage, text);
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      path = join(scratchDir('sluice-chain-layout-'), 'sluice.db');
-      const storage = database?.url ?? `sqlite:${path}`;
-      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
-      keeper = new ChainKeeper({ work: chainThread(storage), clock: Date.now, logger: pino({ level: 'silent' }) });
+      store = await db.open({ discovery: DISCOVERY_POLICY });
+      keeper = new ChainKeeper({ work: chainThread(db.storage), clock: Date.now, logger: pino({ level: 'silent' }) });
     });
 
     after(async () => {
       await keeper.close();
-      await store.close();
-      await database?.drop();
     });
 
     test('old blocks verify over their columns, new ones over every column, and a change in either is named', async () => {
@@ -235,7 +200,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     async function dropAppendOnly(): Promise<void> {
       await sql(
-        database === null
+        db.postgres === null
           ? 'DROP TRIGGER IF EXISTS chain_blocks_no_update'
           : 'DROP TRIGGER IF EXISTS chain_blocks_no_change ON chain_blocks',
       );

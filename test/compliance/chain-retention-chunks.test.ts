@@ -1,11 +1,8 @@
 // ledger.retention's deleting, chunk by chunk: each chunk takes up where the one before stopped, so the pending
 // discovered consumer's observations it keeps (at the lowest ids) are passed over once per run, not once per chunk: a
 // pruning of N rows over P kept ones walks some N + P rows of the primary key, not N / 5,000 times P more.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -16,9 +13,8 @@ import type { DirectorStore } from '../../src/store/director-store.js';
 import { POSTGRES, SQLITE } from '../../src/store/dialect.js';
 import { complianceStatements } from '../../src/store/sql/compliance-statements.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
-import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { storeSql } from '../support/store-sql.js';
 
 const OLD = 1_800_100_000_000;
@@ -27,21 +23,17 @@ const KEPT = 2 * PRUNE_ROWS_PER_DELETE;
 /** Rows the pruning deletes, after them: four chunks and a last one that finds nothing. */
 const DELETED = 4 * PRUNE_ROWS_PER_DELETE;
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`ledger retention's chunks on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
-    let storage = '';
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `ledger retention's chunks on ${storeKind}`, (db) => {
     let store: DirectorStore;
 
-    const query = (sql: string) => storeSql(storage, sql);
+    const query = (sql: string) => storeSql(db.storage, sql);
 
     const ids = async (after: number, through: number) =>
       (await query(`SELECT id FROM transactions WHERE id > ${after} AND id <= ${through} ORDER BY id`)).map((row) => Number(row.id));
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      storage = database?.url ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-retention-chunks-')), 'sluice.db')}`;
-      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
+      store = await db.open({ discovery: DISCOVERY_POLICY });
       const intake = await store.recordObservations([
         {
           observer: 'proxy-a',
@@ -64,10 +56,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await store.insertTransactions([ledgerRow(90_000, { startedAt: OLD + 1 })]);
     });
 
-    after(async () => {
-      await store.close();
-      await database?.drop();
-    });
+    after(async () => {});
 
     test('each chunk starts after the last row the one before deleted: the rows kept are passed over once', async () => {
       const compliance = store.compliance;
@@ -108,7 +97,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         const params = sql.match(/\$\d+/g)!.length;
         // (after, through, limit), the lower bound given as often as the statement names it.
         const values = [...Array.from({ length: params - 2 }, () => 0), KEPT + DELETED, PRUNE_ROWS_PER_DELETE];
-        const client = new pg.Client({ connectionString: database!.url });
+        const client = new pg.Client({ connectionString: db.postgres!.url });
         await client.connect();
         try {
           for (const mode of ['force_custom_plan', 'force_generic_plan']) {
@@ -125,11 +114,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     if (storeKind === 'sqlite') {
       test("SQLite walks only the chunk's range of the primary key", () => {
-        const db = new Database(storage.slice('sqlite:'.length));
+        const sqlite = new Database(db.sqlitePath);
         try {
           const sql = complianceStatements(SQLITE).chainPrunedRowsDelete;
           const params = sql.split('?').length - 1;
-          const plan = db
+          const plan = sqlite
             .prepare(`EXPLAIN QUERY PLAN ${sql}`)
             .all(...Array.from({ length: params }, () => 1))
             .map((row) => String((row as { detail: string }).detail));
@@ -138,7 +127,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
             plan.join('\n'),
           );
         } finally {
-          db.close();
+          sqlite.close();
         }
       });
     }

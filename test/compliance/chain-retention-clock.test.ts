@@ -1,30 +1,27 @@
 // ledger.retention's cut on PostgreSQL, from a director whose clock runs ahead: it is taken from the earlier of the
 // director's clock and the database's (now()), so a clock ten days ahead does not delete rows ten days early.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Compliance } from '../../src/compliance/compliance.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
-import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore } from '../support/director-stores.js';
 
 const DAY = 86_400_000;
 const RETENTION_DAYS = 30;
 
-describe('ledger retention on PostgreSQL: a director whose clock runs ahead', () => {
-  let database: TestDatabase;
+describeOnStore('postgres', 'ledger retention on PostgreSQL: a director whose clock runs ahead', (db) => {
   let store: DirectorStore;
   let compliance: Compliance;
   const real = Date.now();
   let now = real;
 
   before(async () => {
-    database = await freshDatabase();
-    store = await openDirectorStore(database.url, { discovery: DISCOVERY_POLICY });
-    const config = parseConfig(`storage: "${database.url}"\nledger:\n  retention: { transactionsDays: ${RETENTION_DAYS} }\n`, 'test');
+    store = await db.open({ discovery: DISCOVERY_POLICY });
+    const config = parseConfig(`storage: "${db.storage}"\nledger:\n  retention: { transactionsDays: ${RETENTION_DAYS} }\n`, 'test');
     compliance = new Compliance({
       store,
       storage: config.storage,
@@ -50,8 +47,6 @@ describe('ledger retention on PostgreSQL: a director whose clock runs ahead', ()
 
   after(async () => {
     await compliance.stop();
-    await store.close();
-    await database.drop();
   });
 
   test('the cut follows the database clock: only the rows sealed more than the retention ago go', async () => {

@@ -2,7 +2,7 @@
 // never delete the same rows together. Two DELETEs over the same rows lock them in their plans' orders, which need not
 // agree (a cached generic plan beside a fresh one): each holding a row the other waits for is a deadlock, an error in
 // the log and a run's work lost.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -10,25 +10,22 @@ import { ChainKeeper, localChainWork } from '../../src/compliance/chain/keeper.j
 import { ChainPruner, PRUNE_ROWS_PER_DELETE } from '../../src/compliance/chain/pruner.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
-import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore } from '../support/director-stores.js';
 import { until } from '../support/until.js';
 
 const OLD = 1_800_100_000_000;
 const ROWS = 3 * PRUNE_ROWS_PER_DELETE;
 
-describe('ledger retention: two directors on one PostgreSQL', () => {
-  let database: TestDatabase;
+describeOnStore('postgres', 'ledger retention: two directors on one PostgreSQL', (db) => {
   let first: DirectorStore;
   let second: DirectorStore;
   let client: pg.Client;
 
   before(async () => {
-    database = await freshDatabase();
-    first = await openDirectorStore(database.url, { discovery: DISCOVERY_POLICY });
-    second = await openDirectorStore(database.url, { discovery: DISCOVERY_POLICY });
-    client = new pg.Client({ connectionString: database.url });
+    first = await db.open({ discovery: DISCOVERY_POLICY });
+    second = await db.open({ discovery: DISCOVERY_POLICY });
+    client = new pg.Client({ connectionString: db.storage });
     await client.connect();
     await first.insertTransactions(Array.from({ length: ROWS }, (_, i) => ledgerRow(i, { startedAt: OLD - 60_000 + i })));
     const keeper = new ChainKeeper({ work: localChainWork(first.compliance), clock: () => OLD, logger: pino({ level: 'silent' }) });
@@ -42,9 +39,6 @@ describe('ledger retention: two directors on one PostgreSQL', () => {
 
   after(async () => {
     await client.end();
-    await first.close();
-    await second.close();
-    await database.drop();
   });
 
   test('the second waits for the first chunk to end before deleting, and between them every row goes', async () => {

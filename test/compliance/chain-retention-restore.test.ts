@@ -1,18 +1,14 @@
 // Rows put back inside a range ledger.retention pruned (a restore, an insert naming old ids): verification names them
 // (row-in-pruned-range), where it checks a pruned block by its links alone. Rows retention itself leaves there (a pending
 // discovered consumer's observations, rows a pruning has yet to delete) are rows sealed there, unchanged: not named.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { ChainKeeper, localChainWork } from '../../src/compliance/chain/keeper.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
-import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { storeSql } from '../support/store-sql.js';
 
 const OLD = 1_800_100_000_000;
@@ -20,19 +16,17 @@ const ROWS = 30;
 /** Deleted before the sealing: an id block 1's range holds but it did not seal. */
 const NEVER_SEALED = 5;
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`ledger retention on ${storeKind}: rows put back in a pruned range`, () => {
-    let database: TestDatabase | null = null;
-    let storage = '';
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `ledger retention on ${storeKind}: rows put back in a pruned range`, (db) => {
     let store: DirectorStore;
     let keeper: ChainKeeper;
 
-    const query = async (sql: string): Promise<void> => void (await storeSql(storage, sql));
+    const query = async (sql: string): Promise<void> => void (await storeSql(db.storage, sql));
 
     /** Restores `ids` from the copy taken before the pruning, as a restore of a backup would. */
     const restore = (ids: number[]) =>
       query(
-        `INSERT INTO transactions ${database === null ? '' : 'OVERRIDING SYSTEM VALUE'} SELECT * FROM backup WHERE id IN (${ids.join(', ')})`,
+        `INSERT INTO transactions ${db.postgres === null ? '' : 'OVERRIDING SYSTEM VALUE'} SELECT * FROM backup WHERE id IN (${ids.join(', ')})`,
       );
 
     const verify = async () => {
@@ -43,9 +37,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     };
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      storage = database?.url ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'sluice-retention-restore-')), 'sluice.db')}`;
-      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
+      store = await db.open({ discovery: DISCOVERY_POLICY });
       keeper = new ChainKeeper({ work: localChainWork(store.compliance), clock: () => OLD, logger: pino({ level: 'silent' }) });
       await store.insertTransactions(Array.from({ length: ROWS }, (_, i) => ledgerRow(i, { startedAt: OLD - 60_000 + i })));
       await query(`CREATE TABLE backup AS SELECT * FROM transactions; DELETE FROM transactions WHERE id = ${NEVER_SEALED}`);
@@ -57,8 +49,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     after(async () => {
       await keeper.close();
-      await store.close();
-      await database?.drop();
     });
 
     test('a row restored as it was sealed is not named (the next pruning deletes it again)', async () => {

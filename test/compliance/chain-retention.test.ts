@@ -1,9 +1,8 @@
 // ledger.retention on both stores: the ledger's rows of whole blocks sealed before the cut are deleted (never a row not
 // yet sealed), the pruning is recorded and audited, the rollups stay, and the chain still verifies, trusting the pruned
 // blocks' stored links, while a row deleted from a block that was not pruned is still named.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
 import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
@@ -11,10 +10,8 @@ import { chainThread } from '../../src/compliance/chain/thread.js';
 import { verifyChain } from '../../src/compliance/chain/verify.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
-import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { scratchDir } from '../support/scratch.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { storeSql } from '../support/store-sql.js';
 
 /** The first rows' blocks are sealed at OLD, the later ones at RECENT; the retention's cut falls between. */
@@ -25,25 +22,21 @@ const OLD_ROWS = 2 * BLOCK_ROWS + 100;
 const RECENT_ROWS = 50;
 const UNSEALED_ROWS = 7;
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`ledger retention on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
-    let storage = '';
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `ledger retention on ${storeKind}`, (db) => {
     let store: DirectorStore;
     let now = OLD;
     /** As a director does it: on the chains' thread, with its own connection. */
     let keeper: ChainKeeper;
 
-    const query = (sql: string) => storeSql(storage, sql);
+    const query = (sql: string) => storeSql(db.storage, sql);
 
     const rowCount = async () => Number((await query('SELECT COUNT(*) AS n FROM transactions'))[0]!.n);
     const rollupCalls = async () => Number((await query('SELECT SUM(calls) AS n FROM usage_hourly'))[0]!.n);
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      storage = database?.url ?? `sqlite:${join(scratchDir('sluice-retention-'), 'sluice.db')}`;
-      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
-      keeper = new ChainKeeper({ work: chainThread(storage), clock: () => now, logger: pino({ level: 'silent' }) });
+      store = await db.open({ discovery: DISCOVERY_POLICY });
+      keeper = new ChainKeeper({ work: chainThread(db.storage), clock: () => now, logger: pino({ level: 'silent' }) });
       await store.insertTransactions(Array.from({ length: OLD_ROWS }, (_, i) => ledgerRow(i)));
       now = OLD;
       await keeper.seal();
@@ -59,8 +52,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     after(async () => {
       await keeper.close();
-      await store.close();
-      await database?.drop();
     });
 
     test('deletes the rows of the whole blocks sealed before the cut, records and audits it, and keeps the rollups', async () => {
@@ -127,7 +118,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       );
       now = RECENT + 3;
       await keeper.seal();
-      const second = new ChainKeeper({ work: chainThread(storage), clock: () => now, logger: pino({ level: 'silent' }) });
+      const second = new ChainKeeper({ work: chainThread(db.storage), clock: () => now, logger: pino({ level: 'silent' }) });
       try {
         const outcomes = await Promise.all([keeper.prune(RECENT + 4), second.prune(RECENT + 4)]);
         // Blocks 5 (the 7 rows) and 6; block 7 holds the ledger's newest row, which is kept (pruner.ts says why).
@@ -226,24 +217,19 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
 // A block's sealed_at is the sealing director's clock; its rows' started_at the gateways'. A director whose clock was
 // behind when it sealed (or behind the gateways') stamps blocks older than their rows: the cut must hold for the rows too.
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`ledger retention on ${storeKind}: a clock behind its rows', a run stopped halfway`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `ledger retention on ${storeKind}: a clock behind its rows', a run stopped halfway`, (db) => {
     let store: DirectorStore;
     let keeper: ChainKeeper;
     let now = OLD;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      const storage = database?.url ?? `sqlite:${join(scratchDir('sluice-retention-clock-'), 'sluice.db')}`;
-      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
-      keeper = new ChainKeeper({ work: chainThread(storage), clock: () => now, logger: pino({ level: 'silent' }) });
+      store = await db.open({ discovery: DISCOVERY_POLICY });
+      keeper = new ChainKeeper({ work: chainThread(db.storage), clock: () => now, logger: pino({ level: 'silent' }) });
     });
 
     after(async () => {
       await keeper.close();
-      await store.close();
-      await database?.drop();
     });
 
     test('keeps a block whose rows started after the cut, though its sealed_at is before it', async () => {

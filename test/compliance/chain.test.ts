@@ -1,13 +1,11 @@
 // The hash chains over the ledger and the audit log, on both stores: sealing in blocks, verification from the first
 // block, and each way a row or the chain itself can be tampered with, named by table and row; the attribution that
 // reconciliation gives observed rows later does not break the chain.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { pino } from 'pino';
 import { ChainKeeper } from '../../src/compliance/chain/keeper.js';
 import { BLOCK_ROWS } from '../../src/compliance/chain/sealer.js';
@@ -16,17 +14,14 @@ import { hashPage, rowHash } from '../../src/compliance/chain/links.js';
 import { verifyChain } from '../../src/compliance/chain/verify.js';
 import type { DirectorStore, JsonValue } from '../../src/store/director-store.js';
 import { DISCOVERY_POLICY } from '../../src/policy/discovery.js';
-import { openDirectorStore } from '../../src/store/open.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { scratchDir } from '../support/scratch.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { storeSql } from '../support/store-sql.js';
 
 const call = ledgerRow;
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`hash chains on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
-    let path = '';
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `hash chains on ${storeKind}`, (db) => {
     let store: DirectorStore;
     /** Sealing as a director does it: on the chains' thread, with its own connection to the database. */
     let sealer: ChainKeeper;
@@ -34,27 +29,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     /** SQL straight to the database, as someone with access to it but not to Sluice would run it. */
     async function tamper(sql: string): Promise<void> {
-      if (database === null) {
-        const db = new Database(path);
-        try {
-          db.exec(sql);
-        } finally {
-          db.close();
-        }
-        return;
-      }
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
+      await storeSql(db.storage, sql);
     }
 
     /** Drops a table's append-only triggers, as someone with the database's owner rights could. */
     async function dropAppendOnly(table: string): Promise<void> {
-      if (database === null) {
+      if (db.postgres === null) {
         await tamper(`DROP TRIGGER IF EXISTS ${table}_no_update; DROP TRIGGER IF EXISTS ${table}_no_delete;`);
       } else {
         await tamper(`DROP TRIGGER IF EXISTS ${table}_no_change ON ${table}`);
@@ -66,18 +46,13 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     }
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      path = join(scratchDir('sluice-chain-'), 'sluice.db');
-      const storage = database?.url ?? `sqlite:${path}`;
-      store = await openDirectorStore(storage, { discovery: DISCOVERY_POLICY });
+      store = await db.open({ discovery: DISCOVERY_POLICY });
       const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
-      sealer = new ChainKeeper({ work: chainThread(storage), clock: Date.now, logger });
+      sealer = new ChainKeeper({ work: chainThread(db.storage), clock: Date.now, logger });
     });
 
     after(async () => {
       await sealer.close();
-      await store.close();
-      await database?.drop();
     });
 
     test('seals the ledger in blocks and the audit log, verifies both, and logs each anchor', async () => {
@@ -298,18 +273,18 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       );
       assert.equal(page.ids.length, latencies.length);
       // The same columns read by better-sqlite3 as raw values, as sealing did before it read JSON.
-      const db = new Database(path, { readonly: true });
+      const sqlite = new Database(db.sqlitePath, { readonly: true });
       let raw: JsonValue[][];
       try {
         const select = page.columns.map((name) =>
           name === 'consumer' || name === 'team' ? `CASE WHEN discovered_consumer IS NULL THEN ${name} END` : name,
         );
-        raw = db
+        raw = sqlite
           .prepare(`SELECT ${select.join(', ')} FROM transactions WHERE id > ? ORDER BY id`)
           .raw(true)
           .all(horizon - latencies.length) as JsonValue[][];
       } finally {
-        db.close();
+        sqlite.close();
       }
       assert.deepEqual(page.rows, raw);
       assert.deepEqual(hashPage('transactions', page), hashPage('transactions', { ...page, rows: raw }));

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { PriceCatalog } from '../../src/metering/price-catalog.js';
-import { openDirectorStore } from '../../src/store/open.js';
+import { withStoreOf } from '../support/director-stores.js';
 import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { consoleErrors, goTo, launch, missingBrowser, openContext, screenshot, signIn } from './browser.js';
@@ -61,8 +61,7 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
     const monthStart = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
     const at = Math.max(monthStart, Date.now() - 60_000);
     const claude = { requestedModel: 'claude-sonnet', provider: 'anthropic', providerModel: 'claude-sonnet-4-5', api: 'anthropic' };
-    const store = await openDirectorStore(`sqlite:${sluice.dbPath}`);
-    try {
+    await withStoreOf(sluice, async (store) => {
       await store.insertTransactions([
         // checkout-service (payments) wrote 2,500 tokens to the 5-minute cache and 1,500 to the 1-hour one.
         ledgerRow(1, {
@@ -106,9 +105,7 @@ describe("the console's cache writes and savings", { skip: skip ?? false }, () =
           }),
         ),
       ]);
-    } finally {
-      await store.close();
-    }
+    });
     browser = await launch();
   });
 

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { openDirectorStore } from '../../src/store/open.js';
+import { withStoreOf } from '../support/director-stores.js';
 import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { consoleErrors, launch, loaded, missingBrowser, screenshot, signIn } from './browser.js';
@@ -61,16 +61,13 @@ describe('the console outside UTC and at the edge of its figures', { skip: skip 
     const thisMonthSpend = 10_000_000 + spent(thisMonth, now + HOUR);
     // Last month by this day spent 0.2% more than this month: a change that rounds to none.
     const lastMonthSpend = Math.round(thisMonthSpend * 1.002);
-    const store = await openDirectorStore(`sqlite:${sluice.dbPath}`);
-    try {
+    await withStoreOf(sluice, async (store) => {
       await store.insertTransactions([
         ...bars,
         ledgerRow(1, { startedAt: Math.max(thisMonth, now - 60_000), costMicroUsd: 10_000_000 }),
         ledgerRow(2, { startedAt: lastMonth + 60_000, costMicroUsd: lastMonthSpend - spent(lastMonth, sameDayLastMonth) }),
       ]);
-    } finally {
-      await store.close();
-    }
+    });
     browser = await launch();
   });
 

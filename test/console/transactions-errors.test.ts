@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { openDirectorStore } from '../../src/store/open.js';
+import { withStoreOf } from '../support/director-stores.js';
 import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 import { consoleErrors, goTo, launch, loaded, missingBrowser, openContext, screenshot, signIn } from './browser.js';
@@ -25,13 +25,10 @@ describe('the Transactions page when a filter is refused', { skip: skip ?? false
       providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
     });
-    const store = await openDirectorStore(`sqlite:${sluice.dbPath}`);
-    try {
+    await withStoreOf(sluice, async (store) => {
       const at = Date.now() - 60_000;
       await store.insertTransactions([0, 1, 2].map((i) => ledgerRow(i, { startedAt: at + i, consumer: 'checkout-service' })));
-    } finally {
-      await store.close();
-    }
+    });
     browser = await launch();
   });
 

@@ -1,33 +1,29 @@
 // The figures agree with what the gateway admitted: a budget of N calls, then calls the gateway refuses (404 unknown model,
 // 403 unsanctioned, 429 budget) and one that fails upstream; the burn-down counts the N it admitted, and the chargeback
 // keeps refusals and failures out of its unpriced column, each in its own. On both stores, through the openai SDK.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
 const LIMIT = 3;
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`figures on ${storeKind}: burn-down and chargeback count what the gateway admitted`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `figures on ${storeKind}: burn-down and chargeback count what the gateway admitted`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       // The upstream fails a prompt of "fail"; it answers every other.
       mock = await MockProvider.start((request, res) => {
         if ((request.body.messages as Array<{ content: unknown }>)[0]!.content === 'fail')
           json(res, 500, { error: { message: 'upstream is down', type: 'server_error' } });
         else json(res, 200, openaiCompletion('hi'));
       });
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
         models: [
           { name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
@@ -45,7 +41,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice?.stop();
       await mock?.close();
-      await database?.drop();
     });
 
     const ask = async (key: string, model: string, prompt = 'hi'): Promise<number> => {

@@ -1,56 +1,35 @@
 // The director API over HTTP, against both stores: authentication, every role's allowed and refused actions, validation
 // with field paths, audit records for every change, and secrets (keys, tokens, webhook secrets) shown once or never.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { adminClient, mockCatalog, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { validateConfig } from '../../src/config/load.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import type { TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
 
-type Answer = { status: number; body: any };
-
-function client(sluice: TestSluice, token: string) {
-  return async (method: string, path: string, payload?: unknown): Promise<Answer> => {
-    const response = await fetch(`${sluice.adminURL}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: payload === undefined ? undefined : typeof payload === 'string' ? payload : JSON.stringify(payload),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-  };
-}
-
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`director API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `director API on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
-    let admin: ReturnType<typeof client>;
+    let admin: AdminClient;
     const secrets: string[] = [];
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
-      admin = client(sluice, BOOTSTRAP);
+      sluice = await db.startSluice(BOOTSTRAP, mockCatalog(mock.url));
+      admin = adminClient(sluice, BOOTSTRAP);
     });
 
     after(async () => {
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     test('refuses calls without a valid admin token, and serves its OpenAPI 3.1 document to anyone', async () => {
-      assert.equal((await client(sluice, 'sa-wrong-token-000000000000')('GET', '/api/consumers')).status, 401);
+      assert.equal((await adminClient(sluice, 'sa-wrong-token-000000000000')('GET', '/api/consumers')).status, 401);
       const none = await fetch(`${sluice.adminURL}/api/consumers`);
       assert.equal(none.status, 401);
       assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'unauthenticated');
@@ -103,7 +82,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: Answer = await admin('GET', `/api/consumers?limit=2${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
+        const page: AdminAnswer = await admin(
+          'GET',
+          `/api/consumers?limit=2${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        );
         assert.equal(page.status, 200);
         assert.ok(page.body.items.length <= 2);
         seen.push(...page.body.items.map((c: { name: string }) => c.name));
@@ -172,7 +154,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         const made = await admin('POST', '/api/admin-tokens', { name, role, ...(team === undefined ? {} : { team }) });
         assert.equal(made.status, 201, JSON.stringify(made.body));
         secrets.push(made.body.plaintext);
-        return client(sluice, made.body.plaintext as string);
+        return adminClient(sluice, made.body.plaintext as string);
       };
       assert.equal(
         (await admin('POST', '/api/admin-tokens', { name: 'x', role: 'team-owner' })).status,
@@ -182,7 +164,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const operator = await token('ops', 'operator');
       const viewer = await token('auditor', 'viewer');
       const owner = await token('payments-lead', 'team-owner', 'finance');
-      const cases: Array<[string, ReturnType<typeof client>, string, string, unknown, number]> = [
+      const cases: Array<[string, AdminClient, string, string, unknown, number]> = [
         ['viewer reads consumers', viewer, 'GET', '/api/consumers', undefined, 200],
         ['viewer reads the audit log', viewer, 'GET', '/api/audit?limit=5', undefined, 200],
         ['viewer may not create', viewer, 'POST', '/api/consumers', { name: 'v1' }, 403],
@@ -283,7 +265,10 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const all: Array<{ actor: string; action: string; entityType: string; entityId: string; before: unknown; after: unknown }> = [];
       let cursor: string | null = null;
       do {
-        const page: Answer = await admin('GET', `/api/audit?limit=50${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
+        const page: AdminAnswer = await admin(
+          'GET',
+          `/api/audit?limit=50${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        );
         all.push(...page.body.items);
         cursor = page.body.nextCursor;
       } while (cursor !== null);

@@ -1,34 +1,29 @@
 // POST /api/apply on both stores: a document applied all or nothing in one transaction with one config version bump
 // and an audit record per change; every broken reference answered at once, by its path, with nothing applied; a dry run
 // that checks the same and changes nothing; the roles that may apply.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { OFFLINE_CATALOG } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-apply-test-token-0001';
 
 type Answer = { status: number; body: any };
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`POST /api/apply on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `POST /api/apply on ${storeKind}`, (db) => {
     let sluice: TestSluice;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         // Never called: apply only writes definitions.
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        ...OFFLINE_CATALOG,
       });
     });
 
     after(async () => {
       await sluice?.stop();
-      await database?.drop();
     });
 
     const call = async (method: string, path: string, payload?: unknown, token = BOOTSTRAP): Promise<Answer> => {

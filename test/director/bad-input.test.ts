@@ -1,10 +1,10 @@
 // Bad input the director once answered with a 500 (each found by the battery, test/support/bad-input-battery.ts), on SQLite and
 // on PostgreSQL: now a 400 invalid_request naming the field, and nothing written.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { type AdminAnswer, adminClient, type AdminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-bad-input-token-000002';
 
@@ -20,25 +20,18 @@ function assertRefused(answer: AdminAnswer, paths: string[], message: RegExp): v
   for (const issue of answer.body.error.issues) assert.match(issue.message, message, what);
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`bad input on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `bad input on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let admin: AdminClient;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...OFFLINE_CATALOG,
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = adminClient(sluice, BOOTSTRAP);
     });
 
     after(async () => {
       await sluice?.stop();
-      await database?.drop();
     });
 
     test('a body nested far deeper than any field (100,000 levels) is a 400 naming where, not a stack overflow', async () => {

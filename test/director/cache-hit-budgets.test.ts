@@ -2,18 +2,17 @@
 // CLI read, and the counters a gateway seeds from the ledger when it starts, must leave them out as live admission does.
 // A budget of 2 requests: one miss and three hits spend one; after a restart the next call still fits. On both stores,
 // through the openai SDK.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-cache-budget-test-token-01';
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`response-cache hits on ${storeKind}: outside budgets in the burn-down and after a restart`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `response-cache hits on ${storeKind}: outside budgets in the burn-down and after a restart`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice | null = null;
 
@@ -38,17 +37,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       });
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) =>
         json(res, 200, openaiCompletion('hi', { prompt_tokens: 12, completion_tokens: 5 })),
       );
-      sluice = await start(database?.url);
+      sluice = await start(db.postgres?.url);
     });
 
     after(async () => {
       await sluice?.stop();
       await mock?.close();
-      await database?.drop();
     });
 
     const ask = async (prompt: string): Promise<{ status: number; cache: string | null }> => {
@@ -90,7 +87,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       const cost = await burnDown('checkout-cost');
       assert.ok(cost.used > 0, 'the miss is priced');
 
-      const storage = database?.url ?? `sqlite:${sluice!.dbPath}`;
+      const storage = db.besides(sluice!);
       await sluice!.stop();
       sluice = null;
       sluice = await start(storage);

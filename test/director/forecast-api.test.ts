@@ -1,14 +1,13 @@
 // Projections for a new deployment over HTTP, against both stores: the ledger began when the gateway's first call came
 // in, mid-day three days ago. Its first day is not a full day of spend to average, and the time before it is unknown, not
 // idle: neither the month-end forecast nor a budget's burn-down may spread the spend over it.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { openDirectorStore } from '../../src/store/open.js';
-import { adminClient, clientWithRole, type AdminClient } from '../support/admin-client.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { adminClient, type AdminClient, clientWithRole, OFFLINE_CATALOG } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-forecast-api';
 const HOUR = 3_600_000;
@@ -71,9 +70,8 @@ async function rollingBudgetExhaustsAt(admin: AdminClient, body: object, since: 
   );
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`forecast API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `forecast API on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let ledger: DirectorStore;
     let admin: AdminClient;
@@ -82,24 +80,16 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     const firstCall = today - 3 * DAY + 18 * HOUR;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = adminClient(sluice, BOOTSTRAP);
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      ledger = await db.openBesides(sluice);
       const calls: Transaction[] = [];
       for (let at = firstCall; at < today; at += HOUR) calls.push(call(at));
       await ledger.insertTransactions(calls);
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice?.stop();
-      await database?.drop();
     });
 
     test("a new deployment's first, partial day is not averaged as a full day: the run rate is the full days'", async () => {
@@ -146,19 +136,15 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
   });
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`forecast API on ${storeKind}: a team new to an established deployment`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `forecast API on ${storeKind}: a team new to an established deployment`, (db) => {
     let sluice: TestSluice;
     let ledger: DirectorStore;
     let admin: AdminClient;
     const today = Math.floor(Date.now() / DAY) * DAY;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: {
           openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' },
           anthropic: { type: 'anthropic', baseUrl: 'http://127.0.0.1:9', apiKey: 'sk-ant-upstream-not-real' },
@@ -169,7 +155,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         ],
       });
       admin = adminClient(sluice, BOOTSTRAP);
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      ledger = await db.openBesides(sluice);
       // Payments has called since 20 days ago; discovery made its first call two days ago, 1 USD an hour since.
       const calls = [call(today - 20 * DAY, 'payments')];
       for (let at = today - 2 * DAY; at < today; at += HOUR) calls.push(call(at, 'discovery'));
@@ -177,9 +163,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice?.stop();
-      await database?.drop();
     });
 
     test("the days before a team's first call are not days it spent nothing: its forecast runs at its own rate", async () => {

@@ -2,13 +2,13 @@
 // an end gets the default one, none may end past the maximum or have no end while a maximum is set (400 naming
 // expiresAt), rotation keeps the old end within the maximum, the audit log records the end applied, and keys ending
 // soon are listed per consumer and across consumers. Through the admin API on SQLite and PostgreSQL, and `sluice keys`.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../src/config/load.js';
-import { adminClient, clientWithRole, type AdminClient } from '../support/admin-client.js';
+import { adminClient, type AdminClient, clientWithRole } from '../support/admin-client.js';
 import { cliFor, row } from '../support/cli.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const TOKEN = 'sa-bootstrap-key-expiry-policy-token-0123';
 const DAY = 86_400_000;
@@ -28,18 +28,14 @@ function endsDaysAfter(end: string | null, days: number, before: number, after: 
   return at >= before + days * DAY && at <= after + days * DAY;
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`the key expiry policy on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `the key expiry policy on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let admin: AdminClient;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       // A default and no maximum at first; the tests below reload with a maximum.
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: TOKEN },
+      sluice = await db.startSluice(TOKEN, {
         keys: { defaultExpiry: '90d' },
         consumers: [],
       });
@@ -55,7 +51,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     after(async () => {
       await sluice.stop();
-      await database?.drop();
     });
 
     const makeKey = async (consumer: string, body: Record<string, unknown>) => {

@@ -1,11 +1,11 @@
 // Text with a NUL character (U+0000), which PostgreSQL cannot store and SQLite would keep: on both stores, in a path, a
 // query or a body, the director answers 400 invalid_request naming where it was, and writes nothing. (On PostgreSQL each
 // of these was a 500, and on SQLite the body's NUL was stored.)
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminClient, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { adminClient, type AdminClient, OFFLINE_CATALOG } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-nul-test-token-000001';
 const NUL = '\u0000';
@@ -37,25 +37,18 @@ const CASES: Array<{ method: string; path: string; body?: unknown; issue: string
   },
 ];
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`NUL characters on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `NUL characters on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let admin: AdminClient;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...OFFLINE_CATALOG,
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = adminClient(sluice, BOOTSTRAP);
     });
 
     after(async () => {
       await sluice?.stop();
-      await database?.drop();
     });
 
     test('a path, query or body holding one is a 400 naming where, and nothing is written', async () => {

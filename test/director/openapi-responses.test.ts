@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
-import { openDirectorStore } from '../../src/store/open.js';
+import { withStoreOf } from '../support/director-stores.js';
 import { ledgerRow } from '../support/ledger.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -204,14 +204,11 @@ describe('the OpenAPI document describes what the director answers', () => {
   });
 
   test("the nulls it answers: a team-owner's forecast (overall null) and a call with no price (cost null)", async () => {
-    const ledger = await openDirectorStore(`sqlite:${sluice.dbPath}`);
-    try {
+    await withStoreOf(sluice, async (ledger) => {
       await ledger.insertTransactions([
         ledgerRow(0, { requestId: 'openapi-unpriced-1', startedAt: Date.now() - 60_000, consumer: 'checkout-service', costMicroUsd: null }),
       ]);
-    } finally {
-      await ledger.close();
-    }
+    });
     const listed = await checked(admin, 'GET', '/api/transactions?limit=500');
     const unpriced = listed.body.items.find((item: { requestId: string }) => item.requestId === 'openapi-unpriced-1');
     assert.equal(unpriced?.cost, null, JSON.stringify(unpriced));

@@ -2,14 +2,14 @@
 // at once (the official OpenAI SDK as the client), its credentials are write-only (never in an answer, the audit log or
 // the database in clear), rotated in place, and guarded by roles; models route to providers that exist, and stay while
 // something names them.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import OpenAI from 'openai';
 import pg from 'pg';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -31,9 +31,8 @@ function client(sluice: TestSluice, token: string) {
   };
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`providers and models through the director API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `providers and models through the director API on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let admin: ReturnType<typeof client>;
@@ -41,31 +40,28 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
 
     /** Every byte the database holds for the director, to look for secrets in clear. */
     const storedText = async (): Promise<string> => {
-      if (database === null) {
+      if (db.postgres === null) {
         const dir = dirname(sluice.dbPath);
         return readdirSync(dir)
           .filter((file) => file.startsWith('sluice.db'))
           .map((file) => readFileSync(`${dir}/${file}`).toString('latin1'))
           .join('\n');
       }
-      const db = new pg.Client({ connectionString: database.url });
-      await db.connect();
+      const client = new pg.Client({ connectionString: db.postgres.url });
+      await client.connect();
       try {
         const rows = await Promise.all(
-          ['providers', 'audit_log', 'models'].map(async (table) => JSON.stringify((await db.query(`SELECT * FROM ${table}`)).rows)),
+          ['providers', 'audit_log', 'models'].map(async (table) => JSON.stringify((await client.query(`SELECT * FROM ${table}`)).rows)),
         );
         return rows.join('\n');
       } finally {
-        await db.end();
+        await client.end();
       }
     };
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-declared' } },
         models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
       });
@@ -76,7 +72,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     test("sluice.yaml's providers and models are in the store, credentials shown only as the fields set", async () => {

@@ -1,10 +1,11 @@
 // The reconciliation API over HTTP, against both stores: intake of observations (validation naming each field, all or
 // nothing), the queue of discovered consumers, resolutions whose past usage shows in /api/usage, rules, discovered
 // resources from gateway traffic and observations, every role's allowed and refused actions, and the audit records.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { mockCatalog } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-recon-test-token-01234';
@@ -42,9 +43,8 @@ function observation(source: Record<string, string>, overrides: Record<string, u
   };
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`reconciliation API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `reconciliation API on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let admin: ReturnType<typeof client>;
@@ -58,14 +58,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     };
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, mockCatalog(mock.url));
       admin = client(sluice, BOOTSTRAP);
       assert.equal((await admin('POST', '/api/teams', { name: 'recon-ml', owner: 'ml@example.com' })).status, 201);
       assert.equal((await admin('POST', '/api/consumers', { name: 'recon-trainer', team: 'recon-ml' })).status, 201);
@@ -74,7 +68,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     test('the OpenAPI document describes the reconciliation endpoints', async () => {

@@ -1,14 +1,13 @@
 // The ledger's transactions and the audit log sorted by the API, over HTTP on both stores: every order paged through with
 // its cursor returns every row once, in order, ties broken by id, rows of no value last; filters hold; a cursor of
 // another order is a 400.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { openDirectorStore } from '../../src/store/open.js';
-import { adminClient, clientWithRole, OFFLINE_CATALOG, observation, observe, type AdminClient } from '../support/admin-client.js';
+import { adminClient, type AdminClient, clientWithRole, observation, observe, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-sorted-listings';
 const MINUTE = 60_000;
@@ -47,23 +46,17 @@ const TRANSACTION_VALUES: Record<string, (row: any) => number | null> = {
   total_tokens: (row) => row.inputTokens + row.outputTokens,
 };
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`sorted listings on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `sorted listings on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let ledger: DirectorStore;
     let admin: AdminClient;
     const start = Date.UTC(2026, 10, 2, 8);
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        ...OFFLINE_CATALOG,
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = adminClient(sluice, BOOTSTRAP);
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      ledger = await db.openBesides(sluice);
       // Values repeat (costs, latencies, token sums, start times) so ties must be broken by id; some calls have no cost
       // (unpriced, refused); latencies have fractions; one team's calls sit apart from the other's.
       const calls = Array.from({ length: 23 }, (_, index) =>
@@ -85,9 +78,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice.stop();
-      await database?.drop();
     });
 
     test('each order of the transactions, paged through, lists every call once, in order, ties by id', async () => {

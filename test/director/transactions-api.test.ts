@@ -1,29 +1,15 @@
 // The ledger's rows over HTTP, against both stores: newest first with keyset paging, each filter, one transaction's
 // detail, a team-owner held to its own team, validation, and /api/session naming the caller's role.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { openDirectorStore } from '../../src/store/open.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { adminClient, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-transactions';
 const HOUR = 3_600_000;
-
-type Answer = { status: number; body: any };
-
-function client(sluice: TestSluice, token: string) {
-  return async (method: string, path: string, payload?: unknown): Promise<Answer> => {
-    const response = await fetch(`${sluice.adminURL}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-  };
-}
 
 let sequence = 0;
 function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
@@ -55,25 +41,20 @@ function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
   };
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`transactions API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `transactions API on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let ledger: DirectorStore;
-    let admin: ReturnType<typeof client>;
+    let admin: AdminClient;
     const start = Date.UTC(2026, 10, 2, 8);
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         // Never called: the rows are written straight into the ledger.
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+        ...OFFLINE_CATALOG,
       });
-      admin = client(sluice, BOOTSTRAP);
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      admin = adminClient(sluice, BOOTSTRAP);
+      ledger = await db.openBesides(sluice);
       await ledger.insertTransactions([
         call(start, { requestId: 'first', costMicroUsd: 1_500_000 }),
         call(start + HOUR, {
@@ -105,16 +86,14 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice.stop();
-      await database?.drop();
     });
 
     test('lists newest first and pages with the cursor until it is null', async () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: Answer = await admin('GET', `/api/transactions?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
+        const page: AdminAnswer = await admin('GET', `/api/transactions?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
         assert.equal(page.status, 200, JSON.stringify(page.body));
         assert.ok(page.body.items.length <= 2);
         seen.push(...page.body.items.map((item: any) => item.requestId));
@@ -169,7 +148,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await admin('POST', '/api/teams', { name: 'discovery', owner: 'dee@example.com' });
       const made = await admin('POST', '/api/admin-tokens', { name: 'payments-owner', role: 'team-owner', team: 'payments' });
       assert.equal(made.status, 201, JSON.stringify(made.body));
-      const owner = client(sluice, made.body.plaintext);
+      const owner = adminClient(sluice, made.body.plaintext);
       const mine = await owner('GET', '/api/transactions');
       assert.equal(mine.status, 200);
       assert.deepEqual(new Set(mine.body.items.map((item: any) => item.team)), new Set(['payments']));
@@ -190,8 +169,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(adminSession, { actor: 'bootstrap-token', role: 'admin', team: null });
       assert.ok(adminMay.includes('POST /api/admin-tokens'), adminMay.join(', '));
       const viewer = await admin('POST', '/api/admin-tokens', { name: 'reader', role: 'viewer' });
-      assert.equal((await client(sluice, viewer.body.plaintext)('GET', '/api/session')).body.role, 'viewer');
-      assert.equal((await client(sluice, 'sa-sluice-wrong')('GET', '/api/session')).status, 401);
+      assert.equal((await adminClient(sluice, viewer.body.plaintext)('GET', '/api/session')).body.role, 'viewer');
+      assert.equal((await adminClient(sluice, 'sa-sluice-wrong')('GET', '/api/session')).status, 401);
     });
   });
 }

@@ -1,14 +1,13 @@
 // GET /api/transactions?unattributed=: the ledger's calls of no consumer (an undeclared caller's traffic, reported by
 // an observer, until reconciliation attributes it) or only those of a consumer, against both stores: paged like every
 // listing, with the other filters, documented in the OpenAPI document, and a consumer named with `true` refused.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { openDirectorStore } from '../../src/store/open.js';
-import { adminClient, observation, OFFLINE_CATALOG, type AdminAnswer, type AdminClient } from '../support/admin-client.js';
+import { type AdminAnswer, adminClient, type AdminClient, observation, OFFLINE_CATALOG } from '../support/admin-client.js';
 import { ledgerRow } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import type { TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-unattributed';
 const MINUTE = 60_000;
@@ -17,9 +16,8 @@ const MINUTE = 60_000;
 const gatewayCall = (requestId: string, startedAt: number, consumer: string, team: string) =>
   ledgerRow(0, { requestId, startedAt, consumer, team });
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`transactions of no consumer on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `transactions of no consumer on ${storeKind}`, (db) => {
     let sluice: TestSluice;
     let ledger: DirectorStore;
     const start = Date.now() - 30 * MINUTE;
@@ -39,15 +37,12 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     };
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         // Never called: the gateway's rows are written straight into the ledger.
         ...OFFLINE_CATALOG,
       });
       admin = adminClient(sluice, BOOTSTRAP);
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      ledger = await db.openBesides(sluice);
       await ledger.insertTransactions([
         gatewayCall('checkout-1', start, 'checkout-service', 'payments'),
         gatewayCall('search-1', start + 2 * MINUTE, 'search-service', 'discovery'),
@@ -65,9 +60,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice?.stop();
-      await database?.drop();
     });
 
     test('unattributed=true lists only the calls of no consumer, newest first, paged; false only those of a consumer', async () => {

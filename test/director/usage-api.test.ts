@@ -1,14 +1,14 @@
 // The usage analytics API over HTTP, against both stores: usage, top drivers, forecast, budget burn-down and the
 // chargeback (JSON and CSV), the roles that may read them, a team-owner held to its own team, and validation.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from '../../src/ledger/transaction.js';
 import type { DirectorStore } from '../../src/store/director-store.js';
-import { openDirectorStore } from '../../src/store/open.js';
 import { hourPeriod } from '../../src/director/routes/usage.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { mockCatalog, OFFLINE_CATALOG } from '../support/admin-client.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
 import { cliFor, row } from '../support/cli.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
@@ -71,9 +71,8 @@ function call(startedAt: number, overrides: Partial<Transaction>): Transaction {
   };
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`usage analytics API on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `usage analytics API on ${storeKind}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let ledger: DirectorStore;
@@ -83,17 +82,11 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     const thisMonthCall = Math.max(current.start, now - 1_000);
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('hi')));
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, mockCatalog(mock.url));
       admin = client(sluice, BOOTSTRAP);
       // Another store on the same database writes ledger rows as the gateway's ledger writer would.
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      ledger = await db.openBesides(sluice);
       await ledger.insertTransactions([
         call(last.start + 10 * HOUR, { costMicroUsd: 1_500_000 }),
         // A call answered from the response cache: it cost nothing, and saved what the original cost.
@@ -138,10 +131,8 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice.stop();
       await mock.close();
-      await database?.drop();
     });
 
     const token = async (name: string, role: string, team?: string) => {
@@ -474,10 +465,9 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
   });
 }
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`usage over the default period on ${storeKind}: whole days and months`, () => {
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `usage over the default period on ${storeKind}: whole days and months`, (db) => {
     const DAY = 24 * HOUR;
-    let database: TestDatabase | null = null;
     let sluice: TestSluice;
     let ledger: DirectorStore;
     let admin: ReturnType<typeof client>;
@@ -485,22 +475,14 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     const firstDay = Math.floor((Math.floor(Date.now() / HOUR) * HOUR + HOUR - 30 * DAY) / DAY) * DAY;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
-        providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-        models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-      });
+      sluice = await db.startSluice(BOOTSTRAP, OFFLINE_CATALOG);
       admin = client(sluice, BOOTSTRAP);
-      ledger = await openDirectorStore(database === null ? `sqlite:${sluice.dbPath}` : database.url);
+      ledger = await db.openBesides(sluice);
       await ledger.insertTransactions([call(firstDay + HOUR / 2, {})]);
     });
 
     after(async () => {
-      await ledger?.close();
       await sluice?.stop();
-      await database?.drop();
     });
 
     test('daily usage with no period starts at UTC midnight: its first day is whole, as the API and the CLI show it', async () => {

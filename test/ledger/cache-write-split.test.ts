@@ -1,14 +1,14 @@
 // Prompt-cache writes by lifetime in the ledger, against both stores: calls through the gateway whose provider split its
 // cache writes into 1-hour and 5-minute ones are recorded with the 1-hour part beside the total, and /api/transactions
 // shows it, whichever API the client speaks, streamed or not.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { anthropicMessage, anthropicStreamFrames, json, MockProvider, sse } from '../support/mock-provider.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-cache-write-split';
 const SPLIT = {
@@ -21,15 +21,13 @@ const SPLIT = {
 /** An older API version's usage: the writes' sum, no split (every write a 5-minute one). */
 const UNSPLIT = { input_tokens: 10, cache_creation_input_tokens: 3000, cache_read_input_tokens: 0, output_tokens: 100 };
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`cache writes by lifetime in the ledger on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `cache writes by lifetime in the ledger on ${storeKind}`, (db) => {
     let upstream: MockProvider;
     let sluice: TestSluice;
     let admin: AdminClient;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       upstream = await MockProvider.start((request, res) => {
         const usage = JSON.stringify(request.body.messages).includes('unsplit') ? UNSPLIT : SPLIT;
         if (request.body.stream !== true) return json(res, 200, { ...anthropicMessage('Cached.'), usage });
@@ -41,9 +39,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         );
         return sse(res, frames);
       });
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: { claude: { type: 'anthropic', baseUrl: upstream.url, apiKey: 'anthropic-key-not-real' } },
         models: [
           { name: 'sonnet', targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] },
@@ -56,7 +52,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await sluice?.stop();
       await upstream?.close();
-      await database?.drop();
     });
 
     test('the ledger keeps the 1-hour cache writes beside the total, and /api/transactions shows both', async () => {

@@ -1,5 +1,5 @@
 // The ledger on PostgreSQL: a Sluice with `storage: postgres://...` records its calls there, batched, and flushes them on stop.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import OpenAI from 'openai';
@@ -9,7 +9,7 @@ import { LedgerWriter } from '../../src/ledger/writer.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { json, MockProvider, openaiCompletion, openaiStreamFrames, sse } from '../support/mock-provider.js';
 import { ledgerOptions } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore } from '../support/director-stores.js';
 import { KEYS, startTestSluice } from '../support/sluice.js';
 import { until } from '../support/until.js';
 
@@ -41,19 +41,16 @@ function record(i: number): Transaction {
   };
 }
 
-describe('the ledger on PostgreSQL', () => {
-  let database: TestDatabase;
+describeOnStore('postgres', 'the ledger on PostgreSQL', (db) => {
   let client: pg.Client;
 
   before(async () => {
-    database = await freshDatabase();
-    client = new pg.Client({ connectionString: database.url });
+    client = new pg.Client({ connectionString: db.storage });
     await client.connect();
   });
 
   after(async () => {
     await client?.end();
-    await database?.drop();
   });
 
   test('a Sluice with postgres storage serves calls, and after stop every call is a row of transactions', async () => {
@@ -63,7 +60,7 @@ describe('the ledger on PostgreSQL', () => {
     });
     // A long flush interval: nothing is written before the stop, so the stop must write it.
     const sluice = await startTestSluice({
-      storage: database.url,
+      storage: db.storage,
       ledger: { flushIntervalMs: 60_000 },
       providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: 'upstream-key-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
@@ -122,7 +119,7 @@ describe('the ledger on PostgreSQL', () => {
   });
 
   test('batches by maxBatch and the flush interval, and drain waits for every batch to commit', async () => {
-    const writer = await LedgerWriter.open(ledgerOptions(database.url, { flushIntervalMs: 20, maxBatch: 100 }));
+    const writer = await LedgerWriter.open(ledgerOptions(db.storage, { flushIntervalMs: 20, maxBatch: 100 }));
     try {
       const before = (await client.query('SELECT COUNT(*)::int AS count FROM transactions')).rows[0].count as number;
       for (let i = 0; i < 250; i++) writer.append(record(i));

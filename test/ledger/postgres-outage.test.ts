@@ -1,14 +1,13 @@
 // PostgreSQL going away under load, a commit whose answer is lost, and a row PostgreSQL refuses: the ledger keeps
 // every call's record exactly once. Sluice reaches PostgreSQL through a TCP relay the test cuts and restores.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import pg from 'pg';
-import type { Transaction } from '../../src/ledger/transaction.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
-import { ledgerOptions } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { ledgerOptions, writerRecord } from '../support/ledger.js';
+import { describeOnStore } from '../support/director-stores.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 import { until } from '../support/until.js';
@@ -19,43 +18,13 @@ async function metric(sluice: TestSluice, name: string): Promise<number> {
   return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-function record(requestId: string, consumer: string): Transaction {
-  return {
-    requestId,
-    startedAt: Date.now(),
-    operation: 'chat',
-    api: 'openai',
-    consumer,
-    team: 't',
-    requestedModel: 'm',
-    provider: 'p',
-    providerModel: 'pm',
-    stream: false,
-    inputTokens: 1,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd: 10,
-    latencyMs: 1,
-    timeToFirstTokenMs: null,
-    status: 200,
-    errorClass: null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-  };
-}
-
-describe('the ledger through a PostgreSQL outage', () => {
-  let database: TestDatabase;
+describeOnStore('postgres', 'the ledger through a PostgreSQL outage', (db) => {
   let client: pg.Client;
   let relay: TcpRelay;
   let upstream: MockProvider;
 
   before(async () => {
-    database = await freshDatabase();
-    client = new pg.Client({ connectionString: database.url });
+    client = new pg.Client({ connectionString: db.storage });
     await client.connect();
     relay = await TcpRelay.start({ host: '127.0.0.1', port: 5432 });
     upstream = await MockProvider.start((_request, res) =>
@@ -67,10 +36,9 @@ describe('the ledger through a PostgreSQL outage', () => {
     await upstream?.close();
     await relay?.close();
     await client?.end();
-    await database?.drop();
   });
 
-  const throughRelay = () => database.url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`);
+  const throughRelay = () => db.storage.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`);
 
   test('PostgreSQL cut off under load: every call answered 200 has its ledger row, once, and readiness is red meanwhile', async () => {
     const sluice = await startTestSluice({
@@ -147,7 +115,7 @@ describe('the ledger through a PostgreSQL outage', () => {
     try {
       // PostgreSQL gets the COMMIT and commits; the writer sees its connection reset and sends the batch again.
       relay.loseAnswerAfter(Buffer.from('COMMIT\0'));
-      for (let i = 0; i < 100; i++) writer.append(record(`lost-answer-${i}`, 'lost-answer'));
+      for (let i = 0; i < 100; i++) writer.append(writerRecord(`lost-answer-${i}`, 'lost-answer'));
       await writer.drain();
       assert.equal(writer.status().writeFailures.unavailable, 1, 'the lost answer failed the first write');
       const rows = await client.query<{ count: number }>("SELECT COUNT(*)::int AS count FROM transactions WHERE consumer = 'lost-answer'");
@@ -162,7 +130,7 @@ describe('the ledger through a PostgreSQL outage', () => {
 
   test('a model name with a NUL is stored repaired, and costs no other call its record', async () => {
     const sluice = await startTestSluice({
-      storage: database.url,
+      storage: db.storage,
       ledger: { flushIntervalMs: 60_000 },
       providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: 'upstream-key-not-real' } },
       models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],

@@ -1,28 +1,26 @@
 // What a call was billed for beside its tokens, in the ledger, against both stores: the web and file searches a provider
 // ran and the service tier that served it are recorded with the call and shown by /api/transactions, so a row says why its cost
 // is above its tokens' price. Calls through the official SDKs to mock Anthropic and OpenAI servers.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { anthropicMessage, json, MockProvider, openaiCompletion } from '../support/mock-provider.js';
 import { messageItem, responseObject } from '../support/mock-responses.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
-import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
+import { describeOnStore, STORE_KINDS } from '../support/director-stores.js';
+import { KEYS, type TestSluice } from '../support/sluice.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-search-and-tier';
 
-for (const storeKind of ['sqlite', 'postgres'] as const) {
-  describe(`web searches and service tiers in the ledger on ${storeKind}`, () => {
-    let database: TestDatabase | null = null;
+for (const storeKind of STORE_KINDS) {
+  describeOnStore(storeKind, `web searches and service tiers in the ledger on ${storeKind}`, (db) => {
     let claude: MockProvider;
     let openai: MockProvider;
     let sluice: TestSluice;
     let admin: AdminClient;
 
     before(async () => {
-      if (storeKind === 'postgres') database = await freshDatabase();
       claude = await MockProvider.start((_request, res) =>
         json(res, 200, {
           ...anthropicMessage('Searched.'),
@@ -41,9 +39,7 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
         const tier = (request.body.service_tier as string | undefined) ?? 'default';
         json(res, 200, { ...openaiCompletion('Fast.', { prompt_tokens: 10, completion_tokens: 5 }, 'gpt-4.1'), service_tier: tier });
       });
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: {
           claude: { type: 'anthropic', baseUrl: claude.url, apiKey: 'anthropic-key-not-real' },
           openai: { type: 'openai', baseUrl: `${openai.url}/v1`, apiKey: 'sk-upstream-not-real' },
@@ -61,7 +57,6 @@ for (const storeKind of ['sqlite', 'postgres'] as const) {
       await sluice?.stop();
       await claude?.close();
       await openai?.close();
-      await database?.drop();
     });
 
     test('a row keeps its web searches and its priority or flex tier, and /api/transactions shows them', async () => {

@@ -2,12 +2,12 @@
 // text-embedding-3-small ($0.02 per 1M tokens) costs 60 nano-USD. Each is recorded to the nano-USD, so the ledger, the
 // rollups behind usage and chargeback, a budget's burn-down and the gateway's own cost budget (in-memory and Redis
 // counters) count their real sum instead of 0 each. On both stores, through the openai SDK against a loopback mock.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { adminClient, type AdminClient } from '../support/admin-client.js';
 import { json, MockProvider } from '../support/mock-provider.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { describeOnStore } from '../support/director-stores.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../support/redis.js';
 import { KEYS, startTestSluice, type TestSluice } from '../support/sluice.js';
 
@@ -26,15 +26,13 @@ const variants = [
 ] as const;
 
 for (const variant of variants) {
-  describe(`sub-micro-USD calls on ${variant.name}`, () => {
-    let database: TestDatabase | null = null;
+  describeOnStore(variant.store, `sub-micro-USD calls on ${variant.name}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let admin: AdminClient;
     const keyPrefix = testKeyPrefix();
 
     before(async () => {
-      if (variant.store === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((request, res) => {
         const inputs = Array.isArray(request.body.input) ? request.body.input : [request.body.input];
         json(res, 200, {
@@ -45,7 +43,7 @@ for (const variant of variants) {
         });
       });
       sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
+        ...db.sluiceStorage,
         ...(variant.redis ? { counters: { url: TEST_REDIS_URL, keyPrefix, failMode: 'closed', timeoutMs: 5_000 } } : {}),
         admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
         providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'sk-upstream-not-real' } },
@@ -70,7 +68,6 @@ for (const variant of variants) {
     after(async () => {
       await sluice?.stop();
       await mock?.close();
-      await database?.drop();
       if (variant.redis) await deleteTestKeys(keyPrefix);
     });
 

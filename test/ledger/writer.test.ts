@@ -1,60 +1,28 @@
 // The ledger writer against both stores: a record the store refuses costs only itself; a locked SQLite file sends batches
 // to the spool, which a restart replays; past the spool's bound records are dropped, and counted.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { Transaction } from '../../src/ledger/transaction.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
-import { ledgerOptions } from '../support/ledger.js';
-import { freshDatabase, type TestDatabase } from '../support/postgres.js';
+import { ledgerOptions, writerRecord } from '../support/ledger.js';
+import { describeOnStore } from '../support/director-stores.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 import { until } from '../support/until.js';
 import { scratchDir } from '../support/scratch.js';
 
-function record(requestId: string, consumer: string): Transaction {
-  return {
-    requestId,
-    startedAt: Date.now(),
-    operation: 'chat',
-    api: 'openai',
-    consumer,
-    team: 't',
-    requestedModel: 'm',
-    provider: 'p',
-    providerModel: 'pm',
-    stream: false,
-    inputTokens: 1,
-    outputTokens: 1,
-    cachedInputTokens: 0,
-    cacheWriteTokens: 0,
-    tokensEstimated: false,
-    costMicroUsd: 10,
-    latencyMs: 1,
-    timeToFirstTokenMs: null,
-    status: 200,
-    errorClass: null,
-    attempts: 1,
-    servedModel: null,
-    violations: null,
-  };
-}
-
-describe('the ledger writer', () => {
-  let database: TestDatabase;
+describeOnStore('postgres', 'the ledger writer', (db) => {
   let client: pg.Client;
 
   before(async () => {
-    database = await freshDatabase();
-    client = new pg.Client({ connectionString: database.url });
+    client = new pg.Client({ connectionString: db.storage });
     await client.connect();
   });
 
   after(async () => {
     await client?.end();
-    await database?.drop();
   });
 
   const stores: Array<{ name: string; storage: () => string; count: (storage: string, consumer: string) => Promise<number> }> = [
@@ -65,7 +33,7 @@ describe('the ledger writer', () => {
     },
     {
       name: 'PostgreSQL',
-      storage: () => database.url,
+      storage: () => db.storage,
       count: async (_storage, consumer) =>
         (await client.query<{ count: number }>('SELECT COUNT(*)::int AS count FROM transactions WHERE consumer = $1', [consumer])).rows[0]!
           .count,
@@ -81,7 +49,9 @@ describe('the ledger writer', () => {
         for (let i = 0; i < 100; i++) {
           // api is NOT NULL in both databases: no repair makes this record storable.
           writer.append(
-            i === 37 ? { ...record(`refused-${i}`, consumer), api: null as unknown as string } : record(`refused-${i}`, consumer),
+            i === 37
+              ? { ...writerRecord(`refused-${i}`, consumer), api: null as unknown as string }
+              : writerRecord(`refused-${i}`, consumer),
           );
         }
         await writer.drain();
@@ -111,7 +81,7 @@ describe('the ledger writer', () => {
     const locker = new Database(storage.slice('sqlite:'.length));
     locker.exec('BEGIN IMMEDIATE');
     try {
-      for (let i = 0; i < 50; i++) first.append(record(`locked-${i}`, 'locked'));
+      for (let i = 0; i < 50; i++) first.append(writerRecord(`locked-${i}`, 'locked'));
       await until('the spool holds what memory cannot', () => first.status().spooledRecords === 40);
       await until('the writer finds the store failing', () => first.status().failing);
       assert.equal(first.status().behind, true);
@@ -146,7 +116,7 @@ describe('the ledger writer', () => {
       // Reaching inside: nothing a test can send makes the thread die, but an out-of-memory or a native fault could.
       const thread = (writer as unknown as { sink: { worker: { terminate(): Promise<number> } } }).sink.worker;
       await thread.terminate();
-      for (let i = 0; i < 20; i++) writer.append(record(`thread-${i}`, 'thread'));
+      for (let i = 0; i < 20; i++) writer.append(writerRecord(`thread-${i}`, 'thread'));
       await writer.drain();
       assert.equal(writer.status().writtenRecords, 20);
     } finally {
@@ -157,7 +127,7 @@ describe('the ledger writer', () => {
 
   test('past the spool bound records are dropped and counted; those held are written when the store returns', async () => {
     const relay = await TcpRelay.start({ host: '127.0.0.1', port: 5432 });
-    const storage = database.url.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`);
+    const storage = db.storage.replace('127.0.0.1:5432', `127.0.0.1:${relay.port}`);
     // Room for one 10-record batch in memory and none on disk.
     const writer = await LedgerWriter.open(
       ledgerOptions(storage, {
@@ -170,7 +140,7 @@ describe('the ledger writer', () => {
     );
     try {
       relay.cut();
-      for (let i = 0; i < 30; i++) writer.append(record(`bounded-${i}`, 'bounded'));
+      for (let i = 0; i < 30; i++) writer.append(writerRecord(`bounded-${i}`, 'bounded'));
       await until('the writer finds the store failing', () => writer.status().failing);
       assert.deepEqual(writer.status().droppedRecords, { refused: 0, spoolFull: 20, spoolFailed: 0 });
       relay.restore();
@@ -180,7 +150,7 @@ describe('the ledger writer', () => {
       await writer.close();
       await relay.close();
     }
-    assert.equal(await stores[1]!.count(database.url, 'bounded'), 10);
+    assert.equal(await stores[1]!.count(db.storage, 'bounded'), 10);
   });
   // A reload that adds a budget drains the ledger before seeding it; under steady traffic that drain never ended, since
   // it also waited for the records appended after it (the reload hung, and every later one behind it).
@@ -188,9 +158,9 @@ describe('the ledger writer', () => {
     const storage = `sqlite:${join(scratchDir('sluice-ledger-'), 'ledger.db')}`;
     const writer = await LedgerWriter.open(ledgerOptions(storage, { flushIntervalMs: 60_000 }));
     let appended = 0;
-    const traffic = setInterval(() => writer.append(record(`steady-${appended++}`, 'steady')), 1);
+    const traffic = setInterval(() => writer.append(writerRecord(`steady-${appended++}`, 'steady')), 1);
     try {
-      for (let i = 0; i < 20; i++) writer.append(record(`before-${i}`, 'before'));
+      for (let i = 0; i < 20; i++) writer.append(writerRecord(`before-${i}`, 'before'));
       await writer.drain();
       assert.equal(sqliteCount(storage, 'before'), 20);
     } finally {

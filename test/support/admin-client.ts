@@ -41,10 +41,15 @@ export async function clientWithRole(
  * A provider and model for the test config's declared consumers to name, for director tests that never call the gateway
  * (the base URL is a closed loopback port).
  */
-export const OFFLINE_CATALOG = {
-  providers: { openai: { type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-upstream-not-real' } },
-  models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
-};
+export const OFFLINE_CATALOG = mockCatalog('http://127.0.0.1:9');
+
+/** OFFLINE_CATALOG's provider and model, served by the OpenAI API at `url` (a MockProvider's). */
+export function mockCatalog(url: string) {
+  return {
+    providers: { openai: { type: 'openai', baseUrl: `${url}/v1`, apiKey: 'sk-upstream-not-real' } },
+    models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
+  };
+}
 
 /**
  * One observation for POST /api/reconciliation/observations, as an observer reports an undeclared caller: `calls` calls

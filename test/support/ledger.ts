@@ -1,5 +1,5 @@
 // Ledger writer options for tests: sluice.yaml's defaults, a spool folder of the test's own, a silent log; a ledger
-// row to insert; and the rows a running sluice wrote to its SQLite file.
+// row to insert (a writer test's too); and the rows a running sluice wrote to its SQLite file.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
@@ -47,6 +47,23 @@ export function ledgerRow(i: number, overrides: Partial<Transaction> = {}): Tran
     violations: null,
     ...overrides,
   };
+}
+
+/** A call by `consumer` started now, as the ledger writer tests write it: one token each way, ten micro-USD. */
+export function writerRecord(requestId: string, consumer: string): Transaction {
+  return ledgerRow(0, {
+    requestId,
+    startedAt: Date.now(),
+    consumer,
+    team: 't',
+    requestedModel: 'm',
+    provider: 'p',
+    providerModel: 'pm',
+    inputTokens: 1,
+    outputTokens: 1,
+    costMicroUsd: 10,
+    latencyMs: 1,
+  });
 }
 
 /** The ledger rows of `model` in the SQLite file a running sluice writes, in id order; none while the file is not there. */

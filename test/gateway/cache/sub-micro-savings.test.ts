@@ -3,15 +3,15 @@
 // rollups behind usage and chargeback, the API's saved Money and the saved-USD metric, instead of 0 per hit. A cached
 // entry keeps its whole micro-USD for the versions that share it and adds the exact figure; an entry an earlier version
 // wrote (micro-USD only) saves its micro-USD x 1,000. On SQLite with the memory cache, and PostgreSQL with Redis.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { adminClient, type AdminClient } from '../../support/admin-client.js';
 import { json, MockProvider, openaiCompletion } from '../../support/mock-provider.js';
-import { freshDatabase, type TestDatabase } from '../../support/postgres.js';
+import { describeOnStore } from '../../support/director-stores.js';
 import { deleteTestKeys, TEST_REDIS_URL, testKeyPrefix } from '../../support/redis.js';
-import { KEYS, startTestSluice, type TestSluice } from '../../support/sluice.js';
+import { KEYS, type TestSluice } from '../../support/sluice.js';
 import { until } from '../../support/until.js';
 import { decodeAnswer, encodeAnswer } from '../../../src/gateway/cache/response-cache.js';
 
@@ -25,8 +25,7 @@ const variants = [
 ] as const;
 
 for (const variant of variants) {
-  describe(`response-cache savings under a micro-USD on ${variant.name}`, () => {
-    let database: TestDatabase | null = null;
+  describeOnStore(variant.store, `response-cache savings under a micro-USD on ${variant.name}`, (db) => {
     let mock: MockProvider;
     let sluice: TestSluice;
     let admin: AdminClient;
@@ -41,11 +40,8 @@ for (const variant of variants) {
     };
 
     before(async () => {
-      if (variant.store === 'postgres') database = await freshDatabase();
       mock = await MockProvider.start((_request, res) => json(res, 200, openaiCompletion('', { prompt_tokens: 1, completion_tokens: 0 })));
-      sluice = await startTestSluice({
-        ...(database === null ? {} : { storage: database.url }),
-        admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP },
+      sluice = await db.startSluice(BOOTSTRAP, {
         providers: { openai: { type: 'openai', baseUrl: `${mock.url}/v1`, apiKey: 'upstream-openai-key-not-real' } },
         models: [{ name: 'gpt-4o-mini', targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] }],
         cache: {
@@ -59,7 +55,6 @@ for (const variant of variants) {
     after(async () => {
       await sluice?.stop();
       await mock?.close();
-      await database?.drop();
       if (variant.store === 'postgres') await deleteTestKeys(prefix);
     });
 
