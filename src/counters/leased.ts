@@ -343,7 +343,7 @@ export class LeasedCounterStore implements CounterStore {
     for (const [key, lease] of this.leases) {
       if (clock - lease.lastUse < this.idleMs || lease.renewing || lease.asking !== null) continue;
       this.leases.delete(key);
-      if (lease.room > 0 || lease.settled > 0) lines.push(giveBackLine(lease));
+      lines.push(giveBackLine(lease));
     }
     if (lines.length === 0) return;
     // Sent now it would only fail (and the room stay counted until the window ends): kept for the reconnection.
@@ -357,7 +357,6 @@ export class LeasedCounterStore implements CounterStore {
   /** Stops admitting from one lease and gives its room back (later, when the store is unreachable now). */
   private dropLease(now: number, key: string, lease: Lease): void {
     this.leases.delete(key);
-    if (lease.room <= 0 && lease.settled <= 0) return;
     const line = giveBackLine(lease);
     if (!this.available) this.unreturned.push(line);
     else this.giveBack(now, [line]).catch(() => undefined);
@@ -367,7 +366,7 @@ export class LeasedCounterStore implements CounterStore {
   private takeHeldRoom(): CounterLine[] {
     const lines = this.unreturned;
     this.unreturned = [];
-    for (const lease of this.leases.values()) if (lease.room > 0 || lease.settled > 0) lines.push(giveBackLine(lease));
+    for (const lease of this.leases.values()) lines.push(giveBackLine(lease));
     this.leases.clear();
     return lines;
   }
@@ -486,7 +485,11 @@ export class LeasedCounterStore implements CounterStore {
   }
 }
 
-/** A lease's room to give back (release), with what its calls used of it and the store has not been told. */
+/**
+ * A lease's room to give back (release), with what its calls used of it and the store has not been told. Sent even with
+ * no room left: the store's record of this holder still says what room it held when it last reported, which, left to
+ * expire, would be taken back from the bucket though calls since used it.
+ */
 function giveBackLine(lease: Lease): CounterLine {
   return { ...lease.line, amount: lease.room, enforce: false, reserved: lease.settled };
 }
