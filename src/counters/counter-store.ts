@@ -19,6 +19,12 @@ export interface CounterLine {
   enforce: boolean;
   /** How long the bucket's key must outlive now: the end of the last window that can still read it. */
   ttlMs: number;
+  /**
+   * What the bucket stops holding apart from usage with this line (see `CounterStore.seed`): a settlement's, what the
+   * call reserved; a release's, besides the room given back (its amount), what the holder's calls used of that room and
+   * it has not reported yet (HolderReport.settled). Absent: 0.
+   */
+  reserved?: number;
 }
 
 export interface ReserveOutcome {
@@ -43,8 +49,13 @@ export interface RefusedBuckets {
 /** A bucket's usage as the ledger has it, for a counter that may have lost it (src/policy/counter-seeding.ts). */
 export interface CounterSeed {
   key: string;
-  /** The counter is raised to this when it holds less; never lowered, never added to. */
+  /**
+   * The bucket's usage is raised to this when it counts less; never lowered, never added to. Its usage is what it holds
+   * beyond its held figure: the reservations of calls in flight and the room lease holders hold, kept apart in the store.
+   */
   value: number;
+  /** From a lease holder seeding: what its calls used of its room since it last reported (HolderReport.settled). */
+  settled?: number;
   /** For a key the seed creates: how long it must outlive now (as CounterLine.ttlMs). */
   ttlMs: number;
 }
@@ -70,6 +81,11 @@ export interface HolderReport {
   room: number;
   /** How long the record lives unless reported again. */
   ttlMs: number;
+  /**
+   * What the holder's calls used of its room (settled there) since it last reported: the bucket holds it no more as
+   * room or reservations but as usage (CounterStore.seed). Absent: 0.
+   */
+  settled?: number;
 }
 
 export interface LeaseGrant {
@@ -128,9 +144,13 @@ export interface CounterStore {
   /** The text last remembered under `key`; null when none is (never kept, or expired). */
   recall(now: number, key: string): string | null | Promise<string | null>;
   /**
-   * Raises each key to at least its seed's value, atomically per key: a key holding more (calls counted since) keeps its
-   * value, a missing one is created. A maximum, never a sum, so seeding twice, or by several gateways at once, counts the
-   * ledger's usage once. `complete`: these are the seeds of every line of every current window, and the store takes
+   * Raises each key's usage to at least its seed's value, atomically per key: a key counting more (calls counted since)
+   * keeps its value, a missing one is created. Usage is what the key holds beyond its held figure, which the store keeps
+   * apart: every reservation adds its amount to it, and every lease its grant; a settlement takes off what the call
+   * reserved (`CounterLine.reserved`), a release the room given back. So what a counter holds for calls in flight and for
+   * leased room never stands in for usage the ledger has and it missed (a budget removed and declared again); the seeded
+   * key holds the seed plus that held figure. A maximum, never a sum, so seeding twice, or by several gateways at once,
+   * counts the ledger's usage once. `complete`: these are the seeds of every line of every current window, and the store takes
    * itself as seeded until it loses its keys (Redis keeps a marker key, which a FLUSHDB or a restart without persistence
    * loses with the counters).
    */

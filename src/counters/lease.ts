@@ -23,6 +23,11 @@ export class Lease {
    */
   confirmedUntil: number;
   renewing: boolean;
+  /**
+   * What calls used of this room (settled here) since the store was last told: the store still holds it as room or
+   * reservations until this holder reports it (HolderReport.settled), with its next lease, heartbeat, release or seed.
+   */
+  settled: number;
   line: CounterLine;
   /**
    * The lease on its way to the store for this bucket, if one is: calls lacking room wait for it rather than each
@@ -37,6 +42,7 @@ export class Lease {
     this.lastUse = performance.now();
     this.confirmedUntil = 0;
     this.renewing = false;
+    this.settled = 0;
     this.line = line;
     this.asking = null;
   }

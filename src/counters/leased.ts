@@ -1,7 +1,7 @@
 // Admission without a round trip per call: room leased from a shared counter store (Redis, or the cluster primary's
 // memory), admitted against here, renewed ahead of need and given back when idle. docs/scale-out.md states the bound.
 import { randomBytes } from 'node:crypto';
-import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
+import type { CounterLine, CounterSeed, CounterStore, HolderReport, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 import { Lease, type Asked } from './lease.js';
 
 export interface LeaseOptions {
@@ -242,20 +242,31 @@ export class LeasedCounterStore implements CounterStore {
    */
   private takeBackUnreturned(now: number, line: CounterLine): void {
     let back = 0;
+    let settled = 0;
+    let found = false;
     this.unreturned = this.unreturned.filter((old) => {
       if (old.key !== line.key) return true;
       back += old.amount;
+      settled += old.reserved ?? 0;
+      found = true;
       return false;
     });
-    if (back === 0) return;
+    if (!found) return;
     let lease = this.leases.get(line.key);
     if (lease === undefined) this.leases.set(line.key, (lease = new Lease(line)));
     lease.room += back;
+    lease.settled += settled;
   }
 
-  /** What this holder tells the store of its room in a bucket, with every lease it asks for. */
-  private report(key: string): { id: string; room: number; ttlMs: number } {
-    return { id: this.holder, room: this.held(key), ttlMs: this.ttlMs };
+  /**
+   * What this holder tells the store of its room in a bucket, with every lease it asks for, and what its calls used of
+   * that room since the last report (told once: a report lost on its way leaves the store holding it, never less).
+   */
+  private report(key: string): HolderReport {
+    const lease = this.leases.get(key);
+    const settled = lease?.settled ?? 0;
+    if (lease !== undefined) lease.settled = 0;
+    return { id: this.holder, room: lease?.room ?? 0, ttlMs: this.ttlMs, settled };
   }
 
   /** `sentAt`: when the lease was sent (performance.now()), from which the store's record of this holder lives ttlMs. */
@@ -332,7 +343,7 @@ export class LeasedCounterStore implements CounterStore {
     for (const [key, lease] of this.leases) {
       if (clock - lease.lastUse < this.idleMs || lease.renewing || lease.asking !== null) continue;
       this.leases.delete(key);
-      if (lease.room > 0) lines.push({ ...lease.line, amount: lease.room, enforce: false });
+      lines.push(giveBackLine(lease));
     }
     if (lines.length === 0) return;
     // Sent now it would only fail (and the room stay counted until the window ends): kept for the reconnection.
@@ -346,8 +357,7 @@ export class LeasedCounterStore implements CounterStore {
   /** Stops admitting from one lease and gives its room back (later, when the store is unreachable now). */
   private dropLease(now: number, key: string, lease: Lease): void {
     this.leases.delete(key);
-    if (lease.room <= 0) return;
-    const line: CounterLine = { ...lease.line, amount: lease.room, enforce: false };
+    const line = giveBackLine(lease);
     if (!this.available) this.unreturned.push(line);
     else this.giveBack(now, [line]).catch(() => undefined);
   }
@@ -356,7 +366,7 @@ export class LeasedCounterStore implements CounterStore {
   private takeHeldRoom(): CounterLine[] {
     const lines = this.unreturned;
     this.unreturned = [];
-    for (const lease of this.leases.values()) if (lease.room > 0) lines.push({ ...lease.line, amount: lease.room, enforce: false });
+    for (const lease of this.leases.values()) lines.push(giveBackLine(lease));
     this.leases.clear();
     return lines;
   }
@@ -393,6 +403,8 @@ export class LeasedCounterStore implements CounterStore {
         (line.amount <= 0 ? line.limit <= lease.line.limit : lease.room >= line.amount && clock <= lease.confirmedUntil)
       ) {
         lease.room -= line.amount;
+        // What the call used of the room is no longer held there: the store learns it with this holder's next report.
+        lease.settled += line.amount + (line.reserved ?? 0);
         lease.lastUse = clock;
         used[i] = lease.storeUsed - lease.room;
       } else {
@@ -427,8 +439,19 @@ export class LeasedCounterStore implements CounterStore {
     return this.inner.recall(now, key);
   }
 
+  /**
+   * What this holder's calls used of its room and it has not reported goes with the seeds of those buckets, so the store
+   * counts it as usage (not held) in the very step that seeds them.
+   */
   seed(now: number, seeds: readonly CounterSeed[], complete: boolean): void | Promise<void> {
-    return this.inner.seed(now, seeds, complete);
+    const told = seeds.map((seed) => {
+      const lease = this.leases.get(seed.key);
+      if (lease === undefined || lease.settled === 0) return seed;
+      const settled = lease.settled;
+      lease.settled = 0;
+      return { ...seed, settled: (seed.settled ?? 0) + settled };
+    });
+    return this.inner.seed(now, told, complete);
   }
 
   /**
@@ -460,4 +483,13 @@ export class LeasedCounterStore implements CounterStore {
     if (lines.length > 0) await this.giveBack(this.lastNow, lines).catch(() => undefined);
     await this.inner.close();
   }
+}
+
+/**
+ * A lease's room to give back (release), with what its calls used of it and the store has not been told. Sent even with
+ * no room left: the store's record of this holder still says what room it held when it last reported, which, left to
+ * expire, would be taken back from the bucket though calls since used it.
+ */
+function giveBackLine(lease: Lease): CounterLine {
+  return { ...lease.line, amount: lease.room, enforce: false, reserved: lease.settled };
 }

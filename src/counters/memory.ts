@@ -5,6 +5,8 @@ import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, 
 
 interface Entry {
   value: number;
+  /** Of `value`, what is held for calls in flight and leased room rather than used (CounterStore.seed). */
+  held: number;
   expiresAt: number;
   /** What `remember` kept (its value unused). */
   text?: string;
@@ -51,6 +53,7 @@ export class MemoryCounterStore implements CounterStore {
       const used = weighted ? current + previous * line.previousWeight : current;
       const granted = leaseGranted(used, line.limit, line.amount, extra);
       if (granted > 0) this.reserve(now, [{ ...line, amount: granted, enforce: false }]);
+      if (holder?.settled) this.unhold(now, line.key, holder.settled);
       if (holder === undefined) return { granted, used, current, previous };
       let holders = this.held.get(line.key);
       if (holders === undefined) this.held.set(line.key, (holders = new Map()));
@@ -65,8 +68,15 @@ export class MemoryCounterStore implements CounterStore {
     for (const line of lines) {
       const holders = this.held.get(line.key);
       if (holders === undefined || !holders.delete(holder)) continue;
-      if (this.live(now, line.key) !== undefined) this.count(now, [{ ...line, amount: -line.amount, enforce: false }], false);
+      const reserved = line.amount + (line.reserved ?? 0);
+      if (this.live(now, line.key) !== undefined) this.count(now, [{ ...line, amount: -line.amount, enforce: false, reserved }], false);
     }
+  }
+
+  /** What the bucket held for calls and room that became usage (a lease holder's report): no longer held. */
+  private unhold(now: number, key: string, amount: number): void {
+    const entry = this.live(now, key);
+    if (entry !== undefined) entry.held -= amount;
   }
 
   /** A holder gone (a worker that died): the room it last reported unused goes back to every bucket it held room in. */
@@ -77,19 +87,21 @@ export class MemoryCounterStore implements CounterStore {
       if (room === undefined) continue;
       holders.delete(holder);
       const entry = this.live(now, key);
-      if (entry !== undefined) entry.value -= room;
+      if (entry === undefined) continue;
+      entry.value -= room;
+      entry.held -= room;
     }
   }
 
   claim(now: number, key: string, ttlMs: number): boolean {
     if (this.live(now, key) !== undefined) return false;
-    this.entries.set(key, { value: 1, expiresAt: now + ttlMs });
+    this.entries.set(key, { value: 1, held: 0, expiresAt: now + ttlMs });
     return true;
   }
 
   remember(now: number, key: string, text: string, ttlMs: number): void {
     this.lastNow = now;
-    this.entries.set(key, { value: 0, expiresAt: now + ttlMs, text });
+    this.entries.set(key, { value: 0, held: 0, expiresAt: now + ttlMs, text });
   }
 
   recall(now: number, key: string): string | null {
@@ -100,9 +112,14 @@ export class MemoryCounterStore implements CounterStore {
     this.lastNow = now;
     for (const seed of seeds) {
       const entry = this.live(now, seed.key);
-      if (entry === undefined) this.entries.set(seed.key, { value: seed.value, expiresAt: now + seed.ttlMs });
-      else if (entry.value < seed.value) {
-        entry.value = seed.value;
+      if (entry === undefined) {
+        this.entries.set(seed.key, { value: seed.value, held: 0, expiresAt: now + seed.ttlMs });
+        continue;
+      }
+      entry.held -= seed.settled ?? 0;
+      const held = heldOf(entry);
+      if (entry.value - held < seed.value) {
+        entry.value = seed.value + held;
         entry.expiresAt = Math.max(entry.expiresAt, now + seed.ttlMs);
       }
     }
@@ -122,7 +139,10 @@ export class MemoryCounterStore implements CounterStore {
     this.held.clear();
   }
 
-  /** Adds every line's amount, or none when `enforce` and an enforced line would pass its limit. */
+  /**
+   * Adds every line's amount, or none when `enforce` and an enforced line would pass its limit. A reservation (`enforce`)
+   * adds its amount to each bucket's held figure too; a settlement takes what the call reserved off it.
+   */
   private count(now: number, lines: readonly CounterLine[], enforce: boolean): ReserveOutcome {
     this.lastNow = now;
     const used = new Array<number>(lines.length);
@@ -147,9 +167,11 @@ export class MemoryCounterStore implements CounterStore {
       const line = lines[i]!;
       // A key no entry had may have got one from an earlier line of the same call: looked up again.
       const entry = found[i] ?? this.live(now, line.key);
-      if (entry === undefined) this.entries.set(line.key, { value: line.amount, expiresAt: now + line.ttlMs });
+      const held = enforce ? line.amount : -(line.reserved ?? 0);
+      if (entry === undefined) this.entries.set(line.key, { value: line.amount, held, expiresAt: now + line.ttlMs });
       else {
         entry.value += line.amount;
+        entry.held += held;
         entry.expiresAt = Math.max(entry.expiresAt, now + line.ttlMs);
       }
       used[i] = used[i]! + line.amount;
@@ -176,4 +198,12 @@ export class MemoryCounterStore implements CounterStore {
     for (const [key, entry] of this.entries) if (entry.expiresAt <= this.lastNow) this.entries.delete(key);
     for (const key of this.held.keys()) if (!this.entries.has(key)) this.held.delete(key);
   }
+}
+
+/**
+ * What a bucket holds for calls in flight and leased room, within what it can be: a figure gone astray (a settlement of a
+ * reservation made before a counter held one, in a rolling upgrade) never makes usage pass the bucket's value.
+ */
+export function heldOf(entry: { value: number; held: number }): number {
+  return Math.min(Math.max(0, entry.held), Math.max(0, entry.value));
 }

@@ -2,6 +2,7 @@
 // for a call to hang.
 import { Redis } from 'ioredis';
 import { CounterStoreUnavailable, scopeOf } from './counter-store.js';
+import { describeUrl, messageOf } from './redis-url.js';
 import type { CounterLine, CounterSeed, CounterStore, LeaseGrant, LeaseRequest, ReserveOutcome } from './counter-store.js';
 import {
   HELD_SUFFIX,
@@ -158,24 +159,29 @@ export class RedisCounterStore implements CounterStore {
    */
   reserve(_now: number, lines: readonly CounterLine[]): Promise<ReserveOutcome> {
     if (lines.length === 0) return Promise.resolve({ admitted: true, refused: -1, used: [] });
-    return this.run(lines, this.reseed === null ? 'count' : 'check');
+    return this.run(lines, this.reseed === null ? 'count' : 'check', false);
   }
 
-  /** 'recheck': a 'check' made again after seeding; finding the counters lost once more, it gives up. */
-  private async run(lines: readonly CounterLine[], mode: ReserveMode | 'recheck'): Promise<ReserveOutcome> {
+  /**
+   * 'recheck': a 'check' made again after seeding; finding the counters lost once more, it gives up. `settling`: the
+   * lines are settlements, which take what their calls reserved off the held figures (reservations add their amounts).
+   */
+  private async run(lines: readonly CounterLine[], mode: ReserveMode | 'recheck', settling: boolean): Promise<ReserveOutcome> {
     const keys: string[] = [];
     const args: string[] = [];
     for (const line of lines) {
       // INCRBY takes integers only; a fraction here is a caller's bug, not Redis being unavailable.
       if (!Number.isSafeInteger(line.amount)) throw new RangeError(`counter amount must be an integer, got ${line.amount}`);
       const previous = line.previousKey !== null && line.previousWeight > 0;
-      keys.push(this.keyPrefix + line.key, this.keyPrefix + (previous ? line.previousKey! : line.key));
+      const bucket = this.keyPrefix + line.key;
+      keys.push(bucket, this.keyPrefix + (previous ? line.previousKey! : line.key), bucket + HELD_SUFFIX);
       args.push(
         String(line.amount),
         line.enforce ? '1' : '0',
         String(line.limit),
         previous ? String(line.previousWeight) : '0',
         String(ttlOf(line.ttlMs)),
+        String(settling ? -(line.reserved ?? 0) : line.amount),
       );
     }
     keys.push(this.marker);
@@ -188,7 +194,7 @@ export class RedisCounterStore implements CounterStore {
           'unseeded',
         );
       await this.seededWithin(SEED_WAIT_MS);
-      return this.run(lines, 'recheck');
+      return this.run(lines, 'recheck', settling);
     }
     const admitted = reply[0] === '1';
     const refused = Number(reply[1]);
@@ -234,6 +240,7 @@ export class RedisCounterStore implements CounterStore {
         previous ? String(line.previousWeight) : '0',
         String(ttlOf(line.ttlMs)),
         request.holder === undefined ? '-1' : String(Math.max(0, Math.floor(request.holder.room))),
+        String(request.holder?.settled ?? 0),
       );
     }
     keys.push(this.marker);
@@ -273,7 +280,7 @@ export class RedisCounterStore implements CounterStore {
       if (!Number.isSafeInteger(line.amount)) throw new RangeError(`counter amount must be an integer, got ${line.amount}`);
       const bucket = this.keyPrefix + line.key;
       keys.push(bucket, bucket + HELD_SUFFIX);
-      args.push(String(line.amount));
+      args.push(String(line.amount), String(line.reserved ?? 0));
     }
     args.push(holder);
     await this.command(() => (this.redis as unknown as Scripts)[RELEASE_COMMAND](keys.length, ...keys, ...args));
@@ -301,7 +308,13 @@ export class RedisCounterStore implements CounterStore {
           line.key,
           seen === undefined
             ? { ...line, enforce: false }
-            : { ...line, enforce: false, amount: seen.amount + line.amount, ttlMs: Math.max(seen.ttlMs, line.ttlMs) },
+            : {
+                ...line,
+                enforce: false,
+                amount: seen.amount + line.amount,
+                ttlMs: Math.max(seen.ttlMs, line.ttlMs),
+                reserved: (seen.reserved ?? 0) + (line.reserved ?? 0),
+              },
         );
       }
     }
@@ -309,7 +322,7 @@ export class RedisCounterStore implements CounterStore {
     // With a reseeder, a bucket missing at settlement was lost with its reservation: left missing, so the next call finds
     // it so and has the counters seeded again (a settlement recreating it below zero would hide the loss). Without one,
     // as in memory: the settlement creates what it does not find.
-    this.run(lines, this.reseed === null ? 'count' : 'settle').then(
+    this.run(lines, this.reseed === null ? 'count' : 'settle', true).then(
       (outcome) => {
         const used = new Map<string, number>();
         lines.forEach((line, i) => used.set(line.key, outcome.used[i]!));
@@ -326,11 +339,11 @@ export class RedisCounterStore implements CounterStore {
     for (let at = 0; at < seeds.length || (at === 0 && complete); at += SEEDS_PER_CALL) {
       const batch = seeds.slice(at, at + SEEDS_PER_CALL);
       const last = at + SEEDS_PER_CALL >= seeds.length;
-      const keys = batch.map((seed) => this.keyPrefix + seed.key);
+      const keys = batch.flatMap((seed) => [this.keyPrefix + seed.key, this.keyPrefix + seed.key + HELD_SUFFIX]);
       const args: string[] = [];
       for (const seed of batch) {
         if (!Number.isSafeInteger(seed.value)) throw new RangeError(`counter seed must be an integer, got ${seed.value}`);
-        args.push(String(seed.value), String(ttlOf(seed.ttlMs)));
+        args.push(String(seed.value), String(ttlOf(seed.ttlMs)), String(seed.settled ?? 0));
       }
       keys.push(this.marker);
       args.push(complete && last ? '1' : '0');
@@ -468,28 +481,4 @@ export class RedisCounterStore implements CounterStore {
 /** Redis takes whole milliseconds, at least one (PX 0 is an error, PEXPIRE 0 deletes). */
 function ttlOf(ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs));
-}
-
-function describeUrl(url: string): { where: string; secrets: string[] } {
-  try {
-    const parsed = new URL(url);
-    const secrets = new Set<string>();
-    if (parsed.password !== '') {
-      secrets.add(parsed.password);
-      try {
-        secrets.add(decodeURIComponent(parsed.password));
-      } catch {
-        // Not valid percent-encoding: the raw form is all there is.
-      }
-    }
-    const db = parsed.pathname.length > 1 ? parsed.pathname : '';
-    return { where: `${parsed.protocol}//${parsed.host}${db}`, secrets: [...secrets].filter((s) => s.length > 0) };
-  } catch {
-    // Not a URL we can take apart: name no part of it, as any part may be a secret.
-    return { where: '(unparsable Redis URL)', secrets: [url] };
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

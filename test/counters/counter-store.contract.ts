@@ -275,7 +275,9 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
       await store.seed(clock.now(), [{ key: seeded, value: 5, ttlMs: LONG_TTL_MS }], false);
       await store.seed(clock.now(), [{ key: seeded, value: 5, ttlMs: LONG_TTL_MS }], false);
       assert.equal(await store.read(clock.now(), seeded), 5);
+      // A call of 3, settled having used all it reserved.
       await store.reserve(clock.now(), [line({ key: seeded, amount: 3 })]);
+      await store.settle(clock.now(), [line({ key: seeded, amount: 0, enforce: false, reserved: 3 })]);
       await store.seed(clock.now(), [{ key: seeded, value: 6, ttlMs: LONG_TTL_MS }], false);
       assert.equal(await store.read(clock.now(), seeded), 8, 'what was counted since the seed stays counted');
       await store.seed(clock.now(), [{ key: seeded, value: 10, ttlMs: LONG_TTL_MS }], true);
@@ -288,10 +290,27 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSt
       });
     });
 
+    test('a seed raises what a counter counts as used: what it holds for calls in flight stays on top, until they settle', async () => {
+      const bucket = key('seed-in-flight');
+      await store.seed(clock.now(), [{ key: bucket, value: 5, ttlMs: LONG_TTL_MS }], false);
+      // A call in flight reserving 4; then the ledger has 2 more, used while the counter's budget was removed.
+      await store.reserve(clock.now(), [line({ key: bucket, amount: 4 })]);
+      for (let times = 0; times < 2; times++) {
+        await store.seed(clock.now(), [{ key: bucket, value: 7, ttlMs: LONG_TTL_MS }], false);
+        assert.equal(await store.read(clock.now(), bucket), 11, 'the ledger figure, and the reservation on top, once');
+      }
+      // The call used 1 of its 4: the counter holds what was used, which a seed of the same figure leaves as it is.
+      await store.settle(clock.now(), [line({ key: bucket, amount: -3, enforce: false, reserved: 4 })]);
+      assert.equal(await store.read(clock.now(), bucket), 8);
+      await store.seed(clock.now(), [{ key: bucket, value: 8, ttlMs: LONG_TTL_MS }], false);
+      assert.equal(await store.read(clock.now(), bucket), 8);
+    });
+
     test('a seeded counter lives its ttl; a seed never shortens the life of one already there', async () => {
       const created = key('seed-created');
       const kept = key('seed-kept');
       await store.reserve(clock.now(), [line({ key: kept, amount: 1, ttlMs: LONG_TTL_MS })]);
+      await store.settle(clock.now(), [line({ key: kept, amount: 0, enforce: false, reserved: 1, ttlMs: LONG_TTL_MS })]);
       await store.seed(
         clock.now(),
         [

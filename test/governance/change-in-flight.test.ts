@@ -217,3 +217,33 @@ test('two gateways on one Redis, each with a call in flight and room leased, bot
     for (const sluice of gateways) await sluice.stop();
   }
 });
+
+for (const counters of ['redis', 'memory'] as const) {
+  test(`${counters} counters: a budget removed while a call is in flight and room is leased, then declared again, counts the calls made while it was gone`, async () => {
+    const keyPrefix = testKeyPrefix();
+    prefixes.push(keyPrefix);
+    const budget = { budgets: [{ name: 'again', measure: 'total_tokens', limit: 1_500, window: 'day' }] };
+    const sluice = await gateway(keyPrefix, counters === 'redis' ? budget : { ...budget, counters: 'memory' });
+    try {
+      const client = clientOf(sluice);
+      assert.deepEqual(await burst(client, 3, 3), ['200', '200', '200']);
+      const release = holdCalls();
+      // In flight, reserving its prompt and 600 tokens, of which it will use 21.
+      const inFlight = (await heldCall(client, 600)).call;
+      await sluice.sluice.reload(validateConfig({ ...sluice.config, budgets: [] }, 'budget removed'));
+      // 30 calls of 21 tokens while the budget is gone: the ledger has them, its counter does not.
+      assert.ok((await burst(client, 30)).every((status) => status === '200'));
+      await sluice.sluice.reload(validateConfig({ ...sluice.config, ...budget }, 'budget declared again'));
+      release();
+      assert.equal(await inFlight, '200');
+      const outcomes = await burst(client, 80);
+      assert.equal(outcomes.at(-1), '429 budget_exhausted');
+      const used = await ledgerTokens(sluice);
+      assert.ok(used <= 1_500, `the calls used ${used} tokens under a budget of 1,500`);
+      assert.ok(used > 1_500 - 21 * 3, `the calls used ${used} tokens: the budget refused calls that fitted`);
+      if (counters === 'redis') await countersMatchLedger(keyPrefix, 'budget:again', sluice);
+    } finally {
+      await sluice.stop();
+    }
+  });
+}

@@ -30,6 +30,7 @@ export function settle(governance: Governance, reservation: Reservation, call: S
       amount: used(budget, call, served, metered) - figures[at + AMOUNT]!,
       enforce: false,
       ttlMs: figures[at + TTL_MS]!,
+      reserved: figures[at + AMOUNT]!,
     };
   }
   const now = governance.clock.now();
@@ -72,6 +73,7 @@ export function settleFollowed(
     amount: amountUsed(line.measure, line.covers, true, metered) - line.reserved,
     enforce: false,
     ttlMs: line.ttlMs,
+    reserved: line.reserved,
   }));
   let pending: number[] | Promise<number[]>;
   try {
