@@ -9,34 +9,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startMcpGateways, stopAndReadCalls, stopMcpGateways, type McpGateway } from '../support/mcp-gateways.js';
-import type { Rpc } from '../support/mock-mcp.js';
+import { sendMcp as send, startMcpGateways, stopAndReadCalls, stopMcpGateways, type McpGateway } from '../support/mcp-gateways.js';
 import { taskServer, type ServerTask } from '../support/mock-mcp-tasks.js';
 import { testKeyPrefix } from '../support/redis.js';
-import { KEYS } from '../support/sluice.js';
-
-/** POSTs `message` to a gateway; answers its (last) message. */
-async function send(gateway: McpGateway, message: Rpc, requestId?: string): Promise<Rpc> {
-  const answer = await fetch(gateway.url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${KEYS.checkout}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-  });
-  assert.equal(answer.status, 200);
-  const text = await answer.text();
-  const data = text.startsWith('{')
-    ? text
-    : text
-        .split('\n')
-        .findLast((line) => line.startsWith('data: '))!
-        .slice(6);
-  return JSON.parse(data) as Rpc;
-}
 
 describe("MCP: a task's outcome read through another gateway than the one that took its tools/call", () => {
   let upstream: Server;
