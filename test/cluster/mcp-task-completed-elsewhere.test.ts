@@ -7,12 +7,11 @@
 // docs/specification/2025-11-25/basic/utilities/tasks.mdx (Retrieving Task Results: after a task completes its result
 // is retrieved via tasks/result; a tasks/get answer is the Task, without it).
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { sendMcp as send, startMcpGateways, stopAndReadCalls, stopMcpGateways, type McpGateway } from '../support/mcp-gateways.js';
-import { taskServer, type ServerTask } from '../support/mock-mcp-tasks.js';
+import { listenTaskServer, type ServerTask } from '../support/mock-mcp-tasks.js';
 import { testKeyPrefix } from '../support/redis.js';
 
 const TIMEOUT_MS = 2000;
@@ -24,11 +23,9 @@ describe('MCP: a 2025-11-25 task seen completed through another gateway than the
   const keyPrefix = testKeyPrefix();
 
   before(async () => {
-    const serve = taskServer(tasks);
-    upstream = createServer((req, res) => void serve(req, res));
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const { port } = upstream.address() as AddressInfo;
-    gateways = await startMcpGateways(['one', 'two', 'three'], `http://127.0.0.1:${port}/mcp`, TIMEOUT_MS, keyPrefix);
+    let url: string;
+    ({ server: upstream, url } = await listenTaskServer(tasks));
+    gateways = await startMcpGateways(['one', 'two', 'three'], url, TIMEOUT_MS, keyPrefix);
   });
 
   after(() => stopMcpGateways(gateways, upstream, keyPrefix));
