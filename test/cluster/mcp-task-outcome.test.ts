@@ -6,37 +6,11 @@
 // Retrieval: tasks/result returns what the underlying request would have) and modelcontextprotocol/ext-tasks
 // specification/draft/tasks.md (Task Status: a completed task's tasks/get holds its `result`).
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { startMcpGateways, stopAndReadCalls, stopMcpGateways, type McpGateway } from '../support/mcp-gateways.js';
-import type { Rpc } from '../support/mock-mcp.js';
-import { taskServer, type ServerTask } from '../support/mock-mcp-tasks.js';
+import { sendMcp as send, startMcpGateways, stopAndReadCalls, stopMcpGateways, type McpGateway } from '../support/mcp-gateways.js';
+import { listenTaskServer, type ServerTask } from '../support/mock-mcp-tasks.js';
 import { testKeyPrefix } from '../support/redis.js';
-import { KEYS } from '../support/sluice.js';
-
-/** POSTs `message` to a gateway; answers its (last) message. */
-async function send(gateway: McpGateway, message: Rpc, requestId?: string): Promise<Rpc> {
-  const answer = await fetch(gateway.url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${KEYS.checkout}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-  });
-  assert.equal(answer.status, 200);
-  const text = await answer.text();
-  const data = text.startsWith('{')
-    ? text
-    : text
-        .split('\n')
-        .findLast((line) => line.startsWith('data: '))!
-        .slice(6);
-  return JSON.parse(data) as Rpc;
-}
 
 describe("MCP: a task's outcome read through another gateway than the one that took its tools/call", () => {
   let upstream: Server;
@@ -45,11 +19,9 @@ describe("MCP: a task's outcome read through another gateway than the one that t
   const keyPrefix = testKeyPrefix();
 
   before(async () => {
-    const serve = taskServer(tasks);
-    upstream = createServer((req, res) => void serve(req, res));
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const { port } = upstream.address() as AddressInfo;
-    gateways = await startMcpGateways(['one', 'two'], `http://127.0.0.1:${port}/mcp`, 2000, keyPrefix);
+    let url: string;
+    ({ server: upstream, url } = await listenTaskServer(tasks));
+    gateways = await startMcpGateways(['one', 'two'], url, 2000, keyPrefix);
   });
 
   after(() => stopMcpGateways(gateways, upstream, keyPrefix));

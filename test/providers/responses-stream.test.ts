@@ -52,6 +52,19 @@ describe('Responses API streams', () => {
     assert.deepEqual(new ResponsesStreamRelay(redactor).estimateOutput().texts.length, 0);
   });
 
+  test('the relay passes a malformed event that is not the last untouched, and still taps the final usage', () => {
+    const frames = responseStreamFrames(['Hel', 'lo'], { input_tokens: 24, output_tokens: 11 });
+    // Read by name only: an event the relay does not need is never parsed, so its bad JSON is the client's to judge.
+    const malformed = 'event: response.output_item.added\ndata: {"type":"response.output_item.added","item":{"id":\n\n';
+    const text = [...frames.slice(0, 3), malformed, ...frames.slice(3)].join('');
+    for (const cuts of everyCut(text)) {
+      const relay = new ResponsesStreamRelay(redactor);
+      assert.equal(run(relay, text, cuts), text, `cut at ${cuts.join(',')}`);
+      assert.deepEqual([relay.usage.inputTokens, relay.usage.outputTokens, relay.finished], [24, 11, true]);
+      assert.equal(relay.streamError, null);
+    }
+  });
+
   test('the relay redacts an upstream error event and reports it; a stream without usage leaves it unreported', () => {
     const error = `event: error\ndata: {"type":"error","code":"server_error","message":"key ${upstreamKey} failed","param":null,"sequence_number":3}\n\n`;
     const head = stream.slice(0, stream.indexOf('event: response.output_text.done'));

@@ -4,7 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import type { Rpc } from './mock-mcp.js';
 import { deleteTestKeys, TEST_REDIS_URL } from './redis.js';
 import { KEYS } from './sluice.js';
 import { freePort, startSluiceProcess, type SluiceProcess } from './sluice-process.js';
@@ -98,4 +100,27 @@ export async function stopMcpGateways(gateways: McpGateway[], upstream: Server |
   upstream?.closeAllConnections();
   await new Promise<void>((resolve) => upstream?.close(() => resolve()) ?? resolve());
   await deleteTestKeys(keyPrefix);
+}
+
+/** POSTs `message` to a gateway as checkout-service; answers its (last) message. */
+export async function sendMcp(gateway: McpGateway, message: Rpc, requestId?: string): Promise<Rpc> {
+  const answer = await fetch(gateway.url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${KEYS.checkout}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+  });
+  assert.equal(answer.status, 200);
+  const text = await answer.text();
+  const data = text.startsWith('{')
+    ? text
+    : text
+        .split('\n')
+        .findLast((line) => line.startsWith('data: '))!
+        .slice(6);
+  return JSON.parse(data) as Rpc;
 }

@@ -1,6 +1,7 @@
 // A raw MCP server of tasks (MCP 2025-11-25's experimental tasks, MCP 2026-07-28's tasks extension) whose tasks'
 // statuses the test sets: a tools/call creates one, tasks/get, tasks/cancel and tasks/result answer about it.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { answerRpc, readRpc } from './mock-mcp.js';
 
 export interface ServerTask {
@@ -59,4 +60,12 @@ export function taskServer(tasks: Map<string, ServerTask>) {
         res.writeHead(202).end();
     }
   };
+}
+
+/** A task server listening on loopback, and its MCP endpoint's URL. */
+export async function listenTaskServer(tasks: Map<string, ServerTask>): Promise<{ server: Server; url: string }> {
+  const serve = taskServer(tasks);
+  const server = createServer((req, res) => void serve(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp` };
 }

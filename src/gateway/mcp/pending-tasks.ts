@@ -7,7 +7,8 @@
 // The client may read the outcome through another gateway process than the one that took the call (its sealed task id
 // opens on every one holding the master key): the call's details are kept in the counter store (Redis between
 // gateways, the primary between workers) for as long as it is held, so whichever process reads the outcome records the
-// call, and the first to record it claims it there (resumed-calls.ts), so it is one row.
+// call, and the first to record it claims it there (resumed-calls.ts), so it is one row. A 2025-11-25 task seen
+// completed through a process not holding its call is noted there too, and waited for there as the holder would.
 import type { Consumer } from '../../policy/consumers.js';
 import type { RecordSinks } from '../pipeline/record.js';
 import type { McpServer } from './directory.js';
@@ -66,14 +67,8 @@ export class PendingTasks {
   hold(call: ToolCall): void {
     const task = call.task!;
     const key = keyOf(call.server.name, call.consumer.name, task.id);
-    const before = this.held.get(key);
-    if (before !== undefined) this.expire(key, before);
-    if (this.held.size >= this.maxHeld) {
-      const [oldest, held] = this.held.entries().next().value as [string, Held];
-      this.expire(oldest, held);
-    }
     const wait = Math.min(task.ttlMs ?? MAX_WAIT_MS, MAX_WAIT_MS) + call.server.timeoutMs;
-    this.held.set(key, { call, task, timer: this.timer(key, wait) });
+    this.keep(key, call, task, wait);
     // Off the answer's path: the client has its task id before another gateway could be asked about it, or nearly.
     const shared = JSON.stringify([call.requestId, call.tool, call.startedAt, call.identity, call.stream]);
     this.underWay.run(
@@ -89,6 +84,7 @@ export class PendingTasks {
     const held = this.held.get(key);
     if (held === undefined) {
       if (isOutcome(view)) this.adopt(key, server, consumer, (call) => readOutcome(call, view));
+      else if (view.status === 'completed') this.adoptCompleted(key, server, consumer, taskId, ttlOf(view));
       return;
     }
     const { call, task } = held;
@@ -142,6 +138,39 @@ export class PendingTasks {
     }, SHARE_FAILED);
   }
 
+  /**
+   * A 2025-11-25 task seen completed, its result tasks/result's, by this process, which does not hold its call (or
+   * recorded it already). Noted in the counter store, for the holder not to write the call as unfinished when its wait
+   * ends; and the call held here too, as the holder holds one it sees completed: for the server's timeoutMs, recorded
+   * then as answered unless its tasks/result comes through some process first (claimed once, recordTask).
+   */
+  private adoptCompleted(key: string, server: McpServer, consumer: Consumer, taskId: string, ttlMs: number | null | undefined): void {
+    const store = this.sinks.governance.store;
+    // As long as the holder may wait (its ttl runs from the task's creation, before now).
+    const noteMs = Math.min(ttlMs ?? MAX_WAIT_MS, MAX_WAIT_MS) + server.timeoutMs + SHARED_MARGIN_MS;
+    this.underWay.run(async () => {
+      // Both sent at once, before the client has the answer that may lead it to another gateway.
+      const [shared] = await Promise.all([
+        store.recall(Date.now(), sharedKey(key)),
+        store.remember(Date.now(), completedKey(key), '1', noteMs),
+      ]);
+      const call = shared === null ? null : sharedCall(shared, server, consumer);
+      if (call === null || this.held.has(key)) return;
+      this.keep(key, call, { id: taskId, status: 'completed', ttlMs: ttlMs ?? null }, server.timeoutMs);
+    }, SHARE_FAILED);
+  }
+
+  /** Holds the call for `waitMs` at most; the oldest held is recorded as it stands past maxHeld. */
+  private keep(key: string, call: ToolCall, task: CallTask, waitMs: number): void {
+    const before = this.held.get(key);
+    if (before !== undefined) this.expire(key, before);
+    if (this.held.size >= this.maxHeld) {
+      const [oldest, held] = this.held.entries().next().value as [string, Held];
+      this.expire(oldest, held);
+    }
+    this.held.set(key, { call, task, timer: this.timer(key, waitMs) });
+  }
+
   private timer(key: string, waitMs: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
       const held = this.held.get(key);
@@ -151,20 +180,32 @@ export class PendingTasks {
     return timer;
   }
 
-  private settle(key: string, held: Held): void {
+  private settle(key: string, held: Held, before?: () => Promise<void>): void {
     clearTimeout(held.timer);
     this.held.delete(key);
     const { call } = held;
     // Claimed, as another process may read the task's outcome too (or have recorded it already).
-    this.underWay.run(() => recordTask(this.sinks, call), SHARE_FAILED);
+    this.underWay.run(async () => {
+      await before?.();
+      await recordTask(this.sinks, call);
+    }, SHARE_FAILED);
   }
 
   /** No outcome was read through this gateway process: the call is recorded with the task's last status. */
   private expire(key: string, held: Held): void {
-    const status = held.task.status;
+    const { call, task } = held;
     // Completed, its result not fetched (2025-11-25): answered, its isError unknown.
-    if (status !== 'completed') held.call.fail(504, status === 'input_required' ? 'mcp_task_input_required' : 'mcp_task_unfinished');
-    this.settle(key, held);
+    if (task.status === 'completed') return this.settle(key, held);
+    this.settle(key, held, async () => {
+      // Maybe seen completed through another process (adoptCompleted); a store that cannot answer leaves it unknown.
+      let noted: string | null = null;
+      try {
+        noted = await this.sinks.governance.store.recall(Date.now(), completedKey(key));
+      } catch {
+        // Not known: the call is recorded as its own wait found it.
+      }
+      if (noted === null) call.fail(504, task.status === 'input_required' ? 'mcp_task_input_required' : 'mcp_task_unfinished');
+    });
   }
 }
 
@@ -224,4 +265,9 @@ function keyOf(server: string, consumer: string, taskId: string): string {
 /** Where a held call's details are kept in the counter store. */
 function sharedKey(key: string): string {
   return `mcp-task:${key}`;
+}
+
+/** Where a task seen completed (2025-11-25, without its result) by a process not holding its call is noted. */
+function completedKey(key: string): string {
+  return `mcp-task-completed:${key}`;
 }

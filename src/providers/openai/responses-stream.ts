@@ -15,6 +15,23 @@ const LF_LF = Buffer.from('\n\n');
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The events the relay reads, by their SSE event name (OpenAI names each event as its typed data's `type`:
+ * developers.openai.com/docs/guides/streaming-responses): the response as it stands and its items done (for the
+ * response.failed of a stream broken off), its end with its usage, an error. The rest are forwarded unparsed: text
+ * and argument deltas are sampled as their raw data (parsed only if an estimate is needed), the others only counted.
+ */
+const READ = new Set([
+  'response.created',
+  'response.in_progress',
+  'response.output_item.done',
+  'response.completed',
+  'response.incomplete',
+  'response.failed',
+  'error',
+]);
+const DELTAS = new Set(['response.output_text.delta', 'response.function_call_arguments.delta']);
+
 /** The end (exclusive) of the last complete event in `buffer`: after its last blank line, or 0. */
 function lastEventEnd(buffer: Buffer): number {
   const lf = buffer.lastIndexOf(LF_LF);
@@ -87,7 +104,10 @@ export class ResponsesStreamRelay implements ClientStream {
   }
 
   estimateOutput(): OutputEstimate {
-    return this.output.estimate();
+    return this.output.estimate((data) => {
+      const delta = asString(asObject(tryParseJson(data)).delta);
+      return delta === '' ? [] : [delta];
+    });
   }
 
   /**
@@ -115,12 +135,19 @@ export class ResponsesStreamRelay implements ClientStream {
   private inspect(events: readonly SseEvent[]): boolean {
     let failed = false;
     for (const event of events) {
+      const name = event.event;
+      if (name !== null && !READ.has(name)) {
+        // Not parsed: numbered as the next (a stream's sequence_numbers run on by one).
+        this.nextSequenceNumber++;
+        if (DELTAS.has(name)) this.output.add(event.data);
+        continue;
+      }
       const data = asObject(tryParseJson(event.data));
       this.nextSequenceNumber = (asNumber(data.sequence_number) ?? this.nextSequenceNumber - 1) + 1;
       switch (data.type) {
         case 'response.output_text.delta':
         case 'response.function_call_arguments.delta':
-          this.output.add(asString(data.delta));
+          this.output.add(event.data);
           break;
         case 'response.created':
         case 'response.in_progress': {
