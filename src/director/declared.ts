@@ -26,6 +26,12 @@ const DECLARED_KEY: Record<DeclaredOrigin, string> = {
 };
 const DECLARED_KEY_NAMES: ReadonlySet<string> = new Set(Object.values(DECLARED_KEY));
 
+/** What declared a key, by the name it is stored under; null for a key made through the API. */
+export function declaredKeyOrigin(keyName: string): DeclaredOrigin | null {
+  const found = Object.entries(DECLARED_KEY).find(([, name]) => name === keyName);
+  return found === undefined ? null : (found[0] as DeclaredOrigin);
+}
+
 export async function applyDeclared(
   store: DirectorStore,
   config: SluiceConfig,

@@ -11,6 +11,9 @@ export interface Issue {
 export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 500 | 503;
 
 export class ApiError extends Error {
+  /** A 400 always names what was wrong, each field by its path (`(body)` for the body as a whole). */
+  constructor(status: 400, code: string, message: string, issues: Issue[], headers?: Record<string, string>);
+  constructor(status: Exclude<ApiStatus, 400>, code: string, message: string, issues?: Issue[], headers?: Record<string, string>);
   /** `headers`: sent with the answer, e.g. `allow` with a 405. */
   constructor(
     readonly status: ApiStatus,
@@ -36,15 +39,15 @@ export class ApiError extends Error {
  */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof HTTPException && error.status === 400)
-    return new ApiError(400, 'invalid_json', `The request body is not valid JSON (${error.message}).`);
+  if (error instanceof HTTPException && error.status === 400) {
+    const message = `not valid JSON (${error.message})`;
+    return new ApiError(400, 'invalid_json', `The request body is ${message}.`, [{ path: '(body)', message }]);
+  }
   if (error instanceof HTTPException && error.status === 415)
     return new ApiError(415, 'unsupported_media_type', 'Send the request body as JSON, with content-type: application/json.');
   if (error instanceof StoreNotFound) return new ApiError(404, 'not_found', error.message);
   if (error instanceof StoreConflict) return new ApiError(409, error.reason === 'duplicate' ? 'already_exists' : 'conflict', error.message);
-  if (error instanceof StoreInvalid) {
-    const issues = error.field === undefined ? undefined : [{ path: error.field, message: error.message }];
-    return new ApiError(400, 'invalid_request', error.message, issues);
-  }
+  if (error instanceof StoreInvalid)
+    return new ApiError(400, 'invalid_request', error.message, [{ path: error.field, message: error.message }]);
   return new ApiError(500, 'internal', 'Internal error in the director; see its log.');
 }

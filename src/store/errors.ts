@@ -44,13 +44,14 @@ export class StoreConflict extends StoreError {
 
 /**
  * The input breaks a rule the store keeps itself (an API's 400): a team-owner token without a team, a bad cursor.
- * `field` names the input at fault when it is one the caller gave by name (a listing's `cursor`).
+ * `field` names the input at fault by its path in the request (`team`, a listing's `cursor`, `observations.0.at`), or
+ * `(body)` when no one field is: the API's 400 names it, as it names every field its validation refuses.
  */
 export class StoreInvalid extends StoreError {
-  readonly field: string | undefined;
+  readonly field: string;
 
-  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+  constructor(message: string, options: ErrorOptions & { field: string }) {
     super(message, options);
-    this.field = options?.field;
+    this.field = options.field;
   }
 }

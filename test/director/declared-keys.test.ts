@@ -45,4 +45,17 @@ describe('keys declared in sluice.yaml', () => {
       assert.ok(!audit.includes(secret.slice(0, Math.floor(secret.length / 4) + 1)), `the audit log shows too much of ${secret}`);
     }
   });
+
+  test('rotating a declared key through the API is a 409 naming sluice.yaml, and changes nothing: a reload would undo it', async () => {
+    const keys = (await admin('GET', '/api/consumers/ci/keys')).body.items as Array<{ id: string; prefix: string; expiresAt: unknown }>;
+    const declared = keys.find((key) => SHORT.startsWith(key.prefix))!;
+    const rotated = await admin('POST', `/api/consumers/ci/keys/${declared.id}/rotate`, { graceSeconds: 0 });
+    assert.equal(rotated.status, 409, JSON.stringify(rotated.body));
+    assert.equal(rotated.body.error.code, 'conflict');
+    assert.match(rotated.body.error.message, /declared by sluice\.yaml.*replace the key .* there and reload/);
+    const after = (await admin('GET', '/api/consumers/ci/keys')).body.items as Array<{ id: string; expiresAt: unknown }>;
+    assert.deepEqual(after, keys, 'no key made, none ended');
+    const gateway = await fetch(`${sluice.baseURL}/v1/models`, { headers: { authorization: `Bearer ${SHORT}` } });
+    assert.equal(gateway.status, 200, 'the declared key still serves');
+  });
 });

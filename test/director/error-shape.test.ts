@@ -1,11 +1,17 @@
 // Every error of the admin listener in one JSON shape, `{ "error": { "code", "message", "issues"? } }`, with its status:
 // authentication, authorization, validation, bodies that are not JSON or too large, unknown routes and methods, and a
-// failure inside the director.
+// failure inside the director. Every 400, whatever its code, has `issues` naming what was wrong.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { adminClient, clientWithRole, OFFLINE_CATALOG, type AdminClient } from '../support/admin-client.js';
 import { startTestSluice, type TestSluice } from '../support/sluice.js';
+import { budgetSchema } from '../../src/config/governance-schema.js';
+import { toApiError } from '../../src/director/errors.js';
+import { openDirectorStore } from '../../src/store/open.js';
 
 const BOOTSTRAP = 'sa-bootstrap-test-token-0123456789';
 const LIMIT = 64 * 1024;
@@ -34,6 +40,17 @@ function assertErrorShape(answer: { status: number; headers: Headers; text: stri
   assert.equal(body.error.code, code);
   assert.equal(typeof body.error.message, 'string');
   for (const key of Object.keys(body.error)) assert.ok(['code', 'message', 'issues'].includes(key), `unexpected field ${key}`);
+  if (status === 400) assertIssues(body.error.issues, answer.text);
+}
+
+/** A 400's issues: at least one, each a path and a message. */
+function assertIssues(issues: unknown, what: string): asserts issues is Array<{ path: string; message: string }> {
+  assert.ok(Array.isArray(issues) && issues.length > 0, `a 400 without issues: ${what}`);
+  for (const issue of issues) {
+    assert.deepEqual(Object.keys(issue as object).sort(), ['message', 'path'], what);
+    assert.equal(typeof (issue as { path: unknown }).path, 'string', what);
+    assert.equal(typeof (issue as { message: unknown }).message, 'string', what);
+  }
 }
 
 describe("the admin listener's errors", () => {
@@ -188,6 +205,87 @@ describe("the admin listener's errors", () => {
     assertErrorShape(answer, 500, 'internal');
     assert.doesNotMatch(answer.text, /webhooks|sqlite/i);
   });
+});
+
+describe('every kind of 400', () => {
+  let sluice: TestSluice;
+  let admin: AdminClient;
+
+  before(async () => {
+    sluice = await startTestSluice({ ...OFFLINE_CATALOG, admin: { host: '127.0.0.1', port: 0, token: BOOTSTRAP } });
+    admin = adminClient(sluice, BOOTSTRAP);
+  });
+
+  after(async () => {
+    await sluice.stop();
+  });
+
+  test('names what was wrong in issues: a body not JSON, a role and team that do not go together, a renaming PUT, a burn-down of a window under an hour', async () => {
+    const paths = (answer: { body: { error: { issues?: unknown } } }) => {
+      const text = JSON.stringify(answer.body);
+      assertIssues(answer.body.error.issues, text);
+      return answer.body.error.issues.map((issue) => issue.path);
+    };
+    const notJson = await admin('POST', '/api/teams', '{"name": ');
+    assert.equal(notJson.body.error.code, 'invalid_json');
+    assert.deepEqual(paths(notJson), ['(body)']);
+    assert.match(notJson.body.error.issues[0].message, /not valid JSON/);
+    const owner = await admin('POST', '/api/admin-tokens', { name: 'no-team', role: 'team-owner' });
+    assert.deepEqual(paths(owner), ['team']);
+    const viewerWithTeam = await admin('POST', '/api/admin-tokens', { name: 'with-team', role: 'viewer', team: 'payments' });
+    assert.deepEqual(paths(viewerWithTeam), ['team']);
+    const budget = { name: 'per-minute', measure: 'requests', limit: 10, window: 'minute' };
+    assert.equal((await admin('POST', '/api/budgets', budget)).status, 201);
+    const renamed = await admin('PUT', '/api/budgets/per-minute', { ...budget, name: 'per-hour' });
+    assert.deepEqual(paths(renamed), ['name']);
+    const burnDown = await admin('GET', '/api/budgets/per-minute/burn-down');
+    assert.equal(burnDown.status, 400, JSON.stringify(burnDown.body));
+    assert.deepEqual(paths(burnDown), ['name']);
+    assert.match(burnDown.body.error.issues[0].message, /minute window/);
+  });
+});
+
+// The API checks these before the store; the store refuses them again (a second line, e.g. for a caller of the store
+// other than the API), and its refusal too becomes a 400 naming the field.
+test("the store's own refusals (a role and team that do not go together, a definition named other than its path) are 400s naming the field", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-refusals-'));
+  const store = await openDirectorStore(`sqlite:${join(dir, 'director.db')}`);
+  const refusal = async (work: () => Promise<unknown>) => {
+    const error = await work().then(
+      () => assert.fail('not refused'),
+      (caught: unknown) => caught,
+    );
+    const failure = toApiError(error);
+    assert.equal(failure.status, 400, failure.message);
+    return JSON.parse(failure.body()).error as { code: string; issues?: Array<{ path: string; message: string }> };
+  };
+  try {
+    const owner = await refusal(() => store.createAdminToken('test', { name: 'no-team', role: 'team-owner' }));
+    assert.deepEqual(
+      owner.issues?.map((issue) => issue.path),
+      ['team'],
+      JSON.stringify(owner),
+    );
+    assert.match(owner.issues![0]!.message, /team-owner token needs a team/);
+    const viewer = await refusal(() => store.createAdminToken('test', { name: 'with-team', role: 'viewer', team: 'payments' }));
+    assert.deepEqual(
+      viewer.issues?.map((issue) => issue.path),
+      ['team'],
+      JSON.stringify(viewer),
+    );
+    const budget = budgetSchema.parse({ name: 'daily', measure: 'requests', limit: 10, window: 'day' });
+    await store.createDefinition('test', 'budget', budget);
+    const renamed = await refusal(() => store.updateDefinition('test', 'budget', 'daily', { ...budget, name: 'weekly' }));
+    assert.deepEqual(
+      renamed.issues?.map((issue) => issue.path),
+      ['name'],
+      JSON.stringify(renamed),
+    );
+    assert.match(renamed.issues![0]!.message, /named "weekly"/);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('authorization before validation and look-up', () => {

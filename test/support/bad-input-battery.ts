@@ -64,9 +64,11 @@ function problemWith(status: number, contentType: string, text: string): string 
     typeof error.message === 'string' &&
     Object.keys(error).every((key) => ['code', 'message', 'issues'].includes(key));
   if (!shaped) return `${status} not in the error shape: ${text.slice(0, 300)}`;
-  if (status === 400 && error.code === 'invalid_request') {
-    const issues = error.issues as Array<{ path: string }> | undefined;
-    if (!Array.isArray(issues) || issues.length === 0) return `400 without issues naming the field: ${text.slice(0, 300)}`;
+  if (status === 400) {
+    const issues = error.issues as Array<{ path?: unknown; message?: unknown }> | undefined;
+    const named = Array.isArray(issues) && issues.length > 0;
+    if (!named || !issues.every((issue) => typeof issue.path === 'string' && typeof issue.message === 'string'))
+      return `400 without issues naming the field: ${text.slice(0, 300)}`;
   }
   return null;
 }

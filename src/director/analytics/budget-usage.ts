@@ -82,11 +82,9 @@ export async function budgetBurnDown(store: AnalyticsStore, budget: BudgetConfig
   const position = window.position(now);
   const lengthMs = position.end - position.start;
   if (lengthMs < HOUR_MS) {
-    throw new ApiError(
-      400,
-      'invalid_request',
-      `Budget "${budget.name}" has a ${window.kind} window: burn-downs are read from hourly rollups, so windows of an hour or more only.`,
-    );
+    // The path names the budget (or the template) whose window it is.
+    const message = `has a ${window.kind} window: burn-downs are read from hourly rollups, so windows of an hour or more only`;
+    throw new ApiError(400, 'invalid_request', `Budget "${budget.name}" ${message}.`, [{ path: 'name', message }]);
   }
   const limit = budget.measure === 'cost_usd' ? costLimitNanoUsd(budget.limit) : budget.limit;
   const unit = budget.measure === 'cost_usd' ? 'nanoUsd' : budget.measure === 'requests' ? 'requests' : 'tokens';

@@ -7,6 +7,7 @@ import { authorize, authorizeTeam, type ApiEnv, type Caller } from '../access.js
 import type { DirectorApi, RouteDeps } from '../api.js';
 import { nameText } from '../../config/limits.js';
 import { consumerInput } from '../../schemas/directory.js';
+import { declaredKeyOrigin } from '../declared.js';
 import { ApiError } from '../errors.js';
 import { consumerModelIssues, refuseIssues, teamIssues } from '../references.js';
 import { registerEntityRoutes } from './entity.js';
@@ -159,6 +160,24 @@ function refuseGovernanceFields(
       `A team-owner may not set ${set.join(', ')}: the model allow-list, labels and team decide which models and budgets apply; ask an admin or operator.`,
     );
   }
+}
+
+/**
+ * A key the config declares is the config's: the file still lists the old key, so the next reload would revoke the new one (a
+ * rotation the operator thought done, undone). Refused whole, nothing changed, saying where to rotate it instead.
+ */
+function refuseDeclaredRotation(keyName: string, id: string): void {
+  const origin = declaredKeyOrigin(keyName);
+  if (origin === null) return;
+  const where =
+    origin === 'sluice.yaml'
+      ? "sluice.yaml owns it: replace the key in its consumer's keys there and reload"
+      : 'the embedded defaults own it: declare the consumer and its keys in a sluice.yaml';
+  throw new ApiError(
+    409,
+    'conflict',
+    `consumer-key "${id}" is declared by ${origin}, not made through the API; ${where}. A rotation here would be undone by the next reload.`,
+  );
 }
 
 /** A key's `expiresAt` as given (absent stays absent, null is no end), refused with 400 naming it unless in the future. */
@@ -328,6 +347,7 @@ export function registerConsumerRoutes(app: DirectorApi, { store, catalog, keyEx
       const { name, id } = c.req.valid('param');
       const input = c.req.valid('json');
       const { caller, found } = await keyOf(store, c, name, id, 'write');
+      refuseDeclaredRotation(found.name, id);
       const requested = futureExpiry(input.expiresAt);
       const now = Date.now();
       // An expired key inherits nothing: the store refuses to renew it unasked (409), whatever the policy.

@@ -86,7 +86,8 @@ function check(name: string, config: ProviderConfig, targets: ProviderTargets): 
   try {
     createProvider(name, config);
   } catch (error) {
-    throw new ApiError(400, 'invalid_request', `Invalid provider: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    throw new ApiError(400, 'invalid_request', `Invalid provider: ${message}`, [{ path: '(body)', message }]);
   }
 }
 

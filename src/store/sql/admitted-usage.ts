@@ -72,7 +72,9 @@ interface AdmittedUsageSqlRow {
 export async function admittedUsage(read: Reader, period: UsagePeriod): Promise<AdmittedUsageRow[]> {
   const { from, to } = period;
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from >= to) {
-    throw new StoreInvalid(`admitted usage: from and to must be epoch milliseconds, from before to (got ${String(from)}, ${String(to)})`);
+    throw new StoreInvalid(`admitted usage: from and to must be epoch milliseconds, from before to (got ${String(from)}, ${String(to)})`, {
+      field: 'from',
+    });
   }
   const firstHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;

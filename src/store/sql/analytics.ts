@@ -57,21 +57,29 @@ const MAX_DRIVERS = 1000;
 /** A LIMIT that keeps every row (both databases take it as a 32-bit count). */
 const ALL_ROWS = 2_147_483_647;
 
-function checkPeriod(period: UsagePeriod, name: string): void {
+/** The query parameters of each period: the usage's and top drivers' current one are from and to. */
+const PERIOD_FIELDS = {
+  usage: { from: 'from', to: 'to' },
+  current: { from: 'from', to: 'to' },
+  previous: { from: 'previousFrom', to: 'previousTo' },
+} as const;
+
+function checkPeriod(period: UsagePeriod, name: keyof typeof PERIOD_FIELDS): void {
+  const fields = PERIOD_FIELDS[name];
   for (const [end, value] of [
     ['from', period.from],
     ['to', period.to],
   ] as const) {
     if (!Number.isSafeInteger(value) || value % HOUR_MS !== 0) {
-      throw new StoreInvalid(`${name}.${end} must be a whole UTC hour (the rollups' grain), got ${String(value)}`);
+      throw new StoreInvalid(`${name}.${end} must be a whole UTC hour (the rollups' grain), got ${String(value)}`, { field: fields[end] });
     }
   }
-  if (period.from >= period.to) throw new StoreInvalid(`${name}: from must be before to`);
+  if (period.from >= period.to) throw new StoreInvalid(`${name}: from must be before to`, { field: fields.from });
 }
 
 function checkGroupBy(groupBy: readonly UsageDimension[]): void {
   for (const dimension of groupBy) {
-    if (!USAGE_DIMENSIONS.includes(dimension)) throw new StoreInvalid(`cannot group usage by "${String(dimension)}"`);
+    if (!USAGE_DIMENSIONS.includes(dimension)) throw new StoreInvalid(`cannot group usage by "${String(dimension)}"`, { field: 'groupBy' });
   }
 }
 
@@ -81,7 +89,7 @@ function filterParams(filter: UsageFilter = {}): SqlValue[] {
   let resource: SqlValue[] = [null, null, null];
   if (filter.resource !== undefined) {
     const slash = filter.resource.indexOf('/');
-    if (slash <= 0) throw new StoreInvalid(`a resource filter is provider/model, got "${filter.resource}"`);
+    if (slash <= 0) throw new StoreInvalid(`a resource filter is provider/model, got "${filter.resource}"`, { field: 'resource' });
     resource = [filter.resource, filter.resource.slice(0, slash), filter.resource.slice(slash + 1)];
   }
   return [...optional(filter.team), ...optional(filter.consumer), ...optional(filter.model), ...optional(filter.provider), ...resource];
@@ -158,7 +166,8 @@ function compareGroups(a: Partial<Record<UsageDimension, string>>, b: Partial<Re
 export async function usage(read: Reader, query: UsageQuery): Promise<UsageRow[]> {
   checkPeriod(query, 'usage');
   checkGroupBy(query.groupBy);
-  if (!USAGE_BUCKETS.includes(query.bucket)) throw new StoreInvalid(`usage buckets are hour, day or month, got "${String(query.bucket)}"`);
+  if (!USAGE_BUCKETS.includes(query.bucket))
+    throw new StoreInvalid(`usage buckets are hour, day or month, got "${String(query.bucket)}"`, { field: 'bucket' });
   const statement: AnalyticsStatement = `usage:${query.bucket}:${groupingMask(sqlGrouping(query.groupBy))}`;
   const period = query.bucket === 'hour' ? [query.from, query.to] : periodParts(query);
   const byStatus = query.groupBy.includes('resourceStatus');
@@ -209,7 +218,7 @@ export async function topDrivers(read: Reader, query: TopDriversQuery): Promise<
   checkPeriod(query.previous, 'previous');
   checkGroupBy(query.groupBy);
   if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_DRIVERS) {
-    throw new StoreInvalid(`limit must be 1 to ${MAX_DRIVERS}, got ${String(query.limit)}`);
+    throw new StoreInvalid(`limit must be 1 to ${MAX_DRIVERS}, got ${String(query.limit)}`, { field: 'limit' });
   }
   const { current, previous } = query;
   const byStatus = query.groupBy.includes('resourceStatus');

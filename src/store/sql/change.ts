@@ -94,6 +94,7 @@ export function translateError(dialect: Dialect, subject: Subject, error: unknow
     const detail = subject.reference ?? 'names an entity that does not exist, or is still named by another';
     return new StoreConflict('reference', `${subject.type} "${subject.id}": ${detail}`, options);
   }
-  if (violation === 'invalid') return new StoreInvalid(`${subject.type} "${subject.id}": ${(error as Error).message}`, options);
+  if (violation === 'invalid')
+    return new StoreInvalid(`${subject.type} "${subject.id}": ${(error as Error).message}`, { ...options, field: '(body)' });
   return error;
 }

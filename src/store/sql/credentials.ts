@@ -94,7 +94,8 @@ export async function revokeKey(change: Change, id: string): Promise<ConsumerKey
  * otherwise (null: never), and an expired key is renewed only by a rotation that gives the new key an end.
  */
 export async function rotateKey(change: Change, id: string, graceSeconds: number, expiresAt?: number | null): Promise<CreatedKey> {
-  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new StoreInvalid(`graceSeconds must be zero or more, got ${graceSeconds}`);
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0)
+    throw new StoreInvalid(`graceSeconds must be zero or more, got ${graceSeconds}`, { field: 'graceSeconds' });
   if (expiresAt !== undefined && expiresAt !== null && expiresAt <= change.now) {
     throw new StoreInvalid(`expiresAt: ${new Date(expiresAt).toISOString()} is not in the future`, { field: 'expiresAt' });
   }
@@ -136,10 +137,12 @@ export async function touchKeys(session: SqlSession, lastUsed: ReadonlyMap<strin
 }
 
 export async function createAdminToken(change: Change, input: AdminTokenInput): Promise<CreatedAdminToken> {
-  if (!ADMIN_ROLES.includes(input.role)) throw new StoreInvalid(`role must be one of ${ADMIN_ROLES.join(', ')}, got "${input.role}"`);
+  if (!ADMIN_ROLES.includes(input.role))
+    throw new StoreInvalid(`role must be one of ${ADMIN_ROLES.join(', ')}, got "${input.role}"`, { field: 'role' });
   const team = input.team ?? null;
-  if (input.role === 'team-owner' && team === null) throw new StoreInvalid('a team-owner token needs a team');
-  if (input.role !== 'team-owner' && team !== null) throw new StoreInvalid(`a ${input.role} token governs every team; it takes no team`);
+  if (input.role === 'team-owner' && team === null) throw new StoreInvalid('a team-owner token needs a team', { field: 'team' });
+  if (input.role !== 'team-owner' && team !== null)
+    throw new StoreInvalid(`a ${input.role} token governs every team; it takes no team`, { field: 'team' });
   const secret = generateAdminToken();
   const token: AdminToken = {
     id: randomUUID(),

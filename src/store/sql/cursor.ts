@@ -12,7 +12,7 @@ export const MAX_PAGE = 1000;
 export function pageLimit(limit: number | undefined): number {
   const value = limit ?? DEFAULT_PAGE;
   if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE)
-    throw new StoreInvalid(`limit must be an integer from 1 to ${MAX_PAGE}, got ${value}`);
+    throw new StoreInvalid(`limit must be an integer from 1 to ${MAX_PAGE}, got ${value}`, { field: 'limit' });
   return value;
 }
 

@@ -40,7 +40,9 @@ export async function updateDocument<T extends { name: string }>(
   name: string,
   definition: T,
 ): Promise<StoredDefinition<T>> {
-  if (definition.name !== name) throw new StoreInvalid(`${DOCUMENT_ENTITY[kind]} "${name}": the definition is named "${definition.name}"`);
+  if (definition.name !== name) {
+    throw new StoreInvalid(`${DOCUMENT_ENTITY[kind]} "${name}": the definition is named "${definition.name}"`, { field: 'name' });
+  }
   const before = await getDocument<T>(change, kind, name);
   if (before === null) throw new StoreNotFound(DOCUMENT_ENTITY[kind], name);
   const after: StoredDefinition<T> = { ...before, definition, updatedAt: change.now };

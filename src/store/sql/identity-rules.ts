@@ -61,7 +61,8 @@ export async function listIdentityRules(read: Reader): Promise<IdentityRule[]> {
 export async function createIdentityRule(change: Change, input: IdentityRuleInput): Promise<IdentityRule> {
   const issuer = input.issuer ?? null;
   const problem = ruleProblem({ field: input.field, match: input.match, value: input.value, issuer });
-  if (problem !== null) throw new StoreInvalid(problem);
+  // Each problem starts with the field it is about (`value: ...`, `issuer: ...`).
+  if (problem !== null) throw new StoreInvalid(problem, { field: problem.slice(0, problem.indexOf(':')) });
   const consumer = await getConsumer(change, input.consumer);
   if (consumer === null) throw new StoreConflict('reference', `consumer "${input.consumer}" does not exist`);
   const [row] = await all<Row>(change, 'identityRuleInsert', [

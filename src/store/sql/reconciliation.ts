@@ -381,7 +381,7 @@ async function existingDiscovered(read: Reader, id: number): Promise<DiscoveredC
 /** The consumer a resolution names, made first when it is to be created; null for `ignore`. */
 async function target(change: Change, resolution: DiscoveryResolution): Promise<Consumer | null> {
   if ('ignore' in resolution) {
-    if (resolution.ignore !== true) throw new StoreInvalid('ignore must be true');
+    if (resolution.ignore !== true) throw new StoreInvalid('ignore must be true', { field: 'ignore' });
     return null;
   }
   if ('consumer' in resolution) {
@@ -398,7 +398,7 @@ async function target(change: Change, resolution: DiscoveryResolution): Promise<
     }
     return createConsumer(change, input);
   }
-  throw new StoreInvalid('a resolution is one of { consumer }, { create }, { ignore: true }');
+  throw new StoreInvalid('a resolution is one of { consumer }, { create }, { ignore: true }', { field: '(body)' });
 }
 
 /**
@@ -455,8 +455,10 @@ export async function createReconciliationRule(
 ): Promise<{ rule: ReconciliationRule; resolved: DiscoveredConsumer[] }> {
   const match = input.match ?? {};
   const [problem] = policy.matchProblems(match);
-  if (problem !== undefined)
-    throw new StoreInvalid(`${problem.field === '(match)' ? 'match' : `match.${problem.field}`}: ${problem.message}`);
+  if (problem !== undefined) {
+    const field = problem.field === '(match)' ? 'match' : `match.${problem.field}`;
+    throw new StoreInvalid(`${field}: ${problem.message}`, { field });
+  }
   const consumer = await getConsumer(change, input.consumer);
   if (consumer === null) throw new StoreConflict('reference', `consumer "${input.consumer}" does not exist`);
   const normalized = policy.normalizeMatch(match);

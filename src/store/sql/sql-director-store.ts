@@ -121,7 +121,7 @@ export class SqlDirectorStore implements DirectorStore {
   }
 
   async batch<T>(actor: string, work: (batch: DirectorBatch) => Promise<T>, options: { commit?: boolean } = {}): Promise<T> {
-    if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor');
+    if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor', { field: '(actor)' });
     let result: T;
     try {
       await this.driver.transaction(async (session) => {
@@ -453,7 +453,7 @@ export class SqlDirectorStore implements DirectorStore {
    * checks such as "this team has no consumers" hold until commit (SQLite's write lock does the same).
    */
   private async change<T>(actor: string, subject: Subject, work: (change: Change) => Promise<T>): Promise<T> {
-    if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor');
+    if (typeof actor !== 'string' || actor.length === 0) throw new StoreInvalid('every change needs an actor', { field: '(actor)' });
     const joined = this.joined.getStore();
     if (joined !== undefined) {
       // Part of an allOrNothing() transaction, whose version bump stands for all its changes; an error rolls it all back.

@@ -5,7 +5,16 @@ import type { LedgerEntry, LedgerFilter, Page } from '../director-store.js';
 import { storedServiceTier } from '../../ir/usage.js';
 import { SORT_ORDERS, TRANSACTION_SORTS, type SortOrder, type TransactionSort } from '../../schemas/listing-order.js';
 import type { Reader } from './change.js';
-import { decodeSortedCursor, orderBy, pageLimit, rowsAfter, rowsAfterParameters, toSortedPage, type SortKey } from './cursor.js';
+import {
+  decodeSortedCursor,
+  orderBy,
+  pageLimit,
+  rowsAfter,
+  rowsAfterParameters,
+  toSortedPage,
+  type SortedPosition,
+  type SortKey,
+} from './cursor.js';
 import { LEDGER_NANO_COST_SQL, LEDGER_NANO_SAVED_SQL, OUTCOME_SQL, callOutcome } from './rollup.js';
 
 const optionalText = (condition: string) => `(CAST(? AS TEXT) IS NULL OR ${condition})`;
@@ -153,6 +162,20 @@ function entry(row: LedgerRow): LedgerEntry {
   };
 }
 
+/**
+ * The start's range [from, to) a page reads. In time order after a cursor, its side of the range is the cursor's row: a
+ * page deep in the ledger then seeks the start's index from where the last one ended. SQLite's index range takes one
+ * bound each side, and took the period's (every row newer than the cursor walked, page 1000 of 200,000 rows 8 times
+ * slower than page 1); the rows after the cursor are still told apart by id within its millisecond (rowsAfter).
+ */
+function startRange(sort: TransactionSort, order: SortOrder, position: SortedPosition | null, from: number | null, to: number | null) {
+  const range = { from: from ?? EARLIEST, to: to ?? LATEST };
+  if (sort !== 'time' || position === null || typeof position.key !== 'number') return range;
+  if (order === 'desc') range.to = Math.min(range.to, position.key + 1);
+  else range.from = Math.max(range.from, position.key);
+  return range;
+}
+
 export async function listTransactions(read: Reader, filter: LedgerFilter): Promise<Page<LedgerEntry>> {
   const limit = pageLimit(filter.limit);
   const sort = filter.sort ?? 'time';
@@ -172,6 +195,7 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
   };
   const position = decodeSortedCursor(filter.cursor, listing, key);
   const page: PageStatement = position === null ? '' : position.key === null ? ':afterNull' : ':after';
+  const range = startRange(sort, order, position, from, to);
   const rows = await read.session.all<LedgerRow>(`transactionList:${sort}:${order}${page}`, [
     consumer,
     consumer,
@@ -186,8 +210,8 @@ export async function listTransactions(read: Reader, filter: LedgerFilter): Prom
     provider,
     outcome,
     outcome,
-    from ?? EARLIEST,
-    to ?? LATEST,
+    range.from,
+    range.to,
     ...(position === null ? [] : rowsAfterParameters(position)),
     limit + 1,
   ]);
