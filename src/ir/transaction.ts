@@ -27,6 +27,12 @@ export interface Transaction {
    * (spooled, or observers') have none.
    */
   cacheWrite1hTokens?: number;
+  /**
+   * Of outputTokens, those the model spent reasoning where the provider states them apart (OpenAI's reasoning_tokens,
+   * Gemini's thoughtsTokenCount), already priced within outputTokens; null where it states no split (Anthropic, Claude
+   * on Bedrock) or the figure was counted. Optional: records made before it (spooled, or observers') have none.
+   */
+  reasoningTokens?: number | null;
   /** True when the provider reported no usage and Sluice counted with its tokenizer. */
   tokensEstimated: boolean;
   /**

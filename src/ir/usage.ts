@@ -71,6 +71,14 @@ export function storedServiceTier(value: unknown): ServiceTier | undefined {
   return value === 'priority' || value === 'flex' || value === 'fast' ? value : undefined;
 }
 
+/**
+ * The reasoning tokens a ledger row keeps: the provider's split of the output, never more than the output it is part of
+ * (a stream cut short keeps an early figure beside a count of its own); null where the provider stated none.
+ */
+export function ledgerReasoningTokens(usage: Usage): number | null {
+  return usage.reasoningTokens === undefined ? null : Math.min(usage.reasoningTokens, usage.outputTokens);
+}
+
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reported: false };
 }

@@ -45,7 +45,12 @@ const FILE_SEARCHES = 17;
 const COST_NANO_USD = 18;
 /** The response-cache saving to the nano-USD (SAVED_MICRO_USD is it rounded). */
 const SAVED_NANO_USD = 19;
-const NUMBER_FIELDS = 20;
+/** Of the output tokens, those spent reasoning; NO_REASONING_TOKENS where the provider stated no split. */
+const REASONING_TOKENS = 20;
+const NUMBER_FIELDS = 21;
+
+/** A token count is never negative: this one stands for null. */
+const NO_REASONING_TOKENS = -1;
 
 // Appended to, never reordered: a tier travels to the writer thread as its place here.
 const SERVICE_TIERS: readonly ServiceTier[] = ['priority', 'flex', 'fast'];
@@ -121,6 +126,7 @@ export class BatchBuilder {
     numbers[at + FILE_SEARCHES] = tx.fileSearches ?? 0;
     numbers[at + COST_NANO_USD] = nanoCostOf(tx) ?? 0;
     numbers[at + SAVED_NANO_USD] = nanoSavedOf(tx);
+    numbers[at + REASONING_TOKENS] = tx.reasoningTokens ?? NO_REASONING_TOKENS;
     numbers[at + SERVICE_TIER] = tx.serviceTier === undefined || tx.serviceTier === null ? 0 : SERVICE_TIERS.indexOf(tx.serviceTier) + 1;
     numbers[at + FLAGS] =
       (tx.stream ? STREAM : 0) |
@@ -227,8 +233,8 @@ export function sliceBatch(batch: PackedBatch, from: number, to: number): Packed
 /**
  * Number fields per record: NUMBER_FIELDS, or fewer in a batch spooled by an earlier version (13 before the saving field,
  * 14 before the 1-hour cache writes, 15 before web searches, file searches and the service tier, 18 before the cost in
- * nano-USD, 19 before the saving in nano-USD): fields are only ever added at the end, so a record's earlier offsets
- * never move.
+ * nano-USD, 19 before the saving in nano-USD, 20 before the reasoning tokens): fields are only ever added at the end,
+ * so a record's earlier offsets never move.
  */
 function numberStride(batch: PackedBatch): number {
   return batch.count === 0 ? NUMBER_FIELDS : batch.numbers.length / batch.count;
@@ -299,7 +305,12 @@ export function unpack(batch: PackedBatch): Transaction[] {
       ...(numberFields > COST_NANO_USD && { costNanoUsd: (flags & NO_COST) !== 0 ? null : numbers[at + COST_NANO_USD]! }),
       // Likewise the saving: nanoSavedOf reads a batch's before this field as its micro-USD x 1,000.
       ...(numberFields > SAVED_NANO_USD && { savedNanoUsd: numbers[at + SAVED_NANO_USD]! }),
+      reasoningTokens: numberFields > REASONING_TOKENS ? reasoningTokensAt(numbers[at + REASONING_TOKENS]!) : null,
     };
   }
   return rows;
+}
+
+function reasoningTokensAt(field: number): number | null {
+  return field === NO_REASONING_TOKENS ? null : field;
 }

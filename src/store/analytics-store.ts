@@ -158,6 +158,8 @@ export interface LedgerEntry extends Omit<Transaction, 'operation' | 'violations
   fileSearches: number;
   /** The tier priced apart that served the call (priority, flex, fast); null for the standard tier and rows before migration 18. */
   serviceTier: ServiceTier | null;
+  /** Of outputTokens, those spent reasoning; null where the provider stated no split, and for rows before migration 25. */
+  reasoningTokens: number | null;
 }
 
 /**

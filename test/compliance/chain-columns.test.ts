@@ -42,6 +42,7 @@ const LATER_COLUMNS: ReadonlyArray<readonly [column: string, forged: string | nu
   ['identity', 'key:forged'],
   ['cost_nano_usd', 123_456],
   ['saved_nano_usd', 654_321],
+  ['reasoning_tokens', 4_321],
 ];
 
 for (const storeKind of STORE_KINDS) {
@@ -150,7 +151,7 @@ for (const storeKind of STORE_KINDS) {
         blocks.map((block) => [block.block, block.rowLayout]),
         [
           [1, 1],
-          [2, 4],
+          [2, 5],
         ],
         'the old block keeps its layout; the new one has the current',
       );
@@ -194,7 +195,7 @@ for (const storeKind of STORE_KINDS) {
       const unknown = await broken();
       assert.deepEqual([unknown?.kind, unknown?.block], ['block-altered', 2]);
       assert.match(unknown!.detail, /row layout 99/);
-      await sql(`UPDATE chain_blocks SET row_layout = 4 WHERE chain = 'transactions' AND block = 2`);
+      await sql(`UPDATE chain_blocks SET row_layout = 5 WHERE chain = 'transactions' AND block = 2`);
       assert.equal((await verifyChain(store.compliance, 'transactions')).broken, null);
     });
 

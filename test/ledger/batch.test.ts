@@ -40,6 +40,8 @@ function transaction(i: number): Transaction {
     webSearches: i % 5 === 1 ? i % 4 : 0,
     serviceTier: i % 4 === 1 ? 'priority' : i % 4 === 2 ? 'flex' : null,
     fileSearches: i % 3,
+    // Of the output (i tokens), those spent reasoning; null where the provider stated no split.
+    reasoningTokens: i % 3 === 2 ? null : Math.floor(i / 2),
   };
 }
 
@@ -98,6 +100,7 @@ test('a batch spooled before the saving field (thirteen number fields a record) 
       webSearches: 0,
       serviceTier: null,
       fileSearches: 0,
+      reasoningTokens: null,
     })),
   );
 });
@@ -115,6 +118,7 @@ test('a batch spooled before the 1-hour cache-write field (fourteen number field
       webSearches: 0,
       serviceTier: null,
       fileSearches: 0,
+      reasoningTokens: null,
     })),
   );
 });
@@ -133,10 +137,16 @@ test('a batch spooled before the web-search, service-tier and file-search fields
   );
   for (const row of rows) builder.append(row);
   const batch = builder.take()!;
-  assert.equal(batch.numbers.length / batch.count, 20);
+  assert.equal(batch.numbers.length / batch.count, 21);
   assert.deepEqual(
     unpack(withNumberFields(batch, 15)),
-    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => ({ ...row, webSearches: 0, serviceTier: null, fileSearches: 0 })),
+    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => ({
+      ...row,
+      webSearches: 0,
+      serviceTier: null,
+      fileSearches: 0,
+      reasoningTokens: null,
+    })),
   );
 });
 
@@ -147,7 +157,7 @@ test('a batch spooled before the cost in nano-USD (eighteen number fields a reco
   const unpacked = unpack(withNumberFields(builder.take()!, 18));
   assert.deepEqual(
     unpacked,
-    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => row),
+    rows.map(({ costNanoUsd: _nano, savedNanoUsd: _saved, ...row }) => ({ ...row, reasoningTokens: null })),
   );
   assert.deepEqual(unpacked.map(nanoCostOf), [7_000, 21_000, null]);
 });
@@ -159,7 +169,21 @@ test('a batch spooled before the saving in nano-USD (nineteen number fields a re
   const unpacked = unpack(withNumberFields(builder.take()!, 19));
   assert.deepEqual(
     unpacked,
-    rows.map(({ savedNanoUsd: _saved, ...row }) => row),
+    rows.map(({ savedNanoUsd: _saved, ...row }) => ({ ...row, reasoningTokens: null })),
   );
   assert.deepEqual(unpacked.map(nanoSavedOf), [66_000, 132_000, 0]);
+});
+
+test('a batch spooled before the reasoning tokens (twenty number fields a record) unpacks with none stated', () => {
+  const builder = new BatchBuilder(4);
+  const rows = [transaction(6), transaction(5), transaction(9)];
+  assert.deepEqual(
+    rows.map((row) => row.reasoningTokens),
+    [3, null, 4],
+  );
+  for (const row of rows) builder.append(row);
+  assert.deepEqual(
+    unpack(withNumberFields(builder.take()!, 20)),
+    rows.map((row) => ({ ...row, reasoningTokens: null })),
+  );
 });

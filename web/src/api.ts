@@ -266,6 +266,8 @@ export interface Transaction {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /** Of outputTokens, those spent reasoning; null where the provider stated no split. */
+  reasoningTokens: number | null;
   cacheWriteTokens: number;
   /** Of cacheWriteTokens, the 1-hour cache's (billed at 2x input, 5-minute writes at 1.25x). */
   cacheWrite1hTokens: number;

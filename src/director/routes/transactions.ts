@@ -33,6 +33,10 @@ const transaction = z
     inputTokens: z.number(),
     outputTokens: z.number(),
     cachedInputTokens: z.number(),
+    reasoningTokens: z.number().nullable().openapi({
+      description:
+        "Of outputTokens, those the model spent reasoning, where the provider states them apart (OpenAI's reasoning_tokens, Gemini's thoughtsTokenCount), priced as output within outputTokens; null where it states no split (Anthropic, Claude on Bedrock), and for calls recorded before this field",
+    }),
     cacheWriteTokens: z.number().openapi({ description: 'Input tokens written to the prompt cache, both lifetimes' }),
     cacheWrite1hTokens: z.number().openapi({
       description:
@@ -87,6 +91,7 @@ function view(entry: LedgerEntry): z.infer<typeof transaction> {
     inputTokens: entry.inputTokens,
     outputTokens: entry.outputTokens,
     cachedInputTokens: entry.cachedInputTokens,
+    reasoningTokens: entry.reasoningTokens,
     cacheWriteTokens: entry.cacheWriteTokens,
     cacheWrite1hTokens: entry.cacheWrite1hTokens,
     webSearches: entry.webSearches,

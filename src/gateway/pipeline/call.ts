@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatRequest } from '../../ir/chat.js';
 import type { EmbeddingsRequest } from '../../ir/embeddings.js';
-import { emptyUsage, type Usage } from '../../ir/usage.js';
+import { emptyUsage, ledgerReasoningTokens, type Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import { microFromNano } from '../../metering/cost.js';
 import type { Consumer } from '../../policy/consumers.js';
@@ -114,6 +114,7 @@ export class Call {
       cachedInputTokens: usage.cachedInputTokens,
       cacheWriteTokens: usage.cacheWriteTokens,
       cacheWrite1hTokens: usage.cacheWrite1hTokens ?? 0,
+      reasoningTokens: ledgerReasoningTokens(usage),
       webSearches: usage.webSearches ?? 0,
       fileSearches: usage.fileSearches ?? 0,
       serviceTier: usage.serviceTier ?? null,

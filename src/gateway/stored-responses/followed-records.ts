@@ -7,7 +7,7 @@
 // One interface, three homes: a lone gateway's folder in its ledger spool (followed-file.ts), the primary's memory for the
 // workers of `sluice start --workers N` (src/cluster/), Redis for gateways sharing one (followed-redis.ts).
 import type { Measure } from '../../config/governance-schema.js';
-import type { Usage } from '../../ir/usage.js';
+import { ledgerReasoningTokens, type Usage } from '../../ir/usage.js';
 import type { Transaction } from '../../ledger/transaction.js';
 import { microFromNano, type Pricing } from '../../metering/cost.js';
 import { estimatePromptTokens } from '../../metering/tokenizer.js';
@@ -178,6 +178,7 @@ export function followedTransaction(
     cachedInputTokens: usage.cachedInputTokens,
     cacheWriteTokens: usage.cacheWriteTokens,
     cacheWrite1hTokens: usage.cacheWrite1hTokens ?? 0,
+    reasoningTokens: ledgerReasoningTokens(usage),
     webSearches: usage.webSearches ?? 0,
     fileSearches: usage.fileSearches ?? 0,
     serviceTier: usage.serviceTier ?? null,

@@ -83,9 +83,17 @@ export function openaiUsage(value: unknown): Usage {
   const output = asTokenCount(usage.completion_tokens);
   const result = promptUsage(input, output, asObject(usage.prompt_tokens_details));
   // Of the completion, what the model spent reasoning (OpenAI's reasoning models, DeepSeek, vLLM): part of the output.
-  const reasoning = asTokenCount(asObject(usage.completion_tokens_details).reasoning_tokens);
-  if (reasoning !== undefined) result.reasoningTokens = Math.min(reasoning, output ?? reasoning);
-  return result;
+  return withReasoningTokens(result, usage.completion_tokens_details, output);
+}
+
+/**
+ * Usage with the reasoning tokens an output's details state (`reasoning_tokens`: Chat Completions'
+ * completion_tokens_details, the Responses API's output_tokens_details), a part of the output, never more than it.
+ */
+export function withReasoningTokens(usage: Usage, details: unknown, output: number | undefined): Usage {
+  const reasoning = asTokenCount(asObject(details).reasoning_tokens);
+  if (reasoning !== undefined) usage.reasoningTokens = Math.min(reasoning, output ?? reasoning);
+  return usage;
 }
 
 /**

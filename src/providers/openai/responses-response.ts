@@ -5,12 +5,16 @@ import type { Usage } from '../../ir/usage.js';
 import { asArray, asNumber, asObject, asString, tryParseJson } from '../../wire/json.js';
 import { asTokenCount } from '../../wire/usage.js';
 import { serviceTierText, usageObjectText } from '../../wire/usage-scan.js';
-import { promptUsage, withServiceTier } from './response.js';
+import { promptUsage, withReasoningTokens, withServiceTier } from './response.js';
 
 /** A Responses usage object to IR usage; `reported` false when it is missing. */
 export function responsesUsage(value: unknown): Usage {
   const usage = asObject(value);
-  return promptUsage(asTokenCount(usage.input_tokens), asTokenCount(usage.output_tokens), asObject(usage.input_tokens_details));
+  const output = asTokenCount(usage.output_tokens);
+  const result = promptUsage(asTokenCount(usage.input_tokens), output, asObject(usage.input_tokens_details));
+  // Of the output, what the model spent reasoning (ResponseUsage.output_tokens_details.reasoning_tokens,
+  // platform.openai.com/docs/api-reference/responses/object): part of output_tokens, as in Chat Completions.
+  return withReasoningTokens(result, usage.output_tokens_details, output);
 }
 
 /**

@@ -148,4 +148,17 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE transactions ADD COLUMN cost_nano_usd ${types.int64};
     `,
   },
+  {
+    version: 25,
+    name: "the ledger's reasoning_tokens: of a call's output tokens, those the model spent reasoning",
+    // Of output_tokens, those the provider states the model spent reasoning (OpenAI's
+    // completion_tokens_details.reasoning_tokens and output_tokens_details.reasoning_tokens, Gemini's
+    // thoughtsTokenCount), already priced within output_tokens. NULL where the provider states no split (Anthropic bills
+    // thinking as output tokens and its usage object has no figure apart: platform.claude.com/docs/en/build-with-claude/
+    // extended-thinking; Claude on Bedrock alike), for observers' rows and for rows before this version.
+    // Hashed by the compliance chain in blocks of row layout 5 on.
+    sql: () => `
+      ALTER TABLE transactions ADD COLUMN reasoning_tokens INTEGER;
+    `,
+  },
 ];

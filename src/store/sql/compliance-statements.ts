@@ -32,6 +32,8 @@ const ROW_LAYOUTS: Readonly<Record<ChainName, ReadonlyArray<readonly HashedColum
     plainColumns('cost_nano_usd'),
     // 4: the response-cache saving to the nano-USD, version 24's (NULL in rows written before it).
     plainColumns('saved_nano_usd'),
+    // 5: the reasoning tokens, version 25's (NULL in rows written before it and where the provider states no split).
+    plainColumns('reasoning_tokens'),
   ],
   audit_log: [plainColumns('id, at, actor, action, entity_type, entity_id, before_json, after_json')],
 };

@@ -39,6 +39,7 @@ function values(row: Transaction): SqlValue[] {
     row.fileSearches ?? 0,
     nanoCostOf(row),
     nanoSavedOf(row),
+    row.reasoningTokens ?? null,
   ];
 }
 

@@ -193,8 +193,8 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
   const cost = nanoCost === null ? null : microFromNano(nanoCost);
   // In TRANSACTION_COLUMNS order (statements.ts), then calls and discovered_consumer: an observed call was served elsewhere,
   // so Sluice made no attempt, measured no latency, and records it as a success; no identity authenticated it here, no
-  // response cache saved it, and an observation states no cache writes, web searches, service tier or file searches. Its
-  // cost: the intake's costNanoUsd, or an earlier observer's whole micro-USD x 1,000 (cost_micro_usd that rounded).
+  // response cache saved it, and an observation states no cache writes, web searches, service tier, file searches or
+  // reasoning tokens. Its cost: the intake's costNanoUsd, or an earlier observer's micro-USD x 1,000 (as it rounded).
   const values: SqlValue[] = [
     `observed-${randomUUID()}`,
     observation.at,
@@ -227,6 +227,7 @@ function ledgerRow(item: Checked, discoveredId: number, consumer: string | null,
     0,
     nanoCost,
     0,
+    null,
     calls,
     discoveredId,
   ];

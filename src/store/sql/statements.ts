@@ -10,7 +10,7 @@ import { reconciliationStatements, type ReconciliationStatement } from './reconc
 import { auditStatements, type AuditStatement } from './audit.js';
 import { isSortedLedgerRead, transactionStatements, type TransactionStatement } from './transactions.js';
 
-/** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 31 ledger columns stays far under both databases' limits. */
+/** Rows per multi-row INSERT (ledger) or UPDATE (key use): 50 x 32 ledger columns stays far under both databases' limits. */
 export const ROWS_PER_STATEMENT = 50;
 
 /** Optional filters are `(CAST(? AS type) IS NULL OR ...)`: one static statement, and PostgreSQL learns each parameter's type. */
@@ -55,6 +55,7 @@ export const TRANSACTION_COLUMNS = [
   'file_searches',
   'cost_nano_usd',
   'saved_nano_usd',
+  'reasoning_tokens',
 ] as const;
 
 /** Budgets, budget templates, rate limits and models share one table shape. */

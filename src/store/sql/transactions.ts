@@ -24,7 +24,7 @@ const LEDGER_ENTRY = `id, request_id, started_at, operation, api, consumer, team
   input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd, latency_ms,
   time_to_first_token_ms, status, error_class, attempts, served_model, violations, calls, discovered_consumer, identity,
   saved_micro_usd, cache_write_1h_tokens, web_searches, service_tier, file_searches, ${LEDGER_NANO_COST_SQL} AS cost_nano_usd,
-  ${LEDGER_NANO_SAVED_SQL} AS saved_nano_usd`;
+  ${LEDGER_NANO_SAVED_SQL} AS saved_nano_usd, reasoning_tokens`;
 
 /**
  * Each order's key. An unpriced call has no cost, and an observed call (reported by an observer, not proxied) no latency
@@ -117,6 +117,7 @@ interface LedgerRow {
   web_searches: number | string;
   service_tier: string | null;
   file_searches: number | string;
+  reasoning_tokens: number | string | null;
 }
 
 /** PostgreSQL returns BIGINT columns as strings. */
@@ -143,6 +144,7 @@ function entry(row: LedgerRow): LedgerEntry {
     webSearches: integer(row.web_searches),
     serviceTier: storedServiceTier(row.service_tier) ?? null,
     fileSearches: integer(row.file_searches),
+    reasoningTokens: row.reasoning_tokens === null ? null : integer(row.reasoning_tokens),
     tokensEstimated: Number(row.tokens_estimated) === 1,
     costMicroUsd: row.cost_micro_usd === null ? null : integer(row.cost_micro_usd),
     costNanoUsd: row.cost_nano_usd === null ? null : integer(row.cost_nano_usd),

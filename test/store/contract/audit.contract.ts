@@ -254,6 +254,7 @@ export function auditContract(context: ContractContext): void {
           webSearches: 4,
           serviceTier: 'priority',
           fileSearches: 2,
+          reasoningTokens: 4,
         }),
       ]);
       await store.insertTransactions(Array.from({ length: 123 }, (_, i) => transaction(i + 1, { consumer: 'batch' })));
@@ -312,6 +313,8 @@ export function auditContract(context: ContractContext): void {
           cost_nano_usd: 3_000_000_000_000,
           // Migration 24: the saving to the nano-USD (none here).
           saved_nano_usd: 0,
+          // Migration 25: of the output tokens, those spent reasoning.
+          reasoning_tokens: 4,
         },
       );
     });
@@ -323,6 +326,51 @@ export function auditContract(context: ContractContext): void {
       const rows = [...Array.from({ length: 60 }, (_, i) => transaction(1_000 + i)), broken];
       await assert.rejects(store.insertTransactions(rows));
       assert.equal(await store.countTransactions(), before);
+    });
+
+    test('migration 25 adds reasoning_tokens to an earlier ledger: its rows state none, later rows keep theirs', async () => {
+      // The ledger taken back to before version 25, with a row written as a release before it wrote one.
+      await context.query('ALTER TABLE transactions DROP COLUMN reasoning_tokens');
+      await context.query('DELETE FROM schema_migrations WHERE version = 25');
+      await context.query(`INSERT INTO transactions (request_id, started_at, operation, api, consumer, team, requested_model, provider,
+          provider_model, stream, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, tokens_estimated, cost_micro_usd,
+          latency_ms, status, error_class, attempts)
+        VALUES ('before-25', 1750000900000, 'chat', 'openai', 'ledgered', 'payments', 'o3', 'openai', 'o3', 0, 10, 90, 0, 0, 0, 700,
+          5, 200, NULL, 1)`);
+      const reopened = await context.open();
+      try {
+        assert.deepEqual(
+          (await context.query('SELECT version FROM schema_migrations WHERE version = 25')).map((row) => Number(row.version)),
+          [25],
+        );
+        await reopened.insertTransactions([
+          transaction(2_000, { requestId: 'after-25', outputTokens: 90, reasoningTokens: 64 }),
+          transaction(2_001, { requestId: 'after-25-no-split', outputTokens: 90, reasoningTokens: null }),
+        ]);
+        const rows = await context.query(
+          "SELECT request_id, id, reasoning_tokens FROM transactions WHERE request_id IN ('before-25', 'after-25', 'after-25-no-split') ORDER BY request_id",
+        );
+        assert.deepEqual(
+          rows.map((row) => [row.request_id, row.reasoning_tokens === null ? null : Number(row.reasoning_tokens)]),
+          [
+            ['after-25', 64],
+            ['after-25-no-split', null],
+            ['before-25', null],
+          ],
+        );
+        // Read back through the store as the API reads them.
+        const read = await Promise.all(rows.map((row) => context.store.getTransaction(Number(row.id))));
+        assert.deepEqual(
+          read.map((entry) => [entry?.requestId, entry?.outputTokens, entry?.reasoningTokens]),
+          [
+            ['after-25', 90, 64],
+            ['after-25-no-split', 90, null],
+            ['before-25', 90, null],
+          ],
+        );
+      } finally {
+        await reopened.close();
+      }
     });
   });
 }

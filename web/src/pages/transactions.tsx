@@ -353,7 +353,11 @@ export function TransactionDetailPage({ id }: { id: string }) {
                   ] satisfies [string, preact.ComponentChildren],
                 ]
               : []),
-            ['Output tokens', count(row.outputTokens)],
+            // Reasoning is part of the output and priced with it; shown where the provider stated the split.
+            [
+              'Output tokens',
+              `${count(row.outputTokens)}${row.reasoningTokens === null ? '' : ` (${count(row.reasoningTokens)} reasoning)`}`,
+            ],
             ['Tokens counted by', row.tokensEstimated ? 'Sluice (the provider reported none)' : 'the provider'],
             ['Cost', costText(row)],
             // A $0.00 call answered from the response cache is a saving, not a free call: say what it would have cost.
